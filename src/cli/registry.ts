@@ -1,0 +1,7 @@
+import type { CommandSpec } from './command.js';
+import { compat } from './commands/compat.js';
+import { dbInit, dbLoadSchema, dbStatus } from './commands/db.js';
+import { rehearse } from './commands/rehearse.js';
+
+/** Every `astm53b` command, in the order `--help` lists them. */
+export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat];

@@ -1,0 +1,35 @@
+import type { CompatItem, CompatResult } from '../runbook/compat.js';
+
+/** Pure renderers of a compat result. Only what needs attention is listed item by item. */
+
+const mark = (i: CompatItem) => (i.status === 'ok' ? 'ok' : i.optional ? `${i.status} (optional)` : i.status.toUpperCase());
+
+function line(i: CompatItem): string {
+  const detail = [i.expected ? `expected ${i.expected}` : undefined, i.found ? `found ${i.found}` : undefined].filter(Boolean).join(', ');
+  return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ''}`;
+}
+
+export function renderCompatText(r: CompatResult, opts: { verbose?: boolean } = {}): string {
+  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== 'ok');
+  return [
+    `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
+    `${r.compatible ? 'COMPATIBLE' : 'NOT COMPATIBLE'}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length} checked`,
+    ...shown.map(line),
+    ...r.notes.map((n) => `note: ${n}`),
+    '',
+  ].join('\n');
+}
+
+export function renderCompatMarkdown(r: CompatResult): string {
+  const attention = r.items.filter((i) => i.status !== 'ok');
+  const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ''} | ${i.found ?? ''} |`);
+  return [
+    `### Compatibility: ${r.compatible ? '✅ compatible' : '❌ not compatible'}`,
+    '',
+    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length} checked.`,
+    '',
+    ...(rows.length ? ['| status | kind | object | expected | found |', '| --- | --- | --- | --- | --- |', ...rows, ''] : []),
+    ...r.notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+}

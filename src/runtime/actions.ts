@@ -1,0 +1,41 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { withDb } from '../db/open.js';
+import { resolveTarget } from '../db/target.js';
+import { checkCompat } from '../runbook/compat.js';
+import { renderCompatMarkdown } from '../report/compat.js';
+import { readDatabaseUrl, readInputs } from './inputs.js';
+import { runAction } from './run.js';
+
+/** Every action's body: read inputs, call the runbook function, publish outputs and summary. */
+
+const CompatInputs = z.object({
+  'output-dir': z.string().default('astm53b-results'),
+  'fail-on-incompatible': z.enum(['true', 'false']).default('true'),
+});
+
+export function compatAction(): Promise<void> {
+  return runAction('compat', async (log) => {
+    const url = readDatabaseUrl();
+    const inputs = readInputs(CompatInputs);
+    const target = resolveTarget({ url, cwd: process.cwd() });
+    const result = await withDb(target, (db) => checkCompat(db, log));
+    const dir = path.resolve(inputs['output-dir']);
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'compat.json');
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    core.setOutput('compatible', String(result.compatible));
+    core.setOutput('result-file', file);
+    await core.summary.addRaw(renderCompatMarkdown(result)).write();
+    if (!result.compatible && inputs['fail-on-incompatible'] === 'true') {
+      return { failure: `${result.counts.missing} missing and ${result.counts.different} different objects in ${result.target}` };
+    }
+    return undefined;
+  });
+}
+
+export const ACTIONS: Record<string, () => Promise<void>> = {
+  compat: compatAction,
+};

@@ -1,0 +1,30 @@
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import { secretsOf } from '../db/secrets.js';
+
+/**
+ * Action inputs, validated with zod. A database URL is masked the moment it is read, with
+ * every secret derived from it (the password, decoded or not), before anything can log it.
+ */
+export function readDatabaseUrl(name = 'database-url'): string {
+  const url = core.getInput(name, { required: false }).trim();
+  if (!url) throw new UserError('MISSING_INPUT', `input ${name} is required (pass it from a secret: \${{ secrets.DATABASE_URL }})`, { where: { field: name } });
+  for (const s of secretsOf(url)) core.setSecret(s);
+  return url;
+}
+
+export function readInputs<S extends z.ZodObject>(schema: S): z.infer<S> {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = core.getInput(key);
+    if (v !== '') raw[key] = v;
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const field = String(issue.path[0] ?? '(inputs)');
+    throw new UserError('BAD_INPUT', `input ${field}: ${issue.message}`, { where: { field } });
+  }
+  return r.data;
+}

@@ -1,0 +1,26 @@
+import pg from 'pg';
+import { readFile } from 'node:fs/promises';
+import { sqlPath } from '../paths.js';
+import { createScratchDatabase } from '../db/scratch.js';
+
+/**
+ * Runs once before the `pg` project. In CI a missing TEST_DATABASE_URL is a failure, never a
+ * silent skip. The Supabase roles are cluster-wide: creating them here once avoids two test
+ * files racing on CREATE ROLE when each loads the shim into its own database.
+ */
+export default async function setup(): Promise<void> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    if (process.env.CI) throw new Error('TEST_DATABASE_URL is not set: the pg tests need a real PostgreSQL in CI');
+    return;
+  }
+  const scratch = await createScratchDatabase(url, 'roles');
+  const client = new pg.Client({ connectionString: scratch.url });
+  try {
+    await client.connect();
+    await client.query(await readFile(sqlPath('supabase/shim.sql'), 'utf8'));
+  } finally {
+    await client.end().catch(() => {});
+    await scratch.drop();
+  }
+}

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { PgDb } from '../db/pg.js';
+import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
+import { silentLogger } from '../logger.js';
+import { initFixture } from '../runbook/db-init.js';
+
+/**
+ * For `*.pg.test.ts`: a fresh database per test file on the server of TEST_DATABASE_URL,
+ * dropped afterwards. Outside CI, without a server, the file is reported as skipped (and
+ * says why); in CI the global setup has already failed the run.
+ */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+
+export const describePg = TEST_DATABASE_URL ? describe : describe.skip;
+if (!TEST_DATABASE_URL && !process.env.CI) {
+  console.warn('TEST_DATABASE_URL is not set: real-PostgreSQL tests are skipped');
+}
+
+export interface PgFixture {
+  scratch: ScratchDatabase;
+  db: PgDb;
+}
+
+/** Registers beforeAll/afterAll for a fresh database; `fixture: true` also runs `db init`. */
+export function useFreshDatabase(purpose: string, opts: { fixture?: boolean; scale?: number } = {}): () => PgFixture {
+  let state: PgFixture | undefined;
+  beforeAll(async () => {
+    const scratch = await createScratchDatabase(TEST_DATABASE_URL!, purpose);
+    const db = new PgDb(scratch.url);
+    state = { scratch, db };
+    if (opts.fixture) await initFixture(db, { scale: opts.scale ?? 1, seed: 1 }, silentLogger);
+  });
+  afterAll(async () => {
+    if (!state) return;
+    await state.db.close().catch(() => {});
+    await state.scratch.drop();
+  });
+  return () => {
+    if (!state) throw new Error('the fresh database is not ready (beforeAll failed?)');
+    return state;
+  };
+}

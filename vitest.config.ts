@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, as in node-pg-migrate: unit tests need nothing, `pg` tests need a real
+// PostgreSQL (TEST_DATABASE_URL; each file gets its own fresh database), `embedded` tests
+// run PGlite in process.
+export default defineConfig({
+  test: {
+    // two cores: more files at once only thrash the server
+    maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts'],
+          exclude: ['src/**/*.pg.test.ts', 'src/**/*.embedded.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'pg',
+          include: ['src/**/*.pg.test.ts'],
+          globalSetup: ['src/testing/pg-global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'embedded',
+          include: ['src/**/*.embedded.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
