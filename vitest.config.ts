@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // run PGlite in process.
 export default defineConfig({
   test: {
+    // in CI a JSON report too, from which .ci/run prints its closing "N passed, N failed" line
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'out/vitest-results.json' }]] : ['default'],
     // two cores: more files at once only thrash the server
     maxWorkers: 2,
     projects: [

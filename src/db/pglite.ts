@@ -22,7 +22,9 @@ export class PgliteDb implements Db {
   static async open(dataDir: string | undefined, label = dataDir ? `embedded PGlite (${dataDir})` : 'embedded PGlite (memory)'): Promise<PgliteDb> {
     if (dataDir) await mkdir(dataDir, { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');
-    const pg = new PGlite(dataDir, {
+    // options object form: PGlite ignores the second argument when the first is not a string
+    const pg = new PGlite({
+      ...(dataDir ? { dataDir } : {}),
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity,
