@@ -15,6 +15,7 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts'],
           exclude: ['src/**/*.pg.test.ts', 'src/**/*.embedded.test.ts'],
+          benchmark: { include: ['src/**/*.bench.ts'] },
         },
       },
       {

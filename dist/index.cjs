@@ -45,7 +45,7 @@ var require_postgres_array = __commonJS({
     var ArrayParser = class _ArrayParser {
       constructor(source, transform2) {
         this.source = source;
-        this.transform = transform2 || identity2;
+        this.transform = transform2 || identity3;
         this.position = 0;
         this.entries = [];
         this.recorded = [];
@@ -123,7 +123,7 @@ var require_postgres_array = __commonJS({
         return this.entries;
       }
     };
-    function identity2(value) {
+    function identity3(value) {
       return value;
     }
   }
@@ -3093,7 +3093,7 @@ var require_dist = __commonJS({
     function parse3(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve) => stream.on("end", () => resolve()));
+      return new Promise((resolve2) => stream.on("end", () => resolve2()));
     }
   }
 });
@@ -3862,12 +3862,12 @@ var require_client = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve, reject) => {
+        return new this._Promise((resolve2, reject) => {
           this._connect((error63) => {
             if (error63) {
               reject(error63);
             } else {
-              resolve(this);
+              resolve2(this);
             }
           });
         });
@@ -4249,8 +4249,8 @@ var require_client = __commonJS({
         } else {
           query = new Query2(config2, values, callback);
           if (!query.callback) {
-            result = new this._Promise((resolve, reject) => {
-              query.callback = (err, res) => err ? reject(err) : resolve(res);
+            result = new this._Promise((resolve2, reject) => {
+              query.callback = (err, res) => err ? reject(err) : resolve2(res);
             }).catch((err) => {
               Error.captureStackTrace(err);
               throw err;
@@ -4350,8 +4350,8 @@ var require_client = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve) => {
-            this.connection.once("end", resolve);
+          return new this._Promise((resolve2) => {
+            this.connection.once("end", resolve2);
           });
         }
       }
@@ -4400,8 +4400,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err, client) {
         err ? rej(err) : res(client);
       };
-      const result = new Promise2(function(resolve, reject) {
-        res = resolve;
+      const result = new Promise2(function(resolve2, reject) {
+        res = resolve2;
         rej = reject;
       }).catch((err) => {
         Error.captureStackTrace(err);
@@ -4462,7 +4462,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f);
         }
-        return new Promise2((resolve) => resolve(f()));
+        return new Promise2((resolve2) => resolve2(f()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -4857,8 +4857,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve, reject) {
-          this._once("end", resolve);
+        function(resolve2, reject) {
+          this._once("end", resolve2);
           this._once("error", reject);
         }.bind(this)
       );
@@ -5037,12 +5037,12 @@ var require_client2 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve, reject) => {
+      return new this._Promise((resolve2, reject) => {
         this._connect((error63) => {
           if (error63) {
             reject(error63);
           } else {
-            resolve(this);
+            resolve2(this);
           }
         });
       });
@@ -5066,8 +5066,8 @@ var require_client2 = __commonJS({
         query = new NativeQuery(config2, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result = new this._Promise((resolve, reject) => {
-            resolveOut = resolve;
+          result = new this._Promise((resolve2, reject) => {
+            resolveOut = resolve2;
             rejectOut = reject;
           }).catch((err) => {
             Error.captureStackTrace(err);
@@ -5130,8 +5130,8 @@ var require_client2 = __commonJS({
       }
       let result;
       if (!cb) {
-        result = new this._Promise(function(resolve, reject) {
-          cb = (err) => err ? reject(err) : resolve();
+        result = new this._Promise(function(resolve2, reject) {
+          cb = (err) => err ? reject(err) : resolve2();
         });
       }
       const doEnd = function() {
@@ -7471,9 +7471,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -7511,12 +7511,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -9783,8 +9783,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise2 = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -12035,12 +12035,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -12710,12 +12710,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -13194,16 +13194,16 @@ var require_client3 = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -13214,7 +13214,7 @@ var require_client3 = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -13265,7 +13265,7 @@ var require_client3 = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -13277,7 +13277,7 @@ var require_client3 = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -13613,8 +13613,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -14883,7 +14883,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -14896,7 +14896,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -14915,7 +14915,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -14932,7 +14932,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -15002,18 +15002,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type, body, resolve: resolve2, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve(chunksDecode(body, length));
+          resolve2(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve(JSON.parse(chunksDecode(body, length)));
+          resolve2(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve(chunksConcat(body, length).buffer);
+          resolve2(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body, { type: stream[kContentType] }));
+          resolve2(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve(chunksConcat(body, length));
+          resolve2(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -15270,9 +15270,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -15495,9 +15495,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -15782,9 +15782,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -15876,9 +15876,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -19741,7 +19741,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -19817,7 +19817,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve({
+              resolve2({
                 status,
                 statusText,
                 headersList,
@@ -19860,7 +19860,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -21069,8 +21069,8 @@ var require_cache = __commonJS({
        * @returns {requestResponseList}
        */
       #batchCacheOperations(operations) {
-        const cache = this.#relevantRequestResponseList;
-        const backupCache = [...cache];
+        const cache2 = this.#relevantRequestResponseList;
+        const backupCache = [...cache2];
         const addedItems = [];
         const resultList = [];
         try {
@@ -21097,9 +21097,9 @@ var require_cache = __commonJS({
                 return [];
               }
               for (const requestResponse of requestResponses) {
-                const idx = cache.indexOf(requestResponse);
+                const idx = cache2.indexOf(requestResponse);
                 assert2(idx !== -1);
-                cache.splice(idx, 1);
+                cache2.splice(idx, 1);
               }
             } else if (operation.type === "put") {
               if (operation.response == null) {
@@ -21129,11 +21129,11 @@ var require_cache = __commonJS({
               }
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
-                const idx = cache.indexOf(requestResponse);
+                const idx = cache2.indexOf(requestResponse);
                 assert2(idx !== -1);
-                cache.splice(idx, 1);
+                cache2.splice(idx, 1);
               }
-              cache.push([operation.request, operation.response]);
+              cache2.push([operation.request, operation.response]);
               addedItems.push([operation.request, operation.response]);
             }
             resultList.push([operation.request, operation.response]);
@@ -21307,13 +21307,13 @@ var require_cachestorage = __commonJS({
         if (options.cacheName != null) {
           if (this.#caches.has(options.cacheName)) {
             const cacheList = this.#caches.get(options.cacheName);
-            const cache = new Cache(kConstruct, cacheList);
-            return await cache.match(request, options);
+            const cache2 = new Cache(kConstruct, cacheList);
+            return await cache2.match(request, options);
           }
         } else {
           for (const cacheList of this.#caches.values()) {
-            const cache = new Cache(kConstruct, cacheList);
-            const response = await cache.match(request, options);
+            const cache2 = new Cache(kConstruct, cacheList);
+            const response = await cache2.match(request, options);
             if (response !== void 0) {
               return response;
             }
@@ -21343,12 +21343,12 @@ var require_cachestorage = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         cacheName = webidl.converters.DOMString(cacheName, prefix, "cacheName");
         if (this.#caches.has(cacheName)) {
-          const cache2 = this.#caches.get(cacheName);
-          return new Cache(kConstruct, cache2);
+          const cache3 = this.#caches.get(cacheName);
+          return new Cache(kConstruct, cache3);
         }
-        const cache = [];
-        this.#caches.set(cacheName, cache);
-        return new Cache(kConstruct, cache);
+        const cache2 = [];
+        this.#caches.set(cacheName, cache2);
+        return new Cache(kConstruct, cache2);
       }
       /**
        * @see https://w3c.github.io/ServiceWorker/#cache-storage-delete
@@ -23601,8 +23601,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve) => {
-        setTimeout(resolve, ms).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms).unref();
       });
     }
     module2.exports = {
@@ -24539,6 +24539,1182 @@ function redact(text, secrets) {
   return out;
 }
 
+// src/cli/commands/astm.ts
+var import_promises = require("node:fs/promises");
+var import_node_path = require("node:path");
+
+// src/astm/ctl2004.ts
+var GROUPS_2004 = [
+  { group: "fuel_oil", from: 838.3127, K0: 103.872, K1: 0.2701, K2: 0, dAlpha: 1.3 },
+  { group: "jet_fuel", from: 787.5195, K0: 330.301, K1: 0, K2: 0, dAlpha: 2 },
+  { group: "transition_zone", from: 770.352, K0: 1489.067, K1: 0, K2: -18684e-7, dAlpha: 8.5 },
+  { group: "gasoline", from: 610.6, K0: 192.4571, K1: 0.2438, K2: 0, dAlpha: 1.5 }
+];
+var DENSITY60_LIMITS_2004 = { min: 610.6, max: 1163.5 };
+var BASE_F68 = 60.0068749;
+var DELTA60 = 0.01374979547;
+var KPA_PER_PSI = 6.894757;
+var CONVERGENCE_KGM3 = 1e-6;
+var MAX_ITERATIONS = 15;
+function group2004(density60) {
+  for (const g of GROUPS_2004) if (density60 >= g.from) return g;
+  return GROUPS_2004[GROUPS_2004.length - 1];
+}
+var ITS90_TO_IPTS68 = [-0.148759, -0.267408, 1.08076, 1.269056, -4.089591, -1.871251, 7.438081, -3.536296];
+function fahrenheit68(celsius90) {
+  const tau = celsius90 / 630;
+  let delta = 0;
+  let p = 1;
+  for (const a of ITS90_TO_IPTS68) {
+    p *= tau;
+    delta += a * p;
+  }
+  return 1.8 * (celsius90 - delta) + 32;
+}
+function ctl2004(density60, tF68) {
+  const g = group2004(density60);
+  const { K0, K1, K2 } = g;
+  const r = density60;
+  const A = DELTA60 / 2 * ((K0 / r + K1) / r + K2);
+  const B = (2 * K0 + K1 * r) / (K0 + (K1 + K2 * r) * r);
+  const rhoStar = r * (1 + (Math.exp(A * (1 + 0.8 * A)) - 1) / (1 + A * (1 + 1.6 * A) * B));
+  const alpha60 = (K0 / rhoStar + K1) / rhoStar + K2;
+  const dt = tF68 - BASE_F68;
+  const ctl = Math.exp(-alpha60 * dt * (1 + 0.8 * alpha60 * (dt + DELTA60)));
+  return { group: g.group, alpha60, rhoStar, ctl };
+}
+function cpl2004(rhoStar, tF68, psi) {
+  const fp = Math.exp(-1.9947 + 13427e-8 * tF68 + (793920 + 2326 * tF68) / (rhoStar * rhoStar));
+  return { fp, cpl: 1 / (1 - 1e-5 * fp * psi) };
+}
+function density60From(observed, celsius90, pressureKpa) {
+  const tF = fahrenheit68(celsius90);
+  const psi = pressureKpa / KPA_PER_PSI;
+  const { min, max } = DENSITY60_LIMITS_2004;
+  const clamp = (x) => Math.min(Math.max(x, min), max);
+  let r = clamp(observed);
+  for (let i = 0; ; i++) {
+    const g = group2004(r);
+    const c = ctl2004(r, tF);
+    const p = cpl2004(c.rhoStar, tF, psi);
+    const ctpl = c.ctl * p.cpl;
+    if (Math.abs(observed - r * ctpl) < CONVERGENCE_KGM3 || i === MAX_ITERATIONS) {
+      const converged = Math.abs(observed - r * ctpl) < CONVERGENCE_KGM3;
+      const atLimit = !converged && r === min ? "min" : !converged && r === max ? "max" : void 0;
+      return { density60: r, group: g.group, ctl: c.ctl, cpl: p.cpl, alpha60: c.alpha60, iterations: i, converged, atLimit };
+    }
+    const e = observed / ctpl - r;
+    const dT = tF - 60;
+    const dt = g.dAlpha * c.alpha60 * dT * (1 + 1.6 * c.alpha60 * dT);
+    const dp = -2 * p.cpl * psi * p.fp * (7.9392 + 0.02326 * tF) / (r * r);
+    r = clamp(r + e / (1 + dt + dp));
+  }
+}
+var BASE15_F68 = fahrenheit68(15);
+
+// src/astm/errors.ts
+var AstmError = class extends Error {
+  code;
+  field;
+  /** what the caller could type instead (e.g. "837.5 kg/m³"), when there is an obvious fix */
+  suggestion;
+  constructor(code, field, message, suggestion) {
+    super(message);
+    this.name = "AstmError";
+    this.code = code;
+    this.field = field;
+    this.suggestion = suggestion;
+  }
+};
+var AstmRangeError = class extends AstmError {
+  quantity;
+  value;
+  limit;
+  bound;
+  constructor(code, field, details, message) {
+    super(code, field, message);
+    this.name = "AstmRangeError";
+    this.quantity = details.quantity;
+    this.value = details.value;
+    this.limit = details.limit;
+    this.bound = details.bound;
+  }
+};
+var AstmUnitError = class extends AstmError {
+  value;
+  suggested;
+  constructor(field, value, suggested) {
+    super(
+      "DENSITY_UNIT_SUSPECT",
+      field,
+      `density ${value} looks like kg/L or g/cm\xB3; the engine expects kg/m\xB3 (did you mean ${suggested} kg/m\xB3?)`,
+      `${suggested} kg/m\xB3`
+    );
+    this.name = "AstmUnitError";
+    this.value = value;
+    this.suggested = suggested;
+  }
+};
+function isAstmError(e) {
+  return e instanceof AstmError;
+}
+
+// src/astm/editions.ts
+var EDITIONS = ["1980", "2004"];
+var ROUNDING_PROFILES = ["table", "computed", "full"];
+var DEFAULT_EDITION = "1980";
+var DEFAULT_ROUNDING = "table";
+function parseEdition(text) {
+  const t = text.trim();
+  if (EDITIONS.includes(t)) return t;
+  throw new AstmError("UNKNOWN_EDITION", "edition", `edition "${text}" is not known; use ${EDITIONS.join(" or ")}`);
+}
+function parseRoundingProfile(text) {
+  const t = text.trim().toLowerCase();
+  if (ROUNDING_PROFILES.includes(t)) return t;
+  throw new AstmError("UNKNOWN_ROUNDING", "rounding", `rounding profile "${text}" is not known; use ${ROUNDING_PROFILES.join(", ")}`);
+}
+
+// src/astm/rounding.ts
+function denoise(x) {
+  return Number(x.toPrecision(15));
+}
+function pow10(decimals) {
+  return 10 ** decimals;
+}
+function roundHalfUp(x, decimals) {
+  const f = pow10(decimals);
+  const s = denoise(x * f);
+  return Math.sign(s) * Math.round(Math.abs(s)) / f;
+}
+function truncate(x, decimals) {
+  const f = pow10(decimals);
+  return Math.trunc(denoise(x * f)) / f;
+}
+function decimalsOf(increment) {
+  const s = String(increment);
+  const e = /e-(\d+)$/.exec(s);
+  if (e) return Number(e[1]);
+  const dot = s.indexOf(".");
+  return dot < 0 ? 0 : s.length - dot - 1;
+}
+function roundToIncrementHalfEven(x, increment) {
+  const q = denoise(x / increment);
+  const n = Math.floor(q);
+  const frac = denoise(q - n);
+  let k;
+  if (frac > 0.5) k = n + 1;
+  else if (frac < 0.5) k = n;
+  else k = n % 2 === 0 ? n : n + 1;
+  const d = decimalsOf(increment);
+  return Math.round(k * increment * pow10(d)) / pow10(d);
+}
+function roundToIncrementHalfUp(x, increment) {
+  const q = denoise(x / increment);
+  const k = Math.sign(q) * Math.round(Math.abs(q));
+  const d = decimalsOf(increment);
+  return Math.round(k * increment * pow10(d)) / pow10(d);
+}
+
+// src/astm/profiles.ts
+var identity = (x) => x;
+var PRINTED_LOOP = { vcfDecimals: 6, densityTruncate: 3, tolerance: 0.05, transitionTolerance: 0.07 };
+var EXACT_LOOP = { vcfDecimals: void 0, densityTruncate: void 0, tolerance: 1e-9, transitionTolerance: 1e-9 };
+var cache = /* @__PURE__ */ new Map();
+function roundingSpec(edition, profile) {
+  const key = `${edition}/${profile}`;
+  let spec = cache.get(key);
+  if (!spec) {
+    spec = Object.freeze(buildSpec(edition, profile));
+    cache.set(key, spec);
+  }
+  return spec;
+}
+function buildSpec(edition, profile) {
+  if (profile === "full") {
+    return {
+      edition,
+      profile,
+      temperature: identity,
+      density: identity,
+      pressure: identity,
+      scheme1980: "exact",
+      hydrometer: "exact",
+      vcf: identity,
+      density15: identity,
+      volume: identity,
+      loop1980: EXACT_LOOP
+    };
+  }
+  if (edition === "1980") {
+    const computed = profile === "computed";
+    return {
+      edition,
+      profile,
+      temperature: computed ? (t) => roundToIncrementHalfUp(t, 0.05) : identity,
+      density: computed ? (r) => roundToIncrementHalfUp(r, 0.1) : identity,
+      pressure: identity,
+      scheme1980: "printed",
+      hydrometer: "printed",
+      vcf: computed ? (v) => roundHalfUp(v, v >= 1 ? 4 : 5) : (v) => roundHalfUp(v, 4),
+      density15: (r) => roundHalfUp(r, 1),
+      volume: (l) => roundHalfUp(l, 1),
+      loop1980: PRINTED_LOOP
+    };
+  }
+  if (profile === "table") {
+    return {
+      edition,
+      profile,
+      temperature: identity,
+      density: identity,
+      pressure: identity,
+      scheme1980: "exact",
+      hydrometer: "exact",
+      vcf: (v) => roundHalfUp(v, 4),
+      density15: (r) => roundHalfUp(r, 1),
+      volume: (l) => roundHalfUp(l, 1),
+      loop1980: EXACT_LOOP
+    };
+  }
+  return {
+    edition,
+    profile,
+    temperature: (t) => roundToIncrementHalfEven(t, 0.05),
+    density: (r) => roundToIncrementHalfEven(r, 0.1),
+    pressure: (p) => roundToIncrementHalfEven(p, 5),
+    scheme1980: "exact",
+    hydrometer: "exact",
+    vcf: (v) => roundToIncrementHalfEven(v, 1e-5),
+    density15: (r) => roundToIncrementHalfEven(r, 0.1),
+    volume: (l) => roundToIncrementHalfEven(l, 0.1),
+    loop1980: EXACT_LOOP
+  };
+}
+
+// src/astm/ranges.ts
+var LIMITS_1980 = {
+  density15: { min: 653, max: 1075 },
+  temperatureMin: -18,
+  /** upper temperature limit by ρ15 band: the first band whose `below` exceeds ρ15 applies */
+  temperatureMaxByDensity: [
+    { below: 778.5, max: 60 },
+    { below: 824, max: 90 },
+    { below: Infinity, max: 120 }
+  ]
+};
+var LIMITS_2004 = {
+  temperature: { min: -50, max: 150 },
+  observedDensity: { min: 470.4, max: 1209.5 },
+  density60: { min: 610.6, max: 1163.5 },
+  pressureKpa: { min: 0, max: 1500 * 6.894757 }
+};
+function requireFinite(value, field, label) {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new AstmError("INVALID_NUMBER", field, `${label} must be a finite number, got ${String(value)}`);
+  }
+}
+function rejectDensityInWrongUnit(value, field) {
+  if (value > 0 && value < 2) {
+    throw new AstmUnitError(field, value, Number((value * 1e3).toPrecision(12)));
+  }
+}
+function fmt(n) {
+  return String(Number(n.toPrecision(10)));
+}
+function temperatureMax1980(density15) {
+  for (const band of LIMITS_1980.temperatureMaxByDensity) if (density15 < band.below) return band.max;
+  return LIMITS_1980.temperatureMaxByDensity[LIMITS_1980.temperatureMaxByDensity.length - 1].max;
+}
+function checkDensity15_1980(density15, field, context = "") {
+  const { min, max } = LIMITS_1980.density15;
+  if (density15 < min || density15 > max) {
+    const bound = density15 < min ? "min" : "max";
+    const limit = bound === "min" ? min : max;
+    throw new AstmRangeError(
+      "DENSITY_OUT_OF_RANGE",
+      field,
+      { quantity: "density15", value: density15, limit, bound },
+      `density at 15 \xB0C ${fmt(density15)} kg/m\xB3${context} is ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} kg/m\xB3 of the 1980 Table 53B/54B (generalized products)`
+    );
+  }
+}
+function checkTemperature1980(temperatureC, density15) {
+  const min = LIMITS_1980.temperatureMin;
+  const max = density15 === void 0 ? Math.max(...LIMITS_1980.temperatureMaxByDensity.map((b) => b.max)) : temperatureMax1980(density15);
+  if (temperatureC < min || temperatureC > max) {
+    const bound = temperatureC < min ? "min" : "max";
+    const limit = bound === "min" ? min : max;
+    const which2 = bound === "min" ? "" : density15 === void 0 ? " for any density" : ` for \u03C115 ${fmt(density15)} kg/m\xB3`;
+    throw new AstmRangeError(
+      "TEMPERATURE_OUT_OF_RANGE",
+      "temperatureC",
+      { quantity: "temperatureC", value: temperatureC, limit, bound },
+      `temperature ${fmt(temperatureC)} \xB0C is ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} \xB0C of the 1980 Table 53B/54B${which2}` + (bound === "max" ? " (beyond it the standard only extrapolates)" : "")
+    );
+  }
+}
+function checkTemperature2004(temperatureC) {
+  const { min, max } = LIMITS_2004.temperature;
+  if (temperatureC < min || temperatureC > max) {
+    const bound = temperatureC < min ? "min" : "max";
+    const limit = bound === "min" ? min : max;
+    throw new AstmRangeError(
+      "TEMPERATURE_OUT_OF_RANGE",
+      "temperatureC",
+      { quantity: "temperatureC", value: temperatureC, limit, bound },
+      `temperature ${fmt(temperatureC)} \xB0C is ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} \xB0C of API MPMS 11.1-2004 (\u221258\u2026302 \xB0F)`
+    );
+  }
+}
+function checkObservedDensity2004(density, field) {
+  const { min, max } = LIMITS_2004.observedDensity;
+  if (density < min || density > max) {
+    const bound = density < min ? "min" : "max";
+    const limit = bound === "min" ? min : max;
+    throw new AstmRangeError(
+      "DENSITY_OUT_OF_RANGE",
+      field,
+      { quantity: "observedDensity", value: density, limit, bound },
+      `density ${fmt(density)} kg/m\xB3 is ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} kg/m\xB3 of API MPMS 11.1-2004 for refined products`
+    );
+  }
+}
+function density60OutOfRange(estimate, bound, field, context) {
+  const { min, max } = LIMITS_2004.density60;
+  const limit = bound === "min" ? min : max;
+  return new AstmRangeError(
+    "DENSITY_OUT_OF_RANGE",
+    field,
+    { quantity: "density60", value: estimate, limit, bound },
+    `the density at 60 \xB0F${context} would be about ${fmt(Number(estimate.toFixed(1)))} kg/m\xB3, ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} kg/m\xB3 of API MPMS 11.1-2004 for refined products`
+  );
+}
+function checkPressure(pressureKpa, edition) {
+  if (pressureKpa === 0) return;
+  if (edition === "1980") {
+    throw new AstmError("UNSUPPORTED_OPTION", "pressureKpa", "a gauge pressure is only supported with edition 2004 (the 1980 tables are at atmospheric pressure)");
+  }
+  const { min, max } = LIMITS_2004.pressureKpa;
+  if (pressureKpa < min || pressureKpa > max) {
+    const bound = pressureKpa < min ? "min" : "max";
+    const limit = bound === "min" ? min : max;
+    throw new AstmRangeError(
+      "PRESSURE_OUT_OF_RANGE",
+      "pressureKpa",
+      { quantity: "pressureKpa", value: pressureKpa, limit, bound },
+      `gauge pressure ${fmt(pressureKpa)} kPa is outside 0\u2013${fmt(max)} kPa (0\u20131500 psi) of API MPMS 11.1-2004`
+    );
+  }
+}
+function checkVolume(volumeL) {
+  requireFinite(volumeL, "volumeL", "volume");
+  if (volumeL < 0) throw new AstmError("INVALID_VOLUME", "volumeL", `volume ${volumeL} L is negative`);
+}
+
+// src/astm/inputs.ts
+function resolveCommon(o) {
+  const edition = o.edition === void 0 ? DEFAULT_EDITION : EDITIONS.includes(o.edition) ? o.edition : parseEdition(String(o.edition));
+  const rounding = o.rounding === void 0 ? DEFAULT_ROUNDING : ROUNDING_PROFILES.includes(o.rounding) ? o.rounding : parseRoundingProfile(String(o.rounding));
+  if (o.volumeL !== void 0) checkVolume(o.volumeL);
+  const addendum2019 = o.addendum2019 === true;
+  if (addendum2019 && edition !== "2004") {
+    throw new AstmError("UNSUPPORTED_OPTION", "options", "the 2019 addendum (unrounded CTL for volumes) belongs to edition 2004");
+  }
+  return { spec: roundingSpec(edition, rounding), volumeL: o.volumeL, addendum2019 };
+}
+function volumeAt15(volumeL, vcf, vcfUnrounded, spec, addendum2019) {
+  if (volumeL === void 0) return void 0;
+  return spec.volume(volumeL * (addendum2019 ? vcfUnrounded : vcf));
+}
+
+// src/astm/vcf1980.ts
+var CONSTANTS_1980 = {
+  gasoline: { K0: 346.4228, K1: 0.4388 },
+  transition_zone: { A: -336312e-8, B: 2680.3206 },
+  jet_fuel: { K0: 594.5418, K1: 0 },
+  fuel_oil: { K0: 186.9696, K1: 0.4862 }
+};
+var BOUNDARIES_1980 = {
+  transitionFrom: 770.5,
+  transitionTo: 787.5,
+  jetTo: 838.5
+};
+function productGroup1980(density15) {
+  if (density15 < BOUNDARIES_1980.transitionFrom) return "gasoline";
+  if (density15 <= BOUNDARIES_1980.transitionTo) return "transition_zone";
+  if (density15 <= BOUNDARIES_1980.jetTo) return "jet_fuel";
+  return "fuel_oil";
+}
+function alpha1980(density15, group, scheme) {
+  const r = density15;
+  if (group === "transition_zone") {
+    const { A, B } = CONSTANTS_1980.transition_zone;
+    if (scheme === "exact") return A + B / (r * r);
+    return roundHalfUp(A + roundHalfUp(truncate(B / r, 6) / r, 8), 7);
+  }
+  const { K0, K1 } = CONSTANTS_1980[group];
+  if (scheme === "exact") return K0 / (r * r) + K1 / r;
+  return roundHalfUp(truncate(truncate(K0 / r, 8) / r, 10) + truncate(K1 / r, 10), 7);
+}
+function vcfFromAlpha1980(alpha, temperatureC, scheme) {
+  const dt = temperatureC - 15;
+  if (scheme === "exact") return Math.exp(-alpha * dt * (1 + 0.8 * alpha * dt));
+  const a1 = truncate(alpha * dt, 9);
+  const a2 = truncate(0.8 * a1, 9);
+  const a3 = roundHalfUp(a1 * a2, 9);
+  return Math.exp(truncate(-a1 - a3, 8));
+}
+function vcf1980(density15, temperatureC, scheme, group = productGroup1980(density15)) {
+  const alpha = alpha1980(density15, group, scheme);
+  return { group, alpha, vcf: vcfFromAlpha1980(alpha, temperatureC, scheme) };
+}
+
+// src/astm/table54b.ts
+function vcfCore(density15, temperatureC, spec, field, context = "") {
+  if (spec.edition === "1980") {
+    checkDensity15_1980(density15, field, context);
+    checkTemperature1980(temperatureC, density15);
+    const r = vcf1980(density15, temperatureC, spec.scheme1980);
+    return { productGroup: r.group, alpha15: r.alpha, vcfUnrounded: r.vcf, vcf: spec.vcf(r.vcf) };
+  }
+  checkTemperature2004(temperatureC);
+  checkObservedDensity2004(density15, field);
+  const sol = density60From(density15, 15, 0);
+  if (sol.atLimit) {
+    throw density60OutOfRange(density15 / (sol.ctl * sol.cpl), sol.atLimit, field, ` for \u03C115 ${density15} kg/m\xB3${context}`);
+  }
+  const atT = ctl2004(sol.density60, fahrenheit68(temperatureC));
+  const at15 = ctl2004(sol.density60, BASE15_F68);
+  const vcfUnrounded = atT.ctl / at15.ctl;
+  return { productGroup: atT.group, density60: sol.density60, alpha60: atT.alpha60, vcfUnrounded, vcf: spec.vcf(vcfUnrounded) };
+}
+function table54b(input2) {
+  const { spec, volumeL, addendum2019 } = resolveCommon(input2);
+  requireFinite(input2.density15, "density15", "density at 15 \xB0C");
+  requireFinite(input2.temperatureC, "temperatureC", "temperature");
+  rejectDensityInWrongUnit(input2.density15, "density15");
+  const density15 = spec.density(input2.density15);
+  const temperatureC = spec.temperature(input2.temperatureC);
+  const core = vcfCore(density15, temperatureC, spec, "density15");
+  const result = { table: "54B", edition: spec.edition, rounding: spec.profile, density15, temperatureC, ...core };
+  if (volumeL !== void 0) {
+    result.volumeL = volumeL;
+    result.volume15L = volumeAt15(volumeL, core.vcf, core.vcfUnrounded, spec, addendum2019);
+  }
+  return result;
+}
+
+// src/astm/hydrometer.ts
+function glassHydrometerCorrection(reading, temperatureC, scheme) {
+  const dt = temperatureC - 15;
+  let linear = 23e-6 * dt;
+  let quadratic = 2e-8 * dt * dt;
+  if (scheme === "exact") return reading * (1 - linear - quadratic);
+  linear = roundHalfUp(linear, 9);
+  quadratic = roundHalfUp(quadratic, 9);
+  return roundHalfUp(reading * (1 - linear - quadratic), 2);
+}
+
+// src/astm/table53b.ts
+var HEAVIER = ["gasoline", "transition_zone", "jet_fuel", "fuel_oil"];
+var MAX_STEPS_PER_GROUP = 50;
+function solve1980(rhoT, temperatureC, spec) {
+  const loop = spec.loop1980;
+  const step = (r2, g) => {
+    let v = vcf1980(r2, temperatureC, spec.scheme1980, g).vcf;
+    if (loop.vcfDecimals !== void 0) v = roundHalfUp(v, loop.vcfDecimals);
+    const next = rhoT / v;
+    return loop.densityTruncate !== void 0 ? truncate(next, loop.densityTruncate) : next;
+  };
+  const solutions = /* @__PURE__ */ new Map();
+  let group = productGroup1980(rhoT);
+  let r = rhoT;
+  let iterations = 0;
+  for (; ; ) {
+    const tolerance = group === "transition_zone" ? loop.transitionTolerance : loop.tolerance;
+    let settled = false;
+    for (let i = 0; i < MAX_STEPS_PER_GROUP; i++) {
+      const next = step(r, group);
+      iterations++;
+      if (!Number.isFinite(next)) break;
+      const moved = Math.abs(next - r);
+      r = next;
+      if (moved < tolerance) {
+        settled = true;
+        break;
+      }
+    }
+    if (!settled) return { density15: Number.NaN, iterations, settled: false };
+    solutions.set(group, r);
+    const landed = productGroup1980(r);
+    if (landed === group) return { density15: r, iterations, settled: true };
+    const back = solutions.get(landed);
+    if (back !== void 0) {
+      const heavier = HEAVIER.indexOf(landed) > HEAVIER.indexOf(group) ? back : r;
+      return { density15: heavier, iterations, settled: true };
+    }
+    group = landed;
+  }
+}
+function bracketedRoot1980(rhoT, temperatureC) {
+  const f = (r) => r * vcf1980(r, temperatureC, "exact").vcf - rhoT;
+  let lo = 1;
+  let hi = 1e4;
+  if (!(f(lo) < 0)) return lo;
+  if (!(f(hi) > 0)) return hi;
+  for (let i = 0; i < 80; i++) {
+    const mid = (lo + hi) / 2;
+    if (f(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function table53b(input2) {
+  const { spec, volumeL, addendum2019 } = resolveCommon(input2);
+  if (typeof input2.hydrometer !== "boolean") {
+    throw new AstmError("UNSUPPORTED_OPTION", "options", "say whether the density is a glass hydrometer reading (hydrometer: true) or a digital meter reading (hydrometer: false)");
+  }
+  requireFinite(input2.observedDensity, "observedDensity", "observed density");
+  requireFinite(input2.temperatureC, "temperatureC", "temperature");
+  const pressureIn = input2.pressureKpa ?? 0;
+  requireFinite(pressureIn, "pressureKpa", "pressure");
+  rejectDensityInWrongUnit(input2.observedDensity, "observedDensity");
+  checkPressure(pressureIn, spec.edition);
+  if (pressureIn !== 0 && volumeL !== void 0) {
+    throw new AstmError("UNSUPPORTED_OPTION", "volumeL", "a volume at 15 \xB0C is only computed at atmospheric pressure (pressure 0)");
+  }
+  const observedDensity = spec.density(input2.observedDensity);
+  const temperatureC = spec.temperature(input2.temperatureC);
+  const pressureKpa = spec.pressure(pressureIn);
+  const correctedDensity = input2.hydrometer ? glassHydrometerCorrection(observedDensity, temperatureC, spec.hydrometer) : observedDensity;
+  const context = ` (from ${observedDensity} kg/m\xB3 observed at ${temperatureC} \xB0C)`;
+  let density15Unrounded;
+  let iterations;
+  let density60;
+  let group20042;
+  if (spec.edition === "1980") {
+    checkTemperature1980(temperatureC, void 0);
+    if (observedDensity <= 0) checkDensity15_1980(observedDensity, "observedDensity", context);
+    const s = solve1980(correctedDensity, temperatureC, spec);
+    density15Unrounded = s.density15;
+    iterations = s.iterations;
+    if (!s.settled) {
+      density15Unrounded = bracketedRoot1980(correctedDensity, temperatureC);
+    }
+    checkDensity15_1980(density15Unrounded, "observedDensity", context);
+    checkTemperature1980(temperatureC, density15Unrounded);
+  } else {
+    checkTemperature2004(temperatureC);
+    checkObservedDensity2004(correctedDensity, "observedDensity");
+    const sol = density60From(correctedDensity, temperatureC, pressureKpa);
+    if (sol.atLimit) {
+      throw density60OutOfRange(correctedDensity / (sol.ctl * sol.cpl), sol.atLimit, "observedDensity", context);
+    }
+    density60 = sol.density60;
+    group20042 = sol.group;
+    iterations = sol.iterations;
+    density15Unrounded = sol.density60 * ctl2004(sol.density60, BASE15_F68).ctl;
+  }
+  const density15 = spec.density15(density15Unrounded);
+  const core = vcfCore(density15, temperatureC, spec, "observedDensity", context);
+  const result = {
+    table: "53B",
+    edition: spec.edition,
+    rounding: spec.profile,
+    observedDensity,
+    temperatureC,
+    hydrometer: input2.hydrometer,
+    pressureKpa,
+    correctedDensity,
+    density15,
+    density15Unrounded,
+    productGroup: group20042 ?? core.productGroup,
+    vcf: core.vcf,
+    vcfUnrounded: core.vcfUnrounded,
+    iterations
+  };
+  if (density60 !== void 0) result.density60 = density60;
+  if (volumeL !== void 0) {
+    result.volumeL = volumeL;
+    result.volume15L = volumeAt15(volumeL, core.vcf, core.vcfUnrounded, spec, addendum2019);
+  }
+  return result;
+}
+
+// src/csv.ts
+var import_node_fs = require("node:fs");
+function detectDelimiter(headerLine) {
+  let inQuotes = false;
+  let commas = 0;
+  let semicolons = 0;
+  for (const ch of headerLine) {
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && ch === ",") commas++;
+    else if (!inQuotes && ch === ";") semicolons++;
+  }
+  return semicolons > commas ? ";" : ",";
+}
+var NEWLINES = /\r\n|\r|\n/g;
+function countNewlines(text) {
+  return text.match(NEWLINES)?.length ?? 0;
+}
+var CsvParser = class {
+  buf = "";
+  line = 1;
+  started = false;
+  delim;
+  hadBom = false;
+  constructor(delimiter) {
+    this.delim = delimiter;
+  }
+  /** undefined until the header line has been seen (when detecting) */
+  get dialect() {
+    if (!this.delim) return void 0;
+    return { delimiter: this.delim, bom: this.hadBom, decimalComma: this.delim === ";" };
+  }
+  push(chunk) {
+    this.buf += chunk;
+    return this.drain(false);
+  }
+  /** Throws `CSV_UNTERMINATED_QUOTE` (a UserError) when the input ends inside a quoted field. */
+  end(file2 = "input") {
+    const out = this.drain(true);
+    if (this.buf.length > 0) {
+      throw new UserError("CSV_UNTERMINATED_QUOTE", `a quoted field opened on line ${this.line} is never closed`, { where: { file: file2, line: this.line } });
+    }
+    return out;
+  }
+  drain(final) {
+    if (!this.started) {
+      if (this.buf.length === 0) return [];
+      if (this.buf.charCodeAt(0) === 65279) {
+        this.hadBom = true;
+        this.buf = this.buf.slice(1);
+      }
+      this.started = true;
+    }
+    if (!this.delim) {
+      const nl = this.buf.search(/[\r\n]/);
+      if (nl < 0 && !final) return [];
+      this.delim = detectDelimiter(nl < 0 ? this.buf : this.buf.slice(0, nl));
+    }
+    const out = [];
+    let pos = 0;
+    for (; ; ) {
+      const parsed = this.parseRecord(pos, final);
+      if (!parsed) break;
+      const startLine = this.line;
+      this.line += countNewlines(this.buf.slice(pos, parsed.next));
+      pos = parsed.next;
+      if (!(parsed.fields.length === 1 && parsed.fields[0] === "" && !parsed.quoted)) {
+        const rec = { line: startLine, fields: parsed.fields };
+        if (parsed.error) rec.error = parsed.error;
+        out.push(rec);
+      }
+      if (pos >= this.buf.length) break;
+    }
+    this.buf = this.buf.slice(pos);
+    return out;
+  }
+  /** One record from `start`, or undefined when its end is not in the buffer yet. */
+  parseRecord(start, final) {
+    const buf = this.buf;
+    const d = this.delim;
+    const n = buf.length;
+    if (start >= n) return void 0;
+    const fields = [];
+    let i = start;
+    let error63;
+    let quoted = false;
+    for (; ; ) {
+      let value;
+      if (buf[i] === '"') {
+        quoted = true;
+        value = "";
+        let j = i + 1;
+        for (; ; ) {
+          const k = buf.indexOf('"', j);
+          if (k < 0) return void 0;
+          value += buf.slice(j, k);
+          if (k + 1 >= n && !final) return void 0;
+          if (buf[k + 1] === '"') {
+            value += '"';
+            j = k + 2;
+            continue;
+          }
+          i = k + 1;
+          break;
+        }
+        if (i < n && buf[i] !== d && buf[i] !== "\r" && buf[i] !== "\n") {
+          error63 ??= `text after a closing quote in field ${fields.length + 1}`;
+          let k = i;
+          while (k < n && buf[k] !== d && buf[k] !== "\r" && buf[k] !== "\n") k++;
+          value += buf.slice(i, k);
+          i = k;
+        }
+      } else {
+        let k = i;
+        while (k < n) {
+          const c2 = buf[k];
+          if (c2 === d || c2 === "\n" || c2 === "\r") break;
+          k++;
+        }
+        value = buf.slice(i, k);
+        i = k;
+      }
+      fields.push(value);
+      if (i >= n) {
+        if (!final) return void 0;
+        return { fields, next: n, quoted, ...error63 ? { error: error63 } : {} };
+      }
+      const c = buf[i];
+      if (c === d) {
+        i++;
+        continue;
+      }
+      if (c === "\r") {
+        if (i + 1 >= n && !final) return void 0;
+        return { fields, next: buf[i + 1] === "\n" ? i + 2 : i + 1, quoted, ...error63 ? { error: error63 } : {} };
+      }
+      return { fields, next: i + 1, quoted, ...error63 ? { error: error63 } : {} };
+    }
+  }
+};
+function checkHeader(fields, file2) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const f of fields) {
+    const k = f.trim().toLowerCase();
+    if (k && seen.has(k)) throw new UserError("CSV_DUPLICATE_COLUMN", `column "${f.trim()}" appears twice in the header`, { where: { file: file2, line: 1, field: f.trim() } });
+    seen.add(k);
+  }
+}
+async function openCsvFile(path5, displayName = path5) {
+  const parser = new CsvParser();
+  const stream = (0, import_node_fs.createReadStream)(path5, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const raw = (async function* () {
+    try {
+      for await (const chunk of stream) yield* parser.push(chunk);
+    } catch (e) {
+      const code = e.code;
+      if (code === "ENOENT") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such file`, { where: { file: displayName }, cause: e });
+      if (code === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName} is a directory, not a CSV file`, { where: { file: displayName }, cause: e });
+      if (code === "EACCES") throw new UserError("FILE_NOT_READABLE", `${displayName}: permission denied`, { where: { file: displayName }, cause: e });
+      throw e;
+    }
+    yield* parser.end(displayName);
+  })();
+  const first = await raw.next();
+  if (first.done) {
+    throw new UserError("CSV_EMPTY", `${displayName} is empty: expected a header line`, { where: { file: displayName } });
+  }
+  checkHeader(first.value.fields, displayName);
+  const records = (async function* () {
+    let row = 0;
+    for await (const r of raw) yield { ...r, row: ++row };
+  })();
+  return { file: displayName, dialect: parser.dialect, header: first.value.fields.map((h) => h.trim()), records };
+}
+function columnIndex(header, name) {
+  const k = name.toLowerCase();
+  return header.findIndex((h) => h.trim().toLowerCase() === k);
+}
+function formatCsvField(value, delimiter) {
+  if (value.includes(delimiter) || value.includes('"') || value.includes("\n") || value.includes("\r")) {
+    return `"${value.replaceAll('"', '""')}"`;
+  }
+  return value;
+}
+function formatCsvRecord(fields, delimiter) {
+  return fields.map((f) => formatCsvField(f, delimiter)).join(delimiter);
+}
+var DECIMAL_DOT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+var DECIMAL_DOT_OR_COMMA = /^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$/;
+function parseDecimal(text, decimalComma) {
+  const t = text.trim();
+  if (!(decimalComma ? DECIMAL_DOT_OR_COMMA : DECIMAL_DOT).test(t)) return void 0;
+  const n = Number(decimalComma ? t.replace(",", ".") : t);
+  return Number.isFinite(n) ? n : void 0;
+}
+function formatDecimal(n, decimalComma) {
+  const s = String(n);
+  return decimalComma ? s.replace(".", ",") : s;
+}
+
+// src/cli/commands/astm.ts
+var EDITION_OPTION = {
+  type: "string",
+  description: `edition of ASTM D1250 / API MPMS 11.1: ${EDITIONS.join(" or ")}`,
+  default: DEFAULT_EDITION,
+  valueName: "YEAR"
+};
+var ROUNDING_OPTION = {
+  type: "string",
+  description: `rounding profile: ${ROUNDING_PROFILES.join(", ")}`,
+  default: DEFAULT_ROUNDING,
+  valueName: "PROFILE"
+};
+var ADDENDUM_OPTION = {
+  type: "boolean",
+  description: "edition 2004: volume from the unrounded CTL (Addendum 2, 2019)"
+};
+var JSON_OPTION = { type: "boolean", description: "print one JSON object instead of text" };
+var PROFILES_HELP = [
+  "Rounding profiles:",
+  "  table     the printed 1980 tables: VCF to 4 decimals, \u03C115 to 0.1 kg/m\xB3, volume to 0.1 L (default)",
+  "  computed  the edition's implementation procedure: inputs rounded to 0.05 \xB0C / 0.1 kg/m\xB3;",
+  "            VCF 4 decimals at or above 1 and 5 below (1980), 5 decimals (2004)",
+  "  full      no rounding at all",
+  `Defaults: --edition ${DEFAULT_EDITION} --rounding ${DEFAULT_ROUNDING}. Densities in kg/m\xB3, temperatures in \xB0C;`,
+  "a negative temperature is written --temp=-5."
+].join("\n");
+var CLI_FIELD = {
+  density15: "--density15",
+  observedDensity: "--observed",
+  temperatureC: "--temp",
+  pressureKpa: "pressure",
+  volumeL: "--volume",
+  edition: "--edition",
+  rounding: "--rounding",
+  options: "options"
+};
+function toUserError(e) {
+  return new UserError(e.code, e.message, { where: { field: CLI_FIELD[e.field] }, cause: e });
+}
+function runEngine(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (isAstmError(e)) throw toUserError(e);
+    throw e;
+  }
+}
+function stringValue(ctx, name) {
+  const v = ctx.values[name];
+  if (v === void 0 || v === false) return void 0;
+  if (typeof v !== "string") throw new UserError("BAD_OPTION", `--${name} takes one value`, { where: { field: `--${name}` } });
+  return v;
+}
+function numberOption(ctx, name, required2) {
+  const v = stringValue(ctx, name);
+  if (v === void 0) {
+    if (required2) throw new UserError("BAD_OPTION", `--${name} is required`, { where: { field: `--${name}` } });
+    return void 0;
+  }
+  const n = parseDecimal(v, false);
+  if (n === void 0) {
+    throw new UserError("BAD_OPTION", `--${name} must be a number with a dot as decimal separator, got "${v}"`, { where: { field: `--${name}` } });
+  }
+  return n;
+}
+function editionAndRounding(ctx) {
+  return runEngine(() => ({
+    edition: parseEdition(stringValue(ctx, "edition") ?? DEFAULT_EDITION),
+    rounding: parseRoundingProfile(stringValue(ctx, "rounding") ?? DEFAULT_ROUNDING)
+  }));
+}
+var GROUP_LABEL = {
+  gasoline: "gasolines",
+  transition_zone: "transition zone",
+  jet_fuel: "jet fuels / kerosene",
+  fuel_oil: "fuel oils (gasoil, diesel)"
+};
+function block(title, rows) {
+  const shown = rows.filter((r) => r[1] !== void 0);
+  const width = Math.max(...shown.map(([l]) => l.length));
+  return [title, ...shown.map(([l, v]) => `  ${l.padEnd(width)}  ${v}`)].join("\n") + "\n";
+}
+function humanVcf(r) {
+  return block(`Table 54B \xB7 edition ${r.edition} \xB7 rounding ${r.rounding}`, [
+    ["density at 15 \xB0C", `${r.density15} kg/m\xB3`],
+    ["temperature", `${r.temperatureC} \xB0C`],
+    ["product group", GROUP_LABEL[r.productGroup] ?? r.productGroup],
+    ["VCF", String(r.vcf)],
+    ["volume", r.volumeL === void 0 ? void 0 : `${r.volumeL} L`],
+    ["volume at 15 \xB0C", r.volume15L === void 0 ? void 0 : `${r.volume15L} L`]
+  ]);
+}
+function humanDensity15(r) {
+  return block(`Table 53B \xB7 edition ${r.edition} \xB7 rounding ${r.rounding}`, [
+    ["observed density", `${r.observedDensity} kg/m\xB3 (${r.hydrometer ? "glass hydrometer" : "digital density meter"})`],
+    ["glass-corrected", r.hydrometer ? `${r.correctedDensity} kg/m\xB3` : void 0],
+    ["temperature", `${r.temperatureC} \xB0C`],
+    ["density at 15 \xB0C", `${r.density15} kg/m\xB3`],
+    ["product group", GROUP_LABEL[r.productGroup] ?? r.productGroup],
+    [`VCF at ${r.temperatureC} \xB0C`, String(r.vcf)],
+    ["volume", r.volumeL === void 0 ? void 0 : `${r.volumeL} L`],
+    ["volume at 15 \xB0C", r.volume15L === void 0 ? void 0 : `${r.volume15L} L`]
+  ]);
+}
+var vcfCommand = {
+  name: "vcf",
+  summary: "Table 54B: volume correction factor from the density at 15 \xB0C and a temperature",
+  details: PROFILES_HELP,
+  options: {
+    density15: { type: "string", description: "density at 15 \xB0C, kg/m\xB3", valueName: "KGM3" },
+    temp: { type: "string", description: "temperature of the volume, \xB0C", valueName: "C" },
+    edition: EDITION_OPTION,
+    rounding: ROUNDING_OPTION,
+    volume: { type: "string", description: "ambient volume, L: also print the volume at 15 \xB0C", valueName: "L" },
+    "addendum-2019": ADDENDUM_OPTION,
+    json: JSON_OPTION
+  },
+  async run(ctx) {
+    const density15 = numberOption(ctx, "density15", true);
+    const temperatureC = numberOption(ctx, "temp", true);
+    const volumeL = numberOption(ctx, "volume", false);
+    const { edition, rounding } = editionAndRounding(ctx);
+    const r = runEngine(
+      () => table54b({ density15, temperatureC, edition, rounding, addendum2019: ctx.values["addendum-2019"] === true, ...volumeL === void 0 ? {} : { volumeL } })
+    );
+    ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}
+` : humanVcf(r));
+  }
+};
+var density15Command = {
+  name: "density15",
+  summary: "Table 53B: density at 15 \xB0C from a density observed at a temperature",
+  details: [
+    "Give --hydrometer when the density was read on a glass hydrometer: the soda-lime glass",
+    "correction is then applied (the printed 1980 Table 53B includes it). Without it the reading is",
+    "taken as a digital density meter's, which needs no correction.",
+    "",
+    PROFILES_HELP
+  ].join("\n"),
+  options: {
+    observed: { type: "string", description: "observed density, kg/m\xB3", valueName: "KGM3" },
+    temp: { type: "string", description: "temperature of the sample when read, \xB0C", valueName: "C" },
+    hydrometer: { type: "boolean", description: "the density is a glass hydrometer reading" },
+    edition: EDITION_OPTION,
+    rounding: ROUNDING_OPTION,
+    volume: { type: "string", description: "ambient volume, L: also print the volume at 15 \xB0C", valueName: "L" },
+    "addendum-2019": ADDENDUM_OPTION,
+    json: JSON_OPTION
+  },
+  async run(ctx) {
+    const observedDensity = numberOption(ctx, "observed", true);
+    const temperatureC = numberOption(ctx, "temp", true);
+    const volumeL = numberOption(ctx, "volume", false);
+    const { edition, rounding } = editionAndRounding(ctx);
+    const r = runEngine(
+      () => table53b({
+        observedDensity,
+        temperatureC,
+        hydrometer: ctx.values.hydrometer === true,
+        edition,
+        rounding,
+        addendum2019: ctx.values["addendum-2019"] === true,
+        ...volumeL === void 0 ? {} : { volumeL }
+      })
+    );
+    ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}
+` : humanDensity15(r));
+  }
+};
+var REQUIRED_COLUMNS = ["table", "edition", "rounding", "density_kgm3", "temperature_c"];
+var OPTIONAL_COLUMNS = ["hydrometer", "volume_l", "addendum_2019"];
+var OUTPUT_COLUMNS = ["vcf", "density15_kgm3", "volume15_l", "error"];
+var BATCH_FIELD = {
+  density15: "density_kgm3",
+  observedDensity: "density_kgm3",
+  temperatureC: "temperature_c",
+  pressureKpa: void 0,
+  volumeL: "volume_l",
+  edition: "edition",
+  rounding: "rounding",
+  options: void 0
+};
+var TRUE_WORDS = /* @__PURE__ */ new Set(["true", "1", "yes", "y", "oui", "vrai"]);
+var FALSE_WORDS = /* @__PURE__ */ new Set(["false", "0", "no", "n", "non", "faux", ""]);
+var RowError = class extends Error {
+  constructor(code, message, field) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+  code;
+  field;
+};
+function computeRow(get, dialect) {
+  const text = (c) => (get(c) ?? "").trim();
+  const number4 = (c, required2) => {
+    const t = text(c);
+    if (t === "") {
+      if (required2) throw new RowError("MISSING_VALUE", `${c} is empty`, c);
+      return void 0;
+    }
+    const n = parseDecimal(t, dialect.decimalComma);
+    if (n === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
+    return n;
+  };
+  const bool = (c) => {
+    const t = text(c).toLowerCase();
+    if (TRUE_WORDS.has(t)) return true;
+    if (FALSE_WORDS.has(t)) return false;
+    throw new RowError("INVALID_BOOLEAN", `"${text(c)}" is not true or false`, c);
+  };
+  const table2 = text("table").toUpperCase();
+  if (table2 !== "53B" && table2 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
+  if (text("edition") === "") throw new RowError("MISSING_VALUE", "edition is empty (1980 or 2004)", "edition");
+  if (text("rounding") === "") throw new RowError("MISSING_VALUE", `rounding is empty (${ROUNDING_PROFILES.join(", ")})`, "rounding");
+  const edition = parseEdition(text("edition"));
+  const rounding = parseRoundingProfile(text("rounding"));
+  const density = number4("density_kgm3", true);
+  const temperatureC = number4("temperature_c", true);
+  const volumeL = number4("volume_l", false);
+  const hydrometer = bool("hydrometer");
+  const addendum2019 = bool("addendum_2019");
+  const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
+  const fmt2 = (n) => n === void 0 ? "" : formatDecimal(n, dialect.decimalComma);
+  if (table2 === "54B") {
+    if (hydrometer) throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
+    const r2 = table54b({ density15: density, temperatureC, ...common });
+    return { vcf: fmt2(r2.vcf), density15: fmt2(r2.density15), volume15: fmt2(r2.volume15L) };
+  }
+  const r = table53b({ observedDensity: density, temperatureC, hydrometer, ...common });
+  return { vcf: fmt2(r.vcf), density15: fmt2(r.density15), volume15: fmt2(r.volume15L) };
+}
+function describeRowError(e, file2, row) {
+  if (e instanceof RowError) return new UserError(e.code, e.message, { where: { file: file2, row, ...e.field ? { field: e.field } : {} } }).describe();
+  if (isAstmError(e)) {
+    const field = BATCH_FIELD[e.field];
+    return new UserError(e.code, e.message, { where: { file: file2, row, ...field ? { field } : {} } }).describe();
+  }
+  throw e;
+}
+var LineSink = class {
+  constructor(flushTo) {
+    this.flushTo = flushTo;
+  }
+  flushTo;
+  lines = [];
+  async push(line2) {
+    this.lines.push(line2);
+    if (this.lines.length >= 2e3) await this.flush();
+  }
+  async flush() {
+    if (this.lines.length === 0) return;
+    const text = this.lines.join("\n") + "\n";
+    this.lines = [];
+    await this.flushTo(text);
+  }
+};
+async function withOutput(ctx, outOption, fn) {
+  if (outOption === void 0) {
+    return fn(async (t) => ctx.out(t));
+  }
+  const target = (0, import_node_path.resolve)(ctx.cwd, outOption);
+  const temp = (0, import_node_path.join)((0, import_node_path.dirname)(target), `.${(0, import_node_path.basename)(target)}.${process.pid}.tmp`);
+  let fh;
+  try {
+    fh = await (0, import_promises.open)(temp, "w");
+  } catch (e) {
+    throw new UserError("CANNOT_WRITE", `cannot write ${outOption}: ${e.message}`, { where: { file: outOption }, cause: e });
+  }
+  try {
+    const result = await fn(async (t) => {
+      await fh.write(t);
+    });
+    await fh.close();
+    await (0, import_promises.rename)(temp, target);
+    return result;
+  } catch (e) {
+    await fh.close().catch(() => {
+    });
+    await (0, import_promises.rm)(temp, { force: true });
+    throw e;
+  }
+}
+var batchCommand = {
+  name: "batch",
+  summary: "Tables 53B/54B for every row of a CSV file (streamed)",
+  details: [
+    "Input columns: table (53B or 54B), edition (1980|2004), rounding (table|computed|full),",
+    "density_kgm3 (\u03C115 for 54B, observed density for 53B), temperature_c; optional hydrometer",
+    "(true/false, 53B only; absent or empty means a digital meter reading), volume_l, addendum_2019.",
+    'Output: the input columns, then vcf, density15_kgm3, volume15_l and error ("CODE: file row N',
+    'field F: message", empty when the row computed). A bad row never stops the others. Numbers are',
+    "written at the precision the row's rounding profile gives, nothing more is rounded.",
+    'A file whose header uses ";" (French spreadsheet export) may use decimal commas and a UTF-8 BOM;',
+    "the output is written in the same dialect. Exit code 1 when at least one row has an error.",
+    "",
+    PROFILES_HELP
+  ].join("\n"),
+  positionals: [{ name: "IN.csv", description: "input CSV file", required: true }],
+  options: {
+    out: { type: "string", description: "write the result here instead of stdout", valueName: "OUT.csv" }
+  },
+  async run(ctx) {
+    const inName = ctx.positionals[0];
+    if (!inName) throw new UserError("BAD_ARGUMENTS", "missing IN.csv; see astm53b batch --help");
+    const started = performance.now();
+    const csv = await openCsvFile((0, import_node_path.resolve)(ctx.cwd, inName), inName);
+    const index = /* @__PURE__ */ new Map();
+    for (const c of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) {
+      const i = columnIndex(csv.header, c);
+      if (i >= 0) index.set(c, i);
+      else if (REQUIRED_COLUMNS.includes(c)) {
+        throw new UserError("CSV_MISSING_COLUMN", `${inName} has no column "${c}" (required: ${REQUIRED_COLUMNS.join(", ")})`, {
+          where: { file: inName, line: 1, field: c }
+        });
+      }
+    }
+    const header = [...csv.header];
+    const outIndex = OUTPUT_COLUMNS.map((c) => {
+      const i = columnIndex(header, c);
+      if (i >= 0) return i;
+      header.push(c);
+      return header.length - 1;
+    });
+    const d = csv.dialect.delimiter;
+    let rows = 0;
+    let failed = 0;
+    await withOutput(ctx, stringValue(ctx, "out"), async (write) => {
+      const sink = new LineSink(write);
+      await sink.push((csv.dialect.bom ? "\uFEFF" : "") + formatCsvRecord(header, d));
+      for await (const rec of csv.records) {
+        rows++;
+        const fields = fitTo(rec, csv.header.length, header.length);
+        const [vcfAt, d15At, v15At, errAt] = outIndex;
+        try {
+          const problem = recordProblem(rec, csv.header.length);
+          if (problem) throw problem;
+          const out = computeRow((c) => {
+            const i = index.get(c);
+            return i === void 0 ? void 0 : rec.fields[i];
+          }, csv.dialect);
+          fields[vcfAt] = out.vcf;
+          fields[d15At] = out.density15;
+          fields[v15At] = out.volume15;
+          fields[errAt] = "";
+        } catch (e) {
+          failed++;
+          fields[vcfAt] = fields[d15At] = fields[v15At] = "";
+          fields[errAt] = describeRowError(e, inName, rec.row);
+        }
+        await sink.push(formatCsvRecord(fields, d));
+      }
+      await sink.flush();
+    });
+    const seconds = (performance.now() - started) / 1e3;
+    ctx.log.info(
+      `batch ${inName}: ${rows} rows, ${failed} with an error, ${seconds.toFixed(2)} s (${Math.round(rows / Math.max(seconds, 1e-9))} rows/s)`
+    );
+    return failed > 0 ? 1 : 0;
+  }
+};
+function recordProblem(rec, width) {
+  if (rec.error) return new RowError("CSV_MALFORMED", rec.error, void 0);
+  if (rec.fields.length !== width) return new RowError("CSV_FIELD_COUNT", `expected ${width} fields as in the header, found ${rec.fields.length}`, void 0);
+  return void 0;
+}
+function fitTo(rec, inputWidth, outputWidth) {
+  const fields = rec.fields.slice(0, Math.max(inputWidth, 0));
+  while (fields.length < outputWidth) fields.push("");
+  return fields;
+}
+var astmCommands = [vcfCommand, density15Command, batchCommand];
+
 // node_modules/pg/esm/index.mjs
 var import_lib = __toESM(require_lib2(), 1);
 var Client = import_lib.default.Client;
@@ -24563,7 +25739,7 @@ function parseInt8(value) {
   }
   return n;
 }
-var identity = (value) => value;
+var identity2 = (value) => value;
 
 // src/db/types.ts
 var DEFAULT_TX = {
@@ -24575,7 +25751,7 @@ var DEFAULT_TX = {
 var typeParsers = {
   getTypeParser(oid, format) {
     if (oid === OID.int8) return parseInt8;
-    if (oid === OID.date || oid === OID.numeric) return identity;
+    if (oid === OID.date || oid === OID.numeric) return identity2;
     return esm_default.types.getTypeParser(oid, format);
   }
 };
@@ -24676,7 +25852,7 @@ var PgDb = class {
 };
 
 // src/db/pglite.ts
-var import_promises = require("node:fs/promises");
+var import_promises2 = require("node:fs/promises");
 var PgliteDb = class _PgliteDb {
   constructor(pg2, label) {
     this.pg = pg2;
@@ -24689,13 +25865,14 @@ var PgliteDb = class _PgliteDb {
   info;
   /** `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles never need it. */
   static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)") {
-    if (dataDir) await (0, import_promises.mkdir)(dataDir, { recursive: true });
+    if (dataDir) await (0, import_promises2.mkdir)(dataDir, { recursive: true });
     const { PGlite } = await import("@electric-sql/pglite");
-    const pg2 = new PGlite(dataDir, {
+    const pg2 = new PGlite({
+      ...dataDir ? { dataDir } : {},
       parsers: {
         [OID.int8]: parseInt8,
-        [OID.date]: identity,
-        [OID.numeric]: identity
+        [OID.date]: identity2,
+        [OID.numeric]: identity2
       }
     });
     await pg2.waitReady;
@@ -25200,11 +26377,11 @@ function renderCompatMarkdown(r) {
 }
 
 // src/cli/commands/db.ts
-var import_promises3 = require("node:fs/promises");
-var import_node_path3 = __toESM(require("node:path"), 1);
+var import_promises4 = require("node:fs/promises");
+var import_node_path4 = __toESM(require("node:path"), 1);
 
 // src/db/target.ts
-var import_node_path = __toESM(require("node:path"), 1);
+var import_node_path2 = __toESM(require("node:path"), 1);
 var EMBEDDED_DIR = ".astm53b/pgdata";
 function resolveTarget(opts) {
   if (opts.url !== void 0 && opts.url !== "") {
@@ -25223,18 +26400,35 @@ function resolveTarget(opts) {
     }
     return { kind: "pg", url: url2, label: maskConnectionString(url2) };
   }
-  const dataDir = import_node_path.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
-  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path.default.relative(opts.cwd, dataDir) || dataDir})` };
+  const dataDir = import_node_path2.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
+  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path2.default.relative(opts.cwd, dataDir) || dataDir})` };
+}
+function isTransactionPooler(url2) {
+  try {
+    const u = new URL(url2);
+    return u.port === "6543";
+  } catch {
+    return false;
+  }
+}
+function assertSessionCapable(target, step) {
+  if (target.kind === "pg" && isTransactionPooler(target.url)) {
+    throw new UserError(
+      "TRANSACTION_POOLER",
+      `${step} needs session state (advisory locks, SET) but ${target.label} is Supabase's transaction pooler (port 6543)`,
+      { hint: "use the session pooler (port 5432 on the pooler host) or the direct connection db.<project-ref>.supabase.co:5432" }
+    );
+  }
 }
 
 // src/paths.ts
-var import_node_path2 = __toESM(require("node:path"), 1);
+var import_node_path3 = __toESM(require("node:path"), 1);
 var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path2.default.resolve(import_node_path2.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path2.default.join(PACKAGE_ROOT, "sql", ...parts);
+var PACKAGE_ROOT = import_node_path3.default.resolve(import_node_path3.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path3.default.join(PACKAGE_ROOT, "sql", ...parts);
 
 // src/db/sql-file.ts
-var import_promises2 = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 
 // src/db/sql-split.ts
 function splitSql(text) {
@@ -25418,7 +26612,7 @@ async function runStatements(c, text, file2, opts = {}) {
 }
 async function readSqlFile(file2, displayName) {
   try {
-    return await (0, import_promises2.readFile)(file2, "utf8");
+    return await (0, import_promises3.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
       where: { file: displayName ?? file2 }
@@ -30617,7 +31811,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve) {
+function isRecursive(inst, stack, resolve2) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -30627,7 +31821,7 @@ function isRecursive(inst, stack, resolve) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+      const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
         result = answer;
     }
@@ -30638,7 +31832,7 @@ function isRecursive(inst, stack, resolve) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -30702,7 +31896,7 @@ function isRecursive(inst, stack, resolve) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -30766,7 +31960,7 @@ function bucketFor(state, inst) {
   return bucket;
 }
 var handoff;
-var open = [];
+var open2 = [];
 var memo = {
   alloc(_inst, payload, empty) {
     const bucket = handoff;
@@ -30775,7 +31969,7 @@ var memo = {
     handoff = void 0;
     const entry = { value: empty, issues: null };
     bucket.set(payload.value, entry);
-    open.push(entry);
+    open2.push(entry);
     return empty;
   },
   guard(inst) {
@@ -30846,10 +32040,10 @@ var memo = {
           return payload;
         }
         handoff = bucket;
-        const depth = open.length;
+        const depth = open2.length;
         const result = base(payload, ctx);
         handoff = void 0;
-        const entry = open.length > depth ? open.pop() : void 0;
+        const entry = open2.length > depth ? open2.pop() : void 0;
         if (result instanceof Promise) {
           return result.then((r) => {
             if (entry)
@@ -38954,45 +40148,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt = def.format;
-  if (fmt === "base64") {
+  const fmt2 = def.format;
+  if (fmt2 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "base64url") {
+  if (fmt2 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "jwt") {
+  if (fmt2 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "ipv6") {
+  if (fmt2 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "cidrv6") {
+  if (fmt2 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "credit_card") {
+  if (fmt2 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt === "iban") {
+  if (fmt2 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt2 === "url" || fmt2 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -39018,12 +40212,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt2}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt2) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -45052,21 +46246,21 @@ function visit(schema, fnOrHandlers) {
     const h = fnOrHandlers[node2._zod.def.type];
     return h ? h(node2, rewritten) : node2;
   };
-  const cache = /* @__PURE__ */ new Map();
+  const cache2 = /* @__PURE__ */ new Map();
   function run(s) {
-    const cached2 = cache.get(s);
+    const cached2 = cache2.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
-        getter: () => cache.get(s)
+        getter: () => cache2.get(s)
       });
     }
     if (cached2 !== void 0)
       return cached2;
-    cache.set(s, RESOLVING);
+    cache2.set(s, RESOLVING);
     const inner = mapInner(s);
     const mapped = fn(inner, inner !== s);
-    cache.set(s, mapped);
+    cache2.set(s, mapped);
     return mapped;
   }
   function mapInner(s) {
@@ -45351,8 +46545,8 @@ async function readStockSummary(q) {
 var litres = (v) => v === null || v === void 0 ? "\u2014" : v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }).replace(/,/g, " ");
 function table(header, rows, align) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const fmt = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
-  return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt)].join("\n");
+  const fmt2 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
+  return [fmt2(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt2)].join("\n");
 }
 function stockCells(s) {
   return s.stock.map((r) => [
@@ -45389,7 +46583,7 @@ function targetOf(ctx) {
 var json2 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 async function pathExists(p) {
-  return (0, import_promises3.stat)(p).then(
+  return (0, import_promises4.stat)(p).then(
     () => true,
     () => false
   );
@@ -45399,8 +46593,8 @@ async function resetEmbedded(target, ctx) {
     throw new UserError("BAD_OPTION", "--reset applies to the embedded database only; on a real server, create a new database", { where: { field: "reset" } });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path3.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises3.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path4.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises4.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -45417,6 +46611,7 @@ var dbInit = {
   async run(ctx) {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf(ctx);
+    assertSessionCapable(target, "db init");
     if (ctx.values.reset) await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
       const result = await initFixture(db, opts, ctx.log);
@@ -45438,7 +46633,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path3.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first" });
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path4.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first" });
     }
     return withDb(target, async (db) => {
       const summary2 = await readStockSummary(db);
@@ -45453,8 +46648,9 @@ var dbLoadSchema = {
   options: { url: urlOption, reset: { type: "boolean", description: "embedded only: delete the embedded database first" } },
   async run(ctx) {
     const target = targetOf(ctx);
+    assertSessionCapable(target, "db load-schema");
     if (ctx.values.reset) await resetEmbedded(target, ctx);
-    const file2 = import_node_path3.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path4.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(`loaded ${r.file} into ${db.label}: ${r.reports.reduce((n, x) => n + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
@@ -45512,7 +46708,7 @@ ${renderCompatText(compat2)}
 };
 
 // src/cli/registry.ts
-var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat];
+var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...astmCommands];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -45653,8 +46849,8 @@ function resolveUrlOption(value, env) {
 }
 
 // src/runtime/actions.ts
-var import_promises4 = require("node:fs/promises");
-var import_node_path4 = __toESM(require("node:path"), 1);
+var import_promises5 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -45818,11 +47014,11 @@ var import_os = require("os");
 var import_fs = require("fs");
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -45838,7 +47034,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -46103,7 +47299,7 @@ var import_os2 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs2 = __toESM(require("fs"), 1);
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open2, readdir, rename, rm: rm2, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir2, open: open3, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 
@@ -46215,10 +47411,10 @@ function compatAction() {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    const dir = import_node_path4.default.resolve(inputs["output-dir"]);
-    await (0, import_promises4.mkdir)(dir, { recursive: true });
-    const file2 = import_node_path4.default.join(dir, "compat.json");
-    await (0, import_promises4.writeFile)(file2, `${JSON.stringify(result, null, 2)}
+    const dir = import_node_path5.default.resolve(inputs["output-dir"]);
+    await (0, import_promises5.mkdir)(dir, { recursive: true });
+    const file2 = import_node_path5.default.join(dir, "compat.json");
+    await (0, import_promises5.writeFile)(file2, `${JSON.stringify(result, null, 2)}
 `);
     setOutput("compatible", String(result.compatible));
     setOutput("result-file", file2);

@@ -42,6 +42,13 @@ describe('astm53b CLI', () => {
     expect(r.stderr).toMatch(/environment variable NOPE_URL is not set/);
   });
 
+  it("refuses Supabase's transaction pooler for db init, before connecting, without the password", async () => {
+    const r = await runCli(['db', 'init', '--url', 'postgresql://postgres.ref:pooledpw@127.0.0.1:6543/postgres']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^TRANSACTION_POOLER: db init needs session state .* \(use the session pooler/);
+    expect(r.stderr).not.toContain('pooledpw');
+  });
+
   it('refuses --reset on a real server', async () => {
     const r = await runCli(['db', 'init', '--reset', '--url', 'postgresql://u:secretpw@127.0.0.1:1/x']);
     expect(r.code).toBe(2);

@@ -1,7 +1,8 @@
 import type { CommandSpec } from './command.js';
+import { astmCommands } from './commands/astm.js';
 import { compat } from './commands/compat.js';
 import { dbInit, dbLoadSchema, dbStatus } from './commands/db.js';
 import { rehearse } from './commands/rehearse.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
-export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat];
+export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...astmCommands];

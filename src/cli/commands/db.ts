@@ -2,7 +2,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { withDb } from '../../db/open.js';
-import { resolveTarget, type Target } from '../../db/target.js';
+import { assertSessionCapable, resolveTarget, type Target } from '../../db/target.js';
 import { initFixture, validateInitOptions } from '../../runbook/db-init.js';
 import { loadSchemaDump } from '../../runbook/schema-dump.js';
 import { readStockSummary } from '../../runbook/stock-summary.js';
@@ -56,6 +56,7 @@ export const dbInit: CommandSpec = {
   async run(ctx) {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf(ctx);
+    assertSessionCapable(target, 'db init');
     if (ctx.values.reset) await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
       const result = await initFixture(db, opts, ctx.log);
@@ -92,6 +93,7 @@ export const dbLoadSchema: CommandSpec = {
   options: { url: urlOption, reset: { type: 'boolean', description: 'embedded only: delete the embedded database first' } },
   async run(ctx) {
     const target = targetOf(ctx);
+    assertSessionCapable(target, 'db load-schema');
     if (ctx.values.reset) await resetEmbedded(target, ctx);
     const file = path.resolve(ctx.cwd, ctx.positionals[0]!);
     return withDb(target, async (db) => {
