@@ -24527,7 +24527,7 @@ function secretsOf(url2) {
     const s = m?.[2] ?? m?.[3];
     if (s) out.push(s);
   }
-  out.push(url2);
+  if (out.length) out.push(url2);
   return out.filter((s) => s.length > 0);
 }
 function redact(text, secrets) {
@@ -26327,15 +26327,19 @@ function evaluateCompat(inv, target) {
     });
   }
   const counts = { ok: 0, missing: 0, different: 0 };
-  for (const i of items) counts[i.status]++;
+  let optionalMissing = 0;
+  for (const i of items) {
+    if (i.optional && i.status === "missing") optionalMissing++;
+    else counts[i.status]++;
+  }
   const notes = [];
   if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
   if (inv.validateSortieSetsFlag === true) notes.push("validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied");
   if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
-  const optionalMissing = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
-  if (optionalMissing.length) notes.push(`optional columns absent (used when present): ${optionalMissing.join(", ")}`);
-  const compatible = items.every((i) => i.status === "ok" || i.optional && i.status === "missing");
-  return { target, server: inv.server, compatible, counts, items, notes };
+  const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
+  if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
+  const compatible = counts.missing === 0 && counts.different === 0;
+  return { target, server: inv.server, compatible, counts, optionalMissing, items, notes };
 }
 function normaliseSetting(s) {
   return s.replace(/\s+/g, "").replace(/"/g, "").toLowerCase();
@@ -26353,22 +26357,22 @@ function line(i) {
   return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ""}`;
 }
 function renderCompatText(r, opts = {}) {
-  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok");
+  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
   return [
     `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
-    `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length} checked`,
+    `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
     ...shown.map(line),
     ...r.notes.map((n) => `note: ${n}`),
     ""
   ].join("\n");
 }
 function renderCompatMarkdown(r) {
-  const attention = r.items.filter((i) => i.status !== "ok");
+  const attention = r.items.filter((i) => i.status !== "ok" && !i.optional);
   const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ""} | ${i.found ?? ""} |`);
   return [
     `### Compatibility: ${r.compatible ? "\u2705 compatible" : "\u274C not compatible"}`,
     "",
-    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length} checked.`,
+    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
     "",
     ...rows.length ? ["| status | kind | object | expected | found |", "| --- | --- | --- | --- | --- |", ...rows, ""] : [],
     ...r.notes.map((n) => `- ${n}`),

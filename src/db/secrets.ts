@@ -36,7 +36,8 @@ export function secretsOf(url: string): string[] {
     const s = m?.[2] ?? m?.[3];
     if (s) out.push(s);
   }
-  out.push(url);
+  // the whole string is secret only because of its password; without one it is a plain address
+  if (out.length) out.push(url);
   return out.filter((s) => s.length > 0);
 }
 

@@ -10,10 +10,10 @@ function line(i: CompatItem): string {
 }
 
 export function renderCompatText(r: CompatResult, opts: { verbose?: boolean } = {}): string {
-  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== 'ok');
+  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== 'ok' && !i.optional);
   return [
     `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
-    `${r.compatible ? 'COMPATIBLE' : 'NOT COMPATIBLE'}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length} checked`,
+    `${r.compatible ? 'COMPATIBLE' : 'NOT COMPATIBLE'}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
     ...shown.map(line),
     ...r.notes.map((n) => `note: ${n}`),
     '',
@@ -21,12 +21,12 @@ export function renderCompatText(r: CompatResult, opts: { verbose?: boolean } = 
 }
 
 export function renderCompatMarkdown(r: CompatResult): string {
-  const attention = r.items.filter((i) => i.status !== 'ok');
+  const attention = r.items.filter((i) => i.status !== 'ok' && !i.optional);
   const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ''} | ${i.found ?? ''} |`);
   return [
     `### Compatibility: ${r.compatible ? '✅ compatible' : '❌ not compatible'}`,
     '',
-    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length} checked.`,
+    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
     '',
     ...(rows.length ? ['| status | kind | object | expected | found |', '| --- | --- | --- | --- | --- |', ...rows, ''] : []),
     ...r.notes.map((n) => `- ${n}`),

@@ -83,7 +83,7 @@ describe('evaluateCompat', () => {
     inv.roles = inv.roles.filter((r) => r !== 'anon');
     const r = evaluateCompat(inv, 'postgresql://u:***@h/db');
     const text = renderCompatText(r);
-    expect(text).toMatch(/NOT COMPATIBLE: \d+ ok, 1 missing, 0 different/);
+    expect(text).toMatch(/NOT COMPATIBLE: \d+ ok, 1 missing, 0 different, of \d+ required \(0 optional absent\)/);
     expect(text).toMatch(/MISSING\s+role\s+anon/);
     expect(text).not.toMatch(/^ok /m);
     const md = renderCompatMarkdown(r);

@@ -59,7 +59,9 @@ export interface CompatResult {
   target: string;
   server: ServerInfo;
   compatible: boolean;
+  /** over the required objects; optional ones absent are counted apart */
   counts: Record<CompatStatus, number>;
+  optionalMissing: number;
   items: CompatItem[];
   /** facts worth knowing that are not requirements */
   notes: string[];
@@ -181,15 +183,19 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
   }
 
   const counts: Record<CompatStatus, number> = { ok: 0, missing: 0, different: 0 };
-  for (const i of items) counts[i.status]++;
+  let optionalMissing = 0;
+  for (const i of items) {
+    if (i.optional && i.status === 'missing') optionalMissing++;
+    else counts[i.status]++;
+  }
   const notes: string[] = [];
   if (inv.schemas.includes('astm')) notes.push('schema astm present: this database has had the post-March lookup-grid migration (FACTS §1.3)');
   if (inv.validateSortieSetsFlag === true) notes.push('validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied');
   if (inv.validateSortieSetsFlag === false) notes.push('validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied');
-  const optionalMissing = items.filter((i) => i.optional && i.status === 'missing').map((i) => i.name);
-  if (optionalMissing.length) notes.push(`optional columns absent (used when present): ${optionalMissing.join(', ')}`);
-  const compatible = items.every((i) => i.status === 'ok' || (i.optional && i.status === 'missing'));
-  return { target, server: inv.server, compatible, counts, items, notes };
+  const absent = items.filter((i) => i.optional && i.status === 'missing').map((i) => i.name);
+  if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(', ')}`);
+  const compatible = counts.missing === 0 && counts.different === 0;
+  return { target, server: inv.server, compatible, counts, optionalMissing, items, notes };
 }
 
 function normaliseSetting(s: string): string {

@@ -18,9 +18,12 @@ describePg('actions/compat', () => {
     vi.restoreAllMocks();
   });
 
+  // @actions/core caches the summary file's path after its first write: one file for the whole test file
+  const summaryFile = path.join(tmpdir(), `astm53b-summary-${process.pid}`);
+
   async function runWith(url: string) {
     const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
-    const files = { output: path.join(dir, 'output'), summary: path.join(dir, 'summary') };
+    const files = { output: path.join(dir, 'output'), summary: summaryFile };
     await writeFile(files.output, '');
     await writeFile(files.summary, '');
     process.env['INPUT_DATABASE-URL'] = url;

@@ -168,6 +168,16 @@ export function fixtureContract(getDb: () => Db): void {
 
   it('anon reads no movement row (RLS and grants as after the 2026-02-21 hardening)', async () => {
     const db = getDb();
+    // PROD had no adjustment when the runbook was written, nor has the demo: make one, through
+    // the app's own path (an admin, RLS on), so there is something to hide from anon
+    const admin = await userWithRole(db, 'admin');
+    const reception = (await db.query<{ id: string }>('SELECT id::text FROM receptions ORDER BY created_at LIMIT 1')).rows[0]!.id;
+    await withAppUser(db, { role: 'authenticated', userId: admin }, (tx) =>
+      tx.query(
+        "INSERT INTO stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by) VALUES ('RECEPTION', $1, 0.5, 0.5, 'astm53b test: anon visibility probe', $2)",
+        [reception, admin],
+      ),
+    );
     for (const table of MOVEMENT_TABLES) {
       const owner = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${table}`);
       expect(owner.rows[0]!.n, `${table} has rows to hide`).toBeGreaterThan(0);
