@@ -46526,8 +46526,10 @@ async function readStockSummary(q) {
        FROM keys k
        JOIN citernes c ON c.id = k.citerne_id
        JOIN produits p ON p.id = k.produit_id
-       LEFT JOIN stocks_snapshot s USING (citerne_id, produit_id, proprietaire_type)
-       LEFT JOIN last_day j USING (citerne_id, produit_id, proprietaire_type)
+       LEFT JOIN stocks_snapshot s
+              ON s.citerne_id = k.citerne_id AND s.produit_id = k.produit_id AND s.proprietaire_type = k.proprietaire_type
+       LEFT JOIN last_day j
+              ON j.citerne_id = k.citerne_id AND j.produit_id = k.produit_id AND j.proprietaire_type = k.proprietaire_type
       ORDER BY c.nom, produit, k.proprietaire_type`
   );
   const trucks = await q.query(
@@ -46546,7 +46548,11 @@ async function readStockSummary(q) {
 }
 
 // src/report/stock-summary.ts
-var litres = (v) => v === null || v === void 0 ? "\u2014" : v.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }).replace(/,/g, " ");
+function litres(v) {
+  if (v === null || v === void 0) return "\u2014";
+  const [int2, dec] = Math.abs(v).toFixed(1).split(".");
+  return `${v < 0 ? "-" : ""}${int2.replace(/\B(?=(\d{3})+(?!\d))/g, " ")}.${dec}`;
+}
 function table(header, rows, align) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const fmt2 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();

@@ -2,8 +2,12 @@ import type { StockSummary } from '../runbook/stock-summary.js';
 
 /** Pure renderers: the same summary as aligned text (CLI) and as markdown (job summary). */
 
-const litres = (v: number | null | undefined): string =>
-  v === null || v === undefined ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).replace(/,/g, ' ');
+/** 0.1 L with a space between thousands, independent of the machine's locale data. */
+export function litres(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  const [int, dec] = Math.abs(v).toFixed(1).split('.') as [string, string];
+  return `${v < 0 ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ' ')}.${dec}`;
+}
 
 function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

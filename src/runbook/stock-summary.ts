@@ -52,8 +52,10 @@ export async function readStockSummary(q: Queryable): Promise<StockSummary> {
        FROM keys k
        JOIN citernes c ON c.id = k.citerne_id
        JOIN produits p ON p.id = k.produit_id
-       LEFT JOIN stocks_snapshot s USING (citerne_id, produit_id, proprietaire_type)
-       LEFT JOIN last_day j USING (citerne_id, produit_id, proprietaire_type)
+       LEFT JOIN stocks_snapshot s
+              ON s.citerne_id = k.citerne_id AND s.produit_id = k.produit_id AND s.proprietaire_type = k.proprietaire_type
+       LEFT JOIN last_day j
+              ON j.citerne_id = k.citerne_id AND j.produit_id = k.produit_id AND j.proprietaire_type = k.proprietaire_type
       ORDER BY c.nom, produit, k.proprietaire_type`,
   );
   const trucks = await q.query(

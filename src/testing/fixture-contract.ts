@@ -5,6 +5,7 @@ import { runSqlFile } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
 import { sqlPath } from '../paths.js';
 import { CHANGE_FILES } from '../runbook/db-init.js';
+import { readStockSummary } from '../runbook/stock-summary.js';
 
 /**
  * The behaviours of ML_PP's stock module that the runbook depends on, checked on an
@@ -71,6 +72,18 @@ export function fixtureContract(getDb: () => Db): void {
         WHERE abs(j.stock_ambiant - s.stock_ambiant) > 1e-6 OR abs(j.stock_15c - s.stock_15c) > 1e-6`,
     );
     expect(diverging.rows).toEqual([]);
+  });
+
+  it('summarises stock per tank and owner (snapshot beside the journal) and the 2 trucks waiting', async () => {
+    const s = await readStockSummary(getDb());
+    expect(s.waitingTrucks).toHaveLength(2);
+    expect(s.waitingTrucks.every((t) => t.statut === 'ARRIVE' && t.produit === 'G.O')).toBe(true);
+    expect(s.stock.length).toBeGreaterThan(0);
+    for (const r of s.stock) {
+      expect(r.snapshot_ambiant, `${r.citerne} ${r.proprietaire_type}`).toBeCloseTo(r.journal_ambiant!, 6);
+      expect(r.snapshot_15c, `${r.citerne} ${r.proprietaire_type}`).toBeCloseTo(r.journal_15c!, 6);
+    }
+    expect(new Set(s.stock.map((r) => r.proprietaire_type))).toEqual(new Set(['MONALUXE', 'PARTENAIRE']));
   });
 
   it('a reception by a gerant credits journal and snapshot exactly, closes its cours de route and logs; it is then immutable (P0001)', async () => {
