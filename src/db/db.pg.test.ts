@@ -21,7 +21,7 @@ describePg('database layer on real PostgreSQL', () => {
     const u = new URL(TEST_DATABASE_URL!);
     u.username = 'no_such_role_astm53b';
     u.password = 'Sup3rSecret';
-    const r = await runCli(['compat', '--url', u.toString()]);
+    const r = await runCli(['db', 'init', '--url', u.toString()]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/DB_CONNECT: .*no_such_role_astm53b/);

@@ -4,6 +4,7 @@ import { fixtureContract } from '../testing/fixture-contract.js';
 import { initFixture } from './db-init.js';
 import { silentLogger } from '../logger.js';
 import { checkCompat } from './compat.js';
+import { runCli } from '../testing/cli.js';
 
 describePg('ML_PP stock module fixture on real PostgreSQL', () => {
   const fx = useFreshDatabase('fixture', { fixture: true });
@@ -13,6 +14,15 @@ describePg('ML_PP stock module fixture on real PostgreSQL', () => {
     expect(r.items.filter((i) => i.status !== 'ok' && !i.optional)).toEqual([]);
     expect(r.compatible).toBe(true);
     expect(r.notes.join('\n')).toMatch(/LEGACY body/);
+  });
+
+  it('astm53b compat --url says COMPATIBLE with exit 0, and db status lists the two waiting trucks', async () => {
+    const compat = await runCli(['compat', '--url', fx().scratch.url]);
+    expect(compat.code).toBe(0);
+    expect(compat.stdout).toMatch(/^COMPATIBLE: \d+ ok, 0 missing, 0 different/m);
+    const status = await runCli(['db', 'status', '--url', fx().scratch.url]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/Trucks arrived but not yet received: 2/);
   });
 
   it('refuses a second db init on the same database, touching nothing', async () => {

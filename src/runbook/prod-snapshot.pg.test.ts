@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readColumns, readFunctions, readTriggers } from '../db/catalog.js';
 import { PgDb } from '../db/pg.js';
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
@@ -8,18 +8,14 @@ import { silentLogger } from '../logger.js';
 import { TEST_DATABASE_URL, describePg, useFreshDatabase } from '../testing/pg.js';
 import { checkCompat } from './compat.js';
 import { loadSchemaDump } from './schema-dump.js';
-import { afterAll, beforeAll } from 'vitest';
+import { PROD_SNAPSHOT } from '../testing/prod-snapshot.js';
 
 /**
  * The real PROD schema of ML_PP (snapshot 2026-02-11, pg_dump 18.1 of PostgreSQL 17.6) on
  * PostgreSQL 15: compat must find nothing missing, and our fixture must agree with it on
  * every name and type the pipeline uses.
  */
-const DUMP = process.env.ML_PP_SCHEMA_DUMP;
-if (!DUMP) {
-  if (process.env.CI) throw new Error('ML_PP_SCHEMA_DUMP is not set: in CI the compatibility test against the real PROD snapshot must run');
-  console.warn('ML_PP_SCHEMA_DUMP is not set: the tests against the real PROD schema snapshot are skipped');
-}
+const DUMP = PROD_SNAPSHOT;
 const describeSnapshot = DUMP ? describePg : describePg.skip;
 
 const MODELLED = REQUIRED_TABLES.filter((t) => t.schema === 'public').map((t) => t.name);
