@@ -1160,20 +1160,20 @@ var require_utils = __commonJS({
       }
       return Object.defineProperties(Object.create(Object.getPrototypeOf(config2)), Object.getOwnPropertyDescriptors(config2));
     }
-    var escapeIdentifier2 = function(str) {
-      return '"' + str.replace(/"/g, '""') + '"';
+    var escapeIdentifier2 = function(str2) {
+      return '"' + str2.replace(/"/g, '""') + '"';
     };
-    var escapeLiteral2 = function(str) {
+    var escapeLiteral2 = function(str2) {
       let hasBackslash = false;
       let escaped = "'";
-      if (str == null) {
+      if (str2 == null) {
         return "''";
       }
-      if (typeof str !== "string") {
+      if (typeof str2 !== "string") {
         return "''";
       }
-      for (let i = 0; i < str.length; i++) {
-        const c = str[i];
+      for (let i = 0; i < str2.length; i++) {
+        const c = str2[i];
         if (c === "'") {
           escaped += c + c;
         } else if (c === "\\") {
@@ -1588,22 +1588,22 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports2, module2) {
     "use strict";
-    function parse3(str, options = {}) {
-      if (str.charAt(0) === "/") {
-        const config3 = str.split(" ");
+    function parse3(str2, options = {}) {
+      if (str2.charAt(0) === "/") {
+        const config3 = str2.split(" ");
         return { host: config3[0], database: config3[1] };
       }
       const config2 = /* @__PURE__ */ Object.create(null);
       let result;
       let dummyHost = false;
-      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str)) {
-        str = encodeURI(str).replace(/%25(\d\d)/g, "%$1");
+      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str2)) {
+        str2 = encodeURI(str2).replace(/%25(\d\d)/g, "%$1");
       }
       try {
         try {
-          result = new URL(str, "postgres://base");
+          result = new URL(str2, "postgres://base");
         } catch (e) {
-          result = new URL(str.replace("@/", "@___DUMMY___/"), "postgres://base");
+          result = new URL(str2.replace("@/", "@___DUMMY___/"), "postgres://base");
           dummyHost = true;
         }
       } catch (err) {
@@ -1749,8 +1749,8 @@ var require_pg_connection_string = __commonJS({
       }, /* @__PURE__ */ Object.create(null));
       return poolConfig;
     }
-    function parseIntoClientConfig(str) {
-      return toClientConfig(parse3(str));
+    function parseIntoClientConfig(str2) {
+      return toClientConfig(parse3(str2));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -3480,7 +3480,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path5 = require("path");
+    var path8 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util = require("util");
@@ -3519,7 +3519,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path5.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path5.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path8.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path8.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3651,7 +3651,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path5 = require("path");
+    var path8 = require("path");
     var fs3 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -4176,11 +4176,11 @@ var require_client = __commonJS({
       // escapeIdentifier and escapeLiteral moved to utility functions & exported
       // on PG
       // re-exported here for backwards compatibility
-      escapeIdentifier(str) {
-        return utils.escapeIdentifier(str);
+      escapeIdentifier(str2) {
+        return utils.escapeIdentifier(str2);
       }
-      escapeLiteral(str) {
-        return utils.escapeLiteral(str);
+      escapeLiteral(str2) {
+        return utils.escapeLiteral(str2);
       }
       _pulseQueryQueue() {
         if (this.pipeline) {
@@ -6385,14 +6385,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path5 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path8 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path5 && path5[0] !== "/") {
-          path5 = `/${path5}`;
+        if (path8 && path8[0] !== "/") {
+          path8 = `/${path8}`;
         }
-        return new URL(`${origin}${path5}`);
+        return new URL(`${origin}${path8}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6843,39 +6843,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path5);
+        debuglog("sending request to %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin },
+          request: { method, path: path8, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path5,
+          path8,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path5);
+        debuglog("trailers received from %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path5, origin },
+          request: { method, path: path8, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path5,
+          path8,
           error63.message
         );
       });
@@ -6924,9 +6924,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path5, origin }
+            request: { method, path: path8, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path5);
+          debuglog("sending request to %s %s/%s", method, origin, path8);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -6989,7 +6989,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path5,
+        path: path8,
         method,
         body,
         headers,
@@ -7004,11 +7004,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path5 !== "string") {
+        if (typeof path8 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path5)) {
+        } else if (invalidPathRegex.test(path8)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7074,7 +7074,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path5, query) : path5;
+        this.path = query ? buildURL(path8, query) : path8;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -7297,11 +7297,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -8874,25 +8874,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     function isomorphicDecode(input2) {
       const length = input2.length;
@@ -10811,7 +10811,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -11767,7 +11767,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path5, host, upgrade, blocking, reset } = request;
+      const { method, path: path8, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -11848,7 +11848,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path5} HTTP/1.1\r
+      let header = `${method} ${path8} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -12377,7 +12377,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path5, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12474,7 +12474,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path5;
+      headers[HTTP2_HEADER_PATH] = path8;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -12827,9 +12827,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path5 = search ? `${pathname}${search}` : pathname;
+        const path8 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path5;
+        this.opts.path = path8;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -14068,10 +14068,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path5 = "/",
+          path: path8 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path5;
+        opts.path = origin + path8;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -16043,20 +16043,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path5) {
-      if (typeof path5 !== "string") {
-        return path5;
+    function safeUrl(path8) {
+      if (typeof path8 !== "string") {
+        return path8;
       }
-      const pathSegments = path5.split("?");
+      const pathSegments = path8.split("?");
       if (pathSegments.length !== 2) {
-        return path5;
+        return path8;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path5);
+    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path8);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -16078,7 +16078,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16116,9 +16116,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path5, method, body, headers, query } = opts;
+      const { path: path8, method, body, headers, query } = opts;
       return {
-        path: path5,
+        path: path8,
         method,
         body,
         headers,
@@ -16581,10 +16581,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path5,
+            Path: path8,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -21463,9 +21463,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path5) {
-      for (let i = 0; i < path5.length; ++i) {
-        const code = path5.charCodeAt(i);
+    function validateCookiePath(path8) {
+      for (let i = 0; i < path8.length; ++i) {
+        const code = path8.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -21794,9 +21794,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("Set-Cookie", str);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -24385,11 +24385,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path5 = opts.path;
+          let path8 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path5 = `/${path5}`;
+            path8 = `/${path8}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path5);
+          url2 = new URL(util.parseOrigin(url2).origin + path8);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25289,9 +25289,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path5, displayName = path5) {
+async function openCsvFile(path8, displayName = path8) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path5, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path8, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -25790,6 +25790,8 @@ var PgDb = class {
     });
     this.pool.on("error", () => {
     });
+    this.pool.on("connect", (client) => client.on("error", () => {
+    }));
   }
   url;
   kind = "pg";
@@ -25799,10 +25801,7 @@ var PgDb = class {
   info;
   async connect() {
     try {
-      const client = await this.pool.connect();
-      client.on("error", () => {
-      });
-      return client;
+      return await this.pool.connect();
     } catch (e) {
       throw connectError(e, this.label, this.secrets) ?? e;
     }
@@ -26007,6 +26006,10 @@ async function readUniqueKeys(q, schemas) {
   );
   return r.rows;
 }
+function searchPathOf(config2) {
+  const sp = config2.find((c) => /^search_path=/i.test(c));
+  return sp === void 0 ? null : sp.slice("search_path=".length).replace(/["'\s]/g, "");
+}
 async function readFunctions(q, schemas) {
   const r = await q.query(
     `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS "identityArgs",
@@ -26180,7 +26183,7 @@ var REQUIRED_TABLES = [
     columns: cols({ id: U, user_id: U, action: T, module: T, niveau: T, details: "jsonb", created_at: TS, cible_id: U })
   }
 ];
-var SD_PUBLIC = { securityDefiner: true, setting: "search_path=public" };
+var SD_PUBLIC = { securityDefiner: true, searchPath: "public" };
 var REQUIRED_FUNCTIONS = [
   { schema: "auth", name: "uid", identityArgs: "" },
   { schema: "public", name: "validate_sortie", identityArgs: "p_id uuid", ...SD_PUBLIC },
@@ -26297,10 +26300,11 @@ function evaluateCompat(inv, target) {
     if (f.securityDefiner !== void 0 && found.securityDefiner !== f.securityDefiner) {
       problems.push(found.securityDefiner ? "SECURITY DEFINER" : "not SECURITY DEFINER");
     }
-    if (f.setting && !found.config.some((c) => normaliseSetting(c) === normaliseSetting(f.setting))) {
-      problems.push(found.config.length ? found.config.join(" ") : "no SET clause");
+    const sp = searchPathOf(found.config);
+    if (f.searchPath !== void 0 && sp !== f.searchPath) {
+      problems.push(sp === null ? "no SET search_path" : `search_path=${sp}`);
     }
-    const expected = [f.securityDefiner ? "SECURITY DEFINER" : void 0, f.setting].filter(Boolean).join(", ");
+    const expected = [f.securityDefiner ? "SECURITY DEFINER" : void 0, f.searchPath ? `search_path=${f.searchPath}` : void 0].filter(Boolean).join(", ");
     push({
       kind: "function",
       name: fq,
@@ -26326,11 +26330,11 @@ function evaluateCompat(inv, target) {
       found: `${found.function}()${found.enabled === "D" ? " disabled" : found.enabled === "O" ? " enabled" : ` tgenabled=${found.enabled}`}`
     });
   }
-  const counts = { ok: 0, missing: 0, different: 0 };
+  const counts2 = { ok: 0, missing: 0, different: 0 };
   let optionalMissing = 0;
   for (const i of items) {
     if (i.optional && i.status === "missing") optionalMissing++;
-    else counts[i.status]++;
+    else counts2[i.status]++;
   }
   const notes = [];
   if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
@@ -26338,11 +26342,8 @@ function evaluateCompat(inv, target) {
   if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
   const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
   if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
-  const compatible = counts.missing === 0 && counts.different === 0;
-  return { target, server: inv.server, compatible, counts, optionalMissing, items, notes };
-}
-function normaliseSetting(s) {
-  return s.replace(/\s+/g, "").replace(/"/g, "").toLowerCase();
+  const compatible = counts2.missing === 0 && counts2.different === 0;
+  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, notes };
 }
 async function checkCompat(db, log) {
   log.info(`compat: reading the catalog of ${db.label}`);
@@ -26631,6 +26632,10 @@ var FIXTURE_FILES = {
   grants: "supabase/grants.sql",
   demo: "seed/demo.sql",
   scale: "seed/scale.sql"
+};
+var CHANGE_FILES = {
+  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
 };
 function validateInitOptions(o) {
   const scale = o.scale === void 0 ? 1 : Number(o.scale);
@@ -27565,10 +27570,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path5) {
-  if (!path5)
+function getElementAtPath(obj, path8) {
+  if (!path8)
     return obj;
-  return path5.reduce((acc, key) => acc?.[key], obj);
+  return path8.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -27583,14 +27588,14 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str = "";
+  let str2 = "";
   for (let i = 0; i < length; i++) {
-    str += chars[Math.floor(Math.random() * chars.length)];
+    str2 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str;
+  return str2;
 }
-function esc(str) {
-  return JSON.stringify(str);
+function esc(str2) {
+  return JSON.stringify(str2);
 }
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
@@ -27704,8 +27709,8 @@ var primitiveTypes = /* @__PURE__ */ new Set([
   "symbol",
   "undefined"
 ]);
-function escapeRegex(str) {
-  return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str2) {
+  return str2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -27908,11 +27913,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path5, issues) {
+function prefixIssues(path8, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path5);
+    iss.path.unshift(path8);
     return iss;
   });
 }
@@ -27971,13 +27976,13 @@ function getSizableOrigin(input2) {
   return "unknown";
 }
 var highSurrogate = /[\uD800-\uDBFF]/;
-function codePointLength(str) {
-  const units = str.length;
-  if (!highSurrogate.test(str))
+function codePointLength(str2) {
+  const units = str2.length;
+  if (!highSurrogate.test(str2))
     return units;
   let count = units;
   for (let i = 0; i < units - 1; i++) {
-    if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
+    if ((str2.charCodeAt(i) & 64512) === 55296 && (str2.charCodeAt(i + 1) & 64512) === 56320) {
       count--;
       i++;
     }
@@ -28374,16 +28379,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path5 = []) => {
+  const processError = (error64, path8 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path5, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else {
-        const fullpath = [...path5, ...issue3.path];
+        const fullpath = [...path8, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -28422,17 +28427,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path5 = []) => {
+  const processError = (error64, path8 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path5, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path5, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else {
-        const fullpath = [...path5, ...issue3.path];
+        const fullpath = [...path8, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -28471,8 +28476,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path5 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path5) {
+  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path8) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42395,13 +42400,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema, ctx, json3, params, message) {
+function handleUnrepresentable(schema, ctx, json4, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json3, result);
+  Object.assign(json4, result);
   return true;
 }
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
@@ -42637,12 +42642,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json3) {
-  const allOf = json3.allOf;
+function foldIntersection(json4) {
+  const allOf = json4.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json3)
+    if (key in json4)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -42661,8 +42666,8 @@ function foldIntersection(json3) {
   }
   if (!folded)
     return;
-  delete json3.allOf;
-  assignProps(json3, folded);
+  delete json4.allOf;
+  assignProps(json4, folded);
 }
 function finalize(ctx, schema) {
   const root = ctx.seen.get(schema);
@@ -42744,20 +42749,20 @@ function finalize(ctx, schema) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json3 of [seen.schema, seen.def]) {
-          const allOf = json3?.allOf;
+        for (const json4 of [seen.schema, seen.def]) {
+          const allOf = json4?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json3);
+            existing.push(json4);
           else
-            carriers.set(allOf, [json3]);
+            carriers.set(allOf, [json4]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json3 of carriers.get(allOf) ?? [])
-          foldIntersection(json3);
+        for (const json4 of carriers.get(allOf) ?? [])
+          foldIntersection(json4);
       }
     }
   }
@@ -42992,29 +42997,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema, ctx, _json, _params) => {
-  const json3 = _json;
-  json3.type = "string";
+  const json4 = _json;
+  json4.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json3.minLength = minimum;
+    json4.minLength = minimum;
   if (typeof maximum === "number")
-    json3.maxLength = maximum;
+    json4.maxLength = maximum;
   if (format) {
-    json3.format = formatMap[format] ?? format;
-    if (json3.format === "")
-      delete json3.format;
+    json4.format = formatMap[format] ?? format;
+    if (json4.format === "")
+      delete json4.format;
     if (format === "time" || laxFormat) {
-      delete json3.format;
+      delete json4.format;
     }
   }
   if (contentEncoding)
-    json3.contentEncoding = contentEncoding;
+    json4.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json3.pattern = patternList[0].source;
+      json4.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json3.allOf = [
+      json4.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -43024,31 +43029,31 @@ var stringProcessor = (schema, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
-  json3.type = isInt ? "integer" : "number";
+  json4.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json3.minimum = exclusiveMinimum;
-      json3.exclusiveMinimum = true;
+      json4.minimum = exclusiveMinimum;
+      json4.exclusiveMinimum = true;
     } else {
-      json3.exclusiveMinimum = exclusiveMinimum;
+      json4.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json3.minimum = minimum;
+    json4.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json3.maximum = exclusiveMaximum;
-      json3.exclusiveMaximum = true;
+      json4.maximum = exclusiveMaximum;
+      json4.exclusiveMaximum = true;
     } else {
-      json3.exclusiveMaximum = exclusiveMaximum;
+      json4.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json3.maximum = maximum;
+    json4.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -43056,75 +43061,75 @@ var numberProcessor = (schema, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema, ctx, json3, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema, ctx, json4, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json3.multipleOf = first;
+      json4.multipleOf = first;
     if (rest.length)
-      json3.allOf = [...json3.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json4.allOf = [...json4.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json3, _params) => {
-  json3.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json4, _params) => {
+  json4.type = "boolean";
 };
-var bigintProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json3, _params) => {
+var nullProcessor = (_schema, ctx, json4, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json3.type = "string";
-    json3.nullable = true;
-    json3.enum = [null];
+    json4.type = "string";
+    json4.nullable = true;
+    json4.enum = [null];
   } else {
-    json3.type = "null";
+    json4.type = "null";
   }
 };
-var undefinedProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json3, _params) => {
-  json3.not = {};
+var neverProcessor = (_schema, _ctx, json4, _params) => {
+  json4.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema, _ctx, json3, _params) => {
+var enumProcessor = (schema, _ctx, json4, _params) => {
   const def = schema._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json3.not = {};
+    json4.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json3.type = "number";
+    json4.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json3.type = "string";
-  json3.enum = values;
+    json4.type = "string";
+  json4.enum = values;
 };
-var literalProcessor = (schema, ctx, json3, params) => {
+var literalProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   if (def.values.length === 0) {
-    json3.not = {};
+    json4.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema, ctx, json3, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json4, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema, ctx, json3, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json4, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -43134,37 +43139,37 @@ var literalProcessor = (schema, ctx, json3, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json3.type = val === null ? "null" : typeof val;
+    json4.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json3.enum = [val];
+      json4.enum = [val];
     } else {
-      json3.const = val;
+      json4.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json3.type = "number";
+      json4.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json3.type = "string";
+      json4.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json3.type = "boolean";
+      json4.type = "boolean";
     if (vals.every((v) => v === null))
-      json3.type = "null";
-    json3.enum = vals;
+      json4.type = "null";
+    json4.enum = vals;
   }
 };
-var nanProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema, _ctx, json3, _params) => {
-  const _json = json3;
+var templateLiteralProcessor = (schema, _ctx, json4, _params) => {
+  const _json = json4;
   const pattern = schema._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema, _ctx, json3, _params) => {
-  const _json = json3;
+var fileProcessor = (schema, _ctx, json4, _params) => {
+  const _json = json4;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -43182,34 +43187,34 @@ var fileProcessor = (schema, _ctx, json3, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json3, _params) => {
-  json3.type = "boolean";
+var successProcessor = (_schema, _ctx, json4, _params) => {
+  json4.type = "boolean";
 };
-var customProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json3.minItems = minimum;
+    json4.minItems = minimum;
   if (typeof maximum === "number")
-    json3.maxItems = maximum;
-  json3.type = "array";
-  json3.items = processSchema(def.element, ctx, {
+    json4.maxItems = maximum;
+  json4.type = "array";
+  json4.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -43225,17 +43230,17 @@ function inputOptin(schema) {
   return schema._zod.optin;
 }
 var objectProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json3, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json4, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json3.type = "object";
-  json3.properties = {};
+  json4.type = "object";
+  json4.properties = {};
   for (const key in shape) {
-    assignProp(json3.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json4.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -43248,21 +43253,21 @@ var objectProcessor = (schema, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json3.required = requiredKeys;
+    json4.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json3.additionalProperties = false;
+    json4.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json3.additionalProperties = false;
+      json4.additionalProperties = false;
   } else if (def.catchall) {
-    json3.additionalProperties = processSchema(def.catchall, ctx, {
+    json4.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema, ctx, json3, params) => {
+var unionProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -43270,12 +43275,12 @@ var unionProcessor = (schema, ctx, json3, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json3.oneOf = options;
+    json4.oneOf = options;
   } else {
-    json3.anyOf = options;
+    json4.anyOf = options;
   }
 };
-var intersectionProcessor = (schema, ctx, json3, params) => {
+var intersectionProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -43290,13 +43295,13 @@ var intersectionProcessor = (schema, ctx, json3, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json3.allOf = allOf;
+  json4.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
-  json3.type = "array";
+  json4.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -43318,70 +43323,70 @@ var tupleProcessor = (schema, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json3.prefixItems = prefixItems;
+    json4.prefixItems = prefixItems;
     if (isClosed) {
-      json3.items = false;
+      json4.items = false;
     } else if (rest) {
-      json3.items = rest;
+      json4.items = rest;
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json4.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json3.items = {
+    json4.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json3.items.anyOf.push(rest);
+      json4.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json4.maxItems = maxItems;
   } else {
-    json3.items = prefixItems;
+    json4.items = prefixItems;
     if (isClosed) {
-      json3.additionalItems = false;
+      json4.additionalItems = false;
     } else if (rest) {
-      json3.additionalItems = rest;
+      json4.additionalItems = rest;
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json4.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json3.minItems = minimum;
+    json4.minItems = minimum;
   if (typeof maximum === "number")
-    json3.maxItems = maximum;
+    json4.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json3, visited) {
-  if (json3.$ref) {
-    if (visited.has(json3))
-      return json3;
-    visited.add(json3);
-    const def = bySchema.get(json3)?.def;
+function stringifyKeyNames(bySchema, json4, visited) {
+  if (json4.$ref) {
+    if (visited.has(json4))
+      return json4;
+    visited.add(json4);
+    const def = bySchema.get(json4)?.def;
     if (!def)
-      return json3;
+      return json4;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json3 : inlined;
+    return inlined === def ? json4 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json3[keyword];
+    const branches = json4[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json3 = { ...json3, [keyword]: mapped };
+      json4 = { ...json4, [keyword]: mapped };
   }
-  const types2 = Array.isArray(json3.type) ? json3.type : [json3.type];
+  const types2 = Array.isArray(json4.type) ? json4.type : [json4.type];
   const numericType = !types2.includes("string") && types2.some((t) => t === "number" || t === "integer");
-  const values = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
+  const values = json4.enum ?? (json4.const !== void 0 ? [json4.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json3;
+    return json4;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json4;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -43421,9 +43426,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
-  json3.type = "object";
+  json4.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -43431,13 +43436,13 @@ var recordProcessor = (schema, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json3.patternProperties = {};
+    json4.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json3.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json4.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json3.propertyNames = processSchema(def.keyType, ctx, {
+      json4.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -43449,7 +43454,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
       }
       pending.push(schema);
     }
-    json3.additionalProperties = processSchema(def.valueType, ctx, {
+    json4.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -43459,19 +43464,19 @@ var recordProcessor = (schema, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json3.required = validKeyValues.map(String);
+      json4.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema, ctx, json3, params) => {
+var nullableProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json3.nullable = true;
+    json4.nullable = true;
   } else {
-    json3.anyOf = [inner, { type: "null" }];
+    json4.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
@@ -43481,7 +43486,7 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json3, params) {
+function serializeDefaultValue(value, schema, ctx, json4, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -43491,30 +43496,30 @@ function serializeDefaultValue(value, schema, ctx, json3, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema, ctx, json4, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema, ctx, json3, params) => {
+var defaultProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json3.default = value;
+    json4.default = value;
 };
-var prefaultProcessor = (schema, ctx, json3, params) => {
+var prefaultProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json3._prefault = value;
+    json4._prefault = value;
 };
-var catchProcessor = (schema, ctx, json3, params) => {
+var catchProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
@@ -43523,10 +43528,10 @@ var catchProcessor = (schema, ctx, json3, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema, ctx, json3, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema, ctx, json4, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json3.default = catchValue;
+  json4.default = catchValue;
 };
 var pipeProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -43536,12 +43541,12 @@ var pipeProcessor = (schema, ctx, _json, params) => {
   const seen = ctx.seen.get(schema);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema, ctx, json3, params) => {
+var readonlyProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = def.innerType;
-  json3.readOnly = true;
+  json4.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -44183,7 +44188,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => stringProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => stringProcessor(inst, ctx, json4, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -44542,7 +44547,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => numberProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => numberProcessor(inst, ctx, json4, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -44632,7 +44637,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => booleanProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => booleanProcessor(inst, ctx, json4, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -44642,7 +44647,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => bigintProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => bigintProcessor(inst, ctx, json4, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -44700,7 +44705,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => symbolProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => symbolProcessor(inst, ctx, json4, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -44708,7 +44713,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => undefinedProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => undefinedProcessor(inst, ctx, json4, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -44716,7 +44721,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nullProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nullProcessor(inst, ctx, json4, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -44724,7 +44729,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => anyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => anyProcessor(inst, ctx, json4, params);
 });
 function any() {
   return _any(ZodAny);
@@ -44732,7 +44737,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unknownProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unknownProcessor(inst, ctx, json4, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -44740,7 +44745,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => neverProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => neverProcessor(inst, ctx, json4, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -44748,7 +44753,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => voidProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => voidProcessor(inst, ctx, json4, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -44758,7 +44763,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => dateProcessor(inst, ctx, json4, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -44780,7 +44785,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => arrayProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => arrayProcessor(inst, ctx, json4, params);
   inst.element = def.element;
 }, {
   min(n, params) {
@@ -44810,7 +44815,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => objectProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => objectProcessor(inst, ctx, json4, params);
   util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
 }, {
   keyof() {
@@ -44883,7 +44888,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -44896,7 +44901,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -44922,7 +44927,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => intersectionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => intersectionProcessor(inst, ctx, json4, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -44935,7 +44940,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => tupleProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => tupleProcessor(inst, ctx, json4, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -44968,7 +44973,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => recordProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => recordProcessor(inst, ctx, json4, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -45010,7 +45015,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => mapProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => mapProcessor(inst, ctx, json4, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -45030,7 +45035,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => setProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => setProcessor(inst, ctx, json4, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -45046,7 +45051,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => enumProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => enumProcessor(inst, ctx, json4, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -45099,7 +45104,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => literalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => literalProcessor(inst, ctx, json4, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -45120,7 +45125,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => fileProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => fileProcessor(inst, ctx, json4, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types2, params) => inst.check(_mime(Array.isArray(types2) ? types2 : [types2], params));
@@ -45132,7 +45137,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => transformProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => transformProcessor(inst, ctx, json4, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -45171,7 +45176,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -45183,7 +45188,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -45195,7 +45200,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nullableProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nullableProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -45210,7 +45215,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => defaultProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => defaultProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -45226,7 +45231,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => prefaultProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => prefaultProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -45241,7 +45246,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nonoptionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nonoptionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -45254,7 +45259,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => successProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => successProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -45266,7 +45271,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => catchProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => catchProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -45280,7 +45285,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nanProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nanProcessor(inst, ctx, json4, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -45288,7 +45293,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => pipeProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => pipeProcessor(inst, ctx, json4, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -45330,7 +45335,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => readonlyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => readonlyProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -45342,7 +45347,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => templateLiteralProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => templateLiteralProcessor(inst, ctx, json4, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -45354,7 +45359,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => lazyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => lazyProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -45366,7 +45371,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => promiseProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => promiseProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -45378,7 +45383,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => functionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => functionProcessor(inst, ctx, json4, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -45390,7 +45395,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => customProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => customProcessor(inst, ctx, json4, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -45610,13 +45615,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path5 = ref.slice(1).split("/").filter(Boolean);
-  if (path5.length === 0) {
+  const path8 = ref.slice(1).split("/").filter(Boolean);
+  if (path8.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path5[0] === defsKey) {
-    const key = path5[1] === void 0 ? void 0 : decodeJSONPointerSegment(path5[1]);
+  if (path8[0] === defsKey) {
+    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -46689,6 +46694,909 @@ var compat = {
   }
 };
 
+// src/cli/commands/pipeline.ts
+var import_node_path6 = __toESM(require("node:path"), 1);
+
+// src/report/sql-apply.ts
+var VERDICT = {
+  applied: "APPLIED and committed",
+  "already-applied": "ALREADY APPLIED: nothing done",
+  "dry-run": "DRY RUN passed: rolled back, nothing changed",
+  rejected: "REJECTED: rolled back, nothing changed"
+};
+var yes = (b) => b ? "yes" : "no";
+function renderApplyText(r) {
+  const lines = [
+    `apply ${r.file.display} \u2192 ${r.target}`,
+    `${VERDICT[r.status]}`,
+    `sha256 ${r.file.sha256} (${r.file.bytes} bytes, ${r.file.statements} statements${r.file.droppedTransactionControl.length ? `, own BEGIN/COMMIT at line${r.file.droppedTransactionControl.length > 1 ? "s" : ""} ${r.file.droppedTransactionControl.join(", ")} replaced by the pipeline's transaction` : ""})`,
+    `run ${r.run.runId} by ${r.run.actor}`,
+    `fingerprint before ${r.fingerprintBefore.sha256}`,
+    `fingerprint after  ${r.fingerprintAfter.sha256}`
+  ];
+  if (r.ledger && r.status === "already-applied") lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
+  for (const f of r.functions) {
+    lines.push(`  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`);
+  }
+  if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
+  if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
+  return `${lines.join("\n")}
+`;
+}
+function renderApplyMarkdown(r) {
+  const icon = r.ok ? "\u2705" : "\u274C";
+  const out = [
+    `### SQL apply (runbook 4.3): ${icon} ${VERDICT[r.status]}`,
+    "",
+    `\`${r.file.display}\`, sha256 \`${r.file.sha256}\`, run \`${r.run.runId}\` by ${r.run.actor}.`,
+    "",
+    `Catalog fingerprint before \`${r.fingerprintBefore.sha256.slice(0, 16)}\u2026\`, after \`${r.fingerprintAfter.sha256.slice(0, 16)}\u2026\` (${r.fingerprintAfter.entries.length} objects).`,
+    ""
+  ];
+  if (r.functions.length) {
+    out.push("| function | replaced | SECURITY DEFINER | search_path | verdict |", "| --- | --- | --- | --- | --- |");
+    for (const f of r.functions) {
+      out.push(`| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? "\u2014"} | ${f.problems.length ? `\u274C ${f.problems.join("; ")}` : "\u2705"} |`);
+    }
+    out.push("");
+  }
+  const others = r.diff.filter((d) => !r.functions.some((f) => f.signature === d.name && d.kind === "function"));
+  out.push(others.length ? `**Other changes (forbidden): ${others.length}**` : "No trigger, policy, RLS switch, grant or other function changed.", "");
+  for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
+  if (others.length) out.push("");
+  return out.join("\n");
+}
+
+// src/runbook/change-file.ts
+var import_node_crypto = require("node:crypto");
+var import_promises5 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
+var FORBIDDEN = [
+  { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
+  { re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i, why: "transaction control inside the file would escape the verification" },
+  { re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i, why: "cannot run inside a transaction" },
+  { re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i, why: "would change who the rest of the file and its verification run as" }
+];
+function sha256Hex(data) {
+  return (0, import_node_crypto.createHash)("sha256").update(data).digest("hex");
+}
+async function loadChangeFile(file2, display = file2) {
+  let buf;
+  try {
+    buf = await (0, import_promises5.readFile)(file2);
+  } catch (e) {
+    throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, { where: { file: display } });
+  }
+  const text = buf.toString("utf8");
+  if (text.includes("\0") || Buffer.compare(Buffer.from(text, "utf8"), buf) !== 0) {
+    throw new UserError("BAD_CHANGE_FILE", "not a UTF-8 text file", { where: { file: display } });
+  }
+  const { statements, metaCommands } = splitSql(text);
+  const meta3 = metaCommands[0];
+  if (meta3) {
+    throw new UserError("SQL_META_COMMAND", `psql meta-command "${meta3.command.slice(0, 40)}" cannot run in the pipeline's transaction`, {
+      where: { file: display, line: meta3.line },
+      hint: "remove it; the pipeline runs the file through a driver, not psql"
+    });
+  }
+  const kept = [];
+  const dropped = [];
+  for (const s of statements) {
+    if (!dropTransactionControl(s)) {
+      dropped.push(s.line);
+      continue;
+    }
+    const bad = FORBIDDEN.find((f) => f.re.test(s.sql));
+    if (bad) throw new UserError("BAD_CHANGE_FILE", `"${s.sql.split("\n")[0].slice(0, 60)}": ${bad.why}`, { where: { file: display, line: s.line } });
+    kept.push(s);
+  }
+  if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
+  return { name: import_node_path5.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
+}
+
+// src/db/advisory-lock.ts
+var CLASS_ID = 53053;
+var PIPELINE_LOCKS = {
+  /** creating the pipeline's own schema */
+  state: 0,
+  /** anything that changes the app's schema or data: apply, staging reset, freeze */
+  change: 1
+};
+async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
+  try {
+    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
+  } catch (e) {
+    if (e.code !== "55P03") throw e;
+    throw new UserError("PIPELINE_BUSY", `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`, {
+      hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
+      cause: e
+    });
+  }
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
+}
+
+// src/runbook/app-activity.ts
+var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
+var DEFAULT_ACTIVITY_MINUTES = 15;
+var Session = external_exports.object({
+  pid: external_exports.number(),
+  usename: external_exports.string().nullable(),
+  application_name: external_exports.string(),
+  state: external_exports.string().nullable(),
+  state_change: external_exports.string().nullable(),
+  recent: external_exports.boolean()
+});
+async function readAppActivity(q, opts = {}) {
+  const windowMinutes = opts.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;
+  const appRoles = opts.appRoles ?? APP_LOGIN_ROLES;
+  const since = `now() - make_interval(mins => $1::int)`;
+  const counts2 = await q.query(
+    `SELECT (SELECT count(*) FROM public.receptions WHERE created_at >= ${since})::int8 AS receptions,
+            (SELECT count(*) FROM public.sorties_produit WHERE created_at >= ${since})::int8 AS sorties,
+            (SELECT count(*) FROM public.log_actions WHERE created_at >= ${since})::int8 AS logs`,
+    [windowMinutes]
+  );
+  const s = await q.query(
+    `SELECT pid, usename::text, coalesce(application_name, '') AS application_name, state, state_change::text,
+            coalesce(state <> 'idle' OR state_change >= now() - make_interval(mins => $2::int), false) AS recent
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+        AND usename = ANY($1) AND coalesce(application_name, '') NOT LIKE 'astm53b%'
+      ORDER BY pid`,
+    [appRoles, windowMinutes]
+  );
+  const sessions = parseRows(Session, s.rows, "app sessions");
+  const c = counts2.rows[0];
+  const recent = { receptions: c.receptions, sorties: c.sorties, logActions: c.logs };
+  const activeSessions = sessions.filter((x) => x.recent);
+  const seen = [
+    ...recent.receptions ? [`${recent.receptions} reception(s) created in the last ${windowMinutes} min`] : [],
+    ...recent.sorties ? [`${recent.sorties} sortie(s) created in the last ${windowMinutes} min`] : [],
+    ...recent.logActions ? [`${recent.logActions} log_actions row(s) in the last ${windowMinutes} min`] : [],
+    ...activeSessions.map((x) => `session pid ${x.pid} of ${x.usename} (${x.application_name || "no application_name"}) ${x.state ?? "unknown state"} since ${x.state_change ?? "?"}`)
+  ];
+  return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
+}
+
+// src/runbook/pipeline-state.ts
+var import_node_os = require("node:os");
+var STATE_FILE = "pipeline/state.sql";
+function runContextFrom(env, explicit = {}) {
+  const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? "github"}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
+  const runId = explicit.runId ?? gh ?? `local-${(/* @__PURE__ */ new Date()).toISOString()}`;
+  let actor = explicit.actor ?? env.GITHUB_ACTOR;
+  if (!actor) {
+    try {
+      actor = (0, import_node_os.userInfo)().username;
+    } catch {
+      actor = "unknown";
+    }
+  }
+  for (const [field, v] of [
+    ["run-id", runId],
+    ["actor", actor]
+  ]) {
+    if (!/^[\w.@:#/+-]{1,200}$/.test(v)) throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, { where: { field } });
+  }
+  return { runId, actor };
+}
+async function stateExists(q) {
+  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
+  return r.rows[0]?.ok === true;
+}
+async function ensurePipelineState(tx, log, lockTimeoutMs = 5e3) {
+  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
+  const name = `sql/${STATE_FILE}`;
+  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
+}
+var MarkerRow = external_exports.object({
+  env: external_exports.enum(["staging", "prod"]),
+  project_ref: external_exports.string().nullable(),
+  set_at: external_exports.string(),
+  set_by: external_exports.string(),
+  run_id: external_exports.string()
+});
+async function readEnvironment(q) {
+  let pipeline;
+  if (await stateExists(q)) {
+    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
+    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
+    if (row) pipeline = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
+  }
+  let appSettingsEnv;
+  const has = await q.query(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
+  );
+  if (has.rows[0]?.ok) {
+    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
+    appSettingsEnv = r.rows[0]?.value ?? null;
+  }
+  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
+  const out = { env: "unmarked", explanation: "", ...pipeline ? { pipeline } : {}, ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {} };
+  if (pipeline && app !== void 0 && app !== pipeline.env) {
+    out.env = "conflict";
+    out.explanation = `astm53b.environment says ${pipeline.env} but public.app_settings env says "${appSettingsEnv}"`;
+  } else if (pipeline) {
+    out.env = pipeline.env;
+    out.explanation = `astm53b.environment: ${pipeline.env} (set ${pipeline.setAt} by ${pipeline.setBy}, run ${pipeline.runId}${pipeline.projectRef ? `, project ${pipeline.projectRef}` : ""})`;
+  } else if (app === "staging") {
+    out.env = "staging";
+    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
+  } else {
+    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
+  }
+  return out;
+}
+function projectRefOf(url2) {
+  let u;
+  try {
+    u = new URL(url2);
+  } catch {
+    return void 0;
+  }
+  const user = decodeURIComponent(u.username);
+  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
+  if (fromUser) return fromUser;
+  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
+}
+function assertProjectRef(url2, expected, field = "project-ref") {
+  if (expected === void 0) return void 0;
+  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
+    throw new UserError("BAD_OPTION", `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`, { where: { field } });
+  }
+  const actual = url2 ? projectRefOf(url2) : void 0;
+  if (actual === void 0) {
+    throw new UserError("PROJECT_REF_MISMATCH", `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`, {
+      where: { field }
+    });
+  }
+  if (actual !== expected) {
+    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, { where: { field } });
+  }
+  return actual;
+}
+function parseEnvName(v) {
+  if (v === "staging" || v === "prod") return v;
+  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
+}
+async function setEnvironment(db, opts, log) {
+  const ref = assertProjectRef(opts.url, opts.projectRef);
+  return db.withTransaction(async (tx) => {
+    const before = await readEnvironment(tx);
+    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
+      throw new UserError("ENV_CONFLICT", "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING");
+    }
+    await ensurePipelineState(tx, log);
+    await tx.query(
+      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
+              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
+      [opts.env, ref ?? null, opts.run.actor, opts.run.runId]
+    );
+    const after = await readEnvironment(tx);
+    log.info(`environment of ${db.label}: ${after.explanation}`);
+    return after;
+  });
+}
+
+// src/runbook/freeze.ts
+var FROZEN_TABLES = ["receptions", "sorties_produit"];
+var FREEZE_TRIGGER = "astm53b_freeze";
+var FREEZE_SQLSTATE = "A53F0";
+async function allowFrozenWrites(tx) {
+  await tx.query("SELECT set_config('astm53b.freeze_bypass', 'on', true)");
+}
+async function guardedTables(q) {
+  const r = await q.query(
+    `SELECT c.relname AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND g.tgname = $1 AND NOT g.tgisinternal ORDER BY 1`,
+    [FREEZE_TRIGGER]
+  );
+  return r.rows.map((x) => x.t);
+}
+async function readStatus(q, target) {
+  const tables = await guardedTables(q);
+  let row;
+  if (await stateExists(q)) {
+    row = (await q.query("SELECT frozen, since::text, by_whom, reason, run_id FROM astm53b.freeze_state")).rows[0];
+  }
+  const frozen = row?.frozen === true;
+  const consistent = frozen ? tables.length === FROZEN_TABLES.length : tables.length === 0;
+  return {
+    target,
+    frozen,
+    ...row && frozen ? { since: row.since, by: row.by_whom, reason: row.reason, runId: row.run_id } : {},
+    guardedTables: tables,
+    consistent
+  };
+}
+async function freezeStatus(db) {
+  return db.withTransaction((tx) => readStatus(tx, db.label), { readOnly: true });
+}
+function validateReason(reason, required2) {
+  const r = typeof reason === "string" ? reason.trim() : "";
+  if (!r && required2) throw new UserError("BAD_OPTION", "--reason is required: say why the depot cannot enter receptions and sorties", { where: { field: "reason" } });
+  if (r.length > 500) throw new UserError("BAD_OPTION", `--reason is ${r.length} characters; keep it under 500`, { where: { field: "reason" } });
+  return r;
+}
+async function freezeOn(db, opts, log) {
+  const reason = validateReason(opts.reason, true);
+  return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze on");
+    const before = await readStatus(tx, db.label);
+    if (before.frozen && before.consistent) {
+      log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
+      return { ...before, action: "on", changed: false, forced: false };
+    }
+    const activity = await readAppActivity(tx, { ...opts.windowMinutes !== void 0 ? { windowMinutes: opts.windowMinutes } : {}, ...opts.appRoles ? { appRoles: opts.appRoles } : {} });
+    if (activity.writing && !opts.force) {
+      throw new UserError("APP_ACTIVE", `refusing to freeze: the app is visibly writing: ${activity.seen.join("; ")}`, {
+        hint: "wait until the depot has stopped entering movements, or pass --force once you have checked these yourself"
+      });
+    }
+    if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join("; ")}`);
+    await ensurePipelineState(tx, log);
+    const now = (await tx.query("SELECT now()::text AS now")).rows[0].now;
+    const detail = `frozen since ${now} by ${opts.run.actor}, run ${opts.run.runId}: ${reason}`;
+    for (const t of FROZEN_TABLES) {
+      await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
+      await tx.query(
+        `CREATE TRIGGER ${FREEZE_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.${t} FOR EACH STATEMENT EXECUTE FUNCTION astm53b.freeze_guard(${quoteLiteral(detail)})`
+      );
+    }
+    await tx.query(
+      `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id) VALUES (true, now(), $1, $2, $3)
+       ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason, run_id = EXCLUDED.run_id`,
+      [opts.run.actor, reason, opts.run.runId]
+    );
+    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id, forced, activity) VALUES ($1, $2, $3, $4, $5, $6)", [
+      "on",
+      opts.run.actor,
+      reason,
+      opts.run.runId,
+      opts.force && activity.writing,
+      JSON.stringify(activity)
+    ]);
+    const after = await readStatus(tx, db.label);
+    log.info(`freeze: ON (${FROZEN_TABLES.join(", ")} refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
+    return { ...after, action: "on", changed: true, forced: opts.force && activity.writing, activity };
+  });
+}
+async function freezeOff(db, opts, log) {
+  const reason = validateReason(opts.reason, false) || "migration window closed";
+  return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze off");
+    const before = await readStatus(tx, db.label);
+    if (!before.frozen && before.consistent) {
+      log.info("freeze: not frozen; nothing done");
+      return { ...before, action: "off", changed: false, forced: false };
+    }
+    for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
+    await ensurePipelineState(tx, log);
+    await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [opts.run.actor, reason, opts.run.runId]);
+    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", ["off", opts.run.actor, reason, opts.run.runId]);
+    const after = await readStatus(tx, db.label);
+    log.info("freeze: OFF, receptions and sorties accepted again");
+    return { ...after, action: "off", changed: true, forced: false };
+  });
+}
+function quoteLiteral(s) {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+// src/report/freeze.ts
+function renderFreezeText(s) {
+  const state = s.frozen ? `FROZEN since ${s.since} by ${s.by}, run ${s.runId}: ${s.reason}` : "not frozen";
+  return [
+    `${s.target}: ${state}${s.changed === false ? " (unchanged)" : ""}${s.forced ? " (forced despite app activity)" : ""}`,
+    `guard triggers on: ${s.guardedTables.length ? s.guardedTables.join(", ") : "none"}`,
+    ...s.consistent ? [] : ["INCONSISTENT: the recorded state and the guard triggers disagree; run freeze on or off again"],
+    ""
+  ].join("\n");
+}
+
+// src/report/staging-reset.ts
+function renderResetText(r) {
+  const c = (k) => `${k} ${r.before[k]} \u2192 ${r.after[k]}`;
+  return [
+    `staging-reset ${r.file.display} (sha256 ${r.file.sha256}) \u2192 ${r.target}: ${r.ok ? "DONE" : "INVARIANT BROKEN, rolled back"}`,
+    `environment: ${r.environment.explanation}`,
+    `  ${["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"].map(c).join("\n  ")}`,
+    `cours_de_route md5 ${r.cdrBefore.md5} \u2192 ${r.cdrAfter.md5}`,
+    ...r.problems.map((p) => `problem: ${p}`),
+    `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
+    ...r.leftovers.snapshotWithStock.map((s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`),
+    ...r.leftovers.cdrDecharge.map((x) => `  DECHARGE ${x.plaque_camion} (${x.date_chargement}) ${x.id}`),
+    ""
+  ].join("\n");
+}
+
+// src/db/fingerprint.ts
+var import_node_crypto2 = require("node:crypto");
+var APP_SCHEMAS = ["public", "astm"];
+var PIPELINE_PREFIX = "astm53b_";
+var sha = (s) => (0, import_node_crypto2.createHash)("sha256").update(s).digest("hex");
+async function readFingerprint(q, schemas = APP_SCHEMAS) {
+  const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
+  const entries = [];
+  const fns = await q.query(
+    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+            p.prosecdef AS sd, p.proconfig AS config, pg_get_functiondef(p.oid) AS def, pg_get_userbyid(p.proowner) AS owner
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const f of fns.rows) {
+    entries.push({
+      kind: "function",
+      name: f.name,
+      value: `${f.sd ? "SECURITY DEFINER" : "SECURITY INVOKER"}; config=${(f.config ?? []).slice().sort().join(",")}; definition sha256=${sha(f.def)}`
+    });
+  }
+  const trg = await q.query(
+    `SELECT n.nspname || '.' || c.relname || '.' || t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND t.tgname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const t of trg.rows) entries.push({ kind: "trigger", name: t.name, value: `${t.def}; enabled=${t.enabled}` });
+  const pol = await q.query(
+    `SELECT schemaname || '.' || tablename || '.' || policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check
+       FROM pg_policies WHERE schemaname = ANY($1) AND policyname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const p of pol.rows) {
+    entries.push({
+      kind: "policy",
+      name: p.name,
+      value: `${p.permissive} ${p.cmd} TO ${[...p.roles].sort().join(",")} USING (${p.qual ?? ""}) WITH CHECK (${p.with_check ?? ""})`
+    });
+  }
+  const rls = await q.query(
+    `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS on, c.relforcerowsecurity AS force
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const r of rls.rows) entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
+  const tg = await q.query(
+    `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,
+            string_agg(privilege_type, ',' ORDER BY privilege_type) AS grants
+       FROM information_schema.role_table_grants
+      WHERE table_schema = ANY($1) AND table_name NOT LIKE $2
+      GROUP BY table_schema, table_name, grantee`,
+    [schemas, like]
+  );
+  for (const g of tg.rows) entries.push({ kind: "table_grant", name: g.name, value: g.grants });
+  const fg = await q.query(
+    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') to ' ||
+            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS name,
+            string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) AS grants
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
+            LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2
+      GROUP BY 1`,
+    [schemas, like]
+  );
+  for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
+  entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
+  const digest = (0, import_node_crypto2.createHash)("sha256");
+  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
+`);
+  return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
+}
+function diffFingerprints(before, after) {
+  const key = (e) => `${e.kind}\0${e.name}`;
+  const a = new Map(before.entries.map((e) => [key(e), e]));
+  const b = new Map(after.entries.map((e) => [key(e), e]));
+  const out = [];
+  for (const [k, e] of a) {
+    const n = b.get(k);
+    if (!n) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
+    else if (n.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n.value });
+  }
+  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
+  return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
+}
+
+// src/runbook/sql-apply.ts
+var DEFAULT_EXPECTED_FUNCTIONS = ["validate_sortie", "sorties_produit_block_update_delete"];
+var APPLY_DEFAULTS = {
+  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
+  lockTimeoutMs: 5e3,
+  statementTimeoutMs: 12e4,
+  /** how long a second run waits for the first before failing */
+  lockWaitMs: 1e4
+};
+var IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
+function parseExpectedFunctions(v) {
+  if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n) => `public.${n}`);
+  const names = v.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new UserError("BAD_OPTION", "--expect-functions lists no function", { where: { field: "expect-functions" } });
+  return names.map((n) => {
+    const m = IDENT.exec(n);
+    if (!m) throw new UserError("BAD_OPTION", `--expect-functions: "${n.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, { where: { field: "expect-functions" } });
+    return `${m[1] ?? "public"}.${m[2]}`;
+  });
+}
+function parseMs(v, field, fallback, max = 36e5) {
+  if (v === void 0 || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError("BAD_OPTION", `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`, { where: { field } });
+  return n;
+}
+async function readFunctionStates(q, names) {
+  const r = await q.query(
+    `SELECT n.nspname || '.' || p.proname AS fq,
+            n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS signature,
+            p.prosecdef AS sd, p.proconfig AS config, pg_get_functiondef(p.oid) AS def
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname || '.' || p.proname = ANY($1) ORDER BY 2`,
+    [names]
+  );
+  const out = new Map(names.map((n) => [n, []]));
+  for (const f of r.rows) {
+    out.get(f.fq).push({ signature: f.signature, securityDefiner: f.sd, config: f.config ?? [], definitionSha256: sha256Hex(f.def) });
+  }
+  return out;
+}
+function evaluateApply(expect, before, after, diff) {
+  const functions = [];
+  const allowed = /* @__PURE__ */ new Set();
+  for (const name of expect) {
+    const now = after.get(name) ?? [];
+    const was = new Map((before.get(name) ?? []).map((f) => [f.signature, f]));
+    if (!now.length) {
+      functions.push({ name, signature: null, replaced: false, securityDefiner: false, searchPath: null, problems: ["does not exist after the file ran"] });
+      continue;
+    }
+    for (const f of now) {
+      allowed.add(f.signature);
+      const old = was.get(f.signature);
+      const problems = [];
+      const replaced = old !== void 0 && old.definitionSha256 !== f.definitionSha256;
+      if (!old) problems.push("created, not replaced (it did not exist before)");
+      else if (!replaced) problems.push("not replaced: its definition is unchanged");
+      if (!f.securityDefiner) problems.push("SECURITY INVOKER, expected SECURITY DEFINER");
+      const sp = searchPathOf(f.config);
+      if (sp !== "public") problems.push(sp === null ? "no SET search_path, expected search_path=public" : `search_path=${sp}, expected public`);
+      functions.push({ name, signature: f.signature, replaced, securityDefiner: f.securityDefiner, searchPath: sp, problems });
+    }
+  }
+  const violations = functions.flatMap((f) => f.problems.map((p) => `${f.signature ?? f.name}: ${p}`));
+  for (const d of diff) {
+    if (d.kind === "function" && allowed.has(d.name)) continue;
+    violations.push(`${d.change} ${d.kind.replace("_", " ")} ${d.name}: the change file may only replace ${expect.join(", ")}`);
+  }
+  return { functions, violations };
+}
+async function applyChangeFile(db, opts, log) {
+  const started = Date.now();
+  const { file: file2 } = opts;
+  const base = {
+    target: db.label,
+    file: { name: file2.name, display: file2.display, sha256: file2.sha256, bytes: file2.bytes, statements: file2.statements.length, droppedTransactionControl: file2.droppedTransactionControl },
+    run: opts.run,
+    expectFunctions: opts.expectFunctions,
+    settings: { lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, lockWaitMs: opts.lockWaitMs }
+  };
+  log.info(`apply ${file2.display} (sha256 ${file2.sha256}) to ${db.label}${opts.dryRun ? ", dry run" : ""}`);
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      let open4 = true;
+      const end = async (how) => {
+        open4 = false;
+        await c.query(how);
+      };
+      try {
+        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, `apply ${file2.name}`);
+        if (await stateExists(c)) {
+          const led2 = await c.query(
+            "SELECT sha256, applied_at::text, run_id, applied_by FROM astm53b.apply_ledger WHERE file_name = $1",
+            [file2.name]
+          );
+          const row = led2.rows[0];
+          if (row && row.sha256 !== file2.sha256) {
+            throw new UserError("LEDGER_CONFLICT", `a different file named ${file2.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file2.sha256}`, {
+              where: { file: file2.display },
+              hint: "a change file is never edited after it was applied: give the new change its own dated name"
+            });
+          }
+          if (row) {
+            await end("ROLLBACK");
+            const fp = await readFingerprint(c);
+            log.info(`${file2.name}: already applied on ${row.applied_at} (run ${row.run_id}); nothing done`);
+            return {
+              ...base,
+              status: "already-applied",
+              ok: true,
+              fingerprintBefore: fp,
+              fingerprintAfter: fp,
+              diff: [],
+              functions: [],
+              violations: [],
+              ledger: { fileName: file2.name, sha256: row.sha256, appliedAt: row.applied_at, runId: row.run_id, appliedBy: row.applied_by },
+              ms: Date.now() - started
+            };
+          }
+        }
+        const fpBefore = await readFingerprint(c);
+        const fnBefore = await readFunctionStates(c, opts.expectFunctions);
+        await runStatements(c, file2.text, file2.display, { filter: dropTransactionControl, log });
+        const fpAfter = await readFingerprint(c);
+        const fnAfter = await readFunctionStates(c, opts.expectFunctions);
+        const diff = diffFingerprints(fpBefore, fpAfter);
+        const { functions, violations } = evaluateApply(opts.expectFunctions, fnBefore, fnAfter, diff);
+        const common = { ...base, fingerprintBefore: fpBefore, fingerprintAfter: fpAfter, diff, functions, violations };
+        if (violations.length) {
+          await end("ROLLBACK");
+          for (const v of violations) log.warn(`apply ${file2.name}: ${v}`);
+          log.warn(`apply ${file2.name}: REJECTED and rolled back (${violations.length} problem${violations.length > 1 ? "s" : ""})`);
+          return { ...common, status: "rejected", ok: false, ms: Date.now() - started };
+        }
+        if (opts.dryRun) {
+          await end("ROLLBACK");
+          log.info(`apply ${file2.name}: dry run passed the 4.3 checks; rolled back`);
+          return { ...common, status: "dry-run", ok: true, ms: Date.now() - started };
+        }
+        await ensurePipelineState(c, log, opts.lockTimeoutMs);
+        const led = await c.query(
+          `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING applied_at::text`,
+          [file2.name, file2.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256]
+        );
+        await end("COMMIT");
+        log.info(`apply ${file2.name}: committed; ${functions.map((f) => f.signature).join(", ")} replaced, SECURITY DEFINER, search_path=public; nothing else changed`);
+        return {
+          ...common,
+          status: "applied",
+          ok: true,
+          ledger: { fileName: file2.name, sha256: file2.sha256, appliedAt: led.rows[0].applied_at, runId: opts.run.runId, appliedBy: opts.run.actor },
+          ms: Date.now() - started
+        };
+      } catch (e) {
+        if (open4) await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    { discard: true }
+  );
+}
+
+// src/db/checksum.ts
+var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
+async function tableChecksum(q, schema, table2, orderBy = "id") {
+  const keys = typeof orderBy === "string" ? [orderBy] : [...orderBy];
+  const order = keys.length ? keys.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  const r = await q.query(
+    `SELECT count(*)::int8 AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${order}), '')) AS md5 FROM ${quoteIdent(schema)}.${quoteIdent(table2)} t`
+  );
+  const row = r.rows[0];
+  return { table: `${schema}.${table2}`, rows: row.rows, md5: row.md5 ?? "" };
+}
+
+// src/runbook/staging-reset.ts
+var LeftSnapshot = external_exports.object({ citerne: external_exports.string(), produit: external_exports.string(), proprietaire_type: external_exports.string(), stock_ambiant: external_exports.number(), stock_15c: external_exports.number() });
+var LeftCdr = external_exports.object({ id: external_exports.string(), plaque_camion: external_exports.string(), date_chargement: external_exports.string() });
+var SCOPED_LOGS = "module IN ('receptions', 'sorties') OR module ILIKE '%stock%'";
+async function counts(q) {
+  const r = await q.query(
+    `SELECT (SELECT count(*) FROM public.receptions)::int8 AS receptions,
+            (SELECT count(*) FROM public.sorties_produit)::int8 AS sorties_produit,
+            (SELECT count(*) FROM public.stocks_journaliers)::int8 AS stocks_journaliers,
+            (SELECT count(*) FROM public.log_actions WHERE ${SCOPED_LOGS})::int8 AS log_actions_scoped,
+            (SELECT count(*) FROM public.cours_de_route)::int8 AS cours_de_route,
+            (SELECT count(*) FROM public.stocks_snapshot)::int8 AS stocks_snapshot`
+  );
+  return r.rows[0];
+}
+function assertStaging(env, url2) {
+  if (env.env !== "staging") {
+    throw new UserError("ENV_NOT_STAGING", `staging-reset refused: this database is not marked staging (${env.explanation}); nothing was touched`, {
+      hint: "mark a STAGING database with: astm53b env set staging --url \u2026 [--project-ref REF]; never on PROD"
+    });
+  }
+  const marked = env.pipeline?.projectRef;
+  const actual = url2 ? projectRefOf(url2) : void 0;
+  if (marked && actual && marked !== actual) {
+    throw new UserError("PROJECT_REF_MISMATCH", `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`);
+  }
+}
+async function stagingReset(db, opts, log) {
+  const started = Date.now();
+  const env = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
+  assertStaging(env, opts.url);
+  log.info(`staging-reset: ${env.explanation}; running ${opts.file.display} (sha256 ${opts.file.sha256})`);
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      let open4 = true;
+      try {
+        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "staging-reset");
+        assertStaging(await readEnvironment(c), opts.url);
+        const before = await counts(c);
+        const cdrBefore = await tableChecksum(c, "public", "cours_de_route");
+        await allowFrozenWrites(c);
+        await runStatements(c, opts.file.text, opts.file.display, { filter: dropTransactionControl, log });
+        const after = await counts(c);
+        const cdrAfter = await tableChecksum(c, "public", "cours_de_route");
+        const problems = [
+          ...["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped"].filter((k) => after[k] !== 0).map((k) => `${k}: ${after[k]} rows left, expected 0`),
+          ...cdrAfter.rows !== cdrBefore.rows || cdrAfter.md5 !== cdrBefore.md5 ? [`cours_de_route changed: ${cdrBefore.rows} rows md5 ${cdrBefore.md5} before, ${cdrAfter.rows} rows md5 ${cdrAfter.md5} after`] : []
+        ];
+        const snap = await c.query(
+          `SELECT ci.nom AS citerne, coalesce(p.code, p.nom) AS produit, s.proprietaire_type, s.stock_ambiant, s.stock_15c
+             FROM public.stocks_snapshot s JOIN public.citernes ci ON ci.id = s.citerne_id JOIN public.produits p ON p.id = s.produit_id
+            WHERE s.stock_ambiant <> 0 OR s.stock_15c <> 0 ORDER BY 1, 2, 3`
+        );
+        const cdr = await c.query("SELECT id::text, plaque_camion, date_chargement::text FROM public.cours_de_route WHERE statut = 'DECHARGE' ORDER BY date_chargement, plaque_camion");
+        const leftovers = { snapshotWithStock: parseRows(LeftSnapshot, snap.rows, "snapshot left"), cdrDecharge: parseRows(LeftCdr, cdr.rows, "CDR in DECHARGE") };
+        const ok = problems.length === 0;
+        open4 = false;
+        await c.query(ok ? "COMMIT" : "ROLLBACK");
+        if (ok) log.info(`staging-reset: done; ${before.receptions} receptions, ${before.sorties_produit} sorties, ${before.stocks_journaliers} journal rows removed; ${after.cours_de_route} cours de route untouched`);
+        else log.warn(`staging-reset: invariant broken, rolled back: ${problems.join("; ")}`);
+        if (leftovers.snapshotWithStock.length) log.warn(`staging-reset: ${leftovers.snapshotWithStock.length} stocks_snapshot row(s) still show stock (v_stock_actuel is not zero)`);
+        if (leftovers.cdrDecharge.length) log.warn(`staging-reset: ${leftovers.cdrDecharge.length} cours de route left in DECHARGE cannot be received again`);
+        return {
+          target: db.label,
+          file: { name: opts.file.name, display: opts.file.display, sha256: opts.file.sha256 },
+          run: opts.run,
+          environment: env,
+          before,
+          after,
+          cdrBefore,
+          cdrAfter,
+          ok,
+          problems,
+          leftovers,
+          ms: Date.now() - started
+        };
+      } catch (e) {
+        if (open4) await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    { discard: true }
+  );
+}
+
+// src/cli/commands/pipeline.ts
+var json3 = (v) => `${JSON.stringify(v, null, 2)}
+`;
+var runOptions = {
+  "run-id": { type: "string", valueName: "ID", description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)" },
+  actor: { type: "string", valueName: "NAME", description: "who runs this, recorded (default: GITHUB_ACTOR, else the OS user)" }
+};
+var timeoutOptions = {
+  "lock-timeout-ms": { type: "string", valueName: "MS", description: "lock_timeout of each statement", default: String(APPLY_DEFAULTS.lockTimeoutMs) },
+  "statement-timeout-ms": { type: "string", valueName: "MS", description: "statement_timeout of each statement", default: String(APPLY_DEFAULTS.statementTimeoutMs) },
+  "lock-wait-ms": { type: "string", valueName: "MS", description: "how long to wait for another pipeline step on the same database", default: String(APPLY_DEFAULTS.lockWaitMs) }
+};
+var str = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
+var runOf = (ctx) => runContextFrom(ctx.env, { runId: str(ctx, "run-id"), actor: str(ctx, "actor") });
+var timeoutsOf = (ctx) => ({
+  lockTimeoutMs: parseMs(ctx.values["lock-timeout-ms"], "lock-timeout-ms", APPLY_DEFAULTS.lockTimeoutMs),
+  statementTimeoutMs: parseMs(ctx.values["statement-timeout-ms"], "statement-timeout-ms", APPLY_DEFAULTS.statementTimeoutMs),
+  lockWaitMs: parseMs(ctx.values["lock-wait-ms"], "lock-wait-ms", APPLY_DEFAULTS.lockWaitMs)
+});
+var urlOf = (t) => t.kind === "pg" ? t.url : void 0;
+function changeTarget(ctx, step) {
+  const target = targetOf(ctx);
+  assertSessionCapable(target, step);
+  return target;
+}
+var envSet = {
+  name: "env set",
+  summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
+  details: "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
+  positionals: [{ name: "ENV", description: "staging or prod", required: true }],
+  options: { url: urlOption, "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" }, ...runOptions, json: { type: "boolean", description: "print the marker as JSON" } },
+  async run(ctx) {
+    const env = parseEnvName(ctx.positionals[0]);
+    const run = runOf(ctx);
+    const target = changeTarget(ctx, "env set");
+    assertProjectRef(urlOf(target), str(ctx, "project-ref"));
+    return withDb(target, async (db) => {
+      const m = await setEnvironment(db, { env, projectRef: str(ctx, "project-ref"), url: urlOf(target), run }, ctx.log);
+      ctx.out(ctx.values.json ? json3(m) : `${db.label}: ${m.env} (${m.explanation})
+`);
+    });
+  }
+};
+var envShow = {
+  name: "env show",
+  summary: "which environment the target database is marked as (read-only)",
+  options: { url: urlOption, json: { type: "boolean", description: "print the marker as JSON" } },
+  async run(ctx) {
+    return withDb(targetOf(ctx), async (db) => {
+      const m = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
+      ctx.out(ctx.values.json ? json3(m) : `${db.label}: ${m.env} (${m.explanation})
+`);
+    });
+  }
+};
+var apply = {
+  name: "apply",
+  summary: "runbook 4.3: apply a change file in one transaction, proving before COMMIT that only the expected functions changed",
+  details: "The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\nstatement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\nfunction, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\nmakes the same file a no-op the second time and refuses a different file under an applied name.",
+  positionals: [{ name: "FILE", description: "the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)", required: true }],
+  options: {
+    url: urlOption,
+    "expect-functions": { type: "string", valueName: "a,b", description: "functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)" },
+    "dry-run": { type: "boolean", description: "run everything, report, and roll back" },
+    ...timeoutOptions,
+    ...runOptions,
+    json: { type: "boolean", description: "print the full result (fingerprints before/after, diff) as JSON" }
+  },
+  async run(ctx) {
+    const file2 = await loadChangeFile(import_node_path6.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
+    const opts = { file: file2, expectFunctions: parseExpectedFunctions(str(ctx, "expect-functions")), dryRun: ctx.values["dry-run"] === true, ...timeoutsOf(ctx), run: runOf(ctx) };
+    return withDb(changeTarget(ctx, "apply"), async (db) => {
+      const r = await applyChangeFile(db, opts, ctx.log);
+      ctx.out(ctx.values.json ? json3(r) : renderApplyText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+var stagingResetCommand = {
+  name: "staging-reset",
+  summary: 'runbook 3.5: the "CDR only" reset, on a staging-marked database only, with its invariant proved before COMMIT',
+  details: `Default file: sql/${CHANGE_FILES.resetCdrOnly}. Refuses (touching nothing) a database marked prod or not marked.`,
+  options: {
+    url: urlOption,
+    file: { type: "string", valueName: "FILE", description: "the depot's own reset file instead of ours" },
+    ...timeoutOptions,
+    ...runOptions,
+    json: { type: "boolean", description: "print the result as JSON" }
+  },
+  async run(ctx) {
+    const given = str(ctx, "file");
+    const file2 = given ? await loadChangeFile(import_node_path6.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const target = changeTarget(ctx, "staging-reset");
+    const opts = { file: file2, url: urlOf(target), run: runOf(ctx), ...timeoutsOf(ctx) };
+    return withDb(target, async (db) => {
+      const r = await stagingReset(db, opts, ctx.log);
+      ctx.out(ctx.values.json ? json3(r) : renderResetText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+var freeze = {
+  name: "freeze",
+  summary: "runbook 3.4/4.1: make the database refuse receptions and sorties (on), lift it (off), or show it (status)",
+  details: "on refuses while the app is visibly writing (movements in the last --window-minutes, busy sessions of app roles) unless --force.",
+  positionals: [{ name: "on|off|status", description: "what to do", required: true }],
+  options: {
+    url: urlOption,
+    reason: { type: "string", valueName: "TEXT", description: "why (required for on), recorded" },
+    force: { type: "boolean", description: "freeze even though the app looks active (what was seen is recorded)" },
+    "window-minutes": { type: "string", valueName: "N", description: "how recent a movement counts as activity", default: "15" },
+    ...runOptions,
+    json: { type: "boolean", description: "print the result as JSON" }
+  },
+  async run(ctx) {
+    const what = ctx.positionals[0];
+    if (what !== "on" && what !== "off" && what !== "status") throw new UserError("BAD_ARGUMENTS", `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
+    const win = Number(ctx.values["window-minutes"] ?? 15);
+    if (!Number.isInteger(win) || win < 0 || win > 1440) throw new UserError("BAD_OPTION", "--window-minutes must be a whole number between 0 and 1440", { where: { field: "window-minutes" } });
+    const target = what === "status" ? targetOf(ctx) : changeTarget(ctx, `freeze ${what}`);
+    const run = what === "status" ? void 0 : runOf(ctx);
+    return withDb(target, async (db) => {
+      const r = what === "status" ? await freezeStatus(db) : what === "on" ? await freezeOn(db, { reason: str(ctx, "reason") ?? "", force: ctx.values.force === true, run, windowMinutes: win }, ctx.log) : await freezeOff(db, { reason: str(ctx, "reason") ?? "", run }, ctx.log);
+      ctx.out(ctx.values.json ? json3(r) : renderFreezeText(r));
+      return r.consistent ? 0 : 1;
+    });
+  }
+};
+var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
+
 // src/cli/commands/rehearse.ts
 var rehearse = {
   name: "rehearse",
@@ -46718,7 +47626,7 @@ ${renderCompatText(compat2)}
 };
 
 // src/cli/registry.ts
-var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...astmCommands];
+var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...pipelineCommands, ...astmCommands];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -46859,8 +47767,8 @@ function resolveUrlOption(value, env) {
 }
 
 // src/runtime/actions.ts
-var import_promises5 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_promises7 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -47386,6 +48294,10 @@ function readInputs(schema) {
   return r.data;
 }
 
+// src/runtime/pipeline-actions.ts
+var import_promises6 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
+
 // src/runtime/run.ts
 var actionLogger = {
   info: (m) => info(m),
@@ -47410,6 +48322,105 @@ async function runAction(name, body) {
   }
 }
 
+// src/runtime/pipeline-actions.ts
+var Timeouts = {
+  "lock-timeout-ms": external_exports.string().optional(),
+  "statement-timeout-ms": external_exports.string().optional(),
+  "lock-wait-ms": external_exports.string().optional()
+};
+function timeouts(i) {
+  return {
+    lockTimeoutMs: parseMs(i["lock-timeout-ms"], "lock-timeout-ms", APPLY_DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: parseMs(i["statement-timeout-ms"], "statement-timeout-ms", APPLY_DEFAULTS.statementTimeoutMs),
+    lockWaitMs: parseMs(i["lock-wait-ms"], "lock-wait-ms", APPLY_DEFAULTS.lockWaitMs)
+  };
+}
+async function writeResult(dir, name, value) {
+  const abs = import_node_path7.default.resolve(dir);
+  await (0, import_promises6.mkdir)(abs, { recursive: true });
+  const file2 = import_node_path7.default.join(abs, name);
+  await (0, import_promises6.writeFile)(file2, `${JSON.stringify(value, null, 2)}
+`);
+  setOutput("result-file", file2);
+  return file2;
+}
+var ApplyInputs = external_exports.object({
+  file: external_exports.string().min(1),
+  "expect-functions": external_exports.string().optional(),
+  "dry-run": external_exports.enum(["true", "false"]).default("false"),
+  "output-dir": external_exports.string().default("astm53b-results"),
+  ...Timeouts
+});
+function sqlApplyAction() {
+  return runAction("sql-apply", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(ApplyInputs);
+    const file2 = await loadChangeFile(import_node_path7.default.resolve(i.file), i.file);
+    const opts = { file: file2, expectFunctions: parseExpectedFunctions(i["expect-functions"]), dryRun: i["dry-run"] === "true", ...timeouts(i), run: runContextFrom(process.env) };
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "sql-apply");
+    const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
+    await writeResult(i["output-dir"], "sql-apply.json", r);
+    setOutput("status", r.status);
+    setOutput("sha256", r.file.sha256);
+    setOutput("fingerprint-before", r.fingerprintBefore.sha256);
+    setOutput("fingerprint-after", r.fingerprintAfter.sha256);
+    await summary.addRaw(renderApplyMarkdown(r)).write();
+    return r.ok ? void 0 : { failure: `${r.file.name} rejected and rolled back: ${r.violations.join("; ")}` };
+  });
+}
+var ResetInputs = external_exports.object({
+  file: external_exports.string().optional(),
+  "output-dir": external_exports.string().default("astm53b-results"),
+  ...Timeouts
+});
+function stagingResetAction() {
+  return runAction("staging-reset", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(ResetInputs);
+    const file2 = i.file ? await loadChangeFile(import_node_path7.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "staging-reset");
+    const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
+    await writeResult(i["output-dir"], "staging-reset.json", r);
+    setOutput("ok", String(r.ok));
+    await summary.addRaw(`### Staging reset (runbook 3.5)
+
+\`\`\`
+${renderResetText(r)}\`\`\`
+`).write();
+    return r.ok ? void 0 : { failure: `invariant broken, rolled back: ${r.problems.join("; ")}` };
+  });
+}
+var FreezeInputs = external_exports.object({
+  mode: external_exports.enum(["on", "off", "status"]),
+  reason: external_exports.string().optional(),
+  force: external_exports.enum(["true", "false"]).default("false"),
+  "window-minutes": external_exports.coerce.number().int().min(0).max(1440).default(15),
+  "output-dir": external_exports.string().default("astm53b-results")
+});
+function freezeAction() {
+  return runAction("freeze", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(FreezeInputs);
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    if (i.mode !== "status") assertSessionCapable(target, `freeze ${i.mode}`);
+    const run = runContextFrom(process.env);
+    const r = await withDb(
+      target,
+      (db) => i.mode === "status" ? freezeStatus(db) : i.mode === "on" ? freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : freezeOff(db, { reason: i.reason ?? "", run }, log)
+    );
+    await writeResult(i["output-dir"], `freeze-${i.mode}.json`, r);
+    setOutput("frozen", String(r.frozen));
+    await summary.addRaw(`### Freeze (runbook 3.4 / 4.1)
+
+\`\`\`
+${renderFreezeText(r)}\`\`\`
+`).write();
+    return r.consistent ? void 0 : { failure: "the recorded freeze state and the guard triggers disagree" };
+  });
+}
+
 // src/runtime/actions.ts
 var CompatInputs = external_exports.object({
   "output-dir": external_exports.string().default("astm53b-results"),
@@ -47421,10 +48432,10 @@ function compatAction() {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    const dir = import_node_path5.default.resolve(inputs["output-dir"]);
-    await (0, import_promises5.mkdir)(dir, { recursive: true });
-    const file2 = import_node_path5.default.join(dir, "compat.json");
-    await (0, import_promises5.writeFile)(file2, `${JSON.stringify(result, null, 2)}
+    const dir = import_node_path8.default.resolve(inputs["output-dir"]);
+    await (0, import_promises7.mkdir)(dir, { recursive: true });
+    const file2 = import_node_path8.default.join(dir, "compat.json");
+    await (0, import_promises7.writeFile)(file2, `${JSON.stringify(result, null, 2)}
 `);
     setOutput("compatible", String(result.compatible));
     setOutput("result-file", file2);
@@ -47436,7 +48447,10 @@ function compatAction() {
   });
 }
 var ACTIONS = {
-  compat: compatAction
+  compat: compatAction,
+  freeze: freezeAction,
+  "sql-apply": sqlApplyAction,
+  "staging-reset": stagingResetAction
 };
 
 // src/index.ts

@@ -74,6 +74,12 @@ export interface FunctionInfo {
   language: string;
 }
 
+/** The search_path a function pins (proconfig), normalised: `search_path="public"` → `public`; null if none. */
+export function searchPathOf(config: readonly string[]): string | null {
+  const sp = config.find((c) => /^search_path=/i.test(c));
+  return sp === undefined ? null : sp.slice('search_path='.length).replace(/["'\s]/g, '');
+}
+
 export async function readFunctions(q: Queryable, schemas: readonly string[]): Promise<FunctionInfo[]> {
   const r = await q.query<FunctionInfo & { config: string[] | null }>(
     `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS "identityArgs",

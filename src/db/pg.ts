@@ -56,13 +56,13 @@ export class PgDb implements Db {
     // A backend killed under an idle pooled client (pg_terminate_backend, failover) must not
     // crash the process; the next checkout gets a fresh connection.
     this.pool.on('error', () => {});
+    // once per physical connection, not per checkout (a listener per checkout leaks)
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   private async connect(): Promise<pg.PoolClient> {
     try {
-      const client = await this.pool.connect();
-      client.on('error', () => {});
-      return client;
+      return await this.pool.connect();
     } catch (e) {
       throw connectError(e, this.label, this.secrets) ?? e;
     }

@@ -32,8 +32,8 @@ export interface FunctionRequirement {
   /** pg_get_function_identity_arguments, e.g. "p_id uuid" */
   identityArgs?: string;
   securityDefiner?: boolean;
-  /** proconfig entry, e.g. "search_path=public" */
-  setting?: string;
+  /** the search_path the function must pin */
+  searchPath?: string;
 }
 
 export interface TriggerRequirement {
@@ -165,7 +165,7 @@ export const REQUIRED_TABLES: TableRequirement[] = [
   },
 ];
 
-const SD_PUBLIC = { securityDefiner: true, setting: 'search_path=public' } as const;
+const SD_PUBLIC = { securityDefiner: true, searchPath: 'public' } as const;
 
 export const REQUIRED_FUNCTIONS: FunctionRequirement[] = [
   { schema: 'auth', name: 'uid', identityArgs: '' },

@@ -17,7 +17,7 @@ function satisfied(): CatalogInventory {
       name: f.name,
       identityArgs: f.identityArgs ?? '',
       securityDefiner: f.securityDefiner ?? false,
-      config: f.setting ? [f.setting] : [],
+      config: f.searchPath ? [`search_path=${f.searchPath}`] : [],
       language: 'plpgsql',
     })),
     triggers: REQUIRED_TRIGGERS.map((t) => ({ schema: 'public', table: t.table, name: t.name, function: t.function, enabled: t.enabled ?? 'O' })),

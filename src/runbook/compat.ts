@@ -7,6 +7,7 @@ import {
   readTables,
   readTriggers,
   readUniqueKeys,
+  searchPathOf,
   type ColumnInfo,
   type FunctionInfo,
   type TableInfo,
@@ -151,10 +152,11 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
     if (f.securityDefiner !== undefined && found.securityDefiner !== f.securityDefiner) {
       problems.push(found.securityDefiner ? 'SECURITY DEFINER' : 'not SECURITY DEFINER');
     }
-    if (f.setting && !found.config.some((c) => normaliseSetting(c) === normaliseSetting(f.setting!))) {
-      problems.push(found.config.length ? found.config.join(' ') : 'no SET clause');
+    const sp = searchPathOf(found.config);
+    if (f.searchPath !== undefined && sp !== f.searchPath) {
+      problems.push(sp === null ? 'no SET search_path' : `search_path=${sp}`);
     }
-    const expected = [f.securityDefiner ? 'SECURITY DEFINER' : undefined, f.setting].filter(Boolean).join(', ');
+    const expected = [f.securityDefiner ? 'SECURITY DEFINER' : undefined, f.searchPath ? `search_path=${f.searchPath}` : undefined].filter(Boolean).join(', ');
     push({
       kind: 'function',
       name: fq,
@@ -196,10 +198,6 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
   if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(', ')}`);
   const compatible = counts.missing === 0 && counts.different === 0;
   return { target, server: inv.server, compatible, counts, optionalMissing, items, notes };
-}
-
-function normaliseSetting(s: string): string {
-  return s.replace(/\s+/g, '').replace(/"/g, '').toLowerCase();
 }
 
 export async function checkCompat(db: Db, log: Logger): Promise<CompatResult> {

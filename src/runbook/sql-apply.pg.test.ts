@@ -1,0 +1,171 @@
+import { expect, it } from 'vitest';
+import { pipelineLockHolders } from '../db/advisory-lock.js';
+import { tableChecksum } from '../db/checksum.js';
+import { functionSource, schemaExists } from '../db/catalog.js';
+import { readFingerprint } from '../db/fingerprint.js';
+import { UserError } from '../errors.js';
+import { memoryLogger, silentLogger } from '../logger.js';
+import { changeFileWriter, ourP0Text, p0With } from '../testing/change-files.js';
+import { describePg, useFreshDatabase } from '../testing/pg.js';
+import type { Db } from '../db/types.js';
+import { loadChangeFile } from './change-file.js';
+import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions, type ApplyOptions } from './sql-apply.js';
+
+const write = changeFileWriter();
+const run = { runId: 'test-run-1', actor: 'tester' };
+
+async function apply(db: Db, file: string, over: Partial<ApplyOptions> = {}) {
+  return applyChangeFile(db, { file: await loadChangeFile(file), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run, ...over }, memoryLogger());
+}
+
+async function dataChecksums(db: Db) {
+  const out = [];
+  for (const t of ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot', 'cours_de_route', 'log_actions']) out.push(await tableChecksum(db, 'public', t));
+  return out;
+}
+
+async function rejection(p: Promise<unknown>): Promise<UserError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return e as UserError;
+  }
+  throw new Error('expected a UserError');
+}
+
+describePg('astm53b apply on the fixture (runbook 4.3)', () => {
+  const fx = useFreshDatabase('sql_apply', { fixture: true });
+  const legacy = async () => !/app\.stocks_journaliers_allow_write/.test((await functionSource(fx().db, 'public', 'validate_sortie')) ?? '');
+
+  it('--dry-run runs the file, passes the checks, and leaves no trace', async () => {
+    const { db } = fx();
+    const before = await readFingerprint(db);
+    const r = await apply(db, write('p0.sql', ourP0Text()), { dryRun: true });
+    expect(r.status).toBe('dry-run');
+    expect(r.ok).toBe(true);
+    expect(r.diff.map((d) => `${d.change} ${d.name}`)).toEqual(['changed public.sorties_produit_block_update_delete()', 'changed public.validate_sortie(p_id uuid)']);
+    expect(r.file.droppedTransactionControl).toHaveLength(2);
+    expect((await readFingerprint(db)).sha256).toBe(before.sha256);
+    expect(await legacy()).toBe(true);
+    expect(await schemaExists(db, 'astm53b')).toBe(false);
+  });
+
+  const violations: [string, string, RegExp][] = [
+    ['a disabled trigger', 'ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;', /changed trigger public\.receptions\.trg_receptions_log_created/],
+    ['a new policy', 'CREATE POLICY astm_leak ON public.receptions FOR SELECT TO anon USING (true);', /added policy public\.receptions\.astm_leak/],
+    ['a revoked grant', 'REVOKE EXECUTE ON FUNCTION public.validate_sortie(uuid) FROM anon;', /function grant public\.validate_sortie\(p_id uuid\) to anon/],
+    ['RLS switched off', 'ALTER TABLE public.stocks_snapshot DISABLE ROW LEVEL SECURITY;', /changed rls public\.stocks_snapshot/],
+    ['another function changed', 'ALTER FUNCTION public.get_last_stock_ambiant(uuid, uuid) SECURITY DEFINER;', /changed function public\.get_last_stock_ambiant/],
+  ];
+  for (const [what, extra, message] of violations) {
+    it(`rejects a change file that also makes ${what}, and rolls it back`, async () => {
+      const { db } = fx();
+      const before = await readFingerprint(db);
+      const data = await dataChecksums(db);
+      const r = await apply(db, write(`bad-${what.replace(/\W+/g, '_')}.sql`, p0With(extra)));
+      expect(r.status).toBe('rejected');
+      expect(r.ok).toBe(false);
+      expect(r.violations.join('\n')).toMatch(message);
+      expect(r.violations).toHaveLength(1);
+      const after = await readFingerprint(db);
+      expect(after.sha256).toBe(before.sha256);
+      expect(await dataChecksums(db)).toEqual(data);
+      expect(await legacy()).toBe(true);
+      expect(await schemaExists(db, 'astm53b')).toBe(false);
+    });
+  }
+
+  it('rejects a function left SECURITY INVOKER, and one without search_path=public', async () => {
+    const { db } = fx();
+    const before = await readFingerprint(db);
+    const text = ourP0Text();
+    const at = text.indexOf('FUNCTION public.validate_sortie');
+    const invoker = text.slice(0, at) + text.slice(at).replace('SECURITY DEFINER', 'SECURITY INVOKER').replace("SET search_path TO 'public'", "SET search_path TO 'public, pg_temp'");
+    const r = await apply(db, write('invoker.sql', invoker));
+    expect(r.status).toBe('rejected');
+    expect(r.violations).toEqual([
+      'public.validate_sortie(p_id uuid): SECURITY INVOKER, expected SECURITY DEFINER',
+      'public.validate_sortie(p_id uuid): search_path=public,pg_temp, expected public',
+    ]);
+    expect((await readFingerprint(db)).sha256).toBe(before.sha256);
+  });
+
+  it('stops at a failing statement naming file and line; nothing is left half-applied', async () => {
+    const { db } = fx();
+    const before = await readFingerprint(db);
+    const text = p0With('SELECT no_such_column FROM public.receptions;');
+    const e = await rejection(apply(db, write('broken.sql', text)));
+    expect(e.code).toBe('SQL_FAILED');
+    expect(e.where?.line).toBe(text.split('\n').findIndex((l) => l.startsWith('SELECT no_such_column')) + 1);
+    expect((await readFingerprint(db)).sha256).toBe(before.sha256);
+    expect(await legacy()).toBe(true);
+  });
+
+  it('a connection killed during the apply leaves the catalog and the data unchanged, and the lock free', async () => {
+    const { db } = fx();
+    const before = await readFingerprint(db);
+    const data = await dataChecksums(db);
+    const pending = apply(db, write('slow.sql', p0With('SELECT pg_sleep(30);')));
+    const outcome = pending.then(
+      () => 'finished',
+      (e: Error) => e.message,
+    );
+    let pid: number | undefined;
+    for (let i = 0; i < 200 && pid === undefined; i++) {
+      const r = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()");
+      pid = r.rows[0]?.pid;
+      if (pid === undefined) await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(pid).toBeDefined();
+    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    expect(await outcome).toMatch(/terminat/i);
+    expect((await readFingerprint(db)).sha256).toBe(before.sha256);
+    expect(await dataChecksums(db)).toEqual(data);
+    expect(await legacy()).toBe(true);
+    expect(await pipelineLockHolders(db, 'change')).toEqual([]);
+  });
+
+  it('two applies at once: the second waits and finds it already applied; a third with a short wait fails clearly', async () => {
+    const { db } = fx();
+    const slow = write('2026-02-25_p0_slow.sql', p0With('SELECT pg_sleep(2);'));
+    const first = apply(db, slow);
+    for (let i = 0; i < 200 && !(await pipelineLockHolders(db, 'change')).some((h) => h.granted); i++) await new Promise((res) => setTimeout(res, 25));
+    const second = apply(db, slow, { lockWaitMs: 30_000, run: { runId: 'test-run-2', actor: 'other' } });
+    const third = await rejection(apply(db, slow, { lockWaitMs: 200 }));
+    expect(third.code).toBe('PIPELINE_BUSY');
+    expect(third.message).toMatch(/another pipeline step holds the change lock/);
+    const [a, b] = [await first, await second];
+    expect(a.status).toBe('applied');
+    expect(a.functions.map((f) => f.signature)).toEqual(['public.validate_sortie(p_id uuid)', 'public.sorties_produit_block_update_delete()']);
+    expect(b.status).toBe('already-applied');
+    expect(b.ledger?.runId).toBe('test-run-1');
+    expect(await legacy()).toBe(false);
+    const ledger = await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM astm53b.apply_ledger');
+    expect(ledger.rows[0]!.n).toBe(1);
+  });
+
+  it('the same file again is a no-op; a different file under an applied name is refused', async () => {
+    const { db } = fx();
+    const before = await readFingerprint(db);
+    const again = await apply(db, write('2026-02-25_p0_slow.sql', p0With('SELECT pg_sleep(2);')));
+    expect(again.status).toBe('already-applied');
+    expect(again.diff).toEqual([]);
+    const e = await rejection(apply(db, write('2026-02-25_p0_slow.sql', p0With('SELECT 1;'))));
+    expect(e.code).toBe('LEDGER_CONFLICT');
+    expect(e.where?.file).toMatch(/2026-02-25_p0_slow\.sql$/);
+    expect((await readFingerprint(db)).sha256).toBe(before.sha256);
+  });
+
+  it('the ledger and the state schema are invisible to the fingerprint and closed to the app roles', async () => {
+    const { db } = fx();
+    const r = await db.query<{ role: string; usage: boolean; sel: boolean }>(
+      "SELECT r AS role, has_schema_privilege(r, 'astm53b', 'USAGE') AS usage, has_table_privilege(r, 'astm53b.apply_ledger', 'SELECT') AS sel FROM unnest(ARRAY['anon','authenticated']) r",
+    );
+    expect(r.rows).toEqual([
+      { role: 'anon', usage: false, sel: false },
+      { role: 'authenticated', usage: false, sel: false },
+    ]);
+    expect((await readFingerprint(db)).entries.filter((e) => e.name.includes('astm53b'))).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, expect, it, vi } from 'vitest';
+import { readFingerprint } from '../db/fingerprint.js';
+import { sqlPath } from '../paths.js';
+import { CHANGE_FILES } from '../runbook/db-init.js';
+import { changeFileWriter, p0With } from '../testing/change-files.js';
+import { describePg, useFreshDatabase } from '../testing/pg.js';
+import { sqlApplyAction } from './pipeline-actions.js';
+
+/** actions/sql-apply as the runner drives it: INPUT_* in, outputs/summary/result file out, the password masked. */
+describePg('actions/sql-apply', () => {
+  const fx = useFreshDatabase('action_sql_apply', { fixture: true });
+  const saved = { ...process.env };
+  const write = changeFileWriter();
+  afterEach(() => {
+    process.env = { ...saved };
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  });
+  const summaryFile = path.join(tmpdir(), `astm53b-summary-apply-${process.pid}`);
+
+  async function runWith(inputs: Record<string, string>) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
+    const output = path.join(dir, 'output');
+    await writeFile(output, '');
+    await writeFile(summaryFile, '');
+    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
+    process.env['INPUT_OUTPUT-DIR'] = path.join(dir, 'results');
+    process.env.GITHUB_OUTPUT = output;
+    process.env.GITHUB_STEP_SUMMARY = summaryFile;
+    process.env.GITHUB_RUN_ID = '777';
+    process.env.GITHUB_ACTOR = 'ops-lead';
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+    await sqlApplyAction();
+    vi.restoreAllMocks();
+    return { stdout, output: await readFile(output, 'utf8'), summary: await readFile(summaryFile, 'utf8'), dir };
+  }
+
+  it('dry run: passes, writes the result and summary, leaves the catalog as it was, never prints the password', async () => {
+    const u = new URL(fx().scratch.url);
+    u.password = 'Apply5ecret';
+    const before = await readFingerprint(fx().db);
+    const r = await runWith({ 'database-url': u.toString(), file: sqlPath(CHANGE_FILES.p0), 'dry-run': 'true' });
+    expect(process.exitCode).toBeUndefined();
+    expect(r.output).toMatch(/status<<.*\ndry-run\n/s);
+    expect(r.summary).toContain('✅ DRY RUN passed');
+    const json = await readFile(path.join(r.dir, 'results', 'sql-apply.json'), 'utf8');
+    expect(JSON.parse(json).run).toEqual({ runId: 'github#777.1', actor: 'ops-lead' });
+    expect(json).not.toContain('Apply5ecret');
+    expect(r.stdout.split('\n').filter((l) => l.includes('Apply5ecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect((await readFingerprint(fx().db)).sha256).toBe(before.sha256);
+  });
+
+  it('a file that also changes a trigger fails the step, naming it', async () => {
+    const file = write('bad.sql', p0With('ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;'));
+    const r = await runWith({ 'database-url': fx().scratch.url, file });
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/::error::sql-apply: bad\.sql rejected and rolled back: changed trigger public\.receptions\.trg_receptions_log_created/);
+    expect(r.summary).toContain('- changed trigger `public.receptions.trg_receptions_log_created`');
+  });
+});
