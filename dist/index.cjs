@@ -3480,7 +3480,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path8 = require("path");
+    var path10 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util = require("util");
@@ -3519,7 +3519,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path8.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path8.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path10.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path10.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3651,7 +3651,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path8 = require("path");
+    var path10 = require("path");
     var fs3 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -6385,14 +6385,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path8 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path10 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path8 && path8[0] !== "/") {
-          path8 = `/${path8}`;
+        if (path10 && path10[0] !== "/") {
+          path10 = `/${path10}`;
         }
-        return new URL(`${origin}${path8}`);
+        return new URL(`${origin}${path10}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6843,39 +6843,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path8);
+        debuglog("sending request to %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin },
+          request: { method, path: path10, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path8,
+          path10,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path8);
+        debuglog("trailers received from %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin },
+          request: { method, path: path10, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path8,
+          path10,
           error63.message
         );
       });
@@ -6924,9 +6924,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path8, origin }
+            request: { method, path: path10, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path8);
+          debuglog("sending request to %s %s/%s", method, origin, path10);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -6989,7 +6989,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path8,
+        path: path10,
         method,
         body,
         headers,
@@ -7004,11 +7004,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path8 !== "string") {
+        if (typeof path10 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path8)) {
+        } else if (invalidPathRegex.test(path10)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7074,7 +7074,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path8, query) : path8;
+        this.path = query ? buildURL(path10, query) : path10;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -11116,35 +11116,35 @@ var require_client_h1 = __commonJS({
       return await WebAssembly.instantiate(mod, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: (p, at, len) => {
+          wasm_on_url: (p, at2, len) => {
             return 0;
           },
-          wasm_on_status: (p, at, len) => {
+          wasm_on_status: (p, at2, len) => {
             assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_begin: (p) => {
             assert2(currentParser.ptr === p);
             return currentParser.onMessageBegin() || 0;
           },
-          wasm_on_header_field: (p, at, len) => {
+          wasm_on_header_field: (p, at2, len) => {
             assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_header_value: (p, at, len) => {
+          wasm_on_header_value: (p, at2, len) => {
             assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
             assert2(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
-          wasm_on_body: (p, at, len) => {
+          wasm_on_body: (p, at2, len) => {
             assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_complete: (p) => {
@@ -11767,7 +11767,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path8, host, upgrade, blocking, reset } = request;
+      const { method, path: path10, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -11848,7 +11848,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path8} HTTP/1.1\r
+      let header = `${method} ${path10} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -12377,7 +12377,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12474,7 +12474,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path8;
+      headers[HTTP2_HEADER_PATH] = path10;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -12827,9 +12827,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path8 = search ? `${pathname}${search}` : pathname;
+        const path10 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path8;
+        this.opts.path = path10;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -14068,10 +14068,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path8 = "/",
+          path: path10 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path8;
+        opts.path = origin + path10;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -16043,20 +16043,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path8) {
-      if (typeof path8 !== "string") {
-        return path8;
+    function safeUrl(path10) {
+      if (typeof path10 !== "string") {
+        return path10;
       }
-      const pathSegments = path8.split("?");
+      const pathSegments = path10.split("?");
       if (pathSegments.length !== 2) {
-        return path8;
+        return path10;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path8);
+    function matchKey(mockDispatch2, { path: path10, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path10);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -16078,7 +16078,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl(path10), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16116,9 +16116,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path8, method, body, headers, query } = opts;
+      const { path: path10, method, body, headers, query } = opts;
       return {
-        path: path8,
+        path: path10,
         method,
         body,
         headers,
@@ -16581,10 +16581,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path8,
+            Path: path10,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -21463,9 +21463,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path8) {
-      for (let i = 0; i < path8.length; ++i) {
-        const code = path8.charCodeAt(i);
+    function validateCookiePath(path10) {
+      for (let i = 0; i < path10.length; ++i) {
+        const code = path10.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -24385,11 +24385,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path8 = opts.path;
+          let path10 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path8 = `/${path8}`;
+            path10 = `/${path10}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path8);
+          url2 = new URL(util.parseOrigin(url2).origin + path10);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -24867,16 +24867,16 @@ function checkTemperature2004(temperatureC) {
     );
   }
 }
-function checkObservedDensity2004(density, field) {
+function checkObservedDensity2004(density2, field) {
   const { min, max } = LIMITS_2004.observedDensity;
-  if (density < min || density > max) {
-    const bound = density < min ? "min" : "max";
+  if (density2 < min || density2 > max) {
+    const bound = density2 < min ? "min" : "max";
     const limit = bound === "min" ? min : max;
     throw new AstmRangeError(
       "DENSITY_OUT_OF_RANGE",
       field,
-      { quantity: "observedDensity", value: density, limit, bound },
-      `density ${fmt(density)} kg/m\xB3 is ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} kg/m\xB3 of API MPMS 11.1-2004 for refined products`
+      { quantity: "observedDensity", value: density2, limit, bound },
+      `density ${fmt(density2)} kg/m\xB3 is ${bound === "min" ? "below the lower" : "above the upper"} limit ${limit} kg/m\xB3 of API MPMS 11.1-2004 for refined products`
     );
   }
 }
@@ -25281,6 +25281,17 @@ var CsvParser = class {
     }
   }
 };
+function numberRecords(raw, firstRow) {
+  return raw.map((r, i) => ({ ...r, row: firstRow + i }));
+}
+function parseCsv(text, file2 = "input") {
+  const p = new CsvParser();
+  const raw = [...p.push(text), ...p.end(file2)];
+  const head = raw.shift();
+  if (!head) throw new UserError("CSV_EMPTY", `${file2} is empty: expected a header line`, { where: { file: file2 } });
+  checkHeader(head.fields, file2);
+  return { dialect: p.dialect, header: head.fields.map((h) => h.trim()), records: numberRecords(raw, 1) };
+}
 function checkHeader(fields, file2) {
   const seen = /* @__PURE__ */ new Set();
   for (const f of fields) {
@@ -25289,9 +25300,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path8, displayName = path8) {
+async function openCsvFile(path10, displayName = path10) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path8, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path10, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -25553,26 +25564,26 @@ function computeRow(get, dialect) {
     if (FALSE_WORDS.has(t)) return false;
     throw new RowError("INVALID_BOOLEAN", `"${text(c)}" is not true or false`, c);
   };
-  const table2 = text("table").toUpperCase();
-  if (table2 !== "53B" && table2 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
+  const table3 = text("table").toUpperCase();
+  if (table3 !== "53B" && table3 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
   if (text("edition") === "") throw new RowError("MISSING_VALUE", "edition is empty (1980 or 2004)", "edition");
   if (text("rounding") === "") throw new RowError("MISSING_VALUE", `rounding is empty (${ROUNDING_PROFILES.join(", ")})`, "rounding");
   const edition = parseEdition(text("edition"));
   const rounding = parseRoundingProfile(text("rounding"));
-  const density = number4("density_kgm3", true);
+  const density2 = number4("density_kgm3", true);
   const temperatureC = number4("temperature_c", true);
   const volumeL = number4("volume_l", false);
   const hydrometer = bool("hydrometer");
   const addendum2019 = bool("addendum_2019");
   const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
-  const fmt2 = (n) => n === void 0 ? "" : formatDecimal(n, dialect.decimalComma);
-  if (table2 === "54B") {
+  const fmt3 = (n) => n === void 0 ? "" : formatDecimal(n, dialect.decimalComma);
+  if (table3 === "54B") {
     if (hydrometer) throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
-    const r2 = table54b({ density15: density, temperatureC, ...common });
-    return { vcf: fmt2(r2.vcf), density15: fmt2(r2.density15), volume15: fmt2(r2.volume15L) };
+    const r2 = table54b({ density15: density2, temperatureC, ...common });
+    return { vcf: fmt3(r2.vcf), density15: fmt3(r2.density15), volume15: fmt3(r2.volume15L) };
   }
-  const r = table53b({ observedDensity: density, temperatureC, hydrometer, ...common });
-  return { vcf: fmt2(r.vcf), density15: fmt2(r.density15), volume15: fmt2(r.volume15L) };
+  const r = table53b({ observedDensity: density2, temperatureC, hydrometer, ...common });
+  return { vcf: fmt3(r.vcf), density15: fmt3(r.density15), volume15: fmt3(r.volume15L) };
 }
 function describeRowError(e, file2, row) {
   if (e instanceof RowError) return new UserError(e.code, e.message, { where: { file: file2, row, ...e.field ? { field: e.field } : {} } }).describe();
@@ -26046,14 +26057,14 @@ async function readSchemas(q) {
   );
   return r.rows.map((x) => x.nspname);
 }
-async function schemaExists(q, schema) {
-  const r = await q.query("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS ok", [schema]);
+async function schemaExists(q, schema2) {
+  const r = await q.query("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS ok", [schema2]);
   return r.rows[0]?.ok === true;
 }
-async function functionSource(q, schema, name) {
+async function functionSource(q, schema2, name) {
   const r = await q.query(
     `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2 ORDER BY p.oid LIMIT 1`,
-    [schema, name]
+    [schema2, name]
   );
   return r.rows[0]?.src;
 }
@@ -26255,13 +26266,13 @@ function evaluateCompat(inv, target) {
   for (const role of REQUIRED_ROLES) {
     push({ kind: "role", name: role, status: inv.roles.includes(role) ? "ok" : "missing" });
   }
-  for (const schema of ["public", "auth"]) {
-    push({ kind: "schema", name: schema, status: inv.schemas.includes(schema) ? "ok" : "missing" });
+  for (const schema2 of ["public", "auth"]) {
+    push({ kind: "schema", name: schema2, status: inv.schemas.includes(schema2) ? "ok" : "missing" });
   }
   for (const t of REQUIRED_TABLES) {
     const fq = `${t.schema}.${t.name}`;
-    const table2 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
-    if (!table2) {
+    const table3 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
+    if (!table3) {
       push({ kind: "table", name: fq, status: "missing" });
       continue;
     }
@@ -26275,7 +26286,7 @@ function evaluateCompat(inv, target) {
       else push({ ...base, status: found.type === col.type ? "ok" : "different", found: found.type });
     }
     if (t.rls) {
-      push({ kind: "rls", name: fq, status: table2.rls ? "ok" : "different", expected: "row level security enabled", found: table2.rls ? "enabled" : "disabled" });
+      push({ kind: "rls", name: fq, status: table3.rls ? "ok" : "different", expected: "row level security enabled", found: table3.rls ? "enabled" : "disabled" });
     }
     for (const key of t.uniqueKeys ?? []) {
       const want = [...key].sort().join(",");
@@ -27420,7 +27431,7 @@ function assertNotEqual(val) {
   return val;
 }
 function toZod() {
-  return (schema) => schema;
+  return (schema2) => schema2;
 }
 function assertIs(_arg) {
 }
@@ -27513,8 +27524,8 @@ function rawShape(def) {
   const desc = Object.getOwnPropertyDescriptor(def, "shape");
   return desc?.get ? desc.get.raw : desc?.value;
 }
-function sourceShape(schema) {
-  return rawShape(schema._zod.def) ?? schema._zod.def.shape;
+function sourceShape(schema2) {
+  return rawShape(schema2._zod.def) ?? schema2._zod.def.shape;
 }
 function deferProp(target, key, getter) {
   Object.defineProperty(target, key, {
@@ -27567,13 +27578,13 @@ function mergeDefs(...defs) {
   }
   return Object.defineProperties({}, mergedDescriptors);
 }
-function cloneDef(schema) {
-  return mergeDefs(schema._zod.def);
+function cloneDef(schema2) {
+  return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path8) {
-  if (!path8)
+function getElementAtPath(obj, path10) {
+  if (!path10)
     return obj;
-  return path8.reduce((acc, key) => acc?.[key], obj);
+  return path10.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -27790,19 +27801,19 @@ var BIGINT_FORMAT_RANGES = {
   int64: [/* @__PURE__ */ BigInt("-9223372036854775808"), /* @__PURE__ */ BigInt("9223372036854775807")],
   uint64: [/* @__PURE__ */ BigInt(0), /* @__PURE__ */ BigInt("18446744073709551615")]
 };
-function pick(schema, mask) {
-  const currDef = schema._zod.def;
+function pick(schema2, mask) {
+  const currDef = schema2._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     throw new Error(".pick() cannot be used on object schemas containing refinements");
   }
   const newShape = {};
-  mirrorShape(newShape, schema, maskedKeys(schema, mask));
-  return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
+  mirrorShape(newShape, schema2, maskedKeys(schema2, mask));
+  return clone(schema2, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function maskedKeys(schema, mask) {
-  const raw = sourceShape(schema);
+function maskedKeys(schema2, mask) {
+  const raw = sourceShape(schema2);
   const keys = [];
   for (const key of Reflect.ownKeys(mask)) {
     if (!Object.getOwnPropertyDescriptor(raw, key)?.enumerable) {
@@ -27813,45 +27824,45 @@ function maskedKeys(schema, mask) {
   }
   return keys;
 }
-function omit(schema, mask) {
-  const currDef = schema._zod.def;
+function omit(schema2, mask) {
+  const currDef = schema2._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     throw new Error(".omit() cannot be used on object schemas containing refinements");
   }
-  const omitted = new Set(maskedKeys(schema, mask));
+  const omitted = new Set(maskedKeys(schema2, mask));
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key) => !omitted.has(key)));
-  return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)).filter((key) => !omitted.has(key)));
+  return clone(schema2, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function extend(schema, shape) {
+function extend(schema2, shape) {
   if (!isPlainObject(shape)) {
     throw new Error("Invalid input to extend: expected a plain object");
   }
-  const checks = schema._zod.def.checks;
+  const checks = schema2._zod.def.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
-    const existingShape = sourceShape(schema);
+    const existingShape = sourceShape(schema2);
     for (const key of Reflect.ownKeys(shape)) {
       if (Object.getOwnPropertyDescriptor(existingShape, key) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+  return clone(schema2, mergeDefs(schema2._zod.def, { shape: extended(schema2, shape) }));
 }
-function extended(schema, shape) {
+function extended(schema2, shape) {
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)));
   mirrorProps(newShape, shape);
   return newShape;
 }
-function safeExtend(schema, shape) {
+function safeExtend(schema2, shape) {
   if (!isPlainObject(shape)) {
     throw new Error("Invalid input to safeExtend: expected a plain object");
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
+  return clone(schema2, mergeDefs(schema2._zod.def, { shape: extended(schema2, shape) }));
 }
 function merge(a, b) {
   if (!b?._zod?.def) {
@@ -27872,26 +27883,26 @@ function merge(a, b) {
   });
   return clone(a, def);
 }
-function partial(Class2, schema, mask, name = "partial") {
-  const currDef = schema._zod.def;
+function partial(Class2, schema2, mask, name = "partial") {
+  const currDef = schema2._zod.def;
   const checks = currDef.checks;
   const hasChecks = checks && checks.length > 0;
   if (hasChecks) {
     throw new Error(`.${name}() cannot be used on object schemas containing refinements`);
   }
-  const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
+  const selected = mask ? new Set(maskedKeys(schema2, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
-  return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), Class2 && ((value, key) => selected && !selected.has(key) ? value : new Class2({ type: "optional", innerType: value })));
+  return clone(schema2, mergeDefs(schema2._zod.def, { shape: newShape, checks: [] }));
 }
-function required(Class2, schema, mask) {
-  const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
+function required(Class2, schema2, mask) {
+  const selected = mask ? new Set(maskedKeys(schema2, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key) => (
+  mirrorShape(newShape, schema2, Reflect.ownKeys(sourceShape(schema2)), (value, key) => (
     // overwrite with non-optional
     selected && !selected.has(key) ? value : new Class2({ type: "nonoptional", innerType: value })
   ));
-  return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
+  return clone(schema2, mergeDefs(schema2._zod.def, { shape: newShape }));
 }
 function aborted(x, startIndex = 0) {
   if (x.aborted === true)
@@ -27913,11 +27924,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path8, issues) {
+function prefixIssues(path10, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path8);
+    iss.path.unshift(path10);
     return iss;
   });
 }
@@ -28075,9 +28086,9 @@ var Class = class {
   constructor(..._args) {
   }
 };
-function members(proto, table2) {
-  for (const key in table2) {
-    const desc = Object.getOwnPropertyDescriptor(table2, key);
+function members(proto, table3) {
+  for (const key in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -28092,10 +28103,10 @@ function hide(inst, key, value) {
   return own(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
-function derived(computes, table2) {
+function derived(computes, table3) {
   for (const key in computes) {
     const compute = computes[key];
-    Object.defineProperty(table2, key, {
+    Object.defineProperty(table3, key, {
       configurable: true,
       enumerable: true,
       get() {
@@ -28106,7 +28117,7 @@ function derived(computes, table2) {
       }
     });
   }
-  return table2;
+  return table3;
 }
 function defineBound(proto, key, fn) {
   Object.defineProperty(proto, key, {
@@ -28379,16 +28390,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path8 = []) => {
+  const processError = (error64, path10 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path10, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else {
-        const fullpath = [...path8, ...issue3.path];
+        const fullpath = [...path10, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -28427,17 +28438,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path8 = []) => {
+  const processError = (error64, path10 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path10, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
       } else {
-        const fullpath = [...path8, ...issue3.path];
+        const fullpath = [...path10, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -28476,8 +28487,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path8) {
+  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path10) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -28508,9 +28519,9 @@ function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
 var _parse = (_Err) => {
-  const fn = (schema, value, _ctx, _params) => {
+  const fn = (schema2, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-    const result = schema._zod.run({ value, issues: [] }, ctx);
+    const result = schema2._zod.run({ value, issues: [] }, ctx);
     if (result instanceof Promise) {
       throw new $ZodAsyncError();
     }
@@ -28525,9 +28536,9 @@ var _parse = (_Err) => {
 };
 var parse = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
-  const fn = async (schema, value, _ctx, params) => {
+  const fn = async (schema2, value, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-    let result = schema._zod.run({ value, issues: [] }, ctx);
+    let result = schema2._zod.run({ value, issues: [] }, ctx);
     if (result instanceof Promise)
       result = await result;
     if (result.issues.length) {
@@ -28540,9 +28551,9 @@ var _parseAsync = (_Err) => {
   return fn;
 };
 var parseAsync = /* @__PURE__ */ _parseAsync($ZodRealError);
-var _safeParse = (_Err) => (schema, value, _ctx) => {
+var _safeParse = (_Err) => (schema2, value, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: false } : { async: false };
-  const result = schema._zod.run({ value, issues: [] }, ctx);
+  const result = schema2._zod.run({ value, issues: [] }, ctx);
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
@@ -28568,9 +28579,9 @@ function failure(Err, issues, ctx) {
     }
   };
 }
-var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeParseAsync = (_Err) => async (schema2, value, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema2._zod.run({ value, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
@@ -28578,88 +28589,88 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate = ((schema, value, _ctx) => {
-  const validator = schema._zod.bag.validator;
+var validate = ((schema2, value, _ctx) => {
+  const validator = schema2._zod.bag.validator;
   if (validator !== void 0) {
     if (validator(value) !== COMPILE_INVALID)
       return true;
     if (validator.definite === true && _ctx === void 0)
       return false;
   }
-  return validateFallback(schema, value, _ctx);
+  return validateFallback(schema2, value, _ctx);
 });
-function validateFallback(schema, value, _ctx) {
+function validateFallback(schema2, value, _ctx) {
   const ctx = _ctx ? { ..._ctx, async: false, abortEarly: true } : { async: false, abortEarly: true };
-  const fallbackRun = schema._zod.bag.fallbackRun;
+  const fallbackRun = schema2._zod.bag.fallbackRun;
   let result;
   if (fallbackRun) {
     ctx[COMPILE_FALLBACK] = true;
     result = fallbackRun({ value, issues: [] }, ctx);
   } else {
-    result = schema._zod.run({ value, issues: [] }, ctx);
+    result = schema2._zod.run({ value, issues: [] }, ctx);
   }
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
   return result.issues.length === 0;
 }
-var validateAsync = async (schema, value, _ctx) => {
+var validateAsync = async (schema2, value, _ctx) => {
   const ctx = _ctx ? { ..._ctx, async: true, abortEarly: true } : { async: true, abortEarly: true };
-  let result = schema._zod.run({ value, issues: [] }, ctx);
+  let result = schema2._zod.run({ value, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
   const parse3 = _parse(_Err);
-  const fn = (schema, value, _ctx, _params) => {
+  const fn = (schema2, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse3(schema, value, ctx, finalizeParams(fn, _params));
+    return parse3(schema2, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
   const parse3 = _parse(_Err);
-  const fn = (schema, value, _ctx, _params) => {
-    return parse3(schema, value, _ctx, finalizeParams(fn, _params));
+  const fn = (schema2, value, _ctx, _params) => {
+    return parse3(schema2, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decode = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value, _ctx, _params) => {
+  const fn = async (schema2, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return await parseAsync3(schema, value, ctx, finalizeParams(fn, _params));
+    return await parseAsync3(schema2, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encodeAsync = /* @__PURE__ */ _encodeAsync($ZodRealError);
 var _decodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
-  const fn = async (schema, value, _ctx, _params) => {
-    return await parseAsync3(schema, value, _ctx, finalizeParams(fn, _params));
+  const fn = async (schema2, value, _ctx, _params) => {
+    return await parseAsync3(schema2, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var decodeAsync = /* @__PURE__ */ _decodeAsync($ZodRealError);
-var _safeEncode = (_Err) => (schema, value, _ctx) => {
+var _safeEncode = (_Err) => (schema2, value, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParse(_Err)(schema, value, ctx);
+  return _safeParse(_Err)(schema2, value, ctx);
 };
 var safeEncode = /* @__PURE__ */ _safeEncode($ZodRealError);
-var _safeDecode = (_Err) => (schema, value, _ctx) => {
-  return _safeParse(_Err)(schema, value, _ctx);
+var _safeDecode = (_Err) => (schema2, value, _ctx) => {
+  return _safeParse(_Err)(schema2, value, _ctx);
 };
 var safeDecode = /* @__PURE__ */ _safeDecode($ZodRealError);
-var _safeEncodeAsync = (_Err) => async (schema, value, _ctx) => {
+var _safeEncodeAsync = (_Err) => async (schema2, value, _ctx) => {
   const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-  return _safeParseAsync(_Err)(schema, value, ctx);
+  return _safeParseAsync(_Err)(schema2, value, ctx);
 };
 var safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync($ZodRealError);
-var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
-  return _safeParseAsync(_Err)(schema, value, _ctx);
+var _safeDecodeAsync = (_Err) => async (schema2, value, _ctx) => {
+  return _safeParseAsync(_Err)(schema2, value, _ctx);
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
@@ -29275,8 +29286,8 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
     entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
     const input2 = payload.value;
     let proms;
-    for (const [key, schema] of entries) {
-      const result = schema._zod.run({ value: input2[key], issues: [] }, {});
+    for (const [key, schema2] of entries) {
+      const result = schema2._zod.run({ value: input2[key], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
         proms.push(result.then((result2) => handleCheckPropertyResult(result2, payload, key)));
@@ -30396,10 +30407,10 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       const id = ids[key];
       const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
       const isPresent = `${k} in input`;
-      const schema = shape[key];
-      const optin = schema?._zod?.optin;
+      const schema2 = shape[key];
+      const optin = schema2?._zod?.optin;
       const isOptionalIn = optin !== void 0;
-      const isOptionalOut = schema?._zod?.optout === "optional";
+      const isOptionalOut = schema2?._zod?.optout === "optional";
       doc.write(`const ${id} = ${parseStr(k)};`);
       if (isOptionalIn && isOptionalOut) {
         const assign = optin === "optional" ? `${id}_present` : `${id}.value !== undefined || ${id}_present`;
@@ -30686,9 +30697,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       return payload;
     }
     const value = input2?.[def.discriminator];
-    const opt = disc.value.get(value);
-    if (opt && (value !== void 0 || ctx.direction !== "backward")) {
-      return opt._zod.run(payload, ctx);
+    const opt2 = disc.value.get(value);
+    if (opt2 && (value !== void 0 || ctx.direction !== "backward")) {
+      return opt2._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
       return _super(payload, ctx);
@@ -31580,8 +31591,8 @@ function handleReadonlyResult(payload) {
     payload.value = Object.freeze(payload.value);
   return payload;
 }
-function leafPattern(schema) {
-  const def = schema._zod.def;
+function leafPattern(schema2) {
+  const def = schema2._zod.def;
   let pattern = def.pattern;
   let isInt = !!def.format?.includes("int");
   let minimum;
@@ -31604,13 +31615,13 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own2 = schema._zod.pattern;
+  const own2 = schema2._zod.pattern;
   return (isInt && own2 === number ? integer : own2)?.source;
 }
-function partPattern(schema) {
-  const def = schema._zod.def;
-  const own2 = schema._zod.pattern?.source;
-  const inner = def.innerType ?? schema._zod.innerType;
+function partPattern(schema2) {
+  const def = schema2._zod.def;
+  const own2 = schema2._zod.pattern?.source;
+  const inner = def.innerType ?? schema2._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
@@ -31624,7 +31635,7 @@ function partPattern(schema) {
     if (sources.every(Boolean))
       return `^(${sources.map((s) => cleanRegex(s)).join("|")})$`;
   }
-  return leafPattern(schema);
+  return leafPattern(schema2);
 }
 var $ZodTemplateLiteral = /* @__PURE__ */ $constructor("$ZodTemplateLiteral", (inst, def) => {
   $ZodType.init(inst, def);
@@ -39654,11 +39665,11 @@ var $ZodRegistry = class {
     this._map = /* @__PURE__ */ new WeakMap();
     this._idmap = /* @__PURE__ */ new Map();
   }
-  add(schema, ..._meta) {
+  add(schema2, ..._meta) {
     const meta3 = _meta[0];
-    this._map.set(schema, meta3);
+    this._map.set(schema2, meta3);
     if (meta3 && typeof meta3 === "object" && "id" in meta3) {
-      this._idmap.set(meta3.id, schema);
+      this._idmap.set(meta3.id, schema2);
     }
     return this;
   }
@@ -39667,26 +39678,26 @@ var $ZodRegistry = class {
     this._idmap = /* @__PURE__ */ new Map();
     return this;
   }
-  remove(schema) {
-    const meta3 = this._map.get(schema);
+  remove(schema2) {
+    const meta3 = this._map.get(schema2);
     if (meta3 && typeof meta3 === "object" && "id" in meta3) {
       this._idmap.delete(meta3.id);
     }
-    this._map.delete(schema);
+    this._map.delete(schema2);
     return this;
   }
-  get(schema) {
-    const p = schema._zod.parent;
+  get(schema2) {
+    const p = schema2._zod.parent;
     if (p) {
       const pm = { ...this.get(p) ?? {} };
       delete pm.id;
-      const f = { ...pm, ...this._map.get(schema) };
+      const f = { ...pm, ...this._map.get(schema2) };
       return Object.keys(f).length ? f : void 0;
     }
-    return this._map.get(schema);
+    return this._map.get(schema2);
   }
-  has(schema) {
-    return this._map.has(schema);
+  has(schema2) {
+    return this._map.has(schema2);
   }
 };
 function registry() {
@@ -39711,31 +39722,31 @@ var ZodCompileUnsupportedError = class extends Error {
     this.islandable = islandable;
   }
 };
-function compileValidator(schema, parser) {
+function compileValidator(schema2, parser) {
   try {
-    return compileFn(schema, { assertOnly: true });
+    return compileFn(schema2, { assertOnly: true });
   } catch {
     return parser;
   }
 }
-function compile(schema, options) {
+function compile(schema2, options) {
   try {
-    const parser = compileFn(schema);
-    const clone2 = withParser(schema, parser);
-    clone2._zod.bag.validator = compileValidator(schema, parser);
+    const parser = compileFn(schema2);
+    const clone2 = withParser(schema2, parser);
+    clone2._zod.bag.validator = compileValidator(schema2, parser);
     return clone2;
   } catch (err) {
     if (options?.strict)
       throw err;
-    return schema;
+    return schema2;
   }
 }
-function withParser(schema, parser) {
-  if (isRecursiveSchema(schema)) {
+function withParser(schema2, parser) {
+  if (isRecursiveSchema(schema2)) {
     throw new ZodCompileUnsupportedError("a schema whose subtree contains a reference cycle");
   }
-  const clone2 = clone(schema);
-  const liveRun = schema._zod.run;
+  const clone2 = clone(schema2);
+  const liveRun = schema2._zod.run;
   const originalRun = liveRun.__originalRun ?? liveRun;
   const wrapped = (payload, ctx) => {
     if (ctx?.async || ctx?.direction === "backward" || ctx?.skipChecks || ctx?.[FALLBACK_FLAG]) {
@@ -39758,7 +39769,7 @@ function withParser(schema, parser) {
   clone2._zod.bag.validator = parser;
   clone2._zod.run = wrapped;
   if (!liveRun.__originalRun)
-    installCompiledUserMethods(clone2, schema, parser);
+    installCompiledUserMethods(clone2, schema2, parser);
   return clone2;
 }
 function installCompiledUserMethods(target, source, parser) {
@@ -39785,10 +39796,10 @@ function installCompiledUserMethods(target, source, parser) {
     };
   }
 }
-function compileFn(schema, options) {
+function compileFn(schema2, options) {
   let recursive2 = true;
   try {
-    recursive2 = isRecursiveSchema(schema);
+    recursive2 = isRecursiveSchema(schema2);
   } catch {
   }
   if (recursive2) {
@@ -39801,7 +39812,7 @@ function compileFn(schema, options) {
     definite: true
   };
   const doc = new Doc(["input"]);
-  const outputAccessor = generateCheck(doc, ctx, schema, "input", !options?.assertOnly);
+  const outputAccessor = generateCheck(doc, ctx, schema2, "input", !options?.assertOnly);
   doc.write(outputAccessor === null ? `return true;` : `return ${outputAccessor};`);
   const constantNames = ["INVALID", ...ctx.constants.keys()];
   const constantValues = [INVALID, ...ctx.constants.values()];
@@ -39841,20 +39852,20 @@ function addUserConstant(ctx, fn) {
 function newVar(ctx) {
   return `v${ctx.varCounter++}`;
 }
-function runtimeRun(schema, value) {
-  const result = schema._zod.run({ value, issues: [] }, {});
+function runtimeRun(schema2, value) {
+  const result = schema2._zod.run({ value, issues: [] }, {});
   if (result && typeof result.then === "function")
     return INVALID;
   const r = result;
   return r.issues.length === 0 ? r.value : INVALID;
 }
-function compileChild(doc, ctx, schema, accessor, needsValue = true) {
+function compileChild(doc, ctx, schema2, accessor, needsValue = true) {
   const contentLen = doc.content.length;
   const constantCount = ctx.constants.size;
   const constantCounter = ctx.constantCounter;
   const varCounter = ctx.varCounter;
   try {
-    return generateCheck(doc, ctx, schema, accessor, needsValue);
+    return generateCheck(doc, ctx, schema2, accessor, needsValue);
   } catch (err) {
     if (!(err instanceof ZodCompileUnsupportedError) || !err.islandable)
       throw err;
@@ -39866,12 +39877,12 @@ function compileChild(doc, ctx, schema, accessor, needsValue = true) {
     }
     ctx.constantCounter = constantCounter;
     ctx.varCounter = varCounter;
-    return emitRuntimeIsland(doc, ctx, schema, accessor);
+    return emitRuntimeIsland(doc, ctx, schema2, accessor);
   }
 }
-function emitRuntimeIsland(doc, ctx, schema, accessor) {
+function emitRuntimeIsland(doc, ctx, schema2, accessor) {
   ctx.definite = false;
-  const schemaConst = addConstant(ctx, schema);
+  const schemaConst = addConstant(ctx, schema2);
   const runConst = addConstant(ctx, runtimeRun);
   const outVar = newVar(ctx);
   doc.write(`const ${outVar} = ${runConst}(${schemaConst}, ${accessor});`);
@@ -39886,8 +39897,8 @@ var WHEN_DEFAULTED_CHECKS = /* @__PURE__ */ new Set([
   "min_length",
   "length_equals"
 ]);
-function generateChecks(doc, ctx, schema, accessor) {
-  const schemaChecks = schema._zod.def.checks;
+function generateChecks(doc, ctx, schema2, accessor) {
+  const schemaChecks = schema2._zod.def.checks;
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
@@ -40157,45 +40168,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt2 = def.format;
-  if (fmt2 === "base64") {
+  const fmt3 = def.format;
+  if (fmt3 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "base64url") {
+  if (fmt3 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "jwt") {
+  if (fmt3 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "ipv6") {
+  if (fmt3 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "cidrv6") {
+  if (fmt3 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "credit_card") {
+  if (fmt3 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt2 === "iban") {
+  if (fmt3 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt2 === "url" || fmt2 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt3 === "url" || fmt3 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -40221,12 +40232,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt2}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt3}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt2) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt3) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -40262,8 +40273,8 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   }
   return accessor;
 }
-function generateCheck(doc, ctx, schema, accessor, needsValue = true) {
-  const def = schema._zod.def;
+function generateCheck(doc, ctx, schema2, accessor, needsValue = true) {
+  const def = schema2._zod.def;
   const type = def.type;
   if (def.coerce) {
     throw new ZodCompileUnsupportedError(`coercion (z.coerce.${type}())`);
@@ -40272,16 +40283,16 @@ function generateCheck(doc, ctx, schema, accessor, needsValue = true) {
   let typeAccessor;
   switch (type) {
     case "string":
-      typeAccessor = generateStringCheck(doc, ctx, schema, accessor, buildsValue);
+      typeAccessor = generateStringCheck(doc, ctx, schema2, accessor, buildsValue);
       break;
     case "number":
-      typeAccessor = generateNumberCheck(doc, schema, accessor);
+      typeAccessor = generateNumberCheck(doc, schema2, accessor);
       break;
     case "boolean":
       typeAccessor = generateBooleanCheck(doc, accessor);
       break;
     case "bigint":
-      typeAccessor = generateBigIntCheck(doc, schema, accessor);
+      typeAccessor = generateBigIntCheck(doc, schema2, accessor);
       break;
     case "symbol":
       typeAccessor = generateSymbolCheck(doc, accessor);
@@ -40310,79 +40321,79 @@ function generateCheck(doc, ctx, schema, accessor, needsValue = true) {
       typeAccessor = generateDateCheck(doc, accessor);
       break;
     case "object":
-      typeAccessor = generateObjectCheck(doc, ctx, schema, accessor, buildsValue);
+      typeAccessor = generateObjectCheck(doc, ctx, schema2, accessor, buildsValue);
       break;
     case "optional":
-      typeAccessor = generateOptionalCheck(doc, ctx, schema, accessor, buildsValue);
+      typeAccessor = generateOptionalCheck(doc, ctx, schema2, accessor, buildsValue);
       break;
     case "nullable":
-      typeAccessor = generateNullableCheck(doc, ctx, schema, accessor, buildsValue);
+      typeAccessor = generateNullableCheck(doc, ctx, schema2, accessor, buildsValue);
       break;
     case "array":
-      typeAccessor = generateArrayCheck(doc, ctx, schema, accessor, buildsValue);
+      typeAccessor = generateArrayCheck(doc, ctx, schema2, accessor, buildsValue);
       break;
     case "literal":
-      typeAccessor = generateLiteralCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateLiteralCheck(doc, ctx, schema2, accessor);
       break;
     case "enum":
-      typeAccessor = generateEnumCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateEnumCheck(doc, ctx, schema2, accessor);
       break;
     case "readonly": {
-      const innerOut = generateWrapperCheck(doc, ctx, schema, accessor);
+      const innerOut = generateWrapperCheck(doc, ctx, schema2, accessor);
       const frozenVar = newVar(ctx);
       doc.write(`const ${frozenVar} = Object.freeze(${innerOut});`);
       typeAccessor = frozenVar;
       break;
     }
     case "success":
-      generateWrapperCheck(doc, ctx, schema, accessor);
+      generateWrapperCheck(doc, ctx, schema2, accessor);
       typeAccessor = "true";
       break;
     case "default":
     case "prefault":
-      typeAccessor = generateDefaultCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateDefaultCheck(doc, ctx, schema2, accessor);
       break;
     case "nonoptional":
-      typeAccessor = generateNonOptionalCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateNonOptionalCheck(doc, ctx, schema2, accessor);
       break;
     case "tuple":
-      typeAccessor = generateTupleCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateTupleCheck(doc, ctx, schema2, accessor);
       break;
     case "union":
-      typeAccessor = generateUnionCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateUnionCheck(doc, ctx, schema2, accessor);
       break;
     case "intersection":
-      typeAccessor = generateIntersectionCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateIntersectionCheck(doc, ctx, schema2, accessor);
       break;
     case "record":
-      typeAccessor = generateRecordCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateRecordCheck(doc, ctx, schema2, accessor);
       break;
     case "map":
-      typeAccessor = generateMapCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateMapCheck(doc, ctx, schema2, accessor);
       break;
     case "set":
-      typeAccessor = generateSetCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateSetCheck(doc, ctx, schema2, accessor);
       break;
     case "file":
       typeAccessor = generateFileCheck(doc, accessor);
       break;
     case "template_literal":
-      typeAccessor = generateTemplateLiteralCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateTemplateLiteralCheck(doc, ctx, schema2, accessor);
       break;
     case "lazy":
-      typeAccessor = generateLazyCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateLazyCheck(doc, ctx, schema2, accessor);
       break;
     case "pipe":
-      typeAccessor = generatePipeCheck(doc, ctx, schema, accessor);
+      typeAccessor = generatePipeCheck(doc, ctx, schema2, accessor);
       break;
     case "custom":
-      typeAccessor = generateCustomCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateCustomCheck(doc, ctx, schema2, accessor);
       break;
     case "transform":
-      typeAccessor = generateTransformCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateTransformCheck(doc, ctx, schema2, accessor);
       break;
     case "catch":
-      typeAccessor = generateCatchCheck(doc, ctx, schema, accessor);
+      typeAccessor = generateCatchCheck(doc, ctx, schema2, accessor);
       break;
     default: {
       void type;
@@ -40391,18 +40402,18 @@ function generateCheck(doc, ctx, schema, accessor, needsValue = true) {
   }
   if (typeAccessor === null)
     return null;
-  return generateChecks(doc, ctx, schema, typeAccessor);
+  return generateChecks(doc, ctx, schema2, typeAccessor);
 }
-function generateStringCheck(doc, ctx, schema, accessor, needsValue = true) {
+function generateStringCheck(doc, ctx, schema2, accessor, needsValue = true) {
   doc.write(`if (typeof ${accessor} !== "string") return INVALID;`);
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   if (def.format === void 0)
     return accessor;
   return generateStringFormatCheck(doc, ctx, def, accessor, needsValue);
 }
-function generateNumberCheck(doc, schema, accessor) {
+function generateNumberCheck(doc, schema2, accessor) {
   doc.write(`if (typeof ${accessor} !== "number" || !Number.isFinite(${accessor})) return INVALID;`);
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   if (def.check === "number_format" && def.format) {
     generateNumberFormatCheck(doc, { format: def.format }, accessor);
   }
@@ -40412,9 +40423,9 @@ function generateBooleanCheck(doc, accessor) {
   doc.write(`if (typeof ${accessor} !== "boolean") return INVALID;`);
   return accessor;
 }
-function generateBigIntCheck(doc, schema, accessor) {
+function generateBigIntCheck(doc, schema2, accessor) {
   doc.write(`if (typeof ${accessor} !== "bigint") return INVALID;`);
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   if (def.format) {
     switch (def.format) {
       case "int64":
@@ -40451,8 +40462,8 @@ function generateDateCheck(doc, accessor) {
   doc.write(`if (!(${accessor} instanceof Date) || Number.isNaN(${accessor}.getTime())) return INVALID;`);
   return accessor;
 }
-function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+function generateObjectCheck(doc, ctx, schema2, accessor, buildsValue = true) {
+  const def = schema2._zod.def;
   doc.write(`if (typeof ${accessor} !== "object" || ${accessor} === null || Array.isArray(${accessor})) return INVALID;`);
   const shape = def.shape;
   const keys = Object.keys(shape);
@@ -40570,9 +40581,9 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   }
   return outputVar;
 }
-function generateOptionalCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
-  if (isExactOptional(schema)) {
+function generateOptionalCheck(doc, ctx, schema2, accessor, buildsValue = true) {
+  const def = schema2._zod.def;
+  if (isExactOptional(schema2)) {
     return generateCheck(doc, ctx, def.innerType, accessor, buildsValue);
   }
   if (def.innerType._zod.optin === "defaulted") {
@@ -40609,16 +40620,16 @@ function generateOptionalCheck(doc, ctx, schema, accessor, buildsValue = true) {
   doc.write(`}`);
   return outputVar;
 }
-function isExactOptional(schema) {
-  return schema._zod.traits?.has("$ZodExactOptional") === true;
+function isExactOptional(schema2) {
+  return schema2._zod.traits?.has("$ZodExactOptional") === true;
 }
-function requiresPresenceCheck(schema) {
-  return schema._zod.optin === void 0 && fastPathAcceptsAbsence(schema);
+function requiresPresenceCheck(schema2) {
+  return schema2._zod.optin === void 0 && fastPathAcceptsAbsence(schema2);
 }
-function fastPathAcceptsAbsence(schema) {
-  if (schema._zod.def.coerce)
+function fastPathAcceptsAbsence(schema2) {
+  if (schema2._zod.def.coerce)
     return true;
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   switch (def.type) {
     case "any":
     case "unknown":
@@ -40653,7 +40664,7 @@ function fastPathAcceptsAbsence(schema) {
     case "literal":
       return !!def.values?.includes(void 0);
     case "enum":
-      return !!schema._zod.values?.has(void 0);
+      return !!schema2._zod.values?.has(void 0);
     case "optional":
     case "nullable":
     case "readonly":
@@ -40673,14 +40684,14 @@ function fastPathAcceptsAbsence(schema) {
       return true;
   }
 }
-function dropsWhenAbsent(schema) {
-  return schema._zod.optin === "optional" && schema._zod.optout === "optional";
+function dropsWhenAbsent(schema2) {
+  return schema2._zod.optin === "optional" && schema2._zod.optout === "optional";
 }
-function mayOmitUndefined(schema) {
-  return (schema._zod.optin !== "defaulted" || schema._zod.optout === "optional") && mayOutputUndefined(schema);
+function mayOmitUndefined(schema2) {
+  return (schema2._zod.optin !== "defaulted" || schema2._zod.optout === "optional") && mayOutputUndefined(schema2);
 }
-function mayOutputUndefined(schema) {
-  const def = schema._zod.def;
+function mayOutputUndefined(schema2) {
+  const def = schema2._zod.def;
   switch (def.type) {
     case "string":
     case "number":
@@ -40704,7 +40715,7 @@ function mayOutputUndefined(schema) {
     case "literal":
       return !!def.values?.includes(void 0);
     case "enum":
-      return !!schema._zod.values?.has(void 0);
+      return !!schema2._zod.values?.has(void 0);
     case "optional":
       return true;
     case "nullable":
@@ -40721,8 +40732,8 @@ function mayOutputUndefined(schema) {
       return true;
   }
 }
-function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+function generateNullableCheck(doc, ctx, schema2, accessor, buildsValue = true) {
+  const def = schema2._zod.def;
   const outputVar = buildsValue ? newVar(ctx) : null;
   if (outputVar)
     doc.write(`let ${outputVar} = null;`);
@@ -40735,15 +40746,15 @@ function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
   doc.write(`}`);
   return outputVar;
 }
-function generateSizeGate(doc, schema, size) {
-  for (const [max, check2] of sizeCaps(schema._zod.def.checks)) {
+function generateSizeGate(doc, schema2, size) {
+  for (const [max, check2] of sizeCaps(schema2._zod.def.checks)) {
     doc.write(`if (${size} > ${numericOperand(max, check2._zod.def.check)}) return INVALID;`);
   }
 }
-function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+function generateArrayCheck(doc, ctx, schema2, accessor, buildsValue = true) {
+  const def = schema2._zod.def;
   doc.write(`if (!Array.isArray(${accessor})) return INVALID;`);
-  generateSizeGate(doc, schema, `${accessor}.length`);
+  generateSizeGate(doc, schema2, `${accessor}.length`);
   const outputVar = buildsValue ? newVar(ctx) : null;
   const iVar = newVar(ctx);
   const elemVar = newVar(ctx);
@@ -40759,8 +40770,8 @@ function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
   doc.write(`}`);
   return outputVar;
 }
-function generateLiteralCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateLiteralCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const values = def.values;
   if (values.length !== 1) {
     const literalSet = addConstant(ctx, new Set(values));
@@ -40788,8 +40799,8 @@ function generateLiteralCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function generateEnumCheck(doc, ctx, schema, accessor) {
-  const values = schema._zod.values;
+function generateEnumCheck(doc, ctx, schema2, accessor) {
+  const values = schema2._zod.values;
   if (!values) {
     throw new ZodCompileUnsupportedError("enum schema without enumerated values");
   }
@@ -40797,15 +40808,15 @@ function generateEnumCheck(doc, ctx, schema, accessor) {
   doc.write(`if (!${enumSet}.has(${accessor})) return INVALID;`);
   return accessor;
 }
-function generateWrapperCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateWrapperCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   return generateCheck(doc, ctx, def.innerType, accessor);
 }
-function generateDefaultCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const descriptor = Object.getOwnPropertyDescriptor(schema._zod.def, "defaultValue");
-  const defaultGetter = descriptor ? () => schema._zod.def.defaultValue : void 0;
-  if (schema._zod.def.type === "prefault") {
+function generateDefaultCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
+  const descriptor = Object.getOwnPropertyDescriptor(schema2._zod.def, "defaultValue");
+  const defaultGetter = descriptor ? () => schema2._zod.def.defaultValue : void 0;
+  if (schema2._zod.def.type === "prefault") {
     if (!defaultGetter) {
       return generateCheck(doc, ctx, def.innerType, accessor);
     }
@@ -40841,16 +40852,16 @@ function generateDefaultCheck(doc, ctx, schema, accessor) {
   }
   return outputVar;
 }
-function generateNonOptionalCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateNonOptionalCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const innerOutput = generateCheck(doc, ctx, def.innerType, accessor);
   const outputVar = newVar(ctx);
   doc.write(`const ${outputVar} = ${innerOutput};`);
   doc.write(`if (${outputVar} === undefined) return INVALID;`);
   return outputVar;
 }
-function generateTupleCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateTupleCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const items = def.items;
   const rest = def.rest;
   doc.write(`if (!Array.isArray(${accessor})) return INVALID;`);
@@ -40924,8 +40935,8 @@ function getTupleOptStart2(items, key) {
   }
   return 0;
 }
-function generateUnionCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateUnionCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const options = def.options;
   if (def.discriminator) {
     return generateDiscriminatedUnionCheck(doc, ctx, def, accessor);
@@ -40940,9 +40951,9 @@ function generateUnionCheck(doc, ctx, schema, accessor) {
   if (options.length === 1) {
     return generateCheck(doc, ctx, options[0], accessor);
   }
-  const allLiterals = options.every((opt) => opt._zod.def.type === "literal" && !opt._zod.def.checks?.length);
+  const allLiterals = options.every((opt2) => opt2._zod.def.type === "literal" && !opt2._zod.def.checks?.length);
   if (allLiterals) {
-    const values = new Set(options.flatMap((opt) => opt._zod.def.values));
+    const values = new Set(options.flatMap((opt2) => opt2._zod.def.values));
     const valuesConst = addConstant(ctx, values);
     doc.write(`if (!${valuesConst}.has(${accessor})) return INVALID;`);
     return accessor;
@@ -40950,14 +40961,14 @@ function generateUnionCheck(doc, ctx, schema, accessor) {
   const outputVar = newVar(ctx);
   doc.write(`let ${outputVar};`);
   for (let i = 0; i < options.length; i++) {
-    const opt = options[i];
+    const opt2 = options[i];
     if (i === 0) {
       doc.write(`${outputVar} = (() => {`);
     } else {
       doc.write(`if (${outputVar} === INVALID) ${outputVar} = (() => {`);
     }
     doc.indented((d) => {
-      const branchOutput = generateCheck(d, ctx, opt, accessor);
+      const branchOutput = generateCheck(d, ctx, opt2, accessor);
       d.write(`return ${branchOutput};`);
     });
     doc.write(`})();`);
@@ -41025,8 +41036,8 @@ function literalEquality(ctx, accessor, value) {
   }
   throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value)}`);
 }
-function generateIntersectionCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateIntersectionCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   ctx.definite = false;
   const leftOutput = compileChild(doc, ctx, def.left, accessor);
   const rightOutput = compileChild(doc, ctx, def.right, accessor);
@@ -41036,8 +41047,8 @@ function generateIntersectionCheck(doc, ctx, schema, accessor) {
   doc.write(`if (!${mergedVar}.valid) return INVALID;`);
   return `${mergedVar}.data`;
 }
-function generateRecordCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateRecordCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const isPlainObjectConst = addConstant(ctx, isPlainObject);
   doc.write(`if (!${isPlainObjectConst}(${accessor})) return INVALID;`);
   const outputVar = newVar(ctx);
@@ -41140,10 +41151,10 @@ function literalPropertyKey(ctx, key) {
     return esc(key);
   return addConstant(ctx, key);
 }
-function generateMapCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateMapCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   doc.write(`if (!(${accessor} instanceof Map)) return INVALID;`);
-  generateSizeGate(doc, schema, `${accessor}.size`);
+  generateSizeGate(doc, schema2, `${accessor}.size`);
   const outputVar = newVar(ctx);
   const kVar = newVar(ctx);
   const valVar = newVar(ctx);
@@ -41157,10 +41168,10 @@ function generateMapCheck(doc, ctx, schema, accessor) {
   doc.write(`}`);
   return outputVar;
 }
-function generateSetCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateSetCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   doc.write(`if (!(${accessor} instanceof Set)) return INVALID;`);
-  generateSizeGate(doc, schema, `${accessor}.size`);
+  generateSizeGate(doc, schema2, `${accessor}.size`);
   const outputVar = newVar(ctx);
   const valVar = newVar(ctx);
   doc.write(`const ${outputVar} = new Set();`);
@@ -41176,9 +41187,9 @@ function generateFileCheck(doc, accessor) {
   doc.write(`if (!(${accessor} instanceof File)) return INVALID;`);
   return accessor;
 }
-function generateTemplateLiteralCheck(doc, ctx, schema, accessor) {
+function generateTemplateLiteralCheck(doc, ctx, schema2, accessor) {
   doc.write(`if (typeof ${accessor} !== "string") return INVALID;`);
-  const pattern = schema._zod.pattern;
+  const pattern = schema2._zod.pattern;
   if (pattern) {
     const patternConst = addConstant(ctx, pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
@@ -41186,8 +41197,8 @@ function generateTemplateLiteralCheck(doc, ctx, schema, accessor) {
   }
   return accessor;
 }
-function generateLazyCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateLazyCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const getterConst = addUserConstant(ctx, def.getter);
   const cacheConst = addConstant(ctx, { parser: null });
   doc.write(`if (!${cacheConst}.parser) {`);
@@ -41206,8 +41217,8 @@ function generateLazyCheck(doc, ctx, schema, accessor) {
   doc.write(`if (${outputVar} === INVALID) return INVALID;`);
   return outputVar;
 }
-function generatePipeCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generatePipeCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   const inputOutput = generateCheck(doc, ctx, def.in, accessor);
   if (def.transform) {
     if (isAsyncFunction(def.transform)) {
@@ -41233,8 +41244,8 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
 function isAsyncFunction(fn) {
   return typeof fn === "function" && (fn.constructor.name === "AsyncFunction" || fn[Symbol.toStringTag] === "AsyncFunction");
 }
-function generateCustomCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateCustomCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   if (def.fn) {
     if (isAsyncFunction(def.fn)) {
       throw new ZodCompileAsyncError("z.compile: async custom predicates are not supported");
@@ -41259,8 +41270,8 @@ function runtimeCatch(innerSchema, catchValue, value) {
     return r.value;
   return catchValue();
 }
-function generateCatchCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateCatchCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   if (!def.catchValue[CONSTANT_CATCH]) {
     throw new ZodCompileUnsupportedError("catch with a callback (only a constant catch value compiles)", false);
   }
@@ -41282,8 +41293,8 @@ function generateCatchCheck(doc, ctx, schema, accessor) {
   doc.write(`}`);
   return outputVar;
 }
-function generateTransformCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+function generateTransformCheck(doc, ctx, schema2, accessor) {
+  const def = schema2._zod.def;
   if (def.transform) {
     if (isAsyncFunction(def.transform)) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
@@ -41958,11 +41969,11 @@ function _endsWith(suffix, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _property(property, schema, params) {
+function _property(property, schema2, params) {
   return new $ZodCheckProperty({
     check: "property",
     property,
-    schema,
+    schema: schema2,
     ...normalizeParams(params)
   });
 }
@@ -42218,23 +42229,23 @@ function _promise(Class2, innerType) {
 function _custom(Class2, fn, _params) {
   const norm = normalizeParams(_params);
   norm.abort ?? (norm.abort = true);
-  const schema = new Class2({
+  const schema2 = new Class2({
     type: "custom",
     check: "custom",
     fn,
     ...norm
   });
-  return schema;
+  return schema2;
 }
 // @__NO_SIDE_EFFECTS__
 function _refine(Class2, fn, _params) {
-  const schema = new Class2({
+  const schema2 = new Class2({
     type: "custom",
     check: "custom",
     fn,
     ...normalizeParams(_params)
   });
-  return schema;
+  return schema2;
 }
 // @__NO_SIDE_EFFECTS__
 function _superRefine(fn, params) {
@@ -42400,8 +42411,8 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema, ctx, json4, params, message) {
-  const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
+function handleUnrepresentable(schema2, ctx, json4, params, message) {
+  const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema2, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
@@ -42409,42 +42420,42 @@ function handleUnrepresentable(schema, ctx, json4, params, message) {
   Object.assign(json4, result);
   return true;
 }
-function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
+function processSchema(schema2, ctx, _params = { path: [], schemaPath: [] }) {
   var _a3;
-  const def = schema._zod.def;
-  const seen = ctx.seen.get(schema);
+  const def = schema2._zod.def;
+  const seen = ctx.seen.get(schema2);
   if (seen) {
     seen.count++;
-    const isCycle = _params.schemaPath.includes(schema);
+    const isCycle = _params.schemaPath.includes(schema2);
     if (isCycle) {
       seen.cycle = _params.path;
     }
     return seen.schema;
   }
   const result = { schema: {}, count: 1, cycle: void 0, path: _params.path };
-  ctx.seen.set(schema, result);
+  ctx.seen.set(schema2, result);
   ctx.sharedDefsExtractedFor = void 0;
   ctx.sharedEmitDoneFor = void 0;
-  const overrideSchema = schema._zod.toJSONSchema?.();
+  const overrideSchema = schema2._zod.toJSONSchema?.();
   if (overrideSchema) {
     result.schema = overrideSchema;
   } else {
     const params = {
       ..._params,
-      schemaPath: [..._params.schemaPath, schema],
+      schemaPath: [..._params.schemaPath, schema2],
       path: _params.path
     };
-    if (schema._zod.processJSONSchema) {
-      schema._zod.processJSONSchema(ctx, result.schema, params);
+    if (schema2._zod.processJSONSchema) {
+      schema2._zod.processJSONSchema(ctx, result.schema, params);
     } else {
       const _json = result.schema;
       const processor = ctx.processors[def.type];
       if (!processor) {
         throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
       }
-      processor(schema, ctx, _json, params);
+      processor(schema2, ctx, _json, params);
     }
-    const parent = schema._zod.parent;
+    const parent = schema2._zod.parent;
     if (parent) {
       if (!result.ref)
         result.ref = parent;
@@ -42452,24 +42463,24 @@ function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
       ctx.seen.get(parent).isParent = true;
     }
   }
-  const meta3 = ctx.metadataRegistry.get(schema);
+  const meta3 = ctx.metadataRegistry.get(schema2);
   if (meta3)
     assignProps(result.schema, meta3);
-  if (ctx.io === "input" && isTransforming(schema)) {
+  if (ctx.io === "input" && isTransforming(schema2)) {
     delete result.schema.examples;
     delete result.schema.default;
   }
   if (ctx.io === "input" && "_prefault" in result.schema)
     (_a3 = result.schema).default ?? (_a3.default = result.schema._prefault);
   delete result.schema._prefault;
-  const _result = ctx.seen.get(schema);
+  const _result = ctx.seen.get(schema2);
   return _result.schema;
 }
 function encodeJSONPointerSegment(segment) {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
 }
-function extractDefs(ctx, schema) {
-  const root = ctx.seen.get(schema);
+function extractDefs(ctx, schema2) {
+  const root = ctx.seen.get(schema2);
   if (!root)
     throw new Error("Unprocessed schema. This is a bug in Zod.");
   if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
@@ -42514,11 +42525,11 @@ function extractDefs(ctx, schema) {
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
-    const schema2 = seen.schema;
-    for (const key in schema2) {
-      delete schema2[key];
+    const schema3 = seen.schema;
+    for (const key in schema3) {
+      delete schema3[key];
     }
-    schema2.$ref = ref;
+    schema3.$ref = ref;
   };
   if (ctx.cycles === "throw") {
     for (const entry of ctx.seen.entries()) {
@@ -42532,13 +42543,13 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
   }
   for (const entry of ctx.seen.entries()) {
     const seen = entry[1];
-    if (schema === entry[0]) {
+    if (schema2 === entry[0]) {
       extractToDef(entry);
       continue;
     }
     if (ctx.external) {
       const ext = ctx.external.registry.get(entry[0])?.id;
-      if (schema !== entry[0] && ext) {
+      if (schema2 !== entry[0] && ext) {
         extractToDef(entry);
         continue;
       }
@@ -42561,9 +42572,9 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
   if (ctx.external)
     ctx.sharedDefsExtractedFor = ctx.external;
 }
-function compactTypeUnion(schema) {
-  const options = schema.anyOf;
-  if (!Array.isArray(options) || options.length === 0 || schema.type !== void 0)
+function compactTypeUnion(schema2) {
+  const options = schema2.anyOf;
+  if (!Array.isArray(options) || options.length === 0 || schema2.type !== void 0)
     return;
   const types2 = [];
   for (const option of options) {
@@ -42581,8 +42592,8 @@ function compactTypeUnion(schema) {
         types2.push(member);
     }
   }
-  delete schema.anyOf;
-  schema.type = types2.length === 1 ? types2[0] : types2;
+  delete schema2.anyOf;
+  schema2.type = types2.length === 1 ? types2[0] : types2;
 }
 var FOLDABLE_KEYS = /* @__PURE__ */ new Set(["type", "properties", "required", "additionalProperties"]);
 var UNION_KEYS = ["oneOf", "anyOf"];
@@ -42669,16 +42680,16 @@ function foldIntersection(json4) {
   delete json4.allOf;
   assignProps(json4, folded);
 }
-function finalize(ctx, schema) {
-  const root = ctx.seen.get(schema);
+function finalize(ctx, schema2) {
+  const root = ctx.seen.get(schema2);
   if (!root)
     throw new Error("Unprocessed schema. This is a bug in Zod.");
   const flattenRef = (zodSchema) => {
     const seen = ctx.seen.get(zodSchema);
     if (seen.ref === null)
       return;
-    const schema2 = seen.def ?? seen.schema;
-    const _cached = { ...schema2 };
+    const schema3 = seen.def ?? seen.schema;
+    const _cached = { ...schema3 };
     const ref = seen.ref;
     seen.ref = null;
     if (ref) {
@@ -42686,28 +42697,28 @@ function finalize(ctx, schema) {
       const refSeen = ctx.seen.get(ref);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
-        schema2.allOf = schema2.allOf ?? [];
-        schema2.allOf.push(refSchema);
+        schema3.allOf = schema3.allOf ?? [];
+        schema3.allOf.push(refSchema);
       } else {
-        assignProps(schema2, refSchema);
+        assignProps(schema3, refSchema);
       }
-      assignProps(schema2, _cached);
+      assignProps(schema3, _cached);
       const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
-        for (const key in schema2) {
+        for (const key in schema3) {
           if (key === "$ref" || key === "allOf")
             continue;
           if (!(key in _cached)) {
-            delete schema2[key];
+            delete schema3[key];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key in schema2) {
+        for (const key in schema3) {
           if (key === "$ref" || key === "allOf")
             continue;
-          if (key in refSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(refSeen.def[key])) {
-            delete schema2[key];
+          if (key in refSeen.def && JSON.stringify(schema3[key]) === JSON.stringify(refSeen.def[key])) {
+            delete schema3[key];
           }
         }
       }
@@ -42717,13 +42728,13 @@ function finalize(ctx, schema) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
-        schema2.$ref = parentSeen.schema.$ref;
+        schema3.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key in schema2) {
+          for (const key in schema3) {
             if (key === "$ref" || key === "allOf")
               continue;
-            if (key in parentSeen.def && JSON.stringify(schema2[key]) === JSON.stringify(parentSeen.def[key])) {
-              delete schema2[key];
+            if (key in parentSeen.def && JSON.stringify(schema3[key]) === JSON.stringify(parentSeen.def[key])) {
+              delete schema3[key];
             }
           }
         }
@@ -42731,7 +42742,7 @@ function finalize(ctx, schema) {
     }
     ctx.override({
       zodSchema,
-      jsonSchema: schema2,
+      jsonSchema: schema3,
       path: seen.path ?? []
     });
   };
@@ -42777,13 +42788,13 @@ function finalize(ctx, schema) {
   } else {
   }
   if (ctx.external?.uri) {
-    const id = ctx.external.registry.get(schema)?.id;
+    const id = ctx.external.registry.get(schema2)?.id;
     if (!id)
       throw new Error("Schema is missing an `id` property");
     result.$id = ctx.external.uri(id);
   }
   assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
-  const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
+  const rootMetaId = ctx.metadataRegistry.get(schema2)?.id;
   if (rootMetaId !== void 0 && result.id === rootMetaId)
     delete result.id;
   const defs = ctx.external?.defs ?? {};
@@ -42813,10 +42824,10 @@ function finalize(ctx, schema) {
     const finalized = JSON.parse(JSON.stringify(result));
     Object.defineProperty(finalized, "~standard", {
       value: {
-        ...schema["~standard"],
+        ...schema2["~standard"],
         jsonSchema: {
-          input: createStandardJSONSchemaMethod(schema, "input", ctx.processors),
-          output: createStandardJSONSchemaMethod(schema, "output", ctx.processors)
+          input: createStandardJSONSchemaMethod(schema2, "input", ctx.processors),
+          output: createStandardJSONSchemaMethod(schema2, "output", ctx.processors)
         }
       },
       enumerable: false,
@@ -42880,18 +42891,18 @@ function isTransforming(_schema, _ctx) {
   }
   return false;
 }
-var createToJSONSchemaMethod = (schema, processors = {}) => (params) => {
+var createToJSONSchemaMethod = (schema2, processors = {}) => (params) => {
   const ctx = initializeContext({ ...params, processors });
-  processSchema(schema, ctx);
-  extractDefs(ctx, schema);
-  return finalize(ctx, schema);
+  processSchema(schema2, ctx);
+  extractDefs(ctx, schema2);
+  return finalize(ctx, schema2);
 };
-var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
+var createStandardJSONSchemaMethod = (schema2, io, processors = {}) => (params) => {
   const { libraryOptions, target } = params ?? {};
   const ctx = initializeContext({ ...libraryOptions ?? {}, target, io, processors });
-  processSchema(schema, ctx);
-  extractDefs(ctx, schema);
-  return finalize(ctx, schema);
+  processSchema(schema2, ctx);
+  extractDefs(ctx, schema2);
+  return finalize(ctx, schema2);
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
@@ -42955,13 +42966,13 @@ var contributors = {
   },
   mime_type: (agg, def) => intersectMime(agg, def.mime)
 };
-function aggregateChecks(schema) {
+function aggregateChecks(schema2) {
   const agg = {};
-  const def = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  const def = schema2._zod.def;
+  const list = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
   for (const ch of list)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
-  const bag = schema._zod.bag;
+  const bag = schema2._zod.bag;
   if (bag.minimum !== void 0)
     narrowMin(agg, "minimum", bag.minimum);
   if (bag.exclusiveMinimum !== void 0)
@@ -42996,10 +43007,10 @@ var exactPatterns = /* @__PURE__ */ new Map([
   [base64urlCharset, base64url]
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
-var stringProcessor = (schema, ctx, _json, _params) => {
+var stringProcessor = (schema2, ctx, _json, _params) => {
   const json4 = _json;
   json4.type = "string";
-  const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
+  const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
     json4.minLength = minimum;
   if (typeof maximum === "number")
@@ -43028,9 +43039,9 @@ var stringProcessor = (schema, ctx, _json, _params) => {
     }
   }
 };
-var numberProcessor = (schema, ctx, _json, params) => {
+var numberProcessor = (schema2, ctx, _json, params) => {
   const json4 = _json;
-  const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
+  const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema2);
   json4.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
@@ -43061,7 +43072,7 @@ var numberProcessor = (schema, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema, ctx, json4, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema2, ctx, json4, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
@@ -43073,11 +43084,11 @@ var numberProcessor = (schema, ctx, _json, params) => {
 var booleanProcessor = (_schema, _ctx, json4, _params) => {
   json4.type = "boolean";
 };
-var bigintProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Symbols cannot be represented in JSON Schema");
 };
 var nullProcessor = (_schema, ctx, json4, _params) => {
   if (ctx.target === "openapi-3.0") {
@@ -43088,11 +43099,11 @@ var nullProcessor = (_schema, ctx, json4, _params) => {
     json4.type = "null";
   }
 };
-var undefinedProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Void cannot be represented in JSON Schema");
 };
 var neverProcessor = (_schema, _ctx, json4, _params) => {
   json4.not = {};
@@ -43101,11 +43112,11 @@ var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema, _ctx, json4, _params) => {
-  const def = schema._zod.def;
+var enumProcessor = (schema2, _ctx, json4, _params) => {
+  const def = schema2._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
     json4.not = {};
@@ -43117,8 +43128,8 @@ var enumProcessor = (schema, _ctx, json4, _params) => {
     json4.type = "string";
   json4.enum = values;
 };
-var literalProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var literalProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   if (def.values.length === 0) {
     json4.not = {};
     return;
@@ -43126,10 +43137,10 @@ var literalProcessor = (schema, ctx, json4, params) => {
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema, ctx, json4, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json4, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema, ctx, json4, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json4, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -43157,23 +43168,23 @@ var literalProcessor = (schema, ctx, json4, params) => {
     json4.enum = vals;
   }
 };
-var nanProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema, _ctx, json4, _params) => {
+var templateLiteralProcessor = (schema2, _ctx, json4, _params) => {
   const _json = json4;
-  const pattern = schema._zod.pattern;
+  const pattern = schema2._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema, _ctx, json4, _params) => {
+var fileProcessor = (schema2, _ctx, json4, _params) => {
   const _json = json4;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
-  const { minimum, maximum, mime } = aggregateChecks(schema);
+  const { minimum, maximum, mime } = aggregateChecks(schema2);
   if (minimum !== void 0)
     _json.minLength = minimum;
   if (maximum !== void 0)
@@ -43190,25 +43201,25 @@ var fileProcessor = (schema, _ctx, json4, _params) => {
 var successProcessor = (_schema, _ctx, json4, _params) => {
   json4.type = "boolean";
 };
-var customProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema, ctx, json4, params) => {
-  handleUnrepresentable(schema, ctx, json4, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Set cannot be represented in JSON Schema");
 };
-var arrayProcessor = (schema, ctx, _json, params) => {
+var arrayProcessor = (schema2, ctx, _json, params) => {
   const json4 = _json;
-  const def = schema._zod.def;
-  const { minimum, maximum } = aggregateChecks(schema);
+  const def = schema2._zod.def;
+  const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
     json4.minItems = minimum;
   if (typeof maximum === "number")
@@ -43219,22 +43230,22 @@ var arrayProcessor = (schema, ctx, _json, params) => {
     path: [...params.path, "items"]
   });
 };
-function inputOptin(schema) {
-  const def = schema._zod.def;
+function inputOptin(schema2) {
+  const def = schema2._zod.def;
   if (def.type === "pipe" && def.in._zod.traits.has("$ZodTransform")) {
     return inputOptin(def.out);
   }
   if (def.type === "catch") {
     return inputOptin(def.innerType);
   }
-  return schema._zod.optin;
+  return schema2._zod.optin;
 }
-var objectProcessor = (schema, ctx, _json, params) => {
+var objectProcessor = (schema2, ctx, _json, params) => {
   const json4 = _json;
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json4, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json4, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
   json4.type = "object";
@@ -43267,8 +43278,8 @@ var objectProcessor = (schema, ctx, _json, params) => {
     });
   }
 };
-var unionProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var unionProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
     ...params,
@@ -43280,8 +43291,8 @@ var unionProcessor = (schema, ctx, json4, params) => {
     json4.anyOf = options;
   }
 };
-var intersectionProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var intersectionProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
     path: [...params.path, "allOf", 0]
@@ -43298,9 +43309,9 @@ var intersectionProcessor = (schema, ctx, json4, params) => {
   json4.allOf = allOf;
   ctx.intersections.push(allOf);
 };
-var tupleProcessor = (schema, ctx, _json, params) => {
+var tupleProcessor = (schema2, ctx, _json, params) => {
   const json4 = _json;
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   json4.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
@@ -43356,7 +43367,7 @@ var tupleProcessor = (schema, ctx, _json, params) => {
     if (isClosed)
       json4.maxItems = maxItems;
   }
-  const { minimum, maximum } = aggregateChecks(schema);
+  const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
     json4.minItems = minimum;
   if (typeof maximum === "number")
@@ -43425,9 +43436,9 @@ function rewriteKeyNames(ctx) {
     }
   }
 }
-var recordProcessor = (schema, ctx, _json, params) => {
+var recordProcessor = (schema2, ctx, _json, params) => {
   const json4 = _json;
-  const def = schema._zod.def;
+  const def = schema2._zod.def;
   json4.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
@@ -43452,7 +43463,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
         pendingRecords.set(ctx, pending);
         ctx.deferred.push(() => rewriteKeyNames(ctx));
       }
-      pending.push(schema);
+      pending.push(schema2);
     }
     json4.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
@@ -43468,10 +43479,10 @@ var recordProcessor = (schema, ctx, _json, params) => {
     }
   }
 };
-var nullableProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var nullableProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
     json4.nullable = true;
@@ -43479,14 +43490,14 @@ var nullableProcessor = (schema, ctx, json4, params) => {
     json4.anyOf = [inner, { type: "null" }];
   }
 };
-var nonoptionalProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
+var nonoptionalProcessor = (schema2, ctx, _json, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema, ctx, json4, params) {
+function serializeDefaultValue(value, schema2, ctx, json4, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -43496,74 +43507,74 @@ function serializeDefaultValue(value, schema, ctx, json4, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema, ctx, json4, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema2, ctx, json4, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var defaultProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json4, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
     json4.default = value;
 };
-var prefaultProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var prefaultProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json4, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
     json4._prefault = value;
 };
-var catchProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var catchProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   let catchValue;
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema, ctx, json4, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema2, ctx, json4, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
   json4.default = catchValue;
 };
-var pipeProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
+var pipeProcessor = (schema2, ctx, _json, params) => {
+  const def = schema2._zod.def;
   const inIsTransform = def.in._zod.traits.has("$ZodTransform");
   const innerType = ctx.io === "input" ? inIsTransform ? def.out : def.in : def.out;
   processSchema(innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema, ctx, json4, params) => {
-  const def = schema._zod.def;
+var readonlyProcessor = (schema2, ctx, json4, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   json4.readOnly = true;
 };
-var promiseProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
+var promiseProcessor = (schema2, ctx, _json, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
 };
-var optionalProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
+var optionalProcessor = (schema2, ctx, _json, params) => {
+  const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
 };
-var lazyProcessor = (schema, ctx, _json, params) => {
-  const innerType = schema._zod.innerType;
+var lazyProcessor = (schema2, ctx, _json, params) => {
+  const innerType = schema2._zod.innerType;
   processSchema(innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
 var allProcessors = {
@@ -43613,8 +43624,8 @@ function toJSONSchema(input2, params) {
     const ctx2 = initializeContext({ ...params, processors: allProcessors });
     const defs = {};
     for (const entry of registry2._idmap.entries()) {
-      const [_, schema] = entry;
-      processSchema(schema, ctx2);
+      const [_, schema2] = entry;
+      processSchema(schema2, ctx2);
     }
     const schemas = {};
     const external = {
@@ -43624,9 +43635,9 @@ function toJSONSchema(input2, params) {
     };
     ctx2.external = external;
     for (const entry of registry2._idmap.entries()) {
-      const [key, schema] = entry;
-      extractDefs(ctx2, schema);
-      assignProp(schemas, key, finalize(ctx2, schema));
+      const [key, schema2] = entry;
+      extractDefs(ctx2, schema2);
+      assignProp(schemas, key, finalize(ctx2, schema2));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -43695,14 +43706,14 @@ var JSONSchemaGenerator = class {
    * Process a schema to prepare it for JSON Schema generation.
    * This must be called before emit().
    */
-  process(schema, _params = { path: [], schemaPath: [] }) {
-    return processSchema(schema, this.ctx, _params);
+  process(schema2, _params = { path: [], schemaPath: [] }) {
+    return processSchema(schema2, this.ctx, _params);
   }
   /**
    * Emit the final JSON Schema after processing.
    * Must call process() first.
    */
-  emit(schema, _params) {
+  emit(schema2, _params) {
     if (_params) {
       if (_params.cycles)
         this.ctx.cycles = _params.cycles;
@@ -43713,8 +43724,8 @@ var JSONSchemaGenerator = class {
     }
     this.ctx.sharedDefsExtractedFor = void 0;
     this.ctx.sharedEmitDoneFor = void 0;
-    extractDefs(this.ctx, schema);
-    const result = finalize(this.ctx, schema);
+    extractDefs(this.ctx, schema2);
+    const result = finalize(this.ctx, schema2);
     const { "~standard": _, ...plainResult } = result;
     return plainResult;
   }
@@ -44807,8 +44818,8 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
 function array(element, params) {
   return _array(ZodArray, element, params);
 }
-function keyof(schema) {
-  const shape = schema._zod.def.shape;
+function keyof(schema2) {
+  const shape = schema2._zod.def.shape;
   return _enum2(Object.keys(shape));
 }
 var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
@@ -45456,11 +45467,11 @@ function json(params) {
   });
   return jsonSchema;
 }
-function preprocess(fn, schema) {
+function preprocess(fn, schema2) {
   return new ZodPreprocess({
     type: "pipe",
     in: transform(fn),
-    out: schema
+    out: schema2
   });
 }
 
@@ -45592,8 +45603,8 @@ var RECOGNIZED_KEYS = /* @__PURE__ */ new Set([
   "nullable",
   "readOnly"
 ]);
-function detectVersion(schema, defaultTarget) {
-  const $schema = schema.$schema;
+function detectVersion(schema2, defaultTarget) {
+  const $schema = schema2.$schema;
   if ($schema === "https://json-schema.org/draft/2020-12/schema") {
     return "draft-2020-12";
   }
@@ -45615,13 +45626,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path8 = ref.slice(1).split("/").filter(Boolean);
-  if (path8.length === 0) {
+  const path10 = ref.slice(1).split("/").filter(Boolean);
+  if (path10.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path8[0] === defsKey) {
-    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
+  if (path10[0] === defsKey) {
+    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -45821,27 +45832,27 @@ function getTupleRest(restSchema, ctx) {
   return convertSchema(restSchema, ctx);
 }
 var fullTime = /^(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
-function convertBaseSchema(schema, ctx) {
-  if (schema.not !== void 0) {
-    if (typeof schema.not === "object" && Object.keys(schema.not).length === 0) {
+function convertBaseSchema(schema2, ctx) {
+  if (schema2.not !== void 0) {
+    if (typeof schema2.not === "object" && Object.keys(schema2.not).length === 0) {
       return z.never();
     }
     throw new Error("not is not supported in Zod (except { not: {} } for never)");
   }
-  if (schema.unevaluatedItems !== void 0) {
+  if (schema2.unevaluatedItems !== void 0) {
     throw new Error("unevaluatedItems is not supported");
   }
-  if (schema.unevaluatedProperties !== void 0) {
+  if (schema2.unevaluatedProperties !== void 0) {
     throw new Error("unevaluatedProperties is not supported");
   }
-  if (schema.if !== void 0 || schema.then !== void 0 || schema.else !== void 0) {
+  if (schema2.if !== void 0 || schema2.then !== void 0 || schema2.else !== void 0) {
     throw new Error("Conditional schemas (if/then/else) are not supported");
   }
-  if (schema.dependentSchemas !== void 0 || schema.dependentRequired !== void 0) {
+  if (schema2.dependentSchemas !== void 0 || schema2.dependentRequired !== void 0) {
     throw new Error("dependentSchemas and dependentRequired are not supported");
   }
-  if (schema.$ref) {
-    const refPath = schema.$ref;
+  if (schema2.$ref) {
+    const refPath = schema2.$ref;
     if (ctx.refs.has(refPath)) {
       return ctx.refs.get(refPath);
     }
@@ -45860,9 +45871,9 @@ function convertBaseSchema(schema, ctx) {
     ctx.processing.delete(refPath);
     return zodSchema2;
   }
-  if (schema.enum !== void 0) {
-    const enumValues = schema.enum;
-    if (ctx.version === "openapi-3.0" && schema.nullable === true && enumValues.length === 1 && enumValues[0] === null) {
+  if (schema2.enum !== void 0) {
+    const enumValues = schema2.enum;
+    if (ctx.version === "openapi-3.0" && schema2.nullable === true && enumValues.length === 1 && enumValues[0] === null) {
       return z.null();
     }
     if (enumValues.length === 0) {
@@ -45880,13 +45891,13 @@ function convertBaseSchema(schema, ctx) {
     }
     return z.union([literalSchemas[0], literalSchemas[1], ...literalSchemas.slice(2)]);
   }
-  if (schema.const !== void 0) {
-    return z.literal(schema.const);
+  if (schema2.const !== void 0) {
+    return z.literal(schema2.const);
   }
-  const type = schema.type;
+  const type = schema2.type;
   if (Array.isArray(type)) {
     const typeSchemas = type.map((t) => {
-      const typeSchema = { ...schema, type: t };
+      const typeSchema = { ...schema2, type: t };
       return convertBaseSchema(typeSchema, ctx);
     });
     if (typeSchemas.length === 0) {
@@ -45904,8 +45915,8 @@ function convertBaseSchema(schema, ctx) {
   switch (type) {
     case "string": {
       let stringSchema = z.string();
-      if (schema.format) {
-        const format = schema.format;
+      if (schema2.format) {
+        const format = schema2.format;
         if (format === "email") {
           stringSchema = stringSchema.check(z.email());
         } else if (format === "uri" || format === "uri-reference") {
@@ -45960,14 +45971,14 @@ function convertBaseSchema(schema, ctx) {
           stringSchema = stringSchema.check(z.ksuid());
         }
       }
-      if (typeof schema.minLength === "number") {
-        stringSchema = stringSchema.min(schema.minLength);
+      if (typeof schema2.minLength === "number") {
+        stringSchema = stringSchema.min(schema2.minLength);
       }
-      if (typeof schema.maxLength === "number") {
-        stringSchema = stringSchema.max(schema.maxLength);
+      if (typeof schema2.maxLength === "number") {
+        stringSchema = stringSchema.max(schema2.maxLength);
       }
-      if (schema.pattern) {
-        stringSchema = stringSchema.regex(new RegExp(schema.pattern));
+      if (schema2.pattern) {
+        stringSchema = stringSchema.regex(new RegExp(schema2.pattern));
       }
       zodSchema = stringSchema;
       break;
@@ -45975,24 +45986,24 @@ function convertBaseSchema(schema, ctx) {
     case "number":
     case "integer": {
       let numberSchema = type === "integer" ? z.number().int() : z.number();
-      if (typeof schema.minimum === "number" && schema.exclusiveMinimum !== true) {
-        numberSchema = numberSchema.min(schema.minimum);
+      if (typeof schema2.minimum === "number" && schema2.exclusiveMinimum !== true) {
+        numberSchema = numberSchema.min(schema2.minimum);
       }
-      if (typeof schema.maximum === "number" && schema.exclusiveMaximum !== true) {
-        numberSchema = numberSchema.max(schema.maximum);
+      if (typeof schema2.maximum === "number" && schema2.exclusiveMaximum !== true) {
+        numberSchema = numberSchema.max(schema2.maximum);
       }
-      if (typeof schema.exclusiveMinimum === "number") {
-        numberSchema = numberSchema.gt(schema.exclusiveMinimum);
-      } else if (schema.exclusiveMinimum === true && typeof schema.minimum === "number") {
-        numberSchema = numberSchema.gt(schema.minimum);
+      if (typeof schema2.exclusiveMinimum === "number") {
+        numberSchema = numberSchema.gt(schema2.exclusiveMinimum);
+      } else if (schema2.exclusiveMinimum === true && typeof schema2.minimum === "number") {
+        numberSchema = numberSchema.gt(schema2.minimum);
       }
-      if (typeof schema.exclusiveMaximum === "number") {
-        numberSchema = numberSchema.lt(schema.exclusiveMaximum);
-      } else if (schema.exclusiveMaximum === true && typeof schema.maximum === "number") {
-        numberSchema = numberSchema.lt(schema.maximum);
+      if (typeof schema2.exclusiveMaximum === "number") {
+        numberSchema = numberSchema.lt(schema2.exclusiveMaximum);
+      } else if (schema2.exclusiveMaximum === true && typeof schema2.maximum === "number") {
+        numberSchema = numberSchema.lt(schema2.maximum);
       }
-      if (typeof schema.multipleOf === "number") {
-        numberSchema = numberSchema.multipleOf(schema.multipleOf);
+      if (typeof schema2.multipleOf === "number") {
+        numberSchema = numberSchema.multipleOf(schema2.multipleOf);
       }
       zodSchema = numberSchema;
       break;
@@ -46007,15 +46018,15 @@ function convertBaseSchema(schema, ctx) {
     }
     case "object": {
       const shape = {};
-      const properties = schema.properties || {};
-      const requiredSet = new Set(schema.required || []);
-      const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
+      const properties = schema2.properties || {};
+      const requiredSet = new Set(schema2.required || []);
+      const additionalSchema = typeof schema2.additionalProperties === "object" ? convertSchema(schema2.additionalProperties, ctx) : void 0;
       for (const [key, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
         assignProp(shape, key, requiredSet.has(key) ? propZodSchema : propZodSchema.optional());
       }
-      if (schema.patternProperties) {
-        const patternProps = schema.patternProperties;
+      if (schema2.patternProperties) {
+        const patternProps = schema2.patternProperties;
         const patternKeys = Object.keys(patternProps);
         const looseRecords = [];
         for (const pattern of patternKeys) {
@@ -46039,7 +46050,7 @@ function convertBaseSchema(schema, ctx) {
           }
           zodSchema = result;
         }
-        if (schema.additionalProperties === false) {
+        if (schema2.additionalProperties === false) {
           const propertyKeys = Object.keys(shape);
           const patterns = patternKeys.map((p) => new RegExp(p));
           const basePatternSchema = zodSchema;
@@ -46066,7 +46077,7 @@ function convertBaseSchema(schema, ctx) {
         }
       } else {
         const objectSchema = z.object(shape);
-        if (schema.additionalProperties === false) {
+        if (schema2.additionalProperties === false) {
           zodSchema = objectSchema.strict();
         } else if (additionalSchema) {
           zodSchema = objectSchema.catchall(additionalSchema);
@@ -46074,13 +46085,13 @@ function convertBaseSchema(schema, ctx) {
           zodSchema = objectSchema.passthrough();
         }
       }
-      const hasKeyGuard = schema.propertyNames !== void 0 && schema.propertyNames !== true;
-      const minProperties = typeof schema.minProperties === "number" ? schema.minProperties : void 0;
-      const maxProperties = typeof schema.maxProperties === "number" ? schema.maxProperties : void 0;
+      const hasKeyGuard = schema2.propertyNames !== void 0 && schema2.propertyNames !== true;
+      const minProperties = typeof schema2.minProperties === "number" ? schema2.minProperties : void 0;
+      const maxProperties = typeof schema2.maxProperties === "number" ? schema2.maxProperties : void 0;
       if (hasKeyGuard || minProperties !== void 0 || maxProperties !== void 0) {
         let keySchema;
         if (hasKeyGuard) {
-          const keyJSONSchema = typeof schema.propertyNames === "object" && schema.propertyNames.type === void 0 ? { type: "string", ...schema.propertyNames } : schema.propertyNames;
+          const keyJSONSchema = typeof schema2.propertyNames === "object" && schema2.propertyNames.type === void 0 ? { type: "string", ...schema2.propertyNames } : schema2.propertyNames;
           keySchema = convertSchema(keyJSONSchema, ctx);
         }
         zodSchema = checkObjectGuards(zodSchema, { keySchema, minProperties, maxProperties });
@@ -46088,53 +46099,53 @@ function convertBaseSchema(schema, ctx) {
       break;
     }
     case "array": {
-      const prefixItems = schema.prefixItems;
-      const items = schema.items;
+      const prefixItems = schema2.prefixItems;
+      const items = schema2.items;
       if (prefixItems && Array.isArray(prefixItems)) {
-        const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
+        const minItems = typeof schema2.minItems === "number" ? schema2.minItems : 0;
         const tupleItems = prefixItems.map((item) => convertSchema(item, ctx));
         const positionalItems = applyMinItems(tupleItems, minItems);
         const rest = !Array.isArray(items) ? getTupleRest(items, ctx) : void 0;
         const tupleSchema = z.tuple(positionalItems);
         zodSchema = rest ? tupleSchema.rest(rest) : tupleSchema;
-        if (typeof schema.minItems === "number") {
-          zodSchema = zodSchema.check(z.minLength(schema.minItems));
+        if (typeof schema2.minItems === "number") {
+          zodSchema = zodSchema.check(z.minLength(schema2.minItems));
         }
-        if (typeof schema.maxItems === "number") {
-          zodSchema = zodSchema.check(z.maxLength(schema.maxItems));
+        if (typeof schema2.maxItems === "number") {
+          zodSchema = zodSchema.check(z.maxLength(schema2.maxItems));
         }
       } else if (Array.isArray(items)) {
-        const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
+        const minItems = typeof schema2.minItems === "number" ? schema2.minItems : 0;
         const tupleItems = items.map((item) => convertSchema(item, ctx));
         const positionalItems = applyMinItems(tupleItems, minItems);
-        const rest = getTupleRest(schema.additionalItems, ctx);
+        const rest = getTupleRest(schema2.additionalItems, ctx);
         const tupleSchema = z.tuple(positionalItems);
         zodSchema = rest ? tupleSchema.rest(rest) : tupleSchema;
-        if (typeof schema.minItems === "number") {
-          zodSchema = zodSchema.check(z.minLength(schema.minItems));
+        if (typeof schema2.minItems === "number") {
+          zodSchema = zodSchema.check(z.minLength(schema2.minItems));
         }
-        if (typeof schema.maxItems === "number") {
-          zodSchema = zodSchema.check(z.maxLength(schema.maxItems));
+        if (typeof schema2.maxItems === "number") {
+          zodSchema = zodSchema.check(z.maxLength(schema2.maxItems));
         }
       } else if (items !== void 0) {
         const element = convertSchema(items, ctx);
         let arraySchema = z.array(element);
-        if (typeof schema.minItems === "number") {
-          arraySchema = arraySchema.min(schema.minItems);
+        if (typeof schema2.minItems === "number") {
+          arraySchema = arraySchema.min(schema2.minItems);
         }
-        if (typeof schema.maxItems === "number") {
-          arraySchema = arraySchema.max(schema.maxItems);
+        if (typeof schema2.maxItems === "number") {
+          arraySchema = arraySchema.max(schema2.maxItems);
         }
         zodSchema = arraySchema;
       } else {
         zodSchema = z.array(z.any());
       }
-      if (schema.uniqueItems === true || schema.contains !== void 0) {
+      if (schema2.uniqueItems === true || schema2.contains !== void 0) {
         zodSchema = checkArrayGuards(zodSchema, {
-          uniqueItems: schema.uniqueItems === true,
-          containsSchema: schema.contains !== void 0 ? convertSchema(schema.contains, ctx) : void 0,
-          minContains: typeof schema.minContains === "number" ? schema.minContains : void 0,
-          maxContains: typeof schema.maxContains === "number" ? schema.maxContains : void 0
+          uniqueItems: schema2.uniqueItems === true,
+          containsSchema: schema2.contains !== void 0 ? convertSchema(schema2.contains, ctx) : void 0,
+          minContains: typeof schema2.minContains === "number" ? schema2.minContains : void 0,
+          maxContains: typeof schema2.maxContains === "number" ? schema2.maxContains : void 0
         });
       }
       break;
@@ -46144,94 +46155,94 @@ function convertBaseSchema(schema, ctx) {
   }
   return zodSchema;
 }
-function convertSchema(schema, ctx) {
-  if (typeof schema === "boolean") {
-    return schema ? z.any() : z.never();
+function convertSchema(schema2, ctx) {
+  if (typeof schema2 === "boolean") {
+    return schema2 ? z.any() : z.never();
   }
-  let baseSchema = convertBaseSchema(schema, ctx);
-  const hasExplicitType = schema.type || schema.enum !== void 0 || schema.const !== void 0;
-  if (schema.anyOf && Array.isArray(schema.anyOf)) {
-    const options = schema.anyOf.map((s) => convertSchema(s, ctx));
+  let baseSchema = convertBaseSchema(schema2, ctx);
+  const hasExplicitType = schema2.type || schema2.enum !== void 0 || schema2.const !== void 0;
+  if (schema2.anyOf && Array.isArray(schema2.anyOf)) {
+    const options = schema2.anyOf.map((s) => convertSchema(s, ctx));
     const anyOfUnion = z.union(options);
     baseSchema = hasExplicitType ? z.intersection(baseSchema, anyOfUnion) : anyOfUnion;
   }
-  if (schema.oneOf && Array.isArray(schema.oneOf)) {
-    const options = schema.oneOf.map((s) => convertSchema(s, ctx));
+  if (schema2.oneOf && Array.isArray(schema2.oneOf)) {
+    const options = schema2.oneOf.map((s) => convertSchema(s, ctx));
     const oneOfUnion = z.xor(options);
     baseSchema = hasExplicitType ? z.intersection(baseSchema, oneOfUnion) : oneOfUnion;
   }
-  if (schema.allOf && Array.isArray(schema.allOf)) {
-    if (schema.allOf.length === 0) {
+  if (schema2.allOf && Array.isArray(schema2.allOf)) {
+    if (schema2.allOf.length === 0) {
       baseSchema = hasExplicitType ? baseSchema : z.any();
     } else {
-      let result = hasExplicitType ? baseSchema : convertSchema(schema.allOf[0], ctx);
+      let result = hasExplicitType ? baseSchema : convertSchema(schema2.allOf[0], ctx);
       const startIdx = hasExplicitType ? 0 : 1;
-      for (let i = startIdx; i < schema.allOf.length; i++) {
-        result = z.intersection(result, convertSchema(schema.allOf[i], ctx));
+      for (let i = startIdx; i < schema2.allOf.length; i++) {
+        result = z.intersection(result, convertSchema(schema2.allOf[i], ctx));
       }
       baseSchema = result;
     }
   }
-  if (schema.nullable === true && ctx.version === "openapi-3.0") {
+  if (schema2.nullable === true && ctx.version === "openapi-3.0") {
     baseSchema = z.nullable(baseSchema);
   }
-  if (schema.readOnly === true) {
+  if (schema2.readOnly === true) {
     baseSchema = z.readonly(baseSchema);
   }
-  if (schema.default !== void 0) {
-    baseSchema = baseSchema.default(schema.default);
+  if (schema2.default !== void 0) {
+    baseSchema = baseSchema.default(schema2.default);
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
   for (const key of coreMetadataKeys) {
-    if (key in schema) {
-      extraMeta[key] = schema[key];
+    if (key in schema2) {
+      extraMeta[key] = schema2[key];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
   for (const key of contentMetadataKeys) {
-    if (key in schema) {
-      extraMeta[key] = schema[key];
+    if (key in schema2) {
+      extraMeta[key] = schema2[key];
     }
   }
-  if (schema.type === "object" && schema.$ref === void 0) {
-    if (schema.propertyNames !== void 0 && !containsRef(schema.propertyNames)) {
-      extraMeta.propertyNames = schema.propertyNames;
+  if (schema2.type === "object" && schema2.$ref === void 0) {
+    if (schema2.propertyNames !== void 0 && !containsRef(schema2.propertyNames)) {
+      extraMeta.propertyNames = schema2.propertyNames;
     }
     for (const key of ["minProperties", "maxProperties"]) {
-      if (schema[key] !== void 0)
-        extraMeta[key] = schema[key];
+      if (schema2[key] !== void 0)
+        extraMeta[key] = schema2[key];
     }
   }
-  if (schema.type === "array" && schema.$ref === void 0) {
-    if (schema.contains !== void 0 && !containsRef(schema.contains)) {
-      extraMeta.contains = schema.contains;
+  if (schema2.type === "array" && schema2.$ref === void 0) {
+    if (schema2.contains !== void 0 && !containsRef(schema2.contains)) {
+      extraMeta.contains = schema2.contains;
     }
     for (const key of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema[key] !== void 0)
-        extraMeta[key] = schema[key];
+      if (schema2[key] !== void 0)
+        extraMeta[key] = schema2[key];
     }
   }
-  for (const key of Object.keys(schema)) {
+  for (const key of Object.keys(schema2)) {
     if (!RECOGNIZED_KEYS.has(key)) {
-      assignProp(extraMeta, key, schema[key]);
+      assignProp(extraMeta, key, schema2[key]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
     ctx.registry.add(baseSchema, extraMeta);
   }
-  if (schema.description) {
-    baseSchema = baseSchema.describe(schema.description);
+  if (schema2.description) {
+    baseSchema = baseSchema.describe(schema2.description);
   }
   return baseSchema;
 }
-function fromJSONSchema(schema, params) {
-  if (typeof schema === "boolean") {
-    return schema ? z.any() : z.never();
+function fromJSONSchema(schema2, params) {
+  if (typeof schema2 === "boolean") {
+    return schema2 ? z.any() : z.never();
   }
   let normalized;
   try {
-    normalized = JSON.parse(JSON.stringify(schema));
+    normalized = JSON.parse(JSON.stringify(schema2));
   } catch {
     throw new Error("fromJSONSchema input is not valid JSON (possibly cyclic); use $defs/$ref for recursive schemas");
   }
@@ -46250,7 +46261,7 @@ function fromJSONSchema(schema, params) {
 
 // node_modules/zod/v4/core/visit.js
 var RESOLVING = /* @__PURE__ */ Symbol("z.visit/resolving");
-function visit(schema, fnOrHandlers) {
+function visit(schema2, fnOrHandlers) {
   const fn = typeof fnOrHandlers === "function" ? fnOrHandlers : (node2, rewritten) => {
     const h = fnOrHandlers[node2._zod.def.type];
     return h ? h(node2, rewritten) : node2;
@@ -46331,9 +46342,9 @@ function visit(schema, fnOrHandlers) {
         const oldOptions = def.options;
         let changed = false;
         const newOptions = [];
-        for (const opt of oldOptions) {
-          const mapped = run(opt);
-          if (mapped !== opt)
+        for (const opt2 of oldOptions) {
+          const mapped = run(opt2);
+          if (mapped !== opt2)
             changed = true;
           newOptions.push(mapped);
         }
@@ -46400,12 +46411,12 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run(schema);
+  return run(schema2);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
-function deepPartial(schema) {
-  return visit(schema, {
+function deepPartial(schema2) {
+  return visit(schema2, {
     object: (s) => s.partial(),
     // Every partialed option now admits `undefined`, which the constructor rejects as a duplicate.
     union: (s) => {
@@ -46428,8 +46439,8 @@ function outSide(def) {
 function inSide(def) {
   return def.in._zod.traits.has("$ZodTransform") ? outSide(def) : def.in;
 }
-function input(schema) {
-  return visit(schema, {
+function input(schema2) {
+  return visit(schema2, {
     pipe: (s) => inSide(s._zod.def),
     // A default value belongs to the output side, so a rewritten inner type leaves it stranded. `.default()` widens the declared input type with `undefined`, and `optional` is what carries that across.
     default: (s, rewritten) => rewritten ? optional(s._zod.def.innerType) : s,
@@ -46437,8 +46448,8 @@ function input(schema) {
     catch: (s, rewritten) => rewritten ? s._zod.def.innerType : s
   });
 }
-function output(schema) {
-  return visit(schema, {
+function output(schema2) {
+  return visit(schema2, {
     pipe: (s) => outSide(s._zod.def),
     // A prefault value is fed through the schema, which makes it input-side, so a rewritten inner type leaves it stranded.
     prefault: (s, rewritten) => rewritten ? s._zod.def.innerType : s
@@ -46483,9 +46494,9 @@ var RowShapeError = class extends Error {
   row;
   field;
 };
-function parseRows(schema, rows, query) {
+function parseRows(schema2, rows, query) {
   return rows.map((row, i) => {
-    const r = schema.safeParse(row);
+    const r = schema2.safeParse(row);
     if (!r.success) {
       const issue3 = r.error.issues[0];
       throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
@@ -46560,8 +46571,8 @@ function litres(v) {
 }
 function table(header, rows, align) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const fmt2 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
-  return [fmt2(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt2)].join("\n");
+  const fmt3 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
+  return [fmt3(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt3)].join("\n");
 }
 function stockCells(s) {
   return s.stock.map((r) => [
@@ -46694,8 +46705,1040 @@ var compat = {
   }
 };
 
+// src/cli/commands/golden.ts
+var import_node_path5 = __toESM(require("node:path"), 1);
+
+// src/golden/schema.ts
+var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+var DATE_PATTERN = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+var GOLDEN_TEMPERATURE = {
+  min: LIMITS_1980.temperatureMin,
+  max: Math.max(...LIMITS_1980.temperatureMaxByDensity.map((b) => b.max))
+};
+var density = (what) => external_exports.number().min(2, { message: `${what} must be in kg/m\xB3 (a value below 2 is kg/L or g/cm\xB3)` }).describe(`${what}, kg/m\xB3 (e.g. 837.5, not 0.8375)`);
+var DENSITY_METHODS = ["hydrometer", "digital"];
+var GoldenCaseSchema = external_exports.object({
+  reference: external_exports.string().trim().min(1).describe("unique reference of the case (SEP ticket or reception number)"),
+  produit_code: external_exports.string().trim().min(1).describe("product code as in ML_PP ('GASOIL', 'G.O')"),
+  date_mesure: external_exports.string().regex(DATE_PATTERN, { message: "must be a date YYYY-MM-DD (or an ISO date and time)" }).describe("date of the measurement, YYYY-MM-DD"),
+  volume_observe_l: external_exports.number().positive({ message: "must be a positive volume in litres" }).describe("ambient (observed) volume, litres"),
+  temperature_c: external_exports.number().min(GOLDEN_TEMPERATURE.min, { message: `is below ${GOLDEN_TEMPERATURE.min} \xB0C, the lower limit of the tables` }).max(GOLDEN_TEMPERATURE.max, { message: `is above ${GOLDEN_TEMPERATURE.max} \xB0C, the upper limit of the tables` }).describe("temperature of the product, \xB0C"),
+  densite_observee_kgm3: density("density read at the observed temperature"),
+  densite_a_15_kgm3_ref: density("SEP's density at 15 \xB0C").nullable().describe("SEP's density at 15 \xB0C, kg/m\xB3 (empty when SEP's slip does not show it)"),
+  vcf_ref: external_exports.number().gt(0.5).lt(1.5).nullable().describe("SEP's volume correction factor (empty when SEP's slip does not show it)"),
+  volume_15c_ref_l: external_exports.number().positive({ message: "must be a positive volume in litres" }).describe("SEP's volume at 15 \xB0C, litres: the reference"),
+  source: external_exports.string().trim().min(1).describe("where the figures come from: 'SEP_API_OFFICIEL' for field values, 'DEMO_COMPUTED' for the demo"),
+  note: external_exports.string().nullable().describe("free text"),
+  reception_id: external_exports.string().regex(ID_PATTERN, { message: "must be an ML_PP id (8-4-4-4-12 hex)" }).nullable().optional().describe("id of the ML_PP reception this case belongs to"),
+  density_method: external_exports.enum(DENSITY_METHODS).nullable().optional().describe("how the density was read: 'hydrometer' (glass) or 'digital' (density meter)"),
+  // present in an export of ML_PP's table; carried along, never used
+  id: external_exports.string().nullable().optional().describe("ML_PP's row id (ignored)"),
+  created_at: external_exports.string().nullable().optional().describe("ML_PP's insertion time (ignored)")
+}).strict();
+var REQUIRED_COLUMNS2 = [
+  "reference",
+  "produit_code",
+  "date_mesure",
+  "volume_observe_l",
+  "temperature_c",
+  "densite_observee_kgm3",
+  "densite_a_15_kgm3_ref",
+  "vcf_ref",
+  "volume_15c_ref_l",
+  "source",
+  "note"
+];
+var OPTIONAL_COLUMNS2 = ["reception_id", "density_method", "id", "created_at"];
+var NUMERIC_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "temperature_c", "densite_observee_kgm3", "densite_a_15_kgm3_ref", "vcf_ref", "volume_15c_ref_l"]);
+var GoldenFileSchema = external_exports.union([
+  external_exports.array(GoldenCaseSchema).min(1),
+  external_exports.object({ $schema: external_exports.string().optional(), cases: external_exports.array(GoldenCaseSchema).min(1) }).strict()
+]);
+function goldenJsonSchema() {
+  const schema2 = external_exports.toJSONSchema(GoldenFileSchema, { io: "input" });
+  return {
+    $schema: schema2.$schema,
+    title: "ASTM 53B golden cases (columns of ML_PP public.astm_golden_cases_15c)",
+    ...Object.fromEntries(Object.entries(schema2).filter(([k]) => k !== "$schema"))
+  };
+}
+
+// src/golden/profile.ts
+var ML_PP_PROFILE = { edition: "1980", rounding: "table", hydrometer: true };
+var CANDIDATE_PROFILES = (() => {
+  const all = [ML_PP_PROFILE];
+  for (const edition of EDITIONS)
+    for (const rounding of ROUNDING_PROFILES)
+      for (const hydrometer of [true, false]) {
+        if (edition === ML_PP_PROFILE.edition && rounding === ML_PP_PROFILE.rounding && hydrometer === ML_PP_PROFILE.hydrometer) continue;
+        all.push({ edition, rounding, hydrometer });
+      }
+  return all;
+})();
+function profileName(p) {
+  return `${p.edition}/${p.rounding}/${p.hydrometer ? "hydrometer" : "digital"}`;
+}
+function parseGoldenProfile(text, field = "--profile") {
+  const found = CANDIDATE_PROFILES.find((p) => profileName(p) === text.trim().toLowerCase());
+  if (!found) {
+    throw new UserError("BAD_PROFILE", `profile "${text}" is not known`, {
+      where: { field },
+      hint: `EDITION/ROUNDING/DENSITY with EDITION ${EDITIONS.join("|")}, ROUNDING ${ROUNDING_PROFILES.join("|")}, DENSITY hydrometer|digital; e.g. ${profileName(ML_PP_PROFILE)}`
+    });
+  }
+  return found;
+}
+function usesHydrometer(c, p) {
+  return c.density_method ? c.density_method === "hydrometer" : p.hydrometer;
+}
+function computeCase(c, p) {
+  return table53b({
+    observedDensity: c.densite_observee_kgm3,
+    temperatureC: c.temperature_c,
+    hydrometer: usesHydrometer(c, p),
+    edition: p.edition,
+    rounding: p.rounding,
+    volumeL: c.volume_observe_l
+  });
+}
+
+// src/runbook/golden-drift.ts
+var ReceptionRow = external_exports.object({
+  id: external_exports.string(),
+  date_reception: external_exports.string().nullable(),
+  citerne: external_exports.string().nullable(),
+  proprietaire_type: external_exports.string().nullable(),
+  volume_ambiant: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable(),
+  volume_15c: external_exports.number().nullable(),
+  volume_corrige_15c: external_exports.number().nullable()
+});
+var r3 = (x) => Math.round(x * 1e3) / 1e3;
+async function driftReport(q, opts, log) {
+  const profile = opts.profile ?? ML_PP_PROFILE;
+  const res = await q.query(
+    `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.proprietaire_type, r.volume_ambiant,
+            r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
+       FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
+      WHERE r.statut = 'validee'
+      ORDER BY r.date_reception, r.created_at, r.id`
+  );
+  const rows = parseRows(ReceptionRow, res.rows, "drift: receptions");
+  const receptions = rows.map((row) => recompute(row, profile));
+  const tanks = /* @__PURE__ */ new Map();
+  for (const d of receptions) {
+    if (d.drift_l === null) continue;
+    const t = tanks.get(d.citerne) ?? { citerne: d.citerne, receptions: 0, stored_15c_l: 0, astm_15c_l: 0, drift_l: 0 };
+    t.receptions++;
+    t.stored_15c_l += d.stored_15c_l;
+    t.astm_15c_l += d.astm_15c_l;
+    tanks.set(d.citerne, t);
+  }
+  const tankList = [...tanks.values()].sort((a, b) => a.citerne.localeCompare(b.citerne)).map((t) => ({ ...t, stored_15c_l: r3(t.stored_15c_l), astm_15c_l: r3(t.astm_15c_l), drift_l: r3(t.stored_15c_l - t.astm_15c_l) }));
+  const stored = tankList.reduce((s, t) => s + t.stored_15c_l, 0);
+  const astm = tankList.reduce((s, t) => s + t.astm_15c_l, 0);
+  const recomputed = receptions.filter((d) => d.drift_l !== null).length;
+  const total = { receptions: receptions.length, recomputed, stored_15c_l: r3(stored), astm_15c_l: r3(astm), drift_l: r3(stored - astm) };
+  log.info(`drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`);
+  return { profile: profileName(profile), receptions, tanks: tankList, total };
+}
+function recompute(row, p) {
+  const storedColumn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
+  const stored = row.volume_15c ?? row.volume_corrige_15c;
+  const base = {
+    reception_id: row.id,
+    date_reception: row.date_reception,
+    citerne: row.citerne ?? "(no tank)",
+    proprietaire_type: row.proprietaire_type ?? "",
+    volume_ambiant_l: row.volume_ambiant,
+    temperature_c: row.temperature_ambiante_c,
+    densite_kgm3: row.densite_a_15,
+    stored_15c_l: stored,
+    stored_column: storedColumn,
+    astm_15c_l: null,
+    drift_l: null,
+    problem: null
+  };
+  const missing = [
+    row.volume_ambiant === null ? "volume_ambiant" : void 0,
+    row.temperature_ambiante_c === null ? "temperature_ambiante_c" : void 0,
+    row.densite_a_15 === null ? "densite_a_15" : void 0,
+    stored === null ? "volume_15c and volume_corrige_15c" : void 0
+  ].filter(Boolean);
+  if (missing.length) return { ...base, problem: `no ${missing.join(", ")}` };
+  try {
+    const astm = table53b({
+      observedDensity: row.densite_a_15,
+      temperatureC: row.temperature_ambiante_c,
+      hydrometer: p.hydrometer,
+      edition: p.edition,
+      rounding: p.rounding,
+      volumeL: row.volume_ambiant
+    }).volume15L;
+    return { ...base, astm_15c_l: astm, drift_l: r3(stored - astm) };
+  } catch (e) {
+    if (isAstmError(e)) return { ...base, problem: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+
+// src/golden/load.ts
+var import_promises5 = require("node:fs/promises");
+var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
+var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
+var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
+function at(where2, field) {
+  return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
+}
+async function loadGoldenFile(path10, displayName = path10) {
+  let text;
+  try {
+    text = await (0, import_promises5.readFile)(path10, "utf8");
+  } catch (e) {
+    const code = e.code;
+    if (code === "ENOENT" || code === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
+    throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
+  }
+  const body = text.replace(/^\uFEFF/, "");
+  const json4 = /\.json$/i.test(path10) || /^\s*[[{]/.test(body);
+  return json4 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+}
+function parseGoldenCsv(text, file2) {
+  const csv = parseCsv(text, file2);
+  const known = /* @__PURE__ */ new Set([...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2]);
+  for (const c of REQUIRED_COLUMNS2) {
+    if (columnIndex(csv.header, c) < 0) {
+      throw new UserError("GOLDEN_MISSING_COLUMN", `${file2} has no column "${c}"`, {
+        where: { file: file2, line: 1, field: c },
+        hint: `required columns: ${REQUIRED_COLUMNS2.join(", ")}`
+      });
+    }
+  }
+  for (const h of csv.header) {
+    if (!known.has(h.toLowerCase())) {
+      throw new UserError("GOLDEN_UNKNOWN_COLUMN", `${file2} has an unknown column "${h}"`, {
+        where: { file: file2, line: 1, field: h },
+        hint: `known columns: ${[...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2].join(", ")}`
+      });
+    }
+  }
+  const names = csv.header.map((h) => h.toLowerCase());
+  const raw = csv.records.map((rec) => {
+    const where2 = { file: file2, line: rec.line, row: rec.row };
+    if (rec.error) throw new UserError("CSV_MALFORMED", rec.error, { where: at(where2) });
+    if (rec.fields.length !== names.length) {
+      throw new UserError("GOLDEN_FIELD_COUNT", `expected ${names.length} fields as in the header, found ${rec.fields.length}`, { where: at(where2) });
+    }
+    const values = {};
+    names.forEach((name, i) => {
+      values[name] = cellValue(name, rec.fields[i], csv.dialect.decimalComma, where2);
+    });
+    return { values, where: where2 };
+  });
+  return validateGoldenRows(raw, file2);
+}
+function cellValue(column, cell2, decimalComma, where2) {
+  const t = cell2.trim();
+  if (t === "") return null;
+  if (NUMERIC_COLUMNS.has(column)) {
+    const n = parseDecimal(t, decimalComma);
+    if (n === void 0) throw new UserError("GOLDEN_NOT_A_NUMBER", `${column} "${t}" is not a number`, { where: at(where2, column) });
+    return n;
+  }
+  if (column === "date_mesure") {
+    const m = FRENCH_DATE.exec(t);
+    if (m) return `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}`;
+  }
+  if (column === "density_method") return t.toLowerCase();
+  return t;
+}
+function parseGoldenJson(text, file2) {
+  if (text.trim() === "") throw new UserError("GOLDEN_EMPTY", `${file2} is empty`, { where: { file: file2 } });
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UserError("GOLDEN_BAD_JSON", `${file2} is not valid JSON: ${e.message}`, { where: { file: file2 }, cause: e });
+  }
+  const list = Array.isArray(doc) ? doc : doc && typeof doc === "object" && Array.isArray(doc.cases) ? doc.cases : void 0;
+  if (!list) {
+    const top = GoldenFileSchema.safeParse(doc);
+    const issue3 = top.success ? void 0 : top.error.issues[0];
+    throw new UserError("GOLDEN_BAD_JSON", `${file2} must hold an array of cases or an object with "cases"${issue3 ? ` (${issue3.message})` : ""}`, { where: { file: file2 } });
+  }
+  const lines = referenceLines(text);
+  const raw = list.map((item, i) => {
+    const ref = item && typeof item === "object" ? item.reference : void 0;
+    const line2 = typeof ref === "string" ? lines.get(ref) : void 0;
+    const where2 = { file: file2, row: i + 1, ...line2 !== void 0 ? { line: line2 } : {} };
+    if (!item || typeof item !== "object" || Array.isArray(item)) throw new UserError("GOLDEN_BAD_JSON", `case ${i + 1} is not an object`, { where: at(where2) });
+    return { values: { ...item }, where: where2 };
+  });
+  return validateGoldenRows(raw, file2);
+}
+function referenceLines(text) {
+  const out = /* @__PURE__ */ new Map();
+  const re = /"reference"\s*:\s*("(?:[^"\\]|\\.)*")/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const ref = JSON.parse(m[1]);
+    if (!out.has(ref)) out.set(ref, text.slice(0, m.index).split("\n").length);
+  }
+  return out;
+}
+function validateGoldenRows(raw, origin) {
+  if (raw.length === 0) throw new UserError("GOLDEN_EMPTY", `${origin} holds no golden case`, { where: { file: origin } });
+  const cases = raw.map((r) => ({ case: validateCase(r), where: r.where }));
+  const seen = /* @__PURE__ */ new Map();
+  for (const c of cases) {
+    const first = seen.get(c.case.reference);
+    if (first) {
+      throw new UserError("GOLDEN_DUPLICATE_REFERENCE", `reference "${c.case.reference}" is used twice (first on row ${first.row}${first.line ? `, line ${first.line}` : ""})`, {
+        where: at(c.where, "reference")
+      });
+    }
+    seen.set(c.case.reference, c.where);
+  }
+  for (const c of cases) checkComputable(c);
+  return { origin, cases };
+}
+function validateCase(r) {
+  for (const col of DENSITY_COLUMNS) {
+    const v = r.values[col];
+    if (typeof v === "number") {
+      try {
+        rejectDensityInWrongUnit(v, "observedDensity");
+      } catch (e) {
+        const suggestion = e.suggestion;
+        throw new UserError("GOLDEN_DENSITY_UNIT", `${col} ${v} looks like g/cm\xB3 or kg/L; golden files take kg/m\xB3 (did you mean ${suggestion}?)`, { where: at(r.where, col) });
+      }
+    }
+  }
+  const parsed = GoldenCaseSchema.safeParse(r.values);
+  if (parsed.success) return parsed.data;
+  throw issueError(parsed.error.issues[0], r);
+}
+function issueError(issue3, r) {
+  if (issue3.code === "unrecognized_keys") {
+    const key = issue3.keys[0];
+    return new UserError("GOLDEN_UNKNOWN_COLUMN", `unknown field "${key}"`, { where: at(r.where, key), hint: `known fields: ${[...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2].join(", ")}` });
+  }
+  const field = String(issue3.path[0] ?? "");
+  const value = r.values[field];
+  if (issue3.code === "invalid_type") {
+    if (value === void 0) return new UserError("GOLDEN_MISSING_COLUMN", `${field} is missing`, { where: at(r.where, field) });
+    if (value === null) return new UserError("GOLDEN_EMPTY_CELL", `${field} is empty`, { where: at(r.where, field) });
+    if (issue3.expected === "number") return new UserError("GOLDEN_NOT_A_NUMBER", `${field} ${JSON.stringify(value)} is not a number`, { where: at(r.where, field) });
+  }
+  if (VOLUME_COLUMNS.has(field) && issue3.code === "too_small") {
+    return new UserError("GOLDEN_NEGATIVE_VOLUME", `${field} ${String(value)} ${issue3.message}`, { where: at(r.where, field) });
+  }
+  if (field === "temperature_c" && (issue3.code === "too_small" || issue3.code === "too_big")) {
+    return new UserError("GOLDEN_TEMPERATURE_OUT_OF_RANGE", `temperature_c ${String(value)} \xB0C ${issue3.message}`, { where: at(r.where, field) });
+  }
+  return new UserError("GOLDEN_INVALID_VALUE", `${field || "case"} ${value === void 0 ? "" : `${JSON.stringify(value)} `}${issue3.message}`, { where: at(r.where, field || void 0) });
+}
+var ENGINE_COLUMN = {
+  observedDensity: "densite_observee_kgm3",
+  density15: "densite_a_15_kgm3_ref",
+  temperatureC: "temperature_c",
+  volumeL: "volume_observe_l"
+};
+function checkComputable(c) {
+  const g = c.case;
+  try {
+    table53b({ observedDensity: g.densite_observee_kgm3, temperatureC: g.temperature_c, hydrometer: g.density_method !== "digital", edition: "1980", rounding: "full", volumeL: g.volume_observe_l });
+    if (g.densite_a_15_kgm3_ref !== null) table54b({ density15: g.densite_a_15_kgm3_ref, temperatureC: g.temperature_c, edition: "1980", rounding: "full" });
+  } catch (e) {
+    if (!isAstmError(e)) throw e;
+    const column = ENGINE_COLUMN[e.field];
+    const code = e.code === "TEMPERATURE_OUT_OF_RANGE" ? "GOLDEN_TEMPERATURE_OUT_OF_RANGE" : e.code === "DENSITY_OUT_OF_RANGE" ? "GOLDEN_DENSITY_OUT_OF_RANGE" : `GOLDEN_${e.code}`;
+    throw new UserError(code, e.message, { where: at(c.where, column), cause: e });
+  }
+}
+
+// src/runbook/golden-source.ts
+var GOLDEN_TABLE = "public.astm_golden_cases_15c";
+var DEFAULT_GOLDEN_SOURCE = "SEP_API_OFFICIEL";
+async function readGoldenCasesFromDb(q, opts, log) {
+  const source = opts.source ?? DEFAULT_GOLDEN_SOURCE;
+  const cols2 = await q.query(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'astm_golden_cases_15c'`
+  );
+  if (cols2.rows.length === 0) {
+    throw new UserError("GOLDEN_TABLE_MISSING", `the target has no table ${GOLDEN_TABLE} (ML_PP's golden cases, in PROD since the March 2026 migration)`, {
+      where: { file: GOLDEN_TABLE },
+      hint: "pass a golden file instead (golden/template-receptions.csv shows the columns)"
+    });
+  }
+  const present = new Set(cols2.rows.map((r2) => r2.column_name));
+  for (const c of REQUIRED_COLUMNS2) {
+    if (!present.has(c)) throw new UserError("GOLDEN_MISSING_COLUMN", `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
+  }
+  const wanted = [...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2.filter((c) => present.has(c) && c !== "id" && c !== "created_at")];
+  const list = wanted.map((c) => `${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(", ");
+  const origin = `${GOLDEN_TABLE} (source = '${source}')`;
+  const r = await q.query(
+    `SELECT ${list} FROM ${GOLDEN_TABLE} WHERE source = $1 ORDER BY date_mesure, reference`,
+    [source]
+  );
+  log.info(`${r.rows.length} golden case(s) in ${origin}`);
+  if (r.rows.length === 0) {
+    throw new UserError("GOLDEN_EMPTY", `${origin} holds no row`, { where: { file: GOLDEN_TABLE, field: "source" }, hint: "check --source" });
+  }
+  const numeric = /* @__PURE__ */ new Set(["volume_observe_l", "temperature_c", "densite_observee_kgm3", "densite_a_15_kgm3_ref", "vcf_ref", "volume_15c_ref_l"]);
+  const raw = r.rows.map((row, i) => {
+    const values = {};
+    for (const c of wanted) {
+      const v = row[c] ?? null;
+      values[c] = v !== null && numeric.has(c) ? toNumber(v) : v;
+    }
+    return { values, where: { file: GOLDEN_TABLE, row: i + 1 } };
+  });
+  return validateGoldenRows(raw, origin);
+}
+function toNumber(text) {
+  const n = Number(text);
+  return text.trim() !== "" && Number.isFinite(n) ? n : text;
+}
+function quoteIdent(name) {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+// src/golden/solve.ts
+var T_MIN = -18;
+var T_MAX = 90;
+function bisect(f, lo, hi, target) {
+  const STEPS = 64;
+  let prev;
+  for (let i = 0; i <= STEPS; i++) {
+    const x = lo + (hi - lo) * i / STEPS;
+    const y = f(x);
+    if (y === void 0) {
+      prev = void 0;
+      continue;
+    }
+    if (prev && (prev.y - target) * (y - target) <= 0) return refine2(f, prev, { x, y }, target);
+    prev = { x, y };
+  }
+  return null;
+}
+function refine2(f, p, q, target) {
+  let a = p;
+  let b = q;
+  for (let i = 0; i < 100 && Math.abs(b.x - a.x) > 1e-9; i++) {
+    const x = (a.x + b.x) / 2;
+    const y = f(x);
+    if (y === void 0) return null;
+    if ((a.y - target) * (y - target) <= 0) b = { x, y };
+    else a = { x, y };
+  }
+  return (a.x + b.x) / 2;
+}
+function quiet(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (isAstmError(e)) return void 0;
+    throw e;
+  }
+}
+function temperatureForVcf(density15, vcf, edition) {
+  return bisect((t) => quiet(() => table54b({ density15, temperatureC: t, edition, rounding: "full" }).vcf), T_MIN, T_MAX, vcf);
+}
+function density15ForVcf(temperatureC, vcf, edition) {
+  if (Math.abs(temperatureC - 15) < 2) return null;
+  return bisect((r) => quiet(() => table54b({ density15: r, temperatureC, edition, rounding: "full" }).vcf), 660, 1070, vcf);
+}
+function temperatureForDensity15(observedDensity, density15, hydrometer, edition) {
+  return bisect(
+    (t) => quiet(() => table53b({ observedDensity, temperatureC: t, hydrometer, edition, rounding: "full" }).density15),
+    T_MIN,
+    T_MAX,
+    density15
+  );
+}
+function observedDensityForDensity15(temperatureC, density15, hydrometer, edition) {
+  return bisect((r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: "full" }).density15), 600, 1100, density15);
+}
+
+// src/golden/diagnose.ts
+var EPS = 1e-9;
+var round1 = (x) => Math.round(x * 10) / 10;
+var fmt2 = (x, dp = 1) => x.toFixed(dp);
+function halfUnit(x) {
+  const s = String(x);
+  const exp = /e-(\d+)$/.exec(s);
+  if (exp) return 0.5 * 10 ** -Number(exp[1]);
+  const dot = s.indexOf(".");
+  return 0.5 * 10 ** -(dot < 0 ? 0 : s.length - dot - 1);
+}
+function vcfHalfUnit(vcf) {
+  return Math.min(halfUnit(vcf), 5e-5);
+}
+function legacyVolume15(volumeL, temperatureC) {
+  return volumeL * (1 - 65e-5 * (temperatureC - 15));
+}
+function diagnose(d) {
+  const c = d.case;
+  const sepDeviation = d.engineVolume15L - c.volume_15c_ref_l;
+  const engineFails = Math.abs(sepDeviation) > d.toleranceL + EPS;
+  const checks = sepChecks(c, d.profile);
+  const parts = [];
+  let fault = "none";
+  let impliedT = null;
+  let impliedRho15 = null;
+  let impliedObserved = null;
+  if (engineFails) {
+    const [volume, vcf, rho15] = checks;
+    const hydrometer = usesHydrometer(c, d.profile);
+    const sepVcf = c.vcf_ref ?? c.volume_15c_ref_l / c.volume_observe_l;
+    const rho15ForVcf = c.densite_a_15_kgm3_ref ?? d.engineDensity15;
+    impliedT = round(temperatureForVcf(rho15ForVcf, sepVcf, d.profile.edition));
+    if (volume.holds === false) {
+      fault = "sep";
+      parts.push(`${volume.detail}: SEP's slip, or its copy in the golden file, is wrong; re-read the slip.`);
+    } else if (vcf.holds === false) {
+      fault = "data_entry";
+      impliedRho15 = round(density15ForVcf(c.temperature_c, sepVcf, d.profile.edition));
+      parts.push(
+        impliedT === null ? `SEP's VCF ${c.vcf_ref} cannot come from \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 at any temperature of the table: check the field sheet.` : `SEP's VCF implies ${fmt2(impliedT)} \xB0C; the record says ${fmt2(c.temperature_c)} \xB0C: check the field sheet.`
+      );
+    } else if (rho15.holds === false) {
+      fault = "data_entry";
+      const tRead = round(temperatureForDensity15(c.densite_observee_kgm3, c.densite_a_15_kgm3_ref, hydrometer, d.profile.edition));
+      impliedObserved = round(observedDensityForDensity15(c.temperature_c, c.densite_a_15_kgm3_ref, hydrometer, d.profile.edition));
+      impliedT = tRead;
+      parts.push(
+        `SEP's \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 does not follow from ${c.densite_observee_kgm3} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C under ${profileName(d.profile)}: it implies a reading of ${impliedObserved === null ? "?" : fmt2(impliedObserved)} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C${tRead === null ? "" : `, or ${c.densite_observee_kgm3} kg/m\xB3 read at ${fmt2(tRead)} \xB0C`}: check the density and sample temperature on the field sheet.`
+      );
+    } else if (volume.holds === null && vcf.holds === null) {
+      fault = "unknown";
+      parts.push(
+        `SEP's slip gives no VCF or \u03C115 to check; its volumes imply a VCF of ${sepVcf.toFixed(5)}` + (impliedT === null ? ", which no temperature of the table gives." : `, which the engine's \u03C115 gives at ${fmt2(impliedT)} \xB0C; the record says ${fmt2(c.temperature_c)} \xB0C: check the field sheet.`)
+      );
+    } else {
+      fault = "profile";
+      impliedT = null;
+      parts.push(
+        `SEP's record holds together but the engine under ${profileName(d.profile)} gives ${fmt2(d.engineVolume15L)} L against SEP's ${fmt2(c.volume_15c_ref_l)} L (\u03C115 ${fmt2(d.engineDensity15)} against ${c.densite_a_15_kgm3_ref ?? "?"} kg/m\xB3): SEP computes differently; see which profile reproduces SEP best.`
+      );
+    }
+  }
+  if (d.mlpp && d.mlpp.stored_15c_l !== null) {
+    const mlppDeviation = d.mlpp.stored_15c_l - c.volume_15c_ref_l;
+    if (Math.abs(mlppDeviation) > d.toleranceL + EPS) {
+      if (fault === "none") fault = "mlpp";
+      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile));
+    }
+  }
+  return {
+    fault,
+    explanation: parts.length ? parts.join(" ") : `engine${d.mlpp?.stored_15c_l != null ? ", SEP and ML_PP agree" : " and SEP agree"} within \xB1${d.toleranceL} L.`,
+    implied_temperature_c: impliedT,
+    implied_density15_kgm3: impliedRho15,
+    implied_observed_density_kgm3: impliedObserved,
+    checks
+  };
+}
+function round(x) {
+  return x === null ? null : round1(x);
+}
+function sepChecks(c, p) {
+  const out = [];
+  if (c.vcf_ref === null) {
+    out.push({ name: "sep_volume_equals_volume_times_vcf", holds: null, detail: "no vcf_ref on the record" });
+  } else {
+    const product = c.volume_observe_l * c.vcf_ref;
+    const allowed = c.volume_observe_l * vcfHalfUnit(c.vcf_ref) + 0.5;
+    const gap = c.volume_15c_ref_l - product;
+    out.push({
+      name: "sep_volume_equals_volume_times_vcf",
+      holds: Math.abs(gap) <= allowed + EPS,
+      detail: `SEP's ${fmt2(c.volume_15c_ref_l)} L against ${fmt2(c.volume_observe_l)} L \xD7 ${c.vcf_ref} = ${fmt2(product)} L (${gap >= 0 ? "+" : ""}${fmt2(gap)} L, allowed \xB1${fmt2(allowed)} L)`
+    });
+  }
+  if (c.vcf_ref === null || c.densite_a_15_kgm3_ref === null) {
+    out.push({ name: "sep_vcf_matches_density15_and_temperature", holds: null, detail: "no vcf_ref or densite_a_15_kgm3_ref on the record" });
+  } else {
+    const r = table54b({ density15: c.densite_a_15_kgm3_ref, temperatureC: c.temperature_c, edition: p.edition, rounding: p.rounding });
+    const allowed = vcfHalfUnit(c.vcf_ref) + 1e-6;
+    out.push({
+      name: "sep_vcf_matches_density15_and_temperature",
+      holds: Math.abs(r.vcfUnrounded - c.vcf_ref) <= allowed + EPS,
+      detail: `Table 54B (${p.edition}/${p.rounding}) at \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 and ${fmt2(c.temperature_c)} \xB0C gives VCF ${r.vcf}; SEP's is ${c.vcf_ref}`
+    });
+  }
+  if (c.densite_a_15_kgm3_ref === null) {
+    out.push({ name: "sep_density15_matches_observed_density", holds: null, detail: "no densite_a_15_kgm3_ref on the record" });
+  } else {
+    const r = table53b({ observedDensity: c.densite_observee_kgm3, temperatureC: c.temperature_c, hydrometer: usesHydrometer(c, p), edition: p.edition, rounding: p.rounding });
+    const allowed = Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + 1e-6;
+    out.push({
+      name: "sep_density15_matches_observed_density",
+      holds: Math.abs(r.density15Unrounded - c.densite_a_15_kgm3_ref) <= allowed + EPS,
+      detail: `Table 53B (${profileName(p)}) from ${c.densite_observee_kgm3} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C gives \u03C115 ${fmt2(r.density15, 2)} kg/m\xB3; SEP's is ${c.densite_a_15_kgm3_ref}`
+    });
+  }
+  return out;
+}
+function explainMlpp(c, m, deviation, p) {
+  const head = `ML_PP stored ${fmt2(m.stored_15c_l)} L (${m.stored_column}), ${deviation >= 0 ? "+" : ""}${fmt2(deviation)} L from SEP:`;
+  const reasons = [];
+  if (m.volume_ambiant !== null && Math.abs(m.volume_ambiant - c.volume_observe_l) > 0.5) {
+    reasons.push(`its reception has ${fmt2(m.volume_ambiant)} L ambient where SEP's record says ${fmt2(c.volume_observe_l)} L`);
+  }
+  if (m.temperature_ambiante_c !== null && Math.abs(m.temperature_ambiante_c - c.temperature_c) > 0.05) {
+    reasons.push(`its reception has ${fmt2(m.temperature_ambiante_c)} \xB0C where SEP's record says ${fmt2(c.temperature_c)} \xB0C`);
+  }
+  if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
+    const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
+    if (Math.abs(legacy - m.stored_15c_l) <= 0.5) {
+      reasons.push(`the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes`);
+    } else if (m.densite_a_15 !== null) {
+      const own2 = table53b({
+        observedDensity: m.densite_a_15,
+        temperatureC: m.temperature_ambiante_c,
+        hydrometer: usesHydrometer(c, p),
+        edition: p.edition,
+        rounding: p.rounding,
+        volumeL: m.volume_ambiant
+      }).volume15L;
+      reasons.push(
+        Math.abs(own2 - m.stored_15c_l) <= 1 ? `the value is ASTM 53B of ML_PP's own inputs (${fmt2(own2)} L): the inputs differ from SEP's` : `the value is neither the legacy formula (${fmt2(legacy)} L) nor ASTM 53B of its own inputs (${fmt2(own2)} L)`
+      );
+    }
+  }
+  return `${head} ${reasons.length ? reasons.join("; ") : "its reception lacks the ambient volume or temperature to tell why"}.`;
+}
+
+// src/runbook/golden-verify.ts
+var DEFAULT_TOLERANCE_L = 5;
+var EPS2 = 1e-9;
+var r32 = (x) => Math.round(x * 1e3) / 1e3;
+async function verifyGolden(set2, opts, log) {
+  const toleranceL = opts.toleranceL ?? DEFAULT_TOLERANCE_L;
+  if (!(Number.isFinite(toleranceL) && toleranceL >= 0)) {
+    throw new UserError("BAD_OPTION", `tolerance ${toleranceL} L must be a number \u2265 0`, { where: { field: "--tolerance-l" } });
+  }
+  const mlpp = opts.db ? await readLinkedReceptions(opts.db, set2) : /* @__PURE__ */ new Map();
+  const scores = CANDIDATE_PROFILES.map((p) => scoreProfile(set2.cases, p, toleranceL));
+  const ranked = [...scores].sort(compareScores);
+  const best = ranked[0];
+  const chosen = opts.profile ?? CANDIDATE_PROFILES[scores.indexOf(best)];
+  const chosenScore = scores[CANDIDATE_PROFILES.indexOf(chosen)];
+  const indistinguishable = scores.filter((s) => s !== chosenScore && compareScores(s, chosenScore) === 0).map((s) => s.score.profile);
+  log.info(
+    `profile ${profileName(chosen)} (${opts.profile ? "given" : "found"}): reproduces ${chosenScore.score.reproduced}/${set2.cases.length} case(s) within \xB1${toleranceL} L` + (indistinguishable.length ? `; the cases cannot tell it from ${indistinguishable.join(", ")}` : "")
+  );
+  const cases = set2.cases.map((c) => verifyCase(c, chosen, toleranceL, mlpp.get(c.case.reference)));
+  const failed = cases.filter((c) => c.verdict === "FAIL").length;
+  const deviations = cases.flatMap((c) => [Math.abs(c.deviation_l), ...c.mlpp_deviation_l === null ? [] : [Math.abs(c.mlpp_deviation_l)]]);
+  for (const c of cases) if (c.verdict === "FAIL") log.warn(`${c.reference}: FAIL: ${c.diagnosis.explanation}`);
+  return {
+    passed: failed === 0,
+    profile: profileName(chosen),
+    profile_chosen_by: opts.profile ? "option" : "discovery",
+    indistinguishable_from: indistinguishable,
+    profiles: scores.map((s) => s.score),
+    tolerance_l: toleranceL,
+    origin: set2.origin,
+    counts: { cases: cases.length, passed: cases.length - failed, failed, mlpp_compared: cases.filter((c) => c.mlpp_verdict !== "NOT_COMPARED").length },
+    max_deviation_l: r32(Math.max(0, ...deviations)),
+    cases
+  };
+}
+function verifyCase(lc, p, toleranceL, m) {
+  const c = lc.case;
+  const e = computeCase(c, p);
+  const engineVolume = e.volume15L;
+  const deviation = r32(engineVolume - c.volume_15c_ref_l);
+  const engineVerdict = Math.abs(deviation) <= toleranceL + EPS2 ? "PASS" : "FAIL";
+  const stored = m?.stored_15c_l ?? null;
+  const mlppDeviation = stored === null ? null : r32(stored - c.volume_15c_ref_l);
+  const mlppVerdict = mlppDeviation === null ? "NOT_COMPARED" : Math.abs(mlppDeviation) <= toleranceL + EPS2 ? "PASS" : "FAIL";
+  return {
+    reference: c.reference,
+    verdict: engineVerdict === "PASS" && mlppVerdict !== "FAIL" ? "PASS" : "FAIL",
+    engine_volume_15c_l: engineVolume,
+    sep_volume_15c_l: c.volume_15c_ref_l,
+    mlpp_volume_15c_l: stored,
+    deviation_l: deviation,
+    mlpp_deviation_l: mlppDeviation,
+    engine_verdict: engineVerdict,
+    mlpp_verdict: mlppVerdict,
+    engine_density15_kgm3: e.density15,
+    engine_vcf: e.vcf,
+    sep_density15_kgm3: c.densite_a_15_kgm3_ref,
+    sep_vcf: c.vcf_ref,
+    volume_observe_l: c.volume_observe_l,
+    temperature_c: c.temperature_c,
+    densite_observee_kgm3: c.densite_observee_kgm3,
+    reception_id: c.reception_id ?? null,
+    mlpp: m ?? null,
+    where: lc.where,
+    diagnosis: diagnose({ case: c, profile: p, toleranceL, engineVolume15L: engineVolume, engineDensity15: e.density15, ...m ? { mlpp: m } : {} })
+  };
+}
+function scoreProfile(cases, p, toleranceL) {
+  let reproduced = 0;
+  let d15 = 0;
+  let vcf = 0;
+  let errors = 0;
+  const abs = [];
+  for (const { case: c } of cases) {
+    let r;
+    try {
+      r = computeCase(c, p);
+    } catch (e) {
+      if (!isAstmError(e)) throw e;
+      errors++;
+      continue;
+    }
+    const dev = Math.abs(r.volume15L - c.volume_15c_ref_l);
+    abs.push(dev);
+    if (dev <= toleranceL + EPS2) reproduced++;
+    if (c.densite_a_15_kgm3_ref !== null && Math.abs(r.density15 - c.densite_a_15_kgm3_ref) <= Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + EPS2) d15++;
+    if (c.vcf_ref !== null && Math.abs(r.vcf - c.vcf_ref) <= Math.min(halfUnit(c.vcf_ref), 5e-5) + EPS2) vcf++;
+  }
+  const sumAbs = abs.reduce((s, x) => s + x, 0);
+  return {
+    sumAbs: r32(sumAbs),
+    score: {
+      profile: profileName(p),
+      reproduced,
+      total: cases.length,
+      density15_matches: d15,
+      vcf_matches: vcf,
+      max_abs_deviation_l: abs.length ? r32(Math.max(...abs)) : null,
+      mean_abs_deviation_l: abs.length ? r32(sumAbs / abs.length) : null,
+      errors
+    }
+  };
+}
+function compareScores(a, b) {
+  return b.score.reproduced - a.score.reproduced || b.score.density15_matches + b.score.vcf_matches - (a.score.density15_matches + a.score.vcf_matches) || a.sumAbs - b.sumAbs;
+}
+var LinkedRow = external_exports.object({
+  id: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  volume_ambiant: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable(),
+  volume_15c: external_exports.number().nullable(),
+  volume_corrige_15c: external_exports.number().nullable()
+});
+async function readLinkedReceptions(q, set2) {
+  const linked = set2.cases.filter((c) => c.case.reception_id);
+  const out = /* @__PURE__ */ new Map();
+  if (linked.length === 0) return out;
+  const ids = [...new Set(linked.map((c) => c.case.reception_id.toLowerCase()))];
+  const res = await q.query(
+    `SELECT r.id::text AS id, c.nom AS citerne, r.volume_ambiant, r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
+       FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
+      WHERE r.id = ANY($1::uuid[])`,
+    [ids]
+  );
+  const byId = new Map(parseRows(LinkedRow, res.rows, "golden: linked receptions").map((r) => [r.id.toLowerCase(), r]));
+  for (const c of linked) {
+    const row = byId.get(c.case.reception_id.toLowerCase());
+    if (!row) {
+      throw new UserError("GOLDEN_RECEPTION_NOT_FOUND", `reception ${c.case.reception_id} of case "${c.case.reference}" is not in the target database`, {
+        where: { file: c.where.file, ...c.where.line !== void 0 ? { line: c.where.line } : {}, row: c.where.row, field: "reception_id" }
+      });
+    }
+    out.set(c.case.reference, {
+      reception_id: row.id,
+      citerne: row.citerne,
+      volume_ambiant: row.volume_ambiant,
+      temperature_ambiante_c: row.temperature_ambiante_c,
+      densite_a_15: row.densite_a_15,
+      stored_15c_l: row.volume_15c ?? row.volume_corrige_15c,
+      stored_column: row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null
+    });
+  }
+  return out;
+}
+
+// src/runbook/golden-run.ts
+async function runGoldenVerify(opts, log) {
+  if (!opts.file === !opts.fromDb) {
+    throw new UserError("BAD_ARGUMENTS", "give either a golden FILE or --from-db (not both, not neither)", { where: { field: "FILE" } });
+  }
+  if (opts.fromDb && !opts.target) throw new UserError("BAD_ARGUMENTS", "--from-db needs a database (--url)", { where: { field: "url" } });
+  const profile = opts.profile === void 0 ? void 0 : parseGoldenProfile(opts.profile);
+  const common = { ...profile ? { profile } : {}, ...opts.toleranceL === void 0 ? {} : { toleranceL: opts.toleranceL } };
+  const fileSet = opts.file ? await loadGoldenFile(opts.file.path, opts.file.displayName) : void 0;
+  log.info(fileSet ? `${fileSet.cases.length} golden case(s) in ${fileSet.origin}` : "reading golden cases from the database");
+  if (!opts.target) return verifyGolden(fileSet, common, log);
+  return withDb(
+    opts.target,
+    (db) => db.withTransaction(
+      async (tx) => {
+        const set2 = fileSet ?? await readGoldenCasesFromDb(tx, { ...opts.source ? { source: opts.source } : {} }, log);
+        const result = await verifyGolden(set2, { ...common, db: tx }, log);
+        const hasReceptions = (await tx.query(`SELECT to_regclass('public.receptions')::text AS t`)).rows[0]?.t;
+        if (!hasReceptions) {
+          log.warn("the target has no public.receptions: no drift report");
+          return result;
+        }
+        const drift2 = await driftReport(tx, { profile: parseGoldenProfile(result.profile) }, log);
+        return { ...result, drift: drift2 };
+      },
+      { readOnly: true }
+    )
+  );
+}
+
+// src/report/golden.ts
+function renderGoldenJson(r) {
+  return `${JSON.stringify(r, null, 2)}
+`;
+}
+var l1 = (x) => x.toFixed(1);
+var signed = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
+var opt = (x, f = l1) => x === null ? "\u2013" : f(x);
+var cell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+function where(c) {
+  return `${c.where.file}${c.where.line !== void 0 ? ` line ${c.where.line}` : ""}, row ${c.where.row}`;
+}
+function renderGoldenText(r) {
+  const out = [];
+  out.push(`Golden cases: ${r.passed ? "PASS" : "FAIL"} (${r.counts.passed}/${r.counts.cases} within \xB1${r.tolerance_l} L) \xB7 ${r.origin}`);
+  out.push(`Profile ${r.profile} (${r.profile_chosen_by === "option" ? "given" : "found from the cases"})${r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.join(", ")}` : ""}`);
+  out.push("");
+  const rows = r.cases.map((c) => [c.reference, c.verdict, l1(c.engine_volume_15c_l), l1(c.sep_volume_15c_l), opt(c.mlpp_volume_15c_l), signed(c.deviation_l), opt(c.mlpp_deviation_l, signed)]);
+  out.push(...table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [false, false, true, true, true, true, true]));
+  const failing = r.cases.filter((c) => c.verdict === "FAIL");
+  if (failing.length) {
+    out.push("", "Diagnosis:");
+    for (const c of failing) out.push(`  ${c.reference} (${where(c)}): ${c.diagnosis.explanation}`);
+  }
+  out.push("", "Profiles (volumes reproduced within the tolerance; SEP \u03C115 / VCF reproduced; max and mean |engine \u2212 SEP|):");
+  out.push(
+    ...table2(
+      ["profile", "volumes", "\u03C115", "VCF", "max L", "mean L"],
+      rankedProfiles(r).map((p) => [p.profile + (p.profile === r.profile ? " *" : ""), `${p.reproduced}/${p.total}`, String(p.density15_matches), String(p.vcf_matches), opt(p.max_abs_deviation_l), opt(p.mean_abs_deviation_l)]),
+      [false, true, true, true, true, true]
+    ).map((l) => `  ${l}`)
+  );
+  if (r.drift) out.push("", ...driftText(r.drift));
+  return `${out.join("\n")}
+`;
+}
+function renderDriftText(d) {
+  return `${driftText(d).join("\n")}
+`;
+}
+function driftText(d) {
+  const out = [`Drift of stored 15 \xB0C volumes against ASTM 53B (${d.profile}), stored \u2212 ASTM:`];
+  out.push(
+    ...table2(
+      ["tank", "receptions", "stored L", "ASTM L", "drift L"],
+      [...d.tanks.map((t) => [t.citerne, String(t.receptions), l1(t.stored_15c_l), l1(t.astm_15c_l), signed(t.drift_l)]), ["total", String(d.total.recomputed), l1(d.total.stored_15c_l), l1(d.total.astm_15c_l), signed(d.total.drift_l)]],
+      [false, true, true, true, true]
+    ).map((l) => `  ${l}`)
+  );
+  const skipped = d.receptions.filter((x) => x.problem !== null);
+  for (const s of skipped) out.push(`  not recomputed: reception ${s.reception_id} (${s.citerne}): ${s.problem}`);
+  return out;
+}
+function table2(head, rows, right) {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line2 = (r) => r.map((v, i) => right[i] ? v.padStart(w[i]) : v.padEnd(w[i])).join("  ").trimEnd();
+  return [line2(head), ...rows.map(line2)];
+}
+function rankedProfiles(r) {
+  return [...r.profiles].sort(
+    (a, b) => Number(b.profile === r.profile) - Number(a.profile === r.profile) || b.reproduced - a.reproduced || b.density15_matches + b.vcf_matches - (a.density15_matches + a.vcf_matches) || (a.mean_abs_deviation_l ?? Infinity) - (b.mean_abs_deviation_l ?? Infinity)
+  );
+}
+function renderGoldenMarkdown(r) {
+  const out = [];
+  out.push(`## Golden cases: ${r.passed ? "\u2705 PASS" : "\u274C FAIL"}`, "");
+  out.push(
+    `**${r.counts.passed}/${r.counts.cases}** cases within **\xB1${r.tolerance_l} L** of SEP` + (r.counts.mlpp_compared ? ` (ML_PP's stored value compared on ${r.counts.mlpp_compared})` : "") + ` \xB7 largest deviation ${l1(r.max_deviation_l)} L \xB7 source \`${r.origin}\``,
+    ""
+  );
+  out.push(
+    `Profile \`${r.profile}\` (${r.profile_chosen_by === "option" ? "given" : "found from the cases"})` + (r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.map((p) => `\`${p}\``).join(", ")}` : "") + ".",
+    ""
+  );
+  out.push("| case | verdict | engine 15 \xB0C (L) | SEP (L) | ML_PP (L) | engine \u2212 SEP (L) | ML_PP \u2212 SEP (L) |", "|---|---|---:|---:|---:|---:|---:|");
+  for (const c of r.cases) {
+    out.push(`| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`);
+  }
+  out.push("", ...chart(r), "");
+  const failing = r.cases.filter((c) => c.verdict === "FAIL");
+  const passing = r.cases.filter((c) => c.verdict === "PASS");
+  if (failing.length) {
+    out.push("### Failing cases", "");
+    for (const c of failing) out.push(...caseBlock(c));
+  }
+  if (passing.length) {
+    out.push("<details><summary>Passing cases</summary>", "");
+    for (const c of passing) out.push(...caseBlock(c));
+    out.push("</details>", "");
+  }
+  out.push("### Which profile reproduces SEP", "");
+  out.push(`| profile | volumes within \xB1${r.tolerance_l} L | SEP \u03C115 reproduced | SEP VCF reproduced | max \\|engine \u2212 SEP\\| (L) | mean (L) |`, "|---|---:|---:|---:|---:|---:|");
+  for (const p of rankedProfiles(r)) {
+    const name = p.profile === r.profile ? `**\`${p.profile}\`**` : `\`${p.profile}\``;
+    out.push(`| ${name} | ${p.reproduced}/${p.total}${p.errors ? ` (${p.errors} out of table)` : ""} | ${p.density15_matches} | ${p.vcf_matches} | ${opt(p.max_abs_deviation_l)} | ${opt(p.mean_abs_deviation_l)} |`);
+  }
+  out.push("");
+  if (r.drift) out.push(...driftMarkdown(r.drift));
+  return `${out.join("\n")}
+`;
+}
+function caseBlock(c) {
+  const m = c.mlpp;
+  return [
+    `#### ${c.verdict === "PASS" ? "\u2705" : "\u274C"} ${cell(c.reference)} (${cell(where(c))})`,
+    "",
+    `${l1(c.volume_observe_l)} L at ${l1(c.temperature_c)} \xB0C, density ${c.densite_observee_kgm3} kg/m\xB3${c.reception_id ? ` \xB7 reception \`${c.reception_id}\`${m?.citerne ? ` (${cell(m.citerne)})` : ""}` : ""}`,
+    "",
+    "| | engine | SEP | ML_PP |",
+    "|---|---:|---:|---:|",
+    `| \u03C115 (kg/m\xB3) | ${l1(c.engine_density15_kgm3)} | ${opt(c.sep_density15_kgm3)} | ${m?.densite_a_15 == null ? "\u2013" : `${m.densite_a_15} (observed)`} |`,
+    `| VCF | ${c.engine_vcf} | ${c.sep_vcf ?? "\u2013"} | \u2013 |`,
+    `| volume at 15 \xB0C (L) | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)}${m?.stored_column ? ` (${m.stored_column})` : ""} |`,
+    `| deviation from SEP (L) | ${signed(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed)} |`,
+    "",
+    `${c.verdict === "PASS" ? "" : "**Diagnosis:** "}${cell(c.diagnosis.explanation)}`,
+    ""
+  ];
+}
+function chart(r) {
+  const eng = r.cases.map((c) => c.deviation_l);
+  const mlpp = r.cases.map((c) => c.mlpp_deviation_l);
+  const hasMlpp = mlpp.some((x) => x !== null);
+  const values = [...eng, ...mlpp.filter((x) => x !== null), r.tolerance_l, -r.tolerance_l];
+  const top = Math.ceil(Math.max(...values) + 1);
+  const bottom = Math.floor(Math.min(...values) - 1);
+  const n = (x) => String(Math.round(x * 10) / 10);
+  const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(", ");
+  const lines = [
+    "```mermaid",
+    "xychart-beta",
+    `  title "Deviation from SEP (L), band \xB1${r.tolerance_l} L"`,
+    `  x-axis [${labels}]`,
+    `  y-axis "litres" ${bottom} --> ${top}`,
+    `  bar [${eng.map(n).join(", ")}]`,
+    ...hasMlpp ? [`  line [${mlpp.map((x) => x === null ? "0" : n(x)).join(", ")}]`] : [],
+    `  line [${eng.map(() => n(r.tolerance_l)).join(", ")}]`,
+    `  line [${eng.map(() => n(-r.tolerance_l)).join(", ")}]`,
+    "```",
+    "",
+    `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
+  ];
+  return lines;
+}
+function driftMarkdown(d) {
+  const out = [
+    "### Drift of the stored 15 \xB0C volumes (runbook \xA72, d\xE9rive volum\xE9trique)",
+    "",
+    `Stored (\`volume_15c\`, else \`volume_corrige_15c\`) \u2212 ASTM 53B recomputation (\`${d.profile}\`) of the ${d.total.receptions} validated receptions in the database.`,
+    "",
+    "| tank | receptions | stored (L) | ASTM (L) | drift (L) |",
+    "|---|---:|---:|---:|---:|",
+    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l1(t.stored_15c_l)} | ${l1(t.astm_15c_l)} | ${signed(t.drift_l)} |`),
+    `| **total** | ${d.total.recomputed} | ${l1(d.total.stored_15c_l)} | ${l1(d.total.astm_15c_l)} | **${signed(d.total.drift_l)}** |`,
+    "",
+    "<details><summary>Per reception</summary>",
+    "",
+    "| reception | date | tank | owner | ambient (L) | \xB0C | density | stored (L) | ASTM (L) | drift (L) |",
+    "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ...d.receptions.map(
+      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed)} |`
+    ),
+    "",
+    "</details>",
+    ""
+  ];
+  return out;
+}
+
+// src/cli/commands/golden.ts
+var PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(", ")}`;
+function toleranceOf(ctx) {
+  const v = ctx.values["tolerance-l"];
+  const n = typeof v === "string" ? parseDecimal(v, false) : void 0;
+  if (n === void 0 || n < 0) throw new UserError("BAD_OPTION", `--tolerance-l must be a number of litres \u2265 0, got "${String(v)}"`, { where: { field: "--tolerance-l" } });
+  return n;
+}
+var verify = {
+  name: "golden verify",
+  summary: "compare every golden case: engine vs SEP (vs ML_PP with a database), \xB15 L verdicts, SEP profile discovery, diagnosis",
+  details: [
+    'Cases come from FILE (CSV with the columns of ML_PP public.astm_golden_cases_15c, "," or French ";"',
+    "export; or JSON) or, with --from-db, from that table in the target (rows with --source).",
+    "With --url, cases linked to a reception (reception_id) are also compared with the 15 \xB0C volume ML_PP",
+    "stored, and the drift of every stored reception against ASTM 53B is reported. With a FILE and no",
+    "--url, no database is opened unless --with-db asks for the embedded one.",
+    "Without --profile, the profile reproducing most of SEP's figures is used (the table of all profiles is",
+    "printed). Exit code 0 when every case passes, 1 when one fails, 2 on bad input."
+  ].join("\n"),
+  positionals: [{ name: "FILE", description: "golden cases (.csv or .json)" }],
+  options: {
+    "from-db": { type: "boolean", description: "read the cases from public.astm_golden_cases_15c" },
+    "with-db": { type: "boolean", description: "with a FILE and no --url: compare with the embedded database too" },
+    source: { type: "string", valueName: "SOURCE", description: "with --from-db: rows whose source is this", default: DEFAULT_GOLDEN_SOURCE },
+    url: urlOption,
+    profile: { type: "string", valueName: "PROFILE", description: PROFILE_HELP },
+    "tolerance-l": { type: "string", valueName: "L", description: "tolerance in litres, either side", default: String(DEFAULT_TOLERANCE_L) },
+    json: { type: "boolean", description: "print the result as JSON" },
+    markdown: { type: "boolean", description: "print the markdown job summary" }
+  },
+  async run(ctx) {
+    const toleranceL = toleranceOf(ctx);
+    const fileArg = ctx.positionals[0];
+    const fromDb = ctx.values["from-db"] === true;
+    const hasUrl = typeof ctx.values.url === "string" && ctx.values.url !== "";
+    const report = await runGoldenVerify(
+      {
+        ...fileArg ? { file: { path: import_node_path5.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        fromDb,
+        ...fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {},
+        // without --url, the embedded database (as every database command) when asked for
+        ...hasUrl || fromDb || ctx.values["with-db"] === true ? { target: targetOf(ctx) } : {},
+        ...typeof ctx.values.profile === "string" ? { profile: ctx.values.profile } : {},
+        toleranceL
+      },
+      ctx.log
+    );
+    ctx.out(ctx.values.json ? renderGoldenJson(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
+    return report.passed ? 0 : 1;
+  }
+};
+var drift = {
+  name: "golden drift",
+  summary: "stored 15 \xB0C volume of every reception against its ASTM 53B recomputation, per reception, tank and total (read-only)",
+  options: {
+    url: urlOption,
+    profile: { type: "string", valueName: "PROFILE", description: PROFILE_HELP, default: profileName(CANDIDATE_PROFILES[0]) },
+    json: { type: "boolean", description: "print the result as JSON" }
+  },
+  async run(ctx) {
+    const profile = parseGoldenProfile(String(ctx.values.profile));
+    const report = await withDb(targetOf(ctx), (db) => db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true }));
+    ctx.out(ctx.values.json ? `${JSON.stringify(report, null, 2)}
+` : renderDriftText(report));
+  }
+};
+var schema = {
+  name: "golden schema",
+  summary: "print the JSON Schema of a golden-case file (as committed in golden/golden-cases.schema.json)",
+  options: {},
+  async run(ctx) {
+    ctx.out(`${JSON.stringify(goldenJsonSchema(), null, 2)}
+`);
+  }
+};
+var goldenCommands = [verify, drift, schema];
+
 // src/cli/commands/pipeline.ts
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -46749,8 +47792,8 @@ function renderApplyMarkdown(r) {
 
 // src/runbook/change-file.ts
 var import_node_crypto = require("node:crypto");
-var import_promises5 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_promises6 = require("node:fs/promises");
+var import_node_path6 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   { re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i, why: "transaction control inside the file would escape the verification" },
@@ -46763,7 +47806,7 @@ function sha256Hex(data) {
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises5.readFile)(file2);
+    buf = await (0, import_promises6.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, { where: { file: display } });
   }
@@ -46791,7 +47834,7 @@ async function loadChangeFile(file2, display = file2) {
     kept.push(s);
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
-  return { name: import_node_path5.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
+  return { name: import_node_path6.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
 }
 
 // src/db/advisory-lock.ts
@@ -47368,15 +48411,15 @@ async function applyChangeFile(db, opts, log) {
 }
 
 // src/db/checksum.ts
-var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
-async function tableChecksum(q, schema, table2, orderBy = "id") {
+var quoteIdent2 = (s) => `"${s.replaceAll('"', '""')}"`;
+async function tableChecksum(q, schema2, table3, orderBy = "id") {
   const keys = typeof orderBy === "string" ? [orderBy] : [...orderBy];
-  const order = keys.length ? keys.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  const order = keys.length ? keys.map((k) => `t.${quoteIdent2(k)}`).join(", ") : "t::text";
   const r = await q.query(
-    `SELECT count(*)::int8 AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${order}), '')) AS md5 FROM ${quoteIdent(schema)}.${quoteIdent(table2)} t`
+    `SELECT count(*)::int8 AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${order}), '')) AS md5 FROM ${quoteIdent2(schema2)}.${quoteIdent2(table3)} t`
   );
   const row = r.rows[0];
-  return { table: `${schema}.${table2}`, rows: row.rows, md5: row.md5 ?? "" };
+  return { table: `${schema2}.${table3}`, rows: row.rows, md5: row.md5 ?? "" };
 }
 
 // src/runbook/staging-reset.ts
@@ -47536,7 +48579,7 @@ var apply = {
     json: { type: "boolean", description: "print the full result (fingerprints before/after, diff) as JSON" }
   },
   async run(ctx) {
-    const file2 = await loadChangeFile(import_node_path6.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
+    const file2 = await loadChangeFile(import_node_path7.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(str(ctx, "expect-functions")), dryRun: ctx.values["dry-run"] === true, ...timeoutsOf(ctx), run: runOf(ctx) };
     return withDb(changeTarget(ctx, "apply"), async (db) => {
       const r = await applyChangeFile(db, opts, ctx.log);
@@ -47558,7 +48601,7 @@ var stagingResetCommand = {
   },
   async run(ctx) {
     const given = str(ctx, "file");
-    const file2 = given ? await loadChangeFile(import_node_path6.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = given ? await loadChangeFile(import_node_path7.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = changeTarget(ctx, "staging-reset");
     const opts = { file: file2, url: urlOf(target), run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
@@ -47626,7 +48669,7 @@ ${renderCompatText(compat2)}
 };
 
 // src/cli/registry.ts
-var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...pipelineCommands, ...astmCommands];
+var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...pipelineCommands, ...goldenCommands, ...astmCommands];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -47767,8 +48810,8 @@ function resolveUrlOption(value, env) {
 }
 
 // src/runtime/actions.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_promises9 = require("node:fs/promises");
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -48110,11 +49153,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
+      const cells = row.map((cell2) => {
+        if (typeof cell2 === "string") {
+          return this.wrap("td", cell2);
         }
-        const { header, data, colspan, rowspan } = cell;
+        const { header, data, colspan, rowspan } = cell2;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -48279,13 +49322,13 @@ function readDatabaseUrl(name = "database-url") {
   for (const s of secretsOf(url2)) setSecret(s);
   return url2;
 }
-function readInputs(schema) {
+function readInputs(schema2) {
   const raw = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of Object.keys(schema2.shape)) {
     const v = getInput(key);
     if (v !== "") raw[key] = v;
   }
-  const r = schema.safeParse(raw);
+  const r = schema2.safeParse(raw);
   if (!r.success) {
     const issue3 = r.error.issues[0];
     const field = String(issue3.path[0] ?? "(inputs)");
@@ -48294,9 +49337,9 @@ function readInputs(schema) {
   return r.data;
 }
 
-// src/runtime/pipeline-actions.ts
-var import_promises6 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
+// src/runtime/golden-actions.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
 
 // src/runtime/run.ts
 var actionLogger = {
@@ -48322,7 +49365,57 @@ async function runAction(name, body) {
   }
 }
 
+// src/runtime/golden-actions.ts
+var GoldenVerifyInputs = external_exports.object({
+  "golden-file": external_exports.string().optional(),
+  "from-db": external_exports.enum(["true", "false"]).default("false"),
+  source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
+  profile: external_exports.string().optional(),
+  "tolerance-l": external_exports.string().regex(/^\d+(\.\d+)?$/, { message: "must be a number of litres \u2265 0 (dot decimal)" }).default("5"),
+  "output-dir": external_exports.string().default("astm53b-results")
+});
+function goldenVerifyAction() {
+  return runAction("golden-verify", async (log) => {
+    const inputs = readInputs(GoldenVerifyInputs);
+    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
+    const file2 = inputs["golden-file"];
+    const report = await runGoldenVerify(
+      {
+        ...file2 ? { file: { path: import_node_path8.default.resolve(file2), displayName: file2 } } : {},
+        fromDb: inputs["from-db"] === "true",
+        source: inputs.source,
+        ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
+        ...inputs.profile ? { profile: inputs.profile } : {},
+        toleranceL: Number(inputs["tolerance-l"])
+      },
+      log
+    );
+    const dir = import_node_path8.default.resolve(inputs["output-dir"]);
+    await (0, import_promises7.mkdir)(dir, { recursive: true });
+    const resultFile = import_node_path8.default.join(dir, "golden.json");
+    await (0, import_promises7.writeFile)(resultFile, renderGoldenJson(report));
+    setOutput("passed", String(report.passed));
+    setOutput("max-deviation-l", String(report.max_deviation_l));
+    setOutput("cases", String(report.counts.cases));
+    setOutput("profile", report.profile);
+    setOutput("result-file", resultFile);
+    for (const c of report.cases) {
+      if (c.verdict !== "FAIL") continue;
+      const onFile = file2 && c.where.file === file2;
+      error62(`${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`, {
+        title: `golden-verify: ${c.reference} FAIL`,
+        ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
+      });
+    }
+    await summary.addRaw(renderGoldenMarkdown(report)).write();
+    if (!report.passed) return { failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)` };
+    return void 0;
+  });
+}
+
 // src/runtime/pipeline-actions.ts
+var import_promises8 = require("node:fs/promises");
+var import_node_path9 = __toESM(require("node:path"), 1);
 var Timeouts = {
   "lock-timeout-ms": external_exports.string().optional(),
   "statement-timeout-ms": external_exports.string().optional(),
@@ -48336,10 +49429,10 @@ function timeouts(i) {
   };
 }
 async function writeResult(dir, name, value) {
-  const abs = import_node_path7.default.resolve(dir);
-  await (0, import_promises6.mkdir)(abs, { recursive: true });
-  const file2 = import_node_path7.default.join(abs, name);
-  await (0, import_promises6.writeFile)(file2, `${JSON.stringify(value, null, 2)}
+  const abs = import_node_path9.default.resolve(dir);
+  await (0, import_promises8.mkdir)(abs, { recursive: true });
+  const file2 = import_node_path9.default.join(abs, name);
+  await (0, import_promises8.writeFile)(file2, `${JSON.stringify(value, null, 2)}
 `);
   setOutput("result-file", file2);
   return file2;
@@ -48355,7 +49448,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ApplyInputs);
-    const file2 = await loadChangeFile(import_node_path7.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path9.default.resolve(i.file), i.file);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(i["expect-functions"]), dryRun: i["dry-run"] === "true", ...timeouts(i), run: runContextFrom(process.env) };
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
@@ -48378,7 +49471,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ResetInputs);
-    const file2 = i.file ? await loadChangeFile(import_node_path7.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = i.file ? await loadChangeFile(import_node_path9.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
@@ -48432,10 +49525,10 @@ function compatAction() {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    const dir = import_node_path8.default.resolve(inputs["output-dir"]);
-    await (0, import_promises7.mkdir)(dir, { recursive: true });
-    const file2 = import_node_path8.default.join(dir, "compat.json");
-    await (0, import_promises7.writeFile)(file2, `${JSON.stringify(result, null, 2)}
+    const dir = import_node_path10.default.resolve(inputs["output-dir"]);
+    await (0, import_promises9.mkdir)(dir, { recursive: true });
+    const file2 = import_node_path10.default.join(dir, "compat.json");
+    await (0, import_promises9.writeFile)(file2, `${JSON.stringify(result, null, 2)}
 `);
     setOutput("compatible", String(result.compatible));
     setOutput("result-file", file2);
@@ -48449,6 +49542,7 @@ function compatAction() {
 var ACTIONS = {
   compat: compatAction,
   freeze: freezeAction,
+  "golden-verify": goldenVerifyAction,
   "sql-apply": sqlApplyAction,
   "staging-reset": stagingResetAction
 };

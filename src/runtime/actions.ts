@@ -7,6 +7,7 @@ import { resolveTarget } from '../db/target.js';
 import { checkCompat } from '../runbook/compat.js';
 import { renderCompatMarkdown } from '../report/compat.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
+import { goldenVerifyAction } from './golden-actions.js';
 import { freezeAction, sqlApplyAction, stagingResetAction } from './pipeline-actions.js';
 import { runAction } from './run.js';
 
@@ -40,6 +41,7 @@ export function compatAction(): Promise<void> {
 export const ACTIONS: Record<string, () => Promise<void>> = {
   compat: compatAction,
   freeze: freezeAction,
+  'golden-verify': goldenVerifyAction,
   'sql-apply': sqlApplyAction,
   'staging-reset': stagingResetAction,
 };

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { parseDecimal } from '../../csv.js';
+import { UserError } from '../../errors.js';
+import { withDb } from '../../db/open.js';
+import { goldenJsonSchema } from '../../golden/schema.js';
+import { CANDIDATE_PROFILES, parseGoldenProfile, profileName } from '../../golden/profile.js';
+import { driftReport } from '../../runbook/golden-drift.js';
+import { runGoldenVerify } from '../../runbook/golden-run.js';
+import { DEFAULT_GOLDEN_SOURCE } from '../../runbook/golden-source.js';
+import { DEFAULT_TOLERANCE_L } from '../../runbook/golden-verify.js';
+import { renderDriftText, renderGoldenJson, renderGoldenMarkdown, renderGoldenText } from '../../report/golden.js';
+import type { CommandContext, CommandSpec } from '../command.js';
+import { targetOf, urlOption } from './db.js';
+
+const PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(', ')}`;
+
+function toleranceOf(ctx: CommandContext): number {
+  const v = ctx.values['tolerance-l'];
+  const n = typeof v === 'string' ? parseDecimal(v, false) : undefined;
+  if (n === undefined || n < 0) throw new UserError('BAD_OPTION', `--tolerance-l must be a number of litres ≥ 0, got "${String(v)}"`, { where: { field: '--tolerance-l' } });
+  return n;
+}
+
+const verify: CommandSpec = {
+  name: 'golden verify',
+  summary: 'compare every golden case: engine vs SEP (vs ML_PP with a database), ±5 L verdicts, SEP profile discovery, diagnosis',
+  details: [
+    'Cases come from FILE (CSV with the columns of ML_PP public.astm_golden_cases_15c, "," or French ";"',
+    'export; or JSON) or, with --from-db, from that table in the target (rows with --source).',
+    'With --url, cases linked to a reception (reception_id) are also compared with the 15 °C volume ML_PP',
+    'stored, and the drift of every stored reception against ASTM 53B is reported. With a FILE and no',
+    '--url, no database is opened unless --with-db asks for the embedded one.',
+    'Without --profile, the profile reproducing most of SEP\'s figures is used (the table of all profiles is',
+    'printed). Exit code 0 when every case passes, 1 when one fails, 2 on bad input.',
+  ].join('\n'),
+  positionals: [{ name: 'FILE', description: 'golden cases (.csv or .json)' }],
+  options: {
+    'from-db': { type: 'boolean', description: 'read the cases from public.astm_golden_cases_15c' },
+    'with-db': { type: 'boolean', description: 'with a FILE and no --url: compare with the embedded database too' },
+    source: { type: 'string', valueName: 'SOURCE', description: 'with --from-db: rows whose source is this', default: DEFAULT_GOLDEN_SOURCE },
+    url: urlOption,
+    profile: { type: 'string', valueName: 'PROFILE', description: PROFILE_HELP },
+    'tolerance-l': { type: 'string', valueName: 'L', description: 'tolerance in litres, either side', default: String(DEFAULT_TOLERANCE_L) },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+    markdown: { type: 'boolean', description: 'print the markdown job summary' },
+  },
+  async run(ctx) {
+    const toleranceL = toleranceOf(ctx);
+    const fileArg = ctx.positionals[0];
+    const fromDb = ctx.values['from-db'] === true;
+    const hasUrl = typeof ctx.values.url === 'string' && ctx.values.url !== '';
+    const report = await runGoldenVerify(
+      {
+        ...(fileArg ? { file: { path: path.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {}),
+        fromDb,
+        ...(fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {}),
+        // without --url, the embedded database (as every database command) when asked for
+        ...(hasUrl || fromDb || ctx.values['with-db'] === true ? { target: targetOf(ctx) } : {}),
+        ...(typeof ctx.values.profile === 'string' ? { profile: ctx.values.profile } : {}),
+        toleranceL,
+      },
+      ctx.log,
+    );
+    ctx.out(ctx.values.json ? renderGoldenJson(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
+    return report.passed ? 0 : 1;
+  },
+};
+
+const drift: CommandSpec = {
+  name: 'golden drift',
+  summary: 'stored 15 °C volume of every reception against its ASTM 53B recomputation, per reception, tank and total (read-only)',
+  options: {
+    url: urlOption,
+    profile: { type: 'string', valueName: 'PROFILE', description: PROFILE_HELP, default: profileName(CANDIDATE_PROFILES[0]!) },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  async run(ctx) {
+    const profile = parseGoldenProfile(String(ctx.values.profile));
+    const report = await withDb(targetOf(ctx), (db) => db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true }));
+    ctx.out(ctx.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDriftText(report));
+  },
+};
+
+const schema: CommandSpec = {
+  name: 'golden schema',
+  summary: 'print the JSON Schema of a golden-case file (as committed in golden/golden-cases.schema.json)',
+  options: {},
+  async run(ctx) {
+    ctx.out(`${JSON.stringify(goldenJsonSchema(), null, 2)}\n`);
+  },
+};
+
+export const goldenCommands: CommandSpec[] = [verify, drift, schema];

@@ -1,0 +1,75 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../logger.js';
+import { diagnose } from '../golden/diagnose.js';
+import { ML_PP_PROFILE } from '../golden/profile.js';
+import { syntheticCases } from '../testing/golden-cases.js';
+import type { DriftReport } from '../runbook/golden-drift.js';
+import { verifyGolden } from '../runbook/golden-verify.js';
+import { renderDriftText, renderGoldenJson, renderGoldenMarkdown, renderGoldenText, type GoldenReport } from './golden.js';
+
+/** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
+const here = path.dirname(fileURLToPath(import.meta.url));
+function golden(name: string, actual: string): void {
+  const file = path.join(here, '__golden__', name);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual);
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+const drift: DriftReport = {
+  profile: '1980/table/hydrometer',
+  receptions: [
+    { reception_id: '0f95d0d7-8642-7823-4246-5e4f6ada880c', date_reception: '2026-02-06', citerne: 'TANK4', proprietaire_type: 'MONALUXE', volume_ambiant_l: 37566, temperature_c: 28.6, densite_kgm3: 837.2, stored_15c_l: 37233.91656, stored_column: 'volume_corrige_15c', astm_15c_l: 37137.7, drift_l: 96.217, problem: null },
+    { reception_id: 'ca845d35-3b25-7669-71b6-19a42fc2a23b', date_reception: '2026-02-07', citerne: 'TANK1', proprietaire_type: 'MONALUXE', volume_ambiant_l: 33928, temperature_c: 28.4, densite_kgm3: 837.1, stored_15c_l: 33632.48712, stored_column: 'volume_corrige_15c', astm_15c_l: 33548, drift_l: 84.487, problem: null },
+    { reception_id: '65401152-34a2-4581-db74-fb00f67adcfb', date_reception: '2026-02-11', citerne: 'TANK1', proprietaire_type: 'PARTENAIRE', volume_ambiant_l: 37854, temperature_c: null, densite_kgm3: 837.9, stored_15c_l: 37516.91013, stored_column: 'volume_corrige_15c', astm_15c_l: null, drift_l: null, problem: 'no temperature_ambiante_c' },
+  ],
+  tanks: [
+    { citerne: 'TANK1', receptions: 1, stored_15c_l: 33632.487, astm_15c_l: 33548, drift_l: 84.487 },
+    { citerne: 'TANK4', receptions: 1, stored_15c_l: 37233.917, astm_15c_l: 37137.7, drift_l: 96.217 },
+  ],
+  total: { receptions: 3, recomputed: 2, stored_15c_l: 70866.404, astm_15c_l: 70685.7, drift_l: 180.704 },
+};
+
+async function report(): Promise<GoldenReport> {
+  const set = syntheticCases(ML_PP_PROFILE, 4);
+  set.cases[2] = { ...set.cases[2]!, case: { ...set.cases[2]!.case, temperature_c: set.cases[2]!.case.temperature_c + 4 } };
+  const r = await verifyGolden(set, {}, silentLogger);
+  // as if case 1 were linked to a reception whose stored value is the legacy one
+  const c = r.cases[0]!;
+  c.mlpp = { reception_id: '0f95d0d7-8642-7823-4246-5e4f6ada880c', citerne: 'TANK4', volume_ambiant: c.volume_observe_l, temperature_ambiante_c: c.temperature_c, densite_a_15: c.densite_observee_kgm3, stored_15c_l: 33060.5, stored_column: 'volume_corrige_15c' };
+  c.mlpp_volume_15c_l = 33060.5;
+  c.mlpp_deviation_l = Math.round((33060.5 - c.sep_volume_15c_l) * 1000) / 1000;
+  c.mlpp_verdict = 'FAIL';
+  c.verdict = 'FAIL';
+  c.reception_id = c.mlpp.reception_id;
+  c.diagnosis = diagnose({ case: set.cases[0]!.case, profile: ML_PP_PROFILE, toleranceL: 5, engineVolume15L: c.engine_volume_15c_l, engineDensity15: c.engine_density15_kgm3, mlpp: c.mlpp });
+  return { ...r, passed: false, counts: { ...r.counts, passed: 2, failed: 2, mlpp_compared: 1 }, drift };
+}
+
+describe('golden renderers', () => {
+  it('renders text', async () => golden('golden.txt', renderGoldenText(await report())));
+  it('renders the markdown job summary with a mermaid chart', async () => {
+    const md = renderGoldenMarkdown(await report());
+    golden('golden.md', md);
+    expect(md).toContain('```mermaid\nxychart-beta');
+    // one table per case
+    expect(md.match(/^\| \| engine \| SEP \| ML_PP \|$/gm)).toHaveLength(4);
+  });
+  it('renders drift alone', () => golden('golden-drift.txt', renderDriftText(drift)));
+  it('JSON has the documented shape', async () => {
+    const j = JSON.parse(renderGoldenJson(await report()));
+    expect(Object.keys(j).slice(0, 2)).toEqual(['passed', 'profile']);
+    expect(j.passed).toBe(false);
+    expect(j.profile).toBe('1980/table/hydrometer');
+    for (const c of j.cases) {
+      for (const k of ['reference', 'verdict', 'engine_volume_15c_l', 'sep_volume_15c_l', 'mlpp_volume_15c_l', 'deviation_l']) expect(c).toHaveProperty(k);
+      expect(c.diagnosis).toHaveProperty('explanation');
+      expect(c.diagnosis).toHaveProperty('implied_temperature_c');
+      expect(['PASS', 'FAIL']).toContain(c.verdict);
+    }
+    expect(j.cases[2].diagnosis.implied_temperature_c).toBeTypeOf('number');
+    expect(j.drift.total.drift_l).toBe(180.704);
+  });
+});

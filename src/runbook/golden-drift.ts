@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { isAstmError, table53b } from '../astm/index.js';
+import type { Logger } from '../logger.js';
+import type { Queryable } from '../db/types.js';
+import { parseRows } from '../db/rows.js';
+import { ML_PP_PROFILE, profileName, type GoldenProfile } from '../golden/profile.js';
+
+/**
+ * Runbook §2, "dérive volumétrique": for the receptions already in the database, the 15 °C volume
+ * ML_PP stored against the ASTM 53B recomputation of the same reception, per reception, per tank
+ * and in total. The February schema keeps the operator's density reading in `densite_a_15` (the
+ * app sent the observed density there) and the product temperature in `temperature_ambiante_c`.
+ * Read-only; drift = stored − ASTM, so a positive total means ML_PP's stock at 15 °C is too high.
+ */
+export interface DriftReception {
+  reception_id: string;
+  date_reception: string | null;
+  citerne: string;
+  proprietaire_type: string;
+  volume_ambiant_l: number | null;
+  temperature_c: number | null;
+  densite_kgm3: number | null;
+  stored_15c_l: number | null;
+  stored_column: 'volume_15c' | 'volume_corrige_15c' | null;
+  astm_15c_l: number | null;
+  drift_l: number | null;
+  /** why the reception could not be recomputed (null when it was) */
+  problem: string | null;
+}
+
+export interface DriftTank {
+  citerne: string;
+  receptions: number;
+  stored_15c_l: number;
+  astm_15c_l: number;
+  drift_l: number;
+}
+
+export interface DriftReport {
+  profile: string;
+  receptions: DriftReception[];
+  tanks: DriftTank[];
+  total: { receptions: number; recomputed: number; stored_15c_l: number; astm_15c_l: number; drift_l: number };
+}
+
+const ReceptionRow = z.object({
+  id: z.string(),
+  date_reception: z.string().nullable(),
+  citerne: z.string().nullable(),
+  proprietaire_type: z.string().nullable(),
+  volume_ambiant: z.number().nullable(),
+  temperature_ambiante_c: z.number().nullable(),
+  densite_a_15: z.number().nullable(),
+  volume_15c: z.number().nullable(),
+  volume_corrige_15c: z.number().nullable(),
+});
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function driftReport(q: Queryable, opts: { profile?: GoldenProfile }, log: Logger): Promise<DriftReport> {
+  const profile = opts.profile ?? ML_PP_PROFILE;
+  const res = await q.query(
+    `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.proprietaire_type, r.volume_ambiant,
+            r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
+       FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
+      WHERE r.statut = 'validee'
+      ORDER BY r.date_reception, r.created_at, r.id`,
+  );
+  const rows = parseRows(ReceptionRow, res.rows, 'drift: receptions');
+  const receptions = rows.map((row) => recompute(row, profile));
+  const tanks = new Map<string, DriftTank>();
+  for (const d of receptions) {
+    if (d.drift_l === null) continue;
+    const t = tanks.get(d.citerne) ?? { citerne: d.citerne, receptions: 0, stored_15c_l: 0, astm_15c_l: 0, drift_l: 0 };
+    t.receptions++;
+    t.stored_15c_l += d.stored_15c_l!;
+    t.astm_15c_l += d.astm_15c_l!;
+    tanks.set(d.citerne, t);
+  }
+  const tankList = [...tanks.values()]
+    .sort((a, b) => a.citerne.localeCompare(b.citerne))
+    .map((t) => ({ ...t, stored_15c_l: r3(t.stored_15c_l), astm_15c_l: r3(t.astm_15c_l), drift_l: r3(t.stored_15c_l - t.astm_15c_l) }));
+  const stored = tankList.reduce((s, t) => s + t.stored_15c_l, 0);
+  const astm = tankList.reduce((s, t) => s + t.astm_15c_l, 0);
+  const recomputed = receptions.filter((d) => d.drift_l !== null).length;
+  const total = { receptions: receptions.length, recomputed, stored_15c_l: r3(stored), astm_15c_l: r3(astm), drift_l: r3(stored - astm) };
+  log.info(`drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`);
+  return { profile: profileName(profile), receptions, tanks: tankList, total };
+}
+
+function recompute(row: z.infer<typeof ReceptionRow>, p: GoldenProfile): DriftReception {
+  const storedColumn = row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null;
+  const stored = row.volume_15c ?? row.volume_corrige_15c;
+  const base: DriftReception = {
+    reception_id: row.id,
+    date_reception: row.date_reception,
+    citerne: row.citerne ?? '(no tank)',
+    proprietaire_type: row.proprietaire_type ?? '',
+    volume_ambiant_l: row.volume_ambiant,
+    temperature_c: row.temperature_ambiante_c,
+    densite_kgm3: row.densite_a_15,
+    stored_15c_l: stored,
+    stored_column: storedColumn,
+    astm_15c_l: null,
+    drift_l: null,
+    problem: null,
+  };
+  const missing = [
+    row.volume_ambiant === null ? 'volume_ambiant' : undefined,
+    row.temperature_ambiante_c === null ? 'temperature_ambiante_c' : undefined,
+    row.densite_a_15 === null ? 'densite_a_15' : undefined,
+    stored === null ? 'volume_15c and volume_corrige_15c' : undefined,
+  ].filter(Boolean);
+  if (missing.length) return { ...base, problem: `no ${missing.join(', ')}` };
+  try {
+    const astm = table53b({
+      observedDensity: row.densite_a_15!,
+      temperatureC: row.temperature_ambiante_c!,
+      hydrometer: p.hydrometer,
+      edition: p.edition,
+      rounding: p.rounding,
+      volumeL: row.volume_ambiant!,
+    }).volume15L!;
+    return { ...base, astm_15c_l: astm, drift_l: r3(stored! - astm) };
+  } catch (e) {
+    if (isAstmError(e)) return { ...base, problem: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}

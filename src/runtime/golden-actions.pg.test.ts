@@ -1,0 +1,70 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, expect, it, vi } from 'vitest';
+import { describePg, useFreshDatabase } from '../testing/pg.js';
+import { goldenVerifyAction } from './golden-actions.js';
+
+/** The golden-verify action as the runner drives it: INPUT_* in, outputs, summary and annotations out. */
+describePg('actions/golden-verify', () => {
+  const fx = useFreshDatabase('action_golden', { fixture: true });
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  });
+  const summaryFile = path.join(tmpdir(), `astm53b-golden-summary-${process.pid}`);
+
+  async function runWith(inputs: Record<string, string>) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
+    const files = { output: path.join(dir, 'output') };
+    await writeFile(files.output, '');
+    await writeFile(summaryFile, '');
+    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
+    process.env['INPUT_OUTPUT-DIR'] = path.join(dir, 'results');
+    process.env.GITHUB_OUTPUT = files.output;
+    process.env.GITHUB_STEP_SUMMARY = summaryFile;
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+    await goldenVerifyAction();
+    vi.restoreAllMocks();
+    return { stdout, output: await readFile(files.output, 'utf8'), summary: await readFile(summaryFile, 'utf8'), dir };
+  }
+
+  it('passes on the demo file alone and sets its outputs', async () => {
+    const r = await runWith({ 'golden-file': 'golden/demo-golden-cases.csv' });
+    expect(process.exitCode).toBeUndefined();
+    expect(r.output).toMatch(/passed<<.*\ntrue\n/s);
+    expect(r.output).toMatch(/cases<<.*\n8\n/s);
+    expect(r.output).toMatch(/max-deviation-l<<.*\n0\.5\n/s);
+    expect(r.summary).toContain('## Golden cases: ✅ PASS');
+    expect(r.summary).toContain('```mermaid');
+  });
+
+  it('with the database: fails, annotates each case on its line of the golden file, never prints the password', async () => {
+    const u = new URL(fx().scratch.url);
+    u.password = 'G0ldenSecret';
+    const r = await runWith({ 'golden-file': 'golden/demo-golden-cases.csv', 'database-url': u.toString() });
+    expect(process.exitCode).toBe(1);
+    expect(r.output).toMatch(/passed<<.*\nfalse\n/s);
+    const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::error title=golden-verify%3A DEMO-CDR'));
+    expect(annotations).toHaveLength(8);
+    expect(annotations[0]).toContain('file=golden/demo-golden-cases.csv,line=2');
+    expect(annotations[7]).toContain('line=9');
+    expect(r.stdout).toMatch(/::error::golden-verify: 8 of 8 golden case\(s\) outside ±5 L/);
+    expect(r.summary).toContain('dérive volumétrique');
+    const json = await readFile(path.join(r.dir, 'results', 'golden.json'), 'utf8');
+    expect(JSON.parse(json).cases[0].mlpp_verdict).toBe('FAIL');
+    expect(json + r.summary).not.toContain('G0ldenSecret');
+    expect(r.stdout.split('\n').filter((l) => l.includes('G0ldenSecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+  });
+
+  it('a bad tolerance input is the user\'s fault', async () => {
+    await runWith({ 'golden-file': 'golden/demo-golden-cases.csv', 'tolerance-l': 'five' });
+    expect(process.exitCode).toBe(1);
+  });
+});
