@@ -1160,20 +1160,20 @@ var require_utils = __commonJS({
       }
       return Object.defineProperties(Object.create(Object.getPrototypeOf(config2)), Object.getOwnPropertyDescriptors(config2));
     }
-    var escapeIdentifier2 = function(str2) {
-      return '"' + str2.replace(/"/g, '""') + '"';
+    var escapeIdentifier2 = function(str3) {
+      return '"' + str3.replace(/"/g, '""') + '"';
     };
-    var escapeLiteral2 = function(str2) {
+    var escapeLiteral2 = function(str3) {
       let hasBackslash = false;
       let escaped = "'";
-      if (str2 == null) {
+      if (str3 == null) {
         return "''";
       }
-      if (typeof str2 !== "string") {
+      if (typeof str3 !== "string") {
         return "''";
       }
-      for (let i = 0; i < str2.length; i++) {
-        const c = str2[i];
+      for (let i = 0; i < str3.length; i++) {
+        const c = str3[i];
         if (c === "'") {
           escaped += c + c;
         } else if (c === "\\") {
@@ -1588,22 +1588,22 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports2, module2) {
     "use strict";
-    function parse3(str2, options = {}) {
-      if (str2.charAt(0) === "/") {
-        const config3 = str2.split(" ");
+    function parse3(str3, options = {}) {
+      if (str3.charAt(0) === "/") {
+        const config3 = str3.split(" ");
         return { host: config3[0], database: config3[1] };
       }
       const config2 = /* @__PURE__ */ Object.create(null);
       let result;
       let dummyHost = false;
-      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str2)) {
-        str2 = encodeURI(str2).replace(/%25(\d\d)/g, "%$1");
+      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str3)) {
+        str3 = encodeURI(str3).replace(/%25(\d\d)/g, "%$1");
       }
       try {
         try {
-          result = new URL(str2, "postgres://base");
+          result = new URL(str3, "postgres://base");
         } catch (e) {
-          result = new URL(str2.replace("@/", "@___DUMMY___/"), "postgres://base");
+          result = new URL(str3.replace("@/", "@___DUMMY___/"), "postgres://base");
           dummyHost = true;
         }
       } catch (err) {
@@ -1749,8 +1749,8 @@ var require_pg_connection_string = __commonJS({
       }, /* @__PURE__ */ Object.create(null));
       return poolConfig;
     }
-    function parseIntoClientConfig(str2) {
-      return toClientConfig(parse3(str2));
+    function parseIntoClientConfig(str3) {
+      return toClientConfig(parse3(str3));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -3480,7 +3480,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path10 = require("path");
+    var path12 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util = require("util");
@@ -3519,7 +3519,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path10.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path10.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path12.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path12.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3651,7 +3651,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path10 = require("path");
+    var path12 = require("path");
     var fs3 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -4176,11 +4176,11 @@ var require_client = __commonJS({
       // escapeIdentifier and escapeLiteral moved to utility functions & exported
       // on PG
       // re-exported here for backwards compatibility
-      escapeIdentifier(str2) {
-        return utils.escapeIdentifier(str2);
+      escapeIdentifier(str3) {
+        return utils.escapeIdentifier(str3);
       }
-      escapeLiteral(str2) {
-        return utils.escapeLiteral(str2);
+      escapeLiteral(str3) {
+        return utils.escapeLiteral(str3);
       }
       _pulseQueryQueue() {
         if (this.pipeline) {
@@ -6385,14 +6385,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path10 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path12 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path10 && path10[0] !== "/") {
-          path10 = `/${path10}`;
+        if (path12 && path12[0] !== "/") {
+          path12 = `/${path12}`;
         }
-        return new URL(`${origin}${path10}`);
+        return new URL(`${origin}${path12}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6843,39 +6843,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin }
+          request: { method, path: path12, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path10);
+        debuglog("sending request to %s %s/%s", method, origin, path12);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin },
+          request: { method, path: path12, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path10,
+          path12,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin }
+          request: { method, path: path12, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path10);
+        debuglog("trailers received from %s %s/%s", method, origin, path12);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin },
+          request: { method, path: path12, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path10,
+          path12,
           error63.message
         );
       });
@@ -6924,9 +6924,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path10, origin }
+            request: { method, path: path12, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path10);
+          debuglog("sending request to %s %s/%s", method, origin, path12);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -6989,7 +6989,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path10,
+        path: path12,
         method,
         body,
         headers,
@@ -7004,11 +7004,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path10 !== "string") {
+        if (typeof path12 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path12[0] !== "/" && !(path12.startsWith("http://") || path12.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path10)) {
+        } else if (invalidPathRegex.test(path12)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7074,7 +7074,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path10, query) : path10;
+        this.path = query ? buildURL(path12, query) : path12;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -7297,11 +7297,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str2 = `${val[i]}`;
-            if (!isValidHeaderValue(str2)) {
+            const str3 = `${val[i]}`;
+            if (!isValidHeaderValue(str3)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str2);
+            arr.push(str3);
           }
         }
         val = arr;
@@ -7841,15 +7841,15 @@ var require_connect = __commonJS({
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
-            if (ref !== void 0 && ref.deref() === void 0) {
+            const ref3 = this._sessionCache.get(key);
+            if (ref3 !== void 0 && ref3.deref() === void 0) {
               this._sessionCache.delete(key);
             }
           });
         }
         get(sessionKey) {
-          const ref = this._sessionCache.get(sessionKey);
-          return ref ? ref.deref() : null;
+          const ref3 = this._sessionCache.get(sessionKey);
+          return ref3 ? ref3.deref() : null;
         }
         set(sessionKey, session) {
           if (this._maxCachedSessions === 0) {
@@ -8874,25 +8874,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
-      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
-      return removeChars(str2, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str2, leading, trailing, predicate) {
+    function removeChars(str3, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str2.length - 1;
+      let trail = str3.length - 1;
       if (leading) {
-        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
+        while (lead < str3.length && predicate(str3.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str3.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
+      return lead === 0 && trail === str3.length - 1 ? str3 : str3.slice(lead, trail + 1);
     }
     function isomorphicDecode(input2) {
       const length = input2.length;
@@ -10811,7 +10811,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -11767,7 +11767,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path10, host, upgrade, blocking, reset } = request;
+      const { method, path: path12, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -11848,7 +11848,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path10} HTTP/1.1\r
+      let header = `${method} ${path12} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -12377,7 +12377,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12474,7 +12474,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path10;
+      headers[HTTP2_HEADER_PATH] = path12;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -12827,9 +12827,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path10 = search ? `${pathname}${search}` : pathname;
+        const path12 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path10;
+        this.opts.path = path12;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -14068,10 +14068,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path10 = "/",
+          path: path12 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path10;
+        opts.path = origin + path12;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -16043,20 +16043,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path10) {
-      if (typeof path10 !== "string") {
-        return path10;
+    function safeUrl(path12) {
+      if (typeof path12 !== "string") {
+        return path12;
       }
-      const pathSegments = path10.split("?");
+      const pathSegments = path12.split("?");
       if (pathSegments.length !== 2) {
-        return path10;
+        return path12;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path10, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path10);
+    function matchKey(mockDispatch2, { path: path12, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path12);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -16078,7 +16078,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl(path10), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl(path12), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16116,9 +16116,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path10, method, body, headers, query } = opts;
+      const { path: path12, method, body, headers, query } = opts;
       return {
-        path: path10,
+        path: path12,
         method,
         body,
         headers,
@@ -16581,10 +16581,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path12, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path10,
+            Path: path12,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -18168,8 +18168,8 @@ var require_request2 = __commonJS({
           const controllerList = dependentControllerMap.get(ac.signal);
           if (controllerList !== void 0) {
             if (controllerList.size !== 0) {
-              for (const ref of controllerList) {
-                const ctrl = ref.deref();
+              for (const ref3 of controllerList) {
+                const ctrl = ref3.deref();
                 if (ctrl !== void 0) {
                   ctrl.abort(this.reason);
                 }
@@ -21463,9 +21463,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path10) {
-      for (let i = 0; i < path10.length; ++i) {
-        const code = path10.charCodeAt(i);
+    function validateCookiePath(path12) {
+      for (let i = 0; i < path12.length; ++i) {
+        const code = path12.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -21794,9 +21794,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str2 = stringify(cookie);
-      if (str2) {
-        headers.append("Set-Cookie", str2);
+      const str3 = stringify(cookie);
+      if (str3) {
+        headers.append("Set-Cookie", str3);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -24385,11 +24385,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path10 = opts.path;
+          let path12 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path10 = `/${path10}`;
+            path12 = `/${path12}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path10);
+          url2 = new URL(util.parseOrigin(url2).origin + path12);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25300,9 +25300,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path10, displayName = path10) {
+async function openCsvFile(path12, displayName = path12) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path10, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path12, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -27581,10 +27581,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path10) {
-  if (!path10)
+function getElementAtPath(obj, path12) {
+  if (!path12)
     return obj;
-  return path10.reduce((acc, key) => acc?.[key], obj);
+  return path12.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -27599,14 +27599,14 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str2 = "";
+  let str3 = "";
   for (let i = 0; i < length; i++) {
-    str2 += chars[Math.floor(Math.random() * chars.length)];
+    str3 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str2;
+  return str3;
 }
-function esc(str2) {
-  return JSON.stringify(str2);
+function esc(str3) {
+  return JSON.stringify(str3);
 }
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
@@ -27720,8 +27720,8 @@ var primitiveTypes = /* @__PURE__ */ new Set([
   "symbol",
   "undefined"
 ]);
-function escapeRegex(str2) {
-  return str2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str3) {
+  return str3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -27924,11 +27924,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path10, issues) {
+function prefixIssues(path12, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path10);
+    iss.path.unshift(path12);
     return iss;
   });
 }
@@ -27987,13 +27987,13 @@ function getSizableOrigin(input2) {
   return "unknown";
 }
 var highSurrogate = /[\uD800-\uDBFF]/;
-function codePointLength(str2) {
-  const units = str2.length;
-  if (!highSurrogate.test(str2))
+function codePointLength(str3) {
+  const units = str3.length;
+  if (!highSurrogate.test(str3))
     return units;
   let count = units;
   for (let i = 0; i < units - 1; i++) {
-    if ((str2.charCodeAt(i) & 64512) === 55296 && (str2.charCodeAt(i + 1) & 64512) === 56320) {
+    if ((str3.charCodeAt(i) & 64512) === 55296 && (str3.charCodeAt(i + 1) & 64512) === 56320) {
       count--;
       i++;
     }
@@ -28390,16 +28390,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path10 = []) => {
+  const processError = (error64, path12 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path10, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path12, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
       } else {
-        const fullpath = [...path10, ...issue3.path];
+        const fullpath = [...path12, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -28438,17 +28438,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path10 = []) => {
+  const processError = (error64, path12 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path10, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path12, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path10, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
       } else {
-        const fullpath = [...path10, ...issue3.path];
+        const fullpath = [...path12, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -28487,8 +28487,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path10) {
+  const path12 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path12) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42227,13 +42227,13 @@ function _promise(Class2, innerType) {
 }
 // @__NO_SIDE_EFFECTS__
 function _custom(Class2, fn, _params) {
-  const norm = normalizeParams(_params);
-  norm.abort ?? (norm.abort = true);
+  const norm2 = normalizeParams(_params);
+  norm2.abort ?? (norm2.abort = true);
   const schema2 = new Class2({
     type: "custom",
     check: "custom",
     fn,
-    ...norm
+    ...norm2
   });
   return schema2;
 }
@@ -42521,7 +42521,7 @@ function extractDefs(ctx, schema2) {
       return;
     }
     const seen = entry[1];
-    const { ref, defId } = makeURI(entry);
+    const { ref: ref3, defId } = makeURI(entry);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -42529,7 +42529,7 @@ function extractDefs(ctx, schema2) {
     for (const key in schema3) {
       delete schema3[key];
     }
-    schema3.$ref = ref;
+    schema3.$ref = ref3;
   };
   if (ctx.cycles === "throw") {
     for (const entry of ctx.seen.entries()) {
@@ -42690,11 +42690,11 @@ function finalize(ctx, schema2) {
       return;
     const schema3 = seen.def ?? seen.schema;
     const _cached = { ...schema3 };
-    const ref = seen.ref;
+    const ref3 = seen.ref;
     seen.ref = null;
-    if (ref) {
-      flattenRef(ref);
-      const refSeen = ctx.seen.get(ref);
+    if (ref3) {
+      flattenRef(ref3);
+      const refSeen = ctx.seen.get(ref3);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema3.allOf = schema3.allOf ?? [];
@@ -42703,7 +42703,7 @@ function finalize(ctx, schema2) {
         assignProps(schema3, refSchema);
       }
       assignProps(schema3, _cached);
-      const isParentRef = zodSchema._zod.parent === ref;
+      const isParentRef = zodSchema._zod.parent === ref3;
       if (isParentRef) {
         for (const key in schema3) {
           if (key === "$ref" || key === "allOf")
@@ -42724,7 +42724,7 @@ function finalize(ctx, schema2) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref) {
+    if (parent && parent !== ref3) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -45622,23 +45622,23 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref, ctx) {
-  if (!ref.startsWith("#")) {
+function resolveRef(ref3, ctx) {
+  if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path10 = ref.slice(1).split("/").filter(Boolean);
-  if (path10.length === 0) {
+  const path12 = ref3.slice(1).split("/").filter(Boolean);
+  if (path12.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path10[0] === defsKey) {
-    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
+  if (path12[0] === defsKey) {
+    const key = path12[1] === void 0 ? void 0 : decodeJSONPointerSegment(path12[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref}`);
+      throw new Error(`Reference not found: ${ref3}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref}`);
+  throw new Error(`Reference not found: ${ref3}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -46891,17 +46891,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path10, displayName = path10) {
+async function loadGoldenFile(path12, displayName = path12) {
   let text;
   try {
-    text = await (0, import_promises5.readFile)(path10, "utf8");
+    text = await (0, import_promises5.readFile)(path12, "utf8");
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json4 = /\.json$/i.test(path10) || /^\s*[[{]/.test(body);
+  const json4 = /\.json$/i.test(path12) || /^\s*[[{]/.test(body);
   return json4 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
@@ -46969,8 +46969,8 @@ function parseGoldenJson(text, file2) {
   }
   const lines = referenceLines(text);
   const raw = list.map((item, i) => {
-    const ref = item && typeof item === "object" ? item.reference : void 0;
-    const line2 = typeof ref === "string" ? lines.get(ref) : void 0;
+    const ref3 = item && typeof item === "object" ? item.reference : void 0;
+    const line2 = typeof ref3 === "string" ? lines.get(ref3) : void 0;
     const where2 = { file: file2, row: i + 1, ...line2 !== void 0 ? { line: line2 } : {} };
     if (!item || typeof item !== "object" || Array.isArray(item)) throw new UserError("GOLDEN_BAD_JSON", `case ${i + 1} is not an object`, { where: at(where2) });
     return { values: { ...item }, where: where2 };
@@ -46981,8 +46981,8 @@ function referenceLines(text) {
   const out = /* @__PURE__ */ new Map();
   const re = /"reference"\s*:\s*("(?:[^"\\]|\\.)*")/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const ref = JSON.parse(m[1]);
-    if (!out.has(ref)) out.set(ref, text.slice(0, m.index).split("\n").length);
+    const ref3 = JSON.parse(m[1]);
+    if (!out.has(ref3)) out.set(ref3, text.slice(0, m.index).split("\n").length);
   }
   return out;
 }
@@ -48004,7 +48004,7 @@ function parseEnvName(v) {
   throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
 }
 async function setEnvironment(db, opts, log) {
-  const ref = assertProjectRef(opts.url, opts.projectRef);
+  const ref3 = assertProjectRef(opts.url, opts.projectRef);
   return db.withTransaction(async (tx) => {
     const before = await readEnvironment(tx);
     if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
@@ -48015,7 +48015,7 @@ async function setEnvironment(db, opts, log) {
       `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
               set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
-      [opts.env, ref ?? null, opts.run.actor, opts.run.runId]
+      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
     );
     const after = await readEnvironment(tx);
     log.info(`environment of ${db.label}: ${after.explanation}`);
@@ -48640,6 +48640,330 @@ var freeze = {
 };
 var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
 
+// src/cli/commands/preflight.ts
+var import_promises8 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
+
+// src/report/preflight.ts
+var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
+function renderPreflightText(r) {
+  const lines = [
+    `preflight: ${r.passed ? "PASS" : "FAIL"} on ${r.target} (${r.server.engine} ${r.server.version}), environment ${r.environment.env}`,
+    ...r.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
+    ...r.warnings.map((w) => `  warn: ${w}`),
+    `golden: ${r.golden.file} (${r.golden.cases} cases, sha256 ${r.golden.sha256})`,
+    ...r.changeFiles.map((c) => `change: ${c.file} sha256 ${c.sha256} (${c.statements} statements; touches ${touches(c)})`),
+    `compat: ${r.compat.compatible ? "compatible" : "NOT compatible"} (${r.compat.counts.missing} missing, ${r.compat.counts.different} different)`,
+    `drift: ${r.drift ? r.drift.changes.length ? `${r.drift.changes.length} difference(s) from ${r.drift.baseline}` : `none (${r.drift.objectsCompared} objects compared with ${r.drift.baseline})` : "not checked (no baseline)"}`,
+    `deployment: flutter commit ${r.deployment.flutterCommit ?? "not given"}, ASTM flag ${r.deployment.astmFlag ?? "not declared"}; the database ${r.deployment.databaseComputes15c ? `computes 15 \xB0C volumes itself (${r.deployment.computeTriggers.join(", ")})` : "stores the 15 \xB0C volume the app sends"}`,
+    `GASOIL receptions in the database: ${r.gasoilReceptions.length}`,
+    `trucks arrived, not received: ${r.pendingTrucks.length ? r.pendingTrucks.map((t) => `${t.plaque_camion} (${t.id})`).join(", ") : "none"}`,
+    `app activity (last ${r.activity.windowMinutes} min): ${r.activity.writing ? r.activity.seen.join("; ") : "none"}`
+  ];
+  return `${lines.join("\n")}
+`;
+}
+function renderPreflightMarkdown(r) {
+  const row = (k, v) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`;
+  return [
+    `### Preflight: ${r.passed ? "\u2705 PASS" : "\u274C FAIL"}`,
+    "",
+    ...r.failures.map((f) => `- **${f.code}**: ${f.message}`),
+    ...r.warnings.map((w) => `- \u26A0\uFE0F ${w}`),
+    "",
+    "| item | value |",
+    "| --- | --- |",
+    row("target", `${r.target} (${r.server.engine} ${r.server.version})`),
+    row("environment", `${r.environment.env}: ${r.environment.explanation}`),
+    row("golden file", `\`${r.golden.file}\` \u2014 ${r.golden.cases} cases, sha256 \`${r.golden.sha256}\``),
+    ...r.changeFiles.map((c) => row("change file", `\`${c.file}\` \u2014 sha256 \`${c.sha256}\`; touches ${touches(c)}`)),
+    row("compat", r.compat.compatible ? "compatible" : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`),
+    row("drift", r.drift ? r.drift.changes.length ? r.drift.changes.map((d) => `${d.kind} \`${d.name}\` ${d.change}`).join("<br>") : `none (${r.drift.objectsCompared} objects)` : "not checked"),
+    row("Flutter commit / ASTM flag", `${r.deployment.flutterCommit ?? "\u2014"} / ${r.deployment.astmFlag ?? "\u2014"}`),
+    row("15 \xB0C computed by", r.deployment.databaseComputes15c ? `the database (${r.deployment.computeTriggers.join(", ")})` : "the app (the database stores what it is sent)"),
+    row("GASOIL receptions", String(r.gasoilReceptions.length)),
+    row("trucks waiting (receive after ASTM validation)", r.pendingTrucks.map((t) => t.plaque_camion).join(", ") || "none"),
+    row("app activity", r.activity.writing ? r.activity.seen.join("; ") : "none"),
+    ""
+  ].join("\n");
+}
+
+// src/runbook/preflight.ts
+var import_promises7 = require("node:fs/promises");
+
+// src/runbook/touched-objects.ts
+var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+var QUALIFIED = String.raw`(${IDENT2}(?:\s*\.\s*${IDENT2})?)`;
+function norm(qualified) {
+  const parts = qualified.split(/\s*\.\s*/).map((p) => p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p.toLowerCase());
+  return parts.length === 1 ? `public.${parts[0]}` : parts.join(".");
+}
+var PATTERNS = [
+  { kind: "functions", re: new RegExp(String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?|ALTER\s+|DROP\s+)(?:FUNCTION|PROCEDURE)\s+(?:IF\s+EXISTS\s+)?${QUALIFIED}`, "i"), build: (m) => norm(m[1]) },
+  {
+    kind: "triggers",
+    re: new RegExp(String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?|DROP\s+)TRIGGER\s+(?:IF\s+EXISTS\s+)?(${IDENT2})[\s\S]*?\bON\s+${QUALIFIED}`, "i"),
+    build: (m) => `${norm(m[2])}.${norm(m[1]).split(".").pop()}`
+  },
+  {
+    kind: "policies",
+    re: new RegExp(String.raw`^(?:CREATE|ALTER|DROP)\s+POLICY\s+(?:IF\s+EXISTS\s+)?(${IDENT2})\s+ON\s+${QUALIFIED}`, "i"),
+    build: (m) => `${norm(m[2])}.${norm(m[1]).split(".").pop()}`
+  },
+  { kind: "tables", re: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${QUALIFIED}`, "i"), build: (m) => norm(m[1]) },
+  { kind: "tables", re: new RegExp(String.raw`^(?:GRANT|REVOKE)\s[\s\S]*?\bON\s+(?:TABLE\s+)?${QUALIFIED}\s+(?:TO|FROM)\b`, "i"), build: (m) => norm(m[1]) }
+];
+function touchedObjects(statements) {
+  const out = { functions: /* @__PURE__ */ new Set(), triggers: /* @__PURE__ */ new Set(), policies: /* @__PURE__ */ new Set(), tables: /* @__PURE__ */ new Set() };
+  for (const s of statements) {
+    for (const p of PATTERNS) {
+      const m = p.re.exec(s.sql);
+      if (m) out[p.kind].add(p.build(m));
+    }
+  }
+  const sorted = (k) => [...out[k]].sort();
+  return { functions: sorted("functions"), triggers: sorted("triggers"), policies: sorted("policies"), tables: sorted("tables") };
+}
+function isTouched(e, t) {
+  switch (e.kind) {
+    case "function":
+    case "function_grant":
+      return t.functions.some((f) => e.name.startsWith(`${f}(`));
+    case "trigger":
+      return t.triggers.includes(e.name);
+    case "policy":
+      return t.policies.includes(e.name);
+    case "rls":
+      return t.tables.includes(e.name);
+    case "table_grant":
+      return t.tables.some((tb) => e.name.startsWith(`${tb} to `));
+  }
+}
+
+// src/runbook/preflight.ts
+function validateDeployment(d) {
+  const out = {};
+  if (d?.flutterCommit !== void 0 && d.flutterCommit !== "") {
+    const c = d.flutterCommit.trim();
+    if (!/^[0-9a-f]{7,40}$/i.test(c)) {
+      throw new UserError("BAD_INPUT", `flutter commit "${c.slice(0, 50)}" is not a git commit hash (7 to 40 hex digits)`, { where: { field: "flutter-commit" } });
+    }
+    out.flutterCommit = c.toLowerCase();
+  }
+  if (d?.astmFlag !== void 0) {
+    const f = String(d.astmFlag).toLowerCase();
+    if (f !== "on" && f !== "off") throw new UserError("BAD_INPUT", `ASTM flag must be on or off, got "${String(d.astmFlag)}"`, { where: { field: "astm-flag" } });
+    out.astmFlag = f;
+  }
+  return out;
+}
+var FingerprintSchema = external_exports.object({
+  schemas: external_exports.array(external_exports.string()),
+  entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]), name: external_exports.string(), value: external_exports.string() })),
+  sha256: external_exports.string()
+});
+async function loadBaseline(ref3) {
+  let text;
+  try {
+    text = await (0, import_promises7.readFile)(ref3.path, "utf8");
+  } catch (e) {
+    throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, { where: { file: ref3.display } });
+  }
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UserError("BAD_BASELINE", `not JSON: ${e.message}`, { where: { file: ref3.display } });
+  }
+  const candidate = doc && typeof doc === "object" && "fingerprintBefore" in doc ? doc.fingerprintBefore : doc;
+  const r = FingerprintSchema.safeParse(candidate);
+  if (!r.success) {
+    const issue3 = r.error.issues[0];
+    throw new UserError("BAD_BASELINE", `not a catalog fingerprint (nor an apply result holding one): ${issue3.message}`, {
+      where: { file: ref3.display, field: issue3.path.join(".") || "(document)" }
+    });
+  }
+  return { fingerprint: r.data, sha256: sha256Hex(text) };
+}
+var GasoilRow = external_exports.object({
+  id: external_exports.string(),
+  date_reception: external_exports.string().nullable(),
+  citerne: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  volume_ambiant: external_exports.number().nullable(),
+  volume_corrige_15c: external_exports.number().nullable(),
+  volume_15c: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable()
+});
+async function loadPreflightInputs(opts) {
+  const deployment = validateDeployment(opts.deployment);
+  const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
+  const goldenBytes = await (0, import_promises7.readFile)(opts.golden.path);
+  if (!opts.changeFiles.length) throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
+  const changes = [];
+  for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
+  const baseline = opts.baseline ? await loadBaseline(opts.baseline) : void 0;
+  return { opts, deployment, golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length }, changes, baseline };
+}
+async function preflight(db, inputs, log) {
+  const { opts, deployment, golden, changes, baseline } = inputs;
+  const touched = changes.map((c) => touchedObjects(c.statements));
+  const union2 = {
+    functions: [...new Set(touched.flatMap((t) => t.functions))],
+    triggers: [...new Set(touched.flatMap((t) => t.triggers))],
+    policies: [...new Set(touched.flatMap((t) => t.policies))],
+    tables: [...new Set(touched.flatMap((t) => t.tables))]
+  };
+  log.info(`preflight: ${golden.cases} golden cases, ${changes.length} change file(s); reading ${db.label}`);
+  const server = await db.server();
+  const compat2 = await checkCompat(db, log);
+  const read = await db.withTransaction(
+    async (q) => {
+      const summary2 = await readStockSummary(q);
+      const rec = await q.query(
+        `SELECT r.id::text, r.date_reception::text, c.nom AS citerne, r.proprietaire_type, r.volume_ambiant, r.volume_corrige_15c,
+                r.volume_15c, r.temperature_ambiante_c, r.densite_a_15
+           FROM receptions r JOIN citernes c ON c.id = r.citerne_id JOIN produits p ON p.id = r.produit_id
+          WHERE p.code IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%'
+          ORDER BY r.date_reception, r.created_at`
+      );
+      const compute = await q.query(
+        `SELECT t.tgname AS name FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+          WHERE t.tgrelid = 'public.receptions'::regclass AND NOT t.tgisinternal
+            AND (t.tgtype & 2) = 2 AND (t.tgtype & 4) = 4 AND (p.proname ~* '(15c|volumetr|astm|lookup)')
+          ORDER BY 1`
+      );
+      return {
+        pendingTrucks: summary2.waitingTrucks,
+        gasoilReceptions: parseRows(GasoilRow, rec.rows, "GASOIL receptions"),
+        computeTriggers: compute.rows.map((r) => r.name),
+        activity: await readAppActivity(q, opts.activityWindowMinutes === void 0 ? {} : { windowMinutes: opts.activityWindowMinutes }),
+        environment: await readEnvironment(q),
+        fingerprint: baseline ? await readFingerprint(q) : void 0
+      };
+    },
+    { readOnly: true }
+  );
+  const failures = [];
+  const warnings = [];
+  if (!compat2.compatible) {
+    failures.push({ code: "INCOMPATIBLE", message: `the target lacks or differs on ${compat2.counts.missing + compat2.counts.different} object(s) the pipeline relies on (see compat)` });
+  }
+  let drift2 = null;
+  if (baseline && read.fingerprint) {
+    const pick2 = (f) => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union2)) });
+    const base = pick2(baseline.fingerprint);
+    const now = pick2(read.fingerprint);
+    const diff = diffFingerprints(base, now);
+    drift2 = { baseline: opts.baseline.display, baselineSha256: baseline.sha256, objectsCompared: new Set([...base.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size, changes: diff };
+    if (diff.length) {
+      failures.push({
+        code: "DRIFT",
+        message: `the target differs from the staging baseline on what the change files touch: ${diff.map((d) => `${d.kind} ${d.name} (${d.change})`).join("; ")}`
+      });
+    }
+  } else {
+    warnings.push("no --baseline: drift against the staging run was not checked");
+  }
+  if (read.activity.writing) warnings.push(`the app is active: ${read.activity.seen.join("; ")} (freeze before changing anything)`);
+  if (read.pendingTrucks.length) {
+    warnings.push(`${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(", ")}): receive them only after the ASTM validation (runbook 3.3)`);
+  }
+  if (read.environment.env === "unmarked" || read.environment.env === "conflict") warnings.push(`environment: ${read.environment.explanation}`);
+  const result = {
+    step: "preflight",
+    passed: failures.length === 0,
+    failures,
+    warnings,
+    target: db.label,
+    server,
+    at: (/* @__PURE__ */ new Date()).toISOString(),
+    golden: { file: opts.golden.display, ...golden },
+    changeFiles: changes.map((c, i) => ({ name: c.name, file: c.display, sha256: c.sha256, bytes: c.bytes, statements: c.statements.length, touches: touched[i] })),
+    deployment: {
+      flutterCommit: deployment.flutterCommit ?? null,
+      astmFlag: deployment.astmFlag ?? null,
+      databaseComputes15c: read.computeTriggers.length > 0,
+      computeTriggers: read.computeTriggers
+    },
+    environment: read.environment,
+    compat: compat2,
+    pendingTrucks: read.pendingTrucks,
+    gasoilReceptions: read.gasoilReceptions,
+    activity: read.activity,
+    drift: drift2
+  };
+  log.info(`preflight: ${result.passed ? "PASS" : `FAIL (${failures.map((f) => f.code).join(", ")})`}`);
+  return result;
+}
+
+// src/cli/commands/preflight.ts
+var ref = (ctx, p) => ({ path: import_node_path8.default.resolve(ctx.cwd, p), display: p });
+var str2 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
+var preflightCommand = {
+  name: "preflight",
+  summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
+  details: "Every input is validated before the database is opened. Exit 0 PASS, 1 FAIL (incompatible target, drift),\n2 bad input. --baseline takes a fingerprint (astm53b fingerprint) or the apply result of the staging run.",
+  options: {
+    url: urlOption,
+    golden: { type: "string", valueName: "FILE", description: "golden cases (CSV or JSON), validated" },
+    change: { type: "string", multiple: true, valueName: "FILE", description: "change file to be applied (SHA-256 recorded, objects it touches listed)" },
+    baseline: { type: "string", valueName: "FILE", description: "catalog fingerprint recorded by the staging run before the change" },
+    "flutter-commit": { type: "string", valueName: "SHA", description: "the deployed Flutter commit (runbook 4.4)" },
+    "astm-flag": { type: "string", valueName: "on|off", description: "the ASTM flag state of the deployed build, as declared" },
+    "activity-minutes": { type: "string", valueName: "N", description: 'window for "the app is writing"', default: "15" },
+    out: { type: "string", valueName: "FILE", description: "also write the result JSON there" },
+    json: { type: "boolean", description: "print the result as JSON" }
+  },
+  async run(ctx) {
+    const golden = str2(ctx, "golden");
+    if (!golden) throw new UserError("MISSING_INPUT", "--golden FILE is required", { where: { field: "golden" } });
+    const minutes = Number(ctx.values["activity-minutes"]);
+    if (!Number.isInteger(minutes) || minutes < 1) throw new UserError("BAD_OPTION", "--activity-minutes must be a positive integer", { where: { field: "activity-minutes" } });
+    const baseline = str2(ctx, "baseline");
+    const flutterCommit = str2(ctx, "flutter-commit");
+    const astmFlag = str2(ctx, "astm-flag");
+    const inputs = await loadPreflightInputs({
+      golden: ref(ctx, golden),
+      changeFiles: (ctx.values.change ?? []).map((c) => ref(ctx, c)),
+      ...baseline ? { baseline: ref(ctx, baseline) } : {},
+      deployment: { ...flutterCommit ? { flutterCommit } : {}, ...astmFlag ? { astmFlag } : {} },
+      activityWindowMinutes: minutes
+    });
+    return withDb(targetOf(ctx), async (db) => {
+      const r = await preflight(db, inputs, ctx.log);
+      const out = str2(ctx, "out");
+      if (out) await (0, import_promises8.writeFile)(import_node_path8.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
+`);
+      ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
+` : renderPreflightText(r));
+      return r.passed ? 0 : 1;
+    });
+  }
+};
+var fingerprintCommand = {
+  name: "fingerprint",
+  summary: "record the catalog fingerprint (functions, triggers, policies, RLS, grants) of the app schemas, e.g. as the staging baseline",
+  options: {
+    url: urlOption,
+    out: { type: "string", valueName: "FILE", description: "write it there instead of stdout" }
+  },
+  async run(ctx) {
+    return withDb(targetOf(ctx), async (db) => {
+      const fp = await db.withTransaction((q) => readFingerprint(q), { readOnly: true });
+      const text = `${JSON.stringify(fp, null, 2)}
+`;
+      const out = str2(ctx, "out");
+      if (out) {
+        await (0, import_promises8.writeFile)(import_node_path8.default.resolve(ctx.cwd, out), text);
+        ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
+      } else ctx.out(text);
+    });
+  }
+};
+var preflightCommands = [preflightCommand, fingerprintCommand];
+
 // src/cli/commands/rehearse.ts
 var rehearse = {
   name: "rehearse",
@@ -48669,7 +48993,7 @@ ${renderCompatText(compat2)}
 };
 
 // src/cli/registry.ts
-var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...pipelineCommands, ...goldenCommands, ...astmCommands];
+var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -48808,10 +49132,6 @@ function resolveUrlOption(value, env) {
   if (!v) throw new UserError("BAD_OPTION", `--url env:${m[1]}: the environment variable ${m[1]} is not set`, { where: { field: "url" } });
   return v;
 }
-
-// src/runtime/actions.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os = __toESM(require("os"), 1);
@@ -49000,7 +49320,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access, appendFile, writeFile } = import_fs.promises;
+var { access, appendFile, writeFile: writeFile2 } = import_fs.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -49057,7 +49377,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile : appendFile;
+      const writeFunc = overwrite ? writeFile2 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -49338,8 +49658,21 @@ function readInputs(schema2) {
 }
 
 // src/runtime/golden-actions.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
+
+// src/runtime/results.ts
+var import_promises9 = require("node:fs/promises");
+var import_node_path9 = __toESM(require("node:path"), 1);
+var DEFAULT_OUTPUT_DIR = "astm53b-results";
+async function publishResult(dir, name, value) {
+  const abs = import_node_path9.default.resolve(dir);
+  await (0, import_promises9.mkdir)(abs, { recursive: true });
+  const file2 = import_node_path9.default.join(abs, name);
+  await (0, import_promises9.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
+`);
+  setOutput("result-file", file2);
+  return file2;
+}
 
 // src/runtime/run.ts
 var actionLogger = {
@@ -49372,7 +49705,7 @@ var GoldenVerifyInputs = external_exports.object({
   source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
   profile: external_exports.string().optional(),
   "tolerance-l": external_exports.string().regex(/^\d+(\.\d+)?$/, { message: "must be a number of litres \u2265 0 (dot decimal)" }).default("5"),
-  "output-dir": external_exports.string().default("astm53b-results")
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
 });
 function goldenVerifyAction() {
   return runAction("golden-verify", async (log) => {
@@ -49381,7 +49714,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path8.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path10.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -49390,15 +49723,11 @@ function goldenVerifyAction() {
       },
       log
     );
-    const dir = import_node_path8.default.resolve(inputs["output-dir"]);
-    await (0, import_promises7.mkdir)(dir, { recursive: true });
-    const resultFile = import_node_path8.default.join(dir, "golden.json");
-    await (0, import_promises7.writeFile)(resultFile, renderGoldenJson(report));
+    await publishResult(inputs["output-dir"], "golden.json", renderGoldenJson(report));
     setOutput("passed", String(report.passed));
     setOutput("max-deviation-l", String(report.max_deviation_l));
     setOutput("cases", String(report.counts.cases));
     setOutput("profile", report.profile);
-    setOutput("result-file", resultFile);
     for (const c of report.cases) {
       if (c.verdict !== "FAIL") continue;
       const onFile = file2 && c.where.file === file2;
@@ -49414,8 +49743,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/pipeline-actions.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 var Timeouts = {
   "lock-timeout-ms": external_exports.string().optional(),
   "statement-timeout-ms": external_exports.string().optional(),
@@ -49428,32 +49756,23 @@ function timeouts(i) {
     lockWaitMs: parseMs(i["lock-wait-ms"], "lock-wait-ms", APPLY_DEFAULTS.lockWaitMs)
   };
 }
-async function writeResult(dir, name, value) {
-  const abs = import_node_path9.default.resolve(dir);
-  await (0, import_promises8.mkdir)(abs, { recursive: true });
-  const file2 = import_node_path9.default.join(abs, name);
-  await (0, import_promises8.writeFile)(file2, `${JSON.stringify(value, null, 2)}
-`);
-  setOutput("result-file", file2);
-  return file2;
-}
 var ApplyInputs = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
-  "output-dir": external_exports.string().default("astm53b-results"),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
   ...Timeouts
 });
 function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ApplyInputs);
-    const file2 = await loadChangeFile(import_node_path9.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path11.default.resolve(i.file), i.file);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(i["expect-functions"]), dryRun: i["dry-run"] === "true", ...timeouts(i), run: runContextFrom(process.env) };
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
     const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
-    await writeResult(i["output-dir"], "sql-apply.json", r);
+    await publishResult(i["output-dir"], "sql-apply.json", r);
     setOutput("status", r.status);
     setOutput("sha256", r.file.sha256);
     setOutput("fingerprint-before", r.fingerprintBefore.sha256);
@@ -49464,18 +49783,18 @@ function sqlApplyAction() {
 }
 var ResetInputs = external_exports.object({
   file: external_exports.string().optional(),
-  "output-dir": external_exports.string().default("astm53b-results"),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
   ...Timeouts
 });
 function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ResetInputs);
-    const file2 = i.file ? await loadChangeFile(import_node_path9.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = i.file ? await loadChangeFile(import_node_path11.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
-    await writeResult(i["output-dir"], "staging-reset.json", r);
+    await publishResult(i["output-dir"], "staging-reset.json", r);
     setOutput("ok", String(r.ok));
     await summary.addRaw(`### Staging reset (runbook 3.5)
 
@@ -49490,7 +49809,7 @@ var FreezeInputs = external_exports.object({
   reason: external_exports.string().optional(),
   force: external_exports.enum(["true", "false"]).default("false"),
   "window-minutes": external_exports.coerce.number().int().min(0).max(1440).default(15),
-  "output-dir": external_exports.string().default("astm53b-results")
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
 });
 function freezeAction() {
   return runAction("freeze", async (log) => {
@@ -49503,7 +49822,7 @@ function freezeAction() {
       target,
       (db) => i.mode === "status" ? freezeStatus(db) : i.mode === "on" ? freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : freezeOff(db, { reason: i.reason ?? "", run }, log)
     );
-    await writeResult(i["output-dir"], `freeze-${i.mode}.json`, r);
+    await publishResult(i["output-dir"], `freeze-${i.mode}.json`, r);
     setOutput("frozen", String(r.frozen));
     await summary.addRaw(`### Freeze (runbook 3.4 / 4.1)
 
@@ -49514,9 +49833,41 @@ ${renderFreezeText(r)}\`\`\`
   });
 }
 
+// src/runtime/preflight-actions.ts
+var import_node_path12 = __toESM(require("node:path"), 1);
+var PreflightInputs = external_exports.object({
+  "golden-file": external_exports.string().min(1),
+  "change-files": external_exports.string().min(1),
+  baseline: external_exports.string().optional(),
+  "flutter-commit": external_exports.string().optional(),
+  "astm-flag": external_exports.enum(["on", "off"]).optional(),
+  "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+});
+var ref2 = (p) => ({ path: import_node_path12.default.resolve(p), display: p });
+function preflightAction() {
+  return runAction("preflight", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(PreflightInputs);
+    const inputs = await loadPreflightInputs({
+      golden: ref2(i["golden-file"]),
+      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
+      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
+      deployment: { ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {}, ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {} },
+      activityWindowMinutes: Number(i["activity-minutes"])
+    });
+    const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
+    await publishResult(i["output-dir"], "preflight.json", r);
+    setOutput("passed", String(r.passed));
+    setOutput("pending-trucks", String(r.pendingTrucks.length));
+    await summary.addRaw(renderPreflightMarkdown(r)).write();
+    return r.passed ? void 0 : { failure: r.failures.map((f) => `${f.code}: ${f.message}`).join(" | ") };
+  });
+}
+
 // src/runtime/actions.ts
 var CompatInputs = external_exports.object({
-  "output-dir": external_exports.string().default("astm53b-results"),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
   "fail-on-incompatible": external_exports.enum(["true", "false"]).default("true")
 });
 function compatAction() {
@@ -49525,13 +49876,8 @@ function compatAction() {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    const dir = import_node_path10.default.resolve(inputs["output-dir"]);
-    await (0, import_promises9.mkdir)(dir, { recursive: true });
-    const file2 = import_node_path10.default.join(dir, "compat.json");
-    await (0, import_promises9.writeFile)(file2, `${JSON.stringify(result, null, 2)}
-`);
+    await publishResult(inputs["output-dir"], "compat.json", result);
     setOutput("compatible", String(result.compatible));
-    setOutput("result-file", file2);
     await summary.addRaw(renderCompatMarkdown(result)).write();
     if (!result.compatible && inputs["fail-on-incompatible"] === "true") {
       return { failure: `${result.counts.missing} missing and ${result.counts.different} different objects in ${result.target}` };
@@ -49543,6 +49889,7 @@ var ACTIONS = {
   compat: compatAction,
   freeze: freezeAction,
   "golden-verify": goldenVerifyAction,
+  preflight: preflightAction,
   "sql-apply": sqlApplyAction,
   "staging-reset": stagingResetAction
 };

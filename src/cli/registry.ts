@@ -4,7 +4,8 @@ import { compat } from './commands/compat.js';
 import { dbInit, dbLoadSchema, dbStatus } from './commands/db.js';
 import { goldenCommands } from './commands/golden.js';
 import { pipelineCommands } from './commands/pipeline.js';
+import { preflightCommands } from './commands/preflight.js';
 import { rehearse } from './commands/rehearse.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
-export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...pipelineCommands, ...goldenCommands, ...astmCommands];
+export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];

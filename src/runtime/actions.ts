@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
 import { withDb } from '../db/open.js';
@@ -9,12 +7,14 @@ import { renderCompatMarkdown } from '../report/compat.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { goldenVerifyAction } from './golden-actions.js';
 import { freezeAction, sqlApplyAction, stagingResetAction } from './pipeline-actions.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
+import { preflightAction } from './preflight-actions.js';
 import { runAction } from './run.js';
 
 /** Every action's body: read inputs, call the runbook function, publish outputs and summary. */
 
 const CompatInputs = z.object({
-  'output-dir': z.string().default('astm53b-results'),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   'fail-on-incompatible': z.enum(['true', 'false']).default('true'),
 });
 
@@ -24,12 +24,8 @@ export function compatAction(): Promise<void> {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    const dir = path.resolve(inputs['output-dir']);
-    await mkdir(dir, { recursive: true });
-    const file = path.join(dir, 'compat.json');
-    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    await publishResult(inputs['output-dir'], 'compat.json', result);
     core.setOutput('compatible', String(result.compatible));
-    core.setOutput('result-file', file);
     await core.summary.addRaw(renderCompatMarkdown(result)).write();
     if (!result.compatible && inputs['fail-on-incompatible'] === 'true') {
       return { failure: `${result.counts.missing} missing and ${result.counts.different} different objects in ${result.target}` };
@@ -42,6 +38,7 @@ export const ACTIONS: Record<string, () => Promise<void>> = {
   compat: compatAction,
   freeze: freezeAction,
   'golden-verify': goldenVerifyAction,
+  preflight: preflightAction,
   'sql-apply': sqlApplyAction,
   'staging-reset': stagingResetAction,
 };

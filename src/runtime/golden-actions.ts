@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
@@ -7,6 +6,7 @@ import { runGoldenVerify } from '../runbook/golden-run.js';
 import { DEFAULT_GOLDEN_SOURCE } from '../runbook/golden-source.js';
 import { renderGoldenJson, renderGoldenMarkdown } from '../report/golden.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
 
 /** Action `golden-verify` (runbook 3.2 / 5.6): the same runbook function as `astm53b golden verify`. */
@@ -19,7 +19,7 @@ const GoldenVerifyInputs = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/, { message: 'must be a number of litres ≥ 0 (dot decimal)' })
     .default('5'),
-  'output-dir': z.string().default('astm53b-results'),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
 
 export function goldenVerifyAction(): Promise<void> {
@@ -39,15 +39,11 @@ export function goldenVerifyAction(): Promise<void> {
       },
       log,
     );
-    const dir = path.resolve(inputs['output-dir']);
-    await mkdir(dir, { recursive: true });
-    const resultFile = path.join(dir, 'golden.json');
-    await writeFile(resultFile, renderGoldenJson(report));
+    await publishResult(inputs['output-dir'], 'golden.json', renderGoldenJson(report));
     core.setOutput('passed', String(report.passed));
     core.setOutput('max-deviation-l', String(report.max_deviation_l));
     core.setOutput('cases', String(report.counts.cases));
     core.setOutput('profile', report.profile);
-    core.setOutput('result-file', resultFile);
     // one annotation per failing case, on its line of the golden file
     for (const c of report.cases) {
       if (c.verdict !== 'FAIL') continue;

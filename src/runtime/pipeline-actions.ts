@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
@@ -15,6 +14,7 @@ import { runContextFrom } from '../runbook/pipeline-state.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions, parseMs } from '../runbook/sql-apply.js';
 import { stagingReset } from '../runbook/staging-reset.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
 
 /** Bodies of actions/sql-apply, actions/staging-reset and actions/freeze: the same runbook functions as the CLI. */
@@ -33,20 +33,11 @@ function timeouts(i: { 'lock-timeout-ms'?: string | undefined; 'statement-timeou
   };
 }
 
-async function writeResult(dir: string, name: string, value: unknown): Promise<string> {
-  const abs = path.resolve(dir);
-  await mkdir(abs, { recursive: true });
-  const file = path.join(abs, name);
-  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
-  core.setOutput('result-file', file);
-  return file;
-}
-
 const ApplyInputs = z.object({
   file: z.string().min(1),
   'expect-functions': z.string().optional(),
   'dry-run': z.enum(['true', 'false']).default('false'),
-  'output-dir': z.string().default('astm53b-results'),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   ...Timeouts,
 });
 
@@ -59,7 +50,7 @@ export function sqlApplyAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'sql-apply');
     const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
-    await writeResult(i['output-dir'], 'sql-apply.json', r);
+    await publishResult(i['output-dir'], 'sql-apply.json', r);
     core.setOutput('status', r.status);
     core.setOutput('sha256', r.file.sha256);
     core.setOutput('fingerprint-before', r.fingerprintBefore.sha256);
@@ -71,7 +62,7 @@ export function sqlApplyAction(): Promise<void> {
 
 const ResetInputs = z.object({
   file: z.string().optional(),
-  'output-dir': z.string().default('astm53b-results'),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   ...Timeouts,
 });
 
@@ -83,7 +74,7 @@ export function stagingResetAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'staging-reset');
     const r = await withDb(target, (db) => stagingReset(db, { file, url, run: runContextFrom(process.env), ...timeouts(i) }, log));
-    await writeResult(i['output-dir'], 'staging-reset.json', r);
+    await publishResult(i['output-dir'], 'staging-reset.json', r);
     core.setOutput('ok', String(r.ok));
     await core.summary.addRaw(`### Staging reset (runbook 3.5)\n\n\`\`\`\n${renderResetText(r)}\`\`\`\n`).write();
     return r.ok ? undefined : { failure: `invariant broken, rolled back: ${r.problems.join('; ')}` };
@@ -95,7 +86,7 @@ const FreezeInputs = z.object({
   reason: z.string().optional(),
   force: z.enum(['true', 'false']).default('false'),
   'window-minutes': z.coerce.number().int().min(0).max(1440).default(15),
-  'output-dir': z.string().default('astm53b-results'),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
 
 export function freezeAction(): Promise<void> {
@@ -112,7 +103,7 @@ export function freezeAction(): Promise<void> {
           ? freezeOn(db, { reason: i.reason ?? '', force: i.force === 'true', run, windowMinutes: i['window-minutes'] }, log)
           : freezeOff(db, { reason: i.reason ?? '', run }, log),
     );
-    await writeResult(i['output-dir'], `freeze-${i.mode}.json`, r);
+    await publishResult(i['output-dir'], `freeze-${i.mode}.json`, r);
     core.setOutput('frozen', String(r.frozen));
     await core.summary.addRaw(`### Freeze (runbook 3.4 / 4.1)\n\n\`\`\`\n${renderFreezeText(r)}\`\`\`\n`).write();
     return r.consistent ? undefined : { failure: 'the recorded freeze state and the guard triggers disagree' };

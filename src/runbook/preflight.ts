@@ -1,0 +1,255 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { diffFingerprints, readFingerprint, type Fingerprint, type FingerprintChange } from '../db/fingerprint.js';
+import { parseRows } from '../db/rows.js';
+import type { Db, ServerInfo } from '../db/types.js';
+import { loadGoldenFile } from '../golden/load.js';
+import { readAppActivity, type AppActivity } from './app-activity.js';
+import { loadChangeFile, sha256Hex, type ChangeFile } from './change-file.js';
+import { checkCompat, type CompatResult } from './compat.js';
+import { readEnvironment, type EnvironmentMarker } from './pipeline-state.js';
+import { readStockSummary, type WaitingTruck } from './stock-summary.js';
+import { isTouched, touchedObjects, type TouchedObjects } from './touched-objects.js';
+
+/**
+ * Preflight (runbook 3.3, 4.1, 4.4): the first job of every run, read-only. Every input is
+ * validated before the database is opened; then what the run must know about the target:
+ * compat, the trucks waiting (received only after the ASTM validation), the GASOIL
+ * receptions already there, app activity, the environment marker, whether the database
+ * computes 15 °C values itself, and drift against the staging baseline. The result JSON is
+ * what the decision reads.
+ */
+export interface FileRef {
+  path: string;
+  /** as the user named it, for messages and the report */
+  display: string;
+}
+
+export interface Deployment {
+  /** the Flutter commit deployed (runbook 4.4, 5.7): it lives outside the database */
+  flutterCommit?: string;
+  /** the build-time ASTM flag as declared by whoever deployed */
+  astmFlag?: 'on' | 'off';
+}
+
+export interface PreflightOptions {
+  golden: FileRef;
+  changeFiles: FileRef[];
+  baseline?: FileRef;
+  deployment?: Deployment;
+  activityWindowMinutes?: number;
+}
+
+export interface PreflightFailure {
+  /** the runbook 6.1 / decision reason it maps to */
+  code: 'INCOMPATIBLE' | 'DRIFT';
+  message: string;
+}
+
+export interface GasoilReception {
+  id: string;
+  date_reception: string | null;
+  citerne: string;
+  proprietaire_type: string;
+  volume_ambiant: number | null;
+  volume_corrige_15c: number | null;
+  volume_15c: number | null;
+  temperature_ambiante_c: number | null;
+  densite_a_15: number | null;
+}
+
+export interface PreflightResult {
+  step: 'preflight';
+  passed: boolean;
+  failures: PreflightFailure[];
+  warnings: string[];
+  target: string;
+  server: ServerInfo;
+  at: string;
+  golden: { file: string; sha256: string; bytes: number; cases: number };
+  changeFiles: { name: string; file: string; sha256: string; bytes: number; statements: number; touches: TouchedObjects }[];
+  deployment: { flutterCommit: string | null; astmFlag: 'on' | 'off' | null; databaseComputes15c: boolean; computeTriggers: string[] };
+  environment: EnvironmentMarker;
+  compat: CompatResult;
+  pendingTrucks: WaitingTruck[];
+  gasoilReceptions: GasoilReception[];
+  activity: AppActivity;
+  drift: { baseline: string; baselineSha256: string; objectsCompared: number; changes: FingerprintChange[] } | null;
+}
+
+export function validateDeployment(d: Deployment | undefined): Deployment {
+  const out: Deployment = {};
+  if (d?.flutterCommit !== undefined && d.flutterCommit !== '') {
+    const c = d.flutterCommit.trim();
+    if (!/^[0-9a-f]{7,40}$/i.test(c)) {
+      throw new UserError('BAD_INPUT', `flutter commit "${c.slice(0, 50)}" is not a git commit hash (7 to 40 hex digits)`, { where: { field: 'flutter-commit' } });
+    }
+    out.flutterCommit = c.toLowerCase();
+  }
+  if (d?.astmFlag !== undefined) {
+    const f = String(d.astmFlag).toLowerCase();
+    if (f !== 'on' && f !== 'off') throw new UserError('BAD_INPUT', `ASTM flag must be on or off, got "${String(d.astmFlag)}"`, { where: { field: 'astm-flag' } });
+    out.astmFlag = f;
+  }
+  return out;
+}
+
+const FingerprintSchema = z.object({
+  schemas: z.array(z.string()),
+  entries: z.array(z.object({ kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']), name: z.string(), value: z.string() })),
+  sha256: z.string(),
+});
+
+/** A baseline is a fingerprint JSON (`astm53b fingerprint`) or a staging apply result (its fingerprint before the change). */
+export async function loadBaseline(ref: FileRef): Promise<{ fingerprint: Fingerprint; sha256: string }> {
+  let text: string;
+  try {
+    text = await readFile(ref.path, 'utf8');
+  } catch (e) {
+    throw new UserError('FILE_NOT_FOUND', `cannot read the baseline: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file: ref.display } });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UserError('BAD_BASELINE', `not JSON: ${(e as Error).message}`, { where: { file: ref.display } });
+  }
+  const candidate = doc && typeof doc === 'object' && 'fingerprintBefore' in doc ? (doc as { fingerprintBefore: unknown }).fingerprintBefore : doc;
+  const r = FingerprintSchema.safeParse(candidate);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new UserError('BAD_BASELINE', `not a catalog fingerprint (nor an apply result holding one): ${issue.message}`, {
+      where: { file: ref.display, field: issue.path.join('.') || '(document)' },
+    });
+  }
+  return { fingerprint: r.data, sha256: sha256Hex(text) };
+}
+
+const GasoilRow = z.object({
+  id: z.string(),
+  date_reception: z.string().nullable(),
+  citerne: z.string(),
+  proprietaire_type: z.string(),
+  volume_ambiant: z.number().nullable(),
+  volume_corrige_15c: z.number().nullable(),
+  volume_15c: z.number().nullable(),
+  temperature_ambiante_c: z.number().nullable(),
+  densite_a_15: z.number().nullable(),
+});
+
+/** Every input, read and validated: built before the database is opened, so a bad one touches nothing. */
+export interface PreflightInputs {
+  opts: PreflightOptions;
+  deployment: Deployment;
+  golden: { cases: number; sha256: string; bytes: number };
+  changes: ChangeFile[];
+  baseline: { fingerprint: Fingerprint; sha256: string } | undefined;
+}
+
+export async function loadPreflightInputs(opts: PreflightOptions): Promise<PreflightInputs> {
+  const deployment = validateDeployment(opts.deployment);
+  const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
+  const goldenBytes = await readFile(opts.golden.path);
+  if (!opts.changeFiles.length) throw new UserError('MISSING_INPUT', 'at least one change file is required', { where: { field: 'change' } });
+  const changes: ChangeFile[] = [];
+  for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
+  const baseline = opts.baseline ? await loadBaseline(opts.baseline) : undefined;
+  return { opts, deployment, golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length }, changes, baseline };
+}
+
+export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): Promise<PreflightResult> {
+  const { opts, deployment, golden, changes, baseline } = inputs;
+  const touched = changes.map((c) => touchedObjects(c.statements));
+  const union: TouchedObjects = {
+    functions: [...new Set(touched.flatMap((t) => t.functions))],
+    triggers: [...new Set(touched.flatMap((t) => t.triggers))],
+    policies: [...new Set(touched.flatMap((t) => t.policies))],
+    tables: [...new Set(touched.flatMap((t) => t.tables))],
+  };
+
+  log.info(`preflight: ${golden.cases} golden cases, ${changes.length} change file(s); reading ${db.label}`);
+  const server = await db.server();
+  const compat = await checkCompat(db, log);
+  const read = await db.withTransaction(
+    async (q) => {
+      const summary = await readStockSummary(q);
+      const rec = await q.query(
+        `SELECT r.id::text, r.date_reception::text, c.nom AS citerne, r.proprietaire_type, r.volume_ambiant, r.volume_corrige_15c,
+                r.volume_15c, r.temperature_ambiante_c, r.densite_a_15
+           FROM receptions r JOIN citernes c ON c.id = r.citerne_id JOIN produits p ON p.id = r.produit_id
+          WHERE p.code IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%'
+          ORDER BY r.date_reception, r.created_at`,
+      );
+      const compute = await q.query<{ name: string }>(
+        `SELECT t.tgname AS name FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+          WHERE t.tgrelid = 'public.receptions'::regclass AND NOT t.tgisinternal
+            AND (t.tgtype & 2) = 2 AND (t.tgtype & 4) = 4 AND (p.proname ~* '(15c|volumetr|astm|lookup)')
+          ORDER BY 1`,
+      );
+      return {
+        pendingTrucks: summary.waitingTrucks,
+        gasoilReceptions: parseRows(GasoilRow, rec.rows, 'GASOIL receptions'),
+        computeTriggers: compute.rows.map((r) => r.name),
+        activity: await readAppActivity(q, opts.activityWindowMinutes === undefined ? {} : { windowMinutes: opts.activityWindowMinutes }),
+        environment: await readEnvironment(q),
+        fingerprint: baseline ? await readFingerprint(q) : undefined,
+      };
+    },
+    { readOnly: true },
+  );
+
+  const failures: PreflightFailure[] = [];
+  const warnings: string[] = [];
+  if (!compat.compatible) {
+    failures.push({ code: 'INCOMPATIBLE', message: `the target lacks or differs on ${compat.counts.missing + compat.counts.different} object(s) the pipeline relies on (see compat)` });
+  }
+  let drift: PreflightResult['drift'] = null;
+  if (baseline && read.fingerprint) {
+    const pick = (f: Fingerprint): Fingerprint => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union)) });
+    const base = pick(baseline.fingerprint);
+    const now = pick(read.fingerprint);
+    const diff = diffFingerprints(base, now);
+    drift = { baseline: opts.baseline!.display, baselineSha256: baseline.sha256, objectsCompared: new Set([...base.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size, changes: diff };
+    if (diff.length) {
+      failures.push({
+        code: 'DRIFT',
+        message: `the target differs from the staging baseline on what the change files touch: ${diff.map((d) => `${d.kind} ${d.name} (${d.change})`).join('; ')}`,
+      });
+    }
+  } else {
+    warnings.push('no --baseline: drift against the staging run was not checked');
+  }
+  if (read.activity.writing) warnings.push(`the app is active: ${read.activity.seen.join('; ')} (freeze before changing anything)`);
+  if (read.pendingTrucks.length) {
+    warnings.push(`${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(', ')}): receive them only after the ASTM validation (runbook 3.3)`);
+  }
+  if (read.environment.env === 'unmarked' || read.environment.env === 'conflict') warnings.push(`environment: ${read.environment.explanation}`);
+
+  const result: PreflightResult = {
+    step: 'preflight',
+    passed: failures.length === 0,
+    failures,
+    warnings,
+    target: db.label,
+    server,
+    at: new Date().toISOString(),
+    golden: { file: opts.golden.display, ...golden },
+    changeFiles: changes.map((c, i) => ({ name: c.name, file: c.display, sha256: c.sha256, bytes: c.bytes, statements: c.statements.length, touches: touched[i]! })),
+    deployment: {
+      flutterCommit: deployment.flutterCommit ?? null,
+      astmFlag: deployment.astmFlag ?? null,
+      databaseComputes15c: read.computeTriggers.length > 0,
+      computeTriggers: read.computeTriggers,
+    },
+    environment: read.environment,
+    compat,
+    pendingTrucks: read.pendingTrucks,
+    gasoilReceptions: read.gasoilReceptions,
+    activity: read.activity,
+    drift,
+  };
+  log.info(`preflight: ${result.passed ? 'PASS' : `FAIL (${failures.map((f) => f.code).join(', ')})`}`);
+  return result;
+}
