@@ -1206,7 +1206,7 @@ var require_utils2 = __commonJS({
     var nodeCrypto = require("crypto");
     module2.exports = {
       postgresMd5PasswordHash,
-      randomBytes,
+      randomBytes: randomBytes2,
       deriveKey,
       sha256,
       hashByName,
@@ -1216,7 +1216,7 @@ var require_utils2 = __commonJS({
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
     var textEncoder = new TextEncoder();
-    function randomBytes(length) {
+    function randomBytes2(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
     async function md5(string4) {
@@ -3480,7 +3480,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path12 = require("path");
+    var path17 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util = require("util");
@@ -3519,7 +3519,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path12.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path12.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path17.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path17.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3651,7 +3651,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path12 = require("path");
+    var path17 = require("path");
     var fs3 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -6385,14 +6385,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path12 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path17 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path12 && path12[0] !== "/") {
-          path12 = `/${path12}`;
+        if (path17 && path17[0] !== "/") {
+          path17 = `/${path17}`;
         }
-        return new URL(`${origin}${path12}`);
+        return new URL(`${origin}${path17}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6843,39 +6843,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path17, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path12);
+        debuglog("sending request to %s %s/%s", method, origin, path17);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path17, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path12,
+          path17,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin }
+          request: { method, path: path17, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path12);
+        debuglog("trailers received from %s %s/%s", method, origin, path17);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path12, origin },
+          request: { method, path: path17, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path12,
+          path17,
           error63.message
         );
       });
@@ -6924,9 +6924,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path12, origin }
+            request: { method, path: path17, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path12);
+          debuglog("sending request to %s %s/%s", method, origin, path17);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -6989,7 +6989,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path12,
+        path: path17,
         method,
         body,
         headers,
@@ -7004,11 +7004,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path12 !== "string") {
+        if (typeof path17 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path12[0] !== "/" && !(path12.startsWith("http://") || path12.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path17[0] !== "/" && !(path17.startsWith("http://") || path17.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path12)) {
+        } else if (invalidPathRegex.test(path17)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7074,7 +7074,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path12, query) : path12;
+        this.path = query ? buildURL(path17, query) : path17;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -11096,7 +11096,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -11171,7 +11171,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -11266,11 +11266,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -11293,10 +11293,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -11313,7 +11313,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -11493,7 +11493,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -11515,7 +11515,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -11551,13 +11551,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -11767,7 +11767,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path12, host, upgrade, blocking, reset } = request;
+      const { method, path: path17, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -11848,7 +11848,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path12} HTTP/1.1\r
+      let header = `${method} ${path17} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -12377,7 +12377,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path12, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path17, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -12474,7 +12474,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path12;
+      headers[HTTP2_HEADER_PATH] = path17;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -12827,9 +12827,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path12 = search ? `${pathname}${search}` : pathname;
+        const path17 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path12;
+        this.opts.path = path17;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -14068,10 +14068,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path12 = "/",
+          path: path17 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path12;
+        opts.path = origin + path17;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -16043,20 +16043,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path12) {
-      if (typeof path12 !== "string") {
-        return path12;
+    function safeUrl(path17) {
+      if (typeof path17 !== "string") {
+        return path17;
       }
-      const pathSegments = path12.split("?");
+      const pathSegments = path17.split("?");
       if (pathSegments.length !== 2) {
-        return path12;
+        return path17;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path12, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path12);
+    function matchKey(mockDispatch2, { path: path17, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path17);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -16078,7 +16078,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path12 }) => matchValue(safeUrl(path12), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path17 }) => matchValue(safeUrl(path17), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16116,9 +16116,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path12, method, body, headers, query } = opts;
+      const { path: path17, method, body, headers, query } = opts;
       return {
-        path: path12,
+        path: path17,
         method,
         body,
         headers,
@@ -16581,10 +16581,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path12, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path17, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path12,
+            Path: path17,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -21463,9 +21463,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path12) {
-      for (let i = 0; i < path12.length; ++i) {
-        const code = path12.charCodeAt(i);
+    function validateCookiePath(path17) {
+      for (let i = 0; i < path17.length; ++i) {
+        const code = path17.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -24385,11 +24385,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path12 = opts.path;
+          let path17 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path12 = `/${path12}`;
+            path17 = `/${path17}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path12);
+          url2 = new URL(util.parseOrigin(url2).origin + path17);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -25300,9 +25300,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path12, displayName = path12) {
+async function openCsvFile(path17, displayName = path17) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path12, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path17, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -25978,6 +25978,519 @@ async function withDb(target, fn) {
   }
 }
 
+// src/db/target.ts
+var import_node_path2 = __toESM(require("node:path"), 1);
+var EMBEDDED_DIR = ".astm53b/pgdata";
+function resolveTarget(opts) {
+  if (opts.url !== void 0 && opts.url !== "") {
+    const url2 = opts.url.trim();
+    if (!/^postgres(ql)?:\/\//i.test(url2)) {
+      throw new UserError("BAD_URL", `--url must be a postgresql:// connection string, got "${maskConnectionString(url2).slice(0, 60)}"`, {
+        where: { field: "url" }
+      });
+    }
+    try {
+      new URL(url2);
+    } catch {
+      throw new UserError("BAD_URL", "the connection string is not a valid URL (percent-encode special characters in the password)", {
+        where: { field: "url" }
+      });
+    }
+    return { kind: "pg", url: url2, label: maskConnectionString(url2) };
+  }
+  const dataDir = import_node_path2.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
+  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path2.default.relative(opts.cwd, dataDir) || dataDir})` };
+}
+function isTransactionPooler(url2) {
+  try {
+    const u = new URL(url2);
+    return u.port === "6543";
+  } catch {
+    return false;
+  }
+}
+function assertSessionCapable(target, step) {
+  if (target.kind === "pg" && isTransactionPooler(target.url)) {
+    throw new UserError(
+      "TRANSACTION_POOLER",
+      `${step} needs session state (advisory locks, SET) but ${target.label} is Supabase's transaction pooler (port 6543)`,
+      { hint: "use the session pooler (port 5432 on the pooler host) or the direct connection db.<project-ref>.supabase.co:5432" }
+    );
+  }
+}
+
+// src/runbook/backup.ts
+var import_promises6 = require("node:fs/promises");
+var import_node_os = __toESM(require("node:os"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
+
+// src/db/checksum.ts
+var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
+async function tableChecksum(q, schema2, table3, orderBy = "id") {
+  const keys = typeof orderBy === "string" ? [orderBy] : [...orderBy];
+  const order = keys.length ? keys.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  const r = await q.query(
+    `SELECT count(*)::int8 AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${order}), '')) AS md5 FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t`
+  );
+  const row = r.rows[0];
+  return { table: `${schema2}.${table3}`, rows: row.rows, md5: row.md5 ?? "" };
+}
+async function readTableKeys(q, schemas, excludePrefix) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, c.relname AS "table",
+            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
+                        FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND ($2::text IS NULL OR c.relname NOT LIKE $2 || '%')
+      ORDER BY 1, 2`,
+    [schemas, excludePrefix ? excludePrefix.replace(/_/g, "\\_") : null]
+  );
+  return r.rows;
+}
+async function schemaChecksums(q, schemas, excludePrefix) {
+  const out = [];
+  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(await tableChecksum(q, t.schema, t.table, t.key));
+  return out;
+}
+
+// src/db/csv-export.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs2 = require("node:fs");
+var import_node_events = require("node:events");
+function pgCsvField(v) {
+  if (v === null) return "";
+  if (v === "" || /[",\n\r]/.test(v) || v === "\\.") return `"${v.replaceAll('"', '""')}"`;
+  return v;
+}
+var BATCH = 2e3;
+async function exportTableCsv(q, schema2, table3, key, file2) {
+  const cols2 = await q.query(
+    `SELECT a.attname AS name FROM pg_attribute a
+      WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [schema2, table3]
+  );
+  const columns = cols2.rows.map((r) => r.name);
+  const select = columns.map((c, i) => `t.${quoteIdent(c)}::text AS c${i}`).join(", ");
+  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  const cursor = `astm53b_csv_${table3.replace(/[^a-z0-9_]/gi, "_")}`.slice(0, 60);
+  const out = (0, import_node_fs2.createWriteStream)(file2);
+  const hash2 = (0, import_node_crypto.createHash)("sha256");
+  let bytes = 0;
+  let rows = 0;
+  const write = async (text) => {
+    const buf = Buffer.from(text, "utf8");
+    hash2.update(buf);
+    bytes += buf.length;
+    if (!out.write(buf)) await (0, import_node_events.once)(out, "drain");
+  };
+  try {
+    await write(`${columns.map(pgCsvField).join(",")}
+`);
+    await q.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`);
+    for (; ; ) {
+      const batch = await q.query(`FETCH ${BATCH} FROM ${cursor}`);
+      if (batch.rows.length === 0) break;
+      let text = "";
+      for (const r of batch.rows) text += `${columns.map((_, i) => pgCsvField(r[`c${i}`] ?? null)).join(",")}
+`;
+      rows += batch.rows.length;
+      await write(text);
+    }
+    await q.query(`CLOSE ${cursor}`);
+  } finally {
+    out.end();
+    await (0, import_node_events.once)(out, "close");
+  }
+  return { rows, bytes, sha256: hash2.digest("hex"), columns };
+}
+
+// src/db/dump.ts
+var import_node_crypto2 = require("node:crypto");
+
+// src/db/pg-tools.ts
+var import_node_child_process = require("node:child_process");
+var import_node_fs3 = require("node:fs");
+var import_promises3 = require("node:fs/promises");
+var import_node_fs4 = require("node:fs");
+var import_node_path3 = __toESM(require("node:path"), 1);
+var DEBIAN_ROOT = "/usr/lib/postgresql";
+async function isExecutable(file2) {
+  return (0, import_promises3.access)(file2, import_node_fs4.constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
+function parseToolVersion(text) {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
+  if (!m) return void 0;
+  return { version: m[2] === void 0 ? m[1] : `${m[1]}.${m[2]}`, major: Number(m[1]) };
+}
+async function toolVersion(file2) {
+  const r = await runProcess(file2, ["--version"], { env: process.env }).catch(() => void 0);
+  return r && r.code === 0 ? parseToolVersion(r.stdout) : void 0;
+}
+async function candidateDirs(env) {
+  if (env.PG_BIN) return [env.PG_BIN];
+  const dirs = [];
+  const majors = await (0, import_promises3.readdir)(DEBIAN_ROOT).catch(() => []);
+  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path3.default.join(DEBIAN_ROOT, m, "bin"));
+  for (const d of (env.PATH ?? "").split(import_node_path3.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  return dirs;
+}
+async function findPgTool(name, serverMajor, env = process.env) {
+  const found = [];
+  for (const dir of await candidateDirs(env)) {
+    const file2 = import_node_path3.default.join(dir, name);
+    if (!await isExecutable(file2)) continue;
+    const v = await toolVersion(file2);
+    if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
+  }
+  const usable = found.filter((t) => t.major >= serverMajor).sort((a, b) => a.major - b.major);
+  const exact = usable.find((t) => t.major === serverMajor);
+  if (exact ?? usable[0]) return exact ?? usable[0];
+  const install = `sudo apt-get install postgresql-client-${serverMajor} (Ubuntu runner: add the PGDG apt repository apt.postgresql.org first), or set PG_BIN to its bin folder`;
+  if (found.length === 0) {
+    throw new UserError("PG_CLIENT_MISSING", `${name} not found${env.PG_BIN ? ` in PG_BIN=${env.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`, { hint: install });
+  }
+  const newest = found.sort((a, b) => b.major - a.major)[0];
+  throw new UserError(
+    "PG_CLIENT_TOO_OLD",
+    `${name} ${newest.version} (${newest.path}) is older than the server, PostgreSQL ${serverMajor}: ${name} must be version ${serverMajor} or newer`,
+    { hint: install }
+  );
+}
+function connectionForChild(url2) {
+  const u = new URL(url2);
+  const env = {};
+  const password = u.password ? decodeURIComponent(u.password) : u.searchParams.get("password");
+  if (password) env.PGPASSWORD = password;
+  u.password = "";
+  u.searchParams.delete("password");
+  return { dbname: u.toString(), env };
+}
+var STDERR_KEEP = 16384;
+function runProcess(file2, args, opts) {
+  return new Promise((resolve2, reject) => {
+    const child = (0, import_node_child_process.spawn)(file2, args, { env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const max = opts.maxStdout ?? 16 * 1024 * 1024;
+    const sink = opts.stdoutFile ? (0, import_node_fs3.createWriteStream)(opts.stdoutFile) : void 0;
+    let sinkError;
+    sink?.on("error", (e) => {
+      sinkError = e;
+      child.kill();
+    });
+    child.stdout.on("data", (chunk) => {
+      opts.onStdout?.(chunk);
+      if (sink) {
+        if (!sink.write(chunk)) {
+          child.stdout.pause();
+          sink.once("drain", () => child.stdout.resume());
+        }
+      } else if (stdout.length < max) stdout += chunk.toString("utf8");
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_KEEP);
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      const done = () => {
+        if (sinkError) return reject(sinkError);
+        resolve2({ code, signal, stdout, stderr: redact(stderr, opts.secrets ?? []) });
+      };
+      if (sink) sink.end(done);
+      else done();
+    });
+  });
+}
+async function runPgTool(run) {
+  const secrets = run.url ? secretsOf(run.url) : [];
+  const env = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  const args = [...run.args];
+  if (run.url) {
+    const c = connectionForChild(run.url);
+    Object.assign(env, c.env);
+    args.unshift(`--dbname=${c.dbname}`);
+  }
+  const r = await runProcess(run.tool.path, args, {
+    env,
+    secrets,
+    ...run.stdoutFile ? { stdoutFile: run.stdoutFile } : {},
+    ...run.onStdout ? { onStdout: run.onStdout } : {},
+    ...run.maxStdout ? { maxStdout: run.maxStdout } : {}
+  });
+  if (r.code !== 0) {
+    const last = r.stderr.trim().split("\n").slice(-6).join(" | ");
+    throw new UserError("PG_TOOL_FAILED", `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`);
+  }
+  return r;
+}
+
+// src/db/dump.ts
+var DUMP_APP_NAME = "astm53b-backup-pg_dump";
+var RESTORE_APP_NAME = "astm53b-pg_restore";
+function urlOf(db) {
+  if (db instanceof PgDb) return db.url;
+  throw new UserError("EMBEDDED_NOT_SUPPORTED", `${db.label}: pg_dump/pg_restore need a real PostgreSQL server`, {
+    hint: "pass --url postgresql://\u2026 (the embedded database is backed up by the rehearsal with its own dump tool)"
+  });
+}
+async function dumpArchive(opts) {
+  const tool = await findPgTool("pg_dump", opts.serverMajor, opts.env);
+  const hash2 = (0, import_node_crypto2.createHash)("sha256");
+  let bytes = 0;
+  const args = ["--format=custom", "--no-password"];
+  if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
+  if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts.lockWaitTimeoutMs)}`);
+  await runPgTool({
+    tool,
+    args,
+    url: opts.url,
+    appName: DUMP_APP_NAME,
+    stdoutFile: opts.file,
+    onStdout: (chunk) => {
+      bytes += chunk.length;
+      hash2.update(chunk);
+    }
+  });
+  return { tool, bytes, sha256: hash2.digest("hex") };
+}
+var MULTI_WORD = ["MATERIALIZED VIEW DATA", "SEQUENCE OWNED BY", "MATERIALIZED VIEW", "TABLE DATA", "ROW SECURITY", "DEFAULT ACL", "SEQUENCE SET", "FK CONSTRAINT", "EVENT TRIGGER", "FOREIGN TABLE", "LARGE OBJECT", "BLOB DATA", "USER MAPPING", "PUBLICATION TABLE"];
+function parseTocLine(line2) {
+  const m = /^(\d+);\s+\d+\s+\d+\s+(.*)$/.exec(line2.trim());
+  if (!m) return void 0;
+  const rest = m[2];
+  const type = MULTI_WORD.find((t) => rest.startsWith(`${t} `)) ?? rest.split(" ")[0];
+  const [schema2 = "", ...tag] = rest.slice(type.length + 1).split(" ");
+  return { id: Number(m[1]), type, schema: schema2, tag: tag.join(" ") };
+}
+async function listArchive(opts) {
+  const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
+  const args = ["--list", ...(opts.schemas ?? []).map((s) => `--schema=${s}`), opts.file];
+  const r = await runPgTool({ tool, args, maxStdout: 64 * 1024 * 1024 });
+  const version2 = (label) => new RegExp(`;\\s+${label}:\\s+(\\d+(?:\\.\\d+)?)`).exec(r.stdout)?.[1];
+  const entries = r.stdout.split("\n").map(parseTocLine).filter((e) => e !== void 0);
+  return { entries, dumpedBy: version2("Dumped by pg_dump version"), dumpedFrom: version2("Dumped from database version"), tool };
+}
+async function readWholeArchive(opts) {
+  const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
+  await runPgTool({ tool, args: ["--file=/dev/null", opts.file] });
+}
+async function restoreArchive(opts) {
+  const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
+  const args = ["--exit-on-error", "--no-password", ...opts.schemas.map((s) => `--schema=${s}`)];
+  if (opts.clean) args.push("--clean", "--if-exists");
+  if (opts.singleTransaction) args.push("--single-transaction");
+  else if (opts.jobs && opts.jobs > 1) args.push(`--jobs=${Math.trunc(opts.jobs)}`);
+  args.push(opts.file);
+  await runPgTool({ tool, args, url: opts.url, appName: RESTORE_APP_NAME });
+  return { tool };
+}
+
+// src/db/fingerprint.ts
+var import_node_crypto3 = require("node:crypto");
+var APP_SCHEMAS = ["public", "astm"];
+var PIPELINE_SCHEMA = "astm53b";
+var PIPELINE_PREFIX = "astm53b_";
+var sha = (s) => (0, import_node_crypto3.createHash)("sha256").update(s).digest("hex");
+async function readFingerprint(q, schemas = APP_SCHEMAS) {
+  const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
+  const entries = [];
+  const fns = await q.query(
+    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+            p.prosecdef AS sd, p.proconfig AS config, pg_get_functiondef(p.oid) AS def, pg_get_userbyid(p.proowner) AS owner
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const f of fns.rows) {
+    entries.push({
+      kind: "function",
+      name: f.name,
+      value: `${f.sd ? "SECURITY DEFINER" : "SECURITY INVOKER"}; config=${(f.config ?? []).slice().sort().join(",")}; definition sha256=${sha(f.def)}`
+    });
+  }
+  const trg = await q.query(
+    `SELECT n.nspname || '.' || c.relname || '.' || t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND t.tgname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const t of trg.rows) entries.push({ kind: "trigger", name: t.name, value: `${t.def}; enabled=${t.enabled}` });
+  const pol = await q.query(
+    `SELECT schemaname || '.' || tablename || '.' || policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check
+       FROM pg_policies WHERE schemaname = ANY($1) AND policyname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const p of pol.rows) {
+    entries.push({
+      kind: "policy",
+      name: p.name,
+      value: `${p.permissive} ${p.cmd} TO ${[...p.roles].sort().join(",")} USING (${p.qual ?? ""}) WITH CHECK (${p.with_check ?? ""})`
+    });
+  }
+  const rls = await q.query(
+    `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS on, c.relforcerowsecurity AS force
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const r of rls.rows) entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
+  const tg = await q.query(
+    `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,
+            string_agg(privilege_type, ',' ORDER BY privilege_type) AS grants
+       FROM information_schema.role_table_grants
+      WHERE table_schema = ANY($1) AND table_name NOT LIKE $2
+      GROUP BY table_schema, table_name, grantee`,
+    [schemas, like]
+  );
+  for (const g of tg.rows) entries.push({ kind: "table_grant", name: g.name, value: g.grants });
+  const fg = await q.query(
+    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') to ' ||
+            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS name,
+            string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) AS grants
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
+            LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2
+      GROUP BY 1`,
+    [schemas, like]
+  );
+  for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
+  entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
+  const digest = (0, import_node_crypto3.createHash)("sha256");
+  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
+`);
+  return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
+}
+function diffFingerprints(before, after) {
+  const key = (e) => `${e.kind}\0${e.name}`;
+  const a = new Map(before.entries.map((e) => [key(e), e]));
+  const b = new Map(after.entries.map((e) => [key(e), e]));
+  const out = [];
+  for (const [k, e] of a) {
+    const n = b.get(k);
+    if (!n) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
+    else if (n.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n.value });
+  }
+  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
+  return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
+}
+
+// src/db/scratch.ts
+var import_node_crypto4 = require("node:crypto");
+var SCRATCH_PREFIX = "astm53b_";
+function databaseUrl(url2, database) {
+  const u = new URL(url2);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+async function admin(url2, fn) {
+  const client = new esm_default.Client({ connectionString: url2, connectionTimeoutMillis: 1e4 });
+  client.on("error", () => {
+  });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw connectError(e, maskConnectionString(url2), secretsOf(url2)) ?? e;
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {
+    });
+  }
+}
+async function createScratchDatabase(serverUrl, purpose) {
+  const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
+  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto4.randomBytes)(3).toString("hex")}`;
+  await admin(serverUrl, async (c) => {
+    try {
+      await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+    } catch (e) {
+      throw new UserError("SCRATCH_CREATE", `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${e.message}`, {
+        hint: "the role needs CREATEDB, or pass a scratch URL"
+      });
+    }
+  });
+  return {
+    name,
+    url: databaseUrl(serverUrl, name),
+    drop: () => dropScratchDatabase(serverUrl, name)
+  };
+}
+async function dropScratchDatabase(serverUrl, name) {
+  if (!name.startsWith(SCRATCH_PREFIX)) throw new Error(`refusing to drop ${name}: not a scratch database`);
+  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+// src/db/structure.ts
+var import_node_crypto5 = require("node:crypto");
+async function readStructure(q, schemas, excludePrefix = "") {
+  const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
+  const skip = excludePrefix ? like : "\0";
+  const r = await q.query(
+    `SELECT 'column' AS kind, n.nspname || '.' || c.relname || '.' || a.attname AS name,
+            a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+              || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE a.attgenerated WHEN 's' THEN ' GENERATED' ELSE '' END AS value
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE $2
+     UNION ALL
+     SELECT 'constraint', n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relname NOT LIKE $2
+     UNION ALL
+     SELECT 'index', schemaname || '.' || indexname, indexdef FROM pg_indexes WHERE schemaname = ANY($1) AND tablename NOT LIKE $2
+     UNION ALL
+     SELECT 'view', n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('v','m') AND c.relname NOT LIKE $2`,
+    [schemas, skip]
+  );
+  const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
+  const digest = (0, import_node_crypto5.createHash)("sha256");
+  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
+`);
+  return { entries, sha256: digest.digest("hex") };
+}
+function diffStructures(before, after) {
+  const key = (e) => `${e.kind}\0${e.name}`;
+  const a = new Map(before.entries.map((e) => [key(e), e]));
+  const b = new Map(after.entries.map((e) => [key(e), e]));
+  const out = [];
+  for (const [k, e] of a) {
+    const n = b.get(k);
+    if (!n) out.push({ kind: e.kind, name: e.name, change: "removed" });
+    else if (n.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
+  }
+  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added" });
+  return out;
+}
+
+// src/evidence/file-hash.ts
+var import_node_crypto6 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
+async function hashFile(file2) {
+  const hash2 = (0, import_node_crypto6.createHash)("sha256");
+  let bytes = 0;
+  for await (const chunk of (0, import_node_fs5.createReadStream)(file2)) {
+    bytes += chunk.length;
+    hash2.update(chunk);
+  }
+  return { bytes, sha256: hash2.digest("hex") };
+}
+var sha256Text = (text) => (0, import_node_crypto6.createHash)("sha256").update(text, "utf8").digest("hex");
+
+// src/paths.ts
+var import_node_path4 = __toESM(require("node:path"), 1);
+var import_node_url = require("node:url");
+var PACKAGE_ROOT = import_node_path4.default.resolve(import_node_path4.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path4.default.join(PACKAGE_ROOT, "sql", ...parts);
+
 // src/db/catalog.ts
 async function readColumns(q, schemas) {
   const r = await q.query(
@@ -26069,382 +26582,8 @@ async function functionSource(q, schema2, name) {
   return r.rows[0]?.src;
 }
 
-// src/db/requirements.ts
-var U = "uuid";
-var T = "text";
-var F = "double precision";
-var TS = "timestamp with time zone";
-var D = "date";
-var cols = (spec, optional2 = {}) => [
-  ...Object.entries(spec).map(([name, type]) => ({ name, type })),
-  ...Object.entries(optional2).map(([name, type]) => ({ name, type, optional: true }))
-];
-var REQUIRED_TABLES = [
-  { schema: "auth", name: "users", columns: cols({ id: U }) },
-  { schema: "public", name: "depots", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "produits", rls: true, columns: cols({ id: U, nom: T, code: T }) },
-  {
-    schema: "public",
-    name: "citernes",
-    rls: true,
-    columns: cols({ id: U, depot_id: U, nom: T, capacite_totale: F, capacite_securite: F, statut: T, produit_id: U })
-  },
-  { schema: "public", name: "clients", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "partenaires", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "fournisseurs", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "profils", rls: true, columns: cols({ id: U, user_id: U, role: T, depot_id: U, created_at: TS }) },
-  {
-    schema: "public",
-    name: "cours_de_route",
-    rls: true,
-    columns: cols(
-      { id: U, fournisseur_id: U, depot_destination_id: U, produit_id: U, plaque_camion: T, date_chargement: D, volume: "numeric", statut: T, created_at: TS },
-      { fournisseur_lot_id: U }
-    )
-  },
-  {
-    schema: "public",
-    name: "receptions",
-    rls: true,
-    columns: cols(
-      {
-        id: U,
-        cours_de_route_id: U,
-        citerne_id: U,
-        produit_id: U,
-        partenaire_id: U,
-        index_avant: F,
-        index_apres: F,
-        volume_corrige_15c: F,
-        temperature_ambiante_c: F,
-        densite_a_15: F,
-        proprietaire_type: T,
-        created_at: TS,
-        volume_ambiant: F,
-        statut: T,
-        created_by: U,
-        date_reception: D,
-        volume_15c: F
-      },
-      { densite_observee_kgm3: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
-    )
-  },
-  {
-    schema: "public",
-    name: "sorties_produit",
-    rls: true,
-    columns: cols(
-      {
-        id: U,
-        citerne_id: U,
-        produit_id: U,
-        client_id: U,
-        partenaire_id: U,
-        volume_corrige_15c: F,
-        temperature_ambiante_c: F,
-        densite_a_15: F,
-        proprietaire_type: T,
-        index_avant: F,
-        index_apres: F,
-        volume_ambiant: F,
-        statut: T,
-        created_by: U,
-        validated_by: U,
-        date_sortie: TS,
-        created_at: TS
-      },
-      { volume_15c: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
-    )
-  },
-  {
-    schema: "public",
-    name: "stocks_journaliers",
-    rls: true,
-    uniqueKeys: [["citerne_id", "produit_id", "date_jour", "proprietaire_type"]],
-    columns: cols({ id: U, citerne_id: U, produit_id: U, date_jour: D, stock_ambiant: F, stock_15c: F, proprietaire_type: T, depot_id: U, source: T })
-  },
-  {
-    schema: "public",
-    name: "stocks_snapshot",
-    rls: true,
-    uniqueKeys: [["citerne_id", "produit_id", "proprietaire_type"]],
-    columns: cols({ id: U, citerne_id: U, produit_id: U, proprietaire_type: T, depot_id: U, stock_ambiant: F, stock_15c: F, last_movement_at: TS })
-  },
-  {
-    schema: "public",
-    name: "stocks_adjustments",
-    columns: cols({
-      id: U,
-      mouvement_type: T,
-      mouvement_id: U,
-      delta_ambiant: F,
-      delta_15c: F,
-      reason: T,
-      created_by: U,
-      created_at: TS,
-      citerne_id: U,
-      produit_id: U,
-      proprietaire_type: T
-    })
-  },
-  {
-    schema: "public",
-    name: "log_actions",
-    rls: true,
-    columns: cols({ id: U, user_id: U, action: T, module: T, niveau: T, details: "jsonb", created_at: TS, cible_id: U })
-  }
-];
-var SD_PUBLIC = { securityDefiner: true, searchPath: "public" };
-var REQUIRED_FUNCTIONS = [
-  { schema: "auth", name: "uid", identityArgs: "" },
-  { schema: "public", name: "validate_sortie", identityArgs: "p_id uuid", ...SD_PUBLIC },
-  { schema: "public", name: "sorties_produit_block_update_delete", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "_current_role", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "receptions_block_update_delete", identityArgs: "" },
-  { schema: "public", name: "stocks_journaliers_block_writes", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "reception_after_ins_trg", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "sorties_after_insert_trg", identityArgs: "", ...SD_PUBLIC },
-  {
-    schema: "public",
-    name: "stock_snapshot_apply_delta",
-    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_proprietaire_type text, p_delta_ambiant double precision, p_delta_15c double precision, p_depot_id uuid, p_event_ts timestamp with time zone",
-    ...SD_PUBLIC
-  },
-  {
-    schema: "public",
-    name: "stock_upsert_journalier",
-    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_date_jour date, p_delta_stock_ambiant double precision, p_delta_stock_15c double precision, p_proprietaire_type text, p_depot_id uuid, p_source text"
-  }
-];
-var REQUIRED_TRIGGERS = [
-  { table: "receptions", name: "trg_00_receptions_block_update_delete", function: "receptions_block_update_delete", enabled: "O" },
-  { table: "receptions", name: "trg_receptions_check_cdr_arrive", function: "receptions_check_cdr_arrive", enabled: "O" },
-  { table: "receptions", name: "trg_receptions_set_volume_ambiant", function: "receptions_set_volume_ambiant", enabled: "O" },
-  { table: "receptions", name: "receptions_after_ins", function: "reception_after_ins_trg", enabled: "O" },
-  { table: "receptions", name: "trg_receptions_log_created", function: "receptions_log_created", enabled: "O" },
-  { table: "sorties_produit", name: "trg_00_sorties_produit_block_update_delete", function: "sorties_produit_block_update_delete", enabled: "O" },
-  { table: "sorties_produit", name: "trg_sortie_before_ins", function: "sorties_before_validate_trg", enabled: "O" },
-  { table: "sorties_produit", name: "trg_sorties_after_insert", function: "sorties_after_insert_trg", enabled: "O" },
-  { table: "stocks_journaliers", name: "stocks_journaliers_block_writes", function: "stocks_journaliers_block_writes", enabled: "O" },
-  { table: "stocks_adjustments", name: "trg_00_stocks_adjustments_block_update_delete", function: "stocks_adjustments_block_update_delete", enabled: "O" }
-];
-var REQUIRED_ROLES = ["anon", "authenticated", "service_role"];
-var MIN_SERVER_MAJOR = 15;
-
-// src/runbook/compat.ts
-var SCHEMAS = ["public", "auth", "astm"];
-async function readInventory(db) {
-  const server = await db.server();
-  return db.withTransaction(
-    async (q) => {
-      const [schemas, roles, tables, columns, uniqueKeys, functions, triggers, src] = [
-        await readSchemas(q),
-        await readRoles(q, REQUIRED_ROLES),
-        await readTables(q, SCHEMAS),
-        await readColumns(q, SCHEMAS),
-        await readUniqueKeys(q, SCHEMAS),
-        await readFunctions(q, SCHEMAS),
-        await readTriggers(q, SCHEMAS),
-        await functionSource(q, "public", "validate_sortie")
-      ];
-      const validateSortieSetsFlag = src === void 0 ? void 0 : /app\.stocks_journaliers_allow_write/.test(src);
-      return { server, schemas, roles, tables, columns, uniqueKeys, functions, triggers, validateSortieSetsFlag };
-    },
-    { readOnly: true }
-  );
-}
-function evaluateCompat(inv, target) {
-  const items = [];
-  const push = (item) => items.push(item);
-  push({
-    kind: "server",
-    name: "server version",
-    status: inv.server.major >= MIN_SERVER_MAJOR ? "ok" : "different",
-    expected: `PostgreSQL >= ${MIN_SERVER_MAJOR}`,
-    found: `${inv.server.engine} ${inv.server.version}`
-  });
-  for (const role of REQUIRED_ROLES) {
-    push({ kind: "role", name: role, status: inv.roles.includes(role) ? "ok" : "missing" });
-  }
-  for (const schema2 of ["public", "auth"]) {
-    push({ kind: "schema", name: schema2, status: inv.schemas.includes(schema2) ? "ok" : "missing" });
-  }
-  for (const t of REQUIRED_TABLES) {
-    const fq = `${t.schema}.${t.name}`;
-    const table3 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
-    if (!table3) {
-      push({ kind: "table", name: fq, status: "missing" });
-      continue;
-    }
-    push({ kind: "table", name: fq, status: "ok" });
-    const columns = inv.columns.filter((c) => c.schema === t.schema && c.table === t.name);
-    for (const col of t.columns) {
-      const found = columns.find((c) => c.column === col.name);
-      const base = { kind: "column", name: `${fq}.${col.name}`, status: "ok", expected: col.type };
-      if (col.optional) base.optional = true;
-      if (!found) push({ ...base, status: "missing" });
-      else push({ ...base, status: found.type === col.type ? "ok" : "different", found: found.type });
-    }
-    if (t.rls) {
-      push({ kind: "rls", name: fq, status: table3.rls ? "ok" : "different", expected: "row level security enabled", found: table3.rls ? "enabled" : "disabled" });
-    }
-    for (const key of t.uniqueKeys ?? []) {
-      const want = [...key].sort().join(",");
-      const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(",") === want);
-      push({ kind: "unique", name: `${fq} (${key.join(", ")})`, status: has ? "ok" : "missing" });
-    }
-  }
-  for (const f of REQUIRED_FUNCTIONS) {
-    const fq = `${f.schema}.${f.name}(${f.identityArgs ?? "\u2026"})`;
-    const candidates = inv.functions.filter((x) => x.schema === f.schema && x.name === f.name);
-    const found = f.identityArgs === void 0 ? candidates[0] : candidates.find((x) => x.identityArgs === f.identityArgs);
-    if (!found) {
-      push({
-        kind: "function",
-        name: fq,
-        status: candidates.length ? "different" : "missing",
-        ...candidates.length ? { found: candidates.map((c) => `${f.name}(${c.identityArgs})`).join("; ") } : {}
-      });
-      continue;
-    }
-    const problems = [];
-    if (f.securityDefiner !== void 0 && found.securityDefiner !== f.securityDefiner) {
-      problems.push(found.securityDefiner ? "SECURITY DEFINER" : "not SECURITY DEFINER");
-    }
-    const sp = searchPathOf(found.config);
-    if (f.searchPath !== void 0 && sp !== f.searchPath) {
-      problems.push(sp === null ? "no SET search_path" : `search_path=${sp}`);
-    }
-    const expected = [f.securityDefiner ? "SECURITY DEFINER" : void 0, f.searchPath ? `search_path=${f.searchPath}` : void 0].filter(Boolean).join(", ");
-    push({
-      kind: "function",
-      name: fq,
-      status: problems.length ? "different" : "ok",
-      ...expected ? { expected } : {},
-      ...problems.length ? { found: problems.join(", ") } : {}
-    });
-  }
-  for (const t of REQUIRED_TRIGGERS) {
-    const found = inv.triggers.find((x) => x.schema === "public" && x.table === t.table && x.name === t.name);
-    const name = `public.${t.table}.${t.name}`;
-    if (!found) {
-      push({ kind: "trigger", name, status: "missing", expected: `${t.function}()` });
-      continue;
-    }
-    const sameFn = found.function === t.function;
-    const sameState = t.enabled === void 0 || found.enabled === t.enabled;
-    push({
-      kind: "trigger",
-      name,
-      status: sameFn && sameState ? "ok" : "different",
-      expected: `${t.function}()${t.enabled ? t.enabled === "O" ? " enabled" : " disabled" : ""}`,
-      found: `${found.function}()${found.enabled === "D" ? " disabled" : found.enabled === "O" ? " enabled" : ` tgenabled=${found.enabled}`}`
-    });
-  }
-  const counts2 = { ok: 0, missing: 0, different: 0 };
-  let optionalMissing = 0;
-  for (const i of items) {
-    if (i.optional && i.status === "missing") optionalMissing++;
-    else counts2[i.status]++;
-  }
-  const notes = [];
-  if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
-  if (inv.validateSortieSetsFlag === true) notes.push("validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied");
-  if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
-  const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
-  if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
-  const compatible = counts2.missing === 0 && counts2.different === 0;
-  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, notes };
-}
-async function checkCompat(db, log) {
-  log.info(`compat: reading the catalog of ${db.label}`);
-  const inv = await readInventory(db);
-  return evaluateCompat(inv, db.label);
-}
-
-// src/report/compat.ts
-var mark = (i) => i.status === "ok" ? "ok" : i.optional ? `${i.status} (optional)` : i.status.toUpperCase();
-function line(i) {
-  const detail = [i.expected ? `expected ${i.expected}` : void 0, i.found ? `found ${i.found}` : void 0].filter(Boolean).join(", ");
-  return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ""}`;
-}
-function renderCompatText(r, opts = {}) {
-  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
-  return [
-    `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
-    `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
-    ...shown.map(line),
-    ...r.notes.map((n) => `note: ${n}`),
-    ""
-  ].join("\n");
-}
-function renderCompatMarkdown(r) {
-  const attention = r.items.filter((i) => i.status !== "ok" && !i.optional);
-  const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ""} | ${i.found ?? ""} |`);
-  return [
-    `### Compatibility: ${r.compatible ? "\u2705 compatible" : "\u274C not compatible"}`,
-    "",
-    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
-    "",
-    ...rows.length ? ["| status | kind | object | expected | found |", "| --- | --- | --- | --- | --- |", ...rows, ""] : [],
-    ...r.notes.map((n) => `- ${n}`),
-    ""
-  ].join("\n");
-}
-
-// src/cli/commands/db.ts
-var import_promises4 = require("node:fs/promises");
-var import_node_path4 = __toESM(require("node:path"), 1);
-
-// src/db/target.ts
-var import_node_path2 = __toESM(require("node:path"), 1);
-var EMBEDDED_DIR = ".astm53b/pgdata";
-function resolveTarget(opts) {
-  if (opts.url !== void 0 && opts.url !== "") {
-    const url2 = opts.url.trim();
-    if (!/^postgres(ql)?:\/\//i.test(url2)) {
-      throw new UserError("BAD_URL", `--url must be a postgresql:// connection string, got "${maskConnectionString(url2).slice(0, 60)}"`, {
-        where: { field: "url" }
-      });
-    }
-    try {
-      new URL(url2);
-    } catch {
-      throw new UserError("BAD_URL", "the connection string is not a valid URL (percent-encode special characters in the password)", {
-        where: { field: "url" }
-      });
-    }
-    return { kind: "pg", url: url2, label: maskConnectionString(url2) };
-  }
-  const dataDir = import_node_path2.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
-  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path2.default.relative(opts.cwd, dataDir) || dataDir})` };
-}
-function isTransactionPooler(url2) {
-  try {
-    const u = new URL(url2);
-    return u.port === "6543";
-  } catch {
-    return false;
-  }
-}
-function assertSessionCapable(target, step) {
-  if (target.kind === "pg" && isTransactionPooler(target.url)) {
-    throw new UserError(
-      "TRANSACTION_POOLER",
-      `${step} needs session state (advisory locks, SET) but ${target.label} is Supabase's transaction pooler (port 6543)`,
-      { hint: "use the session pooler (port 5432 on the pooler host) or the direct connection db.<project-ref>.supabase.co:5432" }
-    );
-  }
-}
-
-// src/paths.ts
-var import_node_path3 = __toESM(require("node:path"), 1);
-var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path3.default.resolve(import_node_path3.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path3.default.join(PACKAGE_ROOT, "sql", ...parts);
-
 // src/db/sql-file.ts
-var import_promises3 = require("node:fs/promises");
+var import_promises4 = require("node:fs/promises");
 
 // src/db/sql-split.ts
 function splitSql(text) {
@@ -26628,7 +26767,7 @@ async function runStatements(c, text, file2, opts = {}) {
 }
 async function readSqlFile(file2, displayName) {
   try {
-    return await (0, import_promises3.readFile)(file2, "utf8");
+    return await (0, import_promises4.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
       where: { file: displayName ?? file2 }
@@ -26713,56 +26852,9 @@ async function initFixture(db, opts, log) {
   return { target: db.label, scale: opts.scale, seed: opts.seed, shimApplied, files, ms: Date.now() - started };
 }
 
-// src/runbook/schema-dump.ts
-async function loadSchemaDump(db, file2, displayName, log) {
-  const text = await readSqlFile(file2, displayName);
-  const { major } = await db.server();
-  const dropped = [];
-  const reports = [];
-  let shimApplied = false;
-  await db.withClient(
-    async (c) => {
-      if (await isInitialised(c)) {
-        throw new UserError("ALREADY_INITIALISED", `${db.label} already has public.receptions; load the dump into an empty database`);
-      }
-      const publicExists = await schemaExists(c, "public");
-      const filter = (s) => {
-        const why = major < 17 && /^SET\s+transaction_timeout\b/i.test(s.sql) ? `transaction_timeout does not exist before PostgreSQL 17 (server ${major})` : publicExists && /^CREATE\s+SCHEMA\s+public$/i.test(s.sql) ? "schema public already exists" : void 0;
-        if (why) {
-          dropped.push({ line: s.line, sql: s.sql, why });
-          return void 0;
-        }
-        return s;
-      };
-      await c.query("BEGIN");
-      try {
-        const shim = await applyShimIfNeeded(c, log);
-        if (shim) {
-          reports.push(shim);
-          shimApplied = true;
-        }
-        reports.push(
-          await runStatements(c, text, displayName, {
-            filter,
-            allowMetaCommands: (m) => /^\\(un)?restrict\b/.test(m),
-            log
-          })
-        );
-        await c.query("SET search_path = public");
-        const grants = `sql/${FIXTURE_FILES.grants}`;
-        reports.push(await runStatements(c, await readSqlFile(sqlPath(FIXTURE_FILES.grants), grants), grants, { filter: dropTransactionControl, log }));
-        await c.query("COMMIT");
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => {
-        });
-        throw e;
-      }
-    },
-    { discard: true }
-  );
-  for (const d of dropped) log.info(`${displayName}:${d.line}: skipped "${d.sql}" (${d.why})`);
-  return { file: displayName, shimApplied, dropped, reports };
-}
+// src/runbook/backup-manifest.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -27581,10 +27673,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path12) {
-  if (!path12)
+function getElementAtPath(obj, path17) {
+  if (!path17)
     return obj;
-  return path12.reduce((acc, key) => acc?.[key], obj);
+  return path17.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -27924,11 +28016,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path12, issues) {
+function prefixIssues(path17, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path12);
+    iss.path.unshift(path17);
     return iss;
   });
 }
@@ -28390,16 +28482,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path12 = []) => {
+  const processError = (error64, path17 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path12, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path17, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
       } else {
-        const fullpath = [...path12, ...issue3.path];
+        const fullpath = [...path17, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -28438,17 +28530,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path12 = []) => {
+  const processError = (error64, path17 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path12, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path17, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path12, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
       } else {
-        const fullpath = [...path12, ...issue3.path];
+        const fullpath = [...path17, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -28487,8 +28579,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path12 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path12) {
+  const path17 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path17) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42411,13 +42503,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema2, ctx, json4, params, message) {
+function handleUnrepresentable(schema2, ctx, json5, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema2, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json4, result);
+  Object.assign(json5, result);
   return true;
 }
 function processSchema(schema2, ctx, _params = { path: [], schemaPath: [] }) {
@@ -42653,12 +42745,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json4) {
-  const allOf = json4.allOf;
+function foldIntersection(json5) {
+  const allOf = json5.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json4)
+    if (key in json5)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -42677,8 +42769,8 @@ function foldIntersection(json4) {
   }
   if (!folded)
     return;
-  delete json4.allOf;
-  assignProps(json4, folded);
+  delete json5.allOf;
+  assignProps(json5, folded);
 }
 function finalize(ctx, schema2) {
   const root = ctx.seen.get(schema2);
@@ -42760,20 +42852,20 @@ function finalize(ctx, schema2) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json4 of [seen.schema, seen.def]) {
-          const allOf = json4?.allOf;
+        for (const json5 of [seen.schema, seen.def]) {
+          const allOf = json5?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json4);
+            existing.push(json5);
           else
-            carriers.set(allOf, [json4]);
+            carriers.set(allOf, [json5]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json4 of carriers.get(allOf) ?? [])
-          foldIntersection(json4);
+        for (const json5 of carriers.get(allOf) ?? [])
+          foldIntersection(json5);
       }
     }
   }
@@ -43008,29 +43100,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema2, ctx, _json, _params) => {
-  const json4 = _json;
-  json4.type = "string";
+  const json5 = _json;
+  json5.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json4.minLength = minimum;
+    json5.minLength = minimum;
   if (typeof maximum === "number")
-    json4.maxLength = maximum;
+    json5.maxLength = maximum;
   if (format) {
-    json4.format = formatMap[format] ?? format;
-    if (json4.format === "")
-      delete json4.format;
+    json5.format = formatMap[format] ?? format;
+    if (json5.format === "")
+      delete json5.format;
     if (format === "time" || laxFormat) {
-      delete json4.format;
+      delete json5.format;
     }
   }
   if (contentEncoding)
-    json4.contentEncoding = contentEncoding;
+    json5.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json4.pattern = patternList[0].source;
+      json5.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json4.allOf = [
+      json5.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -43040,31 +43132,31 @@ var stringProcessor = (schema2, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema2, ctx, _json, params) => {
-  const json4 = _json;
+  const json5 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema2);
-  json4.type = isInt ? "integer" : "number";
+  json5.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json4.minimum = exclusiveMinimum;
-      json4.exclusiveMinimum = true;
+      json5.minimum = exclusiveMinimum;
+      json5.exclusiveMinimum = true;
     } else {
-      json4.exclusiveMinimum = exclusiveMinimum;
+      json5.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json4.minimum = minimum;
+    json5.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json4.maximum = exclusiveMaximum;
-      json4.exclusiveMaximum = true;
+      json5.maximum = exclusiveMaximum;
+      json5.exclusiveMaximum = true;
     } else {
-      json4.exclusiveMaximum = exclusiveMaximum;
+      json5.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json4.maximum = maximum;
+    json5.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -43072,75 +43164,75 @@ var numberProcessor = (schema2, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema2, ctx, json4, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema2, ctx, json5, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json4.multipleOf = first;
+      json5.multipleOf = first;
     if (rest.length)
-      json4.allOf = [...json4.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json5.allOf = [...json5.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json4, _params) => {
-  json4.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json5, _params) => {
+  json5.type = "boolean";
 };
-var bigintProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json4, _params) => {
+var nullProcessor = (_schema, ctx, json5, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json4.type = "string";
-    json4.nullable = true;
-    json4.enum = [null];
+    json5.type = "string";
+    json5.nullable = true;
+    json5.enum = [null];
   } else {
-    json4.type = "null";
+    json5.type = "null";
   }
 };
-var undefinedProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json4, _params) => {
-  json4.not = {};
+var neverProcessor = (_schema, _ctx, json5, _params) => {
+  json5.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema2, _ctx, json4, _params) => {
+var enumProcessor = (schema2, _ctx, json5, _params) => {
   const def = schema2._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json4.not = {};
+    json5.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json4.type = "number";
+    json5.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json4.type = "string";
-  json4.enum = values;
+    json5.type = "string";
+  json5.enum = values;
 };
-var literalProcessor = (schema2, ctx, json4, params) => {
+var literalProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   if (def.values.length === 0) {
-    json4.not = {};
+    json5.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema2, ctx, json4, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json5, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema2, ctx, json4, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json5, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -43150,37 +43242,37 @@ var literalProcessor = (schema2, ctx, json4, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json4.type = val === null ? "null" : typeof val;
+    json5.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json4.enum = [val];
+      json5.enum = [val];
     } else {
-      json4.const = val;
+      json5.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json4.type = "number";
+      json5.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json4.type = "string";
+      json5.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json4.type = "boolean";
+      json5.type = "boolean";
     if (vals.every((v) => v === null))
-      json4.type = "null";
-    json4.enum = vals;
+      json5.type = "null";
+    json5.enum = vals;
   }
 };
-var nanProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema2, _ctx, json4, _params) => {
-  const _json = json4;
+var templateLiteralProcessor = (schema2, _ctx, json5, _params) => {
+  const _json = json5;
   const pattern = schema2._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema2, _ctx, json4, _params) => {
-  const _json = json4;
+var fileProcessor = (schema2, _ctx, json5, _params) => {
+  const _json = json5;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -43198,34 +43290,34 @@ var fileProcessor = (schema2, _ctx, json4, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json4, _params) => {
-  json4.type = "boolean";
+var successProcessor = (_schema, _ctx, json5, _params) => {
+  json5.type = "boolean";
 };
-var customProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema2, ctx, json4, params) => {
-  handleUnrepresentable(schema2, ctx, json4, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema2, ctx, json5, params) => {
+  handleUnrepresentable(schema2, ctx, json5, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema2, ctx, _json, params) => {
-  const json4 = _json;
+  const json5 = _json;
   const def = schema2._zod.def;
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json4.minItems = minimum;
+    json5.minItems = minimum;
   if (typeof maximum === "number")
-    json4.maxItems = maximum;
-  json4.type = "array";
-  json4.items = processSchema(def.element, ctx, {
+    json5.maxItems = maximum;
+  json5.type = "array";
+  json5.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -43241,17 +43333,17 @@ function inputOptin(schema2) {
   return schema2._zod.optin;
 }
 var objectProcessor = (schema2, ctx, _json, params) => {
-  const json4 = _json;
+  const json5 = _json;
   const def = schema2._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json4, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json5, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json4.type = "object";
-  json4.properties = {};
+  json5.type = "object";
+  json5.properties = {};
   for (const key in shape) {
-    assignProp(json4.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json5.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -43264,21 +43356,21 @@ var objectProcessor = (schema2, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json4.required = requiredKeys;
+    json5.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json4.additionalProperties = false;
+    json5.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json4.additionalProperties = false;
+      json5.additionalProperties = false;
   } else if (def.catchall) {
-    json4.additionalProperties = processSchema(def.catchall, ctx, {
+    json5.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema2, ctx, json4, params) => {
+var unionProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -43286,12 +43378,12 @@ var unionProcessor = (schema2, ctx, json4, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json4.oneOf = options;
+    json5.oneOf = options;
   } else {
-    json4.anyOf = options;
+    json5.anyOf = options;
   }
 };
-var intersectionProcessor = (schema2, ctx, json4, params) => {
+var intersectionProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -43306,13 +43398,13 @@ var intersectionProcessor = (schema2, ctx, json4, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json4.allOf = allOf;
+  json5.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema2, ctx, _json, params) => {
-  const json4 = _json;
+  const json5 = _json;
   const def = schema2._zod.def;
-  json4.type = "array";
+  json5.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -43334,70 +43426,70 @@ var tupleProcessor = (schema2, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json4.prefixItems = prefixItems;
+    json5.prefixItems = prefixItems;
     if (isClosed) {
-      json4.items = false;
+      json5.items = false;
     } else if (rest) {
-      json4.items = rest;
+      json5.items = rest;
     }
     if (minItems > 0)
-      json4.minItems = minItems;
+      json5.minItems = minItems;
     if (isClosed)
-      json4.maxItems = maxItems;
+      json5.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json4.items = {
+    json5.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json4.items.anyOf.push(rest);
+      json5.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json4.minItems = minItems;
+      json5.minItems = minItems;
     if (isClosed)
-      json4.maxItems = maxItems;
+      json5.maxItems = maxItems;
   } else {
-    json4.items = prefixItems;
+    json5.items = prefixItems;
     if (isClosed) {
-      json4.additionalItems = false;
+      json5.additionalItems = false;
     } else if (rest) {
-      json4.additionalItems = rest;
+      json5.additionalItems = rest;
     }
     if (minItems > 0)
-      json4.minItems = minItems;
+      json5.minItems = minItems;
     if (isClosed)
-      json4.maxItems = maxItems;
+      json5.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json4.minItems = minimum;
+    json5.minItems = minimum;
   if (typeof maximum === "number")
-    json4.maxItems = maximum;
+    json5.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json4, visited) {
-  if (json4.$ref) {
-    if (visited.has(json4))
-      return json4;
-    visited.add(json4);
-    const def = bySchema.get(json4)?.def;
+function stringifyKeyNames(bySchema, json5, visited) {
+  if (json5.$ref) {
+    if (visited.has(json5))
+      return json5;
+    visited.add(json5);
+    const def = bySchema.get(json5)?.def;
     if (!def)
-      return json4;
+      return json5;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json4 : inlined;
+    return inlined === def ? json5 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json4[keyword];
+    const branches = json5[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json4 = { ...json4, [keyword]: mapped };
+      json5 = { ...json5, [keyword]: mapped };
   }
-  const types2 = Array.isArray(json4.type) ? json4.type : [json4.type];
+  const types2 = Array.isArray(json5.type) ? json5.type : [json5.type];
   const numericType = !types2.includes("string") && types2.some((t) => t === "number" || t === "integer");
-  const values = json4.enum ?? (json4.const !== void 0 ? [json4.const] : void 0);
+  const values = json5.enum ?? (json5.const !== void 0 ? [json5.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json4;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json4;
+    return json5;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json5;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -43437,9 +43529,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema2, ctx, _json, params) => {
-  const json4 = _json;
+  const json5 = _json;
   const def = schema2._zod.def;
-  json4.type = "object";
+  json5.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -43447,13 +43539,13 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json4.patternProperties = {};
+    json5.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json4.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json5.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json4.propertyNames = processSchema(def.keyType, ctx, {
+      json5.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -43465,7 +43557,7 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       }
       pending.push(schema2);
     }
-    json4.additionalProperties = processSchema(def.valueType, ctx, {
+    json5.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -43475,19 +43567,19 @@ var recordProcessor = (schema2, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json4.required = validKeyValues.map(String);
+      json5.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema2, ctx, json4, params) => {
+var nullableProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json4.nullable = true;
+    json5.nullable = true;
   } else {
-    json4.anyOf = [inner, { type: "null" }];
+    json5.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema2, ctx, _json, params) => {
@@ -43497,7 +43589,7 @@ var nonoptionalProcessor = (schema2, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema2, ctx, json4, params) {
+function serializeDefaultValue(value, schema2, ctx, json5, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -43507,30 +43599,30 @@ function serializeDefaultValue(value, schema2, ctx, json4, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema2, ctx, json4, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema2, ctx, json5, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema2, ctx, json4, params) => {
+var defaultProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json4, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json5, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json4.default = value;
+    json5.default = value;
 };
-var prefaultProcessor = (schema2, ctx, json4, params) => {
+var prefaultProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json4, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json5, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json4._prefault = value;
+    json5._prefault = value;
 };
-var catchProcessor = (schema2, ctx, json4, params) => {
+var catchProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
@@ -43539,10 +43631,10 @@ var catchProcessor = (schema2, ctx, json4, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema2, ctx, json4, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema2, ctx, json5, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json4.default = catchValue;
+  json5.default = catchValue;
 };
 var pipeProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -43552,12 +43644,12 @@ var pipeProcessor = (schema2, ctx, _json, params) => {
   const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema2, ctx, json4, params) => {
+var readonlyProcessor = (schema2, ctx, json5, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  json4.readOnly = true;
+  json5.readOnly = true;
 };
 var promiseProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -44199,7 +44291,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json4, params) => stringProcessor(inst, ctx, json4, params);
+    inst._zod.processJSONSchema = (ctx, json5, params) => stringProcessor(inst, ctx, json5, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -44558,7 +44650,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json4, params) => numberProcessor(inst, ctx, json4, params);
+    inst._zod.processJSONSchema = (ctx, json5, params) => numberProcessor(inst, ctx, json5, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -44648,7 +44740,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => booleanProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => booleanProcessor(inst, ctx, json5, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -44658,7 +44750,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json4, params) => bigintProcessor(inst, ctx, json4, params);
+    inst._zod.processJSONSchema = (ctx, json5, params) => bigintProcessor(inst, ctx, json5, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -44716,7 +44808,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => symbolProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => symbolProcessor(inst, ctx, json5, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -44724,7 +44816,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => undefinedProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => undefinedProcessor(inst, ctx, json5, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -44732,7 +44824,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => nullProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => nullProcessor(inst, ctx, json5, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -44740,7 +44832,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => anyProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => anyProcessor(inst, ctx, json5, params);
 });
 function any() {
   return _any(ZodAny);
@@ -44748,7 +44840,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => unknownProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => unknownProcessor(inst, ctx, json5, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -44756,7 +44848,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => neverProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => neverProcessor(inst, ctx, json5, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -44764,7 +44856,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => voidProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => voidProcessor(inst, ctx, json5, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -44774,7 +44866,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json4, params) => dateProcessor(inst, ctx, json4, params);
+    inst._zod.processJSONSchema = (ctx, json5, params) => dateProcessor(inst, ctx, json5, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -44796,7 +44888,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => arrayProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => arrayProcessor(inst, ctx, json5, params);
   inst.element = def.element;
 }, {
   min(n, params) {
@@ -44826,7 +44918,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => objectProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => objectProcessor(inst, ctx, json5, params);
   util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
 }, {
   keyof() {
@@ -44899,7 +44991,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => unionProcessor(inst, ctx, json5, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -44912,7 +45004,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => unionProcessor(inst, ctx, json5, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -44938,7 +45030,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => intersectionProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => intersectionProcessor(inst, ctx, json5, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -44951,7 +45043,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => tupleProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => tupleProcessor(inst, ctx, json5, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -44984,7 +45076,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => recordProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => recordProcessor(inst, ctx, json5, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -45026,7 +45118,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => mapProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => mapProcessor(inst, ctx, json5, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -45046,7 +45138,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => setProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => setProcessor(inst, ctx, json5, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -45062,7 +45154,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => enumProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => enumProcessor(inst, ctx, json5, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -45115,7 +45207,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => literalProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => literalProcessor(inst, ctx, json5, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -45136,7 +45228,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => fileProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => fileProcessor(inst, ctx, json5, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types2, params) => inst.check(_mime(Array.isArray(types2) ? types2 : [types2], params));
@@ -45148,7 +45240,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => transformProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => transformProcessor(inst, ctx, json5, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -45187,7 +45279,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => optionalProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -45199,7 +45291,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => optionalProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -45211,7 +45303,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => nullableProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => nullableProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -45226,7 +45318,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => defaultProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => defaultProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -45242,7 +45334,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => prefaultProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => prefaultProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -45257,7 +45349,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => nonoptionalProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => nonoptionalProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -45270,7 +45362,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => successProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => successProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -45282,7 +45374,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => catchProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => catchProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -45296,7 +45388,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => nanProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => nanProcessor(inst, ctx, json5, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -45304,7 +45396,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => pipeProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => pipeProcessor(inst, ctx, json5, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -45346,7 +45438,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => readonlyProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => readonlyProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -45358,7 +45450,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => templateLiteralProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => templateLiteralProcessor(inst, ctx, json5, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -45370,7 +45462,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => lazyProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => lazyProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -45382,7 +45474,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => promiseProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => promiseProcessor(inst, ctx, json5, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -45394,7 +45486,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => functionProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => functionProcessor(inst, ctx, json5, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -45406,7 +45498,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json4, params) => customProcessor(inst, ctx, json4, params);
+  inst._zod.processJSONSchema = (ctx, json5, params) => customProcessor(inst, ctx, json5, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -45626,13 +45718,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path12 = ref3.slice(1).split("/").filter(Boolean);
-  if (path12.length === 0) {
+  const path17 = ref3.slice(1).split("/").filter(Boolean);
+  if (path17.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path12[0] === defsKey) {
-    const key = path12[1] === void 0 ? void 0 : decodeJSONPointerSegment(path12[1]);
+  if (path17[0] === defsKey) {
+    const key = path17[1] === void 0 ? void 0 : decodeJSONPointerSegment(path17[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -46481,6 +46573,1041 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/runbook/backup-manifest.ts
+var MANIFEST_FILE = "manifest.json";
+var VERIFICATION_FILE = "verification.json";
+var ARCHIVE_FILE = "database.dump";
+var AUTH_USERS_FILE = "auth-users.json";
+var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
+var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
+var FileEntry = external_exports.object({ path: external_exports.string(), kind: external_exports.enum(["archive", "function", "table-snapshot", "auth-users"]), bytes: external_exports.number().int(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) });
+var Checksum = external_exports.object({ table: external_exports.string(), rows: external_exports.number().int(), md5: external_exports.string() });
+var FunctionExport = external_exports.object({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
+var FingerprintSchema = external_exports.object({
+  schemas: external_exports.array(external_exports.string()),
+  entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]), name: external_exports.string(), value: external_exports.string() })),
+  sha256: external_exports.string()
+});
+var Manifest = external_exports.object({
+  format: external_exports.literal("astm53b-backup/1"),
+  startedAt: external_exports.string(),
+  finishedAt: external_exports.string(),
+  source: external_exports.object({ label: external_exports.string(), database: external_exports.string(), host: external_exports.string(), serverVersion: external_exports.string(), serverMajor: external_exports.number().int() }),
+  /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
+  written: external_exports.object({ host: external_exports.string(), dir: external_exports.string(), sameHostAsDatabase: external_exports.boolean() }),
+  snapshot: external_exports.string(),
+  tools: external_exports.object({ pg_dump: external_exports.object({ path: external_exports.string(), version: external_exports.string() }) }),
+  schemas: external_exports.object({
+    /** application schemas present in the source: restored and compared */
+    application: external_exports.array(external_exports.string()),
+    /** the pipeline's own schema, restored into the scratch copy (our triggers may call it) but never compared */
+    pipeline: external_exports.array(external_exports.string()),
+    /** everything else (Supabase-managed: auth, storage, realtime, …): in the archive, never restored nor compared */
+    excluded: external_exports.array(external_exports.string())
+  }),
+  files: external_exports.array(FileEntry),
+  tables: external_exports.array(Checksum),
+  functions: external_exports.array(FunctionExport),
+  authUsers: external_exports.object({ file: external_exports.string(), rows: external_exports.number().int(), columns: external_exports.array(external_exports.string()) }).nullable(),
+  fingerprint: FingerprintSchema,
+  structure: external_exports.object({
+    entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["column", "constraint", "index", "view"]), name: external_exports.string(), value: external_exports.string() })),
+    sha256: external_exports.string()
+  })
+});
+var VerificationShape = external_exports.object({ ok: external_exports.boolean(), manifestSha256: external_exports.string() }).passthrough();
+async function readJson(file2, display) {
+  let text;
+  try {
+    text = await (0, import_promises5.readFile)(file2, "utf8");
+  } catch (e) {
+    throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, { where: { file: display } });
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (e) {
+    throw new UserError("BACKUP_CORRUPT", `${display} is not valid JSON: ${e.message}`, { where: { file: display } });
+  }
+}
+async function readManifest(dir) {
+  const display = import_node_path5.default.join(dir, MANIFEST_FILE);
+  const { text, value } = await readJson(display, display);
+  const r = Manifest.safeParse(value);
+  if (!r.success) {
+    const issue3 = r.error.issues[0];
+    throw new UserError("BACKUP_CORRUPT", `not an astm53b backup manifest: ${issue3.message}`, { where: { file: display, field: issue3.path.join(".") } });
+  }
+  return { manifest: r.data, sha256: sha256Text(text) };
+}
+async function writeJson(file2, value) {
+  const text = `${JSON.stringify(value, null, 2)}
+`;
+  await (0, import_promises5.writeFile)(file2, text);
+  return sha256Text(text);
+}
+async function checkFileHashes(dir, manifest) {
+  const problems = [];
+  for (const f of manifest.files) {
+    const abs = import_node_path5.default.join(dir, f.path);
+    if (import_node_path5.default.relative(dir, abs).startsWith("..")) {
+      problems.push({ path: f.path, problem: "path leaves the backup folder" });
+      continue;
+    }
+    const d = await hashFile(abs).catch(() => void 0);
+    if (!d) problems.push({ path: f.path, problem: "missing" });
+    else if (d.bytes !== f.bytes) problems.push({ path: f.path, problem: `size ${d.bytes} bytes, recorded ${f.bytes}` });
+    else if (d.sha256 !== f.sha256) problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}\u2026, recorded ${f.sha256.slice(0, 12)}\u2026` });
+  }
+  return { ok: problems.length === 0, problems };
+}
+async function assertVerifiedBackup(dir) {
+  const { manifest, sha256 } = await readManifest(dir);
+  const vFile = import_node_path5.default.join(dir, VERIFICATION_FILE);
+  const { value } = await readJson(vFile, vFile).catch((e) => {
+    if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
+      throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, { hint: "run astm53b backup verify DIR" });
+    }
+    throw e;
+  });
+  const v = VerificationShape.safeParse(value);
+  if (!v.success) throw new UserError("BACKUP_CORRUPT", `${VERIFICATION_FILE} is not a verification record`, { where: { file: vFile } });
+  if (!v.data.ok) throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
+  if (v.data.manifestSha256 !== sha256) {
+    throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, { where: { file: import_node_path5.default.join(dir, MANIFEST_FILE) } });
+  }
+  const hashes = await checkFileHashes(dir, manifest);
+  if (!hashes.ok) {
+    const first = hashes.problems[0];
+    throw new UserError("BACKUP_TAMPERED", `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`, {
+      where: { file: import_node_path5.default.join(dir, first.path) }
+    });
+  }
+  return manifest;
+}
+
+// src/runbook/backup.ts
+var AUTH_USER_COLUMNS = ["instance_id", "id", "aud", "role", "email", "email_confirmed_at", "raw_app_meta_data", "raw_user_meta_data", "is_anonymous", "created_at", "updated_at"];
+var LOCAL_HOSTS = /* @__PURE__ */ new Set(["", "localhost", "127.0.0.1", "::1", "[::1]"]);
+function sourceHost(url2) {
+  try {
+    return new URL(url2).hostname || "localhost (socket)";
+  } catch {
+    return "unknown";
+  }
+}
+async function classifySchemas(q) {
+  const r = await q.query(
+    `SELECT nspname AS name FROM pg_namespace
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1`
+  );
+  const all = r.rows.map((x) => x.name);
+  return {
+    application: APP_SCHEMAS.filter((s) => all.includes(s)),
+    pipeline: all.filter((s) => s === PIPELINE_SCHEMA),
+    excluded: all.filter((s) => !APP_SCHEMAS.includes(s) && s !== PIPELINE_SCHEMA)
+  };
+}
+async function readFunctionExport(q, qualified) {
+  const [schema2, name] = qualified.split(".");
+  const r = await q.query(
+    `SELECT pg_get_functiondef(p.oid) AS def, pg_get_function_identity_arguments(p.oid) AS args
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.proname = $2 ORDER BY 2`,
+    [schema2, name]
+  );
+  return { text: r.rows.map((x) => `${x.def.trimEnd()};
+`).join("\n"), signatures: r.rows.map((x) => `${qualified}(${x.args})`) };
+}
+async function readReferencedAuthUsers(q, schemas) {
+  const exists2 = await q.query("SELECT to_regclass('auth.users')::text AS t");
+  if (!exists2.rows[0]?.t) return null;
+  const refs = await q.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, a.attname AS col
+       FROM pg_constraint k
+       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+      WHERE k.contype = 'f' AND k.confrelid = 'auth.users'::regclass AND cardinality(k.conkey) = 1 AND n.nspname = ANY($1)
+      ORDER BY 1, 2`,
+    [schemas]
+  );
+  const present = await q.query(
+    "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
+  );
+  const columns = AUTH_USER_COLUMNS.filter((c) => present.rows.some((p) => p.name === c));
+  if (refs.rows.length === 0) return { columns, rows: [] };
+  const ids = refs.rows.map((r2) => `SELECT ${quoteIdent(r2.col)}::text AS id FROM ${r2.tbl}`).join(" UNION ");
+  const r = await q.query(
+    `SELECT json_agg(u ORDER BY u.id) AS rows FROM (SELECT ${columns.map(quoteIdent).join(", ")} FROM auth.users WHERE id::text IN (${ids})) u`
+  );
+  return { columns, rows: r.rows[0]?.rows ?? [] };
+}
+async function readSnapshot(q, dir, log) {
+  const schemas = await classifySchemas(q);
+  const files = [];
+  const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
+  const functions = [];
+  for (const fn of BACKUP_FUNCTIONS) {
+    const { text, signatures } = await readFunctionExport(q, fn);
+    if (!signatures.length) throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
+    const file2 = `functions/${fn}.sql`;
+    const digest = await writeText(import_node_path6.default.join(dir, file2), text);
+    files.push({ path: file2, kind: "function", ...digest });
+    functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
+  }
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema2, table3] = qualified.split(".");
+    const k = keys.find((x) => x.schema === schema2 && x.table === table3);
+    if (!k) throw new UserError("TABLE_MISSING", `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
+    const file2 = `tables/${qualified}.csv`;
+    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path6.default.join(dir, file2));
+    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
+    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
+  }
+  const users = await readReferencedAuthUsers(q, schemas.application);
+  let authUsers = null;
+  if (users) {
+    const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), `${JSON.stringify(users.rows, null, 1)}
+`);
+    files.push({ path: AUTH_USERS_FILE, kind: "auth-users", ...digest });
+    authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
+  }
+  const tables = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
+  const fingerprint = await readFingerprint(q, schemas.application);
+  const structure = await readStructure(q, schemas.application, PIPELINE_PREFIX);
+  return { schemas, tables, files, functions, authUsers, fingerprint, structure };
+}
+async function writeText(file2, text) {
+  await (0, import_promises6.writeFile)(file2, text);
+  return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
+}
+async function prepareOutDir(outDir) {
+  const dir = import_node_path6.default.resolve(outDir);
+  const existing = await (0, import_promises6.readdir)(dir).catch(() => void 0);
+  if (existing && existing.length > 0) {
+    throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
+  }
+  await (0, import_promises6.mkdir)(import_node_path6.default.join(dir, "functions"), { recursive: true });
+  await (0, import_promises6.mkdir)(import_node_path6.default.join(dir, "tables"), { recursive: true });
+  return dir;
+}
+async function backup(db, opts, log) {
+  const t0 = Date.now();
+  const startedAt = (/* @__PURE__ */ new Date()).toISOString();
+  const url2 = urlOf(db);
+  const server = await db.server();
+  const env = opts.env ?? process.env;
+  await findPgTool("pg_restore", server.major, env);
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
+  const dir = await prepareOutDir(opts.outDir);
+  log.info(`backup: ${db.label} (PostgreSQL ${server.version}) \u2192 ${dir}`);
+  const { reads, dump, snapshot, database } = await db.withClient(
+    async (c) => {
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+      await c.query("SET LOCAL statement_timeout = 0");
+      const s = await c.query("SELECT pg_export_snapshot() AS id, current_database() AS db");
+      const snapshot2 = s.rows[0].id;
+      log.info(`backup: snapshot ${snapshot2} exported; pg_dump and the snapshot reads run side by side`);
+      const [dump2, reads2] = await Promise.all([
+        dumpArchive({ url: url2, serverMajor: server.major, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot: snapshot2, lockWaitTimeoutMs: lockTimeoutMs, env }),
+        readSnapshot(c, dir, log)
+      ]);
+      await c.query("COMMIT");
+      return { reads: reads2, dump: dump2, snapshot: snapshot2, database: s.rows[0].db };
+    },
+    { discard: true }
+  );
+  const snapshotMs = Date.now() - t0;
+  log.info(`backup: ${ARCHIVE_FILE} ${dump.bytes} bytes (pg_dump ${dump.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+  const host = sourceHost(url2);
+  const sameHost = LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
+  const manifest = {
+    format: "astm53b-backup/1",
+    startedAt,
+    finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    source: { label: db.label, database, host, serverVersion: server.version, serverMajor: server.major },
+    written: { host: import_node_os.default.hostname(), dir, sameHostAsDatabase: sameHost },
+    snapshot,
+    tools: { pg_dump: { path: dump.tool.path, version: dump.tool.version } },
+    schemas: reads.schemas,
+    files: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }, ...reads.files],
+    tables: reads.tables,
+    functions: reads.functions,
+    authUsers: reads.authUsers,
+    fingerprint: reads.fingerprint,
+    structure: reads.structure
+  };
+  const manifestSha256 = await writeJson(import_node_path6.default.join(dir, MANIFEST_FILE), manifest);
+  const warnings = [];
+  if (sameHost) {
+    warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+  }
+  for (const w of warnings) log.warn(`backup: ${w}`);
+  const t1 = Date.now();
+  const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { serverUrl: url2, scratchUrl: opts.scratchUrl, jobs: opts.jobs, env }, log);
+  await writeJson(import_node_path6.default.join(dir, VERIFICATION_FILE), verification);
+  return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
+}
+async function verifyBackup(dir, opts, log) {
+  const abs = import_node_path6.default.resolve(dir);
+  const { manifest, sha256 } = await readManifest(abs);
+  if (!opts.serverUrl && !opts.scratchUrl) {
+    throw new UserError("MISSING_OPTION", "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url", {
+      where: { field: "url" }
+    });
+  }
+  const v = await verifyAgainstRestore(abs, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
+  await writeJson(import_node_path6.default.join(abs, VERIFICATION_FILE), v);
+  return v;
+}
+var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
+async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
+  const failures = [];
+  const v = {
+    format: "astm53b-backup-verification/1",
+    ok: false,
+    checkedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    manifestSha256,
+    hashes: await checkFileHashes(dir, manifest),
+    archive: { readable: false, entries: 0, dumpedBy: null },
+    restore: null,
+    comparison: null,
+    notCompared: { schemas: manifest.schemas.excluded, note: NOT_COMPARED_NOTE },
+    failures
+  };
+  for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
+  if (!v.hashes.ok) return v;
+  const archive = import_node_path6.default.join(dir, ARCHIVE_FILE);
+  try {
+    const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
+    v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
+    if (toc.entries.length === 0) failures.push(`${ARCHIVE_FILE}: the table of contents is empty`);
+  } catch (e) {
+    v.archive = { readable: false, entries: 0, dumpedBy: null, error: e.message };
+    failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${e.message}`);
+    return v;
+  }
+  const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  const started = Date.now();
+  const scratch = opts.scratchUrl ? { url: opts.scratchUrl, label: maskConnectionString(opts.scratchUrl), drop: async () => {
+  } } : await createScratchDatabase(opts.serverUrl, "backup_verify").then((s) => ({ url: s.url, label: `scratch database ${s.name} (created and dropped)`, drop: s.drop }));
+  v.restore = { into: scratch.label, schemas, ms: 0 };
+  const wholeRead = readWholeArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env }).then(
+    () => void 0,
+    (e) => e
+  );
+  try {
+    const sdb = await openDb(resolveTarget({ url: scratch.url, cwd: process.cwd() }));
+    try {
+      const server = await sdb.server();
+      await prepareScratch(sdb, dir, manifest, log);
+      log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
+      const toolMajor = Math.max(server.major, manifest.source.serverMajor);
+      await restoreArchive({ url: scratch.url, file: archive, serverMajor: toolMajor, schemas, jobs: opts.jobs ?? 1, env: opts.env });
+      v.restore.ms = Date.now() - started;
+      v.comparison = await compareWithManifest(sdb, manifest);
+      describeMismatches(v.comparison, failures);
+    } finally {
+      await sdb.close().catch(() => {
+      });
+    }
+  } catch (e) {
+    v.restore.error = e.message;
+    failures.push(`restore into ${scratch.label} failed: ${e.message}`);
+  } finally {
+    await scratch.drop().catch((e) => log.warn(`verify: could not drop ${scratch.label}: ${e.message}`));
+  }
+  const unreadable = await wholeRead;
+  if (unreadable) {
+    v.archive = { ...v.archive, readable: false, error: unreadable.message };
+    failures.push(`${ARCHIVE_FILE}: reading every block failed: ${unreadable.message}`);
+  }
+  v.ok = failures.length === 0 && v.comparison?.ok === true;
+  log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
+  return v;
+}
+async function prepareScratch(sdb, dir, manifest, log) {
+  await sdb.withTransaction(
+    async (tx) => {
+      const busy = await tx.query(
+        `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m')`,
+        [manifest.schemas.application]
+      );
+      if ((busy.rows[0]?.n ?? 0) > 0) {
+        throw new UserError("SCRATCH_NOT_EMPTY", `the scratch database already has tables in ${manifest.schemas.application.join(", ")}; give an empty one`, { where: { field: "scratch-url" } });
+      }
+      await applyShimIfNeeded(tx, log);
+      if (!manifest.authUsers || manifest.authUsers.rows === 0) return;
+      const rows = await (0, import_promises6.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8");
+      const cols2 = await tx.query("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
+      const usable = manifest.authUsers.columns.filter((c) => cols2.rows.some((x) => x.name === c)).map(quoteIdent).join(", ");
+      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rows]);
+    },
+    { statementTimeoutMs: 0 }
+  );
+}
+async function compareWithManifest(q, manifest) {
+  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX);
+  const names = [.../* @__PURE__ */ new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
+  const tables = names.map((table3) => {
+    const e = manifest.tables.find((t) => t.table === table3);
+    const a = actual.find((t) => t.table === table3);
+    return {
+      table: table3,
+      expected: e ? { rows: e.rows, md5: e.md5 } : null,
+      actual: a ? { rows: a.rows, md5: a.md5 } : null,
+      match: !!e && !!a && e.rows === a.rows && e.md5 === a.md5
+    };
+  });
+  const functions = [];
+  for (const f of manifest.functions) {
+    const now = await readFunctionExport(q, f.name);
+    const actualSha256 = now.signatures.length ? sha256Text(now.text) : null;
+    functions.push({ name: f.name, expectedSha256: f.sha256, actualSha256, match: actualSha256 === f.sha256 });
+  }
+  const fp = await readFingerprint(q, manifest.schemas.application);
+  const changes = diffFingerprints(manifest.fingerprint, fp);
+  const catalog = { match: changes.length === 0, expectedSha256: manifest.fingerprint.sha256, actualSha256: fp.sha256, changes };
+  const shape = diffStructures(manifest.structure, await readStructure(q, manifest.schemas.application, PIPELINE_PREFIX));
+  const structure = { match: shape.length === 0, changes: shape };
+  return { tables, functions, catalog, structure, ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match };
+}
+function describeMismatches(c, failures) {
+  for (const t of c.tables.filter((x) => !x.match)) {
+    failures.push(
+      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows md5 ${t.actual.md5.slice(0, 12)}\u2026, backup ${t.expected.rows} rows md5 ${t.expected.md5.slice(0, 12)}\u2026`
+    );
+  }
+  for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
+  for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
+}
+
+// src/runbook/rollback.ts
+var import_node_path7 = __toESM(require("node:path"), 1);
+var ROLLBACK_TODOS = [
+  "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
+  "Runbook 6.2 step 5: inform the depot team (\xE9quipe terrain) that entries are back on the legacy computation",
+  "Runbook 6.2 step 1: keep reception/sortie entry frozen until both are done, then lift the freeze",
+  "Runbook 6.3: log the incident, document the root cause, update the runbook; no new deployment before the audit"
+];
+function triggersAfterData(entries) {
+  const data = entries.map((e, i) => e.type === "TABLE DATA" ? i : -1).filter((i) => i >= 0);
+  const triggers = entries.map((e, i) => e.type === "TRIGGER" ? i : -1).filter((i) => i >= 0);
+  const ok = data.length === 0 || triggers.length === 0 || Math.max(...data) < Math.min(...triggers);
+  return { ok, tableData: data.length, triggers: triggers.length };
+}
+async function rollback(db, opts, log) {
+  const dir = import_node_path7.default.resolve(opts.backupDir);
+  const manifest = await assertVerifiedBackup(dir);
+  const url2 = urlOf(db);
+  const env = opts.env ?? process.env;
+  const server = await db.server();
+  const schemas = manifest.schemas.application;
+  const archive = import_node_path7.default.join(dir, ARCHIVE_FILE);
+  const toolMajor = Math.max(server.major, manifest.source.serverMajor);
+  const warnings = [];
+  const current = await db.query("SELECT current_database() AS db");
+  if (current.rows[0]?.db !== manifest.source.database) {
+    warnings.push(`the backup was taken from database "${manifest.source.database}", the target is "${current.rows[0]?.db}"`);
+  }
+  const toc = await listArchive({ file: archive, serverMajor: toolMajor, schemas, env });
+  const order = triggersAfterData(toc.entries);
+  const failures = [];
+  if (!order.ok) failures.push("the archive creates a trigger before loading table data; restoring it could fire DB-STRICT guards");
+  log.info(`rollback: restoring ${schemas.join(", ")} of ${db.label} from ${dir} (taken ${manifest.finishedAt})`);
+  const t0 = Date.now();
+  if (order.ok) {
+    await restoreArchive({ url: url2, file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
+  }
+  const restoreMs = Date.now() - t0;
+  const t1 = Date.now();
+  const comparison = await compareWithManifest(db, manifest);
+  describeMismatches(comparison, failures);
+  const ok = failures.length === 0 && comparison.ok;
+  log.info(`rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms` : `FAILED: ${failures.length} problem(s)`}`);
+  for (const w of warnings) log.warn(`rollback: ${w}`);
+  return {
+    ok,
+    target: db.label,
+    backupDir: dir,
+    backupTakenAt: manifest.finishedAt,
+    restoredSchemas: schemas,
+    notRestored: [...manifest.schemas.excluded, ...manifest.schemas.pipeline],
+    ms: { restore: restoreMs, proof: Date.now() - t1 },
+    protections: {
+      triggersCreatedAfterData: order.ok,
+      tableDataEntries: order.tableData,
+      triggerEntries: order.triggers,
+      note: "pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed"
+    },
+    comparison,
+    failures,
+    warnings,
+    todos: [...ROLLBACK_TODOS]
+  };
+}
+
+// src/report/backup.ts
+function comparisonLines(c) {
+  if (!c) return ["  no comparison (the restore did not complete)"];
+  const tables = c.tables.filter((t) => t.match).length;
+  const rows = c.tables.reduce((n, t) => n + (t.actual?.rows ?? 0), 0);
+  return [
+    `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and md5 per table)`,
+    `  functions  ${c.functions.map((f) => `${f.name} ${f.match ? "equal" : "DIFFERENT"}`).join(", ")}`,
+    `  catalog    ${c.catalog.match ? "equal" : `${c.catalog.changes.length} change(s)`} (functions, triggers, policies, RLS, grants)`,
+    `  structure  ${c.structure.match ? "equal" : `${c.structure.changes.length} change(s)`} (columns, constraints, indexes, views)`
+  ];
+}
+function renderVerificationText(v) {
+  const lines = [
+    `verification: ${v.ok ? "OK" : "FAILED"} (${v.checkedAt})`,
+    `  hashes     ${v.hashes.ok ? "every file matches the manifest" : `${v.hashes.problems.length} file(s) differ`}`,
+    `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? "?"}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ""}`}`
+  ];
+  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(", ")} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`);
+  if (v.restore) lines.push(...comparisonLines(v.comparison));
+  lines.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
+  for (const f of v.failures) lines.push(`  \u2717 ${f}`);
+  return `${lines.join("\n")}
+`;
+}
+function renderBackupText(r) {
+  const m = r.manifest;
+  const lines = [
+    `backup of ${m.source.label} (PostgreSQL ${m.source.serverVersion}, snapshot ${m.snapshot})`,
+    `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1e3).toFixed(1)} s`,
+    ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
+    ...r.warnings.map((w) => `  ! ${w}`)
+  ];
+  return `${lines.join("\n")}
+${renderVerificationText(r.verification)}`;
+}
+function renderBackupMarkdown(r) {
+  const m = r.manifest;
+  const v = r.verification;
+  const c = v.comparison;
+  const out = [
+    `## Backup ${v.ok ? "\u2705 verified" : "\u274C NOT verified"}`,
+    "",
+    `Source ${m.source.label} (PostgreSQL ${m.source.serverVersion}), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
+    "",
+    "| file | bytes | SHA-256 |",
+    "| --- | ---: | --- |",
+    ...m.files.map((f) => `| \`${f.path}\` | ${f.bytes} | \`${f.sha256}\` |`),
+    ""
+  ];
+  if (c) {
+    out.push("| restored copy vs source | result |", "| --- | --- |");
+    for (const l of comparisonLines(c)) {
+      const [what, ...rest] = l.trim().split(/\s{2,}/);
+      out.push(`| ${what} | ${rest.join(" ")} |`);
+    }
+    out.push("");
+  }
+  out.push(`Not compared: ${v.notCompared.schemas.map((s) => `\`${s}\``).join(", ") || "(none)"}. ${v.notCompared.note}`);
+  for (const w of r.warnings) out.push("", `> \u26A0\uFE0F ${w}`);
+  if (v.failures.length) out.push("", ...v.failures.map((f) => `- \u274C ${f}`));
+  return `${out.join("\n")}
+`;
+}
+function renderRollbackText(r) {
+  const lines = [
+    `rollback of ${r.target}: ${r.ok ? "OK" : "FAILED"}`,
+    `  restored   ${r.restoredSchemas.join(", ")} from ${r.backupDir} (backup of ${r.backupTakenAt}) in ${r.ms.restore} ms; proof in ${r.ms.proof} ms`,
+    `  untouched  ${r.notRestored.join(", ") || "(none)"}`,
+    `  guards     ${r.protections.triggersCreatedAfterData ? `data loaded before any trigger existed (${r.protections.tableDataEntries} tables, ${r.protections.triggerEntries} triggers); ${r.protections.note}` : "REFUSED: the archive creates triggers before data"}`,
+    ...comparisonLines(r.comparison),
+    ...r.failures.map((f) => `  \u2717 ${f}`),
+    ...r.warnings.map((w) => `  ! ${w}`),
+    "still to do (people, not the database):",
+    ...r.todos.map((t) => `  [ ] ${t}`)
+  ];
+  return `${lines.join("\n")}
+`;
+}
+function renderRollbackMarkdown(r) {
+  return [
+    `## Rollback ${r.ok ? "\u2705 restored and proven" : "\u274C FAILED"}`,
+    "",
+    "```",
+    renderRollbackText(r).trimEnd(),
+    "```",
+    "",
+    "### Still to do",
+    "",
+    ...r.todos.map((t) => `- [ ] ${t}`),
+    ""
+  ].join("\n");
+}
+
+// src/cli/url-option.ts
+function resolveUrlOption(value, env) {
+  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value);
+  if (!m) return value;
+  const v = env[m[1]];
+  if (!v) throw new UserError("BAD_OPTION", `--url env:${m[1]}: the environment variable ${m[1]} is not set`, { where: { field: "url" } });
+  return v;
+}
+
+// src/cli/commands/backup.ts
+var json2 = (v) => `${JSON.stringify(v, null, 2)}
+`;
+var requiredUrl = { type: "string", valueName: "URL", description: "the real PostgreSQL to back up or restore (postgresql://\u2026, or env:NAME)" };
+var scratchUrlOption = {
+  type: "string",
+  valueName: "URL",
+  description: "an empty database to restore into for the proof (default: one created and dropped on the --url server)"
+};
+var jsonOption = { type: "boolean", description: "print the result as JSON" };
+function stringOption(ctx, name) {
+  const v = ctx.values[name];
+  return typeof v === "string" && v !== "" ? v : void 0;
+}
+function realTarget(ctx, step) {
+  const url2 = stringOption(ctx, "url");
+  if (!url2) throw new UserError("MISSING_OPTION", `${step} needs --url (a real PostgreSQL server)`, { where: { field: "url" } });
+  const target = resolveTarget({ url: url2, cwd: ctx.cwd });
+  assertSessionCapable(target, step);
+  return target;
+}
+function scratchUrl(ctx) {
+  const v = stringOption(ctx, "scratch-url");
+  if (!v) return void 0;
+  const url2 = resolveUrlOption(v, ctx.env);
+  resolveTarget({ url: url2, cwd: ctx.cwd });
+  return url2;
+}
+var backupCommand = {
+  name: "backup",
+  summary: "runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared",
+  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\nExit code 0 when verified, 1 when the verification failed (verification.json says why).",
+  options: { url: requiredUrl, out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" }, "scratch-url": scratchUrlOption, json: jsonOption },
+  async run(ctx) {
+    const out = stringOption(ctx, "out");
+    if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
+    const scratch = scratchUrl(ctx);
+    return withDb(realTarget(ctx, "backup"), async (db) => {
+      const r = await backup(db, { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
+      ctx.out(ctx.values.json ? json2({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+var backupVerifyCommand = {
+  name: "backup verify",
+  summary: "re-check a backup folder: every hash, then a fresh restore into a scratch database and the comparison",
+  details: "Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.",
+  positionals: [{ name: "DIR", description: "the backup folder", required: true }],
+  options: {
+    url: { type: "string", valueName: "URL", description: "a server where a scratch database can be created (postgresql://\u2026, or env:NAME)" },
+    "scratch-url": scratchUrlOption,
+    json: jsonOption
+  },
+  async run(ctx) {
+    const serverUrl = stringOption(ctx, "url");
+    if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
+    const scratch = scratchUrl(ctx);
+    const v = await verifyBackup(ctx.positionals[0], { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
+    ctx.out(ctx.values.json ? json2(v) : renderVerificationText(v));
+    return v.ok ? 0 : 1;
+  }
+};
+var rollbackCommand = {
+  name: "rollback",
+  summary: "runbook 6.2: restore the application schemas from a verified backup, in one transaction, and prove it",
+  details: "Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\nnever auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.",
+  options: { url: requiredUrl, backup: { type: "string", valueName: "DIR", description: "the verified backup folder" }, json: jsonOption },
+  async run(ctx) {
+    const dir = stringOption(ctx, "backup");
+    if (!dir) throw new UserError("MISSING_OPTION", "rollback needs --backup DIR", { where: { field: "backup" } });
+    return withDb(realTarget(ctx, "rollback"), async (db) => {
+      const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
+      ctx.out(ctx.values.json ? json2(r) : renderRollbackText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+var backupCommands = [backupCommand, backupVerifyCommand, rollbackCommand];
+
+// src/db/requirements.ts
+var U = "uuid";
+var T = "text";
+var F = "double precision";
+var TS = "timestamp with time zone";
+var D = "date";
+var cols = (spec, optional2 = {}) => [
+  ...Object.entries(spec).map(([name, type]) => ({ name, type })),
+  ...Object.entries(optional2).map(([name, type]) => ({ name, type, optional: true }))
+];
+var REQUIRED_TABLES = [
+  { schema: "auth", name: "users", columns: cols({ id: U }) },
+  { schema: "public", name: "depots", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "produits", rls: true, columns: cols({ id: U, nom: T, code: T }) },
+  {
+    schema: "public",
+    name: "citernes",
+    rls: true,
+    columns: cols({ id: U, depot_id: U, nom: T, capacite_totale: F, capacite_securite: F, statut: T, produit_id: U })
+  },
+  { schema: "public", name: "clients", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "partenaires", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "fournisseurs", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "profils", rls: true, columns: cols({ id: U, user_id: U, role: T, depot_id: U, created_at: TS }) },
+  {
+    schema: "public",
+    name: "cours_de_route",
+    rls: true,
+    columns: cols(
+      { id: U, fournisseur_id: U, depot_destination_id: U, produit_id: U, plaque_camion: T, date_chargement: D, volume: "numeric", statut: T, created_at: TS },
+      { fournisseur_lot_id: U }
+    )
+  },
+  {
+    schema: "public",
+    name: "receptions",
+    rls: true,
+    columns: cols(
+      {
+        id: U,
+        cours_de_route_id: U,
+        citerne_id: U,
+        produit_id: U,
+        partenaire_id: U,
+        index_avant: F,
+        index_apres: F,
+        volume_corrige_15c: F,
+        temperature_ambiante_c: F,
+        densite_a_15: F,
+        proprietaire_type: T,
+        created_at: TS,
+        volume_ambiant: F,
+        statut: T,
+        created_by: U,
+        date_reception: D,
+        volume_15c: F
+      },
+      { densite_observee_kgm3: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
+    )
+  },
+  {
+    schema: "public",
+    name: "sorties_produit",
+    rls: true,
+    columns: cols(
+      {
+        id: U,
+        citerne_id: U,
+        produit_id: U,
+        client_id: U,
+        partenaire_id: U,
+        volume_corrige_15c: F,
+        temperature_ambiante_c: F,
+        densite_a_15: F,
+        proprietaire_type: T,
+        index_avant: F,
+        index_apres: F,
+        volume_ambiant: F,
+        statut: T,
+        created_by: U,
+        validated_by: U,
+        date_sortie: TS,
+        created_at: TS
+      },
+      { volume_15c: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
+    )
+  },
+  {
+    schema: "public",
+    name: "stocks_journaliers",
+    rls: true,
+    uniqueKeys: [["citerne_id", "produit_id", "date_jour", "proprietaire_type"]],
+    columns: cols({ id: U, citerne_id: U, produit_id: U, date_jour: D, stock_ambiant: F, stock_15c: F, proprietaire_type: T, depot_id: U, source: T })
+  },
+  {
+    schema: "public",
+    name: "stocks_snapshot",
+    rls: true,
+    uniqueKeys: [["citerne_id", "produit_id", "proprietaire_type"]],
+    columns: cols({ id: U, citerne_id: U, produit_id: U, proprietaire_type: T, depot_id: U, stock_ambiant: F, stock_15c: F, last_movement_at: TS })
+  },
+  {
+    schema: "public",
+    name: "stocks_adjustments",
+    columns: cols({
+      id: U,
+      mouvement_type: T,
+      mouvement_id: U,
+      delta_ambiant: F,
+      delta_15c: F,
+      reason: T,
+      created_by: U,
+      created_at: TS,
+      citerne_id: U,
+      produit_id: U,
+      proprietaire_type: T
+    })
+  },
+  {
+    schema: "public",
+    name: "log_actions",
+    rls: true,
+    columns: cols({ id: U, user_id: U, action: T, module: T, niveau: T, details: "jsonb", created_at: TS, cible_id: U })
+  }
+];
+var SD_PUBLIC = { securityDefiner: true, searchPath: "public" };
+var REQUIRED_FUNCTIONS = [
+  { schema: "auth", name: "uid", identityArgs: "" },
+  { schema: "public", name: "validate_sortie", identityArgs: "p_id uuid", ...SD_PUBLIC },
+  { schema: "public", name: "sorties_produit_block_update_delete", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "_current_role", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "receptions_block_update_delete", identityArgs: "" },
+  { schema: "public", name: "stocks_journaliers_block_writes", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "reception_after_ins_trg", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "sorties_after_insert_trg", identityArgs: "", ...SD_PUBLIC },
+  {
+    schema: "public",
+    name: "stock_snapshot_apply_delta",
+    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_proprietaire_type text, p_delta_ambiant double precision, p_delta_15c double precision, p_depot_id uuid, p_event_ts timestamp with time zone",
+    ...SD_PUBLIC
+  },
+  {
+    schema: "public",
+    name: "stock_upsert_journalier",
+    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_date_jour date, p_delta_stock_ambiant double precision, p_delta_stock_15c double precision, p_proprietaire_type text, p_depot_id uuid, p_source text"
+  }
+];
+var REQUIRED_TRIGGERS = [
+  { table: "receptions", name: "trg_00_receptions_block_update_delete", function: "receptions_block_update_delete", enabled: "O" },
+  { table: "receptions", name: "trg_receptions_check_cdr_arrive", function: "receptions_check_cdr_arrive", enabled: "O" },
+  { table: "receptions", name: "trg_receptions_set_volume_ambiant", function: "receptions_set_volume_ambiant", enabled: "O" },
+  { table: "receptions", name: "receptions_after_ins", function: "reception_after_ins_trg", enabled: "O" },
+  { table: "receptions", name: "trg_receptions_log_created", function: "receptions_log_created", enabled: "O" },
+  { table: "sorties_produit", name: "trg_00_sorties_produit_block_update_delete", function: "sorties_produit_block_update_delete", enabled: "O" },
+  { table: "sorties_produit", name: "trg_sortie_before_ins", function: "sorties_before_validate_trg", enabled: "O" },
+  { table: "sorties_produit", name: "trg_sorties_after_insert", function: "sorties_after_insert_trg", enabled: "O" },
+  { table: "stocks_journaliers", name: "stocks_journaliers_block_writes", function: "stocks_journaliers_block_writes", enabled: "O" },
+  { table: "stocks_adjustments", name: "trg_00_stocks_adjustments_block_update_delete", function: "stocks_adjustments_block_update_delete", enabled: "O" }
+];
+var REQUIRED_ROLES = ["anon", "authenticated", "service_role"];
+var MIN_SERVER_MAJOR = 15;
+
+// src/runbook/compat.ts
+var SCHEMAS = ["public", "auth", "astm"];
+async function readInventory(db) {
+  const server = await db.server();
+  return db.withTransaction(
+    async (q) => {
+      const [schemas, roles, tables, columns, uniqueKeys, functions, triggers, src] = [
+        await readSchemas(q),
+        await readRoles(q, REQUIRED_ROLES),
+        await readTables(q, SCHEMAS),
+        await readColumns(q, SCHEMAS),
+        await readUniqueKeys(q, SCHEMAS),
+        await readFunctions(q, SCHEMAS),
+        await readTriggers(q, SCHEMAS),
+        await functionSource(q, "public", "validate_sortie")
+      ];
+      const validateSortieSetsFlag = src === void 0 ? void 0 : /app\.stocks_journaliers_allow_write/.test(src);
+      return { server, schemas, roles, tables, columns, uniqueKeys, functions, triggers, validateSortieSetsFlag };
+    },
+    { readOnly: true }
+  );
+}
+function evaluateCompat(inv, target) {
+  const items = [];
+  const push = (item) => items.push(item);
+  push({
+    kind: "server",
+    name: "server version",
+    status: inv.server.major >= MIN_SERVER_MAJOR ? "ok" : "different",
+    expected: `PostgreSQL >= ${MIN_SERVER_MAJOR}`,
+    found: `${inv.server.engine} ${inv.server.version}`
+  });
+  for (const role of REQUIRED_ROLES) {
+    push({ kind: "role", name: role, status: inv.roles.includes(role) ? "ok" : "missing" });
+  }
+  for (const schema2 of ["public", "auth"]) {
+    push({ kind: "schema", name: schema2, status: inv.schemas.includes(schema2) ? "ok" : "missing" });
+  }
+  for (const t of REQUIRED_TABLES) {
+    const fq = `${t.schema}.${t.name}`;
+    const table3 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
+    if (!table3) {
+      push({ kind: "table", name: fq, status: "missing" });
+      continue;
+    }
+    push({ kind: "table", name: fq, status: "ok" });
+    const columns = inv.columns.filter((c) => c.schema === t.schema && c.table === t.name);
+    for (const col of t.columns) {
+      const found = columns.find((c) => c.column === col.name);
+      const base = { kind: "column", name: `${fq}.${col.name}`, status: "ok", expected: col.type };
+      if (col.optional) base.optional = true;
+      if (!found) push({ ...base, status: "missing" });
+      else push({ ...base, status: found.type === col.type ? "ok" : "different", found: found.type });
+    }
+    if (t.rls) {
+      push({ kind: "rls", name: fq, status: table3.rls ? "ok" : "different", expected: "row level security enabled", found: table3.rls ? "enabled" : "disabled" });
+    }
+    for (const key of t.uniqueKeys ?? []) {
+      const want = [...key].sort().join(",");
+      const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(",") === want);
+      push({ kind: "unique", name: `${fq} (${key.join(", ")})`, status: has ? "ok" : "missing" });
+    }
+  }
+  for (const f of REQUIRED_FUNCTIONS) {
+    const fq = `${f.schema}.${f.name}(${f.identityArgs ?? "\u2026"})`;
+    const candidates = inv.functions.filter((x) => x.schema === f.schema && x.name === f.name);
+    const found = f.identityArgs === void 0 ? candidates[0] : candidates.find((x) => x.identityArgs === f.identityArgs);
+    if (!found) {
+      push({
+        kind: "function",
+        name: fq,
+        status: candidates.length ? "different" : "missing",
+        ...candidates.length ? { found: candidates.map((c) => `${f.name}(${c.identityArgs})`).join("; ") } : {}
+      });
+      continue;
+    }
+    const problems = [];
+    if (f.securityDefiner !== void 0 && found.securityDefiner !== f.securityDefiner) {
+      problems.push(found.securityDefiner ? "SECURITY DEFINER" : "not SECURITY DEFINER");
+    }
+    const sp = searchPathOf(found.config);
+    if (f.searchPath !== void 0 && sp !== f.searchPath) {
+      problems.push(sp === null ? "no SET search_path" : `search_path=${sp}`);
+    }
+    const expected = [f.securityDefiner ? "SECURITY DEFINER" : void 0, f.searchPath ? `search_path=${f.searchPath}` : void 0].filter(Boolean).join(", ");
+    push({
+      kind: "function",
+      name: fq,
+      status: problems.length ? "different" : "ok",
+      ...expected ? { expected } : {},
+      ...problems.length ? { found: problems.join(", ") } : {}
+    });
+  }
+  for (const t of REQUIRED_TRIGGERS) {
+    const found = inv.triggers.find((x) => x.schema === "public" && x.table === t.table && x.name === t.name);
+    const name = `public.${t.table}.${t.name}`;
+    if (!found) {
+      push({ kind: "trigger", name, status: "missing", expected: `${t.function}()` });
+      continue;
+    }
+    const sameFn = found.function === t.function;
+    const sameState = t.enabled === void 0 || found.enabled === t.enabled;
+    push({
+      kind: "trigger",
+      name,
+      status: sameFn && sameState ? "ok" : "different",
+      expected: `${t.function}()${t.enabled ? t.enabled === "O" ? " enabled" : " disabled" : ""}`,
+      found: `${found.function}()${found.enabled === "D" ? " disabled" : found.enabled === "O" ? " enabled" : ` tgenabled=${found.enabled}`}`
+    });
+  }
+  const counts2 = { ok: 0, missing: 0, different: 0 };
+  let optionalMissing = 0;
+  for (const i of items) {
+    if (i.optional && i.status === "missing") optionalMissing++;
+    else counts2[i.status]++;
+  }
+  const notes = [];
+  if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
+  if (inv.validateSortieSetsFlag === true) notes.push("validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied");
+  if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
+  const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
+  if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
+  const compatible = counts2.missing === 0 && counts2.different === 0;
+  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, notes };
+}
+async function checkCompat(db, log) {
+  log.info(`compat: reading the catalog of ${db.label}`);
+  const inv = await readInventory(db);
+  return evaluateCompat(inv, db.label);
+}
+
+// src/report/compat.ts
+var mark = (i) => i.status === "ok" ? "ok" : i.optional ? `${i.status} (optional)` : i.status.toUpperCase();
+function line(i) {
+  const detail = [i.expected ? `expected ${i.expected}` : void 0, i.found ? `found ${i.found}` : void 0].filter(Boolean).join(", ");
+  return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ""}`;
+}
+function renderCompatText(r, opts = {}) {
+  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
+  return [
+    `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
+    `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
+    ...shown.map(line),
+    ...r.notes.map((n) => `note: ${n}`),
+    ""
+  ].join("\n");
+}
+function renderCompatMarkdown(r) {
+  const attention = r.items.filter((i) => i.status !== "ok" && !i.optional);
+  const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ""} | ${i.found ?? ""} |`);
+  return [
+    `### Compatibility: ${r.compatible ? "\u2705 compatible" : "\u274C not compatible"}`,
+    "",
+    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
+    "",
+    ...rows.length ? ["| status | kind | object | expected | found |", "| --- | --- | --- | --- | --- |", ...rows, ""] : [],
+    ...r.notes.map((n) => `- ${n}`),
+    ""
+  ].join("\n");
+}
+
+// src/cli/commands/db.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
+
+// src/runbook/schema-dump.ts
+async function loadSchemaDump(db, file2, displayName, log) {
+  const text = await readSqlFile(file2, displayName);
+  const { major } = await db.server();
+  const dropped = [];
+  const reports = [];
+  let shimApplied = false;
+  await db.withClient(
+    async (c) => {
+      if (await isInitialised(c)) {
+        throw new UserError("ALREADY_INITIALISED", `${db.label} already has public.receptions; load the dump into an empty database`);
+      }
+      const publicExists = await schemaExists(c, "public");
+      const filter = (s) => {
+        const why = major < 17 && /^SET\s+transaction_timeout\b/i.test(s.sql) ? `transaction_timeout does not exist before PostgreSQL 17 (server ${major})` : publicExists && /^CREATE\s+SCHEMA\s+public$/i.test(s.sql) ? "schema public already exists" : void 0;
+        if (why) {
+          dropped.push({ line: s.line, sql: s.sql, why });
+          return void 0;
+        }
+        return s;
+      };
+      await c.query("BEGIN");
+      try {
+        const shim = await applyShimIfNeeded(c, log);
+        if (shim) {
+          reports.push(shim);
+          shimApplied = true;
+        }
+        reports.push(
+          await runStatements(c, text, displayName, {
+            filter,
+            allowMetaCommands: (m) => /^\\(un)?restrict\b/.test(m),
+            log
+          })
+        );
+        await c.query("SET search_path = public");
+        const grants = `sql/${FIXTURE_FILES.grants}`;
+        reports.push(await runStatements(c, await readSqlFile(sqlPath(FIXTURE_FILES.grants), grants), grants, { filter: dropTransactionControl, log }));
+        await c.query("COMMIT");
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    { discard: true }
+  );
+  for (const d of dropped) log.info(`${displayName}:${d.line}: skipped "${d.sql}" (${d.why})`);
+  return { file: displayName, shimApplied, dropped, reports };
+}
+
 // src/db/rows.ts
 var RowShapeError = class extends Error {
   constructor(query, row, field, detail) {
@@ -46606,10 +47733,10 @@ var urlOption = {
 function targetOf(ctx) {
   return resolveTarget({ url: ctx.values.url, cwd: ctx.cwd });
 }
-var json2 = (v) => `${JSON.stringify(v, null, 2)}
+var json3 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 async function pathExists(p) {
-  return (0, import_promises4.stat)(p).then(
+  return (0, import_promises7.stat)(p).then(
     () => true,
     () => false
   );
@@ -46619,8 +47746,8 @@ async function resetEmbedded(target, ctx) {
     throw new UserError("BAD_OPTION", "--reset applies to the embedded database only; on a real server, create a new database", { where: { field: "reset" } });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path4.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises4.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises7.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -46642,7 +47769,7 @@ var dbInit = {
     return withDb(target, async (db) => {
       const result = await initFixture(db, opts, ctx.log);
       const summary2 = await readStockSummary(db);
-      if (ctx.values.json) ctx.out(json2({ ...result, summary: summary2 }));
+      if (ctx.values.json) ctx.out(json3({ ...result, summary: summary2 }));
       else {
         ctx.out(`initialised ${result.target} (scale ${result.scale}, seed ${result.seed}) in ${(result.ms / 1e3).toFixed(1)} s
 
@@ -46659,11 +47786,11 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path4.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first" });
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first" });
     }
     return withDb(target, async (db) => {
       const summary2 = await readStockSummary(db);
-      ctx.out(ctx.values.json ? json2(summary2) : renderStockSummaryText(summary2));
+      ctx.out(ctx.values.json ? json3(summary2) : renderStockSummaryText(summary2));
     });
   }
 };
@@ -46676,7 +47803,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (ctx.values.reset) await resetEmbedded(target, ctx);
-    const file2 = import_node_path4.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path8.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(`loaded ${r.file} into ${db.label}: ${r.reports.reduce((n, x) => n + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
@@ -46706,7 +47833,7 @@ var compat = {
 };
 
 // src/cli/commands/golden.ts
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -46884,25 +48011,25 @@ function recompute(row, p) {
 }
 
 // src/golden/load.ts
-var import_promises5 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path12, displayName = path12) {
+async function loadGoldenFile(path17, displayName = path17) {
   let text;
   try {
-    text = await (0, import_promises5.readFile)(path12, "utf8");
+    text = await (0, import_promises8.readFile)(path17, "utf8");
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json4 = /\.json$/i.test(path12) || /^\s*[[{]/.test(body);
-  return json4 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  const json5 = /\.json$/i.test(path17) || /^\s*[[{]/.test(body);
+  return json5 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
   const csv = parseCsv(text, file2);
@@ -47076,7 +48203,7 @@ async function readGoldenCasesFromDb(q, opts, log) {
     if (!present.has(c)) throw new UserError("GOLDEN_MISSING_COLUMN", `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
   }
   const wanted = [...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2.filter((c) => present.has(c) && c !== "id" && c !== "created_at")];
-  const list = wanted.map((c) => `${quoteIdent(c)}::text AS ${quoteIdent(c)}`).join(", ");
+  const list = wanted.map((c) => `${quoteIdent2(c)}::text AS ${quoteIdent2(c)}`).join(", ");
   const origin = `${GOLDEN_TABLE} (source = '${source}')`;
   const r = await q.query(
     `SELECT ${list} FROM ${GOLDEN_TABLE} WHERE source = $1 ORDER BY date_mesure, reference`,
@@ -47101,7 +48228,7 @@ function toNumber(text) {
   const n = Number(text);
   return text.trim() !== "" && Number.isFinite(n) ? n : text;
 }
-function quoteIdent(name) {
+function quoteIdent2(name) {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -47697,7 +48824,7 @@ var verify = {
     const hasUrl = typeof ctx.values.url === "string" && ctx.values.url !== "";
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path5.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path9.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -47738,7 +48865,7 @@ var schema = {
 var goldenCommands = [verify, drift, schema];
 
 // src/cli/commands/pipeline.ts
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -47791,9 +48918,9 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto = require("node:crypto");
-var import_promises6 = require("node:fs/promises");
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_crypto7 = require("node:crypto");
+var import_promises9 = require("node:fs/promises");
+var import_node_path10 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   { re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i, why: "transaction control inside the file would escape the verification" },
@@ -47801,12 +48928,12 @@ var FORBIDDEN = [
   { re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i, why: "would change who the rest of the file and its verification run as" }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises6.readFile)(file2);
+    buf = await (0, import_promises9.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, { where: { file: display } });
   }
@@ -47834,7 +48961,7 @@ async function loadChangeFile(file2, display = file2) {
     kept.push(s);
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
-  return { name: import_node_path6.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
+  return { name: import_node_path10.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
 }
 
 // src/db/advisory-lock.ts
@@ -47903,7 +49030,7 @@ async function readAppActivity(q, opts = {}) {
 }
 
 // src/runbook/pipeline-state.ts
-var import_node_os = require("node:os");
+var import_node_os2 = require("node:os");
 var STATE_FILE = "pipeline/state.sql";
 function runContextFrom(env, explicit = {}) {
   const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? "github"}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
@@ -47911,7 +49038,7 @@ function runContextFrom(env, explicit = {}) {
   let actor = explicit.actor ?? env.GITHUB_ACTOR;
   if (!actor) {
     try {
-      actor = (0, import_node_os.userInfo)().username;
+      actor = (0, import_node_os2.userInfo)().username;
     } catch {
       actor = "unknown";
     }
@@ -48155,94 +49282,6 @@ function renderResetText(r) {
   ].join("\n");
 }
 
-// src/db/fingerprint.ts
-var import_node_crypto2 = require("node:crypto");
-var APP_SCHEMAS = ["public", "astm"];
-var PIPELINE_PREFIX = "astm53b_";
-var sha = (s) => (0, import_node_crypto2.createHash)("sha256").update(s).digest("hex");
-async function readFingerprint(q, schemas = APP_SCHEMAS) {
-  const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
-  const entries = [];
-  const fns = await q.query(
-    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
-            p.prosecdef AS sd, p.proconfig AS config, pg_get_functiondef(p.oid) AS def, pg_get_userbyid(p.proowner) AS owner
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const f of fns.rows) {
-    entries.push({
-      kind: "function",
-      name: f.name,
-      value: `${f.sd ? "SECURITY DEFINER" : "SECURITY INVOKER"}; config=${(f.config ?? []).slice().sort().join(",")}; definition sha256=${sha(f.def)}`
-    });
-  }
-  const trg = await q.query(
-    `SELECT n.nspname || '.' || c.relname || '.' || t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
-       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND t.tgname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const t of trg.rows) entries.push({ kind: "trigger", name: t.name, value: `${t.def}; enabled=${t.enabled}` });
-  const pol = await q.query(
-    `SELECT schemaname || '.' || tablename || '.' || policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check
-       FROM pg_policies WHERE schemaname = ANY($1) AND policyname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const p of pol.rows) {
-    entries.push({
-      kind: "policy",
-      name: p.name,
-      value: `${p.permissive} ${p.cmd} TO ${[...p.roles].sort().join(",")} USING (${p.qual ?? ""}) WITH CHECK (${p.with_check ?? ""})`
-    });
-  }
-  const rls = await q.query(
-    `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS on, c.relforcerowsecurity AS force
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const r of rls.rows) entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
-  const tg = await q.query(
-    `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,
-            string_agg(privilege_type, ',' ORDER BY privilege_type) AS grants
-       FROM information_schema.role_table_grants
-      WHERE table_schema = ANY($1) AND table_name NOT LIKE $2
-      GROUP BY table_schema, table_name, grantee`,
-    [schemas, like]
-  );
-  for (const g of tg.rows) entries.push({ kind: "table_grant", name: g.name, value: g.grants });
-  const fg = await q.query(
-    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') to ' ||
-            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS name,
-            string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) AS grants
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
-            LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2
-      GROUP BY 1`,
-    [schemas, like]
-  );
-  for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
-  entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
-  const digest = (0, import_node_crypto2.createHash)("sha256");
-  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
-`);
-  return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
-}
-function diffFingerprints(before, after) {
-  const key = (e) => `${e.kind}\0${e.name}`;
-  const a = new Map(before.entries.map((e) => [key(e), e]));
-  const b = new Map(after.entries.map((e) => [key(e), e]));
-  const out = [];
-  for (const [k, e] of a) {
-    const n = b.get(k);
-    if (!n) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
-    else if (n.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n.value });
-  }
-  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
-  return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
-}
-
 // src/runbook/sql-apply.ts
 var DEFAULT_EXPECTED_FUNCTIONS = ["validate_sortie", "sorties_produit_block_update_delete"];
 var APPLY_DEFAULTS = {
@@ -48410,18 +49449,6 @@ async function applyChangeFile(db, opts, log) {
   );
 }
 
-// src/db/checksum.ts
-var quoteIdent2 = (s) => `"${s.replaceAll('"', '""')}"`;
-async function tableChecksum(q, schema2, table3, orderBy = "id") {
-  const keys = typeof orderBy === "string" ? [orderBy] : [...orderBy];
-  const order = keys.length ? keys.map((k) => `t.${quoteIdent2(k)}`).join(", ") : "t::text";
-  const r = await q.query(
-    `SELECT count(*)::int8 AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${order}), '')) AS md5 FROM ${quoteIdent2(schema2)}.${quoteIdent2(table3)} t`
-  );
-  const row = r.rows[0];
-  return { table: `${schema2}.${table3}`, rows: row.rows, md5: row.md5 ?? "" };
-}
-
 // src/runbook/staging-reset.ts
 var LeftSnapshot = external_exports.object({ citerne: external_exports.string(), produit: external_exports.string(), proprietaire_type: external_exports.string(), stock_ambiant: external_exports.number(), stock_15c: external_exports.number() });
 var LeftCdr = external_exports.object({ id: external_exports.string(), plaque_camion: external_exports.string(), date_chargement: external_exports.string() });
@@ -48511,7 +49538,7 @@ async function stagingReset(db, opts, log) {
 }
 
 // src/cli/commands/pipeline.ts
-var json3 = (v) => `${JSON.stringify(v, null, 2)}
+var json4 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 var runOptions = {
   "run-id": { type: "string", valueName: "ID", description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)" },
@@ -48529,7 +49556,7 @@ var timeoutsOf = (ctx) => ({
   statementTimeoutMs: parseMs(ctx.values["statement-timeout-ms"], "statement-timeout-ms", APPLY_DEFAULTS.statementTimeoutMs),
   lockWaitMs: parseMs(ctx.values["lock-wait-ms"], "lock-wait-ms", APPLY_DEFAULTS.lockWaitMs)
 });
-var urlOf = (t) => t.kind === "pg" ? t.url : void 0;
+var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
 function changeTarget(ctx, step) {
   const target = targetOf(ctx);
   assertSessionCapable(target, step);
@@ -48545,10 +49572,10 @@ var envSet = {
     const env = parseEnvName(ctx.positionals[0]);
     const run = runOf(ctx);
     const target = changeTarget(ctx, "env set");
-    assertProjectRef(urlOf(target), str(ctx, "project-ref"));
+    assertProjectRef(urlOf2(target), str(ctx, "project-ref"));
     return withDb(target, async (db) => {
-      const m = await setEnvironment(db, { env, projectRef: str(ctx, "project-ref"), url: urlOf(target), run }, ctx.log);
-      ctx.out(ctx.values.json ? json3(m) : `${db.label}: ${m.env} (${m.explanation})
+      const m = await setEnvironment(db, { env, projectRef: str(ctx, "project-ref"), url: urlOf2(target), run }, ctx.log);
+      ctx.out(ctx.values.json ? json4(m) : `${db.label}: ${m.env} (${m.explanation})
 `);
     });
   }
@@ -48560,7 +49587,7 @@ var envShow = {
   async run(ctx) {
     return withDb(targetOf(ctx), async (db) => {
       const m = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
-      ctx.out(ctx.values.json ? json3(m) : `${db.label}: ${m.env} (${m.explanation})
+      ctx.out(ctx.values.json ? json4(m) : `${db.label}: ${m.env} (${m.explanation})
 `);
     });
   }
@@ -48579,11 +49606,11 @@ var apply = {
     json: { type: "boolean", description: "print the full result (fingerprints before/after, diff) as JSON" }
   },
   async run(ctx) {
-    const file2 = await loadChangeFile(import_node_path7.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
+    const file2 = await loadChangeFile(import_node_path11.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(str(ctx, "expect-functions")), dryRun: ctx.values["dry-run"] === true, ...timeoutsOf(ctx), run: runOf(ctx) };
     return withDb(changeTarget(ctx, "apply"), async (db) => {
       const r = await applyChangeFile(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json3(r) : renderApplyText(r));
+      ctx.out(ctx.values.json ? json4(r) : renderApplyText(r));
       return r.ok ? 0 : 1;
     });
   }
@@ -48601,12 +49628,12 @@ var stagingResetCommand = {
   },
   async run(ctx) {
     const given = str(ctx, "file");
-    const file2 = given ? await loadChangeFile(import_node_path7.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = given ? await loadChangeFile(import_node_path11.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = changeTarget(ctx, "staging-reset");
-    const opts = { file: file2, url: urlOf(target), run: runOf(ctx), ...timeoutsOf(ctx) };
+    const opts = { file: file2, url: urlOf2(target), run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
       const r = await stagingReset(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json3(r) : renderResetText(r));
+      ctx.out(ctx.values.json ? json4(r) : renderResetText(r));
       return r.ok ? 0 : 1;
     });
   }
@@ -48633,7 +49660,7 @@ var freeze = {
     const run = what === "status" ? void 0 : runOf(ctx);
     return withDb(target, async (db) => {
       const r = what === "status" ? await freezeStatus(db) : what === "on" ? await freezeOn(db, { reason: str(ctx, "reason") ?? "", force: ctx.values.force === true, run, windowMinutes: win }, ctx.log) : await freezeOff(db, { reason: str(ctx, "reason") ?? "", run }, ctx.log);
-      ctx.out(ctx.values.json ? json3(r) : renderFreezeText(r));
+      ctx.out(ctx.values.json ? json4(r) : renderFreezeText(r));
       return r.consistent ? 0 : 1;
     });
   }
@@ -48641,8 +49668,8 @@ var freeze = {
 var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
 
 // src/cli/commands/preflight.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_promises11 = require("node:fs/promises");
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -48689,7 +49716,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises7 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -48757,7 +49784,7 @@ function validateDeployment(d) {
   }
   return out;
 }
-var FingerprintSchema = external_exports.object({
+var FingerprintSchema2 = external_exports.object({
   schemas: external_exports.array(external_exports.string()),
   entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]), name: external_exports.string(), value: external_exports.string() })),
   sha256: external_exports.string()
@@ -48765,7 +49792,7 @@ var FingerprintSchema = external_exports.object({
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises7.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises10.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, { where: { file: ref3.display } });
   }
@@ -48776,7 +49803,7 @@ async function loadBaseline(ref3) {
     throw new UserError("BAD_BASELINE", `not JSON: ${e.message}`, { where: { file: ref3.display } });
   }
   const candidate = doc && typeof doc === "object" && "fingerprintBefore" in doc ? doc.fingerprintBefore : doc;
-  const r = FingerprintSchema.safeParse(candidate);
+  const r = FingerprintSchema2.safeParse(candidate);
   if (!r.success) {
     const issue3 = r.error.issues[0];
     throw new UserError("BAD_BASELINE", `not a catalog fingerprint (nor an apply result holding one): ${issue3.message}`, {
@@ -48799,7 +49826,7 @@ var GasoilRow = external_exports.object({
 async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
-  const goldenBytes = await (0, import_promises7.readFile)(opts.golden.path);
+  const goldenBytes = await (0, import_promises10.readFile)(opts.golden.path);
   if (!opts.changeFiles.length) throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
   for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
@@ -48899,7 +49926,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path8.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path12.default.resolve(ctx.cwd, p), display: p });
 var str2 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
 var preflightCommand = {
   name: "preflight",
@@ -48934,7 +49961,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = str2(ctx, "out");
-      if (out) await (0, import_promises8.writeFile)(import_node_path8.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
+      if (out) await (0, import_promises11.writeFile)(import_node_path12.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
 `);
       ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
 ` : renderPreflightText(r));
@@ -48956,7 +49983,7 @@ var fingerprintCommand = {
 `;
       const out = str2(ctx, "out");
       if (out) {
-        await (0, import_promises8.writeFile)(import_node_path8.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises11.writeFile)(import_node_path12.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -48993,7 +50020,7 @@ ${renderCompatText(compat2)}
 };
 
 // src/cli/registry.ts
-var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];
+var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -49125,16 +50152,9 @@ async function cliMain(argv, io = defaultIO()) {
     return 3;
   }
 }
-function resolveUrlOption(value, env) {
-  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value);
-  if (!m) return value;
-  const v = env[m[1]];
-  if (!v) throw new UserError("BAD_OPTION", `--url env:${m[1]}: the environment variable ${m[1]} is not set`, { where: { field: "url" } });
-  return v;
-}
 
 // node_modules/@actions/core/lib/command.js
-var os = __toESM(require("os"), 1);
+var os2 = __toESM(require("os"), 1);
 
 // node_modules/@actions/core/lib/utils.js
 function toCommandValue(input2) {
@@ -49162,7 +50182,7 @@ function toCommandProperties(annotationProperties) {
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os.EOL);
+  process.stdout.write(cmd.toString() + os2.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -49207,7 +50227,7 @@ function escapeProperty(s) {
 // node_modules/@actions/core/lib/file-command.js
 var crypto = __toESM(require("crypto"), 1);
 var fs = __toESM(require("fs"), 1);
-var os2 = __toESM(require("os"), 1);
+var os3 = __toESM(require("os"), 1);
 function issueFileCommand(command, message) {
   const filePath = process.env[`GITHUB_${command}`];
   if (!filePath) {
@@ -49216,7 +50236,7 @@ function issueFileCommand(command, message) {
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
   }
-  fs.appendFileSync(filePath, `${toCommandValue(message)}${os2.EOL}`, {
+  fs.appendFileSync(filePath, `${toCommandValue(message)}${os3.EOL}`, {
     encoding: "utf8"
   });
 }
@@ -49229,11 +50249,11 @@ function prepareKeyValueMessage(key, value) {
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter}${os3.EOL}${convertedValue}${os3.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-var os4 = __toESM(require("os"), 1);
+var os5 = __toESM(require("os"), 1);
 
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
@@ -49320,7 +50340,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access, appendFile, writeFile: writeFile2 } = import_fs.promises;
+var { access: access2, appendFile, writeFile: writeFile4 } = import_fs.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -49342,7 +50362,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access(pathFromEnv, import_fs.constants.R_OK | import_fs.constants.W_OK);
+        yield access2(pathFromEnv, import_fs.constants.R_OK | import_fs.constants.W_OK);
       } catch (_a3) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -49377,7 +50397,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile4 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -49580,7 +50600,7 @@ var import_os2 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs2 = __toESM(require("fs"), 1);
-var { chmod, copyFile, lstat, mkdir: mkdir2, open: open3, readdir, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir3, open: open3, readdir: readdir3, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 
@@ -49615,7 +50635,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os4.EOL);
+  process.stdout.write(os5.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -49632,7 +50652,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os4.EOL);
+  process.stdout.write(message + os5.EOL);
 }
 
 // src/runtime/inputs.ts
@@ -49657,18 +50677,18 @@ function readInputs(schema2) {
   return r.data;
 }
 
-// src/runtime/golden-actions.ts
-var import_node_path10 = __toESM(require("node:path"), 1);
+// src/runtime/backup-actions.ts
+var import_node_path14 = __toESM(require("node:path"), 1);
 
 // src/runtime/results.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_promises12 = require("node:fs/promises");
+var import_node_path13 = __toESM(require("node:path"), 1);
 var DEFAULT_OUTPUT_DIR = "astm53b-results";
 async function publishResult(dir, name, value) {
-  const abs = import_node_path9.default.resolve(dir);
-  await (0, import_promises9.mkdir)(abs, { recursive: true });
-  const file2 = import_node_path9.default.join(abs, name);
-  await (0, import_promises9.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
+  const abs = import_node_path13.default.resolve(dir);
+  await (0, import_promises12.mkdir)(abs, { recursive: true });
+  const file2 = import_node_path13.default.join(abs, name);
+  await (0, import_promises12.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
 `);
   setOutput("result-file", file2);
   return file2;
@@ -49698,7 +50718,48 @@ async function runAction(name, body) {
   }
 }
 
+// src/runtime/backup-actions.ts
+var BackupInputs = external_exports.object({
+  "output-dir": external_exports.string().default("astm53b-results/backup")
+});
+function backupAction() {
+  return runAction("backup", async (log) => {
+    const url2 = readDatabaseUrl();
+    const scratch = getInput("scratch-url").trim();
+    for (const s of scratch ? secretsOf(scratch) : []) setSecret(s);
+    const inputs = readInputs(BackupInputs);
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "backup");
+    const r = await withDb(target, (db) => backup(db, { outDir: inputs["output-dir"], ...scratch ? { scratchUrl: scratch } : {} }, log));
+    setOutput("verified", String(r.ok));
+    setOutput("backup-dir", r.dir);
+    setOutput("verification-file", import_node_path14.default.join(r.dir, "verification.json"));
+    await summary.addRaw(renderBackupMarkdown(r)).write();
+    if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
+    return void 0;
+  });
+}
+var RollbackInputs = external_exports.object({
+  "backup-dir": external_exports.string().min(1),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+});
+function rollbackAction() {
+  return runAction("rollback", async (log) => {
+    const url2 = readDatabaseUrl();
+    const inputs = readInputs(RollbackInputs);
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "rollback");
+    const r = await withDb(target, (db) => rollback(db, { backupDir: inputs["backup-dir"] }, log));
+    await publishResult(inputs["output-dir"], "rollback.json", r);
+    setOutput("restored", String(r.ok));
+    await summary.addRaw(renderRollbackMarkdown(r)).write();
+    if (!r.ok) return { failure: `the restored database differs from the backup: ${r.failures[0] ?? "see rollback.json"}` };
+    return void 0;
+  });
+}
+
 // src/runtime/golden-actions.ts
+var import_node_path15 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -49714,7 +50775,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path10.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path15.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -49743,7 +50804,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/pipeline-actions.ts
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
 var Timeouts = {
   "lock-timeout-ms": external_exports.string().optional(),
   "statement-timeout-ms": external_exports.string().optional(),
@@ -49767,7 +50828,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ApplyInputs);
-    const file2 = await loadChangeFile(import_node_path11.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path16.default.resolve(i.file), i.file);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(i["expect-functions"]), dryRun: i["dry-run"] === "true", ...timeouts(i), run: runContextFrom(process.env) };
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
@@ -49790,7 +50851,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ResetInputs);
-    const file2 = i.file ? await loadChangeFile(import_node_path11.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = i.file ? await loadChangeFile(import_node_path16.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
@@ -49834,7 +50895,7 @@ ${renderFreezeText(r)}\`\`\`
 }
 
 // src/runtime/preflight-actions.ts
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path17 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -49844,7 +50905,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path12.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path17.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -49886,10 +50947,12 @@ function compatAction() {
   });
 }
 var ACTIONS = {
+  backup: backupAction,
   compat: compatAction,
   freeze: freezeAction,
   "golden-verify": goldenVerifyAction,
   preflight: preflightAction,
+  rollback: rollbackAction,
   "sql-apply": sqlApplyAction,
   "staging-reset": stagingResetAction
 };

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { redact, secretsOf } from '../db/secrets.js';
 import type { CommandSpec, OptionSpec } from './command.js';
 import { COMMANDS } from './registry.js';
+import { resolveUrlOption } from './url-option.js';
 
 /**
  * The `astm53b` CLI: the same runbook functions as the actions, on a laptop. One catch here:
@@ -145,13 +146,4 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
     io.stderr(safe(`internal error (a bug; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
     return 3;
   }
-}
-
-/** `--url env:NAME` keeps the password out of argv and shell history. */
-export function resolveUrlOption(value: string, env: NodeJS.ProcessEnv): string {
-  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value);
-  if (!m) return value;
-  const v = env[m[1]!];
-  if (!v) throw new UserError('BAD_OPTION', `--url env:${m[1]}: the environment variable ${m[1]} is not set`, { where: { field: 'url' } });
-  return v;
 }

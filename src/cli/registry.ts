@@ -1,5 +1,6 @@
 import type { CommandSpec } from './command.js';
 import { astmCommands } from './commands/astm.js';
+import { backupCommands } from './commands/backup.js';
 import { compat } from './commands/compat.js';
 import { dbInit, dbLoadSchema, dbStatus } from './commands/db.js';
 import { goldenCommands } from './commands/golden.js';
@@ -8,4 +9,4 @@ import { preflightCommands } from './commands/preflight.js';
 import { rehearse } from './commands/rehearse.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
-export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];
+export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];

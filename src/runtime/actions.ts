@@ -5,6 +5,7 @@ import { resolveTarget } from '../db/target.js';
 import { checkCompat } from '../runbook/compat.js';
 import { renderCompatMarkdown } from '../report/compat.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
+import { backupAction, rollbackAction } from './backup-actions.js';
 import { goldenVerifyAction } from './golden-actions.js';
 import { freezeAction, sqlApplyAction, stagingResetAction } from './pipeline-actions.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
@@ -35,10 +36,12 @@ export function compatAction(): Promise<void> {
 }
 
 export const ACTIONS: Record<string, () => Promise<void>> = {
+  backup: backupAction,
   compat: compatAction,
   freeze: freezeAction,
   'golden-verify': goldenVerifyAction,
   preflight: preflightAction,
+  rollback: rollbackAction,
   'sql-apply': sqlApplyAction,
   'staging-reset': stagingResetAction,
 };

@@ -1,0 +1,100 @@
+import { UserError } from '../../errors.js';
+import { withDb } from '../../db/open.js';
+import { assertSessionCapable, resolveTarget } from '../../db/target.js';
+import { backup, verifyBackup } from '../../runbook/backup.js';
+import { rollback } from '../../runbook/rollback.js';
+import { renderBackupText, renderRollbackText, renderVerificationText } from '../../report/backup.js';
+import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
+import { resolveUrlOption } from '../url-option.js';
+
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+const requiredUrl: OptionSpec = { type: 'string', valueName: 'URL', description: 'the real PostgreSQL to back up or restore (postgresql://…, or env:NAME)' };
+const scratchUrlOption: OptionSpec = {
+  type: 'string',
+  valueName: 'URL',
+  description: 'an empty database to restore into for the proof (default: one created and dropped on the --url server)',
+};
+const jsonOption: OptionSpec = { type: 'boolean', description: 'print the result as JSON' };
+
+function stringOption(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** --url is mandatory here: pg_dump and pg_restore need a real server, never the embedded one. */
+function realTarget(ctx: CommandContext, step: string) {
+  const url = stringOption(ctx, 'url');
+  if (!url) throw new UserError('MISSING_OPTION', `${step} needs --url (a real PostgreSQL server)`, { where: { field: 'url' } });
+  const target = resolveTarget({ url, cwd: ctx.cwd });
+  assertSessionCapable(target, step);
+  return target;
+}
+
+function scratchUrl(ctx: CommandContext): string | undefined {
+  const v = stringOption(ctx, 'scratch-url');
+  if (!v) return undefined;
+  const url = resolveUrlOption(v, ctx.env);
+  resolveTarget({ url, cwd: ctx.cwd }); // validates it as a connection string, masked in errors
+  return url;
+}
+
+export const backupCommand: CommandSpec = {
+  name: 'backup',
+  summary: 'runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared',
+  details:
+    'Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n' +
+    '(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\n' +
+    'Exit code 0 when verified, 1 when the verification failed (verification.json says why).',
+  options: { url: requiredUrl, out: { type: 'string', valueName: 'DIR', description: 'new, empty folder for the backup' }, 'scratch-url': scratchUrlOption, json: jsonOption },
+  async run(ctx) {
+    const out = stringOption(ctx, 'out');
+    if (!out) throw new UserError('MISSING_OPTION', 'backup needs --out DIR (a new, empty folder)', { where: { field: 'out' } });
+    const scratch = scratchUrl(ctx);
+    return withDb(realTarget(ctx, 'backup'), async (db) => {
+      const r = await backup(db, { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env }, ctx.log);
+      ctx.out(ctx.values.json ? json({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
+      return r.ok ? 0 : 1;
+    });
+  },
+};
+
+export const backupVerifyCommand: CommandSpec = {
+  name: 'backup verify',
+  summary: 're-check a backup folder: every hash, then a fresh restore into a scratch database and the comparison',
+  details: 'Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.',
+  positionals: [{ name: 'DIR', description: 'the backup folder', required: true }],
+  options: {
+    url: { type: 'string', valueName: 'URL', description: 'a server where a scratch database can be created (postgresql://…, or env:NAME)' },
+    'scratch-url': scratchUrlOption,
+    json: jsonOption,
+  },
+  async run(ctx) {
+    const serverUrl = stringOption(ctx, 'url');
+    if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
+    const scratch = scratchUrl(ctx);
+    const v = await verifyBackup(ctx.positionals[0]!, { ...(serverUrl ? { serverUrl } : {}), ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env }, ctx.log);
+    ctx.out(ctx.values.json ? json(v) : renderVerificationText(v));
+    return v.ok ? 0 : 1;
+  },
+};
+
+export const rollbackCommand: CommandSpec = {
+  name: 'rollback',
+  summary: 'runbook 6.2: restore the application schemas from a verified backup, in one transaction, and prove it',
+  details:
+    'Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\n' +
+    'never auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.',
+  options: { url: requiredUrl, backup: { type: 'string', valueName: 'DIR', description: 'the verified backup folder' }, json: jsonOption },
+  async run(ctx) {
+    const dir = stringOption(ctx, 'backup');
+    if (!dir) throw new UserError('MISSING_OPTION', 'rollback needs --backup DIR', { where: { field: 'backup' } });
+    return withDb(realTarget(ctx, 'rollback'), async (db) => {
+      const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
+      ctx.out(ctx.values.json ? json(r) : renderRollbackText(r));
+      return r.ok ? 0 : 1;
+    });
+  },
+};
+
+export const backupCommands: CommandSpec[] = [backupCommand, backupVerifyCommand, rollbackCommand];

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { Verification } from '../runbook/backup-manifest.js';
+import type { RollbackResult } from '../runbook/rollback.js';
+import { ROLLBACK_TODOS } from '../runbook/rollback.js';
+import { renderRollbackMarkdown, renderRollbackText, renderVerificationText } from './backup.js';
+
+const comparison = {
+  tables: [
+    { table: 'public.receptions', expected: { rows: 9, md5: 'a' }, actual: { rows: 10, md5: 'b' }, match: false },
+    { table: 'public.depots', expected: { rows: 1, md5: 'c' }, actual: { rows: 1, md5: 'c' }, match: true },
+  ],
+  functions: [{ name: 'public.validate_sortie', expectedSha256: 'x', actualSha256: 'y', match: false }],
+  catalog: { match: true, expectedSha256: 'f', actualSha256: 'f', changes: [] },
+  structure: { match: false, changes: [{ kind: 'constraint' as const, name: 'public.citernes.c', change: 'changed' as const }] },
+  ok: false,
+};
+
+describe('backup reports', () => {
+  it('a failed verification says what failed and what was not compared', () => {
+    const v: Verification = {
+      format: 'astm53b-backup-verification/1',
+      ok: false,
+      checkedAt: '2026-02-25T20:00:00.000Z',
+      manifestSha256: 'm',
+      hashes: { ok: true, problems: [] },
+      archive: { readable: true, entries: 275, dumpedBy: '15.20' },
+      restore: { into: 'scratch database s (created and dropped)', schemas: ['public'], ms: 640 },
+      comparison,
+      notCompared: { schemas: ['auth', 'storage'], note: 'Supabase-managed schemas are not compared.' },
+      failures: ['public.receptions: 10 rows md5 b…, backup 9 rows md5 a…'],
+    };
+    const text = renderVerificationText(v);
+    expect(text).toMatch(/^verification: FAILED/);
+    expect(text).toContain('tables     1/2 equal (11 rows');
+    expect(text).toContain('public.validate_sortie DIFFERENT');
+    expect(text).toContain('structure  1 change(s)');
+    expect(text).toContain('not compared: auth, storage.');
+    expect(text).toContain('✗ public.receptions: 10 rows');
+  });
+
+  it('a rollback lists every manual step of the runbook as an open to-do', () => {
+    const r: RollbackResult = {
+      ok: true,
+      target: 'postgresql://app:***@db/postgres',
+      backupDir: '/b',
+      backupTakenAt: '2026-02-25T20:00:00.000Z',
+      restoredSchemas: ['public'],
+      notRestored: ['auth'],
+      ms: { restore: 700, proof: 90 },
+      protections: { triggersCreatedAfterData: true, tableDataEntries: 14, triggerEntries: 19, note: 'no guard set' },
+      comparison: { ...comparison, ok: true },
+      failures: [],
+      warnings: [],
+      todos: [...ROLLBACK_TODOS],
+    };
+    const md = renderRollbackMarkdown(r);
+    expect(md).toMatch(/^## Rollback ✅ restored and proven/);
+    for (const t of ROLLBACK_TODOS) expect(md).toContain(`- [ ] ${t}`);
+    expect(renderRollbackText(r)).toContain('untouched  auth');
+    expect(renderRollbackText(r)).toContain('14 tables, 19 triggers');
+  });
+});

@@ -1,0 +1,98 @@
+import type { Comparison, Manifest, Verification } from '../runbook/backup-manifest.js';
+import type { RollbackResult } from '../runbook/rollback.js';
+
+/** Pure renderers of the backup, verification and rollback results (terminal text and job-summary markdown). */
+
+function comparisonLines(c: Comparison | null): string[] {
+  if (!c) return ['  no comparison (the restore did not complete)'];
+  const tables = c.tables.filter((t) => t.match).length;
+  const rows = c.tables.reduce((n, t) => n + (t.actual?.rows ?? 0), 0);
+  return [
+    `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and md5 per table)`,
+    `  functions  ${c.functions.map((f) => `${f.name} ${f.match ? 'equal' : 'DIFFERENT'}`).join(', ')}`,
+    `  catalog    ${c.catalog.match ? 'equal' : `${c.catalog.changes.length} change(s)`} (functions, triggers, policies, RLS, grants)`,
+    `  structure  ${c.structure.match ? 'equal' : `${c.structure.changes.length} change(s)`} (columns, constraints, indexes, views)`,
+  ];
+}
+
+export function renderVerificationText(v: Verification): string {
+  const lines = [
+    `verification: ${v.ok ? 'OK' : 'FAILED'} (${v.checkedAt})`,
+    `  hashes     ${v.hashes.ok ? 'every file matches the manifest' : `${v.hashes.problems.length} file(s) differ`}`,
+    `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? '?'}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ''}`}`,
+  ];
+  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(', ')} into ${v.restore.into}${v.restore.error ? ' FAILED' : ` in ${v.restore.ms} ms`}`);
+  if (v.restore) lines.push(...comparisonLines(v.comparison));
+  lines.push(`  not compared: ${v.notCompared.schemas.join(', ') || '(none)'}. ${v.notCompared.note}`);
+  for (const f of v.failures) lines.push(`  ✗ ${f}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderBackupText(r: { dir: string; manifest: Manifest; verification: Verification; warnings: string[]; ms: { total: number } }): string {
+  const m = r.manifest;
+  const lines = [
+    `backup of ${m.source.label} (PostgreSQL ${m.source.serverVersion}, snapshot ${m.snapshot})`,
+    `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1000).toFixed(1)} s`,
+    ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
+    ...r.warnings.map((w) => `  ! ${w}`),
+  ];
+  return `${lines.join('\n')}\n${renderVerificationText(r.verification)}`;
+}
+
+export function renderBackupMarkdown(r: { manifest: Manifest; verification: Verification; warnings: string[] }): string {
+  const m = r.manifest;
+  const v = r.verification;
+  const c = v.comparison;
+  const out = [
+    `## Backup ${v.ok ? '✅ verified' : '❌ NOT verified'}`,
+    '',
+    `Source ${m.source.label} (PostgreSQL ${m.source.serverVersion}), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
+    '',
+    '| file | bytes | SHA-256 |',
+    '| --- | ---: | --- |',
+    ...m.files.map((f) => `| \`${f.path}\` | ${f.bytes} | \`${f.sha256}\` |`),
+    '',
+  ];
+  if (c) {
+    out.push('| restored copy vs source | result |', '| --- | --- |');
+    for (const l of comparisonLines(c)) {
+      const [what, ...rest] = l.trim().split(/\s{2,}/);
+      out.push(`| ${what} | ${rest.join(' ')} |`);
+    }
+    out.push('');
+  }
+  out.push(`Not compared: ${v.notCompared.schemas.map((s) => `\`${s}\``).join(', ') || '(none)'}. ${v.notCompared.note}`);
+  for (const w of r.warnings) out.push('', `> ⚠️ ${w}`);
+  if (v.failures.length) out.push('', ...v.failures.map((f) => `- ❌ ${f}`));
+  return `${out.join('\n')}\n`;
+}
+
+export function renderRollbackText(r: RollbackResult): string {
+  const lines = [
+    `rollback of ${r.target}: ${r.ok ? 'OK' : 'FAILED'}`,
+    `  restored   ${r.restoredSchemas.join(', ')} from ${r.backupDir} (backup of ${r.backupTakenAt}) in ${r.ms.restore} ms; proof in ${r.ms.proof} ms`,
+    `  untouched  ${r.notRestored.join(', ') || '(none)'}`,
+    `  guards     ${r.protections.triggersCreatedAfterData ? `data loaded before any trigger existed (${r.protections.tableDataEntries} tables, ${r.protections.triggerEntries} triggers); ${r.protections.note}` : 'REFUSED: the archive creates triggers before data'}`,
+    ...comparisonLines(r.comparison),
+    ...r.failures.map((f) => `  ✗ ${f}`),
+    ...r.warnings.map((w) => `  ! ${w}`),
+    'still to do (people, not the database):',
+    ...r.todos.map((t) => `  [ ] ${t}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderRollbackMarkdown(r: RollbackResult): string {
+  return [
+    `## Rollback ${r.ok ? '✅ restored and proven' : '❌ FAILED'}`,
+    '',
+    '```',
+    renderRollbackText(r).trimEnd(),
+    '```',
+    '',
+    '### Still to do',
+    '',
+    ...r.todos.map((t) => `- [ ] ${t}`),
+    '',
+  ].join('\n');
+}

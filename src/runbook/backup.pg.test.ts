@@ -1,0 +1,368 @@
+import { cp, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withAppUser } from '../db/as-user.js';
+import { tableChecksum } from '../db/checksum.js';
+import { DUMP_APP_NAME } from '../db/dump.js';
+import { readFingerprint } from '../db/fingerprint.js';
+import { PgDb } from '../db/pg.js';
+import { runSqlFile } from '../db/sql-file.js';
+import { UserError } from '../errors.js';
+import { hashFile } from '../evidence/file-hash.js';
+import { parseCsv } from '../csv.js';
+import { memoryLogger, silentLogger } from '../logger.js';
+import { sqlPath } from '../paths.js';
+import { userWithRole } from '../testing/fixture-contract.js';
+import { TEST_DATABASE_URL, describePg, useFreshDatabase } from '../testing/pg.js';
+import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
+import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
+import { CHANGE_FILES } from './db-init.js';
+import { rollback } from './rollback.js';
+
+/**
+ * Runbook 3.1 / 4.2 / 6.2 on real PostgreSQL with the real pg_dump and pg_restore: the backup
+ * proves itself by a restore, damaged or unverified folders are refused, a killed dump never
+ * yields a verified folder, and a rollback after the P0 change and new movements brings back
+ * exactly the backed-up state without touching any DB-STRICT guard. Tests run in order.
+ */
+const GASOIL = '22222222-2222-2222-2222-222222222222';
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+async function flipByte(file: string, at: number): Promise<void> {
+  const h = await open(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await h.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0xff;
+    await h.write(b, 0, 1, at);
+  } finally {
+    await h.close();
+  }
+}
+
+describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restore)', () => {
+  const fx = useFreshDatabase('backup', { fixture: true });
+  let work: string;
+  let good: BackupResult;
+  const log = memoryLogger();
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'astm53b-backup-'));
+    good = await backup(fx().db, { outDir: path.join(work, 'good') }, log);
+  });
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes the archive, both functions and the three table snapshots, each with bytes and SHA-256', async () => {
+    const m = good.manifest;
+    expect(m.files.map((f) => f.path).sort()).toEqual(
+      [
+        ARCHIVE_FILE,
+        'auth-users.json',
+        'functions/public.sorties_produit_block_update_delete.sql',
+        'functions/public.validate_sortie.sql',
+        'tables/public.receptions.csv',
+        'tables/public.sorties_produit.csv',
+        'tables/public.stocks_journaliers.csv',
+      ].sort(),
+    );
+    for (const f of m.files) expect(await hashFile(path.join(good.dir, f.path))).toEqual({ bytes: f.bytes, sha256: f.sha256 });
+    expect(m.written).toMatchObject({ dir: good.dir, sameHostAsDatabase: true });
+    expect(path.isAbsolute(m.written.dir)).toBe(true);
+    expect(good.warnings.join('\n')).toMatch(/off the PROD server/);
+    expect(m.schemas.application).toEqual(['public']);
+    expect(m.schemas.excluded).toContain('auth');
+  });
+
+  it('the function exports are the live definitions, runnable as they are', async () => {
+    const db = fx().db;
+    const text = await readFile(path.join(good.dir, 'functions/public.validate_sortie.sql'), 'utf8');
+    const def = (await db.query<{ d: string }>("SELECT pg_get_functiondef('public.validate_sortie(uuid)'::regprocedure) AS d")).rows[0]!.d;
+    expect(text).toBe(`${def.trimEnd()};\n`);
+    expect(text).toMatch(/^CREATE OR REPLACE FUNCTION public\.validate_sortie\(p_id uuid\)/);
+  });
+
+  it('the CSV snapshots hold every row in primary-key order, and agree with the recorded counts', async () => {
+    const db = fx().db;
+    for (const table of ['receptions', 'sorties_produit', 'stocks_journaliers']) {
+      const csv = parseCsv(await readFile(path.join(good.dir, `tables/public.${table}.csv`), 'utf8'));
+      const ids = (await db.query<{ id: string }>(`SELECT id::text FROM public.${table} ORDER BY id`)).rows.map((r) => r.id);
+      const col = csv.header.indexOf('id');
+      expect(csv.records.map((r) => r.fields[col])).toEqual(ids);
+      expect(good.manifest.tables.find((t) => t.table === `public.${table}`)!.rows).toBe(ids.length);
+    }
+    expect(ids(good.manifest.tables)).toContain('public.cours_de_route');
+  });
+
+  it('verification restored the archive into a scratch database and found every table, function, trigger and policy equal', async () => {
+    const v = good.verification;
+    expect(good.ok).toBe(true);
+    expect(v.ok).toBe(true);
+    expect(v.failures).toEqual([]);
+    expect(v.archive.readable).toBe(true);
+    expect(v.archive.entries).toBeGreaterThan(100);
+    expect(v.restore!.into).toMatch(/created and dropped/);
+    const c = v.comparison!;
+    expect(c.tables.length).toBe(good.manifest.tables.length);
+    expect(c.tables.every((t) => t.match && t.actual!.rows === t.expected!.rows)).toBe(true);
+    expect(c.tables.find((t) => t.table === 'public.receptions')!.actual!.rows).toBe(9);
+    expect(c.functions.map((f) => [f.name, f.match])).toEqual([
+      ['public.validate_sortie', true],
+      ['public.sorties_produit_block_update_delete', true],
+    ]);
+    const kinds = new Set(good.manifest.fingerprint.entries.map((e) => e.kind));
+    for (const k of ['function', 'trigger', 'policy', 'rls', 'table_grant']) expect(kinds).toContain(k);
+    expect(c.catalog).toMatchObject({ match: true, changes: [] });
+    expect(v.notCompared.schemas).toContain('auth');
+    expect(v.notCompared.note).toMatch(/Supabase-managed/);
+    // the scratch database is gone
+    const scratchName = /scratch database (astm53b_backup_verify_\w+)/.exec(v.restore!.into)![1];
+    const left = await fx().db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [scratchName]);
+    expect(left.rows[0]!.n).toBe(0);
+    const onDisk = JSON.parse(await readFile(path.join(good.dir, VERIFICATION_FILE), 'utf8'));
+    expect(onDisk.ok).toBe(true);
+    expect(onDisk.manifestSha256).toBe((await readManifest(good.dir)).sha256);
+  });
+
+  it('a password in the URL reaches no file of the folder and no log line (it goes to pg_dump through PGPASSWORD)', async () => {
+    // the test server trusts local connections, so it accepts any password: the secret is only carried
+    const secret = 'S3cret-pw-astm53b';
+    const u = new URL(fx().scratch.url);
+    u.password = secret;
+    const db = new PgDb(u.toString());
+    const out = path.join(work, 'with-password');
+    const lines = memoryLogger();
+    try {
+      const r = await backup(db, { outDir: out }, lines);
+      expect(r.ok).toBe(true);
+      expect(r.manifest.source.label).toContain(':***@');
+    } finally {
+      await db.close();
+    }
+    for (const f of [MANIFEST_FILE, VERIFICATION_FILE, ...good.manifest.files.map((x) => x.path)]) {
+      expect((await readFile(path.join(out, f))).includes(secret), f).toBe(false);
+    }
+    expect(lines.lines.join('\n')).not.toContain(secret);
+  });
+
+  it('backup verify re-checks hashes and restores afresh; a bit flip fails it, and the gate refuses the folder', async () => {
+    const again = await verifyBackup(good.dir, { serverUrl: TEST_DATABASE_URL! }, silentLogger);
+    expect(again.ok).toBe(true);
+
+    const bad = path.join(work, 'flipped');
+    await cp(good.dir, bad, { recursive: true });
+    const size = (await stat(path.join(bad, ARCHIVE_FILE))).size;
+    await flipByte(path.join(bad, ARCHIVE_FILE), Math.floor(size / 2));
+    expect((await rejection(assertVerifiedBackup(bad))) as UserError).toMatchObject({ code: 'BACKUP_TAMPERED' });
+    const v = await verifyBackup(bad, { serverUrl: TEST_DATABASE_URL! }, silentLogger);
+    expect(v.ok).toBe(false);
+    expect(v.hashes.problems).toEqual([{ path: ARCHIVE_FILE, problem: expect.stringMatching(/^SHA-256/) }]);
+    expect(v.restore).toBeNull();
+    expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+  });
+
+  it('a damaged archive whose hashes were re-recorded still fails: the restore test, not only the hash, catches it', async () => {
+    const damages: [string, (buf: Buffer) => Buffer, RegExp][] = [
+      ['truncated', (b) => b.subarray(0, Math.floor(b.length * 0.6)), /pg_restore/],
+      // the last bytes are compressed table data: zlib's checksum fails on the full read
+      ['data bit flip', (b) => flip(b, b.length - 40), /reading every block failed: .*could not uncompress data/],
+      // one digit of a CHECK constraint: restores without an error, only the comparison sees it
+      ['ddl digit', (b) => replaceOnce(b, 'capacite_totale > (0)', 'capacite_totale > (1)'), /constraint public\.citernes\.citernes_capacite_totale_check: changed/],
+    ];
+    for (const [name, damage, expected] of damages) {
+      const bad = path.join(work, `rehashed-${name.replace(/ /g, '-')}`);
+      await cp(good.dir, bad, { recursive: true });
+      await rm(path.join(bad, VERIFICATION_FILE));
+      const file = path.join(bad, ARCHIVE_FILE);
+      await writeFile(file, damage(await readFile(file)));
+      const { manifest } = await readManifest(bad);
+      const d = await hashFile(file);
+      manifest.files = manifest.files.map((f) => (f.path === ARCHIVE_FILE ? { ...f, ...d } : f));
+      await writeFile(path.join(bad, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+      const v = await verifyBackup(bad, { serverUrl: TEST_DATABASE_URL! }, silentLogger);
+      expect(v.hashes.ok, name).toBe(true);
+      expect(v.ok, name).toBe(false);
+      expect(v.failures.join('\n'), name).toMatch(expected);
+      expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError, name).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+    }
+  });
+
+  it('refuses a folder never verified, and a non-empty output folder, before touching anything', async () => {
+    const bare = path.join(work, 'unverified');
+    await cp(good.dir, bare, { recursive: true });
+    await rm(path.join(bare, VERIFICATION_FILE));
+    expect((await rejection(assertVerifiedBackup(bare))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+    expect((await rejection(backup(fx().db, { outDir: good.dir }, silentLogger))) as UserError).toMatchObject({ code: 'OUT_DIR_NOT_EMPTY' });
+  });
+
+  it('a connection killed during the dump fails the step and leaves no verified folder', async () => {
+    const db = fx().db;
+    const out = path.join(work, 'killed');
+    const locker = new PgDb(fx().scratch.url);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    // an exclusive lock makes pg_dump wait on its LOCK TABLE, so the kill lands mid-dump
+    const lockTask = locker.withClient(async (c) => {
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE public.log_actions IN ACCESS EXCLUSIVE MODE');
+      locked();
+      await held;
+      await c.query('ROLLBACK');
+    });
+    try {
+      await isLocked;
+      const step = rejection(backup(db, { outDir: out, lockTimeoutMs: 600_000 }, silentLogger));
+      let pid: number | undefined;
+      for (let i = 0; i < 1200 && pid === undefined; i++) {
+        const r = await locker.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database() AND wait_event_type = 'Lock'",
+          [DUMP_APP_NAME],
+        );
+        pid = r.rows[0]?.pid;
+        if (pid === undefined) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(pid).toBeDefined();
+      await locker.query('SELECT pg_terminate_backend($1)', [pid]);
+      const err = await step;
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toMatch(/pg_dump .* failed/);
+    } finally {
+      release();
+      await lockTask;
+      await locker.close();
+    }
+    expect(existsSync(path.join(out, VERIFICATION_FILE))).toBe(false);
+    expect(existsSync(path.join(out, MANIFEST_FILE))).toBe(false);
+    expect((await rejection(assertVerifiedBackup(out))) as UserError).toMatchObject({ code: 'BACKUP_INCOMPLETE' });
+  });
+
+  describe('rollback after the P0 change and new movements', () => {
+    let before: { authUsers: Awaited<ReturnType<typeof tableChecksum>> };
+
+    beforeAll(async () => {
+      const db = fx().db;
+      before = { authUsers: await tableChecksum(db, 'auth', 'users') };
+      await runSqlFile(db, sqlPath(CHANGE_FILES.p0), { displayName: CHANGE_FILES.p0 });
+      const gerant = await userWithRole(db, 'gerant');
+      const draft = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1")).rows[0]!.id;
+      await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query('SELECT validate_sortie($1)', [draft]));
+      const cdr = (await db.query<{ id: string }>("SELECT id::text FROM cours_de_route WHERE statut = 'ARRIVE' ORDER BY plaque_camion LIMIT 1")).rows[0]!.id;
+      const tank = (await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
+      await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
+        tx.query(
+          `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
+           VALUES ($1, $2, $3, 100000, 101234.5, 27, 837.2, 1224.87, 'MONALUXE', '2026-02-26', 'after backup')`,
+          [cdr, tank, GASOIL],
+        ),
+      );
+    });
+
+    it('the database really moved away from the backup (P0 functions, new rows)', async () => {
+      const c = await compareWithManifest(fx().db, good.manifest);
+      expect(c.ok).toBe(false);
+      expect(c.functions.every((f) => !f.match)).toBe(true);
+      const moved = c.tables.filter((t) => !t.match).map((t) => t.table);
+      for (const t of ['public.receptions', 'public.sorties_produit', 'public.stocks_journaliers', 'public.log_actions', 'public.cours_de_route']) expect(moved).toContain(t);
+    });
+
+    it('a rollback that fails midway leaves the target exactly as it was', async () => {
+      const db = fx().db;
+      // an object outside the application schemas that depends on a table: the no-CASCADE drop must fail
+      await db.query('CREATE SCHEMA reporting');
+      await db.query('CREATE VIEW reporting.recent AS SELECT id FROM public.receptions');
+      try {
+        const snap = await compareWithManifest(db, good.manifest);
+        const fp = await readFingerprint(db);
+        const err = await rejection(rollback(db, { backupDir: good.dir }, silentLogger));
+        expect(err).toBeInstanceOf(UserError);
+        expect(err.message).toMatch(/pg_restore .* failed/);
+        expect(await compareWithManifest(db, good.manifest)).toEqual(snap);
+        expect((await readFingerprint(db)).sha256).toBe(fp.sha256);
+      } finally {
+        await db.query('DROP SCHEMA reporting CASCADE');
+      }
+    });
+
+    it('restores the backed-up state: legacy functions byte for byte, every table checksum, triggers and policies', async () => {
+      const db = fx().db;
+      const r = await rollback(db, { backupDir: good.dir }, silentLogger);
+      expect(r.failures).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.restoredSchemas).toEqual(['public']);
+      expect(r.notRestored).toContain('auth');
+      expect(r.comparison.tables.every((t) => t.match)).toBe(true);
+      expect(r.comparison.catalog.changes).toEqual([]);
+      for (const f of good.manifest.functions) {
+        expect((await readFunctionExport(db, f.name)).text).toBe(await readFile(path.join(good.dir, f.file), 'utf8'));
+      }
+      expect(r.todos.join('\n')).toMatch(/legacy app build/);
+      expect(r.todos.join('\n')).toMatch(/inform the depot team/);
+      expect(r.ms.restore).toBeGreaterThan(0);
+      // auth was not touched
+      expect(await tableChecksum(db, 'auth', 'users')).toEqual(before.authUsers);
+    });
+
+    it('restored without any write guard: triggers came after the data, no allow-write setting persists, and the guards still bite', async () => {
+      const db = fx().db;
+      const r = await rollback(db, { backupDir: good.dir }, silentLogger);
+      expect(r.protections).toMatchObject({ triggersCreatedAfterData: true });
+      expect(r.protections.tableDataEntries).toBeGreaterThan(10);
+      expect(r.protections.triggerEntries).toBeGreaterThan(10);
+      const persisted = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') ~ '(allow_write|session_replication_role)'");
+      expect(persisted.rows[0]!.n).toBe(0);
+      const triggers = await db.query<{ disabled: number }>(
+        "SELECT count(*) FILTER (WHERE t.tgenabled = 'D')::int AS disabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal",
+      );
+      expect(triggers.rows[0]!.disabled).toBe(good.manifest.fingerprint.entries.filter((e) => e.kind === 'trigger' && e.value.endsWith('enabled=D')).length);
+      const validated = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'validee' LIMIT 1")).rows[0]!.id;
+      const upd = (await rejection(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & { code?: string };
+      expect(upd.code).toBe('P0001');
+      const rec = (await db.query<{ id: string }>('SELECT id::text FROM receptions LIMIT 1')).rows[0]!.id;
+      expect(((await rejection(db.query('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string }).code).toBe('P0001');
+    });
+
+    it('grants and RLS come back: anon still reads nothing, the gerant reads the stock', async () => {
+      const db = fx().db;
+      for (const t of ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot']) {
+        const owner = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`);
+        expect(owner.rows[0]!.n, t).toBeGreaterThan(0);
+        const anon = await withAppUser(db, { role: 'anon' }, (tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`));
+        expect(anon.rows[0]!.n, t).toBe(0);
+      }
+      const gerant = await userWithRole(db, 'gerant');
+      const seen = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM public.stocks_journaliers'));
+      expect(seen.rows[0]!.n).toBeGreaterThan(0);
+    });
+  });
+});
+
+function flip(b: Buffer, at: number): Buffer {
+  const c = Buffer.from(b);
+  c[at] = c[at]! ^ 0xff;
+  return c;
+}
+
+function replaceOnce(b: Buffer, from: string, to: string): Buffer {
+  const at = b.indexOf(from);
+  if (at < 0 || from.length !== to.length) throw new Error(`"${from}" is not in the archive`);
+  const c = Buffer.from(b);
+  c.write(to, at);
+  return c;
+}
+
+function ids(tables: { table: string }[]): string[] {
+  return tables.map((t) => t.table);
+}

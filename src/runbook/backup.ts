@@ -1,0 +1,416 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { quoteIdent, readTableKeys, schemaChecksums, type TableChecksum } from '../db/checksum.js';
+import { exportTableCsv } from '../db/csv-export.js';
+import { dumpArchive, listArchive, readWholeArchive, restoreArchive, urlOf } from '../db/dump.js';
+import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
+import { openDb } from '../db/open.js';
+import { findPgTool } from '../db/pg-tools.js';
+import { createScratchDatabase } from '../db/scratch.js';
+import { maskConnectionString } from '../db/secrets.js';
+import { diffStructures, readStructure } from '../db/structure.js';
+import { resolveTarget } from '../db/target.js';
+import type { Db, Queryable } from '../db/types.js';
+import { sha256Text } from '../evidence/file-hash.js';
+import { applyShimIfNeeded } from './db-init.js';
+import {
+  ARCHIVE_FILE,
+  AUTH_USERS_FILE,
+  BACKUP_FUNCTIONS,
+  MANIFEST_FILE,
+  SNAPSHOT_TABLES,
+  VERIFICATION_FILE,
+  checkFileHashes,
+  readManifest,
+  writeJson,
+  type Comparison,
+  type Manifest,
+  type ManifestFile,
+  type Verification,
+} from './backup-manifest.js';
+
+/**
+ * Runbook 3.1 / 4.2, "aucune modification PROD sans dump vérifié". One REPEATABLE READ
+ * transaction exports its snapshot; pg_dump dumps that snapshot while the same transaction
+ * reads the table checksums, the two functions, the three table snapshots, the auth.users rows
+ * the application references and the catalog fingerprint, so every file describes one instant.
+ * Then, always, the proof: the archive is restored into a scratch database and compared.
+ */
+export interface BackupOptions {
+  outDir: string;
+  /** an empty database to restore into; default: one created (and dropped) on the source's server */
+  scratchUrl?: string;
+  /** how long the snapshot reads and pg_dump wait for a table lock (default 60 s) */
+  lockTimeoutMs?: number;
+  /** parallel jobs for the scratch restore */
+  jobs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BackupResult {
+  dir: string;
+  manifest: Manifest;
+  verification: Verification;
+  ok: boolean;
+  ms: { snapshot: number; verify: number; total: number };
+  warnings: string[];
+}
+
+/** Columns of the Supabase auth.users that our shim also has: the ones a scratch restore can take. */
+export const AUTH_USER_COLUMNS = ['instance_id', 'id', 'aud', 'role', 'email', 'email_confirmed_at', 'raw_app_meta_data', 'raw_user_meta_data', 'is_anonymous', 'created_at', 'updated_at'];
+
+const LOCAL_HOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', '[::1]']);
+
+export function sourceHost(url: string): string {
+  try {
+    return new URL(url).hostname || 'localhost (socket)';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function classifySchemas(q: Queryable): Promise<Manifest['schemas']> {
+  const r = await q.query<{ name: string }>(
+    `SELECT nspname AS name FROM pg_namespace
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1`,
+  );
+  const all = r.rows.map((x) => x.name);
+  return {
+    application: APP_SCHEMAS.filter((s) => all.includes(s)),
+    pipeline: all.filter((s) => s === PIPELINE_SCHEMA),
+    excluded: all.filter((s) => !(APP_SCHEMAS as readonly string[]).includes(s) && s !== PIPELINE_SCHEMA),
+  };
+}
+
+/** The definitions of every overload of a function, as one runnable .sql text. */
+export async function readFunctionExport(q: Queryable, qualified: string): Promise<{ text: string; signatures: string[] }> {
+  const [schema, name] = qualified.split('.') as [string, string];
+  const r = await q.query<{ def: string; args: string }>(
+    `SELECT pg_get_functiondef(p.oid) AS def, pg_get_function_identity_arguments(p.oid) AS args
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.proname = $2 ORDER BY 2`,
+    [schema, name],
+  );
+  return { text: r.rows.map((x) => `${x.def.trimEnd()};\n`).join('\n'), signatures: r.rows.map((x) => `${qualified}(${x.args})`) };
+}
+
+/** auth.users rows referenced by a foreign key of an application table (FACTS §1.12 item 7). */
+async function readReferencedAuthUsers(q: Queryable, schemas: readonly string[]): Promise<{ columns: string[]; rows: unknown[] } | null> {
+  const exists = await q.query<{ t: string | null }>("SELECT to_regclass('auth.users')::text AS t");
+  if (!exists.rows[0]?.t) return null;
+  const refs = await q.query<{ tbl: string; col: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, a.attname AS col
+       FROM pg_constraint k
+       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+      WHERE k.contype = 'f' AND k.confrelid = 'auth.users'::regclass AND cardinality(k.conkey) = 1 AND n.nspname = ANY($1)
+      ORDER BY 1, 2`,
+    [schemas],
+  );
+  const present = await q.query<{ name: string }>(
+    "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'",
+  );
+  const columns = AUTH_USER_COLUMNS.filter((c) => present.rows.some((p) => p.name === c));
+  if (refs.rows.length === 0) return { columns, rows: [] };
+  const ids = refs.rows.map((r) => `SELECT ${quoteIdent(r.col)}::text AS id FROM ${r.tbl}`).join(' UNION ');
+  const r = await q.query<{ rows: unknown[] | null }>(
+    `SELECT json_agg(u ORDER BY u.id) AS rows FROM (SELECT ${columns.map(quoteIdent).join(', ')} FROM auth.users WHERE id::text IN (${ids})) u`,
+  );
+  return { columns, rows: r.rows[0]?.rows ?? [] };
+}
+
+interface SnapshotReads {
+  schemas: Manifest['schemas'];
+  tables: TableChecksum[];
+  files: ManifestFile[];
+  functions: Manifest['functions'];
+  authUsers: Manifest['authUsers'];
+  fingerprint: Manifest['fingerprint'];
+  structure: Manifest['structure'];
+}
+
+async function readSnapshot(q: Queryable, dir: string, log: Logger): Promise<SnapshotReads> {
+  const schemas = await classifySchemas(q);
+  const files: ManifestFile[] = [];
+  const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
+
+  const functions: Manifest['functions'] = [];
+  for (const fn of BACKUP_FUNCTIONS) {
+    const { text, signatures } = await readFunctionExport(q, fn);
+    if (!signatures.length) throw new UserError('FUNCTION_MISSING', `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
+    const file = `functions/${fn}.sql`;
+    const digest = await writeText(path.join(dir, file), text);
+    files.push({ path: file, kind: 'function', ...digest });
+    functions.push({ name: fn, file, signatures, sha256: digest.sha256 });
+  }
+
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema, table] = qualified.split('.') as [string, string];
+    const k = keys.find((x) => x.schema === schema && x.table === table);
+    if (!k) throw new UserError('TABLE_MISSING', `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
+    const file = `tables/${qualified}.csv`;
+    const csv = await exportTableCsv(q, schema, table, k.key, path.join(dir, file));
+    files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256 });
+    log.info(`backup: ${qualified}: ${csv.rows} rows → ${file}`);
+  }
+
+  const users = await readReferencedAuthUsers(q, schemas.application);
+  let authUsers: Manifest['authUsers'] = null;
+  if (users) {
+    const digest = await writeText(path.join(dir, AUTH_USERS_FILE), `${JSON.stringify(users.rows, null, 1)}\n`);
+    files.push({ path: AUTH_USERS_FILE, kind: 'auth-users', ...digest });
+    authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
+  }
+
+  const tables = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
+  const fingerprint = await readFingerprint(q, schemas.application);
+  const structure = await readStructure(q, schemas.application, PIPELINE_PREFIX);
+  return { schemas, tables, files, functions, authUsers, fingerprint, structure };
+}
+
+async function writeText(file: string, text: string): Promise<{ bytes: number; sha256: string }> {
+  await writeFile(file, text);
+  return { bytes: Buffer.byteLength(text, 'utf8'), sha256: sha256Text(text) };
+}
+
+async function prepareOutDir(outDir: string): Promise<string> {
+  const dir = path.resolve(outDir);
+  const existing = await readdir(dir).catch(() => undefined);
+  if (existing && existing.length > 0) {
+    throw new UserError('OUT_DIR_NOT_EMPTY', `${dir} is not empty; a backup goes into a new folder`, { where: { field: 'out' } });
+  }
+  await mkdir(path.join(dir, 'functions'), { recursive: true });
+  await mkdir(path.join(dir, 'tables'), { recursive: true });
+  return dir;
+}
+
+export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<BackupResult> {
+  const t0 = Date.now();
+  const startedAt = new Date().toISOString();
+  const url = urlOf(db);
+  const server = await db.server();
+  const env = opts.env ?? process.env;
+  // both clients are needed: find them before anything is written
+  await findPgTool('pg_restore', server.major, env);
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
+  const dir = await prepareOutDir(opts.outDir);
+  log.info(`backup: ${db.label} (PostgreSQL ${server.version}) → ${dir}`);
+
+  const { reads, dump, snapshot, database } = await db.withClient(
+    async (c) => {
+      // On failure there is no ROLLBACK: a snapshot read may still be waiting on this
+      // connection and a ROLLBACK would queue behind it. withClient destroys a connection that
+      // saw an error, which ends the read-only transaction on the server.
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+      await c.query('SET LOCAL statement_timeout = 0');
+      const s = await c.query<{ id: string; db: string }>('SELECT pg_export_snapshot() AS id, current_database() AS db');
+      const snapshot = s.rows[0]!.id;
+      log.info(`backup: snapshot ${snapshot} exported; pg_dump and the snapshot reads run side by side`);
+      // pg_dump imports the snapshot while this transaction holds it open
+      const [dump, reads] = await Promise.all([
+        dumpArchive({ url, serverMajor: server.major, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, env }),
+        readSnapshot(c, dir, log),
+      ]);
+      await c.query('COMMIT');
+      return { reads, dump, snapshot, database: s.rows[0]!.db };
+    },
+    { discard: true },
+  );
+  const snapshotMs = Date.now() - t0;
+  log.info(`backup: ${ARCHIVE_FILE} ${dump.bytes} bytes (pg_dump ${dump.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+
+  const host = sourceHost(url);
+  const sameHost = LOCAL_HOSTS.has(host) || host === os.hostname();
+  const manifest: Manifest = {
+    format: 'astm53b-backup/1',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    source: { label: db.label, database, host, serverVersion: server.version, serverMajor: server.major },
+    written: { host: os.hostname(), dir, sameHostAsDatabase: sameHost },
+    snapshot,
+    tools: { pg_dump: { path: dump.tool.path, version: dump.tool.version } },
+    schemas: reads.schemas,
+    files: [{ path: ARCHIVE_FILE, kind: 'archive', bytes: dump.bytes, sha256: dump.sha256 }, ...reads.files],
+    tables: reads.tables,
+    functions: reads.functions,
+    authUsers: reads.authUsers,
+    fingerprint: reads.fingerprint,
+    structure: reads.structure,
+  };
+  const manifestSha256 = await writeJson(path.join(dir, MANIFEST_FILE), manifest);
+  const warnings: string[] = [];
+  if (sameHost) {
+    warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+  }
+  for (const w of warnings) log.warn(`backup: ${w}`);
+
+  const t1 = Date.now();
+  const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { serverUrl: url, scratchUrl: opts.scratchUrl, jobs: opts.jobs, env }, log);
+  await writeJson(path.join(dir, VERIFICATION_FILE), verification);
+  return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
+}
+
+/** `astm53b backup verify DIR`: hashes again, then a fresh restore into a scratch database. */
+export async function verifyBackup(
+  dir: string,
+  opts: { serverUrl?: string; scratchUrl?: string; jobs?: number; env?: NodeJS.ProcessEnv },
+  log: Logger,
+): Promise<Verification> {
+  const abs = path.resolve(dir);
+  const { manifest, sha256 } = await readManifest(abs);
+  if (!opts.serverUrl && !opts.scratchUrl) {
+    throw new UserError('MISSING_OPTION', 'verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url', {
+      where: { field: 'url' },
+    });
+  }
+  const v = await verifyAgainstRestore(abs, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
+  await writeJson(path.join(abs, VERIFICATION_FILE), v);
+  return v;
+}
+
+const NOT_COMPARED_NOTE =
+  'Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; ' +
+  'only the auth.users rows the application references are loaded there, so that its foreign keys hold.';
+
+async function verifyAgainstRestore(
+  dir: string,
+  manifest: Manifest,
+  manifestSha256: string,
+  opts: { serverUrl?: string | undefined; scratchUrl?: string | undefined; jobs?: number | undefined; env: NodeJS.ProcessEnv },
+  log: Logger,
+): Promise<Verification> {
+  const failures: string[] = [];
+  const v: Verification = {
+    format: 'astm53b-backup-verification/1',
+    ok: false,
+    checkedAt: new Date().toISOString(),
+    manifestSha256,
+    hashes: await checkFileHashes(dir, manifest),
+    archive: { readable: false, entries: 0, dumpedBy: null },
+    restore: null,
+    comparison: null,
+    notCompared: { schemas: manifest.schemas.excluded, note: NOT_COMPARED_NOTE },
+    failures,
+  };
+  for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
+  if (!v.hashes.ok) return v;
+
+  const archive = path.join(dir, ARCHIVE_FILE);
+  try {
+    const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
+    v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
+    if (toc.entries.length === 0) failures.push(`${ARCHIVE_FILE}: the table of contents is empty`);
+  } catch (e) {
+    v.archive = { readable: false, entries: 0, dumpedBy: null, error: (e as Error).message };
+    failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${(e as Error).message}`);
+    return v;
+  }
+
+  const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  const started = Date.now();
+  const scratch = opts.scratchUrl
+    ? { url: opts.scratchUrl, label: maskConnectionString(opts.scratchUrl), drop: async () => {} }
+    : await createScratchDatabase(opts.serverUrl!, 'backup_verify').then((s) => ({ url: s.url, label: `scratch database ${s.name} (created and dropped)`, drop: s.drop }));
+  v.restore = { into: scratch.label, schemas, ms: 0 };
+  // the whole archive is read (every data block checked) while the application part is restored
+  const wholeRead = readWholeArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  try {
+    const sdb = await openDb(resolveTarget({ url: scratch.url, cwd: process.cwd() }));
+    try {
+      const server = await sdb.server();
+      await prepareScratch(sdb, dir, manifest, log);
+      log.info(`verify: restoring ${schemas.join(', ')} into ${scratch.label}`);
+      const toolMajor = Math.max(server.major, manifest.source.serverMajor);
+      await restoreArchive({ url: scratch.url, file: archive, serverMajor: toolMajor, schemas, jobs: opts.jobs ?? 1, env: opts.env });
+      v.restore.ms = Date.now() - started;
+      v.comparison = await compareWithManifest(sdb, manifest);
+      describeMismatches(v.comparison, failures);
+    } finally {
+      await sdb.close().catch(() => {});
+    }
+  } catch (e) {
+    v.restore.error = (e as Error).message;
+    failures.push(`restore into ${scratch.label} failed: ${(e as Error).message}`);
+  } finally {
+    await scratch.drop().catch((e: unknown) => log.warn(`verify: could not drop ${scratch.label}: ${(e as Error).message}`));
+  }
+  const unreadable = await wholeRead;
+  if (unreadable) {
+    v.archive = { ...v.archive, readable: false, error: unreadable.message };
+    failures.push(`${ARCHIVE_FILE}: reading every block failed: ${unreadable.message}`);
+  }
+  v.ok = failures.length === 0 && v.comparison?.ok === true;
+  log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);
+  return v;
+}
+
+/** The shim where the scratch has no auth schema, then the referenced auth.users rows. */
+async function prepareScratch(sdb: Db, dir: string, manifest: Manifest, log: Logger): Promise<void> {
+  await sdb.withTransaction(
+    async (tx) => {
+      const busy = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m')`,
+        [manifest.schemas.application],
+      );
+      if ((busy.rows[0]?.n ?? 0) > 0) {
+        throw new UserError('SCRATCH_NOT_EMPTY', `the scratch database already has tables in ${manifest.schemas.application.join(', ')}; give an empty one`, { where: { field: 'scratch-url' } });
+      }
+      await applyShimIfNeeded(tx, log);
+      if (!manifest.authUsers || manifest.authUsers.rows === 0) return;
+      const rows = await readFile(path.join(dir, manifest.authUsers.file), 'utf8');
+      const cols = await tx.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
+      const usable = manifest.authUsers.columns.filter((c) => cols.rows.some((x) => x.name === c)).map(quoteIdent).join(', ');
+      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rows]);
+    },
+    { statementTimeoutMs: 0 },
+  );
+}
+
+/**
+ * What the backup recorded against what a database holds now: every application table's
+ * count and checksum, the two exported functions, and the catalog fingerprint (functions,
+ * triggers, policies, RLS, grants). Used by the scratch verification and by the rollback proof.
+ */
+export async function compareWithManifest(q: Queryable, manifest: Manifest): Promise<Comparison> {
+  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX);
+  const names = [...new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
+  const tables = names.map((table) => {
+    const e = manifest.tables.find((t) => t.table === table);
+    const a = actual.find((t) => t.table === table);
+    return {
+      table,
+      expected: e ? { rows: e.rows, md5: e.md5 } : null,
+      actual: a ? { rows: a.rows, md5: a.md5 } : null,
+      match: !!e && !!a && e.rows === a.rows && e.md5 === a.md5,
+    };
+  });
+  const functions = [];
+  for (const f of manifest.functions) {
+    const now = await readFunctionExport(q, f.name);
+    const actualSha256 = now.signatures.length ? sha256Text(now.text) : null;
+    functions.push({ name: f.name, expectedSha256: f.sha256, actualSha256, match: actualSha256 === f.sha256 });
+  }
+  const fp = await readFingerprint(q, manifest.schemas.application);
+  const changes = diffFingerprints(manifest.fingerprint, fp);
+  const catalog = { match: changes.length === 0, expectedSha256: manifest.fingerprint.sha256, actualSha256: fp.sha256, changes };
+  const shape = diffStructures(manifest.structure, await readStructure(q, manifest.schemas.application, PIPELINE_PREFIX));
+  const structure = { match: shape.length === 0, changes: shape };
+  return { tables, functions, catalog, structure, ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match };
+}
+
+export function describeMismatches(c: Comparison, failures: string[]): void {
+  for (const t of c.tables.filter((x) => !x.match)) {
+    failures.push(
+      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows md5 ${t.actual.md5.slice(0, 12)}…, backup ${t.expected.rows} rows md5 ${t.expected.md5.slice(0, 12)}…`,
+    );
+  }
+  for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
+  for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
+}

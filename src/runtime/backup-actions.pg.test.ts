@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, expect, it, vi } from 'vitest';
+import { describePg, useFreshDatabase } from '../testing/pg.js';
+import { backupAction, rollbackAction } from './backup-actions.js';
+
+/** The backup and rollback actions as the runner drives them: INPUT_* in, outputs and summary files out, password masked. */
+describePg('actions/backup and actions/rollback', () => {
+  const fx = useFreshDatabase('action_backup', { fixture: true });
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  });
+  // @actions/core caches the summary file's path after its first write: one file for the whole test file
+  const summaryFile = path.join(tmpdir(), `astm53b-summary-backup-${process.pid}`);
+
+  async function runWith(action: () => Promise<void>, inputs: Record<string, string>) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
+    const files = { output: path.join(dir, 'output') };
+    await writeFile(files.output, '');
+    await writeFile(summaryFile, '');
+    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v.replaceAll('$DIR', dir);
+    process.env.GITHUB_OUTPUT = files.output;
+    process.env.GITHUB_STEP_SUMMARY = summaryFile;
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+    await action();
+    vi.restoreAllMocks();
+    return { stdout, output: await readFile(files.output, 'utf8'), summary: await readFile(summaryFile, 'utf8'), dir };
+  }
+
+  it('backup verifies, rollback restores; the password appears only in the mask command', async () => {
+    const u = new URL(fx().scratch.url);
+    u.password = 'Backup4ct10nSecret';
+    const b = await runWith(backupAction, { 'database-url': u.toString(), 'output-dir': '$DIR/backup' });
+    expect(process.exitCode).toBeUndefined();
+    expect(b.output).toMatch(/verified<<.*\ntrue\n/s);
+    expect(b.summary).toContain('## Backup ✅ verified');
+    const backupDir = path.join(b.dir, 'backup');
+    for (const f of await readdir(backupDir, { recursive: true })) {
+      const p = path.join(backupDir, String(f));
+      if ((await readFile(p).catch(() => undefined))?.includes('Backup4ct10nSecret')) throw new Error(`${f} holds the password`);
+    }
+    expect(b.stdout.split('\n').filter((l) => l.includes('Backup4ct10nSecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+
+    const r = await runWith(rollbackAction, { 'database-url': u.toString(), 'backup-dir': backupDir, 'output-dir': '$DIR/out' });
+    expect(process.exitCode).toBeUndefined();
+    expect(r.output).toMatch(/restored<<.*\ntrue\n/s);
+    expect(r.summary).toContain('## Rollback ✅ restored and proven');
+    expect(r.summary).toContain('- [ ] Runbook 6.2 step 5: inform the depot team');
+    const json = JSON.parse(await readFile(path.join(r.dir, 'out', 'rollback.json'), 'utf8'));
+    expect(json.ok).toBe(true);
+    expect(JSON.stringify(json)).not.toContain('Backup4ct10nSecret');
+  });
+
+  it('rollback refuses a folder that is not a verified backup, as the user’s fault', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'astm53b-not-a-backup-'));
+    const r = await runWith(rollbackAction, { 'database-url': fx().scratch.url, 'backup-dir': empty });
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/::error::rollback: BACKUP_INCOMPLETE: .*manifest\.json/);
+  });
+});

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { withDb } from '../db/open.js';
+import { secretsOf } from '../db/secrets.js';
+import { assertSessionCapable, resolveTarget } from '../db/target.js';
+import { backup } from '../runbook/backup.js';
+import { rollback } from '../runbook/rollback.js';
+import { renderBackupMarkdown, renderRollbackMarkdown } from '../report/backup.js';
+import { readDatabaseUrl, readInputs } from './inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
+import { runAction } from './run.js';
+
+/** Runbook 3.1/4.2 (backup, verified by a restore) and 6.2 (rollback from it): action bodies. */
+
+const BackupInputs = z.object({
+  'output-dir': z.string().default('astm53b-results/backup'),
+});
+
+export function backupAction(): Promise<void> {
+  return runAction('backup', async (log) => {
+    const url = readDatabaseUrl();
+    const scratch = core.getInput('scratch-url').trim();
+    for (const s of scratch ? secretsOf(scratch) : []) core.setSecret(s);
+    const inputs = readInputs(BackupInputs);
+    const target = resolveTarget({ url, cwd: process.cwd() });
+    assertSessionCapable(target, 'backup');
+    const r = await withDb(target, (db) => backup(db, { outDir: inputs['output-dir'], ...(scratch ? { scratchUrl: scratch } : {}) }, log));
+    core.setOutput('verified', String(r.ok));
+    core.setOutput('backup-dir', r.dir);
+    core.setOutput('verification-file', path.join(r.dir, 'verification.json'));
+    await core.summary.addRaw(renderBackupMarkdown(r)).write();
+    if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? 'see verification.json'}` };
+    return undefined;
+  });
+}
+
+const RollbackInputs = z.object({
+  'backup-dir': z.string().min(1),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+});
+
+export function rollbackAction(): Promise<void> {
+  return runAction('rollback', async (log) => {
+    const url = readDatabaseUrl();
+    const inputs = readInputs(RollbackInputs);
+    const target = resolveTarget({ url, cwd: process.cwd() });
+    assertSessionCapable(target, 'rollback');
+    const r = await withDb(target, (db) => rollback(db, { backupDir: inputs['backup-dir'] }, log));
+    await publishResult(inputs['output-dir'], 'rollback.json', r);
+    core.setOutput('restored', String(r.ok));
+    await core.summary.addRaw(renderRollbackMarkdown(r)).write();
+    if (!r.ok) return { failure: `the restored database differs from the backup: ${r.failures[0] ?? 'see rollback.json'}` };
+    return undefined;
+  });
+}
