@@ -226,8 +226,8 @@ var require_postgres_date = __commonJS({
     function bcYearToNegativeYear(year) {
       return -(year - 1);
     }
-    function is0To99(num) {
-      return num >= 0 && num < 100;
+    function is0To99(num2) {
+      return num2 >= 0 && num2 < 100;
     }
   }
 });
@@ -1160,20 +1160,20 @@ var require_utils = __commonJS({
       }
       return Object.defineProperties(Object.create(Object.getPrototypeOf(config2)), Object.getOwnPropertyDescriptors(config2));
     }
-    var escapeIdentifier2 = function(str3) {
-      return '"' + str3.replace(/"/g, '""') + '"';
+    var escapeIdentifier2 = function(str4) {
+      return '"' + str4.replace(/"/g, '""') + '"';
     };
-    var escapeLiteral2 = function(str3) {
+    var escapeLiteral2 = function(str4) {
       let hasBackslash = false;
       let escaped = "'";
-      if (str3 == null) {
+      if (str4 == null) {
         return "''";
       }
-      if (typeof str3 !== "string") {
+      if (typeof str4 !== "string") {
         return "''";
       }
-      for (let i = 0; i < str3.length; i++) {
-        const c = str3[i];
+      for (let i = 0; i < str4.length; i++) {
+        const c = str4[i];
         if (c === "'") {
           escaped += c + c;
         } else if (c === "\\") {
@@ -1588,22 +1588,22 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports2, module2) {
     "use strict";
-    function parse3(str3, options = {}) {
-      if (str3.charAt(0) === "/") {
-        const config3 = str3.split(" ");
+    function parse3(str4, options = {}) {
+      if (str4.charAt(0) === "/") {
+        const config3 = str4.split(" ");
         return { host: config3[0], database: config3[1] };
       }
       const config2 = /* @__PURE__ */ Object.create(null);
       let result;
       let dummyHost = false;
-      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str3)) {
-        str3 = encodeURI(str3).replace(/%25(\d\d)/g, "%$1");
+      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str4)) {
+        str4 = encodeURI(str4).replace(/%25(\d\d)/g, "%$1");
       }
       try {
         try {
-          result = new URL(str3, "postgres://base");
+          result = new URL(str4, "postgres://base");
         } catch (e) {
-          result = new URL(str3.replace("@/", "@___DUMMY___/"), "postgres://base");
+          result = new URL(str4.replace("@/", "@___DUMMY___/"), "postgres://base");
           dummyHost = true;
         }
       } catch (err) {
@@ -1749,8 +1749,8 @@ var require_pg_connection_string = __commonJS({
       }, /* @__PURE__ */ Object.create(null));
       return poolConfig;
     }
-    function parseIntoClientConfig(str3) {
-      return toClientConfig(parse3(str3));
+    function parseIntoClientConfig(str4) {
+      return toClientConfig(parse3(str4));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -2403,18 +2403,18 @@ var require_buffer_writer = __commonJS({
           oldBuffer.copy(this.buffer, 0, 0, this.offset);
         }
       }
-      addInt32(num) {
+      addInt32(num2) {
         this.ensure(4);
-        this.buffer[this.offset++] = num >>> 24 & 255;
-        this.buffer[this.offset++] = num >>> 16 & 255;
-        this.buffer[this.offset++] = num >>> 8 & 255;
-        this.buffer[this.offset++] = num >>> 0 & 255;
+        this.buffer[this.offset++] = num2 >>> 24 & 255;
+        this.buffer[this.offset++] = num2 >>> 16 & 255;
+        this.buffer[this.offset++] = num2 >>> 8 & 255;
+        this.buffer[this.offset++] = num2 >>> 0 & 255;
         return this;
       }
-      addInt16(num) {
+      addInt16(num2) {
         this.ensure(2);
-        this.buffer[this.offset++] = num >>> 8 & 255;
-        this.buffer[this.offset++] = num >>> 0 & 255;
+        this.buffer[this.offset++] = num2 >>> 8 & 255;
+        this.buffer[this.offset++] = num2 >>> 0 & 255;
         return this;
       }
       addCString(string4) {
@@ -3480,7 +3480,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path17 = require("path");
+    var path21 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util = require("util");
@@ -3519,7 +3519,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path17.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path17.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path21.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path21.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3651,13 +3651,13 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path17 = require("path");
+    var path21 = require("path");
     var fs3 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
       var file2 = helper.getFileName();
-      fs3.stat(file2, function(err, stat3) {
-        if (err || !helper.usePgPass(stat3, file2)) {
+      fs3.stat(file2, function(err, stat4) {
+        if (err || !helper.usePgPass(stat4, file2)) {
           return cb(void 0);
         }
         var st = fs3.createReadStream(file2);
@@ -3711,8 +3711,8 @@ var require_client = __commonJS({
         return Number.isFinite(value) ? value : defaultValue;
       }
       if (typeof value === "string" && value.trim() !== "") {
-        const n = Number(value);
-        return Number.isFinite(n) ? n : defaultValue;
+        const n2 = Number(value);
+        return Number.isFinite(n2) ? n2 : defaultValue;
       }
       return defaultValue;
     }
@@ -4176,11 +4176,11 @@ var require_client = __commonJS({
       // escapeIdentifier and escapeLiteral moved to utility functions & exported
       // on PG
       // re-exported here for backwards compatibility
-      escapeIdentifier(str3) {
-        return utils.escapeIdentifier(str3);
+      escapeIdentifier(str4) {
+        return utils.escapeIdentifier(str4);
       }
-      escapeLiteral(str3) {
-        return utils.escapeLiteral(str3);
+      escapeLiteral(str4) {
+        return utils.escapeLiteral(str4);
       }
       _pulseQueryQueue() {
         if (this.pipeline) {
@@ -6385,14 +6385,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path17 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path21 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path17 && path17[0] !== "/") {
-          path17 = `/${path17}`;
+        if (path21 && path21[0] !== "/") {
+          path21 = `/${path21}`;
         }
-        return new URL(`${origin}${path17}`);
+        return new URL(`${origin}${path21}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -6514,19 +6514,19 @@ var require_util = __commonJS({
       let key;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
-        val = headers[n + 1];
+      for (let n2 = 0; n2 < headers.length; n2 += 2) {
+        key = headers[n2];
+        val = headers[n2 + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
         if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
           hasContentLength = true;
         } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
-          contentDispositionIdx = n + 1;
+          contentDispositionIdx = n2 + 1;
         }
-        ret[n] = key;
-        ret[n + 1] = val;
+        ret[n2] = key;
+        ret[n2 + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
         ret[contentDispositionIdx] = Buffer.from(ret[contentDispositionIdx]).toString("latin1");
@@ -6608,7 +6608,7 @@ var require_util = __commonJS({
             }
             return controller.desiredSize > 0;
           },
-          async cancel(reason) {
+          async cancel(reason2) {
             await iterator.return();
           },
           type: "bytes"
@@ -6843,39 +6843,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path17, origin }
+          request: { method, path: path21, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path17);
+        debuglog("sending request to %s %s/%s", method, origin, path21);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path17, origin },
+          request: { method, path: path21, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path17,
+          path21,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path17, origin }
+          request: { method, path: path21, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path17);
+        debuglog("trailers received from %s %s/%s", method, origin, path21);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path17, origin },
+          request: { method, path: path21, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path17,
+          path21,
           error63.message
         );
       });
@@ -6924,9 +6924,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path17, origin }
+            request: { method, path: path21, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path17);
+          debuglog("sending request to %s %s/%s", method, origin, path21);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -6936,12 +6936,12 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code, reason } = evt;
+        const { websocket, code, reason: reason2 } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
           code,
-          reason
+          reason2
         );
       });
       diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err) => {
@@ -6989,7 +6989,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path17,
+        path: path21,
         method,
         body,
         headers,
@@ -7004,11 +7004,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path17 !== "string") {
+        if (typeof path21 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path17[0] !== "/" && !(path17.startsWith("http://") || path17.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path21[0] !== "/" && !(path21.startsWith("http://") || path21.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path17)) {
+        } else if (invalidPathRegex.test(path21)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -7074,7 +7074,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path17, query) : path17;
+        this.path = query ? buildURL(path21, query) : path21;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -7297,11 +7297,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str3 = `${val[i]}`;
-            if (!isValidHeaderValue(str3)) {
+            const str4 = `${val[i]}`;
+            if (!isValidHeaderValue(str4)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str3);
+            arr.push(str4);
           }
         }
         val = arr;
@@ -8874,25 +8874,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
-      return removeChars(str3, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str4, leading = true, trailing = true) {
+      return removeChars(str4, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
-      return removeChars(str3, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str4, leading = true, trailing = true) {
+      return removeChars(str4, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str3, leading, trailing, predicate) {
+    function removeChars(str4, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str3.length - 1;
+      let trail = str4.length - 1;
       if (leading) {
-        while (lead < str3.length && predicate(str3.charCodeAt(lead))) lead++;
+        while (lead < str4.length && predicate(str4.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str3.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str4.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str3.length - 1 ? str3 : str3.slice(lead, trail + 1);
+      return lead === 0 && trail === str4.length - 1 ? str4 : str4.slice(lead, trail + 1);
     }
     function isomorphicDecode(input2) {
       const length = input2.length;
@@ -9102,9 +9102,9 @@ var require_webidl = __commonJS({
       }
       return x;
     };
-    webidl.util.IntegerPart = function(n) {
-      const r = Math.floor(Math.abs(n));
-      if (n < 0) {
+    webidl.util.IntegerPart = function(n2) {
+      const r = Math.floor(Math.abs(n2));
+      if (n2 < 0) {
         return -1 * r;
       }
       return r;
@@ -10276,12 +10276,12 @@ var require_file = __commonJS({
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
       constructor(blobLike, fileName, options = {}) {
-        const n = fileName;
+        const n2 = fileName;
         const t = options.type;
         const d = options.lastModified ?? Date.now();
         this[kState] = {
           blobLike,
-          name: n,
+          name: n2,
           type: t,
           lastModified: d
         };
@@ -10626,12 +10626,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position)) {
-              let check2 = position.position + filenameBuffer.length;
-              if (input2[check2] === 42) {
+              let check3 = position.position + filenameBuffer.length;
+              if (input2[check3] === 42) {
                 position.position += 1;
-                check2 += 1;
+                check3 += 1;
               }
-              if (input2[check2] !== 61 || input2[check2 + 1] !== 34) {
+              if (input2[check3] !== 61 || input2[check3 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -10811,7 +10811,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str4) => str4.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -10899,7 +10899,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
             return controller.desiredSize > 0;
           },
-          async cancel(reason) {
+          async cancel(reason2) {
             await iterator.return();
           },
           type: "bytes"
@@ -11767,7 +11767,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path17, host, upgrade, blocking, reset } = request;
+      const { method, path: path21, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -11848,7 +11848,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path17} HTTP/1.1\r
+      let header = `${method} ${path21} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -11866,9 +11866,9 @@ upgrade: ${upgrade}\r
         header += "connection: close\r\n";
       }
       if (Array.isArray(headers)) {
-        for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
-          const val = headers[n + 1];
+        for (let n2 = 0; n2 < headers.length; n2 += 2) {
+          const key = headers[n2 + 0];
+          const val = headers[n2 + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -12377,16 +12377,16 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path17, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path21, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
         return false;
       }
       const headers = {};
-      for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
-        const val = reqHeaders[n + 1];
+      for (let n2 = 0; n2 < reqHeaders.length; n2 += 2) {
+        const key = reqHeaders[n2 + 0];
+        const val = reqHeaders[n2 + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
             if (headers[key]) {
@@ -12474,7 +12474,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path17;
+      headers[HTTP2_HEADER_PATH] = path21;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -12827,9 +12827,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path17 = search ? `${pathname}${search}` : pathname;
+        const path21 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path17;
+        this.opts.path = path21;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -14068,10 +14068,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path17 = "/",
+          path: path21 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path17;
+        opts.path = origin + path21;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -14456,12 +14456,12 @@ var require_retry_handler = __commonJS({
         this.etag = null;
         this.resume = null;
         this.headersSent = false;
-        this.handler.onConnect((reason) => {
+        this.handler.onConnect((reason2) => {
           this.aborted = true;
           if (this.abort) {
-            this.abort(reason);
+            this.abort(reason2);
           } else {
-            this.reason = reason;
+            this.reason = reason2;
           }
         });
       }
@@ -14957,8 +14957,8 @@ var require_readable = __commonJS({
       if (state.bufferIndex) {
         const start = state.bufferIndex;
         const end = state.buffer.length;
-        for (let n = start; n < end; n++) {
-          consumePush(consume2, state.buffer[n]);
+        for (let n2 = start; n2 < end; n2++) {
+          consumePush(consume2, state.buffer[n2]);
         }
       } else {
         for (const chunk of state.buffer) {
@@ -16043,20 +16043,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path17) {
-      if (typeof path17 !== "string") {
-        return path17;
+    function safeUrl(path21) {
+      if (typeof path21 !== "string") {
+        return path21;
       }
-      const pathSegments = path17.split("?");
+      const pathSegments = path21.split("?");
       if (pathSegments.length !== 2) {
-        return path17;
+        return path21;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path17, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path17);
+    function matchKey(mockDispatch2, { path: path21, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path21);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -16078,7 +16078,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path17 }) => matchValue(safeUrl(path17), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path21 }) => matchValue(safeUrl(path21), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -16116,9 +16116,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path17, method, body, headers, query } = opts;
+      const { path: path21, method, body, headers, query } = opts;
       return {
-        path: path17,
+        path: path21,
         method,
         body,
         headers,
@@ -16581,10 +16581,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path17, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path21, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path17,
+            Path: path21,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16876,9 +16876,9 @@ var require_dump = __commonJS({
         this.#abort = abort;
         this.#handler.onConnect(this.#customAbort.bind(this));
       }
-      #customAbort(reason) {
+      #customAbort(reason2) {
         this.#aborted = true;
-        this.#reason = reason;
+        this.#reason = reason2;
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
@@ -17345,12 +17345,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -17905,13 +17905,13 @@ var require_response = __commonJS({
         urlList: init?.urlList ? [...init.urlList] : []
       };
     }
-    function makeNetworkError(reason) {
-      const isError = isErrorLike(reason);
+    function makeNetworkError(reason2) {
+      const isError = isErrorLike(reason2);
       return makeResponse({
         type: "error",
         status: 0,
-        error: isError ? reason : new Error(reason ? String(reason) : reason),
-        aborted: reason && reason.name === "AbortError"
+        error: isError ? reason2 : new Error(reason2 ? String(reason2) : reason2),
+        aborted: reason2 && reason2.name === "AbortError"
       });
     }
     function isNetworkError(response) {
@@ -18893,13 +18893,13 @@ var require_fetch = __commonJS({
         this.dump = false;
         this.state = "ongoing";
       }
-      terminate(reason) {
+      terminate(reason2) {
         if (this.state !== "ongoing") {
           return;
         }
         this.state = "terminated";
-        this.connection?.destroy(reason);
-        this.emit("terminated", reason);
+        this.connection?.destroy(reason2);
+        this.emit("terminated", reason2);
       }
       // https://fetch.spec.whatwg.org/#fetch-controller-abort
       abort(error63) {
@@ -19178,7 +19178,7 @@ var require_fetch = __commonJS({
         fetchParams.controller.dump = true;
       }
       if (request.integrity) {
-        const processBodyError = (reason) => fetchFinale(fetchParams, makeNetworkError(reason));
+        const processBodyError = (reason2) => fetchFinale(fetchParams, makeNetworkError(reason2));
         if (request.responseTainting === "opaque" || response.body == null) {
           processBodyError(response.error);
           return;
@@ -19656,9 +19656,9 @@ var require_fetch = __commonJS({
       const pullAlgorithm = async () => {
         await fetchParams.controller.resume();
       };
-      const cancelAlgorithm = (reason) => {
+      const cancelAlgorithm = (reason2) => {
         if (!isCancelled(fetchParams)) {
-          fetchParams.controller.abort(reason);
+          fetchParams.controller.abort(reason2);
         }
       };
       const stream = new ReadableStream(
@@ -19669,8 +19669,8 @@ var require_fetch = __commonJS({
           async pull(controller) {
             await pullAlgorithm(controller);
           },
-          async cancel(reason) {
-            await cancelAlgorithm(reason);
+          async cancel(reason2) {
+            await cancelAlgorithm(reason2);
           },
           type: "bytes"
         }
@@ -19720,7 +19720,7 @@ var require_fetch = __commonJS({
           }
         }
       };
-      function onAborted(reason) {
+      function onAborted(reason2) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
           if (isReadable(stream)) {
@@ -19731,7 +19731,7 @@ var require_fetch = __commonJS({
         } else {
           if (isReadable(stream)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
-              cause: isErrorLike(reason) ? reason : void 0
+              cause: isErrorLike(reason2) ? reason2 : void 0
             }));
           }
         }
@@ -21463,9 +21463,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path17) {
-      for (let i = 0; i < path17.length; ++i) {
-        const code = path17.charCodeAt(i);
+    function validateCookiePath(path21) {
+      for (let i = 0; i < path21.length; ++i) {
+        const code = path21.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -21794,9 +21794,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str3 = stringify(cookie);
-      if (str3) {
-        headers.append("Set-Cookie", str3);
+      const str4 = stringify(cookie);
+      if (str4) {
+        headers.append("Set-Cookie", str4);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -22307,16 +22307,16 @@ var require_util7 = __commonJS({
       }
       return code >= 3e3 && code <= 4999;
     }
-    function failWebsocketConnection(ws, reason) {
+    function failWebsocketConnection(ws, reason2) {
       const { [kController]: controller, [kResponse]: response } = ws;
       controller.abort();
       if (response?.socket && !response.socket.destroyed) {
         response.socket.destroy();
       }
-      if (reason) {
+      if (reason2) {
         fireEvent("error", ws, (type, init) => new ErrorEvent(type, init), {
-          error: new Error(reason),
-          message: reason
+          error: new Error(reason2),
+          message: reason2
         });
       }
     }
@@ -22356,8 +22356,8 @@ var require_util7 = __commonJS({
           return false;
         }
       }
-      const num = Number.parseInt(value, 10);
-      return num >= 8 && num <= 15;
+      const num2 = Number.parseInt(value, 10);
+      return num2 >= 8 && num2 <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
@@ -22574,7 +22574,7 @@ var require_connection2 = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code, reason2, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -22582,13 +22582,13 @@ var require_connection2 = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code !== void 0 && reason === void 0) {
+        if (code !== void 0 && reason2 === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
           frame.frameData.writeUInt16BE(code, 0);
-        } else if (code !== void 0 && reason !== void 0) {
+        } else if (code !== void 0 && reason2 !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
           frame.frameData.writeUInt16BE(code, 0);
-          frame.frameData.write(reason, 2, "utf-8");
+          frame.frameData.write(reason2, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
         }
@@ -22613,11 +22613,11 @@ var require_connection2 = __commonJS({
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
       let code = 1005;
-      let reason = "";
+      let reason2 = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
         code = result.code ?? 1005;
-        reason = result.reason;
+        reason2 = result.reason;
       } else if (!ws[kReceivedClose]) {
         code = 1006;
       }
@@ -22625,13 +22625,13 @@ var require_connection2 = __commonJS({
       fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
         wasClean,
         code,
-        reason
+        reason: reason2
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
           code,
-          reason
+          reason: reason2
         });
       }
     }
@@ -22755,9 +22755,9 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection2();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code, reason) {
-      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
-      failWebsocketConnection(ws, reason);
+    function failWebsocketConnectionWithCode(ws, code, reason2) {
+      closeWebSocketConnection(ws, code, reason2, Buffer.byteLength(reason2));
+      failWebsocketConnection(ws, reason2);
     }
     var ByteParser = class extends Writable {
       #buffers = [];
@@ -22978,34 +22978,34 @@ var require_receiver = __commonJS({
        * @param {number} n
        * @returns {Buffer}
        */
-      consume(n) {
-        if (n > this.#byteOffset) {
+      consume(n2) {
+        if (n2 > this.#byteOffset) {
           throw new Error("Called consume() before buffers satiated.");
-        } else if (n === 0) {
+        } else if (n2 === 0) {
           return emptyBuffer;
         }
-        if (this.#buffers[0].length === n) {
+        if (this.#buffers[0].length === n2) {
           this.#byteOffset -= this.#buffers[0].length;
           return this.#buffers.shift();
         }
-        const buffer = Buffer.allocUnsafe(n);
+        const buffer = Buffer.allocUnsafe(n2);
         let offset = 0;
-        while (offset !== n) {
+        while (offset !== n2) {
           const next = this.#buffers[0];
           const { length } = next;
-          if (length + offset === n) {
+          if (length + offset === n2) {
             buffer.set(this.#buffers.shift(), offset);
             break;
-          } else if (length + offset > n) {
-            buffer.set(next.subarray(0, n - offset), offset);
-            this.#buffers[0] = next.subarray(n - offset);
+          } else if (length + offset > n2) {
+            buffer.set(next.subarray(0, n2 - offset), offset);
+            this.#buffers[0] = next.subarray(n2 - offset);
             break;
           } else {
             buffer.set(this.#buffers.shift(), offset);
             offset += next.length;
           }
         }
-        this.#byteOffset -= n;
+        this.#byteOffset -= n2;
         return buffer;
       }
       writeFragments(fragment) {
@@ -23037,16 +23037,16 @@ var require_receiver = __commonJS({
         if (code !== void 0 && !isValidStatusCode(code)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
-        let reason = data.subarray(2);
-        if (reason[0] === 239 && reason[1] === 187 && reason[2] === 191) {
-          reason = reason.subarray(3);
+        let reason2 = data.subarray(2);
+        if (reason2[0] === 239 && reason2[1] === 187 && reason2[2] === 191) {
+          reason2 = reason2.subarray(3);
         }
         try {
-          reason = utf8Decode(reason);
+          reason2 = utf8Decode(reason2);
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code, reason, error: false };
+        return { code, reason: reason2, error: false };
       }
       /**
        * Parses control frames.
@@ -23061,9 +23061,9 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code, reason, reason.length);
-            failWebsocketConnection(this.ws, reason);
+            const { code, reason: reason2 } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code, reason2, reason2.length);
+            failWebsocketConnection(this.ws, reason2);
             return false;
           }
           if (this.ws[kSentClose] !== sentCloseFrameState.SENT) {
@@ -23300,14 +23300,14 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code = void 0, reason = void 0) {
+      close(code = void 0, reason2 = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
         if (code !== void 0) {
           code = webidl.converters["unsigned short"](code, prefix, "code", { clamp: true });
         }
-        if (reason !== void 0) {
-          reason = webidl.converters.USVString(reason, prefix, "reason");
+        if (reason2 !== void 0) {
+          reason2 = webidl.converters.USVString(reason2, prefix, "reason");
         }
         if (code !== void 0) {
           if (code !== 1e3 && (code < 3e3 || code > 4999)) {
@@ -23315,8 +23315,8 @@ var require_websocket = __commonJS({
           }
         }
         let reasonByteLength = 0;
-        if (reason !== void 0) {
-          reasonByteLength = Buffer.byteLength(reason);
+        if (reason2 !== void 0) {
+          reasonByteLength = Buffer.byteLength(reason2);
           if (reasonByteLength > 123) {
             throw new DOMException(
               `Reason must be less than 123 bytes; received ${reasonByteLength}`,
@@ -23324,7 +23324,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code, reason, reasonByteLength);
+        closeWebSocketConnection(this, code, reason2, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -23628,7 +23628,7 @@ var require_eventsource_stream = __commonJS({
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
     var EVENT = Buffer.from("event");
-    var ID = Buffer.from("id");
+    var ID2 = Buffer.from("id");
     var RETRY = Buffer.from("retry");
     var minParserItems = 1024;
     var maxParserItems = 131072;
@@ -23844,7 +23844,7 @@ ${value}`;
           }
           return;
         }
-        if (isFieldName(line2, fieldLength, ID)) {
+        if (isFieldName(line2, fieldLength, ID2)) {
           if (isValidLastEventIdBytes(line2, valueStart)) {
             this.setEventFieldSize("id", line2.length - valueStart);
             event.id = line2.toString("utf8", valueStart);
@@ -24385,11 +24385,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path17 = opts.path;
+          let path21 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path17 = `/${path17}`;
+            path21 = `/${path21}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path17);
+          url2 = new URL(util.parseOrigin(url2).origin + path21);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -24563,13 +24563,13 @@ function group2004(density60) {
 var ITS90_TO_IPTS68 = [-0.148759, -0.267408, 1.08076, 1.269056, -4.089591, -1.871251, 7.438081, -3.536296];
 function fahrenheit68(celsius90) {
   const tau = celsius90 / 630;
-  let delta = 0;
+  let delta2 = 0;
   let p = 1;
   for (const a of ITS90_TO_IPTS68) {
     p *= tau;
-    delta += a * p;
+    delta2 += a * p;
   }
-  return 1.8 * (celsius90 - delta) + 32;
+  return 1.8 * (celsius90 - delta2) + 32;
 }
 function ctl2004(density60, tF68) {
   const g = group2004(density60);
@@ -24700,12 +24700,12 @@ function decimalsOf(increment) {
 }
 function roundToIncrementHalfEven(x, increment) {
   const q = denoise(x / increment);
-  const n = Math.floor(q);
-  const frac = denoise(q - n);
+  const n2 = Math.floor(q);
+  const frac = denoise(q - n2);
   let k;
-  if (frac > 0.5) k = n + 1;
-  else if (frac < 0.5) k = n;
-  else k = n % 2 === 0 ? n : n + 1;
+  if (frac > 0.5) k = n2 + 1;
+  else if (frac < 0.5) k = n2;
+  else k = n2 % 2 === 0 ? n2 : n2 + 1;
   const d = decimalsOf(increment);
   return Math.round(k * increment * pow10(d)) / pow10(d);
 }
@@ -24819,8 +24819,8 @@ function rejectDensityInWrongUnit(value, field) {
     throw new AstmUnitError(field, value, Number((value * 1e3).toPrecision(12)));
   }
 }
-function fmt(n) {
-  return String(Number(n.toPrecision(10)));
+function fmt(n2) {
+  return String(Number(n2.toPrecision(10)));
 }
 function temperatureMax1980(density15) {
   for (const band of LIMITS_1980.temperatureMaxByDensity) if (density15 < band.below) return band.max;
@@ -25221,8 +25221,8 @@ var CsvParser = class {
   parseRecord(start, final) {
     const buf = this.buf;
     const d = this.delim;
-    const n = buf.length;
-    if (start >= n) return void 0;
+    const n2 = buf.length;
+    if (start >= n2) return void 0;
     const fields = [];
     let i = start;
     let error63;
@@ -25237,7 +25237,7 @@ var CsvParser = class {
           const k = buf.indexOf('"', j);
           if (k < 0) return void 0;
           value += buf.slice(j, k);
-          if (k + 1 >= n && !final) return void 0;
+          if (k + 1 >= n2 && !final) return void 0;
           if (buf[k + 1] === '"') {
             value += '"';
             j = k + 2;
@@ -25246,16 +25246,16 @@ var CsvParser = class {
           i = k + 1;
           break;
         }
-        if (i < n && buf[i] !== d && buf[i] !== "\r" && buf[i] !== "\n") {
+        if (i < n2 && buf[i] !== d && buf[i] !== "\r" && buf[i] !== "\n") {
           error63 ??= `text after a closing quote in field ${fields.length + 1}`;
           let k = i;
-          while (k < n && buf[k] !== d && buf[k] !== "\r" && buf[k] !== "\n") k++;
+          while (k < n2 && buf[k] !== d && buf[k] !== "\r" && buf[k] !== "\n") k++;
           value += buf.slice(i, k);
           i = k;
         }
       } else {
         let k = i;
-        while (k < n) {
+        while (k < n2) {
           const c2 = buf[k];
           if (c2 === d || c2 === "\n" || c2 === "\r") break;
           k++;
@@ -25264,9 +25264,9 @@ var CsvParser = class {
         i = k;
       }
       fields.push(value);
-      if (i >= n) {
+      if (i >= n2) {
         if (!final) return void 0;
-        return { fields, next: n, quoted, ...error63 ? { error: error63 } : {} };
+        return { fields, next: n2, quoted, ...error63 ? { error: error63 } : {} };
       }
       const c = buf[i];
       if (c === d) {
@@ -25274,7 +25274,7 @@ var CsvParser = class {
         continue;
       }
       if (c === "\r") {
-        if (i + 1 >= n && !final) return void 0;
+        if (i + 1 >= n2 && !final) return void 0;
         return { fields, next: buf[i + 1] === "\n" ? i + 2 : i + 1, quoted, ...error63 ? { error: error63 } : {} };
       }
       return { fields, next: i + 1, quoted, ...error63 ? { error: error63 } : {} };
@@ -25300,9 +25300,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path17, displayName = path17) {
+async function openCsvFile(path21, displayName = path21) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path17, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path21, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -25344,11 +25344,11 @@ var DECIMAL_DOT_OR_COMMA = /^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$/
 function parseDecimal(text, decimalComma) {
   const t = text.trim();
   if (!(decimalComma ? DECIMAL_DOT_OR_COMMA : DECIMAL_DOT).test(t)) return void 0;
-  const n = Number(decimalComma ? t.replace(",", ".") : t);
-  return Number.isFinite(n) ? n : void 0;
+  const n2 = Number(decimalComma ? t.replace(",", ".") : t);
+  return Number.isFinite(n2) ? n2 : void 0;
 }
-function formatDecimal(n, decimalComma) {
-  const s = String(n);
+function formatDecimal(n2, decimalComma) {
+  const s = String(n2);
   return decimalComma ? s.replace(".", ",") : s;
 }
 
@@ -25412,11 +25412,11 @@ function numberOption(ctx, name, required2) {
     if (required2) throw new UserError("BAD_OPTION", `--${name} is required`, { where: { field: `--${name}` } });
     return void 0;
   }
-  const n = parseDecimal(v, false);
-  if (n === void 0) {
+  const n2 = parseDecimal(v, false);
+  if (n2 === void 0) {
     throw new UserError("BAD_OPTION", `--${name} must be a number with a dot as decimal separator, got "${v}"`, { where: { field: `--${name}` } });
   }
-  return n;
+  return n2;
 }
 function editionAndRounding(ctx) {
   return runEngine(() => ({
@@ -25554,9 +25554,9 @@ function computeRow(get, dialect) {
       if (required2) throw new RowError("MISSING_VALUE", `${c} is empty`, c);
       return void 0;
     }
-    const n = parseDecimal(t, dialect.decimalComma);
-    if (n === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
-    return n;
+    const n2 = parseDecimal(t, dialect.decimalComma);
+    if (n2 === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
+    return n2;
   };
   const bool = (c) => {
     const t = text(c).toLowerCase();
@@ -25576,7 +25576,7 @@ function computeRow(get, dialect) {
   const hydrometer = bool("hydrometer");
   const addendum2019 = bool("addendum_2019");
   const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
-  const fmt3 = (n) => n === void 0 ? "" : formatDecimal(n, dialect.decimalComma);
+  const fmt3 = (n2) => n2 === void 0 ? "" : formatDecimal(n2, dialect.decimalComma);
   if (table3 === "54B") {
     if (hydrometer) throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
     const r2 = table54b({ density15: density2, temperatureC, ...common });
@@ -25726,6 +25726,9 @@ function fitTo(rec, inputWidth, outputWidth) {
 }
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
+// src/cli/commands/backup.ts
+var import_node_path9 = __toESM(require("node:path"), 1);
+
 // node_modules/pg/esm/index.mjs
 var import_lib = __toESM(require_lib2(), 1);
 var Client = import_lib.default.Client;
@@ -25744,11 +25747,11 @@ var esm_default = import_lib.default;
 // src/db/normalize.ts
 var OID = { int8: 20, numeric: 1700, date: 1082 };
 function parseInt8(value) {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) {
+  const n2 = Number(value);
+  if (!Number.isSafeInteger(n2)) {
     throw new RangeError(`int8 value ${value} is beyond Number.MAX_SAFE_INTEGER`);
   }
-  return n;
+  return n2;
 }
 var identity2 = (value) => value;
 
@@ -25772,8 +25775,8 @@ function connectError(e, label, secrets) {
   const timeout = /timeout/i.test(err.message ?? "") && /connect/i.test(err.message ?? "");
   if (!err.code && !timeout) return void 0;
   if (err.code && !CONNECT_CODES.has(err.code) && !timeout) return void 0;
-  const reason = redact(String(err.message ?? err.code).split("\n")[0] ?? "", secrets);
-  return new UserError("DB_CONNECT", `cannot connect to ${label}: ${reason}`);
+  const reason2 = redact(String(err.message ?? err.code).split("\n")[0] ?? "", secrets);
+  return new UserError("DB_CONNECT", `cannot connect to ${label}: ${reason2}`);
 }
 function adapt(r) {
   return { rows: r.rows, rowCount: r.rowCount ?? r.rows.length, fields: r.fields.map((f) => f.name) };
@@ -26372,16 +26375,308 @@ function diffFingerprints(before, after) {
   const b = new Map(after.entries.map((e) => [key(e), e]));
   const out = [];
   for (const [k, e] of a) {
-    const n = b.get(k);
-    if (!n) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
-    else if (n.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n.value });
+    const n2 = b.get(k);
+    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
+    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n2.value });
   }
   for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
   return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
 }
 
-// src/db/scratch.ts
+// src/db/pglite-dump.ts
 var import_node_crypto4 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
+var import_node_events2 = require("node:events");
+var import_node_readline = require("node:readline");
+
+// src/db/sql-file.ts
+var import_promises4 = require("node:fs/promises");
+
+// src/db/sql-split.ts
+function splitSql(text) {
+  const statements = [];
+  const metaCommands = [];
+  let i = 0;
+  let line2 = 1;
+  let start = -1;
+  let startLine = 0;
+  let atomicDepth = 0;
+  const n2 = text.length;
+  const flush = (end) => {
+    if (start >= 0) {
+      const sql = text.slice(start, end).trim();
+      if (sql) statements.push({ sql, line: startLine });
+    }
+    start = -1;
+  };
+  const mark3 = () => {
+    if (start < 0) {
+      start = i;
+      startLine = line2;
+    }
+  };
+  while (i < n2) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === "\n") {
+      line2++;
+      i++;
+      continue;
+    }
+    if (c === " " || c === "	" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
+      const eol = text.indexOf("\n", i);
+      const end = eol < 0 ? n2 : eol;
+      metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
+      i = end;
+      continue;
+    }
+    if (c === "-" && next === "-") {
+      const eol = text.indexOf("\n", i);
+      i = eol < 0 ? n2 : eol;
+      continue;
+    }
+    if (c === "/" && next === "*") {
+      let depth = 1;
+      i += 2;
+      while (i < n2 && depth > 0) {
+        if (text[i] === "\n") line2++;
+        if (text[i] === "/" && text[i + 1] === "*") {
+          depth++;
+          i += 2;
+        } else if (text[i] === "*" && text[i + 1] === "/") {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      continue;
+    }
+    mark3();
+    if (c === "'") {
+      const prev = text[i - 1];
+      const escapes = prev === "E" || prev === "e";
+      i++;
+      while (i < n2) {
+        const d = text[i];
+        if (d === "\n") line2++;
+        if (escapes && d === "\\") {
+          i += 2;
+          continue;
+        }
+        if (d === "'") {
+          if (text[i + 1] === "'") {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      while (i < n2) {
+        if (text[i] === "\n") line2++;
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (c === "$") {
+      const m = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(text.slice(i, i + 64));
+      const prev = text[i - 1];
+      if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
+        const tag = m[0];
+        const close = text.indexOf(tag, i + tag.length);
+        const end = close < 0 ? n2 : close + tag.length;
+        for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
+        i = end;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      let j = i;
+      while (j < n2 && /[A-Za-z_0-9$]/.test(text[j])) j++;
+      const word = text.slice(i, j).toUpperCase();
+      if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
+      else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
+      else if (atomicDepth > 0 && word === "END") atomicDepth--;
+      i = j;
+      continue;
+    }
+    if (c === ";" && atomicDepth === 0) {
+      flush(i);
+      i++;
+      continue;
+    }
+    i++;
+  }
+  flush(n2);
+  return { statements, metaCommands };
+}
+
+// src/db/sql-file.ts
+function statementError(file2, stmt, e) {
+  const err = e;
+  const first = stmt.sql.split("\n")[0].slice(0, 100);
+  const detail = [err.detail, err.hint].filter(Boolean).join("; ");
+  return new UserError("SQL_FAILED", `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`, {
+    where: { file: file2, line: stmt.line },
+    cause: e
+  });
+}
+async function runStatements(c, text, file2, opts = {}) {
+  const started = Date.now();
+  const { statements, metaCommands } = splitSql(text);
+  for (const m of metaCommands) {
+    if (!opts.allowMetaCommands?.(m.command)) {
+      throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
+        where: { file: file2, line: m.line },
+        hint: "remove it, or load the file with psql"
+      });
+    }
+  }
+  let ran = 0;
+  let skipped = 0;
+  for (const [k, v] of Object.entries(opts.settings ?? {})) {
+    await c.query("SELECT set_config($1, $2, false)", [k, v]);
+  }
+  for (const raw of statements) {
+    const stmt = opts.filter ? opts.filter(raw) : raw;
+    if (!stmt) {
+      skipped++;
+      continue;
+    }
+    try {
+      await c.query(stmt.sql);
+      ran++;
+    } catch (e) {
+      throw statementError(file2, stmt, e);
+    }
+  }
+  const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
+  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
+  return report;
+}
+async function readSqlFile(file2, displayName) {
+  try {
+    return await (0, import_promises4.readFile)(file2, "utf8");
+  } catch (e) {
+    throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
+      where: { file: displayName ?? file2 }
+    });
+  }
+}
+
+// src/db/pglite-dump.ts
+var PGLITE_DUMP_TOOL = "@electric-sql/pglite-tools/pg_dump";
+function asEmbedded(db) {
+  if (db instanceof PgliteDb) return db;
+  throw new UserError("ENGINE_MISMATCH", `${db.label} is a PostgreSQL server: the PGlite dump tool only serves the embedded database`);
+}
+async function withEmbeddedHold(db, fn) {
+  return db.withClient(
+    async (q) => fn({
+      q,
+      dump: async (opts) => {
+        try {
+          return await dumpSchemas(db, opts);
+        } finally {
+          await q.query("ROLLBACK").catch(() => {
+          });
+          await q.query("RESET ALL").catch(() => {
+          });
+        }
+      }
+    })
+  );
+}
+async function dumpSchemas(db, opts) {
+  const { pgDump } = await import("@electric-sql/pglite-tools/pg_dump");
+  const args = [...opts.schemas.map((s) => `--schema=${s}`), "--rows-per-insert=1000"];
+  if (opts.clean) args.push("--clean", "--if-exists");
+  let out;
+  try {
+    out = await pgDump({ pg: db.instance, args });
+  } catch (e) {
+    throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
+  }
+  const hash2 = (0, import_node_crypto4.createHash)("sha256");
+  let bytes = 0;
+  const sink = (0, import_node_fs5.createWriteStream)(opts.file);
+  try {
+    for await (const chunk of out.stream()) {
+      hash2.update(chunk);
+      bytes += chunk.length;
+      if (!sink.write(chunk)) await (0, import_node_events2.once)(sink, "drain");
+    }
+  } finally {
+    sink.end();
+    await (0, import_node_events2.once)(sink, "close");
+  }
+  return { bytes, sha256: hash2.digest("hex") };
+}
+var HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
+async function readSqlDumpToc(file2) {
+  const entries = [];
+  let dumpedBy;
+  let dumpedFrom;
+  let first;
+  let last = "";
+  const lines = (0, import_node_readline.createInterface)({ input: (0, import_node_fs5.createReadStream)(file2), crlfDelay: Infinity });
+  for await (const line2 of lines) {
+    if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
+    if (line2.trim() !== "" && line2 !== "--") last = line2;
+    if (!line2.startsWith("-- ")) continue;
+    const h = HEADER.exec(line2);
+    if (h) {
+      entries.push({ id: entries.length + 1, type: h[2], schema: h[3], tag: `${h[1]} ${h[4]}`.trim() });
+      continue;
+    }
+    dumpedBy ??= /^-- Dumped by pg_dump version (\d+(?:\.\d+)?)/.exec(line2)?.[1];
+    dumpedFrom ??= /^-- Dumped from database version (\d+(?:\.\d+)?)/.exec(line2)?.[1];
+  }
+  const complete = first === "-- PostgreSQL database dump" && last === "-- PostgreSQL database dump complete";
+  return { entries, dumpedBy, dumpedFrom, complete };
+}
+async function restoreSqlDump(db, file2, display) {
+  const text = await readSqlFile(file2, display);
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      try {
+        const r = await runStatements(c, text, display);
+        await c.query("COMMIT");
+        return { statements: r.statements };
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    { discard: true }
+  );
+}
+function openScratchPglite() {
+  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)");
+}
+
+// src/db/scratch.ts
+var import_node_crypto5 = require("node:crypto");
 var SCRATCH_PREFIX = "astm53b_";
 function databaseUrl(url2, database) {
   const u = new URL(url2);
@@ -26406,7 +26701,7 @@ async function admin(url2, fn) {
 }
 async function createScratchDatabase(serverUrl, purpose) {
   const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
-  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto4.randomBytes)(3).toString("hex")}`;
+  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto5.randomBytes)(3).toString("hex")}`;
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
@@ -26428,10 +26723,10 @@ async function dropScratchDatabase(serverUrl, name) {
 }
 
 // src/db/structure.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 async function readStructure(q, schemas, excludePrefix = "") {
   const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
-  const skip = excludePrefix ? like : "\0";
+  const skip = excludePrefix ? like : "";
   const r = await q.query(
     `SELECT 'column' AS kind, n.nspname || '.' || c.relname || '.' || a.attname AS name,
             a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
@@ -26452,7 +26747,7 @@ async function readStructure(q, schemas, excludePrefix = "") {
     [schemas, skip]
   );
   const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
-  const digest = (0, import_node_crypto5.createHash)("sha256");
+  const digest = (0, import_node_crypto6.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { entries, sha256: digest.digest("hex") };
@@ -26463,27 +26758,32 @@ function diffStructures(before, after) {
   const b = new Map(after.entries.map((e) => [key(e), e]));
   const out = [];
   for (const [k, e] of a) {
-    const n = b.get(k);
-    if (!n) out.push({ kind: e.kind, name: e.name, change: "removed" });
-    else if (n.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
+    const n2 = b.get(k);
+    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed" });
+    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
   }
   for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added" });
   return out;
 }
 
 // src/evidence/file-hash.ts
-var import_node_crypto6 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
-async function hashFile(file2) {
-  const hash2 = (0, import_node_crypto6.createHash)("sha256");
+var import_node_crypto7 = require("node:crypto");
+var import_node_fs6 = require("node:fs");
+async function hashStream(chunks, inspect) {
+  const hash2 = (0, import_node_crypto7.createHash)("sha256");
   let bytes = 0;
-  for await (const chunk of (0, import_node_fs5.createReadStream)(file2)) {
+  for await (const raw of chunks) {
+    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
     bytes += chunk.length;
     hash2.update(chunk);
+    inspect?.(chunk);
   }
   return { bytes, sha256: hash2.digest("hex") };
 }
-var sha256Text = (text) => (0, import_node_crypto6.createHash)("sha256").update(text, "utf8").digest("hex");
+function hashFile(file2, inspect) {
+  return hashStream((0, import_node_fs6.createReadStream)(file2), inspect);
+}
+var sha256Text = (text) => (0, import_node_crypto7.createHash)("sha256").update(text, "utf8").digest("hex");
 
 // src/paths.ts
 var import_node_path4 = __toESM(require("node:path"), 1);
@@ -26580,199 +26880,6 @@ async function functionSource(q, schema2, name) {
     [schema2, name]
   );
   return r.rows[0]?.src;
-}
-
-// src/db/sql-file.ts
-var import_promises4 = require("node:fs/promises");
-
-// src/db/sql-split.ts
-function splitSql(text) {
-  const statements = [];
-  const metaCommands = [];
-  let i = 0;
-  let line2 = 1;
-  let start = -1;
-  let startLine = 0;
-  let atomicDepth = 0;
-  const n = text.length;
-  const flush = (end) => {
-    if (start >= 0) {
-      const sql = text.slice(start, end).trim();
-      if (sql) statements.push({ sql, line: startLine });
-    }
-    start = -1;
-  };
-  const mark2 = () => {
-    if (start < 0) {
-      start = i;
-      startLine = line2;
-    }
-  };
-  while (i < n) {
-    const c = text[i];
-    const next = text[i + 1];
-    if (c === "\n") {
-      line2++;
-      i++;
-      continue;
-    }
-    if (c === " " || c === "	" || c === "\r") {
-      i++;
-      continue;
-    }
-    if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
-      const eol = text.indexOf("\n", i);
-      const end = eol < 0 ? n : eol;
-      metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
-      i = end;
-      continue;
-    }
-    if (c === "-" && next === "-") {
-      const eol = text.indexOf("\n", i);
-      i = eol < 0 ? n : eol;
-      continue;
-    }
-    if (c === "/" && next === "*") {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (text[i] === "\n") line2++;
-        if (text[i] === "/" && text[i + 1] === "*") {
-          depth++;
-          i += 2;
-        } else if (text[i] === "*" && text[i + 1] === "/") {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      continue;
-    }
-    mark2();
-    if (c === "'") {
-      const prev = text[i - 1];
-      const escapes = prev === "E" || prev === "e";
-      i++;
-      while (i < n) {
-        const d = text[i];
-        if (d === "\n") line2++;
-        if (escapes && d === "\\") {
-          i += 2;
-          continue;
-        }
-        if (d === "'") {
-          if (text[i + 1] === "'") {
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        i++;
-      }
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      while (i < n) {
-        if (text[i] === "\n") line2++;
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        i++;
-      }
-      continue;
-    }
-    if (c === "$") {
-      const m = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(text.slice(i, i + 64));
-      const prev = text[i - 1];
-      if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
-        const tag = m[0];
-        const close = text.indexOf(tag, i + tag.length);
-        const end = close < 0 ? n : close + tag.length;
-        for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
-        i = end;
-        continue;
-      }
-      i++;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i;
-      while (j < n && /[A-Za-z_0-9$]/.test(text[j])) j++;
-      const word = text.slice(i, j).toUpperCase();
-      if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
-      else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
-      else if (atomicDepth > 0 && word === "END") atomicDepth--;
-      i = j;
-      continue;
-    }
-    if (c === ";" && atomicDepth === 0) {
-      flush(i);
-      i++;
-      continue;
-    }
-    i++;
-  }
-  flush(n);
-  return { statements, metaCommands };
-}
-
-// src/db/sql-file.ts
-function statementError(file2, stmt, e) {
-  const err = e;
-  const first = stmt.sql.split("\n")[0].slice(0, 100);
-  const detail = [err.detail, err.hint].filter(Boolean).join("; ");
-  return new UserError("SQL_FAILED", `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`, {
-    where: { file: file2, line: stmt.line },
-    cause: e
-  });
-}
-async function runStatements(c, text, file2, opts = {}) {
-  const started = Date.now();
-  const { statements, metaCommands } = splitSql(text);
-  for (const m of metaCommands) {
-    if (!opts.allowMetaCommands?.(m.command)) {
-      throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
-        where: { file: file2, line: m.line },
-        hint: "remove it, or load the file with psql"
-      });
-    }
-  }
-  let ran = 0;
-  let skipped = 0;
-  for (const [k, v] of Object.entries(opts.settings ?? {})) {
-    await c.query("SELECT set_config($1, $2, false)", [k, v]);
-  }
-  for (const raw of statements) {
-    const stmt = opts.filter ? opts.filter(raw) : raw;
-    if (!stmt) {
-      skipped++;
-      continue;
-    }
-    try {
-      await c.query(stmt.sql);
-      ran++;
-    } catch (e) {
-      throw statementError(file2, stmt, e);
-    }
-  }
-  const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
-  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
-  return report;
-}
-async function readSqlFile(file2, displayName) {
-  try {
-    return await (0, import_promises4.readFile)(file2, "utf8");
-  } catch (e) {
-    throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
-      where: { file: displayName ?? file2 }
-    });
-  }
 }
 
 // src/runbook/db-init.ts
@@ -27673,10 +27780,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path17) {
-  if (!path17)
+function getElementAtPath(obj, path21) {
+  if (!path21)
     return obj;
-  return path17.reduce((acc, key) => acc?.[key], obj);
+  return path21.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -27691,14 +27798,14 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str3 = "";
+  let str4 = "";
   for (let i = 0; i < length; i++) {
-    str3 += chars[Math.floor(Math.random() * chars.length)];
+    str4 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str3;
+  return str4;
 }
-function esc(str3) {
-  return JSON.stringify(str3);
+function esc(str4) {
+  return JSON.stringify(str4);
 }
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
@@ -27812,8 +27919,8 @@ var primitiveTypes = /* @__PURE__ */ new Set([
   "symbol",
   "undefined"
 ]);
-function escapeRegex(str3) {
-  return str3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str4) {
+  return str4.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -28016,11 +28123,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path17, issues) {
+function prefixIssues(path21, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path17);
+    iss.path.unshift(path21);
     return iss;
   });
 }
@@ -28079,13 +28186,13 @@ function getSizableOrigin(input2) {
   return "unknown";
 }
 var highSurrogate = /[\uD800-\uDBFF]/;
-function codePointLength(str3) {
-  const units = str3.length;
-  if (!highSurrogate.test(str3))
+function codePointLength(str4) {
+  const units = str4.length;
+  if (!highSurrogate.test(str4))
     return units;
   let count = units;
   for (let i = 0; i < units - 1; i++) {
-    if ((str3.charCodeAt(i) & 64512) === 55296 && (str3.charCodeAt(i + 1) & 64512) === 56320) {
+    if ((str4.charCodeAt(i) & 64512) === 55296 && (str4.charCodeAt(i + 1) & 64512) === 56320) {
       count--;
       i++;
     }
@@ -28482,16 +28589,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path17 = []) => {
+  const processError = (error64, path21 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path17, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path21, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path21, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path21, ...issue3.path]);
       } else {
-        const fullpath = [...path17, ...issue3.path];
+        const fullpath = [...path21, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -28530,17 +28637,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path17 = []) => {
+  const processError = (error64, path21 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path17, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path21, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path21, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path17, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path21, ...issue3.path]);
       } else {
-        const fullpath = [...path17, ...issue3.path];
+        const fullpath = [...path21, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -28579,8 +28686,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path17 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path17) {
+  const path21 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path21) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -30222,10 +30329,10 @@ function capSize(inst, size) {
   const cap = Math.min(...caps.map((c) => c[0]));
   const parse3 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
-    const n = size(payload.value);
-    if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
+    const n2 = size(payload.value);
+    if (n2 > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
       for (const [max, ch] of sizeCaps(inst._zod.def.checks)) {
-        if (n > max && ch._zod.def.when(payload)) {
+        if (n2 > max && ch._zod.def.when(payload)) {
           const start = payload.issues.length;
           ch._zod.check(payload);
           payload.issues[start].continue = false;
@@ -31931,7 +32038,7 @@ function isRecursive(inst, stack, resolve2) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check2 = (child) => {
+  const check3 = (child) => {
     if (result !== PROVEN && child?._zod) {
       const answer = isRecursive(child, stack, resolve2);
       if (answer > result)
@@ -31960,32 +32067,32 @@ function isRecursive(inst, stack, resolve2) {
     case "object": {
       const raw = rawShape(def);
       merge2(raw ? shape(raw, true) : ASSUMED);
-      check2(def.catchall);
+      check3(def.catchall);
       break;
     }
     case "array":
-      check2(def.element);
+      check3(def.element);
       break;
     case "tuple":
       for (const el of def.items)
-        check2(el);
-      check2(def.rest);
+        check3(el);
+      check3(def.rest);
       break;
     case "record":
     case "map":
-      check2(def.keyType);
-      check2(def.valueType);
+      check3(def.keyType);
+      check3(def.valueType);
       break;
     case "set":
-      check2(def.valueType);
+      check3(def.valueType);
       break;
     case "union":
       for (const el of def.options)
-        check2(el);
+        check3(el);
       break;
     case "intersection":
-      check2(def.left);
-      check2(def.right);
+      check3(def.left);
+      check3(def.right);
       break;
     case "optional":
     case "nullable":
@@ -31996,15 +32103,15 @@ function isRecursive(inst, stack, resolve2) {
     case "nonoptional":
     case "promise":
     case "success":
-      check2(def.innerType);
+      check3(def.innerType);
       break;
     case "pipe":
-      check2(def.in);
-      check2(def.out);
+      check3(def.in);
+      check3(def.out);
       break;
     case "function":
-      check2(def.input);
-      check2(def.output);
+      check3(def.input);
+      check3(def.output);
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
@@ -32045,10 +32152,10 @@ function isRecursive(inst, stack, resolve2) {
         if (!value || typeof value !== "object")
           continue;
         if (value._zod)
-          check2(value);
+          check3(value);
         else if (Array.isArray(value))
           for (const el of value)
-            check2(el);
+            check3(el);
       }
     }
   }
@@ -39994,8 +40101,8 @@ function generateChecks(doc, ctx, schema2, accessor) {
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
-  for (const check2 of schemaChecks) {
-    const def = check2._zod.def;
+  for (const check3 of schemaChecks) {
+    const def = check3._zod.def;
     if (def.when && !WHEN_DEFAULTED_CHECKS.has(def.check)) {
       throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
     }
@@ -40043,7 +40150,7 @@ function generateChecks(doc, ctx, schema2, accessor) {
         currentAccessor = generateStringFormatCheck(doc, ctx, def, currentAccessor);
         break;
       case "custom":
-        currentAccessor = generateCustomRefineCheck(doc, ctx, check2, currentAccessor);
+        currentAccessor = generateCustomRefineCheck(doc, ctx, check3, currentAccessor);
         break;
       case "bigint_format":
         generateBigIntFormatCheck(doc, def, currentAccessor);
@@ -40059,7 +40166,7 @@ function generateChecks(doc, ctx, schema2, accessor) {
         break;
       case "overwrite": {
         const newAccessor = newVar(ctx);
-        generateOverwriteCheck(doc, ctx, check2, currentAccessor, newAccessor);
+        generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor);
         currentAccessor = newAccessor;
         break;
       }
@@ -40182,8 +40289,8 @@ function generatePropertyCheck(doc, ctx, def, accessor) {
   const propAccessor = `${accessor}[${JSON.stringify(def.property)}]`;
   generateCheck(doc, ctx, def.schema, propAccessor);
 }
-function generateOverwriteCheck(doc, ctx, check2, currentAccessor, newAccessor) {
-  const tx = check2._zod.def.tx;
+function generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor) {
+  const tx = check3._zod.def.tx;
   if (!tx) {
     throw new ZodCompileUnsupportedError("overwrite check without a transform function");
   }
@@ -40199,8 +40306,8 @@ function throwAsync() {
 function pushIssue(issue3) {
   this.issues.push(issue3);
 }
-function generateCustomRefineCheck(doc, ctx, check2, accessor) {
-  const def = check2._zod.def;
+function generateCustomRefineCheck(doc, ctx, check3, accessor) {
+  const def = check3._zod.def;
   if (def.fn) {
     if (isAsyncFunction(def.fn)) {
       throw new ZodCompileAsyncError("z.compile: async .refine() predicates are not supported");
@@ -40213,11 +40320,11 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
     doc.write(`if (!${resVar}) return INVALID;`);
     return accessor;
   }
-  if (check2._zod.check) {
-    if (isAsyncFunction(check2._zod.check)) {
+  if (check3._zod.check) {
+    if (isAsyncFunction(check3._zod.check)) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
-    const checkFn = check2._zod.check;
+    const checkFn = check3._zod.check;
     const helperFn = (value) => {
       const fakePayload = { value, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
@@ -40839,8 +40946,8 @@ function generateNullableCheck(doc, ctx, schema2, accessor, buildsValue = true) 
   return outputVar;
 }
 function generateSizeGate(doc, schema2, size) {
-  for (const [max, check2] of sizeCaps(schema2._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check2._zod.def.check)}) return INVALID;`);
+  for (const [max, check3] of sizeCaps(schema2._zod.def.checks)) {
+    doc.write(`if (${size} > ${numericOperand(max, check3._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema2, accessor, buildsValue = true) {
@@ -42503,13 +42610,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema2, ctx, json5, params, message) {
+function handleUnrepresentable(schema2, ctx, json6, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema2, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json5, result);
+  Object.assign(json6, result);
   return true;
 }
 function processSchema(schema2, ctx, _params = { path: [], schemaPath: [] }) {
@@ -42745,12 +42852,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json5) {
-  const allOf = json5.allOf;
+function foldIntersection(json6) {
+  const allOf = json6.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json5)
+    if (key in json6)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -42769,8 +42876,8 @@ function foldIntersection(json5) {
   }
   if (!folded)
     return;
-  delete json5.allOf;
-  assignProps(json5, folded);
+  delete json6.allOf;
+  assignProps(json6, folded);
 }
 function finalize(ctx, schema2) {
   const root = ctx.seen.get(schema2);
@@ -42852,20 +42959,20 @@ function finalize(ctx, schema2) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json5 of [seen.schema, seen.def]) {
-          const allOf = json5?.allOf;
+        for (const json6 of [seen.schema, seen.def]) {
+          const allOf = json6?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json5);
+            existing.push(json6);
           else
-            carriers.set(allOf, [json5]);
+            carriers.set(allOf, [json6]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json5 of carriers.get(allOf) ?? [])
-          foldIntersection(json5);
+        for (const json6 of carriers.get(allOf) ?? [])
+          foldIntersection(json6);
       }
     }
   }
@@ -43100,29 +43207,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema2, ctx, _json, _params) => {
-  const json5 = _json;
-  json5.type = "string";
+  const json6 = _json;
+  json6.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json5.minLength = minimum;
+    json6.minLength = minimum;
   if (typeof maximum === "number")
-    json5.maxLength = maximum;
+    json6.maxLength = maximum;
   if (format) {
-    json5.format = formatMap[format] ?? format;
-    if (json5.format === "")
-      delete json5.format;
+    json6.format = formatMap[format] ?? format;
+    if (json6.format === "")
+      delete json6.format;
     if (format === "time" || laxFormat) {
-      delete json5.format;
+      delete json6.format;
     }
   }
   if (contentEncoding)
-    json5.contentEncoding = contentEncoding;
+    json6.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json5.pattern = patternList[0].source;
+      json6.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json5.allOf = [
+      json6.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -43132,31 +43239,31 @@ var stringProcessor = (schema2, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema2, ctx, _json, params) => {
-  const json5 = _json;
+  const json6 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema2);
-  json5.type = isInt ? "integer" : "number";
+  json6.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json5.minimum = exclusiveMinimum;
-      json5.exclusiveMinimum = true;
+      json6.minimum = exclusiveMinimum;
+      json6.exclusiveMinimum = true;
     } else {
-      json5.exclusiveMinimum = exclusiveMinimum;
+      json6.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json5.minimum = minimum;
+    json6.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json5.maximum = exclusiveMaximum;
-      json5.exclusiveMaximum = true;
+      json6.maximum = exclusiveMaximum;
+      json6.exclusiveMaximum = true;
     } else {
-      json5.exclusiveMaximum = exclusiveMaximum;
+      json6.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json5.maximum = maximum;
+    json6.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -43164,75 +43271,75 @@ var numberProcessor = (schema2, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema2, ctx, json5, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema2, ctx, json6, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json5.multipleOf = first;
+      json6.multipleOf = first;
     if (rest.length)
-      json5.allOf = [...json5.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json6.allOf = [...json6.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json5, _params) => {
-  json5.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json6, _params) => {
+  json6.type = "boolean";
 };
-var bigintProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json5, _params) => {
+var nullProcessor = (_schema, ctx, json6, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json5.type = "string";
-    json5.nullable = true;
-    json5.enum = [null];
+    json6.type = "string";
+    json6.nullable = true;
+    json6.enum = [null];
   } else {
-    json5.type = "null";
+    json6.type = "null";
   }
 };
-var undefinedProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json5, _params) => {
-  json5.not = {};
+var neverProcessor = (_schema, _ctx, json6, _params) => {
+  json6.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema2, _ctx, json5, _params) => {
+var enumProcessor = (schema2, _ctx, json6, _params) => {
   const def = schema2._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json5.not = {};
+    json6.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json5.type = "number";
+    json6.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json5.type = "string";
-  json5.enum = values;
+    json6.type = "string";
+  json6.enum = values;
 };
-var literalProcessor = (schema2, ctx, json5, params) => {
+var literalProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   if (def.values.length === 0) {
-    json5.not = {};
+    json6.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema2, ctx, json5, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json6, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema2, ctx, json5, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json6, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -43242,37 +43349,37 @@ var literalProcessor = (schema2, ctx, json5, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json5.type = val === null ? "null" : typeof val;
+    json6.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json5.enum = [val];
+      json6.enum = [val];
     } else {
-      json5.const = val;
+      json6.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json5.type = "number";
+      json6.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json5.type = "string";
+      json6.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json5.type = "boolean";
+      json6.type = "boolean";
     if (vals.every((v) => v === null))
-      json5.type = "null";
-    json5.enum = vals;
+      json6.type = "null";
+    json6.enum = vals;
   }
 };
-var nanProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema2, _ctx, json5, _params) => {
-  const _json = json5;
+var templateLiteralProcessor = (schema2, _ctx, json6, _params) => {
+  const _json = json6;
   const pattern = schema2._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema2, _ctx, json5, _params) => {
-  const _json = json5;
+var fileProcessor = (schema2, _ctx, json6, _params) => {
+  const _json = json6;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -43290,34 +43397,34 @@ var fileProcessor = (schema2, _ctx, json5, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json5, _params) => {
-  json5.type = "boolean";
+var successProcessor = (_schema, _ctx, json6, _params) => {
+  json6.type = "boolean";
 };
-var customProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema2, ctx, json5, params) => {
-  handleUnrepresentable(schema2, ctx, json5, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema2, ctx, json6, params) => {
+  handleUnrepresentable(schema2, ctx, json6, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema2, ctx, _json, params) => {
-  const json5 = _json;
+  const json6 = _json;
   const def = schema2._zod.def;
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json5.minItems = minimum;
+    json6.minItems = minimum;
   if (typeof maximum === "number")
-    json5.maxItems = maximum;
-  json5.type = "array";
-  json5.items = processSchema(def.element, ctx, {
+    json6.maxItems = maximum;
+  json6.type = "array";
+  json6.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -43333,17 +43440,17 @@ function inputOptin(schema2) {
   return schema2._zod.optin;
 }
 var objectProcessor = (schema2, ctx, _json, params) => {
-  const json5 = _json;
+  const json6 = _json;
   const def = schema2._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json5, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json6, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json5.type = "object";
-  json5.properties = {};
+  json6.type = "object";
+  json6.properties = {};
   for (const key in shape) {
-    assignProp(json5.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json6.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -43356,21 +43463,21 @@ var objectProcessor = (schema2, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json5.required = requiredKeys;
+    json6.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json5.additionalProperties = false;
+    json6.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json5.additionalProperties = false;
+      json6.additionalProperties = false;
   } else if (def.catchall) {
-    json5.additionalProperties = processSchema(def.catchall, ctx, {
+    json6.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema2, ctx, json5, params) => {
+var unionProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -43378,12 +43485,12 @@ var unionProcessor = (schema2, ctx, json5, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json5.oneOf = options;
+    json6.oneOf = options;
   } else {
-    json5.anyOf = options;
+    json6.anyOf = options;
   }
 };
-var intersectionProcessor = (schema2, ctx, json5, params) => {
+var intersectionProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -43398,13 +43505,13 @@ var intersectionProcessor = (schema2, ctx, json5, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json5.allOf = allOf;
+  json6.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema2, ctx, _json, params) => {
-  const json5 = _json;
+  const json6 = _json;
   const def = schema2._zod.def;
-  json5.type = "array";
+  json6.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -43426,70 +43533,70 @@ var tupleProcessor = (schema2, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json5.prefixItems = prefixItems;
+    json6.prefixItems = prefixItems;
     if (isClosed) {
-      json5.items = false;
+      json6.items = false;
     } else if (rest) {
-      json5.items = rest;
+      json6.items = rest;
     }
     if (minItems > 0)
-      json5.minItems = minItems;
+      json6.minItems = minItems;
     if (isClosed)
-      json5.maxItems = maxItems;
+      json6.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json5.items = {
+    json6.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json5.items.anyOf.push(rest);
+      json6.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json5.minItems = minItems;
+      json6.minItems = minItems;
     if (isClosed)
-      json5.maxItems = maxItems;
+      json6.maxItems = maxItems;
   } else {
-    json5.items = prefixItems;
+    json6.items = prefixItems;
     if (isClosed) {
-      json5.additionalItems = false;
+      json6.additionalItems = false;
     } else if (rest) {
-      json5.additionalItems = rest;
+      json6.additionalItems = rest;
     }
     if (minItems > 0)
-      json5.minItems = minItems;
+      json6.minItems = minItems;
     if (isClosed)
-      json5.maxItems = maxItems;
+      json6.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json5.minItems = minimum;
+    json6.minItems = minimum;
   if (typeof maximum === "number")
-    json5.maxItems = maximum;
+    json6.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json5, visited) {
-  if (json5.$ref) {
-    if (visited.has(json5))
-      return json5;
-    visited.add(json5);
-    const def = bySchema.get(json5)?.def;
+function stringifyKeyNames(bySchema, json6, visited) {
+  if (json6.$ref) {
+    if (visited.has(json6))
+      return json6;
+    visited.add(json6);
+    const def = bySchema.get(json6)?.def;
     if (!def)
-      return json5;
+      return json6;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json5 : inlined;
+    return inlined === def ? json6 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json5[keyword];
+    const branches = json6[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json5 = { ...json5, [keyword]: mapped };
+      json6 = { ...json6, [keyword]: mapped };
   }
-  const types2 = Array.isArray(json5.type) ? json5.type : [json5.type];
+  const types2 = Array.isArray(json6.type) ? json6.type : [json6.type];
   const numericType = !types2.includes("string") && types2.some((t) => t === "number" || t === "integer");
-  const values = json5.enum ?? (json5.const !== void 0 ? [json5.const] : void 0);
+  const values = json6.enum ?? (json6.const !== void 0 ? [json6.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json5;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json5;
+    return json6;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json6;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -43529,9 +43636,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema2, ctx, _json, params) => {
-  const json5 = _json;
+  const json6 = _json;
   const def = schema2._zod.def;
-  json5.type = "object";
+  json6.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -43539,13 +43646,13 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json5.patternProperties = {};
+    json6.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json5.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json6.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json5.propertyNames = processSchema(def.keyType, ctx, {
+      json6.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -43557,7 +43664,7 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       }
       pending.push(schema2);
     }
-    json5.additionalProperties = processSchema(def.valueType, ctx, {
+    json6.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -43567,19 +43674,19 @@ var recordProcessor = (schema2, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json5.required = validKeyValues.map(String);
+      json6.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema2, ctx, json5, params) => {
+var nullableProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json5.nullable = true;
+    json6.nullable = true;
   } else {
-    json5.anyOf = [inner, { type: "null" }];
+    json6.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema2, ctx, _json, params) => {
@@ -43589,7 +43696,7 @@ var nonoptionalProcessor = (schema2, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema2, ctx, json5, params) {
+function serializeDefaultValue(value, schema2, ctx, json6, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -43599,30 +43706,30 @@ function serializeDefaultValue(value, schema2, ctx, json5, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema2, ctx, json5, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema2, ctx, json6, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema2, ctx, json5, params) => {
+var defaultProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json5, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json6, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json5.default = value;
+    json6.default = value;
 };
-var prefaultProcessor = (schema2, ctx, json5, params) => {
+var prefaultProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json5, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json6, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json5._prefault = value;
+    json6._prefault = value;
 };
-var catchProcessor = (schema2, ctx, json5, params) => {
+var catchProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
@@ -43631,10 +43738,10 @@ var catchProcessor = (schema2, ctx, json5, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema2, ctx, json5, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema2, ctx, json6, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json5.default = catchValue;
+  json6.default = catchValue;
 };
 var pipeProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -43644,12 +43751,12 @@ var pipeProcessor = (schema2, ctx, _json, params) => {
   const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema2, ctx, json5, params) => {
+var readonlyProcessor = (schema2, ctx, json6, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  json5.readOnly = true;
+  json6.readOnly = true;
 };
 var promiseProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -44140,8 +44247,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     reg.add(this, meta3);
     return this;
   },
-  refine(check2, params) {
-    return this.check(refine(check2, params));
+  refine(check3, params) {
+    return this.check(refine(check3, params));
   },
   superRefine(refinement, params) {
     return this.check(superRefine(refinement, params));
@@ -44291,7 +44398,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json5, params) => stringProcessor(inst, ctx, json5, params);
+    inst._zod.processJSONSchema = (ctx, json6, params) => stringProcessor(inst, ctx, json6, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -44650,7 +44757,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json5, params) => numberProcessor(inst, ctx, json5, params);
+    inst._zod.processJSONSchema = (ctx, json6, params) => numberProcessor(inst, ctx, json6, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -44740,7 +44847,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => booleanProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => booleanProcessor(inst, ctx, json6, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -44750,7 +44857,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json5, params) => bigintProcessor(inst, ctx, json5, params);
+    inst._zod.processJSONSchema = (ctx, json6, params) => bigintProcessor(inst, ctx, json6, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -44808,7 +44915,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => symbolProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => symbolProcessor(inst, ctx, json6, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -44816,7 +44923,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => undefinedProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => undefinedProcessor(inst, ctx, json6, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -44824,7 +44931,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => nullProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => nullProcessor(inst, ctx, json6, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -44832,7 +44939,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => anyProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => anyProcessor(inst, ctx, json6, params);
 });
 function any() {
   return _any(ZodAny);
@@ -44840,7 +44947,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => unknownProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => unknownProcessor(inst, ctx, json6, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -44848,7 +44955,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => neverProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => neverProcessor(inst, ctx, json6, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -44856,7 +44963,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => voidProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => voidProcessor(inst, ctx, json6, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -44866,7 +44973,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json5, params) => dateProcessor(inst, ctx, json5, params);
+    inst._zod.processJSONSchema = (ctx, json6, params) => dateProcessor(inst, ctx, json6, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -44888,20 +44995,20 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => arrayProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => arrayProcessor(inst, ctx, json6, params);
   inst.element = def.element;
 }, {
-  min(n, params) {
-    return this.check(_minLength(n, params));
+  min(n2, params) {
+    return this.check(_minLength(n2, params));
   },
   nonempty(params) {
     return this.check(_minLength(1, params));
   },
-  max(n, params) {
-    return this.check(_maxLength(n, params));
+  max(n2, params) {
+    return this.check(_maxLength(n2, params));
   },
-  length(n, params) {
-    return this.check(_length(n, params));
+  length(n2, params) {
+    return this.check(_length(n2, params));
   },
   unwrap() {
     return this.element;
@@ -44918,7 +45025,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => objectProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => objectProcessor(inst, ctx, json6, params);
   util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
 }, {
   keyof() {
@@ -44991,7 +45098,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => unionProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => unionProcessor(inst, ctx, json6, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -45004,7 +45111,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => unionProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => unionProcessor(inst, ctx, json6, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -45030,7 +45137,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => intersectionProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => intersectionProcessor(inst, ctx, json6, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -45043,7 +45150,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => tupleProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => tupleProcessor(inst, ctx, json6, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -45076,7 +45183,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => recordProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => recordProcessor(inst, ctx, json6, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -45118,7 +45225,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => mapProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => mapProcessor(inst, ctx, json6, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -45138,7 +45245,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => setProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => setProcessor(inst, ctx, json6, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -45154,7 +45261,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => enumProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => enumProcessor(inst, ctx, json6, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -45207,7 +45314,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => literalProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => literalProcessor(inst, ctx, json6, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -45228,7 +45335,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => fileProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => fileProcessor(inst, ctx, json6, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types2, params) => inst.check(_mime(Array.isArray(types2) ? types2 : [types2], params));
@@ -45240,7 +45347,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => transformProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => transformProcessor(inst, ctx, json6, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -45279,7 +45386,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => optionalProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => optionalProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -45291,7 +45398,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => optionalProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => optionalProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -45303,7 +45410,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => nullableProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => nullableProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -45318,7 +45425,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => defaultProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => defaultProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -45334,7 +45441,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => prefaultProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => prefaultProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -45349,7 +45456,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => nonoptionalProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => nonoptionalProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -45362,7 +45469,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => successProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => successProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -45374,7 +45481,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => catchProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => catchProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -45388,7 +45495,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => nanProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => nanProcessor(inst, ctx, json6, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -45396,7 +45503,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => pipeProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => pipeProcessor(inst, ctx, json6, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -45438,7 +45545,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => readonlyProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => readonlyProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -45450,7 +45557,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => templateLiteralProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => templateLiteralProcessor(inst, ctx, json6, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -45462,7 +45569,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => lazyProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => lazyProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -45474,7 +45581,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => promiseProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => promiseProcessor(inst, ctx, json6, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -45486,7 +45593,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => functionProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => functionProcessor(inst, ctx, json6, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -45498,7 +45605,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json5, params) => customProcessor(inst, ctx, json5, params);
+  inst._zod.processJSONSchema = (ctx, json6, params) => customProcessor(inst, ctx, json6, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -45718,13 +45825,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path17 = ref3.slice(1).split("/").filter(Boolean);
-  if (path17.length === 0) {
+  const path21 = ref3.slice(1).split("/").filter(Boolean);
+  if (path21.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path17[0] === defsKey) {
-    const key = path17[1] === void 0 ? void 0 : decodeJSONPointerSegment(path17[1]);
+  if (path21[0] === defsKey) {
+    const key = path21[1] === void 0 ? void 0 : decodeJSONPointerSegment(path21[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -45858,8 +45965,8 @@ function containsRef(value) {
     return Object.values(sub).some(containsRef);
   });
 }
-function plural(n) {
-  return n === 1 ? "element" : "elements";
+function plural(n2) {
+  return n2 === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -46578,6 +46685,8 @@ var MANIFEST_FILE = "manifest.json";
 var VERIFICATION_FILE = "verification.json";
 var ARCHIVE_FILE = "database.dump";
 var AUTH_USERS_FILE = "auth-users.json";
+var SQL_DUMP_FILE = "database.sql";
+var PIPELINE_DUMP_FILE = "pipeline.sql";
 var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
 var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
 var FileEntry = external_exports.object({ path: external_exports.string(), kind: external_exports.enum(["archive", "function", "table-snapshot", "auth-users"]), bytes: external_exports.number().int(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) });
@@ -46596,6 +46705,19 @@ var Manifest = external_exports.object({
   /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
   written: external_exports.object({ host: external_exports.string(), dir: external_exports.string(), sameHostAsDatabase: external_exports.boolean() }),
   snapshot: external_exports.string(),
+  /** which engine and dump format made the backup: they decide how it is verified and restored */
+  dump: external_exports.object({
+    engine: external_exports.enum(["postgresql", "pglite"]),
+    /** custom: pg_dump -Fc archive, restored with pg_restore; plain: SQL script, run statement by statement */
+    format: external_exports.enum(["custom", "plain"]),
+    file: external_exports.string(),
+    /** the schemas in `file`; null when it holds the whole database */
+    schemas: external_exports.array(external_exports.string()).nullable(),
+    /** plain format: the pipeline schema, dumped apart so that a rollback never restores it */
+    pipelineFile: external_exports.string().nullable(),
+    /** how the dump and the snapshot reads saw one instant */
+    consistency: external_exports.string()
+  }),
   tools: external_exports.object({ pg_dump: external_exports.object({ path: external_exports.string(), version: external_exports.string() }) }),
   schemas: external_exports.object({
     /** application schemas present in the source: restored and compared */
@@ -46719,8 +46841,8 @@ async function readFunctionExport(q, qualified) {
 `).join("\n"), signatures: r.rows.map((x) => `${qualified}(${x.args})`) };
 }
 async function readReferencedAuthUsers(q, schemas) {
-  const exists2 = await q.query("SELECT to_regclass('auth.users')::text AS t");
-  if (!exists2.rows[0]?.t) return null;
+  const exists3 = await q.query("SELECT to_regclass('auth.users')::text AS t");
+  if (!exists3.rows[0]?.t) return null;
   const refs = await q.query(
     `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, a.attname AS col
        FROM pg_constraint k
@@ -46741,10 +46863,28 @@ async function readReferencedAuthUsers(q, schemas) {
   );
   return { columns, rows: r.rows[0]?.rows ?? [] };
 }
-async function readSnapshot(q, dir, log) {
+async function exportSnapshotTables(q, keys, dir, log) {
+  const files = [];
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema2, table3] = qualified.split(".");
+    const k = keys.find((x) => x.schema === schema2 && x.table === table3);
+    const file2 = `tables/${qualified}.csv`;
+    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path6.default.join(dir, file2));
+    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
+    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
+  }
+  return files;
+}
+async function readSnapshot(q, dir, log, csvSession) {
   const schemas = await classifySchemas(q);
   const files = [];
   const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema2, table3] = qualified.split(".");
+    if (!keys.some((x) => x.schema === schema2 && x.table === table3)) {
+      throw new UserError("TABLE_MISSING", `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
+    }
+  }
   const functions = [];
   for (const fn of BACKUP_FUNCTIONS) {
     const { text, signatures } = await readFunctionExport(q, fn);
@@ -46754,16 +46894,23 @@ async function readSnapshot(q, dir, log) {
     files.push({ path: file2, kind: "function", ...digest });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
-  for (const qualified of SNAPSHOT_TABLES) {
-    const [schema2, table3] = qualified.split(".");
-    const k = keys.find((x) => x.schema === schema2 && x.table === table3);
-    if (!k) throw new UserError("TABLE_MISSING", `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
-    const file2 = `tables/${qualified}.csv`;
-    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path6.default.join(dir, file2));
-    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
-    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
+  const rest = async () => {
+    const users2 = await readReferencedAuthUsers(q, schemas.application);
+    const tables2 = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
+    const fingerprint2 = await readFingerprint(q, schemas.application);
+    const structure2 = await readStructure(q, schemas.application, PIPELINE_PREFIX);
+    return { users: users2, tables: tables2, fingerprint: fingerprint2, structure: structure2 };
+  };
+  let csvFiles;
+  let others;
+  if (csvSession) {
+    [csvFiles, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, keys, dir, log)), rest()]);
+  } else {
+    csvFiles = await exportSnapshotTables(q, keys, dir, log);
+    others = await rest();
   }
-  const users = await readReferencedAuthUsers(q, schemas.application);
+  files.push(...csvFiles);
+  const { users, tables, fingerprint, structure } = others;
   let authUsers = null;
   if (users) {
     const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), `${JSON.stringify(users.rows, null, 1)}
@@ -46771,9 +46918,6 @@ async function readSnapshot(q, dir, log) {
     files.push({ path: AUTH_USERS_FILE, kind: "auth-users", ...digest });
     authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
   }
-  const tables = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
-  const fingerprint = await readFingerprint(q, schemas.application);
-  const structure = await readStructure(q, schemas.application, PIPELINE_PREFIX);
   return { schemas, tables, files, functions, authUsers, fingerprint, structure };
 }
 async function writeText(file2, text) {
@@ -46790,47 +46934,105 @@ async function prepareOutDir(outDir) {
   await (0, import_promises6.mkdir)(import_node_path6.default.join(dir, "tables"), { recursive: true });
   return dir;
 }
-async function backup(db, opts, log) {
-  const t0 = Date.now();
-  const startedAt = (/* @__PURE__ */ new Date()).toISOString();
-  const url2 = urlOf(db);
-  const server = await db.server();
-  const env = opts.env ?? process.env;
-  await findPgTool("pg_restore", server.major, env);
-  const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
-  const dir = await prepareOutDir(opts.outDir);
-  log.info(`backup: ${db.label} (PostgreSQL ${server.version}) \u2192 ${dir}`);
-  const { reads, dump, snapshot, database } = await db.withClient(
+async function takePgSnapshot(db, url2, serverMajor, dir, lockTimeoutMs, env, log) {
+  return db.withClient(
     async (c) => {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
       await c.query("SET LOCAL statement_timeout = 0");
       const s = await c.query("SELECT pg_export_snapshot() AS id, current_database() AS db");
-      const snapshot2 = s.rows[0].id;
-      log.info(`backup: snapshot ${snapshot2} exported; pg_dump and the snapshot reads run side by side`);
-      const [dump2, reads2] = await Promise.all([
-        dumpArchive({ url: url2, serverMajor: server.major, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot: snapshot2, lockWaitTimeoutMs: lockTimeoutMs, env }),
-        readSnapshot(c, dir, log)
+      const snapshot = s.rows[0].id;
+      log.info(`backup: snapshot ${snapshot} exported; pg_dump and the snapshot reads run side by side`);
+      const csvSession = (fn) => db.withClient(
+        async (c2) => {
+          await c2.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+          await c2.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
+          await c2.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+          await c2.query("SET LOCAL statement_timeout = 0");
+          const out = await fn(c2);
+          await c2.query("COMMIT");
+          return out;
+        },
+        { discard: true }
+      );
+      const [dump, reads] = await Promise.all([
+        dumpArchive({ url: url2, serverMajor, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, env }),
+        readSnapshot(c, dir, log, csvSession)
       ]);
       await c.query("COMMIT");
-      return { reads: reads2, dump: dump2, snapshot: snapshot2, database: s.rows[0].db };
+      return {
+        reads,
+        dumpFiles: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }],
+        dump: { engine: "postgresql", format: "custom", file: ARCHIVE_FILE, schemas: null, pipelineFile: null, consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` },
+        tool: { path: dump.tool.path, version: dump.tool.version },
+        snapshot,
+        database: s.rows[0].db
+      };
     },
     { discard: true }
   );
+}
+async function takeEmbeddedSnapshot(db, dir, log) {
+  return withEmbeddedHold(asEmbedded(db), async (hold) => {
+    await hold.q.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const reads = await readSnapshot(hold.q, dir, log);
+    const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
+    await hold.q.query("COMMIT");
+    const main = await hold.dump({ file: import_node_path6.default.join(dir, SQL_DUMP_FILE), schemas: reads.schemas.application, clean: true });
+    const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
+    if (reads.schemas.pipeline.length) {
+      const pipeline = await hold.dump({ file: import_node_path6.default.join(dir, PIPELINE_DUMP_FILE), schemas: reads.schemas.pipeline, clean: false });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline });
+    }
+    const toc = await readSqlDumpToc(import_node_path6.default.join(dir, SQL_DUMP_FILE));
+    const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
+    log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
+    return {
+      reads,
+      dumpFiles,
+      dump: {
+        engine: "pglite",
+        format: "plain",
+        file: SQL_DUMP_FILE,
+        schemas: reads.schemas.application,
+        pipelineFile: reads.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        consistency
+      },
+      tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? "unknown" },
+      snapshot: "embedded (single backend held)",
+      database
+    };
+  });
+}
+async function backup(db, opts, log) {
+  const t0 = Date.now();
+  const startedAt = (/* @__PURE__ */ new Date()).toISOString();
+  const embedded = db.kind === "pglite";
+  const url2 = embedded ? void 0 : urlOf(db);
+  const server = await db.server();
+  const env = opts.env ?? process.env;
+  if (url2) await findPgTool("pg_restore", server.major, env);
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
+  const dir = await prepareOutDir(opts.outDir);
+  log.info(`backup: ${db.label} (${embedded ? "PGlite" : "PostgreSQL"} ${server.version}) \u2192 ${dir}`);
+  const taken = url2 ? await takePgSnapshot(db, url2, server.major, dir, lockTimeoutMs, env, log) : await takeEmbeddedSnapshot(db, dir, log);
+  const { reads } = taken;
   const snapshotMs = Date.now() - t0;
-  log.info(`backup: ${ARCHIVE_FILE} ${dump.bytes} bytes (pg_dump ${dump.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
-  const host = sourceHost(url2);
-  const sameHost = LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
+  const main = taken.dumpFiles[0];
+  log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+  const host = url2 ? sourceHost(url2) : "localhost (embedded, in process)";
+  const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
   const manifest = {
     format: "astm53b-backup/1",
     startedAt,
     finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    source: { label: db.label, database, host, serverVersion: server.version, serverMajor: server.major },
+    source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
     written: { host: import_node_os.default.hostname(), dir, sameHostAsDatabase: sameHost },
-    snapshot,
-    tools: { pg_dump: { path: dump.tool.path, version: dump.tool.version } },
+    snapshot: taken.snapshot,
+    dump: taken.dump,
+    tools: { pg_dump: taken.tool },
     schemas: reads.schemas,
-    files: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }, ...reads.files],
+    files: [...taken.dumpFiles, ...reads.files],
     tables: reads.tables,
     functions: reads.functions,
     authUsers: reads.authUsers,
@@ -46839,7 +47041,7 @@ async function backup(db, opts, log) {
   };
   const manifestSha256 = await writeJson(import_node_path6.default.join(dir, MANIFEST_FILE), manifest);
   const warnings = [];
-  if (sameHost) {
+  if (url2 && sameHost) {
     warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
   }
   for (const w of warnings) log.warn(`backup: ${w}`);
@@ -46851,7 +47053,7 @@ async function backup(db, opts, log) {
 async function verifyBackup(dir, opts, log) {
   const abs = import_node_path6.default.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs);
-  if (!opts.serverUrl && !opts.scratchUrl) {
+  if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
     throw new UserError("MISSING_OPTION", "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url", {
       where: { field: "url" }
     });
@@ -46861,6 +47063,7 @@ async function verifyBackup(dir, opts, log) {
   return v;
 }
 var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
+var EMBEDDED_NOT_COMPARED_NOTE = "The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim's auth schema is recreated in the scratch copy and only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
 async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   const failures = [];
   const v = {
@@ -46872,11 +47075,12 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     archive: { readable: false, entries: 0, dumpedBy: null },
     restore: null,
     comparison: null,
-    notCompared: { schemas: manifest.schemas.excluded, note: NOT_COMPARED_NOTE },
+    notCompared: { schemas: manifest.schemas.excluded, note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE },
     failures
   };
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return v;
+  if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
   const archive = import_node_path6.default.join(dir, ARCHIVE_FILE);
   try {
     const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
@@ -46921,6 +47125,44 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   if (unreadable) {
     v.archive = { ...v.archive, readable: false, error: unreadable.message };
     failures.push(`${ARCHIVE_FILE}: reading every block failed: ${unreadable.message}`);
+  }
+  v.ok = failures.length === 0 && v.comparison?.ok === true;
+  log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
+  return v;
+}
+async function verifyPlainRestore(dir, manifest, v, log) {
+  const failures = v.failures;
+  const scripts = [manifest.dump.pipelineFile, manifest.dump.file].filter((f) => f !== null);
+  let entries = 0;
+  let dumpedBy = null;
+  for (const file2 of scripts) {
+    const toc = await readSqlDumpToc(import_node_path6.default.join(dir, file2));
+    if (file2 === manifest.dump.file) {
+      entries = toc.entries.length;
+      dumpedBy = toc.dumpedBy ?? null;
+    }
+    if (!toc.complete) failures.push(`${file2}: pg_dump's opening or closing line is missing: the script is truncated or not a dump`);
+    else if (toc.entries.length === 0) failures.push(`${file2}: the script lists no object`);
+  }
+  v.archive = { readable: failures.length === 0, entries, dumpedBy };
+  if (failures.length) return v;
+  const started = Date.now();
+  const sdb = await openScratchPglite();
+  v.restore = { into: sdb.label, schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  try {
+    await prepareScratch(sdb, dir, manifest, log);
+    log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
+    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path6.default.join(dir, file2), file2);
+    v.restore.ms = Date.now() - started;
+    v.comparison = await compareWithManifest(sdb, manifest);
+    describeMismatches(v.comparison, failures);
+  } catch (e) {
+    const why = e instanceof UserError ? e.describe() : e.message;
+    v.restore.error = why;
+    failures.push(`restore into ${sdb.label} failed: ${why}`);
+  } finally {
+    await sdb.close().catch(() => {
+    });
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
@@ -46996,28 +47238,48 @@ function triggersAfterData(entries) {
   const ok = data.length === 0 || triggers.length === 0 || Math.max(...data) < Math.min(...triggers);
   return { ok, tableData: data.length, triggers: triggers.length };
 }
+var PG_RESTORE_NOTE = "pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed";
+var SQL_DUMP_NOTE = "the plain SQL dump ran in one transaction without session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed";
+function assertSameEngine(db, manifest) {
+  const embedded = db.kind === "pglite";
+  if (embedded === (manifest.dump.engine === "pglite")) return;
+  throw new UserError(
+    "ENGINE_MISMATCH",
+    `the backup was made on ${manifest.dump.engine === "pglite" ? "the embedded database (PGlite, plain SQL)" : "PostgreSQL (pg_dump custom archive)"}; ${db.label} is ${embedded ? "the embedded database" : "a PostgreSQL server"}`,
+    { hint: embedded ? "pass --url of the server the backup was taken from" : "run the rollback without --url, on the embedded database" }
+  );
+}
 async function rollback(db, opts, log) {
   const dir = import_node_path7.default.resolve(opts.backupDir);
   const manifest = await assertVerifiedBackup(dir);
-  const url2 = urlOf(db);
+  assertSameEngine(db, manifest);
+  const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = import_node_path7.default.join(dir, ARCHIVE_FILE);
+  const archive = import_node_path7.default.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings = [];
   const current = await db.query("SELECT current_database() AS db");
   if (current.rows[0]?.db !== manifest.source.database) {
     warnings.push(`the backup was taken from database "${manifest.source.database}", the target is "${current.rows[0]?.db}"`);
   }
-  const toc = await listArchive({ file: archive, serverMajor: toolMajor, schemas, env });
-  const order = triggersAfterData(toc.entries);
   const failures = [];
+  let entries;
+  if (plain) {
+    const toc = await readSqlDumpToc(archive);
+    if (!toc.complete) failures.push(`${manifest.dump.file}: pg_dump's closing line is missing`);
+    entries = toc.entries;
+  } else {
+    entries = (await listArchive({ file: archive, serverMajor: toolMajor, schemas, env })).entries;
+  }
+  const order = triggersAfterData(entries);
   if (!order.ok) failures.push("the archive creates a trigger before loading table data; restoring it could fire DB-STRICT guards");
   log.info(`rollback: restoring ${schemas.join(", ")} of ${db.label} from ${dir} (taken ${manifest.finishedAt})`);
   const t0 = Date.now();
-  if (order.ok) {
-    await restoreArchive({ url: url2, file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
+  if (failures.length === 0) {
+    if (plain) await restoreSqlDump(db, archive, manifest.dump.file);
+    else await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
   }
   const restoreMs = Date.now() - t0;
   const t1 = Date.now();
@@ -47038,7 +47300,7 @@ async function rollback(db, opts, log) {
       triggersCreatedAfterData: order.ok,
       tableDataEntries: order.tableData,
       triggerEntries: order.triggers,
-      note: "pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed"
+      note: plain ? SQL_DUMP_NOTE : PG_RESTORE_NOTE
     },
     comparison,
     failures,
@@ -47051,7 +47313,7 @@ async function rollback(db, opts, log) {
 function comparisonLines(c) {
   if (!c) return ["  no comparison (the restore did not complete)"];
   const tables = c.tables.filter((t) => t.match).length;
-  const rows = c.tables.reduce((n, t) => n + (t.actual?.rows ?? 0), 0);
+  const rows = c.tables.reduce((n2, t) => n2 + (t.actual?.rows ?? 0), 0);
   return [
     `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and md5 per table)`,
     `  functions  ${c.functions.map((f) => `${f.name} ${f.match ? "equal" : "DIFFERENT"}`).join(", ")}`,
@@ -47072,10 +47334,11 @@ function renderVerificationText(v) {
   return `${lines.join("\n")}
 `;
 }
+var engineName = (m) => m.dump.engine === "pglite" ? "PGlite" : "PostgreSQL";
 function renderBackupText(r) {
   const m = r.manifest;
   const lines = [
-    `backup of ${m.source.label} (PostgreSQL ${m.source.serverVersion}, snapshot ${m.snapshot})`,
+    `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,
     `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1e3).toFixed(1)} s`,
     ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
     ...r.warnings.map((w) => `  ! ${w}`)
@@ -47090,7 +47353,7 @@ function renderBackupMarkdown(r) {
   const out = [
     `## Backup ${v.ok ? "\u2705 verified" : "\u274C NOT verified"}`,
     "",
-    `Source ${m.source.label} (PostgreSQL ${m.source.serverVersion}), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
+    `Source ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
     "",
     "| file | bytes | SHA-256 |",
     "| --- | ---: | --- |",
@@ -47148,409 +47411,6 @@ function resolveUrlOption(value, env) {
   const v = env[m[1]];
   if (!v) throw new UserError("BAD_OPTION", `--url env:${m[1]}: the environment variable ${m[1]} is not set`, { where: { field: "url" } });
   return v;
-}
-
-// src/cli/commands/backup.ts
-var json2 = (v) => `${JSON.stringify(v, null, 2)}
-`;
-var requiredUrl = { type: "string", valueName: "URL", description: "the real PostgreSQL to back up or restore (postgresql://\u2026, or env:NAME)" };
-var scratchUrlOption = {
-  type: "string",
-  valueName: "URL",
-  description: "an empty database to restore into for the proof (default: one created and dropped on the --url server)"
-};
-var jsonOption = { type: "boolean", description: "print the result as JSON" };
-function stringOption(ctx, name) {
-  const v = ctx.values[name];
-  return typeof v === "string" && v !== "" ? v : void 0;
-}
-function realTarget(ctx, step) {
-  const url2 = stringOption(ctx, "url");
-  if (!url2) throw new UserError("MISSING_OPTION", `${step} needs --url (a real PostgreSQL server)`, { where: { field: "url" } });
-  const target = resolveTarget({ url: url2, cwd: ctx.cwd });
-  assertSessionCapable(target, step);
-  return target;
-}
-function scratchUrl(ctx) {
-  const v = stringOption(ctx, "scratch-url");
-  if (!v) return void 0;
-  const url2 = resolveUrlOption(v, ctx.env);
-  resolveTarget({ url: url2, cwd: ctx.cwd });
-  return url2;
-}
-var backupCommand = {
-  name: "backup",
-  summary: "runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared",
-  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\nExit code 0 when verified, 1 when the verification failed (verification.json says why).",
-  options: { url: requiredUrl, out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" }, "scratch-url": scratchUrlOption, json: jsonOption },
-  async run(ctx) {
-    const out = stringOption(ctx, "out");
-    if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
-    const scratch = scratchUrl(ctx);
-    return withDb(realTarget(ctx, "backup"), async (db) => {
-      const r = await backup(db, { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json2({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
-      return r.ok ? 0 : 1;
-    });
-  }
-};
-var backupVerifyCommand = {
-  name: "backup verify",
-  summary: "re-check a backup folder: every hash, then a fresh restore into a scratch database and the comparison",
-  details: "Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.",
-  positionals: [{ name: "DIR", description: "the backup folder", required: true }],
-  options: {
-    url: { type: "string", valueName: "URL", description: "a server where a scratch database can be created (postgresql://\u2026, or env:NAME)" },
-    "scratch-url": scratchUrlOption,
-    json: jsonOption
-  },
-  async run(ctx) {
-    const serverUrl = stringOption(ctx, "url");
-    if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
-    const scratch = scratchUrl(ctx);
-    const v = await verifyBackup(ctx.positionals[0], { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
-    ctx.out(ctx.values.json ? json2(v) : renderVerificationText(v));
-    return v.ok ? 0 : 1;
-  }
-};
-var rollbackCommand = {
-  name: "rollback",
-  summary: "runbook 6.2: restore the application schemas from a verified backup, in one transaction, and prove it",
-  details: "Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\nnever auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.",
-  options: { url: requiredUrl, backup: { type: "string", valueName: "DIR", description: "the verified backup folder" }, json: jsonOption },
-  async run(ctx) {
-    const dir = stringOption(ctx, "backup");
-    if (!dir) throw new UserError("MISSING_OPTION", "rollback needs --backup DIR", { where: { field: "backup" } });
-    return withDb(realTarget(ctx, "rollback"), async (db) => {
-      const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json2(r) : renderRollbackText(r));
-      return r.ok ? 0 : 1;
-    });
-  }
-};
-var backupCommands = [backupCommand, backupVerifyCommand, rollbackCommand];
-
-// src/db/requirements.ts
-var U = "uuid";
-var T = "text";
-var F = "double precision";
-var TS = "timestamp with time zone";
-var D = "date";
-var cols = (spec, optional2 = {}) => [
-  ...Object.entries(spec).map(([name, type]) => ({ name, type })),
-  ...Object.entries(optional2).map(([name, type]) => ({ name, type, optional: true }))
-];
-var REQUIRED_TABLES = [
-  { schema: "auth", name: "users", columns: cols({ id: U }) },
-  { schema: "public", name: "depots", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "produits", rls: true, columns: cols({ id: U, nom: T, code: T }) },
-  {
-    schema: "public",
-    name: "citernes",
-    rls: true,
-    columns: cols({ id: U, depot_id: U, nom: T, capacite_totale: F, capacite_securite: F, statut: T, produit_id: U })
-  },
-  { schema: "public", name: "clients", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "partenaires", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "fournisseurs", rls: true, columns: cols({ id: U, nom: T }) },
-  { schema: "public", name: "profils", rls: true, columns: cols({ id: U, user_id: U, role: T, depot_id: U, created_at: TS }) },
-  {
-    schema: "public",
-    name: "cours_de_route",
-    rls: true,
-    columns: cols(
-      { id: U, fournisseur_id: U, depot_destination_id: U, produit_id: U, plaque_camion: T, date_chargement: D, volume: "numeric", statut: T, created_at: TS },
-      { fournisseur_lot_id: U }
-    )
-  },
-  {
-    schema: "public",
-    name: "receptions",
-    rls: true,
-    columns: cols(
-      {
-        id: U,
-        cours_de_route_id: U,
-        citerne_id: U,
-        produit_id: U,
-        partenaire_id: U,
-        index_avant: F,
-        index_apres: F,
-        volume_corrige_15c: F,
-        temperature_ambiante_c: F,
-        densite_a_15: F,
-        proprietaire_type: T,
-        created_at: TS,
-        volume_ambiant: F,
-        statut: T,
-        created_by: U,
-        date_reception: D,
-        volume_15c: F
-      },
-      { densite_observee_kgm3: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
-    )
-  },
-  {
-    schema: "public",
-    name: "sorties_produit",
-    rls: true,
-    columns: cols(
-      {
-        id: U,
-        citerne_id: U,
-        produit_id: U,
-        client_id: U,
-        partenaire_id: U,
-        volume_corrige_15c: F,
-        temperature_ambiante_c: F,
-        densite_a_15: F,
-        proprietaire_type: T,
-        index_avant: F,
-        index_apres: F,
-        volume_ambiant: F,
-        statut: T,
-        created_by: U,
-        validated_by: U,
-        date_sortie: TS,
-        created_at: TS
-      },
-      { volume_15c: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
-    )
-  },
-  {
-    schema: "public",
-    name: "stocks_journaliers",
-    rls: true,
-    uniqueKeys: [["citerne_id", "produit_id", "date_jour", "proprietaire_type"]],
-    columns: cols({ id: U, citerne_id: U, produit_id: U, date_jour: D, stock_ambiant: F, stock_15c: F, proprietaire_type: T, depot_id: U, source: T })
-  },
-  {
-    schema: "public",
-    name: "stocks_snapshot",
-    rls: true,
-    uniqueKeys: [["citerne_id", "produit_id", "proprietaire_type"]],
-    columns: cols({ id: U, citerne_id: U, produit_id: U, proprietaire_type: T, depot_id: U, stock_ambiant: F, stock_15c: F, last_movement_at: TS })
-  },
-  {
-    schema: "public",
-    name: "stocks_adjustments",
-    columns: cols({
-      id: U,
-      mouvement_type: T,
-      mouvement_id: U,
-      delta_ambiant: F,
-      delta_15c: F,
-      reason: T,
-      created_by: U,
-      created_at: TS,
-      citerne_id: U,
-      produit_id: U,
-      proprietaire_type: T
-    })
-  },
-  {
-    schema: "public",
-    name: "log_actions",
-    rls: true,
-    columns: cols({ id: U, user_id: U, action: T, module: T, niveau: T, details: "jsonb", created_at: TS, cible_id: U })
-  }
-];
-var SD_PUBLIC = { securityDefiner: true, searchPath: "public" };
-var REQUIRED_FUNCTIONS = [
-  { schema: "auth", name: "uid", identityArgs: "" },
-  { schema: "public", name: "validate_sortie", identityArgs: "p_id uuid", ...SD_PUBLIC },
-  { schema: "public", name: "sorties_produit_block_update_delete", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "_current_role", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "receptions_block_update_delete", identityArgs: "" },
-  { schema: "public", name: "stocks_journaliers_block_writes", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "reception_after_ins_trg", identityArgs: "", ...SD_PUBLIC },
-  { schema: "public", name: "sorties_after_insert_trg", identityArgs: "", ...SD_PUBLIC },
-  {
-    schema: "public",
-    name: "stock_snapshot_apply_delta",
-    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_proprietaire_type text, p_delta_ambiant double precision, p_delta_15c double precision, p_depot_id uuid, p_event_ts timestamp with time zone",
-    ...SD_PUBLIC
-  },
-  {
-    schema: "public",
-    name: "stock_upsert_journalier",
-    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_date_jour date, p_delta_stock_ambiant double precision, p_delta_stock_15c double precision, p_proprietaire_type text, p_depot_id uuid, p_source text"
-  }
-];
-var REQUIRED_TRIGGERS = [
-  { table: "receptions", name: "trg_00_receptions_block_update_delete", function: "receptions_block_update_delete", enabled: "O" },
-  { table: "receptions", name: "trg_receptions_check_cdr_arrive", function: "receptions_check_cdr_arrive", enabled: "O" },
-  { table: "receptions", name: "trg_receptions_set_volume_ambiant", function: "receptions_set_volume_ambiant", enabled: "O" },
-  { table: "receptions", name: "receptions_after_ins", function: "reception_after_ins_trg", enabled: "O" },
-  { table: "receptions", name: "trg_receptions_log_created", function: "receptions_log_created", enabled: "O" },
-  { table: "sorties_produit", name: "trg_00_sorties_produit_block_update_delete", function: "sorties_produit_block_update_delete", enabled: "O" },
-  { table: "sorties_produit", name: "trg_sortie_before_ins", function: "sorties_before_validate_trg", enabled: "O" },
-  { table: "sorties_produit", name: "trg_sorties_after_insert", function: "sorties_after_insert_trg", enabled: "O" },
-  { table: "stocks_journaliers", name: "stocks_journaliers_block_writes", function: "stocks_journaliers_block_writes", enabled: "O" },
-  { table: "stocks_adjustments", name: "trg_00_stocks_adjustments_block_update_delete", function: "stocks_adjustments_block_update_delete", enabled: "O" }
-];
-var REQUIRED_ROLES = ["anon", "authenticated", "service_role"];
-var MIN_SERVER_MAJOR = 15;
-
-// src/runbook/compat.ts
-var SCHEMAS = ["public", "auth", "astm"];
-async function readInventory(db) {
-  const server = await db.server();
-  return db.withTransaction(
-    async (q) => {
-      const [schemas, roles, tables, columns, uniqueKeys, functions, triggers, src] = [
-        await readSchemas(q),
-        await readRoles(q, REQUIRED_ROLES),
-        await readTables(q, SCHEMAS),
-        await readColumns(q, SCHEMAS),
-        await readUniqueKeys(q, SCHEMAS),
-        await readFunctions(q, SCHEMAS),
-        await readTriggers(q, SCHEMAS),
-        await functionSource(q, "public", "validate_sortie")
-      ];
-      const validateSortieSetsFlag = src === void 0 ? void 0 : /app\.stocks_journaliers_allow_write/.test(src);
-      return { server, schemas, roles, tables, columns, uniqueKeys, functions, triggers, validateSortieSetsFlag };
-    },
-    { readOnly: true }
-  );
-}
-function evaluateCompat(inv, target) {
-  const items = [];
-  const push = (item) => items.push(item);
-  push({
-    kind: "server",
-    name: "server version",
-    status: inv.server.major >= MIN_SERVER_MAJOR ? "ok" : "different",
-    expected: `PostgreSQL >= ${MIN_SERVER_MAJOR}`,
-    found: `${inv.server.engine} ${inv.server.version}`
-  });
-  for (const role of REQUIRED_ROLES) {
-    push({ kind: "role", name: role, status: inv.roles.includes(role) ? "ok" : "missing" });
-  }
-  for (const schema2 of ["public", "auth"]) {
-    push({ kind: "schema", name: schema2, status: inv.schemas.includes(schema2) ? "ok" : "missing" });
-  }
-  for (const t of REQUIRED_TABLES) {
-    const fq = `${t.schema}.${t.name}`;
-    const table3 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
-    if (!table3) {
-      push({ kind: "table", name: fq, status: "missing" });
-      continue;
-    }
-    push({ kind: "table", name: fq, status: "ok" });
-    const columns = inv.columns.filter((c) => c.schema === t.schema && c.table === t.name);
-    for (const col of t.columns) {
-      const found = columns.find((c) => c.column === col.name);
-      const base = { kind: "column", name: `${fq}.${col.name}`, status: "ok", expected: col.type };
-      if (col.optional) base.optional = true;
-      if (!found) push({ ...base, status: "missing" });
-      else push({ ...base, status: found.type === col.type ? "ok" : "different", found: found.type });
-    }
-    if (t.rls) {
-      push({ kind: "rls", name: fq, status: table3.rls ? "ok" : "different", expected: "row level security enabled", found: table3.rls ? "enabled" : "disabled" });
-    }
-    for (const key of t.uniqueKeys ?? []) {
-      const want = [...key].sort().join(",");
-      const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(",") === want);
-      push({ kind: "unique", name: `${fq} (${key.join(", ")})`, status: has ? "ok" : "missing" });
-    }
-  }
-  for (const f of REQUIRED_FUNCTIONS) {
-    const fq = `${f.schema}.${f.name}(${f.identityArgs ?? "\u2026"})`;
-    const candidates = inv.functions.filter((x) => x.schema === f.schema && x.name === f.name);
-    const found = f.identityArgs === void 0 ? candidates[0] : candidates.find((x) => x.identityArgs === f.identityArgs);
-    if (!found) {
-      push({
-        kind: "function",
-        name: fq,
-        status: candidates.length ? "different" : "missing",
-        ...candidates.length ? { found: candidates.map((c) => `${f.name}(${c.identityArgs})`).join("; ") } : {}
-      });
-      continue;
-    }
-    const problems = [];
-    if (f.securityDefiner !== void 0 && found.securityDefiner !== f.securityDefiner) {
-      problems.push(found.securityDefiner ? "SECURITY DEFINER" : "not SECURITY DEFINER");
-    }
-    const sp = searchPathOf(found.config);
-    if (f.searchPath !== void 0 && sp !== f.searchPath) {
-      problems.push(sp === null ? "no SET search_path" : `search_path=${sp}`);
-    }
-    const expected = [f.securityDefiner ? "SECURITY DEFINER" : void 0, f.searchPath ? `search_path=${f.searchPath}` : void 0].filter(Boolean).join(", ");
-    push({
-      kind: "function",
-      name: fq,
-      status: problems.length ? "different" : "ok",
-      ...expected ? { expected } : {},
-      ...problems.length ? { found: problems.join(", ") } : {}
-    });
-  }
-  for (const t of REQUIRED_TRIGGERS) {
-    const found = inv.triggers.find((x) => x.schema === "public" && x.table === t.table && x.name === t.name);
-    const name = `public.${t.table}.${t.name}`;
-    if (!found) {
-      push({ kind: "trigger", name, status: "missing", expected: `${t.function}()` });
-      continue;
-    }
-    const sameFn = found.function === t.function;
-    const sameState = t.enabled === void 0 || found.enabled === t.enabled;
-    push({
-      kind: "trigger",
-      name,
-      status: sameFn && sameState ? "ok" : "different",
-      expected: `${t.function}()${t.enabled ? t.enabled === "O" ? " enabled" : " disabled" : ""}`,
-      found: `${found.function}()${found.enabled === "D" ? " disabled" : found.enabled === "O" ? " enabled" : ` tgenabled=${found.enabled}`}`
-    });
-  }
-  const counts2 = { ok: 0, missing: 0, different: 0 };
-  let optionalMissing = 0;
-  for (const i of items) {
-    if (i.optional && i.status === "missing") optionalMissing++;
-    else counts2[i.status]++;
-  }
-  const notes = [];
-  if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
-  if (inv.validateSortieSetsFlag === true) notes.push("validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied");
-  if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
-  const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
-  if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
-  const compatible = counts2.missing === 0 && counts2.different === 0;
-  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, notes };
-}
-async function checkCompat(db, log) {
-  log.info(`compat: reading the catalog of ${db.label}`);
-  const inv = await readInventory(db);
-  return evaluateCompat(inv, db.label);
-}
-
-// src/report/compat.ts
-var mark = (i) => i.status === "ok" ? "ok" : i.optional ? `${i.status} (optional)` : i.status.toUpperCase();
-function line(i) {
-  const detail = [i.expected ? `expected ${i.expected}` : void 0, i.found ? `found ${i.found}` : void 0].filter(Boolean).join(", ");
-  return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ""}`;
-}
-function renderCompatText(r, opts = {}) {
-  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
-  return [
-    `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
-    `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
-    ...shown.map(line),
-    ...r.notes.map((n) => `note: ${n}`),
-    ""
-  ].join("\n");
-}
-function renderCompatMarkdown(r) {
-  const attention = r.items.filter((i) => i.status !== "ok" && !i.optional);
-  const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ""} | ${i.found ?? ""} |`);
-  return [
-    `### Compatibility: ${r.compatible ? "\u2705 compatible" : "\u274C not compatible"}`,
-    "",
-    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
-    "",
-    ...rows.length ? ["| status | kind | object | expected | found |", "| --- | --- | --- | --- | --- |", ...rows, ""] : [],
-    ...r.notes.map((n) => `- ${n}`),
-    ""
-  ].join("\n");
 }
 
 // src/cli/commands/db.ts
@@ -47733,7 +47593,7 @@ var urlOption = {
 function targetOf(ctx) {
   return resolveTarget({ url: ctx.values.url, cwd: ctx.cwd });
 }
-var json3 = (v) => `${JSON.stringify(v, null, 2)}
+var json2 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 async function pathExists(p) {
   return (0, import_promises7.stat)(p).then(
@@ -47769,7 +47629,7 @@ var dbInit = {
     return withDb(target, async (db) => {
       const result = await initFixture(db, opts, ctx.log);
       const summary2 = await readStockSummary(db);
-      if (ctx.values.json) ctx.out(json3({ ...result, summary: summary2 }));
+      if (ctx.values.json) ctx.out(json2({ ...result, summary: summary2 }));
       else {
         ctx.out(`initialised ${result.target} (scale ${result.scale}, seed ${result.seed}) in ${(result.ms / 1e3).toFixed(1)} s
 
@@ -47790,7 +47650,7 @@ var dbStatus = {
     }
     return withDb(target, async (db) => {
       const summary2 = await readStockSummary(db);
-      ctx.out(ctx.values.json ? json3(summary2) : renderStockSummaryText(summary2));
+      ctx.out(ctx.values.json ? json2(summary2) : renderStockSummaryText(summary2));
     });
   }
 };
@@ -47806,11 +47666,420 @@ var dbLoadSchema = {
     const file2 = import_node_path8.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
-      ctx.out(`loaded ${r.file} into ${db.label}: ${r.reports.reduce((n, x) => n + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
+      ctx.out(`loaded ${r.file} into ${db.label}: ${r.reports.reduce((n2, x) => n2 + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
 `);
     });
   }
 };
+
+// src/cli/commands/backup.ts
+var json3 = (v) => `${JSON.stringify(v, null, 2)}
+`;
+var targetUrl = {
+  type: "string",
+  valueName: "URL",
+  description: "the PostgreSQL to back up or restore (postgresql://\u2026, or env:NAME); without it, the embedded database (PGlite dump tool, plain SQL)"
+};
+var scratchUrlOption = {
+  type: "string",
+  valueName: "URL",
+  description: "an empty database to restore into for the proof (default: one created and dropped on the --url server)"
+};
+var jsonOption = { type: "boolean", description: "print the result as JSON" };
+function stringOption(ctx, name) {
+  const v = ctx.values[name];
+  return typeof v === "string" && v !== "" ? v : void 0;
+}
+async function stepTarget(ctx, step) {
+  const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
+  assertSessionCapable(target, step);
+  if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first, or pass --url" });
+  }
+  return target;
+}
+function scratchUrl(ctx) {
+  const v = stringOption(ctx, "scratch-url");
+  if (!v) return void 0;
+  const url2 = resolveUrlOption(v, ctx.env);
+  resolveTarget({ url: url2, cwd: ctx.cwd });
+  return url2;
+}
+var backupCommand = {
+  name: "backup",
+  summary: "runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared",
+  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\nExit code 0 when verified, 1 when the verification failed (verification.json says why).",
+  options: { url: targetUrl, out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" }, "scratch-url": scratchUrlOption, json: jsonOption },
+  async run(ctx) {
+    const out = stringOption(ctx, "out");
+    if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
+    const scratch = scratchUrl(ctx);
+    return withDb(await stepTarget(ctx, "backup"), async (db) => {
+      const r = await backup(db, { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
+      ctx.out(ctx.values.json ? json3({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+var backupVerifyCommand = {
+  name: "backup verify",
+  summary: "re-check a backup folder: every hash, then a fresh restore into a scratch database and the comparison",
+  details: "Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.",
+  positionals: [{ name: "DIR", description: "the backup folder", required: true }],
+  options: {
+    url: { type: "string", valueName: "URL", description: "a server where a scratch database can be created (postgresql://\u2026, or env:NAME); not needed for an embedded backup" },
+    "scratch-url": scratchUrlOption,
+    json: jsonOption
+  },
+  async run(ctx) {
+    const serverUrl = stringOption(ctx, "url");
+    if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
+    const scratch = scratchUrl(ctx);
+    const v = await verifyBackup(ctx.positionals[0], { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
+    ctx.out(ctx.values.json ? json3(v) : renderVerificationText(v));
+    return v.ok ? 0 : 1;
+  }
+};
+var rollbackCommand = {
+  name: "rollback",
+  summary: "runbook 6.2: restore the application schemas from a verified backup, in one transaction, and prove it",
+  details: "Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\nnever auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.",
+  options: { url: targetUrl, backup: { type: "string", valueName: "DIR", description: "the verified backup folder" }, json: jsonOption },
+  async run(ctx) {
+    const dir = stringOption(ctx, "backup");
+    if (!dir) throw new UserError("MISSING_OPTION", "rollback needs --backup DIR", { where: { field: "backup" } });
+    return withDb(await stepTarget(ctx, "rollback"), async (db) => {
+      const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
+      ctx.out(ctx.values.json ? json3(r) : renderRollbackText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+var backupCommands = [backupCommand, backupVerifyCommand, rollbackCommand];
+
+// src/db/requirements.ts
+var U = "uuid";
+var T = "text";
+var F = "double precision";
+var TS = "timestamp with time zone";
+var D = "date";
+var cols = (spec, optional2 = {}) => [
+  ...Object.entries(spec).map(([name, type]) => ({ name, type })),
+  ...Object.entries(optional2).map(([name, type]) => ({ name, type, optional: true }))
+];
+var REQUIRED_TABLES = [
+  { schema: "auth", name: "users", columns: cols({ id: U }) },
+  { schema: "public", name: "depots", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "produits", rls: true, columns: cols({ id: U, nom: T, code: T }) },
+  {
+    schema: "public",
+    name: "citernes",
+    rls: true,
+    columns: cols({ id: U, depot_id: U, nom: T, capacite_totale: F, capacite_securite: F, statut: T, produit_id: U })
+  },
+  { schema: "public", name: "clients", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "partenaires", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "fournisseurs", rls: true, columns: cols({ id: U, nom: T }) },
+  { schema: "public", name: "profils", rls: true, columns: cols({ id: U, user_id: U, role: T, depot_id: U, created_at: TS }) },
+  {
+    schema: "public",
+    name: "cours_de_route",
+    rls: true,
+    columns: cols(
+      { id: U, fournisseur_id: U, depot_destination_id: U, produit_id: U, plaque_camion: T, date_chargement: D, volume: "numeric", statut: T, created_at: TS },
+      { fournisseur_lot_id: U }
+    )
+  },
+  {
+    schema: "public",
+    name: "receptions",
+    rls: true,
+    columns: cols(
+      {
+        id: U,
+        cours_de_route_id: U,
+        citerne_id: U,
+        produit_id: U,
+        partenaire_id: U,
+        index_avant: F,
+        index_apres: F,
+        volume_corrige_15c: F,
+        temperature_ambiante_c: F,
+        densite_a_15: F,
+        proprietaire_type: T,
+        created_at: TS,
+        volume_ambiant: F,
+        statut: T,
+        created_by: U,
+        date_reception: D,
+        volume_15c: F
+      },
+      { densite_observee_kgm3: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
+    )
+  },
+  {
+    schema: "public",
+    name: "sorties_produit",
+    rls: true,
+    columns: cols(
+      {
+        id: U,
+        citerne_id: U,
+        produit_id: U,
+        client_id: U,
+        partenaire_id: U,
+        volume_corrige_15c: F,
+        temperature_ambiante_c: F,
+        densite_a_15: F,
+        proprietaire_type: T,
+        index_avant: F,
+        index_apres: F,
+        volume_ambiant: F,
+        statut: T,
+        created_by: U,
+        validated_by: U,
+        date_sortie: TS,
+        created_at: TS
+      },
+      { volume_15c: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
+    )
+  },
+  {
+    schema: "public",
+    name: "stocks_journaliers",
+    rls: true,
+    uniqueKeys: [["citerne_id", "produit_id", "date_jour", "proprietaire_type"]],
+    columns: cols({ id: U, citerne_id: U, produit_id: U, date_jour: D, stock_ambiant: F, stock_15c: F, proprietaire_type: T, depot_id: U, source: T })
+  },
+  {
+    schema: "public",
+    name: "stocks_snapshot",
+    rls: true,
+    uniqueKeys: [["citerne_id", "produit_id", "proprietaire_type"]],
+    columns: cols({ id: U, citerne_id: U, produit_id: U, proprietaire_type: T, depot_id: U, stock_ambiant: F, stock_15c: F, last_movement_at: TS })
+  },
+  {
+    schema: "public",
+    name: "stocks_adjustments",
+    columns: cols({
+      id: U,
+      mouvement_type: T,
+      mouvement_id: U,
+      delta_ambiant: F,
+      delta_15c: F,
+      reason: T,
+      created_by: U,
+      created_at: TS,
+      citerne_id: U,
+      produit_id: U,
+      proprietaire_type: T
+    })
+  },
+  {
+    schema: "public",
+    name: "log_actions",
+    rls: true,
+    columns: cols({ id: U, user_id: U, action: T, module: T, niveau: T, details: "jsonb", created_at: TS, cible_id: U })
+  }
+];
+var SD_PUBLIC = { securityDefiner: true, searchPath: "public" };
+var REQUIRED_FUNCTIONS = [
+  { schema: "auth", name: "uid", identityArgs: "" },
+  { schema: "public", name: "validate_sortie", identityArgs: "p_id uuid", ...SD_PUBLIC },
+  { schema: "public", name: "sorties_produit_block_update_delete", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "_current_role", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "receptions_block_update_delete", identityArgs: "" },
+  { schema: "public", name: "stocks_journaliers_block_writes", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "reception_after_ins_trg", identityArgs: "", ...SD_PUBLIC },
+  { schema: "public", name: "sorties_after_insert_trg", identityArgs: "", ...SD_PUBLIC },
+  {
+    schema: "public",
+    name: "stock_snapshot_apply_delta",
+    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_proprietaire_type text, p_delta_ambiant double precision, p_delta_15c double precision, p_depot_id uuid, p_event_ts timestamp with time zone",
+    ...SD_PUBLIC
+  },
+  {
+    schema: "public",
+    name: "stock_upsert_journalier",
+    identityArgs: "p_citerne_id uuid, p_produit_id uuid, p_date_jour date, p_delta_stock_ambiant double precision, p_delta_stock_15c double precision, p_proprietaire_type text, p_depot_id uuid, p_source text"
+  }
+];
+var REQUIRED_TRIGGERS = [
+  { table: "receptions", name: "trg_00_receptions_block_update_delete", function: "receptions_block_update_delete", enabled: "O" },
+  { table: "receptions", name: "trg_receptions_check_cdr_arrive", function: "receptions_check_cdr_arrive", enabled: "O" },
+  { table: "receptions", name: "trg_receptions_set_volume_ambiant", function: "receptions_set_volume_ambiant", enabled: "O" },
+  { table: "receptions", name: "receptions_after_ins", function: "reception_after_ins_trg", enabled: "O" },
+  { table: "receptions", name: "trg_receptions_log_created", function: "receptions_log_created", enabled: "O" },
+  { table: "sorties_produit", name: "trg_00_sorties_produit_block_update_delete", function: "sorties_produit_block_update_delete", enabled: "O" },
+  { table: "sorties_produit", name: "trg_sortie_before_ins", function: "sorties_before_validate_trg", enabled: "O" },
+  { table: "sorties_produit", name: "trg_sorties_after_insert", function: "sorties_after_insert_trg", enabled: "O" },
+  { table: "stocks_journaliers", name: "stocks_journaliers_block_writes", function: "stocks_journaliers_block_writes", enabled: "O" },
+  { table: "stocks_adjustments", name: "trg_00_stocks_adjustments_block_update_delete", function: "stocks_adjustments_block_update_delete", enabled: "O" }
+];
+var REQUIRED_ROLES = ["anon", "authenticated", "service_role"];
+var MIN_SERVER_MAJOR = 15;
+
+// src/runbook/compat.ts
+var SCHEMAS = ["public", "auth", "astm"];
+var P0_FLAG_PATTERN = /app\.stocks_journaliers_allow_write/;
+async function readInventory(db) {
+  const server = await db.server();
+  return db.withTransaction(
+    async (q) => {
+      const [schemas, roles, tables, columns, uniqueKeys, functions, triggers, src] = [
+        await readSchemas(q),
+        await readRoles(q, REQUIRED_ROLES),
+        await readTables(q, SCHEMAS),
+        await readColumns(q, SCHEMAS),
+        await readUniqueKeys(q, SCHEMAS),
+        await readFunctions(q, SCHEMAS),
+        await readTriggers(q, SCHEMAS),
+        await functionSource(q, "public", "validate_sortie")
+      ];
+      const validateSortieSetsFlag = src === void 0 ? void 0 : P0_FLAG_PATTERN.test(src);
+      return { server, schemas, roles, tables, columns, uniqueKeys, functions, triggers, validateSortieSetsFlag };
+    },
+    { readOnly: true }
+  );
+}
+function evaluateCompat(inv, target) {
+  const items = [];
+  const push = (item) => items.push(item);
+  push({
+    kind: "server",
+    name: "server version",
+    status: inv.server.major >= MIN_SERVER_MAJOR ? "ok" : "different",
+    expected: `PostgreSQL >= ${MIN_SERVER_MAJOR}`,
+    found: `${inv.server.engine} ${inv.server.version}`
+  });
+  for (const role of REQUIRED_ROLES) {
+    push({ kind: "role", name: role, status: inv.roles.includes(role) ? "ok" : "missing" });
+  }
+  for (const schema2 of ["public", "auth"]) {
+    push({ kind: "schema", name: schema2, status: inv.schemas.includes(schema2) ? "ok" : "missing" });
+  }
+  for (const t of REQUIRED_TABLES) {
+    const fq = `${t.schema}.${t.name}`;
+    const table3 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
+    if (!table3) {
+      push({ kind: "table", name: fq, status: "missing" });
+      continue;
+    }
+    push({ kind: "table", name: fq, status: "ok" });
+    const columns = inv.columns.filter((c) => c.schema === t.schema && c.table === t.name);
+    for (const col of t.columns) {
+      const found = columns.find((c) => c.column === col.name);
+      const base = { kind: "column", name: `${fq}.${col.name}`, status: "ok", expected: col.type };
+      if (col.optional) base.optional = true;
+      if (!found) push({ ...base, status: "missing" });
+      else push({ ...base, status: found.type === col.type ? "ok" : "different", found: found.type });
+    }
+    if (t.rls) {
+      push({ kind: "rls", name: fq, status: table3.rls ? "ok" : "different", expected: "row level security enabled", found: table3.rls ? "enabled" : "disabled" });
+    }
+    for (const key of t.uniqueKeys ?? []) {
+      const want = [...key].sort().join(",");
+      const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(",") === want);
+      push({ kind: "unique", name: `${fq} (${key.join(", ")})`, status: has ? "ok" : "missing" });
+    }
+  }
+  for (const f of REQUIRED_FUNCTIONS) {
+    const fq = `${f.schema}.${f.name}(${f.identityArgs ?? "\u2026"})`;
+    const candidates = inv.functions.filter((x) => x.schema === f.schema && x.name === f.name);
+    const found = f.identityArgs === void 0 ? candidates[0] : candidates.find((x) => x.identityArgs === f.identityArgs);
+    if (!found) {
+      push({
+        kind: "function",
+        name: fq,
+        status: candidates.length ? "different" : "missing",
+        ...candidates.length ? { found: candidates.map((c) => `${f.name}(${c.identityArgs})`).join("; ") } : {}
+      });
+      continue;
+    }
+    const problems = [];
+    if (f.securityDefiner !== void 0 && found.securityDefiner !== f.securityDefiner) {
+      problems.push(found.securityDefiner ? "SECURITY DEFINER" : "not SECURITY DEFINER");
+    }
+    const sp = searchPathOf(found.config);
+    if (f.searchPath !== void 0 && sp !== f.searchPath) {
+      problems.push(sp === null ? "no SET search_path" : `search_path=${sp}`);
+    }
+    const expected = [f.securityDefiner ? "SECURITY DEFINER" : void 0, f.searchPath ? `search_path=${f.searchPath}` : void 0].filter(Boolean).join(", ");
+    push({
+      kind: "function",
+      name: fq,
+      status: problems.length ? "different" : "ok",
+      ...expected ? { expected } : {},
+      ...problems.length ? { found: problems.join(", ") } : {}
+    });
+  }
+  for (const t of REQUIRED_TRIGGERS) {
+    const found = inv.triggers.find((x) => x.schema === "public" && x.table === t.table && x.name === t.name);
+    const name = `public.${t.table}.${t.name}`;
+    if (!found) {
+      push({ kind: "trigger", name, status: "missing", expected: `${t.function}()` });
+      continue;
+    }
+    const sameFn = found.function === t.function;
+    const sameState = t.enabled === void 0 || found.enabled === t.enabled;
+    push({
+      kind: "trigger",
+      name,
+      status: sameFn && sameState ? "ok" : "different",
+      expected: `${t.function}()${t.enabled ? t.enabled === "O" ? " enabled" : " disabled" : ""}`,
+      found: `${found.function}()${found.enabled === "D" ? " disabled" : found.enabled === "O" ? " enabled" : ` tgenabled=${found.enabled}`}`
+    });
+  }
+  const counts2 = { ok: 0, missing: 0, different: 0 };
+  let optionalMissing = 0;
+  for (const i of items) {
+    if (i.optional && i.status === "missing") optionalMissing++;
+    else counts2[i.status]++;
+  }
+  const notes = [];
+  if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
+  if (inv.validateSortieSetsFlag === true) notes.push("validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied");
+  if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
+  const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
+  if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
+  const compatible = counts2.missing === 0 && counts2.different === 0;
+  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, notes };
+}
+async function checkCompat(db, log) {
+  log.info(`compat: reading the catalog of ${db.label}`);
+  const inv = await readInventory(db);
+  return evaluateCompat(inv, db.label);
+}
+
+// src/report/compat.ts
+var mark = (i) => i.status === "ok" ? "ok" : i.optional ? `${i.status} (optional)` : i.status.toUpperCase();
+function line(i) {
+  const detail = [i.expected ? `expected ${i.expected}` : void 0, i.found ? `found ${i.found}` : void 0].filter(Boolean).join(", ");
+  return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ""}`;
+}
+function renderCompatText(r, opts = {}) {
+  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
+  return [
+    `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
+    `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
+    ...shown.map(line),
+    ...r.notes.map((n2) => `note: ${n2}`),
+    ""
+  ].join("\n");
+}
+function renderCompatMarkdown(r) {
+  const attention = r.items.filter((i) => i.status !== "ok" && !i.optional);
+  const rows = attention.map((i) => `| ${mark(i)} | ${i.kind} | \`${i.name}\` | ${i.expected ?? ""} | ${i.found ?? ""} |`);
+  return [
+    `### Compatibility: ${r.compatible ? "\u2705 compatible" : "\u274C not compatible"}`,
+    "",
+    `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
+    "",
+    ...rows.length ? ["| status | kind | object | expected | found |", "| --- | --- | --- | --- | --- |", ...rows, ""] : [],
+    ...r.notes.map((n2) => `- ${n2}`),
+    ""
+  ].join("\n");
+}
 
 // src/cli/commands/compat.ts
 var compat = {
@@ -47833,7 +48102,7 @@ var compat = {
 };
 
 // src/cli/commands/golden.ts
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -48018,18 +48287,18 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path17, displayName = path17) {
+async function loadGoldenFile(path21, displayName = path21) {
   let text;
   try {
-    text = await (0, import_promises8.readFile)(path17, "utf8");
+    text = await (0, import_promises8.readFile)(path21, "utf8");
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json5 = /\.json$/i.test(path17) || /^\s*[[{]/.test(body);
-  return json5 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  const json6 = /\.json$/i.test(path21) || /^\s*[[{]/.test(body);
+  return json6 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
   const csv = parseCsv(text, file2);
@@ -48065,13 +48334,13 @@ function parseGoldenCsv(text, file2) {
   });
   return validateGoldenRows(raw, file2);
 }
-function cellValue(column, cell2, decimalComma, where2) {
-  const t = cell2.trim();
+function cellValue(column, cell4, decimalComma, where2) {
+  const t = cell4.trim();
   if (t === "") return null;
   if (NUMERIC_COLUMNS.has(column)) {
-    const n = parseDecimal(t, decimalComma);
-    if (n === void 0) throw new UserError("GOLDEN_NOT_A_NUMBER", `${column} "${t}" is not a number`, { where: at(where2, column) });
-    return n;
+    const n2 = parseDecimal(t, decimalComma);
+    if (n2 === void 0) throw new UserError("GOLDEN_NOT_A_NUMBER", `${column} "${t}" is not a number`, { where: at(where2, column) });
+    return n2;
   }
   if (column === "date_mesure") {
     const m = FRENCH_DATE.exec(t);
@@ -48225,8 +48494,8 @@ async function readGoldenCasesFromDb(q, opts, log) {
   return validateGoldenRows(raw, origin);
 }
 function toNumber(text) {
-  const n = Number(text);
-  return text.trim() !== "" && Number.isFinite(n) ? n : text;
+  const n2 = Number(text);
+  return text.trim() !== "" && Number.isFinite(n2) ? n2 : text;
 }
 function quoteIdent2(name) {
   return `"${name.replaceAll('"', '""')}"`;
@@ -48743,7 +49012,7 @@ function chart(r) {
   const values = [...eng, ...mlpp.filter((x) => x !== null), r.tolerance_l, -r.tolerance_l];
   const top = Math.ceil(Math.max(...values) + 1);
   const bottom = Math.floor(Math.min(...values) - 1);
-  const n = (x) => String(Math.round(x * 10) / 10);
+  const n2 = (x) => String(Math.round(x * 10) / 10);
   const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(", ");
   const lines = [
     "```mermaid",
@@ -48751,10 +49020,10 @@ function chart(r) {
     `  title "Deviation from SEP (L), band \xB1${r.tolerance_l} L"`,
     `  x-axis [${labels}]`,
     `  y-axis "litres" ${bottom} --> ${top}`,
-    `  bar [${eng.map(n).join(", ")}]`,
-    ...hasMlpp ? [`  line [${mlpp.map((x) => x === null ? "0" : n(x)).join(", ")}]`] : [],
-    `  line [${eng.map(() => n(r.tolerance_l)).join(", ")}]`,
-    `  line [${eng.map(() => n(-r.tolerance_l)).join(", ")}]`,
+    `  bar [${eng.map(n2).join(", ")}]`,
+    ...hasMlpp ? [`  line [${mlpp.map((x) => x === null ? "0" : n2(x)).join(", ")}]`] : [],
+    `  line [${eng.map(() => n2(r.tolerance_l)).join(", ")}]`,
+    `  line [${eng.map(() => n2(-r.tolerance_l)).join(", ")}]`,
     "```",
     "",
     `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
@@ -48790,9 +49059,9 @@ function driftMarkdown(d) {
 var PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(", ")}`;
 function toleranceOf(ctx) {
   const v = ctx.values["tolerance-l"];
-  const n = typeof v === "string" ? parseDecimal(v, false) : void 0;
-  if (n === void 0 || n < 0) throw new UserError("BAD_OPTION", `--tolerance-l must be a number of litres \u2265 0, got "${String(v)}"`, { where: { field: "--tolerance-l" } });
-  return n;
+  const n2 = typeof v === "string" ? parseDecimal(v, false) : void 0;
+  if (n2 === void 0 || n2 < 0) throw new UserError("BAD_OPTION", `--tolerance-l must be a number of litres \u2265 0, got "${String(v)}"`, { where: { field: "--tolerance-l" } });
+  return n2;
 }
 var verify = {
   name: "golden verify",
@@ -48824,7 +49093,7 @@ var verify = {
     const hasUrl = typeof ctx.values.url === "string" && ctx.values.url !== "";
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path9.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path10.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -48865,7 +49134,7 @@ var schema = {
 var goldenCommands = [verify, drift, schema];
 
 // src/cli/commands/pipeline.ts
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -48918,9 +49187,9 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var import_promises9 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   { re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i, why: "transaction control inside the file would escape the verification" },
@@ -48928,7 +49197,7 @@ var FORBIDDEN = [
   { re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i, why: "would change who the rest of the file and its verification run as" }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto8.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
@@ -48961,7 +49230,7 @@ async function loadChangeFile(file2, display = file2) {
     kept.push(s);
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
-  return { name: import_node_path10.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
+  return { name: import_node_path11.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
 }
 
 // src/db/advisory-lock.ts
@@ -49184,14 +49453,14 @@ async function readStatus(q, target) {
 async function freezeStatus(db) {
   return db.withTransaction((tx) => readStatus(tx, db.label), { readOnly: true });
 }
-function validateReason(reason, required2) {
-  const r = typeof reason === "string" ? reason.trim() : "";
+function validateReason(reason2, required2) {
+  const r = typeof reason2 === "string" ? reason2.trim() : "";
   if (!r && required2) throw new UserError("BAD_OPTION", "--reason is required: say why the depot cannot enter receptions and sorties", { where: { field: "reason" } });
   if (r.length > 500) throw new UserError("BAD_OPTION", `--reason is ${r.length} characters; keep it under 500`, { where: { field: "reason" } });
   return r;
 }
 async function freezeOn(db, opts, log) {
-  const reason = validateReason(opts.reason, true);
+  const reason2 = validateReason(opts.reason, true);
   return db.withTransaction(async (tx) => {
     await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze on");
     const before = await readStatus(tx, db.label);
@@ -49208,7 +49477,7 @@ async function freezeOn(db, opts, log) {
     if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join("; ")}`);
     await ensurePipelineState(tx, log);
     const now = (await tx.query("SELECT now()::text AS now")).rows[0].now;
-    const detail = `frozen since ${now} by ${opts.run.actor}, run ${opts.run.runId}: ${reason}`;
+    const detail = `frozen since ${now} by ${opts.run.actor}, run ${opts.run.runId}: ${reason2}`;
     for (const t of FROZEN_TABLES) {
       await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
       await tx.query(
@@ -49218,12 +49487,12 @@ async function freezeOn(db, opts, log) {
     await tx.query(
       `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id) VALUES (true, now(), $1, $2, $3)
        ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason, run_id = EXCLUDED.run_id`,
-      [opts.run.actor, reason, opts.run.runId]
+      [opts.run.actor, reason2, opts.run.runId]
     );
     await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id, forced, activity) VALUES ($1, $2, $3, $4, $5, $6)", [
       "on",
       opts.run.actor,
-      reason,
+      reason2,
       opts.run.runId,
       opts.force && activity.writing,
       JSON.stringify(activity)
@@ -49234,7 +49503,7 @@ async function freezeOn(db, opts, log) {
   });
 }
 async function freezeOff(db, opts, log) {
-  const reason = validateReason(opts.reason, false) || "migration window closed";
+  const reason2 = validateReason(opts.reason, false) || "migration window closed";
   return db.withTransaction(async (tx) => {
     await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze off");
     const before = await readStatus(tx, db.label);
@@ -49244,8 +49513,8 @@ async function freezeOff(db, opts, log) {
     }
     for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
     await ensurePipelineState(tx, log);
-    await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [opts.run.actor, reason, opts.run.runId]);
-    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", ["off", opts.run.actor, reason, opts.run.runId]);
+    await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [opts.run.actor, reason2, opts.run.runId]);
+    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", ["off", opts.run.actor, reason2, opts.run.runId]);
     const after = await readStatus(tx, db.label);
     log.info("freeze: OFF, receptions and sorties accepted again");
     return { ...after, action: "off", changed: true, forced: false };
@@ -49293,20 +49562,20 @@ var APPLY_DEFAULTS = {
 };
 var IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
 function parseExpectedFunctions(v) {
-  if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n) => `public.${n}`);
+  if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n2) => `public.${n2}`);
   const names = v.split(",").map((s) => s.trim()).filter(Boolean);
   if (!names.length) throw new UserError("BAD_OPTION", "--expect-functions lists no function", { where: { field: "expect-functions" } });
-  return names.map((n) => {
-    const m = IDENT.exec(n);
-    if (!m) throw new UserError("BAD_OPTION", `--expect-functions: "${n.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, { where: { field: "expect-functions" } });
+  return names.map((n2) => {
+    const m = IDENT.exec(n2);
+    if (!m) throw new UserError("BAD_OPTION", `--expect-functions: "${n2.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, { where: { field: "expect-functions" } });
     return `${m[1] ?? "public"}.${m[2]}`;
   });
 }
 function parseMs(v, field, fallback, max = 36e5) {
   if (v === void 0 || v === "") return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError("BAD_OPTION", `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`, { where: { field } });
-  return n;
+  const n2 = Number(v);
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > max) throw new UserError("BAD_OPTION", `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`, { where: { field } });
+  return n2;
 }
 async function readFunctionStates(q, names) {
   const r = await q.query(
@@ -49317,7 +49586,7 @@ async function readFunctionStates(q, names) {
       WHERE n.nspname || '.' || p.proname = ANY($1) ORDER BY 2`,
     [names]
   );
-  const out = new Map(names.map((n) => [n, []]));
+  const out = new Map(names.map((n2) => [n2, []]));
   for (const f of r.rows) {
     out.get(f.fq).push({ signature: f.signature, securityDefiner: f.sd, config: f.config ?? [], definitionSha256: sha256Hex(f.def) });
   }
@@ -49606,7 +49875,7 @@ var apply = {
     json: { type: "boolean", description: "print the full result (fingerprints before/after, diff) as JSON" }
   },
   async run(ctx) {
-    const file2 = await loadChangeFile(import_node_path11.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
+    const file2 = await loadChangeFile(import_node_path12.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(str(ctx, "expect-functions")), dryRun: ctx.values["dry-run"] === true, ...timeoutsOf(ctx), run: runOf(ctx) };
     return withDb(changeTarget(ctx, "apply"), async (db) => {
       const r = await applyChangeFile(db, opts, ctx.log);
@@ -49628,7 +49897,7 @@ var stagingResetCommand = {
   },
   async run(ctx) {
     const given = str(ctx, "file");
-    const file2 = given ? await loadChangeFile(import_node_path11.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = given ? await loadChangeFile(import_node_path12.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = changeTarget(ctx, "staging-reset");
     const opts = { file: file2, url: urlOf2(target), run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
@@ -49669,7 +49938,7 @@ var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
 
 // src/cli/commands/preflight.ts
 var import_promises11 = require("node:fs/promises");
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -49926,7 +50195,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path12.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path13.default.resolve(ctx.cwd, p), display: p });
 var str2 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
 var preflightCommand = {
   name: "preflight",
@@ -49961,7 +50230,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = str2(ctx, "out");
-      if (out) await (0, import_promises11.writeFile)(import_node_path12.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
+      if (out) await (0, import_promises11.writeFile)(import_node_path13.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
 `);
       ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
 ` : renderPreflightText(r));
@@ -49983,7 +50252,7 @@ var fingerprintCommand = {
 `;
       const out = str2(ctx, "out");
       if (out) {
-        await (0, import_promises11.writeFile)(import_node_path12.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises11.writeFile)(import_node_path13.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -50019,8 +50288,1010 @@ ${renderCompatText(compat2)}
   }
 };
 
+// src/cli/commands/smoke.ts
+var import_node_path15 = __toESM(require("node:path"), 1);
+
+// src/report/decision.ts
+var cell2 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+function renderDecisionText(d) {
+  const out = [`Decision: ${d.decision} (${d.resultsDir})`, ""];
+  for (const i of d.inputs) out.push(`  ${i.name.padEnd(9)} ${i.status.padEnd(10)} ${i.detail}`);
+  if (d.reasons.length) {
+    out.push("", `Reasons (${d.reasons.length}):`);
+    for (const r of d.reasons) out.push(`  [${r.condition}] runbook ${r.runbook}: ${r.message} (${r.source})`);
+  }
+  return `${out.join("\n")}
+`;
+}
+function renderDecisionMarkdown(d) {
+  const out = [`## GO / NO-GO (runbook 6.1, 7): ${d.decision === "GO" ? "\u2705 GO" : "\u26D4 NO-GO"}`, ""];
+  if (d.signoff) out.push(`Signed **${d.signoff.decision}** by ${cell2(d.signoff.who)} (${cell2(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell2(d.signoff.comment)}\u201D` : ""}.`, "");
+  out.push("| step | file | status | detail |", "| --- | --- | --- | --- |");
+  for (const i of d.inputs) out.push(`| ${i.name} | \`${cell2(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell2(i.detail)} |`);
+  if (d.reasons.length) {
+    out.push("", "### Reasons", "", "| condition | runbook | rule | finding |", "| --- | --- | --- | --- |");
+    for (const r of d.reasons) out.push(`| \`${r.condition}\` | ${r.runbook} | ${cell2(r.rule)} | ${cell2(r.message)} |`);
+  }
+  return `${out.join("\n")}
+`;
+}
+
+// src/report/smoke.ts
+var cell3 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+var mark2 = (passed, ran = true) => !ran ? "NOT RUN" : passed ? "PASS" : "FAIL";
+function movementLines(r) {
+  const out = [];
+  const m = r.movements;
+  if (m.cdr) out.push(`test truck ${m.cdr.id} (plate "${m.cdr.plaque_camion}"), ${m.cdr.statut_after ?? "?"} after its reception`);
+  if (m.reception) {
+    const x = m.reception;
+    out.push(
+      `reception ${x.id}: index ${x.index_avant} \u2192 ${x.index_apres} = ${x.volume_ambiant} L at ${x.temperature_c} \xB0C, \u03C1obs ${x.densite_observee_kgm3} kg/m\xB3; engine ${x.engine_15c} L @15 \xB0C (\u03C115 ${x.engine_density15}); stored ${x.stored_15c ?? "\u2013"} L in ${x.stored_in ?? "\u2013"}`
+    );
+  }
+  if (m.sortie) {
+    const x = m.sortie;
+    out.push(`sortie ${x.id}: index ${x.index_avant} \u2192 ${x.index_apres} = ${x.volume_ambiant ?? "\u2013"} L at ${x.temperature_c} \xB0C; 15 \xB0C volume ${x.volume_15c_debited ?? "\u2013"} L; statut ${x.statut ?? "?"}`);
+  }
+  return out;
+}
+function compensationLines(r) {
+  const c = r.compensation;
+  if (!c) return [r.compensate ? "compensation: nothing to compensate" : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`];
+  const out = c.adjustments.map((a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 \xB0C`);
+  for (const n2 of c.notAdjusted) out.push(`no adjustment for ${n2.mouvement_type} ${n2.mouvement_id}: ${n2.why}`);
+  if (c.error) out.push(`compensation FAILED: ${c.error.code} ${c.error.message}`);
+  out.push(...c.summary);
+  return out;
+}
+function renderSmokeText(r) {
+  const out = [];
+  out.push(`Smoke ${r.passed ? "PASS" : "FAIL"} \xB7 ${r.target} (${r.environment}${r.frozen ? ", frozen" : ""}) \xB7 ${r.at}`);
+  out.push(`as ${r.user.role} ${r.user.id} (${r.user.chosenBy}); tank ${r.tank?.nom ?? "\u2013"} (${r.tank?.chosenBy ?? ""}); day ${r.day ?? "\u2013"}; profile ${r.profile} (${r.profileSource}), \xB1${r.toleranceL} L`);
+  out.push("");
+  for (const c of r.checks) {
+    out.push(`${c.id} ${mark2(c.passed, c.ran)}  ${c.title}`);
+    if (!c.ran) out.push(`    ${c.message}`);
+    for (const f of c.findings) out.push(`    ${f.passed ? "ok  " : "FAIL"} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ""}`);
+  }
+  out.push("", "Movements:", ...movementLines(r).map((l) => `  ${l}`));
+  out.push("", "Compensation:", ...compensationLines(r).map((l) => `  ${l}`));
+  if (r.errors.length) out.push("", "Unexpected SQL errors:", ...r.errors.map((e) => `  ${e.step}: ${e.code} ${e.message}`));
+  return `${out.join("\n")}
+`;
+}
+function renderSmokeMarkdown(r) {
+  const out = [];
+  out.push(`## Smoke tests (runbook 4.5, 5.1\u20135.5): ${r.passed ? "\u2705 PASS" : "\u274C FAIL"}`, "");
+  out.push(`Target \`${r.target}\` (${r.environment}${r.frozen ? ", frozen" : ""}), as **${r.user.role}** \`${r.user.id}\`, tank **${r.tank?.nom ?? "\u2013"}**, day ${r.day ?? "\u2013"}, profile \`${r.profile}\`, \xB1${r.toleranceL} L.`, "");
+  out.push("| check | result | finding | detail |", "| --- | --- | --- | --- |");
+  for (const c of r.checks) {
+    if (!c.findings.length) out.push(`| ${c.id} | ${mark2(c.passed, c.ran)} | \u2013 | ${cell3(c.message)} |`);
+    for (const f of c.findings) out.push(`| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell3(f.message)}${f.condition ? ` (${f.condition})` : ""} |`);
+  }
+  out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell3(l)}`));
+  out.push("", "### Compensation", "", ...compensationLines(r).map((l) => `- ${cell3(l)}`));
+  if (r.errors.length) out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell3(`${e.step}: ${e.code} ${e.message}`)}`));
+  return `${out.join("\n")}
+`;
+}
+
+// src/runbook/decide.ts
+var import_promises12 = require("node:fs/promises");
+var import_node_path14 = __toESM(require("node:path"), 1);
+
+// src/runbook/go-conditions.ts
+var GO_CONDITIONS = {
+  GOLDEN_DEVIATION: { runbook: "6.1", text: "\xC9cart > \xB15 litres constat\xE9 entre ML_PP et SEP sur un golden case" },
+  STOCK_INCOHERENCE: { runbook: "6.1", text: "Incoh\xE9rence stock_journaliers apr\xE8s validation d'une r\xE9ception ou sortie" },
+  P0001_OR_RLS: { runbook: "6.1", text: "Erreur P0001 ou blocage RLS inattendu" },
+  SMOKE_FAILED: { runbook: "4.5, 5.1\u20135.5", text: "Smoke test NOK (si NOK \u2192 rollback imm\xE9diat)" },
+  NO_VERIFIED_BACKUP: { runbook: "3.1, 4.2", text: "Aucune modification PROD sans dump v\xE9rifi\xE9" },
+  CHANGE_NOT_APPLIED: { runbook: "4.3", text: "Les 2 fonctions remplac\xE9es, SECURITY DEFINER, search_path, aucun trigger ni policy modifi\xE9" },
+  DRIFT: { runbook: "3.3, 4.1", text: "Preflight: cible incompatible ou d\xE9rive par rapport au STAGING valid\xE9" },
+  NO_SIGNOFF: { runbook: "5.6", text: "Validation \xE9crite responsable d\xE9p\xF4t" },
+  SIGNOFF_NO_GO: { runbook: "5.6, 7", text: "Le responsable d\xE9p\xF4t a sign\xE9 NO-GO" },
+  RESULT_MISSING: { runbook: "7", text: "R\xE9sultat d\u2019une \xE9tape absent ou illisible: rien ne prouve qu\u2019elle a r\xE9ussi" }
+};
+
+// src/runbook/decide.ts
+var RESULT_FILES = {
+  preflight: "preflight.json",
+  apply: "sql-apply.json",
+  golden: "golden.json",
+  smoke: "smoke.json",
+  signoff: "signoff.json"
+};
+var BACKUP_SUBDIR = "backup";
+var SignOffSchema = external_exports.object({
+  format: external_exports.literal("astm53b-signoff/1").optional(),
+  who: external_exports.string().trim().min(2, { message: "must name the person who signs" }),
+  role: external_exports.string().trim().min(2, { message: "must give the signer's role (e.g. responsable d\xE9p\xF4t)" }),
+  decision: external_exports.enum(["GO", "NO-GO"]),
+  at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
+  comment: external_exports.string().optional()
+}).strict();
+var reason = (condition, source, message) => ({ condition, runbook: GO_CONDITIONS[condition].runbook, rule: GO_CONDITIONS[condition].text, source, message });
+async function readJsonFile(file2) {
+  let text;
+  try {
+    text = await (0, import_promises12.readFile)(file2, "utf8");
+  } catch (e) {
+    const code = e.code;
+    return { ok: false, status: code === "ENOENT" ? "missing" : "unreadable", detail: code === "ENOENT" ? "no such file" : `cannot read it: ${code ?? e.message}` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, status: "unreadable", detail: `not JSON: ${e.message}` };
+  }
+}
+function shapeError(e) {
+  const i = e.issues[0];
+  return `field ${i.path.join(".") || "(root)"}: ${i.message}`;
+}
+var Preflight = external_exports.object({ step: external_exports.literal("preflight"), passed: external_exports.boolean(), failures: external_exports.array(external_exports.object({ code: external_exports.string(), message: external_exports.string() })) }).passthrough();
+var Apply = external_exports.object({ ok: external_exports.boolean(), status: external_exports.enum(["applied", "already-applied", "dry-run", "rejected"]), violations: external_exports.array(external_exports.string()).optional() }).passthrough();
+var Golden = external_exports.object({
+  passed: external_exports.boolean(),
+  tolerance_l: external_exports.number(),
+  profile: external_exports.string(),
+  cases: external_exports.array(external_exports.object({ reference: external_exports.string(), verdict: external_exports.enum(["PASS", "FAIL"]), deviation_l: external_exports.number(), mlpp_deviation_l: external_exports.number().nullable() }).passthrough())
+}).passthrough();
+var Smoke = external_exports.object({
+  step: external_exports.literal("smoke"),
+  passed: external_exports.boolean(),
+  at: external_exports.string(),
+  checks: external_exports.array(
+    external_exports.object({
+      id: external_exports.string(),
+      title: external_exports.string(),
+      ran: external_exports.boolean(),
+      passed: external_exports.boolean(),
+      message: external_exports.string(),
+      findings: external_exports.array(external_exports.object({ code: external_exports.string(), passed: external_exports.boolean(), condition: external_exports.enum(Object.keys(GO_CONDITIONS)).nullable(), message: external_exports.string() }).passthrough())
+    }).passthrough()
+  )
+}).passthrough();
+async function exists(p) {
+  return (0, import_promises12.stat)(p).then(
+    () => true,
+    () => false
+  );
+}
+async function decide(opts, log) {
+  const dir = opts.resultsDir;
+  const reasons = [];
+  const inputs = [];
+  const rel = (f) => import_node_path14.default.relative(process.cwd(), f) || f;
+  async function load(name, file2, schema2, missingAs) {
+    const r = await readJsonFile(file2);
+    if (!r.ok) {
+      inputs.push({ name, file: rel(file2), status: r.status, detail: r.detail });
+      reasons.push(reason(missingAs, rel(file2), `${name} result ${r.status}: ${r.detail}`));
+      return void 0;
+    }
+    const p = schema2.safeParse(r.value);
+    if (!p.success) {
+      inputs.push({ name, file: rel(file2), status: "unreadable", detail: shapeError(p.error) });
+      reasons.push(reason(missingAs, rel(file2), `${name} result is not a ${name} result: ${shapeError(p.error)}`));
+      return void 0;
+    }
+    return p.data;
+  }
+  const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel(file2), status: ok ? "passed" : "failed", detail });
+  const pfFile = import_node_path14.default.join(dir, RESULT_FILES.preflight);
+  const pf = await load("preflight", pfFile, Preflight, "RESULT_MISSING");
+  if (pf) {
+    record2("preflight", pfFile, pf.passed, pf.passed ? "passed" : `${pf.failures.length} failure(s)`);
+    if (!pf.passed) {
+      if (!pf.failures.length) reasons.push(reason("DRIFT", rel(pfFile), "preflight did not pass"));
+      for (const f of pf.failures) reasons.push(reason("DRIFT", rel(pfFile), `${f.code}: ${f.message}`));
+    }
+  }
+  const sub = import_node_path14.default.join(dir, BACKUP_SUBDIR);
+  const backupDir = await exists(import_node_path14.default.join(sub, MANIFEST_FILE)) || !await exists(import_node_path14.default.join(dir, MANIFEST_FILE)) ? sub : dir;
+  try {
+    const m = await assertVerifiedBackup(backupDir);
+    record2("backup", import_node_path14.default.join(backupDir, VERIFICATION_FILE), true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    inputs.push({ name: "backup", file: rel(import_node_path14.default.join(backupDir, VERIFICATION_FILE)), status: e.code === "BACKUP_INCOMPLETE" ? "missing" : "failed", detail: e.describe() });
+    reasons.push(reason("NO_VERIFIED_BACKUP", rel(backupDir), e.describe()));
+  }
+  const apFile = import_node_path14.default.join(dir, RESULT_FILES.apply);
+  const ap = await load("sql-apply", apFile, Apply, "RESULT_MISSING");
+  if (ap) {
+    const applied = ap.ok && (ap.status === "applied" || ap.status === "already-applied");
+    record2("sql-apply", apFile, applied, ap.status);
+    if (!applied) reasons.push(reason("CHANGE_NOT_APPLIED", rel(apFile), `status ${ap.status}${ap.violations?.length ? `: ${ap.violations.join("; ")}` : ""}`));
+  }
+  const gFile = import_node_path14.default.join(dir, RESULT_FILES.golden);
+  const g = await load("golden", gFile, Golden, "RESULT_MISSING");
+  if (g) {
+    const failing = g.cases.filter((c) => c.verdict === "FAIL");
+    record2("golden", gFile, g.passed && failing.length === 0, `${g.cases.length - failing.length}/${g.cases.length} within \xB1${g.tolerance_l} L (${g.profile})`);
+    for (const c of failing) {
+      reasons.push(
+        reason("GOLDEN_DEVIATION", rel(gFile), `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}, beyond \xB1${g.tolerance_l} L`)
+      );
+    }
+    if (!g.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", rel(gFile), "the golden verification did not pass"));
+    if (!g.cases.length) reasons.push(reason("GOLDEN_DEVIATION", rel(gFile), "no golden case was verified"));
+  }
+  const sFile = import_node_path14.default.join(dir, RESULT_FILES.smoke);
+  const s = await load("smoke", sFile, Smoke, "RESULT_MISSING");
+  if (s) {
+    record2("smoke", sFile, s.passed, s.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", "));
+    let n2 = 0;
+    for (const c of s.checks) {
+      for (const f of c.findings) {
+        if (f.passed) continue;
+        n2++;
+        reasons.push(reason(f.condition ?? "SMOKE_FAILED", rel(sFile), `${c.id} ${f.code}: ${f.message}`));
+      }
+    }
+    if (!s.passed && n2 === 0) for (const c of s.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", rel(sFile), `${c.id}: ${c.message}`));
+  }
+  const soFile = opts.signoff ?? import_node_path14.default.join(dir, RESULT_FILES.signoff);
+  let signoff = null;
+  const so = await readJsonFile(soFile);
+  if (!so.ok) {
+    inputs.push({ name: "signoff", file: rel(soFile), status: so.status, detail: so.detail });
+    reasons.push(reason("NO_SIGNOFF", rel(soFile), so.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : `sign-off record ${so.detail}`));
+  } else {
+    const p = SignOffSchema.safeParse(so.value);
+    if (!p.success) {
+      inputs.push({ name: "signoff", file: rel(soFile), status: "unreadable", detail: shapeError(p.error) });
+      reasons.push(reason("NO_SIGNOFF", rel(soFile), `sign-off record invalid: ${shapeError(p.error)}`));
+    } else {
+      signoff = p.data;
+      const before = s && Date.parse(p.data.at) < Date.parse(s.at);
+      record2("signoff", soFile, p.data.decision === "GO" && !before, `${p.data.decision} by ${p.data.who} (${p.data.role}) at ${p.data.at}`);
+      if (p.data.decision === "NO-GO") reasons.push(reason("SIGNOFF_NO_GO", rel(soFile), `${p.data.who} (${p.data.role}) signed NO-GO${p.data.comment ? `: ${p.data.comment}` : ""}`));
+      else if (before) reasons.push(reason("NO_SIGNOFF", rel(soFile), `signed at ${p.data.at}, before the smoke results of ${s.at}: the sign-off cannot cover them`));
+    }
+  }
+  const decision = { step: "decide", decision: reasons.length ? "NO-GO" : "GO", at: (/* @__PURE__ */ new Date()).toISOString(), resultsDir: rel(dir), inputs, signoff, reasons };
+  log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${[...new Set(reasons.map((r) => r.condition))].join(", ")})` : ""}`);
+  return decision;
+}
+
+// src/runbook/smoke.ts
+var import_promises13 = require("node:fs/promises");
+
+// src/db/as-user.ts
+async function impersonate(tx, who) {
+  if (who.role === "anon") {
+    await tx.query("SELECT set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.role', 'anon', true)", [
+      JSON.stringify({ role: "anon" })
+    ]);
+    await tx.query("SET LOCAL ROLE anon");
+    return;
+  }
+  const claims = JSON.stringify({ sub: who.userId, role: "authenticated", ...who.email ? { email: who.email } : {} });
+  await tx.query(
+    "SELECT set_config('request.jwt.claim.sub', $1, true), set_config('request.jwt.claim.role', 'authenticated', true), set_config('request.jwt.claims', $2, true)",
+    [who.userId, claims]
+  );
+  await tx.query("SET LOCAL ROLE authenticated");
+}
+function withAppUser(db, who, fn, opts) {
+  return db.withTransaction(async (tx) => {
+    await impersonate(tx, who);
+    return fn(tx);
+  }, opts);
+}
+
+// src/runbook/smoke-figures.ts
+var OWNERS = ["MONALUXE", "PARTENAIRE"];
+var EXACT_L = 1e-3;
+var num = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]).nullable();
+var FigureRow = external_exports.object({
+  owner: external_exports.enum(OWNERS),
+  j_date: external_exports.string().nullable(),
+  j_amb: num,
+  j_v15: num,
+  s_amb: num,
+  s_v15: num,
+  a_amb: num,
+  a_v15: num
+});
+async function readTankFigures(q, citerneId, produitId, day) {
+  const r = await q.query(
+    `SELECT o.owner, j.date_jour::text AS j_date, j.stock_ambiant AS j_amb, j.stock_15c AS j_v15,
+            s.stock_ambiant AS s_amb, s.stock_15c AS s_v15, a.stock_ambiant AS a_amb, a.stock_15c AS a_v15
+       FROM (VALUES ('MONALUXE'), ('PARTENAIRE')) AS o(owner)
+       LEFT JOIN LATERAL (SELECT date_jour, stock_ambiant, stock_15c FROM public.stocks_journaliers
+                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner AND date_jour <= $3::date
+                           ORDER BY date_jour DESC LIMIT 1) j ON true
+       LEFT JOIN LATERAL (SELECT sum(stock_ambiant) AS stock_ambiant, sum(stock_15c) AS stock_15c FROM public.stocks_snapshot
+                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner) s ON true
+       LEFT JOIN LATERAL (SELECT sum(stock_ambiant) AS stock_ambiant, sum(stock_15c) AS stock_15c FROM public.v_stock_actuel
+                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner) a ON true
+      ORDER BY o.owner`,
+    [citerneId, produitId, day]
+  );
+  const rows = parseRows(FigureRow, r.rows, "smoke: stock figures of the tank");
+  const out = {};
+  for (const x of rows) {
+    out[x.owner] = {
+      owner: x.owner,
+      journalDate: x.j_date,
+      journal: { amb: x.j_amb ?? 0, v15: x.j_v15 ?? 0 },
+      snapshot: { amb: x.s_amb ?? 0, v15: x.s_v15 ?? 0 },
+      actuel: { amb: x.a_amb ?? 0, v15: x.a_v15 ?? 0 }
+    };
+  }
+  return out;
+}
+var r33 = (x) => Math.round(x * 1e3) / 1e3;
+function delta(after, before) {
+  return { amb: r33(after.amb - before.amb), v15: r33(after.v15 - before.v15) };
+}
+function sameBalance(a, b, tol = EXACT_L) {
+  return Math.abs(a.amb - b.amb) <= tol && Math.abs(a.v15 - b.v15) <= tol;
+}
+var fmtBalance = (b) => `${r33(b.amb)} L / ${r33(b.v15)} L @15 \xB0C`;
+var NEGATIVE_THRESHOLD_L = -0.01;
+var n = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]);
+async function readCoherence(q) {
+  const negative = parseRows(
+    external_exports.object({ citerne_id: external_exports.string(), produit_id: external_exports.string().nullable(), date_jour: external_exports.string(), proprietaire_type: external_exports.string().nullable(), stock_ambiant: n, stock_15c: n }),
+    (await q.query(
+      `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, stock_ambiant, stock_15c FROM public.stocks_journaliers
+          WHERE stock_ambiant < $1 OR stock_15c < $1 ORDER BY date_jour, citerne_id, proprietaire_type LIMIT 50`,
+      [NEGATIVE_THRESHOLD_L]
+    )).rows,
+    "smoke 5.5: negative journal rows"
+  );
+  const duplicates = parseRows(
+    external_exports.object({ citerne_id: external_exports.string(), produit_id: external_exports.string().nullable(), date_jour: external_exports.string(), proprietaire_type: external_exports.string().nullable(), rows: n }),
+    (await q.query(
+      `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, count(*)::int8 AS rows FROM public.stocks_journaliers
+          GROUP BY citerne_id, produit_id, date_jour, proprietaire_type HAVING count(*) > 1 ORDER BY date_jour, citerne_id LIMIT 50`
+    )).rows,
+    "smoke 5.5: duplicated journal keys"
+  );
+  const overCapacity = parseRows(
+    external_exports.object({ citerne_id: external_exports.string(), nom: external_exports.string(), capacite_utile: n, source: external_exports.enum(["journal", "v_stock_actuel"]), stock_ambiant: n }),
+    (await q.query(
+      `WITH latest AS (
+           SELECT DISTINCT ON (citerne_id, produit_id, proprietaire_type) citerne_id, stock_ambiant
+             FROM public.stocks_journaliers ORDER BY citerne_id, produit_id, proprietaire_type, date_jour DESC),
+         totals AS (
+           SELECT citerne_id, 'journal'::text AS source, sum(stock_ambiant) AS stock_ambiant FROM latest GROUP BY citerne_id
+           UNION ALL
+           SELECT citerne_id, 'v_stock_actuel', sum(stock_ambiant) FROM public.v_stock_actuel GROUP BY citerne_id)
+         SELECT c.id::text AS citerne_id, c.nom, c.capacite_totale - c.capacite_securite AS capacite_utile, t.source, t.stock_ambiant
+           FROM totals t JOIN public.citernes c ON c.id = t.citerne_id
+          WHERE t.stock_ambiant > c.capacite_totale - c.capacite_securite
+          ORDER BY c.nom, t.source`
+    )).rows,
+    "smoke 5.5: stock above capacity"
+  );
+  return { negative, duplicates, overCapacity };
+}
+
+// src/runbook/smoke-compensate.ts
+async function compensate(db, userId, effects, runId, log, mark3) {
+  const adjustments = [];
+  const notAdjusted = [];
+  await withAppUser(db, { role: "authenticated", userId }, async (tx) => {
+    for (const e of effects) {
+      if (sameBalance(e.actuel, { amb: 0, v15: 0 })) {
+        notAdjusted.push({
+          mouvement_type: e.mouvement_type,
+          mouvement_id: e.mouvement_id,
+          why: "it did not move v_stock_actuel (validate_sortie debits the journal only, never the snapshot)"
+        });
+        continue;
+      }
+      const reason2 = `${mark3} compensation of the pipeline's controlled ${e.mouvement_type.toLowerCase()} ${e.mouvement_id} (run ${runId})`;
+      const r = await tx.query(
+        `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text`,
+        [e.mouvement_type, e.mouvement_id, -e.actuel.amb, -e.actuel.v15, reason2, userId]
+      );
+      adjustments.push({ mouvement_type: e.mouvement_type, mouvement_id: e.mouvement_id, delta_ambiant: r33(-e.actuel.amb), delta_15c: r33(-e.actuel.v15), reason: reason2, id: r.rows[0].id });
+    }
+  });
+  log.info(`smoke: ${adjustments.length} compensating adjustment(s) recorded in stocks_adjustments`);
+  return { adjustments, notAdjusted };
+}
+function compareFigures(before, after) {
+  const out = [];
+  for (const owner of OWNERS) {
+    for (const figure of ["journal", "snapshot", "v_stock_actuel"]) {
+      const key = figure === "v_stock_actuel" ? "actuel" : figure;
+      const b = before[owner][key];
+      const a = after[owner][key];
+      out.push({ owner, figure, before: b, after: a, difference: delta(a, b), returned: sameBalance(a, b) });
+    }
+  }
+  return out;
+}
+function summariseReturns(figures) {
+  const out = [];
+  for (const figure of ["v_stock_actuel", "snapshot", "journal"]) {
+    const rows = figures.filter((f) => f.figure === figure);
+    const off = rows.filter((f) => !f.returned);
+    out.push(
+      off.length === 0 ? `${figure}: back to its prior value to the litre for every owner` : `${figure}: NOT back: ${off.map((f) => `${f.owner} ${f.difference.amb >= 0 ? "+" : ""}${f.difference.amb} L / ${f.difference.v15 >= 0 ? "+" : ""}${f.difference.v15} L @15 \xB0C`).join("; ")}`
+    );
+  }
+  return out;
+}
+
+// src/runbook/smoke.ts
+var SMOKE_MARK = "ASTM53B-SMOKE";
+var WRITER_ROLES = ["admin", "directeur", "gerant"];
+var ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+var GASOIL = `(upper(coalesce(p.code, '')) IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%')`;
+var MOVEMENT_TABLES = ["receptions", "sorties_produit", "stocks_journaliers", "stocks_snapshot", "stocks_adjustments", "log_actions"];
+var SMOKE_MOVEMENTS = {
+  reception: { index_avant: 1e5, index_apres: 101e3, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
+  sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 }
+};
+async function resolveSmokeProfile(o) {
+  if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
+  if (!o.goldenResult) return { profile: ML_PP_PROFILE, source: "ML_PP's own (no golden result given)" };
+  const { path: file2, display } = o.goldenResult;
+  let value;
+  try {
+    value = JSON.parse(await (0, import_promises13.readFile)(file2, "utf8"));
+  } catch (e) {
+    const code = e.code;
+    throw new UserError(code ? "MISSING_INPUT" : "BAD_INPUT", code ? `cannot read ${display}: ${code}` : `${display} is not JSON: ${e.message}`, { where: { file: display } });
+  }
+  const p = value?.profile;
+  if (typeof p !== "string") throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, { where: { file: display, field: "profile" } });
+  return { profile: parseGoldenProfile(p, `${display}: profile`), source: `${display} (golden verification)` };
+}
+function validateSmokeOptions(o) {
+  for (const [field, v] of [
+    ["as-user", o.asUser],
+    ["citerne", o.citerneId]
+  ]) {
+    if (v !== void 0 && !ID.test(v)) throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
+  }
+  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0)) throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
+}
+var isSqlError = (e) => typeof e === "object" && e !== null && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code);
+async function attempt(fn) {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    if (isSqlError(e)) return { ok: false, error: { code: e.code, message: e.message } };
+    throw e;
+  }
+}
+var ProbeRollback = class extends Error {
+};
+async function probeRefusal(db, who, sql, params) {
+  try {
+    await db.withTransaction(async (tx) => {
+      await allowFrozenWrites(tx);
+      if (who) await impersonate(tx, who);
+      await tx.query(sql, params);
+      throw new ProbeRollback();
+    });
+  } catch (e) {
+    if (e instanceof ProbeRollback) return null;
+    if (isSqlError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  return null;
+}
+function check2(id, title, runbook, findings, ran = true, notRun = "") {
+  const failed = findings.filter((f) => !f.passed);
+  const passed = ran && failed.length === 0;
+  const message = !ran ? `not run: ${notRun}` : passed ? `ok (${findings.length} finding(s))` : failed.map((f) => f.message).join("; ");
+  return { id, title, runbook, ran, passed, message, findings };
+}
+var finding = (code, passed, condition, message, figures) => ({
+  code,
+  passed,
+  condition: passed ? null : condition,
+  message,
+  ...figures ? { figures } : {}
+});
+var bal = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
+async function readContext(q, opts) {
+  const env = await readEnvironment(q);
+  const frozen = (await q.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
+  const src = await functionSource(q, "public", "validate_sortie");
+  const day = (await q.query("SELECT current_date::text AS d")).rows[0].d;
+  let user;
+  if (opts.asUser) {
+    const r = await q.query("SELECT role FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", [opts.asUser]);
+    const role = r.rows[0]?.role;
+    if (!role) throw new UserError("NO_APP_USER", `--as-user ${opts.asUser}: no profils row for that user`, { where: { field: "as-user" } });
+    if (!WRITER_ROLES.includes(role)) {
+      throw new UserError("NO_APP_USER", `--as-user ${opts.asUser} has role ${role}; the smoke needs admin, directeur or gerant (validate_sortie refuses the others)`, { where: { field: "as-user" } });
+    }
+    user = { id: opts.asUser, role, chosenBy: "--as-user" };
+  } else {
+    const r = await q.query(
+      `SELECT p.user_id::text, p.role FROM public.profils p WHERE p.user_id IS NOT NULL AND p.role = ANY($1::text[])
+          AND p.created_at IS NOT DISTINCT FROM (SELECT max(p2.created_at) FROM public.profils p2 WHERE p2.user_id = p.user_id)
+        ORDER BY p.created_at NULLS LAST, p.user_id LIMIT 1`,
+      [WRITER_ROLES]
+    );
+    const u = r.rows[0];
+    if (!u) throw new UserError("NO_APP_USER", "no profils row with role admin, directeur or gerant: the smoke has no app user to act as", { hint: "pass --as-user UUID" });
+    user = { id: u.user_id, role: u.role, chosenBy: "the first profils row (by created_at) with role admin, directeur or gerant" };
+  }
+  const lecture = (await q.query("SELECT user_id::text FROM public.profils WHERE role = 'lecture' AND user_id IS NOT NULL ORDER BY created_at NULLS LAST, user_id LIMIT 1")).rows[0];
+  const tanks = await q.query(
+    `SELECT c.id::text, c.nom, c.produit_id::text, c.depot_id::text, (c.capacite_totale - c.capacite_securite) AS utile, c.statut, ${GASOIL} AS gasoil,
+            coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id), 0) AS stock,
+            (SELECT count(*) FROM (SELECT proprietaire_type FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id AND s.proprietaire_type <> 'MONALUXE' AND (s.stock_ambiant <> 0 OR s.stock_15c <> 0)
+                                   UNION SELECT proprietaire_type FROM public.stocks_journaliers j WHERE j.citerne_id = c.id AND j.produit_id = c.produit_id AND j.proprietaire_type <> 'MONALUXE' AND j.date_jour = $1::date) o)::int8 AS others
+       FROM public.citernes c JOIN public.produits p ON p.id = c.produit_id
+      WHERE ($2::uuid IS NULL AND c.statut = 'active' AND ${GASOIL}) OR c.id = $2::uuid
+      ORDER BY (CASE WHEN (SELECT count(*) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.proprietaire_type <> 'MONALUXE' AND (s.stock_ambiant <> 0 OR s.stock_15c <> 0)) > 0 THEN 1 ELSE 0 END),
+               (CASE WHEN coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) + $3 <= c.capacite_totale - c.capacite_securite THEN 0 ELSE 1 END),
+               (CASE WHEN coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) > 0 THEN 0 ELSE 1 END),
+               c.nom`,
+    [day, opts.citerneId ?? null, SMOKE_MOVEMENTS.reception.index_apres - SMOKE_MOVEMENTS.reception.index_avant]
+  );
+  const t = tanks.rows[0];
+  if (!t) {
+    throw new UserError("NO_TANK", opts.citerneId ? `--citerne ${opts.citerneId}: no such tank` : "no active GASOIL tank: runbook 5.2 needs one", { where: { field: "citerne" } });
+  }
+  if (opts.citerneId && (t.statut !== "active" || !t.gasoil)) {
+    throw new UserError("NO_TANK", `--citerne ${opts.citerneId} (${t.nom}) is ${t.statut}${t.gasoil ? "" : ", not GASOIL"}: runbook 5.2 needs an active GASOIL tank`, { where: { field: "citerne" } });
+  }
+  const chosenBy = opts.citerneId ? `--citerne${Number(t.others) > 0 ? " (it holds another owner\u2019s stock: the P0 debit can reach it)" : ""}` : Number(t.others) > 0 ? "every active GASOIL tank holds another owner\u2019s stock; took the first (the P0 debit can reach that owner)" : "active GASOIL tank with MONALUXE stock only (the P0 debit of every owner\u2019s row of the day cannot reach another owner), room for the reception, most useful first by name";
+  const client = (await q.query("SELECT id::text FROM public.clients ORDER BY nom, id LIMIT 1")).rows[0];
+  if (!client) throw new UserError("NO_CLIENT", "no client: a MONALUXE sortie needs a beneficiary (validate_sortie refuses BENEFICIAIRE_REQUIRED)");
+  const cols2 = await q.query(
+    `SELECT table_name AS t, column_name AS c FROM information_schema.columns
+      WHERE table_schema = 'public' AND ((table_name = 'receptions' AND column_name = 'densite_observee_kgm3') OR (table_name = 'sorties_produit' AND column_name = 'volume_15c'))`
+  );
+  return {
+    environment: env.env,
+    frozen,
+    p0Applied: src !== void 0 && P0_FLAG_PATTERN.test(src),
+    user,
+    lectureUser: lecture?.user_id ?? null,
+    tank: { id: t.id, nom: t.nom, produitId: t.produit_id, depotId: t.depot_id, capacite_utile: Number(t.utile), chosenBy },
+    clientId: client.id,
+    day,
+    hasObservedDensityColumn: cols2.rows.some((r) => r.t === "receptions"),
+    sortieHasVolume15c: cols2.rows.some((r) => r.t === "sorties_produit")
+  };
+}
+async function runSmoke(db, opts, log) {
+  validateSmokeOptions(opts);
+  const at2 = (/* @__PURE__ */ new Date()).toISOString();
+  const ctx = await db.withTransaction((q) => readContext(q, opts), { readOnly: true });
+  const compensateOn = opts.compensate ?? ctx.environment !== "staging";
+  const who = { role: "authenticated", userId: ctx.user.id };
+  const asUser = (fn) => withAppUser(db, who, fn, { readOnly: true });
+  const errors = [];
+  const seen = (step, e) => {
+    errors.push({ step, ...e });
+    log.warn(`smoke: ${step}: ${e.code} ${e.message}`);
+  };
+  const { tank, day } = ctx;
+  log.info(
+    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts.profile)}; compensate ${compensateOn ? "on" : "off"}`
+  );
+  const result = {
+    step: "smoke",
+    passed: false,
+    target: db.label,
+    at: at2,
+    run: opts.run,
+    environment: ctx.environment,
+    frozen: ctx.frozen,
+    p0Applied: ctx.p0Applied,
+    user: ctx.user,
+    lectureUser: ctx.lectureUser,
+    profile: profileName(opts.profile),
+    profileSource: opts.profileSource,
+    toleranceL: opts.toleranceL,
+    tank: { id: tank.id, nom: tank.nom, produitId: tank.produitId, capacite_utile: tank.capacite_utile, chosenBy: tank.chosenBy },
+    day,
+    movements: {},
+    figures: null,
+    compensate: compensateOn,
+    compensation: null,
+    checks: [],
+    errors
+  };
+  {
+    const f = [];
+    const ownerCount = (await db.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n;
+    const r = await attempt(() => asUser(async (q) => (await q.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n));
+    if (!r.ok) seen("5.1 read depots", r.error);
+    f.push(
+      finding(
+        "DEPOTS_READ",
+        r.ok && r.value > 0 && r.value === ownerCount,
+        "P0001_OR_RLS",
+        r.ok ? `the ${ctx.user.role} reads ${r.value} of the ${ownerCount} depot(s)` : `reading depots as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
+        { seen_by_user: r.ok ? r.value : null, in_table: ownerCount }
+      )
+    );
+    const leaks = [];
+    for (const t of MOVEMENT_TABLES) {
+      const a = await attempt(() => withAppUser(db, { role: "anon" }, async (q) => (await q.query(`SELECT count(*)::int8 AS n FROM public.${t}`)).rows[0].n, { readOnly: true }));
+      const n2 = a.ok ? a.value : a.error.code === "42501" ? 0 : -1;
+      if (n2 !== 0) leaks.push(a.ok ? `${t}: ${n2} row(s)` : `${t}: ${a.error.code} ${a.error.message}`);
+    }
+    f.push(finding("ANON_READS_NO_MOVEMENT", leaks.length === 0, "SMOKE_FAILED", leaks.length ? `anon reads movement rows: ${leaks.join("; ")}` : `anon reads no row of ${MOVEMENT_TABLES.join(", ")}`));
+    result.checks.push(check2("5.1", "Connexion DB: lecture simple de depots sans erreur RLS; anon ne lit aucun mouvement", "5.1", f));
+  }
+  const before = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+  {
+    const r = await attempt(() => asUser((q) => readTankFigures(q, tank.id, tank.produitId, day)));
+    if (!r.ok) seen("5.2 read stock", r.error);
+    const same = r.ok && OWNERS.every((o) => sameBalance(r.value[o].journal, before[o].journal) && sameBalance(r.value[o].snapshot, before[o].snapshot));
+    const figures = {};
+    for (const o of OWNERS) Object.assign(figures, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), { [`${o}_journal_date`]: before[o].journalDate });
+    result.checks.push(
+      check2("5.2", `Lecture stock initial: stocks_journaliers (par propri\xE9taire) et stocks_snapshot de ${tank.nom}`, "5.2", [
+        finding(
+          "STOCK_READ",
+          same,
+          "P0001_OR_RLS",
+          r.ok ? same ? `${tank.nom}: ${OWNERS.map((o) => `${o} journal ${fmtBalance(before[o].journal)}, snapshot ${fmtBalance(before[o].snapshot)}`).join("; ")}` : `the ${ctx.user.role} does not see the stock the table holds (RLS hides rows)` : `reading stock as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
+          figures
+        )
+      ])
+    );
+  }
+  result.figures = { before };
+  const effects = [];
+  if (!ctx.p0Applied) {
+    const why = 'validate_sortie has the LEGACY body (it does not set app.stocks_journaliers_allow_write): it fails with P0001 "Ecriture directe interdite sur stocks_journaliers" until the P0 change (runbook 4.3) is applied';
+    result.checks.push(check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated"));
+    result.checks.push(check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)]));
+    log.warn(`smoke: ${why}; no movement written`);
+  } else {
+    const rec = await receptionCheck(db, opts, ctx, who, before, seen, log);
+    result.movements.cdr = rec.cdr;
+    if (rec.reception) result.movements.reception = rec.reception;
+    result.figures.afterReception = rec.after;
+    result.checks.push(rec.check);
+    if (rec.effect) effects.push(rec.effect);
+    const so = await sortieCheck(db, opts, ctx, who, seen, log);
+    if (so.sortie) result.movements.sortie = so.sortie;
+    if (so.after) result.figures.afterSortie = so.after;
+    result.checks.push(so.check);
+    if (so.effect) effects.push(so.effect);
+  }
+  if (compensateOn && effects.length) {
+    const c = await attempt(() => compensate(db, ctx.user.id, effects, opts.run.runId, log, SMOKE_MARK));
+    const final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+    result.figures.final = final;
+    const figures = compareFigures(before, final);
+    result.compensation = {
+      adjustments: c.ok ? c.value.adjustments : [],
+      notAdjusted: c.ok ? c.value.notAdjusted : [],
+      figures,
+      summary: summariseReturns(figures),
+      ...c.ok ? {} : { error: c.error }
+    };
+    if (!c.ok) seen("compensation", c.error);
+  } else if (effects.length) {
+    result.figures.final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+    log.info(`smoke: compensation off (${ctx.environment}): the controlled movements stay, marked ${SMOKE_MARK}`);
+  }
+  {
+    const r = await attempt(() => asUser((q) => readCoherence(q)));
+    const f = [];
+    if (!r.ok) {
+      seen("5.5 coherence", r.error);
+      f.push(finding("COHERENCE_READ", false, "P0001_OR_RLS", `reading the coherence as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`));
+    } else {
+      const c = r.value;
+      f.push(
+        finding(
+          "NO_NEGATIVE_STOCK",
+          c.negative.length === 0,
+          "STOCK_INCOHERENCE",
+          c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r33(x.stock_ambiant)} L / ${r33(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
+          { negative_rows: c.negative.length }
+        ),
+        finding(
+          "NO_DUPLICATE_JOURNAL_KEY",
+          c.duplicates.length === 0,
+          "STOCK_INCOHERENCE",
+          c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
+          { duplicated_keys: c.duplicates.length }
+        ),
+        finding(
+          "NO_STOCK_OVER_CAPACITY",
+          c.overCapacity.length === 0,
+          "STOCK_INCOHERENCE",
+          c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r33(x.stock_ambiant)} L > ${r33(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
+          { tanks_over_capacity: c.overCapacity.length }
+        )
+      );
+    }
+    const p0001 = errors.filter((e) => e.code === "P0001");
+    f.push(finding("NO_P0001", p0001.length === 0, "P0001_OR_RLS", p0001.length ? `P0001 raised during the smoke: ${p0001.map((e) => `${e.step}: ${e.message}`).join("; ")}` : "no P0001 raised during the smoke run", { p0001: p0001.length }));
+    result.checks.push(check2("5.5", "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9", "5.5", f));
+  }
+  result.passed = result.checks.every((c) => c.passed);
+  log.info(`smoke: ${result.passed ? "PASS" : "FAIL"} (${result.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`);
+  return result;
+}
+async function receptionCheck(db, opts, ctx, who, before, seen, log) {
+  const m = SMOKE_MOVEMENTS.reception;
+  const amb = m.index_apres - m.index_avant;
+  const engine = table53b({ observedDensity: m.densite_observee_kgm3, temperatureC: m.temperature_c, hydrometer: opts.profile.hydrometer, edition: opts.profile.edition, rounding: opts.profile.rounding, volumeL: amb });
+  const engine15 = engine.volume15L;
+  const plaque = `${SMOKE_MARK} ${opts.run.runId}`.slice(0, 60);
+  const note = `${SMOKE_MARK}: pipeline test reception, run ${opts.run.runId}`;
+  const f = [];
+  const r = await attempt(
+    () => db.withTransaction(async (tx) => {
+      await allowFrozenWrites(tx);
+      const cdr = await tx.query(
+        `INSERT INTO public.cours_de_route (depot_destination_id, produit_id, plaque_camion, date_chargement, volume, statut, note)
+         VALUES ($1, $2, $3, $4::date, $5, 'ARRIVE', $6) RETURNING id::text`,
+        [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts.run.runId}`]
+      );
+      const cdrId2 = cdr.rows[0].id;
+      await impersonate(tx, who);
+      const cols2 = ["cours_de_route_id", "citerne_id", "produit_id", "index_avant", "index_apres", "temperature_ambiante_c", "densite_a_15", "volume_corrige_15c", "proprietaire_type", "date_reception", "note"];
+      const vals = [cdrId2, ctx.tank.id, ctx.tank.produitId, m.index_avant, m.index_apres, m.temperature_c, m.densite_observee_kgm3, engine15, "MONALUXE", ctx.day, note];
+      if (ctx.hasObservedDensityColumn) {
+        cols2.push("densite_observee_kgm3");
+        vals.push(m.densite_observee_kgm3);
+      }
+      const ins = await tx.query(
+        `INSERT INTO public.receptions (${cols2.join(", ")}) VALUES (${vals.map((_, i) => `$${i + 1}${i === 9 ? "::date" : ""}`).join(", ")})
+         RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
+        vals
+      );
+      return { cdrId: cdrId2, row: ins.rows[0] };
+    })
+  );
+  if (!r.ok) {
+    seen("5.3 reception", r.error);
+    f.push(finding("RECEPTION_INSERTED", false, r.error.code === "P0001" || r.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED", `the reception was refused: ${r.error.code} ${r.error.message}`));
+    return { check: check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", f), cdr: void 0, reception: void 0, after: void 0, effect: void 0 };
+  }
+  const { cdrId, row } = r.value;
+  log.info(`smoke: reception ${row.id} (${amb} L) on ${ctx.tank.nom}, truck ${cdrId}`);
+  const stored = row.volume_15c ?? row.volume_corrige_15c;
+  const storedIn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
+  const after = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const expected = { amb: row.volume_ambiant, v15: stored ?? 0 };
+  const own2 = "MONALUXE";
+  const dj = delta(after[own2].journal, before[own2].journal);
+  const ds = delta(after[own2].snapshot, before[own2].snapshot);
+  const dev = stored === null ? null : r33(stored - engine15);
+  f.push(
+    finding(
+      "RECEPTION_15C_MATCHES_ENGINE",
+      dev !== null && Math.abs(dev) <= opts.toleranceL,
+      "GOLDEN_DEVIATION",
+      dev === null ? "the reception stores no 15 \xB0C volume" : `${storedIn} ${r33(stored)} L vs engine ${r33(engine15)} L (${profileName(opts.profile)}): ${dev >= 0 ? "+" : ""}${dev} L, tolerance \xB1${opts.toleranceL} L${storedIn === "volume_corrige_15c" ? " (the database stores what the app sent)" : " (computed by the database)"}`,
+      { stored_15c: stored === null ? null : r33(stored), engine_15c: r33(engine15), deviation_l: dev }
+    ),
+    finding("JOURNAL_CREDIT", sameBalance(dj, expected), "STOCK_INCOHERENCE", `journal ${own2} rose by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`, { ...bal("journal_delta", dj), ...bal("expected", expected) }),
+    finding("SNAPSHOT_CREDIT", sameBalance(ds, expected), "STOCK_INCOHERENCE", `snapshot ${own2} rose by ${fmtBalance(ds)}; expected ${fmtBalance(expected)}`, { ...bal("snapshot_delta", ds), ...bal("expected", expected) })
+  );
+  f.push(otherOwners(before, after, own2, "the reception"));
+  const probe = await withAppUser(
+    db,
+    who,
+    async (q) => {
+      const logs = await q.query("SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1", [row.id]);
+      const cdr = await q.query("SELECT statut FROM public.cours_de_route WHERE id = $1", [cdrId]);
+      return { logs: logs.rows[0].n, statut: cdr.rows[0]?.statut ?? null };
+    },
+    { readOnly: true }
+  );
+  f.push(
+    finding("LOG_RECEPTION_CREEE", probe.logs === 1, "SMOKE_FAILED", `log_actions has ${probe.logs} RECEPTION_CREEE row(s) for the reception`, { rows: probe.logs }),
+    finding("CDR_CLOSED", probe.statut === "DECHARGE", "SMOKE_FAILED", `the test truck is ${probe.statut ?? "invisible to the user"} after its reception (expected DECHARGE)`)
+  );
+  return {
+    check: check2("5.3", "R\xE9ception contr\xF4l\xE9e: volume \xE0 15 \xB0C coh\xE9rent, cr\xE9dit journal et snapshot, RECEPTION_CREEE, CDR cl\xF4tur\xE9", "4.5, 5.3", f),
+    cdr: { id: cdrId, plaque_camion: plaque, statut_after: probe.statut },
+    reception: { id: row.id, ...m, volume_ambiant: row.volume_ambiant, engine_15c: r33(engine15), engine_density15: engine.density15, stored_15c: stored === null ? null : r33(stored), stored_in: storedIn, sent_volume_corrige_15c: r33(engine15) },
+    after,
+    effect: { mouvement_type: "RECEPTION", mouvement_id: row.id, owner: own2, actuel: delta(after[own2].actuel, before[own2].actuel) }
+  };
+}
+function otherOwners(before, after, own2, what) {
+  const moved = OWNERS.filter((o) => o !== own2).flatMap((o) => {
+    const out = [];
+    const dj = delta(after[o].journal, before[o].journal);
+    const ds = delta(after[o].snapshot, before[o].snapshot);
+    if (!sameBalance(dj, { amb: 0, v15: 0 })) out.push(`${o} journal moved by ${fmtBalance(dj)}`);
+    if (!sameBalance(ds, { amb: 0, v15: 0 })) out.push(`${o} snapshot moved by ${fmtBalance(ds)}`);
+    return out;
+  });
+  return finding("OTHER_OWNERS_UNTOUCHED", moved.length === 0, "STOCK_INCOHERENCE", moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`);
+}
+async function sortieCheck(db, opts, ctx, who, seen, log) {
+  const m = SMOKE_MOVEMENTS.sortie;
+  const amb = m.index_apres - m.index_avant;
+  const engine = table53b({ observedDensity: m.densite_observee_kgm3, temperatureC: m.temperature_c, hydrometer: opts.profile.hydrometer, edition: opts.profile.edition, rounding: opts.profile.rounding, volumeL: amb });
+  const engine15 = engine.volume15L;
+  const own2 = "MONALUXE";
+  const f = [];
+  const title = "Sortie contr\xF4l\xE9e: brouillon valid\xE9 par validate_sortie; d\xE9bit stock_15c du bon propri\xE9taire; validee; SORTIE_VALIDEE; DB-STRICT";
+  const draft = await attempt(
+    () => withAppUser(db, who, async (tx) => {
+      await allowFrozenWrites(tx);
+      const r = await tx.query(
+        `INSERT INTO public.sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', 'brouillon', ($9::date + time '12:00')::timestamptz, $10) RETURNING id::text`,
+        [ctx.tank.id, ctx.tank.produitId, ctx.clientId, m.index_avant, m.index_apres, m.temperature_c, engine.density15, engine15, ctx.day, `${SMOKE_MARK}: pipeline test sortie, run ${opts.run.runId}`]
+      );
+      return r.rows[0].id;
+    })
+  );
+  if (!draft.ok) {
+    seen("5.4 draft sortie", draft.error);
+    f.push(finding("DRAFT_INSERTED", false, draft.error.code === "P0001" || draft.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED", `the draft sortie was refused: ${draft.error.code} ${draft.error.message}`));
+    return { check: check2("5.4", title, "5.4", f), sortie: void 0, after: void 0, effect: void 0 };
+  }
+  const id = draft.value;
+  const before = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const rpc = await attempt(
+    () => withAppUser(db, who, async (tx) => {
+      await allowFrozenWrites(tx);
+      await tx.query("SELECT public.validate_sortie($1)", [id]);
+    })
+  );
+  const row = (await withAppUser(
+    db,
+    who,
+    (q) => q.query(
+      `SELECT statut, validated_by::text, volume_ambiant, ${ctx.sortieHasVolume15c ? "coalesce(volume_15c, volume_corrige_15c)" : "volume_corrige_15c"} AS v15 FROM public.sorties_produit WHERE id = $1`,
+      [id]
+    ),
+    { readOnly: true }
+  )).rows[0];
+  const sortie = { id, ...m, volume_ambiant: row?.volume_ambiant ?? null, engine_15c: r33(engine15), volume_15c_debited: row?.v15 ?? null, statut: row?.statut ?? null, validated_by: row?.validated_by ?? null };
+  if (!rpc.ok) {
+    seen("5.4 validate_sortie", rpc.error);
+    f.push(finding("RPC_VALIDATED", false, rpc.error.code === "P0001" || rpc.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED", `validate_sortie failed as the ${ctx.user.role}: ${rpc.error.code} ${rpc.error.message}`));
+    log.warn(`smoke: the draft sortie ${id} stays a draft (no stock effect), marked ${SMOKE_MARK}`);
+    return { check: check2("5.4", title, "5.4", f), sortie, after: void 0, effect: void 0 };
+  }
+  log.info(`smoke: sortie ${id} (${amb} L) validated through validate_sortie`);
+  const after = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const expected = { amb: -(row?.volume_ambiant ?? amb), v15: -(row?.v15 ?? amb) };
+  const dj = delta(after[own2].journal, before[own2].journal);
+  const ds = delta(after[own2].snapshot, before[own2].snapshot);
+  f.push(
+    finding("RPC_VALIDATED", true, null, `validate_sortie succeeded as the ${ctx.user.role}`),
+    finding("JOURNAL_DEBIT", sameBalance(dj, expected), "STOCK_INCOHERENCE", `journal ${own2} moved by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`, { ...bal("journal_delta", dj), ...bal("expected", expected) }),
+    otherOwners(before, after, own2, "validate_sortie"),
+    finding(
+      "JOURNAL_SNAPSHOT_AGREE",
+      sameBalance(dj, ds),
+      "STOCK_INCOHERENCE",
+      sameBalance(dj, ds) ? `journal and snapshot of ${own2} moved alike (${fmtBalance(dj)})` : `journal and snapshot disagree after the sortie: journal ${own2} moved by ${fmtBalance(dj)}, snapshot by ${fmtBalance(ds)} (validate_sortie does not write stocks_snapshot, so v_stock_actuel does not show the sortie)`,
+      { ...bal("journal_delta", dj), ...bal("snapshot_delta", ds), ...bal("v_stock_actuel_delta", delta(after[own2].actuel, before[own2].actuel)) }
+    ),
+    finding("STATUT_VALIDEE", row?.statut === "validee" && row.validated_by === ctx.user.id, "SMOKE_FAILED", `statut ${row?.statut ?? "?"}, validated_by ${row?.validated_by ?? "NULL"}`)
+  );
+  const logs = await withAppUser(db, who, (q) => q.query("SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1", [id]), { readOnly: true });
+  f.push(finding("LOG_SORTIE_VALIDEE", logs.rows[0].n === 1, "SMOKE_FAILED", `log_actions has ${logs.rows[0].n} SORTIE_VALIDEE row(s) for the sortie`));
+  for (const [code, sql] of [
+    ["IMMUTABLE_UPDATE", "UPDATE public.sorties_produit SET note = note || ' (astm53b probe)' WHERE id = $1"],
+    ["IMMUTABLE_DELETE", "DELETE FROM public.sorties_produit WHERE id = $1"]
+  ]) {
+    const e = await probeRefusal(db, void 0, sql, [id]);
+    f.push(finding(code, e?.code === "P0001", "SMOKE_FAILED", e ? `${code === "IMMUTABLE_UPDATE" ? "UPDATE" : "DELETE"} of the validated sortie refused: ${e.code} ${e.message}` : `the validated sortie could be ${code === "IMMUTABLE_UPDATE" ? "updated" : "deleted"} (rolled back): DB-STRICT does not hold`));
+  }
+  if (ctx.lectureUser) {
+    const e = await probeRefusal(db, { role: "authenticated", userId: ctx.lectureUser }, "SELECT public.validate_sortie($1)", [id]);
+    f.push(finding("LECTURE_ROLE_FORBIDDEN", e !== null && /ROLE_FORBIDDEN/.test(e.message), "SMOKE_FAILED", e ? `a lecture user calling validate_sortie: ${e.code} ${e.message}` : "a lecture user could call validate_sortie (rolled back)"));
+  } else {
+    f.push(finding("LECTURE_ROLE_FORBIDDEN", false, "SMOKE_FAILED", "not proven: no profils row with role lecture to try validate_sortie with"));
+  }
+  return {
+    check: check2("5.4", title, "5.4", f),
+    sortie: { ...sortie, statut: row?.statut ?? null },
+    after,
+    effect: { mouvement_type: "SORTIE", mouvement_id: id, owner: own2, actuel: delta(after[own2].actuel, before[own2].actuel) }
+  };
+}
+async function buildSmokeOptions(raw) {
+  const tol = raw.toleranceL === void 0 || raw.toleranceL === "" ? 5 : /^\d+(\.\d+)?$/.test(raw.toleranceL) ? Number(raw.toleranceL) : NaN;
+  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
+  const o = {
+    profile,
+    profileSource: source,
+    toleranceL: tol,
+    run: raw.run,
+    ...raw.asUser ? { asUser: raw.asUser.trim() } : {},
+    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {},
+    ...raw.compensate !== void 0 ? { compensate: raw.compensate } : {}
+  };
+  validateSmokeOptions(o);
+  return o;
+}
+
+// src/cli/commands/smoke.ts
+var json5 = (v) => `${JSON.stringify(v, null, 2)}
+`;
+var str3 = (ctx, name) => typeof ctx.values[name] === "string" && ctx.values[name] !== "" ? ctx.values[name] : void 0;
+var smoke = {
+  name: "smoke",
+  summary: "runbook 4.5, 5.1\u20135.5: a controlled reception and sortie as a real app user, through the real RPC, every check with its figures",
+  details: [
+    "Acts as an app user (JWT claims, SET LOCAL ROLE authenticated): --as-user, else the first profils row with role",
+    "admin, directeur or gerant. Creates a test truck (plate ASTM53B-SMOKE \u2026) in ARRIVE, receives it, validates a draft",
+    "sortie with validate_sortie. The 15 \xB0C volume of the reception is the engine's, with --profile, else the profile of",
+    "--golden-result (golden.json), else ML_PP's own (1980/table/hydrometer). Passes the freeze in its own transactions.",
+    "--compensate (default unless the database is marked staging) records stocks_adjustments that bring v_stock_actuel",
+    "back; the report says which figures (journal, snapshot, v_stock_actuel) returned. Exit 0 all checks passed, 1 not."
+  ].join("\n"),
+  options: {
+    url: urlOption,
+    "as-user": { type: "string", valueName: "UUID", description: "profils.user_id to act as (admin, directeur or gerant)" },
+    profile: { type: "string", valueName: "EDITION/ROUNDING/DENSITY", description: "engine profile, e.g. 1980/table/hydrometer" },
+    "golden-result": { type: "string", valueName: "FILE", description: "golden.json of golden-verify: use the profile it settled" },
+    "tolerance-l": { type: "string", valueName: "L", description: "tolerance of the 15 \xB0C volume, litres either side", default: "5" },
+    compensate: { type: "boolean", description: "compensate the movements through stocks_adjustments (default: on unless staging)" },
+    "no-compensate": { type: "boolean", description: "leave the movements uncompensated" },
+    citerne: { type: "string", valueName: "UUID", description: "the tank to use (default: an active GASOIL tank with a single owner)" },
+    "run-id": { type: "string", valueName: "ID", description: "run id recorded in the test rows (default: GITHUB_RUN_ID, else local-<time>)" },
+    actor: { type: "string", valueName: "NAME", description: "who runs this (default: GITHUB_ACTOR, else the OS user)" },
+    json: { type: "boolean", description: "print the result as JSON" },
+    markdown: { type: "boolean", description: "print the result as markdown" }
+  },
+  async run(ctx) {
+    const golden = str3(ctx, "golden-result");
+    const opts = await buildSmokeOptions({
+      asUser: str3(ctx, "as-user"),
+      profile: str3(ctx, "profile"),
+      goldenResult: golden ? { path: import_node_path15.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      toleranceL: str3(ctx, "tolerance-l"),
+      compensate: ctx.values["no-compensate"] === true ? false : ctx.values.compensate === true ? true : void 0,
+      citerne: str3(ctx, "citerne"),
+      run: runContextFrom(ctx.env, { runId: str3(ctx, "run-id"), actor: str3(ctx, "actor") })
+    });
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "smoke");
+    return withDb(target, async (db) => {
+      const r = await runSmoke(db, opts, ctx.log);
+      ctx.out(ctx.values.json ? json5(r) : ctx.values.markdown ? renderSmokeMarkdown(r) : renderSmokeText(r));
+      return r.passed ? 0 : 1;
+    });
+  }
+};
+var decideCommand = {
+  name: "decide",
+  summary: "runbook 6.1, 7: GO only when preflight, verified backup, apply, golden, smoke and the sign-off all passed; NO-GO lists every reason",
+  details: [
+    "Reads DIR/preflight.json, DIR/backup/ (or DIR/manifest.json + verification.json: re-verified), DIR/sql-apply.json,",
+    "DIR/golden.json, DIR/smoke.json and the sign-off (--signoff FILE, else DIR/signoff.json:",
+    '{"who": "\u2026", "role": "responsable d\xE9p\xF4t", "decision": "GO"|"NO-GO", "at": "2026-03-11T22:40:00+01:00", "comment": "\u2026"}).',
+    "A missing or unreadable file is a NO-GO with that reason. Exit 0 GO, 1 NO-GO."
+  ].join("\n"),
+  options: {
+    results: { type: "string", valueName: "DIR", description: "folder of the step results", default: "astm53b-results" },
+    signoff: { type: "string", valueName: "FILE", description: "the depot manager's sign-off record (JSON)" },
+    json: { type: "boolean", description: "print decision.json" },
+    markdown: { type: "boolean", description: "print the markdown summary" }
+  },
+  async run(ctx) {
+    const signoff = str3(ctx, "signoff");
+    const d = await decide({ resultsDir: import_node_path15.default.resolve(ctx.cwd, str3(ctx, "results") ?? "astm53b-results"), ...signoff ? { signoff: import_node_path15.default.resolve(ctx.cwd, signoff) } : {} }, ctx.log);
+    ctx.out(ctx.values.json ? json5(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
+    return d.decision === "GO" ? 0 : 1;
+  }
+};
+var smokeCommands = [smoke, decideCommand];
+
 // src/cli/registry.ts
-var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];
+var COMMANDS = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...smokeCommands, ...astmCommands];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -50031,10 +51302,10 @@ var defaultIO = () => ({
 });
 var VERSION = "0.1.0";
 function findCommand(words) {
-  for (let n = Math.min(3, words.length); n > 0; n--) {
-    const name = words.slice(0, n).join(" ");
+  for (let n2 = Math.min(3, words.length); n2 > 0; n2--) {
+    const name = words.slice(0, n2).join(" ");
     const spec = COMMANDS.find((c) => c.name === name);
-    if (spec) return { spec, rest: words.slice(n) };
+    if (spec) return { spec, rest: words.slice(n2) };
   }
   return void 0;
 }
@@ -50050,7 +51321,7 @@ function commandHelp(spec) {
   if (spec.positionals?.length) {
     lines.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
-  lines.push("", "Options:", ...Object.entries(spec.options).map(([n, o]) => optionUsage(n, o)), `  ${"--help".padEnd(28)} show this help`);
+  lines.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
   return lines.join("\n") + "\n";
 }
 function globalHelp() {
@@ -50114,7 +51385,7 @@ async function cliMain(argv, io = defaultIO()) {
       parsed = (0, import_node_util.parseArgs)({
         args,
         options: Object.fromEntries(
-          Object.entries(spec.options).map(([n, o]) => [n, o.type === "string" ? { type: "string", multiple: o.multiple ?? false } : { type: "boolean" }])
+          Object.entries(spec.options).map(([n2, o]) => [n2, o.type === "string" ? { type: "string", multiple: o.multiple ?? false } : { type: "boolean" }])
         ),
         allowPositionals: true,
         strict: true
@@ -50123,8 +51394,8 @@ async function cliMain(argv, io = defaultIO()) {
       throw new UserError("BAD_ARGUMENTS", `${e.message.split("\n")[0]}; see astm53b ${spec.name} --help`);
     }
     const values = { ...parsed.values };
-    for (const [n, o] of Object.entries(spec.options)) {
-      if (values[n] === void 0 && o.default !== void 0) values[n] = o.default;
+    for (const [n2, o] of Object.entries(spec.options)) {
+      if (values[n2] === void 0 && o.default !== void 0) values[n2] = o.default;
     }
     const positionals = parsed.positionals;
     const declared = spec.positionals ?? [];
@@ -50493,11 +51764,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell4) => {
+        if (typeof cell4 === "string") {
+          return this.wrap("td", cell4);
         }
-        const { header, data, colspan, rowspan } = cell2;
+        const { header, data, colspan, rowspan } = cell4;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -50600,7 +51871,7 @@ var import_os2 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs2 = __toESM(require("fs"), 1);
-var { chmod, copyFile, lstat, mkdir: mkdir3, open: open3, readdir: readdir3, rename: rename2, rm: rm3, rmdir, stat: stat2, symlink, unlink } = fs2.promises;
+var { chmod, copyFile, lstat, mkdir: mkdir3, open: open3, readdir: readdir3, rename: rename2, rm: rm3, rmdir, stat: stat3, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 
@@ -50678,17 +51949,17 @@ function readInputs(schema2) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path17 = __toESM(require("node:path"), 1);
 
 // src/runtime/results.ts
-var import_promises12 = require("node:fs/promises");
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_promises14 = require("node:fs/promises");
+var import_node_path16 = __toESM(require("node:path"), 1);
 var DEFAULT_OUTPUT_DIR = "astm53b-results";
 async function publishResult(dir, name, value) {
-  const abs = import_node_path13.default.resolve(dir);
-  await (0, import_promises12.mkdir)(abs, { recursive: true });
-  const file2 = import_node_path13.default.join(abs, name);
-  await (0, import_promises12.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
+  const abs = import_node_path16.default.resolve(dir);
+  await (0, import_promises14.mkdir)(abs, { recursive: true });
+  const file2 = import_node_path16.default.join(abs, name);
+  await (0, import_promises14.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
 `);
   setOutput("result-file", file2);
   return file2;
@@ -50733,7 +52004,7 @@ function backupAction() {
     const r = await withDb(target, (db) => backup(db, { outDir: inputs["output-dir"], ...scratch ? { scratchUrl: scratch } : {} }, log));
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path14.default.join(r.dir, "verification.json"));
+    setOutput("verification-file", import_node_path17.default.join(r.dir, "verification.json"));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -50759,7 +52030,7 @@ function rollbackAction() {
 }
 
 // src/runtime/golden-actions.ts
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -50775,7 +52046,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path15.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path18.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -50804,7 +52075,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/pipeline-actions.ts
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_node_path19 = __toESM(require("node:path"), 1);
 var Timeouts = {
   "lock-timeout-ms": external_exports.string().optional(),
   "statement-timeout-ms": external_exports.string().optional(),
@@ -50828,7 +52099,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ApplyInputs);
-    const file2 = await loadChangeFile(import_node_path16.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path19.default.resolve(i.file), i.file);
     const opts = { file: file2, expectFunctions: parseExpectedFunctions(i["expect-functions"]), dryRun: i["dry-run"] === "true", ...timeouts(i), run: runContextFrom(process.env) };
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
@@ -50851,7 +52122,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(ResetInputs);
-    const file2 = i.file ? await loadChangeFile(import_node_path16.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = i.file ? await loadChangeFile(import_node_path19.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
@@ -50895,7 +52166,7 @@ ${renderFreezeText(r)}\`\`\`
 }
 
 // src/runtime/preflight-actions.ts
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -50905,7 +52176,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path17.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path20.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -50923,6 +52194,58 @@ function preflightAction() {
     setOutput("pending-trucks", String(r.pendingTrucks.length));
     await summary.addRaw(renderPreflightMarkdown(r)).write();
     return r.passed ? void 0 : { failure: r.failures.map((f) => `${f.code}: ${f.message}`).join(" | ") };
+  });
+}
+
+// src/runtime/smoke-actions.ts
+var import_node_path21 = __toESM(require("node:path"), 1);
+var SmokeInputs = external_exports.object({
+  "as-user": external_exports.string().optional(),
+  profile: external_exports.string().optional(),
+  "golden-result": external_exports.string().optional(),
+  "tolerance-l": external_exports.string().default("5"),
+  compensate: external_exports.enum(["auto", "true", "false"]).default("auto"),
+  citerne: external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+});
+function smokeAction() {
+  return runAction("smoke", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(SmokeInputs);
+    const golden = i["golden-result"];
+    const opts = await buildSmokeOptions({
+      asUser: i["as-user"],
+      profile: i.profile,
+      goldenResult: golden ? { path: import_node_path21.default.resolve(golden), display: golden } : void 0,
+      toleranceL: i["tolerance-l"],
+      compensate: i.compensate === "auto" ? void 0 : i.compensate === "true",
+      citerne: i.citerne,
+      run: runContextFrom(process.env)
+    });
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "smoke");
+    const r = await withDb(target, (db) => runSmoke(db, opts, log));
+    await publishResult(i["output-dir"], "smoke.json", r);
+    setOutput("passed", String(r.passed));
+    await summary.addRaw(renderSmokeMarkdown(r)).write();
+    if (!r.passed) return { failure: r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join(" | ") };
+    return void 0;
+  });
+}
+var DecideInputs = external_exports.object({
+  "results-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
+  signoff: external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+});
+function decideAction() {
+  return runAction("decide", async (log) => {
+    const i = readInputs(DecideInputs);
+    const d = await decide({ resultsDir: import_node_path21.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path21.default.resolve(i.signoff) } : {} }, log);
+    await publishResult(i["output-dir"], "decision.json", d);
+    setOutput("decision", d.decision);
+    await summary.addRaw(renderDecisionMarkdown(d)).write();
+    if (d.decision !== "GO") return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
+    return void 0;
   });
 }
 
@@ -50949,10 +52272,12 @@ function compatAction() {
 var ACTIONS = {
   backup: backupAction,
   compat: compatAction,
+  decide: decideAction,
   freeze: freezeAction,
   "golden-verify": goldenVerifyAction,
   preflight: preflightAction,
   rollback: rollbackAction,
+  smoke: smokeAction,
   "sql-apply": sqlApplyAction,
   "staging-reset": stagingResetAction
 };

@@ -7,6 +7,7 @@ import { goldenCommands } from './commands/golden.js';
 import { pipelineCommands } from './commands/pipeline.js';
 import { preflightCommands } from './commands/preflight.js';
 import { rehearse } from './commands/rehearse.js';
+import { smokeCommands } from './commands/smoke.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
-export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...astmCommands];
+export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...smokeCommands, ...astmCommands];

@@ -70,6 +70,9 @@ export interface CompatResult {
 
 const SCHEMAS = ['public', 'auth', 'astm'];
 
+/** What tells the P0 body of validate_sortie from the legacy one: it sets the journal write flag (compat and the smoke read it). */
+export const P0_FLAG_PATTERN = /app\.stocks_journaliers_allow_write/;
+
 export async function readInventory(db: Db): Promise<CatalogInventory> {
   const server = await db.server();
   return db.withTransaction(
@@ -84,7 +87,7 @@ export async function readInventory(db: Db): Promise<CatalogInventory> {
         await readTriggers(q, SCHEMAS),
         await functionSource(q, 'public', 'validate_sortie'),
       ];
-      const validateSortieSetsFlag = src === undefined ? undefined : /app\.stocks_journaliers_allow_write/.test(src);
+      const validateSortieSetsFlag = src === undefined ? undefined : P0_FLAG_PATTERN.test(src);
       return { server, schemas, roles, tables, columns, uniqueKeys, functions, triggers, validateSortieSetsFlag };
     },
     { readOnly: true },

@@ -11,6 +11,7 @@ import { freezeAction, sqlApplyAction, stagingResetAction } from './pipeline-act
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { preflightAction } from './preflight-actions.js';
 import { runAction } from './run.js';
+import { decideAction, smokeAction } from './smoke-actions.js';
 
 /** Every action's body: read inputs, call the runbook function, publish outputs and summary. */
 
@@ -38,10 +39,12 @@ export function compatAction(): Promise<void> {
 export const ACTIONS: Record<string, () => Promise<void>> = {
   backup: backupAction,
   compat: compatAction,
+  decide: decideAction,
   freeze: freezeAction,
   'golden-verify': goldenVerifyAction,
   preflight: preflightAction,
   rollback: rollbackAction,
+  smoke: smokeAction,
   'sql-apply': sqlApplyAction,
   'staging-reset': stagingResetAction,
 };

@@ -1,0 +1,27 @@
+import type { Decision } from '../runbook/decide.js';
+
+/** Renderers of the GO/NO-GO decision (pure; golden-file tested). */
+
+const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function renderDecisionText(d: Decision): string {
+  const out = [`Decision: ${d.decision} (${d.resultsDir})`, ''];
+  for (const i of d.inputs) out.push(`  ${i.name.padEnd(9)} ${i.status.padEnd(10)} ${i.detail}`);
+  if (d.reasons.length) {
+    out.push('', `Reasons (${d.reasons.length}):`);
+    for (const r of d.reasons) out.push(`  [${r.condition}] runbook ${r.runbook}: ${r.message} (${r.source})`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function renderDecisionMarkdown(d: Decision): string {
+  const out = [`## GO / NO-GO (runbook 6.1, 7): ${d.decision === 'GO' ? '✅ GO' : '⛔ NO-GO'}`, ''];
+  if (d.signoff) out.push(`Signed **${d.signoff.decision}** by ${cell(d.signoff.who)} (${cell(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: “${cell(d.signoff.comment)}”` : ''}.`, '');
+  out.push('| step | file | status | detail |', '| --- | --- | --- | --- |');
+  for (const i of d.inputs) out.push(`| ${i.name} | \`${cell(i.file)}\` | ${i.status === 'passed' ? 'passed' : `**${i.status}**`} | ${cell(i.detail)} |`);
+  if (d.reasons.length) {
+    out.push('', '### Reasons', '', '| condition | runbook | rule | finding |', '| --- | --- | --- | --- |');
+    for (const r of d.reasons) out.push(`| \`${r.condition}\` | ${r.runbook} | ${cell(r.rule)} | ${cell(r.message)} |`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../logger.js';
+import { decide, SignOffSchema } from './decide.js';
+
+/** The decision's reading of result files without a database (the GO path needs a real verified backup: smoke.pg.test.ts). */
+const root = mkdtempSync(join(tmpdir(), 'astm53b-decide-unit-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function folder(files: Record<string, unknown>): string {
+  const d = mkdtempSync(join(root, 'r-'));
+  for (const [f, v] of Object.entries(files)) writeFileSync(join(d, f), typeof v === 'string' ? v : JSON.stringify(v));
+  return d;
+}
+
+const smoke = {
+  step: 'smoke',
+  passed: false,
+  at: '2026-03-11T21:00:00.000Z',
+  checks: [
+    { id: '5.1', title: 't', ran: true, passed: true, message: 'ok', findings: [{ code: 'DEPOTS_READ', passed: true, condition: null, message: 'ok' }] },
+    { id: '5.3', title: 't', ran: false, passed: false, message: 'not run: x', findings: [] },
+    { id: '5.4', title: 't', ran: true, passed: false, message: 'x', findings: [{ code: 'P0_NOT_APPLIED', passed: false, condition: 'P0001_OR_RLS', message: 'legacy body' }] },
+  ],
+};
+
+describe('decide (files only)', () => {
+  it('maps each failing smoke finding to its condition, once; a check that did not run adds nothing when a finding says why', async () => {
+    const d = await decide({ resultsDir: folder({ 'smoke.json': smoke }) }, silentLogger);
+    expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual(['P0001_OR_RLS 5.4 P0_NOT_APPLIED: legacy body']);
+  });
+
+  it('a failed smoke with no failing finding still gives a reason per failed check', async () => {
+    const bare = { ...smoke, checks: [smoke.checks[1]] };
+    const d = await decide({ resultsDir: folder({ 'smoke.json': bare }) }, silentLogger);
+    expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual(['SMOKE_FAILED 5.3: not run: x']);
+  });
+
+  it('a result that is not what its name says is unreadable: NO-GO naming the field', async () => {
+    const d = await decide({ resultsDir: folder({ 'smoke.json': { step: 'preflight', passed: true } }) }, silentLogger);
+    const r = d.reasons.find((x) => x.source.endsWith('smoke.json'))!;
+    expect(r.condition).toBe('RESULT_MISSING');
+    expect(r.message).toMatch(/^smoke result is not a smoke result: field step:/);
+  });
+
+  it('a dry-run or rejected apply is CHANGE_NOT_APPLIED; a passed flag never hides a failing golden case', async () => {
+    const d = await decide(
+      {
+        resultsDir: folder({
+          'sql-apply.json': { ok: true, status: 'dry-run' },
+          'golden.json': { passed: true, tolerance_l: 5, profile: '1980/table/hydrometer', cases: [{ reference: 'SEP-1', verdict: 'FAIL', deviation_l: 8.2, mlpp_deviation_l: null }] },
+        }),
+      },
+      silentLogger,
+    );
+    expect(d.reasons.filter((r) => /sql-apply|golden/.test(r.source)).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      'CHANGE_NOT_APPLIED status dry-run',
+      'GOLDEN_DEVIATION case SEP-1: engine − SEP 8.2 L, beyond ±5 L',
+    ]);
+  });
+
+  it('the sign-off schema names the field at fault', () => {
+    const bad = SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'OK', at: '2026-03-11T22:40:00+01:00' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.path).toEqual(['decision']);
+    expect(SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11T22:40:00+01:00' }).success).toBe(true);
+    expect(SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11' }).success).toBe(false);
+  });
+});

@@ -1,0 +1,109 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withAppUser } from '../db/as-user.js';
+import { PgDb } from '../db/pg.js';
+import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
+import { silentLogger } from '../logger.js';
+import { ML_PP_PROFILE } from '../golden/profile.js';
+import { sqlPath } from '../paths.js';
+import { realRefFile } from '../testing/change-files.js';
+import { TEST_DATABASE_URL, describePg } from '../testing/pg.js';
+import { loadChangeFile } from './change-file.js';
+import { CHANGE_FILES } from './db-init.js';
+import { loadSchemaDump } from './schema-dump.js';
+import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
+import { runSmoke, type SmokeResult } from './smoke.js';
+
+/**
+ * The smoke on the real PROD schema of ML_PP (snapshot 2026-02-11, schema only), seeded with
+ * the minimum it needs (depot, GASOIL, one tank, a client, an admin, a gerant and a lecture
+ * user, one reception for an opening stock), with our P0 file and with ML_PP's own. What it
+ * finds is pinned: the real functions behave as our fixture does.
+ */
+const DUMP = process.env.ML_PP_SCHEMA_DUMP;
+const REAL_P0 = realRefFile('docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql');
+if (!DUMP && process.env.CI) throw new Error('ML_PP_SCHEMA_DUMP is not set: in CI the smoke on the real PROD snapshot must run');
+const describeSnapshot = DUMP ? describePg : describePg.skip;
+const run = { runId: 'prod-snapshot-smoke', actor: 'tester' };
+
+const DEPOT = '11111111-1111-1111-1111-111111111111';
+const GASOIL = '22222222-2222-2222-2222-222222222222';
+const TANK = '57da330a-1305-4582-be45-ceab0f1aa795';
+const ADMIN = 'b0000000-0000-4000-8000-000000000001';
+const GERANT = 'b0000000-0000-4000-8000-000000000002';
+const LECTURE = 'b0000000-0000-4000-8000-000000000003';
+
+async function seed(db: PgDb): Promise<void> {
+  await db.withTransaction(async (tx) => {
+    await tx.query(`INSERT INTO auth.users (id, email) VALUES ($1, 'admin@prod.test'), ($2, 'gerant@prod.test'), ($3, 'lecture@prod.test')`, [ADMIN, GERANT, LECTURE]);
+    await tx.query(`INSERT INTO public.depots (id, nom) VALUES ($1, 'Dépôt Daipn')`, [DEPOT]);
+    await tx.query(`INSERT INTO public.produits (id, nom, code) VALUES ($1, 'Gasoil/AGO', 'G.O')`, [GASOIL]);
+    await tx.query(`INSERT INTO public.citernes (id, depot_id, nom, capacite_totale, capacite_securite, localisation, statut, produit_id) VALUES ($1, $2, 'TANK1', 500000, 0, 'Daipn', 'active', $3)`, [TANK, DEPOT, GASOIL]);
+    await tx.query(`INSERT INTO public.clients (nom) VALUES ('Client test')`);
+    await tx.query(
+      `INSERT INTO public.profils (user_id, role, depot_id, nom_complet, created_at) VALUES ($1, 'admin', $4, 'Admin', '2026-02-01'), ($2, 'gerant', $4, 'Gérant', '2026-02-02'), ($3, 'lecture', $4, 'Lecture', '2026-02-03')`,
+      [ADMIN, GERANT, LECTURE, DEPOT],
+    );
+    await tx.query(`INSERT INTO public.cours_de_route (id, plaque_camion, date_chargement, statut, produit_id, depot_destination_id, volume) VALUES ('c0000000-0000-4000-8000-000000000001', 'OPEN 0001', '2026-02-09', 'ARRIVE', $1, $2, 40000)`, [GASOIL, DEPOT]);
+  });
+  // the opening stock through the app's own path: a reception by the gerant
+  await withAppUser(db, { role: 'authenticated', userId: GERANT }, (tx) =>
+    tx.query(
+      `INSERT INTO public.receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
+       VALUES ('c0000000-0000-4000-8000-000000000001', $1, $2, 0, 40000, 26, 837, 39714, 'MONALUXE', '2026-02-10', 'opening stock')`,
+      [TANK, GASOIL],
+    ),
+  );
+}
+
+const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code}`));
+
+describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
+  for (const [label, file] of [
+    ['our P0 file', () => sqlPath(CHANGE_FILES.p0)],
+    ["ML_PP's own P0 file", () => REAL_P0!],
+  ] as const) {
+    describe(label, () => {
+      let prod: { scratch: ScratchDatabase; db: PgDb };
+      beforeAll(async () => {
+        const scratch = await createScratchDatabase(TEST_DATABASE_URL!, 'smoke_prod');
+        prod = { scratch, db: new PgDb(scratch.url) };
+        await loadSchemaDump(prod.db, DUMP!, path.basename(DUMP!), silentLogger);
+        await seed(prod.db);
+      });
+      afterAll(async () => {
+        await prod?.db.close().catch(() => {});
+        await prod?.scratch.drop();
+      });
+
+      it('before the change: the legacy validate_sortie is detected, nothing is written; anon reads the journal (pre-02-21 policy)', async () => {
+        const n = async () => (await prod.db.query<{ n: number }>('SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM cours_de_route) AS n')).rows[0]!.n;
+        const before = await n();
+        const r = await runSmoke(prod.db, { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run }, silentLogger);
+        // the snapshot predates the 2026-02-21 RLS hardening: "read stocks_journaliers" was a {public} policy, so anon reads the journal
+        expect(failing(r)).toEqual(['5.1 ANON_READS_NO_MOVEMENT', '5.4 P0_NOT_APPLIED']);
+        expect(r.checks[0]!.findings[1]!.message).toBe('anon reads movement rows: stocks_journaliers: 1 row(s)');
+        expect(Number(await n())).toBe(Number(before));
+      });
+
+      it('after it: every check passes but anon reading the journal (pre-02-21 policy) and the journal/snapshot agreement of 5.4; figures pinned; compensation brings v_stock_actuel back', async () => {
+        const ap = await applyChangeFile(prod.db, { file: await loadChangeFile(file()), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run }, silentLogger);
+        expect(ap.status).toBe('applied');
+        const r = await runSmoke(prod.db, { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run, compensate: true }, silentLogger);
+        expect(r.user).toMatchObject({ id: ADMIN, role: 'admin' });
+        expect(r.lectureUser).toBe(LECTURE);
+        expect(r.errors).toEqual([]);
+        expect(failing(r)).toEqual(['5.1 ANON_READS_NO_MOVEMENT', '5.4 JOURNAL_SNAPSHOT_AGREE']);
+        expect(r.checks[0]!.findings[1]!.message).toBe('anon reads movement rows: stocks_journaliers: 1 row(s)');
+        const agree = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!;
+        expect(agree.figures).toMatchObject({ journal_delta_amb: -400, journal_delta_15c: -396.8, snapshot_delta_amb: 0, snapshot_delta_15c: 0 });
+        expect(r.movements.reception).toMatchObject({ stored_15c: 991.2, stored_in: 'volume_corrige_15c' });
+        expect(r.compensation!.summary).toEqual([
+          'v_stock_actuel: back to its prior value to the litre for every owner',
+          'snapshot: NOT back: MONALUXE +1000 L / +991.2 L @15 °C',
+          'journal: NOT back: MONALUXE +600 L / +594.4 L @15 °C',
+        ]);
+      });
+    });
+  }
+});

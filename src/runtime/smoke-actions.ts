@@ -1,0 +1,68 @@
+import path from 'node:path';
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { withDb } from '../db/open.js';
+import { assertSessionCapable, resolveTarget } from '../db/target.js';
+import { renderDecisionMarkdown } from '../report/decision.js';
+import { renderSmokeMarkdown } from '../report/smoke.js';
+import { decide } from '../runbook/decide.js';
+import { runContextFrom } from '../runbook/pipeline-state.js';
+import { buildSmokeOptions, runSmoke } from '../runbook/smoke.js';
+import { readDatabaseUrl, readInputs } from './inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
+import { runAction } from './run.js';
+
+/** Bodies of actions/smoke (runbook 4.5, 5.1–5.5) and actions/decide (6.1, 7): the same runbook functions as the CLI. */
+
+const SmokeInputs = z.object({
+  'as-user': z.string().optional(),
+  profile: z.string().optional(),
+  'golden-result': z.string().optional(),
+  'tolerance-l': z.string().default('5'),
+  compensate: z.enum(['auto', 'true', 'false']).default('auto'),
+  citerne: z.string().optional(),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+});
+
+export function smokeAction(): Promise<void> {
+  return runAction('smoke', async (log) => {
+    const url = readDatabaseUrl();
+    const i = readInputs(SmokeInputs);
+    const golden = i['golden-result'];
+    const opts = await buildSmokeOptions({
+      asUser: i['as-user'],
+      profile: i.profile,
+      goldenResult: golden ? { path: path.resolve(golden), display: golden } : undefined,
+      toleranceL: i['tolerance-l'],
+      compensate: i.compensate === 'auto' ? undefined : i.compensate === 'true',
+      citerne: i.citerne,
+      run: runContextFrom(process.env),
+    });
+    const target = resolveTarget({ url, cwd: process.cwd() });
+    assertSessionCapable(target, 'smoke');
+    const r = await withDb(target, (db) => runSmoke(db, opts, log));
+    await publishResult(i['output-dir'], 'smoke.json', r);
+    core.setOutput('passed', String(r.passed));
+    await core.summary.addRaw(renderSmokeMarkdown(r)).write();
+    if (!r.passed) return { failure: r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join(' | ') };
+    return undefined;
+  });
+}
+
+const DecideInputs = z.object({
+  'results-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+  signoff: z.string().optional(),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+});
+
+export function decideAction(): Promise<void> {
+  return runAction('decide', async (log) => {
+    const i = readInputs(DecideInputs);
+    const d = await decide({ resultsDir: path.resolve(i['results-dir']), ...(i.signoff ? { signoff: path.resolve(i.signoff) } : {}) }, log);
+    await publishResult(i['output-dir'], 'decision.json', d);
+    core.setOutput('decision', d.decision);
+    await core.summary.addRaw(renderDecisionMarkdown(d)).write();
+    if (d.decision !== 'GO') return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(', ')}` };
+    return undefined;
+  });
+}
