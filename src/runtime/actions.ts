@@ -11,6 +11,7 @@ import { freezeAction, sqlApplyAction, stagingResetAction } from './pipeline-act
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { preflightAction } from './preflight-actions.js';
 import { runAction } from './run.js';
+import { signoffAction } from './signoff-actions.js';
 import { decideAction, smokeAction } from './smoke-actions.js';
 
 /** Every action's body: read inputs, call the runbook function, publish outputs and summary. */
@@ -44,6 +45,7 @@ export const ACTIONS: Record<string, () => Promise<void>> = {
   'golden-verify': goldenVerifyAction,
   preflight: preflightAction,
   rollback: rollbackAction,
+  signoff: signoffAction,
   smoke: smokeAction,
   'sql-apply': sqlApplyAction,
   'staging-reset': stagingResetAction,

@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signoffAction } from './signoff-actions.js';
+
+/** GitHub's API replaced by a local server speaking its real endpoint. */
+describe('actions/signoff against a local GitHub API', () => {
+  let server: Server;
+  let seen: { url?: string; auth?: string } = {};
+  let reply: { status: number; body: unknown } = { status: 200, body: [] };
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen = { url: req.url ?? '', auth: req.headers.authorization ?? '' };
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply.body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterEach(() => {
+    process.env = { ...saved };
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  });
+
+  async function run() {
+    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-signoff-'));
+    const output = path.join(dir, 'output');
+    await writeFile(output, '');
+    Object.assign(process.env, {
+      'INPUT_GITHUB-TOKEN': 'ghs_testtoken123',
+      INPUT_ENVIRONMENT: 'prod-go',
+      'INPUT_OUTPUT-DIR': dir,
+      GITHUB_REPOSITORY: 'depot/astm53b-pipeline',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      GITHUB_OUTPUT: output,
+    });
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+      stdout += String(c);
+      return true;
+    });
+    await signoffAction();
+    vi.restoreAllMocks();
+    return { dir, stdout, output: await readFile(output, 'utf8') };
+  }
+
+  it("writes the depot manager's approval of the GO gate as signoff.json", async () => {
+    reply = { status: 200, body: [{ environments: [{ id: 1, name: 'prod-go' }], state: 'approved', comment: 'Validé, écarts < 5 L', user: { login: 'chef-depot' } }] };
+    const r = await run();
+    expect(process.exitCode).toBeUndefined();
+    expect(seen.url).toBe('/repos/depot/astm53b-pipeline/actions/runs/4242/approvals');
+    expect(seen.auth).toMatch(/ghs_testtoken123/);
+    const s = JSON.parse(await readFile(path.join(r.dir, 'signoff.json'), 'utf8'));
+    expect(s).toMatchObject({ who: 'chef-depot', decision: 'GO', role: 'responsable dépôt' });
+    expect(r.output).toMatch(/decision<<.*\nGO\n/s);
+    expect(r.stdout.split('\n').filter((l) => l.includes('ghs_testtoken123') && !l.startsWith('::add-mask::'))).toEqual([]);
+  });
+
+  it('fails clearly when the API refuses, naming the run', async () => {
+    reply = { status: 403, body: { message: 'Resource not accessible by integration' } };
+    const r = await run();
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/::error::signoff: GITHUB_API: cannot read the reviews of run 4242 of depot\/astm53b-pipeline: HTTP 403/);
+  });
+
+  it('fails when nobody reviewed the GO gate, rather than inventing a sign-off', async () => {
+    reply = { status: 200, body: [{ environments: [{ name: 'prod-start' }], state: 'approved', comment: '', user: { login: 'eng' } }] };
+    const r = await run();
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/NO_SIGNOFF: field environment: no review of environment "prod-go" in run 4242/);
+  });
+});
