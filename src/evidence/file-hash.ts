@@ -7,14 +7,24 @@ export interface FileDigest {
   sha256: string;
 }
 
-export async function hashFile(file: string): Promise<FileDigest> {
+/**
+ * One hasher for files on disk and entries read out of a bundle. `inspect` sees every chunk as
+ * it is hashed, so a second check (a secret scan) costs no second read.
+ */
+export async function hashStream(chunks: AsyncIterable<Uint8Array>, inspect?: (chunk: Buffer) => void): Promise<FileDigest> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    bytes += (chunk as Buffer).length;
-    hash.update(chunk as Buffer);
+  for await (const raw of chunks) {
+    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+    bytes += chunk.length;
+    hash.update(chunk);
+    inspect?.(chunk);
   }
   return { bytes, sha256: hash.digest('hex') };
+}
+
+export function hashFile(file: string, inspect?: (chunk: Buffer) => void): Promise<FileDigest> {
+  return hashStream(createReadStream(file), inspect);
 }
 
 export const sha256Text = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');

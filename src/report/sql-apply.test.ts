@@ -37,6 +37,7 @@ const rejected: ApplyResult = {
     'public.validate_sortie(p_id uuid): SECURITY INVOKER, expected SECURITY DEFINER',
     'changed trigger public.receptions.trg_receptions_log_created: the change file may only replace public.validate_sortie, public.sorties_produit_block_update_delete',
   ],
+  at: '2026-03-11T22:05:00.000Z',
   ms: 120,
 };
 

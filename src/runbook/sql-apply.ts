@@ -72,6 +72,8 @@ export interface ApplyResult {
   functions: FunctionCheck[];
   violations: string[];
   ledger?: { fileName: string; sha256: string; appliedAt: string; runId: string; appliedBy: string };
+  /** ISO time the step ended: for `applied`, right after COMMIT (the runbook's "date exacte de migration") */
+  at: string;
   ms: number;
 }
 
@@ -197,6 +199,7 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
               functions: [],
               violations: [],
               ledger: { fileName: file.name, sha256: row.sha256, appliedAt: row.applied_at, runId: row.run_id, appliedBy: row.applied_by },
+              at: new Date().toISOString(),
               ms: Date.now() - started,
             };
           }
@@ -213,12 +216,12 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
           await end('ROLLBACK');
           for (const v of violations) log.warn(`apply ${file.name}: ${v}`);
           log.warn(`apply ${file.name}: REJECTED and rolled back (${violations.length} problem${violations.length > 1 ? 's' : ''})`);
-          return { ...common, status: 'rejected' as const, ok: false, ms: Date.now() - started };
+          return { ...common, status: 'rejected' as const, ok: false, at: new Date().toISOString(), ms: Date.now() - started };
         }
         if (opts.dryRun) {
           await end('ROLLBACK');
           log.info(`apply ${file.name}: dry run passed the 4.3 checks; rolled back`);
-          return { ...common, status: 'dry-run' as const, ok: true, ms: Date.now() - started };
+          return { ...common, status: 'dry-run' as const, ok: true, at: new Date().toISOString(), ms: Date.now() - started };
         }
         await ensurePipelineState(c, log, opts.lockTimeoutMs);
         const led = await c.query<{ applied_at: string }>(
@@ -233,6 +236,7 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
           status: 'applied' as const,
           ok: true,
           ledger: { fileName: file.name, sha256: file.sha256, appliedAt: led.rows[0]!.applied_at, runId: opts.run.runId, appliedBy: opts.run.actor },
+          at: new Date().toISOString(),
           ms: Date.now() - started,
         };
       } catch (e) {

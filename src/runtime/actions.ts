@@ -6,6 +6,7 @@ import { checkCompat } from '../runbook/compat.js';
 import { renderCompatMarkdown } from '../report/compat.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { backupAction, rollbackAction } from './backup-actions.js';
+import { evidenceAction } from './evidence-actions.js';
 import { goldenVerifyAction } from './golden-actions.js';
 import { freezeAction, sqlApplyAction, stagingResetAction } from './pipeline-actions.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
@@ -41,6 +42,7 @@ export const ACTIONS: Record<string, () => Promise<void>> = {
   backup: backupAction,
   compat: compatAction,
   decide: decideAction,
+  evidence: evidenceAction,
   freeze: freezeAction,
   'golden-verify': goldenVerifyAction,
   preflight: preflightAction,

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../errors.js';
+import { insertChangelogEntry } from './changelog.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const excerpt = readFileSync(path.join(here, '__fixtures__', 'CHANGELOG.excerpt.md'), 'utf8');
+const entry = '## [2026-03-11] — Migration ASTM 53B (PROD)\n\n### 🚀 Déploiement PROD — GO contrôlé\n\n- Commit Flutter déployé : `c4b55ea`\n';
+
+function userError(f: () => unknown): UserError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return e as UserError;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('insertChangelogEntry', () => {
+  it('goes right after the chosen [Unreleased] and leaves every other byte as it was', () => {
+    for (const occurrence of [1, 2]) {
+      const r = insertChangelogEntry(excerpt, entry, { under: { heading: '## [Unreleased]', occurrence } });
+      expect(r.headingLine).toBe(occurrence === 1 ? 9 : 89);
+      // removing what was added gives the original back, byte for byte
+      expect(r.text.slice(0, r.offset) + r.text.slice(r.offset + r.inserted.length)).toBe(excerpt);
+      expect(r.text.length).toBe(excerpt.length + r.inserted.length);
+      const lines = r.text.split('\n');
+      expect(lines[r.headingLine - 1]).toBe('## [Unreleased]');
+      expect(lines[r.headingLine]).toBe('');
+      expect(lines[r.headingLine + 1]).toBe('## [2026-03-11] — Migration ASTM 53B (PROD)');
+      // the old entries are untouched and still in order
+      expect(r.text.indexOf('## [2026-04-12] — Finance fournisseur lot (PROD)')).toBeGreaterThan(0);
+      expect(r.text.split('## [Unreleased]').length - 1).toBe(2);
+    }
+  });
+
+  it('keeps the entry apart from a heading followed directly by text', () => {
+    // the second [Unreleased] of the excerpt is followed by a blank line then a list; make one without the blank line
+    const text = '# Changelog\n## [Unreleased]\n- existing item\n';
+    const r = insertChangelogEntry(text, entry, { under: '## [Unreleased]' });
+    expect(r.text).toBe(`# Changelog\n## [Unreleased]\n\n${entry}\n- existing item\n`);
+  });
+
+  it('keeps CRLF files CRLF and handles a heading on the last line without a newline', () => {
+    const crlf = '# C\r\n## [Unreleased]\r\n\r\n## [1.0]\r\n';
+    const r = insertChangelogEntry(crlf, 'a\nb\n', { under: '## [Unreleased]' });
+    expect(r.text).toBe('# C\r\n## [Unreleased]\r\n\r\na\r\nb\r\n\r\n## [1.0]\r\n');
+    expect(insertChangelogEntry('# C\n## [Unreleased]', 'a\n', { under: '## [Unreleased]' }).text).toBe('# C\n## [Unreleased]\n\na\n');
+  });
+
+  it('refuses an ambiguous heading, naming the lines and the way out', () => {
+    const e = userError(() => insertChangelogEntry(excerpt, entry, { under: '## [Unreleased]' }));
+    expect(e.code).toBe('CHANGELOG_HEADING_AMBIGUOUS');
+    expect(e.message).toContain('lines 9, 89');
+    expect(e.hint).toContain('1 to 2');
+  });
+
+  it('refuses a missing heading or occurrence, and a heading text that is not a heading', () => {
+    expect(userError(() => insertChangelogEntry(excerpt, entry, { under: '## [Released]', file: 'CHANGELOG.md' })).where).toEqual({ file: 'CHANGELOG.md', field: 'under' });
+    expect(userError(() => insertChangelogEntry(excerpt, entry, { under: { heading: '## [Unreleased]', occurrence: 3 } })).message).toContain('the file has 2');
+    expect(userError(() => insertChangelogEntry(excerpt, entry, { under: 'Unreleased' })).code).toBe('BAD_OPTION');
+  });
+
+  it('targets a unique heading by its text, and ignores look-alikes inside code fences', () => {
+    const r = insertChangelogEntry(excerpt, entry, { under: '## [2026-04-12] — Finance fournisseur lot (PROD)' });
+    expect(r.headingLine).toBe(11);
+    const fenced = '## [Unreleased]\n\n```\n## [Unreleased]\n```\n';
+    expect(insertChangelogEntry(fenced, 'x\n', { under: '## [Unreleased]' }).headingLine).toBe(1);
+  });
+});

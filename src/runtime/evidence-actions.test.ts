@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { hashFile } from '../evidence/file-hash.js';
+import { verifyBundle } from '../evidence/verify.js';
+import { openZipEntry, readZipDirectory } from '../evidence/zip-reader.js';
+import { writeSyntheticResults } from '../testing/evidence-results.js';
+import { evidenceAction, splitFileList } from './evidence-actions.js';
+
+/** The evidence action as the runner drives it: INPUT_* in, outputs and summary out. No database. */
+const root = mkdtempSync(path.join(tmpdir(), 'astm53b-evidence-action-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const saved = { ...process.env };
+afterEach(() => {
+  process.env = { ...saved };
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+let n = 0;
+
+async function runWith(inputs: Record<string, string>, opts: Parameters<typeof writeSyntheticResults>[1] = {}) {
+  const dir = path.join(root, `r${++n}`);
+  writeSyntheticResults(path.join(dir, 'astm53b-results'), opts);
+  mkdirSync(path.join(dir, 'evidence'), { recursive: true });
+  writeFileSync(path.join(dir, 'evidence', 'WhatsApp Chat - SEP.txt'), 'SEP: REC-2026-03-01 38123.4 L OK\n');
+  const output = path.join(dir, 'output');
+  const summary = path.join(dir, 'summary');
+  writeFileSync(output, '');
+  writeFileSync(summary, '');
+  process.env['INPUT_RESULTS-DIR'] = path.join(dir, 'astm53b-results');
+  process.env.INPUT_OUTPUT = path.join(dir, 'bundle.zip');
+  for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v.replaceAll('$DIR', dir);
+  Object.assign(process.env, { GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_RUN_ID: '42', GITHUB_REPOSITORY: 'depot/astm53b-pipeline', GITHUB_SERVER_URL: 'https://github.com', GITHUB_SHA: 'e'.repeat(40), GITHUB_ACTOR: 'ops-lead' });
+  let stdout = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  await evidenceAction();
+  vi.restoreAllMocks();
+  return { stdout, output: readFileSync(output, 'utf8'), summary: readFileSync(summary, 'utf8'), zip: path.join(dir, 'bundle.zip') };
+}
+
+describe('actions/evidence', () => {
+  it('writes the bundle, publishes its path and SHA-256, and keeps the password out of everything', async () => {
+    const r = await runWith({ 'sep-files': '$DIR/evidence/WhatsApp Chat - SEP.txt\n', 'database-url': 'postgresql://app:Act10nSecret@db.example.com:5432/postgres' });
+    expect(process.exitCode).toBeUndefined();
+    const sha = (await hashFile(r.zip)).sha256;
+    expect(r.output).toMatch(new RegExp(`sha256<<.*\\n${sha}\\n`, 's'));
+    expect(r.output).toMatch(/bundle-path<<.*\n.*bundle\.zip\n/s);
+    expect(r.output).toMatch(/decision<<.*\nGO\n/s);
+    expect(r.output).toMatch(/complete<<.*\ntrue\n/s);
+    expect(r.summary).toContain(`SHA-256 \`${sha}\``);
+    expect(r.summary).toContain('https://github.com/depot/astm53b-pipeline/actions/runs/42');
+    expect((await verifyBundle(r.zip)).ok).toBe(true);
+    // ::add-mask:: is how the runner learns what to hide; everything else must not carry it
+    const printed = r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+    expect(r.stdout).toContain('::add-mask::Act10nSecret');
+    for (const text of [printed.join('\n'), r.output, r.summary]) expect(text).not.toContain('Act10nSecret');
+    for (const e of await readZipDirectory(r.zip)) {
+      const chunks: Buffer[] = [];
+      for await (const c of await openZipEntry(r.zip, e)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).includes('Act10nSecret'), e.name).toBe(false);
+    }
+  });
+
+  it('fails a GO whose runbook 5.7 archives are incomplete, after writing the bundle', async () => {
+    const r = await runWith({});
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toContain('::error::evidence: decision GO but runbook 5.7 archives are missing (Archiver confirmation terrain SEP (mail / WhatsApp export))');
+    expect(r.output).toMatch(/complete<<.*\nfalse\n/s);
+    expect((await verifyBundle(r.zip)).ok).toBe(true);
+  });
+
+  it('a NO-GO with missing archives still passes: the bundle records what happened', async () => {
+    const r = await runWith({}, { decision: 'NO-GO' });
+    expect(process.exitCode).toBeUndefined();
+    expect(r.output).toMatch(/decision<<.*\nNO-GO\n/s);
+  });
+
+  it('splits SEP file lists on lines or commas, keeping spaces inside names', () => {
+    expect(splitFileList('evidence/WhatsApp Chat - SEP.txt\nevidence/mail.eml, evidence/b.eml\n\n')).toEqual(['evidence/WhatsApp Chat - SEP.txt', 'evidence/mail.eml', 'evidence/b.eml']);
+  });
+});

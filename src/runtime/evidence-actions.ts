@@ -1,0 +1,76 @@
+import path from 'node:path';
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import { buildBundle } from '../evidence/bundle.js';
+import { runInfoFrom } from '../evidence/run-info.js';
+import { secretsOf } from '../db/secrets.js';
+import { renderEvidenceMarkdown } from '../report/evidence.js';
+import { readDatabaseUrl, readInputs } from './inputs.js';
+import { DEFAULT_OUTPUT_DIR } from './results.js';
+import { runAction } from './run.js';
+
+/**
+ * Action `evidence` (runbook 5.7): the same buildBundle as `astm53b evidence build`. The workflow
+ * runs it `always()`, after a GO, a NO-GO or a failure, then uploads the zip; the SHA-256 output
+ * is what an auditor compares with `astm53b evidence verify --expect-sha256`.
+ */
+const EvidenceInputs = z.object({
+  'results-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+  output: z.string().optional(),
+  'sep-files': z.string().default(''),
+  'changelog-file': z.string().optional(),
+  'changelog-under': z.string().optional(),
+  'changelog-occurrence': z.string().regex(/^[1-9]\d*$/, { message: 'must be 1, 2, …' }).optional(),
+  date: z.string().optional(),
+  title: z.string().optional(),
+});
+
+/** One path per line (or comma-separated): SEP exports often have spaces in their names. */
+export function splitFileList(text: string): string[] {
+  return text
+    .split(/\r?\n|,(?=\s*\S)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function evidenceAction(): Promise<void> {
+  return runAction('evidence', async (log) => {
+    const i = readInputs(EvidenceInputs);
+    // optional: given only so its password is kept out of every file of the bundle
+    const url = core.getInput('database-url').trim() ? readDatabaseUrl() : undefined;
+    const env = process.env;
+    const out = i.output ?? `astm53b-evidence-${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}.zip`;
+    const under = i['changelog-under'];
+    if (i['changelog-file'] && !under) {
+      throw new UserError('MISSING_INPUT', 'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")', { where: { field: 'changelog-under' } });
+    }
+    const r = await buildBundle(
+      {
+        resultsDir: path.resolve(i['results-dir']),
+        out: path.resolve(out),
+        run: runInfoFrom(env),
+        sepEvidence: splitFileList(i['sep-files']).map((f) => path.resolve(f)),
+        changelog: {
+          ...(i.date ? { date: i.date } : {}),
+          ...(i.title ? { title: i.title } : {}),
+          ...(i['changelog-file'] && under
+            ? { insertInto: { file: path.resolve(i['changelog-file']), under: i['changelog-occurrence'] ? { heading: under, occurrence: Number(i['changelog-occurrence']) } : under } }
+            : {}),
+        },
+        secrets: [...(url ? secretsOf(url) : []), ...(env.DATABASE_URL ? secretsOf(env.DATABASE_URL) : [])],
+        env,
+      },
+      log,
+    );
+    core.setOutput('bundle-path', r.out);
+    core.setOutput('sha256', r.sha256);
+    core.setOutput('decision', r.manifest.decision);
+    core.setOutput('complete', String(r.incomplete.length === 0));
+    await core.summary.addRaw(`**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n\n${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`).write();
+    if (r.manifest.decision === 'GO' && r.incomplete.length) {
+      return { failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join('; ')}): no ASTM53B migration is valid without them` };
+    }
+    return undefined;
+  });
+}
