@@ -20,7 +20,8 @@ export interface Structure {
 
 export async function readStructure(q: Queryable, schemas: readonly string[], excludePrefix = ''): Promise<Structure> {
   const like = `${excludePrefix.replace(/_/g, '\\_')}%`;
-  const skip = excludePrefix ? like : '\u0000';
+  // NOT LIKE '' excludes nothing (a NUL byte is not valid text for the server)
+  const skip = excludePrefix ? like : '';
   const r = await q.query<StructureEntry>(
     `SELECT 'column' AS kind, n.nspname || '.' || c.relname || '.' || a.attname AS name,
             a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END

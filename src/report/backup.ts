@@ -28,10 +28,12 @@ export function renderVerificationText(v: Verification): string {
   return `${lines.join('\n')}\n`;
 }
 
+const engineName = (m: Manifest): string => (m.dump.engine === 'pglite' ? 'PGlite' : 'PostgreSQL');
+
 export function renderBackupText(r: { dir: string; manifest: Manifest; verification: Verification; warnings: string[]; ms: { total: number } }): string {
   const m = r.manifest;
   const lines = [
-    `backup of ${m.source.label} (PostgreSQL ${m.source.serverVersion}, snapshot ${m.snapshot})`,
+    `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,
     `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1000).toFixed(1)} s`,
     ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
     ...r.warnings.map((w) => `  ! ${w}`),
@@ -46,7 +48,7 @@ export function renderBackupMarkdown(r: { manifest: Manifest; verification: Veri
   const out = [
     `## Backup ${v.ok ? '✅ verified' : '❌ NOT verified'}`,
     '',
-    `Source ${m.source.label} (PostgreSQL ${m.source.serverVersion}), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
+    `Source ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
     '',
     '| file | bytes | SHA-256 |',
     '| --- | ---: | --- |',

@@ -16,6 +16,9 @@ export const MANIFEST_FILE = 'manifest.json';
 export const VERIFICATION_FILE = 'verification.json';
 export const ARCHIVE_FILE = 'database.dump';
 export const AUTH_USERS_FILE = 'auth-users.json';
+/** The embedded database's dumps (plain SQL, from the PGlite dump tool). */
+export const SQL_DUMP_FILE = 'database.sql';
+export const PIPELINE_DUMP_FILE = 'pipeline.sql';
 
 /** Runbook 3.1 / 4.2: exported separately, one .sql file each. */
 export const BACKUP_FUNCTIONS = ['public.validate_sortie', 'public.sorties_produit_block_update_delete'] as const;
@@ -39,6 +42,19 @@ export const Manifest = z.object({
   /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
   written: z.object({ host: z.string(), dir: z.string(), sameHostAsDatabase: z.boolean() }),
   snapshot: z.string(),
+  /** which engine and dump format made the backup: they decide how it is verified and restored */
+  dump: z.object({
+    engine: z.enum(['postgresql', 'pglite']),
+    /** custom: pg_dump -Fc archive, restored with pg_restore; plain: SQL script, run statement by statement */
+    format: z.enum(['custom', 'plain']),
+    file: z.string(),
+    /** the schemas in `file`; null when it holds the whole database */
+    schemas: z.array(z.string()).nullable(),
+    /** plain format: the pipeline schema, dumped apart so that a rollback never restores it */
+    pipelineFile: z.string().nullable(),
+    /** how the dump and the snapshot reads saw one instant */
+    consistency: z.string(),
+  }),
   tools: z.object({ pg_dump: z.object({ path: z.string(), version: z.string() }) }),
   schemas: z.object({
     /** application schemas present in the source: restored and compared */

@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { quoteIdent, readTableKeys, schemaChecksums, type TableChecksum } from '../db/checksum.js';
+import { quoteIdent, readTableKeys, schemaChecksums, type TableChecksum, type TableKey } from '../db/checksum.js';
 import { exportTableCsv } from '../db/csv-export.js';
 import { dumpArchive, listArchive, readWholeArchive, restoreArchive, urlOf } from '../db/dump.js';
 import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { openDb } from '../db/open.js';
+import { PGLITE_DUMP_TOOL, asEmbedded, openScratchPglite, readSqlDumpToc, restoreSqlDump, withEmbeddedHold } from '../db/pglite-dump.js';
 import { findPgTool } from '../db/pg-tools.js';
 import { createScratchDatabase } from '../db/scratch.js';
 import { maskConnectionString } from '../db/secrets.js';
@@ -21,7 +22,9 @@ import {
   AUTH_USERS_FILE,
   BACKUP_FUNCTIONS,
   MANIFEST_FILE,
+  PIPELINE_DUMP_FILE,
   SNAPSHOT_TABLES,
+  SQL_DUMP_FILE,
   VERIFICATION_FILE,
   checkFileHashes,
   readManifest,
@@ -38,6 +41,8 @@ import {
  * reads the table checksums, the two functions, the three table snapshots, the auth.users rows
  * the application references and the catalog fingerprint, so every file describes one instant.
  * Then, always, the proof: the archive is restored into a scratch database and compared.
+ * The embedded database (PGlite) takes the same reads and the same proof with its own dump
+ * tool (plain SQL, restored into a fresh in-memory PGlite); the manifest says which made it.
  */
 export interface BackupOptions {
   outDir: string;
@@ -132,10 +137,37 @@ interface SnapshotReads {
   structure: Manifest['structure'];
 }
 
-async function readSnapshot(q: Queryable, dir: string, log: Logger): Promise<SnapshotReads> {
+/** Runs `fn` on another session that sees the same snapshot (pg: SET TRANSACTION SNAPSHOT). */
+type SnapshotSession = <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
+
+async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir: string, log: Logger): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema, table] = qualified.split('.') as [string, string];
+    const k = keys.find((x) => x.schema === schema && x.table === table)!;
+    const file = `tables/${qualified}.csv`;
+    const csv = await exportTableCsv(q, schema, table, k.key, path.join(dir, file));
+    files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256 });
+    log.info(`backup: ${qualified}: ${csv.rows} rows → ${file}`);
+  }
+  return files;
+}
+
+/**
+ * Everything the backup reads besides the dump. With `csvSession`, the three CSV snapshots
+ * are written on a second session of the same snapshot while this one checksums every table:
+ * the two longest reads overlap (and both overlap pg_dump).
+ */
+async function readSnapshot(q: Queryable, dir: string, log: Logger, csvSession?: SnapshotSession): Promise<SnapshotReads> {
   const schemas = await classifySchemas(q);
   const files: ManifestFile[] = [];
   const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema, table] = qualified.split('.') as [string, string];
+    if (!keys.some((x) => x.schema === schema && x.table === table)) {
+      throw new UserError('TABLE_MISSING', `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
+    }
+  }
 
   const functions: Manifest['functions'] = [];
   for (const fn of BACKUP_FUNCTIONS) {
@@ -147,27 +179,30 @@ async function readSnapshot(q: Queryable, dir: string, log: Logger): Promise<Sna
     functions.push({ name: fn, file, signatures, sha256: digest.sha256 });
   }
 
-  for (const qualified of SNAPSHOT_TABLES) {
-    const [schema, table] = qualified.split('.') as [string, string];
-    const k = keys.find((x) => x.schema === schema && x.table === table);
-    if (!k) throw new UserError('TABLE_MISSING', `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
-    const file = `tables/${qualified}.csv`;
-    const csv = await exportTableCsv(q, schema, table, k.key, path.join(dir, file));
-    files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256 });
-    log.info(`backup: ${qualified}: ${csv.rows} rows → ${file}`);
+  const rest = async () => {
+    const users = await readReferencedAuthUsers(q, schemas.application);
+    const tables = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
+    const fingerprint = await readFingerprint(q, schemas.application);
+    const structure = await readStructure(q, schemas.application, PIPELINE_PREFIX);
+    return { users, tables, fingerprint, structure };
+  };
+  let csvFiles: ManifestFile[];
+  let others: Awaited<ReturnType<typeof rest>>;
+  if (csvSession) {
+    [csvFiles, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, keys, dir, log)), rest()]);
+  } else {
+    csvFiles = await exportSnapshotTables(q, keys, dir, log);
+    others = await rest();
   }
+  files.push(...csvFiles);
 
-  const users = await readReferencedAuthUsers(q, schemas.application);
+  const { users, tables, fingerprint, structure } = others;
   let authUsers: Manifest['authUsers'] = null;
   if (users) {
     const digest = await writeText(path.join(dir, AUTH_USERS_FILE), `${JSON.stringify(users.rows, null, 1)}\n`);
     files.push({ path: AUTH_USERS_FILE, kind: 'auth-users', ...digest });
     authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
   }
-
-  const tables = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
-  const fingerprint = await readFingerprint(q, schemas.application);
-  const structure = await readStructure(q, schemas.application, PIPELINE_PREFIX);
   return { schemas, tables, files, functions, authUsers, fingerprint, structure };
 }
 
@@ -187,19 +222,22 @@ async function prepareOutDir(outDir: string): Promise<string> {
   return dir;
 }
 
-export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<BackupResult> {
-  const t0 = Date.now();
-  const startedAt = new Date().toISOString();
-  const url = urlOf(db);
-  const server = await db.server();
-  const env = opts.env ?? process.env;
-  // both clients are needed: find them before anything is written
-  await findPgTool('pg_restore', server.major, env);
-  const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
-  const dir = await prepareOutDir(opts.outDir);
-  log.info(`backup: ${db.label} (PostgreSQL ${server.version}) → ${dir}`);
+interface TakenSnapshot {
+  reads: SnapshotReads;
+  /** the dump file(s), first in the manifest's file list */
+  dumpFiles: ManifestFile[];
+  dump: Manifest['dump'];
+  tool: { path: string; version: string };
+  snapshot: string;
+  database: string;
+}
 
-  const { reads, dump, snapshot, database } = await db.withClient(
+/**
+ * Real PostgreSQL: one REPEATABLE READ transaction exports its snapshot; pg_dump (custom
+ * format, whole database) dumps that snapshot while the same transaction does the reads.
+ */
+async function takePgSnapshot(db: Db, url: string, serverMajor: number, dir: string, lockTimeoutMs: number, env: NodeJS.ProcessEnv, log: Logger): Promise<TakenSnapshot> {
+  return db.withClient(
     async (c) => {
       // On failure there is no ROLLBACK: a snapshot read may still be waiting on this
       // connection and a ROLLBACK would queue behind it. withClient destroys a connection that
@@ -210,31 +248,111 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       const s = await c.query<{ id: string; db: string }>('SELECT pg_export_snapshot() AS id, current_database() AS db');
       const snapshot = s.rows[0]!.id;
       log.info(`backup: snapshot ${snapshot} exported; pg_dump and the snapshot reads run side by side`);
+      // a second connection imports the same snapshot for the CSV snapshots
+      const csvSession: SnapshotSession = (fn) =>
+        db.withClient(
+          async (c2) => {
+            await c2.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+            await c2.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
+            await c2.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+            await c2.query('SET LOCAL statement_timeout = 0');
+            const out = await fn(c2);
+            await c2.query('COMMIT');
+            return out;
+          },
+          { discard: true },
+        );
       // pg_dump imports the snapshot while this transaction holds it open
       const [dump, reads] = await Promise.all([
-        dumpArchive({ url, serverMajor: server.major, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, env }),
-        readSnapshot(c, dir, log),
+        dumpArchive({ url, serverMajor, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, env }),
+        readSnapshot(c, dir, log, csvSession),
       ]);
       await c.query('COMMIT');
-      return { reads, dump, snapshot, database: s.rows[0]!.db };
+      return {
+        reads,
+        dumpFiles: [{ path: ARCHIVE_FILE, kind: 'archive', bytes: dump.bytes, sha256: dump.sha256 }],
+        dump: { engine: 'postgresql', format: 'custom', file: ARCHIVE_FILE, schemas: null, pipelineFile: null, consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` },
+        tool: { path: dump.tool.path, version: dump.tool.version },
+        snapshot,
+        database: s.rows[0]!.db,
+      };
     },
     { discard: true },
   );
-  const snapshotMs = Date.now() - t0;
-  log.info(`backup: ${ARCHIVE_FILE} ${dump.bytes} bytes (pg_dump ${dump.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+}
 
-  const host = sourceHost(url);
-  const sameHost = LOCAL_HOSTS.has(host) || host === os.hostname();
+/**
+ * The embedded database: the PGlite dump tool writes plain SQL of the application schemas
+ * (with DROP … IF EXISTS first, so the same script restores a fresh copy and rolls back the
+ * target) and, apart, of the pipeline schema. PGlite's single backend is held from the first
+ * read to the last dump, so nothing writes in between.
+ */
+async function takeEmbeddedSnapshot(db: Db, dir: string, log: Logger): Promise<TakenSnapshot> {
+  return withEmbeddedHold(asEmbedded(db), async (hold) => {
+    // cursors (the CSV snapshots) need a transaction; the dump tool cannot run inside one
+    await hold.q.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const reads = await readSnapshot(hold.q, dir, log);
+    const database = (await hold.q.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+    await hold.q.query('COMMIT');
+    const main = await hold.dump({ file: path.join(dir, SQL_DUMP_FILE), schemas: reads.schemas.application, clean: true });
+    const dumpFiles: ManifestFile[] = [{ path: SQL_DUMP_FILE, kind: 'archive', ...main }];
+    if (reads.schemas.pipeline.length) {
+      const pipeline = await hold.dump({ file: path.join(dir, PIPELINE_DUMP_FILE), schemas: reads.schemas.pipeline, clean: false });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: 'archive', ...pipeline });
+    }
+    const toc = await readSqlDumpToc(path.join(dir, SQL_DUMP_FILE));
+    const consistency = 'the single PGlite backend was held from the first read to the last dump: nothing could write in between';
+    log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? '?'}), ${toc.entries.length} entries`);
+    return {
+      reads,
+      dumpFiles,
+      dump: {
+        engine: 'pglite',
+        format: 'plain',
+        file: SQL_DUMP_FILE,
+        schemas: reads.schemas.application,
+        pipelineFile: reads.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        consistency,
+      },
+      tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? 'unknown' },
+      snapshot: 'embedded (single backend held)',
+      database,
+    };
+  });
+}
+
+export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<BackupResult> {
+  const t0 = Date.now();
+  const startedAt = new Date().toISOString();
+  const embedded = db.kind === 'pglite';
+  const url = embedded ? undefined : urlOf(db);
+  const server = await db.server();
+  const env = opts.env ?? process.env;
+  // both clients are needed: find them before anything is written
+  if (url) await findPgTool('pg_restore', server.major, env);
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
+  const dir = await prepareOutDir(opts.outDir);
+  log.info(`backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}`);
+
+  const taken = url ? await takePgSnapshot(db, url, server.major, dir, lockTimeoutMs, env, log) : await takeEmbeddedSnapshot(db, dir, log);
+  const { reads } = taken;
+  const snapshotMs = Date.now() - t0;
+  const main = taken.dumpFiles[0]!;
+  log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+
+  const host = url ? sourceHost(url) : 'localhost (embedded, in process)';
+  const sameHost = !url || LOCAL_HOSTS.has(host) || host === os.hostname();
   const manifest: Manifest = {
     format: 'astm53b-backup/1',
     startedAt,
     finishedAt: new Date().toISOString(),
-    source: { label: db.label, database, host, serverVersion: server.version, serverMajor: server.major },
+    source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
     written: { host: os.hostname(), dir, sameHostAsDatabase: sameHost },
-    snapshot,
-    tools: { pg_dump: { path: dump.tool.path, version: dump.tool.version } },
+    snapshot: taken.snapshot,
+    dump: taken.dump,
+    tools: { pg_dump: taken.tool },
     schemas: reads.schemas,
-    files: [{ path: ARCHIVE_FILE, kind: 'archive', bytes: dump.bytes, sha256: dump.sha256 }, ...reads.files],
+    files: [...taken.dumpFiles, ...reads.files],
     tables: reads.tables,
     functions: reads.functions,
     authUsers: reads.authUsers,
@@ -243,7 +361,8 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
   };
   const manifestSha256 = await writeJson(path.join(dir, MANIFEST_FILE), manifest);
   const warnings: string[] = [];
-  if (sameHost) {
+  // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
+  if (url && sameHost) {
     warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
   }
   for (const w of warnings) log.warn(`backup: ${w}`);
@@ -262,7 +381,7 @@ export async function verifyBackup(
 ): Promise<Verification> {
   const abs = path.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs);
-  if (!opts.serverUrl && !opts.scratchUrl) {
+  if (manifest.dump.format === 'custom' && !opts.serverUrl && !opts.scratchUrl) {
     throw new UserError('MISSING_OPTION', 'verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url', {
       where: { field: 'url' },
     });
@@ -275,6 +394,10 @@ export async function verifyBackup(
 const NOT_COMPARED_NOTE =
   'Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; ' +
   'only the auth.users rows the application references are loaded there, so that its foreign keys hold.';
+
+const EMBEDDED_NOT_COMPARED_NOTE =
+  'The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim\'s auth schema is recreated in the scratch copy ' +
+  'and only the auth.users rows the application references are loaded there, so that its foreign keys hold.';
 
 async function verifyAgainstRestore(
   dir: string,
@@ -293,11 +416,12 @@ async function verifyAgainstRestore(
     archive: { readable: false, entries: 0, dumpedBy: null },
     restore: null,
     comparison: null,
-    notCompared: { schemas: manifest.schemas.excluded, note: NOT_COMPARED_NOTE },
+    notCompared: { schemas: manifest.schemas.excluded, note: manifest.dump.format === 'plain' ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE },
     failures,
   };
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return v;
+  if (manifest.dump.format === 'plain') return verifyPlainRestore(dir, manifest, v, log);
 
   const archive = path.join(dir, ARCHIVE_FILE);
   try {
@@ -345,6 +469,52 @@ async function verifyAgainstRestore(
   if (unreadable) {
     v.archive = { ...v.archive, readable: false, error: unreadable.message };
     failures.push(`${ARCHIVE_FILE}: reading every block failed: ${unreadable.message}`);
+  }
+  v.ok = failures.length === 0 && v.comparison?.ok === true;
+  log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);
+  return v;
+}
+
+/**
+ * The embedded counterpart of the pg_restore test: pg_dump's closing line proves the script is
+ * whole (the role of `pg_restore --list`), then it is run into a fresh in-memory PGlite (the
+ * shim and the referenced auth.users first, the pipeline schema before the application's,
+ * whose freeze triggers call it) and compared exactly as a PostgreSQL restore is.
+ */
+async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verification, log: Logger): Promise<Verification> {
+  const failures = v.failures;
+  const scripts = [manifest.dump.pipelineFile, manifest.dump.file].filter((f): f is string => f !== null);
+  let entries = 0;
+  let dumpedBy: string | null = null;
+  for (const file of scripts) {
+    const toc = await readSqlDumpToc(path.join(dir, file));
+    if (file === manifest.dump.file) {
+      entries = toc.entries.length;
+      dumpedBy = toc.dumpedBy ?? null;
+    }
+    if (!toc.complete) failures.push(`${file}: pg_dump's opening or closing line is missing: the script is truncated or not a dump`);
+    else if (toc.entries.length === 0) failures.push(`${file}: the script lists no object`);
+  }
+  v.archive = { readable: failures.length === 0, entries, dumpedBy };
+  if (failures.length) return v;
+
+  const started = Date.now();
+  const sdb = await openScratchPglite();
+  v.restore = { into: sdb.label, schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  try {
+    await prepareScratch(sdb, dir, manifest, log);
+    log.info(`verify: running ${scripts.join(', ')} into ${sdb.label}`);
+    for (const file of scripts) await restoreSqlDump(sdb, path.join(dir, file), file);
+    v.restore.ms = Date.now() - started;
+    v.comparison = await compareWithManifest(sdb, manifest);
+    describeMismatches(v.comparison, failures);
+  } catch (e) {
+    // a failing statement is named file:line
+    const why = e instanceof UserError ? e.describe() : (e as Error).message;
+    v.restore.error = why;
+    failures.push(`restore into ${sdb.label} failed: ${why}`);
+  } finally {
+    await sdb.close().catch(() => {});
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);

@@ -1,8 +1,10 @@
 import path from 'node:path';
+import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { listArchive, restoreArchive, urlOf, type TocEntry } from '../db/dump.js';
+import { readSqlDumpToc, restoreSqlDump } from '../db/pglite-dump.js';
 import type { Db } from '../db/types.js';
-import { ARCHIVE_FILE, assertVerifiedBackup, type Comparison } from './backup-manifest.js';
+import { assertVerifiedBackup, type Comparison, type Manifest } from './backup-manifest.js';
 import { compareWithManifest, describeMismatches } from './backup.js';
 
 /**
@@ -15,6 +17,8 @@ import { compareWithManifest, describeMismatches } from './backup.js';
  * loaded by COPY into tables that have no trigger yet, and the triggers created afterwards
  * (FACTS §1.12 item 7). No allow-write flag, no session_replication_role, no DISABLE TRIGGER.
  * The archive's own order proves it, and the result records that proof.
+ * A backup of the embedded database (plain SQL from the PGlite dump tool, with DROP … IF EXISTS
+ * first) is run the same way, in one transaction, on the embedded database only.
  */
 export interface RollbackOptions {
   backupDir: string;
@@ -52,15 +56,32 @@ export function triggersAfterData(entries: readonly TocEntry[]): { ok: boolean; 
   return { ok, tableData: data.length, triggers: triggers.length };
 }
 
+const PG_RESTORE_NOTE =
+  'pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed';
+const SQL_DUMP_NOTE =
+  'the plain SQL dump ran in one transaction without session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed';
+
+/** Refuses a backup made by the other engine before anything is touched. */
+function assertSameEngine(db: Db, manifest: Manifest): void {
+  const embedded = db.kind === 'pglite';
+  if (embedded === (manifest.dump.engine === 'pglite')) return;
+  throw new UserError(
+    'ENGINE_MISMATCH',
+    `the backup was made on ${manifest.dump.engine === 'pglite' ? 'the embedded database (PGlite, plain SQL)' : 'PostgreSQL (pg_dump custom archive)'}; ${db.label} is ${embedded ? 'the embedded database' : 'a PostgreSQL server'}`,
+    { hint: embedded ? 'pass --url of the server the backup was taken from' : 'run the rollback without --url, on the embedded database' },
+  );
+}
+
 export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Promise<RollbackResult> {
   const dir = path.resolve(opts.backupDir);
   // the gate comes first: nothing touches the target unless the backup is verified and intact
   const manifest = await assertVerifiedBackup(dir);
-  const url = urlOf(db);
+  assertSameEngine(db, manifest);
+  const plain = manifest.dump.format === 'plain';
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = path.join(dir, ARCHIVE_FILE);
+  const archive = path.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
 
   const warnings: string[] = [];
@@ -69,15 +90,23 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
     warnings.push(`the backup was taken from database "${manifest.source.database}", the target is "${current.rows[0]?.db}"`);
   }
 
-  const toc = await listArchive({ file: archive, serverMajor: toolMajor, schemas, env });
-  const order = triggersAfterData(toc.entries);
   const failures: string[] = [];
+  let entries: TocEntry[];
+  if (plain) {
+    const toc = await readSqlDumpToc(archive);
+    if (!toc.complete) failures.push(`${manifest.dump.file}: pg_dump's closing line is missing`);
+    entries = toc.entries;
+  } else {
+    entries = (await listArchive({ file: archive, serverMajor: toolMajor, schemas, env })).entries;
+  }
+  const order = triggersAfterData(entries);
   if (!order.ok) failures.push('the archive creates a trigger before loading table data; restoring it could fire DB-STRICT guards');
 
   log.info(`rollback: restoring ${schemas.join(', ')} of ${db.label} from ${dir} (taken ${manifest.finishedAt})`);
   const t0 = Date.now();
-  if (order.ok) {
-    await restoreArchive({ url, file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
+  if (failures.length === 0) {
+    if (plain) await restoreSqlDump(db, archive, manifest.dump.file);
+    else await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
   }
   const restoreMs = Date.now() - t0;
 
@@ -99,7 +128,7 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
       triggersCreatedAfterData: order.ok,
       tableDataEntries: order.tableData,
       triggerEntries: order.triggers,
-      note: 'pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed',
+      note: plain ? SQL_DUMP_NOTE : PG_RESTORE_NOTE,
     },
     comparison,
     failures,

@@ -14,10 +14,10 @@ function command(name: string): CommandSpec {
   return c;
 }
 
-async function run(name: string, values: CommandContext['values'], positionals: string[] = []) {
+async function run(name: string, values: CommandContext['values'], positionals: string[] = [], cwd = process.cwd()) {
   let out = '';
   const log = memoryLogger();
-  const code = await command(name).run({ values, positionals, out: (t) => (out += t), log, cwd: process.cwd(), env: process.env });
+  const code = await command(name).run({ values, positionals, out: (t) => (out += t), log, cwd, env: process.env });
   return { code: code ?? 0, out, log: log.lines };
 }
 
@@ -43,7 +43,8 @@ describePg('astm53b backup / backup verify / rollback', () => {
 
   it('refuses missing options before touching anything', async () => {
     expect((await userError(run('backup', { url: fx().scratch.url }))).where?.field).toBe('out');
-    expect((await userError(run('backup', { out: path.join(work, 'x') }))).code).toBe('MISSING_OPTION');
+    // without --url: the embedded database of the working directory, which must exist
+    expect((await userError(run('backup', { out: path.join(work, 'x') }, [], work))).code).toBe('NO_DATABASE');
     expect((await userError(run('rollback', { url: fx().scratch.url }))).where?.field).toBe('backup');
     expect((await userError(run('backup verify', {}, [path.join(work, 'absent')]))).code).toBe('BACKUP_INCOMPLETE');
     expect((await userError(run('backup', { url: 'postgresql://u:p@db.example.com:6543/postgres', out: path.join(work, 'y') }))).code).toBe('TRANSACTION_POOLER');

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { withDb } from '../../db/open.js';
 import { assertSessionCapable, resolveTarget } from '../../db/target.js';
@@ -6,10 +7,15 @@ import { rollback } from '../../runbook/rollback.js';
 import { renderBackupText, renderRollbackText, renderVerificationText } from '../../report/backup.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { resolveUrlOption } from '../url-option.js';
+import { pathExists } from './db.js';
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
-const requiredUrl: OptionSpec = { type: 'string', valueName: 'URL', description: 'the real PostgreSQL to back up or restore (postgresql://…, or env:NAME)' };
+const targetUrl: OptionSpec = {
+  type: 'string',
+  valueName: 'URL',
+  description: 'the PostgreSQL to back up or restore (postgresql://…, or env:NAME); without it, the embedded database (PGlite dump tool, plain SQL)',
+};
 const scratchUrlOption: OptionSpec = {
   type: 'string',
   valueName: 'URL',
@@ -22,12 +28,13 @@ function stringOption(ctx: CommandContext, name: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** --url is mandatory here: pg_dump and pg_restore need a real server, never the embedded one. */
-function realTarget(ctx: CommandContext, step: string) {
-  const url = stringOption(ctx, 'url');
-  if (!url) throw new UserError('MISSING_OPTION', `${step} needs --url (a real PostgreSQL server)`, { where: { field: 'url' } });
-  const target = resolveTarget({ url, cwd: ctx.cwd });
+/** --url: a real server (pg_dump/pg_restore); without it the embedded database, which must exist. */
+async function stepTarget(ctx: CommandContext, step: string) {
+  const target = resolveTarget({ url: stringOption(ctx, 'url'), cwd: ctx.cwd });
   assertSessionCapable(target, step);
+  if (target.kind === 'embedded' && !(await pathExists(target.dataDir))) {
+    throw new UserError('NO_DATABASE', `no embedded database in ${path.relative(ctx.cwd, target.dataDir)}`, { hint: 'run astm53b db init first, or pass --url' });
+  }
   return target;
 }
 
@@ -46,12 +53,12 @@ export const backupCommand: CommandSpec = {
     'Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n' +
     '(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\n' +
     'Exit code 0 when verified, 1 when the verification failed (verification.json says why).',
-  options: { url: requiredUrl, out: { type: 'string', valueName: 'DIR', description: 'new, empty folder for the backup' }, 'scratch-url': scratchUrlOption, json: jsonOption },
+  options: { url: targetUrl, out: { type: 'string', valueName: 'DIR', description: 'new, empty folder for the backup' }, 'scratch-url': scratchUrlOption, json: jsonOption },
   async run(ctx) {
     const out = stringOption(ctx, 'out');
     if (!out) throw new UserError('MISSING_OPTION', 'backup needs --out DIR (a new, empty folder)', { where: { field: 'out' } });
     const scratch = scratchUrl(ctx);
-    return withDb(realTarget(ctx, 'backup'), async (db) => {
+    return withDb(await stepTarget(ctx, 'backup'), async (db) => {
       const r = await backup(db, { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env }, ctx.log);
       ctx.out(ctx.values.json ? json({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
       return r.ok ? 0 : 1;
@@ -65,7 +72,7 @@ export const backupVerifyCommand: CommandSpec = {
   details: 'Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.',
   positionals: [{ name: 'DIR', description: 'the backup folder', required: true }],
   options: {
-    url: { type: 'string', valueName: 'URL', description: 'a server where a scratch database can be created (postgresql://…, or env:NAME)' },
+    url: { type: 'string', valueName: 'URL', description: 'a server where a scratch database can be created (postgresql://…, or env:NAME); not needed for an embedded backup' },
     'scratch-url': scratchUrlOption,
     json: jsonOption,
   },
@@ -85,11 +92,11 @@ export const rollbackCommand: CommandSpec = {
   details:
     'Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\n' +
     'never auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.',
-  options: { url: requiredUrl, backup: { type: 'string', valueName: 'DIR', description: 'the verified backup folder' }, json: jsonOption },
+  options: { url: targetUrl, backup: { type: 'string', valueName: 'DIR', description: 'the verified backup folder' }, json: jsonOption },
   async run(ctx) {
     const dir = stringOption(ctx, 'backup');
     if (!dir) throw new UserError('MISSING_OPTION', 'rollback needs --backup DIR', { where: { field: 'backup' } });
-    return withDb(realTarget(ctx, 'rollback'), async (db) => {
+    return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
       const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
       ctx.out(ctx.values.json ? json(r) : renderRollbackText(r));
       return r.ok ? 0 : 1;

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { UserError } from '../errors.js';
+import type { TocEntry } from './dump.js';
+import { PgliteDb } from './pglite.js';
+import { readSqlFile, runStatements } from './sql-file.js';
+import type { Db, Queryable } from './types.js';
+
+/**
+ * The embedded database's backup: pg_dump compiled to WebAssembly
+ * (@electric-sql/pglite-tools), which talks to the PGlite instance over its wire protocol and
+ * writes a plain SQL script. What it can and cannot do (0.4.8):
+ *  - plain format only: it reads its output back as UTF-8 text, so -Fc would be mangled;
+ *    `--inserts` is forced, so the script loads with any driver (no COPY FROM stdin);
+ *  - it cannot run inside a transaction of ours (its SET TRANSACTION ISOLATION fails there),
+ *    and it leaves its own REPEATABLE READ transaction and settings (extra_float_digits=3…)
+ *    open on the single backend, so they are rolled back and reset right after it;
+ *  - it holds the whole script in memory before handing it over (the wasm file system): the
+ *    embedded database is the laptop rehearsal, bounded memory is the real-PostgreSQL path's.
+ * Consistency: PGlite has one backend and every caller goes through PgliteDb's queue; holding
+ * it (withClient) for the reads and the dumps means nothing can write in between, which is
+ * what pg_export_snapshot gives the PostgreSQL path.
+ */
+export const PGLITE_DUMP_TOOL = '@electric-sql/pglite-tools/pg_dump';
+
+export interface SqlDumpFile {
+  bytes: number;
+  sha256: string;
+}
+
+export interface EmbeddedHold {
+  /** the held session: reads here and the dumps see the same data */
+  q: Queryable;
+  /** one plain SQL dump of the named schemas, streamed to `file` and hashed */
+  dump(opts: { file: string; schemas: readonly string[]; clean: boolean }): Promise<SqlDumpFile>;
+}
+
+export function asEmbedded(db: Db): PgliteDb {
+  if (db instanceof PgliteDb) return db;
+  throw new UserError('ENGINE_MISMATCH', `${db.label} is a PostgreSQL server: the PGlite dump tool only serves the embedded database`);
+}
+
+export async function withEmbeddedHold<T>(db: PgliteDb, fn: (hold: EmbeddedHold) => Promise<T>): Promise<T> {
+  return db.withClient(async (q) =>
+    fn({
+      q,
+      dump: async (opts) => {
+        try {
+          return await dumpSchemas(db, opts);
+        } finally {
+          await q.query('ROLLBACK').catch(() => {});
+          await q.query('RESET ALL').catch(() => {});
+        }
+      },
+    }),
+  );
+}
+
+async function dumpSchemas(db: PgliteDb, opts: { file: string; schemas: readonly string[]; clean: boolean }): Promise<SqlDumpFile> {
+  const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
+  // --rows-per-insert: one INSERT per 1000 rows instead of one per row (pgDump forces --inserts)
+  const args = [...opts.schemas.map((s) => `--schema=${s}`), '--rows-per-insert=1000'];
+  if (opts.clean) args.push('--clean', '--if-exists');
+  let out: File;
+  try {
+    out = await pgDump({ pg: db.instance, args });
+  } catch (e) {
+    throw new UserError('PG_TOOL_FAILED', `${PGLITE_DUMP_TOOL} failed: ${(e as Error).message.split('\n').slice(-3).join(' | ')}`);
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const sink = createWriteStream(opts.file);
+  try {
+    for await (const chunk of out.stream() as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (!sink.write(chunk)) await once(sink, 'drain');
+    }
+  } finally {
+    sink.end();
+    await once(sink, 'close');
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * What a plain SQL dump holds, read from the comment pg_dump writes before every object
+ * ("-- Name: t; Type: TRIGGER; Schema: public; Owner: postgres"): the plain-format
+ * counterpart of `pg_restore --list`, so the same checks (data before triggers) serve both.
+ * `complete` is pg_dump's closing line: a truncated script lacks it.
+ */
+export interface SqlDumpToc {
+  entries: TocEntry[];
+  dumpedBy: string | undefined;
+  dumpedFrom: string | undefined;
+  complete: boolean;
+}
+
+const HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
+
+export async function readSqlDumpToc(file: string): Promise<SqlDumpToc> {
+  const entries: TocEntry[] = [];
+  let dumpedBy: string | undefined;
+  let dumpedFrom: string | undefined;
+  let first: string | undefined;
+  let last = '';
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (first === undefined && line.trim() !== '' && line !== '--') first = line;
+    if (line.trim() !== '' && line !== '--') last = line;
+    if (!line.startsWith('-- ')) continue;
+    const h = HEADER.exec(line);
+    if (h) {
+      entries.push({ id: entries.length + 1, type: h[2]!, schema: h[3]!, tag: `${h[1]} ${h[4]}`.trim() });
+      continue;
+    }
+    dumpedBy ??= /^-- Dumped by pg_dump version (\d+(?:\.\d+)?)/.exec(line)?.[1];
+    dumpedFrom ??= /^-- Dumped from database version (\d+(?:\.\d+)?)/.exec(line)?.[1];
+  }
+  const complete = first === '-- PostgreSQL database dump' && last === '-- PostgreSQL database dump complete';
+  return { entries, dumpedBy, dumpedFrom, complete };
+}
+
+/**
+ * Runs a plain SQL dump on one session inside ONE transaction: any failing statement (named
+ * file:line) rolls everything back. The dump's session settings (search_path '', row_security
+ * off…) die with the session: PGlite's withClient resets them, a pg connection is discarded.
+ */
+export async function restoreSqlDump(db: Db, file: string, display: string): Promise<{ statements: number }> {
+  const text = await readSqlFile(file, display);
+  return db.withClient(
+    async (c) => {
+      await c.query('BEGIN');
+      try {
+        const r = await runStatements(c, text, display);
+        await c.query('COMMIT');
+        return { statements: r.statements };
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw e;
+      }
+    },
+    { discard: true },
+  );
+}
+
+/** A throwaway in-memory PGlite: where an embedded backup proves it restores. */
+export function openScratchPglite(): Promise<PgliteDb> {
+  return PgliteDb.open(undefined, 'scratch PGlite in memory (discarded)');
+}
