@@ -1,5 +1,6 @@
 import { withDb } from '../db/open.js';
 import type { Target } from '../db/target.js';
+import type { Db } from '../db/types.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { loadGoldenFile } from '../golden/load.js';
@@ -24,6 +25,8 @@ export interface GoldenRunOptions {
   source?: string;
   /** the database: needed by fromDb; with a file, adds ML_PP's stored values and the drift report */
   target?: Target;
+  /** an open database instead of a target (the rehearsal shares its one embedded instance) */
+  db?: Db;
   /** `EDITION/ROUNDING/DENSITY`; default: the best profile found from the cases */
   profile?: string;
   toleranceL?: number;
@@ -33,13 +36,13 @@ export async function runGoldenVerify(opts: GoldenRunOptions, log: Logger): Prom
   if (!opts.file === !opts.fromDb) {
     throw new UserError('BAD_ARGUMENTS', 'give either a golden FILE or --from-db (not both, not neither)', { where: { field: 'FILE' } });
   }
-  if (opts.fromDb && !opts.target) throw new UserError('BAD_ARGUMENTS', '--from-db needs a database (--url)', { where: { field: 'url' } });
+  if (opts.fromDb && !opts.target && !opts.db) throw new UserError('BAD_ARGUMENTS', '--from-db needs a database (--url)', { where: { field: 'url' } });
   const profile = opts.profile === undefined ? undefined : parseGoldenProfile(opts.profile);
   const common = { ...(profile ? { profile } : {}), ...(opts.toleranceL === undefined ? {} : { toleranceL: opts.toleranceL }) };
   const fileSet = opts.file ? await loadGoldenFile(opts.file.path, opts.file.displayName) : undefined;
   log.info(fileSet ? `${fileSet.cases.length} golden case(s) in ${fileSet.origin}` : 'reading golden cases from the database');
-  if (!opts.target) return verifyGolden(fileSet!, common, log);
-  return withDb(opts.target, (db) =>
+  if (!opts.target && !opts.db) return verifyGolden(fileSet!, common, log);
+  const run = (db: Db) =>
     db.withTransaction(
       async (tx) => {
         const set = fileSet ?? (await readGoldenCasesFromDb(tx, { ...(opts.source ? { source: opts.source } : {}) }, log));
@@ -53,6 +56,6 @@ export async function runGoldenVerify(opts: GoldenRunOptions, log: Logger): Prom
         return { ...result, drift };
       },
       { readOnly: true },
-    ),
-  );
+    );
+  return opts.db ? run(opts.db) : withDb(opts.target!, run);
 }
