@@ -71314,10 +71314,7 @@ async function cliMain(argv, io = defaultIO()) {
     } catch (e) {
       throw new UserError("BAD_ARGUMENTS", `${e.message.split("\n")[0]}; see astm53b ${spec.name} --help`);
     }
-    const values = { ...parsed.values };
-    for (const [n2, o] of Object.entries(spec.options)) {
-      if (values[n2] === void 0 && o.default !== void 0) values[n2] = o.default;
-    }
+    const values = withOptionDefaults(spec, parsed.values);
     const positionals = parsed.positionals;
     const declared = spec.positionals ?? [];
     const required2 = declared.filter((p) => p.required).length;
@@ -71343,6 +71340,11 @@ async function cliMain(argv, io = defaultIO()) {
 `));
     return 3;
   }
+}
+function withOptionDefaults(spec, values) {
+  const out = { ...values };
+  for (const [n2, o] of Object.entries(spec.options)) if (out[n2] === void 0 && o.default !== void 0) out[n2] = o.default;
+  return out;
 }
 
 // node_modules/@actions/core/lib/command.js

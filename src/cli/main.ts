@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { UserError, isUserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { redact, secretsOf } from '../db/secrets.js';
-import type { CommandSpec, OptionSpec } from './command.js';
+import type { CommandContext, CommandSpec, OptionSpec } from './command.js';
 import { COMMANDS } from './registry.js';
 import { resolveUrlOption } from './url-option.js';
 
@@ -119,10 +119,7 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
     } catch (e) {
       throw new UserError('BAD_ARGUMENTS', `${(e as Error).message.split('\n')[0]}; see astm53b ${spec.name} --help`);
     }
-    const values = { ...parsed.values } as Record<string, string | boolean | string[] | undefined>;
-    for (const [n, o] of Object.entries(spec.options)) {
-      if (values[n] === undefined && o.default !== undefined) values[n] = o.default;
-    }
+    const values = withOptionDefaults(spec, parsed.values as CommandContext['values']);
     const positionals = parsed.positionals;
     const declared = spec.positionals ?? [];
     const required = declared.filter((p) => p.required).length;
@@ -146,4 +143,11 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
     io.stderr(safe(`internal error (a bug; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
     return 3;
   }
+}
+
+/** The option defaults a spec declares, filled in where the user gave none. */
+export function withOptionDefaults(spec: CommandSpec, values: CommandContext['values']): CommandContext['values'] {
+  const out: CommandContext['values'] = { ...values };
+  for (const [n, o] of Object.entries(spec.options)) if (out[n] === undefined && o.default !== undefined) out[n] = o.default;
+  return out;
 }

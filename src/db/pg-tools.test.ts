@@ -2,9 +2,9 @@ import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../errors.js';
 import { parseTocLine } from './dump.js';
 import { connectionForChild, findPgTool, parseToolVersion, runPgTool } from './pg-tools.js';
+import { expectUserError as userError } from '../testing/command.js';
 
 /** Fake client programs (small shell scripts) stand in for the versions this machine lacks. */
 let root: string;
@@ -20,15 +20,6 @@ async function fakeBin(name: string, script: string): Promise<string> {
   return dir;
 }
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'astm53b-pgbin-'));

@@ -18,6 +18,7 @@ import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, 
 import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
 import { CHANGE_FILES, initFixture } from './db-init.js';
 import { rollback, triggersAfterData } from './rollback.js';
+import { expectFailure as rejection } from '../testing/command.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on the embedded database: the PGlite dump tool's plain SQL, proven
@@ -27,14 +28,6 @@ import { rollback, triggersAfterData } from './rollback.js';
  */
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 /** A damaged copy of the backup whose manifest was re-hashed, so only the restore test can catch it. */
 async function rehashedCopy(from: string, to: string, damage: (text: string) => string): Promise<void> {

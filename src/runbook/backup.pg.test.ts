@@ -20,6 +20,7 @@ import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, r
 import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
 import { CHANGE_FILES } from './db-init.js';
 import { rollback } from './rollback.js';
+import { expectFailure as rejection } from '../testing/command.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on real PostgreSQL with the real pg_dump and pg_restore: the backup
@@ -29,14 +30,6 @@ import { rollback } from './rollback.js';
  */
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 async function flipByte(file: string, at: number): Promise<void> {
   const h = await open(file, 'r+');

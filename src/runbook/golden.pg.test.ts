@@ -5,26 +5,18 @@ import { expect, it } from 'vitest';
 import { table53b } from '../astm/index.js';
 import { tableChecksum } from '../db/checksum.js';
 import type { Target } from '../db/target.js';
-import { UserError } from '../errors.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { goldenCommands } from '../cli/commands/golden.js';
 import { parseGoldenCsv } from '../golden/load.js';
 import { legacyVolume15 } from '../golden/diagnose.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { runGoldenVerify } from './golden-run.js';
+import { expectUserError as userError } from '../testing/command.js';
 
 const DEMO = 'golden/demo-golden-cases.csv';
 const demoFile = { path: DEMO, displayName: DEMO };
 const pgTarget = (url: string): Target => ({ kind: 'pg', url, label: 'test' });
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(UserError);
-  return e as UserError;
-}
 
 describePg('golden verification against the demo depot (ML_PP linkage, drift)', () => {
   const fx = useFreshDatabase('golden_fixture', { fixture: true });

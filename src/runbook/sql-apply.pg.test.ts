@@ -3,13 +3,13 @@ import { pipelineLockHolders } from '../db/advisory-lock.js';
 import { tableChecksum } from '../db/checksum.js';
 import { functionSource, schemaExists } from '../db/catalog.js';
 import { readFingerprint } from '../db/fingerprint.js';
-import { UserError } from '../errors.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { changeFileWriter, ourP0Text, p0With } from '../testing/change-files.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import type { Db } from '../db/types.js';
 import { loadChangeFile } from './change-file.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions, type ApplyOptions } from './sql-apply.js';
+import { expectUserError as rejection } from '../testing/command.js';
 
 const write = changeFileWriter();
 const run = { runId: 'test-run-1', actor: 'tester' };
@@ -24,15 +24,6 @@ async function dataChecksums(db: Db) {
   return out;
 }
 
-async function rejection(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describePg('astm53b apply on the fixture (runbook 4.3)', () => {
   const fx = useFreshDatabase('sql_apply', { fixture: true });

@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { table53b, table54b } from '../../astm/index.js';
 import { parseCsv } from '../../csv.js';
 import { UserError } from '../../errors.js';
-import { memoryLogger } from '../../logger.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { astmCommands } from './astm.js';
+import { expectUserError as userError, runCommand } from '../../testing/command.js';
 
 function command(name: string): CommandSpec {
   const c = astmCommands.find((x) => x.name === name);
@@ -16,25 +16,8 @@ function command(name: string): CommandSpec {
 }
 
 /** What the dispatcher does: option defaults from the spec, then run() with captured output. */
-async function run(name: string, values: CommandContext['values'], positionals: string[] = [], cwd = process.cwd()) {
-  const spec = command(name);
-  const withDefaults: CommandContext['values'] = { ...values };
-  for (const [n, o] of Object.entries(spec.options)) if (withDefaults[n] === undefined && o.default !== undefined) withDefaults[n] = o.default;
-  let out = '';
-  const log = memoryLogger();
-  const code = await spec.run({ values: withDefaults, positionals, out: (t) => (out += t), log, cwd, env: {} });
-  return { code: code ?? 0, out, log: log.lines };
-}
+const run = (name: string, values: CommandContext['values'], positionals: string[] = [], cwd = process.cwd()) => runCommand(command(name), values, positionals, { cwd });
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('astm53b vcf', () => {
   it('prints an aligned block with the defaults 1980 / table', async () => {

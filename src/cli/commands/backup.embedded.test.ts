@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgliteDb } from '../../db/pglite.js';
 import { EMBEDDED_DIR } from '../../db/target.js';
-import { UserError } from '../../errors.js';
 import { memoryLogger, silentLogger } from '../../logger.js';
 import { initFixture } from '../../runbook/db-init.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { backupCommands } from './backup.js';
+import { expectUserError as userError } from '../../testing/command.js';
 
 /** `astm53b backup` / `backup verify` / `rollback` without --url: the embedded database of the working directory. */
 function command(name: string): CommandSpec {
@@ -24,15 +24,6 @@ async function run(name: string, values: CommandContext['values'], positionals: 
   return { code: code ?? 0, out, log: log.lines };
 }
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('astm53b backup / backup verify / rollback on the embedded database', () => {
   let cwd: string;

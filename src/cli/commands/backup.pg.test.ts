@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { UserError } from '../../errors.js';
 import { memoryLogger } from '../../logger.js';
 import { TEST_DATABASE_URL, describePg, useFreshDatabase } from '../../testing/pg.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { backupCommands } from './backup.js';
+import { expectUserError as userError } from '../../testing/command.js';
 
 function command(name: string): CommandSpec {
   const c = backupCommands.find((x) => x.name === name);
@@ -21,15 +21,6 @@ async function run(name: string, values: CommandContext['values'], positionals: 
   return { code: code ?? 0, out, log: log.lines };
 }
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describePg('astm53b backup / backup verify / rollback', () => {
   const fx = useFreshDatabase('backup_cli', { fixture: true });

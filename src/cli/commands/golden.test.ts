@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../errors.js';
-import { memoryLogger } from '../../logger.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { goldenCommands } from './golden.js';
+import { expectUserError as userError, runCommand } from '../../testing/command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'astm53b-golden-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,24 +13,8 @@ function command(name: string): CommandSpec {
   return goldenCommands.find((c) => c.name === name)!;
 }
 
-/** What the dispatcher does: option defaults from the spec, then run() with captured output. */
-async function run(name: string, values: CommandContext['values'], positionals: string[] = []) {
-  const spec = command(name);
-  const v: CommandContext['values'] = { ...values };
-  for (const [n, o] of Object.entries(spec.options)) if (v[n] === undefined && o.default !== undefined) v[n] = o.default;
-  let out = '';
-  const code = await spec.run({ values: v, positionals, out: (t) => (out += t), log: memoryLogger(), cwd: process.cwd(), env: {} });
-  return { code: code ?? 0, out };
-}
+const run = (name: string, values: CommandContext['values'], positionals: string[] = []) => runCommand(command(name), values, positionals);
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(UserError);
-  return e as UserError;
-}
 
 describe('astm53b golden', () => {
   it('schema prints the committed JSON Schema', async () => {

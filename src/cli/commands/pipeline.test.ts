@@ -1,32 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../errors.js';
-import { memoryLogger } from '../../logger.js';
 import { changeFileWriter, ourP0Text } from '../../testing/change-files.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { pipelineCommands } from './pipeline.js';
+import { expectUserError as userError, runCommand } from '../../testing/command.js';
 
 /** Bad input is refused with a UserError naming file, line or field, before any connection is tried. */
 const write = changeFileWriter();
 // nothing listens there: reaching the database would fail differently (DB_CONNECT)
 const URL = 'postgresql://postgres:S3cretPw@127.0.0.1:1/none';
 
-async function run(name: string, values: CommandContext['values'], positionals: string[] = []) {
-  const spec = pipelineCommands.find((c) => c.name === name) as CommandSpec;
-  const v: CommandContext['values'] = { ...values };
-  for (const [n, o] of Object.entries(spec.options)) if (v[n] === undefined && o.default !== undefined) v[n] = o.default;
-  let out = '';
-  const code = await spec.run({ values: v, positionals, out: (t) => (out += t), log: memoryLogger(), cwd: process.cwd(), env: {} });
-  return { code: code ?? 0, out };
-}
+const run = (name: string, values: CommandContext['values'], positionals: string[] = []) => runCommand(pipelineCommands.find((c) => c.name === name) as CommandSpec, values, positionals);
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(UserError);
-  return e as UserError;
-}
 
 describe('astm53b apply: input checks before the database', () => {
   it('a missing file names the file', async () => {

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../errors.js';
-import { memoryLogger } from '../../logger.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { smokeCommands } from './smoke.js';
+import { expectUserError as userError, runCommand } from '../../testing/command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'astm53b-smoke-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,24 +15,8 @@ function command(name: string): CommandSpec {
   return c;
 }
 
-async function run(name: string, values: CommandContext['values']) {
-  const spec = command(name);
-  const v: CommandContext['values'] = { ...values };
-  for (const [n, o] of Object.entries(spec.options)) if (v[n] === undefined && o.default !== undefined) v[n] = o.default;
-  let out = '';
-  const code = await spec.run({ values: v, positionals: [], out: (t) => (out += t), log: memoryLogger(), cwd: dir, env: {} });
-  return { code: code ?? 0, out };
-}
+const run = (name: string, values: CommandContext['values']) => runCommand(command(name), values, [], { cwd: dir });
 
-async function userError(p: Promise<unknown>): Promise<UserError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
 
 // the URL names a server that does not exist: a bad option must be refused before any connection is tried
 const url = 'postgresql://nobody:secret@127.0.0.1:1/none';
