@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
+import { leaks, runActionWith } from '../testing/action.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { compatAction } from './actions.js';
 
@@ -18,27 +18,8 @@ describePg('actions/compat', () => {
     vi.restoreAllMocks();
   });
 
-  // @actions/core caches the summary file's path after its first write: one file for the whole test file
-  const summaryFile = path.join(tmpdir(), `astm53b-summary-${process.pid}`);
 
-  async function runWith(url: string) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
-    const files = { output: path.join(dir, 'output'), summary: summaryFile };
-    await writeFile(files.output, '');
-    await writeFile(files.summary, '');
-    process.env['INPUT_DATABASE-URL'] = url;
-    process.env['INPUT_OUTPUT-DIR'] = path.join(dir, 'results');
-    process.env.GITHUB_OUTPUT = files.output;
-    process.env.GITHUB_STEP_SUMMARY = files.summary;
-    let stdout = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    await compatAction();
-    vi.restoreAllMocks();
-    return { stdout, output: await readFile(files.output, 'utf8'), summary: await readFile(files.summary, 'utf8'), dir };
-  }
+  const runWith = (url: string) => runActionWith(compatAction, { 'database-url': url, 'output-dir': '$DIR/results' });
 
   it('passes on the fixture, writes its outputs and summary, and never prints the password', async () => {
     const u = new URL(fx().scratch.url);
@@ -51,7 +32,7 @@ describePg('actions/compat', () => {
     expect(json.compatible).toBe(true);
     expect(JSON.stringify(json)).not.toContain('Act10nSecret');
     // the only place the secret may appear is the runner's own mask command
-    expect(r.stdout.split('\n').filter((l) => l.includes('Act10nSecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect(leaks(r.stdout, 'Act10nSecret')).toEqual([]);
     expect(r.stdout).toContain('::add-mask::Act10nSecret');
   });
 

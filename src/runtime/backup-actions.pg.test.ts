@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
+import { leaks, runActionWith } from '../testing/action.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { backupAction, rollbackAction } from './backup-actions.js';
 
@@ -14,26 +15,8 @@ describePg('actions/backup and actions/rollback', () => {
     process.exitCode = undefined;
     vi.restoreAllMocks();
   });
-  // @actions/core caches the summary file's path after its first write: one file for the whole test file
-  const summaryFile = path.join(tmpdir(), `astm53b-summary-backup-${process.pid}`);
 
-  async function runWith(action: () => Promise<void>, inputs: Record<string, string>) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
-    const files = { output: path.join(dir, 'output') };
-    await writeFile(files.output, '');
-    await writeFile(summaryFile, '');
-    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v.replaceAll('$DIR', dir);
-    process.env.GITHUB_OUTPUT = files.output;
-    process.env.GITHUB_STEP_SUMMARY = summaryFile;
-    let stdout = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    await action();
-    vi.restoreAllMocks();
-    return { stdout, output: await readFile(files.output, 'utf8'), summary: await readFile(summaryFile, 'utf8'), dir };
-  }
+  const runWith = (action: () => Promise<void>, inputs: Record<string, string>) => runActionWith(action, inputs);
 
   it('backup verifies, rollback restores; the password appears only in the mask command', async () => {
     const u = new URL(fx().scratch.url);
@@ -47,7 +30,7 @@ describePg('actions/backup and actions/rollback', () => {
       const p = path.join(backupDir, String(f));
       if ((await readFile(p).catch(() => undefined))?.includes('Backup4ct10nSecret')) throw new Error(`${f} holds the password`);
     }
-    expect(b.stdout.split('\n').filter((l) => l.includes('Backup4ct10nSecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect(leaks(b.stdout, 'Backup4ct10nSecret')).toEqual([]);
 
     const r = await runWith(rollbackAction, { 'database-url': u.toString(), 'backup-dir': backupDir, 'output-dir': '$DIR/out' });
     expect(process.exitCode).toBeUndefined();

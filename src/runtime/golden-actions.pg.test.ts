@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
+import { leaks, runActionWith } from '../testing/action.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { goldenVerifyAction } from './golden-actions.js';
 
@@ -16,24 +17,7 @@ describePg('actions/golden-verify', () => {
   });
   const summaryFile = path.join(tmpdir(), `astm53b-golden-summary-${process.pid}`);
 
-  async function runWith(inputs: Record<string, string>) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
-    const files = { output: path.join(dir, 'output') };
-    await writeFile(files.output, '');
-    await writeFile(summaryFile, '');
-    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
-    process.env['INPUT_OUTPUT-DIR'] = path.join(dir, 'results');
-    process.env.GITHUB_OUTPUT = files.output;
-    process.env.GITHUB_STEP_SUMMARY = summaryFile;
-    let stdout = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    await goldenVerifyAction();
-    vi.restoreAllMocks();
-    return { stdout, output: await readFile(files.output, 'utf8'), summary: await readFile(summaryFile, 'utf8'), dir };
-  }
+  const runWith = (inputs: Record<string, string>) => runActionWith(goldenVerifyAction, { ...inputs, 'output-dir': '$DIR/results' });
 
   it('passes on the demo file alone and sets its outputs', async () => {
     const r = await runWith({ 'golden-file': 'golden/demo-golden-cases.csv' });
@@ -60,7 +44,7 @@ describePg('actions/golden-verify', () => {
     const json = await readFile(path.join(r.dir, 'results', 'golden.json'), 'utf8');
     expect(JSON.parse(json).cases[0].mlpp_verdict).toBe('FAIL');
     expect(json + r.summary).not.toContain('G0ldenSecret');
-    expect(r.stdout.split('\n').filter((l) => l.includes('G0ldenSecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect(leaks(r.stdout, 'G0ldenSecret')).toEqual([]);
   });
 
   it('a bad tolerance input is the user\'s fault', async () => {

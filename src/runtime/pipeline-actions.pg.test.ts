@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -6,6 +6,7 @@ import { readFingerprint } from '../db/fingerprint.js';
 import { sqlPath } from '../paths.js';
 import { CHANGE_FILES } from '../runbook/db-init.js';
 import { changeFileWriter, p0With } from '../testing/change-files.js';
+import { leaks, runActionWith } from '../testing/action.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { sqlApplyAction } from './pipeline-actions.js';
 
@@ -21,26 +22,7 @@ describePg('actions/sql-apply', () => {
   });
   const summaryFile = path.join(tmpdir(), `astm53b-summary-apply-${process.pid}`);
 
-  async function runWith(inputs: Record<string, string>) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
-    const output = path.join(dir, 'output');
-    await writeFile(output, '');
-    await writeFile(summaryFile, '');
-    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
-    process.env['INPUT_OUTPUT-DIR'] = path.join(dir, 'results');
-    process.env.GITHUB_OUTPUT = output;
-    process.env.GITHUB_STEP_SUMMARY = summaryFile;
-    process.env.GITHUB_RUN_ID = '777';
-    process.env.GITHUB_ACTOR = 'ops-lead';
-    let stdout = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-    await sqlApplyAction();
-    vi.restoreAllMocks();
-    return { stdout, output: await readFile(output, 'utf8'), summary: await readFile(summaryFile, 'utf8'), dir };
-  }
+  const runWith = (inputs: Record<string, string>) => runActionWith(sqlApplyAction, { ...inputs, 'output-dir': '$DIR/results' }, { GITHUB_RUN_ID: '777', GITHUB_ACTOR: 'ops-lead' });
 
   it('dry run: passes, writes the result and summary, leaves the catalog as it was, never prints the password', async () => {
     const u = new URL(fx().scratch.url);
@@ -53,7 +35,7 @@ describePg('actions/sql-apply', () => {
     const json = await readFile(path.join(r.dir, 'results', 'sql-apply.json'), 'utf8');
     expect(JSON.parse(json).run).toEqual({ runId: 'github#777.1', actor: 'ops-lead' });
     expect(json).not.toContain('Apply5ecret');
-    expect(r.stdout.split('\n').filter((l) => l.includes('Apply5ecret') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect(leaks(r.stdout, 'Apply5ecret')).toEqual([]);
     expect((await readFingerprint(fx().db)).sha256).toBe(before.sha256);
   });
 

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { leaks, runActionWith } from '../testing/action.js';
 import { signoffAction } from './signoff-actions.js';
 
 /** GitHub's API replaced by a local server speaking its real endpoint. */
@@ -28,28 +28,12 @@ describe('actions/signoff against a local GitHub API', () => {
     vi.restoreAllMocks();
   });
 
-  async function run() {
-    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-signoff-'));
-    const output = path.join(dir, 'output');
-    await writeFile(output, '');
-    Object.assign(process.env, {
-      'INPUT_GITHUB-TOKEN': 'ghs_testtoken123',
-      INPUT_ENVIRONMENT: 'prod-go',
-      'INPUT_OUTPUT-DIR': dir,
-      GITHUB_REPOSITORY: 'depot/astm53b-pipeline',
-      GITHUB_RUN_ID: '4242',
-      GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      GITHUB_OUTPUT: output,
-    });
-    let stdout = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-      stdout += String(c);
-      return true;
-    });
-    await signoffAction();
-    vi.restoreAllMocks();
-    return { dir, stdout, output: await readFile(output, 'utf8') };
-  }
+  const run = () =>
+    runActionWith(
+      signoffAction,
+      { 'github-token': 'ghs_testtoken123', environment: 'prod-go', 'output-dir': '$DIR' },
+      { GITHUB_REPOSITORY: 'depot/astm53b-pipeline', GITHUB_RUN_ID: '4242', GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    );
 
   it("writes the depot manager's approval of the GO gate as signoff.json", async () => {
     reply = { status: 200, body: [{ environments: [{ id: 1, name: 'prod-go' }], state: 'approved', comment: 'Validé, écarts < 5 L', user: { login: 'chef-depot' } }] };
@@ -60,7 +44,7 @@ describe('actions/signoff against a local GitHub API', () => {
     const s = JSON.parse(await readFile(path.join(r.dir, 'signoff.json'), 'utf8'));
     expect(s).toMatchObject({ who: 'chef-depot', decision: 'GO', role: 'responsable dépôt' });
     expect(r.output).toMatch(/decision<<.*\nGO\n/s);
-    expect(r.stdout.split('\n').filter((l) => l.includes('ghs_testtoken123') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect(leaks(r.stdout, 'ghs_testtoken123')).toEqual([]);
   });
 
   it('fails clearly when the API refuses, naming the run', async () => {
