@@ -3,17 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvParser, detectDelimiter, formatCsvRecord, formatDecimal, openCsvFile, parseCsv, parseDecimal, type CsvRecord } from './csv.js';
-import { UserError } from './errors.js';
+import { expectUserErrorSync as userError } from './testing/command.js';
 
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('delimiter detection', () => {
   it('takes whichever of , and ; the header uses more, outside quotes', () => {

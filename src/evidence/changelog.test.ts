@@ -2,22 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../errors.js';
 import { insertChangelogEntry } from './changelog.js';
+import { expectUserErrorSync as userError } from '../testing/command.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const excerpt = readFileSync(path.join(here, '__fixtures__', 'CHANGELOG.excerpt.md'), 'utf8');
 const entry = '## [2026-03-11] — Migration ASTM 53B (PROD)\n\n### 🚀 Déploiement PROD — GO contrôlé\n\n- Commit Flutter déployé : `c4b55ea`\n';
 
-function userError(f: () => unknown): UserError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('insertChangelogEntry', () => {
   it('goes right after the chosen [Unreleased] and leaves every other byte as it was', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.js';
 import { loadGoldenFile, parseGoldenCsv, parseGoldenJson } from './load.js';
+import { expectUserErrorSync as fails } from '../testing/command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'astm53b-golden-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,15 +17,6 @@ function csv(...rows: string[]): string {
   return [HEADER, ...rows].join('\n') + '\n';
 }
 
-function fails(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return e as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('golden files: loading', () => {
   it('reads the canonical CSV, with empty nullable cells as null', () => {

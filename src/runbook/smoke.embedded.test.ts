@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgliteDb } from '../db/pglite.js';
+import { describe, expect, it } from 'vitest';
+import { useEmbeddedFixture } from '../testing/embedded.js';
 import { runSqlFile } from '../db/sql-file.js';
 import { ML_PP_PROFILE } from '../golden/profile.js';
 import { silentLogger } from '../logger.js';
 import { sqlPath } from '../paths.js';
-import { CHANGE_FILES, initFixture } from './db-init.js';
+import { CHANGE_FILES } from './db-init.js';
 import { runSmoke, type SmokeResult } from './smoke.js';
 
 /** The local rehearsal's path: the same smoke on the embedded database finds what real PostgreSQL finds. */
@@ -12,19 +12,12 @@ const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f
 const opts = { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run: { runId: 'embedded', actor: 'vitest' }, compensate: true };
 
 describe('smoke on embedded PGlite', () => {
-  let db: PgliteDb;
-  beforeAll(async () => {
-    db = await PgliteDb.open(undefined);
-    await initFixture(db, { scale: 1, seed: 1 }, silentLogger);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  const fx = useEmbeddedFixture();
 
   it('refuses to write before the P0 change, then pins the journal/snapshot divergence after it', async () => {
-    expect(failing(await runSmoke(db, opts, silentLogger))).toEqual(['5.4 P0_NOT_APPLIED']);
-    await runSqlFile(db, sqlPath(CHANGE_FILES.p0), { displayName: 'p0' });
-    const r = await runSmoke(db, opts, silentLogger);
+    expect(failing(await runSmoke(fx(), opts, silentLogger))).toEqual(['5.4 P0_NOT_APPLIED']);
+    await runSqlFile(fx(), sqlPath(CHANGE_FILES.p0), { displayName: 'p0' });
+    const r = await runSmoke(fx(), opts, silentLogger);
     expect(r.errors).toEqual([]);
     expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE']);
     expect(r.compensation!.summary[0]).toBe('v_stock_actuel: back to its prior value to the litre for every owner');

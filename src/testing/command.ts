@@ -38,3 +38,15 @@ export async function expectFailure(p: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a failure');
 }
+
+/** The UserError a synchronous call must throw (parsers, validators). */
+export function expectUserErrorSync(fn: () => unknown): UserError {
+  let e: unknown;
+  try {
+    fn();
+  } catch (x) {
+    e = x;
+  }
+  expect(e, 'expected a UserError').toBeInstanceOf(UserError);
+  return e as UserError;
+}
