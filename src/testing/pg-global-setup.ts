@@ -1,7 +1,7 @@
-import pg from 'pg';
-import { readFile } from 'node:fs/promises';
-import { sqlPath } from '../paths.js';
+import { PgDb } from '../db/pg.js';
 import { createScratchDatabase } from '../db/scratch.js';
+import { runSqlFile } from '../db/sql-file.js';
+import { sqlPath } from '../paths.js';
 
 /**
  * Runs once before the `pg` project. In CI a missing TEST_DATABASE_URL is a failure, never a
@@ -15,12 +15,11 @@ export default async function setup(): Promise<void> {
     return;
   }
   const scratch = await createScratchDatabase(url, 'roles');
-  const client = new pg.Client({ connectionString: scratch.url });
+  const db = new PgDb(scratch.url);
   try {
-    await client.connect();
-    await client.query(await readFile(sqlPath('supabase/shim.sql'), 'utf8'));
+    await runSqlFile(db, sqlPath('supabase/shim.sql'), { displayName: 'sql/supabase/shim.sql' });
   } finally {
-    await client.end().catch(() => {});
+    await db.close().catch(() => {});
     await scratch.drop();
   }
 }
