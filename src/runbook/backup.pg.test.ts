@@ -8,19 +8,17 @@ import { tableChecksum } from '../db/checksum.js';
 import { DUMP_APP_NAME } from '../db/dump.js';
 import { readFingerprint } from '../db/fingerprint.js';
 import { PgDb } from '../db/pg.js';
-import { runSqlFile } from '../db/sql-file.js';
 import { UserError } from '../errors.js';
 import { hashFile } from '../evidence/file-hash.js';
 import { parseCsv } from '../csv.js';
 import { memoryLogger, silentLogger } from '../logger.js';
-import { sqlPath } from '../paths.js';
 import { userWithRole } from '../testing/fixture-contract.js';
 import { TEST_DATABASE_URL, describePg, useFreshDatabase } from '../testing/pg.js';
 import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
 import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
-import { CHANGE_FILES } from './db-init.js';
 import { rollback } from './rollback.js';
 import { expectFailure as rejection } from '../testing/command.js';
+import { applyP0AndMove } from '../testing/movements.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on real PostgreSQL with the real pg_dump and pg_restore: the backup
@@ -28,7 +26,6 @@ import { expectFailure as rejection } from '../testing/command.js';
  * yields a verified folder, and a rollback after the P0 change and new movements brings back
  * exactly the backed-up state without touching any DB-STRICT guard. Tests run in order.
  */
-const GASOIL = '22222222-2222-2222-2222-222222222222';
 
 
 async function flipByte(file: string, at: number): Promise<void> {
@@ -248,19 +245,7 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     beforeAll(async () => {
       const db = fx().db;
       before = { authUsers: await tableChecksum(db, 'auth', 'users') };
-      await runSqlFile(db, sqlPath(CHANGE_FILES.p0), { displayName: CHANGE_FILES.p0 });
-      const gerant = await userWithRole(db, 'gerant');
-      const draft = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1")).rows[0]!.id;
-      await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query('SELECT validate_sortie($1)', [draft]));
-      const cdr = (await db.query<{ id: string }>("SELECT id::text FROM cours_de_route WHERE statut = 'ARRIVE' ORDER BY plaque_camion LIMIT 1")).rows[0]!.id;
-      const tank = (await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
-      await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
-        tx.query(
-          `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
-           VALUES ($1, $2, $3, 100000, 101234.5, 27, 837.2, 1224.87, 'MONALUXE', '2026-02-26', 'after backup')`,
-          [cdr, tank, GASOIL],
-        ),
-      );
+      await applyP0AndMove(db);
     });
 
     it('the database really moved away from the backup (P0 functions, new rows)', async () => {
