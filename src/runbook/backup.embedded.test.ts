@@ -18,6 +18,7 @@ import { initFixture } from './db-init.js';
 import { rollback, triggersAfterData } from './rollback.js';
 import { expectFailure as rejection } from '../testing/command.js';
 import { applyP0AndMove } from '../testing/movements.js';
+import { backupFiles } from '../testing/backup-files.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on the embedded database: the PGlite dump tool's plain SQL, proven
@@ -67,17 +68,7 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
     expect(m.dump).toMatchObject({ engine: 'pglite', format: 'plain', file: SQL_DUMP_FILE, schemas: ['public'], pipelineFile: null });
     expect(m.tools.pg_dump.path).toBe(PGLITE_DUMP_TOOL);
     expect(m.tools.pg_dump.version).toMatch(/^1[89]\.\d+$/);
-    expect(m.files.map((f) => f.path).sort()).toEqual(
-      [
-        SQL_DUMP_FILE,
-        'auth-users.json',
-        'functions/public.sorties_produit_block_update_delete.sql',
-        'functions/public.validate_sortie.sql',
-        'tables/public.receptions.csv',
-        'tables/public.sorties_produit.csv',
-        'tables/public.stocks_journaliers.csv',
-      ].sort(),
-    );
+    expect(m.files.map((f) => f.path).sort()).toEqual(backupFiles(SQL_DUMP_FILE));
     for (const f of m.files) expect(await hashFile(path.join(good.dir, f.path))).toEqual({ bytes: f.bytes, sha256: f.sha256 });
     expect(m.schemas.excluded).toContain('auth');
     // a laptop rehearsal has no PROD server to keep the dump off

@@ -19,6 +19,7 @@ import { backup, compareWithManifest, readFunctionExport, verifyBackup, type Bac
 import { rollback } from './rollback.js';
 import { expectFailure as rejection } from '../testing/command.js';
 import { applyP0AndMove } from '../testing/movements.js';
+import { backupFiles } from '../testing/backup-files.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on real PostgreSQL with the real pg_dump and pg_restore: the backup
@@ -56,17 +57,7 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
 
   it('writes the archive, both functions and the three table snapshots, each with bytes and SHA-256', async () => {
     const m = good.manifest;
-    expect(m.files.map((f) => f.path).sort()).toEqual(
-      [
-        ARCHIVE_FILE,
-        'auth-users.json',
-        'functions/public.sorties_produit_block_update_delete.sql',
-        'functions/public.validate_sortie.sql',
-        'tables/public.receptions.csv',
-        'tables/public.sorties_produit.csv',
-        'tables/public.stocks_journaliers.csv',
-      ].sort(),
-    );
+    expect(m.files.map((f) => f.path).sort()).toEqual(backupFiles(ARCHIVE_FILE));
     for (const f of m.files) expect(await hashFile(path.join(good.dir, f.path))).toEqual({ bytes: f.bytes, sha256: f.sha256 });
     expect(m.written).toMatchObject({ dir: good.dir, sameHostAsDatabase: true });
     expect(path.isAbsolute(m.written.dir)).toBe(true);
