@@ -5354,6 +5354,860 @@ var require_lib2 = __commonJS({
   }
 });
 
+// node_modules/pg-copy-streams/obuf.js
+var require_obuf = __commonJS({
+  "node_modules/pg-copy-streams/obuf.js"(exports2, module2) {
+    var Buffer2 = require("buffer").Buffer;
+    function OffsetBuffer() {
+      this.offset = 0;
+      this.size = 0;
+      this.buffers = [];
+    }
+    module2.exports = OffsetBuffer;
+    OffsetBuffer.prototype.isEmpty = function isEmpty() {
+      return this.size === 0;
+    };
+    OffsetBuffer.prototype.clone = function clone2(size) {
+      const r = new OffsetBuffer();
+      r.offset = this.offset;
+      r.size = size;
+      r.buffers = this.buffers.slice();
+      return r;
+    };
+    OffsetBuffer.prototype.toChunks = function toChunks() {
+      if (this.size === 0) return [];
+      if (this.offset !== 0) {
+        this.buffers[0] = this.buffers[0].slice(this.offset);
+        this.offset = 0;
+      }
+      const chunks = [];
+      let off = 0;
+      let i;
+      for (i = 0; off <= this.size && i < this.buffers.length; i++) {
+        let buf = this.buffers[i];
+        off += buf.length;
+        if (off > this.size) {
+          buf = buf.slice(0, buf.length - (off - this.size));
+          this.buffers[i] = buf;
+        }
+        chunks.push(buf);
+      }
+      if (i < this.buffers.length) this.buffers.length = i;
+      return chunks;
+    };
+    OffsetBuffer.prototype.toString = function toString(enc) {
+      return this.toChunks().map(function(c) {
+        return c.toString(enc);
+      }).join("");
+    };
+    OffsetBuffer.prototype.use = function use(buf, off, n2) {
+      this.buffers = [buf];
+      this.offset = off;
+      this.size = n2;
+    };
+    OffsetBuffer.prototype.push = function push(data) {
+      if (data.length === 0) return;
+      this.size += data.length;
+      this.buffers.push(data);
+    };
+    OffsetBuffer.prototype.has = function has(n2) {
+      return this.size >= n2;
+    };
+    OffsetBuffer.prototype.skip = function skip(n2) {
+      if (this.size === 0) return;
+      this.size -= n2;
+      if (this.offset + n2 < this.buffers[0].length) {
+        this.offset += n2;
+        return;
+      }
+      let left = n2 - (this.buffers[0].length - this.offset);
+      this.offset = 0;
+      let shift;
+      for (shift = 1; left > 0 && shift < this.buffers.length; shift++) {
+        const buf = this.buffers[shift];
+        if (buf.length > left) {
+          this.offset = left;
+          break;
+        }
+        left -= buf.length;
+      }
+      this.buffers = this.buffers.slice(shift);
+    };
+    OffsetBuffer.prototype.copy = function copy(target, targetOff, off, n2) {
+      if (this.size === 0) return;
+      if (off !== 0) throw new Error("Unsupported offset in .copy()");
+      let toff = targetOff;
+      const first = this.buffers[0];
+      const toCopy = Math.min(n2, first.length - this.offset);
+      first.copy(target, toff, this.offset, this.offset + toCopy);
+      toff += toCopy;
+      let left = n2 - toCopy;
+      for (let i = 1; left > 0 && i < this.buffers.length; i++) {
+        const buf = this.buffers[i];
+        const toCopy2 = Math.min(left, buf.length);
+        buf.copy(target, toff, 0, toCopy2);
+        toff += toCopy2;
+        left -= toCopy2;
+      }
+    };
+    OffsetBuffer.prototype.take = function take(n2) {
+      if (n2 === 0) return Buffer2.alloc(0);
+      this.size -= n2;
+      const first = this.buffers[0].length - this.offset;
+      if (first === n2) {
+        let r = this.buffers.shift();
+        if (this.offset !== 0) {
+          r = r.slice(this.offset);
+          this.offset = 0;
+        }
+        return r;
+      } else if (first > n2) {
+        const r = this.buffers[0].slice(this.offset, this.offset + n2);
+        this.offset += n2;
+        return r;
+      }
+      const out = Buffer2.alloc(n2);
+      let toOff = 0;
+      let startOff = this.offset;
+      let i;
+      for (i = 0; toOff !== n2 && i < this.buffers.length; i++) {
+        const buf = this.buffers[i];
+        const toCopy = Math.min(buf.length - startOff, n2 - toOff);
+        buf.copy(out, toOff, startOff, startOff + toCopy);
+        if (startOff + toCopy < buf.length) {
+          this.offset = startOff + toCopy;
+          break;
+        } else {
+          toOff += toCopy;
+          startOff = 0;
+        }
+      }
+      this.buffers = this.buffers.slice(i);
+      if (this.buffers.length === 0) this.offset = 0;
+      return out;
+    };
+    OffsetBuffer.prototype.peekUInt8 = function peekUInt8() {
+      return this.buffers[0][this.offset];
+    };
+    OffsetBuffer.prototype.readUInt8 = function readUInt8() {
+      this.size -= 1;
+      const first = this.buffers[0];
+      const r = first[this.offset];
+      if (++this.offset === first.length) {
+        this.offset = 0;
+        this.buffers.shift();
+      }
+      return r;
+    };
+    OffsetBuffer.prototype.readUInt16LE = function readUInt16LE() {
+      const first = this.buffers[0];
+      this.size -= 2;
+      let r;
+      let shift;
+      if (first.length - this.offset >= 2) {
+        r = first.readUInt16LE(this.offset);
+        shift = 0;
+        this.offset += 2;
+      } else {
+        r = first[this.offset] | this.buffers[1][0] << 8;
+        shift = 1;
+        this.offset = 1;
+      }
+      if (this.offset === this.buffers[shift].length) {
+        this.offset = 0;
+        shift++;
+      }
+      if (shift !== 0) this.buffers = this.buffers.slice(shift);
+      return r;
+    };
+    OffsetBuffer.prototype.readUInt24LE = function readUInt24LE() {
+      const first = this.buffers[0];
+      let r;
+      let shift;
+      const firstHas = first.length - this.offset;
+      if (firstHas >= 3) {
+        r = first.readUInt16LE(this.offset) | first[this.offset + 2] << 16;
+        shift = 0;
+        this.offset += 3;
+      } else if (firstHas >= 2) {
+        r = first.readUInt16LE(this.offset) | this.buffers[1][0] << 16;
+        shift = 1;
+        this.offset = 1;
+      } else {
+        r = first[this.offset];
+        this.offset = 0;
+        this.buffers.shift();
+        this.size -= 1;
+        r |= this.readUInt16LE() << 8;
+        return r;
+      }
+      this.size -= 3;
+      if (this.offset === this.buffers[shift].length) {
+        this.offset = 0;
+        shift++;
+      }
+      if (shift !== 0) this.buffers = this.buffers.slice(shift);
+      return r;
+    };
+    OffsetBuffer.prototype.readUInt32LE = function readUInt32LE() {
+      const first = this.buffers[0];
+      let r;
+      let shift;
+      const firstHas = first.length - this.offset;
+      if (firstHas >= 4) {
+        r = first.readUInt32LE(this.offset);
+        shift = 0;
+        this.offset += 4;
+      } else if (firstHas >= 3) {
+        r = (first.readUInt16LE(this.offset) | first[this.offset + 2] << 16) + this.buffers[1][0] * 16777216;
+        shift = 1;
+        this.offset = 1;
+      } else if (firstHas >= 2) {
+        r = first.readUInt16LE(this.offset);
+        this.offset = 0;
+        this.buffers.shift();
+        this.size -= 2;
+        r += this.readUInt16LE() * 65536;
+        return r;
+      } else {
+        r = first[this.offset];
+        this.offset = 0;
+        this.buffers.shift();
+        this.size -= 1;
+        r += this.readUInt24LE() * 256;
+        return r;
+      }
+      this.size -= 4;
+      if (this.offset === this.buffers[shift].length) {
+        this.offset = 0;
+        shift++;
+      }
+      if (shift !== 0) this.buffers = this.buffers.slice(shift);
+      return r;
+    };
+    OffsetBuffer.prototype.readUInt16BE = function readUInt16BE() {
+      const r = this.readUInt16LE();
+      return (r & 255) << 8 | r >> 8;
+    };
+    OffsetBuffer.prototype.readUInt24BE = function readUInt24BE() {
+      const r = this.readUInt24LE();
+      return (r & 255) << 16 | (r >> 8 & 255) << 8 | r >> 16;
+    };
+    OffsetBuffer.prototype.readUInt32BE = function readUInt32BE() {
+      const r = this.readUInt32LE();
+      return ((r & 255) << 24 | (r >>> 8 & 255) << 16 | (r >>> 16 & 255) << 8 | r >>> 24) >>> 0;
+    };
+    function signedInt8(num2) {
+      if (num2 >= 128) return -(255 ^ num2) - 1;
+      else return num2;
+    }
+    OffsetBuffer.prototype.peekInt8 = function peekInt8() {
+      return signedInt8(this.peekUInt8());
+    };
+    OffsetBuffer.prototype.readInt8 = function readInt8() {
+      return signedInt8(this.readUInt8());
+    };
+    function signedInt16(num2) {
+      if (num2 >= 32768) return -(65535 ^ num2) - 1;
+      else return num2;
+    }
+    OffsetBuffer.prototype.readInt16BE = function readInt16BE() {
+      return signedInt16(this.readUInt16BE());
+    };
+    OffsetBuffer.prototype.readInt16LE = function readInt16LE() {
+      return signedInt16(this.readUInt16LE());
+    };
+    function signedInt24(num2) {
+      if (num2 >= 8388608) return -(16777215 ^ num2) - 1;
+      else return num2;
+    }
+    OffsetBuffer.prototype.readInt24BE = function readInt24BE() {
+      return signedInt24(this.readUInt24BE());
+    };
+    OffsetBuffer.prototype.readInt24LE = function readInt24LE() {
+      return signedInt24(this.readUInt24LE());
+    };
+    function signedInt32(num2) {
+      if (num2 >= 2147483648) return -(4294967295 ^ num2) - 1;
+      else return num2;
+    }
+    OffsetBuffer.prototype.readInt32BE = function readInt32BE() {
+      return signedInt32(this.readUInt32BE());
+    };
+    OffsetBuffer.prototype.readInt32LE = function readInt32LE() {
+      return signedInt32(this.readUInt32LE());
+    };
+  }
+});
+
+// node_modules/pg-copy-streams/message-formats.js
+var require_message_formats = __commonJS({
+  "node_modules/pg-copy-streams/message-formats.js"(exports2, module2) {
+    module2.exports = {
+      ErrorResponse: 69,
+      // E
+      CopyInResponse: 71,
+      // G
+      CopyOutResponse: 72,
+      // H
+      CopyBothResponse: 87,
+      // W
+      CopyDone: 99,
+      // c
+      CopyData: 100,
+      // d
+      CopyFail: 102,
+      // f
+      CommandComplete: 67,
+      // C
+      ReadyForQuery: 90,
+      // Z
+      // It is possible for NoticeResponse and ParameterStatus messages to be interspersed between CopyData messages;
+      // frontends must handle these cases, and should be prepared for other asynchronous message types as well
+      // (see Section 50.2.6).
+      // Otherwise, any message type other than CopyData or CopyDone may be treated as terminating copy-out mode.
+      NotificationResponse: 65,
+      // A
+      NoticeResponse: 78,
+      // N
+      ParameterStatus: 83
+      // S
+    };
+  }
+});
+
+// node_modules/pg-copy-streams/copy-to.js
+var require_copy_to = __commonJS({
+  "node_modules/pg-copy-streams/copy-to.js"(exports2, module2) {
+    "use strict";
+    module2.exports = function(txt, options) {
+      return new CopyStreamQuery(txt, options);
+    };
+    var { Readable: Readable5 } = require("stream");
+    var assert2 = require("assert");
+    var BufferList = require_obuf();
+    var code2 = require_message_formats();
+    var PG_CODE = 0;
+    var PG_LENGTH = 1;
+    var PG_MESSAGE = 2;
+    var CopyStreamQuery = class extends Readable5 {
+      constructor(text, options) {
+        super(options);
+        this.text = text;
+        this.rowCount = 0;
+        this._state = PG_CODE;
+        this._buffer = new BufferList();
+        this._unreadMessageContentLength = 0;
+        this._copyDataChunks = new BufferList();
+        this._pgDataHandler = null;
+        this._drained = false;
+        this._forwarding = false;
+        this._onReadableEvent = this._onReadable.bind(this);
+      }
+      submit(connection) {
+        this.connection = connection;
+        this._attach();
+        connection.query(this.text);
+      }
+      _attach() {
+        const connectionStream = this.connection.stream;
+        const pgDataListeners = connectionStream.listeners("data");
+        assert2(pgDataListeners.length == 1);
+        this._pgDataHandler = pgDataListeners.pop();
+        connectionStream.removeListener("data", this._pgDataHandler);
+        connectionStream.pause();
+        this._forward();
+        connectionStream.on("readable", this._onReadableEvent);
+      }
+      _detach() {
+        const connectionStream = this.connection.stream;
+        const unreadBuffer = this._buffer.take(this._buffer.size);
+        connectionStream.removeListener("readable", this._onReadableEvent);
+        connectionStream.addListener("data", this._pgDataHandler);
+        this._pgDataHandler(unreadBuffer);
+        process.nextTick(function() {
+          connectionStream.resume();
+        });
+      }
+      _cleanup() {
+        this._buffer = null;
+        this._copyDataChunks = null;
+        this._pgDataHandler = null;
+        this._onReadableEvent = null;
+      }
+      _onReadable() {
+        this._forward();
+      }
+      _read() {
+        this._drained = true;
+        this._forward();
+      }
+      _forward() {
+        if (this._forwarding || !this._drained || !this.connection) return;
+        this._forwarding = true;
+        const connectionStream = this.connection.stream;
+        let chunk;
+        while (this._drained && (chunk = connectionStream.read()) !== null) {
+          this._drained = this._parse(chunk);
+        }
+        this._forwarding = false;
+      }
+      _parse(chunk) {
+        let done = false;
+        let drained = true;
+        this._buffer.push(chunk);
+        while (!done && this._buffer.size > 0) {
+          if (PG_CODE === this._state) {
+            if (!this._buffer.has(1)) break;
+            this._code = this._buffer.peekUInt8();
+            if (this._code === code2.ErrorResponse) {
+              this._detach();
+              return;
+            }
+            this._buffer.readUInt8();
+            this._state = PG_LENGTH;
+          }
+          if (PG_LENGTH === this._state) {
+            if (!this._buffer.has(4)) break;
+            this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4;
+            this._state = PG_MESSAGE;
+          }
+          if (PG_MESSAGE === this._state) {
+            if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+              const n2 = Math.min(this._buffer.size, this._unreadMessageContentLength);
+              const messageContentChunk = this._buffer.take(n2);
+              this._unreadMessageContentLength -= n2;
+              if (this._code === code2.CopyData) {
+                this._copyDataChunks.push(messageContentChunk);
+              }
+            }
+            if (this._unreadMessageContentLength === 0) {
+              switch (this._code) {
+                case code2.CopyOutResponse:
+                case code2.CopyData:
+                // standard interspersed messages.
+                // see https://www.postgresql.org/docs/9.6/protocol-flow.html#PROTOCOL-COPY
+                case code2.ParameterStatus:
+                case code2.NoticeResponse:
+                case code2.NotificationResponse:
+                  break;
+                case code2.CopyDone:
+                default:
+                  done = true;
+                  break;
+              }
+              this._state = PG_CODE;
+            }
+          }
+        }
+        const len = this._copyDataChunks.size;
+        if (len > 0) {
+          drained = this.push(this._copyDataChunks.take(len));
+        }
+        if (done) {
+          this._detach();
+          this.push(null);
+          this._cleanup();
+        }
+        return drained;
+      }
+      handleError(err) {
+        this.emit("error", err);
+        this._cleanup();
+      }
+      handleCommandComplete(msg) {
+        const match2 = /COPY (\d+)/.exec((msg || {}).text);
+        if (match2) {
+          this.rowCount = parseInt(match2[1], 10);
+        }
+      }
+      handleReadyForQuery() {
+      }
+    };
+  }
+});
+
+// node_modules/pg-copy-streams/copy-from.js
+var require_copy_from = __commonJS({
+  "node_modules/pg-copy-streams/copy-from.js"(exports2, module2) {
+    "use strict";
+    module2.exports = function(txt, options) {
+      return new CopyStreamQuery(txt, options);
+    };
+    var { Writable: Writable2 } = require("stream");
+    var code2 = require_message_formats();
+    var CopyStreamQuery = class extends Writable2 {
+      constructor(text, options) {
+        super(options);
+        this.text = text;
+        this.rowCount = 0;
+        this._gotCopyInResponse = false;
+        this.chunks = [];
+        this.cb_CopyInResponse = null;
+        this.cb_ReadyForQuery = null;
+        this.cb_destroy = null;
+        this.cork();
+      }
+      submit(connection) {
+        this.connection = connection;
+        connection.query(this.text);
+      }
+      callback() {
+      }
+      _write(chunk, enc, cb) {
+        this.chunks.push({ chunk, encoding: enc });
+        if (this._gotCopyInResponse) {
+          return this.flush(cb);
+        }
+        this.cb_CopyInResponse = cb;
+      }
+      _writev(chunks, cb) {
+        if (this.chunks.length == 0) {
+          this.chunks = chunks;
+        } else {
+          const QUANTUM = 125e3;
+          for (let i = 0; i < chunks.length; i += QUANTUM) {
+            this.chunks.push(...chunks.slice(i, Math.min(i + QUANTUM, chunks.length)));
+          }
+        }
+        if (this._gotCopyInResponse) {
+          return this.flush(cb);
+        }
+        this.cb_CopyInResponse = cb;
+      }
+      _destroy(err, cb) {
+        if (this.cb_ReadyForQuery) return cb(err);
+        this.cb_destroy = cb;
+        const msg = err ? err.message : "NODE-PG-COPY-STREAMS destroy() was called";
+        const self2 = this;
+        const done = function() {
+          self2.connection.sendCopyFail(msg);
+        };
+        this.chunks = [];
+        if (this._gotCopyInResponse) {
+          return this.flush(done);
+        }
+        this.cb_CopyInResponse = done;
+      }
+      _final(cb) {
+        this.cb_ReadyForQuery = cb;
+        const self2 = this;
+        const done = function() {
+          const Int32Len = 4;
+          const finBuffer = Buffer.from([code2.CopyDone, 0, 0, 0, Int32Len]);
+          self2.connection.stream.write(finBuffer);
+        };
+        if (this._gotCopyInResponse) {
+          return this.flush(done);
+        }
+        this.cb_CopyInResponse = done;
+      }
+      flush(callback) {
+        let chunk;
+        let ok = true;
+        while (ok && (chunk = this.chunks.shift())) {
+          ok = this.flushChunk(chunk.chunk);
+        }
+        if (callback) {
+          if (ok) {
+            callback();
+          } else {
+            if (this.chunks.length) {
+              this.connection.stream.once("drain", this.flush.bind(this, callback));
+            } else {
+              this.connection.stream.once("drain", callback);
+            }
+          }
+        }
+      }
+      flushChunk(chunk) {
+        const Int32Len = 4;
+        const lenBuffer = Buffer.from([code2.CopyData, 0, 0, 0, 0]);
+        lenBuffer.writeUInt32BE(chunk.length + Int32Len, 1);
+        this.connection.stream.write(lenBuffer);
+        return this.connection.stream.write(chunk);
+      }
+      handleError(e) {
+        this.callback();
+        if (this.cb_destroy) {
+          const cb = this.cb_destroy;
+          this.cb_destroy = null;
+          cb(e);
+        } else {
+          this.emit("error", e);
+        }
+        this.connection = null;
+      }
+      handleCopyInResponse(connection) {
+        this._gotCopyInResponse = true;
+        if (!this.destroyed) {
+          this.uncork();
+        }
+        const cb = this.cb_CopyInResponse || function() {
+        };
+        this.cb_CopyInResponse = null;
+        this.flush(cb);
+      }
+      handleCommandComplete(msg) {
+        const match2 = /COPY (\d+)/.exec((msg || {}).text);
+        if (match2) {
+          this.rowCount = parseInt(match2[1], 10);
+        }
+      }
+      handleReadyForQuery() {
+        this.callback();
+        this.cb_ReadyForQuery();
+        this.connection = null;
+      }
+    };
+  }
+});
+
+// node_modules/pg-copy-streams/copy-both.js
+var require_copy_both = __commonJS({
+  "node_modules/pg-copy-streams/copy-both.js"(exports2, module2) {
+    "use strict";
+    module2.exports = function(txt, options) {
+      return new CopyStreamQuery(txt, options);
+    };
+    var { Duplex } = require("stream");
+    var assert2 = require("assert");
+    var BufferList = require_obuf();
+    var code2 = require_message_formats();
+    var PG_CODE = 0;
+    var PG_LENGTH = 1;
+    var PG_MESSAGE = 2;
+    var CopyStreamQuery = class extends Duplex {
+      constructor(text, options) {
+        super(options);
+        this.text = text;
+        this._state = PG_CODE;
+        this._buffer = new BufferList();
+        this._unreadMessageContentLength = 0;
+        this._copyDataChunks = new BufferList();
+        this._pgDataHandler = null;
+        this._drained = false;
+        this._forwarding = false;
+        this._onReadableEvent = this._onReadable.bind(this);
+        this.alignOnCopyDataFrame = options ? options.alignOnCopyDataFrame === true : false;
+        this._gotCopyInResponse = false;
+        this.chunks = [];
+        this.cb = null;
+        this.cork();
+      }
+      submit(connection) {
+        this.connection = connection;
+        this._attach();
+        connection.query(this.text);
+      }
+      /* Readable implementation */
+      _attach() {
+        const connectionStream = this.connection.stream;
+        const pgDataListeners = connectionStream.listeners("data");
+        assert2(pgDataListeners.length == 1);
+        this._pgDataHandler = pgDataListeners.pop();
+        connectionStream.removeListener("data", this._pgDataHandler);
+        connectionStream.pause();
+        this._forward();
+        connectionStream.on("readable", this._onReadableEvent);
+      }
+      _detach() {
+        const connectionStream = this.connection.stream;
+        const unreadBuffer = this._buffer.take(this._buffer.size);
+        connectionStream.removeListener("readable", this._onReadableEvent);
+        connectionStream.addListener("data", this._pgDataHandler);
+        this._pgDataHandler(unreadBuffer);
+        process.nextTick(function() {
+          connectionStream.resume();
+        });
+      }
+      _cleanup() {
+        this._buffer = null;
+        this._copyDataChunks = null;
+        this._pgDataHandler = null;
+        this._onReadableEvent = null;
+      }
+      _onReadable() {
+        this._forward();
+      }
+      _read() {
+        this._drained = true;
+        this._forward();
+      }
+      _forward() {
+        if (this._forwarding || !this._drained || !this.connection) return;
+        this._forwarding = true;
+        const connectionStream = this.connection.stream;
+        let chunk;
+        while (this._drained && (chunk = connectionStream.read()) !== null) {
+          this._drained = this._parse(chunk);
+        }
+        this._forwarding = false;
+      }
+      _parse(chunk) {
+        let done = false;
+        let drained = true;
+        this._buffer.push(chunk);
+        while (!done && this._buffer.size > 0) {
+          if (PG_CODE === this._state) {
+            if (!this._buffer.has(1)) break;
+            this._code = this._buffer.peekUInt8();
+            if (this._code === code2.ErrorResponse) {
+              this._detach();
+              return;
+            }
+            this._buffer.readUInt8();
+            this._state = PG_LENGTH;
+          }
+          if (PG_LENGTH === this._state) {
+            if (!this._buffer.has(4)) break;
+            this._unreadMessageContentLength = this._buffer.readUInt32BE() - 4;
+            this._state = PG_MESSAGE;
+          }
+          if (PG_MESSAGE === this._state) {
+            if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
+              const n2 = Math.min(this._buffer.size, this._unreadMessageContentLength);
+              const messageContentChunk = this._buffer.take(n2);
+              this._unreadMessageContentLength -= n2;
+              if (this._code === code2.CopyData) {
+                this._copyDataChunks.push(messageContentChunk);
+              }
+            }
+            if (this._unreadMessageContentLength === 0) {
+              switch (this._code) {
+                case code2.CopyBothResponse:
+                  this._startCopyIn();
+                  break;
+                case code2.CopyData:
+                  if (this.alignOnCopyDataFrame) {
+                    drained = this._flushCopyData();
+                  }
+                  break;
+                // standard interspersed messages.
+                // see https://www.postgresql.org/docs/9.6/protocol-flow.html#PROTOCOL-COPY
+                case code2.ParameterStatus:
+                case code2.NoticeResponse:
+                case code2.NotificationResponse:
+                  break;
+                case code2.CopyDone:
+                default:
+                  done = true;
+                  break;
+              }
+              this._state = PG_CODE;
+            }
+          }
+        }
+        if (!this.alignOnCopyDataFrame) {
+          drained = this._flushCopyData();
+        }
+        if (done) {
+          this._detach();
+          this.push(null);
+          this._cleanup();
+        }
+        return drained;
+      }
+      _flushCopyData() {
+        let drained = true;
+        const len = this._copyDataChunks.size;
+        if (len > 0) {
+          drained = this.push(this._copyDataChunks.take(len));
+        }
+        return drained;
+      }
+      /* Writable implementation */
+      _write(chunk, enc, cb) {
+        this.chunks.push({ chunk, encoding: enc });
+        if (this._gotCopyInResponse) {
+          return this.flush(cb);
+        }
+        this.cb = cb;
+      }
+      _writev(chunks, cb) {
+        this.chunks.push(...chunks);
+        if (this._gotCopyInResponse) {
+          return this.flush(cb);
+        }
+        this.cb = cb;
+      }
+      _final(cb) {
+        this.flush();
+        const Int32Len = 4;
+        const finBuffer = Buffer.from([code2.CopyDone, 0, 0, 0, Int32Len]);
+        this.connection.stream.write(finBuffer);
+        this.cb_flush = cb;
+      }
+      flush(callback) {
+        let chunk;
+        let ok = true;
+        while (ok && (chunk = this.chunks.shift())) {
+          ok = this.flushChunk(chunk.chunk);
+        }
+        if (callback) {
+          if (ok) {
+            callback();
+          } else {
+            if (this.chunks.length) {
+              this.connection.stream.once("drain", this.flush.bind(this, callback));
+            } else {
+              this.connection.stream.once("drain", callback);
+            }
+          }
+        }
+      }
+      flushChunk(chunk) {
+        const Int32Len = 4;
+        const lenBuffer = Buffer.from([code2.CopyData, 0, 0, 0, 0]);
+        lenBuffer.writeUInt32BE(chunk.length + Int32Len, 1);
+        this.connection.stream.write(lenBuffer);
+        return this.connection.stream.write(chunk);
+      }
+      _startCopyIn() {
+        this._gotCopyInResponse = true;
+        this.uncork();
+        this.flush();
+        if (this.cb) {
+          const { cb } = this;
+          this.cb = null;
+          cb();
+        }
+      }
+      handleError(err) {
+        this.emit("error", err);
+        this._cleanup();
+      }
+      handleCopyData(chunk) {
+      }
+      handleCommandComplete() {
+      }
+      handleReadyForQuery() {
+        this.connection = null;
+        this.cb_flush();
+      }
+    };
+  }
+});
+
+// node_modules/pg-copy-streams/index.js
+var require_pg_copy_streams = __commonJS({
+  "node_modules/pg-copy-streams/index.js"(exports2) {
+    "use strict";
+    var CopyToQueryStream = require_copy_to();
+    var CopyFromQueryStream = require_copy_from();
+    var CopyBothQueryStream = require_copy_both();
+    exports2.to = function copyTo(txt, options) {
+      return new CopyToQueryStream(txt, options);
+    };
+    exports2.from = function copyFrom(txt, options) {
+      return new CopyFromQueryStream(txt, options);
+    };
+    exports2.both = function copyBoth(txt, options) {
+      return new CopyBothQueryStream(txt, options);
+    };
+  }
+});
+
 // node_modules/is-stream/index.js
 function isStream(stream, { checkOpen = true } = {}) {
   return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
@@ -7970,7 +8824,7 @@ var require_stream_writable = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_writable.js"(exports2, module2) {
     "use strict";
     var pna = require_process_nextick_args();
-    module2.exports = Writable;
+    module2.exports = Writable2;
     function CorkedRequest(state) {
       var _this = this;
       this.next = null;
@@ -7981,7 +8835,7 @@ var require_stream_writable = __commonJS({
     }
     var asyncWrite = !process.browser && ["v0.10", "v0.9."].indexOf(process.version.slice(0, 5)) > -1 ? setImmediate : pna.nextTick;
     var Duplex;
-    Writable.WritableState = WritableState;
+    Writable2.WritableState = WritableState;
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
     var internalUtil = {
@@ -7998,7 +8852,7 @@ var require_stream_writable = __commonJS({
       return Buffer2.isBuffer(obj) || obj instanceof OurUint8Array;
     }
     var destroyImpl = require_destroy();
-    util3.inherits(Writable, Stream);
+    util3.inherits(Writable2, Stream);
     function nop() {
     }
     function WritableState(options, stream) {
@@ -8063,10 +8917,10 @@ var require_stream_writable = __commonJS({
     var realHasInstance;
     if (typeof Symbol === "function" && Symbol.hasInstance && typeof Function.prototype[Symbol.hasInstance] === "function") {
       realHasInstance = Function.prototype[Symbol.hasInstance];
-      Object.defineProperty(Writable, Symbol.hasInstance, {
+      Object.defineProperty(Writable2, Symbol.hasInstance, {
         value: function(object2) {
           if (realHasInstance.call(this, object2)) return true;
-          if (this !== Writable) return false;
+          if (this !== Writable2) return false;
           return object2 && object2._writableState instanceof WritableState;
         }
       });
@@ -8075,10 +8929,10 @@ var require_stream_writable = __commonJS({
         return object2 instanceof this;
       };
     }
-    function Writable(options) {
+    function Writable2(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!realHasInstance.call(Writable, this) && !(this instanceof Duplex)) {
-        return new Writable(options);
+      if (!realHasInstance.call(Writable2, this) && !(this instanceof Duplex)) {
+        return new Writable2(options);
       }
       this._writableState = new WritableState(options, this);
       this.writable = true;
@@ -8090,7 +8944,7 @@ var require_stream_writable = __commonJS({
       }
       Stream.call(this);
     }
-    Writable.prototype.pipe = function() {
+    Writable2.prototype.pipe = function() {
       this.emit("error", new Error("Cannot pipe, not readable"));
     };
     function writeAfterEnd(stream, cb) {
@@ -8113,7 +8967,7 @@ var require_stream_writable = __commonJS({
       }
       return valid;
     }
-    Writable.prototype.write = function(chunk, encoding, cb) {
+    Writable2.prototype.write = function(chunk, encoding, cb) {
       var state = this._writableState;
       var ret = false;
       var isBuf = !state.objectMode && _isUint8Array(chunk);
@@ -8134,18 +8988,18 @@ var require_stream_writable = __commonJS({
       }
       return ret;
     };
-    Writable.prototype.cork = function() {
+    Writable2.prototype.cork = function() {
       var state = this._writableState;
       state.corked++;
     };
-    Writable.prototype.uncork = function() {
+    Writable2.prototype.uncork = function() {
       var state = this._writableState;
       if (state.corked) {
         state.corked--;
         if (!state.writing && !state.corked && !state.bufferProcessing && state.bufferedRequest) clearBuffer(this, state);
       }
     };
-    Writable.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
+    Writable2.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
       if (typeof encoding === "string") encoding = encoding.toLowerCase();
       if (!(["hex", "utf8", "utf-8", "ascii", "binary", "base64", "ucs2", "ucs-2", "utf16le", "utf-16le", "raw"].indexOf((encoding + "").toLowerCase()) > -1)) throw new TypeError("Unknown encoding: " + encoding);
       this._writableState.defaultEncoding = encoding;
@@ -8157,7 +9011,7 @@ var require_stream_writable = __commonJS({
       }
       return chunk;
     }
-    Object.defineProperty(Writable.prototype, "writableHighWaterMark", {
+    Object.defineProperty(Writable2.prototype, "writableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -8303,11 +9157,11 @@ var require_stream_writable = __commonJS({
       state.bufferedRequest = entry;
       state.bufferProcessing = false;
     }
-    Writable.prototype._write = function(chunk, encoding, cb) {
+    Writable2.prototype._write = function(chunk, encoding, cb) {
       cb(new Error("_write() is not implemented"));
     };
-    Writable.prototype._writev = null;
-    Writable.prototype.end = function(chunk, encoding, cb) {
+    Writable2.prototype._writev = null;
+    Writable2.prototype.end = function(chunk, encoding, cb) {
       var state = this._writableState;
       if (typeof chunk === "function") {
         cb = chunk;
@@ -8382,7 +9236,7 @@ var require_stream_writable = __commonJS({
       }
       state.corkedRequestsFree.next = corkReq;
     }
-    Object.defineProperty(Writable.prototype, "destroyed", {
+    Object.defineProperty(Writable2.prototype, "destroyed", {
       get: function() {
         if (this._writableState === void 0) {
           return false;
@@ -8396,9 +9250,9 @@ var require_stream_writable = __commonJS({
         this._writableState.destroyed = value;
       }
     });
-    Writable.prototype.destroy = destroyImpl.destroy;
-    Writable.prototype._undestroy = destroyImpl.undestroy;
-    Writable.prototype._destroy = function(err, cb) {
+    Writable2.prototype.destroy = destroyImpl.destroy;
+    Writable2.prototype._undestroy = destroyImpl.undestroy;
+    Writable2.prototype._destroy = function(err, cb) {
       this.end();
       cb(err);
     };
@@ -8420,14 +9274,14 @@ var require_stream_duplex = __commonJS({
     module2.exports = Duplex;
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    var Readable4 = require_stream_readable();
-    var Writable = require_stream_writable();
-    util3.inherits(Duplex, Readable4);
+    var Readable5 = require_stream_readable();
+    var Writable2 = require_stream_writable();
+    util3.inherits(Duplex, Readable5);
     {
-      keys = objectKeys(Writable.prototype);
+      keys = objectKeys(Writable2.prototype);
       for (v = 0; v < keys.length; v++) {
         method = keys[v];
-        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable.prototype[method];
+        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable2.prototype[method];
       }
     }
     var keys;
@@ -8435,8 +9289,8 @@ var require_stream_duplex = __commonJS({
     var v;
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable4.call(this, options);
-      Writable.call(this, options);
+      Readable5.call(this, options);
+      Writable2.call(this, options);
       if (options && options.readable === false) this.readable = false;
       if (options && options.writable === false) this.writable = false;
       this.allowHalfOpen = true;
@@ -8725,10 +9579,10 @@ var require_stream_readable = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_readable.js"(exports2, module2) {
     "use strict";
     var pna = require_process_nextick_args();
-    module2.exports = Readable4;
+    module2.exports = Readable5;
     var isArray = require_isarray();
     var Duplex;
-    Readable4.ReadableState = ReadableState;
+    Readable5.ReadableState = ReadableState;
     var EE = require("events").EventEmitter;
     var EElistenerCount = function(emitter, type) {
       return emitter.listeners(type).length;
@@ -8756,7 +9610,7 @@ var require_stream_readable = __commonJS({
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
     var StringDecoder;
-    util3.inherits(Readable4, Stream);
+    util3.inherits(Readable5, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
       if (typeof emitter.prependListener === "function") return emitter.prependListener(event, fn);
@@ -8802,9 +9656,9 @@ var require_stream_readable = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable4(options) {
+    function Readable5(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!(this instanceof Readable4)) return new Readable4(options);
+      if (!(this instanceof Readable5)) return new Readable5(options);
       this._readableState = new ReadableState(options, this);
       this.readable = true;
       if (options) {
@@ -8813,7 +9667,7 @@ var require_stream_readable = __commonJS({
       }
       Stream.call(this);
     }
-    Object.defineProperty(Readable4.prototype, "destroyed", {
+    Object.defineProperty(Readable5.prototype, "destroyed", {
       get: function() {
         if (this._readableState === void 0) {
           return false;
@@ -8827,13 +9681,13 @@ var require_stream_readable = __commonJS({
         this._readableState.destroyed = value;
       }
     });
-    Readable4.prototype.destroy = destroyImpl.destroy;
-    Readable4.prototype._undestroy = destroyImpl.undestroy;
-    Readable4.prototype._destroy = function(err, cb) {
+    Readable5.prototype.destroy = destroyImpl.destroy;
+    Readable5.prototype._undestroy = destroyImpl.undestroy;
+    Readable5.prototype._destroy = function(err, cb) {
       this.push(null);
       cb(err);
     };
-    Readable4.prototype.push = function(chunk, encoding) {
+    Readable5.prototype.push = function(chunk, encoding) {
       var state = this._readableState;
       var skipChunkCheck;
       if (!state.objectMode) {
@@ -8850,7 +9704,7 @@ var require_stream_readable = __commonJS({
       }
       return readableAddChunk(this, chunk, encoding, false, skipChunkCheck);
     };
-    Readable4.prototype.unshift = function(chunk) {
+    Readable5.prototype.unshift = function(chunk) {
       return readableAddChunk(this, chunk, null, true, false);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront, skipChunkCheck) {
@@ -8910,10 +9764,10 @@ var require_stream_readable = __commonJS({
     function needMoreData(state) {
       return !state.ended && (state.needReadable || state.length < state.highWaterMark || state.length === 0);
     }
-    Readable4.prototype.isPaused = function() {
+    Readable5.prototype.isPaused = function() {
       return this._readableState.flowing === false;
     };
-    Readable4.prototype.setEncoding = function(enc) {
+    Readable5.prototype.setEncoding = function(enc) {
       if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
       this._readableState.decoder = new StringDecoder(enc);
       this._readableState.encoding = enc;
@@ -8949,7 +9803,7 @@ var require_stream_readable = __commonJS({
       }
       return state.length;
     }
-    Readable4.prototype.read = function(n2) {
+    Readable5.prototype.read = function(n2) {
       debug2("read", n2);
       n2 = parseInt(n2, 10);
       var state = this._readableState;
@@ -9044,10 +9898,10 @@ var require_stream_readable = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable4.prototype._read = function(n2) {
+    Readable5.prototype._read = function(n2) {
       this.emit("error", new Error("_read() is not implemented"));
     };
-    Readable4.prototype.pipe = function(dest, pipeOpts) {
+    Readable5.prototype.pipe = function(dest, pipeOpts) {
       var src = this;
       var state = this._readableState;
       switch (state.pipesCount) {
@@ -9152,7 +10006,7 @@ var require_stream_readable = __commonJS({
         }
       };
     }
-    Readable4.prototype.unpipe = function(dest) {
+    Readable5.prototype.unpipe = function(dest) {
       var state = this._readableState;
       var unpipeInfo = { hasUnpiped: false };
       if (state.pipesCount === 0) return this;
@@ -9184,7 +10038,7 @@ var require_stream_readable = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable4.prototype.on = function(ev, fn) {
+    Readable5.prototype.on = function(ev, fn) {
       var res = Stream.prototype.on.call(this, ev, fn);
       if (ev === "data") {
         if (this._readableState.flowing !== false) this.resume();
@@ -9202,12 +10056,12 @@ var require_stream_readable = __commonJS({
       }
       return res;
     };
-    Readable4.prototype.addListener = Readable4.prototype.on;
+    Readable5.prototype.addListener = Readable5.prototype.on;
     function nReadingNextTick(self2) {
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable4.prototype.resume = function() {
+    Readable5.prototype.resume = function() {
       var state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -9233,7 +10087,7 @@ var require_stream_readable = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable4.prototype.pause = function() {
+    Readable5.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (false !== this._readableState.flowing) {
         debug2("pause");
@@ -9248,7 +10102,7 @@ var require_stream_readable = __commonJS({
       while (state.flowing && stream.read() !== null) {
       }
     }
-    Readable4.prototype.wrap = function(stream) {
+    Readable5.prototype.wrap = function(stream) {
       var _this = this;
       var state = this._readableState;
       var paused = false;
@@ -9292,7 +10146,7 @@ var require_stream_readable = __commonJS({
       };
       return this;
     };
-    Object.defineProperty(Readable4.prototype, "readableHighWaterMark", {
+    Object.defineProperty(Readable5.prototype, "readableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -9301,7 +10155,7 @@ var require_stream_readable = __commonJS({
         return this._readableState.highWaterMark;
       }
     });
-    Readable4._fromList = fromList;
+    Readable5._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       var ret;
@@ -9563,11 +10417,11 @@ var require_lazystream = __commonJS({
     var util3 = require("util");
     var PassThrough3 = require_passthrough();
     module2.exports = {
-      Readable: Readable4,
-      Writable
+      Readable: Readable5,
+      Writable: Writable2
     };
-    util3.inherits(Readable4, PassThrough3);
-    util3.inherits(Writable, PassThrough3);
+    util3.inherits(Readable5, PassThrough3);
+    util3.inherits(Writable2, PassThrough3);
     function beforeFirstCall(instance, method, callback) {
       instance[method] = function() {
         delete instance[method];
@@ -9575,9 +10429,9 @@ var require_lazystream = __commonJS({
         return this[method].apply(this, arguments);
       };
     }
-    function Readable4(fn, options) {
-      if (!(this instanceof Readable4))
-        return new Readable4(fn, options);
+    function Readable5(fn, options) {
+      if (!(this instanceof Readable5))
+        return new Readable5(fn, options);
       PassThrough3.call(this, options);
       beforeFirstCall(this, "_read", function() {
         var source = fn.call(this, options);
@@ -9587,9 +10441,9 @@ var require_lazystream = __commonJS({
       });
       this.emit("readable");
     }
-    function Writable(fn, options) {
-      if (!(this instanceof Writable))
-        return new Writable(fn, options);
+    function Writable2(fn, options) {
+      if (!(this instanceof Writable2))
+        return new Writable2(fn, options);
       PassThrough3.call(this, options);
       beforeFirstCall(this, "_write", function() {
         var destination = fn.call(this, options);
@@ -9736,7 +10590,7 @@ var require_async = __commonJS({
         return value && typeof value.length === "number" && value.length >= 0 && value.length % 1 === 0;
       }
       const breakLoop = {};
-      function once3(fn) {
+      function once2(fn) {
         function wrapper(...args) {
           if (fn === null) return;
           var callFn = fn;
@@ -9843,7 +10697,7 @@ var require_async = __commonJS({
       }
       var eachOfLimit$2 = (limit) => {
         return (obj, iteratee, callback) => {
-          callback = once3(callback);
+          callback = once2(callback);
           if (limit <= 0) {
             throw new RangeError("concurrency limit cannot be less than 1");
           }
@@ -9901,7 +10755,7 @@ var require_async = __commonJS({
       }
       var eachOfLimit$1 = awaitify(eachOfLimit, 4);
       function eachOfArrayLike(coll, iteratee, callback) {
-        callback = once3(callback);
+        callback = once2(callback);
         var index3 = 0, completed = 0, { length } = coll, canceled = false;
         if (length === 0) {
           callback(null);
@@ -9960,7 +10814,7 @@ var require_async = __commonJS({
           callback = concurrency;
           concurrency = null;
         }
-        callback = once3(callback || promiseCallback());
+        callback = once2(callback || promiseCallback());
         var numTasks = Object.keys(tasks).length;
         if (!numTasks) {
           return callback(null);
@@ -10254,7 +11108,7 @@ var require_async = __commonJS({
         function on(event, handler2) {
           events[event].push(handler2);
         }
-        function once4(event, handler2) {
+        function once3(event, handler2) {
           const handleAndRemove = (...args) => {
             off(event, handleAndRemove);
             handler2(...args);
@@ -10339,7 +11193,7 @@ var require_async = __commonJS({
         const eventMethod = (name) => (handler2) => {
           if (!handler2) {
             return new Promise((resolve3, reject2) => {
-              once4(name, (err, data) => {
+              once3(name, (err, data) => {
                 if (err) return reject2(err);
                 resolve3(data);
               });
@@ -10481,7 +11335,7 @@ var require_async = __commonJS({
         return queue$1(worker, concurrency, payload);
       }
       function reduce(coll, memo2, iteratee, callback) {
-        callback = once3(callback);
+        callback = once2(callback);
         var _iteratee = wrapAsync(iteratee);
         return eachOfSeries$1(coll, (x, i, iterCb) => {
           _iteratee(memo2, x, (err, v) => {
@@ -10761,7 +11615,7 @@ var require_async = __commonJS({
       }
       var log = consoleFunc("log");
       function mapValuesLimit(obj, limit, iteratee, callback) {
-        callback = once3(callback);
+        callback = once2(callback);
         var newObj = {};
         var _iteratee = wrapAsync(iteratee);
         return eachOfLimit$2(limit)(obj, (val, key, next) => {
@@ -10960,7 +11814,7 @@ var require_async = __commonJS({
         return q;
       }
       function race(tasks, callback) {
-        callback = once3(callback);
+        callback = once2(callback);
         if (!Array.isArray(tasks)) return callback(new TypeError("First argument to race must be an array of functions"));
         if (!tasks.length) return callback();
         for (var i = 0, l = tasks.length; i < l; i++) {
@@ -11175,7 +12029,7 @@ var require_async = __commonJS({
           iteratee = accumulator;
           accumulator = Array.isArray(coll) ? [] : {};
         }
-        callback = once3(callback || promiseCallback());
+        callback = once2(callback || promiseCallback());
         var _iteratee = wrapAsync(iteratee);
         eachOf$1(coll, (v, k, cb) => {
           _iteratee(accumulator, v, k, cb);
@@ -11229,7 +12083,7 @@ var require_async = __commonJS({
         return whilst$1((cb) => _test((err, truth) => cb(err, !truth)), iteratee, callback);
       }
       function waterfall(tasks, callback) {
-        callback = once3(callback);
+        callback = once2(callback);
         if (!Array.isArray(tasks)) return callback(new Error("First argument to waterfall must be an array of functions"));
         if (!tasks.length) return callback();
         var taskIndex = 0;
@@ -13302,7 +14156,7 @@ var require_end_of_stream = __commonJS({
     var process2 = require_process2();
     var { AbortError, codes } = require_errors();
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_PREMATURE_CLOSE } = codes;
-    var { kEmptyObject, once: once3 } = require_util2();
+    var { kEmptyObject, once: once2 } = require_util2();
     var { validateAbortSignal, validateFunction, validateObject, validateBoolean } = require_validators();
     var { Promise: Promise2, PromisePrototypeThen, SymbolDispose } = require_primordials();
     var {
@@ -13339,7 +14193,7 @@ var require_end_of_stream = __commonJS({
       }
       validateFunction(callback, "callback");
       validateAbortSignal(options.signal, "options.signal");
-      callback = once3(callback);
+      callback = once2(callback);
       if (isReadableStream(stream) || isWritableStream(stream)) {
         return eosWeb(stream, options, callback);
       }
@@ -13478,7 +14332,7 @@ var require_end_of_stream = __commonJS({
           addAbortListener = addAbortListener || require_util2().addAbortListener;
           const disposable = addAbortListener(options.signal, abort);
           const originalCallback = callback;
-          callback = once3((...args) => {
+          callback = once2((...args) => {
             disposable[SymbolDispose]();
             originalCallback.apply(stream, args);
           });
@@ -13505,7 +14359,7 @@ var require_end_of_stream = __commonJS({
           addAbortListener = addAbortListener || require_util2().addAbortListener;
           const disposable = addAbortListener(options.signal, abort);
           const originalCallback = callback;
-          callback = once3((...args) => {
+          callback = once2((...args) => {
             disposable[SymbolDispose]();
             originalCallback.apply(stream, args);
           });
@@ -14443,10 +15297,10 @@ var require_from = __commonJS({
     var { PromisePrototypeThen, SymbolAsyncIterator, SymbolIterator } = require_primordials();
     var { Buffer: Buffer2 } = require("buffer");
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_NULL_VALUES } = require_errors().codes;
-    function from(Readable4, iterable, opts) {
+    function from(Readable5, iterable, opts) {
       let iterator2;
       if (typeof iterable === "string" || iterable instanceof Buffer2) {
-        return new Readable4({
+        return new Readable5({
           objectMode: true,
           ...opts,
           read() {
@@ -14465,7 +15319,7 @@ var require_from = __commonJS({
       } else {
         throw new ERR_INVALID_ARG_TYPE("iterable", ["Iterable"], iterable);
       }
-      const readable = new Readable4({
+      const readable = new Readable5({
         objectMode: true,
         highWaterMark: 1,
         // TODO(ronag): What options should be allowed?
@@ -14549,8 +15403,8 @@ var require_readable2 = __commonJS({
       SymbolAsyncIterator,
       Symbol: Symbol2
     } = require_primordials();
-    module2.exports = Readable4;
-    Readable4.ReadableState = ReadableState;
+    module2.exports = Readable5;
+    Readable5.ReadableState = ReadableState;
     var { EventEmitter: EE } = require("events");
     var { Stream, prependListener } = require_legacy();
     var { Buffer: Buffer2 } = require("buffer");
@@ -14577,8 +15431,8 @@ var require_readable2 = __commonJS({
     var kPaused = Symbol2("kPaused");
     var { StringDecoder } = require_string_decoder2();
     var from = require_from();
-    ObjectSetPrototypeOf(Readable4.prototype, Stream.prototype);
-    ObjectSetPrototypeOf(Readable4, Stream);
+    ObjectSetPrototypeOf(Readable5.prototype, Stream.prototype);
+    ObjectSetPrototypeOf(Readable5, Stream);
     var nop = () => {
     };
     var { errorOrDestroy } = destroyImpl;
@@ -14673,8 +15527,8 @@ var require_readable2 = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable4(options) {
-      if (!(this instanceof Readable4)) return new Readable4(options);
+    function Readable5(options) {
+      if (!(this instanceof Readable5)) return new Readable5(options);
       const isDuplex = this instanceof require_duplex();
       this._readableState = new ReadableState(options, this, isDuplex);
       if (options) {
@@ -14690,15 +15544,15 @@ var require_readable2 = __commonJS({
         }
       });
     }
-    Readable4.prototype.destroy = destroyImpl.destroy;
-    Readable4.prototype._undestroy = destroyImpl.undestroy;
-    Readable4.prototype._destroy = function(err, cb) {
+    Readable5.prototype.destroy = destroyImpl.destroy;
+    Readable5.prototype._undestroy = destroyImpl.undestroy;
+    Readable5.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Readable4.prototype[EE.captureRejectionSymbol] = function(err) {
+    Readable5.prototype[EE.captureRejectionSymbol] = function(err) {
       this.destroy(err);
     };
-    Readable4.prototype[SymbolAsyncDispose] = function() {
+    Readable5.prototype[SymbolAsyncDispose] = function() {
       let error63;
       if (!this.destroyed) {
         error63 = this.readableEnded ? null : new AbortError();
@@ -14706,10 +15560,10 @@ var require_readable2 = __commonJS({
       }
       return new Promise2((resolve3, reject) => eos(this, (err) => err && err !== error63 ? reject(err) : resolve3(null)));
     };
-    Readable4.prototype.push = function(chunk, encoding) {
+    Readable5.prototype.push = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, false);
     };
-    Readable4.prototype.unshift = function(chunk, encoding) {
+    Readable5.prototype.unshift = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, true);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront) {
@@ -14783,11 +15637,11 @@ var require_readable2 = __commonJS({
       }
       maybeReadMore(stream, state);
     }
-    Readable4.prototype.isPaused = function() {
+    Readable5.prototype.isPaused = function() {
       const state = this._readableState;
       return state[kPaused] === true || state.flowing === false;
     };
-    Readable4.prototype.setEncoding = function(enc) {
+    Readable5.prototype.setEncoding = function(enc) {
       const decoder = new StringDecoder(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
@@ -14826,7 +15680,7 @@ var require_readable2 = __commonJS({
       if (n2 <= state.length) return n2;
       return state.ended ? state.length : 0;
     }
-    Readable4.prototype.read = function(n2) {
+    Readable5.prototype.read = function(n2) {
       debug2("read", n2);
       if (n2 === void 0) {
         n2 = NaN;
@@ -14948,10 +15802,10 @@ var require_readable2 = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable4.prototype._read = function(n2) {
+    Readable5.prototype._read = function(n2) {
       throw new ERR_METHOD_NOT_IMPLEMENTED("_read()");
     };
-    Readable4.prototype.pipe = function(dest, pipeOpts) {
+    Readable5.prototype.pipe = function(dest, pipeOpts) {
       const src = this;
       const state = this._readableState;
       if (state.pipes.length === 1) {
@@ -15076,7 +15930,7 @@ var require_readable2 = __commonJS({
         }
       };
     }
-    Readable4.prototype.unpipe = function(dest) {
+    Readable5.prototype.unpipe = function(dest) {
       const state = this._readableState;
       const unpipeInfo = {
         hasUnpiped: false
@@ -15099,7 +15953,7 @@ var require_readable2 = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable4.prototype.on = function(ev, fn) {
+    Readable5.prototype.on = function(ev, fn) {
       const res = Stream.prototype.on.call(this, ev, fn);
       const state = this._readableState;
       if (ev === "data") {
@@ -15120,16 +15974,16 @@ var require_readable2 = __commonJS({
       }
       return res;
     };
-    Readable4.prototype.addListener = Readable4.prototype.on;
-    Readable4.prototype.removeListener = function(ev, fn) {
+    Readable5.prototype.addListener = Readable5.prototype.on;
+    Readable5.prototype.removeListener = function(ev, fn) {
       const res = Stream.prototype.removeListener.call(this, ev, fn);
       if (ev === "readable") {
         process2.nextTick(updateReadableListening, this);
       }
       return res;
     };
-    Readable4.prototype.off = Readable4.prototype.removeListener;
-    Readable4.prototype.removeAllListeners = function(ev) {
+    Readable5.prototype.off = Readable5.prototype.removeListener;
+    Readable5.prototype.removeAllListeners = function(ev) {
       const res = Stream.prototype.removeAllListeners.apply(this, arguments);
       if (ev === "readable" || ev === void 0) {
         process2.nextTick(updateReadableListening, this);
@@ -15151,7 +16005,7 @@ var require_readable2 = __commonJS({
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable4.prototype.resume = function() {
+    Readable5.prototype.resume = function() {
       const state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -15177,7 +16031,7 @@ var require_readable2 = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable4.prototype.pause = function() {
+    Readable5.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (this._readableState.flowing !== false) {
         debug2("pause");
@@ -15192,7 +16046,7 @@ var require_readable2 = __commonJS({
       debug2("flow", state.flowing);
       while (state.flowing && stream.read() !== null) ;
     }
-    Readable4.prototype.wrap = function(stream) {
+    Readable5.prototype.wrap = function(stream) {
       let paused = false;
       stream.on("data", (chunk) => {
         if (!this.push(chunk) && stream.pause) {
@@ -15227,10 +16081,10 @@ var require_readable2 = __commonJS({
       }
       return this;
     };
-    Readable4.prototype[SymbolAsyncIterator] = function() {
+    Readable5.prototype[SymbolAsyncIterator] = function() {
       return streamToAsyncIterator(this);
     };
-    Readable4.prototype.iterator = function(options) {
+    Readable5.prototype.iterator = function(options) {
       if (options !== void 0) {
         validateObject(options, "options");
       }
@@ -15238,7 +16092,7 @@ var require_readable2 = __commonJS({
     };
     function streamToAsyncIterator(stream, options) {
       if (typeof stream.read !== "function") {
-        stream = Readable4.wrap(stream, {
+        stream = Readable5.wrap(stream, {
           objectMode: true
         });
       }
@@ -15294,7 +16148,7 @@ var require_readable2 = __commonJS({
         }
       }
     }
-    ObjectDefineProperties(Readable4.prototype, {
+    ObjectDefineProperties(Readable5.prototype, {
       readable: {
         __proto__: null,
         get() {
@@ -15421,7 +16275,7 @@ var require_readable2 = __commonJS({
         }
       }
     });
-    Readable4._fromList = fromList;
+    Readable5._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       let ret;
@@ -15468,23 +16322,23 @@ var require_readable2 = __commonJS({
         stream.end();
       }
     }
-    Readable4.from = function(iterable, opts) {
-      return from(Readable4, iterable, opts);
+    Readable5.from = function(iterable, opts) {
+      return from(Readable5, iterable, opts);
     };
     var webStreamsAdapters;
     function lazyWebStreams() {
       if (webStreamsAdapters === void 0) webStreamsAdapters = {};
       return webStreamsAdapters;
     }
-    Readable4.fromWeb = function(readableStream, options) {
+    Readable5.fromWeb = function(readableStream, options) {
       return lazyWebStreams().newStreamReadableFromReadableStream(readableStream, options);
     };
-    Readable4.toWeb = function(streamReadable, options) {
+    Readable5.toWeb = function(streamReadable, options) {
       return lazyWebStreams().newReadableStreamFromStreamReadable(streamReadable, options);
     };
-    Readable4.wrap = function(src, options) {
+    Readable5.wrap = function(src, options) {
       var _ref, _src$readableObjectMo;
-      return new Readable4({
+      return new Readable5({
         objectMode: (_ref = (_src$readableObjectMo = src.readableObjectMode) !== null && _src$readableObjectMo !== void 0 ? _src$readableObjectMo : src.objectMode) !== null && _ref !== void 0 ? _ref : true,
         ...options,
         destroy(err, callback) {
@@ -15512,8 +16366,8 @@ var require_writable = __commonJS({
       Symbol: Symbol2,
       SymbolHasInstance
     } = require_primordials();
-    module2.exports = Writable;
-    Writable.WritableState = WritableState;
+    module2.exports = Writable2;
+    Writable2.WritableState = WritableState;
     var { EventEmitter: EE } = require("events");
     var Stream = require_legacy().Stream;
     var { Buffer: Buffer2 } = require("buffer");
@@ -15532,8 +16386,8 @@ var require_writable = __commonJS({
       ERR_UNKNOWN_ENCODING
     } = require_errors().codes;
     var { errorOrDestroy } = destroyImpl;
-    ObjectSetPrototypeOf(Writable.prototype, Stream.prototype);
-    ObjectSetPrototypeOf(Writable, Stream);
+    ObjectSetPrototypeOf(Writable2.prototype, Stream.prototype);
+    ObjectSetPrototypeOf(Writable2, Stream);
     function nop() {
     }
     var kOnFinished = Symbol2("kOnFinished");
@@ -15587,9 +16441,9 @@ var require_writable = __commonJS({
         return this.buffered.length - this.bufferedIndex;
       }
     });
-    function Writable(options) {
+    function Writable2(options) {
       const isDuplex = this instanceof require_duplex();
-      if (!isDuplex && !FunctionPrototypeSymbolHasInstance(Writable, this)) return new Writable(options);
+      if (!isDuplex && !FunctionPrototypeSymbolHasInstance(Writable2, this)) return new Writable2(options);
       this._writableState = new WritableState(options, this, isDuplex);
       if (options) {
         if (typeof options.write === "function") this._write = options.write;
@@ -15608,15 +16462,15 @@ var require_writable = __commonJS({
         finishMaybe(this, state);
       });
     }
-    ObjectDefineProperty(Writable, SymbolHasInstance, {
+    ObjectDefineProperty(Writable2, SymbolHasInstance, {
       __proto__: null,
       value: function(object2) {
         if (FunctionPrototypeSymbolHasInstance(this, object2)) return true;
-        if (this !== Writable) return false;
+        if (this !== Writable2) return false;
         return object2 && object2._writableState instanceof WritableState;
       }
     });
-    Writable.prototype.pipe = function() {
+    Writable2.prototype.pipe = function() {
       errorOrDestroy(this, new ERR_STREAM_CANNOT_PIPE());
     };
     function _write(stream, chunk, encoding, cb) {
@@ -15660,20 +16514,20 @@ var require_writable = __commonJS({
       state.pendingcb++;
       return writeOrBuffer(stream, state, chunk, encoding, cb);
     }
-    Writable.prototype.write = function(chunk, encoding, cb) {
+    Writable2.prototype.write = function(chunk, encoding, cb) {
       return _write(this, chunk, encoding, cb) === true;
     };
-    Writable.prototype.cork = function() {
+    Writable2.prototype.cork = function() {
       this._writableState.corked++;
     };
-    Writable.prototype.uncork = function() {
+    Writable2.prototype.uncork = function() {
       const state = this._writableState;
       if (state.corked) {
         state.corked--;
         if (!state.writing) clearBuffer(this, state);
       }
     };
-    Writable.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
+    Writable2.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
       if (typeof encoding === "string") encoding = StringPrototypeToLowerCase(encoding);
       if (!Buffer2.isEncoding(encoding)) throw new ERR_UNKNOWN_ENCODING(encoding);
       this._writableState.defaultEncoding = encoding;
@@ -15849,7 +16703,7 @@ var require_writable = __commonJS({
       }
       state.bufferProcessing = false;
     }
-    Writable.prototype._write = function(chunk, encoding, cb) {
+    Writable2.prototype._write = function(chunk, encoding, cb) {
       if (this._writev) {
         this._writev(
           [
@@ -15864,8 +16718,8 @@ var require_writable = __commonJS({
         throw new ERR_METHOD_NOT_IMPLEMENTED("_write()");
       }
     };
-    Writable.prototype._writev = null;
-    Writable.prototype.end = function(chunk, encoding, cb) {
+    Writable2.prototype._writev = null;
+    Writable2.prototype.end = function(chunk, encoding, cb) {
       const state = this._writableState;
       if (typeof chunk === "function") {
         cb = chunk;
@@ -15992,7 +16846,7 @@ var require_writable = __commonJS({
         }
       }
     }
-    ObjectDefineProperties(Writable.prototype, {
+    ObjectDefineProperties(Writable2.prototype, {
       closed: {
         __proto__: null,
         get() {
@@ -16088,7 +16942,7 @@ var require_writable = __commonJS({
       }
     });
     var destroy = destroyImpl.destroy;
-    Writable.prototype.destroy = function(err, cb) {
+    Writable2.prototype.destroy = function(err, cb) {
       const state = this._writableState;
       if (!state.destroyed && (state.bufferedIndex < state.buffered.length || state[kOnFinished].length)) {
         process2.nextTick(errorBuffer, state);
@@ -16096,11 +16950,11 @@ var require_writable = __commonJS({
       destroy.call(this, err, cb);
       return this;
     };
-    Writable.prototype._undestroy = destroyImpl.undestroy;
-    Writable.prototype._destroy = function(err, cb) {
+    Writable2.prototype._undestroy = destroyImpl.undestroy;
+    Writable2.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Writable.prototype[EE.captureRejectionSymbol] = function(err) {
+    Writable2.prototype[EE.captureRejectionSymbol] = function(err) {
       this.destroy(err);
     };
     var webStreamsAdapters;
@@ -16108,10 +16962,10 @@ var require_writable = __commonJS({
       if (webStreamsAdapters === void 0) webStreamsAdapters = {};
       return webStreamsAdapters;
     }
-    Writable.fromWeb = function(writableStream, options) {
+    Writable2.fromWeb = function(writableStream, options) {
       return lazyWebStreams().newStreamWritableFromWritableStream(writableStream, options);
     };
-    Writable.toWeb = function(streamWritable) {
+    Writable2.toWeb = function(streamWritable) {
       return lazyWebStreams().newWritableStreamFromStreamWritable(streamWritable);
     };
   }
@@ -16140,8 +16994,8 @@ var require_duplexify = __commonJS({
     } = require_errors();
     var { destroyer } = require_destroy2();
     var Duplex = require_duplex();
-    var Readable4 = require_readable2();
-    var Writable = require_writable();
+    var Readable5 = require_readable2();
+    var Writable2 = require_writable();
     var { createDeferredPromise } = require_util2();
     var from = require_from();
     var Blob2 = globalThis.Blob || bufferModule.Blob;
@@ -16190,12 +17044,12 @@ var require_duplexify = __commonJS({
       }
       if (isReadableStream(body)) {
         return _duplexify({
-          readable: Readable4.fromWeb(body)
+          readable: Readable5.fromWeb(body)
         });
       }
       if (isWritableStream(body)) {
         return _duplexify({
-          writable: Writable.fromWeb(body)
+          writable: Writable2.fromWeb(body)
         });
       }
       if (typeof body === "function") {
@@ -16354,7 +17208,7 @@ var require_duplexify = __commonJS({
       };
     }
     function _duplexify(pair) {
-      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable4.wrap(pair.readable) : pair.readable;
+      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable5.wrap(pair.readable) : pair.readable;
       const w = pair.writable;
       let readable = !!isReadable(r);
       let writable = !!isWritable(w);
@@ -16475,21 +17329,21 @@ var require_duplex = __commonJS({
       ObjectSetPrototypeOf
     } = require_primordials();
     module2.exports = Duplex;
-    var Readable4 = require_readable2();
-    var Writable = require_writable();
-    ObjectSetPrototypeOf(Duplex.prototype, Readable4.prototype);
-    ObjectSetPrototypeOf(Duplex, Readable4);
+    var Readable5 = require_readable2();
+    var Writable2 = require_writable();
+    ObjectSetPrototypeOf(Duplex.prototype, Readable5.prototype);
+    ObjectSetPrototypeOf(Duplex, Readable5);
     {
-      const keys = ObjectKeys(Writable.prototype);
+      const keys = ObjectKeys(Writable2.prototype);
       for (let i = 0; i < keys.length; i++) {
         const method = keys[i];
-        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable.prototype[method];
+        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable2.prototype[method];
       }
     }
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable4.call(this, options);
-      Writable.call(this, options);
+      Readable5.call(this, options);
+      Writable2.call(this, options);
       if (options) {
         this.allowHalfOpen = options.allowHalfOpen !== false;
         if (options.readable === false) {
@@ -16510,39 +17364,39 @@ var require_duplex = __commonJS({
     ObjectDefineProperties(Duplex.prototype, {
       writable: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writable")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writable")
       },
       writableHighWaterMark: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableHighWaterMark")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableHighWaterMark")
       },
       writableObjectMode: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableObjectMode")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableObjectMode")
       },
       writableBuffer: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableBuffer")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableBuffer")
       },
       writableLength: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableLength")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableLength")
       },
       writableFinished: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableFinished")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableFinished")
       },
       writableCorked: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableCorked")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableCorked")
       },
       writableEnded: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableEnded")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableEnded")
       },
       writableNeedDrain: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable.prototype, "writableNeedDrain")
+        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableNeedDrain")
       },
       destroyed: {
         __proto__: null,
@@ -16708,7 +17562,7 @@ var require_pipeline = __commonJS({
     var process2 = require_process2();
     var { ArrayIsArray, Promise: Promise2, SymbolAsyncIterator, SymbolDispose } = require_primordials();
     var eos = require_end_of_stream();
-    var { once: once3 } = require_util2();
+    var { once: once2 } = require_util2();
     var destroyImpl = require_destroy2();
     var Duplex = require_duplex();
     var {
@@ -16735,7 +17589,7 @@ var require_pipeline = __commonJS({
     } = require_utils3();
     var AbortController2 = globalThis.AbortController || require_abort_controller().AbortController;
     var PassThrough3;
-    var Readable4;
+    var Readable5;
     var addAbortListener;
     function destroyer(stream, reading, writing) {
       let finished = false;
@@ -16774,10 +17628,10 @@ var require_pipeline = __commonJS({
       throw new ERR_INVALID_ARG_TYPE("val", ["Readable", "Iterable", "AsyncIterable"], val);
     }
     async function* fromReadable(val) {
-      if (!Readable4) {
-        Readable4 = require_readable2();
+      if (!Readable5) {
+        Readable5 = require_readable2();
       }
-      yield* Readable4.prototype[SymbolAsyncIterator].call(val);
+      yield* Readable5.prototype[SymbolAsyncIterator].call(val);
     }
     async function pumpToNode(iterable, writable, finish, { end }) {
       let error63;
@@ -16859,8 +17713,8 @@ var require_pipeline = __commonJS({
         }
       }
     }
-    function pipeline2(...streams) {
-      return pipelineImpl(streams, once3(popCallback(streams)));
+    function pipeline4(...streams) {
+      return pipelineImpl(streams, once2(popCallback(streams)));
     }
     function pipelineImpl(streams, callback, opts) {
       if (streams.length === 1 && ArrayIsArray(streams[0])) {
@@ -17125,7 +17979,7 @@ var require_pipeline = __commonJS({
     }
     module2.exports = {
       pipelineImpl,
-      pipeline: pipeline2
+      pipeline: pipeline4
     };
   }
 });
@@ -17134,7 +17988,7 @@ var require_pipeline = __commonJS({
 var require_compose = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/compose.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline2 } = require_pipeline();
+    var { pipeline: pipeline4 } = require_pipeline();
     var Duplex = require_duplex();
     var { destroyer } = require_destroy2();
     var {
@@ -17194,7 +18048,7 @@ var require_compose = __commonJS({
         }
       }
       const head = streams[0];
-      const tail = pipeline2(streams, onfinished);
+      const tail = pipeline4(streams, onfinished);
       const writable = !!(isWritable(head) || isWritableStream(head) || isTransformStream(head));
       const readable = !!(isReadable(tail) || isReadableStream(tail) || isTransformStream(tail));
       d = new Duplex({
@@ -17737,7 +18591,7 @@ var require_promises = __commonJS({
     var { pipelineImpl: pl } = require_pipeline();
     var { finished } = require_end_of_stream();
     require_stream3();
-    function pipeline2(...streams) {
+    function pipeline4(...streams) {
       return new Promise2((resolve3, reject) => {
         let signal;
         let end;
@@ -17765,7 +18619,7 @@ var require_promises = __commonJS({
     }
     module2.exports = {
       finished,
-      pipeline: pipeline2
+      pipeline: pipeline4
     };
   }
 });
@@ -17785,7 +18639,7 @@ var require_stream3 = __commonJS({
     } = require_errors();
     var compose = require_compose();
     var { setDefaultHighWaterMark, getDefaultHighWaterMark } = require_state();
-    var { pipeline: pipeline2 } = require_pipeline();
+    var { pipeline: pipeline4 } = require_pipeline();
     var { destroyer } = require_destroy2();
     var eos = require_end_of_stream();
     var promises3 = require_promises();
@@ -17849,7 +18703,7 @@ var require_stream3 = __commonJS({
     Stream.Duplex = require_duplex();
     Stream.Transform = require_transform();
     Stream.PassThrough = require_passthrough2();
-    Stream.pipeline = pipeline2;
+    Stream.pipeline = pipeline4;
     var { addAbortSignal } = require_add_abort_signal();
     Stream.addAbortSignal = addAbortSignal;
     Stream.finished = eos;
@@ -17865,7 +18719,7 @@ var require_stream3 = __commonJS({
         return promises3;
       }
     });
-    ObjectDefineProperty(pipeline2, customPromisify, {
+    ObjectDefineProperty(pipeline4, customPromisify, {
       __proto__: null,
       enumerable: true,
       get() {
@@ -21299,7 +22153,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable4 = class _Readable extends Stream {
+    var Readable5 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -21316,7 +22170,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline2(src, out, noop3);
+          pipeline4(src, out, noop3);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -21458,7 +22312,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Writable = class extends Stream {
+    var Writable2 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -21510,7 +22364,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable4 {
+    var Duplex = class extends Readable5 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -21603,13 +22457,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline2(...streams, (err) => {
+        return pipeline4(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline2(stream, ...streams) {
+    function pipeline4(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -21704,10 +22558,10 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s) {
-      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
+      return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module2.exports = {
-      pipeline: pipeline2,
+      pipeline: pipeline4,
       pipelinePromise,
       isStream: isStream2,
       isStreamx,
@@ -21718,8 +22572,8 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable,
-      Readable: Readable4,
+      Writable: Writable2,
+      Readable: Readable5,
       Duplex,
       Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -21993,7 +22847,7 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
+    var { Writable: Writable2, Readable: Readable5, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -22041,7 +22895,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable4 {
+    var Source = class extends Readable5 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -22072,7 +22926,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable {
+    var Extract = class extends Writable2 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -22357,14 +23211,14 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable5, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable {
+    var Sink = class extends Writable2 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -22450,7 +23304,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable4 {
+    var Pack = class extends Readable5 {
       constructor(opts) {
         super(opts);
         this._drain = noop3;
@@ -29976,7 +30830,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert2 = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline2 } = require("node:stream");
+    var { pipeline: pipeline4 } = require("node:stream");
     var util3 = require_util3();
     var {
       RequestContentLengthMismatchError,
@@ -30455,7 +31309,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline2(
+      const pipe2 = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -32554,7 +33408,7 @@ var require_readable3 = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable4 } = require("node:stream");
+    var { Readable: Readable5 } = require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
     var util3 = require_util3();
     var { ReadableStreamFrom } = require_util3();
@@ -32566,7 +33420,7 @@ var require_readable3 = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable4 {
+    var BodyReadable = class extends Readable5 {
       constructor({
         resume,
         abort,
@@ -32908,7 +33762,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable4 } = require_readable3();
+    var { Readable: Readable5 } = require_readable3();
     var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var util3 = require_util3();
     var { getResolveErrorBodyCallback } = require_util5();
@@ -33003,7 +33857,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util3.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable4({
+        const res = new Readable5({
           resume,
           abort,
           contentType,
@@ -33318,7 +34172,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable: Readable4,
+      Readable: Readable5,
       Duplex,
       PassThrough: PassThrough3
     } = require("node:stream");
@@ -33332,7 +34186,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable4 {
+    var PipelineRequest = class extends Readable5 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -33349,7 +34203,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable4 {
+    var PipelineResponse = class extends Readable5 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -33500,7 +34354,7 @@ var require_api_pipeline = __commonJS({
         util3.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler2) {
+    function pipeline4(opts, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -33509,7 +34363,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough3().destroy(err);
       }
     }
-    module2.exports = pipeline2;
+    module2.exports = pipeline4;
   }
 });
 
@@ -36674,7 +37528,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = require("node:events");
-    var { Readable: Readable4, pipeline: pipeline2, finished } = require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline4, finished } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util3();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -37613,13 +38467,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable4({ read: resume });
+              this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -40534,7 +41388,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports2, module2) {
     "use strict";
-    var { Writable } = require("node:stream");
+    var { Writable: Writable2 } = require("node:stream");
     var assert2 = require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -40557,7 +41411,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code2, reason2, Buffer.byteLength(reason2));
       failWebsocketConnection(ws, reason2);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -41820,7 +42674,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline2 } = require("node:stream");
+    var { pipeline: pipeline4 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -41980,7 +42834,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error63) => {
@@ -43603,7 +44457,7 @@ function solve1980(rhoT, temperatureC, spec) {
   let iterations = 0;
   for (; ; ) {
     const tolerance = group === "transition_zone" ? loop.transitionTolerance : loop.tolerance;
-    let settled = false;
+    let settled2 = false;
     for (let i = 0; i < MAX_STEPS_PER_GROUP; i++) {
       const next = step(r, group);
       iterations++;
@@ -43611,11 +44465,11 @@ function solve1980(rhoT, temperatureC, spec) {
       const moved = Math.abs(next - r);
       r = next;
       if (moved < tolerance) {
-        settled = true;
+        settled2 = true;
         break;
       }
     }
-    if (!settled) return { density15: Number.NaN, iterations, settled: false };
+    if (!settled2) return { density15: Number.NaN, iterations, settled: false };
     solutions.set(group, r);
     const landed = productGroup1980(r);
     if (landed === group) return { density15: r, iterations, settled: true };
@@ -44299,6 +45153,9 @@ var astmCommands = [vcfCommand, density15Command, batchCommand];
 // src/cli/commands/backup.ts
 var import_node_path9 = __toESM(require("node:path"), 1);
 
+// src/db/pg.ts
+var import_promises2 = require("node:stream/promises");
+
 // node_modules/pg/esm/index.mjs
 var import_lib = __toESM(require_lib2(), 1);
 var Client = import_lib.default.Client;
@@ -44314,6 +45171,9 @@ var TypeOverrides = import_lib.default.TypeOverrides;
 var defaults = import_lib.default.defaults;
 var esm_default = import_lib.default;
 
+// src/db/pg.ts
+var import_pg_copy_streams = __toESM(require_pg_copy_streams(), 1);
+
 // src/db/normalize.ts
 var OID = { int8: 20, numeric: 1700, date: 1082 };
 function parseInt8(value) {
@@ -44326,6 +45186,7 @@ function parseInt8(value) {
 var identity2 = (value) => value;
 
 // src/db/types.ts
+var copyCsvStatement = (select, target) => `COPY (${select}) TO ${target} WITH (FORMAT csv, HEADER)`;
 var DEFAULT_TX = {
   lockTimeoutMs: 5e3,
   statementTimeoutMs: 6e4
@@ -44358,6 +45219,11 @@ var PgSession = class {
   client;
   async query(sql, params) {
     return adapt(await this.client.query(sql, params));
+  }
+  async copyCsvTo(select, sink) {
+    const rows = this.client.query(import_pg_copy_streams.default.to(copyCsvStatement(select, "STDOUT")));
+    await (0, import_promises2.pipeline)(rows, sink);
+    return rows.rowCount;
   }
 };
 var PgDb = class {
@@ -44392,6 +45258,9 @@ var PgDb = class {
   }
   async query(sql, params) {
     return this.withClient((c) => c.query(sql, params));
+  }
+  async copyCsvTo(select, sink) {
+    return this.withClient((c) => c.copyCsvTo(select, sink));
   }
   async withClient(fn, opts = {}) {
     const client = await this.connect();
@@ -44435,7 +45304,9 @@ var PgDb = class {
 };
 
 // src/db/pglite.ts
-var import_promises2 = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
+var import_node_stream = require("node:stream");
+var import_promises4 = require("node:stream/promises");
 var PgliteDb = class _PgliteDb {
   constructor(pg2, label) {
     this.pg = pg2;
@@ -44448,7 +45319,7 @@ var PgliteDb = class _PgliteDb {
   info;
   /** `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles never need it. */
   static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)") {
-    if (dataDir) await (0, import_promises2.mkdir)(dataDir, { recursive: true });
+    if (dataDir) await (0, import_promises3.mkdir)(dataDir, { recursive: true });
     const { PGlite } = await import("@electric-sql/pglite");
     const pg2 = new PGlite({
       ...dataDir ? { dataDir } : {},
@@ -44477,11 +45348,20 @@ var PgliteDb = class _PgliteDb {
       async query(sql, params) {
         const r = await pg2.query(sql, params);
         return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, fields: r.fields.map((f) => f.name) };
+      },
+      async copyCsvTo(select, sink) {
+        const r = await pg2.query(copyCsvStatement(select, "'/dev/blob'"));
+        const bytes = r.blob ? Buffer.from(await r.blob.arrayBuffer()) : Buffer.alloc(0);
+        await (0, import_promises4.pipeline)(import_node_stream.Readable.from([bytes]), sink);
+        return r.affectedRows ?? 0;
       }
     };
   }
   query(sql, params) {
     return this.exclusive(() => this.session().query(sql, params));
+  }
+  copyCsvTo(select, sink) {
+    return this.exclusive(() => this.session().copyCsvTo(select, sink));
   }
   withClient(fn) {
     return this.exclusive(async () => {
@@ -44592,106 +45472,57 @@ function assertSessionCapable(target, step) {
   }
 }
 
-// src/runbook/backup.ts
-var import_promises6 = require("node:fs/promises");
-var import_node_os = __toESM(require("node:os"), 1);
-var import_node_path6 = __toESM(require("node:path"), 1);
-
-// src/db/checksum.ts
-var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
-async function tableChecksum(q, schema2, table3, orderBy = "id") {
-  const keys = typeof orderBy === "string" ? [orderBy] : [...orderBy];
-  const order = keys.length ? keys.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
-  const r = await q.query(
-    `SELECT count(*)::int8 AS rows, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${order}), '')) AS md5 FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t`
-  );
-  const row = r.rows[0];
-  return { table: `${schema2}.${table3}`, rows: row.rows, md5: row.md5 ?? "" };
-}
-async function readTableKeys(q, schemas, excludePrefix) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, c.relname AS "table",
-            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
-                        FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
-                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND ($2::text IS NULL OR c.relname NOT LIKE $2 || '%')
-      ORDER BY 1, 2`,
-    [schemas, excludePrefix ? excludePrefix.replace(/_/g, "\\_") : null]
-  );
-  return r.rows;
-}
-async function schemaChecksums(q, schemas, excludePrefix) {
-  const out = [];
-  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(await tableChecksum(q, t.schema, t.table, t.key));
-  return out;
-}
-
-// src/db/csv-export.ts
+// src/db/file-sink.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = require("node:fs");
-var import_node_events = require("node:events");
-function pgCsvField(v) {
-  if (v === null) return "";
-  if (v === "" || /[",\n\r]/.test(v) || v === "\\.") return `"${v.replaceAll('"', '""')}"`;
-  return v;
-}
-var BATCH = 2e3;
-async function exportTableCsv(q, schema2, table3, key, file2) {
-  const cols2 = await q.query(
-    `SELECT a.attname AS name FROM pg_attribute a
-      WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [schema2, table3]
-  );
-  const columns = cols2.rows.map((r) => r.name);
-  const select = columns.map((c, i) => `t.${quoteIdent(c)}::text AS c${i}`).join(", ");
-  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
-  const cursor = `astm53b_csv_${table3.replace(/[^a-z0-9_]/gi, "_")}`.slice(0, 60);
-  const out = (0, import_node_fs2.createWriteStream)(file2);
-  const hash2 = (0, import_node_crypto.createHash)("sha256");
-  let bytes = 0;
-  let rows = 0;
-  const write = async (text) => {
-    const buf = Buffer.from(text, "utf8");
-    hash2.update(buf);
-    bytes += buf.length;
-    if (!out.write(buf)) await (0, import_node_events.once)(out, "drain");
-  };
-  try {
-    await write(`${columns.map(pgCsvField).join(",")}
-`);
-    await q.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`);
-    for (; ; ) {
-      const batch = await q.query(`FETCH ${BATCH} FROM ${cursor}`);
-      if (batch.rows.length === 0) break;
-      let text = "";
-      for (const r of batch.rows) text += `${columns.map((_, i) => pgCsvField(r[`c${i}`] ?? null)).join(",")}
-`;
-      rows += batch.rows.length;
-      await write(text);
-    }
-    await q.query(`CLOSE ${cursor}`);
-  } finally {
-    out.end();
-    await (0, import_node_events.once)(out, "close");
+var import_node_stream2 = require("node:stream");
+var HashedFileSink = class extends import_node_stream2.Writable {
+  constructor(file2, follower) {
+    super();
+    this.follower = follower;
+    this.out = (0, import_node_fs2.createWriteStream)(file2);
+    this.out.on("error", (e) => this.destroy(e));
   }
-  return { rows, bytes, sha256: hash2.digest("hex"), columns };
-}
-
-// src/db/dump.ts
-var import_node_crypto2 = require("node:crypto");
+  follower;
+  out;
+  hash = (0, import_node_crypto.createHash)("sha256");
+  bytes = 0;
+  /** why the follower stopped taking bytes, if it did */
+  followerError;
+  _write(chunk, _enc, cb) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    let pending = 1;
+    if (this.follower && !this.followerError) {
+      pending++;
+      this.follower.write(chunk, (e) => {
+        if (e) this.followerError ??= e;
+        if (--pending === 0) cb();
+      });
+    }
+    this.out.write(chunk, (e) => {
+      if (e) return cb(e);
+      if (--pending === 0) cb();
+    });
+  }
+  _final(cb) {
+    if (this.follower && !this.followerError) this.follower.end();
+    this.out.end(cb);
+  }
+  /** size and SHA-256 of what was written; call once the stream has finished */
+  digest() {
+    return { bytes: this.bytes, sha256: this.hash.digest("hex") };
+  }
+};
 
 // src/db/pg-tools.ts
 var import_node_child_process = require("node:child_process");
+var import_promises5 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
-var import_node_fs4 = require("node:fs");
 var import_node_path3 = __toESM(require("node:path"), 1);
 var DEBIAN_ROOT = "/usr/lib/postgresql";
 async function isExecutable(file2) {
-  return (0, import_promises3.access)(file2, import_node_fs4.constants.X_OK).then(
+  return (0, import_promises5.access)(file2, import_node_fs3.constants.X_OK).then(
     () => true,
     () => false
   );
@@ -44708,7 +45539,7 @@ async function toolVersion(file2) {
 async function candidateDirs(env) {
   if (env.PG_BIN) return [env.PG_BIN];
   const dirs = [];
-  const majors = await (0, import_promises3.readdir)(DEBIAN_ROOT).catch(() => []);
+  const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
   for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path3.default.join(DEBIAN_ROOT, m, "bin"));
   for (const d of (env.PATH ?? "").split(import_node_path3.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
   return dirs;
@@ -44745,20 +45576,22 @@ function connectionForChild(url2) {
   return { dbname: u.toString(), env };
 }
 var STDERR_KEEP = 16384;
-function runProcess(file2, args, opts) {
-  return new Promise((resolve3, reject) => {
-    const child = (0, import_node_child_process.spawn)(file2, args, { env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+function startProcess(file2, args, opts) {
+  const child = (0, import_node_child_process.spawn)(file2, args, { env: opts.env, stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  child.stdin?.on("error", () => {
+  });
+  const done = new Promise((resolve3, reject) => {
     let stdout = "";
     let stderr = "";
+    let partial2 = "";
     const max = opts.maxStdout ?? 16 * 1024 * 1024;
-    const sink = opts.stdoutFile ? (0, import_node_fs3.createWriteStream)(opts.stdoutFile) : void 0;
+    const sink = opts.stdoutTo;
     let sinkError;
     sink?.on("error", (e) => {
-      sinkError = e;
+      sinkError ??= e;
       child.kill();
     });
     child.stdout.on("data", (chunk) => {
-      opts.onStdout?.(chunk);
       if (sink) {
         if (!sink.write(chunk)) {
           child.stdout.pause();
@@ -44766,41 +45599,63 @@ function runProcess(file2, args, opts) {
         }
       } else if (stdout.length < max) stdout += chunk.toString("utf8");
     });
+    const keep = (line2) => {
+      if (opts.onStderrLine?.(line2) === true) return;
+      stderr = `${stderr}${line2}
+`.slice(-STDERR_KEEP);
+    };
     child.stderr.on("data", (chunk) => {
-      stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_KEEP);
+      const lines = (partial2 + chunk.toString("utf8")).split("\n");
+      partial2 = lines.pop();
+      for (const line2 of lines) keep(line2);
     });
     child.on("error", reject);
     child.on("close", (code2, signal) => {
-      const done = () => {
+      if (partial2) keep(partial2);
+      const settle2 = () => {
         if (sinkError) return reject(sinkError);
         resolve3({ code: code2, signal, stdout, stderr: redact(stderr, opts.secrets ?? []) });
       };
-      if (sink) sink.end(done);
-      else done();
+      if (sink && !sinkError) sink.end(settle2);
+      else settle2();
     });
   });
+  return { stdin: child.stdin, done, kill: () => child.kill() };
 }
-async function runPgTool(run) {
+function runProcess(file2, args, opts) {
+  return startProcess(file2, args, opts).done;
+}
+function startPgTool(run) {
   const secrets = run.url ? secretsOf(run.url) : [];
   const env = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  if (run.serverOptions) env.PGOPTIONS = `${env.PGOPTIONS ?? ""} ${run.serverOptions}`.trim();
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);
     Object.assign(env, c.env);
     args.unshift(`--dbname=${c.dbname}`);
   }
-  const r = await runProcess(run.tool.path, args, {
+  const started = startProcess(run.tool.path, args, {
     env,
     secrets,
-    ...run.stdoutFile ? { stdoutFile: run.stdoutFile } : {},
-    ...run.onStdout ? { onStdout: run.onStdout } : {},
-    ...run.maxStdout ? { maxStdout: run.maxStdout } : {}
+    ...run.stdoutTo ? { stdoutTo: run.stdoutTo } : {},
+    ...run.maxStdout ? { maxStdout: run.maxStdout } : {},
+    ...run.stdin ? { stdin: true } : {},
+    ...run.onStderrLine ? { onStderrLine: run.onStderrLine } : {}
   });
-  if (r.code !== 0) {
-    const last = r.stderr.trim().split("\n").slice(-6).join(" | ");
-    throw new UserError("PG_TOOL_FAILED", `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`);
-  }
-  return r;
+  const done = started.done.then((r) => {
+    if (r.code !== 0) {
+      const lines = r.stderr.trim().split("\n");
+      const said = lines.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
+      const last = (said.length ? said : lines).slice(-6).join(" | ");
+      throw new UserError("PG_TOOL_FAILED", `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`);
+    }
+    return r;
+  });
+  return { ...started, done };
+}
+function runPgTool(run) {
+  return startPgTool(run).done;
 }
 
 // src/db/dump.ts
@@ -44812,25 +45667,17 @@ function urlOf(db) {
     hint: "pass --url postgresql://\u2026 (the embedded database is backed up by the rehearsal with its own dump tool)"
   });
 }
+var DEFAULT_COMPRESSION = "1";
+var COMPRESSION_PATTERN = /^(\d|none|gzip(:\d)?|lz4(:\d{1,2})?|zstd(:\d{1,2})?)$/;
 async function dumpArchive(opts) {
   const tool = await findPgTool("pg_dump", opts.serverMajor, opts.env);
-  const hash2 = (0, import_node_crypto2.createHash)("sha256");
-  let bytes = 0;
-  const args = ["--format=custom", "--no-password"];
+  const compress = opts.compress ?? DEFAULT_COMPRESSION;
+  const args = ["--format=custom", "--no-password", `--compress=${compress}`];
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
   if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts.lockWaitTimeoutMs)}`);
-  await runPgTool({
-    tool,
-    args,
-    url: opts.url,
-    appName: DUMP_APP_NAME,
-    stdoutFile: opts.file,
-    onStdout: (chunk) => {
-      bytes += chunk.length;
-      hash2.update(chunk);
-    }
-  });
-  return { tool, bytes, sha256: hash2.digest("hex") };
+  const sink = new HashedFileSink(opts.file, opts.follower);
+  await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink });
+  return { tool, compress, ...sink.digest() };
 }
 var MULTI_WORD = ["MATERIALIZED VIEW DATA", "SEQUENCE OWNED BY", "MATERIALIZED VIEW", "TABLE DATA", "ROW SECURITY", "DEFAULT ACL", "SEQUENCE SET", "FK CONSTRAINT", "EVENT TRIGGER", "FOREIGN TABLE", "LARGE OBJECT", "BLOB DATA", "USER MAPPING", "PUBLICATION TABLE"];
 function parseTocLine(line2) {
@@ -44849,27 +45696,95 @@ async function listArchive(opts) {
   const entries = r.stdout.split("\n").map(parseTocLine).filter((e) => e !== void 0);
   return { entries, dumpedBy: version2("Dumped by pg_dump version"), dumpedFrom: version2("Dumped from database version"), tool };
 }
-async function readWholeArchive(opts) {
+async function readArchiveBlocks(opts) {
   const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
-  await runPgTool({ tool, args: ["--file=/dev/null", opts.file] });
+  await runPgTool({ tool, args: ["--file=/dev/null", ...opts.excludeSchemas.map((s) => `--exclude-schema=${s}`), opts.file] });
 }
 async function restoreArchive(opts) {
   const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
   const args = ["--exit-on-error", "--no-password", ...opts.schemas.map((s) => `--schema=${s}`)];
   if (opts.clean) args.push("--clean", "--if-exists");
   if (opts.singleTransaction) args.push("--single-transaction");
-  else if (opts.jobs && opts.jobs > 1) args.push(`--jobs=${Math.trunc(opts.jobs)}`);
   args.push(opts.file);
   await runPgTool({ tool, args, url: opts.url, appName: RESTORE_APP_NAME });
   return { tool };
 }
+var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
+var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
+function startStreamingRestore(opts) {
+  let loading;
+  const finished = () => {
+    if (loading !== void 0) opts.onTableLoaded?.(loading);
+    loading = void 0;
+  };
+  const started = startPgTool({
+    tool: opts.tool,
+    args: ["--exit-on-error", "--no-password", "--verbose", ...opts.schemas.map((s) => `--schema=${s}`)],
+    url: opts.url,
+    appName: RESTORE_APP_NAME,
+    stdin: true,
+    onStderrLine: (line2) => {
+      if (!PROGRESS_LINE.test(line2)) return false;
+      finished();
+      loading = DATA_LINE.exec(line2)?.[1];
+      return true;
+    }
+  });
+  const done = started.done.then(() => finished());
+  return { stdin: started.stdin, done, kill: started.kill };
+}
+
+// src/runbook/backup.ts
+var import_promises8 = require("node:fs/promises");
+var import_node_os = __toESM(require("node:os"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
+
+// src/db/checksum.ts
+var CHECKSUM_ALGORITHM = "md5(count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0)) FROM <table> t";
+var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
+async function tableChecksum(q, schema2, table3) {
+  const r = await q.query(
+    `SELECT count(*)::int8 AS rows,
+            md5(count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0)) AS checksum
+       FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t`
+  );
+  const row = r.rows[0];
+  return { table: `${schema2}.${table3}`, rows: row.rows, checksum: row.checksum };
+}
+async function readTableKeys(q, schemas, excludePrefix) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, c.relname AS "table",
+            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
+                        FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND ($2::text IS NULL OR c.relname NOT LIKE $2 || '%')
+      ORDER BY 1, 2`,
+    [schemas, excludePrefix ? excludePrefix.replace(/_/g, "\\_") : null]
+  );
+  return r.rows;
+}
+async function schemaChecksums(q, schemas, excludePrefix, known) {
+  const out = [];
+  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table));
+  return out;
+}
+
+// src/db/csv-export.ts
+async function exportTableCsv(q, schema2, table3, key, file2) {
+  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  const sink = new HashedFileSink(file2);
+  const rows = await q.copyCsvTo(`SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`, sink);
+  return { rows, ...sink.digest() };
+}
 
 // src/db/fingerprint.ts
-var import_node_crypto3 = require("node:crypto");
+var import_node_crypto2 = require("node:crypto");
 var APP_SCHEMAS = ["public", "astm"];
 var PIPELINE_SCHEMA = "astm53b";
 var PIPELINE_PREFIX = "astm53b_";
-var sha = (s) => (0, import_node_crypto3.createHash)("sha256").update(s).digest("hex");
+var sha = (s) => (0, import_node_crypto2.createHash)("sha256").update(s).digest("hex");
 async function readFingerprint(q, schemas = APP_SCHEMAS) {
   const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
   const entries = [];
@@ -44934,7 +45849,7 @@ async function readFingerprint(q, schemas = APP_SCHEMAS) {
   );
   for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
   entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
-  const digest = (0, import_node_crypto3.createHash)("sha256");
+  const digest = (0, import_node_crypto2.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
@@ -44954,13 +45869,13 @@ function diffFingerprints(before, after) {
 }
 
 // src/db/pglite-dump.ts
-var import_node_crypto4 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
-var import_node_events2 = require("node:events");
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+var import_node_events = require("node:events");
 var import_node_readline = require("node:readline");
 
 // src/db/sql-file.ts
-var import_promises4 = require("node:fs/promises");
+var import_promises6 = require("node:fs/promises");
 
 // src/db/sql-split.ts
 function splitSql(text) {
@@ -45144,7 +46059,7 @@ async function runStatements(c, text, file2, opts = {}) {
 }
 async function readSqlFile(file2, displayName) {
   try {
-    return await (0, import_promises4.readFile)(file2, "utf8");
+    return await (0, import_promises6.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
       where: { file: displayName ?? file2 }
@@ -45185,18 +46100,18 @@ async function dumpSchemas(db, opts) {
   } catch (e) {
     throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
   }
-  const hash2 = (0, import_node_crypto4.createHash)("sha256");
+  const hash2 = (0, import_node_crypto3.createHash)("sha256");
   let bytes = 0;
-  const sink = (0, import_node_fs5.createWriteStream)(opts.file);
+  const sink = (0, import_node_fs4.createWriteStream)(opts.file);
   try {
     for await (const chunk of out.stream()) {
       hash2.update(chunk);
       bytes += chunk.length;
-      if (!sink.write(chunk)) await (0, import_node_events2.once)(sink, "drain");
+      if (!sink.write(chunk)) await (0, import_node_events.once)(sink, "drain");
     }
   } finally {
     sink.end();
-    await (0, import_node_events2.once)(sink, "close");
+    await (0, import_node_events.once)(sink, "close");
   }
   return { bytes, sha256: hash2.digest("hex") };
 }
@@ -45207,7 +46122,7 @@ async function readSqlDumpToc(file2) {
   let dumpedFrom;
   let first;
   let last = "";
-  const lines = (0, import_node_readline.createInterface)({ input: (0, import_node_fs5.createReadStream)(file2), crlfDelay: Infinity });
+  const lines = (0, import_node_readline.createInterface)({ input: (0, import_node_fs4.createReadStream)(file2), crlfDelay: Infinity });
   for await (const line2 of lines) {
     if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
     if (line2.trim() !== "" && line2 !== "--") last = line2;
@@ -45246,7 +46161,7 @@ function openScratchPglite() {
 }
 
 // src/db/scratch.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto4 = require("node:crypto");
 var SCRATCH_PREFIX = "astm53b_";
 function databaseUrl(url2, database) {
   const u = new URL(url2);
@@ -45271,7 +46186,7 @@ async function admin(url2, fn) {
 }
 async function createScratchDatabase(serverUrl, purpose) {
   const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
-  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto5.randomBytes)(3).toString("hex")}`;
+  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto4.randomBytes)(3).toString("hex")}`;
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
@@ -45293,7 +46208,7 @@ async function dropScratchDatabase(serverUrl, name) {
 }
 
 // src/db/structure.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 async function readStructure(q, schemas, excludePrefix = "") {
   const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
   const skip = excludePrefix ? like : "";
@@ -45317,7 +46232,7 @@ async function readStructure(q, schemas, excludePrefix = "") {
     [schemas, skip]
   );
   const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
-  const digest = (0, import_node_crypto6.createHash)("sha256");
+  const digest = (0, import_node_crypto5.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { entries, sha256: digest.digest("hex") };
@@ -45337,10 +46252,10 @@ function diffStructures(before, after) {
 }
 
 // src/evidence/file-hash.ts
-var import_node_crypto7 = require("node:crypto");
-var import_node_fs6 = require("node:fs");
+var import_node_crypto6 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
 async function hashStream(chunks, inspect) {
-  const hash2 = (0, import_node_crypto7.createHash)("sha256");
+  const hash2 = (0, import_node_crypto6.createHash)("sha256");
   let bytes = 0;
   for await (const raw of chunks) {
     const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
@@ -45351,9 +46266,9 @@ async function hashStream(chunks, inspect) {
   return { bytes, sha256: hash2.digest("hex") };
 }
 function hashFile(file2, inspect) {
-  return hashStream((0, import_node_fs6.createReadStream)(file2), inspect);
+  return hashStream((0, import_node_fs5.createReadStream)(file2), inspect);
 }
-var sha256Text = (text) => (0, import_node_crypto7.createHash)("sha256").update(text, "utf8").digest("hex");
+var sha256Text = (text) => (0, import_node_crypto6.createHash)("sha256").update(text, "utf8").digest("hex");
 
 // src/paths.ts
 var import_node_path4 = __toESM(require("node:path"), 1);
@@ -45530,7 +46445,7 @@ async function initFixture(db, opts, log) {
 }
 
 // src/runbook/backup-manifest.ts
-var import_promises5 = require("node:fs/promises");
+var import_promises7 = require("node:fs/promises");
 var import_node_path5 = __toESM(require("node:path"), 1);
 
 // node_modules/zod/v4/classic/external.js
@@ -65260,15 +66175,16 @@ var PIPELINE_DUMP_FILE = "pipeline.sql";
 var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
 var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
 var FileEntry = external_exports.object({ path: external_exports.string(), kind: external_exports.enum(["archive", "function", "table-snapshot", "auth-users"]), bytes: external_exports.number().int(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) });
-var Checksum = external_exports.object({ table: external_exports.string(), rows: external_exports.number().int(), md5: external_exports.string() });
+var Checksum = external_exports.object({ table: external_exports.string(), rows: external_exports.number().int(), checksum: external_exports.string() });
 var FunctionExport = external_exports.object({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
 var FingerprintSchema = external_exports.object({
   schemas: external_exports.array(external_exports.string()),
   entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]), name: external_exports.string(), value: external_exports.string() })),
   sha256: external_exports.string()
 });
+var MANIFEST_FORMAT = "astm53b-backup/2";
 var Manifest = external_exports.object({
-  format: external_exports.literal("astm53b-backup/1"),
+  format: external_exports.literal(MANIFEST_FORMAT),
   startedAt: external_exports.string(),
   finishedAt: external_exports.string(),
   source: external_exports.object({ label: external_exports.string(), database: external_exports.string(), host: external_exports.string(), serverVersion: external_exports.string(), serverMajor: external_exports.number().int() }),
@@ -65285,6 +66201,8 @@ var Manifest = external_exports.object({
     schemas: external_exports.array(external_exports.string()).nullable(),
     /** plain format: the pipeline schema, dumped apart so that a rollback never restores it */
     pipelineFile: external_exports.string().nullable(),
+    /** pg_dump's --compress (custom format); null for a plain script */
+    compression: external_exports.string().nullable(),
     /** how the dump and the snapshot reads saw one instant */
     consistency: external_exports.string()
   }),
@@ -65298,6 +66216,8 @@ var Manifest = external_exports.object({
     excluded: external_exports.array(external_exports.string())
   }),
   files: external_exports.array(FileEntry),
+  /** how each table's checksum is computed (src/db/checksum.ts), so it can be recomputed with psql */
+  checksumAlgorithm: external_exports.string(),
   tables: external_exports.array(Checksum),
   functions: external_exports.array(FunctionExport),
   authUsers: external_exports.object({ file: external_exports.string(), rows: external_exports.number().int(), columns: external_exports.array(external_exports.string()) }).nullable(),
@@ -65311,7 +66231,7 @@ var VerificationShape = external_exports.object({ ok: external_exports.boolean()
 async function readJson(file2, display) {
   let text;
   try {
-    text = await (0, import_promises5.readFile)(file2, "utf8");
+    text = await (0, import_promises7.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, { where: { file: display } });
   }
@@ -65324,6 +66244,13 @@ async function readJson(file2, display) {
 async function readManifest(dir) {
   const display = import_node_path5.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
+  const format = value?.format;
+  if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
+    throw new UserError("BACKUP_FORMAT", `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`, {
+      where: { file: display, field: "format" },
+      hint: "take a new backup with this version (astm53b backup)"
+    });
+  }
   const r = Manifest.safeParse(value);
   if (!r.success) {
     const issue3 = r.error.issues[0];
@@ -65334,7 +66261,7 @@ async function readManifest(dir) {
 async function writeJson(file2, value) {
   const text = `${JSON.stringify(value, null, 2)}
 `;
-  await (0, import_promises5.writeFile)(file2, text);
+  await (0, import_promises7.writeFile)(file2, text);
   return sha256Text(text);
 }
 async function checkFileHashes(dir, manifest) {
@@ -65433,19 +66360,7 @@ async function readReferencedAuthUsers(q, schemas) {
   );
   return { columns, rows: r.rows[0]?.rows ?? [] };
 }
-async function exportSnapshotTables(q, keys, dir, log) {
-  const files = [];
-  for (const qualified of SNAPSHOT_TABLES) {
-    const [schema2, table3] = qualified.split(".");
-    const k = keys.find((x) => x.schema === schema2 && x.table === table3);
-    const file2 = `tables/${qualified}.csv`;
-    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path6.default.join(dir, file2));
-    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
-    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
-  }
-  return files;
-}
-async function readSnapshot(q, dir, log, csvSession) {
+async function readSourceFacts(q, dir) {
   const schemas = await classifySchemas(q);
   const files = [];
   const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
@@ -65464,47 +66379,104 @@ async function readSnapshot(q, dir, log, csvSession) {
     files.push({ path: file2, kind: "function", ...digest });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
-  const rest = async () => {
-    const users2 = await readReferencedAuthUsers(q, schemas.application);
-    const tables2 = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
-    const fingerprint2 = await readFingerprint(q, schemas.application);
-    const structure2 = await readStructure(q, schemas.application, PIPELINE_PREFIX);
-    return { users: users2, tables: tables2, fingerprint: fingerprint2, structure: structure2 };
-  };
-  let csvFiles;
-  let others;
-  if (csvSession) {
-    [csvFiles, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, keys, dir, log)), rest()]);
-  } else {
-    csvFiles = await exportSnapshotTables(q, keys, dir, log);
-    others = await rest();
-  }
-  files.push(...csvFiles);
-  const { users, tables, fingerprint, structure } = others;
+  const users = await readReferencedAuthUsers(q, schemas.application);
   let authUsers = null;
+  let authUsersJson = null;
   if (users) {
-    const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), `${JSON.stringify(users.rows, null, 1)}
-`);
+    authUsersJson = `${JSON.stringify(users.rows, null, 1)}
+`;
+    const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), authUsersJson);
     files.push({ path: AUTH_USERS_FILE, kind: "auth-users", ...digest });
     authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
   }
-  return { schemas, tables, files, functions, authUsers, fingerprint, structure };
+  return { schemas, keys, files, functions, authUsers, authUsersJson };
+}
+async function exportSnapshotTables(q, keys, dir, log) {
+  const files = [];
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema2, table3] = qualified.split(".");
+    const k = keys.find((x) => x.schema === schema2 && x.table === table3);
+    const file2 = `tables/${qualified}.csv`;
+    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path6.default.join(dir, file2));
+    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
+    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
+  }
+  return files;
+}
+async function readSnapshot(q, facts, dir, log, csvSession) {
+  const rest = async () => {
+    const tables = await schemaChecksums(q, facts.schemas.application, PIPELINE_PREFIX);
+    const fingerprint = await readFingerprint(q, facts.schemas.application);
+    const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
+    return { tables, fingerprint, structure };
+  };
+  if (csvSession) {
+    const [csvFiles2, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
+    return { csvFiles: csvFiles2, ...others };
+  }
+  const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
+  return { csvFiles, ...await rest() };
 }
 async function writeText(file2, text) {
-  await (0, import_promises6.writeFile)(file2, text);
+  await (0, import_promises8.writeFile)(file2, text);
   return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
 }
 async function prepareOutDir(outDir) {
   const dir = import_node_path6.default.resolve(outDir);
-  const existing = await (0, import_promises6.readdir)(dir).catch(() => void 0);
+  const existing = await (0, import_promises8.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
-  await (0, import_promises6.mkdir)(import_node_path6.default.join(dir, "functions"), { recursive: true });
-  await (0, import_promises6.mkdir)(import_node_path6.default.join(dir, "tables"), { recursive: true });
+  await (0, import_promises8.mkdir)(import_node_path6.default.join(dir, "functions"), { recursive: true });
+  await (0, import_promises8.mkdir)(import_node_path6.default.join(dir, "tables"), { recursive: true });
   return dir;
 }
-async function takePgSnapshot(db, url2, serverMajor, dir, lockTimeoutMs, env, log) {
+async function openScratch(serverUrl, scratchUrl2) {
+  const made = scratchUrl2 ? { url: scratchUrl2, label: maskConnectionString(scratchUrl2), drop: async () => {
+  } } : await createScratchDatabase(serverUrl, "backup_verify").then((x) => ({ url: x.url, label: `scratch database ${x.name} (created and dropped)`, drop: x.drop }));
+  const db = await openDb(resolveTarget({ url: made.url, cwd: process.cwd() })).catch(async (e) => {
+    await made.drop().catch(() => {
+    });
+    throw e;
+  });
+  return {
+    url: made.url,
+    label: made.label,
+    db,
+    release: async (log) => {
+      await db.close().catch(() => {
+      });
+      await made.drop().catch((e) => log.warn(`verify: could not drop ${made.label}: ${e.message}`));
+    }
+  };
+}
+function startScratchRestore(scratch, tool, facts) {
+  const wanted = new Set(facts.keys.map((k) => `${k.schema}.${k.table}`));
+  const early = /* @__PURE__ */ new Map();
+  let queue2 = Promise.resolve();
+  const restore = startStreamingRestore({
+    url: scratch.url,
+    tool,
+    schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
+    onTableLoaded: (qualified) => {
+      const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
+      if (!k || !wanted.has(qualified) || early.has(qualified)) return;
+      const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table)).catch(() => void 0);
+      queue2 = sum;
+      early.set(qualified, sum);
+    }
+  });
+  const streamed = { scratch, outcome: Promise.resolve(void 0), startedAt: Date.now(), endedAt: void 0, early };
+  streamed.outcome = restore.done.then(
+    () => void 0,
+    (e) => e
+  ).finally(() => {
+    streamed.endedAt = Date.now();
+  });
+  return { restore, streamed };
+}
+async function takePgSnapshot(db, ctx, log) {
+  const { url: url2, dir, lockTimeoutMs } = ctx;
   return db.withClient(
     async (c) => {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -65512,7 +66484,9 @@ async function takePgSnapshot(db, url2, serverMajor, dir, lockTimeoutMs, env, lo
       await c.query("SET LOCAL statement_timeout = 0");
       const s = await c.query("SELECT pg_export_snapshot() AS id, current_database() AS db");
       const snapshot = s.rows[0].id;
-      log.info(`backup: snapshot ${snapshot} exported; pg_dump and the snapshot reads run side by side`);
+      const facts = await readSourceFacts(c, dir);
+      await prepareScratch(ctx.scratch.db, facts.schemas.application, facts.authUsers, facts.authUsersJson, log);
+      log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
       const csvSession = (fn) => db.withClient(
         async (c2) => {
           await c2.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -65525,18 +66499,37 @@ async function takePgSnapshot(db, url2, serverMajor, dir, lockTimeoutMs, env, lo
         },
         { discard: true }
       );
-      const [dump, reads] = await Promise.all([
-        dumpArchive({ url: url2, serverMajor, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, env }),
-        readSnapshot(c, dir, log, csvSession)
-      ]);
+      const { restore, streamed } = startScratchRestore(ctx.scratch, ctx.restoreTool, facts);
+      let dump;
+      let reads;
+      try {
+        [dump, reads] = await Promise.all([
+          dumpArchive({ url: url2, serverMajor: ctx.serverMajor, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, compress: ctx.compress, follower: restore.stdin, env: ctx.env }),
+          readSnapshot(c, facts, dir, log, csvSession)
+        ]);
+      } catch (e) {
+        restore.kill();
+        await streamed.outcome;
+        throw e;
+      }
       await c.query("COMMIT");
       return {
+        facts,
         reads,
         dumpFiles: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }],
-        dump: { engine: "postgresql", format: "custom", file: ARCHIVE_FILE, schemas: null, pipelineFile: null, consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` },
+        dump: {
+          engine: "postgresql",
+          format: "custom",
+          file: ARCHIVE_FILE,
+          schemas: null,
+          pipelineFile: null,
+          compression: dump.compress,
+          consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`
+        },
         tool: { path: dump.tool.path, version: dump.tool.version },
         snapshot,
-        database: s.rows[0].db
+        database: s.rows[0].db,
+        streamed
       };
     },
     { discard: true }
@@ -65545,27 +66538,30 @@ async function takePgSnapshot(db, url2, serverMajor, dir, lockTimeoutMs, env, lo
 async function takeEmbeddedSnapshot(db, dir, log) {
   return withEmbeddedHold(asEmbedded(db), async (hold) => {
     await hold.q.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const reads = await readSnapshot(hold.q, dir, log);
+    const facts = await readSourceFacts(hold.q, dir);
+    const reads = await readSnapshot(hold.q, facts, dir, log);
     const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path6.default.join(dir, SQL_DUMP_FILE), schemas: reads.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path6.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
-    if (reads.schemas.pipeline.length) {
-      const pipeline2 = await hold.dump({ file: import_node_path6.default.join(dir, PIPELINE_DUMP_FILE), schemas: reads.schemas.pipeline, clean: false });
-      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline2 });
+    if (facts.schemas.pipeline.length) {
+      const pipeline4 = await hold.dump({ file: import_node_path6.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
     }
     const toc = await readSqlDumpToc(import_node_path6.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
+      facts,
       reads,
       dumpFiles,
       dump: {
         engine: "pglite",
         format: "plain",
         file: SQL_DUMP_FILE,
-        schemas: reads.schemas.application,
-        pipelineFile: reads.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        schemas: facts.schemas.application,
+        pipelineFile: facts.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        compression: null,
         consistency
       },
       tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? "unknown" },
@@ -65581,44 +66577,55 @@ async function backup(db, opts, log) {
   const url2 = embedded ? void 0 : urlOf(db);
   const server = await db.server();
   const env = opts.env ?? process.env;
-  if (url2) await findPgTool("pg_restore", server.major, env);
+  if (opts.compress !== void 0 && !COMPRESSION_PATTERN.test(opts.compress)) {
+    throw new UserError("BAD_OPTION", `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`, { where: { field: "compress" } });
+  }
+  const restoreTool = url2 ? await findPgTool("pg_restore", server.major, env) : void 0;
+  if (url2) await findPgTool("pg_dump", server.major, env);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
   const dir = await prepareOutDir(opts.outDir);
   log.info(`backup: ${db.label} (${embedded ? "PGlite" : "PostgreSQL"} ${server.version}) \u2192 ${dir}`);
-  const taken = url2 ? await takePgSnapshot(db, url2, server.major, dir, lockTimeoutMs, env, log) : await takeEmbeddedSnapshot(db, dir, log);
-  const { reads } = taken;
-  const snapshotMs = Date.now() - t0;
-  const main = taken.dumpFiles[0];
-  log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
-  const host = url2 ? sourceHost(url2) : "localhost (embedded, in process)";
-  const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
-  const manifest = {
-    format: "astm53b-backup/1",
-    startedAt,
-    finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
-    written: { host: import_node_os.default.hostname(), dir, sameHostAsDatabase: sameHost },
-    snapshot: taken.snapshot,
-    dump: taken.dump,
-    tools: { pg_dump: taken.tool },
-    schemas: reads.schemas,
-    files: [...taken.dumpFiles, ...reads.files],
-    tables: reads.tables,
-    functions: reads.functions,
-    authUsers: reads.authUsers,
-    fingerprint: reads.fingerprint,
-    structure: reads.structure
-  };
-  const manifestSha256 = await writeJson(import_node_path6.default.join(dir, MANIFEST_FILE), manifest);
-  const warnings = [];
-  if (url2 && sameHost) {
-    warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+  const scratch = url2 ? await openScratch(url2, opts.scratchUrl) : void 0;
+  if (scratch) log.info(`backup: the proof restores into ${scratch.label}`);
+  try {
+    const taken = url2 && scratch && restoreTool ? await takePgSnapshot(db, { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool }, log) : await takeEmbeddedSnapshot(db, dir, log);
+    const { facts, reads } = taken;
+    const snapshotMs = Date.now() - t0;
+    const main = taken.dumpFiles[0];
+    log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+    const host = url2 ? sourceHost(url2) : "localhost (embedded, in process)";
+    const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
+    const manifest = {
+      format: MANIFEST_FORMAT,
+      startedAt,
+      finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
+      written: { host: import_node_os.default.hostname(), dir, sameHostAsDatabase: sameHost },
+      snapshot: taken.snapshot,
+      dump: taken.dump,
+      tools: { pg_dump: taken.tool },
+      schemas: facts.schemas,
+      files: [...taken.dumpFiles, ...facts.files, ...reads.csvFiles],
+      checksumAlgorithm: CHECKSUM_ALGORITHM,
+      tables: reads.tables,
+      functions: facts.functions,
+      authUsers: facts.authUsers,
+      fingerprint: reads.fingerprint,
+      structure: reads.structure
+    };
+    const manifestSha256 = await writeJson(import_node_path6.default.join(dir, MANIFEST_FILE), manifest);
+    const warnings = [];
+    if (url2 && sameHost) {
+      warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+    }
+    for (const w of warnings) log.warn(`backup: ${w}`);
+    const t1 = Date.now();
+    const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { env, ...taken.streamed ? { streamed: taken.streamed } : {} }, log);
+    await writeJson(import_node_path6.default.join(dir, VERIFICATION_FILE), verification);
+    return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
+  } finally {
+    await scratch?.release(log);
   }
-  for (const w of warnings) log.warn(`backup: ${w}`);
-  const t1 = Date.now();
-  const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { serverUrl: url2, scratchUrl: opts.scratchUrl, jobs: opts.jobs, env }, log);
-  await writeJson(import_node_path6.default.join(dir, VERIFICATION_FILE), verification);
-  return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
 }
 async function verifyBackup(dir, opts, log) {
   const abs2 = import_node_path6.default.resolve(dir);
@@ -65662,43 +66669,56 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     return v;
   }
   const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
-  const started = Date.now();
-  const scratch = opts.scratchUrl ? { url: opts.scratchUrl, label: maskConnectionString(opts.scratchUrl), drop: async () => {
-  } } : await createScratchDatabase(opts.serverUrl, "backup_verify").then((s) => ({ url: s.url, label: `scratch database ${s.name} (created and dropped)`, drop: s.drop }));
-  v.restore = { into: scratch.label, schemas, ms: 0 };
-  const wholeRead = readWholeArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env }).then(
+  const wholeRead = readArchiveBlocks({ file: archive, serverMajor: manifest.source.serverMajor, excludeSchemas: schemas, env: opts.env }).then(
     () => void 0,
     (e) => e
   );
+  const streamed = opts.streamed;
+  const started = Date.now();
+  let scratch;
   try {
-    const sdb = await openDb(resolveTarget({ url: scratch.url, cwd: process.cwd() }));
-    try {
-      const server = await sdb.server();
-      await prepareScratch(sdb, dir, manifest, log);
+    if (streamed) {
+      scratch = streamed.scratch;
+      v.restore = { into: scratch.label, from: "dump stream", schemas, ms: 0 };
+      const error63 = await streamed.outcome;
+      v.restore.ms = (streamed.endedAt ?? Date.now()) - streamed.startedAt;
+      if (error63) throw error63;
+    } else {
+      scratch = await openScratch(opts.serverUrl, opts.scratchUrl);
+      v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
+      const server = await scratch.db.server();
+      await prepareScratch(scratch.db, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await (0, import_promises8.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8") : null, log);
       log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
-      const toolMajor = Math.max(server.major, manifest.source.serverMajor);
-      await restoreArchive({ url: scratch.url, file: archive, serverMajor: toolMajor, schemas, jobs: opts.jobs ?? 1, env: opts.env });
+      await restoreArchive({ url: scratch.url, file: archive, serverMajor: Math.max(server.major, manifest.source.serverMajor), schemas, env: opts.env });
       v.restore.ms = Date.now() - started;
-      v.comparison = await compareWithManifest(sdb, manifest);
-      describeMismatches(v.comparison, failures);
-    } finally {
-      await sdb.close().catch(() => {
-      });
     }
+    const known = streamed ? await settled(streamed.early) : void 0;
+    if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
+    v.comparison = await compareWithManifest(scratch.db, manifest, known);
+    describeMismatches(v.comparison, failures);
   } catch (e) {
-    v.restore.error = e.message;
-    failures.push(`restore into ${scratch.label} failed: ${e.message}`);
+    const why = e instanceof UserError ? e.message : e.message;
+    if (v.restore) v.restore.error = why;
+    failures.push(`restore into ${scratch?.label ?? "a scratch database"} failed: ${why}`);
   } finally {
-    await scratch.drop().catch((e) => log.warn(`verify: could not drop ${scratch.label}: ${e.message}`));
+    if (scratch && !streamed) await scratch.release(log);
   }
   const unreadable = await wholeRead;
   if (unreadable) {
     v.archive = { ...v.archive, readable: false, error: unreadable.message };
-    failures.push(`${ARCHIVE_FILE}: reading every block failed: ${unreadable.message}`);
+    failures.push(`${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${unreadable.message}`);
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
   return v;
+}
+async function settled(early) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [table3, sum] of early) {
+    const r = await sum;
+    if (r) out.set(table3, r);
+  }
+  return out;
 }
 async function verifyPlainRestore(dir, manifest, v, log) {
   const failures = v.failures;
@@ -65718,9 +66738,9 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   if (failures.length) return v;
   const started = Date.now();
   const sdb = await openScratchPglite();
-  v.restore = { into: sdb.label, schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  v.restore = { into: sdb.label, from: "archive file", schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
   try {
-    await prepareScratch(sdb, dir, manifest, log);
+    await prepareScratch(sdb, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await (0, import_promises8.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8") : null, log);
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
     for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path6.default.join(dir, file2), file2);
     v.restore.ms = Date.now() - started;
@@ -65738,37 +66758,36 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
   return v;
 }
-async function prepareScratch(sdb, dir, manifest, log) {
+async function prepareScratch(sdb, application, authUsers, rowsJson, log) {
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query(
         `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m')`,
-        [manifest.schemas.application]
+        [application]
       );
       if ((busy.rows[0]?.n ?? 0) > 0) {
-        throw new UserError("SCRATCH_NOT_EMPTY", `the scratch database already has tables in ${manifest.schemas.application.join(", ")}; give an empty one`, { where: { field: "scratch-url" } });
+        throw new UserError("SCRATCH_NOT_EMPTY", `the scratch database already has tables in ${application.join(", ")}; give an empty one`, { where: { field: "scratch-url" } });
       }
       await applyShimIfNeeded(tx, log);
-      if (!manifest.authUsers || manifest.authUsers.rows === 0) return;
-      const rows = await (0, import_promises6.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8");
+      if (!authUsers || authUsers.rows === 0 || rowsJson === null) return;
       const cols2 = await tx.query("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      const usable = manifest.authUsers.columns.filter((c) => cols2.rows.some((x) => x.name === c)).map(quoteIdent).join(", ");
-      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rows]);
+      const usable = authUsers.columns.filter((c) => cols2.rows.some((x) => x.name === c)).map(quoteIdent).join(", ");
+      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rowsJson]);
     },
     { statementTimeoutMs: 0 }
   );
 }
-async function compareWithManifest(q, manifest) {
-  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX);
+async function compareWithManifest(q, manifest, known) {
+  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX, known);
   const names = [.../* @__PURE__ */ new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
   const tables = names.map((table3) => {
     const e = manifest.tables.find((t) => t.table === table3);
     const a = actual.find((t) => t.table === table3);
     return {
       table: table3,
-      expected: e ? { rows: e.rows, md5: e.md5 } : null,
-      actual: a ? { rows: a.rows, md5: a.md5 } : null,
-      match: !!e && !!a && e.rows === a.rows && e.md5 === a.md5
+      expected: e ? { rows: e.rows, checksum: e.checksum } : null,
+      actual: a ? { rows: a.rows, checksum: a.checksum } : null,
+      match: !!e && !!a && e.rows === a.rows && e.checksum === a.checksum
     };
   });
   const functions = [];
@@ -65787,7 +66806,7 @@ async function compareWithManifest(q, manifest) {
 function describeMismatches(c, failures) {
   for (const t of c.tables.filter((x) => !x.match)) {
     failures.push(
-      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows md5 ${t.actual.md5.slice(0, 12)}\u2026, backup ${t.expected.rows} rows md5 ${t.expected.md5.slice(0, 12)}\u2026`
+      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows checksum ${t.actual.checksum.slice(0, 12)}\u2026, backup ${t.expected.rows} rows checksum ${t.expected.checksum.slice(0, 12)}\u2026`
     );
   }
   for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
@@ -65885,7 +66904,7 @@ function comparisonLines(c) {
   const tables = c.tables.filter((t) => t.match).length;
   const rows = c.tables.reduce((n2, t) => n2 + (t.actual?.rows ?? 0), 0);
   return [
-    `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and md5 per table)`,
+    `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and checksum per table)`,
     `  functions  ${c.functions.map((f) => `${f.name} ${f.match ? "equal" : "DIFFERENT"}`).join(", ")}`,
     `  catalog    ${c.catalog.match ? "equal" : `${c.catalog.changes.length} change(s)`} (functions, triggers, policies, RLS, grants)`,
     `  structure  ${c.structure.match ? "equal" : `${c.structure.changes.length} change(s)`} (columns, constraints, indexes, views)`
@@ -65897,7 +66916,7 @@ function renderVerificationText(v) {
     `  hashes     ${v.hashes.ok ? "every file matches the manifest" : `${v.hashes.problems.length} file(s) differ`}`,
     `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? "?"}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ""}`}`
   ];
-  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(", ")} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`);
+  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(", ")} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`);
   if (v.restore) lines.push(...comparisonLines(v.comparison));
   lines.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
   for (const f of v.failures) lines.push(`  \u2717 ${f}`);
@@ -65984,7 +67003,7 @@ function resolveUrlOption(value, env) {
 }
 
 // src/cli/commands/db.ts
-var import_promises7 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 var import_node_path8 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
@@ -66166,7 +67185,7 @@ function targetOf(ctx) {
 var json2 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 async function pathExists(p) {
-  return (0, import_promises7.stat)(p).then(
+  return (0, import_promises9.stat)(p).then(
     () => true,
     () => false
   );
@@ -66177,7 +67196,7 @@ async function resetEmbedded(target, ctx) {
   }
   if (await pathExists(target.dataDir)) {
     ctx.log.info(`removing ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises7.rm)(target.dataDir, { recursive: true, force: true });
+    await (0, import_promises9.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -66279,13 +67298,24 @@ var backupCommand = {
   name: "backup",
   summary: "runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared",
   details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\nExit code 0 when verified, 1 when the verification failed (verification.json says why).",
-  options: { url: targetUrl, out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" }, "scratch-url": scratchUrlOption, json: jsonOption },
+  options: {
+    url: targetUrl,
+    out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" },
+    "scratch-url": scratchUrlOption,
+    compress: {
+      type: "string",
+      valueName: "C",
+      description: `pg_dump --compress: a gzip level 0-9, or on pg_dump 16+ lz4|zstd[:level] (default ${DEFAULT_COMPRESSION}: fast, the freeze window is downtime)`
+    },
+    json: jsonOption
+  },
   async run(ctx) {
     const out = stringOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
     const scratch = scratchUrl(ctx);
+    const compress = stringOption(ctx, "compress");
     return withDb(await stepTarget(ctx, "backup"), async (db) => {
-      const r = await backup(db, { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
+      const r = await backup(db, { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, ...compress ? { compress } : {}, env: ctx.env }, ctx.log);
       ctx.out(ctx.values.json ? json3({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
       return r.ok ? 0 : 1;
     });
@@ -66676,10 +67706,10 @@ var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
-var import_node_fs7 = require("node:fs");
-var import_promises10 = require("node:fs/promises");
+var import_node_fs6 = require("node:fs");
+var import_promises12 = require("node:fs/promises");
 var import_node_path11 = __toESM(require("node:path"), 1);
-var import_node_stream = require("node:stream");
+var import_node_stream3 = require("node:stream");
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -66963,7 +67993,7 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
-var import_promises8 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 function headings(text) {
   const out = [];
   let fenced = false;
@@ -67021,7 +68051,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises8.readFile)(file2, "utf8");
+    return await (0, import_promises10.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, { where: { file: file2 } });
   }
@@ -67029,8 +68059,8 @@ async function readChangelog(file2) {
 async function insertChangelogFile(file2, entry, under, text) {
   const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises8.writeFile)(tmp, ins.text);
-  await (0, import_promises8.rename)(tmp, file2);
+  await (0, import_promises10.writeFile)(tmp, ins.text);
+  await (0, import_promises10.rename)(tmp, file2);
   return ins.headingLine;
 }
 
@@ -67066,7 +68096,7 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises11 = require("node:fs/promises");
 var import_node_path10 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -67089,7 +68119,7 @@ function detailOf(name, o) {
   return null;
 }
 var BackupManifestShape = external_exports.object({
-  format: external_exports.literal("astm53b-backup/1"),
+  format: external_exports.literal(MANIFEST_FORMAT),
   startedAt: external_exports.string().optional(),
   files: external_exports.array(external_exports.object({ path: external_exports.string(), kind: external_exports.string(), bytes: external_exports.number(), sha256: external_exports.string() }))
 });
@@ -67124,7 +68154,7 @@ async function readEvidenceFacts(files, opts, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises9.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises11.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -67180,7 +68210,7 @@ async function readEvidenceFacts(files, opts, log) {
     {
       item: "Archiver dump backup PROD utilis\xE9",
       present: backup2 !== null && backup2.dumpMatchesManifest,
-      evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}` : "no backup folder (manifest.json of format astm53b-backup/1) in the results"
+      evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`
     },
     { item: "Archiver confirmation terrain SEP (mail / WhatsApp export)", present: sep3.length > 0, evidence: sep3.length ? sep3.map((s) => s.path).join(", ") : "no SEP file given" },
     {
@@ -67206,7 +68236,7 @@ async function readEvidenceFacts(files, opts, log) {
   };
 }
 function readBackupFacts(parsed, files, warn) {
-  const manifests = [...parsed].filter(([p, o]) => base(p) === "manifest.json" && o.format === "astm53b-backup/1");
+  const manifests = [...parsed].filter(([p, o]) => base(p) === "manifest.json" && o.format === MANIFEST_FORMAT);
   if (!manifests.length) return null;
   if (manifests.length > 1) warn(`${manifests.length} backup folders in the results; the CHANGELOG names ${manifests[0][0]}`);
   const [manifestPath, raw] = manifests[0];
@@ -67294,12 +68324,12 @@ var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|og
 var DATE = /^\d{4}-\d{2}-\d{2}$/;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
-  const names = (await (0, import_promises10.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises12.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
     const abs2 = import_node_path11.default.join(dir, name);
     const r = rel ? `${rel}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises10.lstat)(abs2);
+    const s = await (0, import_promises12.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -67317,7 +68347,7 @@ function validateChangelogDate(date5, field = "date") {
 }
 async function collect(opts, log) {
   const resultsDir = import_node_path11.default.resolve(opts.resultsDir);
-  const s = await (0, import_promises10.stat)(resultsDir).catch(() => null);
+  const s = await (0, import_promises12.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, { where: { file: opts.resultsDir }, hint: "give the output-dir the steps wrote into (default astm53b-results)" });
   }
@@ -67327,7 +68357,7 @@ async function collect(opts, log) {
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
     const abs2 = import_node_path11.default.resolve(given);
-    const st = await (0, import_promises10.stat)(abs2).catch(() => null);
+    const st = await (0, import_promises12.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, { where: { file: given, field: "sep" }, hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/" });
     }
@@ -67473,14 +68503,14 @@ async function zipWriter() {
   return new mod.ZipArchive({ zlib: { level: 9 } });
 }
 async function* lazyRead(file2) {
-  for await (const chunk of (0, import_node_fs7.createReadStream)(file2)) yield chunk;
+  for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises10.mkdir)(import_node_path11.default.dirname(out), { recursive: true });
+  await (0, import_promises12.mkdir)(import_node_path11.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
-    const sink = (0, import_node_fs7.createWriteStream)(partial2);
+    const sink = (0, import_node_fs6.createWriteStream)(partial2);
     let fail = () => {
     };
     const closed = new Promise((resolve3, reject) => {
@@ -67495,7 +68525,7 @@ async function writeZip(out, sources, date5) {
       const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
       if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
       else {
-        const source = import_node_stream.Readable.from(lazyRead(s.file), { objectMode: false });
+        const source = import_node_stream3.Readable.from(lazyRead(s.file), { objectMode: false });
         source.on("error", (e) => {
           zip.abort();
           fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
@@ -67504,9 +68534,9 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises10.rename)(partial2, out);
+    await (0, import_promises12.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises10.rm)(partial2, { force: true });
+    await (0, import_promises12.rm)(partial2, { force: true });
     throw e;
   }
 }
@@ -67574,11 +68604,11 @@ var MarkerRow = external_exports.object({
   run_id: external_exports.string()
 });
 async function readEnvironment(q) {
-  let pipeline2;
+  let pipeline4;
   if (await stateExists(q)) {
     const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
     const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
-    if (row) pipeline2 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
+    if (row) pipeline4 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
   }
   let appSettingsEnv;
   const has = await q.query(
@@ -67589,13 +68619,13 @@ async function readEnvironment(q) {
     appSettingsEnv = r.rows[0]?.value ?? null;
   }
   const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
-  const out = { env: "unmarked", explanation: "", ...pipeline2 ? { pipeline: pipeline2 } : {}, ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {} };
-  if (pipeline2 && app !== void 0 && app !== pipeline2.env) {
+  const out = { env: "unmarked", explanation: "", ...pipeline4 ? { pipeline: pipeline4 } : {}, ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {} };
+  if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
     out.env = "conflict";
-    out.explanation = `astm53b.environment says ${pipeline2.env} but public.app_settings env says "${appSettingsEnv}"`;
-  } else if (pipeline2) {
-    out.env = pipeline2.env;
-    out.explanation = `astm53b.environment: ${pipeline2.env} (set ${pipeline2.setAt} by ${pipeline2.setBy}, run ${pipeline2.runId}${pipeline2.projectRef ? `, project ${pipeline2.projectRef}` : ""})`;
+    out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
+  } else if (pipeline4) {
+    out.env = pipeline4.env;
+    out.explanation = `astm53b.environment: ${pipeline4.env} (set ${pipeline4.setAt} by ${pipeline4.setBy}, run ${pipeline4.runId}${pipeline4.projectRef ? `, project ${pipeline4.projectRef}` : ""})`;
   } else if (app === "staging") {
     out.env = "staging";
     out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
@@ -67671,10 +68701,10 @@ function runInfoFrom(env, explicit = {}) {
 }
 
 // src/evidence/zip-reader.ts
-var import_node_fs8 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
-var import_node_stream2 = require("node:stream");
-var import_node_stream3 = require("node:stream");
+var import_node_fs7 = require("node:fs");
+var import_promises13 = require("node:fs/promises");
+var import_node_stream4 = require("node:stream");
+var import_node_stream5 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD_SIG = 101010256;
 var ZIP64_LOCATOR_SIG = 117853008;
@@ -67693,7 +68723,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2) {
   let fh;
   try {
-    fh = await (0, import_promises11.open)(file2, "r");
+    fh = await (0, import_promises13.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, { where: { file: file2 } });
   }
@@ -67765,7 +68795,7 @@ async function readZipDirectory(file2) {
 async function openZipEntry(file2, entry) {
   if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
   if (entry.method !== 0 && entry.method !== 8) throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const fh = await (0, import_promises11.open)(file2, "r");
+  const fh = await (0, import_promises13.open)(file2, "r");
   let dataStart;
   try {
     const local = Buffer.alloc(30);
@@ -67775,10 +68805,10 @@ async function openZipEntry(file2, entry) {
   } finally {
     await fh.close();
   }
-  const raw = entry.compressedSize > 0 ? (0, import_node_fs8.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream3.Readable.from([]);
+  const raw = entry.compressedSize > 0 ? (0, import_node_fs7.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream5.Readable.from([]);
   if (entry.method === 0) return raw;
   const inflate = (0, import_node_zlib.createInflateRaw)();
-  (0, import_node_stream2.pipeline)(raw, inflate, () => {
+  (0, import_node_stream4.pipeline)(raw, inflate, () => {
   });
   return inflate;
 }
@@ -68215,7 +69245,7 @@ function recompute(row, p) {
 }
 
 // src/golden/load.ts
-var import_promises12 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
@@ -68225,7 +69255,7 @@ function at(where2, field) {
 async function loadGoldenFile(path28, displayName = path28) {
   let text;
   try {
-    text = await (0, import_promises12.readFile)(path28, "utf8");
+    text = await (0, import_promises14.readFile)(path28, "utf8");
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
@@ -69120,8 +70150,8 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto8 = require("node:crypto");
-var import_promises13 = require("node:fs/promises");
+var import_node_crypto7 = require("node:crypto");
+var import_promises15 = require("node:fs/promises");
 var import_node_path14 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
@@ -69130,12 +70160,12 @@ var FORBIDDEN = [
   { re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i, why: "would change who the rest of the file and its verification run as" }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto8.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises13.readFile)(file2);
+    buf = await (0, import_promises15.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, { where: { file: display } });
   }
@@ -69332,7 +70362,7 @@ function renderResetText(r) {
     `staging-reset ${r.file.display} (sha256 ${r.file.sha256}) \u2192 ${r.target}: ${r.ok ? "DONE" : "INVARIANT BROKEN, rolled back"}`,
     `environment: ${r.environment.explanation}`,
     `  ${["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"].map(c).join("\n  ")}`,
-    `cours_de_route md5 ${r.cdrBefore.md5} \u2192 ${r.cdrAfter.md5}`,
+    `cours_de_route checksum ${r.cdrBefore.checksum} \u2192 ${r.cdrAfter.checksum}`,
     ...r.problems.map((p) => `problem: ${p}`),
     `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
     ...r.leftovers.snapshotWithStock.map((s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`),
@@ -69558,7 +70588,7 @@ async function stagingReset(db, opts, log) {
         const cdrAfter = await tableChecksum(c, "public", "cours_de_route");
         const problems = [
           ...["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped"].filter((k) => after[k] !== 0).map((k) => `${k}: ${after[k]} rows left, expected 0`),
-          ...cdrAfter.rows !== cdrBefore.rows || cdrAfter.md5 !== cdrBefore.md5 ? [`cours_de_route changed: ${cdrBefore.rows} rows md5 ${cdrBefore.md5} before, ${cdrAfter.rows} rows md5 ${cdrAfter.md5} after`] : []
+          ...cdrAfter.rows !== cdrBefore.rows || cdrAfter.checksum !== cdrBefore.checksum ? [`cours_de_route changed: ${cdrBefore.rows} rows checksum ${cdrBefore.checksum} before, ${cdrAfter.rows} rows checksum ${cdrAfter.checksum} after`] : []
         ];
         const snap = await c.query(
           `SELECT ci.nom AS citerne, coalesce(p.code, p.nom) AS produit, s.proprietaire_type, s.stock_ambiant, s.stock_15c
@@ -69729,7 +70759,7 @@ var freeze = {
 var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
 
 // src/cli/commands/preflight.ts
-var import_promises15 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 var import_node_path16 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
@@ -69777,7 +70807,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises14 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -69853,7 +70883,7 @@ var FingerprintSchema2 = external_exports.object({
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises14.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises16.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, { where: { file: ref3.display } });
   }
@@ -69887,7 +70917,7 @@ var GasoilRow = external_exports.object({
 async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
-  const goldenBytes = await (0, import_promises14.readFile)(opts.golden.path);
+  const goldenBytes = await (0, import_promises16.readFile)(opts.golden.path);
   if (!opts.changeFiles.length) throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
   for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
@@ -70022,7 +71052,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = str4(ctx, "out");
-      if (out) await (0, import_promises15.writeFile)(import_node_path16.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
+      if (out) await (0, import_promises17.writeFile)(import_node_path16.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
 `);
       ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
 ` : renderPreflightText(r));
@@ -70044,7 +71074,7 @@ var fingerprintCommand = {
 `;
       const out = str4(ctx, "out");
       if (out) {
-        await (0, import_promises15.writeFile)(import_node_path16.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises17.writeFile)(import_node_path16.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -70056,11 +71086,11 @@ var preflightCommands = [preflightCommand, fingerprintCommand];
 var import_node_path19 = __toESM(require("node:path"), 1);
 
 // src/runbook/rehearsal.ts
-var import_promises18 = require("node:fs/promises");
+var import_promises20 = require("node:fs/promises");
 var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises16 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var import_node_path17 = __toESM(require("node:path"), 1);
 
 // src/runbook/go-conditions.ts
@@ -70098,7 +71128,7 @@ var reason = (condition, source, message) => ({ condition, runbook: GO_CONDITION
 async function readJsonFile(file2) {
   let text;
   try {
-    text = await (0, import_promises16.readFile)(file2, "utf8");
+    text = await (0, import_promises18.readFile)(file2, "utf8");
   } catch (e) {
     const code2 = e.code;
     return { ok: false, status: code2 === "ENOENT" ? "missing" : "unreadable", detail: code2 === "ENOENT" ? "no such file" : `cannot read it: ${code2 ?? e.message}` };
@@ -70137,7 +71167,7 @@ var Smoke = external_exports.object({
   )
 }).passthrough();
 async function exists(p) {
-  return (0, import_promises16.stat)(p).then(
+  return (0, import_promises18.stat)(p).then(
     () => true,
     () => false
   );
@@ -70241,7 +71271,7 @@ async function decide(opts, log) {
 }
 
 // src/runbook/smoke.ts
-var import_promises17 = require("node:fs/promises");
+var import_promises19 = require("node:fs/promises");
 
 // src/db/as-user.ts
 async function impersonate(tx, who) {
@@ -70422,7 +71452,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises17.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises19.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(code2 ? "MISSING_INPUT" : "BAD_INPUT", code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`, { where: { file: display } });
@@ -70906,10 +71936,10 @@ var json6 = (v) => `${JSON.stringify(v, null, 2)}
 async function rehearse(db, opts, log) {
   const out = import_node_path18.default.resolve(opts.outDir);
   const results = import_node_path18.default.join(out, "astm53b-results");
-  await (0, import_promises18.rm)(out, { recursive: true, force: true });
-  await (0, import_promises18.mkdir)(results, { recursive: true });
+  await (0, import_promises20.rm)(out, { recursive: true, force: true });
+  await (0, import_promises20.mkdir)(results, { recursive: true });
   const steps = [];
-  const write = (name, v) => (0, import_promises18.writeFile)(import_node_path18.default.join(results, name), typeof v === "string" ? v : json6(v));
+  const write = (name, v) => (0, import_promises20.writeFile)(import_node_path18.default.join(results, name), typeof v === "string" ? v : json6(v));
   async function step(name, runbook, fn) {
     try {
       const r = await fn();
@@ -70969,7 +71999,7 @@ async function rehearse(db, opts, log) {
     await write("smoke.json", r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
   });
-  if (opts.signoff) await (0, import_promises18.copyFile)(opts.signoff, import_node_path18.default.join(results, "signoff.json"));
+  if (opts.signoff) await (0, import_promises20.copyFile)(opts.signoff, import_node_path18.default.join(results, "signoff.json"));
   const decision = await decide({ resultsDir: results }, log);
   await write("decision.json", decision);
   steps.push({ step: "decide", runbook: "6.1, 7", ok: decision.decision === "GO", summary: `${decision.decision}${decision.reasons.length ? `: ${[...new Set(decision.reasons.map((r) => r.condition))].join(", ")}` : ""}` });
@@ -71875,14 +72905,14 @@ function readInputs(schema2) {
 var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/runtime/results.ts
-var import_promises19 = require("node:fs/promises");
+var import_promises21 = require("node:fs/promises");
 var import_node_path21 = __toESM(require("node:path"), 1);
 var DEFAULT_OUTPUT_DIR = "astm53b-results";
 async function publishResult(dir, name, value) {
   const abs2 = import_node_path21.default.resolve(dir);
-  await (0, import_promises19.mkdir)(abs2, { recursive: true });
+  await (0, import_promises21.mkdir)(abs2, { recursive: true });
   const file2 = import_node_path21.default.join(abs2, name);
-  await (0, import_promises19.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
+  await (0, import_promises21.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
 `);
   setOutput("result-file", file2);
   return file2;
@@ -71914,7 +72944,8 @@ async function runAction(name, body) {
 
 // src/runtime/backup-actions.ts
 var BackupInputs = external_exports.object({
-  "output-dir": external_exports.string().default("astm53b-results/backup")
+  "output-dir": external_exports.string().default("astm53b-results/backup"),
+  compress: external_exports.string().default(DEFAULT_COMPRESSION)
 });
 function backupAction() {
   return runAction("backup", async (log) => {
@@ -71924,7 +72955,7 @@ function backupAction() {
     const inputs = readInputs(BackupInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "backup");
-    const r = await withDb(target, (db) => backup(db, { outDir: inputs["output-dir"], ...scratch ? { scratchUrl: scratch } : {} }, log));
+    const r = await withDb(target, (db) => backup(db, { outDir: inputs["output-dir"], compress: inputs.compress, ...scratch ? { scratchUrl: scratch } : {} }, log));
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
     setOutput("verification-file", import_node_path22.default.join(r.dir, "verification.json"));

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { redact, secretsOf } from './secrets.js';
 
@@ -97,54 +97,81 @@ export interface ProcessResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
-  /** the last 16 kB, redacted */
+  /** the last 16 kB, redacted (progress lines left out) */
   stderr: string;
 }
 
 const STDERR_KEEP = 16_384;
 
-/**
- * Spawns a program without a shell. stdout goes to `stdoutFile` (streamed) or, for short
- * answers (--version, --list), into memory up to `maxStdout` bytes.
- */
-export function runProcess(
-  file: string,
-  args: readonly string[],
-  opts: { env: NodeJS.ProcessEnv; secrets?: readonly string[]; stdoutFile?: string; maxStdout?: number; onStdout?: (chunk: Buffer) => void },
-): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface ProcessOptions {
+  env: NodeJS.ProcessEnv;
+  secrets?: readonly string[];
+  /** stdout is streamed into it, with backpressure; an error on it kills the child. Ended when the child exits. */
+  stdoutTo?: Writable;
+  /** otherwise stdout is kept in memory (short answers: --version, --list) up to this many bytes */
+  maxStdout?: number;
+  /** the child's stdin is a pipe, handed out as `stdin` (else it reads nothing) */
+  stdin?: boolean;
+  /** each stderr line as it arrives; returning true keeps it out of `stderr` (progress chatter) */
+  onStderrLine?: (line: string) => boolean | void;
+}
+
+export interface StartedProcess {
+  /** the child's stdin when `stdin` was asked for; writes after the child died fail, never throw */
+  stdin: Writable | null;
+  done: Promise<ProcessResult>;
+  kill(): void;
+}
+
+/** Spawns a program without a shell; `done` settles when it has exited and its stdout sink is flushed. */
+export function startProcess(file: string, args: readonly string[], opts: ProcessOptions): StartedProcess {
+  const child = spawn(file, args, { env: opts.env, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  // a child that exits early makes our next write fail with EPIPE: the writer sees it, nothing crashes
+  child.stdin?.on('error', () => {});
+  const done = new Promise<ProcessResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
+    let partial = '';
     const max = opts.maxStdout ?? 16 * 1024 * 1024;
-    const sink = opts.stdoutFile ? createWriteStream(opts.stdoutFile) : undefined;
+    const sink = opts.stdoutTo;
     let sinkError: Error | undefined;
     sink?.on('error', (e) => {
-      sinkError = e;
+      sinkError ??= e;
       child.kill();
     });
-    child.stdout.on('data', (chunk: Buffer) => {
-      opts.onStdout?.(chunk);
+    child.stdout!.on('data', (chunk: Buffer) => {
       if (sink) {
         if (!sink.write(chunk)) {
-          child.stdout.pause();
-          sink.once('drain', () => child.stdout.resume());
+          child.stdout!.pause();
+          sink.once('drain', () => child.stdout!.resume());
         }
       } else if (stdout.length < max) stdout += chunk.toString('utf8');
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
+    const keep = (line: string) => {
+      if (opts.onStderrLine?.(line) === true) return;
+      stderr = `${stderr}${line}\n`.slice(-STDERR_KEEP);
+    };
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) keep(line);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      const done = () => {
+      if (partial) keep(partial);
+      const settle = () => {
         if (sinkError) return reject(sinkError);
         resolve({ code, signal, stdout, stderr: redact(stderr, opts.secrets ?? []) });
       };
-      if (sink) sink.end(done);
-      else done();
+      if (sink && !sinkError) sink.end(settle);
+      else settle();
     });
   });
+  return { stdin: child.stdin, done, kill: () => child.kill() };
+}
+
+export function runProcess(file: string, args: readonly string[], opts: ProcessOptions): Promise<ProcessResult> {
+  return startProcess(file, args, opts).done;
 }
 
 export interface ToolRun {
@@ -154,31 +181,46 @@ export interface ToolRun {
   url?: string;
   /** application_name of the connection, so an operator (or a test) can find it in pg_stat_activity */
   appName?: string;
-  stdoutFile?: string;
-  onStdout?: (chunk: Buffer) => void;
+  /** extra server settings for the tool's sessions (PGOPTIONS) */
+  serverOptions?: string;
+  stdoutTo?: Writable;
   maxStdout?: number;
+  stdin?: boolean;
+  onStderrLine?: (line: string) => boolean | void;
 }
 
-/** Runs a client program; a non-zero exit is a UserError carrying its (redacted) stderr. */
-export async function runPgTool(run: ToolRun): Promise<ProcessResult> {
+/** Starts a client program; `done` rejects with a UserError carrying its (redacted) stderr on a non-zero exit. */
+export function startPgTool(run: ToolRun): StartedProcess {
   const secrets = run.url ? secretsOf(run.url) : [];
   const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  if (run.serverOptions) env.PGOPTIONS = `${env.PGOPTIONS ?? ''} ${run.serverOptions}`.trim();
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);
     Object.assign(env, c.env);
     args.unshift(`--dbname=${c.dbname}`);
   }
-  const r = await runProcess(run.tool.path, args, {
+  const started = startProcess(run.tool.path, args, {
     env,
     secrets,
-    ...(run.stdoutFile ? { stdoutFile: run.stdoutFile } : {}),
-    ...(run.onStdout ? { onStdout: run.onStdout } : {}),
+    ...(run.stdoutTo ? { stdoutTo: run.stdoutTo } : {}),
     ...(run.maxStdout ? { maxStdout: run.maxStdout } : {}),
+    ...(run.stdin ? { stdin: true } : {}),
+    ...(run.onStderrLine ? { onStderrLine: run.onStderrLine } : {}),
   });
-  if (r.code !== 0) {
-    const last = r.stderr.trim().split('\n').slice(-6).join(' | ');
-    throw new UserError('PG_TOOL_FAILED', `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || 'no message'}`);
-  }
-  return r;
+  const done = started.done.then((r) => {
+    if (r.code !== 0) {
+      // the lines that say what went wrong, not the SQL text pg_restore echoes after them ("Command was: …")
+      const lines = r.stderr.trim().split('\n');
+      const said = lines.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
+      const last = (said.length ? said : lines).slice(-6).join(' | ');
+      throw new UserError('PG_TOOL_FAILED', `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || 'no message'}`);
+    }
+    return r;
+  });
+  return { ...started, done };
+}
+
+export function runPgTool(run: ToolRun): Promise<ProcessResult> {
+  return startPgTool(run).done;
 }

@@ -1,8 +1,11 @@
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import pgCopy from 'pg-copy-streams';
 import { UserError } from '../errors.js';
 import { redact, secretsOf, maskConnectionString } from './secrets.js';
 import { OID, identity, parseInt8 } from './normalize.js';
-import { DEFAULT_TX, type ClientOptions, type Db, type QueryResult, type Queryable, type ServerInfo, type TxOptions } from './types.js';
+import { DEFAULT_TX, copyCsvStatement, type ClientOptions, type Db, type QueryResult, type Queryable, type ServerInfo, type TxOptions } from './types.js';
 
 const typeParsers = {
   getTypeParser(oid: number, format?: string) {
@@ -33,6 +36,12 @@ class PgSession implements Queryable {
   constructor(private readonly client: pg.PoolClient | pg.Client) {}
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return adapt<R>(await this.client.query(sql, params as unknown[] | undefined));
+  }
+  async copyCsvTo(select: string, sink: Writable): Promise<number> {
+    // streamed from the socket to the sink: a table of any size costs a few buffers
+    const rows = this.client.query(pgCopy.to(copyCsvStatement(select, 'STDOUT')));
+    await pipeline(rows, sink);
+    return rows.rowCount;
   }
 }
 
@@ -70,6 +79,10 @@ export class PgDb implements Db {
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return this.withClient((c) => c.query<R>(sql, params));
+  }
+
+  async copyCsvTo(select: string, sink: Writable): Promise<number> {
+    return this.withClient((c) => c.copyCsvTo(select, sink));
   }
 
   async withClient<T>(fn: (c: Queryable) => Promise<T>, opts: ClientOptions = {}): Promise<T> {

@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { OID, identity, parseInt8 } from './normalize.js';
-import { DEFAULT_TX, type Db, type QueryResult, type Queryable, type ServerInfo, type TxOptions } from './types.js';
+import { DEFAULT_TX, copyCsvStatement, type Db, type QueryResult, type Queryable, type ServerInfo, type TxOptions } from './types.js';
 
 /**
  * PGlite in process: one backend, so one caller at a time. Every entry point goes through
@@ -53,11 +55,22 @@ export class PgliteDb implements Db {
         const r = await pg.query<R>(sql, params as unknown[] | undefined);
         return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, fields: r.fields.map((f) => f.name) };
       },
+      async copyCsvTo(select: string, sink: Writable): Promise<number> {
+        // PGlite has no COPY protocol: it hands the whole output over as a Blob
+        const r = await pg.query(copyCsvStatement(select, "'/dev/blob'"));
+        const bytes = r.blob ? Buffer.from(await r.blob.arrayBuffer()) : Buffer.alloc(0);
+        await pipeline(Readable.from([bytes]), sink);
+        return r.affectedRows ?? 0;
+      },
     };
   }
 
   query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     return this.exclusive(() => this.session().query<R>(sql, params));
+  }
+
+  copyCsvTo(select: string, sink: Writable): Promise<number> {
+    return this.exclusive(() => this.session().copyCsvTo(select, sink));
   }
 
   withClient<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {

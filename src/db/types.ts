@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+
 /**
  * The one interface the rest of the code sees over `pg` and PGlite. Rows come back with
  * types normalised once here (int8 → number, date → 'YYYY-MM-DD', numeric → string), so a
@@ -11,7 +13,15 @@ export interface QueryResult<R> {
 
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * The rows of `select` as PostgreSQL's own CSV with a header line (`COPY (…) TO … (FORMAT csv,
+   * HEADER)`), written into `sink`, which is then ended. Resolves with the row count.
+   */
+  copyCsvTo(select: string, sink: Writable): Promise<number>;
 }
+
+/** The COPY statement behind `copyCsvTo`; `target` is STDOUT on a server, '/dev/blob' in PGlite. */
+export const copyCsvStatement = (select: string, target: string): string => `COPY (${select}) TO ${target} WITH (FORMAT csv, HEADER)`;
 
 export interface ClientOptions {
   /** the callback changes session state (SET, search_path): never reuse this connection */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
+import { MANIFEST_FORMAT } from '../runbook/backup-manifest.js';
 
 /**
  * What the evidence bundle and the CHANGELOG entry state, read from the results folder the
@@ -116,7 +117,7 @@ function detailOf(name: string, o: Json): string | null {
 }
 
 const BackupManifestShape = z.object({
-  format: z.literal('astm53b-backup/1'),
+  format: z.literal(MANIFEST_FORMAT),
   startedAt: z.string().optional(),
   files: z.array(z.object({ path: z.string(), kind: z.string(), bytes: z.number(), sha256: z.string() })),
 });
@@ -223,7 +224,7 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
     {
       item: 'Archiver dump backup PROD utilisé',
       present: backup !== null && backup.dumpMatchesManifest,
-      evidence: backup ? `${backup.dumpFile} ${backup.sha256}${backup.dumpMatchesManifest ? '' : ' (NOT the file in the bundle: hash differs or file missing)'}` : 'no backup folder (manifest.json of format astm53b-backup/1) in the results',
+      evidence: backup ? `${backup.dumpFile} ${backup.sha256}${backup.dumpMatchesManifest ? '' : ' (NOT the file in the bundle: hash differs or file missing)'}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`,
     },
     { item: 'Archiver confirmation terrain SEP (mail / WhatsApp export)', present: sep.length > 0, evidence: sep.length ? sep.map((s) => s.path).join(', ') : 'no SEP file given' },
     {
@@ -251,7 +252,7 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
 }
 
 function readBackupFacts(parsed: Map<string, Json>, files: readonly CollectedFile[], warn: (m: string) => void): BackupFacts | null {
-  const manifests = [...parsed].filter(([p, o]) => base(p) === 'manifest.json' && o.format === 'astm53b-backup/1');
+  const manifests = [...parsed].filter(([p, o]) => base(p) === 'manifest.json' && o.format === MANIFEST_FORMAT);
   if (!manifests.length) return null;
   if (manifests.length > 1) warn(`${manifests.length} backup folders in the results; the CHANGELOG names ${manifests[0]![0]}`);
   const [manifestPath, raw] = manifests[0]!;

@@ -6,8 +6,8 @@ import { renderRollbackMarkdown, renderRollbackText, renderVerificationText } fr
 
 const comparison = {
   tables: [
-    { table: 'public.receptions', expected: { rows: 9, md5: 'a' }, actual: { rows: 10, md5: 'b' }, match: false },
-    { table: 'public.depots', expected: { rows: 1, md5: 'c' }, actual: { rows: 1, md5: 'c' }, match: true },
+    { table: 'public.receptions', expected: { rows: 9, checksum: 'a' }, actual: { rows: 10, checksum: 'b' }, match: false },
+    { table: 'public.depots', expected: { rows: 1, checksum: 'c' }, actual: { rows: 1, checksum: 'c' }, match: true },
   ],
   functions: [{ name: 'public.validate_sortie', expectedSha256: 'x', actualSha256: 'y', match: false }],
   catalog: { match: true, expectedSha256: 'f', actualSha256: 'f', changes: [] },
@@ -24,10 +24,10 @@ describe('backup reports', () => {
       manifestSha256: 'm',
       hashes: { ok: true, problems: [] },
       archive: { readable: true, entries: 275, dumpedBy: '15.20' },
-      restore: { into: 'scratch database s (created and dropped)', schemas: ['public'], ms: 640 },
+      restore: { into: 'scratch database s (created and dropped)', from: 'dump stream', schemas: ['public'], ms: 640 },
       comparison,
       notCompared: { schemas: ['auth', 'storage'], note: 'Supabase-managed schemas are not compared.' },
-      failures: ['public.receptions: 10 rows md5 b…, backup 9 rows md5 a…'],
+      failures: ['public.receptions: 10 rows checksum b…, backup 9 rows checksum a…'],
     };
     const text = renderVerificationText(v);
     expect(text).toMatch(/^verification: FAILED/);

@@ -8,7 +8,7 @@ function comparisonLines(c: Comparison | null): string[] {
   const tables = c.tables.filter((t) => t.match).length;
   const rows = c.tables.reduce((n, t) => n + (t.actual?.rows ?? 0), 0);
   return [
-    `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and md5 per table)`,
+    `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and checksum per table)`,
     `  functions  ${c.functions.map((f) => `${f.name} ${f.match ? 'equal' : 'DIFFERENT'}`).join(', ')}`,
     `  catalog    ${c.catalog.match ? 'equal' : `${c.catalog.changes.length} change(s)`} (functions, triggers, policies, RLS, grants)`,
     `  structure  ${c.structure.match ? 'equal' : `${c.structure.changes.length} change(s)`} (columns, constraints, indexes, views)`,
@@ -21,7 +21,7 @@ export function renderVerificationText(v: Verification): string {
     `  hashes     ${v.hashes.ok ? 'every file matches the manifest' : `${v.hashes.problems.length} file(s) differ`}`,
     `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? '?'}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ''}`}`,
   ];
-  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(', ')} into ${v.restore.into}${v.restore.error ? ' FAILED' : ` in ${v.restore.ms} ms`}`);
+  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(', ')} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? ' FAILED' : ` in ${v.restore.ms} ms`}`);
   if (v.restore) lines.push(...comparisonLines(v.comparison));
   lines.push(`  not compared: ${v.notCompared.schemas.join(', ') || '(none)'}. ${v.notCompared.note}`);
   for (const f of v.failures) lines.push(`  ✗ ${f}`);

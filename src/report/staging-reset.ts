@@ -7,7 +7,7 @@ export function renderResetText(r: ResetResult): string {
     `staging-reset ${r.file.display} (sha256 ${r.file.sha256}) → ${r.target}: ${r.ok ? 'DONE' : 'INVARIANT BROKEN, rolled back'}`,
     `environment: ${r.environment.explanation}`,
     `  ${(['receptions', 'sorties_produit', 'stocks_journaliers', 'log_actions_scoped', 'cours_de_route', 'stocks_snapshot'] as const).map(c).join('\n  ')}`,
-    `cours_de_route md5 ${r.cdrBefore.md5} → ${r.cdrAfter.md5}`,
+    `cours_de_route checksum ${r.cdrBefore.checksum} → ${r.cdrAfter.checksum}`,
     ...r.problems.map((p) => `problem: ${p}`),
     `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
     ...r.leftovers.snapshotWithStock.map((s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 °C)`),

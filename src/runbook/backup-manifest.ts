@@ -26,7 +26,7 @@ export const BACKUP_FUNCTIONS = ['public.validate_sortie', 'public.sorties_produ
 export const SNAPSHOT_TABLES = ['public.stocks_journaliers', 'public.sorties_produit', 'public.receptions'] as const;
 
 const FileEntry = z.object({ path: z.string(), kind: z.enum(['archive', 'function', 'table-snapshot', 'auth-users']), bytes: z.number().int(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
-const Checksum = z.object({ table: z.string(), rows: z.number().int(), md5: z.string() });
+const Checksum = z.object({ table: z.string(), rows: z.number().int(), checksum: z.string() });
 const FunctionExport = z.object({ name: z.string(), file: z.string(), signatures: z.array(z.string()), sha256: z.string() });
 const FingerprintSchema = z.object({
   schemas: z.array(z.string()),
@@ -34,8 +34,10 @@ const FingerprintSchema = z.object({
   sha256: z.string(),
 });
 
+export const MANIFEST_FORMAT = 'astm53b-backup/2';
+
 export const Manifest = z.object({
-  format: z.literal('astm53b-backup/1'),
+  format: z.literal(MANIFEST_FORMAT),
   startedAt: z.string(),
   finishedAt: z.string(),
   source: z.object({ label: z.string(), database: z.string(), host: z.string(), serverVersion: z.string(), serverMajor: z.number().int() }),
@@ -52,6 +54,8 @@ export const Manifest = z.object({
     schemas: z.array(z.string()).nullable(),
     /** plain format: the pipeline schema, dumped apart so that a rollback never restores it */
     pipelineFile: z.string().nullable(),
+    /** pg_dump's --compress (custom format); null for a plain script */
+    compression: z.string().nullable(),
     /** how the dump and the snapshot reads saw one instant */
     consistency: z.string(),
   }),
@@ -65,6 +69,8 @@ export const Manifest = z.object({
     excluded: z.array(z.string()),
   }),
   files: z.array(FileEntry),
+  /** how each table's checksum is computed (src/db/checksum.ts), so it can be recomputed with psql */
+  checksumAlgorithm: z.string(),
   tables: z.array(Checksum),
   functions: z.array(FunctionExport),
   authUsers: z.object({ file: z.string(), rows: z.number().int(), columns: z.array(z.string()) }).nullable(),
@@ -79,8 +85,8 @@ export type ManifestFile = z.infer<typeof FileEntry>;
 
 export interface TableComparison {
   table: string;
-  expected: { rows: number; md5: string } | null;
-  actual: { rows: number; md5: string } | null;
+  expected: { rows: number; checksum: string } | null;
+  actual: { rows: number; checksum: string } | null;
   match: boolean;
 }
 
@@ -111,7 +117,16 @@ export interface Verification {
   manifestSha256: string;
   hashes: HashCheck;
   archive: { readable: boolean; entries: number; dumpedBy: string | null; error?: string };
-  restore: { into: string; schemas: string[]; ms: number; error?: string } | null;
+  restore: {
+    into: string;
+    /** pg_dump's output as it was written (the same bytes as the archive: its SHA-256 is re-checked above), or the archive file */
+    from: 'dump stream' | 'archive file';
+    /** dump stream: the tables checksummed as soon as their data was in (while the next ones loaded) */
+    checkedAsLoaded?: string[];
+    schemas: string[];
+    ms: number;
+    error?: string;
+  } | null;
   comparison: Comparison | null;
   notCompared: { schemas: string[]; note: string };
   failures: string[];
@@ -136,6 +151,13 @@ async function readJson(file: string, display: string): Promise<{ text: string; 
 export async function readManifest(dir: string): Promise<{ manifest: Manifest; sha256: string }> {
   const display = path.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
+  const format = (value as { format?: unknown } | null)?.format;
+  if (typeof format === 'string' && format.startsWith('astm53b-backup/') && format !== MANIFEST_FORMAT) {
+    throw new UserError('BACKUP_FORMAT', `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`, {
+      where: { file: display, field: 'format' },
+      hint: 'take a new backup with this version (astm53b backup)',
+    });
+  }
   const r = Manifest.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0]!;

@@ -162,7 +162,7 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
     const damages: [string, (t: string) => string, RegExp][] = [
       ['truncated', (t) => t.slice(0, Math.floor(t.length * 0.6)), /database\.sql: pg_dump's opening or closing line is missing/],
       ['ddl digit', (t) => replaceOnce(t, 'capacite_totale > (0)', 'capacite_totale > (1)'), /constraint public\.citernes\.citernes_capacite_totale_check: changed/],
-      ['data', (t) => replaceOnce(t, "'RECEPTION_CREEE'", "'RECEPTION_CREEX'", 'Type: TABLE DATA; Schema: public'), /^public\.log_actions: \d+ rows md5/m],
+      ['data', (t) => replaceOnce(t, "'RECEPTION_CREEE'", "'RECEPTION_CREEX'", 'Type: TABLE DATA; Schema: public'), /^public\.log_actions: \d+ rows checksum/m],
       ['broken statement', (t) => replaceOnce(t, 'CREATE TABLE public.receptions', 'CREATE TABLE public.receptions receptions'), /restore into scratch PGlite .* failed: SQL_FAILED: database\.sql:\d+: .*syntax error/],
     ];
     for (const [name, damage, expected] of damages) {
@@ -232,7 +232,7 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
       expect(r.restoredSchemas).toEqual(['public']);
       expect(r.notRestored).toContain('auth');
       expect(r.comparison.tables.length).toBe(good.manifest.tables.length);
-      expect(r.comparison.tables.every((t) => t.match && t.actual!.md5 === t.expected!.md5)).toBe(true);
+      expect(r.comparison.tables.every((t) => t.match && t.actual!.checksum === t.expected!.checksum)).toBe(true);
       expect(r.comparison.catalog.changes).toEqual([]);
       expect(r.comparison.structure.changes).toEqual([]);
       for (const f of good.manifest.functions) {

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAppUser } from '../db/as-user.js';
 import { tableChecksum } from '../db/checksum.js';
-import { DUMP_APP_NAME } from '../db/dump.js';
+import { DUMP_APP_NAME, listArchive } from '../db/dump.js';
 import { readFingerprint } from '../db/fingerprint.js';
 import { PgDb } from '../db/pg.js';
+import { createScratchDatabase } from '../db/scratch.js';
 import { UserError } from '../errors.js';
 import { hashFile } from '../evidence/file-hash.js';
 import { parseCsv } from '../csv.js';
@@ -94,6 +95,9 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     expect(v.archive.readable).toBe(true);
     expect(v.archive.entries).toBeGreaterThan(100);
     expect(v.restore!.into).toMatch(/created and dropped/);
+    // restored from pg_dump's output as it was written, each table checked as soon as it was in
+    expect(v.restore!.from).toBe('dump stream');
+    expect(v.restore!.checkedAsLoaded).toEqual(good.manifest.tables.map((t) => t.table).sort());
     const c = v.comparison!;
     expect(c.tables.length).toBe(good.manifest.tables.length);
     expect(c.tables.every((t) => t.match && t.actual!.rows === t.expected!.rows)).toBe(true);
@@ -140,6 +144,8 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
   it('backup verify re-checks hashes and restores afresh; a bit flip fails it, and the gate refuses the folder', async () => {
     const again = await verifyBackup(good.dir, { serverUrl: TEST_DATABASE_URL! }, silentLogger);
     expect(again.ok).toBe(true);
+    expect(again.restore).toMatchObject({ from: 'archive file' });
+    expect(again.comparison!.tables.map((t) => t.actual)).toEqual(good.verification.comparison!.tables.map((t) => t.actual));
 
     const bad = path.join(work, 'flipped');
     await cp(good.dir, bad, { recursive: true });
@@ -153,14 +159,46 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
   });
 
+  it('a scratch restore that dies mid-stream leaves the archive whole but unverified; backup verify into a clean database proves it later', async () => {
+    const conflicting = await createScratchDatabase(TEST_DATABASE_URL!, 'test_conflict');
+    const clean = await createScratchDatabase(TEST_DATABASE_URL!, 'test_clean');
+    try {
+      // an object the archive creates early: pg_restore stops there while pg_dump has most of its bytes to write
+      const sdb = new PgDb(conflicting.url);
+      await sdb.query("CREATE FUNCTION public.validate_sortie(p_id uuid) RETURNS void LANGUAGE sql AS 'SELECT'");
+      await sdb.close();
+      const out = path.join(work, 'restore-died');
+      const r = await backup(fx().db, { outDir: out, scratchUrl: conflicting.url }, silentLogger);
+      expect(r.ok).toBe(false);
+      expect(r.verification.restore).toMatchObject({ from: 'dump stream', error: expect.stringMatching(/pg_restore .* failed .*already exists/) });
+      expect(r.verification.hashes.ok).toBe(true);
+      expect(r.verification.archive.readable).toBe(true);
+      expect((await rejection(assertVerifiedBackup(out))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+      // the archive holds every table: restoring the file itself proves it equal to the source
+      const v = await verifyBackup(out, { scratchUrl: clean.url }, silentLogger);
+      expect(v.failures).toEqual([]);
+      expect(v.restore).toMatchObject({ from: 'archive file' });
+      expect(v.comparison!.tables.map((t) => t.actual)).toEqual(good.verification.comparison!.tables.map((t) => t.actual));
+      expect((await assertVerifiedBackup(out)).files[0]!.path).toBe(ARCHIVE_FILE);
+    } finally {
+      await conflicting.drop();
+      await clean.drop();
+    }
+  });
+
   it('a damaged archive whose hashes were re-recorded still fails: the restore test, not only the hash, catches it', async () => {
     const damages: [string, (buf: Buffer) => Buffer, RegExp][] = [
       ['truncated', (b) => b.subarray(0, Math.floor(b.length * 0.6)), /pg_restore/],
       // the last bytes are compressed table data: zlib's checksum fails on the full read
-      ['data bit flip', (b) => flip(b, b.length - 40), /reading every block failed: .*could not uncompress data/],
+      // the last bytes are compressed data of a restored table: the restore itself fails on zlib's checksum
+      ['data bit flip', (b) => flip(b, b.length - 40), /restore into .* failed: .*could not uncompress data/],
+      // auth is never restored: only reading its blocks apart catches the damage
+      ['auth data bit flip', (b) => flip(b, dataBlockOf(b, authUsersDataId) + 20), /reading the blocks of auth failed: .*(uncompress|corrupt|invalid)/],
       // one digit of a CHECK constraint: restores without an error, only the comparison sees it
       ['ddl digit', (b) => replaceOnce(b, 'capacite_totale > (0)', 'capacite_totale > (1)'), /constraint public\.citernes\.citernes_capacite_totale_check: changed/],
     ];
+    const toc = await listArchive({ file: path.join(good.dir, ARCHIVE_FILE), serverMajor: good.manifest.source.serverMajor });
+    const authUsersDataId = toc.entries.find((e) => e.type === 'TABLE DATA' && e.schema === 'auth' && e.tag.startsWith('users '))!.id;
     for (const [name, damage, expected] of damages) {
       const bad = path.join(work, `rehashed-${name.replace(/ /g, '-')}`);
       await cp(good.dir, bad, { recursive: true });
@@ -185,27 +223,43 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     await rm(path.join(bare, VERIFICATION_FILE));
     expect((await rejection(assertVerifiedBackup(bare))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
     expect((await rejection(backup(fx().db, { outDir: good.dir }, silentLogger))) as UserError).toMatchObject({ code: 'OUT_DIR_NOT_EMPTY' });
+    const badCompress = path.join(work, 'bad-compress');
+    expect((await rejection(backup(fx().db, { outDir: badCompress, compress: 'fast' }, silentLogger))) as UserError).toMatchObject({ code: 'BAD_OPTION', where: { field: 'compress' } });
+    expect(existsSync(badCompress)).toBe(false);
   });
 
-  it('a connection killed during the dump fails the step and leaves no verified folder', async () => {
+  it('refuses a folder written by an earlier manifest format, naming the file and the field', async () => {
+    const old = path.join(work, 'format-1');
+    await cp(good.dir, old, { recursive: true });
+    const file = path.join(old, MANIFEST_FILE);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"format": "astm53b-backup/2"', '"format": "astm53b-backup/1"'));
+    const err = (await rejection(rollback(fx().db, { backupDir: old }, silentLogger))) as UserError;
+    expect(err).toMatchObject({ code: 'BACKUP_FORMAT', where: { file, field: 'format' } });
+    expect(err.message).toMatch(/astm53b-backup\/1 backup; this astm53b reads astm53b-backup\/2/);
+  });
+
+  it('a connection killed during the dump fails the step, leaves no verified folder and drops the scratch database', async () => {
     const db = fx().db;
     const out = path.join(work, 'killed');
+    const lines = memoryLogger();
     const locker = new PgDb(fx().scratch.url);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
-    // an exclusive lock makes pg_dump wait on its LOCK TABLE, so the kill lands mid-dump
+    // an exclusive lock makes pg_dump wait on its LOCK TABLE, so the kill lands mid-dump (the
+    // scratch restore is already reading pg_dump's output); the table is one the step reads only
+    // once pg_dump has started
     const lockTask = locker.withClient(async (c) => {
       await c.query('BEGIN');
-      await c.query('LOCK TABLE public.log_actions IN ACCESS EXCLUSIVE MODE');
+      await c.query('LOCK TABLE public.cours_de_route IN ACCESS EXCLUSIVE MODE');
       locked();
       await held;
       await c.query('ROLLBACK');
     });
     try {
       await isLocked;
-      const step = rejection(backup(db, { outDir: out, lockTimeoutMs: 600_000 }, silentLogger));
+      const step = rejection(backup(db, { outDir: out, lockTimeoutMs: 600_000 }, lines));
       let pid: number | undefined;
       for (let i = 0; i < 1200 && pid === undefined; i++) {
         const r = await locker.query<{ pid: number }>(
@@ -228,6 +282,10 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     expect(existsSync(path.join(out, VERIFICATION_FILE))).toBe(false);
     expect(existsSync(path.join(out, MANIFEST_FILE))).toBe(false);
     expect((await rejection(assertVerifiedBackup(out))) as UserError).toMatchObject({ code: 'BACKUP_INCOMPLETE' });
+    const scratchName = /scratch database (astm53b_backup_verify_\w+)/.exec(lines.lines.join('\n'))?.[1];
+    expect(scratchName).toBeDefined();
+    const left = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [scratchName]);
+    expect(left.rows[0]!.n).toBe(0);
   });
 
   describe('rollback after the P0 change and new movements', () => {
@@ -322,6 +380,18 @@ function flip(b: Buffer, at: number): Buffer {
   const c = Buffer.from(b);
   c[at] = c[at]! ^ 0xff;
   return c;
+}
+
+/**
+ * Where the data block of a TOC entry starts in a custom-format archive: BLK_DATA (1), then the
+ * dump id as pg_dump writes an int (a sign byte, then 4 bytes little-endian). Data blocks follow
+ * the table of contents, so the last match is the block.
+ */
+function dataBlockOf(b: Buffer, dumpId: number): number {
+  const marker = Buffer.from([1, 0, dumpId & 0xff, (dumpId >> 8) & 0xff, (dumpId >> 16) & 0xff, 0]);
+  const at = b.lastIndexOf(marker);
+  if (at < 0) throw new Error(`no data block for dump id ${dumpId}`);
+  return at;
 }
 
 function replaceOnce(b: Buffer, from: string, to: string): Buffer {

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { quoteIdent, readTableKeys, schemaChecksums, type TableChecksum, type TableKey } from '../db/checksum.js';
+import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, schemaChecksums, tableChecksum, type TableChecksum, type TableKey } from '../db/checksum.js';
 import { exportTableCsv } from '../db/csv-export.js';
-import { dumpArchive, listArchive, readWholeArchive, restoreArchive, urlOf } from '../db/dump.js';
+import { COMPRESSION_PATTERN, dumpArchive, listArchive, readArchiveBlocks, restoreArchive, startStreamingRestore, urlOf, type StreamingRestore } from '../db/dump.js';
 import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { openDb } from '../db/open.js';
 import { PGLITE_DUMP_TOOL, asEmbedded, openScratchPglite, readSqlDumpToc, restoreSqlDump, withEmbeddedHold } from '../db/pglite-dump.js';
-import { findPgTool } from '../db/pg-tools.js';
+import { findPgTool, type PgTool } from '../db/pg-tools.js';
 import { createScratchDatabase } from '../db/scratch.js';
 import { maskConnectionString } from '../db/secrets.js';
 import { diffStructures, readStructure } from '../db/structure.js';
@@ -22,6 +22,7 @@ import {
   AUTH_USERS_FILE,
   BACKUP_FUNCTIONS,
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
   PIPELINE_DUMP_FILE,
   SNAPSHOT_TABLES,
   SQL_DUMP_FILE,
@@ -41,6 +42,14 @@ import {
  * reads the table checksums, the two functions, the three table snapshots, the auth.users rows
  * the application references and the catalog fingerprint, so every file describes one instant.
  * Then, always, the proof: the archive is restored into a scratch database and compared.
+ *
+ * The freeze window is the depot's downtime, so on PostgreSQL the proof overlaps the dump:
+ * pg_dump's output goes to the archive file and, byte for byte, into a pg_restore of the scratch
+ * database; each restored table is checksummed as soon as its data is in, while the next one
+ * loads. The archive file is then proven to be those bytes (its SHA-256 re-read from disk), its
+ * table of contents read and every block of it decompressed. `backup verify` restores the file
+ * itself, any time later.
+ *
  * The embedded database (PGlite) takes the same reads and the same proof with its own dump
  * tool (plain SQL, restored into a fresh in-memory PGlite); the manifest says which made it.
  */
@@ -50,8 +59,8 @@ export interface BackupOptions {
   scratchUrl?: string;
   /** how long the snapshot reads and pg_dump wait for a table lock (default 60 s) */
   lockTimeoutMs?: number;
-  /** parallel jobs for the scratch restore */
-  jobs?: number;
+  /** pg_dump --compress (default DEFAULT_COMPRESSION) */
+  compress?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -127,18 +136,58 @@ async function readReferencedAuthUsers(q: Queryable, schemas: readonly string[])
   return { columns, rows: r.rows[0]?.rows ?? [] };
 }
 
-interface SnapshotReads {
+/** What is read first, before pg_dump starts: cheap, and a missing object stops the step before any long work. */
+interface SourceFacts {
   schemas: Manifest['schemas'];
-  tables: TableChecksum[];
+  keys: TableKey[];
   files: ManifestFile[];
   functions: Manifest['functions'];
   authUsers: Manifest['authUsers'];
+  /** the auth.users rows, as written to AUTH_USERS_FILE (the scratch copy loads them) */
+  authUsersJson: string | null;
+}
+
+/** What is read while pg_dump runs, from the same snapshot. */
+interface SnapshotReads {
+  tables: TableChecksum[];
+  csvFiles: ManifestFile[];
   fingerprint: Manifest['fingerprint'];
   structure: Manifest['structure'];
 }
 
 /** Runs `fn` on another session that sees the same snapshot (pg: SET TRANSACTION SNAPSHOT). */
 type SnapshotSession = <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
+
+async function readSourceFacts(q: Queryable, dir: string): Promise<SourceFacts> {
+  const schemas = await classifySchemas(q);
+  const files: ManifestFile[] = [];
+  const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
+  for (const qualified of SNAPSHOT_TABLES) {
+    const [schema, table] = qualified.split('.') as [string, string];
+    if (!keys.some((x) => x.schema === schema && x.table === table)) {
+      throw new UserError('TABLE_MISSING', `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
+    }
+  }
+  const functions: Manifest['functions'] = [];
+  for (const fn of BACKUP_FUNCTIONS) {
+    const { text, signatures } = await readFunctionExport(q, fn);
+    if (!signatures.length) throw new UserError('FUNCTION_MISSING', `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
+    const file = `functions/${fn}.sql`;
+    const digest = await writeText(path.join(dir, file), text);
+    files.push({ path: file, kind: 'function', ...digest });
+    functions.push({ name: fn, file, signatures, sha256: digest.sha256 });
+  }
+  const users = await readReferencedAuthUsers(q, schemas.application);
+  let authUsers: Manifest['authUsers'] = null;
+  let authUsersJson: string | null = null;
+  if (users) {
+    authUsersJson = `${JSON.stringify(users.rows, null, 1)}\n`;
+    const digest = await writeText(path.join(dir, AUTH_USERS_FILE), authUsersJson);
+    files.push({ path: AUTH_USERS_FILE, kind: 'auth-users', ...digest });
+    authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
+  }
+  return { schemas, keys, files, functions, authUsers, authUsersJson };
+}
 
 async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir: string, log: Logger): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
@@ -154,56 +203,23 @@ async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir
 }
 
 /**
- * Everything the backup reads besides the dump. With `csvSession`, the three CSV snapshots
- * are written on a second session of the same snapshot while this one checksums every table:
- * the two longest reads overlap (and both overlap pg_dump).
+ * The long reads. With `csvSession`, the three CSV snapshots are written on a second session of
+ * the same snapshot while this one checksums every table: the two longest reads overlap (and
+ * both overlap pg_dump).
  */
-async function readSnapshot(q: Queryable, dir: string, log: Logger, csvSession?: SnapshotSession): Promise<SnapshotReads> {
-  const schemas = await classifySchemas(q);
-  const files: ManifestFile[] = [];
-  const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
-  for (const qualified of SNAPSHOT_TABLES) {
-    const [schema, table] = qualified.split('.') as [string, string];
-    if (!keys.some((x) => x.schema === schema && x.table === table)) {
-      throw new UserError('TABLE_MISSING', `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
-    }
-  }
-
-  const functions: Manifest['functions'] = [];
-  for (const fn of BACKUP_FUNCTIONS) {
-    const { text, signatures } = await readFunctionExport(q, fn);
-    if (!signatures.length) throw new UserError('FUNCTION_MISSING', `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
-    const file = `functions/${fn}.sql`;
-    const digest = await writeText(path.join(dir, file), text);
-    files.push({ path: file, kind: 'function', ...digest });
-    functions.push({ name: fn, file, signatures, sha256: digest.sha256 });
-  }
-
+async function readSnapshot(q: Queryable, facts: SourceFacts, dir: string, log: Logger, csvSession?: SnapshotSession): Promise<SnapshotReads> {
   const rest = async () => {
-    const users = await readReferencedAuthUsers(q, schemas.application);
-    const tables = await schemaChecksums(q, schemas.application, PIPELINE_PREFIX);
-    const fingerprint = await readFingerprint(q, schemas.application);
-    const structure = await readStructure(q, schemas.application, PIPELINE_PREFIX);
-    return { users, tables, fingerprint, structure };
+    const tables = await schemaChecksums(q, facts.schemas.application, PIPELINE_PREFIX);
+    const fingerprint = await readFingerprint(q, facts.schemas.application);
+    const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
+    return { tables, fingerprint, structure };
   };
-  let csvFiles: ManifestFile[];
-  let others: Awaited<ReturnType<typeof rest>>;
   if (csvSession) {
-    [csvFiles, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, keys, dir, log)), rest()]);
-  } else {
-    csvFiles = await exportSnapshotTables(q, keys, dir, log);
-    others = await rest();
+    const [csvFiles, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
+    return { csvFiles, ...others };
   }
-  files.push(...csvFiles);
-
-  const { users, tables, fingerprint, structure } = others;
-  let authUsers: Manifest['authUsers'] = null;
-  if (users) {
-    const digest = await writeText(path.join(dir, AUTH_USERS_FILE), `${JSON.stringify(users.rows, null, 1)}\n`);
-    files.push({ path: AUTH_USERS_FILE, kind: 'auth-users', ...digest });
-    authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
-  }
-  return { schemas, tables, files, functions, authUsers, fingerprint, structure };
+  const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
+  return { csvFiles, ...(await rest()) };
 }
 
 async function writeText(file: string, text: string): Promise<{ bytes: number; sha256: string }> {
@@ -222,7 +238,77 @@ async function prepareOutDir(outDir: string): Promise<string> {
   return dir;
 }
 
+/** The database a restore is proven in: given (`--scratch-url`, never dropped) or created on the server and dropped after. */
+interface Scratch {
+  url: string;
+  label: string;
+  db: Db;
+  /** closes the connection and drops the database if it was created here */
+  release(log: Logger): Promise<void>;
+}
+
+async function openScratch(serverUrl: string | undefined, scratchUrl: string | undefined): Promise<Scratch> {
+  const made = scratchUrl
+    ? { url: scratchUrl, label: maskConnectionString(scratchUrl), drop: async () => {} }
+    : await createScratchDatabase(serverUrl!, 'backup_verify').then((x) => ({ url: x.url, label: `scratch database ${x.name} (created and dropped)`, drop: x.drop }));
+  const db = await openDb(resolveTarget({ url: made.url, cwd: process.cwd() })).catch(async (e: unknown) => {
+    await made.drop().catch(() => {});
+    throw e;
+  });
+  return {
+    url: made.url,
+    label: made.label,
+    db,
+    release: async (log) => {
+      await db.close().catch(() => {});
+      await made.drop().catch((e: unknown) => log.warn(`verify: could not drop ${made.label}: ${(e as Error).message}`));
+    },
+  };
+}
+
+/**
+ * The scratch restore that runs while pg_dump writes (see the head of this file). Each
+ * application table is checksummed, one at a time on its own connection, as soon as pg_restore
+ * has moved past its data; the comparison computes whatever was not done by then.
+ */
+interface StreamedRestore {
+  scratch: Scratch;
+  /** settles when pg_restore has exited: its error, if any */
+  outcome: Promise<Error | undefined>;
+  startedAt: number;
+  endedAt: number | undefined;
+  early: Map<string, Promise<TableChecksum | undefined>>;
+}
+
+function startScratchRestore(scratch: Scratch, tool: PgTool, facts: SourceFacts): { restore: StreamingRestore; streamed: StreamedRestore } {
+  const wanted = new Set(facts.keys.map((k) => `${k.schema}.${k.table}`));
+  const early = new Map<string, Promise<TableChecksum | undefined>>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const restore = startStreamingRestore({
+    url: scratch.url,
+    tool,
+    schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
+    onTableLoaded: (qualified) => {
+      const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
+      if (!k || !wanted.has(qualified) || early.has(qualified)) return;
+      // a failed early read is simply done again after the restore
+      const sum = queue.then(() => tableChecksum(scratch.db, k.schema, k.table)).catch(() => undefined);
+      queue = sum;
+      early.set(qualified, sum);
+    },
+  });
+  const streamed: StreamedRestore = { scratch, outcome: Promise.resolve(undefined), startedAt: Date.now(), endedAt: undefined, early };
+  streamed.outcome = restore.done.then(
+    () => undefined,
+    (e: Error) => e,
+  ).finally(() => {
+    streamed.endedAt = Date.now();
+  });
+  return { restore, streamed };
+}
+
 interface TakenSnapshot {
+  facts: SourceFacts;
   reads: SnapshotReads;
   /** the dump file(s), first in the manifest's file list */
   dumpFiles: ManifestFile[];
@@ -230,13 +316,20 @@ interface TakenSnapshot {
   tool: { path: string; version: string };
   snapshot: string;
   database: string;
+  streamed?: StreamedRestore;
 }
 
 /**
  * Real PostgreSQL: one REPEATABLE READ transaction exports its snapshot; pg_dump (custom
- * format, whole database) dumps that snapshot while the same transaction does the reads.
+ * format, whole database) dumps that snapshot into the file and the scratch restore while the
+ * same transaction does the reads.
  */
-async function takePgSnapshot(db: Db, url: string, serverMajor: number, dir: string, lockTimeoutMs: number, env: NodeJS.ProcessEnv, log: Logger): Promise<TakenSnapshot> {
+async function takePgSnapshot(
+  db: Db,
+  ctx: { url: string; serverMajor: number; dir: string; lockTimeoutMs: number; compress: string | undefined; env: NodeJS.ProcessEnv; scratch: Scratch; restoreTool: PgTool },
+  log: Logger,
+): Promise<TakenSnapshot> {
+  const { url, dir, lockTimeoutMs } = ctx;
   return db.withClient(
     async (c) => {
       // On failure there is no ROLLBACK: a snapshot read may still be waiting on this
@@ -247,7 +340,10 @@ async function takePgSnapshot(db: Db, url: string, serverMajor: number, dir: str
       await c.query('SET LOCAL statement_timeout = 0');
       const s = await c.query<{ id: string; db: string }>('SELECT pg_export_snapshot() AS id, current_database() AS db');
       const snapshot = s.rows[0]!.id;
-      log.info(`backup: snapshot ${snapshot} exported; pg_dump and the snapshot reads run side by side`);
+      const facts = await readSourceFacts(c, dir);
+      // the referenced auth.users rows must be in the scratch copy before its foreign keys are restored
+      await prepareScratch(ctx.scratch.db, facts.schemas.application, facts.authUsers, facts.authUsersJson, log);
+      log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
       // a second connection imports the same snapshot for the CSV snapshots
       const csvSession: SnapshotSession = (fn) =>
         db.withClient(
@@ -262,19 +358,38 @@ async function takePgSnapshot(db: Db, url: string, serverMajor: number, dir: str
           },
           { discard: true },
         );
-      // pg_dump imports the snapshot while this transaction holds it open
-      const [dump, reads] = await Promise.all([
-        dumpArchive({ url, serverMajor, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, env }),
-        readSnapshot(c, dir, log, csvSession),
-      ]);
+      const { restore, streamed } = startScratchRestore(ctx.scratch, ctx.restoreTool, facts);
+      let dump: Awaited<ReturnType<typeof dumpArchive>>;
+      let reads: SnapshotReads;
+      try {
+        // pg_dump imports the snapshot while this transaction holds it open
+        [dump, reads] = await Promise.all([
+          dumpArchive({ url, serverMajor: ctx.serverMajor, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, compress: ctx.compress, follower: restore.stdin, env: ctx.env }),
+          readSnapshot(c, facts, dir, log, csvSession),
+        ]);
+      } catch (e) {
+        restore.kill();
+        await streamed.outcome;
+        throw e;
+      }
       await c.query('COMMIT');
       return {
+        facts,
         reads,
         dumpFiles: [{ path: ARCHIVE_FILE, kind: 'archive', bytes: dump.bytes, sha256: dump.sha256 }],
-        dump: { engine: 'postgresql', format: 'custom', file: ARCHIVE_FILE, schemas: null, pipelineFile: null, consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` },
+        dump: {
+          engine: 'postgresql',
+          format: 'custom',
+          file: ARCHIVE_FILE,
+          schemas: null,
+          pipelineFile: null,
+          compression: dump.compress,
+          consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`,
+        },
         tool: { path: dump.tool.path, version: dump.tool.version },
         snapshot,
         database: s.rows[0]!.db,
+        streamed,
       };
     },
     { discard: true },
@@ -289,29 +404,32 @@ async function takePgSnapshot(db: Db, url: string, serverMajor: number, dir: str
  */
 async function takeEmbeddedSnapshot(db: Db, dir: string, log: Logger): Promise<TakenSnapshot> {
   return withEmbeddedHold(asEmbedded(db), async (hold) => {
-    // cursors (the CSV snapshots) need a transaction; the dump tool cannot run inside one
+    // COPY into a blob and the reads share one transaction; the dump tool cannot run inside one
     await hold.q.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const reads = await readSnapshot(hold.q, dir, log);
+    const facts = await readSourceFacts(hold.q, dir);
+    const reads = await readSnapshot(hold.q, facts, dir, log);
     const database = (await hold.q.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
     await hold.q.query('COMMIT');
-    const main = await hold.dump({ file: path.join(dir, SQL_DUMP_FILE), schemas: reads.schemas.application, clean: true });
+    const main = await hold.dump({ file: path.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles: ManifestFile[] = [{ path: SQL_DUMP_FILE, kind: 'archive', ...main }];
-    if (reads.schemas.pipeline.length) {
-      const pipeline = await hold.dump({ file: path.join(dir, PIPELINE_DUMP_FILE), schemas: reads.schemas.pipeline, clean: false });
+    if (facts.schemas.pipeline.length) {
+      const pipeline = await hold.dump({ file: path.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: 'archive', ...pipeline });
     }
     const toc = await readSqlDumpToc(path.join(dir, SQL_DUMP_FILE));
     const consistency = 'the single PGlite backend was held from the first read to the last dump: nothing could write in between';
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? '?'}), ${toc.entries.length} entries`);
     return {
+      facts,
       reads,
       dumpFiles,
       dump: {
         engine: 'pglite',
         format: 'plain',
         file: SQL_DUMP_FILE,
-        schemas: reads.schemas.application,
-        pipelineFile: reads.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        schemas: facts.schemas.application,
+        pipelineFile: facts.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        compression: null,
         consistency,
       },
       tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? 'unknown' },
@@ -328,57 +446,67 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
   const url = embedded ? undefined : urlOf(db);
   const server = await db.server();
   const env = opts.env ?? process.env;
+  if (opts.compress !== undefined && !COMPRESSION_PATTERN.test(opts.compress)) {
+    throw new UserError('BAD_OPTION', `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`, { where: { field: 'compress' } });
+  }
   // both clients are needed: find them before anything is written
-  if (url) await findPgTool('pg_restore', server.major, env);
+  const restoreTool = url ? await findPgTool('pg_restore', server.major, env) : undefined;
+  if (url) await findPgTool('pg_dump', server.major, env);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
   const dir = await prepareOutDir(opts.outDir);
   log.info(`backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}`);
 
-  const taken = url ? await takePgSnapshot(db, url, server.major, dir, lockTimeoutMs, env, log) : await takeEmbeddedSnapshot(db, dir, log);
-  const { reads } = taken;
-  const snapshotMs = Date.now() - t0;
-  const main = taken.dumpFiles[0]!;
-  log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+  const scratch = url ? await openScratch(url, opts.scratchUrl) : undefined;
+  if (scratch) log.info(`backup: the proof restores into ${scratch.label}`);
+  try {
+    const taken =
+      url && scratch && restoreTool
+        ? await takePgSnapshot(db, { url, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool }, log)
+        : await takeEmbeddedSnapshot(db, dir, log);
+    const { facts, reads } = taken;
+    const snapshotMs = Date.now() - t0;
+    const main = taken.dumpFiles[0]!;
+    log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
 
-  const host = url ? sourceHost(url) : 'localhost (embedded, in process)';
-  const sameHost = !url || LOCAL_HOSTS.has(host) || host === os.hostname();
-  const manifest: Manifest = {
-    format: 'astm53b-backup/1',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
-    written: { host: os.hostname(), dir, sameHostAsDatabase: sameHost },
-    snapshot: taken.snapshot,
-    dump: taken.dump,
-    tools: { pg_dump: taken.tool },
-    schemas: reads.schemas,
-    files: [...taken.dumpFiles, ...reads.files],
-    tables: reads.tables,
-    functions: reads.functions,
-    authUsers: reads.authUsers,
-    fingerprint: reads.fingerprint,
-    structure: reads.structure,
-  };
-  const manifestSha256 = await writeJson(path.join(dir, MANIFEST_FILE), manifest);
-  const warnings: string[] = [];
-  // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
-  if (url && sameHost) {
-    warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+    const host = url ? sourceHost(url) : 'localhost (embedded, in process)';
+    const sameHost = !url || LOCAL_HOSTS.has(host) || host === os.hostname();
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
+      written: { host: os.hostname(), dir, sameHostAsDatabase: sameHost },
+      snapshot: taken.snapshot,
+      dump: taken.dump,
+      tools: { pg_dump: taken.tool },
+      schemas: facts.schemas,
+      files: [...taken.dumpFiles, ...facts.files, ...reads.csvFiles],
+      checksumAlgorithm: CHECKSUM_ALGORITHM,
+      tables: reads.tables,
+      functions: facts.functions,
+      authUsers: facts.authUsers,
+      fingerprint: reads.fingerprint,
+      structure: reads.structure,
+    };
+    const manifestSha256 = await writeJson(path.join(dir, MANIFEST_FILE), manifest);
+    const warnings: string[] = [];
+    // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
+    if (url && sameHost) {
+      warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+    }
+    for (const w of warnings) log.warn(`backup: ${w}`);
+
+    const t1 = Date.now();
+    const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { env, ...(taken.streamed ? { streamed: taken.streamed } : {}) }, log);
+    await writeJson(path.join(dir, VERIFICATION_FILE), verification);
+    return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
+  } finally {
+    await scratch?.release(log);
   }
-  for (const w of warnings) log.warn(`backup: ${w}`);
-
-  const t1 = Date.now();
-  const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { serverUrl: url, scratchUrl: opts.scratchUrl, jobs: opts.jobs, env }, log);
-  await writeJson(path.join(dir, VERIFICATION_FILE), verification);
-  return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
 }
 
-/** `astm53b backup verify DIR`: hashes again, then a fresh restore into a scratch database. */
-export async function verifyBackup(
-  dir: string,
-  opts: { serverUrl?: string; scratchUrl?: string; jobs?: number; env?: NodeJS.ProcessEnv },
-  log: Logger,
-): Promise<Verification> {
+/** `astm53b backup verify DIR`: hashes again, then a fresh restore of the archive file into a scratch database. */
+export async function verifyBackup(dir: string, opts: { serverUrl?: string; scratchUrl?: string; env?: NodeJS.ProcessEnv }, log: Logger): Promise<Verification> {
   const abs = path.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs);
   if (manifest.dump.format === 'custom' && !opts.serverUrl && !opts.scratchUrl) {
@@ -403,7 +531,7 @@ async function verifyAgainstRestore(
   dir: string,
   manifest: Manifest,
   manifestSha256: string,
-  opts: { serverUrl?: string | undefined; scratchUrl?: string | undefined; jobs?: number | undefined; env: NodeJS.ProcessEnv },
+  opts: { serverUrl?: string | undefined; scratchUrl?: string | undefined; env: NodeJS.ProcessEnv; streamed?: StreamedRestore },
   log: Logger,
 ): Promise<Verification> {
   const failures: string[] = [];
@@ -435,44 +563,59 @@ async function verifyAgainstRestore(
   }
 
   const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
-  const started = Date.now();
-  const scratch = opts.scratchUrl
-    ? { url: opts.scratchUrl, label: maskConnectionString(opts.scratchUrl), drop: async () => {} }
-    : await createScratchDatabase(opts.serverUrl!, 'backup_verify').then((s) => ({ url: s.url, label: `scratch database ${s.name} (created and dropped)`, drop: s.drop }));
-  v.restore = { into: scratch.label, schemas, ms: 0 };
-  // the whole archive is read (every data block checked) while the application part is restored
-  const wholeRead = readWholeArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env }).then(
+  // the blocks the restore does not read are read apart, while the restore and the comparison go on
+  const wholeRead = readArchiveBlocks({ file: archive, serverMajor: manifest.source.serverMajor, excludeSchemas: schemas, env: opts.env }).then(
     () => undefined,
     (e: Error) => e,
   );
+  const streamed = opts.streamed;
+  const started = Date.now();
+  let scratch: Scratch | undefined;
   try {
-    const sdb = await openDb(resolveTarget({ url: scratch.url, cwd: process.cwd() }));
-    try {
-      const server = await sdb.server();
-      await prepareScratch(sdb, dir, manifest, log);
+    if (streamed) {
+      scratch = streamed.scratch;
+      v.restore = { into: scratch.label, from: 'dump stream', schemas, ms: 0 };
+      const error = await streamed.outcome;
+      v.restore.ms = (streamed.endedAt ?? Date.now()) - streamed.startedAt;
+      if (error) throw error;
+    } else {
+      scratch = await openScratch(opts.serverUrl, opts.scratchUrl);
+      v.restore = { into: scratch.label, from: 'archive file', schemas, ms: 0 };
+      const server = await scratch.db.server();
+      await prepareScratch(scratch.db, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await readFile(path.join(dir, manifest.authUsers.file), 'utf8') : null, log);
       log.info(`verify: restoring ${schemas.join(', ')} into ${scratch.label}`);
-      const toolMajor = Math.max(server.major, manifest.source.serverMajor);
-      await restoreArchive({ url: scratch.url, file: archive, serverMajor: toolMajor, schemas, jobs: opts.jobs ?? 1, env: opts.env });
+      await restoreArchive({ url: scratch.url, file: archive, serverMajor: Math.max(server.major, manifest.source.serverMajor), schemas, env: opts.env });
       v.restore.ms = Date.now() - started;
-      v.comparison = await compareWithManifest(sdb, manifest);
-      describeMismatches(v.comparison, failures);
-    } finally {
-      await sdb.close().catch(() => {});
     }
+    const known = streamed ? await settled(streamed.early) : undefined;
+    if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
+    v.comparison = await compareWithManifest(scratch.db, manifest, known);
+    describeMismatches(v.comparison, failures);
   } catch (e) {
-    v.restore.error = (e as Error).message;
-    failures.push(`restore into ${scratch.label} failed: ${(e as Error).message}`);
+    const why = e instanceof UserError ? e.message : (e as Error).message;
+    if (v.restore) v.restore.error = why;
+    failures.push(`restore into ${scratch?.label ?? 'a scratch database'} failed: ${why}`);
   } finally {
-    await scratch.drop().catch((e: unknown) => log.warn(`verify: could not drop ${scratch.label}: ${(e as Error).message}`));
+    // a streamed restore's scratch belongs to the backup step, which releases it
+    if (scratch && !streamed) await scratch.release(log);
   }
   const unreadable = await wholeRead;
   if (unreadable) {
     v.archive = { ...v.archive, readable: false, error: unreadable.message };
-    failures.push(`${ARCHIVE_FILE}: reading every block failed: ${unreadable.message}`);
+    failures.push(`${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(', ') || 'the other schemas'} failed: ${unreadable.message}`);
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);
   return v;
+}
+
+async function settled(early: Map<string, Promise<TableChecksum | undefined>>): Promise<Map<string, TableChecksum>> {
+  const out = new Map<string, TableChecksum>();
+  for (const [table, sum] of early) {
+    const r = await sum;
+    if (r) out.set(table, r);
+  }
+  return out;
 }
 
 /**
@@ -500,9 +643,9 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
 
   const started = Date.now();
   const sdb = await openScratchPglite();
-  v.restore = { into: sdb.label, schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  v.restore = { into: sdb.label, from: 'archive file', schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
   try {
-    await prepareScratch(sdb, dir, manifest, log);
+    await prepareScratch(sdb, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await readFile(path.join(dir, manifest.authUsers.file), 'utf8') : null, log);
     log.info(`verify: running ${scripts.join(', ')} into ${sdb.label}`);
     for (const file of scripts) await restoreSqlDump(sdb, path.join(dir, file), file);
     v.restore.ms = Date.now() - started;
@@ -522,22 +665,21 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
 }
 
 /** The shim where the scratch has no auth schema, then the referenced auth.users rows. */
-async function prepareScratch(sdb: Db, dir: string, manifest: Manifest, log: Logger): Promise<void> {
+async function prepareScratch(sdb: Db, application: readonly string[], authUsers: Manifest['authUsers'], rowsJson: string | null, log: Logger): Promise<void> {
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m')`,
-        [manifest.schemas.application],
+        [application],
       );
       if ((busy.rows[0]?.n ?? 0) > 0) {
-        throw new UserError('SCRATCH_NOT_EMPTY', `the scratch database already has tables in ${manifest.schemas.application.join(', ')}; give an empty one`, { where: { field: 'scratch-url' } });
+        throw new UserError('SCRATCH_NOT_EMPTY', `the scratch database already has tables in ${application.join(', ')}; give an empty one`, { where: { field: 'scratch-url' } });
       }
       await applyShimIfNeeded(tx, log);
-      if (!manifest.authUsers || manifest.authUsers.rows === 0) return;
-      const rows = await readFile(path.join(dir, manifest.authUsers.file), 'utf8');
+      if (!authUsers || authUsers.rows === 0 || rowsJson === null) return;
       const cols = await tx.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      const usable = manifest.authUsers.columns.filter((c) => cols.rows.some((x) => x.name === c)).map(quoteIdent).join(', ');
-      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rows]);
+      const usable = authUsers.columns.filter((c) => cols.rows.some((x) => x.name === c)).map(quoteIdent).join(', ');
+      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rowsJson]);
     },
     { statementTimeoutMs: 0 },
   );
@@ -547,18 +689,19 @@ async function prepareScratch(sdb: Db, dir: string, manifest: Manifest, log: Log
  * What the backup recorded against what a database holds now: every application table's
  * count and checksum, the two exported functions, and the catalog fingerprint (functions,
  * triggers, policies, RLS, grants). Used by the scratch verification and by the rollback proof.
+ * `known`: checksums already taken of this database (a streamed restore's, table by table).
  */
-export async function compareWithManifest(q: Queryable, manifest: Manifest): Promise<Comparison> {
-  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX);
+export async function compareWithManifest(q: Queryable, manifest: Manifest, known?: ReadonlyMap<string, TableChecksum>): Promise<Comparison> {
+  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX, known);
   const names = [...new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
   const tables = names.map((table) => {
     const e = manifest.tables.find((t) => t.table === table);
     const a = actual.find((t) => t.table === table);
     return {
       table,
-      expected: e ? { rows: e.rows, md5: e.md5 } : null,
-      actual: a ? { rows: a.rows, md5: a.md5 } : null,
-      match: !!e && !!a && e.rows === a.rows && e.md5 === a.md5,
+      expected: e ? { rows: e.rows, checksum: e.checksum } : null,
+      actual: a ? { rows: a.rows, checksum: a.checksum } : null,
+      match: !!e && !!a && e.rows === a.rows && e.checksum === a.checksum,
     };
   });
   const functions = [];
@@ -578,7 +721,11 @@ export async function compareWithManifest(q: Queryable, manifest: Manifest): Pro
 export function describeMismatches(c: Comparison, failures: string[]): void {
   for (const t of c.tables.filter((x) => !x.match)) {
     failures.push(
-      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows md5 ${t.actual.md5.slice(0, 12)}…, backup ${t.expected.rows} rows md5 ${t.expected.md5.slice(0, 12)}…`,
+      !t.expected
+        ? `${t.table}: not in the backup`
+        : !t.actual
+          ? `${t.table}: missing`
+          : `${t.table}: ${t.actual.rows} rows checksum ${t.actual.checksum.slice(0, 12)}…, backup ${t.expected.rows} rows checksum ${t.expected.checksum.slice(0, 12)}…`,
     );
   }
   for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);

@@ -117,7 +117,7 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
     const file = write('bad_reset.sql', `${readFileSync(sqlPath(CHANGE_FILES.resetCdrOnly), 'utf8')}\nUPDATE public.cours_de_route SET statut = 'ARRIVE' WHERE statut = 'DECHARGE';\n`);
     const r = await stagingReset(db, { file: await loadChangeFile(file), run, ...APPLY_DEFAULTS }, memoryLogger());
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual([expect.stringMatching(/^cours_de_route changed: 12 rows md5 \w+ before, 12 rows md5 \w+ after$/)]);
+    expect(r.problems).toEqual([expect.stringMatching(/^cours_de_route changed: 12 rows checksum \w+ before, 12 rows checksum \w+ after$/)]);
     expect(await snapshotOfData(db)).toEqual(data);
   });
 });

@@ -107,8 +107,8 @@ export async function stagingReset(db: Db, opts: ResetOptions, log: Logger): Pro
         const cdrAfter = await tableChecksum(c, 'public', 'cours_de_route');
         const problems = [
           ...(['receptions', 'sorties_produit', 'stocks_journaliers', 'log_actions_scoped'] as const).filter((k) => after[k] !== 0).map((k) => `${k}: ${after[k]} rows left, expected 0`),
-          ...(cdrAfter.rows !== cdrBefore.rows || cdrAfter.md5 !== cdrBefore.md5
-            ? [`cours_de_route changed: ${cdrBefore.rows} rows md5 ${cdrBefore.md5} before, ${cdrAfter.rows} rows md5 ${cdrAfter.md5} after`]
+          ...(cdrAfter.rows !== cdrBefore.rows || cdrAfter.checksum !== cdrBefore.checksum
+            ? [`cours_de_route changed: ${cdrBefore.rows} rows checksum ${cdrBefore.checksum} before, ${cdrAfter.rows} rows checksum ${cdrAfter.checksum} after`]
             : []),
         ];
         const snap = await c.query(

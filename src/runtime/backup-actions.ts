@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
+import { DEFAULT_COMPRESSION } from '../db/dump.js';
 import { withDb } from '../db/open.js';
 import { secretsOf } from '../db/secrets.js';
 import { assertSessionCapable, resolveTarget } from '../db/target.js';
@@ -15,6 +16,7 @@ import { runAction } from './run.js';
 
 const BackupInputs = z.object({
   'output-dir': z.string().default('astm53b-results/backup'),
+  compress: z.string().default(DEFAULT_COMPRESSION),
 });
 
 export function backupAction(): Promise<void> {
@@ -25,7 +27,7 @@ export function backupAction(): Promise<void> {
     const inputs = readInputs(BackupInputs);
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'backup');
-    const r = await withDb(target, (db) => backup(db, { outDir: inputs['output-dir'], ...(scratch ? { scratchUrl: scratch } : {}) }, log));
+    const r = await withDb(target, (db) => backup(db, { outDir: inputs['output-dir'], compress: inputs.compress, ...(scratch ? { scratchUrl: scratch } : {}) }, log));
     core.setOutput('verified', String(r.ok));
     core.setOutput('backup-dir', r.dir);
     core.setOutput('verification-file', path.join(r.dir, 'verification.json'));

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
 import { withAppUser } from '../db/as-user.js';
 import { runSqlText } from '../db/sql-file.js';
@@ -11,6 +12,25 @@ export function dbContract(getDb: () => Db): void {
   it('normalises types once: int8 → number, date → YYYY-MM-DD, numeric → string', async () => {
     const r = await getDb().query("SELECT 42::int8 AS n, DATE '2026-02-25' AS d, 1.50::numeric AS x, 0.5::float8 AS f");
     expect(r.rows[0]).toEqual({ n: 42, d: '2026-02-25', x: '1.50', f: 0.5 });
+  });
+
+  it('writes a query as PostgreSQL CSV with a header, streamed into the sink, and counts the rows', async () => {
+    const db = getDb();
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk);
+        cb();
+      },
+    });
+    const rows = await db.copyCsvTo(
+      `SELECT * FROM (VALUES (1, NULL::text, 1.50::numeric), (2, '', 2.0), (3, 'a,"b"' || chr(10) || 'c', NULL), (4, '\\.', 0)) v(id, "label x", qty) ORDER BY id`,
+      sink,
+    );
+    expect(rows).toBe(4);
+    expect(sink.writableFinished).toBe(true);
+    // NULL is an empty field, an empty string is "", numerics keep their scale
+    expect(Buffer.concat(chunks).toString('utf8')).toBe('id,label x,qty\n1,,1.50\n2,"",2.0\n3,"a,""b""\nc",\n4,\\.,0\n');
   });
 
   it('rolls a transaction back on throw and leaves nothing behind', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { MANIFEST_FORMAT } from '../runbook/backup-manifest.js';
 
 /**
  * A results folder as the steps write it (preflight, compat, sql-apply, golden, smoke, decide,
@@ -75,7 +76,7 @@ export function writeSyntheticResults(dir: string, o: SyntheticOptions = {}): vo
       writeFileSync(path.join(dir, 'backup', f.path), f.content);
     }
     const manifest = {
-      format: 'astm53b-backup/1',
+      format: MANIFEST_FORMAT,
       startedAt: '2026-03-11T19:40:00.000Z',
       finishedAt: '2026-03-11T19:41:00.000Z',
       files: files.map((f) => ({ path: f.path, kind: f.kind, bytes: f.content.length, sha256: sha(f.content) })),

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { withDb } from '../../db/open.js';
 import { assertSessionCapable, resolveTarget } from '../../db/target.js';
+import { DEFAULT_COMPRESSION } from '../../db/dump.js';
 import { backup, verifyBackup } from '../../runbook/backup.js';
 import { rollback } from '../../runbook/rollback.js';
 import { renderBackupText, renderRollbackText, renderVerificationText } from '../../report/backup.js';
@@ -53,13 +54,24 @@ export const backupCommand: CommandSpec = {
     'Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n' +
     '(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\n' +
     'Exit code 0 when verified, 1 when the verification failed (verification.json says why).',
-  options: { url: targetUrl, out: { type: 'string', valueName: 'DIR', description: 'new, empty folder for the backup' }, 'scratch-url': scratchUrlOption, json: jsonOption },
+  options: {
+    url: targetUrl,
+    out: { type: 'string', valueName: 'DIR', description: 'new, empty folder for the backup' },
+    'scratch-url': scratchUrlOption,
+    compress: {
+      type: 'string',
+      valueName: 'C',
+      description: `pg_dump --compress: a gzip level 0-9, or on pg_dump 16+ lz4|zstd[:level] (default ${DEFAULT_COMPRESSION}: fast, the freeze window is downtime)`,
+    },
+    json: jsonOption,
+  },
   async run(ctx) {
     const out = stringOption(ctx, 'out');
     if (!out) throw new UserError('MISSING_OPTION', 'backup needs --out DIR (a new, empty folder)', { where: { field: 'out' } });
     const scratch = scratchUrl(ctx);
+    const compress = stringOption(ctx, 'compress');
     return withDb(await stepTarget(ctx, 'backup'), async (db) => {
-      const r = await backup(db, { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env }, ctx.log);
+      const r = await backup(db, { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), ...(compress ? { compress } : {}), env: ctx.env }, ctx.log);
       ctx.out(ctx.values.json ? json({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
       return r.ok ? 0 : 1;
     });
