@@ -45532,9 +45532,17 @@ function parseToolVersion(text) {
   if (!m) return void 0;
   return { version: m[2] === void 0 ? m[1] : `${m[1]}.${m[2]}`, major: Number(m[1]) };
 }
-async function toolVersion(file2) {
-  const r = await runProcess(file2, ["--version"], { env: process.env }).catch(() => void 0);
-  return r && r.code === 0 ? parseToolVersion(r.stdout) : void 0;
+var versions = /* @__PURE__ */ new Map();
+function toolVersion(file2) {
+  let v = versions.get(file2);
+  if (!v) {
+    v = runProcess(file2, ["--version"], { env: process.env }).then(
+      (r) => r.code === 0 ? parseToolVersion(r.stdout) : void 0,
+      () => void 0
+    );
+    versions.set(file2, v);
+  }
+  return v;
 }
 async function candidateDirs(env) {
   if (env.PG_BIN) return [env.PG_BIN];
@@ -45628,7 +45636,6 @@ function runProcess(file2, args, opts) {
 function startPgTool(run) {
   const secrets = run.url ? secretsOf(run.url) : [];
   const env = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
-  if (run.serverOptions) env.PGOPTIONS = `${env.PGOPTIONS ?? ""} ${run.serverOptions}`.trim();
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);
@@ -45740,12 +45747,17 @@ var import_node_os = __toESM(require("node:os"), 1);
 var import_node_path6 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
-var CHECKSUM_ALGORITHM = "md5(count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0)) FROM <table> t";
+var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
+var ROW_HASH = {
+  record: "hash_record_extended(t, 0)",
+  text: "('x' || left(md5(t::text), 16))::bit(64)::int8"
+};
 var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
-async function tableChecksum(q, schema2, table3) {
+async function tableChecksum(q, schema2, table3, hashable) {
+  const byRecord = hashable ?? (await readTableKeys(q, [schema2])).find((t) => t.table === table3)?.hashable ?? false;
+  const method = byRecord ? "record" : "text";
   const r = await q.query(
-    `SELECT count(*)::int8 AS rows,
-            md5(count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0)) AS checksum
+    `SELECT count(*)::int8 AS rows, md5('${method}:' || count(*) || ':' || coalesce(sum(${ROW_HASH[method]}), 0)) AS checksum
        FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t`
   );
   const row = r.rows[0];
@@ -45757,7 +45769,18 @@ async function readTableKeys(q, schemas, excludePrefix) {
             coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
                         FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                         JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
-                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key
+                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key,
+            to_regprocedure('pg_catalog.hash_record_extended(record, bigint)') IS NOT NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM pg_attribute a
+                JOIN pg_type t0 ON t0.oid = a.atttypid
+                JOIN pg_type t1 ON t1.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END
+                JOIN pg_type t ON t.oid = CASE WHEN t1.typcategory = 'A' AND t1.typelem <> 0 THEN t1.typelem ELSE t1.oid END
+               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                 AND NOT EXISTS (
+                   SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                     JOIN pg_amproc p ON p.amprocfamily = oc.opcfamily AND p.amprocnum = 2 AND p.amproclefttype = oc.opcintype
+                    WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = t.oid)) AS hashable
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND ($2::text IS NULL OR c.relname NOT LIKE $2 || '%')
       ORDER BY 1, 2`,
@@ -45767,7 +45790,7 @@ async function readTableKeys(q, schemas, excludePrefix) {
 }
 async function schemaChecksums(q, schemas, excludePrefix, known) {
   const out = [];
-  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table));
+  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table, t.hashable));
   return out;
 }
 
@@ -46190,6 +46213,8 @@ async function createScratchDatabase(serverUrl, purpose) {
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+      await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {
+      });
     } catch (e) {
       throw new UserError("SCRATCH_CREATE", `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${e.message}`, {
         hint: "the role needs CREATEDB, or pass a scratch URL"
@@ -66379,17 +66404,15 @@ async function readSourceFacts(q, dir) {
     files.push({ path: file2, kind: "function", ...digest });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
-  const users = await readReferencedAuthUsers(q, schemas.application);
-  let authUsers = null;
-  let authUsersJson = null;
-  if (users) {
-    authUsersJson = `${JSON.stringify(users.rows, null, 1)}
+  return { schemas, keys, files, functions };
+}
+async function readAuthUsers(q, schemas, dir) {
+  const users = await readReferencedAuthUsers(q, schemas);
+  if (!users) return { entry: null, json: null, file: null };
+  const json8 = `${JSON.stringify(users.rows, null, 1)}
 `;
-    const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), authUsersJson);
-    files.push({ path: AUTH_USERS_FILE, kind: "auth-users", ...digest });
-    authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
-  }
-  return { schemas, keys, files, functions, authUsers, authUsersJson };
+  const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), json8);
+  return { entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns }, json: json8, file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest } };
 }
 async function exportSnapshotTables(q, keys, dir, log) {
   const files = [];
@@ -66403,19 +66426,21 @@ async function exportSnapshotTables(q, keys, dir, log) {
   }
   return files;
 }
-async function readSnapshot(q, facts, dir, log, csvSession) {
+async function readSnapshot(q, facts, dir, log, opts = {}) {
+  const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
+  opts.onAuthUsers?.(authUsers);
   const rest = async () => {
     const tables = await schemaChecksums(q, facts.schemas.application, PIPELINE_PREFIX);
     const fingerprint = await readFingerprint(q, facts.schemas.application);
     const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
     return { tables, fingerprint, structure };
   };
-  if (csvSession) {
-    const [csvFiles2, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
-    return { csvFiles: csvFiles2, ...others };
+  if (opts.csvSession) {
+    const [csvFiles2, others] = await Promise.all([opts.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
+    return { authUsers, csvFiles: csvFiles2, ...others };
   }
   const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
-  return { csvFiles, ...await rest() };
+  return { authUsers, csvFiles, ...await rest() };
 }
 async function writeText(file2, text) {
   await (0, import_promises8.writeFile)(file2, text);
@@ -66461,7 +66486,7 @@ function startScratchRestore(scratch, tool, facts) {
     onTableLoaded: (qualified) => {
       const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
       if (!k || !wanted.has(qualified) || early.has(qualified)) return;
-      const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table)).catch(() => void 0);
+      const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => void 0);
       queue2 = sum;
       early.set(qualified, sum);
     }
@@ -66485,7 +66510,9 @@ async function takePgSnapshot(db, ctx, log) {
       const s = await c.query("SELECT pg_export_snapshot() AS id, current_database() AS db");
       const snapshot = s.rows[0].id;
       const facts = await readSourceFacts(c, dir);
-      await prepareScratch(ctx.scratch.db, facts.schemas.application, facts.authUsers, facts.authUsersJson, log);
+      const scratch = await ctx.scratch;
+      await prepareScratch(scratch.db, facts.schemas.application, log);
+      const gate = await gateAuthUsers(scratch.db);
       log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
       const csvSession = (fn) => db.withClient(
         async (c2) => {
@@ -66499,17 +66526,21 @@ async function takePgSnapshot(db, ctx, log) {
         },
         { discard: true }
       );
-      const { restore, streamed } = startScratchRestore(ctx.scratch, ctx.restoreTool, facts);
+      const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
       let dump;
       let reads;
       try {
+        const reading = readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load });
         [dump, reads] = await Promise.all([
           dumpArchive({ url: url2, serverMajor: ctx.serverMajor, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, compress: ctx.compress, follower: restore.stdin, env: ctx.env }),
-          readSnapshot(c, facts, dir, log, csvSession)
-        ]);
+          reading,
+          gate.done
+        ]).then(([d, r]) => [d, r]);
       } catch (e) {
+        gate.load(e instanceof Error ? e : new Error(String(e)));
         restore.kill();
-        await streamed.outcome;
+        await Promise.all([streamed.outcome, gate.done.catch(() => {
+        })]);
         throw e;
       }
       await c.query("COMMIT");
@@ -66534,6 +66565,26 @@ async function takePgSnapshot(db, ctx, log) {
     },
     { discard: true }
   );
+}
+async function gateAuthUsers(sdb) {
+  let load;
+  const users = new Promise((r) => load = r);
+  let locked;
+  const isLocked = new Promise((r) => locked = r);
+  const done = sdb.withTransaction(
+    async (tx) => {
+      await tx.query("LOCK TABLE auth.users IN SHARE ROW EXCLUSIVE MODE");
+      locked();
+      const u = await users;
+      if (u instanceof Error) throw u;
+      if (!u.entry || u.entry.rows === 0 || u.json === null) return;
+      const cols2 = await tx.query("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
+      await insertAuthUsers(tx, u.entry, u.json, cols2.rows.map((x) => x.name));
+    },
+    { statementTimeoutMs: 0 }
+  );
+  await Promise.race([isLocked, done]);
+  return { load, done };
 }
 async function takeEmbeddedSnapshot(db, dir, log) {
   return withEmbeddedHold(asEmbedded(db), async (hold) => {
@@ -66585,8 +66636,12 @@ async function backup(db, opts, log) {
   const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
   const dir = await prepareOutDir(opts.outDir);
   log.info(`backup: ${db.label} (${embedded ? "PGlite" : "PostgreSQL"} ${server.version}) \u2192 ${dir}`);
-  const scratch = url2 ? await openScratch(url2, opts.scratchUrl) : void 0;
-  if (scratch) log.info(`backup: the proof restores into ${scratch.label}`);
+  const scratch = url2 ? openScratch(url2, opts.scratchUrl).then((x) => {
+    log.info(`backup: the proof restores into ${x.label}`);
+    return x;
+  }) : void 0;
+  scratch?.catch(() => {
+  });
   try {
     const taken = url2 && scratch && restoreTool ? await takePgSnapshot(db, { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool }, log) : await takeEmbeddedSnapshot(db, dir, log);
     const { facts, reads } = taken;
@@ -66605,11 +66660,11 @@ async function backup(db, opts, log) {
       dump: taken.dump,
       tools: { pg_dump: taken.tool },
       schemas: facts.schemas,
-      files: [...taken.dumpFiles, ...facts.files, ...reads.csvFiles],
+      files: [...taken.dumpFiles, ...facts.files, ...reads.authUsers.file ? [reads.authUsers.file] : [], ...reads.csvFiles],
       checksumAlgorithm: CHECKSUM_ALGORITHM,
       tables: reads.tables,
       functions: facts.functions,
-      authUsers: facts.authUsers,
+      authUsers: reads.authUsers.entry,
       fingerprint: reads.fingerprint,
       structure: reads.structure
     };
@@ -66624,7 +66679,7 @@ async function backup(db, opts, log) {
     await writeJson(import_node_path6.default.join(dir, VERIFICATION_FILE), verification);
     return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
   } finally {
-    await scratch?.release(log);
+    await (await scratch?.catch(() => void 0))?.release(log);
   }
 }
 async function verifyBackup(dir, opts, log) {
@@ -66687,7 +66742,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
       scratch = await openScratch(opts.serverUrl, opts.scratchUrl);
       v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
       const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await (0, import_promises8.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8") : null, log);
+      await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
       log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
       await restoreArchive({ url: scratch.url, file: archive, serverMajor: Math.max(server.major, manifest.source.serverMajor), schemas, env: opts.env });
       v.restore.ms = Date.now() - started;
@@ -66711,6 +66766,9 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
   return v;
+}
+async function recordedAuthUsers(dir, manifest) {
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises8.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8") : null };
 }
 async function settled(early) {
   const out = /* @__PURE__ */ new Map();
@@ -66740,7 +66798,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   const sdb = await openScratchPglite();
   v.restore = { into: sdb.label, from: "archive file", schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
   try {
-    await prepareScratch(sdb, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await (0, import_promises8.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8") : null, log);
+    await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
     for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path6.default.join(dir, file2), file2);
     v.restore.ms = Date.now() - started;
@@ -66758,7 +66816,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
   return v;
 }
-async function prepareScratch(sdb, application, authUsers, rowsJson, log) {
+async function prepareScratch(sdb, application, log, authUsers) {
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query(
@@ -66769,13 +66827,16 @@ async function prepareScratch(sdb, application, authUsers, rowsJson, log) {
         throw new UserError("SCRATCH_NOT_EMPTY", `the scratch database already has tables in ${application.join(", ")}; give an empty one`, { where: { field: "scratch-url" } });
       }
       await applyShimIfNeeded(tx, log);
-      if (!authUsers || authUsers.rows === 0 || rowsJson === null) return;
+      if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
       const cols2 = await tx.query("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      const usable = authUsers.columns.filter((c) => cols2.rows.some((x) => x.name === c)).map(quoteIdent).join(", ");
-      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rowsJson]);
+      await insertAuthUsers(tx, authUsers.entry, authUsers.json, cols2.rows.map((x) => x.name));
     },
     { statementTimeoutMs: 0 }
   );
+}
+async function insertAuthUsers(tx, entry, json8, present) {
+  const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
+  await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [json8]);
 }
 async function compareWithManifest(q, manifest, known) {
   const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX, known);

@@ -39,9 +39,19 @@ export function parseToolVersion(text: string): { version: string; major: number
   return { version: m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`, major: Number(m[1]) };
 }
 
-async function toolVersion(file: string): Promise<{ version: string; major: number } | undefined> {
-  const r = await runProcess(file, ['--version'], { env: process.env }).catch(() => undefined);
-  return r && r.code === 0 ? parseToolVersion(r.stdout) : undefined;
+const versions = new Map<string, Promise<{ version: string; major: number } | undefined>>();
+
+/** `file --version`, asked once per binary and process: a backup looks its tools up several times. */
+function toolVersion(file: string): Promise<{ version: string; major: number } | undefined> {
+  let v = versions.get(file);
+  if (!v) {
+    v = runProcess(file, ['--version'], { env: process.env }).then(
+      (r) => (r.code === 0 ? parseToolVersion(r.stdout) : undefined),
+      () => undefined,
+    );
+    versions.set(file, v);
+  }
+  return v;
 }
 
 /** Where to look, in order: PG_BIN alone when set; else /usr/lib/postgresql/<major>/bin (newest first), then PATH. */
@@ -181,8 +191,6 @@ export interface ToolRun {
   url?: string;
   /** application_name of the connection, so an operator (or a test) can find it in pg_stat_activity */
   appName?: string;
-  /** extra server settings for the tool's sessions (PGOPTIONS) */
-  serverOptions?: string;
   stdoutTo?: Writable;
   maxStdout?: number;
   stdin?: boolean;
@@ -193,7 +201,6 @@ export interface ToolRun {
 export function startPgTool(run: ToolRun): StartedProcess {
   const secrets = run.url ? secretsOf(run.url) : [];
   const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
-  if (run.serverOptions) env.PGOPTIONS = `${env.PGOPTIONS ?? ''} ${run.serverOptions}`.trim();
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);

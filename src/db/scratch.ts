@@ -43,6 +43,8 @@ export async function createScratchDatabase(serverUrl: string, purpose: string):
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+      // a scratch copy is thrown away: its commits need not wait for the disk (a speed-up only)
+      await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {});
     } catch (e) {
       throw new UserError('SCRATCH_CREATE', `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${(e as Error).message}`, {
         hint: 'the role needs CREATEDB, or pass a scratch URL',

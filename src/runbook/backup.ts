@@ -136,19 +136,24 @@ async function readReferencedAuthUsers(q: Queryable, schemas: readonly string[])
   return { columns, rows: r.rows[0]?.rows ?? [] };
 }
 
-/** What is read first, before pg_dump starts: cheap, and a missing object stops the step before any long work. */
+/** What is read first, before pg_dump starts: catalog reads, and a missing object stops the step before any long work. */
 interface SourceFacts {
   schemas: Manifest['schemas'];
   keys: TableKey[];
   files: ManifestFile[];
   functions: Manifest['functions'];
-  authUsers: Manifest['authUsers'];
-  /** the auth.users rows, as written to AUTH_USERS_FILE (the scratch copy loads them) */
-  authUsersJson: string | null;
+}
+
+interface AuthUsers {
+  entry: Manifest['authUsers'];
+  /** the rows as written to AUTH_USERS_FILE */
+  json: string | null;
+  file: ManifestFile | null;
 }
 
 /** What is read while pg_dump runs, from the same snapshot. */
 interface SnapshotReads {
+  authUsers: AuthUsers;
   tables: TableChecksum[];
   csvFiles: ManifestFile[];
   fingerprint: Manifest['fingerprint'];
@@ -177,16 +182,16 @@ async function readSourceFacts(q: Queryable, dir: string): Promise<SourceFacts> 
     files.push({ path: file, kind: 'function', ...digest });
     functions.push({ name: fn, file, signatures, sha256: digest.sha256 });
   }
-  const users = await readReferencedAuthUsers(q, schemas.application);
-  let authUsers: Manifest['authUsers'] = null;
-  let authUsersJson: string | null = null;
-  if (users) {
-    authUsersJson = `${JSON.stringify(users.rows, null, 1)}\n`;
-    const digest = await writeText(path.join(dir, AUTH_USERS_FILE), authUsersJson);
-    files.push({ path: AUTH_USERS_FILE, kind: 'auth-users', ...digest });
-    authUsers = { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns };
-  }
-  return { schemas, keys, files, functions, authUsers, authUsersJson };
+  return { schemas, keys, files, functions };
+}
+
+/** The auth.users rows the application references, written to AUTH_USERS_FILE (the scratch copy loads them). */
+async function readAuthUsers(q: Queryable, schemas: readonly string[], dir: string): Promise<AuthUsers> {
+  const users = await readReferencedAuthUsers(q, schemas);
+  if (!users) return { entry: null, json: null, file: null };
+  const json = `${JSON.stringify(users.rows, null, 1)}\n`;
+  const digest = await writeText(path.join(dir, AUTH_USERS_FILE), json);
+  return { entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns }, json, file: { path: AUTH_USERS_FILE, kind: 'auth-users', ...digest } };
 }
 
 async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir: string, log: Logger): Promise<ManifestFile[]> {
@@ -203,23 +208,32 @@ async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir
 }
 
 /**
- * The long reads. With `csvSession`, the three CSV snapshots are written on a second session of
- * the same snapshot while this one checksums every table: the two longest reads overlap (and
- * both overlap pg_dump).
+ * The reads that run beside pg_dump. The referenced auth.users rows come first and go to
+ * `onAuthUsers` (the scratch copy waits for them); then, with `csvSession`, the three CSV
+ * snapshots are written on a second session of the same snapshot while this one checksums every
+ * table: the two longest reads overlap (and both overlap pg_dump).
  */
-async function readSnapshot(q: Queryable, facts: SourceFacts, dir: string, log: Logger, csvSession?: SnapshotSession): Promise<SnapshotReads> {
+async function readSnapshot(
+  q: Queryable,
+  facts: SourceFacts,
+  dir: string,
+  log: Logger,
+  opts: { csvSession?: SnapshotSession; onAuthUsers?: (u: AuthUsers) => void } = {},
+): Promise<SnapshotReads> {
+  const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
+  opts.onAuthUsers?.(authUsers);
   const rest = async () => {
     const tables = await schemaChecksums(q, facts.schemas.application, PIPELINE_PREFIX);
     const fingerprint = await readFingerprint(q, facts.schemas.application);
     const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
     return { tables, fingerprint, structure };
   };
-  if (csvSession) {
-    const [csvFiles, others] = await Promise.all([csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
-    return { csvFiles, ...others };
+  if (opts.csvSession) {
+    const [csvFiles, others] = await Promise.all([opts.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
+    return { authUsers, csvFiles, ...others };
   }
   const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
-  return { csvFiles, ...(await rest()) };
+  return { authUsers, csvFiles, ...(await rest()) };
 }
 
 async function writeText(file: string, text: string): Promise<{ bytes: number; sha256: string }> {
@@ -292,7 +306,7 @@ function startScratchRestore(scratch: Scratch, tool: PgTool, facts: SourceFacts)
       const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
       if (!k || !wanted.has(qualified) || early.has(qualified)) return;
       // a failed early read is simply done again after the restore
-      const sum = queue.then(() => tableChecksum(scratch.db, k.schema, k.table)).catch(() => undefined);
+      const sum = queue.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => undefined);
       queue = sum;
       early.set(qualified, sum);
     },
@@ -322,11 +336,11 @@ interface TakenSnapshot {
 /**
  * Real PostgreSQL: one REPEATABLE READ transaction exports its snapshot; pg_dump (custom
  * format, whole database) dumps that snapshot into the file and the scratch restore while the
- * same transaction does the reads.
+ * same transaction does the reads. The scratch database is made ready meanwhile (`scratch`).
  */
 async function takePgSnapshot(
   db: Db,
-  ctx: { url: string; serverMajor: number; dir: string; lockTimeoutMs: number; compress: string | undefined; env: NodeJS.ProcessEnv; scratch: Scratch; restoreTool: PgTool },
+  ctx: { url: string; serverMajor: number; dir: string; lockTimeoutMs: number; compress: string | undefined; env: NodeJS.ProcessEnv; scratch: Promise<Scratch>; restoreTool: PgTool },
   log: Logger,
 ): Promise<TakenSnapshot> {
   const { url, dir, lockTimeoutMs } = ctx;
@@ -341,8 +355,9 @@ async function takePgSnapshot(
       const s = await c.query<{ id: string; db: string }>('SELECT pg_export_snapshot() AS id, current_database() AS db');
       const snapshot = s.rows[0]!.id;
       const facts = await readSourceFacts(c, dir);
-      // the referenced auth.users rows must be in the scratch copy before its foreign keys are restored
-      await prepareScratch(ctx.scratch.db, facts.schemas.application, facts.authUsers, facts.authUsersJson, log);
+      const scratch = await ctx.scratch;
+      await prepareScratch(scratch.db, facts.schemas.application, log);
+      const gate = await gateAuthUsers(scratch.db);
       log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
       // a second connection imports the same snapshot for the CSV snapshots
       const csvSession: SnapshotSession = (fn) =>
@@ -358,18 +373,21 @@ async function takePgSnapshot(
           },
           { discard: true },
         );
-      const { restore, streamed } = startScratchRestore(ctx.scratch, ctx.restoreTool, facts);
+      const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
       let dump: Awaited<ReturnType<typeof dumpArchive>>;
       let reads: SnapshotReads;
       try {
         // pg_dump imports the snapshot while this transaction holds it open
+        const reading = readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load });
         [dump, reads] = await Promise.all([
           dumpArchive({ url, serverMajor: ctx.serverMajor, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, compress: ctx.compress, follower: restore.stdin, env: ctx.env }),
-          readSnapshot(c, facts, dir, log, csvSession),
-        ]);
+          reading,
+          gate.done,
+        ]).then(([d, r]) => [d, r] as const);
       } catch (e) {
+        gate.load(e instanceof Error ? e : new Error(String(e)));
         restore.kill();
-        await streamed.outcome;
+        await Promise.all([streamed.outcome, gate.done.catch(() => {})]);
         throw e;
       }
       await c.query('COMMIT');
@@ -394,6 +412,34 @@ async function takePgSnapshot(
     },
     { discard: true },
   );
+}
+
+/**
+ * The scratch copy's auth.users must hold the rows the application references before pg_restore
+ * creates the foreign keys to it, at the very end. Rather than read them before starting pg_dump,
+ * a transaction on the scratch takes auth.users in SHARE ROW EXCLUSIVE mode, the lock that
+ * creating a foreign key to it needs, and holds it until the rows are in: pg_restore waits for
+ * them whatever the timing, and the read runs beside pg_dump.
+ */
+async function gateAuthUsers(sdb: Db): Promise<{ load: (u: AuthUsers | Error) => void; done: Promise<void> }> {
+  let load!: (u: AuthUsers | Error) => void;
+  const users = new Promise<AuthUsers | Error>((r) => (load = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const done = sdb.withTransaction(
+    async (tx) => {
+      await tx.query('LOCK TABLE auth.users IN SHARE ROW EXCLUSIVE MODE');
+      locked();
+      const u = await users;
+      if (u instanceof Error) throw u;
+      if (!u.entry || u.entry.rows === 0 || u.json === null) return;
+      const cols = await tx.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
+      await insertAuthUsers(tx, u.entry, u.json, cols.rows.map((x) => x.name));
+    },
+    { statementTimeoutMs: 0 },
+  );
+  await Promise.race([isLocked, done]);
+  return { load, done };
 }
 
 /**
@@ -456,8 +502,14 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
   const dir = await prepareOutDir(opts.outDir);
   log.info(`backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}`);
 
-  const scratch = url ? await openScratch(url, opts.scratchUrl) : undefined;
-  if (scratch) log.info(`backup: the proof restores into ${scratch.label}`);
+  // the scratch database is created while the snapshot's first reads run
+  const scratch = url
+    ? openScratch(url, opts.scratchUrl).then((x) => {
+        log.info(`backup: the proof restores into ${x.label}`);
+        return x;
+      })
+    : undefined;
+  scratch?.catch(() => {}); // awaited below; an early failure elsewhere must not leave it unhandled
   try {
     const taken =
       url && scratch && restoreTool
@@ -480,11 +532,11 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       dump: taken.dump,
       tools: { pg_dump: taken.tool },
       schemas: facts.schemas,
-      files: [...taken.dumpFiles, ...facts.files, ...reads.csvFiles],
+      files: [...taken.dumpFiles, ...facts.files, ...(reads.authUsers.file ? [reads.authUsers.file] : []), ...reads.csvFiles],
       checksumAlgorithm: CHECKSUM_ALGORITHM,
       tables: reads.tables,
       functions: facts.functions,
-      authUsers: facts.authUsers,
+      authUsers: reads.authUsers.entry,
       fingerprint: reads.fingerprint,
       structure: reads.structure,
     };
@@ -501,7 +553,7 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
     await writeJson(path.join(dir, VERIFICATION_FILE), verification);
     return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
   } finally {
-    await scratch?.release(log);
+    await (await scratch?.catch(() => undefined))?.release(log);
   }
 }
 
@@ -582,7 +634,7 @@ async function verifyAgainstRestore(
       scratch = await openScratch(opts.serverUrl, opts.scratchUrl);
       v.restore = { into: scratch.label, from: 'archive file', schemas, ms: 0 };
       const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await readFile(path.join(dir, manifest.authUsers.file), 'utf8') : null, log);
+      await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
       log.info(`verify: restoring ${schemas.join(', ')} into ${scratch.label}`);
       await restoreArchive({ url: scratch.url, file: archive, serverMajor: Math.max(server.major, manifest.source.serverMajor), schemas, env: opts.env });
       v.restore.ms = Date.now() - started;
@@ -607,6 +659,10 @@ async function verifyAgainstRestore(
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);
   return v;
+}
+
+async function recordedAuthUsers(dir: string, manifest: Manifest): Promise<{ entry: Manifest['authUsers']; json: string | null }> {
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await readFile(path.join(dir, manifest.authUsers.file), 'utf8') : null };
 }
 
 async function settled(early: Map<string, Promise<TableChecksum | undefined>>): Promise<Map<string, TableChecksum>> {
@@ -645,7 +701,7 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
   const sdb = await openScratchPglite();
   v.restore = { into: sdb.label, from: 'archive file', schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
   try {
-    await prepareScratch(sdb, manifest.schemas.application, manifest.authUsers, manifest.authUsers ? await readFile(path.join(dir, manifest.authUsers.file), 'utf8') : null, log);
+    await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
     log.info(`verify: running ${scripts.join(', ')} into ${sdb.label}`);
     for (const file of scripts) await restoreSqlDump(sdb, path.join(dir, file), file);
     v.restore.ms = Date.now() - started;
@@ -664,8 +720,8 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
   return v;
 }
 
-/** The shim where the scratch has no auth schema, then the referenced auth.users rows. */
-async function prepareScratch(sdb: Db, application: readonly string[], authUsers: Manifest['authUsers'], rowsJson: string | null, log: Logger): Promise<void> {
+/** An empty scratch gets the shim where it has no auth schema; then, given, the referenced auth.users rows. */
+async function prepareScratch(sdb: Db, application: readonly string[], log: Logger, authUsers?: { entry: Manifest['authUsers']; json: string | null }): Promise<void> {
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query<{ n: number }>(
@@ -676,13 +732,18 @@ async function prepareScratch(sdb: Db, application: readonly string[], authUsers
         throw new UserError('SCRATCH_NOT_EMPTY', `the scratch database already has tables in ${application.join(', ')}; give an empty one`, { where: { field: 'scratch-url' } });
       }
       await applyShimIfNeeded(tx, log);
-      if (!authUsers || authUsers.rows === 0 || rowsJson === null) return;
+      if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
       const cols = await tx.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      const usable = authUsers.columns.filter((c) => cols.rows.some((x) => x.name === c)).map(quoteIdent).join(', ');
-      await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [rowsJson]);
+      await insertAuthUsers(tx, authUsers.entry, authUsers.json, cols.rows.map((x) => x.name));
     },
     { statementTimeoutMs: 0 },
   );
+}
+
+/** The recorded auth.users rows, in the columns the scratch's auth.users also has. */
+async function insertAuthUsers(tx: Queryable, entry: NonNullable<Manifest['authUsers']>, json: string, present: readonly string[]): Promise<void> {
+  const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(', ');
+  await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [json]);
 }
 
 /**
