@@ -16,7 +16,8 @@ import { memoryLogger, silentLogger } from '../logger.js';
 import { userWithRole } from '../testing/fixture-contract.js';
 import { TEST_DATABASE_URL, describePg, useFreshDatabase } from '../testing/pg.js';
 import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
-import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
+import { backup, compareWithManifest, gateAuthUsers, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
+import { applyShimIfNeeded } from './db-init.js';
 import { rollback } from './rollback.js';
 import { expectFailure as rejection } from '../testing/command.js';
 import { applyP0AndMove } from '../testing/movements.js';
@@ -183,6 +184,35 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     } finally {
       await conflicting.drop();
       await clean.drop();
+    }
+  });
+
+  it('the scratch copy creates its foreign keys to auth.users only once the referenced rows are in (the gate)', async () => {
+    const scratch = await createScratchDatabase(TEST_DATABASE_URL!, 'test_gate');
+    const sdb = new PgDb(scratch.url);
+    const user = 'a53b0000-0000-4000-8000-0000000000ff';
+    try {
+      await sdb.withTransaction((tx) => applyShimIfNeeded(tx, silentLogger));
+      await sdb.query('CREATE TABLE public.gate_probe (user_id uuid)');
+      await sdb.query('INSERT INTO public.gate_probe VALUES ($1)', [user]);
+      const gate = await gateAuthUsers(sdb);
+      // what pg_restore does at the end of a restore
+      const fk = sdb.query('ALTER TABLE public.gate_probe ADD FOREIGN KEY (user_id) REFERENCES auth.users(id)');
+      let waiting = 0;
+      for (let i = 0; i < 200 && waiting === 0; i++) {
+        const r = await sdb.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE public.gate_probe%'");
+        waiting = r.rows[0]!.n;
+        if (waiting === 0) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(waiting).toBe(1);
+      gate.load({ entry: { file: 'auth-users.json', rows: 1, columns: ['id', 'email'] }, json: JSON.stringify([{ id: user, email: 'probe@example.com' }]), file: null });
+      await gate.done;
+      await fk;
+      const users = await sdb.query<{ email: string }>('SELECT email FROM auth.users WHERE id = $1', [user]);
+      expect(users.rows).toEqual([{ email: 'probe@example.com' }]);
+    } finally {
+      await sdb.close();
+      await scratch.drop();
     }
   });
 

@@ -144,7 +144,7 @@ interface SourceFacts {
   functions: Manifest['functions'];
 }
 
-interface AuthUsers {
+export interface AuthUsers {
   entry: Manifest['authUsers'];
   /** the rows as written to AUTH_USERS_FILE */
   json: string | null;
@@ -421,7 +421,7 @@ async function takePgSnapshot(
  * creating a foreign key to it needs, and holds it until the rows are in: pg_restore waits for
  * them whatever the timing, and the read runs beside pg_dump.
  */
-async function gateAuthUsers(sdb: Db): Promise<{ load: (u: AuthUsers | Error) => void; done: Promise<void> }> {
+export async function gateAuthUsers(sdb: Db): Promise<{ load: (u: AuthUsers | Error) => void; done: Promise<void> }> {
   let load!: (u: AuthUsers | Error) => void;
   const users = new Promise<AuthUsers | Error>((r) => (load = r));
   let locked!: () => void;
