@@ -45635,7 +45635,7 @@ function runProcess(file2, args, opts) {
 }
 function startPgTool(run) {
   const secrets = run.url ? secretsOf(run.url) : [];
-  const env = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  const env = { ...process.env, LC_ALL: "C", PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);

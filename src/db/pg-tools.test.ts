@@ -68,6 +68,13 @@ describe('running a client program', () => {
     expect(c.dbname).toBe('postgresql://app@db.example.com:5432/postgres?sslmode=require');
   });
 
+  it('runs the client in the C locale, so its messages are the English ones parsed here, and quotes its error lines', async () => {
+    const dir = await fakeBin('locale', 'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "TOOL: error: locale=$LC_ALL" >&2; echo "Command was: CREATE FUNCTION f() ..." >&2; exit 1');
+    const tool = await findPgTool('pg_restore', 15, { PG_BIN: dir });
+    const e = await userError(runPgTool({ tool, args: [] }));
+    expect(e.message).toMatch(/failed \(exit 1\): pg_restore: error: locale=C$/);
+  });
+
   it('redacts the password from the error it reports', async () => {
     // a client that echoes its argv and its PGPASSWORD to stderr, then fails
     const dir = await fakeBin('leaky', 'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "args: $* pw: $PGPASSWORD" >&2; exit 1');

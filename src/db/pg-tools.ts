@@ -200,7 +200,8 @@ export interface ToolRun {
 /** Starts a client program; `done` rejects with a UserError carrying its (redacted) stderr on a non-zero exit. */
 export function startPgTool(run: ToolRun): StartedProcess {
   const secrets = run.url ? secretsOf(run.url) : [];
-  const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  // messages in English whatever the runner's locale: progress and error lines are parsed
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);
