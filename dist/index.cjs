@@ -66476,7 +66476,6 @@ async function openScratch(serverUrl, scratchUrl2) {
   };
 }
 function startScratchRestore(scratch, tool, facts) {
-  const wanted = new Set(facts.keys.map((k) => `${k.schema}.${k.table}`));
   const early = /* @__PURE__ */ new Map();
   let queue2 = Promise.resolve();
   const restore = startStreamingRestore({
@@ -66485,13 +66484,13 @@ function startScratchRestore(scratch, tool, facts) {
     schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
     onTableLoaded: (qualified) => {
       const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
-      if (!k || !wanted.has(qualified) || early.has(qualified)) return;
+      if (!k || early.has(qualified)) return;
       const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => void 0);
       queue2 = sum;
       early.set(qualified, sum);
     }
   });
-  const streamed = { scratch, outcome: Promise.resolve(void 0), startedAt: Date.now(), endedAt: void 0, early };
+  const streamed = { scratch, kill: restore.kill, outcome: Promise.resolve(void 0), startedAt: Date.now(), endedAt: void 0, early };
   streamed.outcome = restore.done.then(
     () => void 0,
     (e) => e
@@ -66710,8 +66709,14 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     notCompared: { schemas: manifest.schemas.excluded, note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE },
     failures
   };
+  const streamed = opts.streamed;
+  const abandon = async () => {
+    streamed?.kill();
+    await streamed?.outcome;
+    return v;
+  };
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
-  if (!v.hashes.ok) return v;
+  if (!v.hashes.ok) return abandon();
   if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
   const archive = import_node_path6.default.join(dir, ARCHIVE_FILE);
   try {
@@ -66721,25 +66726,22 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   } catch (e) {
     v.archive = { readable: false, entries: 0, dumpedBy: null, error: e.message };
     failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${e.message}`);
-    return v;
+    return abandon();
   }
   const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
   const wholeRead = readArchiveBlocks({ file: archive, serverMajor: manifest.source.serverMajor, excludeSchemas: schemas, env: opts.env }).then(
     () => void 0,
     (e) => e
   );
-  const streamed = opts.streamed;
   const started = Date.now();
-  let scratch;
   try {
     if (streamed) {
-      scratch = streamed.scratch;
       v.restore = { into: scratch.label, from: "dump stream", schemas, ms: 0 };
       const error63 = await streamed.outcome;
       v.restore.ms = (streamed.endedAt ?? Date.now()) - streamed.startedAt;
       if (error63) throw error63;
     } else {
-      scratch = await openScratch(opts.serverUrl, opts.scratchUrl);
       v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
       const server = await scratch.db.server();
       await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
@@ -66752,11 +66754,11 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     v.comparison = await compareWithManifest(scratch.db, manifest, known);
     describeMismatches(v.comparison, failures);
   } catch (e) {
-    const why = e instanceof UserError ? e.message : e.message;
+    const why = e.message;
     if (v.restore) v.restore.error = why;
-    failures.push(`restore into ${scratch?.label ?? "a scratch database"} failed: ${why}`);
+    failures.push(`restore into ${scratch.label} failed: ${why}`);
   } finally {
-    if (scratch && !streamed) await scratch.release(log);
+    if (!streamed) await scratch.release(log);
   }
   const unreadable = await wholeRead;
   if (unreadable) {

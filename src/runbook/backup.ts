@@ -287,6 +287,7 @@ async function openScratch(serverUrl: string | undefined, scratchUrl: string | u
  */
 interface StreamedRestore {
   scratch: Scratch;
+  kill(): void;
   /** settles when pg_restore has exited: its error, if any */
   outcome: Promise<Error | undefined>;
   startedAt: number;
@@ -295,7 +296,6 @@ interface StreamedRestore {
 }
 
 function startScratchRestore(scratch: Scratch, tool: PgTool, facts: SourceFacts): { restore: StreamingRestore; streamed: StreamedRestore } {
-  const wanted = new Set(facts.keys.map((k) => `${k.schema}.${k.table}`));
   const early = new Map<string, Promise<TableChecksum | undefined>>();
   let queue: Promise<unknown> = Promise.resolve();
   const restore = startStreamingRestore({
@@ -304,14 +304,15 @@ function startScratchRestore(scratch: Scratch, tool: PgTool, facts: SourceFacts)
     schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
     onTableLoaded: (qualified) => {
       const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
-      if (!k || !wanted.has(qualified) || early.has(qualified)) return;
+      // only application tables: the pipeline schema is restored, never compared
+      if (!k || early.has(qualified)) return;
       // a failed early read is simply done again after the restore
       const sum = queue.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => undefined);
       queue = sum;
       early.set(qualified, sum);
     },
   });
-  const streamed: StreamedRestore = { scratch, outcome: Promise.resolve(undefined), startedAt: Date.now(), endedAt: undefined, early };
+  const streamed: StreamedRestore = { scratch, kill: restore.kill, outcome: Promise.resolve(undefined), startedAt: Date.now(), endedAt: undefined, early };
   streamed.outcome = restore.done.then(
     () => undefined,
     (e: Error) => e,
@@ -599,8 +600,15 @@ async function verifyAgainstRestore(
     notCompared: { schemas: manifest.schemas.excluded, note: manifest.dump.format === 'plain' ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE },
     failures,
   };
+  const streamed = opts.streamed;
+  // a streamed restore that cannot prove anything is stopped rather than waited for
+  const abandon = async () => {
+    streamed?.kill();
+    await streamed?.outcome;
+    return v;
+  };
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
-  if (!v.hashes.ok) return v;
+  if (!v.hashes.ok) return abandon();
   if (manifest.dump.format === 'plain') return verifyPlainRestore(dir, manifest, v, log);
 
   const archive = path.join(dir, ARCHIVE_FILE);
@@ -611,27 +619,25 @@ async function verifyAgainstRestore(
   } catch (e) {
     v.archive = { readable: false, entries: 0, dumpedBy: null, error: (e as Error).message };
     failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${(e as Error).message}`);
-    return v;
+    return abandon();
   }
 
   const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  // no scratch database (no CREATEDB, unreachable): the user's to fix, said before any work
+  const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
   // the blocks the restore does not read are read apart, while the restore and the comparison go on
   const wholeRead = readArchiveBlocks({ file: archive, serverMajor: manifest.source.serverMajor, excludeSchemas: schemas, env: opts.env }).then(
     () => undefined,
     (e: Error) => e,
   );
-  const streamed = opts.streamed;
   const started = Date.now();
-  let scratch: Scratch | undefined;
   try {
     if (streamed) {
-      scratch = streamed.scratch;
       v.restore = { into: scratch.label, from: 'dump stream', schemas, ms: 0 };
       const error = await streamed.outcome;
       v.restore.ms = (streamed.endedAt ?? Date.now()) - streamed.startedAt;
       if (error) throw error;
     } else {
-      scratch = await openScratch(opts.serverUrl, opts.scratchUrl);
       v.restore = { into: scratch.label, from: 'archive file', schemas, ms: 0 };
       const server = await scratch.db.server();
       await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
@@ -644,12 +650,12 @@ async function verifyAgainstRestore(
     v.comparison = await compareWithManifest(scratch.db, manifest, known);
     describeMismatches(v.comparison, failures);
   } catch (e) {
-    const why = e instanceof UserError ? e.message : (e as Error).message;
+    const why = (e as Error).message;
     if (v.restore) v.restore.error = why;
-    failures.push(`restore into ${scratch?.label ?? 'a scratch database'} failed: ${why}`);
+    failures.push(`restore into ${scratch.label} failed: ${why}`);
   } finally {
     // a streamed restore's scratch belongs to the backup step, which releases it
-    if (scratch && !streamed) await scratch.release(log);
+    if (!streamed) await scratch.release(log);
   }
   const unreadable = await wholeRead;
   if (unreadable) {
