@@ -1,9 +1,9 @@
-// npm run bench [-- --scale N] [--runs K] [--url URL]
+// npm run bench [-- --scale N[,N…]] [--runs K] [--url URL]
 //
 // Every figure is measured against a baseline in the same run, on the same data, and written to
 // bench/results.json (value, unit, baseline, ratio, machine, scale) and bench/README.md.
 //  1. `astm53b batch` on 100 000 rows vs the bare engine (vitest bench, src/cli/commands/astm.bench.ts).
-//  2. `astm53b backup` with its verification, on the demo depot at --scale N (default 100) on a real
+//  2. `astm53b backup` with its verification, on the demo depot at each --scale N (default 100) on a real
 //     PostgreSQL (--url or TEST_DATABASE_URL; skipped, and said so, without one), vs raw `pg_dump -Fc`
 //     then `pg_restore` into an empty database. Each side runs as its own process under GNU time, so
 //     the peak memory is our process's, not the harness's. K runs (default 3), alternating, median.
@@ -19,10 +19,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, url: { type: 'string' }, 'skip-batch': { type: 'boolean' } },
 });
-const scale = Number(values.scale);
+const scales = values.scale.split(',').map(Number);
 const runs = Number(values.runs);
-if (!Number.isInteger(scale) || scale < 1 || !Number.isInteger(runs) || runs < 1) {
-  console.error('--scale and --runs must be positive integers');
+if (scales.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {
+  console.error('--scale takes positive integers separated by commas, --runs a positive integer');
   process.exit(2);
 }
 const server = values.url ?? process.env.TEST_DATABASE_URL;
@@ -66,78 +66,80 @@ if (!server) {
   await admin.connect();
   const major = Math.floor(Number((await admin.query('SHOW server_version_num')).rows[0].server_version_num) / 10000);
   machinePg = (await admin.query('SHOW server_version')).rows[0].server_version;
-  const name = `astm53b_bench_s${scale}`;
-  const urlOf = (db) => Object.assign(new URL(server), { pathname: `/${db}` }).toString();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const source = urlOf(name);
-  const bin = path.join(root, 'bin/astm53b.cjs');
-  console.error(`bench: building the demo depot at --scale ${scale} in ${name}`);
-  const init = timed(process.execPath, [bin, 'db', 'init', '--url', source, '--scale', String(scale)]);
-  const c = new pg.Client({ connectionString: source });
-  await c.connect();
-  await c.query('VACUUM ANALYZE');
-  const rows = Number(
-    (await c.query("SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM stocks_journaliers) + (SELECT count(*) FROM log_actions) AS n")).rows[0].n,
-  );
-  await c.end();
-  const tools = `/usr/lib/postgresql/${major}/bin`;
-  const work = mkdtempSync(path.join(tmpdir(), 'astm53b-bench-'));
-  const floor = [];
-  const ours = [];
-  let dumpBytes = 0;
-  try {
-    for (let k = 0; k < runs; k++) {
-      const order = k % 2 === 0 ? ['floor', 'ours'] : ['ours', 'floor'];
-      for (const side of order) {
-        if (side === 'floor') {
-          const file = path.join(work, `floor-${k}.dump`);
-          const scratch = `astm53b_bench_floor_${k}`;
-          await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
-          const t0 = performance.now();
-          const d = timed(`${tools}/pg_dump`, ['-Fc', '-f', file, '-d', source]);
-          await admin.query(`CREATE DATABASE ${scratch}`);
-          const r = timed(`${tools}/pg_restore`, ['--no-owner', '-d', urlOf(scratch), file]);
-          floor.push({ s: (performance.now() - t0) / 1000, dump: d.s, restore: r.s });
-          dumpBytes = statSync(file).size;
-          await admin.query(`DROP DATABASE ${scratch} WITH (FORCE)`);
-          rmSync(file, { force: true });
-        } else {
-          const dir = path.join(work, `ours-${k}`);
-          const t = timed(process.execPath, [bin, 'backup', '--url', source, '--out', dir]);
-          const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-          const verification = JSON.parse(readFileSync(path.join(dir, 'verification.json'), 'utf8'));
-          if (!verification.ok) throw new Error(`our backup did not verify: ${verification.failures.join('; ')}`);
-          ours.push({ ...t, dumpBytes: manifest.files[0].bytes, compression: manifest.dump.compression, restoreMs: verification.restore.ms });
-          rmSync(dir, { recursive: true, force: true });
+  for (const scale of scales) {
+    const name = `astm53b_bench_s${scale}`;
+    const urlOf = (db) => Object.assign(new URL(server), { pathname: `/${db}` }).toString();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const source = urlOf(name);
+    const bin = path.join(root, 'bin/astm53b.cjs');
+    console.error(`bench: building the demo depot at --scale ${scale} in ${name}`);
+    const init = timed(process.execPath, [bin, 'db', 'init', '--url', source, '--scale', String(scale)]);
+    const c = new pg.Client({ connectionString: source });
+    await c.connect();
+    await c.query('VACUUM ANALYZE');
+    const rows = Number(
+      (await c.query("SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM stocks_journaliers) + (SELECT count(*) FROM log_actions) AS n")).rows[0].n,
+    );
+    await c.end();
+    const tools = `/usr/lib/postgresql/${major}/bin`;
+    const work = mkdtempSync(path.join(tmpdir(), 'astm53b-bench-'));
+    const floor = [];
+    const ours = [];
+    let dumpBytes = 0;
+    try {
+      for (let k = 0; k < runs; k++) {
+        const order = k % 2 === 0 ? ['floor', 'ours'] : ['ours', 'floor'];
+        for (const side of order) {
+          if (side === 'floor') {
+            const file = path.join(work, `floor-${k}.dump`);
+            const scratch = `astm53b_bench_floor_${k}`;
+            await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
+            const t0 = performance.now();
+            const d = timed(`${tools}/pg_dump`, ['-Fc', '-f', file, '-d', source]);
+            await admin.query(`CREATE DATABASE ${scratch}`);
+            const r = timed(`${tools}/pg_restore`, ['--no-owner', '-d', urlOf(scratch), file]);
+            floor.push({ s: (performance.now() - t0) / 1000, dump: d.s, restore: r.s });
+            dumpBytes = statSync(file).size;
+            await admin.query(`DROP DATABASE ${scratch} WITH (FORCE)`);
+            rmSync(file, { force: true });
+          } else {
+            const dir = path.join(work, `ours-${k}`);
+            const t = timed(process.execPath, [bin, 'backup', '--url', source, '--out', dir]);
+            const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+            const verification = JSON.parse(readFileSync(path.join(dir, 'verification.json'), 'utf8'));
+            if (!verification.ok) throw new Error(`our backup did not verify: ${verification.failures.join('; ')}`);
+            ours.push({ ...t, dumpBytes: manifest.files[0].bytes, compression: manifest.dump.compression, restoreMs: verification.restore.ms });
+            rmSync(dir, { recursive: true, force: true });
+          }
         }
       }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    const f = median(floor.map((x) => x.s));
+    const o = median(ours.map((x) => x.s));
+    const peak = Math.max(...ours.map((x) => x.rssMB));
+    results.push({
+      name: `astm53b backup with its verification, demo depot --scale ${scale}`,
+      scale,
+      movement_rows: rows,
+      dump_bytes: dumpBytes,
+      our_dump_bytes: ours[0]?.dumpBytes ?? null,
+      our_compression: ours[0]?.compression ?? null,
+      value: round(o, 2),
+      unit: 's',
+      baseline: { name: 'raw pg_dump -Fc, then pg_restore into an empty database', value: round(f, 2), unit: 's', dump_s: round(median(floor.map((x) => x.dump)), 2), restore_s: round(median(floor.map((x) => x.restore)), 2) },
+      ratio: round(o / f, 2),
+      target_ratio: 1.3,
+      peak_memory: { value: round(peak, 1), unit: 'MB', target: 150, what: 'peak RSS of the astm53b process (GNU time %M)' },
+      runs,
+      all_runs_s: { ours: ours.map((x) => round(x.s, 2)), baseline: floor.map((x) => round(x.s, 2)) },
+      fixture_build_s: round(init.s, 1),
+    });
   }
-  const f = median(floor.map((x) => x.s));
-  const o = median(ours.map((x) => x.s));
-  const peak = Math.max(...ours.map((x) => x.rssMB));
-  results.push({
-    name: `astm53b backup with its verification, demo depot --scale ${scale}`,
-    scale,
-    movement_rows: rows,
-    dump_bytes: dumpBytes,
-    our_dump_bytes: ours[0]?.dumpBytes ?? null,
-    our_compression: ours[0]?.compression ?? null,
-    value: round(o, 2),
-    unit: 's',
-    baseline: { name: 'raw pg_dump -Fc, then pg_restore into an empty database', value: round(f, 2), unit: 's', dump_s: round(median(floor.map((x) => x.dump)), 2), restore_s: round(median(floor.map((x) => x.restore)), 2) },
-    ratio: round(o / f, 2),
-    target_ratio: 1.3,
-    peak_memory: { value: round(peak, 1), unit: 'MB', target: 150, what: 'peak RSS of the astm53b process (GNU time %M)' },
-    runs,
-    all_runs_s: { ours: ours.map((x) => round(x.s, 2)), baseline: floor.map((x) => round(x.s, 2)) },
-    fixture_build_s: round(init.s, 1),
-  });
+  await admin.end();
 }
 
 const machine = {
@@ -157,7 +159,7 @@ const row = (r) =>
 const readme = [
   '# Benchmarks',
   '',
-  '`npm run bench [-- --scale N] [--runs K] [--url URL]` (scripts/bench.mjs) measures each figure against a baseline',
+  '`npm run bench [-- --scale N[,N…]] [--runs K] [--url URL]` (scripts/bench.mjs) measures each figure against a baseline',
   'in the same run, on the same data, and writes `bench/results.json` (value, unit, baseline, ratio, machine, scale) and',
   'this table. Never a timed assertion in a test. The backup benchmark needs a PostgreSQL (`--url` or',
   '`TEST_DATABASE_URL`, a role that may create databases); without one it is skipped and says so.',
@@ -172,11 +174,17 @@ const readme = [
     .filter((r) => r.scale)
     .map(
       (r) =>
-        `Backup at --scale ${r.scale}: ${r.movement_rows} movement rows; baseline dump ${(r.dump_bytes / 2 ** 20).toFixed(1)} MiB (pg_dump's default compression), ours ${(r.our_dump_bytes / 2 ** 20).toFixed(1)} MiB (--compress ${r.our_compression}); ` +
-        `baseline split: pg_dump ${r.baseline.dump_s} s + pg_restore ${r.baseline.restore_s} s; median of ${r.runs} runs (ours ${r.all_runs_s.ours.join(', ')} s; baseline ${r.all_runs_s.baseline.join(', ')} s). ` +
-        'Ours is the whole step: the snapshot reads (checksums of every table, three CSV snapshots, both functions, auth.users, catalog), the dump, ' +
-        'the scratch restore fed by the dump as it is written, and the comparison. Both sides run on the same 2 cores, the worst case: on a real depot the source-side reads run on the PROD server, not on the runner.',
+        `- Backup at --scale ${r.scale}: ${r.movement_rows} movement rows; baseline dump ${(r.dump_bytes / 2 ** 20).toFixed(1)} MiB (pg_dump's default compression), ours ${(r.our_dump_bytes / 2 ** 20).toFixed(1)} MiB (--compress ${r.our_compression}); ` +
+        `baseline split: pg_dump ${r.baseline.dump_s} s + pg_restore ${r.baseline.restore_s} s; median of ${r.runs} runs (ours ${r.all_runs_s.ours.join(', ')} s; baseline ${r.all_runs_s.baseline.join(', ')} s).`,
     ),
+  ...(results.some((r) => r.scale)
+    ? [
+        '',
+        'Ours is the whole step: the snapshot reads (checksums of every table, three CSV snapshots, both functions, auth.users, catalog), the dump, ' +
+          `the scratch restore fed by the dump as it is written, and the comparison. Both sides run on the same ${machine.cpus} cores with the source and the scratch ` +
+          'database on one server, the worst case: on a real depot the source-side reads run on the PROD server, not on the runner.',
+      ]
+    : []),
   '',
 ].join('\n');
 writeFileSync(path.join(root, 'bench/README.md'), readme);
