@@ -45588,6 +45588,8 @@ function startProcess(file2, args, opts) {
   const child = (0, import_node_child_process.spawn)(file2, args, { env: opts.env, stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
   child.stdin?.on("error", () => {
   });
+  if (opts.signal?.aborted) child.kill();
+  else opts.signal?.addEventListener("abort", () => child.kill(), { once: true });
   const done = new Promise((resolve3, reject) => {
     let stdout = "";
     let stderr = "";
@@ -45648,7 +45650,8 @@ function startPgTool(run) {
     ...run.stdoutTo ? { stdoutTo: run.stdoutTo } : {},
     ...run.maxStdout ? { maxStdout: run.maxStdout } : {},
     ...run.stdin ? { stdin: true } : {},
-    ...run.onStderrLine ? { onStderrLine: run.onStderrLine } : {}
+    ...run.onStderrLine ? { onStderrLine: run.onStderrLine } : {},
+    ...run.signal ? { signal: run.signal } : {}
   });
   const done = started.done.then((r) => {
     if (r.code !== 0) {
@@ -45683,7 +45686,7 @@ async function dumpArchive(opts) {
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
   if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts.lockWaitTimeoutMs)}`);
   const sink = new HashedFileSink(opts.file, opts.follower);
-  await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink });
+  await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...opts.signal ? { signal: opts.signal } : {} });
   return { tool, compress, ...sink.digest() };
 }
 var MULTI_WORD = ["MATERIALIZED VIEW DATA", "SEQUENCE OWNED BY", "MATERIALIZED VIEW", "TABLE DATA", "ROW SECURITY", "DEFAULT ACL", "SEQUENCE SET", "FK CONSTRAINT", "EVENT TRIGGER", "FOREIGN TABLE", "LARGE OBJECT", "BLOB DATA", "USER MAPPING", "PUBLICATION TABLE"];
@@ -66526,19 +66529,28 @@ async function takePgSnapshot(db, ctx, log) {
         { discard: true }
       );
       const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
+      const stop = new AbortController();
+      const dumping = dumpArchive({
+        url: url2,
+        serverMajor: ctx.serverMajor,
+        file: import_node_path6.default.join(dir, ARCHIVE_FILE),
+        snapshot,
+        lockWaitTimeoutMs: lockTimeoutMs,
+        compress: ctx.compress,
+        follower: restore.stdin,
+        signal: stop.signal,
+        env: ctx.env
+      });
       let dump;
       let reads;
       try {
-        const reading = readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load });
-        [dump, reads] = await Promise.all([
-          dumpArchive({ url: url2, serverMajor: ctx.serverMajor, file: import_node_path6.default.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, compress: ctx.compress, follower: restore.stdin, env: ctx.env }),
-          reading,
-          gate.done
-        ]).then(([d, r]) => [d, r]);
+        [dump, reads] = await Promise.all([dumping, readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }), gate.done]).then(([d, r]) => [d, r]);
       } catch (e) {
+        stop.abort();
         gate.load(e instanceof Error ? e : new Error(String(e)));
         restore.kill();
-        await Promise.all([streamed.outcome, gate.done.catch(() => {
+        await Promise.all([dumping.catch(() => {
+        }), streamed.outcome, gate.done.catch(() => {
         })]);
         throw e;
       }

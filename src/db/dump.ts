@@ -45,6 +45,8 @@ export async function dumpArchive(opts: {
   lockWaitTimeoutMs?: number;
   compress?: string;
   follower?: Writable;
+  /** aborting it stops pg_dump (the step failed elsewhere) */
+  signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }): Promise<ArchiveFile & { tool: PgTool; compress: string }> {
   const tool = await findPgTool('pg_dump', opts.serverMajor, opts.env);
@@ -53,7 +55,7 @@ export async function dumpArchive(opts: {
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
   if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts.lockWaitTimeoutMs)}`);
   const sink = new HashedFileSink(opts.file, opts.follower);
-  await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink });
+  await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...(opts.signal ? { signal: opts.signal } : {}) });
   return { tool, compress, ...sink.digest() };
 }
 

@@ -75,6 +75,15 @@ describe('running a client program', () => {
     expect(e.message).toMatch(/failed \(exit 1\): pg_restore: error: locale=C$/);
   });
 
+  it('stops the client when its signal is aborted', async () => {
+    const dir = await fakeBin('slow', 'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; exec sleep 30');
+    const tool = await findPgTool('pg_dump', 15, { PG_BIN: dir });
+    const stop = new AbortController();
+    const run = userError(runPgTool({ tool, args: [], signal: stop.signal }));
+    stop.abort();
+    expect((await run).message).toMatch(/pg_dump 15\.20 failed \(signal SIGTERM\)/);
+  });
+
   it('redacts the password from the error it reports', async () => {
     // a client that echoes its argv and its PGPASSWORD to stderr, then fails
     const dir = await fakeBin('leaky', 'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "args: $* pw: $PGPASSWORD" >&2; exit 1');

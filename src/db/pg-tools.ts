@@ -124,6 +124,8 @@ export interface ProcessOptions {
   stdin?: boolean;
   /** each stderr line as it arrives; returning true keeps it out of `stderr` (progress chatter) */
   onStderrLine?: (line: string) => boolean | void;
+  /** aborting it terminates the child (SIGTERM) */
+  signal?: AbortSignal;
 }
 
 export interface StartedProcess {
@@ -138,6 +140,8 @@ export function startProcess(file: string, args: readonly string[], opts: Proces
   const child = spawn(file, args, { env: opts.env, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   // a child that exits early makes our next write fail with EPIPE: the writer sees it, nothing crashes
   child.stdin?.on('error', () => {});
+  if (opts.signal?.aborted) child.kill();
+  else opts.signal?.addEventListener('abort', () => child.kill(), { once: true });
   const done = new Promise<ProcessResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -195,6 +199,7 @@ export interface ToolRun {
   maxStdout?: number;
   stdin?: boolean;
   onStderrLine?: (line: string) => boolean | void;
+  signal?: AbortSignal;
 }
 
 /** Starts a client program; `done` rejects with a UserError carrying its (redacted) stderr on a non-zero exit. */
@@ -215,6 +220,7 @@ export function startPgTool(run: ToolRun): StartedProcess {
     ...(run.maxStdout ? { maxStdout: run.maxStdout } : {}),
     ...(run.stdin ? { stdin: true } : {}),
     ...(run.onStderrLine ? { onStderrLine: run.onStderrLine } : {}),
+    ...(run.signal ? { signal: run.signal } : {}),
   });
   const done = started.done.then((r) => {
     if (r.code !== 0) {

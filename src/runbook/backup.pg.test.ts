@@ -318,6 +318,45 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     expect(left.rows[0]!.n).toBe(0);
   });
 
+  it('a part that fails beside pg_dump stops it: the step ends at once and no pg_dump outlives it', async () => {
+    const db = fx().db;
+    const scratch = await createScratchDatabase(TEST_DATABASE_URL!, 'test_gate_fails');
+    const locker = new PgDb(fx().scratch.url);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    // pg_dump waits on this lock for as long as the step allows (10 min)...
+    const lockTask = locker.withClient(async (c) => {
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE public.cours_de_route IN ACCESS EXCLUSIVE MODE');
+      locked();
+      await held;
+      await c.query('ROLLBACK');
+    });
+    try {
+      // ...while the scratch's own auth.users refuses the referenced rows (a column the source lacks, NOT NULL)
+      const sdb = new PgDb(scratch.url);
+      await sdb.query('CREATE SCHEMA auth');
+      await sdb.query('CREATE TABLE auth.users (id uuid PRIMARY KEY, email text, tenant text NOT NULL)');
+      await sdb.query("CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS 'SELECT NULL::uuid'");
+      await sdb.query("CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text'");
+      await sdb.close();
+      await isLocked;
+      const t0 = Date.now();
+      const err = await rejection(backup(db, { outDir: path.join(work, 'gate-fails'), scratchUrl: scratch.url, lockTimeoutMs: 600_000 }, silentLogger));
+      expect(err.message).toMatch(/tenant/);
+      expect(Date.now() - t0).toBeLessThan(60_000);
+      const dumps = await locker.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [DUMP_APP_NAME]);
+      expect(dumps.rows[0]!.n).toBe(0);
+    } finally {
+      release();
+      await lockTask;
+      await locker.close();
+      await scratch.drop();
+    }
+  });
+
   describe('rollback after the P0 change and new movements', () => {
     let before: { authUsers: Awaited<ReturnType<typeof tableChecksum>> };
 

@@ -375,20 +375,29 @@ async function takePgSnapshot(
           { discard: true },
         );
       const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
-      let dump: Awaited<ReturnType<typeof dumpArchive>>;
+      const stop = new AbortController();
+      // pg_dump imports the snapshot while this transaction holds it open
+      const dumping = dumpArchive({
+        url,
+        serverMajor: ctx.serverMajor,
+        file: path.join(dir, ARCHIVE_FILE),
+        snapshot,
+        lockWaitTimeoutMs: lockTimeoutMs,
+        compress: ctx.compress,
+        follower: restore.stdin,
+        signal: stop.signal,
+        env: ctx.env,
+      });
+      let dump: Awaited<typeof dumping>;
       let reads: SnapshotReads;
       try {
-        // pg_dump imports the snapshot while this transaction holds it open
-        const reading = readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load });
-        [dump, reads] = await Promise.all([
-          dumpArchive({ url, serverMajor: ctx.serverMajor, file: path.join(dir, ARCHIVE_FILE), snapshot, lockWaitTimeoutMs: lockTimeoutMs, compress: ctx.compress, follower: restore.stdin, env: ctx.env }),
-          reading,
-          gate.done,
-        ]).then(([d, r]) => [d, r] as const);
+        [dump, reads] = await Promise.all([dumping, readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }), gate.done]).then(([d, r]) => [d, r] as const);
       } catch (e) {
+        // whichever part failed, the others stop: no pg_dump or pg_restore outlives the step
+        stop.abort();
         gate.load(e instanceof Error ? e : new Error(String(e)));
         restore.kill();
-        await Promise.all([streamed.outcome, gate.done.catch(() => {})]);
+        await Promise.all([dumping.catch(() => {}), streamed.outcome, gate.done.catch(() => {})]);
         throw e;
       }
       await c.query('COMMIT');
