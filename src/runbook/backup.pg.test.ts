@@ -14,7 +14,7 @@ import { hashFile } from '../evidence/file-hash.js';
 import { parseCsv } from '../csv.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { userWithRole } from '../testing/fixture-contract.js';
-import { TEST_DATABASE_URL, describePg, useFreshDatabase } from '../testing/pg.js';
+import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
 import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
 import { backup, compareWithManifest, gateAuthUsers, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
 import { applyShimIfNeeded } from './db-init.js';
@@ -273,22 +273,11 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     const out = path.join(work, 'killed');
     const lines = memoryLogger();
     const locker = new PgDb(fx().scratch.url);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
     // an exclusive lock makes pg_dump wait on its LOCK TABLE, so the kill lands mid-dump (the
     // scratch restore is already reading pg_dump's output); the table is one the step reads only
     // once pg_dump has started
-    const lockTask = locker.withClient(async (c) => {
-      await c.query('BEGIN');
-      await c.query('LOCK TABLE public.cours_de_route IN ACCESS EXCLUSIVE MODE');
-      locked();
-      await held;
-      await c.query('ROLLBACK');
-    });
+    const lock = await holdOpenTransaction(locker, 'LOCK TABLE public.cours_de_route IN ACCESS EXCLUSIVE MODE');
     try {
-      await isLocked;
       const step = rejection(backup(db, { outDir: out, lockTimeoutMs: 600_000 }, lines));
       let pid: number | undefined;
       for (let i = 0; i < 1200 && pid === undefined; i++) {
@@ -305,8 +294,7 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(err).toBeInstanceOf(UserError);
       expect(err.message).toMatch(/pg_dump .* failed/);
     } finally {
-      release();
-      await lockTask;
+      await lock.release();
       await locker.close();
     }
     expect(existsSync(path.join(out, VERIFICATION_FILE))).toBe(false);
@@ -322,18 +310,8 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     const db = fx().db;
     const scratch = await createScratchDatabase(TEST_DATABASE_URL!, 'test_gate_fails');
     const locker = new PgDb(fx().scratch.url);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
     // pg_dump waits on this lock for as long as the step allows (10 min)...
-    const lockTask = locker.withClient(async (c) => {
-      await c.query('BEGIN');
-      await c.query('LOCK TABLE public.cours_de_route IN ACCESS EXCLUSIVE MODE');
-      locked();
-      await held;
-      await c.query('ROLLBACK');
-    });
+    const lock = await holdOpenTransaction(locker, 'LOCK TABLE public.cours_de_route IN ACCESS EXCLUSIVE MODE');
     try {
       // ...while the scratch's own auth.users refuses the referenced rows (a column the source lacks, NOT NULL)
       const sdb = new PgDb(scratch.url);
@@ -342,7 +320,6 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       await sdb.query("CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS 'SELECT NULL::uuid'");
       await sdb.query("CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text'");
       await sdb.close();
-      await isLocked;
       const t0 = Date.now();
       const err = await rejection(backup(db, { outDir: path.join(work, 'gate-fails'), scratchUrl: scratch.url, lockTimeoutMs: 600_000 }, silentLogger));
       expect(err.message).toMatch(/tenant/);
@@ -350,8 +327,7 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       const dumps = await locker.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [DUMP_APP_NAME]);
       expect(dumps.rows[0]!.n).toBe(0);
     } finally {
-      release();
-      await lockTask;
+      await lock.release();
       await locker.close();
       await scratch.drop();
     }

@@ -7,7 +7,7 @@ import type { Db, Queryable } from '../db/types.js';
 import { UserError } from '../errors.js';
 import { memoryLogger } from '../logger.js';
 import { userWithRole } from '../testing/fixture-contract.js';
-import { describePg, useFreshDatabase } from '../testing/pg.js';
+import { describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
 import { readAppActivity } from './app-activity.js';
 import { FREEZE_SQLSTATE, allowFrozenWrites, freezeOff, freezeOn, freezeStatus } from './freeze.js';
 
@@ -140,25 +140,14 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
   it('sees an open session of an app role on this database, and not its own connections', async () => {
     const { db, scratch } = fx();
     const app = new PgDb(scratch.url, { applicationName: 'ml_pp_app_simulated' });
-    let release!: () => void;
-    const held = new Promise<void>((res) => (release = res));
-    let started!: () => void;
-    const ready = new Promise<void>((res) => (started = res));
-    const session = app.withClient(async (c) => {
-      await c.query('BEGIN');
-      await c.query('SELECT count(*) FROM receptions');
-      started();
-      await held; // idle in transaction, as an app stuck mid-entry would be
-      await c.query('ROLLBACK');
-    });
+    // idle in transaction, as an app stuck mid-entry would be
+    const session = await holdOpenTransaction(app, 'SELECT count(*) FROM receptions');
     try {
-      await ready;
       const seen = await db.withClient((c: Queryable) => readAppActivity(c, { appRoles: ['postgres'], windowMinutes: 0 }));
       expect(seen.activeSessions.map((s) => s.application_name)).toEqual(['ml_pp_app_simulated']);
       expect(seen.seen.join()).toMatch(/session pid \d+ of postgres \(ml_pp_app_simulated\) idle in transaction/);
     } finally {
-      release();
-      await session;
+      await session.release();
       await app.close();
     }
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { PgDb } from '../db/pg.js';
+import type { Db } from '../db/types.js';
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
 import { silentLogger } from '../logger.js';
 import { initFixture } from '../runbook/db-init.js';
@@ -38,5 +39,30 @@ export function useFreshDatabase(purpose: string, opts: { fixture?: boolean; sca
   return () => {
     if (!state) throw new Error('the fresh database is not ready (beforeAll failed?)');
     return state;
+  };
+}
+
+/**
+ * A transaction that runs `statement` (a lock, a read) and stays open until released, as an app
+ * stuck mid-entry or a session holding a lock would: what another session sees meanwhile.
+ */
+export async function holdOpenTransaction(db: Db, statement: string): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let started!: () => void;
+  const ready = new Promise<void>((r) => (started = r));
+  const session = db.withClient(async (c) => {
+    await c.query('BEGIN');
+    await c.query(statement);
+    started();
+    await held;
+    await c.query('ROLLBACK');
+  });
+  await Promise.race([ready, session]);
+  return {
+    release: async () => {
+      release();
+      await session;
+    },
   };
 }
