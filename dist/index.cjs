@@ -45791,9 +45791,9 @@ async function readTableKeys(q, schemas, excludePrefix) {
   );
   return r.rows;
 }
-async function schemaChecksums(q, schemas, excludePrefix, known) {
+async function tablesChecksums(q, tables, known) {
   const out = [];
-  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table, t.hashable));
+  for (const t of tables) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table, t.hashable));
   return out;
 }
 
@@ -66433,7 +66433,7 @@ async function readSnapshot(q, facts, dir, log, opts = {}) {
   const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
   opts.onAuthUsers?.(authUsers);
   const rest = async () => {
-    const tables = await schemaChecksums(q, facts.schemas.application, PIPELINE_PREFIX);
+    const tables = await tablesChecksums(q, facts.keys);
     const fingerprint = await readFingerprint(q, facts.schemas.application);
     const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
     return { tables, fingerprint, structure };
@@ -66853,7 +66853,7 @@ async function insertAuthUsers(tx, entry, json8, present) {
   await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [json8]);
 }
 async function compareWithManifest(q, manifest, known) {
-  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX, known);
+  const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
   const names = [.../* @__PURE__ */ new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
   const tables = names.map((table3) => {
     const e = manifest.tables.find((t) => t.table === table3);

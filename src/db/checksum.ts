@@ -91,9 +91,9 @@ export async function readTableKeys(q: Queryable, schemas: readonly string[], ex
   return r.rows;
 }
 
-/** The checksum of every base table of the schemas (the backup's and the rollback's proof); `known` ones are not read again. */
-export async function schemaChecksums(q: Queryable, schemas: readonly string[], excludePrefix?: string, known?: ReadonlyMap<string, TableChecksum>): Promise<TableChecksum[]> {
+/** The checksum of each table (readTableKeys lists them): the backup's and the rollback's proof. `known` ones are not read again. */
+export async function tablesChecksums(q: Queryable, tables: readonly TableKey[], known?: ReadonlyMap<string, TableChecksum>): Promise<TableChecksum[]> {
   const out: TableChecksum[] = [];
-  for (const t of await readTableKeys(q, schemas, excludePrefix)) out.push(known?.get(`${t.schema}.${t.table}`) ?? (await tableChecksum(q, t.schema, t.table, t.hashable)));
+  for (const t of tables) out.push(known?.get(`${t.schema}.${t.table}`) ?? (await tableChecksum(q, t.schema, t.table, t.hashable)));
   return out;
 }

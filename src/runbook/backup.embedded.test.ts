@@ -2,7 +2,6 @@ import { cp, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withAppUser } from '../db/as-user.js';
 import { tableChecksum } from '../db/checksum.js';
 import { readFingerprint } from '../db/fingerprint.js';
 import { PGLITE_DUMP_TOOL, readSqlDumpToc } from '../db/pglite-dump.js';
@@ -11,7 +10,6 @@ import { splitSql } from '../db/sql-split.js';
 import { UserError } from '../errors.js';
 import { hashFile } from '../evidence/file-hash.js';
 import { memoryLogger, silentLogger } from '../logger.js';
-import { userWithRole } from '../testing/fixture-contract.js';
 import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
 import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
 import { initFixture } from './db-init.js';
@@ -19,6 +17,7 @@ import { rollback, triggersAfterData } from './rollback.js';
 import { expectFailure as rejection } from '../testing/command.js';
 import { applyP0AndMove } from '../testing/movements.js';
 import { backupFiles } from '../testing/backup-files.js';
+import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on the embedded database: the PGlite dump tool's plain SQL, proven
@@ -252,26 +251,11 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
         "SELECT coalesce(current_setting('app.sorties_produit_allow_write', true), '') || coalesce(current_setting('app.receptions_allow_write', true), '') || coalesce(current_setting('app.stocks_journaliers_allow_write', true), '') AS v",
       );
       expect(settings.rows[0]!.v).toBe('');
-      const disabled = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal AND t.tgenabled = 'D'",
-      );
-      expect(disabled.rows[0]!.n).toBe(good.manifest.fingerprint.entries.filter((e) => e.kind === 'trigger' && e.value.endsWith('enabled=D')).length);
-      const validated = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'validee' LIMIT 1")).rows[0]!.id;
-      expect(((await rejection(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & { code?: string }).code).toBe('P0001');
-      const rec = (await db.query<{ id: string }>('SELECT id::text FROM receptions LIMIT 1')).rows[0]!.id;
-      expect(((await rejection(db.query('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string }).code).toBe('P0001');
+      await expectGuardsStillBite(db, good.manifest);
     });
 
     it('grants and RLS come back: anon reads nothing, the gerant reads the stock', async () => {
-      for (const t of ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot', 'log_actions', 'profils']) {
-        const owner = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`);
-        expect(owner.rows[0]!.n, t).toBeGreaterThan(0);
-        const anon = await withAppUser(db, { role: 'anon' }, (tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`));
-        expect(anon.rows[0]!.n, t).toBe(0);
-      }
-      const gerant = await userWithRole(db, 'gerant');
-      const seen = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM public.stocks_journaliers'));
-      expect(seen.rows[0]!.n).toBeGreaterThan(0);
+      await expectRlsBack(db, ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot', 'log_actions', 'profils']);
     });
   });
 });

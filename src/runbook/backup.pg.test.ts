@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withAppUser } from '../db/as-user.js';
 import { tableChecksum } from '../db/checksum.js';
 import { DUMP_APP_NAME, listArchive } from '../db/dump.js';
 import { readFingerprint } from '../db/fingerprint.js';
@@ -13,7 +12,6 @@ import { UserError } from '../errors.js';
 import { hashFile } from '../evidence/file-hash.js';
 import { parseCsv } from '../csv.js';
 import { memoryLogger, silentLogger } from '../logger.js';
-import { userWithRole } from '../testing/fixture-contract.js';
 import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
 import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
 import { backup, compareWithManifest, gateAuthUsers, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
@@ -22,6 +20,7 @@ import { rollback } from './rollback.js';
 import { expectFailure as rejection } from '../testing/command.js';
 import { applyP0AndMove } from '../testing/movements.js';
 import { backupFiles } from '../testing/backup-files.js';
+import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on real PostgreSQL with the real pg_dump and pg_restore: the backup
@@ -395,28 +394,12 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(r.protections.triggerEntries).toBeGreaterThan(10);
       const persisted = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') ~ '(allow_write|session_replication_role)'");
       expect(persisted.rows[0]!.n).toBe(0);
-      const triggers = await db.query<{ disabled: number }>(
-        "SELECT count(*) FILTER (WHERE t.tgenabled = 'D')::int AS disabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal",
-      );
-      expect(triggers.rows[0]!.disabled).toBe(good.manifest.fingerprint.entries.filter((e) => e.kind === 'trigger' && e.value.endsWith('enabled=D')).length);
-      const validated = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'validee' LIMIT 1")).rows[0]!.id;
-      const upd = (await rejection(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & { code?: string };
-      expect(upd.code).toBe('P0001');
-      const rec = (await db.query<{ id: string }>('SELECT id::text FROM receptions LIMIT 1')).rows[0]!.id;
-      expect(((await rejection(db.query('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string }).code).toBe('P0001');
+      await expectGuardsStillBite(db, good.manifest);
     });
 
     it('grants and RLS come back: anon still reads nothing, the gerant reads the stock', async () => {
       const db = fx().db;
-      for (const t of ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot']) {
-        const owner = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`);
-        expect(owner.rows[0]!.n, t).toBeGreaterThan(0);
-        const anon = await withAppUser(db, { role: 'anon' }, (tx) => tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`));
-        expect(anon.rows[0]!.n, t).toBe(0);
-      }
-      const gerant = await userWithRole(db, 'gerant');
-      const seen = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM public.stocks_journaliers'));
-      expect(seen.rows[0]!.n).toBeGreaterThan(0);
+      await expectRlsBack(db, ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot']);
     });
   });
 });

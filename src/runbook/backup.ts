@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, schemaChecksums, tableChecksum, type TableChecksum, type TableKey } from '../db/checksum.js';
+import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, tableChecksum, tablesChecksums, type TableChecksum, type TableKey } from '../db/checksum.js';
 import { exportTableCsv } from '../db/csv-export.js';
 import { COMPRESSION_PATTERN, dumpArchive, listArchive, readArchiveBlocks, restoreArchive, startStreamingRestore, urlOf, type StreamingRestore } from '../db/dump.js';
 import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
@@ -223,7 +223,8 @@ async function readSnapshot(
   const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
   opts.onAuthUsers?.(authUsers);
   const rest = async () => {
-    const tables = await schemaChecksums(q, facts.schemas.application, PIPELINE_PREFIX);
+    // the tables the source facts listed, in this same snapshot
+    const tables = await tablesChecksums(q, facts.keys);
     const fingerprint = await readFingerprint(q, facts.schemas.application);
     const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
     return { tables, fingerprint, structure };
@@ -768,7 +769,7 @@ async function insertAuthUsers(tx: Queryable, entry: NonNullable<Manifest['authU
  * `known`: checksums already taken of this database (a streamed restore's, table by table).
  */
 export async function compareWithManifest(q: Queryable, manifest: Manifest, known?: ReadonlyMap<string, TableChecksum>): Promise<Comparison> {
-  const actual = await schemaChecksums(q, manifest.schemas.application, PIPELINE_PREFIX, known);
+  const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
   const names = [...new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
   const tables = names.map((table) => {
     const e = manifest.tables.find((t) => t.table === table);
