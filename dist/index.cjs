@@ -44317,7 +44317,11 @@ function density60OutOfRange(estimate, bound2, field, context3) {
 function checkPressure(pressureKpa, edition) {
   if (pressureKpa === 0) return;
   if (edition === "1980") {
-    throw new AstmError("UNSUPPORTED_OPTION", "pressureKpa", "a gauge pressure is only supported with edition 2004 (the 1980 tables are at atmospheric pressure)");
+    throw new AstmError(
+      "UNSUPPORTED_OPTION",
+      "pressureKpa",
+      "a gauge pressure is only supported with edition 2004 (the 1980 tables are at atmospheric pressure)"
+    );
   }
   const { min, max } = LIMITS_2004.pressureKpa;
   if (pressureKpa < min || pressureKpa > max) {
@@ -44497,7 +44501,11 @@ function bracketedRoot1980(rhoT, temperatureC) {
 function table53b(input2) {
   const { spec, volumeL, addendum2019 } = resolveCommon(input2);
   if (typeof input2.hydrometer !== "boolean") {
-    throw new AstmError("UNSUPPORTED_OPTION", "options", "say whether the density is a glass hydrometer reading (hydrometer: true) or a digital meter reading (hydrometer: false)");
+    throw new AstmError(
+      "UNSUPPORTED_OPTION",
+      "options",
+      "say whether the density is a glass hydrometer reading (hydrometer: true) or a digital meter reading (hydrometer: false)"
+    );
   }
   requireFinite(input2.observedDensity, "observedDensity", "observed density");
   requireFinite(input2.temperatureC, "temperatureC", "temperature");
@@ -44605,7 +44613,9 @@ var CsvParser = class {
   end(file2 = "input") {
     const out = this.drain(true);
     if (this.buf.length > 0) {
-      throw new UserError("CSV_UNTERMINATED_QUOTE", `a quoted field opened on line ${this.line} is never closed`, { where: { file: file2, line: this.line } });
+      throw new UserError("CSV_UNTERMINATED_QUOTE", `a quoted field opened on line ${this.line} is never closed`, {
+        where: { file: file2, line: this.line }
+      });
     }
     return out;
   }
@@ -44720,7 +44730,10 @@ function checkHeader(fields, file2) {
   const seen = /* @__PURE__ */ new Set();
   for (const f of fields) {
     const k = f.trim().toLowerCase();
-    if (k && seen.has(k)) throw new UserError("CSV_DUPLICATE_COLUMN", `column "${f.trim()}" appears twice in the header`, { where: { file: file2, line: 1, field: f.trim() } });
+    if (k && seen.has(k))
+      throw new UserError("CSV_DUPLICATE_COLUMN", `column "${f.trim()}" appears twice in the header`, {
+        where: { file: file2, line: 1, field: f.trim() }
+      });
     seen.add(k);
   }
 }
@@ -44732,9 +44745,12 @@ async function openCsvFile(path28, displayName = path28) {
       for await (const chunk of stream) yield* parser.push(chunk);
     } catch (e) {
       const code2 = e.code;
-      if (code2 === "ENOENT") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such file`, { where: { file: displayName }, cause: e });
-      if (code2 === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName} is a directory, not a CSV file`, { where: { file: displayName }, cause: e });
-      if (code2 === "EACCES") throw new UserError("FILE_NOT_READABLE", `${displayName}: permission denied`, { where: { file: displayName }, cause: e });
+      if (code2 === "ENOENT")
+        throw new UserError("FILE_NOT_FOUND", `${displayName}: no such file`, { where: { file: displayName }, cause: e });
+      if (code2 === "EISDIR")
+        throw new UserError("FILE_NOT_FOUND", `${displayName} is a directory, not a CSV file`, { where: { file: displayName }, cause: e });
+      if (code2 === "EACCES")
+        throw new UserError("FILE_NOT_READABLE", `${displayName}: permission denied`, { where: { file: displayName }, cause: e });
       throw e;
     }
     yield* parser.end(displayName);
@@ -44838,7 +44854,9 @@ function numberOption(ctx, name, required2) {
   }
   const n2 = parseDecimal(v, false);
   if (n2 === void 0) {
-    throw new UserError("BAD_OPTION", `--${name} must be a number with a dot as decimal separator, got "${v}"`, { where: { field: `--${name}` } });
+    throw new UserError("BAD_OPTION", `--${name} must be a number with a dot as decimal separator, got "${v}"`, {
+      where: { field: `--${name}` }
+    });
   }
   return n2;
 }
@@ -44900,7 +44918,14 @@ var vcfCommand = {
     const volumeL = numberOption(ctx, "volume", false);
     const { edition, rounding } = editionAndRounding(ctx);
     const r = runEngine(
-      () => table54b({ density15, temperatureC, edition, rounding, addendum2019: ctx.values["addendum-2019"] === true, ...volumeL === void 0 ? {} : { volumeL } })
+      () => table54b({
+        density15,
+        temperatureC,
+        edition,
+        rounding,
+        addendum2019: ctx.values["addendum-2019"] === true,
+        ...volumeL === void 0 ? {} : { volumeL }
+      })
     );
     ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}
 ` : humanVcf(r));
@@ -45002,7 +45027,8 @@ function computeRow(get, dialect) {
   const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
   const fmt3 = (n2) => n2 === void 0 ? "" : formatDecimal(n2, dialect.decimalComma);
   if (table3 === "54B") {
-    if (hydrometer) throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
+    if (hydrometer)
+      throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
     const r2 = table54b({ density15: density2, temperatureC, ...common });
     return { vcf: fmt3(r2.vcf), density15: fmt3(r2.density15), volume15: fmt3(r2.volume15L) };
   }
@@ -45010,7 +45036,8 @@ function computeRow(get, dialect) {
   return { vcf: fmt3(r.vcf), density15: fmt3(r.density15), volume15: fmt3(r.volume15L) };
 }
 function describeRowError(e, file2, row) {
-  if (e instanceof RowError) return new UserError(e.code, e.message, { where: { file: file2, row, ...e.field ? { field: e.field } : {} } }).describe();
+  if (e instanceof RowError)
+    return new UserError(e.code, e.message, { where: { file: file2, row, ...e.field ? { field: e.field } : {} } }).describe();
   if (isAstmError(e)) {
     const field = BATCH_FIELD[e.field];
     return new UserError(e.code, e.message, { where: { file: file2, row, ...field ? { field } : {} } }).describe();
@@ -45140,7 +45167,8 @@ var batchCommand = {
 };
 function recordProblem(rec, width) {
   if (rec.error) return new RowError("CSV_MALFORMED", rec.error, void 0);
-  if (rec.fields.length !== width) return new RowError("CSV_FIELD_COUNT", `expected ${width} fields as in the header, found ${rec.fields.length}`, void 0);
+  if (rec.fields.length !== width)
+    return new RowError("CSV_FIELD_COUNT", `expected ${width} fields as in the header, found ${rec.fields.length}`, void 0);
   return void 0;
 }
 function fitTo(rec, inputWidth, outputWidth) {
@@ -45200,7 +45228,18 @@ var typeParsers = {
     return esm_default.types.getTypeParser(oid, format);
   }
 };
-var CONNECT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "28P01", "28000", "3D000", "57P03"]);
+var CONNECT_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "28P01",
+  "28000",
+  "3D000",
+  "57P03"
+]);
 function connectError(e, label, secrets) {
   const err = e;
   const timeout = /timeout/i.test(err.message ?? "") && /connect/i.test(err.message ?? "");
@@ -45292,7 +45331,9 @@ var PgDb = class {
   }
   async server() {
     if (!this.info) {
-      const r = await this.query("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+      const r = await this.query(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n"
+      );
       const row = r.rows[0];
       this.info = { major: Math.floor(Number(row.n) / 1e4), version: row.v.split(" ")[0], engine: "postgresql" };
     }
@@ -45395,7 +45436,9 @@ var PgliteDb = class _PgliteDb {
   }
   async server() {
     if (!this.info) {
-      const r = await this.query("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+      const r = await this.query(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n"
+      );
       const row = r.rows[0];
       this.info = { major: Math.floor(Number(row.n) / 1e4), version: row.v.split(" ")[0], engine: "pglite" };
     }
@@ -45565,7 +45608,11 @@ async function findPgTool(name, serverMajor, env = process.env) {
   if (exact ?? usable[0]) return exact ?? usable[0];
   const install = `sudo apt-get install postgresql-client-${serverMajor} (Ubuntu runner: add the PGDG apt repository apt.postgresql.org first), or set PG_BIN to its bin folder`;
   if (found.length === 0) {
-    throw new UserError("PG_CLIENT_MISSING", `${name} not found${env.PG_BIN ? ` in PG_BIN=${env.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`, { hint: install });
+    throw new UserError(
+      "PG_CLIENT_MISSING",
+      `${name} not found${env.PG_BIN ? ` in PG_BIN=${env.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`,
+      { hint: install }
+    );
   }
   const newest = found.sort((a, b) => b.major - a.major)[0];
   throw new UserError(
@@ -45658,7 +45705,10 @@ function startPgTool(run) {
       const lines = r.stderr.trim().split("\n");
       const said = lines.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
       const last = (said.length ? said : lines).slice(-6).join(" | ");
-      throw new UserError("PG_TOOL_FAILED", `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`);
+      throw new UserError(
+        "PG_TOOL_FAILED",
+        `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`
+      );
     }
     return r;
   });
@@ -45689,7 +45739,22 @@ async function dumpArchive(opts) {
   await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...opts.signal ? { signal: opts.signal } : {} });
   return { tool, compress, ...sink.digest() };
 }
-var MULTI_WORD = ["MATERIALIZED VIEW DATA", "SEQUENCE OWNED BY", "MATERIALIZED VIEW", "TABLE DATA", "ROW SECURITY", "DEFAULT ACL", "SEQUENCE SET", "FK CONSTRAINT", "EVENT TRIGGER", "FOREIGN TABLE", "LARGE OBJECT", "BLOB DATA", "USER MAPPING", "PUBLICATION TABLE"];
+var MULTI_WORD = [
+  "MATERIALIZED VIEW DATA",
+  "SEQUENCE OWNED BY",
+  "MATERIALIZED VIEW",
+  "TABLE DATA",
+  "ROW SECURITY",
+  "DEFAULT ACL",
+  "SEQUENCE SET",
+  "FK CONSTRAINT",
+  "EVENT TRIGGER",
+  "FOREIGN TABLE",
+  "LARGE OBJECT",
+  "BLOB DATA",
+  "USER MAPPING",
+  "PUBLICATION TABLE"
+];
 function parseTocLine(line2) {
   const m = /^(\d+);\s+\d+\s+\d+\s+(.*)$/.exec(line2.trim());
   if (!m) return void 0;
@@ -45853,7 +45918,8 @@ async function readFingerprint(q, schemas = APP_SCHEMAS) {
       WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
     [schemas, like]
   );
-  for (const r of rls.rows) entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
+  for (const r of rls.rows)
+    entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
   const tg = await q.query(
     `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,
             string_agg(privilege_type, ',' ORDER BY privilege_type) AS grants
@@ -46045,10 +46111,14 @@ function statementError(file2, stmt, e) {
   const err = e;
   const first = stmt.sql.split("\n")[0].slice(0, 100);
   const detail = [err.detail, err.hint].filter(Boolean).join("; ");
-  return new UserError("SQL_FAILED", `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`, {
-    where: { file: file2, line: stmt.line },
-    cause: e
-  });
+  return new UserError(
+    "SQL_FAILED",
+    `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`,
+    {
+      where: { file: file2, line: stmt.line },
+      cause: e
+    }
+  );
 }
 async function runStatements(c, text, file2, opts = {}) {
   const started = Date.now();
@@ -46219,9 +46289,13 @@ async function createScratchDatabase(serverUrl, purpose) {
       await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {
       });
     } catch (e) {
-      throw new UserError("SCRATCH_CREATE", `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${e.message}`, {
-        hint: "the role needs CREATEDB, or pass a scratch URL"
-      });
+      throw new UserError(
+        "SCRATCH_CREATE",
+        `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${e.message}`,
+        {
+          hint: "the role needs CREATEDB, or pass a scratch URL"
+        }
+      );
     }
   });
   return {
@@ -46414,10 +46488,14 @@ function validateInitOptions(o) {
     throw new UserError("BAD_OPTION", `--scale must be a positive integer, got "${String(o.scale)}"`, { where: { field: "scale" } });
   }
   if (scale > 1e3) {
-    throw new UserError("BAD_OPTION", `--scale ${scale} would generate about ${scale * 1e4} rows; the limit is 1000`, { where: { field: "scale" } });
+    throw new UserError("BAD_OPTION", `--scale ${scale} would generate about ${scale * 1e4} rows; the limit is 1000`, {
+      where: { field: "scale" }
+    });
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 2147483647) {
-    throw new UserError("BAD_OPTION", `--seed must be an integer between 0 and 2147483647, got "${String(o.seed)}"`, { where: { field: "seed" } });
+    throw new UserError("BAD_OPTION", `--seed must be an integer between 0 and 2147483647, got "${String(o.seed)}"`, {
+      where: { field: "seed" }
+    });
   }
   return { scale, seed };
 }
@@ -66202,12 +66280,23 @@ var SQL_DUMP_FILE = "database.sql";
 var PIPELINE_DUMP_FILE = "pipeline.sql";
 var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
 var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
-var FileEntry = external_exports.object({ path: external_exports.string(), kind: external_exports.enum(["archive", "function", "table-snapshot", "auth-users"]), bytes: external_exports.number().int(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) });
+var FileEntry = external_exports.object({
+  path: external_exports.string(),
+  kind: external_exports.enum(["archive", "function", "table-snapshot", "auth-users"]),
+  bytes: external_exports.number().int(),
+  sha256: external_exports.string().regex(/^[0-9a-f]{64}$/)
+});
 var Checksum = external_exports.object({ table: external_exports.string(), rows: external_exports.number().int(), checksum: external_exports.string() });
 var FunctionExport = external_exports.object({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
 var FingerprintSchema = external_exports.object({
   schemas: external_exports.array(external_exports.string()),
-  entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]), name: external_exports.string(), value: external_exports.string() })),
+  entries: external_exports.array(
+    external_exports.object({
+      kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]),
+      name: external_exports.string(),
+      value: external_exports.string()
+    })
+  ),
   sha256: external_exports.string()
 });
 var MANIFEST_FORMAT = "astm53b-backup/2";
@@ -66261,7 +66350,9 @@ async function readJson(file2, display) {
   try {
     text = await (0, import_promises7.readFile)(file2, "utf8");
   } catch (e) {
-    throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, { where: { file: display } });
+    throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, {
+      where: { file: display }
+    });
   }
   try {
     return { text, value: JSON.parse(text) };
@@ -66274,15 +66365,21 @@ async function readManifest(dir) {
   const { text, value } = await readJson(display, display);
   const format = value?.format;
   if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
-    throw new UserError("BACKUP_FORMAT", `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`, {
-      where: { file: display, field: "format" },
-      hint: "take a new backup with this version (astm53b backup)"
-    });
+    throw new UserError(
+      "BACKUP_FORMAT",
+      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`,
+      {
+        where: { file: display, field: "format" },
+        hint: "take a new backup with this version (astm53b backup)"
+      }
+    );
   }
   const r = Manifest.safeParse(value);
   if (!r.success) {
     const issue3 = r.error.issues[0];
-    throw new UserError("BACKUP_CORRUPT", `not an astm53b backup manifest: ${issue3.message}`, { where: { file: display, field: issue3.path.join(".") } });
+    throw new UserError("BACKUP_CORRUPT", `not an astm53b backup manifest: ${issue3.message}`, {
+      where: { file: display, field: issue3.path.join(".") }
+    });
   }
   return { manifest: r.data, sha256: sha256Text(text) };
 }
@@ -66303,7 +66400,8 @@ async function checkFileHashes(dir, manifest) {
     const d = await hashFile(abs2).catch(() => void 0);
     if (!d) problems.push({ path: f.path, problem: "missing" });
     else if (d.bytes !== f.bytes) problems.push({ path: f.path, problem: `size ${d.bytes} bytes, recorded ${f.bytes}` });
-    else if (d.sha256 !== f.sha256) problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}\u2026, recorded ${f.sha256.slice(0, 12)}\u2026` });
+    else if (d.sha256 !== f.sha256)
+      problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}\u2026, recorded ${f.sha256.slice(0, 12)}\u2026` });
   }
   return { ok: problems.length === 0, problems };
 }
@@ -66312,28 +66410,49 @@ async function assertVerifiedBackup(dir) {
   const vFile = import_node_path5.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
-      throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, { hint: "run astm53b backup verify DIR" });
+      throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
+        hint: "run astm53b backup verify DIR"
+      });
     }
     throw e;
   });
   const v = VerificationShape.safeParse(value);
   if (!v.success) throw new UserError("BACKUP_CORRUPT", `${VERIFICATION_FILE} is not a verification record`, { where: { file: vFile } });
-  if (!v.data.ok) throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
+  if (!v.data.ok)
+    throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {
-    throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, { where: { file: import_node_path5.default.join(dir, MANIFEST_FILE) } });
+    throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
+      where: { file: import_node_path5.default.join(dir, MANIFEST_FILE) }
+    });
   }
   const hashes = await checkFileHashes(dir, manifest);
   if (!hashes.ok) {
     const first = hashes.problems[0];
-    throw new UserError("BACKUP_TAMPERED", `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`, {
-      where: { file: import_node_path5.default.join(dir, first.path) }
-    });
+    throw new UserError(
+      "BACKUP_TAMPERED",
+      `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
+      {
+        where: { file: import_node_path5.default.join(dir, first.path) }
+      }
+    );
   }
   return manifest;
 }
 
 // src/runbook/backup.ts
-var AUTH_USER_COLUMNS = ["instance_id", "id", "aud", "role", "email", "email_confirmed_at", "raw_app_meta_data", "raw_user_meta_data", "is_anonymous", "created_at", "updated_at"];
+var AUTH_USER_COLUMNS = [
+  "instance_id",
+  "id",
+  "aud",
+  "role",
+  "email",
+  "email_confirmed_at",
+  "raw_app_meta_data",
+  "raw_user_meta_data",
+  "is_anonymous",
+  "created_at",
+  "updated_at"
+];
 var LOCAL_HOSTS = /* @__PURE__ */ new Set(["", "localhost", "127.0.0.1", "::1", "[::1]"]);
 function sourceHost(url2) {
   try {
@@ -66401,7 +66520,8 @@ async function readSourceFacts(q, dir) {
   const functions = [];
   for (const fn of BACKUP_FUNCTIONS) {
     const { text, signatures } = await readFunctionExport(q, fn);
-    if (!signatures.length) throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
+    if (!signatures.length)
+      throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
     const digest = await writeText(import_node_path6.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest });
@@ -66415,7 +66535,11 @@ async function readAuthUsers(q, schemas, dir) {
   const json8 = `${JSON.stringify(users.rows, null, 1)}
 `;
   const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), json8);
-  return { entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns }, json: json8, file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest } };
+  return {
+    entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
+    json: json8,
+    file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest }
+  };
 }
 async function exportSnapshotTables(q, keys, dir, log) {
   const files = [];
@@ -66461,7 +66585,11 @@ async function prepareOutDir(outDir) {
 }
 async function openScratch(serverUrl, scratchUrl2) {
   const made = scratchUrl2 ? { url: scratchUrl2, label: maskConnectionString(scratchUrl2), drop: async () => {
-  } } : await createScratchDatabase(serverUrl, "backup_verify").then((x) => ({ url: x.url, label: `scratch database ${x.name} (created and dropped)`, drop: x.drop }));
+  } } : await createScratchDatabase(serverUrl, "backup_verify").then((x) => ({
+    url: x.url,
+    label: `scratch database ${x.name} (created and dropped)`,
+    drop: x.drop
+  }));
   const db = await openDb(resolveTarget({ url: made.url, cwd: process.cwd() })).catch(async (e) => {
     await made.drop().catch(() => {
     });
@@ -66493,7 +66621,14 @@ function startScratchRestore(scratch, tool, facts) {
       early.set(qualified, sum);
     }
   });
-  const streamed = { scratch, kill: restore.kill, outcome: Promise.resolve(void 0), startedAt: Date.now(), endedAt: void 0, early };
+  const streamed = {
+    scratch,
+    kill: restore.kill,
+    outcome: Promise.resolve(void 0),
+    startedAt: Date.now(),
+    endedAt: void 0,
+    early
+  };
   streamed.outcome = restore.done.then(
     () => void 0,
     (e) => e
@@ -66544,7 +66679,11 @@ async function takePgSnapshot(db, ctx, log) {
       let dump;
       let reads;
       try {
-        [dump, reads] = await Promise.all([dumping, readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }), gate.done]).then(([d, r]) => [d, r]);
+        [dump, reads] = await Promise.all([
+          dumping,
+          readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }),
+          gate.done
+        ]).then(([d, r]) => [d, r]);
       } catch (e) {
         stop.abort();
         gate.load(e instanceof Error ? e : new Error(String(e)));
@@ -66589,8 +66728,15 @@ async function gateAuthUsers(sdb) {
       const u = await users;
       if (u instanceof Error) throw u;
       if (!u.entry || u.entry.rows === 0 || u.json === null) return;
-      const cols2 = await tx.query("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      await insertAuthUsers(tx, u.entry, u.json, cols2.rows.map((x) => x.name));
+      const cols2 = await tx.query(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
+      );
+      await insertAuthUsers(
+        tx,
+        u.entry,
+        u.json,
+        cols2.rows.map((x) => x.name)
+      );
     },
     { statementTimeoutMs: 0 }
   );
@@ -66640,7 +66786,11 @@ async function backup(db, opts, log) {
   const server = await db.server();
   const env = opts.env ?? process.env;
   if (opts.compress !== void 0 && !COMPRESSION_PATTERN.test(opts.compress)) {
-    throw new UserError("BAD_OPTION", `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`, { where: { field: "compress" } });
+    throw new UserError(
+      "BAD_OPTION",
+      `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`,
+      { where: { field: "compress" } }
+    );
   }
   const restoreTool = url2 ? await findPgTool("pg_restore", server.major, env) : void 0;
   if (url2) await findPgTool("pg_dump", server.major, env);
@@ -66654,11 +66804,17 @@ async function backup(db, opts, log) {
   scratch?.catch(() => {
   });
   try {
-    const taken = url2 && scratch && restoreTool ? await takePgSnapshot(db, { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool }, log) : await takeEmbeddedSnapshot(db, dir, log);
+    const taken = url2 && scratch && restoreTool ? await takePgSnapshot(
+      db,
+      { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool },
+      log
+    ) : await takeEmbeddedSnapshot(db, dir, log);
     const { facts, reads } = taken;
     const snapshotMs = Date.now() - t0;
     const main = taken.dumpFiles[0];
-    log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+    log.info(
+      `backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`
+    );
     const host = url2 ? sourceHost(url2) : "localhost (embedded, in process)";
     const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
     const manifest = {
@@ -66682,13 +66838,28 @@ async function backup(db, opts, log) {
     const manifestSha256 = await writeJson(import_node_path6.default.join(dir, MANIFEST_FILE), manifest);
     const warnings = [];
     if (url2 && sameHost) {
-      warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+      warnings.push(
+        `the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`
+      );
     }
     for (const w of warnings) log.warn(`backup: ${w}`);
     const t1 = Date.now();
-    const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { env, ...taken.streamed ? { streamed: taken.streamed } : {} }, log);
+    const verification = await verifyAgainstRestore(
+      dir,
+      manifest,
+      manifestSha256,
+      { env, ...taken.streamed ? { streamed: taken.streamed } : {} },
+      log
+    );
     await writeJson(import_node_path6.default.join(dir, VERIFICATION_FILE), verification);
-    return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
+    return {
+      dir,
+      manifest,
+      verification,
+      ok: verification.ok,
+      ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 },
+      warnings
+    };
   } finally {
     await (await scratch?.catch(() => void 0))?.release(log);
   }
@@ -66697,9 +66868,13 @@ async function verifyBackup(dir, opts, log) {
   const abs2 = import_node_path6.default.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
-    throw new UserError("MISSING_OPTION", "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url", {
-      where: { field: "url" }
-    });
+    throw new UserError(
+      "MISSING_OPTION",
+      "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url",
+      {
+        where: { field: "url" }
+      }
+    );
   }
   const v = await verifyAgainstRestore(abs2, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
   await writeJson(import_node_path6.default.join(abs2, VERIFICATION_FILE), v);
@@ -66718,7 +66893,10 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     archive: { readable: false, entries: 0, dumpedBy: null },
     restore: null,
     comparison: null,
-    notCompared: { schemas: manifest.schemas.excluded, note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE },
+    notCompared: {
+      schemas: manifest.schemas.excluded,
+      note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE
+    },
     failures
   };
   const streamed = opts.streamed;
@@ -66742,7 +66920,12 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   }
   const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
   const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
-  const wholeRead = readArchiveBlocks({ file: archive, serverMajor: manifest.source.serverMajor, excludeSchemas: schemas, env: opts.env }).then(
+  const wholeRead = readArchiveBlocks({
+    file: archive,
+    serverMajor: manifest.source.serverMajor,
+    excludeSchemas: schemas,
+    env: opts.env
+  }).then(
     () => void 0,
     (e) => e
   );
@@ -66758,7 +66941,13 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
       const server = await scratch.db.server();
       await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
       log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
-      await restoreArchive({ url: scratch.url, file: archive, serverMajor: Math.max(server.major, manifest.source.serverMajor), schemas, env: opts.env });
+      await restoreArchive({
+        url: scratch.url,
+        file: archive,
+        serverMajor: Math.max(server.major, manifest.source.serverMajor),
+        schemas,
+        env: opts.env
+      });
       v.restore.ms = Date.now() - started;
     }
     const known = streamed ? await settled(streamed.early) : void 0;
@@ -66775,7 +66964,9 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   const unreadable = await wholeRead;
   if (unreadable) {
     v.archive = { ...v.archive, readable: false, error: unreadable.message };
-    failures.push(`${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${unreadable.message}`);
+    failures.push(
+      `${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${unreadable.message}`
+    );
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
@@ -66838,19 +67029,33 @@ async function prepareScratch(sdb, application, log, authUsers) {
         [application]
       );
       if ((busy.rows[0]?.n ?? 0) > 0) {
-        throw new UserError("SCRATCH_NOT_EMPTY", `the scratch database already has tables in ${application.join(", ")}; give an empty one`, { where: { field: "scratch-url" } });
+        throw new UserError(
+          "SCRATCH_NOT_EMPTY",
+          `the scratch database already has tables in ${application.join(", ")}; give an empty one`,
+          { where: { field: "scratch-url" } }
+        );
       }
       await applyShimIfNeeded(tx, log);
       if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
-      const cols2 = await tx.query("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      await insertAuthUsers(tx, authUsers.entry, authUsers.json, cols2.rows.map((x) => x.name));
+      const cols2 = await tx.query(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
+      );
+      await insertAuthUsers(
+        tx,
+        authUsers.entry,
+        authUsers.json,
+        cols2.rows.map((x) => x.name)
+      );
     },
     { statementTimeoutMs: 0 }
   );
 }
 async function insertAuthUsers(tx, entry, json8, present) {
   const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
-  await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [json8]);
+  await tx.query(
+    `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
+    [json8]
+  );
 }
 async function compareWithManifest(q, manifest, known) {
   const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
@@ -66876,7 +67081,13 @@ async function compareWithManifest(q, manifest, known) {
   const catalog = { match: changes.length === 0, expectedSha256: manifest.fingerprint.sha256, actualSha256: fp.sha256, changes };
   const shape = diffStructures(manifest.structure, await readStructure(q, manifest.schemas.application, PIPELINE_PREFIX));
   const structure = { match: shape.length === 0, changes: shape };
-  return { tables, functions, catalog, structure, ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match };
+  return {
+    tables,
+    functions,
+    catalog,
+    structure,
+    ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match
+  };
 }
 function describeMismatches(c, failures) {
   for (const t of c.tables.filter((x) => !x.match)) {
@@ -66943,7 +67154,8 @@ async function rollback(db, opts, log) {
   const t0 = Date.now();
   if (failures.length === 0) {
     if (plain) await restoreSqlDump(db, archive, manifest.dump.file);
-    else await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
+    else
+      await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
   }
   const restoreMs = Date.now() - t0;
   const t1 = Date.now();
@@ -66991,7 +67203,10 @@ function renderVerificationText(v) {
     `  hashes     ${v.hashes.ok ? "every file matches the manifest" : `${v.hashes.problems.length} file(s) differ`}`,
     `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? "?"}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ""}`}`
   ];
-  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(", ")} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`);
+  if (v.restore)
+    lines.push(
+      `  restore    ${v.restore.schemas.join(", ")} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`
+    );
   if (v.restore) lines.push(...comparisonLines(v.comparison));
   lines.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
   for (const f of v.failures) lines.push(`  \u2717 ${f}`);
@@ -67118,7 +67333,9 @@ async function loadSchemaDump(db, file2, displayName, log) {
         );
         await c.query("SET search_path = public");
         const grants = `sql/${FIXTURE_FILES.grants}`;
-        reports.push(await runStatements(c, await readSqlFile(sqlPath(FIXTURE_FILES.grants), grants), grants, { filter: dropTransactionControl, log }));
+        reports.push(
+          await runStatements(c, await readSqlFile(sqlPath(FIXTURE_FILES.grants), grants), grants, { filter: dropTransactionControl, log })
+        );
         await c.query("COMMIT");
       } catch (e) {
         await c.query("ROLLBACK").catch(() => {
@@ -67238,7 +67455,17 @@ function stockCells(s) {
     litres(r.capacite_totale)
   ]);
 }
-var STOCK_HEADER = ["tank", "product", "owner", "snapshot L", "snapshot L@15\xB0C", "journal day", "journal L", "journal L@15\xB0C", "capacity L"];
+var STOCK_HEADER = [
+  "tank",
+  "product",
+  "owner",
+  "snapshot L",
+  "snapshot L@15\xB0C",
+  "journal day",
+  "journal L",
+  "journal L@15\xB0C",
+  "capacity L"
+];
 var TRUCK_HEADER = ["plate", "product", "volume L", "loaded on", "status", "cours_de_route id"];
 var truckCells = (s) => s.waitingTrucks.map((t) => [t.plaque_camion, t.produit ?? "\u2014", t.volume ?? "\u2014", t.date_chargement, t.statut, t.id]);
 function renderStockSummaryText(s) {
@@ -67267,7 +67494,9 @@ async function pathExists(p) {
 }
 async function resetEmbedded(target, ctx) {
   if (target.kind !== "embedded") {
-    throw new UserError("BAD_OPTION", "--reset applies to the embedded database only; on a real server, create a new database", { where: { field: "reset" } });
+    throw new UserError("BAD_OPTION", "--reset applies to the embedded database only; on a real server, create a new database", {
+      where: { field: "reset" }
+    });
   }
   if (await pathExists(target.dataDir)) {
     ctx.log.info(`removing ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`);
@@ -67280,7 +67509,12 @@ var dbInit = {
   details: "Applies sql/supabase/shim.sql (only where schema auth is absent), sql/schema/ml_pp_stock.sql,\nsql/supabase/grants.sql and sql/seed/demo.sql (plus sql/seed/scale.sql when --scale > 1) in one\ntransaction: on any error the target is left as it was. Refuses a database that already has the schema.",
   options: {
     url: urlOption,
-    scale: { type: "string", valueName: "N", description: "grow the demo by about 10 000 movement rows per unit above 1 (benchmarks)", default: "1" },
+    scale: {
+      type: "string",
+      valueName: "N",
+      description: "grow the demo by about 10 000 movement rows per unit above 1 (benchmarks)",
+      default: "1"
+    },
     seed: { type: "string", valueName: "N", description: "seed of the deterministic demo values", default: "1" },
     reset: { type: "boolean", description: "embedded only: delete the embedded database first" },
     json: { type: "boolean", description: "print the result as JSON" }
@@ -67310,7 +67544,9 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first" });
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`, {
+        hint: "run astm53b db init first"
+      });
     }
     return withDb(target, async (db) => {
       const summary2 = await readStockSummary(db);
@@ -67330,8 +67566,10 @@ var dbLoadSchema = {
     const file2 = import_node_path8.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
-      ctx.out(`loaded ${r.file} into ${db.label}: ${r.reports.reduce((n2, x) => n2 + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
-`);
+      ctx.out(
+        `loaded ${r.file} into ${db.label}: ${r.reports.reduce((n2, x) => n2 + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
+`
+      );
     });
   }
 };
@@ -67358,7 +67596,9 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`, { hint: "run astm53b db init first, or pass --url" });
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`, {
+      hint: "run astm53b db init first, or pass --url"
+    });
   }
   return target;
 }
@@ -67390,8 +67630,14 @@ var backupCommand = {
     const scratch = scratchUrl(ctx);
     const compress = stringOption(ctx, "compress");
     return withDb(await stepTarget(ctx, "backup"), async (db) => {
-      const r = await backup(db, { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, ...compress ? { compress } : {}, env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json3({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
+      const r = await backup(
+        db,
+        { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, ...compress ? { compress } : {}, env: ctx.env },
+        ctx.log
+      );
+      ctx.out(
+        ctx.values.json ? json3({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r)
+      );
       return r.ok ? 0 : 1;
     });
   }
@@ -67402,7 +67648,11 @@ var backupVerifyCommand = {
   details: "Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.",
   positionals: [{ name: "DIR", description: "the backup folder", required: true }],
   options: {
-    url: { type: "string", valueName: "URL", description: "a server where a scratch database can be created (postgresql://\u2026, or env:NAME); not needed for an embedded backup" },
+    url: {
+      type: "string",
+      valueName: "URL",
+      description: "a server where a scratch database can be created (postgresql://\u2026, or env:NAME); not needed for an embedded backup"
+    },
     "scratch-url": scratchUrlOption,
     json: jsonOption
   },
@@ -67410,7 +67660,11 @@ var backupVerifyCommand = {
     const serverUrl = stringOption(ctx, "url");
     if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
     const scratch = scratchUrl(ctx);
-    const v = await verifyBackup(ctx.positionals[0], { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env }, ctx.log);
+    const v = await verifyBackup(
+      ctx.positionals[0],
+      { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env },
+      ctx.log
+    );
     ctx.out(ctx.values.json ? json3(v) : renderVerificationText(v));
     return v.ok ? 0 : 1;
   }
@@ -67461,7 +67715,17 @@ var REQUIRED_TABLES = [
     name: "cours_de_route",
     rls: true,
     columns: cols(
-      { id: U, fournisseur_id: U, depot_destination_id: U, produit_id: U, plaque_camion: T, date_chargement: D, volume: "numeric", statut: T, created_at: TS },
+      {
+        id: U,
+        fournisseur_id: U,
+        depot_destination_id: U,
+        produit_id: U,
+        plaque_camion: T,
+        date_chargement: D,
+        volume: "numeric",
+        statut: T,
+        created_at: TS
+      },
       { fournisseur_lot_id: U }
     )
   },
@@ -67524,14 +67788,33 @@ var REQUIRED_TABLES = [
     name: "stocks_journaliers",
     rls: true,
     uniqueKeys: [["citerne_id", "produit_id", "date_jour", "proprietaire_type"]],
-    columns: cols({ id: U, citerne_id: U, produit_id: U, date_jour: D, stock_ambiant: F, stock_15c: F, proprietaire_type: T, depot_id: U, source: T })
+    columns: cols({
+      id: U,
+      citerne_id: U,
+      produit_id: U,
+      date_jour: D,
+      stock_ambiant: F,
+      stock_15c: F,
+      proprietaire_type: T,
+      depot_id: U,
+      source: T
+    })
   },
   {
     schema: "public",
     name: "stocks_snapshot",
     rls: true,
     uniqueKeys: [["citerne_id", "produit_id", "proprietaire_type"]],
-    columns: cols({ id: U, citerne_id: U, produit_id: U, proprietaire_type: T, depot_id: U, stock_ambiant: F, stock_15c: F, last_movement_at: TS })
+    columns: cols({
+      id: U,
+      citerne_id: U,
+      produit_id: U,
+      proprietaire_type: T,
+      depot_id: U,
+      stock_ambiant: F,
+      stock_15c: F,
+      last_movement_at: TS
+    })
   },
   {
     schema: "public",
@@ -67585,11 +67868,21 @@ var REQUIRED_TRIGGERS = [
   { table: "receptions", name: "trg_receptions_set_volume_ambiant", function: "receptions_set_volume_ambiant", enabled: "O" },
   { table: "receptions", name: "receptions_after_ins", function: "reception_after_ins_trg", enabled: "O" },
   { table: "receptions", name: "trg_receptions_log_created", function: "receptions_log_created", enabled: "O" },
-  { table: "sorties_produit", name: "trg_00_sorties_produit_block_update_delete", function: "sorties_produit_block_update_delete", enabled: "O" },
+  {
+    table: "sorties_produit",
+    name: "trg_00_sorties_produit_block_update_delete",
+    function: "sorties_produit_block_update_delete",
+    enabled: "O"
+  },
   { table: "sorties_produit", name: "trg_sortie_before_ins", function: "sorties_before_validate_trg", enabled: "O" },
   { table: "sorties_produit", name: "trg_sorties_after_insert", function: "sorties_after_insert_trg", enabled: "O" },
   { table: "stocks_journaliers", name: "stocks_journaliers_block_writes", function: "stocks_journaliers_block_writes", enabled: "O" },
-  { table: "stocks_adjustments", name: "trg_00_stocks_adjustments_block_update_delete", function: "stocks_adjustments_block_update_delete", enabled: "O" }
+  {
+    table: "stocks_adjustments",
+    name: "trg_00_stocks_adjustments_block_update_delete",
+    function: "stocks_adjustments_block_update_delete",
+    enabled: "O"
+  }
 ];
 var REQUIRED_ROLES = ["anon", "authenticated", "service_role"];
 var MIN_SERVER_MAJOR = 15;
@@ -67650,7 +67943,13 @@ function evaluateCompat(inv, target) {
       else push({ ...base2, status: found.type === col.type ? "ok" : "different", found: found.type });
     }
     if (t.rls) {
-      push({ kind: "rls", name: fq, status: table3.rls ? "ok" : "different", expected: "row level security enabled", found: table3.rls ? "enabled" : "disabled" });
+      push({
+        kind: "rls",
+        name: fq,
+        status: table3.rls ? "ok" : "different",
+        expected: "row level security enabled",
+        found: table3.rls ? "enabled" : "disabled"
+      });
     }
     for (const key of t.uniqueKeys ?? []) {
       const want = [...key].sort().join(",");
@@ -67712,9 +68011,13 @@ function evaluateCompat(inv, target) {
     else counts2[i.status]++;
   }
   const notes = [];
-  if (inv.schemas.includes("astm")) notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
+  if (inv.schemas.includes("astm"))
+    notes.push("schema astm present: this database has had the post-March lookup-grid migration (FACTS \xA71.3)");
   if (inv.validateSortieSetsFlag === true) notes.push("validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied");
-  if (inv.validateSortieSetsFlag === false) notes.push("validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied");
+  if (inv.validateSortieSetsFlag === false)
+    notes.push(
+      "validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied"
+    );
   const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
   if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
   const compatible = counts2.missing === 0 && counts2.different === 0;
@@ -67808,14 +68111,18 @@ function renderChangelogEntry(results, opts) {
   out.push(`- D\xE9cision GO/NO-GO : **${r.decision === "NONE" ? "aucune d\xE9cision enregistr\xE9e" : r.decision}**`);
   const run = opts.run;
   if (run?.runId || run?.actor || run?.pipelineCommit) {
-    out.push(`- Ex\xE9cution pipeline astm53b : ${[run.runId ? code(run.runId) : null, run.actor ? `par ${run.actor}` : null, run.pipelineCommit ? `commit ${code(run.pipelineCommit)}` : null].filter(Boolean).join(", ")}`);
+    out.push(
+      `- Ex\xE9cution pipeline astm53b : ${[run.runId ? code(run.runId) : null, run.actor ? `par ${run.actor}` : null, run.pipelineCommit ? `commit ${code(run.pipelineCommit)}` : null].filter(Boolean).join(", ")}`
+    );
   }
   if (r.target) out.push(`- Cible : ${code(r.target)}`);
   out.push("");
   out.push("### Database", "");
   if (r.applied) {
     out.push(`- Fichier appliqu\xE9 : ${code(r.applied.file)}${r.applied.sha256 ? ` (SHA-256 ${code(r.applied.sha256)})` : ""}`);
-    out.push(`  - statut : ${r.applied.status ?? "non pr\xE9cis\xE9"}, preuve 4.3 : ${r.applied.ok === null ? "non pr\xE9cis\xE9e" : r.applied.ok ? "OK" : "\xC9CHEC"}`);
+    out.push(
+      `  - statut : ${r.applied.status ?? "non pr\xE9cis\xE9"}, preuve 4.3 : ${r.applied.ok === null ? "non pr\xE9cis\xE9e" : r.applied.ok ? "OK" : "\xC9CHEC"}`
+    );
   } else {
     out.push(`- Aucun r\xE9sultat sql-apply dans les r\xE9sultats : ${MISSING}`);
   }
@@ -67824,12 +68131,16 @@ function renderChangelogEntry(results, opts) {
   const g = r.golden;
   if (g) {
     const within = g.cases.filter((c) => c.verdict === "PASS").length;
-    out.push(`- Cas golden ML_PP vs SEP : ${within}/${g.cases.length} dans \xB1${g.tolerance_l} L${g.max_deviation_l !== null ? `, \xE9cart max ${g.max_deviation_l.toFixed(1)} L` : ""}${g.profile ? `, profil ${code(g.profile)}` : ""}`);
+    out.push(
+      `- Cas golden ML_PP vs SEP : ${within}/${g.cases.length} dans \xB1${g.tolerance_l} L${g.max_deviation_l !== null ? `, \xE9cart max ${g.max_deviation_l.toFixed(1)} L` : ""}${g.profile ? `, profil ${code(g.profile)}` : ""}`
+    );
     out.push("- \xC9carts mesur\xE9s :", "");
     out.push("  | r\xE9f\xE9rence | SEP (L) | ML_PP \u2212 SEP | moteur \u2212 SEP | verdict |");
     out.push("  |---|---:|---:|---:|---|");
     for (const c of g.cases) {
-      out.push(`  | ${c.reference.replaceAll("|", "/")} | ${c.sep_l.toFixed(1)} | ${litres2(c.mlpp_deviation_l)} | ${litres2(c.engine_deviation_l)} | ${c.verdict ?? "\u2013"} |`);
+      out.push(
+        `  | ${c.reference.replaceAll("|", "/")} | ${c.sep_l.toFixed(1)} | ${litres2(c.mlpp_deviation_l)} | ${litres2(c.engine_deviation_l)} | ${c.verdict ?? "\u2013"} |`
+      );
     }
     out.push("");
   } else {
@@ -67843,8 +68154,12 @@ function renderChangelogEntry(results, opts) {
   out.push("### S\xE9curit\xE9", "");
   const b = r.backup;
   if (b) {
-    out.push(`- Backup PROD effectu\xE9 avant migration : ${code(b.dumpFile)} (SHA-256 ${code(b.sha256)}, ${b.bytes} octets${b.takenAt ? `, pris le ${b.takenAt}` : ""})`);
-    out.push(`  - restauration de contr\xF4le : ${b.verified === null ? "non enregistr\xE9e" : b.verified ? "OK (verification.json)" : "\xC9CHEC (verification.json)"}`);
+    out.push(
+      `- Backup PROD effectu\xE9 avant migration : ${code(b.dumpFile)} (SHA-256 ${code(b.sha256)}, ${b.bytes} octets${b.takenAt ? `, pris le ${b.takenAt}` : ""})`
+    );
+    out.push(
+      `  - restauration de contr\xF4le : ${b.verified === null ? "non enregistr\xE9e" : b.verified ? "OK (verification.json)" : "\xC9CHEC (verification.json)"}`
+    );
     if (!b.dumpMatchesManifest) out.push("  - \u26A0\uFE0F le dump du bundle ne correspond pas au manifeste du backup");
   } else {
     out.push(`- Backup PROD utilis\xE9 : ${MISSING}`);
@@ -67860,7 +68175,9 @@ function renderChangelogEntry(results, opts) {
   if (r.decision === "GO") out.push("- GO contr\xF4l\xE9 / sous surveillance");
   else if (r.decision === "NO-GO") {
     const rb = r.steps.find((s) => s.file.endsWith("/rollback.json"));
-    out.push(`- NO-GO : rollback (runbook 6.2) ${rb ? rb.passed ? `restaur\xE9 depuis le dump v\xE9rifi\xE9 et prouv\xE9 (${code(rb.file)})` : `**\xC9CHEC** (${code(rb.file)})` : MISSING}`);
+    out.push(
+      `- NO-GO : rollback (runbook 6.2) ${rb ? rb.passed ? `restaur\xE9 depuis le dump v\xE9rifi\xE9 et prouv\xE9 (${code(rb.file)})` : `**\xC9CHEC** (${code(rb.file)})` : MISSING}`
+    );
   } else out.push(`- D\xE9cision : ${r.decision === "NONE" ? "aucune" : r.decision}`);
   const missing = r.archives.filter((a) => !a.present);
   out.push(
@@ -67902,18 +68219,28 @@ function sections({ manifest: m, facts: f }) {
   out.push({
     title: "Runbook 5.7 archives",
     lines: [],
-    table: { head: ["archive", "present", "evidence"], rows: m.runbook57.items.map((i) => [i.item, i.present ? "yes" : "MISSING", i.evidence]) }
+    table: {
+      head: ["archive", "present", "evidence"],
+      rows: m.runbook57.items.map((i) => [i.item, i.present ? "yes" : "MISSING", i.evidence])
+    }
   });
   out.push({
     title: "Steps",
     lines: m.steps.length ? [] : ["No step result in the results folder."],
-    ...m.steps.length ? { table: { head: ["file", "passed", "detail", "at"], rows: m.steps.map((s) => [s.file, pass(s.passed), s.detail ?? "", s.at ?? ""]) } } : {}
+    ...m.steps.length ? {
+      table: {
+        head: ["file", "passed", "detail", "at"],
+        rows: m.steps.map((s) => [s.file, pass(s.passed), s.detail ?? "", s.at ?? ""])
+      }
+    } : {}
   });
   const g = f.golden;
   out.push(
     g ? {
       title: "Golden cases: ML_PP and engine against SEP",
-      lines: [`${g.cases.filter((c) => c.verdict === "PASS").length}/${g.cases.length} within \xB1${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ""}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ""} (${g.file})`],
+      lines: [
+        `${g.cases.filter((c) => c.verdict === "PASS").length}/${g.cases.length} within \xB1${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ""}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ""} (${g.file})`
+      ],
       table: {
         head: ["case", "SEP 15 \xB0C (L)", "ML_PP \u2212 SEP (L)", "engine \u2212 SEP (L)", "verdict"],
         rows: g.cases.map((c) => [c.reference, c.sep_l.toFixed(1), l1(c.mlpp_deviation_l), l1(c.engine_deviation_l), c.verdict ?? "\u2013"]),
@@ -67937,7 +68264,9 @@ function sections({ manifest: m, facts: f }) {
   if (m.warnings.length) out.push({ title: "Warnings", lines: m.warnings });
   out.push({
     title: "Files",
-    lines: ["manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them and manifest.json."],
+    lines: [
+      "manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them and manifest.json."
+    ],
     table: { head: ["file", "bytes", "SHA-256"], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ["l", "r", "l"] }
   });
   out.push({
@@ -67975,7 +68304,15 @@ table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;paddin
 td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{word-break:break-all}
 .bad{color:#b00020;font-weight:600}.good{color:#0a7a2f;font-weight:600}svg{max-width:100%;height:auto}
 @media print{body{margin:0}}`;
-var VERDICT_CLASS = { PASS: "good", yes: "good", GO: "good", FAIL: "bad", NO: "bad", MISSING: "bad", "NO-GO": "bad" };
+var VERDICT_CLASS = {
+  PASS: "good",
+  yes: "good",
+  GO: "good",
+  FAIL: "bad",
+  NO: "bad",
+  MISSING: "bad",
+  "NO-GO": "bad"
+};
 function renderEvidenceHtml(view) {
   const out = [
     "<!DOCTYPE html>",
@@ -68044,11 +68381,15 @@ function renderDeviationSvg(g) {
     const outside = (v) => Math.abs(v) > tol + 1e-9;
     if (c.engine_deviation_l !== null) {
       const v = c.engine_deviation_l;
-      parts.push(`<circle cx="${f(cx - 5)}" cy="${f(y(v))}" r="4" fill="${outside(v) ? "#b00020" : "#1f5fbf"}"><title>${esc2(c.reference)}: engine \u2212 SEP ${f(v)} L</title></circle>`);
+      parts.push(
+        `<circle cx="${f(cx - 5)}" cy="${f(y(v))}" r="4" fill="${outside(v) ? "#b00020" : "#1f5fbf"}"><title>${esc2(c.reference)}: engine \u2212 SEP ${f(v)} L</title></circle>`
+      );
     }
     if (c.mlpp_deviation_l !== null) {
       const v = c.mlpp_deviation_l;
-      parts.push(`<rect x="${f(cx + 1)}" y="${f(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? "#b00020" : "#d9822b"}"><title>${esc2(c.reference)}: ML_PP \u2212 SEP ${f(v)} L</title></rect>`);
+      parts.push(
+        `<rect x="${f(cx + 1)}" y="${f(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? "#b00020" : "#d9822b"}"><title>${esc2(c.reference)}: ML_PP \u2212 SEP ${f(v)} L</title></rect>`
+      );
     }
     const label = c.reference.length > 14 ? `${c.reference.slice(0, 13)}\u2026` : c.reference;
     parts.push(`<text transform="translate(${f(cx)} ${H - bottom + 12}) rotate(35)" font-size="10">${esc2(label)}</text>`);
@@ -68059,9 +68400,14 @@ function renderDeviationSvg(g) {
 function renderVerifyText(r) {
   const out = [];
   out.push(`${r.ok ? "VERIFIED" : "NOT VERIFIED"}: ${r.zip.path}`);
-  out.push(`  zip SHA-256  ${r.zip.sha256} (${r.zip.bytes} bytes)${r.expectedZipSha256 ? r.expectedZipSha256 === r.zip.sha256 ? " = expected" : ` \u2260 expected ${r.expectedZipSha256}` : ""}`);
+  out.push(
+    `  zip SHA-256  ${r.zip.sha256} (${r.zip.bytes} bytes)${r.expectedZipSha256 ? r.expectedZipSha256 === r.zip.sha256 ? " = expected" : ` \u2260 expected ${r.expectedZipSha256}` : ""}`
+  );
   out.push(`  files        ${r.checked} checked against manifest.json and SHA256SUMS`);
-  if (r.manifest) out.push(`  decision     ${r.manifest.decision ?? "\u2013"}; runbook 5.7 archives ${r.manifest.complete === null ? "\u2013" : r.manifest.complete ? "complete" : "INCOMPLETE"}`);
+  if (r.manifest)
+    out.push(
+      `  decision     ${r.manifest.decision ?? "\u2013"}; runbook 5.7 archives ${r.manifest.complete === null ? "\u2013" : r.manifest.complete ? "complete" : "INCOMPLETE"}`
+    );
   for (const p of r.problems) out.push(`  \u2717 ${p.path}: ${p.problem}`);
   return `${out.join("\n")}
 `;
@@ -68094,26 +68440,42 @@ function insertChangelogEntry(changelogText, entry, opts) {
   const heading = (typeof opts.under === "string" ? opts.under : opts.under.heading).trim();
   const file2 = opts.file ?? "CHANGELOG.md";
   if (!/^#{1,6} \S/.test(heading)) {
-    throw new UserError("BAD_OPTION", `--under ${JSON.stringify(heading)} is not a markdown heading (it starts with one to six #, e.g. "## [Unreleased]")`, { where: { field: "under" } });
+    throw new UserError(
+      "BAD_OPTION",
+      `--under ${JSON.stringify(heading)} is not a markdown heading (it starts with one to six #, e.g. "## [Unreleased]")`,
+      { where: { field: "under" } }
+    );
   }
   const hits = headings(changelogText).filter((h) => h.text === heading);
   if (!hits.length) {
-    throw new UserError("CHANGELOG_HEADING_MISSING", `no heading ${JSON.stringify(heading)}: the entry goes right after one existing heading`, { where: { file: file2, field: "under" } });
+    throw new UserError(
+      "CHANGELOG_HEADING_MISSING",
+      `no heading ${JSON.stringify(heading)}: the entry goes right after one existing heading`,
+      { where: { file: file2, field: "under" } }
+    );
   }
   let hit = hits[0];
   if (typeof opts.under === "string") {
     if (hits.length > 1) {
-      throw new UserError("CHANGELOG_HEADING_AMBIGUOUS", `${hits.length} headings ${JSON.stringify(heading)} (lines ${hits.map((h) => h.line).join(", ")}): say which one`, {
-        where: { file: file2, field: "under" },
-        hint: `give the occurrence, 1 to ${hits.length} (--occurrence N)`
-      });
+      throw new UserError(
+        "CHANGELOG_HEADING_AMBIGUOUS",
+        `${hits.length} headings ${JSON.stringify(heading)} (lines ${hits.map((h) => h.line).join(", ")}): say which one`,
+        {
+          where: { file: file2, field: "under" },
+          hint: `give the occurrence, 1 to ${hits.length} (--occurrence N)`
+        }
+      );
     }
   } else {
     const n2 = opts.under.occurrence;
     if (!Number.isInteger(n2) || n2 < 1 || n2 > hits.length) {
-      throw new UserError("CHANGELOG_HEADING_MISSING", `occurrence ${n2} of ${JSON.stringify(heading)} does not exist: the file has ${hits.length} (lines ${hits.map((h) => h.line).join(", ")})`, {
-        where: { file: file2, field: "occurrence" }
-      });
+      throw new UserError(
+        "CHANGELOG_HEADING_MISSING",
+        `occurrence ${n2} of ${JSON.stringify(heading)} does not exist: the file has ${hits.length} (lines ${hits.map((h) => h.line).join(", ")})`,
+        {
+          where: { file: file2, field: "occurrence" }
+        }
+      );
     }
     hit = hits[n2 - 1];
   }
@@ -68128,7 +68490,9 @@ async function readChangelog(file2) {
   try {
     return await (0, import_promises10.readFile)(file2, "utf8");
   } catch (e) {
-    throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, { where: { file: file2 } });
+    throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
+      where: { file: file2 }
+    });
   }
 }
 async function insertChangelogFile(file2, entry, under, text) {
@@ -68259,7 +68623,12 @@ async function readEvidenceFacts(files, opts, log) {
   const applyEntry = byName("sql-apply.json");
   const apply2 = applyEntry?.[1];
   const applyFile = isObject2(apply2?.file) ? apply2.file : {};
-  const applied = applyEntry ? { file: str(applyFile.name) ?? str(applyFile.display) ?? applyEntry[0], sha256: str(applyFile.sha256), status: str(apply2.status), ok: bool(apply2.ok) ?? bool(apply2.passed) } : null;
+  const applied = applyEntry ? {
+    file: str(applyFile.name) ?? str(applyFile.display) ?? applyEntry[0],
+    sha256: str(applyFile.sha256),
+    status: str(apply2.status),
+    ok: bool(apply2.ok) ?? bool(apply2.passed)
+  } : null;
   let migrationAt = null;
   let migrationAtSource = null;
   if (opts.migrationDate) {
@@ -68275,19 +68644,31 @@ async function readEvidenceFacts(files, opts, log) {
   const flutterCommit = str(deployment.flutterCommit);
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
   const archives = [
-    { item: "Mettre \xE0 jour CHANGELOG.md (section [Unreleased] \u2192 PROD)", present: true, evidence: "CHANGELOG-entry.md (generated from these results)" },
+    {
+      item: "Mettre \xE0 jour CHANGELOG.md (section [Unreleased] \u2192 PROD)",
+      present: true,
+      evidence: "CHANGELOG-entry.md (generated from these results)"
+    },
     {
       item: "Documenter date exacte de migration",
       present: migrationAt !== null,
       evidence: migrationAt ? `${migrationAt} (${migrationAtSource === "option" ? "stated by the operator" : "sql-apply.json"})` : "no date given and no timestamp in sql-apply.json"
     },
-    { item: "Archiver hash commit Flutter d\xE9ploy\xE9", present: flutterCommit !== null, evidence: flutterCommit ?? "preflight.json has no deployment.flutterCommit" },
+    {
+      item: "Archiver hash commit Flutter d\xE9ploy\xE9",
+      present: flutterCommit !== null,
+      evidence: flutterCommit ?? "preflight.json has no deployment.flutterCommit"
+    },
     {
       item: "Archiver dump backup PROD utilis\xE9",
       present: backup2 !== null && backup2.dumpMatchesManifest,
       evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`
     },
-    { item: "Archiver confirmation terrain SEP (mail / WhatsApp export)", present: sep3.length > 0, evidence: sep3.length ? sep3.map((s) => s.path).join(", ") : "no SEP file given" },
+    {
+      item: "Archiver confirmation terrain SEP (mail / WhatsApp export)",
+      present: sep3.length > 0,
+      evidence: sep3.length ? sep3.map((s) => s.path).join(", ") : "no SEP file given"
+    },
     {
       item: "Noter \xE9carts mesur\xE9s (ML_PP vs SEP)",
       present: mlppCompared > 0,
@@ -68411,7 +68792,12 @@ async function walk(dir, rel, skip, log, out) {
   }
 }
 function checkName(p, file2) {
-  if (/[\n\r\\]/.test(p)) throw new UserError("BAD_FILE_NAME", `${JSON.stringify(p)}: a newline or backslash in a file name cannot be listed in SHA256SUMS; rename it`, { where: { file: file2 } });
+  if (/[\n\r\\]/.test(p))
+    throw new UserError(
+      "BAD_FILE_NAME",
+      `${JSON.stringify(p)}: a newline or backslash in a file name cannot be listed in SHA256SUMS; rename it`,
+      { where: { file: file2 } }
+    );
 }
 function validateChangelogDate(date5, field = "date") {
   const d = date5.trim();
@@ -68424,20 +68810,33 @@ async function collect(opts, log) {
   const resultsDir = import_node_path11.default.resolve(opts.resultsDir);
   const s = await (0, import_promises12.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
-    throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, { where: { file: opts.resultsDir }, hint: "give the output-dir the steps wrote into (default astm53b-results)" });
+    throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
+      where: { file: opts.resultsDir },
+      hint: "give the output-dir the steps wrote into (default astm53b-results)"
+    });
   }
   const found = [];
   await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path11.default.resolve(opts.exclude)] : []), log, found);
-  const files = found.map((f) => ({ abs: f.abs, path: `${RESULTS_PREFIX}${f.rel}`, source: "results" }));
+  const files = found.map((f) => ({
+    abs: f.abs,
+    path: `${RESULTS_PREFIX}${f.rel}`,
+    source: "results"
+  }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
     const abs2 = import_node_path11.default.resolve(given);
     const st = await (0, import_promises12.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
-      throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, { where: { file: given, field: "sep" }, hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/" });
+      throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
+        where: { file: given, field: "sep" },
+        hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
+      });
     }
     const name = import_node_path11.default.basename(abs2);
-    if (sepNames.has(name)) throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, { where: { file: given, field: "sep" } });
+    if (sepNames.has(name))
+      throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
+        where: { file: given, field: "sep" }
+      });
     sepNames.set(name, given);
     files.push({ abs: abs2, path: `${SEP_PREFIX}${name}`, source: "sep" });
   }
@@ -68459,7 +68858,8 @@ async function pipelineCommit(given, env, cwd) {
 function redactDeep(value, secrets) {
   if (typeof value === "string") return redact(value, secrets);
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
   return value;
 }
 function earliestLatest(times) {
@@ -68472,10 +68872,14 @@ async function hashEvidence(inputs, secrets) {
     const scan = new SecretScanner(secrets);
     const d = await hashFile(f.abs, scan.active ? scan.feed : void 0);
     if (scan.found) {
-      throw new UserError("SECRET_IN_EVIDENCE", `${f.path} contains a secret in clear (a database password or connection string): it is not bundled`, {
-        where: { file: f.abs },
-        hint: "evidence files are hashed as they are and never rewritten; re-run the step that wrote it (steps mask their targets) or remove the secret at its source"
-      });
+      throw new UserError(
+        "SECRET_IN_EVIDENCE",
+        `${f.path} contains a secret in clear (a database password or connection string): it is not bundled`,
+        {
+          where: { file: f.abs },
+          hint: "evidence files are hashed as they are and never rewritten; re-run the step that wrote it (steps mask their targets) or remove the secret at its source"
+        }
+      );
     }
     files.push({ ...f, ...d });
   }
@@ -68509,8 +68913,16 @@ async function buildBundle(opts, log) {
   const files = await hashEvidence(inputs, secrets);
   log.info(`${files.length} file(s) hashed (${files.reduce((n2, f) => n2 + f.bytes, 0)} bytes)`);
   const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
-  const commits = { ...await pipelineCommit(opts.run?.pipelineCommit, env, opts.gitCwd ?? PACKAGE_ROOT), flutterApp: facts.flutterCommit };
-  const run = { repository: opts.run?.repository ?? null, runId: opts.run?.runId ?? null, runUrl: opts.run?.runUrl ?? null, actor: opts.run?.actor ?? null };
+  const commits = {
+    ...await pipelineCommit(opts.run?.pipelineCommit, env, opts.gitCwd ?? PACKAGE_ROOT),
+    flutterApp: facts.flutterCommit
+  };
+  const run = {
+    repository: opts.run?.repository ?? null,
+    runId: opts.run?.runId ?? null,
+    runUrl: opts.run?.runUrl ?? null,
+    actor: opts.run?.actor ?? null
+  };
   const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? createdAt.slice(0, 10);
   const [firstStepAt, lastStepAt] = earliestLatest(facts.steps.map((s) => s.at));
   const inputEntries = files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, source: f.source }));
@@ -68525,7 +68937,13 @@ async function buildBundle(opts, log) {
       decision: facts.decision,
       runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
       steps: facts.steps,
-      changelog: { entryFile: CHANGELOG_ENTRY, date: date5, title, insertedInto: insertInto ? import_node_path11.default.basename(insertInto.file) : null, under: insertInto ? describeTarget(insertInto.under) : null },
+      changelog: {
+        entryFile: CHANGELOG_ENTRY,
+        date: date5,
+        title,
+        insertedInto: insertInto ? import_node_path11.default.basename(insertInto.file) : null,
+        under: insertInto ? describeTarget(insertInto.under) : null
+      },
       warnings: facts.warnings,
       reproducibility: REPRODUCIBILITY,
       files: inputEntries
@@ -68533,7 +68951,10 @@ async function buildBundle(opts, log) {
     secrets
   );
   const safeFacts = redactDeep(facts, secrets);
-  const entry = redact(renderChangelogEntry(safeFacts, { date: date5, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }), secrets);
+  const entry = redact(
+    renderChangelogEntry(safeFacts, { date: date5, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }),
+    secrets
+  );
   const generated = [
     { path: REPORT_HTML, text: redact(renderEvidenceHtml({ manifest, facts: safeFacts }), secrets) },
     { path: REPORT_MD, text: redact(renderEvidenceMarkdown({ manifest, facts: safeFacts }), secrets) },
@@ -68541,7 +68962,15 @@ async function buildBundle(opts, log) {
   ];
   const finalManifest = {
     ...manifest,
-    files: [...generated.map((g) => ({ path: g.path, bytes: Buffer.byteLength(g.text), sha256: sha256Text(g.text), source: "generated" })), ...inputEntries].sort((a, b) => pathOrder(a.path, b.path))
+    files: [
+      ...generated.map((g) => ({
+        path: g.path,
+        bytes: Buffer.byteLength(g.text),
+        sha256: sha256Text(g.text),
+        source: "generated"
+      })),
+      ...inputEntries
+    ].sort((a, b) => pathOrder(a.path, b.path))
   };
   const manifestText = `${JSON.stringify(finalManifest, null, 2)}
 `;
@@ -68571,7 +69000,16 @@ async function buildBundle(opts, log) {
   }
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
   if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join("; ")}`);
-  return { out, sha256: digest.sha256, bytes: digest.bytes, manifest: finalManifest, facts: safeFacts, changelogEntry: entry, changelogInsertion, incomplete };
+  return {
+    out,
+    sha256: digest.sha256,
+    bytes: digest.bytes,
+    manifest: finalManifest,
+    facts: safeFacts,
+    changelogEntry: entry,
+    changelogInsertion,
+    incomplete
+  };
 }
 async function zipWriter() {
   const mod = await Promise.resolve().then(() => (init_archiver(), archiver_exports));
@@ -68633,10 +69071,14 @@ async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
     await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
   } catch (e) {
     if (e.code !== "55P03") throw e;
-    throw new UserError("PIPELINE_BUSY", `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`, {
-      hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
-      cause: e
-    });
+    throw new UserError(
+      "PIPELINE_BUSY",
+      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
+      {
+        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
+        cause: e
+      }
+    );
   }
   await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
 }
@@ -68658,7 +69100,10 @@ function runContextFrom(env, explicit = {}) {
     ["run-id", runId],
     ["actor", actor]
   ]) {
-    if (!/^[\w.@:#/+-]{1,200}$/.test(v)) throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, { where: { field } });
+    if (!/^[\w.@:#/+-]{1,200}$/.test(v))
+      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, {
+        where: { field }
+      });
   }
   return { runId, actor };
 }
@@ -68694,7 +69139,12 @@ async function readEnvironment(q) {
     appSettingsEnv = r.rows[0]?.value ?? null;
   }
   const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
-  const out = { env: "unmarked", explanation: "", ...pipeline4 ? { pipeline: pipeline4 } : {}, ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {} };
+  const out = {
+    env: "unmarked",
+    explanation: "",
+    ...pipeline4 ? { pipeline: pipeline4 } : {},
+    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
+  };
   if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
     out.env = "conflict";
     out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
@@ -68724,16 +69174,26 @@ function projectRefOf(url2) {
 function assertProjectRef(url2, expected, field = "project-ref") {
   if (expected === void 0) return void 0;
   if (!/^[a-z0-9]{6,40}$/.test(expected)) {
-    throw new UserError("BAD_OPTION", `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`, { where: { field } });
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
+      { where: { field } }
+    );
   }
   const actual = url2 ? projectRefOf(url2) : void 0;
   if (actual === void 0) {
-    throw new UserError("PROJECT_REF_MISMATCH", `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`, {
-      where: { field }
-    });
+    throw new UserError(
+      "PROJECT_REF_MISMATCH",
+      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
+      {
+        where: { field }
+      }
+    );
   }
   if (actual !== expected) {
-    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, { where: { field } });
+    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
+      where: { field }
+    });
   }
   return actual;
 }
@@ -68746,7 +69206,10 @@ async function setEnvironment(db, opts, log) {
   return db.withTransaction(async (tx) => {
     const before = await readEnvironment(tx);
     if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
-      throw new UserError("ENV_CONFLICT", "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING");
+      throw new UserError(
+        "ENV_CONFLICT",
+        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
+      );
     }
     await ensurePipelineState(tx, log);
     await tx.query(
@@ -68800,7 +69263,9 @@ async function readZipDirectory(file2) {
   try {
     fh = await (0, import_promises13.open)(file2, "r");
   } catch (e) {
-    throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, { where: { file: file2 } });
+    throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
+      where: { file: file2 }
+    });
   }
   try {
     const { size } = await fh.stat();
@@ -68859,7 +69324,14 @@ async function readZipDirectory(file2) {
         }
         e += 4 + len;
       }
-      entries.push({ name, method: cd.readUInt16LE(p + 10), flags: cd.readUInt16LE(p + 8), compressedSize: csize32, size: size32, localHeaderOffset: offset32 });
+      entries.push({
+        name,
+        method: cd.readUInt16LE(p + 10),
+        flags: cd.readUInt16LE(p + 8),
+        compressedSize: csize32,
+        size: size32,
+        localHeaderOffset: offset32
+      });
       p = extraEnd + commentLength;
     }
     return entries;
@@ -68869,7 +69341,8 @@ async function readZipDirectory(file2) {
 }
 async function openZipEntry(file2, entry) {
   if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
-  if (entry.method !== 0 && entry.method !== 8) throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
   const fh = await (0, import_promises13.open)(file2, "r");
   let dataStart;
   try {
@@ -68944,11 +69417,18 @@ async function verifyBundle(zipPath, opts = {}, log) {
       const m = ManifestForVerify.safeParse(json8);
       if (!m.success) {
         const i = m.error.issues[0];
-        problems.push({ path: MANIFEST_NAME, kind: "unreadable", problem: `not an evidence manifest (${i?.path.join(".")}: ${i?.message})` });
+        problems.push({
+          path: MANIFEST_NAME,
+          kind: "unreadable",
+          problem: `not an evidence manifest (${i?.path.join(".")}: ${i?.message})`
+        });
       } else {
         manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
         const raw = json8;
-        manifestInfo = { decision: typeof raw.decision === "string" ? raw.decision : null, complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null };
+        manifestInfo = {
+          decision: typeof raw.decision === "string" ? raw.decision : null,
+          complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null
+        };
       }
     }
   }
@@ -69003,30 +69483,60 @@ function list(ctx, name) {
 }
 var abs = (ctx, p) => import_node_path12.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
-  const urls = [...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [], ...list(ctx, "redact-url").map((u) => resolveUrlOption(u, ctx.env))];
+  const urls = [
+    ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
+    ...list(ctx, "redact-url").map((u) => resolveUrlOption(u, ctx.env))
+  ];
   return urls.flatMap(secretsOf);
 }
 function headingTarget(ctx) {
   const under = str2(ctx, "under");
-  if (!under) throw new UserError("MISSING_OPTION", '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading', { where: { field: "under" } });
+  if (!under)
+    throw new UserError(
+      "MISSING_OPTION",
+      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
+      { where: { field: "under" } }
+    );
   const occ = str2(ctx, "occurrence");
   if (occ === void 0) return under;
   if (!/^[1-9]\d*$/.test(occ)) throw new UserError("BAD_OPTION", `--occurrence ${occ} must be 1, 2, \u2026`, { where: { field: "occurrence" } });
   return { heading: under, occurrence: Number(occ) };
 }
 var runOptions = {
-  "run-id": { type: "string", valueName: "ID", description: "run id (default: GITHUB_REPOSITORY#GITHUB_RUN_ID.ATTEMPT, else local-<time>)" },
+  "run-id": {
+    type: "string",
+    valueName: "ID",
+    description: "run id (default: GITHUB_REPOSITORY#GITHUB_RUN_ID.ATTEMPT, else local-<time>)"
+  },
   actor: { type: "string", valueName: "NAME", description: "who ran the migration (default: GITHUB_ACTOR, else the OS user)" },
-  "pipeline-commit": { type: "string", valueName: "SHA", description: "this pipeline's commit (default: GITHUB_SHA, else git rev-parse HEAD, else unknown)" }
+  "pipeline-commit": {
+    type: "string",
+    valueName: "SHA",
+    description: "this pipeline's commit (default: GITHUB_SHA, else git rev-parse HEAD, else unknown)"
+  }
 };
 var entryOptions = {
-  sep: { type: "string", multiple: true, valueName: "FILE", description: "SEP field confirmation (mail / WhatsApp export, committed under evidence/); repeatable" },
+  sep: {
+    type: "string",
+    multiple: true,
+    valueName: "FILE",
+    description: "SEP field confirmation (mail / WhatsApp export, committed under evidence/); repeatable"
+  },
   date: { type: "string", valueName: "YYYY-MM-DD", description: "the migration date (default: sql-apply.json's timestamp, else today)" },
   title: { type: "string", valueName: "TEXT", description: "title of the CHANGELOG entry" },
   changelog: { type: "string", valueName: "FILE", description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
   under: { type: "string", valueName: "HEADING", description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
-  occurrence: { type: "string", valueName: "N", description: 'which one when the heading is not unique (ML_PP has four "## [Unreleased]")' },
-  "redact-url": { type: "string", multiple: true, valueName: "URL", description: "a connection string (or env:NAME) whose secrets must appear nowhere in the output; DATABASE_URL is always included" }
+  occurrence: {
+    type: "string",
+    valueName: "N",
+    description: 'which one when the heading is not unique (ML_PP has four "## [Unreleased]")'
+  },
+  "redact-url": {
+    type: "string",
+    multiple: true,
+    valueName: "URL",
+    description: "a connection string (or env:NAME) whose secrets must appear nowhere in the output; DATABASE_URL is always included"
+  }
 };
 var evidenceBuild = {
   name: "evidence build",
@@ -69051,9 +69561,15 @@ var evidenceBuild = {
       {
         resultsDir: abs(ctx, str2(ctx, "results") ?? "astm53b-results"),
         out: abs(ctx, out),
-        run: runInfoFrom(ctx.env, { ...pick2(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit", repository: "repository", runUrl: "run-url" }) }),
+        run: runInfoFrom(ctx.env, {
+          ...pick2(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit", repository: "repository", runUrl: "run-url" })
+        }),
         sepEvidence: list(ctx, "sep").map((f) => abs(ctx, f)),
-        changelog: { ...date5 ? { date: date5 } : {}, ...title ? { title } : {}, ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {} },
+        changelog: {
+          ...date5 ? { date: date5 } : {},
+          ...title ? { title } : {},
+          ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}
+        },
         secrets: secretsFrom(ctx),
         env: ctx.env
       },
@@ -69069,7 +69585,8 @@ var evidenceBuild = {
 `);
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join("; ")}` : "all archives present"}
 `);
-      if (r.changelogInsertion) ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}
+      if (r.changelogInsertion)
+        ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}
 `);
     }
     return r.manifest.decision === "GO" && r.incomplete.length ? 1 : 0;
@@ -69089,14 +69606,22 @@ var evidenceVerify = {
   details: "Reads the zip directly (no unzip needed). Exit code 0 when every file matches, 1 on any missing, extra, changed or unreadable file.",
   positionals: [{ name: "FILE.zip", description: "the evidence bundle", required: true }],
   options: {
-    "expect-sha256": { type: "string", valueName: "HEX", description: "the bundle's SHA-256 as the run published it (the evidence step's output)" },
+    "expect-sha256": {
+      type: "string",
+      valueName: "HEX",
+      description: "the bundle's SHA-256 as the run published it (the evidence step's output)"
+    },
     json: { type: "boolean", description: "print the result as JSON" }
   },
   async run(ctx) {
     const file2 = ctx.positionals[0];
-    if (!file2) throw new UserError("MISSING_ARGUMENT", "evidence verify needs the bundle: astm53b evidence verify FILE.zip", { where: { field: "FILE.zip" } });
+    if (!file2)
+      throw new UserError("MISSING_ARGUMENT", "evidence verify needs the bundle: astm53b evidence verify FILE.zip", {
+        where: { field: "FILE.zip" }
+      });
     const expect = str2(ctx, "expect-sha256");
-    if (expect !== void 0 && !/^[0-9a-fA-F]{64}$/.test(expect)) throw new UserError("BAD_OPTION", "--expect-sha256 must be 64 hexadecimal digits", { where: { field: "expect-sha256" } });
+    if (expect !== void 0 && !/^[0-9a-fA-F]{64}$/.test(expect))
+      throw new UserError("BAD_OPTION", "--expect-sha256 must be 64 hexadecimal digits", { where: { field: "expect-sha256" } });
     const r = await verifyBundle(abs(ctx, file2), expect ? { expectSha256: expect } : {}, ctx.log);
     ctx.out(ctx.values.json ? json4(r) : renderVerifyText(r));
     return r.ok ? 0 : 1;
@@ -69123,7 +69648,11 @@ var changelogEntry = {
         sepEvidence: list(ctx, "sep").map((f) => abs(ctx, f)),
         ...date5 ? { date: date5 } : {},
         ...title ? { title } : {},
-        run: { ...run.runId ? { runId: run.runId } : {}, ...run.actor ? { actor: run.actor } : {}, ...run.pipelineCommit ? { pipelineCommit: run.pipelineCommit } : {} },
+        run: {
+          ...run.runId ? { runId: run.runId } : {},
+          ...run.actor ? { actor: run.actor } : {},
+          ...run.pipelineCommit ? { pipelineCommit: run.pipelineCommit } : {}
+        },
         secrets: secretsFrom(ctx),
         env: ctx.env
       },
@@ -69185,7 +69714,14 @@ var REQUIRED_COLUMNS2 = [
   "note"
 ];
 var OPTIONAL_COLUMNS2 = ["reception_id", "density_method", "id", "created_at"];
-var NUMERIC_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "temperature_c", "densite_observee_kgm3", "densite_a_15_kgm3_ref", "vcf_ref", "volume_15c_ref_l"]);
+var NUMERIC_COLUMNS = /* @__PURE__ */ new Set([
+  "volume_observe_l",
+  "temperature_c",
+  "densite_observee_kgm3",
+  "densite_a_15_kgm3_ref",
+  "vcf_ref",
+  "volume_15c_ref_l"
+]);
 var GoldenFileSchema = external_exports.union([
   external_exports.array(GoldenCaseSchema).min(1),
   external_exports.object({ $schema: external_exports.string().optional(), cases: external_exports.array(GoldenCaseSchema).min(1) }).strict()
@@ -69276,7 +69812,9 @@ async function driftReport(q, opts, log) {
   const astm = tankList.reduce((s, t) => s + t.astm_15c_l, 0);
   const recomputed = receptions.filter((d) => d.drift_l !== null).length;
   const total = { receptions: receptions.length, recomputed, stored_15c_l: r3(stored), astm_15c_l: r3(astm), drift_l: r3(stored - astm) };
-  log.info(`drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`);
+  log.info(
+    `drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`
+  );
   return { profile: profileName(profile), receptions, tanks: tankList, total };
 }
 function recompute(row, p) {
@@ -69333,7 +69871,8 @@ async function loadGoldenFile(path28, displayName = path28) {
     text = await (0, import_promises14.readFile)(path28, "utf8");
   } catch (e) {
     const code2 = e.code;
-    if (code2 === "ENOENT" || code2 === "EISDIR") throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
+    if (code2 === "ENOENT" || code2 === "EISDIR")
+      throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
@@ -69364,7 +69903,9 @@ function parseGoldenCsv(text, file2) {
     const where2 = { file: file2, line: rec.line, row: rec.row };
     if (rec.error) throw new UserError("CSV_MALFORMED", rec.error, { where: at(where2) });
     if (rec.fields.length !== names.length) {
-      throw new UserError("GOLDEN_FIELD_COUNT", `expected ${names.length} fields as in the header, found ${rec.fields.length}`, { where: at(where2) });
+      throw new UserError("GOLDEN_FIELD_COUNT", `expected ${names.length} fields as in the header, found ${rec.fields.length}`, {
+        where: at(where2)
+      });
     }
     const values = {};
     names.forEach((name, i) => {
@@ -69401,14 +69942,19 @@ function parseGoldenJson(text, file2) {
   if (!list2) {
     const top = GoldenFileSchema.safeParse(doc);
     const issue3 = top.success ? void 0 : top.error.issues[0];
-    throw new UserError("GOLDEN_BAD_JSON", `${file2} must hold an array of cases or an object with "cases"${issue3 ? ` (${issue3.message})` : ""}`, { where: { file: file2 } });
+    throw new UserError(
+      "GOLDEN_BAD_JSON",
+      `${file2} must hold an array of cases or an object with "cases"${issue3 ? ` (${issue3.message})` : ""}`,
+      { where: { file: file2 } }
+    );
   }
   const lines = referenceLines(text);
   const raw = list2.map((item, i) => {
     const ref3 = item && typeof item === "object" ? item.reference : void 0;
     const line2 = typeof ref3 === "string" ? lines.get(ref3) : void 0;
     const where2 = { file: file2, row: i + 1, ...line2 !== void 0 ? { line: line2 } : {} };
-    if (!item || typeof item !== "object" || Array.isArray(item)) throw new UserError("GOLDEN_BAD_JSON", `case ${i + 1} is not an object`, { where: at(where2) });
+    if (!item || typeof item !== "object" || Array.isArray(item))
+      throw new UserError("GOLDEN_BAD_JSON", `case ${i + 1} is not an object`, { where: at(where2) });
     return { values: { ...item }, where: where2 };
   });
   return validateGoldenRows(raw, file2);
@@ -69429,9 +69975,13 @@ function validateGoldenRows(raw, origin) {
   for (const c of cases) {
     const first = seen.get(c.case.reference);
     if (first) {
-      throw new UserError("GOLDEN_DUPLICATE_REFERENCE", `reference "${c.case.reference}" is used twice (first on row ${first.row}${first.line ? `, line ${first.line}` : ""})`, {
-        where: at(c.where, "reference")
-      });
+      throw new UserError(
+        "GOLDEN_DUPLICATE_REFERENCE",
+        `reference "${c.case.reference}" is used twice (first on row ${first.row}${first.line ? `, line ${first.line}` : ""})`,
+        {
+          where: at(c.where, "reference")
+        }
+      );
     }
     seen.set(c.case.reference, c.where);
   }
@@ -69446,7 +69996,11 @@ function validateCase(r) {
         rejectDensityInWrongUnit(v, "observedDensity");
       } catch (e) {
         const suggestion = e.suggestion;
-        throw new UserError("GOLDEN_DENSITY_UNIT", `${col} ${v} looks like g/cm\xB3 or kg/L; golden files take kg/m\xB3 (did you mean ${suggestion}?)`, { where: at(r.where, col) });
+        throw new UserError(
+          "GOLDEN_DENSITY_UNIT",
+          `${col} ${v} looks like g/cm\xB3 or kg/L; golden files take kg/m\xB3 (did you mean ${suggestion}?)`,
+          { where: at(r.where, col) }
+        );
       }
     }
   }
@@ -69457,22 +70011,32 @@ function validateCase(r) {
 function issueError(issue3, r) {
   if (issue3.code === "unrecognized_keys") {
     const key = issue3.keys[0];
-    return new UserError("GOLDEN_UNKNOWN_COLUMN", `unknown field "${key}"`, { where: at(r.where, key), hint: `known fields: ${[...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2].join(", ")}` });
+    return new UserError("GOLDEN_UNKNOWN_COLUMN", `unknown field "${key}"`, {
+      where: at(r.where, key),
+      hint: `known fields: ${[...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2].join(", ")}`
+    });
   }
   const field = String(issue3.path[0] ?? "");
   const value = r.values[field];
   if (issue3.code === "invalid_type") {
     if (value === void 0) return new UserError("GOLDEN_MISSING_COLUMN", `${field} is missing`, { where: at(r.where, field) });
     if (value === null) return new UserError("GOLDEN_EMPTY_CELL", `${field} is empty`, { where: at(r.where, field) });
-    if (issue3.expected === "number") return new UserError("GOLDEN_NOT_A_NUMBER", `${field} ${JSON.stringify(value)} is not a number`, { where: at(r.where, field) });
+    if (issue3.expected === "number")
+      return new UserError("GOLDEN_NOT_A_NUMBER", `${field} ${JSON.stringify(value)} is not a number`, { where: at(r.where, field) });
   }
   if (VOLUME_COLUMNS.has(field) && issue3.code === "too_small") {
     return new UserError("GOLDEN_NEGATIVE_VOLUME", `${field} ${String(value)} ${issue3.message}`, { where: at(r.where, field) });
   }
   if (field === "temperature_c" && (issue3.code === "too_small" || issue3.code === "too_big")) {
-    return new UserError("GOLDEN_TEMPERATURE_OUT_OF_RANGE", `temperature_c ${String(value)} \xB0C ${issue3.message}`, { where: at(r.where, field) });
+    return new UserError("GOLDEN_TEMPERATURE_OUT_OF_RANGE", `temperature_c ${String(value)} \xB0C ${issue3.message}`, {
+      where: at(r.where, field)
+    });
   }
-  return new UserError("GOLDEN_INVALID_VALUE", `${field || "case"} ${value === void 0 ? "" : `${JSON.stringify(value)} `}${issue3.message}`, { where: at(r.where, field || void 0) });
+  return new UserError(
+    "GOLDEN_INVALID_VALUE",
+    `${field || "case"} ${value === void 0 ? "" : `${JSON.stringify(value)} `}${issue3.message}`,
+    { where: at(r.where, field || void 0) }
+  );
 }
 var ENGINE_COLUMN = {
   observedDensity: "densite_observee_kgm3",
@@ -69483,8 +70047,16 @@ var ENGINE_COLUMN = {
 function checkComputable(c) {
   const g = c.case;
   try {
-    table53b({ observedDensity: g.densite_observee_kgm3, temperatureC: g.temperature_c, hydrometer: g.density_method !== "digital", edition: "1980", rounding: "full", volumeL: g.volume_observe_l });
-    if (g.densite_a_15_kgm3_ref !== null) table54b({ density15: g.densite_a_15_kgm3_ref, temperatureC: g.temperature_c, edition: "1980", rounding: "full" });
+    table53b({
+      observedDensity: g.densite_observee_kgm3,
+      temperatureC: g.temperature_c,
+      hydrometer: g.density_method !== "digital",
+      edition: "1980",
+      rounding: "full",
+      volumeL: g.volume_observe_l
+    });
+    if (g.densite_a_15_kgm3_ref !== null)
+      table54b({ density15: g.densite_a_15_kgm3_ref, temperatureC: g.temperature_c, edition: "1980", rounding: "full" });
   } catch (e) {
     if (!isAstmError(e)) throw e;
     const column = ENGINE_COLUMN[e.field];
@@ -69502,14 +70074,19 @@ async function readGoldenCasesFromDb(q, opts, log) {
     `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'astm_golden_cases_15c'`
   );
   if (cols2.rows.length === 0) {
-    throw new UserError("GOLDEN_TABLE_MISSING", `the target has no table ${GOLDEN_TABLE} (ML_PP's golden cases, in PROD since the March 2026 migration)`, {
-      where: { file: GOLDEN_TABLE },
-      hint: "pass a golden file instead (golden/template-receptions.csv shows the columns)"
-    });
+    throw new UserError(
+      "GOLDEN_TABLE_MISSING",
+      `the target has no table ${GOLDEN_TABLE} (ML_PP's golden cases, in PROD since the March 2026 migration)`,
+      {
+        where: { file: GOLDEN_TABLE },
+        hint: "pass a golden file instead (golden/template-receptions.csv shows the columns)"
+      }
+    );
   }
   const present = new Set(cols2.rows.map((r2) => r2.column_name));
   for (const c of REQUIRED_COLUMNS2) {
-    if (!present.has(c)) throw new UserError("GOLDEN_MISSING_COLUMN", `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
+    if (!present.has(c))
+      throw new UserError("GOLDEN_MISSING_COLUMN", `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
   }
   const wanted = [...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2.filter((c) => present.has(c) && c !== "id" && c !== "created_at")];
   const list2 = wanted.map((c) => `${quoteIdent2(c)}::text AS ${quoteIdent2(c)}`).join(", ");
@@ -69520,9 +70097,19 @@ async function readGoldenCasesFromDb(q, opts, log) {
   );
   log.info(`${r.rows.length} golden case(s) in ${origin}`);
   if (r.rows.length === 0) {
-    throw new UserError("GOLDEN_EMPTY", `${origin} holds no row`, { where: { file: GOLDEN_TABLE, field: "source" }, hint: "check --source" });
+    throw new UserError("GOLDEN_EMPTY", `${origin} holds no row`, {
+      where: { file: GOLDEN_TABLE, field: "source" },
+      hint: "check --source"
+    });
   }
-  const numeric2 = /* @__PURE__ */ new Set(["volume_observe_l", "temperature_c", "densite_observee_kgm3", "densite_a_15_kgm3_ref", "vcf_ref", "volume_15c_ref_l"]);
+  const numeric2 = /* @__PURE__ */ new Set([
+    "volume_observe_l",
+    "temperature_c",
+    "densite_observee_kgm3",
+    "densite_a_15_kgm3_ref",
+    "vcf_ref",
+    "volume_15c_ref_l"
+  ]);
   const raw = r.rows.map((row, i) => {
     const values = {};
     for (const c of wanted) {
@@ -69595,7 +70182,12 @@ function temperatureForDensity15(observedDensity, density15, hydrometer, edition
   );
 }
 function observedDensityForDensity15(temperatureC, density15, hydrometer, edition) {
-  return bisect((r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: "full" }).density15), 600, 1100, density15);
+  return bisect(
+    (r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: "full" }).density15),
+    600,
+    1100,
+    density15
+  );
 }
 
 // src/golden/diagnose.ts
@@ -69695,7 +70287,11 @@ function sepChecks(c, p) {
     });
   }
   if (c.vcf_ref === null || c.densite_a_15_kgm3_ref === null) {
-    out.push({ name: "sep_vcf_matches_density15_and_temperature", holds: null, detail: "no vcf_ref or densite_a_15_kgm3_ref on the record" });
+    out.push({
+      name: "sep_vcf_matches_density15_and_temperature",
+      holds: null,
+      detail: "no vcf_ref or densite_a_15_kgm3_ref on the record"
+    });
   } else {
     const r = table54b({ density15: c.densite_a_15_kgm3_ref, temperatureC: c.temperature_c, edition: p.edition, rounding: p.rounding });
     const allowed = vcfHalfUnit(c.vcf_ref) + 1e-6;
@@ -69708,7 +70304,13 @@ function sepChecks(c, p) {
   if (c.densite_a_15_kgm3_ref === null) {
     out.push({ name: "sep_density15_matches_observed_density", holds: null, detail: "no densite_a_15_kgm3_ref on the record" });
   } else {
-    const r = table53b({ observedDensity: c.densite_observee_kgm3, temperatureC: c.temperature_c, hydrometer: usesHydrometer(c, p), edition: p.edition, rounding: p.rounding });
+    const r = table53b({
+      observedDensity: c.densite_observee_kgm3,
+      temperatureC: c.temperature_c,
+      hydrometer: usesHydrometer(c, p),
+      edition: p.edition,
+      rounding: p.rounding
+    });
     const allowed = Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + 1e-6;
     out.push({
       name: "sep_density15_matches_observed_density",
@@ -69730,7 +70332,9 @@ function explainMlpp(c, m, deviation, p) {
   if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
     const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
     if (Math.abs(legacy - m.stored_15c_l) <= 0.5) {
-      reasons.push(`the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes`);
+      reasons.push(
+        `the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes`
+      );
     } else if (m.densite_a_15 !== null) {
       const own2 = table53b({
         observedDensity: m.densite_a_15,
@@ -69769,7 +70373,10 @@ async function verifyGolden(set2, opts, log) {
   );
   const cases = set2.cases.map((c) => verifyCase(c, chosen, toleranceL, mlpp.get(c.case.reference)));
   const failed = cases.filter((c) => c.verdict === "FAIL").length;
-  const deviations = cases.flatMap((c) => [Math.abs(c.deviation_l), ...c.mlpp_deviation_l === null ? [] : [Math.abs(c.mlpp_deviation_l)]]);
+  const deviations = cases.flatMap((c) => [
+    Math.abs(c.deviation_l),
+    ...c.mlpp_deviation_l === null ? [] : [Math.abs(c.mlpp_deviation_l)]
+  ]);
   for (const c of cases) if (c.verdict === "FAIL") log.warn(`${c.reference}: FAIL: ${c.diagnosis.explanation}`);
   return {
     passed: failed === 0,
@@ -69779,7 +70386,12 @@ async function verifyGolden(set2, opts, log) {
     profiles: scores.map((s) => s.score),
     tolerance_l: toleranceL,
     origin: set2.origin,
-    counts: { cases: cases.length, passed: cases.length - failed, failed, mlpp_compared: cases.filter((c) => c.mlpp_verdict !== "NOT_COMPARED").length },
+    counts: {
+      cases: cases.length,
+      passed: cases.length - failed,
+      failed,
+      mlpp_compared: cases.filter((c) => c.mlpp_verdict !== "NOT_COMPARED").length
+    },
     max_deviation_l: r32(Math.max(0, ...deviations)),
     cases
   };
@@ -69813,7 +70425,14 @@ function verifyCase(lc, p, toleranceL, m) {
     reception_id: c.reception_id ?? null,
     mlpp: m ?? null,
     where: lc.where,
-    diagnosis: diagnose({ case: c, profile: p, toleranceL, engineVolume15L: engineVolume, engineDensity15: e.density15, ...m ? { mlpp: m } : {} })
+    diagnosis: diagnose({
+      case: c,
+      profile: p,
+      toleranceL,
+      engineVolume15L: engineVolume,
+      engineDensity15: e.density15,
+      ...m ? { mlpp: m } : {}
+    })
   };
 }
 function scoreProfile(cases, p, toleranceL) {
@@ -69834,7 +70453,8 @@ function scoreProfile(cases, p, toleranceL) {
     const dev = Math.abs(r.volume15L - c.volume_15c_ref_l);
     abs2.push(dev);
     if (dev <= toleranceL + EPS2) reproduced++;
-    if (c.densite_a_15_kgm3_ref !== null && Math.abs(r.density15 - c.densite_a_15_kgm3_ref) <= Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + EPS2) d15++;
+    if (c.densite_a_15_kgm3_ref !== null && Math.abs(r.density15 - c.densite_a_15_kgm3_ref) <= Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + EPS2)
+      d15++;
     if (c.vcf_ref !== null && Math.abs(r.vcf - c.vcf_ref) <= Math.min(halfUnit(c.vcf_ref), 5e-5) + EPS2) vcf++;
   }
   const sumAbs = abs2.reduce((s, x) => s + x, 0);
@@ -69879,9 +70499,18 @@ async function readLinkedReceptions(q, set2) {
   for (const c of linked) {
     const row = byId.get(c.case.reception_id.toLowerCase());
     if (!row) {
-      throw new UserError("GOLDEN_RECEPTION_NOT_FOUND", `reception ${c.case.reception_id} of case "${c.case.reference}" is not in the target database`, {
-        where: { file: c.where.file, ...c.where.line !== void 0 ? { line: c.where.line } : {}, row: c.where.row, field: "reception_id" }
-      });
+      throw new UserError(
+        "GOLDEN_RECEPTION_NOT_FOUND",
+        `reception ${c.case.reception_id} of case "${c.case.reference}" is not in the target database`,
+        {
+          where: {
+            file: c.where.file,
+            ...c.where.line !== void 0 ? { line: c.where.line } : {},
+            row: c.where.row,
+            field: "reception_id"
+          }
+        }
+      );
     }
     out.set(c.case.reference, {
       reception_id: row.id,
@@ -69901,7 +70530,8 @@ async function runGoldenVerify(opts, log) {
   if (!opts.file === !opts.fromDb) {
     throw new UserError("BAD_ARGUMENTS", "give either a golden FILE or --from-db (not both, not neither)", { where: { field: "FILE" } });
   }
-  if (opts.fromDb && !opts.target && !opts.db) throw new UserError("BAD_ARGUMENTS", "--from-db needs a database (--url)", { where: { field: "url" } });
+  if (opts.fromDb && !opts.target && !opts.db)
+    throw new UserError("BAD_ARGUMENTS", "--from-db needs a database (--url)", { where: { field: "url" } });
   const profile = opts.profile === void 0 ? void 0 : parseGoldenProfile(opts.profile);
   const common = { ...profile ? { profile } : {}, ...opts.toleranceL === void 0 ? {} : { toleranceL: opts.toleranceL } };
   const fileSet = opts.file ? await loadGoldenFile(opts.file.path, opts.file.displayName) : void 0;
@@ -69939,10 +70569,30 @@ function where(c) {
 function renderGoldenText(r) {
   const out = [];
   out.push(`Golden cases: ${r.passed ? "PASS" : "FAIL"} (${r.counts.passed}/${r.counts.cases} within \xB1${r.tolerance_l} L) \xB7 ${r.origin}`);
-  out.push(`Profile ${r.profile} (${r.profile_chosen_by === "option" ? "given" : "found from the cases"})${r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.join(", ")}` : ""}`);
+  out.push(
+    `Profile ${r.profile} (${r.profile_chosen_by === "option" ? "given" : "found from the cases"})${r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.join(", ")}` : ""}`
+  );
   out.push("");
-  const rows = r.cases.map((c) => [c.reference, c.verdict, l12(c.engine_volume_15c_l), l12(c.sep_volume_15c_l), opt(c.mlpp_volume_15c_l), signed(c.deviation_l), opt(c.mlpp_deviation_l, signed)]);
-  out.push(...table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [false, false, true, true, true, true, true]));
+  const rows = r.cases.map((c) => [
+    c.reference,
+    c.verdict,
+    l12(c.engine_volume_15c_l),
+    l12(c.sep_volume_15c_l),
+    opt(c.mlpp_volume_15c_l),
+    signed(c.deviation_l),
+    opt(c.mlpp_deviation_l, signed)
+  ]);
+  out.push(
+    ...table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true
+    ])
+  );
   const failing = r.cases.filter((c) => c.verdict === "FAIL");
   if (failing.length) {
     out.push("", "Diagnosis:");
@@ -69952,7 +70602,14 @@ function renderGoldenText(r) {
   out.push(
     ...table2(
       ["profile", "volumes", "\u03C115", "VCF", "max L", "mean L"],
-      rankedProfiles(r).map((p) => [p.profile + (p.profile === r.profile ? " *" : ""), `${p.reproduced}/${p.total}`, String(p.density15_matches), String(p.vcf_matches), opt(p.max_abs_deviation_l), opt(p.mean_abs_deviation_l)]),
+      rankedProfiles(r).map((p) => [
+        p.profile + (p.profile === r.profile ? " *" : ""),
+        `${p.reproduced}/${p.total}`,
+        String(p.density15_matches),
+        String(p.vcf_matches),
+        opt(p.max_abs_deviation_l),
+        opt(p.mean_abs_deviation_l)
+      ]),
       [false, true, true, true, true, true]
     ).map((l) => `  ${l}`)
   );
@@ -69969,7 +70626,10 @@ function driftText(d) {
   out.push(
     ...table2(
       ["tank", "receptions", "stored L", "ASTM L", "drift L"],
-      [...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed(t.drift_l)]), ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed(d.total.drift_l)]],
+      [
+        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed(t.drift_l)]),
+        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed(d.total.drift_l)]
+      ],
       [false, true, true, true, true]
     ).map((l) => `  ${l}`)
   );
@@ -69998,9 +70658,14 @@ function renderGoldenMarkdown(r) {
     `Profile \`${r.profile}\` (${r.profile_chosen_by === "option" ? "given" : "found from the cases"})` + (r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.map((p) => `\`${p}\``).join(", ")}` : "") + ".",
     ""
   );
-  out.push("| case | verdict | engine 15 \xB0C (L) | SEP (L) | ML_PP (L) | engine \u2212 SEP (L) | ML_PP \u2212 SEP (L) |", "|---|---|---:|---:|---:|---:|---:|");
+  out.push(
+    "| case | verdict | engine 15 \xB0C (L) | SEP (L) | ML_PP (L) | engine \u2212 SEP (L) | ML_PP \u2212 SEP (L) |",
+    "|---|---|---:|---:|---:|---:|---:|"
+  );
   for (const c of r.cases) {
-    out.push(`| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`);
+    out.push(
+      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`
+    );
   }
   out.push("", ...chart(r), "");
   const failing = r.cases.filter((c) => c.verdict === "FAIL");
@@ -70015,10 +70680,15 @@ function renderGoldenMarkdown(r) {
     out.push("</details>", "");
   }
   out.push("### Which profile reproduces SEP", "");
-  out.push(`| profile | volumes within \xB1${r.tolerance_l} L | SEP \u03C115 reproduced | SEP VCF reproduced | max \\|engine \u2212 SEP\\| (L) | mean (L) |`, "|---|---:|---:|---:|---:|---:|");
+  out.push(
+    `| profile | volumes within \xB1${r.tolerance_l} L | SEP \u03C115 reproduced | SEP VCF reproduced | max \\|engine \u2212 SEP\\| (L) | mean (L) |`,
+    "|---|---:|---:|---:|---:|---:|"
+  );
   for (const p of rankedProfiles(r)) {
     const name = p.profile === r.profile ? `**\`${p.profile}\`**` : `\`${p.profile}\``;
-    out.push(`| ${name} | ${p.reproduced}/${p.total}${p.errors ? ` (${p.errors} out of table)` : ""} | ${p.density15_matches} | ${p.vcf_matches} | ${opt(p.max_abs_deviation_l)} | ${opt(p.mean_abs_deviation_l)} |`);
+    out.push(
+      `| ${name} | ${p.reproduced}/${p.total}${p.errors ? ` (${p.errors} out of table)` : ""} | ${p.density15_matches} | ${p.vcf_matches} | ${opt(p.max_abs_deviation_l)} | ${opt(p.mean_abs_deviation_l)} |`
+    );
   }
   out.push("");
   if (r.drift) out.push(...driftMarkdown(r.drift));
@@ -70098,7 +70768,10 @@ var PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFIL
 function toleranceOf(ctx) {
   const v = ctx.values["tolerance-l"];
   const n2 = typeof v === "string" ? parseDecimal(v, false) : void 0;
-  if (n2 === void 0 || n2 < 0) throw new UserError("BAD_OPTION", `--tolerance-l must be a number of litres \u2265 0, got "${String(v)}"`, { where: { field: "--tolerance-l" } });
+  if (n2 === void 0 || n2 < 0)
+    throw new UserError("BAD_OPTION", `--tolerance-l must be a number of litres \u2265 0, got "${String(v)}"`, {
+      where: { field: "--tolerance-l" }
+    });
   return n2;
 }
 var verify = {
@@ -70117,10 +70790,20 @@ var verify = {
   options: {
     "from-db": { type: "boolean", description: "read the cases from public.astm_golden_cases_15c" },
     "with-db": { type: "boolean", description: "with a FILE and no --url: compare with the embedded database too" },
-    source: { type: "string", valueName: "SOURCE", description: "with --from-db: rows whose source is this", default: DEFAULT_GOLDEN_SOURCE },
+    source: {
+      type: "string",
+      valueName: "SOURCE",
+      description: "with --from-db: rows whose source is this",
+      default: DEFAULT_GOLDEN_SOURCE
+    },
     url: urlOption,
     profile: { type: "string", valueName: "PROFILE", description: PROFILE_HELP },
-    "tolerance-l": { type: "string", valueName: "L", description: "tolerance in litres, either side", default: String(DEFAULT_TOLERANCE_L) },
+    "tolerance-l": {
+      type: "string",
+      valueName: "L",
+      description: "tolerance in litres, either side",
+      default: String(DEFAULT_TOLERANCE_L)
+    },
     json: { type: "boolean", description: "print the result as JSON" },
     markdown: { type: "boolean", description: "print the markdown job summary" }
   },
@@ -70155,7 +70838,10 @@ var drift = {
   },
   async run(ctx) {
     const profile = parseGoldenProfile(String(ctx.values.profile));
-    const report = await withDb(targetOf(ctx), (db) => db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true }));
+    const report = await withDb(
+      targetOf(ctx),
+      (db) => db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true })
+    );
     ctx.out(ctx.values.json ? `${JSON.stringify(report, null, 2)}
 ` : renderDriftText(report));
   }
@@ -70191,9 +70877,12 @@ function renderApplyText(r) {
     `fingerprint before ${r.fingerprintBefore.sha256}`,
     `fingerprint after  ${r.fingerprintAfter.sha256}`
   ];
-  if (r.ledger && r.status === "already-applied") lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
+  if (r.ledger && r.status === "already-applied")
+    lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
   for (const f of r.functions) {
-    lines.push(`  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`);
+    lines.push(
+      `  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`
+    );
   }
   if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
   if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
@@ -70213,12 +70902,17 @@ function renderApplyMarkdown(r) {
   if (r.functions.length) {
     out.push("| function | replaced | SECURITY DEFINER | search_path | verdict |", "| --- | --- | --- | --- | --- |");
     for (const f of r.functions) {
-      out.push(`| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? "\u2014"} | ${f.problems.length ? `\u274C ${f.problems.join("; ")}` : "\u2705"} |`);
+      out.push(
+        `| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? "\u2014"} | ${f.problems.length ? `\u274C ${f.problems.join("; ")}` : "\u2705"} |`
+      );
     }
     out.push("");
   }
   const others = r.diff.filter((d) => !r.functions.some((f) => f.signature === d.name && d.kind === "function"));
-  out.push(others.length ? `**Other changes (forbidden): ${others.length}**` : "No trigger, policy, RLS switch, grant or other function changed.", "");
+  out.push(
+    others.length ? `**Other changes (forbidden): ${others.length}**` : "No trigger, policy, RLS switch, grant or other function changed.",
+    ""
+  );
   for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
   if (others.length) out.push("");
   return out.join("\n");
@@ -70230,9 +70924,18 @@ var import_promises15 = require("node:fs/promises");
 var import_node_path14 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
-  { re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i, why: "transaction control inside the file would escape the verification" },
-  { re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i, why: "cannot run inside a transaction" },
-  { re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i, why: "would change who the rest of the file and its verification run as" }
+  {
+    re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i,
+    why: "transaction control inside the file would escape the verification"
+  },
+  {
+    re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i,
+    why: "cannot run inside a transaction"
+  },
+  {
+    re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i,
+    why: "would change who the rest of the file and its verification run as"
+  }
 ];
 function sha256Hex(data) {
   return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
@@ -70242,7 +70945,9 @@ async function loadChangeFile(file2, display = file2) {
   try {
     buf = await (0, import_promises15.readFile)(file2);
   } catch (e) {
-    throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, { where: { file: display } });
+    throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
+      where: { file: display }
+    });
   }
   const text = buf.toString("utf8");
   if (text.includes("\0") || Buffer.compare(Buffer.from(text, "utf8"), buf) !== 0) {
@@ -70264,11 +70969,23 @@ async function loadChangeFile(file2, display = file2) {
       continue;
     }
     const bad = FORBIDDEN.find((f) => f.re.test(s.sql));
-    if (bad) throw new UserError("BAD_CHANGE_FILE", `"${s.sql.split("\n")[0].slice(0, 60)}": ${bad.why}`, { where: { file: display, line: s.line } });
+    if (bad)
+      throw new UserError("BAD_CHANGE_FILE", `"${s.sql.split("\n")[0].slice(0, 60)}": ${bad.why}`, {
+        where: { file: display, line: s.line }
+      });
     kept.push(s);
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
-  return { name: import_node_path14.default.basename(file2), display, path: file2, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
+  return {
+    name: import_node_path14.default.basename(file2),
+    display,
+    path: file2,
+    sha256: sha256Hex(buf),
+    bytes: buf.length,
+    text,
+    statements: kept,
+    droppedTransactionControl: dropped
+  };
 }
 
 // src/runbook/app-activity.ts
@@ -70309,7 +71026,9 @@ async function readAppActivity(q, opts = {}) {
     ...recent.receptions ? [`${recent.receptions} reception(s) created in the last ${windowMinutes} min`] : [],
     ...recent.sorties ? [`${recent.sorties} sortie(s) created in the last ${windowMinutes} min`] : [],
     ...recent.logActions ? [`${recent.logActions} log_actions row(s) in the last ${windowMinutes} min`] : [],
-    ...activeSessions.map((x) => `session pid ${x.pid} of ${x.usename} (${x.application_name || "no application_name"}) ${x.state ?? "unknown state"} since ${x.state_change ?? "?"}`)
+    ...activeSessions.map(
+      (x) => `session pid ${x.pid} of ${x.usename} (${x.application_name || "no application_name"}) ${x.state ?? "unknown state"} since ${x.state_change ?? "?"}`
+    )
   ];
   return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
 }
@@ -70333,7 +71052,9 @@ async function readStatus(q, target) {
   const tables = await guardedTables(q);
   let row;
   if (await stateExists(q)) {
-    row = (await q.query("SELECT frozen, since::text, by_whom, reason, run_id FROM astm53b.freeze_state")).rows[0];
+    row = (await q.query(
+      "SELECT frozen, since::text, by_whom, reason, run_id FROM astm53b.freeze_state"
+    )).rows[0];
   }
   const frozen = row?.frozen === true;
   const consistent = frozen ? tables.length === FROZEN_TABLES.length : tables.length === 0;
@@ -70350,8 +71071,12 @@ async function freezeStatus(db) {
 }
 function validateReason(reason2, required2) {
   const r = typeof reason2 === "string" ? reason2.trim() : "";
-  if (!r && required2) throw new UserError("BAD_OPTION", "--reason is required: say why the depot cannot enter receptions and sorties", { where: { field: "reason" } });
-  if (r.length > 500) throw new UserError("BAD_OPTION", `--reason is ${r.length} characters; keep it under 500`, { where: { field: "reason" } });
+  if (!r && required2)
+    throw new UserError("BAD_OPTION", "--reason is required: say why the depot cannot enter receptions and sorties", {
+      where: { field: "reason" }
+    });
+  if (r.length > 500)
+    throw new UserError("BAD_OPTION", `--reason is ${r.length} characters; keep it under 500`, { where: { field: "reason" } });
   return r;
 }
 async function freezeOn(db, opts, log) {
@@ -70363,7 +71088,10 @@ async function freezeOn(db, opts, log) {
       log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
       return { ...before, action: "on", changed: false, forced: false };
     }
-    const activity = await readAppActivity(tx, { ...opts.windowMinutes !== void 0 ? { windowMinutes: opts.windowMinutes } : {}, ...opts.appRoles ? { appRoles: opts.appRoles } : {} });
+    const activity = await readAppActivity(tx, {
+      ...opts.windowMinutes !== void 0 ? { windowMinutes: opts.windowMinutes } : {},
+      ...opts.appRoles ? { appRoles: opts.appRoles } : {}
+    });
     if (activity.writing && !opts.force) {
       throw new UserError("APP_ACTIVE", `refusing to freeze: the app is visibly writing: ${activity.seen.join("; ")}`, {
         hint: "wait until the depot has stopped entering movements, or pass --force once you have checked these yourself"
@@ -70408,8 +71136,17 @@ async function freezeOff(db, opts, log) {
     }
     for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
     await ensurePipelineState(tx, log);
-    await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [opts.run.actor, reason2, opts.run.runId]);
-    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", ["off", opts.run.actor, reason2, opts.run.runId]);
+    await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [
+      opts.run.actor,
+      reason2,
+      opts.run.runId
+    ]);
+    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", [
+      "off",
+      opts.run.actor,
+      reason2,
+      opts.run.runId
+    ]);
     const after = await readStatus(tx, db.label);
     log.info("freeze: OFF, receptions and sorties accepted again");
     return { ...after, action: "off", changed: true, forced: false };
@@ -70440,7 +71177,9 @@ function renderResetText(r) {
     `cours_de_route checksum ${r.cdrBefore.checksum} \u2192 ${r.cdrAfter.checksum}`,
     ...r.problems.map((p) => `problem: ${p}`),
     `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
-    ...r.leftovers.snapshotWithStock.map((s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`),
+    ...r.leftovers.snapshotWithStock.map(
+      (s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`
+    ),
     ...r.leftovers.cdrDecharge.map((x) => `  DECHARGE ${x.plaque_camion} (${x.date_chargement}) ${x.id}`),
     ""
   ].join("\n");
@@ -70462,14 +71201,22 @@ function parseExpectedFunctions(v) {
   if (!names.length) throw new UserError("BAD_OPTION", "--expect-functions lists no function", { where: { field: "expect-functions" } });
   return names.map((n2) => {
     const m = IDENT.exec(n2);
-    if (!m) throw new UserError("BAD_OPTION", `--expect-functions: "${n2.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, { where: { field: "expect-functions" } });
+    if (!m)
+      throw new UserError("BAD_OPTION", `--expect-functions: "${n2.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, {
+        where: { field: "expect-functions" }
+      });
     return `${m[1] ?? "public"}.${m[2]}`;
   });
 }
 function parseMs(v, field, fallback, max = 36e5) {
   if (v === void 0 || v === "") return fallback;
   const n2 = Number(v);
-  if (!Number.isInteger(n2) || n2 < 1 || n2 > max) throw new UserError("BAD_OPTION", `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`, { where: { field } });
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
+      { where: { field } }
+    );
   return n2;
 }
 async function readFunctionStates(q, names) {
@@ -70494,7 +71241,14 @@ function evaluateApply(expect, before, after, diff) {
     const now = after.get(name) ?? [];
     const was = new Map((before.get(name) ?? []).map((f) => [f.signature, f]));
     if (!now.length) {
-      functions.push({ name, signature: null, replaced: false, securityDefiner: false, searchPath: null, problems: ["does not exist after the file ran"] });
+      functions.push({
+        name,
+        signature: null,
+        replaced: false,
+        securityDefiner: false,
+        searchPath: null,
+        problems: ["does not exist after the file ran"]
+      });
       continue;
     }
     for (const f of now) {
@@ -70506,7 +71260,8 @@ function evaluateApply(expect, before, after, diff) {
       else if (!replaced) problems.push("not replaced: its definition is unchanged");
       if (!f.securityDefiner) problems.push("SECURITY INVOKER, expected SECURITY DEFINER");
       const sp = searchPathOf(f.config);
-      if (sp !== "public") problems.push(sp === null ? "no SET search_path, expected search_path=public" : `search_path=${sp}, expected public`);
+      if (sp !== "public")
+        problems.push(sp === null ? "no SET search_path, expected search_path=public" : `search_path=${sp}, expected public`);
       functions.push({ name, signature: f.signature, replaced, securityDefiner: f.securityDefiner, searchPath: sp, problems });
     }
   }
@@ -70522,7 +71277,14 @@ async function applyChangeFile(db, opts, log) {
   const { file: file2 } = opts;
   const base2 = {
     target: db.label,
-    file: { name: file2.name, display: file2.display, sha256: file2.sha256, bytes: file2.bytes, statements: file2.statements.length, droppedTransactionControl: file2.droppedTransactionControl },
+    file: {
+      name: file2.name,
+      display: file2.display,
+      sha256: file2.sha256,
+      bytes: file2.bytes,
+      statements: file2.statements.length,
+      droppedTransactionControl: file2.droppedTransactionControl
+    },
     run: opts.run,
     expectFunctions: opts.expectFunctions,
     settings: { lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, lockWaitMs: opts.lockWaitMs }
@@ -70546,10 +71308,14 @@ async function applyChangeFile(db, opts, log) {
           );
           const row = led2.rows[0];
           if (row && row.sha256 !== file2.sha256) {
-            throw new UserError("LEDGER_CONFLICT", `a different file named ${file2.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file2.sha256}`, {
-              where: { file: file2.display },
-              hint: "a change file is never edited after it was applied: give the new change its own dated name"
-            });
+            throw new UserError(
+              "LEDGER_CONFLICT",
+              `a different file named ${file2.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file2.sha256}`,
+              {
+                where: { file: file2.display },
+                hint: "a change file is never edited after it was applied: give the new change its own dated name"
+              }
+            );
           }
           if (row) {
             await end("ROLLBACK");
@@ -70596,12 +71362,20 @@ async function applyChangeFile(db, opts, log) {
           [file2.name, file2.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256]
         );
         await end("COMMIT");
-        log.info(`apply ${file2.name}: committed; ${functions.map((f) => f.signature).join(", ")} replaced, SECURITY DEFINER, search_path=public; nothing else changed`);
+        log.info(
+          `apply ${file2.name}: committed; ${functions.map((f) => f.signature).join(", ")} replaced, SECURITY DEFINER, search_path=public; nothing else changed`
+        );
         return {
           ...common,
           status: "applied",
           ok: true,
-          ledger: { fileName: file2.name, sha256: file2.sha256, appliedAt: led.rows[0].applied_at, runId: opts.run.runId, appliedBy: opts.run.actor },
+          ledger: {
+            fileName: file2.name,
+            sha256: file2.sha256,
+            appliedAt: led.rows[0].applied_at,
+            runId: opts.run.runId,
+            appliedBy: opts.run.actor
+          },
           at: (/* @__PURE__ */ new Date()).toISOString(),
           ms: Date.now() - started
         };
@@ -70616,7 +71390,13 @@ async function applyChangeFile(db, opts, log) {
 }
 
 // src/runbook/staging-reset.ts
-var LeftSnapshot = external_exports.object({ citerne: external_exports.string(), produit: external_exports.string(), proprietaire_type: external_exports.string(), stock_ambiant: external_exports.number(), stock_15c: external_exports.number() });
+var LeftSnapshot = external_exports.object({
+  citerne: external_exports.string(),
+  produit: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  stock_ambiant: external_exports.number(),
+  stock_15c: external_exports.number()
+});
 var LeftCdr = external_exports.object({ id: external_exports.string(), plaque_camion: external_exports.string(), date_chargement: external_exports.string() });
 var SCOPED_LOGS = "module IN ('receptions', 'sorties') OR module ILIKE '%stock%'";
 async function counts(q) {
@@ -70632,14 +71412,21 @@ async function counts(q) {
 }
 function assertStaging(env, url2) {
   if (env.env !== "staging") {
-    throw new UserError("ENV_NOT_STAGING", `staging-reset refused: this database is not marked staging (${env.explanation}); nothing was touched`, {
-      hint: "mark a STAGING database with: astm53b env set staging --url \u2026 [--project-ref REF]; never on PROD"
-    });
+    throw new UserError(
+      "ENV_NOT_STAGING",
+      `staging-reset refused: this database is not marked staging (${env.explanation}); nothing was touched`,
+      {
+        hint: "mark a STAGING database with: astm53b env set staging --url \u2026 [--project-ref REF]; never on PROD"
+      }
+    );
   }
   const marked = env.pipeline?.projectRef;
   const actual = url2 ? projectRefOf(url2) : void 0;
   if (marked && actual && marked !== actual) {
-    throw new UserError("PROJECT_REF_MISMATCH", `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`);
+    throw new UserError(
+      "PROJECT_REF_MISMATCH",
+      `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`
+    );
   }
 }
 async function stagingReset(db, opts, log) {
@@ -70663,22 +71450,36 @@ async function stagingReset(db, opts, log) {
         const cdrAfter = await tableChecksum(c, "public", "cours_de_route");
         const problems = [
           ...["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped"].filter((k) => after[k] !== 0).map((k) => `${k}: ${after[k]} rows left, expected 0`),
-          ...cdrAfter.rows !== cdrBefore.rows || cdrAfter.checksum !== cdrBefore.checksum ? [`cours_de_route changed: ${cdrBefore.rows} rows checksum ${cdrBefore.checksum} before, ${cdrAfter.rows} rows checksum ${cdrAfter.checksum} after`] : []
+          ...cdrAfter.rows !== cdrBefore.rows || cdrAfter.checksum !== cdrBefore.checksum ? [
+            `cours_de_route changed: ${cdrBefore.rows} rows checksum ${cdrBefore.checksum} before, ${cdrAfter.rows} rows checksum ${cdrAfter.checksum} after`
+          ] : []
         ];
         const snap = await c.query(
           `SELECT ci.nom AS citerne, coalesce(p.code, p.nom) AS produit, s.proprietaire_type, s.stock_ambiant, s.stock_15c
              FROM public.stocks_snapshot s JOIN public.citernes ci ON ci.id = s.citerne_id JOIN public.produits p ON p.id = s.produit_id
             WHERE s.stock_ambiant <> 0 OR s.stock_15c <> 0 ORDER BY 1, 2, 3`
         );
-        const cdr = await c.query("SELECT id::text, plaque_camion, date_chargement::text FROM public.cours_de_route WHERE statut = 'DECHARGE' ORDER BY date_chargement, plaque_camion");
-        const leftovers = { snapshotWithStock: parseRows(LeftSnapshot, snap.rows, "snapshot left"), cdrDecharge: parseRows(LeftCdr, cdr.rows, "CDR in DECHARGE") };
+        const cdr = await c.query(
+          "SELECT id::text, plaque_camion, date_chargement::text FROM public.cours_de_route WHERE statut = 'DECHARGE' ORDER BY date_chargement, plaque_camion"
+        );
+        const leftovers = {
+          snapshotWithStock: parseRows(LeftSnapshot, snap.rows, "snapshot left"),
+          cdrDecharge: parseRows(LeftCdr, cdr.rows, "CDR in DECHARGE")
+        };
         const ok = problems.length === 0;
         open5 = false;
         await c.query(ok ? "COMMIT" : "ROLLBACK");
-        if (ok) log.info(`staging-reset: done; ${before.receptions} receptions, ${before.sorties_produit} sorties, ${before.stocks_journaliers} journal rows removed; ${after.cours_de_route} cours de route untouched`);
+        if (ok)
+          log.info(
+            `staging-reset: done; ${before.receptions} receptions, ${before.sorties_produit} sorties, ${before.stocks_journaliers} journal rows removed; ${after.cours_de_route} cours de route untouched`
+          );
         else log.warn(`staging-reset: invariant broken, rolled back: ${problems.join("; ")}`);
-        if (leftovers.snapshotWithStock.length) log.warn(`staging-reset: ${leftovers.snapshotWithStock.length} stocks_snapshot row(s) still show stock (v_stock_actuel is not zero)`);
-        if (leftovers.cdrDecharge.length) log.warn(`staging-reset: ${leftovers.cdrDecharge.length} cours de route left in DECHARGE cannot be received again`);
+        if (leftovers.snapshotWithStock.length)
+          log.warn(
+            `staging-reset: ${leftovers.snapshotWithStock.length} stocks_snapshot row(s) still show stock (v_stock_actuel is not zero)`
+          );
+        if (leftovers.cdrDecharge.length)
+          log.warn(`staging-reset: ${leftovers.cdrDecharge.length} cours de route left in DECHARGE cannot be received again`);
         return {
           target: db.label,
           file: { name: opts.file.name, display: opts.file.display, sha256: opts.file.sha256 },
@@ -70707,13 +71508,32 @@ async function stagingReset(db, opts, log) {
 var json5 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 var runOptions2 = {
-  "run-id": { type: "string", valueName: "ID", description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)" },
+  "run-id": {
+    type: "string",
+    valueName: "ID",
+    description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)"
+  },
   actor: { type: "string", valueName: "NAME", description: "who runs this, recorded (default: GITHUB_ACTOR, else the OS user)" }
 };
 var timeoutOptions = {
-  "lock-timeout-ms": { type: "string", valueName: "MS", description: "lock_timeout of each statement", default: String(APPLY_DEFAULTS.lockTimeoutMs) },
-  "statement-timeout-ms": { type: "string", valueName: "MS", description: "statement_timeout of each statement", default: String(APPLY_DEFAULTS.statementTimeoutMs) },
-  "lock-wait-ms": { type: "string", valueName: "MS", description: "how long to wait for another pipeline step on the same database", default: String(APPLY_DEFAULTS.lockWaitMs) }
+  "lock-timeout-ms": {
+    type: "string",
+    valueName: "MS",
+    description: "lock_timeout of each statement",
+    default: String(APPLY_DEFAULTS.lockTimeoutMs)
+  },
+  "statement-timeout-ms": {
+    type: "string",
+    valueName: "MS",
+    description: "statement_timeout of each statement",
+    default: String(APPLY_DEFAULTS.statementTimeoutMs)
+  },
+  "lock-wait-ms": {
+    type: "string",
+    valueName: "MS",
+    description: "how long to wait for another pipeline step on the same database",
+    default: String(APPLY_DEFAULTS.lockWaitMs)
+  }
 };
 var str3 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
 var runOf = (ctx) => runContextFrom(ctx.env, { runId: str3(ctx, "run-id"), actor: str3(ctx, "actor") });
@@ -70733,7 +71553,12 @@ var envSet = {
   summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
   details: "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
   positionals: [{ name: "ENV", description: "staging or prod", required: true }],
-  options: { url: urlOption, "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" }, ...runOptions2, json: { type: "boolean", description: "print the marker as JSON" } },
+  options: {
+    url: urlOption,
+    "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" },
+    ...runOptions2,
+    json: { type: "boolean", description: "print the marker as JSON" }
+  },
   async run(ctx) {
     const env = parseEnvName(ctx.positionals[0]);
     const run = runOf(ctx);
@@ -70762,10 +71587,16 @@ var apply = {
   name: "apply",
   summary: "runbook 4.3: apply a change file in one transaction, proving before COMMIT that only the expected functions changed",
   details: "The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\nstatement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\nfunction, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\nmakes the same file a no-op the second time and refuses a different file under an applied name.",
-  positionals: [{ name: "FILE", description: "the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)", required: true }],
+  positionals: [
+    { name: "FILE", description: "the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)", required: true }
+  ],
   options: {
     url: urlOption,
-    "expect-functions": { type: "string", valueName: "a,b", description: "functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)" },
+    "expect-functions": {
+      type: "string",
+      valueName: "a,b",
+      description: "functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)"
+    },
     "dry-run": { type: "boolean", description: "run everything, report, and roll back" },
     ...timeoutOptions,
     ...runOptions2,
@@ -70773,7 +71604,13 @@ var apply = {
   },
   async run(ctx) {
     const file2 = await loadChangeFile(import_node_path15.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
-    const opts = { file: file2, expectFunctions: parseExpectedFunctions(str3(ctx, "expect-functions")), dryRun: ctx.values["dry-run"] === true, ...timeoutsOf(ctx), run: runOf(ctx) };
+    const opts = {
+      file: file2,
+      expectFunctions: parseExpectedFunctions(str3(ctx, "expect-functions")),
+      dryRun: ctx.values["dry-run"] === true,
+      ...timeoutsOf(ctx),
+      run: runOf(ctx)
+    };
     return withDb(changeTarget(ctx, "apply"), async (db) => {
       const r = await applyChangeFile(db, opts, ctx.log);
       ctx.out(ctx.values.json ? json5(r) : renderApplyText(r));
@@ -70819,13 +71656,21 @@ var freeze = {
   },
   async run(ctx) {
     const what = ctx.positionals[0];
-    if (what !== "on" && what !== "off" && what !== "status") throw new UserError("BAD_ARGUMENTS", `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
+    if (what !== "on" && what !== "off" && what !== "status")
+      throw new UserError("BAD_ARGUMENTS", `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
     const win = Number(ctx.values["window-minutes"] ?? 15);
-    if (!Number.isInteger(win) || win < 0 || win > 1440) throw new UserError("BAD_OPTION", "--window-minutes must be a whole number between 0 and 1440", { where: { field: "window-minutes" } });
+    if (!Number.isInteger(win) || win < 0 || win > 1440)
+      throw new UserError("BAD_OPTION", "--window-minutes must be a whole number between 0 and 1440", {
+        where: { field: "window-minutes" }
+      });
     const target = what === "status" ? targetOf(ctx) : changeTarget(ctx, `freeze ${what}`);
     const run = what === "status" ? void 0 : runOf(ctx);
     return withDb(target, async (db) => {
-      const r = what === "status" ? await freezeStatus(db) : what === "on" ? await freezeOn(db, { reason: str3(ctx, "reason") ?? "", force: ctx.values.force === true, run, windowMinutes: win }, ctx.log) : await freezeOff(db, { reason: str3(ctx, "reason") ?? "", run }, ctx.log);
+      const r = what === "status" ? await freezeStatus(db) : what === "on" ? await freezeOn(
+        db,
+        { reason: str3(ctx, "reason") ?? "", force: ctx.values.force === true, run, windowMinutes: win },
+        ctx.log
+      ) : await freezeOff(db, { reason: str3(ctx, "reason") ?? "", run }, ctx.log);
       ctx.out(ctx.values.json ? json5(r) : renderFreezeText(r));
       return r.consistent ? 0 : 1;
     });
@@ -70870,10 +71715,19 @@ function renderPreflightMarkdown(r) {
     row("environment", `${r.environment.env}: ${r.environment.explanation}`),
     row("golden file", `\`${r.golden.file}\` \u2014 ${r.golden.cases} cases, sha256 \`${r.golden.sha256}\``),
     ...r.changeFiles.map((c) => row("change file", `\`${c.file}\` \u2014 sha256 \`${c.sha256}\`; touches ${touches(c)}`)),
-    row("compat", r.compat.compatible ? "compatible" : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`),
-    row("drift", r.drift ? r.drift.changes.length ? r.drift.changes.map((d) => `${d.kind} \`${d.name}\` ${d.change}`).join("<br>") : `none (${r.drift.objectsCompared} objects)` : "not checked"),
+    row(
+      "compat",
+      r.compat.compatible ? "compatible" : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`
+    ),
+    row(
+      "drift",
+      r.drift ? r.drift.changes.length ? r.drift.changes.map((d) => `${d.kind} \`${d.name}\` ${d.change}`).join("<br>") : `none (${r.drift.objectsCompared} objects)` : "not checked"
+    ),
     row("Flutter commit / ASTM flag", `${r.deployment.flutterCommit ?? "\u2014"} / ${r.deployment.astmFlag ?? "\u2014"}`),
-    row("15 \xB0C computed by", r.deployment.databaseComputes15c ? `the database (${r.deployment.computeTriggers.join(", ")})` : "the app (the database stores what it is sent)"),
+    row(
+      "15 \xB0C computed by",
+      r.deployment.databaseComputes15c ? `the database (${r.deployment.computeTriggers.join(", ")})` : "the app (the database stores what it is sent)"
+    ),
     row("GASOIL receptions", String(r.gasoilReceptions.length)),
     row("trucks waiting (receive after ASTM validation)", r.pendingTrucks.map((t) => t.plaque_camion).join(", ") || "none"),
     row("app activity", r.activity.writing ? r.activity.seen.join("; ") : "none"),
@@ -70892,10 +71746,20 @@ function norm(qualified) {
   return parts.length === 1 ? `public.${parts[0]}` : parts.join(".");
 }
 var PATTERNS = [
-  { kind: "functions", re: new RegExp(String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?|ALTER\s+|DROP\s+)(?:FUNCTION|PROCEDURE)\s+(?:IF\s+EXISTS\s+)?${QUALIFIED}`, "i"), build: (m) => norm(m[1]) },
+  {
+    kind: "functions",
+    re: new RegExp(
+      String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?|ALTER\s+|DROP\s+)(?:FUNCTION|PROCEDURE)\s+(?:IF\s+EXISTS\s+)?${QUALIFIED}`,
+      "i"
+    ),
+    build: (m) => norm(m[1])
+  },
   {
     kind: "triggers",
-    re: new RegExp(String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?|DROP\s+)TRIGGER\s+(?:IF\s+EXISTS\s+)?(${IDENT2})[\s\S]*?\bON\s+${QUALIFIED}`, "i"),
+    re: new RegExp(
+      String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?|DROP\s+)TRIGGER\s+(?:IF\s+EXISTS\s+)?(${IDENT2})[\s\S]*?\bON\s+${QUALIFIED}`,
+      "i"
+    ),
     build: (m) => `${norm(m[2])}.${norm(m[1]).split(".").pop()}`
   },
   {
@@ -70903,11 +71767,24 @@ var PATTERNS = [
     re: new RegExp(String.raw`^(?:CREATE|ALTER|DROP)\s+POLICY\s+(?:IF\s+EXISTS\s+)?(${IDENT2})\s+ON\s+${QUALIFIED}`, "i"),
     build: (m) => `${norm(m[2])}.${norm(m[1]).split(".").pop()}`
   },
-  { kind: "tables", re: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${QUALIFIED}`, "i"), build: (m) => norm(m[1]) },
-  { kind: "tables", re: new RegExp(String.raw`^(?:GRANT|REVOKE)\s[\s\S]*?\bON\s+(?:TABLE\s+)?${QUALIFIED}\s+(?:TO|FROM)\b`, "i"), build: (m) => norm(m[1]) }
+  {
+    kind: "tables",
+    re: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${QUALIFIED}`, "i"),
+    build: (m) => norm(m[1])
+  },
+  {
+    kind: "tables",
+    re: new RegExp(String.raw`^(?:GRANT|REVOKE)\s[\s\S]*?\bON\s+(?:TABLE\s+)?${QUALIFIED}\s+(?:TO|FROM)\b`, "i"),
+    build: (m) => norm(m[1])
+  }
 ];
 function touchedObjects(statements) {
-  const out = { functions: /* @__PURE__ */ new Set(), triggers: /* @__PURE__ */ new Set(), policies: /* @__PURE__ */ new Set(), tables: /* @__PURE__ */ new Set() };
+  const out = {
+    functions: /* @__PURE__ */ new Set(),
+    triggers: /* @__PURE__ */ new Set(),
+    policies: /* @__PURE__ */ new Set(),
+    tables: /* @__PURE__ */ new Set()
+  };
   for (const s of statements) {
     for (const p of PATTERNS) {
       const m = p.re.exec(s.sql);
@@ -70939,20 +71816,29 @@ function validateDeployment(d) {
   if (d?.flutterCommit !== void 0 && d.flutterCommit !== "") {
     const c = d.flutterCommit.trim();
     if (!/^[0-9a-f]{7,40}$/i.test(c)) {
-      throw new UserError("BAD_INPUT", `flutter commit "${c.slice(0, 50)}" is not a git commit hash (7 to 40 hex digits)`, { where: { field: "flutter-commit" } });
+      throw new UserError("BAD_INPUT", `flutter commit "${c.slice(0, 50)}" is not a git commit hash (7 to 40 hex digits)`, {
+        where: { field: "flutter-commit" }
+      });
     }
     out.flutterCommit = c.toLowerCase();
   }
   if (d?.astmFlag !== void 0) {
     const f = String(d.astmFlag).toLowerCase();
-    if (f !== "on" && f !== "off") throw new UserError("BAD_INPUT", `ASTM flag must be on or off, got "${String(d.astmFlag)}"`, { where: { field: "astm-flag" } });
+    if (f !== "on" && f !== "off")
+      throw new UserError("BAD_INPUT", `ASTM flag must be on or off, got "${String(d.astmFlag)}"`, { where: { field: "astm-flag" } });
     out.astmFlag = f;
   }
   return out;
 }
 var FingerprintSchema2 = external_exports.object({
   schemas: external_exports.array(external_exports.string()),
-  entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]), name: external_exports.string(), value: external_exports.string() })),
+  entries: external_exports.array(
+    external_exports.object({
+      kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]),
+      name: external_exports.string(),
+      value: external_exports.string()
+    })
+  ),
   sha256: external_exports.string()
 });
 async function loadBaseline(ref3) {
@@ -70960,7 +71846,9 @@ async function loadBaseline(ref3) {
   try {
     text = await (0, import_promises16.readFile)(ref3.path, "utf8");
   } catch (e) {
-    throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, { where: { file: ref3.display } });
+    throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
+      where: { file: ref3.display }
+    });
   }
   let doc;
   try {
@@ -70993,11 +71881,18 @@ async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
   const goldenBytes = await (0, import_promises16.readFile)(opts.golden.path);
-  if (!opts.changeFiles.length) throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
+  if (!opts.changeFiles.length)
+    throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
   for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
   const baseline = opts.baseline ? await loadBaseline(opts.baseline) : void 0;
-  return { opts, deployment, golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length }, changes, baseline };
+  return {
+    opts,
+    deployment,
+    golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length },
+    changes,
+    baseline
+  };
 }
 async function preflight(db, inputs, log) {
   const { opts, deployment, golden, changes, baseline } = inputs;
@@ -71041,7 +71936,10 @@ async function preflight(db, inputs, log) {
   const failures = [];
   const warnings = [];
   if (!compat2.compatible) {
-    failures.push({ code: "INCOMPATIBLE", message: `the target lacks or differs on ${compat2.counts.missing + compat2.counts.different} object(s) the pipeline relies on (see compat)` });
+    failures.push({
+      code: "INCOMPATIBLE",
+      message: `the target lacks or differs on ${compat2.counts.missing + compat2.counts.different} object(s) the pipeline relies on (see compat)`
+    });
   }
   let drift2 = null;
   if (baseline && read.fingerprint) {
@@ -71049,7 +71947,12 @@ async function preflight(db, inputs, log) {
     const base2 = pick3(baseline.fingerprint);
     const now = pick3(read.fingerprint);
     const diff = diffFingerprints(base2, now);
-    drift2 = { baseline: opts.baseline.display, baselineSha256: baseline.sha256, objectsCompared: new Set([...base2.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size, changes: diff };
+    drift2 = {
+      baseline: opts.baseline.display,
+      baselineSha256: baseline.sha256,
+      objectsCompared: new Set([...base2.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size,
+      changes: diff
+    };
     if (diff.length) {
       failures.push({
         code: "DRIFT",
@@ -71061,9 +71964,12 @@ async function preflight(db, inputs, log) {
   }
   if (read.activity.writing) warnings.push(`the app is active: ${read.activity.seen.join("; ")} (freeze before changing anything)`);
   if (read.pendingTrucks.length) {
-    warnings.push(`${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(", ")}): receive them only after the ASTM validation (runbook 3.3)`);
+    warnings.push(
+      `${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(", ")}): receive them only after the ASTM validation (runbook 3.3)`
+    );
   }
-  if (read.environment.env === "unmarked" || read.environment.env === "conflict") warnings.push(`environment: ${read.environment.explanation}`);
+  if (read.environment.env === "unmarked" || read.environment.env === "conflict")
+    warnings.push(`environment: ${read.environment.explanation}`);
   const result = {
     step: "preflight",
     passed: failures.length === 0,
@@ -71073,7 +71979,14 @@ async function preflight(db, inputs, log) {
     server,
     at: (/* @__PURE__ */ new Date()).toISOString(),
     golden: { file: opts.golden.display, ...golden },
-    changeFiles: changes.map((c, i) => ({ name: c.name, file: c.display, sha256: c.sha256, bytes: c.bytes, statements: c.statements.length, touches: touched[i] })),
+    changeFiles: changes.map((c, i) => ({
+      name: c.name,
+      file: c.display,
+      sha256: c.sha256,
+      bytes: c.bytes,
+      statements: c.statements.length,
+      touches: touched[i]
+    })),
     deployment: {
       flutterCommit: deployment.flutterCommit ?? null,
       astmFlag: deployment.astmFlag ?? null,
@@ -71101,7 +72014,12 @@ var preflightCommand = {
   options: {
     url: urlOption,
     golden: { type: "string", valueName: "FILE", description: "golden cases (CSV or JSON), validated" },
-    change: { type: "string", multiple: true, valueName: "FILE", description: "change file to be applied (SHA-256 recorded, objects it touches listed)" },
+    change: {
+      type: "string",
+      multiple: true,
+      valueName: "FILE",
+      description: "change file to be applied (SHA-256 recorded, objects it touches listed)"
+    },
     baseline: { type: "string", valueName: "FILE", description: "catalog fingerprint recorded by the staging run before the change" },
     "flutter-commit": { type: "string", valueName: "SHA", description: "the deployed Flutter commit (runbook 4.4)" },
     "astm-flag": { type: "string", valueName: "on|off", description: "the ASTM flag state of the deployed build, as declared" },
@@ -71113,7 +72031,8 @@ var preflightCommand = {
     const golden = str4(ctx, "golden");
     if (!golden) throw new UserError("MISSING_INPUT", "--golden FILE is required", { where: { field: "golden" } });
     const minutes = Number(ctx.values["activity-minutes"]);
-    if (!Number.isInteger(minutes) || minutes < 1) throw new UserError("BAD_OPTION", "--activity-minutes must be a positive integer", { where: { field: "activity-minutes" } });
+    if (!Number.isInteger(minutes) || minutes < 1)
+      throw new UserError("BAD_OPTION", "--activity-minutes must be a positive integer", { where: { field: "activity-minutes" } });
     const baseline = str4(ctx, "baseline");
     const flutterCommit = str4(ctx, "flutter-commit");
     const astmFlag = str4(ctx, "astm-flag");
@@ -71175,7 +72094,10 @@ var GO_CONDITIONS = {
   P0001_OR_RLS: { runbook: "6.1", text: "Erreur P0001 ou blocage RLS inattendu" },
   SMOKE_FAILED: { runbook: "4.5, 5.1\u20135.5", text: "Smoke test NOK (si NOK \u2192 rollback imm\xE9diat)" },
   NO_VERIFIED_BACKUP: { runbook: "3.1, 4.2", text: "Aucune modification PROD sans dump v\xE9rifi\xE9" },
-  CHANGE_NOT_APPLIED: { runbook: "4.3", text: "Les 2 fonctions remplac\xE9es, SECURITY DEFINER, search_path, aucun trigger ni policy modifi\xE9" },
+  CHANGE_NOT_APPLIED: {
+    runbook: "4.3",
+    text: "Les 2 fonctions remplac\xE9es, SECURITY DEFINER, search_path, aucun trigger ni policy modifi\xE9"
+  },
   DRIFT: { runbook: "3.3, 4.1", text: "Preflight: cible incompatible ou d\xE9rive par rapport au STAGING valid\xE9" },
   NO_SIGNOFF: { runbook: "5.6", text: "Validation \xE9crite responsable d\xE9p\xF4t" },
   SIGNOFF_NO_GO: { runbook: "5.6, 7", text: "Le responsable d\xE9p\xF4t a sign\xE9 NO-GO" },
@@ -71199,14 +72121,24 @@ var SignOffSchema = external_exports.object({
   at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
   comment: external_exports.string().optional()
 }).strict();
-var reason = (condition, source, message) => ({ condition, runbook: GO_CONDITIONS[condition].runbook, rule: GO_CONDITIONS[condition].text, source, message });
+var reason = (condition, source, message) => ({
+  condition,
+  runbook: GO_CONDITIONS[condition].runbook,
+  rule: GO_CONDITIONS[condition].text,
+  source,
+  message
+});
 async function readJsonFile(file2) {
   let text;
   try {
     text = await (0, import_promises18.readFile)(file2, "utf8");
   } catch (e) {
     const code2 = e.code;
-    return { ok: false, status: code2 === "ENOENT" ? "missing" : "unreadable", detail: code2 === "ENOENT" ? "no such file" : `cannot read it: ${code2 ?? e.message}` };
+    return {
+      ok: false,
+      status: code2 === "ENOENT" ? "missing" : "unreadable",
+      detail: code2 === "ENOENT" ? "no such file" : `cannot read it: ${code2 ?? e.message}`
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -71219,12 +72151,23 @@ function shapeError(e) {
   return `field ${i.path.join(".") || "(root)"}: ${i.message}`;
 }
 var Preflight = external_exports.object({ step: external_exports.literal("preflight"), passed: external_exports.boolean(), failures: external_exports.array(external_exports.object({ code: external_exports.string(), message: external_exports.string() })) }).passthrough();
-var Apply = external_exports.object({ ok: external_exports.boolean(), status: external_exports.enum(["applied", "already-applied", "dry-run", "rejected"]), violations: external_exports.array(external_exports.string()).optional() }).passthrough();
+var Apply = external_exports.object({
+  ok: external_exports.boolean(),
+  status: external_exports.enum(["applied", "already-applied", "dry-run", "rejected"]),
+  violations: external_exports.array(external_exports.string()).optional()
+}).passthrough();
 var Golden = external_exports.object({
   passed: external_exports.boolean(),
   tolerance_l: external_exports.number(),
   profile: external_exports.string(),
-  cases: external_exports.array(external_exports.object({ reference: external_exports.string(), verdict: external_exports.enum(["PASS", "FAIL"]), deviation_l: external_exports.number(), mlpp_deviation_l: external_exports.number().nullable() }).passthrough())
+  cases: external_exports.array(
+    external_exports.object({
+      reference: external_exports.string(),
+      verdict: external_exports.enum(["PASS", "FAIL"]),
+      deviation_l: external_exports.number(),
+      mlpp_deviation_l: external_exports.number().nullable()
+    }).passthrough()
+  )
 }).passthrough();
 var Smoke = external_exports.object({
   step: external_exports.literal("smoke"),
@@ -71237,7 +72180,14 @@ var Smoke = external_exports.object({
       ran: external_exports.boolean(),
       passed: external_exports.boolean(),
       message: external_exports.string(),
-      findings: external_exports.array(external_exports.object({ code: external_exports.string(), passed: external_exports.boolean(), condition: external_exports.enum(Object.keys(GO_CONDITIONS)).nullable(), message: external_exports.string() }).passthrough())
+      findings: external_exports.array(
+        external_exports.object({
+          code: external_exports.string(),
+          passed: external_exports.boolean(),
+          condition: external_exports.enum(Object.keys(GO_CONDITIONS)).nullable(),
+          message: external_exports.string()
+        }).passthrough()
+      )
     }).passthrough()
   )
 }).passthrough();
@@ -71281,10 +72231,20 @@ async function decide(opts, log) {
   const backupDir = await exists(import_node_path17.default.join(sub, MANIFEST_FILE)) || !await exists(import_node_path17.default.join(dir, MANIFEST_FILE)) ? sub : dir;
   try {
     const m = await assertVerifiedBackup(backupDir);
-    record2("backup", import_node_path17.default.join(backupDir, VERIFICATION_FILE), true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
+    record2(
+      "backup",
+      import_node_path17.default.join(backupDir, VERIFICATION_FILE),
+      true,
+      `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`
+    );
   } catch (e) {
     if (!isUserError(e)) throw e;
-    inputs.push({ name: "backup", file: rel(import_node_path17.default.join(backupDir, VERIFICATION_FILE)), status: e.code === "BACKUP_INCOMPLETE" ? "missing" : "failed", detail: e.describe() });
+    inputs.push({
+      name: "backup",
+      file: rel(import_node_path17.default.join(backupDir, VERIFICATION_FILE)),
+      status: e.code === "BACKUP_INCOMPLETE" ? "missing" : "failed",
+      detail: e.describe()
+    });
     reasons.push(reason("NO_VERIFIED_BACKUP", rel(backupDir), e.describe()));
   }
   const apFile = import_node_path17.default.join(dir, RESULT_FILES.apply);
@@ -71292,16 +72252,28 @@ async function decide(opts, log) {
   if (ap) {
     const applied = ap.ok && (ap.status === "applied" || ap.status === "already-applied");
     record2("sql-apply", apFile, applied, ap.status);
-    if (!applied) reasons.push(reason("CHANGE_NOT_APPLIED", rel(apFile), `status ${ap.status}${ap.violations?.length ? `: ${ap.violations.join("; ")}` : ""}`));
+    if (!applied)
+      reasons.push(
+        reason("CHANGE_NOT_APPLIED", rel(apFile), `status ${ap.status}${ap.violations?.length ? `: ${ap.violations.join("; ")}` : ""}`)
+      );
   }
   const gFile = import_node_path17.default.join(dir, RESULT_FILES.golden);
   const g = await load("golden", gFile, Golden, "RESULT_MISSING");
   if (g) {
     const failing = g.cases.filter((c) => c.verdict === "FAIL");
-    record2("golden", gFile, g.passed && failing.length === 0, `${g.cases.length - failing.length}/${g.cases.length} within \xB1${g.tolerance_l} L (${g.profile})`);
+    record2(
+      "golden",
+      gFile,
+      g.passed && failing.length === 0,
+      `${g.cases.length - failing.length}/${g.cases.length} within \xB1${g.tolerance_l} L (${g.profile})`
+    );
     for (const c of failing) {
       reasons.push(
-        reason("GOLDEN_DEVIATION", rel(gFile), `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}, beyond \xB1${g.tolerance_l} L`)
+        reason(
+          "GOLDEN_DEVIATION",
+          rel(gFile),
+          `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}, beyond \xB1${g.tolerance_l} L`
+        )
       );
     }
     if (!g.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", rel(gFile), "the golden verification did not pass"));
@@ -71319,14 +72291,21 @@ async function decide(opts, log) {
         reasons.push(reason(f.condition ?? "SMOKE_FAILED", rel(sFile), `${c.id} ${f.code}: ${f.message}`));
       }
     }
-    if (!s.passed && n2 === 0) for (const c of s.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", rel(sFile), `${c.id}: ${c.message}`));
+    if (!s.passed && n2 === 0)
+      for (const c of s.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", rel(sFile), `${c.id}: ${c.message}`));
   }
   const soFile = opts.signoff ?? import_node_path17.default.join(dir, RESULT_FILES.signoff);
   let signoff = null;
   const so = await readJsonFile(soFile);
   if (!so.ok) {
     inputs.push({ name: "signoff", file: rel(soFile), status: so.status, detail: so.detail });
-    reasons.push(reason("NO_SIGNOFF", rel(soFile), so.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : `sign-off record ${so.detail}`));
+    reasons.push(
+      reason(
+        "NO_SIGNOFF",
+        rel(soFile),
+        so.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : `sign-off record ${so.detail}`
+      )
+    );
   } else {
     const p = SignOffSchema.safeParse(so.value);
     if (!p.success) {
@@ -71335,13 +72314,34 @@ async function decide(opts, log) {
     } else {
       signoff = p.data;
       const before = s && Date.parse(p.data.at) < Date.parse(s.at);
-      record2("signoff", soFile, p.data.decision === "GO" && !before, `${p.data.decision} by ${p.data.who} (${p.data.role}) at ${p.data.at}`);
-      if (p.data.decision === "NO-GO") reasons.push(reason("SIGNOFF_NO_GO", rel(soFile), `${p.data.who} (${p.data.role}) signed NO-GO${p.data.comment ? `: ${p.data.comment}` : ""}`));
-      else if (before) reasons.push(reason("NO_SIGNOFF", rel(soFile), `signed at ${p.data.at}, before the smoke results of ${s.at}: the sign-off cannot cover them`));
+      record2(
+        "signoff",
+        soFile,
+        p.data.decision === "GO" && !before,
+        `${p.data.decision} by ${p.data.who} (${p.data.role}) at ${p.data.at}`
+      );
+      if (p.data.decision === "NO-GO")
+        reasons.push(
+          reason("SIGNOFF_NO_GO", rel(soFile), `${p.data.who} (${p.data.role}) signed NO-GO${p.data.comment ? `: ${p.data.comment}` : ""}`)
+        );
+      else if (before)
+        reasons.push(
+          reason("NO_SIGNOFF", rel(soFile), `signed at ${p.data.at}, before the smoke results of ${s.at}: the sign-off cannot cover them`)
+        );
     }
   }
-  const decision = { step: "decide", decision: reasons.length ? "NO-GO" : "GO", at: (/* @__PURE__ */ new Date()).toISOString(), resultsDir: rel(dir), inputs, signoff, reasons };
-  log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${[...new Set(reasons.map((r) => r.condition))].join(", ")})` : ""}`);
+  const decision = {
+    step: "decide",
+    decision: reasons.length ? "NO-GO" : "GO",
+    at: (/* @__PURE__ */ new Date()).toISOString(),
+    resultsDir: rel(dir),
+    inputs,
+    signoff,
+    reasons
+  };
+  log.info(
+    `decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${[...new Set(reasons.map((r) => r.condition))].join(", ")})` : ""}`
+  );
   return decision;
 }
 
@@ -71425,7 +72425,14 @@ var NEGATIVE_THRESHOLD_L = -0.01;
 var n = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]);
 async function readCoherence(q) {
   const negative = parseRows(
-    external_exports.object({ citerne_id: external_exports.string(), produit_id: external_exports.string().nullable(), date_jour: external_exports.string(), proprietaire_type: external_exports.string().nullable(), stock_ambiant: n, stock_15c: n }),
+    external_exports.object({
+      citerne_id: external_exports.string(),
+      produit_id: external_exports.string().nullable(),
+      date_jour: external_exports.string(),
+      proprietaire_type: external_exports.string().nullable(),
+      stock_ambiant: n,
+      stock_15c: n
+    }),
     (await q.query(
       `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, stock_ambiant, stock_15c FROM public.stocks_journaliers
           WHERE stock_ambiant < $1 OR stock_15c < $1 ORDER BY date_jour, citerne_id, proprietaire_type LIMIT 50`,
@@ -71434,7 +72441,13 @@ async function readCoherence(q) {
     "smoke 5.5: negative journal rows"
   );
   const duplicates = parseRows(
-    external_exports.object({ citerne_id: external_exports.string(), produit_id: external_exports.string().nullable(), date_jour: external_exports.string(), proprietaire_type: external_exports.string().nullable(), rows: n }),
+    external_exports.object({
+      citerne_id: external_exports.string(),
+      produit_id: external_exports.string().nullable(),
+      date_jour: external_exports.string(),
+      proprietaire_type: external_exports.string().nullable(),
+      rows: n
+    }),
     (await q.query(
       `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, count(*)::int8 AS rows FROM public.stocks_journaliers
           GROUP BY citerne_id, produit_id, date_jour, proprietaire_type HAVING count(*) > 1 ORDER BY date_jour, citerne_id LIMIT 50`
@@ -71442,7 +72455,13 @@ async function readCoherence(q) {
     "smoke 5.5: duplicated journal keys"
   );
   const overCapacity = parseRows(
-    external_exports.object({ citerne_id: external_exports.string(), nom: external_exports.string(), capacite_utile: n, source: external_exports.enum(["journal", "v_stock_actuel"]), stock_ambiant: n }),
+    external_exports.object({
+      citerne_id: external_exports.string(),
+      nom: external_exports.string(),
+      capacite_utile: n,
+      source: external_exports.enum(["journal", "v_stock_actuel"]),
+      stock_ambiant: n
+    }),
     (await q.query(
       `WITH latest AS (
            SELECT DISTINCT ON (citerne_id, produit_id, proprietaire_type) citerne_id, stock_ambiant
@@ -71481,7 +72500,14 @@ async function compensate(db, userId, effects, runId, log, mark3) {
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text`,
         [e.mouvement_type, e.mouvement_id, -e.actuel.amb, -e.actuel.v15, reason2, userId]
       );
-      adjustments.push({ mouvement_type: e.mouvement_type, mouvement_id: e.mouvement_id, delta_ambiant: r33(-e.actuel.amb), delta_15c: r33(-e.actuel.v15), reason: reason2, id: r.rows[0].id });
+      adjustments.push({
+        mouvement_type: e.mouvement_type,
+        mouvement_id: e.mouvement_id,
+        delta_ambiant: r33(-e.actuel.amb),
+        delta_15c: r33(-e.actuel.v15),
+        reason: reason2,
+        id: r.rows[0].id
+      });
     }
   });
   log.info(`smoke: ${adjustments.length} compensating adjustment(s) recorded in stocks_adjustments`);
@@ -71516,7 +72542,14 @@ var SMOKE_MARK = "ASTM53B-SMOKE";
 var WRITER_ROLES = ["admin", "directeur", "gerant"];
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 var GASOIL = `(upper(coalesce(p.code, '')) IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%')`;
-var MOVEMENT_TABLES = ["receptions", "sorties_produit", "stocks_journaliers", "stocks_snapshot", "stocks_adjustments", "log_actions"];
+var MOVEMENT_TABLES = [
+  "receptions",
+  "sorties_produit",
+  "stocks_journaliers",
+  "stocks_snapshot",
+  "stocks_adjustments",
+  "log_actions"
+];
 var SMOKE_MOVEMENTS = {
   reception: { index_avant: 1e5, index_apres: 101e3, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
   sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 }
@@ -71530,10 +72563,17 @@ async function resolveSmokeProfile(o) {
     value = JSON.parse(await (0, import_promises19.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
-    throw new UserError(code2 ? "MISSING_INPUT" : "BAD_INPUT", code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`, { where: { file: display } });
+    throw new UserError(
+      code2 ? "MISSING_INPUT" : "BAD_INPUT",
+      code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`,
+      { where: { file: display } }
+    );
   }
   const p = value?.profile;
-  if (typeof p !== "string") throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, { where: { file: display, field: "profile" } });
+  if (typeof p !== "string")
+    throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, {
+      where: { file: display, field: "profile" }
+    });
   return { profile: parseGoldenProfile(p, `${display}: profile`), source: `${display} (golden verification)` };
 }
 function validateSmokeOptions(o) {
@@ -71541,9 +72581,11 @@ function validateSmokeOptions(o) {
     ["as-user", o.asUser],
     ["citerne", o.citerneId]
   ]) {
-    if (v !== void 0 && !ID2.test(v)) throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
+    if (v !== void 0 && !ID2.test(v))
+      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
   }
-  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0)) throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
+  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0))
+    throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
 }
 var isSqlError = (e) => typeof e === "object" && e !== null && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code);
 async function attempt(fn) {
@@ -71592,11 +72634,18 @@ async function readContext(q, opts) {
   const day = (await q.query("SELECT current_date::text AS d")).rows[0].d;
   let user;
   if (opts.asUser) {
-    const r = await q.query("SELECT role FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", [opts.asUser]);
+    const r = await q.query("SELECT role FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", [
+      opts.asUser
+    ]);
     const role = r.rows[0]?.role;
-    if (!role) throw new UserError("NO_APP_USER", `--as-user ${opts.asUser}: no profils row for that user`, { where: { field: "as-user" } });
+    if (!role)
+      throw new UserError("NO_APP_USER", `--as-user ${opts.asUser}: no profils row for that user`, { where: { field: "as-user" } });
     if (!WRITER_ROLES.includes(role)) {
-      throw new UserError("NO_APP_USER", `--as-user ${opts.asUser} has role ${role}; the smoke needs admin, directeur or gerant (validate_sortie refuses the others)`, { where: { field: "as-user" } });
+      throw new UserError(
+        "NO_APP_USER",
+        `--as-user ${opts.asUser} has role ${role}; the smoke needs admin, directeur or gerant (validate_sortie refuses the others)`,
+        { where: { field: "as-user" } }
+      );
     }
     user = { id: opts.asUser, role, chosenBy: "--as-user" };
   } else {
@@ -71607,10 +72656,15 @@ async function readContext(q, opts) {
       [WRITER_ROLES]
     );
     const u = r.rows[0];
-    if (!u) throw new UserError("NO_APP_USER", "no profils row with role admin, directeur or gerant: the smoke has no app user to act as", { hint: "pass --as-user UUID" });
+    if (!u)
+      throw new UserError("NO_APP_USER", "no profils row with role admin, directeur or gerant: the smoke has no app user to act as", {
+        hint: "pass --as-user UUID"
+      });
     user = { id: u.user_id, role: u.role, chosenBy: "the first profils row (by created_at) with role admin, directeur or gerant" };
   }
-  const lecture = (await q.query("SELECT user_id::text FROM public.profils WHERE role = 'lecture' AND user_id IS NOT NULL ORDER BY created_at NULLS LAST, user_id LIMIT 1")).rows[0];
+  const lecture = (await q.query(
+    "SELECT user_id::text FROM public.profils WHERE role = 'lecture' AND user_id IS NOT NULL ORDER BY created_at NULLS LAST, user_id LIMIT 1"
+  )).rows[0];
   const tanks = await q.query(
     `SELECT c.id::text, c.nom, c.produit_id::text, c.depot_id::text, (c.capacite_totale - c.capacite_securite) AS utile, c.statut, ${GASOIL} AS gasoil,
             coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id), 0) AS stock,
@@ -71626,14 +72680,23 @@ async function readContext(q, opts) {
   );
   const t = tanks.rows[0];
   if (!t) {
-    throw new UserError("NO_TANK", opts.citerneId ? `--citerne ${opts.citerneId}: no such tank` : "no active GASOIL tank: runbook 5.2 needs one", { where: { field: "citerne" } });
+    throw new UserError(
+      "NO_TANK",
+      opts.citerneId ? `--citerne ${opts.citerneId}: no such tank` : "no active GASOIL tank: runbook 5.2 needs one",
+      { where: { field: "citerne" } }
+    );
   }
   if (opts.citerneId && (t.statut !== "active" || !t.gasoil)) {
-    throw new UserError("NO_TANK", `--citerne ${opts.citerneId} (${t.nom}) is ${t.statut}${t.gasoil ? "" : ", not GASOIL"}: runbook 5.2 needs an active GASOIL tank`, { where: { field: "citerne" } });
+    throw new UserError(
+      "NO_TANK",
+      `--citerne ${opts.citerneId} (${t.nom}) is ${t.statut}${t.gasoil ? "" : ", not GASOIL"}: runbook 5.2 needs an active GASOIL tank`,
+      { where: { field: "citerne" } }
+    );
   }
   const chosenBy = opts.citerneId ? `--citerne${Number(t.others) > 0 ? " (it holds another owner\u2019s stock: the P0 debit can reach it)" : ""}` : Number(t.others) > 0 ? "every active GASOIL tank holds another owner\u2019s stock; took the first (the P0 debit can reach that owner)" : "active GASOIL tank with MONALUXE stock only (the P0 debit of every owner\u2019s row of the day cannot reach another owner), room for the reception, most useful first by name";
   const client = (await q.query("SELECT id::text FROM public.clients ORDER BY nom, id LIMIT 1")).rows[0];
-  if (!client) throw new UserError("NO_CLIENT", "no client: a MONALUXE sortie needs a beneficiary (validate_sortie refuses BENEFICIAIRE_REQUIRED)");
+  if (!client)
+    throw new UserError("NO_CLIENT", "no client: a MONALUXE sortie needs a beneficiary (validate_sortie refuses BENEFICIAIRE_REQUIRED)");
   const cols2 = await q.query(
     `SELECT table_name AS t, column_name AS c FROM information_schema.columns
       WHERE table_schema = 'public' AND ((table_name = 'receptions' AND column_name = 'densite_observee_kgm3') OR (table_name = 'sorties_produit' AND column_name = 'volume_15c'))`
@@ -71693,7 +72756,9 @@ async function runSmoke(db, opts, log) {
   {
     const f = [];
     const ownerCount = (await db.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n;
-    const r = await attempt(() => asUser(async (q) => (await q.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n));
+    const r = await attempt(
+      () => asUser(async (q) => (await q.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n)
+    );
     if (!r.ok) seen("5.1 read depots", r.error);
     f.push(
       finding(
@@ -71706,11 +72771,25 @@ async function runSmoke(db, opts, log) {
     );
     const leaks = [];
     for (const t of MOVEMENT_TABLES) {
-      const a = await attempt(() => withAppUser(db, { role: "anon" }, async (q) => (await q.query(`SELECT count(*)::int8 AS n FROM public.${t}`)).rows[0].n, { readOnly: true }));
+      const a = await attempt(
+        () => withAppUser(
+          db,
+          { role: "anon" },
+          async (q) => (await q.query(`SELECT count(*)::int8 AS n FROM public.${t}`)).rows[0].n,
+          { readOnly: true }
+        )
+      );
       const n2 = a.ok ? a.value : a.error.code === "42501" ? 0 : -1;
       if (n2 !== 0) leaks.push(a.ok ? `${t}: ${n2} row(s)` : `${t}: ${a.error.code} ${a.error.message}`);
     }
-    f.push(finding("ANON_READS_NO_MOVEMENT", leaks.length === 0, "SMOKE_FAILED", leaks.length ? `anon reads movement rows: ${leaks.join("; ")}` : `anon reads no row of ${MOVEMENT_TABLES.join(", ")}`));
+    f.push(
+      finding(
+        "ANON_READS_NO_MOVEMENT",
+        leaks.length === 0,
+        "SMOKE_FAILED",
+        leaks.length ? `anon reads movement rows: ${leaks.join("; ")}` : `anon reads no row of ${MOVEMENT_TABLES.join(", ")}`
+      )
+    );
     result.checks.push(check2("5.1", "Connexion DB: lecture simple de depots sans erreur RLS; anon ne lit aucun mouvement", "5.1", f));
   }
   const before = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
@@ -71719,7 +72798,10 @@ async function runSmoke(db, opts, log) {
     if (!r.ok) seen("5.2 read stock", r.error);
     const same = r.ok && OWNERS.every((o) => sameBalance(r.value[o].journal, before[o].journal) && sameBalance(r.value[o].snapshot, before[o].snapshot));
     const figures = {};
-    for (const o of OWNERS) Object.assign(figures, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), { [`${o}_journal_date`]: before[o].journalDate });
+    for (const o of OWNERS)
+      Object.assign(figures, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), {
+        [`${o}_journal_date`]: before[o].journalDate
+      });
     result.checks.push(
       check2("5.2", `Lecture stock initial: stocks_journaliers (par propri\xE9taire) et stocks_snapshot de ${tank.nom}`, "5.2", [
         finding(
@@ -71736,8 +72818,12 @@ async function runSmoke(db, opts, log) {
   const effects = [];
   if (!ctx.p0Applied) {
     const why = 'validate_sortie has the LEGACY body (it does not set app.stocks_journaliers_allow_write): it fails with P0001 "Ecriture directe interdite sur stocks_journaliers" until the P0 change (runbook 4.3) is applied';
-    result.checks.push(check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated"));
-    result.checks.push(check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)]));
+    result.checks.push(
+      check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated")
+    );
+    result.checks.push(
+      check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)])
+    );
     log.warn(`smoke: ${why}; no movement written`);
   } else {
     const rec = await receptionCheck(db, opts, ctx, who, before, seen, log);
@@ -71774,7 +72860,14 @@ async function runSmoke(db, opts, log) {
     const f = [];
     if (!r.ok) {
       seen("5.5 coherence", r.error);
-      f.push(finding("COHERENCE_READ", false, "P0001_OR_RLS", `reading the coherence as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`));
+      f.push(
+        finding(
+          "COHERENCE_READ",
+          false,
+          "P0001_OR_RLS",
+          `reading the coherence as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`
+        )
+      );
     } else {
       const c = r.value;
       f.push(
@@ -71802,17 +72895,41 @@ async function runSmoke(db, opts, log) {
       );
     }
     const p0001 = errors.filter((e) => e.code === "P0001");
-    f.push(finding("NO_P0001", p0001.length === 0, "P0001_OR_RLS", p0001.length ? `P0001 raised during the smoke: ${p0001.map((e) => `${e.step}: ${e.message}`).join("; ")}` : "no P0001 raised during the smoke run", { p0001: p0001.length }));
-    result.checks.push(check2("5.5", "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9", "5.5", f));
+    f.push(
+      finding(
+        "NO_P0001",
+        p0001.length === 0,
+        "P0001_OR_RLS",
+        p0001.length ? `P0001 raised during the smoke: ${p0001.map((e) => `${e.step}: ${e.message}`).join("; ")}` : "no P0001 raised during the smoke run",
+        { p0001: p0001.length }
+      )
+    );
+    result.checks.push(
+      check2(
+        "5.5",
+        "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9",
+        "5.5",
+        f
+      )
+    );
   }
   result.passed = result.checks.every((c) => c.passed);
-  log.info(`smoke: ${result.passed ? "PASS" : "FAIL"} (${result.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`);
+  log.info(
+    `smoke: ${result.passed ? "PASS" : "FAIL"} (${result.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`
+  );
   return result;
 }
 async function receptionCheck(db, opts, ctx, who, before, seen, log) {
   const m = SMOKE_MOVEMENTS.reception;
   const amb = m.index_apres - m.index_avant;
-  const engine2 = table53b({ observedDensity: m.densite_observee_kgm3, temperatureC: m.temperature_c, hydrometer: opts.profile.hydrometer, edition: opts.profile.edition, rounding: opts.profile.rounding, volumeL: amb });
+  const engine2 = table53b({
+    observedDensity: m.densite_observee_kgm3,
+    temperatureC: m.temperature_c,
+    hydrometer: opts.profile.hydrometer,
+    edition: opts.profile.edition,
+    rounding: opts.profile.rounding,
+    volumeL: amb
+  });
   const engine15 = engine2.volume15L;
   const plaque = `${SMOKE_MARK} ${opts.run.runId}`.slice(0, 60);
   const note = `${SMOKE_MARK}: pipeline test reception, run ${opts.run.runId}`;
@@ -71827,8 +72944,32 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
       );
       const cdrId2 = cdr.rows[0].id;
       await impersonate(tx, who);
-      const cols2 = ["cours_de_route_id", "citerne_id", "produit_id", "index_avant", "index_apres", "temperature_ambiante_c", "densite_a_15", "volume_corrige_15c", "proprietaire_type", "date_reception", "note"];
-      const vals = [cdrId2, ctx.tank.id, ctx.tank.produitId, m.index_avant, m.index_apres, m.temperature_c, m.densite_observee_kgm3, engine15, "MONALUXE", ctx.day, note];
+      const cols2 = [
+        "cours_de_route_id",
+        "citerne_id",
+        "produit_id",
+        "index_avant",
+        "index_apres",
+        "temperature_ambiante_c",
+        "densite_a_15",
+        "volume_corrige_15c",
+        "proprietaire_type",
+        "date_reception",
+        "note"
+      ];
+      const vals = [
+        cdrId2,
+        ctx.tank.id,
+        ctx.tank.produitId,
+        m.index_avant,
+        m.index_apres,
+        m.temperature_c,
+        m.densite_observee_kgm3,
+        engine15,
+        "MONALUXE",
+        ctx.day,
+        note
+      ];
       if (ctx.hasObservedDensityColumn) {
         cols2.push("densite_observee_kgm3");
         vals.push(m.densite_observee_kgm3);
@@ -71843,8 +72984,21 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
   );
   if (!r.ok) {
     seen("5.3 reception", r.error);
-    f.push(finding("RECEPTION_INSERTED", false, r.error.code === "P0001" || r.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED", `the reception was refused: ${r.error.code} ${r.error.message}`));
-    return { check: check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", f), cdr: void 0, reception: void 0, after: void 0, effect: void 0 };
+    f.push(
+      finding(
+        "RECEPTION_INSERTED",
+        false,
+        r.error.code === "P0001" || r.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED",
+        `the reception was refused: ${r.error.code} ${r.error.message}`
+      )
+    );
+    return {
+      check: check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", f),
+      cdr: void 0,
+      reception: void 0,
+      after: void 0,
+      effect: void 0
+    };
   }
   const { cdrId, row } = r.value;
   log.info(`smoke: reception ${row.id} (${amb} L) on ${ctx.tank.nom}, truck ${cdrId}`);
@@ -71864,30 +73018,75 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
       dev === null ? "the reception stores no 15 \xB0C volume" : `${storedIn} ${r33(stored)} L vs engine ${r33(engine15)} L (${profileName(opts.profile)}): ${dev >= 0 ? "+" : ""}${dev} L, tolerance \xB1${opts.toleranceL} L${storedIn === "volume_corrige_15c" ? " (the database stores what the app sent)" : " (computed by the database)"}`,
       { stored_15c: stored === null ? null : r33(stored), engine_15c: r33(engine15), deviation_l: dev }
     ),
-    finding("JOURNAL_CREDIT", sameBalance(dj, expected), "STOCK_INCOHERENCE", `journal ${own2} rose by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`, { ...bal("journal_delta", dj), ...bal("expected", expected) }),
-    finding("SNAPSHOT_CREDIT", sameBalance(ds, expected), "STOCK_INCOHERENCE", `snapshot ${own2} rose by ${fmtBalance(ds)}; expected ${fmtBalance(expected)}`, { ...bal("snapshot_delta", ds), ...bal("expected", expected) })
+    finding(
+      "JOURNAL_CREDIT",
+      sameBalance(dj, expected),
+      "STOCK_INCOHERENCE",
+      `journal ${own2} rose by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`,
+      { ...bal("journal_delta", dj), ...bal("expected", expected) }
+    ),
+    finding(
+      "SNAPSHOT_CREDIT",
+      sameBalance(ds, expected),
+      "STOCK_INCOHERENCE",
+      `snapshot ${own2} rose by ${fmtBalance(ds)}; expected ${fmtBalance(expected)}`,
+      { ...bal("snapshot_delta", ds), ...bal("expected", expected) }
+    )
   );
   f.push(otherOwners(before, after, own2, "the reception"));
   const probe = await withAppUser(
     db,
     who,
     async (q) => {
-      const logs = await q.query("SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1", [row.id]);
+      const logs = await q.query(
+        "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
+        [row.id]
+      );
       const cdr = await q.query("SELECT statut FROM public.cours_de_route WHERE id = $1", [cdrId]);
       return { logs: logs.rows[0].n, statut: cdr.rows[0]?.statut ?? null };
     },
     { readOnly: true }
   );
   f.push(
-    finding("LOG_RECEPTION_CREEE", probe.logs === 1, "SMOKE_FAILED", `log_actions has ${probe.logs} RECEPTION_CREEE row(s) for the reception`, { rows: probe.logs }),
-    finding("CDR_CLOSED", probe.statut === "DECHARGE", "SMOKE_FAILED", `the test truck is ${probe.statut ?? "invisible to the user"} after its reception (expected DECHARGE)`)
+    finding(
+      "LOG_RECEPTION_CREEE",
+      probe.logs === 1,
+      "SMOKE_FAILED",
+      `log_actions has ${probe.logs} RECEPTION_CREEE row(s) for the reception`,
+      { rows: probe.logs }
+    ),
+    finding(
+      "CDR_CLOSED",
+      probe.statut === "DECHARGE",
+      "SMOKE_FAILED",
+      `the test truck is ${probe.statut ?? "invisible to the user"} after its reception (expected DECHARGE)`
+    )
   );
   return {
-    check: check2("5.3", "R\xE9ception contr\xF4l\xE9e: volume \xE0 15 \xB0C coh\xE9rent, cr\xE9dit journal et snapshot, RECEPTION_CREEE, CDR cl\xF4tur\xE9", "4.5, 5.3", f),
+    check: check2(
+      "5.3",
+      "R\xE9ception contr\xF4l\xE9e: volume \xE0 15 \xB0C coh\xE9rent, cr\xE9dit journal et snapshot, RECEPTION_CREEE, CDR cl\xF4tur\xE9",
+      "4.5, 5.3",
+      f
+    ),
     cdr: { id: cdrId, plaque_camion: plaque, statut_after: probe.statut },
-    reception: { id: row.id, ...m, volume_ambiant: row.volume_ambiant, engine_15c: r33(engine15), engine_density15: engine2.density15, stored_15c: stored === null ? null : r33(stored), stored_in: storedIn, sent_volume_corrige_15c: r33(engine15) },
+    reception: {
+      id: row.id,
+      ...m,
+      volume_ambiant: row.volume_ambiant,
+      engine_15c: r33(engine15),
+      engine_density15: engine2.density15,
+      stored_15c: stored === null ? null : r33(stored),
+      stored_in: storedIn,
+      sent_volume_corrige_15c: r33(engine15)
+    },
     after,
-    effect: { mouvement_type: "RECEPTION", mouvement_id: row.id, owner: own2, actuel: delta(after[own2].actuel, before[own2].actuel) }
+    effect: {
+      mouvement_type: "RECEPTION",
+      mouvement_id: row.id,
+      owner: own2,
+      actuel: delta(after[own2].actuel, before[own2].actuel)
+    }
   };
 }
 function otherOwners(before, after, own2, what) {
@@ -71899,12 +73098,24 @@ function otherOwners(before, after, own2, what) {
     if (!sameBalance(ds, { amb: 0, v15: 0 })) out.push(`${o} snapshot moved by ${fmtBalance(ds)}`);
     return out;
   });
-  return finding("OTHER_OWNERS_UNTOUCHED", moved.length === 0, "STOCK_INCOHERENCE", moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`);
+  return finding(
+    "OTHER_OWNERS_UNTOUCHED",
+    moved.length === 0,
+    "STOCK_INCOHERENCE",
+    moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`
+  );
 }
 async function sortieCheck(db, opts, ctx, who, seen, log) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
-  const engine2 = table53b({ observedDensity: m.densite_observee_kgm3, temperatureC: m.temperature_c, hydrometer: opts.profile.hydrometer, edition: opts.profile.edition, rounding: opts.profile.rounding, volumeL: amb });
+  const engine2 = table53b({
+    observedDensity: m.densite_observee_kgm3,
+    temperatureC: m.temperature_c,
+    hydrometer: opts.profile.hydrometer,
+    edition: opts.profile.edition,
+    rounding: opts.profile.rounding,
+    volumeL: amb
+  });
   const engine15 = engine2.volume15L;
   const own2 = "MONALUXE";
   const f = [];
@@ -71915,14 +73126,32 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
       const r = await tx.query(
         `INSERT INTO public.sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', 'brouillon', ($9::date + time '12:00')::timestamptz, $10) RETURNING id::text`,
-        [ctx.tank.id, ctx.tank.produitId, ctx.clientId, m.index_avant, m.index_apres, m.temperature_c, engine2.density15, engine15, ctx.day, `${SMOKE_MARK}: pipeline test sortie, run ${opts.run.runId}`]
+        [
+          ctx.tank.id,
+          ctx.tank.produitId,
+          ctx.clientId,
+          m.index_avant,
+          m.index_apres,
+          m.temperature_c,
+          engine2.density15,
+          engine15,
+          ctx.day,
+          `${SMOKE_MARK}: pipeline test sortie, run ${opts.run.runId}`
+        ]
       );
       return r.rows[0].id;
     })
   );
   if (!draft.ok) {
     seen("5.4 draft sortie", draft.error);
-    f.push(finding("DRAFT_INSERTED", false, draft.error.code === "P0001" || draft.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED", `the draft sortie was refused: ${draft.error.code} ${draft.error.message}`));
+    f.push(
+      finding(
+        "DRAFT_INSERTED",
+        false,
+        draft.error.code === "P0001" || draft.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED",
+        `the draft sortie was refused: ${draft.error.code} ${draft.error.message}`
+      )
+    );
     return { check: check2("5.4", title, "5.4", f), sortie: void 0, after: void 0, effect: void 0 };
   }
   const id = draft.value;
@@ -71942,10 +73171,25 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
     ),
     { readOnly: true }
   )).rows[0];
-  const sortie = { id, ...m, volume_ambiant: row?.volume_ambiant ?? null, engine_15c: r33(engine15), volume_15c_debited: row?.v15 ?? null, statut: row?.statut ?? null, validated_by: row?.validated_by ?? null };
+  const sortie = {
+    id,
+    ...m,
+    volume_ambiant: row?.volume_ambiant ?? null,
+    engine_15c: r33(engine15),
+    volume_15c_debited: row?.v15 ?? null,
+    statut: row?.statut ?? null,
+    validated_by: row?.validated_by ?? null
+  };
   if (!rpc.ok) {
     seen("5.4 validate_sortie", rpc.error);
-    f.push(finding("RPC_VALIDATED", false, rpc.error.code === "P0001" || rpc.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED", `validate_sortie failed as the ${ctx.user.role}: ${rpc.error.code} ${rpc.error.message}`));
+    f.push(
+      finding(
+        "RPC_VALIDATED",
+        false,
+        rpc.error.code === "P0001" || rpc.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED",
+        `validate_sortie failed as the ${ctx.user.role}: ${rpc.error.code} ${rpc.error.message}`
+      )
+    );
     log.warn(`smoke: the draft sortie ${id} stays a draft (no stock effect), marked ${SMOKE_MARK}`);
     return { check: check2("5.4", title, "5.4", f), sortie, after: void 0, effect: void 0 };
   }
@@ -71956,31 +73200,77 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
   const ds = delta(after[own2].snapshot, before[own2].snapshot);
   f.push(
     finding("RPC_VALIDATED", true, null, `validate_sortie succeeded as the ${ctx.user.role}`),
-    finding("JOURNAL_DEBIT", sameBalance(dj, expected), "STOCK_INCOHERENCE", `journal ${own2} moved by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`, { ...bal("journal_delta", dj), ...bal("expected", expected) }),
+    finding(
+      "JOURNAL_DEBIT",
+      sameBalance(dj, expected),
+      "STOCK_INCOHERENCE",
+      `journal ${own2} moved by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`,
+      { ...bal("journal_delta", dj), ...bal("expected", expected) }
+    ),
     otherOwners(before, after, own2, "validate_sortie"),
     finding(
       "JOURNAL_SNAPSHOT_AGREE",
       sameBalance(dj, ds),
       "STOCK_INCOHERENCE",
       sameBalance(dj, ds) ? `journal and snapshot of ${own2} moved alike (${fmtBalance(dj)})` : `journal and snapshot disagree after the sortie: journal ${own2} moved by ${fmtBalance(dj)}, snapshot by ${fmtBalance(ds)} (validate_sortie does not write stocks_snapshot, so v_stock_actuel does not show the sortie)`,
-      { ...bal("journal_delta", dj), ...bal("snapshot_delta", ds), ...bal("v_stock_actuel_delta", delta(after[own2].actuel, before[own2].actuel)) }
+      {
+        ...bal("journal_delta", dj),
+        ...bal("snapshot_delta", ds),
+        ...bal("v_stock_actuel_delta", delta(after[own2].actuel, before[own2].actuel))
+      }
     ),
-    finding("STATUT_VALIDEE", row?.statut === "validee" && row.validated_by === ctx.user.id, "SMOKE_FAILED", `statut ${row?.statut ?? "?"}, validated_by ${row?.validated_by ?? "NULL"}`)
+    finding(
+      "STATUT_VALIDEE",
+      row?.statut === "validee" && row.validated_by === ctx.user.id,
+      "SMOKE_FAILED",
+      `statut ${row?.statut ?? "?"}, validated_by ${row?.validated_by ?? "NULL"}`
+    )
   );
-  const logs = await withAppUser(db, who, (q) => q.query("SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1", [id]), { readOnly: true });
-  f.push(finding("LOG_SORTIE_VALIDEE", logs.rows[0].n === 1, "SMOKE_FAILED", `log_actions has ${logs.rows[0].n} SORTIE_VALIDEE row(s) for the sortie`));
+  const logs = await withAppUser(
+    db,
+    who,
+    (q) => q.query(
+      "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1",
+      [id]
+    ),
+    { readOnly: true }
+  );
+  f.push(
+    finding(
+      "LOG_SORTIE_VALIDEE",
+      logs.rows[0].n === 1,
+      "SMOKE_FAILED",
+      `log_actions has ${logs.rows[0].n} SORTIE_VALIDEE row(s) for the sortie`
+    )
+  );
   for (const [code2, sql] of [
     ["IMMUTABLE_UPDATE", "UPDATE public.sorties_produit SET note = note || ' (astm53b probe)' WHERE id = $1"],
     ["IMMUTABLE_DELETE", "DELETE FROM public.sorties_produit WHERE id = $1"]
   ]) {
     const e = await probeRefusal(db, void 0, sql, [id]);
-    f.push(finding(code2, e?.code === "P0001", "SMOKE_FAILED", e ? `${code2 === "IMMUTABLE_UPDATE" ? "UPDATE" : "DELETE"} of the validated sortie refused: ${e.code} ${e.message}` : `the validated sortie could be ${code2 === "IMMUTABLE_UPDATE" ? "updated" : "deleted"} (rolled back): DB-STRICT does not hold`));
+    f.push(
+      finding(
+        code2,
+        e?.code === "P0001",
+        "SMOKE_FAILED",
+        e ? `${code2 === "IMMUTABLE_UPDATE" ? "UPDATE" : "DELETE"} of the validated sortie refused: ${e.code} ${e.message}` : `the validated sortie could be ${code2 === "IMMUTABLE_UPDATE" ? "updated" : "deleted"} (rolled back): DB-STRICT does not hold`
+      )
+    );
   }
   if (ctx.lectureUser) {
     const e = await probeRefusal(db, { role: "authenticated", userId: ctx.lectureUser }, "SELECT public.validate_sortie($1)", [id]);
-    f.push(finding("LECTURE_ROLE_FORBIDDEN", e !== null && /ROLE_FORBIDDEN/.test(e.message), "SMOKE_FAILED", e ? `a lecture user calling validate_sortie: ${e.code} ${e.message}` : "a lecture user could call validate_sortie (rolled back)"));
+    f.push(
+      finding(
+        "LECTURE_ROLE_FORBIDDEN",
+        e !== null && /ROLE_FORBIDDEN/.test(e.message),
+        "SMOKE_FAILED",
+        e ? `a lecture user calling validate_sortie: ${e.code} ${e.message}` : "a lecture user could call validate_sortie (rolled back)"
+      )
+    );
   } else {
-    f.push(finding("LECTURE_ROLE_FORBIDDEN", false, "SMOKE_FAILED", "not proven: no profils row with role lecture to try validate_sortie with"));
+    f.push(
+      finding("LECTURE_ROLE_FORBIDDEN", false, "SMOKE_FAILED", "not proven: no profils row with role lecture to try validate_sortie with")
+    );
   }
   return {
     check: check2("5.4", title, "5.4", f),
@@ -72041,7 +73331,10 @@ async function rehearse(db, opts, log) {
     });
     const r = await preflight(db, inputs, log);
     await write("preflight.json", r);
-    return { ok: r.passed, summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions` };
+    return {
+      ok: r.passed,
+      summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions`
+    };
   });
   await step("freeze-on", "3.4, 4.1", async () => {
     const r = await freezeOn(db, { reason: "ASTM 53B rehearsal", force: true, run: opts.run }, log);
@@ -72055,7 +73348,11 @@ async function rehearse(db, opts, log) {
   if (backedUp) {
     await step("sql-apply", "4.3", async () => {
       const file2 = await loadChangeFile(change, rel(change));
-      const r = await applyChangeFile(db, { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...APPLY_DEFAULTS, run: opts.run }, log);
+      const r = await applyChangeFile(
+        db,
+        { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...APPLY_DEFAULTS, run: opts.run },
+        log
+      );
       await write("sql-apply.json", r);
       return { ok: r.ok, summary: `${r.status}; ${r.violations.length} violation(s)` };
     });
@@ -72077,23 +73374,40 @@ async function rehearse(db, opts, log) {
   if (opts.signoff) await (0, import_promises20.copyFile)(opts.signoff, import_node_path18.default.join(results, "signoff.json"));
   const decision = await decide({ resultsDir: results }, log);
   await write("decision.json", decision);
-  steps.push({ step: "decide", runbook: "6.1, 7", ok: decision.decision === "GO", summary: `${decision.decision}${decision.reasons.length ? `: ${[...new Set(decision.reasons.map((r) => r.condition))].join(", ")}` : ""}` });
+  steps.push({
+    step: "decide",
+    runbook: "6.1, 7",
+    ok: decision.decision === "GO",
+    summary: `${decision.decision}${decision.reasons.length ? `: ${[...new Set(decision.reasons.map((r) => r.condition))].join(", ")}` : ""}`
+  });
   if (decision.decision !== "GO" && backedUp) {
     await step("rollback", "6.2", async () => {
       const r = await rollback(db, { backupDir: import_node_path18.default.join(results, "backup") }, log);
       await write("rollback.json", r);
-      return { ok: r.ok, summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(", ")})` : r.failures.join("; ") };
+      return {
+        ok: r.ok,
+        summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(", ")})` : r.failures.join("; ")
+      };
     });
   }
   await step("freeze-off", "4.1", async () => {
-    const r = await freezeOff(db, { reason: decision.decision === "GO" ? "GO" : "rehearsal over (in PROD: after the legacy build is redeployed)", run: opts.run }, log);
+    const r = await freezeOff(
+      db,
+      { reason: decision.decision === "GO" ? "GO" : "rehearsal over (in PROD: after the legacy build is redeployed)", run: opts.run },
+      log
+    );
     await write("freeze-off.json", r);
     return { ok: !r.frozen, summary: "entries allowed again" };
   });
   const bundlePath = import_node_path18.default.join(out, "astm53b-evidence.zip");
   const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
   const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
-  steps.push({ step: "evidence", runbook: "5.7", ok: verification.ok, summary: `${import_node_path18.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})` });
+  steps.push({
+    step: "evidence",
+    runbook: "5.7",
+    ok: verification.ok,
+    summary: `${import_node_path18.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
+  });
   return { steps, decision, bundle, verification, resultsDir: results };
 }
 
@@ -72111,9 +73425,14 @@ function renderDecisionText(d) {
 }
 function renderDecisionMarkdown(d) {
   const out = [`## GO / NO-GO (runbook 6.1, 7): ${d.decision === "GO" ? "\u2705 GO" : "\u26D4 NO-GO"}`, ""];
-  if (d.signoff) out.push(`Signed **${d.signoff.decision}** by ${cell2(d.signoff.who)} (${cell2(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell2(d.signoff.comment)}\u201D` : ""}.`, "");
+  if (d.signoff)
+    out.push(
+      `Signed **${d.signoff.decision}** by ${cell2(d.signoff.who)} (${cell2(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell2(d.signoff.comment)}\u201D` : ""}.`,
+      ""
+    );
   out.push("| step | file | status | detail |", "| --- | --- | --- | --- |");
-  for (const i of d.inputs) out.push(`| ${i.name} | \`${cell2(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell2(i.detail)} |`);
+  for (const i of d.inputs)
+    out.push(`| ${i.name} | \`${cell2(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell2(i.detail)} |`);
   if (d.reasons.length) {
     out.push("", "### Reasons", "", "| condition | runbook | rule | finding |", "| --- | --- | --- | --- |");
     for (const r of d.reasons) out.push(`| \`${r.condition}\` | ${r.runbook} | ${cell2(r.rule)} | ${cell2(r.message)} |`);
@@ -72146,7 +73465,8 @@ var rehearse2 = {
 `);
       const compat2 = await checkCompat(db, ctx.log);
       ctx.out(renderCompatText(compat2));
-      if (!compat2.compatible) throw new UserError("INCOMPATIBLE", "the fixture does not satisfy the pipeline\u2019s requirements (a bug in sql/)");
+      if (!compat2.compatible)
+        throw new UserError("INCOMPATIBLE", "the fixture does not satisfy the pipeline\u2019s requirements (a bug in sql/)");
       ctx.out(`
 ${renderStockSummaryText(await readStockSummary(db))}
 `);
@@ -72198,14 +73518,21 @@ function movementLines(r) {
   }
   if (m.sortie) {
     const x = m.sortie;
-    out.push(`sortie ${x.id}: index ${x.index_avant} \u2192 ${x.index_apres} = ${x.volume_ambiant ?? "\u2013"} L at ${x.temperature_c} \xB0C; 15 \xB0C volume ${x.volume_15c_debited ?? "\u2013"} L; statut ${x.statut ?? "?"}`);
+    out.push(
+      `sortie ${x.id}: index ${x.index_avant} \u2192 ${x.index_apres} = ${x.volume_ambiant ?? "\u2013"} L at ${x.temperature_c} \xB0C; 15 \xB0C volume ${x.volume_15c_debited ?? "\u2013"} L; statut ${x.statut ?? "?"}`
+    );
   }
   return out;
 }
 function compensationLines(r) {
   const c = r.compensation;
-  if (!c) return [r.compensate ? "compensation: nothing to compensate" : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`];
-  const out = c.adjustments.map((a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 \xB0C`);
+  if (!c)
+    return [
+      r.compensate ? "compensation: nothing to compensate" : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`
+    ];
+  const out = c.adjustments.map(
+    (a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 \xB0C`
+  );
   for (const n2 of c.notAdjusted) out.push(`no adjustment for ${n2.mouvement_type} ${n2.mouvement_id}: ${n2.why}`);
   if (c.error) out.push(`compensation FAILED: ${c.error.code} ${c.error.message}`);
   out.push(...c.summary);
@@ -72214,12 +73541,15 @@ function compensationLines(r) {
 function renderSmokeText(r) {
   const out = [];
   out.push(`Smoke ${r.passed ? "PASS" : "FAIL"} \xB7 ${r.target} (${r.environment}${r.frozen ? ", frozen" : ""}) \xB7 ${r.at}`);
-  out.push(`as ${r.user.role} ${r.user.id} (${r.user.chosenBy}); tank ${r.tank?.nom ?? "\u2013"} (${r.tank?.chosenBy ?? ""}); day ${r.day ?? "\u2013"}; profile ${r.profile} (${r.profileSource}), \xB1${r.toleranceL} L`);
+  out.push(
+    `as ${r.user.role} ${r.user.id} (${r.user.chosenBy}); tank ${r.tank?.nom ?? "\u2013"} (${r.tank?.chosenBy ?? ""}); day ${r.day ?? "\u2013"}; profile ${r.profile} (${r.profileSource}), \xB1${r.toleranceL} L`
+  );
   out.push("");
   for (const c of r.checks) {
     out.push(`${c.id} ${mark2(c.passed, c.ran)}  ${c.title}`);
     if (!c.ran) out.push(`    ${c.message}`);
-    for (const f of c.findings) out.push(`    ${f.passed ? "ok  " : "FAIL"} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ""}`);
+    for (const f of c.findings)
+      out.push(`    ${f.passed ? "ok  " : "FAIL"} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ""}`);
   }
   out.push("", "Movements:", ...movementLines(r).map((l) => `  ${l}`));
   out.push("", "Compensation:", ...compensationLines(r).map((l) => `  ${l}`));
@@ -72230,15 +73560,22 @@ function renderSmokeText(r) {
 function renderSmokeMarkdown(r) {
   const out = [];
   out.push(`## Smoke tests (runbook 4.5, 5.1\u20135.5): ${r.passed ? "\u2705 PASS" : "\u274C FAIL"}`, "");
-  out.push(`Target \`${r.target}\` (${r.environment}${r.frozen ? ", frozen" : ""}), as **${r.user.role}** \`${r.user.id}\`, tank **${r.tank?.nom ?? "\u2013"}**, day ${r.day ?? "\u2013"}, profile \`${r.profile}\`, \xB1${r.toleranceL} L.`, "");
+  out.push(
+    `Target \`${r.target}\` (${r.environment}${r.frozen ? ", frozen" : ""}), as **${r.user.role}** \`${r.user.id}\`, tank **${r.tank?.nom ?? "\u2013"}**, day ${r.day ?? "\u2013"}, profile \`${r.profile}\`, \xB1${r.toleranceL} L.`,
+    ""
+  );
   out.push("| check | result | finding | detail |", "| --- | --- | --- | --- |");
   for (const c of r.checks) {
     if (!c.findings.length) out.push(`| ${c.id} | ${mark2(c.passed, c.ran)} | \u2013 | ${cell3(c.message)} |`);
-    for (const f of c.findings) out.push(`| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell3(f.message)}${f.condition ? ` (${f.condition})` : ""} |`);
+    for (const f of c.findings)
+      out.push(
+        `| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell3(f.message)}${f.condition ? ` (${f.condition})` : ""} |`
+      );
   }
   out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell3(l)}`));
   out.push("", "### Compensation", "", ...compensationLines(r).map((l) => `- ${cell3(l)}`));
-  if (r.errors.length) out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell3(`${e.step}: ${e.code} ${e.message}`)}`));
+  if (r.errors.length)
+    out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell3(`${e.step}: ${e.code} ${e.message}`)}`));
   return `${out.join("\n")}
 `;
 }
@@ -72267,7 +73604,11 @@ var smoke = {
     compensate: { type: "boolean", description: "compensate the movements through stocks_adjustments (default: on unless staging)" },
     "no-compensate": { type: "boolean", description: "leave the movements uncompensated" },
     citerne: { type: "string", valueName: "UUID", description: "the tank to use (default: an active GASOIL tank with a single owner)" },
-    "run-id": { type: "string", valueName: "ID", description: "run id recorded in the test rows (default: GITHUB_RUN_ID, else local-<time>)" },
+    "run-id": {
+      type: "string",
+      valueName: "ID",
+      description: "run id recorded in the test rows (default: GITHUB_RUN_ID, else local-<time>)"
+    },
     actor: { type: "string", valueName: "NAME", description: "who runs this (default: GITHUB_ACTOR, else the OS user)" },
     json: { type: "boolean", description: "print the result as JSON" },
     markdown: { type: "boolean", description: "print the result as markdown" }
@@ -72309,7 +73650,13 @@ var decideCommand = {
   },
   async run(ctx) {
     const signoff = str5(ctx, "signoff");
-    const d = await decide({ resultsDir: import_node_path20.default.resolve(ctx.cwd, str5(ctx, "results") ?? "astm53b-results"), ...signoff ? { signoff: import_node_path20.default.resolve(ctx.cwd, signoff) } : {} }, ctx.log);
+    const d = await decide(
+      {
+        resultsDir: import_node_path20.default.resolve(ctx.cwd, str5(ctx, "results") ?? "astm53b-results"),
+        ...signoff ? { signoff: import_node_path20.default.resolve(ctx.cwd, signoff) } : {}
+      },
+      ctx.log
+    );
     ctx.out(ctx.values.json ? json7(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
     return d.decision === "GO" ? 0 : 1;
   }
@@ -72317,7 +73664,20 @@ var decideCommand = {
 var smokeCommands = [smoke, decideCommand];
 
 // src/cli/registry.ts
-var COMMANDS = [rehearse2, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...smokeCommands, ...evidenceCommands, ...astmCommands];
+var COMMANDS = [
+  rehearse2,
+  dbInit,
+  dbStatus,
+  dbLoadSchema,
+  compat,
+  ...preflightCommands,
+  ...backupCommands,
+  ...pipelineCommands,
+  ...goldenCommands,
+  ...smokeCommands,
+  ...evidenceCommands,
+  ...astmCommands
+];
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -72341,7 +73701,9 @@ function optionUsage(name, o) {
   return `  ${flag.padEnd(28)} ${o.description}${def}${o.type === "string" && o.multiple ? " (repeatable)" : ""}`;
 }
 function commandHelp(spec) {
-  const pos = (spec.positionals ?? []).map((p) => p.required ? `${p.name}${p.variadic ? "..." : ""}` : `[${p.name}${p.variadic ? "..." : ""}]`);
+  const pos = (spec.positionals ?? []).map(
+    (p) => p.required ? `${p.name}${p.variadic ? "..." : ""}` : `[${p.name}${p.variadic ? "..." : ""}]`
+  );
   const lines = [`Usage: astm53b ${spec.name}${pos.length ? ` ${pos.join(" ")}` : ""} [options]`, "", spec.summary];
   if (spec.details) lines.push("", spec.details);
   if (spec.positionals?.length) {
@@ -72411,7 +73773,10 @@ async function cliMain(argv, io = defaultIO()) {
       parsed = (0, import_node_util2.parseArgs)({
         args,
         options: Object.fromEntries(
-          Object.entries(spec.options).map(([n2, o]) => [n2, o.type === "string" ? { type: "string", multiple: o.multiple ?? false } : { type: "boolean" }])
+          Object.entries(spec.options).map(([n2, o]) => [
+            n2,
+            o.type === "string" ? { type: "string", multiple: o.multiple ?? false } : { type: "boolean" }
+          ])
         ),
         allowPositionals: true,
         strict: true
@@ -72957,7 +74322,10 @@ function info(message) {
 // src/runtime/inputs.ts
 function readDatabaseUrl(name = "database-url") {
   const url2 = getInput(name, { required: false }).trim();
-  if (!url2) throw new UserError("MISSING_INPUT", `input ${name} is required (pass it from a secret: \${{ secrets.DATABASE_URL }})`, { where: { field: name } });
+  if (!url2)
+    throw new UserError("MISSING_INPUT", `input ${name} is required (pass it from a secret: \${{ secrets.DATABASE_URL }})`, {
+      where: { field: name }
+    });
   for (const s of secretsOf(url2)) setSecret(s);
   return url2;
 }
@@ -73030,7 +74398,10 @@ function backupAction() {
     const inputs = readInputs(BackupInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "backup");
-    const r = await withDb(target, (db) => backup(db, { outDir: inputs["output-dir"], compress: inputs.compress, ...scratch ? { scratchUrl: scratch } : {} }, log));
+    const r = await withDb(
+      target,
+      (db) => backup(db, { outDir: inputs["output-dir"], compress: inputs.compress, ...scratch ? { scratchUrl: scratch } : {} }, log)
+    );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
     setOutput("verification-file", import_node_path22.default.join(r.dir, "verification.json"));
@@ -73081,7 +74452,11 @@ function evidenceAction() {
     const out = i.output ?? `astm53b-evidence-${env.GITHUB_RUN_ID ?? "local"}-${env.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
     const under = i["changelog-under"];
     if (i["changelog-file"] && !under) {
-      throw new UserError("MISSING_INPUT", 'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")', { where: { field: "changelog-under" } });
+      throw new UserError(
+        "MISSING_INPUT",
+        'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")',
+        { where: { field: "changelog-under" } }
+      );
     }
     const r = await buildBundle(
       {
@@ -73092,7 +74467,12 @@ function evidenceAction() {
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
-          ...i["changelog-file"] && under ? { insertInto: { file: import_node_path23.default.resolve(i["changelog-file"]), under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under } } : {}
+          ...i["changelog-file"] && under ? {
+            insertInto: {
+              file: import_node_path23.default.resolve(i["changelog-file"]),
+              under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
+            }
+          } : {}
         },
         secrets: [...url2 ? secretsOf(url2) : [], ...env.DATABASE_URL ? secretsOf(env.DATABASE_URL) : []],
         env
@@ -73103,11 +74483,15 @@ function evidenceAction() {
     setOutput("sha256", r.sha256);
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
-    await summary.addRaw(`**Bundle** \`${import_node_path23.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+    await summary.addRaw(
+      `**Bundle** \`${import_node_path23.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
-${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`).write();
+${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
+    ).write();
     if (r.manifest.decision === "GO" && r.incomplete.length) {
-      return { failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join("; ")}): no ASTM53B migration is valid without them` };
+      return {
+        failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join("; ")}): no ASTM53B migration is valid without them`
+      };
     }
     return void 0;
   });
@@ -73147,13 +74531,19 @@ function goldenVerifyAction() {
     for (const c of report.cases) {
       if (c.verdict !== "FAIL") continue;
       const onFile = file2 && c.where.file === file2;
-      error62(`${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`, {
-        title: `golden-verify: ${c.reference} FAIL`,
-        ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
-      });
+      error62(
+        `${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`,
+        {
+          title: `golden-verify: ${c.reference} FAIL`,
+          ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
+        }
+      );
     }
     await summary.addRaw(renderGoldenMarkdown(report)).write();
-    if (!report.passed) return { failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)` };
+    if (!report.passed)
+      return {
+        failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`
+      };
     return void 0;
   });
 }
@@ -73184,7 +74574,13 @@ function sqlApplyAction() {
     const url2 = readDatabaseUrl();
     const i = readInputs(ApplyInputs);
     const file2 = await loadChangeFile(import_node_path25.default.resolve(i.file), i.file);
-    const opts = { file: file2, expectFunctions: parseExpectedFunctions(i["expect-functions"]), dryRun: i["dry-run"] === "true", ...timeouts(i), run: runContextFrom(process.env) };
+    const opts = {
+      file: file2,
+      expectFunctions: parseExpectedFunctions(i["expect-functions"]),
+      dryRun: i["dry-run"] === "true",
+      ...timeouts(i),
+      run: runContextFrom(process.env)
+    };
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
     const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
@@ -73269,7 +74665,10 @@ function preflightAction() {
       golden: ref2(i["golden-file"]),
       changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
       ...i.baseline ? { baseline: ref2(i.baseline) } : {},
-      deployment: { ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {}, ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {} },
+      deployment: {
+        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
+        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+      },
       activityWindowMinutes: Number(i["activity-minutes"])
     });
     const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
@@ -77449,13 +78848,19 @@ function getOctokit(token, options, ...additionalPlugins) {
 // src/runbook/signoff.ts
 var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
 function signoffFromApprovals(approvals, ctx) {
-  const forGate = approvals.filter((a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === "approved" || a.state === "rejected"));
+  const forGate = approvals.filter(
+    (a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === "approved" || a.state === "rejected")
+  );
   const last = forGate.at(-1);
   if (!last) {
-    throw new UserError("NO_SIGNOFF", `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`, {
-      where: { field: "environment" },
-      hint: "protect that environment with the depot manager as required reviewer"
-    });
+    throw new UserError(
+      "NO_SIGNOFF",
+      `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`,
+      {
+        where: { field: "environment" },
+        hint: "protect that environment with the depot manager as required reviewer"
+      }
+    );
   }
   const who = last.user?.login;
   if (!who) throw new UserError("NO_SIGNOFF", `the review of "${ctx.environment}" names no user`);
@@ -77483,16 +78888,21 @@ function signoffAction() {
     setSecret(i["github-token"]);
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
     const runId = process.env.GITHUB_RUN_ID;
-    if (!owner || !repo || !runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_REPOSITORY and GITHUB_RUN_ID are not set: the sign-off is read from a workflow run");
+    if (!owner || !repo || !runId)
+      throw new UserError("NOT_IN_A_RUN", "GITHUB_REPOSITORY and GITHUB_RUN_ID are not set: the sign-off is read from a workflow run");
     const octokit = getOctokit(i["github-token"], process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {});
     let approvals;
     try {
       approvals = (await octokit.rest.actions.getReviewsForRun({ owner, repo, run_id: Number(runId) })).data;
     } catch (e) {
       const status = e.status;
-      throw new UserError("GITHUB_API", `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status ?? "?"} ${e.message.split("\n")[0]}`, {
-        hint: "the job needs permissions: actions: read"
-      });
+      throw new UserError(
+        "GITHUB_API",
+        `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status ?? "?"} ${e.message.split("\n")[0]}`,
+        {
+          hint: "the job needs permissions: actions: read"
+        }
+      );
     }
     const signoff = signoffFromApprovals(approvals, { environment: i.environment, role: i.role, runId, now: /* @__PURE__ */ new Date() });
     log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role})`);
@@ -77534,7 +78944,10 @@ function smokeAction() {
     await publishResult(i["output-dir"], "smoke.json", r);
     setOutput("passed", String(r.passed));
     await summary.addRaw(renderSmokeMarkdown(r)).write();
-    if (!r.passed) return { failure: r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join(" | ") };
+    if (!r.passed)
+      return {
+        failure: r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join(" | ")
+      };
     return void 0;
   });
 }
@@ -77550,7 +78963,8 @@ function decideAction() {
     await publishResult(i["output-dir"], "decision.json", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
-    if (d.decision !== "GO") return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
+    if (d.decision !== "GO")
+      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
     return void 0;
   });
 }

@@ -17,7 +17,12 @@ import pg from 'pg';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, url: { type: 'string' }, 'skip-batch': { type: 'boolean' } },
+  options: {
+    scale: { type: 'string', default: '100' },
+    runs: { type: 'string', default: '3' },
+    url: { type: 'string' },
+    'skip-batch': { type: 'boolean' },
+  },
 });
 const scales = values.scale.split(',').map(Number);
 const runs = Number(values.runs);
@@ -32,7 +37,11 @@ const results = [];
 
 function timed(cmd, args, env = {}) {
   // GNU time: elapsed seconds and peak RSS (KiB) of the command's process
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const [secs, kib] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { s: secs, rssMB: kib / 1024 };
@@ -41,7 +50,10 @@ function timed(cmd, args, env = {}) {
 // 1. batch ---------------------------------------------------------------------------------------
 if (!values['skip-batch']) {
   const out = path.join(tmpdir(), `astm53b-bench-batch-${process.pid}.json`);
-  execFileSync('npx', ['vitest', 'bench', '--run', '--project', 'unit', '--outputJson', out, 'src/cli/commands/astm.bench.ts'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npx', ['vitest', 'bench', '--run', '--project', 'unit', '--outputJson', out, 'src/cli/commands/astm.bench.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const tasks = JSON.parse(readFileSync(out, 'utf8')).files.flatMap((f) => f.groups.flatMap((g) => g.benchmarks));
   const find = (re) => tasks.find((t) => re.test(t.name));
   const base = find(/baseline/);
@@ -79,7 +91,11 @@ if (!server) {
     await c.connect();
     await c.query('VACUUM ANALYZE');
     const rows = Number(
-      (await c.query("SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM stocks_journaliers) + (SELECT count(*) FROM log_actions) AS n")).rows[0].n,
+      (
+        await c.query(
+          'SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM stocks_journaliers) + (SELECT count(*) FROM log_actions) AS n',
+        )
+      ).rows[0].n,
     );
     await c.end();
     const tools = `/usr/lib/postgresql/${major}/bin`;
@@ -109,7 +125,12 @@ if (!server) {
             const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
             const verification = JSON.parse(readFileSync(path.join(dir, 'verification.json'), 'utf8'));
             if (!verification.ok) throw new Error(`our backup did not verify: ${verification.failures.join('; ')}`);
-            ours.push({ ...t, dumpBytes: manifest.files[0].bytes, compression: manifest.dump.compression, restoreMs: verification.restore.ms });
+            ours.push({
+              ...t,
+              dumpBytes: manifest.files[0].bytes,
+              compression: manifest.dump.compression,
+              restoreMs: verification.restore.ms,
+            });
             rmSync(dir, { recursive: true, force: true });
           }
         }
@@ -130,7 +151,13 @@ if (!server) {
       our_compression: ours[0]?.compression ?? null,
       value: round(o, 2),
       unit: 's',
-      baseline: { name: 'raw pg_dump -Fc, then pg_restore into an empty database', value: round(f, 2), unit: 's', dump_s: round(median(floor.map((x) => x.dump)), 2), restore_s: round(median(floor.map((x) => x.restore)), 2) },
+      baseline: {
+        name: 'raw pg_dump -Fc, then pg_restore into an empty database',
+        value: round(f, 2),
+        unit: 's',
+        dump_s: round(median(floor.map((x) => x.dump)), 2),
+        restore_s: round(median(floor.map((x) => x.restore)), 2),
+      },
       ratio: round(o / f, 2),
       target_ratio: 1.3,
       peak_memory: { value: round(peak, 1), unit: 'MB', target: 150, what: 'peak RSS of the astm53b process (GNU time %M)' },

@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CsvParser, detectDelimiter, formatCsvRecord, formatDecimal, openCsvFile, parseCsv, parseDecimal, type CsvRecord } from './csv.js';
 import { expectUserErrorSync as userError } from './testing/command.js';
 
-
 describe('delimiter detection', () => {
   it('takes whichever of , and ; the header uses more, outside quotes', () => {
     expect(detectDelimiter('table,edition,rounding')).toBe(',');
@@ -145,7 +144,10 @@ describe('openCsvFile', () => {
   });
 
   it('names the missing file', async () => {
-    await expect(openCsvFile(join(dir, 'nope.csv'), 'nope.csv')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', where: { file: 'nope.csv' } });
+    await expect(openCsvFile(join(dir, 'nope.csv'), 'nope.csv')).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+      where: { file: 'nope.csv' },
+    });
   });
 
   it('names the empty file', async () => {

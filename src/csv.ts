@@ -83,7 +83,9 @@ export class CsvParser {
   end(file = 'input'): CsvRawRecord[] {
     const out = this.drain(true);
     if (this.buf.length > 0) {
-      throw new UserError('CSV_UNTERMINATED_QUOTE', `a quoted field opened on line ${this.line} is never closed`, { where: { file, line: this.line } });
+      throw new UserError('CSV_UNTERMINATED_QUOTE', `a quoted field opened on line ${this.line} is never closed`, {
+        where: { file, line: this.line },
+      });
     }
     return out;
   }
@@ -211,7 +213,10 @@ function checkHeader(fields: string[], file: string): void {
   const seen = new Set<string>();
   for (const f of fields) {
     const k = f.trim().toLowerCase();
-    if (k && seen.has(k)) throw new UserError('CSV_DUPLICATE_COLUMN', `column "${f.trim()}" appears twice in the header`, { where: { file, line: 1, field: f.trim() } });
+    if (k && seen.has(k))
+      throw new UserError('CSV_DUPLICATE_COLUMN', `column "${f.trim()}" appears twice in the header`, {
+        where: { file, line: 1, field: f.trim() },
+      });
     seen.add(k);
   }
 }
@@ -237,9 +242,12 @@ export async function openCsvFile(path: string, displayName = path): Promise<Csv
       for await (const chunk of stream) yield* parser.push(chunk as string);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new UserError('FILE_NOT_FOUND', `${displayName}: no such file`, { where: { file: displayName }, cause: e });
-      if (code === 'EISDIR') throw new UserError('FILE_NOT_FOUND', `${displayName} is a directory, not a CSV file`, { where: { file: displayName }, cause: e });
-      if (code === 'EACCES') throw new UserError('FILE_NOT_READABLE', `${displayName}: permission denied`, { where: { file: displayName }, cause: e });
+      if (code === 'ENOENT')
+        throw new UserError('FILE_NOT_FOUND', `${displayName}: no such file`, { where: { file: displayName }, cause: e });
+      if (code === 'EISDIR')
+        throw new UserError('FILE_NOT_FOUND', `${displayName} is a directory, not a CSV file`, { where: { file: displayName }, cause: e });
+      if (code === 'EACCES')
+        throw new UserError('FILE_NOT_READABLE', `${displayName}: permission denied`, { where: { file: displayName }, cause: e });
       throw e;
     }
     yield* parser.end(displayName);

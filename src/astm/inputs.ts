@@ -1,5 +1,14 @@
 import { AstmError } from './errors.js';
-import { DEFAULT_EDITION, DEFAULT_ROUNDING, EDITIONS, ROUNDING_PROFILES, type Edition, type RoundingProfile, parseEdition, parseRoundingProfile } from './editions.js';
+import {
+  DEFAULT_EDITION,
+  DEFAULT_ROUNDING,
+  EDITIONS,
+  ROUNDING_PROFILES,
+  type Edition,
+  type RoundingProfile,
+  parseEdition,
+  parseRoundingProfile,
+} from './editions.js';
 import { roundingSpec, type RoundingSpec } from './profiles.js';
 import { checkVolume } from './ranges.js';
 
@@ -23,7 +32,11 @@ export interface CommonOptions {
 export function resolveCommon(o: CommonOptions): { spec: RoundingSpec; volumeL: number | undefined; addendum2019: boolean } {
   const edition = o.edition === undefined ? DEFAULT_EDITION : EDITIONS.includes(o.edition) ? o.edition : parseEdition(String(o.edition));
   const rounding =
-    o.rounding === undefined ? DEFAULT_ROUNDING : ROUNDING_PROFILES.includes(o.rounding) ? o.rounding : parseRoundingProfile(String(o.rounding));
+    o.rounding === undefined
+      ? DEFAULT_ROUNDING
+      : ROUNDING_PROFILES.includes(o.rounding)
+        ? o.rounding
+        : parseRoundingProfile(String(o.rounding));
   if (o.volumeL !== undefined) checkVolume(o.volumeL);
   const addendum2019 = o.addendum2019 === true;
   if (addendum2019 && edition !== '2004') {
@@ -33,7 +46,13 @@ export function resolveCommon(o: CommonOptions): { spec: RoundingSpec; volumeL: 
 }
 
 /** Volume at 15 °C = ambient volume × VCF, rounded as the profile says. */
-export function volumeAt15(volumeL: number | undefined, vcf: number, vcfUnrounded: number, spec: RoundingSpec, addendum2019: boolean): number | undefined {
+export function volumeAt15(
+  volumeL: number | undefined,
+  vcf: number,
+  vcfUnrounded: number,
+  spec: RoundingSpec,
+  addendum2019: boolean,
+): number | undefined {
   if (volumeL === undefined) return undefined;
   return spec.volume(volumeL * (addendum2019 ? vcfUnrounded : vcf));
 }

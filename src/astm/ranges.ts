@@ -143,7 +143,11 @@ export function density60OutOfRange(estimate: number, bound: 'min' | 'max', fiel
 export function checkPressure(pressureKpa: number, edition: Edition): void {
   if (pressureKpa === 0) return;
   if (edition === '1980') {
-    throw new AstmError('UNSUPPORTED_OPTION', 'pressureKpa', 'a gauge pressure is only supported with edition 2004 (the 1980 tables are at atmospheric pressure)');
+    throw new AstmError(
+      'UNSUPPORTED_OPTION',
+      'pressureKpa',
+      'a gauge pressure is only supported with edition 2004 (the 1980 tables are at atmospheric pressure)',
+    );
   }
   const { min, max } = LIMITS_2004.pressureKpa;
   if (pressureKpa < min || pressureKpa > max) {

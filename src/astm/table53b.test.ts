@@ -18,7 +18,8 @@ function thrown(fn: () => unknown): AstmError {
  * profile of edition 1980 with a glass-hydrometer reading: 53B, then 54B on the printed ρ15.
  */
 describe('Table 53B reproduces ML_PP (edition 1980, rounding table, glass hydrometer)', () => {
-  const mlpp = (observedDensity: number, temperatureC: number) => table53b({ observedDensity, temperatureC, hydrometer: true, volumeL: 1000, edition: '1980', rounding: 'table' });
+  const mlpp = (observedDensity: number, temperatureC: number) =>
+    table53b({ observedDensity, temperatureC, hydrometer: true, volumeL: 1000, edition: '1980', rounding: 'table' });
 
   it('1000 L, 840 kg/m³, 20 °C → ρ15 843.4, VCF 0.9958, 995.8 L', () => {
     expect(mlpp(840, 20)).toMatchObject({ density15: 843.4, vcf: 0.9958, volume15L: 995.8 });
@@ -47,7 +48,10 @@ describe('Table 53B reproduces ML_PP (edition 1980, rounding table, glass hydrom
       const wo = (o - o0) / 5;
       const wt = (t - t0) / 5;
       return (
-        (1 - wo) * (1 - wt) * pick(node(o0, t0)) + wo * (1 - wt) * pick(node(o0 + 5, t0)) + (1 - wo) * wt * pick(node(o0, t0 + 5)) + wo * wt * pick(node(o0 + 5, t0 + 5))
+        (1 - wo) * (1 - wt) * pick(node(o0, t0)) +
+        wo * (1 - wt) * pick(node(o0 + 5, t0)) +
+        (1 - wo) * wt * pick(node(o0, t0 + 5)) +
+        wo * wt * pick(node(o0 + 5, t0 + 5))
       );
     };
     const documented: [number, number, number, number][] = [
@@ -157,23 +161,38 @@ describe('Table 53B refuses what it cannot compute', () => {
 
   it('applies the temperature limit of the band the ρ15 falls in', () => {
     // ≈735 kg/m³ at 15 °C: the light band, whose limit is 60 °C
-    expect(thrown(() => table53b({ observedDensity: 700, temperatureC: 65, hydrometer: false }))).toMatchObject({ code: 'TEMPERATURE_OUT_OF_RANGE', limit: 60 });
-    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 125, hydrometer: false }))).toMatchObject({ code: 'TEMPERATURE_OUT_OF_RANGE', limit: 120 });
-    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 1e6, hydrometer: false }))).toMatchObject({ code: 'TEMPERATURE_OUT_OF_RANGE' });
+    expect(thrown(() => table53b({ observedDensity: 700, temperatureC: 65, hydrometer: false }))).toMatchObject({
+      code: 'TEMPERATURE_OUT_OF_RANGE',
+      limit: 60,
+    });
+    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 125, hydrometer: false }))).toMatchObject({
+      code: 'TEMPERATURE_OUT_OF_RANGE',
+      limit: 120,
+    });
+    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 1e6, hydrometer: false }))).toMatchObject({
+      code: 'TEMPERATURE_OUT_OF_RANGE',
+    });
   });
 
   it('refuses kg/L, 2004 limits, and pressure outside 2004 or with a volume', () => {
-    expect(thrown(() => table53b({ observedDensity: 0.8355, temperatureC: 28, hydrometer: true }))).toMatchObject({ code: 'DENSITY_UNIT_SUSPECT', suggested: 835.5 });
+    expect(thrown(() => table53b({ observedDensity: 0.8355, temperatureC: 28, hydrometer: true }))).toMatchObject({
+      code: 'DENSITY_UNIT_SUSPECT',
+      suggested: 835.5,
+    });
     expect(thrown(() => table53b({ observedDensity: 1250, temperatureC: 28, hydrometer: false, edition: '2004' }))).toMatchObject({
       code: 'DENSITY_OUT_OF_RANGE',
       limit: 1209.5,
     });
-    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 500 })).code).toBe('UNSUPPORTED_OPTION');
-    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 500, edition: '2004', volumeL: 1000 })).code).toBe(
+    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 500 })).code).toBe(
       'UNSUPPORTED_OPTION',
     );
-    expect(thrown(() => table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 20000, edition: '2004' })).code).toBe(
-      'PRESSURE_OUT_OF_RANGE',
-    );
+    expect(
+      thrown(() =>
+        table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 500, edition: '2004', volumeL: 1000 }),
+      ).code,
+    ).toBe('UNSUPPORTED_OPTION');
+    expect(
+      thrown(() => table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 20000, edition: '2004' })).code,
+    ).toBe('PRESSURE_OUT_OF_RANGE');
   });
 });

@@ -138,7 +138,11 @@ function bracketedRoot1980(rhoT: number, temperatureC: number): number {
 export function table53b(input: Table53BInput): Table53BResult {
   const { spec, volumeL, addendum2019 } = resolveCommon(input);
   if (typeof input.hydrometer !== 'boolean') {
-    throw new AstmError('UNSUPPORTED_OPTION', 'options', 'say whether the density is a glass hydrometer reading (hydrometer: true) or a digital meter reading (hydrometer: false)');
+    throw new AstmError(
+      'UNSUPPORTED_OPTION',
+      'options',
+      'say whether the density is a glass hydrometer reading (hydrometer: true) or a digital meter reading (hydrometer: false)',
+    );
   }
   requireFinite(input.observedDensity, 'observedDensity', 'observed density');
   requireFinite(input.temperatureC, 'temperatureC', 'temperature');

@@ -92,7 +92,8 @@ describe('Table 54B 2004', () => {
     expect(worst).toBeGreaterThan(1e-5); // the jet/fuel-oil boundary case is in the grid
     // and the tabulated differences: 840/30 −1.4e-6, 800/45 −1.42e-5
     const diff = (d: number, t: number) =>
-      table54b({ density15: d, temperatureC: t, edition: '2004', rounding: 'full' }).vcf - table54b({ density15: d, temperatureC: t, edition: '1980', rounding: 'full' }).vcf;
+      table54b({ density15: d, temperatureC: t, edition: '2004', rounding: 'full' }).vcf -
+      table54b({ density15: d, temperatureC: t, edition: '1980', rounding: 'full' }).vcf;
     expect(diff(840, 30)).toBeCloseTo(-1.4e-6, 7);
     expect(diff(800, 45)).toBeCloseTo(-1.42e-5, 7);
   });
@@ -103,7 +104,8 @@ describe('Table 54B rounding profiles', () => {
 
   it('table: VCF to 4 decimals in both editions', () => {
     for (const edition of EDITIONS)
-      for (let t = 5; t <= 45; t += 1.25) expect(decimals(table54b({ density15: 833.3, temperatureC: t, edition }).vcf)).toBeLessThanOrEqual(4);
+      for (let t = 5; t <= 45; t += 1.25)
+        expect(decimals(table54b({ density15: 833.3, temperatureC: t, edition }).vcf)).toBeLessThanOrEqual(4);
   });
 
   it('computed 1980: 4 decimals at or above 1, 5 below', () => {
@@ -115,10 +117,22 @@ describe('Table 54B rounding profiles', () => {
   });
 
   it('computed: inputs on their increments, halves up in 1980 and to even in 2004', () => {
-    expect(table54b({ density15: 840.04, temperatureC: 28.375, rounding: 'computed' })).toMatchObject({ density15: 840, temperatureC: 28.4 });
-    expect(table54b({ density15: 840.05, temperatureC: 28.325, rounding: 'computed' })).toMatchObject({ density15: 840.1, temperatureC: 28.35 });
-    expect(table54b({ density15: 840.05, temperatureC: 28.325, edition: '2004', rounding: 'computed' })).toMatchObject({ density15: 840, temperatureC: 28.3 });
-    expect(table54b({ density15: 840.15, temperatureC: 28.375, edition: '2004', rounding: 'computed' })).toMatchObject({ density15: 840.2, temperatureC: 28.4 });
+    expect(table54b({ density15: 840.04, temperatureC: 28.375, rounding: 'computed' })).toMatchObject({
+      density15: 840,
+      temperatureC: 28.4,
+    });
+    expect(table54b({ density15: 840.05, temperatureC: 28.325, rounding: 'computed' })).toMatchObject({
+      density15: 840.1,
+      temperatureC: 28.35,
+    });
+    expect(table54b({ density15: 840.05, temperatureC: 28.325, edition: '2004', rounding: 'computed' })).toMatchObject({
+      density15: 840,
+      temperatureC: 28.3,
+    });
+    expect(table54b({ density15: 840.15, temperatureC: 28.375, edition: '2004', rounding: 'computed' })).toMatchObject({
+      density15: 840.2,
+      temperatureC: 28.4,
+    });
   });
 
   it('computed 2004: CTL to 5 decimals', () => {
@@ -176,15 +190,28 @@ describe('Table 54B refuses what it cannot compute', () => {
   }
 
   it('1980 density limits 653–1075 kg/m³', () => {
-    expect(range(() => table54b({ density15: 652.9, temperatureC: 20 }))).toMatchObject({ code: 'DENSITY_OUT_OF_RANGE', limit: 653, bound: 'min', value: 652.9 });
-    expect(range(() => table54b({ density15: 1075.1, temperatureC: 20 }))).toMatchObject({ code: 'DENSITY_OUT_OF_RANGE', limit: 1075, bound: 'max' });
+    expect(range(() => table54b({ density15: 652.9, temperatureC: 20 }))).toMatchObject({
+      code: 'DENSITY_OUT_OF_RANGE',
+      limit: 653,
+      bound: 'min',
+      value: 652.9,
+    });
+    expect(range(() => table54b({ density15: 1075.1, temperatureC: 20 }))).toMatchObject({
+      code: 'DENSITY_OUT_OF_RANGE',
+      limit: 1075,
+      bound: 'max',
+    });
     // the edges themselves are in the table
     expect(table54b({ density15: 653, temperatureC: 20 }).vcf).toBeGreaterThan(0.99);
     expect(table54b({ density15: 1075, temperatureC: 20 }).vcf).toBeGreaterThan(0.99);
   });
 
   it('1980 temperature limits per density band, with the limit in the message', () => {
-    expect(range(() => table54b({ density15: 840, temperatureC: -18.1 }))).toMatchObject({ code: 'TEMPERATURE_OUT_OF_RANGE', limit: -18, bound: 'min' });
+    expect(range(() => table54b({ density15: 840, temperatureC: -18.1 }))).toMatchObject({
+      code: 'TEMPERATURE_OUT_OF_RANGE',
+      limit: -18,
+      bound: 'min',
+    });
     expect(range(() => table54b({ density15: 700, temperatureC: 60.1 }))).toMatchObject({ limit: 60, bound: 'max' });
     expect(range(() => table54b({ density15: 800, temperatureC: 90.1 }))).toMatchObject({ limit: 90 });
     const e = range(() => table54b({ density15: 840, temperatureC: 120.5 }));
@@ -194,12 +221,19 @@ describe('Table 54B refuses what it cannot compute', () => {
   });
 
   it('2004 limits: −50…150 °C and ρ60 610.6–1163.5 kg/m³', () => {
-    expect(range(() => table54b({ density15: 840, temperatureC: 150.5, edition: '2004' }))).toMatchObject({ code: 'TEMPERATURE_OUT_OF_RANGE', limit: 150 });
+    expect(range(() => table54b({ density15: 840, temperatureC: 150.5, edition: '2004' }))).toMatchObject({
+      code: 'TEMPERATURE_OUT_OF_RANGE',
+      limit: 150,
+    });
     expect(range(() => table54b({ density15: 840, temperatureC: -50.5, edition: '2004' }))).toMatchObject({ limit: -50 });
     const low = range(() => table54b({ density15: 600, temperatureC: 20, edition: '2004' }));
     expect(low).toMatchObject({ code: 'DENSITY_OUT_OF_RANGE', quantity: 'density60', limit: 610.6, bound: 'min' });
     expect(low.value).toBeLessThan(610.6);
-    expect(range(() => table54b({ density15: 1180, temperatureC: 20, edition: '2004' }))).toMatchObject({ quantity: 'density60', limit: 1163.5, bound: 'max' });
+    expect(range(() => table54b({ density15: 1180, temperatureC: 20, edition: '2004' }))).toMatchObject({
+      quantity: 'density60',
+      limit: 1163.5,
+      bound: 'max',
+    });
     // 1980's gap below 653 is inside the 2004 table
     expect(table54b({ density15: 640, temperatureC: 20, edition: '2004' }).productGroup).toBe('gasoline');
   });
@@ -216,6 +250,8 @@ describe('Table 54B refuses what it cannot compute', () => {
     expect(thrown(() => table54b({ density15: Number.NaN, temperatureC: 20 })).code).toBe('INVALID_NUMBER');
     expect(thrown(() => table54b({ density15: 840, temperatureC: Infinity })).code).toBe('INVALID_NUMBER');
     expect(thrown(() => table54b({ density15: 840, temperatureC: 20, edition: '1999' as Edition })).code).toBe('UNKNOWN_EDITION');
-    expect(thrown(() => table54b({ density15: 840, temperatureC: 20, rounding: 'bankers' as RoundingProfile })).code).toBe('UNKNOWN_ROUNDING');
+    expect(thrown(() => table54b({ density15: 840, temperatureC: 20, rounding: 'bankers' as RoundingProfile })).code).toBe(
+      'UNKNOWN_ROUNDING',
+    );
   });
 });

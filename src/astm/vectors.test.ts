@@ -86,11 +86,29 @@ describe('vectors under the other profiles', () => {
   for (const v of vectors.filter((x) => x.edition === '2004')) {
     it(`${v.id}: 2004 reported precision`, () => {
       if (v.table === '54B') {
-        const r = table54b({ density15: v.inputs.density15_kgm3!, temperatureC: v.inputs.temperature_c, edition: '2004', rounding: 'computed' });
-        const onIncrements = Number.isInteger(Math.round(v.inputs.temperature_c * 1e6) / 5e4) && Number.isInteger(Math.round(v.inputs.density15_kgm3! * 1e6) / 1e5);
+        const r = table54b({
+          density15: v.inputs.density15_kgm3!,
+          temperatureC: v.inputs.temperature_c,
+          edition: '2004',
+          rounding: 'computed',
+        });
+        const onIncrements =
+          Number.isInteger(Math.round(v.inputs.temperature_c * 1e6) / 5e4) &&
+          Number.isInteger(Math.round(v.inputs.density15_kgm3! * 1e6) / 1e5);
         if (onIncrements) within(v.id, 'vcf (computed)', r.vcf, v.expected.vcf_rounded_5dp!, v.tolerance.abs_if_rounded_to_5dp!);
-        const t = table54b({ density15: v.inputs.density15_kgm3!, temperatureC: v.inputs.temperature_c, edition: '2004', rounding: 'full' });
-        within(v.id, 'vcf (full, rounded to 5 dp)', Math.round(t.vcf * 1e5) / 1e5, v.expected.vcf_rounded_5dp!, v.tolerance.abs_if_rounded_to_5dp!);
+        const t = table54b({
+          density15: v.inputs.density15_kgm3!,
+          temperatureC: v.inputs.temperature_c,
+          edition: '2004',
+          rounding: 'full',
+        });
+        within(
+          v.id,
+          'vcf (full, rounded to 5 dp)',
+          Math.round(t.vcf * 1e5) / 1e5,
+          v.expected.vcf_rounded_5dp!,
+          v.tolerance.abs_if_rounded_to_5dp!,
+        );
       } else {
         const r = run(v, 'table');
         within(v.id, 'density15 (table)', r.density15, v.expected.density15_rounded_0_1!, 1e-9);
@@ -104,17 +122,46 @@ describe('vectors under the other profiles', () => {
     it(`${v.id}: 1980 computed and full profiles`, () => {
       const args = { density15: v.inputs.density15_kgm3!, temperatureC: v.inputs.temperature_c, edition: '1980' as const };
       within(v.id, 'vcf (full)', table54b({ ...args, rounding: 'full' }).vcf, v.verification.computed_full_precision as number, 1e-9);
-      within(v.id, 'vcf (computed)', table54b({ ...args, rounding: 'computed' }).vcf, v.verification.computed_1980_computational_rounding as number, 1e-12);
-      within(v.id, 'vcf (table)', table54b({ ...args, rounding: 'table' }).vcf, v.verification.computed_1980_table_rounding as number, 1e-12);
+      within(
+        v.id,
+        'vcf (computed)',
+        table54b({ ...args, rounding: 'computed' }).vcf,
+        v.verification.computed_1980_computational_rounding as number,
+        1e-12,
+      );
+      within(
+        v.id,
+        'vcf (table)',
+        table54b({ ...args, rounding: 'table' }).vcf,
+        v.verification.computed_1980_table_rounding as number,
+        1e-12,
+      );
     });
   }
 
   for (const v of vectors.filter((x) => x.edition === '1980' && x.table === '53B')) {
     it(`${v.id}: 1980 53B full precision, with and without the glass correction`, () => {
-      const base = { observedDensity: v.inputs.observed_density_kgm3!, temperatureC: v.inputs.temperature_c, edition: '1980' as const, rounding: 'full' as const };
+      const base = {
+        observedDensity: v.inputs.observed_density_kgm3!,
+        temperatureC: v.inputs.temperature_c,
+        edition: '1980' as const,
+        rounding: 'full' as const,
+      };
       // the listed values have 4 decimals
-      within(v.id, 'density15 (full, hydrometer)', table53b({ ...base, hydrometer: true }).density15, v.verification.computed_full_precision as number, 5e-5);
-      within(v.id, 'density15 (full, digital)', table53b({ ...base, hydrometer: false }).density15, v.verification.computed_without_hydrometer_correction as number, 5e-5);
+      within(
+        v.id,
+        'density15 (full, hydrometer)',
+        table53b({ ...base, hydrometer: true }).density15,
+        v.verification.computed_full_precision as number,
+        5e-5,
+      );
+      within(
+        v.id,
+        'density15 (full, digital)',
+        table53b({ ...base, hydrometer: false }).density15,
+        v.verification.computed_without_hydrometer_correction as number,
+        5e-5,
+      );
       // a full-precision implementation is allowed 0.1 kg/m³ against the printed cell
       within(
         v.id,

@@ -44,7 +44,9 @@ function optionUsage(name: string, o: OptionSpec): string {
 }
 
 export function commandHelp(spec: CommandSpec): string {
-  const pos = (spec.positionals ?? []).map((p) => (p.required ? `${p.name}${p.variadic ? '...' : ''}` : `[${p.name}${p.variadic ? '...' : ''}]`));
+  const pos = (spec.positionals ?? []).map((p) =>
+    p.required ? `${p.name}${p.variadic ? '...' : ''}` : `[${p.name}${p.variadic ? '...' : ''}]`,
+  );
   const lines = [`Usage: astm53b ${spec.name}${pos.length ? ` ${pos.join(' ')}` : ''} [options]`, '', spec.summary];
   if (spec.details) lines.push('', spec.details);
   if (spec.positionals?.length) {
@@ -111,7 +113,10 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
       parsed = parseArgs({
         args,
         options: Object.fromEntries(
-          Object.entries(spec.options).map(([n, o]) => [n, o.type === 'string' ? { type: 'string' as const, multiple: o.multiple ?? false } : { type: 'boolean' as const }]),
+          Object.entries(spec.options).map(([n, o]) => [
+            n,
+            o.type === 'string' ? { type: 'string' as const, multiple: o.multiple ?? false } : { type: 'boolean' as const },
+          ]),
         ),
         allowPositionals: true,
         strict: true,

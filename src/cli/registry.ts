@@ -11,4 +11,17 @@ import { rehearse } from './commands/rehearse.js';
 import { smokeCommands } from './commands/smoke.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
-export const COMMANDS: CommandSpec[] = [rehearse, dbInit, dbStatus, dbLoadSchema, compat, ...preflightCommands, ...backupCommands, ...pipelineCommands, ...goldenCommands, ...smokeCommands, ...evidenceCommands, ...astmCommands];
+export const COMMANDS: CommandSpec[] = [
+  rehearse,
+  dbInit,
+  dbStatus,
+  dbLoadSchema,
+  compat,
+  ...preflightCommands,
+  ...backupCommands,
+  ...pipelineCommands,
+  ...goldenCommands,
+  ...smokeCommands,
+  ...evidenceCommands,
+  ...astmCommands,
+];

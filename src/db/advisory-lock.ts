@@ -28,10 +28,14 @@ export async function lockPipeline(tx: Queryable, lock: PipelineLock, waitMs: nu
     await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [CLASS_ID, PIPELINE_LOCKS[lock]]);
   } catch (e) {
     if ((e as { code?: string }).code !== '55P03') throw e;
-    throw new UserError('PIPELINE_BUSY', `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`, {
-      hint: 'wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry',
-      cause: e,
-    });
+    throw new UserError(
+      'PIPELINE_BUSY',
+      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
+      {
+        hint: 'wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry',
+        cause: e,
+      },
+    );
   }
   await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
 }

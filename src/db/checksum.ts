@@ -92,7 +92,11 @@ export async function readTableKeys(q: Queryable, schemas: readonly string[], ex
 }
 
 /** The checksum of each table (readTableKeys lists them): the backup's and the rollback's proof. `known` ones are not read again. */
-export async function tablesChecksums(q: Queryable, tables: readonly TableKey[], known?: ReadonlyMap<string, TableChecksum>): Promise<TableChecksum[]> {
+export async function tablesChecksums(
+  q: Queryable,
+  tables: readonly TableKey[],
+  known?: ReadonlyMap<string, TableChecksum>,
+): Promise<TableChecksum[]> {
   const out: TableChecksum[] = [];
   for (const t of tables) out.push(known?.get(`${t.schema}.${t.table}`) ?? (await tableChecksum(q, t.schema, t.table, t.hashable)));
   return out;

@@ -15,7 +15,13 @@ export interface CsvExport {
   sha256: string;
 }
 
-export async function exportTableCsv(q: Queryable, schema: string, table: string, key: readonly string[], file: string): Promise<CsvExport> {
+export async function exportTableCsv(
+  q: Queryable,
+  schema: string,
+  table: string,
+  key: readonly string[],
+  file: string,
+): Promise<CsvExport> {
   const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(', ') : 't::text';
   const sink = new HashedFileSink(file);
   const rows = await q.copyCsvTo(`SELECT t.* FROM ${quoteIdent(schema)}.${quoteIdent(table)} t ORDER BY ${order}`, sink);

@@ -29,7 +29,9 @@ describePg('database layer on real PostgreSQL', () => {
   });
 
   it('stops a statement at statement_timeout (57014) and rolls back', async () => {
-    await expect(fx().db.withTransaction((tx) => tx.query('SELECT pg_sleep(2)'), { statementTimeoutMs: 100 })).rejects.toMatchObject({ code: '57014' });
+    await expect(fx().db.withTransaction((tx) => tx.query('SELECT pg_sleep(2)'), { statementTimeoutMs: 100 })).rejects.toMatchObject({
+      code: '57014',
+    });
   });
 
   it('releases every connection: many sequential operations never exhaust the pool', async () => {
@@ -37,9 +39,11 @@ describePg('database layer on real PostgreSQL', () => {
     try {
       for (let i = 0; i < 20; i++) {
         await db.withTransaction((tx) => tx.query('SELECT 1')).catch(() => {});
-        await db.withTransaction(async () => {
-          throw new Error('x');
-        }).catch(() => {});
+        await db
+          .withTransaction(async () => {
+            throw new Error('x');
+          })
+          .catch(() => {});
       }
       expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
     } finally {

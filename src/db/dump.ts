@@ -69,7 +69,22 @@ export interface TocEntry {
 }
 
 // pg_restore writes descriptions that contain spaces; the longest must be tried first
-const MULTI_WORD = ['MATERIALIZED VIEW DATA', 'SEQUENCE OWNED BY', 'MATERIALIZED VIEW', 'TABLE DATA', 'ROW SECURITY', 'DEFAULT ACL', 'SEQUENCE SET', 'FK CONSTRAINT', 'EVENT TRIGGER', 'FOREIGN TABLE', 'LARGE OBJECT', 'BLOB DATA', 'USER MAPPING', 'PUBLICATION TABLE'];
+const MULTI_WORD = [
+  'MATERIALIZED VIEW DATA',
+  'SEQUENCE OWNED BY',
+  'MATERIALIZED VIEW',
+  'TABLE DATA',
+  'ROW SECURITY',
+  'DEFAULT ACL',
+  'SEQUENCE SET',
+  'FK CONSTRAINT',
+  'EVENT TRIGGER',
+  'FOREIGN TABLE',
+  'LARGE OBJECT',
+  'BLOB DATA',
+  'USER MAPPING',
+  'PUBLICATION TABLE',
+];
 
 export function parseTocLine(line: string): TocEntry | undefined {
   const m = /^(\d+);\s+\d+\s+\d+\s+(.*)$/.exec(line.trim());
@@ -89,7 +104,12 @@ export interface ArchiveToc {
 }
 
 /** `pg_restore --list`: proves the archive's table of contents reads, and says what it holds. */
-export async function listArchive(opts: { file: string; serverMajor: number; schemas?: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<ArchiveToc> {
+export async function listArchive(opts: {
+  file: string;
+  serverMajor: number;
+  schemas?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<ArchiveToc> {
   const tool = await findPgTool('pg_restore', opts.serverMajor, opts.env);
   const args = ['--list', ...(opts.schemas ?? []).map((s) => `--schema=${s}`), opts.file];
   const r = await runPgTool({ tool, args, maxStdout: 64 * 1024 * 1024 });
@@ -107,7 +127,12 @@ export async function listArchive(opts: { file: string; serverMajor: number; sch
  * block in the schemas the scratch restore leaves out (auth, storage). The restore itself
  * decompresses the blocks of the schemas it restores, so between them every block is read once.
  */
-export async function readArchiveBlocks(opts: { file: string; serverMajor: number; excludeSchemas: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<void> {
+export async function readArchiveBlocks(opts: {
+  file: string;
+  serverMajor: number;
+  excludeSchemas: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<void> {
   const tool = await findPgTool('pg_restore', opts.serverMajor, opts.env);
   await runPgTool({ tool, args: ['--file=/dev/null', ...opts.excludeSchemas.map((s) => `--exclude-schema=${s}`), opts.file] });
 }

@@ -29,8 +29,10 @@ describePg('catalog fingerprint on the fixture', () => {
   it("sees a policy, a grant or a disabled trigger, but not the pipeline's own astm53b_* objects", async () => {
     const { db } = fx();
     const before = await readFingerprint(db);
-    await db.query("CREATE FUNCTION public.astm53b_freeze_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$");
-    await db.query('CREATE TRIGGER astm53b_freeze BEFORE INSERT ON public.receptions FOR EACH ROW EXECUTE FUNCTION public.astm53b_freeze_guard()');
+    await db.query('CREATE FUNCTION public.astm53b_freeze_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$');
+    await db.query(
+      'CREATE TRIGGER astm53b_freeze BEFORE INSERT ON public.receptions FOR EACH ROW EXECUTE FUNCTION public.astm53b_freeze_guard()',
+    );
     expect((await readFingerprint(db)).sha256).toBe(before.sha256);
     await db.query('CREATE POLICY leak ON public.receptions FOR SELECT TO anon USING (true)');
     await db.query('REVOKE SELECT ON public.depots FROM anon');

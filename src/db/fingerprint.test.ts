@@ -5,7 +5,11 @@ const fp = (entries: FingerprintEntry[]): Fingerprint => ({ schemas: ['public'],
 
 describe('diffFingerprints', () => {
   const base: FingerprintEntry[] = [
-    { kind: 'function', name: 'public.validate_sortie(p_id uuid)', value: 'SECURITY DEFINER; config=search_path=public; definition sha256=aa' },
+    {
+      kind: 'function',
+      name: 'public.validate_sortie(p_id uuid)',
+      value: 'SECURITY DEFINER; config=search_path=public; definition sha256=aa',
+    },
     { kind: 'trigger', name: 'public.receptions.trg_a', value: 'CREATE TRIGGER trg_a …; enabled=O' },
     { kind: 'policy', name: 'public.receptions.p', value: 'PERMISSIVE SELECT TO authenticated USING (true) WITH CHECK ()' },
   ];

@@ -63,7 +63,14 @@ export async function readFingerprint(q: Queryable, schemas: readonly string[] =
   );
   for (const t of trg.rows) entries.push({ kind: 'trigger', name: t.name, value: `${t.def}; enabled=${t.enabled}` });
 
-  const pol = await q.query<{ name: string; permissive: string; roles: string[]; cmd: string; qual: string | null; with_check: string | null }>(
+  const pol = await q.query<{
+    name: string;
+    permissive: string;
+    roles: string[];
+    cmd: string;
+    qual: string | null;
+    with_check: string | null;
+  }>(
     `SELECT schemaname || '.' || tablename || '.' || policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check
        FROM pg_policies WHERE schemaname = ANY($1) AND policyname NOT LIKE $2`,
     [schemas, like],
@@ -82,7 +89,8 @@ export async function readFingerprint(q: Queryable, schemas: readonly string[] =
       WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
     [schemas, like],
   );
-  for (const r of rls.rows) entries.push({ kind: 'rls', name: r.name, value: `rls=${r.on ? 'on' : 'off'} force=${r.force ? 'on' : 'off'}` });
+  for (const r of rls.rows)
+    entries.push({ kind: 'rls', name: r.name, value: `rls=${r.on ? 'on' : 'off'} force=${r.force ? 'on' : 'off'}` });
 
   const tg = await q.query<{ name: string; grants: string }>(
     `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,

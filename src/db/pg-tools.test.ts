@@ -20,7 +20,6 @@ async function fakeBin(name: string, script: string): Promise<string> {
   return dir;
 }
 
-
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'astm53b-pgbin-'));
 });
@@ -48,7 +47,11 @@ describe('choosing pg_dump / pg_restore', () => {
 
   it('takes a client of the same or a newer major', async () => {
     const dir = await fakeBin('new', 'echo "TOOL (PostgreSQL) 17.6"');
-    expect(await findPgTool('pg_restore', 17, { PG_BIN: dir })).toMatchObject({ path: path.join(dir, 'pg_restore'), major: 17, version: '17.6' });
+    expect(await findPgTool('pg_restore', 17, { PG_BIN: dir })).toMatchObject({
+      path: path.join(dir, 'pg_restore'),
+      major: 17,
+      version: '17.6',
+    });
     expect(await findPgTool('pg_dump', 15, { PG_BIN: dir })).toMatchObject({ major: 17 });
   });
 
@@ -69,7 +72,10 @@ describe('running a client program', () => {
   });
 
   it('runs the client in the C locale, so its messages are the English ones parsed here, and quotes its error lines', async () => {
-    const dir = await fakeBin('locale', 'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "TOOL: error: locale=$LC_ALL" >&2; echo "Command was: CREATE FUNCTION f() ..." >&2; exit 1');
+    const dir = await fakeBin(
+      'locale',
+      'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "TOOL: error: locale=$LC_ALL" >&2; echo "Command was: CREATE FUNCTION f() ..." >&2; exit 1',
+    );
     const tool = await findPgTool('pg_restore', 15, { PG_BIN: dir });
     const e = await userError(runPgTool({ tool, args: [] }));
     expect(e.message).toMatch(/failed \(exit 1\): pg_restore: error: locale=C$/);
@@ -86,7 +92,10 @@ describe('running a client program', () => {
 
   it('redacts the password from the error it reports', async () => {
     // a client that echoes its argv and its PGPASSWORD to stderr, then fails
-    const dir = await fakeBin('leaky', 'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "args: $* pw: $PGPASSWORD" >&2; exit 1');
+    const dir = await fakeBin(
+      'leaky',
+      'echo "TOOL (PostgreSQL) 15.20"; [ "$1" = "--version" ] && exit 0; echo "args: $* pw: $PGPASSWORD" >&2; exit 1',
+    );
     const tool = await findPgTool('pg_dump', 15, { PG_BIN: dir });
     const e = await userError(runPgTool({ tool, args: ['--format=custom'], url: 'postgresql://app:Sup3rSecret@db.example.com/postgres' }));
     expect(e.code).toBe('PG_TOOL_FAILED');
@@ -104,8 +113,15 @@ describe('pg_restore --list lines', () => {
       schema: 'public',
       tag: 'receptions receptions_after_ins postgres',
     });
-    expect(parseTocLine('3650; 0 39482 TABLE DATA public citernes postgres')).toMatchObject({ type: 'TABLE DATA', schema: 'public', tag: 'citernes postgres' });
-    expect(parseTocLine('2138; 826 39905 DEFAULT ACL public DEFAULT PRIVILEGES FOR SEQUENCES postgres')).toMatchObject({ type: 'DEFAULT ACL', schema: 'public' });
+    expect(parseTocLine('3650; 0 39482 TABLE DATA public citernes postgres')).toMatchObject({
+      type: 'TABLE DATA',
+      schema: 'public',
+      tag: 'citernes postgres',
+    });
+    expect(parseTocLine('2138; 826 39905 DEFAULT ACL public DEFAULT PRIVILEGES FOR SEQUENCES postgres')).toMatchObject({
+      type: 'DEFAULT ACL',
+      schema: 'public',
+    });
     expect(parseTocLine(';     Format: CUSTOM')).toBeUndefined();
   });
 });

@@ -82,7 +82,11 @@ export async function findPgTool(name: PgToolName, serverMajor: number, env: Nod
   if (exact ?? usable[0]) return (exact ?? usable[0])!;
   const install = `sudo apt-get install postgresql-client-${serverMajor} (Ubuntu runner: add the PGDG apt repository apt.postgresql.org first), or set PG_BIN to its bin folder`;
   if (found.length === 0) {
-    throw new UserError('PG_CLIENT_MISSING', `${name} not found${env.PG_BIN ? ` in PG_BIN=${env.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`, { hint: install });
+    throw new UserError(
+      'PG_CLIENT_MISSING',
+      `${name} not found${env.PG_BIN ? ` in PG_BIN=${env.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`,
+      { hint: install },
+    );
   }
   const newest = found.sort((a, b) => b.major - a.major)[0]!;
   throw new UserError(
@@ -228,7 +232,10 @@ export function startPgTool(run: ToolRun): StartedProcess {
       const lines = r.stderr.trim().split('\n');
       const said = lines.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
       const last = (said.length ? said : lines).slice(-6).join(' | ');
-      throw new UserError('PG_TOOL_FAILED', `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || 'no message'}`);
+      throw new UserError(
+        'PG_TOOL_FAILED',
+        `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || 'no message'}`,
+      );
     }
     return r;
   });

@@ -5,7 +5,16 @@ import pgCopy from 'pg-copy-streams';
 import { UserError } from '../errors.js';
 import { redact, secretsOf, maskConnectionString } from './secrets.js';
 import { OID, identity, parseInt8 } from './normalize.js';
-import { DEFAULT_TX, copyCsvStatement, type ClientOptions, type Db, type QueryResult, type Queryable, type ServerInfo, type TxOptions } from './types.js';
+import {
+  DEFAULT_TX,
+  copyCsvStatement,
+  type ClientOptions,
+  type Db,
+  type QueryResult,
+  type Queryable,
+  type ServerInfo,
+  type TxOptions,
+} from './types.js';
 
 const typeParsers = {
   getTypeParser(oid: number, format?: string) {
@@ -16,7 +25,18 @@ const typeParsers = {
 };
 
 /** SQLSTATE classes and errno codes that mean "could not reach or log into the server". */
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '28000', '3D000', '57P03']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  '28P01',
+  '28000',
+  '3D000',
+  '57P03',
+]);
 
 export function connectError(e: unknown, label: string, secrets: readonly string[]): UserError | undefined {
   const err = e as { code?: string; message?: string };
@@ -52,7 +72,10 @@ export class PgDb implements Db {
   private readonly secrets: string[];
   private info: ServerInfo | undefined;
 
-  constructor(readonly url: string, opts: { max?: number; applicationName?: string } = {}) {
+  constructor(
+    readonly url: string,
+    opts: { max?: number; applicationName?: string } = {},
+  ) {
     this.label = maskConnectionString(url);
     this.secrets = secretsOf(url);
     this.pool = new pg.Pool({
@@ -118,7 +141,9 @@ export class PgDb implements Db {
 
   async server(): Promise<ServerInfo> {
     if (!this.info) {
-      const r = await this.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+      const r = await this.query<{ v: string; n: string }>(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
+      );
       const row = r.rows[0]!;
       this.info = { major: Math.floor(Number(row.n) / 10000), version: row.v.split(' ')[0]!, engine: 'postgresql' };
     }

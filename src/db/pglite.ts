@@ -21,7 +21,10 @@ export class PgliteDb implements Db {
   ) {}
 
   /** `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles never need it. */
-  static async open(dataDir: string | undefined, label = dataDir ? `embedded PGlite (${dataDir})` : 'embedded PGlite (memory)'): Promise<PgliteDb> {
+  static async open(
+    dataDir: string | undefined,
+    label = dataDir ? `embedded PGlite (${dataDir})` : 'embedded PGlite (memory)',
+  ): Promise<PgliteDb> {
     if (dataDir) await mkdir(dataDir, { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');
     // options object form: PGlite ignores the second argument when the first is not a string
@@ -106,7 +109,9 @@ export class PgliteDb implements Db {
 
   async server(): Promise<ServerInfo> {
     if (!this.info) {
-      const r = await this.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+      const r = await this.query<{ v: string; n: string }>(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
+      );
       const row = r.rows[0]!;
       this.info = { major: Math.floor(Number(row.n) / 10000), version: row.v.split(' ')[0]!, engine: 'pglite' };
     }

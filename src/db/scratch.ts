@@ -38,7 +38,10 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
 }
 
 export async function createScratchDatabase(serverUrl: string, purpose: string): Promise<ScratchDatabase> {
-  const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
+  const tag = purpose
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 24);
   const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   await admin(serverUrl, async (c) => {
     try {
@@ -46,9 +49,13 @@ export async function createScratchDatabase(serverUrl: string, purpose: string):
       // a scratch copy is thrown away: its commits need not wait for the disk (a speed-up only)
       await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {});
     } catch (e) {
-      throw new UserError('SCRATCH_CREATE', `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${(e as Error).message}`, {
-        hint: 'the role needs CREATEDB, or pass a scratch URL',
-      });
+      throw new UserError(
+        'SCRATCH_CREATE',
+        `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${(e as Error).message}`,
+        {
+          hint: 'the role needs CREATEDB, or pass a scratch URL',
+        },
+      );
     }
   });
   return {

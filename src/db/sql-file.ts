@@ -36,10 +36,14 @@ export function statementError(file: string, stmt: SqlStatement, e: unknown): Us
   const err = e as DriverError;
   const first = stmt.sql.split('\n')[0]!.slice(0, 100);
   const detail = [err.detail, err.hint].filter(Boolean).join('; ');
-  return new UserError('SQL_FAILED', `${err.code ? `[${err.code}] ` : ''}${err.message ?? String(e)}${detail ? ` — ${detail}` : ''} (statement: ${first})`, {
-    where: { file, line: stmt.line },
-    cause: e,
-  });
+  return new UserError(
+    'SQL_FAILED',
+    `${err.code ? `[${err.code}] ` : ''}${err.message ?? String(e)}${detail ? ` — ${detail}` : ''} (statement: ${first})`,
+    {
+      where: { file, line: stmt.line },
+      cause: e,
+    },
+  );
 }
 
 /**

@@ -30,7 +30,9 @@ describe('splitSql', () => {
   });
 
   it('treats BEGIN ATOMIC bodies as one statement', () => {
-    const r = splitSql('CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END;\nSELECT 9;');
+    const r = splitSql(
+      'CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END;\nSELECT 9;',
+    );
     expect(r.statements).toHaveLength(2);
     expect(r.statements[1]).toEqual({ sql: 'SELECT 9', line: 2 });
   });

@@ -6,9 +6,7 @@ import { maskConnectionString } from './secrets.js';
  * Where the pipeline runs: a real PostgreSQL reached by URL, or the embedded PGlite database
  * kept in a git-ignored folder of the working directory (local rehearsal, quick start).
  */
-export type Target =
-  | { kind: 'pg'; url: string; label: string }
-  | { kind: 'embedded'; dataDir: string; label: string };
+export type Target = { kind: 'pg'; url: string; label: string } | { kind: 'embedded'; dataDir: string; label: string };
 
 export const EMBEDDED_DIR = '.astm53b/pgdata';
 

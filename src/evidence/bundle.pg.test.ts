@@ -28,7 +28,13 @@ describePg('evidence bundle over a real backup', () => {
     await writeFile(path.join(results, 'decision.json'), '{"decision":"NO-GO"}\n');
     const r = await buildBundle({ resultsDir: results, out: path.join(work, 'bundle.zip'), env: {} }, silentLogger);
     const dump = await hashFile(path.join(results, 'backup', 'database.dump'));
-    expect(r.facts.backup).toMatchObject({ dumpFile: 'results/backup/database.dump', sha256: dump.sha256, bytes: dump.bytes, dumpMatchesManifest: true, verified: true });
+    expect(r.facts.backup).toMatchObject({
+      dumpFile: 'results/backup/database.dump',
+      sha256: dump.sha256,
+      bytes: dump.bytes,
+      dumpMatchesManifest: true,
+      verified: true,
+    });
     expect(r.changelogEntry).toContain(`\`results/backup/database.dump\` (SHA-256 \`${dump.sha256}\``);
     expect(r.changelogEntry).toContain('restauration de contrôle : OK (verification.json)');
     expect(r.manifest.files.filter((f) => f.path.startsWith('results/backup/')).length).toBe(b.manifest.files.length + 2);

@@ -37,7 +37,12 @@ function options(results: string, sep: string[], extra: Partial<BuildBundleOptio
   return {
     resultsDir: results,
     out: path.join(path.dirname(results), 'out', 'bundle.zip'),
-    run: { repository: 'depot/astm53b-pipeline', runId: 'depot/astm53b-pipeline#42.1', runUrl: 'https://github.com/depot/astm53b-pipeline/actions/runs/42', actor: 'ops-lead' },
+    run: {
+      repository: 'depot/astm53b-pipeline',
+      runId: 'depot/astm53b-pipeline#42.1',
+      runUrl: 'https://github.com/depot/astm53b-pipeline/actions/runs/42',
+      actor: 'ops-lead',
+    },
     sepEvidence: sep,
     now: NOW,
     env: { GITHUB_SHA: PIPELINE_SHA },
@@ -83,7 +88,22 @@ describe('buildBundle', () => {
     expect(names.slice(0, 5)).toEqual(['manifest.json', 'SHA256SUMS', 'report.html', 'report.md', 'CHANGELOG-entry.md']);
     const resultNames = names.filter((x) => x.startsWith('results/'));
     expect(resultNames).toEqual([...resultNames].sort());
-    for (const f of ['preflight.json', 'compat.json', 'sql-apply.json', 'golden.json', 'smoke.json', 'decision.json', 'freeze-on.json', 'freeze-off.json', 'backup/manifest.json', 'backup/verification.json', 'backup/database.dump', 'backup/functions/public.validate_sortie.sql', 'backup/tables/public.receptions.csv', 'backup/auth-users.json']) {
+    for (const f of [
+      'preflight.json',
+      'compat.json',
+      'sql-apply.json',
+      'golden.json',
+      'smoke.json',
+      'decision.json',
+      'freeze-on.json',
+      'freeze-off.json',
+      'backup/manifest.json',
+      'backup/verification.json',
+      'backup/database.dump',
+      'backup/functions/public.validate_sortie.sql',
+      'backup/tables/public.receptions.csv',
+      'backup/auth-users.json',
+    ]) {
       expect(names).toContain(`results/${f}`);
     }
     expect(names[names.length - 1]).toBe('sep/WhatsApp Chat - SEP Congo.txt');
@@ -93,12 +113,21 @@ describe('buildBundle', () => {
     expect(m.commits).toEqual({ pipeline: PIPELINE_SHA, pipelineFrom: 'GITHUB_SHA', flutterApp: FLUTTER_COMMIT });
     expect(m.target).toBe(MASKED_TARGET);
     expect(m.run.runId).toBe('depot/astm53b-pipeline#42.1');
-    expect(m.times).toEqual({ createdAt: NOW.toISOString(), migrationAt: '2026-03-11T20:14:03.000Z', firstStepAt: '2026-03-11T19:02:00.000Z', lastStepAt: '2026-03-11T20:14:03.000Z' });
+    expect(m.times).toEqual({
+      createdAt: NOW.toISOString(),
+      migrationAt: '2026-03-11T20:14:03.000Z',
+      firstStepAt: '2026-03-11T19:02:00.000Z',
+      lastStepAt: '2026-03-11T20:14:03.000Z',
+    });
     expect(m.runbook57.complete).toBe(true);
     expect(r.incomplete).toEqual([]);
     // every file with the bytes and SHA-256 of its source
     const dump = m.files.find((f) => f.path === 'results/backup/database.dump')!;
-    expect(dump).toEqual({ path: 'results/backup/database.dump', source: 'results', ...(await hashFile(path.join(results, 'backup', 'database.dump'))) });
+    expect(dump).toEqual({
+      path: 'results/backup/database.dump',
+      source: 'results',
+      ...(await hashFile(path.join(results, 'backup', 'database.dump'))),
+    });
     expect(m.files.find((f) => f.path.startsWith('sep/'))).toMatchObject({ source: 'sep', ...(await hashFile(sep)) });
     expect(m.files.map((f) => f.path).sort()).toEqual(names.filter((x) => x !== 'manifest.json' && x !== 'SHA256SUMS').sort());
 
@@ -138,11 +167,14 @@ describe('buildBundle', () => {
     const lines = out.trim().split('\n');
     expect(lines.every((l) => l.endsWith(': OK'))).toBe(true);
     // every file but SHA256SUMS itself is covered
-    const count = (d: string): number => readdirSync(d, { withFileTypes: true }).reduce((k, e) => k + (e.isDirectory() ? count(path.join(d, e.name)) : 1), 0);
+    const count = (d: string): number =>
+      readdirSync(d, { withFileTypes: true }).reduce((k, e) => k + (e.isDirectory() ? count(path.join(d, e.name)) : 1), 0);
     expect(lines).toHaveLength(count(dir) - 1);
     // and a changed file makes it fail
     writeFileSync(path.join(dir, 'results', 'decision.json'), '{"decision":"NO-GO"}\n');
-    expect(spawnSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' }).stdout).toContain('results/decision.json: FAILED');
+    expect(spawnSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' }).stdout).toContain(
+      'results/decision.json: FAILED',
+    );
   });
 
   it('is byte-identical when built again from the same files at the same bundle time', async () => {
@@ -150,7 +182,10 @@ describe('buildBundle', () => {
     const a = await buildBundle({ ...options(results, [sep]), out: path.join(results, '..', 'a.zip') }, silentLogger);
     const b = await buildBundle({ ...options(results, [sep]), out: path.join(results, '..', 'b.zip') }, silentLogger);
     expect(a.sha256).toBe(b.sha256);
-    const c = await buildBundle({ ...options(results, [sep]), out: path.join(results, '..', 'c.zip'), now: new Date('2026-03-12T08:00:00.000Z') }, silentLogger);
+    const c = await buildBundle(
+      { ...options(results, [sep]), out: path.join(results, '..', 'c.zip'), now: new Date('2026-03-12T08:00:00.000Z') },
+      silentLogger,
+    );
     expect(c.sha256).not.toBe(a.sha256);
   });
 
@@ -183,14 +218,20 @@ describe('buildBundle', () => {
     await rezip(r.out, path.join(dir, 'removed.zip'), (e) => e.delete('results/smoke.json'));
     const removed = await verifyBundle(path.join(dir, 'removed.zip'));
     expect(removed.ok).toBe(false);
-    expect(removed.problems).toEqual([{ path: 'results/smoke.json', kind: 'missing', problem: 'listed in SHA256SUMS and manifest.json but not in the zip' }]);
+    expect(removed.problems).toEqual([
+      { path: 'results/smoke.json', kind: 'missing', problem: 'listed in SHA256SUMS and manifest.json but not in the zip' },
+    ]);
 
     await rezip(r.out, path.join(dir, 'added.zip'), (e) => e.set('results/approval-forged.json', Buffer.from('{"decision":"GO"}\n')));
     const added = await verifyBundle(path.join(dir, 'added.zip'));
-    expect(added.problems).toEqual([{ path: 'results/approval-forged.json', kind: 'extra', problem: 'in the zip but not listed in SHA256SUMS nor manifest.json' }]);
+    expect(added.problems).toEqual([
+      { path: 'results/approval-forged.json', kind: 'extra', problem: 'in the zip but not listed in SHA256SUMS nor manifest.json' },
+    ]);
 
     // changed content, re-zipped cleanly: the hash comparison names it
-    await rezip(r.out, path.join(dir, 'changed.zip'), (e) => e.set('results/decision.json', Buffer.from('{"decision":"GO","forged":true}\n')));
+    await rezip(r.out, path.join(dir, 'changed.zip'), (e) =>
+      e.set('results/decision.json', Buffer.from('{"decision":"GO","forged":true}\n')),
+    );
     const changed = await verifyBundle(path.join(dir, 'changed.zip'));
     expect(changed.problems.map((p) => [p.path, p.kind])).toEqual([['results/decision.json', 'changed']]);
     expect(changed.problems[0]!.problem).toMatch(/SHA256SUMS says [0-9a-f]{64}; manifest.json says [0-9a-f]{64}/);
@@ -208,7 +249,10 @@ describe('buildBundle', () => {
     expect(secrets).toContain('S3cr3t-P@ss');
     // the results hold the target masked, as the steps write it; the run fields carry the raw URL by mistake
     const { results, sep } = setup();
-    const r = await buildBundle(options(results, [sep], { secrets, run: { runId: `run with ${url}`, actor: 'S3cr3t-P@ss' } }), silentLogger);
+    const r = await buildBundle(
+      options(results, [sep], { secrets, run: { runId: `run with ${url}`, actor: 'S3cr3t-P@ss' } }),
+      silentLogger,
+    );
     for (const e of await readZipDirectory(r.out)) {
       const text = await entryText(r.out, e.name);
       for (const s of secrets) expect(text.includes(s), `${e.name} contains ${s}`).toBe(false);
@@ -232,7 +276,11 @@ describe('buildBundle', () => {
     expect(r.manifest.decision).toBe('NONE');
     expect(r.manifest.commits.pipeline).toBe('unknown');
     expect(r.manifest.commits.flutterApp).toBeNull();
-    expect(r.incomplete).toEqual(['Archiver hash commit Flutter déployé', 'Archiver dump backup PROD utilisé', 'Archiver confirmation terrain SEP (mail / WhatsApp export)']);
+    expect(r.incomplete).toEqual([
+      'Archiver hash commit Flutter déployé',
+      'Archiver dump backup PROD utilisé',
+      'Archiver confirmation terrain SEP (mail / WhatsApp export)',
+    ]);
     expect(r.changelogEntry).toContain('### 🚀 Déploiement PROD — décision non enregistrée');
     expect(r.changelogEntry).toContain('Commit Flutter déployé : **NON ENREGISTRÉ**');
     expect(r.changelogEntry).toContain('Archives runbook 5.7 incomplètes');
@@ -256,7 +304,10 @@ describe('buildBundle', () => {
     expect((await fail({ ...options(results, [], { changelog: { date: '11/03/2026' } }), out })).where?.field).toBe('date');
     const changelog = path.join(path.dirname(results), 'CHANGELOG.md');
     writeFileSync(changelog, readFileSync(path.join(here, '__fixtures__', 'CHANGELOG.excerpt.md')));
-    const ambiguous = await fail({ ...options(results, [sep], { changelog: { insertInto: { file: changelog, under: '## [Unreleased]' } } }), out });
+    const ambiguous = await fail({
+      ...options(results, [sep], { changelog: { insertInto: { file: changelog, under: '## [Unreleased]' } } }),
+      out,
+    });
     expect(ambiguous.code).toBe('CHANGELOG_HEADING_AMBIGUOUS');
   });
 
@@ -265,13 +316,22 @@ describe('buildBundle', () => {
     const changelog = path.join(path.dirname(results), 'CHANGELOG.md');
     const original = readFileSync(path.join(here, '__fixtures__', 'CHANGELOG.excerpt.md'), 'utf8');
     writeFileSync(changelog, original);
-    const r = await buildBundle(options(results, [sep], { changelog: { date: '2026-03-12', insertInto: { file: changelog, under: { heading: '## [Unreleased]', occurrence: 2 } } } }), silentLogger);
+    const r = await buildBundle(
+      options(results, [sep], {
+        changelog: { date: '2026-03-12', insertInto: { file: changelog, under: { heading: '## [Unreleased]', occurrence: 2 } } },
+      }),
+      silentLogger,
+    );
     expect(r.changelogInsertion).toEqual({ file: changelog, headingLine: 89 });
     const now = readFileSync(changelog, 'utf8');
     const at = now.indexOf(r.changelogEntry);
     expect(at).toBeGreaterThan(0);
     expect(r.changelogEntry.startsWith('## [2026-03-12] — ')).toBe(true);
     expect(now.slice(0, at - 1) + now.slice(at + r.changelogEntry.length)).toBe(original);
-    expect(r.manifest.changelog).toMatchObject({ date: '2026-03-12', insertedInto: 'CHANGELOG.md', under: '## [Unreleased] (occurrence 2)' });
+    expect(r.manifest.changelog).toMatchObject({
+      date: '2026-03-12',
+      insertedInto: 'CHANGELOG.md',
+      under: '## [Unreleased] (occurrence 2)',
+    });
   });
 });

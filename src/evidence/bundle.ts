@@ -92,7 +92,12 @@ async function walk(dir: string, rel: string, skip: Set<string>, log: Logger, ou
 
 function checkName(p: string, file: string): void {
   // SHA256SUMS cannot express these without sha256sum's escaping, which auditors' tools differ on
-  if (/[\n\r\\]/.test(p)) throw new UserError('BAD_FILE_NAME', `${JSON.stringify(p)}: a newline or backslash in a file name cannot be listed in SHA256SUMS; rename it`, { where: { file } });
+  if (/[\n\r\\]/.test(p))
+    throw new UserError(
+      'BAD_FILE_NAME',
+      `${JSON.stringify(p)}: a newline or backslash in a file name cannot be listed in SHA256SUMS; rename it`,
+      { where: { file } },
+    );
 }
 
 export function validateChangelogDate(date: string, field = 'date'): string {
@@ -104,25 +109,41 @@ export function validateChangelogDate(date: string, field = 'date'): string {
 }
 
 /** Resolves and checks everything the bundle needs before anything is read at length or written. */
-async function collect(opts: { resultsDir: string; sepEvidence?: string[] | undefined; exclude?: string }, log: Logger): Promise<{ abs: string; path: string; source: 'results' | 'sep' }[]> {
+async function collect(
+  opts: { resultsDir: string; sepEvidence?: string[] | undefined; exclude?: string },
+  log: Logger,
+): Promise<{ abs: string; path: string; source: 'results' | 'sep' }[]> {
   const resultsDir = path.resolve(opts.resultsDir);
   const s = await stat(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
-    throw new UserError('RESULTS_MISSING', `results folder ${opts.resultsDir} does not exist: nothing to bundle`, { where: { file: opts.resultsDir }, hint: 'give the output-dir the steps wrote into (default astm53b-results)' });
+    throw new UserError('RESULTS_MISSING', `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
+      where: { file: opts.resultsDir },
+      hint: 'give the output-dir the steps wrote into (default astm53b-results)',
+    });
   }
   const found: { abs: string; rel: string }[] = [];
   // the bundle may be written inside the results folder: it never contains itself
   await walk(resultsDir, '', new Set(opts.exclude ? [path.resolve(opts.exclude)] : []), log, found);
-  const files: { abs: string; path: string; source: 'results' | 'sep' }[] = found.map((f) => ({ abs: f.abs, path: `${RESULTS_PREFIX}${f.rel}`, source: 'results' }));
+  const files: { abs: string; path: string; source: 'results' | 'sep' }[] = found.map((f) => ({
+    abs: f.abs,
+    path: `${RESULTS_PREFIX}${f.rel}`,
+    source: 'results',
+  }));
   const sepNames = new Map<string, string>();
   for (const given of opts.sepEvidence ?? []) {
     const abs = path.resolve(given);
     const st = await stat(abs).catch(() => null);
     if (!st?.isFile()) {
-      throw new UserError('SEP_FILE_MISSING', `SEP confirmation file ${given} does not exist or is not a file`, { where: { file: given, field: 'sep' }, hint: 'runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/' });
+      throw new UserError('SEP_FILE_MISSING', `SEP confirmation file ${given} does not exist or is not a file`, {
+        where: { file: given, field: 'sep' },
+        hint: 'runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/',
+      });
     }
     const name = path.basename(abs);
-    if (sepNames.has(name)) throw new UserError('SEP_FILE_DUPLICATE', `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, { where: { file: given, field: 'sep' } });
+    if (sepNames.has(name))
+      throw new UserError('SEP_FILE_DUPLICATE', `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
+        where: { file: given, field: 'sep' },
+      });
     sepNames.set(name, given);
     files.push({ abs, path: `${SEP_PREFIX}${name}`, source: 'sep' });
   }
@@ -131,7 +152,11 @@ async function collect(opts: { resultsDir: string; sepEvidence?: string[] | unde
   return files;
 }
 
-async function pipelineCommit(given: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<{ pipeline: string; pipelineFrom: BundleManifest['commits']['pipelineFrom'] }> {
+async function pipelineCommit(
+  given: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ pipeline: string; pipelineFrom: BundleManifest['commits']['pipelineFrom'] }> {
   if (given?.trim()) return { pipeline: given.trim(), pipelineFrom: 'option' };
   if (env.GITHUB_SHA?.trim()) return { pipeline: env.GITHUB_SHA.trim(), pipelineFrom: 'GITHUB_SHA' };
   try {
@@ -147,7 +172,8 @@ async function pipelineCommit(given: string | undefined, env: NodeJS.ProcessEnv,
 function redactDeep<T>(value: T, secrets: readonly string[]): T {
   if (typeof value === 'string') return redact(value, secrets) as T;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)])) as T;
   return value;
 }
 
@@ -157,16 +183,23 @@ function earliestLatest(times: (string | null)[]): [string | null, string | null
 }
 
 /** Hashes every collected file, refusing one that carries a raw secret (hash and scan in one read). */
-async function hashEvidence(inputs: { abs: string; path: string; source: 'results' | 'sep' }[], secrets: readonly string[]): Promise<CollectedFile[]> {
+async function hashEvidence(
+  inputs: { abs: string; path: string; source: 'results' | 'sep' }[],
+  secrets: readonly string[],
+): Promise<CollectedFile[]> {
   const files: CollectedFile[] = [];
   for (const f of inputs) {
     const scan = new SecretScanner(secrets);
     const d = await hashFile(f.abs, scan.active ? scan.feed : undefined);
     if (scan.found) {
-      throw new UserError('SECRET_IN_EVIDENCE', `${f.path} contains a secret in clear (a database password or connection string): it is not bundled`, {
-        where: { file: f.abs },
-        hint: 'evidence files are hashed as they are and never rewritten; re-run the step that wrote it (steps mask their targets) or remove the secret at its source',
-      });
+      throw new UserError(
+        'SECRET_IN_EVIDENCE',
+        `${f.path} contains a secret in clear (a database password or connection string): it is not bundled`,
+        {
+          where: { file: f.abs },
+          hint: 'evidence files are hashed as they are and never rewritten; re-run the step that wrote it (steps mask their targets) or remove the secret at its source',
+        },
+      );
     }
     files.push({ ...f, ...d });
   }
@@ -184,7 +217,10 @@ export interface EntryOptions {
 }
 
 /** `astm53b changelog entry`: the same entry the bundle carries, from the same facts, without building a bundle. */
-export async function changelogEntryFromResults(opts: EntryOptions, log: Logger): Promise<{ entry: string; facts: EvidenceFacts; date: string }> {
+export async function changelogEntryFromResults(
+  opts: EntryOptions,
+  log: Logger,
+): Promise<{ entry: string; facts: EvidenceFacts; date: string }> {
   const secrets = opts.secrets ?? [];
   const givenDate = opts.date ? validateChangelogDate(opts.date) : undefined;
   const files = await hashEvidence(await collect({ resultsDir: opts.resultsDir, sepEvidence: opts.sepEvidence }, log), secrets);
@@ -217,8 +253,16 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
   log.info(`${files.length} file(s) hashed (${files.reduce((n, f) => n + f.bytes, 0)} bytes)`);
 
   const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
-  const commits = { ...(await pipelineCommit(opts.run?.pipelineCommit, env, opts.gitCwd ?? PACKAGE_ROOT)), flutterApp: facts.flutterCommit };
-  const run: RunInfo = { repository: opts.run?.repository ?? null, runId: opts.run?.runId ?? null, runUrl: opts.run?.runUrl ?? null, actor: opts.run?.actor ?? null };
+  const commits = {
+    ...(await pipelineCommit(opts.run?.pipelineCommit, env, opts.gitCwd ?? PACKAGE_ROOT)),
+    flutterApp: facts.flutterCommit,
+  };
+  const run: RunInfo = {
+    repository: opts.run?.repository ?? null,
+    runId: opts.run?.runId ?? null,
+    runUrl: opts.run?.runUrl ?? null,
+    actor: opts.run?.actor ?? null,
+  };
   const date = givenDate ?? facts.migrationAt?.slice(0, 10) ?? createdAt.slice(0, 10);
   const [firstStepAt, lastStepAt] = earliestLatest(facts.steps.map((s) => s.at));
   const inputEntries: BundleFile[] = files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, source: f.source }));
@@ -234,7 +278,13 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
       decision: facts.decision,
       runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
       steps: facts.steps,
-      changelog: { entryFile: CHANGELOG_ENTRY, date, title, insertedInto: insertInto ? path.basename(insertInto.file) : null, under: insertInto ? describeTarget(insertInto.under) : null },
+      changelog: {
+        entryFile: CHANGELOG_ENTRY,
+        date,
+        title,
+        insertedInto: insertInto ? path.basename(insertInto.file) : null,
+        under: insertInto ? describeTarget(insertInto.under) : null,
+      },
       warnings: facts.warnings,
       reproducibility: REPRODUCIBILITY,
       files: inputEntries,
@@ -242,7 +292,10 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
     secrets,
   );
   const safeFacts = redactDeep(facts, secrets);
-  const entry = redact(renderChangelogEntry(safeFacts, { date, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }), secrets);
+  const entry = redact(
+    renderChangelogEntry(safeFacts, { date, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }),
+    secrets,
+  );
   const generated: { path: string; text: string }[] = [
     { path: REPORT_HTML, text: redact(renderEvidenceHtml({ manifest, facts: safeFacts }), secrets) },
     { path: REPORT_MD, text: redact(renderEvidenceMarkdown({ manifest, facts: safeFacts }), secrets) },
@@ -250,7 +303,15 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
   ];
   const finalManifest: BundleManifest = {
     ...manifest,
-    files: [...generated.map((g) => ({ path: g.path, bytes: Buffer.byteLength(g.text), sha256: sha256Text(g.text), source: 'generated' as const })), ...inputEntries].sort((a, b) => pathOrder(a.path, b.path)),
+    files: [
+      ...generated.map((g) => ({
+        path: g.path,
+        bytes: Buffer.byteLength(g.text),
+        sha256: sha256Text(g.text),
+        source: 'generated' as const,
+      })),
+      ...inputEntries,
+    ].sort((a, b) => pathOrder(a.path, b.path)),
   };
   const manifestText = `${JSON.stringify(finalManifest, null, 2)}\n`;
   const sums = renderSums([...finalManifest.files, { path: MANIFEST_NAME, sha256: sha256Text(manifestText) }]);
@@ -282,7 +343,16 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
 
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
   if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join('; ')}`);
-  return { out, sha256: digest.sha256, bytes: digest.bytes, manifest: finalManifest, facts: safeFacts, changelogEntry: entry, changelogInsertion, incomplete };
+  return {
+    out,
+    sha256: digest.sha256,
+    bytes: digest.bytes,
+    manifest: finalManifest,
+    facts: safeFacts,
+    changelogEntry: entry,
+    changelogInsertion,
+    incomplete,
+  };
 }
 
 type ZipSource = { name: string; text: string } | { name: string; file: string };

@@ -7,8 +7,8 @@ import { expectUserErrorSync as userError } from '../testing/command.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const excerpt = readFileSync(path.join(here, '__fixtures__', 'CHANGELOG.excerpt.md'), 'utf8');
-const entry = '## [2026-03-11] — Migration ASTM 53B (PROD)\n\n### 🚀 Déploiement PROD — GO contrôlé\n\n- Commit Flutter déployé : `c4b55ea`\n';
-
+const entry =
+  '## [2026-03-11] — Migration ASTM 53B (PROD)\n\n### 🚀 Déploiement PROD — GO contrôlé\n\n- Commit Flutter déployé : `c4b55ea`\n';
 
 describe('insertChangelogEntry', () => {
   it('goes right after the chosen [Unreleased] and leaves every other byte as it was', () => {
@@ -50,8 +50,13 @@ describe('insertChangelogEntry', () => {
   });
 
   it('refuses a missing heading or occurrence, and a heading text that is not a heading', () => {
-    expect(userError(() => insertChangelogEntry(excerpt, entry, { under: '## [Released]', file: 'CHANGELOG.md' })).where).toEqual({ file: 'CHANGELOG.md', field: 'under' });
-    expect(userError(() => insertChangelogEntry(excerpt, entry, { under: { heading: '## [Unreleased]', occurrence: 3 } })).message).toContain('the file has 2');
+    expect(userError(() => insertChangelogEntry(excerpt, entry, { under: '## [Released]', file: 'CHANGELOG.md' })).where).toEqual({
+      file: 'CHANGELOG.md',
+      field: 'under',
+    });
+    expect(
+      userError(() => insertChangelogEntry(excerpt, entry, { under: { heading: '## [Unreleased]', occurrence: 3 } })).message,
+    ).toContain('the file has 2');
     expect(userError(() => insertChangelogEntry(excerpt, entry, { under: 'Unreleased' })).code).toBe('BAD_OPTION');
   });
 

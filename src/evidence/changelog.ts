@@ -46,26 +46,42 @@ export function insertChangelogEntry(changelogText: string, entry: string, opts:
   const heading = (typeof opts.under === 'string' ? opts.under : opts.under.heading).trim();
   const file = opts.file ?? 'CHANGELOG.md';
   if (!/^#{1,6} \S/.test(heading)) {
-    throw new UserError('BAD_OPTION', `--under ${JSON.stringify(heading)} is not a markdown heading (it starts with one to six #, e.g. "## [Unreleased]")`, { where: { field: 'under' } });
+    throw new UserError(
+      'BAD_OPTION',
+      `--under ${JSON.stringify(heading)} is not a markdown heading (it starts with one to six #, e.g. "## [Unreleased]")`,
+      { where: { field: 'under' } },
+    );
   }
   const hits = headings(changelogText).filter((h) => h.text === heading);
   if (!hits.length) {
-    throw new UserError('CHANGELOG_HEADING_MISSING', `no heading ${JSON.stringify(heading)}: the entry goes right after one existing heading`, { where: { file, field: 'under' } });
+    throw new UserError(
+      'CHANGELOG_HEADING_MISSING',
+      `no heading ${JSON.stringify(heading)}: the entry goes right after one existing heading`,
+      { where: { file, field: 'under' } },
+    );
   }
   let hit = hits[0]!;
   if (typeof opts.under === 'string') {
     if (hits.length > 1) {
-      throw new UserError('CHANGELOG_HEADING_AMBIGUOUS', `${hits.length} headings ${JSON.stringify(heading)} (lines ${hits.map((h) => h.line).join(', ')}): say which one`, {
-        where: { file, field: 'under' },
-        hint: `give the occurrence, 1 to ${hits.length} (--occurrence N)`,
-      });
+      throw new UserError(
+        'CHANGELOG_HEADING_AMBIGUOUS',
+        `${hits.length} headings ${JSON.stringify(heading)} (lines ${hits.map((h) => h.line).join(', ')}): say which one`,
+        {
+          where: { file, field: 'under' },
+          hint: `give the occurrence, 1 to ${hits.length} (--occurrence N)`,
+        },
+      );
     }
   } else {
     const n = opts.under.occurrence;
     if (!Number.isInteger(n) || n < 1 || n > hits.length) {
-      throw new UserError('CHANGELOG_HEADING_MISSING', `occurrence ${n} of ${JSON.stringify(heading)} does not exist: the file has ${hits.length} (lines ${hits.map((h) => h.line).join(', ')})`, {
-        where: { file, field: 'occurrence' },
-      });
+      throw new UserError(
+        'CHANGELOG_HEADING_MISSING',
+        `occurrence ${n} of ${JSON.stringify(heading)} does not exist: the file has ${hits.length} (lines ${hits.map((h) => h.line).join(', ')})`,
+        {
+          where: { file, field: 'occurrence' },
+        },
+      );
     }
     hit = hits[n - 1]!;
   }
@@ -82,7 +98,9 @@ export async function readChangelog(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    throw new UserError('CHANGELOG_MISSING', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file } });
+    throw new UserError('CHANGELOG_MISSING', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: { file },
+    });
   }
 }
 

@@ -195,7 +195,12 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
   const apply = applyEntry?.[1];
   const applyFile = isObject(apply?.file) ? apply.file : {};
   const applied = applyEntry
-    ? { file: str(applyFile.name) ?? str(applyFile.display) ?? applyEntry[0], sha256: str(applyFile.sha256), status: str(apply!.status), ok: bool(apply!.ok) ?? bool(apply!.passed) }
+    ? {
+        file: str(applyFile.name) ?? str(applyFile.display) ?? applyEntry[0],
+        sha256: str(applyFile.sha256),
+        status: str(apply!.status),
+        ok: bool(apply!.ok) ?? bool(apply!.passed),
+      }
     : null;
   let migrationAt: string | null = null;
   let migrationAtSource: EvidenceFacts['migrationAtSource'] = null;
@@ -214,23 +219,41 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
 
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
   const archives: ArchiveItem[] = [
-    { item: 'Mettre à jour CHANGELOG.md (section [Unreleased] → PROD)', present: true, evidence: 'CHANGELOG-entry.md (generated from these results)' },
+    {
+      item: 'Mettre à jour CHANGELOG.md (section [Unreleased] → PROD)',
+      present: true,
+      evidence: 'CHANGELOG-entry.md (generated from these results)',
+    },
     {
       item: 'Documenter date exacte de migration',
       present: migrationAt !== null,
-      evidence: migrationAt ? `${migrationAt} (${migrationAtSource === 'option' ? 'stated by the operator' : 'sql-apply.json'})` : 'no date given and no timestamp in sql-apply.json',
+      evidence: migrationAt
+        ? `${migrationAt} (${migrationAtSource === 'option' ? 'stated by the operator' : 'sql-apply.json'})`
+        : 'no date given and no timestamp in sql-apply.json',
     },
-    { item: 'Archiver hash commit Flutter déployé', present: flutterCommit !== null, evidence: flutterCommit ?? 'preflight.json has no deployment.flutterCommit' },
+    {
+      item: 'Archiver hash commit Flutter déployé',
+      present: flutterCommit !== null,
+      evidence: flutterCommit ?? 'preflight.json has no deployment.flutterCommit',
+    },
     {
       item: 'Archiver dump backup PROD utilisé',
       present: backup !== null && backup.dumpMatchesManifest,
-      evidence: backup ? `${backup.dumpFile} ${backup.sha256}${backup.dumpMatchesManifest ? '' : ' (NOT the file in the bundle: hash differs or file missing)'}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`,
+      evidence: backup
+        ? `${backup.dumpFile} ${backup.sha256}${backup.dumpMatchesManifest ? '' : ' (NOT the file in the bundle: hash differs or file missing)'}`
+        : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`,
     },
-    { item: 'Archiver confirmation terrain SEP (mail / WhatsApp export)', present: sep.length > 0, evidence: sep.length ? sep.map((s) => s.path).join(', ') : 'no SEP file given' },
+    {
+      item: 'Archiver confirmation terrain SEP (mail / WhatsApp export)',
+      present: sep.length > 0,
+      evidence: sep.length ? sep.map((s) => s.path).join(', ') : 'no SEP file given',
+    },
     {
       item: 'Noter écarts mesurés (ML_PP vs SEP)',
       present: mlppCompared > 0,
-      evidence: golden ? `${golden.file}: ${golden.cases.length} case(s), ${mlppCompared} compared with ML_PP's stored value` : 'no golden.json in the results',
+      evidence: golden
+        ? `${golden.file}: ${golden.cases.length} case(s), ${mlppCompared} compared with ML_PP's stored value`
+        : 'no golden.json in the results',
     },
   ];
 

@@ -12,7 +12,11 @@ export interface RunOptions {
 export function runInfoFrom(env: NodeJS.ProcessEnv, explicit: RunOptions = {}): RunOptions {
   const ctx = runContextFrom(env, { runId: explicit.runId, actor: explicit.actor });
   const repository = explicit.repository ?? env.GITHUB_REPOSITORY;
-  const runUrl = explicit.runUrl ?? (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined);
+  const runUrl =
+    explicit.runUrl ??
+    (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined);
   return {
     runId: ctx.runId,
     actor: ctx.actor,

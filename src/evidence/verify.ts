@@ -85,11 +85,18 @@ export async function verifyBundle(zipPath: string, opts: { expectSha256?: strin
       const m = ManifestForVerify.safeParse(json);
       if (!m.success) {
         const i = m.error.issues[0];
-        problems.push({ path: MANIFEST_NAME, kind: 'unreadable', problem: `not an evidence manifest (${i?.path.join('.')}: ${i?.message})` });
+        problems.push({
+          path: MANIFEST_NAME,
+          kind: 'unreadable',
+          problem: `not an evidence manifest (${i?.path.join('.')}: ${i?.message})`,
+        });
       } else {
         manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
         const raw = json as { decision?: unknown; runbook57?: { complete?: unknown } };
-        manifestInfo = { decision: typeof raw.decision === 'string' ? raw.decision : null, complete: typeof raw.runbook57?.complete === 'boolean' ? raw.runbook57.complete : null };
+        manifestInfo = {
+          decision: typeof raw.decision === 'string' ? raw.decision : null,
+          complete: typeof raw.runbook57?.complete === 'boolean' ? raw.runbook57.complete : null,
+        };
       }
     }
   }

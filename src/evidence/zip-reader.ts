@@ -43,7 +43,9 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
   try {
     fh = await open(file, 'r');
   } catch (e) {
-    throw new UserError('NOT_A_BUNDLE', `cannot open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file } });
+    throw new UserError('NOT_A_BUNDLE', `cannot open ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: { file },
+    });
   }
   try {
     const { size } = await fh.stat();
@@ -98,13 +100,20 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
         const len = cd.readUInt16LE(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size32 === MAX32) (size32 = u64(cd, q)), (q += 8);
-          if (csize32 === MAX32) (csize32 = u64(cd, q)), (q += 8);
+          if (size32 === MAX32) ((size32 = u64(cd, q)), (q += 8));
+          if (csize32 === MAX32) ((csize32 = u64(cd, q)), (q += 8));
           if (offset32 === MAX32) offset32 = u64(cd, q);
         }
         e += 4 + len;
       }
-      entries.push({ name, method: cd.readUInt16LE(p + 10), flags: cd.readUInt16LE(p + 8), compressedSize: csize32, size: size32, localHeaderOffset: offset32 });
+      entries.push({
+        name,
+        method: cd.readUInt16LE(p + 10),
+        flags: cd.readUInt16LE(p + 8),
+        compressedSize: csize32,
+        size: size32,
+        localHeaderOffset: offset32,
+      });
       p = extraEnd + commentLength;
     }
     return entries;
@@ -116,7 +125,8 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
 /** The entry's uncompressed bytes as a stream; a damaged entry makes the stream fail, naming it. */
 export async function openZipEntry(file: string, entry: ZipEntry): Promise<Readable> {
   if (entry.flags & 0x1) throw new Error(`${entry.name}: encrypted entries are not supported`);
-  if (entry.method !== 0 && entry.method !== 8) throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
   const fh = await open(file, 'r');
   let dataStart: number;
   try {
@@ -127,7 +137,8 @@ export async function openZipEntry(file: string, entry: ZipEntry): Promise<Reada
   } finally {
     await fh.close();
   }
-  const raw = entry.compressedSize > 0 ? createReadStream(file, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : Readable.from([]);
+  const raw =
+    entry.compressedSize > 0 ? createReadStream(file, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : Readable.from([]);
   if (entry.method === 0) return raw;
   const inflate = createInflateRaw();
   // pipeline destroys both on an error, so the consumer's loop sees it

@@ -135,7 +135,9 @@ export function diagnose(d: DiagnoseInput): Diagnosis {
       fault = 'unknown';
       parts.push(
         `SEP's slip gives no VCF or ρ15 to check; its volumes imply a VCF of ${sepVcf.toFixed(5)}` +
-          (impliedT === null ? ', which no temperature of the table gives.' : `, which the engine's ρ15 gives at ${fmt(impliedT)} °C; the record says ${fmt(c.temperature_c)} °C: check the field sheet.`),
+          (impliedT === null
+            ? ', which no temperature of the table gives.'
+            : `, which the engine's ρ15 gives at ${fmt(impliedT)} °C; the record says ${fmt(c.temperature_c)} °C: check the field sheet.`),
       );
     } else {
       fault = 'profile';
@@ -157,7 +159,9 @@ export function diagnose(d: DiagnoseInput): Diagnosis {
 
   return {
     fault,
-    explanation: parts.length ? parts.join(' ') : `engine${d.mlpp?.stored_15c_l != null ? ', SEP and ML_PP agree' : ' and SEP agree'} within ±${d.toleranceL} L.`,
+    explanation: parts.length
+      ? parts.join(' ')
+      : `engine${d.mlpp?.stored_15c_l != null ? ', SEP and ML_PP agree' : ' and SEP agree'} within ±${d.toleranceL} L.`,
     implied_temperature_c: impliedT,
     implied_density15_kgm3: impliedRho15,
     implied_observed_density_kgm3: impliedObserved,
@@ -186,7 +190,11 @@ export function sepChecks(c: GoldenCase, p: GoldenProfile): DiagnosisCheck[] {
     });
   }
   if (c.vcf_ref === null || c.densite_a_15_kgm3_ref === null) {
-    out.push({ name: 'sep_vcf_matches_density15_and_temperature', holds: null, detail: 'no vcf_ref or densite_a_15_kgm3_ref on the record' });
+    out.push({
+      name: 'sep_vcf_matches_density15_and_temperature',
+      holds: null,
+      detail: 'no vcf_ref or densite_a_15_kgm3_ref on the record',
+    });
   } else {
     const r = table54b({ density15: c.densite_a_15_kgm3_ref, temperatureC: c.temperature_c, edition: p.edition, rounding: p.rounding });
     // SEP's VCF is its unrounded VCF rounded as printed: compare before our own final rounding
@@ -200,7 +208,13 @@ export function sepChecks(c: GoldenCase, p: GoldenProfile): DiagnosisCheck[] {
   if (c.densite_a_15_kgm3_ref === null) {
     out.push({ name: 'sep_density15_matches_observed_density', holds: null, detail: 'no densite_a_15_kgm3_ref on the record' });
   } else {
-    const r = table53b({ observedDensity: c.densite_observee_kgm3, temperatureC: c.temperature_c, hydrometer: usesHydrometer(c, p), edition: p.edition, rounding: p.rounding });
+    const r = table53b({
+      observedDensity: c.densite_observee_kgm3,
+      temperatureC: c.temperature_c,
+      hydrometer: usesHydrometer(c, p),
+      edition: p.edition,
+      rounding: p.rounding,
+    });
     const allowed = Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + 1e-6;
     out.push({
       name: 'sep_density15_matches_observed_density',
@@ -223,7 +237,9 @@ function explainMlpp(c: GoldenCase, m: MlppReception, deviation: number, p: Gold
   if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
     const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
     if (Math.abs(legacy - m.stored_15c_l!) <= 0.5) {
-      reasons.push(`the value is the legacy linear correction V·(1 − 0.00065·ΔT) = ${fmt(legacy)} L, not ASTM 53B: the drift the migration removes`);
+      reasons.push(
+        `the value is the legacy linear correction V·(1 − 0.00065·ΔT) = ${fmt(legacy)} L, not ASTM 53B: the drift the migration removes`,
+      );
     } else if (m.densite_a_15 !== null) {
       const own = table53b({
         observedDensity: m.densite_a_15,

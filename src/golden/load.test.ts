@@ -9,7 +9,8 @@ import { expectUserErrorSync as fails } from '../testing/command.js';
 const dir = mkdtempSync(join(tmpdir(), 'astm53b-golden-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const HEADER = 'reference,produit_code,date_mesure,volume_observe_l,temperature_c,densite_observee_kgm3,densite_a_15_kgm3_ref,vcf_ref,volume_15c_ref_l,source,note';
+const HEADER =
+  'reference,produit_code,date_mesure,volume_observe_l,temperature_c,densite_observee_kgm3,densite_a_15_kgm3_ref,vcf_ref,volume_15c_ref_l,source,note';
 const ROW1 = 'SEP-01,GASOIL,2026-02-24,39291,22.4,837.0,841.5,0.9937,39043,SEP_API_OFFICIEL,first truck';
 const ROW2 = 'SEP-02,GASOIL,2026-02-25,35000,28.0,836.2,845.2,0.9890,34615,SEP_API_OFFICIEL,';
 
@@ -17,12 +18,17 @@ function csv(...rows: string[]): string {
   return [HEADER, ...rows].join('\n') + '\n';
 }
 
-
 describe('golden files: loading', () => {
   it('reads the canonical CSV, with empty nullable cells as null', () => {
     const set = parseGoldenCsv(csv(ROW1, ROW2), 'g.csv');
     expect(set.cases).toHaveLength(2);
-    expect(set.cases[0]!.case).toMatchObject({ reference: 'SEP-01', volume_observe_l: 39291, temperature_c: 22.4, vcf_ref: 0.9937, note: 'first truck' });
+    expect(set.cases[0]!.case).toMatchObject({
+      reference: 'SEP-01',
+      volume_observe_l: 39291,
+      temperature_c: 22.4,
+      vcf_ref: 0.9937,
+      note: 'first truck',
+    });
     expect(set.cases[1]!.case.note).toBeNull();
     expect(set.cases[1]!.where).toEqual({ file: 'g.csv', line: 3, row: 2 });
   });
@@ -30,13 +36,17 @@ describe('golden files: loading', () => {
   it('reads a French spreadsheet export (BOM, ";", decimal commas, dd/mm/yyyy) to the same cases', () => {
     const french =
       '\uFEFF' +
-      [HEADER.replaceAll(',', ';'), 'SEP-01;GASOIL;24/02/2026;39291;22,4;837,0;841,5;0,9937;39043;SEP_API_OFFICIEL;first truck', 'SEP-02;GASOIL;25/02/2026;35000;28;836,2;845,2;0,9890;34615;SEP_API_OFFICIEL;'].join(
-        '\r\n',
-      );
-    expect(parseGoldenCsv(french, 'fr.csv').cases.map((c) => c.case)).toEqual(parseGoldenCsv(csv(ROW1, ROW2), 'g.csv').cases.map((c) => c.case));
+      [
+        HEADER.replaceAll(',', ';'),
+        'SEP-01;GASOIL;24/02/2026;39291;22,4;837,0;841,5;0,9937;39043;SEP_API_OFFICIEL;first truck',
+        'SEP-02;GASOIL;25/02/2026;35000;28;836,2;845,2;0,9890;34615;SEP_API_OFFICIEL;',
+      ].join('\r\n');
+    expect(parseGoldenCsv(french, 'fr.csv').cases.map((c) => c.case)).toEqual(
+      parseGoldenCsv(csv(ROW1, ROW2), 'g.csv').cases.map((c) => c.case),
+    );
   });
 
-  it('reads JSON (array or {cases}) to the same cases, and finds each case\'s line', () => {
+  it("reads JSON (array or {cases}) to the same cases, and finds each case's line", () => {
     const fromCsv = parseGoldenCsv(csv(ROW1, ROW2), 'g.csv').cases.map((c) => c.case);
     const json = JSON.stringify({ $schema: './golden-cases.schema.json', cases: fromCsv }, null, 2);
     const set = parseGoldenJson(json, 'g.json');
@@ -70,27 +80,117 @@ describe('golden files: loading', () => {
 
 describe('golden files: every bad input is a UserError naming file, row and column', () => {
   const cases: [string, () => unknown, string, { line?: number; row?: number; field?: string }][] = [
-    ['missing column', () => parseGoldenCsv(csv(ROW1).replace(',vcf_ref', ''), 'g.csv'), 'GOLDEN_MISSING_COLUMN', { line: 1, field: 'vcf_ref' }],
-    ['unknown column', () => parseGoldenCsv(`${HEADER},operator\n${ROW1},Jean\n`, 'g.csv'), 'GOLDEN_UNKNOWN_COLUMN', { line: 1, field: 'operator' }],
-    ['duplicated reference', () => parseGoldenCsv(csv(ROW1, ROW2, ROW1), 'g.csv'), 'GOLDEN_DUPLICATE_REFERENCE', { line: 4, row: 3, field: 'reference' }],
+    [
+      'missing column',
+      () => parseGoldenCsv(csv(ROW1).replace(',vcf_ref', ''), 'g.csv'),
+      'GOLDEN_MISSING_COLUMN',
+      { line: 1, field: 'vcf_ref' },
+    ],
+    [
+      'unknown column',
+      () => parseGoldenCsv(`${HEADER},operator\n${ROW1},Jean\n`, 'g.csv'),
+      'GOLDEN_UNKNOWN_COLUMN',
+      { line: 1, field: 'operator' },
+    ],
+    [
+      'duplicated reference',
+      () => parseGoldenCsv(csv(ROW1, ROW2, ROW1), 'g.csv'),
+      'GOLDEN_DUPLICATE_REFERENCE',
+      { line: 4, row: 3, field: 'reference' },
+    ],
     ['empty file', () => parseGoldenCsv('', 'g.csv'), 'CSV_EMPTY', {}],
     ['header only', () => parseGoldenCsv(csv(), 'g.csv'), 'GOLDEN_EMPTY', {}],
-    ['non-numeric cell', () => parseGoldenCsv(csv(ROW1, ROW2.replace('28.0', '28.0C')), 'g.csv'), 'GOLDEN_NOT_A_NUMBER', { line: 3, row: 2, field: 'temperature_c' }],
-    ['density in g/cm³', () => parseGoldenCsv(csv(ROW1.replace('837.0', '0.8370')), 'g.csv'), 'GOLDEN_DENSITY_UNIT', { line: 2, row: 1, field: 'densite_observee_kgm3' }],
-    ['ρ15 in g/cm³', () => parseGoldenCsv(csv(ROW1.replace('841.5', '0.8415')), 'g.csv'), 'GOLDEN_DENSITY_UNIT', { row: 1, field: 'densite_a_15_kgm3_ref' }],
-    ['temperature outside the table', () => parseGoldenCsv(csv(ROW1.replace('22.4', '224')), 'g.csv'), 'GOLDEN_TEMPERATURE_OUT_OF_RANGE', { row: 1, field: 'temperature_c' }],
-    ['temperature below the table', () => parseGoldenCsv(csv(ROW2.replace('28.0', '-30')), 'g.csv'), 'GOLDEN_TEMPERATURE_OUT_OF_RANGE', { row: 1, field: 'temperature_c' }],
-    ['density outside the table', () => parseGoldenCsv(csv(ROW1.replace('837.0', '1200.0')), 'g.csv'), 'GOLDEN_DENSITY_OUT_OF_RANGE', { row: 1, field: 'densite_observee_kgm3' }],
-    ['negative volume', () => parseGoldenCsv(csv(ROW1, ROW2.replace('35000', '-35000')), 'g.csv'), 'GOLDEN_NEGATIVE_VOLUME', { line: 3, row: 2, field: 'volume_observe_l' }],
-    ['negative SEP volume', () => parseGoldenCsv(csv(ROW2.replace('34615', '-34615')), 'g.csv'), 'GOLDEN_NEGATIVE_VOLUME', { field: 'volume_15c_ref_l' }],
-    ['empty required cell', () => parseGoldenCsv(csv(ROW1.replace('GASOIL', '')), 'g.csv'), 'GOLDEN_EMPTY_CELL', { row: 1, field: 'produit_code' }],
-    ['bad date', () => parseGoldenCsv(csv(ROW1.replace('2026-02-24', 'yesterday')), 'g.csv'), 'GOLDEN_INVALID_VALUE', { row: 1, field: 'date_mesure' }],
-    ['bad density_method', () => parseGoldenCsv(`${HEADER},density_method\n${ROW1},glass\n`, 'g.csv'), 'GOLDEN_INVALID_VALUE', { row: 1, field: 'density_method' }],
-    ['bad reception_id', () => parseGoldenCsv(`${HEADER},reception_id\n${ROW1},42\n`, 'g.csv'), 'GOLDEN_INVALID_VALUE', { row: 1, field: 'reception_id' }],
+    [
+      'non-numeric cell',
+      () => parseGoldenCsv(csv(ROW1, ROW2.replace('28.0', '28.0C')), 'g.csv'),
+      'GOLDEN_NOT_A_NUMBER',
+      { line: 3, row: 2, field: 'temperature_c' },
+    ],
+    [
+      'density in g/cm³',
+      () => parseGoldenCsv(csv(ROW1.replace('837.0', '0.8370')), 'g.csv'),
+      'GOLDEN_DENSITY_UNIT',
+      { line: 2, row: 1, field: 'densite_observee_kgm3' },
+    ],
+    [
+      'ρ15 in g/cm³',
+      () => parseGoldenCsv(csv(ROW1.replace('841.5', '0.8415')), 'g.csv'),
+      'GOLDEN_DENSITY_UNIT',
+      { row: 1, field: 'densite_a_15_kgm3_ref' },
+    ],
+    [
+      'temperature outside the table',
+      () => parseGoldenCsv(csv(ROW1.replace('22.4', '224')), 'g.csv'),
+      'GOLDEN_TEMPERATURE_OUT_OF_RANGE',
+      { row: 1, field: 'temperature_c' },
+    ],
+    [
+      'temperature below the table',
+      () => parseGoldenCsv(csv(ROW2.replace('28.0', '-30')), 'g.csv'),
+      'GOLDEN_TEMPERATURE_OUT_OF_RANGE',
+      { row: 1, field: 'temperature_c' },
+    ],
+    [
+      'density outside the table',
+      () => parseGoldenCsv(csv(ROW1.replace('837.0', '1200.0')), 'g.csv'),
+      'GOLDEN_DENSITY_OUT_OF_RANGE',
+      { row: 1, field: 'densite_observee_kgm3' },
+    ],
+    [
+      'negative volume',
+      () => parseGoldenCsv(csv(ROW1, ROW2.replace('35000', '-35000')), 'g.csv'),
+      'GOLDEN_NEGATIVE_VOLUME',
+      { line: 3, row: 2, field: 'volume_observe_l' },
+    ],
+    [
+      'negative SEP volume',
+      () => parseGoldenCsv(csv(ROW2.replace('34615', '-34615')), 'g.csv'),
+      'GOLDEN_NEGATIVE_VOLUME',
+      { field: 'volume_15c_ref_l' },
+    ],
+    [
+      'empty required cell',
+      () => parseGoldenCsv(csv(ROW1.replace('GASOIL', '')), 'g.csv'),
+      'GOLDEN_EMPTY_CELL',
+      { row: 1, field: 'produit_code' },
+    ],
+    [
+      'bad date',
+      () => parseGoldenCsv(csv(ROW1.replace('2026-02-24', 'yesterday')), 'g.csv'),
+      'GOLDEN_INVALID_VALUE',
+      { row: 1, field: 'date_mesure' },
+    ],
+    [
+      'bad density_method',
+      () => parseGoldenCsv(`${HEADER},density_method\n${ROW1},glass\n`, 'g.csv'),
+      'GOLDEN_INVALID_VALUE',
+      { row: 1, field: 'density_method' },
+    ],
+    [
+      'bad reception_id',
+      () => parseGoldenCsv(`${HEADER},reception_id\n${ROW1},42\n`, 'g.csv'),
+      'GOLDEN_INVALID_VALUE',
+      { row: 1, field: 'reception_id' },
+    ],
     ['short row', () => parseGoldenCsv(csv('SEP-01,GASOIL'), 'g.csv'), 'GOLDEN_FIELD_COUNT', { line: 2, row: 1 }],
-    ['JSON: missing field', () => parseGoldenJson(JSON.stringify([{ reference: 'A' }]), 'g.json'), 'GOLDEN_MISSING_COLUMN', { row: 1, field: 'produit_code' }],
-    ['JSON: unknown field', () => parseGoldenJson(JSON.stringify([{ ...parseGoldenCsv(csv(ROW1), 'x').cases[0]!.case, operator: 'x' }]), 'g.json'), 'GOLDEN_UNKNOWN_COLUMN', { row: 1, field: 'operator' }],
-    ['JSON: number as text', () => parseGoldenJson(JSON.stringify([{ ...parseGoldenCsv(csv(ROW1), 'x').cases[0]!.case, temperature_c: '22,4' }]), 'g.json'), 'GOLDEN_NOT_A_NUMBER', { row: 1, field: 'temperature_c' }],
+    [
+      'JSON: missing field',
+      () => parseGoldenJson(JSON.stringify([{ reference: 'A' }]), 'g.json'),
+      'GOLDEN_MISSING_COLUMN',
+      { row: 1, field: 'produit_code' },
+    ],
+    [
+      'JSON: unknown field',
+      () => parseGoldenJson(JSON.stringify([{ ...parseGoldenCsv(csv(ROW1), 'x').cases[0]!.case, operator: 'x' }]), 'g.json'),
+      'GOLDEN_UNKNOWN_COLUMN',
+      { row: 1, field: 'operator' },
+    ],
+    [
+      'JSON: number as text',
+      () => parseGoldenJson(JSON.stringify([{ ...parseGoldenCsv(csv(ROW1), 'x').cases[0]!.case, temperature_c: '22,4' }]), 'g.json'),
+      'GOLDEN_NOT_A_NUMBER',
+      { row: 1, field: 'temperature_c' },
+    ],
     ['JSON: empty array', () => parseGoldenJson('[]', 'g.json'), 'GOLDEN_EMPTY', {}],
     ['JSON: not JSON', () => parseGoldenJson('{ cases: ', 'g.json'), 'GOLDEN_BAD_JSON', {}],
   ];

@@ -53,7 +53,8 @@ export async function loadGoldenFile(path: string, displayName = path): Promise<
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') throw new UserError('FILE_NOT_FOUND', `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
+    if (code === 'ENOENT' || code === 'EISDIR')
+      throw new UserError('FILE_NOT_FOUND', `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError('FILE_NOT_READABLE', `${displayName}: ${(e as Error).message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, '');
@@ -88,7 +89,9 @@ export function parseGoldenCsv(text: string, file: string): GoldenSet {
     const where: CaseOrigin = { file, line: rec.line, row: rec.row };
     if (rec.error) throw new UserError('CSV_MALFORMED', rec.error, { where: at(where) });
     if (rec.fields.length !== names.length) {
-      throw new UserError('GOLDEN_FIELD_COUNT', `expected ${names.length} fields as in the header, found ${rec.fields.length}`, { where: at(where) });
+      throw new UserError('GOLDEN_FIELD_COUNT', `expected ${names.length} fields as in the header, found ${rec.fields.length}`, {
+        where: at(where),
+      });
     }
     const values: Record<string, unknown> = {};
     names.forEach((name, i) => {
@@ -127,18 +130,27 @@ export function parseGoldenJson(text: string, file: string): GoldenSet {
   } catch (e) {
     throw new UserError('GOLDEN_BAD_JSON', `${file} is not valid JSON: ${(e as Error).message}`, { where: { file }, cause: e });
   }
-  const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { cases?: unknown }).cases) ? (doc as { cases: unknown[] }).cases : undefined;
+  const list = Array.isArray(doc)
+    ? doc
+    : doc && typeof doc === 'object' && Array.isArray((doc as { cases?: unknown }).cases)
+      ? (doc as { cases: unknown[] }).cases
+      : undefined;
   if (!list) {
     const top = GoldenFileSchema.safeParse(doc);
     const issue = top.success ? undefined : top.error.issues[0];
-    throw new UserError('GOLDEN_BAD_JSON', `${file} must hold an array of cases or an object with "cases"${issue ? ` (${issue.message})` : ''}`, { where: { file } });
+    throw new UserError(
+      'GOLDEN_BAD_JSON',
+      `${file} must hold an array of cases or an object with "cases"${issue ? ` (${issue.message})` : ''}`,
+      { where: { file } },
+    );
   }
   const lines = referenceLines(text);
   const raw: RawCase[] = list.map((item, i) => {
     const ref = item && typeof item === 'object' ? (item as { reference?: unknown }).reference : undefined;
     const line = typeof ref === 'string' ? lines.get(ref) : undefined;
     const where: CaseOrigin = { file, row: i + 1, ...(line !== undefined ? { line } : {}) };
-    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new UserError('GOLDEN_BAD_JSON', `case ${i + 1} is not an object`, { where: at(where) });
+    if (!item || typeof item !== 'object' || Array.isArray(item))
+      throw new UserError('GOLDEN_BAD_JSON', `case ${i + 1} is not an object`, { where: at(where) });
     return { values: { ...(item as Record<string, unknown>) }, where };
   });
   return validateGoldenRows(raw, file);
@@ -165,9 +177,13 @@ export function validateGoldenRows(raw: RawCase[], origin: string): GoldenSet {
   for (const c of cases) {
     const first = seen.get(c.case.reference);
     if (first) {
-      throw new UserError('GOLDEN_DUPLICATE_REFERENCE', `reference "${c.case.reference}" is used twice (first on row ${first.row}${first.line ? `, line ${first.line}` : ''})`, {
-        where: at(c.where, 'reference'),
-      });
+      throw new UserError(
+        'GOLDEN_DUPLICATE_REFERENCE',
+        `reference "${c.case.reference}" is used twice (first on row ${first.row}${first.line ? `, line ${first.line}` : ''})`,
+        {
+          where: at(c.where, 'reference'),
+        },
+      );
     }
     seen.set(c.case.reference, c.where);
   }
@@ -183,7 +199,11 @@ function validateCase(r: RawCase): GoldenCase {
         rejectDensityInWrongUnit(v, 'observedDensity');
       } catch (e) {
         const suggestion = (e as AstmError).suggestion;
-        throw new UserError('GOLDEN_DENSITY_UNIT', `${col} ${v} looks like g/cm³ or kg/L; golden files take kg/m³ (did you mean ${suggestion}?)`, { where: at(r.where, col) });
+        throw new UserError(
+          'GOLDEN_DENSITY_UNIT',
+          `${col} ${v} looks like g/cm³ or kg/L; golden files take kg/m³ (did you mean ${suggestion}?)`,
+          { where: at(r.where, col) },
+        );
       }
     }
   }
@@ -195,22 +215,32 @@ function validateCase(r: RawCase): GoldenCase {
 function issueError(issue: z.core.$ZodIssue, r: RawCase): UserError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    return new UserError('GOLDEN_UNKNOWN_COLUMN', `unknown field "${key}"`, { where: at(r.where, key), hint: `known fields: ${[...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].join(', ')}` });
+    return new UserError('GOLDEN_UNKNOWN_COLUMN', `unknown field "${key}"`, {
+      where: at(r.where, key),
+      hint: `known fields: ${[...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].join(', ')}`,
+    });
   }
   const field = String(issue.path[0] ?? '');
   const value = r.values[field];
   if (issue.code === 'invalid_type') {
     if (value === undefined) return new UserError('GOLDEN_MISSING_COLUMN', `${field} is missing`, { where: at(r.where, field) });
     if (value === null) return new UserError('GOLDEN_EMPTY_CELL', `${field} is empty`, { where: at(r.where, field) });
-    if (issue.expected === 'number') return new UserError('GOLDEN_NOT_A_NUMBER', `${field} ${JSON.stringify(value)} is not a number`, { where: at(r.where, field) });
+    if (issue.expected === 'number')
+      return new UserError('GOLDEN_NOT_A_NUMBER', `${field} ${JSON.stringify(value)} is not a number`, { where: at(r.where, field) });
   }
   if (VOLUME_COLUMNS.has(field) && issue.code === 'too_small') {
     return new UserError('GOLDEN_NEGATIVE_VOLUME', `${field} ${String(value)} ${issue.message}`, { where: at(r.where, field) });
   }
   if (field === 'temperature_c' && (issue.code === 'too_small' || issue.code === 'too_big')) {
-    return new UserError('GOLDEN_TEMPERATURE_OUT_OF_RANGE', `temperature_c ${String(value)} °C ${issue.message}`, { where: at(r.where, field) });
+    return new UserError('GOLDEN_TEMPERATURE_OUT_OF_RANGE', `temperature_c ${String(value)} °C ${issue.message}`, {
+      where: at(r.where, field),
+    });
   }
-  return new UserError('GOLDEN_INVALID_VALUE', `${field || 'case'} ${value === undefined ? '' : `${JSON.stringify(value)} `}${issue.message}`, { where: at(r.where, field || undefined) });
+  return new UserError(
+    'GOLDEN_INVALID_VALUE',
+    `${field || 'case'} ${value === undefined ? '' : `${JSON.stringify(value)} `}${issue.message}`,
+    { where: at(r.where, field || undefined) },
+  );
 }
 
 /** Where an engine error points in a golden case. */
@@ -228,12 +258,25 @@ const ENGINE_COLUMN: Partial<Record<AstmError['field'], string>> = {
 function checkComputable(c: LocatedCase): void {
   const g = c.case;
   try {
-    table53b({ observedDensity: g.densite_observee_kgm3, temperatureC: g.temperature_c, hydrometer: g.density_method !== 'digital', edition: '1980', rounding: 'full', volumeL: g.volume_observe_l });
-    if (g.densite_a_15_kgm3_ref !== null) table54b({ density15: g.densite_a_15_kgm3_ref, temperatureC: g.temperature_c, edition: '1980', rounding: 'full' });
+    table53b({
+      observedDensity: g.densite_observee_kgm3,
+      temperatureC: g.temperature_c,
+      hydrometer: g.density_method !== 'digital',
+      edition: '1980',
+      rounding: 'full',
+      volumeL: g.volume_observe_l,
+    });
+    if (g.densite_a_15_kgm3_ref !== null)
+      table54b({ density15: g.densite_a_15_kgm3_ref, temperatureC: g.temperature_c, edition: '1980', rounding: 'full' });
   } catch (e) {
     if (!isAstmError(e)) throw e;
     const column = ENGINE_COLUMN[e.field];
-    const code = e.code === 'TEMPERATURE_OUT_OF_RANGE' ? 'GOLDEN_TEMPERATURE_OUT_OF_RANGE' : e.code === 'DENSITY_OUT_OF_RANGE' ? 'GOLDEN_DENSITY_OUT_OF_RANGE' : `GOLDEN_${e.code}`;
+    const code =
+      e.code === 'TEMPERATURE_OUT_OF_RANGE'
+        ? 'GOLDEN_TEMPERATURE_OUT_OF_RANGE'
+        : e.code === 'DENSITY_OUT_OF_RANGE'
+          ? 'GOLDEN_DENSITY_OUT_OF_RANGE'
+          : `GOLDEN_${e.code}`;
     throw new UserError(code, e.message, { where: at(c.where, column), cause: e });
   }
 }

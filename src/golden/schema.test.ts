@@ -13,9 +13,23 @@ describe('golden-case JSON Schema', () => {
   });
 
   it('describes every column of ML_PP public.astm_golden_cases_15c, and refuses others', () => {
-    const s = goldenJsonSchema() as { anyOf: { items?: { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean } }[] };
+    const s = goldenJsonSchema() as {
+      anyOf: { items?: { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean } }[];
+    };
     const item = s.anyOf[0]!.items!;
-    for (const c of ['reference', 'produit_code', 'date_mesure', 'volume_observe_l', 'temperature_c', 'densite_observee_kgm3', 'densite_a_15_kgm3_ref', 'vcf_ref', 'volume_15c_ref_l', 'source', 'note']) {
+    for (const c of [
+      'reference',
+      'produit_code',
+      'date_mesure',
+      'volume_observe_l',
+      'temperature_c',
+      'densite_observee_kgm3',
+      'densite_a_15_kgm3_ref',
+      'vcf_ref',
+      'volume_15c_ref_l',
+      'source',
+      'note',
+    ]) {
       expect(item.required).toContain(c);
     }
     expect(Object.keys(item.properties)).toEqual(expect.arrayContaining(['reception_id', 'density_method']));

@@ -33,7 +33,10 @@ export const GoldenCaseSchema = z
   .object({
     reference: z.string().trim().min(1).describe('unique reference of the case (SEP ticket or reception number)'),
     produit_code: z.string().trim().min(1).describe("product code as in ML_PP ('GASOIL', 'G.O')"),
-    date_mesure: z.string().regex(DATE_PATTERN, { message: 'must be a date YYYY-MM-DD (or an ISO date and time)' }).describe('date of the measurement, YYYY-MM-DD'),
+    date_mesure: z
+      .string()
+      .regex(DATE_PATTERN, { message: 'must be a date YYYY-MM-DD (or an ISO date and time)' })
+      .describe('date of the measurement, YYYY-MM-DD'),
     volume_observe_l: z.number().positive({ message: 'must be a positive volume in litres' }).describe('ambient (observed) volume, litres'),
     temperature_c: z
       .number()
@@ -41,13 +44,31 @@ export const GoldenCaseSchema = z
       .max(GOLDEN_TEMPERATURE.max, { message: `is above ${GOLDEN_TEMPERATURE.max} °C, the upper limit of the tables` })
       .describe('temperature of the product, °C'),
     densite_observee_kgm3: density('density read at the observed temperature'),
-    densite_a_15_kgm3_ref: density("SEP's density at 15 °C").nullable().describe("SEP's density at 15 °C, kg/m³ (empty when SEP's slip does not show it)"),
+    densite_a_15_kgm3_ref: density("SEP's density at 15 °C")
+      .nullable()
+      .describe("SEP's density at 15 °C, kg/m³ (empty when SEP's slip does not show it)"),
     vcf_ref: z.number().gt(0.5).lt(1.5).nullable().describe("SEP's volume correction factor (empty when SEP's slip does not show it)"),
-    volume_15c_ref_l: z.number().positive({ message: 'must be a positive volume in litres' }).describe("SEP's volume at 15 °C, litres: the reference"),
-    source: z.string().trim().min(1).describe("where the figures come from: 'SEP_API_OFFICIEL' for field values, 'DEMO_COMPUTED' for the demo"),
+    volume_15c_ref_l: z
+      .number()
+      .positive({ message: 'must be a positive volume in litres' })
+      .describe("SEP's volume at 15 °C, litres: the reference"),
+    source: z
+      .string()
+      .trim()
+      .min(1)
+      .describe("where the figures come from: 'SEP_API_OFFICIEL' for field values, 'DEMO_COMPUTED' for the demo"),
     note: z.string().nullable().describe('free text'),
-    reception_id: z.string().regex(ID_PATTERN, { message: 'must be an ML_PP id (8-4-4-4-12 hex)' }).nullable().optional().describe('id of the ML_PP reception this case belongs to'),
-    density_method: z.enum(DENSITY_METHODS).nullable().optional().describe("how the density was read: 'hydrometer' (glass) or 'digital' (density meter)"),
+    reception_id: z
+      .string()
+      .regex(ID_PATTERN, { message: 'must be an ML_PP id (8-4-4-4-12 hex)' })
+      .nullable()
+      .optional()
+      .describe('id of the ML_PP reception this case belongs to'),
+    density_method: z
+      .enum(DENSITY_METHODS)
+      .nullable()
+      .optional()
+      .describe("how the density was read: 'hydrometer' (glass) or 'digital' (density meter)"),
     // present in an export of ML_PP's table; carried along, never used
     id: z.string().nullable().optional().describe("ML_PP's row id (ignored)"),
     created_at: z.string().nullable().optional().describe("ML_PP's insertion time (ignored)"),
@@ -73,7 +94,14 @@ export const REQUIRED_COLUMNS = [
 
 export const OPTIONAL_COLUMNS = ['reception_id', 'density_method', 'id', 'created_at'] as const satisfies readonly (keyof GoldenCase)[];
 
-export const NUMERIC_COLUMNS = new Set<string>(['volume_observe_l', 'temperature_c', 'densite_observee_kgm3', 'densite_a_15_kgm3_ref', 'vcf_ref', 'volume_15c_ref_l']);
+export const NUMERIC_COLUMNS = new Set<string>([
+  'volume_observe_l',
+  'temperature_c',
+  'densite_observee_kgm3',
+  'densite_a_15_kgm3_ref',
+  'vcf_ref',
+  'volume_15c_ref_l',
+]);
 
 /** A golden file in JSON: an array of cases, or an object whose `cases` holds them (room for `$schema`). */
 export const GoldenFileSchema = z.union([

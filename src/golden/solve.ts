@@ -29,7 +29,12 @@ function bisect(f: (x: number) => number | undefined, lo: number, hi: number, ta
   return null;
 }
 
-function refine(f: (x: number) => number | undefined, p: { x: number; y: number }, q: { x: number; y: number }, target: number): number | null {
+function refine(
+  f: (x: number) => number | undefined,
+  p: { x: number; y: number },
+  q: { x: number; y: number },
+  target: number,
+): number | null {
   let a = p;
   let b = q;
   for (let i = 0; i < 100 && Math.abs(b.x - a.x) > 1e-9; i++) {
@@ -74,5 +79,10 @@ export function temperatureForDensity15(observedDensity: number, density15: numb
 
 /** Reading at `temperatureC` that gives `density15` by Table 53B. */
 export function observedDensityForDensity15(temperatureC: number, density15: number, hydrometer: boolean, edition: Edition): number | null {
-  return bisect((r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: 'full' }).density15), 600, 1100, density15);
+  return bisect(
+    (r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: 'full' }).density15),
+    600,
+    1100,
+    density15,
+  );
 }

@@ -21,7 +21,10 @@ export function renderVerificationText(v: Verification): string {
     `  hashes     ${v.hashes.ok ? 'every file matches the manifest' : `${v.hashes.problems.length} file(s) differ`}`,
     `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? '?'}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ''}`}`,
   ];
-  if (v.restore) lines.push(`  restore    ${v.restore.schemas.join(', ')} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? ' FAILED' : ` in ${v.restore.ms} ms`}`);
+  if (v.restore)
+    lines.push(
+      `  restore    ${v.restore.schemas.join(', ')} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? ' FAILED' : ` in ${v.restore.ms} ms`}`,
+    );
   if (v.restore) lines.push(...comparisonLines(v.comparison));
   lines.push(`  not compared: ${v.notCompared.schemas.join(', ') || '(none)'}. ${v.notCompared.note}`);
   for (const f of v.failures) lines.push(`  ✗ ${f}`);
@@ -30,7 +33,13 @@ export function renderVerificationText(v: Verification): string {
 
 const engineName = (m: Manifest): string => (m.dump.engine === 'pglite' ? 'PGlite' : 'PostgreSQL');
 
-export function renderBackupText(r: { dir: string; manifest: Manifest; verification: Verification; warnings: string[]; ms: { total: number } }): string {
+export function renderBackupText(r: {
+  dir: string;
+  manifest: Manifest;
+  verification: Verification;
+  warnings: string[];
+  ms: { total: number };
+}): string {
   const m = r.manifest;
   const lines = [
     `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,

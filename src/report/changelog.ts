@@ -38,7 +38,9 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   out.push(`- Décision GO/NO-GO : **${r.decision === 'NONE' ? 'aucune décision enregistrée' : r.decision}**`);
   const run = opts.run;
   if (run?.runId || run?.actor || run?.pipelineCommit) {
-    out.push(`- Exécution pipeline astm53b : ${[run.runId ? code(run.runId) : null, run.actor ? `par ${run.actor}` : null, run.pipelineCommit ? `commit ${code(run.pipelineCommit)}` : null].filter(Boolean).join(', ')}`);
+    out.push(
+      `- Exécution pipeline astm53b : ${[run.runId ? code(run.runId) : null, run.actor ? `par ${run.actor}` : null, run.pipelineCommit ? `commit ${code(run.pipelineCommit)}` : null].filter(Boolean).join(', ')}`,
+    );
   }
   if (r.target) out.push(`- Cible : ${code(r.target)}`);
   out.push('');
@@ -46,7 +48,9 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   out.push('### Database', '');
   if (r.applied) {
     out.push(`- Fichier appliqué : ${code(r.applied.file)}${r.applied.sha256 ? ` (SHA-256 ${code(r.applied.sha256)})` : ''}`);
-    out.push(`  - statut : ${r.applied.status ?? 'non précisé'}, preuve 4.3 : ${r.applied.ok === null ? 'non précisée' : r.applied.ok ? 'OK' : 'ÉCHEC'}`);
+    out.push(
+      `  - statut : ${r.applied.status ?? 'non précisé'}, preuve 4.3 : ${r.applied.ok === null ? 'non précisée' : r.applied.ok ? 'OK' : 'ÉCHEC'}`,
+    );
   } else {
     out.push(`- Aucun résultat sql-apply dans les résultats : ${MISSING}`);
   }
@@ -56,12 +60,16 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   const g = r.golden;
   if (g) {
     const within = g.cases.filter((c) => c.verdict === 'PASS').length;
-    out.push(`- Cas golden ML_PP vs SEP : ${within}/${g.cases.length} dans ±${g.tolerance_l} L${g.max_deviation_l !== null ? `, écart max ${g.max_deviation_l.toFixed(1)} L` : ''}${g.profile ? `, profil ${code(g.profile)}` : ''}`);
+    out.push(
+      `- Cas golden ML_PP vs SEP : ${within}/${g.cases.length} dans ±${g.tolerance_l} L${g.max_deviation_l !== null ? `, écart max ${g.max_deviation_l.toFixed(1)} L` : ''}${g.profile ? `, profil ${code(g.profile)}` : ''}`,
+    );
     out.push('- Écarts mesurés :', '');
     out.push('  | référence | SEP (L) | ML_PP − SEP | moteur − SEP | verdict |');
     out.push('  |---|---:|---:|---:|---|');
     for (const c of g.cases) {
-      out.push(`  | ${c.reference.replaceAll('|', '/')} | ${c.sep_l.toFixed(1)} | ${litres(c.mlpp_deviation_l)} | ${litres(c.engine_deviation_l)} | ${c.verdict ?? '–'} |`);
+      out.push(
+        `  | ${c.reference.replaceAll('|', '/')} | ${c.sep_l.toFixed(1)} | ${litres(c.mlpp_deviation_l)} | ${litres(c.engine_deviation_l)} | ${c.verdict ?? '–'} |`,
+      );
     }
     out.push('');
   } else {
@@ -76,8 +84,12 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   out.push('### Sécurité', '');
   const b = r.backup;
   if (b) {
-    out.push(`- Backup PROD effectué avant migration : ${code(b.dumpFile)} (SHA-256 ${code(b.sha256)}, ${b.bytes} octets${b.takenAt ? `, pris le ${b.takenAt}` : ''})`);
-    out.push(`  - restauration de contrôle : ${b.verified === null ? 'non enregistrée' : b.verified ? 'OK (verification.json)' : 'ÉCHEC (verification.json)'}`);
+    out.push(
+      `- Backup PROD effectué avant migration : ${code(b.dumpFile)} (SHA-256 ${code(b.sha256)}, ${b.bytes} octets${b.takenAt ? `, pris le ${b.takenAt}` : ''})`,
+    );
+    out.push(
+      `  - restauration de contrôle : ${b.verified === null ? 'non enregistrée' : b.verified ? 'OK (verification.json)' : 'ÉCHEC (verification.json)'}`,
+    );
     if (!b.dumpMatchesManifest) out.push('  - ⚠️ le dump du bundle ne correspond pas au manifeste du backup');
   } else {
     out.push(`- Backup PROD utilisé : ${MISSING}`);
@@ -94,9 +106,10 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   if (r.decision === 'GO') out.push('- GO contrôlé / sous surveillance');
   else if (r.decision === 'NO-GO') {
     const rb = r.steps.find((s) => s.file.endsWith('/rollback.json'));
-    out.push(`- NO-GO : rollback (runbook 6.2) ${rb ? (rb.passed ? `restauré depuis le dump vérifié et prouvé (${code(rb.file)})` : `**ÉCHEC** (${code(rb.file)})`) : MISSING}`);
-  }
-  else out.push(`- Décision : ${r.decision === 'NONE' ? 'aucune' : r.decision}`);
+    out.push(
+      `- NO-GO : rollback (runbook 6.2) ${rb ? (rb.passed ? `restauré depuis le dump vérifié et prouvé (${code(rb.file)})` : `**ÉCHEC** (${code(rb.file)})`) : MISSING}`,
+    );
+  } else out.push(`- Décision : ${r.decision === 'NONE' ? 'aucune' : r.decision}`);
   const missing = r.archives.filter((a) => !a.present);
   out.push(
     missing.length

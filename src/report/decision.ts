@@ -16,9 +16,14 @@ export function renderDecisionText(d: Decision): string {
 
 export function renderDecisionMarkdown(d: Decision): string {
   const out = [`## GO / NO-GO (runbook 6.1, 7): ${d.decision === 'GO' ? '✅ GO' : '⛔ NO-GO'}`, ''];
-  if (d.signoff) out.push(`Signed **${d.signoff.decision}** by ${cell(d.signoff.who)} (${cell(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: “${cell(d.signoff.comment)}”` : ''}.`, '');
+  if (d.signoff)
+    out.push(
+      `Signed **${d.signoff.decision}** by ${cell(d.signoff.who)} (${cell(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: “${cell(d.signoff.comment)}”` : ''}.`,
+      '',
+    );
   out.push('| step | file | status | detail |', '| --- | --- | --- | --- |');
-  for (const i of d.inputs) out.push(`| ${i.name} | \`${cell(i.file)}\` | ${i.status === 'passed' ? 'passed' : `**${i.status}**`} | ${cell(i.detail)} |`);
+  for (const i of d.inputs)
+    out.push(`| ${i.name} | \`${cell(i.file)}\` | ${i.status === 'passed' ? 'passed' : `**${i.status}**`} | ${cell(i.detail)} |`);
   if (d.reasons.length) {
     out.push('', '### Reasons', '', '| condition | runbook | rule | finding |', '| --- | --- | --- | --- |');
     for (const r of d.reasons) out.push(`| \`${r.condition}\` | ${r.runbook} | ${cell(r.rule)} | ${cell(r.message)} |`);

@@ -31,7 +31,15 @@ const facts: EvidenceFacts = {
   migrationAt: '2026-03-11T20:14:03.000Z',
   migrationAtSource: 'sql-apply.json',
   applied: { file: '2026-02-25_staging_validate_sortie_p0.sql', sha256: h('a'), status: 'applied', ok: true },
-  backup: { dir: 'results/backup', dumpFile: 'results/backup/database.dump', sha256: h('b'), bytes: 1048576, dumpMatchesManifest: true, takenAt: '2026-03-11T19:40:00.000Z', verified: true },
+  backup: {
+    dir: 'results/backup',
+    dumpFile: 'results/backup/database.dump',
+    sha256: h('b'),
+    bytes: 1048576,
+    dumpMatchesManifest: true,
+    takenAt: '2026-03-11T19:40:00.000Z',
+    verified: true,
+  },
   golden: {
     file: 'results/golden.json',
     passed: true,
@@ -39,14 +47,42 @@ const facts: EvidenceFacts = {
     profile: '1980/table/hydrometer',
     max_deviation_l: 4.6,
     cases: [
-      { reference: 'REC-01 <TANK4>', sep_l: 38123.4, engine_l: 38124.6, mlpp_l: 38121.0, engine_deviation_l: 1.2, mlpp_deviation_l: -2.4, verdict: 'PASS' },
-      { reference: 'REC-02', sep_l: 39000, engine_l: 38996.9, mlpp_l: null, engine_deviation_l: -3.1, mlpp_deviation_l: null, verdict: 'PASS' },
-      { reference: 'REC-03-with-a-long-name', sep_l: 37500, engine_l: 37504.6, mlpp_l: 37496.0, engine_deviation_l: 4.6, mlpp_deviation_l: -4.0, verdict: 'PASS' },
+      {
+        reference: 'REC-01 <TANK4>',
+        sep_l: 38123.4,
+        engine_l: 38124.6,
+        mlpp_l: 38121.0,
+        engine_deviation_l: 1.2,
+        mlpp_deviation_l: -2.4,
+        verdict: 'PASS',
+      },
+      {
+        reference: 'REC-02',
+        sep_l: 39000,
+        engine_l: 38996.9,
+        mlpp_l: null,
+        engine_deviation_l: -3.1,
+        mlpp_deviation_l: null,
+        verdict: 'PASS',
+      },
+      {
+        reference: 'REC-03-with-a-long-name',
+        sep_l: 37500,
+        engine_l: 37504.6,
+        mlpp_l: 37496.0,
+        engine_deviation_l: 4.6,
+        mlpp_deviation_l: -4.0,
+        verdict: 'PASS',
+      },
     ],
   },
   sep: [{ path: 'sep/WhatsApp Chat - SEP.txt', bytes: 812, sha256: h('c') }],
   archives: [
-    { item: 'Mettre à jour CHANGELOG.md (section [Unreleased] → PROD)', present: true, evidence: 'CHANGELOG-entry.md (generated from these results)' },
+    {
+      item: 'Mettre à jour CHANGELOG.md (section [Unreleased] → PROD)',
+      present: true,
+      evidence: 'CHANGELOG-entry.md (generated from these results)',
+    },
     { item: 'Archiver confirmation terrain SEP (mail / WhatsApp export)', present: true, evidence: 'sep/WhatsApp Chat - SEP.txt' },
   ],
   warnings: [],
@@ -55,10 +91,20 @@ const facts: EvidenceFacts = {
 const manifest: BundleManifest = {
   format: BUNDLE_FORMAT,
   createdAt: '2026-03-11T21:00:00.000Z',
-  run: { repository: 'depot/astm53b-pipeline', runId: 'depot/astm53b-pipeline#42.1', runUrl: 'https://github.com/depot/astm53b-pipeline/actions/runs/42', actor: 'ops-lead' },
+  run: {
+    repository: 'depot/astm53b-pipeline',
+    runId: 'depot/astm53b-pipeline#42.1',
+    runUrl: 'https://github.com/depot/astm53b-pipeline/actions/runs/42',
+    actor: 'ops-lead',
+  },
   commits: { pipeline: '0123456789abcdef0123456789abcdef01234567', pipelineFrom: 'GITHUB_SHA', flutterApp: 'c4b55ea' },
   target: facts.target,
-  times: { createdAt: '2026-03-11T21:00:00.000Z', migrationAt: facts.migrationAt, firstStepAt: '2026-03-11T19:02:00.000Z', lastStepAt: '2026-03-11T20:14:03.000Z' },
+  times: {
+    createdAt: '2026-03-11T21:00:00.000Z',
+    migrationAt: facts.migrationAt,
+    firstStepAt: '2026-03-11T19:02:00.000Z',
+    lastStepAt: '2026-03-11T20:14:03.000Z',
+  },
   decision: 'GO',
   runbook57: { complete: true, items: facts.archives },
   steps: facts.steps,
@@ -101,7 +147,15 @@ describe('evidence renderers', () => {
     expect(svg).toMatch(/<rect [^>]*fill="#b00020"><title>REC-01 &lt;TANK4&gt;: ML_PP − SEP 7.2 L/);
     expect(svg).toMatch(/<circle [^>]*fill="#1f5fbf"><title>REC-01 &lt;TANK4&gt;: engine − SEP 1.2 L/);
   });
-  it('renders the CHANGELOG entry of a GO in ML_PP PROD style', () => golden('changelog-entry-go.md', renderChangelogEntry(facts, { date: '2026-03-11', title: 'Migration ASTM 53B', run: { runId: 'depot/astm53b-pipeline#42.1', actor: 'ops-lead', pipelineCommit: '0123456' } })));
+  it('renders the CHANGELOG entry of a GO in ML_PP PROD style', () =>
+    golden(
+      'changelog-entry-go.md',
+      renderChangelogEntry(facts, {
+        date: '2026-03-11',
+        title: 'Migration ASTM 53B',
+        run: { runId: 'depot/astm53b-pipeline#42.1', actor: 'ops-lead', pipelineCommit: '0123456' },
+      }),
+    ));
   it('renders a NO-GO entry saying what is missing', () => {
     const entry = renderChangelogEntry(noGo, { date: '2026-03-11', title: 'Migration ASTM 53B' });
     golden('changelog-entry-nogo.md', entry);

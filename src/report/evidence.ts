@@ -45,19 +45,31 @@ function sections({ manifest: m, facts: f }: BundleView): Section[] {
   out.push({
     title: 'Runbook 5.7 archives',
     lines: [],
-    table: { head: ['archive', 'present', 'evidence'], rows: m.runbook57.items.map((i) => [i.item, i.present ? 'yes' : 'MISSING', i.evidence]) },
+    table: {
+      head: ['archive', 'present', 'evidence'],
+      rows: m.runbook57.items.map((i) => [i.item, i.present ? 'yes' : 'MISSING', i.evidence]),
+    },
   });
   out.push({
     title: 'Steps',
     lines: m.steps.length ? [] : ['No step result in the results folder.'],
-    ...(m.steps.length ? { table: { head: ['file', 'passed', 'detail', 'at'], rows: m.steps.map((s) => [s.file, pass(s.passed), s.detail ?? '', s.at ?? '']) } } : {}),
+    ...(m.steps.length
+      ? {
+          table: {
+            head: ['file', 'passed', 'detail', 'at'],
+            rows: m.steps.map((s) => [s.file, pass(s.passed), s.detail ?? '', s.at ?? '']),
+          },
+        }
+      : {}),
   });
   const g = f.golden;
   out.push(
     g
       ? {
           title: 'Golden cases: ML_PP and engine against SEP',
-          lines: [`${g.cases.filter((c) => c.verdict === 'PASS').length}/${g.cases.length} within ±${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ''}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ''} (${g.file})`],
+          lines: [
+            `${g.cases.filter((c) => c.verdict === 'PASS').length}/${g.cases.length} within ±${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ''}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ''} (${g.file})`,
+          ],
           table: {
             head: ['case', 'SEP 15 °C (L)', 'ML_PP − SEP (L)', 'engine − SEP (L)', 'verdict'],
             rows: g.cases.map((c) => [c.reference, c.sep_l.toFixed(1), l1(c.mlpp_deviation_l), l1(c.engine_deviation_l), c.verdict ?? '–']),
@@ -79,12 +91,16 @@ function sections({ manifest: m, facts: f }: BundleView): Section[] {
   });
   out.push({
     title: 'SEP field confirmation',
-    lines: f.sep.length ? f.sep.map((s) => `${s.path}: ${s.bytes} bytes, SHA-256 ${s.sha256}`) : ['No SEP confirmation file (mail / WhatsApp export) given.'],
+    lines: f.sep.length
+      ? f.sep.map((s) => `${s.path}: ${s.bytes} bytes, SHA-256 ${s.sha256}`)
+      : ['No SEP confirmation file (mail / WhatsApp export) given.'],
   });
   if (m.warnings.length) out.push({ title: 'Warnings', lines: m.warnings });
   out.push({
     title: 'Files',
-    lines: ['manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them and manifest.json.'],
+    lines: [
+      'manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them and manifest.json.',
+    ],
     table: { head: ['file', 'bytes', 'SHA-256'], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ['l', 'r', 'l'] },
   });
   out.push({
@@ -123,7 +139,8 @@ export function renderEvidenceMarkdown(view: BundleView): string {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-export const esc = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+export const esc = (s: string): string =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
@@ -132,7 +149,15 @@ td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td
 .bad{color:#b00020;font-weight:600}.good{color:#0a7a2f;font-weight:600}svg{max-width:100%;height:auto}
 @media print{body{margin:0}}`;
 
-const VERDICT_CLASS: Record<string, string> = { PASS: 'good', yes: 'good', GO: 'good', FAIL: 'bad', NO: 'bad', MISSING: 'bad', 'NO-GO': 'bad' };
+const VERDICT_CLASS: Record<string, string> = {
+  PASS: 'good',
+  yes: 'good',
+  GO: 'good',
+  FAIL: 'bad',
+  NO: 'bad',
+  MISSING: 'bad',
+  'NO-GO': 'bad',
+};
 
 export function renderEvidenceHtml(view: BundleView): string {
   const out: string[] = [
@@ -208,11 +233,15 @@ export function renderDeviationSvg(g: GoldenFacts): string {
     const outside = (v: number) => Math.abs(v) > tol + 1e-9;
     if (c.engine_deviation_l !== null) {
       const v = c.engine_deviation_l;
-      parts.push(`<circle cx="${f(cx - 5)}" cy="${f(y(v))}" r="4" fill="${outside(v) ? '#b00020' : '#1f5fbf'}"><title>${esc(c.reference)}: engine − SEP ${f(v)} L</title></circle>`);
+      parts.push(
+        `<circle cx="${f(cx - 5)}" cy="${f(y(v))}" r="4" fill="${outside(v) ? '#b00020' : '#1f5fbf'}"><title>${esc(c.reference)}: engine − SEP ${f(v)} L</title></circle>`,
+      );
     }
     if (c.mlpp_deviation_l !== null) {
       const v = c.mlpp_deviation_l;
-      parts.push(`<rect x="${f(cx + 1)}" y="${f(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? '#b00020' : '#d9822b'}"><title>${esc(c.reference)}: ML_PP − SEP ${f(v)} L</title></rect>`);
+      parts.push(
+        `<rect x="${f(cx + 1)}" y="${f(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? '#b00020' : '#d9822b'}"><title>${esc(c.reference)}: ML_PP − SEP ${f(v)} L</title></rect>`,
+      );
     }
     const label = c.reference.length > 14 ? `${c.reference.slice(0, 13)}…` : c.reference;
     parts.push(`<text transform="translate(${f(cx)} ${H - bottom + 12}) rotate(35)" font-size="10">${esc(label)}</text>`);
@@ -227,9 +256,14 @@ export function renderDeviationSvg(g: GoldenFacts): string {
 export function renderVerifyText(r: VerifyResult): string {
   const out: string[] = [];
   out.push(`${r.ok ? 'VERIFIED' : 'NOT VERIFIED'}: ${r.zip.path}`);
-  out.push(`  zip SHA-256  ${r.zip.sha256} (${r.zip.bytes} bytes)${r.expectedZipSha256 ? (r.expectedZipSha256 === r.zip.sha256 ? ' = expected' : ` ≠ expected ${r.expectedZipSha256}`) : ''}`);
+  out.push(
+    `  zip SHA-256  ${r.zip.sha256} (${r.zip.bytes} bytes)${r.expectedZipSha256 ? (r.expectedZipSha256 === r.zip.sha256 ? ' = expected' : ` ≠ expected ${r.expectedZipSha256}`) : ''}`,
+  );
   out.push(`  files        ${r.checked} checked against manifest.json and SHA256SUMS`);
-  if (r.manifest) out.push(`  decision     ${r.manifest.decision ?? '–'}; runbook 5.7 archives ${r.manifest.complete === null ? '–' : r.manifest.complete ? 'complete' : 'INCOMPLETE'}`);
+  if (r.manifest)
+    out.push(
+      `  decision     ${r.manifest.decision ?? '–'}; runbook 5.7 archives ${r.manifest.complete === null ? '–' : r.manifest.complete ? 'complete' : 'INCOMPLETE'}`,
+    );
   for (const p of r.problems) out.push(`  ✗ ${p.path}: ${p.problem}`);
   return `${out.join('\n')}\n`;
 }

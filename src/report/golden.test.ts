@@ -21,9 +21,48 @@ function golden(name: string, actual: string): void {
 const drift: DriftReport = {
   profile: '1980/table/hydrometer',
   receptions: [
-    { reception_id: '0f95d0d7-8642-7823-4246-5e4f6ada880c', date_reception: '2026-02-06', citerne: 'TANK4', proprietaire_type: 'MONALUXE', volume_ambiant_l: 37566, temperature_c: 28.6, densite_kgm3: 837.2, stored_15c_l: 37233.91656, stored_column: 'volume_corrige_15c', astm_15c_l: 37137.7, drift_l: 96.217, problem: null },
-    { reception_id: 'ca845d35-3b25-7669-71b6-19a42fc2a23b', date_reception: '2026-02-07', citerne: 'TANK1', proprietaire_type: 'MONALUXE', volume_ambiant_l: 33928, temperature_c: 28.4, densite_kgm3: 837.1, stored_15c_l: 33632.48712, stored_column: 'volume_corrige_15c', astm_15c_l: 33548, drift_l: 84.487, problem: null },
-    { reception_id: '65401152-34a2-4581-db74-fb00f67adcfb', date_reception: '2026-02-11', citerne: 'TANK1', proprietaire_type: 'PARTENAIRE', volume_ambiant_l: 37854, temperature_c: null, densite_kgm3: 837.9, stored_15c_l: 37516.91013, stored_column: 'volume_corrige_15c', astm_15c_l: null, drift_l: null, problem: 'no temperature_ambiante_c' },
+    {
+      reception_id: '0f95d0d7-8642-7823-4246-5e4f6ada880c',
+      date_reception: '2026-02-06',
+      citerne: 'TANK4',
+      proprietaire_type: 'MONALUXE',
+      volume_ambiant_l: 37566,
+      temperature_c: 28.6,
+      densite_kgm3: 837.2,
+      stored_15c_l: 37233.91656,
+      stored_column: 'volume_corrige_15c',
+      astm_15c_l: 37137.7,
+      drift_l: 96.217,
+      problem: null,
+    },
+    {
+      reception_id: 'ca845d35-3b25-7669-71b6-19a42fc2a23b',
+      date_reception: '2026-02-07',
+      citerne: 'TANK1',
+      proprietaire_type: 'MONALUXE',
+      volume_ambiant_l: 33928,
+      temperature_c: 28.4,
+      densite_kgm3: 837.1,
+      stored_15c_l: 33632.48712,
+      stored_column: 'volume_corrige_15c',
+      astm_15c_l: 33548,
+      drift_l: 84.487,
+      problem: null,
+    },
+    {
+      reception_id: '65401152-34a2-4581-db74-fb00f67adcfb',
+      date_reception: '2026-02-11',
+      citerne: 'TANK1',
+      proprietaire_type: 'PARTENAIRE',
+      volume_ambiant_l: 37854,
+      temperature_c: null,
+      densite_kgm3: 837.9,
+      stored_15c_l: 37516.91013,
+      stored_column: 'volume_corrige_15c',
+      astm_15c_l: null,
+      drift_l: null,
+      problem: 'no temperature_ambiante_c',
+    },
   ],
   tanks: [
     { citerne: 'TANK1', receptions: 1, stored_15c_l: 33632.487, astm_15c_l: 33548, drift_l: 84.487 },
@@ -38,13 +77,28 @@ async function report(): Promise<GoldenReport> {
   const r = await verifyGolden(set, {}, silentLogger);
   // as if case 1 were linked to a reception whose stored value is the legacy one
   const c = r.cases[0]!;
-  c.mlpp = { reception_id: '0f95d0d7-8642-7823-4246-5e4f6ada880c', citerne: 'TANK4', volume_ambiant: c.volume_observe_l, temperature_ambiante_c: c.temperature_c, densite_a_15: c.densite_observee_kgm3, stored_15c_l: 33060.5, stored_column: 'volume_corrige_15c' };
+  c.mlpp = {
+    reception_id: '0f95d0d7-8642-7823-4246-5e4f6ada880c',
+    citerne: 'TANK4',
+    volume_ambiant: c.volume_observe_l,
+    temperature_ambiante_c: c.temperature_c,
+    densite_a_15: c.densite_observee_kgm3,
+    stored_15c_l: 33060.5,
+    stored_column: 'volume_corrige_15c',
+  };
   c.mlpp_volume_15c_l = 33060.5;
   c.mlpp_deviation_l = Math.round((33060.5 - c.sep_volume_15c_l) * 1000) / 1000;
   c.mlpp_verdict = 'FAIL';
   c.verdict = 'FAIL';
   c.reception_id = c.mlpp.reception_id;
-  c.diagnosis = diagnose({ case: set.cases[0]!.case, profile: ML_PP_PROFILE, toleranceL: 5, engineVolume15L: c.engine_volume_15c_l, engineDensity15: c.engine_density15_kgm3, mlpp: c.mlpp });
+  c.diagnosis = diagnose({
+    case: set.cases[0]!.case,
+    profile: ML_PP_PROFILE,
+    toleranceL: 5,
+    engineVolume15L: c.engine_volume_15c_l,
+    engineDensity15: c.engine_density15_kgm3,
+    mlpp: c.mlpp,
+  });
   return { ...r, passed: false, counts: { ...r.counts, passed: 2, failed: 2, mlpp_compared: 1 }, drift };
 }
 
@@ -64,7 +118,8 @@ describe('golden renderers', () => {
     expect(j.passed).toBe(false);
     expect(j.profile).toBe('1980/table/hydrometer');
     for (const c of j.cases) {
-      for (const k of ['reference', 'verdict', 'engine_volume_15c_l', 'sep_volume_15c_l', 'mlpp_volume_15c_l', 'deviation_l']) expect(c).toHaveProperty(k);
+      for (const k of ['reference', 'verdict', 'engine_volume_15c_l', 'sep_volume_15c_l', 'mlpp_volume_15c_l', 'deviation_l'])
+        expect(c).toHaveProperty(k);
       expect(c.diagnosis).toHaveProperty('explanation');
       expect(c.diagnosis).toHaveProperty('implied_temperature_c');
       expect(['PASS', 'FAIL']).toContain(c.verdict);

@@ -27,10 +27,30 @@ function where(c: CaseResult): string {
 export function renderGoldenText(r: GoldenReport): string {
   const out: string[] = [];
   out.push(`Golden cases: ${r.passed ? 'PASS' : 'FAIL'} (${r.counts.passed}/${r.counts.cases} within ±${r.tolerance_l} L) · ${r.origin}`);
-  out.push(`Profile ${r.profile} (${r.profile_chosen_by === 'option' ? 'given' : 'found from the cases'})${r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.join(', ')}` : ''}`);
+  out.push(
+    `Profile ${r.profile} (${r.profile_chosen_by === 'option' ? 'given' : 'found from the cases'})${r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.join(', ')}` : ''}`,
+  );
   out.push('');
-  const rows = r.cases.map((c) => [c.reference, c.verdict, l1(c.engine_volume_15c_l), l1(c.sep_volume_15c_l), opt(c.mlpp_volume_15c_l), signed(c.deviation_l), opt(c.mlpp_deviation_l, signed)]);
-  out.push(...table(['case', 'verdict', 'engine 15°C L', 'SEP L', 'ML_PP L', 'eng−SEP', 'ML_PP−SEP'], rows, [false, false, true, true, true, true, true]));
+  const rows = r.cases.map((c) => [
+    c.reference,
+    c.verdict,
+    l1(c.engine_volume_15c_l),
+    l1(c.sep_volume_15c_l),
+    opt(c.mlpp_volume_15c_l),
+    signed(c.deviation_l),
+    opt(c.mlpp_deviation_l, signed),
+  ]);
+  out.push(
+    ...table(['case', 'verdict', 'engine 15°C L', 'SEP L', 'ML_PP L', 'eng−SEP', 'ML_PP−SEP'], rows, [
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]),
+  );
   const failing = r.cases.filter((c) => c.verdict === 'FAIL');
   if (failing.length) {
     out.push('', 'Diagnosis:');
@@ -40,7 +60,14 @@ export function renderGoldenText(r: GoldenReport): string {
   out.push(
     ...table(
       ['profile', 'volumes', 'ρ15', 'VCF', 'max L', 'mean L'],
-      rankedProfiles(r).map((p) => [p.profile + (p.profile === r.profile ? ' *' : ''), `${p.reproduced}/${p.total}`, String(p.density15_matches), String(p.vcf_matches), opt(p.max_abs_deviation_l), opt(p.mean_abs_deviation_l)]),
+      rankedProfiles(r).map((p) => [
+        p.profile + (p.profile === r.profile ? ' *' : ''),
+        `${p.reproduced}/${p.total}`,
+        String(p.density15_matches),
+        String(p.vcf_matches),
+        opt(p.max_abs_deviation_l),
+        opt(p.mean_abs_deviation_l),
+      ]),
       [false, true, true, true, true, true],
     ).map((l) => `  ${l}`),
   );
@@ -57,7 +84,10 @@ function driftText(d: DriftReport): string[] {
   out.push(
     ...table(
       ['tank', 'receptions', 'stored L', 'ASTM L', 'drift L'],
-      [...d.tanks.map((t) => [t.citerne, String(t.receptions), l1(t.stored_15c_l), l1(t.astm_15c_l), signed(t.drift_l)]), ['total', String(d.total.recomputed), l1(d.total.stored_15c_l), l1(d.total.astm_15c_l), signed(d.total.drift_l)]],
+      [
+        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l1(t.stored_15c_l), l1(t.astm_15c_l), signed(t.drift_l)]),
+        ['total', String(d.total.recomputed), l1(d.total.stored_15c_l), l1(d.total.astm_15c_l), signed(d.total.drift_l)],
+      ],
       [false, true, true, true, true],
     ).map((l) => `  ${l}`),
   );
@@ -68,7 +98,11 @@ function driftText(d: DriftReport): string[] {
 
 function table(head: string[], rows: string[][], right: boolean[]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((v, i) => (right[i] ? v.padStart(w[i]!) : v.padEnd(w[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, i) => (right[i] ? v.padStart(w[i]!) : v.padEnd(w[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -97,13 +131,20 @@ export function renderGoldenMarkdown(r: GoldenReport): string {
   );
   out.push(
     `Profile \`${r.profile}\` (${r.profile_chosen_by === 'option' ? 'given' : 'found from the cases'})` +
-      (r.indistinguishable_from.length ? `; the cases cannot tell it from ${r.indistinguishable_from.map((p) => `\`${p}\``).join(', ')}` : '') +
+      (r.indistinguishable_from.length
+        ? `; the cases cannot tell it from ${r.indistinguishable_from.map((p) => `\`${p}\``).join(', ')}`
+        : '') +
       '.',
     '',
   );
-  out.push('| case | verdict | engine 15 °C (L) | SEP (L) | ML_PP (L) | engine − SEP (L) | ML_PP − SEP (L) |', '|---|---|---:|---:|---:|---:|---:|');
+  out.push(
+    '| case | verdict | engine 15 °C (L) | SEP (L) | ML_PP (L) | engine − SEP (L) | ML_PP − SEP (L) |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  );
   for (const c of r.cases) {
-    out.push(`| ${cell(c.reference)} | ${c.verdict === 'PASS' ? '✅ PASS' : '❌ FAIL'} | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`);
+    out.push(
+      `| ${cell(c.reference)} | ${c.verdict === 'PASS' ? '✅ PASS' : '❌ FAIL'} | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`,
+    );
   }
   out.push('', ...chart(r), '');
   const failing = r.cases.filter((c) => c.verdict === 'FAIL');
@@ -118,10 +159,16 @@ export function renderGoldenMarkdown(r: GoldenReport): string {
     out.push('</details>', '');
   }
   out.push('### Which profile reproduces SEP', '');
-  out.push('| profile | volumes within ±' + `${r.tolerance_l} L | SEP ρ15 reproduced | SEP VCF reproduced | max \\|engine − SEP\\| (L) | mean (L) |`, '|---|---:|---:|---:|---:|---:|');
+  out.push(
+    '| profile | volumes within ±' +
+      `${r.tolerance_l} L | SEP ρ15 reproduced | SEP VCF reproduced | max \\|engine − SEP\\| (L) | mean (L) |`,
+    '|---|---:|---:|---:|---:|---:|',
+  );
   for (const p of rankedProfiles(r)) {
     const name = p.profile === r.profile ? `**\`${p.profile}\`**` : `\`${p.profile}\``;
-    out.push(`| ${name} | ${p.reproduced}/${p.total}${p.errors ? ` (${p.errors} out of table)` : ''} | ${p.density15_matches} | ${p.vcf_matches} | ${opt(p.max_abs_deviation_l)} | ${opt(p.mean_abs_deviation_l)} |`);
+    out.push(
+      `| ${name} | ${p.reproduced}/${p.total}${p.errors ? ` (${p.errors} out of table)` : ''} | ${p.density15_matches} | ${p.vcf_matches} | ${opt(p.max_abs_deviation_l)} | ${opt(p.mean_abs_deviation_l)} |`,
+    );
   }
   out.push('');
   if (r.drift) out.push(...driftMarkdown(r.drift));

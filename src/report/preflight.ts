@@ -3,7 +3,8 @@ import type { PreflightResult } from '../runbook/preflight.js';
 /** Pure renderers of a preflight result (CLI text and job summary). */
 
 const touches = (r: PreflightResult['changeFiles'][number]) =>
-  [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(', ') || 'nothing recognised';
+  [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(', ') ||
+  'nothing recognised';
 
 export function renderPreflightText(r: PreflightResult): string {
   const lines = [
@@ -36,10 +37,25 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
     row('environment', `${r.environment.env}: ${r.environment.explanation}`),
     row('golden file', `\`${r.golden.file}\` — ${r.golden.cases} cases, sha256 \`${r.golden.sha256}\``),
     ...r.changeFiles.map((c) => row('change file', `\`${c.file}\` — sha256 \`${c.sha256}\`; touches ${touches(c)}`)),
-    row('compat', r.compat.compatible ? 'compatible' : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`),
-    row('drift', r.drift ? (r.drift.changes.length ? r.drift.changes.map((d) => `${d.kind} \`${d.name}\` ${d.change}`).join('<br>') : `none (${r.drift.objectsCompared} objects)`) : 'not checked'),
+    row(
+      'compat',
+      r.compat.compatible ? 'compatible' : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`,
+    ),
+    row(
+      'drift',
+      r.drift
+        ? r.drift.changes.length
+          ? r.drift.changes.map((d) => `${d.kind} \`${d.name}\` ${d.change}`).join('<br>')
+          : `none (${r.drift.objectsCompared} objects)`
+        : 'not checked',
+    ),
     row('Flutter commit / ASTM flag', `${r.deployment.flutterCommit ?? '—'} / ${r.deployment.astmFlag ?? '—'}`),
-    row('15 °C computed by', r.deployment.databaseComputes15c ? `the database (${r.deployment.computeTriggers.join(', ')})` : 'the app (the database stores what it is sent)'),
+    row(
+      '15 °C computed by',
+      r.deployment.databaseComputes15c
+        ? `the database (${r.deployment.computeTriggers.join(', ')})`
+        : 'the app (the database stores what it is sent)',
+    ),
     row('GASOIL receptions', String(r.gasoilReceptions.length)),
     row('trucks waiting (receive after ASTM validation)', r.pendingTrucks.map((t) => t.plaque_camion).join(', ') || 'none'),
     row('app activity', r.activity.writing ? r.activity.seen.join('; ') : 'none'),

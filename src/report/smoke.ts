@@ -17,15 +17,24 @@ function movementLines(r: SmokeResult): string[] {
   }
   if (m.sortie) {
     const x = m.sortie;
-    out.push(`sortie ${x.id}: index ${x.index_avant} → ${x.index_apres} = ${x.volume_ambiant ?? '–'} L at ${x.temperature_c} °C; 15 °C volume ${x.volume_15c_debited ?? '–'} L; statut ${x.statut ?? '?'}`);
+    out.push(
+      `sortie ${x.id}: index ${x.index_avant} → ${x.index_apres} = ${x.volume_ambiant ?? '–'} L at ${x.temperature_c} °C; 15 °C volume ${x.volume_15c_debited ?? '–'} L; statut ${x.statut ?? '?'}`,
+    );
   }
   return out;
 }
 
 function compensationLines(r: SmokeResult): string[] {
   const c = r.compensation;
-  if (!c) return [r.compensate ? 'compensation: nothing to compensate' : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`];
-  const out = c.adjustments.map((a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 °C`);
+  if (!c)
+    return [
+      r.compensate
+        ? 'compensation: nothing to compensate'
+        : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`,
+    ];
+  const out = c.adjustments.map(
+    (a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 °C`,
+  );
   for (const n of c.notAdjusted) out.push(`no adjustment for ${n.mouvement_type} ${n.mouvement_id}: ${n.why}`);
   if (c.error) out.push(`compensation FAILED: ${c.error.code} ${c.error.message}`);
   out.push(...c.summary);
@@ -35,12 +44,15 @@ function compensationLines(r: SmokeResult): string[] {
 export function renderSmokeText(r: SmokeResult): string {
   const out: string[] = [];
   out.push(`Smoke ${r.passed ? 'PASS' : 'FAIL'} · ${r.target} (${r.environment}${r.frozen ? ', frozen' : ''}) · ${r.at}`);
-  out.push(`as ${r.user.role} ${r.user.id} (${r.user.chosenBy}); tank ${r.tank?.nom ?? '–'} (${r.tank?.chosenBy ?? ''}); day ${r.day ?? '–'}; profile ${r.profile} (${r.profileSource}), ±${r.toleranceL} L`);
+  out.push(
+    `as ${r.user.role} ${r.user.id} (${r.user.chosenBy}); tank ${r.tank?.nom ?? '–'} (${r.tank?.chosenBy ?? ''}); day ${r.day ?? '–'}; profile ${r.profile} (${r.profileSource}), ±${r.toleranceL} L`,
+  );
   out.push('');
   for (const c of r.checks) {
     out.push(`${c.id} ${mark(c.passed, c.ran)}  ${c.title}`);
     if (!c.ran) out.push(`    ${c.message}`);
-    for (const f of c.findings) out.push(`    ${f.passed ? 'ok  ' : 'FAIL'} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ''}`);
+    for (const f of c.findings)
+      out.push(`    ${f.passed ? 'ok  ' : 'FAIL'} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ''}`);
   }
   out.push('', 'Movements:', ...movementLines(r).map((l) => `  ${l}`));
   out.push('', 'Compensation:', ...compensationLines(r).map((l) => `  ${l}`));
@@ -51,14 +63,21 @@ export function renderSmokeText(r: SmokeResult): string {
 export function renderSmokeMarkdown(r: SmokeResult): string {
   const out: string[] = [];
   out.push(`## Smoke tests (runbook 4.5, 5.1–5.5): ${r.passed ? '✅ PASS' : '❌ FAIL'}`, '');
-  out.push(`Target \`${r.target}\` (${r.environment}${r.frozen ? ', frozen' : ''}), as **${r.user.role}** \`${r.user.id}\`, tank **${r.tank?.nom ?? '–'}**, day ${r.day ?? '–'}, profile \`${r.profile}\`, ±${r.toleranceL} L.`, '');
+  out.push(
+    `Target \`${r.target}\` (${r.environment}${r.frozen ? ', frozen' : ''}), as **${r.user.role}** \`${r.user.id}\`, tank **${r.tank?.nom ?? '–'}**, day ${r.day ?? '–'}, profile \`${r.profile}\`, ±${r.toleranceL} L.`,
+    '',
+  );
   out.push('| check | result | finding | detail |', '| --- | --- | --- | --- |');
   for (const c of r.checks) {
     if (!c.findings.length) out.push(`| ${c.id} | ${mark(c.passed, c.ran)} | – | ${cell(c.message)} |`);
-    for (const f of c.findings) out.push(`| ${c.id} | ${f.passed ? 'ok' : '**FAIL**'} | \`${f.code}\` | ${cell(f.message)}${f.condition ? ` (${f.condition})` : ''} |`);
+    for (const f of c.findings)
+      out.push(
+        `| ${c.id} | ${f.passed ? 'ok' : '**FAIL**'} | \`${f.code}\` | ${cell(f.message)}${f.condition ? ` (${f.condition})` : ''} |`,
+      );
   }
   out.push('', '### Movements', '', ...movementLines(r).map((l) => `- ${cell(l)}`));
   out.push('', '### Compensation', '', ...compensationLines(r).map((l) => `- ${cell(l)}`));
-  if (r.errors.length) out.push('', '### Unexpected SQL errors', '', ...r.errors.map((e) => `- ${cell(`${e.step}: ${e.code} ${e.message}`)}`));
+  if (r.errors.length)
+    out.push('', '### Unexpected SQL errors', '', ...r.errors.map((e) => `- ${cell(`${e.step}: ${e.code} ${e.message}`)}`));
   return `${out.join('\n')}\n`;
 }

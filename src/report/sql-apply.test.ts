@@ -17,7 +17,14 @@ const fp = (c: string): Fingerprint => ({ schemas: ['public', 'astm'], entries: 
 
 const rejected: ApplyResult = {
   target: 'postgresql://postgres:***@db.example:5432/postgres',
-  file: { name: 'p0.sql', display: 'sql/docs/DB_CHANGES/p0.sql', sha256: 'ab'.repeat(32), bytes: 6123, statements: 3, droppedTransactionControl: [29, 168] },
+  file: {
+    name: 'p0.sql',
+    display: 'sql/docs/DB_CHANGES/p0.sql',
+    sha256: 'ab'.repeat(32),
+    bytes: 6123,
+    statements: 3,
+    droppedTransactionControl: [29, 168],
+  },
   status: 'rejected',
   ok: false,
   run: { runId: 'org/repo#42.1', actor: 'ops-lead' },
@@ -30,8 +37,22 @@ const rejected: ApplyResult = {
     { kind: 'trigger', name: 'public.receptions.trg_receptions_log_created', change: 'changed', before: 'O', after: 'D' },
   ],
   functions: [
-    { name: 'public.validate_sortie', signature: 'public.validate_sortie(p_id uuid)', replaced: true, securityDefiner: false, searchPath: 'public', problems: ['SECURITY INVOKER, expected SECURITY DEFINER'] },
-    { name: 'public.sorties_produit_block_update_delete', signature: 'public.sorties_produit_block_update_delete()', replaced: true, securityDefiner: true, searchPath: 'public', problems: [] },
+    {
+      name: 'public.validate_sortie',
+      signature: 'public.validate_sortie(p_id uuid)',
+      replaced: true,
+      securityDefiner: false,
+      searchPath: 'public',
+      problems: ['SECURITY INVOKER, expected SECURITY DEFINER'],
+    },
+    {
+      name: 'public.sorties_produit_block_update_delete',
+      signature: 'public.sorties_produit_block_update_delete()',
+      replaced: true,
+      securityDefiner: true,
+      searchPath: 'public',
+      problems: [],
+    },
   ],
   violations: [
     'public.validate_sortie(p_id uuid): SECURITY INVOKER, expected SECURITY DEFINER',
@@ -45,7 +66,14 @@ describe('sql apply renderers', () => {
   it('renders a rejected apply as text', () => golden('sql-apply-rejected.txt', renderApplyText(rejected)));
   it('renders a rejected apply as markdown', () => golden('sql-apply-rejected.md', renderApplyMarkdown(rejected)));
   it('says plainly that nothing else changed when the apply is clean', () => {
-    const clean: ApplyResult = { ...rejected, status: 'applied', ok: true, diff: rejected.diff.slice(0, 1), violations: [], functions: rejected.functions.map((f) => ({ ...f, securityDefiner: true, problems: [] })) };
+    const clean: ApplyResult = {
+      ...rejected,
+      status: 'applied',
+      ok: true,
+      diff: rejected.diff.slice(0, 1),
+      violations: [],
+      functions: rejected.functions.map((f) => ({ ...f, securityDefiner: true, problems: [] })),
+    };
     const md = renderApplyMarkdown(clean);
     expect(md).toContain('✅ APPLIED and committed');
     expect(md).toContain('No trigger, policy, RLS switch, grant or other function changed.');

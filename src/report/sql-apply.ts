@@ -20,9 +20,12 @@ export function renderApplyText(r: ApplyResult): string {
     `fingerprint before ${r.fingerprintBefore.sha256}`,
     `fingerprint after  ${r.fingerprintAfter.sha256}`,
   ];
-  if (r.ledger && r.status === 'already-applied') lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
+  if (r.ledger && r.status === 'already-applied')
+    lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
   for (const f of r.functions) {
-    lines.push(`  ${f.problems.length ? 'FAIL' : 'ok  '} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? '(none)'}`);
+    lines.push(
+      `  ${f.problems.length ? 'FAIL' : 'ok  '} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? '(none)'}`,
+    );
   }
   if (r.diff.length) lines.push('changes:', ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
   if (r.violations.length) lines.push('problems:', ...r.violations.map((v) => `  ${v}`));
@@ -42,12 +45,17 @@ export function renderApplyMarkdown(r: ApplyResult): string {
   if (r.functions.length) {
     out.push('| function | replaced | SECURITY DEFINER | search_path | verdict |', '| --- | --- | --- | --- | --- |');
     for (const f of r.functions) {
-      out.push(`| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? '—'} | ${f.problems.length ? `❌ ${f.problems.join('; ')}` : '✅'} |`);
+      out.push(
+        `| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? '—'} | ${f.problems.length ? `❌ ${f.problems.join('; ')}` : '✅'} |`,
+      );
     }
     out.push('');
   }
   const others = r.diff.filter((d) => !r.functions.some((f) => f.signature === d.name && d.kind === 'function'));
-  out.push(others.length ? `**Other changes (forbidden): ${others.length}**` : 'No trigger, policy, RLS switch, grant or other function changed.', '');
+  out.push(
+    others.length ? `**Other changes (forbidden): ${others.length}**` : 'No trigger, policy, RLS switch, grant or other function changed.',
+    '',
+  );
   for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
   if (others.length) out.push('');
   return out.join('\n');

@@ -10,7 +10,9 @@ export function renderResetText(r: ResetResult): string {
     `cours_de_route checksum ${r.cdrBefore.checksum} → ${r.cdrAfter.checksum}`,
     ...r.problems.map((p) => `problem: ${p}`),
     `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
-    ...r.leftovers.snapshotWithStock.map((s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 °C)`),
+    ...r.leftovers.snapshotWithStock.map(
+      (s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 °C)`,
+    ),
     ...r.leftovers.cdrDecharge.map((x) => `  DECHARGE ${x.plaque_camion} (${x.date_chargement}) ${x.id}`),
     '',
   ].join('\n');

@@ -33,9 +33,20 @@ function stockCells(s: StockSummary): string[][] {
   ]);
 }
 
-const STOCK_HEADER = ['tank', 'product', 'owner', 'snapshot L', 'snapshot L@15°C', 'journal day', 'journal L', 'journal L@15°C', 'capacity L'];
+const STOCK_HEADER = [
+  'tank',
+  'product',
+  'owner',
+  'snapshot L',
+  'snapshot L@15°C',
+  'journal day',
+  'journal L',
+  'journal L@15°C',
+  'capacity L',
+];
 const TRUCK_HEADER = ['plate', 'product', 'volume L', 'loaded on', 'status', 'cours_de_route id'];
-const truckCells = (s: StockSummary) => s.waitingTrucks.map((t) => [t.plaque_camion, t.produit ?? '—', t.volume ?? '—', t.date_chargement, t.statut, t.id]);
+const truckCells = (s: StockSummary) =>
+  s.waitingTrucks.map((t) => [t.plaque_camion, t.produit ?? '—', t.volume ?? '—', t.date_chargement, t.statut, t.id]);
 
 export function renderStockSummaryText(s: StockSummary): string {
   const out = ['Stock per tank and owner', table(STOCK_HEADER, stockCells(s), ['l', 'l', 'l', 'r', 'r', 'l', 'r', 'r', 'r']), ''];
@@ -46,7 +57,11 @@ export function renderStockSummaryText(s: StockSummary): string {
 
 function mdTable(header: string[], rows: string[][]): string {
   const esc = (c: string) => c.replace(/\|/g, '\\|');
-  return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 export function renderStockSummaryMarkdown(s: StockSummary): string {

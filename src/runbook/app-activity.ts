@@ -61,7 +61,10 @@ export async function readAppActivity(q: Queryable, opts: { windowMinutes?: numb
     ...(recent.receptions ? [`${recent.receptions} reception(s) created in the last ${windowMinutes} min`] : []),
     ...(recent.sorties ? [`${recent.sorties} sortie(s) created in the last ${windowMinutes} min`] : []),
     ...(recent.logActions ? [`${recent.logActions} log_actions row(s) in the last ${windowMinutes} min`] : []),
-    ...activeSessions.map((x) => `session pid ${x.pid} of ${x.usename} (${x.application_name || 'no application_name'}) ${x.state ?? 'unknown state'} since ${x.state_change ?? '?'}`),
+    ...activeSessions.map(
+      (x) =>
+        `session pid ${x.pid} of ${x.usename} (${x.application_name || 'no application_name'}) ${x.state ?? 'unknown state'} since ${x.state_change ?? '?'}`,
+    ),
   ];
   return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
 }

@@ -25,12 +25,23 @@ export const BACKUP_FUNCTIONS = ['public.validate_sortie', 'public.sorties_produ
 /** Runbook 3.1: snapshots of these three tables. */
 export const SNAPSHOT_TABLES = ['public.stocks_journaliers', 'public.sorties_produit', 'public.receptions'] as const;
 
-const FileEntry = z.object({ path: z.string(), kind: z.enum(['archive', 'function', 'table-snapshot', 'auth-users']), bytes: z.number().int(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const FileEntry = z.object({
+  path: z.string(),
+  kind: z.enum(['archive', 'function', 'table-snapshot', 'auth-users']),
+  bytes: z.number().int(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
 const Checksum = z.object({ table: z.string(), rows: z.number().int(), checksum: z.string() });
 const FunctionExport = z.object({ name: z.string(), file: z.string(), signatures: z.array(z.string()), sha256: z.string() });
 const FingerprintSchema = z.object({
   schemas: z.array(z.string()),
-  entries: z.array(z.object({ kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']), name: z.string(), value: z.string() })),
+  entries: z.array(
+    z.object({
+      kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']),
+      name: z.string(),
+      value: z.string(),
+    }),
+  ),
   sha256: z.string(),
 });
 
@@ -139,7 +150,9 @@ async function readJson(file: string, display: string): Promise<{ text: string; 
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new UserError('BACKUP_INCOMPLETE', `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file: display } });
+    throw new UserError('BACKUP_INCOMPLETE', `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: { file: display },
+    });
   }
   try {
     return { text, value: JSON.parse(text) };
@@ -153,15 +166,21 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; s
   const { text, value } = await readJson(display, display);
   const format = (value as { format?: unknown } | null)?.format;
   if (typeof format === 'string' && format.startsWith('astm53b-backup/') && format !== MANIFEST_FORMAT) {
-    throw new UserError('BACKUP_FORMAT', `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`, {
-      where: { file: display, field: 'format' },
-      hint: 'take a new backup with this version (astm53b backup)',
-    });
+    throw new UserError(
+      'BACKUP_FORMAT',
+      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`,
+      {
+        where: { file: display, field: 'format' },
+        hint: 'take a new backup with this version (astm53b backup)',
+      },
+    );
   }
   const r = Manifest.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new UserError('BACKUP_CORRUPT', `not an astm53b backup manifest: ${issue.message}`, { where: { file: display, field: issue.path.join('.') } });
+    throw new UserError('BACKUP_CORRUPT', `not an astm53b backup manifest: ${issue.message}`, {
+      where: { file: display, field: issue.path.join('.') },
+    });
   }
   return { manifest: r.data, sha256: sha256Text(text) };
 }
@@ -184,7 +203,8 @@ export async function checkFileHashes(dir: string, manifest: Manifest): Promise<
     const d = await hashFile(abs).catch(() => undefined);
     if (!d) problems.push({ path: f.path, problem: 'missing' });
     else if (d.bytes !== f.bytes) problems.push({ path: f.path, problem: `size ${d.bytes} bytes, recorded ${f.bytes}` });
-    else if (d.sha256 !== f.sha256) problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}…, recorded ${f.sha256.slice(0, 12)}…` });
+    else if (d.sha256 !== f.sha256)
+      problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}…, recorded ${f.sha256.slice(0, 12)}…` });
   }
   return { ok: problems.length === 0, problems };
 }
@@ -198,22 +218,31 @@ export async function assertVerifiedBackup(dir: string): Promise<Manifest> {
   const vFile = path.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e: unknown) => {
     if (e instanceof UserError && e.code === 'BACKUP_INCOMPLETE') {
-      throw new UserError('BACKUP_NOT_VERIFIED', `${dir} was never verified (no ${VERIFICATION_FILE})`, { hint: 'run astm53b backup verify DIR' });
+      throw new UserError('BACKUP_NOT_VERIFIED', `${dir} was never verified (no ${VERIFICATION_FILE})`, {
+        hint: 'run astm53b backup verify DIR',
+      });
     }
     throw e;
   });
   const v = VerificationShape.safeParse(value);
   if (!v.success) throw new UserError('BACKUP_CORRUPT', `${VERIFICATION_FILE} is not a verification record`, { where: { file: vFile } });
-  if (!v.data.ok) throw new UserError('BACKUP_NOT_VERIFIED', `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
+  if (!v.data.ok)
+    throw new UserError('BACKUP_NOT_VERIFIED', `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {
-    throw new UserError('BACKUP_TAMPERED', `${MANIFEST_FILE} changed after it was verified`, { where: { file: path.join(dir, MANIFEST_FILE) } });
+    throw new UserError('BACKUP_TAMPERED', `${MANIFEST_FILE} changed after it was verified`, {
+      where: { file: path.join(dir, MANIFEST_FILE) },
+    });
   }
   const hashes = await checkFileHashes(dir, manifest);
   if (!hashes.ok) {
     const first = hashes.problems[0]!;
-    throw new UserError('BACKUP_TAMPERED', `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`, {
-      where: { file: path.join(dir, first.path) },
-    });
+    throw new UserError(
+      'BACKUP_TAMPERED',
+      `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
+      {
+        where: { file: path.join(dir, first.path) },
+      },
+    );
   }
   return manifest;
 }

@@ -48,7 +48,10 @@ describeSnapshot('backup and rollback on the real PROD schema snapshot', () => {
     expect(kinds('trigger')).toBe(19);
     expect(kinds('policy')).toBe(48);
     expect(b.verification.comparison!.structure.match).toBe(true);
-    expect(b.manifest.functions.map((f) => f.signatures)).toEqual([['public.validate_sortie(p_id uuid)'], ['public.sorties_produit_block_update_delete()']]);
+    expect(b.manifest.functions.map((f) => f.signatures)).toEqual([
+      ['public.validate_sortie(p_id uuid)'],
+      ['public.sorties_produit_block_update_delete()'],
+    ]);
   });
 
   it('backup verify passes afresh', async () => {

@@ -26,7 +26,6 @@ import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks
  * backed-up state without touching any DB-STRICT guard. Tests run in order on one database.
  */
 
-
 /** A damaged copy of the backup whose manifest was re-hashed, so only the restore test can catch it. */
 async function rehashedCopy(from: string, to: string, damage: (text: string) => string): Promise<void> {
   await cp(from, to, { recursive: true });
@@ -160,9 +159,21 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
   it('a damaged dump whose hashes were re-recorded still fails: the restore test, not only the hash, catches it', async () => {
     const damages: [string, (t: string) => string, RegExp][] = [
       ['truncated', (t) => t.slice(0, Math.floor(t.length * 0.6)), /database\.sql: pg_dump's opening or closing line is missing/],
-      ['ddl digit', (t) => replaceOnce(t, 'capacite_totale > (0)', 'capacite_totale > (1)'), /constraint public\.citernes\.citernes_capacite_totale_check: changed/],
-      ['data', (t) => replaceOnce(t, "'RECEPTION_CREEE'", "'RECEPTION_CREEX'", 'Type: TABLE DATA; Schema: public'), /^public\.log_actions: \d+ rows checksum/m],
-      ['broken statement', (t) => replaceOnce(t, 'CREATE TABLE public.receptions', 'CREATE TABLE public.receptions receptions'), /restore into scratch PGlite .* failed: SQL_FAILED: database\.sql:\d+: .*syntax error/],
+      [
+        'ddl digit',
+        (t) => replaceOnce(t, 'capacite_totale > (0)', 'capacite_totale > (1)'),
+        /constraint public\.citernes\.citernes_capacite_totale_check: changed/,
+      ],
+      [
+        'data',
+        (t) => replaceOnce(t, "'RECEPTION_CREEE'", "'RECEPTION_CREEX'", 'Type: TABLE DATA; Schema: public'),
+        /^public\.log_actions: \d+ rows checksum/m,
+      ],
+      [
+        'broken statement',
+        (t) => replaceOnce(t, 'CREATE TABLE public.receptions', 'CREATE TABLE public.receptions receptions'),
+        /restore into scratch PGlite .* failed: SQL_FAILED: database\.sql:\d+: .*syntax error/,
+      ],
     ];
     for (const [name, damage, expected] of damages) {
       const bad = path.join(work, `rehashed-${name.replace(/ /g, '-')}`);
@@ -171,7 +182,9 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
       expect(v.hashes.ok, name).toBe(true);
       expect(v.ok, name).toBe(false);
       expect(v.failures.join('\n'), name).toMatch(expected);
-      expect((await rejection(rollback(db, { backupDir: bad }, silentLogger))) as UserError, name).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+      expect((await rejection(rollback(db, { backupDir: bad }, silentLogger))) as UserError, name).toMatchObject({
+        code: 'BACKUP_NOT_VERIFIED',
+      });
     }
   });
 
@@ -202,7 +215,14 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
       expect(c.ok).toBe(false);
       expect(c.functions.every((f) => !f.match)).toBe(true);
       const moved = c.tables.filter((t) => !t.match).map((t) => t.table);
-      for (const t of ['public.receptions', 'public.sorties_produit', 'public.stocks_journaliers', 'public.log_actions', 'public.cours_de_route']) expect(moved).toContain(t);
+      for (const t of [
+        'public.receptions',
+        'public.sorties_produit',
+        'public.stocks_journaliers',
+        'public.log_actions',
+        'public.cours_de_route',
+      ])
+        expect(moved).toContain(t);
     });
 
     it('a rollback that fails midway leaves the target exactly as it was', async () => {

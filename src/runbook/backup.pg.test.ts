@@ -29,7 +29,6 @@ import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks
  * exactly the backed-up state without touching any DB-STRICT guard. Tests run in order.
  */
 
-
 async function flipByte(file: string, at: number): Promise<void> {
   const h = await open(file, 'r+');
   try {
@@ -156,7 +155,9 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     expect(v.ok).toBe(false);
     expect(v.hashes.problems).toEqual([{ path: ARCHIVE_FILE, problem: expect.stringMatching(/^SHA-256/) }]);
     expect(v.restore).toBeNull();
-    expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+    expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError).toMatchObject({
+      code: 'BACKUP_NOT_VERIFIED',
+    });
   });
 
   it('a scratch restore that dies mid-stream leaves the archive whole but unverified; backup verify into a clean database proves it later', async () => {
@@ -170,7 +171,10 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       const out = path.join(work, 'restore-died');
       const r = await backup(fx().db, { outDir: out, scratchUrl: conflicting.url }, silentLogger);
       expect(r.ok).toBe(false);
-      expect(r.verification.restore).toMatchObject({ from: 'dump stream', error: expect.stringMatching(/pg_restore .* failed .*already exists/) });
+      expect(r.verification.restore).toMatchObject({
+        from: 'dump stream',
+        error: expect.stringMatching(/pg_restore .* failed .*already exists/),
+      });
       expect(r.verification.hashes.ok).toBe(true);
       expect(r.verification.archive.readable).toBe(true);
       expect((await rejection(assertVerifiedBackup(out))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
@@ -199,12 +203,18 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       const fk = sdb.query('ALTER TABLE public.gate_probe ADD FOREIGN KEY (user_id) REFERENCES auth.users(id)');
       let waiting = 0;
       for (let i = 0; i < 200 && waiting === 0; i++) {
-        const r = await sdb.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE public.gate_probe%'");
+        const r = await sdb.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE public.gate_probe%'",
+        );
         waiting = r.rows[0]!.n;
         if (waiting === 0) await new Promise((r) => setTimeout(r, 25));
       }
       expect(waiting).toBe(1);
-      gate.load({ entry: { file: 'auth-users.json', rows: 1, columns: ['id', 'email'] }, json: JSON.stringify([{ id: user, email: 'probe@example.com' }]), file: null });
+      gate.load({
+        entry: { file: 'auth-users.json', rows: 1, columns: ['id', 'email'] },
+        json: JSON.stringify([{ id: user, email: 'probe@example.com' }]),
+        file: null,
+      });
       await gate.done;
       await fk;
       const users = await sdb.query<{ email: string }>('SELECT email FROM auth.users WHERE id = $1', [user]);
@@ -222,9 +232,17 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       // the last bytes are compressed data of a restored table: the restore itself fails on zlib's checksum
       ['data bit flip', (b) => flip(b, b.length - 40), /restore into .* failed: .*could not uncompress data/],
       // auth is never restored: only reading its blocks apart catches the damage
-      ['auth data bit flip', (b) => flip(b, dataBlockOf(b, authUsersDataId) + 20), /reading the blocks of auth failed: .*(uncompress|corrupt|invalid)/],
+      [
+        'auth data bit flip',
+        (b) => flip(b, dataBlockOf(b, authUsersDataId) + 20),
+        /reading the blocks of auth failed: .*(uncompress|corrupt|invalid)/,
+      ],
       // one digit of a CHECK constraint: restores without an error, only the comparison sees it
-      ['ddl digit', (b) => replaceOnce(b, 'capacite_totale > (0)', 'capacite_totale > (1)'), /constraint public\.citernes\.citernes_capacite_totale_check: changed/],
+      [
+        'ddl digit',
+        (b) => replaceOnce(b, 'capacite_totale > (0)', 'capacite_totale > (1)'),
+        /constraint public\.citernes\.citernes_capacite_totale_check: changed/,
+      ],
     ];
     const toc = await listArchive({ file: path.join(good.dir, ARCHIVE_FILE), serverMajor: good.manifest.source.serverMajor });
     const authUsersDataId = toc.entries.find((e) => e.type === 'TABLE DATA' && e.schema === 'auth' && e.tag.startsWith('users '))!.id;
@@ -242,7 +260,9 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(v.hashes.ok, name).toBe(true);
       expect(v.ok, name).toBe(false);
       expect(v.failures.join('\n'), name).toMatch(expected);
-      expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError, name).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
+      expect((await rejection(rollback(fx().db, { backupDir: bad }, silentLogger))) as UserError, name).toMatchObject({
+        code: 'BACKUP_NOT_VERIFIED',
+      });
     }
   });
 
@@ -251,9 +271,14 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     await cp(good.dir, bare, { recursive: true });
     await rm(path.join(bare, VERIFICATION_FILE));
     expect((await rejection(assertVerifiedBackup(bare))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
-    expect((await rejection(backup(fx().db, { outDir: good.dir }, silentLogger))) as UserError).toMatchObject({ code: 'OUT_DIR_NOT_EMPTY' });
+    expect((await rejection(backup(fx().db, { outDir: good.dir }, silentLogger))) as UserError).toMatchObject({
+      code: 'OUT_DIR_NOT_EMPTY',
+    });
     const badCompress = path.join(work, 'bad-compress');
-    expect((await rejection(backup(fx().db, { outDir: badCompress, compress: 'fast' }, silentLogger))) as UserError).toMatchObject({ code: 'BAD_OPTION', where: { field: 'compress' } });
+    expect((await rejection(backup(fx().db, { outDir: badCompress, compress: 'fast' }, silentLogger))) as UserError).toMatchObject({
+      code: 'BAD_OPTION',
+      where: { field: 'compress' },
+    });
     expect(existsSync(badCompress)).toBe(false);
   });
 
@@ -320,10 +345,14 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       await sdb.query("CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text'");
       await sdb.close();
       const t0 = Date.now();
-      const err = await rejection(backup(db, { outDir: path.join(work, 'gate-fails'), scratchUrl: scratch.url, lockTimeoutMs: 600_000 }, silentLogger));
+      const err = await rejection(
+        backup(db, { outDir: path.join(work, 'gate-fails'), scratchUrl: scratch.url, lockTimeoutMs: 600_000 }, silentLogger),
+      );
       expect(err.message).toMatch(/tenant/);
       expect(Date.now() - t0).toBeLessThan(60_000);
-      const dumps = await locker.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [DUMP_APP_NAME]);
+      const dumps = await locker.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+        DUMP_APP_NAME,
+      ]);
       expect(dumps.rows[0]!.n).toBe(0);
     } finally {
       await lock.release();
@@ -346,7 +375,14 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(c.ok).toBe(false);
       expect(c.functions.every((f) => !f.match)).toBe(true);
       const moved = c.tables.filter((t) => !t.match).map((t) => t.table);
-      for (const t of ['public.receptions', 'public.sorties_produit', 'public.stocks_journaliers', 'public.log_actions', 'public.cours_de_route']) expect(moved).toContain(t);
+      for (const t of [
+        'public.receptions',
+        'public.sorties_produit',
+        'public.stocks_journaliers',
+        'public.log_actions',
+        'public.cours_de_route',
+      ])
+        expect(moved).toContain(t);
     });
 
     it('a rollback that fails midway leaves the target exactly as it was', async () => {
@@ -392,7 +428,9 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(r.protections).toMatchObject({ triggersCreatedAfterData: true });
       expect(r.protections.tableDataEntries).toBeGreaterThan(10);
       expect(r.protections.triggerEntries).toBeGreaterThan(10);
-      const persisted = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') ~ '(allow_write|session_replication_role)'");
+      const persisted = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') ~ '(allow_write|session_replication_role)'",
+      );
       expect(persisted.rows[0]!.n).toBe(0);
       await expectGuardsStillBite(db, good.manifest);
     });

@@ -3,9 +3,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, tableChecksum, tablesChecksums, type TableChecksum, type TableKey } from '../db/checksum.js';
+import {
+  CHECKSUM_ALGORITHM,
+  quoteIdent,
+  readTableKeys,
+  tableChecksum,
+  tablesChecksums,
+  type TableChecksum,
+  type TableKey,
+} from '../db/checksum.js';
 import { exportTableCsv } from '../db/csv-export.js';
-import { COMPRESSION_PATTERN, dumpArchive, listArchive, readArchiveBlocks, restoreArchive, startStreamingRestore, urlOf, type StreamingRestore } from '../db/dump.js';
+import {
+  COMPRESSION_PATTERN,
+  dumpArchive,
+  listArchive,
+  readArchiveBlocks,
+  restoreArchive,
+  startStreamingRestore,
+  urlOf,
+  type StreamingRestore,
+} from '../db/dump.js';
 import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { openDb } from '../db/open.js';
 import { PGLITE_DUMP_TOOL, asEmbedded, openScratchPglite, readSqlDumpToc, restoreSqlDump, withEmbeddedHold } from '../db/pglite-dump.js';
@@ -74,7 +91,19 @@ export interface BackupResult {
 }
 
 /** Columns of the Supabase auth.users that our shim also has: the ones a scratch restore can take. */
-export const AUTH_USER_COLUMNS = ['instance_id', 'id', 'aud', 'role', 'email', 'email_confirmed_at', 'raw_app_meta_data', 'raw_user_meta_data', 'is_anonymous', 'created_at', 'updated_at'];
+export const AUTH_USER_COLUMNS = [
+  'instance_id',
+  'id',
+  'aud',
+  'role',
+  'email',
+  'email_confirmed_at',
+  'raw_app_meta_data',
+  'raw_user_meta_data',
+  'is_anonymous',
+  'created_at',
+  'updated_at',
+];
 
 const LOCAL_HOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', '[::1]']);
 
@@ -176,7 +205,8 @@ async function readSourceFacts(q: Queryable, dir: string): Promise<SourceFacts> 
   const functions: Manifest['functions'] = [];
   for (const fn of BACKUP_FUNCTIONS) {
     const { text, signatures } = await readFunctionExport(q, fn);
-    if (!signatures.length) throw new UserError('FUNCTION_MISSING', `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
+    if (!signatures.length)
+      throw new UserError('FUNCTION_MISSING', `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file = `functions/${fn}.sql`;
     const digest = await writeText(path.join(dir, file), text);
     files.push({ path: file, kind: 'function', ...digest });
@@ -191,7 +221,11 @@ async function readAuthUsers(q: Queryable, schemas: readonly string[], dir: stri
   if (!users) return { entry: null, json: null, file: null };
   const json = `${JSON.stringify(users.rows, null, 1)}\n`;
   const digest = await writeText(path.join(dir, AUTH_USERS_FILE), json);
-  return { entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns }, json, file: { path: AUTH_USERS_FILE, kind: 'auth-users', ...digest } };
+  return {
+    entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
+    json,
+    file: { path: AUTH_USERS_FILE, kind: 'auth-users', ...digest },
+  };
 }
 
 async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir: string, log: Logger): Promise<ManifestFile[]> {
@@ -265,7 +299,11 @@ interface Scratch {
 async function openScratch(serverUrl: string | undefined, scratchUrl: string | undefined): Promise<Scratch> {
   const made = scratchUrl
     ? { url: scratchUrl, label: maskConnectionString(scratchUrl), drop: async () => {} }
-    : await createScratchDatabase(serverUrl!, 'backup_verify').then((x) => ({ url: x.url, label: `scratch database ${x.name} (created and dropped)`, drop: x.drop }));
+    : await createScratchDatabase(serverUrl!, 'backup_verify').then((x) => ({
+        url: x.url,
+        label: `scratch database ${x.name} (created and dropped)`,
+        drop: x.drop,
+      }));
   const db = await openDb(resolveTarget({ url: made.url, cwd: process.cwd() })).catch(async (e: unknown) => {
     await made.drop().catch(() => {});
     throw e;
@@ -313,13 +351,22 @@ function startScratchRestore(scratch: Scratch, tool: PgTool, facts: SourceFacts)
       early.set(qualified, sum);
     },
   });
-  const streamed: StreamedRestore = { scratch, kill: restore.kill, outcome: Promise.resolve(undefined), startedAt: Date.now(), endedAt: undefined, early };
-  streamed.outcome = restore.done.then(
-    () => undefined,
-    (e: Error) => e,
-  ).finally(() => {
-    streamed.endedAt = Date.now();
-  });
+  const streamed: StreamedRestore = {
+    scratch,
+    kill: restore.kill,
+    outcome: Promise.resolve(undefined),
+    startedAt: Date.now(),
+    endedAt: undefined,
+    early,
+  };
+  streamed.outcome = restore.done
+    .then(
+      () => undefined,
+      (e: Error) => e,
+    )
+    .finally(() => {
+      streamed.endedAt = Date.now();
+    });
   return { restore, streamed };
 }
 
@@ -342,7 +389,16 @@ interface TakenSnapshot {
  */
 async function takePgSnapshot(
   db: Db,
-  ctx: { url: string; serverMajor: number; dir: string; lockTimeoutMs: number; compress: string | undefined; env: NodeJS.ProcessEnv; scratch: Promise<Scratch>; restoreTool: PgTool },
+  ctx: {
+    url: string;
+    serverMajor: number;
+    dir: string;
+    lockTimeoutMs: number;
+    compress: string | undefined;
+    env: NodeJS.ProcessEnv;
+    scratch: Promise<Scratch>;
+    restoreTool: PgTool;
+  },
   log: Logger,
 ): Promise<TakenSnapshot> {
   const { url, dir, lockTimeoutMs } = ctx;
@@ -392,7 +448,11 @@ async function takePgSnapshot(
       let dump: Awaited<typeof dumping>;
       let reads: SnapshotReads;
       try {
-        [dump, reads] = await Promise.all([dumping, readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }), gate.done]).then(([d, r]) => [d, r] as const);
+        [dump, reads] = await Promise.all([
+          dumping,
+          readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }),
+          gate.done,
+        ]).then(([d, r]) => [d, r] as const);
       } catch (e) {
         // whichever part failed, the others stop: no pg_dump or pg_restore outlives the step
         stop.abort();
@@ -444,8 +504,15 @@ export async function gateAuthUsers(sdb: Db): Promise<{ load: (u: AuthUsers | Er
       const u = await users;
       if (u instanceof Error) throw u;
       if (!u.entry || u.entry.rows === 0 || u.json === null) return;
-      const cols = await tx.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      await insertAuthUsers(tx, u.entry, u.json, cols.rows.map((x) => x.name));
+      const cols = await tx.query<{ name: string }>(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'",
+      );
+      await insertAuthUsers(
+        tx,
+        u.entry,
+        u.json,
+        cols.rows.map((x) => x.name),
+      );
     },
     { statementTimeoutMs: 0 },
   );
@@ -504,7 +571,11 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
   const server = await db.server();
   const env = opts.env ?? process.env;
   if (opts.compress !== undefined && !COMPRESSION_PATTERN.test(opts.compress)) {
-    throw new UserError('BAD_OPTION', `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`, { where: { field: 'compress' } });
+    throw new UserError(
+      'BAD_OPTION',
+      `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`,
+      { where: { field: 'compress' } },
+    );
   }
   // both clients are needed: find them before anything is written
   const restoreTool = url ? await findPgTool('pg_restore', server.major, env) : undefined;
@@ -524,12 +595,18 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
   try {
     const taken =
       url && scratch && restoreTool
-        ? await takePgSnapshot(db, { url, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool }, log)
+        ? await takePgSnapshot(
+            db,
+            { url, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool },
+            log,
+          )
         : await takeEmbeddedSnapshot(db, dir, log);
     const { facts, reads } = taken;
     const snapshotMs = Date.now() - t0;
     const main = taken.dumpFiles[0]!;
-    log.info(`backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`);
+    log.info(
+      `backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`,
+    );
 
     const host = url ? sourceHost(url) : 'localhost (embedded, in process)';
     const sameHost = !url || LOCAL_HOSTS.has(host) || host === os.hostname();
@@ -555,27 +632,50 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
     const warnings: string[] = [];
     // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
     if (url && sameHost) {
-      warnings.push(`the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`);
+      warnings.push(
+        `the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`,
+      );
     }
     for (const w of warnings) log.warn(`backup: ${w}`);
 
     const t1 = Date.now();
-    const verification = await verifyAgainstRestore(dir, manifest, manifestSha256, { env, ...(taken.streamed ? { streamed: taken.streamed } : {}) }, log);
+    const verification = await verifyAgainstRestore(
+      dir,
+      manifest,
+      manifestSha256,
+      { env, ...(taken.streamed ? { streamed: taken.streamed } : {}) },
+      log,
+    );
     await writeJson(path.join(dir, VERIFICATION_FILE), verification);
-    return { dir, manifest, verification, ok: verification.ok, ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 }, warnings };
+    return {
+      dir,
+      manifest,
+      verification,
+      ok: verification.ok,
+      ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 },
+      warnings,
+    };
   } finally {
     await (await scratch?.catch(() => undefined))?.release(log);
   }
 }
 
 /** `astm53b backup verify DIR`: hashes again, then a fresh restore of the archive file into a scratch database. */
-export async function verifyBackup(dir: string, opts: { serverUrl?: string; scratchUrl?: string; env?: NodeJS.ProcessEnv }, log: Logger): Promise<Verification> {
+export async function verifyBackup(
+  dir: string,
+  opts: { serverUrl?: string; scratchUrl?: string; env?: NodeJS.ProcessEnv },
+  log: Logger,
+): Promise<Verification> {
   const abs = path.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs);
   if (manifest.dump.format === 'custom' && !opts.serverUrl && !opts.scratchUrl) {
-    throw new UserError('MISSING_OPTION', 'verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url', {
-      where: { field: 'url' },
-    });
+    throw new UserError(
+      'MISSING_OPTION',
+      'verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url',
+      {
+        where: { field: 'url' },
+      },
+    );
   }
   const v = await verifyAgainstRestore(abs, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
   await writeJson(path.join(abs, VERIFICATION_FILE), v);
@@ -587,7 +687,7 @@ const NOT_COMPARED_NOTE =
   'only the auth.users rows the application references are loaded there, so that its foreign keys hold.';
 
 const EMBEDDED_NOT_COMPARED_NOTE =
-  'The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim\'s auth schema is recreated in the scratch copy ' +
+  "The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim's auth schema is recreated in the scratch copy " +
   'and only the auth.users rows the application references are loaded there, so that its foreign keys hold.';
 
 async function verifyAgainstRestore(
@@ -607,7 +707,10 @@ async function verifyAgainstRestore(
     archive: { readable: false, entries: 0, dumpedBy: null },
     restore: null,
     comparison: null,
-    notCompared: { schemas: manifest.schemas.excluded, note: manifest.dump.format === 'plain' ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE },
+    notCompared: {
+      schemas: manifest.schemas.excluded,
+      note: manifest.dump.format === 'plain' ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE,
+    },
     failures,
   };
   const streamed = opts.streamed;
@@ -636,7 +739,12 @@ async function verifyAgainstRestore(
   // no scratch database (no CREATEDB, unreachable): the user's to fix, said before any work
   const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
   // the blocks the restore does not read are read apart, while the restore and the comparison go on
-  const wholeRead = readArchiveBlocks({ file: archive, serverMajor: manifest.source.serverMajor, excludeSchemas: schemas, env: opts.env }).then(
+  const wholeRead = readArchiveBlocks({
+    file: archive,
+    serverMajor: manifest.source.serverMajor,
+    excludeSchemas: schemas,
+    env: opts.env,
+  }).then(
     () => undefined,
     (e: Error) => e,
   );
@@ -652,7 +760,13 @@ async function verifyAgainstRestore(
       const server = await scratch.db.server();
       await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
       log.info(`verify: restoring ${schemas.join(', ')} into ${scratch.label}`);
-      await restoreArchive({ url: scratch.url, file: archive, serverMajor: Math.max(server.major, manifest.source.serverMajor), schemas, env: opts.env });
+      await restoreArchive({
+        url: scratch.url,
+        file: archive,
+        serverMajor: Math.max(server.major, manifest.source.serverMajor),
+        schemas,
+        env: opts.env,
+      });
       v.restore.ms = Date.now() - started;
     }
     const known = streamed ? await settled(streamed.early) : undefined;
@@ -670,7 +784,9 @@ async function verifyAgainstRestore(
   const unreadable = await wholeRead;
   if (unreadable) {
     v.archive = { ...v.archive, readable: false, error: unreadable.message };
-    failures.push(`${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(', ') || 'the other schemas'} failed: ${unreadable.message}`);
+    failures.push(
+      `${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(', ') || 'the other schemas'} failed: ${unreadable.message}`,
+    );
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);
@@ -737,7 +853,12 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
 }
 
 /** An empty scratch gets the shim where it has no auth schema; then, given, the referenced auth.users rows. */
-async function prepareScratch(sdb: Db, application: readonly string[], log: Logger, authUsers?: { entry: Manifest['authUsers']; json: string | null }): Promise<void> {
+async function prepareScratch(
+  sdb: Db,
+  application: readonly string[],
+  log: Logger,
+  authUsers?: { entry: Manifest['authUsers']; json: string | null },
+): Promise<void> {
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query<{ n: number }>(
@@ -745,21 +866,43 @@ async function prepareScratch(sdb: Db, application: readonly string[], log: Logg
         [application],
       );
       if ((busy.rows[0]?.n ?? 0) > 0) {
-        throw new UserError('SCRATCH_NOT_EMPTY', `the scratch database already has tables in ${application.join(', ')}; give an empty one`, { where: { field: 'scratch-url' } });
+        throw new UserError(
+          'SCRATCH_NOT_EMPTY',
+          `the scratch database already has tables in ${application.join(', ')}; give an empty one`,
+          { where: { field: 'scratch-url' } },
+        );
       }
       await applyShimIfNeeded(tx, log);
       if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
-      const cols = await tx.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'");
-      await insertAuthUsers(tx, authUsers.entry, authUsers.json, cols.rows.map((x) => x.name));
+      const cols = await tx.query<{ name: string }>(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'",
+      );
+      await insertAuthUsers(
+        tx,
+        authUsers.entry,
+        authUsers.json,
+        cols.rows.map((x) => x.name),
+      );
     },
     { statementTimeoutMs: 0 },
   );
 }
 
 /** The recorded auth.users rows, in the columns the scratch's auth.users also has. */
-async function insertAuthUsers(tx: Queryable, entry: NonNullable<Manifest['authUsers']>, json: string, present: readonly string[]): Promise<void> {
-  const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(', ');
-  await tx.query(`INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`, [json]);
+async function insertAuthUsers(
+  tx: Queryable,
+  entry: NonNullable<Manifest['authUsers']>,
+  json: string,
+  present: readonly string[],
+): Promise<void> {
+  const usable = entry.columns
+    .filter((c) => present.includes(c))
+    .map(quoteIdent)
+    .join(', ');
+  await tx.query(
+    `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
+    [json],
+  );
 }
 
 /**
@@ -768,7 +911,11 @@ async function insertAuthUsers(tx: Queryable, entry: NonNullable<Manifest['authU
  * triggers, policies, RLS, grants). Used by the scratch verification and by the rollback proof.
  * `known`: checksums already taken of this database (a streamed restore's, table by table).
  */
-export async function compareWithManifest(q: Queryable, manifest: Manifest, known?: ReadonlyMap<string, TableChecksum>): Promise<Comparison> {
+export async function compareWithManifest(
+  q: Queryable,
+  manifest: Manifest,
+  known?: ReadonlyMap<string, TableChecksum>,
+): Promise<Comparison> {
   const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
   const names = [...new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
   const tables = names.map((table) => {
@@ -792,7 +939,13 @@ export async function compareWithManifest(q: Queryable, manifest: Manifest, know
   const catalog = { match: changes.length === 0, expectedSha256: manifest.fingerprint.sha256, actualSha256: fp.sha256, changes };
   const shape = diffStructures(manifest.structure, await readStructure(q, manifest.schemas.application, PIPELINE_PREFIX));
   const structure = { match: shape.length === 0, changes: shape };
-  return { tables, functions, catalog, structure, ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match };
+  return {
+    tables,
+    functions,
+    catalog,
+    structure,
+    ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match,
+  };
 }
 
 export function describeMismatches(c: Comparison, failures: string[]): void {

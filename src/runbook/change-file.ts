@@ -28,9 +28,18 @@ export interface ChangeFile {
 
 const FORBIDDEN: { re: RegExp; why: string }[] = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: 'a ROLLBACK would end the transaction the pipeline verifies before COMMIT' },
-  { re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i, why: 'transaction control inside the file would escape the verification' },
-  { re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i, why: 'cannot run inside a transaction' },
-  { re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i, why: 'would change who the rest of the file and its verification run as' },
+  {
+    re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i,
+    why: 'transaction control inside the file would escape the verification',
+  },
+  {
+    re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i,
+    why: 'cannot run inside a transaction',
+  },
+  {
+    re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i,
+    why: 'would change who the rest of the file and its verification run as',
+  },
 ];
 
 export function sha256Hex(data: string | Buffer): string {
@@ -42,7 +51,9 @@ export async function loadChangeFile(file: string, display = file): Promise<Chan
   try {
     buf = await readFile(file);
   } catch (e) {
-    throw new UserError('FILE_NOT_FOUND', `cannot read change file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file: display } });
+    throw new UserError('FILE_NOT_FOUND', `cannot read change file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: { file: display },
+    });
   }
   const text = buf.toString('utf8');
   if (text.includes('\u0000') || Buffer.compare(Buffer.from(text, 'utf8'), buf) !== 0) {
@@ -64,9 +75,21 @@ export async function loadChangeFile(file: string, display = file): Promise<Chan
       continue;
     }
     const bad = FORBIDDEN.find((f) => f.re.test(s.sql));
-    if (bad) throw new UserError('BAD_CHANGE_FILE', `"${s.sql.split('\n')[0]!.slice(0, 60)}": ${bad.why}`, { where: { file: display, line: s.line } });
+    if (bad)
+      throw new UserError('BAD_CHANGE_FILE', `"${s.sql.split('\n')[0]!.slice(0, 60)}": ${bad.why}`, {
+        where: { file: display, line: s.line },
+      });
     kept.push(s);
   }
   if (!kept.length) throw new UserError('BAD_CHANGE_FILE', 'the file has no SQL statement', { where: { file: display } });
-  return { name: path.basename(file), display, path: file, sha256: sha256Hex(buf), bytes: buf.length, text, statements: kept, droppedTransactionControl: dropped };
+  return {
+    name: path.basename(file),
+    display,
+    path: file,
+    sha256: sha256Hex(buf),
+    bytes: buf.length,
+    text,
+    statements: kept,
+    droppedTransactionControl: dropped,
+  };
 }

@@ -10,8 +10,12 @@ function satisfied(): CatalogInventory {
     schemas: ['auth', 'public'],
     roles: [...REQUIRED_ROLES],
     tables: REQUIRED_TABLES.map((t) => ({ schema: t.schema, table: t.name, rls: true, forceRls: false })),
-    columns: REQUIRED_TABLES.flatMap((t) => t.columns.map((c) => ({ schema: t.schema, table: t.name, column: c.name, type: c.type, notNull: false }))),
-    uniqueKeys: REQUIRED_TABLES.flatMap((t) => (t.uniqueKeys ?? []).map((k, i) => ({ schema: t.schema, table: t.name, name: `k${i}`, columns: [...k].reverse() }))),
+    columns: REQUIRED_TABLES.flatMap((t) =>
+      t.columns.map((c) => ({ schema: t.schema, table: t.name, column: c.name, type: c.type, notNull: false })),
+    ),
+    uniqueKeys: REQUIRED_TABLES.flatMap((t) =>
+      (t.uniqueKeys ?? []).map((k, i) => ({ schema: t.schema, table: t.name, name: `k${i}`, columns: [...k].reverse() })),
+    ),
     functions: REQUIRED_FUNCTIONS.map((f) => ({
       schema: f.schema,
       name: f.name,
@@ -20,7 +24,13 @@ function satisfied(): CatalogInventory {
       config: f.searchPath ? [`search_path=${f.searchPath}`] : [],
       language: 'plpgsql',
     })),
-    triggers: REQUIRED_TRIGGERS.map((t) => ({ schema: 'public', table: t.table, name: t.name, function: t.function, enabled: t.enabled ?? 'O' })),
+    triggers: REQUIRED_TRIGGERS.map((t) => ({
+      schema: 'public',
+      table: t.table,
+      name: t.name,
+      function: t.function,
+      enabled: t.enabled ?? 'O',
+    })),
     validateSortieSetsFlag: false,
   };
 }
@@ -44,8 +54,14 @@ describe('evaluateCompat', () => {
     const bad = Object.fromEntries(r.items.filter((i) => i.status !== 'ok').map((i) => [i.name, i]));
     expect(bad['public.stocks_journaliers.proprietaire_type']).toMatchObject({ status: 'missing' });
     expect(bad['public.receptions.volume_ambiant']).toMatchObject({ status: 'different', expected: 'double precision', found: 'numeric' });
-    expect(bad['public.stocks_journaliers.stocks_journaliers_block_writes']).toMatchObject({ status: 'different', found: expect.stringMatching(/disabled/) });
-    expect(bad['public.validate_sortie(p_id uuid)']).toMatchObject({ status: 'different', found: expect.stringMatching(/not SECURITY DEFINER/) });
+    expect(bad['public.stocks_journaliers.stocks_journaliers_block_writes']).toMatchObject({
+      status: 'different',
+      found: expect.stringMatching(/disabled/),
+    });
+    expect(bad['public.validate_sortie(p_id uuid)']).toMatchObject({
+      status: 'different',
+      found: expect.stringMatching(/not SECURITY DEFINER/),
+    });
     expect(r.counts).toMatchObject({ missing: 1, different: 3 });
   });
 
@@ -67,7 +83,9 @@ describe('evaluateCompat', () => {
 
   it('wants the stocks_journaliers unique key on exactly (tank, product, day, owner)', () => {
     const inv = satisfied();
-    inv.uniqueKeys = inv.uniqueKeys.map((k) => (k.table === 'stocks_journaliers' ? { ...k, columns: ['citerne_id', 'produit_id', 'date_jour'] } : k));
+    inv.uniqueKeys = inv.uniqueKeys.map((k) =>
+      k.table === 'stocks_journaliers' ? { ...k, columns: ['citerne_id', 'produit_id', 'date_jour'] } : k,
+    );
     const r = evaluateCompat(inv, 'db');
     expect(r.items.find((i) => i.kind === 'unique' && i.name.startsWith('public.stocks_journaliers'))!.status).toBe('missing');
   });

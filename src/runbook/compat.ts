@@ -14,13 +14,7 @@ import {
   type TriggerInfo,
   type UniqueKeyInfo,
 } from '../db/catalog.js';
-import {
-  MIN_SERVER_MAJOR,
-  REQUIRED_FUNCTIONS,
-  REQUIRED_ROLES,
-  REQUIRED_TABLES,
-  REQUIRED_TRIGGERS,
-} from '../db/requirements.js';
+import { MIN_SERVER_MAJOR, REQUIRED_FUNCTIONS, REQUIRED_ROLES, REQUIRED_TABLES, REQUIRED_TRIGGERS } from '../db/requirements.js';
 import type { Db, ServerInfo } from '../db/types.js';
 import type { Logger } from '../logger.js';
 
@@ -129,7 +123,13 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
       else push({ ...base, status: found.type === col.type ? 'ok' : 'different', found: found.type });
     }
     if (t.rls) {
-      push({ kind: 'rls', name: fq, status: table.rls ? 'ok' : 'different', expected: 'row level security enabled', found: table.rls ? 'enabled' : 'disabled' });
+      push({
+        kind: 'rls',
+        name: fq,
+        status: table.rls ? 'ok' : 'different',
+        expected: 'row level security enabled',
+        found: table.rls ? 'enabled' : 'disabled',
+      });
     }
     for (const key of t.uniqueKeys ?? []) {
       const want = [...key].sort().join(',');
@@ -159,7 +159,9 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
     if (f.searchPath !== undefined && sp !== f.searchPath) {
       problems.push(sp === null ? 'no SET search_path' : `search_path=${sp}`);
     }
-    const expected = [f.securityDefiner ? 'SECURITY DEFINER' : undefined, f.searchPath ? `search_path=${f.searchPath}` : undefined].filter(Boolean).join(', ');
+    const expected = [f.securityDefiner ? 'SECURITY DEFINER' : undefined, f.searchPath ? `search_path=${f.searchPath}` : undefined]
+      .filter(Boolean)
+      .join(', ');
     push({
       kind: 'function',
       name: fq,
@@ -194,9 +196,13 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
     else counts[i.status]++;
   }
   const notes: string[] = [];
-  if (inv.schemas.includes('astm')) notes.push('schema astm present: this database has had the post-March lookup-grid migration (FACTS §1.3)');
+  if (inv.schemas.includes('astm'))
+    notes.push('schema astm present: this database has had the post-March lookup-grid migration (FACTS §1.3)');
   if (inv.validateSortieSetsFlag === true) notes.push('validate_sortie sets app.stocks_journaliers_allow_write: the P0 change is applied');
-  if (inv.validateSortieSetsFlag === false) notes.push('validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied');
+  if (inv.validateSortieSetsFlag === false)
+    notes.push(
+      'validate_sortie does not set app.stocks_journaliers_allow_write: LEGACY body, it fails under DB-STRICT until the P0 change is applied',
+    );
   const absent = items.filter((i) => i.optional && i.status === 'missing').map((i) => i.name);
   if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(', ')}`);
   const compatible = counts.missing === 0 && counts.different === 0;

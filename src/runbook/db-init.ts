@@ -47,10 +47,14 @@ export function validateInitOptions(o: { scale?: unknown; seed?: unknown }): Ini
     throw new UserError('BAD_OPTION', `--scale must be a positive integer, got "${String(o.scale)}"`, { where: { field: 'scale' } });
   }
   if (scale > 1000) {
-    throw new UserError('BAD_OPTION', `--scale ${scale} would generate about ${scale * 10_000} rows; the limit is 1000`, { where: { field: 'scale' } });
+    throw new UserError('BAD_OPTION', `--scale ${scale} would generate about ${scale * 10_000} rows; the limit is 1000`, {
+      where: { field: 'scale' },
+    });
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 2_147_483_647) {
-    throw new UserError('BAD_OPTION', `--seed must be an integer between 0 and 2147483647, got "${String(o.seed)}"`, { where: { field: 'seed' } });
+    throw new UserError('BAD_OPTION', `--seed must be an integer between 0 and 2147483647, got "${String(o.seed)}"`, {
+      where: { field: 'seed' },
+    });
   }
   return { scale, seed };
 }

@@ -20,22 +20,40 @@ const smoke = {
   passed: false,
   at: '2026-03-11T21:00:00.000Z',
   checks: [
-    { id: '5.1', title: 't', ran: true, passed: true, message: 'ok', findings: [{ code: 'DEPOTS_READ', passed: true, condition: null, message: 'ok' }] },
+    {
+      id: '5.1',
+      title: 't',
+      ran: true,
+      passed: true,
+      message: 'ok',
+      findings: [{ code: 'DEPOTS_READ', passed: true, condition: null, message: 'ok' }],
+    },
     { id: '5.3', title: 't', ran: false, passed: false, message: 'not run: x', findings: [] },
-    { id: '5.4', title: 't', ran: true, passed: false, message: 'x', findings: [{ code: 'P0_NOT_APPLIED', passed: false, condition: 'P0001_OR_RLS', message: 'legacy body' }] },
+    {
+      id: '5.4',
+      title: 't',
+      ran: true,
+      passed: false,
+      message: 'x',
+      findings: [{ code: 'P0_NOT_APPLIED', passed: false, condition: 'P0001_OR_RLS', message: 'legacy body' }],
+    },
   ],
 };
 
 describe('decide (files only)', () => {
   it('maps each failing smoke finding to its condition, once; a check that did not run adds nothing when a finding says why', async () => {
     const d = await decide({ resultsDir: folder({ 'smoke.json': smoke }) }, silentLogger);
-    expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual(['P0001_OR_RLS 5.4 P0_NOT_APPLIED: legacy body']);
+    expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      'P0001_OR_RLS 5.4 P0_NOT_APPLIED: legacy body',
+    ]);
   });
 
   it('a failed smoke with no failing finding still gives a reason per failed check', async () => {
     const bare = { ...smoke, checks: [smoke.checks[1]] };
     const d = await decide({ resultsDir: folder({ 'smoke.json': bare }) }, silentLogger);
-    expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual(['SMOKE_FAILED 5.3: not run: x']);
+    expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      'SMOKE_FAILED 5.3: not run: x',
+    ]);
   });
 
   it('a result that is not what its name says is unreadable: NO-GO naming the field', async () => {
@@ -50,7 +68,12 @@ describe('decide (files only)', () => {
       {
         resultsDir: folder({
           'sql-apply.json': { ok: true, status: 'dry-run' },
-          'golden.json': { passed: true, tolerance_l: 5, profile: '1980/table/hydrometer', cases: [{ reference: 'SEP-1', verdict: 'FAIL', deviation_l: 8.2, mlpp_deviation_l: null }] },
+          'golden.json': {
+            passed: true,
+            tolerance_l: 5,
+            profile: '1980/table/hydrometer',
+            cases: [{ reference: 'SEP-1', verdict: 'FAIL', deviation_l: 8.2, mlpp_deviation_l: null }],
+          },
         }),
       },
       silentLogger,
@@ -65,7 +88,9 @@ describe('decide (files only)', () => {
     const bad = SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'OK', at: '2026-03-11T22:40:00+01:00' });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues[0]!.path).toEqual(['decision']);
-    expect(SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11T22:40:00+01:00' }).success).toBe(true);
+    expect(
+      SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11T22:40:00+01:00' }).success,
+    ).toBe(true);
     expect(SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11' }).success).toBe(false);
   });
 });

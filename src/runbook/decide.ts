@@ -65,7 +65,13 @@ export interface DecideOptions {
   signoff?: string;
 }
 
-const reason = (condition: GoCondition, source: string, message: string): DecisionReason => ({ condition, runbook: GO_CONDITIONS[condition].runbook, rule: GO_CONDITIONS[condition].text, source, message });
+const reason = (condition: GoCondition, source: string, message: string): DecisionReason => ({
+  condition,
+  runbook: GO_CONDITIONS[condition].runbook,
+  rule: GO_CONDITIONS[condition].text,
+  source,
+  message,
+});
 
 type Read = { ok: true; value: unknown } | { ok: false; status: 'missing' | 'unreadable'; detail: string };
 
@@ -75,7 +81,11 @@ async function readJsonFile(file: string): Promise<Read> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, status: code === 'ENOENT' ? 'missing' : 'unreadable', detail: code === 'ENOENT' ? 'no such file' : `cannot read it: ${code ?? (e as Error).message}` };
+    return {
+      ok: false,
+      status: code === 'ENOENT' ? 'missing' : 'unreadable',
+      detail: code === 'ENOENT' ? 'no such file' : `cannot read it: ${code ?? (e as Error).message}`,
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -89,14 +99,31 @@ function shapeError(e: z.ZodError): string {
   return `field ${i.path.join('.') || '(root)'}: ${i.message}`;
 }
 
-const Preflight = z.object({ step: z.literal('preflight'), passed: z.boolean(), failures: z.array(z.object({ code: z.string(), message: z.string() })) }).passthrough();
-const Apply = z.object({ ok: z.boolean(), status: z.enum(['applied', 'already-applied', 'dry-run', 'rejected']), violations: z.array(z.string()).optional() }).passthrough();
+const Preflight = z
+  .object({ step: z.literal('preflight'), passed: z.boolean(), failures: z.array(z.object({ code: z.string(), message: z.string() })) })
+  .passthrough();
+const Apply = z
+  .object({
+    ok: z.boolean(),
+    status: z.enum(['applied', 'already-applied', 'dry-run', 'rejected']),
+    violations: z.array(z.string()).optional(),
+  })
+  .passthrough();
 const Golden = z
   .object({
     passed: z.boolean(),
     tolerance_l: z.number(),
     profile: z.string(),
-    cases: z.array(z.object({ reference: z.string(), verdict: z.enum(['PASS', 'FAIL']), deviation_l: z.number(), mlpp_deviation_l: z.number().nullable() }).passthrough()),
+    cases: z.array(
+      z
+        .object({
+          reference: z.string(),
+          verdict: z.enum(['PASS', 'FAIL']),
+          deviation_l: z.number(),
+          mlpp_deviation_l: z.number().nullable(),
+        })
+        .passthrough(),
+    ),
   })
   .passthrough();
 const Smoke = z
@@ -112,7 +139,16 @@ const Smoke = z
           ran: z.boolean(),
           passed: z.boolean(),
           message: z.string(),
-          findings: z.array(z.object({ code: z.string(), passed: z.boolean(), condition: z.enum(Object.keys(GO_CONDITIONS) as [GoCondition, ...GoCondition[]]).nullable(), message: z.string() }).passthrough()),
+          findings: z.array(
+            z
+              .object({
+                code: z.string(),
+                passed: z.boolean(),
+                condition: z.enum(Object.keys(GO_CONDITIONS) as [GoCondition, ...GoCondition[]]).nullable(),
+                message: z.string(),
+              })
+              .passthrough(),
+          ),
         })
         .passthrough(),
     ),
@@ -148,7 +184,8 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     }
     return p.data;
   }
-  const record = (name: string, file: string, ok: boolean, detail: string) => inputs.push({ name, file: rel(file), status: ok ? 'passed' : 'failed', detail });
+  const record = (name: string, file: string, ok: boolean, detail: string) =>
+    inputs.push({ name, file: rel(file), status: ok ? 'passed' : 'failed', detail });
 
   // preflight (3.3, 4.1) --------------------------------------------------------------------
   const pfFile = path.join(dir, RESULT_FILES.preflight);
@@ -166,10 +203,20 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   const backupDir = (await exists(path.join(sub, MANIFEST_FILE))) || !(await exists(path.join(dir, MANIFEST_FILE))) ? sub : dir;
   try {
     const m = await assertVerifiedBackup(backupDir);
-    record('backup', path.join(backupDir, VERIFICATION_FILE), true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
+    record(
+      'backup',
+      path.join(backupDir, VERIFICATION_FILE),
+      true,
+      `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`,
+    );
   } catch (e) {
     if (!isUserError(e)) throw e;
-    inputs.push({ name: 'backup', file: rel(path.join(backupDir, VERIFICATION_FILE)), status: e.code === 'BACKUP_INCOMPLETE' ? 'missing' : 'failed', detail: e.describe() });
+    inputs.push({
+      name: 'backup',
+      file: rel(path.join(backupDir, VERIFICATION_FILE)),
+      status: e.code === 'BACKUP_INCOMPLETE' ? 'missing' : 'failed',
+      detail: e.describe(),
+    });
     reasons.push(reason('NO_VERIFIED_BACKUP', rel(backupDir), e.describe()));
   }
 
@@ -179,7 +226,10 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   if (ap) {
     const applied = ap.ok && (ap.status === 'applied' || ap.status === 'already-applied');
     record('sql-apply', apFile, applied, ap.status);
-    if (!applied) reasons.push(reason('CHANGE_NOT_APPLIED', rel(apFile), `status ${ap.status}${ap.violations?.length ? `: ${ap.violations.join('; ')}` : ''}`));
+    if (!applied)
+      reasons.push(
+        reason('CHANGE_NOT_APPLIED', rel(apFile), `status ${ap.status}${ap.violations?.length ? `: ${ap.violations.join('; ')}` : ''}`),
+      );
   }
 
   // golden cases (3.2, 5.6) -------------------------------------------------------------------
@@ -187,10 +237,19 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   const g = await load('golden', gFile, Golden, 'RESULT_MISSING');
   if (g) {
     const failing = g.cases.filter((c) => c.verdict === 'FAIL');
-    record('golden', gFile, g.passed && failing.length === 0, `${g.cases.length - failing.length}/${g.cases.length} within ±${g.tolerance_l} L (${g.profile})`);
+    record(
+      'golden',
+      gFile,
+      g.passed && failing.length === 0,
+      `${g.cases.length - failing.length}/${g.cases.length} within ±${g.tolerance_l} L (${g.profile})`,
+    );
     for (const c of failing) {
       reasons.push(
-        reason('GOLDEN_DEVIATION', rel(gFile), `case ${c.reference}: engine − SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? '' : `, ML_PP − SEP ${c.mlpp_deviation_l} L`}, beyond ±${g.tolerance_l} L`),
+        reason(
+          'GOLDEN_DEVIATION',
+          rel(gFile),
+          `case ${c.reference}: engine − SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? '' : `, ML_PP − SEP ${c.mlpp_deviation_l} L`}, beyond ±${g.tolerance_l} L`,
+        ),
       );
     }
     if (!g.passed && !failing.length) reasons.push(reason('GOLDEN_DEVIATION', rel(gFile), 'the golden verification did not pass'));
@@ -211,7 +270,8 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
       }
     }
     // a check that did not run proves nothing; said once, unless a finding already says why
-    if (!s.passed && n === 0) for (const c of s.checks.filter((x) => !x.passed)) reasons.push(reason('SMOKE_FAILED', rel(sFile), `${c.id}: ${c.message}`));
+    if (!s.passed && n === 0)
+      for (const c of s.checks.filter((x) => !x.passed)) reasons.push(reason('SMOKE_FAILED', rel(sFile), `${c.id}: ${c.message}`));
   }
 
   // sign-off (5.6) --------------------------------------------------------------------------
@@ -220,7 +280,13 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   const so = await readJsonFile(soFile);
   if (!so.ok) {
     inputs.push({ name: 'signoff', file: rel(soFile), status: so.status, detail: so.detail });
-    reasons.push(reason('NO_SIGNOFF', rel(soFile), so.status === 'missing' ? "no written validation by the depot manager (sign-off record absent)" : `sign-off record ${so.detail}`));
+    reasons.push(
+      reason(
+        'NO_SIGNOFF',
+        rel(soFile),
+        so.status === 'missing' ? 'no written validation by the depot manager (sign-off record absent)' : `sign-off record ${so.detail}`,
+      ),
+    );
   } else {
     const p = SignOffSchema.safeParse(so.value);
     if (!p.success) {
@@ -229,13 +295,34 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     } else {
       signoff = p.data;
       const before = s && Date.parse(p.data.at) < Date.parse(s.at);
-      record('signoff', soFile, p.data.decision === 'GO' && !before, `${p.data.decision} by ${p.data.who} (${p.data.role}) at ${p.data.at}`);
-      if (p.data.decision === 'NO-GO') reasons.push(reason('SIGNOFF_NO_GO', rel(soFile), `${p.data.who} (${p.data.role}) signed NO-GO${p.data.comment ? `: ${p.data.comment}` : ''}`));
-      else if (before) reasons.push(reason('NO_SIGNOFF', rel(soFile), `signed at ${p.data.at}, before the smoke results of ${s.at}: the sign-off cannot cover them`));
+      record(
+        'signoff',
+        soFile,
+        p.data.decision === 'GO' && !before,
+        `${p.data.decision} by ${p.data.who} (${p.data.role}) at ${p.data.at}`,
+      );
+      if (p.data.decision === 'NO-GO')
+        reasons.push(
+          reason('SIGNOFF_NO_GO', rel(soFile), `${p.data.who} (${p.data.role}) signed NO-GO${p.data.comment ? `: ${p.data.comment}` : ''}`),
+        );
+      else if (before)
+        reasons.push(
+          reason('NO_SIGNOFF', rel(soFile), `signed at ${p.data.at}, before the smoke results of ${s.at}: the sign-off cannot cover them`),
+        );
     }
   }
 
-  const decision: Decision = { step: 'decide', decision: reasons.length ? 'NO-GO' : 'GO', at: new Date().toISOString(), resultsDir: rel(dir), inputs, signoff, reasons };
-  log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${[...new Set(reasons.map((r) => r.condition))].join(', ')})` : ''}`);
+  const decision: Decision = {
+    step: 'decide',
+    decision: reasons.length ? 'NO-GO' : 'GO',
+    at: new Date().toISOString(),
+    resultsDir: rel(dir),
+    inputs,
+    signoff,
+    reasons,
+  };
+  log.info(
+    `decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${[...new Set(reasons.map((r) => r.condition))].join(', ')})` : ''}`,
+  );
   return decision;
 }

@@ -16,11 +16,17 @@ const run = { runId: 'freeze-run-7', actor: 'ops-lead' };
 
 /** A reception as the app makes it, on the first truck still waiting. */
 async function receive(tx: Queryable, day: string): Promise<string> {
-  const cdr = (await tx.query<{ id: string }>(
-    "SELECT c.id::text FROM cours_de_route c WHERE statut = 'ARRIVE' AND produit_id = $1 AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = c.id) ORDER BY plaque_camion LIMIT 1",
-    [GASOIL],
-  )).rows[0]!.id;
-  const tank = (await tx.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
+  const cdr = (
+    await tx.query<{ id: string }>(
+      "SELECT c.id::text FROM cours_de_route c WHERE statut = 'ARRIVE' AND produit_id = $1 AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = c.id) ORDER BY plaque_camion LIMIT 1",
+      [GASOIL],
+    )
+  ).rows[0]!.id;
+  const tank = (
+    await tx.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
+      GASOIL,
+    ])
+  ).rows[0]!.id;
   const r = await tx.query<{ id: string }>(
     `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
      VALUES ($1, $2, $3, 200000, 201000, 25, 837, 993.5, 'MONALUXE', $4, 'astm53b freeze test') RETURNING id::text`,
@@ -58,13 +64,21 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
   it('on: the database refuses receptions and sorties from the app with its own SQLSTATE; the catalog fingerprint does not move', async () => {
     const { db } = fx();
     const r = await freezeOn(db, { reason: 'ASTM53B PROD migration window', force: false, run }, memoryLogger());
-    expect(r).toMatchObject({ frozen: true, changed: true, by: 'ops-lead', runId: 'freeze-run-7', guardedTables: ['receptions', 'sorties_produit'] });
+    expect(r).toMatchObject({
+      frozen: true,
+      changed: true,
+      by: 'ops-lead',
+      runId: 'freeze-run-7',
+      guardedTables: ['receptions', 'sorties_produit'],
+    });
     expect(r.activity?.writing).toBe(false);
     expect((await readFingerprint(db)).sha256).toBe(before);
 
     const rec = await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-27')));
     expect(rec.code).toBe(FREEZE_SQLSTATE);
-    expect(rec.message).toMatch(/^ASTM53B_FROZEN: INSERT on public\.receptions refused.*by ops-lead, run freeze-run-7: ASTM53B PROD migration window/);
+    expect(rec.message).toMatch(
+      /^ASTM53B_FROZEN: INSERT on public\.receptions refused.*by ops-lead, run freeze-run-7: ASTM53B PROD migration window/,
+    );
     const sortie = await dbError(
       withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
         tx.query("UPDATE sorties_produit SET note = 'x' WHERE statut = 'brouillon'"),
@@ -93,13 +107,21 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
     });
     expect((await db.query('SELECT 1 FROM receptions WHERE id = $1', [id])).rowCount).toBe(1);
     // transaction-local: the next transaction of the same app user is refused again
-    expect((await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-27')))).code).toBe(FREEZE_SQLSTATE);
+    expect((await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-27')))).code).toBe(
+      FREEZE_SQLSTATE,
+    );
   });
 
   it('status says who froze, when, why and in which run; on again changes nothing', async () => {
     const { db } = fx();
     const s = await freezeStatus(db);
-    expect(s).toMatchObject({ frozen: true, by: 'ops-lead', reason: 'ASTM53B PROD migration window', runId: 'freeze-run-7', consistent: true });
+    expect(s).toMatchObject({
+      frozen: true,
+      by: 'ops-lead',
+      reason: 'ASTM53B PROD migration window',
+      runId: 'freeze-run-7',
+      consistent: true,
+    });
     const again = await freezeOn(db, { reason: 'other', force: false, run: { runId: 'x', actor: 'y' } }, memoryLogger());
     expect(again.changed).toBe(false);
     expect(again.reason).toBe('ASTM53B PROD migration window');
@@ -113,7 +135,9 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
     const triggers = await db.query("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'astm53b%'");
     expect(triggers.rows).toEqual([]);
     await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-28'));
-    const log = await db.query<{ action: string; by_whom: string; reason: string; run_id: string }>('SELECT action, by_whom, reason, run_id FROM astm53b.freeze_log ORDER BY id');
+    const log = await db.query<{ action: string; by_whom: string; reason: string; run_id: string }>(
+      'SELECT action, by_whom, reason, run_id FROM astm53b.freeze_log ORDER BY id',
+    );
     expect(log.rows).toEqual([
       { action: 'on', by_whom: 'ops-lead', reason: 'ASTM53B PROD migration window', run_id: 'freeze-run-7' },
       { action: 'off', by_whom: 'ops-lead', reason: 'GO signed', run_id: 'freeze-run-8' },
@@ -131,7 +155,9 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
     expect(await freezeStatus(db)).toMatchObject({ frozen: false, guardedTables: [] });
     const forced = await freezeOn(db, { reason: 'window', force: true, run }, memoryLogger());
     expect(forced).toMatchObject({ frozen: true, forced: true });
-    const row = await db.query<{ forced: boolean; seen: string[] }>("SELECT forced, activity->'seen' AS seen FROM astm53b.freeze_log ORDER BY id DESC LIMIT 1");
+    const row = await db.query<{ forced: boolean; seen: string[] }>(
+      "SELECT forced, activity->'seen' AS seen FROM astm53b.freeze_log ORDER BY id DESC LIMIT 1",
+    );
     expect(row.rows[0]!.forced).toBe(true);
     expect(row.rows[0]!.seen.join()).toMatch(/reception/);
     await freezeOff(db, { reason: 'done', run }, memoryLogger());

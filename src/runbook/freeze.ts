@@ -65,7 +65,11 @@ async function readStatus(q: Queryable, target: string): Promise<FreezeStatus> {
   const tables = await guardedTables(q);
   let row: { frozen: boolean; since: string; by_whom: string; reason: string; run_id: string } | undefined;
   if (await stateExists(q)) {
-    row = (await q.query<{ frozen: boolean; since: string; by_whom: string; reason: string; run_id: string }>('SELECT frozen, since::text, by_whom, reason, run_id FROM astm53b.freeze_state')).rows[0];
+    row = (
+      await q.query<{ frozen: boolean; since: string; by_whom: string; reason: string; run_id: string }>(
+        'SELECT frozen, since::text, by_whom, reason, run_id FROM astm53b.freeze_state',
+      )
+    ).rows[0];
   }
   const frozen = row?.frozen === true;
   const consistent = frozen ? tables.length === FROZEN_TABLES.length : tables.length === 0;
@@ -84,8 +88,12 @@ export async function freezeStatus(db: Db): Promise<FreezeStatus> {
 
 export function validateReason(reason: unknown, required: boolean): string {
   const r = typeof reason === 'string' ? reason.trim() : '';
-  if (!r && required) throw new UserError('BAD_OPTION', '--reason is required: say why the depot cannot enter receptions and sorties', { where: { field: 'reason' } });
-  if (r.length > 500) throw new UserError('BAD_OPTION', `--reason is ${r.length} characters; keep it under 500`, { where: { field: 'reason' } });
+  if (!r && required)
+    throw new UserError('BAD_OPTION', '--reason is required: say why the depot cannot enter receptions and sorties', {
+      where: { field: 'reason' },
+    });
+  if (r.length > 500)
+    throw new UserError('BAD_OPTION', `--reason is ${r.length} characters; keep it under 500`, { where: { field: 'reason' } });
   return r;
 }
 
@@ -98,7 +106,10 @@ export async function freezeOn(db: Db, opts: FreezeOptions, log: Logger): Promis
       log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
       return { ...before, action: 'on' as const, changed: false, forced: false };
     }
-    const activity = await readAppActivity(tx, { ...(opts.windowMinutes !== undefined ? { windowMinutes: opts.windowMinutes } : {}), ...(opts.appRoles ? { appRoles: opts.appRoles } : {}) });
+    const activity = await readAppActivity(tx, {
+      ...(opts.windowMinutes !== undefined ? { windowMinutes: opts.windowMinutes } : {}),
+      ...(opts.appRoles ? { appRoles: opts.appRoles } : {}),
+    });
     if (activity.writing && !opts.force) {
       throw new UserError('APP_ACTIVE', `refusing to freeze: the app is visibly writing: ${activity.seen.join('; ')}`, {
         hint: 'wait until the depot has stopped entering movements, or pass --force once you have checked these yourself',
@@ -144,8 +155,17 @@ export async function freezeOff(db: Db, opts: Omit<FreezeOptions, 'force'>, log:
     }
     for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
     await ensurePipelineState(tx, log);
-    await tx.query('UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3', [opts.run.actor, reason, opts.run.runId]);
-    await tx.query('INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)', ['off', opts.run.actor, reason, opts.run.runId]);
+    await tx.query('UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3', [
+      opts.run.actor,
+      reason,
+      opts.run.runId,
+    ]);
+    await tx.query('INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)', [
+      'off',
+      opts.run.actor,
+      reason,
+      opts.run.runId,
+    ]);
     const after = await readStatus(tx, db.label);
     log.info('freeze: OFF, receptions and sorties accepted again');
     return { ...after, action: 'off' as const, changed: true, forced: false };

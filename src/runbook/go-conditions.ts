@@ -9,7 +9,10 @@ export const GO_CONDITIONS = {
   P0001_OR_RLS: { runbook: '6.1', text: 'Erreur P0001 ou blocage RLS inattendu' },
   SMOKE_FAILED: { runbook: '4.5, 5.1–5.5', text: 'Smoke test NOK (si NOK → rollback immédiat)' },
   NO_VERIFIED_BACKUP: { runbook: '3.1, 4.2', text: 'Aucune modification PROD sans dump vérifié' },
-  CHANGE_NOT_APPLIED: { runbook: '4.3', text: 'Les 2 fonctions remplacées, SECURITY DEFINER, search_path, aucun trigger ni policy modifié' },
+  CHANGE_NOT_APPLIED: {
+    runbook: '4.3',
+    text: 'Les 2 fonctions remplacées, SECURITY DEFINER, search_path, aucun trigger ni policy modifié',
+  },
   DRIFT: { runbook: '3.3, 4.1', text: 'Preflight: cible incompatible ou dérive par rapport au STAGING validé' },
   NO_SIGNOFF: { runbook: '5.6', text: 'Validation écrite responsable dépôt' },
   SIGNOFF_NO_GO: { runbook: '5.6, 7', text: 'Le responsable dépôt a signé NO-GO' },

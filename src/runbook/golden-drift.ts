@@ -84,7 +84,9 @@ export async function driftReport(q: Queryable, opts: { profile?: GoldenProfile 
   const astm = tankList.reduce((s, t) => s + t.astm_15c_l, 0);
   const recomputed = receptions.filter((d) => d.drift_l !== null).length;
   const total = { receptions: receptions.length, recomputed, stored_15c_l: r3(stored), astm_15c_l: r3(astm), drift_l: r3(stored - astm) };
-  log.info(`drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`);
+  log.info(
+    `drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`,
+  );
   return { profile: profileName(profile), receptions, tanks: tankList, total };
 }
 

@@ -36,7 +36,8 @@ export async function runGoldenVerify(opts: GoldenRunOptions, log: Logger): Prom
   if (!opts.file === !opts.fromDb) {
     throw new UserError('BAD_ARGUMENTS', 'give either a golden FILE or --from-db (not both, not neither)', { where: { field: 'FILE' } });
   }
-  if (opts.fromDb && !opts.target && !opts.db) throw new UserError('BAD_ARGUMENTS', '--from-db needs a database (--url)', { where: { field: 'url' } });
+  if (opts.fromDb && !opts.target && !opts.db)
+    throw new UserError('BAD_ARGUMENTS', '--from-db needs a database (--url)', { where: { field: 'url' } });
   const profile = opts.profile === undefined ? undefined : parseGoldenProfile(opts.profile);
   const common = { ...(profile ? { profile } : {}), ...(opts.toleranceL === undefined ? {} : { toleranceL: opts.toleranceL }) };
   const fileSet = opts.file ? await loadGoldenFile(opts.file.path, opts.file.displayName) : undefined;

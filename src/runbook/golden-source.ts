@@ -24,14 +24,19 @@ export async function readGoldenCasesFromDb(q: Queryable, opts: ReadGoldenFromDb
     `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'astm_golden_cases_15c'`,
   );
   if (cols.rows.length === 0) {
-    throw new UserError('GOLDEN_TABLE_MISSING', `the target has no table ${GOLDEN_TABLE} (ML_PP's golden cases, in PROD since the March 2026 migration)`, {
-      where: { file: GOLDEN_TABLE },
-      hint: 'pass a golden file instead (golden/template-receptions.csv shows the columns)',
-    });
+    throw new UserError(
+      'GOLDEN_TABLE_MISSING',
+      `the target has no table ${GOLDEN_TABLE} (ML_PP's golden cases, in PROD since the March 2026 migration)`,
+      {
+        where: { file: GOLDEN_TABLE },
+        hint: 'pass a golden file instead (golden/template-receptions.csv shows the columns)',
+      },
+    );
   }
   const present = new Set(cols.rows.map((r) => r.column_name));
   for (const c of REQUIRED_COLUMNS) {
-    if (!present.has(c)) throw new UserError('GOLDEN_MISSING_COLUMN', `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
+    if (!present.has(c))
+      throw new UserError('GOLDEN_MISSING_COLUMN', `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
   }
   const wanted = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS.filter((c) => present.has(c) && c !== 'id' && c !== 'created_at')];
   // numeric and date columns as text: exact digits and no time-zone shift, whatever their type in PROD
@@ -43,9 +48,19 @@ export async function readGoldenCasesFromDb(q: Queryable, opts: ReadGoldenFromDb
   );
   log.info(`${r.rows.length} golden case(s) in ${origin}`);
   if (r.rows.length === 0) {
-    throw new UserError('GOLDEN_EMPTY', `${origin} holds no row`, { where: { file: GOLDEN_TABLE, field: 'source' }, hint: 'check --source' });
+    throw new UserError('GOLDEN_EMPTY', `${origin} holds no row`, {
+      where: { file: GOLDEN_TABLE, field: 'source' },
+      hint: 'check --source',
+    });
   }
-  const numeric = new Set(['volume_observe_l', 'temperature_c', 'densite_observee_kgm3', 'densite_a_15_kgm3_ref', 'vcf_ref', 'volume_15c_ref_l']);
+  const numeric = new Set([
+    'volume_observe_l',
+    'temperature_c',
+    'densite_observee_kgm3',
+    'densite_a_15_kgm3_ref',
+    'vcf_ref',
+    'volume_15c_ref_l',
+  ]);
   const raw: RawCase[] = r.rows.map((row, i) => {
     const values: Record<string, unknown> = {};
     for (const c of wanted) {

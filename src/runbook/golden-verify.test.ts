@@ -13,7 +13,7 @@ function withCase(set: GoldenSet, i: number, patch: Partial<GoldenCase>): Golden
 }
 
 describe('verifyGolden: profile discovery', () => {
-  it('finds the profile SEP\'s figures were computed with, for every candidate', async () => {
+  it("finds the profile SEP's figures were computed with, for every candidate", async () => {
     let exact = 0;
     for (const p of CANDIDATE_PROFILES) {
       const r = await verifyGolden(syntheticCases(p), {}, silentLogger);
@@ -47,11 +47,16 @@ describe('verifyGolden: profile discovery', () => {
     expect(r.profile).toBe('1980/table/hydrometer');
     expect(r.profile_chosen_by).toBe('option');
     expect(r.cases[0]!.engine_volume_15c_l).toBe(
-      table53b({ observedDensity: set.cases[0]!.case.densite_observee_kgm3, temperatureC: set.cases[0]!.case.temperature_c, hydrometer: true, volumeL: set.cases[0]!.case.volume_observe_l }).volume15L,
+      table53b({
+        observedDensity: set.cases[0]!.case.densite_observee_kgm3,
+        temperatureC: set.cases[0]!.case.temperature_c,
+        hydrometer: true,
+        volumeL: set.cases[0]!.case.volume_observe_l,
+      }).volume15L,
     );
   });
 
-  it('a case\'s density_method overrides the profile\'s', async () => {
+  it("a case's density_method overrides the profile's", async () => {
     const set = syntheticCases(ML_PP_PROFILE, 4, { density_method: 'hydrometer' });
     const r = await verifyGolden(set, { profile: parseGoldenProfile('1980/table/digital') }, silentLogger);
     expect(r.cases.every((c) => c.deviation_l === Math.round((c.engine_volume_15c_l - c.sep_volume_15c_l) * 1000) / 1000)).toBe(true);
@@ -63,7 +68,7 @@ describe('verifyGolden: verdicts and diagnosis', () => {
   const profile = ML_PP_PROFILE;
   const clean = syntheticCases(profile);
 
-  it('a mistyped temperature: FAIL, and SEP\'s VCF names the temperature it was computed at', async () => {
+  it("a mistyped temperature: FAIL, and SEP's VCF names the temperature it was computed at", async () => {
     const truth = clean.cases[3]!.case;
     const typo = truth.temperature_c + 5.7;
     const log = memoryLogger();
@@ -87,7 +92,7 @@ describe('verifyGolden: verdicts and diagnosis', () => {
     expect(r.max_deviation_l).toBe(Math.abs(c.deviation_l));
   });
 
-  it('a SEP volume that is not its volume × its VCF: SEP\'s slip is at fault', async () => {
+  it("a SEP volume that is not its volume × its VCF: SEP's slip is at fault", async () => {
     const v = clean.cases[0]!.case.volume_15c_ref_l;
     const r = await verifyGolden(withCase(clean, 0, { volume_15c_ref_l: v + 60 }), { profile }, silentLogger);
     const c = r.cases[0]!;
@@ -97,9 +102,13 @@ describe('verifyGolden: verdicts and diagnosis', () => {
     expect(c.diagnosis.explanation).toMatch(/SEP's .* L against .* L × 0\.\d+/);
   });
 
-  it('a mistyped density: the reading SEP\'s ρ15 implies', async () => {
+  it("a mistyped density: the reading SEP's ρ15 implies", async () => {
     const truth = clean.cases[5]!.case;
-    const r = await verifyGolden(withCase(clean, 5, { densite_observee_kgm3: truth.densite_observee_kgm3 - 12 }), { profile, toleranceL: 5 }, silentLogger);
+    const r = await verifyGolden(
+      withCase(clean, 5, { densite_observee_kgm3: truth.densite_observee_kgm3 - 12 }),
+      { profile, toleranceL: 5 },
+      silentLogger,
+    );
     const c = r.cases[5]!;
     expect(c.verdict).toBe('FAIL');
     expect(c.diagnosis.fault).toBe('data_entry');
@@ -109,7 +118,11 @@ describe('verifyGolden: verdicts and diagnosis', () => {
 
   it('a slip without VCF or ρ15: the temperature its own volumes imply', async () => {
     const truth = clean.cases[2]!.case;
-    const r = await verifyGolden(withCase(clean, 2, { vcf_ref: null, densite_a_15_kgm3_ref: null, temperature_c: truth.temperature_c - 8 }), { profile }, silentLogger);
+    const r = await verifyGolden(
+      withCase(clean, 2, { vcf_ref: null, densite_a_15_kgm3_ref: null, temperature_c: truth.temperature_c - 8 }),
+      { profile },
+      silentLogger,
+    );
     const c = r.cases[2]!;
     expect(c.verdict).toBe('FAIL');
     expect(c.diagnosis.fault).toBe('unknown');
@@ -126,7 +139,7 @@ describe('verifyGolden: verdicts and diagnosis', () => {
     expect(strict.cases.filter((c) => c.verdict === 'FAIL').map((c) => c.reference)).toEqual(['SYN-01']);
   });
 
-  it('the figures are the engine\'s: VCF from Table 54B on the reported ρ15', async () => {
+  it("the figures are the engine's: VCF from Table 54B on the reported ρ15", async () => {
     const r = await verifyGolden(clean, { profile }, silentLogger);
     for (const c of r.cases) {
       expect(c.engine_vcf).toBe(table54b({ density15: c.engine_density15_kgm3, temperatureC: c.temperature_c }).vcf);
@@ -135,7 +148,7 @@ describe('verifyGolden: verdicts and diagnosis', () => {
     }
   });
 
-  it('the legacy formula is ML_PP\'s February computation', () => {
+  it("the legacy formula is ML_PP's February computation", () => {
     expect(legacyVolume15(37566, 28.6)).toBeCloseTo(37233.91656, 5);
   });
 });

@@ -107,7 +107,10 @@ export async function verifyGolden(set: GoldenSet, opts: VerifyGoldenOptions, lo
 
   const cases = set.cases.map((c) => verifyCase(c, chosen, toleranceL, mlpp.get(c.case.reference)));
   const failed = cases.filter((c) => c.verdict === 'FAIL').length;
-  const deviations = cases.flatMap((c) => [Math.abs(c.deviation_l), ...(c.mlpp_deviation_l === null ? [] : [Math.abs(c.mlpp_deviation_l)])]);
+  const deviations = cases.flatMap((c) => [
+    Math.abs(c.deviation_l),
+    ...(c.mlpp_deviation_l === null ? [] : [Math.abs(c.mlpp_deviation_l)]),
+  ]);
   for (const c of cases) if (c.verdict === 'FAIL') log.warn(`${c.reference}: FAIL: ${c.diagnosis.explanation}`);
   return {
     passed: failed === 0,
@@ -117,7 +120,12 @@ export async function verifyGolden(set: GoldenSet, opts: VerifyGoldenOptions, lo
     profiles: scores.map((s) => s.score),
     tolerance_l: toleranceL,
     origin: set.origin,
-    counts: { cases: cases.length, passed: cases.length - failed, failed, mlpp_compared: cases.filter((c) => c.mlpp_verdict !== 'NOT_COMPARED').length },
+    counts: {
+      cases: cases.length,
+      passed: cases.length - failed,
+      failed,
+      mlpp_compared: cases.filter((c) => c.mlpp_verdict !== 'NOT_COMPARED').length,
+    },
     max_deviation_l: r3(Math.max(0, ...deviations)),
     cases,
   };
@@ -152,7 +160,14 @@ function verifyCase(lc: LocatedCase, p: GoldenProfile, toleranceL: number, m: Ml
     reception_id: c.reception_id ?? null,
     mlpp: m ?? null,
     where: lc.where,
-    diagnosis: diagnose({ case: c, profile: p, toleranceL, engineVolume15L: engineVolume, engineDensity15: e.density15, ...(m ? { mlpp: m } : {}) }),
+    diagnosis: diagnose({
+      case: c,
+      profile: p,
+      toleranceL,
+      engineVolume15L: engineVolume,
+      engineDensity15: e.density15,
+      ...(m ? { mlpp: m } : {}),
+    }),
   };
 }
 
@@ -183,7 +198,11 @@ function scoreProfile(cases: readonly LocatedCase[], p: GoldenProfile, tolerance
     abs.push(dev);
     if (dev <= toleranceL + EPS) reproduced++;
     // the profile's figure, written to SEP's decimals, is SEP's figure
-    if (c.densite_a_15_kgm3_ref !== null && Math.abs(r.density15 - c.densite_a_15_kgm3_ref) <= Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + EPS) d15++;
+    if (
+      c.densite_a_15_kgm3_ref !== null &&
+      Math.abs(r.density15 - c.densite_a_15_kgm3_ref) <= Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + EPS
+    )
+      d15++;
     if (c.vcf_ref !== null && Math.abs(r.vcf - c.vcf_ref) <= Math.min(halfUnit(c.vcf_ref), 0.00005) + EPS) vcf++;
   }
   const sumAbs = abs.reduce((s, x) => s + x, 0);
@@ -245,9 +264,18 @@ async function readLinkedReceptions(q: Queryable, set: GoldenSet): Promise<Map<s
   for (const c of linked) {
     const row = byId.get(c.case.reception_id!.toLowerCase());
     if (!row) {
-      throw new UserError('GOLDEN_RECEPTION_NOT_FOUND', `reception ${c.case.reception_id} of case "${c.case.reference}" is not in the target database`, {
-        where: { file: c.where.file, ...(c.where.line !== undefined ? { line: c.where.line } : {}), row: c.where.row, field: 'reception_id' },
-      });
+      throw new UserError(
+        'GOLDEN_RECEPTION_NOT_FOUND',
+        `reception ${c.case.reception_id} of case "${c.case.reference}" is not in the target database`,
+        {
+          where: {
+            file: c.where.file,
+            ...(c.where.line !== undefined ? { line: c.where.line } : {}),
+            row: c.where.row,
+            field: 'reception_id',
+          },
+        },
+      );
     }
     out.set(c.case.reference, {
       reception_id: row.id,

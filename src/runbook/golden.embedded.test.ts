@@ -23,7 +23,10 @@ describe('golden verification on embedded PGlite', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('links the demo cases to the fixture receptions and reports the drift, as on PostgreSQL', async () => {
-    const r = await runGoldenVerify({ file: { path: 'golden/demo-golden-cases.csv', displayName: 'golden/demo-golden-cases.csv' }, target }, silentLogger);
+    const r = await runGoldenVerify(
+      { file: { path: 'golden/demo-golden-cases.csv', displayName: 'golden/demo-golden-cases.csv' }, target },
+      silentLogger,
+    );
     expect(r.passed).toBe(false);
     expect(r.cases.every((c) => c.engine_verdict === 'PASS' && c.mlpp_verdict === 'FAIL' && c.diagnosis.fault === 'mlpp')).toBe(true);
     expect(r.cases[0]!.mlpp_volume_15c_l).toBeCloseTo(37233.91656, 4);

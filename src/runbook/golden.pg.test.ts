@@ -17,11 +17,10 @@ const DEMO = 'golden/demo-golden-cases.csv';
 const demoFile = { path: DEMO, displayName: DEMO };
 const pgTarget = (url: string): Target => ({ kind: 'pg', url, label: 'test' });
 
-
 describePg('golden verification against the demo depot (ML_PP linkage, drift)', () => {
   const fx = useFreshDatabase('golden_fixture', { fixture: true });
 
-  it('engine agrees with the demo SEP figures; ML_PP\'s legacy values drift by tens of litres: FAIL', async () => {
+  it("engine agrees with the demo SEP figures; ML_PP's legacy values drift by tens of litres: FAIL", async () => {
     const before = await tableChecksum(fx().db, 'public', 'receptions');
     const r = await runGoldenVerify({ file: demoFile, target: pgTarget(fx().scratch.url) }, silentLogger);
     expect(await tableChecksum(fx().db, 'public', 'receptions')).toEqual(before);
@@ -53,7 +52,12 @@ describePg('golden verification against the demo depot (ML_PP linkage, drift)', 
     expect(d.total.receptions).toBe(9);
     expect(d.total.recomputed).toBe(9);
     for (const x of d.receptions) {
-      const astm = table53b({ observedDensity: x.densite_kgm3!, temperatureC: x.temperature_c!, hydrometer: true, volumeL: x.volume_ambiant_l! }).volume15L!;
+      const astm = table53b({
+        observedDensity: x.densite_kgm3!,
+        temperatureC: x.temperature_c!,
+        hydrometer: true,
+        volumeL: x.volume_ambiant_l!,
+      }).volume15L!;
       expect(x.astm_15c_l).toBe(astm);
       expect(x.drift_l).toBeCloseTo(x.stored_15c_l! - astm, 3);
       expect(x.drift_l!).toBeGreaterThan(0);
@@ -71,7 +75,9 @@ describePg('golden verification against the demo depot (ML_PP linkage, drift)', 
     const text = readFileSync(DEMO, 'utf8').replace('7b7b7f47-9ccb-9bd5-40a8-788efa030e5e', '7b7b7f47-0000-0000-0000-000000000000');
     const p = join(mkdtempSync(join(tmpdir(), 'astm53b-golden-')), 'g.csv');
     writeFileSync(p, text);
-    const e = await userError(runGoldenVerify({ file: { path: p, displayName: 'g.csv' }, target: pgTarget(fx().scratch.url) }, silentLogger));
+    const e = await userError(
+      runGoldenVerify({ file: { path: p, displayName: 'g.csv' }, target: pgTarget(fx().scratch.url) }, silentLogger),
+    );
     expect(e.code).toBe('GOLDEN_RECEPTION_NOT_FOUND');
     expect(e.where).toEqual({ file: 'g.csv', line: 8, row: 7, field: 'reception_id' });
   });
@@ -86,7 +92,14 @@ describePg('golden verification against the demo depot (ML_PP linkage, drift)', 
     const spec = goldenCommands.find((c) => c.name === 'golden verify')!;
     const run = async (values: Record<string, string | boolean>) => {
       let out = '';
-      const code = await spec.run({ values: { 'tolerance-l': '5', source: 'SEP_API_OFFICIEL', ...values }, positionals: [DEMO], out: (t) => (out += t), log: memoryLogger(), cwd: process.cwd(), env: {} });
+      const code = await spec.run({
+        values: { 'tolerance-l': '5', source: 'SEP_API_OFFICIEL', ...values },
+        positionals: [DEMO],
+        out: (t) => (out += t),
+        log: memoryLogger(),
+        cwd: process.cwd(),
+        env: {},
+      });
       return { code, out };
     };
     const withDb = await run({ url: fx().scratch.url, json: true });
@@ -112,7 +125,18 @@ describePg('golden verification --from-db (public.astm_golden_cases_15c as in PR
       await db.query(
         `INSERT INTO public.astm_golden_cases_15c (source, produit_code, reference, date_mesure, note, volume_observe_l, temperature_c,
            densite_observee_kgm3, densite_a_15_kgm3_ref, vcf_ref, volume_15c_ref_l) VALUES ('SEP_API_OFFICIEL',$1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-        [c.produit_code, c.reference, c.date_mesure, c.note, c.volume_observe_l, c.temperature_c, c.densite_observee_kgm3, c.densite_a_15_kgm3_ref, c.vcf_ref, c.volume_15c_ref_l],
+        [
+          c.produit_code,
+          c.reference,
+          c.date_mesure,
+          c.note,
+          c.volume_observe_l,
+          c.temperature_c,
+          c.densite_observee_kgm3,
+          c.densite_a_15_kgm3_ref,
+          c.vcf_ref,
+          c.volume_15c_ref_l,
+        ],
       );
     }
     // an ASTM_APP row with a density in g/cm³: never read unless asked for

@@ -6,25 +6,37 @@ import { evaluateApply, parseExpectedFunctions, type FunctionState } from './sql
 
 describe('Supabase project ref of a connection', () => {
   it('reads the pooler user postgres.<ref> and the direct host db.<ref>.supabase.co', () => {
-    expect(projectRefOf('postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres')).toBe('abcdefghijklmnopqrst');
+    expect(projectRefOf('postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres')).toBe(
+      'abcdefghijklmnopqrst',
+    );
     expect(projectRefOf('postgresql://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres')).toBe('abcdefghijklmnopqrst');
     expect(projectRefOf('postgresql://postgres@127.0.0.1:5432/test')).toBeUndefined();
   });
   it('a mismatch is the user’s fault, naming both refs', () => {
-    expect(() => assertProjectRef('postgresql://postgres:pw@db.aaaaaaaaaa.supabase.co/postgres', 'bbbbbbbbbb')).toThrow(/project aaaaaaaaaa, not bbbbbbbbbb/);
+    expect(() => assertProjectRef('postgresql://postgres:pw@db.aaaaaaaaaa.supabase.co/postgres', 'bbbbbbbbbb')).toThrow(
+      /project aaaaaaaaaa, not bbbbbbbbbb/,
+    );
     expect(assertProjectRef('postgresql://postgres:pw@db.aaaaaaaaaa.supabase.co/postgres', undefined)).toBeUndefined();
   });
 });
 
 describe('run context', () => {
   it('takes the GitHub run and actor when there, and refuses odd characters', () => {
-    expect(runContextFrom({ GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2', GITHUB_REPOSITORY: 'org/repo', GITHUB_ACTOR: 'ops' })).toEqual({ runId: 'org/repo#42.2', actor: 'ops' });
+    expect(runContextFrom({ GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2', GITHUB_REPOSITORY: 'org/repo', GITHUB_ACTOR: 'ops' })).toEqual({
+      runId: 'org/repo#42.2',
+      actor: 'ops',
+    });
     expect(() => runContextFrom({}, { actor: "x'; DROP" })).toThrow(UserError);
   });
 });
 
 describe('the 4.3 proof', () => {
-  const f = (signature: string, def: string, sd = true, config = ['search_path=public']): FunctionState => ({ signature, securityDefiner: sd, config, definitionSha256: def });
+  const f = (signature: string, def: string, sd = true, config = ['search_path=public']): FunctionState => ({
+    signature,
+    securityDefiner: sd,
+    config,
+    definitionSha256: def,
+  });
   const names = parseExpectedFunctions(undefined);
   const before = new Map([
     ['public.validate_sortie', [f('public.validate_sortie(p_id uuid)', 'a')]],

@@ -22,7 +22,10 @@ export interface RunContext {
   actor: string;
 }
 
-export function runContextFrom(env: NodeJS.ProcessEnv, explicit: { runId?: string | undefined; actor?: string | undefined } = {}): RunContext {
+export function runContextFrom(
+  env: NodeJS.ProcessEnv,
+  explicit: { runId?: string | undefined; actor?: string | undefined } = {},
+): RunContext {
   const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? 'github'}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined;
   const runId = explicit.runId ?? gh ?? `local-${new Date().toISOString()}`;
   let actor = explicit.actor ?? env.GITHUB_ACTOR;
@@ -37,7 +40,10 @@ export function runContextFrom(env: NodeJS.ProcessEnv, explicit: { runId?: strin
     ['run-id', runId],
     ['actor', actor],
   ] as const) {
-    if (!/^[\w.@:#/+-]{1,200}$/.test(v)) throw new UserError('BAD_OPTION', `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, { where: { field } });
+    if (!/^[\w.@:#/+-]{1,200}$/.test(v))
+      throw new UserError('BAD_OPTION', `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, {
+        where: { field },
+      });
   }
   return { runId, actor };
 }
@@ -91,7 +97,12 @@ export async function readEnvironment(q: Queryable): Promise<EnvironmentMarker> 
     appSettingsEnv = r.rows[0]?.value ?? null;
   }
   const app = appSettingsEnv === undefined || appSettingsEnv === null ? undefined : appSettingsEnv.trim().toLowerCase();
-  const out: EnvironmentMarker = { env: 'unmarked', explanation: '', ...(pipeline ? { pipeline } : {}), ...(appSettingsEnv !== undefined ? { appSettingsEnv } : {}) };
+  const out: EnvironmentMarker = {
+    env: 'unmarked',
+    explanation: '',
+    ...(pipeline ? { pipeline } : {}),
+    ...(appSettingsEnv !== undefined ? { appSettingsEnv } : {}),
+  };
   if (pipeline && app !== undefined && app !== pipeline.env) {
     out.env = 'conflict';
     out.explanation = `astm53b.environment says ${pipeline.env} but public.app_settings env says "${appSettingsEnv}"`;
@@ -103,7 +114,9 @@ export async function readEnvironment(q: Queryable): Promise<EnvironmentMarker> 
     out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
   } else {
     out.explanation =
-      app === undefined ? 'no marker: neither astm53b.environment nor public.app_settings env' : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
+      app === undefined
+        ? 'no marker: neither astm53b.environment nor public.app_settings env'
+        : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
   }
   return out;
 }
@@ -129,16 +142,26 @@ export function projectRefOf(url: string): string | undefined {
 export function assertProjectRef(url: string | undefined, expected: string | undefined, field = 'project-ref'): string | undefined {
   if (expected === undefined) return undefined;
   if (!/^[a-z0-9]{6,40}$/.test(expected)) {
-    throw new UserError('BAD_OPTION', `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`, { where: { field } });
+    throw new UserError(
+      'BAD_OPTION',
+      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
+      { where: { field } },
+    );
   }
   const actual = url ? projectRefOf(url) : undefined;
   if (actual === undefined) {
-    throw new UserError('PROJECT_REF_MISMATCH', `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`, {
-      where: { field },
-    });
+    throw new UserError(
+      'PROJECT_REF_MISMATCH',
+      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
+      {
+        where: { field },
+      },
+    );
   }
   if (actual !== expected) {
-    throw new UserError('PROJECT_REF_MISMATCH', `the connection points at Supabase project ${actual}, not ${expected}`, { where: { field } });
+    throw new UserError('PROJECT_REF_MISMATCH', `the connection points at Supabase project ${actual}, not ${expected}`, {
+      where: { field },
+    });
   }
   return actual;
 }
@@ -161,7 +184,10 @@ export async function setEnvironment(db: Db, opts: SetEnvironmentOptions, log: L
   return db.withTransaction(async (tx) => {
     const before = await readEnvironment(tx);
     if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === 'staging' && opts.env === 'prod') {
-      throw new UserError('ENV_CONFLICT', "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING");
+      throw new UserError(
+        'ENV_CONFLICT',
+        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING",
+      );
     }
     await ensurePipelineState(tx, log);
     await tx.query(

@@ -47,7 +47,11 @@ describe('apply, freeze and staging reset on embedded PGlite', () => {
     const before = await readFingerprint(db);
     await freezeOn(db, { reason: 'embedded test', force: true, run }, silentLogger);
     const gerant = await userWithRole(db, 'gerant');
-    const tank = (await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
+    const tank = (
+      await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
+        GASOIL,
+      ])
+    ).rows[0]!.id;
     const partner = (await db.query<{ id: string }>('SELECT id::text FROM partenaires LIMIT 1')).rows[0]!.id;
     const err = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
       tx.query(

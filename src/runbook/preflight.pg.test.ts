@@ -42,10 +42,16 @@ describePg('preflight on the demo depot', () => {
     await db.query("ALTER FUNCTION public.validate_sortie(uuid) SET statement_timeout = '5s'");
     await db.query("ALTER FUNCTION public.role_in(text, text[]) SET statement_timeout = '5s'");
     try {
-      const r = await preflight(db, await loadPreflightInputs(options({ baseline: { path: baseline, display: 'baseline.json' } })), memoryLogger());
+      const r = await preflight(
+        db,
+        await loadPreflightInputs(options({ baseline: { path: baseline, display: 'baseline.json' } })),
+        memoryLogger(),
+      );
       expect(r.passed).toBe(false);
       expect(r.failures.map((f) => f.code)).toEqual(['DRIFT']);
-      expect(r.drift!.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual(['function public.validate_sortie(p_id uuid) changed']);
+      expect(r.drift!.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
+        'function public.validate_sortie(p_id uuid) changed',
+      ]);
       expect(r.failures[0]!.message).toContain('public.validate_sortie(p_id uuid)');
     } finally {
       await db.query('ALTER FUNCTION public.validate_sortie(uuid) RESET statement_timeout');
@@ -58,7 +64,11 @@ describePg('preflight on the demo depot', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-preflight-'));
     const file = path.join(dir, 'sql-apply.json');
     await writeFile(file, JSON.stringify({ ok: true, fingerprintBefore: await readFingerprint(db), fingerprintAfter: {} }));
-    const r = await preflight(db, await loadPreflightInputs(options({ baseline: { path: file, display: 'sql-apply.json' } })), memoryLogger());
+    const r = await preflight(
+      db,
+      await loadPreflightInputs(options({ baseline: { path: file, display: 'sql-apply.json' } })),
+      memoryLogger(),
+    );
     expect(r.passed).toBe(true);
     expect(r.drift).toMatchObject({ baseline: 'sql-apply.json', changes: [] });
     expect(r.drift!.objectsCompared).toBeGreaterThan(2);

@@ -84,13 +84,16 @@ export function validateDeployment(d: Deployment | undefined): Deployment {
   if (d?.flutterCommit !== undefined && d.flutterCommit !== '') {
     const c = d.flutterCommit.trim();
     if (!/^[0-9a-f]{7,40}$/i.test(c)) {
-      throw new UserError('BAD_INPUT', `flutter commit "${c.slice(0, 50)}" is not a git commit hash (7 to 40 hex digits)`, { where: { field: 'flutter-commit' } });
+      throw new UserError('BAD_INPUT', `flutter commit "${c.slice(0, 50)}" is not a git commit hash (7 to 40 hex digits)`, {
+        where: { field: 'flutter-commit' },
+      });
     }
     out.flutterCommit = c.toLowerCase();
   }
   if (d?.astmFlag !== undefined) {
     const f = String(d.astmFlag).toLowerCase();
-    if (f !== 'on' && f !== 'off') throw new UserError('BAD_INPUT', `ASTM flag must be on or off, got "${String(d.astmFlag)}"`, { where: { field: 'astm-flag' } });
+    if (f !== 'on' && f !== 'off')
+      throw new UserError('BAD_INPUT', `ASTM flag must be on or off, got "${String(d.astmFlag)}"`, { where: { field: 'astm-flag' } });
     out.astmFlag = f;
   }
   return out;
@@ -98,7 +101,13 @@ export function validateDeployment(d: Deployment | undefined): Deployment {
 
 const FingerprintSchema = z.object({
   schemas: z.array(z.string()),
-  entries: z.array(z.object({ kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']), name: z.string(), value: z.string() })),
+  entries: z.array(
+    z.object({
+      kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']),
+      name: z.string(),
+      value: z.string(),
+    }),
+  ),
   sha256: z.string(),
 });
 
@@ -108,7 +117,9 @@ export async function loadBaseline(ref: FileRef): Promise<{ fingerprint: Fingerp
   try {
     text = await readFile(ref.path, 'utf8');
   } catch (e) {
-    throw new UserError('FILE_NOT_FOUND', `cannot read the baseline: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: { file: ref.display } });
+    throw new UserError('FILE_NOT_FOUND', `cannot read the baseline: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: { file: ref.display },
+    });
   }
   let doc: unknown;
   try {
@@ -116,7 +127,8 @@ export async function loadBaseline(ref: FileRef): Promise<{ fingerprint: Fingerp
   } catch (e) {
     throw new UserError('BAD_BASELINE', `not JSON: ${(e as Error).message}`, { where: { file: ref.display } });
   }
-  const candidate = doc && typeof doc === 'object' && 'fingerprintBefore' in doc ? (doc as { fingerprintBefore: unknown }).fingerprintBefore : doc;
+  const candidate =
+    doc && typeof doc === 'object' && 'fingerprintBefore' in doc ? (doc as { fingerprintBefore: unknown }).fingerprintBefore : doc;
   const r = FingerprintSchema.safeParse(candidate);
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -152,11 +164,18 @@ export async function loadPreflightInputs(opts: PreflightOptions): Promise<Prefl
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
   const goldenBytes = await readFile(opts.golden.path);
-  if (!opts.changeFiles.length) throw new UserError('MISSING_INPUT', 'at least one change file is required', { where: { field: 'change' } });
+  if (!opts.changeFiles.length)
+    throw new UserError('MISSING_INPUT', 'at least one change file is required', { where: { field: 'change' } });
   const changes: ChangeFile[] = [];
   for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
   const baseline = opts.baseline ? await loadBaseline(opts.baseline) : undefined;
-  return { opts, deployment, golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length }, changes, baseline };
+  return {
+    opts,
+    deployment,
+    golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length },
+    changes,
+    baseline,
+  };
 }
 
 export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): Promise<PreflightResult> {
@@ -203,7 +222,10 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
   const failures: PreflightFailure[] = [];
   const warnings: string[] = [];
   if (!compat.compatible) {
-    failures.push({ code: 'INCOMPATIBLE', message: `the target lacks or differs on ${compat.counts.missing + compat.counts.different} object(s) the pipeline relies on (see compat)` });
+    failures.push({
+      code: 'INCOMPATIBLE',
+      message: `the target lacks or differs on ${compat.counts.missing + compat.counts.different} object(s) the pipeline relies on (see compat)`,
+    });
   }
   let drift: PreflightResult['drift'] = null;
   if (baseline && read.fingerprint) {
@@ -211,7 +233,12 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
     const base = pick(baseline.fingerprint);
     const now = pick(read.fingerprint);
     const diff = diffFingerprints(base, now);
-    drift = { baseline: opts.baseline!.display, baselineSha256: baseline.sha256, objectsCompared: new Set([...base.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size, changes: diff };
+    drift = {
+      baseline: opts.baseline!.display,
+      baselineSha256: baseline.sha256,
+      objectsCompared: new Set([...base.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size,
+      changes: diff,
+    };
     if (diff.length) {
       failures.push({
         code: 'DRIFT',
@@ -223,9 +250,12 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
   }
   if (read.activity.writing) warnings.push(`the app is active: ${read.activity.seen.join('; ')} (freeze before changing anything)`);
   if (read.pendingTrucks.length) {
-    warnings.push(`${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(', ')}): receive them only after the ASTM validation (runbook 3.3)`);
+    warnings.push(
+      `${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(', ')}): receive them only after the ASTM validation (runbook 3.3)`,
+    );
   }
-  if (read.environment.env === 'unmarked' || read.environment.env === 'conflict') warnings.push(`environment: ${read.environment.explanation}`);
+  if (read.environment.env === 'unmarked' || read.environment.env === 'conflict')
+    warnings.push(`environment: ${read.environment.explanation}`);
 
   const result: PreflightResult = {
     step: 'preflight',
@@ -236,7 +266,14 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
     server,
     at: new Date().toISOString(),
     golden: { file: opts.golden.display, ...golden },
-    changeFiles: changes.map((c, i) => ({ name: c.name, file: c.display, sha256: c.sha256, bytes: c.bytes, statements: c.statements.length, touches: touched[i]! })),
+    changeFiles: changes.map((c, i) => ({
+      name: c.name,
+      file: c.display,
+      sha256: c.sha256,
+      bytes: c.bytes,
+      statements: c.statements.length,
+      touches: touched[i]!,
+    })),
     deployment: {
       flutterCommit: deployment.flutterCommit ?? null,
       astmFlag: deployment.astmFlag ?? null,

@@ -49,13 +49,17 @@ describeSnapshot('the real PROD schema snapshot of ML_PP', () => {
 
   it('our fixture has exactly the columns (name, type, NOT NULL, order) of every modelled table', async () => {
     const shape = async (db: PgDb) =>
-      (await readColumns(db, ['public'])).filter((c) => MODELLED.includes(c.table)).map((c) => `${c.table}.${c.column} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+      (await readColumns(db, ['public']))
+        .filter((c) => MODELLED.includes(c.table))
+        .map((c) => `${c.table}.${c.column} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
     expect(await shape(fixture().db)).toEqual(await shape(prod.db));
   });
 
   it('our fixture has the same triggers on those tables: names (hence firing order), functions, enabled state', async () => {
     const shape = async (db: PgDb) =>
-      (await readTriggers(db, ['public'])).filter((t) => MODELLED.includes(t.table)).map((t) => `${t.table}.${t.name} -> ${t.function} [${t.enabled}]`);
+      (await readTriggers(db, ['public']))
+        .filter((t) => MODELLED.includes(t.table))
+        .map((t) => `${t.table}.${t.name} -> ${t.function} [${t.enabled}]`);
     expect(await shape(fixture().db)).toEqual(await shape(prod.db));
   });
 

@@ -90,7 +90,10 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     });
     const r = await preflight(db, inputs, log);
     await write('preflight.json', r);
-    return { ok: r.passed, summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions` };
+    return {
+      ok: r.passed,
+      summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions`,
+    };
   });
   // the demo's own movements were logged a moment ago: a real freeze would see "app activity"
   await step('freeze-on', '3.4, 4.1', async () => {
@@ -105,7 +108,11 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
   if (backedUp) {
     await step('sql-apply', '4.3', async () => {
       const file = await loadChangeFile(change, rel(change));
-      const r = await applyChangeFile(db, { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run: opts.run }, log);
+      const r = await applyChangeFile(
+        db,
+        { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run: opts.run },
+        log,
+      );
       await write('sql-apply.json', r);
       return { ok: r.ok, summary: `${r.status}; ${r.violations.length} violation(s)` };
     });
@@ -128,17 +135,29 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
 
   const decision = await decide({ resultsDir: results }, log);
   await write('decision.json', decision);
-  steps.push({ step: 'decide', runbook: '6.1, 7', ok: decision.decision === 'GO', summary: `${decision.decision}${decision.reasons.length ? `: ${[...new Set(decision.reasons.map((r) => r.condition))].join(', ')}` : ''}` });
+  steps.push({
+    step: 'decide',
+    runbook: '6.1, 7',
+    ok: decision.decision === 'GO',
+    summary: `${decision.decision}${decision.reasons.length ? `: ${[...new Set(decision.reasons.map((r) => r.condition))].join(', ')}` : ''}`,
+  });
 
   if (decision.decision !== 'GO' && backedUp) {
     await step('rollback', '6.2', async () => {
       const r = await rollback(db, { backupDir: path.join(results, 'backup') }, log);
       await write('rollback.json', r);
-      return { ok: r.ok, summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(', ')})` : r.failures.join('; ') };
+      return {
+        ok: r.ok,
+        summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(', ')})` : r.failures.join('; '),
+      };
     });
   }
   await step('freeze-off', '4.1', async () => {
-    const r = await freezeOff(db, { reason: decision.decision === 'GO' ? 'GO' : 'rehearsal over (in PROD: after the legacy build is redeployed)', run: opts.run }, log);
+    const r = await freezeOff(
+      db,
+      { reason: decision.decision === 'GO' ? 'GO' : 'rehearsal over (in PROD: after the legacy build is redeployed)', run: opts.run },
+      log,
+    );
     await write('freeze-off.json', r);
     return { ok: !r.frozen, summary: 'entries allowed again' };
   });
@@ -146,6 +165,11 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
   const bundlePath = path.join(out, 'astm53b-evidence.zip');
   const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
   const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
-  steps.push({ step: 'evidence', runbook: '5.7', ok: verification.ok, summary: `${path.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? 'verified' : 'VERIFY FAILED'})` });
+  steps.push({
+    step: 'evidence',
+    runbook: '5.7',
+    ok: verification.ok,
+    summary: `${path.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? 'verified' : 'VERIFY FAILED'})`,
+  });
   return { steps, decision, bundle, verification, resultsDir: results };
 }

@@ -106,7 +106,8 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   const t0 = Date.now();
   if (failures.length === 0) {
     if (plain) await restoreSqlDump(db, archive, manifest.dump.file);
-    else await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
+    else
+      await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
   }
   const restoreMs = Date.now() - t0;
 

@@ -65,7 +65,9 @@ export async function loadSchemaDump(db: Db, file: string, displayName: string, 
         // the dump sets search_path to '' for the session; the grants file names its schema anyway
         await c.query('SET search_path = public');
         const grants = `sql/${FIXTURE_FILES.grants}`;
-        reports.push(await runStatements(c, await readSqlFile(sqlPath(FIXTURE_FILES.grants), grants), grants, { filter: dropTransactionControl, log }));
+        reports.push(
+          await runStatements(c, await readSqlFile(sqlPath(FIXTURE_FILES.grants), grants), grants, { filter: dropTransactionControl, log }),
+        );
         await c.query('COMMIT');
       } catch (e) {
         await c.query('ROLLBACK').catch(() => {});

@@ -26,14 +26,20 @@ export interface SignoffContext {
 const isoWithOffset = (d: Date) => d.toISOString().replace('Z', '+00:00');
 
 export function signoffFromApprovals(approvals: readonly EnvironmentApproval[], ctx: SignoffContext): SignOff {
-  const forGate = approvals.filter((a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === 'approved' || a.state === 'rejected'));
+  const forGate = approvals.filter(
+    (a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === 'approved' || a.state === 'rejected'),
+  );
   // the API lists reviews oldest first; the last word on the gate is the one that counts
   const last = forGate.at(-1);
   if (!last) {
-    throw new UserError('NO_SIGNOFF', `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`, {
-      where: { field: 'environment' },
-      hint: 'protect that environment with the depot manager as required reviewer',
-    });
+    throw new UserError(
+      'NO_SIGNOFF',
+      `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`,
+      {
+        where: { field: 'environment' },
+        hint: 'protect that environment with the depot manager as required reviewer',
+      },
+    );
   }
   const who = last.user?.login;
   if (!who) throw new UserError('NO_SIGNOFF', `the review of "${ctx.environment}" names no user`);

@@ -81,7 +81,14 @@ export async function compensate(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text`,
         [e.mouvement_type, e.mouvement_id, -e.actuel.amb, -e.actuel.v15, reason, userId],
       );
-      adjustments.push({ mouvement_type: e.mouvement_type, mouvement_id: e.mouvement_id, delta_ambiant: r3(-e.actuel.amb), delta_15c: r3(-e.actuel.v15), reason, id: r.rows[0]!.id });
+      adjustments.push({
+        mouvement_type: e.mouvement_type,
+        mouvement_id: e.mouvement_id,
+        delta_ambiant: r3(-e.actuel.amb),
+        delta_15c: r3(-e.actuel.v15),
+        reason,
+        id: r.rows[0]!.id,
+      });
     }
   });
   log.info(`smoke: ${adjustments.length} compensating adjustment(s) recorded in stocks_adjustments`);

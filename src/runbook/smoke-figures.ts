@@ -125,7 +125,14 @@ const n = z.union([z.number(), z.string().transform(Number)]);
 
 export async function readCoherence(q: Queryable): Promise<Coherence> {
   const negative = parseRows(
-    z.object({ citerne_id: z.string(), produit_id: z.string().nullable(), date_jour: z.string(), proprietaire_type: z.string().nullable(), stock_ambiant: n, stock_15c: n }),
+    z.object({
+      citerne_id: z.string(),
+      produit_id: z.string().nullable(),
+      date_jour: z.string(),
+      proprietaire_type: z.string().nullable(),
+      stock_ambiant: n,
+      stock_15c: n,
+    }),
     (
       await q.query(
         `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, stock_ambiant, stock_15c FROM public.stocks_journaliers
@@ -137,7 +144,13 @@ export async function readCoherence(q: Queryable): Promise<Coherence> {
   );
   // the journal's unique key: several rows per (day, tank) are legitimate, one per owner and product
   const duplicates = parseRows(
-    z.object({ citerne_id: z.string(), produit_id: z.string().nullable(), date_jour: z.string(), proprietaire_type: z.string().nullable(), rows: n }),
+    z.object({
+      citerne_id: z.string(),
+      produit_id: z.string().nullable(),
+      date_jour: z.string(),
+      proprietaire_type: z.string().nullable(),
+      rows: n,
+    }),
     (
       await q.query(
         `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, count(*)::int8 AS rows FROM public.stocks_journaliers
@@ -148,7 +161,13 @@ export async function readCoherence(q: Queryable): Promise<Coherence> {
   );
   // a tank holds every owner's product: the sum over owners must fit
   const overCapacity = parseRows(
-    z.object({ citerne_id: z.string(), nom: z.string(), capacite_utile: n, source: z.enum(['journal', 'v_stock_actuel']), stock_ambiant: n }),
+    z.object({
+      citerne_id: z.string(),
+      nom: z.string(),
+      capacite_utile: n,
+      source: z.enum(['journal', 'v_stock_actuel']),
+      stock_ambiant: n,
+    }),
     (
       await q.query(
         `WITH latest AS (

@@ -35,16 +35,25 @@ const LECTURE = 'b0000000-0000-4000-8000-000000000003';
 
 async function seed(db: PgDb): Promise<void> {
   await db.withTransaction(async (tx) => {
-    await tx.query(`INSERT INTO auth.users (id, email) VALUES ($1, 'admin@prod.test'), ($2, 'gerant@prod.test'), ($3, 'lecture@prod.test')`, [ADMIN, GERANT, LECTURE]);
+    await tx.query(
+      `INSERT INTO auth.users (id, email) VALUES ($1, 'admin@prod.test'), ($2, 'gerant@prod.test'), ($3, 'lecture@prod.test')`,
+      [ADMIN, GERANT, LECTURE],
+    );
     await tx.query(`INSERT INTO public.depots (id, nom) VALUES ($1, 'Dépôt Daipn')`, [DEPOT]);
     await tx.query(`INSERT INTO public.produits (id, nom, code) VALUES ($1, 'Gasoil/AGO', 'G.O')`, [GASOIL]);
-    await tx.query(`INSERT INTO public.citernes (id, depot_id, nom, capacite_totale, capacite_securite, localisation, statut, produit_id) VALUES ($1, $2, 'TANK1', 500000, 0, 'Daipn', 'active', $3)`, [TANK, DEPOT, GASOIL]);
+    await tx.query(
+      `INSERT INTO public.citernes (id, depot_id, nom, capacite_totale, capacite_securite, localisation, statut, produit_id) VALUES ($1, $2, 'TANK1', 500000, 0, 'Daipn', 'active', $3)`,
+      [TANK, DEPOT, GASOIL],
+    );
     await tx.query(`INSERT INTO public.clients (nom) VALUES ('Client test')`);
     await tx.query(
       `INSERT INTO public.profils (user_id, role, depot_id, nom_complet, created_at) VALUES ($1, 'admin', $4, 'Admin', '2026-02-01'), ($2, 'gerant', $4, 'Gérant', '2026-02-02'), ($3, 'lecture', $4, 'Lecture', '2026-02-03')`,
       [ADMIN, GERANT, LECTURE, DEPOT],
     );
-    await tx.query(`INSERT INTO public.cours_de_route (id, plaque_camion, date_chargement, statut, produit_id, depot_destination_id, volume) VALUES ('c0000000-0000-4000-8000-000000000001', 'OPEN 0001', '2026-02-09', 'ARRIVE', $1, $2, 40000)`, [GASOIL, DEPOT]);
+    await tx.query(
+      `INSERT INTO public.cours_de_route (id, plaque_camion, date_chargement, statut, produit_id, depot_destination_id, volume) VALUES ('c0000000-0000-4000-8000-000000000001', 'OPEN 0001', '2026-02-09', 'ARRIVE', $1, $2, 40000)`,
+      [GASOIL, DEPOT],
+    );
   });
   // the opening stock through the app's own path: a reception by the gerant
   await withAppUser(db, { role: 'authenticated', userId: GERANT }, (tx) =>
@@ -77,7 +86,12 @@ describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
       });
 
       it('before the change: the legacy validate_sortie is detected, nothing is written; anon reads the journal (pre-02-21 policy)', async () => {
-        const n = async () => (await prod.db.query<{ n: number }>('SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM cours_de_route) AS n')).rows[0]!.n;
+        const n = async () =>
+          (
+            await prod.db.query<{ n: number }>(
+              'SELECT (SELECT count(*) FROM receptions) + (SELECT count(*) FROM sorties_produit) + (SELECT count(*) FROM cours_de_route) AS n',
+            )
+          ).rows[0]!.n;
         const before = await n();
         const r = await runSmoke(prod.db, { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run }, silentLogger);
         // the snapshot predates the 2026-02-21 RLS hardening: "read stocks_journaliers" was a {public} policy, so anon reads the journal
@@ -87,16 +101,29 @@ describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
       });
 
       it('after it: every check passes but anon reading the journal (pre-02-21 policy) and the journal/snapshot agreement of 5.4; figures pinned; compensation brings v_stock_actuel back', async () => {
-        const ap = await applyChangeFile(prod.db, { file: await loadChangeFile(file()), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run }, silentLogger);
+        const ap = await applyChangeFile(
+          prod.db,
+          { file: await loadChangeFile(file()), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run },
+          silentLogger,
+        );
         expect(ap.status).toBe('applied');
-        const r = await runSmoke(prod.db, { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run, compensate: true }, silentLogger);
+        const r = await runSmoke(
+          prod.db,
+          { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run, compensate: true },
+          silentLogger,
+        );
         expect(r.user).toMatchObject({ id: ADMIN, role: 'admin' });
         expect(r.lectureUser).toBe(LECTURE);
         expect(r.errors).toEqual([]);
         expect(failing(r)).toEqual(['5.1 ANON_READS_NO_MOVEMENT', '5.4 JOURNAL_SNAPSHOT_AGREE']);
         expect(r.checks[0]!.findings[1]!.message).toBe('anon reads movement rows: stocks_journaliers: 1 row(s)');
         const agree = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!;
-        expect(agree.figures).toMatchObject({ journal_delta_amb: -400, journal_delta_15c: -396.8, snapshot_delta_amb: 0, snapshot_delta_15c: 0 });
+        expect(agree.figures).toMatchObject({
+          journal_delta_amb: -400,
+          journal_delta_15c: -396.8,
+          snapshot_delta_amb: 0,
+          snapshot_delta_15c: 0,
+        });
         expect(r.movements.reception).toMatchObject({ stored_15c: 991.2, stored_in: 'volume_corrige_15c' });
         expect(r.compensation!.summary).toEqual([
           'v_stock_actuel: back to its prior value to the litre for every owner',

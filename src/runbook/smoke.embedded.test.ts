@@ -9,7 +9,13 @@ import { runSmoke, type SmokeResult } from './smoke.js';
 
 /** The local rehearsal's path: the same smoke on the embedded database finds what real PostgreSQL finds. */
 const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code}`));
-const opts = { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run: { runId: 'embedded', actor: 'vitest' }, compensate: true };
+const opts = {
+  profile: ML_PP_PROFILE,
+  profileSource: 'test',
+  toleranceL: 5,
+  run: { runId: 'embedded', actor: 'vitest' },
+  compensate: true,
+};
 
 describe('smoke on embedded PGlite', () => {
   const fx = useEmbeddedFixture();

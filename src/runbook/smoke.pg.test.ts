@@ -36,9 +36,19 @@ const PARTNER = 'f1a865a7-91f1-cdc2-ff6f-4c6dd69ca40c';
 const run = { runId: 'test-run-1', actor: 'vitest' };
 const base: SmokeOptions = { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run };
 
-const MOVEMENT_TABLES = ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot', 'stocks_adjustments', 'log_actions', 'cours_de_route'];
-const checksums = async (db: Parameters<typeof tableChecksum>[0]) => Promise.all(MOVEMENT_TABLES.map((t) => tableChecksum(db, 'public', t)));
-const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code} ${f.condition}`));
+const MOVEMENT_TABLES = [
+  'receptions',
+  'sorties_produit',
+  'stocks_journaliers',
+  'stocks_snapshot',
+  'stocks_adjustments',
+  'log_actions',
+  'cours_de_route',
+];
+const checksums = async (db: Parameters<typeof tableChecksum>[0]) =>
+  Promise.all(MOVEMENT_TABLES.map((t) => tableChecksum(db, 'public', t)));
+const failing = (r: SmokeResult) =>
+  r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code} ${f.condition}`));
 const reasonKeys = (d: Decision) => d.reasons.map((r) => `${r.condition} ${r.message.split(':')[0]}`);
 
 describePg('smoke and decision on the demo database (real PostgreSQL, real pg_dump/pg_restore)', () => {
@@ -88,7 +98,17 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     await writeFile(path.join(results, 'preflight.json'), JSON.stringify(pf));
     const b = await backup(db, { outDir: path.join(results, 'backup') }, silentLogger);
     expect(b.ok).toBe(true);
-    const ap = await applyChangeFile(db, { file: await loadChangeFile(p0.path, p0.display), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run }, silentLogger);
+    const ap = await applyChangeFile(
+      db,
+      {
+        file: await loadChangeFile(p0.path, p0.display),
+        expectFunctions: parseExpectedFunctions(undefined),
+        dryRun: false,
+        ...APPLY_DEFAULTS,
+        run,
+      },
+      silentLogger,
+    );
     expect(ap.violations).toEqual([]);
     expect(ap.status).toBe('applied');
     await writeFile(path.join(results, 'sql-apply.json'), JSON.stringify(ap));
@@ -113,14 +133,27 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     // every check passes except the journal/snapshot agreement of 5.4, reported with its figures
     expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
     const agree = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!;
-    expect(agree.figures).toMatchObject({ journal_delta_amb: -400, journal_delta_15c: -396.8, snapshot_delta_amb: 0, snapshot_delta_15c: 0, v_stock_actuel_delta_amb: 0 });
+    expect(agree.figures).toMatchObject({
+      journal_delta_amb: -400,
+      journal_delta_15c: -396.8,
+      snapshot_delta_amb: 0,
+      snapshot_delta_15c: 0,
+      v_stock_actuel_delta_amb: 0,
+    });
     const rec = r.movements.reception!;
     expect(rec).toMatchObject({ volume_ambiant: 1000, engine_15c: 991.2, stored_15c: 991.2, stored_in: 'volume_corrige_15c' });
-    expect(r.movements.sortie).toMatchObject({ volume_ambiant: 400, statut: 'validee', validated_by: 'a53b0000-0000-4000-8000-000000000001' });
+    expect(r.movements.sortie).toMatchObject({
+      volume_ambiant: 400,
+      statut: 'validee',
+      validated_by: 'a53b0000-0000-4000-8000-000000000001',
+    });
 
     // the movements are marked, nothing was deleted, the compensation is one adjustment linked to the reception
     expect((await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM receptions')).rows[0]!.n).toBe(receptions + 1);
-    const marked = await db.query<{ plaque_camion: string; statut: string }>('SELECT plaque_camion, statut FROM cours_de_route WHERE id = $1', [r.movements.cdr!.id]);
+    const marked = await db.query<{ plaque_camion: string; statut: string }>(
+      'SELECT plaque_camion, statut FROM cours_de_route WHERE id = $1',
+      [r.movements.cdr!.id],
+    );
     expect(marked.rows[0]).toEqual({ plaque_camion: `${SMOKE_MARK} test-run-1`, statut: 'DECHARGE' });
     const adj = await db.query<{ mouvement_type: string; delta_ambiant: number; delta_15c: number; created_by: string }>(
       'SELECT mouvement_type, delta_ambiant, delta_15c, created_by::text FROM stocks_adjustments WHERE mouvement_id = $1',
@@ -135,15 +168,17 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     expect(after.MONALUXE.actuel.v15).toBeCloseTo(before.MONALUXE.actuel.v15, 6);
     expect(after.MONALUXE.snapshot.amb - before.MONALUXE.snapshot.amb).toBeCloseTo(1000, 6);
     expect(after.MONALUXE.journal.amb - before.MONALUXE.journal.amb).toBeCloseTo(600, 6);
-    expect(r.compensation!.figures.filter((f) => !f.returned).map((f) => `${f.owner} ${f.figure} ${f.difference.amb}/${f.difference.v15}`)).toEqual([
-      'MONALUXE journal 600/594.4',
-      'MONALUXE snapshot 1000/991.2',
-    ]);
+    expect(
+      r.compensation!.figures.filter((f) => !f.returned).map((f) => `${f.owner} ${f.figure} ${f.difference.amb}/${f.difference.v15}`),
+    ).toEqual(['MONALUXE journal 600/594.4', 'MONALUXE snapshot 1000/991.2']);
 
     // the freeze still holds for the app itself
     const gerant = await userWithRole(db, 'gerant');
     const blocked = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
-      tx.query("INSERT INTO sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, proprietaire_type, statut, note) SELECT $1, $2, id, 0, 1, 'MONALUXE', 'brouillon', 'x' FROM clients LIMIT 1", [TANK4, GASOIL]),
+      tx.query(
+        "INSERT INTO sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, proprietaire_type, statut, note) SELECT $1, $2, id, 0, 1, 'MONALUXE', 'brouillon', 'x' FROM clients LIMIT 1",
+        [TANK4, GASOIL],
+      ),
     ).then(
       () => 'accepted',
       (e: { code?: string }) => e.code,
@@ -154,11 +189,27 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
 
   it('decide: NO-GO with exactly the pinned journal/snapshot incoherence when everything else passed and the manager signed GO', async () => {
     const smokeAt = JSON.parse(await readFile(path.join(results, 'smoke.json'), 'utf8')).at as string;
-    await writeFile(path.join(results, 'signoff.json'), JSON.stringify({ who: 'J. Kabila', role: 'responsable dépôt', decision: 'GO', at: new Date(Date.parse(smokeAt) + 60_000).toISOString(), comment: 'vu' }));
+    await writeFile(
+      path.join(results, 'signoff.json'),
+      JSON.stringify({
+        who: 'J. Kabila',
+        role: 'responsable dépôt',
+        decision: 'GO',
+        at: new Date(Date.parse(smokeAt) + 60_000).toISOString(),
+        comment: 'vu',
+      }),
+    );
     const d = await decideWith({});
     expect(d.decision).toBe('NO-GO');
     expect(reasonKeys(d)).toEqual(baseline);
-    expect(d.inputs.map((i) => `${i.name} ${i.status}`)).toEqual(['preflight passed', 'backup passed', 'sql-apply passed', 'golden passed', 'smoke failed', 'signoff passed']);
+    expect(d.inputs.map((i) => `${i.name} ${i.status}`)).toEqual([
+      'preflight passed',
+      'backup passed',
+      'sql-apply passed',
+      'golden passed',
+      'smoke failed',
+      'signoff passed',
+    ]);
     expect(d.reasons[0]!.runbook).toBe('6.1');
   });
 
@@ -167,16 +218,28 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     const noP0 = await readFile(path.join(results, 'smoke-no-p0.json'), 'utf8');
     // the P0 change not applied (the smoke run before sql-apply)
     expect(reasonKeys(await decideWith({ 'smoke.json': noP0 }))).toEqual(['P0001_OR_RLS 5.4 P0_NOT_APPLIED']);
-    expect(extra(await decideWith({ 'signoff.json': null }))).toEqual(['NO_SIGNOFF no written validation by the depot manager (sign-off record absent)']);
+    expect(extra(await decideWith({ 'signoff.json': null }))).toEqual([
+      'NO_SIGNOFF no written validation by the depot manager (sign-off record absent)',
+    ]);
     const signed = JSON.parse(await readFile(path.join(results, 'signoff.json'), 'utf8'));
-    expect(extra(await decideWith({ 'signoff.json': JSON.stringify({ ...signed, decision: 'NO-GO' }) }))).toEqual([expect.stringMatching(/^SIGNOFF_NO_GO /)]);
-    expect(extra(await decideWith({ 'signoff.json': JSON.stringify({ ...signed, at: 'yesterday' }) }))).toEqual(['NO_SIGNOFF sign-off record invalid']);
+    expect(extra(await decideWith({ 'signoff.json': JSON.stringify({ ...signed, decision: 'NO-GO' }) }))).toEqual([
+      expect.stringMatching(/^SIGNOFF_NO_GO /),
+    ]);
+    expect(extra(await decideWith({ 'signoff.json': JSON.stringify({ ...signed, at: 'yesterday' }) }))).toEqual([
+      'NO_SIGNOFF sign-off record invalid',
+    ]);
     expect(extra(await decideWith({ backup: null }))).toEqual([expect.stringMatching(/^NO_VERIFIED_BACKUP /)]);
-    expect(extra(await decideWith({ 'backup/tables/public.stocks_journaliers.csv': 'tampered\n' }))).toEqual([expect.stringMatching(/^NO_VERIFIED_BACKUP BACKUP_TAMPERED/)]);
+    expect(extra(await decideWith({ 'backup/tables/public.stocks_journaliers.csv': 'tampered\n' }))).toEqual([
+      expect.stringMatching(/^NO_VERIFIED_BACKUP BACKUP_TAMPERED/),
+    ]);
     expect(extra(await decideWith({ 'smoke.json': null }))).toEqual(['RESULT_MISSING smoke result missing']);
     expect(extra(await decideWith({ 'golden.json': '{"passed": true' }))).toEqual(['RESULT_MISSING golden result unreadable']);
     const pf = JSON.parse(await readFile(path.join(results, 'preflight.json'), 'utf8'));
-    const drift = { ...pf, passed: false, failures: [{ code: 'DRIFT', message: 'policy read_depots_authenticated differs from the staging baseline' }] };
+    const drift = {
+      ...pf,
+      passed: false,
+      failures: [{ code: 'DRIFT', message: 'policy read_depots_authenticated differs from the staging baseline' }],
+    };
     expect(extra(await decideWith({ 'preflight.json': JSON.stringify(drift) }))).toEqual(['DRIFT DRIFT']);
   });
 
@@ -187,7 +250,10 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     csv[3] = cells.join(',');
     const file = path.join(results, 'golden-8l.csv');
     await writeFile(file, csv.join('\n'));
-    const g = await runGoldenVerify({ file: { path: file, displayName: 'golden-8l.csv' }, profile: '1980/table/hydrometer', toleranceL: 5 }, silentLogger);
+    const g = await runGoldenVerify(
+      { file: { path: file, displayName: 'golden-8l.csv' }, profile: '1980/table/hydrometer', toleranceL: 5 },
+      silentLogger,
+    );
     const d = await decideWith({ 'golden.json': renderGoldenJson(g) });
     expect(reasonKeys(d).filter((k) => !baseline.includes(k))).toEqual([`GOLDEN_DEVIATION case ${cells[0]}`]);
     expect(d.reasons.find((r) => r.condition === 'GOLDEN_DEVIATION')!.message).toMatch(/engine − SEP -8(\.\d+)? L, beyond ±5 L/);
@@ -197,20 +263,36 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     const db = fx().db;
     await db.withTransaction(async (tx) => {
       await tx.query("SELECT set_config('app.stocks_journaliers_allow_write', '1', true)");
-      await tx.query("INSERT INTO stocks_journaliers (citerne_id, produit_id, date_jour, stock_ambiant, stock_15c, proprietaire_type) VALUES ($1, $2, '2026-01-10', -12, -11.9, 'MONALUXE')", ['7bf64a46-ca77-4857-af89-2e14d9128473', GASOIL]);
+      await tx.query(
+        "INSERT INTO stocks_journaliers (citerne_id, produit_id, date_jour, stock_ambiant, stock_15c, proprietaire_type) VALUES ($1, $2, '2026-01-10', -12, -11.9, 'MONALUXE')",
+        ['7bf64a46-ca77-4857-af89-2e14d9128473', GASOIL],
+      );
       // the journal has a unique key; a duplicate needs it gone (it happened in STAGING's history)
       await tx.query('ALTER TABLE stocks_journaliers DROP CONSTRAINT stocks_journaliers_unique');
       await tx.query('DROP INDEX IF EXISTS ux_stocks_journaliers_keys');
-      await tx.query("INSERT INTO stocks_journaliers (citerne_id, produit_id, date_jour, stock_ambiant, stock_15c, proprietaire_type) VALUES ($1, $2, '2026-01-11', 5, 5, 'MONALUXE'), ($1, $2, '2026-01-11', 5, 5, 'MONALUXE')", ['a76a08a6-9017-421e-b5d3-afe8129a8f9d', GASOIL]);
+      await tx.query(
+        "INSERT INTO stocks_journaliers (citerne_id, produit_id, date_jour, stock_ambiant, stock_15c, proprietaire_type) VALUES ($1, $2, '2026-01-11', 5, 5, 'MONALUXE'), ($1, $2, '2026-01-11', 5, 5, 'MONALUXE')",
+        ['a76a08a6-9017-421e-b5d3-afe8129a8f9d', GASOIL],
+      );
     });
     const r = await runSmoke(db, { ...base, compensate: true, run: { ...run, runId: 'test-run-2' } }, silentLogger);
-    expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE', '5.5 NO_NEGATIVE_STOCK STOCK_INCOHERENCE', '5.5 NO_DUPLICATE_JOURNAL_KEY STOCK_INCOHERENCE']);
+    expect(failing(r)).toEqual([
+      '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE',
+      '5.5 NO_NEGATIVE_STOCK STOCK_INCOHERENCE',
+      '5.5 NO_DUPLICATE_JOURNAL_KEY STOCK_INCOHERENCE',
+    ]);
     const d = await decideWith({ 'smoke.json': JSON.stringify(r) });
-    expect(reasonKeys(d)).toEqual([...baseline, 'STOCK_INCOHERENCE 5.5 NO_NEGATIVE_STOCK', 'STOCK_INCOHERENCE 5.5 NO_DUPLICATE_JOURNAL_KEY']);
+    expect(reasonKeys(d)).toEqual([
+      ...baseline,
+      'STOCK_INCOHERENCE 5.5 NO_NEGATIVE_STOCK',
+      'STOCK_INCOHERENCE 5.5 NO_DUPLICATE_JOURNAL_KEY',
+    ]);
     await db.withTransaction(async (tx) => {
       await tx.query("SELECT set_config('app.stocks_journaliers_allow_write', '1', true)");
       await tx.query("DELETE FROM stocks_journaliers WHERE date_jour IN ('2026-01-10', '2026-01-11')");
-      await tx.query('ALTER TABLE stocks_journaliers ADD CONSTRAINT stocks_journaliers_unique UNIQUE (citerne_id, produit_id, date_jour, proprietaire_type)');
+      await tx.query(
+        'ALTER TABLE stocks_journaliers ADD CONSTRAINT stocks_journaliers_unique UNIQUE (citerne_id, produit_id, date_jour, proprietaire_type)',
+      );
     });
   });
 

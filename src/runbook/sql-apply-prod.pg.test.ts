@@ -38,7 +38,11 @@ describeSnapshot('astm53b apply and staging-reset on the real PROD snapshot', ()
     await prod?.scratch.drop();
   });
   const apply = async (file: string) =>
-    applyChangeFile(prod.db, { file: await loadChangeFile(file), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run }, memoryLogger());
+    applyChangeFile(
+      prod.db,
+      { file: await loadChangeFile(file), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run },
+      memoryLogger(),
+    );
 
   it('our P0 file passes the 4.3 checks: exactly the two functions replaced, SECURITY DEFINER, search_path=public; twice is a no-op', async () => {
     const r = await apply(sqlPath(CHANGE_FILES.p0));

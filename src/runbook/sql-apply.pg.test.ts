@@ -15,19 +15,31 @@ const write = changeFileWriter();
 const run = { runId: 'test-run-1', actor: 'tester' };
 
 async function apply(db: Db, file: string, over: Partial<ApplyOptions> = {}) {
-  return applyChangeFile(db, { file: await loadChangeFile(file), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run, ...over }, memoryLogger());
+  return applyChangeFile(
+    db,
+    {
+      file: await loadChangeFile(file),
+      expectFunctions: parseExpectedFunctions(undefined),
+      dryRun: false,
+      ...APPLY_DEFAULTS,
+      run,
+      ...over,
+    },
+    memoryLogger(),
+  );
 }
 
 async function dataChecksums(db: Db) {
   const out = [];
-  for (const t of ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot', 'cours_de_route', 'log_actions']) out.push(await tableChecksum(db, 'public', t));
+  for (const t of ['receptions', 'sorties_produit', 'stocks_journaliers', 'stocks_snapshot', 'cours_de_route', 'log_actions'])
+    out.push(await tableChecksum(db, 'public', t));
   return out;
 }
 
-
 describePg('astm53b apply on the fixture (runbook 4.3)', () => {
   const fx = useFreshDatabase('sql_apply', { fixture: true });
-  const legacy = async () => !/app\.stocks_journaliers_allow_write/.test((await functionSource(fx().db, 'public', 'validate_sortie')) ?? '');
+  const legacy = async () =>
+    !/app\.stocks_journaliers_allow_write/.test((await functionSource(fx().db, 'public', 'validate_sortie')) ?? '');
 
   it('--dry-run runs the file, passes the checks, and leaves no trace', async () => {
     const { db } = fx();
@@ -35,7 +47,10 @@ describePg('astm53b apply on the fixture (runbook 4.3)', () => {
     const r = await apply(db, write('p0.sql', ourP0Text()), { dryRun: true });
     expect(r.status).toBe('dry-run');
     expect(r.ok).toBe(true);
-    expect(r.diff.map((d) => `${d.change} ${d.name}`)).toEqual(['changed public.sorties_produit_block_update_delete()', 'changed public.validate_sortie(p_id uuid)']);
+    expect(r.diff.map((d) => `${d.change} ${d.name}`)).toEqual([
+      'changed public.sorties_produit_block_update_delete()',
+      'changed public.validate_sortie(p_id uuid)',
+    ]);
     expect(r.file.droppedTransactionControl).toHaveLength(2);
     expect((await readFingerprint(db)).sha256).toBe(before.sha256);
     expect(await legacy()).toBe(true);
@@ -43,11 +58,27 @@ describePg('astm53b apply on the fixture (runbook 4.3)', () => {
   });
 
   const violations: [string, string, RegExp][] = [
-    ['a disabled trigger', 'ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;', /changed trigger public\.receptions\.trg_receptions_log_created/],
-    ['a new policy', 'CREATE POLICY astm_leak ON public.receptions FOR SELECT TO anon USING (true);', /added policy public\.receptions\.astm_leak/],
-    ['a revoked grant', 'REVOKE EXECUTE ON FUNCTION public.validate_sortie(uuid) FROM anon;', /function grant public\.validate_sortie\(p_id uuid\) to anon/],
+    [
+      'a disabled trigger',
+      'ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;',
+      /changed trigger public\.receptions\.trg_receptions_log_created/,
+    ],
+    [
+      'a new policy',
+      'CREATE POLICY astm_leak ON public.receptions FOR SELECT TO anon USING (true);',
+      /added policy public\.receptions\.astm_leak/,
+    ],
+    [
+      'a revoked grant',
+      'REVOKE EXECUTE ON FUNCTION public.validate_sortie(uuid) FROM anon;',
+      /function grant public\.validate_sortie\(p_id uuid\) to anon/,
+    ],
     ['RLS switched off', 'ALTER TABLE public.stocks_snapshot DISABLE ROW LEVEL SECURITY;', /changed rls public\.stocks_snapshot/],
-    ['another function changed', 'ALTER FUNCTION public.get_last_stock_ambiant(uuid, uuid) SECURITY DEFINER;', /changed function public\.get_last_stock_ambiant/],
+    [
+      'another function changed',
+      'ALTER FUNCTION public.get_last_stock_ambiant(uuid, uuid) SECURITY DEFINER;',
+      /changed function public\.get_last_stock_ambiant/,
+    ],
   ];
   for (const [what, extra, message] of violations) {
     it(`rejects a change file that also makes ${what}, and rolls it back`, async () => {
@@ -72,7 +103,12 @@ describePg('astm53b apply on the fixture (runbook 4.3)', () => {
     const before = await readFingerprint(db);
     const text = ourP0Text();
     const at = text.indexOf('FUNCTION public.validate_sortie');
-    const invoker = text.slice(0, at) + text.slice(at).replace('SECURITY DEFINER', 'SECURITY INVOKER').replace("SET search_path TO 'public'", "SET search_path TO 'public, pg_temp'");
+    const invoker =
+      text.slice(0, at) +
+      text
+        .slice(at)
+        .replace('SECURITY DEFINER', 'SECURITY INVOKER')
+        .replace("SET search_path TO 'public'", "SET search_path TO 'public, pg_temp'");
     const r = await apply(db, write('invoker.sql', invoker));
     expect(r.status).toBe('rejected');
     expect(r.violations).toEqual([
@@ -104,7 +140,9 @@ describePg('astm53b apply on the fixture (runbook 4.3)', () => {
     );
     let pid: number | undefined;
     for (let i = 0; i < 200 && pid === undefined; i++) {
-      const r = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()");
+      const r = await db.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()",
+      );
       pid = r.rows[0]?.pid;
       if (pid === undefined) await new Promise((res) => setTimeout(res, 50));
     }
@@ -121,14 +159,18 @@ describePg('astm53b apply on the fixture (runbook 4.3)', () => {
     const { db } = fx();
     const slow = write('2026-02-25_p0_slow.sql', p0With('SELECT pg_sleep(2);'));
     const first = apply(db, slow);
-    for (let i = 0; i < 200 && !(await pipelineLockHolders(db, 'change')).some((h) => h.granted); i++) await new Promise((res) => setTimeout(res, 25));
+    for (let i = 0; i < 200 && !(await pipelineLockHolders(db, 'change')).some((h) => h.granted); i++)
+      await new Promise((res) => setTimeout(res, 25));
     const second = apply(db, slow, { lockWaitMs: 30_000, run: { runId: 'test-run-2', actor: 'other' } });
     const third = await rejection(apply(db, slow, { lockWaitMs: 200 }));
     expect(third.code).toBe('PIPELINE_BUSY');
     expect(third.message).toMatch(/another pipeline step holds the change lock/);
     const [a, b] = [await first, await second];
     expect(a.status).toBe('applied');
-    expect(a.functions.map((f) => f.signature)).toEqual(['public.validate_sortie(p_id uuid)', 'public.sorties_produit_block_update_delete()']);
+    expect(a.functions.map((f) => f.signature)).toEqual([
+      'public.validate_sortie(p_id uuid)',
+      'public.sorties_produit_block_update_delete()',
+    ]);
     expect(b.status).toBe('already-applied');
     expect(b.ledger?.runId).toBe('test-run-1');
     expect(await legacy()).toBe(false);

@@ -81,11 +81,17 @@ const IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
 
 export function parseExpectedFunctions(v: string | undefined): string[] {
   if (v === undefined || v.trim() === '') return DEFAULT_EXPECTED_FUNCTIONS.map((n) => `public.${n}`);
-  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) throw new UserError('BAD_OPTION', '--expect-functions lists no function', { where: { field: 'expect-functions' } });
   return names.map((n) => {
     const m = IDENT.exec(n);
-    if (!m) throw new UserError('BAD_OPTION', `--expect-functions: "${n.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, { where: { field: 'expect-functions' } });
+    if (!m)
+      throw new UserError('BAD_OPTION', `--expect-functions: "${n.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, {
+        where: { field: 'expect-functions' },
+      });
     return `${m[1] ?? 'public'}.${m[2]}`;
   });
 }
@@ -93,7 +99,12 @@ export function parseExpectedFunctions(v: string | undefined): string[] {
 export function parseMs(v: unknown, field: string, fallback: number, max = 3_600_000): number {
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError('BAD_OPTION', `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`, { where: { field } });
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UserError(
+      'BAD_OPTION',
+      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
+      { where: { field } },
+    );
   return n;
 }
 
@@ -127,7 +138,14 @@ export function evaluateApply(
     const now = after.get(name) ?? [];
     const was = new Map((before.get(name) ?? []).map((f) => [f.signature, f]));
     if (!now.length) {
-      functions.push({ name, signature: null, replaced: false, securityDefiner: false, searchPath: null, problems: ['does not exist after the file ran'] });
+      functions.push({
+        name,
+        signature: null,
+        replaced: false,
+        securityDefiner: false,
+        searchPath: null,
+        problems: ['does not exist after the file ran'],
+      });
       continue;
     }
     for (const f of now) {
@@ -139,7 +157,8 @@ export function evaluateApply(
       else if (!replaced) problems.push('not replaced: its definition is unchanged');
       if (!f.securityDefiner) problems.push('SECURITY INVOKER, expected SECURITY DEFINER');
       const sp = searchPathOf(f.config);
-      if (sp !== 'public') problems.push(sp === null ? 'no SET search_path, expected search_path=public' : `search_path=${sp}, expected public`);
+      if (sp !== 'public')
+        problems.push(sp === null ? 'no SET search_path, expected search_path=public' : `search_path=${sp}, expected public`);
       functions.push({ name, signature: f.signature, replaced, securityDefiner: f.securityDefiner, searchPath: sp, problems });
     }
   }
@@ -156,7 +175,14 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
   const { file } = opts;
   const base = {
     target: db.label,
-    file: { name: file.name, display: file.display, sha256: file.sha256, bytes: file.bytes, statements: file.statements.length, droppedTransactionControl: file.droppedTransactionControl },
+    file: {
+      name: file.name,
+      display: file.display,
+      sha256: file.sha256,
+      bytes: file.bytes,
+      statements: file.statements.length,
+      droppedTransactionControl: file.droppedTransactionControl,
+    },
     run: opts.run,
     expectFunctions: opts.expectFunctions,
     settings: { lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, lockWaitMs: opts.lockWaitMs },
@@ -180,10 +206,14 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
           );
           const row = led.rows[0];
           if (row && row.sha256 !== file.sha256) {
-            throw new UserError('LEDGER_CONFLICT', `a different file named ${file.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file.sha256}`, {
-              where: { file: file.display },
-              hint: 'a change file is never edited after it was applied: give the new change its own dated name',
-            });
+            throw new UserError(
+              'LEDGER_CONFLICT',
+              `a different file named ${file.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file.sha256}`,
+              {
+                where: { file: file.display },
+                hint: 'a change file is never edited after it was applied: give the new change its own dated name',
+              },
+            );
           }
           if (row) {
             await end('ROLLBACK');
@@ -230,12 +260,20 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
           [file.name, file.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256],
         );
         await end('COMMIT');
-        log.info(`apply ${file.name}: committed; ${functions.map((f) => f.signature).join(', ')} replaced, SECURITY DEFINER, search_path=public; nothing else changed`);
+        log.info(
+          `apply ${file.name}: committed; ${functions.map((f) => f.signature).join(', ')} replaced, SECURITY DEFINER, search_path=public; nothing else changed`,
+        );
         return {
           ...common,
           status: 'applied' as const,
           ok: true,
-          ledger: { fileName: file.name, sha256: file.sha256, appliedAt: led.rows[0]!.applied_at, runId: opts.run.runId, appliedBy: opts.run.actor },
+          ledger: {
+            fileName: file.name,
+            sha256: file.sha256,
+            appliedAt: led.rows[0]!.applied_at,
+            runId: opts.run.runId,
+            appliedBy: opts.run.actor,
+          },
           at: new Date().toISOString(),
           ms: Date.now() - started,
         };

@@ -24,7 +24,11 @@ async function snapshotOfData(db: Db) {
 }
 
 async function reset(db: Db, url?: string) {
-  return stagingReset(db, { file: await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`), url, run, ...APPLY_DEFAULTS }, memoryLogger());
+  return stagingReset(
+    db,
+    { file: await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`), url, run, ...APPLY_DEFAULTS },
+    memoryLogger(),
+  );
 }
 
 async function refusal(p: Promise<unknown>): Promise<UserError> {
@@ -54,7 +58,9 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
     await setEnvironment(db, { env: 'prod', run }, memoryLogger());
     const data = await snapshotOfData(db);
     expect((await refusal(reset(db))).message).toMatch(/not marked staging \(astm53b\.environment: prod/);
-    await db.query("CREATE TABLE public.app_settings (key text PRIMARY KEY, value text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+    await db.query(
+      'CREATE TABLE public.app_settings (key text PRIMARY KEY, value text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())',
+    );
     await db.query("INSERT INTO public.app_settings (key, value) VALUES ('env', 'staging')");
     expect((await readEnvironment(db)).env).toBe('conflict');
     expect((await refusal(reset(db))).message).toMatch(/astm53b\.environment says prod but public\.app_settings env says "staging"/);
@@ -68,13 +74,15 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
   it('checks --project-ref against the connection, as ML_PP’s reset scripts do', async () => {
     const { db } = fx();
     const pooler = 'postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres';
-    expect((await refusal(setEnvironment(db, { env: 'staging', projectRef: 'zzzzzzzzzzzzzzzzzzzz', url: pooler, run }, memoryLogger()))).message).toMatch(
-      /points at Supabase project abcdefghijklmnopqrst, not zzzzzzzzzzzzzzzzzzzz/,
-    );
+    expect(
+      (await refusal(setEnvironment(db, { env: 'staging', projectRef: 'zzzzzzzzzzzzzzzzzzzz', url: pooler, run }, memoryLogger()))).message,
+    ).toMatch(/points at Supabase project abcdefghijklmnopqrst, not zzzzzzzzzzzzzzzzzzzz/);
     const m = await setEnvironment(db, { env: 'staging', projectRef: 'abcdefghijklmnopqrst', url: pooler, run }, memoryLogger());
     expect(m.pipeline).toMatchObject({ env: 'staging', projectRef: 'abcdefghijklmnopqrst', setBy: 'tester', runId: 'reset-run' });
     // the marker belongs to that project: a connection to another one is refused
-    expect((await refusal(reset(db, 'postgresql://postgres@db.otherprojectref0000.supabase.co:5432/postgres'))).code).toBe('PROJECT_REF_MISMATCH');
+    expect((await refusal(reset(db, 'postgresql://postgres@db.otherprojectref0000.supabase.co:5432/postgres'))).code).toBe(
+      'PROJECT_REF_MISMATCH',
+    );
   });
 
   it('with the legacy sorties guard the reset fails mid-file and leaves every row as it was', async () => {
@@ -88,7 +96,17 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
 
   it('after P0, even while frozen: movement tables and scoped logs at 0, cours_de_route identical, leftovers reported; replayable', async () => {
     const { db } = fx();
-    const p0 = await applyChangeFile(db, { file: await loadChangeFile(sqlPath(CHANGE_FILES.p0)), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run }, memoryLogger());
+    const p0 = await applyChangeFile(
+      db,
+      {
+        file: await loadChangeFile(sqlPath(CHANGE_FILES.p0)),
+        expectFunctions: parseExpectedFunctions(undefined),
+        dryRun: false,
+        ...APPLY_DEFAULTS,
+        run,
+      },
+      memoryLogger(),
+    );
     expect(p0.status).toBe('applied');
     await freezeOn(db, { reason: 'reset test', force: true, run }, memoryLogger());
     const cdr = await tableChecksum(db, 'public', 'cours_de_route');
@@ -96,7 +114,14 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
     expect(r.ok).toBe(true);
     expect(r.problems).toEqual([]);
     expect(r.before).toMatchObject({ receptions: 9, sorties_produit: 5, stocks_journaliers: 14 });
-    expect(r.after).toEqual({ receptions: 0, sorties_produit: 0, stocks_journaliers: 0, log_actions_scoped: 0, cours_de_route: 12, stocks_snapshot: 3 });
+    expect(r.after).toEqual({
+      receptions: 0,
+      sorties_produit: 0,
+      stocks_journaliers: 0,
+      log_actions_scoped: 0,
+      cours_de_route: 12,
+      stocks_snapshot: 3,
+    });
     expect(await tableChecksum(db, 'public', 'cours_de_route')).toEqual(cdr);
     expect(r.leftovers.snapshotWithStock.map((s) => `${s.citerne} ${s.proprietaire_type} ${s.stock_ambiant}`)).toEqual([
       'TANK1 MONALUXE 117006',
@@ -114,10 +139,15 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
   it('a reset file that touches cours_de_route breaks the invariant and is rolled back', async () => {
     const { db } = fx();
     const data = await snapshotOfData(db);
-    const file = write('bad_reset.sql', `${readFileSync(sqlPath(CHANGE_FILES.resetCdrOnly), 'utf8')}\nUPDATE public.cours_de_route SET statut = 'ARRIVE' WHERE statut = 'DECHARGE';\n`);
+    const file = write(
+      'bad_reset.sql',
+      `${readFileSync(sqlPath(CHANGE_FILES.resetCdrOnly), 'utf8')}\nUPDATE public.cours_de_route SET statut = 'ARRIVE' WHERE statut = 'DECHARGE';\n`,
+    );
     const r = await stagingReset(db, { file: await loadChangeFile(file), run, ...APPLY_DEFAULTS }, memoryLogger());
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual([expect.stringMatching(/^cours_de_route changed: 12 rows checksum \w+ before, 12 rows checksum \w+ after$/)]);
+    expect(r.problems).toEqual([
+      expect.stringMatching(/^cours_de_route changed: 12 rows checksum \w+ before, 12 rows checksum \w+ after$/),
+    ]);
     expect(await snapshotOfData(db)).toEqual(data);
   });
 });

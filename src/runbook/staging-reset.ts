@@ -38,7 +38,13 @@ export interface ResetCounts {
   stocks_snapshot: number;
 }
 
-const LeftSnapshot = z.object({ citerne: z.string(), produit: z.string(), proprietaire_type: z.string(), stock_ambiant: z.number(), stock_15c: z.number() });
+const LeftSnapshot = z.object({
+  citerne: z.string(),
+  produit: z.string(),
+  proprietaire_type: z.string(),
+  stock_ambiant: z.number(),
+  stock_15c: z.number(),
+});
 const LeftCdr = z.object({ id: z.string(), plaque_camion: z.string(), date_chargement: z.string() });
 
 export interface ResetResult {
@@ -74,14 +80,21 @@ async function counts(q: Queryable): Promise<ResetCounts> {
 /** Refuses anything but a database marked staging, and a marker made for another Supabase project. */
 export function assertStaging(env: EnvironmentMarker, url: string | undefined): void {
   if (env.env !== 'staging') {
-    throw new UserError('ENV_NOT_STAGING', `staging-reset refused: this database is not marked staging (${env.explanation}); nothing was touched`, {
-      hint: "mark a STAGING database with: astm53b env set staging --url … [--project-ref REF]; never on PROD",
-    });
+    throw new UserError(
+      'ENV_NOT_STAGING',
+      `staging-reset refused: this database is not marked staging (${env.explanation}); nothing was touched`,
+      {
+        hint: 'mark a STAGING database with: astm53b env set staging --url … [--project-ref REF]; never on PROD',
+      },
+    );
   }
   const marked = env.pipeline?.projectRef;
   const actual = url ? projectRefOf(url) : undefined;
   if (marked && actual && marked !== actual) {
-    throw new UserError('PROJECT_REF_MISMATCH', `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`);
+    throw new UserError(
+      'PROJECT_REF_MISMATCH',
+      `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`,
+    );
   }
 }
 
@@ -106,9 +119,13 @@ export async function stagingReset(db: Db, opts: ResetOptions, log: Logger): Pro
         const after = await counts(c);
         const cdrAfter = await tableChecksum(c, 'public', 'cours_de_route');
         const problems = [
-          ...(['receptions', 'sorties_produit', 'stocks_journaliers', 'log_actions_scoped'] as const).filter((k) => after[k] !== 0).map((k) => `${k}: ${after[k]} rows left, expected 0`),
+          ...(['receptions', 'sorties_produit', 'stocks_journaliers', 'log_actions_scoped'] as const)
+            .filter((k) => after[k] !== 0)
+            .map((k) => `${k}: ${after[k]} rows left, expected 0`),
           ...(cdrAfter.rows !== cdrBefore.rows || cdrAfter.checksum !== cdrBefore.checksum
-            ? [`cours_de_route changed: ${cdrBefore.rows} rows checksum ${cdrBefore.checksum} before, ${cdrAfter.rows} rows checksum ${cdrAfter.checksum} after`]
+            ? [
+                `cours_de_route changed: ${cdrBefore.rows} rows checksum ${cdrBefore.checksum} before, ${cdrAfter.rows} rows checksum ${cdrAfter.checksum} after`,
+              ]
             : []),
         ];
         const snap = await c.query(
@@ -116,15 +133,27 @@ export async function stagingReset(db: Db, opts: ResetOptions, log: Logger): Pro
              FROM public.stocks_snapshot s JOIN public.citernes ci ON ci.id = s.citerne_id JOIN public.produits p ON p.id = s.produit_id
             WHERE s.stock_ambiant <> 0 OR s.stock_15c <> 0 ORDER BY 1, 2, 3`,
         );
-        const cdr = await c.query("SELECT id::text, plaque_camion, date_chargement::text FROM public.cours_de_route WHERE statut = 'DECHARGE' ORDER BY date_chargement, plaque_camion");
-        const leftovers = { snapshotWithStock: parseRows(LeftSnapshot, snap.rows, 'snapshot left'), cdrDecharge: parseRows(LeftCdr, cdr.rows, 'CDR in DECHARGE') };
+        const cdr = await c.query(
+          "SELECT id::text, plaque_camion, date_chargement::text FROM public.cours_de_route WHERE statut = 'DECHARGE' ORDER BY date_chargement, plaque_camion",
+        );
+        const leftovers = {
+          snapshotWithStock: parseRows(LeftSnapshot, snap.rows, 'snapshot left'),
+          cdrDecharge: parseRows(LeftCdr, cdr.rows, 'CDR in DECHARGE'),
+        };
         const ok = problems.length === 0;
         open = false;
         await c.query(ok ? 'COMMIT' : 'ROLLBACK');
-        if (ok) log.info(`staging-reset: done; ${before.receptions} receptions, ${before.sorties_produit} sorties, ${before.stocks_journaliers} journal rows removed; ${after.cours_de_route} cours de route untouched`);
+        if (ok)
+          log.info(
+            `staging-reset: done; ${before.receptions} receptions, ${before.sorties_produit} sorties, ${before.stocks_journaliers} journal rows removed; ${after.cours_de_route} cours de route untouched`,
+          );
         else log.warn(`staging-reset: invariant broken, rolled back: ${problems.join('; ')}`);
-        if (leftovers.snapshotWithStock.length) log.warn(`staging-reset: ${leftovers.snapshotWithStock.length} stocks_snapshot row(s) still show stock (v_stock_actuel is not zero)`);
-        if (leftovers.cdrDecharge.length) log.warn(`staging-reset: ${leftovers.cdrDecharge.length} cours de route left in DECHARGE cannot be received again`);
+        if (leftovers.snapshotWithStock.length)
+          log.warn(
+            `staging-reset: ${leftovers.snapshotWithStock.length} stocks_snapshot row(s) still show stock (v_stock_actuel is not zero)`,
+          );
+        if (leftovers.cdrDecharge.length)
+          log.warn(`staging-reset: ${leftovers.cdrDecharge.length} cours de route left in DECHARGE cannot be received again`);
         return {
           target: db.label,
           file: { name: opts.file.name, display: opts.file.display, sha256: opts.file.sha256 },

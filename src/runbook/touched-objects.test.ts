@@ -22,7 +22,9 @@ describe('touchedObjects', () => {
   });
 
   it('matches fingerprint entries of every overload and the grants of a touched function', () => {
-    const t = touchedObjects(splitSql('CREATE OR REPLACE FUNCTION public.validate_sortie(p_id uuid) RETURNS void AS $$ $$ LANGUAGE sql;').statements);
+    const t = touchedObjects(
+      splitSql('CREATE OR REPLACE FUNCTION public.validate_sortie(p_id uuid) RETURNS void AS $$ $$ LANGUAGE sql;').statements,
+    );
     expect(isTouched({ kind: 'function', name: 'public.validate_sortie(p_id uuid)', value: '' }, t)).toBe(true);
     expect(isTouched({ kind: 'function_grant', name: 'public.validate_sortie(p_id uuid) to anon', value: '' }, t)).toBe(true);
     expect(isTouched({ kind: 'function', name: 'public.validate_sortie_v2(p_id uuid)', value: '' }, t)).toBe(false);

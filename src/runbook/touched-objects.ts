@@ -26,10 +26,20 @@ function norm(qualified: string): string {
 }
 
 const PATTERNS: { kind: keyof TouchedObjects; re: RegExp; build: (m: RegExpExecArray) => string }[] = [
-  { kind: 'functions', re: new RegExp(String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?|ALTER\s+|DROP\s+)(?:FUNCTION|PROCEDURE)\s+(?:IF\s+EXISTS\s+)?${QUALIFIED}`, 'i'), build: (m) => norm(m[1]!) },
+  {
+    kind: 'functions',
+    re: new RegExp(
+      String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?|ALTER\s+|DROP\s+)(?:FUNCTION|PROCEDURE)\s+(?:IF\s+EXISTS\s+)?${QUALIFIED}`,
+      'i',
+    ),
+    build: (m) => norm(m[1]!),
+  },
   {
     kind: 'triggers',
-    re: new RegExp(String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?|DROP\s+)TRIGGER\s+(?:IF\s+EXISTS\s+)?(${IDENT})[\s\S]*?\bON\s+${QUALIFIED}`, 'i'),
+    re: new RegExp(
+      String.raw`^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?|DROP\s+)TRIGGER\s+(?:IF\s+EXISTS\s+)?(${IDENT})[\s\S]*?\bON\s+${QUALIFIED}`,
+      'i',
+    ),
     build: (m) => `${norm(m[2]!)}.${norm(m[1]!).split('.').pop()}`,
   },
   {
@@ -37,12 +47,25 @@ const PATTERNS: { kind: keyof TouchedObjects; re: RegExp; build: (m: RegExpExecA
     re: new RegExp(String.raw`^(?:CREATE|ALTER|DROP)\s+POLICY\s+(?:IF\s+EXISTS\s+)?(${IDENT})\s+ON\s+${QUALIFIED}`, 'i'),
     build: (m) => `${norm(m[2]!)}.${norm(m[1]!).split('.').pop()}`,
   },
-  { kind: 'tables', re: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${QUALIFIED}`, 'i'), build: (m) => norm(m[1]!) },
-  { kind: 'tables', re: new RegExp(String.raw`^(?:GRANT|REVOKE)\s[\s\S]*?\bON\s+(?:TABLE\s+)?${QUALIFIED}\s+(?:TO|FROM)\b`, 'i'), build: (m) => norm(m[1]!) },
+  {
+    kind: 'tables',
+    re: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${QUALIFIED}`, 'i'),
+    build: (m) => norm(m[1]!),
+  },
+  {
+    kind: 'tables',
+    re: new RegExp(String.raw`^(?:GRANT|REVOKE)\s[\s\S]*?\bON\s+(?:TABLE\s+)?${QUALIFIED}\s+(?:TO|FROM)\b`, 'i'),
+    build: (m) => norm(m[1]!),
+  },
 ];
 
 export function touchedObjects(statements: readonly SqlStatement[]): TouchedObjects {
-  const out: Record<keyof TouchedObjects, Set<string>> = { functions: new Set(), triggers: new Set(), policies: new Set(), tables: new Set() };
+  const out: Record<keyof TouchedObjects, Set<string>> = {
+    functions: new Set(),
+    triggers: new Set(),
+    policies: new Set(),
+    tables: new Set(),
+  };
   for (const s of statements) {
     for (const p of PATTERNS) {
       const m = p.re.exec(s.sql);

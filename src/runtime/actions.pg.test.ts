@@ -18,7 +18,6 @@ describePg('actions/compat', () => {
     vi.restoreAllMocks();
   });
 
-
   const runWith = (url: string) => runActionWith(compatAction, { 'database-url': url, 'output-dir': '$DIR/results' });
 
   it('passes on the fixture, writes its outputs and summary, and never prints the password', async () => {

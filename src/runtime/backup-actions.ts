@@ -27,7 +27,9 @@ export function backupAction(): Promise<void> {
     const inputs = readInputs(BackupInputs);
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'backup');
-    const r = await withDb(target, (db) => backup(db, { outDir: inputs['output-dir'], compress: inputs.compress, ...(scratch ? { scratchUrl: scratch } : {}) }, log));
+    const r = await withDb(target, (db) =>
+      backup(db, { outDir: inputs['output-dir'], compress: inputs.compress, ...(scratch ? { scratchUrl: scratch } : {}) }, log),
+    );
     core.setOutput('verified', String(r.ok));
     core.setOutput('backup-dir', r.dir);
     core.setOutput('verification-file', path.join(r.dir, 'verification.json'));

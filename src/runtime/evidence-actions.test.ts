@@ -31,7 +31,15 @@ async function runWith(inputs: Record<string, string>, opts: Parameters<typeof w
   process.env['INPUT_RESULTS-DIR'] = path.join(dir, 'astm53b-results');
   process.env.INPUT_OUTPUT = path.join(dir, 'bundle.zip');
   for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v.replaceAll('$DIR', dir);
-  Object.assign(process.env, { GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_RUN_ID: '42', GITHUB_REPOSITORY: 'depot/astm53b-pipeline', GITHUB_SERVER_URL: 'https://github.com', GITHUB_SHA: 'e'.repeat(40), GITHUB_ACTOR: 'ops-lead' });
+  Object.assign(process.env, {
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_RUN_ID: '42',
+    GITHUB_REPOSITORY: 'depot/astm53b-pipeline',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_SHA: 'e'.repeat(40),
+    GITHUB_ACTOR: 'ops-lead',
+  });
   let stdout = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout += String(chunk);
@@ -44,7 +52,10 @@ async function runWith(inputs: Record<string, string>, opts: Parameters<typeof w
 
 describe('actions/evidence', () => {
   it('writes the bundle, publishes its path and SHA-256, and keeps the password out of everything', async () => {
-    const r = await runWith({ 'sep-files': '$DIR/evidence/WhatsApp Chat - SEP.txt\n', 'database-url': 'postgresql://app:Act10nSecret@db.example.com:5432/postgres' });
+    const r = await runWith({
+      'sep-files': '$DIR/evidence/WhatsApp Chat - SEP.txt\n',
+      'database-url': 'postgresql://app:Act10nSecret@db.example.com:5432/postgres',
+    });
     expect(process.exitCode).toBeUndefined();
     const sha = (await hashFile(r.zip)).sha256;
     expect(r.output).toMatch(new RegExp(`sha256<<.*\\n${sha}\\n`, 's'));
@@ -68,7 +79,9 @@ describe('actions/evidence', () => {
   it('fails a GO whose runbook 5.7 archives are incomplete, after writing the bundle', async () => {
     const r = await runWith({});
     expect(process.exitCode).toBe(1);
-    expect(r.stdout).toContain('::error::evidence: decision GO but runbook 5.7 archives are missing (Archiver confirmation terrain SEP (mail / WhatsApp export))');
+    expect(r.stdout).toContain(
+      '::error::evidence: decision GO but runbook 5.7 archives are missing (Archiver confirmation terrain SEP (mail / WhatsApp export))',
+    );
     expect(r.output).toMatch(/complete<<.*\nfalse\n/s);
     expect((await verifyBundle(r.zip)).ok).toBe(true);
   });
@@ -80,6 +93,10 @@ describe('actions/evidence', () => {
   });
 
   it('splits SEP file lists on lines or commas, keeping spaces inside names', () => {
-    expect(splitFileList('evidence/WhatsApp Chat - SEP.txt\nevidence/mail.eml, evidence/b.eml\n\n')).toEqual(['evidence/WhatsApp Chat - SEP.txt', 'evidence/mail.eml', 'evidence/b.eml']);
+    expect(splitFileList('evidence/WhatsApp Chat - SEP.txt\nevidence/mail.eml, evidence/b.eml\n\n')).toEqual([
+      'evidence/WhatsApp Chat - SEP.txt',
+      'evidence/mail.eml',
+      'evidence/b.eml',
+    ]);
   });
 });

@@ -21,7 +21,10 @@ const EvidenceInputs = z.object({
   'sep-files': z.string().default(''),
   'changelog-file': z.string().optional(),
   'changelog-under': z.string().optional(),
-  'changelog-occurrence': z.string().regex(/^[1-9]\d*$/, { message: 'must be 1, 2, …' }).optional(),
+  'changelog-occurrence': z
+    .string()
+    .regex(/^[1-9]\d*$/, { message: 'must be 1, 2, …' })
+    .optional(),
   date: z.string().optional(),
   title: z.string().optional(),
 });
@@ -43,7 +46,11 @@ export function evidenceAction(): Promise<void> {
     const out = i.output ?? `astm53b-evidence-${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}.zip`;
     const under = i['changelog-under'];
     if (i['changelog-file'] && !under) {
-      throw new UserError('MISSING_INPUT', 'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")', { where: { field: 'changelog-under' } });
+      throw new UserError(
+        'MISSING_INPUT',
+        'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")',
+        { where: { field: 'changelog-under' } },
+      );
     }
     const r = await buildBundle(
       {
@@ -55,7 +62,12 @@ export function evidenceAction(): Promise<void> {
           ...(i.date ? { date: i.date } : {}),
           ...(i.title ? { title: i.title } : {}),
           ...(i['changelog-file'] && under
-            ? { insertInto: { file: path.resolve(i['changelog-file']), under: i['changelog-occurrence'] ? { heading: under, occurrence: Number(i['changelog-occurrence']) } : under } }
+            ? {
+                insertInto: {
+                  file: path.resolve(i['changelog-file']),
+                  under: i['changelog-occurrence'] ? { heading: under, occurrence: Number(i['changelog-occurrence']) } : under,
+                },
+              }
             : {}),
         },
         secrets: [...(url ? secretsOf(url) : []), ...(env.DATABASE_URL ? secretsOf(env.DATABASE_URL) : [])],
@@ -67,9 +79,15 @@ export function evidenceAction(): Promise<void> {
     core.setOutput('sha256', r.sha256);
     core.setOutput('decision', r.manifest.decision);
     core.setOutput('complete', String(r.incomplete.length === 0));
-    await core.summary.addRaw(`**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n\n${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`).write();
+    await core.summary
+      .addRaw(
+        `**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n\n${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`,
+      )
+      .write();
     if (r.manifest.decision === 'GO' && r.incomplete.length) {
-      return { failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join('; ')}): no ASTM53B migration is valid without them` };
+      return {
+        failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join('; ')}): no ASTM53B migration is valid without them`,
+      };
     }
     return undefined;
   });

@@ -47,7 +47,7 @@ describePg('actions/golden-verify', () => {
     expect(leaks(r.stdout, 'G0ldenSecret')).toEqual([]);
   });
 
-  it('a bad tolerance input is the user\'s fault', async () => {
+  it("a bad tolerance input is the user's fault", async () => {
     await runWith({ 'golden-file': 'golden/demo-golden-cases.csv', 'tolerance-l': 'five' });
     expect(process.exitCode).toBe(1);
   });

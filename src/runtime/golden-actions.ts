@@ -48,13 +48,19 @@ export function goldenVerifyAction(): Promise<void> {
     for (const c of report.cases) {
       if (c.verdict !== 'FAIL') continue;
       const onFile = file && c.where.file === file;
-      core.error(`${c.reference}: engine − SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? '' : `, ML_PP − SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`, {
-        title: `golden-verify: ${c.reference} FAIL`,
-        ...(onFile ? { file: c.where.file, ...(c.where.line !== undefined ? { startLine: c.where.line } : {}) } : {}),
-      });
+      core.error(
+        `${c.reference}: engine − SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? '' : `, ML_PP − SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`,
+        {
+          title: `golden-verify: ${c.reference} FAIL`,
+          ...(onFile ? { file: c.where.file, ...(c.where.line !== undefined ? { startLine: c.where.line } : {}) } : {}),
+        },
+      );
     }
     await core.summary.addRaw(renderGoldenMarkdown(report)).write();
-    if (!report.passed) return { failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside ±${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)` };
+    if (!report.passed)
+      return {
+        failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside ±${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`,
+      };
     return undefined;
   });
 }

@@ -9,7 +9,10 @@ import { secretsOf } from '../db/secrets.js';
  */
 export function readDatabaseUrl(name = 'database-url'): string {
   const url = core.getInput(name, { required: false }).trim();
-  if (!url) throw new UserError('MISSING_INPUT', `input ${name} is required (pass it from a secret: \${{ secrets.DATABASE_URL }})`, { where: { field: name } });
+  if (!url)
+    throw new UserError('MISSING_INPUT', `input ${name} is required (pass it from a secret: \${{ secrets.DATABASE_URL }})`, {
+      where: { field: name },
+    });
   for (const s of secretsOf(url)) core.setSecret(s);
   return url;
 }

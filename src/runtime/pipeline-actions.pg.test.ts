@@ -22,7 +22,8 @@ describePg('actions/sql-apply', () => {
   });
   const summaryFile = path.join(tmpdir(), `astm53b-summary-apply-${process.pid}`);
 
-  const runWith = (inputs: Record<string, string>) => runActionWith(sqlApplyAction, { ...inputs, 'output-dir': '$DIR/results' }, { GITHUB_RUN_ID: '777', GITHUB_ACTOR: 'ops-lead' });
+  const runWith = (inputs: Record<string, string>) =>
+    runActionWith(sqlApplyAction, { ...inputs, 'output-dir': '$DIR/results' }, { GITHUB_RUN_ID: '777', GITHUB_ACTOR: 'ops-lead' });
 
   it('dry run: passes, writes the result and summary, leaves the catalog as it was, never prints the password', async () => {
     const u = new URL(fx().scratch.url);
@@ -43,7 +44,9 @@ describePg('actions/sql-apply', () => {
     const file = write('bad.sql', p0With('ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;'));
     const r = await runWith({ 'database-url': fx().scratch.url, file });
     expect(process.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/::error::sql-apply: bad\.sql rejected and rolled back: changed trigger public\.receptions\.trg_receptions_log_created/);
+    expect(r.stdout).toMatch(
+      /::error::sql-apply: bad\.sql rejected and rolled back: changed trigger public\.receptions\.trg_receptions_log_created/,
+    );
     expect(r.summary).toContain('- changed trigger `public.receptions.trg_receptions_log_created`');
   });
 });

@@ -25,7 +25,11 @@ const Timeouts = {
   'lock-wait-ms': z.string().optional(),
 };
 
-function timeouts(i: { 'lock-timeout-ms'?: string | undefined; 'statement-timeout-ms'?: string | undefined; 'lock-wait-ms'?: string | undefined }) {
+function timeouts(i: {
+  'lock-timeout-ms'?: string | undefined;
+  'statement-timeout-ms'?: string | undefined;
+  'lock-wait-ms'?: string | undefined;
+}) {
   return {
     lockTimeoutMs: parseMs(i['lock-timeout-ms'], 'lock-timeout-ms', APPLY_DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: parseMs(i['statement-timeout-ms'], 'statement-timeout-ms', APPLY_DEFAULTS.statementTimeoutMs),
@@ -46,7 +50,13 @@ export function sqlApplyAction(): Promise<void> {
     const url = readDatabaseUrl();
     const i = readInputs(ApplyInputs);
     const file = await loadChangeFile(path.resolve(i.file), i.file);
-    const opts = { file, expectFunctions: parseExpectedFunctions(i['expect-functions']), dryRun: i['dry-run'] === 'true', ...timeouts(i), run: runContextFrom(process.env) };
+    const opts = {
+      file,
+      expectFunctions: parseExpectedFunctions(i['expect-functions']),
+      dryRun: i['dry-run'] === 'true',
+      ...timeouts(i),
+      run: runContextFrom(process.env),
+    };
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'sql-apply');
     const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
@@ -70,7 +80,9 @@ export function stagingResetAction(): Promise<void> {
   return runAction('staging-reset', async (log) => {
     const url = readDatabaseUrl();
     const i = readInputs(ResetInputs);
-    const file = i.file ? await loadChangeFile(path.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file = i.file
+      ? await loadChangeFile(path.resolve(i.file), i.file)
+      : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'staging-reset');
     const r = await withDb(target, (db) => stagingReset(db, { file, url, run: runContextFrom(process.env), ...timeouts(i) }, log));

@@ -16,7 +16,10 @@ const PreflightInputs = z.object({
   baseline: z.string().optional(),
   'flutter-commit': z.string().optional(),
   'astm-flag': z.enum(['on', 'off']).optional(),
-  'activity-minutes': z.string().regex(/^[1-9][0-9]*$/, 'a positive whole number of minutes').default('15'),
+  'activity-minutes': z
+    .string()
+    .regex(/^[1-9][0-9]*$/, 'a positive whole number of minutes')
+    .default('15'),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
 
@@ -34,7 +37,10 @@ export function preflightAction(): Promise<void> {
         .filter(Boolean)
         .map(ref),
       ...(i.baseline ? { baseline: ref(i.baseline) } : {}),
-      deployment: { ...(i['flutter-commit'] ? { flutterCommit: i['flutter-commit'] } : {}), ...(i['astm-flag'] ? { astmFlag: i['astm-flag'] } : {}) },
+      deployment: {
+        ...(i['flutter-commit'] ? { flutterCommit: i['flutter-commit'] } : {}),
+        ...(i['astm-flag'] ? { astmFlag: i['astm-flag'] } : {}),
+      },
       activityWindowMinutes: Number(i['activity-minutes']),
     });
     const r = await withDb(resolveTarget({ url, cwd: process.cwd() }), (db) => preflight(db, inputs, log));

@@ -32,11 +32,20 @@ describe('actions/signoff against a local GitHub API', () => {
     runActionWith(
       signoffAction,
       { 'github-token': 'ghs_testtoken123', environment: 'prod-go', 'output-dir': '$DIR' },
-      { GITHUB_REPOSITORY: 'depot/astm53b-pipeline', GITHUB_RUN_ID: '4242', GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+      {
+        GITHUB_REPOSITORY: 'depot/astm53b-pipeline',
+        GITHUB_RUN_ID: '4242',
+        GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      },
     );
 
   it("writes the depot manager's approval of the GO gate as signoff.json", async () => {
-    reply = { status: 200, body: [{ environments: [{ id: 1, name: 'prod-go' }], state: 'approved', comment: 'Validé, écarts < 5 L', user: { login: 'chef-depot' } }] };
+    reply = {
+      status: 200,
+      body: [
+        { environments: [{ id: 1, name: 'prod-go' }], state: 'approved', comment: 'Validé, écarts < 5 L', user: { login: 'chef-depot' } },
+      ],
+    };
     const r = await run();
     expect(process.exitCode).toBeUndefined();
     expect(seen.url).toBe('/repos/depot/astm53b-pipeline/actions/runs/4242/approvals');

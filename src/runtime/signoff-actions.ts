@@ -21,16 +21,21 @@ export function signoffAction(): Promise<void> {
     core.setSecret(i['github-token']);
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
     const runId = process.env.GITHUB_RUN_ID;
-    if (!owner || !repo || !runId) throw new UserError('NOT_IN_A_RUN', 'GITHUB_REPOSITORY and GITHUB_RUN_ID are not set: the sign-off is read from a workflow run');
+    if (!owner || !repo || !runId)
+      throw new UserError('NOT_IN_A_RUN', 'GITHUB_REPOSITORY and GITHUB_RUN_ID are not set: the sign-off is read from a workflow run');
     const octokit = getOctokit(i['github-token'], process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {});
     let approvals: EnvironmentApproval[];
     try {
       approvals = (await octokit.rest.actions.getReviewsForRun({ owner, repo, run_id: Number(runId) })).data as EnvironmentApproval[];
     } catch (e) {
       const status = (e as { status?: number }).status;
-      throw new UserError('GITHUB_API', `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status ?? '?'} ${(e as Error).message.split('\n')[0]}`, {
-        hint: 'the job needs permissions: actions: read',
-      });
+      throw new UserError(
+        'GITHUB_API',
+        `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status ?? '?'} ${(e as Error).message.split('\n')[0]}`,
+        {
+          hint: 'the job needs permissions: actions: read',
+        },
+      );
     }
     const signoff = signoffFromApprovals(approvals, { environment: i.environment, role: i.role, runId, now: new Date() });
     log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role})`);

@@ -44,7 +44,13 @@ export function smokeAction(): Promise<void> {
     await publishResult(i['output-dir'], 'smoke.json', r);
     core.setOutput('passed', String(r.passed));
     await core.summary.addRaw(renderSmokeMarkdown(r)).write();
-    if (!r.passed) return { failure: r.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join(' | ') };
+    if (!r.passed)
+      return {
+        failure: r.checks
+          .filter((c) => !c.passed)
+          .map((c) => `${c.id}: ${c.message}`)
+          .join(' | '),
+      };
     return undefined;
   });
 }
@@ -62,7 +68,8 @@ export function decideAction(): Promise<void> {
     await publishResult(i['output-dir'], 'decision.json', d);
     core.setOutput('decision', d.decision);
     await core.summary.addRaw(renderDecisionMarkdown(d)).write();
-    if (d.decision !== 'GO') return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(', ')}` };
+    if (d.decision !== 'GO')
+      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(', ')}` };
     return undefined;
   });
 }

@@ -21,7 +21,11 @@ export interface ActionRun {
   summary: string;
 }
 
-export async function runActionWith(action: () => Promise<void>, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+export async function runActionWith(
+  action: () => Promise<void>,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-action-'));
   const output = path.join(dir, 'output');
   await writeFile(output, '');
@@ -42,4 +46,5 @@ export async function runActionWith(action: () => Promise<void>, inputs: Record<
 }
 
 /** Lines of stdout that show a secret anywhere but in the runner's own mask command. */
-export const leaks = (stdout: string, secret: string): string[] => stdout.split('\n').filter((l) => l.includes(secret) && !l.startsWith('::add-mask::'));
+export const leaks = (stdout: string, secret: string): string[] =>
+  stdout.split('\n').filter((l) => l.includes(secret) && !l.startsWith('::add-mask::'));

@@ -13,7 +13,14 @@ export async function runCommand(
 ): Promise<{ code: number; out: string; log: string[] }> {
   let out = '';
   const log = memoryLogger();
-  const code = await spec.run({ values: withOptionDefaults(spec, values), positionals, out: (t) => (out += t), log, cwd: opts.cwd ?? process.cwd(), env: opts.env ?? {} });
+  const code = await spec.run({
+    values: withOptionDefaults(spec, values),
+    positionals,
+    out: (t) => (out += t),
+    log,
+    cwd: opts.cwd ?? process.cwd(),
+    env: opts.env ?? {},
+  });
   return { code: code ?? 0, out, log: log.lines };
 }
 

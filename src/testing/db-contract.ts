@@ -63,7 +63,7 @@ export function dbContract(getDb: () => Db): void {
     expect((await tableChecksum(db, 'public', 'ck_b')).checksum).toBe(a.checksum);
     // the same on PostgreSQL 15 and on PGlite (PostgreSQL 18): the hash functions do not change across releases
     expect(a.checksum).toBe(CK_A_CHECKSUM);
-    await db.query("UPDATE ck_b SET qty = 1.51 WHERE id = 1");
+    await db.query('UPDATE ck_b SET qty = 1.51 WHERE id = 1');
     expect((await tableChecksum(db, 'public', 'ck_b')).checksum).not.toBe(a.checksum);
 
     // a restore recreates the enum with new OIDs: the checksum must not move
@@ -76,10 +76,10 @@ export function dbContract(getDb: () => Db): void {
     await db.query("INSERT INTO ck_enum VALUES (2, 'ko'), (1, 'ok')");
     expect(await tableChecksum(db, 'public', 'ck_enum')).toEqual(e);
 
-    await db.query("INSERT INTO ck_json VALUES (1, '{\"k\": 1}'), (2, NULL)");
+    await db.query('INSERT INTO ck_json VALUES (1, \'{"k": 1}\'), (2, NULL)');
     const j = await tableChecksum(db, 'public', 'ck_json');
     expect(j.rows).toBe(2);
-    await db.query("UPDATE ck_json SET doc = '{\"k\":1}' WHERE id = 1");
+    await db.query('UPDATE ck_json SET doc = \'{"k":1}\' WHERE id = 1');
     // json is compared as text: a change of spacing is a change
     expect((await tableChecksum(db, 'public', 'ck_json')).checksum).not.toBe(j.checksum);
 
@@ -98,14 +98,17 @@ export function dbContract(getDb: () => Db): void {
     const db = getDb();
     await db.query('CREATE TABLE ck_tz (id int PRIMARY KEY, at timestamptz)');
     await db.query("INSERT INTO ck_tz VALUES (1, '2026-02-25 10:00+00')");
-    const sums = await db.withClient(async (c) => {
-      await c.query("SET TimeZone = 'UTC'");
-      const utc = await tableChecksum(c, 'public', 'ck_tz');
-      await c.query("SET TimeZone = 'Africa/Kinshasa'");
-      const kin = await tableChecksum(c, 'public', 'ck_tz');
-      await c.query('RESET TimeZone');
-      return [utc.checksum, kin.checksum];
-    }, { discard: true });
+    const sums = await db.withClient(
+      async (c) => {
+        await c.query("SET TimeZone = 'UTC'");
+        const utc = await tableChecksum(c, 'public', 'ck_tz');
+        await c.query("SET TimeZone = 'Africa/Kinshasa'");
+        const kin = await tableChecksum(c, 'public', 'ck_tz');
+        await c.query('RESET TimeZone');
+        return [utc.checksum, kin.checksum];
+      },
+      { discard: true },
+    );
     expect(sums[0]).toBe(sums[1]);
     await db.query('DROP TABLE ck_tz');
   });
@@ -135,9 +138,18 @@ export function dbContract(getDb: () => Db): void {
 
   it('stops a script at the first error, names file and line, and rolls its transaction back', async () => {
     const db = getDb();
-    const script = ['BEGIN;', 'CREATE TABLE half_done(id int);', '', "INSERT INTO half_done VALUES ('not a number');", 'INSERT INTO half_done VALUES (2);', 'COMMIT;'].join('\n');
+    const script = [
+      'BEGIN;',
+      'CREATE TABLE half_done(id int);',
+      '',
+      "INSERT INTO half_done VALUES ('not a number');",
+      'INSERT INTO half_done VALUES (2);',
+      'COMMIT;',
+    ].join('\n');
     const err = await runSqlText(db, script, 'sql/change.sql').catch((e: unknown) => e);
-    expect((err as { describe(): string }).describe()).toMatch(/^SQL_FAILED: sql\/change\.sql:4: \[22P02\] invalid input syntax for type integer/);
+    expect((err as { describe(): string }).describe()).toMatch(
+      /^SQL_FAILED: sql\/change\.sql:4: \[22P02\] invalid input syntax for type integer/,
+    );
     const t = await db.query<{ t: string | null }>("SELECT to_regclass('half_done')::text AS t");
     expect(t.rows[0]!.t).toBeNull();
     // and the connection is usable afterwards (not left in an aborted transaction)
@@ -146,7 +158,9 @@ export function dbContract(getDb: () => Db): void {
 
   it('acts as an app user: JWT claims set and the role switched, for that transaction only', async () => {
     const db = getDb();
-    await db.query("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF; END $$");
+    await db.query(
+      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF; END $$",
+    );
     const uid = '00000000-0000-4000-8000-0000000000aa';
     const r = await withAppUser(db, { role: 'authenticated', userId: uid }, (tx) =>
       tx.query(

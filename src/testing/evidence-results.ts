@@ -54,21 +54,62 @@ export function writeSyntheticResults(dir: string, o: SyntheticOptions = {}): vo
       max_deviation_l: 7.2,
       counts: { cases: 3, passed: 2, failed: 1, mlpp_compared: 2 },
       cases: [
-        { reference: 'REC-2026-03-01', verdict: 'PASS', sep_volume_15c_l: 38123.4, engine_volume_15c_l: 38124.6, mlpp_volume_15c_l: 38121.0, deviation_l: 1.2, mlpp_deviation_l: -2.4 },
-        { reference: 'REC-2026-03-02', verdict: 'PASS', sep_volume_15c_l: 39000.0, engine_volume_15c_l: 38996.9, mlpp_volume_15c_l: null, deviation_l: -3.1, mlpp_deviation_l: null },
-        { reference: 'REC-2026-03-03', verdict: 'FAIL', sep_volume_15c_l: 37500.0, engine_volume_15c_l: 37507.2, mlpp_volume_15c_l: 37505.0, deviation_l: 7.2, mlpp_deviation_l: 5.0 },
+        {
+          reference: 'REC-2026-03-01',
+          verdict: 'PASS',
+          sep_volume_15c_l: 38123.4,
+          engine_volume_15c_l: 38124.6,
+          mlpp_volume_15c_l: 38121.0,
+          deviation_l: 1.2,
+          mlpp_deviation_l: -2.4,
+        },
+        {
+          reference: 'REC-2026-03-02',
+          verdict: 'PASS',
+          sep_volume_15c_l: 39000.0,
+          engine_volume_15c_l: 38996.9,
+          mlpp_volume_15c_l: null,
+          deviation_l: -3.1,
+          mlpp_deviation_l: null,
+        },
+        {
+          reference: 'REC-2026-03-03',
+          verdict: 'FAIL',
+          sep_volume_15c_l: 37500.0,
+          engine_volume_15c_l: 37507.2,
+          mlpp_volume_15c_l: 37505.0,
+          deviation_l: 7.2,
+          mlpp_deviation_l: 5.0,
+        },
       ],
     });
   }
-  json('smoke.json', { passed: true, checks: [{ name: 'reception', ok: true }], note: o.smokeNote ?? 'controlled reception and sortie through validate_sortie' });
-  if (o.decision !== null) json('decision.json', { decision: o.decision ?? 'GO', reasons: ['golden cases within tolerance'], approvedBy: 'gerant-depot' });
+  json('smoke.json', {
+    passed: true,
+    checks: [{ name: 'reception', ok: true }],
+    note: o.smokeNote ?? 'controlled reception and sortie through validate_sortie',
+  });
+  if (o.decision !== null)
+    json('decision.json', { decision: o.decision ?? 'GO', reasons: ['golden cases within tolerance'], approvedBy: 'gerant-depot' });
   json('freeze-off.json', { action: 'off', changed: true, frozen: false });
   if (o.withBackup !== false) {
     const files: { path: string; kind: string; content: Buffer }[] = [
       // pseudo-random bytes: a custom-format dump is already compressed
-      { path: 'database.dump', kind: 'archive', content: Buffer.concat(Array.from({ length: 64 }, (_, i) => createHash('sha512').update(`block ${i}`).digest())) },
-      { path: 'functions/public.validate_sortie.sql', kind: 'function', content: Buffer.from('CREATE OR REPLACE FUNCTION public.validate_sortie(p_id uuid) RETURNS void ...;\n') },
-      { path: 'tables/public.receptions.csv', kind: 'table-snapshot', content: Buffer.from('id,citerne_id,volume_ambiant\n1,TANK4,38000\n') },
+      {
+        path: 'database.dump',
+        kind: 'archive',
+        content: Buffer.concat(Array.from({ length: 64 }, (_, i) => createHash('sha512').update(`block ${i}`).digest())),
+      },
+      {
+        path: 'functions/public.validate_sortie.sql',
+        kind: 'function',
+        content: Buffer.from('CREATE OR REPLACE FUNCTION public.validate_sortie(p_id uuid) RETURNS void ...;\n'),
+      },
+      {
+        path: 'tables/public.receptions.csv',
+        kind: 'table-snapshot',
+        content: Buffer.from('id,citerne_id,volume_ambiant\n1,TANK4,38000\n'),
+      },
       { path: 'auth-users.json', kind: 'auth-users', content: Buffer.from('[]\n') },
     ];
     for (const f of files) {
@@ -82,6 +123,11 @@ export function writeSyntheticResults(dir: string, o: SyntheticOptions = {}): vo
       files: files.map((f) => ({ path: f.path, kind: f.kind, bytes: f.content.length, sha256: sha(f.content) })),
     };
     json('backup/manifest.json', manifest);
-    json('backup/verification.json', { format: 'astm53b-backup-verification/1', ok: true, checkedAt: '2026-03-11T19:42:00.000Z', failures: [] });
+    json('backup/verification.json', {
+      format: 'astm53b-backup-verification/1',
+      ok: true,
+      checkedAt: '2026-03-11T19:42:00.000Z',
+      failures: [],
+    });
   }
 }

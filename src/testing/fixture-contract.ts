@@ -37,11 +37,10 @@ async function journalBalance(q: Queryable, citerne: string, day: string, owner:
 }
 
 async function snapshotBalance(q: Queryable, citerne: string, owner: string): Promise<Balance> {
-  const r = await q.query<Balance>('SELECT stock_ambiant AS amb, stock_15c AS v15 FROM stocks_snapshot WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = $3', [
-    citerne,
-    GASOIL,
-    owner,
-  ]);
+  const r = await q.query<Balance>(
+    'SELECT stock_ambiant AS amb, stock_15c AS v15 FROM stocks_snapshot WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = $3',
+    [citerne, GASOIL, owner],
+  );
   return r.rows[0] ?? { amb: 0, v15: 0 };
 }
 
@@ -57,7 +56,10 @@ async function pgError(p: Promise<unknown>): Promise<{ code?: string; message: s
 export function fixtureContract(getDb: () => Db): void {
   it('has the demo depot as the runbook found PROD: 8 GASOIL receptions and 2 trucks arrived but not received', async () => {
     const db = getDb();
-    const rec = await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM receptions WHERE produit_id = $1 AND cours_de_route_id IS NOT NULL', [GASOIL]);
+    const rec = await db.query<{ n: number }>(
+      'SELECT count(*)::int8 AS n FROM receptions WHERE produit_id = $1 AND cours_de_route_id IS NOT NULL',
+      [GASOIL],
+    );
     expect(rec.rows[0]!.n).toBe(8);
     const waiting = await db.query<{ n: number }>(
       "SELECT count(*)::int8 AS n FROM cours_de_route c WHERE statut = 'ARRIVE' AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = c.id)",
@@ -95,7 +97,11 @@ export function fixtureContract(getDb: () => Db): void {
         [GASOIL],
       )
     ).rows[0]!.id;
-    const tank = (await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
+    const tank = (
+      await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
+        GASOIL,
+      ])
+    ).rows[0]!.id;
     const day = '2026-02-26';
     const [j0, s0] = [await journalBalance(db, tank, day, 'MONALUXE'), await snapshotBalance(db, tank, 'MONALUXE')];
     const amb = 1234.5; // index 100000 → 101234.5
@@ -116,7 +122,10 @@ export function fixtureContract(getDb: () => Db): void {
     expect(s1.amb - s0.amb).toBeCloseTo(amb, 6);
     expect(s1.v15 - s0.v15).toBeCloseTo(v15, 6);
     expect((await db.query<{ statut: string }>('SELECT statut FROM cours_de_route WHERE id = $1', [cdr])).rows[0]!.statut).toBe('DECHARGE');
-    const logs = await db.query<{ action: string }>("SELECT action FROM log_actions WHERE details->>'reception_id' = $1 AND module = 'receptions' ORDER BY action", [id.id]);
+    const logs = await db.query<{ action: string }>(
+      "SELECT action FROM log_actions WHERE details->>'reception_id' = $1 AND module = 'receptions' ORDER BY action",
+      [id.id],
+    );
     expect(logs.rows.map((r) => r.action)).toEqual(['RECEPTION_CREEE', 'RECEPTION_VALIDE']);
     const upd = await pgError(db.query("UPDATE receptions SET note = 'changed' WHERE id = $1", [id.id]));
     expect(upd.code).toBe('P0001');
@@ -127,13 +136,19 @@ export function fixtureContract(getDb: () => Db): void {
   it('legacy validate_sortie cannot complete under DB-STRICT (P0001 on the journal write), and changes nothing', async () => {
     const db = getDb();
     const gerant = await userWithRole(db, 'gerant');
-    const draft = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1")).rows[0]!.id;
+    const draft = (
+      await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1")
+    ).rows[0]!.id;
     const before = await tableChecksum(db, 'public', 'stocks_journaliers');
-    const err = await pgError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query('SELECT validate_sortie($1)', [draft])));
+    const err = await pgError(
+      withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query('SELECT validate_sortie($1)', [draft])),
+    );
     expect(err.code).toBe('P0001');
     expect(err.message).toMatch(/Ecriture directe interdite sur stocks_journaliers/);
     expect(await tableChecksum(db, 'public', 'stocks_journaliers')).toEqual(before);
-    expect((await db.query<{ statut: string }>('SELECT statut FROM sorties_produit WHERE id = $1', [draft])).rows[0]!.statut).toBe('brouillon');
+    expect((await db.query<{ statut: string }>('SELECT statut FROM sorties_produit WHERE id = $1', [draft])).rows[0]!.statut).toBe(
+      'brouillon',
+    );
   });
 
   it('the P0 change file applies with stop-on-first-error; validate_sortie then validates the draft, debits the journal and logs SORTIE_VALIDEE', async () => {
@@ -141,7 +156,16 @@ export function fixtureContract(getDb: () => Db): void {
     await runSqlFile(db, sqlPath(CHANGE_FILES.p0), { displayName: `sql/${CHANGE_FILES.p0}` });
     const gerant = await userWithRole(db, 'gerant');
     const s = (
-      await db.query<{ id: string; citerne_id: string; volume_ambiant: number | null; index_avant: number; index_apres: number; volume_corrige_15c: number | null; day: string; owner: string }>(
+      await db.query<{
+        id: string;
+        citerne_id: string;
+        volume_ambiant: number | null;
+        index_avant: number;
+        index_apres: number;
+        volume_corrige_15c: number | null;
+        day: string;
+        owner: string;
+      }>(
         "SELECT id::text, citerne_id::text, volume_ambiant, index_avant, index_apres, volume_corrige_15c, coalesce(date_sortie, now())::date::text AS day, proprietaire_type AS owner FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1",
       )
     ).rows[0]!;
@@ -151,9 +175,16 @@ export function fixtureContract(getDb: () => Db): void {
     const after = await journalBalance(db, s.citerne_id, '9999-12-31', s.owner);
     expect(before.amb - after.amb).toBeCloseTo(amb, 6);
     expect(before.v15 - after.v15).toBeCloseTo(s.volume_corrige_15c ?? amb, 6);
-    const row = (await db.query<{ statut: string; validated_by: string }>('SELECT statut, validated_by::text FROM sorties_produit WHERE id = $1', [s.id])).rows[0]!;
+    const row = (
+      await db.query<{ statut: string; validated_by: string }>('SELECT statut, validated_by::text FROM sorties_produit WHERE id = $1', [
+        s.id,
+      ])
+    ).rows[0]!;
     expect(row).toEqual({ statut: 'validee', validated_by: gerant });
-    const log = await db.query<{ module: string }>("SELECT module FROM log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1", [s.id]);
+    const log = await db.query<{ module: string }>(
+      "SELECT module FROM log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1",
+      [s.id],
+    );
     expect(log.rows).toEqual([{ module: 'sorties' }]);
     // DB-STRICT: a validated sortie is immutable, even for its owner
     expect((await pgError(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [s.id]))).code).toBe('P0001');
@@ -165,16 +196,25 @@ export function fixtureContract(getDb: () => Db): void {
     const lecture = await userWithRole(db, 'lecture');
     const gerant = await userWithRole(db, 'gerant');
     const client = (await db.query<{ id: string }>('SELECT id::text FROM clients ORDER BY nom LIMIT 1')).rows[0]!.id;
-    const tank = (await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
-    const draft = await withAppUser(db, { role: 'authenticated', userId: gerant }, async (tx) =>
-      (
-        await tx.query<{ id: string }>(
-          "INSERT INTO sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note) VALUES ($1, $2, $3, 0, 10, 20, 837, 10, 'MONALUXE', 'brouillon', now(), 'astm53b test') RETURNING id::text",
-          [tank, GASOIL, client],
-        )
-      ).rows[0]!.id,
+    const tank = (
+      await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
+        GASOIL,
+      ])
+    ).rows[0]!.id;
+    const draft = await withAppUser(
+      db,
+      { role: 'authenticated', userId: gerant },
+      async (tx) =>
+        (
+          await tx.query<{ id: string }>(
+            "INSERT INTO sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note) VALUES ($1, $2, $3, 0, 10, 20, 837, 10, 'MONALUXE', 'brouillon', now(), 'astm53b test') RETURNING id::text",
+            [tank, GASOIL, client],
+          )
+        ).rows[0]!.id,
     );
-    const err = await pgError(withAppUser(db, { role: 'authenticated', userId: lecture }, (tx) => tx.query('SELECT validate_sortie($1)', [draft])));
+    const err = await pgError(
+      withAppUser(db, { role: 'authenticated', userId: lecture }, (tx) => tx.query('SELECT validate_sortie($1)', [draft])),
+    );
     expect(err.code).toBe('P0001');
     expect(err.message).toMatch(/ROLE_FORBIDDEN/);
   });
@@ -209,9 +249,14 @@ export function fixtureContract(getDb: () => Db): void {
     for (let run = 0; run < 2; run++) {
       await runSqlFile(db, sqlPath(CHANGE_FILES.resetCdrOnly), { displayName: `sql/${CHANGE_FILES.resetCdrOnly}` });
       for (const table of ['receptions', 'sorties_produit', 'stocks_journaliers']) {
-        expect((await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${table}`)).rows[0]!.n, `${table} after reset ${run + 1}`).toBe(0);
+        expect(
+          (await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${table}`)).rows[0]!.n,
+          `${table} after reset ${run + 1}`,
+        ).toBe(0);
       }
-      const scoped = await db.query<{ n: number }>("SELECT count(*)::int8 AS n FROM log_actions WHERE module IN ('receptions', 'sorties') OR module ILIKE '%stock%'");
+      const scoped = await db.query<{ n: number }>(
+        "SELECT count(*)::int8 AS n FROM log_actions WHERE module IN ('receptions', 'sorties') OR module ILIKE '%stock%'",
+      );
       expect(scoped.rows[0]!.n).toBe(0);
       expect(await tableChecksum(db, 'public', 'cours_de_route')).toEqual(cdrBefore);
     }

@@ -15,10 +15,17 @@ const GASOIL = '22222222-2222-2222-2222-222222222222';
 export async function applyP0AndMove(db: Db): Promise<void> {
   await runSqlFile(db, sqlPath(CHANGE_FILES.p0), { displayName: CHANGE_FILES.p0 });
   const gerant = await userWithRole(db, 'gerant');
-  const draft = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1")).rows[0]!.id;
+  const draft = (
+    await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'brouillon' ORDER BY created_at LIMIT 1")
+  ).rows[0]!.id;
   await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query('SELECT validate_sortie($1)', [draft]));
-  const cdr = (await db.query<{ id: string }>("SELECT id::text FROM cours_de_route WHERE statut = 'ARRIVE' ORDER BY plaque_camion LIMIT 1")).rows[0]!.id;
-  const tank = (await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [GASOIL])).rows[0]!.id;
+  const cdr = (await db.query<{ id: string }>("SELECT id::text FROM cours_de_route WHERE statut = 'ARRIVE' ORDER BY plaque_camion LIMIT 1"))
+    .rows[0]!.id;
+  const tank = (
+    await db.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
+      GASOIL,
+    ])
+  ).rows[0]!.id;
   await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
     tx.query(
       `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)

@@ -13,9 +13,13 @@ export async function expectGuardsStillBite(db: Db, manifest: Manifest): Promise
   const disabled = await db.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal AND t.tgenabled = 'D'",
   );
-  expect(disabled.rows[0]!.n).toBe(manifest.fingerprint.entries.filter((e) => e.kind === 'trigger' && e.value.endsWith('enabled=D')).length);
+  expect(disabled.rows[0]!.n).toBe(
+    manifest.fingerprint.entries.filter((e) => e.kind === 'trigger' && e.value.endsWith('enabled=D')).length,
+  );
   const validated = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'validee' LIMIT 1")).rows[0]!.id;
-  const upd = (await expectFailure(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & { code?: string };
+  const upd = (await expectFailure(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & {
+    code?: string;
+  };
   expect(upd.code).toBe('P0001');
   const rec = (await db.query<{ id: string }>('SELECT id::text FROM receptions LIMIT 1')).rows[0]!.id;
   const del = (await expectFailure(db.query('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string };
@@ -31,6 +35,8 @@ export async function expectRlsBack(db: Db, tables: readonly string[]): Promise<
     expect(anon.rows[0]!.n, t).toBe(0);
   }
   const gerant = await userWithRole(db, 'gerant');
-  const seen = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM public.stocks_journaliers'));
+  const seen = await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) =>
+    tx.query<{ n: number }>('SELECT count(*)::int AS n FROM public.stocks_journaliers'),
+  );
   expect(seen.rows[0]!.n).toBeGreaterThan(0);
 }

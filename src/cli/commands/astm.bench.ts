@@ -23,9 +23,10 @@ const inputs = Array.from({ length: ROWS }, (_, i) => ({
 const csv = join(dir, 'in.csv');
 writeFileSync(
   csv,
-  ['table,edition,rounding,density_kgm3,temperature_c,hydrometer,volume_l', ...inputs.map((r) => `${r.t53 ? '53B' : '54B'},${r.edition},${r.rounding},${r.density},${r.temp},${r.hydrometer},40000`)].join(
-    '\n',
-  ) + '\n',
+  [
+    'table,edition,rounding,density_kgm3,temperature_c,hydrometer,volume_l',
+    ...inputs.map((r) => `${r.t53 ? '53B' : '54B'},${r.edition},${r.rounding},${r.density},${r.temp},${r.hydrometer},40000`),
+  ].join('\n') + '\n',
 );
 const batch = astmCommands.find((c) => c.name === 'batch')!;
 
@@ -34,7 +35,15 @@ describe(`batch, ${ROWS} rows`, () => {
     'baseline: engine only, same inputs',
     () => {
       for (const r of inputs) {
-        if (r.t53) table53b({ observedDensity: r.density, temperatureC: r.temp, hydrometer: r.hydrometer, edition: r.edition, rounding: r.rounding, volumeL: 40000 });
+        if (r.t53)
+          table53b({
+            observedDensity: r.density,
+            temperatureC: r.temp,
+            hydrometer: r.hydrometer,
+            edition: r.edition,
+            rounding: r.rounding,
+            volumeL: 40000,
+          });
         else table54b({ density15: r.density, temperatureC: r.temp, edition: r.edition, rounding: r.rounding, volumeL: 40000 });
       }
     },

@@ -16,8 +16,8 @@ function command(name: string): CommandSpec {
 }
 
 /** What the dispatcher does: option defaults from the spec, then run() with captured output. */
-const run = (name: string, values: CommandContext['values'], positionals: string[] = [], cwd = process.cwd()) => runCommand(command(name), values, positionals, { cwd });
-
+const run = (name: string, values: CommandContext['values'], positionals: string[] = [], cwd = process.cwd()) =>
+  runCommand(command(name), values, positionals, { cwd });
 
 describe('astm53b vcf', () => {
   it('prints an aligned block with the defaults 1980 / table', async () => {
@@ -38,7 +38,9 @@ describe('astm53b vcf', () => {
     const { out } = await run('vcf', { density15: '840', temp: '30', edition: '2004', rounding: 'computed', volume: '40000', json: true });
     expect(out.endsWith('\n')).toBe(true);
     expect(out.trim().split('\n')).toHaveLength(1);
-    expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(table54b({ density15: 840, temperatureC: 30, edition: '2004', rounding: 'computed', volumeL: 40000 }))));
+    expect(JSON.parse(out)).toEqual(
+      JSON.parse(JSON.stringify(table54b({ density15: 840, temperatureC: 30, edition: '2004', rounding: 'computed', volumeL: 40000 }))),
+    );
   });
 
   it('--addendum-2019 computes the volume from the unrounded CTL', async () => {
@@ -127,12 +129,31 @@ describe('astm53b batch', () => {
     const { code, out, log } = await run('batch', {}, [name], dir);
     expect(code).toBe(1);
     const p = parseCsv(out);
-    expect(p.header).toEqual(['table', 'edition', 'rounding', 'density_kgm3', 'temperature_c', 'hydrometer', 'volume_l', 'note', 'vcf', 'density15_kgm3', 'volume15_l', 'error']);
+    expect(p.header).toEqual([
+      'table',
+      'edition',
+      'rounding',
+      'density_kgm3',
+      'temperature_c',
+      'hydrometer',
+      'volume_l',
+      'note',
+      'vcf',
+      'density15_kgm3',
+      'volume15_l',
+      'error',
+    ]);
     const rows = p.records.map((r) => Object.fromEntries(p.header.map((h, i) => [h, r.fields[i]])));
     expect(rows).toHaveLength(11);
 
     const r54 = table54b({ density15: 840, temperatureC: 30, volumeL: 40000 });
-    expect(rows[0]).toMatchObject({ note: 'plain, quoted', vcf: String(r54.vcf), density15_kgm3: '840', volume15_l: String(r54.volume15L), error: '' });
+    expect(rows[0]).toMatchObject({
+      note: 'plain, quoted',
+      vcf: String(r54.vcf),
+      density15_kgm3: '840',
+      volume15_l: String(r54.volume15L),
+      error: '',
+    });
     expect(rows[1]).toMatchObject({ vcf: '0.9958', density15_kgm3: '843.4', volume15_l: '995.8', error: '' });
     const full = table53b({ observedDensity: 831, temperatureC: 30, hydrometer: false, edition: '2004', rounding: 'full' });
     // full precision: the shortest text that reads back as the same double
@@ -166,7 +187,10 @@ describe('astm53b batch', () => {
   });
 
   it('keeps the French dialect: BOM, ; and decimal commas in and out', async () => {
-    const name = write('fr.csv', '\uFEFFtable;edition;rounding;density_kgm3;temperature_c;hydrometer;volume_l\r\n53B;1980;table;835,5;28,35;VRAI;39291,5\r\n54B;1980;full;840;30,5;;\r\n');
+    const name = write(
+      'fr.csv',
+      '\uFEFFtable;edition;rounding;density_kgm3;temperature_c;hydrometer;volume_l\r\n53B;1980;table;835,5;28,35;VRAI;39291,5\r\n54B;1980;full;840;30,5;;\r\n',
+    );
     const { code, out } = await run('batch', { out: 'fr-out.csv' }, [name], dir);
     expect(code).toBe(0);
     expect(out).toBe('');
@@ -176,14 +200,24 @@ describe('astm53b batch', () => {
     expect(p.dialect.delimiter).toBe(';');
     const r = table53b({ observedDensity: 835.5, temperatureC: 28.35, hydrometer: true, volumeL: 39291.5 });
     const f = table54b({ density15: 840, temperatureC: 30.5, rounding: 'full' });
-    expect(p.records[0]!.fields.slice(7)).toEqual([String(r.vcf).replace('.', ','), String(r.density15).replace('.', ','), String(r.volume15L).replace('.', ','), '']);
+    expect(p.records[0]!.fields.slice(7)).toEqual([
+      String(r.vcf).replace('.', ','),
+      String(r.density15).replace('.', ','),
+      String(r.volume15L).replace('.', ','),
+      '',
+    ]);
     expect(p.records[1]!.fields.slice(7, 8)).toEqual([String(f.vcf).replace('.', ',')]);
     // no temporary file left beside the output
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('overwrites result columns of an earlier run instead of adding them twice', async () => {
-    const first = await run('batch', {}, [write('again.csv', 'table,edition,rounding,density_kgm3,temperature_c\n54B,1980,table,840,30\n')], dir);
+    const first = await run(
+      'batch',
+      {},
+      [write('again.csv', 'table,edition,rounding,density_kgm3,temperature_c\n54B,1980,table,840,30\n')],
+      dir,
+    );
     const second = await run('batch', {}, [write('again-out.csv', first.out)], dir);
     expect(second.out).toBe(first.out);
   });
@@ -198,7 +232,9 @@ describe('astm53b batch', () => {
     const lines = ['table,edition,rounding,density_kgm3,temperature_c,hydrometer,volume_l'];
     for (let i = 0; i < 100_000; i++) {
       const t53 = i % 2 === 0;
-      lines.push(`${t53 ? '53B' : '54B'},${i % 3 === 0 ? '2004' : '1980'},${['table', 'computed', 'full'][i % 3]},${820 + (i % 400) / 10},${10 + (i % 350) / 10},${t53 && i % 4 === 0},40000`);
+      lines.push(
+        `${t53 ? '53B' : '54B'},${i % 3 === 0 ? '2004' : '1980'},${['table', 'computed', 'full'][i % 3]},${820 + (i % 400) / 10},${10 + (i % 350) / 10},${t53 && i % 4 === 0},40000`,
+      );
     }
     const name = write('big.csv', lines.join('\n') + '\n');
     const { code, log } = await run('batch', { out: 'big-out.csv' }, [name], dir);

@@ -45,7 +45,7 @@ const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print one JSON 
 const PROFILES_HELP = [
   'Rounding profiles:',
   '  table     the printed 1980 tables: VCF to 4 decimals, ρ15 to 0.1 kg/m³, volume to 0.1 L (default)',
-  '  computed  the edition\'s implementation procedure: inputs rounded to 0.05 °C / 0.1 kg/m³;',
+  "  computed  the edition's implementation procedure: inputs rounded to 0.05 °C / 0.1 kg/m³;",
   '            VCF 4 decimals at or above 1 and 5 below (1980), 5 decimals (2004)',
   '  full      no rounding at all',
   `Defaults: --edition ${DEFAULT_EDITION} --rounding ${DEFAULT_ROUNDING}. Densities in kg/m³, temperatures in °C;`,
@@ -95,7 +95,9 @@ function numberOption(ctx: CommandContext, name: string, required: boolean): num
   // a comma is refused rather than guessed: "40,000" must not become 40 L
   const n = parseDecimal(v, false);
   if (n === undefined) {
-    throw new UserError('BAD_OPTION', `--${name} must be a number with a dot as decimal separator, got "${v}"`, { where: { field: `--${name}` } });
+    throw new UserError('BAD_OPTION', `--${name} must be a number with a dot as decimal separator, got "${v}"`, {
+      where: { field: `--${name}` },
+    });
   }
   return n;
 }
@@ -164,7 +166,14 @@ const vcfCommand: CommandSpec = {
     const volumeL = numberOption(ctx, 'volume', false);
     const { edition, rounding } = editionAndRounding(ctx);
     const r = runEngine(() =>
-      table54b({ density15, temperatureC, edition, rounding, addendum2019: ctx.values['addendum-2019'] === true, ...(volumeL === undefined ? {} : { volumeL }) }),
+      table54b({
+        density15,
+        temperatureC,
+        edition,
+        rounding,
+        addendum2019: ctx.values['addendum-2019'] === true,
+        ...(volumeL === undefined ? {} : { volumeL }),
+      }),
     );
     ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}\n` : humanVcf(r));
   },
@@ -176,7 +185,7 @@ const density15Command: CommandSpec = {
   details: [
     'Give --hydrometer when the density was read on a glass hydrometer: the soda-lime glass',
     'correction is then applied (the printed 1980 Table 53B includes it). Without it the reading is',
-    'taken as a digital density meter\'s, which needs no correction.',
+    "taken as a digital density meter's, which needs no correction.",
     '',
     PROFILES_HELP,
   ].join('\n'),
@@ -285,7 +294,8 @@ function computeRow(get: (c: InputColumn) => string | undefined, dialect: CsvDia
   const fmt = (n: number | undefined) => (n === undefined ? '' : formatDecimal(n, dialect.decimalComma));
   if (table === '54B') {
     // ρ15 is never a hydrometer reading; a true here means the row was meant for 53B
-    if (hydrometer) throw new RowError('INVALID_BOOLEAN', 'hydrometer applies to 53B rows only (54B takes the density at 15 °C)', 'hydrometer');
+    if (hydrometer)
+      throw new RowError('INVALID_BOOLEAN', 'hydrometer applies to 53B rows only (54B takes the density at 15 °C)', 'hydrometer');
     const r = table54b({ density15: density, temperatureC, ...common });
     return { vcf: fmt(r.vcf), density15: fmt(r.density15), volume15: fmt(r.volume15L) };
   }
@@ -294,7 +304,8 @@ function computeRow(get: (c: InputColumn) => string | undefined, dialect: CsvDia
 }
 
 function describeRowError(e: unknown, file: string, row: number): string {
-  if (e instanceof RowError) return new UserError(e.code, e.message, { where: { file, row, ...(e.field ? { field: e.field } : {}) } }).describe();
+  if (e instanceof RowError)
+    return new UserError(e.code, e.message, { where: { file, row, ...(e.field ? { field: e.field } : {}) } }).describe();
   if (isAstmError(e)) {
     const field = BATCH_FIELD[e.field];
     return new UserError(e.code, e.message, { where: { file, row, ...(field ? { field } : {}) } }).describe();
@@ -318,7 +329,11 @@ class LineSink {
   }
 }
 
-async function withOutput<T>(ctx: CommandContext, outOption: string | undefined, fn: (write: (text: string) => Promise<void>) => Promise<T>): Promise<T> {
+async function withOutput<T>(
+  ctx: CommandContext,
+  outOption: string | undefined,
+  fn: (write: (text: string) => Promise<void>) => Promise<T>,
+): Promise<T> {
   if (outOption === undefined) {
     return fn(async (t) => ctx.out(t));
   }
@@ -354,7 +369,7 @@ const batchCommand: CommandSpec = {
     '(true/false, 53B only; absent or empty means a digital meter reading), volume_l, addendum_2019.',
     'Output: the input columns, then vcf, density15_kgm3, volume15_l and error ("CODE: file row N',
     'field F: message", empty when the row computed). A bad row never stops the others. Numbers are',
-    'written at the precision the row\'s rounding profile gives, nothing more is rounded.',
+    "written at the precision the row's rounding profile gives, nothing more is rounded.",
     'A file whose header uses ";" (French spreadsheet export) may use decimal commas and a UTF-8 BOM;',
     'the output is written in the same dialect. Exit code 1 when at least one row has an error.',
     '',
@@ -427,7 +442,8 @@ const batchCommand: CommandSpec = {
 
 function recordProblem(rec: CsvRecord, width: number): RowError | undefined {
   if (rec.error) return new RowError('CSV_MALFORMED', rec.error, undefined);
-  if (rec.fields.length !== width) return new RowError('CSV_FIELD_COUNT', `expected ${width} fields as in the header, found ${rec.fields.length}`, undefined);
+  if (rec.fields.length !== width)
+    return new RowError('CSV_FIELD_COUNT', `expected ${width} fields as in the header, found ${rec.fields.length}`, undefined);
   return undefined;
 }
 

@@ -24,7 +24,6 @@ async function run(name: string, values: CommandContext['values'], positionals: 
   return { code: code ?? 0, out, log: log.lines };
 }
 
-
 describe('astm53b backup / backup verify / rollback on the embedded database', () => {
   let cwd: string;
   let empty: string;
@@ -53,7 +52,9 @@ describe('astm53b backup / backup verify / rollback on the embedded database', (
     const dir = path.join(cwd, 'backup');
     const b = await run('backup', { out: dir }, [], cwd);
     expect(b.code).toBe(0);
-    expect(b.out).toMatch(/^backup of embedded PGlite \(\.astm53b\/pgdata\) \(PGlite \d+\.\d+, plain dump by @electric-sql\/pglite-tools\/pg_dump/);
+    expect(b.out).toMatch(
+      /^backup of embedded PGlite \(\.astm53b\/pgdata\) \(PGlite \d+\.\d+, plain dump by @electric-sql\/pglite-tools\/pg_dump/,
+    );
     expect(b.out).toMatch(/verification: OK/);
     expect(b.out).toMatch(/database\.sql +\d+ B {2}sha256 [0-9a-f]{64}/);
     const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));

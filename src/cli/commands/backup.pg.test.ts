@@ -21,7 +21,6 @@ async function run(name: string, values: CommandContext['values'], positionals: 
   return { code: code ?? 0, out, log: log.lines };
 }
 
-
 describePg('astm53b backup / backup verify / rollback', () => {
   const fx = useFreshDatabase('backup_cli', { fixture: true });
   let work: string;
@@ -38,7 +37,9 @@ describePg('astm53b backup / backup verify / rollback', () => {
     expect((await userError(run('backup', { out: path.join(work, 'x') }, [], work))).code).toBe('NO_DATABASE');
     expect((await userError(run('rollback', { url: fx().scratch.url }))).where?.field).toBe('backup');
     expect((await userError(run('backup verify', {}, [path.join(work, 'absent')]))).code).toBe('BACKUP_INCOMPLETE');
-    expect((await userError(run('backup', { url: 'postgresql://u:p@db.example.com:6543/postgres', out: path.join(work, 'y') }))).code).toBe('TRANSACTION_POOLER');
+    expect((await userError(run('backup', { url: 'postgresql://u:p@db.example.com:6543/postgres', out: path.join(work, 'y') }))).code).toBe(
+      'TRANSACTION_POOLER',
+    );
   });
 
   it('backup, then backup verify, then rollback, each exit 0 with a readable report', async () => {

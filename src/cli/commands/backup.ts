@@ -15,7 +15,8 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 const targetUrl: OptionSpec = {
   type: 'string',
   valueName: 'URL',
-  description: 'the PostgreSQL to back up or restore (postgresql://…, or env:NAME); without it, the embedded database (PGlite dump tool, plain SQL)',
+  description:
+    'the PostgreSQL to back up or restore (postgresql://…, or env:NAME); without it, the embedded database (PGlite dump tool, plain SQL)',
 };
 const scratchUrlOption: OptionSpec = {
   type: 'string',
@@ -34,7 +35,9 @@ async function stepTarget(ctx: CommandContext, step: string) {
   const target = resolveTarget({ url: stringOption(ctx, 'url'), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === 'embedded' && !(await pathExists(target.dataDir))) {
-    throw new UserError('NO_DATABASE', `no embedded database in ${path.relative(ctx.cwd, target.dataDir)}`, { hint: 'run astm53b db init first, or pass --url' });
+    throw new UserError('NO_DATABASE', `no embedded database in ${path.relative(ctx.cwd, target.dataDir)}`, {
+      hint: 'run astm53b db init first, or pass --url',
+    });
   }
   return target;
 }
@@ -71,8 +74,16 @@ export const backupCommand: CommandSpec = {
     const scratch = scratchUrl(ctx);
     const compress = stringOption(ctx, 'compress');
     return withDb(await stepTarget(ctx, 'backup'), async (db) => {
-      const r = await backup(db, { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), ...(compress ? { compress } : {}), env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r));
+      const r = await backup(
+        db,
+        { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), ...(compress ? { compress } : {}), env: ctx.env },
+        ctx.log,
+      );
+      ctx.out(
+        ctx.values.json
+          ? json({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification })
+          : renderBackupText(r),
+      );
       return r.ok ? 0 : 1;
     });
   },
@@ -84,7 +95,11 @@ export const backupVerifyCommand: CommandSpec = {
   details: 'Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.',
   positionals: [{ name: 'DIR', description: 'the backup folder', required: true }],
   options: {
-    url: { type: 'string', valueName: 'URL', description: 'a server where a scratch database can be created (postgresql://…, or env:NAME); not needed for an embedded backup' },
+    url: {
+      type: 'string',
+      valueName: 'URL',
+      description: 'a server where a scratch database can be created (postgresql://…, or env:NAME); not needed for an embedded backup',
+    },
     'scratch-url': scratchUrlOption,
     json: jsonOption,
   },
@@ -92,7 +107,11 @@ export const backupVerifyCommand: CommandSpec = {
     const serverUrl = stringOption(ctx, 'url');
     if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
     const scratch = scratchUrl(ctx);
-    const v = await verifyBackup(ctx.positionals[0]!, { ...(serverUrl ? { serverUrl } : {}), ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env }, ctx.log);
+    const v = await verifyBackup(
+      ctx.positionals[0]!,
+      { ...(serverUrl ? { serverUrl } : {}), ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env },
+      ctx.log,
+    );
     ctx.out(ctx.values.json ? json(v) : renderVerificationText(v));
     return v.ok ? 0 : 1;
   },

@@ -31,7 +31,9 @@ export async function pathExists(p: string): Promise<boolean> {
 /** `--reset` on the embedded database only: a real server's data is never deleted by us. */
 export async function resetEmbedded(target: Target, ctx: CommandContext): Promise<void> {
   if (target.kind !== 'embedded') {
-    throw new UserError('BAD_OPTION', '--reset applies to the embedded database only; on a real server, create a new database', { where: { field: 'reset' } });
+    throw new UserError('BAD_OPTION', '--reset applies to the embedded database only; on a real server, create a new database', {
+      where: { field: 'reset' },
+    });
   }
   if (await pathExists(target.dataDir)) {
     ctx.log.info(`removing ${path.relative(ctx.cwd, target.dataDir)}`);
@@ -48,7 +50,12 @@ export const dbInit: CommandSpec = {
     'transaction: on any error the target is left as it was. Refuses a database that already has the schema.',
   options: {
     url: urlOption,
-    scale: { type: 'string', valueName: 'N', description: 'grow the demo by about 10 000 movement rows per unit above 1 (benchmarks)', default: '1' },
+    scale: {
+      type: 'string',
+      valueName: 'N',
+      description: 'grow the demo by about 10 000 movement rows per unit above 1 (benchmarks)',
+      default: '1',
+    },
     seed: { type: 'string', valueName: 'N', description: 'seed of the deterministic demo values', default: '1' },
     reset: { type: 'boolean', description: 'embedded only: delete the embedded database first' },
     json: { type: 'boolean', description: 'print the result as JSON' },
@@ -77,7 +84,9 @@ export const dbStatus: CommandSpec = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === 'embedded' && !(await pathExists(target.dataDir))) {
-      throw new UserError('NO_DATABASE', `no embedded database in ${path.relative(ctx.cwd, target.dataDir)}`, { hint: 'run astm53b db init first' });
+      throw new UserError('NO_DATABASE', `no embedded database in ${path.relative(ctx.cwd, target.dataDir)}`, {
+        hint: 'run astm53b db init first',
+      });
     }
     return withDb(target, async (db) => {
       const summary = await readStockSummary(db);
@@ -98,7 +107,9 @@ export const dbLoadSchema: CommandSpec = {
     const file = path.resolve(ctx.cwd, ctx.positionals[0]!);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file, ctx.positionals[0]!, ctx.log);
-      ctx.out(`loaded ${r.file} into ${db.label}: ${r.reports.reduce((n, x) => n + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ', Supabase shim applied' : ''}\n`);
+      ctx.out(
+        `loaded ${r.file} into ${db.label}: ${r.reports.reduce((n, x) => n + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ', Supabase shim applied' : ''}\n`,
+      );
     });
   },
 };

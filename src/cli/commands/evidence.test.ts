@@ -24,10 +24,17 @@ function workdir(opts: Parameters<typeof writeSyntheticResults>[1] = {}): string
 }
 
 /** What the dispatcher does: option defaults from the spec, then run() with captured output. */
-async function run(name: string, cwd: string, values: CommandContext['values'], positionals: string[] = [], env: NodeJS.ProcessEnv = { GITHUB_SHA: 'f'.repeat(40), GITHUB_ACTOR: 'ops-lead' }) {
+async function run(
+  name: string,
+  cwd: string,
+  values: CommandContext['values'],
+  positionals: string[] = [],
+  env: NodeJS.ProcessEnv = { GITHUB_SHA: 'f'.repeat(40), GITHUB_ACTOR: 'ops-lead' },
+) {
   const spec = evidenceCommands.find((c) => c.name === name) as CommandSpec;
   const withDefaults: CommandContext['values'] = { ...values };
-  for (const [k, o] of Object.entries(spec.options)) if (withDefaults[k] === undefined && o.default !== undefined) withDefaults[k] = o.default;
+  for (const [k, o] of Object.entries(spec.options))
+    if (withDefaults[k] === undefined && o.default !== undefined) withDefaults[k] = o.default;
   let out = '';
   const code = await spec.run({ values: withDefaults, positionals, out: (t) => (out += t), log: memoryLogger(), cwd, env });
   return { code: code ?? 0, out };
@@ -38,7 +45,9 @@ describe('astm53b evidence / changelog commands', () => {
     const cwd = workdir();
     const built = await run('evidence build', cwd, { out: 'out/bundle.zip', sep: ['evidence/sep-mail.eml'] });
     expect(built.code).toBe(0);
-    expect(built.out).toMatch(/^bundle {6}.*out\/bundle\.zip\nsha256 {6}[0-9a-f]{64} \(\d+ bytes, 20 files\)\ndecision {4}GO\nrunbook 5\.7 all archives present\n$/);
+    expect(built.out).toMatch(
+      /^bundle {6}.*out\/bundle\.zip\nsha256 {6}[0-9a-f]{64} \(\d+ bytes, 20 files\)\ndecision {4}GO\nrunbook 5\.7 all archives present\n$/,
+    );
     const sha = /sha256 {6}([0-9a-f]{64})/.exec(built.out)![1]!;
 
     const ok = await run('evidence verify', cwd, { 'expect-sha256': sha }, ['out/bundle.zip']);
@@ -63,13 +72,19 @@ describe('astm53b evidence / changelog commands', () => {
     const cwd = workdir({ flutterCommit: null });
     const r = await run('evidence build', cwd, { out: 'bundle.zip' });
     expect(r.code).toBe(1);
-    expect(r.out).toContain('runbook 5.7 INCOMPLETE: Archiver hash commit Flutter déployé; Archiver confirmation terrain SEP (mail / WhatsApp export)');
+    expect(r.out).toContain(
+      'runbook 5.7 INCOMPLETE: Archiver hash commit Flutter déployé; Archiver confirmation terrain SEP (mail / WhatsApp export)',
+    );
     expect((await run('evidence verify', cwd, {}, ['bundle.zip'])).code).toBe(0);
   });
 
   it('changelog entry prints the entry, or inserts it under the one heading named', async () => {
     const cwd = workdir();
-    const printed = await run('changelog entry', cwd, { sep: ['evidence/sep-mail.eml'], date: '2026-03-12', 'run-id': 'depot/astm53b#42.1' });
+    const printed = await run('changelog entry', cwd, {
+      sep: ['evidence/sep-mail.eml'],
+      date: '2026-03-12',
+      'run-id': 'depot/astm53b#42.1',
+    });
     expect(printed.out.split('\n')[0]).toBe('## [2026-03-12] — Migration ASTM 53B (API MPMS 11.1) + DB-STRICT validate_sortie (PROD)');
     expect(printed.out).toContain('`sep/sep-mail.eml`');
     expect(printed.out).toContain(`\`${'f'.repeat(40)}\``);
@@ -82,7 +97,14 @@ describe('astm53b evidence / changelog commands', () => {
     expect((ambiguous as UserError).code).toBe('CHANGELOG_HEADING_AMBIGUOUS');
     expect(readFileSync(changelog, 'utf8')).toBe(original);
 
-    const inserted = await run('changelog entry', cwd, { changelog: 'CHANGELOG.md', under: '## [Unreleased]', occurrence: '1', sep: ['evidence/sep-mail.eml'], date: '2026-03-12', 'run-id': 'depot/astm53b#42.1' });
+    const inserted = await run('changelog entry', cwd, {
+      changelog: 'CHANGELOG.md',
+      under: '## [Unreleased]',
+      occurrence: '1',
+      sep: ['evidence/sep-mail.eml'],
+      date: '2026-03-12',
+      'run-id': 'depot/astm53b#42.1',
+    });
     expect(inserted.out).toBe('entry inserted into CHANGELOG.md after line 9\n');
     const now = readFileSync(changelog, 'utf8');
     const at = now.indexOf(printed.out);
@@ -99,7 +121,9 @@ describe('astm53b evidence / changelog commands', () => {
     };
     expect((await err('evidence build', {})).where?.field).toBe('out');
     expect((await err('evidence build', { out: 'b.zip', changelog: 'CHANGELOG.md' })).where?.field).toBe('under');
-    expect((await err('evidence build', { out: 'b.zip', changelog: 'CHANGELOG.md', under: '## [Unreleased]', occurrence: 'two' })).where?.field).toBe('occurrence');
+    expect(
+      (await err('evidence build', { out: 'b.zip', changelog: 'CHANGELOG.md', under: '## [Unreleased]', occurrence: 'two' })).where?.field,
+    ).toBe('occurrence');
     expect((await err('evidence verify', {}, [])).code).toBe('MISSING_ARGUMENT');
     expect((await err('evidence verify', { 'expect-sha256': 'abc' }, ['b.zip'])).where?.field).toBe('expect-sha256');
     expect((await err('evidence verify', {}, ['missing.zip'])).code).toBe('NOT_A_BUNDLE');

@@ -26,13 +26,21 @@ const abs = (ctx: CommandContext, p: string) => path.resolve(ctx.cwd, p);
 
 /** Secrets to keep out of the bundle: DATABASE_URL's when set, and those of every --redact-url. */
 function secretsFrom(ctx: CommandContext): string[] {
-  const urls = [...(ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : []), ...list(ctx, 'redact-url').map((u) => resolveUrlOption(u, ctx.env))];
+  const urls = [
+    ...(ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : []),
+    ...list(ctx, 'redact-url').map((u) => resolveUrlOption(u, ctx.env)),
+  ];
   return urls.flatMap(secretsOf);
 }
 
 function headingTarget(ctx: CommandContext): HeadingTarget {
   const under = str(ctx, 'under');
-  if (!under) throw new UserError('MISSING_OPTION', '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading', { where: { field: 'under' } });
+  if (!under)
+    throw new UserError(
+      'MISSING_OPTION',
+      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
+      { where: { field: 'under' } },
+    );
   const occ = str(ctx, 'occurrence');
   if (occ === undefined) return under;
   if (!/^[1-9]\d*$/.test(occ)) throw new UserError('BAD_OPTION', `--occurrence ${occ} must be 1, 2, …`, { where: { field: 'occurrence' } });
@@ -40,23 +48,46 @@ function headingTarget(ctx: CommandContext): HeadingTarget {
 }
 
 const runOptions: Record<string, OptionSpec> = {
-  'run-id': { type: 'string', valueName: 'ID', description: 'run id (default: GITHUB_REPOSITORY#GITHUB_RUN_ID.ATTEMPT, else local-<time>)' },
+  'run-id': {
+    type: 'string',
+    valueName: 'ID',
+    description: 'run id (default: GITHUB_REPOSITORY#GITHUB_RUN_ID.ATTEMPT, else local-<time>)',
+  },
   actor: { type: 'string', valueName: 'NAME', description: 'who ran the migration (default: GITHUB_ACTOR, else the OS user)' },
-  'pipeline-commit': { type: 'string', valueName: 'SHA', description: "this pipeline's commit (default: GITHUB_SHA, else git rev-parse HEAD, else unknown)" },
+  'pipeline-commit': {
+    type: 'string',
+    valueName: 'SHA',
+    description: "this pipeline's commit (default: GITHUB_SHA, else git rev-parse HEAD, else unknown)",
+  },
 };
 const entryOptions: Record<string, OptionSpec> = {
-  sep: { type: 'string', multiple: true, valueName: 'FILE', description: 'SEP field confirmation (mail / WhatsApp export, committed under evidence/); repeatable' },
+  sep: {
+    type: 'string',
+    multiple: true,
+    valueName: 'FILE',
+    description: 'SEP field confirmation (mail / WhatsApp export, committed under evidence/); repeatable',
+  },
   date: { type: 'string', valueName: 'YYYY-MM-DD', description: "the migration date (default: sql-apply.json's timestamp, else today)" },
   title: { type: 'string', valueName: 'TEXT', description: 'title of the CHANGELOG entry' },
   changelog: { type: 'string', valueName: 'FILE', description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
   under: { type: 'string', valueName: 'HEADING', description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
-  occurrence: { type: 'string', valueName: 'N', description: 'which one when the heading is not unique (ML_PP has four "## [Unreleased]")' },
-  'redact-url': { type: 'string', multiple: true, valueName: 'URL', description: 'a connection string (or env:NAME) whose secrets must appear nowhere in the output; DATABASE_URL is always included' },
+  occurrence: {
+    type: 'string',
+    valueName: 'N',
+    description: 'which one when the heading is not unique (ML_PP has four "## [Unreleased]")',
+  },
+  'redact-url': {
+    type: 'string',
+    multiple: true,
+    valueName: 'URL',
+    description: 'a connection string (or env:NAME) whose secrets must appear nowhere in the output; DATABASE_URL is always included',
+  },
 };
 
 export const evidenceBuild: CommandSpec = {
   name: 'evidence build',
-  summary: 'runbook 5.7: zip every result, the backup and the SEP evidence with manifest.json, SHA256SUMS, report.md/.html and the CHANGELOG entry',
+  summary:
+    'runbook 5.7: zip every result, the backup and the SEP evidence with manifest.json, SHA256SUMS, report.md/.html and the CHANGELOG entry',
   details:
     'Exit code 0 when written, 1 when the decision is GO but an archive runbook 5.7 requires is missing\n' +
     '("Aucune migration ASTM53B ne sera considérée valide sans ces archives"): the bundle is written anyway.',
@@ -79,9 +110,15 @@ export const evidenceBuild: CommandSpec = {
       {
         resultsDir: abs(ctx, str(ctx, 'results') ?? 'astm53b-results'),
         out: abs(ctx, out),
-        run: runInfoFrom(ctx.env, { ...pick(ctx, { runId: 'run-id', actor: 'actor', pipelineCommit: 'pipeline-commit', repository: 'repository', runUrl: 'run-url' }) }),
+        run: runInfoFrom(ctx.env, {
+          ...pick(ctx, { runId: 'run-id', actor: 'actor', pipelineCommit: 'pipeline-commit', repository: 'repository', runUrl: 'run-url' }),
+        }),
         sepEvidence: list(ctx, 'sep').map((f) => abs(ctx, f)),
-        changelog: { ...(date ? { date } : {}), ...(title ? { title } : {}), ...(changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}) },
+        changelog: {
+          ...(date ? { date } : {}),
+          ...(title ? { title } : {}),
+          ...(changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}),
+        },
         secrets: secretsFrom(ctx),
         env: ctx.env,
       },
@@ -93,7 +130,8 @@ export const evidenceBuild: CommandSpec = {
       ctx.out(`sha256      ${r.sha256} (${r.bytes} bytes, ${r.manifest.files.length + 2} files)\n`);
       ctx.out(`decision    ${r.manifest.decision}\n`);
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join('; ')}` : 'all archives present'}\n`);
-      if (r.changelogInsertion) ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}\n`);
+      if (r.changelogInsertion)
+        ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}\n`);
     }
     return r.manifest.decision === 'GO' && r.incomplete.length ? 1 : 0;
   },
@@ -111,17 +149,26 @@ function pick(ctx: CommandContext, names: Record<string, string>): Record<string
 export const evidenceVerify: CommandSpec = {
   name: 'evidence verify',
   summary: "the auditor's check: re-hash every file inside a bundle against manifest.json and SHA256SUMS",
-  details: 'Reads the zip directly (no unzip needed). Exit code 0 when every file matches, 1 on any missing, extra, changed or unreadable file.',
+  details:
+    'Reads the zip directly (no unzip needed). Exit code 0 when every file matches, 1 on any missing, extra, changed or unreadable file.',
   positionals: [{ name: 'FILE.zip', description: 'the evidence bundle', required: true }],
   options: {
-    'expect-sha256': { type: 'string', valueName: 'HEX', description: "the bundle's SHA-256 as the run published it (the evidence step's output)" },
+    'expect-sha256': {
+      type: 'string',
+      valueName: 'HEX',
+      description: "the bundle's SHA-256 as the run published it (the evidence step's output)",
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run(ctx) {
     const file = ctx.positionals[0];
-    if (!file) throw new UserError('MISSING_ARGUMENT', 'evidence verify needs the bundle: astm53b evidence verify FILE.zip', { where: { field: 'FILE.zip' } });
+    if (!file)
+      throw new UserError('MISSING_ARGUMENT', 'evidence verify needs the bundle: astm53b evidence verify FILE.zip', {
+        where: { field: 'FILE.zip' },
+      });
     const expect = str(ctx, 'expect-sha256');
-    if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect)) throw new UserError('BAD_OPTION', '--expect-sha256 must be 64 hexadecimal digits', { where: { field: 'expect-sha256' } });
+    if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect))
+      throw new UserError('BAD_OPTION', '--expect-sha256 must be 64 hexadecimal digits', { where: { field: 'expect-sha256' } });
     const r = await verifyBundle(abs(ctx, file), expect ? { expectSha256: expect } : {}, ctx.log);
     ctx.out(ctx.values.json ? json(r) : renderVerifyText(r));
     return r.ok ? 0 : 1;
@@ -131,7 +178,8 @@ export const evidenceVerify: CommandSpec = {
 export const changelogEntry: CommandSpec = {
   name: 'changelog entry',
   summary: "runbook 5.7: print ML_PP's CHANGELOG entry for this migration (PROD style, French), or insert it under one heading",
-  details: 'States the migration date, the Flutter commit, the backup used with its SHA-256, the SEP files, the measured deviations and the decision.',
+  details:
+    'States the migration date, the Flutter commit, the backup used with its SHA-256, the SEP files, the measured deviations and the decision.',
   options: {
     results: { type: 'string', valueName: 'DIR', default: 'astm53b-results', description: 'the folder the steps wrote their results into' },
     ...entryOptions,
@@ -149,7 +197,11 @@ export const changelogEntry: CommandSpec = {
         sepEvidence: list(ctx, 'sep').map((f) => abs(ctx, f)),
         ...(date ? { date } : {}),
         ...(title ? { title } : {}),
-        run: { ...(run.runId ? { runId: run.runId } : {}), ...(run.actor ? { actor: run.actor } : {}), ...(run.pipelineCommit ? { pipelineCommit: run.pipelineCommit } : {}) },
+        run: {
+          ...(run.runId ? { runId: run.runId } : {}),
+          ...(run.actor ? { actor: run.actor } : {}),
+          ...(run.pipelineCommit ? { pipelineCommit: run.pipelineCommit } : {}),
+        },
         secrets: secretsFrom(ctx),
         env: ctx.env,
       },

@@ -15,7 +15,6 @@ function command(name: string): CommandSpec {
 
 const run = (name: string, values: CommandContext['values'], positionals: string[] = []) => runCommand(command(name), values, positionals);
 
-
 describe('astm53b golden', () => {
   it('schema prints the committed JSON Schema', async () => {
     expect((await run('golden schema', {})).out).toBe(readFileSync('golden/golden-cases.schema.json', 'utf8'));
@@ -45,7 +44,9 @@ describe('astm53b golden', () => {
   });
 
   it('verify: --tolerance-l and --profile are honoured and checked', async () => {
-    const r = await run('golden verify', { json: true, profile: '2004/full/digital', 'tolerance-l': '0.25' }, ['golden/demo-golden-cases.csv']);
+    const r = await run('golden verify', { json: true, profile: '2004/full/digital', 'tolerance-l': '0.25' }, [
+      'golden/demo-golden-cases.csv',
+    ]);
     const j = JSON.parse(r.out);
     expect(j.profile).toBe('2004/full/digital');
     expect(j.tolerance_l).toBe(0.25);

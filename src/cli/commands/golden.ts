@@ -17,7 +17,10 @@ const PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROF
 function toleranceOf(ctx: CommandContext): number {
   const v = ctx.values['tolerance-l'];
   const n = typeof v === 'string' ? parseDecimal(v, false) : undefined;
-  if (n === undefined || n < 0) throw new UserError('BAD_OPTION', `--tolerance-l must be a number of litres ≥ 0, got "${String(v)}"`, { where: { field: '--tolerance-l' } });
+  if (n === undefined || n < 0)
+    throw new UserError('BAD_OPTION', `--tolerance-l must be a number of litres ≥ 0, got "${String(v)}"`, {
+      where: { field: '--tolerance-l' },
+    });
   return n;
 }
 
@@ -30,17 +33,27 @@ const verify: CommandSpec = {
     'With --url, cases linked to a reception (reception_id) are also compared with the 15 °C volume ML_PP',
     'stored, and the drift of every stored reception against ASTM 53B is reported. With a FILE and no',
     '--url, no database is opened unless --with-db asks for the embedded one.',
-    'Without --profile, the profile reproducing most of SEP\'s figures is used (the table of all profiles is',
+    "Without --profile, the profile reproducing most of SEP's figures is used (the table of all profiles is",
     'printed). Exit code 0 when every case passes, 1 when one fails, 2 on bad input.',
   ].join('\n'),
   positionals: [{ name: 'FILE', description: 'golden cases (.csv or .json)' }],
   options: {
     'from-db': { type: 'boolean', description: 'read the cases from public.astm_golden_cases_15c' },
     'with-db': { type: 'boolean', description: 'with a FILE and no --url: compare with the embedded database too' },
-    source: { type: 'string', valueName: 'SOURCE', description: 'with --from-db: rows whose source is this', default: DEFAULT_GOLDEN_SOURCE },
+    source: {
+      type: 'string',
+      valueName: 'SOURCE',
+      description: 'with --from-db: rows whose source is this',
+      default: DEFAULT_GOLDEN_SOURCE,
+    },
     url: urlOption,
     profile: { type: 'string', valueName: 'PROFILE', description: PROFILE_HELP },
-    'tolerance-l': { type: 'string', valueName: 'L', description: 'tolerance in litres, either side', default: String(DEFAULT_TOLERANCE_L) },
+    'tolerance-l': {
+      type: 'string',
+      valueName: 'L',
+      description: 'tolerance in litres, either side',
+      default: String(DEFAULT_TOLERANCE_L),
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
     markdown: { type: 'boolean', description: 'print the markdown job summary' },
   },
@@ -76,7 +89,9 @@ const drift: CommandSpec = {
   },
   async run(ctx) {
     const profile = parseGoldenProfile(String(ctx.values.profile));
-    const report = await withDb(targetOf(ctx), (db) => db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true }));
+    const report = await withDb(targetOf(ctx), (db) =>
+      db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true }),
+    );
     ctx.out(ctx.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDriftText(report));
   },
 };

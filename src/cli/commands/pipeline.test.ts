@@ -10,8 +10,8 @@ const write = changeFileWriter();
 // nothing listens there: reaching the database would fail differently (DB_CONNECT)
 const URL = 'postgresql://postgres:S3cretPw@127.0.0.1:1/none';
 
-const run = (name: string, values: CommandContext['values'], positionals: string[] = []) => runCommand(pipelineCommands.find((c) => c.name === name) as CommandSpec, values, positionals);
-
+const run = (name: string, values: CommandContext['values'], positionals: string[] = []) =>
+  runCommand(pipelineCommands.find((c) => c.name === name) as CommandSpec, values, positionals);
 
 describe('astm53b apply: input checks before the database', () => {
   it('a missing file names the file', async () => {
@@ -26,18 +26,26 @@ describe('astm53b apply: input checks before the database', () => {
     expect([rb.code, rb.where?.line]).toEqual(['BAD_CHANGE_FILE', 4]);
     const role = await userError(run('apply', { url: URL }, [write('role.sql', `${ourP0Text()}\nSET ROLE anon;\n`)]));
     expect(role.message).toMatch(/would change who the rest of the file/);
-    expect((await userError(run('apply', { url: URL }, [write('empty.sql', '-- nothing\nBEGIN;\nCOMMIT;\n')]))).message).toBe('the file has no SQL statement');
+    expect((await userError(run('apply', { url: URL }, [write('empty.sql', '-- nothing\nBEGIN;\nCOMMIT;\n')]))).message).toBe(
+      'the file has no SQL statement',
+    );
   });
 
   it('bad options name their field', async () => {
     const p0 = write('p0.sql', ourP0Text());
-    expect((await userError(run('apply', { url: URL, 'expect-functions': 'validate_sortie; DROP TABLE x' }, [p0]))).where?.field).toBe('expect-functions');
+    expect((await userError(run('apply', { url: URL, 'expect-functions': 'validate_sortie; DROP TABLE x' }, [p0]))).where?.field).toBe(
+      'expect-functions',
+    );
     expect((await userError(run('apply', { url: URL, 'lock-timeout-ms': '5s' }, [p0]))).where?.field).toBe('lock-timeout-ms');
     expect((await userError(run('apply', { url: URL, 'run-id': 'a b' }, [p0]))).where?.field).toBe('run-id');
   });
 
   it("refuses Supabase's transaction pooler, which would lose the transaction and the lock", async () => {
-    const e = await userError(run('apply', { url: 'postgresql://postgres.abcdefghij:pw@aws-0-eu.pooler.supabase.com:6543/postgres' }, [write('p.sql', ourP0Text())]));
+    const e = await userError(
+      run('apply', { url: 'postgresql://postgres.abcdefghij:pw@aws-0-eu.pooler.supabase.com:6543/postgres' }, [
+        write('p.sql', ourP0Text()),
+      ]),
+    );
     expect(e.code).toBe('TRANSACTION_POOLER');
   });
 
@@ -52,7 +60,9 @@ describe('astm53b env, freeze, staging-reset: input checks', () => {
   it('env set takes staging or prod, and a well-formed project ref that the connection must carry', async () => {
     expect((await userError(run('env set', { url: URL }, ['production']))).where?.field).toBe('ENV');
     expect((await userError(run('env set', { url: URL, 'project-ref': 'ABC' }, ['staging']))).where?.field).toBe('project-ref');
-    expect((await userError(run('env set', { url: URL, 'project-ref': 'abcdefghij' }, ['staging']))).message).toMatch(/names no Supabase project/);
+    expect((await userError(run('env set', { url: URL, 'project-ref': 'abcdefghij' }, ['staging']))).message).toMatch(
+      /names no Supabase project/,
+    );
   });
 
   it('freeze takes on/off/status; on needs a reason', async () => {

@@ -20,14 +20,33 @@ import { targetOf, urlOption } from './db.js';
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 const runOptions: Record<string, OptionSpec> = {
-  'run-id': { type: 'string', valueName: 'ID', description: 'run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)' },
+  'run-id': {
+    type: 'string',
+    valueName: 'ID',
+    description: 'run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)',
+  },
   actor: { type: 'string', valueName: 'NAME', description: 'who runs this, recorded (default: GITHUB_ACTOR, else the OS user)' },
 };
 
 const timeoutOptions: Record<string, OptionSpec> = {
-  'lock-timeout-ms': { type: 'string', valueName: 'MS', description: 'lock_timeout of each statement', default: String(APPLY_DEFAULTS.lockTimeoutMs) },
-  'statement-timeout-ms': { type: 'string', valueName: 'MS', description: 'statement_timeout of each statement', default: String(APPLY_DEFAULTS.statementTimeoutMs) },
-  'lock-wait-ms': { type: 'string', valueName: 'MS', description: 'how long to wait for another pipeline step on the same database', default: String(APPLY_DEFAULTS.lockWaitMs) },
+  'lock-timeout-ms': {
+    type: 'string',
+    valueName: 'MS',
+    description: 'lock_timeout of each statement',
+    default: String(APPLY_DEFAULTS.lockTimeoutMs),
+  },
+  'statement-timeout-ms': {
+    type: 'string',
+    valueName: 'MS',
+    description: 'statement_timeout of each statement',
+    default: String(APPLY_DEFAULTS.statementTimeoutMs),
+  },
+  'lock-wait-ms': {
+    type: 'string',
+    valueName: 'MS',
+    description: 'how long to wait for another pipeline step on the same database',
+    default: String(APPLY_DEFAULTS.lockWaitMs),
+  },
 };
 
 const str = (ctx: CommandContext, name: string) => (typeof ctx.values[name] === 'string' ? (ctx.values[name] as string) : undefined);
@@ -48,9 +67,15 @@ function changeTarget(ctx: CommandContext, step: string): Target {
 export const envSet: CommandSpec = {
   name: 'env set',
   summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
-  details: "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
+  details:
+    "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
   positionals: [{ name: 'ENV', description: 'staging or prod', required: true }],
-  options: { url: urlOption, 'project-ref': { type: 'string', valueName: 'REF', description: 'expected Supabase project ref' }, ...runOptions, json: { type: 'boolean', description: 'print the marker as JSON' } },
+  options: {
+    url: urlOption,
+    'project-ref': { type: 'string', valueName: 'REF', description: 'expected Supabase project ref' },
+    ...runOptions,
+    json: { type: 'boolean', description: 'print the marker as JSON' },
+  },
   async run(ctx) {
     const env = parseEnvName(ctx.positionals[0]);
     const run = runOf(ctx);
@@ -83,10 +108,16 @@ export const apply: CommandSpec = {
     'statement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\n' +
     'function, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\n' +
     'makes the same file a no-op the second time and refuses a different file under an applied name.',
-  positionals: [{ name: 'FILE', description: 'the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)', required: true }],
+  positionals: [
+    { name: 'FILE', description: 'the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)', required: true },
+  ],
   options: {
     url: urlOption,
-    'expect-functions': { type: 'string', valueName: 'a,b', description: 'functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)' },
+    'expect-functions': {
+      type: 'string',
+      valueName: 'a,b',
+      description: 'functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)',
+    },
     'dry-run': { type: 'boolean', description: 'run everything, report, and roll back' },
     ...timeoutOptions,
     ...runOptions,
@@ -94,7 +125,13 @@ export const apply: CommandSpec = {
   },
   async run(ctx) {
     const file = await loadChangeFile(path.resolve(ctx.cwd, ctx.positionals[0]!), ctx.positionals[0]!);
-    const opts = { file, expectFunctions: parseExpectedFunctions(str(ctx, 'expect-functions')), dryRun: ctx.values['dry-run'] === true, ...timeoutsOf(ctx), run: runOf(ctx) };
+    const opts = {
+      file,
+      expectFunctions: parseExpectedFunctions(str(ctx, 'expect-functions')),
+      dryRun: ctx.values['dry-run'] === true,
+      ...timeoutsOf(ctx),
+      run: runOf(ctx),
+    };
     return withDb(changeTarget(ctx, 'apply'), async (db) => {
       const r = await applyChangeFile(db, opts, ctx.log);
       ctx.out(ctx.values.json ? json(r) : renderApplyText(r));
@@ -116,7 +153,9 @@ export const stagingResetCommand: CommandSpec = {
   },
   async run(ctx) {
     const given = str(ctx, 'file');
-    const file = given ? await loadChangeFile(path.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file = given
+      ? await loadChangeFile(path.resolve(ctx.cwd, given), given)
+      : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = changeTarget(ctx, 'staging-reset');
     const opts = { file, url: urlOf(target), run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
@@ -130,7 +169,8 @@ export const stagingResetCommand: CommandSpec = {
 export const freeze: CommandSpec = {
   name: 'freeze',
   summary: 'runbook 3.4/4.1: make the database refuse receptions and sorties (on), lift it (off), or show it (status)',
-  details: 'on refuses while the app is visibly writing (movements in the last --window-minutes, busy sessions of app roles) unless --force.',
+  details:
+    'on refuses while the app is visibly writing (movements in the last --window-minutes, busy sessions of app roles) unless --force.',
   positionals: [{ name: 'on|off|status', description: 'what to do', required: true }],
   options: {
     url: urlOption,
@@ -142,9 +182,13 @@ export const freeze: CommandSpec = {
   },
   async run(ctx) {
     const what = ctx.positionals[0];
-    if (what !== 'on' && what !== 'off' && what !== 'status') throw new UserError('BAD_ARGUMENTS', `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
+    if (what !== 'on' && what !== 'off' && what !== 'status')
+      throw new UserError('BAD_ARGUMENTS', `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
     const win = Number(ctx.values['window-minutes'] ?? 15);
-    if (!Number.isInteger(win) || win < 0 || win > 1440) throw new UserError('BAD_OPTION', '--window-minutes must be a whole number between 0 and 1440', { where: { field: 'window-minutes' } });
+    if (!Number.isInteger(win) || win < 0 || win > 1440)
+      throw new UserError('BAD_OPTION', '--window-minutes must be a whole number between 0 and 1440', {
+        where: { field: 'window-minutes' },
+      });
     const target = what === 'status' ? targetOf(ctx) : changeTarget(ctx, `freeze ${what}`);
     const run = what === 'status' ? undefined : runOf(ctx);
     return withDb(target, async (db) => {
@@ -152,7 +196,11 @@ export const freeze: CommandSpec = {
         what === 'status'
           ? await freezeStatus(db)
           : what === 'on'
-            ? await freezeOn(db, { reason: str(ctx, 'reason') ?? '', force: ctx.values.force === true, run: run!, windowMinutes: win }, ctx.log)
+            ? await freezeOn(
+                db,
+                { reason: str(ctx, 'reason') ?? '', force: ctx.values.force === true, run: run!, windowMinutes: win },
+                ctx.log,
+              )
             : await freezeOff(db, { reason: str(ctx, 'reason') ?? '', run: run! }, ctx.log);
       ctx.out(ctx.values.json ? json(r) : renderFreezeText(r));
       return r.consistent ? 0 : 1;

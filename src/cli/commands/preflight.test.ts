@@ -25,9 +25,12 @@ describe('astm53b preflight: bad input touches nothing', () => {
     expect(r.stderr).not.toContain('pfSecret');
   };
 
-  it('refuses a flutter commit that is not a hash', () => expectInputError(['--golden', golden, '--change', p0, '--flutter-commit', 'v1.2-final'], /BAD_INPUT: field flutter-commit/));
-  it('refuses an ASTM flag other than on/off', () => expectInputError(['--golden', golden, '--change', p0, '--astm-flag', 'maybe'], /field astm-flag/));
-  it('refuses a missing golden file, naming it', () => expectInputError(['--golden', 'nope.csv', '--change', p0], /FILE_NOT_FOUND: nope\.csv/));
+  it('refuses a flutter commit that is not a hash', () =>
+    expectInputError(['--golden', golden, '--change', p0, '--flutter-commit', 'v1.2-final'], /BAD_INPUT: field flutter-commit/));
+  it('refuses an ASTM flag other than on/off', () =>
+    expectInputError(['--golden', golden, '--change', p0, '--astm-flag', 'maybe'], /field astm-flag/));
+  it('refuses a missing golden file, naming it', () =>
+    expectInputError(['--golden', 'nope.csv', '--change', p0], /FILE_NOT_FOUND: nope\.csv/));
   it('requires at least one change file', () => expectInputError(['--golden', golden], /MISSING_INPUT: field change/));
 
   it('refuses a change file that would escape its transaction, naming file and line', async () => {
@@ -36,7 +39,13 @@ describe('astm53b preflight: bad input touches nothing', () => {
   });
 
   it('refuses a baseline that is not a fingerprint, naming the field', async () => {
-    await writeFile(path.join(dir, 'base.json'), JSON.stringify({ schemas: ['public'], entries: [{ kind: 'table', name: 'x', value: 'y' }], sha256: 'z' }));
-    await expectInputError(['--golden', golden, '--change', p0, '--baseline', 'base.json'], /BAD_BASELINE: base\.json field entries\.0\.kind/);
+    await writeFile(
+      path.join(dir, 'base.json'),
+      JSON.stringify({ schemas: ['public'], entries: [{ kind: 'table', name: 'x', value: 'y' }], sha256: 'z' }),
+    );
+    await expectInputError(
+      ['--golden', golden, '--change', p0, '--baseline', 'base.json'],
+      /BAD_BASELINE: base\.json field entries\.0\.kind/,
+    );
   });
 });

@@ -20,7 +20,12 @@ export const preflightCommand: CommandSpec = {
   options: {
     url: urlOption,
     golden: { type: 'string', valueName: 'FILE', description: 'golden cases (CSV or JSON), validated' },
-    change: { type: 'string', multiple: true, valueName: 'FILE', description: 'change file to be applied (SHA-256 recorded, objects it touches listed)' },
+    change: {
+      type: 'string',
+      multiple: true,
+      valueName: 'FILE',
+      description: 'change file to be applied (SHA-256 recorded, objects it touches listed)',
+    },
     baseline: { type: 'string', valueName: 'FILE', description: 'catalog fingerprint recorded by the staging run before the change' },
     'flutter-commit': { type: 'string', valueName: 'SHA', description: 'the deployed Flutter commit (runbook 4.4)' },
     'astm-flag': { type: 'string', valueName: 'on|off', description: 'the ASTM flag state of the deployed build, as declared' },
@@ -32,7 +37,8 @@ export const preflightCommand: CommandSpec = {
     const golden = str(ctx, 'golden');
     if (!golden) throw new UserError('MISSING_INPUT', '--golden FILE is required', { where: { field: 'golden' } });
     const minutes = Number(ctx.values['activity-minutes']);
-    if (!Number.isInteger(minutes) || minutes < 1) throw new UserError('BAD_OPTION', '--activity-minutes must be a positive integer', { where: { field: 'activity-minutes' } });
+    if (!Number.isInteger(minutes) || minutes < 1)
+      throw new UserError('BAD_OPTION', '--activity-minutes must be a positive integer', { where: { field: 'activity-minutes' } });
     const baseline = str(ctx, 'baseline');
     const flutterCommit = str(ctx, 'flutter-commit');
     const astmFlag = str(ctx, 'astm-flag');

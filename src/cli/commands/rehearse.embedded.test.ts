@@ -41,7 +41,11 @@ describe('astm53b rehearse (the README main job)', () => {
   it('decides NO-GO for exactly the demo’s three real reasons', async () => {
     const d = JSON.parse(await readFile(path.join(cwd, '.astm53b/rehearsal/astm53b-results/decision.json'), 'utf8'));
     expect(d.decision).toBe('NO-GO');
-    expect([...new Set(d.reasons.map((x: { condition: string }) => x.condition))].sort()).toEqual(['GOLDEN_DEVIATION', 'NO_SIGNOFF', 'STOCK_INCOHERENCE']);
+    expect([...new Set(d.reasons.map((x: { condition: string }) => x.condition))].sort()).toEqual([
+      'GOLDEN_DEVIATION',
+      'NO_SIGNOFF',
+      'STOCK_INCOHERENCE',
+    ]);
   });
 
   it('leaves a bundle that the auditor’s command verifies', async () => {

@@ -44,7 +44,8 @@ export const rehearse: CommandSpec = {
       ctx.out(`db init: ${init.files.length} SQL files in ${(init.ms / 1000).toFixed(1)} s on ${init.target}\n`);
       const compat = await checkCompat(db, ctx.log);
       ctx.out(renderCompatText(compat));
-      if (!compat.compatible) throw new UserError('INCOMPATIBLE', 'the fixture does not satisfy the pipeline’s requirements (a bug in sql/)');
+      if (!compat.compatible)
+        throw new UserError('INCOMPATIBLE', 'the fixture does not satisfy the pipeline’s requirements (a bug in sql/)');
       ctx.out(`\n${renderStockSummaryText(await readStockSummary(db))}\n`);
       const golden = file('golden');
       const signoff = file('signoff');

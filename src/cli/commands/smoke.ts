@@ -12,7 +12,8 @@ import { targetOf, urlOption } from './db.js';
 /** Runbook 4.5 / 5.1–5.5 (smoke) and 6.1 / 7 (the GO/NO-GO decision). */
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-const str = (ctx: CommandContext, name: string) => (typeof ctx.values[name] === 'string' && ctx.values[name] !== '' ? (ctx.values[name] as string) : undefined);
+const str = (ctx: CommandContext, name: string) =>
+  typeof ctx.values[name] === 'string' && ctx.values[name] !== '' ? (ctx.values[name] as string) : undefined;
 
 export const smoke: CommandSpec = {
   name: 'smoke',
@@ -20,8 +21,8 @@ export const smoke: CommandSpec = {
   details: [
     'Acts as an app user (JWT claims, SET LOCAL ROLE authenticated): --as-user, else the first profils row with role',
     'admin, directeur or gerant. Creates a test truck (plate ASTM53B-SMOKE …) in ARRIVE, receives it, validates a draft',
-    'sortie with validate_sortie. The 15 °C volume of the reception is the engine\'s, with --profile, else the profile of',
-    '--golden-result (golden.json), else ML_PP\'s own (1980/table/hydrometer). Passes the freeze in its own transactions.',
+    "sortie with validate_sortie. The 15 °C volume of the reception is the engine's, with --profile, else the profile of",
+    "--golden-result (golden.json), else ML_PP's own (1980/table/hydrometer). Passes the freeze in its own transactions.",
     '--compensate (default unless the database is marked staging) records stocks_adjustments that bring v_stock_actuel',
     'back; the report says which figures (journal, snapshot, v_stock_actuel) returned. Exit 0 all checks passed, 1 not.',
   ].join('\n'),
@@ -34,7 +35,11 @@ export const smoke: CommandSpec = {
     compensate: { type: 'boolean', description: 'compensate the movements through stocks_adjustments (default: on unless staging)' },
     'no-compensate': { type: 'boolean', description: 'leave the movements uncompensated' },
     citerne: { type: 'string', valueName: 'UUID', description: 'the tank to use (default: an active GASOIL tank with a single owner)' },
-    'run-id': { type: 'string', valueName: 'ID', description: 'run id recorded in the test rows (default: GITHUB_RUN_ID, else local-<time>)' },
+    'run-id': {
+      type: 'string',
+      valueName: 'ID',
+      description: 'run id recorded in the test rows (default: GITHUB_RUN_ID, else local-<time>)',
+    },
     actor: { type: 'string', valueName: 'NAME', description: 'who runs this (default: GITHUB_ACTOR, else the OS user)' },
     json: { type: 'boolean', description: 'print the result as JSON' },
     markdown: { type: 'boolean', description: 'print the result as markdown' },
@@ -62,7 +67,8 @@ export const smoke: CommandSpec = {
 
 export const decideCommand: CommandSpec = {
   name: 'decide',
-  summary: 'runbook 6.1, 7: GO only when preflight, verified backup, apply, golden, smoke and the sign-off all passed; NO-GO lists every reason',
+  summary:
+    'runbook 6.1, 7: GO only when preflight, verified backup, apply, golden, smoke and the sign-off all passed; NO-GO lists every reason',
   details: [
     'Reads DIR/preflight.json, DIR/backup/ (or DIR/manifest.json + verification.json: re-verified), DIR/sql-apply.json,',
     'DIR/golden.json, DIR/smoke.json and the sign-off (--signoff FILE, else DIR/signoff.json:',
@@ -77,7 +83,13 @@ export const decideCommand: CommandSpec = {
   },
   async run(ctx) {
     const signoff = str(ctx, 'signoff');
-    const d = await decide({ resultsDir: path.resolve(ctx.cwd, str(ctx, 'results') ?? 'astm53b-results'), ...(signoff ? { signoff: path.resolve(ctx.cwd, signoff) } : {}) }, ctx.log);
+    const d = await decide(
+      {
+        resultsDir: path.resolve(ctx.cwd, str(ctx, 'results') ?? 'astm53b-results'),
+        ...(signoff ? { signoff: path.resolve(ctx.cwd, signoff) } : {}),
+      },
+      ctx.log,
+    );
     ctx.out(ctx.values.json ? json(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
     return d.decision === 'GO' ? 0 : 1;
   },
