@@ -13,6 +13,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // the results folder of a real rehearsal, for the tests that read result files (src/testing/results.ts)
+          globalSetup: ['src/testing/results-global-setup.ts'],
           include: ['src/**/*.test.ts'],
           exclude: ['src/**/*.pg.test.ts', 'src/**/*.embedded.test.ts'],
           benchmark: { include: ['src/**/*.bench.ts'] },
@@ -22,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'pg',
           include: ['src/**/*.pg.test.ts'],
-          globalSetup: ['src/testing/pg-global-setup.ts'],
+          globalSetup: ['src/testing/pg-global-setup.ts', 'src/testing/results-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

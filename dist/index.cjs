@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path10, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path11, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path10 = {
+    path11 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path10.win32.sep : path10.posix.sep;
+    sep = defaultPlatform === "win32" ? path11.win32.sep : path11.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -45179,7 +45179,7 @@ function fitTo(rec, inputWidth, outputWidth) {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_promises2 = require("node:stream/promises");
@@ -45810,9 +45810,9 @@ function startStreamingRestore(opts) {
 }
 
 // src/runbook/backup.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_os = __toESM(require("node:os"), 1);
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_promises9 = require("node:fs/promises");
+var import_node_os2 = __toESM(require("node:os"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -46353,7 +46353,7 @@ function diffStructures(before, after) {
   return out;
 }
 
-// src/evidence/file-hash.ts
+// src/hash.ts
 var import_node_crypto6 = require("node:crypto");
 var import_node_fs5 = require("node:fs");
 async function hashStream(chunks, inspect) {
@@ -46551,8 +46551,8 @@ async function initFixture(db, opts, log) {
 }
 
 // src/runbook/backup-manifest.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_promises8 = require("node:fs/promises");
+var import_node_path6 = __toESM(require("node:path"), 1);
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -62201,13 +62201,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema2, ctx, json8, params, message) {
+function handleUnrepresentable(schema2, ctx, json7, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema2, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json8, result);
+  Object.assign(json7, result);
   return true;
 }
 function processSchema(schema2, ctx, _params = { path: [], schemaPath: [] }) {
@@ -62443,12 +62443,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json8) {
-  const allOf = json8.allOf;
+function foldIntersection(json7) {
+  const allOf = json7.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json8)
+    if (key in json7)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -62467,8 +62467,8 @@ function foldIntersection(json8) {
   }
   if (!folded)
     return;
-  delete json8.allOf;
-  assignProps(json8, folded);
+  delete json7.allOf;
+  assignProps(json7, folded);
 }
 function finalize(ctx, schema2) {
   const root = ctx.seen.get(schema2);
@@ -62550,20 +62550,20 @@ function finalize(ctx, schema2) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json8 of [seen.schema, seen.def]) {
-          const allOf = json8?.allOf;
+        for (const json7 of [seen.schema, seen.def]) {
+          const allOf = json7?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json8);
+            existing.push(json7);
           else
-            carriers.set(allOf, [json8]);
+            carriers.set(allOf, [json7]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json8 of carriers.get(allOf) ?? [])
-          foldIntersection(json8);
+        for (const json7 of carriers.get(allOf) ?? [])
+          foldIntersection(json7);
       }
     }
   }
@@ -62798,29 +62798,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema2, ctx, _json, _params) => {
-  const json8 = _json;
-  json8.type = "string";
+  const json7 = _json;
+  json7.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json8.minLength = minimum;
+    json7.minLength = minimum;
   if (typeof maximum === "number")
-    json8.maxLength = maximum;
+    json7.maxLength = maximum;
   if (format) {
-    json8.format = formatMap[format] ?? format;
-    if (json8.format === "")
-      delete json8.format;
+    json7.format = formatMap[format] ?? format;
+    if (json7.format === "")
+      delete json7.format;
     if (format === "time" || laxFormat) {
-      delete json8.format;
+      delete json7.format;
     }
   }
   if (contentEncoding)
-    json8.contentEncoding = contentEncoding;
+    json7.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json8.pattern = patternList[0].source;
+      json7.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json8.allOf = [
+      json7.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -62830,31 +62830,31 @@ var stringProcessor = (schema2, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema2, ctx, _json, params) => {
-  const json8 = _json;
+  const json7 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema2);
-  json8.type = isInt ? "integer" : "number";
+  json7.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json8.minimum = exclusiveMinimum;
-      json8.exclusiveMinimum = true;
+      json7.minimum = exclusiveMinimum;
+      json7.exclusiveMinimum = true;
     } else {
-      json8.exclusiveMinimum = exclusiveMinimum;
+      json7.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json8.minimum = minimum;
+    json7.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json8.maximum = exclusiveMaximum;
-      json8.exclusiveMaximum = true;
+      json7.maximum = exclusiveMaximum;
+      json7.exclusiveMaximum = true;
     } else {
-      json8.exclusiveMaximum = exclusiveMaximum;
+      json7.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json8.maximum = maximum;
+    json7.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -62862,75 +62862,75 @@ var numberProcessor = (schema2, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema2, ctx, json8, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema2, ctx, json7, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json8.multipleOf = first;
+      json7.multipleOf = first;
     if (rest.length)
-      json8.allOf = [...json8.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json7.allOf = [...json7.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json8, _params) => {
-  json8.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json7, _params) => {
+  json7.type = "boolean";
 };
-var bigintProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json8, _params) => {
+var nullProcessor = (_schema, ctx, json7, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json8.type = "string";
-    json8.nullable = true;
-    json8.enum = [null];
+    json7.type = "string";
+    json7.nullable = true;
+    json7.enum = [null];
   } else {
-    json8.type = "null";
+    json7.type = "null";
   }
 };
-var undefinedProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json8, _params) => {
-  json8.not = {};
+var neverProcessor = (_schema, _ctx, json7, _params) => {
+  json7.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema2, _ctx, json8, _params) => {
+var enumProcessor = (schema2, _ctx, json7, _params) => {
   const def = schema2._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json8.not = {};
+    json7.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json8.type = "number";
+    json7.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json8.type = "string";
-  json8.enum = values;
+    json7.type = "string";
+  json7.enum = values;
 };
-var literalProcessor = (schema2, ctx, json8, params) => {
+var literalProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   if (def.values.length === 0) {
-    json8.not = {};
+    json7.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema2, ctx, json8, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json7, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema2, ctx, json8, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json7, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -62940,37 +62940,37 @@ var literalProcessor = (schema2, ctx, json8, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json8.type = val === null ? "null" : typeof val;
+    json7.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json8.enum = [val];
+      json7.enum = [val];
     } else {
-      json8.const = val;
+      json7.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json8.type = "number";
+      json7.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json8.type = "string";
+      json7.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json8.type = "boolean";
+      json7.type = "boolean";
     if (vals.every((v) => v === null))
-      json8.type = "null";
-    json8.enum = vals;
+      json7.type = "null";
+    json7.enum = vals;
   }
 };
-var nanProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema2, _ctx, json8, _params) => {
-  const _json = json8;
+var templateLiteralProcessor = (schema2, _ctx, json7, _params) => {
+  const _json = json7;
   const pattern = schema2._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema2, _ctx, json8, _params) => {
-  const _json = json8;
+var fileProcessor = (schema2, _ctx, json7, _params) => {
+  const _json = json7;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -62988,34 +62988,34 @@ var fileProcessor = (schema2, _ctx, json8, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json8, _params) => {
-  json8.type = "boolean";
+var successProcessor = (_schema, _ctx, json7, _params) => {
+  json7.type = "boolean";
 };
-var customProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema2, ctx, json8, params) => {
-  handleUnrepresentable(schema2, ctx, json8, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema2, ctx, json7, params) => {
+  handleUnrepresentable(schema2, ctx, json7, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema2, ctx, _json, params) => {
-  const json8 = _json;
+  const json7 = _json;
   const def = schema2._zod.def;
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json8.minItems = minimum;
+    json7.minItems = minimum;
   if (typeof maximum === "number")
-    json8.maxItems = maximum;
-  json8.type = "array";
-  json8.items = processSchema(def.element, ctx, {
+    json7.maxItems = maximum;
+  json7.type = "array";
+  json7.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -63031,17 +63031,17 @@ function inputOptin(schema2) {
   return schema2._zod.optin;
 }
 var objectProcessor = (schema2, ctx, _json, params) => {
-  const json8 = _json;
+  const json7 = _json;
   const def = schema2._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json8, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json7, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json8.type = "object";
-  json8.properties = {};
+  json7.type = "object";
+  json7.properties = {};
   for (const key in shape) {
-    assignProp(json8.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json7.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -63054,21 +63054,21 @@ var objectProcessor = (schema2, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json8.required = requiredKeys;
+    json7.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json8.additionalProperties = false;
+    json7.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json8.additionalProperties = false;
+      json7.additionalProperties = false;
   } else if (def.catchall) {
-    json8.additionalProperties = processSchema(def.catchall, ctx, {
+    json7.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema2, ctx, json8, params) => {
+var unionProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -63076,12 +63076,12 @@ var unionProcessor = (schema2, ctx, json8, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json8.oneOf = options;
+    json7.oneOf = options;
   } else {
-    json8.anyOf = options;
+    json7.anyOf = options;
   }
 };
-var intersectionProcessor = (schema2, ctx, json8, params) => {
+var intersectionProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -63096,13 +63096,13 @@ var intersectionProcessor = (schema2, ctx, json8, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json8.allOf = allOf;
+  json7.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema2, ctx, _json, params) => {
-  const json8 = _json;
+  const json7 = _json;
   const def = schema2._zod.def;
-  json8.type = "array";
+  json7.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -63124,70 +63124,70 @@ var tupleProcessor = (schema2, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json8.prefixItems = prefixItems;
+    json7.prefixItems = prefixItems;
     if (isClosed) {
-      json8.items = false;
+      json7.items = false;
     } else if (rest) {
-      json8.items = rest;
+      json7.items = rest;
     }
     if (minItems > 0)
-      json8.minItems = minItems;
+      json7.minItems = minItems;
     if (isClosed)
-      json8.maxItems = maxItems;
+      json7.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json8.items = {
+    json7.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json8.items.anyOf.push(rest);
+      json7.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json8.minItems = minItems;
+      json7.minItems = minItems;
     if (isClosed)
-      json8.maxItems = maxItems;
+      json7.maxItems = maxItems;
   } else {
-    json8.items = prefixItems;
+    json7.items = prefixItems;
     if (isClosed) {
-      json8.additionalItems = false;
+      json7.additionalItems = false;
     } else if (rest) {
-      json8.additionalItems = rest;
+      json7.additionalItems = rest;
     }
     if (minItems > 0)
-      json8.minItems = minItems;
+      json7.minItems = minItems;
     if (isClosed)
-      json8.maxItems = maxItems;
+      json7.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json8.minItems = minimum;
+    json7.minItems = minimum;
   if (typeof maximum === "number")
-    json8.maxItems = maximum;
+    json7.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json8, visited) {
-  if (json8.$ref) {
-    if (visited.has(json8))
-      return json8;
-    visited.add(json8);
-    const def = bySchema.get(json8)?.def;
+function stringifyKeyNames(bySchema, json7, visited) {
+  if (json7.$ref) {
+    if (visited.has(json7))
+      return json7;
+    visited.add(json7);
+    const def = bySchema.get(json7)?.def;
     if (!def)
-      return json8;
+      return json7;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json8 : inlined;
+    return inlined === def ? json7 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json8[keyword];
+    const branches = json7[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json8 = { ...json8, [keyword]: mapped };
+      json7 = { ...json7, [keyword]: mapped };
   }
-  const types3 = Array.isArray(json8.type) ? json8.type : [json8.type];
+  const types3 = Array.isArray(json7.type) ? json7.type : [json7.type];
   const numericType = !types3.includes("string") && types3.some((t) => t === "number" || t === "integer");
-  const values = json8.enum ?? (json8.const !== void 0 ? [json8.const] : void 0);
+  const values = json7.enum ?? (json7.const !== void 0 ? [json7.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json8;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json8;
+    return json7;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json7;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -63227,9 +63227,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema2, ctx, _json, params) => {
-  const json8 = _json;
+  const json7 = _json;
   const def = schema2._zod.def;
-  json8.type = "object";
+  json7.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -63237,13 +63237,13 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json8.patternProperties = {};
+    json7.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json8.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json7.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json8.propertyNames = processSchema(def.keyType, ctx, {
+      json7.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -63255,7 +63255,7 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       }
       pending.push(schema2);
     }
-    json8.additionalProperties = processSchema(def.valueType, ctx, {
+    json7.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -63265,19 +63265,19 @@ var recordProcessor = (schema2, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json8.required = validKeyValues.map(String);
+      json7.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema2, ctx, json8, params) => {
+var nullableProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json8.nullable = true;
+    json7.nullable = true;
   } else {
-    json8.anyOf = [inner, { type: "null" }];
+    json7.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema2, ctx, _json, params) => {
@@ -63287,7 +63287,7 @@ var nonoptionalProcessor = (schema2, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema2, ctx, json8, params) {
+function serializeDefaultValue(value, schema2, ctx, json7, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -63297,30 +63297,30 @@ function serializeDefaultValue(value, schema2, ctx, json8, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema2, ctx, json8, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema2, ctx, json7, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema2, ctx, json8, params) => {
+var defaultProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json8, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json7, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json8.default = value;
+    json7.default = value;
 };
-var prefaultProcessor = (schema2, ctx, json8, params) => {
+var prefaultProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json8, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json7, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json8._prefault = value;
+    json7._prefault = value;
 };
-var catchProcessor = (schema2, ctx, json8, params) => {
+var catchProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
@@ -63329,10 +63329,10 @@ var catchProcessor = (schema2, ctx, json8, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema2, ctx, json8, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema2, ctx, json7, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json8.default = catchValue;
+  json7.default = catchValue;
 };
 var pipeProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -63342,12 +63342,12 @@ var pipeProcessor = (schema2, ctx, _json, params) => {
   const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema2, ctx, json8, params) => {
+var readonlyProcessor = (schema2, ctx, json7, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  json8.readOnly = true;
+  json7.readOnly = true;
 };
 var promiseProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -63989,7 +63989,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json8, params) => stringProcessor(inst, ctx, json8, params);
+    inst._zod.processJSONSchema = (ctx, json7, params) => stringProcessor(inst, ctx, json7, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -64348,7 +64348,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json8, params) => numberProcessor(inst, ctx, json8, params);
+    inst._zod.processJSONSchema = (ctx, json7, params) => numberProcessor(inst, ctx, json7, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -64438,7 +64438,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => booleanProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => booleanProcessor(inst, ctx, json7, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -64448,7 +64448,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json8, params) => bigintProcessor(inst, ctx, json8, params);
+    inst._zod.processJSONSchema = (ctx, json7, params) => bigintProcessor(inst, ctx, json7, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -64506,7 +64506,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => symbolProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => symbolProcessor(inst, ctx, json7, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -64514,7 +64514,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => undefinedProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => undefinedProcessor(inst, ctx, json7, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -64522,7 +64522,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => nullProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => nullProcessor(inst, ctx, json7, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -64530,7 +64530,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => anyProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => anyProcessor(inst, ctx, json7, params);
 });
 function any() {
   return _any(ZodAny);
@@ -64538,7 +64538,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => unknownProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => unknownProcessor(inst, ctx, json7, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -64546,7 +64546,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => neverProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => neverProcessor(inst, ctx, json7, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -64554,7 +64554,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => voidProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => voidProcessor(inst, ctx, json7, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -64564,7 +64564,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json8, params) => dateProcessor(inst, ctx, json8, params);
+    inst._zod.processJSONSchema = (ctx, json7, params) => dateProcessor(inst, ctx, json7, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -64586,7 +64586,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => arrayProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => arrayProcessor(inst, ctx, json7, params);
   inst.element = def.element;
 }, {
   min(n2, params) {
@@ -64616,7 +64616,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => objectProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => objectProcessor(inst, ctx, json7, params);
   util_exports.installLazyProp(inst, "shape", (self2) => self2._zod.def.shape, false);
 }, {
   keyof() {
@@ -64689,7 +64689,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => unionProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => unionProcessor(inst, ctx, json7, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -64702,7 +64702,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => unionProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => unionProcessor(inst, ctx, json7, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -64728,7 +64728,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => intersectionProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => intersectionProcessor(inst, ctx, json7, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -64741,7 +64741,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => tupleProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => tupleProcessor(inst, ctx, json7, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -64774,7 +64774,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => recordProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => recordProcessor(inst, ctx, json7, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -64816,7 +64816,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => mapProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => mapProcessor(inst, ctx, json7, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -64836,7 +64836,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => setProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => setProcessor(inst, ctx, json7, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -64852,7 +64852,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => enumProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => enumProcessor(inst, ctx, json7, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -64905,7 +64905,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => literalProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => literalProcessor(inst, ctx, json7, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -64926,7 +64926,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => fileProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => fileProcessor(inst, ctx, json7, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types3, params) => inst.check(_mime(Array.isArray(types3) ? types3 : [types3], params));
@@ -64938,7 +64938,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => transformProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => transformProcessor(inst, ctx, json7, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -64977,7 +64977,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => optionalProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => optionalProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -64989,7 +64989,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => optionalProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => optionalProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -65001,7 +65001,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => nullableProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => nullableProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -65016,7 +65016,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => defaultProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => defaultProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -65032,7 +65032,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => prefaultProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => prefaultProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -65047,7 +65047,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => nonoptionalProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => nonoptionalProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -65060,7 +65060,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => successProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => successProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -65072,7 +65072,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => catchProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => catchProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -65086,7 +65086,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => nanProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => nanProcessor(inst, ctx, json7, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -65094,7 +65094,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => pipeProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => pipeProcessor(inst, ctx, json7, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -65136,7 +65136,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => readonlyProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => readonlyProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -65148,7 +65148,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => templateLiteralProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => templateLiteralProcessor(inst, ctx, json7, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -65160,7 +65160,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => lazyProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => lazyProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -65172,7 +65172,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => promiseProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => promiseProcessor(inst, ctx, json7, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -65184,7 +65184,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => functionProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => functionProcessor(inst, ctx, json7, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -65196,7 +65196,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json8, params) => customProcessor(inst, ctx, json8, params);
+  inst._zod.processJSONSchema = (ctx, json7, params) => customProcessor(inst, ctx, json7, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -66271,45 +66271,101 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
-// src/runbook/backup-manifest.ts
-var MANIFEST_FILE = "manifest.json";
-var VERIFICATION_FILE = "verification.json";
-var ARCHIVE_FILE = "database.dump";
-var AUTH_USERS_FILE = "auth-users.json";
-var SQL_DUMP_FILE = "database.sql";
-var PIPELINE_DUMP_FILE = "pipeline.sql";
-var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
-var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
-var FileEntry = external_exports.object({
-  path: external_exports.string(),
-  kind: external_exports.enum(["archive", "function", "table-snapshot", "auth-users"]),
-  bytes: external_exports.number().int(),
-  sha256: external_exports.string().regex(/^[0-9a-f]{64}$/)
+// src/results/common.ts
+var ServerInfo = external_exports.strictObject({
+  major: external_exports.number().int(),
+  /** e.g. "15.20" */
+  version: external_exports.string(),
+  engine: external_exports.enum(["postgresql", "pglite"])
 });
-var Checksum = external_exports.object({ table: external_exports.string(), rows: external_exports.number().int(), checksum: external_exports.string() });
-var FunctionExport = external_exports.object({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
-var FingerprintSchema = external_exports.object({
+var OBJECT_KINDS = ["function", "trigger", "policy", "rls", "table_grant", "function_grant"];
+var FingerprintEntry = external_exports.strictObject({
+  kind: external_exports.enum(OBJECT_KINDS),
+  /** stable name, e.g. "public.validate_sortie(p_id uuid)", "public.receptions.trg_x" */
+  name: external_exports.string(),
+  /** what is compared: a canonical text (definitions are hashed, not stored) */
+  value: external_exports.string()
+});
+var Sha256 = external_exports.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 in lowercase hex");
+var Fingerprint = external_exports.strictObject({
   schemas: external_exports.array(external_exports.string()),
-  entries: external_exports.array(
-    external_exports.object({
-      kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]),
-      name: external_exports.string(),
-      value: external_exports.string()
-    })
-  ),
-  sha256: external_exports.string()
+  entries: external_exports.array(FingerprintEntry),
+  /** SHA-256 over every entry in order */
+  sha256: Sha256
 });
+var Change = external_exports.enum(["added", "removed", "changed"]);
+var FingerprintChange = external_exports.strictObject({
+  kind: external_exports.enum(OBJECT_KINDS),
+  name: external_exports.string(),
+  change: Change,
+  before: external_exports.string().optional(),
+  after: external_exports.string().optional()
+});
+var STRUCTURE_KINDS = ["column", "constraint", "index", "view"];
+var StructureEntry = external_exports.strictObject({ kind: external_exports.enum(STRUCTURE_KINDS), name: external_exports.string(), value: external_exports.string() });
+var Structure = external_exports.strictObject({ entries: external_exports.array(StructureEntry), sha256: Sha256 });
+var StructureChange = external_exports.strictObject({ kind: external_exports.enum(STRUCTURE_KINDS), name: external_exports.string(), change: Change });
+var TableChecksum = external_exports.strictObject({ table: external_exports.string(), rows: external_exports.number().int(), checksum: external_exports.string() });
+var ENV_NAMES = ["staging", "prod"];
+var EnvironmentMarker = external_exports.strictObject({
+  /** what the pipeline decides from the markers; `conflict` and `unmarked` are never staging */
+  env: external_exports.enum(["staging", "prod", "unmarked", "conflict"]),
+  pipeline: external_exports.strictObject({ env: external_exports.enum(ENV_NAMES), projectRef: external_exports.string().nullable(), setAt: external_exports.string(), setBy: external_exports.string(), runId: external_exports.string() }).optional(),
+  /** ML_PP's own STAGING marker, public.app_settings key env, when the table exists */
+  appSettingsEnv: external_exports.string().nullable().optional(),
+  explanation: external_exports.string()
+});
+var AppSession = external_exports.strictObject({
+  pid: external_exports.number(),
+  usename: external_exports.string().nullable(),
+  application_name: external_exports.string(),
+  state: external_exports.string().nullable(),
+  state_change: external_exports.string().nullable(),
+  recent: external_exports.boolean()
+});
+var AppActivity = external_exports.strictObject({
+  windowMinutes: external_exports.number(),
+  appRoles: external_exports.array(external_exports.string()),
+  recent: external_exports.strictObject({ receptions: external_exports.number(), sorties: external_exports.number(), logActions: external_exports.number() }),
+  /** sessions of the app roles on this database, ours excluded */
+  sessions: external_exports.array(AppSession),
+  /** the sessions that count as writing: not idle, or idle but active within the window */
+  activeSessions: external_exports.array(AppSession),
+  writing: external_exports.boolean(),
+  /** one line per thing seen, for messages */
+  seen: external_exports.array(external_exports.string())
+});
+var WaitingTruck = external_exports.strictObject({
+  id: external_exports.string(),
+  plaque_camion: external_exports.string(),
+  produit: external_exports.string().nullable(),
+  volume: external_exports.string().nullable(),
+  date_chargement: external_exports.string(),
+  statut: external_exports.string()
+});
+
+// src/results/backup.ts
 var MANIFEST_FORMAT = "astm53b-backup/2";
-var Manifest = external_exports.object({
+var VERIFICATION_FORMAT = "astm53b-backup-verification/1";
+var BACKUP_FILE_KINDS = ["archive", "function", "table-snapshot", "auth-users"];
+var ManifestFile = external_exports.strictObject({ path: external_exports.string(), kind: external_exports.enum(BACKUP_FILE_KINDS), bytes: external_exports.number().int(), sha256: Sha256 });
+var FunctionExport = external_exports.strictObject({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
+var Manifest = external_exports.strictObject({
   format: external_exports.literal(MANIFEST_FORMAT),
   startedAt: external_exports.string(),
   finishedAt: external_exports.string(),
-  source: external_exports.object({ label: external_exports.string(), database: external_exports.string(), host: external_exports.string(), serverVersion: external_exports.string(), serverMajor: external_exports.number().int() }),
+  source: external_exports.strictObject({
+    label: external_exports.string(),
+    database: external_exports.string(),
+    host: external_exports.string(),
+    serverVersion: external_exports.string(),
+    serverMajor: external_exports.number().int()
+  }),
   /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
-  written: external_exports.object({ host: external_exports.string(), dir: external_exports.string(), sameHostAsDatabase: external_exports.boolean() }),
+  written: external_exports.strictObject({ host: external_exports.string(), dir: external_exports.string(), sameHostAsDatabase: external_exports.boolean() }),
   snapshot: external_exports.string(),
   /** which engine and dump format made the backup: they decide how it is verified and restored */
-  dump: external_exports.object({
+  dump: external_exports.strictObject({
     engine: external_exports.enum(["postgresql", "pglite"]),
     /** custom: pg_dump -Fc archive, restored with pg_restore; plain: SQL script, run statement by statement */
     format: external_exports.enum(["custom", "plain"]),
@@ -66323,8 +66379,8 @@ var Manifest = external_exports.object({
     /** how the dump and the snapshot reads saw one instant */
     consistency: external_exports.string()
   }),
-  tools: external_exports.object({ pg_dump: external_exports.object({ path: external_exports.string(), version: external_exports.string() }) }),
-  schemas: external_exports.object({
+  tools: external_exports.strictObject({ pg_dump: external_exports.strictObject({ path: external_exports.string(), version: external_exports.string() }) }),
+  schemas: external_exports.strictObject({
     /** application schemas present in the source: restored and compared */
     application: external_exports.array(external_exports.string()),
     /** the pipeline's own schema, restored into the scratch copy (our triggers may call it) but never compared */
@@ -66332,23 +66388,658 @@ var Manifest = external_exports.object({
     /** everything else (Supabase-managed: auth, storage, realtime, …): in the archive, never restored nor compared */
     excluded: external_exports.array(external_exports.string())
   }),
-  files: external_exports.array(FileEntry),
+  files: external_exports.array(ManifestFile),
   /** how each table's checksum is computed (src/db/checksum.ts), so it can be recomputed with psql */
   checksumAlgorithm: external_exports.string(),
-  tables: external_exports.array(Checksum),
+  tables: external_exports.array(TableChecksum),
   functions: external_exports.array(FunctionExport),
-  authUsers: external_exports.object({ file: external_exports.string(), rows: external_exports.number().int(), columns: external_exports.array(external_exports.string()) }).nullable(),
-  fingerprint: FingerprintSchema,
-  structure: external_exports.object({
-    entries: external_exports.array(external_exports.object({ kind: external_exports.enum(["column", "constraint", "index", "view"]), name: external_exports.string(), value: external_exports.string() })),
-    sha256: external_exports.string()
+  authUsers: external_exports.strictObject({ file: external_exports.string(), rows: external_exports.number().int(), columns: external_exports.array(external_exports.string()) }).nullable(),
+  fingerprint: Fingerprint,
+  structure: Structure
+});
+var Figures = external_exports.strictObject({ rows: external_exports.number(), checksum: external_exports.string() });
+var TableComparison = external_exports.strictObject({
+  table: external_exports.string(),
+  expected: Figures.nullable(),
+  actual: Figures.nullable(),
+  match: external_exports.boolean()
+});
+var FunctionComparison = external_exports.strictObject({
+  name: external_exports.string(),
+  expectedSha256: external_exports.string(),
+  actualSha256: external_exports.string().nullable(),
+  match: external_exports.boolean()
+});
+var Comparison = external_exports.strictObject({
+  tables: external_exports.array(TableComparison),
+  functions: external_exports.array(FunctionComparison),
+  catalog: external_exports.strictObject({
+    match: external_exports.boolean(),
+    expectedSha256: external_exports.string(),
+    actualSha256: external_exports.string(),
+    changes: external_exports.array(FingerprintChange)
+  }),
+  structure: external_exports.strictObject({ match: external_exports.boolean(), changes: external_exports.array(StructureChange) }),
+  ok: external_exports.boolean()
+});
+var HashCheck = external_exports.strictObject({
+  ok: external_exports.boolean(),
+  problems: external_exports.array(external_exports.strictObject({ path: external_exports.string(), problem: external_exports.string() }))
+});
+var Verification = external_exports.strictObject({
+  format: external_exports.literal(VERIFICATION_FORMAT),
+  ok: external_exports.boolean(),
+  checkedAt: external_exports.string(),
+  manifestSha256: Sha256,
+  hashes: HashCheck,
+  archive: external_exports.strictObject({ readable: external_exports.boolean(), entries: external_exports.number(), dumpedBy: external_exports.string().nullable(), error: external_exports.string().optional() }),
+  restore: external_exports.strictObject({
+    into: external_exports.string(),
+    /** pg_dump's output as it was written (the same bytes as the archive: its SHA-256 is re-checked above), or the archive file */
+    from: external_exports.enum(["dump stream", "archive file"]),
+    /** dump stream: the tables checksummed as soon as their data was in (while the next ones loaded) */
+    checkedAsLoaded: external_exports.array(external_exports.string()).optional(),
+    schemas: external_exports.array(external_exports.string()),
+    ms: external_exports.number(),
+    error: external_exports.string().optional()
+  }).nullable(),
+  comparison: Comparison.nullable(),
+  notCompared: external_exports.strictObject({ schemas: external_exports.array(external_exports.string()), note: external_exports.string() }),
+  failures: external_exports.array(external_exports.string())
+});
+
+// src/results/compat.ts
+var COMPAT_STATUSES = ["ok", "missing", "different"];
+var COMPAT_KINDS = ["server", "role", "schema", "table", "column", "rls", "unique", "function", "trigger"];
+var CompatItem = external_exports.strictObject({
+  kind: external_exports.enum(COMPAT_KINDS),
+  name: external_exports.string(),
+  status: external_exports.enum(COMPAT_STATUSES),
+  /** a missing optional object is reported, not counted against the target */
+  optional: external_exports.boolean().optional(),
+  expected: external_exports.string().optional(),
+  found: external_exports.string().optional()
+});
+var CompatResult = external_exports.strictObject({
+  target: external_exports.string(),
+  server: ServerInfo,
+  compatible: external_exports.boolean(),
+  /** over the required objects; optional ones absent are counted apart */
+  counts: external_exports.strictObject({ ok: external_exports.number(), missing: external_exports.number(), different: external_exports.number() }),
+  optionalMissing: external_exports.number(),
+  items: external_exports.array(CompatItem),
+  /** facts worth knowing that are not requirements */
+  notes: external_exports.array(external_exports.string())
+});
+
+// src/results/go-conditions.ts
+var GO_CONDITIONS = {
+  GOLDEN_DEVIATION: { runbook: "6.1", text: "\xC9cart > \xB15 litres constat\xE9 entre ML_PP et SEP sur un golden case" },
+  STOCK_INCOHERENCE: { runbook: "6.1", text: "Incoh\xE9rence stock_journaliers apr\xE8s validation d'une r\xE9ception ou sortie" },
+  P0001_OR_RLS: { runbook: "6.1", text: "Erreur P0001 ou blocage RLS inattendu" },
+  SMOKE_FAILED: { runbook: "4.5, 5.1\u20135.5", text: "Smoke test NOK (si NOK \u2192 rollback imm\xE9diat)" },
+  NO_VERIFIED_BACKUP: { runbook: "3.1, 4.2", text: "Aucune modification PROD sans dump v\xE9rifi\xE9" },
+  CHANGE_NOT_APPLIED: {
+    runbook: "4.3",
+    text: "Les 2 fonctions remplac\xE9es, SECURITY DEFINER, search_path, aucun trigger ni policy modifi\xE9"
+  },
+  DRIFT: { runbook: "3.3, 4.1", text: "Preflight: cible incompatible ou d\xE9rive par rapport au STAGING valid\xE9" },
+  NO_SIGNOFF: { runbook: "5.6", text: "Validation \xE9crite responsable d\xE9p\xF4t" },
+  SIGNOFF_NO_GO: { runbook: "5.6, 7", text: "Le responsable d\xE9p\xF4t a sign\xE9 NO-GO" },
+  RESULT_MISSING: { runbook: "7", text: "R\xE9sultat d\u2019une \xE9tape absent ou illisible: rien ne prouve qu\u2019elle a r\xE9ussi" }
+};
+var GO_CONDITION_NAMES = Object.keys(GO_CONDITIONS);
+
+// src/results/signoff.ts
+var SIGNOFF_FORMAT = "astm53b-signoff/1";
+var SignOff = external_exports.strictObject({
+  format: external_exports.literal(SIGNOFF_FORMAT).optional(),
+  who: external_exports.string().trim().min(2, { message: "must name the person who signs" }),
+  role: external_exports.string().trim().min(2, { message: "must give the signer's role (e.g. responsable d\xE9p\xF4t)" }),
+  decision: external_exports.enum(["GO", "NO-GO"]),
+  at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
+  comment: external_exports.string().optional()
+});
+
+// src/results/decision.ts
+var DecisionReason = external_exports.strictObject({
+  condition: external_exports.enum(GO_CONDITION_NAMES),
+  runbook: external_exports.string(),
+  rule: external_exports.string(),
+  source: external_exports.string(),
+  message: external_exports.string()
+});
+var INPUT_STATUSES = ["passed", "failed", "missing", "unreadable"];
+var Decision = external_exports.strictObject({
+  step: external_exports.literal("decide"),
+  decision: external_exports.enum(["GO", "NO-GO"]),
+  at: external_exports.string(),
+  resultsDir: external_exports.string(),
+  inputs: external_exports.array(external_exports.strictObject({ name: external_exports.string(), file: external_exports.string(), status: external_exports.enum(INPUT_STATUSES), detail: external_exports.string() })),
+  signoff: SignOff.nullable(),
+  reasons: external_exports.array(DecisionReason)
+});
+
+// src/results/freeze.ts
+var FreezeStatus = external_exports.strictObject({
+  target: external_exports.string(),
+  frozen: external_exports.boolean(),
+  since: external_exports.string().optional(),
+  by: external_exports.string().optional(),
+  reason: external_exports.string().optional(),
+  runId: external_exports.string().optional(),
+  /** the tables that carry the guard trigger right now */
+  guardedTables: external_exports.array(external_exports.string()),
+  /** state and triggers disagree (someone dropped a trigger by hand) */
+  consistent: external_exports.boolean()
+});
+var FreezeResult = FreezeStatus.extend({
+  action: external_exports.enum(["on", "off"]),
+  /** false when the database already was in the asked state */
+  changed: external_exports.boolean(),
+  forced: external_exports.boolean(),
+  activity: AppActivity.optional()
+});
+
+// src/results/golden.ts
+var VERDICTS = ["PASS", "FAIL"];
+var CaseOrigin = external_exports.strictObject({
+  file: external_exports.string(),
+  line: external_exports.number().int().optional(),
+  /** 1-based data row (CSV header excluded; JSON array index + 1; database row) */
+  row: external_exports.number().int()
+});
+var FAULTS = ["none", "sep", "data_entry", "profile", "mlpp", "unknown"];
+var DiagnosisCheck = external_exports.strictObject({
+  name: external_exports.enum([
+    "sep_volume_equals_volume_times_vcf",
+    "sep_vcf_matches_density15_and_temperature",
+    "sep_density15_matches_observed_density"
+  ]),
+  /** null when SEP's record lacks a figure the check needs */
+  holds: external_exports.boolean().nullable(),
+  detail: external_exports.string()
+});
+var Diagnosis = external_exports.strictObject({
+  fault: external_exports.enum(FAULTS),
+  explanation: external_exports.string(),
+  /** the temperature that would make SEP's VCF hold (null when the case passes or no temperature does) */
+  implied_temperature_c: external_exports.number().nullable(),
+  /** the density at 15 °C that would make SEP's VCF hold at the record's temperature */
+  implied_density15_kgm3: external_exports.number().nullable(),
+  /** the reading at the record's temperature that would give SEP's ρ15 */
+  implied_observed_density_kgm3: external_exports.number().nullable(),
+  checks: external_exports.array(DiagnosisCheck)
+});
+var STORED_COLUMNS = ["volume_15c", "volume_corrige_15c"];
+var MlppReception = external_exports.strictObject({
+  reception_id: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  volume_ambiant: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable(),
+  /** COALESCE(volume_15c, volume_corrige_15c) */
+  stored_15c_l: external_exports.number().nullable(),
+  stored_column: external_exports.enum(STORED_COLUMNS).nullable()
+});
+var CaseResult = external_exports.strictObject({
+  reference: external_exports.string(),
+  verdict: external_exports.enum(VERDICTS),
+  engine_volume_15c_l: external_exports.number(),
+  sep_volume_15c_l: external_exports.number(),
+  /** null when the case is not linked, no database was given, or the reception stores no 15 °C volume */
+  mlpp_volume_15c_l: external_exports.number().nullable(),
+  /** engine − SEP */
+  deviation_l: external_exports.number(),
+  /** ML_PP − SEP */
+  mlpp_deviation_l: external_exports.number().nullable(),
+  engine_verdict: external_exports.enum(VERDICTS),
+  mlpp_verdict: external_exports.enum([...VERDICTS, "NOT_COMPARED"]),
+  engine_density15_kgm3: external_exports.number(),
+  engine_vcf: external_exports.number(),
+  sep_density15_kgm3: external_exports.number().nullable(),
+  sep_vcf: external_exports.number().nullable(),
+  volume_observe_l: external_exports.number(),
+  temperature_c: external_exports.number(),
+  densite_observee_kgm3: external_exports.number(),
+  reception_id: external_exports.string().nullable(),
+  mlpp: MlppReception.nullable(),
+  where: CaseOrigin,
+  diagnosis: Diagnosis
+});
+var ProfileScore = external_exports.strictObject({
+  profile: external_exports.string(),
+  /** cases whose 15 °C volume the profile reproduces within the tolerance */
+  reproduced: external_exports.number(),
+  total: external_exports.number(),
+  /** cases where SEP printed a ρ15 / VCF and the profile gives the same figure to its decimals */
+  density15_matches: external_exports.number(),
+  vcf_matches: external_exports.number(),
+  max_abs_deviation_l: external_exports.number().nullable(),
+  mean_abs_deviation_l: external_exports.number().nullable(),
+  /** cases the profile cannot compute (outside its table) */
+  errors: external_exports.number()
+});
+var DriftReception = external_exports.strictObject({
+  reception_id: external_exports.string(),
+  date_reception: external_exports.string().nullable(),
+  citerne: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  volume_ambiant_l: external_exports.number().nullable(),
+  temperature_c: external_exports.number().nullable(),
+  densite_kgm3: external_exports.number().nullable(),
+  stored_15c_l: external_exports.number().nullable(),
+  stored_column: external_exports.enum(STORED_COLUMNS).nullable(),
+  astm_15c_l: external_exports.number().nullable(),
+  drift_l: external_exports.number().nullable(),
+  /** why the reception could not be recomputed (null when it was) */
+  problem: external_exports.string().nullable()
+});
+var DriftTank = external_exports.strictObject({
+  citerne: external_exports.string(),
+  receptions: external_exports.number(),
+  stored_15c_l: external_exports.number(),
+  astm_15c_l: external_exports.number(),
+  drift_l: external_exports.number()
+});
+var DriftReport = external_exports.strictObject({
+  profile: external_exports.string(),
+  receptions: external_exports.array(DriftReception),
+  tanks: external_exports.array(DriftTank),
+  total: external_exports.strictObject({
+    receptions: external_exports.number(),
+    recomputed: external_exports.number(),
+    stored_15c_l: external_exports.number(),
+    astm_15c_l: external_exports.number(),
+    drift_l: external_exports.number()
   })
 });
-var VerificationShape = external_exports.object({ ok: external_exports.boolean(), manifestSha256: external_exports.string() }).passthrough();
-async function readJson(file2, display) {
+var GoldenVerifyResult = external_exports.strictObject({
+  passed: external_exports.boolean(),
+  profile: external_exports.string(),
+  profile_chosen_by: external_exports.enum(["discovery", "option"]),
+  /** profiles scoring exactly as the chosen one on every criterion: the cases cannot tell them apart */
+  indistinguishable_from: external_exports.array(external_exports.string()),
+  profiles: external_exports.array(ProfileScore),
+  tolerance_l: external_exports.number(),
+  origin: external_exports.string(),
+  counts: external_exports.strictObject({ cases: external_exports.number(), passed: external_exports.number(), failed: external_exports.number(), mlpp_compared: external_exports.number() }),
+  /** largest |deviation| over every comparison made (engine and ML_PP against SEP) */
+  max_deviation_l: external_exports.number(),
+  cases: external_exports.array(CaseResult)
+});
+var GoldenReport = GoldenVerifyResult.extend({ drift: DriftReport.optional() });
+
+// src/results/preflight.ts
+var PreflightFailure = external_exports.strictObject({
+  /** the runbook 6.1 / decision reason it maps to */
+  code: external_exports.enum(["INCOMPATIBLE", "DRIFT"]),
+  message: external_exports.string()
+});
+var GasoilReception = external_exports.strictObject({
+  id: external_exports.string(),
+  date_reception: external_exports.string().nullable(),
+  citerne: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  volume_ambiant: external_exports.number().nullable(),
+  volume_corrige_15c: external_exports.number().nullable(),
+  volume_15c: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable()
+});
+var TouchedObjects = external_exports.strictObject({
+  /** schema.name, without arguments: every overload counts */
+  functions: external_exports.array(external_exports.string()),
+  /** schema.table.name */
+  triggers: external_exports.array(external_exports.string()),
+  policies: external_exports.array(external_exports.string()),
+  /** schema.table: ALTER TABLE (RLS switches, triggers enabled), GRANT/REVOKE ON TABLE */
+  tables: external_exports.array(external_exports.string())
+});
+var PreflightResult = external_exports.strictObject({
+  step: external_exports.literal("preflight"),
+  passed: external_exports.boolean(),
+  failures: external_exports.array(PreflightFailure),
+  warnings: external_exports.array(external_exports.string()),
+  target: external_exports.string(),
+  server: ServerInfo,
+  at: external_exports.string(),
+  golden: external_exports.strictObject({ file: external_exports.string(), sha256: Sha256, bytes: external_exports.number(), cases: external_exports.number() }),
+  changeFiles: external_exports.array(
+    external_exports.strictObject({
+      name: external_exports.string(),
+      file: external_exports.string(),
+      sha256: Sha256,
+      bytes: external_exports.number(),
+      statements: external_exports.number(),
+      touches: TouchedObjects
+    })
+  ),
+  deployment: external_exports.strictObject({
+    flutterCommit: external_exports.string().nullable(),
+    astmFlag: external_exports.enum(["on", "off"]).nullable(),
+    databaseComputes15c: external_exports.boolean(),
+    computeTriggers: external_exports.array(external_exports.string())
+  }),
+  environment: EnvironmentMarker,
+  compat: CompatResult,
+  pendingTrucks: external_exports.array(WaitingTruck),
+  gasoilReceptions: external_exports.array(GasoilReception),
+  activity: AppActivity,
+  drift: external_exports.strictObject({ baseline: external_exports.string(), baselineSha256: Sha256, objectsCompared: external_exports.number(), changes: external_exports.array(FingerprintChange) }).nullable()
+});
+
+// src/results/rollback.ts
+var RollbackResult = external_exports.strictObject({
+  ok: external_exports.boolean(),
+  target: external_exports.string(),
+  backupDir: external_exports.string(),
+  backupTakenAt: external_exports.string(),
+  restoredSchemas: external_exports.array(external_exports.string()),
+  notRestored: external_exports.array(external_exports.string()),
+  ms: external_exports.strictObject({ restore: external_exports.number(), proof: external_exports.number() }),
+  protections: external_exports.strictObject({
+    triggersCreatedAfterData: external_exports.boolean(),
+    tableDataEntries: external_exports.number(),
+    triggerEntries: external_exports.number(),
+    note: external_exports.string()
+  }),
+  comparison: Comparison,
+  failures: external_exports.array(external_exports.string()),
+  warnings: external_exports.array(external_exports.string()),
+  /** what the runbook still asks of people once the database is back */
+  todos: external_exports.array(external_exports.string())
+});
+
+// src/results/run-context.ts
+var import_node_os = require("node:os");
+var RunContext = external_exports.strictObject({ runId: external_exports.string(), actor: external_exports.string() });
+function runContextFrom(env, explicit = {}) {
+  const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? "github"}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
+  const runId = explicit.runId ?? gh ?? `local-${(/* @__PURE__ */ new Date()).toISOString()}`;
+  let actor = explicit.actor ?? env.GITHUB_ACTOR;
+  if (!actor) {
+    try {
+      actor = (0, import_node_os.userInfo)().username;
+    } catch {
+      actor = "unknown";
+    }
+  }
+  for (const [field, v] of [
+    ["run-id", runId],
+    ["actor", actor]
+  ]) {
+    if (!/^[\w.@:#/+-]{1,200}$/.test(v))
+      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, {
+        where: { field }
+      });
+  }
+  return { runId, actor };
+}
+
+// src/results/smoke.ts
+var OWNERS = ["MONALUXE", "PARTENAIRE"];
+var Balance = external_exports.strictObject({ amb: external_exports.number(), v15: external_exports.number() });
+var OwnerFigures = external_exports.strictObject({
+  owner: external_exports.enum(OWNERS),
+  /** date of the journal row the balance comes from (null: no row up to the day) */
+  journalDate: external_exports.string().nullable(),
+  journal: Balance,
+  snapshot: Balance,
+  actuel: Balance
+});
+var TankFigures = external_exports.strictObject({ MONALUXE: OwnerFigures, PARTENAIRE: OwnerFigures });
+var MOVEMENT_TYPES = ["RECEPTION", "SORTIE"];
+var AdjustmentMade = external_exports.strictObject({
+  mouvement_type: external_exports.enum(MOVEMENT_TYPES),
+  mouvement_id: external_exports.string(),
+  delta_ambiant: external_exports.number(),
+  delta_15c: external_exports.number(),
+  reason: external_exports.string(),
+  id: external_exports.string()
+});
+var FigureReturn = external_exports.strictObject({
+  owner: external_exports.string(),
+  figure: external_exports.enum(["journal", "snapshot", "v_stock_actuel"]),
+  before: Balance,
+  after: Balance,
+  difference: Balance,
+  returned: external_exports.boolean()
+});
+var SqlError = external_exports.strictObject({ code: external_exports.string(), message: external_exports.string() });
+var Compensation = external_exports.strictObject({
+  adjustments: external_exports.array(AdjustmentMade),
+  /** movements whose effect on v_stock_actuel was nil: nothing to adjust */
+  notAdjusted: external_exports.array(external_exports.strictObject({ mouvement_type: external_exports.string(), mouvement_id: external_exports.string(), why: external_exports.string() })),
+  figures: external_exports.array(FigureReturn),
+  /** which figures came back to the litre, said in one sentence per kind */
+  summary: external_exports.array(external_exports.string()),
+  error: SqlError.optional()
+});
+var SMOKE_CHECK_IDS = ["5.1", "5.2", "5.3", "5.4", "5.5"];
+var SmokeFinding = external_exports.strictObject({
+  code: external_exports.string(),
+  passed: external_exports.boolean(),
+  /** the GO condition a failure meets */
+  condition: external_exports.enum(GO_CONDITION_NAMES).nullable(),
+  message: external_exports.string(),
+  figures: external_exports.record(external_exports.string(), external_exports.union([external_exports.number(), external_exports.string(), external_exports.null()])).optional()
+});
+var SmokeCheck = external_exports.strictObject({
+  id: external_exports.enum(SMOKE_CHECK_IDS),
+  title: external_exports.string(),
+  runbook: external_exports.string(),
+  ran: external_exports.boolean(),
+  passed: external_exports.boolean(),
+  message: external_exports.string(),
+  findings: external_exports.array(SmokeFinding)
+});
+var SqlErrorSeen = external_exports.strictObject({ step: external_exports.string(), code: external_exports.string(), message: external_exports.string() });
+var MovementInputs = { index_avant: external_exports.number(), index_apres: external_exports.number(), temperature_c: external_exports.number(), densite_observee_kgm3: external_exports.number() };
+var SmokeResult = external_exports.strictObject({
+  step: external_exports.literal("smoke"),
+  passed: external_exports.boolean(),
+  target: external_exports.string(),
+  at: external_exports.string(),
+  run: RunContext,
+  environment: external_exports.string(),
+  frozen: external_exports.boolean(),
+  p0Applied: external_exports.boolean(),
+  user: external_exports.strictObject({ id: external_exports.string(), role: external_exports.string(), chosenBy: external_exports.string() }),
+  lectureUser: external_exports.string().nullable(),
+  profile: external_exports.string(),
+  profileSource: external_exports.string(),
+  toleranceL: external_exports.number(),
+  tank: external_exports.strictObject({ id: external_exports.string(), nom: external_exports.string(), produitId: external_exports.string(), capacite_utile: external_exports.number(), chosenBy: external_exports.string() }).nullable(),
+  day: external_exports.string().nullable(),
+  movements: external_exports.strictObject({
+    cdr: external_exports.strictObject({ id: external_exports.string(), plaque_camion: external_exports.string(), statut_after: external_exports.string().nullable() }).optional(),
+    reception: external_exports.strictObject({
+      id: external_exports.string(),
+      volume_ambiant: external_exports.number(),
+      engine_15c: external_exports.number(),
+      engine_density15: external_exports.number(),
+      stored_15c: external_exports.number().nullable(),
+      stored_in: external_exports.enum(["volume_15c", "volume_corrige_15c"]).nullable(),
+      sent_volume_corrige_15c: external_exports.number(),
+      ...MovementInputs
+    }).optional(),
+    sortie: external_exports.strictObject({
+      id: external_exports.string(),
+      volume_ambiant: external_exports.number().nullable(),
+      engine_15c: external_exports.number(),
+      volume_15c_debited: external_exports.number().nullable(),
+      statut: external_exports.string().nullable(),
+      validated_by: external_exports.string().nullable(),
+      ...MovementInputs
+    }).optional()
+  }),
+  figures: external_exports.strictObject({
+    before: TankFigures,
+    afterReception: TankFigures.optional(),
+    afterSortie: TankFigures.optional(),
+    final: TankFigures.optional()
+  }).nullable(),
+  compensate: external_exports.boolean(),
+  compensation: Compensation.nullable(),
+  checks: external_exports.array(SmokeCheck),
+  /** SQL errors the smoke did not expect (the refusals it provokes on purpose are findings, not errors) */
+  errors: external_exports.array(SqlErrorSeen)
+});
+
+// src/results/sql-apply.ts
+var FunctionCheck = external_exports.strictObject({
+  /** as asked: schema.name */
+  name: external_exports.string(),
+  signature: external_exports.string().nullable(),
+  replaced: external_exports.boolean(),
+  securityDefiner: external_exports.boolean(),
+  searchPath: external_exports.string().nullable(),
+  problems: external_exports.array(external_exports.string())
+});
+var APPLY_STATUSES = ["applied", "already-applied", "dry-run", "rejected"];
+var ApplyResult = external_exports.strictObject({
+  target: external_exports.string(),
+  file: external_exports.strictObject({
+    name: external_exports.string(),
+    display: external_exports.string(),
+    sha256: Sha256,
+    bytes: external_exports.number(),
+    statements: external_exports.number(),
+    droppedTransactionControl: external_exports.array(external_exports.number())
+  }),
+  status: external_exports.enum(APPLY_STATUSES),
+  /** true when the 4.3 proof holds (or the file was already applied) */
+  ok: external_exports.boolean(),
+  run: RunContext,
+  expectFunctions: external_exports.array(external_exports.string()),
+  settings: external_exports.strictObject({ lockTimeoutMs: external_exports.number(), statementTimeoutMs: external_exports.number(), lockWaitMs: external_exports.number() }),
+  fingerprintBefore: Fingerprint,
+  /** as seen inside the transaction, before COMMIT or ROLLBACK */
+  fingerprintAfter: Fingerprint,
+  diff: external_exports.array(FingerprintChange),
+  functions: external_exports.array(FunctionCheck),
+  violations: external_exports.array(external_exports.string()),
+  ledger: external_exports.strictObject({ fileName: external_exports.string(), sha256: Sha256, appliedAt: external_exports.string(), runId: external_exports.string(), appliedBy: external_exports.string() }).optional(),
+  /** ISO time the step ended: for `applied`, right after COMMIT (the runbook's "date exacte de migration") */
+  at: external_exports.string(),
+  ms: external_exports.number()
+});
+
+// src/results/staging-reset.ts
+var ResetCounts = external_exports.strictObject({
+  receptions: external_exports.number(),
+  sorties_produit: external_exports.number(),
+  stocks_journaliers: external_exports.number(),
+  log_actions_scoped: external_exports.number(),
+  cours_de_route: external_exports.number(),
+  stocks_snapshot: external_exports.number()
+});
+var LeftSnapshot = external_exports.strictObject({
+  citerne: external_exports.string(),
+  produit: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  stock_ambiant: external_exports.number(),
+  stock_15c: external_exports.number()
+});
+var LeftCdr = external_exports.strictObject({ id: external_exports.string(), plaque_camion: external_exports.string(), date_chargement: external_exports.string() });
+var ResetResult = external_exports.strictObject({
+  target: external_exports.string(),
+  file: external_exports.strictObject({ name: external_exports.string(), display: external_exports.string(), sha256: Sha256 }),
+  run: RunContext,
+  environment: EnvironmentMarker,
+  before: ResetCounts,
+  after: ResetCounts,
+  cdrBefore: TableChecksum,
+  cdrAfter: TableChecksum,
+  ok: external_exports.boolean(),
+  problems: external_exports.array(external_exports.string()),
+  /** what still shows stock (v_stock_actuel reads the snapshot) or blocks receptions (CDR not ARRIVE) */
+  leftovers: external_exports.strictObject({ snapshotWithStock: external_exports.array(LeftSnapshot), cdrDecharge: external_exports.array(LeftCdr) }),
+  ms: external_exports.number()
+});
+
+// src/results/files.ts
+var DEFAULT_RESULTS_DIR = "astm53b-results";
+var RESULTS = {
+  preflight: { file: "preflight.json", schema: PreflightResult },
+  compat: { file: "compat.json", schema: CompatResult },
+  freezeOn: { file: "freeze-on.json", schema: FreezeResult },
+  freezeOff: { file: "freeze-off.json", schema: FreezeResult },
+  freezeStatus: { file: "freeze-status.json", schema: FreezeStatus },
+  sqlApply: { file: "sql-apply.json", schema: ApplyResult },
+  stagingReset: { file: "staging-reset.json", schema: ResetResult },
+  golden: { file: "golden.json", schema: GoldenReport },
+  smoke: { file: "smoke.json", schema: SmokeResult },
+  signoff: { file: "signoff.json", schema: SignOff },
+  decision: { file: "decision.json", schema: Decision },
+  rollback: { file: "rollback.json", schema: RollbackResult }
+};
+var BACKUP_DIR = "backup";
+var BACKUP_FILES = {
+  manifest: { file: "manifest.json", schema: Manifest },
+  verification: { file: "verification.json", schema: Verification }
+};
+var ARCHIVE_FILE = "database.dump";
+var SQL_DUMP_FILE = "database.sql";
+var PIPELINE_DUMP_FILE = "pipeline.sql";
+var AUTH_USERS_FILE = "auth-users.json";
+var errorFileOf = (step) => `${step}.error.txt`;
+
+// src/results/io.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
+var jsonText = (value) => `${JSON.stringify(value, null, 2)}
+`;
+function describeIssue(e) {
+  const i = e.issues[0];
+  return `field ${i.path.join(".") || "(root)"}: ${i.message}`;
+}
+async function writeValidated(file2, schema2, value, what) {
+  const r = schema2.safeParse(value);
+  if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
+  const text = jsonText(r.data);
+  await (0, import_promises7.mkdir)(import_node_path5.default.dirname(file2), { recursive: true });
+  await (0, import_promises7.writeFile)(file2, text);
+  return text;
+}
+async function writeResult(dir, kind, value) {
+  const { file: file2, schema: schema2 } = RESULTS[kind];
+  const abs2 = import_node_path5.default.resolve(dir, file2);
+  await writeValidated(abs2, schema2, value, file2);
+  return abs2;
+}
+async function readValidated(file2, schema2) {
   let text;
   try {
     text = await (0, import_promises7.readFile)(file2, "utf8");
+  } catch (e) {
+    const code2 = e.code;
+    return code2 === "ENOENT" ? { ok: false, status: "missing", detail: "no such file", file: file2 } : { ok: false, status: "unreadable", detail: `cannot read it: ${code2 ?? e.message}`, file: file2 };
+  }
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, status: "unreadable", detail: `not JSON: ${e.message}`, file: file2 };
+  }
+  const r = schema2.safeParse(value);
+  if (!r.success) return { ok: false, status: "unreadable", detail: describeIssue(r.error), file: file2 };
+  return { ok: true, value: r.data, file: file2 };
+}
+function readResult(dir, kind, file2) {
+  return readValidated(file2 ?? import_node_path5.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+}
+
+// src/runbook/backup-manifest.ts
+var MANIFEST_FILE = BACKUP_FILES.manifest.file;
+var VERIFICATION_FILE = BACKUP_FILES.verification.file;
+var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
+var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
+async function readJson(file2, display) {
+  let text;
+  try {
+    text = await (0, import_promises8.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -66361,7 +67052,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path5.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path6.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format = value?.format;
   if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
@@ -66383,17 +67074,17 @@ async function readManifest(dir) {
   }
   return { manifest: r.data, sha256: sha256Text(text) };
 }
-async function writeJson(file2, value) {
-  const text = `${JSON.stringify(value, null, 2)}
-`;
-  await (0, import_promises7.writeFile)(file2, text);
-  return sha256Text(text);
+async function writeManifest(dir, manifest) {
+  return sha256Text(await writeValidated(import_node_path6.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+}
+async function writeVerification(dir, verification) {
+  await writeValidated(import_node_path6.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
 }
 async function checkFileHashes(dir, manifest) {
   const problems = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path5.default.join(dir, f.path);
-    if (import_node_path5.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path6.default.join(dir, f.path);
+    if (import_node_path6.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -66407,7 +67098,7 @@ async function checkFileHashes(dir, manifest) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256 } = await readManifest(dir);
-  const vFile = import_node_path5.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path6.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -66416,13 +67107,17 @@ async function assertVerifiedBackup(dir) {
     }
     throw e;
   });
-  const v = VerificationShape.safeParse(value);
-  if (!v.success) throw new UserError("BACKUP_CORRUPT", `${VERIFICATION_FILE} is not a verification record`, { where: { file: vFile } });
+  const v = Verification.safeParse(value);
+  if (!v.success) {
+    throw new UserError("BACKUP_CORRUPT", `${VERIFICATION_FILE} is not a verification record (${describeIssue(v.error)})`, {
+      where: { file: vFile }
+    });
+  }
   if (!v.data.ok)
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path5.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path6.default.join(dir, MANIFEST_FILE) }
     });
   }
   const hashes = await checkFileHashes(dir, manifest);
@@ -66432,7 +67127,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path5.default.join(dir, first.path) }
+        where: { file: import_node_path6.default.join(dir, first.path) }
       }
     );
   }
@@ -66523,7 +67218,7 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path6.default.join(dir, file2), text);
+    const digest = await writeText(import_node_path7.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
@@ -66532,12 +67227,12 @@ async function readSourceFacts(q, dir) {
 async function readAuthUsers(q, schemas, dir) {
   const users = await readReferencedAuthUsers(q, schemas);
   if (!users) return { entry: null, json: null, file: null };
-  const json8 = `${JSON.stringify(users.rows, null, 1)}
+  const json7 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path6.default.join(dir, AUTH_USERS_FILE), json8);
+  const digest = await writeText(import_node_path7.default.join(dir, AUTH_USERS_FILE), json7);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
-    json: json8,
+    json: json7,
     file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest }
   };
 }
@@ -66547,7 +67242,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table3] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table3);
     const file2 = `tables/${qualified}.csv`;
-    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path6.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path7.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -66570,17 +67265,17 @@ async function readSnapshot(q, facts, dir, log, opts = {}) {
   return { authUsers, csvFiles, ...await rest() };
 }
 async function writeText(file2, text) {
-  await (0, import_promises8.writeFile)(file2, text);
+  await (0, import_promises9.writeFile)(file2, text);
   return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
 }
 async function prepareOutDir(outDir) {
-  const dir = import_node_path6.default.resolve(outDir);
-  const existing = await (0, import_promises8.readdir)(dir).catch(() => void 0);
+  const dir = import_node_path7.default.resolve(outDir);
+  const existing = await (0, import_promises9.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
-  await (0, import_promises8.mkdir)(import_node_path6.default.join(dir, "functions"), { recursive: true });
-  await (0, import_promises8.mkdir)(import_node_path6.default.join(dir, "tables"), { recursive: true });
+  await (0, import_promises9.mkdir)(import_node_path7.default.join(dir, "functions"), { recursive: true });
+  await (0, import_promises9.mkdir)(import_node_path7.default.join(dir, "tables"), { recursive: true });
   return dir;
 }
 async function openScratch(serverUrl, scratchUrl2) {
@@ -66668,7 +67363,7 @@ async function takePgSnapshot(db, ctx, log) {
       const dumping = dumpArchive({
         url: url2,
         serverMajor: ctx.serverMajor,
-        file: import_node_path6.default.join(dir, ARCHIVE_FILE),
+        file: import_node_path7.default.join(dir, ARCHIVE_FILE),
         snapshot,
         lockWaitTimeoutMs: lockTimeoutMs,
         compress: ctx.compress,
@@ -66750,13 +67445,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const reads = await readSnapshot(hold.q, facts, dir, log);
     const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path6.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path7.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
     if (facts.schemas.pipeline.length) {
-      const pipeline4 = await hold.dump({ file: import_node_path6.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      const pipeline4 = await hold.dump({ file: import_node_path7.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
     }
-    const toc = await readSqlDumpToc(import_node_path6.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path7.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -66816,13 +67511,13 @@ async function backup(db, opts, log) {
       `backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`
     );
     const host = url2 ? sourceHost(url2) : "localhost (embedded, in process)";
-    const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os.default.hostname();
+    const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os2.default.hostname();
     const manifest = {
       format: MANIFEST_FORMAT,
       startedAt,
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
       source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
-      written: { host: import_node_os.default.hostname(), dir, sameHostAsDatabase: sameHost },
+      written: { host: import_node_os2.default.hostname(), dir, sameHostAsDatabase: sameHost },
       snapshot: taken.snapshot,
       dump: taken.dump,
       tools: { pg_dump: taken.tool },
@@ -66835,7 +67530,7 @@ async function backup(db, opts, log) {
       fingerprint: reads.fingerprint,
       structure: reads.structure
     };
-    const manifestSha256 = await writeJson(import_node_path6.default.join(dir, MANIFEST_FILE), manifest);
+    const manifestSha256 = await writeManifest(dir, manifest);
     const warnings = [];
     if (url2 && sameHost) {
       warnings.push(
@@ -66851,7 +67546,7 @@ async function backup(db, opts, log) {
       { env, ...taken.streamed ? { streamed: taken.streamed } : {} },
       log
     );
-    await writeJson(import_node_path6.default.join(dir, VERIFICATION_FILE), verification);
+    await writeVerification(dir, verification);
     return {
       dir,
       manifest,
@@ -66865,7 +67560,7 @@ async function backup(db, opts, log) {
   }
 }
 async function verifyBackup(dir, opts, log) {
-  const abs2 = import_node_path6.default.resolve(dir);
+  const abs2 = import_node_path7.default.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
     throw new UserError(
@@ -66877,7 +67572,7 @@ async function verifyBackup(dir, opts, log) {
     );
   }
   const v = await verifyAgainstRestore(abs2, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
-  await writeJson(import_node_path6.default.join(abs2, VERIFICATION_FILE), v);
+  await writeVerification(abs2, v);
   return v;
 }
 var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
@@ -66908,7 +67603,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return abandon();
   if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
-  const archive = import_node_path6.default.join(dir, ARCHIVE_FILE);
+  const archive = import_node_path7.default.join(dir, ARCHIVE_FILE);
   try {
     const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
     v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
@@ -66973,7 +67668,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   return v;
 }
 async function recordedAuthUsers(dir, manifest) {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises8.readFile)(import_node_path6.default.join(dir, manifest.authUsers.file), "utf8") : null };
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises9.readFile)(import_node_path7.default.join(dir, manifest.authUsers.file), "utf8") : null };
 }
 async function settled(early) {
   const out = /* @__PURE__ */ new Map();
@@ -66989,7 +67684,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    const toc = await readSqlDumpToc(import_node_path6.default.join(dir, file2));
+    const toc = await readSqlDumpToc(import_node_path7.default.join(dir, file2));
     if (file2 === manifest.dump.file) {
       entries = toc.entries.length;
       dumpedBy = toc.dumpedBy ?? null;
@@ -67005,7 +67700,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   try {
     await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
-    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path6.default.join(dir, file2), file2);
+    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path7.default.join(dir, file2), file2);
     v.restore.ms = Date.now() - started;
     v.comparison = await compareWithManifest(sdb, manifest);
     describeMismatches(v.comparison, failures);
@@ -67050,11 +67745,11 @@ async function prepareScratch(sdb, application, log, authUsers) {
     { statementTimeoutMs: 0 }
   );
 }
-async function insertAuthUsers(tx, entry, json8, present) {
+async function insertAuthUsers(tx, entry, json7, present) {
   const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
   await tx.query(
     `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
-    [json8]
+    [json7]
   );
 }
 async function compareWithManifest(q, manifest, known) {
@@ -67100,7 +67795,7 @@ function describeMismatches(c, failures) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path8 = __toESM(require("node:path"), 1);
 var ROLLBACK_TODOS = [
   "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
   "Runbook 6.2 step 5: inform the depot team (\xE9quipe terrain) that entries are back on the legacy computation",
@@ -67125,14 +67820,14 @@ function assertSameEngine(db, manifest) {
   );
 }
 async function rollback(db, opts, log) {
-  const dir = import_node_path7.default.resolve(opts.backupDir);
+  const dir = import_node_path8.default.resolve(opts.backupDir);
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
   const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = import_node_path7.default.join(dir, manifest.dump.file);
+  const archive = import_node_path8.default.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings = [];
   const current = await db.query("SELECT current_database() AS db");
@@ -67293,8 +67988,8 @@ function resolveUrlOption(value, env) {
 }
 
 // src/cli/commands/db.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_promises10 = require("node:fs/promises");
+var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -67385,7 +68080,7 @@ var StockRow = external_exports.object({
   journal_ambiant: external_exports.number().nullable(),
   journal_15c: external_exports.number().nullable()
 });
-var WaitingTruck = external_exports.object({
+var WaitingTruck2 = external_exports.object({
   id: external_exports.string(),
   plaque_camion: external_exports.string(),
   produit: external_exports.string().nullable(),
@@ -67427,7 +68122,7 @@ async function readStockSummary(q) {
   );
   return {
     stock: parseRows(StockRow, stock.rows, "stock summary"),
-    waitingTrucks: parseRows(WaitingTruck, trucks.rows, "trucks waiting")
+    waitingTrucks: parseRows(WaitingTruck2, trucks.rows, "trucks waiting")
   };
 }
 
@@ -67487,7 +68182,7 @@ function targetOf(ctx) {
 var json2 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 async function pathExists(p) {
-  return (0, import_promises9.stat)(p).then(
+  return (0, import_promises10.stat)(p).then(
     () => true,
     () => false
   );
@@ -67499,8 +68194,8 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises9.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises10.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -67544,7 +68239,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path8.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -67563,7 +68258,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (ctx.values.reset) await resetEmbedded(target, ctx);
-    const file2 = import_node_path8.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path9.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -67596,7 +68291,7 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path10.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -68080,13 +68775,13 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_node_fs6 = require("node:fs");
-var import_promises12 = require("node:fs/promises");
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_promises13 = require("node:fs/promises");
+var import_node_path12 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 var import_node_util = require("node:util");
 
@@ -68174,7 +68869,7 @@ function renderChangelogEntry(results, opts) {
   out.push("### \u26A0\uFE0F Statut", "");
   if (r.decision === "GO") out.push("- GO contr\xF4l\xE9 / sous surveillance");
   else if (r.decision === "NO-GO") {
-    const rb = r.steps.find((s) => s.file.endsWith("/rollback.json"));
+    const rb = r.steps.find((s) => s.file.endsWith(`/${RESULTS.rollback.file}`));
     out.push(
       `- NO-GO : rollback (runbook 6.2) ${rb ? rb.passed ? `restaur\xE9 depuis le dump v\xE9rifi\xE9 et prouv\xE9 (${code(rb.file)})` : `**\xC9CHEC** (${code(rb.file)})` : MISSING}`
     );
@@ -68414,7 +69109,7 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
-var import_promises10 = require("node:fs/promises");
+var import_promises11 = require("node:fs/promises");
 function headings(text) {
   const out = [];
   let fenced = false;
@@ -68488,7 +69183,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises10.readFile)(file2, "utf8");
+    return await (0, import_promises11.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -68498,20 +69193,89 @@ async function readChangelog(file2) {
 async function insertChangelogFile(file2, entry, under, text) {
   const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises10.writeFile)(tmp, ins.text);
-  await (0, import_promises10.rename)(tmp, file2);
+  await (0, import_promises11.writeFile)(tmp, ins.text);
+  await (0, import_promises11.rename)(tmp, file2);
   return ins.headingLine;
 }
 
-// src/evidence/manifest.ts
+// src/results/evidence.ts
 var BUNDLE_FORMAT = "astm53b-evidence/1";
-var MANIFEST_NAME = "manifest.json";
-var SUMS_NAME = "SHA256SUMS";
-var REPORT_MD = "report.md";
-var REPORT_HTML = "report.html";
-var CHANGELOG_ENTRY = "CHANGELOG-entry.md";
+var BUNDLE_FILES = {
+  manifest: "manifest.json",
+  sums: "SHA256SUMS",
+  reportMd: "report.md",
+  reportHtml: "report.html",
+  changelogEntry: "CHANGELOG-entry.md"
+};
 var RESULTS_PREFIX = "results/";
 var SEP_PREFIX = "sep/";
+var StepOutcome = external_exports.strictObject({
+  file: external_exports.string(),
+  /** `passed`, else `ok`, else null when the file says neither */
+  passed: external_exports.boolean().nullable(),
+  /** decision.json's `decision`, a failure count or a status, when the file has one */
+  detail: external_exports.string().nullable(),
+  /** the latest ISO timestamp among the file's top-level fields */
+  at: external_exports.string().nullable()
+});
+var ArchiveItem = external_exports.strictObject({
+  /** the runbook's own words (5.7) */
+  item: external_exports.string(),
+  present: external_exports.boolean(),
+  evidence: external_exports.string()
+});
+var BUNDLE_FILE_SOURCES = ["results", "sep", "generated"];
+var BundleFile = external_exports.strictObject({
+  path: external_exports.string(),
+  bytes: external_exports.number().int().nonnegative(),
+  sha256: Sha256,
+  source: external_exports.enum(BUNDLE_FILE_SOURCES)
+});
+var RunInfo = external_exports.strictObject({
+  repository: external_exports.string().nullable(),
+  runId: external_exports.string().nullable(),
+  runUrl: external_exports.string().nullable(),
+  actor: external_exports.string().nullable()
+});
+var BundleManifest = external_exports.strictObject({
+  format: external_exports.literal(BUNDLE_FORMAT),
+  createdAt: external_exports.string(),
+  run: RunInfo,
+  commits: external_exports.strictObject({
+    pipeline: external_exports.string(),
+    pipelineFrom: external_exports.enum(["option", "GITHUB_SHA", "git", "unknown"]),
+    flutterApp: external_exports.string().nullable()
+  }),
+  /** as the steps recorded it (masked), passed through redact once more */
+  target: external_exports.string().nullable(),
+  times: external_exports.strictObject({
+    createdAt: external_exports.string(),
+    migrationAt: external_exports.string().nullable(),
+    firstStepAt: external_exports.string().nullable(),
+    lastStepAt: external_exports.string().nullable()
+  }),
+  decision: external_exports.string(),
+  runbook57: external_exports.strictObject({ complete: external_exports.boolean(), items: external_exports.array(ArchiveItem) }),
+  steps: external_exports.array(StepOutcome),
+  changelog: external_exports.strictObject({
+    entryFile: external_exports.string(),
+    date: external_exports.string(),
+    title: external_exports.string(),
+    insertedInto: external_exports.string().nullable(),
+    under: external_exports.string().nullable()
+  }),
+  warnings: external_exports.array(external_exports.string()),
+  reproducibility: external_exports.string(),
+  /** every file of the bundle but manifest.json and SHA256SUMS */
+  files: external_exports.array(BundleFile)
+});
+
+// src/evidence/manifest.ts
+var MANIFEST_NAME = BUNDLE_FILES.manifest;
+var SUMS_NAME = BUNDLE_FILES.sums;
+var REPORT_MD = BUNDLE_FILES.reportMd;
+var REPORT_HTML = BUNDLE_FILES.reportHtml;
+var CHANGELOG_ENTRY = BUNDLE_FILES.changelogEntry;
 var REPRODUCIBILITY = "Entries are written in a fixed order (generated files, then results/ and sep/ sorted by path) with mode 0644 and one date, the bundle time. Given the same files and the same bundle time, the zip is byte-identical with the same zlib; the bundle time (createdAt, the entry dates, the reports) and anything the steps recorded about their own run differ from one build to the next. SHA-256 of every file is what is verified, not the zip bytes.";
 var ManifestForVerify = external_exports.object({
   format: external_exports.literal(BUNDLE_FORMAT),
@@ -68535,8 +69299,8 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises11 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_promises12 = require("node:fs/promises");
+var import_node_path11 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -68551,34 +69315,12 @@ function latestTimestamp(o) {
   return best;
 }
 function detailOf(name, o) {
-  if (name === "decision.json") return str(o.decision);
+  if (name === RESULTS.decision.file) return str(o.decision);
   const status = str(o.status);
   if (status) return status;
   if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
   return null;
 }
-var BackupManifestShape = external_exports.object({
-  format: external_exports.literal(MANIFEST_FORMAT),
-  startedAt: external_exports.string().optional(),
-  files: external_exports.array(external_exports.object({ path: external_exports.string(), kind: external_exports.string(), bytes: external_exports.number(), sha256: external_exports.string() }))
-});
-var GoldenShape = external_exports.object({
-  passed: external_exports.boolean().optional(),
-  profile: external_exports.string().optional(),
-  tolerance_l: external_exports.number(),
-  max_deviation_l: external_exports.number().optional(),
-  cases: external_exports.array(
-    external_exports.object({
-      reference: external_exports.string(),
-      sep_volume_15c_l: external_exports.number(),
-      engine_volume_15c_l: external_exports.number().nullish(),
-      mlpp_volume_15c_l: external_exports.number().nullish(),
-      deviation_l: external_exports.number().nullish(),
-      mlpp_deviation_l: external_exports.number().nullish(),
-      verdict: external_exports.string().nullish()
-    })
-  )
-});
 async function readEvidenceFacts(files, opts, log) {
   const warnings = [];
   const warn = (m) => {
@@ -68593,55 +69335,50 @@ async function readEvidenceFacts(files, opts, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises11.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises12.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
     }
   }
-  const byName = (name) => {
+  function checked(name, schema2, what) {
     const hits = [...parsed].filter(([p]) => base(p) === name);
     if (hits.length > 1) warn(`${hits.length} files named ${name}; using ${hits[0][0]}`);
-    return hits[0];
-  };
+    const hit = hits[0];
+    if (!hit) return void 0;
+    const r = schema2.safeParse(hit[1]);
+    if (!r.success) {
+      warn(`${hit[0]}: not a valid ${what} (${describeIssue(r.error)}); listed and hashed only`);
+      return void 0;
+    }
+    return [hit[0], r.data];
+  }
+  const result = (kind) => checked(RESULTS[kind].file, RESULTS[kind].schema, `${RESULTS[kind].file} result`);
   const steps = [...parsed].map(([p, o]) => ({
     file: p,
     passed: bool(o.passed) ?? bool(o.ok),
     detail: detailOf(base(p), o),
     at: latestTimestamp(o)
   }));
-  const decisionFile = byName("decision.json");
-  let decision = "NONE";
-  if (decisionFile) {
-    const d = str(decisionFile[1].decision);
-    if (d) decision = d;
-    else warn(`${decisionFile[0]} has no "decision" text field; the decision is recorded as NONE`);
-  }
-  const preflight2 = byName("preflight.json")?.[1];
-  const deployment = isObject2(preflight2?.deployment) ? preflight2.deployment : {};
+  const decision = result("decision")?.[1].decision ?? "NONE";
+  const preflight2 = result("preflight")?.[1];
   const target = [...parsed.values()].map((o) => str(o.target)).find((t) => t !== null) ?? null;
-  const applyEntry = byName("sql-apply.json");
+  const applyEntry = result("sqlApply");
   const apply2 = applyEntry?.[1];
-  const applyFile = isObject2(apply2?.file) ? apply2.file : {};
-  const applied = applyEntry ? {
-    file: str(applyFile.name) ?? str(applyFile.display) ?? applyEntry[0],
-    sha256: str(applyFile.sha256),
-    status: str(apply2.status),
-    ok: bool(apply2.ok) ?? bool(apply2.passed)
-  } : null;
+  const applied = apply2 ? { file: apply2.file.name, sha256: apply2.file.sha256, status: apply2.status, ok: apply2.ok } : null;
   let migrationAt = null;
   let migrationAtSource = null;
   if (opts.migrationDate) {
     migrationAt = opts.migrationDate;
     migrationAtSource = "option";
-  } else if (apply2 && latestTimestamp(apply2)) {
-    migrationAt = latestTimestamp(apply2);
+  } else if (apply2) {
+    migrationAt = apply2.at;
     migrationAtSource = "sql-apply.json";
   }
   const backup2 = readBackupFacts(parsed, files, warn);
-  const golden = readGoldenFacts(byName("golden.json"), warn);
+  const golden = readGoldenFacts(result("golden"));
   const sep3 = files.filter((f) => f.source === "sep").map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
-  const flutterCommit = str(deployment.flutterCommit);
+  const flutterCommit = preflight2?.deployment.flutterCommit ?? null;
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
   const archives = [
     {
@@ -68652,7 +69389,7 @@ async function readEvidenceFacts(files, opts, log) {
     {
       item: "Documenter date exacte de migration",
       present: migrationAt !== null,
-      evidence: migrationAt ? `${migrationAt} (${migrationAtSource === "option" ? "stated by the operator" : "sql-apply.json"})` : "no date given and no timestamp in sql-apply.json"
+      evidence: migrationAt ? `${migrationAt} (${migrationAtSource === "option" ? "stated by the operator" : RESULTS.sqlApply.file})` : "no date given and no timestamp in sql-apply.json"
     },
     {
       item: "Archiver hash commit Flutter d\xE9ploy\xE9",
@@ -68680,7 +69417,7 @@ async function readEvidenceFacts(files, opts, log) {
     decision,
     target,
     flutterCommit,
-    astmFlag: str(deployment.astmFlag),
+    astmFlag: preflight2?.deployment.astmFlag ?? null,
     migrationAt,
     migrationAtSource,
     applied,
@@ -68692,16 +69429,16 @@ async function readEvidenceFacts(files, opts, log) {
   };
 }
 function readBackupFacts(parsed, files, warn) {
-  const manifests = [...parsed].filter(([p, o]) => base(p) === "manifest.json" && o.format === MANIFEST_FORMAT);
+  const manifests = [...parsed].filter(([p, o]) => base(p) === BACKUP_FILES.manifest.file && o.format === MANIFEST_FORMAT);
   if (!manifests.length) return null;
   if (manifests.length > 1) warn(`${manifests.length} backup folders in the results; the CHANGELOG names ${manifests[0][0]}`);
   const [manifestPath, raw] = manifests[0];
-  const m = BackupManifestShape.safeParse(raw);
+  const m = Manifest.safeParse(raw);
   if (!m.success) {
-    warn(`${manifestPath}: not a backup manifest this version understands (${m.error.issues[0]?.message})`);
+    warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path10.default.posix.dirname(manifestPath);
+  const dir = import_node_path11.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -68709,39 +69446,41 @@ function readBackupFacts(parsed, files, warn) {
   }
   const dumpFile = `${dir}/${archive.path}`;
   const inBundle = files.find((f) => f.path === dumpFile);
-  const verification = parsed.get(`${dir}/verification.json`);
+  const verificationPath = `${dir}/${BACKUP_FILES.verification.file}`;
+  const rawVerification = parsed.get(verificationPath);
+  let verified = null;
+  if (rawVerification) {
+    const v = Verification.safeParse(rawVerification);
+    if (v.success) verified = v.data.ok;
+    else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
+  }
   return {
     dir,
     dumpFile,
     sha256: archive.sha256,
     bytes: archive.bytes,
     dumpMatchesManifest: inBundle !== void 0 && inBundle.sha256 === archive.sha256,
-    takenAt: m.data.startedAt ?? null,
-    verified: verification ? bool(verification.ok) : null
+    takenAt: m.data.startedAt,
+    verified: rawVerification && verified === null ? false : verified
   };
 }
-function readGoldenFacts(entry, warn) {
+function readGoldenFacts(entry) {
   if (!entry) return null;
-  const g = GoldenShape.safeParse(entry[1]);
-  if (!g.success) {
-    const i = g.error.issues[0];
-    warn(`${entry[0]}: golden cases not readable (${i?.path.join(".")}: ${i?.message}); listed and hashed only`);
-    return null;
-  }
+  const [file2, g] = entry;
   return {
-    file: entry[0],
-    passed: g.data.passed ?? null,
-    tolerance_l: g.data.tolerance_l,
-    profile: g.data.profile ?? null,
-    max_deviation_l: g.data.max_deviation_l ?? null,
-    cases: g.data.cases.map((c) => ({
+    file: file2,
+    passed: g.passed,
+    tolerance_l: g.tolerance_l,
+    profile: g.profile,
+    max_deviation_l: g.max_deviation_l,
+    cases: g.cases.map((c) => ({
       reference: c.reference,
       sep_l: c.sep_volume_15c_l,
-      engine_l: c.engine_volume_15c_l ?? null,
-      mlpp_l: c.mlpp_volume_15c_l ?? null,
-      engine_deviation_l: c.deviation_l ?? null,
-      mlpp_deviation_l: c.mlpp_deviation_l ?? null,
-      verdict: c.verdict ?? null
+      engine_l: c.engine_volume_15c_l,
+      mlpp_l: c.mlpp_volume_15c_l,
+      engine_deviation_l: c.deviation_l,
+      mlpp_deviation_l: c.mlpp_deviation_l,
+      verdict: c.verdict
     }))
   };
 }
@@ -68780,12 +69519,12 @@ var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|og
 var DATE = /^\d{4}-\d{2}-\d{2}$/;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
-  const names = (await (0, import_promises12.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises13.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path11.default.join(dir, name);
+    const abs2 = import_node_path12.default.join(dir, name);
     const r = rel ? `${rel}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises12.lstat)(abs2);
+    const s = await (0, import_promises13.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -68807,8 +69546,8 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts, log) {
-  const resultsDir = import_node_path11.default.resolve(opts.resultsDir);
-  const s = await (0, import_promises12.stat)(resultsDir).catch(() => null);
+  const resultsDir = import_node_path12.default.resolve(opts.resultsDir);
+  const s = await (0, import_promises13.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
       where: { file: opts.resultsDir },
@@ -68816,7 +69555,7 @@ async function collect(opts, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path11.default.resolve(opts.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path12.default.resolve(opts.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -68824,15 +69563,15 @@ async function collect(opts, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
-    const abs2 = import_node_path11.default.resolve(given);
-    const st = await (0, import_promises12.stat)(abs2).catch(() => null);
+    const abs2 = import_node_path12.default.resolve(given);
+    const st = await (0, import_promises13.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path11.default.basename(abs2);
+    const name = import_node_path12.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -68941,7 +69680,7 @@ async function buildBundle(opts, log) {
         entryFile: CHANGELOG_ENTRY,
         date: date5,
         title,
-        insertedInto: insertInto ? import_node_path11.default.basename(insertInto.file) : null,
+        insertedInto: insertInto ? import_node_path12.default.basename(insertInto.file) : null,
         under: insertInto ? describeTarget(insertInto.under) : null
       },
       warnings: facts.warnings,
@@ -68978,7 +69717,7 @@ async function buildBundle(opts, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path11.default.resolve(opts.out);
+  const out = import_node_path12.default.resolve(opts.out);
   await writeZip(
     out,
     [
@@ -69019,7 +69758,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises12.mkdir)(import_node_path11.default.dirname(out), { recursive: true });
+  await (0, import_promises13.mkdir)(import_node_path12.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -69047,181 +69786,11 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises12.rename)(partial2, out);
+    await (0, import_promises13.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises12.rm)(partial2, { force: true });
+    await (0, import_promises13.rm)(partial2, { force: true });
     throw e;
   }
-}
-
-// src/runbook/pipeline-state.ts
-var import_node_os2 = require("node:os");
-
-// src/db/advisory-lock.ts
-var CLASS_ID = 53053;
-var PIPELINE_LOCKS = {
-  /** creating the pipeline's own schema */
-  state: 0,
-  /** anything that changes the app's schema or data: apply, staging reset, freeze */
-  change: 1
-};
-async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
-  try {
-    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
-  } catch (e) {
-    if (e.code !== "55P03") throw e;
-    throw new UserError(
-      "PIPELINE_BUSY",
-      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
-      {
-        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
-        cause: e
-      }
-    );
-  }
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
-}
-
-// src/runbook/pipeline-state.ts
-var STATE_FILE = "pipeline/state.sql";
-function runContextFrom(env, explicit = {}) {
-  const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? "github"}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
-  const runId = explicit.runId ?? gh ?? `local-${(/* @__PURE__ */ new Date()).toISOString()}`;
-  let actor = explicit.actor ?? env.GITHUB_ACTOR;
-  if (!actor) {
-    try {
-      actor = (0, import_node_os2.userInfo)().username;
-    } catch {
-      actor = "unknown";
-    }
-  }
-  for (const [field, v] of [
-    ["run-id", runId],
-    ["actor", actor]
-  ]) {
-    if (!/^[\w.@:#/+-]{1,200}$/.test(v))
-      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, {
-        where: { field }
-      });
-  }
-  return { runId, actor };
-}
-async function stateExists(q) {
-  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
-  return r.rows[0]?.ok === true;
-}
-async function ensurePipelineState(tx, log, lockTimeoutMs = 5e3) {
-  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
-  const name = `sql/${STATE_FILE}`;
-  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
-}
-var MarkerRow = external_exports.object({
-  env: external_exports.enum(["staging", "prod"]),
-  project_ref: external_exports.string().nullable(),
-  set_at: external_exports.string(),
-  set_by: external_exports.string(),
-  run_id: external_exports.string()
-});
-async function readEnvironment(q) {
-  let pipeline4;
-  if (await stateExists(q)) {
-    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
-    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
-    if (row) pipeline4 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
-  }
-  let appSettingsEnv;
-  const has = await q.query(
-    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
-  );
-  if (has.rows[0]?.ok) {
-    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
-    appSettingsEnv = r.rows[0]?.value ?? null;
-  }
-  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
-  const out = {
-    env: "unmarked",
-    explanation: "",
-    ...pipeline4 ? { pipeline: pipeline4 } : {},
-    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
-  };
-  if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
-    out.env = "conflict";
-    out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
-  } else if (pipeline4) {
-    out.env = pipeline4.env;
-    out.explanation = `astm53b.environment: ${pipeline4.env} (set ${pipeline4.setAt} by ${pipeline4.setBy}, run ${pipeline4.runId}${pipeline4.projectRef ? `, project ${pipeline4.projectRef}` : ""})`;
-  } else if (app === "staging") {
-    out.env = "staging";
-    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
-  } else {
-    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
-  }
-  return out;
-}
-function projectRefOf(url2) {
-  let u;
-  try {
-    u = new URL(url2);
-  } catch {
-    return void 0;
-  }
-  const user = decodeURIComponent(u.username);
-  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
-  if (fromUser) return fromUser;
-  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
-}
-function assertProjectRef(url2, expected, field = "project-ref") {
-  if (expected === void 0) return void 0;
-  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
-    throw new UserError(
-      "BAD_OPTION",
-      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
-      { where: { field } }
-    );
-  }
-  const actual = url2 ? projectRefOf(url2) : void 0;
-  if (actual === void 0) {
-    throw new UserError(
-      "PROJECT_REF_MISMATCH",
-      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
-      {
-        where: { field }
-      }
-    );
-  }
-  if (actual !== expected) {
-    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
-      where: { field }
-    });
-  }
-  return actual;
-}
-function parseEnvName(v) {
-  if (v === "staging" || v === "prod") return v;
-  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
-}
-async function setEnvironment(db, opts, log) {
-  const ref3 = assertProjectRef(opts.url, opts.projectRef);
-  return db.withTransaction(async (tx) => {
-    const before = await readEnvironment(tx);
-    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
-      throw new UserError(
-        "ENV_CONFLICT",
-        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
-      );
-    }
-    await ensurePipelineState(tx, log);
-    await tx.query(
-      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
-              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
-      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
-    );
-    const after = await readEnvironment(tx);
-    log.info(`environment of ${db.label}: ${after.explanation}`);
-    return after;
-  });
 }
 
 // src/evidence/run-info.ts
@@ -69240,7 +69809,7 @@ function runInfoFrom(env, explicit = {}) {
 
 // src/evidence/zip-reader.ts
 var import_node_fs7 = require("node:fs");
-var import_promises13 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 var import_node_stream4 = require("node:stream");
 var import_node_stream5 = require("node:stream");
 var import_node_zlib = require("node:zlib");
@@ -69261,7 +69830,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2) {
   let fh;
   try {
-    fh = await (0, import_promises13.open)(file2, "r");
+    fh = await (0, import_promises14.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -69343,7 +69912,7 @@ async function openZipEntry(file2, entry) {
   if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
   if (entry.method !== 0 && entry.method !== 8)
     throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const fh = await (0, import_promises13.open)(file2, "r");
+  const fh = await (0, import_promises14.open)(file2, "r");
   let dataStart;
   try {
     const local = Buffer.alloc(30);
@@ -69407,14 +69976,14 @@ async function verifyBundle(zipPath, opts = {}, log) {
   if (manifestBytes === void 0) {
     if (!problems.some((p) => p.path === MANIFEST_NAME)) problems.push({ path: MANIFEST_NAME, kind: "missing", problem: "not in the zip" });
   } else {
-    let json8;
+    let json7;
     try {
-      json8 = JSON.parse(manifestBytes.toString("utf8"));
+      json7 = JSON.parse(manifestBytes.toString("utf8"));
     } catch (e) {
       problems.push({ path: MANIFEST_NAME, kind: "unreadable", problem: `not valid JSON (${e.message})` });
     }
-    if (json8 !== void 0) {
-      const m = ManifestForVerify.safeParse(json8);
+    if (json7 !== void 0) {
+      const m = ManifestForVerify.safeParse(json7);
       if (!m.success) {
         const i = m.error.issues[0];
         problems.push({
@@ -69424,7 +69993,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
         });
       } else {
         manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
-        const raw = json8;
+        const raw = json7;
         manifestInfo = {
           decision: typeof raw.decision === "string" ? raw.decision : null,
           complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null
@@ -69481,7 +70050,7 @@ function list(ctx, name) {
   const v = ctx.values[name];
   return (Array.isArray(v) ? v : typeof v === "string" ? [v] : []).filter((x) => x.trim() !== "");
 }
-var abs = (ctx, p) => import_node_path12.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path13.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -69671,7 +70240,7 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/golden.ts
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -69858,7 +70427,7 @@ function recompute(row, p) {
 }
 
 // src/golden/load.ts
-var import_promises14 = require("node:fs/promises");
+var import_promises15 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
@@ -69868,7 +70437,7 @@ function at(where2, field) {
 async function loadGoldenFile(path28, displayName = path28) {
   let text;
   try {
-    text = await (0, import_promises14.readFile)(path28, "utf8");
+    text = await (0, import_promises15.readFile)(path28, "utf8");
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
@@ -69876,8 +70445,8 @@ async function loadGoldenFile(path28, displayName = path28) {
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json8 = /\.json$/i.test(path28) || /^\s*[[{]/.test(body);
-  return json8 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  const json7 = /\.json$/i.test(path28) || /^\s*[[{]/.test(body);
+  return json7 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
   const csv = parseCsv(text, file2);
@@ -70555,10 +71124,6 @@ async function runGoldenVerify(opts, log) {
 }
 
 // src/report/golden.ts
-function renderGoldenJson(r) {
-  return `${JSON.stringify(r, null, 2)}
-`;
-}
 var l12 = (x) => x.toFixed(1);
 var signed = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
 var opt = (x, f = l12) => x === null ? "\u2013" : f(x);
@@ -70814,7 +71379,7 @@ var verify = {
     const hasUrl = typeof ctx.values.url === "string" && ctx.values.url !== "";
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path13.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path14.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -70824,7 +71389,7 @@ var verify = {
       },
       ctx.log
     );
-    ctx.out(ctx.values.json ? renderGoldenJson(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
+    ctx.out(ctx.values.json ? jsonText(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
     return report.passed ? 0 : 1;
   }
 };
@@ -70858,7 +71423,7 @@ var schema = {
 var goldenCommands = [verify, drift, schema];
 
 // src/cli/commands/pipeline.ts
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -70920,8 +71485,8 @@ function renderApplyMarkdown(r) {
 
 // src/runbook/change-file.ts
 var import_node_crypto7 = require("node:crypto");
-var import_promises15 = require("node:fs/promises");
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_promises16 = require("node:fs/promises");
+var import_node_path15 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -70943,7 +71508,7 @@ function sha256Hex(data) {
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises15.readFile)(file2);
+    buf = await (0, import_promises16.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -70977,7 +71542,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path14.default.basename(file2),
+    name: import_node_path15.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -70988,17 +71553,35 @@ async function loadChangeFile(file2, display = file2) {
   };
 }
 
+// src/db/advisory-lock.ts
+var CLASS_ID = 53053;
+var PIPELINE_LOCKS = {
+  /** creating the pipeline's own schema */
+  state: 0,
+  /** anything that changes the app's schema or data: apply, staging reset, freeze */
+  change: 1
+};
+async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
+  try {
+    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
+  } catch (e) {
+    if (e.code !== "55P03") throw e;
+    throw new UserError(
+      "PIPELINE_BUSY",
+      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
+      {
+        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
+        cause: e
+      }
+    );
+  }
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
+}
+
 // src/runbook/app-activity.ts
 var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
 var DEFAULT_ACTIVITY_MINUTES = 15;
-var Session = external_exports.object({
-  pid: external_exports.number(),
-  usename: external_exports.string().nullable(),
-  application_name: external_exports.string(),
-  state: external_exports.string().nullable(),
-  state_change: external_exports.string().nullable(),
-  recent: external_exports.boolean()
-});
 async function readAppActivity(q, opts = {}) {
   const windowMinutes = opts.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;
   const appRoles = opts.appRoles ?? APP_LOGIN_ROLES;
@@ -71018,7 +71601,7 @@ async function readAppActivity(q, opts = {}) {
       ORDER BY pid`,
     [appRoles, windowMinutes]
   );
-  const sessions = parseRows(Session, s.rows, "app sessions");
+  const sessions = parseRows(AppSession, s.rows, "app sessions");
   const c = counts2.rows[0];
   const recent = { receptions: c.receptions, sorties: c.sorties, logActions: c.logs };
   const activeSessions = sessions.filter((x) => x.recent);
@@ -71031,6 +71614,18 @@ async function readAppActivity(q, opts = {}) {
     )
   ];
   return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
+}
+
+// src/runbook/state-schema.ts
+var STATE_FILE = "pipeline/state.sql";
+async function stateExists(q) {
+  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
+  return r.rows[0]?.ok === true;
+}
+async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
+  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
+  const name = `sql/${STATE_FILE}`;
+  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
 }
 
 // src/runbook/freeze.ts
@@ -71098,7 +71693,7 @@ async function freezeOn(db, opts, log) {
       });
     }
     if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join("; ")}`);
-    await ensurePipelineState(tx, log);
+    await ensureStateSchema(tx, log);
     const now = (await tx.query("SELECT now()::text AS now")).rows[0].now;
     const detail = `frozen since ${now} by ${opts.run.actor}, run ${opts.run.runId}: ${reason2}`;
     for (const t of FROZEN_TABLES) {
@@ -71135,7 +71730,7 @@ async function freezeOff(db, opts, log) {
       return { ...before, action: "off", changed: false, forced: false };
     }
     for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
-    await ensurePipelineState(tx, log);
+    await ensureStateSchema(tx, log);
     await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [
       opts.run.actor,
       reason2,
@@ -71183,6 +71778,115 @@ function renderResetText(r) {
     ...r.leftovers.cdrDecharge.map((x) => `  DECHARGE ${x.plaque_camion} (${x.date_chargement}) ${x.id}`),
     ""
   ].join("\n");
+}
+
+// src/runbook/environment.ts
+var MarkerRow = external_exports.object({
+  env: external_exports.enum(ENV_NAMES),
+  project_ref: external_exports.string().nullable(),
+  set_at: external_exports.string(),
+  set_by: external_exports.string(),
+  run_id: external_exports.string()
+});
+async function readEnvironment(q) {
+  let pipeline4;
+  if (await stateExists(q)) {
+    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
+    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
+    if (row) pipeline4 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
+  }
+  let appSettingsEnv;
+  const has = await q.query(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
+  );
+  if (has.rows[0]?.ok) {
+    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
+    appSettingsEnv = r.rows[0]?.value ?? null;
+  }
+  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
+  const out = {
+    env: "unmarked",
+    explanation: "",
+    ...pipeline4 ? { pipeline: pipeline4 } : {},
+    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
+  };
+  if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
+    out.env = "conflict";
+    out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
+  } else if (pipeline4) {
+    out.env = pipeline4.env;
+    out.explanation = `astm53b.environment: ${pipeline4.env} (set ${pipeline4.setAt} by ${pipeline4.setBy}, run ${pipeline4.runId}${pipeline4.projectRef ? `, project ${pipeline4.projectRef}` : ""})`;
+  } else if (app === "staging") {
+    out.env = "staging";
+    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
+  } else {
+    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
+  }
+  return out;
+}
+function projectRefOf(url2) {
+  let u;
+  try {
+    u = new URL(url2);
+  } catch {
+    return void 0;
+  }
+  const user = decodeURIComponent(u.username);
+  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
+  if (fromUser) return fromUser;
+  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
+}
+function assertProjectRef(url2, expected, field = "project-ref") {
+  if (expected === void 0) return void 0;
+  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
+      { where: { field } }
+    );
+  }
+  const actual = url2 ? projectRefOf(url2) : void 0;
+  if (actual === void 0) {
+    throw new UserError(
+      "PROJECT_REF_MISMATCH",
+      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
+      {
+        where: { field }
+      }
+    );
+  }
+  if (actual !== expected) {
+    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
+      where: { field }
+    });
+  }
+  return actual;
+}
+function parseEnvName(v) {
+  if (v === "staging" || v === "prod") return v;
+  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
+}
+async function setEnvironment(db, opts, log) {
+  const ref3 = assertProjectRef(opts.url, opts.projectRef);
+  return db.withTransaction(async (tx) => {
+    const before = await readEnvironment(tx);
+    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
+      throw new UserError(
+        "ENV_CONFLICT",
+        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
+      );
+    }
+    await ensureStateSchema(tx, log);
+    await tx.query(
+      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
+              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
+      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
+    );
+    const after = await readEnvironment(tx);
+    log.info(`environment of ${db.label}: ${after.explanation}`);
+    return after;
+  });
 }
 
 // src/runbook/sql-apply.ts
@@ -71355,7 +72059,7 @@ async function applyChangeFile(db, opts, log) {
           log.info(`apply ${file2.name}: dry run passed the 4.3 checks; rolled back`);
           return { ...common, status: "dry-run", ok: true, at: (/* @__PURE__ */ new Date()).toISOString(), ms: Date.now() - started };
         }
-        await ensurePipelineState(c, log, opts.lockTimeoutMs);
+        await ensureStateSchema(c, log, opts.lockTimeoutMs);
         const led = await c.query(
           `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING applied_at::text`,
@@ -71390,14 +72094,14 @@ async function applyChangeFile(db, opts, log) {
 }
 
 // src/runbook/staging-reset.ts
-var LeftSnapshot = external_exports.object({
+var LeftSnapshot2 = external_exports.object({
   citerne: external_exports.string(),
   produit: external_exports.string(),
   proprietaire_type: external_exports.string(),
   stock_ambiant: external_exports.number(),
   stock_15c: external_exports.number()
 });
-var LeftCdr = external_exports.object({ id: external_exports.string(), plaque_camion: external_exports.string(), date_chargement: external_exports.string() });
+var LeftCdr2 = external_exports.object({ id: external_exports.string(), plaque_camion: external_exports.string(), date_chargement: external_exports.string() });
 var SCOPED_LOGS = "module IN ('receptions', 'sorties') OR module ILIKE '%stock%'";
 async function counts(q) {
   const r = await q.query(
@@ -71463,8 +72167,8 @@ async function stagingReset(db, opts, log) {
           "SELECT id::text, plaque_camion, date_chargement::text FROM public.cours_de_route WHERE statut = 'DECHARGE' ORDER BY date_chargement, plaque_camion"
         );
         const leftovers = {
-          snapshotWithStock: parseRows(LeftSnapshot, snap.rows, "snapshot left"),
-          cdrDecharge: parseRows(LeftCdr, cdr.rows, "CDR in DECHARGE")
+          snapshotWithStock: parseRows(LeftSnapshot2, snap.rows, "snapshot left"),
+          cdrDecharge: parseRows(LeftCdr2, cdr.rows, "CDR in DECHARGE")
         };
         const ok = problems.length === 0;
         open5 = false;
@@ -71603,7 +72307,7 @@ var apply = {
     json: { type: "boolean", description: "print the full result (fingerprints before/after, diff) as JSON" }
   },
   async run(ctx) {
-    const file2 = await loadChangeFile(import_node_path15.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
+    const file2 = await loadChangeFile(import_node_path16.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(str3(ctx, "expect-functions")),
@@ -71631,7 +72335,7 @@ var stagingResetCommand = {
   },
   async run(ctx) {
     const given = str3(ctx, "file");
-    const file2 = given ? await loadChangeFile(import_node_path15.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
+    const file2 = given ? await loadChangeFile(import_node_path16.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
     const target = changeTarget(ctx, "staging-reset");
     const opts = { file: file2, url: urlOf2(target), run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
@@ -71679,8 +72383,8 @@ var freeze = {
 var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
 
 // src/cli/commands/preflight.ts
-var import_promises17 = require("node:fs/promises");
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_promises18 = require("node:fs/promises");
+var import_node_path17 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -71736,7 +72440,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises16 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -71830,7 +72534,7 @@ function validateDeployment(d) {
   }
   return out;
 }
-var FingerprintSchema2 = external_exports.object({
+var FingerprintSchema = external_exports.object({
   schemas: external_exports.array(external_exports.string()),
   entries: external_exports.array(
     external_exports.object({
@@ -71844,7 +72548,7 @@ var FingerprintSchema2 = external_exports.object({
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises16.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises17.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -71857,7 +72561,7 @@ async function loadBaseline(ref3) {
     throw new UserError("BAD_BASELINE", `not JSON: ${e.message}`, { where: { file: ref3.display } });
   }
   const candidate = doc && typeof doc === "object" && "fingerprintBefore" in doc ? doc.fingerprintBefore : doc;
-  const r = FingerprintSchema2.safeParse(candidate);
+  const r = FingerprintSchema.safeParse(candidate);
   if (!r.success) {
     const issue3 = r.error.issues[0];
     throw new UserError("BAD_BASELINE", `not a catalog fingerprint (nor an apply result holding one): ${issue3.message}`, {
@@ -71880,7 +72584,7 @@ var GasoilRow = external_exports.object({
 async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
-  const goldenBytes = await (0, import_promises16.readFile)(opts.golden.path);
+  const goldenBytes = await (0, import_promises17.readFile)(opts.golden.path);
   if (!opts.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
@@ -72005,7 +72709,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path16.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path17.default.resolve(ctx.cwd, p), display: p });
 var str4 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
 var preflightCommand = {
   name: "preflight",
@@ -72046,7 +72750,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = str4(ctx, "out");
-      if (out) await (0, import_promises17.writeFile)(import_node_path16.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
+      if (out) await (0, import_promises18.writeFile)(import_node_path17.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
 `);
       ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
 ` : renderPreflightText(r));
@@ -72068,7 +72772,7 @@ var fingerprintCommand = {
 `;
       const out = str4(ctx, "out");
       if (out) {
-        await (0, import_promises17.writeFile)(import_node_path16.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises18.writeFile)(import_node_path17.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -72077,50 +72781,15 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
+var import_node_path20 = __toESM(require("node:path"), 1);
+
+// src/rehearsal/rehearse.ts
+var import_promises21 = require("node:fs/promises");
 var import_node_path19 = __toESM(require("node:path"), 1);
 
-// src/runbook/rehearsal.ts
-var import_promises20 = require("node:fs/promises");
+// src/runbook/decide.ts
+var import_promises19 = require("node:fs/promises");
 var import_node_path18 = __toESM(require("node:path"), 1);
-
-// src/runbook/decide.ts
-var import_promises18 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
-
-// src/runbook/go-conditions.ts
-var GO_CONDITIONS = {
-  GOLDEN_DEVIATION: { runbook: "6.1", text: "\xC9cart > \xB15 litres constat\xE9 entre ML_PP et SEP sur un golden case" },
-  STOCK_INCOHERENCE: { runbook: "6.1", text: "Incoh\xE9rence stock_journaliers apr\xE8s validation d'une r\xE9ception ou sortie" },
-  P0001_OR_RLS: { runbook: "6.1", text: "Erreur P0001 ou blocage RLS inattendu" },
-  SMOKE_FAILED: { runbook: "4.5, 5.1\u20135.5", text: "Smoke test NOK (si NOK \u2192 rollback imm\xE9diat)" },
-  NO_VERIFIED_BACKUP: { runbook: "3.1, 4.2", text: "Aucune modification PROD sans dump v\xE9rifi\xE9" },
-  CHANGE_NOT_APPLIED: {
-    runbook: "4.3",
-    text: "Les 2 fonctions remplac\xE9es, SECURITY DEFINER, search_path, aucun trigger ni policy modifi\xE9"
-  },
-  DRIFT: { runbook: "3.3, 4.1", text: "Preflight: cible incompatible ou d\xE9rive par rapport au STAGING valid\xE9" },
-  NO_SIGNOFF: { runbook: "5.6", text: "Validation \xE9crite responsable d\xE9p\xF4t" },
-  SIGNOFF_NO_GO: { runbook: "5.6, 7", text: "Le responsable d\xE9p\xF4t a sign\xE9 NO-GO" },
-  RESULT_MISSING: { runbook: "7", text: "R\xE9sultat d\u2019une \xE9tape absent ou illisible: rien ne prouve qu\u2019elle a r\xE9ussi" }
-};
-
-// src/runbook/decide.ts
-var RESULT_FILES = {
-  preflight: "preflight.json",
-  apply: "sql-apply.json",
-  golden: "golden.json",
-  smoke: "smoke.json",
-  signoff: "signoff.json"
-};
-var BACKUP_SUBDIR = "backup";
-var SignOffSchema = external_exports.object({
-  format: external_exports.literal("astm53b-signoff/1").optional(),
-  who: external_exports.string().trim().min(2, { message: "must name the person who signs" }),
-  role: external_exports.string().trim().min(2, { message: "must give the signer's role (e.g. responsable d\xE9p\xF4t)" }),
-  decision: external_exports.enum(["GO", "NO-GO"]),
-  at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
-  comment: external_exports.string().optional()
-}).strict();
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -72128,71 +72797,8 @@ var reason = (condition, source, message) => ({
   source,
   message
 });
-async function readJsonFile(file2) {
-  let text;
-  try {
-    text = await (0, import_promises18.readFile)(file2, "utf8");
-  } catch (e) {
-    const code2 = e.code;
-    return {
-      ok: false,
-      status: code2 === "ENOENT" ? "missing" : "unreadable",
-      detail: code2 === "ENOENT" ? "no such file" : `cannot read it: ${code2 ?? e.message}`
-    };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, status: "unreadable", detail: `not JSON: ${e.message}` };
-  }
-}
-function shapeError(e) {
-  const i = e.issues[0];
-  return `field ${i.path.join(".") || "(root)"}: ${i.message}`;
-}
-var Preflight = external_exports.object({ step: external_exports.literal("preflight"), passed: external_exports.boolean(), failures: external_exports.array(external_exports.object({ code: external_exports.string(), message: external_exports.string() })) }).passthrough();
-var Apply = external_exports.object({
-  ok: external_exports.boolean(),
-  status: external_exports.enum(["applied", "already-applied", "dry-run", "rejected"]),
-  violations: external_exports.array(external_exports.string()).optional()
-}).passthrough();
-var Golden = external_exports.object({
-  passed: external_exports.boolean(),
-  tolerance_l: external_exports.number(),
-  profile: external_exports.string(),
-  cases: external_exports.array(
-    external_exports.object({
-      reference: external_exports.string(),
-      verdict: external_exports.enum(["PASS", "FAIL"]),
-      deviation_l: external_exports.number(),
-      mlpp_deviation_l: external_exports.number().nullable()
-    }).passthrough()
-  )
-}).passthrough();
-var Smoke = external_exports.object({
-  step: external_exports.literal("smoke"),
-  passed: external_exports.boolean(),
-  at: external_exports.string(),
-  checks: external_exports.array(
-    external_exports.object({
-      id: external_exports.string(),
-      title: external_exports.string(),
-      ran: external_exports.boolean(),
-      passed: external_exports.boolean(),
-      message: external_exports.string(),
-      findings: external_exports.array(
-        external_exports.object({
-          code: external_exports.string(),
-          passed: external_exports.boolean(),
-          condition: external_exports.enum(Object.keys(GO_CONDITIONS)).nullable(),
-          message: external_exports.string()
-        }).passthrough()
-      )
-    }).passthrough()
-  )
-}).passthrough();
 async function exists(p) {
-  return (0, import_promises18.stat)(p).then(
+  return (0, import_promises19.stat)(p).then(
     () => true,
     () => false
   );
@@ -72201,133 +72807,111 @@ async function decide(opts, log) {
   const dir = opts.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel = (f) => import_node_path17.default.relative(process.cwd(), f) || f;
-  async function load(name, file2, schema2, missingAs) {
-    const r = await readJsonFile(file2);
-    if (!r.ok) {
-      inputs.push({ name, file: rel(file2), status: r.status, detail: r.detail });
-      reasons.push(reason(missingAs, rel(file2), `${name} result ${r.status}: ${r.detail}`));
-      return void 0;
-    }
-    const p = schema2.safeParse(r.value);
-    if (!p.success) {
-      inputs.push({ name, file: rel(file2), status: "unreadable", detail: shapeError(p.error) });
-      reasons.push(reason(missingAs, rel(file2), `${name} result is not a ${name} result: ${shapeError(p.error)}`));
-      return void 0;
-    }
-    return p.data;
+  const rel = (f) => import_node_path18.default.relative(process.cwd(), f) || f;
+  function usable(name, r, missingAs) {
+    if (r.ok) return r.value;
+    inputs.push({ name, file: rel(r.file), status: r.status, detail: r.detail });
+    const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${r.detail}`;
+    reasons.push(reason(missingAs, rel(r.file), `${name} result ${why}`));
+    return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel(file2), status: ok ? "passed" : "failed", detail });
-  const pfFile = import_node_path17.default.join(dir, RESULT_FILES.preflight);
-  const pf = await load("preflight", pfFile, Preflight, "RESULT_MISSING");
-  if (pf) {
-    record2("preflight", pfFile, pf.passed, pf.passed ? "passed" : `${pf.failures.length} failure(s)`);
-    if (!pf.passed) {
-      if (!pf.failures.length) reasons.push(reason("DRIFT", rel(pfFile), "preflight did not pass"));
-      for (const f of pf.failures) reasons.push(reason("DRIFT", rel(pfFile), `${f.code}: ${f.message}`));
+  const fileOf = (kind) => import_node_path18.default.join(dir, RESULTS[kind].file);
+  const preflight2 = usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
+  if (preflight2) {
+    const file2 = fileOf("preflight");
+    record2("preflight", file2, preflight2.passed, preflight2.passed ? "passed" : `${preflight2.failures.length} failure(s)`);
+    if (!preflight2.passed) {
+      if (!preflight2.failures.length) reasons.push(reason("DRIFT", rel(file2), "preflight did not pass"));
+      for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path17.default.join(dir, BACKUP_SUBDIR);
-  const backupDir = await exists(import_node_path17.default.join(sub, MANIFEST_FILE)) || !await exists(import_node_path17.default.join(dir, MANIFEST_FILE)) ? sub : dir;
+  const sub = import_node_path18.default.join(dir, BACKUP_DIR);
+  const manifestName = BACKUP_FILES.manifest.file;
+  const backupDir = await exists(import_node_path18.default.join(sub, manifestName)) || !await exists(import_node_path18.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path18.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
-    record2(
-      "backup",
-      import_node_path17.default.join(backupDir, VERIFICATION_FILE),
-      true,
-      `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`
-    );
+    record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
   } catch (e) {
     if (!isUserError(e)) throw e;
     inputs.push({
       name: "backup",
-      file: rel(import_node_path17.default.join(backupDir, VERIFICATION_FILE)),
+      file: rel(verificationFile),
       status: e.code === "BACKUP_INCOMPLETE" ? "missing" : "failed",
       detail: e.describe()
     });
     reasons.push(reason("NO_VERIFIED_BACKUP", rel(backupDir), e.describe()));
   }
-  const apFile = import_node_path17.default.join(dir, RESULT_FILES.apply);
-  const ap = await load("sql-apply", apFile, Apply, "RESULT_MISSING");
-  if (ap) {
-    const applied = ap.ok && (ap.status === "applied" || ap.status === "already-applied");
-    record2("sql-apply", apFile, applied, ap.status);
-    if (!applied)
-      reasons.push(
-        reason("CHANGE_NOT_APPLIED", rel(apFile), `status ${ap.status}${ap.violations?.length ? `: ${ap.violations.join("; ")}` : ""}`)
-      );
+  const apply2 = usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
+  if (apply2) {
+    const file2 = fileOf("sqlApply");
+    const applied = apply2.ok && (apply2.status === "applied" || apply2.status === "already-applied");
+    record2("sql-apply", file2, applied, apply2.status);
+    if (!applied) {
+      const why = apply2.violations.length ? `: ${apply2.violations.join("; ")}` : "";
+      reasons.push(reason("CHANGE_NOT_APPLIED", rel(file2), `status ${apply2.status}${why}`));
+    }
   }
-  const gFile = import_node_path17.default.join(dir, RESULT_FILES.golden);
-  const g = await load("golden", gFile, Golden, "RESULT_MISSING");
-  if (g) {
-    const failing = g.cases.filter((c) => c.verdict === "FAIL");
-    record2(
-      "golden",
-      gFile,
-      g.passed && failing.length === 0,
-      `${g.cases.length - failing.length}/${g.cases.length} within \xB1${g.tolerance_l} L (${g.profile})`
-    );
+  const golden = usable("golden", await readResult(dir, "golden"), "RESULT_MISSING");
+  if (golden) {
+    const file2 = rel(fileOf("golden"));
+    const failing = golden.cases.filter((c) => c.verdict === "FAIL");
+    const within = `${golden.cases.length - failing.length}/${golden.cases.length} within \xB1${golden.tolerance_l} L (${golden.profile})`;
+    record2("golden", fileOf("golden"), golden.passed && failing.length === 0, within);
     for (const c of failing) {
+      const mlpp = c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`;
       reasons.push(
-        reason(
-          "GOLDEN_DEVIATION",
-          rel(gFile),
-          `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}, beyond \xB1${g.tolerance_l} L`
-        )
+        reason("GOLDEN_DEVIATION", file2, `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${mlpp}, beyond \xB1${golden.tolerance_l} L`)
       );
     }
-    if (!g.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", rel(gFile), "the golden verification did not pass"));
-    if (!g.cases.length) reasons.push(reason("GOLDEN_DEVIATION", rel(gFile), "no golden case was verified"));
+    if (!golden.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "the golden verification did not pass"));
+    if (!golden.cases.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "no golden case was verified"));
   }
-  const sFile = import_node_path17.default.join(dir, RESULT_FILES.smoke);
-  const s = await load("smoke", sFile, Smoke, "RESULT_MISSING");
-  if (s) {
-    record2("smoke", sFile, s.passed, s.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", "));
+  const smoke2 = usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
+  if (smoke2) {
+    const file2 = rel(fileOf("smoke"));
+    record2(
+      "smoke",
+      fileOf("smoke"),
+      smoke2.passed,
+      smoke2.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")
+    );
     let n2 = 0;
-    for (const c of s.checks) {
+    for (const c of smoke2.checks) {
       for (const f of c.findings) {
         if (f.passed) continue;
         n2++;
-        reasons.push(reason(f.condition ?? "SMOKE_FAILED", rel(sFile), `${c.id} ${f.code}: ${f.message}`));
+        reasons.push(reason(f.condition ?? "SMOKE_FAILED", file2, `${c.id} ${f.code}: ${f.message}`));
       }
     }
-    if (!s.passed && n2 === 0)
-      for (const c of s.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", rel(sFile), `${c.id}: ${c.message}`));
+    if (!smoke2.passed && n2 === 0)
+      for (const c of smoke2.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", file2, `${c.id}: ${c.message}`));
   }
-  const soFile = opts.signoff ?? import_node_path17.default.join(dir, RESULT_FILES.signoff);
   let signoff = null;
-  const so = await readJsonFile(soFile);
-  if (!so.ok) {
-    inputs.push({ name: "signoff", file: rel(soFile), status: so.status, detail: so.detail });
-    reasons.push(
-      reason(
-        "NO_SIGNOFF",
-        rel(soFile),
-        so.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : `sign-off record ${so.detail}`
-      )
-    );
+  const read = await readResult(dir, "signoff", opts.signoff);
+  if (!read.ok) {
+    inputs.push({ name: "signoff", file: rel(read.file), status: read.status, detail: read.detail });
+    const message = read.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : read.detail.startsWith("field ") ? `sign-off record invalid: ${read.detail}` : `sign-off record ${read.detail}`;
+    reasons.push(reason("NO_SIGNOFF", rel(read.file), message));
   } else {
-    const p = SignOffSchema.safeParse(so.value);
-    if (!p.success) {
-      inputs.push({ name: "signoff", file: rel(soFile), status: "unreadable", detail: shapeError(p.error) });
-      reasons.push(reason("NO_SIGNOFF", rel(soFile), `sign-off record invalid: ${shapeError(p.error)}`));
-    } else {
-      signoff = p.data;
-      const before = s && Date.parse(p.data.at) < Date.parse(s.at);
-      record2(
-        "signoff",
-        soFile,
-        p.data.decision === "GO" && !before,
-        `${p.data.decision} by ${p.data.who} (${p.data.role}) at ${p.data.at}`
+    signoff = read.value;
+    const file2 = read.file;
+    const before = smoke2 && Date.parse(signoff.at) < Date.parse(smoke2.at);
+    record2(
+      "signoff",
+      file2,
+      signoff.decision === "GO" && !before,
+      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}`
+    );
+    if (signoff.decision === "NO-GO") {
+      reasons.push(
+        reason("SIGNOFF_NO_GO", rel(file2), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ""}`)
       );
-      if (p.data.decision === "NO-GO")
-        reasons.push(
-          reason("SIGNOFF_NO_GO", rel(soFile), `${p.data.who} (${p.data.role}) signed NO-GO${p.data.comment ? `: ${p.data.comment}` : ""}`)
-        );
-      else if (before)
-        reasons.push(
-          reason("NO_SIGNOFF", rel(soFile), `signed at ${p.data.at}, before the smoke results of ${s.at}: the sign-off cannot cover them`)
-        );
+    } else if (before) {
+      reasons.push(
+        reason("NO_SIGNOFF", rel(file2), `signed at ${signoff.at}, before the smoke results of ${smoke2.at}: the sign-off cannot cover them`)
+      );
     }
   }
   const decision = {
@@ -72339,14 +72923,13 @@ async function decide(opts, log) {
     signoff,
     reasons
   };
-  log.info(
-    `decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${[...new Set(reasons.map((r) => r.condition))].join(", ")})` : ""}`
-  );
+  const conditions = [...new Set(reasons.map((r) => r.condition))].join(", ");
+  log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${conditions})` : ""}`);
   return decision;
 }
 
 // src/runbook/smoke.ts
-var import_promises19 = require("node:fs/promises");
+var import_promises20 = require("node:fs/promises");
 
 // src/db/as-user.ts
 async function impersonate(tx, who) {
@@ -72372,7 +72955,6 @@ function withAppUser(db, who, fn, opts) {
 }
 
 // src/runbook/smoke-figures.ts
-var OWNERS = ["MONALUXE", "PARTENAIRE"];
 var EXACT_L = 1e-3;
 var num = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]).nullable();
 var FigureRow = external_exports.object({
@@ -72560,7 +73142,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises19.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises20.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -73295,16 +73877,13 @@ async function buildSmokeOptions(raw) {
   return o;
 }
 
-// src/runbook/rehearsal.ts
-var json6 = (v) => `${JSON.stringify(v, null, 2)}
-`;
+// src/rehearsal/rehearse.ts
 async function rehearse(db, opts, log) {
-  const out = import_node_path18.default.resolve(opts.outDir);
-  const results = import_node_path18.default.join(out, "astm53b-results");
-  await (0, import_promises20.rm)(out, { recursive: true, force: true });
-  await (0, import_promises20.mkdir)(results, { recursive: true });
+  const out = import_node_path19.default.resolve(opts.outDir);
+  const results = import_node_path19.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises21.rm)(out, { recursive: true, force: true });
+  await (0, import_promises21.mkdir)(results, { recursive: true });
   const steps = [];
-  const write = (name, v) => (0, import_promises20.writeFile)(import_node_path18.default.join(results, name), typeof v === "string" ? v : json6(v));
   async function step(name, runbook, fn) {
     try {
       const r = await fn();
@@ -73314,15 +73893,15 @@ async function rehearse(db, opts, log) {
     } catch (e) {
       const summary2 = e.describe?.() ?? e.message;
       steps.push({ step: name, runbook, ok: false, summary: summary2 });
-      await write(`${name}.error.txt`, `${summary2}
+      await (0, import_promises21.writeFile)(import_node_path19.default.join(results, errorFileOf(name)), `${summary2}
 `);
       log.warn(`${name}: FAILED \u2014 ${summary2}`);
       return false;
     }
   }
-  const golden = opts.golden ?? import_node_path18.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
+  const golden = opts.golden ?? import_node_path19.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
   const change = opts.changeFile ?? sqlPath(CHANGE_FILES.p0);
-  const rel = (p) => import_node_path18.default.relative(PACKAGE_ROOT, p) || p;
+  const rel = (p) => import_node_path19.default.relative(PACKAGE_ROOT, p) || p;
   await step("preflight", "3.3, 4.1, 4.4", async () => {
     const inputs = await loadPreflightInputs({
       golden: { path: golden, display: rel(golden) },
@@ -73330,7 +73909,7 @@ async function rehearse(db, opts, log) {
       deployment: { ...opts.flutterCommit ? { flutterCommit: opts.flutterCommit } : {}, astmFlag: "off" }
     });
     const r = await preflight(db, inputs, log);
-    await write("preflight.json", r);
+    await writeResult(results, "preflight", r);
     return {
       ok: r.passed,
       summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions`
@@ -73338,11 +73917,11 @@ async function rehearse(db, opts, log) {
   });
   await step("freeze-on", "3.4, 4.1", async () => {
     const r = await freezeOn(db, { reason: "ASTM 53B rehearsal", force: true, run: opts.run }, log);
-    await write("freeze-on.json", r);
+    await writeResult(results, "freezeOn", r);
     return { ok: r.frozen, summary: r.frozen ? "receptions and sorties refused by the database" : "not frozen" };
   });
   const backedUp = await step("backup", "3.1, 4.2", async () => {
-    const r = await backup(db, { outDir: import_node_path18.default.join(results, "backup") }, log);
+    const r = await backup(db, { outDir: import_node_path19.default.join(results, BACKUP_DIR) }, log);
     return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? "passed" : "FAILED"}` };
   });
   if (backedUp) {
@@ -73353,7 +73932,7 @@ async function rehearse(db, opts, log) {
         { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...APPLY_DEFAULTS, run: opts.run },
         log
       );
-      await write("sql-apply.json", r);
+      await writeResult(results, "sqlApply", r);
       return { ok: r.ok, summary: `${r.status}; ${r.violations.length} violation(s)` };
     });
   } else {
@@ -73362,18 +73941,18 @@ async function rehearse(db, opts, log) {
   let profile = ML_PP_PROFILE;
   await step("golden-verify", "3.2, 5.6", async () => {
     const r = await runGoldenVerify({ file: { path: golden, displayName: rel(golden) }, db }, log);
-    await write("golden.json", renderGoldenJson(r));
+    await writeResult(results, "golden", r);
     profile = parseGoldenProfile(r.profile);
     return { ok: r.passed, summary: `${r.counts.cases} case(s), profile ${r.profile}, max deviation ${r.max_deviation_l} L` };
   });
   await step("smoke", "4.5, 5.1-5.5", async () => {
-    const r = await runSmoke(db, { profile, profileSource: "golden.json", toleranceL: 5, run: opts.run }, log);
-    await write("smoke.json", r);
+    const r = await runSmoke(db, { profile, profileSource: RESULTS.golden.file, toleranceL: 5, run: opts.run }, log);
+    await writeResult(results, "smoke", r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
   });
-  if (opts.signoff) await (0, import_promises20.copyFile)(opts.signoff, import_node_path18.default.join(results, "signoff.json"));
+  if (opts.signoff) await (0, import_promises21.copyFile)(opts.signoff, import_node_path19.default.join(results, RESULTS.signoff.file));
   const decision = await decide({ resultsDir: results }, log);
-  await write("decision.json", decision);
+  await writeResult(results, "decision", decision);
   steps.push({
     step: "decide",
     runbook: "6.1, 7",
@@ -73382,8 +73961,8 @@ async function rehearse(db, opts, log) {
   });
   if (decision.decision !== "GO" && backedUp) {
     await step("rollback", "6.2", async () => {
-      const r = await rollback(db, { backupDir: import_node_path18.default.join(results, "backup") }, log);
-      await write("rollback.json", r);
+      const r = await rollback(db, { backupDir: import_node_path19.default.join(results, BACKUP_DIR) }, log);
+      await writeResult(results, "rollback", r);
       return {
         ok: r.ok,
         summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(", ")})` : r.failures.join("; ")
@@ -73396,17 +73975,17 @@ async function rehearse(db, opts, log) {
       { reason: decision.decision === "GO" ? "GO" : "rehearsal over (in PROD: after the legacy build is redeployed)", run: opts.run },
       log
     );
-    await write("freeze-off.json", r);
+    await writeResult(results, "freezeOff", r);
     return { ok: !r.frozen, summary: "entries allowed again" };
   });
-  const bundlePath = import_node_path18.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path19.default.join(out, "astm53b-evidence.zip");
   const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
   const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
   steps.push({
     step: "evidence",
     runbook: "5.7",
     ok: verification.ok,
-    summary: `${import_node_path18.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
+    summary: `${import_node_path19.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
   });
   return { steps, decision, bundle, verification, resultsDir: results };
 }
@@ -73458,7 +74037,7 @@ var rehearse2 = {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf({ ...ctx, values: {} });
     await resetEmbedded(target, ctx);
-    const file2 = (name) => typeof ctx.values[name] === "string" ? import_node_path19.default.resolve(ctx.cwd, ctx.values[name]) : void 0;
+    const file2 = (name) => typeof ctx.values[name] === "string" ? import_node_path20.default.resolve(ctx.cwd, ctx.values[name]) : void 0;
     return withDb(target, async (db) => {
       const init = await initFixture(db, opts, ctx.log);
       ctx.out(`db init: ${init.files.length} SQL files in ${(init.ms / 1e3).toFixed(1)} s on ${init.target}
@@ -73476,7 +74055,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: import_node_path19.default.resolve(ctx.cwd, ctx.values.out),
+          outDir: import_node_path20.default.resolve(ctx.cwd, ctx.values.out),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           ...golden ? { golden } : {},
           ...signoff ? { signoff } : {},
@@ -73491,9 +74070,9 @@ ${renderStockSummaryText(await readStockSummary(db))}
       ctx.out(`
 ${renderDecisionText(r.decision)}
 `);
-      ctx.out(`evidence bundle: ${import_node_path19.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path20.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path19.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path20.default.relative(ctx.cwd, r.bundle.out)}
 `);
       return r.verification.ok ? 0 : 1;
     });
@@ -73501,7 +74080,7 @@ ${renderDecisionText(r.decision)}
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell3 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -73581,7 +74160,7 @@ function renderSmokeMarkdown(r) {
 }
 
 // src/cli/commands/smoke.ts
-var json7 = (v) => `${JSON.stringify(v, null, 2)}
+var json6 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 var str5 = (ctx, name) => typeof ctx.values[name] === "string" && ctx.values[name] !== "" ? ctx.values[name] : void 0;
 var smoke = {
@@ -73618,7 +74197,7 @@ var smoke = {
     const opts = await buildSmokeOptions({
       asUser: str5(ctx, "as-user"),
       profile: str5(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path20.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path21.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: str5(ctx, "tolerance-l"),
       compensate: ctx.values["no-compensate"] === true ? false : ctx.values.compensate === true ? true : void 0,
       citerne: str5(ctx, "citerne"),
@@ -73628,7 +74207,7 @@ var smoke = {
     assertSessionCapable(target, "smoke");
     return withDb(target, async (db) => {
       const r = await runSmoke(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json7(r) : ctx.values.markdown ? renderSmokeMarkdown(r) : renderSmokeText(r));
+      ctx.out(ctx.values.json ? json6(r) : ctx.values.markdown ? renderSmokeMarkdown(r) : renderSmokeText(r));
       return r.passed ? 0 : 1;
     });
   }
@@ -73652,12 +74231,12 @@ var decideCommand = {
     const signoff = str5(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path20.default.resolve(ctx.cwd, str5(ctx, "results") ?? "astm53b-results"),
-        ...signoff ? { signoff: import_node_path20.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path21.default.resolve(ctx.cwd, str5(ctx, "results") ?? "astm53b-results"),
+        ...signoff ? { signoff: import_node_path21.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
-    ctx.out(ctx.values.json ? json7(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
+    ctx.out(ctx.values.json ? json6(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
     return d.decision === "GO" ? 0 : 1;
   }
 };
@@ -74004,7 +74583,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile6 } = import_fs2.promises;
+var { access: access2, appendFile, writeFile: writeFile7 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -74061,7 +74640,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile6 : appendFile;
+      const writeFunc = overwrite ? writeFile7 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -74264,7 +74843,7 @@ var import_os2 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir5, open: open4, readdir: readdir6, rename: rename4, rm: rm5, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir6, open: open4, readdir: readdir6, rename: rename4, rm: rm5, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 
@@ -74348,15 +74927,8 @@ function readInputs(schema2) {
 var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/runtime/results.ts
-var import_promises21 = require("node:fs/promises");
-var import_node_path21 = __toESM(require("node:path"), 1);
-var DEFAULT_OUTPUT_DIR = "astm53b-results";
-async function publishResult(dir, name, value) {
-  const abs2 = import_node_path21.default.resolve(dir);
-  await (0, import_promises21.mkdir)(abs2, { recursive: true });
-  const file2 = import_node_path21.default.join(abs2, name);
-  await (0, import_promises21.writeFile)(file2, typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}
-`);
+async function publishResult(dir, kind, value) {
+  const file2 = await writeResult(dir, kind, value);
   setOutput("result-file", file2);
   return file2;
 }
@@ -74404,7 +74976,7 @@ function backupAction() {
     );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path22.default.join(r.dir, "verification.json"));
+    setOutput("verification-file", import_node_path22.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -74412,7 +74984,7 @@ function backupAction() {
 }
 var RollbackInputs = external_exports.object({
   "backup-dir": external_exports.string().min(1),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function rollbackAction() {
   return runAction("rollback", async (log) => {
@@ -74421,7 +74993,7 @@ function rollbackAction() {
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "rollback");
     const r = await withDb(target, (db) => rollback(db, { backupDir: inputs["backup-dir"] }, log));
-    await publishResult(inputs["output-dir"], "rollback.json", r);
+    await publishResult(inputs["output-dir"], "rollback", r);
     setOutput("restored", String(r.ok));
     await summary.addRaw(renderRollbackMarkdown(r)).write();
     if (!r.ok) return { failure: `the restored database differs from the backup: ${r.failures[0] ?? "see rollback.json"}` };
@@ -74432,7 +75004,7 @@ function rollbackAction() {
 // src/runtime/evidence-actions.ts
 var import_node_path23 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
   "sep-files": external_exports.string().default(""),
   "changelog-file": external_exports.string().optional(),
@@ -74505,7 +75077,7 @@ var GoldenVerifyInputs = external_exports.object({
   source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
   profile: external_exports.string().optional(),
   "tolerance-l": external_exports.string().regex(/^\d+(\.\d+)?$/, { message: "must be a number of litres \u2265 0 (dot decimal)" }).default("5"),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function goldenVerifyAction() {
   return runAction("golden-verify", async (log) => {
@@ -74523,7 +75095,7 @@ function goldenVerifyAction() {
       },
       log
     );
-    await publishResult(inputs["output-dir"], "golden.json", renderGoldenJson(report));
+    await publishResult(inputs["output-dir"], "golden", report);
     setOutput("passed", String(report.passed));
     setOutput("max-deviation-l", String(report.max_deviation_l));
     setOutput("cases", String(report.counts.cases));
@@ -74566,7 +75138,7 @@ var ApplyInputs = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...Timeouts
 });
 function sqlApplyAction() {
@@ -74584,7 +75156,7 @@ function sqlApplyAction() {
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
     const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
-    await publishResult(i["output-dir"], "sql-apply.json", r);
+    await publishResult(i["output-dir"], "sqlApply", r);
     setOutput("status", r.status);
     setOutput("sha256", r.file.sha256);
     setOutput("fingerprint-before", r.fingerprintBefore.sha256);
@@ -74595,7 +75167,7 @@ function sqlApplyAction() {
 }
 var ResetInputs = external_exports.object({
   file: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...Timeouts
 });
 function stagingResetAction() {
@@ -74606,7 +75178,7 @@ function stagingResetAction() {
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
-    await publishResult(i["output-dir"], "staging-reset.json", r);
+    await publishResult(i["output-dir"], "stagingReset", r);
     setOutput("ok", String(r.ok));
     await summary.addRaw(`### Staging reset (runbook 3.5)
 
@@ -74621,7 +75193,7 @@ var FreezeInputs = external_exports.object({
   reason: external_exports.string().optional(),
   force: external_exports.enum(["true", "false"]).default("false"),
   "window-minutes": external_exports.coerce.number().int().min(0).max(1440).default(15),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function freezeAction() {
   return runAction("freeze", async (log) => {
@@ -74630,11 +75202,16 @@ function freezeAction() {
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     if (i.mode !== "status") assertSessionCapable(target, `freeze ${i.mode}`);
     const run = runContextFrom(process.env);
-    const r = await withDb(
-      target,
-      (db) => i.mode === "status" ? freezeStatus(db) : i.mode === "on" ? freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : freezeOff(db, { reason: i.reason ?? "", run }, log)
-    );
-    await publishResult(i["output-dir"], `freeze-${i.mode}.json`, r);
+    const r = await withDb(target, async (db) => {
+      if (i.mode === "status") {
+        const status = await freezeStatus(db);
+        await publishResult(i["output-dir"], "freezeStatus", status);
+        return status;
+      }
+      const changed = i.mode === "on" ? await freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : await freezeOff(db, { reason: i.reason ?? "", run }, log);
+      await publishResult(i["output-dir"], i.mode === "on" ? "freezeOn" : "freezeOff", changed);
+      return changed;
+    });
     setOutput("frozen", String(r.frozen));
     await summary.addRaw(`### Freeze (runbook 3.4 / 4.1)
 
@@ -74654,7 +75231,7 @@ var PreflightInputs = external_exports.object({
   "flutter-commit": external_exports.string().optional(),
   "astm-flag": external_exports.enum(["on", "off"]).optional(),
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 var ref2 = (p) => ({ path: import_node_path26.default.resolve(p), display: p });
 function preflightAction() {
@@ -74672,7 +75249,7 @@ function preflightAction() {
       activityWindowMinutes: Number(i["activity-minutes"])
     });
     const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
-    await publishResult(i["output-dir"], "preflight.json", r);
+    await publishResult(i["output-dir"], "preflight", r);
     setOutput("passed", String(r.passed));
     setOutput("pending-trucks", String(r.pendingTrucks.length));
     await summary.addRaw(renderPreflightMarkdown(r)).write();
@@ -78880,7 +79457,7 @@ var SignoffInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
   environment: external_exports.string().min(1).default("prod-go"),
   role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function signoffAction() {
   return runAction("signoff", async (log) => {
@@ -78906,7 +79483,7 @@ function signoffAction() {
     }
     const signoff = signoffFromApprovals(approvals, { environment: i.environment, role: i.role, runId, now: /* @__PURE__ */ new Date() });
     log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role})`);
-    await publishResult(i["output-dir"], "signoff.json", signoff);
+    await publishResult(i["output-dir"], "signoff", signoff);
     setOutput("decision", signoff.decision);
     setOutput("who", signoff.who);
     return void 0;
@@ -78922,7 +79499,7 @@ var SmokeInputs = external_exports.object({
   "tolerance-l": external_exports.string().default("5"),
   compensate: external_exports.enum(["auto", "true", "false"]).default("auto"),
   citerne: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function smokeAction() {
   return runAction("smoke", async (log) => {
@@ -78941,7 +79518,7 @@ function smokeAction() {
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "smoke");
     const r = await withDb(target, (db) => runSmoke(db, opts, log));
-    await publishResult(i["output-dir"], "smoke.json", r);
+    await publishResult(i["output-dir"], "smoke", r);
     setOutput("passed", String(r.passed));
     await summary.addRaw(renderSmokeMarkdown(r)).write();
     if (!r.passed)
@@ -78952,15 +79529,15 @@ function smokeAction() {
   });
 }
 var DecideInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR)
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
     const d = await decide({ resultsDir: import_node_path27.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path27.default.resolve(i.signoff) } : {} }, log);
-    await publishResult(i["output-dir"], "decision.json", d);
+    await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
     if (d.decision !== "GO")
@@ -78971,7 +79548,7 @@ function decideAction() {
 
 // src/runtime/actions.ts
 var CompatInputs = external_exports.object({
-  "output-dir": external_exports.string().default(DEFAULT_OUTPUT_DIR),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   "fail-on-incompatible": external_exports.enum(["true", "false"]).default("true")
 });
 function compatAction() {
@@ -78980,7 +79557,7 @@ function compatAction() {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    await publishResult(inputs["output-dir"], "compat.json", result);
+    await publishResult(inputs["output-dir"], "compat", result);
     setOutput("compatible", String(result.compatible));
     await summary.addRaw(renderCompatMarkdown(result)).write();
     if (!result.compatible && inputs["fail-on-incompatible"] === "true") {

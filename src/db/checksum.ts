@@ -1,30 +1,5 @@
 import type { Queryable } from './types.js';
-
-/**
- * A table's content as one pair: its row count and a checksum that two databases share exactly
- * when they hold the same rows (backup verification, rollback proof, "cours_de_route untouched").
- *
- * The checksum is order-free: the md5 of `method:rows:Σ`, where Σ is the exact (numeric) sum of
- * one 64-bit hash per row. A sum needs no sort and no aggregated string, so the server reads the
- * table once in constant memory (the former `md5(string_agg(row::text ORDER BY pk))` sorted every
- * table and built it as one text value: several times slower at --scale 100, and it fails past
- * PostgreSQL's 1 GB value limit). The sum counts duplicate rows, so a table without a primary key
- * is covered too. It detects damage and drift, not forgery: the files' SHA-256 does that.
- *
- * The row hash is `hash_record_extended(row, 0)` (PostgreSQL 14+): each column hashed by its
- * type's own hash function, with no text conversion, about 4× cheaper than md5 of the row's text.
- * It follows the type's equality (1.50 and 1.5 are one numeric value; a timestamptz is an instant,
- * whatever the session's TimeZone). A table with a column type that has no hash function of its own
- * (json, xml, point; enums, whose hash is their label's OID, which a restore changes), or a server
- * older than 14, falls back to the first 64 bits of md5(row::text);
- * the method is part of the hashed text, so two methods never compare equal. Hash functions are
- * the ones hash partitioning relies on, stable across releases on little-endian machines.
- */
-export interface TableChecksum {
-  table: string;
-  rows: number;
-  checksum: string;
-}
+import type { TableChecksum } from '../results/common.js';
 
 /** What the manifest says the checksum is, so an auditor can recompute it with psql alone. */
 export const CHECKSUM_ALGORITHM =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffFingerprints, type Fingerprint, type FingerprintEntry } from './fingerprint.js';
+import { diffFingerprints } from './fingerprint.js';
+import type { Fingerprint, FingerprintEntry } from '../results/common.js';
 
 const fp = (entries: FingerprintEntry[]): Fingerprint => ({ schemas: ['public'], entries, sha256: 'x' });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './types.js';
+import type { Fingerprint, FingerprintChange, FingerprintEntry, ObjectKind } from '../results/common.js';
 
 /**
  * The catalog fingerprint: a stable, hashable description of what the runbook forbids
@@ -16,23 +17,6 @@ import type { Queryable } from './types.js';
 export const APP_SCHEMAS = ['public', 'astm'] as const;
 export const PIPELINE_SCHEMA = 'astm53b';
 export const PIPELINE_PREFIX = 'astm53b_';
-
-export type ObjectKind = 'function' | 'trigger' | 'policy' | 'rls' | 'table_grant' | 'function_grant';
-
-export interface FingerprintEntry {
-  kind: ObjectKind;
-  /** stable name, e.g. "public.validate_sortie(p_id uuid)", "public.receptions.trg_x" */
-  name: string;
-  /** what is compared: a canonical text (definitions are hashed, not stored) */
-  value: string;
-}
-
-export interface Fingerprint {
-  schemas: string[];
-  entries: FingerprintEntry[];
-  /** SHA-256 over every entry in order */
-  sha256: string;
-}
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -118,14 +102,6 @@ export async function readFingerprint(q: Queryable, schemas: readonly string[] =
   const digest = createHash('sha256');
   for (const e of entries) digest.update(`${e.kind}\t${e.name}\t${e.value}\n`);
   return { schemas: [...schemas], entries, sha256: digest.digest('hex') };
-}
-
-export interface FingerprintChange {
-  kind: ObjectKind;
-  name: string;
-  change: 'added' | 'removed' | 'changed';
-  before?: string;
-  after?: string;
 }
 
 /** Added, removed and changed objects by kind and name; empty when the two are equal. */

@@ -5,16 +5,8 @@ import pgCopy from 'pg-copy-streams';
 import { UserError } from '../errors.js';
 import { redact, secretsOf, maskConnectionString } from './secrets.js';
 import { OID, identity, parseInt8 } from './normalize.js';
-import {
-  DEFAULT_TX,
-  copyCsvStatement,
-  type ClientOptions,
-  type Db,
-  type QueryResult,
-  type Queryable,
-  type ServerInfo,
-  type TxOptions,
-} from './types.js';
+import { DEFAULT_TX, copyCsvStatement, type ClientOptions, type Db, type QueryResult, type Queryable, type TxOptions } from './types.js';
+import type { ServerInfo } from '../results/common.js';
 
 const typeParsers = {
   getTypeParser(oid: number, format?: string) {

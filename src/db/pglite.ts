@@ -3,7 +3,8 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { OID, identity, parseInt8 } from './normalize.js';
-import { DEFAULT_TX, copyCsvStatement, type Db, type QueryResult, type Queryable, type ServerInfo, type TxOptions } from './types.js';
+import { DEFAULT_TX, copyCsvStatement, type Db, type QueryResult, type Queryable, type TxOptions } from './types.js';
+import type { ServerInfo } from '../results/common.js';
 
 /**
  * PGlite in process: one backend, so one caller at a time. Every entry point goes through

@@ -1,22 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './types.js';
-
-/**
- * The shape of the application's tables, which the catalog fingerprint (functions, triggers,
- * policies, grants) does not cover: columns with type, NOT NULL and default, constraints,
- * indexes and view definitions. A restored copy whose CHECK lost a digit restores without an
- * error; only this comparison sees it.
- */
-export interface StructureEntry {
-  kind: 'column' | 'constraint' | 'index' | 'view';
-  name: string;
-  value: string;
-}
-
-export interface Structure {
-  entries: StructureEntry[];
-  sha256: string;
-}
+import type { Structure, StructureChange, StructureEntry } from '../results/common.js';
 
 export async function readStructure(q: Queryable, schemas: readonly string[], excludePrefix = ''): Promise<Structure> {
   const like = `${excludePrefix.replace(/_/g, '\\_')}%`;
@@ -45,12 +29,6 @@ export async function readStructure(q: Queryable, schemas: readonly string[], ex
   const digest = createHash('sha256');
   for (const e of entries) digest.update(`${e.kind}\t${e.name}\t${e.value}\n`);
   return { entries, sha256: digest.digest('hex') };
-}
-
-export interface StructureChange {
-  kind: StructureEntry['kind'];
-  name: string;
-  change: 'added' | 'removed' | 'changed';
 }
 
 export function diffStructures(before: Structure, after: Structure): StructureChange[] {

@@ -1,4 +1,6 @@
 import type { Writable } from 'node:stream';
+import type { ServerInfo } from '../results/common.js';
+export type { ServerInfo };
 
 /**
  * The one interface the rest of the code sees over `pg` and PGlite. Rows come back with
@@ -38,13 +40,6 @@ export interface TxOptions {
 
 /** The two DB-STRICT personas a check can take, besides the owner. */
 export type AppIdentity = { role: 'anon' } | { role: 'authenticated'; userId: string; email?: string };
-
-export interface ServerInfo {
-  major: number;
-  /** e.g. "15.20" */
-  version: string;
-  engine: 'postgresql' | 'pglite';
-}
 
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';

@@ -6,7 +6,7 @@ import { silentLogger } from '../logger.js';
 import { backup } from '../runbook/backup.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { buildBundle } from './bundle.js';
-import { hashFile } from './file-hash.js';
+import { hashFile } from '../hash.js';
 import { verifyBundle } from './verify.js';
 
 /**

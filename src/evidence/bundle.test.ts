@@ -9,10 +9,12 @@ import { memoryLogger, silentLogger } from '../logger.js';
 import { secretsOf } from '../db/secrets.js';
 import { FLUTTER_COMMIT, MASKED_TARGET, writeSyntheticResults } from '../testing/evidence-results.js';
 import { buildBundle, type BuildBundleOptions } from './bundle.js';
-import { hashFile } from './file-hash.js';
-import type { BundleManifest } from './manifest.js';
+import { hashFile } from '../hash.js';
 import { verifyBundle } from './verify.js';
+// the fixture is a rehearsal on the embedded database, whose dump is plain SQL
+import { SQL_DUMP_FILE } from '../results/files.js';
 import { openZipEntry, readZipDirectory } from './zip-reader.js';
+import type { BundleManifest } from '../results/evidence.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'astm53b-bundle-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,10 +25,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const NOW = new Date('2026-03-11T21:00:00.000Z');
 const PIPELINE_SHA = '0123456789abcdef0123456789abcdef01234567';
 
-function setup(opts: Parameters<typeof writeSyntheticResults>[1] = {}): { results: string; sep: string } {
+async function setup(opts: Parameters<typeof writeSyntheticResults>[1] = {}): Promise<{ results: string; sep: string }> {
   const dir = fresh('case');
   const results = path.join(dir, 'astm53b-results');
-  writeSyntheticResults(results, opts);
+  await writeSyntheticResults(results, opts);
   const sep = path.join(dir, 'evidence', 'WhatsApp Chat - SEP Congo.txt');
   mkdirSync(path.dirname(sep), { recursive: true });
   writeFileSync(sep, '11/03/2026 21:02 - Chef SEP: REC-2026-03-01 38123.4 L à 15°C, confirmé.\n');
@@ -68,7 +70,8 @@ async function rezip(zip: string, out: string, edit: (entries: Map<string, Buffe
   }
   edit(entries);
   const { ZipArchive } = (await import('archiver')) as unknown as { ZipArchive: new (o: object) => any };
-  const z = new ZipArchive({ zlib: { level: 9 } });
+  // another compression level than the bundle's: the same entries, other zip bytes
+  const z = new ZipArchive({ zlib: { level: 1 } });
   const { createWriteStream } = await import('node:fs');
   const sink = createWriteStream(out);
   const done = new Promise<void>((r) => sink.on('close', () => r()));
@@ -80,7 +83,7 @@ async function rezip(zip: string, out: string, edit: (entries: Map<string, Buffe
 
 describe('buildBundle', () => {
   it('bundles every result and SEP file with manifest, SHA256SUMS, reports and CHANGELOG entry, and verifies', async () => {
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const log = memoryLogger();
     const r = await buildBundle(options(results, [sep]), log);
     const names = (await readZipDirectory(r.out)).map((e) => e.name);
@@ -99,7 +102,7 @@ describe('buildBundle', () => {
       'freeze-off.json',
       'backup/manifest.json',
       'backup/verification.json',
-      'backup/database.dump',
+      `backup/${SQL_DUMP_FILE}`,
       'backup/functions/public.validate_sortie.sql',
       'backup/tables/public.receptions.csv',
       'backup/auth-users.json',
@@ -122,11 +125,11 @@ describe('buildBundle', () => {
     expect(m.runbook57.complete).toBe(true);
     expect(r.incomplete).toEqual([]);
     // every file with the bytes and SHA-256 of its source
-    const dump = m.files.find((f) => f.path === 'results/backup/database.dump')!;
+    const dump = m.files.find((f) => f.path === `results/backup/${SQL_DUMP_FILE}`)!;
     expect(dump).toEqual({
-      path: 'results/backup/database.dump',
+      path: `results/backup/${SQL_DUMP_FILE}`,
       source: 'results',
-      ...(await hashFile(path.join(results, 'backup', 'database.dump'))),
+      ...(await hashFile(path.join(results, 'backup', SQL_DUMP_FILE))),
     });
     expect(m.files.find((f) => f.path.startsWith('sep/'))).toMatchObject({ source: 'sep', ...(await hashFile(sep)) });
     expect(m.files.map((f) => f.path).sort()).toEqual(names.filter((x) => x !== 'manifest.json' && x !== 'SHA256SUMS').sort());
@@ -135,7 +138,7 @@ describe('buildBundle', () => {
     expect(entry).toBe(r.changelogEntry);
     expect(entry.split('\n')[0]).toBe('## [2026-03-11] — Migration ASTM 53B (API MPMS 11.1) + DB-STRICT validate_sortie (PROD)');
     expect(entry).toContain(`Commit Flutter déployé : \`${FLUTTER_COMMIT}\``);
-    expect(entry).toContain(`\`results/backup/database.dump\` (SHA-256 \`${dump.sha256}\``);
+    expect(entry).toContain(`\`results/backup/${SQL_DUMP_FILE}\` (SHA-256 \`${dump.sha256}\``);
     expect(entry).toContain('`sep/WhatsApp Chat - SEP Congo.txt`');
     expect(entry).toContain('| REC-2026-03-03 | 37500.0 | +5.0 L | +7.2 L | FAIL |');
 
@@ -159,7 +162,7 @@ describe('buildBundle', () => {
       console.warn('SKIPPED: `unzip` is not installed here; the sha256sum -c check needs it');
       return;
     }
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const r = await buildBundle(options(results, [sep]), silentLogger);
     const dir = fresh('unzipped');
     execFileSync('unzip', ['-q', r.out, '-d', dir]);
@@ -178,7 +181,7 @@ describe('buildBundle', () => {
   });
 
   it('is byte-identical when built again from the same files at the same bundle time', async () => {
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const a = await buildBundle({ ...options(results, [sep]), out: path.join(results, '..', 'a.zip') }, silentLogger);
     const b = await buildBundle({ ...options(results, [sep]), out: path.join(results, '..', 'b.zip') }, silentLogger);
     expect(a.sha256).toBe(b.sha256);
@@ -190,9 +193,9 @@ describe('buildBundle', () => {
   });
 
   it('a flipped byte in a file inside the zip fails verify, naming the file', async () => {
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const r = await buildBundle(options(results, [sep]), silentLogger);
-    for (const target of ['results/backup/database.dump', 'results/golden.json']) {
+    for (const target of [`results/backup/${SQL_DUMP_FILE}`, 'results/golden.json']) {
       const bytes = readFileSync(r.out);
       const e = (await readZipDirectory(r.out)).find((x) => x.name === target)!;
       const local = e.localHeaderOffset;
@@ -211,7 +214,7 @@ describe('buildBundle', () => {
   });
 
   it('a file added to or removed from the zip is named', async () => {
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const r = await buildBundle(options(results, [sep]), silentLogger);
     const dir = path.dirname(r.out);
 
@@ -248,7 +251,7 @@ describe('buildBundle', () => {
     const secrets = secretsOf(url);
     expect(secrets).toContain('S3cr3t-P@ss');
     // the results hold the target masked, as the steps write it; the run fields carry the raw URL by mistake
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const r = await buildBundle(
       options(results, [sep], { secrets, run: { runId: `run with ${url}`, actor: 'S3cr3t-P@ss' } }),
       silentLogger,
@@ -260,7 +263,7 @@ describe('buildBundle', () => {
     expect(await entryText(r.out, 'manifest.json')).toContain(MASKED_TARGET);
     expect((await verifyBundle(r.out)).ok).toBe(true);
 
-    const leaky = setup({ smokeNote: `connected to ${url}` });
+    const leaky = await setup({ smokeNote: `connected to ${url}` });
     const out = path.join(path.dirname(leaky.results), 'leaky.zip');
     const e = await buildBundle({ ...options(leaky.results, [leaky.sep], { secrets }), out }, silentLogger).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UserError);
@@ -271,7 +274,7 @@ describe('buildBundle', () => {
   });
 
   it('says what runbook 5.7 lacks, and still writes the bundle', async () => {
-    const { results } = setup({ decision: null, flutterCommit: null, withBackup: false });
+    const { results } = await setup({ decision: null, flutterCommit: null, withBackup: false });
     const r = await buildBundle(options(results, [], { env: {}, gitCwd: root }), memoryLogger());
     expect(r.manifest.decision).toBe('NONE');
     expect(r.manifest.commits.pipeline).toBe('unknown');
@@ -289,7 +292,7 @@ describe('buildBundle', () => {
   });
 
   it('refuses bad input before writing anything', async () => {
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const out = path.join(path.dirname(results), 'never.zip');
     const fail = async (o: BuildBundleOptions) => {
       const e = await buildBundle(o, silentLogger).catch((x: unknown) => x);
@@ -312,7 +315,7 @@ describe('buildBundle', () => {
   });
 
   it('inserts the entry into the CHANGELOG under the chosen heading, the rest byte-identical', async () => {
-    const { results, sep } = setup();
+    const { results, sep } = await setup();
     const changelog = path.join(path.dirname(results), 'CHANGELOG.md');
     const original = readFileSync(path.join(here, '__fixtures__', 'CHANGELOG.excerpt.md'), 'utf8');
     writeFileSync(changelog, original);

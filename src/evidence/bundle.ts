@@ -11,7 +11,7 @@ import { maskConnectionString, redact } from '../db/secrets.js';
 import { DEFAULT_CHANGELOG_TITLE, renderChangelogEntry } from '../report/changelog.js';
 import { renderEvidenceHtml, renderEvidenceMarkdown } from '../report/evidence.js';
 import { describeTarget, insertChangelogEntry, insertChangelogFile, readChangelog, type HeadingTarget } from './changelog.js';
-import { hashFile, sha256Text } from './file-hash.js';
+import { hashFile, sha256Text } from '../hash.js';
 import {
   BUNDLE_FORMAT,
   CHANGELOG_ENTRY,
@@ -23,12 +23,10 @@ import {
   RESULTS_PREFIX,
   SEP_PREFIX,
   SUMS_NAME,
-  type BundleFile,
-  type BundleManifest,
-  type RunInfo,
 } from './manifest.js';
-import { readEvidenceFacts, type CollectedFile, type EvidenceFacts } from './results-facts.js';
+import { readEvidenceFacts, type CollectedFile } from './results-facts.js';
 import { SecretScanner, textHasSecret } from './secret-scan.js';
+import type { BundleFile, BundleManifest, RunInfo, EvidenceFacts } from '../results/evidence.js';
 
 /**
  * Runbook 5.7 and DESIGN §6: one zip per run with every file the steps wrote (results folder,

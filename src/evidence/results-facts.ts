@@ -1,16 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { MANIFEST_FORMAT } from '../runbook/backup-manifest.js';
+import { Manifest, MANIFEST_FORMAT, Verification } from '../results/backup.js';
+import type { ArchiveItem, BackupFacts, EvidenceFacts, GoldenFacts, StepOutcome } from '../results/evidence.js';
+import { BACKUP_FILES, RESULTS, type ResultKind, type ResultOf } from '../results/files.js';
+import { describeIssue } from '../results/io.js';
 
 /**
  * What the evidence bundle and the CHANGELOG entry state, read from the results folder the
- * steps wrote. The producers evolve independently (some are written in parallel), so nothing
- * here depends on their internals: every JSON file is read generically for the top-level fields
- * that say how the step ended (`passed`, `ok`, `decision`) and when (ISO timestamps), and only
- * a few well-known facts are picked out where present. A file that does not have the expected
- * shape is reported as such, never fatal.
+ * steps wrote. Every file the contract (src/results) names is checked against its schema; a
+ * file that does not satisfy it is reported as such and listed and hashed only, never fatal:
+ * the bundle of a failed run is the one that matters most. Other JSON files (a depot's own
+ * notes) are read only for the top-level fields that say how a step ended (`passed`, `ok`,
+ * `decision`) and when (ISO timestamps).
  */
 export interface CollectedFile {
   /** path inside the bundle, '/'-separated */
@@ -21,75 +24,6 @@ export interface CollectedFile {
   source: 'results' | 'sep';
 }
 
-export interface StepOutcome {
-  file: string;
-  /** `passed`, else `ok`, else null when the file says neither */
-  passed: boolean | null;
-  /** decision.json's `decision`, a failure count or a status, when the file has one */
-  detail: string | null;
-  /** the latest ISO timestamp among the file's top-level fields */
-  at: string | null;
-}
-
-export interface GoldenDeviation {
-  reference: string;
-  sep_l: number;
-  engine_l: number | null;
-  mlpp_l: number | null;
-  /** engine − SEP */
-  engine_deviation_l: number | null;
-  /** ML_PP − SEP */
-  mlpp_deviation_l: number | null;
-  verdict: string | null;
-}
-
-export interface GoldenFacts {
-  file: string;
-  passed: boolean | null;
-  tolerance_l: number;
-  profile: string | null;
-  max_deviation_l: number | null;
-  cases: GoldenDeviation[];
-}
-
-export interface BackupFacts {
-  dir: string;
-  /** the dump inside the bundle, and what the backup's own manifest says of it */
-  dumpFile: string;
-  sha256: string;
-  bytes: number;
-  /** the dump in the bundle has the SHA-256 the backup manifest recorded */
-  dumpMatchesManifest: boolean;
-  takenAt: string | null;
-  /** verification.json `ok` (the restore test), null when absent */
-  verified: boolean | null;
-}
-
-export interface ArchiveItem {
-  /** the runbook's own words (5.7) */
-  item: string;
-  present: boolean;
-  evidence: string;
-}
-
-export interface EvidenceFacts {
-  steps: StepOutcome[];
-  decision: string;
-  target: string | null;
-  flutterCommit: string | null;
-  astmFlag: string | null;
-  /** the migration's time: the date given by the operator, else sql-apply.json's timestamp */
-  migrationAt: string | null;
-  migrationAtSource: 'option' | 'sql-apply.json' | null;
-  applied: { file: string; sha256: string | null; status: string | null; ok: boolean | null } | null;
-  backup: BackupFacts | null;
-  golden: GoldenFacts | null;
-  sep: { path: string; bytes: number; sha256: string }[];
-  /** runbook 5.7: "Aucune migration ASTM53B ne sera considérée valide sans ces archives." */
-  archives: ArchiveItem[];
-  warnings: string[];
-}
-
 const JSON_LIMIT = 64 * 1024 * 1024; // a results JSON larger than this is listed and hashed, not parsed
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -97,7 +31,6 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v : null);
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 function latestTimestamp(o: Json): string | null {
@@ -109,36 +42,12 @@ function latestTimestamp(o: Json): string | null {
 }
 
 function detailOf(name: string, o: Json): string | null {
-  if (name === 'decision.json') return str(o.decision);
+  if (name === RESULTS.decision.file) return str(o.decision);
   const status = str(o.status);
   if (status) return status;
   if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
   return null;
 }
-
-const BackupManifestShape = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  startedAt: z.string().optional(),
-  files: z.array(z.object({ path: z.string(), kind: z.string(), bytes: z.number(), sha256: z.string() })),
-});
-
-const GoldenShape = z.object({
-  passed: z.boolean().optional(),
-  profile: z.string().optional(),
-  tolerance_l: z.number(),
-  max_deviation_l: z.number().optional(),
-  cases: z.array(
-    z.object({
-      reference: z.string(),
-      sep_volume_15c_l: z.number(),
-      engine_volume_15c_l: z.number().nullish(),
-      mlpp_volume_15c_l: z.number().nullish(),
-      deviation_l: z.number().nullish(),
-      mlpp_deviation_l: z.number().nullish(),
-      verdict: z.string().nullish(),
-    }),
-  ),
-});
 
 export interface FactsOptions {
   /** the migration date the operator states (YYYY-MM-DD or ISO time); wins over what the files say */
@@ -166,11 +75,21 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
       warn(`${f.path}: not valid JSON (${(e as Error).message}), listed and hashed only`);
     }
   }
-  const byName = (name: string): [string, Json] | undefined => {
+  /** a file of the contract, checked against its schema; the first by path when several share the name */
+  function checked<S extends z.ZodType>(name: string, schema: S, what: string): [string, z.infer<S>] | undefined {
     const hits = [...parsed].filter(([p]) => base(p) === name);
     if (hits.length > 1) warn(`${hits.length} files named ${name}; using ${hits[0]![0]}`);
-    return hits[0];
-  };
+    const hit = hits[0];
+    if (!hit) return undefined;
+    const r = schema.safeParse(hit[1]);
+    if (!r.success) {
+      warn(`${hit[0]}: not a valid ${what} (${describeIssue(r.error)}); listed and hashed only`);
+      return undefined;
+    }
+    return [hit[0], r.data];
+  }
+  const result = <K extends ResultKind>(kind: K): [string, ResultOf<K>] | undefined =>
+    checked(RESULTS[kind].file, RESULTS[kind].schema, `${RESULTS[kind].file} result`) as [string, ResultOf<K>] | undefined;
 
   const steps: StepOutcome[] = [...parsed].map(([p, o]) => ({
     file: p,
@@ -179,43 +98,27 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
     at: latestTimestamp(o),
   }));
 
-  const decisionFile = byName('decision.json');
-  let decision = 'NONE';
-  if (decisionFile) {
-    const d = str(decisionFile[1].decision);
-    if (d) decision = d;
-    else warn(`${decisionFile[0]} has no "decision" text field; the decision is recorded as NONE`);
-  }
-
-  const preflight = byName('preflight.json')?.[1];
-  const deployment = isObject(preflight?.deployment) ? preflight.deployment : {};
+  const decision = result('decision')?.[1].decision ?? 'NONE';
+  const preflight = result('preflight')?.[1];
   const target = [...parsed.values()].map((o) => str(o.target)).find((t) => t !== null) ?? null;
 
-  const applyEntry = byName('sql-apply.json');
+  const applyEntry = result('sqlApply');
   const apply = applyEntry?.[1];
-  const applyFile = isObject(apply?.file) ? apply.file : {};
-  const applied = applyEntry
-    ? {
-        file: str(applyFile.name) ?? str(applyFile.display) ?? applyEntry[0],
-        sha256: str(applyFile.sha256),
-        status: str(apply!.status),
-        ok: bool(apply!.ok) ?? bool(apply!.passed),
-      }
-    : null;
+  const applied = apply ? { file: apply.file.name, sha256: apply.file.sha256, status: apply.status, ok: apply.ok } : null;
   let migrationAt: string | null = null;
   let migrationAtSource: EvidenceFacts['migrationAtSource'] = null;
   if (opts.migrationDate) {
     migrationAt = opts.migrationDate;
     migrationAtSource = 'option';
-  } else if (apply && latestTimestamp(apply)) {
-    migrationAt = latestTimestamp(apply);
+  } else if (apply) {
+    migrationAt = apply.at;
     migrationAtSource = 'sql-apply.json';
   }
 
   const backup = readBackupFacts(parsed, files, warn);
-  const golden = readGoldenFacts(byName('golden.json'), warn);
+  const golden = readGoldenFacts(result('golden'));
   const sep = files.filter((f) => f.source === 'sep').map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
-  const flutterCommit = str(deployment.flutterCommit);
+  const flutterCommit = preflight?.deployment.flutterCommit ?? null;
 
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
   const archives: ArchiveItem[] = [
@@ -228,7 +131,7 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
       item: 'Documenter date exacte de migration',
       present: migrationAt !== null,
       evidence: migrationAt
-        ? `${migrationAt} (${migrationAtSource === 'option' ? 'stated by the operator' : 'sql-apply.json'})`
+        ? `${migrationAt} (${migrationAtSource === 'option' ? 'stated by the operator' : RESULTS.sqlApply.file})`
         : 'no date given and no timestamp in sql-apply.json',
     },
     {
@@ -262,7 +165,7 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
     decision,
     target,
     flutterCommit,
-    astmFlag: str(deployment.astmFlag),
+    astmFlag: preflight?.deployment.astmFlag ?? null,
     migrationAt,
     migrationAtSource,
     applied,
@@ -275,13 +178,13 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
 }
 
 function readBackupFacts(parsed: Map<string, Json>, files: readonly CollectedFile[], warn: (m: string) => void): BackupFacts | null {
-  const manifests = [...parsed].filter(([p, o]) => base(p) === 'manifest.json' && o.format === MANIFEST_FORMAT);
+  const manifests = [...parsed].filter(([p, o]) => base(p) === BACKUP_FILES.manifest.file && o.format === MANIFEST_FORMAT);
   if (!manifests.length) return null;
   if (manifests.length > 1) warn(`${manifests.length} backup folders in the results; the CHANGELOG names ${manifests[0]![0]}`);
   const [manifestPath, raw] = manifests[0]!;
-  const m = BackupManifestShape.safeParse(raw);
+  const m = Manifest.safeParse(raw);
   if (!m.success) {
-    warn(`${manifestPath}: not a backup manifest this version understands (${m.error.issues[0]?.message})`);
+    warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
   const dir = path.posix.dirname(manifestPath);
@@ -292,40 +195,42 @@ function readBackupFacts(parsed: Map<string, Json>, files: readonly CollectedFil
   }
   const dumpFile = `${dir}/${archive.path}`;
   const inBundle = files.find((f) => f.path === dumpFile);
-  const verification = parsed.get(`${dir}/verification.json`);
+  const verificationPath = `${dir}/${BACKUP_FILES.verification.file}`;
+  const rawVerification = parsed.get(verificationPath);
+  let verified: boolean | null = null;
+  if (rawVerification) {
+    const v = Verification.safeParse(rawVerification);
+    if (v.success) verified = v.data.ok;
+    else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
+  }
   return {
     dir,
     dumpFile,
     sha256: archive.sha256,
     bytes: archive.bytes,
     dumpMatchesManifest: inBundle !== undefined && inBundle.sha256 === archive.sha256,
-    takenAt: m.data.startedAt ?? null,
-    verified: verification ? bool(verification.ok) : null,
+    takenAt: m.data.startedAt,
+    verified: rawVerification && verified === null ? false : verified,
   };
 }
 
-function readGoldenFacts(entry: [string, Json] | undefined, warn: (m: string) => void): GoldenFacts | null {
+function readGoldenFacts(entry: [string, ResultOf<'golden'>] | undefined): GoldenFacts | null {
   if (!entry) return null;
-  const g = GoldenShape.safeParse(entry[1]);
-  if (!g.success) {
-    const i = g.error.issues[0];
-    warn(`${entry[0]}: golden cases not readable (${i?.path.join('.')}: ${i?.message}); listed and hashed only`);
-    return null;
-  }
+  const [file, g] = entry;
   return {
-    file: entry[0],
-    passed: g.data.passed ?? null,
-    tolerance_l: g.data.tolerance_l,
-    profile: g.data.profile ?? null,
-    max_deviation_l: g.data.max_deviation_l ?? null,
-    cases: g.data.cases.map((c) => ({
+    file,
+    passed: g.passed,
+    tolerance_l: g.tolerance_l,
+    profile: g.profile,
+    max_deviation_l: g.max_deviation_l,
+    cases: g.cases.map((c) => ({
       reference: c.reference,
       sep_l: c.sep_volume_15c_l,
-      engine_l: c.engine_volume_15c_l ?? null,
-      mlpp_l: c.mlpp_volume_15c_l ?? null,
-      engine_deviation_l: c.deviation_l ?? null,
-      mlpp_deviation_l: c.mlpp_deviation_l ?? null,
-      verdict: c.verdict ?? null,
+      engine_l: c.engine_volume_15c_l,
+      mlpp_l: c.mlpp_volume_15c_l,
+      engine_deviation_l: c.deviation_l,
+      mlpp_deviation_l: c.mlpp_deviation_l,
+      verdict: c.verdict,
     })),
   };
 }

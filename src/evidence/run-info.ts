@@ -1,4 +1,4 @@
-import { runContextFrom } from '../runbook/pipeline-state.js';
+import { runContextFrom } from '../results/run-context.js';
 
 /** The run a bundle belongs to, from GitHub's environment unless given: the CLI and the action agree. */
 export interface RunOptions {

@@ -1,7 +1,10 @@
 import type { Logger } from '../logger.js';
-import { hashFile, hashStream } from './file-hash.js';
+import { hashFile, hashStream } from '../hash.js';
 import { MANIFEST_NAME, ManifestForVerify, parseSums, SUMS_NAME } from './manifest.js';
 import { openZipEntry, readZipDirectory } from './zip-reader.js';
+import type { VerifyProblem, VerifyResult } from '../results/evidence.js';
+
+export type { VerifyResult };
 
 /**
  * The auditor's one command: every file inside the bundle is re-hashed straight from the zip
@@ -10,22 +13,6 @@ import { openZipEntry, readZipDirectory } from './zip-reader.js';
  * compared with the one the run published: a bundle rewritten with consistent new sums is
  * caught only that way.
  */
-export interface VerifyProblem {
-  path: string;
-  kind: 'missing' | 'extra' | 'changed' | 'unreadable' | 'inconsistent';
-  problem: string;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  zip: { path: string; bytes: number; sha256: string };
-  expectedZipSha256: string | null;
-  /** entries re-hashed */
-  checked: number;
-  manifest: { decision: string | null; complete: boolean | null } | null;
-  problems: VerifyProblem[];
-}
-
 const SMALL_LIMIT = 64 * 1024 * 1024;
 
 export async function verifyBundle(zipPath: string, opts: { expectSha256?: string } = {}, log?: Logger): Promise<VerifyResult> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.js';
-import { hashStream } from './file-hash.js';
+import { hashStream } from '../hash.js';
 import { openZipEntry, readZipDirectory } from './zip-reader.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'astm53b-zip-'));

@@ -2,59 +2,7 @@ import { table53b, table54b } from '../astm/index.js';
 import { profileName, usesHydrometer, type GoldenProfile } from './profile.js';
 import type { GoldenCase } from './schema.js';
 import { density15ForVcf, observedDensityForDensity15, temperatureForDensity15, temperatureForVcf } from './solve.js';
-
-/**
- * Why a case fails, from its own numbers. SEP's record is first checked against itself (does its
- * 15 °C volume equal the observed volume × its VCF; do its VCF, its ρ15 and the temperature belong
- * together under the chosen profile; does its ρ15 follow from the observed density). Where they do
- * not, the temperature (or density) that would make SEP's figures hold is solved for and named, so
- * the engineer learns whether the engine, the data entry or SEP is at fault. ML_PP's stored value,
- * when it fails, is checked against the legacy linear formula and against its own inputs.
- */
-export type Fault =
-  /** nothing to explain */
-  | 'none'
-  /** SEP's 15 °C volume is not its observed volume × its own VCF */
-  | 'sep'
-  /** SEP's figures belong to another temperature or density than the record's: a typing or field-sheet error */
-  | 'data_entry'
-  /** SEP's record holds together but the engine's profile computes it differently */
-  | 'profile'
-  /** ML_PP stored something else than SEP (legacy formula, other inputs) */
-  | 'mlpp'
-  /** the record lacks what would tell */
-  | 'unknown';
-
-export interface DiagnosisCheck {
-  name: 'sep_volume_equals_volume_times_vcf' | 'sep_vcf_matches_density15_and_temperature' | 'sep_density15_matches_observed_density';
-  /** null when SEP's record lacks a figure the check needs */
-  holds: boolean | null;
-  detail: string;
-}
-
-export interface Diagnosis {
-  fault: Fault;
-  explanation: string;
-  /** the temperature that would make SEP's VCF hold (null when the case passes or no temperature does) */
-  implied_temperature_c: number | null;
-  /** the density at 15 °C that would make SEP's VCF hold at the record's temperature */
-  implied_density15_kgm3: number | null;
-  /** the reading at the record's temperature that would give SEP's ρ15 */
-  implied_observed_density_kgm3: number | null;
-  checks: DiagnosisCheck[];
-}
-
-/** What ML_PP stored for the reception a case is linked to. */
-export interface MlppReception {
-  reception_id: string;
-  citerne: string | null;
-  volume_ambiant: number | null;
-  temperature_ambiante_c: number | null;
-  densite_a_15: number | null;
-  /** COALESCE(volume_15c, volume_corrige_15c) */
-  stored_15c_l: number | null;
-  stored_column: 'volume_15c' | 'volume_corrige_15c' | null;
-}
+import type { Diagnosis, DiagnosisCheck, Fault, MlppReception } from '../results/golden.js';
 
 export interface DiagnoseInput {
   case: GoldenCase;

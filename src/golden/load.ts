@@ -5,6 +5,7 @@ import { rejectDensityInWrongUnit } from '../astm/ranges.js';
 import { columnIndex, parseCsv, parseDecimal } from '../csv.js';
 import { UserError, type ErrorLocation } from '../errors.js';
 import { GoldenCaseSchema, GoldenFileSchema, NUMERIC_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, type GoldenCase } from './schema.js';
+import type { CaseOrigin } from '../results/golden.js';
 
 /**
  * Reads golden cases from a CSV file (plain or French spreadsheet export), a JSON file, or rows
@@ -13,14 +14,6 @@ import { GoldenCaseSchema, GoldenFileSchema, NUMERIC_COLUMNS, OPTIONAL_COLUMNS, 
  * UserError naming the file, its line, the data row and the column; nothing is computed before
  * the whole set is valid.
  */
-
-/** Where a case came from: `line` is the line of the file it starts on (for annotations). */
-export interface CaseOrigin {
-  file: string;
-  line?: number;
-  /** 1-based data row (CSV header excluded; JSON array index + 1; database row) */
-  row: number;
-}
 
 export interface LocatedCase {
   case: GoldenCase;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Verification } from '../runbook/backup-manifest.js';
-import type { RollbackResult } from '../runbook/rollback.js';
 import { ROLLBACK_TODOS } from '../runbook/rollback.js';
 import { renderRollbackMarkdown, renderRollbackText, renderVerificationText } from './backup.js';
+import type { Verification } from '../results/backup.js';
+import type { RollbackResult } from '../results/rollback.js';
 
 const comparison = {
   tables: [

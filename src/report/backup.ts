@@ -1,5 +1,5 @@
-import type { Comparison, Manifest, Verification } from '../runbook/backup-manifest.js';
-import type { RollbackResult } from '../runbook/rollback.js';
+import type { Comparison, Manifest, Verification } from '../results/backup.js';
+import type { RollbackResult } from '../results/rollback.js';
 
 /** Pure renderers of the backup, verification and rollback results (terminal text and job-summary markdown). */
 

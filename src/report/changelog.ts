@@ -1,4 +1,5 @@
-import type { EvidenceFacts } from '../evidence/results-facts.js';
+import type { EvidenceFacts } from '../results/evidence.js';
+import { RESULTS } from '../results/files.js';
 
 /**
  * Runbook 5.7: the CHANGELOG entry in ML_PP's own "→ PROD" style (`## [date] — Titre (PROD)`,
@@ -105,7 +106,7 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   out.push('### ⚠️ Statut', '');
   if (r.decision === 'GO') out.push('- GO contrôlé / sous surveillance');
   else if (r.decision === 'NO-GO') {
-    const rb = r.steps.find((s) => s.file.endsWith('/rollback.json'));
+    const rb = r.steps.find((s) => s.file.endsWith(`/${RESULTS.rollback.file}`));
     out.push(
       `- NO-GO : rollback (runbook 6.2) ${rb ? (rb.passed ? `restauré depuis le dump vérifié et prouvé (${code(rb.file)})` : `**ÉCHEC** (${code(rb.file)})`) : MISSING}`,
     );

@@ -1,4 +1,4 @@
-import type { CompatItem, CompatResult } from '../runbook/compat.js';
+import type { CompatItem, CompatResult } from '../results/compat.js';
 
 /** Pure renderers of a compat result. Only what needs attention is listed item by item. */
 

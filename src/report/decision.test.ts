@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../runbook/decide.js';
-import type { SmokeResult } from '../runbook/smoke.js';
 import { renderDecisionMarkdown, renderDecisionText } from './decision.js';
 import { renderSmokeMarkdown, renderSmokeText } from './smoke.js';
+import type { Decision } from '../results/decision.js';
+import type { SmokeResult } from '../results/smoke.js';
 
 /** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,4 +1,4 @@
-import type { Decision } from '../runbook/decide.js';
+import type { Decision } from '../results/decision.js';
 
 /** Renderers of the GO/NO-GO decision (pure; golden-file tested). */
 

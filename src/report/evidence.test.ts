@@ -2,11 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_FORMAT, REPRODUCIBILITY, type BundleManifest } from '../evidence/manifest.js';
-import type { EvidenceFacts } from '../evidence/results-facts.js';
-import type { VerifyResult } from '../evidence/verify.js';
+import { BUNDLE_FORMAT, REPRODUCIBILITY } from '../evidence/manifest.js';
 import { renderChangelogEntry } from './changelog.js';
 import { renderDeviationSvg, renderEvidenceHtml, renderEvidenceMarkdown, renderVerifyText } from './evidence.js';
+import type { BundleManifest, EvidenceFacts, VerifyResult } from '../results/evidence.js';
 
 /** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,4 @@
-import type { BundleManifest } from '../evidence/manifest.js';
-import type { EvidenceFacts, GoldenFacts } from '../evidence/results-facts.js';
-import type { VerifyResult } from '../evidence/verify.js';
+import type { BundleManifest, EvidenceFacts, GoldenFacts, VerifyResult } from '../results/evidence.js';
 
 /**
  * The bundle's report.md and report.html: what an auditor reads first. Both are drawn from one

@@ -1,4 +1,4 @@
-import type { FreezeStatus } from '../runbook/freeze.js';
+import type { FreezeStatus } from '../results/freeze.js';
 
 /** Pure renderer of the freeze state. */
 export function renderFreezeText(s: FreezeStatus & { changed?: boolean; forced?: boolean }): string {

@@ -6,9 +6,10 @@ import { silentLogger } from '../logger.js';
 import { diagnose } from '../golden/diagnose.js';
 import { ML_PP_PROFILE } from '../golden/profile.js';
 import { syntheticCases } from '../testing/golden-cases.js';
-import type { DriftReport } from '../runbook/golden-drift.js';
 import { verifyGolden } from '../runbook/golden-verify.js';
-import { renderDriftText, renderGoldenJson, renderGoldenMarkdown, renderGoldenText, type GoldenReport } from './golden.js';
+import { renderDriftText, renderGoldenMarkdown, renderGoldenText } from './golden.js';
+import { jsonText } from '../results/io.js';
+import type { DriftReport, GoldenReport } from '../results/golden.js';
 
 /** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,7 +114,7 @@ describe('golden renderers', () => {
   });
   it('renders drift alone', () => golden('golden-drift.txt', renderDriftText(drift)));
   it('JSON has the documented shape', async () => {
-    const j = JSON.parse(renderGoldenJson(await report()));
+    const j = JSON.parse(jsonText(await report()));
     expect(Object.keys(j).slice(0, 2)).toEqual(['passed', 'profile']);
     expect(j.passed).toBe(false);
     expect(j.profile).toBe('1980/table/hydrometer');

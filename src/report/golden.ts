@@ -1,16 +1,10 @@
-import type { DriftReport } from '../runbook/golden-drift.js';
-import type { CaseResult, GoldenVerifyResult } from '../runbook/golden-verify.js';
+import type { CaseResult, DriftReport, GoldenReport } from '../results/golden.js';
 
 /**
  * Renderers of the golden verification (pure; golden-file tested). The markdown is a GitHub job
  * summary: inline SVG and data-URI images are stripped there, mermaid is rendered, so the chart of
  * deviations is a mermaid `xychart-beta`.
  */
-export type GoldenReport = GoldenVerifyResult & { drift?: DriftReport };
-
-export function renderGoldenJson(r: GoldenReport): string {
-  return `${JSON.stringify(r, null, 2)}\n`;
-}
 
 const l1 = (x: number) => x.toFixed(1);
 const signed = (x: number) => (Math.abs(x) < 0.05 ? '0.0' : `${x > 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`);

@@ -1,4 +1,4 @@
-import type { PreflightResult } from '../runbook/preflight.js';
+import type { PreflightResult } from '../results/preflight.js';
 
 /** Pure renderers of a preflight result (CLI text and job summary). */
 

@@ -1,4 +1,4 @@
-import type { SmokeResult } from '../runbook/smoke.js';
+import type { SmokeResult } from '../results/smoke.js';
 
 /** Renderers of the smoke result (pure): text for the CLI, markdown for the job summary. */
 

@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Fingerprint } from '../db/fingerprint.js';
-import type { ApplyResult } from '../runbook/sql-apply.js';
 import { renderApplyMarkdown, renderApplyText } from './sql-apply.js';
+import type { Fingerprint } from '../results/common.js';
+import type { ApplyResult } from '../results/sql-apply.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 function golden(name: string, actual: string): void {

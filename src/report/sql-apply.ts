@@ -1,4 +1,4 @@
-import type { ApplyResult } from '../runbook/sql-apply.js';
+import type { ApplyResult } from '../results/sql-apply.js';
 
 /** Pure renderers of an apply result (runbook 4.3): verdict, the two functions, every change. */
 

@@ -1,4 +1,4 @@
-import type { ResetResult } from '../runbook/staging-reset.js';
+import type { ResetResult } from '../results/staging-reset.js';
 
 /** Pure renderer of a staging reset: counts before/after, the CDR checksum, what is left behind. */
 export function renderResetText(r: ResetResult): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseRows } from '../db/rows.js';
 import type { Queryable } from '../db/types.js';
+import { AppSession as Session, type AppActivity } from '../results/common.js';
 
 /**
  * Is the app visibly writing? (runbook 4.1: "confirmer aucun utilisateur actif sur modules
@@ -10,29 +11,6 @@ import type { Queryable } from '../db/types.js';
  */
 export const APP_LOGIN_ROLES = ['authenticator', 'authenticated', 'anon', 'service_role'];
 export const DEFAULT_ACTIVITY_MINUTES = 15;
-
-const Session = z.object({
-  pid: z.number(),
-  usename: z.string().nullable(),
-  application_name: z.string(),
-  state: z.string().nullable(),
-  state_change: z.string().nullable(),
-  recent: z.boolean(),
-});
-export type AppSession = z.infer<typeof Session>;
-
-export interface AppActivity {
-  windowMinutes: number;
-  appRoles: string[];
-  recent: { receptions: number; sorties: number; logActions: number };
-  /** sessions of the app roles on this database, ours excluded */
-  sessions: AppSession[];
-  /** the sessions that count as writing: not idle, or idle but active within the window */
-  activeSessions: AppSession[];
-  writing: boolean;
-  /** one line per thing seen, for messages */
-  seen: string[];
-}
 
 export async function readAppActivity(q: Queryable, opts: { windowMinutes?: number; appRoles?: string[] } = {}): Promise<AppActivity> {
   const windowMinutes = opts.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;

@@ -1,149 +1,26 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { ARCHIVE_FILE, AUTH_USERS_FILE, BACKUP_FILES, PIPELINE_DUMP_FILE, SQL_DUMP_FILE } from '../results/files.js';
+import { Manifest, MANIFEST_FORMAT, Verification, type HashCheck } from '../results/backup.js';
+import { describeIssue, writeValidated } from '../results/io.js';
 import { UserError } from '../errors.js';
-import type { FingerprintChange } from '../db/fingerprint.js';
-import type { StructureChange } from '../db/structure.js';
-import { hashFile, sha256Text } from '../evidence/file-hash.js';
+import { hashFile, sha256Text } from '../hash.js';
 
 /**
- * What a backup folder holds and what it proved. `manifest.json` is written once, when the
- * dump and its companions are complete; `verification.json` records the restore test and the
- * SHA-256 of the manifest it checked. A folder counts as verified only when that record says
- * ok, still matches the manifest, and every listed file still has its recorded hash.
+ * A backup folder on disk: reading its manifest, re-hashing its files, and the gate every step
+ * that depends on it passes (sql-apply, rollback, decide). The files and their schemas are the
+ * results contract's (src/results/backup.ts, src/results/files.ts). A folder counts as verified
+ * only when verification.json says ok, still matches the manifest, and every listed file still
+ * has its recorded hash.
  */
-export const MANIFEST_FILE = 'manifest.json';
-export const VERIFICATION_FILE = 'verification.json';
-export const ARCHIVE_FILE = 'database.dump';
-export const AUTH_USERS_FILE = 'auth-users.json';
-/** The embedded database's dumps (plain SQL, from the PGlite dump tool). */
-export const SQL_DUMP_FILE = 'database.sql';
-export const PIPELINE_DUMP_FILE = 'pipeline.sql';
+export const MANIFEST_FILE = BACKUP_FILES.manifest.file;
+export const VERIFICATION_FILE = BACKUP_FILES.verification.file;
+export { ARCHIVE_FILE, AUTH_USERS_FILE, MANIFEST_FORMAT, PIPELINE_DUMP_FILE, SQL_DUMP_FILE };
 
 /** Runbook 3.1 / 4.2: exported separately, one .sql file each. */
 export const BACKUP_FUNCTIONS = ['public.validate_sortie', 'public.sorties_produit_block_update_delete'] as const;
 /** Runbook 3.1: snapshots of these three tables. */
 export const SNAPSHOT_TABLES = ['public.stocks_journaliers', 'public.sorties_produit', 'public.receptions'] as const;
-
-const FileEntry = z.object({
-  path: z.string(),
-  kind: z.enum(['archive', 'function', 'table-snapshot', 'auth-users']),
-  bytes: z.number().int(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-});
-const Checksum = z.object({ table: z.string(), rows: z.number().int(), checksum: z.string() });
-const FunctionExport = z.object({ name: z.string(), file: z.string(), signatures: z.array(z.string()), sha256: z.string() });
-const FingerprintSchema = z.object({
-  schemas: z.array(z.string()),
-  entries: z.array(
-    z.object({
-      kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']),
-      name: z.string(),
-      value: z.string(),
-    }),
-  ),
-  sha256: z.string(),
-});
-
-export const MANIFEST_FORMAT = 'astm53b-backup/2';
-
-export const Manifest = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  source: z.object({ label: z.string(), database: z.string(), host: z.string(), serverVersion: z.string(), serverMajor: z.number().int() }),
-  /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
-  written: z.object({ host: z.string(), dir: z.string(), sameHostAsDatabase: z.boolean() }),
-  snapshot: z.string(),
-  /** which engine and dump format made the backup: they decide how it is verified and restored */
-  dump: z.object({
-    engine: z.enum(['postgresql', 'pglite']),
-    /** custom: pg_dump -Fc archive, restored with pg_restore; plain: SQL script, run statement by statement */
-    format: z.enum(['custom', 'plain']),
-    file: z.string(),
-    /** the schemas in `file`; null when it holds the whole database */
-    schemas: z.array(z.string()).nullable(),
-    /** plain format: the pipeline schema, dumped apart so that a rollback never restores it */
-    pipelineFile: z.string().nullable(),
-    /** pg_dump's --compress (custom format); null for a plain script */
-    compression: z.string().nullable(),
-    /** how the dump and the snapshot reads saw one instant */
-    consistency: z.string(),
-  }),
-  tools: z.object({ pg_dump: z.object({ path: z.string(), version: z.string() }) }),
-  schemas: z.object({
-    /** application schemas present in the source: restored and compared */
-    application: z.array(z.string()),
-    /** the pipeline's own schema, restored into the scratch copy (our triggers may call it) but never compared */
-    pipeline: z.array(z.string()),
-    /** everything else (Supabase-managed: auth, storage, realtime, …): in the archive, never restored nor compared */
-    excluded: z.array(z.string()),
-  }),
-  files: z.array(FileEntry),
-  /** how each table's checksum is computed (src/db/checksum.ts), so it can be recomputed with psql */
-  checksumAlgorithm: z.string(),
-  tables: z.array(Checksum),
-  functions: z.array(FunctionExport),
-  authUsers: z.object({ file: z.string(), rows: z.number().int(), columns: z.array(z.string()) }).nullable(),
-  fingerprint: FingerprintSchema,
-  structure: z.object({
-    entries: z.array(z.object({ kind: z.enum(['column', 'constraint', 'index', 'view']), name: z.string(), value: z.string() })),
-    sha256: z.string(),
-  }),
-});
-export type Manifest = z.infer<typeof Manifest>;
-export type ManifestFile = z.infer<typeof FileEntry>;
-
-export interface TableComparison {
-  table: string;
-  expected: { rows: number; checksum: string } | null;
-  actual: { rows: number; checksum: string } | null;
-  match: boolean;
-}
-
-export interface FunctionComparison {
-  name: string;
-  expectedSha256: string;
-  actualSha256: string | null;
-  match: boolean;
-}
-
-export interface Comparison {
-  tables: TableComparison[];
-  functions: FunctionComparison[];
-  catalog: { match: boolean; expectedSha256: string; actualSha256: string; changes: FingerprintChange[] };
-  structure: { match: boolean; changes: StructureChange[] };
-  ok: boolean;
-}
-
-export interface HashCheck {
-  ok: boolean;
-  problems: { path: string; problem: string }[];
-}
-
-export interface Verification {
-  format: 'astm53b-backup-verification/1';
-  ok: boolean;
-  checkedAt: string;
-  manifestSha256: string;
-  hashes: HashCheck;
-  archive: { readable: boolean; entries: number; dumpedBy: string | null; error?: string };
-  restore: {
-    into: string;
-    /** pg_dump's output as it was written (the same bytes as the archive: its SHA-256 is re-checked above), or the archive file */
-    from: 'dump stream' | 'archive file';
-    /** dump stream: the tables checksummed as soon as their data was in (while the next ones loaded) */
-    checkedAsLoaded?: string[];
-    schemas: string[];
-    ms: number;
-    error?: string;
-  } | null;
-  comparison: Comparison | null;
-  notCompared: { schemas: string[]; note: string };
-  failures: string[];
-}
-
-const VerificationShape = z.object({ ok: z.boolean(), manifestSha256: z.string() }).passthrough();
 
 async function readJson(file: string, display: string): Promise<{ text: string; value: unknown }> {
   let text: string;
@@ -185,10 +62,13 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; s
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 
-export async function writeJson(file: string, value: unknown): Promise<string> {
-  const text = `${JSON.stringify(value, null, 2)}\n`;
-  await writeFile(file, text);
-  return sha256Text(text);
+/** Writes manifest.json (checked against its schema); returns the SHA-256 of the text, which verification.json binds to. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
+  return sha256Text(await writeValidated(path.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+}
+
+export async function writeVerification(dir: string, verification: Verification): Promise<void> {
+  await writeValidated(path.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
 }
 
 /** Every file the manifest lists, re-hashed: missing, resized or altered files are named. */
@@ -224,8 +104,12 @@ export async function assertVerifiedBackup(dir: string): Promise<Manifest> {
     }
     throw e;
   });
-  const v = VerificationShape.safeParse(value);
-  if (!v.success) throw new UserError('BACKUP_CORRUPT', `${VERIFICATION_FILE} is not a verification record`, { where: { file: vFile } });
+  const v = Verification.safeParse(value);
+  if (!v.success) {
+    throw new UserError('BACKUP_CORRUPT', `${VERIFICATION_FILE} is not a verification record (${describeIssue(v.error)})`, {
+      where: { file: vFile },
+    });
+  }
   if (!v.data.ok)
     throw new UserError('BACKUP_NOT_VERIFIED', `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {

@@ -8,7 +8,7 @@ import { PGLITE_DUMP_TOOL, readSqlDumpToc } from '../db/pglite-dump.js';
 import { PgliteDb } from '../db/pglite.js';
 import { splitSql } from '../db/sql-split.js';
 import { UserError } from '../errors.js';
-import { hashFile } from '../evidence/file-hash.js';
+import { hashFile } from '../hash.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
 import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';

@@ -9,7 +9,7 @@ import { readFingerprint } from '../db/fingerprint.js';
 import { PgDb } from '../db/pg.js';
 import { createScratchDatabase } from '../db/scratch.js';
 import { UserError } from '../errors.js';
-import { hashFile } from '../evidence/file-hash.js';
+import { hashFile } from '../hash.js';
 import { parseCsv } from '../csv.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';

@@ -3,15 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import {
-  CHECKSUM_ALGORITHM,
-  quoteIdent,
-  readTableKeys,
-  tableChecksum,
-  tablesChecksums,
-  type TableChecksum,
-  type TableKey,
-} from '../db/checksum.js';
+import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, tableChecksum, tablesChecksums, type TableKey } from '../db/checksum.js';
 import { exportTableCsv } from '../db/csv-export.js';
 import {
   COMPRESSION_PATTERN,
@@ -32,7 +24,7 @@ import { maskConnectionString } from '../db/secrets.js';
 import { diffStructures, readStructure } from '../db/structure.js';
 import { resolveTarget } from '../db/target.js';
 import type { Db, Queryable } from '../db/types.js';
-import { sha256Text } from '../evidence/file-hash.js';
+import { sha256Text } from '../hash.js';
 import { applyShimIfNeeded } from './db-init.js';
 import {
   ARCHIVE_FILE,
@@ -46,12 +38,11 @@ import {
   VERIFICATION_FILE,
   checkFileHashes,
   readManifest,
-  writeJson,
-  type Comparison,
-  type Manifest,
-  type ManifestFile,
-  type Verification,
+  writeManifest,
+  writeVerification,
 } from './backup-manifest.js';
+import type { TableChecksum } from '../results/common.js';
+import type { Comparison, Manifest, ManifestFile, Verification } from '../results/backup.js';
 
 /**
  * Runbook 3.1 / 4.2, "aucune modification PROD sans dump vérifié". One REPEATABLE READ
@@ -628,7 +619,7 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       fingerprint: reads.fingerprint,
       structure: reads.structure,
     };
-    const manifestSha256 = await writeJson(path.join(dir, MANIFEST_FILE), manifest);
+    const manifestSha256 = await writeManifest(dir, manifest);
     const warnings: string[] = [];
     // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
     if (url && sameHost) {
@@ -646,7 +637,7 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       { env, ...(taken.streamed ? { streamed: taken.streamed } : {}) },
       log,
     );
-    await writeJson(path.join(dir, VERIFICATION_FILE), verification);
+    await writeVerification(dir, verification);
     return {
       dir,
       manifest,
@@ -678,7 +669,7 @@ export async function verifyBackup(
     );
   }
   const v = await verifyAgainstRestore(abs, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
-  await writeJson(path.join(abs, VERIFICATION_FILE), v);
+  await writeVerification(abs, v);
   return v;
 }
 

@@ -15,27 +15,10 @@ import {
   type UniqueKeyInfo,
 } from '../db/catalog.js';
 import { MIN_SERVER_MAJOR, REQUIRED_FUNCTIONS, REQUIRED_ROLES, REQUIRED_TABLES, REQUIRED_TRIGGERS } from '../db/requirements.js';
-import type { Db, ServerInfo } from '../db/types.js';
+import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
-
-/**
- * `astm53b compat`: every table, column, function, trigger, role and setting the pipeline
- * relies on, and what the target lacks or has differently. Read-only (one READ ONLY
- * transaction). The evaluation is a pure function of the catalog inventory, so it is
- * unit-tested without a database.
- */
-export type CompatStatus = 'ok' | 'missing' | 'different';
-export type CompatKind = 'server' | 'role' | 'schema' | 'table' | 'column' | 'rls' | 'unique' | 'function' | 'trigger';
-
-export interface CompatItem {
-  kind: CompatKind;
-  name: string;
-  status: CompatStatus;
-  /** a missing optional object is reported, not counted against the target */
-  optional?: boolean;
-  expected?: string;
-  found?: string;
-}
+import type { CompatItem, CompatResult, CompatStatus } from '../results/compat.js';
+import type { ServerInfo } from '../results/common.js';
 
 export interface CatalogInventory {
   server: ServerInfo;
@@ -48,18 +31,6 @@ export interface CatalogInventory {
   triggers: TriggerInfo[];
   /** does validate_sortie set the journal's allow-write flag (the P0 change)? */
   validateSortieSetsFlag: boolean | undefined;
-}
-
-export interface CompatResult {
-  target: string;
-  server: ServerInfo;
-  compatible: boolean;
-  /** over the required objects; optional ones absent are counted apart */
-  counts: Record<CompatStatus, number>;
-  optionalMissing: number;
-  items: CompatItem[];
-  /** facts worth knowing that are not requirements */
-  notes: string[];
 }
 
 const SCHEMAS = ['public', 'auth', 'astm'];

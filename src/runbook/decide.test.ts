@@ -3,61 +3,74 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
-import { decide, SignOffSchema } from './decide.js';
+import { RESULTS, type ResultKind, type ResultOf } from '../results/files.js';
+import { writeResult } from '../results/io.js';
+import { SignOff as SignOffSchema } from '../results/signoff.js';
+import { rehearsedResult } from '../testing/results.js';
+import { decide } from './decide.js';
 
 /** The decision's reading of result files without a database (the GO path needs a real verified backup: smoke.pg.test.ts). */
 const root = mkdtempSync(join(tmpdir(), 'astm53b-decide-unit-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function folder(files: Record<string, unknown>): string {
+/** A results folder holding only the given files: results of the real rehearsal, changed through the contract, or raw text. */
+async function folder(files: { [K in ResultKind]?: ResultOf<K> | string }): Promise<string> {
   const d = mkdtempSync(join(root, 'r-'));
-  for (const [f, v] of Object.entries(files)) writeFileSync(join(d, f), typeof v === 'string' ? v : JSON.stringify(v));
+  for (const [kind, v] of Object.entries(files) as [ResultKind, ResultOf<ResultKind> | string][]) {
+    if (typeof v === 'string') writeFileSync(join(d, RESULTS[kind].file), v);
+    else await writeResult(d, kind, v);
+  }
   return d;
 }
 
-const smoke = {
-  step: 'smoke',
-  passed: false,
-  at: '2026-03-11T21:00:00.000Z',
-  checks: [
-    {
-      id: '5.1',
-      title: 't',
-      ran: true,
-      passed: true,
-      message: 'ok',
-      findings: [{ code: 'DEPOTS_READ', passed: true, condition: null, message: 'ok' }],
-    },
-    { id: '5.3', title: 't', ran: false, passed: false, message: 'not run: x', findings: [] },
-    {
-      id: '5.4',
-      title: 't',
-      ran: true,
-      passed: false,
-      message: 'x',
-      findings: [{ code: 'P0_NOT_APPLIED', passed: false, condition: 'P0001_OR_RLS', message: 'legacy body' }],
-    },
-  ],
-};
+/** The rehearsal's smoke result, failed: 5.1 passed, 5.3 not run, 5.4 failed with one finding. */
+async function failedSmoke(): Promise<ResultOf<'smoke'>> {
+  const real = await rehearsedResult('smoke');
+  const byId = (id: string) => real.checks.find((c) => c.id === id)!;
+  return {
+    ...real,
+    passed: false,
+    at: '2026-03-11T21:00:00.000Z',
+    checks: [
+      {
+        ...byId('5.1'),
+        title: 't',
+        passed: true,
+        message: 'ok',
+        findings: [{ code: 'DEPOTS_READ', passed: true, condition: null, message: 'ok' }],
+      },
+      { ...byId('5.3'), title: 't', ran: false, passed: false, message: 'not run: x', findings: [] },
+      {
+        ...byId('5.4'),
+        title: 't',
+        ran: true,
+        passed: false,
+        message: 'x',
+        findings: [{ code: 'P0_NOT_APPLIED', passed: false, condition: 'P0001_OR_RLS', message: 'legacy body' }],
+      },
+    ],
+  };
+}
 
 describe('decide (files only)', () => {
   it('maps each failing smoke finding to its condition, once; a check that did not run adds nothing when a finding says why', async () => {
-    const d = await decide({ resultsDir: folder({ 'smoke.json': smoke }) }, silentLogger);
+    const d = await decide({ resultsDir: await folder({ smoke: await failedSmoke() }) }, silentLogger);
     expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
       'P0001_OR_RLS 5.4 P0_NOT_APPLIED: legacy body',
     ]);
   });
 
   it('a failed smoke with no failing finding still gives a reason per failed check', async () => {
-    const bare = { ...smoke, checks: [smoke.checks[1]] };
-    const d = await decide({ resultsDir: folder({ 'smoke.json': bare }) }, silentLogger);
+    const smoke = await failedSmoke();
+    const bare = { ...smoke, checks: [smoke.checks[1]!] };
+    const d = await decide({ resultsDir: await folder({ smoke: bare }) }, silentLogger);
     expect(d.reasons.filter((r) => r.source.endsWith('smoke.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
       'SMOKE_FAILED 5.3: not run: x',
     ]);
   });
 
   it('a result that is not what its name says is unreadable: NO-GO naming the field', async () => {
-    const d = await decide({ resultsDir: folder({ 'smoke.json': { step: 'preflight', passed: true } }) }, silentLogger);
+    const d = await decide({ resultsDir: await folder({ smoke: JSON.stringify({ step: 'preflight', passed: true }) }) }, silentLogger);
     const r = d.reasons.find((x) => x.source.endsWith('smoke.json'))!;
     expect(r.condition).toBe('RESULT_MISSING');
     expect(r.message).toMatch(/^smoke result is not a smoke result: field step:/);
@@ -66,14 +79,13 @@ describe('decide (files only)', () => {
   it('a dry-run or rejected apply is CHANGE_NOT_APPLIED; a passed flag never hides a failing golden case', async () => {
     const d = await decide(
       {
-        resultsDir: folder({
-          'sql-apply.json': { ok: true, status: 'dry-run' },
-          'golden.json': {
-            passed: true,
-            tolerance_l: 5,
-            profile: '1980/table/hydrometer',
-            cases: [{ reference: 'SEP-1', verdict: 'FAIL', deviation_l: 8.2, mlpp_deviation_l: null }],
-          },
+        resultsDir: await folder({
+          sqlApply: { ...(await rehearsedResult('sqlApply')), ok: true, status: 'dry-run', violations: [] },
+          golden: await (async () => {
+            const g = await rehearsedResult('golden');
+            const c = { ...g.cases[0]!, reference: 'SEP-1', verdict: 'FAIL' as const, deviation_l: 8.2, mlpp_deviation_l: null };
+            return { ...g, passed: true, tolerance_l: 5, profile: '1980/table/hydrometer', cases: [c] };
+          })(),
         }),
       },
       silentLogger,

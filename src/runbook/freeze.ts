@@ -2,8 +2,11 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import type { Db, Queryable } from '../db/types.js';
-import { readAppActivity, type AppActivity } from './app-activity.js';
-import { ensurePipelineState, stateExists, type RunContext } from './pipeline-state.js';
+import { readAppActivity } from './app-activity.js';
+import { ensureStateSchema, stateExists } from './state-schema.js';
+import type { FreezeResult, FreezeStatus } from '../results/freeze.js';
+import type { AppActivity } from '../results/common.js';
+import type { RunContext } from '../results/run-context.js';
 
 /**
  * `astm53b freeze on|off|status` (runbook 3.4 / 4.1): the DATABASE refuses every write to
@@ -20,27 +23,6 @@ export const FREEZE_SQLSTATE = 'A53F0';
 /** Inside the caller's transaction: the pipeline's controlled writes pass the freeze. */
 export async function allowFrozenWrites(tx: Queryable): Promise<void> {
   await tx.query("SELECT set_config('astm53b.freeze_bypass', 'on', true)");
-}
-
-export interface FreezeStatus {
-  target: string;
-  frozen: boolean;
-  since?: string;
-  by?: string;
-  reason?: string;
-  runId?: string;
-  /** the tables that carry the guard trigger right now */
-  guardedTables: string[];
-  /** state and triggers disagree (someone dropped a trigger by hand) */
-  consistent: boolean;
-}
-
-export interface FreezeResult extends FreezeStatus {
-  action: 'on' | 'off';
-  /** false when the database already was in the asked state */
-  changed: boolean;
-  forced: boolean;
-  activity?: AppActivity;
 }
 
 export interface FreezeOptions {
@@ -116,7 +98,7 @@ export async function freezeOn(db: Db, opts: FreezeOptions, log: Logger): Promis
       });
     }
     if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join('; ')}`);
-    await ensurePipelineState(tx, log);
+    await ensureStateSchema(tx, log);
     const now = (await tx.query<{ now: string }>('SELECT now()::text AS now')).rows[0]!.now;
     const detail = `frozen since ${now} by ${opts.run.actor}, run ${opts.run.runId}: ${reason}`;
     for (const t of FROZEN_TABLES) {
@@ -154,7 +136,7 @@ export async function freezeOff(db: Db, opts: Omit<FreezeOptions, 'force'>, log:
       return { ...before, action: 'off' as const, changed: false, forced: false };
     }
     for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
-    await ensurePipelineState(tx, log);
+    await ensureStateSchema(tx, log);
     await tx.query('UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3', [
       opts.run.actor,
       reason,

@@ -4,44 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import { parseRows } from '../db/rows.js';
 import { ML_PP_PROFILE, profileName, type GoldenProfile } from '../golden/profile.js';
-
-/**
- * Runbook §2, "dérive volumétrique": for the receptions already in the database, the 15 °C volume
- * ML_PP stored against the ASTM 53B recomputation of the same reception, per reception, per tank
- * and in total. The February schema keeps the operator's density reading in `densite_a_15` (the
- * app sent the observed density there) and the product temperature in `temperature_ambiante_c`.
- * Read-only; drift = stored − ASTM, so a positive total means ML_PP's stock at 15 °C is too high.
- */
-export interface DriftReception {
-  reception_id: string;
-  date_reception: string | null;
-  citerne: string;
-  proprietaire_type: string;
-  volume_ambiant_l: number | null;
-  temperature_c: number | null;
-  densite_kgm3: number | null;
-  stored_15c_l: number | null;
-  stored_column: 'volume_15c' | 'volume_corrige_15c' | null;
-  astm_15c_l: number | null;
-  drift_l: number | null;
-  /** why the reception could not be recomputed (null when it was) */
-  problem: string | null;
-}
-
-export interface DriftTank {
-  citerne: string;
-  receptions: number;
-  stored_15c_l: number;
-  astm_15c_l: number;
-  drift_l: number;
-}
-
-export interface DriftReport {
-  profile: string;
-  receptions: DriftReception[];
-  tanks: DriftTank[];
-  total: { receptions: number; recomputed: number; stored_15c_l: number; astm_15c_l: number; drift_l: number };
-}
+import type { DriftReception, DriftReport, DriftTank } from '../results/golden.js';
 
 const ReceptionRow = z.object({
   id: z.string(),

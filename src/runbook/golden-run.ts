@@ -5,10 +5,10 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { loadGoldenFile } from '../golden/load.js';
 import { parseGoldenProfile } from '../golden/profile.js';
-import type { GoldenReport } from '../report/golden.js';
 import { driftReport } from './golden-drift.js';
 import { readGoldenCasesFromDb } from './golden-source.js';
 import { verifyGolden } from './golden-verify.js';
+import type { GoldenReport } from '../results/golden.js';
 
 /**
  * The golden step as the CLI (`astm53b golden verify`) and the action (`golden-verify`) both run

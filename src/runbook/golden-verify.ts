@@ -4,10 +4,11 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import { parseRows } from '../db/rows.js';
-import { diagnose, type Diagnosis, type MlppReception } from '../golden/diagnose.js';
-import type { CaseOrigin, GoldenSet, LocatedCase } from '../golden/load.js';
+import { diagnose } from '../golden/diagnose.js';
+import type { GoldenSet, LocatedCase } from '../golden/load.js';
 import { CANDIDATE_PROFILES, computeCase, profileName, type GoldenProfile } from '../golden/profile.js';
 import { halfUnit } from '../golden/diagnose.js';
+import type { CaseResult, GoldenVerifyResult, ProfileScore, Verdict, Diagnosis, MlppReception, CaseOrigin } from '../results/golden.js';
 
 /**
  * Runbook 3.2 / 5.6: every golden case compared three ways: the engine's 15 °C volume, SEP's
@@ -24,63 +25,6 @@ export interface VerifyGoldenOptions {
   toleranceL?: number;
   /** the target, to read the linked receptions' stored values */
   db?: Queryable;
-}
-
-export type Verdict = 'PASS' | 'FAIL';
-
-export interface CaseResult {
-  reference: string;
-  verdict: Verdict;
-  engine_volume_15c_l: number;
-  sep_volume_15c_l: number;
-  /** null when the case is not linked, no database was given, or the reception stores no 15 °C volume */
-  mlpp_volume_15c_l: number | null;
-  /** engine − SEP */
-  deviation_l: number;
-  /** ML_PP − SEP */
-  mlpp_deviation_l: number | null;
-  engine_verdict: Verdict;
-  mlpp_verdict: Verdict | 'NOT_COMPARED';
-  engine_density15_kgm3: number;
-  engine_vcf: number;
-  sep_density15_kgm3: number | null;
-  sep_vcf: number | null;
-  volume_observe_l: number;
-  temperature_c: number;
-  densite_observee_kgm3: number;
-  reception_id: string | null;
-  mlpp: MlppReception | null;
-  where: CaseOrigin;
-  diagnosis: Diagnosis;
-}
-
-export interface ProfileScore {
-  profile: string;
-  /** cases whose 15 °C volume the profile reproduces within the tolerance */
-  reproduced: number;
-  total: number;
-  /** cases where SEP printed a ρ15 / VCF and the profile gives the same figure to its decimals */
-  density15_matches: number;
-  vcf_matches: number;
-  max_abs_deviation_l: number | null;
-  mean_abs_deviation_l: number | null;
-  /** cases the profile cannot compute (outside its table) */
-  errors: number;
-}
-
-export interface GoldenVerifyResult {
-  passed: boolean;
-  profile: string;
-  profile_chosen_by: 'discovery' | 'option';
-  /** profiles scoring exactly as the chosen one on every criterion: the cases cannot tell them apart */
-  indistinguishable_from: string[];
-  profiles: ProfileScore[];
-  tolerance_l: number;
-  origin: string;
-  counts: { cases: number; passed: number; failed: number; mlpp_compared: number };
-  /** largest |deviation| over every comparison made (engine and ML_PP against SEP) */
-  max_deviation_l: number;
-  cases: CaseResult[];
 }
 
 const EPS = 1e-9;

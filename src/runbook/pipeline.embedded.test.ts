@@ -9,7 +9,7 @@ import { userWithRole } from '../testing/fixture-contract.js';
 import { loadChangeFile } from './change-file.js';
 import { CHANGE_FILES } from './db-init.js';
 import { FREEZE_SQLSTATE, freezeOff, freezeOn } from './freeze.js';
-import { setEnvironment } from './pipeline-state.js';
+import { setEnvironment } from './environment.js';
 import { stagingReset } from './staging-reset.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
 

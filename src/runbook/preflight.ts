@@ -2,16 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { diffFingerprints, readFingerprint, type Fingerprint, type FingerprintChange } from '../db/fingerprint.js';
+import { diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { parseRows } from '../db/rows.js';
-import type { Db, ServerInfo } from '../db/types.js';
+import type { Db } from '../db/types.js';
 import { loadGoldenFile } from '../golden/load.js';
-import { readAppActivity, type AppActivity } from './app-activity.js';
+import { readAppActivity } from './app-activity.js';
 import { loadChangeFile, sha256Hex, type ChangeFile } from './change-file.js';
-import { checkCompat, type CompatResult } from './compat.js';
-import { readEnvironment, type EnvironmentMarker } from './pipeline-state.js';
-import { readStockSummary, type WaitingTruck } from './stock-summary.js';
-import { isTouched, touchedObjects, type TouchedObjects } from './touched-objects.js';
+import { checkCompat } from './compat.js';
+import { readEnvironment } from './environment.js';
+import { readStockSummary } from './stock-summary.js';
+import { isTouched, touchedObjects } from './touched-objects.js';
+import type { Fingerprint, FingerprintChange, ServerInfo, AppActivity, EnvironmentMarker, WaitingTruck } from '../results/common.js';
+import type { CompatResult } from '../results/compat.js';
+import type { GasoilReception, PreflightFailure, PreflightResult, TouchedObjects } from '../results/preflight.js';
 
 /**
  * Preflight (runbook 3.3, 4.1, 4.4): the first job of every run, read-only. Every input is
@@ -40,43 +43,6 @@ export interface PreflightOptions {
   baseline?: FileRef;
   deployment?: Deployment;
   activityWindowMinutes?: number;
-}
-
-export interface PreflightFailure {
-  /** the runbook 6.1 / decision reason it maps to */
-  code: 'INCOMPATIBLE' | 'DRIFT';
-  message: string;
-}
-
-export interface GasoilReception {
-  id: string;
-  date_reception: string | null;
-  citerne: string;
-  proprietaire_type: string;
-  volume_ambiant: number | null;
-  volume_corrige_15c: number | null;
-  volume_15c: number | null;
-  temperature_ambiante_c: number | null;
-  densite_a_15: number | null;
-}
-
-export interface PreflightResult {
-  step: 'preflight';
-  passed: boolean;
-  failures: PreflightFailure[];
-  warnings: string[];
-  target: string;
-  server: ServerInfo;
-  at: string;
-  golden: { file: string; sha256: string; bytes: number; cases: number };
-  changeFiles: { name: string; file: string; sha256: string; bytes: number; statements: number; touches: TouchedObjects }[];
-  deployment: { flutterCommit: string | null; astmFlag: 'on' | 'off' | null; databaseComputes15c: boolean; computeTriggers: string[] };
-  environment: EnvironmentMarker;
-  compat: CompatResult;
-  pendingTrucks: WaitingTruck[];
-  gasoilReceptions: GasoilReception[];
-  activity: AppActivity;
-  drift: { baseline: string; baselineSha256: string; objectsCompared: number; changes: FingerprintChange[] } | null;
 }
 
 export function validateDeployment(d: Deployment | undefined): Deployment {

@@ -4,8 +4,10 @@ import type { Logger } from '../logger.js';
 import { listArchive, restoreArchive, urlOf, type TocEntry } from '../db/dump.js';
 import { readSqlDumpToc, restoreSqlDump } from '../db/pglite-dump.js';
 import type { Db } from '../db/types.js';
-import { assertVerifiedBackup, type Comparison, type Manifest } from './backup-manifest.js';
+import { assertVerifiedBackup } from './backup-manifest.js';
 import { compareWithManifest, describeMismatches } from './backup.js';
+import type { RollbackResult } from '../results/rollback.js';
+import type { Comparison, Manifest } from '../results/backup.js';
 
 /**
  * Runbook 6.2: "restaurer dump complet PROD", then "vérifier stocks_journaliers, sorties_produit,
@@ -23,22 +25,6 @@ import { compareWithManifest, describeMismatches } from './backup.js';
 export interface RollbackOptions {
   backupDir: string;
   env?: NodeJS.ProcessEnv;
-}
-
-export interface RollbackResult {
-  ok: boolean;
-  target: string;
-  backupDir: string;
-  backupTakenAt: string;
-  restoredSchemas: string[];
-  notRestored: string[];
-  ms: { restore: number; proof: number };
-  protections: { triggersCreatedAfterData: boolean; tableDataEntries: number; triggerEntries: number; note: string };
-  comparison: Comparison;
-  failures: string[];
-  warnings: string[];
-  /** what the runbook still asks of people once the database is back */
-  todos: string[];
 }
 
 export const ROLLBACK_TODOS = [

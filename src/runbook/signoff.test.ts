@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignOffSchema } from './decide.js';
+import { SignOff as SignOffSchema } from '../results/signoff.js';
 import { signoffFromApprovals, type EnvironmentApproval } from './signoff.js';
 
 const ctx = { environment: 'prod-go', role: 'responsable dépôt', runId: '42', now: new Date('2026-03-11T22:40:00Z') };

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { SignOff } from './decide.js';
+import type { SignOff } from '../results/signoff.js';
 
 /**
  * The depot manager's written GO/NO-GO (runbook 5.6 "validation écrite responsable dépôt"),

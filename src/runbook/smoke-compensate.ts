@@ -1,31 +1,8 @@
 import type { Logger } from '../logger.js';
 import { withAppUser } from '../db/as-user.js';
 import type { Db } from '../db/types.js';
-import { OWNERS, delta, r3, sameBalance, type Balance, type TankFigures } from './smoke-figures.js';
-
-/**
- * Compensation of the smoke's controlled movements on a database in real use (runbook
- * "VOLUME_15C_COMPAT" §7, the team's 2026-03-22 PROD precedent), through the app's own
- * mechanism: one `stocks_adjustments` row per movement, linked to it, inserted by the smoke's
- * app user under RLS. Never a DELETE.
- *
- * What an adjustment can restore: v_stock_actuel (= snapshot + Σ adjustments, the app's
- * "current stock") and nothing else; ML_PP has no mechanism that corrects the journal or the
- * snapshot with an audit trail. So each adjustment is sized to the movement's MEASURED effect on
- * v_stock_actuel of its own key: the reception's credit, and whatever validate_sortie moved
- * (nothing, with the P0 body, which never touches the snapshot). The 03-22 precedent added a
- * manual stock_snapshot_apply_delta on top of the adjustment: that counts the correction twice in
- * v_stock_actuel (snapshot − V and adjustment − V), so it is deliberately not done. The report
- * then says, figure by figure, what returned to its prior value and what did not.
- */
-export interface AdjustmentMade {
-  mouvement_type: 'RECEPTION' | 'SORTIE';
-  mouvement_id: string;
-  delta_ambiant: number;
-  delta_15c: number;
-  reason: string;
-  id: string;
-}
+import { delta, r3, sameBalance } from './smoke-figures.js';
+import { type AdjustmentMade, type Compensation, type FigureReturn, OWNERS, type Balance, type TankFigures } from '../results/smoke.js';
 
 export interface MovementEffect {
   mouvement_type: 'RECEPTION' | 'SORTIE';
@@ -34,25 +11,6 @@ export interface MovementEffect {
   owner: string;
   /** measured change of v_stock_actuel of that key across the movement */
   actuel: Balance;
-}
-
-export interface FigureReturn {
-  owner: string;
-  figure: 'journal' | 'snapshot' | 'v_stock_actuel';
-  before: Balance;
-  after: Balance;
-  difference: Balance;
-  returned: boolean;
-}
-
-export interface Compensation {
-  adjustments: AdjustmentMade[];
-  /** movements whose effect on v_stock_actuel was nil: nothing to adjust */
-  notAdjusted: { mouvement_type: string; mouvement_id: string; why: string }[];
-  figures: FigureReturn[];
-  /** which figures came back to the litre, said in one sentence per kind */
-  summary: string[];
-  error?: { code: string; message: string };
 }
 
 export async function compensate(

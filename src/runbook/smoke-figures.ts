@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseRows } from '../db/rows.js';
 import type { Queryable } from '../db/types.js';
+export { OWNERS, type Owner };
+import { OWNERS, type Balance, type Owner, type OwnerFigures, type TankFigures } from '../results/smoke.js';
 
 /**
  * The stock figures the smoke compares before and after each controlled movement: for one
@@ -9,27 +11,9 @@ import type { Queryable } from '../db/types.js';
  * snapshot and v_stock_actuel (snapshot + adjustments, what the app shows). Read by the caller's
  * transaction, hence as whoever it impersonates.
  */
-export const OWNERS = ['MONALUXE', 'PARTENAIRE'] as const;
-export type Owner = (typeof OWNERS)[number];
 
 /** Litres: below this a difference is float noise, not stock (the columns are double precision). */
 export const EXACT_L = 0.001;
-
-export interface Balance {
-  amb: number;
-  v15: number;
-}
-
-export interface OwnerFigures {
-  owner: Owner;
-  /** date of the journal row the balance comes from (null: no row up to the day) */
-  journalDate: string | null;
-  journal: Balance;
-  snapshot: Balance;
-  actuel: Balance;
-}
-
-export type TankFigures = Record<Owner, OwnerFigures>;
 
 const num = z.union([z.number(), z.string().transform(Number)]).nullable();
 const FigureRow = z.object({

@@ -12,7 +12,8 @@ import { loadChangeFile } from './change-file.js';
 import { CHANGE_FILES } from './db-init.js';
 import { loadSchemaDump } from './schema-dump.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
-import { runSmoke, type SmokeResult } from './smoke.js';
+import { runSmoke } from './smoke.js';
+import type { SmokeResult } from '../results/smoke.js';
 
 /**
  * The smoke on the real PROD schema of ML_PP (snapshot 2026-02-11, schema only), seeded with

@@ -5,7 +5,8 @@ import { ML_PP_PROFILE } from '../golden/profile.js';
 import { silentLogger } from '../logger.js';
 import { sqlPath } from '../paths.js';
 import { CHANGE_FILES } from './db-init.js';
-import { runSmoke, type SmokeResult } from './smoke.js';
+import { runSmoke } from './smoke.js';
+import type { SmokeResult } from '../results/smoke.js';
 
 /** The local rehearsal's path: the same smoke on the embedded database finds what real PostgreSQL finds. */
 const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code}`));

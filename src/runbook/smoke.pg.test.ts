@@ -6,20 +6,22 @@ import { withAppUser } from '../db/as-user.js';
 import { tableChecksum } from '../db/checksum.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { ML_PP_PROFILE } from '../golden/profile.js';
-import { renderGoldenJson } from '../report/golden.js';
+import { jsonText } from '../results/io.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { userWithRole } from '../testing/fixture-contract.js';
 import { sqlPath } from '../paths.js';
 import { backup } from './backup.js';
 import { loadChangeFile } from './change-file.js';
 import { CHANGE_FILES } from './db-init.js';
-import { decide, type Decision } from './decide.js';
+import { decide } from './decide.js';
 import { FREEZE_SQLSTATE, freezeOff, freezeOn } from './freeze.js';
 import { runGoldenVerify } from './golden-run.js';
 import { loadPreflightInputs, preflight } from './preflight.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
-import { runSmoke, SMOKE_MARK, type SmokeOptions, type SmokeResult } from './smoke.js';
+import { runSmoke, SMOKE_MARK, type SmokeOptions } from './smoke.js';
 import { readTankFigures } from './smoke-figures.js';
+import type { Decision } from '../results/decision.js';
+import type { SmokeResult } from '../results/smoke.js';
 
 /**
  * The smoke and the decision on the migrated demo database, every step real: preflight, a
@@ -114,7 +116,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     await writeFile(path.join(results, 'sql-apply.json'), JSON.stringify(ap));
     const g = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display }, toleranceL: 5 }, silentLogger);
     expect(g.passed).toBe(true);
-    await writeFile(path.join(results, 'golden.json'), renderGoldenJson(g));
+    await writeFile(path.join(results, 'golden.json'), jsonText(g));
   });
 
   it('frozen, as the first admin, compensating: pins what a faithful P0 gives; v_stock_actuel returns, journal and snapshot do not', async () => {
@@ -254,7 +256,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
       { file: { path: file, displayName: 'golden-8l.csv' }, profile: '1980/table/hydrometer', toleranceL: 5 },
       silentLogger,
     );
-    const d = await decideWith({ 'golden.json': renderGoldenJson(g) });
+    const d = await decideWith({ 'golden.json': jsonText(g) });
     expect(reasonKeys(d).filter((k) => !baseline.includes(k))).toEqual([`GOLDEN_DEVIATION case ${cells[0]}`]);
     expect(d.reasons.find((r) => r.condition === 'GOLDEN_DEVIATION')!.message).toMatch(/engine − SEP -8(\.\d+)? L, beyond ±5 L/);
   });

@@ -8,21 +8,23 @@ import type { AppIdentity, Db, Queryable } from '../db/types.js';
 import { ML_PP_PROFILE, parseGoldenProfile, profileName, type GoldenProfile } from '../golden/profile.js';
 import { P0_FLAG_PATTERN } from './compat.js';
 import { allowFrozenWrites, FREEZE_TRIGGER } from './freeze.js';
-import type { GoCondition } from './go-conditions.js';
-import { readEnvironment, type RunContext } from './pipeline-state.js';
-import { compareFigures, compensate, summariseReturns, type Compensation, type MovementEffect } from './smoke-compensate.js';
+import type { GoCondition } from '../results/go-conditions.js';
+import { readEnvironment } from './environment.js';
+import { compareFigures, compensate, summariseReturns, type MovementEffect } from './smoke-compensate.js';
+import { delta, fmtBalance, r3, readCoherence, readTankFigures, sameBalance } from './smoke-figures.js';
+import type { RunContext } from '../results/run-context.js';
 import {
+  type SmokeCheck,
+  type SmokeCheckId,
+  type SmokeFinding,
+  type SmokeResult,
+  type SqlErrorSeen,
+  type Compensation,
   OWNERS,
-  delta,
-  fmtBalance,
-  r3,
-  readCoherence,
-  readTankFigures,
-  sameBalance,
   type Balance,
   type Owner,
   type TankFigures,
-} from './smoke-figures.js';
+} from '../results/smoke.js';
 
 /**
  * `astm53b smoke` (runbook 4.5, 5.1–5.5): the controlled reception and sortie, as a real app user
@@ -65,77 +67,6 @@ export interface SmokeOptions {
   /** force the tank (tests, or the depot's choice); default: chosen, preferring a single-owner tank */
   citerneId?: string;
   run: RunContext;
-}
-
-export interface SmokeFinding {
-  code: string;
-  passed: boolean;
-  /** the GO condition a failure meets */
-  condition: GoCondition | null;
-  message: string;
-  figures?: Record<string, number | string | null>;
-}
-
-export type SmokeCheckId = '5.1' | '5.2' | '5.3' | '5.4' | '5.5';
-
-export interface SmokeCheck {
-  id: SmokeCheckId;
-  title: string;
-  runbook: string;
-  ran: boolean;
-  passed: boolean;
-  message: string;
-  findings: SmokeFinding[];
-}
-
-export interface SqlErrorSeen {
-  step: string;
-  code: string;
-  message: string;
-}
-
-export interface SmokeResult {
-  step: 'smoke';
-  passed: boolean;
-  target: string;
-  at: string;
-  run: RunContext;
-  environment: string;
-  frozen: boolean;
-  p0Applied: boolean;
-  user: { id: string; role: string; chosenBy: string };
-  lectureUser: string | null;
-  profile: string;
-  profileSource: string;
-  toleranceL: number;
-  tank: { id: string; nom: string; produitId: string; capacite_utile: number; chosenBy: string } | null;
-  day: string | null;
-  movements: {
-    cdr?: { id: string; plaque_camion: string; statut_after: string | null };
-    reception?: {
-      id: string;
-      volume_ambiant: number;
-      engine_15c: number;
-      engine_density15: number;
-      stored_15c: number | null;
-      stored_in: 'volume_15c' | 'volume_corrige_15c' | null;
-      sent_volume_corrige_15c: number;
-    } & typeof SMOKE_MOVEMENTS.reception;
-    sortie?: {
-      id: string;
-      volume_ambiant: number | null;
-      engine_15c: number;
-      volume_15c_debited: number | null;
-      statut: string | null;
-      validated_by: string | null;
-    } & typeof SMOKE_MOVEMENTS.sortie;
-  };
-  figures: { before: TankFigures; afterReception?: TankFigures; afterSortie?: TankFigures; final?: TankFigures } | null;
-  compensate: boolean;
-  compensation: Compensation | null;
-  checks: SmokeCheck[];
-  /** SQL errors the smoke did not expect (the refusals it provokes on purpose are findings, not errors) */
-  errors: SqlErrorSeen[];
 }
 
 // --------------------------------------------------------------------------- options

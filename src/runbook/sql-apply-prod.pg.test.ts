@@ -10,7 +10,7 @@ import { realRefFile } from '../testing/change-files.js';
 import { TEST_DATABASE_URL, describePg } from '../testing/pg.js';
 import { loadChangeFile } from './change-file.js';
 import { CHANGE_FILES } from './db-init.js';
-import { setEnvironment } from './pipeline-state.js';
+import { setEnvironment } from './environment.js';
 import { loadSchemaDump } from './schema-dump.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
 import { stagingReset } from './staging-reset.js';

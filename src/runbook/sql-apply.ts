@@ -2,12 +2,15 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import { searchPathOf } from '../db/catalog.js';
-import { diffFingerprints, readFingerprint, type Fingerprint, type FingerprintChange } from '../db/fingerprint.js';
+import { diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { runStatements } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
 import { sha256Hex, type ChangeFile } from './change-file.js';
 import { dropTransactionControl } from './db-init.js';
-import { ensurePipelineState, stateExists, type RunContext } from './pipeline-state.js';
+import { ensureStateSchema, stateExists } from './state-schema.js';
+import type { ApplyResult, FunctionCheck } from '../results/sql-apply.js';
+import type { Fingerprint, FingerprintChange } from '../results/common.js';
+import type { RunContext } from '../results/run-context.js';
 
 /**
  * `astm53b apply` (runbook 4.3): one change file in ONE transaction, verified before COMMIT.
@@ -42,39 +45,6 @@ export interface FunctionState {
   securityDefiner: boolean;
   config: string[];
   definitionSha256: string;
-}
-
-export interface FunctionCheck {
-  /** as asked: schema.name */
-  name: string;
-  signature: string | null;
-  replaced: boolean;
-  securityDefiner: boolean;
-  searchPath: string | null;
-  problems: string[];
-}
-
-export type ApplyStatus = 'applied' | 'already-applied' | 'dry-run' | 'rejected';
-
-export interface ApplyResult {
-  target: string;
-  file: { name: string; display: string; sha256: string; bytes: number; statements: number; droppedTransactionControl: number[] };
-  status: ApplyStatus;
-  /** true when the 4.3 proof holds (or the file was already applied) */
-  ok: boolean;
-  run: RunContext;
-  expectFunctions: string[];
-  settings: { lockTimeoutMs: number; statementTimeoutMs: number; lockWaitMs: number };
-  fingerprintBefore: Fingerprint;
-  /** as seen inside the transaction, before COMMIT or ROLLBACK */
-  fingerprintAfter: Fingerprint;
-  diff: FingerprintChange[];
-  functions: FunctionCheck[];
-  violations: string[];
-  ledger?: { fileName: string; sha256: string; appliedAt: string; runId: string; appliedBy: string };
-  /** ISO time the step ended: for `applied`, right after COMMIT (the runbook's "date exacte de migration") */
-  at: string;
-  ms: number;
 }
 
 const IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
@@ -253,7 +223,7 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
           log.info(`apply ${file.name}: dry run passed the 4.3 checks; rolled back`);
           return { ...common, status: 'dry-run' as const, ok: true, at: new Date().toISOString(), ms: Date.now() - started };
         }
-        await ensurePipelineState(c, log, opts.lockTimeoutMs);
+        await ensureStateSchema(c, log, opts.lockTimeoutMs);
         const led = await c.query<{ applied_at: string }>(
           `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING applied_at::text`,

@@ -11,7 +11,7 @@ import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { loadChangeFile } from './change-file.js';
 import { CHANGE_FILES } from './db-init.js';
 import { freezeOff, freezeOn } from './freeze.js';
-import { readEnvironment, setEnvironment } from './pipeline-state.js';
+import { readEnvironment, setEnvironment } from './environment.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
 import { stagingReset } from './staging-reset.js';
 

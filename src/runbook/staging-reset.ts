@@ -2,14 +2,17 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
-import { tableChecksum, type TableChecksum } from '../db/checksum.js';
+import { tableChecksum } from '../db/checksum.js';
 import { parseRows } from '../db/rows.js';
 import { runStatements } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
 import type { ChangeFile } from './change-file.js';
 import { dropTransactionControl } from './db-init.js';
 import { allowFrozenWrites } from './freeze.js';
-import { projectRefOf, readEnvironment, type EnvironmentMarker, type RunContext } from './pipeline-state.js';
+import { projectRefOf, readEnvironment } from './environment.js';
+import type { ResetCounts, ResetResult } from '../results/staging-reset.js';
+import type { TableChecksum, EnvironmentMarker } from '../results/common.js';
+import type { RunContext } from '../results/run-context.js';
 
 /**
  * `astm53b staging-reset` (runbook 3.5, "CDR only"): the reset file runs only on a database
@@ -29,15 +32,6 @@ export interface ResetOptions {
   statementTimeoutMs: number;
 }
 
-export interface ResetCounts {
-  receptions: number;
-  sorties_produit: number;
-  stocks_journaliers: number;
-  log_actions_scoped: number;
-  cours_de_route: number;
-  stocks_snapshot: number;
-}
-
 const LeftSnapshot = z.object({
   citerne: z.string(),
   produit: z.string(),
@@ -46,22 +40,6 @@ const LeftSnapshot = z.object({
   stock_15c: z.number(),
 });
 const LeftCdr = z.object({ id: z.string(), plaque_camion: z.string(), date_chargement: z.string() });
-
-export interface ResetResult {
-  target: string;
-  file: { name: string; display: string; sha256: string };
-  run: RunContext;
-  environment: EnvironmentMarker;
-  before: ResetCounts;
-  after: ResetCounts;
-  cdrBefore: TableChecksum;
-  cdrAfter: TableChecksum;
-  ok: boolean;
-  problems: string[];
-  /** what still shows stock (v_stock_actuel reads the snapshot) or blocks receptions (CDR not ARRIVE) */
-  leftovers: { snapshotWithStock: z.infer<typeof LeftSnapshot>[]; cdrDecharge: z.infer<typeof LeftCdr>[] };
-  ms: number;
-}
 
 const SCOPED_LOGS = "module IN ('receptions', 'sorties') OR module ILIKE '%stock%'";
 

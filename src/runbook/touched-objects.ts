@@ -1,5 +1,5 @@
 import type { SqlStatement } from '../db/sql-split.js';
-import type { FingerprintEntry } from '../db/fingerprint.js';
+import type { FingerprintEntry } from '../results/common.js';
 
 /**
  * Which catalog objects a change file touches, read from its statements: the functions it

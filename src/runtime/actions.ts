@@ -28,7 +28,7 @@ export function compatAction(): Promise<void> {
     const inputs = readInputs(CompatInputs);
     const target = resolveTarget({ url, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
-    await publishResult(inputs['output-dir'], 'compat.json', result);
+    await publishResult(inputs['output-dir'], 'compat', result);
     core.setOutput('compatible', String(result.compatible));
     await core.summary.addRaw(renderCompatMarkdown(result)).write();
     if (!result.compatible && inputs['fail-on-incompatible'] === 'true') {

@@ -1,3 +1,4 @@
+import { BACKUP_FILES } from '../results/files.js';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
@@ -32,7 +33,7 @@ export function backupAction(): Promise<void> {
     );
     core.setOutput('verified', String(r.ok));
     core.setOutput('backup-dir', r.dir);
-    core.setOutput('verification-file', path.join(r.dir, 'verification.json'));
+    core.setOutput('verification-file', path.join(r.dir, BACKUP_FILES.verification.file));
     await core.summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? 'see verification.json'}` };
     return undefined;
@@ -51,7 +52,7 @@ export function rollbackAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'rollback');
     const r = await withDb(target, (db) => rollback(db, { backupDir: inputs['backup-dir'] }, log));
-    await publishResult(inputs['output-dir'], 'rollback.json', r);
+    await publishResult(inputs['output-dir'], 'rollback', r);
     core.setOutput('restored', String(r.ok));
     await core.summary.addRaw(renderRollbackMarkdown(r)).write();
     if (!r.ok) return { failure: `the restored database differs from the backup: ${r.failures[0] ?? 'see rollback.json'}` };

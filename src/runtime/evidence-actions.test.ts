@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { hashFile } from '../evidence/file-hash.js';
+import { hashFile } from '../hash.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { openZipEntry, readZipDirectory } from '../evidence/zip-reader.js';
 import { writeSyntheticResults } from '../testing/evidence-results.js';
@@ -21,7 +21,7 @@ let n = 0;
 
 async function runWith(inputs: Record<string, string>, opts: Parameters<typeof writeSyntheticResults>[1] = {}) {
   const dir = path.join(root, `r${++n}`);
-  writeSyntheticResults(path.join(dir, 'astm53b-results'), opts);
+  await writeSyntheticResults(path.join(dir, 'astm53b-results'), opts);
   mkdirSync(path.join(dir, 'evidence'), { recursive: true });
   writeFileSync(path.join(dir, 'evidence', 'WhatsApp Chat - SEP.txt'), 'SEP: REC-2026-03-01 38123.4 L OK\n');
   const output = path.join(dir, 'output');

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { resolveTarget } from '../db/target.js';
 import { runGoldenVerify } from '../runbook/golden-run.js';
 import { DEFAULT_GOLDEN_SOURCE } from '../runbook/golden-source.js';
-import { renderGoldenJson, renderGoldenMarkdown } from '../report/golden.js';
+import { renderGoldenMarkdown } from '../report/golden.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
@@ -39,7 +39,7 @@ export function goldenVerifyAction(): Promise<void> {
       },
       log,
     );
-    await publishResult(inputs['output-dir'], 'golden.json', renderGoldenJson(report));
+    await publishResult(inputs['output-dir'], 'golden', report);
     core.setOutput('passed', String(report.passed));
     core.setOutput('max-deviation-l', String(report.max_deviation_l));
     core.setOutput('cases', String(report.counts.cases));

@@ -10,12 +10,12 @@ import { renderResetText } from '../report/staging-reset.js';
 import { loadChangeFile } from '../runbook/change-file.js';
 import { CHANGE_FILES } from '../runbook/db-init.js';
 import { freezeOff, freezeOn, freezeStatus } from '../runbook/freeze.js';
-import { runContextFrom } from '../runbook/pipeline-state.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions, parseMs } from '../runbook/sql-apply.js';
 import { stagingReset } from '../runbook/staging-reset.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
+import { runContextFrom } from '../results/run-context.js';
 
 /** Bodies of actions/sql-apply, actions/staging-reset and actions/freeze: the same runbook functions as the CLI. */
 
@@ -60,7 +60,7 @@ export function sqlApplyAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'sql-apply');
     const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
-    await publishResult(i['output-dir'], 'sql-apply.json', r);
+    await publishResult(i['output-dir'], 'sqlApply', r);
     core.setOutput('status', r.status);
     core.setOutput('sha256', r.file.sha256);
     core.setOutput('fingerprint-before', r.fingerprintBefore.sha256);
@@ -86,7 +86,7 @@ export function stagingResetAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'staging-reset');
     const r = await withDb(target, (db) => stagingReset(db, { file, url, run: runContextFrom(process.env), ...timeouts(i) }, log));
-    await publishResult(i['output-dir'], 'staging-reset.json', r);
+    await publishResult(i['output-dir'], 'stagingReset', r);
     core.setOutput('ok', String(r.ok));
     await core.summary.addRaw(`### Staging reset (runbook 3.5)\n\n\`\`\`\n${renderResetText(r)}\`\`\`\n`).write();
     return r.ok ? undefined : { failure: `invariant broken, rolled back: ${r.problems.join('; ')}` };
@@ -108,14 +108,19 @@ export function freezeAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     if (i.mode !== 'status') assertSessionCapable(target, `freeze ${i.mode}`);
     const run = runContextFrom(process.env);
-    const r = await withDb(target, (db) =>
-      i.mode === 'status'
-        ? freezeStatus(db)
-        : i.mode === 'on'
-          ? freezeOn(db, { reason: i.reason ?? '', force: i.force === 'true', run, windowMinutes: i['window-minutes'] }, log)
-          : freezeOff(db, { reason: i.reason ?? '', run }, log),
-    );
-    await publishResult(i['output-dir'], `freeze-${i.mode}.json`, r);
+    const r = await withDb(target, async (db) => {
+      if (i.mode === 'status') {
+        const status = await freezeStatus(db);
+        await publishResult(i['output-dir'], 'freezeStatus', status);
+        return status;
+      }
+      const changed =
+        i.mode === 'on'
+          ? await freezeOn(db, { reason: i.reason ?? '', force: i.force === 'true', run, windowMinutes: i['window-minutes'] }, log)
+          : await freezeOff(db, { reason: i.reason ?? '', run }, log);
+      await publishResult(i['output-dir'], i.mode === 'on' ? 'freezeOn' : 'freezeOff', changed);
+      return changed;
+    });
     core.setOutput('frozen', String(r.frozen));
     await core.summary.addRaw(`### Freeze (runbook 3.4 / 4.1)\n\n\`\`\`\n${renderFreezeText(r)}\`\`\`\n`).write();
     return r.consistent ? undefined : { failure: 'the recorded freeze state and the guard triggers disagree' };

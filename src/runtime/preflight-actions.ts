@@ -44,7 +44,7 @@ export function preflightAction(): Promise<void> {
       activityWindowMinutes: Number(i['activity-minutes']),
     });
     const r = await withDb(resolveTarget({ url, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
-    await publishResult(i['output-dir'], 'preflight.json', r);
+    await publishResult(i['output-dir'], 'preflight', r);
     core.setOutput('passed', String(r.passed));
     core.setOutput('pending-trucks', String(r.pendingTrucks.length));
     await core.summary.addRaw(renderPreflightMarkdown(r)).write();

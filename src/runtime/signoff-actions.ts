@@ -39,7 +39,7 @@ export function signoffAction(): Promise<void> {
     }
     const signoff = signoffFromApprovals(approvals, { environment: i.environment, role: i.role, runId, now: new Date() });
     log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role})`);
-    await publishResult(i['output-dir'], 'signoff.json', signoff);
+    await publishResult(i['output-dir'], 'signoff', signoff);
     core.setOutput('decision', signoff.decision);
     core.setOutput('who', signoff.who);
     return undefined;

@@ -6,11 +6,11 @@ import { assertSessionCapable, resolveTarget } from '../db/target.js';
 import { renderDecisionMarkdown } from '../report/decision.js';
 import { renderSmokeMarkdown } from '../report/smoke.js';
 import { decide } from '../runbook/decide.js';
-import { runContextFrom } from '../runbook/pipeline-state.js';
 import { buildSmokeOptions, runSmoke } from '../runbook/smoke.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
+import { runContextFrom } from '../results/run-context.js';
 
 /** Bodies of actions/smoke (runbook 4.5, 5.1–5.5) and actions/decide (6.1, 7): the same runbook functions as the CLI. */
 
@@ -41,7 +41,7 @@ export function smokeAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'smoke');
     const r = await withDb(target, (db) => runSmoke(db, opts, log));
-    await publishResult(i['output-dir'], 'smoke.json', r);
+    await publishResult(i['output-dir'], 'smoke', r);
     core.setOutput('passed', String(r.passed));
     await core.summary.addRaw(renderSmokeMarkdown(r)).write();
     if (!r.passed)
@@ -65,7 +65,7 @@ export function decideAction(): Promise<void> {
   return runAction('decide', async (log) => {
     const i = readInputs(DecideInputs);
     const d = await decide({ resultsDir: path.resolve(i['results-dir']), ...(i.signoff ? { signoff: path.resolve(i.signoff) } : {}) }, log);
-    await publishResult(i['output-dir'], 'decision.json', d);
+    await publishResult(i['output-dir'], 'decision', d);
     core.setOutput('decision', d.decision);
     await core.summary.addRaw(renderDecisionMarkdown(d)).write();
     if (d.decision !== 'GO')

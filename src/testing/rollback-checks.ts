@@ -1,9 +1,9 @@
 import { expect } from 'vitest';
 import { withAppUser } from '../db/as-user.js';
 import type { Db } from '../db/types.js';
-import type { Manifest } from '../runbook/backup-manifest.js';
 import { expectFailure } from './command.js';
 import { userWithRole } from './fixture-contract.js';
+import type { Manifest } from '../results/backup.js';
 
 /**
  * What a rollback must leave on either engine: the triggers disabled exactly as the backup had

@@ -8,7 +8,8 @@ import { driftReport } from '../../runbook/golden-drift.js';
 import { runGoldenVerify } from '../../runbook/golden-run.js';
 import { DEFAULT_GOLDEN_SOURCE } from '../../runbook/golden-source.js';
 import { DEFAULT_TOLERANCE_L } from '../../runbook/golden-verify.js';
-import { renderDriftText, renderGoldenJson, renderGoldenMarkdown, renderGoldenText } from '../../report/golden.js';
+import { renderDriftText, renderGoldenMarkdown, renderGoldenText } from '../../report/golden.js';
+import { jsonText } from '../../results/io.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { targetOf, urlOption } from './db.js';
 
@@ -74,7 +75,7 @@ const verify: CommandSpec = {
       },
       ctx.log,
     );
-    ctx.out(ctx.values.json ? renderGoldenJson(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
+    ctx.out(ctx.values.json ? jsonText(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
     return report.passed ? 0 : 1;
   },
 };

@@ -9,11 +9,12 @@ import { CHANGE_FILES } from '../../runbook/db-init.js';
 import { freezeOff, freezeOn, freezeStatus } from '../../runbook/freeze.js';
 import { renderFreezeText } from '../../report/freeze.js';
 import { renderResetText } from '../../report/staging-reset.js';
-import { assertProjectRef, parseEnvName, readEnvironment, runContextFrom, setEnvironment } from '../../runbook/pipeline-state.js';
+import { assertProjectRef, parseEnvName, readEnvironment, setEnvironment } from '../../runbook/environment.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions, parseMs } from '../../runbook/sql-apply.js';
 import { stagingReset } from '../../runbook/staging-reset.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { targetOf, urlOption } from './db.js';
+import { runContextFrom } from '../../results/run-context.js';
 
 /** The runbook steps that change the target: env marker, SQL apply (4.3), staging reset (3.5), freeze (3.4/4.1). */
 

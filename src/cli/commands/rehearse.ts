@@ -2,8 +2,7 @@ import path from 'node:path';
 import { withDb } from '../../db/open.js';
 import { initFixture, validateInitOptions } from '../../runbook/db-init.js';
 import { checkCompat } from '../../runbook/compat.js';
-import { runContextFrom } from '../../runbook/pipeline-state.js';
-import { rehearse as rehearseRunbook } from '../../runbook/rehearsal.js';
+import { rehearse as rehearseRunbook } from '../../rehearsal/rehearse.js';
 import { readStockSummary } from '../../runbook/stock-summary.js';
 import { renderCompatText } from '../../report/compat.js';
 import { renderDecisionText } from '../../report/decision.js';
@@ -11,6 +10,7 @@ import { renderStockSummaryText } from '../../report/stock-summary.js';
 import { UserError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { resetEmbedded, targetOf } from './db.js';
+import { runContextFrom } from '../../results/run-context.js';
 
 /**
  * The main job: the whole runbook rehearsed on a fresh embedded database, in the PROD

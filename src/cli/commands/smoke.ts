@@ -4,10 +4,10 @@ import { assertSessionCapable } from '../../db/target.js';
 import { renderDecisionMarkdown, renderDecisionText } from '../../report/decision.js';
 import { renderSmokeMarkdown, renderSmokeText } from '../../report/smoke.js';
 import { decide } from '../../runbook/decide.js';
-import { runContextFrom } from '../../runbook/pipeline-state.js';
 import { buildSmokeOptions, runSmoke } from '../../runbook/smoke.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { targetOf, urlOption } from './db.js';
+import { runContextFrom } from '../../results/run-context.js';
 
 /** Runbook 4.5 / 5.1–5.5 (smoke) and 6.1 / 7 (the GO/NO-GO decision). */
 

@@ -20,3 +20,5 @@ export const GO_CONDITIONS = {
 } as const;
 
 export type GoCondition = keyof typeof GO_CONDITIONS;
+
+export const GO_CONDITION_NAMES = Object.keys(GO_CONDITIONS) as [GoCondition, ...GoCondition[]];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../errors.js';
-import { assertProjectRef, projectRefOf, runContextFrom } from './pipeline-state.js';
+import { assertProjectRef, projectRefOf } from './environment.js';
 import { searchPathOf } from '../db/catalog.js';
 import { evaluateApply, parseExpectedFunctions, type FunctionState } from './sql-apply.js';
+import { runContextFrom } from '../results/run-context.js';
 
 describe('Supabase project ref of a connection', () => {
   it('reads the pooler user postgres.<ref> and the direct host db.<ref>.supabase.co', () => {

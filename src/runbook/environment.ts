@@ -1,80 +1,19 @@
-import { userInfo } from 'node:os';
-import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sqlPath } from '../paths.js';
-import { lockPipeline } from '../db/advisory-lock.js';
 import { parseRows } from '../db/rows.js';
-import { readSqlFile, runStatements } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
+import { z } from 'zod';
+import { ENV_NAMES, type EnvironmentMarker, type EnvName } from '../results/common.js';
+import type { RunContext } from '../results/run-context.js';
+import { ensureStateSchema, stateExists } from './state-schema.js';
 
 /**
- * The pipeline's own records in schema `astm53b` (sql/pipeline/state.sql,
- * sql/README-pipeline.md): environment marker, apply ledger, freeze state and log. Created on
- * first use by the steps that write; steps that only read never create it, so a refused step
- * leaves no trace.
+ * Which environment a database is (`astm53b env set|show`): the pipeline's marker in
+ * astm53b.environment, and ML_PP's own STAGING marker public.app_settings env='staging'.
  */
-export const STATE_FILE = 'pipeline/state.sql';
-
-/** Who runs this and under which run id: recorded in every row the pipeline writes. */
-export interface RunContext {
-  runId: string;
-  actor: string;
-}
-
-export function runContextFrom(
-  env: NodeJS.ProcessEnv,
-  explicit: { runId?: string | undefined; actor?: string | undefined } = {},
-): RunContext {
-  const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? 'github'}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? '1'}` : undefined;
-  const runId = explicit.runId ?? gh ?? `local-${new Date().toISOString()}`;
-  let actor = explicit.actor ?? env.GITHUB_ACTOR;
-  if (!actor) {
-    try {
-      actor = userInfo().username;
-    } catch {
-      actor = 'unknown';
-    }
-  }
-  for (const [field, v] of [
-    ['run-id', runId],
-    ['actor', actor],
-  ] as const) {
-    if (!/^[\w.@:#/+-]{1,200}$/.test(v))
-      throw new UserError('BAD_OPTION', `--${field} "${v.slice(0, 40)}" has characters other than letters, digits and ._@:#/+-`, {
-        where: { field },
-      });
-  }
-  return { runId, actor };
-}
-
-export async function stateExists(q: Queryable): Promise<boolean> {
-  const r = await q.query<{ ok: boolean }>("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
-  return r.rows[0]?.ok === true;
-}
-
-/** Brings the schema up to date inside the caller's transaction (idempotent). */
-export async function ensurePipelineState(tx: Queryable, log: Logger, lockTimeoutMs = 5_000): Promise<void> {
-  await lockPipeline(tx, 'state', 30_000, lockTimeoutMs, 'pipeline state');
-  const name = `sql/${STATE_FILE}`;
-  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
-}
-
-// ---------------------------------------------------------------- environment marker
-
-export type EnvName = 'staging' | 'prod';
-
-export interface EnvironmentMarker {
-  /** what the pipeline decides from the markers; `conflict` and `unmarked` are never staging */
-  env: EnvName | 'unmarked' | 'conflict';
-  pipeline?: { env: EnvName; projectRef: string | null; setAt: string; setBy: string; runId: string };
-  /** ML_PP's own STAGING marker, public.app_settings key env, when the table exists */
-  appSettingsEnv?: string | null;
-  explanation: string;
-}
 
 const MarkerRow = z.object({
-  env: z.enum(['staging', 'prod']),
+  env: z.enum(ENV_NAMES),
   project_ref: z.string().nullable(),
   set_at: z.string(),
   set_by: z.string(),
@@ -189,7 +128,7 @@ export async function setEnvironment(db: Db, opts: SetEnvironmentOptions, log: L
         "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING",
       );
     }
-    await ensurePipelineState(tx, log);
+    await ensureStateSchema(tx, log);
     await tx.query(
       `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),

@@ -3,21 +3,24 @@ import path from 'node:path';
 import type { Logger } from '../logger.js';
 import type { Db } from '../db/types.js';
 import { buildBundle, type BundleResult } from '../evidence/bundle.js';
-import { verifyBundle, type VerifyResult } from '../evidence/verify.js';
+import { verifyBundle } from '../evidence/verify.js';
 import { ML_PP_PROFILE, parseGoldenProfile } from '../golden/profile.js';
 import { PACKAGE_ROOT, sqlPath } from '../paths.js';
-import { renderGoldenJson } from '../report/golden.js';
-import { backup } from './backup.js';
-import { loadChangeFile } from './change-file.js';
-import { CHANGE_FILES } from './db-init.js';
-import { decide, type Decision } from './decide.js';
-import { freezeOff, freezeOn } from './freeze.js';
-import { runGoldenVerify } from './golden-run.js';
-import type { RunContext } from './pipeline-state.js';
-import { loadPreflightInputs, preflight } from './preflight.js';
-import { rollback } from './rollback.js';
-import { runSmoke } from './smoke.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
+import { BACKUP_DIR, DEFAULT_RESULTS_DIR, errorFileOf, RESULTS } from '../results/files.js';
+import { writeResult } from '../results/io.js';
+import { backup } from '../runbook/backup.js';
+import { loadChangeFile } from '../runbook/change-file.js';
+import { CHANGE_FILES } from '../runbook/db-init.js';
+import { decide } from '../runbook/decide.js';
+import { freezeOff, freezeOn } from '../runbook/freeze.js';
+import { runGoldenVerify } from '../runbook/golden-run.js';
+import { loadPreflightInputs, preflight } from '../runbook/preflight.js';
+import { rollback } from '../runbook/rollback.js';
+import { runSmoke } from '../runbook/smoke.js';
+import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from '../runbook/sql-apply.js';
+import type { Decision } from '../results/decision.js';
+import type { RunContext } from '../results/run-context.js';
+import type { VerifyResult } from '../results/evidence.js';
 
 /**
  * The whole runbook on one database, in the PROD workflow's order, each step writing its
@@ -53,15 +56,12 @@ export interface RehearsalResult {
   resultsDir: string;
 }
 
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-
 export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Promise<RehearsalResult> {
   const out = path.resolve(opts.outDir);
-  const results = path.join(out, 'astm53b-results');
+  const results = path.join(out, DEFAULT_RESULTS_DIR);
   await rm(out, { recursive: true, force: true });
   await mkdir(results, { recursive: true });
   const steps: RehearsalStep[] = [];
-  const write = (name: string, v: unknown) => writeFile(path.join(results, name), typeof v === 'string' ? v : json(v));
   /** runs one step; a UserError or a failed check is recorded and the rehearsal goes on, as the workflow's always() jobs do */
   async function step(name: string, runbook: string, fn: () => Promise<{ ok: boolean; summary: string }>): Promise<boolean> {
     try {
@@ -72,7 +72,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     } catch (e) {
       const summary = (e as { describe?: () => string }).describe?.() ?? (e as Error).message;
       steps.push({ step: name, runbook, ok: false, summary });
-      await write(`${name}.error.txt`, `${summary}\n`);
+      await writeFile(path.join(results, errorFileOf(name)), `${summary}\n`);
       log.warn(`${name}: FAILED — ${summary}`);
       return false;
     }
@@ -89,7 +89,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
       deployment: { ...(opts.flutterCommit ? { flutterCommit: opts.flutterCommit } : {}), astmFlag: 'off' },
     });
     const r = await preflight(db, inputs, log);
-    await write('preflight.json', r);
+    await writeResult(results, 'preflight', r);
     return {
       ok: r.passed,
       summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions`,
@@ -98,11 +98,11 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
   // the demo's own movements were logged a moment ago: a real freeze would see "app activity"
   await step('freeze-on', '3.4, 4.1', async () => {
     const r = await freezeOn(db, { reason: 'ASTM 53B rehearsal', force: true, run: opts.run }, log);
-    await write('freeze-on.json', r);
+    await writeResult(results, 'freezeOn', r);
     return { ok: r.frozen, summary: r.frozen ? 'receptions and sorties refused by the database' : 'not frozen' };
   });
   const backedUp = await step('backup', '3.1, 4.2', async () => {
-    const r = await backup(db, { outDir: path.join(results, 'backup') }, log);
+    const r = await backup(db, { outDir: path.join(results, BACKUP_DIR) }, log);
     return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? 'passed' : 'FAILED'}` };
   });
   if (backedUp) {
@@ -113,7 +113,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
         { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run: opts.run },
         log,
       );
-      await write('sql-apply.json', r);
+      await writeResult(results, 'sqlApply', r);
       return { ok: r.ok, summary: `${r.status}; ${r.violations.length} violation(s)` };
     });
   } else {
@@ -122,19 +122,19 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
   let profile = ML_PP_PROFILE;
   await step('golden-verify', '3.2, 5.6', async () => {
     const r = await runGoldenVerify({ file: { path: golden, displayName: rel(golden) }, db }, log);
-    await write('golden.json', renderGoldenJson(r));
+    await writeResult(results, 'golden', r);
     profile = parseGoldenProfile(r.profile);
     return { ok: r.passed, summary: `${r.counts.cases} case(s), profile ${r.profile}, max deviation ${r.max_deviation_l} L` };
   });
   await step('smoke', '4.5, 5.1-5.5', async () => {
-    const r = await runSmoke(db, { profile, profileSource: 'golden.json', toleranceL: 5, run: opts.run }, log);
-    await write('smoke.json', r);
+    const r = await runSmoke(db, { profile, profileSource: RESULTS.golden.file, toleranceL: 5, run: opts.run }, log);
+    await writeResult(results, 'smoke', r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? 'ok' : 'FAIL'}`).join(', ') };
   });
-  if (opts.signoff) await copyFile(opts.signoff, path.join(results, 'signoff.json'));
+  if (opts.signoff) await copyFile(opts.signoff, path.join(results, RESULTS.signoff.file));
 
   const decision = await decide({ resultsDir: results }, log);
-  await write('decision.json', decision);
+  await writeResult(results, 'decision', decision);
   steps.push({
     step: 'decide',
     runbook: '6.1, 7',
@@ -144,8 +144,8 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
 
   if (decision.decision !== 'GO' && backedUp) {
     await step('rollback', '6.2', async () => {
-      const r = await rollback(db, { backupDir: path.join(results, 'backup') }, log);
-      await write('rollback.json', r);
+      const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR) }, log);
+      await writeResult(results, 'rollback', r);
       return {
         ok: r.ok,
         summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(', ')})` : r.failures.join('; '),
@@ -158,7 +158,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
       { reason: decision.decision === 'GO' ? 'GO' : 'rehearsal over (in PROD: after the legacy build is redeployed)', run: opts.run },
       log,
     );
-    await write('freeze-off.json', r);
+    await writeResult(results, 'freezeOff', r);
     return { ok: !r.frozen, summary: 'entries allowed again' };
   });
 

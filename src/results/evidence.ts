@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { Sha256 } from './common.js';
+
+/**
+ * The evidence bundle (runbook 5.7): its file names, `manifest.json`, the facts the reports and
+ * the CHANGELOG entry state, and what `evidence verify` found. The bundle's manifest lists every
+ * file with its bytes and SHA-256; `SHA256SUMS` covers the same files plus manifest.json itself.
+ */
+export const BUNDLE_FORMAT = 'astm53b-evidence/1';
+export const BUNDLE_FILES = {
+  manifest: 'manifest.json',
+  sums: 'SHA256SUMS',
+  reportMd: 'report.md',
+  reportHtml: 'report.html',
+  changelogEntry: 'CHANGELOG-entry.md',
+} as const;
+/** where the results folder and the SEP field evidence go inside the bundle */
+export const RESULTS_PREFIX = 'results/';
+export const SEP_PREFIX = 'sep/';
+
+export const StepOutcome = z.strictObject({
+  file: z.string(),
+  /** `passed`, else `ok`, else null when the file says neither */
+  passed: z.boolean().nullable(),
+  /** decision.json's `decision`, a failure count or a status, when the file has one */
+  detail: z.string().nullable(),
+  /** the latest ISO timestamp among the file's top-level fields */
+  at: z.string().nullable(),
+});
+export type StepOutcome = z.infer<typeof StepOutcome>;
+
+export const ArchiveItem = z.strictObject({
+  /** the runbook's own words (5.7) */
+  item: z.string(),
+  present: z.boolean(),
+  evidence: z.string(),
+});
+export type ArchiveItem = z.infer<typeof ArchiveItem>;
+
+export const BUNDLE_FILE_SOURCES = ['results', 'sep', 'generated'] as const;
+export type BundleFileSource = (typeof BUNDLE_FILE_SOURCES)[number];
+
+export const BundleFile = z.strictObject({
+  path: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: Sha256,
+  source: z.enum(BUNDLE_FILE_SOURCES),
+});
+export type BundleFile = z.infer<typeof BundleFile>;
+
+export const RunInfo = z.strictObject({
+  repository: z.string().nullable(),
+  runId: z.string().nullable(),
+  runUrl: z.string().nullable(),
+  actor: z.string().nullable(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+export const BundleManifest = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  createdAt: z.string(),
+  run: RunInfo,
+  commits: z.strictObject({
+    pipeline: z.string(),
+    pipelineFrom: z.enum(['option', 'GITHUB_SHA', 'git', 'unknown']),
+    flutterApp: z.string().nullable(),
+  }),
+  /** as the steps recorded it (masked), passed through redact once more */
+  target: z.string().nullable(),
+  times: z.strictObject({
+    createdAt: z.string(),
+    migrationAt: z.string().nullable(),
+    firstStepAt: z.string().nullable(),
+    lastStepAt: z.string().nullable(),
+  }),
+  decision: z.string(),
+  runbook57: z.strictObject({ complete: z.boolean(), items: z.array(ArchiveItem) }),
+  steps: z.array(StepOutcome),
+  changelog: z.strictObject({
+    entryFile: z.string(),
+    date: z.string(),
+    title: z.string(),
+    insertedInto: z.string().nullable(),
+    under: z.string().nullable(),
+  }),
+  warnings: z.array(z.string()),
+  reproducibility: z.string(),
+  /** every file of the bundle but manifest.json and SHA256SUMS */
+  files: z.array(BundleFile),
+});
+export type BundleManifest = z.infer<typeof BundleManifest>;
+
+export interface GoldenDeviation {
+  reference: string;
+  sep_l: number;
+  engine_l: number | null;
+  mlpp_l: number | null;
+  /** engine − SEP */
+  engine_deviation_l: number | null;
+  /** ML_PP − SEP */
+  mlpp_deviation_l: number | null;
+  verdict: string | null;
+}
+
+export interface GoldenFacts {
+  file: string;
+  passed: boolean | null;
+  tolerance_l: number;
+  profile: string | null;
+  max_deviation_l: number | null;
+  cases: GoldenDeviation[];
+}
+
+export interface BackupFacts {
+  dir: string;
+  /** the dump inside the bundle, and what the backup's own manifest says of it */
+  dumpFile: string;
+  sha256: string;
+  bytes: number;
+  /** the dump in the bundle has the SHA-256 the backup manifest recorded */
+  dumpMatchesManifest: boolean;
+  takenAt: string | null;
+  /** verification.json `ok` (the restore test), null when absent */
+  verified: boolean | null;
+}
+
+/** What the evidence bundle and the CHANGELOG entry state, read from the results folder. */
+export interface EvidenceFacts {
+  steps: StepOutcome[];
+  decision: string;
+  target: string | null;
+  flutterCommit: string | null;
+  astmFlag: string | null;
+  /** the migration's time: the date given by the operator, else sql-apply.json's timestamp */
+  migrationAt: string | null;
+  migrationAtSource: 'option' | 'sql-apply.json' | null;
+  applied: { file: string; sha256: string | null; status: string | null; ok: boolean | null } | null;
+  backup: BackupFacts | null;
+  golden: GoldenFacts | null;
+  sep: { path: string; bytes: number; sha256: string }[];
+  /** runbook 5.7: "Aucune migration ASTM53B ne sera considérée valide sans ces archives." */
+  archives: ArchiveItem[];
+  warnings: string[];
+}
+
+export interface VerifyProblem {
+  path: string;
+  kind: 'missing' | 'extra' | 'changed' | 'unreadable' | 'inconsistent';
+  problem: string;
+}
+
+/** What `evidence verify` found. */
+export interface VerifyResult {
+  ok: boolean;
+  zip: { path: string; bytes: number; sha256: string };
+  expectedZipSha256: string | null;
+  /** entries re-hashed */
+  checked: number;
+  manifest: { decision: string | null; complete: boolean | null } | null;
+  problems: VerifyProblem[];
+}
