@@ -1168,20 +1168,20 @@ var require_utils = __commonJS({
       }
       return Object.defineProperties(Object.create(Object.getPrototypeOf(config2)), Object.getOwnPropertyDescriptors(config2));
     }
-    var escapeIdentifier2 = function(str6) {
-      return '"' + str6.replace(/"/g, '""') + '"';
+    var escapeIdentifier2 = function(str3) {
+      return '"' + str3.replace(/"/g, '""') + '"';
     };
-    var escapeLiteral2 = function(str6) {
+    var escapeLiteral2 = function(str3) {
       let hasBackslash = false;
       let escaped = "'";
-      if (str6 == null) {
+      if (str3 == null) {
         return "''";
       }
-      if (typeof str6 !== "string") {
+      if (typeof str3 !== "string") {
         return "''";
       }
-      for (let i = 0; i < str6.length; i++) {
-        const c = str6[i];
+      for (let i = 0; i < str3.length; i++) {
+        const c = str3[i];
         if (c === "'") {
           escaped += c + c;
         } else if (c === "\\") {
@@ -1596,22 +1596,22 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports2, module2) {
     "use strict";
-    function parse5(str6, options = {}) {
-      if (str6.charAt(0) === "/") {
-        const config3 = str6.split(" ");
+    function parse5(str3, options = {}) {
+      if (str3.charAt(0) === "/") {
+        const config3 = str3.split(" ");
         return { host: config3[0], database: config3[1] };
       }
       const config2 = /* @__PURE__ */ Object.create(null);
       let result;
       let dummyHost = false;
-      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str6)) {
-        str6 = encodeURI(str6).replace(/%25(\d\d)/g, "%$1");
+      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str3)) {
+        str3 = encodeURI(str3).replace(/%25(\d\d)/g, "%$1");
       }
       try {
         try {
-          result = new URL(str6, "postgres://base");
+          result = new URL(str3, "postgres://base");
         } catch (e) {
-          result = new URL(str6.replace("@/", "@___DUMMY___/"), "postgres://base");
+          result = new URL(str3.replace("@/", "@___DUMMY___/"), "postgres://base");
           dummyHost = true;
         }
       } catch (err) {
@@ -1757,8 +1757,8 @@ var require_pg_connection_string = __commonJS({
       }, /* @__PURE__ */ Object.create(null));
       return poolConfig;
     }
-    function parseIntoClientConfig(str6) {
-      return toClientConfig(parse5(str6));
+    function parseIntoClientConfig(str3) {
+      return toClientConfig(parse5(str3));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -3392,21 +3392,21 @@ var require_split2 = __commonJS({
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform2(chunk, enc, cb) {
-      let list2;
+      let list;
       if (this.overflow) {
         const buf = this[kDecoder].write(chunk);
-        list2 = buf.split(this.matcher);
-        if (list2.length === 1) return cb();
-        list2.shift();
+        list = buf.split(this.matcher);
+        if (list.length === 1) return cb();
+        list.shift();
         this.overflow = false;
       } else {
         this[kLast] += this[kDecoder].write(chunk);
-        list2 = this[kLast].split(this.matcher);
+        list = this[kLast].split(this.matcher);
       }
-      this[kLast] = list2.pop();
-      for (let i = 0; i < list2.length; i++) {
+      this[kLast] = list.pop();
+      for (let i = 0; i < list.length; i++) {
         try {
-          push(this, this.mapper(list2[i]));
+          push(this, this.mapper(list[i]));
         } catch (error63) {
           return cb(error63);
         }
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path28 = require("path");
+    var path30 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path28.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path28.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path30.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path30.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path28 = require("path");
+    var path30 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -4184,11 +4184,11 @@ var require_client = __commonJS({
       // escapeIdentifier and escapeLiteral moved to utility functions & exported
       // on PG
       // re-exported here for backwards compatibility
-      escapeIdentifier(str6) {
-        return utils.escapeIdentifier(str6);
+      escapeIdentifier(str3) {
+        return utils.escapeIdentifier(str3);
       }
-      escapeLiteral(str6) {
-        return utils.escapeLiteral(str6);
+      escapeLiteral(str3) {
+        return utils.escapeLiteral(str3);
       }
       _pulseQueryQueue() {
         if (this.pipeline) {
@@ -4380,9 +4380,9 @@ var require_pg_pool = __commonJS({
     var EventEmitter2 = require("events").EventEmitter;
     var NOOP = function() {
     };
-    var removeWhere = (list2, predicate) => {
-      const i = list2.findIndex(predicate);
-      return i === -1 ? void 0 : list2.splice(i, 1)[0];
+    var removeWhere = (list, predicate) => {
+      const i = list.findIndex(predicate);
+      return i === -1 ? void 0 : list.splice(i, 1)[0];
     };
     var IdleItem = class {
       constructor(client, idleListener, timeoutId) {
@@ -6221,21 +6221,21 @@ var init_is_stream = __esm({
 var range;
 var init_esm = __esm({
   "node_modules/balanced-match/dist/esm/index.js"() {
-    range = (a, b, str6) => {
+    range = (a, b, str3) => {
       let begs, beg, left, right = void 0, result;
-      let ai = str6.indexOf(a);
-      let bi = str6.indexOf(b, ai + 1);
+      let ai = str3.indexOf(a);
+      let bi = str3.indexOf(b, ai + 1);
       let i = ai;
       if (ai >= 0 && bi > 0) {
         if (a === b) {
           return [ai, bi];
         }
         begs = [];
-        left = str6.length;
+        left = str3.length;
         while (i >= 0 && !result) {
           if (i === ai) {
             begs.push(i);
-            ai = str6.indexOf(a, i + 1);
+            ai = str3.indexOf(a, i + 1);
           } else if (begs.length === 1) {
             const r = begs.pop();
             if (r !== void 0)
@@ -6246,7 +6246,7 @@ var init_esm = __esm({
               left = beg;
               right = bi;
             }
-            bi = str6.indexOf(b, i + 1);
+            bi = str3.indexOf(b, i + 1);
           }
           i = ai < bi && ai >= 0 ? ai : bi;
         }
@@ -6260,35 +6260,35 @@ var init_esm = __esm({
 });
 
 // node_modules/brace-expansion/dist/esm/index.js
-function numeric(str6) {
-  return !isNaN(str6) ? parseInt(str6, 10) : str6.charCodeAt(0);
+function numeric(str3) {
+  return !isNaN(str3) ? parseInt(str3, 10) : str3.charCodeAt(0);
 }
-function escapeBraces(str6) {
-  return str6.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+function escapeBraces(str3) {
+  return str3.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
 }
-function unescapeBraces(str6) {
-  return str6.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+function unescapeBraces(str3) {
+  return str3.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
 }
 function pushAll(target, items) {
   for (let i = 0; i < items.length; i++) {
     target.push(items[i]);
   }
 }
-function balancedWithBudget(str6, masked, budget) {
+function balancedWithBudget(str3, masked, budget) {
   if (budget.remaining < 0) {
     return void 0;
   }
   const r = range("{", "}", masked);
   const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-  budget.remaining -= r && !unmatched ? r[1] + 1 : str6.length;
+  budget.remaining -= r && !unmatched ? r[1] + 1 : str3.length;
   if (!r || budget.remaining < 0) {
     return void 0;
   }
   return {
     end: r[1],
-    pre: str6.slice(0, r[0]),
-    body: str6.slice(r[0] + 1, r[1]),
-    post: str6.slice(r[1] + 1),
+    pre: str3.slice(0, r[0]),
+    body: str3.slice(r[0] + 1, r[1]),
+    post: str3.slice(r[1] + 1),
     unmatched
   };
 }
@@ -6312,34 +6312,34 @@ function maskUnmatchedOpens(masked, budget) {
   }
   return out + masked.slice(last);
 }
-function commaSetFollows(str6, budget) {
-  budget.remaining -= str6.length;
+function commaSetFollows(str3, budget) {
+  budget.remaining -= str3.length;
   if (budget.remaining < 0) {
     return false;
   }
   let close = false;
-  for (let i = str6.length - 1; i >= 0; i--) {
-    const c = str6.charCodeAt(i);
+  for (let i = str3.length - 1; i >= 0; i--) {
+    const c = str3.charCodeAt(i);
     if (c === 125) {
       close = true;
     } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
       close = false;
-    } else if (c === 44 && close && str6.charCodeAt(i + 1) !== 44) {
+    } else if (c === 44 && close && str3.charCodeAt(i + 1) !== 44) {
       return true;
     }
   }
   return false;
 }
-function parseCommaParts(str6, budget) {
+function parseCommaParts(str3, budget) {
   const parts = [];
   let carry = "";
   for (; ; ) {
-    const m = balancedWithBudget(str6, str6, budget);
+    const m = balancedWithBudget(str3, str3, budget);
     if (budget.remaining < 0) {
       return void 0;
     }
     if (!m) {
-      const tail = str6.split(",");
+      const tail = str3.split(",");
       tail[0] = carry + tail[0];
       pushAll(parts, tail);
       return parts;
@@ -6354,14 +6354,14 @@ function parseCommaParts(str6, budget) {
     }
     carry = p.pop();
     pushAll(parts, p);
-    str6 = post;
+    str3 = post;
   }
 }
 function bound(value, fallback) {
   return value === void 0 || isNaN(value) ? fallback : value;
 }
-function expand(str6, options = {}) {
-  if (!str6) {
+function expand(str3, options = {}) {
+  if (!str3) {
     return [];
   }
   const max = bound(options.max, EXPANSION_MAX);
@@ -6369,13 +6369,13 @@ function expand(str6, options = {}) {
   const maxDepth = bound(options.maxDepth, EXPANSION_MAX_DEPTH);
   const maxRewrites = bound(options.maxRewrites, EXPANSION_MAX_REWRITES);
   const maxSteps = bound(options.maxSteps, EXPANSION_MAX_STEPS);
-  if (str6.slice(0, 2) === "{}") {
-    str6 = "\\{\\}" + str6.slice(2);
+  if (str3.slice(0, 2) === "{}") {
+    str3 = "\\{\\}" + str3.slice(2);
   }
-  return expand_(escapeBraces(str6), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+  return expand_(escapeBraces(str3), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
 }
-function embrace(str6) {
-  return "{" + str6 + "}";
+function embrace(str3) {
+  return "{" + str3 + "}";
 }
 function isPadded(el) {
   return /^-?0\d/.test(el);
@@ -6462,20 +6462,20 @@ function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
   }
   return N;
 }
-function expand_(str6, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+function expand_(str3, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
   budget.remaining -= CALL_STEPS;
   if (depth > maxDepth) {
-    return [str6];
+    return [str3];
   }
   let acc = [""];
   let rewrites = 0;
   let dropEmpties = false;
   let firstGroup = true;
-  let masked = str6;
+  let masked = str3;
   for (; ; ) {
-    const m = balancedWithBudget(str6, masked, budget);
+    const m = balancedWithBudget(str3, masked, budget);
     if (!m) {
-      return combine(acc, str6, [""], max, maxLength, dropEmpties, budget);
+      return combine(acc, str3, [""], max, maxLength, dropEmpties, budget);
     }
     if (m.unmatched) {
       masked = maskUnmatchedOpens(masked, budget);
@@ -6487,7 +6487,7 @@ function expand_(str6, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
       firstGroup = false;
       if (!m.post.length)
         break;
-      str6 = m.post;
+      str3 = m.post;
       masked = masked.slice(m.end + 1);
       continue;
     }
@@ -6498,7 +6498,7 @@ function expand_(str6, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
     if (!isSequence && !isOptions) {
       if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
         rewrites++;
-        str6 = m.pre + "{" + m.body + escClose + m.post;
+        str3 = m.pre + "{" + m.body + escClose + m.post;
         masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
         isTop = true;
         continue;
@@ -6533,7 +6533,7 @@ function expand_(str6, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
           acc = next2;
           if (!m.post.length)
             break;
-          str6 = m.post;
+          str3 = m.post;
           masked = masked.slice(m.end + 1);
           continue;
         }
@@ -6570,7 +6570,7 @@ function expand_(str6, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
     acc = next;
     if (!m.post.length)
       break;
-    str6 = m.post;
+    str3 = m.post;
     masked = masked.slice(m.end + 1);
   }
   return acc;
@@ -6957,7 +6957,7 @@ var init_ast = __esm({
         }
         return c;
       }
-      static #parseAST(str6, ast, pos, opt2, extDepth) {
+      static #parseAST(str3, ast, pos, opt2, extDepth) {
         const maxDepth = opt2.maxExtglobRecursion ?? 2;
         let escaping = false;
         let inBrace = false;
@@ -6966,8 +6966,8 @@ var init_ast = __esm({
         if (ast.type === null) {
           let i2 = pos;
           let acc2 = "";
-          while (i2 < str6.length) {
-            const c = str6.charAt(i2++);
+          while (i2 < str3.length) {
+            const c = str3.charAt(i2++);
             if (escaping || c === "\\") {
               escaping = !escaping;
               acc2 += c;
@@ -6990,12 +6990,12 @@ var init_ast = __esm({
               acc2 += c;
               continue;
             }
-            const doRecurse = !opt2.noext && isExtglobType(c) && str6.charAt(i2) === "(" && extDepth <= maxDepth;
+            const doRecurse = !opt2.noext && isExtglobType(c) && str3.charAt(i2) === "(" && extDepth <= maxDepth;
             if (doRecurse) {
               ast.push(acc2);
               acc2 = "";
               const ext2 = new _a3(c, ast);
-              i2 = _a3.#parseAST(str6, ext2, i2, opt2, extDepth + 1);
+              i2 = _a3.#parseAST(str3, ext2, i2, opt2, extDepth + 1);
               ast.push(ext2);
               continue;
             }
@@ -7008,8 +7008,8 @@ var init_ast = __esm({
         let part = new _a3(null, ast);
         const parts = [];
         let acc = "";
-        while (i < str6.length) {
-          const c = str6.charAt(i++);
+        while (i < str3.length) {
+          const c = str3.charAt(i++);
           if (escaping || c === "\\") {
             escaping = !escaping;
             acc += c;
@@ -7032,7 +7032,7 @@ var init_ast = __esm({
             acc += c;
             continue;
           }
-          const doRecurse = !opt2.noext && isExtglobType(c) && str6.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          const doRecurse = !opt2.noext && isExtglobType(c) && str3.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
           (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
           if (doRecurse) {
             const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
@@ -7040,7 +7040,7 @@ var init_ast = __esm({
             acc = "";
             const ext2 = new _a3(c, part);
             part.push(ext2);
-            i = _a3.#parseAST(str6, ext2, i, opt2, extDepth + depthAdd);
+            i = _a3.#parseAST(str3, ext2, i, opt2, extDepth + depthAdd);
             continue;
           }
           if (c === "|") {
@@ -7063,7 +7063,7 @@ var init_ast = __esm({
         }
         ast.type = null;
         ast.#hasMagic = void 0;
-        ast.#parts = [str6.substring(pos - 1)];
+        ast.#parts = [str3.substring(pos - 1)];
         return i;
       }
       #canAdoptWithSpace(child) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path11, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path12, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path11 = {
+    path12 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path11.win32.sep : path11.posix.sep;
+    sep = defaultPlatform === "win32" ? path12.win32.sep : path12.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -7525,7 +7525,7 @@ var init_esm3 = __esm({
         defaults: (options) => orig.defaults(ext(def, options)),
         makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
         braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-        match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def, options)),
+        match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
         sep: orig.sep,
         GLOBSTAR
       });
@@ -7541,13 +7541,13 @@ var init_esm3 = __esm({
     minimatch.braceExpand = braceExpand;
     makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
     minimatch.makeRe = makeRe;
-    match = (list2, pattern, options = {}) => {
+    match = (list, pattern, options = {}) => {
       const mm = new Minimatch(pattern, options);
-      list2 = list2.filter((f) => mm.match(f));
-      if (mm.options.nonull && !list2.length) {
-        list2.push(pattern);
+      list = list.filter((f) => mm.match(f));
+      if (mm.options.nonull && !list.length) {
+        list.push(pattern);
       }
-      return list2;
+      return list;
     };
     minimatch.match = match;
     globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path28, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path28 + dir, strict);
+async function* exploreWalkAsync(dir, path30, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path30 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path28 + "/" + relative;
+    const absolute = path30 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path28, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path28, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path30, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path28, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path28, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path28, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path30, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path30, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -10170,48 +10170,48 @@ var require_stream_readable = __commonJS({
       }
       return ret;
     }
-    function fromListPartial(n2, list2, hasStrings) {
+    function fromListPartial(n2, list, hasStrings) {
       var ret;
-      if (n2 < list2.head.data.length) {
-        ret = list2.head.data.slice(0, n2);
-        list2.head.data = list2.head.data.slice(n2);
-      } else if (n2 === list2.head.data.length) {
-        ret = list2.shift();
+      if (n2 < list.head.data.length) {
+        ret = list.head.data.slice(0, n2);
+        list.head.data = list.head.data.slice(n2);
+      } else if (n2 === list.head.data.length) {
+        ret = list.shift();
       } else {
-        ret = hasStrings ? copyFromBufferString(n2, list2) : copyFromBuffer(n2, list2);
+        ret = hasStrings ? copyFromBufferString(n2, list) : copyFromBuffer(n2, list);
       }
       return ret;
     }
-    function copyFromBufferString(n2, list2) {
-      var p = list2.head;
+    function copyFromBufferString(n2, list) {
+      var p = list.head;
       var c = 1;
       var ret = p.data;
       n2 -= ret.length;
       while (p = p.next) {
-        var str6 = p.data;
-        var nb = n2 > str6.length ? str6.length : n2;
-        if (nb === str6.length) ret += str6;
-        else ret += str6.slice(0, n2);
+        var str3 = p.data;
+        var nb = n2 > str3.length ? str3.length : n2;
+        if (nb === str3.length) ret += str3;
+        else ret += str3.slice(0, n2);
         n2 -= nb;
         if (n2 === 0) {
-          if (nb === str6.length) {
+          if (nb === str3.length) {
             ++c;
-            if (p.next) list2.head = p.next;
-            else list2.head = list2.tail = null;
+            if (p.next) list.head = p.next;
+            else list.head = list.tail = null;
           } else {
-            list2.head = p;
-            p.data = str6.slice(nb);
+            list.head = p;
+            p.data = str3.slice(nb);
           }
           break;
         }
         ++c;
       }
-      list2.length -= c;
+      list.length -= c;
       return ret;
     }
-    function copyFromBuffer(n2, list2) {
+    function copyFromBuffer(n2, list) {
       var ret = Buffer2.allocUnsafe(n2);
-      var p = list2.head;
+      var p = list.head;
       var c = 1;
       p.data.copy(ret);
       n2 -= p.data.length;
@@ -10223,17 +10223,17 @@ var require_stream_readable = __commonJS({
         if (n2 === 0) {
           if (nb === buf.length) {
             ++c;
-            if (p.next) list2.head = p.next;
-            else list2.head = list2.tail = null;
+            if (p.next) list.head = p.next;
+            else list.head = list.tail = null;
           } else {
-            list2.head = p;
+            list.head = p;
             p.data = buf.slice(nb);
           }
           break;
         }
         ++c;
       }
-      list2.length -= c;
+      list.length -= c;
       return ret;
     }
     function endReadable(stream) {
@@ -10463,7 +10463,7 @@ var require_async = __commonJS({
       typeof exports2 === "object" && typeof module2 !== "undefined" ? factory(exports2) : typeof define === "function" && define.amd ? define(["exports"], factory) : (global2 = typeof globalThis !== "undefined" ? globalThis : global2 || self, factory(global2.async = {}));
     })(exports2, (function(exports3) {
       "use strict";
-      function apply2(fn, ...args) {
+      function apply(fn, ...args) {
         return (...callArgs) => fn(...args, ...callArgs);
       }
       function initialParams(fn) {
@@ -12102,7 +12102,7 @@ var require_async = __commonJS({
       }
       var waterfall$1 = awaitify(waterfall);
       var index2 = {
-        apply: apply2,
+        apply,
         applyEach,
         applyEachSeries,
         asyncify,
@@ -12213,7 +12213,7 @@ var require_async = __commonJS({
       exports3.any = some$1;
       exports3.anyLimit = someLimit$1;
       exports3.anySeries = someSeries$1;
-      exports3.apply = apply2;
+      exports3.apply = apply;
       exports3.applyEach = applyEach;
       exports3.applyEachSeries = applyEachSeries;
       exports3.asyncify = asyncify;
@@ -12800,7 +12800,7 @@ var require_errors = __commonJS({
     );
     E(
       "ERR_OUT_OF_RANGE",
-      (str6, range2, input2) => {
+      (str3, range2, input2) => {
         assert2(range2, 'Missing "range" argument');
         let received;
         if (Number.isInteger(input2) && Math.abs(input2) > 2 ** 32) {
@@ -12815,7 +12815,7 @@ var require_errors = __commonJS({
         } else {
           received = inspect(input2);
         }
-        return `The value of "${str6}" is out of range. It must be ${range2}. Received ${received}`;
+        return `The value of "${str3}" is out of range. It must be ${range2}. Received ${received}`;
       },
       RangeError
     );
@@ -14886,20 +14886,20 @@ var require_buffer_list = __commonJS({
         let p = this.head;
         let c = 0;
         do {
-          const str6 = p.data;
-          if (n2 > str6.length) {
-            ret += str6;
-            n2 -= str6.length;
+          const str3 = p.data;
+          if (n2 > str3.length) {
+            ret += str3;
+            n2 -= str3.length;
           } else {
-            if (n2 === str6.length) {
-              ret += str6;
+            if (n2 === str3.length) {
+              ret += str3;
               ++c;
               if (p.next) this.head = p.next;
               else this.head = this.tail = null;
             } else {
-              ret += StringPrototypeSlice(str6, 0, n2);
+              ret += StringPrototypeSlice(str3, 0, n2);
               this.head = p;
-              p.data = StringPrototypeSlice(str6, n2);
+              p.data = StringPrototypeSlice(str3, n2);
             }
             break;
           }
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path28, stripTrailing) {
-      if (typeof path28 !== "string") {
+    module2.exports = function(path30, stripTrailing) {
+      if (typeof path30 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path28 === "\\" || path28 === "/") return "/";
-      var len = path28.length;
-      if (len <= 1) return path28;
+      if (path30 === "\\" || path30 === "/") return "/";
+      var len = path30.length;
+      if (len <= 1) return path30;
       var prefix = "";
-      if (len > 4 && path28[3] === "\\") {
-        var ch = path28[2];
-        if ((ch === "?" || ch === ".") && path28.slice(0, 2) === "\\\\") {
-          path28 = path28.slice(2);
+      if (len > 4 && path30[3] === "\\") {
+        var ch = path30[2];
+        if ((ch === "?" || ch === ".") && path30.slice(0, 2) === "\\\\") {
+          path30 = path30.slice(2);
           prefix = "//";
         }
       }
-      var segs = path28.split(/[/\\]+/);
+      var segs = path30.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -18877,8 +18877,8 @@ function normalizeInputSource(source) {
 function sanitizePath(filepath) {
   return (0, import_normalize_path.default)(filepath, false).replace(/^\w+:/, "").replace(/^(\.\.\/|\/)+/, "");
 }
-function trailingSlashIt(str6) {
-  return str6.slice(-1) !== "/" ? str6 + "/" : str6;
+function trailingSlashIt(str3) {
+  return str3.slice(-1) !== "/" ? str3 + "/" : str3;
 }
 var import_normalize_path, import_readable_stream;
 var init_utils = __esm({
@@ -20367,10 +20367,10 @@ var require_crc32 = __commonJS({
         while (i < L) C = C >>> 8 ^ T0[(C ^ B[i++]) & 255];
         return ~C;
       }
-      function crc32_str(str6, seed) {
+      function crc32_str(str3, seed) {
         var C = seed ^ -1;
-        for (var i = 0, L = str6.length, c = 0, d = 0; i < L; ) {
-          c = str6.charCodeAt(i++);
+        for (var i = 0, L = str3.length, c = 0, d = 0; i < L; ) {
+          c = str3.charCodeAt(i++);
           if (c < 128) {
             C = C >>> 8 ^ T0[(C ^ c) & 255];
           } else if (c < 2048) {
@@ -20378,7 +20378,7 @@ var require_crc32 = __commonJS({
             C = C >>> 8 ^ T0[(C ^ (128 | c & 63)) & 255];
           } else if (c >= 55296 && c < 57344) {
             c = (c & 1023) + 64;
-            d = str6.charCodeAt(i++) & 1023;
+            d = str3.charCodeAt(i++) & 1023;
             C = C >>> 8 ^ T0[(C ^ (240 | c >> 8 & 7)) & 255];
             C = C >>> 8 ^ T0[(C ^ (128 | c >> 2 & 63)) & 255];
             C = C >>> 8 ^ T0[(C ^ (128 | d >> 6 & 15 | (c & 3) << 4)) & 255];
@@ -22835,11 +22835,11 @@ var require_headers = __commonJS({
     function decodeStr(val, offset, length, encoding) {
       return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
     }
-    function addLength(str6) {
-      const len = b4a.byteLength(str6);
+    function addLength(str3) {
+      const len = b4a.byteLength(str3);
       let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
       if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str6;
+      return len + digits + str3;
     }
   }
 });
@@ -25037,14 +25037,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path28 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path30 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path28 && path28[0] !== "/") {
-          path28 = `/${path28}`;
+        if (path30 && path30[0] !== "/") {
+          path30 = `/${path30}`;
         }
-        return new URL(`${origin}${path28}`);
+        return new URL(`${origin}${path30}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -25495,39 +25495,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin }
+          request: { method, path: path30, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path28);
+        debuglog("sending request to %s %s/%s", method, origin, path30);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin },
+          request: { method, path: path30, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path28,
+          path30,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin }
+          request: { method, path: path30, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path28);
+        debuglog("trailers received from %s %s/%s", method, origin, path30);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path28, origin },
+          request: { method, path: path30, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path28,
+          path30,
           error63.message
         );
       });
@@ -25576,9 +25576,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path28, origin }
+            request: { method, path: path30, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path28);
+          debuglog("sending request to %s %s/%s", method, origin, path30);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -25641,7 +25641,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path28,
+        path: path30,
         method,
         body,
         headers,
@@ -25656,11 +25656,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path28 !== "string") {
+        if (typeof path30 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path28[0] !== "/" && !(path28.startsWith("http://") || path28.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path30[0] !== "/" && !(path30.startsWith("http://") || path30.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path28)) {
+        } else if (invalidPathRegex.test(path30)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -25726,7 +25726,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path28, query) : path28;
+        this.path = query ? buildURL(path30, query) : path30;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -25949,11 +25949,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str6 = `${val[i]}`;
-            if (!isValidHeaderValue(str6)) {
+            const str3 = `${val[i]}`;
+            if (!isValidHeaderValue(str3)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str6);
+            arr.push(str3);
           }
         }
         val = arr;
@@ -27526,25 +27526,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str6, leading = true, trailing = true) {
-      return removeChars(str6, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str6, leading = true, trailing = true) {
-      return removeChars(str6, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str6, leading, trailing, predicate) {
+    function removeChars(str3, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str6.length - 1;
+      let trail = str3.length - 1;
       if (leading) {
-        while (lead < str6.length && predicate(str6.charCodeAt(lead))) lead++;
+        while (lead < str3.length && predicate(str3.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str6.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str3.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str6.length - 1 ? str6 : str6.slice(lead, trail + 1);
+      return lead === 0 && trail === str3.length - 1 ? str3 : str3.slice(lead, trail + 1);
     }
     function isomorphicDecode(input2) {
       const length = input2.length;
@@ -28818,8 +28818,8 @@ var require_util4 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list2) {
-      const value = list2.get(name, true);
+    function getDecodeSplit(name, list) {
+      const value = list.get(name, true);
       if (value === null) {
         return null;
       }
@@ -29463,7 +29463,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape2 = (str6) => str6.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape2 = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -30419,7 +30419,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path28, host, upgrade, blocking, reset } = request2;
+      const { method, path: path30, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -30500,7 +30500,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path28} HTTP/1.1\r
+      let header = `${method} ${path30} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -31029,7 +31029,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path28, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path30, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -31126,7 +31126,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path28;
+      headers[HTTP2_HEADER_PATH] = path30;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -31479,9 +31479,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path28 = search ? `${pathname}${search}` : pathname;
+        const path30 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path28;
+        this.opts.path = path30;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -32720,10 +32720,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path28 = "/",
+          path: path30 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path28;
+        opts.path = origin + path30;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -34695,20 +34695,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path28) {
-      if (typeof path28 !== "string") {
-        return path28;
+    function safeUrl(path30) {
+      if (typeof path30 !== "string") {
+        return path30;
       }
-      const pathSegments = path28.split("?");
+      const pathSegments = path30.split("?");
       if (pathSegments.length !== 2) {
-        return path28;
+        return path30;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path28, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path28);
+    function matchKey(mockDispatch2, { path: path30, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path30);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -34730,7 +34730,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path28 }) => matchValue(safeUrl(path28), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path30 }) => matchValue(safeUrl(path30), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -34768,9 +34768,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path28, method, body, headers, query } = opts;
+      const { path: path30, method, body, headers, query } = opts;
       return {
-        path: path28,
+        path: path30,
         method,
         body,
         headers,
@@ -35233,10 +35233,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path28, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path30, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path28,
+            Path: path30,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -36231,9 +36231,9 @@ var require_headers2 = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list2 = this.#headersList.cookies;
-        if (list2) {
-          return [...list2];
+        const list = this.#headersList.cookies;
+        if (list) {
+          return [...list];
         }
         return [];
       }
@@ -36273,8 +36273,8 @@ var require_headers2 = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list2) {
-        o.#headersList = list2;
+      static setHeadersList(o, list) {
+        o.#headersList = list;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -37242,13 +37242,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list2 = dependentControllerMap.get(this.signal);
-          if (list2 === void 0) {
-            list2 = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list2);
+          let list = dependentControllerMap.get(this.signal);
+          if (list === void 0) {
+            list = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list);
           }
           const acRef = new WeakRef(ac);
-          list2.add(acRef);
+          list.add(acRef);
           util3.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -40115,9 +40115,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path28) {
-      for (let i = 0; i < path28.length; ++i) {
-        const code2 = path28.charCodeAt(i);
+    function validateCookiePath(path30) {
+      for (let i = 0; i < path30.length; ++i) {
+        const code2 = path30.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -40446,9 +40446,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str6 = stringify(cookie);
-      if (str6) {
-        headers.append("Set-Cookie", str6);
+      const str3 = stringify(cookie);
+      if (str3) {
+        headers.append("Set-Cookie", str3);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -43037,11 +43037,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path28 = opts.path;
+          let path30 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path28 = `/${path28}`;
+            path30 = `/${path30}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path28);
+          url2 = new URL(util3.parseOrigin(url2).origin + path30);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -44737,9 +44737,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path28, displayName = path28) {
+async function openCsvFile(path30, displayName = path30) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path28, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path30, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -45179,7 +45179,7 @@ function fitTo(rec, inputWidth, outputWidth) {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_promises2 = require("node:stream/promises");
@@ -46377,6 +46377,14 @@ var import_node_path4 = __toESM(require("node:path"), 1);
 var import_node_url = require("node:url");
 var PACKAGE_ROOT = import_node_path4.default.resolve(import_node_path4.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
 var sqlPath = (...parts) => import_node_path4.default.join(PACKAGE_ROOT, "sql", ...parts);
+var CHANGE_FILES = {
+  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
+};
+var changeFileRef = (key) => ({
+  path: sqlPath(CHANGE_FILES[key]),
+  display: `sql/${CHANGE_FILES[key]}`
+});
 
 // src/db/catalog.ts
 async function readColumns(q, schemas) {
@@ -46476,10 +46484,6 @@ var FIXTURE_FILES = {
   grants: "supabase/grants.sql",
   demo: "seed/demo.sql",
   scale: "seed/scale.sql"
-};
-var CHANGE_FILES = {
-  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
-  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
 };
 function validateInitOptions(o) {
   const scale = o.scale === void 0 ? 1 : Number(o.scale);
@@ -47371,10 +47375,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path28) {
-  if (!path28)
+function getElementAtPath(obj, path30) {
+  if (!path30)
     return obj;
-  return path28.reduce((acc, key) => acc?.[key], obj);
+  return path30.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -47389,14 +47393,14 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str6 = "";
+  let str3 = "";
   for (let i = 0; i < length; i++) {
-    str6 += chars[Math.floor(Math.random() * chars.length)];
+    str3 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str6;
+  return str3;
 }
-function esc(str6) {
-  return JSON.stringify(str6);
+function esc(str3) {
+  return JSON.stringify(str3);
 }
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
@@ -47510,8 +47514,8 @@ var primitiveTypes = /* @__PURE__ */ new Set([
   "symbol",
   "undefined"
 ]);
-function escapeRegex(str6) {
-  return str6.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str3) {
+  return str3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -47714,11 +47718,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path28, issues) {
+function prefixIssues(path30, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path28);
+    iss.path.unshift(path30);
     return iss;
   });
 }
@@ -47777,13 +47781,13 @@ function getSizableOrigin(input2) {
   return "unknown";
 }
 var highSurrogate = /[\uD800-\uDBFF]/;
-function codePointLength(str6) {
-  const units = str6.length;
-  if (!highSurrogate.test(str6))
+function codePointLength(str3) {
+  const units = str3.length;
+  if (!highSurrogate.test(str3))
     return units;
   let count = units;
   for (let i = 0; i < units - 1; i++) {
-    if ((str6.charCodeAt(i) & 64512) === 55296 && (str6.charCodeAt(i + 1) & 64512) === 56320) {
+    if ((str3.charCodeAt(i) & 64512) === 55296 && (str3.charCodeAt(i + 1) & 64512) === 56320) {
       count--;
       i++;
     }
@@ -48180,16 +48184,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path28 = []) => {
+  const processError = (error64, path30 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path28, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path30, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path28, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path30, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path28, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path30, ...issue3.path]);
       } else {
-        const fullpath = [...path28, ...issue3.path];
+        const fullpath = [...path30, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -48228,17 +48232,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path28 = []) => {
+  const processError = (error64, path30 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path28, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path30, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path28, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path30, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path28, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path30, ...issue3.path]);
       } else {
-        const fullpath = [...path28, ...issue3.path];
+        const fullpath = [...path30, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -48277,8 +48281,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path28 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path28) {
+  const path30 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path30) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -62201,13 +62205,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema2, ctx, json7, params, message) {
+function handleUnrepresentable(schema2, ctx, json4, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema2, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json7, result);
+  Object.assign(json4, result);
   return true;
 }
 function processSchema(schema2, ctx, _params = { path: [], schemaPath: [] }) {
@@ -62443,12 +62447,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json7) {
-  const allOf = json7.allOf;
+function foldIntersection(json4) {
+  const allOf = json4.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json7)
+    if (key in json4)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -62467,8 +62471,8 @@ function foldIntersection(json7) {
   }
   if (!folded)
     return;
-  delete json7.allOf;
-  assignProps(json7, folded);
+  delete json4.allOf;
+  assignProps(json4, folded);
 }
 function finalize(ctx, schema2) {
   const root = ctx.seen.get(schema2);
@@ -62550,20 +62554,20 @@ function finalize(ctx, schema2) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json7 of [seen.schema, seen.def]) {
-          const allOf = json7?.allOf;
+        for (const json4 of [seen.schema, seen.def]) {
+          const allOf = json4?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json7);
+            existing.push(json4);
           else
-            carriers.set(allOf, [json7]);
+            carriers.set(allOf, [json4]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json7 of carriers.get(allOf) ?? [])
-          foldIntersection(json7);
+        for (const json4 of carriers.get(allOf) ?? [])
+          foldIntersection(json4);
       }
     }
   }
@@ -62759,8 +62763,8 @@ var contributors = {
 function aggregateChecks(schema2) {
   const agg = {};
   const def = schema2._zod.def;
-  const list2 = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list2)
+  const list = schema2._zod.traits.has("$ZodCheck") ? [schema2, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema2._zod.bag;
   if (bag.minimum !== void 0)
@@ -62798,29 +62802,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema2, ctx, _json, _params) => {
-  const json7 = _json;
-  json7.type = "string";
+  const json4 = _json;
+  json4.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json7.minLength = minimum;
+    json4.minLength = minimum;
   if (typeof maximum === "number")
-    json7.maxLength = maximum;
+    json4.maxLength = maximum;
   if (format) {
-    json7.format = formatMap[format] ?? format;
-    if (json7.format === "")
-      delete json7.format;
+    json4.format = formatMap[format] ?? format;
+    if (json4.format === "")
+      delete json4.format;
     if (format === "time" || laxFormat) {
-      delete json7.format;
+      delete json4.format;
     }
   }
   if (contentEncoding)
-    json7.contentEncoding = contentEncoding;
+    json4.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json7.pattern = patternList[0].source;
+      json4.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json7.allOf = [
+      json4.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -62830,31 +62834,31 @@ var stringProcessor = (schema2, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema2, ctx, _json, params) => {
-  const json7 = _json;
+  const json4 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema2);
-  json7.type = isInt ? "integer" : "number";
+  json4.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json7.minimum = exclusiveMinimum;
-      json7.exclusiveMinimum = true;
+      json4.minimum = exclusiveMinimum;
+      json4.exclusiveMinimum = true;
     } else {
-      json7.exclusiveMinimum = exclusiveMinimum;
+      json4.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json7.minimum = minimum;
+    json4.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json7.maximum = exclusiveMaximum;
-      json7.exclusiveMaximum = true;
+      json4.maximum = exclusiveMaximum;
+      json4.exclusiveMaximum = true;
     } else {
-      json7.exclusiveMaximum = exclusiveMaximum;
+      json4.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json7.maximum = maximum;
+    json4.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -62862,75 +62866,75 @@ var numberProcessor = (schema2, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema2, ctx, json7, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema2, ctx, json4, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json7.multipleOf = first;
+      json4.multipleOf = first;
     if (rest.length)
-      json7.allOf = [...json7.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json4.allOf = [...json4.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json7, _params) => {
-  json7.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json4, _params) => {
+  json4.type = "boolean";
 };
-var bigintProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json7, _params) => {
+var nullProcessor = (_schema, ctx, json4, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json7.type = "string";
-    json7.nullable = true;
-    json7.enum = [null];
+    json4.type = "string";
+    json4.nullable = true;
+    json4.enum = [null];
   } else {
-    json7.type = "null";
+    json4.type = "null";
   }
 };
-var undefinedProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json7, _params) => {
-  json7.not = {};
+var neverProcessor = (_schema, _ctx, json4, _params) => {
+  json4.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema2, _ctx, json7, _params) => {
+var enumProcessor = (schema2, _ctx, json4, _params) => {
   const def = schema2._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json7.not = {};
+    json4.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json7.type = "number";
+    json4.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json7.type = "string";
-  json7.enum = values;
+    json4.type = "string";
+  json4.enum = values;
 };
-var literalProcessor = (schema2, ctx, json7, params) => {
+var literalProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   if (def.values.length === 0) {
-    json7.not = {};
+    json4.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema2, ctx, json7, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json4, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema2, ctx, json7, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json4, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -62940,37 +62944,37 @@ var literalProcessor = (schema2, ctx, json7, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json7.type = val === null ? "null" : typeof val;
+    json4.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json7.enum = [val];
+      json4.enum = [val];
     } else {
-      json7.const = val;
+      json4.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json7.type = "number";
+      json4.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json7.type = "string";
+      json4.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json7.type = "boolean";
+      json4.type = "boolean";
     if (vals.every((v) => v === null))
-      json7.type = "null";
-    json7.enum = vals;
+      json4.type = "null";
+    json4.enum = vals;
   }
 };
-var nanProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema2, _ctx, json7, _params) => {
-  const _json = json7;
+var templateLiteralProcessor = (schema2, _ctx, json4, _params) => {
+  const _json = json4;
   const pattern = schema2._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema2, _ctx, json7, _params) => {
-  const _json = json7;
+var fileProcessor = (schema2, _ctx, json4, _params) => {
+  const _json = json4;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -62988,34 +62992,34 @@ var fileProcessor = (schema2, _ctx, json7, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json7, _params) => {
-  json7.type = "boolean";
+var successProcessor = (_schema, _ctx, json4, _params) => {
+  json4.type = "boolean";
 };
-var customProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema2, ctx, json7, params) => {
-  handleUnrepresentable(schema2, ctx, json7, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema2, ctx, json4, params) => {
+  handleUnrepresentable(schema2, ctx, json4, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema2, ctx, _json, params) => {
-  const json7 = _json;
+  const json4 = _json;
   const def = schema2._zod.def;
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json7.minItems = minimum;
+    json4.minItems = minimum;
   if (typeof maximum === "number")
-    json7.maxItems = maximum;
-  json7.type = "array";
-  json7.items = processSchema(def.element, ctx, {
+    json4.maxItems = maximum;
+  json4.type = "array";
+  json4.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -63031,17 +63035,17 @@ function inputOptin(schema2) {
   return schema2._zod.optin;
 }
 var objectProcessor = (schema2, ctx, _json, params) => {
-  const json7 = _json;
+  const json4 = _json;
   const def = schema2._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json7, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json4, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json7.type = "object";
-  json7.properties = {};
+  json4.type = "object";
+  json4.properties = {};
   for (const key in shape) {
-    assignProp(json7.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json4.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -63054,21 +63058,21 @@ var objectProcessor = (schema2, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json7.required = requiredKeys;
+    json4.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json7.additionalProperties = false;
+    json4.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json7.additionalProperties = false;
+      json4.additionalProperties = false;
   } else if (def.catchall) {
-    json7.additionalProperties = processSchema(def.catchall, ctx, {
+    json4.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema2, ctx, json7, params) => {
+var unionProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -63076,12 +63080,12 @@ var unionProcessor = (schema2, ctx, json7, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json7.oneOf = options;
+    json4.oneOf = options;
   } else {
-    json7.anyOf = options;
+    json4.anyOf = options;
   }
 };
-var intersectionProcessor = (schema2, ctx, json7, params) => {
+var intersectionProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -63096,13 +63100,13 @@ var intersectionProcessor = (schema2, ctx, json7, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json7.allOf = allOf;
+  json4.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema2, ctx, _json, params) => {
-  const json7 = _json;
+  const json4 = _json;
   const def = schema2._zod.def;
-  json7.type = "array";
+  json4.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -63124,70 +63128,70 @@ var tupleProcessor = (schema2, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json7.prefixItems = prefixItems;
+    json4.prefixItems = prefixItems;
     if (isClosed) {
-      json7.items = false;
+      json4.items = false;
     } else if (rest) {
-      json7.items = rest;
+      json4.items = rest;
     }
     if (minItems > 0)
-      json7.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json7.maxItems = maxItems;
+      json4.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json7.items = {
+    json4.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json7.items.anyOf.push(rest);
+      json4.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json7.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json7.maxItems = maxItems;
+      json4.maxItems = maxItems;
   } else {
-    json7.items = prefixItems;
+    json4.items = prefixItems;
     if (isClosed) {
-      json7.additionalItems = false;
+      json4.additionalItems = false;
     } else if (rest) {
-      json7.additionalItems = rest;
+      json4.additionalItems = rest;
     }
     if (minItems > 0)
-      json7.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json7.maxItems = maxItems;
+      json4.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json7.minItems = minimum;
+    json4.minItems = minimum;
   if (typeof maximum === "number")
-    json7.maxItems = maximum;
+    json4.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json7, visited) {
-  if (json7.$ref) {
-    if (visited.has(json7))
-      return json7;
-    visited.add(json7);
-    const def = bySchema.get(json7)?.def;
+function stringifyKeyNames(bySchema, json4, visited) {
+  if (json4.$ref) {
+    if (visited.has(json4))
+      return json4;
+    visited.add(json4);
+    const def = bySchema.get(json4)?.def;
     if (!def)
-      return json7;
+      return json4;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json7 : inlined;
+    return inlined === def ? json4 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json7[keyword];
+    const branches = json4[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json7 = { ...json7, [keyword]: mapped };
+      json4 = { ...json4, [keyword]: mapped };
   }
-  const types3 = Array.isArray(json7.type) ? json7.type : [json7.type];
+  const types3 = Array.isArray(json4.type) ? json4.type : [json4.type];
   const numericType = !types3.includes("string") && types3.some((t) => t === "number" || t === "integer");
-  const values = json7.enum ?? (json7.const !== void 0 ? [json7.const] : void 0);
+  const values = json4.enum ?? (json4.const !== void 0 ? [json4.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json7;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json7;
+    return json4;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json4;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -63227,9 +63231,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema2, ctx, _json, params) => {
-  const json7 = _json;
+  const json4 = _json;
   const def = schema2._zod.def;
-  json7.type = "object";
+  json4.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -63237,13 +63241,13 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json7.patternProperties = {};
+    json4.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json7.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json4.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json7.propertyNames = processSchema(def.keyType, ctx, {
+      json4.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -63255,7 +63259,7 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       }
       pending.push(schema2);
     }
-    json7.additionalProperties = processSchema(def.valueType, ctx, {
+    json4.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -63265,19 +63269,19 @@ var recordProcessor = (schema2, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json7.required = validKeyValues.map(String);
+      json4.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema2, ctx, json7, params) => {
+var nullableProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json7.nullable = true;
+    json4.nullable = true;
   } else {
-    json7.anyOf = [inner, { type: "null" }];
+    json4.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema2, ctx, _json, params) => {
@@ -63287,7 +63291,7 @@ var nonoptionalProcessor = (schema2, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema2, ctx, json7, params) {
+function serializeDefaultValue(value, schema2, ctx, json4, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -63297,30 +63301,30 @@ function serializeDefaultValue(value, schema2, ctx, json7, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema2, ctx, json7, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema2, ctx, json4, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema2, ctx, json7, params) => {
+var defaultProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json7, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json7.default = value;
+    json4.default = value;
 };
-var prefaultProcessor = (schema2, ctx, json7, params) => {
+var prefaultProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json7, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json7._prefault = value;
+    json4._prefault = value;
 };
-var catchProcessor = (schema2, ctx, json7, params) => {
+var catchProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
@@ -63329,10 +63333,10 @@ var catchProcessor = (schema2, ctx, json7, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema2, ctx, json7, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema2, ctx, json4, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json7.default = catchValue;
+  json4.default = catchValue;
 };
 var pipeProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -63342,12 +63346,12 @@ var pipeProcessor = (schema2, ctx, _json, params) => {
   const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema2, ctx, json7, params) => {
+var readonlyProcessor = (schema2, ctx, json4, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  json7.readOnly = true;
+  json4.readOnly = true;
 };
 var promiseProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -63989,7 +63993,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json7, params) => stringProcessor(inst, ctx, json7, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => stringProcessor(inst, ctx, json4, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -64348,7 +64352,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json7, params) => numberProcessor(inst, ctx, json7, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => numberProcessor(inst, ctx, json4, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -64438,7 +64442,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => booleanProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => booleanProcessor(inst, ctx, json4, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -64448,7 +64452,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json7, params) => bigintProcessor(inst, ctx, json7, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => bigintProcessor(inst, ctx, json4, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -64506,7 +64510,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => symbolProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => symbolProcessor(inst, ctx, json4, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -64514,7 +64518,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => undefinedProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => undefinedProcessor(inst, ctx, json4, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -64522,7 +64526,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => nullProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nullProcessor(inst, ctx, json4, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -64530,7 +64534,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => anyProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => anyProcessor(inst, ctx, json4, params);
 });
 function any() {
   return _any(ZodAny);
@@ -64538,7 +64542,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => unknownProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unknownProcessor(inst, ctx, json4, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -64546,7 +64550,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => neverProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => neverProcessor(inst, ctx, json4, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -64554,7 +64558,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => voidProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => voidProcessor(inst, ctx, json4, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -64564,7 +64568,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json7, params) => dateProcessor(inst, ctx, json7, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => dateProcessor(inst, ctx, json4, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -64586,7 +64590,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => arrayProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => arrayProcessor(inst, ctx, json4, params);
   inst.element = def.element;
 }, {
   min(n2, params) {
@@ -64616,7 +64620,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => objectProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => objectProcessor(inst, ctx, json4, params);
   util_exports.installLazyProp(inst, "shape", (self2) => self2._zod.def.shape, false);
 }, {
   keyof() {
@@ -64689,7 +64693,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => unionProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -64702,7 +64706,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => unionProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -64728,7 +64732,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => intersectionProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => intersectionProcessor(inst, ctx, json4, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -64741,7 +64745,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => tupleProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => tupleProcessor(inst, ctx, json4, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -64774,7 +64778,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => recordProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => recordProcessor(inst, ctx, json4, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -64816,7 +64820,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => mapProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => mapProcessor(inst, ctx, json4, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -64836,7 +64840,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => setProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => setProcessor(inst, ctx, json4, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -64852,7 +64856,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => enumProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => enumProcessor(inst, ctx, json4, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -64905,7 +64909,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => literalProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => literalProcessor(inst, ctx, json4, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -64926,7 +64930,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => fileProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => fileProcessor(inst, ctx, json4, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types3, params) => inst.check(_mime(Array.isArray(types3) ? types3 : [types3], params));
@@ -64938,7 +64942,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => transformProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => transformProcessor(inst, ctx, json4, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -64977,7 +64981,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => optionalProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -64989,7 +64993,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => optionalProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -65001,7 +65005,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => nullableProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nullableProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -65016,7 +65020,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => defaultProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => defaultProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -65032,7 +65036,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => prefaultProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => prefaultProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -65047,7 +65051,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => nonoptionalProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nonoptionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -65060,7 +65064,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => successProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => successProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -65072,7 +65076,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => catchProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => catchProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -65086,7 +65090,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => nanProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nanProcessor(inst, ctx, json4, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -65094,7 +65098,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => pipeProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => pipeProcessor(inst, ctx, json4, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -65136,7 +65140,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => readonlyProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => readonlyProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -65148,7 +65152,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => templateLiteralProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => templateLiteralProcessor(inst, ctx, json4, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -65160,7 +65164,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => lazyProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => lazyProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -65172,7 +65176,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => promiseProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => promiseProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -65184,7 +65188,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => functionProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => functionProcessor(inst, ctx, json4, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -65196,7 +65200,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json7, params) => customProcessor(inst, ctx, json7, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => customProcessor(inst, ctx, json4, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -65416,13 +65420,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path28 = ref3.slice(1).split("/").filter(Boolean);
-  if (path28.length === 0) {
+  const path30 = ref3.slice(1).split("/").filter(Boolean);
+  if (path30.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path28[0] === defsKey) {
-    const key = path28[1] === void 0 ? void 0 : decodeJSONPointerSegment(path28[1]);
+  if (path30[0] === defsKey) {
+    const key = path30[1] === void 0 ? void 0 : decodeJSONPointerSegment(path30[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -67227,12 +67231,12 @@ async function readSourceFacts(q, dir) {
 async function readAuthUsers(q, schemas, dir) {
   const users = await readReferencedAuthUsers(q, schemas);
   if (!users) return { entry: null, json: null, file: null };
-  const json7 = `${JSON.stringify(users.rows, null, 1)}
+  const json4 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path7.default.join(dir, AUTH_USERS_FILE), json7);
+  const digest = await writeText(import_node_path7.default.join(dir, AUTH_USERS_FILE), json4);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
-    json: json7,
+    json: json4,
     file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest }
   };
 }
@@ -67745,11 +67749,11 @@ async function prepareScratch(sdb, application, log, authUsers) {
     { statementTimeoutMs: 0 }
   );
 }
-async function insertAuthUsers(tx, entry, json7, present) {
+async function insertAuthUsers(tx, entry, json4, present) {
   const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
   await tx.query(
     `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
-    [json7]
+    [json4]
   );
 }
 async function compareWithManifest(q, manifest, known) {
@@ -67989,7 +67993,7 @@ function resolveUrlOption(value, env) {
 
 // src/cli/commands/db.ts
 var import_promises10 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -68170,6 +68174,39 @@ function renderStockSummaryText(s) {
   return out.join("\n") + "\n";
 }
 
+// src/cli/options.ts
+var import_node_path9 = __toESM(require("node:path"), 1);
+function stringOption(ctx, name) {
+  const v = ctx.values[name];
+  const t = typeof v === "string" ? v.trim() : "";
+  return t === "" ? void 0 : t;
+}
+function listOption(ctx, name) {
+  const v = ctx.values[name];
+  const all = Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+  return all.map((x) => x.trim()).filter((x) => x !== "");
+}
+function flagOption(ctx, name) {
+  return ctx.values[name] === true;
+}
+function pathOption(ctx, name) {
+  const v = stringOption(ctx, name);
+  return v === void 0 ? void 0 : import_node_path9.default.resolve(ctx.cwd, v);
+}
+function integerOption(ctx, name, bounds) {
+  const v = stringOption(ctx, name);
+  if (v === void 0) return void 0;
+  const n2 = Number(v);
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n2) || n2 < bounds.min || n2 > bounds.max) {
+    throw new UserError(
+      "BAD_OPTION",
+      `--${name} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ""} between ${bounds.min} and ${bounds.max}, got "${v.slice(0, 30)}"`,
+      { where: { field: name } }
+    );
+  }
+  return n2;
+}
+
 // src/cli/commands/db.ts
 var urlOption = {
   type: "string",
@@ -68177,10 +68214,8 @@ var urlOption = {
   description: "target PostgreSQL (postgresql://\u2026, or env:NAME); without it, the embedded database"
 };
 function targetOf(ctx) {
-  return resolveTarget({ url: ctx.values.url, cwd: ctx.cwd });
+  return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
 }
-var json2 = (v) => `${JSON.stringify(v, null, 2)}
-`;
 async function pathExists(p) {
   return (0, import_promises10.stat)(p).then(
     () => true,
@@ -68194,7 +68229,7 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`);
+    ctx.log.info(`removing ${import_node_path10.default.relative(ctx.cwd, target.dataDir)}`);
     await (0, import_promises10.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
@@ -68218,11 +68253,11 @@ var dbInit = {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf(ctx);
     assertSessionCapable(target, "db init");
-    if (ctx.values.reset) await resetEmbedded(target, ctx);
+    if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
       const result = await initFixture(db, opts, ctx.log);
       const summary2 = await readStockSummary(db);
-      if (ctx.values.json) ctx.out(json2({ ...result, summary: summary2 }));
+      if (flagOption(ctx, "json")) ctx.out(jsonText({ ...result, summary: summary2 }));
       else {
         ctx.out(`initialised ${result.target} (scale ${result.scale}, seed ${result.seed}) in ${(result.ms / 1e3).toFixed(1)} s
 
@@ -68239,13 +68274,13 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path9.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path10.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
     return withDb(target, async (db) => {
       const summary2 = await readStockSummary(db);
-      ctx.out(ctx.values.json ? json2(summary2) : renderStockSummaryText(summary2));
+      ctx.out(flagOption(ctx, "json") ? jsonText(summary2) : renderStockSummaryText(summary2));
     });
   }
 };
@@ -68257,8 +68292,8 @@ var dbLoadSchema = {
   async run(ctx) {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
-    if (ctx.values.reset) await resetEmbedded(target, ctx);
-    const file2 = import_node_path9.default.resolve(ctx.cwd, ctx.positionals[0]);
+    if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
+    const file2 = import_node_path10.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -68270,7 +68305,7 @@ var dbLoadSchema = {
 };
 
 // src/cli/commands/backup.ts
-var json3 = (v) => `${JSON.stringify(v, null, 2)}
+var json2 = (v) => `${JSON.stringify(v, null, 2)}
 `;
 var targetUrl = {
   type: "string",
@@ -68283,22 +68318,22 @@ var scratchUrlOption = {
   description: "an empty database to restore into for the proof (default: one created and dropped on the --url server)"
 };
 var jsonOption = { type: "boolean", description: "print the result as JSON" };
-function stringOption(ctx, name) {
+function stringOption2(ctx, name) {
   const v = ctx.values[name];
   return typeof v === "string" && v !== "" ? v : void 0;
 }
 async function stepTarget(ctx, step) {
-  const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
+  const target = resolveTarget({ url: stringOption2(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path10.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path11.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
   return target;
 }
 function scratchUrl(ctx) {
-  const v = stringOption(ctx, "scratch-url");
+  const v = stringOption2(ctx, "scratch-url");
   if (!v) return void 0;
   const url2 = resolveUrlOption(v, ctx.env);
   resolveTarget({ url: url2, cwd: ctx.cwd });
@@ -68320,10 +68355,10 @@ var backupCommand = {
     json: jsonOption
   },
   async run(ctx) {
-    const out = stringOption(ctx, "out");
+    const out = stringOption2(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
     const scratch = scratchUrl(ctx);
-    const compress = stringOption(ctx, "compress");
+    const compress = stringOption2(ctx, "compress");
     return withDb(await stepTarget(ctx, "backup"), async (db) => {
       const r = await backup(
         db,
@@ -68331,7 +68366,7 @@ var backupCommand = {
         ctx.log
       );
       ctx.out(
-        ctx.values.json ? json3({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r)
+        ctx.values.json ? json2({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r)
       );
       return r.ok ? 0 : 1;
     });
@@ -68352,7 +68387,7 @@ var backupVerifyCommand = {
     json: jsonOption
   },
   async run(ctx) {
-    const serverUrl = stringOption(ctx, "url");
+    const serverUrl = stringOption2(ctx, "url");
     if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
     const scratch = scratchUrl(ctx);
     const v = await verifyBackup(
@@ -68360,7 +68395,7 @@ var backupVerifyCommand = {
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env },
       ctx.log
     );
-    ctx.out(ctx.values.json ? json3(v) : renderVerificationText(v));
+    ctx.out(ctx.values.json ? json2(v) : renderVerificationText(v));
     return v.ok ? 0 : 1;
   }
 };
@@ -68370,11 +68405,11 @@ var rollbackCommand = {
   details: "Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\nnever auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.",
   options: { url: targetUrl, backup: { type: "string", valueName: "DIR", description: "the verified backup folder" }, json: jsonOption },
   async run(ctx) {
-    const dir = stringOption(ctx, "backup");
+    const dir = stringOption2(ctx, "backup");
     if (!dir) throw new UserError("MISSING_OPTION", "rollback needs --backup DIR", { where: { field: "backup" } });
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
       const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json3(r) : renderRollbackText(r));
+      ctx.out(ctx.values.json ? json2(r) : renderRollbackText(r));
       return r.ok ? 0 : 1;
     });
   }
@@ -68767,21 +68802,20 @@ var compat = {
   async run(ctx) {
     return withDb(targetOf(ctx), async (db) => {
       const r = await checkCompat(db, ctx.log);
-      ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
-` : renderCompatText(r, { verbose: ctx.values.verbose === true }));
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderCompatText(r, { verbose: flagOption(ctx, "verbose") }));
       return r.compatible ? 0 : 1;
     });
   }
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_node_fs6 = require("node:fs");
 var import_promises13 = require("node:fs/promises");
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 var import_node_util = require("node:util");
 
@@ -69300,7 +69334,7 @@ function parseSums(text) {
 
 // src/evidence/results-facts.ts
 var import_promises12 = require("node:fs/promises");
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -69364,15 +69398,15 @@ async function readEvidenceFacts(files, opts, log) {
   const preflight2 = result("preflight")?.[1];
   const target = [...parsed.values()].map((o) => str(o.target)).find((t) => t !== null) ?? null;
   const applyEntry = result("sqlApply");
-  const apply2 = applyEntry?.[1];
-  const applied = apply2 ? { file: apply2.file.name, sha256: apply2.file.sha256, status: apply2.status, ok: apply2.ok } : null;
+  const apply = applyEntry?.[1];
+  const applied = apply ? { file: apply.file.name, sha256: apply.file.sha256, status: apply.status, ok: apply.ok } : null;
   let migrationAt = null;
   let migrationAtSource = null;
   if (opts.migrationDate) {
     migrationAt = opts.migrationDate;
     migrationAtSource = "option";
-  } else if (apply2) {
-    migrationAt = apply2.at;
+  } else if (apply) {
+    migrationAt = apply.at;
     migrationAtSource = "sql-apply.json";
   }
   const backup2 = readBackupFacts(parsed, files, warn);
@@ -69438,7 +69472,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path11.default.posix.dirname(manifestPath);
+  const dir = import_node_path12.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -69521,7 +69555,7 @@ var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
   const names = (await (0, import_promises13.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path12.default.join(dir, name);
+    const abs2 = import_node_path13.default.join(dir, name);
     const r = rel ? `${rel}/${name}` : name;
     if (skip.has(abs2)) continue;
     const s = await (0, import_promises13.lstat)(abs2);
@@ -69546,7 +69580,7 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts, log) {
-  const resultsDir = import_node_path12.default.resolve(opts.resultsDir);
+  const resultsDir = import_node_path13.default.resolve(opts.resultsDir);
   const s = await (0, import_promises13.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
@@ -69555,7 +69589,7 @@ async function collect(opts, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path12.default.resolve(opts.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path13.default.resolve(opts.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -69563,7 +69597,7 @@ async function collect(opts, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
-    const abs2 = import_node_path12.default.resolve(given);
+    const abs2 = import_node_path13.default.resolve(given);
     const st = await (0, import_promises13.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
@@ -69571,7 +69605,7 @@ async function collect(opts, log) {
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path12.default.basename(abs2);
+    const name = import_node_path13.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -69680,7 +69714,7 @@ async function buildBundle(opts, log) {
         entryFile: CHANGELOG_ENTRY,
         date: date5,
         title,
-        insertedInto: insertInto ? import_node_path12.default.basename(insertInto.file) : null,
+        insertedInto: insertInto ? import_node_path13.default.basename(insertInto.file) : null,
         under: insertInto ? describeTarget(insertInto.under) : null
       },
       warnings: facts.warnings,
@@ -69717,7 +69751,7 @@ async function buildBundle(opts, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path12.default.resolve(opts.out);
+  const out = import_node_path13.default.resolve(opts.out);
   await writeZip(
     out,
     [
@@ -69758,7 +69792,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises13.mkdir)(import_node_path12.default.dirname(out), { recursive: true });
+  await (0, import_promises13.mkdir)(import_node_path13.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -69976,14 +70010,14 @@ async function verifyBundle(zipPath, opts = {}, log) {
   if (manifestBytes === void 0) {
     if (!problems.some((p) => p.path === MANIFEST_NAME)) problems.push({ path: MANIFEST_NAME, kind: "missing", problem: "not in the zip" });
   } else {
-    let json7;
+    let json4;
     try {
-      json7 = JSON.parse(manifestBytes.toString("utf8"));
+      json4 = JSON.parse(manifestBytes.toString("utf8"));
     } catch (e) {
       problems.push({ path: MANIFEST_NAME, kind: "unreadable", problem: `not valid JSON (${e.message})` });
     }
-    if (json7 !== void 0) {
-      const m = ManifestForVerify.safeParse(json7);
+    if (json4 !== void 0) {
+      const m = ManifestForVerify.safeParse(json4);
       if (!m.success) {
         const i = m.error.issues[0];
         problems.push({
@@ -69993,7 +70027,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
         });
       } else {
         manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
-        const raw = json7;
+        const raw = json4;
         manifestInfo = {
           decision: typeof raw.decision === "string" ? raw.decision : null,
           complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null
@@ -70040,33 +70074,23 @@ async function verifyBundle(zipPath, opts = {}, log) {
 }
 
 // src/cli/commands/evidence.ts
-var json4 = (v) => `${JSON.stringify(v, null, 2)}
-`;
-function str2(ctx, name) {
-  const v = ctx.values[name];
-  return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
-}
-function list(ctx, name) {
-  const v = ctx.values[name];
-  return (Array.isArray(v) ? v : typeof v === "string" ? [v] : []).filter((x) => x.trim() !== "");
-}
-var abs = (ctx, p) => import_node_path13.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path14.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
-    ...list(ctx, "redact-url").map((u) => resolveUrlOption(u, ctx.env))
+    ...listOption(ctx, "redact-url").map((u) => resolveUrlOption(u, ctx.env))
   ];
   return urls.flatMap(secretsOf);
 }
 function headingTarget(ctx) {
-  const under = str2(ctx, "under");
+  const under = stringOption(ctx, "under");
   if (!under)
     throw new UserError(
       "MISSING_OPTION",
       '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
       { where: { field: "under" } }
     );
-  const occ = str2(ctx, "occurrence");
+  const occ = stringOption(ctx, "occurrence");
   if (occ === void 0) return under;
   if (!/^[1-9]\d*$/.test(occ)) throw new UserError("BAD_OPTION", `--occurrence ${occ} must be 1, 2, \u2026`, { where: { field: "occurrence" } });
   return { heading: under, occurrence: Number(occ) };
@@ -70121,19 +70145,19 @@ var evidenceBuild = {
     json: { type: "boolean", description: "print the manifest as JSON" }
   },
   async run(ctx) {
-    const out = str2(ctx, "out");
+    const out = stringOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "evidence build needs --out FILE.zip", { where: { field: "out" } });
-    const changelog = str2(ctx, "changelog");
-    const date5 = str2(ctx, "date");
-    const title = str2(ctx, "title");
+    const changelog = stringOption(ctx, "changelog");
+    const date5 = stringOption(ctx, "date");
+    const title = stringOption(ctx, "title");
     const r = await buildBundle(
       {
-        resultsDir: abs(ctx, str2(ctx, "results") ?? "astm53b-results"),
+        resultsDir: abs(ctx, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
         out: abs(ctx, out),
         run: runInfoFrom(ctx.env, {
           ...pick2(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit", repository: "repository", runUrl: "run-url" })
         }),
-        sepEvidence: list(ctx, "sep").map((f) => abs(ctx, f)),
+        sepEvidence: listOption(ctx, "sep").map((f) => abs(ctx, f)),
         changelog: {
           ...date5 ? { date: date5 } : {},
           ...title ? { title } : {},
@@ -70144,7 +70168,7 @@ var evidenceBuild = {
       },
       ctx.log
     );
-    if (ctx.values.json) ctx.out(json4(r.manifest));
+    if (flagOption(ctx, "json")) ctx.out(jsonText(r.manifest));
     else {
       ctx.out(`bundle      ${r.out}
 `);
@@ -70164,7 +70188,7 @@ var evidenceBuild = {
 function pick2(ctx, names) {
   const out = {};
   for (const [key, option] of Object.entries(names)) {
-    const v = str2(ctx, option);
+    const v = stringOption(ctx, option);
     if (v !== void 0) out[key] = v;
   }
   return out;
@@ -70188,11 +70212,11 @@ var evidenceVerify = {
       throw new UserError("MISSING_ARGUMENT", "evidence verify needs the bundle: astm53b evidence verify FILE.zip", {
         where: { field: "FILE.zip" }
       });
-    const expect = str2(ctx, "expect-sha256");
+    const expect = stringOption(ctx, "expect-sha256");
     if (expect !== void 0 && !/^[0-9a-fA-F]{64}$/.test(expect))
       throw new UserError("BAD_OPTION", "--expect-sha256 must be 64 hexadecimal digits", { where: { field: "expect-sha256" } });
     const r = await verifyBundle(abs(ctx, file2), expect ? { expectSha256: expect } : {}, ctx.log);
-    ctx.out(ctx.values.json ? json4(r) : renderVerifyText(r));
+    ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderVerifyText(r));
     return r.ok ? 0 : 1;
   }
 };
@@ -70206,15 +70230,15 @@ var changelogEntry = {
     ...runOptions
   },
   async run(ctx) {
-    const changelog = str2(ctx, "changelog");
+    const changelog = stringOption(ctx, "changelog");
     const under = changelog ? headingTarget(ctx) : void 0;
-    const date5 = str2(ctx, "date");
-    const title = str2(ctx, "title");
+    const date5 = stringOption(ctx, "date");
+    const title = stringOption(ctx, "title");
     const run = runInfoFrom(ctx.env, pick2(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit" }));
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: abs(ctx, str2(ctx, "results") ?? "astm53b-results"),
-        sepEvidence: list(ctx, "sep").map((f) => abs(ctx, f)),
+        resultsDir: abs(ctx, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        sepEvidence: listOption(ctx, "sep").map((f) => abs(ctx, f)),
         ...date5 ? { date: date5 } : {},
         ...title ? { title } : {},
         run: {
@@ -70240,7 +70264,7 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/golden.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path15 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -70434,10 +70458,10 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path28, displayName = path28) {
+async function loadGoldenFile(path30, displayName = path30) {
   let text;
   try {
-    text = await (0, import_promises15.readFile)(path28, "utf8");
+    text = await (0, import_promises15.readFile)(path30, "utf8");
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
@@ -70445,8 +70469,8 @@ async function loadGoldenFile(path28, displayName = path28) {
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json7 = /\.json$/i.test(path28) || /^\s*[[{]/.test(body);
-  return json7 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  const json4 = /\.json$/i.test(path30) || /^\s*[[{]/.test(body);
+  return json4 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
   const csv = parseCsv(text, file2);
@@ -70484,8 +70508,8 @@ function parseGoldenCsv(text, file2) {
   });
   return validateGoldenRows(raw, file2);
 }
-function cellValue(column, cell4, decimalComma, where2) {
-  const t = cell4.trim();
+function cellValue(column, cell5, decimalComma, where2) {
+  const t = cell5.trim();
   if (t === "") return null;
   if (NUMERIC_COLUMNS.has(column)) {
     const n2 = parseDecimal(t, decimalComma);
@@ -70507,8 +70531,8 @@ function parseGoldenJson(text, file2) {
   } catch (e) {
     throw new UserError("GOLDEN_BAD_JSON", `${file2} is not valid JSON: ${e.message}`, { where: { file: file2 }, cause: e });
   }
-  const list2 = Array.isArray(doc) ? doc : doc && typeof doc === "object" && Array.isArray(doc.cases) ? doc.cases : void 0;
-  if (!list2) {
+  const list = Array.isArray(doc) ? doc : doc && typeof doc === "object" && Array.isArray(doc.cases) ? doc.cases : void 0;
+  if (!list) {
     const top = GoldenFileSchema.safeParse(doc);
     const issue3 = top.success ? void 0 : top.error.issues[0];
     throw new UserError(
@@ -70518,7 +70542,7 @@ function parseGoldenJson(text, file2) {
     );
   }
   const lines = referenceLines(text);
-  const raw = list2.map((item, i) => {
+  const raw = list.map((item, i) => {
     const ref3 = item && typeof item === "object" ? item.reference : void 0;
     const line2 = typeof ref3 === "string" ? lines.get(ref3) : void 0;
     const where2 = { file: file2, row: i + 1, ...line2 !== void 0 ? { line: line2 } : {} };
@@ -70658,10 +70682,10 @@ async function readGoldenCasesFromDb(q, opts, log) {
       throw new UserError("GOLDEN_MISSING_COLUMN", `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
   }
   const wanted = [...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2.filter((c) => present.has(c) && c !== "id" && c !== "created_at")];
-  const list2 = wanted.map((c) => `${quoteIdent2(c)}::text AS ${quoteIdent2(c)}`).join(", ");
+  const list = wanted.map((c) => `${quoteIdent2(c)}::text AS ${quoteIdent2(c)}`).join(", ");
   const origin = `${GOLDEN_TABLE} (source = '${source}')`;
   const r = await q.query(
-    `SELECT ${list2} FROM ${GOLDEN_TABLE} WHERE source = $1 ORDER BY date_mesure, reference`,
+    `SELECT ${list} FROM ${GOLDEN_TABLE} WHERE source = $1 ORDER BY date_mesure, reference`,
     [source]
   );
   log.info(`${r.rows.length} golden case(s) in ${origin}`);
@@ -71328,17 +71352,21 @@ function driftMarkdown(d) {
   return out;
 }
 
-// src/cli/commands/golden.ts
-var PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(", ")}`;
-function toleranceOf(ctx) {
-  const v = ctx.values["tolerance-l"];
-  const n2 = typeof v === "string" ? parseDecimal(v, false) : void 0;
-  if (n2 === void 0 || n2 < 0)
-    throw new UserError("BAD_OPTION", `--tolerance-l must be a number of litres \u2265 0, got "${String(v)}"`, {
-      where: { field: "--tolerance-l" }
+// src/golden/tolerance.ts
+var DEFAULT_TOLERANCE_L2 = 5;
+function parseToleranceL(v, field = "tolerance-l") {
+  if (v === void 0 || v.trim() === "") return DEFAULT_TOLERANCE_L2;
+  const n2 = parseDecimal(v, false);
+  if (n2 === void 0 || n2 < 0) {
+    throw new UserError("BAD_OPTION", `--${field} must be a number of litres \u2265 0 (dot decimal), got "${v.slice(0, 30)}"`, {
+      where: { field }
     });
+  }
   return n2;
 }
+
+// src/cli/commands/golden.ts
+var PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(", ")}`;
 var verify = {
   name: "golden verify",
   summary: "compare every golden case: engine vs SEP (vs ML_PP with a database), \xB15 L verdicts, SEP profile discovery, diagnosis",
@@ -71373,23 +71401,25 @@ var verify = {
     markdown: { type: "boolean", description: "print the markdown job summary" }
   },
   async run(ctx) {
-    const toleranceL = toleranceOf(ctx);
+    const toleranceL = parseToleranceL(stringOption(ctx, "tolerance-l"));
     const fileArg = ctx.positionals[0];
-    const fromDb = ctx.values["from-db"] === true;
-    const hasUrl = typeof ctx.values.url === "string" && ctx.values.url !== "";
+    const fromDb = flagOption(ctx, "from-db");
+    const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path14.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path15.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
-        ...fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {},
+        ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
-        ...hasUrl || fromDb || ctx.values["with-db"] === true ? { target: targetOf(ctx) } : {},
-        ...typeof ctx.values.profile === "string" ? { profile: ctx.values.profile } : {},
+        ...hasUrl || fromDb || flagOption(ctx, "with-db") ? { target: targetOf(ctx) } : {},
+        ...stringOption(ctx, "profile") ? { profile: stringOption(ctx, "profile") } : {},
         toleranceL
       },
       ctx.log
     );
-    ctx.out(ctx.values.json ? jsonText(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
+    ctx.out(
+      flagOption(ctx, "json") ? jsonText(report) : flagOption(ctx, "markdown") ? renderGoldenMarkdown(report) : renderGoldenText(report)
+    );
     return report.passed ? 0 : 1;
   }
 };
@@ -71402,13 +71432,12 @@ var drift = {
     json: { type: "boolean", description: "print the result as JSON" }
   },
   async run(ctx) {
-    const profile = parseGoldenProfile(String(ctx.values.profile));
+    const profile = parseGoldenProfile(stringOption(ctx, "profile") ?? "");
     const report = await withDb(
       targetOf(ctx),
       (db) => db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true })
     );
-    ctx.out(ctx.values.json ? `${JSON.stringify(report, null, 2)}
-` : renderDriftText(report));
+    ctx.out(flagOption(ctx, "json") ? jsonText(report) : renderDriftText(report));
   }
 };
 var schema = {
@@ -71421,137 +71450,6 @@ var schema = {
   }
 };
 var goldenCommands = [verify, drift, schema];
-
-// src/cli/commands/pipeline.ts
-var import_node_path16 = __toESM(require("node:path"), 1);
-
-// src/report/sql-apply.ts
-var VERDICT = {
-  applied: "APPLIED and committed",
-  "already-applied": "ALREADY APPLIED: nothing done",
-  "dry-run": "DRY RUN passed: rolled back, nothing changed",
-  rejected: "REJECTED: rolled back, nothing changed"
-};
-var yes = (b) => b ? "yes" : "no";
-function renderApplyText(r) {
-  const lines = [
-    `apply ${r.file.display} \u2192 ${r.target}`,
-    `${VERDICT[r.status]}`,
-    `sha256 ${r.file.sha256} (${r.file.bytes} bytes, ${r.file.statements} statements${r.file.droppedTransactionControl.length ? `, own BEGIN/COMMIT at line${r.file.droppedTransactionControl.length > 1 ? "s" : ""} ${r.file.droppedTransactionControl.join(", ")} replaced by the pipeline's transaction` : ""})`,
-    `run ${r.run.runId} by ${r.run.actor}`,
-    `fingerprint before ${r.fingerprintBefore.sha256}`,
-    `fingerprint after  ${r.fingerprintAfter.sha256}`
-  ];
-  if (r.ledger && r.status === "already-applied")
-    lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
-  for (const f of r.functions) {
-    lines.push(
-      `  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`
-    );
-  }
-  if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
-  if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
-  return `${lines.join("\n")}
-`;
-}
-function renderApplyMarkdown(r) {
-  const icon = r.ok ? "\u2705" : "\u274C";
-  const out = [
-    `### SQL apply (runbook 4.3): ${icon} ${VERDICT[r.status]}`,
-    "",
-    `\`${r.file.display}\`, sha256 \`${r.file.sha256}\`, run \`${r.run.runId}\` by ${r.run.actor}.`,
-    "",
-    `Catalog fingerprint before \`${r.fingerprintBefore.sha256.slice(0, 16)}\u2026\`, after \`${r.fingerprintAfter.sha256.slice(0, 16)}\u2026\` (${r.fingerprintAfter.entries.length} objects).`,
-    ""
-  ];
-  if (r.functions.length) {
-    out.push("| function | replaced | SECURITY DEFINER | search_path | verdict |", "| --- | --- | --- | --- | --- |");
-    for (const f of r.functions) {
-      out.push(
-        `| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? "\u2014"} | ${f.problems.length ? `\u274C ${f.problems.join("; ")}` : "\u2705"} |`
-      );
-    }
-    out.push("");
-  }
-  const others = r.diff.filter((d) => !r.functions.some((f) => f.signature === d.name && d.kind === "function"));
-  out.push(
-    others.length ? `**Other changes (forbidden): ${others.length}**` : "No trigger, policy, RLS switch, grant or other function changed.",
-    ""
-  );
-  for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
-  if (others.length) out.push("");
-  return out.join("\n");
-}
-
-// src/runbook/change-file.ts
-var import_node_crypto7 = require("node:crypto");
-var import_promises16 = require("node:fs/promises");
-var import_node_path15 = __toESM(require("node:path"), 1);
-var FORBIDDEN = [
-  { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
-  {
-    re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i,
-    why: "transaction control inside the file would escape the verification"
-  },
-  {
-    re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i,
-    why: "cannot run inside a transaction"
-  },
-  {
-    re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i,
-    why: "would change who the rest of the file and its verification run as"
-  }
-];
-function sha256Hex(data) {
-  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
-}
-async function loadChangeFile(file2, display = file2) {
-  let buf;
-  try {
-    buf = await (0, import_promises16.readFile)(file2);
-  } catch (e) {
-    throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
-      where: { file: display }
-    });
-  }
-  const text = buf.toString("utf8");
-  if (text.includes("\0") || Buffer.compare(Buffer.from(text, "utf8"), buf) !== 0) {
-    throw new UserError("BAD_CHANGE_FILE", "not a UTF-8 text file", { where: { file: display } });
-  }
-  const { statements, metaCommands } = splitSql(text);
-  const meta3 = metaCommands[0];
-  if (meta3) {
-    throw new UserError("SQL_META_COMMAND", `psql meta-command "${meta3.command.slice(0, 40)}" cannot run in the pipeline's transaction`, {
-      where: { file: display, line: meta3.line },
-      hint: "remove it; the pipeline runs the file through a driver, not psql"
-    });
-  }
-  const kept = [];
-  const dropped = [];
-  for (const s of statements) {
-    if (!dropTransactionControl(s)) {
-      dropped.push(s.line);
-      continue;
-    }
-    const bad = FORBIDDEN.find((f) => f.re.test(s.sql));
-    if (bad)
-      throw new UserError("BAD_CHANGE_FILE", `"${s.sql.split("\n")[0].slice(0, 60)}": ${bad.why}`, {
-        where: { file: display, line: s.line }
-      });
-    kept.push(s);
-  }
-  if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
-  return {
-    name: import_node_path15.default.basename(file2),
-    display,
-    path: file2,
-    sha256: sha256Hex(buf),
-    bytes: buf.length,
-    text,
-    statements: kept,
-    droppedTransactionControl: dropped
-  };
-}
 
 // src/db/advisory-lock.ts
 var CLASS_ID = 53053;
@@ -71578,6 +71476,251 @@ async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
   }
   await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
 }
+
+// src/runbook/state-schema.ts
+var STATE_FILE = "pipeline/state.sql";
+async function stateExists(q) {
+  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
+  return r.rows[0]?.ok === true;
+}
+async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
+  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
+  const name = `sql/${STATE_FILE}`;
+  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
+}
+
+// src/runbook/environment.ts
+var MarkerRow = external_exports.object({
+  env: external_exports.enum(ENV_NAMES),
+  project_ref: external_exports.string().nullable(),
+  set_at: external_exports.string(),
+  set_by: external_exports.string(),
+  run_id: external_exports.string()
+});
+async function readEnvironment(q) {
+  let pipeline4;
+  if (await stateExists(q)) {
+    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
+    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
+    if (row) pipeline4 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
+  }
+  let appSettingsEnv;
+  const has = await q.query(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
+  );
+  if (has.rows[0]?.ok) {
+    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
+    appSettingsEnv = r.rows[0]?.value ?? null;
+  }
+  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
+  const out = {
+    env: "unmarked",
+    explanation: "",
+    ...pipeline4 ? { pipeline: pipeline4 } : {},
+    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
+  };
+  if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
+    out.env = "conflict";
+    out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
+  } else if (pipeline4) {
+    out.env = pipeline4.env;
+    out.explanation = `astm53b.environment: ${pipeline4.env} (set ${pipeline4.setAt} by ${pipeline4.setBy}, run ${pipeline4.runId}${pipeline4.projectRef ? `, project ${pipeline4.projectRef}` : ""})`;
+  } else if (app === "staging") {
+    out.env = "staging";
+    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
+  } else {
+    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
+  }
+  return out;
+}
+function projectRefOf(url2) {
+  let u;
+  try {
+    u = new URL(url2);
+  } catch {
+    return void 0;
+  }
+  const user = decodeURIComponent(u.username);
+  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
+  if (fromUser) return fromUser;
+  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
+}
+function assertProjectRef(url2, expected, field = "project-ref") {
+  if (expected === void 0) return void 0;
+  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
+      { where: { field } }
+    );
+  }
+  const actual = url2 ? projectRefOf(url2) : void 0;
+  if (actual === void 0) {
+    throw new UserError(
+      "PROJECT_REF_MISMATCH",
+      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
+      {
+        where: { field }
+      }
+    );
+  }
+  if (actual !== expected) {
+    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
+      where: { field }
+    });
+  }
+  return actual;
+}
+function parseEnvName(v) {
+  if (v === "staging" || v === "prod") return v;
+  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
+}
+async function setEnvironment(db, opts, log) {
+  const ref3 = assertProjectRef(opts.url, opts.projectRef);
+  return db.withTransaction(async (tx) => {
+    const before = await readEnvironment(tx);
+    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
+      throw new UserError(
+        "ENV_CONFLICT",
+        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
+      );
+    }
+    await ensureStateSchema(tx, log);
+    await tx.query(
+      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
+              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
+      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
+    );
+    const after = await readEnvironment(tx);
+    log.info(`environment of ${db.label}: ${after.explanation}`);
+    return after;
+  });
+}
+
+// src/runbook/timeouts.ts
+var STEP_TIMEOUT_DEFAULTS = {
+  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
+  lockTimeoutMs: 5e3,
+  statementTimeoutMs: 12e4,
+  /** how long a second run waits for the first before failing */
+  lockWaitMs: 1e4
+};
+var TIMEOUT_OPTIONS = {
+  "lock-timeout-ms": { key: "lockTimeoutMs", description: "lock_timeout of each statement" },
+  "statement-timeout-ms": { key: "statementTimeoutMs", description: "statement_timeout of each statement" },
+  "lock-wait-ms": { key: "lockWaitMs", description: "how long to wait for another pipeline step on the same database" }
+};
+function parseMs(v, field, fallback, max = 36e5) {
+  if (v === void 0 || v === "") return fallback;
+  const n2 = Number(v);
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
+      { where: { field } }
+    );
+  return n2;
+}
+function parseTimeouts(raw) {
+  const out = { ...STEP_TIMEOUT_DEFAULTS };
+  for (const [name, { key }] of Object.entries(TIMEOUT_OPTIONS)) {
+    out[key] = parseMs(raw[name], name, STEP_TIMEOUT_DEFAULTS[key]);
+  }
+  return out;
+}
+
+// src/cli/run-options.ts
+var runOptions2 = {
+  "run-id": {
+    type: "string",
+    valueName: "ID",
+    description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)"
+  },
+  actor: { type: "string", valueName: "NAME", description: "who runs this, recorded (default: GITHUB_ACTOR, else the OS user)" }
+};
+var runOf = (ctx) => runContextFrom(ctx.env, { runId: stringOption(ctx, "run-id"), actor: stringOption(ctx, "actor") });
+var timeoutOptions = Object.fromEntries(
+  Object.entries(TIMEOUT_OPTIONS).map(([name, o]) => [
+    name,
+    { type: "string", valueName: "MS", description: o.description, default: String(STEP_TIMEOUT_DEFAULTS[o.key]) }
+  ])
+);
+var timeoutsOf = (ctx) => parseTimeouts(
+  Object.fromEntries(Object.keys(TIMEOUT_OPTIONS).map((n2) => [n2, stringOption(ctx, n2)]))
+);
+var jsonOption2 = { type: "boolean", description: "print the result as JSON" };
+
+// src/cli/commands/env.ts
+var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
+var envSet = {
+  name: "env set",
+  summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
+  details: "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
+  positionals: [{ name: "ENV", description: "staging or prod", required: true }],
+  options: {
+    url: urlOption,
+    "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" },
+    ...runOptions2,
+    json: jsonOption2
+  },
+  async run(ctx) {
+    const env = parseEnvName(ctx.positionals[0]);
+    const run = runOf(ctx);
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "env set");
+    const projectRef = stringOption(ctx, "project-ref");
+    assertProjectRef(urlOf2(target), projectRef);
+    return withDb(target, async (db) => {
+      const m = await setEnvironment(db, { env, projectRef, url: urlOf2(target), run }, ctx.log);
+      ctx.out(flagOption(ctx, "json") ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})
+`);
+    });
+  }
+};
+var envShow = {
+  name: "env show",
+  summary: "which environment the target database is marked as (read-only)",
+  options: { url: urlOption, json: jsonOption2 },
+  async run(ctx) {
+    return withDb(targetOf(ctx), async (db) => {
+      const m = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
+      ctx.out(flagOption(ctx, "json") ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})
+`);
+    });
+  }
+};
+var envCommands = [envSet, envShow];
+
+// src/report/freeze.ts
+function renderFreezeText(s) {
+  const state = s.frozen ? `FROZEN since ${s.since} by ${s.by}, run ${s.runId}: ${s.reason}` : "not frozen";
+  return [
+    `${s.target}: ${state}${s.changed === false ? " (unchanged)" : ""}${s.forced ? " (forced despite app activity)" : ""}`,
+    `guard triggers on: ${s.guardedTables.length ? s.guardedTables.join(", ") : "none"}`,
+    ...s.consistent ? [] : ["INCONSISTENT: the recorded state and the guard triggers disagree; run freeze on or off again"],
+    ""
+  ].join("\n");
+}
+function renderFreezeMarkdown(s) {
+  const icon = s.consistent ? s.frozen ? "\u{1F9CA}" : "\u2705" : "\u274C";
+  const head = s.frozen ? `frozen since ${s.since} by ${s.by}` : "not frozen: receptions and sorties accepted";
+  const lines = [
+    `### Freeze (runbook 3.4 / 4.1) ${icon} ${head}${s.changed === false ? " (unchanged)" : ""}`,
+    "",
+    `| | |`,
+    `| --- | --- |`,
+    `| target | \`${s.target}\` |`,
+    ...s.frozen ? [`| reason | ${cell2(s.reason ?? "")} |`, `| run | \`${s.runId}\` |`] : [],
+    `| guard triggers on | ${s.guardedTables.length ? s.guardedTables.map((t) => `\`public.${t}\``).join(", ") : "none"} |`,
+    ...s.forced ? ["| forced | yes: the app looked active (below) |"] : []
+  ];
+  if (s.activity?.seen.length) lines.push("", "**App activity seen when freezing**", "", ...s.activity.seen.map((x) => `- ${x}`));
+  if (!s.consistent) lines.push("", "> \u274C The recorded state and the guard triggers disagree: run `freeze on` or `freeze off` again.");
+  return `${lines.join("\n")}
+`;
+}
+var cell2 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 
 // src/runbook/app-activity.ts
 var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
@@ -71614,18 +71757,6 @@ async function readAppActivity(q, opts = {}) {
     )
   ];
   return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
-}
-
-// src/runbook/state-schema.ts
-var STATE_FILE = "pipeline/state.sql";
-async function stateExists(q) {
-  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
-  return r.rows[0]?.ok === true;
-}
-async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
-  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
-  const name = `sql/${STATE_FILE}`;
-  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
 }
 
 // src/runbook/freeze.ts
@@ -71751,153 +71882,171 @@ function quoteLiteral(s) {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-// src/report/freeze.ts
-function renderFreezeText(s) {
-  const state = s.frozen ? `FROZEN since ${s.since} by ${s.by}, run ${s.runId}: ${s.reason}` : "not frozen";
-  return [
-    `${s.target}: ${state}${s.changed === false ? " (unchanged)" : ""}${s.forced ? " (forced despite app activity)" : ""}`,
-    `guard triggers on: ${s.guardedTables.length ? s.guardedTables.join(", ") : "none"}`,
-    ...s.consistent ? [] : ["INCONSISTENT: the recorded state and the guard triggers disagree; run freeze on or off again"],
-    ""
-  ].join("\n");
-}
-
-// src/report/staging-reset.ts
-function renderResetText(r) {
-  const c = (k) => `${k} ${r.before[k]} \u2192 ${r.after[k]}`;
-  return [
-    `staging-reset ${r.file.display} (sha256 ${r.file.sha256}) \u2192 ${r.target}: ${r.ok ? "DONE" : "INVARIANT BROKEN, rolled back"}`,
-    `environment: ${r.environment.explanation}`,
-    `  ${["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"].map(c).join("\n  ")}`,
-    `cours_de_route checksum ${r.cdrBefore.checksum} \u2192 ${r.cdrAfter.checksum}`,
-    ...r.problems.map((p) => `problem: ${p}`),
-    `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
-    ...r.leftovers.snapshotWithStock.map(
-      (s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`
-    ),
-    ...r.leftovers.cdrDecharge.map((x) => `  DECHARGE ${x.plaque_camion} (${x.date_chargement}) ${x.id}`),
-    ""
-  ].join("\n");
-}
-
-// src/runbook/environment.ts
-var MarkerRow = external_exports.object({
-  env: external_exports.enum(ENV_NAMES),
-  project_ref: external_exports.string().nullable(),
-  set_at: external_exports.string(),
-  set_by: external_exports.string(),
-  run_id: external_exports.string()
-});
-async function readEnvironment(q) {
-  let pipeline4;
-  if (await stateExists(q)) {
-    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
-    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
-    if (row) pipeline4 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
-  }
-  let appSettingsEnv;
-  const has = await q.query(
-    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
-  );
-  if (has.rows[0]?.ok) {
-    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
-    appSettingsEnv = r.rows[0]?.value ?? null;
-  }
-  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
-  const out = {
-    env: "unmarked",
-    explanation: "",
-    ...pipeline4 ? { pipeline: pipeline4 } : {},
-    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
-  };
-  if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
-    out.env = "conflict";
-    out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
-  } else if (pipeline4) {
-    out.env = pipeline4.env;
-    out.explanation = `astm53b.environment: ${pipeline4.env} (set ${pipeline4.setAt} by ${pipeline4.setBy}, run ${pipeline4.runId}${pipeline4.projectRef ? `, project ${pipeline4.projectRef}` : ""})`;
-  } else if (app === "staging") {
-    out.env = "staging";
-    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
-  } else {
-    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
-  }
-  return out;
-}
-function projectRefOf(url2) {
-  let u;
-  try {
-    u = new URL(url2);
-  } catch {
-    return void 0;
-  }
-  const user = decodeURIComponent(u.username);
-  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
-  if (fromUser) return fromUser;
-  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
-}
-function assertProjectRef(url2, expected, field = "project-ref") {
-  if (expected === void 0) return void 0;
-  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
-    throw new UserError(
-      "BAD_OPTION",
-      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
-      { where: { field } }
-    );
-  }
-  const actual = url2 ? projectRefOf(url2) : void 0;
-  if (actual === void 0) {
-    throw new UserError(
-      "PROJECT_REF_MISMATCH",
-      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
-      {
-        where: { field }
-      }
-    );
-  }
-  if (actual !== expected) {
-    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
-      where: { field }
+// src/cli/commands/freeze.ts
+var freezeCommand = {
+  name: "freeze",
+  summary: "runbook 3.4/4.1: make the database refuse receptions and sorties (on), lift it (off), or show it (status)",
+  details: "on refuses while the app is visibly writing (movements in the last --window-minutes, busy sessions of app roles) unless --force.",
+  positionals: [{ name: "on|off|status", description: "what to do", required: true }],
+  options: {
+    url: urlOption,
+    reason: { type: "string", valueName: "TEXT", description: "why (required for on), recorded" },
+    force: { type: "boolean", description: "freeze even though the app looks active (what was seen is recorded)" },
+    "window-minutes": { type: "string", valueName: "N", description: "how recent a movement counts as activity", default: "15" },
+    ...runOptions2,
+    json: jsonOption2
+  },
+  async run(ctx) {
+    const what = ctx.positionals[0];
+    if (what !== "on" && what !== "off" && what !== "status")
+      throw new UserError("BAD_ARGUMENTS", `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
+    const windowMinutes = integerOption(ctx, "window-minutes", { min: 0, max: 1440, unit: "minutes" }) ?? 15;
+    const target = targetOf(ctx);
+    if (what !== "status") assertSessionCapable(target, `freeze ${what}`);
+    const run = what === "status" ? void 0 : runOf(ctx);
+    const reason2 = stringOption(ctx, "reason") ?? "";
+    return withDb(target, async (db) => {
+      const r = what === "status" ? await freezeStatus(db) : what === "on" ? await freezeOn(db, { reason: reason2, force: flagOption(ctx, "force"), run, windowMinutes }, ctx.log) : await freezeOff(db, { reason: reason2, run }, ctx.log);
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderFreezeText(r));
+      return r.consistent ? 0 : 1;
     });
   }
-  return actual;
+};
+
+// src/cli/commands/sql-apply.ts
+var import_node_path17 = __toESM(require("node:path"), 1);
+
+// src/report/sql-apply.ts
+var VERDICT = {
+  applied: "APPLIED and committed",
+  "already-applied": "ALREADY APPLIED: nothing done",
+  "dry-run": "DRY RUN passed: rolled back, nothing changed",
+  rejected: "REJECTED: rolled back, nothing changed"
+};
+var yes = (b) => b ? "yes" : "no";
+function renderApplyText(r) {
+  const lines = [
+    `apply ${r.file.display} \u2192 ${r.target}`,
+    `${VERDICT[r.status]}`,
+    `sha256 ${r.file.sha256} (${r.file.bytes} bytes, ${r.file.statements} statements${r.file.droppedTransactionControl.length ? `, own BEGIN/COMMIT at line${r.file.droppedTransactionControl.length > 1 ? "s" : ""} ${r.file.droppedTransactionControl.join(", ")} replaced by the pipeline's transaction` : ""})`,
+    `run ${r.run.runId} by ${r.run.actor}`,
+    `fingerprint before ${r.fingerprintBefore.sha256}`,
+    `fingerprint after  ${r.fingerprintAfter.sha256}`
+  ];
+  if (r.ledger && r.status === "already-applied")
+    lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
+  for (const f of r.functions) {
+    lines.push(
+      `  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`
+    );
+  }
+  if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
+  if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
+  return `${lines.join("\n")}
+`;
 }
-function parseEnvName(v) {
-  if (v === "staging" || v === "prod") return v;
-  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
-}
-async function setEnvironment(db, opts, log) {
-  const ref3 = assertProjectRef(opts.url, opts.projectRef);
-  return db.withTransaction(async (tx) => {
-    const before = await readEnvironment(tx);
-    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
-      throw new UserError(
-        "ENV_CONFLICT",
-        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
+function renderApplyMarkdown(r) {
+  const icon = r.ok ? "\u2705" : "\u274C";
+  const out = [
+    `### SQL apply (runbook 4.3): ${icon} ${VERDICT[r.status]}`,
+    "",
+    `\`${r.file.display}\`, sha256 \`${r.file.sha256}\`, run \`${r.run.runId}\` by ${r.run.actor}.`,
+    "",
+    `Catalog fingerprint before \`${r.fingerprintBefore.sha256.slice(0, 16)}\u2026\`, after \`${r.fingerprintAfter.sha256.slice(0, 16)}\u2026\` (${r.fingerprintAfter.entries.length} objects).`,
+    ""
+  ];
+  if (r.functions.length) {
+    out.push("| function | replaced | SECURITY DEFINER | search_path | verdict |", "| --- | --- | --- | --- | --- |");
+    for (const f of r.functions) {
+      out.push(
+        `| \`${f.signature ?? f.name}\` | ${yes(f.replaced)} | ${yes(f.securityDefiner)} | ${f.searchPath ?? "\u2014"} | ${f.problems.length ? `\u274C ${f.problems.join("; ")}` : "\u2705"} |`
       );
     }
-    await ensureStateSchema(tx, log);
-    await tx.query(
-      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
-              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
-      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
-    );
-    const after = await readEnvironment(tx);
-    log.info(`environment of ${db.label}: ${after.explanation}`);
-    return after;
-  });
+    out.push("");
+  }
+  const others = r.diff.filter((d) => !r.functions.some((f) => f.signature === d.name && d.kind === "function"));
+  out.push(
+    others.length ? `**Other changes (forbidden): ${others.length}**` : "No trigger, policy, RLS switch, grant or other function changed.",
+    ""
+  );
+  for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
+  if (others.length) out.push("");
+  return out.join("\n");
+}
+
+// src/runbook/change-file.ts
+var import_node_crypto7 = require("node:crypto");
+var import_promises16 = require("node:fs/promises");
+var import_node_path16 = __toESM(require("node:path"), 1);
+var FORBIDDEN = [
+  { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
+  {
+    re: /^(SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|COMMIT\s+PREPARED)\b/i,
+    why: "transaction control inside the file would escape the verification"
+  },
+  {
+    re: /^(VACUUM|CLUSTER)\b|^CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b|^(REINDEX|DROP\s+INDEX)\b.*\bCONCURRENTLY\b|^ALTER\s+SYSTEM\b|^CREATE\s+DATABASE\b/i,
+    why: "cannot run inside a transaction"
+  },
+  {
+    re: /^(SET|RESET)\s+(SESSION\s+)?(ROLE|SESSION\s+AUTHORIZATION)\b/i,
+    why: "would change who the rest of the file and its verification run as"
+  }
+];
+function sha256Hex(data) {
+  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
+}
+async function loadChangeFile(file2, display = file2) {
+  let buf;
+  try {
+    buf = await (0, import_promises16.readFile)(file2);
+  } catch (e) {
+    throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
+      where: { file: display }
+    });
+  }
+  const text = buf.toString("utf8");
+  if (text.includes("\0") || Buffer.compare(Buffer.from(text, "utf8"), buf) !== 0) {
+    throw new UserError("BAD_CHANGE_FILE", "not a UTF-8 text file", { where: { file: display } });
+  }
+  const { statements, metaCommands } = splitSql(text);
+  const meta3 = metaCommands[0];
+  if (meta3) {
+    throw new UserError("SQL_META_COMMAND", `psql meta-command "${meta3.command.slice(0, 40)}" cannot run in the pipeline's transaction`, {
+      where: { file: display, line: meta3.line },
+      hint: "remove it; the pipeline runs the file through a driver, not psql"
+    });
+  }
+  const kept = [];
+  const dropped = [];
+  for (const s of statements) {
+    if (!dropTransactionControl(s)) {
+      dropped.push(s.line);
+      continue;
+    }
+    const bad = FORBIDDEN.find((f) => f.re.test(s.sql));
+    if (bad)
+      throw new UserError("BAD_CHANGE_FILE", `"${s.sql.split("\n")[0].slice(0, 60)}": ${bad.why}`, {
+        where: { file: display, line: s.line }
+      });
+    kept.push(s);
+  }
+  if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
+  return {
+    name: import_node_path16.default.basename(file2),
+    display,
+    path: file2,
+    sha256: sha256Hex(buf),
+    bytes: buf.length,
+    text,
+    statements: kept,
+    droppedTransactionControl: dropped
+  };
 }
 
 // src/runbook/sql-apply.ts
 var DEFAULT_EXPECTED_FUNCTIONS = ["validate_sortie", "sorties_produit_block_update_delete"];
-var APPLY_DEFAULTS = {
-  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
-  lockTimeoutMs: 5e3,
-  statementTimeoutMs: 12e4,
-  /** how long a second run waits for the first before failing */
-  lockWaitMs: 1e4
-};
+var APPLY_DEFAULTS = STEP_TIMEOUT_DEFAULTS;
 var IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
 function parseExpectedFunctions(v) {
   if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n2) => `public.${n2}`);
@@ -71911,17 +72060,6 @@ function parseExpectedFunctions(v) {
       });
     return `${m[1] ?? "public"}.${m[2]}`;
   });
-}
-function parseMs(v, field, fallback, max = 36e5) {
-  if (v === void 0 || v === "") return fallback;
-  const n2 = Number(v);
-  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
-    throw new UserError(
-      "BAD_OPTION",
-      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
-      { where: { field } }
-    );
-  return n2;
 }
 async function readFunctionStates(q, names) {
   const r = await q.query(
@@ -72093,6 +72231,90 @@ async function applyChangeFile(db, opts, log) {
   );
 }
 
+// src/cli/commands/sql-apply.ts
+var sqlApplyCommand = {
+  name: "sql-apply",
+  aliases: ["apply"],
+  summary: "runbook 4.3: apply a change file in one transaction, proving before COMMIT that only the expected functions changed",
+  details: "The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\nstatement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\nfunction, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\nmakes the same file a no-op the second time and refuses a different file under an applied name.",
+  positionals: [
+    { name: "FILE", description: "the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)", required: true }
+  ],
+  options: {
+    url: urlOption,
+    "expect-functions": {
+      type: "string",
+      valueName: "a,b",
+      description: "functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)"
+    },
+    "dry-run": { type: "boolean", description: "run everything, report, and roll back" },
+    ...timeoutOptions,
+    ...runOptions2,
+    json: { ...jsonOption2, description: "print the full result (fingerprints before/after, diff) as JSON" }
+  },
+  async run(ctx) {
+    const given = ctx.positionals[0];
+    const file2 = await loadChangeFile(import_node_path17.default.resolve(ctx.cwd, given), given);
+    const opts = {
+      file: file2,
+      expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
+      dryRun: flagOption(ctx, "dry-run"),
+      ...timeoutsOf(ctx),
+      run: runOf(ctx)
+    };
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "sql-apply");
+    return withDb(target, async (db) => {
+      const r = await applyChangeFile(db, opts, ctx.log);
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderApplyText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+
+// src/report/staging-reset.ts
+function renderResetText(r) {
+  const c = (k) => `${k} ${r.before[k]} \u2192 ${r.after[k]}`;
+  return [
+    `staging-reset ${r.file.display} (sha256 ${r.file.sha256}) \u2192 ${r.target}: ${r.ok ? "DONE" : "INVARIANT BROKEN, rolled back"}`,
+    `environment: ${r.environment.explanation}`,
+    `  ${["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"].map(c).join("\n  ")}`,
+    `cours_de_route checksum ${r.cdrBefore.checksum} \u2192 ${r.cdrAfter.checksum}`,
+    ...r.problems.map((p) => `problem: ${p}`),
+    `left behind: ${r.leftovers.snapshotWithStock.length} stocks_snapshot row(s) still showing stock, ${r.leftovers.cdrDecharge.length} cours de route in DECHARGE (cannot be received again)`,
+    ...r.leftovers.snapshotWithStock.map(
+      (s) => `  snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`
+    ),
+    ...r.leftovers.cdrDecharge.map((x) => `  DECHARGE ${x.plaque_camion} (${x.date_chargement}) ${x.id}`),
+    ""
+  ].join("\n");
+}
+var COUNTED = ["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"];
+function renderResetMarkdown(r) {
+  const lines = [
+    `### Staging reset "CDR only" (runbook 3.5) ${r.ok ? "\u2705 done" : "\u274C invariant broken, rolled back"}`,
+    "",
+    `\`${r.file.display}\` (SHA-256 \`${r.file.sha256}\`) on \`${r.target}\`; ${r.environment.explanation}`,
+    "",
+    "| table | before | after |",
+    "| --- | ---: | ---: |",
+    ...COUNTED.map((k) => `| ${k} | ${r.before[k]} | ${r.after[k]} |`),
+    "",
+    `cours_de_route checksum: \`${r.cdrBefore.checksum}\` \u2192 \`${r.cdrAfter.checksum}\` ${r.cdrBefore.checksum === r.cdrAfter.checksum ? "(unchanged)" : "(CHANGED)"}`
+  ];
+  if (r.problems.length) lines.push("", "**Problems**", "", ...r.problems.map((p) => `- ${p}`));
+  const left = r.leftovers;
+  if (left.snapshotWithStock.length || left.cdrDecharge.length) {
+    lines.push("", "**Left behind**", "");
+    for (const s of left.snapshotWithStock)
+      lines.push(`- stocks_snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`);
+    for (const x of left.cdrDecharge)
+      lines.push(`- cours de route ${x.plaque_camion} (${x.date_chargement}) in DECHARGE: cannot be received again`);
+  }
+  return `${lines.join("\n")}
+`;
+}
+
 // src/runbook/staging-reset.ts
 var LeftSnapshot2 = external_exports.object({
   citerne: external_exports.string(),
@@ -72132,6 +72354,10 @@ function assertStaging(env, url2) {
       `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`
     );
   }
+}
+async function loadResetFile(given) {
+  const f = given ?? changeFileRef("resetCdrOnly");
+  return loadChangeFile(f.path, f.display);
 }
 async function stagingReset(db, opts, log) {
   const started = Date.now();
@@ -72208,120 +72434,7 @@ async function stagingReset(db, opts, log) {
   );
 }
 
-// src/cli/commands/pipeline.ts
-var json5 = (v) => `${JSON.stringify(v, null, 2)}
-`;
-var runOptions2 = {
-  "run-id": {
-    type: "string",
-    valueName: "ID",
-    description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)"
-  },
-  actor: { type: "string", valueName: "NAME", description: "who runs this, recorded (default: GITHUB_ACTOR, else the OS user)" }
-};
-var timeoutOptions = {
-  "lock-timeout-ms": {
-    type: "string",
-    valueName: "MS",
-    description: "lock_timeout of each statement",
-    default: String(APPLY_DEFAULTS.lockTimeoutMs)
-  },
-  "statement-timeout-ms": {
-    type: "string",
-    valueName: "MS",
-    description: "statement_timeout of each statement",
-    default: String(APPLY_DEFAULTS.statementTimeoutMs)
-  },
-  "lock-wait-ms": {
-    type: "string",
-    valueName: "MS",
-    description: "how long to wait for another pipeline step on the same database",
-    default: String(APPLY_DEFAULTS.lockWaitMs)
-  }
-};
-var str3 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
-var runOf = (ctx) => runContextFrom(ctx.env, { runId: str3(ctx, "run-id"), actor: str3(ctx, "actor") });
-var timeoutsOf = (ctx) => ({
-  lockTimeoutMs: parseMs(ctx.values["lock-timeout-ms"], "lock-timeout-ms", APPLY_DEFAULTS.lockTimeoutMs),
-  statementTimeoutMs: parseMs(ctx.values["statement-timeout-ms"], "statement-timeout-ms", APPLY_DEFAULTS.statementTimeoutMs),
-  lockWaitMs: parseMs(ctx.values["lock-wait-ms"], "lock-wait-ms", APPLY_DEFAULTS.lockWaitMs)
-});
-var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
-function changeTarget(ctx, step) {
-  const target = targetOf(ctx);
-  assertSessionCapable(target, step);
-  return target;
-}
-var envSet = {
-  name: "env set",
-  summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
-  details: "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
-  positionals: [{ name: "ENV", description: "staging or prod", required: true }],
-  options: {
-    url: urlOption,
-    "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" },
-    ...runOptions2,
-    json: { type: "boolean", description: "print the marker as JSON" }
-  },
-  async run(ctx) {
-    const env = parseEnvName(ctx.positionals[0]);
-    const run = runOf(ctx);
-    const target = changeTarget(ctx, "env set");
-    assertProjectRef(urlOf2(target), str3(ctx, "project-ref"));
-    return withDb(target, async (db) => {
-      const m = await setEnvironment(db, { env, projectRef: str3(ctx, "project-ref"), url: urlOf2(target), run }, ctx.log);
-      ctx.out(ctx.values.json ? json5(m) : `${db.label}: ${m.env} (${m.explanation})
-`);
-    });
-  }
-};
-var envShow = {
-  name: "env show",
-  summary: "which environment the target database is marked as (read-only)",
-  options: { url: urlOption, json: { type: "boolean", description: "print the marker as JSON" } },
-  async run(ctx) {
-    return withDb(targetOf(ctx), async (db) => {
-      const m = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
-      ctx.out(ctx.values.json ? json5(m) : `${db.label}: ${m.env} (${m.explanation})
-`);
-    });
-  }
-};
-var apply = {
-  name: "apply",
-  summary: "runbook 4.3: apply a change file in one transaction, proving before COMMIT that only the expected functions changed",
-  details: "The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\nstatement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\nfunction, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\nmakes the same file a no-op the second time and refuses a different file under an applied name.",
-  positionals: [
-    { name: "FILE", description: "the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)", required: true }
-  ],
-  options: {
-    url: urlOption,
-    "expect-functions": {
-      type: "string",
-      valueName: "a,b",
-      description: "functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)"
-    },
-    "dry-run": { type: "boolean", description: "run everything, report, and roll back" },
-    ...timeoutOptions,
-    ...runOptions2,
-    json: { type: "boolean", description: "print the full result (fingerprints before/after, diff) as JSON" }
-  },
-  async run(ctx) {
-    const file2 = await loadChangeFile(import_node_path16.default.resolve(ctx.cwd, ctx.positionals[0]), ctx.positionals[0]);
-    const opts = {
-      file: file2,
-      expectFunctions: parseExpectedFunctions(str3(ctx, "expect-functions")),
-      dryRun: ctx.values["dry-run"] === true,
-      ...timeoutsOf(ctx),
-      run: runOf(ctx)
-    };
-    return withDb(changeTarget(ctx, "apply"), async (db) => {
-      const r = await applyChangeFile(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json5(r) : renderApplyText(r));
-      return r.ok ? 0 : 1;
-    });
-  }
-};
+// src/cli/commands/staging-reset.ts
 var stagingResetCommand = {
   name: "staging-reset",
   summary: 'runbook 3.5: the "CDR only" reset, on a staging-marked database only, with its invariant proved before COMMIT',
@@ -72331,60 +72444,25 @@ var stagingResetCommand = {
     file: { type: "string", valueName: "FILE", description: "the depot's own reset file instead of ours" },
     ...timeoutOptions,
     ...runOptions2,
-    json: { type: "boolean", description: "print the result as JSON" }
+    json: jsonOption2
   },
   async run(ctx) {
-    const given = str3(ctx, "file");
-    const file2 = given ? await loadChangeFile(import_node_path16.default.resolve(ctx.cwd, given), given) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
-    const target = changeTarget(ctx, "staging-reset");
-    const opts = { file: file2, url: urlOf2(target), run: runOf(ctx), ...timeoutsOf(ctx) };
+    const given = pathOption(ctx, "file");
+    const file2 = await loadResetFile(given ? { path: given, display: stringOption(ctx, "file") } : void 0);
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "staging-reset");
+    const opts = { file: file2, url: target.kind === "pg" ? target.url : void 0, run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
       const r = await stagingReset(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json5(r) : renderResetText(r));
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderResetText(r));
       return r.ok ? 0 : 1;
     });
   }
 };
-var freeze = {
-  name: "freeze",
-  summary: "runbook 3.4/4.1: make the database refuse receptions and sorties (on), lift it (off), or show it (status)",
-  details: "on refuses while the app is visibly writing (movements in the last --window-minutes, busy sessions of app roles) unless --force.",
-  positionals: [{ name: "on|off|status", description: "what to do", required: true }],
-  options: {
-    url: urlOption,
-    reason: { type: "string", valueName: "TEXT", description: "why (required for on), recorded" },
-    force: { type: "boolean", description: "freeze even though the app looks active (what was seen is recorded)" },
-    "window-minutes": { type: "string", valueName: "N", description: "how recent a movement counts as activity", default: "15" },
-    ...runOptions2,
-    json: { type: "boolean", description: "print the result as JSON" }
-  },
-  async run(ctx) {
-    const what = ctx.positionals[0];
-    if (what !== "on" && what !== "off" && what !== "status")
-      throw new UserError("BAD_ARGUMENTS", `freeze takes on, off or status, got "${String(what).slice(0, 20)}"`);
-    const win = Number(ctx.values["window-minutes"] ?? 15);
-    if (!Number.isInteger(win) || win < 0 || win > 1440)
-      throw new UserError("BAD_OPTION", "--window-minutes must be a whole number between 0 and 1440", {
-        where: { field: "window-minutes" }
-      });
-    const target = what === "status" ? targetOf(ctx) : changeTarget(ctx, `freeze ${what}`);
-    const run = what === "status" ? void 0 : runOf(ctx);
-    return withDb(target, async (db) => {
-      const r = what === "status" ? await freezeStatus(db) : what === "on" ? await freezeOn(
-        db,
-        { reason: str3(ctx, "reason") ?? "", force: ctx.values.force === true, run, windowMinutes: win },
-        ctx.log
-      ) : await freezeOff(db, { reason: str3(ctx, "reason") ?? "", run }, ctx.log);
-      ctx.out(ctx.values.json ? json5(r) : renderFreezeText(r));
-      return r.consistent ? 0 : 1;
-    });
-  }
-};
-var pipelineCommands = [envSet, envShow, apply, stagingResetCommand, freeze];
 
 // src/cli/commands/preflight.ts
 var import_promises18 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -72709,8 +72787,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path17.default.resolve(ctx.cwd, p), display: p });
-var str4 = (ctx, name) => typeof ctx.values[name] === "string" ? ctx.values[name] : void 0;
+var ref = (ctx, p) => ({ path: import_node_path18.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -72732,28 +72809,24 @@ var preflightCommand = {
     json: { type: "boolean", description: "print the result as JSON" }
   },
   async run(ctx) {
-    const golden = str4(ctx, "golden");
+    const golden = stringOption(ctx, "golden");
     if (!golden) throw new UserError("MISSING_INPUT", "--golden FILE is required", { where: { field: "golden" } });
-    const minutes = Number(ctx.values["activity-minutes"]);
-    if (!Number.isInteger(minutes) || minutes < 1)
-      throw new UserError("BAD_OPTION", "--activity-minutes must be a positive integer", { where: { field: "activity-minutes" } });
-    const baseline = str4(ctx, "baseline");
-    const flutterCommit = str4(ctx, "flutter-commit");
-    const astmFlag = str4(ctx, "astm-flag");
+    const minutes = integerOption(ctx, "activity-minutes", { min: 1, max: 1440, unit: "minutes" }) ?? 15;
+    const baseline = stringOption(ctx, "baseline");
+    const flutterCommit = stringOption(ctx, "flutter-commit");
+    const astmFlag = stringOption(ctx, "astm-flag");
     const inputs = await loadPreflightInputs({
       golden: ref(ctx, golden),
-      changeFiles: (ctx.values.change ?? []).map((c) => ref(ctx, c)),
+      changeFiles: listOption(ctx, "change").map((c) => ref(ctx, c)),
       ...baseline ? { baseline: ref(ctx, baseline) } : {},
       deployment: { ...flutterCommit ? { flutterCommit } : {}, ...astmFlag ? { astmFlag } : {} },
       activityWindowMinutes: minutes
     });
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
-      const out = str4(ctx, "out");
-      if (out) await (0, import_promises18.writeFile)(import_node_path17.default.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}
-`);
-      ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}
-` : renderPreflightText(r));
+      const out = stringOption(ctx, "out");
+      if (out) await (0, import_promises18.writeFile)(import_node_path18.default.resolve(ctx.cwd, out), jsonText(r));
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
   }
@@ -72768,11 +72841,10 @@ var fingerprintCommand = {
   async run(ctx) {
     return withDb(targetOf(ctx), async (db) => {
       const fp = await db.withTransaction((q) => readFingerprint(q), { readOnly: true });
-      const text = `${JSON.stringify(fp, null, 2)}
-`;
-      const out = str4(ctx, "out");
+      const text = jsonText(fp);
+      const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises18.writeFile)(import_node_path17.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises18.writeFile)(import_node_path18.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -72781,15 +72853,15 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/rehearse.ts
 var import_promises21 = require("node:fs/promises");
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
 var import_promises19 = require("node:fs/promises");
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_node_path19 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -72807,7 +72879,7 @@ async function decide(opts, log) {
   const dir = opts.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel = (f) => import_node_path18.default.relative(process.cwd(), f) || f;
+  const rel = (f) => import_node_path19.default.relative(process.cwd(), f) || f;
   function usable(name, r, missingAs) {
     if (r.ok) return r.value;
     inputs.push({ name, file: rel(r.file), status: r.status, detail: r.detail });
@@ -72816,7 +72888,7 @@ async function decide(opts, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf = (kind) => import_node_path18.default.join(dir, RESULTS[kind].file);
+  const fileOf = (kind) => import_node_path19.default.join(dir, RESULTS[kind].file);
   const preflight2 = usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf("preflight");
@@ -72826,10 +72898,10 @@ async function decide(opts, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path18.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path19.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists(import_node_path18.default.join(sub, manifestName)) || !await exists(import_node_path18.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path18.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists(import_node_path19.default.join(sub, manifestName)) || !await exists(import_node_path19.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path19.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -72843,14 +72915,14 @@ async function decide(opts, log) {
     });
     reasons.push(reason("NO_VERIFIED_BACKUP", rel(backupDir), e.describe()));
   }
-  const apply2 = usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
-  if (apply2) {
+  const apply = usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
+  if (apply) {
     const file2 = fileOf("sqlApply");
-    const applied = apply2.ok && (apply2.status === "applied" || apply2.status === "already-applied");
-    record2("sql-apply", file2, applied, apply2.status);
+    const applied = apply.ok && (apply.status === "applied" || apply.status === "already-applied");
+    record2("sql-apply", file2, applied, apply.status);
     if (!applied) {
-      const why = apply2.violations.length ? `: ${apply2.violations.join("; ")}` : "";
-      reasons.push(reason("CHANGE_NOT_APPLIED", rel(file2), `status ${apply2.status}${why}`));
+      const why = apply.violations.length ? `: ${apply.violations.join("; ")}` : "";
+      reasons.push(reason("CHANGE_NOT_APPLIED", rel(file2), `status ${apply.status}${why}`));
     }
   }
   const golden = usable("golden", await readResult(dir, "golden"), "RESULT_MISSING");
@@ -73879,8 +73951,8 @@ async function buildSmokeOptions(raw) {
 
 // src/rehearsal/rehearse.ts
 async function rehearse(db, opts, log) {
-  const out = import_node_path19.default.resolve(opts.outDir);
-  const results = import_node_path19.default.join(out, DEFAULT_RESULTS_DIR);
+  const out = import_node_path20.default.resolve(opts.outDir);
+  const results = import_node_path20.default.join(out, DEFAULT_RESULTS_DIR);
   await (0, import_promises21.rm)(out, { recursive: true, force: true });
   await (0, import_promises21.mkdir)(results, { recursive: true });
   const steps = [];
@@ -73893,15 +73965,15 @@ async function rehearse(db, opts, log) {
     } catch (e) {
       const summary2 = e.describe?.() ?? e.message;
       steps.push({ step: name, runbook, ok: false, summary: summary2 });
-      await (0, import_promises21.writeFile)(import_node_path19.default.join(results, errorFileOf(name)), `${summary2}
+      await (0, import_promises21.writeFile)(import_node_path20.default.join(results, errorFileOf(name)), `${summary2}
 `);
       log.warn(`${name}: FAILED \u2014 ${summary2}`);
       return false;
     }
   }
-  const golden = opts.golden ?? import_node_path19.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
+  const golden = opts.golden ?? import_node_path20.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
   const change = opts.changeFile ?? sqlPath(CHANGE_FILES.p0);
-  const rel = (p) => import_node_path19.default.relative(PACKAGE_ROOT, p) || p;
+  const rel = (p) => import_node_path20.default.relative(PACKAGE_ROOT, p) || p;
   await step("preflight", "3.3, 4.1, 4.4", async () => {
     const inputs = await loadPreflightInputs({
       golden: { path: golden, display: rel(golden) },
@@ -73921,7 +73993,7 @@ async function rehearse(db, opts, log) {
     return { ok: r.frozen, summary: r.frozen ? "receptions and sorties refused by the database" : "not frozen" };
   });
   const backedUp = await step("backup", "3.1, 4.2", async () => {
-    const r = await backup(db, { outDir: import_node_path19.default.join(results, BACKUP_DIR) }, log);
+    const r = await backup(db, { outDir: import_node_path20.default.join(results, BACKUP_DIR) }, log);
     return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? "passed" : "FAILED"}` };
   });
   if (backedUp) {
@@ -73950,7 +74022,7 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "smoke", r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
   });
-  if (opts.signoff) await (0, import_promises21.copyFile)(opts.signoff, import_node_path19.default.join(results, RESULTS.signoff.file));
+  if (opts.signoff) await (0, import_promises21.copyFile)(opts.signoff, import_node_path20.default.join(results, RESULTS.signoff.file));
   const decision = await decide({ resultsDir: results }, log);
   await writeResult(results, "decision", decision);
   steps.push({
@@ -73961,7 +74033,7 @@ async function rehearse(db, opts, log) {
   });
   if (decision.decision !== "GO" && backedUp) {
     await step("rollback", "6.2", async () => {
-      const r = await rollback(db, { backupDir: import_node_path19.default.join(results, BACKUP_DIR) }, log);
+      const r = await rollback(db, { backupDir: import_node_path20.default.join(results, BACKUP_DIR) }, log);
       await writeResult(results, "rollback", r);
       return {
         ok: r.ok,
@@ -73978,20 +74050,20 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "freezeOff", r);
     return { ok: !r.frozen, summary: "entries allowed again" };
   });
-  const bundlePath = import_node_path19.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path20.default.join(out, "astm53b-evidence.zip");
   const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
   const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
   steps.push({
     step: "evidence",
     runbook: "5.7",
     ok: verification.ok,
-    summary: `${import_node_path19.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
+    summary: `${import_node_path20.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
   });
   return { steps, decision, bundle, verification, resultsDir: results };
 }
 
 // src/report/decision.ts
-var cell2 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+var cell3 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 function renderDecisionText(d) {
   const out = [`Decision: ${d.decision} (${d.resultsDir})`, ""];
   for (const i of d.inputs) out.push(`  ${i.name.padEnd(9)} ${i.status.padEnd(10)} ${i.detail}`);
@@ -74006,15 +74078,15 @@ function renderDecisionMarkdown(d) {
   const out = [`## GO / NO-GO (runbook 6.1, 7): ${d.decision === "GO" ? "\u2705 GO" : "\u26D4 NO-GO"}`, ""];
   if (d.signoff)
     out.push(
-      `Signed **${d.signoff.decision}** by ${cell2(d.signoff.who)} (${cell2(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell2(d.signoff.comment)}\u201D` : ""}.`,
+      `Signed **${d.signoff.decision}** by ${cell3(d.signoff.who)} (${cell3(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell3(d.signoff.comment)}\u201D` : ""}.`,
       ""
     );
   out.push("| step | file | status | detail |", "| --- | --- | --- | --- |");
   for (const i of d.inputs)
-    out.push(`| ${i.name} | \`${cell2(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell2(i.detail)} |`);
+    out.push(`| ${i.name} | \`${cell3(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell3(i.detail)} |`);
   if (d.reasons.length) {
     out.push("", "### Reasons", "", "| condition | runbook | rule | finding |", "| --- | --- | --- | --- |");
-    for (const r of d.reasons) out.push(`| \`${r.condition}\` | ${r.runbook} | ${cell2(r.rule)} | ${cell2(r.message)} |`);
+    for (const r of d.reasons) out.push(`| \`${r.condition}\` | ${r.runbook} | ${cell3(r.rule)} | ${cell3(r.message)} |`);
   }
   return `${out.join("\n")}
 `;
@@ -74037,7 +74109,6 @@ var rehearse2 = {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf({ ...ctx, values: {} });
     await resetEmbedded(target, ctx);
-    const file2 = (name) => typeof ctx.values[name] === "string" ? import_node_path20.default.resolve(ctx.cwd, ctx.values[name]) : void 0;
     return withDb(target, async (db) => {
       const init = await initFixture(db, opts, ctx.log);
       ctx.out(`db init: ${init.files.length} SQL files in ${(init.ms / 1e3).toFixed(1)} s on ${init.target}
@@ -74049,13 +74120,13 @@ var rehearse2 = {
       ctx.out(`
 ${renderStockSummaryText(await readStockSummary(db))}
 `);
-      const golden = file2("golden");
-      const signoff = file2("signoff");
-      const flutterCommit = typeof ctx.values["flutter-commit"] === "string" ? ctx.values["flutter-commit"] : void 0;
+      const golden = pathOption(ctx, "golden");
+      const signoff = pathOption(ctx, "signoff");
+      const flutterCommit = stringOption(ctx, "flutter-commit");
       const r = await rehearse(
         db,
         {
-          outDir: import_node_path20.default.resolve(ctx.cwd, ctx.values.out),
+          outDir: pathOption(ctx, "out") ?? import_node_path21.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           ...golden ? { golden } : {},
           ...signoff ? { signoff } : {},
@@ -74070,9 +74141,9 @@ ${renderStockSummaryText(await readStockSummary(db))}
       ctx.out(`
 ${renderDecisionText(r.decision)}
 `);
-      ctx.out(`evidence bundle: ${import_node_path20.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path21.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path20.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path21.default.relative(ctx.cwd, r.bundle.out)}
 `);
       return r.verification.ok ? 0 : 1;
     });
@@ -74080,10 +74151,10 @@ ${renderDecisionText(r.decision)}
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
-var cell3 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 var mark2 = (passed, ran = true) => !ran ? "NOT RUN" : passed ? "PASS" : "FAIL";
 function movementLines(r) {
   const out = [];
@@ -74145,24 +74216,24 @@ function renderSmokeMarkdown(r) {
   );
   out.push("| check | result | finding | detail |", "| --- | --- | --- | --- |");
   for (const c of r.checks) {
-    if (!c.findings.length) out.push(`| ${c.id} | ${mark2(c.passed, c.ran)} | \u2013 | ${cell3(c.message)} |`);
+    if (!c.findings.length) out.push(`| ${c.id} | ${mark2(c.passed, c.ran)} | \u2013 | ${cell4(c.message)} |`);
     for (const f of c.findings)
       out.push(
-        `| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell3(f.message)}${f.condition ? ` (${f.condition})` : ""} |`
+        `| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell4(f.message)}${f.condition ? ` (${f.condition})` : ""} |`
       );
   }
-  out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell3(l)}`));
-  out.push("", "### Compensation", "", ...compensationLines(r).map((l) => `- ${cell3(l)}`));
+  out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell4(l)}`));
+  out.push("", "### Compensation", "", ...compensationLines(r).map((l) => `- ${cell4(l)}`));
   if (r.errors.length)
-    out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell3(`${e.step}: ${e.code} ${e.message}`)}`));
+    out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell4(`${e.step}: ${e.code} ${e.message}`)}`));
   return `${out.join("\n")}
 `;
 }
 
 // src/cli/commands/smoke.ts
-var json6 = (v) => `${JSON.stringify(v, null, 2)}
+var json3 = (v) => `${JSON.stringify(v, null, 2)}
 `;
-var str5 = (ctx, name) => typeof ctx.values[name] === "string" && ctx.values[name] !== "" ? ctx.values[name] : void 0;
+var str2 = (ctx, name) => typeof ctx.values[name] === "string" && ctx.values[name] !== "" ? ctx.values[name] : void 0;
 var smoke = {
   name: "smoke",
   summary: "runbook 4.5, 5.1\u20135.5: a controlled reception and sortie as a real app user, through the real RPC, every check with its figures",
@@ -74193,21 +74264,21 @@ var smoke = {
     markdown: { type: "boolean", description: "print the result as markdown" }
   },
   async run(ctx) {
-    const golden = str5(ctx, "golden-result");
+    const golden = str2(ctx, "golden-result");
     const opts = await buildSmokeOptions({
-      asUser: str5(ctx, "as-user"),
-      profile: str5(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path21.default.resolve(ctx.cwd, golden), display: golden } : void 0,
-      toleranceL: str5(ctx, "tolerance-l"),
+      asUser: str2(ctx, "as-user"),
+      profile: str2(ctx, "profile"),
+      goldenResult: golden ? { path: import_node_path22.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      toleranceL: str2(ctx, "tolerance-l"),
       compensate: ctx.values["no-compensate"] === true ? false : ctx.values.compensate === true ? true : void 0,
-      citerne: str5(ctx, "citerne"),
-      run: runContextFrom(ctx.env, { runId: str5(ctx, "run-id"), actor: str5(ctx, "actor") })
+      citerne: str2(ctx, "citerne"),
+      run: runContextFrom(ctx.env, { runId: str2(ctx, "run-id"), actor: str2(ctx, "actor") })
     });
     const target = targetOf(ctx);
     assertSessionCapable(target, "smoke");
     return withDb(target, async (db) => {
       const r = await runSmoke(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json6(r) : ctx.values.markdown ? renderSmokeMarkdown(r) : renderSmokeText(r));
+      ctx.out(ctx.values.json ? json3(r) : ctx.values.markdown ? renderSmokeMarkdown(r) : renderSmokeText(r));
       return r.passed ? 0 : 1;
     });
   }
@@ -74228,15 +74299,15 @@ var decideCommand = {
     markdown: { type: "boolean", description: "print the markdown summary" }
   },
   async run(ctx) {
-    const signoff = str5(ctx, "signoff");
+    const signoff = str2(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path21.default.resolve(ctx.cwd, str5(ctx, "results") ?? "astm53b-results"),
-        ...signoff ? { signoff: import_node_path21.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path22.default.resolve(ctx.cwd, str2(ctx, "results") ?? "astm53b-results"),
+        ...signoff ? { signoff: import_node_path22.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
-    ctx.out(ctx.values.json ? json6(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
+    ctx.out(ctx.values.json ? json3(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
     return d.decision === "GO" ? 0 : 1;
   }
 };
@@ -74251,12 +74322,18 @@ var COMMANDS = [
   compat,
   ...preflightCommands,
   ...backupCommands,
-  ...pipelineCommands,
+  ...envCommands,
+  sqlApplyCommand,
+  stagingResetCommand,
+  freezeCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
   ...astmCommands
 ];
+function commandNamed(name) {
+  return COMMANDS.find((c) => c.name === name || (c.aliases ?? []).includes(name));
+}
 
 // src/cli/main.ts
 var defaultIO = () => ({
@@ -74268,11 +74345,36 @@ var defaultIO = () => ({
 var VERSION = "0.1.0";
 function findCommand(words) {
   for (let n2 = Math.min(3, words.length); n2 > 0; n2--) {
-    const name = words.slice(0, n2).join(" ");
-    const spec = COMMANDS.find((c) => c.name === name);
+    const spec = commandNamed(words.slice(0, n2).join(" "));
     if (spec) return { spec, rest: words.slice(n2) };
   }
   return void 0;
+}
+function groupHelp(words) {
+  const prefix = `${words.join(" ")} `;
+  const members2 = COMMANDS.filter((c) => c.name.startsWith(prefix));
+  if (!members2.length) return void 0;
+  const width = Math.max(...members2.map((c) => c.name.length));
+  return [
+    `Usage: astm53b ${words.join(" ")} <command> [options]      astm53b ${words.join(" ")} <command> --help`,
+    "",
+    "Commands:",
+    ...members2.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ""
+  ].join("\n");
+}
+function joinNegativeValues(spec, args) {
+  const out = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = /^--([a-z0-9-]+)$/.exec(a)?.[1];
+    const next = args[i + 1];
+    if (name && spec.options[name]?.type === "string" && next !== void 0 && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 function optionUsage(name, o) {
   const flag = o.type === "boolean" ? `--${name}` : `--${name} ${o.valueName ?? name.toUpperCase()}`;
@@ -74336,12 +74438,19 @@ async function cliMain(argv, io = defaultIO()) {
   }
   const found = findCommand(words);
   if (!found) {
+    const group = groupHelp(words);
+    const asksHelp = argv.includes("--help") || argv.includes("-h");
+    if (group && asksHelp) {
+      io.stdout(group);
+      return 0;
+    }
     io.stderr(`UNKNOWN_COMMAND: astm53b ${words.join(" ") || argv[0]} is not a command; run astm53b --help
-`);
+${group ? `
+${group}` : ""}`);
     return 2;
   }
   const { spec } = found;
-  const args = argv.slice(spec.name.split(" ").length);
+  const args = joinNegativeValues(spec, argv.slice(words.length - found.rest.length));
   if (args.includes("--help") || args.includes("-h")) {
     io.stdout(commandHelp(spec));
     return 0;
@@ -74395,6 +74504,9 @@ function withOptionDefaults(spec, values) {
   for (const [n2, o] of Object.entries(spec.options)) if (out[n2] === void 0 && o.default !== void 0) out[n2] = o.default;
   return out;
 }
+
+// src/runtime/backup-actions.ts
+var import_node_path23 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os2 = __toESM(require("os"), 1);
@@ -74736,11 +74848,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell4) => {
-        if (typeof cell4 === "string") {
-          return this.wrap("td", cell4);
+      const cells = row.map((cell5) => {
+        if (typeof cell5 === "string") {
+          return this.wrap("td", cell5);
         }
-        const { header, data, colspan, rowspan } = cell4;
+        const { header, data, colspan, rowspan } = cell5;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -74922,9 +75034,11 @@ function readInputs(schema2) {
   }
   return r.data;
 }
-
-// src/runtime/backup-actions.ts
-var import_node_path22 = __toESM(require("node:path"), 1);
+var TimeoutInputs = {
+  "lock-timeout-ms": external_exports.string().optional(),
+  "statement-timeout-ms": external_exports.string().optional(),
+  "lock-wait-ms": external_exports.string().optional()
+};
 
 // src/runtime/results.ts
 async function publishResult(dir, kind, value) {
@@ -74976,7 +75090,7 @@ function backupAction() {
     );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path22.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path23.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -75002,7 +75116,7 @@ function rollbackAction() {
 }
 
 // src/runtime/evidence-actions.ts
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_node_path24 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -75032,16 +75146,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path23.default.resolve(i["results-dir"]),
-        out: import_node_path23.default.resolve(out),
+        resultsDir: import_node_path24.default.resolve(i["results-dir"]),
+        out: import_node_path24.default.resolve(out),
         run: runInfoFrom(env),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path23.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path24.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path23.default.resolve(i["changelog-file"]),
+              file: import_node_path24.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -75056,7 +75170,7 @@ function evidenceAction() {
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
     await summary.addRaw(
-      `**Bundle** \`${import_node_path23.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path24.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -75070,13 +75184,13 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/golden-actions.ts
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
   source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
   profile: external_exports.string().optional(),
-  "tolerance-l": external_exports.string().regex(/^\d+(\.\d+)?$/, { message: "must be a number of litres \u2265 0 (dot decimal)" }).default("5"),
+  "tolerance-l": external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
 function goldenVerifyAction() {
@@ -75086,12 +75200,12 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path24.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path25.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
         ...inputs.profile ? { profile: inputs.profile } : {},
-        toleranceL: Number(inputs["tolerance-l"])
+        toleranceL: parseToleranceL(inputs["tolerance-l"])
       },
       log
     );
@@ -75117,108 +75231,6 @@ function goldenVerifyAction() {
         failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`
       };
     return void 0;
-  });
-}
-
-// src/runtime/pipeline-actions.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
-var Timeouts = {
-  "lock-timeout-ms": external_exports.string().optional(),
-  "statement-timeout-ms": external_exports.string().optional(),
-  "lock-wait-ms": external_exports.string().optional()
-};
-function timeouts(i) {
-  return {
-    lockTimeoutMs: parseMs(i["lock-timeout-ms"], "lock-timeout-ms", APPLY_DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: parseMs(i["statement-timeout-ms"], "statement-timeout-ms", APPLY_DEFAULTS.statementTimeoutMs),
-    lockWaitMs: parseMs(i["lock-wait-ms"], "lock-wait-ms", APPLY_DEFAULTS.lockWaitMs)
-  };
-}
-var ApplyInputs = external_exports.object({
-  file: external_exports.string().min(1),
-  "expect-functions": external_exports.string().optional(),
-  "dry-run": external_exports.enum(["true", "false"]).default("false"),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  ...Timeouts
-});
-function sqlApplyAction() {
-  return runAction("sql-apply", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(ApplyInputs);
-    const file2 = await loadChangeFile(import_node_path25.default.resolve(i.file), i.file);
-    const opts = {
-      file: file2,
-      expectFunctions: parseExpectedFunctions(i["expect-functions"]),
-      dryRun: i["dry-run"] === "true",
-      ...timeouts(i),
-      run: runContextFrom(process.env)
-    };
-    const target = resolveTarget({ url: url2, cwd: process.cwd() });
-    assertSessionCapable(target, "sql-apply");
-    const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
-    await publishResult(i["output-dir"], "sqlApply", r);
-    setOutput("status", r.status);
-    setOutput("sha256", r.file.sha256);
-    setOutput("fingerprint-before", r.fingerprintBefore.sha256);
-    setOutput("fingerprint-after", r.fingerprintAfter.sha256);
-    await summary.addRaw(renderApplyMarkdown(r)).write();
-    return r.ok ? void 0 : { failure: `${r.file.name} rejected and rolled back: ${r.violations.join("; ")}` };
-  });
-}
-var ResetInputs = external_exports.object({
-  file: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  ...Timeouts
-});
-function stagingResetAction() {
-  return runAction("staging-reset", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(ResetInputs);
-    const file2 = i.file ? await loadChangeFile(import_node_path25.default.resolve(i.file), i.file) : await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`);
-    const target = resolveTarget({ url: url2, cwd: process.cwd() });
-    assertSessionCapable(target, "staging-reset");
-    const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...timeouts(i) }, log));
-    await publishResult(i["output-dir"], "stagingReset", r);
-    setOutput("ok", String(r.ok));
-    await summary.addRaw(`### Staging reset (runbook 3.5)
-
-\`\`\`
-${renderResetText(r)}\`\`\`
-`).write();
-    return r.ok ? void 0 : { failure: `invariant broken, rolled back: ${r.problems.join("; ")}` };
-  });
-}
-var FreezeInputs = external_exports.object({
-  mode: external_exports.enum(["on", "off", "status"]),
-  reason: external_exports.string().optional(),
-  force: external_exports.enum(["true", "false"]).default("false"),
-  "window-minutes": external_exports.coerce.number().int().min(0).max(1440).default(15),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-function freezeAction() {
-  return runAction("freeze", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(FreezeInputs);
-    const target = resolveTarget({ url: url2, cwd: process.cwd() });
-    if (i.mode !== "status") assertSessionCapable(target, `freeze ${i.mode}`);
-    const run = runContextFrom(process.env);
-    const r = await withDb(target, async (db) => {
-      if (i.mode === "status") {
-        const status = await freezeStatus(db);
-        await publishResult(i["output-dir"], "freezeStatus", status);
-        return status;
-      }
-      const changed = i.mode === "on" ? await freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : await freezeOff(db, { reason: i.reason ?? "", run }, log);
-      await publishResult(i["output-dir"], i.mode === "on" ? "freezeOn" : "freezeOff", changed);
-      return changed;
-    });
-    setOutput("frozen", String(r.frozen));
-    await summary.addRaw(`### Freeze (runbook 3.4 / 4.1)
-
-\`\`\`
-${renderFreezeText(r)}\`\`\`
-`).write();
-    return r.consistent ? void 0 : { failure: "the recorded freeze state and the guard triggers disagree" };
   });
 }
 
@@ -75271,8 +75283,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path28 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path28} does not exist${import_os3.EOL}`);
+        const path30 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path30} does not exist${import_os3.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -75600,16 +75612,16 @@ function omit2(object2, keysToOmit) {
   }
   return result;
 }
-function encodeReserved(str6) {
-  return str6.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str3) {
+  return str3.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str6) {
-  return encodeURIComponent(str6).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str3) {
+  return encodeURIComponent(str3).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -75981,15 +75993,15 @@ function parseParameters(header, type, index2, len, stopFlags) {
   }
   return { type, index: index2, parameters };
 }
-function unescapeQuotedPairs(str6, start, end) {
+function unescapeQuotedPairs(str3, start, end) {
   let result = "";
   for (let index2 = start; index2 < end; index2++) {
-    if (str6.charCodeAt(index2) === BSLASH) {
-      result += str6.slice(start, index2);
+    if (str3.charCodeAt(index2) === BSLASH) {
+      result += str3.slice(start, index2);
       start = ++index2;
     }
   }
-  return result + str6.slice(start, end);
+  return result + str3.slice(start, end);
 }
 
 // node_modules/json-with-bigint/json-with-bigint.js
@@ -79546,15 +79558,15 @@ function decideAction() {
   });
 }
 
-// src/runtime/actions.ts
-var CompatInputs = external_exports.object({
+// src/runtime/actions/compat.ts
+var Inputs = external_exports.object({
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   "fail-on-incompatible": external_exports.enum(["true", "false"]).default("true")
 });
 function compatAction() {
   return runAction("compat", async (log) => {
     const url2 = readDatabaseUrl();
-    const inputs = readInputs(CompatInputs);
+    const inputs = readInputs(Inputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
     await publishResult(inputs["output-dir"], "compat", result);
@@ -79566,6 +79578,95 @@ function compatAction() {
     return void 0;
   });
 }
+
+// src/runtime/actions/freeze.ts
+var Inputs2 = external_exports.object({
+  mode: external_exports.enum(["on", "off", "status"]),
+  reason: external_exports.string().optional(),
+  force: external_exports.enum(["true", "false"]).default("false"),
+  "window-minutes": external_exports.coerce.number().int().min(0).max(1440).default(15),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function freezeAction() {
+  return runAction("freeze", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(Inputs2);
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    if (i.mode !== "status") assertSessionCapable(target, `freeze ${i.mode}`);
+    const run = runContextFrom(process.env);
+    const r = await withDb(target, async (db) => {
+      if (i.mode === "status") {
+        const status = await freezeStatus(db);
+        await publishResult(i["output-dir"], "freezeStatus", status);
+        return status;
+      }
+      const changed = i.mode === "on" ? await freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : await freezeOff(db, { reason: i.reason ?? "", run }, log);
+      await publishResult(i["output-dir"], i.mode === "on" ? "freezeOn" : "freezeOff", changed);
+      return changed;
+    });
+    setOutput("frozen", String(r.frozen));
+    await summary.addRaw(renderFreezeMarkdown(r)).write();
+    return r.consistent ? void 0 : { failure: "the recorded freeze state and the guard triggers disagree" };
+  });
+}
+
+// src/runtime/actions/sql-apply.ts
+var import_node_path28 = __toESM(require("node:path"), 1);
+var Inputs3 = external_exports.object({
+  file: external_exports.string().min(1),
+  "expect-functions": external_exports.string().optional(),
+  "dry-run": external_exports.enum(["true", "false"]).default("false"),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  ...TimeoutInputs
+});
+function sqlApplyAction() {
+  return runAction("sql-apply", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(Inputs3);
+    const file2 = await loadChangeFile(import_node_path28.default.resolve(i.file), i.file);
+    const opts = {
+      file: file2,
+      expectFunctions: parseExpectedFunctions(i["expect-functions"]),
+      dryRun: i["dry-run"] === "true",
+      ...parseTimeouts(i),
+      run: runContextFrom(process.env)
+    };
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "sql-apply");
+    const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
+    await publishResult(i["output-dir"], "sqlApply", r);
+    setOutput("status", r.status);
+    setOutput("sha256", r.file.sha256);
+    setOutput("fingerprint-before", r.fingerprintBefore.sha256);
+    setOutput("fingerprint-after", r.fingerprintAfter.sha256);
+    await summary.addRaw(renderApplyMarkdown(r)).write();
+    return r.ok ? void 0 : { failure: `${r.file.name} rejected and rolled back: ${r.violations.join("; ")}` };
+  });
+}
+
+// src/runtime/actions/staging-reset.ts
+var import_node_path29 = __toESM(require("node:path"), 1);
+var Inputs4 = external_exports.object({
+  file: external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  ...TimeoutInputs
+});
+function stagingResetAction() {
+  return runAction("staging-reset", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(Inputs4);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path29.default.resolve(i.file), display: i.file } : void 0);
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "staging-reset");
+    const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
+    await publishResult(i["output-dir"], "stagingReset", r);
+    setOutput("ok", String(r.ok));
+    await summary.addRaw(renderResetMarkdown(r)).write();
+    return r.ok ? void 0 : { failure: `invariant broken, rolled back: ${r.problems.join("; ")}` };
+  });
+}
+
+// src/runtime/actions/index.ts
 var ACTIONS = {
   backup: backupAction,
   compat: compatAction,

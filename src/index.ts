@@ -3,7 +3,7 @@
  * and `bin/astm53b.cjs` are three-line shims that call into it.
  */
 import { cliMain } from './cli/main.js';
-import { ACTIONS } from './runtime/actions.js';
+import { ACTIONS } from './runtime/actions/index.js';
 
 export { cliMain };
 

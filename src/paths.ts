@@ -9,3 +9,15 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const sqlPath = (...parts: string[]): string => path.join(PACKAGE_ROOT, 'sql', ...parts);
+
+/** The runbook's change files, under the names the runbook gives them (sql/docs/DB_CHANGES/). */
+export const CHANGE_FILES = {
+  p0: 'docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql',
+  resetCdrOnly: 'docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql',
+} as const;
+
+/** A change file of ours: its path, and how messages name it. */
+export const changeFileRef = (key: keyof typeof CHANGE_FILES): { path: string; display: string } => ({
+  path: sqlPath(CHANGE_FILES[key]),
+  display: `sql/${CHANGE_FILES[key]}`,
+});

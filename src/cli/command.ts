@@ -27,6 +27,8 @@ export interface CommandContext {
 export interface CommandSpec {
   /** words after `astm53b`, e.g. 'vcf' or 'db init' */
   name: string;
+  /** older names that still work (not listed in --help) */
+  aliases?: string[];
   summary: string;
   /** longer help text printed under the usage line */
   details?: string;

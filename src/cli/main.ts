@@ -3,7 +3,7 @@ import { UserError, isUserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { redact, secretsOf } from '../db/secrets.js';
 import type { CommandContext, CommandSpec, OptionSpec } from './command.js';
-import { COMMANDS } from './registry.js';
+import { COMMANDS, commandNamed } from './registry.js';
 import { resolveUrlOption } from './url-option.js';
 
 /**
@@ -30,11 +30,44 @@ export const VERSION = '0.1.0';
 function findCommand(words: string[]): { spec: CommandSpec; rest: string[] } | undefined {
   // longest match first: "db init" before "db"
   for (let n = Math.min(3, words.length); n > 0; n--) {
-    const name = words.slice(0, n).join(' ');
-    const spec = COMMANDS.find((c) => c.name === name);
+    const spec = commandNamed(words.slice(0, n).join(' '));
     if (spec) return { spec, rest: words.slice(n) };
   }
   return undefined;
+}
+
+/** `astm53b db --help`: the commands whose name starts with these words, or undefined when none does. */
+function groupHelp(words: string[]): string | undefined {
+  const prefix = `${words.join(' ')} `;
+  const members = COMMANDS.filter((c) => c.name.startsWith(prefix));
+  if (!members.length) return undefined;
+  const width = Math.max(...members.map((c) => c.name.length));
+  return [
+    `Usage: astm53b ${words.join(' ')} <command> [options]      astm53b ${words.join(' ')} <command> --help`,
+    '',
+    'Commands:',
+    ...members.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * `--scale -5` reads to node's parseArgs as an option named 5; written `--scale=-5` it is a
+ * value. A string option followed by a negative number takes it as its value, so the command
+ * can say what is wrong with the number instead of "argument is ambiguous".
+ */
+function joinNegativeValues(spec: CommandSpec, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = /^--([a-z0-9-]+)$/.exec(a)?.[1];
+    const next = args[i + 1];
+    if (name && spec.options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function optionUsage(name: string, o: OptionSpec): string {
@@ -98,11 +131,17 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
   }
   const found = findCommand(words);
   if (!found) {
-    io.stderr(`UNKNOWN_COMMAND: astm53b ${words.join(' ') || argv[0]} is not a command; run astm53b --help\n`);
+    const group = groupHelp(words);
+    const asksHelp = argv.includes('--help') || argv.includes('-h');
+    if (group && asksHelp) {
+      io.stdout(group);
+      return 0;
+    }
+    io.stderr(`UNKNOWN_COMMAND: astm53b ${words.join(' ') || argv[0]} is not a command; run astm53b --help\n${group ? `\n${group}` : ''}`);
     return 2;
   }
   const { spec } = found;
-  const args = argv.slice(spec.name.split(' ').length);
+  const args = joinNegativeValues(spec, argv.slice(words.length - found.rest.length));
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout(commandHelp(spec));
     return 0;

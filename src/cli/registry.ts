@@ -5,7 +5,10 @@ import { compat } from './commands/compat.js';
 import { dbInit, dbLoadSchema, dbStatus } from './commands/db.js';
 import { evidenceCommands } from './commands/evidence.js';
 import { goldenCommands } from './commands/golden.js';
-import { pipelineCommands } from './commands/pipeline.js';
+import { envCommands } from './commands/env.js';
+import { freezeCommand } from './commands/freeze.js';
+import { sqlApplyCommand } from './commands/sql-apply.js';
+import { stagingResetCommand } from './commands/staging-reset.js';
 import { preflightCommands } from './commands/preflight.js';
 import { rehearse } from './commands/rehearse.js';
 import { smokeCommands } from './commands/smoke.js';
@@ -19,9 +22,17 @@ export const COMMANDS: CommandSpec[] = [
   compat,
   ...preflightCommands,
   ...backupCommands,
-  ...pipelineCommands,
+  ...envCommands,
+  sqlApplyCommand,
+  stagingResetCommand,
+  freezeCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
   ...astmCommands,
 ];
+
+/** The command a name (or an older alias) stands for. */
+export function commandNamed(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name || (c.aliases ?? []).includes(name));
+}

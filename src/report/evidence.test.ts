@@ -1,19 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_FORMAT, REPRODUCIBILITY } from '../evidence/manifest.js';
 import { renderChangelogEntry } from './changelog.js';
 import { renderDeviationSvg, renderEvidenceHtml, renderEvidenceMarkdown, renderVerifyText } from './evidence.js';
 import type { BundleManifest, EvidenceFacts, VerifyResult } from '../results/evidence.js';
+import { expectGolden } from '../testing/golden.js';
 
 /** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
-const here = path.dirname(fileURLToPath(import.meta.url));
-function golden(name: string, actual: string): void {
-  const file = path.join(here, '__golden__', name);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+const golden = (name: string, actual: string) => expectGolden(import.meta.url, name, actual);
 
 const h = (c: string) => c.repeat(64);
 const facts: EvidenceFacts = {

@@ -1,6 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { diagnose } from '../golden/diagnose.js';
@@ -10,14 +7,10 @@ import { verifyGolden } from '../runbook/golden-verify.js';
 import { renderDriftText, renderGoldenMarkdown, renderGoldenText } from './golden.js';
 import { jsonText } from '../results/io.js';
 import type { DriftReport, GoldenReport } from '../results/golden.js';
+import { expectGolden } from '../testing/golden.js';
 
 /** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
-const here = path.dirname(fileURLToPath(import.meta.url));
-function golden(name: string, actual: string): void {
-  const file = path.join(here, '__golden__', name);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+const golden = (name: string, actual: string) => expectGolden(import.meta.url, name, actual);
 
 const drift: DriftReport = {
   profile: '1980/table/hydrometer',

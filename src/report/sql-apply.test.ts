@@ -1,17 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderApplyMarkdown, renderApplyText } from './sql-apply.js';
 import type { Fingerprint } from '../results/common.js';
 import type { ApplyResult } from '../results/sql-apply.js';
+import { expectGolden } from '../testing/golden.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-function golden(name: string, actual: string): void {
-  const file = path.join(here, '__golden__', name);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+/** Renderers are pure: compared byte for byte with golden files (UPDATE_GOLDEN=1 rewrites them). */
+const golden = (name: string, actual: string) => expectGolden(import.meta.url, name, actual);
 
 const fp = (c: string): Fingerprint => ({ schemas: ['public', 'astm'], entries: [], sha256: c.repeat(64) });
 

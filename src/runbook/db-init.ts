@@ -35,10 +35,7 @@ export const FIXTURE_FILES = {
   scale: 'seed/scale.sql',
 } as const;
 
-export const CHANGE_FILES = {
-  p0: 'docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql',
-  resetCdrOnly: 'docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql',
-} as const;
+export { CHANGE_FILES } from '../paths.js';
 
 export function validateInitOptions(o: { scale?: unknown; seed?: unknown }): InitOptions {
   const scale = o.scale === undefined ? 1 : Number(o.scale);

@@ -1,4 +1,6 @@
 import { UserError } from '../errors.js';
+import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
+export { parseMs } from './timeouts.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import { searchPathOf } from '../db/catalog.js';
@@ -22,13 +24,7 @@ import type { RunContext } from '../results/run-context.js';
  */
 export const DEFAULT_EXPECTED_FUNCTIONS = ['validate_sortie', 'sorties_produit_block_update_delete'];
 
-export const APPLY_DEFAULTS = {
-  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
-  lockTimeoutMs: 5_000,
-  statementTimeoutMs: 120_000,
-  /** how long a second run waits for the first before failing */
-  lockWaitMs: 10_000,
-};
+export const APPLY_DEFAULTS = STEP_TIMEOUT_DEFAULTS;
 
 export interface ApplyOptions {
   file: ChangeFile;
@@ -64,18 +60,6 @@ export function parseExpectedFunctions(v: string | undefined): string[] {
       });
     return `${m[1] ?? 'public'}.${m[2]}`;
   });
-}
-
-export function parseMs(v: unknown, field: string, fallback: number, max = 3_600_000): number {
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new UserError(
-      'BAD_OPTION',
-      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
-      { where: { field } },
-    );
-  return n;
 }
 
 export async function readFunctionStates(q: Queryable, names: readonly string[]): Promise<Map<string, FunctionState[]>> {

@@ -6,7 +6,8 @@ import { tableChecksum } from '../db/checksum.js';
 import { parseRows } from '../db/rows.js';
 import { runStatements } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
-import type { ChangeFile } from './change-file.js';
+import { loadChangeFile, type ChangeFile } from './change-file.js';
+import { changeFileRef } from '../paths.js';
 import { dropTransactionControl } from './db-init.js';
 import { allowFrozenWrites } from './freeze.js';
 import { projectRefOf, readEnvironment } from './environment.js';
@@ -74,6 +75,12 @@ export function assertStaging(env: EnvironmentMarker, url: string | undefined): 
       `staging-reset refused: the staging marker was set for Supabase project ${marked}, but the connection points at ${actual}; nothing was touched`,
     );
   }
+}
+
+/** The reset file: the depot's own when given, else ours (the runbook's "CDR only" file, sql/docs/DB_CHANGES/). */
+export async function loadResetFile(given?: { path: string; display: string }): Promise<ChangeFile> {
+  const f = given ?? changeFileRef('resetCdrOnly');
+  return loadChangeFile(f.path, f.display);
 }
 
 export async function stagingReset(db: Db, opts: ResetOptions, log: Logger): Promise<ResetResult> {

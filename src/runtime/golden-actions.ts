@@ -8,6 +8,7 @@ import { renderGoldenMarkdown } from '../report/golden.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
+import { parseToleranceL } from '../golden/tolerance.js';
 
 /** Action `golden-verify` (runbook 3.2 / 5.6): the same runbook function as `astm53b golden verify`. */
 const GoldenVerifyInputs = z.object({
@@ -15,10 +16,7 @@ const GoldenVerifyInputs = z.object({
   'from-db': z.enum(['true', 'false']).default('false'),
   source: z.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
   profile: z.string().optional(),
-  'tolerance-l': z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, { message: 'must be a number of litres ≥ 0 (dot decimal)' })
-    .default('5'),
+  'tolerance-l': z.string().optional(),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
 
@@ -35,7 +33,7 @@ export function goldenVerifyAction(): Promise<void> {
         source: inputs.source,
         ...(url ? { target: resolveTarget({ url, cwd: process.cwd() }) } : {}),
         ...(inputs.profile ? { profile: inputs.profile } : {}),
-        toleranceL: Number(inputs['tolerance-l']),
+        toleranceL: parseToleranceL(inputs['tolerance-l']),
       },
       log,
     );

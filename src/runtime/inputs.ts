@@ -31,3 +31,10 @@ export function readInputs<S extends z.ZodObject>(schema: S): z.infer<S> {
   }
   return r.data;
 }
+
+/** The timeouts of steps that change the target, as inputs named like the CLI's options (parsed by parseTimeouts). */
+export const TimeoutInputs = {
+  'lock-timeout-ms': z.string().optional(),
+  'statement-timeout-ms': z.string().optional(),
+  'lock-wait-ms': z.string().optional(),
+};

@@ -2,6 +2,8 @@ import { withDb } from '../../db/open.js';
 import { checkCompat } from '../../runbook/compat.js';
 import { renderCompatText } from '../../report/compat.js';
 import type { CommandSpec } from '../command.js';
+import { flagOption } from '../options.js';
+import { jsonText } from '../../results/io.js';
 import { targetOf, urlOption } from './db.js';
 
 export const compat: CommandSpec = {
@@ -16,7 +18,7 @@ export const compat: CommandSpec = {
   async run(ctx) {
     return withDb(targetOf(ctx), async (db) => {
       const r = await checkCompat(db, ctx.log);
-      ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}\n` : renderCompatText(r, { verbose: ctx.values.verbose === true }));
+      ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderCompatText(r, { verbose: flagOption(ctx, 'verbose') }));
       return r.compatible ? 0 : 1;
     });
   },

@@ -8,6 +8,8 @@ import { loadSchemaDump } from '../../runbook/schema-dump.js';
 import { readStockSummary } from '../../runbook/stock-summary.js';
 import { renderStockSummaryText } from '../../report/stock-summary.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
+import { flagOption, stringOption } from '../options.js';
+import { jsonText } from '../../results/io.js';
 
 export const urlOption: OptionSpec = {
   type: 'string',
@@ -16,10 +18,8 @@ export const urlOption: OptionSpec = {
 };
 
 export function targetOf(ctx: CommandContext): Target {
-  return resolveTarget({ url: ctx.values.url as string | undefined, cwd: ctx.cwd });
+  return resolveTarget({ url: stringOption(ctx, 'url'), cwd: ctx.cwd });
 }
-
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 export async function pathExists(p: string): Promise<boolean> {
   return stat(p).then(
@@ -64,11 +64,11 @@ export const dbInit: CommandSpec = {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf(ctx);
     assertSessionCapable(target, 'db init');
-    if (ctx.values.reset) await resetEmbedded(target, ctx);
+    if (flagOption(ctx, 'reset')) await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
       const result = await initFixture(db, opts, ctx.log);
       const summary = await readStockSummary(db);
-      if (ctx.values.json) ctx.out(json({ ...result, summary }));
+      if (flagOption(ctx, 'json')) ctx.out(jsonText({ ...result, summary }));
       else {
         ctx.out(`initialised ${result.target} (scale ${result.scale}, seed ${result.seed}) in ${(result.ms / 1000).toFixed(1)} s\n\n`);
         ctx.out(renderStockSummaryText(summary));
@@ -90,7 +90,7 @@ export const dbStatus: CommandSpec = {
     }
     return withDb(target, async (db) => {
       const summary = await readStockSummary(db);
-      ctx.out(ctx.values.json ? json(summary) : renderStockSummaryText(summary));
+      ctx.out(flagOption(ctx, 'json') ? jsonText(summary) : renderStockSummaryText(summary));
     });
   },
 };
@@ -103,7 +103,7 @@ export const dbLoadSchema: CommandSpec = {
   async run(ctx) {
     const target = targetOf(ctx);
     assertSessionCapable(target, 'db load-schema');
-    if (ctx.values.reset) await resetEmbedded(target, ctx);
+    if (flagOption(ctx, 'reset')) await resetEmbedded(target, ctx);
     const file = path.resolve(ctx.cwd, ctx.positionals[0]!);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file, ctx.positionals[0]!, ctx.log);

@@ -8,40 +8,31 @@ import { verifyBundle } from '../../evidence/verify.js';
 import { renderVerifyText } from '../../report/evidence.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { resolveUrlOption } from '../url-option.js';
+import { flagOption, listOption, stringOption } from '../options.js';
+import { jsonText } from '../../results/io.js';
+import { DEFAULT_RESULTS_DIR } from '../../results/files.js';
 
 /** Runbook 5.7: the evidence bundle, its verification, and the CHANGELOG entry. */
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-
-function str(ctx: CommandContext, name: string): string | undefined {
-  const v = ctx.values[name];
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-}
-
-function list(ctx: CommandContext, name: string): string[] {
-  const v = ctx.values[name];
-  return (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []).filter((x) => x.trim() !== '');
-}
-
 const abs = (ctx: CommandContext, p: string) => path.resolve(ctx.cwd, p);
 
 /** Secrets to keep out of the bundle: DATABASE_URL's when set, and those of every --redact-url. */
 function secretsFrom(ctx: CommandContext): string[] {
   const urls = [
     ...(ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : []),
-    ...list(ctx, 'redact-url').map((u) => resolveUrlOption(u, ctx.env)),
+    ...listOption(ctx, 'redact-url').map((u) => resolveUrlOption(u, ctx.env)),
   ];
   return urls.flatMap(secretsOf);
 }
 
 function headingTarget(ctx: CommandContext): HeadingTarget {
-  const under = str(ctx, 'under');
+  const under = stringOption(ctx, 'under');
   if (!under)
     throw new UserError(
       'MISSING_OPTION',
       '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
       { where: { field: 'under' } },
     );
-  const occ = str(ctx, 'occurrence');
+  const occ = stringOption(ctx, 'occurrence');
   if (occ === undefined) return under;
   if (!/^[1-9]\d*$/.test(occ)) throw new UserError('BAD_OPTION', `--occurrence ${occ} must be 1, 2, …`, { where: { field: 'occurrence' } });
   return { heading: under, occurrence: Number(occ) };
@@ -101,19 +92,19 @@ export const evidenceBuild: CommandSpec = {
     json: { type: 'boolean', description: 'print the manifest as JSON' },
   },
   async run(ctx) {
-    const out = str(ctx, 'out');
+    const out = stringOption(ctx, 'out');
     if (!out) throw new UserError('MISSING_OPTION', 'evidence build needs --out FILE.zip', { where: { field: 'out' } });
-    const changelog = str(ctx, 'changelog');
-    const date = str(ctx, 'date');
-    const title = str(ctx, 'title');
+    const changelog = stringOption(ctx, 'changelog');
+    const date = stringOption(ctx, 'date');
+    const title = stringOption(ctx, 'title');
     const r = await buildBundle(
       {
-        resultsDir: abs(ctx, str(ctx, 'results') ?? 'astm53b-results'),
+        resultsDir: abs(ctx, stringOption(ctx, 'results') ?? DEFAULT_RESULTS_DIR),
         out: abs(ctx, out),
         run: runInfoFrom(ctx.env, {
           ...pick(ctx, { runId: 'run-id', actor: 'actor', pipelineCommit: 'pipeline-commit', repository: 'repository', runUrl: 'run-url' }),
         }),
-        sepEvidence: list(ctx, 'sep').map((f) => abs(ctx, f)),
+        sepEvidence: listOption(ctx, 'sep').map((f) => abs(ctx, f)),
         changelog: {
           ...(date ? { date } : {}),
           ...(title ? { title } : {}),
@@ -124,7 +115,7 @@ export const evidenceBuild: CommandSpec = {
       },
       ctx.log,
     );
-    if (ctx.values.json) ctx.out(json(r.manifest));
+    if (flagOption(ctx, 'json')) ctx.out(jsonText(r.manifest));
     else {
       ctx.out(`bundle      ${r.out}\n`);
       ctx.out(`sha256      ${r.sha256} (${r.bytes} bytes, ${r.manifest.files.length + 2} files)\n`);
@@ -140,7 +131,7 @@ export const evidenceBuild: CommandSpec = {
 function pick(ctx: CommandContext, names: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, option] of Object.entries(names)) {
-    const v = str(ctx, option);
+    const v = stringOption(ctx, option);
     if (v !== undefined) out[key] = v;
   }
   return out;
@@ -166,11 +157,11 @@ export const evidenceVerify: CommandSpec = {
       throw new UserError('MISSING_ARGUMENT', 'evidence verify needs the bundle: astm53b evidence verify FILE.zip', {
         where: { field: 'FILE.zip' },
       });
-    const expect = str(ctx, 'expect-sha256');
+    const expect = stringOption(ctx, 'expect-sha256');
     if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect))
       throw new UserError('BAD_OPTION', '--expect-sha256 must be 64 hexadecimal digits', { where: { field: 'expect-sha256' } });
     const r = await verifyBundle(abs(ctx, file), expect ? { expectSha256: expect } : {}, ctx.log);
-    ctx.out(ctx.values.json ? json(r) : renderVerifyText(r));
+    ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderVerifyText(r));
     return r.ok ? 0 : 1;
   },
 };
@@ -186,15 +177,15 @@ export const changelogEntry: CommandSpec = {
     ...runOptions,
   },
   async run(ctx) {
-    const changelog = str(ctx, 'changelog');
+    const changelog = stringOption(ctx, 'changelog');
     const under = changelog ? headingTarget(ctx) : undefined;
-    const date = str(ctx, 'date');
-    const title = str(ctx, 'title');
+    const date = stringOption(ctx, 'date');
+    const title = stringOption(ctx, 'title');
     const run = runInfoFrom(ctx.env, pick(ctx, { runId: 'run-id', actor: 'actor', pipelineCommit: 'pipeline-commit' }));
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: abs(ctx, str(ctx, 'results') ?? 'astm53b-results'),
-        sepEvidence: list(ctx, 'sep').map((f) => abs(ctx, f)),
+        resultsDir: abs(ctx, stringOption(ctx, 'results') ?? DEFAULT_RESULTS_DIR),
+        sepEvidence: listOption(ctx, 'sep').map((f) => abs(ctx, f)),
         ...(date ? { date } : {}),
         ...(title ? { title } : {}),
         run: {

@@ -11,19 +11,11 @@ import { DEFAULT_TOLERANCE_L } from '../../runbook/golden-verify.js';
 import { renderDriftText, renderGoldenMarkdown, renderGoldenText } from '../../report/golden.js';
 import { jsonText } from '../../results/io.js';
 import type { CommandContext, CommandSpec } from '../command.js';
+import { flagOption, stringOption } from '../options.js';
+import { parseToleranceL } from '../../golden/tolerance.js';
 import { targetOf, urlOption } from './db.js';
 
 const PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(', ')}`;
-
-function toleranceOf(ctx: CommandContext): number {
-  const v = ctx.values['tolerance-l'];
-  const n = typeof v === 'string' ? parseDecimal(v, false) : undefined;
-  if (n === undefined || n < 0)
-    throw new UserError('BAD_OPTION', `--tolerance-l must be a number of litres ≥ 0, got "${String(v)}"`, {
-      where: { field: '--tolerance-l' },
-    });
-  return n;
-}
 
 const verify: CommandSpec = {
   name: 'golden verify',
@@ -59,23 +51,25 @@ const verify: CommandSpec = {
     markdown: { type: 'boolean', description: 'print the markdown job summary' },
   },
   async run(ctx) {
-    const toleranceL = toleranceOf(ctx);
+    const toleranceL = parseToleranceL(stringOption(ctx, 'tolerance-l'));
     const fileArg = ctx.positionals[0];
-    const fromDb = ctx.values['from-db'] === true;
-    const hasUrl = typeof ctx.values.url === 'string' && ctx.values.url !== '';
+    const fromDb = flagOption(ctx, 'from-db');
+    const hasUrl = stringOption(ctx, 'url') !== undefined;
     const report = await runGoldenVerify(
       {
         ...(fileArg ? { file: { path: path.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {}),
         fromDb,
-        ...(fromDb ? { source: String(ctx.values.source ?? DEFAULT_GOLDEN_SOURCE) } : {}),
+        ...(fromDb ? { source: stringOption(ctx, 'source') ?? DEFAULT_GOLDEN_SOURCE } : {}),
         // without --url, the embedded database (as every database command) when asked for
-        ...(hasUrl || fromDb || ctx.values['with-db'] === true ? { target: targetOf(ctx) } : {}),
-        ...(typeof ctx.values.profile === 'string' ? { profile: ctx.values.profile } : {}),
+        ...(hasUrl || fromDb || flagOption(ctx, 'with-db') ? { target: targetOf(ctx) } : {}),
+        ...(stringOption(ctx, 'profile') ? { profile: stringOption(ctx, 'profile')! } : {}),
         toleranceL,
       },
       ctx.log,
     );
-    ctx.out(ctx.values.json ? jsonText(report) : ctx.values.markdown ? renderGoldenMarkdown(report) : renderGoldenText(report));
+    ctx.out(
+      flagOption(ctx, 'json') ? jsonText(report) : flagOption(ctx, 'markdown') ? renderGoldenMarkdown(report) : renderGoldenText(report),
+    );
     return report.passed ? 0 : 1;
   },
 };
@@ -89,11 +83,11 @@ const drift: CommandSpec = {
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run(ctx) {
-    const profile = parseGoldenProfile(String(ctx.values.profile));
+    const profile = parseGoldenProfile(stringOption(ctx, 'profile') ?? '');
     const report = await withDb(targetOf(ctx), (db) =>
       db.withTransaction((tx) => driftReport(tx, { profile }, ctx.log), { readOnly: true }),
     );
-    ctx.out(ctx.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDriftText(report));
+    ctx.out(flagOption(ctx, 'json') ? jsonText(report) : renderDriftText(report));
   },
 };
 

@@ -6,10 +6,11 @@ import { UserError } from '../../errors.js';
 import { renderPreflightText } from '../../report/preflight.js';
 import { loadPreflightInputs, preflight, type FileRef } from '../../runbook/preflight.js';
 import type { CommandContext, CommandSpec } from '../command.js';
+import { flagOption, integerOption, listOption, stringOption } from '../options.js';
+import { jsonText } from '../../results/io.js';
 import { targetOf, urlOption } from './db.js';
 
 const ref = (ctx: CommandContext, p: string): FileRef => ({ path: path.resolve(ctx.cwd, p), display: p });
-const str = (ctx: CommandContext, name: string) => (typeof ctx.values[name] === 'string' ? (ctx.values[name] as string) : undefined);
 
 export const preflightCommand: CommandSpec = {
   name: 'preflight',
@@ -34,26 +35,24 @@ export const preflightCommand: CommandSpec = {
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run(ctx) {
-    const golden = str(ctx, 'golden');
+    const golden = stringOption(ctx, 'golden');
     if (!golden) throw new UserError('MISSING_INPUT', '--golden FILE is required', { where: { field: 'golden' } });
-    const minutes = Number(ctx.values['activity-minutes']);
-    if (!Number.isInteger(minutes) || minutes < 1)
-      throw new UserError('BAD_OPTION', '--activity-minutes must be a positive integer', { where: { field: 'activity-minutes' } });
-    const baseline = str(ctx, 'baseline');
-    const flutterCommit = str(ctx, 'flutter-commit');
-    const astmFlag = str(ctx, 'astm-flag');
+    const minutes = integerOption(ctx, 'activity-minutes', { min: 1, max: 1440, unit: 'minutes' }) ?? 15;
+    const baseline = stringOption(ctx, 'baseline');
+    const flutterCommit = stringOption(ctx, 'flutter-commit');
+    const astmFlag = stringOption(ctx, 'astm-flag');
     const inputs = await loadPreflightInputs({
       golden: ref(ctx, golden),
-      changeFiles: ((ctx.values.change as string[] | undefined) ?? []).map((c) => ref(ctx, c)),
+      changeFiles: listOption(ctx, 'change').map((c) => ref(ctx, c)),
       ...(baseline ? { baseline: ref(ctx, baseline) } : {}),
       deployment: { ...(flutterCommit ? { flutterCommit } : {}), ...(astmFlag ? { astmFlag: astmFlag as 'on' | 'off' } : {}) },
       activityWindowMinutes: minutes,
     });
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
-      const out = str(ctx, 'out');
-      if (out) await writeFile(path.resolve(ctx.cwd, out), `${JSON.stringify(r, null, 2)}\n`);
-      ctx.out(ctx.values.json ? `${JSON.stringify(r, null, 2)}\n` : renderPreflightText(r));
+      const out = stringOption(ctx, 'out');
+      if (out) await writeFile(path.resolve(ctx.cwd, out), jsonText(r));
+      ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
   },
@@ -69,8 +68,8 @@ export const fingerprintCommand: CommandSpec = {
   async run(ctx) {
     return withDb(targetOf(ctx), async (db) => {
       const fp = await db.withTransaction((q) => readFingerprint(q), { readOnly: true });
-      const text = `${JSON.stringify(fp, null, 2)}\n`;
-      const out = str(ctx, 'out');
+      const text = jsonText(fp);
+      const out = stringOption(ctx, 'out');
       if (out) {
         await writeFile(path.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);

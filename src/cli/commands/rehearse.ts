@@ -9,6 +9,7 @@ import { renderDecisionText } from '../../report/decision.js';
 import { renderStockSummaryText } from '../../report/stock-summary.js';
 import { UserError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
+import { pathOption, stringOption } from '../options.js';
 import { resetEmbedded, targetOf } from './db.js';
 import { runContextFrom } from '../../results/run-context.js';
 
@@ -38,7 +39,6 @@ export const rehearse: CommandSpec = {
     const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
     const target = targetOf({ ...ctx, values: {} });
     await resetEmbedded(target, ctx);
-    const file = (name: string) => (typeof ctx.values[name] === 'string' ? path.resolve(ctx.cwd, ctx.values[name] as string) : undefined);
     return withDb(target, async (db) => {
       const init = await initFixture(db, opts, ctx.log);
       ctx.out(`db init: ${init.files.length} SQL files in ${(init.ms / 1000).toFixed(1)} s on ${init.target}\n`);
@@ -47,13 +47,13 @@ export const rehearse: CommandSpec = {
       if (!compat.compatible)
         throw new UserError('INCOMPATIBLE', 'the fixture does not satisfy the pipeline’s requirements (a bug in sql/)');
       ctx.out(`\n${renderStockSummaryText(await readStockSummary(db))}\n`);
-      const golden = file('golden');
-      const signoff = file('signoff');
-      const flutterCommit = typeof ctx.values['flutter-commit'] === 'string' ? (ctx.values['flutter-commit'] as string) : undefined;
+      const golden = pathOption(ctx, 'golden');
+      const signoff = pathOption(ctx, 'signoff');
+      const flutterCommit = stringOption(ctx, 'flutter-commit');
       const r = await rehearseRunbook(
         db,
         {
-          outDir: path.resolve(ctx.cwd, ctx.values.out as string),
+          outDir: pathOption(ctx, 'out') ?? path.resolve(ctx.cwd, '.astm53b/rehearsal'),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}` }),
           ...(golden ? { golden } : {}),
           ...(signoff ? { signoff } : {}),

@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
-import { readFingerprint } from '../db/fingerprint.js';
-import { sqlPath } from '../paths.js';
-import { CHANGE_FILES } from '../runbook/db-init.js';
-import { changeFileWriter, p0With } from '../testing/change-files.js';
-import { leaks, runActionWith } from '../testing/action.js';
-import { describePg, useFreshDatabase } from '../testing/pg.js';
-import { sqlApplyAction } from './pipeline-actions.js';
+import { readFingerprint } from '../../db/fingerprint.js';
+import { sqlPath } from '../../paths.js';
+import { CHANGE_FILES } from '../../runbook/db-init.js';
+import { changeFileWriter, p0With } from '../../testing/change-files.js';
+import { leaks, runActionWith } from '../../testing/action.js';
+import { describePg, useFreshDatabase } from '../../testing/pg.js';
+import { sqlApplyAction } from './sql-apply.js';
 
 /** actions/sql-apply as the runner drives it: INPUT_* in, outputs/summary/result file out, the password masked. */
 describePg('actions/sql-apply', () => {

@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../paths.js';
-import { ACTIONS } from './actions.js';
+import { PACKAGE_ROOT } from '../../paths.js';
+import { ACTIONS } from './index.js';
 
 /** Every action folder is wired to a body in the one bundle, and every body has its folder. */
 describe('actions/', () => {

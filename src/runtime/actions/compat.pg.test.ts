@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
-import { leaks, runActionWith } from '../testing/action.js';
-import { describePg, useFreshDatabase } from '../testing/pg.js';
-import { compatAction } from './actions.js';
+import { leaks, runActionWith } from '../../testing/action.js';
+import { describePg, useFreshDatabase } from '../../testing/pg.js';
+import { compatAction } from './compat.js';
 
 /**
  * The compat action end to end as the runner drives it: inputs from INPUT_* variables,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../errors.js';
 import { changeFileWriter, ourP0Text } from '../../testing/change-files.js';
 import type { CommandContext, CommandSpec } from '../command.js';
-import { pipelineCommands } from './pipeline.js';
+import { commandNamed } from '../registry.js';
 import { expectUserError as userError, runCommand } from '../../testing/command.js';
 
 /** Bad input is refused with a UserError naming file, line or field, before any connection is tried. */
@@ -11,7 +11,7 @@ const write = changeFileWriter();
 const URL = 'postgresql://postgres:S3cretPw@127.0.0.1:1/none';
 
 const run = (name: string, values: CommandContext['values'], positionals: string[] = []) =>
-  runCommand(pipelineCommands.find((c) => c.name === name) as CommandSpec, values, positionals);
+  runCommand(commandNamed(name) as CommandSpec, values, positionals);
 
 describe('astm53b apply: input checks before the database', () => {
   it('a missing file names the file', async () => {

@@ -1,0 +1,51 @@
+import { withDb } from '../../db/open.js';
+import { assertSessionCapable, type Target } from '../../db/target.js';
+import { jsonText } from '../../results/io.js';
+import { assertProjectRef, parseEnvName, readEnvironment, setEnvironment } from '../../runbook/environment.js';
+import type { CommandSpec } from '../command.js';
+import { flagOption, stringOption } from '../options.js';
+import { jsonOption, runOf, runOptions } from '../run-options.js';
+import { targetOf, urlOption } from './db.js';
+
+/** The environment marker (sql/README-pipeline.md): which databases a reset may purge. */
+const urlOf = (t: Target) => (t.kind === 'pg' ? t.url : undefined);
+
+export const envSet: CommandSpec = {
+  name: 'env set',
+  summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
+  details:
+    "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
+  positionals: [{ name: 'ENV', description: 'staging or prod', required: true }],
+  options: {
+    url: urlOption,
+    'project-ref': { type: 'string', valueName: 'REF', description: 'expected Supabase project ref' },
+    ...runOptions,
+    json: jsonOption,
+  },
+  async run(ctx) {
+    const env = parseEnvName(ctx.positionals[0]);
+    const run = runOf(ctx);
+    const target = targetOf(ctx);
+    assertSessionCapable(target, 'env set');
+    const projectRef = stringOption(ctx, 'project-ref');
+    assertProjectRef(urlOf(target), projectRef); // before connecting: bad input touches nothing
+    return withDb(target, async (db) => {
+      const m = await setEnvironment(db, { env, projectRef, url: urlOf(target), run }, ctx.log);
+      ctx.out(flagOption(ctx, 'json') ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})\n`);
+    });
+  },
+};
+
+export const envShow: CommandSpec = {
+  name: 'env show',
+  summary: 'which environment the target database is marked as (read-only)',
+  options: { url: urlOption, json: jsonOption },
+  async run(ctx) {
+    return withDb(targetOf(ctx), async (db) => {
+      const m = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
+      ctx.out(flagOption(ctx, 'json') ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})\n`);
+    });
+  },
+};
+
+export const envCommands: CommandSpec[] = [envSet, envShow];

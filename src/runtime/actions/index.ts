@@ -1,0 +1,26 @@
+import { backupAction, rollbackAction } from '../backup-actions.js';
+import { evidenceAction } from '../evidence-actions.js';
+import { goldenVerifyAction } from '../golden-actions.js';
+import { preflightAction } from '../preflight-actions.js';
+import { signoffAction } from '../signoff-actions.js';
+import { decideAction, smokeAction } from '../smoke-actions.js';
+import { compatAction } from './compat.js';
+import { freezeAction } from './freeze.js';
+import { sqlApplyAction } from './sql-apply.js';
+import { stagingResetAction } from './staging-reset.js';
+
+/** Every action's body by its folder name under actions/: read inputs, call the runbook function, publish outputs and summary. */
+export const ACTIONS: Record<string, () => Promise<void>> = {
+  backup: backupAction,
+  compat: compatAction,
+  decide: decideAction,
+  evidence: evidenceAction,
+  freeze: freezeAction,
+  'golden-verify': goldenVerifyAction,
+  preflight: preflightAction,
+  rollback: rollbackAction,
+  signoff: signoffAction,
+  smoke: smokeAction,
+  'sql-apply': sqlApplyAction,
+  'staging-reset': stagingResetAction,
+};
