@@ -72928,7 +72928,7 @@ async function decide(opts, log) {
   return decision;
 }
 
-// src/runbook/smoke.ts
+// src/runbook/smoke/index.ts
 var import_promises20 = require("node:fs/promises");
 
 // src/db/as-user.ts
@@ -72954,7 +72954,7 @@ function withAppUser(db, who, fn, opts) {
   }, opts);
 }
 
-// src/runbook/smoke-figures.ts
+// src/runbook/smoke/figures.ts
 var EXACT_L = 1e-3;
 var num = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]).nullable();
 var FigureRow = external_exports.object({
@@ -73062,7 +73062,7 @@ async function readCoherence(q) {
   return { negative, duplicates, overCapacity };
 }
 
-// src/runbook/smoke-compensate.ts
+// src/runbook/smoke/compensate.ts
 async function compensate(db, userId, effects, runId, log, mark3) {
   const adjustments = [];
   const notAdjusted = [];
@@ -73119,7 +73119,7 @@ function summariseReturns(figures) {
   return out;
 }
 
-// src/runbook/smoke.ts
+// src/runbook/smoke/index.ts
 var SMOKE_MARK = "ASTM53B-SMOKE";
 var WRITER_ROLES = ["admin", "directeur", "gerant"];
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

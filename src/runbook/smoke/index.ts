@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { table53b } from '../astm/index.js';
-import { UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { impersonate, withAppUser } from '../db/as-user.js';
-import { functionSource } from '../db/catalog.js';
-import type { AppIdentity, Db, Queryable } from '../db/types.js';
-import { ML_PP_PROFILE, parseGoldenProfile, profileName, type GoldenProfile } from '../golden/profile.js';
-import { P0_FLAG_PATTERN } from './compat.js';
-import { allowFrozenWrites, FREEZE_TRIGGER } from './freeze.js';
-import type { GoCondition } from '../results/go-conditions.js';
-import { readEnvironment } from './environment.js';
-import { compareFigures, compensate, summariseReturns, type MovementEffect } from './smoke-compensate.js';
-import { delta, fmtBalance, r3, readCoherence, readTankFigures, sameBalance } from './smoke-figures.js';
-import type { RunContext } from '../results/run-context.js';
+import { table53b } from '../../astm/index.js';
+import { UserError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { impersonate, withAppUser } from '../../db/as-user.js';
+import { functionSource } from '../../db/catalog.js';
+import type { AppIdentity, Db, Queryable } from '../../db/types.js';
+import { ML_PP_PROFILE, parseGoldenProfile, profileName, type GoldenProfile } from '../../golden/profile.js';
+import { P0_FLAG_PATTERN } from '../compat.js';
+import { allowFrozenWrites, FREEZE_TRIGGER } from '../freeze.js';
+import type { GoCondition } from '../../results/go-conditions.js';
+import { readEnvironment } from '../environment.js';
+import { compareFigures, compensate, summariseReturns, type MovementEffect } from './compensate.js';
+import { delta, fmtBalance, r3, readCoherence, readTankFigures, sameBalance } from './figures.js';
+import type { RunContext } from '../../results/run-context.js';
 import {
   type SmokeCheck,
   type SmokeCheckId,
@@ -24,7 +24,7 @@ import {
   type Balance,
   type Owner,
   type TankFigures,
-} from '../results/smoke.js';
+} from '../../results/smoke.js';
 
 /**
  * `astm53b smoke` (runbook 4.5, 5.1–5.5): the controlled reception and sortie, as a real app user
