@@ -73000,9 +73000,6 @@ async function decide(opts, log) {
   return decision;
 }
 
-// src/runbook/smoke.ts
-var import_promises20 = require("node:fs/promises");
-
 // src/db/as-user.ts
 async function impersonate(tx, who) {
   if (who.role === "anon") {
@@ -73026,7 +73023,7 @@ function withAppUser(db, who, fn, opts) {
   }, opts);
 }
 
-// src/runbook/smoke-figures.ts
+// src/runbook/smoke/figures.ts
 var EXACT_L = 1e-3;
 var num = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]).nullable();
 var FigureRow = external_exports.object({
@@ -73134,7 +73131,196 @@ async function readCoherence(q) {
   return { negative, duplicates, overCapacity };
 }
 
-// src/runbook/smoke-compensate.ts
+// src/runbook/smoke/findings.ts
+var isSqlError = (e) => typeof e === "object" && e !== null && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code);
+async function attempt(fn) {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    if (isSqlError(e)) return { ok: false, error: { code: e.code, message: e.message } };
+    throw e;
+  }
+}
+var ProbeRollback = class extends Error {
+};
+async function probeRefusal(db, who, sql, params) {
+  try {
+    await db.withTransaction(async (tx) => {
+      await allowFrozenWrites(tx);
+      if (who) await impersonate(tx, who);
+      await tx.query(sql, params);
+      throw new ProbeRollback();
+    });
+  } catch (e) {
+    if (e instanceof ProbeRollback) return null;
+    if (isSqlError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  return null;
+}
+function check2(id, title, runbook, findings, ran = true, notRun = "") {
+  const failed = findings.filter((f) => !f.passed);
+  const passed = ran && failed.length === 0;
+  const message = !ran ? `not run: ${notRun}` : passed ? `ok (${findings.length} finding(s))` : failed.map((f) => f.message).join("; ");
+  return { id, title, runbook, ran, passed, message, findings };
+}
+var finding = (code2, passed, condition, message, figures) => ({
+  code: code2,
+  passed,
+  condition: passed ? null : condition,
+  message,
+  ...figures ? { figures } : {}
+});
+var bal = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
+function otherOwners(before, after, own2, what) {
+  const moved = OWNERS.filter((o) => o !== own2).flatMap((o) => {
+    const out = [];
+    const dj = delta(after[o].journal, before[o].journal);
+    const ds = delta(after[o].snapshot, before[o].snapshot);
+    if (!sameBalance(dj, { amb: 0, v15: 0 })) out.push(`${o} journal moved by ${fmtBalance(dj)}`);
+    if (!sameBalance(ds, { amb: 0, v15: 0 })) out.push(`${o} snapshot moved by ${fmtBalance(ds)}`);
+    return out;
+  });
+  return finding(
+    "OTHER_OWNERS_UNTOUCHED",
+    moved.length === 0,
+    "STOCK_INCOHERENCE",
+    moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`
+  );
+}
+
+// src/runbook/smoke/access.ts
+var MOVEMENT_TABLES = [
+  "receptions",
+  "sorties_produit",
+  "stocks_journaliers",
+  "stocks_snapshot",
+  "stocks_adjustments",
+  "log_actions"
+];
+async function connectionCheck(db, ctx, asUser, seen) {
+  const f = [];
+  const ownerCount = (await db.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n;
+  const r = await attempt(
+    () => asUser(async (q) => (await q.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n)
+  );
+  if (!r.ok) seen("5.1 read depots", r.error);
+  f.push(
+    finding(
+      "DEPOTS_READ",
+      r.ok && r.value > 0 && r.value === ownerCount,
+      "P0001_OR_RLS",
+      r.ok ? `the ${ctx.user.role} reads ${r.value} of the ${ownerCount} depot(s)` : `reading depots as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
+      { seen_by_user: r.ok ? r.value : null, in_table: ownerCount }
+    )
+  );
+  const leaks = [];
+  for (const t of MOVEMENT_TABLES) {
+    const a = await attempt(
+      () => withAppUser(
+        db,
+        { role: "anon" },
+        async (q) => (await q.query(`SELECT count(*)::int8 AS n FROM public.${t}`)).rows[0].n,
+        { readOnly: true }
+      )
+    );
+    const n2 = a.ok ? a.value : a.error.code === "42501" ? 0 : -1;
+    if (n2 !== 0) leaks.push(a.ok ? `${t}: ${n2} row(s)` : `${t}: ${a.error.code} ${a.error.message}`);
+  }
+  f.push(
+    finding(
+      "ANON_READS_NO_MOVEMENT",
+      leaks.length === 0,
+      "SMOKE_FAILED",
+      leaks.length ? `anon reads movement rows: ${leaks.join("; ")}` : `anon reads no row of ${MOVEMENT_TABLES.join(", ")}`
+    )
+  );
+  return check2("5.1", "Connexion DB: lecture simple de depots sans erreur RLS; anon ne lit aucun mouvement", "5.1", f);
+}
+async function initialStockCheck(db, ctx, asUser, seen) {
+  const { tank, day } = ctx;
+  const before = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+  const r = await attempt(() => asUser((q) => readTankFigures(q, tank.id, tank.produitId, day)));
+  if (!r.ok) seen("5.2 read stock", r.error);
+  const same = r.ok && OWNERS.every((o) => sameBalance(r.value[o].journal, before[o].journal) && sameBalance(r.value[o].snapshot, before[o].snapshot));
+  const figures = {};
+  for (const o of OWNERS)
+    Object.assign(figures, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), {
+      [`${o}_journal_date`]: before[o].journalDate
+    });
+  return {
+    before,
+    check: check2("5.2", `Lecture stock initial: stocks_journaliers (par propri\xE9taire) et stocks_snapshot de ${tank.nom}`, "5.2", [
+      finding(
+        "STOCK_READ",
+        same,
+        "P0001_OR_RLS",
+        r.ok ? same ? `${tank.nom}: ${OWNERS.map((o) => `${o} journal ${fmtBalance(before[o].journal)}, snapshot ${fmtBalance(before[o].snapshot)}`).join("; ")}` : `the ${ctx.user.role} does not see the stock the table holds (RLS hides rows)` : `reading stock as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
+        figures
+      )
+    ])
+  };
+}
+
+// src/runbook/smoke/coherence.ts
+async function coherenceCheck(ctx, asUser, errors, seen) {
+  const r = await attempt(() => asUser((q) => readCoherence(q)));
+  const f = [];
+  if (!r.ok) {
+    seen("5.5 coherence", r.error);
+    f.push(
+      finding(
+        "COHERENCE_READ",
+        false,
+        "P0001_OR_RLS",
+        `reading the coherence as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`
+      )
+    );
+  } else {
+    const c = r.value;
+    f.push(
+      finding(
+        "NO_NEGATIVE_STOCK",
+        c.negative.length === 0,
+        "STOCK_INCOHERENCE",
+        c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r33(x.stock_ambiant)} L / ${r33(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
+        { negative_rows: c.negative.length }
+      ),
+      finding(
+        "NO_DUPLICATE_JOURNAL_KEY",
+        c.duplicates.length === 0,
+        "STOCK_INCOHERENCE",
+        c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
+        { duplicated_keys: c.duplicates.length }
+      ),
+      finding(
+        "NO_STOCK_OVER_CAPACITY",
+        c.overCapacity.length === 0,
+        "STOCK_INCOHERENCE",
+        c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r33(x.stock_ambiant)} L > ${r33(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
+        { tanks_over_capacity: c.overCapacity.length }
+      )
+    );
+  }
+  const p0001 = errors.filter((e) => e.code === "P0001");
+  f.push(
+    finding(
+      "NO_P0001",
+      p0001.length === 0,
+      "P0001_OR_RLS",
+      p0001.length ? `P0001 raised during the smoke: ${p0001.map((e) => `${e.step}: ${e.message}`).join("; ")}` : "no P0001 raised during the smoke run",
+      { p0001: p0001.length }
+    )
+  );
+  return check2(
+    "5.5",
+    "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9",
+    "5.5",
+    f
+  );
+}
+
+// src/runbook/smoke/compensate.ts
 async function compensate(db, userId, effects, runId, log, mark3) {
   const adjustments = [];
   const notAdjusted = [];
@@ -73191,96 +73377,16 @@ function summariseReturns(figures) {
   return out;
 }
 
-// src/runbook/smoke.ts
+// src/runbook/smoke/movements.ts
 var SMOKE_MARK = "ASTM53B-SMOKE";
-var WRITER_ROLES = ["admin", "directeur", "gerant"];
-var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-var GASOIL = `(upper(coalesce(p.code, '')) IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%')`;
-var MOVEMENT_TABLES = [
-  "receptions",
-  "sorties_produit",
-  "stocks_journaliers",
-  "stocks_snapshot",
-  "stocks_adjustments",
-  "log_actions"
-];
 var SMOKE_MOVEMENTS = {
   reception: { index_avant: 1e5, index_apres: 101e3, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
   sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 }
 };
-async function resolveSmokeProfile(o) {
-  if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
-  if (!o.goldenResult) return { profile: ML_PP_PROFILE, source: "ML_PP's own (no golden result given)" };
-  const { path: file2, display } = o.goldenResult;
-  let value;
-  try {
-    value = JSON.parse(await (0, import_promises20.readFile)(file2, "utf8"));
-  } catch (e) {
-    const code2 = e.code;
-    throw new UserError(
-      code2 ? "MISSING_INPUT" : "BAD_INPUT",
-      code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`,
-      { where: { file: display } }
-    );
-  }
-  const p = value?.profile;
-  if (typeof p !== "string")
-    throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, {
-      where: { file: display, field: "profile" }
-    });
-  return { profile: parseGoldenProfile(p, `${display}: profile`), source: `${display} (golden verification)` };
-}
-function validateSmokeOptions(o) {
-  for (const [field, v] of [
-    ["as-user", o.asUser],
-    ["citerne", o.citerneId]
-  ]) {
-    if (v !== void 0 && !ID2.test(v))
-      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
-  }
-  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0))
-    throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
-}
-var isSqlError = (e) => typeof e === "object" && e !== null && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code);
-async function attempt(fn) {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    if (isSqlError(e)) return { ok: false, error: { code: e.code, message: e.message } };
-    throw e;
-  }
-}
-var ProbeRollback = class extends Error {
-};
-async function probeRefusal(db, who, sql, params) {
-  try {
-    await db.withTransaction(async (tx) => {
-      await allowFrozenWrites(tx);
-      if (who) await impersonate(tx, who);
-      await tx.query(sql, params);
-      throw new ProbeRollback();
-    });
-  } catch (e) {
-    if (e instanceof ProbeRollback) return null;
-    if (isSqlError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  return null;
-}
-function check2(id, title, runbook, findings, ran = true, notRun = "") {
-  const failed = findings.filter((f) => !f.passed);
-  const passed = ran && failed.length === 0;
-  const message = !ran ? `not run: ${notRun}` : passed ? `ok (${findings.length} finding(s))` : failed.map((f) => f.message).join("; ");
-  return { id, title, runbook, ran, passed, message, findings };
-}
-var finding = (code2, passed, condition, message, figures) => ({
-  code: code2,
-  passed,
-  condition: passed ? null : condition,
-  message,
-  ...figures ? { figures } : {}
-});
-var bal = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
+
+// src/runbook/smoke/context.ts
+var WRITER_ROLES = ["admin", "directeur", "gerant"];
+var GASOIL = `(upper(coalesce(p.code, '')) IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%')`;
 async function readContext(q, opts) {
   const env = await readEnvironment(q);
   const frozen = (await q.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
@@ -73368,211 +73474,60 @@ async function readContext(q, opts) {
     sortieHasVolume15c: cols2.rows.some((r) => r.t === "sorties_produit")
   };
 }
-async function runSmoke(db, opts, log) {
-  validateSmokeOptions(opts);
-  const at2 = (/* @__PURE__ */ new Date()).toISOString();
-  const ctx = await db.withTransaction((q) => readContext(q, opts), { readOnly: true });
-  const compensateOn = opts.compensate ?? ctx.environment !== "staging";
-  const who = { role: "authenticated", userId: ctx.user.id };
-  const asUser = (fn) => withAppUser(db, who, fn, { readOnly: true });
-  const errors = [];
-  const seen = (step, e) => {
-    errors.push({ step, ...e });
-    log.warn(`smoke: ${step}: ${e.code} ${e.message}`);
-  };
-  const { tank, day } = ctx;
-  log.info(
-    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts.profile)}; compensate ${compensateOn ? "on" : "off"}`
-  );
-  const result = {
-    step: "smoke",
-    passed: false,
-    target: db.label,
-    at: at2,
-    run: opts.run,
-    environment: ctx.environment,
-    frozen: ctx.frozen,
-    p0Applied: ctx.p0Applied,
-    user: ctx.user,
-    lectureUser: ctx.lectureUser,
-    profile: profileName(opts.profile),
-    profileSource: opts.profileSource,
-    toleranceL: opts.toleranceL,
-    tank: { id: tank.id, nom: tank.nom, produitId: tank.produitId, capacite_utile: tank.capacite_utile, chosenBy: tank.chosenBy },
-    day,
-    movements: {},
-    figures: null,
-    compensate: compensateOn,
-    compensation: null,
-    checks: [],
-    errors
-  };
-  {
-    const f = [];
-    const ownerCount = (await db.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n;
-    const r = await attempt(
-      () => asUser(async (q) => (await q.query("SELECT count(*)::int8 AS n FROM public.depots")).rows[0].n)
-    );
-    if (!r.ok) seen("5.1 read depots", r.error);
-    f.push(
-      finding(
-        "DEPOTS_READ",
-        r.ok && r.value > 0 && r.value === ownerCount,
-        "P0001_OR_RLS",
-        r.ok ? `the ${ctx.user.role} reads ${r.value} of the ${ownerCount} depot(s)` : `reading depots as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
-        { seen_by_user: r.ok ? r.value : null, in_table: ownerCount }
-      )
-    );
-    const leaks = [];
-    for (const t of MOVEMENT_TABLES) {
-      const a = await attempt(
-        () => withAppUser(
-          db,
-          { role: "anon" },
-          async (q) => (await q.query(`SELECT count(*)::int8 AS n FROM public.${t}`)).rows[0].n,
-          { readOnly: true }
-        )
-      );
-      const n2 = a.ok ? a.value : a.error.code === "42501" ? 0 : -1;
-      if (n2 !== 0) leaks.push(a.ok ? `${t}: ${n2} row(s)` : `${t}: ${a.error.code} ${a.error.message}`);
-    }
-    f.push(
-      finding(
-        "ANON_READS_NO_MOVEMENT",
-        leaks.length === 0,
-        "SMOKE_FAILED",
-        leaks.length ? `anon reads movement rows: ${leaks.join("; ")}` : `anon reads no row of ${MOVEMENT_TABLES.join(", ")}`
-      )
-    );
-    result.checks.push(check2("5.1", "Connexion DB: lecture simple de depots sans erreur RLS; anon ne lit aucun mouvement", "5.1", f));
-  }
-  const before = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
-  {
-    const r = await attempt(() => asUser((q) => readTankFigures(q, tank.id, tank.produitId, day)));
-    if (!r.ok) seen("5.2 read stock", r.error);
-    const same = r.ok && OWNERS.every((o) => sameBalance(r.value[o].journal, before[o].journal) && sameBalance(r.value[o].snapshot, before[o].snapshot));
-    const figures = {};
-    for (const o of OWNERS)
-      Object.assign(figures, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), {
-        [`${o}_journal_date`]: before[o].journalDate
-      });
-    result.checks.push(
-      check2("5.2", `Lecture stock initial: stocks_journaliers (par propri\xE9taire) et stocks_snapshot de ${tank.nom}`, "5.2", [
-        finding(
-          "STOCK_READ",
-          same,
-          "P0001_OR_RLS",
-          r.ok ? same ? `${tank.nom}: ${OWNERS.map((o) => `${o} journal ${fmtBalance(before[o].journal)}, snapshot ${fmtBalance(before[o].snapshot)}`).join("; ")}` : `the ${ctx.user.role} does not see the stock the table holds (RLS hides rows)` : `reading stock as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
-          figures
-        )
-      ])
+
+// src/runbook/smoke/options.ts
+var import_promises20 = require("node:fs/promises");
+var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+async function resolveSmokeProfile(o) {
+  if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
+  if (!o.goldenResult) return { profile: ML_PP_PROFILE, source: "ML_PP's own (no golden result given)" };
+  const { path: file2, display } = o.goldenResult;
+  let value;
+  try {
+    value = JSON.parse(await (0, import_promises20.readFile)(file2, "utf8"));
+  } catch (e) {
+    const code2 = e.code;
+    throw new UserError(
+      code2 ? "MISSING_INPUT" : "BAD_INPUT",
+      code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`,
+      { where: { file: display } }
     );
   }
-  result.figures = { before };
-  const effects = [];
-  if (!ctx.p0Applied) {
-    const why = 'validate_sortie has the LEGACY body (it does not set app.stocks_journaliers_allow_write): it fails with P0001 "Ecriture directe interdite sur stocks_journaliers" until the P0 change (runbook 4.3) is applied';
-    result.checks.push(
-      check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated")
-    );
-    result.checks.push(
-      check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)])
-    );
-    log.warn(`smoke: ${why}; no movement written`);
-  } else {
-    const rec = await receptionCheck(db, opts, ctx, who, before, seen, log);
-    result.movements.cdr = rec.cdr;
-    if (rec.reception) result.movements.reception = rec.reception;
-    result.figures.afterReception = rec.after;
-    result.checks.push(rec.check);
-    if (rec.effect) effects.push(rec.effect);
-    const so = await sortieCheck(db, opts, ctx, who, seen, log);
-    if (so.sortie) result.movements.sortie = so.sortie;
-    if (so.after) result.figures.afterSortie = so.after;
-    result.checks.push(so.check);
-    if (so.effect) effects.push(so.effect);
-  }
-  if (compensateOn && effects.length) {
-    const c = await attempt(() => compensate(db, ctx.user.id, effects, opts.run.runId, log, SMOKE_MARK));
-    const final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
-    result.figures.final = final;
-    const figures = compareFigures(before, final);
-    result.compensation = {
-      adjustments: c.ok ? c.value.adjustments : [],
-      notAdjusted: c.ok ? c.value.notAdjusted : [],
-      figures,
-      summary: summariseReturns(figures),
-      ...c.ok ? {} : { error: c.error }
-    };
-    if (!c.ok) seen("compensation", c.error);
-  } else if (effects.length) {
-    result.figures.final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
-    log.info(`smoke: compensation off (${ctx.environment}): the controlled movements stay, marked ${SMOKE_MARK}`);
-  }
-  {
-    const r = await attempt(() => asUser((q) => readCoherence(q)));
-    const f = [];
-    if (!r.ok) {
-      seen("5.5 coherence", r.error);
-      f.push(
-        finding(
-          "COHERENCE_READ",
-          false,
-          "P0001_OR_RLS",
-          `reading the coherence as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`
-        )
-      );
-    } else {
-      const c = r.value;
-      f.push(
-        finding(
-          "NO_NEGATIVE_STOCK",
-          c.negative.length === 0,
-          "STOCK_INCOHERENCE",
-          c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r33(x.stock_ambiant)} L / ${r33(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
-          { negative_rows: c.negative.length }
-        ),
-        finding(
-          "NO_DUPLICATE_JOURNAL_KEY",
-          c.duplicates.length === 0,
-          "STOCK_INCOHERENCE",
-          c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
-          { duplicated_keys: c.duplicates.length }
-        ),
-        finding(
-          "NO_STOCK_OVER_CAPACITY",
-          c.overCapacity.length === 0,
-          "STOCK_INCOHERENCE",
-          c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r33(x.stock_ambiant)} L > ${r33(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
-          { tanks_over_capacity: c.overCapacity.length }
-        )
-      );
-    }
-    const p0001 = errors.filter((e) => e.code === "P0001");
-    f.push(
-      finding(
-        "NO_P0001",
-        p0001.length === 0,
-        "P0001_OR_RLS",
-        p0001.length ? `P0001 raised during the smoke: ${p0001.map((e) => `${e.step}: ${e.message}`).join("; ")}` : "no P0001 raised during the smoke run",
-        { p0001: p0001.length }
-      )
-    );
-    result.checks.push(
-      check2(
-        "5.5",
-        "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9",
-        "5.5",
-        f
-      )
-    );
-  }
-  result.passed = result.checks.every((c) => c.passed);
-  log.info(
-    `smoke: ${result.passed ? "PASS" : "FAIL"} (${result.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`
-  );
-  return result;
+  const p = value?.profile;
+  if (typeof p !== "string")
+    throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, {
+      where: { file: display, field: "profile" }
+    });
+  return { profile: parseGoldenProfile(p, `${display}: profile`), source: `${display} (golden verification)` };
 }
+function validateSmokeOptions(o) {
+  for (const [field, v] of [
+    ["as-user", o.asUser],
+    ["citerne", o.citerneId]
+  ]) {
+    if (v !== void 0 && !ID2.test(v))
+      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
+  }
+  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0))
+    throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
+}
+async function buildSmokeOptions(raw) {
+  const tol = raw.toleranceL === void 0 || raw.toleranceL === "" ? 5 : /^\d+(\.\d+)?$/.test(raw.toleranceL) ? Number(raw.toleranceL) : NaN;
+  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
+  const o = {
+    profile,
+    profileSource: source,
+    toleranceL: tol,
+    run: raw.run,
+    ...raw.asUser ? { asUser: raw.asUser.trim() } : {},
+    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {},
+    ...raw.compensate !== void 0 ? { compensate: raw.compensate } : {}
+  };
+  validateSmokeOptions(o);
+  return o;
+}
+
+// src/runbook/smoke/reception.ts
 async function receptionCheck(db, opts, ctx, who, before, seen, log) {
   const m = SMOKE_MOVEMENTS.reception;
   const amb = m.index_apres - m.index_avant;
@@ -73743,22 +73698,8 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
     }
   };
 }
-function otherOwners(before, after, own2, what) {
-  const moved = OWNERS.filter((o) => o !== own2).flatMap((o) => {
-    const out = [];
-    const dj = delta(after[o].journal, before[o].journal);
-    const ds = delta(after[o].snapshot, before[o].snapshot);
-    if (!sameBalance(dj, { amb: 0, v15: 0 })) out.push(`${o} journal moved by ${fmtBalance(dj)}`);
-    if (!sameBalance(ds, { amb: 0, v15: 0 })) out.push(`${o} snapshot moved by ${fmtBalance(ds)}`);
-    return out;
-  });
-  return finding(
-    "OTHER_OWNERS_UNTOUCHED",
-    moved.length === 0,
-    "STOCK_INCOHERENCE",
-    moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`
-  );
-}
+
+// src/runbook/smoke/sortie.ts
 async function sortieCheck(db, opts, ctx, who, seen, log) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
@@ -73933,20 +73874,98 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
     effect: { mouvement_type: "SORTIE", mouvement_id: id, owner: own2, actuel: delta(after[own2].actuel, before[own2].actuel) }
   };
 }
-async function buildSmokeOptions(raw) {
-  const tol = raw.toleranceL === void 0 || raw.toleranceL === "" ? 5 : /^\d+(\.\d+)?$/.test(raw.toleranceL) ? Number(raw.toleranceL) : NaN;
-  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
-  const o = {
-    profile,
-    profileSource: source,
-    toleranceL: tol,
-    run: raw.run,
-    ...raw.asUser ? { asUser: raw.asUser.trim() } : {},
-    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {},
-    ...raw.compensate !== void 0 ? { compensate: raw.compensate } : {}
+
+// src/runbook/smoke/index.ts
+async function runSmoke(db, opts, log) {
+  validateSmokeOptions(opts);
+  const at2 = (/* @__PURE__ */ new Date()).toISOString();
+  const ctx = await db.withTransaction((q) => readContext(q, opts), { readOnly: true });
+  const compensateOn = opts.compensate ?? ctx.environment !== "staging";
+  const who = { role: "authenticated", userId: ctx.user.id };
+  const asUser = (fn) => withAppUser(db, who, fn, { readOnly: true });
+  const errors = [];
+  const seen = (step, e) => {
+    errors.push({ step, ...e });
+    log.warn(`smoke: ${step}: ${e.code} ${e.message}`);
   };
-  validateSmokeOptions(o);
-  return o;
+  const { tank, day } = ctx;
+  log.info(
+    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts.profile)}; compensate ${compensateOn ? "on" : "off"}`
+  );
+  const result = {
+    step: "smoke",
+    passed: false,
+    target: db.label,
+    at: at2,
+    run: opts.run,
+    environment: ctx.environment,
+    frozen: ctx.frozen,
+    p0Applied: ctx.p0Applied,
+    user: ctx.user,
+    lectureUser: ctx.lectureUser,
+    profile: profileName(opts.profile),
+    profileSource: opts.profileSource,
+    toleranceL: opts.toleranceL,
+    tank: { id: tank.id, nom: tank.nom, produitId: tank.produitId, capacite_utile: tank.capacite_utile, chosenBy: tank.chosenBy },
+    day,
+    movements: {},
+    figures: null,
+    compensate: compensateOn,
+    compensation: null,
+    checks: [],
+    errors
+  };
+  result.checks.push(await connectionCheck(db, ctx, asUser, seen));
+  const initial = await initialStockCheck(db, ctx, asUser, seen);
+  const before = initial.before;
+  result.checks.push(initial.check);
+  result.figures = { before };
+  const effects = [];
+  if (!ctx.p0Applied) {
+    const why = 'validate_sortie has the LEGACY body (it does not set app.stocks_journaliers_allow_write): it fails with P0001 "Ecriture directe interdite sur stocks_journaliers" until the P0 change (runbook 4.3) is applied';
+    result.checks.push(
+      check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated")
+    );
+    result.checks.push(
+      check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)])
+    );
+    log.warn(`smoke: ${why}; no movement written`);
+  } else {
+    const rec = await receptionCheck(db, opts, ctx, who, before, seen, log);
+    result.movements.cdr = rec.cdr;
+    if (rec.reception) result.movements.reception = rec.reception;
+    result.figures.afterReception = rec.after;
+    result.checks.push(rec.check);
+    if (rec.effect) effects.push(rec.effect);
+    const so = await sortieCheck(db, opts, ctx, who, seen, log);
+    if (so.sortie) result.movements.sortie = so.sortie;
+    if (so.after) result.figures.afterSortie = so.after;
+    result.checks.push(so.check);
+    if (so.effect) effects.push(so.effect);
+  }
+  if (compensateOn && effects.length) {
+    const c = await attempt(() => compensate(db, ctx.user.id, effects, opts.run.runId, log, SMOKE_MARK));
+    const final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+    result.figures.final = final;
+    const figures = compareFigures(before, final);
+    result.compensation = {
+      adjustments: c.ok ? c.value.adjustments : [],
+      notAdjusted: c.ok ? c.value.notAdjusted : [],
+      figures,
+      summary: summariseReturns(figures),
+      ...c.ok ? {} : { error: c.error }
+    };
+    if (!c.ok) seen("compensation", c.error);
+  } else if (effects.length) {
+    result.figures.final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+    log.info(`smoke: compensation off (${ctx.environment}): the controlled movements stay, marked ${SMOKE_MARK}`);
+  }
+  result.checks.push(await coherenceCheck(ctx, asUser, errors, seen));
+  result.passed = result.checks.every((c) => c.passed);
+  log.info(
+    `smoke: ${result.passed ? "PASS" : "FAIL"} (${result.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`
+  );
+  return result;
 }
 
 // src/rehearsal/rehearse.ts

@@ -16,7 +16,7 @@ import { freezeOff, freezeOn } from '../runbook/freeze.js';
 import { runGoldenVerify } from '../runbook/golden-run.js';
 import { loadPreflightInputs, preflight } from '../runbook/preflight.js';
 import { rollback } from '../runbook/rollback.js';
-import { runSmoke } from '../runbook/smoke.js';
+import { runSmoke } from '../runbook/smoke/index.js';
 import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from '../runbook/sql-apply.js';
 import type { Decision } from '../results/decision.js';
 import type { RunContext } from '../results/run-context.js';

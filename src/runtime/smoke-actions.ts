@@ -6,7 +6,7 @@ import { assertSessionCapable, resolveTarget } from '../db/target.js';
 import { renderDecisionMarkdown } from '../report/decision.js';
 import { renderSmokeMarkdown } from '../report/smoke.js';
 import { decide } from '../runbook/decide.js';
-import { buildSmokeOptions, runSmoke } from '../runbook/smoke.js';
+import { buildSmokeOptions, runSmoke } from '../runbook/smoke/index.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';

@@ -4,7 +4,7 @@ import { assertSessionCapable } from '../../db/target.js';
 import { renderDecisionMarkdown, renderDecisionText } from '../../report/decision.js';
 import { renderSmokeMarkdown, renderSmokeText } from '../../report/smoke.js';
 import { decide } from '../../runbook/decide.js';
-import { buildSmokeOptions, runSmoke } from '../../runbook/smoke.js';
+import { buildSmokeOptions, runSmoke } from '../../runbook/smoke/index.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { targetOf, urlOption } from './db.js';
 import { runContextFrom } from '../../results/run-context.js';

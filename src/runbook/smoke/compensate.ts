@@ -1,8 +1,8 @@
-import type { Logger } from '../logger.js';
-import { withAppUser } from '../db/as-user.js';
-import type { Db } from '../db/types.js';
-import { delta, r3, sameBalance } from './smoke-figures.js';
-import { type AdjustmentMade, type Compensation, type FigureReturn, OWNERS, type Balance, type TankFigures } from '../results/smoke.js';
+import type { Logger } from '../../logger.js';
+import { withAppUser } from '../../db/as-user.js';
+import type { Db } from '../../db/types.js';
+import { delta, r3, sameBalance } from './figures.js';
+import { type AdjustmentMade, type Compensation, type FigureReturn, OWNERS, type Balance, type TankFigures } from '../../results/smoke.js';
 
 export interface MovementEffect {
   mouvement_type: 'RECEPTION' | 'SORTIE';

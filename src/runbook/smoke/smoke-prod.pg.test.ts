@@ -1,19 +1,19 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withAppUser } from '../db/as-user.js';
-import { PgDb } from '../db/pg.js';
-import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
-import { silentLogger } from '../logger.js';
-import { ML_PP_PROFILE } from '../golden/profile.js';
-import { sqlPath } from '../paths.js';
-import { realRefFile } from '../testing/change-files.js';
-import { TEST_DATABASE_URL, describePg } from '../testing/pg.js';
-import { loadChangeFile } from './change-file.js';
-import { CHANGE_FILES } from './db-init.js';
-import { loadSchemaDump } from './schema-dump.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
-import { runSmoke } from './smoke.js';
-import type { SmokeResult } from '../results/smoke.js';
+import { withAppUser } from '../../db/as-user.js';
+import { PgDb } from '../../db/pg.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch.js';
+import { silentLogger } from '../../logger.js';
+import { ML_PP_PROFILE } from '../../golden/profile.js';
+import { sqlPath } from '../../paths.js';
+import { realRefFile } from '../../testing/change-files.js';
+import { TEST_DATABASE_URL, describePg } from '../../testing/pg.js';
+import { loadChangeFile } from '../change-file.js';
+import { CHANGE_FILES } from '../db-init.js';
+import { loadSchemaDump } from '../schema-dump.js';
+import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from '../sql-apply.js';
+import { runSmoke } from './index.js';
+import type { SmokeResult } from '../../results/smoke.js';
 
 /**
  * The smoke on the real PROD schema of ML_PP (snapshot 2026-02-11, schema only), seeded with

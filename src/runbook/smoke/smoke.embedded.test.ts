@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { useEmbeddedFixture } from '../testing/embedded.js';
-import { runSqlFile } from '../db/sql-file.js';
-import { ML_PP_PROFILE } from '../golden/profile.js';
-import { silentLogger } from '../logger.js';
-import { sqlPath } from '../paths.js';
-import { CHANGE_FILES } from './db-init.js';
-import { runSmoke } from './smoke.js';
-import type { SmokeResult } from '../results/smoke.js';
+import { useEmbeddedFixture } from '../../testing/embedded.js';
+import { runSqlFile } from '../../db/sql-file.js';
+import { ML_PP_PROFILE } from '../../golden/profile.js';
+import { silentLogger } from '../../logger.js';
+import { sqlPath } from '../../paths.js';
+import { CHANGE_FILES } from '../db-init.js';
+import { runSmoke } from './index.js';
+import type { SmokeResult } from '../../results/smoke.js';
 
 /** The local rehearsal's path: the same smoke on the embedded database finds what real PostgreSQL finds. */
 const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code}`));

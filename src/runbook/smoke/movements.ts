@@ -1,0 +1,7 @@
+export const SMOKE_MARK = 'ASTM53B-SMOKE';
+
+/** The controlled movements: known meter indices, temperature and observed density (runbook 5.3). */
+export const SMOKE_MOVEMENTS = {
+  reception: { index_avant: 100000, index_apres: 101000, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
+  sortie: { index_avant: 200000, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 },
+} as const;
