@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './types.js';
-import type { Fingerprint, FingerprintChange, FingerprintEntry, ObjectKind } from '../results/common.js';
+import type { Fingerprint, FingerprintChange, FingerprintEntry } from '../results/common.js';
 
 /**
  * The catalog fingerprint: a stable, hashable description of what the runbook forbids

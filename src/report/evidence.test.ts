@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_FORMAT, REPRODUCIBILITY } from '../evidence/manifest.js';
 import { renderChangelogEntry } from './changelog.js';

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { parseRows } from '../db/rows.js';
 import type { Queryable } from '../db/types.js';
 import { AppSession as Session, type AppActivity } from '../results/common.js';

@@ -5,7 +5,6 @@ import type { Db, Queryable } from '../db/types.js';
 import { readAppActivity } from './app-activity.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
 import type { FreezeResult, FreezeStatus } from '../results/freeze.js';
-import type { AppActivity } from '../results/common.js';
 import type { RunContext } from '../results/run-context.js';
 
 /**

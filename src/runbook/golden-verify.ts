@@ -8,7 +8,7 @@ import { diagnose } from '../golden/diagnose.js';
 import type { GoldenSet, LocatedCase } from '../golden/load.js';
 import { CANDIDATE_PROFILES, computeCase, profileName, type GoldenProfile } from '../golden/profile.js';
 import { halfUnit } from '../golden/diagnose.js';
-import type { CaseResult, GoldenVerifyResult, ProfileScore, Verdict, Diagnosis, MlppReception, CaseOrigin } from '../results/golden.js';
+import type { CaseResult, GoldenVerifyResult, ProfileScore, Verdict, MlppReception } from '../results/golden.js';
 
 /**
  * Runbook 3.2 / 5.6: every golden case compared three ways: the engine's 15 °C volume, SEP's

@@ -12,9 +12,8 @@ import { checkCompat } from './compat.js';
 import { readEnvironment } from './environment.js';
 import { readStockSummary } from './stock-summary.js';
 import { isTouched, touchedObjects } from './touched-objects.js';
-import type { Fingerprint, FingerprintChange, ServerInfo, AppActivity, EnvironmentMarker, WaitingTruck } from '../results/common.js';
-import type { CompatResult } from '../results/compat.js';
-import type { GasoilReception, PreflightFailure, PreflightResult, TouchedObjects } from '../results/preflight.js';
+import type { Fingerprint } from '../results/common.js';
+import type { PreflightFailure, PreflightResult, TouchedObjects } from '../results/preflight.js';
 
 /**
  * Preflight (runbook 3.3, 4.1, 4.4): the first job of every run, read-only. Every input is

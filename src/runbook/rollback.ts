@@ -7,7 +7,7 @@ import type { Db } from '../db/types.js';
 import { assertVerifiedBackup } from './backup-manifest.js';
 import { compareWithManifest, describeMismatches } from './backup.js';
 import type { RollbackResult } from '../results/rollback.js';
-import type { Comparison, Manifest } from '../results/backup.js';
+import type { Manifest } from '../results/backup.js';
 
 /**
  * Runbook 6.2: "restaurer dump complet PROD", then "vérifier stocks_journaliers, sorties_produit,

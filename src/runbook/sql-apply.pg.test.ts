@@ -3,7 +3,7 @@ import { pipelineLockHolders } from '../db/advisory-lock.js';
 import { tableChecksum } from '../db/checksum.js';
 import { functionSource, schemaExists } from '../db/catalog.js';
 import { readFingerprint } from '../db/fingerprint.js';
-import { memoryLogger, silentLogger } from '../logger.js';
+import { memoryLogger } from '../logger.js';
 import { changeFileWriter, ourP0Text, p0With } from '../testing/change-files.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import type { Db } from '../db/types.js';

@@ -11,7 +11,7 @@ import { sha256Hex, type ChangeFile } from './change-file.js';
 import { dropTransactionControl } from './db-init.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
 import type { ApplyResult, FunctionCheck } from '../results/sql-apply.js';
-import type { Fingerprint, FingerprintChange } from '../results/common.js';
+import type { FingerprintChange } from '../results/common.js';
 import type { RunContext } from '../results/run-context.js';
 
 /**

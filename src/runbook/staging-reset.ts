@@ -12,7 +12,7 @@ import { dropTransactionControl } from './db-init.js';
 import { allowFrozenWrites } from './freeze.js';
 import { projectRefOf, readEnvironment } from './environment.js';
 import type { ResetCounts, ResetResult } from '../results/staging-reset.js';
-import type { TableChecksum, EnvironmentMarker } from '../results/common.js';
+import type { EnvironmentMarker } from '../results/common.js';
 import type { RunContext } from '../results/run-context.js';
 
 /**

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { table53b, table54b } from '../../astm/index.js';
 import { parseCsv } from '../../csv.js';
-import { UserError } from '../../errors.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { astmCommands } from './astm.js';
 import { expectUserError as userError, runCommand } from '../../testing/command.js';

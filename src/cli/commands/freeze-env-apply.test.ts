@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../errors.js';
 import { changeFileWriter, ourP0Text } from '../../testing/change-files.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { commandNamed } from '../registry.js';

@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { parseDecimal } from '../../csv.js';
-import { UserError } from '../../errors.js';
 import { withDb } from '../../db/open.js';
 import { goldenJsonSchema } from '../../golden/schema.js';
 import { CANDIDATE_PROFILES, parseGoldenProfile, profileName } from '../../golden/profile.js';
@@ -10,7 +8,7 @@ import { DEFAULT_GOLDEN_SOURCE } from '../../runbook/golden-source.js';
 import { DEFAULT_TOLERANCE_L } from '../../runbook/golden-verify.js';
 import { renderDriftText, renderGoldenMarkdown, renderGoldenText } from '../../report/golden.js';
 import { jsonText } from '../../results/io.js';
-import type { CommandContext, CommandSpec } from '../command.js';
+import type { CommandSpec } from '../command.js';
 import { flagOption, stringOption } from '../options.js';
 import { parseToleranceL } from '../../golden/tolerance.js';
 import { targetOf, urlOption } from './db.js';

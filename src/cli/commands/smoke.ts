@@ -5,15 +5,14 @@ import { renderDecisionMarkdown, renderDecisionText } from '../../report/decisio
 import { renderSmokeMarkdown, renderSmokeText } from '../../report/smoke.js';
 import { decide } from '../../runbook/decide.js';
 import { buildSmokeOptions, runSmoke } from '../../runbook/smoke/index.js';
-import type { CommandContext, CommandSpec } from '../command.js';
+import type { CommandSpec } from '../command.js';
 import { targetOf, urlOption } from './db.js';
-import { runContextFrom } from '../../results/run-context.js';
+import { DEFAULT_RESULTS_DIR } from '../../results/files.js';
+import { jsonText } from '../../results/io.js';
+import { flagOption, stringOption } from '../options.js';
+import { runOf, runOptions } from '../run-options.js';
 
 /** Runbook 4.5 / 5.1–5.5 (smoke) and 6.1 / 7 (the GO/NO-GO decision). */
-
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
-const str = (ctx: CommandContext, name: string) =>
-  typeof ctx.values[name] === 'string' && ctx.values[name] !== '' ? (ctx.values[name] as string) : undefined;
 
 export const smoke: CommandSpec = {
   name: 'smoke',
@@ -35,31 +34,26 @@ export const smoke: CommandSpec = {
     compensate: { type: 'boolean', description: 'compensate the movements through stocks_adjustments (default: on unless staging)' },
     'no-compensate': { type: 'boolean', description: 'leave the movements uncompensated' },
     citerne: { type: 'string', valueName: 'UUID', description: 'the tank to use (default: an active GASOIL tank with a single owner)' },
-    'run-id': {
-      type: 'string',
-      valueName: 'ID',
-      description: 'run id recorded in the test rows (default: GITHUB_RUN_ID, else local-<time>)',
-    },
-    actor: { type: 'string', valueName: 'NAME', description: 'who runs this (default: GITHUB_ACTOR, else the OS user)' },
+    ...runOptions,
     json: { type: 'boolean', description: 'print the result as JSON' },
     markdown: { type: 'boolean', description: 'print the result as markdown' },
   },
   async run(ctx) {
-    const golden = str(ctx, 'golden-result');
+    const golden = stringOption(ctx, 'golden-result');
     const opts = await buildSmokeOptions({
-      asUser: str(ctx, 'as-user'),
-      profile: str(ctx, 'profile'),
+      asUser: stringOption(ctx, 'as-user'),
+      profile: stringOption(ctx, 'profile'),
       goldenResult: golden ? { path: path.resolve(ctx.cwd, golden), display: golden } : undefined,
-      toleranceL: str(ctx, 'tolerance-l'),
-      compensate: ctx.values['no-compensate'] === true ? false : ctx.values.compensate === true ? true : undefined,
-      citerne: str(ctx, 'citerne'),
-      run: runContextFrom(ctx.env, { runId: str(ctx, 'run-id'), actor: str(ctx, 'actor') }),
+      toleranceL: stringOption(ctx, 'tolerance-l'),
+      compensate: flagOption(ctx, 'no-compensate') ? false : flagOption(ctx, 'compensate') ? true : undefined,
+      citerne: stringOption(ctx, 'citerne'),
+      run: runOf(ctx),
     });
     const target = targetOf(ctx);
     assertSessionCapable(target, 'smoke');
     return withDb(target, async (db) => {
       const r = await runSmoke(db, opts, ctx.log);
-      ctx.out(ctx.values.json ? json(r) : ctx.values.markdown ? renderSmokeMarkdown(r) : renderSmokeText(r));
+      ctx.out(flagOption(ctx, 'json') ? jsonText(r) : flagOption(ctx, 'markdown') ? renderSmokeMarkdown(r) : renderSmokeText(r));
       return r.passed ? 0 : 1;
     });
   },
@@ -76,21 +70,21 @@ export const decideCommand: CommandSpec = {
     'A missing or unreadable file is a NO-GO with that reason. Exit 0 GO, 1 NO-GO.',
   ].join('\n'),
   options: {
-    results: { type: 'string', valueName: 'DIR', description: 'folder of the step results', default: 'astm53b-results' },
+    results: { type: 'string', valueName: 'DIR', description: 'folder of the step results', default: DEFAULT_RESULTS_DIR },
     signoff: { type: 'string', valueName: 'FILE', description: "the depot manager's sign-off record (JSON)" },
     json: { type: 'boolean', description: 'print decision.json' },
     markdown: { type: 'boolean', description: 'print the markdown summary' },
   },
   async run(ctx) {
-    const signoff = str(ctx, 'signoff');
+    const signoff = stringOption(ctx, 'signoff');
     const d = await decide(
       {
-        resultsDir: path.resolve(ctx.cwd, str(ctx, 'results') ?? 'astm53b-results'),
+        resultsDir: path.resolve(ctx.cwd, stringOption(ctx, 'results') ?? DEFAULT_RESULTS_DIR),
         ...(signoff ? { signoff: path.resolve(ctx.cwd, signoff) } : {}),
       },
       ctx.log,
     );
-    ctx.out(ctx.values.json ? json(d) : ctx.values.markdown ? renderDecisionMarkdown(d) : renderDecisionText(d));
+    ctx.out(flagOption(ctx, 'json') ? jsonText(d) : flagOption(ctx, 'markdown') ? renderDecisionMarkdown(d) : renderDecisionText(d));
     return d.decision === 'GO' ? 0 : 1;
   },
 };

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { parseRows } from '../../db/rows.js';
 import type { Queryable } from '../../db/types.js';
-export { OWNERS, type Owner };
-import { OWNERS, type Balance, type Owner, type OwnerFigures, type TankFigures } from '../../results/smoke.js';
+import { OWNERS, type Balance, type TankFigures } from '../../results/smoke.js';
 
 /**
  * The stock figures the smoke compares before and after each controlled movement: for one

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { UserError } from '../../errors.js';
 import { ML_PP_PROFILE, parseGoldenProfile, type GoldenProfile } from '../../golden/profile.js';
 import type { RunContext } from '../../results/run-context.js';
+import { parseToleranceL } from '../../golden/tolerance.js';
 
 const ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -67,8 +68,7 @@ export async function buildSmokeOptions(raw: {
   citerne?: string | undefined;
   run: RunContext;
 }): Promise<SmokeOptions> {
-  const tol =
-    raw.toleranceL === undefined || raw.toleranceL === '' ? 5 : /^\d+(\.\d+)?$/.test(raw.toleranceL) ? Number(raw.toleranceL) : NaN;
+  const tol = parseToleranceL(raw.toleranceL);
   const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
   const o: SmokeOptions = {
     profile,

@@ -1,9 +1,10 @@
 import { backupAction, rollbackAction } from '../backup-actions.js';
-import { evidenceAction } from '../evidence-actions.js';
-import { goldenVerifyAction } from '../golden-actions.js';
-import { preflightAction } from '../preflight-actions.js';
-import { signoffAction } from '../signoff-actions.js';
-import { decideAction, smokeAction } from '../smoke-actions.js';
+import { decideAction } from './decide.js';
+import { evidenceAction } from './evidence.js';
+import { goldenVerifyAction } from './golden-verify.js';
+import { preflightAction } from './preflight.js';
+import { signoffAction } from './signoff.js';
+import { smokeAction } from './smoke.js';
 import { compatAction } from './compat.js';
 import { freezeAction } from './freeze.js';
 import { sqlApplyAction } from './sql-apply.js';

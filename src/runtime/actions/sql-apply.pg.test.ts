@@ -20,7 +20,6 @@ describePg('actions/sql-apply', () => {
     process.exitCode = undefined;
     vi.restoreAllMocks();
   });
-  const summaryFile = path.join(tmpdir(), `astm53b-summary-apply-${process.pid}`);
 
   const runWith = (inputs: Record<string, string>) =>
     runActionWith(sqlApplyAction, { ...inputs, 'output-dir': '$DIR/results' }, { GITHUB_RUN_ID: '777', GITHUB_ACTOR: 'ops-lead' });

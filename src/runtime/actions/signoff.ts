@@ -1,11 +1,11 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
-import { signoffFromApprovals, type EnvironmentApproval } from '../runbook/signoff.js';
-import { readInputs } from './inputs.js';
-import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
-import { runAction } from './run.js';
+import { UserError } from '../../errors.js';
+import { signoffFromApprovals, type EnvironmentApproval } from '../../runbook/signoff.js';
+import { readInputs } from '../inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
+import { runAction } from '../run.js';
 
 /** Body of actions/signoff: records the GO gate's review as signoff.json for the decision. */
 const SignoffInputs = z.object({

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
-import { leaks, runActionWith } from '../testing/action.js';
-import { describePg, useFreshDatabase } from '../testing/pg.js';
-import { goldenVerifyAction } from './golden-actions.js';
+import { leaks, runActionWith } from '../../testing/action.js';
+import { describePg, useFreshDatabase } from '../../testing/pg.js';
+import { goldenVerifyAction } from './golden-verify.js';
 
 /** The golden-verify action as the runner drives it: INPUT_* in, outputs, summary and annotations out. */
 describePg('actions/golden-verify', () => {
@@ -15,7 +15,6 @@ describePg('actions/golden-verify', () => {
     process.exitCode = undefined;
     vi.restoreAllMocks();
   });
-  const summaryFile = path.join(tmpdir(), `astm53b-golden-summary-${process.pid}`);
 
   const runWith = (inputs: Record<string, string>) => runActionWith(goldenVerifyAction, { ...inputs, 'output-dir': '$DIR/results' });
 

@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { hashFile } from '../hash.js';
-import { verifyBundle } from '../evidence/verify.js';
-import { openZipEntry, readZipDirectory } from '../evidence/zip-reader.js';
-import { writeSyntheticResults } from '../testing/evidence-results.js';
-import { evidenceAction, splitFileList } from './evidence-actions.js';
+import { hashFile } from '../../hash.js';
+import { verifyBundle } from '../../evidence/verify.js';
+import { openZipEntry, readZipDirectory } from '../../evidence/zip-reader.js';
+import { writeSyntheticResults } from '../../testing/evidence-results.js';
+import { evidenceAction, splitFileList } from './evidence.js';
 
 /** The evidence action as the runner drives it: INPUT_* in, outputs and summary out. No database. */
 const root = mkdtempSync(path.join(tmpdir(), 'astm53b-evidence-action-'));

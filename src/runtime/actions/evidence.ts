@@ -1,14 +1,14 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
-import { buildBundle } from '../evidence/bundle.js';
-import { runInfoFrom } from '../evidence/run-info.js';
-import { secretsOf } from '../db/secrets.js';
-import { renderEvidenceMarkdown } from '../report/evidence.js';
-import { readDatabaseUrl, readInputs } from './inputs.js';
-import { DEFAULT_OUTPUT_DIR } from './results.js';
-import { runAction } from './run.js';
+import { UserError } from '../../errors.js';
+import { buildBundle } from '../../evidence/bundle.js';
+import { runInfoFrom } from '../../evidence/run-info.js';
+import { secretsOf } from '../../db/secrets.js';
+import { renderEvidenceMarkdown } from '../../report/evidence.js';
+import { readDatabaseUrl, readInputs } from '../inputs.js';
+import { DEFAULT_OUTPUT_DIR } from '../results.js';
+import { runAction } from '../run.js';
 
 /**
  * Action `evidence` (runbook 5.7): the same buildBundle as `astm53b evidence build`. The workflow

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { withDb } from '../db/open.js';
-import { resolveTarget } from '../db/target.js';
-import { renderPreflightMarkdown } from '../report/preflight.js';
-import { loadPreflightInputs, preflight } from '../runbook/preflight.js';
-import { readDatabaseUrl, readInputs } from './inputs.js';
-import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
-import { runAction } from './run.js';
+import { withDb } from '../../db/open.js';
+import { resolveTarget } from '../../db/target.js';
+import { renderPreflightMarkdown } from '../../report/preflight.js';
+import { loadPreflightInputs, preflight } from '../../runbook/preflight.js';
+import { readDatabaseUrl, readInputs } from '../inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
+import { runAction } from '../run.js';
 
 /** Body of actions/preflight: the first job of every run. */
 const PreflightInputs = z.object({

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { leaks, runActionWith } from '../testing/action.js';
-import { signoffAction } from './signoff-actions.js';
+import { leaks, runActionWith } from '../../testing/action.js';
+import { signoffAction } from './signoff.js';
 
 /** GitHub's API replaced by a local server speaking its real endpoint. */
 describe('actions/signoff against a local GitHub API', () => {

@@ -1,18 +1,16 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { withDb } from '../db/open.js';
-import { assertSessionCapable, resolveTarget } from '../db/target.js';
-import { renderDecisionMarkdown } from '../report/decision.js';
-import { renderSmokeMarkdown } from '../report/smoke.js';
-import { decide } from '../runbook/decide.js';
-import { buildSmokeOptions, runSmoke } from '../runbook/smoke/index.js';
-import { readDatabaseUrl, readInputs } from './inputs.js';
-import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
-import { runAction } from './run.js';
-import { runContextFrom } from '../results/run-context.js';
+import { withDb } from '../../db/open.js';
+import { assertSessionCapable, resolveTarget } from '../../db/target.js';
+import { renderSmokeMarkdown } from '../../report/smoke.js';
+import { buildSmokeOptions, runSmoke } from '../../runbook/smoke/index.js';
+import { readDatabaseUrl, readInputs } from '../inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
+import { runAction } from '../run.js';
+import { runContextFrom } from '../../results/run-context.js';
 
-/** Bodies of actions/smoke (runbook 4.5, 5.1–5.5) and actions/decide (6.1, 7): the same runbook functions as the CLI. */
+/** actions/smoke (runbook 4.5, 5.1–5.5): the same step as `astm53b smoke`. */
 
 const SmokeInputs = z.object({
   'as-user': z.string().optional(),
@@ -51,25 +49,6 @@ export function smokeAction(): Promise<void> {
           .map((c) => `${c.id}: ${c.message}`)
           .join(' | '),
       };
-    return undefined;
-  });
-}
-
-const DecideInputs = z.object({
-  'results-dir': z.string().default(DEFAULT_OUTPUT_DIR),
-  signoff: z.string().optional(),
-  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
-});
-
-export function decideAction(): Promise<void> {
-  return runAction('decide', async (log) => {
-    const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: path.resolve(i['results-dir']), ...(i.signoff ? { signoff: path.resolve(i.signoff) } : {}) }, log);
-    await publishResult(i['output-dir'], 'decision', d);
-    core.setOutput('decision', d.decision);
-    await core.summary.addRaw(renderDecisionMarkdown(d)).write();
-    if (d.decision !== 'GO')
-      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(', ')}` };
     return undefined;
   });
 }

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { resolveTarget } from '../db/target.js';
-import { runGoldenVerify } from '../runbook/golden-run.js';
-import { DEFAULT_GOLDEN_SOURCE } from '../runbook/golden-source.js';
-import { renderGoldenMarkdown } from '../report/golden.js';
-import { readDatabaseUrl, readInputs } from './inputs.js';
-import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
-import { runAction } from './run.js';
-import { parseToleranceL } from '../golden/tolerance.js';
+import { resolveTarget } from '../../db/target.js';
+import { runGoldenVerify } from '../../runbook/golden-run.js';
+import { DEFAULT_GOLDEN_SOURCE } from '../../runbook/golden-source.js';
+import { renderGoldenMarkdown } from '../../report/golden.js';
+import { readDatabaseUrl, readInputs } from '../inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
+import { runAction } from '../run.js';
+import { parseToleranceL } from '../../golden/tolerance.js';
 
 /** Action `golden-verify` (runbook 3.2 / 5.6): the same runbook function as `astm53b golden verify`. */
 const GoldenVerifyInputs = z.object({
