@@ -46550,7 +46550,7 @@ async function initFixture(db, opts, log) {
   return { target: db.label, scale: opts.scale, seed: opts.seed, shimApplied, files, ms: Date.now() - started };
 }
 
-// src/runbook/backup-manifest.ts
+// src/runbook/backup/manifest.ts
 var import_promises8 = require("node:fs/promises");
 var import_node_path6 = __toESM(require("node:path"), 1);
 
@@ -67031,7 +67031,7 @@ function readResult(dir, kind, file2) {
   return readValidated(file2 ?? import_node_path5.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
-// src/runbook/backup-manifest.ts
+// src/runbook/backup/manifest.ts
 var MANIFEST_FILE = BACKUP_FILES.manifest.file;
 var VERIFICATION_FILE = BACKUP_FILES.verification.file;
 var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];

@@ -10,7 +10,7 @@ import { splitSql } from '../db/sql-split.js';
 import { UserError } from '../errors.js';
 import { hashFile } from '../hash.js';
 import { memoryLogger, silentLogger } from '../logger.js';
-import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
+import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup/manifest.js';
 import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
 import { initFixture } from './db-init.js';
 import { rollback, triggersAfterData } from './rollback.js';

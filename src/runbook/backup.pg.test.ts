@@ -13,7 +13,7 @@ import { hashFile } from '../hash.js';
 import { parseCsv } from '../csv.js';
 import { memoryLogger, silentLogger } from '../logger.js';
 import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
-import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
+import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup/manifest.js';
 import { backup, compareWithManifest, gateAuthUsers, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
 import { applyShimIfNeeded } from './db-init.js';
 import { rollback } from './rollback.js';

@@ -40,7 +40,7 @@ import {
   readManifest,
   writeManifest,
   writeVerification,
-} from './backup-manifest.js';
+} from './backup/manifest.js';
 import type { TableChecksum } from '../results/common.js';
 import type { Comparison, Manifest, ManifestFile, Verification } from '../results/backup.js';
 
