@@ -45809,7 +45809,7 @@ function startStreamingRestore(opts) {
   return { stdin: started.stdin, done, kill: started.kill };
 }
 
-// src/runbook/backup.ts
+// src/runbook/backup/index.ts
 var import_promises9 = require("node:fs/promises");
 var import_node_os2 = __toESM(require("node:os"), 1);
 var import_node_path7 = __toESM(require("node:path"), 1);
@@ -67134,7 +67134,7 @@ async function assertVerifiedBackup(dir) {
   return manifest;
 }
 
-// src/runbook/backup.ts
+// src/runbook/backup/index.ts
 var AUTH_USER_COLUMNS = [
   "instance_id",
   "id",

@@ -1,10 +1,10 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, tableChecksum, tablesChecksums, type TableKey } from '../db/checksum.js';
-import { exportTableCsv } from '../db/csv-export.js';
+import { UserError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { CHECKSUM_ALGORITHM, quoteIdent, readTableKeys, tableChecksum, tablesChecksums, type TableKey } from '../../db/checksum.js';
+import { exportTableCsv } from '../../db/csv-export.js';
 import {
   COMPRESSION_PATTERN,
   dumpArchive,
@@ -14,18 +14,18 @@ import {
   startStreamingRestore,
   urlOf,
   type StreamingRestore,
-} from '../db/dump.js';
-import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
-import { openDb } from '../db/open.js';
-import { PGLITE_DUMP_TOOL, asEmbedded, openScratchPglite, readSqlDumpToc, restoreSqlDump, withEmbeddedHold } from '../db/pglite-dump.js';
-import { findPgTool, type PgTool } from '../db/pg-tools.js';
-import { createScratchDatabase } from '../db/scratch.js';
-import { maskConnectionString } from '../db/secrets.js';
-import { diffStructures, readStructure } from '../db/structure.js';
-import { resolveTarget } from '../db/target.js';
-import type { Db, Queryable } from '../db/types.js';
-import { sha256Text } from '../hash.js';
-import { applyShimIfNeeded } from './db-init.js';
+} from '../../db/dump.js';
+import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, diffFingerprints, readFingerprint } from '../../db/fingerprint.js';
+import { openDb } from '../../db/open.js';
+import { PGLITE_DUMP_TOOL, asEmbedded, openScratchPglite, readSqlDumpToc, restoreSqlDump, withEmbeddedHold } from '../../db/pglite-dump.js';
+import { findPgTool, type PgTool } from '../../db/pg-tools.js';
+import { createScratchDatabase } from '../../db/scratch.js';
+import { maskConnectionString } from '../../db/secrets.js';
+import { diffStructures, readStructure } from '../../db/structure.js';
+import { resolveTarget } from '../../db/target.js';
+import type { Db, Queryable } from '../../db/types.js';
+import { sha256Text } from '../../hash.js';
+import { applyShimIfNeeded } from '../db-init.js';
 import {
   ARCHIVE_FILE,
   AUTH_USERS_FILE,
@@ -40,9 +40,9 @@ import {
   readManifest,
   writeManifest,
   writeVerification,
-} from './backup/manifest.js';
-import type { TableChecksum } from '../results/common.js';
-import type { Comparison, Manifest, ManifestFile, Verification } from '../results/backup.js';
+} from './manifest.js';
+import type { TableChecksum } from '../../results/common.js';
+import type { Comparison, Manifest, ManifestFile, Verification } from '../../results/backup.js';
 
 /**
  * Runbook 3.1 / 4.2, "aucune modification PROD sans dump vérifié". One REPEATABLE READ
