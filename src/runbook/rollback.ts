@@ -5,7 +5,7 @@ import { listArchive, restoreArchive, urlOf, type TocEntry } from '../db/dump.js
 import { readSqlDumpToc, restoreSqlDump } from '../db/pglite-dump.js';
 import type { Db } from '../db/types.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
-import { compareWithManifest, describeMismatches } from './backup/index.js';
+import { compareWithManifest, describeMismatches } from './backup/compare.js';
 import type { RollbackResult } from '../results/rollback.js';
 import type { Comparison, Manifest } from '../results/backup.js';
 
