@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path31 = require("path");
+    var path35 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path31.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path31.join(env.HOME || "./", ".pgpass"));
+      var file2 = env.PGPASSFILE || (isWin ? path35.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path35.join(env.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path31 = require("path");
+    var path35 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path12, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path16, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path12 = {
+    path16 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path12.win32.sep : path12.posix.sep;
+    sep = defaultPlatform === "win32" ? path16.win32.sep : path16.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path31, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path31 + dir, strict);
+async function* exploreWalkAsync(dir, path35, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path35 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path31 + "/" + relative;
+    const absolute = path35 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path31, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path31, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path35, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path31, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path31, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path31, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path35, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path35, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path31, stripTrailing) {
-      if (typeof path31 !== "string") {
+    module2.exports = function(path35, stripTrailing) {
+      if (typeof path35 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path31 === "\\" || path31 === "/") return "/";
-      var len = path31.length;
-      if (len <= 1) return path31;
+      if (path35 === "\\" || path35 === "/") return "/";
+      var len = path35.length;
+      if (len <= 1) return path35;
       var prefix = "";
-      if (len > 4 && path31[3] === "\\") {
-        var ch = path31[2];
-        if ((ch === "?" || ch === ".") && path31.slice(0, 2) === "\\\\") {
-          path31 = path31.slice(2);
+      if (len > 4 && path35[3] === "\\") {
+        var ch = path35[2];
+        if ((ch === "?" || ch === ".") && path35.slice(0, 2) === "\\\\") {
+          path35 = path35.slice(2);
           prefix = "//";
         }
       }
-      var segs = path31.split(/[/\\]+/);
+      var segs = path35.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -25037,14 +25037,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path31 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path35 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path31 && path31[0] !== "/") {
-          path31 = `/${path31}`;
+        if (path35 && path35[0] !== "/") {
+          path35 = `/${path35}`;
         }
-        return new URL(`${origin}${path31}`);
+        return new URL(`${origin}${path35}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -25495,39 +25495,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin }
+          request: { method, path: path35, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path31);
+        debuglog("sending request to %s %s/%s", method, origin, path35);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin },
+          request: { method, path: path35, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path31,
+          path35,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin }
+          request: { method, path: path35, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path31);
+        debuglog("trailers received from %s %s/%s", method, origin, path35);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path31, origin },
+          request: { method, path: path35, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path31,
+          path35,
           error63.message
         );
       });
@@ -25576,9 +25576,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path31, origin }
+            request: { method, path: path35, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path31);
+          debuglog("sending request to %s %s/%s", method, origin, path35);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -25641,7 +25641,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path31,
+        path: path35,
         method,
         body,
         headers,
@@ -25656,11 +25656,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path31 !== "string") {
+        if (typeof path35 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path31[0] !== "/" && !(path31.startsWith("http://") || path31.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path35[0] !== "/" && !(path35.startsWith("http://") || path35.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path31)) {
+        } else if (invalidPathRegex.test(path35)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -25726,7 +25726,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path31, query) : path31;
+        this.path = query ? buildURL(path35, query) : path35;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -30419,7 +30419,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path31, host, upgrade, blocking, reset } = request2;
+      const { method, path: path35, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -30500,7 +30500,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path31} HTTP/1.1\r
+      let header = `${method} ${path35} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -31029,7 +31029,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path31, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path35, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -31126,7 +31126,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path31;
+      headers[HTTP2_HEADER_PATH] = path35;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -31479,9 +31479,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path31 = search ? `${pathname}${search}` : pathname;
+        const path35 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path31;
+        this.opts.path = path35;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -32720,10 +32720,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path31 = "/",
+          path: path35 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path31;
+        opts.path = origin + path35;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -34695,20 +34695,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path31) {
-      if (typeof path31 !== "string") {
-        return path31;
+    function safeUrl(path35) {
+      if (typeof path35 !== "string") {
+        return path35;
       }
-      const pathSegments = path31.split("?");
+      const pathSegments = path35.split("?");
       if (pathSegments.length !== 2) {
-        return path31;
+        return path35;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path31, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path31);
+    function matchKey(mockDispatch2, { path: path35, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path35);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -34730,7 +34730,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path31 }) => matchValue(safeUrl(path31), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path35 }) => matchValue(safeUrl(path35), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -34768,9 +34768,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path31, method, body, headers, query } = opts;
+      const { path: path35, method, body, headers, query } = opts;
       return {
-        path: path31,
+        path: path35,
         method,
         body,
         headers,
@@ -35233,10 +35233,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path31, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path35, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path31,
+            Path: path35,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -40115,9 +40115,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path31) {
-      for (let i = 0; i < path31.length; ++i) {
-        const code2 = path31.charCodeAt(i);
+    function validateCookiePath(path35) {
+      for (let i = 0; i < path35.length; ++i) {
+        const code2 = path35.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -43037,11 +43037,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path31 = opts.path;
+          let path35 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path31 = `/${path31}`;
+            path35 = `/${path35}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path31);
+          url2 = new URL(util3.parseOrigin(url2).origin + path35);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -44737,9 +44737,9 @@ function checkHeader(fields, file2) {
     seen.add(k);
   }
 }
-async function openCsvFile(path31, displayName = path31) {
+async function openCsvFile(path35, displayName = path35) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path31, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path35, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -45179,7 +45179,7 @@ function fitTo(rec, inputWidth, outputWidth) {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path15 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_promises2 = require("node:stream/promises");
@@ -45809,10 +45809,10 @@ function startStreamingRestore(opts) {
   return { stdin: started.stdin, done, kill: started.kill };
 }
 
-// src/runbook/backup.ts
-var import_promises9 = require("node:fs/promises");
+// src/runbook/backup/index.ts
+var import_promises11 = require("node:fs/promises");
 var import_node_os2 = __toESM(require("node:os"), 1);
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -45862,701 +45862,9 @@ async function tablesChecksums(q, tables, known) {
   return out;
 }
 
-// src/db/csv-export.ts
-async function exportTableCsv(q, schema2, table3, key, file2) {
-  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
-  const sink = new HashedFileSink(file2);
-  const rows = await q.copyCsvTo(`SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`, sink);
-  return { rows, ...sink.digest() };
-}
-
-// src/db/fingerprint.ts
-var import_node_crypto2 = require("node:crypto");
-var APP_SCHEMAS = ["public", "astm"];
-var PIPELINE_SCHEMA = "astm53b";
-var PIPELINE_PREFIX = "astm53b_";
-var sha = (s) => (0, import_node_crypto2.createHash)("sha256").update(s).digest("hex");
-async function readFingerprint(q, schemas = APP_SCHEMAS) {
-  const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
-  const entries = [];
-  const fns = await q.query(
-    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
-            p.prosecdef AS sd, p.proconfig AS config, pg_get_functiondef(p.oid) AS def, pg_get_userbyid(p.proowner) AS owner
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const f of fns.rows) {
-    entries.push({
-      kind: "function",
-      name: f.name,
-      value: `${f.sd ? "SECURITY DEFINER" : "SECURITY INVOKER"}; config=${(f.config ?? []).slice().sort().join(",")}; definition sha256=${sha(f.def)}`
-    });
-  }
-  const trg = await q.query(
-    `SELECT n.nspname || '.' || c.relname || '.' || t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
-       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND t.tgname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const t of trg.rows) entries.push({ kind: "trigger", name: t.name, value: `${t.def}; enabled=${t.enabled}` });
-  const pol = await q.query(
-    `SELECT schemaname || '.' || tablename || '.' || policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check
-       FROM pg_policies WHERE schemaname = ANY($1) AND policyname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const p of pol.rows) {
-    entries.push({
-      kind: "policy",
-      name: p.name,
-      value: `${p.permissive} ${p.cmd} TO ${[...p.roles].sort().join(",")} USING (${p.qual ?? ""}) WITH CHECK (${p.with_check ?? ""})`
-    });
-  }
-  const rls = await q.query(
-    `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS on, c.relforcerowsecurity AS force
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
-    [schemas, like]
-  );
-  for (const r of rls.rows)
-    entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
-  const tg = await q.query(
-    `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,
-            string_agg(privilege_type, ',' ORDER BY privilege_type) AS grants
-       FROM information_schema.role_table_grants
-      WHERE table_schema = ANY($1) AND table_name NOT LIKE $2
-      GROUP BY table_schema, table_name, grantee`,
-    [schemas, like]
-  );
-  for (const g of tg.rows) entries.push({ kind: "table_grant", name: g.name, value: g.grants });
-  const fg = await q.query(
-    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') to ' ||
-            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS name,
-            string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) AS grants
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
-            LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2
-      GROUP BY 1`,
-    [schemas, like]
-  );
-  for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
-  entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
-  const digest = (0, import_node_crypto2.createHash)("sha256");
-  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
-`);
-  return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
-}
-function diffFingerprints(before, after) {
-  const key = (e) => `${e.kind}\0${e.name}`;
-  const a = new Map(before.entries.map((e) => [key(e), e]));
-  const b = new Map(after.entries.map((e) => [key(e), e]));
-  const out = [];
-  for (const [k, e] of a) {
-    const n2 = b.get(k);
-    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
-    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n2.value });
-  }
-  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
-  return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
-}
-
-// src/db/pglite-dump.ts
-var import_node_crypto3 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
-var import_node_events = require("node:events");
-var import_node_readline = require("node:readline");
-
-// src/db/sql-file.ts
-var import_promises6 = require("node:fs/promises");
-
-// src/db/sql-split.ts
-function splitSql(text) {
-  const statements = [];
-  const metaCommands = [];
-  let i = 0;
-  let line2 = 1;
-  let start = -1;
-  let startLine = 0;
-  let atomicDepth = 0;
-  const n2 = text.length;
-  const flush = (end) => {
-    if (start >= 0) {
-      const sql = text.slice(start, end).trim();
-      if (sql) statements.push({ sql, line: startLine });
-    }
-    start = -1;
-  };
-  const mark3 = () => {
-    if (start < 0) {
-      start = i;
-      startLine = line2;
-    }
-  };
-  while (i < n2) {
-    const c = text[i];
-    const next = text[i + 1];
-    if (c === "\n") {
-      line2++;
-      i++;
-      continue;
-    }
-    if (c === " " || c === "	" || c === "\r") {
-      i++;
-      continue;
-    }
-    if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
-      const eol = text.indexOf("\n", i);
-      const end = eol < 0 ? n2 : eol;
-      metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
-      i = end;
-      continue;
-    }
-    if (c === "-" && next === "-") {
-      const eol = text.indexOf("\n", i);
-      i = eol < 0 ? n2 : eol;
-      continue;
-    }
-    if (c === "/" && next === "*") {
-      let depth = 1;
-      i += 2;
-      while (i < n2 && depth > 0) {
-        if (text[i] === "\n") line2++;
-        if (text[i] === "/" && text[i + 1] === "*") {
-          depth++;
-          i += 2;
-        } else if (text[i] === "*" && text[i + 1] === "/") {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      continue;
-    }
-    mark3();
-    if (c === "'") {
-      const prev = text[i - 1];
-      const escapes = prev === "E" || prev === "e";
-      i++;
-      while (i < n2) {
-        const d = text[i];
-        if (d === "\n") line2++;
-        if (escapes && d === "\\") {
-          i += 2;
-          continue;
-        }
-        if (d === "'") {
-          if (text[i + 1] === "'") {
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        i++;
-      }
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      while (i < n2) {
-        if (text[i] === "\n") line2++;
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        i++;
-      }
-      continue;
-    }
-    if (c === "$") {
-      const m = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(text.slice(i, i + 64));
-      const prev = text[i - 1];
-      if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
-        const tag = m[0];
-        const close = text.indexOf(tag, i + tag.length);
-        const end = close < 0 ? n2 : close + tag.length;
-        for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
-        i = end;
-        continue;
-      }
-      i++;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i;
-      while (j < n2 && /[A-Za-z_0-9$]/.test(text[j])) j++;
-      const word = text.slice(i, j).toUpperCase();
-      if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
-      else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
-      else if (atomicDepth > 0 && word === "END") atomicDepth--;
-      i = j;
-      continue;
-    }
-    if (c === ";" && atomicDepth === 0) {
-      flush(i);
-      i++;
-      continue;
-    }
-    i++;
-  }
-  flush(n2);
-  return { statements, metaCommands };
-}
-
-// src/db/sql-file.ts
-function statementError(file2, stmt, e) {
-  const err = e;
-  const first = stmt.sql.split("\n")[0].slice(0, 100);
-  const detail = [err.detail, err.hint].filter(Boolean).join("; ");
-  return new UserError(
-    "SQL_FAILED",
-    `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`,
-    {
-      where: { file: file2, line: stmt.line },
-      cause: e
-    }
-  );
-}
-async function runStatements(c, text, file2, opts = {}) {
-  const started = Date.now();
-  const { statements, metaCommands } = splitSql(text);
-  for (const m of metaCommands) {
-    if (!opts.allowMetaCommands?.(m.command)) {
-      throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
-        where: { file: file2, line: m.line },
-        hint: "remove it, or load the file with psql"
-      });
-    }
-  }
-  let ran = 0;
-  let skipped = 0;
-  for (const [k, v] of Object.entries(opts.settings ?? {})) {
-    await c.query("SELECT set_config($1, $2, false)", [k, v]);
-  }
-  for (const raw of statements) {
-    const stmt = opts.filter ? opts.filter(raw) : raw;
-    if (!stmt) {
-      skipped++;
-      continue;
-    }
-    try {
-      await c.query(stmt.sql);
-      ran++;
-    } catch (e) {
-      throw statementError(file2, stmt, e);
-    }
-  }
-  const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
-  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
-  return report;
-}
-async function readSqlFile(file2, displayName) {
-  try {
-    return await (0, import_promises6.readFile)(file2, "utf8");
-  } catch (e) {
-    throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
-      where: { file: displayName ?? file2 }
-    });
-  }
-}
-
-// src/db/pglite-dump.ts
-var PGLITE_DUMP_TOOL = "@electric-sql/pglite-tools/pg_dump";
-function asEmbedded(db) {
-  if (db instanceof PgliteDb) return db;
-  throw new UserError("ENGINE_MISMATCH", `${db.label} is a PostgreSQL server: the PGlite dump tool only serves the embedded database`);
-}
-async function withEmbeddedHold(db, fn) {
-  return db.withClient(
-    async (q) => fn({
-      q,
-      dump: async (opts) => {
-        try {
-          return await dumpSchemas(db, opts);
-        } finally {
-          await q.query("ROLLBACK").catch(() => {
-          });
-          await q.query("RESET ALL").catch(() => {
-          });
-        }
-      }
-    })
-  );
-}
-async function dumpSchemas(db, opts) {
-  const { pgDump } = await import("@electric-sql/pglite-tools/pg_dump");
-  const args = [...opts.schemas.map((s) => `--schema=${s}`), "--rows-per-insert=1000"];
-  if (opts.clean) args.push("--clean", "--if-exists");
-  let out;
-  try {
-    out = await pgDump({ pg: db.instance, args });
-  } catch (e) {
-    throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
-  }
-  const hash2 = (0, import_node_crypto3.createHash)("sha256");
-  let bytes = 0;
-  const sink = (0, import_node_fs4.createWriteStream)(opts.file);
-  try {
-    for await (const chunk of out.stream()) {
-      hash2.update(chunk);
-      bytes += chunk.length;
-      if (!sink.write(chunk)) await (0, import_node_events.once)(sink, "drain");
-    }
-  } finally {
-    sink.end();
-    await (0, import_node_events.once)(sink, "close");
-  }
-  return { bytes, sha256: hash2.digest("hex") };
-}
-var HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
-async function readSqlDumpToc(file2) {
-  const entries = [];
-  let dumpedBy;
-  let dumpedFrom;
-  let first;
-  let last = "";
-  const lines = (0, import_node_readline.createInterface)({ input: (0, import_node_fs4.createReadStream)(file2), crlfDelay: Infinity });
-  for await (const line2 of lines) {
-    if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
-    if (line2.trim() !== "" && line2 !== "--") last = line2;
-    if (!line2.startsWith("-- ")) continue;
-    const h = HEADER.exec(line2);
-    if (h) {
-      entries.push({ id: entries.length + 1, type: h[2], schema: h[3], tag: `${h[1]} ${h[4]}`.trim() });
-      continue;
-    }
-    dumpedBy ??= /^-- Dumped by pg_dump version (\d+(?:\.\d+)?)/.exec(line2)?.[1];
-    dumpedFrom ??= /^-- Dumped from database version (\d+(?:\.\d+)?)/.exec(line2)?.[1];
-  }
-  const complete = first === "-- PostgreSQL database dump" && last === "-- PostgreSQL database dump complete";
-  return { entries, dumpedBy, dumpedFrom, complete };
-}
-async function restoreSqlDump(db, file2, display) {
-  const text = await readSqlFile(file2, display);
-  return db.withClient(
-    async (c) => {
-      await c.query("BEGIN");
-      try {
-        const r = await runStatements(c, text, display);
-        await c.query("COMMIT");
-        return { statements: r.statements };
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => {
-        });
-        throw e;
-      }
-    },
-    { discard: true }
-  );
-}
-function openScratchPglite() {
-  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)");
-}
-
-// src/db/scratch.ts
-var import_node_crypto4 = require("node:crypto");
-var SCRATCH_PREFIX = "astm53b_";
-function databaseUrl(url2, database) {
-  const u = new URL(url2);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  return u.toString();
-}
-async function admin(url2, fn) {
-  const client = new esm_default.Client({ connectionString: url2, connectionTimeoutMillis: 1e4 });
-  client.on("error", () => {
-  });
-  try {
-    await client.connect();
-  } catch (e) {
-    throw connectError(e, maskConnectionString(url2), secretsOf(url2)) ?? e;
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {
-    });
-  }
-}
-async function createScratchDatabase(serverUrl, purpose) {
-  const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
-  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto4.randomBytes)(3).toString("hex")}`;
-  await admin(serverUrl, async (c) => {
-    try {
-      await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
-      await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {
-      });
-    } catch (e) {
-      throw new UserError(
-        "SCRATCH_CREATE",
-        `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${e.message}`,
-        {
-          hint: "the role needs CREATEDB, or pass a scratch URL"
-        }
-      );
-    }
-  });
-  return {
-    name,
-    url: databaseUrl(serverUrl, name),
-    drop: () => dropScratchDatabase(serverUrl, name)
-  };
-}
-async function dropScratchDatabase(serverUrl, name) {
-  if (!name.startsWith(SCRATCH_PREFIX)) throw new Error(`refusing to drop ${name}: not a scratch database`);
-  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-}
-
-// src/db/structure.ts
-var import_node_crypto5 = require("node:crypto");
-async function readStructure(q, schemas, excludePrefix = "") {
-  const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
-  const skip = excludePrefix ? like : "";
-  const r = await q.query(
-    `SELECT 'column' AS kind, n.nspname || '.' || c.relname || '.' || a.attname AS name,
-            a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
-              || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE a.attgenerated WHEN 's' THEN ' GENERATED' ELSE '' END AS value
-       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE $2
-     UNION ALL
-     SELECT 'constraint', n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
-       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relname NOT LIKE $2
-     UNION ALL
-     SELECT 'index', schemaname || '.' || indexname, indexdef FROM pg_indexes WHERE schemaname = ANY($1) AND tablename NOT LIKE $2
-     UNION ALL
-     SELECT 'view', n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('v','m') AND c.relname NOT LIKE $2`,
-    [schemas, skip]
-  );
-  const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
-  const digest = (0, import_node_crypto5.createHash)("sha256");
-  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
-`);
-  return { entries, sha256: digest.digest("hex") };
-}
-function diffStructures(before, after) {
-  const key = (e) => `${e.kind}\0${e.name}`;
-  const a = new Map(before.entries.map((e) => [key(e), e]));
-  const b = new Map(after.entries.map((e) => [key(e), e]));
-  const out = [];
-  for (const [k, e] of a) {
-    const n2 = b.get(k);
-    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed" });
-    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
-  }
-  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added" });
-  return out;
-}
-
-// src/hash.ts
-var import_node_crypto6 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
-async function hashStream(chunks, inspect) {
-  const hash2 = (0, import_node_crypto6.createHash)("sha256");
-  let bytes = 0;
-  for await (const raw of chunks) {
-    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
-    bytes += chunk.length;
-    hash2.update(chunk);
-    inspect?.(chunk);
-  }
-  return { bytes, sha256: hash2.digest("hex") };
-}
-function hashFile(file2, inspect) {
-  return hashStream((0, import_node_fs5.createReadStream)(file2), inspect);
-}
-var sha256Text = (text) => (0, import_node_crypto6.createHash)("sha256").update(text, "utf8").digest("hex");
-
-// src/paths.ts
-var import_node_path4 = __toESM(require("node:path"), 1);
-var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path4.default.resolve(import_node_path4.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path4.default.join(PACKAGE_ROOT, "sql", ...parts);
-var CHANGE_FILES = {
-  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
-  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
-};
-var changeFileRef = (key) => ({
-  path: sqlPath(CHANGE_FILES[key]),
-  display: `sql/${CHANGE_FILES[key]}`
-});
-
-// src/db/catalog.ts
-async function readColumns(q, schemas) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, c.relname AS "table", a.attname AS "column",
-            format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull"
-       FROM pg_attribute a
-       JOIN pg_class c ON c.oid = a.attrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY 1, 2, a.attnum`,
-    [schemas]
-  );
-  return r.rows;
-}
-async function readTables(q, schemas) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, c.relname AS "table", c.relrowsecurity AS rls, c.relforcerowsecurity AS "forceRls"
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p')
-      ORDER BY 1, 2`,
-    [schemas]
-  );
-  return r.rows;
-}
-async function readUniqueKeys(q, schemas) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, t.relname AS "table", i.relname AS name,
-            array_agg(a.attname::text ORDER BY a.attname) AS columns
-       FROM pg_index x
-       JOIN pg_class i ON i.oid = x.indexrelid
-       JOIN pg_class t ON t.oid = x.indrelid
-       JOIN pg_namespace n ON n.oid = t.relnamespace
-       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)
-      WHERE x.indisunique AND x.indpred IS NULL AND n.nspname = ANY($1)
-      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-    [schemas]
-  );
-  return r.rows;
-}
-function searchPathOf(config2) {
-  const sp = config2.find((c) => /^search_path=/i.test(c));
-  return sp === void 0 ? null : sp.slice("search_path=".length).replace(/["'\s]/g, "");
-}
-async function readFunctions(q, schemas) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS "identityArgs",
-            p.prosecdef AS "securityDefiner", p.proconfig AS config, l.lanname AS language
-       FROM pg_proc p
-       JOIN pg_namespace n ON n.oid = p.pronamespace
-       JOIN pg_language l ON l.oid = p.prolang
-      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p')
-      ORDER BY 1, 2, 3`,
-    [schemas]
-  );
-  return r.rows.map((f) => ({ ...f, config: f.config ?? [] }));
-}
-async function readTriggers(q, schemas) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, c.relname AS "table", t.tgname AS name, p.proname AS function, t.tgenabled::text AS enabled
-       FROM pg_trigger t
-       JOIN pg_class c ON c.oid = t.tgrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-       JOIN pg_proc p ON p.oid = t.tgfoid
-      WHERE NOT t.tgisinternal AND n.nspname = ANY($1)
-      ORDER BY 1, 2, 3`,
-    [schemas]
-  );
-  return r.rows;
-}
-async function readRoles(q, names) {
-  const r = await q.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1) ORDER BY 1", [names]);
-  return r.rows.map((x) => x.rolname);
-}
-async function readSchemas(q) {
-  const r = await q.query(
-    "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
-  );
-  return r.rows.map((x) => x.nspname);
-}
-async function schemaExists(q, schema2) {
-  const r = await q.query("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS ok", [schema2]);
-  return r.rows[0]?.ok === true;
-}
-async function functionSource(q, schema2, name) {
-  const r = await q.query(
-    `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2 ORDER BY p.oid LIMIT 1`,
-    [schema2, name]
-  );
-  return r.rows[0]?.src;
-}
-
-// src/runbook/db-init.ts
-var FIXTURE_FILES = {
-  shim: "supabase/shim.sql",
-  schema: "schema/ml_pp_stock.sql",
-  grants: "supabase/grants.sql",
-  demo: "seed/demo.sql",
-  scale: "seed/scale.sql"
-};
-function validateInitOptions(o) {
-  const scale = o.scale === void 0 ? 1 : Number(o.scale);
-  const seed = o.seed === void 0 ? 1 : Number(o.seed);
-  if (!Number.isInteger(scale) || scale < 1) {
-    throw new UserError("BAD_OPTION", `--scale must be a positive integer, got "${String(o.scale)}"`, { where: { field: "scale" } });
-  }
-  if (scale > 1e3) {
-    throw new UserError("BAD_OPTION", `--scale ${scale} would generate about ${scale * 1e4} rows; the limit is 1000`, {
-      where: { field: "scale" }
-    });
-  }
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2147483647) {
-    throw new UserError("BAD_OPTION", `--seed must be an integer between 0 and 2147483647, got "${String(o.seed)}"`, {
-      where: { field: "seed" }
-    });
-  }
-  return { scale, seed };
-}
-var dropTransactionControl = (s) => /^(BEGIN|COMMIT|START\s+TRANSACTION|END)\s*$/i.test(s.sql) ? void 0 : s;
-async function runFixtureFile(q, rel, log, settings) {
-  const name = `sql/${rel}`;
-  const text = await readSqlFile(sqlPath(rel), name);
-  log.info(`db init: ${name}`);
-  return runStatements(q, text, name, { filter: dropTransactionControl, log, ...settings ? { settings } : {} });
-}
-async function isInitialised(q) {
-  const r = await q.query("SELECT to_regclass('public.receptions')::text AS t");
-  return r.rows[0]?.t != null;
-}
-async function applyShimIfNeeded(q, log) {
-  if (await schemaExists(q, "auth")) return void 0;
-  return runFixtureFile(q, FIXTURE_FILES.shim, log);
-}
-async function initFixture(db, opts, log) {
-  const started = Date.now();
-  const files = [];
-  let shimApplied = false;
-  await db.withClient(
-    async (c) => {
-      if (await isInitialised(c)) {
-        throw new UserError("ALREADY_INITIALISED", `${db.label} already has public.receptions; db init only fills an empty database`, {
-          hint: db.kind === "pglite" ? "add --reset to start the embedded database afresh" : "create a new database for it"
-        });
-      }
-      await c.query("BEGIN");
-      try {
-        await c.query("SET LOCAL statement_timeout = 0");
-        const shim = await applyShimIfNeeded(c, log);
-        if (shim) {
-          files.push(shim);
-          shimApplied = true;
-        }
-        const params = { "astm53b.seed": String(opts.seed), "astm53b.scale": String(opts.scale) };
-        files.push(await runFixtureFile(c, FIXTURE_FILES.schema, log));
-        files.push(await runFixtureFile(c, FIXTURE_FILES.grants, log));
-        files.push(await runFixtureFile(c, FIXTURE_FILES.demo, log, params));
-        if (opts.scale > 1) files.push(await runFixtureFile(c, FIXTURE_FILES.scale, log, params));
-        await c.query("COMMIT");
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => {
-        });
-        throw e;
-      }
-    },
-    { discard: true }
-  );
-  return { target: db.label, scale: opts.scale, seed: opts.seed, shimApplied, files, ms: Date.now() - started };
-}
-
-// src/runbook/backup-manifest.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path6 = __toESM(require("node:path"), 1);
+// src/runbook/backup/manifest.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -47375,10 +46683,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path31) {
-  if (!path31)
+function getElementAtPath(obj, path35) {
+  if (!path35)
     return obj;
-  return path31.reduce((acc, key) => acc?.[key], obj);
+  return path35.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -47718,11 +47026,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path31, issues) {
+function prefixIssues(path35, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path31);
+    iss.path.unshift(path35);
     return iss;
   });
 }
@@ -48184,16 +47492,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path31 = []) => {
+  const processError = (error64, path35 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path31, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path31, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path31, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else {
-        const fullpath = [...path31, ...issue3.path];
+        const fullpath = [...path35, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -48232,17 +47540,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path31 = []) => {
+  const processError = (error64, path35 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path31, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path31, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path31, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
       } else {
-        const fullpath = [...path31, ...issue3.path];
+        const fullpath = [...path35, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -48281,8 +47589,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path31 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path31) {
+  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path35) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -65420,13 +64728,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path31 = ref3.slice(1).split("/").filter(Boolean);
-  if (path31.length === 0) {
+  const path35 = ref3.slice(1).split("/").filter(Boolean);
+  if (path35.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path31[0] === defsKey) {
-    const key = path31[1] === void 0 ? void 0 : decodeJSONPointerSegment(path31[1]);
+  if (path35[0] === defsKey) {
+    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -66991,8 +66299,8 @@ var AUTH_USERS_FILE = "auth-users.json";
 var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_promises6 = require("node:fs/promises");
+var import_node_path4 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -67003,20 +66311,20 @@ async function writeValidated(file2, schema2, value, what) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises7.mkdir)(import_node_path5.default.dirname(file2), { recursive: true });
-  await (0, import_promises7.writeFile)(file2, text);
+  await (0, import_promises6.mkdir)(import_node_path4.default.dirname(file2), { recursive: true });
+  await (0, import_promises6.writeFile)(file2, text);
   return text;
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path5.default.resolve(dir, file2);
+  const abs2 = import_node_path4.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
 async function readValidated(file2, schema2) {
   let text;
   try {
-    text = await (0, import_promises7.readFile)(file2, "utf8");
+    text = await (0, import_promises6.readFile)(file2, "utf8");
   } catch (e) {
     const code2 = e.code;
     return code2 === "ENOENT" ? { ok: false, status: "missing", detail: "no such file", file: file2 } : { ok: false, status: "unreadable", detail: `cannot read it: ${code2 ?? e.message}`, file: file2 };
@@ -67032,10 +66340,29 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path5.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path4.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
-// src/runbook/backup-manifest.ts
+// src/hash.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+async function hashStream(chunks, inspect) {
+  const hash2 = (0, import_node_crypto2.createHash)("sha256");
+  let bytes = 0;
+  for await (const raw of chunks) {
+    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+    bytes += chunk.length;
+    hash2.update(chunk);
+    inspect?.(chunk);
+  }
+  return { bytes, sha256: hash2.digest("hex") };
+}
+function hashFile(file2, inspect) {
+  return hashStream((0, import_node_fs4.createReadStream)(file2), inspect);
+}
+var sha256Text = (text) => (0, import_node_crypto2.createHash)("sha256").update(text, "utf8").digest("hex");
+
+// src/runbook/backup/manifest.ts
 var MANIFEST_FILE = BACKUP_FILES.manifest.file;
 var VERIFICATION_FILE = BACKUP_FILES.verification.file;
 var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
@@ -67043,7 +66370,7 @@ var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "p
 async function readJson(file2, display) {
   let text;
   try {
-    text = await (0, import_promises8.readFile)(file2, "utf8");
+    text = await (0, import_promises7.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -67056,7 +66383,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path6.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path5.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format = value?.format;
   if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
@@ -67079,16 +66406,16 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  return sha256Text(await writeValidated(import_node_path6.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+  return sha256Text(await writeValidated(import_node_path5.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
 }
 async function writeVerification(dir, verification) {
-  await writeValidated(import_node_path6.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
+  await writeValidated(import_node_path5.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
 }
 async function checkFileHashes(dir, manifest) {
   const problems = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path6.default.join(dir, f.path);
-    if (import_node_path6.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path5.default.join(dir, f.path);
+    if (import_node_path5.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -67102,7 +66429,7 @@ async function checkFileHashes(dir, manifest) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256 } = await readManifest(dir);
-  const vFile = import_node_path6.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path5.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -67121,7 +66448,7 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path6.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path5.default.join(dir, MANIFEST_FILE) }
     });
   }
   const hashes = await checkFileHashes(dir, manifest);
@@ -67131,14 +66458,819 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path6.default.join(dir, first.path) }
+        where: { file: import_node_path5.default.join(dir, first.path) }
       }
     );
   }
   return manifest;
 }
 
-// src/runbook/backup.ts
+// src/db/scratch.ts
+var import_node_crypto3 = require("node:crypto");
+var SCRATCH_PREFIX = "astm53b_";
+function databaseUrl(url2, database) {
+  const u = new URL(url2);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+async function admin(url2, fn) {
+  const client = new esm_default.Client({ connectionString: url2, connectionTimeoutMillis: 1e4 });
+  client.on("error", () => {
+  });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw connectError(e, maskConnectionString(url2), secretsOf(url2)) ?? e;
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {
+    });
+  }
+}
+async function createScratchDatabase(serverUrl, purpose) {
+  const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
+  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto3.randomBytes)(3).toString("hex")}`;
+  await admin(serverUrl, async (c) => {
+    try {
+      await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+      await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {
+      });
+    } catch (e) {
+      throw new UserError(
+        "SCRATCH_CREATE",
+        `cannot create scratch database ${name} on ${maskConnectionString(serverUrl)}: ${e.message}`,
+        {
+          hint: "the role needs CREATEDB, or pass a scratch URL"
+        }
+      );
+    }
+  });
+  return {
+    name,
+    url: databaseUrl(serverUrl, name),
+    drop: () => dropScratchDatabase(serverUrl, name)
+  };
+}
+async function dropScratchDatabase(serverUrl, name) {
+  if (!name.startsWith(SCRATCH_PREFIX)) throw new Error(`refusing to drop ${name}: not a scratch database`);
+  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+// src/paths.ts
+var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_url = require("node:url");
+var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
+var CHANGE_FILES = {
+  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
+};
+var changeFileRef = (key) => ({
+  path: sqlPath(CHANGE_FILES[key]),
+  display: `sql/${CHANGE_FILES[key]}`
+});
+
+// src/db/catalog.ts
+async function readColumns(q, schemas) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, c.relname AS "table", a.attname AS "column",
+            format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull"
+       FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY 1, 2, a.attnum`,
+    [schemas]
+  );
+  return r.rows;
+}
+async function readTables(q, schemas) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, c.relname AS "table", c.relrowsecurity AS rls, c.relforcerowsecurity AS "forceRls"
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p')
+      ORDER BY 1, 2`,
+    [schemas]
+  );
+  return r.rows;
+}
+async function readUniqueKeys(q, schemas) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, t.relname AS "table", i.relname AS name,
+            array_agg(a.attname::text ORDER BY a.attname) AS columns
+       FROM pg_index x
+       JOIN pg_class i ON i.oid = x.indexrelid
+       JOIN pg_class t ON t.oid = x.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)
+      WHERE x.indisunique AND x.indpred IS NULL AND n.nspname = ANY($1)
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    [schemas]
+  );
+  return r.rows;
+}
+function searchPathOf(config2) {
+  const sp = config2.find((c) => /^search_path=/i.test(c));
+  return sp === void 0 ? null : sp.slice("search_path=".length).replace(/["'\s]/g, "");
+}
+async function readFunctions(q, schemas) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS "identityArgs",
+            p.prosecdef AS "securityDefiner", p.proconfig AS config, l.lanname AS language
+       FROM pg_proc p
+       JOIN pg_namespace n ON n.oid = p.pronamespace
+       JOIN pg_language l ON l.oid = p.prolang
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p')
+      ORDER BY 1, 2, 3`,
+    [schemas]
+  );
+  return r.rows.map((f) => ({ ...f, config: f.config ?? [] }));
+}
+async function readTriggers(q, schemas) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, c.relname AS "table", t.tgname AS name, p.proname AS function, t.tgenabled::text AS enabled
+       FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1)
+      ORDER BY 1, 2, 3`,
+    [schemas]
+  );
+  return r.rows;
+}
+async function readRoles(q, names) {
+  const r = await q.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1) ORDER BY 1", [names]);
+  return r.rows.map((x) => x.rolname);
+}
+async function readSchemas(q) {
+  const r = await q.query(
+    "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1"
+  );
+  return r.rows.map((x) => x.nspname);
+}
+async function schemaExists(q, schema2) {
+  const r = await q.query("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS ok", [schema2]);
+  return r.rows[0]?.ok === true;
+}
+async function functionSource(q, schema2, name) {
+  const r = await q.query(
+    `SELECT p.prosrc AS src FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2 ORDER BY p.oid LIMIT 1`,
+    [schema2, name]
+  );
+  return r.rows[0]?.src;
+}
+
+// src/db/sql-file.ts
+var import_promises8 = require("node:fs/promises");
+
+// src/db/sql-split.ts
+function splitSql(text) {
+  const statements = [];
+  const metaCommands = [];
+  let i = 0;
+  let line2 = 1;
+  let start = -1;
+  let startLine = 0;
+  let atomicDepth = 0;
+  const n2 = text.length;
+  const flush = (end) => {
+    if (start >= 0) {
+      const sql = text.slice(start, end).trim();
+      if (sql) statements.push({ sql, line: startLine });
+    }
+    start = -1;
+  };
+  const mark3 = () => {
+    if (start < 0) {
+      start = i;
+      startLine = line2;
+    }
+  };
+  while (i < n2) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === "\n") {
+      line2++;
+      i++;
+      continue;
+    }
+    if (c === " " || c === "	" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
+      const eol = text.indexOf("\n", i);
+      const end = eol < 0 ? n2 : eol;
+      metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
+      i = end;
+      continue;
+    }
+    if (c === "-" && next === "-") {
+      const eol = text.indexOf("\n", i);
+      i = eol < 0 ? n2 : eol;
+      continue;
+    }
+    if (c === "/" && next === "*") {
+      let depth = 1;
+      i += 2;
+      while (i < n2 && depth > 0) {
+        if (text[i] === "\n") line2++;
+        if (text[i] === "/" && text[i + 1] === "*") {
+          depth++;
+          i += 2;
+        } else if (text[i] === "*" && text[i + 1] === "/") {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      continue;
+    }
+    mark3();
+    if (c === "'") {
+      const prev = text[i - 1];
+      const escapes = prev === "E" || prev === "e";
+      i++;
+      while (i < n2) {
+        const d = text[i];
+        if (d === "\n") line2++;
+        if (escapes && d === "\\") {
+          i += 2;
+          continue;
+        }
+        if (d === "'") {
+          if (text[i + 1] === "'") {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      while (i < n2) {
+        if (text[i] === "\n") line2++;
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (c === "$") {
+      const m = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(text.slice(i, i + 64));
+      const prev = text[i - 1];
+      if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
+        const tag = m[0];
+        const close = text.indexOf(tag, i + tag.length);
+        const end = close < 0 ? n2 : close + tag.length;
+        for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
+        i = end;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      let j = i;
+      while (j < n2 && /[A-Za-z_0-9$]/.test(text[j])) j++;
+      const word = text.slice(i, j).toUpperCase();
+      if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
+      else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
+      else if (atomicDepth > 0 && word === "END") atomicDepth--;
+      i = j;
+      continue;
+    }
+    if (c === ";" && atomicDepth === 0) {
+      flush(i);
+      i++;
+      continue;
+    }
+    i++;
+  }
+  flush(n2);
+  return { statements, metaCommands };
+}
+
+// src/db/sql-file.ts
+function statementError(file2, stmt, e) {
+  const err = e;
+  const first = stmt.sql.split("\n")[0].slice(0, 100);
+  const detail = [err.detail, err.hint].filter(Boolean).join("; ");
+  return new UserError(
+    "SQL_FAILED",
+    `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`,
+    {
+      where: { file: file2, line: stmt.line },
+      cause: e
+    }
+  );
+}
+async function runStatements(c, text, file2, opts = {}) {
+  const started = Date.now();
+  const { statements, metaCommands } = splitSql(text);
+  for (const m of metaCommands) {
+    if (!opts.allowMetaCommands?.(m.command)) {
+      throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
+        where: { file: file2, line: m.line },
+        hint: "remove it, or load the file with psql"
+      });
+    }
+  }
+  let ran = 0;
+  let skipped = 0;
+  for (const [k, v] of Object.entries(opts.settings ?? {})) {
+    await c.query("SELECT set_config($1, $2, false)", [k, v]);
+  }
+  for (const raw of statements) {
+    const stmt = opts.filter ? opts.filter(raw) : raw;
+    if (!stmt) {
+      skipped++;
+      continue;
+    }
+    try {
+      await c.query(stmt.sql);
+      ran++;
+    } catch (e) {
+      throw statementError(file2, stmt, e);
+    }
+  }
+  const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
+  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
+  return report;
+}
+async function readSqlFile(file2, displayName) {
+  try {
+    return await (0, import_promises8.readFile)(file2, "utf8");
+  } catch (e) {
+    throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
+      where: { file: displayName ?? file2 }
+    });
+  }
+}
+
+// src/runbook/db-init.ts
+var FIXTURE_FILES = {
+  shim: "supabase/shim.sql",
+  schema: "schema/ml_pp_stock.sql",
+  grants: "supabase/grants.sql",
+  demo: "seed/demo.sql",
+  scale: "seed/scale.sql"
+};
+function validateInitOptions(o) {
+  const scale = o.scale === void 0 ? 1 : Number(o.scale);
+  const seed = o.seed === void 0 ? 1 : Number(o.seed);
+  if (!Number.isInteger(scale) || scale < 1) {
+    throw new UserError("BAD_OPTION", `--scale must be a positive integer, got "${String(o.scale)}"`, { where: { field: "scale" } });
+  }
+  if (scale > 1e3) {
+    throw new UserError("BAD_OPTION", `--scale ${scale} would generate about ${scale * 1e4} rows; the limit is 1000`, {
+      where: { field: "scale" }
+    });
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2147483647) {
+    throw new UserError("BAD_OPTION", `--seed must be an integer between 0 and 2147483647, got "${String(o.seed)}"`, {
+      where: { field: "seed" }
+    });
+  }
+  return { scale, seed };
+}
+var dropTransactionControl = (s) => /^(BEGIN|COMMIT|START\s+TRANSACTION|END)\s*$/i.test(s.sql) ? void 0 : s;
+async function runFixtureFile(q, rel, log, settings) {
+  const name = `sql/${rel}`;
+  const text = await readSqlFile(sqlPath(rel), name);
+  log.info(`db init: ${name}`);
+  return runStatements(q, text, name, { filter: dropTransactionControl, log, ...settings ? { settings } : {} });
+}
+async function isInitialised(q) {
+  const r = await q.query("SELECT to_regclass('public.receptions')::text AS t");
+  return r.rows[0]?.t != null;
+}
+async function applyShimIfNeeded(q, log) {
+  if (await schemaExists(q, "auth")) return void 0;
+  return runFixtureFile(q, FIXTURE_FILES.shim, log);
+}
+async function initFixture(db, opts, log) {
+  const started = Date.now();
+  const files = [];
+  let shimApplied = false;
+  await db.withClient(
+    async (c) => {
+      if (await isInitialised(c)) {
+        throw new UserError("ALREADY_INITIALISED", `${db.label} already has public.receptions; db init only fills an empty database`, {
+          hint: db.kind === "pglite" ? "add --reset to start the embedded database afresh" : "create a new database for it"
+        });
+      }
+      await c.query("BEGIN");
+      try {
+        await c.query("SET LOCAL statement_timeout = 0");
+        const shim = await applyShimIfNeeded(c, log);
+        if (shim) {
+          files.push(shim);
+          shimApplied = true;
+        }
+        const params = { "astm53b.seed": String(opts.seed), "astm53b.scale": String(opts.scale) };
+        files.push(await runFixtureFile(c, FIXTURE_FILES.schema, log));
+        files.push(await runFixtureFile(c, FIXTURE_FILES.grants, log));
+        files.push(await runFixtureFile(c, FIXTURE_FILES.demo, log, params));
+        if (opts.scale > 1) files.push(await runFixtureFile(c, FIXTURE_FILES.scale, log, params));
+        await c.query("COMMIT");
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    { discard: true }
+  );
+  return { target: db.label, scale: opts.scale, seed: opts.seed, shimApplied, files, ms: Date.now() - started };
+}
+
+// src/runbook/backup/scratch.ts
+async function openScratch(serverUrl, scratchUrl2) {
+  const made = scratchUrl2 ? { url: scratchUrl2, label: maskConnectionString(scratchUrl2), drop: async () => {
+  } } : await createScratchDatabase(serverUrl, "backup_verify").then((x) => ({
+    url: x.url,
+    label: `scratch database ${x.name} (created and dropped)`,
+    drop: x.drop
+  }));
+  const db = await openDb(resolveTarget({ url: made.url, cwd: process.cwd() })).catch(async (e) => {
+    await made.drop().catch(() => {
+    });
+    throw e;
+  });
+  return {
+    url: made.url,
+    label: made.label,
+    db,
+    release: async (log) => {
+      await db.close().catch(() => {
+      });
+      await made.drop().catch((e) => log.warn(`verify: could not drop ${made.label}: ${e.message}`));
+    }
+  };
+}
+function startScratchRestore(scratch, tool, facts) {
+  const early = /* @__PURE__ */ new Map();
+  let queue2 = Promise.resolve();
+  const restore = startStreamingRestore({
+    url: scratch.url,
+    tool,
+    schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
+    onTableLoaded: (qualified) => {
+      const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
+      if (!k || early.has(qualified)) return;
+      const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => void 0);
+      queue2 = sum;
+      early.set(qualified, sum);
+    }
+  });
+  const streamed = {
+    scratch,
+    kill: restore.kill,
+    outcome: Promise.resolve(void 0),
+    startedAt: Date.now(),
+    endedAt: void 0,
+    early
+  };
+  streamed.outcome = restore.done.then(
+    () => void 0,
+    (e) => e
+  ).finally(() => {
+    streamed.endedAt = Date.now();
+  });
+  return { restore, streamed };
+}
+async function gateAuthUsers(sdb) {
+  let load;
+  const users = new Promise((r) => load = r);
+  let locked;
+  const isLocked = new Promise((r) => locked = r);
+  const done = sdb.withTransaction(
+    async (tx) => {
+      await tx.query("LOCK TABLE auth.users IN SHARE ROW EXCLUSIVE MODE");
+      locked();
+      const u = await users;
+      if (u instanceof Error) throw u;
+      if (!u.entry || u.entry.rows === 0 || u.json === null) return;
+      const cols2 = await tx.query(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
+      );
+      await insertAuthUsers(
+        tx,
+        u.entry,
+        u.json,
+        cols2.rows.map((x) => x.name)
+      );
+    },
+    { statementTimeoutMs: 0 }
+  );
+  await Promise.race([isLocked, done]);
+  return { load, done };
+}
+async function settled(early) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [table3, sum] of early) {
+    const r = await sum;
+    if (r) out.set(table3, r);
+  }
+  return out;
+}
+async function prepareScratch(sdb, application, log, authUsers) {
+  await sdb.withTransaction(
+    async (tx) => {
+      const busy = await tx.query(
+        `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m')`,
+        [application]
+      );
+      if ((busy.rows[0]?.n ?? 0) > 0) {
+        throw new UserError(
+          "SCRATCH_NOT_EMPTY",
+          `the scratch database already has tables in ${application.join(", ")}; give an empty one`,
+          { where: { field: "scratch-url" } }
+        );
+      }
+      await applyShimIfNeeded(tx, log);
+      if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
+      const cols2 = await tx.query(
+        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
+      );
+      await insertAuthUsers(
+        tx,
+        authUsers.entry,
+        authUsers.json,
+        cols2.rows.map((x) => x.name)
+      );
+    },
+    { statementTimeoutMs: 0 }
+  );
+}
+async function insertAuthUsers(tx, entry, json3, present) {
+  const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
+  await tx.query(
+    `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
+    [json3]
+  );
+}
+
+// src/runbook/backup/take-embedded.ts
+var import_node_path8 = __toESM(require("node:path"), 1);
+
+// src/db/pglite-dump.ts
+var import_node_crypto4 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
+var import_node_events = require("node:events");
+var import_node_readline = require("node:readline");
+var PGLITE_DUMP_TOOL = "@electric-sql/pglite-tools/pg_dump";
+function asEmbedded(db) {
+  if (db instanceof PgliteDb) return db;
+  throw new UserError("ENGINE_MISMATCH", `${db.label} is a PostgreSQL server: the PGlite dump tool only serves the embedded database`);
+}
+async function withEmbeddedHold(db, fn) {
+  return db.withClient(
+    async (q) => fn({
+      q,
+      dump: async (opts) => {
+        try {
+          return await dumpSchemas(db, opts);
+        } finally {
+          await q.query("ROLLBACK").catch(() => {
+          });
+          await q.query("RESET ALL").catch(() => {
+          });
+        }
+      }
+    })
+  );
+}
+async function dumpSchemas(db, opts) {
+  const { pgDump } = await import("@electric-sql/pglite-tools/pg_dump");
+  const args = [...opts.schemas.map((s) => `--schema=${s}`), "--rows-per-insert=1000"];
+  if (opts.clean) args.push("--clean", "--if-exists");
+  let out;
+  try {
+    out = await pgDump({ pg: db.instance, args });
+  } catch (e) {
+    throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
+  }
+  const hash2 = (0, import_node_crypto4.createHash)("sha256");
+  let bytes = 0;
+  const sink = (0, import_node_fs5.createWriteStream)(opts.file);
+  try {
+    for await (const chunk of out.stream()) {
+      hash2.update(chunk);
+      bytes += chunk.length;
+      if (!sink.write(chunk)) await (0, import_node_events.once)(sink, "drain");
+    }
+  } finally {
+    sink.end();
+    await (0, import_node_events.once)(sink, "close");
+  }
+  return { bytes, sha256: hash2.digest("hex") };
+}
+var HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
+async function readSqlDumpToc(file2) {
+  const entries = [];
+  let dumpedBy;
+  let dumpedFrom;
+  let first;
+  let last = "";
+  const lines = (0, import_node_readline.createInterface)({ input: (0, import_node_fs5.createReadStream)(file2), crlfDelay: Infinity });
+  for await (const line2 of lines) {
+    if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
+    if (line2.trim() !== "" && line2 !== "--") last = line2;
+    if (!line2.startsWith("-- ")) continue;
+    const h = HEADER.exec(line2);
+    if (h) {
+      entries.push({ id: entries.length + 1, type: h[2], schema: h[3], tag: `${h[1]} ${h[4]}`.trim() });
+      continue;
+    }
+    dumpedBy ??= /^-- Dumped by pg_dump version (\d+(?:\.\d+)?)/.exec(line2)?.[1];
+    dumpedFrom ??= /^-- Dumped from database version (\d+(?:\.\d+)?)/.exec(line2)?.[1];
+  }
+  const complete = first === "-- PostgreSQL database dump" && last === "-- PostgreSQL database dump complete";
+  return { entries, dumpedBy, dumpedFrom, complete };
+}
+async function restoreSqlDump(db, file2, display) {
+  const text = await readSqlFile(file2, display);
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      try {
+        const r = await runStatements(c, text, display);
+        await c.query("COMMIT");
+        return { statements: r.statements };
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    { discard: true }
+  );
+}
+function openScratchPglite() {
+  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)");
+}
+
+// src/runbook/backup/source-reads.ts
+var import_promises9 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
+
+// src/db/csv-export.ts
+async function exportTableCsv(q, schema2, table3, key, file2) {
+  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  const sink = new HashedFileSink(file2);
+  const rows = await q.copyCsvTo(`SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`, sink);
+  return { rows, ...sink.digest() };
+}
+
+// src/db/fingerprint.ts
+var import_node_crypto5 = require("node:crypto");
+var APP_SCHEMAS = ["public", "astm"];
+var PIPELINE_SCHEMA = "astm53b";
+var PIPELINE_PREFIX = "astm53b_";
+var sha = (s) => (0, import_node_crypto5.createHash)("sha256").update(s).digest("hex");
+async function readFingerprint(q, schemas = APP_SCHEMAS) {
+  const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
+  const entries = [];
+  const fns = await q.query(
+    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+            p.prosecdef AS sd, p.proconfig AS config, pg_get_functiondef(p.oid) AS def, pg_get_userbyid(p.proowner) AS owner
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const f of fns.rows) {
+    entries.push({
+      kind: "function",
+      name: f.name,
+      value: `${f.sd ? "SECURITY DEFINER" : "SECURITY INVOKER"}; config=${(f.config ?? []).slice().sort().join(",")}; definition sha256=${sha(f.def)}`
+    });
+  }
+  const trg = await q.query(
+    `SELECT n.nspname || '.' || c.relname || '.' || t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND t.tgname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const t of trg.rows) entries.push({ kind: "trigger", name: t.name, value: `${t.def}; enabled=${t.enabled}` });
+  const pol = await q.query(
+    `SELECT schemaname || '.' || tablename || '.' || policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check
+       FROM pg_policies WHERE schemaname = ANY($1) AND policyname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const p of pol.rows) {
+    entries.push({
+      kind: "policy",
+      name: p.name,
+      value: `${p.permissive} ${p.cmd} TO ${[...p.roles].sort().join(",")} USING (${p.qual ?? ""}) WITH CHECK (${p.with_check ?? ""})`
+    });
+  }
+  const rls = await q.query(
+    `SELECT n.nspname || '.' || c.relname AS name, c.relrowsecurity AS on, c.relforcerowsecurity AS force
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND c.relname NOT LIKE $2`,
+    [schemas, like]
+  );
+  for (const r of rls.rows)
+    entries.push({ kind: "rls", name: r.name, value: `rls=${r.on ? "on" : "off"} force=${r.force ? "on" : "off"}` });
+  const tg = await q.query(
+    `SELECT table_schema || '.' || table_name || ' to ' || grantee AS name,
+            string_agg(privilege_type, ',' ORDER BY privilege_type) AS grants
+       FROM information_schema.role_table_grants
+      WHERE table_schema = ANY($1) AND table_name NOT LIKE $2
+      GROUP BY table_schema, table_name, grantee`,
+    [schemas, like]
+  );
+  for (const g of tg.rows) entries.push({ kind: "table_grant", name: g.name, value: g.grants });
+  const fg = await q.query(
+    `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') to ' ||
+            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS name,
+            string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) AS grants
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
+            LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p') AND p.proname NOT LIKE $2
+      GROUP BY 1`,
+    [schemas, like]
+  );
+  for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
+  entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
+  const digest = (0, import_node_crypto5.createHash)("sha256");
+  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
+`);
+  return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
+}
+function diffFingerprints(before, after) {
+  const key = (e) => `${e.kind}\0${e.name}`;
+  const a = new Map(before.entries.map((e) => [key(e), e]));
+  const b = new Map(after.entries.map((e) => [key(e), e]));
+  const out = [];
+  for (const [k, e] of a) {
+    const n2 = b.get(k);
+    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
+    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n2.value });
+  }
+  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
+  return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
+}
+
+// src/db/structure.ts
+var import_node_crypto6 = require("node:crypto");
+async function readStructure(q, schemas, excludePrefix = "") {
+  const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
+  const skip = excludePrefix ? like : "";
+  const r = await q.query(
+    `SELECT 'column' AS kind, n.nspname || '.' || c.relname || '.' || a.attname AS name,
+            a.attnum || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+              || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '') || CASE a.attgenerated WHEN 's' THEN ' GENERATED' ELSE '' END AS value
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE $2
+     UNION ALL
+     SELECT 'constraint', n.nspname || '.' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relname NOT LIKE $2
+     UNION ALL
+     SELECT 'index', schemaname || '.' || indexname, indexdef FROM pg_indexes WHERE schemaname = ANY($1) AND tablename NOT LIKE $2
+     UNION ALL
+     SELECT 'view', n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('v','m') AND c.relname NOT LIKE $2`,
+    [schemas, skip]
+  );
+  const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
+  const digest = (0, import_node_crypto6.createHash)("sha256");
+  for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
+`);
+  return { entries, sha256: digest.digest("hex") };
+}
+function diffStructures(before, after) {
+  const key = (e) => `${e.kind}\0${e.name}`;
+  const a = new Map(before.entries.map((e) => [key(e), e]));
+  const b = new Map(after.entries.map((e) => [key(e), e]));
+  const out = [];
+  for (const [k, e] of a) {
+    const n2 = b.get(k);
+    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed" });
+    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
+  }
+  for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added" });
+  return out;
+}
+
+// src/runbook/backup/source-reads.ts
 var AUTH_USER_COLUMNS = [
   "instance_id",
   "id",
@@ -67152,14 +67284,6 @@ var AUTH_USER_COLUMNS = [
   "created_at",
   "updated_at"
 ];
-var LOCAL_HOSTS = /* @__PURE__ */ new Set(["", "localhost", "127.0.0.1", "::1", "[::1]"]);
-function sourceHost(url2) {
-  try {
-    return new URL(url2).hostname || "localhost (socket)";
-  } catch {
-    return "unknown";
-  }
-}
 async function classifySchemas(q) {
   const r = await q.query(
     `SELECT nspname AS name FROM pg_namespace
@@ -67272,70 +67396,46 @@ async function writeText(file2, text) {
   await (0, import_promises9.writeFile)(file2, text);
   return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
 }
-async function prepareOutDir(outDir) {
-  const dir = import_node_path7.default.resolve(outDir);
-  const existing = await (0, import_promises9.readdir)(dir).catch(() => void 0);
-  if (existing && existing.length > 0) {
-    throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
-  }
-  await (0, import_promises9.mkdir)(import_node_path7.default.join(dir, "functions"), { recursive: true });
-  await (0, import_promises9.mkdir)(import_node_path7.default.join(dir, "tables"), { recursive: true });
-  return dir;
-}
-async function openScratch(serverUrl, scratchUrl2) {
-  const made = scratchUrl2 ? { url: scratchUrl2, label: maskConnectionString(scratchUrl2), drop: async () => {
-  } } : await createScratchDatabase(serverUrl, "backup_verify").then((x) => ({
-    url: x.url,
-    label: `scratch database ${x.name} (created and dropped)`,
-    drop: x.drop
-  }));
-  const db = await openDb(resolveTarget({ url: made.url, cwd: process.cwd() })).catch(async (e) => {
-    await made.drop().catch(() => {
-    });
-    throw e;
-  });
-  return {
-    url: made.url,
-    label: made.label,
-    db,
-    release: async (log) => {
-      await db.close().catch(() => {
-      });
-      await made.drop().catch((e) => log.warn(`verify: could not drop ${made.label}: ${e.message}`));
+
+// src/runbook/backup/take-embedded.ts
+async function takeEmbeddedSnapshot(db, dir, log) {
+  return withEmbeddedHold(asEmbedded(db), async (hold) => {
+    await hold.q.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const facts = await readSourceFacts(hold.q, dir);
+    const reads = await readSnapshot(hold.q, facts, dir, log);
+    const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
+    await hold.q.query("COMMIT");
+    const main = await hold.dump({ file: import_node_path8.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
+    if (facts.schemas.pipeline.length) {
+      const pipeline4 = await hold.dump({ file: import_node_path8.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
     }
-  };
-}
-function startScratchRestore(scratch, tool, facts) {
-  const early = /* @__PURE__ */ new Map();
-  let queue2 = Promise.resolve();
-  const restore = startStreamingRestore({
-    url: scratch.url,
-    tool,
-    schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
-    onTableLoaded: (qualified) => {
-      const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
-      if (!k || early.has(qualified)) return;
-      const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => void 0);
-      queue2 = sum;
-      early.set(qualified, sum);
-    }
+    const toc = await readSqlDumpToc(import_node_path8.default.join(dir, SQL_DUMP_FILE));
+    const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
+    log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
+    return {
+      facts,
+      reads,
+      dumpFiles,
+      dump: {
+        engine: "pglite",
+        format: "plain",
+        file: SQL_DUMP_FILE,
+        schemas: facts.schemas.application,
+        pipelineFile: facts.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
+        compression: null,
+        consistency
+      },
+      tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? "unknown" },
+      snapshot: "embedded (single backend held)",
+      database
+    };
   });
-  const streamed = {
-    scratch,
-    kill: restore.kill,
-    outcome: Promise.resolve(void 0),
-    startedAt: Date.now(),
-    endedAt: void 0,
-    early
-  };
-  streamed.outcome = restore.done.then(
-    () => void 0,
-    (e) => e
-  ).finally(() => {
-    streamed.endedAt = Date.now();
-  });
-  return { restore, streamed };
 }
+
+// src/runbook/backup/take-pg.ts
+var import_node_path9 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   return db.withClient(
@@ -67367,7 +67467,7 @@ async function takePgSnapshot(db, ctx, log) {
       const dumping = dumpArchive({
         url: url2,
         serverMajor: ctx.serverMajor,
-        file: import_node_path7.default.join(dir, ARCHIVE_FILE),
+        file: import_node_path9.default.join(dir, ARCHIVE_FILE),
         snapshot,
         lockWaitTimeoutMs: lockTimeoutMs,
         compress: ctx.compress,
@@ -67415,67 +67515,223 @@ async function takePgSnapshot(db, ctx, log) {
     { discard: true }
   );
 }
-async function gateAuthUsers(sdb) {
-  let load;
-  const users = new Promise((r) => load = r);
-  let locked;
-  const isLocked = new Promise((r) => locked = r);
-  const done = sdb.withTransaction(
-    async (tx) => {
-      await tx.query("LOCK TABLE auth.users IN SHARE ROW EXCLUSIVE MODE");
-      locked();
-      const u = await users;
-      if (u instanceof Error) throw u;
-      if (!u.entry || u.entry.rows === 0 || u.json === null) return;
-      const cols2 = await tx.query(
-        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
-      );
-      await insertAuthUsers(
-        tx,
-        u.entry,
-        u.json,
-        cols2.rows.map((x) => x.name)
-      );
-    },
-    { statementTimeoutMs: 0 }
-  );
-  await Promise.race([isLocked, done]);
-  return { load, done };
-}
-async function takeEmbeddedSnapshot(db, dir, log) {
-  return withEmbeddedHold(asEmbedded(db), async (hold) => {
-    await hold.q.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const facts = await readSourceFacts(hold.q, dir);
-    const reads = await readSnapshot(hold.q, facts, dir, log);
-    const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
-    await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path7.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
-    const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
-    if (facts.schemas.pipeline.length) {
-      const pipeline4 = await hold.dump({ file: import_node_path7.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
-      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
-    }
-    const toc = await readSqlDumpToc(import_node_path7.default.join(dir, SQL_DUMP_FILE));
-    const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
-    log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
+
+// src/runbook/backup/verify.ts
+var import_promises10 = require("node:fs/promises");
+var import_node_path10 = __toESM(require("node:path"), 1);
+
+// src/runbook/backup/compare.ts
+async function compareWithManifest(q, manifest, known) {
+  const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
+  const names = [.../* @__PURE__ */ new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
+  const tables = names.map((table3) => {
+    const e = manifest.tables.find((t) => t.table === table3);
+    const a = actual.find((t) => t.table === table3);
     return {
-      facts,
-      reads,
-      dumpFiles,
-      dump: {
-        engine: "pglite",
-        format: "plain",
-        file: SQL_DUMP_FILE,
-        schemas: facts.schemas.application,
-        pipelineFile: facts.schemas.pipeline.length ? PIPELINE_DUMP_FILE : null,
-        compression: null,
-        consistency
-      },
-      tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? "unknown" },
-      snapshot: "embedded (single backend held)",
-      database
+      table: table3,
+      expected: e ? { rows: e.rows, checksum: e.checksum } : null,
+      actual: a ? { rows: a.rows, checksum: a.checksum } : null,
+      match: !!e && !!a && e.rows === a.rows && e.checksum === a.checksum
     };
   });
+  const functions = [];
+  for (const f of manifest.functions) {
+    const now = await readFunctionExport(q, f.name);
+    const actualSha256 = now.signatures.length ? sha256Text(now.text) : null;
+    functions.push({ name: f.name, expectedSha256: f.sha256, actualSha256, match: actualSha256 === f.sha256 });
+  }
+  const fp = await readFingerprint(q, manifest.schemas.application);
+  const changes = diffFingerprints(manifest.fingerprint, fp);
+  const catalog = { match: changes.length === 0, expectedSha256: manifest.fingerprint.sha256, actualSha256: fp.sha256, changes };
+  const shape = diffStructures(manifest.structure, await readStructure(q, manifest.schemas.application, PIPELINE_PREFIX));
+  const structure = { match: shape.length === 0, changes: shape };
+  return {
+    tables,
+    functions,
+    catalog,
+    structure,
+    ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match
+  };
+}
+function describeMismatches(c, failures) {
+  for (const t of c.tables.filter((x) => !x.match)) {
+    failures.push(
+      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows checksum ${t.actual.checksum.slice(0, 12)}\u2026, backup ${t.expected.rows} rows checksum ${t.expected.checksum.slice(0, 12)}\u2026`
+    );
+  }
+  for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
+  for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
+}
+
+// src/runbook/backup/verify.ts
+async function verifyBackup(dir, opts, log) {
+  const abs2 = import_node_path10.default.resolve(dir);
+  const { manifest, sha256 } = await readManifest(abs2);
+  if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
+    throw new UserError(
+      "MISSING_OPTION",
+      "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url",
+      {
+        where: { field: "url" }
+      }
+    );
+  }
+  const v = await verifyAgainstRestore(abs2, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
+  await writeVerification(abs2, v);
+  return v;
+}
+var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
+var EMBEDDED_NOT_COMPARED_NOTE = "The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim's auth schema is recreated in the scratch copy and only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
+async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
+  const failures = [];
+  const v = {
+    format: "astm53b-backup-verification/1",
+    ok: false,
+    checkedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    manifestSha256,
+    hashes: await checkFileHashes(dir, manifest),
+    archive: { readable: false, entries: 0, dumpedBy: null },
+    restore: null,
+    comparison: null,
+    notCompared: {
+      schemas: manifest.schemas.excluded,
+      note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE
+    },
+    failures
+  };
+  const streamed = opts.streamed;
+  const abandon = async () => {
+    streamed?.kill();
+    await streamed?.outcome;
+    return v;
+  };
+  for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
+  if (!v.hashes.ok) return abandon();
+  if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
+  const archive = import_node_path10.default.join(dir, ARCHIVE_FILE);
+  try {
+    const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
+    v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
+    if (toc.entries.length === 0) failures.push(`${ARCHIVE_FILE}: the table of contents is empty`);
+  } catch (e) {
+    v.archive = { readable: false, entries: 0, dumpedBy: null, error: e.message };
+    failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${e.message}`);
+    return abandon();
+  }
+  const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
+  const wholeRead = readArchiveBlocks({
+    file: archive,
+    serverMajor: manifest.source.serverMajor,
+    excludeSchemas: schemas,
+    env: opts.env
+  }).then(
+    () => void 0,
+    (e) => e
+  );
+  const started = Date.now();
+  try {
+    if (streamed) {
+      v.restore = { into: scratch.label, from: "dump stream", schemas, ms: 0 };
+      const error63 = await streamed.outcome;
+      v.restore.ms = (streamed.endedAt ?? Date.now()) - streamed.startedAt;
+      if (error63) throw error63;
+    } else {
+      v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
+      const server = await scratch.db.server();
+      await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
+      log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
+      await restoreArchive({
+        url: scratch.url,
+        file: archive,
+        serverMajor: Math.max(server.major, manifest.source.serverMajor),
+        schemas,
+        env: opts.env
+      });
+      v.restore.ms = Date.now() - started;
+    }
+    const known = streamed ? await settled(streamed.early) : void 0;
+    if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
+    v.comparison = await compareWithManifest(scratch.db, manifest, known);
+    describeMismatches(v.comparison, failures);
+  } catch (e) {
+    const why = e.message;
+    if (v.restore) v.restore.error = why;
+    failures.push(`restore into ${scratch.label} failed: ${why}`);
+  } finally {
+    if (!streamed) await scratch.release(log);
+  }
+  const unreadable = await wholeRead;
+  if (unreadable) {
+    v.archive = { ...v.archive, readable: false, error: unreadable.message };
+    failures.push(
+      `${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${unreadable.message}`
+    );
+  }
+  v.ok = failures.length === 0 && v.comparison?.ok === true;
+  log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
+  return v;
+}
+async function recordedAuthUsers(dir, manifest) {
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises10.readFile)(import_node_path10.default.join(dir, manifest.authUsers.file), "utf8") : null };
+}
+async function verifyPlainRestore(dir, manifest, v, log) {
+  const failures = v.failures;
+  const scripts = [manifest.dump.pipelineFile, manifest.dump.file].filter((f) => f !== null);
+  let entries = 0;
+  let dumpedBy = null;
+  for (const file2 of scripts) {
+    const toc = await readSqlDumpToc(import_node_path10.default.join(dir, file2));
+    if (file2 === manifest.dump.file) {
+      entries = toc.entries.length;
+      dumpedBy = toc.dumpedBy ?? null;
+    }
+    if (!toc.complete) failures.push(`${file2}: pg_dump's opening or closing line is missing: the script is truncated or not a dump`);
+    else if (toc.entries.length === 0) failures.push(`${file2}: the script lists no object`);
+  }
+  v.archive = { readable: failures.length === 0, entries, dumpedBy };
+  if (failures.length) return v;
+  const started = Date.now();
+  const sdb = await openScratchPglite();
+  v.restore = { into: sdb.label, from: "archive file", schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  try {
+    await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
+    log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
+    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path10.default.join(dir, file2), file2);
+    v.restore.ms = Date.now() - started;
+    v.comparison = await compareWithManifest(sdb, manifest);
+    describeMismatches(v.comparison, failures);
+  } catch (e) {
+    const why = e instanceof UserError ? e.describe() : e.message;
+    v.restore.error = why;
+    failures.push(`restore into ${sdb.label} failed: ${why}`);
+  } finally {
+    await sdb.close().catch(() => {
+    });
+  }
+  v.ok = failures.length === 0 && v.comparison?.ok === true;
+  log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
+  return v;
+}
+
+// src/runbook/backup/index.ts
+var LOCAL_HOSTS = /* @__PURE__ */ new Set(["", "localhost", "127.0.0.1", "::1", "[::1]"]);
+function sourceHost(url2) {
+  try {
+    return new URL(url2).hostname || "localhost (socket)";
+  } catch {
+    return "unknown";
+  }
+}
+async function prepareOutDir(outDir) {
+  const dir = import_node_path11.default.resolve(outDir);
+  const existing = await (0, import_promises11.readdir)(dir).catch(() => void 0);
+  if (existing && existing.length > 0) {
+    throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
+  }
+  await (0, import_promises11.mkdir)(import_node_path11.default.join(dir, "functions"), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path11.default.join(dir, "tables"), { recursive: true });
+  return dir;
 }
 async function backup(db, opts, log) {
   const t0 = Date.now();
@@ -67563,243 +67819,9 @@ async function backup(db, opts, log) {
     await (await scratch?.catch(() => void 0))?.release(log);
   }
 }
-async function verifyBackup(dir, opts, log) {
-  const abs2 = import_node_path7.default.resolve(dir);
-  const { manifest, sha256 } = await readManifest(abs2);
-  if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
-    throw new UserError(
-      "MISSING_OPTION",
-      "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url",
-      {
-        where: { field: "url" }
-      }
-    );
-  }
-  const v = await verifyAgainstRestore(abs2, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
-  await writeVerification(abs2, v);
-  return v;
-}
-var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
-var EMBEDDED_NOT_COMPARED_NOTE = "The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim's auth schema is recreated in the scratch copy and only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
-async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
-  const failures = [];
-  const v = {
-    format: "astm53b-backup-verification/1",
-    ok: false,
-    checkedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    manifestSha256,
-    hashes: await checkFileHashes(dir, manifest),
-    archive: { readable: false, entries: 0, dumpedBy: null },
-    restore: null,
-    comparison: null,
-    notCompared: {
-      schemas: manifest.schemas.excluded,
-      note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE
-    },
-    failures
-  };
-  const streamed = opts.streamed;
-  const abandon = async () => {
-    streamed?.kill();
-    await streamed?.outcome;
-    return v;
-  };
-  for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
-  if (!v.hashes.ok) return abandon();
-  if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
-  const archive = import_node_path7.default.join(dir, ARCHIVE_FILE);
-  try {
-    const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
-    v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
-    if (toc.entries.length === 0) failures.push(`${ARCHIVE_FILE}: the table of contents is empty`);
-  } catch (e) {
-    v.archive = { readable: false, entries: 0, dumpedBy: null, error: e.message };
-    failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${e.message}`);
-    return abandon();
-  }
-  const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
-  const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
-  const wholeRead = readArchiveBlocks({
-    file: archive,
-    serverMajor: manifest.source.serverMajor,
-    excludeSchemas: schemas,
-    env: opts.env
-  }).then(
-    () => void 0,
-    (e) => e
-  );
-  const started = Date.now();
-  try {
-    if (streamed) {
-      v.restore = { into: scratch.label, from: "dump stream", schemas, ms: 0 };
-      const error63 = await streamed.outcome;
-      v.restore.ms = (streamed.endedAt ?? Date.now()) - streamed.startedAt;
-      if (error63) throw error63;
-    } else {
-      v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
-      const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
-      log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
-      await restoreArchive({
-        url: scratch.url,
-        file: archive,
-        serverMajor: Math.max(server.major, manifest.source.serverMajor),
-        schemas,
-        env: opts.env
-      });
-      v.restore.ms = Date.now() - started;
-    }
-    const known = streamed ? await settled(streamed.early) : void 0;
-    if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    v.comparison = await compareWithManifest(scratch.db, manifest, known);
-    describeMismatches(v.comparison, failures);
-  } catch (e) {
-    const why = e.message;
-    if (v.restore) v.restore.error = why;
-    failures.push(`restore into ${scratch.label} failed: ${why}`);
-  } finally {
-    if (!streamed) await scratch.release(log);
-  }
-  const unreadable = await wholeRead;
-  if (unreadable) {
-    v.archive = { ...v.archive, readable: false, error: unreadable.message };
-    failures.push(
-      `${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${unreadable.message}`
-    );
-  }
-  v.ok = failures.length === 0 && v.comparison?.ok === true;
-  log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
-  return v;
-}
-async function recordedAuthUsers(dir, manifest) {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises9.readFile)(import_node_path7.default.join(dir, manifest.authUsers.file), "utf8") : null };
-}
-async function settled(early) {
-  const out = /* @__PURE__ */ new Map();
-  for (const [table3, sum] of early) {
-    const r = await sum;
-    if (r) out.set(table3, r);
-  }
-  return out;
-}
-async function verifyPlainRestore(dir, manifest, v, log) {
-  const failures = v.failures;
-  const scripts = [manifest.dump.pipelineFile, manifest.dump.file].filter((f) => f !== null);
-  let entries = 0;
-  let dumpedBy = null;
-  for (const file2 of scripts) {
-    const toc = await readSqlDumpToc(import_node_path7.default.join(dir, file2));
-    if (file2 === manifest.dump.file) {
-      entries = toc.entries.length;
-      dumpedBy = toc.dumpedBy ?? null;
-    }
-    if (!toc.complete) failures.push(`${file2}: pg_dump's opening or closing line is missing: the script is truncated or not a dump`);
-    else if (toc.entries.length === 0) failures.push(`${file2}: the script lists no object`);
-  }
-  v.archive = { readable: failures.length === 0, entries, dumpedBy };
-  if (failures.length) return v;
-  const started = Date.now();
-  const sdb = await openScratchPglite();
-  v.restore = { into: sdb.label, from: "archive file", schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
-  try {
-    await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
-    log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
-    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path7.default.join(dir, file2), file2);
-    v.restore.ms = Date.now() - started;
-    v.comparison = await compareWithManifest(sdb, manifest);
-    describeMismatches(v.comparison, failures);
-  } catch (e) {
-    const why = e instanceof UserError ? e.describe() : e.message;
-    v.restore.error = why;
-    failures.push(`restore into ${sdb.label} failed: ${why}`);
-  } finally {
-    await sdb.close().catch(() => {
-    });
-  }
-  v.ok = failures.length === 0 && v.comparison?.ok === true;
-  log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
-  return v;
-}
-async function prepareScratch(sdb, application, log, authUsers) {
-  await sdb.withTransaction(
-    async (tx) => {
-      const busy = await tx.query(
-        `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m')`,
-        [application]
-      );
-      if ((busy.rows[0]?.n ?? 0) > 0) {
-        throw new UserError(
-          "SCRATCH_NOT_EMPTY",
-          `the scratch database already has tables in ${application.join(", ")}; give an empty one`,
-          { where: { field: "scratch-url" } }
-        );
-      }
-      await applyShimIfNeeded(tx, log);
-      if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
-      const cols2 = await tx.query(
-        "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
-      );
-      await insertAuthUsers(
-        tx,
-        authUsers.entry,
-        authUsers.json,
-        cols2.rows.map((x) => x.name)
-      );
-    },
-    { statementTimeoutMs: 0 }
-  );
-}
-async function insertAuthUsers(tx, entry, json3, present) {
-  const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
-  await tx.query(
-    `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
-    [json3]
-  );
-}
-async function compareWithManifest(q, manifest, known) {
-  const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
-  const names = [.../* @__PURE__ */ new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
-  const tables = names.map((table3) => {
-    const e = manifest.tables.find((t) => t.table === table3);
-    const a = actual.find((t) => t.table === table3);
-    return {
-      table: table3,
-      expected: e ? { rows: e.rows, checksum: e.checksum } : null,
-      actual: a ? { rows: a.rows, checksum: a.checksum } : null,
-      match: !!e && !!a && e.rows === a.rows && e.checksum === a.checksum
-    };
-  });
-  const functions = [];
-  for (const f of manifest.functions) {
-    const now = await readFunctionExport(q, f.name);
-    const actualSha256 = now.signatures.length ? sha256Text(now.text) : null;
-    functions.push({ name: f.name, expectedSha256: f.sha256, actualSha256, match: actualSha256 === f.sha256 });
-  }
-  const fp = await readFingerprint(q, manifest.schemas.application);
-  const changes = diffFingerprints(manifest.fingerprint, fp);
-  const catalog = { match: changes.length === 0, expectedSha256: manifest.fingerprint.sha256, actualSha256: fp.sha256, changes };
-  const shape = diffStructures(manifest.structure, await readStructure(q, manifest.schemas.application, PIPELINE_PREFIX));
-  const structure = { match: shape.length === 0, changes: shape };
-  return {
-    tables,
-    functions,
-    catalog,
-    structure,
-    ok: tables.every((t) => t.match) && functions.every((f) => f.match) && catalog.match && structure.match
-  };
-}
-function describeMismatches(c, failures) {
-  for (const t of c.tables.filter((x) => !x.match)) {
-    failures.push(
-      !t.expected ? `${t.table}: not in the backup` : !t.actual ? `${t.table}: missing` : `${t.table}: ${t.actual.rows} rows checksum ${t.actual.checksum.slice(0, 12)}\u2026, backup ${t.expected.rows} rows checksum ${t.expected.checksum.slice(0, 12)}\u2026`
-    );
-  }
-  for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
-  for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
-}
 
 // src/runbook/rollback.ts
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 var ROLLBACK_TODOS = [
   "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
   "Runbook 6.2 step 5: inform the depot team (\xE9quipe terrain) that entries are back on the legacy computation",
@@ -67824,14 +67846,14 @@ function assertSameEngine(db, manifest) {
   );
 }
 async function rollback(db, opts, log) {
-  const dir = import_node_path8.default.resolve(opts.backupDir);
+  const dir = import_node_path12.default.resolve(opts.backupDir);
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
   const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = import_node_path8.default.join(dir, manifest.dump.file);
+  const archive = import_node_path12.default.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings = [];
   const current = await db.query("SELECT current_database() AS db");
@@ -67992,8 +68014,8 @@ function resolveUrlOption(value, env) {
 }
 
 // src/cli/commands/db.ts
-var import_promises10 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_promises12 = require("node:fs/promises");
+var import_node_path14 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -68175,7 +68197,7 @@ function renderStockSummaryText(s) {
 }
 
 // src/cli/options.ts
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 function stringOption(ctx, name) {
   const v = ctx.values[name];
   const t = typeof v === "string" ? v.trim() : "";
@@ -68191,7 +68213,7 @@ function flagOption(ctx, name) {
 }
 function pathOption(ctx, name) {
   const v = stringOption(ctx, name);
-  return v === void 0 ? void 0 : import_node_path9.default.resolve(ctx.cwd, v);
+  return v === void 0 ? void 0 : import_node_path13.default.resolve(ctx.cwd, v);
 }
 function integerOption(ctx, name, bounds) {
   const v = stringOption(ctx, name);
@@ -68217,7 +68239,7 @@ function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
 }
 async function pathExists(p) {
-  return (0, import_promises10.stat)(p).then(
+  return (0, import_promises12.stat)(p).then(
     () => true,
     () => false
   );
@@ -68229,8 +68251,8 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path10.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises10.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path14.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises12.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -68274,7 +68296,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path10.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path14.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -68293,7 +68315,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path10.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path14.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -68326,7 +68348,7 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption2(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path11.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -68809,13 +68831,13 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_node_fs6 = require("node:fs");
-var import_promises13 = require("node:fs/promises");
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_promises15 = require("node:fs/promises");
+var import_node_path17 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 var import_node_util = require("node:util");
 
@@ -69143,7 +69165,7 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
-var import_promises11 = require("node:fs/promises");
+var import_promises13 = require("node:fs/promises");
 function headings(text) {
   const out = [];
   let fenced = false;
@@ -69217,7 +69239,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises11.readFile)(file2, "utf8");
+    return await (0, import_promises13.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -69227,8 +69249,8 @@ async function readChangelog(file2) {
 async function insertChangelogFile(file2, entry, under, text) {
   const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises11.writeFile)(tmp, ins.text);
-  await (0, import_promises11.rename)(tmp, file2);
+  await (0, import_promises13.writeFile)(tmp, ins.text);
+  await (0, import_promises13.rename)(tmp, file2);
   return ins.headingLine;
 }
 
@@ -69333,8 +69355,8 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises12 = require("node:fs/promises");
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_promises14 = require("node:fs/promises");
+var import_node_path16 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -69369,7 +69391,7 @@ async function readEvidenceFacts(files, opts, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises12.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises14.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -69472,7 +69494,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path12.default.posix.dirname(manifestPath);
+  const dir = import_node_path16.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -69553,12 +69575,12 @@ var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|og
 var DATE = /^\d{4}-\d{2}-\d{2}$/;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
-  const names = (await (0, import_promises13.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises15.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path13.default.join(dir, name);
+    const abs2 = import_node_path17.default.join(dir, name);
     const r = rel ? `${rel}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises13.lstat)(abs2);
+    const s = await (0, import_promises15.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -69580,8 +69602,8 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts, log) {
-  const resultsDir = import_node_path13.default.resolve(opts.resultsDir);
-  const s = await (0, import_promises13.stat)(resultsDir).catch(() => null);
+  const resultsDir = import_node_path17.default.resolve(opts.resultsDir);
+  const s = await (0, import_promises15.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
       where: { file: opts.resultsDir },
@@ -69589,7 +69611,7 @@ async function collect(opts, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path13.default.resolve(opts.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path17.default.resolve(opts.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -69597,15 +69619,15 @@ async function collect(opts, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
-    const abs2 = import_node_path13.default.resolve(given);
-    const st = await (0, import_promises13.stat)(abs2).catch(() => null);
+    const abs2 = import_node_path17.default.resolve(given);
+    const st = await (0, import_promises15.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path13.default.basename(abs2);
+    const name = import_node_path17.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -69714,7 +69736,7 @@ async function buildBundle(opts, log) {
         entryFile: CHANGELOG_ENTRY,
         date: date5,
         title,
-        insertedInto: insertInto ? import_node_path13.default.basename(insertInto.file) : null,
+        insertedInto: insertInto ? import_node_path17.default.basename(insertInto.file) : null,
         under: insertInto ? describeTarget(insertInto.under) : null
       },
       warnings: facts.warnings,
@@ -69751,7 +69773,7 @@ async function buildBundle(opts, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path13.default.resolve(opts.out);
+  const out = import_node_path17.default.resolve(opts.out);
   await writeZip(
     out,
     [
@@ -69792,7 +69814,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises13.mkdir)(import_node_path13.default.dirname(out), { recursive: true });
+  await (0, import_promises15.mkdir)(import_node_path17.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -69820,9 +69842,9 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises13.rename)(partial2, out);
+    await (0, import_promises15.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises13.rm)(partial2, { force: true });
+    await (0, import_promises15.rm)(partial2, { force: true });
     throw e;
   }
 }
@@ -69843,7 +69865,7 @@ function runInfoFrom(env, explicit = {}) {
 
 // src/evidence/zip-reader.ts
 var import_node_fs7 = require("node:fs");
-var import_promises14 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_stream4 = require("node:stream");
 var import_node_stream5 = require("node:stream");
 var import_node_zlib = require("node:zlib");
@@ -69864,7 +69886,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2) {
   let fh;
   try {
-    fh = await (0, import_promises14.open)(file2, "r");
+    fh = await (0, import_promises16.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -69946,7 +69968,7 @@ async function openZipEntry(file2, entry) {
   if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
   if (entry.method !== 0 && entry.method !== 8)
     throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const fh = await (0, import_promises14.open)(file2, "r");
+  const fh = await (0, import_promises16.open)(file2, "r");
   let dataStart;
   try {
     const local = Buffer.alloc(30);
@@ -70074,7 +70096,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path14.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path18.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -70264,7 +70286,7 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/golden.ts
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path19 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -70451,17 +70473,17 @@ function recompute(row, p) {
 }
 
 // src/golden/load.ts
-var import_promises15 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path31, displayName = path31) {
+async function loadGoldenFile(path35, displayName = path35) {
   let text;
   try {
-    text = await (0, import_promises15.readFile)(path31, "utf8");
+    text = await (0, import_promises17.readFile)(path35, "utf8");
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
@@ -70469,7 +70491,7 @@ async function loadGoldenFile(path31, displayName = path31) {
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json3 = /\.json$/i.test(path31) || /^\s*[[{]/.test(body);
+  const json3 = /\.json$/i.test(path35) || /^\s*[[{]/.test(body);
   return json3 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
@@ -71407,7 +71429,7 @@ var verify = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path15.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path19.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -71914,7 +71936,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -71976,8 +71998,8 @@ function renderApplyMarkdown(r) {
 
 // src/runbook/change-file.ts
 var import_node_crypto7 = require("node:crypto");
-var import_promises16 = require("node:fs/promises");
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_promises18 = require("node:fs/promises");
+var import_node_path20 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -71999,7 +72021,7 @@ function sha256Hex(data) {
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises16.readFile)(file2);
+    buf = await (0, import_promises18.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -72033,7 +72055,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path16.default.basename(file2),
+    name: import_node_path20.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -72254,7 +72276,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path17.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path21.default.resolve(ctx.cwd, given), given);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -72461,8 +72483,8 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises18 = require("node:fs/promises");
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_promises20 = require("node:fs/promises");
+var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -72518,7 +72540,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises17 = require("node:fs/promises");
+var import_promises19 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -72626,7 +72648,7 @@ var FingerprintSchema = external_exports.object({
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises17.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises19.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -72662,7 +72684,7 @@ var GasoilRow = external_exports.object({
 async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
-  const goldenBytes = await (0, import_promises17.readFile)(opts.golden.path);
+  const goldenBytes = await (0, import_promises19.readFile)(opts.golden.path);
   if (!opts.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
@@ -72787,7 +72809,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path18.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path22.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -72825,7 +72847,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises18.writeFile)(import_node_path18.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises20.writeFile)(import_node_path22.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -72844,7 +72866,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises18.writeFile)(import_node_path18.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises20.writeFile)(import_node_path22.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -72853,15 +72875,15 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/rehearse.ts
-var import_promises21 = require("node:fs/promises");
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_promises23 = require("node:fs/promises");
+var import_node_path24 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises19 = require("node:fs/promises");
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_promises21 = require("node:fs/promises");
+var import_node_path23 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -72870,7 +72892,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists(p) {
-  return (0, import_promises19.stat)(p).then(
+  return (0, import_promises21.stat)(p).then(
     () => true,
     () => false
   );
@@ -72879,7 +72901,7 @@ async function decide(opts, log) {
   const dir = opts.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel = (f) => import_node_path19.default.relative(process.cwd(), f) || f;
+  const rel = (f) => import_node_path23.default.relative(process.cwd(), f) || f;
   function usable(name, r, missingAs) {
     if (r.ok) return r.value;
     inputs.push({ name, file: rel(r.file), status: r.status, detail: r.detail });
@@ -72888,7 +72910,7 @@ async function decide(opts, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf = (kind) => import_node_path19.default.join(dir, RESULTS[kind].file);
+  const fileOf = (kind) => import_node_path23.default.join(dir, RESULTS[kind].file);
   const preflight2 = usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf("preflight");
@@ -72898,10 +72920,10 @@ async function decide(opts, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path19.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path23.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists(import_node_path19.default.join(sub, manifestName)) || !await exists(import_node_path19.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path19.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists(import_node_path23.default.join(sub, manifestName)) || !await exists(import_node_path23.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path23.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -73476,7 +73498,7 @@ async function readContext(q, opts) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises20 = require("node:fs/promises");
+var import_promises22 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -73484,7 +73506,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises20.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises22.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -73970,10 +73992,10 @@ async function runSmoke(db, opts, log) {
 
 // src/rehearsal/rehearse.ts
 async function rehearse(db, opts, log) {
-  const out = import_node_path20.default.resolve(opts.outDir);
-  const results = import_node_path20.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises21.rm)(out, { recursive: true, force: true });
-  await (0, import_promises21.mkdir)(results, { recursive: true });
+  const out = import_node_path24.default.resolve(opts.outDir);
+  const results = import_node_path24.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises23.rm)(out, { recursive: true, force: true });
+  await (0, import_promises23.mkdir)(results, { recursive: true });
   const steps = [];
   async function step(name, runbook, fn) {
     try {
@@ -73984,15 +74006,15 @@ async function rehearse(db, opts, log) {
     } catch (e) {
       const summary2 = e.describe?.() ?? e.message;
       steps.push({ step: name, runbook, ok: false, summary: summary2 });
-      await (0, import_promises21.writeFile)(import_node_path20.default.join(results, errorFileOf(name)), `${summary2}
+      await (0, import_promises23.writeFile)(import_node_path24.default.join(results, errorFileOf(name)), `${summary2}
 `);
       log.warn(`${name}: FAILED \u2014 ${summary2}`);
       return false;
     }
   }
-  const golden = opts.golden ?? import_node_path20.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
+  const golden = opts.golden ?? import_node_path24.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
   const change = opts.changeFile ?? sqlPath(CHANGE_FILES.p0);
-  const rel = (p) => import_node_path20.default.relative(PACKAGE_ROOT, p) || p;
+  const rel = (p) => import_node_path24.default.relative(PACKAGE_ROOT, p) || p;
   await step("preflight", "3.3, 4.1, 4.4", async () => {
     const inputs = await loadPreflightInputs({
       golden: { path: golden, display: rel(golden) },
@@ -74012,7 +74034,7 @@ async function rehearse(db, opts, log) {
     return { ok: r.frozen, summary: r.frozen ? "receptions and sorties refused by the database" : "not frozen" };
   });
   const backedUp = await step("backup", "3.1, 4.2", async () => {
-    const r = await backup(db, { outDir: import_node_path20.default.join(results, BACKUP_DIR) }, log);
+    const r = await backup(db, { outDir: import_node_path24.default.join(results, BACKUP_DIR) }, log);
     return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? "passed" : "FAILED"}` };
   });
   if (backedUp) {
@@ -74041,7 +74063,7 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "smoke", r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
   });
-  if (opts.signoff) await (0, import_promises21.copyFile)(opts.signoff, import_node_path20.default.join(results, RESULTS.signoff.file));
+  if (opts.signoff) await (0, import_promises23.copyFile)(opts.signoff, import_node_path24.default.join(results, RESULTS.signoff.file));
   const decision = await decide({ resultsDir: results }, log);
   await writeResult(results, "decision", decision);
   steps.push({
@@ -74052,7 +74074,7 @@ async function rehearse(db, opts, log) {
   });
   if (decision.decision !== "GO" && backedUp) {
     await step("rollback", "6.2", async () => {
-      const r = await rollback(db, { backupDir: import_node_path20.default.join(results, BACKUP_DIR) }, log);
+      const r = await rollback(db, { backupDir: import_node_path24.default.join(results, BACKUP_DIR) }, log);
       await writeResult(results, "rollback", r);
       return {
         ok: r.ok,
@@ -74069,14 +74091,14 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "freezeOff", r);
     return { ok: !r.frozen, summary: "entries allowed again" };
   });
-  const bundlePath = import_node_path20.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path24.default.join(out, "astm53b-evidence.zip");
   const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
   const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
   steps.push({
     step: "evidence",
     runbook: "5.7",
     ok: verification.ok,
-    summary: `${import_node_path20.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
+    summary: `${import_node_path24.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
   });
   return { steps, decision, bundle, verification, resultsDir: results };
 }
@@ -74145,7 +74167,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path21.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path25.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           ...golden ? { golden } : {},
           ...signoff ? { signoff } : {},
@@ -74160,9 +74182,9 @@ ${renderStockSummaryText(await readStockSummary(db))}
       ctx.out(`
 ${renderDecisionText(r.decision)}
 `);
-      ctx.out(`evidence bundle: ${import_node_path21.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path25.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path21.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path25.default.relative(ctx.cwd, r.bundle.out)}
 `);
       return r.verification.ok ? 0 : 1;
     });
@@ -74170,7 +74192,7 @@ ${renderDecisionText(r.decision)}
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -74279,7 +74301,7 @@ var smoke = {
     const opts = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path22.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path26.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       compensate: flagOption(ctx, "no-compensate") ? false : flagOption(ctx, "compensate") ? true : void 0,
       citerne: stringOption(ctx, "citerne"),
@@ -74313,8 +74335,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path22.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path22.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path26.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path26.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -74517,7 +74539,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os2 = __toESM(require("os"), 1);
@@ -75101,7 +75123,7 @@ function backupAction() {
     );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path23.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path27.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -75127,7 +75149,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -75136,7 +75158,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path24.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path24.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path28.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path28.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -75147,7 +75169,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -75177,16 +75199,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path25.default.resolve(i["results-dir"]),
-        out: import_node_path25.default.resolve(out),
+        resultsDir: import_node_path29.default.resolve(i["results-dir"]),
+        out: import_node_path29.default.resolve(out),
         run: runInfoFrom(env),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path25.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path29.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path25.default.resolve(i["changelog-file"]),
+              file: import_node_path29.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -75201,7 +75223,7 @@ function evidenceAction() {
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
     await summary.addRaw(
-      `**Bundle** \`${import_node_path25.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path29.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -75215,7 +75237,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -75231,7 +75253,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path26.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path30.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -75266,7 +75288,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -75276,7 +75298,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path27.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path31.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -75314,8 +75336,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path31 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path31} does not exist${import_os3.EOL}`);
+        const path35 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path35} does not exist${import_os3.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -79534,7 +79556,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -79552,7 +79574,7 @@ function smokeAction() {
     const opts = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path28.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path32.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       compensate: i.compensate === "auto" ? void 0 : i.compensate === "true",
       citerne: i.citerne,
@@ -79625,7 +79647,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 var Inputs3 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -79637,7 +79659,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs3);
-    const file2 = await loadChangeFile(import_node_path29.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path33.default.resolve(i.file), i.file);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -79659,7 +79681,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -79669,7 +79691,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path30.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path34.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

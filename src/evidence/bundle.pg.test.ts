@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
-import { backup } from '../runbook/backup.js';
+import { backup } from '../runbook/backup/index.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { buildBundle } from './bundle.js';
 import { hashFile } from '../hash.js';

@@ -8,7 +8,7 @@ import { ML_PP_PROFILE, parseGoldenProfile } from '../golden/profile.js';
 import { PACKAGE_ROOT, sqlPath } from '../paths.js';
 import { BACKUP_DIR, DEFAULT_RESULTS_DIR, errorFileOf, RESULTS } from '../results/files.js';
 import { writeResult } from '../results/io.js';
-import { backup } from '../runbook/backup.js';
+import { backup } from '../runbook/backup/index.js';
 import { loadChangeFile } from '../runbook/change-file.js';
 import { CHANGE_FILES } from '../runbook/db-init.js';
 import { decide } from '../runbook/decide.js';

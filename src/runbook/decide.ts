@@ -7,7 +7,7 @@ import { readResult, type ReadOutcome } from '../results/io.js';
 import type { Decision, DecisionReason } from '../results/decision.js';
 import { GO_CONDITIONS, type GoCondition } from '../results/go-conditions.js';
 import type { SignOff } from '../results/signoff.js';
-import { assertVerifiedBackup } from './backup-manifest.js';
+import { assertVerifiedBackup } from './backup/manifest.js';
 
 /**
  * `astm53b decide` (runbook 6.1, 7): GO only when every step's result says it passed and the

@@ -4,8 +4,8 @@ import type { Logger } from '../logger.js';
 import { listArchive, restoreArchive, urlOf, type TocEntry } from '../db/dump.js';
 import { readSqlDumpToc, restoreSqlDump } from '../db/pglite-dump.js';
 import type { Db } from '../db/types.js';
-import { assertVerifiedBackup } from './backup-manifest.js';
-import { compareWithManifest, describeMismatches } from './backup.js';
+import { assertVerifiedBackup } from './backup/manifest.js';
+import { compareWithManifest, describeMismatches } from './backup/compare.js';
 import type { RollbackResult } from '../results/rollback.js';
 import type { Manifest } from '../results/backup.js';
 

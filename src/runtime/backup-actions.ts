@@ -6,7 +6,7 @@ import { DEFAULT_COMPRESSION } from '../db/dump.js';
 import { withDb } from '../db/open.js';
 import { secretsOf } from '../db/secrets.js';
 import { assertSessionCapable, resolveTarget } from '../db/target.js';
-import { backup } from '../runbook/backup.js';
+import { backup } from '../runbook/backup/index.js';
 import { rollback } from '../runbook/rollback.js';
 import { renderBackupMarkdown, renderRollbackMarkdown } from '../report/backup.js';
 import { readDatabaseUrl, readInputs } from './inputs.js';

@@ -1,7 +1,7 @@
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { readManifest, writeManifest, writeVerification } from '../runbook/backup-manifest.js';
+import { readManifest, writeManifest, writeVerification } from '../runbook/backup/manifest.js';
 import type { Manifest } from '../results/backup.js';
 import { BACKUP_DIR, BACKUP_FILES, RESULTS, type ResultKind, type ResultOf } from '../results/files.js';
 import { readResult, readValidated, writeResult } from '../results/io.js';

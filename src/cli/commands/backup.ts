@@ -3,7 +3,7 @@ import { UserError } from '../../errors.js';
 import { withDb } from '../../db/open.js';
 import { assertSessionCapable, resolveTarget } from '../../db/target.js';
 import { DEFAULT_COMPRESSION } from '../../db/dump.js';
-import { backup, verifyBackup } from '../../runbook/backup.js';
+import { backup, verifyBackup } from '../../runbook/backup/index.js';
 import { rollback } from '../../runbook/rollback.js';
 import { renderBackupText, renderRollbackText, renderVerificationText } from '../../report/backup.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';

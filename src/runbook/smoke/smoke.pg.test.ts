@@ -10,7 +10,7 @@ import { jsonText } from '../../results/io.js';
 import { describePg, useFreshDatabase } from '../../testing/pg.js';
 import { userWithRole } from '../../testing/fixture-contract.js';
 import { sqlPath } from '../../paths.js';
-import { backup } from '../backup.js';
+import { backup } from '../backup/index.js';
 import { loadChangeFile } from '../change-file.js';
 import { CHANGE_FILES } from '../db-init.js';
 import { decide } from '../decide.js';

@@ -2,22 +2,24 @@ import { cp, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableChecksum } from '../db/checksum.js';
-import { readFingerprint } from '../db/fingerprint.js';
-import { PGLITE_DUMP_TOOL, readSqlDumpToc } from '../db/pglite-dump.js';
-import { PgliteDb } from '../db/pglite.js';
-import { splitSql } from '../db/sql-split.js';
-import { UserError } from '../errors.js';
-import { hashFile } from '../hash.js';
-import { memoryLogger, silentLogger } from '../logger.js';
-import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
-import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
-import { initFixture } from './db-init.js';
-import { rollback, triggersAfterData } from './rollback.js';
-import { expectFailure as rejection } from '../testing/command.js';
-import { applyP0AndMove } from '../testing/movements.js';
-import { backupFiles } from '../testing/backup-files.js';
-import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks.js';
+import { tableChecksum } from '../../db/checksum.js';
+import { readFingerprint } from '../../db/fingerprint.js';
+import { PGLITE_DUMP_TOOL, readSqlDumpToc } from '../../db/pglite-dump.js';
+import { PgliteDb } from '../../db/pglite.js';
+import { splitSql } from '../../db/sql-split.js';
+import { UserError } from '../../errors.js';
+import { hashFile } from '../../hash.js';
+import { memoryLogger, silentLogger } from '../../logger.js';
+import { MANIFEST_FILE, SQL_DUMP_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './manifest.js';
+import { backup, verifyBackup, type BackupResult } from './index.js';
+import { compareWithManifest } from './compare.js';
+import { readFunctionExport } from './source-reads.js';
+import { initFixture } from '../db-init.js';
+import { rollback, triggersAfterData } from '../rollback.js';
+import { expectFailure as rejection } from '../../testing/command.js';
+import { applyP0AndMove } from '../../testing/movements.js';
+import { backupFiles } from '../../testing/backup-files.js';
+import { expectGuardsStillBite, expectRlsBack } from '../../testing/rollback-checks.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on the embedded database: the PGlite dump tool's plain SQL, proven

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ARCHIVE_FILE, AUTH_USERS_FILE, BACKUP_FILES, PIPELINE_DUMP_FILE, SQL_DUMP_FILE } from '../results/files.js';
-import { Manifest, MANIFEST_FORMAT, Verification, type HashCheck } from '../results/backup.js';
-import { describeIssue, writeValidated } from '../results/io.js';
-import { UserError } from '../errors.js';
-import { hashFile, sha256Text } from '../hash.js';
+import { ARCHIVE_FILE, AUTH_USERS_FILE, BACKUP_FILES, PIPELINE_DUMP_FILE, SQL_DUMP_FILE } from '../../results/files.js';
+import { Manifest, MANIFEST_FORMAT, Verification, type HashCheck } from '../../results/backup.js';
+import { describeIssue, writeValidated } from '../../results/io.js';
+import { UserError } from '../../errors.js';
+import { hashFile, sha256Text } from '../../hash.js';
 
 /**
  * A backup folder on disk: reading its manifest, re-hashing its files, and the gate every step

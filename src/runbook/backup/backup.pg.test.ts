@@ -1,26 +1,30 @@
-import { cp, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableChecksum } from '../db/checksum.js';
-import { DUMP_APP_NAME, listArchive } from '../db/dump.js';
-import { readFingerprint } from '../db/fingerprint.js';
-import { PgDb } from '../db/pg.js';
-import { createScratchDatabase } from '../db/scratch.js';
-import { UserError } from '../errors.js';
-import { hashFile } from '../hash.js';
-import { parseCsv } from '../csv.js';
-import { memoryLogger, silentLogger } from '../logger.js';
-import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
-import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './backup-manifest.js';
-import { backup, compareWithManifest, gateAuthUsers, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
-import { applyShimIfNeeded } from './db-init.js';
-import { rollback } from './rollback.js';
-import { expectFailure as rejection } from '../testing/command.js';
-import { applyP0AndMove } from '../testing/movements.js';
-import { backupFiles } from '../testing/backup-files.js';
-import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks.js';
+import { tableChecksum } from '../../db/checksum.js';
+import { DUMP_APP_NAME, listArchive } from '../../db/dump.js';
+import { readFingerprint } from '../../db/fingerprint.js';
+import { PgDb } from '../../db/pg.js';
+import { createScratchDatabase } from '../../db/scratch.js';
+import { UserError } from '../../errors.js';
+import { hashFile } from '../../hash.js';
+import { parseCsv } from '../../csv.js';
+import { memoryLogger, silentLogger } from '../../logger.js';
+import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../../testing/pg.js';
+import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './manifest.js';
+import { backup, verifyBackup, type BackupResult } from './index.js';
+import { compareWithManifest } from './compare.js';
+import { gateAuthUsers } from './scratch.js';
+import { readFunctionExport } from './source-reads.js';
+import { applyShimIfNeeded } from '../db-init.js';
+import { rollback } from '../rollback.js';
+import { expectFailure as rejection } from '../../testing/command.js';
+import { applyP0AndMove } from '../../testing/movements.js';
+import { backupFiles } from '../../testing/backup-files.js';
+import { dataBlockOf, flip, flipByte, replaceOnce } from '../../testing/archive-damage.js';
+import { expectGuardsStillBite, expectRlsBack } from '../../testing/rollback-checks.js';
 
 /**
  * Runbook 3.1 / 4.2 / 6.2 on real PostgreSQL with the real pg_dump and pg_restore: the backup
@@ -28,18 +32,6 @@ import { expectGuardsStillBite, expectRlsBack } from '../testing/rollback-checks
  * yields a verified folder, and a rollback after the P0 change and new movements brings back
  * exactly the backed-up state without touching any DB-STRICT guard. Tests run in order.
  */
-
-async function flipByte(file: string, at: number): Promise<void> {
-  const h = await open(file, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await h.read(b, 0, 1, at);
-    b[0] = b[0]! ^ 0xff;
-    await h.write(b, 0, 1, at);
-  } finally {
-    await h.close();
-  }
-}
 
 describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restore)', () => {
   const fx = useFreshDatabase('backup', { fixture: true });
@@ -441,32 +433,6 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
     });
   });
 });
-
-function flip(b: Buffer, at: number): Buffer {
-  const c = Buffer.from(b);
-  c[at] = c[at]! ^ 0xff;
-  return c;
-}
-
-/**
- * Where the data block of a TOC entry starts in a custom-format archive: BLK_DATA (1), then the
- * dump id as pg_dump writes an int (a sign byte, then 4 bytes little-endian). Data blocks follow
- * the table of contents, so the last match is the block.
- */
-function dataBlockOf(b: Buffer, dumpId: number): number {
-  const marker = Buffer.from([1, 0, dumpId & 0xff, (dumpId >> 8) & 0xff, (dumpId >> 16) & 0xff, 0]);
-  const at = b.lastIndexOf(marker);
-  if (at < 0) throw new Error(`no data block for dump id ${dumpId}`);
-  return at;
-}
-
-function replaceOnce(b: Buffer, from: string, to: string): Buffer {
-  const at = b.indexOf(from);
-  if (at < 0 || from.length !== to.length) throw new Error(`"${from}" is not in the archive`);
-  const c = Buffer.from(b);
-  c.write(to, at);
-  return c;
-}
 
 function ids(tables: { table: string }[]): string[] {
   return tables.map((t) => t.table);

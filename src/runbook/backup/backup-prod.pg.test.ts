@@ -2,16 +2,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PgDb } from '../db/pg.js';
-import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
-import { runSqlFile } from '../db/sql-file.js';
-import { silentLogger } from '../logger.js';
-import { sqlPath } from '../paths.js';
-import { TEST_DATABASE_URL, describePg } from '../testing/pg.js';
-import { backup, compareWithManifest, readFunctionExport, verifyBackup, type BackupResult } from './backup.js';
-import { CHANGE_FILES } from './db-init.js';
-import { rollback } from './rollback.js';
-import { loadSchemaDump } from './schema-dump.js';
+import { PgDb } from '../../db/pg.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch.js';
+import { runSqlFile } from '../../db/sql-file.js';
+import { silentLogger } from '../../logger.js';
+import { sqlPath } from '../../paths.js';
+import { TEST_DATABASE_URL, describePg } from '../../testing/pg.js';
+import { backup, verifyBackup, type BackupResult } from './index.js';
+import { compareWithManifest } from './compare.js';
+import { readFunctionExport } from './source-reads.js';
+import { CHANGE_FILES } from '../db-init.js';
+import { rollback } from '../rollback.js';
+import { loadSchemaDump } from '../schema-dump.js';
 
 /**
  * The same backup, verify and rollback on the real PROD schema of ML_PP (snapshot 2026-02-11,

@@ -1,0 +1,172 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { CHECKSUM_ALGORITHM } from '../../db/checksum.js';
+import { COMPRESSION_PATTERN, urlOf } from '../../db/dump.js';
+import { findPgTool } from '../../db/pg-tools.js';
+import type { Db } from '../../db/types.js';
+import { MANIFEST_FORMAT, writeManifest, writeVerification } from './manifest.js';
+import { openScratch } from './scratch.js';
+import { takeEmbeddedSnapshot } from './take-embedded.js';
+import { takePgSnapshot } from './take-pg.js';
+import { verifyAgainstRestore } from './verify.js';
+import type { Manifest, Verification } from '../../results/backup.js';
+
+export { verifyBackup } from './verify.js';
+
+/**
+ * Runbook 3.1 / 4.2, "aucune modification PROD sans dump vérifié". One REPEATABLE READ
+ * transaction exports its snapshot; pg_dump dumps that snapshot while the same transaction
+ * reads the table checksums, the two functions, the three table snapshots, the auth.users rows
+ * the application references and the catalog fingerprint, so every file describes one instant.
+ * Then, always, the proof: the archive is restored into a scratch database and compared.
+ *
+ * The freeze window is the depot's downtime, so on PostgreSQL the proof overlaps the dump:
+ * pg_dump's output goes to the archive file and, byte for byte, into a pg_restore of the scratch
+ * database; each restored table is checksummed as soon as its data is in, while the next one
+ * loads. The archive file is then proven to be those bytes (its SHA-256 re-read from disk), its
+ * table of contents read and every block of it decompressed. `backup verify` restores the file
+ * itself, any time later.
+ *
+ * The embedded database (PGlite) takes the same reads and the same proof with its own dump
+ * tool (plain SQL, restored into a fresh in-memory PGlite); the manifest says which made it.
+ */
+export interface BackupOptions {
+  outDir: string;
+  /** an empty database to restore into; default: one created (and dropped) on the source's server */
+  scratchUrl?: string;
+  /** how long the snapshot reads and pg_dump wait for a table lock (default 60 s) */
+  lockTimeoutMs?: number;
+  /** pg_dump --compress (default DEFAULT_COMPRESSION) */
+  compress?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BackupResult {
+  dir: string;
+  manifest: Manifest;
+  verification: Verification;
+  ok: boolean;
+  ms: { snapshot: number; verify: number; total: number };
+  warnings: string[];
+}
+
+const LOCAL_HOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', '[::1]']);
+
+export function sourceHost(url: string): string {
+  try {
+    return new URL(url).hostname || 'localhost (socket)';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function prepareOutDir(outDir: string): Promise<string> {
+  const dir = path.resolve(outDir);
+  const existing = await readdir(dir).catch(() => undefined);
+  if (existing && existing.length > 0) {
+    throw new UserError('OUT_DIR_NOT_EMPTY', `${dir} is not empty; a backup goes into a new folder`, { where: { field: 'out' } });
+  }
+  await mkdir(path.join(dir, 'functions'), { recursive: true });
+  await mkdir(path.join(dir, 'tables'), { recursive: true });
+  return dir;
+}
+
+export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<BackupResult> {
+  const t0 = Date.now();
+  const startedAt = new Date().toISOString();
+  const embedded = db.kind === 'pglite';
+  const url = embedded ? undefined : urlOf(db);
+  const server = await db.server();
+  const env = opts.env ?? process.env;
+  if (opts.compress !== undefined && !COMPRESSION_PATTERN.test(opts.compress)) {
+    throw new UserError(
+      'BAD_OPTION',
+      `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`,
+      { where: { field: 'compress' } },
+    );
+  }
+  // both clients are needed: find them before anything is written
+  const restoreTool = url ? await findPgTool('pg_restore', server.major, env) : undefined;
+  if (url) await findPgTool('pg_dump', server.major, env);
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
+  const dir = await prepareOutDir(opts.outDir);
+  log.info(`backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}`);
+
+  // the scratch database is created while the snapshot's first reads run
+  const scratch = url
+    ? openScratch(url, opts.scratchUrl).then((x) => {
+        log.info(`backup: the proof restores into ${x.label}`);
+        return x;
+      })
+    : undefined;
+  scratch?.catch(() => {}); // awaited below; an early failure elsewhere must not leave it unhandled
+  try {
+    const taken =
+      url && scratch && restoreTool
+        ? await takePgSnapshot(
+            db,
+            { url, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool },
+            log,
+          )
+        : await takeEmbeddedSnapshot(db, dir, log);
+    const { facts, reads } = taken;
+    const snapshotMs = Date.now() - t0;
+    const main = taken.dumpFiles[0]!;
+    log.info(
+      `backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`,
+    );
+
+    const host = url ? sourceHost(url) : 'localhost (embedded, in process)';
+    const sameHost = !url || LOCAL_HOSTS.has(host) || host === os.hostname();
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
+      written: { host: os.hostname(), dir, sameHostAsDatabase: sameHost },
+      snapshot: taken.snapshot,
+      dump: taken.dump,
+      tools: { pg_dump: taken.tool },
+      schemas: facts.schemas,
+      files: [...taken.dumpFiles, ...facts.files, ...(reads.authUsers.file ? [reads.authUsers.file] : []), ...reads.csvFiles],
+      checksumAlgorithm: CHECKSUM_ALGORITHM,
+      tables: reads.tables,
+      functions: facts.functions,
+      authUsers: reads.authUsers.entry,
+      fingerprint: reads.fingerprint,
+      structure: reads.structure,
+    };
+    const manifestSha256 = await writeManifest(dir, manifest);
+    const warnings: string[] = [];
+    // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
+    if (url && sameHost) {
+      warnings.push(
+        `the dump was written on the database's own host (${host}); runbook 4.2 wants it stored off the PROD server: copy the folder elsewhere (the workflow uploads it as an artifact)`,
+      );
+    }
+    for (const w of warnings) log.warn(`backup: ${w}`);
+
+    const t1 = Date.now();
+    const verification = await verifyAgainstRestore(
+      dir,
+      manifest,
+      manifestSha256,
+      { env, ...(taken.streamed ? { streamed: taken.streamed } : {}) },
+      log,
+    );
+    await writeVerification(dir, verification);
+    return {
+      dir,
+      manifest,
+      verification,
+      ok: verification.ok,
+      ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 },
+      warnings,
+    };
+  } finally {
+    await (await scratch?.catch(() => undefined))?.release(log);
+  }
+}
