@@ -44850,6 +44850,11 @@ function formatCsvField(value, delimiter) {
   }
   return value;
 }
+var FORMULA_START = /^[=+\-@\t\r]/;
+function neutraliseFormula(value, decimalComma) {
+  if (!FORMULA_START.test(value) || parseDecimal(value, decimalComma) !== void 0) return value;
+  return `'${value}`;
+}
 function formatCsvRecord(fields, delimiter) {
   return fields.map((f) => formatCsvField(f, delimiter)).join(delimiter);
 }
@@ -44887,8 +44892,8 @@ function batchLayout(inputHeader, file2) {
   });
   return { file: file2, inputWidth: inputHeader.length, header, input: input2, output: output2 };
 }
-function outputRecord(layout, inputFields, result) {
-  const fields = inputFields.slice(0, layout.inputWidth);
+function outputRecord(layout, inputFields, result, dialect) {
+  const fields = inputFields.slice(0, layout.inputWidth).map((f) => neutraliseFormula(f, dialect.decimalComma));
   while (fields.length < layout.header.length) fields.push("");
   const [vcfAt, d15At, v15At, errAt] = layout.output;
   fields[vcfAt] = result.vcf;
@@ -44923,16 +44928,17 @@ function recordProblem(rec, width) {
 }
 async function streamBatch(csv, layout, write) {
   const d = csv.dialect.delimiter;
+  const header = layout.header.map((h) => neutraliseFormula(h, csv.dialect.decimalComma));
   const numbers = cellNumbers(csv.dialect);
   const sink = new LineSink(write);
   let rows = 0;
   let failed = 0;
-  await sink.push((csv.dialect.bom ? "\uFEFF" : "") + formatCsvRecord(layout.header, d));
+  await sink.push((csv.dialect.bom ? "\uFEFF" : "") + formatCsvRecord(header, d));
   for await (const rec of csv.records) {
     rows++;
     const result = batchRecord(layout, rec, numbers);
     if (result.error) failed++;
-    await sink.push(formatCsvRecord(outputRecord(layout, rec.fields, result), d));
+    await sink.push(formatCsvRecord(outputRecord(layout, rec.fields, result, csv.dialect), d));
   }
   await sink.flush();
   return { rows, failed };
@@ -45170,7 +45176,9 @@ var batchCommand = {
     'field F: message", empty when the row computed). A bad row never stops the others. Numbers are',
     "written at the precision the row's rounding profile gives, nothing more is rounded.",
     'A file whose header uses ";" (French spreadsheet export) may use decimal commas and a UTF-8 BOM;',
-    "the output is written in the same dialect. Exit code 1 when at least one row has an error.",
+    "the output is written in the same dialect. Input cells copied to the output that a spreadsheet",
+    "would take for a formula (starting with =, +, -, @, tab or CR, and not a number) get a leading '.",
+    "Exit code 1 when at least one row has an error.",
     "",
     PROFILES_HELP
   ].join("\n"),

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { table53b, table54b } from '../astm/index.js';
 import { openCsvFile, parseCsv } from '../csv.js';
 import { expectUserError as userError, expectUserErrorSync as userErrorSync } from '../testing/command.js';
-import { batchLayout, LineSink, streamBatch, writeFileAtomically } from './stream.js';
+import { batchLayout, LineSink, outputRecord, streamBatch, writeFileAtomically } from './stream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'astm-batch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -179,5 +179,64 @@ describe('batch stream', () => {
     await sink.flush();
     expect(pieces.map((p) => p.split('\n').length - 1)).toEqual([2000, 2000, 500]);
     expect(pieces.join('')).toBe(Array.from({ length: 4500 }, (_, i) => `${i}\n`).join(''));
+  });
+});
+
+describe('batch output opened in a spreadsheet (CSV formula injection)', () => {
+  const PAYLOAD = `=cmd|' /C calc'!A0`;
+
+  it('prefixes copied cells that start like a formula with a quote, never numbers', async () => {
+    const name = write(
+      'inject.csv',
+      [
+        'table,edition,rounding,density_kgm3,temperature_c,reference,@owner',
+        `54B,1980,table,840,-5,${PAYLOAD},+33 1 23`,
+        `54B,1980,table,840,30,-5,@SUM(1+1)`,
+        `54B,1980,table,=1+1,30,-,\t=x`,
+      ].join('\n') + '\n',
+    );
+    const { out, failed } = await batch(name);
+    expect(failed).toBe(1);
+    // nothing in it needs CSV quotes: the prefixed payload is written as is
+    expect(out.split('\n')[1]).toContain(`,'${PAYLOAD},`);
+    const p = parseCsv(out);
+    expect(p.header.slice(5, 7)).toEqual(['reference', `'@owner`]);
+    const [a, b, c] = p.records.map((r) => r.fields);
+    const r = table54b({ density15: 840, temperatureC: -5 });
+    // a numeric input column the engine reads stays a number: -5 °C is computed and written back as -5
+    expect(a).toEqual(['54B', '1980', 'table', '840', '-5', `'${PAYLOAD}`, `'+33 1 23`, String(r.vcf), '840', '', '']);
+    // a free-text cell holding a number is left alone too: a number runs nothing
+    expect(b!.slice(4, 7)).toEqual(['30', '-5', `'@SUM(1+1)`]);
+    // a numeric column holding a formula is refused, and the copy of the cell is defused
+    expect(c!.slice(3, 7)).toEqual([`'=1+1`, '30', `'-`, `'\t=x`]);
+    expect(c![10]).toMatch(/^INVALID_NUMBER: inject\.csv row 3 field density_kgm3: "=1\+1" is not a number/);
+  });
+
+  it('writes the computed cells exactly as given, a negative number included', () => {
+    const layout = batchLayout(['table', 'edition', 'rounding', 'density_kgm3', 'temperature_c', 'note'], 'in.csv');
+    const dialect = { delimiter: ',', bom: false, decimalComma: false } as const;
+    // the engine refuses negative volumes, so a computed "-" never occurs today: the copy rule must not depend on it
+    const fields = outputRecord(
+      layout,
+      ['54B', '1980', 'table', '840', '-5', PAYLOAD],
+      { vcf: '-0.25', density15: '-840', volume15: '-1e3', error: '' },
+      dialect,
+    );
+    expect(fields).toEqual(['54B', '1980', 'table', '840', '-5', `'${PAYLOAD}`, '-0.25', '-840', '-1e3', '']);
+  });
+
+  it('keeps a re-run stable: a cell defused once is not prefixed again', async () => {
+    const first = await batch(
+      write('inject-again.csv', `table,edition,rounding,density_kgm3,temperature_c,note\n54B,1980,table,840,30,${PAYLOAD}\n`),
+    );
+    const second = await batch(write('inject-again-out.csv', first.out));
+    expect(second.out).toBe(first.out);
+  });
+
+  it('reads numbers in the file dialect: -3,5 in a ; file is a number', async () => {
+    const { out } = await batch(
+      write('inject-fr.csv', 'table;edition;rounding;density_kgm3;temperature_c;note\n54B;1980;table;840;-3,5;-3,5\n'),
+    );
+    expect(parseCsv(out).records[0]!.fields.slice(4, 6)).toEqual(['-3,5', '-3,5']);
   });
 });

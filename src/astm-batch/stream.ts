@@ -10,7 +10,16 @@ import {
   type CellNumbers,
   type InputColumn,
 } from '../astm/batch.js';
-import { columnIndex, formatCsvRecord, formatDecimal, parseDecimal, type CsvDialect, type CsvFileReader, type CsvRecord } from '../csv.js';
+import {
+  columnIndex,
+  formatCsvRecord,
+  formatDecimal,
+  neutraliseFormula,
+  parseDecimal,
+  type CsvDialect,
+  type CsvFileReader,
+  type CsvRecord,
+} from '../csv.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -72,10 +81,14 @@ export interface ResultCells {
   error: string;
 }
 
-/** One output record: the input's cells, then the result cells in their columns. */
-export function outputRecord(layout: BatchLayout, inputFields: readonly string[], result: ResultCells): string[] {
+/**
+ * One output record. The input's cells are copied through made spreadsheet-safe (they are
+ * untrusted text: `=…` becomes `'=…`, a number stays as it is); the result cells are written as
+ * computed, never altered.
+ */
+export function outputRecord(layout: BatchLayout, inputFields: readonly string[], result: ResultCells, dialect: CsvDialect): string[] {
   // the record's own fields, padded to the output width (a short row still gets its columns)
-  const fields = inputFields.slice(0, layout.inputWidth);
+  const fields = inputFields.slice(0, layout.inputWidth).map((f) => neutraliseFormula(f, dialect.decimalComma));
   while (fields.length < layout.header.length) fields.push('');
   const [vcfAt, d15At, v15At, errAt] = layout.output;
   fields[vcfAt] = result.vcf;
@@ -117,16 +130,17 @@ function recordProblem(rec: CsvRecord, width: number): RowError | undefined {
 /** Writes the output header then one line per record, in the input's dialect (delimiter, BOM, decimal comma). */
 export async function streamBatch(csv: CsvFileReader, layout: BatchLayout, write: WriteText): Promise<BatchCounts> {
   const d = csv.dialect.delimiter;
+  const header = layout.header.map((h) => neutraliseFormula(h, csv.dialect.decimalComma));
   const numbers = cellNumbers(csv.dialect);
   const sink = new LineSink(write);
   let rows = 0;
   let failed = 0;
-  await sink.push((csv.dialect.bom ? '\uFEFF' : '') + formatCsvRecord(layout.header, d));
+  await sink.push((csv.dialect.bom ? '\uFEFF' : '') + formatCsvRecord(header, d));
   for await (const rec of csv.records) {
     rows++;
     const result = batchRecord(layout, rec, numbers);
     if (result.error) failed++;
-    await sink.push(formatCsvRecord(outputRecord(layout, rec.fields, result), d));
+    await sink.push(formatCsvRecord(outputRecord(layout, rec.fields, result, csv.dialect), d));
   }
   await sink.flush();
   return { rows, failed };
