@@ -43964,8 +43964,7 @@ function redact(text, secrets) {
 }
 
 // src/cli/commands/astm.ts
-var import_promises = require("node:fs/promises");
-var import_node_path = require("node:path");
+var import_node_path2 = require("node:path");
 
 // src/astm/ctl2004.ts
 var GROUPS_2004 = [
@@ -44574,6 +44573,81 @@ function table53b(input2) {
   return result;
 }
 
+// src/astm-batch/stream.ts
+var import_promises = require("node:fs/promises");
+var import_node_path = require("node:path");
+
+// src/astm/batch.ts
+var REQUIRED_COLUMNS = ["table", "edition", "rounding", "density_kgm3", "temperature_c"];
+var OPTIONAL_COLUMNS = ["hydrometer", "volume_l", "addendum_2019"];
+var OUTPUT_COLUMNS = ["vcf", "density15_kgm3", "volume15_l", "error"];
+var BATCH_FIELD = {
+  density15: "density_kgm3",
+  observedDensity: "density_kgm3",
+  temperatureC: "temperature_c",
+  pressureKpa: void 0,
+  volumeL: "volume_l",
+  edition: "edition",
+  rounding: "rounding",
+  options: void 0
+};
+var TRUE_WORDS = /* @__PURE__ */ new Set(["true", "1", "yes", "y", "oui", "vrai"]);
+var FALSE_WORDS = /* @__PURE__ */ new Set(["false", "0", "no", "n", "non", "faux", ""]);
+var RowError = class extends Error {
+  constructor(code2, message, field) {
+    super(message);
+    this.code = code2;
+    this.field = field;
+  }
+  code;
+  field;
+};
+function computeRow(get, numbers) {
+  const text = (c) => (get(c) ?? "").trim();
+  const number4 = (c, required2) => {
+    const t = text(c);
+    if (t === "") {
+      if (required2) throw new RowError("MISSING_VALUE", `${c} is empty`, c);
+      return void 0;
+    }
+    const n2 = numbers.parse(t);
+    if (n2 === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
+    return n2;
+  };
+  const bool2 = (c) => {
+    const t = text(c).toLowerCase();
+    if (TRUE_WORDS.has(t)) return true;
+    if (FALSE_WORDS.has(t)) return false;
+    throw new RowError("INVALID_BOOLEAN", `"${text(c)}" is not true or false`, c);
+  };
+  const table3 = text("table").toUpperCase();
+  if (table3 !== "53B" && table3 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
+  if (text("edition") === "") throw new RowError("MISSING_VALUE", "edition is empty (1980 or 2004)", "edition");
+  if (text("rounding") === "") throw new RowError("MISSING_VALUE", `rounding is empty (${ROUNDING_PROFILES.join(", ")})`, "rounding");
+  const edition = parseEdition(text("edition"));
+  const rounding = parseRoundingProfile(text("rounding"));
+  const density2 = number4("density_kgm3", true);
+  const temperatureC = number4("temperature_c", true);
+  const volumeL = number4("volume_l", false);
+  const hydrometer = bool2("hydrometer");
+  const addendum2019 = bool2("addendum_2019");
+  const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
+  const fmt3 = (n2) => n2 === void 0 ? "" : numbers.format(n2);
+  if (table3 === "54B") {
+    if (hydrometer)
+      throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
+    const r2 = table54b({ density15: density2, temperatureC, ...common });
+    return { vcf: fmt3(r2.vcf), density15: fmt3(r2.density15), volume15: fmt3(r2.volume15L) };
+  }
+  const r = table53b({ observedDensity: density2, temperatureC, hydrometer, ...common });
+  return { vcf: fmt3(r.vcf), density15: fmt3(r.density15), volume15: fmt3(r.volume15L) };
+}
+function asRowError(e) {
+  if (e instanceof RowError) return e;
+  if (isAstmError(e)) return new RowError(e.code, e.message, BATCH_FIELD[e.field]);
+  throw e;
+}
+
 // src/csv.ts
 var import_node_fs = require("node:fs");
 function detectDelimiter(headerLine) {
@@ -44776,6 +44850,11 @@ function formatCsvField(value, delimiter) {
   }
   return value;
 }
+var FORMULA_START = /^[=+\-@\t\r]/;
+function neutraliseFormula(value, decimalComma) {
+  if (!FORMULA_START.test(value) || parseDecimal(value, decimalComma) !== void 0) return value;
+  return `'${value}`;
+}
 function formatCsvRecord(fields, delimiter) {
   return fields.map((f) => formatCsvField(f, delimiter)).join(delimiter);
 }
@@ -44790,6 +44869,121 @@ function parseDecimal(text, decimalComma) {
 function formatDecimal(n2, decimalComma) {
   const s = String(n2);
   return decimalComma ? s.replace(".", ",") : s;
+}
+
+// src/astm-batch/stream.ts
+function batchLayout(inputHeader, file2) {
+  const input2 = /* @__PURE__ */ new Map();
+  for (const c of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) {
+    const i = columnIndex(inputHeader, c);
+    if (i >= 0) input2.set(c, i);
+    else if (REQUIRED_COLUMNS.includes(c)) {
+      throw new UserError("CSV_MISSING_COLUMN", `${file2} has no column "${c}" (required: ${REQUIRED_COLUMNS.join(", ")})`, {
+        where: { file: file2, line: 1, field: c }
+      });
+    }
+  }
+  const header = [...inputHeader];
+  const output2 = OUTPUT_COLUMNS.map((c) => {
+    const i = columnIndex(header, c);
+    if (i >= 0) return i;
+    header.push(c);
+    return header.length - 1;
+  });
+  return { file: file2, inputWidth: inputHeader.length, header, input: input2, output: output2 };
+}
+function outputRecord(layout, inputFields, result, dialect) {
+  const fields = inputFields.slice(0, layout.inputWidth).map((f) => neutraliseFormula(f, dialect.decimalComma));
+  while (fields.length < layout.header.length) fields.push("");
+  const [vcfAt, d15At, v15At, errAt] = layout.output;
+  fields[vcfAt] = result.vcf;
+  fields[d15At] = result.density15;
+  fields[v15At] = result.volume15;
+  fields[errAt] = result.error;
+  return fields;
+}
+function cellNumbers(dialect) {
+  return { parse: (t) => parseDecimal(t, dialect.decimalComma), format: (n2) => formatDecimal(n2, dialect.decimalComma) };
+}
+function batchRecord(layout, rec, numbers) {
+  try {
+    const problem = recordProblem(rec, layout.inputWidth);
+    if (problem) throw problem;
+    const out = computeRow((c) => {
+      const i = layout.input.get(c);
+      return i === void 0 ? void 0 : rec.fields[i];
+    }, numbers);
+    return { ...out, error: "" };
+  } catch (e) {
+    const err = asRowError(e);
+    const where2 = { file: layout.file, row: rec.row, ...err.field ? { field: err.field } : {} };
+    return { vcf: "", density15: "", volume15: "", error: new UserError(err.code, err.message, { where: where2 }).describe() };
+  }
+}
+function recordProblem(rec, width) {
+  if (rec.error) return new RowError("CSV_MALFORMED", rec.error, void 0);
+  if (rec.fields.length !== width)
+    return new RowError("CSV_FIELD_COUNT", `expected ${width} fields as in the header, found ${rec.fields.length}`, void 0);
+  return void 0;
+}
+async function streamBatch(csv, layout, write) {
+  const d = csv.dialect.delimiter;
+  const header = layout.header.map((h) => neutraliseFormula(h, csv.dialect.decimalComma));
+  const numbers = cellNumbers(csv.dialect);
+  const sink = new LineSink(write);
+  let rows = 0;
+  let failed = 0;
+  await sink.push((csv.dialect.bom ? "\uFEFF" : "") + formatCsvRecord(header, d));
+  for await (const rec of csv.records) {
+    rows++;
+    const result = batchRecord(layout, rec, numbers);
+    if (result.error) failed++;
+    await sink.push(formatCsvRecord(outputRecord(layout, rec.fields, result, csv.dialect), d));
+  }
+  await sink.flush();
+  return { rows, failed };
+}
+var LineSink = class {
+  constructor(flushTo) {
+    this.flushTo = flushTo;
+  }
+  flushTo;
+  lines = [];
+  async push(line2) {
+    this.lines.push(line2);
+    if (this.lines.length >= 2e3) await this.flush();
+  }
+  async flush() {
+    if (this.lines.length === 0) return;
+    const text = this.lines.join("\n") + "\n";
+    this.lines = [];
+    await this.flushTo(text);
+  }
+};
+async function writeFileAtomically(target, displayName, fn) {
+  const temp = (0, import_node_path.join)((0, import_node_path.dirname)(target), `.${(0, import_node_path.basename)(target)}.${process.pid}.tmp`);
+  let fh;
+  try {
+    fh = await (0, import_promises.open)(temp, "w");
+  } catch (e) {
+    throw new UserError("CANNOT_WRITE", `cannot write ${displayName}: ${e.message}`, {
+      where: { file: displayName },
+      cause: e
+    });
+  }
+  try {
+    const result = await fn(async (t) => {
+      await fh.write(t);
+    });
+    await fh.close();
+    await (0, import_promises.rename)(temp, target);
+    return result;
+  } catch (e) {
+    await fh.close().catch(() => {
+    });
+    await (0, import_promises.rm)(temp, { force: true });
+    throw e;
+  }
 }
 
 // src/cli/commands/astm.ts
@@ -44971,122 +45165,6 @@ var density15Command = {
 ` : humanDensity15(r));
   }
 };
-var REQUIRED_COLUMNS = ["table", "edition", "rounding", "density_kgm3", "temperature_c"];
-var OPTIONAL_COLUMNS = ["hydrometer", "volume_l", "addendum_2019"];
-var OUTPUT_COLUMNS = ["vcf", "density15_kgm3", "volume15_l", "error"];
-var BATCH_FIELD = {
-  density15: "density_kgm3",
-  observedDensity: "density_kgm3",
-  temperatureC: "temperature_c",
-  pressureKpa: void 0,
-  volumeL: "volume_l",
-  edition: "edition",
-  rounding: "rounding",
-  options: void 0
-};
-var TRUE_WORDS = /* @__PURE__ */ new Set(["true", "1", "yes", "y", "oui", "vrai"]);
-var FALSE_WORDS = /* @__PURE__ */ new Set(["false", "0", "no", "n", "non", "faux", ""]);
-var RowError = class extends Error {
-  constructor(code2, message, field) {
-    super(message);
-    this.code = code2;
-    this.field = field;
-  }
-  code;
-  field;
-};
-function computeRow(get, dialect) {
-  const text = (c) => (get(c) ?? "").trim();
-  const number4 = (c, required2) => {
-    const t = text(c);
-    if (t === "") {
-      if (required2) throw new RowError("MISSING_VALUE", `${c} is empty`, c);
-      return void 0;
-    }
-    const n2 = parseDecimal(t, dialect.decimalComma);
-    if (n2 === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
-    return n2;
-  };
-  const bool2 = (c) => {
-    const t = text(c).toLowerCase();
-    if (TRUE_WORDS.has(t)) return true;
-    if (FALSE_WORDS.has(t)) return false;
-    throw new RowError("INVALID_BOOLEAN", `"${text(c)}" is not true or false`, c);
-  };
-  const table3 = text("table").toUpperCase();
-  if (table3 !== "53B" && table3 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
-  if (text("edition") === "") throw new RowError("MISSING_VALUE", "edition is empty (1980 or 2004)", "edition");
-  if (text("rounding") === "") throw new RowError("MISSING_VALUE", `rounding is empty (${ROUNDING_PROFILES.join(", ")})`, "rounding");
-  const edition = parseEdition(text("edition"));
-  const rounding = parseRoundingProfile(text("rounding"));
-  const density2 = number4("density_kgm3", true);
-  const temperatureC = number4("temperature_c", true);
-  const volumeL = number4("volume_l", false);
-  const hydrometer = bool2("hydrometer");
-  const addendum2019 = bool2("addendum_2019");
-  const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
-  const fmt3 = (n2) => n2 === void 0 ? "" : formatDecimal(n2, dialect.decimalComma);
-  if (table3 === "54B") {
-    if (hydrometer)
-      throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
-    const r2 = table54b({ density15: density2, temperatureC, ...common });
-    return { vcf: fmt3(r2.vcf), density15: fmt3(r2.density15), volume15: fmt3(r2.volume15L) };
-  }
-  const r = table53b({ observedDensity: density2, temperatureC, hydrometer, ...common });
-  return { vcf: fmt3(r.vcf), density15: fmt3(r.density15), volume15: fmt3(r.volume15L) };
-}
-function describeRowError(e, file2, row) {
-  if (e instanceof RowError)
-    return new UserError(e.code, e.message, { where: { file: file2, row, ...e.field ? { field: e.field } : {} } }).describe();
-  if (isAstmError(e)) {
-    const field = BATCH_FIELD[e.field];
-    return new UserError(e.code, e.message, { where: { file: file2, row, ...field ? { field } : {} } }).describe();
-  }
-  throw e;
-}
-var LineSink = class {
-  constructor(flushTo) {
-    this.flushTo = flushTo;
-  }
-  flushTo;
-  lines = [];
-  async push(line2) {
-    this.lines.push(line2);
-    if (this.lines.length >= 2e3) await this.flush();
-  }
-  async flush() {
-    if (this.lines.length === 0) return;
-    const text = this.lines.join("\n") + "\n";
-    this.lines = [];
-    await this.flushTo(text);
-  }
-};
-async function withOutput(ctx, outOption, fn) {
-  if (outOption === void 0) {
-    return fn(async (t) => ctx.out(t));
-  }
-  const target = (0, import_node_path.resolve)(ctx.cwd, outOption);
-  const temp = (0, import_node_path.join)((0, import_node_path.dirname)(target), `.${(0, import_node_path.basename)(target)}.${process.pid}.tmp`);
-  let fh;
-  try {
-    fh = await (0, import_promises.open)(temp, "w");
-  } catch (e) {
-    throw new UserError("CANNOT_WRITE", `cannot write ${outOption}: ${e.message}`, { where: { file: outOption }, cause: e });
-  }
-  try {
-    const result = await fn(async (t) => {
-      await fh.write(t);
-    });
-    await fh.close();
-    await (0, import_promises.rename)(temp, target);
-    return result;
-  } catch (e) {
-    await fh.close().catch(() => {
-    });
-    await (0, import_promises.rm)(temp, { force: true });
-    throw e;
-  }
-}
 var batchCommand = {
   name: "batch",
   summary: "Tables 53B/54B for every row of a CSV file (streamed)",
@@ -45098,7 +45176,9 @@ var batchCommand = {
     'field F: message", empty when the row computed). A bad row never stops the others. Numbers are',
     "written at the precision the row's rounding profile gives, nothing more is rounded.",
     'A file whose header uses ";" (French spreadsheet export) may use decimal commas and a UTF-8 BOM;',
-    "the output is written in the same dialect. Exit code 1 when at least one row has an error.",
+    "the output is written in the same dialect. Input cells copied to the output that a spreadsheet",
+    "would take for a formula (starting with =, +, -, @, tab or CR, and not a number) get a leading '.",
+    "Exit code 1 when at least one row has an error.",
     "",
     PROFILES_HELP
   ].join("\n"),
@@ -45110,54 +45190,10 @@ var batchCommand = {
     const inName = ctx.positionals[0];
     if (!inName) throw new UserError("BAD_ARGUMENTS", "missing IN.csv; see astm53b batch --help");
     const started = performance.now();
-    const csv = await openCsvFile((0, import_node_path.resolve)(ctx.cwd, inName), inName);
-    const index2 = /* @__PURE__ */ new Map();
-    for (const c of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) {
-      const i = columnIndex(csv.header, c);
-      if (i >= 0) index2.set(c, i);
-      else if (REQUIRED_COLUMNS.includes(c)) {
-        throw new UserError("CSV_MISSING_COLUMN", `${inName} has no column "${c}" (required: ${REQUIRED_COLUMNS.join(", ")})`, {
-          where: { file: inName, line: 1, field: c }
-        });
-      }
-    }
-    const header = [...csv.header];
-    const outIndex = OUTPUT_COLUMNS.map((c) => {
-      const i = columnIndex(header, c);
-      if (i >= 0) return i;
-      header.push(c);
-      return header.length - 1;
-    });
-    const d = csv.dialect.delimiter;
-    let rows = 0;
-    let failed = 0;
-    await withOutput(ctx, stringValue(ctx, "out"), async (write) => {
-      const sink = new LineSink(write);
-      await sink.push((csv.dialect.bom ? "\uFEFF" : "") + formatCsvRecord(header, d));
-      for await (const rec of csv.records) {
-        rows++;
-        const fields = fitTo(rec, csv.header.length, header.length);
-        const [vcfAt, d15At, v15At, errAt] = outIndex;
-        try {
-          const problem = recordProblem(rec, csv.header.length);
-          if (problem) throw problem;
-          const out = computeRow((c) => {
-            const i = index2.get(c);
-            return i === void 0 ? void 0 : rec.fields[i];
-          }, csv.dialect);
-          fields[vcfAt] = out.vcf;
-          fields[d15At] = out.density15;
-          fields[v15At] = out.volume15;
-          fields[errAt] = "";
-        } catch (e) {
-          failed++;
-          fields[vcfAt] = fields[d15At] = fields[v15At] = "";
-          fields[errAt] = describeRowError(e, inName, rec.row);
-        }
-        await sink.push(formatCsvRecord(fields, d));
-      }
-      await sink.flush();
-    });
+    const csv = await openCsvFile((0, import_node_path2.resolve)(ctx.cwd, inName), inName);
+    const layout = batchLayout(csv.header, inName);
+    const outName = stringValue(ctx, "out");
+    const { rows, failed } = outName === void 0 ? await streamBatch(csv, layout, async (t) => ctx.out(t)) : await writeFileAtomically((0, import_node_path2.resolve)(ctx.cwd, outName), outName, (write) => streamBatch(csv, layout, write));
     const seconds = (performance.now() - started) / 1e3;
     ctx.log.info(
       `batch ${inName}: ${rows} rows, ${failed} with an error, ${seconds.toFixed(2)} s (${Math.round(rows / Math.max(seconds, 1e-9))} rows/s)`
@@ -45165,21 +45201,10 @@ var batchCommand = {
     return failed > 0 ? 1 : 0;
   }
 };
-function recordProblem(rec, width) {
-  if (rec.error) return new RowError("CSV_MALFORMED", rec.error, void 0);
-  if (rec.fields.length !== width)
-    return new RowError("CSV_FIELD_COUNT", `expected ${width} fields as in the header, found ${rec.fields.length}`, void 0);
-  return void 0;
-}
-function fitTo(rec, inputWidth, outputWidth) {
-  const fields = rec.fields.slice(0, Math.max(inputWidth, 0));
-  while (fields.length < outputWidth) fields.push("");
-  return fields;
-}
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_promises2 = require("node:stream/promises");
@@ -45475,7 +45500,7 @@ async function withDb(target, fn) {
 }
 
 // src/db/target.ts
-var import_node_path2 = __toESM(require("node:path"), 1);
+var import_node_path3 = __toESM(require("node:path"), 1);
 var EMBEDDED_DIR = ".astm53b/pgdata";
 function resolveTarget(opts) {
   if (opts.url !== void 0 && opts.url !== "") {
@@ -45494,8 +45519,8 @@ function resolveTarget(opts) {
     }
     return { kind: "pg", url: url2, label: maskConnectionString(url2) };
   }
-  const dataDir = import_node_path2.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
-  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path2.default.relative(opts.cwd, dataDir) || dataDir})` };
+  const dataDir = import_node_path3.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
+  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path3.default.relative(opts.cwd, dataDir) || dataDir})` };
 }
 function isTransactionPooler(url2) {
   try {
@@ -45562,7 +45587,7 @@ var HashedFileSink = class extends import_node_stream2.Writable {
 var import_node_child_process = require("node:child_process");
 var import_promises5 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
-var import_node_path3 = __toESM(require("node:path"), 1);
+var import_node_path4 = __toESM(require("node:path"), 1);
 var DEBIAN_ROOT = "/usr/lib/postgresql";
 async function isExecutable(file2) {
   return (0, import_promises5.access)(file2, import_node_fs3.constants.X_OK).then(
@@ -45591,14 +45616,14 @@ async function candidateDirs(env) {
   if (env.PG_BIN) return [env.PG_BIN];
   const dirs = [];
   const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
-  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path3.default.join(DEBIAN_ROOT, m, "bin"));
-  for (const d of (env.PATH ?? "").split(import_node_path3.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path4.default.join(DEBIAN_ROOT, m, "bin"));
+  for (const d of (env.PATH ?? "").split(import_node_path4.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
   return dirs;
 }
 async function findPgTool(name, serverMajor, env = process.env) {
   const found = [];
   for (const dir of await candidateDirs(env)) {
-    const file2 = import_node_path3.default.join(dir, name);
+    const file2 = import_node_path4.default.join(dir, name);
     if (!await isExecutable(file2)) continue;
     const v = await toolVersion(file2);
     if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
@@ -45812,7 +45837,7 @@ function startStreamingRestore(opts) {
 // src/runbook/backup/index.ts
 var import_promises11 = require("node:fs/promises");
 var import_node_os2 = __toESM(require("node:os"), 1);
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -45864,7 +45889,7 @@ async function tablesChecksums(q, tables, known) {
 
 // src/runbook/backup/manifest.ts
 var import_promises7 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -66300,7 +66325,7 @@ var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
 var import_promises6 = require("node:fs/promises");
-var import_node_path4 = __toESM(require("node:path"), 1);
+var import_node_path5 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -66311,13 +66336,13 @@ async function writeValidated(file2, schema2, value, what) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises6.mkdir)(import_node_path4.default.dirname(file2), { recursive: true });
+  await (0, import_promises6.mkdir)(import_node_path5.default.dirname(file2), { recursive: true });
   await (0, import_promises6.writeFile)(file2, text);
   return text;
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path4.default.resolve(dir, file2);
+  const abs2 = import_node_path5.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
@@ -66340,7 +66365,7 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path4.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path5.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
@@ -66383,7 +66408,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path5.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path6.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format = value?.format;
   if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
@@ -66406,16 +66431,16 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  return sha256Text(await writeValidated(import_node_path5.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+  return sha256Text(await writeValidated(import_node_path6.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
 }
 async function writeVerification(dir, verification) {
-  await writeValidated(import_node_path5.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
+  await writeValidated(import_node_path6.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
 }
 async function checkFileHashes(dir, manifest) {
   const problems = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path5.default.join(dir, f.path);
-    if (import_node_path5.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path6.default.join(dir, f.path);
+    if (import_node_path6.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -66429,7 +66454,7 @@ async function checkFileHashes(dir, manifest) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256 } = await readManifest(dir);
-  const vFile = import_node_path5.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path6.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -66448,7 +66473,7 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path5.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path6.default.join(dir, MANIFEST_FILE) }
     });
   }
   const hashes = await checkFileHashes(dir, manifest);
@@ -66458,7 +66483,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path5.default.join(dir, first.path) }
+        where: { file: import_node_path6.default.join(dir, first.path) }
       }
     );
   }
@@ -66519,10 +66544,10 @@ async function dropScratchDatabase(serverUrl, name) {
 }
 
 // src/paths.ts
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
+var PACKAGE_ROOT = import_node_path7.default.resolve(import_node_path7.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path7.default.join(PACKAGE_ROOT, "sql", ...parts);
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
   resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
@@ -67025,7 +67050,7 @@ async function insertAuthUsers(tx, entry, json3, present) {
 }
 
 // src/runbook/backup/take-embedded.ts
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
 var import_node_crypto4 = require("node:crypto");
@@ -67126,7 +67151,7 @@ function openScratchPglite() {
 
 // src/runbook/backup/source-reads.ts
 var import_promises9 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path8 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
 async function exportTableCsv(q, schema2, table3, key, file2) {
@@ -67346,7 +67371,7 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path7.default.join(dir, file2), text);
+    const digest = await writeText(import_node_path8.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
@@ -67357,7 +67382,7 @@ async function readAuthUsers(q, schemas, dir) {
   if (!users) return { entry: null, json: null, file: null };
   const json3 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path7.default.join(dir, AUTH_USERS_FILE), json3);
+  const digest = await writeText(import_node_path8.default.join(dir, AUTH_USERS_FILE), json3);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
     json: json3,
@@ -67370,7 +67395,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table3] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table3);
     const file2 = `tables/${qualified}.csv`;
-    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path7.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path8.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -67405,13 +67430,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const reads = await readSnapshot(hold.q, facts, dir, log);
     const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path8.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path9.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
     if (facts.schemas.pipeline.length) {
-      const pipeline4 = await hold.dump({ file: import_node_path8.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      const pipeline4 = await hold.dump({ file: import_node_path9.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
     }
-    const toc = await readSqlDumpToc(import_node_path8.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path9.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -67435,7 +67460,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 }
 
 // src/runbook/backup/take-pg.ts
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   return db.withClient(
@@ -67467,7 +67492,7 @@ async function takePgSnapshot(db, ctx, log) {
       const dumping = dumpArchive({
         url: url2,
         serverMajor: ctx.serverMajor,
-        file: import_node_path9.default.join(dir, ARCHIVE_FILE),
+        file: import_node_path10.default.join(dir, ARCHIVE_FILE),
         snapshot,
         lockWaitTimeoutMs: lockTimeoutMs,
         compress: ctx.compress,
@@ -67518,7 +67543,7 @@ async function takePgSnapshot(db, ctx, log) {
 
 // src/runbook/backup/verify.ts
 var import_promises10 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/runbook/backup/compare.ts
 async function compareWithManifest(q, manifest, known) {
@@ -67565,7 +67590,7 @@ function describeMismatches(c, failures) {
 
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts, log) {
-  const abs2 = import_node_path10.default.resolve(dir);
+  const abs2 = import_node_path11.default.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
     throw new UserError(
@@ -67608,7 +67633,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return abandon();
   if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
-  const archive = import_node_path10.default.join(dir, ARCHIVE_FILE);
+  const archive = import_node_path11.default.join(dir, ARCHIVE_FILE);
   try {
     const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
     v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
@@ -67673,7 +67698,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   return v;
 }
 async function recordedAuthUsers(dir, manifest) {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises10.readFile)(import_node_path10.default.join(dir, manifest.authUsers.file), "utf8") : null };
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises10.readFile)(import_node_path11.default.join(dir, manifest.authUsers.file), "utf8") : null };
 }
 async function verifyPlainRestore(dir, manifest, v, log) {
   const failures = v.failures;
@@ -67681,7 +67706,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    const toc = await readSqlDumpToc(import_node_path10.default.join(dir, file2));
+    const toc = await readSqlDumpToc(import_node_path11.default.join(dir, file2));
     if (file2 === manifest.dump.file) {
       entries = toc.entries.length;
       dumpedBy = toc.dumpedBy ?? null;
@@ -67697,7 +67722,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   try {
     await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
-    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path10.default.join(dir, file2), file2);
+    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path11.default.join(dir, file2), file2);
     v.restore.ms = Date.now() - started;
     v.comparison = await compareWithManifest(sdb, manifest);
     describeMismatches(v.comparison, failures);
@@ -67724,13 +67749,13 @@ function sourceHost(url2) {
   }
 }
 async function prepareOutDir(outDir) {
-  const dir = import_node_path11.default.resolve(outDir);
+  const dir = import_node_path12.default.resolve(outDir);
   const existing = await (0, import_promises11.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
-  await (0, import_promises11.mkdir)(import_node_path11.default.join(dir, "functions"), { recursive: true });
-  await (0, import_promises11.mkdir)(import_node_path11.default.join(dir, "tables"), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path12.default.join(dir, "functions"), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path12.default.join(dir, "tables"), { recursive: true });
   return dir;
 }
 async function backup(db, opts, log) {
@@ -67821,7 +67846,7 @@ async function backup(db, opts, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 var ROLLBACK_TODOS = [
   "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
   "Runbook 6.2 step 5: inform the depot team (\xE9quipe terrain) that entries are back on the legacy computation",
@@ -67846,14 +67871,14 @@ function assertSameEngine(db, manifest) {
   );
 }
 async function rollback(db, opts, log) {
-  const dir = import_node_path12.default.resolve(opts.backupDir);
+  const dir = import_node_path13.default.resolve(opts.backupDir);
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
   const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = import_node_path12.default.join(dir, manifest.dump.file);
+  const archive = import_node_path13.default.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings = [];
   const current = await db.query("SELECT current_database() AS db");
@@ -68015,7 +68040,7 @@ function resolveUrlOption(value, env) {
 
 // src/cli/commands/db.ts
 var import_promises12 = require("node:fs/promises");
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path15 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -68197,7 +68222,7 @@ function renderStockSummaryText(s) {
 }
 
 // src/cli/options.ts
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 function stringOption(ctx, name) {
   const v = ctx.values[name];
   const t = typeof v === "string" ? v.trim() : "";
@@ -68213,7 +68238,7 @@ function flagOption(ctx, name) {
 }
 function pathOption(ctx, name) {
   const v = stringOption(ctx, name);
-  return v === void 0 ? void 0 : import_node_path13.default.resolve(ctx.cwd, v);
+  return v === void 0 ? void 0 : import_node_path14.default.resolve(ctx.cwd, v);
 }
 function integerOption(ctx, name, bounds) {
   const v = stringOption(ctx, name);
@@ -68251,7 +68276,7 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path14.default.relative(ctx.cwd, target.dataDir)}`);
+    ctx.log.info(`removing ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`);
     await (0, import_promises12.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
@@ -68296,7 +68321,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path14.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -68315,7 +68340,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path14.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path15.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -68348,7 +68373,7 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption2(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path16.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -68831,13 +68856,13 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_node_path19 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_node_fs6 = require("node:fs");
 var import_promises15 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 var import_node_util = require("node:util");
 
@@ -69356,7 +69381,7 @@ function parseSums(text) {
 
 // src/evidence/results-facts.ts
 var import_promises14 = require("node:fs/promises");
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_node_path17 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -69494,7 +69519,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path16.default.posix.dirname(manifestPath);
+  const dir = import_node_path17.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -69577,7 +69602,7 @@ var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
   const names = (await (0, import_promises15.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path17.default.join(dir, name);
+    const abs2 = import_node_path18.default.join(dir, name);
     const r = rel ? `${rel}/${name}` : name;
     if (skip.has(abs2)) continue;
     const s = await (0, import_promises15.lstat)(abs2);
@@ -69602,7 +69627,7 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts, log) {
-  const resultsDir = import_node_path17.default.resolve(opts.resultsDir);
+  const resultsDir = import_node_path18.default.resolve(opts.resultsDir);
   const s = await (0, import_promises15.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
@@ -69611,7 +69636,7 @@ async function collect(opts, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path17.default.resolve(opts.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path18.default.resolve(opts.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -69619,7 +69644,7 @@ async function collect(opts, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
-    const abs2 = import_node_path17.default.resolve(given);
+    const abs2 = import_node_path18.default.resolve(given);
     const st = await (0, import_promises15.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
@@ -69627,7 +69652,7 @@ async function collect(opts, log) {
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path17.default.basename(abs2);
+    const name = import_node_path18.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -69736,7 +69761,7 @@ async function buildBundle(opts, log) {
         entryFile: CHANGELOG_ENTRY,
         date: date5,
         title,
-        insertedInto: insertInto ? import_node_path17.default.basename(insertInto.file) : null,
+        insertedInto: insertInto ? import_node_path18.default.basename(insertInto.file) : null,
         under: insertInto ? describeTarget(insertInto.under) : null
       },
       warnings: facts.warnings,
@@ -69773,7 +69798,7 @@ async function buildBundle(opts, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path17.default.resolve(opts.out);
+  const out = import_node_path18.default.resolve(opts.out);
   await writeZip(
     out,
     [
@@ -69814,7 +69839,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises15.mkdir)(import_node_path17.default.dirname(out), { recursive: true });
+  await (0, import_promises15.mkdir)(import_node_path18.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -70096,7 +70121,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path18.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path19.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -70286,7 +70311,7 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/golden.ts
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -71429,7 +71454,7 @@ var verify = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path19.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path20.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -71936,7 +71961,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -71999,7 +72024,7 @@ function renderApplyMarkdown(r) {
 // src/runbook/change-file.ts
 var import_node_crypto7 = require("node:crypto");
 var import_promises18 = require("node:fs/promises");
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -72055,7 +72080,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path20.default.basename(file2),
+    name: import_node_path21.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -72276,7 +72301,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path21.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path22.default.resolve(ctx.cwd, given), given);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -72484,7 +72509,7 @@ var stagingResetCommand = {
 
 // src/cli/commands/preflight.ts
 var import_promises20 = require("node:fs/promises");
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_node_path23 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -72809,7 +72834,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path22.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path23.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -72847,7 +72872,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises20.writeFile)(import_node_path22.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises20.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -72866,7 +72891,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises20.writeFile)(import_node_path22.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises20.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -72875,15 +72900,15 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/rehearse.ts
 var import_promises23 = require("node:fs/promises");
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
 var import_promises21 = require("node:fs/promises");
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_node_path24 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -72901,7 +72926,7 @@ async function decide(opts, log) {
   const dir = opts.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel = (f) => import_node_path23.default.relative(process.cwd(), f) || f;
+  const rel = (f) => import_node_path24.default.relative(process.cwd(), f) || f;
   function usable(name, r, missingAs) {
     if (r.ok) return r.value;
     inputs.push({ name, file: rel(r.file), status: r.status, detail: r.detail });
@@ -72910,7 +72935,7 @@ async function decide(opts, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf = (kind) => import_node_path23.default.join(dir, RESULTS[kind].file);
+  const fileOf = (kind) => import_node_path24.default.join(dir, RESULTS[kind].file);
   const preflight2 = usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf("preflight");
@@ -72920,10 +72945,10 @@ async function decide(opts, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path23.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path24.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists(import_node_path23.default.join(sub, manifestName)) || !await exists(import_node_path23.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path23.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists(import_node_path24.default.join(sub, manifestName)) || !await exists(import_node_path24.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path24.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -73992,8 +74017,8 @@ async function runSmoke(db, opts, log) {
 
 // src/rehearsal/rehearse.ts
 async function rehearse(db, opts, log) {
-  const out = import_node_path24.default.resolve(opts.outDir);
-  const results = import_node_path24.default.join(out, DEFAULT_RESULTS_DIR);
+  const out = import_node_path25.default.resolve(opts.outDir);
+  const results = import_node_path25.default.join(out, DEFAULT_RESULTS_DIR);
   await (0, import_promises23.rm)(out, { recursive: true, force: true });
   await (0, import_promises23.mkdir)(results, { recursive: true });
   const steps = [];
@@ -74006,15 +74031,15 @@ async function rehearse(db, opts, log) {
     } catch (e) {
       const summary2 = e.describe?.() ?? e.message;
       steps.push({ step: name, runbook, ok: false, summary: summary2 });
-      await (0, import_promises23.writeFile)(import_node_path24.default.join(results, errorFileOf(name)), `${summary2}
+      await (0, import_promises23.writeFile)(import_node_path25.default.join(results, errorFileOf(name)), `${summary2}
 `);
       log.warn(`${name}: FAILED \u2014 ${summary2}`);
       return false;
     }
   }
-  const golden = opts.golden ?? import_node_path24.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
+  const golden = opts.golden ?? import_node_path25.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
   const change = opts.changeFile ?? sqlPath(CHANGE_FILES.p0);
-  const rel = (p) => import_node_path24.default.relative(PACKAGE_ROOT, p) || p;
+  const rel = (p) => import_node_path25.default.relative(PACKAGE_ROOT, p) || p;
   await step("preflight", "3.3, 4.1, 4.4", async () => {
     const inputs = await loadPreflightInputs({
       golden: { path: golden, display: rel(golden) },
@@ -74034,7 +74059,7 @@ async function rehearse(db, opts, log) {
     return { ok: r.frozen, summary: r.frozen ? "receptions and sorties refused by the database" : "not frozen" };
   });
   const backedUp = await step("backup", "3.1, 4.2", async () => {
-    const r = await backup(db, { outDir: import_node_path24.default.join(results, BACKUP_DIR) }, log);
+    const r = await backup(db, { outDir: import_node_path25.default.join(results, BACKUP_DIR) }, log);
     return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? "passed" : "FAILED"}` };
   });
   if (backedUp) {
@@ -74063,7 +74088,7 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "smoke", r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
   });
-  if (opts.signoff) await (0, import_promises23.copyFile)(opts.signoff, import_node_path24.default.join(results, RESULTS.signoff.file));
+  if (opts.signoff) await (0, import_promises23.copyFile)(opts.signoff, import_node_path25.default.join(results, RESULTS.signoff.file));
   const decision = await decide({ resultsDir: results }, log);
   await writeResult(results, "decision", decision);
   steps.push({
@@ -74074,7 +74099,7 @@ async function rehearse(db, opts, log) {
   });
   if (decision.decision !== "GO" && backedUp) {
     await step("rollback", "6.2", async () => {
-      const r = await rollback(db, { backupDir: import_node_path24.default.join(results, BACKUP_DIR) }, log);
+      const r = await rollback(db, { backupDir: import_node_path25.default.join(results, BACKUP_DIR) }, log);
       await writeResult(results, "rollback", r);
       return {
         ok: r.ok,
@@ -74091,14 +74116,14 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "freezeOff", r);
     return { ok: !r.frozen, summary: "entries allowed again" };
   });
-  const bundlePath = import_node_path24.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path25.default.join(out, "astm53b-evidence.zip");
   const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
   const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
   steps.push({
     step: "evidence",
     runbook: "5.7",
     ok: verification.ok,
-    summary: `${import_node_path24.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
+    summary: `${import_node_path25.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
   });
   return { steps, decision, bundle, verification, resultsDir: results };
 }
@@ -74167,7 +74192,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path25.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path26.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           ...golden ? { golden } : {},
           ...signoff ? { signoff } : {},
@@ -74182,9 +74207,9 @@ ${renderStockSummaryText(await readStockSummary(db))}
       ctx.out(`
 ${renderDecisionText(r.decision)}
 `);
-      ctx.out(`evidence bundle: ${import_node_path25.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path26.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path25.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path26.default.relative(ctx.cwd, r.bundle.out)}
 `);
       return r.verification.ok ? 0 : 1;
     });
@@ -74192,7 +74217,7 @@ ${renderDecisionText(r.decision)}
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -74301,7 +74326,7 @@ var smoke = {
     const opts = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path26.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path27.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       compensate: flagOption(ctx, "no-compensate") ? false : flagOption(ctx, "compensate") ? true : void 0,
       citerne: stringOption(ctx, "citerne"),
@@ -74335,8 +74360,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path26.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path26.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path27.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path27.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -74539,7 +74564,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os2 = __toESM(require("os"), 1);
@@ -75123,7 +75148,7 @@ function backupAction() {
     );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path27.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path28.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -75149,7 +75174,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -75158,7 +75183,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path28.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path28.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path29.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path29.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -75169,7 +75194,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -75199,16 +75224,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path29.default.resolve(i["results-dir"]),
-        out: import_node_path29.default.resolve(out),
+        resultsDir: import_node_path30.default.resolve(i["results-dir"]),
+        out: import_node_path30.default.resolve(out),
         run: runInfoFrom(env),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path29.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path30.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path29.default.resolve(i["changelog-file"]),
+              file: import_node_path30.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -75223,7 +75248,7 @@ function evidenceAction() {
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
     await summary.addRaw(
-      `**Bundle** \`${import_node_path29.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path30.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -75237,7 +75262,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -75253,7 +75278,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path30.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path31.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -75288,7 +75313,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -75298,7 +75323,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path31.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path32.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -79556,7 +79581,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -79574,7 +79599,7 @@ function smokeAction() {
     const opts = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path32.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path33.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       compensate: i.compensate === "auto" ? void 0 : i.compensate === "true",
       citerne: i.citerne,
@@ -79647,7 +79672,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 var Inputs3 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -79659,7 +79684,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs3);
-    const file2 = await loadChangeFile(import_node_path33.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path34.default.resolve(i.file), i.file);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -79681,7 +79706,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path35 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -79691,7 +79716,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path34.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path35.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

@@ -2,7 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvParser, detectDelimiter, formatCsvRecord, formatDecimal, openCsvFile, parseCsv, parseDecimal, type CsvRecord } from './csv.js';
+import {
+  CsvParser,
+  detectDelimiter,
+  formatCsvRecord,
+  formatDecimal,
+  neutraliseFormula,
+  openCsvFile,
+  parseCsv,
+  parseDecimal,
+  type CsvRecord,
+} from './csv.js';
 import { expectUserErrorSync as userError } from './testing/command.js';
 
 describe('delimiter detection', () => {
@@ -94,6 +104,21 @@ describe('writing', () => {
       expect(back.records[0]!.fields).toEqual(fields);
     }
     expect(formatCsvRecord(['a;b', 'c,d'], ',')).toBe('a;b,"c,d"');
+  });
+
+  it('defuses copied cells that a spreadsheet would run as a formula (OWASP CSV injection)', () => {
+    expect(neutraliseFormula(`=cmd|' /C calc'!A0`, false)).toBe(`'=cmd|' /C calc'!A0`);
+    for (const t of ['=1+1', '+33 1', '-', '-2+3+cmd|x', '@SUM(A1)', '\t=1', '\r=1'])
+      expect([t, neutraliseFormula(t, false)]).toEqual([t, `'${t}`]);
+    // numbers run nothing and stay numbers; so does ordinary text, and a cell prefixed already
+    for (const t of ['-5', '+5', '-1e3', '-0.25', '', 'plain', ' =1', "'=1", 'a=b'])
+      expect([t, neutraliseFormula(t, false)]).toEqual([t, t]);
+    // a decimal comma is a number only where the file uses them
+    expect(neutraliseFormula('-3,5', true)).toBe('-3,5');
+    expect(neutraliseFormula('-3,5', false)).toBe("'-3,5");
+    // the quoted form reads back as the prefixed text
+    const line = formatCsvRecord([neutraliseFormula('=HYPERLINK("http://x","y")', false)], ',');
+    expect(line).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
   });
 });
 

@@ -278,6 +278,21 @@ export function formatCsvField(value: string, delimiter: CsvDelimiter): string {
   return value;
 }
 
+/** What a spreadsheet takes for the start of a formula (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A cell copied from untrusted input, made safe to open in a spreadsheet: text that starts like a
+ * formula gets a leading `'`, which spreadsheets show as text instead of running it (OWASP CSV
+ * injection guidance). A number (`-5`, or `-3,5` with a decimal comma) is left alone: it runs
+ * nothing, and a prefix would turn it into text. Applied by the caller to the cells it copies,
+ * never to values it computed. A cell already prefixed stays as it is, so re-running is stable.
+ */
+export function neutraliseFormula(value: string, decimalComma: boolean): string {
+  if (!FORMULA_START.test(value) || parseDecimal(value, decimalComma) !== undefined) return value;
+  return `'${value}`;
+}
+
 /** One record, without its line ending. */
 export function formatCsvRecord(fields: readonly string[], delimiter: CsvDelimiter): string {
   return fields.map((f) => formatCsvField(f, delimiter)).join(delimiter);

@@ -1,5 +1,4 @@
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   AstmError,
   DEFAULT_EDITION,
@@ -15,7 +14,8 @@ import {
   type Table53BResult,
   type Table54BResult,
 } from '../../astm/index.js';
-import { columnIndex, formatCsvRecord, formatDecimal, openCsvFile, parseDecimal, type CsvDialect, type CsvRecord } from '../../csv.js';
+import { batchLayout, streamBatch, writeFileAtomically } from '../../astm-batch/stream.js';
+import { openCsvFile, parseDecimal } from '../../csv.js';
 import { UserError } from '../../errors.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 
@@ -219,147 +219,6 @@ const density15Command: CommandSpec = {
   },
 };
 
-// ---------------------------------------------------------------------------------------------
-// batch
-
-const REQUIRED_COLUMNS = ['table', 'edition', 'rounding', 'density_kgm3', 'temperature_c'] as const;
-const OPTIONAL_COLUMNS = ['hydrometer', 'volume_l', 'addendum_2019'] as const;
-const OUTPUT_COLUMNS = ['vcf', 'density15_kgm3', 'volume15_l', 'error'] as const;
-
-type InputColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
-
-/** Where an engine error points in a batch row. */
-const BATCH_FIELD: Record<AstmField, string | undefined> = {
-  density15: 'density_kgm3',
-  observedDensity: 'density_kgm3',
-  temperatureC: 'temperature_c',
-  pressureKpa: undefined,
-  volumeL: 'volume_l',
-  edition: 'edition',
-  rounding: 'rounding',
-  options: undefined,
-};
-
-const TRUE_WORDS = new Set(['true', '1', 'yes', 'y', 'oui', 'vrai']);
-const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'non', 'faux', '']);
-
-class RowError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly field: string | undefined,
-  ) {
-    super(message);
-  }
-}
-
-interface BatchRowOutput {
-  vcf: string;
-  density15: string;
-  volume15: string;
-}
-
-function computeRow(get: (c: InputColumn) => string | undefined, dialect: CsvDialect): BatchRowOutput {
-  const text = (c: InputColumn) => (get(c) ?? '').trim();
-  const number = (c: InputColumn, required: boolean): number | undefined => {
-    const t = text(c);
-    if (t === '') {
-      if (required) throw new RowError('MISSING_VALUE', `${c} is empty`, c);
-      return undefined;
-    }
-    const n = parseDecimal(t, dialect.decimalComma);
-    if (n === undefined) throw new RowError('INVALID_NUMBER', `"${t}" is not a number`, c);
-    return n;
-  };
-  const bool = (c: InputColumn): boolean => {
-    const t = text(c).toLowerCase();
-    if (TRUE_WORDS.has(t)) return true;
-    if (FALSE_WORDS.has(t)) return false;
-    throw new RowError('INVALID_BOOLEAN', `"${text(c)}" is not true or false`, c);
-  };
-  const table = text('table').toUpperCase();
-  if (table !== '53B' && table !== '54B') throw new RowError('INVALID_TABLE', `"${text('table')}" is not 53B or 54B`, 'table');
-  // empty edition/rounding cells are refused, not defaulted: the output repeats the input, and a
-  // blank there would hide which edition the figures were computed with
-  if (text('edition') === '') throw new RowError('MISSING_VALUE', 'edition is empty (1980 or 2004)', 'edition');
-  if (text('rounding') === '') throw new RowError('MISSING_VALUE', `rounding is empty (${ROUNDING_PROFILES.join(', ')})`, 'rounding');
-  const edition = parseEdition(text('edition'));
-  const rounding = parseRoundingProfile(text('rounding'));
-  const density = number('density_kgm3', true)!;
-  const temperatureC = number('temperature_c', true)!;
-  const volumeL = number('volume_l', false);
-  const hydrometer = bool('hydrometer');
-  const addendum2019 = bool('addendum_2019');
-  const common = { edition, rounding, addendum2019, ...(volumeL === undefined ? {} : { volumeL }) };
-  const fmt = (n: number | undefined) => (n === undefined ? '' : formatDecimal(n, dialect.decimalComma));
-  if (table === '54B') {
-    // ρ15 is never a hydrometer reading; a true here means the row was meant for 53B
-    if (hydrometer)
-      throw new RowError('INVALID_BOOLEAN', 'hydrometer applies to 53B rows only (54B takes the density at 15 °C)', 'hydrometer');
-    const r = table54b({ density15: density, temperatureC, ...common });
-    return { vcf: fmt(r.vcf), density15: fmt(r.density15), volume15: fmt(r.volume15L) };
-  }
-  const r = table53b({ observedDensity: density, temperatureC, hydrometer, ...common });
-  return { vcf: fmt(r.vcf), density15: fmt(r.density15), volume15: fmt(r.volume15L) };
-}
-
-function describeRowError(e: unknown, file: string, row: number): string {
-  if (e instanceof RowError)
-    return new UserError(e.code, e.message, { where: { file, row, ...(e.field ? { field: e.field } : {}) } }).describe();
-  if (isAstmError(e)) {
-    const field = BATCH_FIELD[e.field];
-    return new UserError(e.code, e.message, { where: { file, row, ...(field ? { field } : {}) } }).describe();
-  }
-  throw e; // anything else is a bug: let it surface with its stack
-}
-
-/** Buffers output lines and hands them to a sink in large pieces (stdout or a file). */
-class LineSink {
-  private lines: string[] = [];
-  constructor(private readonly flushTo: (text: string) => Promise<void>) {}
-  async push(line: string): Promise<void> {
-    this.lines.push(line);
-    if (this.lines.length >= 2000) await this.flush();
-  }
-  async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    const text = this.lines.join('\n') + '\n';
-    this.lines = [];
-    await this.flushTo(text);
-  }
-}
-
-async function withOutput<T>(
-  ctx: CommandContext,
-  outOption: string | undefined,
-  fn: (write: (text: string) => Promise<void>) => Promise<T>,
-): Promise<T> {
-  if (outOption === undefined) {
-    return fn(async (t) => ctx.out(t));
-  }
-  const target = resolve(ctx.cwd, outOption);
-  // written beside the target then renamed: a failed run never leaves half a file under its name
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  let fh: FileHandle;
-  try {
-    fh = await open(temp, 'w');
-  } catch (e) {
-    throw new UserError('CANNOT_WRITE', `cannot write ${outOption}: ${(e as Error).message}`, { where: { file: outOption }, cause: e });
-  }
-  try {
-    const result = await fn(async (t) => {
-      await fh.write(t);
-    });
-    await fh.close();
-    await rename(temp, target);
-    return result;
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw e;
-  }
-}
-
 const batchCommand: CommandSpec = {
   name: 'batch',
   summary: 'Tables 53B/54B for every row of a CSV file (streamed)',
@@ -371,7 +230,9 @@ const batchCommand: CommandSpec = {
     'field F: message", empty when the row computed). A bad row never stops the others. Numbers are',
     "written at the precision the row's rounding profile gives, nothing more is rounded.",
     'A file whose header uses ";" (French spreadsheet export) may use decimal commas and a UTF-8 BOM;',
-    'the output is written in the same dialect. Exit code 1 when at least one row has an error.',
+    'the output is written in the same dialect. Input cells copied to the output that a spreadsheet',
+    "would take for a formula (starting with =, +, -, @, tab or CR, and not a number) get a leading '.",
+    'Exit code 1 when at least one row has an error.',
     '',
     PROFILES_HELP,
   ].join('\n'),
@@ -384,54 +245,12 @@ const batchCommand: CommandSpec = {
     if (!inName) throw new UserError('BAD_ARGUMENTS', 'missing IN.csv; see astm53b batch --help');
     const started = performance.now();
     const csv = await openCsvFile(resolve(ctx.cwd, inName), inName);
-    const index = new Map<InputColumn, number>();
-    for (const c of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) {
-      const i = columnIndex(csv.header, c);
-      if (i >= 0) index.set(c, i);
-      else if ((REQUIRED_COLUMNS as readonly string[]).includes(c)) {
-        throw new UserError('CSV_MISSING_COLUMN', `${inName} has no column "${c}" (required: ${REQUIRED_COLUMNS.join(', ')})`, {
-          where: { file: inName, line: 1, field: c },
-        });
-      }
-    }
-    // output columns already in the input (re-running on an output file) are overwritten in place
-    const header = [...csv.header];
-    const outIndex = OUTPUT_COLUMNS.map((c) => {
-      const i = columnIndex(header, c);
-      if (i >= 0) return i;
-      header.push(c);
-      return header.length - 1;
-    });
-    const d = csv.dialect.delimiter;
-    let rows = 0;
-    let failed = 0;
-    await withOutput(ctx, stringValue(ctx, 'out'), async (write) => {
-      const sink = new LineSink(write);
-      await sink.push((csv.dialect.bom ? '\uFEFF' : '') + formatCsvRecord(header, d));
-      for await (const rec of csv.records) {
-        rows++;
-        const fields = fitTo(rec, csv.header.length, header.length);
-        const [vcfAt, d15At, v15At, errAt] = outIndex as [number, number, number, number];
-        try {
-          const problem = recordProblem(rec, csv.header.length);
-          if (problem) throw problem;
-          const out = computeRow((c) => {
-            const i = index.get(c);
-            return i === undefined ? undefined : rec.fields[i];
-          }, csv.dialect);
-          fields[vcfAt] = out.vcf;
-          fields[d15At] = out.density15;
-          fields[v15At] = out.volume15;
-          fields[errAt] = '';
-        } catch (e) {
-          failed++;
-          fields[vcfAt] = fields[d15At] = fields[v15At] = '';
-          fields[errAt] = describeRowError(e, inName, rec.row);
-        }
-        await sink.push(formatCsvRecord(fields, d));
-      }
-      await sink.flush();
-    });
+    const layout = batchLayout(csv.header, inName); // a missing column is refused before anything is written
+    const outName = stringValue(ctx, 'out');
+    const { rows, failed } =
+      outName === undefined
+        ? await streamBatch(csv, layout, async (t) => ctx.out(t))
+        : await writeFileAtomically(resolve(ctx.cwd, outName), outName, (write) => streamBatch(csv, layout, write));
     const seconds = (performance.now() - started) / 1000;
     ctx.log.info(
       `batch ${inName}: ${rows} rows, ${failed} with an error, ${seconds.toFixed(2)} s (${Math.round(rows / Math.max(seconds, 1e-9))} rows/s)`,
@@ -439,19 +258,5 @@ const batchCommand: CommandSpec = {
     return failed > 0 ? 1 : 0;
   },
 };
-
-function recordProblem(rec: CsvRecord, width: number): RowError | undefined {
-  if (rec.error) return new RowError('CSV_MALFORMED', rec.error, undefined);
-  if (rec.fields.length !== width)
-    return new RowError('CSV_FIELD_COUNT', `expected ${width} fields as in the header, found ${rec.fields.length}`, undefined);
-  return undefined;
-}
-
-/** The record's own fields, padded to the output width (a short row still gets its columns). */
-function fitTo(rec: CsvRecord, inputWidth: number, outputWidth: number): string[] {
-  const fields = rec.fields.slice(0, Math.max(inputWidth, 0));
-  while (fields.length < outputWidth) fields.push('');
-  return fields;
-}
 
 export const astmCommands: CommandSpec[] = [vcfCommand, density15Command, batchCommand];
