@@ -43964,7 +43964,7 @@ function redact(text, secrets) {
 }
 
 // src/cli/commands/astm.ts
-var import_node_path2 = require("node:path");
+var import_node_path3 = require("node:path");
 
 // src/astm/ctl2004.ts
 var GROUPS_2004 = [
@@ -44986,6 +44986,39 @@ async function writeFileAtomically(target, displayName, fn) {
   }
 }
 
+// src/cli/options.ts
+var import_node_path2 = __toESM(require("node:path"), 1);
+function stringOption(ctx, name) {
+  const v = ctx.values[name];
+  const t = typeof v === "string" ? v.trim() : "";
+  return t === "" ? void 0 : t;
+}
+function listOption(ctx, name) {
+  const v = ctx.values[name];
+  const all = Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+  return all.map((x) => x.trim()).filter((x) => x !== "");
+}
+function flagOption(ctx, name) {
+  return ctx.values[name] === true;
+}
+function pathOption(ctx, name) {
+  const v = stringOption(ctx, name);
+  return v === void 0 ? void 0 : import_node_path2.default.resolve(ctx.cwd, v);
+}
+function integerOption(ctx, name, bounds) {
+  const v = stringOption(ctx, name);
+  if (v === void 0) return void 0;
+  const n2 = Number(v);
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n2) || n2 < bounds.min || n2 > bounds.max) {
+    throw new UserError(
+      "BAD_OPTION",
+      `--${name} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ""} between ${bounds.min} and ${bounds.max}, got "${v.slice(0, 30)}"`,
+      { where: { field: name } }
+    );
+  }
+  return n2;
+}
+
 // src/cli/commands/astm.ts
 var EDITION_OPTION = {
   type: "string",
@@ -45034,14 +45067,8 @@ function runEngine(fn) {
     throw e;
   }
 }
-function stringValue(ctx, name) {
-  const v = ctx.values[name];
-  if (v === void 0 || v === false) return void 0;
-  if (typeof v !== "string") throw new UserError("BAD_OPTION", `--${name} takes one value`, { where: { field: `--${name}` } });
-  return v;
-}
 function numberOption(ctx, name, required2) {
-  const v = stringValue(ctx, name);
+  const v = stringOption(ctx, name);
   if (v === void 0) {
     if (required2) throw new UserError("BAD_OPTION", `--${name} is required`, { where: { field: `--${name}` } });
     return void 0;
@@ -45056,8 +45083,8 @@ function numberOption(ctx, name, required2) {
 }
 function editionAndRounding(ctx) {
   return runEngine(() => ({
-    edition: parseEdition(stringValue(ctx, "edition") ?? DEFAULT_EDITION),
-    rounding: parseRoundingProfile(stringValue(ctx, "rounding") ?? DEFAULT_ROUNDING)
+    edition: parseEdition(stringOption(ctx, "edition") ?? DEFAULT_EDITION),
+    rounding: parseRoundingProfile(stringOption(ctx, "rounding") ?? DEFAULT_ROUNDING)
   }));
 }
 var GROUP_LABEL = {
@@ -45117,11 +45144,11 @@ var vcfCommand = {
         temperatureC,
         edition,
         rounding,
-        addendum2019: ctx.values["addendum-2019"] === true,
+        addendum2019: flagOption(ctx, "addendum-2019"),
         ...volumeL === void 0 ? {} : { volumeL }
       })
     );
-    ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}
+    ctx.out(flagOption(ctx, "json") ? `${JSON.stringify(r)}
 ` : humanVcf(r));
   }
 };
@@ -45154,14 +45181,14 @@ var density15Command = {
       () => table53b({
         observedDensity,
         temperatureC,
-        hydrometer: ctx.values.hydrometer === true,
+        hydrometer: flagOption(ctx, "hydrometer"),
         edition,
         rounding,
-        addendum2019: ctx.values["addendum-2019"] === true,
+        addendum2019: flagOption(ctx, "addendum-2019"),
         ...volumeL === void 0 ? {} : { volumeL }
       })
     );
-    ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}
+    ctx.out(flagOption(ctx, "json") ? `${JSON.stringify(r)}
 ` : humanDensity15(r));
   }
 };
@@ -45190,10 +45217,10 @@ var batchCommand = {
     const inName = ctx.positionals[0];
     if (!inName) throw new UserError("BAD_ARGUMENTS", "missing IN.csv; see astm53b batch --help");
     const started = performance.now();
-    const csv = await openCsvFile((0, import_node_path2.resolve)(ctx.cwd, inName), inName);
+    const csv = await openCsvFile((0, import_node_path3.resolve)(ctx.cwd, inName), inName);
     const layout = batchLayout(csv.header, inName);
-    const outName = stringValue(ctx, "out");
-    const { rows, failed } = outName === void 0 ? await streamBatch(csv, layout, async (t) => ctx.out(t)) : await writeFileAtomically((0, import_node_path2.resolve)(ctx.cwd, outName), outName, (write) => streamBatch(csv, layout, write));
+    const outName = stringOption(ctx, "out");
+    const { rows, failed } = outName === void 0 ? await streamBatch(csv, layout, async (t) => ctx.out(t)) : await writeFileAtomically((0, import_node_path3.resolve)(ctx.cwd, outName), outName, (write) => streamBatch(csv, layout, write));
     const seconds = (performance.now() - started) / 1e3;
     ctx.log.info(
       `batch ${inName}: ${rows} rows, ${failed} with an error, ${seconds.toFixed(2)} s (${Math.round(rows / Math.max(seconds, 1e-9))} rows/s)`
@@ -45500,7 +45527,7 @@ async function withDb(target, fn) {
 }
 
 // src/db/target.ts
-var import_node_path3 = __toESM(require("node:path"), 1);
+var import_node_path4 = __toESM(require("node:path"), 1);
 var EMBEDDED_DIR = ".astm53b/pgdata";
 function resolveTarget(opts) {
   if (opts.url !== void 0 && opts.url !== "") {
@@ -45519,8 +45546,8 @@ function resolveTarget(opts) {
     }
     return { kind: "pg", url: url2, label: maskConnectionString(url2) };
   }
-  const dataDir = import_node_path3.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
-  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path3.default.relative(opts.cwd, dataDir) || dataDir})` };
+  const dataDir = import_node_path4.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
+  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path4.default.relative(opts.cwd, dataDir) || dataDir})` };
 }
 function isTransactionPooler(url2) {
   try {
@@ -45587,7 +45614,7 @@ var HashedFileSink = class extends import_node_stream2.Writable {
 var import_node_child_process = require("node:child_process");
 var import_promises5 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
-var import_node_path4 = __toESM(require("node:path"), 1);
+var import_node_path5 = __toESM(require("node:path"), 1);
 var DEBIAN_ROOT = "/usr/lib/postgresql";
 async function isExecutable(file2) {
   return (0, import_promises5.access)(file2, import_node_fs3.constants.X_OK).then(
@@ -45616,14 +45643,14 @@ async function candidateDirs(env) {
   if (env.PG_BIN) return [env.PG_BIN];
   const dirs = [];
   const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
-  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path4.default.join(DEBIAN_ROOT, m, "bin"));
-  for (const d of (env.PATH ?? "").split(import_node_path4.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path5.default.join(DEBIAN_ROOT, m, "bin"));
+  for (const d of (env.PATH ?? "").split(import_node_path5.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
   return dirs;
 }
 async function findPgTool(name, serverMajor, env = process.env) {
   const found = [];
   for (const dir of await candidateDirs(env)) {
-    const file2 = import_node_path4.default.join(dir, name);
+    const file2 = import_node_path5.default.join(dir, name);
     if (!await isExecutable(file2)) continue;
     const v = await toolVersion(file2);
     if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
@@ -45837,7 +45864,7 @@ function startStreamingRestore(opts) {
 // src/runbook/backup/index.ts
 var import_promises11 = require("node:fs/promises");
 var import_node_os2 = __toESM(require("node:os"), 1);
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -45889,7 +45916,7 @@ async function tablesChecksums(q, tables, known) {
 
 // src/runbook/backup/manifest.ts
 var import_promises7 = require("node:fs/promises");
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -61538,13 +61565,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema2, ctx, json3, params, message) {
+function handleUnrepresentable(schema2, ctx, json2, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema2, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json3, result);
+  Object.assign(json2, result);
   return true;
 }
 function processSchema(schema2, ctx, _params = { path: [], schemaPath: [] }) {
@@ -61780,12 +61807,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json3) {
-  const allOf = json3.allOf;
+function foldIntersection(json2) {
+  const allOf = json2.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json3)
+    if (key in json2)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -61804,8 +61831,8 @@ function foldIntersection(json3) {
   }
   if (!folded)
     return;
-  delete json3.allOf;
-  assignProps(json3, folded);
+  delete json2.allOf;
+  assignProps(json2, folded);
 }
 function finalize(ctx, schema2) {
   const root = ctx.seen.get(schema2);
@@ -61887,20 +61914,20 @@ function finalize(ctx, schema2) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen of ctx.seen.values()) {
-        for (const json3 of [seen.schema, seen.def]) {
-          const allOf = json3?.allOf;
+        for (const json2 of [seen.schema, seen.def]) {
+          const allOf = json2?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json3);
+            existing.push(json2);
           else
-            carriers.set(allOf, [json3]);
+            carriers.set(allOf, [json2]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json3 of carriers.get(allOf) ?? [])
-          foldIntersection(json3);
+        for (const json2 of carriers.get(allOf) ?? [])
+          foldIntersection(json2);
       }
     }
   }
@@ -62135,29 +62162,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema2, ctx, _json, _params) => {
-  const json3 = _json;
-  json3.type = "string";
+  const json2 = _json;
+  json2.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json3.minLength = minimum;
+    json2.minLength = minimum;
   if (typeof maximum === "number")
-    json3.maxLength = maximum;
+    json2.maxLength = maximum;
   if (format) {
-    json3.format = formatMap[format] ?? format;
-    if (json3.format === "")
-      delete json3.format;
+    json2.format = formatMap[format] ?? format;
+    if (json2.format === "")
+      delete json2.format;
     if (format === "time" || laxFormat) {
-      delete json3.format;
+      delete json2.format;
     }
   }
   if (contentEncoding)
-    json3.contentEncoding = contentEncoding;
+    json2.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json3.pattern = patternList[0].source;
+      json2.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json3.allOf = [
+      json2.allOf = [
         ...patternList.map((regex) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex.source
@@ -62167,31 +62194,31 @@ var stringProcessor = (schema2, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema2, ctx, _json, params) => {
-  const json3 = _json;
+  const json2 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema2);
-  json3.type = isInt ? "integer" : "number";
+  json2.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json3.minimum = exclusiveMinimum;
-      json3.exclusiveMinimum = true;
+      json2.minimum = exclusiveMinimum;
+      json2.exclusiveMinimum = true;
     } else {
-      json3.exclusiveMinimum = exclusiveMinimum;
+      json2.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json3.minimum = minimum;
+    json2.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json3.maximum = exclusiveMaximum;
-      json3.exclusiveMaximum = true;
+      json2.maximum = exclusiveMaximum;
+      json2.exclusiveMaximum = true;
     } else {
-      json3.exclusiveMaximum = exclusiveMaximum;
+      json2.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json3.maximum = maximum;
+    json2.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -62199,75 +62226,75 @@ var numberProcessor = (schema2, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema2, ctx, json3, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema2, ctx, json2, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json3.multipleOf = first;
+      json2.multipleOf = first;
     if (rest.length)
-      json3.allOf = [...json3.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json2.allOf = [...json2.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json3, _params) => {
-  json3.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json2, _params) => {
+  json2.type = "boolean";
 };
-var bigintProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json3, _params) => {
+var nullProcessor = (_schema, ctx, json2, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json3.type = "string";
-    json3.nullable = true;
-    json3.enum = [null];
+    json2.type = "string";
+    json2.nullable = true;
+    json2.enum = [null];
   } else {
-    json3.type = "null";
+    json2.type = "null";
   }
 };
-var undefinedProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json3, _params) => {
-  json3.not = {};
+var neverProcessor = (_schema, _ctx, json2, _params) => {
+  json2.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema2, _ctx, json3, _params) => {
+var enumProcessor = (schema2, _ctx, json2, _params) => {
   const def = schema2._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json3.not = {};
+    json2.not = {};
     return;
   }
   if (values.every((v) => typeof v === "number"))
-    json3.type = "number";
+    json2.type = "number";
   if (values.every((v) => typeof v === "string"))
-    json3.type = "string";
-  json3.enum = values;
+    json2.type = "string";
+  json2.enum = values;
 };
-var literalProcessor = (schema2, ctx, json3, params) => {
+var literalProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   if (def.values.length === 0) {
-    json3.not = {};
+    json2.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema2, ctx, json3, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json2, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema2, ctx, json3, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema2, ctx, json2, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -62277,37 +62304,37 @@ var literalProcessor = (schema2, ctx, json3, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json3.type = val === null ? "null" : typeof val;
+    json2.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json3.enum = [val];
+      json2.enum = [val];
     } else {
-      json3.const = val;
+      json2.const = val;
     }
   } else {
     if (vals.every((v) => typeof v === "number"))
-      json3.type = "number";
+      json2.type = "number";
     if (vals.every((v) => typeof v === "string"))
-      json3.type = "string";
+      json2.type = "string";
     if (vals.every((v) => typeof v === "boolean"))
-      json3.type = "boolean";
+      json2.type = "boolean";
     if (vals.every((v) => v === null))
-      json3.type = "null";
-    json3.enum = vals;
+      json2.type = "null";
+    json2.enum = vals;
   }
 };
-var nanProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema2, _ctx, json3, _params) => {
-  const _json = json3;
+var templateLiteralProcessor = (schema2, _ctx, json2, _params) => {
+  const _json = json2;
   const pattern = schema2._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema2, _ctx, json3, _params) => {
-  const _json = json3;
+var fileProcessor = (schema2, _ctx, json2, _params) => {
+  const _json = json2;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -62325,34 +62352,34 @@ var fileProcessor = (schema2, _ctx, json3, _params) => {
   else
     _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
 };
-var successProcessor = (_schema, _ctx, json3, _params) => {
-  json3.type = "boolean";
+var successProcessor = (_schema, _ctx, json2, _params) => {
+  json2.type = "boolean";
 };
-var customProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema2, ctx, json3, params) => {
-  handleUnrepresentable(schema2, ctx, json3, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema2, ctx, json2, params) => {
+  handleUnrepresentable(schema2, ctx, json2, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema2, ctx, _json, params) => {
-  const json3 = _json;
+  const json2 = _json;
   const def = schema2._zod.def;
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json3.minItems = minimum;
+    json2.minItems = minimum;
   if (typeof maximum === "number")
-    json3.maxItems = maximum;
-  json3.type = "array";
-  json3.items = processSchema(def.element, ctx, {
+    json2.maxItems = maximum;
+  json2.type = "array";
+  json2.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -62368,17 +62395,17 @@ function inputOptin(schema2) {
   return schema2._zod.optin;
 }
 var objectProcessor = (schema2, ctx, _json, params) => {
-  const json3 = _json;
+  const json2 = _json;
   const def = schema2._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json3, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema2, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json3.type = "object";
-  json3.properties = {};
+  json2.type = "object";
+  json2.properties = {};
   for (const key in shape) {
-    assignProp(json3.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json2.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -62391,21 +62418,21 @@ var objectProcessor = (schema2, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json3.required = requiredKeys;
+    json2.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json3.additionalProperties = false;
+    json2.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json3.additionalProperties = false;
+      json2.additionalProperties = false;
   } else if (def.catchall) {
-    json3.additionalProperties = processSchema(def.catchall, ctx, {
+    json2.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema2, ctx, json3, params) => {
+var unionProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   const isExclusive = def.inclusive === false;
   const options = def.options.map((x, i) => processSchema(x, ctx, {
@@ -62413,12 +62440,12 @@ var unionProcessor = (schema2, ctx, json3, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i]
   }));
   if (isExclusive) {
-    json3.oneOf = options;
+    json2.oneOf = options;
   } else {
-    json3.anyOf = options;
+    json2.anyOf = options;
   }
 };
-var intersectionProcessor = (schema2, ctx, json3, params) => {
+var intersectionProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   const a = processSchema(def.left, ctx, {
     ...params,
@@ -62433,13 +62460,13 @@ var intersectionProcessor = (schema2, ctx, json3, params) => {
     ...isSimpleIntersection(a) ? a.allOf : [a],
     ...isSimpleIntersection(b) ? b.allOf : [b]
   ];
-  json3.allOf = allOf;
+  json2.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema2, ctx, _json, params) => {
-  const json3 = _json;
+  const json2 = _json;
   const def = schema2._zod.def;
-  json3.type = "array";
+  json2.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x, i) => processSchema(x, ctx, {
@@ -62461,70 +62488,70 @@ var tupleProcessor = (schema2, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json3.prefixItems = prefixItems;
+    json2.prefixItems = prefixItems;
     if (isClosed) {
-      json3.items = false;
+      json2.items = false;
     } else if (rest) {
-      json3.items = rest;
+      json2.items = rest;
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json2.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json2.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json3.items = {
+    json2.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json3.items.anyOf.push(rest);
+      json2.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json2.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json2.maxItems = maxItems;
   } else {
-    json3.items = prefixItems;
+    json2.items = prefixItems;
     if (isClosed) {
-      json3.additionalItems = false;
+      json2.additionalItems = false;
     } else if (rest) {
-      json3.additionalItems = rest;
+      json2.additionalItems = rest;
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json2.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json2.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema2);
   if (typeof minimum === "number")
-    json3.minItems = minimum;
+    json2.minItems = minimum;
   if (typeof maximum === "number")
-    json3.maxItems = maximum;
+    json2.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json3, visited) {
-  if (json3.$ref) {
-    if (visited.has(json3))
-      return json3;
-    visited.add(json3);
-    const def = bySchema.get(json3)?.def;
+function stringifyKeyNames(bySchema, json2, visited) {
+  if (json2.$ref) {
+    if (visited.has(json2))
+      return json2;
+    visited.add(json2);
+    const def = bySchema.get(json2)?.def;
     if (!def)
-      return json3;
+      return json2;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json3 : inlined;
+    return inlined === def ? json2 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json3[keyword];
+    const branches = json2[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i) => branch !== branches[i]))
-      json3 = { ...json3, [keyword]: mapped };
+      json2 = { ...json2, [keyword]: mapped };
   }
-  const types3 = Array.isArray(json3.type) ? json3.type : [json3.type];
+  const types3 = Array.isArray(json2.type) ? json2.type : [json2.type];
   const numericType = !types3.includes("string") && types3.some((t) => t === "number" || t === "integer");
-  const values = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
+  const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
-    return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json3;
+    return json2;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -62564,9 +62591,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema2, ctx, _json, params) => {
-  const json3 = _json;
+  const json2 = _json;
   const def = schema2._zod.def;
-  json3.type = "object";
+  json2.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -62574,13 +62601,13 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json3.patternProperties = {};
+    json2.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json3.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json2.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json3.propertyNames = processSchema(def.keyType, ctx, {
+      json2.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -62592,7 +62619,7 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       }
       pending.push(schema2);
     }
-    json3.additionalProperties = processSchema(def.valueType, ctx, {
+    json2.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -62602,19 +62629,19 @@ var recordProcessor = (schema2, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
     if (validKeyValues.length > 0) {
-      json3.required = validKeyValues.map(String);
+      json2.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema2, ctx, json3, params) => {
+var nullableProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   if (ctx.target === "openapi-3.0") {
     seen.ref = def.innerType;
-    json3.nullable = true;
+    json2.nullable = true;
   } else {
-    json3.anyOf = [inner, { type: "null" }];
+    json2.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema2, ctx, _json, params) => {
@@ -62624,7 +62651,7 @@ var nonoptionalProcessor = (schema2, ctx, _json, params) => {
   seen.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
-function serializeDefaultValue(value, schema2, ctx, json3, params) {
+function serializeDefaultValue(value, schema2, ctx, json2, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_, val) => {
     if (typeof val !== "bigint")
@@ -62634,30 +62661,30 @@ function serializeDefaultValue(value, schema2, ctx, json3, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema2, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema2, ctx, json2, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema2, ctx, json3, params) => {
+var defaultProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json3, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json2, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json3.default = value;
+    json2.default = value;
 };
-var prefaultProcessor = (schema2, ctx, json3, params) => {
+var prefaultProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json3, params);
+  const value = serializeDefaultValue(def.defaultValue, schema2, ctx, json2, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json3._prefault = value;
+    json2._prefault = value;
 };
-var catchProcessor = (schema2, ctx, json3, params) => {
+var catchProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
@@ -62666,10 +62693,10 @@ var catchProcessor = (schema2, ctx, json3, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema2, ctx, json3, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema2, ctx, json2, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json3.default = catchValue;
+  json2.default = catchValue;
 };
 var pipeProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -62679,12 +62706,12 @@ var pipeProcessor = (schema2, ctx, _json, params) => {
   const seen = ctx.seen.get(schema2);
   seen.ref = innerType;
 };
-var readonlyProcessor = (schema2, ctx, json3, params) => {
+var readonlyProcessor = (schema2, ctx, json2, params) => {
   const def = schema2._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen = ctx.seen.get(schema2);
   seen.ref = def.innerType;
-  json3.readOnly = true;
+  json2.readOnly = true;
 };
 var promiseProcessor = (schema2, ctx, _json, params) => {
   const def = schema2._zod.def;
@@ -63326,7 +63353,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => stringProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json2, params) => stringProcessor(inst, ctx, json2, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -63685,7 +63712,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => numberProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json2, params) => numberProcessor(inst, ctx, json2, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -63775,7 +63802,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => booleanProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => booleanProcessor(inst, ctx, json2, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -63785,7 +63812,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => bigintProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json2, params) => bigintProcessor(inst, ctx, json2, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -63843,7 +63870,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => symbolProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => symbolProcessor(inst, ctx, json2, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -63851,7 +63878,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => undefinedProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => undefinedProcessor(inst, ctx, json2, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -63859,7 +63886,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nullProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => nullProcessor(inst, ctx, json2, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -63867,7 +63894,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => anyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => anyProcessor(inst, ctx, json2, params);
 });
 function any() {
   return _any(ZodAny);
@@ -63875,7 +63902,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unknownProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => unknownProcessor(inst, ctx, json2, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -63883,7 +63910,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => neverProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => neverProcessor(inst, ctx, json2, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -63891,7 +63918,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => voidProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => voidProcessor(inst, ctx, json2, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -63901,7 +63928,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -63923,7 +63950,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => arrayProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => arrayProcessor(inst, ctx, json2, params);
   inst.element = def.element;
 }, {
   min(n2, params) {
@@ -63953,7 +63980,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => objectProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
   util_exports.installLazyProp(inst, "shape", (self2) => self2._zod.def.shape, false);
 }, {
   keyof() {
@@ -64026,7 +64053,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
   inst.options = def.options;
 });
 function union(options, params) {
@@ -64039,7 +64066,7 @@ function union(options, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
   inst.options = def.options;
 });
 function xor(options, params) {
@@ -64065,7 +64092,7 @@ function discriminatedUnion(discriminator, options, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => intersectionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => intersectionProcessor(inst, ctx, json2, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -64078,7 +64105,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => tupleProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => tupleProcessor(inst, ctx, json2, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -64111,7 +64138,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => recordProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => recordProcessor(inst, ctx, json2, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -64153,7 +64180,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => mapProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => mapProcessor(inst, ctx, json2, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -64173,7 +64200,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => setProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => setProcessor(inst, ctx, json2, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -64189,7 +64216,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => enumProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => enumProcessor(inst, ctx, json2, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -64242,7 +64269,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => literalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => literalProcessor(inst, ctx, json2, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -64263,7 +64290,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => fileProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => fileProcessor(inst, ctx, json2, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types3, params) => inst.check(_mime(Array.isArray(types3) ? types3 : [types3], params));
@@ -64275,7 +64302,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => transformProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => transformProcessor(inst, ctx, json2, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -64314,7 +64341,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -64326,7 +64353,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -64338,7 +64365,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nullableProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => nullableProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -64353,7 +64380,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => defaultProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => defaultProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -64369,7 +64396,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => prefaultProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => prefaultProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -64384,7 +64411,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nonoptionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => nonoptionalProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -64397,7 +64424,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => successProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => successProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -64409,7 +64436,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => catchProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => catchProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -64423,7 +64450,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nanProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -64431,7 +64458,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => pipeProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => pipeProcessor(inst, ctx, json2, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -64473,7 +64500,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => readonlyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => readonlyProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -64485,7 +64512,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => templateLiteralProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => templateLiteralProcessor(inst, ctx, json2, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -64497,7 +64524,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => lazyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => lazyProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -64509,7 +64536,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => promiseProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => promiseProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -64521,7 +64548,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => functionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => functionProcessor(inst, ctx, json2, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -64533,7 +64560,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => customProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json2, params) => customProcessor(inst, ctx, json2, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -66325,7 +66352,7 @@ var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
 var import_promises6 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -66336,13 +66363,13 @@ async function writeValidated(file2, schema2, value, what) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises6.mkdir)(import_node_path5.default.dirname(file2), { recursive: true });
+  await (0, import_promises6.mkdir)(import_node_path6.default.dirname(file2), { recursive: true });
   await (0, import_promises6.writeFile)(file2, text);
   return text;
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path5.default.resolve(dir, file2);
+  const abs2 = import_node_path6.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
@@ -66365,7 +66392,7 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path5.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path6.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
@@ -66408,7 +66435,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path6.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path7.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format = value?.format;
   if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
@@ -66431,16 +66458,16 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  return sha256Text(await writeValidated(import_node_path6.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+  return sha256Text(await writeValidated(import_node_path7.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
 }
 async function writeVerification(dir, verification) {
-  await writeValidated(import_node_path6.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
+  await writeValidated(import_node_path7.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
 }
 async function checkFileHashes(dir, manifest) {
   const problems = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path6.default.join(dir, f.path);
-    if (import_node_path6.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path7.default.join(dir, f.path);
+    if (import_node_path7.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -66454,7 +66481,7 @@ async function checkFileHashes(dir, manifest) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256 } = await readManifest(dir);
-  const vFile = import_node_path6.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path7.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -66473,7 +66500,7 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha256) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path6.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path7.default.join(dir, MANIFEST_FILE) }
     });
   }
   const hashes = await checkFileHashes(dir, manifest);
@@ -66483,7 +66510,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path6.default.join(dir, first.path) }
+        where: { file: import_node_path7.default.join(dir, first.path) }
       }
     );
   }
@@ -66544,10 +66571,10 @@ async function dropScratchDatabase(serverUrl, name) {
 }
 
 // src/paths.ts
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path8 = __toESM(require("node:path"), 1);
 var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path7.default.resolve(import_node_path7.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path7.default.join(PACKAGE_ROOT, "sql", ...parts);
+var PACKAGE_ROOT = import_node_path8.default.resolve(import_node_path8.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path8.default.join(PACKAGE_ROOT, "sql", ...parts);
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
   resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
@@ -67041,16 +67068,16 @@ async function prepareScratch(sdb, application, log, authUsers) {
     { statementTimeoutMs: 0 }
   );
 }
-async function insertAuthUsers(tx, entry, json3, present) {
+async function insertAuthUsers(tx, entry, json2, present) {
   const usable = entry.columns.filter((c) => present.includes(c)).map(quoteIdent).join(", ");
   await tx.query(
     `INSERT INTO auth.users (${usable}) SELECT ${usable} FROM json_populate_recordset(NULL::auth.users, $1::json) ON CONFLICT DO NOTHING`,
-    [json3]
+    [json2]
   );
 }
 
 // src/runbook/backup/take-embedded.ts
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
 var import_node_crypto4 = require("node:crypto");
@@ -67151,7 +67178,7 @@ function openScratchPglite() {
 
 // src/runbook/backup/source-reads.ts
 var import_promises9 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
 async function exportTableCsv(q, schema2, table3, key, file2) {
@@ -67371,7 +67398,7 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path8.default.join(dir, file2), text);
+    const digest = await writeText(import_node_path9.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
@@ -67380,12 +67407,12 @@ async function readSourceFacts(q, dir) {
 async function readAuthUsers(q, schemas, dir) {
   const users = await readReferencedAuthUsers(q, schemas);
   if (!users) return { entry: null, json: null, file: null };
-  const json3 = `${JSON.stringify(users.rows, null, 1)}
+  const json2 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path8.default.join(dir, AUTH_USERS_FILE), json3);
+  const digest = await writeText(import_node_path9.default.join(dir, AUTH_USERS_FILE), json2);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
-    json: json3,
+    json: json2,
     file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest }
   };
 }
@@ -67395,7 +67422,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table3] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table3);
     const file2 = `tables/${qualified}.csv`;
-    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path8.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path9.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -67430,13 +67457,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const reads = await readSnapshot(hold.q, facts, dir, log);
     const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path9.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path10.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
     if (facts.schemas.pipeline.length) {
-      const pipeline4 = await hold.dump({ file: import_node_path9.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      const pipeline4 = await hold.dump({ file: import_node_path10.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
     }
-    const toc = await readSqlDumpToc(import_node_path9.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path10.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -67460,7 +67487,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 }
 
 // src/runbook/backup/take-pg.ts
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   return db.withClient(
@@ -67492,7 +67519,7 @@ async function takePgSnapshot(db, ctx, log) {
       const dumping = dumpArchive({
         url: url2,
         serverMajor: ctx.serverMajor,
-        file: import_node_path10.default.join(dir, ARCHIVE_FILE),
+        file: import_node_path11.default.join(dir, ARCHIVE_FILE),
         snapshot,
         lockWaitTimeoutMs: lockTimeoutMs,
         compress: ctx.compress,
@@ -67543,7 +67570,7 @@ async function takePgSnapshot(db, ctx, log) {
 
 // src/runbook/backup/verify.ts
 var import_promises10 = require("node:fs/promises");
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/runbook/backup/compare.ts
 async function compareWithManifest(q, manifest, known) {
@@ -67590,7 +67617,7 @@ function describeMismatches(c, failures) {
 
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts, log) {
-  const abs2 = import_node_path11.default.resolve(dir);
+  const abs2 = import_node_path12.default.resolve(dir);
   const { manifest, sha256 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
     throw new UserError(
@@ -67633,7 +67660,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return abandon();
   if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
-  const archive = import_node_path11.default.join(dir, ARCHIVE_FILE);
+  const archive = import_node_path12.default.join(dir, ARCHIVE_FILE);
   try {
     const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
     v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
@@ -67698,7 +67725,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   return v;
 }
 async function recordedAuthUsers(dir, manifest) {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises10.readFile)(import_node_path11.default.join(dir, manifest.authUsers.file), "utf8") : null };
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises10.readFile)(import_node_path12.default.join(dir, manifest.authUsers.file), "utf8") : null };
 }
 async function verifyPlainRestore(dir, manifest, v, log) {
   const failures = v.failures;
@@ -67706,7 +67733,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    const toc = await readSqlDumpToc(import_node_path11.default.join(dir, file2));
+    const toc = await readSqlDumpToc(import_node_path12.default.join(dir, file2));
     if (file2 === manifest.dump.file) {
       entries = toc.entries.length;
       dumpedBy = toc.dumpedBy ?? null;
@@ -67722,7 +67749,7 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   try {
     await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
-    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path11.default.join(dir, file2), file2);
+    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path12.default.join(dir, file2), file2);
     v.restore.ms = Date.now() - started;
     v.comparison = await compareWithManifest(sdb, manifest);
     describeMismatches(v.comparison, failures);
@@ -67749,13 +67776,13 @@ function sourceHost(url2) {
   }
 }
 async function prepareOutDir(outDir) {
-  const dir = import_node_path12.default.resolve(outDir);
+  const dir = import_node_path13.default.resolve(outDir);
   const existing = await (0, import_promises11.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
-  await (0, import_promises11.mkdir)(import_node_path12.default.join(dir, "functions"), { recursive: true });
-  await (0, import_promises11.mkdir)(import_node_path12.default.join(dir, "tables"), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path13.default.join(dir, "functions"), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path13.default.join(dir, "tables"), { recursive: true });
   return dir;
 }
 async function backup(db, opts, log) {
@@ -67846,7 +67873,7 @@ async function backup(db, opts, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 var ROLLBACK_TODOS = [
   "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
   "Runbook 6.2 step 5: inform the depot team (\xE9quipe terrain) that entries are back on the legacy computation",
@@ -67871,14 +67898,14 @@ function assertSameEngine(db, manifest) {
   );
 }
 async function rollback(db, opts, log) {
-  const dir = import_node_path13.default.resolve(opts.backupDir);
+  const dir = import_node_path14.default.resolve(opts.backupDir);
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
   const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = import_node_path13.default.join(dir, manifest.dump.file);
+  const archive = import_node_path14.default.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings = [];
   const current = await db.query("SELECT current_database() AS db");
@@ -68221,39 +68248,6 @@ function renderStockSummaryText(s) {
   return out.join("\n") + "\n";
 }
 
-// src/cli/options.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
-function stringOption(ctx, name) {
-  const v = ctx.values[name];
-  const t = typeof v === "string" ? v.trim() : "";
-  return t === "" ? void 0 : t;
-}
-function listOption(ctx, name) {
-  const v = ctx.values[name];
-  const all = Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
-  return all.map((x) => x.trim()).filter((x) => x !== "");
-}
-function flagOption(ctx, name) {
-  return ctx.values[name] === true;
-}
-function pathOption(ctx, name) {
-  const v = stringOption(ctx, name);
-  return v === void 0 ? void 0 : import_node_path14.default.resolve(ctx.cwd, v);
-}
-function integerOption(ctx, name, bounds) {
-  const v = stringOption(ctx, name);
-  if (v === void 0) return void 0;
-  const n2 = Number(v);
-  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n2) || n2 < bounds.min || n2 > bounds.max) {
-    throw new UserError(
-      "BAD_OPTION",
-      `--${name} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ""} between ${bounds.min} and ${bounds.max}, got "${v.slice(0, 30)}"`,
-      { where: { field: name } }
-    );
-  }
-  return n2;
-}
-
 // src/cli/commands/db.ts
 var urlOption = {
   type: "string",
@@ -68297,7 +68291,7 @@ var dbInit = {
     json: { type: "boolean", description: "print the result as JSON" }
   },
   async run(ctx) {
-    const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
+    const opts = validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const target = targetOf(ctx);
     assertSessionCapable(target, "db init");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
@@ -68351,9 +68345,60 @@ var dbLoadSchema = {
   }
 };
 
+// src/runbook/timeouts.ts
+var STEP_TIMEOUT_DEFAULTS = {
+  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
+  lockTimeoutMs: 5e3,
+  statementTimeoutMs: 12e4,
+  /** how long a second run waits for the first before failing */
+  lockWaitMs: 1e4
+};
+var TIMEOUT_OPTIONS = {
+  "lock-timeout-ms": { key: "lockTimeoutMs", description: "lock_timeout of each statement" },
+  "statement-timeout-ms": { key: "statementTimeoutMs", description: "statement_timeout of each statement" },
+  "lock-wait-ms": { key: "lockWaitMs", description: "how long to wait for another pipeline step on the same database" }
+};
+function parseMs(v, field, fallback, max = 36e5) {
+  if (v === void 0 || v === "") return fallback;
+  const n2 = Number(v);
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
+      { where: { field } }
+    );
+  return n2;
+}
+function parseTimeouts(raw) {
+  const out = { ...STEP_TIMEOUT_DEFAULTS };
+  for (const [name, { key }] of Object.entries(TIMEOUT_OPTIONS)) {
+    out[key] = parseMs(raw[name], name, STEP_TIMEOUT_DEFAULTS[key]);
+  }
+  return out;
+}
+
+// src/cli/run-options.ts
+var runOptions = {
+  "run-id": {
+    type: "string",
+    valueName: "ID",
+    description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)"
+  },
+  actor: { type: "string", valueName: "NAME", description: "who runs this, recorded (default: GITHUB_ACTOR, else the OS user)" }
+};
+var runOf = (ctx) => runContextFrom(ctx.env, { runId: stringOption(ctx, "run-id"), actor: stringOption(ctx, "actor") });
+var timeoutOptions = Object.fromEntries(
+  Object.entries(TIMEOUT_OPTIONS).map(([name, o]) => [
+    name,
+    { type: "string", valueName: "MS", description: o.description, default: String(STEP_TIMEOUT_DEFAULTS[o.key]) }
+  ])
+);
+var timeoutsOf = (ctx) => parseTimeouts(
+  Object.fromEntries(Object.keys(TIMEOUT_OPTIONS).map((n2) => [n2, stringOption(ctx, n2)]))
+);
+var jsonOption = { type: "boolean", description: "print the result as JSON" };
+
 // src/cli/commands/backup.ts
-var json2 = (v) => `${JSON.stringify(v, null, 2)}
-`;
 var targetUrl = {
   type: "string",
   valueName: "URL",
@@ -68364,13 +68409,8 @@ var scratchUrlOption = {
   valueName: "URL",
   description: "an empty database to restore into for the proof (default: one created and dropped on the --url server)"
 };
-var jsonOption = { type: "boolean", description: "print the result as JSON" };
-function stringOption2(ctx, name) {
-  const v = ctx.values[name];
-  return typeof v === "string" && v !== "" ? v : void 0;
-}
 async function stepTarget(ctx, step) {
-  const target = resolveTarget({ url: stringOption2(ctx, "url"), cwd: ctx.cwd });
+  const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
     throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path16.default.relative(ctx.cwd, target.dataDir)}`, {
@@ -68380,7 +68420,7 @@ async function stepTarget(ctx, step) {
   return target;
 }
 function scratchUrl(ctx) {
-  const v = stringOption2(ctx, "scratch-url");
+  const v = stringOption(ctx, "scratch-url");
   if (!v) return void 0;
   const url2 = resolveUrlOption(v, ctx.env);
   resolveTarget({ url: url2, cwd: ctx.cwd });
@@ -68402,10 +68442,10 @@ var backupCommand = {
     json: jsonOption
   },
   async run(ctx) {
-    const out = stringOption2(ctx, "out");
+    const out = stringOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
     const scratch = scratchUrl(ctx);
-    const compress = stringOption2(ctx, "compress");
+    const compress = stringOption(ctx, "compress");
     return withDb(await stepTarget(ctx, "backup"), async (db) => {
       const r = await backup(
         db,
@@ -68413,7 +68453,7 @@ var backupCommand = {
         ctx.log
       );
       ctx.out(
-        ctx.values.json ? json2({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r)
+        flagOption(ctx, "json") ? jsonText({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification }) : renderBackupText(r)
       );
       return r.ok ? 0 : 1;
     });
@@ -68434,7 +68474,7 @@ var backupVerifyCommand = {
     json: jsonOption
   },
   async run(ctx) {
-    const serverUrl = stringOption2(ctx, "url");
+    const serverUrl = stringOption(ctx, "url");
     if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
     const scratch = scratchUrl(ctx);
     const v = await verifyBackup(
@@ -68442,7 +68482,7 @@ var backupVerifyCommand = {
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env },
       ctx.log
     );
-    ctx.out(ctx.values.json ? json2(v) : renderVerificationText(v));
+    ctx.out(flagOption(ctx, "json") ? jsonText(v) : renderVerificationText(v));
     return v.ok ? 0 : 1;
   }
 };
@@ -68452,11 +68492,11 @@ var rollbackCommand = {
   details: "Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\nnever auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.",
   options: { url: targetUrl, backup: { type: "string", valueName: "DIR", description: "the verified backup folder" }, json: jsonOption },
   async run(ctx) {
-    const dir = stringOption2(ctx, "backup");
+    const dir = stringOption(ctx, "backup");
     if (!dir) throw new UserError("MISSING_OPTION", "rollback needs --backup DIR", { where: { field: "backup" } });
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
       const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json2(r) : renderRollbackText(r));
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderRollbackText(r));
       return r.ok ? 0 : 1;
     });
   }
@@ -70057,14 +70097,14 @@ async function verifyBundle(zipPath, opts = {}, log) {
   if (manifestBytes === void 0) {
     if (!problems.some((p) => p.path === MANIFEST_NAME)) problems.push({ path: MANIFEST_NAME, kind: "missing", problem: "not in the zip" });
   } else {
-    let json3;
+    let json2;
     try {
-      json3 = JSON.parse(manifestBytes.toString("utf8"));
+      json2 = JSON.parse(manifestBytes.toString("utf8"));
     } catch (e) {
       problems.push({ path: MANIFEST_NAME, kind: "unreadable", problem: `not valid JSON (${e.message})` });
     }
-    if (json3 !== void 0) {
-      const m = ManifestForVerify.safeParse(json3);
+    if (json2 !== void 0) {
+      const m = ManifestForVerify.safeParse(json2);
       if (!m.success) {
         const i = m.error.issues[0];
         problems.push({
@@ -70074,7 +70114,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
         });
       } else {
         manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
-        const raw = json3;
+        const raw = json2;
         manifestInfo = {
           decision: typeof raw.decision === "string" ? raw.decision : null,
           complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null
@@ -70142,7 +70182,7 @@ function headingTarget(ctx) {
   if (!/^[1-9]\d*$/.test(occ)) throw new UserError("BAD_OPTION", `--occurrence ${occ} must be 1, 2, \u2026`, { where: { field: "occurrence" } });
   return { heading: under, occurrence: Number(occ) };
 }
-var runOptions = {
+var runOptions2 = {
   "run-id": {
     type: "string",
     valueName: "ID",
@@ -70186,7 +70226,7 @@ var evidenceBuild = {
     results: { type: "string", valueName: "DIR", default: "astm53b-results", description: "the folder the steps wrote their results into" },
     out: { type: "string", valueName: "FILE.zip", description: "the bundle to write" },
     ...entryOptions,
-    ...runOptions,
+    ...runOptions2,
     repository: { type: "string", valueName: "OWNER/NAME", description: "default: GITHUB_REPOSITORY" },
     "run-url": { type: "string", valueName: "URL", description: "default: the GitHub run page when running in Actions" },
     json: { type: "boolean", description: "print the manifest as JSON" }
@@ -70274,7 +70314,7 @@ var changelogEntry = {
   options: {
     results: { type: "string", valueName: "DIR", default: "astm53b-results", description: "the folder the steps wrote their results into" },
     ...entryOptions,
-    ...runOptions
+    ...runOptions2
   },
   async run(ctx) {
     const changelog = stringOption(ctx, "changelog");
@@ -70516,8 +70556,8 @@ async function loadGoldenFile(path35, displayName = path35) {
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
   const body = text.replace(/^\uFEFF/, "");
-  const json3 = /\.json$/i.test(path35) || /^\s*[[{]/.test(body);
-  return json3 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  const json2 = /\.json$/i.test(path35) || /^\s*[[{]/.test(body);
+  return json2 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
   const csv = parseCsv(text, file2);
@@ -71645,59 +71685,6 @@ async function setEnvironment(db, opts, log) {
   });
 }
 
-// src/runbook/timeouts.ts
-var STEP_TIMEOUT_DEFAULTS = {
-  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
-  lockTimeoutMs: 5e3,
-  statementTimeoutMs: 12e4,
-  /** how long a second run waits for the first before failing */
-  lockWaitMs: 1e4
-};
-var TIMEOUT_OPTIONS = {
-  "lock-timeout-ms": { key: "lockTimeoutMs", description: "lock_timeout of each statement" },
-  "statement-timeout-ms": { key: "statementTimeoutMs", description: "statement_timeout of each statement" },
-  "lock-wait-ms": { key: "lockWaitMs", description: "how long to wait for another pipeline step on the same database" }
-};
-function parseMs(v, field, fallback, max = 36e5) {
-  if (v === void 0 || v === "") return fallback;
-  const n2 = Number(v);
-  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
-    throw new UserError(
-      "BAD_OPTION",
-      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
-      { where: { field } }
-    );
-  return n2;
-}
-function parseTimeouts(raw) {
-  const out = { ...STEP_TIMEOUT_DEFAULTS };
-  for (const [name, { key }] of Object.entries(TIMEOUT_OPTIONS)) {
-    out[key] = parseMs(raw[name], name, STEP_TIMEOUT_DEFAULTS[key]);
-  }
-  return out;
-}
-
-// src/cli/run-options.ts
-var runOptions2 = {
-  "run-id": {
-    type: "string",
-    valueName: "ID",
-    description: "run id recorded with every change (default: GITHUB_RUN_ID, else local-<time>)"
-  },
-  actor: { type: "string", valueName: "NAME", description: "who runs this, recorded (default: GITHUB_ACTOR, else the OS user)" }
-};
-var runOf = (ctx) => runContextFrom(ctx.env, { runId: stringOption(ctx, "run-id"), actor: stringOption(ctx, "actor") });
-var timeoutOptions = Object.fromEntries(
-  Object.entries(TIMEOUT_OPTIONS).map(([name, o]) => [
-    name,
-    { type: "string", valueName: "MS", description: o.description, default: String(STEP_TIMEOUT_DEFAULTS[o.key]) }
-  ])
-);
-var timeoutsOf = (ctx) => parseTimeouts(
-  Object.fromEntries(Object.keys(TIMEOUT_OPTIONS).map((n2) => [n2, stringOption(ctx, n2)]))
-);
-var jsonOption2 = { type: "boolean", description: "print the result as JSON" };
-
 // src/cli/commands/env.ts
 var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
 var envSet = {
@@ -71708,8 +71695,8 @@ var envSet = {
   options: {
     url: urlOption,
     "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" },
-    ...runOptions2,
-    json: jsonOption2
+    ...runOptions,
+    json: jsonOption
   },
   async run(ctx) {
     const env = parseEnvName(ctx.positionals[0]);
@@ -71728,7 +71715,7 @@ var envSet = {
 var envShow = {
   name: "env show",
   summary: "which environment the target database is marked as (read-only)",
-  options: { url: urlOption, json: jsonOption2 },
+  options: { url: urlOption, json: jsonOption },
   async run(ctx) {
     return withDb(targetOf(ctx), async (db) => {
       const m = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
@@ -71940,8 +71927,8 @@ var freezeCommand = {
     reason: { type: "string", valueName: "TEXT", description: "why (required for on), recorded" },
     force: { type: "boolean", description: "freeze even though the app looks active (what was seen is recorded)" },
     "window-minutes": { type: "string", valueName: "N", description: "how recent a movement counts as activity", default: "15" },
-    ...runOptions2,
-    json: jsonOption2
+    ...runOptions,
+    json: jsonOption
   },
   async run(ctx) {
     const what = ctx.positionals[0];
@@ -72093,7 +72080,6 @@ async function loadChangeFile(file2, display = file2) {
 
 // src/runbook/sql-apply.ts
 var DEFAULT_EXPECTED_FUNCTIONS = ["validate_sortie", "sorties_produit_block_update_delete"];
-var APPLY_DEFAULTS = STEP_TIMEOUT_DEFAULTS;
 var IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
 function parseExpectedFunctions(v) {
   if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n2) => `public.${n2}`);
@@ -72296,8 +72282,8 @@ var sqlApplyCommand = {
     },
     "dry-run": { type: "boolean", description: "run everything, report, and roll back" },
     ...timeoutOptions,
-    ...runOptions2,
-    json: { ...jsonOption2, description: "print the full result (fingerprints before/after, diff) as JSON" }
+    ...runOptions,
+    json: { ...jsonOption, description: "print the full result (fingerprints before/after, diff) as JSON" }
   },
   async run(ctx) {
     const given = ctx.positionals[0];
@@ -72490,8 +72476,8 @@ var stagingResetCommand = {
     url: urlOption,
     file: { type: "string", valueName: "FILE", description: "the depot's own reset file instead of ours" },
     ...timeoutOptions,
-    ...runOptions2,
-    json: jsonOption2
+    ...runOptions,
+    json: jsonOption
   },
   async run(ctx) {
     const given = pathOption(ctx, "file");
@@ -74067,7 +74053,7 @@ async function rehearse(db, opts, log) {
       const file2 = await loadChangeFile(change, rel(change));
       const r = await applyChangeFile(
         db,
-        { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...APPLY_DEFAULTS, run: opts.run },
+        { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...STEP_TIMEOUT_DEFAULTS, run: opts.run },
         log
       );
       await writeResult(results, "sqlApply", r);
@@ -74172,7 +74158,7 @@ var rehearse2 = {
     out: { type: "string", valueName: "DIR", description: "results and bundle folder", default: ".astm53b/rehearsal" }
   },
   async run(ctx) {
-    const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
+    const opts = validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const target = targetOf({ ...ctx, values: {} });
     await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
@@ -74317,7 +74303,7 @@ var smoke = {
     compensate: { type: "boolean", description: "compensate the movements through stocks_adjustments (default: on unless staging)" },
     "no-compensate": { type: "boolean", description: "leave the movements uncompensated" },
     citerne: { type: "string", valueName: "UUID", description: "the tank to use (default: an active GASOIL tank with a single owner)" },
-    ...runOptions2,
+    ...runOptions,
     json: { type: "boolean", description: "print the result as JSON" },
     markdown: { type: "boolean", description: "print the result as markdown" }
   },
@@ -74753,7 +74739,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile7 } = import_fs2.promises;
+var { access: access2, appendFile, writeFile: writeFile6 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -74810,7 +74796,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile7 : appendFile;
+      const writeFunc = overwrite ? writeFile6 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });

@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest';
-import { sqlPath } from '../paths.js';
-import { CHANGE_FILES } from '../runbook/db-init.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { diffFingerprints, readFingerprint } from './fingerprint.js';
 import { runSqlFile } from './sql-file.js';

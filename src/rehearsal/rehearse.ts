@@ -5,22 +5,22 @@ import type { Db } from '../db/types.js';
 import { buildBundle, type BundleResult } from '../evidence/bundle.js';
 import { verifyBundle } from '../evidence/verify.js';
 import { ML_PP_PROFILE, parseGoldenProfile } from '../golden/profile.js';
-import { PACKAGE_ROOT, sqlPath } from '../paths.js';
+import { PACKAGE_ROOT, sqlPath, CHANGE_FILES } from '../paths.js';
 import { BACKUP_DIR, DEFAULT_RESULTS_DIR, errorFileOf, RESULTS } from '../results/files.js';
 import { writeResult } from '../results/io.js';
 import { backup } from '../runbook/backup/index.js';
 import { loadChangeFile } from '../runbook/change-file.js';
-import { CHANGE_FILES } from '../runbook/db-init.js';
 import { decide } from '../runbook/decide.js';
 import { freezeOff, freezeOn } from '../runbook/freeze.js';
 import { runGoldenVerify } from '../runbook/golden-run.js';
 import { loadPreflightInputs, preflight } from '../runbook/preflight.js';
 import { rollback } from '../runbook/rollback.js';
 import { runSmoke } from '../runbook/smoke/index.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from '../runbook/sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions } from '../runbook/sql-apply.js';
 import type { Decision } from '../results/decision.js';
 import type { RunContext } from '../results/run-context.js';
 import type { VerifyResult } from '../results/evidence.js';
+import { STEP_TIMEOUT_DEFAULTS } from '../runbook/timeouts.js';
 
 /**
  * The whole runbook on one database, in the PROD workflow's order, each step writing its
@@ -110,7 +110,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
       const file = await loadChangeFile(change, rel(change));
       const r = await applyChangeFile(
         db,
-        { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run: opts.run },
+        { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...STEP_TIMEOUT_DEFAULTS, run: opts.run },
         log,
       );
       await writeResult(results, 'sqlApply', r);

@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CompatResult } from '../results/compat.js';
 import { PreflightResult } from '../results/preflight.js';
 import { expectGolden, goldenInput } from '../testing/golden.js';
@@ -19,5 +19,25 @@ describe('preflight and compat renderers', () => {
     golden('compat.txt', renderCompatText(r));
     golden('compat-verbose.txt', renderCompatText(r, { verbose: true }));
     golden('compat.md', renderCompatMarkdown(r));
+  });
+  it('renders only what needs attention, in text and markdown', () => {
+    const real = goldenInput(import.meta.url, 'compat', CompatResult);
+    const items = real.items.map((i) => (i.kind === 'role' && i.name === 'anon' ? { ...i, status: 'missing' as const } : i));
+    const required = items.filter((i) => !i.optional);
+    const count = (status: string) => required.filter((i) => i.status === status).length;
+    const r = CompatResult.parse({
+      ...real,
+      target: 'postgresql://u:***@h/db',
+      compatible: false,
+      items,
+      counts: { ok: count('ok'), missing: count('missing'), different: count('different') },
+      optionalMissing: 0,
+    });
+    const text = renderCompatText(r);
+    expect(text).toMatch(/NOT COMPATIBLE: \d+ ok, 1 missing, 0 different, of \d+ required \(0 optional absent\)/);
+    expect(text).toMatch(/MISSING\s+role\s+anon/);
+    expect(text).not.toMatch(/^ok /m);
+    const md = renderCompatMarkdown(r);
+    expect(md).toContain('| MISSING | role | `anon` |');
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REQUIRED_FUNCTIONS, REQUIRED_ROLES, REQUIRED_TABLES, REQUIRED_TRIGGERS } from '../db/requirements.js';
 import { evaluateCompat, type CatalogInventory } from './compat.js';
-import { renderCompatMarkdown, renderCompatText } from '../report/compat.js';
 
 /** An inventory that satisfies every requirement, built from the requirement list itself. */
 function satisfied(): CatalogInventory {
@@ -94,17 +93,5 @@ describe('evaluateCompat', () => {
     const inv = satisfied();
     inv.server = { major: 14, version: '14.11', engine: 'postgresql' };
     expect(evaluateCompat(inv, 'db').compatible).toBe(false);
-  });
-
-  it('renders only what needs attention, in text and markdown', () => {
-    const inv = satisfied();
-    inv.roles = inv.roles.filter((r) => r !== 'anon');
-    const r = evaluateCompat(inv, 'postgresql://u:***@h/db');
-    const text = renderCompatText(r);
-    expect(text).toMatch(/NOT COMPATIBLE: \d+ ok, 1 missing, 0 different, of \d+ required \(0 optional absent\)/);
-    expect(text).toMatch(/MISSING\s+role\s+anon/);
-    expect(text).not.toMatch(/^ok /m);
-    const md = renderCompatMarkdown(r);
-    expect(md).toContain('| MISSING | role | `anon` |');
   });
 });

@@ -35,8 +35,6 @@ export const FIXTURE_FILES = {
   scale: 'seed/scale.sql',
 } as const;
 
-export { CHANGE_FILES } from '../paths.js';
-
 export function validateInitOptions(o: { scale?: unknown; seed?: unknown }): InitOptions {
   const scale = o.scale === undefined ? 1 : Number(o.scale);
   const seed = o.seed === undefined ? 1 : Number(o.seed);

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { readFingerprint } from '../db/fingerprint.js';
 import { withAppUser } from '../db/as-user.js';
 import { silentLogger } from '../logger.js';
-import { sqlPath } from '../paths.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { useEmbeddedFixture } from '../testing/embedded.js';
 import { expectUserError } from '../testing/command.js';
 import { userWithRole } from '../testing/fixture-contract.js';
 import { loadChangeFile } from './change-file.js';
-import { CHANGE_FILES } from './db-init.js';
 import { FREEZE_SQLSTATE, freezeOff, freezeOn } from './freeze.js';
 import { setEnvironment } from './environment.js';
 import { stagingReset } from './staging-reset.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
+import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
 
 /**
  * The pipeline's writing steps on the embedded engine (PostgreSQL 18 in WASM), as the local
@@ -28,14 +28,14 @@ describe('apply, freeze and staging reset on embedded PGlite', () => {
   it('refuses the staging reset on an unmarked database, touching nothing', async () => {
     const file = await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), 'reset');
     const before = await fx().query<{ n: number }>('SELECT count(*)::int8 AS n FROM receptions');
-    const e = await expectUserError(stagingReset(fx(), { file, run, ...APPLY_DEFAULTS }, silentLogger));
+    const e = await expectUserError(stagingReset(fx(), { file, run, ...STEP_TIMEOUT_DEFAULTS }, silentLogger));
     expect(e.message).toMatch(/unmarked|not marked|staging/i);
     expect((await fx().query<{ n: number }>('SELECT count(*)::int8 AS n FROM receptions')).rows[0]!.n).toBe(before.rows[0]!.n);
   });
 
   it('applies the P0 file with the 4.3 proof, then finds it already applied', async () => {
     const file = await loadChangeFile(sqlPath(CHANGE_FILES.p0), 'p0');
-    const opts = { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run };
+    const opts = { file, expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...STEP_TIMEOUT_DEFAULTS, run };
     const first = await applyChangeFile(fx(), opts, silentLogger);
     expect(first.status).toBe('applied');
     expect(first.diff.map((d) => d.name)).toEqual(['public.sorties_produit_block_update_delete()', 'public.validate_sortie(p_id uuid)']);
@@ -70,7 +70,7 @@ describe('apply, freeze and staging reset on embedded PGlite', () => {
     await setEnvironment(db, { env: 'staging', run }, silentLogger);
     const file = await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), 'reset');
     for (let i = 0; i < 2; i++) {
-      const r = await stagingReset(db, { file, run, ...APPLY_DEFAULTS }, silentLogger);
+      const r = await stagingReset(db, { file, run, ...STEP_TIMEOUT_DEFAULTS }, silentLogger);
       expect(r.ok).toBe(true);
       expect(r.after).toMatchObject({ receptions: 0, sorties_produit: 0, stocks_journaliers: 0 });
       expect(r.cdrAfter).toEqual(r.cdrBefore);

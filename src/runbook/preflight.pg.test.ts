@@ -4,9 +4,8 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { readFingerprint } from '../db/fingerprint.js';
 import { memoryLogger } from '../logger.js';
-import { PACKAGE_ROOT, sqlPath } from '../paths.js';
+import { PACKAGE_ROOT, sqlPath, CHANGE_FILES } from '../paths.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
-import { CHANGE_FILES } from './db-init.js';
 import { loadPreflightInputs, preflight, type PreflightOptions } from './preflight.js';
 
 const options = (extra: Partial<PreflightOptions> = {}): PreflightOptions => ({

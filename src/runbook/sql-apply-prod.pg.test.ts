@@ -5,15 +5,15 @@ import { readFingerprint } from '../db/fingerprint.js';
 import { PgDb } from '../db/pg.js';
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
 import { memoryLogger, silentLogger } from '../logger.js';
-import { sqlPath } from '../paths.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { realRefFile } from '../testing/change-files.js';
 import { TEST_DATABASE_URL, describePg } from '../testing/pg.js';
 import { loadChangeFile } from './change-file.js';
-import { CHANGE_FILES } from './db-init.js';
 import { setEnvironment } from './environment.js';
 import { loadSchemaDump } from './schema-dump.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
 import { stagingReset } from './staging-reset.js';
+import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
 
 /**
  * Runbook 4.3 and 3.5 on the real PROD schema of ML_PP (snapshot 2026-02-11), with our
@@ -40,7 +40,13 @@ describeSnapshot('astm53b apply and staging-reset on the real PROD snapshot', ()
   const apply = async (file: string) =>
     applyChangeFile(
       prod.db,
-      { file: await loadChangeFile(file), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run },
+      {
+        file: await loadChangeFile(file),
+        expectFunctions: parseExpectedFunctions(undefined),
+        dryRun: false,
+        ...STEP_TIMEOUT_DEFAULTS,
+        run,
+      },
       memoryLogger(),
     );
 
@@ -79,7 +85,7 @@ describeSnapshot('astm53b apply and staging-reset on the real PROD snapshot', ()
     );
     const cdr = await tableChecksum(db, 'public', 'cours_de_route');
     await setEnvironment(db, { env: 'staging', run }, silentLogger);
-    const r = await stagingReset(db, { file: await loadChangeFile(REAL_RESET!), run, ...APPLY_DEFAULTS }, memoryLogger());
+    const r = await stagingReset(db, { file: await loadChangeFile(REAL_RESET!), run, ...STEP_TIMEOUT_DEFAULTS }, memoryLogger());
     expect(r.ok).toBe(true);
     expect(r.after).toMatchObject({ receptions: 0, sorties_produit: 0, stocks_journaliers: 0, log_actions_scoped: 0, cours_de_route: 2 });
     expect(r.cdrAfter).toEqual(cdr);

@@ -8,8 +8,9 @@ import { changeFileWriter, ourP0Text, p0With } from '../testing/change-files.js'
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import type { Db } from '../db/types.js';
 import { loadChangeFile } from './change-file.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions, type ApplyOptions } from './sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions, type ApplyOptions } from './sql-apply.js';
 import { expectUserError as rejection } from '../testing/command.js';
+import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
 
 const write = changeFileWriter();
 const run = { runId: 'test-run-1', actor: 'tester' };
@@ -21,7 +22,7 @@ async function apply(db: Db, file: string, over: Partial<ApplyOptions> = {}) {
       file: await loadChangeFile(file),
       expectFunctions: parseExpectedFunctions(undefined),
       dryRun: false,
-      ...APPLY_DEFAULTS,
+      ...STEP_TIMEOUT_DEFAULTS,
       run,
       ...over,
     },

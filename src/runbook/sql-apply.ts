@@ -1,6 +1,4 @@
 import { UserError } from '../errors.js';
-import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
-export { parseMs } from './timeouts.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import { searchPathOf } from '../db/catalog.js';
@@ -23,8 +21,6 @@ import type { RunContext } from '../results/run-context.js';
  * back, so a rejected file leaves the catalog byte-identical.
  */
 export const DEFAULT_EXPECTED_FUNCTIONS = ['validate_sortie', 'sorties_produit_block_update_delete'];
-
-export const APPLY_DEFAULTS = STEP_TIMEOUT_DEFAULTS;
 
 export interface ApplyOptions {
   file: ChangeFile;

@@ -5,15 +5,15 @@ import { schemaExists } from '../db/catalog.js';
 import type { Db } from '../db/types.js';
 import { UserError } from '../errors.js';
 import { memoryLogger } from '../logger.js';
-import { sqlPath } from '../paths.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { changeFileWriter } from '../testing/change-files.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { loadChangeFile } from './change-file.js';
-import { CHANGE_FILES } from './db-init.js';
 import { freezeOff, freezeOn } from './freeze.js';
 import { readEnvironment, setEnvironment } from './environment.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions } from './sql-apply.js';
 import { stagingReset } from './staging-reset.js';
+import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
 
 const write = changeFileWriter();
 const run = { runId: 'reset-run', actor: 'tester' };
@@ -26,7 +26,12 @@ async function snapshotOfData(db: Db) {
 async function reset(db: Db, url?: string) {
   return stagingReset(
     db,
-    { file: await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`), url, run, ...APPLY_DEFAULTS },
+    {
+      file: await loadChangeFile(sqlPath(CHANGE_FILES.resetCdrOnly), `sql/${CHANGE_FILES.resetCdrOnly}`),
+      url,
+      run,
+      ...STEP_TIMEOUT_DEFAULTS,
+    },
     memoryLogger(),
   );
 }
@@ -102,7 +107,7 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
         file: await loadChangeFile(sqlPath(CHANGE_FILES.p0)),
         expectFunctions: parseExpectedFunctions(undefined),
         dryRun: false,
-        ...APPLY_DEFAULTS,
+        ...STEP_TIMEOUT_DEFAULTS,
         run,
       },
       memoryLogger(),
@@ -143,7 +148,7 @@ describePg('astm53b staging-reset (runbook 3.5) and the environment marker', () 
       'bad_reset.sql',
       `${readFileSync(sqlPath(CHANGE_FILES.resetCdrOnly), 'utf8')}\nUPDATE public.cours_de_route SET statut = 'ARRIVE' WHERE statut = 'DECHARGE';\n`,
     );
-    const r = await stagingReset(db, { file: await loadChangeFile(file), run, ...APPLY_DEFAULTS }, memoryLogger());
+    const r = await stagingReset(db, { file: await loadChangeFile(file), run, ...STEP_TIMEOUT_DEFAULTS }, memoryLogger());
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual([
       expect.stringMatching(/^cours_de_route changed: 12 rows checksum \w+ before, 12 rows checksum \w+ after$/),

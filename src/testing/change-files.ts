@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sqlPath } from '../paths.js';
-import { CHANGE_FILES } from '../runbook/db-init.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 
 /** Change files for tests: our P0 file as is, or altered to provoke one 4.3 violation. */
 

@@ -3,8 +3,7 @@ import { withAppUser } from '../db/as-user.js';
 import { tableChecksum } from '../db/checksum.js';
 import { runSqlFile } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
-import { sqlPath } from '../paths.js';
-import { CHANGE_FILES } from '../runbook/db-init.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { readStockSummary } from '../runbook/stock-summary.js';
 
 /**

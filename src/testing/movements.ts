@@ -1,8 +1,7 @@
 import { withAppUser } from '../db/as-user.js';
 import { runSqlFile } from '../db/sql-file.js';
 import type { Db } from '../db/types.js';
-import { sqlPath } from '../paths.js';
-import { CHANGE_FILES } from '../runbook/db-init.js';
+import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { userWithRole } from './fixture-contract.js';
 
 const GASOIL = '22222222-2222-2222-2222-222222222222';

@@ -18,6 +18,7 @@ import { batchLayout, streamBatch, writeFileAtomically } from '../../astm-batch/
 import { openCsvFile, parseDecimal } from '../../csv.js';
 import { UserError } from '../../errors.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
+import { flagOption, stringOption } from '../options.js';
 
 /**
  * `astm53b vcf`, `astm53b density15` and `astm53b batch`: the engine from the command line.
@@ -77,17 +78,10 @@ function runEngine<T>(fn: () => T): T {
   }
 }
 
-function stringValue(ctx: CommandContext, name: string): string | undefined {
-  const v = ctx.values[name];
-  if (v === undefined || v === false) return undefined;
-  if (typeof v !== 'string') throw new UserError('BAD_OPTION', `--${name} takes one value`, { where: { field: `--${name}` } });
-  return v;
-}
-
 function numberOption(ctx: CommandContext, name: string, required: true): number;
 function numberOption(ctx: CommandContext, name: string, required: false): number | undefined;
 function numberOption(ctx: CommandContext, name: string, required: boolean): number | undefined {
-  const v = stringValue(ctx, name);
+  const v = stringOption(ctx, name);
   if (v === undefined) {
     if (required) throw new UserError('BAD_OPTION', `--${name} is required`, { where: { field: `--${name}` } });
     return undefined;
@@ -104,8 +98,8 @@ function numberOption(ctx: CommandContext, name: string, required: boolean): num
 
 function editionAndRounding(ctx: CommandContext) {
   return runEngine(() => ({
-    edition: parseEdition(stringValue(ctx, 'edition') ?? DEFAULT_EDITION),
-    rounding: parseRoundingProfile(stringValue(ctx, 'rounding') ?? DEFAULT_ROUNDING),
+    edition: parseEdition(stringOption(ctx, 'edition') ?? DEFAULT_EDITION),
+    rounding: parseRoundingProfile(stringOption(ctx, 'rounding') ?? DEFAULT_ROUNDING),
   }));
 }
 
@@ -171,11 +165,11 @@ const vcfCommand: CommandSpec = {
         temperatureC,
         edition,
         rounding,
-        addendum2019: ctx.values['addendum-2019'] === true,
+        addendum2019: flagOption(ctx, 'addendum-2019'),
         ...(volumeL === undefined ? {} : { volumeL }),
       }),
     );
-    ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}\n` : humanVcf(r));
+    ctx.out(flagOption(ctx, 'json') ? `${JSON.stringify(r)}\n` : humanVcf(r));
   },
 };
 
@@ -208,14 +202,14 @@ const density15Command: CommandSpec = {
       table53b({
         observedDensity,
         temperatureC,
-        hydrometer: ctx.values.hydrometer === true,
+        hydrometer: flagOption(ctx, 'hydrometer'),
         edition,
         rounding,
-        addendum2019: ctx.values['addendum-2019'] === true,
+        addendum2019: flagOption(ctx, 'addendum-2019'),
         ...(volumeL === undefined ? {} : { volumeL }),
       }),
     );
-    ctx.out(ctx.values.json === true ? `${JSON.stringify(r)}\n` : humanDensity15(r));
+    ctx.out(flagOption(ctx, 'json') ? `${JSON.stringify(r)}\n` : humanDensity15(r));
   },
 };
 
@@ -246,7 +240,7 @@ const batchCommand: CommandSpec = {
     const started = performance.now();
     const csv = await openCsvFile(resolve(ctx.cwd, inName), inName);
     const layout = batchLayout(csv.header, inName); // a missing column is refused before anything is written
-    const outName = stringValue(ctx, 'out');
+    const outName = stringOption(ctx, 'out');
     const { rows, failed } =
       outName === undefined
         ? await streamBatch(csv, layout, async (t) => ctx.out(t))

@@ -9,8 +9,9 @@ import { renderBackupText, renderRollbackText, renderVerificationText } from '..
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { resolveUrlOption } from '../url-option.js';
 import { pathExists } from './db.js';
-
-const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+import { flagOption, stringOption } from '../options.js';
+import { jsonOption } from '../run-options.js';
+import { jsonText } from '../../results/io.js';
 
 const targetUrl: OptionSpec = {
   type: 'string',
@@ -23,12 +24,6 @@ const scratchUrlOption: OptionSpec = {
   valueName: 'URL',
   description: 'an empty database to restore into for the proof (default: one created and dropped on the --url server)',
 };
-const jsonOption: OptionSpec = { type: 'boolean', description: 'print the result as JSON' };
-
-function stringOption(ctx: CommandContext, name: string): string | undefined {
-  const v = ctx.values[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 /** --url: a real server (pg_dump/pg_restore); without it the embedded database, which must exist. */
 async function stepTarget(ctx: CommandContext, step: string) {
@@ -80,8 +75,8 @@ export const backupCommand: CommandSpec = {
         ctx.log,
       );
       ctx.out(
-        ctx.values.json
-          ? json({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification })
+        flagOption(ctx, 'json')
+          ? jsonText({ dir: r.dir, ok: r.ok, ms: r.ms, warnings: r.warnings, verification: r.verification })
           : renderBackupText(r),
       );
       return r.ok ? 0 : 1;
@@ -112,7 +107,7 @@ export const backupVerifyCommand: CommandSpec = {
       { ...(serverUrl ? { serverUrl } : {}), ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env },
       ctx.log,
     );
-    ctx.out(ctx.values.json ? json(v) : renderVerificationText(v));
+    ctx.out(flagOption(ctx, 'json') ? jsonText(v) : renderVerificationText(v));
     return v.ok ? 0 : 1;
   },
 };
@@ -129,7 +124,7 @@ export const rollbackCommand: CommandSpec = {
     if (!dir) throw new UserError('MISSING_OPTION', 'rollback needs --backup DIR', { where: { field: 'backup' } });
     return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
       const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
-      ctx.out(ctx.values.json ? json(r) : renderRollbackText(r));
+      ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderRollbackText(r));
       return r.ok ? 0 : 1;
     });
   },

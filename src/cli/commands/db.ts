@@ -61,7 +61,7 @@ export const dbInit: CommandSpec = {
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run(ctx) {
-    const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
+    const opts = validateInitOptions({ scale: stringOption(ctx, 'scale'), seed: stringOption(ctx, 'seed') });
     const target = targetOf(ctx);
     assertSessionCapable(target, 'db init');
     if (flagOption(ctx, 'reset')) await resetEmbedded(target, ctx);

@@ -2,8 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT, sqlPath } from '../../paths.js';
-import { CHANGE_FILES } from '../../runbook/db-init.js';
+import { PACKAGE_ROOT, sqlPath, CHANGE_FILES } from '../../paths.js';
 import { runCli } from '../../testing/cli.js';
 
 /** Bad inputs stop preflight before it connects: the URL here is unreachable on purpose. */

@@ -36,7 +36,7 @@ export const rehearse: CommandSpec = {
     out: { type: 'string', valueName: 'DIR', description: 'results and bundle folder', default: '.astm53b/rehearsal' },
   },
   async run(ctx) {
-    const opts = validateInitOptions({ scale: ctx.values.scale, seed: ctx.values.seed });
+    const opts = validateInitOptions({ scale: stringOption(ctx, 'scale'), seed: stringOption(ctx, 'seed') });
     const target = targetOf({ ...ctx, values: {} });
     await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {

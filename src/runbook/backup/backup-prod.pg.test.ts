@@ -6,12 +6,11 @@ import { PgDb } from '../../db/pg.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch.js';
 import { runSqlFile } from '../../db/sql-file.js';
 import { silentLogger } from '../../logger.js';
-import { sqlPath } from '../../paths.js';
+import { sqlPath, CHANGE_FILES } from '../../paths.js';
 import { TEST_DATABASE_URL, describePg } from '../../testing/pg.js';
 import { backup, verifyBackup, type BackupResult } from './index.js';
 import { compareWithManifest } from './compare.js';
 import { readFunctionExport } from './source-reads.js';
-import { CHANGE_FILES } from '../db-init.js';
 import { rollback } from '../rollback.js';
 import { loadSchemaDump } from '../schema-dump.js';
 

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ARCHIVE_FILE, AUTH_USERS_FILE, BACKUP_FILES, PIPELINE_DUMP_FILE, SQL_DUMP_FILE } from '../../results/files.js';
 import { Manifest, MANIFEST_FORMAT, Verification, type HashCheck } from '../../results/backup.js';

@@ -5,15 +5,15 @@ import { PgDb } from '../../db/pg.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch.js';
 import { silentLogger } from '../../logger.js';
 import { ML_PP_PROFILE } from '../../golden/profile.js';
-import { sqlPath } from '../../paths.js';
+import { sqlPath, CHANGE_FILES } from '../../paths.js';
 import { realRefFile } from '../../testing/change-files.js';
 import { TEST_DATABASE_URL, describePg } from '../../testing/pg.js';
 import { loadChangeFile } from '../change-file.js';
-import { CHANGE_FILES } from '../db-init.js';
 import { loadSchemaDump } from '../schema-dump.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from '../sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions } from '../sql-apply.js';
 import { runSmoke } from './index.js';
 import type { SmokeResult } from '../../results/smoke.js';
+import { STEP_TIMEOUT_DEFAULTS } from '../timeouts.js';
 
 /**
  * The smoke on the real PROD schema of ML_PP (snapshot 2026-02-11, schema only), seeded with
@@ -104,7 +104,13 @@ describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
       it('after it: every check passes but anon reading the journal (pre-02-21 policy) and the journal/snapshot agreement of 5.4; figures pinned; compensation brings v_stock_actuel back', async () => {
         const ap = await applyChangeFile(
           prod.db,
-          { file: await loadChangeFile(file()), expectFunctions: parseExpectedFunctions(undefined), dryRun: false, ...APPLY_DEFAULTS, run },
+          {
+            file: await loadChangeFile(file()),
+            expectFunctions: parseExpectedFunctions(undefined),
+            dryRun: false,
+            ...STEP_TIMEOUT_DEFAULTS,
+            run,
+          },
           silentLogger,
         );
         expect(ap.status).toBe('applied');

@@ -3,8 +3,7 @@ import { useEmbeddedFixture } from '../../testing/embedded.js';
 import { runSqlFile } from '../../db/sql-file.js';
 import { ML_PP_PROFILE } from '../../golden/profile.js';
 import { silentLogger } from '../../logger.js';
-import { sqlPath } from '../../paths.js';
-import { CHANGE_FILES } from '../db-init.js';
+import { sqlPath, CHANGE_FILES } from '../../paths.js';
 import { runSmoke } from './index.js';
 import type { SmokeResult } from '../../results/smoke.js';
 

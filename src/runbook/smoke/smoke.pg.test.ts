@@ -9,19 +9,19 @@ import { ML_PP_PROFILE } from '../../golden/profile.js';
 import { jsonText } from '../../results/io.js';
 import { describePg, useFreshDatabase } from '../../testing/pg.js';
 import { userWithRole } from '../../testing/fixture-contract.js';
-import { sqlPath } from '../../paths.js';
+import { sqlPath, CHANGE_FILES } from '../../paths.js';
 import { backup } from '../backup/index.js';
 import { loadChangeFile } from '../change-file.js';
-import { CHANGE_FILES } from '../db-init.js';
 import { decide } from '../decide.js';
 import { FREEZE_SQLSTATE, freezeOff, freezeOn } from '../freeze.js';
 import { runGoldenVerify } from '../golden-run.js';
 import { loadPreflightInputs, preflight } from '../preflight.js';
-import { APPLY_DEFAULTS, applyChangeFile, parseExpectedFunctions } from '../sql-apply.js';
+import { applyChangeFile, parseExpectedFunctions } from '../sql-apply.js';
 import { runSmoke, SMOKE_MARK, type SmokeOptions } from './index.js';
 import { readTankFigures } from './figures.js';
 import type { Decision } from '../../results/decision.js';
 import type { SmokeResult } from '../../results/smoke.js';
+import { STEP_TIMEOUT_DEFAULTS } from '../timeouts.js';
 
 /**
  * The smoke and the decision on the migrated demo database, every step real: preflight, a
@@ -106,7 +106,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
         file: await loadChangeFile(p0.path, p0.display),
         expectFunctions: parseExpectedFunctions(undefined),
         dryRun: false,
-        ...APPLY_DEFAULTS,
+        ...STEP_TIMEOUT_DEFAULTS,
         run,
       },
       silentLogger,

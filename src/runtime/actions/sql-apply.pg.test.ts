@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { readFingerprint } from '../../db/fingerprint.js';
-import { sqlPath } from '../../paths.js';
-import { CHANGE_FILES } from '../../runbook/db-init.js';
+import { sqlPath, CHANGE_FILES } from '../../paths.js';
 import { changeFileWriter, p0With } from '../../testing/change-files.js';
 import { leaks, runActionWith } from '../../testing/action.js';
 import { describePg, useFreshDatabase } from '../../testing/pg.js';
