@@ -68158,14 +68158,6 @@ var StockRow = external_exports.object({
   journal_ambiant: external_exports.number().nullable(),
   journal_15c: external_exports.number().nullable()
 });
-var WaitingTruck2 = external_exports.object({
-  id: external_exports.string(),
-  plaque_camion: external_exports.string(),
-  produit: external_exports.string().nullable(),
-  volume: external_exports.string().nullable(),
-  date_chargement: external_exports.string(),
-  statut: external_exports.string()
-});
 async function readStockSummary(q) {
   const stock = await q.query(
     `WITH keys AS (
@@ -68200,7 +68192,7 @@ async function readStockSummary(q) {
   );
   return {
     stock: parseRows(StockRow, stock.rows, "stock summary"),
-    waitingTrucks: parseRows(WaitingTruck2, trucks.rows, "trucks waiting")
+    waitingTrucks: parseRows(WaitingTruck.strip(), trucks.rows, "trucks waiting")
   };
 }
 
@@ -72645,17 +72637,6 @@ function validateDeployment(d) {
   }
   return out;
 }
-var FingerprintSchema = external_exports.object({
-  schemas: external_exports.array(external_exports.string()),
-  entries: external_exports.array(
-    external_exports.object({
-      kind: external_exports.enum(["function", "trigger", "policy", "rls", "table_grant", "function_grant"]),
-      name: external_exports.string(),
-      value: external_exports.string()
-    })
-  ),
-  sha256: external_exports.string()
-});
 async function loadBaseline(ref3) {
   let text;
   try {
@@ -72672,7 +72653,7 @@ async function loadBaseline(ref3) {
     throw new UserError("BAD_BASELINE", `not JSON: ${e.message}`, { where: { file: ref3.display } });
   }
   const candidate = doc && typeof doc === "object" && "fingerprintBefore" in doc ? doc.fingerprintBefore : doc;
-  const r = FingerprintSchema.safeParse(candidate);
+  const r = Fingerprint.safeParse(candidate);
   if (!r.success) {
     const issue3 = r.error.issues[0];
     throw new UserError("BAD_BASELINE", `not a catalog fingerprint (nor an apply result holding one): ${issue3.message}`, {
@@ -72681,17 +72662,6 @@ async function loadBaseline(ref3) {
   }
   return { fingerprint: r.data, sha256: sha256Hex(text) };
 }
-var GasoilRow = external_exports.object({
-  id: external_exports.string(),
-  date_reception: external_exports.string().nullable(),
-  citerne: external_exports.string(),
-  proprietaire_type: external_exports.string(),
-  volume_ambiant: external_exports.number().nullable(),
-  volume_corrige_15c: external_exports.number().nullable(),
-  volume_15c: external_exports.number().nullable(),
-  temperature_ambiante_c: external_exports.number().nullable(),
-  densite_a_15: external_exports.number().nullable()
-});
 async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
@@ -72739,7 +72709,7 @@ async function preflight(db, inputs, log) {
       );
       return {
         pendingTrucks: summary2.waitingTrucks,
-        gasoilReceptions: parseRows(GasoilRow, rec.rows, "GASOIL receptions"),
+        gasoilReceptions: parseRows(GasoilReception.strip(), rec.rows, "GASOIL receptions"),
         computeTriggers: compute.rows.map((r) => r.name),
         activity: await readAppActivity(q, opts.activityWindowMinutes === void 0 ? {} : { windowMinutes: opts.activityWindowMinutes }),
         environment: await readEnvironment(q),

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { diffFingerprints, readFingerprint } from '../db/fingerprint.js';
@@ -12,8 +11,8 @@ import { checkCompat } from './compat.js';
 import { readEnvironment } from './environment.js';
 import { readStockSummary } from './stock-summary.js';
 import { isTouched, touchedObjects } from './touched-objects.js';
-import type { Fingerprint } from '../results/common.js';
-import type { PreflightFailure, PreflightResult, TouchedObjects } from '../results/preflight.js';
+import { Fingerprint } from '../results/common.js';
+import { GasoilReception, type PreflightFailure, type PreflightResult, type TouchedObjects } from '../results/preflight.js';
 
 /**
  * Preflight (runbook 3.3, 4.1, 4.4): the first job of every run, read-only. Every input is
@@ -64,18 +63,6 @@ export function validateDeployment(d: Deployment | undefined): Deployment {
   return out;
 }
 
-const FingerprintSchema = z.object({
-  schemas: z.array(z.string()),
-  entries: z.array(
-    z.object({
-      kind: z.enum(['function', 'trigger', 'policy', 'rls', 'table_grant', 'function_grant']),
-      name: z.string(),
-      value: z.string(),
-    }),
-  ),
-  sha256: z.string(),
-});
-
 /** A baseline is a fingerprint JSON (`astm53b fingerprint`) or a staging apply result (its fingerprint before the change). */
 export async function loadBaseline(ref: FileRef): Promise<{ fingerprint: Fingerprint; sha256: string }> {
   let text: string;
@@ -94,7 +81,7 @@ export async function loadBaseline(ref: FileRef): Promise<{ fingerprint: Fingerp
   }
   const candidate =
     doc && typeof doc === 'object' && 'fingerprintBefore' in doc ? (doc as { fingerprintBefore: unknown }).fingerprintBefore : doc;
-  const r = FingerprintSchema.safeParse(candidate);
+  const r = Fingerprint.safeParse(candidate);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new UserError('BAD_BASELINE', `not a catalog fingerprint (nor an apply result holding one): ${issue.message}`, {
@@ -103,18 +90,6 @@ export async function loadBaseline(ref: FileRef): Promise<{ fingerprint: Fingerp
   }
   return { fingerprint: r.data, sha256: sha256Hex(text) };
 }
-
-const GasoilRow = z.object({
-  id: z.string(),
-  date_reception: z.string().nullable(),
-  citerne: z.string(),
-  proprietaire_type: z.string(),
-  volume_ambiant: z.number().nullable(),
-  volume_corrige_15c: z.number().nullable(),
-  volume_15c: z.number().nullable(),
-  temperature_ambiante_c: z.number().nullable(),
-  densite_a_15: z.number().nullable(),
-});
 
 /** Every input, read and validated: built before the database is opened, so a bad one touches nothing. */
 export interface PreflightInputs {
@@ -174,7 +149,7 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
       );
       return {
         pendingTrucks: summary.waitingTrucks,
-        gasoilReceptions: parseRows(GasoilRow, rec.rows, 'GASOIL receptions'),
+        gasoilReceptions: parseRows(GasoilReception.strip(), rec.rows, 'GASOIL receptions'),
         computeTriggers: compute.rows.map((r) => r.name),
         activity: await readAppActivity(q, opts.activityWindowMinutes === undefined ? {} : { windowMinutes: opts.activityWindowMinutes }),
         environment: await readEnvironment(q),

@@ -13,7 +13,7 @@ import type { FingerprintChange } from '../results/common.js';
 import type { RunContext } from '../results/run-context.js';
 
 /**
- * `astm53b apply` (runbook 4.3): one change file in ONE transaction, verified before COMMIT.
+ * `astm53b sql-apply` (runbook 4.3): one change file in ONE transaction, verified before COMMIT.
  * Under the pipeline's advisory lock: ledger check, catalog fingerprint, the file's
  * statements (its own BEGIN/COMMIT dropped), fingerprint again, then the proof the runbook
  * asks for: each expected function replaced, SECURITY DEFINER, search_path=public, and no

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseRows } from '../db/rows.js';
 import type { Queryable } from '../db/types.js';
+import { WaitingTruck } from '../results/common.js';
 
 /**
  * What the depot has and what is waiting at the gate: stock per tank and owner (snapshot,
@@ -20,15 +21,7 @@ const StockRow = z.object({
 });
 export type StockRow = z.infer<typeof StockRow>;
 
-const WaitingTruck = z.object({
-  id: z.string(),
-  plaque_camion: z.string(),
-  produit: z.string().nullable(),
-  volume: z.string().nullable(),
-  date_chargement: z.string(),
-  statut: z.string(),
-});
-export type WaitingTruck = z.infer<typeof WaitingTruck>;
+export type { WaitingTruck };
 
 export interface StockSummary {
   stock: StockRow[];
@@ -69,6 +62,6 @@ export async function readStockSummary(q: Queryable): Promise<StockSummary> {
   );
   return {
     stock: parseRows(StockRow, stock.rows, 'stock summary'),
-    waitingTrucks: parseRows(WaitingTruck, trucks.rows, 'trucks waiting'),
+    waitingTrucks: parseRows(WaitingTruck.strip(), trucks.rows, 'trucks waiting'),
   };
 }

@@ -1,21 +1,6 @@
 import type { SqlStatement } from '../db/sql-split.js';
 import type { FingerprintEntry } from '../results/common.js';
-
-/**
- * Which catalog objects a change file touches, read from its statements: the functions it
- * creates or replaces, the triggers and policies it creates or drops, the tables it alters
- * and what it grants on. Preflight compares exactly these between the staging baseline and
- * the target, so a February change file is never applied over a function PROD changed since.
- */
-export interface TouchedObjects {
-  /** schema.name, without arguments: every overload counts */
-  functions: string[];
-  /** schema.table.name */
-  triggers: string[];
-  policies: string[];
-  /** schema.table: ALTER TABLE (RLS switches, triggers enabled), GRANT/REVOKE ON TABLE */
-  tables: string[];
-}
+import type { TouchedObjects } from '../results/preflight.js';
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const QUALIFIED = String.raw`(${IDENT}(?:\s*\.\s*${IDENT})?)`;
