@@ -1214,9 +1214,9 @@ var require_utils2 = __commonJS({
     var nodeCrypto = require("crypto");
     module2.exports = {
       postgresMd5PasswordHash,
-      randomBytes: randomBytes2,
+      randomBytes: randomBytes3,
       deriveKey,
-      sha256,
+      sha256: sha2562,
       hashByName,
       hmacSha256,
       md5
@@ -1224,7 +1224,7 @@ var require_utils2 = __commonJS({
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
     var textEncoder = new TextEncoder();
-    function randomBytes2(length) {
+    function randomBytes3(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
     async function md5(string4) {
@@ -1241,7 +1241,7 @@ var require_utils2 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha256(text) {
+    async function sha2562(text) {
       return await subtleCrypto.digest("SHA-256", text);
     }
     async function hashByName(hashName, text) {
@@ -5683,14 +5683,14 @@ var require_copy_to = __commonJS({
     module2.exports = function(txt, options) {
       return new CopyStreamQuery(txt, options);
     };
-    var { Readable: Readable5 } = require("stream");
+    var { Readable: Readable6 } = require("stream");
     var assert2 = require("assert");
     var BufferList = require_obuf();
     var code2 = require_message_formats();
     var PG_CODE = 0;
     var PG_LENGTH = 1;
     var PG_MESSAGE = 2;
-    var CopyStreamQuery = class extends Readable5 {
+    var CopyStreamQuery = class extends Readable6 {
       constructor(text, options) {
         super(options);
         this.text = text;
@@ -9089,19 +9089,19 @@ var require_stream_writable = __commonJS({
       onwriteStateUpdate(state);
       if (er) onwriteError(stream, state, sync, er, cb);
       else {
-        var finished = needFinish(state);
-        if (!finished && !state.corked && !state.bufferProcessing && state.bufferedRequest) {
+        var finished2 = needFinish(state);
+        if (!finished2 && !state.corked && !state.bufferProcessing && state.bufferedRequest) {
           clearBuffer(stream, state);
         }
         if (sync) {
-          asyncWrite(afterWrite, stream, state, finished, cb);
+          asyncWrite(afterWrite, stream, state, finished2, cb);
         } else {
-          afterWrite(stream, state, finished, cb);
+          afterWrite(stream, state, finished2, cb);
         }
       }
     }
-    function afterWrite(stream, state, finished, cb) {
-      if (!finished) onwriteDrain(stream, state);
+    function afterWrite(stream, state, finished2, cb) {
+      if (!finished2) onwriteDrain(stream, state);
       state.pendingcb--;
       cb();
       finishMaybe(stream, state);
@@ -9274,9 +9274,9 @@ var require_stream_duplex = __commonJS({
     module2.exports = Duplex;
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    var Readable5 = require_stream_readable();
+    var Readable6 = require_stream_readable();
     var Writable2 = require_stream_writable();
-    util3.inherits(Duplex, Readable5);
+    util3.inherits(Duplex, Readable6);
     {
       keys = objectKeys(Writable2.prototype);
       for (v = 0; v < keys.length; v++) {
@@ -9289,7 +9289,7 @@ var require_stream_duplex = __commonJS({
     var v;
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable5.call(this, options);
+      Readable6.call(this, options);
       Writable2.call(this, options);
       if (options && options.readable === false) this.readable = false;
       if (options && options.writable === false) this.writable = false;
@@ -9579,10 +9579,10 @@ var require_stream_readable = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_readable.js"(exports2, module2) {
     "use strict";
     var pna = require_process_nextick_args();
-    module2.exports = Readable5;
+    module2.exports = Readable6;
     var isArray = require_isarray();
     var Duplex;
-    Readable5.ReadableState = ReadableState;
+    Readable6.ReadableState = ReadableState;
     var EE = require("events").EventEmitter;
     var EElistenerCount = function(emitter, type) {
       return emitter.listeners(type).length;
@@ -9610,7 +9610,7 @@ var require_stream_readable = __commonJS({
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
     var StringDecoder;
-    util3.inherits(Readable5, Stream);
+    util3.inherits(Readable6, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
       if (typeof emitter.prependListener === "function") return emitter.prependListener(event, fn);
@@ -9656,9 +9656,9 @@ var require_stream_readable = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable5(options) {
+    function Readable6(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!(this instanceof Readable5)) return new Readable5(options);
+      if (!(this instanceof Readable6)) return new Readable6(options);
       this._readableState = new ReadableState(options, this);
       this.readable = true;
       if (options) {
@@ -9667,7 +9667,7 @@ var require_stream_readable = __commonJS({
       }
       Stream.call(this);
     }
-    Object.defineProperty(Readable5.prototype, "destroyed", {
+    Object.defineProperty(Readable6.prototype, "destroyed", {
       get: function() {
         if (this._readableState === void 0) {
           return false;
@@ -9681,13 +9681,13 @@ var require_stream_readable = __commonJS({
         this._readableState.destroyed = value;
       }
     });
-    Readable5.prototype.destroy = destroyImpl.destroy;
-    Readable5.prototype._undestroy = destroyImpl.undestroy;
-    Readable5.prototype._destroy = function(err, cb) {
+    Readable6.prototype.destroy = destroyImpl.destroy;
+    Readable6.prototype._undestroy = destroyImpl.undestroy;
+    Readable6.prototype._destroy = function(err, cb) {
       this.push(null);
       cb(err);
     };
-    Readable5.prototype.push = function(chunk, encoding) {
+    Readable6.prototype.push = function(chunk, encoding) {
       var state = this._readableState;
       var skipChunkCheck;
       if (!state.objectMode) {
@@ -9704,7 +9704,7 @@ var require_stream_readable = __commonJS({
       }
       return readableAddChunk(this, chunk, encoding, false, skipChunkCheck);
     };
-    Readable5.prototype.unshift = function(chunk) {
+    Readable6.prototype.unshift = function(chunk) {
       return readableAddChunk(this, chunk, null, true, false);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront, skipChunkCheck) {
@@ -9764,10 +9764,10 @@ var require_stream_readable = __commonJS({
     function needMoreData(state) {
       return !state.ended && (state.needReadable || state.length < state.highWaterMark || state.length === 0);
     }
-    Readable5.prototype.isPaused = function() {
+    Readable6.prototype.isPaused = function() {
       return this._readableState.flowing === false;
     };
-    Readable5.prototype.setEncoding = function(enc) {
+    Readable6.prototype.setEncoding = function(enc) {
       if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
       this._readableState.decoder = new StringDecoder(enc);
       this._readableState.encoding = enc;
@@ -9803,7 +9803,7 @@ var require_stream_readable = __commonJS({
       }
       return state.length;
     }
-    Readable5.prototype.read = function(n2) {
+    Readable6.prototype.read = function(n2) {
       debug2("read", n2);
       n2 = parseInt(n2, 10);
       var state = this._readableState;
@@ -9898,10 +9898,10 @@ var require_stream_readable = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable5.prototype._read = function(n2) {
+    Readable6.prototype._read = function(n2) {
       this.emit("error", new Error("_read() is not implemented"));
     };
-    Readable5.prototype.pipe = function(dest, pipeOpts) {
+    Readable6.prototype.pipe = function(dest, pipeOpts) {
       var src = this;
       var state = this._readableState;
       switch (state.pipesCount) {
@@ -10006,7 +10006,7 @@ var require_stream_readable = __commonJS({
         }
       };
     }
-    Readable5.prototype.unpipe = function(dest) {
+    Readable6.prototype.unpipe = function(dest) {
       var state = this._readableState;
       var unpipeInfo = { hasUnpiped: false };
       if (state.pipesCount === 0) return this;
@@ -10038,7 +10038,7 @@ var require_stream_readable = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable5.prototype.on = function(ev, fn) {
+    Readable6.prototype.on = function(ev, fn) {
       var res = Stream.prototype.on.call(this, ev, fn);
       if (ev === "data") {
         if (this._readableState.flowing !== false) this.resume();
@@ -10056,12 +10056,12 @@ var require_stream_readable = __commonJS({
       }
       return res;
     };
-    Readable5.prototype.addListener = Readable5.prototype.on;
+    Readable6.prototype.addListener = Readable6.prototype.on;
     function nReadingNextTick(self2) {
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable5.prototype.resume = function() {
+    Readable6.prototype.resume = function() {
       var state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -10087,7 +10087,7 @@ var require_stream_readable = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable5.prototype.pause = function() {
+    Readable6.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (false !== this._readableState.flowing) {
         debug2("pause");
@@ -10102,7 +10102,7 @@ var require_stream_readable = __commonJS({
       while (state.flowing && stream.read() !== null) {
       }
     }
-    Readable5.prototype.wrap = function(stream) {
+    Readable6.prototype.wrap = function(stream) {
       var _this = this;
       var state = this._readableState;
       var paused = false;
@@ -10146,7 +10146,7 @@ var require_stream_readable = __commonJS({
       };
       return this;
     };
-    Object.defineProperty(Readable5.prototype, "readableHighWaterMark", {
+    Object.defineProperty(Readable6.prototype, "readableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -10155,7 +10155,7 @@ var require_stream_readable = __commonJS({
         return this._readableState.highWaterMark;
       }
     });
-    Readable5._fromList = fromList;
+    Readable6._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       var ret;
@@ -10364,16 +10364,16 @@ var require_stream_transform = __commonJS({
 var require_stream_passthrough = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_passthrough.js"(exports2, module2) {
     "use strict";
-    module2.exports = PassThrough3;
+    module2.exports = PassThrough4;
     var Transform5 = require_stream_transform();
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    util3.inherits(PassThrough3, Transform5);
-    function PassThrough3(options) {
-      if (!(this instanceof PassThrough3)) return new PassThrough3(options);
+    util3.inherits(PassThrough4, Transform5);
+    function PassThrough4(options) {
+      if (!(this instanceof PassThrough4)) return new PassThrough4(options);
       Transform5.call(this, options);
     }
-    PassThrough3.prototype._transform = function(chunk, encoding, cb) {
+    PassThrough4.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
     };
   }
@@ -10415,13 +10415,13 @@ var require_passthrough = __commonJS({
 var require_lazystream = __commonJS({
   "node_modules/lazystream/lib/lazystream.js"(exports2, module2) {
     var util3 = require("util");
-    var PassThrough3 = require_passthrough();
+    var PassThrough4 = require_passthrough();
     module2.exports = {
-      Readable: Readable5,
+      Readable: Readable6,
       Writable: Writable2
     };
-    util3.inherits(Readable5, PassThrough3);
-    util3.inherits(Writable2, PassThrough3);
+    util3.inherits(Readable6, PassThrough4);
+    util3.inherits(Writable2, PassThrough4);
     function beforeFirstCall(instance, method, callback) {
       instance[method] = function() {
         delete instance[method];
@@ -10429,10 +10429,10 @@ var require_lazystream = __commonJS({
         return this[method].apply(this, arguments);
       };
     }
-    function Readable5(fn, options) {
-      if (!(this instanceof Readable5))
-        return new Readable5(fn, options);
-      PassThrough3.call(this, options);
+    function Readable6(fn, options) {
+      if (!(this instanceof Readable6))
+        return new Readable6(fn, options);
+      PassThrough4.call(this, options);
       beforeFirstCall(this, "_read", function() {
         var source = fn.call(this, options);
         var emit = this.emit.bind(this, "error");
@@ -10444,7 +10444,7 @@ var require_lazystream = __commonJS({
     function Writable2(fn, options) {
       if (!(this instanceof Writable2))
         return new Writable2(fn, options);
-      PassThrough3.call(this, options);
+      PassThrough4.call(this, options);
       beforeFirstCall(this, "_write", function() {
         var destination = fn.call(this, options);
         var emit = this.emit.bind(this, "error");
@@ -14373,7 +14373,7 @@ var require_end_of_stream = __commonJS({
       PromisePrototypeThen(stream[kIsClosedPromise].promise, resolverFn, resolverFn);
       return nop;
     }
-    function finished(stream, opts) {
+    function finished2(stream, opts) {
       var _opts;
       let autoCleanup = false;
       if (opts === null) {
@@ -14397,7 +14397,7 @@ var require_end_of_stream = __commonJS({
       });
     }
     module2.exports = eos;
-    module2.exports.finished = finished;
+    module2.exports.finished = finished2;
   }
 });
 
@@ -15297,10 +15297,10 @@ var require_from = __commonJS({
     var { PromisePrototypeThen, SymbolAsyncIterator, SymbolIterator } = require_primordials();
     var { Buffer: Buffer2 } = require("buffer");
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_NULL_VALUES } = require_errors().codes;
-    function from(Readable5, iterable, opts) {
+    function from(Readable6, iterable, opts) {
       let iterator2;
       if (typeof iterable === "string" || iterable instanceof Buffer2) {
-        return new Readable5({
+        return new Readable6({
           objectMode: true,
           ...opts,
           read() {
@@ -15319,7 +15319,7 @@ var require_from = __commonJS({
       } else {
         throw new ERR_INVALID_ARG_TYPE("iterable", ["Iterable"], iterable);
       }
-      const readable = new Readable5({
+      const readable = new Readable6({
         objectMode: true,
         highWaterMark: 1,
         // TODO(ronag): What options should be allowed?
@@ -15403,8 +15403,8 @@ var require_readable2 = __commonJS({
       SymbolAsyncIterator,
       Symbol: Symbol2
     } = require_primordials();
-    module2.exports = Readable5;
-    Readable5.ReadableState = ReadableState;
+    module2.exports = Readable6;
+    Readable6.ReadableState = ReadableState;
     var { EventEmitter: EE } = require("events");
     var { Stream, prependListener } = require_legacy();
     var { Buffer: Buffer2 } = require("buffer");
@@ -15431,8 +15431,8 @@ var require_readable2 = __commonJS({
     var kPaused = Symbol2("kPaused");
     var { StringDecoder } = require_string_decoder2();
     var from = require_from();
-    ObjectSetPrototypeOf(Readable5.prototype, Stream.prototype);
-    ObjectSetPrototypeOf(Readable5, Stream);
+    ObjectSetPrototypeOf(Readable6.prototype, Stream.prototype);
+    ObjectSetPrototypeOf(Readable6, Stream);
     var nop = () => {
     };
     var { errorOrDestroy } = destroyImpl;
@@ -15527,8 +15527,8 @@ var require_readable2 = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable5(options) {
-      if (!(this instanceof Readable5)) return new Readable5(options);
+    function Readable6(options) {
+      if (!(this instanceof Readable6)) return new Readable6(options);
       const isDuplex = this instanceof require_duplex();
       this._readableState = new ReadableState(options, this, isDuplex);
       if (options) {
@@ -15544,15 +15544,15 @@ var require_readable2 = __commonJS({
         }
       });
     }
-    Readable5.prototype.destroy = destroyImpl.destroy;
-    Readable5.prototype._undestroy = destroyImpl.undestroy;
-    Readable5.prototype._destroy = function(err, cb) {
+    Readable6.prototype.destroy = destroyImpl.destroy;
+    Readable6.prototype._undestroy = destroyImpl.undestroy;
+    Readable6.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Readable5.prototype[EE.captureRejectionSymbol] = function(err) {
+    Readable6.prototype[EE.captureRejectionSymbol] = function(err) {
       this.destroy(err);
     };
-    Readable5.prototype[SymbolAsyncDispose] = function() {
+    Readable6.prototype[SymbolAsyncDispose] = function() {
       let error63;
       if (!this.destroyed) {
         error63 = this.readableEnded ? null : new AbortError();
@@ -15560,10 +15560,10 @@ var require_readable2 = __commonJS({
       }
       return new Promise2((resolve3, reject) => eos(this, (err) => err && err !== error63 ? reject(err) : resolve3(null)));
     };
-    Readable5.prototype.push = function(chunk, encoding) {
+    Readable6.prototype.push = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, false);
     };
-    Readable5.prototype.unshift = function(chunk, encoding) {
+    Readable6.prototype.unshift = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, true);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront) {
@@ -15637,11 +15637,11 @@ var require_readable2 = __commonJS({
       }
       maybeReadMore(stream, state);
     }
-    Readable5.prototype.isPaused = function() {
+    Readable6.prototype.isPaused = function() {
       const state = this._readableState;
       return state[kPaused] === true || state.flowing === false;
     };
-    Readable5.prototype.setEncoding = function(enc) {
+    Readable6.prototype.setEncoding = function(enc) {
       const decoder = new StringDecoder(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
@@ -15680,7 +15680,7 @@ var require_readable2 = __commonJS({
       if (n2 <= state.length) return n2;
       return state.ended ? state.length : 0;
     }
-    Readable5.prototype.read = function(n2) {
+    Readable6.prototype.read = function(n2) {
       debug2("read", n2);
       if (n2 === void 0) {
         n2 = NaN;
@@ -15802,10 +15802,10 @@ var require_readable2 = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable5.prototype._read = function(n2) {
+    Readable6.prototype._read = function(n2) {
       throw new ERR_METHOD_NOT_IMPLEMENTED("_read()");
     };
-    Readable5.prototype.pipe = function(dest, pipeOpts) {
+    Readable6.prototype.pipe = function(dest, pipeOpts) {
       const src = this;
       const state = this._readableState;
       if (state.pipes.length === 1) {
@@ -15930,7 +15930,7 @@ var require_readable2 = __commonJS({
         }
       };
     }
-    Readable5.prototype.unpipe = function(dest) {
+    Readable6.prototype.unpipe = function(dest) {
       const state = this._readableState;
       const unpipeInfo = {
         hasUnpiped: false
@@ -15953,7 +15953,7 @@ var require_readable2 = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable5.prototype.on = function(ev, fn) {
+    Readable6.prototype.on = function(ev, fn) {
       const res = Stream.prototype.on.call(this, ev, fn);
       const state = this._readableState;
       if (ev === "data") {
@@ -15974,16 +15974,16 @@ var require_readable2 = __commonJS({
       }
       return res;
     };
-    Readable5.prototype.addListener = Readable5.prototype.on;
-    Readable5.prototype.removeListener = function(ev, fn) {
+    Readable6.prototype.addListener = Readable6.prototype.on;
+    Readable6.prototype.removeListener = function(ev, fn) {
       const res = Stream.prototype.removeListener.call(this, ev, fn);
       if (ev === "readable") {
         process2.nextTick(updateReadableListening, this);
       }
       return res;
     };
-    Readable5.prototype.off = Readable5.prototype.removeListener;
-    Readable5.prototype.removeAllListeners = function(ev) {
+    Readable6.prototype.off = Readable6.prototype.removeListener;
+    Readable6.prototype.removeAllListeners = function(ev) {
       const res = Stream.prototype.removeAllListeners.apply(this, arguments);
       if (ev === "readable" || ev === void 0) {
         process2.nextTick(updateReadableListening, this);
@@ -16005,7 +16005,7 @@ var require_readable2 = __commonJS({
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable5.prototype.resume = function() {
+    Readable6.prototype.resume = function() {
       const state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -16031,7 +16031,7 @@ var require_readable2 = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable5.prototype.pause = function() {
+    Readable6.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (this._readableState.flowing !== false) {
         debug2("pause");
@@ -16046,7 +16046,7 @@ var require_readable2 = __commonJS({
       debug2("flow", state.flowing);
       while (state.flowing && stream.read() !== null) ;
     }
-    Readable5.prototype.wrap = function(stream) {
+    Readable6.prototype.wrap = function(stream) {
       let paused = false;
       stream.on("data", (chunk) => {
         if (!this.push(chunk) && stream.pause) {
@@ -16081,10 +16081,10 @@ var require_readable2 = __commonJS({
       }
       return this;
     };
-    Readable5.prototype[SymbolAsyncIterator] = function() {
+    Readable6.prototype[SymbolAsyncIterator] = function() {
       return streamToAsyncIterator(this);
     };
-    Readable5.prototype.iterator = function(options) {
+    Readable6.prototype.iterator = function(options) {
       if (options !== void 0) {
         validateObject(options, "options");
       }
@@ -16092,7 +16092,7 @@ var require_readable2 = __commonJS({
     };
     function streamToAsyncIterator(stream, options) {
       if (typeof stream.read !== "function") {
-        stream = Readable5.wrap(stream, {
+        stream = Readable6.wrap(stream, {
           objectMode: true
         });
       }
@@ -16148,7 +16148,7 @@ var require_readable2 = __commonJS({
         }
       }
     }
-    ObjectDefineProperties(Readable5.prototype, {
+    ObjectDefineProperties(Readable6.prototype, {
       readable: {
         __proto__: null,
         get() {
@@ -16275,7 +16275,7 @@ var require_readable2 = __commonJS({
         }
       }
     });
-    Readable5._fromList = fromList;
+    Readable6._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       let ret;
@@ -16322,23 +16322,23 @@ var require_readable2 = __commonJS({
         stream.end();
       }
     }
-    Readable5.from = function(iterable, opts) {
-      return from(Readable5, iterable, opts);
+    Readable6.from = function(iterable, opts) {
+      return from(Readable6, iterable, opts);
     };
     var webStreamsAdapters;
     function lazyWebStreams() {
       if (webStreamsAdapters === void 0) webStreamsAdapters = {};
       return webStreamsAdapters;
     }
-    Readable5.fromWeb = function(readableStream, options) {
+    Readable6.fromWeb = function(readableStream, options) {
       return lazyWebStreams().newStreamReadableFromReadableStream(readableStream, options);
     };
-    Readable5.toWeb = function(streamReadable, options) {
+    Readable6.toWeb = function(streamReadable, options) {
       return lazyWebStreams().newReadableStreamFromStreamReadable(streamReadable, options);
     };
-    Readable5.wrap = function(src, options) {
+    Readable6.wrap = function(src, options) {
       var _ref, _src$readableObjectMo;
-      return new Readable5({
+      return new Readable6({
         objectMode: (_ref = (_src$readableObjectMo = src.readableObjectMode) !== null && _src$readableObjectMo !== void 0 ? _src$readableObjectMo : src.objectMode) !== null && _ref !== void 0 ? _ref : true,
         ...options,
         destroy(err, callback) {
@@ -16994,7 +16994,7 @@ var require_duplexify = __commonJS({
     } = require_errors();
     var { destroyer } = require_destroy2();
     var Duplex = require_duplex();
-    var Readable5 = require_readable2();
+    var Readable6 = require_readable2();
     var Writable2 = require_writable();
     var { createDeferredPromise } = require_util2();
     var from = require_from();
@@ -17044,7 +17044,7 @@ var require_duplexify = __commonJS({
       }
       if (isReadableStream(body)) {
         return _duplexify({
-          readable: Readable5.fromWeb(body)
+          readable: Readable6.fromWeb(body)
         });
       }
       if (isWritableStream(body)) {
@@ -17208,7 +17208,7 @@ var require_duplexify = __commonJS({
       };
     }
     function _duplexify(pair) {
-      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable5.wrap(pair.readable) : pair.readable;
+      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable6.wrap(pair.readable) : pair.readable;
       const w = pair.writable;
       let readable = !!isReadable(r);
       let writable = !!isWritable(w);
@@ -17329,10 +17329,10 @@ var require_duplex = __commonJS({
       ObjectSetPrototypeOf
     } = require_primordials();
     module2.exports = Duplex;
-    var Readable5 = require_readable2();
+    var Readable6 = require_readable2();
     var Writable2 = require_writable();
-    ObjectSetPrototypeOf(Duplex.prototype, Readable5.prototype);
-    ObjectSetPrototypeOf(Duplex, Readable5);
+    ObjectSetPrototypeOf(Duplex.prototype, Readable6.prototype);
+    ObjectSetPrototypeOf(Duplex, Readable6);
     {
       const keys = ObjectKeys(Writable2.prototype);
       for (let i = 0; i < keys.length; i++) {
@@ -17342,7 +17342,7 @@ var require_duplex = __commonJS({
     }
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable5.call(this, options);
+      Readable6.call(this, options);
       Writable2.call(this, options);
       if (options) {
         this.allowHalfOpen = options.allowHalfOpen !== false;
@@ -17542,15 +17542,15 @@ var require_passthrough2 = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/passthrough.js"(exports2, module2) {
     "use strict";
     var { ObjectSetPrototypeOf } = require_primordials();
-    module2.exports = PassThrough3;
+    module2.exports = PassThrough4;
     var Transform5 = require_transform();
-    ObjectSetPrototypeOf(PassThrough3.prototype, Transform5.prototype);
-    ObjectSetPrototypeOf(PassThrough3, Transform5);
-    function PassThrough3(options) {
-      if (!(this instanceof PassThrough3)) return new PassThrough3(options);
+    ObjectSetPrototypeOf(PassThrough4.prototype, Transform5.prototype);
+    ObjectSetPrototypeOf(PassThrough4, Transform5);
+    function PassThrough4(options) {
+      if (!(this instanceof PassThrough4)) return new PassThrough4(options);
       Transform5.call(this, options);
     }
-    PassThrough3.prototype._transform = function(chunk, encoding, cb) {
+    PassThrough4.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
     };
   }
@@ -17588,13 +17588,13 @@ var require_pipeline = __commonJS({
       isReadableFinished
     } = require_utils3();
     var AbortController2 = globalThis.AbortController || require_abort_controller().AbortController;
-    var PassThrough3;
-    var Readable5;
+    var PassThrough4;
+    var Readable6;
     var addAbortListener;
     function destroyer(stream, reading, writing) {
-      let finished = false;
+      let finished2 = false;
       stream.on("close", () => {
-        finished = true;
+        finished2 = true;
       });
       const cleanup = eos(
         stream,
@@ -17603,13 +17603,13 @@ var require_pipeline = __commonJS({
           writable: writing
         },
         (err) => {
-          finished = !err;
+          finished2 = !err;
         }
       );
       return {
         destroy: (err) => {
-          if (finished) return;
-          finished = true;
+          if (finished2) return;
+          finished2 = true;
           destroyImpl.destroyer(stream, err || new ERR_STREAM_DESTROYED("pipe"));
         },
         cleanup
@@ -17628,10 +17628,10 @@ var require_pipeline = __commonJS({
       throw new ERR_INVALID_ARG_TYPE("val", ["Readable", "Iterable", "AsyncIterable"], val);
     }
     async function* fromReadable(val) {
-      if (!Readable5) {
-        Readable5 = require_readable2();
+      if (!Readable6) {
+        Readable6 = require_readable2();
       }
-      yield* Readable5.prototype[SymbolAsyncIterator].call(val);
+      yield* Readable6.prototype[SymbolAsyncIterator].call(val);
     }
     async function pumpToNode(iterable, writable, finish, { end }) {
       let error63;
@@ -17821,10 +17821,10 @@ var require_pipeline = __commonJS({
             }
           } else {
             var _ret2;
-            if (!PassThrough3) {
-              PassThrough3 = require_passthrough2();
+            if (!PassThrough4) {
+              PassThrough4 = require_passthrough2();
             }
-            const pt = new PassThrough3({
+            const pt = new PassThrough4({
               objectMode: true
             });
             const then = (_ret2 = ret) === null || _ret2 === void 0 ? void 0 : _ret2.then;
@@ -18189,7 +18189,7 @@ var require_operators = __commonJS({
     var { validateAbortSignal, validateInteger, validateObject } = require_validators();
     var kWeakHandler = require_primordials().Symbol("kWeak");
     var kResistStopPropagation = require_primordials().Symbol("kResistStopPropagation");
-    var { finished } = require_end_of_stream();
+    var { finished: finished2 } = require_end_of_stream();
     var staticCompose = require_compose();
     var { addAbortSignalNoValidate } = require_add_abort_signal();
     var { isWritable, isNodeStream } = require_utils3();
@@ -18436,7 +18436,7 @@ var require_operators = __commonJS({
         });
         this.once("error", () => {
         });
-        await finished(this.destroy(err));
+        await finished2(this.destroy(err));
         throw err;
       }
       const ac = new AbortController2();
@@ -18589,7 +18589,7 @@ var require_promises = __commonJS({
     var { ArrayPrototypePop, Promise: Promise2 } = require_primordials();
     var { isIterable, isNodeStream, isWebStream } = require_utils3();
     var { pipelineImpl: pl } = require_pipeline();
-    var { finished } = require_end_of_stream();
+    var { finished: finished2 } = require_end_of_stream();
     require_stream3();
     function pipeline4(...streams) {
       return new Promise2((resolve3, reject) => {
@@ -18618,7 +18618,7 @@ var require_promises = __commonJS({
       });
     }
     module2.exports = {
-      finished,
+      finished: finished2,
       pipeline: pipeline4
     };
   }
@@ -22153,7 +22153,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable5 = class _Readable extends Stream {
+    var Readable6 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -22166,7 +22166,7 @@ var require_streamx = __commonJS({
         }
       }
       static deferred(fn, opts) {
-        const out = new PassThrough3(opts);
+        const out = new PassThrough4(opts);
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
@@ -22364,7 +22364,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable5 {
+    var Duplex = class extends Readable6 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -22446,7 +22446,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough3 = class extends Transform5 {
+    var PassThrough4 = class extends Transform5 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -22573,11 +22573,11 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable: Writable2,
-      Readable: Readable5,
+      Readable: Readable6,
       Duplex,
       Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
-      PassThrough: PassThrough3
+      PassThrough: PassThrough4
     };
   }
 });
@@ -22847,7 +22847,7 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable: Writable2, Readable: Readable5, getStreamError } = require_streamx();
+    var { Writable: Writable2, Readable: Readable6, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -22895,7 +22895,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable5 {
+    var Source = class extends Readable6 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -23211,7 +23211,7 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable: Readable5, Writable: Writable2, getStreamError } = require_streamx();
+    var { Readable: Readable6, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants();
     var headers = require_headers();
@@ -23304,7 +23304,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable5 {
+    var Pack = class extends Readable6 {
       constructor(opts) {
         super(opts);
         this._drain = noop3;
@@ -30556,10 +30556,10 @@ upgrade: ${upgrade}\r
     }
     function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      let finished = false;
+      let finished2 = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
       const onData = function(chunk) {
-        if (finished) {
+        if (finished2) {
           return;
         }
         try {
@@ -30571,7 +30571,7 @@ upgrade: ${upgrade}\r
         }
       };
       const onDrain = function() {
-        if (finished) {
+        if (finished2) {
           return;
         }
         if (body.resume) {
@@ -30582,16 +30582,16 @@ upgrade: ${upgrade}\r
         queueMicrotask(() => {
           body.removeListener("error", onFinished);
         });
-        if (!finished) {
+        if (!finished2) {
           const err = new RequestAbortedError();
           queueMicrotask(() => onFinished(err));
         }
       };
       const onFinished = function(err) {
-        if (finished) {
+        if (finished2) {
           return;
         }
-        finished = true;
+        finished2 = true;
         assert2(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
@@ -33408,7 +33408,7 @@ var require_readable3 = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable5 } = require("node:stream");
+    var { Readable: Readable6 } = require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
     var util3 = require_util3();
     var { ReadableStreamFrom } = require_util3();
@@ -33420,7 +33420,7 @@ var require_readable3 = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable5 {
+    var BodyReadable = class extends Readable6 {
       constructor({
         resume,
         abort,
@@ -33762,7 +33762,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable5 } = require_readable3();
+    var { Readable: Readable6 } = require_readable3();
     var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var util3 = require_util3();
     var { getResolveErrorBodyCallback } = require_util5();
@@ -33857,7 +33857,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util3.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable5({
+        const res = new Readable6({
           resume,
           abort,
           contentType,
@@ -33999,7 +33999,7 @@ var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { finished, PassThrough: PassThrough3 } = require("node:stream");
+    var { finished: finished2, PassThrough: PassThrough4 } = require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors3();
     var util3 = require_util3();
     var { getResolveErrorBodyCallback } = require_util5();
@@ -34075,7 +34075,7 @@ var require_api_stream = __commonJS({
         if (this.throwOnError && statusCode >= 400) {
           const parsedHeaders = responseHeaders === "raw" ? util3.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
-          res = new PassThrough3();
+          res = new PassThrough4();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
@@ -34095,7 +34095,7 @@ var require_api_stream = __commonJS({
           if (!res || typeof res.write !== "function" || typeof res.end !== "function" || typeof res.on !== "function") {
             throw new InvalidReturnValueError("expected Writable");
           }
-          finished(res, { readable: false }, (err) => {
+          finished2(res, { readable: false }, (err) => {
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err || !res2.readable) {
@@ -34172,9 +34172,9 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable: Readable5,
+      Readable: Readable6,
       Duplex,
-      PassThrough: PassThrough3
+      PassThrough: PassThrough4
     } = require("node:stream");
     var {
       InvalidArgumentError,
@@ -34186,7 +34186,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable5 {
+    var PipelineRequest = class extends Readable6 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -34203,7 +34203,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable5 {
+    var PipelineResponse = class extends Readable6 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -34360,7 +34360,7 @@ var require_api_pipeline = __commonJS({
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough3().destroy(err);
+        return new PassThrough4().destroy(err);
       }
     }
     module2.exports = pipeline4;
@@ -37528,7 +37528,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = require("node:events");
-    var { Readable: Readable5, pipeline: pipeline4, finished } = require("node:stream");
+    var { Readable: Readable6, pipeline: pipeline4, finished: finished2 } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util3();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -37996,7 +37996,7 @@ var require_fetch = __commonJS({
       if (internalResponse.body == null) {
         processResponseEndOfBody();
       } else {
-        finished(internalResponse.body.stream, () => {
+        finished2(internalResponse.body.stream, () => {
           processResponseEndOfBody();
         });
       }
@@ -38467,7 +38467,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable5({ read: resume });
+              this.body = new Readable6({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
                 status,
@@ -45234,6 +45234,7 @@ var astmCommands = [vcfCommand, density15Command, batchCommand];
 var import_node_path16 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
+var import_node_stream = require("node:stream");
 var import_promises2 = require("node:stream/promises");
 
 // node_modules/pg/esm/index.mjs
@@ -45300,7 +45301,8 @@ function connectError(e, label, secrets) {
   const reason2 = redact(String(err.message ?? err.code).split("\n")[0] ?? "", secrets);
   return new UserError("DB_CONNECT", `cannot connect to ${label}: ${reason2}`);
 }
-function adapt(r) {
+function adapt(result) {
+  const r = Array.isArray(result) ? result[result.length - 1] : result;
   return { rows: r.rows, rowCount: r.rowCount ?? r.rows.length, fields: r.fields.map((f) => f.name) };
 }
 var PgSession = class {
@@ -45315,6 +45317,20 @@ var PgSession = class {
     const rows = this.client.query(import_pg_copy_streams.default.to(copyCsvStatement(select, "STDOUT")));
     await (0, import_promises2.pipeline)(rows, sink);
     return rows.rowCount;
+  }
+  /** COPY … FROM STDIN fed with text-format rows, with backpressure; resolves with the rows loaded. */
+  async copyIn(statement, rows) {
+    const sink = this.client.query(import_pg_copy_streams.default.from(statement));
+    await (0, import_promises2.pipeline)(
+      import_node_stream.Readable.from(
+        (async function* () {
+          for await (const row of rows) yield `${row}
+`;
+        })()
+      ),
+      sink
+    );
+    return sink.rowCount;
   }
 };
 var PgDb = class {
@@ -45398,7 +45414,7 @@ var PgDb = class {
 
 // src/db/pglite.ts
 var import_promises3 = require("node:fs/promises");
-var import_node_stream = require("node:stream");
+var import_node_stream2 = require("node:stream");
 var import_promises4 = require("node:stream/promises");
 var PgliteDb = class _PgliteDb {
   constructor(pg2, label) {
@@ -45445,7 +45461,7 @@ var PgliteDb = class _PgliteDb {
       async copyCsvTo(select, sink) {
         const r = await pg2.query(copyCsvStatement(select, "'/dev/blob'"));
         const bytes = r.blob ? Buffer.from(await r.blob.arrayBuffer()) : Buffer.alloc(0);
-        await (0, import_promises4.pipeline)(import_node_stream.Readable.from([bytes]), sink);
+        await (0, import_promises4.pipeline)(import_node_stream2.Readable.from([bytes]), sink);
         return r.affectedRows ?? 0;
       }
     };
@@ -45570,8 +45586,8 @@ function assertSessionCapable(target, step) {
 // src/db/file-sink.ts
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = require("node:fs");
-var import_node_stream2 = require("node:stream");
-var HashedFileSink = class extends import_node_stream2.Writable {
+var import_node_stream3 = require("node:stream");
+var HashedFileSink = class extends import_node_stream3.Writable {
   constructor(file2, follower) {
     super();
     this.follower = follower;
@@ -45615,6 +45631,7 @@ var import_node_child_process = require("node:child_process");
 var import_promises5 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
 var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_stream4 = require("node:stream");
 var DEBIAN_ROOT = "/usr/lib/postgresql";
 async function isExecutable(file2) {
   return (0, import_promises5.access)(file2, import_node_fs3.constants.X_OK).then(
@@ -45725,8 +45742,10 @@ function startProcess(file2, args, opts) {
         if (sinkError) return reject(sinkError);
         resolve3({ code: code2, signal, stdout, stderr: redact(stderr, opts.secrets ?? []) });
       };
-      if (sink && !sinkError) sink.end(settle2);
-      else settle2();
+      if (sink && !sinkError && !sink.destroyed) {
+        sink.end();
+        (0, import_node_stream4.finished)(sink, () => settle2());
+      } else settle2();
     });
   });
   return { stdin: child.stdin, done, kill: () => child.kill() };
@@ -45840,7 +45859,7 @@ var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
 var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
 function startStreamingRestore(opts) {
   let loading;
-  const finished = () => {
+  const finished2 = () => {
     if (loading !== void 0) opts.onTableLoaded?.(loading);
     loading = void 0;
   };
@@ -45852,12 +45871,12 @@ function startStreamingRestore(opts) {
     stdin: true,
     onStderrLine: (line2) => {
       if (!PROGRESS_LINE.test(line2)) return false;
-      finished();
+      finished2();
       loading = DATA_LINE.exec(line2)?.[1];
       return true;
     }
   });
-  const done = started.done.then(() => finished());
+  const done = started.done.then(() => finished2());
   return { stdin: started.stdin, done, kill: started.kill };
 }
 
@@ -66093,28 +66112,6 @@ var PreflightResult = external_exports.strictObject({
   drift: external_exports.strictObject({ baseline: external_exports.string(), baselineSha256: Sha256, objectsCompared: external_exports.number(), changes: external_exports.array(FingerprintChange) }).nullable()
 });
 
-// src/results/rollback.ts
-var RollbackResult = external_exports.strictObject({
-  ok: external_exports.boolean(),
-  target: external_exports.string(),
-  backupDir: external_exports.string(),
-  backupTakenAt: external_exports.string(),
-  restoredSchemas: external_exports.array(external_exports.string()),
-  notRestored: external_exports.array(external_exports.string()),
-  ms: external_exports.strictObject({ restore: external_exports.number(), proof: external_exports.number() }),
-  protections: external_exports.strictObject({
-    triggersCreatedAfterData: external_exports.boolean(),
-    tableDataEntries: external_exports.number(),
-    triggerEntries: external_exports.number(),
-    note: external_exports.string()
-  }),
-  comparison: Comparison,
-  failures: external_exports.array(external_exports.string()),
-  warnings: external_exports.array(external_exports.string()),
-  /** what the runbook still asks of people once the database is back */
-  todos: external_exports.array(external_exports.string())
-});
-
 // src/results/run-context.ts
 var import_node_os = require("node:os");
 var RunContext = external_exports.strictObject({ runId: external_exports.string(), actor: external_exports.string() });
@@ -66140,6 +66137,53 @@ function runContextFrom(env, explicit = {}) {
   }
   return { runId, actor };
 }
+
+// src/results/rollback.ts
+var DiscardedRows = external_exports.strictObject({
+  table: external_exports.string(),
+  /** rows of the table just before the rollback, and in the backup (what it holds after) */
+  rowsBefore: external_exports.number(),
+  rowsInBackup: external_exports.number(),
+  /** rows written after the backup: they are gone */
+  writtenSince: external_exports.number(),
+  /** rows changed after the backup: the backup's version is back */
+  changedSince: external_exports.number(),
+  /** rows deleted after the backup: they are back */
+  deletedSince: external_exports.number()
+});
+var UndoneChange = external_exports.strictObject({ fileName: external_exports.string(), sha256: external_exports.string(), appliedAt: external_exports.string(), runId: external_exports.string() });
+var RollbackResult = external_exports.strictObject({
+  ok: external_exports.boolean(),
+  /** the restore was committed; false means the database is exactly as before the rollback */
+  committed: external_exports.boolean(),
+  target: external_exports.string(),
+  run: RunContext,
+  backupDir: external_exports.string(),
+  backupTakenAt: external_exports.string(),
+  /** how the backup was tied to this database (runbook 6.2 restores PROD's own dump) */
+  source: external_exports.strictObject({ matched: external_exports.string(), override: external_exports.string().nullable() }),
+  restoredSchemas: external_exports.array(external_exports.string()),
+  notRestored: external_exports.array(external_exports.string()),
+  ms: external_exports.strictObject({ restore: external_exports.number(), proof: external_exports.number(), total: external_exports.number() }),
+  settings: external_exports.strictObject({ lockTimeoutMs: external_exports.number(), statementTimeoutMs: external_exports.number(), lockWaitMs: external_exports.number() }),
+  protections: external_exports.strictObject({
+    triggersCreatedAfterData: external_exports.boolean(),
+    tableDataEntries: external_exports.number(),
+    triggerEntries: external_exports.number(),
+    note: external_exports.string()
+  }),
+  /** runbook 6.2 step 1: entries stay refused; frozenByRollback when the database was not frozen before */
+  freeze: external_exports.strictObject({ frozenBefore: external_exports.boolean(), frozenAfter: external_exports.boolean(), frozenByRollback: external_exports.boolean(), guardedTables: external_exports.number() }),
+  /** per table whose content differed from the backup: what the restore discarded or brought back */
+  discarded: external_exports.array(DiscardedRows),
+  /** change files the ledger said were applied after the backup: marked undone */
+  undone: external_exports.array(UndoneChange),
+  comparison: Comparison.nullable(),
+  failures: external_exports.array(external_exports.string()),
+  warnings: external_exports.array(external_exports.string()),
+  /** what the runbook still asks of people once the database is back */
+  todos: external_exports.array(external_exports.string())
+});
 
 // src/results/smoke.ts
 var OWNERS = ["MONALUXE", "PARTENAIRE"];
@@ -66480,7 +66524,7 @@ async function checkFileHashes(dir, manifest) {
   return { ok: problems.length === 0, problems };
 }
 async function assertVerifiedBackup(dir) {
-  const { manifest, sha256 } = await readManifest(dir);
+  const { manifest, sha256: sha2562 } = await readManifest(dir);
   const vFile = import_node_path7.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
@@ -66498,7 +66542,7 @@ async function assertVerifiedBackup(dir) {
   }
   if (!v.data.ok)
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
-  if (v.data.manifestSha256 !== sha256) {
+  if (v.data.manifestSha256 !== sha2562) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
       where: { file: import_node_path7.default.join(dir, MANIFEST_FILE) }
     });
@@ -67154,15 +67198,18 @@ async function readSqlDumpToc(file2) {
   const complete = first === "-- PostgreSQL database dump" && last === "-- PostgreSQL database dump complete";
   return { entries, dumpedBy, dumpedFrom, complete };
 }
+async function runSqlDumpInSession(c, file2, display) {
+  const r = await runStatements(c, await readSqlFile(file2, display), display);
+  return { statements: r.statements };
+}
 async function restoreSqlDump(db, file2, display) {
-  const text = await readSqlFile(file2, display);
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
       try {
-        const r = await runStatements(c, text, display);
+        const r = await runSqlDumpInSession(c, file2, display);
         await c.query("COMMIT");
-        return { statements: r.statements };
+        return r;
       } catch (e) {
         await c.query("ROLLBACK").catch(() => {
         });
@@ -67618,7 +67665,7 @@ function describeMismatches(c, failures) {
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts, log) {
   const abs2 = import_node_path12.default.resolve(dir);
-  const { manifest, sha256 } = await readManifest(abs2);
+  const { manifest, sha256: sha2562 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
     throw new UserError(
       "MISSING_OPTION",
@@ -67628,7 +67675,7 @@ async function verifyBackup(dir, opts, log) {
       }
     );
   }
-  const v = await verifyAgainstRestore(abs2, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
+  const v = await verifyAgainstRestore(abs2, manifest, sha2562, { ...opts, env: opts.env ?? process.env }, log);
   await writeVerification(abs2, v);
   return v;
 }
@@ -67874,10 +67921,388 @@ async function backup(db, opts, log) {
 
 // src/runbook/rollback.ts
 var import_node_path14 = __toESM(require("node:path"), 1);
+
+// src/db/advisory-lock.ts
+var CLASS_ID = 53053;
+var PIPELINE_LOCKS = {
+  /** creating the pipeline's own schema */
+  state: 0,
+  /** anything that changes the app's schema or data: apply, staging reset, freeze */
+  change: 1
+};
+async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
+  try {
+    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
+  } catch (e) {
+    if (e.code !== "55P03") throw e;
+    throw new UserError(
+      "PIPELINE_BUSY",
+      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
+      {
+        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
+        cause: e
+      }
+    );
+  }
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
+}
+
+// src/db/restore-script.ts
+var import_node_stream5 = require("node:stream");
+function canCopyIn(q) {
+  return typeof q.copyIn === "function";
+}
+var UNBOUNDING = /^SET (statement_timeout|lock_timeout|transaction_timeout|idle_in_transaction_session_timeout) = 0;$/;
+var META = /^\\(restrict|unrestrict)\b/;
+var COPY_START = /^COPY .* FROM stdin;$/;
+async function* linesOf(stream) {
+  let partial2 = "";
+  for await (const chunk of stream) {
+    const lines = (partial2 + chunk.toString("utf8")).split("\n");
+    partial2 = lines.pop();
+    yield* lines;
+  }
+  if (partial2) yield partial2;
+}
+async function runScriptLines(session, lines) {
+  const out = { batches: 0, tables: 0, rows: 0 };
+  let buffer = [];
+  const flush = async () => {
+    const sql = buffer.join("\n");
+    buffer = [];
+    if (sql.trim() === "") return;
+    out.batches++;
+    await session.query(sql);
+  };
+  const it = lines[Symbol.asyncIterator]();
+  for (let next = await it.next(); !next.done; next = await it.next()) {
+    const line2 = next.value;
+    if (UNBOUNDING.test(line2) || META.test(line2)) continue;
+    if (!COPY_START.test(line2)) {
+      buffer.push(line2);
+      continue;
+    }
+    await flush();
+    const rows = async function* () {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        if (r.value === "\\.") return;
+        yield r.value;
+      }
+      throw new UserError("BACKUP_CORRUPT", `the archive's script ends inside the data of: ${line2}`);
+    };
+    out.rows += await session.copyIn(line2, rows());
+    out.tables++;
+  }
+  await flush();
+  return out;
+}
+async function restoreArchiveInSession(session, a) {
+  if (!canCopyIn(session)) throw new Error("restoreArchiveInSession needs a PostgreSQL session (COPY FROM STDIN)");
+  const tool = await findPgTool("pg_restore", a.serverMajor, a.env);
+  const stdout = new import_node_stream5.PassThrough();
+  const child = startPgTool({
+    tool,
+    args: ["--file=-", "--clean", "--if-exists", "--exit-on-error", ...a.schemas.map((s) => `--schema=${s}`), a.file],
+    stdoutTo: stdout
+  });
+  try {
+    const run = await runScriptLines(session, linesOf(stdout));
+    await child.done;
+    return run;
+  } catch (e) {
+    child.kill();
+    stdout.destroy();
+    await child.done.catch(() => {
+    });
+    throw e;
+  }
+}
+async function resetScriptSettings(session) {
+  for (const name of [
+    "search_path",
+    "row_security",
+    "check_function_bodies",
+    "client_min_messages",
+    "xmloption",
+    "standard_conforming_strings",
+    "default_tablespace",
+    "default_table_access_method"
+  ]) {
+    await session.query(`RESET ${name}`);
+  }
+}
+
+// src/runbook/freeze.ts
+var import_node_crypto7 = require("node:crypto");
+
+// src/db/rows.ts
+var RowShapeError = class extends Error {
+  constructor(query, row, field, detail) {
+    super(`${query}: row ${row}, field ${field}: ${detail}`);
+    this.query = query;
+    this.row = row;
+    this.field = field;
+    this.name = "RowShapeError";
+  }
+  query;
+  row;
+  field;
+};
+function parseRows(schema2, rows, query) {
+  return rows.map((row, i) => {
+    const r = schema2.safeParse(row);
+    if (!r.success) {
+      const issue3 = r.error.issues[0];
+      throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
+    }
+    return r.data;
+  });
+}
+
+// src/runbook/app-activity.ts
+var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
+var DEFAULT_ACTIVITY_MINUTES = 15;
+async function readAppActivity(q, opts = {}) {
+  const windowMinutes = opts.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;
+  const appRoles = opts.appRoles ?? APP_LOGIN_ROLES;
+  const since = `now() - make_interval(mins => $1::int)`;
+  const counts2 = await q.query(
+    `SELECT (SELECT count(*) FROM public.receptions WHERE created_at >= ${since})::int8 AS receptions,
+            (SELECT count(*) FROM public.sorties_produit WHERE created_at >= ${since})::int8 AS sorties,
+            (SELECT count(*) FROM public.log_actions WHERE created_at >= ${since})::int8 AS logs`,
+    [windowMinutes]
+  );
+  const s = await q.query(
+    `SELECT pid, usename::text, coalesce(application_name, '') AS application_name, state, state_change::text,
+            coalesce(state <> 'idle' OR state_change >= now() - make_interval(mins => $2::int), false) AS recent
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+        AND usename = ANY($1) AND coalesce(application_name, '') NOT LIKE 'astm53b%'
+      ORDER BY pid`,
+    [appRoles, windowMinutes]
+  );
+  const sessions = parseRows(AppSession, s.rows, "app sessions");
+  const c = counts2.rows[0];
+  const recent = { receptions: c.receptions, sorties: c.sorties, logActions: c.logs };
+  const activeSessions = sessions.filter((x) => x.recent);
+  const seen = [
+    ...recent.receptions ? [`${recent.receptions} reception(s) created in the last ${windowMinutes} min`] : [],
+    ...recent.sorties ? [`${recent.sorties} sortie(s) created in the last ${windowMinutes} min`] : [],
+    ...recent.logActions ? [`${recent.logActions} log_actions row(s) in the last ${windowMinutes} min`] : [],
+    ...activeSessions.map(
+      (x) => `session pid ${x.pid} of ${x.usename} (${x.application_name || "no application_name"}) ${x.state ?? "unknown state"} since ${x.state_change ?? "?"}`
+    )
+  ];
+  return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
+}
+
+// src/runbook/state-schema.ts
+var STATE_FILE = "pipeline/state.sql";
+async function stateExists(q) {
+  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
+  return r.rows[0]?.ok === true;
+}
+async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
+  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
+  const name = `sql/${STATE_FILE}`;
+  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
+}
+
+// src/runbook/freeze.ts
+var FREEZE_TRIGGER = "astm53b_freeze";
+var FREEZE_SQLSTATE = "A53F0";
+var BYPASS_SETTING = "astm53b.freeze_bypass";
+var sha256 = (s) => (0, import_node_crypto7.createHash)("sha256").update(s, "utf8").digest("hex");
+var quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
+var quoteIdent2 = (s) => `"${s.replace(/"/g, '""')}"`;
+async function allowFrozenWrites(tx) {
+  const who = (await tx.query("SELECT current_user AS cur, session_user AS ses")).rows[0];
+  const acting = who.cur !== who.ses;
+  if (acting) await tx.query("SET LOCAL ROLE NONE");
+  try {
+    if (!await stateExists(tx)) return;
+    const row = (await tx.query("SELECT bypass_token AS token FROM astm53b.freeze_state WHERE frozen")).rows[0];
+    if (row?.token) await tx.query("SELECT set_config($1, $2, true)", [BYPASS_SETTING, row.token]);
+  } finally {
+    if (acting) await tx.query(`SET LOCAL ROLE ${quoteIdent2(who.cur)}`);
+  }
+}
+async function applicationTables(q) {
+  const r = await q.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') ORDER BY 1`,
+    [APP_SCHEMAS]
+  );
+  return r.rows.map((x) => x.t);
+}
+async function guardedTables(q) {
+  const r = await q.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE g.tgname = $1 AND NOT g.tgisinternal ORDER BY 1`,
+    [FREEZE_TRIGGER]
+  );
+  return r.rows.map((x) => x.t);
+}
+async function readFreezeRow(q) {
+  if (!await stateExists(q)) return void 0;
+  return (await q.query("SELECT frozen, since::text, by_whom, reason, run_id, bypass_token AS token FROM astm53b.freeze_state")).rows[0];
+}
+async function readStatus(q, target) {
+  const [guarded, tables, row] = [await guardedTables(q), await applicationTables(q), await readFreezeRow(q)];
+  const frozen = row?.frozen === true;
+  const consistent = frozen ? row.token !== null && tables.every((t) => guarded.includes(t)) : guarded.length === 0;
+  return {
+    target,
+    frozen,
+    ...row && frozen ? { since: row.since, by: row.by_whom, reason: row.reason, runId: row.run_id } : {},
+    guardedTables: guarded.map((t) => t.startsWith("public.") ? t.slice("public.".length) : t),
+    consistent
+  };
+}
+async function freezeStatus(db) {
+  return db.withTransaction((tx) => readStatus(tx, db.label), { readOnly: true });
+}
+function validateReason(reason2, required2) {
+  const r = typeof reason2 === "string" ? reason2.trim() : "";
+  if (!r && required2)
+    throw new UserError("BAD_OPTION", "--reason is required: say why the depot cannot enter receptions and sorties", {
+      where: { field: "reason" }
+    });
+  if (r.length > 500)
+    throw new UserError("BAD_OPTION", `--reason is ${r.length} characters; keep it under 500`, { where: { field: "reason" } });
+  return r;
+}
+async function detachFreezeTriggers(tx) {
+  for (const t of await guardedTables(tx)) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON ${t}`);
+}
+async function attachFreezeTriggers(tx, row) {
+  const detail = `frozen since ${row.since} by ${row.by_whom}, run ${row.run_id}: ${row.reason}`;
+  const hash2 = sha256(row.token);
+  await detachFreezeTriggers(tx);
+  for (const t of await applicationTables(tx)) {
+    await tx.query(
+      `CREATE TRIGGER ${FREEZE_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION astm53b.freeze_guard(${quoteLiteral(detail)}, ${quoteLiteral(hash2)})`
+    );
+  }
+}
+async function reassertFreeze(tx) {
+  const row = await readFreezeRow(tx);
+  if (row?.frozen && row.token) {
+    await attachFreezeTriggers(tx, row);
+    return { frozen: true, tables: (await guardedTables(tx)).length };
+  }
+  await detachFreezeTriggers(tx);
+  return { frozen: false, tables: 0 };
+}
+async function freezeInTransaction(tx, opts, log) {
+  await ensureStateSchema(tx, log);
+  const token = (0, import_node_crypto7.randomBytes)(32).toString("hex");
+  await tx.query(
+    `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id, bypass_token) VALUES (true, now(), $1, $2, $3, $4)
+     ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason,
+            run_id = EXCLUDED.run_id, bypass_token = EXCLUDED.bypass_token`,
+    [opts.run.actor, opts.reason, opts.run.runId, token]
+  );
+  await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id, forced, activity) VALUES ($1, $2, $3, $4, $5, $6)", [
+    "on",
+    opts.run.actor,
+    opts.reason,
+    opts.run.runId,
+    opts.forced,
+    opts.activity === void 0 ? null : JSON.stringify(opts.activity)
+  ]);
+  await attachFreezeTriggers(tx, await readFreezeRow(tx));
+}
+async function freezeOn(db, opts, log) {
+  const reason2 = validateReason(opts.reason, true);
+  return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze on");
+    const before = await readStatus(tx, db.label);
+    if (before.frozen && before.consistent) {
+      log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
+      return { ...before, action: "on", changed: false, forced: false };
+    }
+    const activity = await readAppActivity(tx, {
+      ...opts.windowMinutes !== void 0 ? { windowMinutes: opts.windowMinutes } : {},
+      ...opts.appRoles ? { appRoles: opts.appRoles } : {}
+    });
+    if (activity.writing && !opts.force) {
+      throw new UserError("APP_ACTIVE", `refusing to freeze: the app is visibly writing: ${activity.seen.join("; ")}`, {
+        hint: "wait until the depot has stopped entering movements, or pass --force once you have checked these yourself"
+      });
+    }
+    if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join("; ")}`);
+    await freezeInTransaction(tx, { reason: reason2, run: opts.run, forced: opts.force && activity.writing, activity }, log);
+    const after = await readStatus(tx, db.label);
+    log.info(`freeze: ON (${after.guardedTables.length} tables refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
+    return { ...after, action: "on", changed: true, forced: opts.force && activity.writing, activity };
+  });
+}
+async function freezeOff(db, opts, log) {
+  const reason2 = validateReason(opts.reason, false) || "migration window closed";
+  return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze off");
+    const before = await readStatus(tx, db.label);
+    if (!before.frozen && before.consistent) {
+      log.info("freeze: not frozen; nothing done");
+      return { ...before, action: "off", changed: false, forced: false };
+    }
+    await detachFreezeTriggers(tx);
+    await ensureStateSchema(tx, log);
+    await tx.query(
+      "UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3, bypass_token = NULL",
+      [opts.run.actor, reason2, opts.run.runId]
+    );
+    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", [
+      "off",
+      opts.run.actor,
+      reason2,
+      opts.run.runId
+    ]);
+    const after = await readStatus(tx, db.label);
+    log.info("freeze: OFF, entries accepted again");
+    return { ...after, action: "off", changed: true, forced: false };
+  });
+}
+
+// src/runbook/timeouts.ts
+var STEP_TIMEOUT_DEFAULTS = {
+  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
+  lockTimeoutMs: 5e3,
+  statementTimeoutMs: 12e4,
+  /** how long a second run waits for the first before failing */
+  lockWaitMs: 1e4
+};
+var TIMEOUT_OPTIONS = {
+  "lock-timeout-ms": { key: "lockTimeoutMs", description: "lock_timeout of each statement" },
+  "statement-timeout-ms": { key: "statementTimeoutMs", description: "statement_timeout of each statement" },
+  "lock-wait-ms": { key: "lockWaitMs", description: "how long to wait for another pipeline step on the same database" }
+};
+function parseMs(v, field, fallback, max = 36e5) {
+  if (v === void 0 || v === "") return fallback;
+  const n2 = Number(v);
+  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
+      { where: { field } }
+    );
+  return n2;
+}
+function parseTimeouts(raw) {
+  const out = { ...STEP_TIMEOUT_DEFAULTS };
+  for (const [name, { key }] of Object.entries(TIMEOUT_OPTIONS)) {
+    out[key] = parseMs(raw[name], name, STEP_TIMEOUT_DEFAULTS[key]);
+  }
+  return out;
+}
+
+// src/runbook/rollback.ts
 var ROLLBACK_TODOS = [
   "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
   "Runbook 6.2 step 5: inform the depot team (\xE9quipe terrain) that entries are back on the legacy computation",
-  "Runbook 6.2 step 1: keep reception/sortie entry frozen until both are done, then lift the freeze",
+  "Runbook 6.2 step 1: entries stay frozen until both are done; then lift the freeze (astm53b freeze off)",
   "Runbook 6.3: log the incident, document the root cause, update the runbook; no new deployment before the audit"
 ];
 function triggersAfterData(entries) {
@@ -67886,8 +68311,8 @@ function triggersAfterData(entries) {
   const ok = data.length === 0 || triggers.length === 0 || Math.max(...data) < Math.min(...triggers);
   return { ok, tableData: data.length, triggers: triggers.length };
 }
-var PG_RESTORE_NOTE = "pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed";
-var SQL_DUMP_NOTE = "the plain SQL dump ran in one transaction without session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed";
+var PG_RESTORE_NOTE = "the archive ran through the pipeline session (pg_restore only wrote its SQL) without --disable-triggers, session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed";
+var SQL_DUMP_NOTE = "the plain SQL dump ran in one transaction (the rollback's) without session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed";
 function assertSameEngine(db, manifest) {
   const embedded = db.kind === "pglite";
   if (embedded === (manifest.dump.engine === "pglite")) return;
@@ -67897,21 +68322,110 @@ function assertSameEngine(db, manifest) {
     { hint: embedded ? "pass --url of the server the backup was taken from" : "run the rollback without --url, on the embedded database" }
   );
 }
+async function assertSameSource(db, manifest, override) {
+  const now = (await db.query(
+    "SELECT current_database() AS name, oid::int8 AS oid FROM pg_database WHERE datname = current_database()"
+  )).rows[0];
+  const src = manifest.source;
+  const differences = [];
+  if (now.name !== src.database) differences.push(`database "${src.database}", the target is "${now.name}"`);
+  const matched = `database "${now.name}"`;
+  if (!differences.length) return { matched, override: null };
+  const what = `the backup is of another database: ${differences.join("; ")}`;
+  if (override?.trim()) return { matched: `NOT the backup's source (${what})`, override: override.trim() };
+  throw new UserError("BACKUP_OF_ANOTHER_DATABASE", `refusing to restore: ${what}`, {
+    hint: 'restore a backup of this database; to load a PROD dump into a copy of PROD on purpose, pass --allow-other-source "why" (recorded)'
+  });
+}
+async function tablesThatDiffer(tx, manifest) {
+  const keys = await readTableKeys(tx, manifest.schemas.application, PIPELINE_PREFIX);
+  const sums = await tablesChecksums(tx, keys);
+  return keys.filter((k) => {
+    const now = sums.find((s) => s.table === `${k.schema}.${k.table}`);
+    const then = manifest.tables.find((t) => t.table === `${k.schema}.${k.table}`);
+    return !then || !now || then.rows !== now.rows || then.checksum !== now.checksum;
+  });
+}
+var copyName = (i) => `astm53b_before_${i}`;
+async function keepCopies(tx, tables) {
+  for (const [i, t] of tables.entries()) {
+    await tx.query(`CREATE TEMP TABLE ${copyName(i)} ON COMMIT DROP AS TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+  }
+}
+async function discardedRows(tx, tables, manifest) {
+  const out = [];
+  for (const [i, t] of tables.entries()) {
+    const live = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+    const before = copyName(i);
+    const exists3 = (await tx.query("SELECT to_regclass($1) IS NOT NULL AS ok", [live])).rows[0].ok;
+    const rowsBefore = (await tx.query(`SELECT count(*)::int8 AS n FROM ${before}`)).rows[0].n;
+    const rowsInBackup = manifest.tables.find((x) => x.table === `${t.schema}.${t.table}`)?.rows ?? 0;
+    let counts2 = { written: rowsBefore, changed: 0, deleted: rowsInBackup };
+    if (exists3 && t.key.length) {
+      const on = t.key.map((k) => `b.${quoteIdent(k)} = r.${quoteIdent(k)}`).join(" AND ");
+      const k0 = quoteIdent(t.key[0]);
+      const r = await tx.query(
+        `SELECT count(*) FILTER (WHERE r.${k0} IS NULL)::int8 AS written,
+                count(*) FILTER (WHERE b.${k0} IS NOT NULL AND r.${k0} IS NOT NULL AND b::text IS DISTINCT FROM r::text)::int8 AS changed,
+                count(*) FILTER (WHERE b.${k0} IS NULL)::int8 AS deleted
+           FROM ${before} b FULL JOIN ${live} r ON ${on}`
+      );
+      counts2 = r.rows[0];
+    } else if (exists3) {
+      const r = await tx.query(
+        `SELECT (SELECT count(*) FROM (SELECT * FROM ${before} EXCEPT ALL SELECT * FROM ${live}) x)::int8 AS written,
+                (SELECT count(*) FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${before}) y)::int8 AS deleted`
+      );
+      counts2 = { ...r.rows[0], changed: 0 };
+    }
+    out.push({
+      table: `${t.schema}.${t.table}`,
+      rowsBefore,
+      rowsInBackup,
+      writtenSince: counts2.written,
+      changedSince: counts2.changed,
+      deletedSince: counts2.deleted
+    });
+  }
+  return out;
+}
+async function markUndone(tx, manifest, dir, run) {
+  if (!await stateExists(tx)) return [];
+  const r = await tx.query(
+    `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
+      WHERE state = 'applied' AND applied_at > $1::timestamptz
+      RETURNING file_name, sha256, applied_at::text, run_id`,
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path14.default.basename(dir)})`]
+  );
+  for (const u of r.rows) {
+    await tx.query(
+      `INSERT INTO astm53b.apply_log (file_name, sha256, action, by_whom, run_id, detail) VALUES ($1, $2, 'undone', $3, $4, $5)`,
+      [u.file_name, u.sha256, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt}`]
+    );
+  }
+  return r.rows.map((u) => ({ fileName: u.file_name, sha256: u.sha256, appliedAt: u.applied_at, runId: u.run_id }));
+}
+var ProofFailed = class extends Error {
+};
 async function rollback(db, opts, log) {
+  const t0 = Date.now();
+  const run = opts.run ?? runContextFrom(opts.env ?? process.env);
   const dir = import_node_path14.default.resolve(opts.backupDir);
+  const settings = {
+    lockTimeoutMs: opts.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 15 * 6e4,
+    lockWaitMs: opts.lockWaitMs ?? STEP_TIMEOUT_DEFAULTS.lockWaitMs
+  };
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
+  const source = await assertSameSource(db, manifest, opts.allowOtherSource);
   const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
   const archive = import_node_path14.default.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
-  const warnings = [];
-  const current = await db.query("SELECT current_database() AS db");
-  if (current.rows[0]?.db !== manifest.source.database) {
-    warnings.push(`the backup was taken from database "${manifest.source.database}", the target is "${current.rows[0]?.db}"`);
-  }
+  const warnings = source.override ? [`restoring a backup of another database on purpose: ${source.override}`] : [];
   const failures = [];
   let entries;
   if (plain) {
@@ -67923,38 +68437,128 @@ async function rollback(db, opts, log) {
   }
   const order = triggersAfterData(entries);
   if (!order.ok) failures.push("the archive creates a trigger before loading table data; restoring it could fire DB-STRICT guards");
-  log.info(`rollback: restoring ${schemas.join(", ")} of ${db.label} from ${dir} (taken ${manifest.finishedAt})`);
-  const t0 = Date.now();
-  if (failures.length === 0) {
-    if (plain) await restoreSqlDump(db, archive, manifest.dump.file);
-    else
-      await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
-  }
-  const restoreMs = Date.now() - t0;
-  const t1 = Date.now();
-  const comparison = await compareWithManifest(db, manifest);
-  describeMismatches(comparison, failures);
-  const ok = failures.length === 0 && comparison.ok;
-  log.info(`rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms` : `FAILED: ${failures.length} problem(s)`}`);
-  for (const w of warnings) log.warn(`rollback: ${w}`);
-  return {
-    ok,
+  const base2 = {
     target: db.label,
+    run,
     backupDir: dir,
     backupTakenAt: manifest.finishedAt,
+    source,
     restoredSchemas: schemas,
     notRestored: [...manifest.schemas.excluded, ...manifest.schemas.pipeline],
-    ms: { restore: restoreMs, proof: Date.now() - t1 },
+    settings,
     protections: {
       triggersCreatedAfterData: order.ok,
       tableDataEntries: order.tableData,
       triggerEntries: order.triggers,
       note: plain ? SQL_DUMP_NOTE : PG_RESTORE_NOTE
     },
+    todos: [...ROLLBACK_TODOS]
+  };
+  if (failures.length) {
+    return {
+      ...base2,
+      ok: false,
+      committed: false,
+      ms: { restore: 0, proof: 0, total: Date.now() - t0 },
+      freeze: { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 },
+      discarded: [],
+      undone: [],
+      comparison: null,
+      failures,
+      warnings
+    };
+  }
+  const restore = async (c) => {
+    try {
+      if (plain) await runSqlDumpInSession(c, archive, manifest.dump.file);
+      else await restoreArchiveInSession(c, { file: archive, serverMajor: toolMajor, schemas, env });
+    } catch (e) {
+      const sql = e;
+      if (e instanceof UserError || typeof sql.code !== "string" || !/^[0-9A-Z]{5}$/.test(sql.code)) throw e;
+      throw new UserError(
+        "RESTORE_FAILED",
+        `restoring ${manifest.dump.file} (${plain ? "plain SQL dump" : "pg_restore script"}) failed: [${sql.code}] ${sql.message}; rolled back, the database is exactly as it was`,
+        {
+          hint: sql.code === "2BP01" ? "an object outside the restored schemas depends on a table of the backup: drop it, or restore by hand" : void 0,
+          cause: e
+        }
+      );
+    }
+  };
+  log.info(`rollback: restoring ${schemas.join(", ")} of ${db.label} from ${dir} (taken ${manifest.finishedAt}), in one transaction`);
+  let restoreMs = 0;
+  let proofMs = 0;
+  let freeze = { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 };
+  let discarded = [];
+  let undone = [];
+  let comparison = null;
+  let committed = false;
+  try {
+    await db.withClient(
+      async (c) => {
+        await c.query("BEGIN");
+        try {
+          await c.query(`SET LOCAL statement_timeout = ${settings.statementTimeoutMs}`);
+          await lockPipeline(c, "change", settings.lockWaitMs, settings.lockTimeoutMs, "rollback");
+          await ensureStateSchema(c, log, settings.lockTimeoutMs);
+          const wasFrozen = (await c.query("SELECT coalesce((SELECT frozen FROM astm53b.freeze_state), false) AS f")).rows[0].f;
+          if (!wasFrozen) {
+            await freezeInTransaction(c, { reason: `rollback to the backup taken ${manifest.finishedAt}`, run, forced: false }, log);
+            log.warn("rollback: the database was not frozen; frozen now (runbook 6.2 step 1), and it stays frozen");
+          }
+          const differing = await tablesThatDiffer(c, manifest);
+          await keepCopies(c, differing);
+          const t1 = Date.now();
+          await restore(c);
+          await resetScriptSettings(c);
+          const after = await reassertFreeze(c);
+          restoreMs = Date.now() - t1;
+          freeze = { frozenBefore: wasFrozen, frozenAfter: after.frozen, frozenByRollback: !wasFrozen, guardedTables: after.tables };
+          const t2 = Date.now();
+          comparison = await compareWithManifest(c, manifest);
+          proofMs = Date.now() - t2;
+          if (!comparison.ok) throw new ProofFailed();
+          discarded = await discardedRows(c, differing, manifest);
+          undone = await markUndone(c, manifest, dir, run);
+          await c.query("COMMIT");
+          committed = true;
+        } catch (e) {
+          await c.query("ROLLBACK").catch(() => {
+          });
+          throw e;
+        }
+      },
+      { discard: true }
+    );
+  } catch (e) {
+    if (!(e instanceof ProofFailed)) throw e;
+    describeMismatches(comparison, failures);
+    failures.unshift("the restored database did not equal the backup: rolled back, the database is exactly as it was before the rollback");
+  }
+  for (const d of discarded) {
+    if (d.writtenSince || d.changedSince || d.deletedSince) {
+      log.warn(
+        `rollback: ${d.table}: ${d.writtenSince} row(s) written since the backup discarded, ${d.changedSince} changed row(s) back to the backup, ${d.deletedSince} deleted row(s) back`
+      );
+    }
+  }
+  for (const u of undone) log.info(`rollback: ${u.fileName} (applied ${u.appliedAt}, run ${u.runId}) marked undone in the ledger`);
+  const ok = committed && failures.length === 0;
+  log.info(
+    `rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms; entries stay frozen` : `FAILED: ${failures[0]}`}`
+  );
+  for (const w of warnings) log.warn(`rollback: ${w}`);
+  return {
+    ...base2,
+    ok,
+    committed,
+    ms: { restore: restoreMs, proof: proofMs, total: Date.now() - t0 },
+    freeze,
+    discarded,
+    undone,
     comparison,
     failures,
-    warnings,
-    todos: [...ROLLBACK_TODOS]
+    warnings
   };
 }
 
@@ -68026,14 +68630,30 @@ function renderBackupMarkdown(r) {
   return `${out.join("\n")}
 `;
 }
+function discardedLines(r) {
+  const changed = r.discarded.filter((d) => d.writtenSince || d.changedSince || d.deletedSince);
+  if (!r.committed) return [];
+  if (!changed.length) return ["  discarded  nothing: every table held exactly what the backup holds"];
+  return [
+    "  discarded  (rows written after the backup are gone; rows changed or deleted since are back as they were)",
+    ...changed.map(
+      (d) => `    ${d.table}: ${d.writtenSince} written since the backup, ${d.changedSince} changed, ${d.deletedSince} deleted (${d.rowsBefore} rows \u2192 ${d.rowsInBackup})`
+    )
+  ];
+}
 function renderRollbackText(r) {
+  const f = r.freeze;
   const lines = [
-    `rollback of ${r.target}: ${r.ok ? "OK" : "FAILED"}`,
+    `rollback of ${r.target}: ${r.ok ? "OK" : r.committed ? "FAILED" : "FAILED, nothing changed (rolled back)"}`,
+    `  source     ${r.source.matched}${r.source.override ? ` (override: ${r.source.override})` : ""}`,
     `  restored   ${r.restoredSchemas.join(", ")} from ${r.backupDir} (backup of ${r.backupTakenAt}) in ${r.ms.restore} ms; proof in ${r.ms.proof} ms`,
     `  untouched  ${r.notRestored.join(", ") || "(none)"}`,
     `  guards     ${r.protections.triggersCreatedAfterData ? `data loaded before any trigger existed (${r.protections.tableDataEntries} tables, ${r.protections.triggerEntries} triggers); ${r.protections.note}` : "REFUSED: the archive creates triggers before data"}`,
+    `  freeze     ${f.frozenAfter ? `on (${f.guardedTables} tables)${f.frozenByRollback ? ", set by the rollback (runbook 6.2 step 1)" : ", as before the rollback"}` : f.frozenBefore ? "LIFTED" : "off"}`,
     ...comparisonLines(r.comparison),
-    ...r.failures.map((f) => `  \u2717 ${f}`),
+    ...discardedLines(r),
+    ...r.undone.length ? [`  ledger     undone: ${r.undone.map((u) => `${u.fileName} (applied ${u.appliedAt})`).join(", ")}`] : [],
+    ...r.failures.map((x) => `  \u2717 ${x}`),
     ...r.warnings.map((w) => `  ! ${w}`),
     "still to do (people, not the database):",
     ...r.todos.map((t) => `  [ ] ${t}`)
@@ -68043,7 +68663,7 @@ function renderRollbackText(r) {
 }
 function renderRollbackMarkdown(r) {
   return [
-    `## Rollback ${r.ok ? "\u2705 restored and proven" : "\u274C FAILED"}`,
+    `## Rollback ${r.ok ? "\u2705 restored and proven" : r.committed ? "\u274C FAILED" : "\u274C FAILED, the database is unchanged"}`,
     "",
     "```",
     renderRollbackText(r).trimEnd(),
@@ -68120,30 +68740,6 @@ async function loadSchemaDump(db, file2, displayName, log) {
   );
   for (const d of dropped) log.info(`${displayName}:${d.line}: skipped "${d.sql}" (${d.why})`);
   return { file: displayName, shimApplied, dropped, reports };
-}
-
-// src/db/rows.ts
-var RowShapeError = class extends Error {
-  constructor(query, row, field, detail) {
-    super(`${query}: row ${row}, field ${field}: ${detail}`);
-    this.query = query;
-    this.row = row;
-    this.field = field;
-    this.name = "RowShapeError";
-  }
-  query;
-  row;
-  field;
-};
-function parseRows(schema2, rows, query) {
-  return rows.map((row, i) => {
-    const r = schema2.safeParse(row);
-    if (!r.success) {
-      const issue3 = r.error.issues[0];
-      throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
-    }
-    return r.data;
-  });
 }
 
 // src/runbook/stock-summary.ts
@@ -68337,38 +68933,6 @@ var dbLoadSchema = {
   }
 };
 
-// src/runbook/timeouts.ts
-var STEP_TIMEOUT_DEFAULTS = {
-  /** PROD: never queue behind the app for long; the freeze should make locks free anyway */
-  lockTimeoutMs: 5e3,
-  statementTimeoutMs: 12e4,
-  /** how long a second run waits for the first before failing */
-  lockWaitMs: 1e4
-};
-var TIMEOUT_OPTIONS = {
-  "lock-timeout-ms": { key: "lockTimeoutMs", description: "lock_timeout of each statement" },
-  "statement-timeout-ms": { key: "statementTimeoutMs", description: "statement_timeout of each statement" },
-  "lock-wait-ms": { key: "lockWaitMs", description: "how long to wait for another pipeline step on the same database" }
-};
-function parseMs(v, field, fallback, max = 36e5) {
-  if (v === void 0 || v === "") return fallback;
-  const n2 = Number(v);
-  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
-    throw new UserError(
-      "BAD_OPTION",
-      `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
-      { where: { field } }
-    );
-  return n2;
-}
-function parseTimeouts(raw) {
-  const out = { ...STEP_TIMEOUT_DEFAULTS };
-  for (const [name, { key }] of Object.entries(TIMEOUT_OPTIONS)) {
-    out[key] = parseMs(raw[name], name, STEP_TIMEOUT_DEFAULTS[key]);
-  }
-  return out;
-}
-
 // src/cli/run-options.ts
 var runOptions = {
   "run-id": {
@@ -68480,14 +69044,38 @@ var backupVerifyCommand = {
 };
 var rollbackCommand = {
   name: "rollback",
-  summary: "runbook 6.2: restore the application schemas from a verified backup, in one transaction, and prove it",
-  details: "Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\nnever auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.",
-  options: { url: targetUrl, backup: { type: "string", valueName: "DIR", description: "the verified backup folder" }, json: jsonOption },
+  summary: "runbook 6.2: restore the application schemas from a verified backup of this database, in one transaction proven before COMMIT",
+  details: "Refuses a backup folder that was never verified, whose files changed since, or that is of another database. Freezes\nentries if they were not (runbook 6.2 step 1) and keeps them frozen. Restores public (and astm) only, never auth,\nstorage or the pipeline records; no DB-STRICT guard is disabled. Says per table what the restore discards, marks the\nchange files it undid in the ledger. If the restored database does not equal the backup, or a lock cannot be had in\ntime, everything is rolled back. Exit code 0 when the target equals the backup again.",
+  options: {
+    url: targetUrl,
+    backup: { type: "string", valueName: "DIR", description: "the verified backup folder" },
+    "allow-other-source": {
+      type: "string",
+      valueName: "REASON",
+      description: "restore a backup of another database on purpose (e.g. a PROD dump into a copy of PROD); the reason is recorded"
+    },
+    ...timeoutOptions,
+    "statement-timeout-ms": {
+      type: "string",
+      valueName: "MS",
+      description: "statement_timeout of each statement of the restore",
+      default: "900000"
+    },
+    ...runOptions,
+    json: jsonOption
+  },
   async run(ctx) {
     const dir = stringOption(ctx, "backup");
     if (!dir) throw new UserError("MISSING_OPTION", "rollback needs --backup DIR", { where: { field: "backup" } });
+    const timeouts = timeoutsOf(ctx);
+    const run = runOf(ctx);
+    const other = stringOption(ctx, "allow-other-source");
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
-      const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
+      const r = await rollback(
+        db,
+        { backupDir: dir, env: ctx.env, run, ...timeouts, ...other ? { allowOtherSource: other } : {} },
+        ctx.log
+      );
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderRollbackText(r));
       return r.ok ? 0 : 1;
     });
@@ -68895,7 +69483,7 @@ var import_node_child_process2 = require("node:child_process");
 var import_node_fs6 = require("node:fs");
 var import_promises15 = require("node:fs/promises");
 var import_node_path18 = __toESM(require("node:path"), 1);
-var import_node_stream3 = require("node:stream");
+var import_node_stream6 = require("node:stream");
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -69890,7 +70478,7 @@ async function writeZip(out, sources, date5) {
       const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
       if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
       else {
-        const source = import_node_stream3.Readable.from(lazyRead(s.file), { objectMode: false });
+        const source = import_node_stream6.Readable.from(lazyRead(s.file), { objectMode: false });
         source.on("error", (e) => {
           zip.abort();
           fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
@@ -69923,8 +70511,8 @@ function runInfoFrom(env, explicit = {}) {
 // src/evidence/zip-reader.ts
 var import_node_fs7 = require("node:fs");
 var import_promises16 = require("node:fs/promises");
-var import_node_stream4 = require("node:stream");
-var import_node_stream5 = require("node:stream");
+var import_node_stream7 = require("node:stream");
+var import_node_stream8 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD_SIG = 101010256;
 var ZIP64_LOCATOR_SIG = 117853008;
@@ -70035,10 +70623,10 @@ async function openZipEntry(file2, entry) {
   } finally {
     await fh.close();
   }
-  const raw = entry.compressedSize > 0 ? (0, import_node_fs7.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream5.Readable.from([]);
+  const raw = entry.compressedSize > 0 ? (0, import_node_fs7.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream8.Readable.from([]);
   if (entry.method === 0) return raw;
   const inflate = (0, import_node_zlib.createInflateRaw)();
-  (0, import_node_stream4.pipeline)(raw, inflate, () => {
+  (0, import_node_stream7.pipeline)(raw, inflate, () => {
   });
   return inflate;
 }
@@ -70761,7 +71349,7 @@ async function readGoldenCasesFromDb(q, opts, log) {
       throw new UserError("GOLDEN_MISSING_COLUMN", `${GOLDEN_TABLE} has no column "${c}"`, { where: { file: GOLDEN_TABLE, field: c } });
   }
   const wanted = [...REQUIRED_COLUMNS2, ...OPTIONAL_COLUMNS2.filter((c) => present.has(c) && c !== "id" && c !== "created_at")];
-  const list = wanted.map((c) => `${quoteIdent2(c)}::text AS ${quoteIdent2(c)}`).join(", ");
+  const list = wanted.map((c) => `${quoteIdent3(c)}::text AS ${quoteIdent3(c)}`).join(", ");
   const origin = `${GOLDEN_TABLE} (source = '${source}')`;
   const r = await q.query(
     `SELECT ${list} FROM ${GOLDEN_TABLE} WHERE source = $1 ORDER BY date_mesure, reference`,
@@ -70796,7 +71384,7 @@ function toNumber(text) {
   const n2 = Number(text);
   return text.trim() !== "" && Number.isFinite(n2) ? n2 : text;
 }
-function quoteIdent2(name) {
+function quoteIdent3(name) {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
@@ -71530,44 +72118,6 @@ var schema = {
 };
 var goldenCommands = [verify, drift, schema];
 
-// src/db/advisory-lock.ts
-var CLASS_ID = 53053;
-var PIPELINE_LOCKS = {
-  /** creating the pipeline's own schema */
-  state: 0,
-  /** anything that changes the app's schema or data: apply, staging reset, freeze */
-  change: 1
-};
-async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
-  try {
-    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
-  } catch (e) {
-    if (e.code !== "55P03") throw e;
-    throw new UserError(
-      "PIPELINE_BUSY",
-      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
-      {
-        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
-        cause: e
-      }
-    );
-  }
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
-}
-
-// src/runbook/state-schema.ts
-var STATE_FILE = "pipeline/state.sql";
-async function stateExists(q) {
-  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
-  return r.rows[0]?.ok === true;
-}
-async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
-  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
-  const name = `sql/${STATE_FILE}`;
-  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
-}
-
 // src/runbook/environment.ts
 var MarkerRow = external_exports.object({
   env: external_exports.enum(ENV_NAMES),
@@ -71748,166 +72298,6 @@ function renderFreezeMarkdown(s) {
 }
 var cell2 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 
-// src/runbook/app-activity.ts
-var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
-var DEFAULT_ACTIVITY_MINUTES = 15;
-async function readAppActivity(q, opts = {}) {
-  const windowMinutes = opts.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;
-  const appRoles = opts.appRoles ?? APP_LOGIN_ROLES;
-  const since = `now() - make_interval(mins => $1::int)`;
-  const counts2 = await q.query(
-    `SELECT (SELECT count(*) FROM public.receptions WHERE created_at >= ${since})::int8 AS receptions,
-            (SELECT count(*) FROM public.sorties_produit WHERE created_at >= ${since})::int8 AS sorties,
-            (SELECT count(*) FROM public.log_actions WHERE created_at >= ${since})::int8 AS logs`,
-    [windowMinutes]
-  );
-  const s = await q.query(
-    `SELECT pid, usename::text, coalesce(application_name, '') AS application_name, state, state_change::text,
-            coalesce(state <> 'idle' OR state_change >= now() - make_interval(mins => $2::int), false) AS recent
-       FROM pg_stat_activity
-      WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-        AND usename = ANY($1) AND coalesce(application_name, '') NOT LIKE 'astm53b%'
-      ORDER BY pid`,
-    [appRoles, windowMinutes]
-  );
-  const sessions = parseRows(AppSession, s.rows, "app sessions");
-  const c = counts2.rows[0];
-  const recent = { receptions: c.receptions, sorties: c.sorties, logActions: c.logs };
-  const activeSessions = sessions.filter((x) => x.recent);
-  const seen = [
-    ...recent.receptions ? [`${recent.receptions} reception(s) created in the last ${windowMinutes} min`] : [],
-    ...recent.sorties ? [`${recent.sorties} sortie(s) created in the last ${windowMinutes} min`] : [],
-    ...recent.logActions ? [`${recent.logActions} log_actions row(s) in the last ${windowMinutes} min`] : [],
-    ...activeSessions.map(
-      (x) => `session pid ${x.pid} of ${x.usename} (${x.application_name || "no application_name"}) ${x.state ?? "unknown state"} since ${x.state_change ?? "?"}`
-    )
-  ];
-  return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
-}
-
-// src/runbook/freeze.ts
-var FROZEN_TABLES = ["receptions", "sorties_produit"];
-var FREEZE_TRIGGER = "astm53b_freeze";
-var FREEZE_SQLSTATE = "A53F0";
-async function allowFrozenWrites(tx) {
-  await tx.query("SELECT set_config('astm53b.freeze_bypass', 'on', true)");
-}
-async function guardedTables(q) {
-  const r = await q.query(
-    `SELECT c.relname AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND g.tgname = $1 AND NOT g.tgisinternal ORDER BY 1`,
-    [FREEZE_TRIGGER]
-  );
-  return r.rows.map((x) => x.t);
-}
-async function readStatus(q, target) {
-  const tables = await guardedTables(q);
-  let row;
-  if (await stateExists(q)) {
-    row = (await q.query(
-      "SELECT frozen, since::text, by_whom, reason, run_id FROM astm53b.freeze_state"
-    )).rows[0];
-  }
-  const frozen = row?.frozen === true;
-  const consistent = frozen ? tables.length === FROZEN_TABLES.length : tables.length === 0;
-  return {
-    target,
-    frozen,
-    ...row && frozen ? { since: row.since, by: row.by_whom, reason: row.reason, runId: row.run_id } : {},
-    guardedTables: tables,
-    consistent
-  };
-}
-async function freezeStatus(db) {
-  return db.withTransaction((tx) => readStatus(tx, db.label), { readOnly: true });
-}
-function validateReason(reason2, required2) {
-  const r = typeof reason2 === "string" ? reason2.trim() : "";
-  if (!r && required2)
-    throw new UserError("BAD_OPTION", "--reason is required: say why the depot cannot enter receptions and sorties", {
-      where: { field: "reason" }
-    });
-  if (r.length > 500)
-    throw new UserError("BAD_OPTION", `--reason is ${r.length} characters; keep it under 500`, { where: { field: "reason" } });
-  return r;
-}
-async function freezeOn(db, opts, log) {
-  const reason2 = validateReason(opts.reason, true);
-  return db.withTransaction(async (tx) => {
-    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze on");
-    const before = await readStatus(tx, db.label);
-    if (before.frozen && before.consistent) {
-      log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
-      return { ...before, action: "on", changed: false, forced: false };
-    }
-    const activity = await readAppActivity(tx, {
-      ...opts.windowMinutes !== void 0 ? { windowMinutes: opts.windowMinutes } : {},
-      ...opts.appRoles ? { appRoles: opts.appRoles } : {}
-    });
-    if (activity.writing && !opts.force) {
-      throw new UserError("APP_ACTIVE", `refusing to freeze: the app is visibly writing: ${activity.seen.join("; ")}`, {
-        hint: "wait until the depot has stopped entering movements, or pass --force once you have checked these yourself"
-      });
-    }
-    if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join("; ")}`);
-    await ensureStateSchema(tx, log);
-    const now = (await tx.query("SELECT now()::text AS now")).rows[0].now;
-    const detail = `frozen since ${now} by ${opts.run.actor}, run ${opts.run.runId}: ${reason2}`;
-    for (const t of FROZEN_TABLES) {
-      await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
-      await tx.query(
-        `CREATE TRIGGER ${FREEZE_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.${t} FOR EACH STATEMENT EXECUTE FUNCTION astm53b.freeze_guard(${quoteLiteral(detail)})`
-      );
-    }
-    await tx.query(
-      `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id) VALUES (true, now(), $1, $2, $3)
-       ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason, run_id = EXCLUDED.run_id`,
-      [opts.run.actor, reason2, opts.run.runId]
-    );
-    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id, forced, activity) VALUES ($1, $2, $3, $4, $5, $6)", [
-      "on",
-      opts.run.actor,
-      reason2,
-      opts.run.runId,
-      opts.force && activity.writing,
-      JSON.stringify(activity)
-    ]);
-    const after = await readStatus(tx, db.label);
-    log.info(`freeze: ON (${FROZEN_TABLES.join(", ")} refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
-    return { ...after, action: "on", changed: true, forced: opts.force && activity.writing, activity };
-  });
-}
-async function freezeOff(db, opts, log) {
-  const reason2 = validateReason(opts.reason, false) || "migration window closed";
-  return db.withTransaction(async (tx) => {
-    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze off");
-    const before = await readStatus(tx, db.label);
-    if (!before.frozen && before.consistent) {
-      log.info("freeze: not frozen; nothing done");
-      return { ...before, action: "off", changed: false, forced: false };
-    }
-    for (const t of FROZEN_TABLES) await tx.query(`DROP TRIGGER IF EXISTS ${FREEZE_TRIGGER} ON public.${t}`);
-    await ensureStateSchema(tx, log);
-    await tx.query("UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3", [
-      opts.run.actor,
-      reason2,
-      opts.run.runId
-    ]);
-    await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", [
-      "off",
-      opts.run.actor,
-      reason2,
-      opts.run.runId
-    ]);
-    const after = await readStatus(tx, db.label);
-    log.info("freeze: OFF, receptions and sorties accepted again");
-    return { ...after, action: "off", changed: true, forced: false };
-  });
-}
-function quoteLiteral(s) {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
 // src/cli/commands/freeze.ts
 var freezeCommand = {
   name: "freeze",
@@ -72001,7 +72391,7 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var import_promises18 = require("node:fs/promises");
 var import_node_path21 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
@@ -72020,7 +72410,7 @@ var FORBIDDEN = [
   }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto8.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
@@ -74055,7 +74445,7 @@ async function rehearse(db, opts, log) {
   });
   if (decision.decision !== "GO" && backedUp) {
     await step("rollback", "6.2", async () => {
-      const r = await rollback(db, { backupDir: import_node_path25.default.join(results, BACKUP_DIR) }, log);
+      const r = await rollback(db, { backupDir: import_node_path25.default.join(results, BACKUP_DIR), run: opts.run }, log);
       await writeResult(results, "rollback", r);
       return {
         ok: r.ok,
@@ -75112,7 +75502,9 @@ function backupAction() {
 }
 var RollbackInputs = external_exports.object({
   "backup-dir": external_exports.string().min(1),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+  "allow-other-source": external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  ...TimeoutInputs
 });
 function rollbackAction() {
   return runAction("rollback", async (log) => {
@@ -75120,11 +75512,19 @@ function rollbackAction() {
     const inputs = readInputs(RollbackInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "rollback");
-    const r = await withDb(target, (db) => rollback(db, { backupDir: inputs["backup-dir"] }, log));
+    const timeouts = parseTimeouts({ ...inputs, "statement-timeout-ms": inputs["statement-timeout-ms"] ?? "900000" });
+    const other = inputs["allow-other-source"];
+    const opts = {
+      backupDir: inputs["backup-dir"],
+      run: runContextFrom(process.env),
+      ...timeouts,
+      ...other ? { allowOtherSource: other } : {}
+    };
+    const r = await withDb(target, (db) => rollback(db, opts, log));
     await publishResult(inputs["output-dir"], "rollback", r);
     setOutput("restored", String(r.ok));
     await summary.addRaw(renderRollbackMarkdown(r)).write();
-    if (!r.ok) return { failure: `the restored database differs from the backup: ${r.failures[0] ?? "see rollback.json"}` };
+    if (!r.ok) return { failure: `rollback failed${r.committed ? "" : " (nothing changed)"}: ${r.failures[0] ?? "see rollback.json"}` };
     return void 0;
   });
 }

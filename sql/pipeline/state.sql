@@ -26,8 +26,27 @@ CREATE TABLE IF NOT EXISTS astm53b.environment (
   run_id      text NOT NULL
 );
 
--- Every change file applied by `astm53b apply`: same name + same SHA-256 is a
--- no-op, same name + another SHA-256 is refused.
+-- Every change of the marker, never updated: turning a prod marker into
+-- anything else needs an explicit override, recorded here with its reason.
+CREATE TABLE IF NOT EXISTS astm53b.environment_log (
+  id          bigserial PRIMARY KEY,
+  env         text NOT NULL CHECK (env IN ('staging', 'prod')),
+  project_ref text,
+  previous    text,
+  previous_project_ref text,
+  override_reason text,
+  set_at      timestamptz NOT NULL DEFAULT now(),
+  set_by      text NOT NULL,
+  db_user     text NOT NULL DEFAULT current_user,
+  run_id      text NOT NULL
+);
+
+-- Every change file applied by `astm53b sql-apply`, one row per file name:
+-- same name + same SHA-256 is a no-op while the live catalog still is the
+-- after-state recorded here (fingerprint_after, in full in
+-- fingerprint_after_json, so drift can be named), same name + another SHA-256
+-- is refused. A rollback that restores a dump taken before the file was
+-- applied marks the row undone; applying the file again makes it applied.
 CREATE TABLE IF NOT EXISTS astm53b.apply_ledger (
   file_name  text PRIMARY KEY,
   sha256     text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
@@ -38,8 +57,30 @@ CREATE TABLE IF NOT EXISTS astm53b.apply_ledger (
   fingerprint_before text NOT NULL CHECK (fingerprint_before ~ '^[0-9a-f]{64}$'),
   fingerprint_after  text NOT NULL CHECK (fingerprint_after ~ '^[0-9a-f]{64}$')
 );
+ALTER TABLE astm53b.apply_ledger ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'undone'));
+ALTER TABLE astm53b.apply_ledger ADD COLUMN IF NOT EXISTS fingerprint_after_json jsonb;
+ALTER TABLE astm53b.apply_ledger ADD COLUMN IF NOT EXISTS undone_at timestamptz;
+ALTER TABLE astm53b.apply_ledger ADD COLUMN IF NOT EXISTS undone_by text;
+ALTER TABLE astm53b.apply_ledger ADD COLUMN IF NOT EXISTS undone_run_id text;
+ALTER TABLE astm53b.apply_ledger ADD COLUMN IF NOT EXISTS undone_reason text;
+
+-- The ledger's history: every apply and every undo, never updated.
+CREATE TABLE IF NOT EXISTS astm53b.apply_log (
+  id        bigserial PRIMARY KEY,
+  file_name text NOT NULL,
+  sha256    text NOT NULL,
+  action    text NOT NULL CHECK (action IN ('applied', 'undone')),
+  at        timestamptz NOT NULL DEFAULT now(),
+  by_whom   text NOT NULL,
+  db_user   text NOT NULL DEFAULT current_user,
+  run_id    text NOT NULL,
+  detail    text
+);
 
 -- The freeze (runbook 3.4 / 4.1): current state (one row) and its history.
+-- bypass_token is the per-freeze secret the pipeline's own sessions present
+-- to pass the freeze (see freeze_guard); only the roles that can read this
+-- schema (its owner) ever see it.
 CREATE TABLE IF NOT EXISTS astm53b.freeze_state (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   frozen    boolean NOT NULL,
@@ -48,6 +89,7 @@ CREATE TABLE IF NOT EXISTS astm53b.freeze_state (
   reason    text NOT NULL,
   run_id    text NOT NULL
 );
+ALTER TABLE astm53b.freeze_state ADD COLUMN IF NOT EXISTS bypass_token text CHECK (bypass_token ~ '^[0-9a-f]{64}$');
 
 CREATE TABLE IF NOT EXISTS astm53b.freeze_log (
   id       bigserial PRIMARY KEY,
@@ -63,23 +105,29 @@ CREATE TABLE IF NOT EXISTS astm53b.freeze_log (
 );
 
 -- The freeze guard. `astm53b freeze on` attaches it as statement-level
--- triggers named astm53b_freeze to public.receptions and public.sorties_produit;
--- `off` drops them. TG_ARGV[0] carries since/by/reason, so the guard reads no
--- table and needs no grant on this schema. The pipeline's own controlled
--- writes (smoke test, reset) pass with set_config('astm53b.freeze_bypass',
--- 'on', true): transaction-local, never set by the app. A guard against
--- accidental writes, not a security boundary (any client may set a GUC).
+-- triggers named astm53b_freeze to every table of the application schemas
+-- (public, astm: everything a rollback restores); `off` drops them.
+-- TG_ARGV[0] carries since/by/reason for the message, TG_ARGV[1] the SHA-256
+-- of this freeze's bypass token. A session passes only when its
+-- transaction-local setting astm53b.freeze_bypass is that token: the
+-- pipeline's own sessions read it from astm53b.freeze_state, which no app
+-- role can read. The hash in pg_trigger is readable by anyone and useless
+-- without the token; any other value of the setting ('on', the hash itself…)
+-- is refused.
 CREATE OR REPLACE FUNCTION astm53b.freeze_guard() RETURNS trigger
   LANGUAGE plpgsql
   SET search_path TO 'pg_catalog'
 AS $fn$
+DECLARE
+  given text := current_setting('astm53b.freeze_bypass', true);
 BEGIN
-  IF current_setting('astm53b.freeze_bypass', true) = 'on' THEN
+  IF tg_nargs >= 2 AND coalesce(given, '') <> ''
+     AND encode(sha256(convert_to(given, 'UTF8')), 'hex') = tg_argv[1] THEN
     RETURN NULL;
   END IF;
   RAISE EXCEPTION USING
     ERRCODE = 'A53F0',
-    MESSAGE = format('ASTM53B_FROZEN: %s on %s.%s refused, receptions and sorties are frozen for the ASTM 53B migration (%s)',
+    MESSAGE = format('ASTM53B_FROZEN: %s on %s.%s refused, entries are frozen for the ASTM 53B migration (%s)',
                      tg_op, tg_table_schema, tg_table_name, coalesce(tg_argv[0], 'no detail')),
     HINT = 'wait until the migration team lifts the freeze (astm53b freeze off)';
 END;

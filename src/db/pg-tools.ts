@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { finished, type Writable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { redact, secretsOf } from './secrets.js';
 
@@ -181,8 +181,11 @@ export function startProcess(file: string, args: readonly string[], opts: Proces
         if (sinkError) return reject(sinkError);
         resolve({ code, signal, stdout, stderr: redact(stderr, opts.secrets ?? []) });
       };
-      if (sink && !sinkError) sink.end(settle);
-      else settle();
+      // a sink destroyed by its reader (the step gave up) never emits finish: settle on close too
+      if (sink && !sinkError && !sink.destroyed) {
+        sink.end();
+        finished(sink, () => settle());
+      } else settle();
     });
   });
   return { stdin: child.stdin, done, kill: () => child.kill() };

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
@@ -40,7 +40,9 @@ export function connectError(e: unknown, label: string, secrets: readonly string
   return new UserError('DB_CONNECT', `cannot connect to ${label}: ${reason}`);
 }
 
-function adapt<R>(r: pg.QueryResult): QueryResult<R> {
+function adapt<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
+  // several statements in one simple query (a restore script's batch) answer with one result each: the last one counts
+  const r = Array.isArray(result) ? result[result.length - 1]! : result;
   return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length, fields: r.fields.map((f) => f.name) };
 }
 
@@ -54,6 +56,19 @@ class PgSession implements Queryable {
     const rows = this.client.query(pgCopy.to(copyCsvStatement(select, 'STDOUT')));
     await pipeline(rows, sink);
     return rows.rowCount;
+  }
+  /** COPY … FROM STDIN fed with text-format rows, with backpressure; resolves with the rows loaded. */
+  async copyIn(statement: string, rows: AsyncIterable<string>): Promise<number> {
+    const sink = this.client.query(pgCopy.from(statement));
+    await pipeline(
+      Readable.from(
+        (async function* () {
+          for await (const row of rows) yield `${row}\n`;
+        })(),
+      ),
+      sink,
+    );
+    return sink.rowCount;
   }
 }
 

@@ -123,20 +123,25 @@ export async function readSqlDumpToc(file: string): Promise<SqlDumpToc> {
   return { entries, dumpedBy, dumpedFrom, complete };
 }
 
+/** Runs a plain SQL dump on the caller's session, inside the caller's transaction; a failing statement is named file:line. */
+export async function runSqlDumpInSession(c: Queryable, file: string, display: string): Promise<{ statements: number }> {
+  const r = await runStatements(c, await readSqlFile(file, display), display);
+  return { statements: r.statements };
+}
+
 /**
  * Runs a plain SQL dump on one session inside ONE transaction: any failing statement (named
  * file:line) rolls everything back. The dump's session settings (search_path '', row_security
  * off…) die with the session: PGlite's withClient resets them, a pg connection is discarded.
  */
 export async function restoreSqlDump(db: Db, file: string, display: string): Promise<{ statements: number }> {
-  const text = await readSqlFile(file, display);
   return db.withClient(
     async (c) => {
       await c.query('BEGIN');
       try {
-        const r = await runStatements(c, text, display);
+        const r = await runSqlDumpInSession(c, file, display);
         await c.query('COMMIT');
-        return { statements: r.statements };
+        return r;
       } catch (e) {
         await c.query('ROLLBACK').catch(() => {});
         throw e;

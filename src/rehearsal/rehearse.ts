@@ -144,7 +144,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
 
   if (decision.decision !== 'GO' && backedUp) {
     await step('rollback', '6.2', async () => {
-      const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR) }, log);
+      const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR), run: opts.run }, log);
       await writeResult(results, 'rollback', r);
       return {
         ok: r.ok,

@@ -41,12 +41,19 @@ describe('backup reports', () => {
   it('a rollback lists every manual step of the runbook as an open to-do', () => {
     const r: RollbackResult = {
       ok: true,
+      committed: true,
       target: 'postgresql://app:***@db/postgres',
+      run: { runId: 'r1', actor: 'ops' },
       backupDir: '/b',
       backupTakenAt: '2026-02-25T20:00:00.000Z',
+      source: { matched: 'database "postgres"', override: null },
       restoredSchemas: ['public'],
       notRestored: ['auth'],
-      ms: { restore: 700, proof: 90 },
+      ms: { restore: 700, proof: 90, total: 900 },
+      settings: { lockTimeoutMs: 5000, statementTimeoutMs: 900000, lockWaitMs: 10000 },
+      freeze: { frozenBefore: true, frozenAfter: true, frozenByRollback: false, guardedTables: 17 },
+      discarded: [{ table: 'public.receptions', rowsBefore: 10, rowsInBackup: 9, writtenSince: 1, changedSince: 0, deletedSince: 0 }],
+      undone: [{ fileName: 'p0.sql', sha256: 'ab'.repeat(32), appliedAt: '2026-02-25 20:05:00+00', runId: 'r1' }],
       protections: { triggersCreatedAfterData: true, tableDataEntries: 14, triggerEntries: 19, note: 'no guard set' },
       comparison: { ...comparison, ok: true },
       failures: [],
@@ -58,5 +65,8 @@ describe('backup reports', () => {
     for (const t of ROLLBACK_TODOS) expect(md).toContain(`- [ ] ${t}`);
     expect(renderRollbackText(r)).toContain('untouched  auth');
     expect(renderRollbackText(r)).toContain('14 tables, 19 triggers');
+    expect(renderRollbackText(r)).toContain('public.receptions: 1 written since the backup, 0 changed, 0 deleted (10 rows → 9)');
+    expect(renderRollbackText(r)).toContain('freeze     on (17 tables), as before the rollback');
+    expect(renderRollbackText(r)).toContain('ledger     undone: p0.sql');
   });
 });

@@ -78,14 +78,32 @@ export function renderBackupMarkdown(r: { manifest: Manifest; verification: Veri
   return `${out.join('\n')}\n`;
 }
 
+function discardedLines(r: RollbackResult): string[] {
+  const changed = r.discarded.filter((d) => d.writtenSince || d.changedSince || d.deletedSince);
+  if (!r.committed) return [];
+  if (!changed.length) return ['  discarded  nothing: every table held exactly what the backup holds'];
+  return [
+    '  discarded  (rows written after the backup are gone; rows changed or deleted since are back as they were)',
+    ...changed.map(
+      (d) =>
+        `    ${d.table}: ${d.writtenSince} written since the backup, ${d.changedSince} changed, ${d.deletedSince} deleted (${d.rowsBefore} rows → ${d.rowsInBackup})`,
+    ),
+  ];
+}
+
 export function renderRollbackText(r: RollbackResult): string {
+  const f = r.freeze;
   const lines = [
-    `rollback of ${r.target}: ${r.ok ? 'OK' : 'FAILED'}`,
+    `rollback of ${r.target}: ${r.ok ? 'OK' : r.committed ? 'FAILED' : 'FAILED, nothing changed (rolled back)'}`,
+    `  source     ${r.source.matched}${r.source.override ? ` (override: ${r.source.override})` : ''}`,
     `  restored   ${r.restoredSchemas.join(', ')} from ${r.backupDir} (backup of ${r.backupTakenAt}) in ${r.ms.restore} ms; proof in ${r.ms.proof} ms`,
     `  untouched  ${r.notRestored.join(', ') || '(none)'}`,
     `  guards     ${r.protections.triggersCreatedAfterData ? `data loaded before any trigger existed (${r.protections.tableDataEntries} tables, ${r.protections.triggerEntries} triggers); ${r.protections.note}` : 'REFUSED: the archive creates triggers before data'}`,
+    `  freeze     ${f.frozenAfter ? `on (${f.guardedTables} tables)${f.frozenByRollback ? ', set by the rollback (runbook 6.2 step 1)' : ', as before the rollback'}` : f.frozenBefore ? 'LIFTED' : 'off'}`,
     ...comparisonLines(r.comparison),
-    ...r.failures.map((f) => `  ✗ ${f}`),
+    ...discardedLines(r),
+    ...(r.undone.length ? [`  ledger     undone: ${r.undone.map((u) => `${u.fileName} (applied ${u.appliedAt})`).join(', ')}`] : []),
+    ...r.failures.map((x) => `  ✗ ${x}`),
     ...r.warnings.map((w) => `  ! ${w}`),
     'still to do (people, not the database):',
     ...r.todos.map((t) => `  [ ] ${t}`),
@@ -95,7 +113,7 @@ export function renderRollbackText(r: RollbackResult): string {
 
 export function renderRollbackMarkdown(r: RollbackResult): string {
   return [
-    `## Rollback ${r.ok ? '✅ restored and proven' : '❌ FAILED'}`,
+    `## Rollback ${r.ok ? '✅ restored and proven' : r.committed ? '❌ FAILED' : '❌ FAILED, the database is unchanged'}`,
     '',
     '```',
     renderRollbackText(r).trimEnd(),

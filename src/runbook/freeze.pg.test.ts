@@ -9,7 +9,7 @@ import { memoryLogger } from '../logger.js';
 import { userWithRole } from '../testing/fixture-contract.js';
 import { describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
 import { readAppActivity } from './app-activity.js';
-import { FREEZE_SQLSTATE, allowFrozenWrites, freezeOff, freezeOn, freezeStatus } from './freeze.js';
+import { FREEZE_SQLSTATE, allowFrozenWrites, applicationTables, freezeOff, freezeOn, freezeStatus } from './freeze.js';
 
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 const run = { runId: 'freeze-run-7', actor: 'ops-lead' };
@@ -69,8 +69,20 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
       changed: true,
       by: 'ops-lead',
       runId: 'freeze-run-7',
-      guardedTables: ['receptions', 'sorties_produit'],
     });
+    // every table a rollback would restore, not only the two the runbook names
+    expect(r.guardedTables).toEqual((await applicationTables(db)).map((t) => t.replace(/^public\./, '')));
+    expect(r.guardedTables).toEqual(
+      expect.arrayContaining([
+        'receptions',
+        'sorties_produit',
+        'stocks_journaliers',
+        'stocks_snapshot',
+        'stocks_adjustments',
+        'cours_de_route',
+        'log_actions',
+      ]),
+    );
     expect(r.activity?.writing).toBe(false);
     expect((await readFingerprint(db)).sha256).toBe(before);
 

@@ -1,36 +1,54 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { listArchive, restoreArchive, urlOf, type TocEntry } from '../db/dump.js';
-import { readSqlDumpToc, restoreSqlDump } from '../db/pglite-dump.js';
-import type { Db } from '../db/types.js';
+import { lockPipeline } from '../db/advisory-lock.js';
+import { quoteIdent, readTableKeys, tablesChecksums, type TableKey } from '../db/checksum.js';
+import { listArchive, type TocEntry } from '../db/dump.js';
+import { PIPELINE_PREFIX } from '../db/fingerprint.js';
+import { readSqlDumpToc, runSqlDumpInSession } from '../db/pglite-dump.js';
+import { resetScriptSettings, restoreArchiveInSession } from '../db/restore-script.js';
+import type { Db, Queryable } from '../db/types.js';
+import type { Manifest } from '../results/backup.js';
+import type { DiscardedRows, RollbackResult, UndoneChange } from '../results/rollback.js';
+import { runContextFrom, type RunContext } from '../results/run-context.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
 import { compareWithManifest, describeMismatches } from './backup/compare.js';
-import type { RollbackResult } from '../results/rollback.js';
-import type { Manifest } from '../results/backup.js';
+import { freezeInTransaction, reassertFreeze } from './freeze.js';
+import { ensureStateSchema, stateExists } from './state-schema.js';
+import { STEP_TIMEOUT_DEFAULTS, type StepTimeouts } from './timeouts.js';
 
 /**
- * Runbook 6.2: "restaurer dump complet PROD", then "vérifier stocks_journaliers, sorties_produit,
- * receptions cohérents". Only from a verified, unchanged backup folder. Only the application
- * schemas are restored (never auth, storage or any other Supabase-managed schema), in ONE
- * transaction (pg_restore --single-transaction --clean): a failure leaves the target as it was.
+ * Runbook 6.2: "désactiver toute saisie", "restaurer dump complet PROD", then "vérifier
+ * stocks_journaliers, sorties_produit, receptions cohérents". Only from a verified, unchanged
+ * backup of THIS database. Only the application schemas are restored (never auth, storage or any
+ * other Supabase-managed schema, nor the pipeline's own records).
+ *
+ * Everything happens in ONE transaction on one connection, under the pipeline's lock, with
+ * bounded waits: the freeze (set here if it was not on), a note of every table whose content
+ * differs from the backup, the restore itself (pg_restore only writes the archive's SQL; it runs
+ * on our session), the freeze put back on the recreated tables, the proof that every table,
+ * function, trigger, policy and the structure equal the backup, and the change files marked
+ * undone. The proof comes BEFORE COMMIT: if it fails, or a lock cannot be had, or anything
+ * breaks, the transaction rolls back and the database is exactly as it was.
  *
  * No DB-STRICT protection is disabled: the archived tables are dropped and recreated, their rows
  * loaded by COPY into tables that have no trigger yet, and the triggers created afterwards
  * (FACTS §1.12 item 7). No allow-write flag, no session_replication_role, no DISABLE TRIGGER.
  * The archive's own order proves it, and the result records that proof.
- * A backup of the embedded database (plain SQL from the PGlite dump tool, with DROP … IF EXISTS
- * first) is run the same way, in one transaction, on the embedded database only.
  */
-export interface RollbackOptions {
+export interface RollbackOptions extends Partial<StepTimeouts> {
   backupDir: string;
+  /** recorded with the freeze and the ledger entries the rollback changes; default from the environment */
+  run?: RunContext;
+  /** restore a backup of another database (e.g. a PROD dump into a copy of PROD): the reason, recorded */
+  allowOtherSource?: string;
   env?: NodeJS.ProcessEnv;
 }
 
 export const ROLLBACK_TODOS = [
   'Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit',
   'Runbook 6.2 step 5: inform the depot team (équipe terrain) that entries are back on the legacy computation',
-  'Runbook 6.2 step 1: keep reception/sortie entry frozen until both are done, then lift the freeze',
+  'Runbook 6.2 step 1: entries stay frozen until both are done; then lift the freeze (astm53b freeze off)',
   'Runbook 6.3: log the incident, document the root cause, update the runbook; no new deployment before the audit',
 ];
 
@@ -43,9 +61,9 @@ export function triggersAfterData(entries: readonly TocEntry[]): { ok: boolean; 
 }
 
 const PG_RESTORE_NOTE =
-  'pg_restore ran without --disable-triggers and without session settings; tables were recreated, loaded, then their triggers created: no write guard was set or bypassed';
+  'the archive ran through the pipeline session (pg_restore only wrote its SQL) without --disable-triggers, session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed';
 const SQL_DUMP_NOTE =
-  'the plain SQL dump ran in one transaction without session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed';
+  "the plain SQL dump ran in one transaction (the rollback's) without session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed";
 
 /** Refuses a backup made by the other engine before anything is touched. */
 function assertSameEngine(db: Db, manifest: Manifest): void {
@@ -58,25 +76,129 @@ function assertSameEngine(db: Db, manifest: Manifest): void {
   );
 }
 
+/**
+ * The backup must be of this very database: a rollback restores PROD's own dump. What the
+ * manifest recorded of its source is compared with the target before anything is touched.
+ */
+async function assertSameSource(db: Db, manifest: Manifest, override: string | undefined): Promise<RollbackResult['source']> {
+  const now = (
+    await db.query<{ name: string; oid: number }>(
+      'SELECT current_database() AS name, oid::int8 AS oid FROM pg_database WHERE datname = current_database()',
+    )
+  ).rows[0]!;
+  const src = manifest.source;
+  const differences: string[] = [];
+  if (now.name !== src.database) differences.push(`database "${src.database}", the target is "${now.name}"`);
+  const matched = `database "${now.name}"`;
+  if (!differences.length) return { matched, override: null };
+  const what = `the backup is of another database: ${differences.join('; ')}`;
+  if (override?.trim()) return { matched: `NOT the backup's source (${what})`, override: override.trim() };
+  throw new UserError('BACKUP_OF_ANOTHER_DATABASE', `refusing to restore: ${what}`, {
+    hint: 'restore a backup of this database; to load a PROD dump into a copy of PROD on purpose, pass --allow-other-source "why" (recorded)',
+  });
+}
+
+/** Tables whose count or checksum differs from the backup's: the ones the restore will change. */
+async function tablesThatDiffer(tx: Queryable, manifest: Manifest): Promise<TableKey[]> {
+  const keys = await readTableKeys(tx, manifest.schemas.application, PIPELINE_PREFIX);
+  const sums = await tablesChecksums(tx, keys);
+  return keys.filter((k) => {
+    const now = sums.find((s) => s.table === `${k.schema}.${k.table}`);
+    const then = manifest.tables.find((t) => t.table === `${k.schema}.${k.table}`);
+    return !then || !now || then.rows !== now.rows || then.checksum !== now.checksum;
+  });
+}
+
+const copyName = (i: number) => `astm53b_before_${i}`;
+
+/** Keeps a copy of each differing table (temporary, dropped at commit) to say afterwards what the restore discarded. */
+async function keepCopies(tx: Queryable, tables: readonly TableKey[]): Promise<void> {
+  for (const [i, t] of tables.entries()) {
+    await tx.query(`CREATE TEMP TABLE ${copyName(i)} ON COMMIT DROP AS TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+  }
+}
+
+/** Rows written, changed and deleted since the backup, by primary key (or whole rows where a table has none). */
+async function discardedRows(tx: Queryable, tables: readonly TableKey[], manifest: Manifest): Promise<DiscardedRows[]> {
+  const out: DiscardedRows[] = [];
+  for (const [i, t] of tables.entries()) {
+    const live = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+    const before = copyName(i);
+    const exists = (await tx.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [live])).rows[0]!.ok;
+    const rowsBefore = (await tx.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${before}`)).rows[0]!.n;
+    const rowsInBackup = manifest.tables.find((x) => x.table === `${t.schema}.${t.table}`)?.rows ?? 0;
+    let counts = { written: rowsBefore, changed: 0, deleted: rowsInBackup };
+    if (exists && t.key.length) {
+      const on = t.key.map((k) => `b.${quoteIdent(k)} = r.${quoteIdent(k)}`).join(' AND ');
+      const k0 = quoteIdent(t.key[0]!);
+      const r = await tx.query<{ written: number; changed: number; deleted: number }>(
+        `SELECT count(*) FILTER (WHERE r.${k0} IS NULL)::int8 AS written,
+                count(*) FILTER (WHERE b.${k0} IS NOT NULL AND r.${k0} IS NOT NULL AND b::text IS DISTINCT FROM r::text)::int8 AS changed,
+                count(*) FILTER (WHERE b.${k0} IS NULL)::int8 AS deleted
+           FROM ${before} b FULL JOIN ${live} r ON ${on}`,
+      );
+      counts = r.rows[0]!;
+    } else if (exists) {
+      const r = await tx.query<{ written: number; deleted: number }>(
+        `SELECT (SELECT count(*) FROM (SELECT * FROM ${before} EXCEPT ALL SELECT * FROM ${live}) x)::int8 AS written,
+                (SELECT count(*) FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${before}) y)::int8 AS deleted`,
+      );
+      counts = { ...r.rows[0]!, changed: 0 };
+    }
+    out.push({
+      table: `${t.schema}.${t.table}`,
+      rowsBefore,
+      rowsInBackup,
+      writtenSince: counts.written,
+      changedSince: counts.changed,
+      deletedSince: counts.deleted,
+    });
+  }
+  return out;
+}
+
+/** The change files applied after the backup was taken: the restore undid them. */
+async function markUndone(tx: Queryable, manifest: Manifest, dir: string, run: RunContext): Promise<UndoneChange[]> {
+  if (!(await stateExists(tx))) return [];
+  const r = await tx.query<{ file_name: string; sha256: string; applied_at: string; run_id: string }>(
+    `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
+      WHERE state = 'applied' AND applied_at > $1::timestamptz
+      RETURNING file_name, sha256, applied_at::text, run_id`,
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${path.basename(dir)})`],
+  );
+  for (const u of r.rows) {
+    await tx.query(
+      `INSERT INTO astm53b.apply_log (file_name, sha256, action, by_whom, run_id, detail) VALUES ($1, $2, 'undone', $3, $4, $5)`,
+      [u.file_name, u.sha256, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt}`],
+    );
+  }
+  return r.rows.map((u) => ({ fileName: u.file_name, sha256: u.sha256, appliedAt: u.applied_at, runId: u.run_id }));
+}
+
+class ProofFailed extends Error {}
+
 export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Promise<RollbackResult> {
+  const t0 = Date.now();
+  const run = opts.run ?? runContextFrom(opts.env ?? process.env);
   const dir = path.resolve(opts.backupDir);
-  // the gate comes first: nothing touches the target unless the backup is verified and intact
+  const settings = {
+    lockTimeoutMs: opts.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 15 * 60_000,
+    lockWaitMs: opts.lockWaitMs ?? STEP_TIMEOUT_DEFAULTS.lockWaitMs,
+  };
+  // the gates come first: nothing touches the target unless the backup is verified, intact and its own
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
+  const source = await assertSameSource(db, manifest, opts.allowOtherSource);
   const plain = manifest.dump.format === 'plain';
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
   const archive = path.join(dir, manifest.dump.file);
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
-
-  const warnings: string[] = [];
-  const current = await db.query<{ db: string }>('SELECT current_database() AS db');
-  if (current.rows[0]?.db !== manifest.source.database) {
-    warnings.push(`the backup was taken from database "${manifest.source.database}", the target is "${current.rows[0]?.db}"`);
-  }
-
+  const warnings: string[] = source.override ? [`restoring a backup of another database on purpose: ${source.override}`] : [];
   const failures: string[] = [];
+
   let entries: TocEntry[];
   if (plain) {
     const toc = await readSqlDumpToc(archive);
@@ -88,38 +210,133 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   const order = triggersAfterData(entries);
   if (!order.ok) failures.push('the archive creates a trigger before loading table data; restoring it could fire DB-STRICT guards');
 
-  log.info(`rollback: restoring ${schemas.join(', ')} of ${db.label} from ${dir} (taken ${manifest.finishedAt})`);
-  const t0 = Date.now();
-  if (failures.length === 0) {
-    if (plain) await restoreSqlDump(db, archive, manifest.dump.file);
-    else
-      await restoreArchive({ url: urlOf(db), file: archive, serverMajor: toolMajor, schemas, clean: true, singleTransaction: true, env });
-  }
-  const restoreMs = Date.now() - t0;
-
-  const t1 = Date.now();
-  const comparison = await compareWithManifest(db, manifest);
-  describeMismatches(comparison, failures);
-  const ok = failures.length === 0 && comparison.ok;
-  log.info(`rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms` : `FAILED: ${failures.length} problem(s)`}`);
-  for (const w of warnings) log.warn(`rollback: ${w}`);
-  return {
-    ok,
+  const base = {
     target: db.label,
+    run: run,
     backupDir: dir,
     backupTakenAt: manifest.finishedAt,
+    source,
     restoredSchemas: schemas,
     notRestored: [...manifest.schemas.excluded, ...manifest.schemas.pipeline],
-    ms: { restore: restoreMs, proof: Date.now() - t1 },
+    settings,
     protections: {
       triggersCreatedAfterData: order.ok,
       tableDataEntries: order.tableData,
       triggerEntries: order.triggers,
       note: plain ? SQL_DUMP_NOTE : PG_RESTORE_NOTE,
     },
+    todos: [...ROLLBACK_TODOS],
+  };
+  if (failures.length) {
+    return {
+      ...base,
+      ok: false,
+      committed: false,
+      ms: { restore: 0, proof: 0, total: Date.now() - t0 },
+      freeze: { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 },
+      discarded: [],
+      undone: [],
+      comparison: null,
+      failures,
+      warnings,
+    };
+  }
+
+  /** the dump run on the rollback's session; a statement the target refuses stops it with what it said */
+  const restore = async (c: Queryable) => {
+    try {
+      if (plain) await runSqlDumpInSession(c, archive, manifest.dump.file);
+      else await restoreArchiveInSession(c, { file: archive, serverMajor: toolMajor, schemas, env });
+    } catch (e) {
+      const sql = e as { code?: string; message?: string };
+      if (e instanceof UserError || typeof sql.code !== 'string' || !/^[0-9A-Z]{5}$/.test(sql.code)) throw e;
+      throw new UserError(
+        'RESTORE_FAILED',
+        `restoring ${manifest.dump.file} (${plain ? 'plain SQL dump' : 'pg_restore script'}) failed: [${sql.code}] ${sql.message}; rolled back, the database is exactly as it was`,
+        {
+          hint:
+            sql.code === '2BP01'
+              ? 'an object outside the restored schemas depends on a table of the backup: drop it, or restore by hand'
+              : undefined,
+          cause: e,
+        },
+      );
+    }
+  };
+  log.info(`rollback: restoring ${schemas.join(', ')} of ${db.label} from ${dir} (taken ${manifest.finishedAt}), in one transaction`);
+  let restoreMs = 0;
+  let proofMs = 0;
+  let freeze: RollbackResult['freeze'] = { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 };
+  let discarded: DiscardedRows[] = [];
+  let undone: UndoneChange[] = [];
+  let comparison: RollbackResult['comparison'] = null;
+  let committed = false;
+  try {
+    await db.withClient(
+      async (c) => {
+        await c.query('BEGIN');
+        try {
+          await c.query(`SET LOCAL statement_timeout = ${settings.statementTimeoutMs}`);
+          await lockPipeline(c, 'change', settings.lockWaitMs, settings.lockTimeoutMs, 'rollback');
+          // runbook 6.2 step 1: no entry while the dump goes back, and none after until people say so
+          await ensureStateSchema(c, log, settings.lockTimeoutMs);
+          const wasFrozen = (await c.query<{ f: boolean }>('SELECT coalesce((SELECT frozen FROM astm53b.freeze_state), false) AS f'))
+            .rows[0]!.f;
+          if (!wasFrozen) {
+            await freezeInTransaction(c, { reason: `rollback to the backup taken ${manifest.finishedAt}`, run: run, forced: false }, log);
+            log.warn('rollback: the database was not frozen; frozen now (runbook 6.2 step 1), and it stays frozen');
+          }
+          const differing = await tablesThatDiffer(c, manifest);
+          await keepCopies(c, differing);
+          const t1 = Date.now();
+          await restore(c);
+          await resetScriptSettings(c);
+          const after = await reassertFreeze(c);
+          restoreMs = Date.now() - t1;
+          freeze = { frozenBefore: wasFrozen, frozenAfter: after.frozen, frozenByRollback: !wasFrozen, guardedTables: after.tables };
+          const t2 = Date.now();
+          comparison = await compareWithManifest(c, manifest);
+          proofMs = Date.now() - t2;
+          if (!comparison.ok) throw new ProofFailed();
+          discarded = await discardedRows(c, differing, manifest);
+          undone = await markUndone(c, manifest, dir, run);
+          await c.query('COMMIT');
+          committed = true;
+        } catch (e) {
+          await c.query('ROLLBACK').catch(() => {});
+          throw e;
+        }
+      },
+      { discard: true },
+    );
+  } catch (e) {
+    if (!(e instanceof ProofFailed)) throw e;
+    describeMismatches(comparison!, failures);
+    failures.unshift('the restored database did not equal the backup: rolled back, the database is exactly as it was before the rollback');
+  }
+  for (const d of discarded) {
+    if (d.writtenSince || d.changedSince || d.deletedSince) {
+      log.warn(
+        `rollback: ${d.table}: ${d.writtenSince} row(s) written since the backup discarded, ${d.changedSince} changed row(s) back to the backup, ${d.deletedSince} deleted row(s) back`,
+      );
+    }
+  }
+  for (const u of undone) log.info(`rollback: ${u.fileName} (applied ${u.appliedAt}, run ${u.runId}) marked undone in the ledger`);
+  const ok = committed && failures.length === 0;
+  log.info(
+    `rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms; entries stay frozen` : `FAILED: ${failures[0]}`}`,
+  );
+  for (const w of warnings) log.warn(`rollback: ${w}`);
+  return {
+    ...base,
+    ok,
+    committed,
+    ms: { restore: restoreMs, proof: proofMs, total: Date.now() - t0 },
+    freeze,
+    discarded,
+    undone,
     comparison,
     failures,
     warnings,
-    todos: [...ROLLBACK_TODOS],
   };
 }

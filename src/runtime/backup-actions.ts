@@ -9,7 +9,9 @@ import { assertSessionCapable, resolveTarget } from '../db/target.js';
 import { backup } from '../runbook/backup/index.js';
 import { rollback } from '../runbook/rollback.js';
 import { renderBackupMarkdown, renderRollbackMarkdown } from '../report/backup.js';
-import { readDatabaseUrl, readInputs } from './inputs.js';
+import { readDatabaseUrl, readInputs, TimeoutInputs } from './inputs.js';
+import { parseTimeouts } from '../runbook/timeouts.js';
+import { runContextFrom } from '../results/run-context.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
 import { runAction } from './run.js';
 
@@ -42,7 +44,9 @@ export function backupAction(): Promise<void> {
 
 const RollbackInputs = z.object({
   'backup-dir': z.string().min(1),
+  'allow-other-source': z.string().optional(),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+  ...TimeoutInputs,
 });
 
 export function rollbackAction(): Promise<void> {
@@ -51,11 +55,19 @@ export function rollbackAction(): Promise<void> {
     const inputs = readInputs(RollbackInputs);
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'rollback');
-    const r = await withDb(target, (db) => rollback(db, { backupDir: inputs['backup-dir'] }, log));
+    const timeouts = parseTimeouts({ ...inputs, 'statement-timeout-ms': inputs['statement-timeout-ms'] ?? '900000' });
+    const other = inputs['allow-other-source'];
+    const opts = {
+      backupDir: inputs['backup-dir'],
+      run: runContextFrom(process.env),
+      ...timeouts,
+      ...(other ? { allowOtherSource: other } : {}),
+    };
+    const r = await withDb(target, (db) => rollback(db, opts, log));
     await publishResult(inputs['output-dir'], 'rollback', r);
     core.setOutput('restored', String(r.ok));
     await core.summary.addRaw(renderRollbackMarkdown(r)).write();
-    if (!r.ok) return { failure: `the restored database differs from the backup: ${r.failures[0] ?? 'see rollback.json'}` };
+    if (!r.ok) return { failure: `rollback failed${r.committed ? '' : ' (nothing changed)'}: ${r.failures[0] ?? 'see rollback.json'}` };
     return undefined;
   });
 }

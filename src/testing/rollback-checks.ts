@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { withAppUser } from '../db/as-user.js';
 import type { Db } from '../db/types.js';
+import { allowFrozenWrites, FREEZE_SQLSTATE } from '../runbook/freeze.js';
 import { expectFailure } from './command.js';
 import { userWithRole } from './fixture-contract.js';
 import type { Manifest } from '../results/backup.js';
@@ -16,14 +17,23 @@ export async function expectGuardsStillBite(db: Db, manifest: Manifest): Promise
   expect(disabled.rows[0]!.n).toBe(
     manifest.fingerprint.entries.filter((e) => e.kind === 'trigger' && e.value.endsWith('enabled=D')).length,
   );
+  // the rollback keeps entries frozen: past the freeze (as the pipeline), it is DB-STRICT that must refuse
+  const pastFreeze = (sql: string, params: unknown[]) =>
+    db.withTransaction(async (tx) => {
+      await allowFrozenWrites(tx);
+      await tx.query(sql, params);
+    });
   const validated = (await db.query<{ id: string }>("SELECT id::text FROM sorties_produit WHERE statut = 'validee' LIMIT 1")).rows[0]!.id;
-  const upd = (await expectFailure(db.query("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & {
+  const upd = (await expectFailure(pastFreeze("UPDATE sorties_produit SET note = 'x' WHERE id = $1", [validated]))) as Error & {
     code?: string;
   };
   expect(upd.code).toBe('P0001');
   const rec = (await db.query<{ id: string }>('SELECT id::text FROM receptions LIMIT 1')).rows[0]!.id;
-  const del = (await expectFailure(db.query('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string };
+  const del = (await expectFailure(pastFreeze('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string };
   expect(del.code).toBe('P0001');
+  // and an app write without the pipeline's token meets the freeze
+  const frozen = (await expectFailure(db.query('DELETE FROM receptions WHERE id = $1', [rec]))) as Error & { code?: string };
+  expect(frozen.code).toBe(FREEZE_SQLSTATE);
 }
 
 /** Grants and RLS after a rollback: the owner sees rows, anon none, the gerant the stock. */

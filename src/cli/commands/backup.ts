@@ -10,7 +10,7 @@ import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { resolveUrlOption } from '../url-option.js';
 import { pathExists } from './db.js';
 import { flagOption, stringOption } from '../options.js';
-import { jsonOption } from '../run-options.js';
+import { jsonOption, runOf, runOptions, timeoutOptions, timeoutsOf } from '../run-options.js';
 import { jsonText } from '../../results/io.js';
 
 const targetUrl: OptionSpec = {
@@ -114,16 +114,43 @@ export const backupVerifyCommand: CommandSpec = {
 
 export const rollbackCommand: CommandSpec = {
   name: 'rollback',
-  summary: 'runbook 6.2: restore the application schemas from a verified backup, in one transaction, and prove it',
+  summary: 'runbook 6.2: restore the application schemas from a verified backup of this database, in one transaction proven before COMMIT',
   details:
-    'Refuses a backup folder that was never verified or whose files changed since. Restores public (and astm) only,\n' +
-    'never auth or storage; no DB-STRICT guard is disabled. Exit code 0 when the target equals the backup again.',
-  options: { url: targetUrl, backup: { type: 'string', valueName: 'DIR', description: 'the verified backup folder' }, json: jsonOption },
+    'Refuses a backup folder that was never verified, whose files changed since, or that is of another database. Freezes\n' +
+    'entries if they were not (runbook 6.2 step 1) and keeps them frozen. Restores public (and astm) only, never auth,\n' +
+    'storage or the pipeline records; no DB-STRICT guard is disabled. Says per table what the restore discards, marks the\n' +
+    'change files it undid in the ledger. If the restored database does not equal the backup, or a lock cannot be had in\n' +
+    'time, everything is rolled back. Exit code 0 when the target equals the backup again.',
+  options: {
+    url: targetUrl,
+    backup: { type: 'string', valueName: 'DIR', description: 'the verified backup folder' },
+    'allow-other-source': {
+      type: 'string',
+      valueName: 'REASON',
+      description: 'restore a backup of another database on purpose (e.g. a PROD dump into a copy of PROD); the reason is recorded',
+    },
+    ...timeoutOptions,
+    'statement-timeout-ms': {
+      type: 'string',
+      valueName: 'MS',
+      description: 'statement_timeout of each statement of the restore',
+      default: '900000',
+    },
+    ...runOptions,
+    json: jsonOption,
+  },
   async run(ctx) {
     const dir = stringOption(ctx, 'backup');
     if (!dir) throw new UserError('MISSING_OPTION', 'rollback needs --backup DIR', { where: { field: 'backup' } });
+    const timeouts = timeoutsOf(ctx);
+    const run = runOf(ctx);
+    const other = stringOption(ctx, 'allow-other-source');
     return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
-      const r = await rollback(db, { backupDir: dir, env: ctx.env }, ctx.log);
+      const r = await rollback(
+        db,
+        { backupDir: dir, env: ctx.env, run, ...timeouts, ...(other ? { allowOtherSource: other } : {}) },
+        ctx.log,
+      );
       ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderRollbackText(r));
       return r.ok ? 0 : 1;
     });

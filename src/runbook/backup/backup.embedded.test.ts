@@ -252,10 +252,10 @@ describe('backup, verify and rollback on the embedded database (PGlite dump tool
       expect(r.ok).toBe(true);
       expect(r.restoredSchemas).toEqual(['public']);
       expect(r.notRestored).toContain('auth');
-      expect(r.comparison.tables.length).toBe(good.manifest.tables.length);
-      expect(r.comparison.tables.every((t) => t.match && t.actual!.checksum === t.expected!.checksum)).toBe(true);
-      expect(r.comparison.catalog.changes).toEqual([]);
-      expect(r.comparison.structure.changes).toEqual([]);
+      expect(r.comparison!.tables.length).toBe(good.manifest.tables.length);
+      expect(r.comparison!.tables.every((t) => t.match && t.actual!.checksum === t.expected!.checksum)).toBe(true);
+      expect(r.comparison!.catalog.changes).toEqual([]);
+      expect(r.comparison!.structure.changes).toEqual([]);
       for (const f of good.manifest.functions) {
         expect((await readFunctionExport(db, f.name)).text).toBe(await readFile(path.join(good.dir, f.file), 'utf8'));
       }

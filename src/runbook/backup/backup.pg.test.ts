@@ -387,7 +387,7 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
         const fp = await readFingerprint(db);
         const err = await rejection(rollback(db, { backupDir: good.dir }, silentLogger));
         expect(err).toBeInstanceOf(UserError);
-        expect(err.message).toMatch(/pg_restore .* failed/);
+        expect(err.message).toMatch(/pg_restore script\) failed: \[2BP01\]/);
         expect(await compareWithManifest(db, good.manifest)).toEqual(snap);
         expect((await readFingerprint(db)).sha256).toBe(fp.sha256);
       } finally {
@@ -402,8 +402,8 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(r.ok).toBe(true);
       expect(r.restoredSchemas).toEqual(['public']);
       expect(r.notRestored).toContain('auth');
-      expect(r.comparison.tables.every((t) => t.match)).toBe(true);
-      expect(r.comparison.catalog.changes).toEqual([]);
+      expect(r.comparison!.tables.every((t) => t.match)).toBe(true);
+      expect(r.comparison!.catalog.changes).toEqual([]);
       for (const f of good.manifest.functions) {
         expect((await readFunctionExport(db, f.name)).text).toBe(await readFile(path.join(good.dir, f.file), 'utf8'));
       }
