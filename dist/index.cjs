@@ -66197,15 +66197,6 @@ var OwnerFigures = external_exports.strictObject({
   actuel: Balance
 });
 var TankFigures = external_exports.strictObject({ MONALUXE: OwnerFigures, PARTENAIRE: OwnerFigures });
-var MOVEMENT_TYPES = ["RECEPTION", "SORTIE"];
-var AdjustmentMade = external_exports.strictObject({
-  mouvement_type: external_exports.enum(MOVEMENT_TYPES),
-  mouvement_id: external_exports.string(),
-  delta_ambiant: external_exports.number(),
-  delta_15c: external_exports.number(),
-  reason: external_exports.string(),
-  id: external_exports.string()
-});
 var FigureReturn = external_exports.strictObject({
   owner: external_exports.string(),
   figure: external_exports.enum(["journal", "snapshot", "v_stock_actuel"]),
@@ -66214,15 +66205,17 @@ var FigureReturn = external_exports.strictObject({
   difference: Balance,
   returned: external_exports.boolean()
 });
-var SqlError = external_exports.strictObject({ code: external_exports.string(), message: external_exports.string() });
-var Compensation = external_exports.strictObject({
-  adjustments: external_exports.array(AdjustmentMade),
-  /** movements whose effect on v_stock_actuel was nil: nothing to adjust */
-  notAdjusted: external_exports.array(external_exports.strictObject({ mouvement_type: external_exports.string(), mouvement_id: external_exports.string(), why: external_exports.string() })),
+var RollbackProof = external_exports.strictObject({
+  /** always true in a written result: a smoke whose transaction did not end in ROLLBACK writes none */
+  rolledBack: external_exports.literal(true),
+  /** the tank's figures (journal of the day, snapshot, v_stock_actuel per owner), read afresh after the rollback */
+  afterRollback: TankFigures,
+  /** every figure of every owner, before the smoke against after the rollback */
   figures: external_exports.array(FigureReturn),
-  /** which figures came back to the litre, said in one sentence per kind */
-  summary: external_exports.array(external_exports.string()),
-  error: SqlError.optional()
+  /** every figure equal to the litre (what 5.5 STOCK_UNCHANGED_AFTER_ROLLBACK checks) */
+  unchanged: external_exports.boolean(),
+  /** one sentence per kind of figure */
+  summary: external_exports.array(external_exports.string())
 });
 var SMOKE_CHECK_IDS = ["5.1", "5.2", "5.3", "5.4", "5.5"];
 var SmokeFinding = external_exports.strictObject({
@@ -66260,6 +66253,7 @@ var SmokeResult = external_exports.strictObject({
   toleranceL: external_exports.number(),
   tank: external_exports.strictObject({ id: external_exports.string(), nom: external_exports.string(), produitId: external_exports.string(), capacite_utile: external_exports.number(), chosenBy: external_exports.string() }).nullable(),
   day: external_exports.string().nullable(),
+  /** what the smoke wrote inside its transaction; these rows never existed outside it (rolled back) */
   movements: external_exports.strictObject({
     cdr: external_exports.strictObject({ id: external_exports.string(), plaque_camion: external_exports.string(), statut_after: external_exports.string().nullable() }).optional(),
     reception: external_exports.strictObject({
@@ -66282,14 +66276,13 @@ var SmokeResult = external_exports.strictObject({
       ...MovementInputs
     }).optional()
   }),
+  /** as read during the smoke: before it (5.2), then inside its transaction after each movement */
   figures: external_exports.strictObject({
     before: TankFigures,
     afterReception: TankFigures.optional(),
-    afterSortie: TankFigures.optional(),
-    final: TankFigures.optional()
+    afterSortie: TankFigures.optional()
   }).nullable(),
-  compensate: external_exports.boolean(),
-  compensation: Compensation.nullable(),
+  rollback: RollbackProof,
   checks: external_exports.array(SmokeCheck),
   /** SQL errors the smoke did not expect (the refusals it provokes on purpose are findings, not errors) */
   errors: external_exports.array(SqlErrorSeen)
@@ -73333,25 +73326,25 @@ async function decide(opts, log) {
     if (!golden.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "the golden verification did not pass"));
     if (!golden.cases.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "no golden case was verified"));
   }
-  const smoke2 = usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
-  if (smoke2) {
+  const smoke3 = usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
+  if (smoke3) {
     const file2 = rel(fileOf("smoke"));
     record2(
       "smoke",
       fileOf("smoke"),
-      smoke2.passed,
-      smoke2.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")
+      smoke3.passed,
+      smoke3.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")
     );
     let n2 = 0;
-    for (const c of smoke2.checks) {
+    for (const c of smoke3.checks) {
       for (const f of c.findings) {
         if (f.passed) continue;
         n2++;
         reasons.push(reason(f.condition ?? "SMOKE_FAILED", file2, `${c.id} ${f.code}: ${f.message}`));
       }
     }
-    if (!smoke2.passed && n2 === 0)
-      for (const c of smoke2.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", file2, `${c.id}: ${c.message}`));
+    if (!smoke3.passed && n2 === 0)
+      for (const c of smoke3.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", file2, `${c.id}: ${c.message}`));
   }
   let signoff = null;
   const read = await readResult(dir, "signoff", opts.signoff);
@@ -73362,7 +73355,7 @@ async function decide(opts, log) {
   } else {
     signoff = read.value;
     const file2 = read.file;
-    const before = smoke2 && Date.parse(signoff.at) < Date.parse(smoke2.at);
+    const before = smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
     record2(
       "signoff",
       file2,
@@ -73375,7 +73368,7 @@ async function decide(opts, log) {
       );
     } else if (before) {
       reasons.push(
-        reason("NO_SIGNOFF", rel(file2), `signed at ${signoff.at}, before the smoke results of ${smoke2.at}: the sign-off cannot cover them`)
+        reason("NO_SIGNOFF", rel(file2), `signed at ${signoff.at}, before the smoke results of ${smoke3.at}: the sign-off cannot cover them`)
       );
     }
   }
@@ -73394,6 +73387,7 @@ async function decide(opts, log) {
 }
 
 // src/db/as-user.ts
+var JWT_SETTINGS = ["request.jwt.claims", "request.jwt.claim.sub", "request.jwt.claim.role"];
 async function impersonate(tx, who) {
   if (who.role === "anon") {
     await tx.query("SELECT set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.role', 'anon', true)", [
@@ -73414,6 +73408,31 @@ function withAppUser(db, who, fn, opts) {
     await impersonate(tx, who);
     return fn(tx);
   }, opts);
+}
+
+// src/db/lost-connection.ts
+var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
+  "57P01",
+  // admin_shutdown: pg_terminate_backend, a restart
+  "57P02",
+  // crash_shutdown
+  "57P03",
+  // cannot_connect_now
+  "57P05",
+  // idle_session_timeout
+  "25P03",
+  // idle_in_transaction_session_timeout
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT"
+]);
+var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
+function isConnectionLost(e) {
+  if (typeof e !== "object" || e === null) return false;
+  const { code: code2, message } = e;
+  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
+  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
+  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
 }
 
 // src/runbook/smoke/figures.ts
@@ -73465,6 +73484,25 @@ function sameBalance(a, b, tol = EXACT_L) {
   return Math.abs(a.amb - b.amb) <= tol && Math.abs(a.v15 - b.v15) <= tol;
 }
 var fmtBalance = (b) => `${r33(b.amb)} L / ${r33(b.v15)} L @15 \xB0C`;
+function compareFigures(before, after) {
+  const out = [];
+  for (const owner of OWNERS) {
+    for (const figure of ["journal", "snapshot", "v_stock_actuel"]) {
+      const key = figure === "v_stock_actuel" ? "actuel" : figure;
+      const b = before[owner][key];
+      const a = after[owner][key];
+      out.push({ owner, figure, before: b, after: a, difference: delta(a, b), returned: sameBalance(a, b) });
+    }
+  }
+  return out;
+}
+var signed2 = (x) => `${x >= 0 ? "+" : ""}${x}`;
+function summariseFigures(figures) {
+  return ["v_stock_actuel", "snapshot", "journal"].map((figure) => {
+    const off = figures.filter((f) => f.figure === figure && !f.returned);
+    return off.length === 0 ? `${figure}: equal to before the smoke, to the litre, for every owner` : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed2(f.difference.amb)} L / ${signed2(f.difference.v15)} L @15 \xB0C`).join("; ")}`;
+  });
+}
 var NEGATIVE_THRESHOLD_L = -0.01;
 var n = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]);
 async function readCoherence(q) {
@@ -73525,31 +73563,19 @@ async function readCoherence(q) {
 }
 
 // src/runbook/smoke/findings.ts
-var isSqlError = (e) => typeof e === "object" && e !== null && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code);
+function asRefusal(e) {
+  if (typeof e !== "object" || e === null || isConnectionLost(e)) return void 0;
+  const { code: code2, message } = e;
+  return typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2) ? { code: code2, message: String(message) } : void 0;
+}
 async function attempt(fn) {
   try {
     return { ok: true, value: await fn() };
   } catch (e) {
-    if (isSqlError(e)) return { ok: false, error: { code: e.code, message: e.message } };
+    const error63 = asRefusal(e);
+    if (error63) return { ok: false, error: error63 };
     throw e;
   }
-}
-var ProbeRollback = class extends Error {
-};
-async function probeRefusal(db, who, sql, params) {
-  try {
-    await db.withTransaction(async (tx) => {
-      await allowFrozenWrites(tx);
-      if (who) await impersonate(tx, who);
-      await tx.query(sql, params);
-      throw new ProbeRollback();
-    });
-  } catch (e) {
-    if (e instanceof ProbeRollback) return null;
-    if (isSqlError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  return null;
 }
 function check2(id, title, runbook, findings, ran = true, notRun = "") {
   const failed = findings.filter((f) => !f.passed);
@@ -73656,7 +73682,7 @@ async function initialStockCheck(db, ctx, asUser, seen) {
 }
 
 // src/runbook/smoke/coherence.ts
-async function coherenceCheck(ctx, asUser, errors, seen) {
+async function coherenceFindings(ctx, asUser, errors, seen) {
   const r = await attempt(() => asUser((q) => readCoherence(q)));
   const f = [];
   if (!r.ok) {
@@ -73705,70 +73731,24 @@ async function coherenceCheck(ctx, asUser, errors, seen) {
       { p0001: p0001.length }
     )
   );
-  return check2(
-    "5.5",
-    "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9",
-    "5.5",
-    f
+  return f;
+}
+function rollbackFinding(ctx, proof) {
+  const off = proof.figures.filter((x) => !x.returned);
+  return finding(
+    "STOCK_UNCHANGED_AFTER_ROLLBACK",
+    proof.unchanged,
+    "SMOKE_FAILED",
+    proof.unchanged ? `the smoke's transaction was rolled back: ${ctx.tank.nom} read afresh shows journal, snapshot and v_stock_actuel of every owner as before the smoke` : `${ctx.tank.nom} read afresh after the rollback differs from before the smoke (the rollback leaves nothing, so something else wrote to the tank meanwhile and the smoke's deltas are unreliable): ${proof.summary.filter((l) => l.includes("DIFFERS")).join("; ")}`,
+    { figures_compared: proof.figures.length, figures_differing: off.length }
   );
 }
-
-// src/runbook/smoke/compensate.ts
-async function compensate(db, userId, effects, runId, log, mark3) {
-  const adjustments = [];
-  const notAdjusted = [];
-  await withAppUser(db, { role: "authenticated", userId }, async (tx) => {
-    for (const e of effects) {
-      if (sameBalance(e.actuel, { amb: 0, v15: 0 })) {
-        notAdjusted.push({
-          mouvement_type: e.mouvement_type,
-          mouvement_id: e.mouvement_id,
-          why: "it did not move v_stock_actuel (validate_sortie debits the journal only, never the snapshot)"
-        });
-        continue;
-      }
-      const reason2 = `${mark3} compensation of the pipeline's controlled ${e.mouvement_type.toLowerCase()} ${e.mouvement_id} (run ${runId})`;
-      const r = await tx.query(
-        `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text`,
-        [e.mouvement_type, e.mouvement_id, -e.actuel.amb, -e.actuel.v15, reason2, userId]
-      );
-      adjustments.push({
-        mouvement_type: e.mouvement_type,
-        mouvement_id: e.mouvement_id,
-        delta_ambiant: r33(-e.actuel.amb),
-        delta_15c: r33(-e.actuel.v15),
-        reason: reason2,
-        id: r.rows[0].id
-      });
-    }
-  });
-  log.info(`smoke: ${adjustments.length} compensating adjustment(s) recorded in stocks_adjustments`);
-  return { adjustments, notAdjusted };
-}
-function compareFigures(before, after) {
-  const out = [];
-  for (const owner of OWNERS) {
-    for (const figure of ["journal", "snapshot", "v_stock_actuel"]) {
-      const key = figure === "v_stock_actuel" ? "actuel" : figure;
-      const b = before[owner][key];
-      const a = after[owner][key];
-      out.push({ owner, figure, before: b, after: a, difference: delta(a, b), returned: sameBalance(a, b) });
-    }
-  }
-  return out;
-}
-function summariseReturns(figures) {
-  const out = [];
-  for (const figure of ["v_stock_actuel", "snapshot", "journal"]) {
-    const rows = figures.filter((f) => f.figure === figure);
-    const off = rows.filter((f) => !f.returned);
-    out.push(
-      off.length === 0 ? `${figure}: back to its prior value to the litre for every owner` : `${figure}: NOT back: ${off.map((f) => `${f.owner} ${f.difference.amb >= 0 ? "+" : ""}${f.difference.amb} L / ${f.difference.v15 >= 0 ? "+" : ""}${f.difference.v15} L @15 \xB0C`).join("; ")}`
-    );
-  }
-  return out;
-}
+var coherenceCheck = (findings) => check2(
+  "5.5",
+  "Coh\xE9rence post-op\xE9ration: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucune P0001, aucun d\xE9passement de capacit\xE9; stock inchang\xE9 apr\xE8s ROLLBACK",
+  "5.5",
+  findings
+);
 
 // src/runbook/smoke/movements.ts
 var SMOKE_MARK = "ASTM53B-SMOKE";
@@ -73913,15 +73893,14 @@ async function buildSmokeOptions(raw) {
     toleranceL: tol,
     run: raw.run,
     ...raw.asUser ? { asUser: raw.asUser.trim() } : {},
-    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {},
-    ...raw.compensate !== void 0 ? { compensate: raw.compensate } : {}
+    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {}
   };
   validateSmokeOptions(o);
   return o;
 }
 
 // src/runbook/smoke/reception.ts
-async function receptionCheck(db, opts, ctx, who, before, seen, log) {
+async function receptionCheck(req, opts, ctx, who, before, seen, log) {
   const m = SMOKE_MOVEMENTS.reception;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
@@ -73936,16 +73915,16 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
   const plaque = `${SMOKE_MARK} ${opts.run.runId}`.slice(0, 60);
   const note = `${SMOKE_MARK}: pipeline test reception, run ${opts.run.runId}`;
   const f = [];
-  const r = await attempt(
-    () => db.withTransaction(async (tx) => {
-      await allowFrozenWrites(tx);
+  const r = await attempt(async () => {
+    const cdrId2 = await req.as(void 0, async (tx) => {
       const cdr = await tx.query(
         `INSERT INTO public.cours_de_route (depot_destination_id, produit_id, plaque_camion, date_chargement, volume, statut, note)
          VALUES ($1, $2, $3, $4::date, $5, 'ARRIVE', $6) RETURNING id::text`,
         [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts.run.runId}`]
       );
-      const cdrId2 = cdr.rows[0].id;
-      await impersonate(tx, who);
+      return cdr.rows[0].id;
+    });
+    return req.as(who, async (tx) => {
       const cols2 = [
         "cours_de_route_id",
         "citerne_id",
@@ -73982,8 +73961,8 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
         vals
       );
       return { cdrId: cdrId2, row: ins.rows[0] };
-    })
-  );
+    });
+  });
   if (!r.ok) {
     seen("5.3 reception", r.error);
     f.push(
@@ -73998,15 +73977,14 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
       check: check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", f),
       cdr: void 0,
       reception: void 0,
-      after: void 0,
-      effect: void 0
+      after: void 0
     };
   }
   const { cdrId, row } = r.value;
   log.info(`smoke: reception ${row.id} (${amb} L) on ${ctx.tank.nom}, truck ${cdrId}`);
   const stored = row.volume_15c ?? row.volume_corrige_15c;
   const storedIn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
-  const after = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected = { amb: row.volume_ambiant, v15: stored ?? 0 };
   const own2 = "MONALUXE";
   const dj = delta(after[own2].journal, before[own2].journal);
@@ -74036,19 +74014,14 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
     )
   );
   f.push(otherOwners(before, after, own2, "the reception"));
-  const probe = await withAppUser(
-    db,
-    who,
-    async (q) => {
-      const logs = await q.query(
-        "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
-        [row.id]
-      );
-      const cdr = await q.query("SELECT statut FROM public.cours_de_route WHERE id = $1", [cdrId]);
-      return { logs: logs.rows[0].n, statut: cdr.rows[0]?.statut ?? null };
-    },
-    { readOnly: true }
-  );
+  const probe = await req.as(who, async (q) => {
+    const logs = await q.query(
+      "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
+      [row.id]
+    );
+    const cdr = await q.query("SELECT statut FROM public.cours_de_route WHERE id = $1", [cdrId]);
+    return { logs: logs.rows[0].n, statut: cdr.rows[0]?.statut ?? null };
+  });
   f.push(
     finding(
       "LOG_RECEPTION_CREEE",
@@ -74082,18 +74055,12 @@ async function receptionCheck(db, opts, ctx, who, before, seen, log) {
       stored_in: storedIn,
       sent_volume_corrige_15c: r33(engine15)
     },
-    after,
-    effect: {
-      mouvement_type: "RECEPTION",
-      mouvement_id: row.id,
-      owner: own2,
-      actuel: delta(after[own2].actuel, before[own2].actuel)
-    }
+    after
   };
 }
 
 // src/runbook/smoke/sortie.ts
-async function sortieCheck(db, opts, ctx, who, seen, log) {
+async function sortieCheck(req, opts, ctx, who, seen, log) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
@@ -74109,8 +74076,7 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
   const f = [];
   const title = "Sortie contr\xF4l\xE9e: brouillon valid\xE9 par validate_sortie; d\xE9bit stock_15c du bon propri\xE9taire; validee; SORTIE_VALIDEE; DB-STRICT";
   const draft = await attempt(
-    () => withAppUser(db, who, async (tx) => {
-      await allowFrozenWrites(tx);
+    () => req.as(who, async (tx) => {
       const r = await tx.query(
         `INSERT INTO public.sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', 'brouillon', ($9::date + time '12:00')::timestamptz, $10) RETURNING id::text`,
@@ -74140,24 +74106,17 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
         `the draft sortie was refused: ${draft.error.code} ${draft.error.message}`
       )
     );
-    return { check: check2("5.4", title, "5.4", f), sortie: void 0, after: void 0, effect: void 0 };
+    return { check: check2("5.4", title, "5.4", f), sortie: void 0, after: void 0 };
   }
   const id = draft.value;
-  const before = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
-  const rpc = await attempt(
-    () => withAppUser(db, who, async (tx) => {
-      await allowFrozenWrites(tx);
-      await tx.query("SELECT public.validate_sortie($1)", [id]);
-    })
-  );
-  const row = (await withAppUser(
-    db,
+  const before = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const rpc = await attempt(() => req.as(who, (tx) => tx.query("SELECT public.validate_sortie($1)", [id])));
+  const row = (await req.as(
     who,
     (q) => q.query(
       `SELECT statut, validated_by::text, volume_ambiant, ${ctx.sortieHasVolume15c ? "coalesce(volume_15c, volume_corrige_15c)" : "volume_corrige_15c"} AS v15 FROM public.sorties_produit WHERE id = $1`,
       [id]
-    ),
-    { readOnly: true }
+    )
   )).rows[0];
   const sortie = {
     id,
@@ -74178,11 +74137,11 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
         `validate_sortie failed as the ${ctx.user.role}: ${rpc.error.code} ${rpc.error.message}`
       )
     );
-    log.warn(`smoke: the draft sortie ${id} stays a draft (no stock effect), marked ${SMOKE_MARK}`);
-    return { check: check2("5.4", title, "5.4", f), sortie, after: void 0, effect: void 0 };
+    log.warn(`smoke: the draft sortie ${id} stays a draft (no stock effect) until the smoke rolls back`);
+    return { check: check2("5.4", title, "5.4", f), sortie, after: void 0 };
   }
   log.info(`smoke: sortie ${id} (${amb} L) validated through validate_sortie`);
-  const after = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected = { amb: -(row?.volume_ambiant ?? amb), v15: -(row?.v15 ?? amb) };
   const dj = delta(after[own2].journal, before[own2].journal);
   const ds = delta(after[own2].snapshot, before[own2].snapshot);
@@ -74214,14 +74173,12 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
       `statut ${row?.statut ?? "?"}, validated_by ${row?.validated_by ?? "NULL"}`
     )
   );
-  const logs = await withAppUser(
-    db,
+  const logs = await req.as(
     who,
     (q) => q.query(
       "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1",
       [id]
-    ),
-    { readOnly: true }
+    )
   );
   f.push(
     finding(
@@ -74235,7 +74192,7 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
     ["IMMUTABLE_UPDATE", "UPDATE public.sorties_produit SET note = note || ' (astm53b probe)' WHERE id = $1"],
     ["IMMUTABLE_DELETE", "DELETE FROM public.sorties_produit WHERE id = $1"]
   ]) {
-    const e = await probeRefusal(db, void 0, sql, [id]);
+    const e = await req.probe(void 0, sql, [id]);
     f.push(
       finding(
         code2,
@@ -74246,7 +74203,7 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
     );
   }
   if (ctx.lectureUser) {
-    const e = await probeRefusal(db, { role: "authenticated", userId: ctx.lectureUser }, "SELECT public.validate_sortie($1)", [id]);
+    const e = await req.probe({ role: "authenticated", userId: ctx.lectureUser }, "SELECT public.validate_sortie($1)", [id]);
     f.push(
       finding(
         "LECTURE_ROLE_FORBIDDEN",
@@ -74263,17 +74220,131 @@ async function sortieCheck(db, opts, ctx, who, seen, log) {
   return {
     check: check2("5.4", title, "5.4", f),
     sortie: { ...sortie, statut: row?.statut ?? null },
-    after,
-    effect: { mouvement_type: "SORTIE", mouvement_id: id, owner: own2, actuel: delta(after[own2].actuel, before[own2].actuel) }
+    after
+  };
+}
+
+// src/runbook/smoke/transaction.ts
+async function inRolledBackTransaction(db, fn) {
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      let out;
+      try {
+        await c.query(`SET LOCAL lock_timeout = ${DEFAULT_TX.lockTimeoutMs}`);
+        await c.query(`SET LOCAL statement_timeout = ${DEFAULT_TX.statementTimeoutMs}`);
+        out = await fn(c);
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+      await c.query("ROLLBACK");
+      return out;
+    },
+    { discard: true }
+  );
+}
+var NAMED_IN_CODE = String.raw`(?:set_config|current_setting)\s*\(\s*'([^']+)'`;
+var SET_IN_CODE = String.raw`\mSET\s+(?:LOCAL\s+)?"?([A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z0-9_$.]+)"?\s*(?:=|TO\M)`;
+var SETTING_NAME = String.raw`^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$`;
+async function settingsToGuard(tx) {
+  const r = await tx.query(
+    `WITH code AS (
+       SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')),
+     named AS (
+       SELECT lower(m[1]) AS name FROM code CROSS JOIN LATERAL regexp_matches(code.prosrc, $1, 'gi') AS m
+       UNION
+       SELECT lower(m[1]) FROM code CROSS JOIN LATERAL regexp_matches(code.prosrc, $2, 'gi') AS m)
+     SELECT name FROM named
+      WHERE name ~ $3 AND position('.' IN name) > 0
+        AND NOT EXISTS (SELECT 1 FROM pg_settings s WHERE lower(s.name) = named.name AND s.context <> 'user')
+      ORDER BY name`,
+    [NAMED_IN_CODE, SET_IN_CODE, SETTING_NAME]
+  );
+  return [.../* @__PURE__ */ new Set([...r.rows.map((x) => x.name), ...JWT_SETTINGS])].sort();
+}
+async function openRequests(tx) {
+  const names = await settingsToGuard(tx);
+  const read = async () => (await tx.query(
+    "SELECT n AS name, coalesce(current_setting(n, true), $2) AS value FROM unnest($1::text[]) AS n",
+    [names, ""]
+  )).rows;
+  const baseline = new Map((await read()).map((x) => [x.name, x.value]));
+  const role = (await tx.query("SELECT current_setting('role') AS role")).rows[0].role;
+  let n2 = 0;
+  async function restore() {
+    await tx.query("SELECT set_config('role', $1, true)", [role]);
+    const changed = (await read()).filter((x) => x.value !== baseline.get(x.name));
+    if (changed.length)
+      await tx.query("SELECT set_config(x.n, x.v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [
+        changed.map((x) => x.name),
+        changed.map((x) => baseline.get(x.name) ?? "")
+      ]);
+  }
+  async function rollbackTo(sp) {
+    await tx.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+    await tx.query(`RELEASE SAVEPOINT ${sp}`);
+  }
+  return {
+    async as(who, fn) {
+      const sp = `astm53b_request_${++n2}`;
+      await tx.query(`SAVEPOINT ${sp}`);
+      let out;
+      try {
+        if (who) await impersonate(tx, who);
+        out = await fn(tx);
+        await tx.query(`RELEASE SAVEPOINT ${sp}`);
+      } catch (e) {
+        if (!isConnectionLost(e)) {
+          await rollbackTo(sp);
+          await restore();
+        }
+        throw e;
+      }
+      await restore();
+      return out;
+    },
+    async probe(who, sql, params) {
+      const sp = `astm53b_probe_${++n2}`;
+      await tx.query(`SAVEPOINT ${sp}`);
+      let refusal = null;
+      try {
+        if (who) await impersonate(tx, who);
+        await tx.query(sql, params);
+      } catch (e) {
+        const r = asRefusal(e);
+        if (!r) throw e;
+        refusal = r;
+      }
+      await rollbackTo(sp);
+      await restore();
+      return refusal;
+    }
   };
 }
 
 // src/runbook/smoke/index.ts
 async function runSmoke(db, opts, log) {
   validateSmokeOptions(opts);
+  let stage = "reading the target";
+  try {
+    return await smoke(db, opts, log, (s) => stage = s);
+  } catch (e) {
+    if (!isConnectionLost(e)) throw e;
+    const why = String(e.message ?? e).split("\n")[0];
+    throw new UserError(
+      "DB_CONNECTION_LOST",
+      `the smoke lost its connection to ${db.label} during ${stage} (${why}). Nothing it wrote was committed: its transaction ends in ROLLBACK, and PostgreSQL rolls back the open transaction of a lost session`,
+      { hint: "run the smoke again once the database is reachable", cause: e }
+    );
+  }
+}
+async function smoke(db, opts, log, stage) {
   const at2 = (/* @__PURE__ */ new Date()).toISOString();
   const ctx = await db.withTransaction((q) => readContext(q, opts), { readOnly: true });
-  const compensateOn = opts.compensate ?? ctx.environment !== "staging";
   const who = { role: "authenticated", userId: ctx.user.id };
   const asUser = (fn) => withAppUser(db, who, fn, { readOnly: true });
   const errors = [];
@@ -74283,11 +74354,61 @@ async function runSmoke(db, opts, log) {
   };
   const { tank, day } = ctx;
   log.info(
-    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts.profile)}; compensate ${compensateOn ? "on" : "off"}`
+    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts.profile)}; movements and their checks in one transaction, rolled back at the end`
   );
-  const result = {
+  const checks = [];
+  const movements = {};
+  stage("5.1 (connection)");
+  checks.push(await connectionCheck(db, ctx, asUser, seen));
+  stage("5.2 (initial stock)");
+  const initial = await initialStockCheck(db, ctx, asUser, seen);
+  const before = initial.before;
+  checks.push(initial.check);
+  const figures = { before };
+  let coherence = [];
+  await inRolledBackTransaction(db, async (tx) => {
+    await allowFrozenWrites(tx);
+    const req = await openRequests(tx);
+    if (!ctx.p0Applied) {
+      const why = 'validate_sortie has the LEGACY body (it does not set app.stocks_journaliers_allow_write): it fails with P0001 "Ecriture directe interdite sur stocks_journaliers" until the P0 change (runbook 4.3) is applied';
+      checks.push(check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated"));
+      checks.push(check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)]));
+      log.warn(`smoke: ${why}; no movement written`);
+    } else {
+      stage("5.3 (the controlled reception)");
+      const rec = await receptionCheck(req, opts, ctx, who, before, seen, log);
+      movements.cdr = rec.cdr;
+      if (rec.reception) movements.reception = rec.reception;
+      figures.afterReception = rec.after;
+      checks.push(rec.check);
+      stage("5.4 (the controlled sortie)");
+      const so = await sortieCheck(req, opts, ctx, who, seen, log);
+      if (so.sortie) movements.sortie = so.sortie;
+      if (so.after) figures.afterSortie = so.after;
+      checks.push(so.check);
+    }
+    stage("5.5 (coherence)");
+    coherence = await coherenceFindings(ctx, (fn) => req.as(who, fn), errors, seen);
+  });
+  log.info("smoke: the smoke's transaction was rolled back");
+  stage("the read after the rollback");
+  const afterRollback = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
+  const compared = compareFigures(before, afterRollback);
+  const rollback2 = {
+    rolledBack: true,
+    afterRollback,
+    figures: compared,
+    unchanged: compared.every((f) => f.returned),
+    summary: summariseFigures(compared)
+  };
+  checks.push(coherenceCheck([...coherence, rollbackFinding(ctx, rollback2)]));
+  const passed = checks.every((c) => c.passed);
+  log.info(
+    `smoke: ${passed ? "PASS" : "FAIL"} (${checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`
+  );
+  return {
     step: "smoke",
-    passed: false,
+    passed,
     target: db.label,
     at: at2,
     run: opts.run,
@@ -74301,64 +74422,12 @@ async function runSmoke(db, opts, log) {
     toleranceL: opts.toleranceL,
     tank: { id: tank.id, nom: tank.nom, produitId: tank.produitId, capacite_utile: tank.capacite_utile, chosenBy: tank.chosenBy },
     day,
-    movements: {},
-    figures: null,
-    compensate: compensateOn,
-    compensation: null,
-    checks: [],
+    movements,
+    figures,
+    rollback: rollback2,
+    checks,
     errors
   };
-  result.checks.push(await connectionCheck(db, ctx, asUser, seen));
-  const initial = await initialStockCheck(db, ctx, asUser, seen);
-  const before = initial.before;
-  result.checks.push(initial.check);
-  result.figures = { before };
-  const effects = [];
-  if (!ctx.p0Applied) {
-    const why = 'validate_sortie has the LEGACY body (it does not set app.stocks_journaliers_allow_write): it fails with P0001 "Ecriture directe interdite sur stocks_journaliers" until the P0 change (runbook 4.3) is applied';
-    result.checks.push(
-      check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", [], false, "nothing written: the sortie of 5.4 could not be validated")
-    );
-    result.checks.push(
-      check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)])
-    );
-    log.warn(`smoke: ${why}; no movement written`);
-  } else {
-    const rec = await receptionCheck(db, opts, ctx, who, before, seen, log);
-    result.movements.cdr = rec.cdr;
-    if (rec.reception) result.movements.reception = rec.reception;
-    result.figures.afterReception = rec.after;
-    result.checks.push(rec.check);
-    if (rec.effect) effects.push(rec.effect);
-    const so = await sortieCheck(db, opts, ctx, who, seen, log);
-    if (so.sortie) result.movements.sortie = so.sortie;
-    if (so.after) result.figures.afterSortie = so.after;
-    result.checks.push(so.check);
-    if (so.effect) effects.push(so.effect);
-  }
-  if (compensateOn && effects.length) {
-    const c = await attempt(() => compensate(db, ctx.user.id, effects, opts.run.runId, log, SMOKE_MARK));
-    const final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
-    result.figures.final = final;
-    const figures = compareFigures(before, final);
-    result.compensation = {
-      adjustments: c.ok ? c.value.adjustments : [],
-      notAdjusted: c.ok ? c.value.notAdjusted : [],
-      figures,
-      summary: summariseReturns(figures),
-      ...c.ok ? {} : { error: c.error }
-    };
-    if (!c.ok) seen("compensation", c.error);
-  } else if (effects.length) {
-    result.figures.final = await db.withTransaction((q) => readTankFigures(q, tank.id, tank.produitId, day), { readOnly: true });
-    log.info(`smoke: compensation off (${ctx.environment}): the controlled movements stay, marked ${SMOKE_MARK}`);
-  }
-  result.checks.push(await coherenceCheck(ctx, asUser, errors, seen));
-  result.passed = result.checks.every((c) => c.passed);
-  log.info(
-    `smoke: ${result.passed ? "PASS" : "FAIL"} (${result.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")})`
-  );
-  return result;
 }
 
 // src/rehearsal/rehearse.ts
@@ -74586,19 +74655,13 @@ function movementLines(r) {
   }
   return out;
 }
-function compensationLines(r) {
-  const c = r.compensation;
-  if (!c)
-    return [
-      r.compensate ? "compensation: nothing to compensate" : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`
-    ];
-  const out = c.adjustments.map(
-    (a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 \xB0C`
-  );
-  for (const n2 of c.notAdjusted) out.push(`no adjustment for ${n2.mouvement_type} ${n2.mouvement_id}: ${n2.why}`);
-  if (c.error) out.push(`compensation FAILED: ${c.error.code} ${c.error.message}`);
-  out.push(...c.summary);
-  return out;
+function rollbackLines(r) {
+  const b = r.rollback;
+  return [
+    `transaction rolled back: nothing the smoke wrote was ever committed${r.movements.reception || r.movements.sortie ? " (the rows above existed only inside it)" : ""}`,
+    `${r.tank?.nom ?? "the tank"} read afresh after the rollback, against before the smoke: ${b.unchanged ? "unchanged" : "CHANGED"}`,
+    ...b.summary
+  ];
 }
 function renderSmokeText(r) {
   const out = [];
@@ -74614,7 +74677,7 @@ function renderSmokeText(r) {
       out.push(`    ${f.passed ? "ok  " : "FAIL"} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ""}`);
   }
   out.push("", "Movements:", ...movementLines(r).map((l) => `  ${l}`));
-  out.push("", "Compensation:", ...compensationLines(r).map((l) => `  ${l}`));
+  out.push("", "Rollback:", ...rollbackLines(r).map((l) => `  ${l}`));
   if (r.errors.length) out.push("", "Unexpected SQL errors:", ...r.errors.map((e) => `  ${e.step}: ${e.code} ${e.message}`));
   return `${out.join("\n")}
 `;
@@ -74635,7 +74698,7 @@ function renderSmokeMarkdown(r) {
       );
   }
   out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell4(l)}`));
-  out.push("", "### Compensation", "", ...compensationLines(r).map((l) => `- ${cell4(l)}`));
+  out.push("", "### Rollback", "", ...rollbackLines(r).map((l) => `- ${cell4(l)}`));
   if (r.errors.length)
     out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell4(`${e.step}: ${e.code} ${e.message}`)}`));
   return `${out.join("\n")}
@@ -74643,16 +74706,17 @@ function renderSmokeMarkdown(r) {
 }
 
 // src/cli/commands/smoke.ts
-var smoke = {
+var smoke2 = {
   name: "smoke",
   summary: "runbook 4.5, 5.1\u20135.5: a controlled reception and sortie as a real app user, through the real RPC, every check with its figures",
   details: [
     "Acts as an app user (JWT claims, SET LOCAL ROLE authenticated): --as-user, else the first profils row with role",
     "admin, directeur or gerant. Creates a test truck (plate ASTM53B-SMOKE \u2026) in ARRIVE, receives it, validates a draft",
     "sortie with validate_sortie. The 15 \xB0C volume of the reception is the engine's, with --profile, else the profile of",
-    "--golden-result (golden.json), else ML_PP's own (1980/table/hydrometer). Passes the freeze in its own transactions.",
-    "--compensate (default unless the database is marked staging) records stocks_adjustments that bring v_stock_actuel",
-    "back; the report says which figures (journal, snapshot, v_stock_actuel) returned. Exit 0 all checks passed, 1 not."
+    "--golden-result (golden.json), else ML_PP's own (1980/table/hydrometer). The movements and every check on them",
+    "(5.3\u20135.5) run in one transaction that is rolled back, each app request a savepoint with its own role, claims and",
+    "flags; it passes the freeze. Nothing is ever committed, even when killed; the report proves the tank is as before.",
+    "Exit 0 all checks passed, 1 not."
   ].join("\n"),
   options: {
     url: urlOption,
@@ -74660,8 +74724,6 @@ var smoke = {
     profile: { type: "string", valueName: "EDITION/ROUNDING/DENSITY", description: "engine profile, e.g. 1980/table/hydrometer" },
     "golden-result": { type: "string", valueName: "FILE", description: "golden.json of golden-verify: use the profile it settled" },
     "tolerance-l": { type: "string", valueName: "L", description: "tolerance of the 15 \xB0C volume, litres either side", default: "5" },
-    compensate: { type: "boolean", description: "compensate the movements through stocks_adjustments (default: on unless staging)" },
-    "no-compensate": { type: "boolean", description: "leave the movements uncompensated" },
     citerne: { type: "string", valueName: "UUID", description: "the tank to use (default: an active GASOIL tank with a single owner)" },
     ...runOptions,
     json: { type: "boolean", description: "print the result as JSON" },
@@ -74674,7 +74736,6 @@ var smoke = {
       profile: stringOption(ctx, "profile"),
       goldenResult: golden ? { path: import_node_path27.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
-      compensate: flagOption(ctx, "no-compensate") ? false : flagOption(ctx, "compensate") ? true : void 0,
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
     });
@@ -74715,7 +74776,7 @@ var decideCommand = {
     return d.decision === "GO" ? 0 : 1;
   }
 };
-var smokeCommands = [smoke, decideCommand];
+var smokeCommands = [smoke2, decideCommand];
 
 // src/cli/registry.ts
 var COMMANDS = [
@@ -79943,7 +80004,6 @@ var SmokeInputs = external_exports.object({
   profile: external_exports.string().optional(),
   "golden-result": external_exports.string().optional(),
   "tolerance-l": external_exports.string().default("5"),
-  compensate: external_exports.enum(["auto", "true", "false"]).default("auto"),
   citerne: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
@@ -79957,7 +80017,6 @@ function smokeAction() {
       profile: i.profile,
       goldenResult: golden ? { path: import_node_path33.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
-      compensate: i.compensate === "auto" ? void 0 : i.compensate === "true",
       citerne: i.citerne,
       run: runContextFrom(process.env)
     });

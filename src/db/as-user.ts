@@ -1,5 +1,8 @@
 import type { AppIdentity, Db, Queryable, TxOptions } from './types.js';
 
+/** The transaction-local settings `impersonate` gives a request; a request boundary must put them back. */
+export const JWT_SETTINGS = ['request.jwt.claims', 'request.jwt.claim.sub', 'request.jwt.claim.role'] as const;
+
 /**
  * Acting as the app does through PostgREST: the JWT claims as transaction-local settings,
  * then SET LOCAL ROLE, so that RLS, `auth.uid()` and `_current_role()` really apply. Without

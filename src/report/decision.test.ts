@@ -51,6 +51,15 @@ const decision: Decision = {
   ],
 };
 
+const owner = (o: 'MONALUXE' | 'PARTENAIRE', amb: number, v15: number) => ({
+  owner: o,
+  journalDate: amb ? '2026-03-10' : null,
+  journal: { amb, v15 },
+  snapshot: { amb, v15 },
+  actuel: { amb, v15 },
+});
+const tank4 = { MONALUXE: owner('MONALUXE', 120000, 119010.5), PARTENAIRE: owner('PARTENAIRE', 0, 0) };
+
 const smoke: SmokeResult = {
   step: 'smoke',
   passed: false,
@@ -102,26 +111,15 @@ const smoke: SmokeResult = {
     },
   },
   figures: null,
-  compensate: true,
-  compensation: {
-    adjustments: [
-      {
-        mouvement_type: 'RECEPTION',
-        mouvement_id: 'r0000000-0000-4000-8000-000000000001',
-        delta_ambiant: -1000,
-        delta_15c: -991.2,
-        reason: 'ASTM53B-SMOKE compensation',
-        id: 'a0000000-0000-4000-8000-000000000001',
-      },
-    ],
-    notAdjusted: [
-      { mouvement_type: 'SORTIE', mouvement_id: 's0000000-0000-4000-8000-000000000001', why: 'it did not move v_stock_actuel' },
-    ],
+  rollback: {
+    rolledBack: true,
+    afterRollback: tank4,
     figures: [],
+    unchanged: true,
     summary: [
-      'v_stock_actuel: back to its prior value to the litre for every owner',
-      'snapshot: NOT back: MONALUXE +1000 L / +991.2 L @15 °C',
-      'journal: NOT back: MONALUXE +600 L / +594.4 L @15 °C',
+      'v_stock_actuel: equal to before the smoke, to the litre, for every owner',
+      'snapshot: equal to before the smoke, to the litre, for every owner',
+      'journal: equal to before the smoke, to the litre, for every owner',
     ],
   },
   checks: [

@@ -24,21 +24,13 @@ function movementLines(r: SmokeResult): string[] {
   return out;
 }
 
-function compensationLines(r: SmokeResult): string[] {
-  const c = r.compensation;
-  if (!c)
-    return [
-      r.compensate
-        ? 'compensation: nothing to compensate'
-        : `compensation: off (${r.environment}): the controlled movements stay, marked ASTM53B-SMOKE`,
-    ];
-  const out = c.adjustments.map(
-    (a) => `adjustment ${a.id} on ${a.mouvement_type} ${a.mouvement_id}: ${a.delta_ambiant} L / ${a.delta_15c} L @15 °C`,
-  );
-  for (const n of c.notAdjusted) out.push(`no adjustment for ${n.mouvement_type} ${n.mouvement_id}: ${n.why}`);
-  if (c.error) out.push(`compensation FAILED: ${c.error.code} ${c.error.message}`);
-  out.push(...c.summary);
-  return out;
+function rollbackLines(r: SmokeResult): string[] {
+  const b = r.rollback;
+  return [
+    `transaction rolled back: nothing the smoke wrote was ever committed${r.movements.reception || r.movements.sortie ? ' (the rows above existed only inside it)' : ''}`,
+    `${r.tank?.nom ?? 'the tank'} read afresh after the rollback, against before the smoke: ${b.unchanged ? 'unchanged' : 'CHANGED'}`,
+    ...b.summary,
+  ];
 }
 
 export function renderSmokeText(r: SmokeResult): string {
@@ -55,7 +47,7 @@ export function renderSmokeText(r: SmokeResult): string {
       out.push(`    ${f.passed ? 'ok  ' : 'FAIL'} ${f.code}: ${f.message}${f.condition ? ` [${f.condition}]` : ''}`);
   }
   out.push('', 'Movements:', ...movementLines(r).map((l) => `  ${l}`));
-  out.push('', 'Compensation:', ...compensationLines(r).map((l) => `  ${l}`));
+  out.push('', 'Rollback:', ...rollbackLines(r).map((l) => `  ${l}`));
   if (r.errors.length) out.push('', 'Unexpected SQL errors:', ...r.errors.map((e) => `  ${e.step}: ${e.code} ${e.message}`));
   return `${out.join('\n')}\n`;
 }
@@ -76,7 +68,7 @@ export function renderSmokeMarkdown(r: SmokeResult): string {
       );
   }
   out.push('', '### Movements', '', ...movementLines(r).map((l) => `- ${cell(l)}`));
-  out.push('', '### Compensation', '', ...compensationLines(r).map((l) => `- ${cell(l)}`));
+  out.push('', '### Rollback', '', ...rollbackLines(r).map((l) => `- ${cell(l)}`));
   if (r.errors.length)
     out.push('', '### Unexpected SQL errors', '', ...r.errors.map((e) => `- ${cell(`${e.step}: ${e.code} ${e.message}`)}`));
   return `${out.join('\n')}\n`;

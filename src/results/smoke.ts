@@ -22,18 +22,7 @@ export type OwnerFigures = z.infer<typeof OwnerFigures>;
 export const TankFigures = z.strictObject({ MONALUXE: OwnerFigures, PARTENAIRE: OwnerFigures });
 export type TankFigures = z.infer<typeof TankFigures>;
 
-export const MOVEMENT_TYPES = ['RECEPTION', 'SORTIE'] as const;
-
-export const AdjustmentMade = z.strictObject({
-  mouvement_type: z.enum(MOVEMENT_TYPES),
-  mouvement_id: z.string(),
-  delta_ambiant: z.number(),
-  delta_15c: z.number(),
-  reason: z.string(),
-  id: z.string(),
-});
-export type AdjustmentMade = z.infer<typeof AdjustmentMade>;
-
+/** One figure of one owner of the smoke's tank: before the smoke (5.2) against after its ROLLBACK. */
 export const FigureReturn = z.strictObject({
   owner: z.string(),
   figure: z.enum(['journal', 'snapshot', 'v_stock_actuel']),
@@ -44,18 +33,25 @@ export const FigureReturn = z.strictObject({
 });
 export type FigureReturn = z.infer<typeof FigureReturn>;
 
-export const SqlError = z.strictObject({ code: z.string(), message: z.string() });
-
-export const Compensation = z.strictObject({
-  adjustments: z.array(AdjustmentMade),
-  /** movements whose effect on v_stock_actuel was nil: nothing to adjust */
-  notAdjusted: z.array(z.strictObject({ mouvement_type: z.string(), mouvement_id: z.string(), why: z.string() })),
+/**
+ * The smoke writes its test truck, reception and sortie, and runs 5.3–5.5, in one transaction
+ * that ends in ROLLBACK: nothing it wrote is ever committed. The proof: the tank's figures read
+ * by the pipeline in a fresh transaction after the rollback, compared with those read before
+ * the smoke (5.2) the same way.
+ */
+export const RollbackProof = z.strictObject({
+  /** always true in a written result: a smoke whose transaction did not end in ROLLBACK writes none */
+  rolledBack: z.literal(true),
+  /** the tank's figures (journal of the day, snapshot, v_stock_actuel per owner), read afresh after the rollback */
+  afterRollback: TankFigures,
+  /** every figure of every owner, before the smoke against after the rollback */
   figures: z.array(FigureReturn),
-  /** which figures came back to the litre, said in one sentence per kind */
+  /** every figure equal to the litre (what 5.5 STOCK_UNCHANGED_AFTER_ROLLBACK checks) */
+  unchanged: z.boolean(),
+  /** one sentence per kind of figure */
   summary: z.array(z.string()),
-  error: SqlError.optional(),
 });
-export type Compensation = z.infer<typeof Compensation>;
+export type RollbackProof = z.infer<typeof RollbackProof>;
 
 export const SMOKE_CHECK_IDS = ['5.1', '5.2', '5.3', '5.4', '5.5'] as const;
 export type SmokeCheckId = (typeof SMOKE_CHECK_IDS)[number];
@@ -105,6 +101,7 @@ export const SmokeResult = z.strictObject({
     .strictObject({ id: z.string(), nom: z.string(), produitId: z.string(), capacite_utile: z.number(), chosenBy: z.string() })
     .nullable(),
   day: z.string().nullable(),
+  /** what the smoke wrote inside its transaction; these rows never existed outside it (rolled back) */
   movements: z.strictObject({
     cdr: z.strictObject({ id: z.string(), plaque_camion: z.string(), statut_after: z.string().nullable() }).optional(),
     reception: z
@@ -131,16 +128,15 @@ export const SmokeResult = z.strictObject({
       })
       .optional(),
   }),
+  /** as read during the smoke: before it (5.2), then inside its transaction after each movement */
   figures: z
     .strictObject({
       before: TankFigures,
       afterReception: TankFigures.optional(),
       afterSortie: TankFigures.optional(),
-      final: TankFigures.optional(),
     })
     .nullable(),
-  compensate: z.boolean(),
-  compensation: Compensation.nullable(),
+  rollback: RollbackProof,
   checks: z.array(SmokeCheck),
   /** SQL errors the smoke did not expect (the refusals it provokes on purpose are findings, not errors) */
   errors: z.array(SqlErrorSeen),

@@ -1,10 +1,18 @@
-import type { SmokeCheck, SmokeFinding, SqlErrorSeen } from '../../results/smoke.js';
+import type { RollbackProof, SmokeCheck, SmokeFinding, SqlErrorSeen } from '../../results/smoke.js';
 import type { AsUser, Context } from './context.js';
 import { r3, readCoherence } from './figures.js';
 import { attempt, check, finding, type Seen } from './findings.js';
 
-/** `errors`: every SQL error the smoke has seen so far, this check's own included (NO_P0001 reads them all). */
-export async function coherenceCheck(ctx: Context, asUser: AsUser, errors: readonly SqlErrorSeen[], seen: Seen): Promise<SmokeCheck> {
+/**
+ * Read inside the smoke's transaction, on what its movements left, before the rollback.
+ * `errors`: every SQL error the smoke has seen so far, this check's own included (NO_P0001 reads them all).
+ */
+export async function coherenceFindings(
+  ctx: Context,
+  asUser: AsUser,
+  errors: readonly SqlErrorSeen[],
+  seen: Seen,
+): Promise<SmokeFinding[]> {
   const r = await attempt(() => asUser((q) => readCoherence(q)));
   const f: SmokeFinding[] = [];
   if (!r.ok) {
@@ -67,10 +75,27 @@ export async function coherenceCheck(ctx: Context, asUser: AsUser, errors: reado
       { p0001: p0001.length },
     ),
   );
-  return check(
-    '5.5',
-    'Cohérence post-opération: aucun stock négatif, aucun doublon de clé, aucune P0001, aucun dépassement de capacité',
-    '5.5',
-    f,
+  return f;
+}
+
+/** After the rollback: the tank as the app shows it, read afresh, is what it was before the smoke. */
+export function rollbackFinding(ctx: Context, proof: RollbackProof): SmokeFinding {
+  const off = proof.figures.filter((x) => !x.returned);
+  return finding(
+    'STOCK_UNCHANGED_AFTER_ROLLBACK',
+    proof.unchanged,
+    'SMOKE_FAILED',
+    proof.unchanged
+      ? `the smoke's transaction was rolled back: ${ctx.tank.nom} read afresh shows journal, snapshot and v_stock_actuel of every owner as before the smoke`
+      : `${ctx.tank.nom} read afresh after the rollback differs from before the smoke (the rollback leaves nothing, so something else wrote to the tank meanwhile and the smoke's deltas are unreliable): ${proof.summary.filter((l) => l.includes('DIFFERS')).join('; ')}`,
+    { figures_compared: proof.figures.length, figures_differing: off.length },
   );
 }
+
+export const coherenceCheck = (findings: SmokeFinding[]): SmokeCheck =>
+  check(
+    '5.5',
+    'Cohérence post-opération: aucun stock négatif, aucun doublon de clé, aucune P0001, aucun dépassement de capacité; stock inchangé après ROLLBACK',
+    '5.5',
+    findings,
+  );

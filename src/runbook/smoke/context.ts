@@ -24,7 +24,7 @@ export interface Context {
   sortieHasVolume15c: boolean;
 }
 
-/** A read-only request as the smoke's app user, in its own transaction as PostgREST runs one. */
+/** A read request as the smoke's app user: a read-only transaction of its own for 5.1/5.2, a request inside the smoke's transaction for 5.5. */
 export type AsUser = <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
 
 export async function readContext(q: Queryable, opts: SmokeOptions): Promise<Context> {

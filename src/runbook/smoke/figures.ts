@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseRows } from '../../db/rows.js';
 import type { Queryable } from '../../db/types.js';
-import { OWNERS, type Balance, type TankFigures } from '../../results/smoke.js';
+import { OWNERS, type Balance, type FigureReturn, type TankFigures } from '../../results/smoke.js';
 
 /**
  * The stock figures the smoke compares before and after each controlled movement: for one
@@ -66,6 +66,31 @@ export function sameBalance(a: Balance, b: Balance, tol = EXACT_L): boolean {
 }
 
 export const fmtBalance = (b: Balance): string => `${r3(b.amb)} L / ${r3(b.v15)} L @15 °C`;
+
+/** Every figure of every owner of the tank: before the smoke against after its rollback. */
+export function compareFigures(before: TankFigures, after: TankFigures): FigureReturn[] {
+  const out: FigureReturn[] = [];
+  for (const owner of OWNERS) {
+    for (const figure of ['journal', 'snapshot', 'v_stock_actuel'] as const) {
+      const key = figure === 'v_stock_actuel' ? 'actuel' : figure;
+      const b = before[owner][key];
+      const a = after[owner][key];
+      out.push({ owner, figure, before: b, after: a, difference: delta(a, b), returned: sameBalance(a, b) });
+    }
+  }
+  return out;
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x}`;
+
+export function summariseFigures(figures: FigureReturn[]): string[] {
+  return (['v_stock_actuel', 'snapshot', 'journal'] as const).map((figure) => {
+    const off = figures.filter((f) => f.figure === figure && !f.returned);
+    return off.length === 0
+      ? `${figure}: equal to before the smoke, to the litre, for every owner`
+      : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed(f.difference.amb)} L / ${signed(f.difference.v15)} L @15 °C`).join('; ')}`;
+  });
+}
 
 // --------------------------------------------------------------------------- coherence (5.5)
 

@@ -1,5 +1,4 @@
-import { impersonate } from '../../db/as-user.js';
-import type { AppIdentity, Db } from '../../db/types.js';
+import { isConnectionLost } from '../../db/lost-connection.js';
 import type { GoCondition } from '../../results/go-conditions.js';
 import {
   OWNERS,
@@ -10,53 +9,26 @@ import {
   type SmokeFinding,
   type TankFigures,
 } from '../../results/smoke.js';
-import { allowFrozenWrites } from '../freeze.js';
 import { delta, fmtBalance, r3, sameBalance } from './figures.js';
 
-const isSqlError = (e: unknown): e is { code: string; message: string } =>
-  typeof e === 'object' &&
-  e !== null &&
-  typeof (e as { code?: unknown }).code === 'string' &&
-  /^[0-9A-Z]{5}$/.test((e as { code: string }).code);
+export type Refusal = { code: string; message: string };
+
+/** The database refusing a statement (it has a SQLSTATE), as opposed to the session being gone or a bug. */
+export function asRefusal(e: unknown): Refusal | undefined {
+  if (typeof e !== 'object' || e === null || isConnectionLost(e)) return undefined;
+  const { code, message } = e as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { code, message: String(message) } : undefined;
+}
 
 /** A SQL refusal becomes data; anything else (a lost connection, a bug) still throws. */
-export async function attempt<T>(
-  fn: () => Promise<T>,
-): Promise<{ ok: true; value: T } | { ok: false; error: { code: string; message: string } }> {
+export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Refusal }> {
   try {
     return { ok: true, value: await fn() };
   } catch (e) {
-    if (isSqlError(e)) return { ok: false, error: { code: e.code, message: e.message } };
+    const error = asRefusal(e);
+    if (error) return { ok: false, error };
     throw e;
   }
-}
-
-class ProbeRollback extends Error {}
-
-/**
- * A statement that must be refused, run in a transaction that is always rolled back: if the
- * database wrongly accepted it, nothing of it survives. `who` undefined: as the pipeline (RLS
- * bypassed, so the guard trigger itself is what refuses).
- */
-export async function probeRefusal(
-  db: Db,
-  who: AppIdentity | undefined,
-  sql: string,
-  params: unknown[],
-): Promise<{ code: string; message: string } | null> {
-  try {
-    await db.withTransaction(async (tx) => {
-      await allowFrozenWrites(tx);
-      if (who) await impersonate(tx, who);
-      await tx.query(sql, params);
-      throw new ProbeRollback();
-    });
-  } catch (e) {
-    if (e instanceof ProbeRollback) return null;
-    if (isSqlError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  return null;
 }
 
 export function check(id: SmokeCheckId, title: string, runbook: string, findings: SmokeFinding[], ran = true, notRun = ''): SmokeCheck {

@@ -13,8 +13,6 @@ export interface SmokeOptions {
   /** where the profile came from, for the report */
   profileSource: string;
   toleranceL: number;
-  /** default: on unless the database is marked staging */
-  compensate?: boolean;
   /** force the tank (tests, or the depot's choice); default: chosen, preferring a single-owner tank */
   citerneId?: string;
   run: RunContext;
@@ -64,7 +62,6 @@ export async function buildSmokeOptions(raw: {
   profile?: string | undefined;
   goldenResult?: { path: string; display: string } | undefined;
   toleranceL?: string | undefined;
-  compensate?: boolean | undefined;
   citerne?: string | undefined;
   run: RunContext;
 }): Promise<SmokeOptions> {
@@ -77,7 +74,6 @@ export async function buildSmokeOptions(raw: {
     run: raw.run,
     ...(raw.asUser ? { asUser: raw.asUser.trim() } : {}),
     ...(raw.citerne ? { citerneId: raw.citerne.trim() } : {}),
-    ...(raw.compensate !== undefined ? { compensate: raw.compensate } : {}),
   };
   validateSmokeOptions(o);
   return o;

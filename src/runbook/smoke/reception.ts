@@ -1,18 +1,17 @@
 import { table53b } from '../../astm/index.js';
-import { impersonate, withAppUser } from '../../db/as-user.js';
-import type { AppIdentity, Db } from '../../db/types.js';
+import type { AppIdentity } from '../../db/types.js';
 import { profileName } from '../../golden/profile.js';
 import type { Logger } from '../../logger.js';
 import type { Balance, Owner, SmokeFinding, TankFigures } from '../../results/smoke.js';
-import { allowFrozenWrites } from '../freeze.js';
 import type { Context } from './context.js';
 import { delta, fmtBalance, r3, readTankFigures, sameBalance } from './figures.js';
 import { attempt, bal, check, finding, otherOwners, type Seen } from './findings.js';
 import { SMOKE_MARK, SMOKE_MOVEMENTS } from './movements.js';
 import type { SmokeOptions } from './options.js';
+import type { Requests } from './transaction.js';
 
 export async function receptionCheck(
-  db: Db,
+  req: Requests,
   opts: SmokeOptions,
   ctx: Context,
   who: AppIdentity,
@@ -34,17 +33,17 @@ export async function receptionCheck(
   const plaque = `${SMOKE_MARK} ${opts.run.runId}`.slice(0, 60);
   const note = `${SMOKE_MARK}: pipeline test reception, run ${opts.run.runId}`;
   const f: SmokeFinding[] = [];
-  const r = await attempt(() =>
-    db.withTransaction(async (tx) => {
-      await allowFrozenWrites(tx);
-      // the test truck, by the pipeline: under RLS only admin/directeur may insert one
+  const r = await attempt(async () => {
+    // the test truck, by the pipeline: under RLS only admin/directeur may insert one
+    const cdrId = await req.as(undefined, async (tx) => {
       const cdr = await tx.query<{ id: string }>(
         `INSERT INTO public.cours_de_route (depot_destination_id, produit_id, plaque_camion, date_chargement, volume, statut, note)
          VALUES ($1, $2, $3, $4::date, $5, 'ARRIVE', $6) RETURNING id::text`,
         [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts.run.runId}`],
       );
-      const cdrId = cdr.rows[0]!.id;
-      await impersonate(tx, who);
+      return cdr.rows[0]!.id;
+    });
+    return req.as(who, async (tx) => {
       // the February app's payload: densite_a_15 = the observed density, volume_corrige_15c computed client-side
       const cols = [
         'cours_de_route_id',
@@ -82,8 +81,8 @@ export async function receptionCheck(
         vals,
       );
       return { cdrId, row: ins.rows[0]! };
-    }),
-  );
+    });
+  });
   if (!r.ok) {
     seen('5.3 reception', r.error);
     f.push(
@@ -99,7 +98,6 @@ export async function receptionCheck(
       cdr: undefined,
       reception: undefined,
       after: undefined,
-      effect: undefined,
     };
   }
   const { cdrId, row } = r.value;
@@ -107,7 +105,7 @@ export async function receptionCheck(
   const stored = row.volume_15c ?? row.volume_corrige_15c;
   const storedIn: 'volume_15c' | 'volume_corrige_15c' | null =
     row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null;
-  const after = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected: Balance = { amb: row.volume_ambiant, v15: stored ?? 0 };
   const own = 'MONALUXE' as Owner;
   const dj = delta(after[own].journal, before[own].journal);
@@ -139,19 +137,14 @@ export async function receptionCheck(
     ),
   );
   f.push(otherOwners(before, after, own, 'the reception'));
-  const probe = await withAppUser(
-    db,
-    who,
-    async (q) => {
-      const logs = await q.query<{ n: number }>(
-        "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
-        [row.id],
-      );
-      const cdr = await q.query<{ statut: string }>('SELECT statut FROM public.cours_de_route WHERE id = $1', [cdrId]);
-      return { logs: logs.rows[0]!.n, statut: cdr.rows[0]?.statut ?? null };
-    },
-    { readOnly: true },
-  );
+  const probe = await req.as(who, async (q) => {
+    const logs = await q.query<{ n: number }>(
+      "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
+      [row.id],
+    );
+    const cdr = await q.query<{ statut: string }>('SELECT statut FROM public.cours_de_route WHERE id = $1', [cdrId]);
+    return { logs: logs.rows[0]!.n, statut: cdr.rows[0]?.statut ?? null };
+  });
   f.push(
     finding(
       'LOG_RECEPTION_CREEE',
@@ -186,11 +179,5 @@ export async function receptionCheck(
       sent_volume_corrige_15c: r3(engine15),
     },
     after,
-    effect: {
-      mouvement_type: 'RECEPTION' as const,
-      mouvement_id: row.id,
-      owner: own,
-      actuel: delta(after[own].actuel, before[own].actuel),
-    },
   };
 }

@@ -4,6 +4,8 @@ import { runSqlFile } from '../../db/sql-file.js';
 import { ML_PP_PROFILE } from '../../golden/profile.js';
 import { silentLogger } from '../../logger.js';
 import { sqlPath, CHANGE_FILES } from '../../paths.js';
+import { readTableKeys, tablesChecksums } from '../../db/checksum.js';
+import { APP_SCHEMAS } from '../../db/fingerprint.js';
 import { runSmoke } from './index.js';
 import type { SmokeResult } from '../../results/smoke.js';
 
@@ -14,18 +16,21 @@ const opts = {
   profileSource: 'test',
   toleranceL: 5,
   run: { runId: 'embedded', actor: 'vitest' },
-  compensate: true,
 };
 
 describe('smoke on embedded PGlite', () => {
   const fx = useEmbeddedFixture();
 
-  it('refuses to write before the P0 change, then pins the journal/snapshot divergence after it', async () => {
+  it('refuses to write before the P0 change, then pins the journal/snapshot divergence after it, leaving every table as it was', async () => {
     expect(failing(await runSmoke(fx(), opts, silentLogger))).toEqual(['5.4 P0_NOT_APPLIED']);
     await runSqlFile(fx(), sqlPath(CHANGE_FILES.p0), { displayName: 'p0' });
+    const tables = await readTableKeys(fx(), APP_SCHEMAS);
+    const before = await tablesChecksums(fx(), tables);
     const r = await runSmoke(fx(), opts, silentLogger);
     expect(r.errors).toEqual([]);
     expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE']);
-    expect(r.compensation!.summary[0]).toBe('v_stock_actuel: back to its prior value to the litre for every owner');
+    expect(r.movements.sortie?.statut).toBe('validee');
+    expect(r.rollback.unchanged).toBe(true);
+    expect(await tablesChecksums(fx(), tables)).toEqual(before);
   });
 });

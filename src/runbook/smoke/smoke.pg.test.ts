@@ -119,13 +119,13 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     await writeFile(path.join(results, 'golden.json'), jsonText(g));
   });
 
-  it('frozen, as the first admin, compensating: pins what a faithful P0 gives; v_stock_actuel returns, journal and snapshot do not', async () => {
+  it('frozen, as the first admin: pins what a faithful P0 gives inside its transaction, then leaves every figure as it was', async () => {
     const db = fx().db;
     await freezeOn(db, { reason: 'smoke test window', force: true, run }, silentLogger);
     const before = await readTankFigures(db, TANK4, GASOIL, (await db.query<{ d: string }>('SELECT current_date::text AS d')).rows[0]!.d);
-    const receptions = (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM receptions')).rows[0]!.n;
+    const tables = await checksums(db);
     const log = memoryLogger();
-    const r = await runSmoke(db, { ...base, compensate: true }, log);
+    const r = await runSmoke(db, base, log);
     await writeFile(path.join(results, 'smoke.json'), JSON.stringify(r));
 
     expect(r.frozen).toBe(true);
@@ -149,30 +149,21 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
       statut: 'validee',
       validated_by: 'a53b0000-0000-4000-8000-000000000001',
     });
+    // the figures as read inside the transaction: the reception credited journal and snapshot, the sortie the journal only
+    const fig = r.figures!;
+    expect(fig.afterReception!.MONALUXE.snapshot.amb - before.MONALUXE.snapshot.amb).toBeCloseTo(1000, 6);
+    expect(fig.afterSortie!.MONALUXE.journal.amb - before.MONALUXE.journal.amb).toBeCloseTo(600, 6);
+    expect(fig.afterSortie!.MONALUXE.snapshot.amb - before.MONALUXE.snapshot.amb).toBeCloseTo(1000, 6);
 
-    // the movements are marked, nothing was deleted, the compensation is one adjustment linked to the reception
-    expect((await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM receptions')).rows[0]!.n).toBe(receptions + 1);
-    const marked = await db.query<{ plaque_camion: string; statut: string }>(
-      'SELECT plaque_camion, statut FROM cours_de_route WHERE id = $1',
-      [r.movements.cdr!.id],
-    );
-    expect(marked.rows[0]).toEqual({ plaque_camion: `${SMOKE_MARK} test-run-1`, statut: 'DECHARGE' });
-    const adj = await db.query<{ mouvement_type: string; delta_ambiant: number; delta_15c: number; created_by: string }>(
-      'SELECT mouvement_type, delta_ambiant, delta_15c, created_by::text FROM stocks_adjustments WHERE mouvement_id = $1',
-      [rec.id],
-    );
-    expect(adj.rows).toEqual([{ mouvement_type: 'RECEPTION', delta_ambiant: -1000, delta_15c: -991.2, created_by: r.user.id }]);
-    expect(r.compensation!.notAdjusted.map((n) => n.mouvement_type)).toEqual(['SORTIE']);
-
-    // what the report claims, checked independently as the owner
-    const after = await readTankFigures(db, TANK4, GASOIL, r.day!);
-    expect(after.MONALUXE.actuel.amb).toBeCloseTo(before.MONALUXE.actuel.amb, 6);
-    expect(after.MONALUXE.actuel.v15).toBeCloseTo(before.MONALUXE.actuel.v15, 6);
-    expect(after.MONALUXE.snapshot.amb - before.MONALUXE.snapshot.amb).toBeCloseTo(1000, 6);
-    expect(after.MONALUXE.journal.amb - before.MONALUXE.journal.amb).toBeCloseTo(600, 6);
-    expect(
-      r.compensation!.figures.filter((f) => !f.returned).map((f) => `${f.owner} ${f.figure} ${f.difference.amb}/${f.difference.v15}`),
-    ).toEqual(['MONALUXE journal 600/594.4', 'MONALUXE snapshot 1000/991.2']);
+    // and none of it survives: no truck, no reception, no adjustment; what the report claims, checked independently as the owner
+    expect(await checksums(db)).toEqual(tables);
+    const marked = await db.query('SELECT 1 FROM cours_de_route WHERE plaque_camion LIKE $1', [`${SMOKE_MARK}%`]);
+    expect(marked.rows).toEqual([]);
+    expect(await readTankFigures(db, TANK4, GASOIL, r.day!)).toEqual(before);
+    expect(r.rollback).toMatchObject({ rolledBack: true, unchanged: true, afterRollback: before });
+    expect(r.rollback.figures.filter((f) => !f.returned)).toEqual([]);
+    const unchanged = r.checks.find((c) => c.id === '5.5')!.findings.find((f) => f.code === 'STOCK_UNCHANGED_AFTER_ROLLBACK')!;
+    expect(unchanged).toMatchObject({ passed: true, figures: { figures_compared: 6, figures_differing: 0 } });
 
     // the freeze still holds for the app itself
     const gerant = await userWithRole(db, 'gerant');
@@ -277,7 +268,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
         ['a76a08a6-9017-421e-b5d3-afe8129a8f9d', GASOIL],
       );
     });
-    const r = await runSmoke(db, { ...base, compensate: true, run: { ...run, runId: 'test-run-2' } }, silentLogger);
+    const r = await runSmoke(db, { ...base, run: { ...run, runId: 'test-run-2' } }, silentLogger);
     expect(failing(r)).toEqual([
       '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE',
       '5.5 NO_NEGATIVE_STOCK STOCK_INCOHERENCE',
@@ -302,7 +293,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     const db = fx().db;
     await db.query('CREATE POLICY astm53b_test_deny ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)');
     try {
-      const r = await runSmoke(db, { ...base, compensate: true, run: { ...run, runId: 'test-run-3' } }, silentLogger);
+      const r = await runSmoke(db, { ...base, run: { ...run, runId: 'test-run-3' } }, silentLogger);
       expect(failing(r)[0]).toBe('5.1 DEPOTS_READ P0001_OR_RLS');
       const d = await decideWith({ 'smoke.json': JSON.stringify(r) });
       expect(reasonKeys(d).filter((k) => !baseline.includes(k))).toEqual(['P0001_OR_RLS 5.1 DEPOTS_READ']);
@@ -321,11 +312,10 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
         [TANK1, GASOIL, PARTNER, day],
       ),
     );
-    const r = await runSmoke(db, { ...base, citerneId: TANK1, compensate: false, run: { ...run, runId: 'test-run-4' } }, silentLogger);
+    const r = await runSmoke(db, { ...base, citerneId: TANK1, run: { ...run, runId: 'test-run-4' } }, silentLogger);
     expect(r.tank!.chosenBy).toMatch(/another owner/);
     expect(failing(r)).toEqual(['5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE', '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
     const other = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'OTHER_OWNERS_UNTOUCHED')!;
     expect(other.message).toBe("validate_sortie moved another owner's stock: PARTENAIRE journal moved by -400 L / -396.8 L @15 °C");
-    expect(r.compensation).toBeNull(); // --no-compensate: the staging behaviour
   });
 });

@@ -1,16 +1,15 @@
 import { table53b } from '../../astm/index.js';
-import { withAppUser } from '../../db/as-user.js';
-import type { AppIdentity, Db } from '../../db/types.js';
+import type { AppIdentity } from '../../db/types.js';
 import type { Logger } from '../../logger.js';
 import type { Balance, Owner, SmokeFinding } from '../../results/smoke.js';
-import { allowFrozenWrites } from '../freeze.js';
 import type { Context } from './context.js';
 import { delta, fmtBalance, r3, readTankFigures, sameBalance } from './figures.js';
-import { attempt, bal, check, finding, otherOwners, probeRefusal, type Seen } from './findings.js';
+import { attempt, bal, check, finding, otherOwners, type Seen } from './findings.js';
 import { SMOKE_MARK, SMOKE_MOVEMENTS } from './movements.js';
 import type { SmokeOptions } from './options.js';
+import type { Requests } from './transaction.js';
 
-export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who: AppIdentity, seen: Seen, log: Logger) {
+export async function sortieCheck(req: Requests, opts: SmokeOptions, ctx: Context, who: AppIdentity, seen: Seen, log: Logger) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
   const engine = table53b({
@@ -27,8 +26,7 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
   const title =
     'Sortie contrôlée: brouillon validé par validate_sortie; débit stock_15c du bon propriétaire; validee; SORTIE_VALIDEE; DB-STRICT';
   const draft = await attempt(() =>
-    withAppUser(db, who, async (tx) => {
-      await allowFrozenWrites(tx);
+    req.as(who, async (tx) => {
       const r = await tx.query<{ id: string }>(
         `INSERT INTO public.sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', 'brouillon', ($9::date + time '12:00')::timestamptz, $10) RETURNING id::text`,
@@ -58,26 +56,17 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
         `the draft sortie was refused: ${draft.error.code} ${draft.error.message}`,
       ),
     );
-    return { check: check('5.4', title, '5.4', f), sortie: undefined, after: undefined, effect: undefined };
+    return { check: check('5.4', title, '5.4', f), sortie: undefined, after: undefined };
   }
   const id = draft.value;
-  const before = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
-  const rpc = await attempt(() =>
-    withAppUser(db, who, async (tx) => {
-      await allowFrozenWrites(tx);
-      await tx.query('SELECT public.validate_sortie($1)', [id]);
-    }),
-  );
+  const before = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const rpc = await attempt(() => req.as(who, (tx) => tx.query('SELECT public.validate_sortie($1)', [id])));
   const row = (
-    await withAppUser(
-      db,
-      who,
-      (q) =>
-        q.query<{ statut: string | null; validated_by: string | null; volume_ambiant: number | null; v15: number | null }>(
-          `SELECT statut, validated_by::text, volume_ambiant, ${ctx.sortieHasVolume15c ? 'coalesce(volume_15c, volume_corrige_15c)' : 'volume_corrige_15c'} AS v15 FROM public.sorties_produit WHERE id = $1`,
-          [id],
-        ),
-      { readOnly: true },
+    await req.as(who, (q) =>
+      q.query<{ statut: string | null; validated_by: string | null; volume_ambiant: number | null; v15: number | null }>(
+        `SELECT statut, validated_by::text, volume_ambiant, ${ctx.sortieHasVolume15c ? 'coalesce(volume_15c, volume_corrige_15c)' : 'volume_corrige_15c'} AS v15 FROM public.sorties_produit WHERE id = $1`,
+        [id],
+      ),
     )
   ).rows[0];
   const sortie = {
@@ -99,11 +88,11 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
         `validate_sortie failed as the ${ctx.user.role}: ${rpc.error.code} ${rpc.error.message}`,
       ),
     );
-    log.warn(`smoke: the draft sortie ${id} stays a draft (no stock effect), marked ${SMOKE_MARK}`);
-    return { check: check('5.4', title, '5.4', f), sortie, after: undefined, effect: undefined };
+    log.warn(`smoke: the draft sortie ${id} stays a draft (no stock effect) until the smoke rolls back`);
+    return { check: check('5.4', title, '5.4', f), sortie, after: undefined };
   }
   log.info(`smoke: sortie ${id} (${amb} L) validated through validate_sortie`);
-  const after = await withAppUser(db, who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day), { readOnly: true });
+  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected: Balance = { amb: -(row?.volume_ambiant ?? amb), v15: -(row?.v15 ?? amb) };
   const dj = delta(after[own].journal, before[own].journal);
   const ds = delta(after[own].snapshot, before[own].snapshot);
@@ -137,15 +126,11 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
       `statut ${row?.statut ?? '?'}, validated_by ${row?.validated_by ?? 'NULL'}`,
     ),
   );
-  const logs = await withAppUser(
-    db,
-    who,
-    (q) =>
-      q.query<{ n: number }>(
-        "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1",
-        [id],
-      ),
-    { readOnly: true },
+  const logs = await req.as(who, (q) =>
+    q.query<{ n: number }>(
+      "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1",
+      [id],
+    ),
   );
   f.push(
     finding(
@@ -155,12 +140,13 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
       `log_actions has ${logs.rows[0]!.n} SORTIE_VALIDEE row(s) for the sortie`,
     ),
   );
-  // DB-STRICT: the guard trigger itself must refuse, so as the pipeline (RLS would merely filter a gerant's UPDATE)
+  // DB-STRICT: the guard trigger itself must refuse, so as the pipeline (RLS would merely filter a gerant's UPDATE);
+  // in a request of its own, so the flag validate_sortie set in its request cannot make it pass
   for (const [code, sql] of [
     ['IMMUTABLE_UPDATE', "UPDATE public.sorties_produit SET note = note || ' (astm53b probe)' WHERE id = $1"],
     ['IMMUTABLE_DELETE', 'DELETE FROM public.sorties_produit WHERE id = $1'],
   ] as const) {
-    const e = await probeRefusal(db, undefined, sql, [id]);
+    const e = await req.probe(undefined, sql, [id]);
     f.push(
       finding(
         code,
@@ -173,7 +159,7 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
     );
   }
   if (ctx.lectureUser) {
-    const e = await probeRefusal(db, { role: 'authenticated', userId: ctx.lectureUser }, 'SELECT public.validate_sortie($1)', [id]);
+    const e = await req.probe({ role: 'authenticated', userId: ctx.lectureUser }, 'SELECT public.validate_sortie($1)', [id]);
     f.push(
       finding(
         'LECTURE_ROLE_FORBIDDEN',
@@ -191,6 +177,5 @@ export async function sortieCheck(db: Db, opts: SmokeOptions, ctx: Context, who:
     check: check('5.4', title, '5.4', f),
     sortie: { ...sortie, statut: row?.statut ?? null },
     after,
-    effect: { mouvement_type: 'SORTIE' as const, mouvement_id: id, owner: own, actuel: delta(after[own].actuel, before[own].actuel) },
   };
 }

@@ -17,7 +17,6 @@ const SmokeInputs = z.object({
   profile: z.string().optional(),
   'golden-result': z.string().optional(),
   'tolerance-l': z.string().default('5'),
-  compensate: z.enum(['auto', 'true', 'false']).default('auto'),
   citerne: z.string().optional(),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
@@ -32,7 +31,6 @@ export function smokeAction(): Promise<void> {
       profile: i.profile,
       goldenResult: golden ? { path: path.resolve(golden), display: golden } : undefined,
       toleranceL: i['tolerance-l'],
-      compensate: i.compensate === 'auto' ? undefined : i.compensate === 'true',
       citerne: i.citerne,
       run: runContextFrom(process.env),
     });
