@@ -194,11 +194,15 @@ describePg('the smoke rolls back everything it does (real PostgreSQL)', () => {
 
   it('something else writing to the tank during the smoke is reported: the tank read after the rollback differs, 5.5 says so', async () => {
     const db = fx().db;
+    // the freeze refuses the app; only another session holding the pipeline's own token can write meanwhile
     const bump = (litres: number) =>
-      db.query(
-        "UPDATE public.stocks_snapshot SET stock_ambiant = stock_ambiant + $3 WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = 'MONALUXE'",
-        [TANK4, GASOIL, litres],
-      );
+      db.withTransaction(async (tx) => {
+        await allowFrozenWrites(tx);
+        await tx.query(
+          "UPDATE public.stocks_snapshot SET stock_ambiant = stock_ambiant + $3 WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = 'MONALUXE'",
+          [TANK4, GASOIL, litres],
+        );
+      });
     let bumped = false;
     // committed by another session as the smoke's transaction begins, after 5.2 has read the tank
     const proxy = intercepted(db, async (sql) => {
