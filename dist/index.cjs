@@ -66298,7 +66298,7 @@ var FunctionCheck = external_exports.strictObject({
   searchPath: external_exports.string().nullable(),
   problems: external_exports.array(external_exports.string())
 });
-var APPLY_STATUSES = ["applied", "already-applied", "dry-run", "rejected"];
+var APPLY_STATUSES = ["applied", "already-applied", "dry-run", "rejected", "drift"];
 var ApplyResult = external_exports.strictObject({
   target: external_exports.string(),
   file: external_exports.strictObject({
@@ -66320,6 +66320,10 @@ var ApplyResult = external_exports.strictObject({
   fingerprintAfter: Fingerprint,
   diff: external_exports.array(FingerprintChange),
   functions: external_exports.array(FunctionCheck),
+  /** rows of application tables the file inserted, updated or deleted (pg_stat_xact_user_tables of its transaction) */
+  dataChanges: external_exports.array(external_exports.strictObject({ table: external_exports.string(), inserted: external_exports.number(), updated: external_exports.number(), deleted: external_exports.number() })),
+  /** why rows were allowed to change (--allow-data), recorded; null: they were not */
+  allowData: external_exports.string().nullable(),
   violations: external_exports.array(external_exports.string()),
   ledger: external_exports.strictObject({ fileName: external_exports.string(), sha256: Sha256, appliedAt: external_exports.string(), runId: external_exports.string(), appliedBy: external_exports.string() }).optional(),
   /** ISO time the step ended: for `applied`, right after COMMIT (the runbook's "date exacte de migration") */
@@ -72199,12 +72203,33 @@ function parseEnvName(v) {
 }
 async function setEnvironment(db, opts, log) {
   const ref3 = assertProjectRef(opts.url, opts.projectRef);
+  const onSupabase = opts.url ? projectRefOf(opts.url) : void 0;
+  if (onSupabase && !ref3) {
+    throw new UserError(
+      "PROJECT_REF_REQUIRED",
+      `the connection is to Supabase project ${onSupabase}: give --project-ref ${onSupabase} to confirm the marker is for it`,
+      {
+        where: { field: "project-ref" }
+      }
+    );
+  }
+  const override = opts.overrideProd?.trim() || null;
   return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, "change", 1e4, 5e3, "env set");
     const before = await readEnvironment(tx);
     if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
       throw new UserError(
         "ENV_CONFLICT",
         "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
+      );
+    }
+    const wasProd = before.pipeline?.env === "prod";
+    const changesProd = wasProd && (opts.env !== "prod" || (before.pipeline?.projectRef ?? null) !== (ref3 ?? null));
+    if (changesProd && !override) {
+      throw new UserError(
+        "PROD_MARKER",
+        `refusing to change the prod marker of this database (${before.explanation}) to ${opts.env}${ref3 ? ` for project ${ref3}` : ""}: a staging marker lets staging-reset purge every movement`,
+        { hint: 'if this really is no longer PROD (a restored copy, say), pass --override-prod "why": who, when and why are recorded' }
       );
     }
     await ensureStateSchema(tx, log);
@@ -72214,6 +72239,20 @@ async function setEnvironment(db, opts, log) {
               set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
       [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
     );
+    await tx.query(
+      `INSERT INTO astm53b.environment_log (env, project_ref, previous, previous_project_ref, override_reason, set_by, run_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        opts.env,
+        ref3 ?? null,
+        before.pipeline?.env ?? null,
+        before.pipeline?.projectRef ?? null,
+        changesProd ? override : null,
+        opts.run.actor,
+        opts.run.runId
+      ]
+    );
+    if (changesProd) log.warn(`environment: the prod marker was changed to ${opts.env} by ${opts.run.actor} (override: ${override})`);
     const after = await readEnvironment(tx);
     log.info(`environment of ${db.label}: ${after.explanation}`);
     return after;
@@ -72225,11 +72264,18 @@ var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
 var envSet = {
   name: "env set",
   summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
-  details: "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
+  details: `On Supabase --project-ref is required and must be the project of the connection (user postgres.<ref>, or host
+db.<ref>.supabase.co). A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.
+A prod marker is changed only with --override-prod "why"; every change is kept in astm53b.environment_log.`,
   positionals: [{ name: "ENV", description: "staging or prod", required: true }],
   options: {
     url: urlOption,
-    "project-ref": { type: "string", valueName: "REF", description: "expected Supabase project ref" },
+    "project-ref": { type: "string", valueName: "REF", description: "the Supabase project ref of the connection (required on Supabase)" },
+    "override-prod": {
+      type: "string",
+      valueName: "REASON",
+      description: "change a prod marker (to staging, or another project): why, recorded with who and when"
+    },
     ...runOptions,
     json: jsonOption
   },
@@ -72241,7 +72287,11 @@ var envSet = {
     const projectRef = stringOption(ctx, "project-ref");
     assertProjectRef(urlOf2(target), projectRef);
     return withDb(target, async (db) => {
-      const m = await setEnvironment(db, { env, projectRef, url: urlOf2(target), run }, ctx.log);
+      const m = await setEnvironment(
+        db,
+        { env, projectRef, url: urlOf2(target), run, overrideProd: stringOption(ctx, "override-prod") },
+        ctx.log
+      );
       ctx.out(flagOption(ctx, "json") ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})
 `);
     });
@@ -72330,7 +72380,8 @@ var VERDICT = {
   applied: "APPLIED and committed",
   "already-applied": "ALREADY APPLIED: nothing done",
   "dry-run": "DRY RUN passed: rolled back, nothing changed",
-  rejected: "REJECTED: rolled back, nothing changed"
+  rejected: "REJECTED: rolled back, nothing changed",
+  drift: "DRIFT: the ledger says applied, the live catalog says otherwise; nothing done"
 };
 var yes = (b) => b ? "yes" : "no";
 function renderApplyText(r) {
@@ -72350,6 +72401,12 @@ function renderApplyText(r) {
     );
   }
   if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
+  if (r.dataChanges.length) {
+    lines.push(
+      `rows changed${r.allowData ? ` (declared: ${r.allowData})` : ""}:`,
+      ...r.dataChanges.map((d) => `  ${d.table}: +${d.inserted} ~${d.updated} -${d.deleted}`)
+    );
+  }
   if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
   return `${lines.join("\n")}
 `;
@@ -72380,6 +72437,13 @@ function renderApplyMarkdown(r) {
   );
   for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
   if (others.length) out.push("");
+  out.push(
+    r.dataChanges.length ? `**Rows of application tables changed${r.allowData ? ` (declared: ${r.allowData})` : " (not declared: forbidden)"}**` : "No row of an application table changed.",
+    ""
+  );
+  for (const d of r.dataChanges) out.push(`- \`${d.table}\`: ${d.inserted} inserted, ${d.updated} updated, ${d.deleted} deleted`);
+  if (r.dataChanges.length) out.push("");
+  if (r.status === "drift") out.push(...r.violations.map((v) => `- \u274C ${v}`), "");
   return out.join("\n");
 }
 
@@ -72522,6 +72586,35 @@ function evaluateApply(expect, before, after, diff) {
   }
   return { functions, violations };
 }
+async function readLedgerRow(q, fileName) {
+  if (!await stateExists(q)) return void 0;
+  const cols2 = await q.query(
+    "SELECT count(*)::int8 AS n FROM information_schema.columns WHERE table_schema = 'astm53b' AND table_name = 'apply_ledger' AND column_name = 'state'"
+  );
+  const extra = cols2.rows[0].n > 0 ? "state, fingerprint_after_json, undone_at::text, undone_reason" : "'applied' AS state, NULL AS fingerprint_after_json, NULL AS undone_at, NULL AS undone_reason";
+  const r = await q.query(
+    `SELECT sha256, applied_at::text, run_id, applied_by, fingerprint_after, ${extra} FROM astm53b.apply_ledger WHERE file_name = $1`,
+    [fileName]
+  );
+  return r.rows[0];
+}
+async function rowActivity(q) {
+  const r = await q.query(
+    `SELECT format('%I.%I', schemaname, relname) AS t, n_tup_ins::int8 AS ins, n_tup_upd::int8 AS upd, n_tup_del::int8 AS del
+       FROM pg_stat_xact_user_tables WHERE schemaname = ANY($1)`,
+    [APP_SCHEMAS]
+  );
+  return new Map(r.rows.map((x) => [x.t, { ins: x.ins, upd: x.upd, del: x.del }]));
+}
+function diffRowActivity(before, after) {
+  const out = [];
+  for (const [table3, a] of [...after].sort(([x], [y]) => x < y ? -1 : 1)) {
+    const b = before.get(table3) ?? { ins: 0, upd: 0, del: 0 };
+    const d = { table: table3, inserted: a.ins - b.ins, updated: a.upd - b.upd, deleted: a.del - b.del };
+    if (d.inserted || d.updated || d.deleted) out.push(d);
+  }
+  return out;
+}
 async function applyChangeFile(db, opts, log) {
   const started = Date.now();
   const { file: file2 } = opts;
@@ -72551,49 +72644,80 @@ async function applyChangeFile(db, opts, log) {
       try {
         await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
         await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, `apply ${file2.name}`);
-        if (await stateExists(c)) {
-          const led2 = await c.query(
-            "SELECT sha256, applied_at::text, run_id, applied_by FROM astm53b.apply_ledger WHERE file_name = $1",
-            [file2.name]
+        const prior = await readLedgerRow(c, file2.name);
+        if (prior && prior.sha256 !== file2.sha256) {
+          throw new UserError(
+            "LEDGER_CONFLICT",
+            `a different file named ${file2.name} was applied on ${prior.applied_at} (sha256 ${prior.sha256}, run ${prior.run_id}, by ${prior.applied_by}); this one has sha256 ${file2.sha256}`,
+            {
+              where: { file: file2.display },
+              hint: "a change file is never edited after it was applied: give the new change its own dated name"
+            }
           );
-          const row = led2.rows[0];
-          if (row && row.sha256 !== file2.sha256) {
-            throw new UserError(
-              "LEDGER_CONFLICT",
-              `a different file named ${file2.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file2.sha256}`,
-              {
-                where: { file: file2.display },
-                hint: "a change file is never edited after it was applied: give the new change its own dated name"
-              }
+        }
+        if (prior?.state === "applied") {
+          const fp = await readFingerprint(c);
+          await end("ROLLBACK");
+          const ledger = {
+            fileName: file2.name,
+            sha256: prior.sha256,
+            appliedAt: prior.applied_at,
+            runId: prior.run_id,
+            appliedBy: prior.applied_by
+          };
+          const same = { ...base2, fingerprintBefore: fp, fingerprintAfter: fp, functions: [], dataChanges: [], allowData: null, ledger };
+          if (fp.sha256 === prior.fingerprint_after) {
+            log.info(
+              `${file2.name}: already applied on ${prior.applied_at} (run ${prior.run_id}) and the catalog is still its after-state; nothing done`
             );
-          }
-          if (row) {
-            await end("ROLLBACK");
-            const fp = await readFingerprint(c);
-            log.info(`${file2.name}: already applied on ${row.applied_at} (run ${row.run_id}); nothing done`);
             return {
-              ...base2,
+              ...same,
               status: "already-applied",
               ok: true,
-              fingerprintBefore: fp,
-              fingerprintAfter: fp,
               diff: [],
-              functions: [],
               violations: [],
-              ledger: { fileName: file2.name, sha256: row.sha256, appliedAt: row.applied_at, runId: row.run_id, appliedBy: row.applied_by },
               at: (/* @__PURE__ */ new Date()).toISOString(),
               ms: Date.now() - started
             };
           }
+          const recorded = prior.fingerprint_after_json ? Fingerprint.safeParse(prior.fingerprint_after_json) : void 0;
+          const diff2 = recorded?.success ? diffFingerprints(recorded.data, fp) : [];
+          const violations2 = [
+            `${file2.name} was applied on ${prior.applied_at} (run ${prior.run_id}), but the live catalog is no longer the after-state the ledger recorded (${prior.fingerprint_after.slice(0, 12)}\u2026, now ${fp.sha256.slice(0, 12)}\u2026): changed outside the pipeline`,
+            ...recorded?.success ? diff2.map((d) => `${d.change} ${d.kind.replace("_", " ")} ${d.name} since the apply`) : ["(the ledger row predates stored fingerprints: the changes cannot be named)"]
+          ];
+          for (const v of violations2) log.warn(`apply ${file2.name}: ${v}`);
+          return { ...same, status: "drift", ok: false, diff: diff2, violations: violations2, at: (/* @__PURE__ */ new Date()).toISOString(), ms: Date.now() - started };
         }
+        if (prior?.state === "undone")
+          log.info(`${file2.name}: undone on ${prior.undone_at} (${prior.undone_reason ?? "rollback"}); applying it again`);
         const fpBefore = await readFingerprint(c);
         const fnBefore = await readFunctionStates(c, opts.expectFunctions);
+        const rowsBefore = await rowActivity(c);
         await runStatements(c, file2.text, file2.display, { filter: dropTransactionControl, log });
+        const dataChanges = diffRowActivity(rowsBefore, await rowActivity(c));
         const fpAfter = await readFingerprint(c);
         const fnAfter = await readFunctionStates(c, opts.expectFunctions);
         const diff = diffFingerprints(fpBefore, fpAfter);
         const { functions, violations } = evaluateApply(opts.expectFunctions, fnBefore, fnAfter, diff);
-        const common = { ...base2, fingerprintBefore: fpBefore, fingerprintAfter: fpAfter, diff, functions, violations };
+        const allowData = opts.allowData?.trim() || null;
+        if (dataChanges.length && !allowData) {
+          for (const d of dataChanges) {
+            violations.push(
+              `${d.table}: ${d.inserted} row(s) inserted, ${d.updated} updated, ${d.deleted} deleted: the change file may only replace functions (declare a data change with --allow-data "why")`
+            );
+          }
+        }
+        const common = {
+          ...base2,
+          fingerprintBefore: fpBefore,
+          fingerprintAfter: fpAfter,
+          diff,
+          functions,
+          dataChanges,
+          allowData,
+          violations
+        };
         if (violations.length) {
           await end("ROLLBACK");
           for (const v of violations) log.warn(`apply ${file2.name}: ${v}`);
@@ -72607,9 +72731,18 @@ async function applyChangeFile(db, opts, log) {
         }
         await ensureStateSchema(c, log, opts.lockTimeoutMs);
         const led = await c.query(
-          `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING applied_at::text`,
-          [file2.name, file2.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256]
+          `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after, fingerprint_after_json, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'applied')
+           ON CONFLICT (file_name) DO UPDATE SET applied_at = now(), run_id = EXCLUDED.run_id, applied_by = EXCLUDED.applied_by,
+                  db_user = current_user, fingerprint_before = EXCLUDED.fingerprint_before, fingerprint_after = EXCLUDED.fingerprint_after,
+                  fingerprint_after_json = EXCLUDED.fingerprint_after_json, state = 'applied',
+                  undone_at = NULL, undone_by = NULL, undone_run_id = NULL, undone_reason = NULL
+           RETURNING applied_at::text`,
+          [file2.name, file2.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256, JSON.stringify(fpAfter)]
+        );
+        await c.query(
+          `INSERT INTO astm53b.apply_log (file_name, sha256, action, by_whom, run_id, detail) VALUES ($1, $2, 'applied', $3, $4, $5)`,
+          [file2.name, file2.sha256, opts.run.actor, opts.run.runId, allowData ? `data changes declared: ${allowData}` : null]
         );
         await end("COMMIT");
         log.info(
@@ -72644,7 +72777,7 @@ var sqlApplyCommand = {
   name: "sql-apply",
   aliases: ["apply"],
   summary: "runbook 4.3: apply a change file in one transaction, proving before COMMIT that only the expected functions changed",
-  details: "The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\nstatement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\nfunction, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\nmakes the same file a no-op the second time and refuses a different file under an applied name.",
+  details: "The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\nstatement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\nfunction, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\nmakes the same file a no-op the second time (while the live catalog is still its after-state; otherwise DRIFT, exit 1),\nrefuses a different file under an applied name, and applies again a file a rollback undid. A file that inserts, updates\nor deletes rows of application tables is rejected unless --allow-data says why.",
   positionals: [
     { name: "FILE", description: "the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)", required: true }
   ],
@@ -72656,6 +72789,11 @@ var sqlApplyCommand = {
       description: "functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)"
     },
     "dry-run": { type: "boolean", description: "run everything, report, and roll back" },
+    "allow-data": {
+      type: "string",
+      valueName: "REASON",
+      description: "the file also changes rows of application tables on purpose: why (recorded); without it such a file is rejected"
+    },
     ...timeoutOptions,
     ...runOptions,
     json: { ...jsonOption, description: "print the full result (fingerprints before/after, diff) as JSON" }
@@ -72667,6 +72805,7 @@ var sqlApplyCommand = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
       dryRun: flagOption(ctx, "dry-run"),
+      ...stringOption(ctx, "allow-data") ? { allowData: stringOption(ctx, "allow-data") } : {},
       ...timeoutsOf(ctx),
       run: runOf(ctx)
     };
@@ -72756,6 +72895,13 @@ function assertStaging(env, url2) {
   }
   const marked = env.pipeline?.projectRef;
   const actual = url2 ? projectRefOf(url2) : void 0;
+  if (actual && !marked) {
+    throw new UserError(
+      "PROJECT_REF_REQUIRED",
+      `staging-reset refused: the connection points at Supabase project ${actual}, but the staging marker names no project; nothing was touched`,
+      { hint: `mark it again with: astm53b env set staging --project-ref ${actual}` }
+    );
+  }
   if (marked && actual && marked !== actual) {
     throw new UserError(
       "PROJECT_REF_MISMATCH",
@@ -80092,6 +80238,7 @@ var Inputs3 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
+  "allow-data": external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...TimeoutInputs
 });
@@ -80104,6 +80251,7 @@ function sqlApplyAction() {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
       dryRun: i["dry-run"] === "true",
+      ...i["allow-data"] ? { allowData: i["allow-data"] } : {},
       ...parseTimeouts(i),
       run: runContextFrom(process.env)
     };

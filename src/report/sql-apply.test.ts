@@ -48,6 +48,8 @@ const rejected: ApplyResult = {
       problems: [],
     },
   ],
+  dataChanges: [],
+  allowData: null,
   violations: [
     'public.validate_sortie(p_id uuid): SECURITY INVOKER, expected SECURITY DEFINER',
     'changed trigger public.receptions.trg_receptions_log_created: the change file may only replace public.validate_sortie, public.sorties_produit_block_update_delete',

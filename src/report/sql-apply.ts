@@ -7,6 +7,7 @@ const VERDICT: Record<ApplyResult['status'], string> = {
   'already-applied': 'ALREADY APPLIED: nothing done',
   'dry-run': 'DRY RUN passed: rolled back, nothing changed',
   rejected: 'REJECTED: rolled back, nothing changed',
+  drift: 'DRIFT: the ledger says applied, the live catalog says otherwise; nothing done',
 };
 
 const yes = (b: boolean) => (b ? 'yes' : 'no');
@@ -28,6 +29,12 @@ export function renderApplyText(r: ApplyResult): string {
     );
   }
   if (r.diff.length) lines.push('changes:', ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
+  if (r.dataChanges.length) {
+    lines.push(
+      `rows changed${r.allowData ? ` (declared: ${r.allowData})` : ''}:`,
+      ...r.dataChanges.map((d) => `  ${d.table}: +${d.inserted} ~${d.updated} -${d.deleted}`),
+    );
+  }
   if (r.violations.length) lines.push('problems:', ...r.violations.map((v) => `  ${v}`));
   return `${lines.join('\n')}\n`;
 }
@@ -58,5 +65,14 @@ export function renderApplyMarkdown(r: ApplyResult): string {
   );
   for (const d of others) out.push(`- ${d.change} ${d.kind} \`${d.name}\``);
   if (others.length) out.push('');
+  out.push(
+    r.dataChanges.length
+      ? `**Rows of application tables changed${r.allowData ? ` (declared: ${r.allowData})` : ' (not declared: forbidden)'}**`
+      : 'No row of an application table changed.',
+    '',
+  );
+  for (const d of r.dataChanges) out.push(`- \`${d.table}\`: ${d.inserted} inserted, ${d.updated} updated, ${d.deleted} deleted`);
+  if (r.dataChanges.length) out.push('');
+  if (r.status === 'drift') out.push(...r.violations.map((v) => `- ❌ ${v}`), '');
   return out.join('\n');
 }

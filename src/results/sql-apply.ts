@@ -14,7 +14,8 @@ export const FunctionCheck = z.strictObject({
 });
 export type FunctionCheck = z.infer<typeof FunctionCheck>;
 
-export const APPLY_STATUSES = ['applied', 'already-applied', 'dry-run', 'rejected'] as const;
+/** drift: the ledger says applied, but the live catalog is no longer the after-state it recorded */
+export const APPLY_STATUSES = ['applied', 'already-applied', 'dry-run', 'rejected', 'drift'] as const;
 export type ApplyStatus = (typeof APPLY_STATUSES)[number];
 
 export const ApplyResult = z.strictObject({
@@ -38,6 +39,10 @@ export const ApplyResult = z.strictObject({
   fingerprintAfter: Fingerprint,
   diff: z.array(FingerprintChange),
   functions: z.array(FunctionCheck),
+  /** rows of application tables the file inserted, updated or deleted (pg_stat_xact_user_tables of its transaction) */
+  dataChanges: z.array(z.strictObject({ table: z.string(), inserted: z.number(), updated: z.number(), deleted: z.number() })),
+  /** why rows were allowed to change (--allow-data), recorded; null: they were not */
+  allowData: z.string().nullable(),
   violations: z.array(z.string()),
   ledger: z
     .strictObject({ fileName: z.string(), sha256: Sha256, appliedAt: z.string(), runId: z.string(), appliedBy: z.string() })

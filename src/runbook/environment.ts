@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ENV_NAMES, type EnvironmentMarker, type EnvName } from '../results/common.js';
 import type { RunContext } from '../results/run-context.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
+import { lockPipeline } from '../db/advisory-lock.js';
 
 /**
  * Which environment a database is (`astm53b env set|show`): the pipeline's marker in
@@ -111,6 +112,8 @@ export interface SetEnvironmentOptions {
   /** the connection string, to check the project ref against (never stored) */
   url?: string | undefined;
   run: RunContext;
+  /** why a prod marker may become something else (recorded); without it that change is refused */
+  overrideProd?: string | undefined;
 }
 
 export function parseEnvName(v: unknown): EnvName {
@@ -120,12 +123,34 @@ export function parseEnvName(v: unknown): EnvName {
 
 export async function setEnvironment(db: Db, opts: SetEnvironmentOptions, log: Logger): Promise<EnvironmentMarker> {
   const ref = assertProjectRef(opts.url, opts.projectRef);
+  // on Supabase the marker names its project, so a reset can never reach another one
+  const onSupabase = opts.url ? projectRefOf(opts.url) : undefined;
+  if (onSupabase && !ref) {
+    throw new UserError(
+      'PROJECT_REF_REQUIRED',
+      `the connection is to Supabase project ${onSupabase}: give --project-ref ${onSupabase} to confirm the marker is for it`,
+      {
+        where: { field: 'project-ref' },
+      },
+    );
+  }
+  const override = opts.overrideProd?.trim() || null;
   return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, 'change', 10_000, 5_000, 'env set');
     const before = await readEnvironment(tx);
     if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === 'staging' && opts.env === 'prod') {
       throw new UserError(
         'ENV_CONFLICT',
         "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING",
+      );
+    }
+    const wasProd = before.pipeline?.env === 'prod';
+    const changesProd = wasProd && (opts.env !== 'prod' || (before.pipeline?.projectRef ?? null) !== (ref ?? null));
+    if (changesProd && !override) {
+      throw new UserError(
+        'PROD_MARKER',
+        `refusing to change the prod marker of this database (${before.explanation}) to ${opts.env}${ref ? ` for project ${ref}` : ''}: a staging marker lets staging-reset purge every movement`,
+        { hint: 'if this really is no longer PROD (a restored copy, say), pass --override-prod "why": who, when and why are recorded' },
       );
     }
     await ensureStateSchema(tx, log);
@@ -135,6 +160,20 @@ export async function setEnvironment(db: Db, opts: SetEnvironmentOptions, log: L
               set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
       [opts.env, ref ?? null, opts.run.actor, opts.run.runId],
     );
+    await tx.query(
+      `INSERT INTO astm53b.environment_log (env, project_ref, previous, previous_project_ref, override_reason, set_by, run_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        opts.env,
+        ref ?? null,
+        before.pipeline?.env ?? null,
+        before.pipeline?.projectRef ?? null,
+        changesProd ? override : null,
+        opts.run.actor,
+        opts.run.runId,
+      ],
+    );
+    if (changesProd) log.warn(`environment: the prod marker was changed to ${opts.env} by ${opts.run.actor} (override: ${override})`);
     const after = await readEnvironment(tx);
     log.info(`environment of ${db.label}: ${after.explanation}`);
     return after;

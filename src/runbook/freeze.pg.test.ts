@@ -7,33 +7,12 @@ import type { Db, Queryable } from '../db/types.js';
 import { UserError } from '../errors.js';
 import { memoryLogger } from '../logger.js';
 import { userWithRole } from '../testing/fixture-contract.js';
+import { appReception } from '../testing/movements.js';
 import { describePg, holdOpenTransaction, useFreshDatabase } from '../testing/pg.js';
 import { readAppActivity } from './app-activity.js';
 import { FREEZE_SQLSTATE, allowFrozenWrites, applicationTables, freezeOff, freezeOn, freezeStatus } from './freeze.js';
 
-const GASOIL = '22222222-2222-2222-2222-222222222222';
 const run = { runId: 'freeze-run-7', actor: 'ops-lead' };
-
-/** A reception as the app makes it, on the first truck still waiting. */
-async function receive(tx: Queryable, day: string): Promise<string> {
-  const cdr = (
-    await tx.query<{ id: string }>(
-      "SELECT c.id::text FROM cours_de_route c WHERE statut = 'ARRIVE' AND produit_id = $1 AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = c.id) ORDER BY plaque_camion LIMIT 1",
-      [GASOIL],
-    )
-  ).rows[0]!.id;
-  const tank = (
-    await tx.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
-      GASOIL,
-    ])
-  ).rows[0]!.id;
-  const r = await tx.query<{ id: string }>(
-    `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
-     VALUES ($1, $2, $3, 200000, 201000, 25, 837, 993.5, 'MONALUXE', $4, 'astm53b freeze test') RETURNING id::text`,
-    [cdr, tank, GASOIL, day],
-  );
-  return r.rows[0]!.id;
-}
 
 async function dbError(p: Promise<unknown>): Promise<{ code?: string; message: string; hint?: string }> {
   try {
@@ -86,7 +65,7 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
     expect(r.activity?.writing).toBe(false);
     expect((await readFingerprint(db)).sha256).toBe(before);
 
-    const rec = await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-27')));
+    const rec = await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => appReception(tx, '2026-02-27')));
     expect(rec.code).toBe(FREEZE_SQLSTATE);
     expect(rec.message).toMatch(
       /^ASTM53B_FROZEN: INSERT on public\.receptions refused.*by ops-lead, run freeze-run-7: ASTM53B PROD migration window/,
@@ -115,11 +94,11 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
     const { db } = fx();
     const id = await withAppUser(db, { role: 'authenticated', userId: gerant }, async (tx) => {
       await allowFrozenWrites(tx);
-      return receive(tx, '2026-02-27');
+      return appReception(tx, '2026-02-27');
     });
     expect((await db.query('SELECT 1 FROM receptions WHERE id = $1', [id])).rowCount).toBe(1);
     // transaction-local: the next transaction of the same app user is refused again
-    expect((await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-27')))).code).toBe(
+    expect((await dbError(withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => appReception(tx, '2026-02-27')))).code).toBe(
       FREEZE_SQLSTATE,
     );
   });
@@ -146,7 +125,7 @@ describePg('astm53b freeze (runbook 3.4 / 4.1)', () => {
     expect((await readFingerprint(db)).sha256).toBe(before);
     const triggers = await db.query("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'astm53b%'");
     expect(triggers.rows).toEqual([]);
-    await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => receive(tx, '2026-02-28'));
+    await withAppUser(db, { role: 'authenticated', userId: gerant }, (tx) => appReception(tx, '2026-02-28'));
     const log = await db.query<{ action: string; by_whom: string; reason: string; run_id: string }>(
       'SELECT action, by_whom, reason, run_id FROM astm53b.freeze_log ORDER BY id',
     );

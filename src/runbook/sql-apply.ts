@@ -2,13 +2,14 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import { searchPathOf } from '../db/catalog.js';
-import { diffFingerprints, readFingerprint } from '../db/fingerprint.js';
+import { APP_SCHEMAS, diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { runStatements } from '../db/sql-file.js';
 import type { Db, Queryable } from '../db/types.js';
 import { sha256Hex, type ChangeFile } from './change-file.js';
 import { dropTransactionControl } from './db-init.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
 import type { ApplyResult, FunctionCheck } from '../results/sql-apply.js';
+import { Fingerprint } from '../results/common.js';
 import type { FingerprintChange } from '../results/common.js';
 import type { RunContext } from '../results/run-context.js';
 
@@ -26,6 +27,8 @@ export interface ApplyOptions {
   file: ChangeFile;
   expectFunctions: string[];
   dryRun: boolean;
+  /** the runbook's change replaces functions only; a file that also changes rows of application tables needs a reason */
+  allowData?: string;
   lockTimeoutMs: number;
   statementTimeoutMs: number;
   lockWaitMs: number;
@@ -120,6 +123,57 @@ export function evaluateApply(
   return { functions, violations };
 }
 
+interface LedgerRow {
+  sha256: string;
+  state: 'applied' | 'undone';
+  applied_at: string;
+  run_id: string;
+  applied_by: string;
+  fingerprint_after: string;
+  fingerprint_after_json: unknown;
+  undone_at: string | null;
+  undone_reason: string | null;
+}
+
+async function readLedgerRow(q: Queryable, fileName: string): Promise<LedgerRow | undefined> {
+  if (!(await stateExists(q))) return undefined;
+  // an older copy of the pipeline schema lacks the state columns until a writing step brings it up to date
+  const cols = await q.query<{ n: number }>(
+    "SELECT count(*)::int8 AS n FROM information_schema.columns WHERE table_schema = 'astm53b' AND table_name = 'apply_ledger' AND column_name = 'state'",
+  );
+  const extra =
+    cols.rows[0]!.n > 0
+      ? 'state, fingerprint_after_json, undone_at::text, undone_reason'
+      : "'applied' AS state, NULL AS fingerprint_after_json, NULL AS undone_at, NULL AS undone_reason";
+  const r = await q.query<LedgerRow>(
+    `SELECT sha256, applied_at::text, run_id, applied_by, fingerprint_after, ${extra} FROM astm53b.apply_ledger WHERE file_name = $1`,
+    [fileName],
+  );
+  return r.rows[0];
+}
+
+type RowActivity = Map<string, { ins: number; upd: number; del: number }>;
+
+/** Rows inserted, updated and deleted so far in this transaction, per application table. */
+async function rowActivity(q: Queryable): Promise<RowActivity> {
+  const r = await q.query<{ t: string; ins: number; upd: number; del: number }>(
+    `SELECT format('%I.%I', schemaname, relname) AS t, n_tup_ins::int8 AS ins, n_tup_upd::int8 AS upd, n_tup_del::int8 AS del
+       FROM pg_stat_xact_user_tables WHERE schemaname = ANY($1)`,
+    [APP_SCHEMAS],
+  );
+  return new Map(r.rows.map((x) => [x.t, { ins: x.ins, upd: x.upd, del: x.del }]));
+}
+
+function diffRowActivity(before: RowActivity, after: RowActivity): ApplyResult['dataChanges'] {
+  const out: ApplyResult['dataChanges'] = [];
+  for (const [table, a] of [...after].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    const b = before.get(table) ?? { ins: 0, upd: 0, del: 0 };
+    const d = { table, inserted: a.ins - b.ins, updated: a.upd - b.upd, deleted: a.del - b.del };
+    if (d.inserted || d.updated || d.deleted) out.push(d);
+  }
+  return out;
+}
+
 export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): Promise<ApplyResult> {
   const started = Date.now();
   const { file } = opts;
@@ -149,49 +203,83 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
       try {
         await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
         await lockPipeline(c, 'change', opts.lockWaitMs, opts.lockTimeoutMs, `apply ${file.name}`);
-        if (await stateExists(c)) {
-          const led = await c.query<{ sha256: string; applied_at: string; run_id: string; applied_by: string }>(
-            'SELECT sha256, applied_at::text, run_id, applied_by FROM astm53b.apply_ledger WHERE file_name = $1',
-            [file.name],
+        const prior = await readLedgerRow(c, file.name);
+        if (prior && prior.sha256 !== file.sha256) {
+          throw new UserError(
+            'LEDGER_CONFLICT',
+            `a different file named ${file.name} was applied on ${prior.applied_at} (sha256 ${prior.sha256}, run ${prior.run_id}, by ${prior.applied_by}); this one has sha256 ${file.sha256}`,
+            {
+              where: { file: file.display },
+              hint: 'a change file is never edited after it was applied: give the new change its own dated name',
+            },
           );
-          const row = led.rows[0];
-          if (row && row.sha256 !== file.sha256) {
-            throw new UserError(
-              'LEDGER_CONFLICT',
-              `a different file named ${file.name} was applied on ${row.applied_at} (sha256 ${row.sha256}, run ${row.run_id}, by ${row.applied_by}); this one has sha256 ${file.sha256}`,
-              {
-                where: { file: file.display },
-                hint: 'a change file is never edited after it was applied: give the new change its own dated name',
-              },
+        }
+        if (prior?.state === 'applied') {
+          // "already applied" only while the live catalog still is the after-state the ledger recorded
+          const fp = await readFingerprint(c);
+          await end('ROLLBACK');
+          const ledger = {
+            fileName: file.name,
+            sha256: prior.sha256,
+            appliedAt: prior.applied_at,
+            runId: prior.run_id,
+            appliedBy: prior.applied_by,
+          };
+          const same = { ...base, fingerprintBefore: fp, fingerprintAfter: fp, functions: [], dataChanges: [], allowData: null, ledger };
+          if (fp.sha256 === prior.fingerprint_after) {
+            log.info(
+              `${file.name}: already applied on ${prior.applied_at} (run ${prior.run_id}) and the catalog is still its after-state; nothing done`,
             );
-          }
-          if (row) {
-            await end('ROLLBACK');
-            const fp = await readFingerprint(c);
-            log.info(`${file.name}: already applied on ${row.applied_at} (run ${row.run_id}); nothing done`);
             return {
-              ...base,
+              ...same,
               status: 'already-applied' as const,
               ok: true,
-              fingerprintBefore: fp,
-              fingerprintAfter: fp,
               diff: [],
-              functions: [],
               violations: [],
-              ledger: { fileName: file.name, sha256: row.sha256, appliedAt: row.applied_at, runId: row.run_id, appliedBy: row.applied_by },
               at: new Date().toISOString(),
               ms: Date.now() - started,
             };
           }
+          const recorded = prior.fingerprint_after_json ? Fingerprint.safeParse(prior.fingerprint_after_json) : undefined;
+          const diff = recorded?.success ? diffFingerprints(recorded.data, fp) : [];
+          const violations = [
+            `${file.name} was applied on ${prior.applied_at} (run ${prior.run_id}), but the live catalog is no longer the after-state the ledger recorded (${prior.fingerprint_after.slice(0, 12)}…, now ${fp.sha256.slice(0, 12)}…): changed outside the pipeline`,
+            ...(recorded?.success
+              ? diff.map((d) => `${d.change} ${d.kind.replace('_', ' ')} ${d.name} since the apply`)
+              : ['(the ledger row predates stored fingerprints: the changes cannot be named)']),
+          ];
+          for (const v of violations) log.warn(`apply ${file.name}: ${v}`);
+          return { ...same, status: 'drift' as const, ok: false, diff, violations, at: new Date().toISOString(), ms: Date.now() - started };
         }
+        if (prior?.state === 'undone')
+          log.info(`${file.name}: undone on ${prior.undone_at} (${prior.undone_reason ?? 'rollback'}); applying it again`);
         const fpBefore = await readFingerprint(c);
         const fnBefore = await readFunctionStates(c, opts.expectFunctions);
+        const rowsBefore = await rowActivity(c);
         await runStatements(c, file.text, file.display, { filter: dropTransactionControl, log });
+        const dataChanges = diffRowActivity(rowsBefore, await rowActivity(c));
         const fpAfter = await readFingerprint(c);
         const fnAfter = await readFunctionStates(c, opts.expectFunctions);
         const diff = diffFingerprints(fpBefore, fpAfter);
         const { functions, violations } = evaluateApply(opts.expectFunctions, fnBefore, fnAfter, diff);
-        const common = { ...base, fingerprintBefore: fpBefore, fingerprintAfter: fpAfter, diff, functions, violations };
+        const allowData = opts.allowData?.trim() || null;
+        if (dataChanges.length && !allowData) {
+          for (const d of dataChanges) {
+            violations.push(
+              `${d.table}: ${d.inserted} row(s) inserted, ${d.updated} updated, ${d.deleted} deleted: the change file may only replace functions (declare a data change with --allow-data "why")`,
+            );
+          }
+        }
+        const common = {
+          ...base,
+          fingerprintBefore: fpBefore,
+          fingerprintAfter: fpAfter,
+          diff,
+          functions,
+          dataChanges,
+          allowData,
+          violations,
+        };
         if (violations.length) {
           await end('ROLLBACK');
           for (const v of violations) log.warn(`apply ${file.name}: ${v}`);
@@ -205,9 +293,18 @@ export async function applyChangeFile(db: Db, opts: ApplyOptions, log: Logger): 
         }
         await ensureStateSchema(c, log, opts.lockTimeoutMs);
         const led = await c.query<{ applied_at: string }>(
-          `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING applied_at::text`,
-          [file.name, file.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256],
+          `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after, fingerprint_after_json, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'applied')
+           ON CONFLICT (file_name) DO UPDATE SET applied_at = now(), run_id = EXCLUDED.run_id, applied_by = EXCLUDED.applied_by,
+                  db_user = current_user, fingerprint_before = EXCLUDED.fingerprint_before, fingerprint_after = EXCLUDED.fingerprint_after,
+                  fingerprint_after_json = EXCLUDED.fingerprint_after_json, state = 'applied',
+                  undone_at = NULL, undone_by = NULL, undone_run_id = NULL, undone_reason = NULL
+           RETURNING applied_at::text`,
+          [file.name, file.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256, JSON.stringify(fpAfter)],
+        );
+        await c.query(
+          `INSERT INTO astm53b.apply_log (file_name, sha256, action, by_whom, run_id, detail) VALUES ($1, $2, 'applied', $3, $4, $5)`,
+          [file.name, file.sha256, opts.run.actor, opts.run.runId, allowData ? `data changes declared: ${allowData}` : null],
         );
         await end('COMMIT');
         log.info(

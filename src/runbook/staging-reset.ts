@@ -69,6 +69,13 @@ export function assertStaging(env: EnvironmentMarker, url: string | undefined): 
   }
   const marked = env.pipeline?.projectRef;
   const actual = url ? projectRefOf(url) : undefined;
+  if (actual && !marked) {
+    throw new UserError(
+      'PROJECT_REF_REQUIRED',
+      `staging-reset refused: the connection points at Supabase project ${actual}, but the staging marker names no project; nothing was touched`,
+      { hint: `mark it again with: astm53b env set staging --project-ref ${actual}` },
+    );
+  }
   if (marked && actual && marked !== actual) {
     throw new UserError(
       'PROJECT_REF_MISMATCH',

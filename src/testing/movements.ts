@@ -1,6 +1,6 @@
 import { withAppUser } from '../db/as-user.js';
 import { runSqlFile } from '../db/sql-file.js';
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { sqlPath, CHANGE_FILES } from '../paths.js';
 import { userWithRole } from './fixture-contract.js';
 
@@ -32,4 +32,25 @@ export async function applyP0AndMove(db: Db): Promise<void> {
       [cdr, tank, GASOIL],
     ),
   );
+}
+
+/** A reception as the app makes it, on the first truck still waiting. */
+export async function appReception(tx: Queryable, day: string): Promise<string> {
+  const cdr = (
+    await tx.query<{ id: string }>(
+      "SELECT c.id::text FROM cours_de_route c WHERE statut = 'ARRIVE' AND produit_id = $1 AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = c.id) ORDER BY plaque_camion LIMIT 1",
+      [GASOIL],
+    )
+  ).rows[0]!.id;
+  const tank = (
+    await tx.query<{ id: string }>("SELECT id::text FROM citernes WHERE produit_id = $1 AND statut = 'active' ORDER BY nom LIMIT 1", [
+      GASOIL,
+    ])
+  ).rows[0]!.id;
+  const r = await tx.query<{ id: string }>(
+    `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
+     VALUES ($1, $2, $3, 200000, 201000, 25, 837, 993.5, 'MONALUXE', $4, 'astm53b freeze test') RETURNING id::text`,
+    [cdr, tank, GASOIL, day],
+  );
+  return r.rows[0]!.id;
 }

@@ -14,11 +14,18 @@ export const envSet: CommandSpec = {
   name: 'env set',
   summary: "mark the target database staging or prod (in the pipeline's own schema astm53b)",
   details:
-    "With --project-ref, the Supabase project ref in the connection (user postgres.<ref>, or host db.<ref>.supabase.co)\nmust be that one. A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.",
+    'On Supabase --project-ref is required and must be the project of the connection (user postgres.<ref>, or host\n' +
+    "db.<ref>.supabase.co). A database carrying ML_PP's own marker public.app_settings env='staging' cannot be marked prod.\n" +
+    'A prod marker is changed only with --override-prod "why"; every change is kept in astm53b.environment_log.',
   positionals: [{ name: 'ENV', description: 'staging or prod', required: true }],
   options: {
     url: urlOption,
-    'project-ref': { type: 'string', valueName: 'REF', description: 'expected Supabase project ref' },
+    'project-ref': { type: 'string', valueName: 'REF', description: 'the Supabase project ref of the connection (required on Supabase)' },
+    'override-prod': {
+      type: 'string',
+      valueName: 'REASON',
+      description: 'change a prod marker (to staging, or another project): why, recorded with who and when',
+    },
     ...runOptions,
     json: jsonOption,
   },
@@ -30,7 +37,11 @@ export const envSet: CommandSpec = {
     const projectRef = stringOption(ctx, 'project-ref');
     assertProjectRef(urlOf(target), projectRef); // before connecting: bad input touches nothing
     return withDb(target, async (db) => {
-      const m = await setEnvironment(db, { env, projectRef, url: urlOf(target), run }, ctx.log);
+      const m = await setEnvironment(
+        db,
+        { env, projectRef, url: urlOf(target), run, overrideProd: stringOption(ctx, 'override-prod') },
+        ctx.log,
+      );
       ctx.out(flagOption(ctx, 'json') ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})\n`);
     });
   },

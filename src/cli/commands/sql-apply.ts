@@ -19,7 +19,9 @@ export const sqlApplyCommand: CommandSpec = {
     'The file is framed in ONE transaction (its own BEGIN/COMMIT are dropped) under an advisory lock, with lock_timeout and\n' +
     'statement_timeout. Before COMMIT: each expected function replaced, SECURITY DEFINER, search_path=public; no other\n' +
     'function, trigger, policy, RLS switch or grant changed. Otherwise ROLLBACK and exit 1. The ledger (astm53b.apply_ledger)\n' +
-    'makes the same file a no-op the second time and refuses a different file under an applied name.',
+    'makes the same file a no-op the second time (while the live catalog is still its after-state; otherwise DRIFT, exit 1),\n' +
+    'refuses a different file under an applied name, and applies again a file a rollback undid. A file that inserts, updates\n' +
+    'or deletes rows of application tables is rejected unless --allow-data says why.',
   positionals: [
     { name: 'FILE', description: 'the change file (e.g. docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql)', required: true },
   ],
@@ -31,6 +33,11 @@ export const sqlApplyCommand: CommandSpec = {
       description: 'functions the file must replace (default: validate_sortie,sorties_produit_block_update_delete)',
     },
     'dry-run': { type: 'boolean', description: 'run everything, report, and roll back' },
+    'allow-data': {
+      type: 'string',
+      valueName: 'REASON',
+      description: 'the file also changes rows of application tables on purpose: why (recorded); without it such a file is rejected',
+    },
     ...timeoutOptions,
     ...runOptions,
     json: { ...jsonOption, description: 'print the full result (fingerprints before/after, diff) as JSON' },
@@ -42,6 +49,7 @@ export const sqlApplyCommand: CommandSpec = {
       file,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, 'expect-functions')),
       dryRun: flagOption(ctx, 'dry-run'),
+      ...(stringOption(ctx, 'allow-data') ? { allowData: stringOption(ctx, 'allow-data')! } : {}),
       ...timeoutsOf(ctx),
       run: runOf(ctx),
     };

@@ -17,6 +17,7 @@ const Inputs = z.object({
   file: z.string().min(1),
   'expect-functions': z.string().optional(),
   'dry-run': z.enum(['true', 'false']).default('false'),
+  'allow-data': z.string().optional(),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   ...TimeoutInputs,
 });
@@ -30,6 +31,7 @@ export function sqlApplyAction(): Promise<void> {
       file,
       expectFunctions: parseExpectedFunctions(i['expect-functions']),
       dryRun: i['dry-run'] === 'true',
+      ...(i['allow-data'] ? { allowData: i['allow-data'] } : {}),
       ...parseTimeouts(i),
       run: runContextFrom(process.env),
     };
