@@ -8,6 +8,7 @@ import { assertVerifiedBackup } from './backup/manifest.js';
 import { compareWithManifest, describeMismatches } from './backup/compare.js';
 import type { RollbackResult } from '../results/rollback.js';
 import type { Manifest } from '../results/backup.js';
+import { maxOf, minOf } from '../lists.js';
 
 /**
  * Runbook 6.2: "restaurer dump complet PROD", then "vérifier stocks_journaliers, sorties_produit,
@@ -38,7 +39,7 @@ export const ROLLBACK_TODOS = [
 export function triggersAfterData(entries: readonly TocEntry[]): { ok: boolean; tableData: number; triggers: number } {
   const data = entries.map((e, i) => (e.type === 'TABLE DATA' ? i : -1)).filter((i) => i >= 0);
   const triggers = entries.map((e, i) => (e.type === 'TRIGGER' ? i : -1)).filter((i) => i >= 0);
-  const ok = data.length === 0 || triggers.length === 0 || Math.max(...data) < Math.min(...triggers);
+  const ok = data.length === 0 || triggers.length === 0 || maxOf(data) < minOf(triggers);
   return { ok, tableData: data.length, triggers: triggers.length };
 }
 
