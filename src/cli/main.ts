@@ -89,6 +89,12 @@ export function commandHelp(spec: CommandSpec): string {
     lines.push('', 'Arguments:', ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
   lines.push('', 'Options:', ...Object.entries(spec.options).map(([n, o]) => optionUsage(n, o)), `  ${'--help'.padEnd(28)} show this help`);
+  // `backup` is a command and a group (`backup verify`): its help names the commands under it too
+  const under = COMMANDS.filter((c) => c.name.startsWith(`${spec.name} `));
+  if (under.length) {
+    const width = Math.max(...under.map((c) => c.name.length));
+    lines.push('', 'Commands under it:', ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
+  }
   return lines.join('\n') + '\n';
 }
 
