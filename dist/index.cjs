@@ -157,15 +157,15 @@ var require_arrayParser = __commonJS({
 var require_postgres_date = __commonJS({
   "node_modules/postgres-date/index.js"(exports2, module2) {
     "use strict";
-    var DATE_TIME = /(\d{1,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,})?.*?( BC)?$/;
-    var DATE2 = /^(\d{1,})-(\d{2})-(\d{2})( BC)?$/;
+    var DATE_TIME2 = /(\d{1,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,})?.*?( BC)?$/;
+    var DATE = /^(\d{1,})-(\d{2})-(\d{2})( BC)?$/;
     var TIME_ZONE = /([Z+-])(\d{2})?:?(\d{2})?:?(\d{2})?/;
     var INFINITY = /^-?infinity$/;
     module2.exports = function parseDate(isoDate) {
       if (INFINITY.test(isoDate)) {
         return Number(isoDate.replace("i", "I"));
       }
-      var matches = DATE_TIME.exec(isoDate);
+      var matches = DATE_TIME2.exec(isoDate);
       if (!matches) {
         return getDate(isoDate) || null;
       }
@@ -200,7 +200,7 @@ var require_postgres_date = __commonJS({
       return date5;
     };
     function getDate(isoDate) {
-      var matches = DATE2.exec(isoDate);
+      var matches = DATE.exec(isoDate);
       if (!matches) {
         return;
       }
@@ -6269,7 +6269,7 @@ function escapeBraces(str2) {
 function unescapeBraces(str2) {
   return str2.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
 }
-function pushAll(target, items) {
+function pushAll2(target, items) {
   for (let i = 0; i < items.length; i++) {
     target.push(items[i]);
   }
@@ -6341,7 +6341,7 @@ function parseCommaParts(str2, budget) {
     if (!m) {
       const tail = str2.split(",");
       tail[0] = carry + tail[0];
-      pushAll(parts, tail);
+      pushAll2(parts, tail);
       return parts;
     }
     const { pre, body, post } = m;
@@ -6349,11 +6349,11 @@ function parseCommaParts(str2, budget) {
     p[0] = carry + p[0];
     p[p.length - 1] += "{" + body + "}";
     if (!post.length) {
-      pushAll(parts, p);
+      pushAll2(parts, p);
       return parts;
     }
     carry = p.pop();
-    pushAll(parts, p);
+    pushAll2(parts, p);
     str2 = post;
   }
 }
@@ -40874,7 +40874,7 @@ var require_util9 = __commonJS({
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
     var { states, opcodes } = require_constants6();
     var { ErrorEvent, createFastMessageEvent } = require_events();
-    var { isUtf8 } = require("node:buffer");
+    var { isUtf8: isUtf82 } = require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
     function isConnecting(ws) {
       return ws[kReadyState] === states.CONNECTING;
@@ -41014,7 +41014,7 @@ var require_util9 = __commonJS({
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
     var utf8Decode = hasIntl ? fatalDecoder.decode.bind(fatalDecoder) : function(buffer) {
-      if (isUtf8(buffer)) {
+      if (isUtf82(buffer)) {
         return buffer.toString("utf-8");
       }
       throw new TypeError("Invalid utf-8 received.");
@@ -43922,6 +43922,113 @@ function isUserError(e) {
   return e instanceof UserError;
 }
 
+// src/db/failure.ts
+var FACTS = /* @__PURE__ */ Symbol.for("astm53b.dbFacts");
+function annotateDbError(e, facts) {
+  if (e && typeof e === "object" && !(FACTS in e)) {
+    try {
+      Object.defineProperty(e, FACTS, { value: facts, enumerable: false });
+    } catch {
+    }
+  }
+  return e;
+}
+var SESSION_ENDED = /* @__PURE__ */ new Set(["57P01", "57P02", "57P03", "25P03"]);
+var NETWORK = /* @__PURE__ */ new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN"
+]);
+var DRIVER_LOST = /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)$/;
+function classifyFailure(e, ctx = {}) {
+  if (isUserError(e)) return e;
+  let x = e;
+  for (let depth = 0; depth < 5 && x && typeof x === "object"; depth++) {
+    const found = classifyOne(x, ctx, e);
+    if (found) return found;
+    x = x.cause;
+  }
+  return void 0;
+}
+function classifyOne(err, ctx, original) {
+  const code2 = typeof err.code === "string" ? err.code : void 0;
+  const text = (typeof err.message === "string" ? err.message : "").split("\n")[0].trim();
+  const facts = err[FACTS];
+  const step = ctx.step ? `${ctx.step}: ` : "";
+  const on = facts?.statement ? objectsOf(facts.statement) : void 0;
+  const inTarget = facts ? ` in ${facts.target}` : "";
+  const make = (c, message, hint) => new UserError(c, `${step}${message}`, { hint, cause: original });
+  const raise = (name) => {
+    const how = ctx.setting?.(name);
+    return how ? `, or raise ${how}` : "";
+  };
+  if (code2 === "55P03") {
+    if (/lock timeout/i.test(text)) {
+      const ms = facts?.lockTimeoutMs === void 0 ? "" : ` after ${facts.lockTimeoutMs} ms`;
+      return make(
+        "DB_LOCK_TIMEOUT",
+        `lock timeout${ms} waiting for a lock${on ? ` (statement on ${on})` : ""}${inTarget}: another session holds it`,
+        `see pg_stat_activity for who holds it, then re-run the step${raise("lock-timeout-ms")}; its transaction was rolled back`
+      );
+    }
+    return make(
+      "DB_LOCK_TIMEOUT",
+      `${text}${inTarget}: another session holds the lock`,
+      "see pg_stat_activity for who holds it, then re-run the step; its transaction was rolled back"
+    );
+  }
+  if (code2 === "57014") {
+    if (/statement timeout/i.test(text)) {
+      const ms = facts?.statementTimeoutMs === void 0 ? "" : ` after ${facts.statementTimeoutMs} ms`;
+      return make(
+        "DB_STATEMENT_TIMEOUT",
+        `statement timeout${ms}${on ? ` (statement on ${on})` : ""}${inTarget}: the statement ran longer than allowed`,
+        `see pg_stat_activity for what it waits on${raise("statement-timeout-ms")}; its transaction was rolled back`
+      );
+    }
+    return make(
+      "DB_CANCELLED",
+      `the statement${on ? ` on ${on}` : ""} was cancelled${inTarget}: ${text}`,
+      "another session or an administrator cancelled it (pg_cancel_backend); its transaction was rolled back, re-run the step"
+    );
+  }
+  if (code2 === "40001" || code2 === "40P01") {
+    return make(
+      "DB_CONFLICT",
+      `${text}${on ? ` on ${on}` : ""}${inTarget}: another session's transaction conflicted with this one`,
+      "this transaction was rolled back; keep the app frozen and re-run the step"
+    );
+  }
+  const lost = code2 !== void 0 && (SESSION_ENDED.has(code2) || /^08[0-9A-Z]{3}$/.test(code2) || NETWORK.has(code2)) || DRIVER_LOST.test(text);
+  if (lost) {
+    return make(
+      "DB_CONNECTION_LOST",
+      `lost the connection${facts ? ` to ${facts.target}` : " to the database server"}: ${code2 && !text.includes(code2) ? `${code2} ` : ""}${text || "no reason given"}`,
+      "the server rolled back the open transaction; check that the server is up (restart, failover, or a session ended by an administrator with pg_terminate_backend), then re-run the step"
+    );
+  }
+  return void 0;
+}
+var NAME = String.raw`(?:"[^"]+"|[A-Za-z_][\w$]*)`;
+var OBJECT = new RegExp(String.raw`\b(?:FROM|JOIN|UPDATE|INTO|TABLE)\s+(?:ONLY\s+)?(${NAME}(?:\.${NAME})?)(?!\s*\()`, "gi");
+var NOT_A_NAME = /^(select|lateral|only|if|exists|not|unnest|jsonb_to_recordset|generate_series)$/i;
+function objectsOf(sql) {
+  const names = [];
+  for (const m of sql.matchAll(OBJECT)) {
+    const n2 = m[1];
+    if (!NOT_A_NAME.test(n2) && !names.includes(n2)) names.push(n2);
+  }
+  if (names.length) return names.slice(0, 4).join(", ") + (names.length > 4 ? ", \u2026" : "");
+  const head = sql.replace(/\s+/g, " ").trim();
+  return head ? `"${head.length > 60 ? `${head.slice(0, 60)}\u2026` : head}"` : void 0;
+}
+
 // src/db/secrets.ts
 function maskConnectionString(url2) {
   try {
@@ -44649,6 +44756,7 @@ function asRowError(e) {
 }
 
 // src/csv.ts
+var import_node_buffer = require("node:buffer");
 var import_node_fs = require("node:fs");
 function detectDelimiter(headerLine) {
   let inQuotes = false;
@@ -44810,6 +44918,67 @@ function checkHeader(fields, file2) {
       });
     seen.add(k);
   }
+}
+function firstNonUtf8Byte(b) {
+  const cont = (i, lo = 128, hi = 191) => i < b.length && b[i] >= lo && b[i] <= hi;
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    let n2;
+    if (c < 128) n2 = 1;
+    else if (c >= 194 && c <= 223 && cont(i + 1)) n2 = 2;
+    else if (c === 224 && cont(i + 1, 160) && cont(i + 2)) n2 = 3;
+    else if ((c >= 225 && c <= 236 || c === 238 || c === 239) && cont(i + 1) && cont(i + 2)) n2 = 3;
+    else if (c === 237 && cont(i + 1, 128, 159) && cont(i + 2)) n2 = 3;
+    else if (c === 240 && cont(i + 1, 144) && cont(i + 2) && cont(i + 3)) n2 = 4;
+    else if (c >= 241 && c <= 243 && cont(i + 1) && cont(i + 2) && cont(i + 3)) n2 = 4;
+    else if (c === 244 && cont(i + 1, 128, 143) && cont(i + 2) && cont(i + 3)) n2 = 4;
+    else return i;
+    i += n2;
+  }
+  return -1;
+}
+function decodeUtf8(bytes, file2, opts = {}) {
+  if ((0, import_node_buffer.isUtf8)(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const hint = 're-save it as UTF-8: Excel "CSV UTF-8 (comma delimited)", LibreOffice character set "Unicode (UTF-8)"';
+  if (bytes[0] === 255 && bytes[1] === 254 || bytes[0] === 254 && bytes[1] === 255) {
+    throw new UserError("NOT_UTF8", "the file is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8", { where: { file: file2 }, hint });
+  }
+  const bad = firstNonUtf8Byte(bytes);
+  let lineStart = 0;
+  let line2 = 1;
+  for (let i = 0; i < bad; i++) {
+    const c = bytes[i];
+    if (c === 10 || c === 13 && bytes[i + 1] !== 10) {
+      line2++;
+      lineStart = i + 1;
+    }
+  }
+  const byte = bytes[bad];
+  const before = Buffer.from(bytes.subarray(Math.max(lineStart, bad - 30), bad)).toString("latin1");
+  const where2 = { file: file2, line: line2, ...opts.csv ? csvPlace(bytes, lineStart, bad) : {} };
+  const hex3 = `0x${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  throw new UserError(
+    "NOT_UTF8",
+    `byte ${hex3} is not UTF-8: the file is saved in another encoding (read as latin-1: "${before}${String.fromCharCode(byte)}")`,
+    {
+      where: where2,
+      hint
+    }
+  );
+}
+function csvPlace(bytes, lineStart, bad) {
+  const parser = new CsvParser();
+  const records = parser.push(Buffer.from(bytes.subarray(0, lineStart)).toString("utf8"));
+  const header = records[0]?.fields.map((h) => h.trim());
+  if (!header) return {};
+  const d = parser.dialect.delimiter.charCodeAt(0);
+  let column = 0;
+  let quoted = false;
+  for (let i = lineStart; i < bad; i++) {
+    if (bytes[i] === 34) quoted = !quoted;
+    else if (bytes[i] === d && !quoted) column++;
+  }
+  return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
 async function openCsvFile(path35, displayName = path35) {
   const parser = new CsvParser();
@@ -45255,6 +45424,66 @@ var esm_default = import_lib.default;
 // src/db/pg.ts
 var import_pg_copy_streams = __toESM(require_pg_copy_streams(), 1);
 
+// src/db/target.ts
+var import_node_path4 = __toESM(require("node:path"), 1);
+var EMBEDDED_DIR = ".astm53b/pgdata";
+var DEFAULT_CONNECT_TIMEOUT_MS = 1e4;
+function resolveTarget(opts) {
+  if (opts.url !== void 0 && opts.url !== "") {
+    const url2 = opts.url.trim();
+    if (!/^postgres(ql)?:\/\//i.test(url2)) {
+      throw new UserError("BAD_URL", `--url must be a postgresql:// connection string, got "${maskConnectionString(url2).slice(0, 60)}"`, {
+        where: { field: "url" }
+      });
+    }
+    let parsed;
+    try {
+      parsed = new URL(url2);
+    } catch {
+      throw new UserError("BAD_URL", "the connection string is not a valid URL (percent-encode special characters in the password)", {
+        where: { field: "url" }
+      });
+    }
+    return { kind: "pg", url: url2, label: maskConnectionString(url2), connectTimeoutMs: connectTimeoutOf(parsed, opts.env ?? process.env) };
+  }
+  const dataDir = import_node_path4.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
+  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path4.default.relative(opts.cwd, dataDir) || dataDir})` };
+}
+function connectTimeoutOf(url2, env) {
+  const inUrl = url2.searchParams.get("connect_timeout");
+  const raw = (inUrl ?? env.PGCONNECT_TIMEOUT ?? "").trim();
+  if (raw === "") return DEFAULT_CONNECT_TIMEOUT_MS;
+  if (!/^-?\d{1,6}$/.test(raw)) {
+    const field = inUrl !== null ? "url" : "PGCONNECT_TIMEOUT";
+    throw new UserError(
+      "BAD_CONNECT_TIMEOUT",
+      `${inUrl !== null ? "connect_timeout in the URL" : "PGCONNECT_TIMEOUT"} must be whole seconds, got "${raw.slice(0, 20)}"`,
+      {
+        where: { field }
+      }
+    );
+  }
+  const s = Number(raw);
+  return s <= 0 ? 0 : Math.max(2, s) * 1e3;
+}
+function isTransactionPooler(url2) {
+  try {
+    const u = new URL(url2);
+    return u.port === "6543";
+  } catch {
+    return false;
+  }
+}
+function assertSessionCapable(target, step) {
+  if (target.kind === "pg" && isTransactionPooler(target.url)) {
+    throw new UserError(
+      "TRANSACTION_POOLER",
+      `${step} needs session state (advisory locks, SET) but ${target.label} is Supabase's transaction pooler (port 6543)`,
+      { hint: "use the session pooler (port 5432 on the pooler host) or the direct connection db.<project-ref>.supabase.co:5432" }
+    );
+  }
+}
+
 // src/db/normalize.ts
 var OID = { int8: 20, numeric: 1700, date: 1082 };
 function parseInt8(value) {
@@ -45287,50 +45516,89 @@ var CONNECT_CODES = /* @__PURE__ */ new Set([
   "EAI_AGAIN",
   "ETIMEDOUT",
   "EHOSTUNREACH",
+  "ENETUNREACH",
   "ECONNRESET",
+  "EPIPE",
   "28P01",
   "28000",
   "3D000",
-  "57P03"
+  "57P03",
+  "53300"
 ]);
-function connectError(e, label, secrets) {
+var CONNECT_MESSAGES = /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout expired|timeout exceeded when trying to connect)$/;
+function connectError(e, label, secrets, timeoutMs) {
   const err = e;
-  const timeout = /timeout/i.test(err.message ?? "") && /connect/i.test(err.message ?? "");
-  if (!err.code && !timeout) return void 0;
-  if (err.code && !CONNECT_CODES.has(err.code) && !timeout) return void 0;
-  const reason2 = redact(String(err.message ?? err.code).split("\n")[0] ?? "", secrets);
-  return new UserError("DB_CONNECT", `cannot connect to ${label}: ${reason2}`);
+  const first = String(err.message ?? err.code ?? "").split("\n")[0] ?? "";
+  const timedOut = /timeout/i.test(first);
+  if (!(err.code && CONNECT_CODES.has(err.code)) && !CONNECT_MESSAGES.test(first)) return void 0;
+  const reason2 = redact(first, secrets);
+  const hint = timedOut ? `no answer${timeoutMs ? ` within ${timeoutMs / 1e3} s` : ""}: check the host, the port and the firewall (connect_timeout in the URL or PGCONNECT_TIMEOUT sets the wait)` : void 0;
+  return new UserError("DB_CONNECT", `cannot connect to ${label}: ${reason2}`, hint ? { hint } : {});
 }
+var SET_TIMEOUT = /^\s*SET\s+(LOCAL\s+|SESSION\s+)?(lock_timeout|statement_timeout)\s*(?:=|TO)\s*'?(\d+)'?\s*;?\s*$/i;
+var TX_END = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
 function adapt(result) {
   const r = Array.isArray(result) ? result[result.length - 1] : result;
   return { rows: r.rows, rowCount: r.rowCount ?? r.rows.length, fields: r.fields.map((f) => f.name) };
 }
 var PgSession = class {
-  constructor(client) {
+  constructor(client, label) {
     this.client = client;
+    this.label = label;
   }
   client;
+  label;
+  session = {};
+  local = {};
   async query(sql, params) {
-    return adapt(await this.client.query(sql, params));
+    let r;
+    try {
+      r = await this.client.query(sql, params);
+    } catch (e) {
+      throw this.annotate(e, sql);
+    }
+    this.track(sql);
+    return adapt(r);
   }
   async copyCsvTo(select, sink) {
     const rows = this.client.query(import_pg_copy_streams.default.to(copyCsvStatement(select, "STDOUT")));
-    await (0, import_promises2.pipeline)(rows, sink);
+    try {
+      await (0, import_promises2.pipeline)(rows, sink);
+    } catch (e) {
+      throw this.annotate(e, select);
+    }
     return rows.rowCount;
   }
   /** COPY … FROM STDIN fed with text-format rows, with backpressure; resolves with the rows loaded. */
   async copyIn(statement, rows) {
     const sink = this.client.query(import_pg_copy_streams.default.from(statement));
-    await (0, import_promises2.pipeline)(
-      import_node_stream.Readable.from(
-        (async function* () {
-          for await (const row of rows) yield `${row}
+    try {
+      await (0, import_promises2.pipeline)(
+        import_node_stream.Readable.from(
+          (async function* () {
+            for await (const row of rows) yield `${row}
 `;
-        })()
-      ),
-      sink
-    );
+          })()
+        ),
+        sink
+      );
+    } catch (e) {
+      throw this.annotate(e, statement);
+    }
     return sink.rowCount;
+  }
+  annotate(e, statement) {
+    return annotateDbError(e, { target: this.label, statement, ...this.session, ...this.local });
+  }
+  track(sql) {
+    if (TX_END.test(sql)) {
+      this.local = {};
+      return;
+    }
+    const m = SET_TIMEOUT.exec(sql);
+    if (!m) return;
+    const key = m[2].toLowerCase() === "lock_timeout" ? "lockTimeoutMs" : "statementTimeoutMs";
+    (m[1]?.trim().toUpperCase() === "LOCAL" ? this.local : this.session)[key] = Number(m[3]);
   }
 };
 var PgDb = class {
@@ -45338,10 +45606,11 @@ var PgDb = class {
     this.url = url2;
     this.label = maskConnectionString(url2);
     this.secrets = secretsOf(url2);
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.pool = new esm_default.Pool({
       connectionString: url2,
       max: opts.max ?? 4,
-      connectionTimeoutMillis: 1e4,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       application_name: opts.applicationName ?? "astm53b-pipeline",
       types: typeParsers
     });
@@ -45355,12 +45624,13 @@ var PgDb = class {
   label;
   pool;
   secrets;
+  connectTimeoutMs;
   info;
   async connect() {
     try {
       return await this.pool.connect();
     } catch (e) {
-      throw connectError(e, this.label, this.secrets) ?? e;
+      throw connectError(e, this.label, this.secrets, this.connectTimeoutMs) ?? e;
     }
   }
   async query(sql, params) {
@@ -45373,7 +45643,7 @@ var PgDb = class {
     const client = await this.connect();
     let broken;
     try {
-      return await fn(new PgSession(client));
+      return await fn(new PgSession(client, this.label));
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));
       throw e;
@@ -45520,7 +45790,7 @@ var PgliteDb = class _PgliteDb {
 // src/db/open.ts
 async function openDb(target) {
   if (target.kind === "pg") {
-    const db = new PgDb(target.url);
+    const db = new PgDb(target.url, target.connectTimeoutMs === void 0 ? {} : { connectTimeoutMs: target.connectTimeoutMs });
     try {
       await db.server();
     } catch (e) {
@@ -45539,47 +45809,6 @@ async function withDb(target, fn) {
   } finally {
     await db.close().catch(() => {
     });
-  }
-}
-
-// src/db/target.ts
-var import_node_path4 = __toESM(require("node:path"), 1);
-var EMBEDDED_DIR = ".astm53b/pgdata";
-function resolveTarget(opts) {
-  if (opts.url !== void 0 && opts.url !== "") {
-    const url2 = opts.url.trim();
-    if (!/^postgres(ql)?:\/\//i.test(url2)) {
-      throw new UserError("BAD_URL", `--url must be a postgresql:// connection string, got "${maskConnectionString(url2).slice(0, 60)}"`, {
-        where: { field: "url" }
-      });
-    }
-    try {
-      new URL(url2);
-    } catch {
-      throw new UserError("BAD_URL", "the connection string is not a valid URL (percent-encode special characters in the password)", {
-        where: { field: "url" }
-      });
-    }
-    return { kind: "pg", url: url2, label: maskConnectionString(url2) };
-  }
-  const dataDir = import_node_path4.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
-  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path4.default.relative(opts.cwd, dataDir) || dataDir})` };
-}
-function isTransactionPooler(url2) {
-  try {
-    const u = new URL(url2);
-    return u.port === "6543";
-  } catch {
-    return false;
-  }
-}
-function assertSessionCapable(target, step) {
-  if (target.kind === "pg" && isTransactionPooler(target.url)) {
-    throw new UserError(
-      "TRANSACTION_POOLER",
-      `${step} needs session state (advisory locks, SET) but ${target.label} is Supabase's transaction pooler (port 6543)`,
-      { hint: "use the session pooler (port 5432 on the pooler host) or the direct connection db.<project-ref>.supabase.co:5432" }
-    );
   }
 }
 
@@ -65843,6 +66072,13 @@ var CompatItem = external_exports.strictObject({
   expected: external_exports.string().optional(),
   found: external_exports.string().optional()
 });
+var SECURITY_KINDS = ["rls"];
+var SecurityFinding = external_exports.strictObject({
+  kind: external_exports.enum(SECURITY_KINDS),
+  /** schema.table */
+  name: external_exports.string(),
+  finding: external_exports.string()
+});
 var CompatResult = external_exports.strictObject({
   target: external_exports.string(),
   server: ServerInfo,
@@ -65851,6 +66087,12 @@ var CompatResult = external_exports.strictObject({
   counts: external_exports.strictObject({ ok: external_exports.number(), missing: external_exports.number(), different: external_exports.number() }),
   optionalMissing: external_exports.number(),
   items: external_exports.array(CompatItem),
+  /**
+   * Security findings: a table ML_PP protects with row level security that has it off here
+   * (STAGING's stocks_snapshot). No step relies on RLS to work, so a finding never makes the
+   * target incompatible; compat and preflight show it as a warning for the depot to fix.
+   */
+  security: external_exports.array(SecurityFinding),
   /** facts worth knowing that are not requirements */
   notes: external_exports.array(external_exports.string())
 });
@@ -68295,6 +68537,22 @@ function parseTimeouts(raw) {
   return out;
 }
 
+// src/lists.ts
+function maxOf(xs, start = -Infinity) {
+  let m = start;
+  for (const x of xs) m = Math.max(m, x);
+  return m;
+}
+function minOf(xs, start = Infinity) {
+  let m = start;
+  for (const x of xs) m = Math.min(m, x);
+  return m;
+}
+function pushAll(out, items) {
+  for (const x of items) out.push(x);
+  return out;
+}
+
 // src/runbook/rollback.ts
 var ROLLBACK_TODOS = [
   "Runbook 6.2 step 4: redeploy the legacy app build (feature flag ASTM OFF, USE_ASTM53B_15C=false) and record its commit",
@@ -68305,7 +68563,7 @@ var ROLLBACK_TODOS = [
 function triggersAfterData(entries) {
   const data = entries.map((e, i) => e.type === "TABLE DATA" ? i : -1).filter((i) => i >= 0);
   const triggers = entries.map((e, i) => e.type === "TRIGGER" ? i : -1).filter((i) => i >= 0);
-  const ok = data.length === 0 || triggers.length === 0 || Math.max(...data) < Math.min(...triggers);
+  const ok = data.length === 0 || triggers.length === 0 || maxOf(data) < minOf(triggers);
   return { ok, tableData: data.length, triggers: triggers.length };
 }
 var PG_RESTORE_NOTE = "the archive ran through the pipeline session (pg_restore only wrote its SQL) without --disable-triggers, session_replication_role, DISABLE TRIGGER or any allow-write setting; tables were dropped, recreated, loaded, then their triggers created: no write guard was set or bypassed";
@@ -68796,7 +69054,12 @@ function litres(v) {
   return `${v < 0 ? "-" : ""}${int2.replace(/\B(?=(\d{3})+(?!\d))/g, " ")}.${dec}`;
 }
 function table(header, rows, align) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = header.map(
+    (h, i) => maxOf(
+      rows.map((r) => (r[i] ?? "").length),
+      h.length
+    )
+  );
   const fmt3 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
   return [fmt3(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt3)].join("\n");
 }
@@ -68840,7 +69103,7 @@ var urlOption = {
   description: "target PostgreSQL (postgresql://\u2026, or env:NAME); without it, the embedded database"
 };
 function targetOf(ctx) {
-  return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
+  return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
 async function pathExists(p) {
   return (0, import_promises12.stat)(p).then(
@@ -69304,8 +69567,10 @@ async function readInventory(db) {
     { readOnly: true }
   );
 }
+var RLS_OFF = "row level security is off (PROD has it on): any role granted the table (on Supabase anon and authenticated, through the API) reads and writes every row. No step relies on it; the smoke's 5.1 shows what anon reads";
 function evaluateCompat(inv, target) {
   const items = [];
+  const security = [];
   const push = (item) => items.push(item);
   push({
     kind: "server",
@@ -69336,15 +69601,7 @@ function evaluateCompat(inv, target) {
       if (!found) push({ ...base2, status: "missing" });
       else push({ ...base2, status: found.type === col.type ? "ok" : "different", found: found.type });
     }
-    if (t.rls) {
-      push({
-        kind: "rls",
-        name: fq,
-        status: table3.rls ? "ok" : "different",
-        expected: "row level security enabled",
-        found: table3.rls ? "enabled" : "disabled"
-      });
-    }
+    if (t.rls && !table3.rls) security.push({ kind: "rls", name: fq, finding: RLS_OFF });
     for (const key of t.uniqueKeys ?? []) {
       const want = [...key].sort().join(",");
       const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(",") === want);
@@ -69415,7 +69672,7 @@ function evaluateCompat(inv, target) {
   const absent = items.filter((i) => i.optional && i.status === "missing").map((i) => i.name);
   if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(", ")}`);
   const compatible = counts2.missing === 0 && counts2.different === 0;
-  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, notes };
+  return { target, server: inv.server, compatible, counts: counts2, optionalMissing, items, security, notes };
 }
 async function checkCompat(db, log) {
   log.info(`compat: reading the catalog of ${db.label}`);
@@ -69435,6 +69692,8 @@ function renderCompatText(r, opts = {}) {
     `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
     `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
     ...shown.map(line),
+    ...r.security.map((f) => `security: ${f.name}: ${f.finding}`),
+    ...opts.verbose && !r.security.length ? ["security: no finding (row level security is on wherever ML_PP uses it)"] : [],
     ...r.notes.map((n2) => `note: ${n2}`),
     ""
   ].join("\n");
@@ -69448,6 +69707,12 @@ function renderCompatMarkdown(r) {
     `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
     "",
     ...rows.length ? ["| status | kind | object | expected | found |", "| --- | --- | --- | --- | --- |", ...rows, ""] : [],
+    ...r.security.length ? [
+      "**Security findings** (not needed by the pipeline, for the depot to fix):",
+      "",
+      ...r.security.map((f) => `- \u26A0\uFE0F \`${f.name}\`: ${f.finding}`),
+      ""
+    ] : [],
     ...r.notes.map((n2) => `- ${n2}`),
     ""
   ].join("\n");
@@ -69720,7 +69985,7 @@ function renderEvidenceHtml(view) {
   ];
   for (const s of sections(view)) {
     out.push(`<h2>${esc2(s.title)}</h2>`);
-    if (s.lines.length) out.push("<ul>", ...s.lines.map((l) => `<li>${esc2(l)}</li>`), "</ul>");
+    if (s.lines.length) pushAll(out, ["<ul>", ...s.lines.map((l) => `<li>${esc2(l)}</li>`), "</ul>"]);
     if (s.chart) out.push(renderDeviationSvg(s.chart));
     if (s.table) {
       const t = s.table;
@@ -69749,7 +70014,10 @@ function renderDeviationSvg(g) {
   const bottom = 64;
   const tol = g.tolerance_l;
   const values = g.cases.flatMap((c) => [c.engine_deviation_l, c.mlpp_deviation_l]).filter((v) => v !== null);
-  const yMax = Math.max(tol * 1.5, ...values.map((v) => Math.abs(v) * 1.15), 1);
+  const yMax = maxOf(
+    values.map((v) => Math.abs(v) * 1.15),
+    Math.max(tol * 1.5, 1)
+  );
   const plotH = H - top - bottom;
   const plotW = W - left - right;
   const y = (v) => top + plotH / 2 - v / yMax * (plotH / 2);
@@ -70212,9 +70480,26 @@ function textHasSecret(text, secrets) {
   return s.found;
 }
 
+// src/dates.ts
+function isRealDate(year, month, day) {
+  if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day) || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+var DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?)?$/;
+function isRealDateTime(text) {
+  const m = DATE_TIME.exec(text);
+  if (!m) return false;
+  const [, y, mo, d, h, mi, s, oh, om] = m;
+  if (!isRealDate(Number(y), Number(mo), Number(d))) return false;
+  const within = (v, max) => v === void 0 || Number(v) <= max;
+  return within(h, 23) && within(mi, 59) && within(s, 59) && within(oh, 23) && within(om, 59);
+}
+function isIsoDate(text) {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && isRealDateTime(text);
+}
+
 // src/evidence/bundle.ts
 var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
-var DATE = /^\d{4}-\d{2}-\d{2}$/;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
   const names = (await (0, import_promises15.readdir)(dir)).sort(pathOrder);
@@ -70238,7 +70523,7 @@ function checkName(p, file2) {
 }
 function validateChangelogDate(date5, field = "date") {
   const d = date5.trim();
-  if (!DATE.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`)) || (/* @__PURE__ */ new Date(`${d}T00:00:00Z`)).toISOString().slice(0, 10) !== d) {
+  if (!isIsoDate(d)) {
     throw new UserError("BAD_OPTION", `--${field} ${JSON.stringify(date5)} is not a date YYYY-MM-DD`, { where: { field } });
   }
   return d;
@@ -70942,7 +71227,7 @@ var DENSITY_METHODS = ["hydrometer", "digital"];
 var GoldenCaseSchema = external_exports.object({
   reference: external_exports.string().trim().min(1).describe("unique reference of the case (SEP ticket or reception number)"),
   produit_code: external_exports.string().trim().min(1).describe("product code as in ML_PP ('GASOIL', 'G.O')"),
-  date_mesure: external_exports.string().regex(DATE_PATTERN, { message: "must be a date YYYY-MM-DD (or an ISO date and time)" }).describe("date of the measurement, YYYY-MM-DD"),
+  date_mesure: external_exports.string().regex(DATE_PATTERN, { message: "must be a date YYYY-MM-DD (or an ISO date and time)" }).refine(isRealDateTime, { message: "is not a day of the calendar (month 01-12, day within the month)" }).describe("date of the measurement, YYYY-MM-DD"),
   volume_observe_l: external_exports.number().positive({ message: "must be a positive volume in litres" }).describe("ambient (observed) volume, litres"),
   temperature_c: external_exports.number().min(GOLDEN_TEMPERATURE.min, { message: `is below ${GOLDEN_TEMPERATURE.min} \xB0C, the lower limit of the tables` }).max(GOLDEN_TEMPERATURE.max, { message: `is above ${GOLDEN_TEMPERATURE.max} \xB0C, the upper limit of the tables` }).describe("temperature of the product, \xB0C"),
   densite_observee_kgm3: density("density read at the observed temperature"),
@@ -71123,18 +71408,18 @@ function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
 async function loadGoldenFile(path35, displayName = path35) {
-  let text;
+  let bytes;
   try {
-    text = await (0, import_promises17.readFile)(path35, "utf8");
+    bytes = await (0, import_promises17.readFile)(path35);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const body = text.replace(/^\uFEFF/, "");
-  const json2 = /\.json$/i.test(path35) || /^\s*[[{]/.test(body);
-  return json2 ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  const json2 = /\.json$/i.test(path35) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const text = decodeUtf8(bytes, displayName, { csv: !json2 });
+  return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
 function parseGoldenCsv(text, file2) {
   const csv = parseCsv(text, file2);
@@ -71649,7 +71934,7 @@ async function verifyGolden(set2, opts, log) {
       failed,
       mlpp_compared: cases.filter((c) => c.mlpp_verdict !== "NOT_COMPARED").length
     },
-    max_deviation_l: r32(Math.max(0, ...deviations)),
+    max_deviation_l: r32(maxOf(deviations, 0)),
     cases
   };
 }
@@ -71723,7 +72008,7 @@ function scoreProfile(cases, p, toleranceL) {
       total: cases.length,
       density15_matches: d15,
       vcf_matches: vcf,
-      max_abs_deviation_l: abs2.length ? r32(Math.max(...abs2)) : null,
+      max_abs_deviation_l: abs2.length ? r32(maxOf(abs2)) : null,
       mean_abs_deviation_l: abs2.length ? r32(sumAbs / abs2.length) : null,
       errors
     }
@@ -71835,8 +72120,9 @@ function renderGoldenText(r) {
     signed(c.deviation_l),
     opt(c.mlpp_deviation_l, signed)
   ]);
-  out.push(
-    ...table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [
+  pushAll(
+    out,
+    table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [
       false,
       false,
       true,
@@ -71866,7 +72152,7 @@ function renderGoldenText(r) {
       [false, true, true, true, true, true]
     ).map((l) => `  ${l}`)
   );
-  if (r.drift) out.push("", ...driftText(r.drift));
+  if (r.drift) pushAll(out, ["", ...driftText(r.drift)]);
   return `${out.join("\n")}
 `;
 }
@@ -71891,7 +72177,12 @@ function driftText(d) {
   return out;
 }
 function table2(head, rows, right) {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const w = head.map(
+    (h, i) => maxOf(
+      rows.map((r) => r[i].length),
+      h.length
+    )
+  );
   const line2 = (r) => r.map((v, i) => right[i] ? v.padStart(w[i]) : v.padEnd(w[i])).join("  ").trimEnd();
   return [line2(head), ...rows.map(line2)];
 }
@@ -71944,7 +72235,7 @@ function renderGoldenMarkdown(r) {
     );
   }
   out.push("");
-  if (r.drift) out.push(...driftMarkdown(r.drift));
+  if (r.drift) pushAll(out, driftMarkdown(r.drift));
   return `${out.join("\n")}
 `;
 }
@@ -71971,8 +72262,8 @@ function chart(r) {
   const mlpp = r.cases.map((c) => c.mlpp_deviation_l);
   const hasMlpp = mlpp.some((x) => x !== null);
   const values = [...eng, ...mlpp.filter((x) => x !== null), r.tolerance_l, -r.tolerance_l];
-  const top = Math.ceil(Math.max(...values) + 1);
-  const bottom = Math.floor(Math.min(...values) - 1);
+  const top = Math.ceil(maxOf(values) + 1);
+  const bottom = Math.floor(minOf(values) - 1);
   const n2 = (x) => String(Math.round(x * 10) / 10);
   const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(", ");
   const lines = [
@@ -73020,6 +73311,7 @@ var import_node_path23 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
+var securityCount = (r) => r.compat.security.length ? `; ${r.compat.security.length} security finding${r.compat.security.length > 1 ? "s" : ""} (see warnings)` : "";
 function renderPreflightText(r) {
   const lines = [
     `preflight: ${r.passed ? "PASS" : "FAIL"} on ${r.target} (${r.server.engine} ${r.server.version}), environment ${r.environment.env}`,
@@ -73027,7 +73319,7 @@ function renderPreflightText(r) {
     ...r.warnings.map((w) => `  warn: ${w}`),
     `golden: ${r.golden.file} (${r.golden.cases} cases, sha256 ${r.golden.sha256})`,
     ...r.changeFiles.map((c) => `change: ${c.file} sha256 ${c.sha256} (${c.statements} statements; touches ${touches(c)})`),
-    `compat: ${r.compat.compatible ? "compatible" : "NOT compatible"} (${r.compat.counts.missing} missing, ${r.compat.counts.different} different)`,
+    `compat: ${r.compat.compatible ? "compatible" : "NOT compatible"} (${r.compat.counts.missing} missing, ${r.compat.counts.different} different${securityCount(r)})`,
     `drift: ${r.drift ? r.drift.changes.length ? `${r.drift.changes.length} difference(s) from ${r.drift.baseline}` : `none (${r.drift.objectsCompared} objects compared with ${r.drift.baseline})` : "not checked (no baseline)"}`,
     `deployment: flutter commit ${r.deployment.flutterCommit ?? "not given"}, ASTM flag ${r.deployment.astmFlag ?? "not declared"}; the database ${r.deployment.databaseComputes15c ? `computes 15 \xB0C volumes itself (${r.deployment.computeTriggers.join(", ")})` : "stores the 15 \xB0C volume the app sends"}`,
     `GASOIL receptions in the database: ${r.gasoilReceptions.length}`,
@@ -73053,7 +73345,7 @@ function renderPreflightMarkdown(r) {
     ...r.changeFiles.map((c) => row("change file", `\`${c.file}\` \u2014 sha256 \`${c.sha256}\`; touches ${touches(c)}`)),
     row(
       "compat",
-      r.compat.compatible ? "compatible" : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`
+      (r.compat.compatible ? "compatible" : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`) + securityCount(r)
     ),
     row(
       "drift",
@@ -73255,6 +73547,7 @@ async function preflight(db, inputs, log) {
       message: `the target lacks or differs on ${compat2.counts.missing + compat2.counts.different} object(s) the pipeline relies on (see compat)`
     });
   }
+  for (const f of compat2.security) warnings.push(`security: ${f.name}: ${f.finding}`);
   let drift2 = null;
   if (baseline && read.fingerprint) {
     const pick3 = (f) => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union2)) });
@@ -73394,6 +73687,7 @@ var import_node_path25 = __toESM(require("node:path"), 1);
 // src/runbook/decide.ts
 var import_promises21 = require("node:fs/promises");
 var import_node_path24 = __toESM(require("node:path"), 1);
+var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -73501,16 +73795,27 @@ async function decide(opts, log) {
   } else {
     signoff = read.value;
     const file2 = read.file;
+    const now = opts.now ?? /* @__PURE__ */ new Date();
+    const aheadMs = Date.parse(signoff.at) - now.getTime();
+    const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4;
     const before = smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
     record2(
       "signoff",
       file2,
-      signoff.decision === "GO" && !before,
+      signoff.decision === "GO" && !before && !future,
       `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}`
     );
     if (signoff.decision === "NO-GO") {
       reasons.push(
         reason("SIGNOFF_NO_GO", rel(file2), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ""}`)
+      );
+    } else if (future) {
+      reasons.push(
+        reason(
+          "NO_SIGNOFF",
+          rel(file2),
+          `dated in the future: signed at ${signoff.at}, ${Math.round(aheadMs / 6e4)} min after this decision (${now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`
+        )
       );
     } else if (before) {
       reasons.push(
@@ -75002,6 +75307,11 @@ function commandHelp(spec) {
     lines.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
   lines.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
+  const under = COMMANDS.filter((c) => c.name.startsWith(`${spec.name} `));
+  if (under.length) {
+    const width = Math.max(...under.map((c) => c.name.length));
+    lines.push("", "Commands under it:", ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
+  }
   return lines.join("\n") + "\n";
 }
 function globalHelp() {
@@ -75085,13 +75395,13 @@ ${group}` : ""}`);
     }
     const values = withOptionDefaults(spec, parsed.values);
     const positionals = parsed.positionals;
-    const declared = spec.positionals ?? [];
-    const required2 = declared.filter((p) => p.required).length;
+    const declared2 = spec.positionals ?? [];
+    const required2 = declared2.filter((p) => p.required).length;
     if (positionals.length < required2) {
-      throw new UserError("BAD_ARGUMENTS", `missing ${declared[positionals.length].name}; see astm53b ${spec.name} --help`);
+      throw new UserError("BAD_ARGUMENTS", `missing ${declared2[positionals.length].name}; see astm53b ${spec.name} --help`);
     }
-    if (!declared.some((p) => p.variadic) && positionals.length > declared.length) {
-      throw new UserError("BAD_ARGUMENTS", `unexpected argument "${positionals[declared.length]}"; see astm53b ${spec.name} --help`);
+    if (!declared2.some((p) => p.variadic) && positionals.length > declared2.length) {
+      throw new UserError("BAD_ARGUMENTS", `unexpected argument "${positionals[declared2.length]}"; see astm53b ${spec.name} --help`);
     }
     if (typeof values.url === "string") {
       values.url = resolveUrlOption(values.url, io.env);
@@ -75100,8 +75410,10 @@ ${group}` : ""}`);
     const code2 = await spec.run({ values, positionals, out: (t) => io.stdout(safe(t)), log, cwd: io.cwd, env: io.env });
     return code2 ?? 0;
   } catch (e) {
-    if (isUserError(e)) {
-      io.stderr(safe(`${e.describe()}
+    const user = classifyFailure(e, { step: spec.name, setting: (n2) => spec.options[n2] ? `--${n2}` : void 0 });
+    if (user) {
+      if (user !== e) log.debug(e instanceof Error ? e.stack ?? e.message : String(e));
+      io.stderr(safe(`${user.describe()}
 `));
       return 2;
     }
@@ -75631,7 +75943,13 @@ function readDatabaseUrl(name = "database-url") {
   for (const s of secretsOf(url2)) setSecret(s);
   return url2;
 }
+var declared = /* @__PURE__ */ new Set();
+var declaredInputs = () => declared;
+var forgetDeclaredInputs = () => {
+  declared = /* @__PURE__ */ new Set();
+};
 function readInputs(schema2) {
+  declared = new Set(Object.keys(schema2.shape));
   const raw = {};
   for (const key of Object.keys(schema2.shape)) {
     const v = getInput(key);
@@ -75665,15 +75983,18 @@ var actionLogger = {
   debug: (m) => debug(m)
 };
 async function runAction(name, body) {
+  forgetDeclaredInputs();
   try {
     const out = await body(actionLogger);
     if (out) setFailed(`${name}: ${out.failure}`);
   } catch (e) {
-    if (isUserError(e)) {
-      const w = e.where;
-      setFailed(`${name}: ${e.describe()}`);
+    const user = classifyFailure(e, { setting: (n2) => declaredInputs().has(n2) ? `input ${n2}` : void 0 });
+    if (user) {
+      if (user !== e) debug(e instanceof Error ? e.stack ?? e.message : String(e));
+      const w = user.where;
+      setFailed(`${name}: ${user.describe()}`);
       if (w?.file) {
-        error62(e.message, { title: `${name}: ${e.code}`, file: w.file, ...w.line ? { startLine: w.line } : {} });
+        error62(user.message, { title: `${name}: ${user.code}`, file: w.file, ...w.line ? { startLine: w.line } : {} });
       }
       return;
     }

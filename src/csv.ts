@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { UserError } from './errors.js';
+import { UserError, type ErrorLocation } from './errors.js';
 
 /**
  * Small CSV reader/writer (RFC 4180 quoting) for the engine's batch mode and the golden files.
@@ -219,6 +220,81 @@ function checkHeader(fields: string[], file: string): void {
       });
     seen.add(k);
   }
+}
+
+/**
+ * Offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1.
+ * (node's isUtf8 only says yes or no; the user needs the place.)
+ */
+export function firstNonUtf8Byte(b: Uint8Array): number {
+  const cont = (i: number, lo = 0x80, hi = 0xbf) => i < b.length && b[i]! >= lo && b[i]! <= hi;
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    let n: number;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf && cont(i + 1)) n = 2;
+    else if (c === 0xe0 && cont(i + 1, 0xa0) && cont(i + 2)) n = 3;
+    else if (((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) && cont(i + 1) && cont(i + 2)) n = 3;
+    else if (c === 0xed && cont(i + 1, 0x80, 0x9f) && cont(i + 2)) n = 3;
+    else if (c === 0xf0 && cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3)) n = 4;
+    else if (c >= 0xf1 && c <= 0xf3 && cont(i + 1) && cont(i + 2) && cont(i + 3)) n = 4;
+    else if (c === 0xf4 && cont(i + 1, 0x80, 0x8f) && cont(i + 2) && cont(i + 3)) n = 4;
+    else return i;
+    i += n;
+  }
+  return -1;
+}
+
+/**
+ * The text of a file that must be UTF-8. A spreadsheet saved as plain "CSV" on Windows writes
+ * Windows-1252/latin-1: read as UTF-8, "é" would silently become U+FFFD and a reference or a
+ * note would no longer match SEP's. So the first byte that is not UTF-8 is refused, naming its
+ * line and, for a CSV, its data row and column. A byte order mark is kept (the parser notes it).
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string, opts: { csv?: boolean } = {}): string {
+  if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const hint = 're-save it as UTF-8: Excel "CSV UTF-8 (comma delimited)", LibreOffice character set "Unicode (UTF-8)"';
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new UserError('NOT_UTF8', 'the file is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8', { where: { file }, hint });
+  }
+  const bad = firstNonUtf8Byte(bytes);
+  let lineStart = 0;
+  let line = 1;
+  for (let i = 0; i < bad; i++) {
+    const c = bytes[i];
+    if (c === 0x0a || (c === 0x0d && bytes[i + 1] !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  const byte = bytes[bad]!;
+  const before = Buffer.from(bytes.subarray(Math.max(lineStart, bad - 30), bad)).toString('latin1');
+  const where: ErrorLocation = { file, line, ...(opts.csv ? csvPlace(bytes, lineStart, bad) : {}) };
+  const hex = `0x${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  throw new UserError(
+    'NOT_UTF8',
+    `byte ${hex} is not UTF-8: the file is saved in another encoding (read as latin-1: "${before}${String.fromCharCode(byte)}")`,
+    {
+      where,
+      hint,
+    },
+  );
+}
+
+/** Data row and column of a byte of a CSV, from the valid text before its line. */
+function csvPlace(bytes: Uint8Array, lineStart: number, bad: number): { row?: number; field?: string } {
+  const parser = new CsvParser();
+  const records = parser.push(Buffer.from(bytes.subarray(0, lineStart)).toString('utf8'));
+  const header = records[0]?.fields.map((h) => h.trim());
+  if (!header) return {};
+  const d = parser.dialect!.delimiter.charCodeAt(0);
+  let column = 0;
+  let quoted = false;
+  for (let i = lineStart; i < bad; i++) {
+    if (bytes[i] === 0x22) quoted = !quoted;
+    else if (bytes[i] === d && !quoted) column++;
+  }
+  return { row: records.length, ...(header[column] ? { field: header[column] } : {}) };
 }
 
 export interface CsvFileReader {

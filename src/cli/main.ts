@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { UserError, isUserError } from '../errors.js';
+import { UserError } from '../errors.js';
+import { classifyFailure } from '../db/failure.js';
 import type { Logger } from '../logger.js';
 import { redact, secretsOf } from '../db/secrets.js';
 import type { CommandContext, CommandSpec, OptionSpec } from './command.js';
@@ -8,8 +9,10 @@ import { resolveUrlOption } from './url-option.js';
 
 /**
  * The `astm53b` CLI: the same runbook functions as the actions, on a laptop. One catch here:
- * a UserError prints its one-line description (exit 2); anything else is a bug and keeps its
- * stack (exit 3). Exit 1 means the command ran and its check failed.
+ * a UserError, or a failure of the server or the network under the command (lock or statement
+ * timeout, terminated backend, lost connection: classifyFailure), prints one line (exit 2);
+ * anything else is a bug and keeps its stack (exit 3). Exit 1 means the command ran and its
+ * check failed.
  */
 export interface CliIO {
   stdout: (text: string) => void;
@@ -86,6 +89,12 @@ export function commandHelp(spec: CommandSpec): string {
     lines.push('', 'Arguments:', ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
   lines.push('', 'Options:', ...Object.entries(spec.options).map(([n, o]) => optionUsage(n, o)), `  ${'--help'.padEnd(28)} show this help`);
+  // `backup` is a command and a group (`backup verify`): its help names the commands under it too
+  const under = COMMANDS.filter((c) => c.name.startsWith(`${spec.name} `));
+  if (under.length) {
+    const width = Math.max(...under.map((c) => c.name.length));
+    lines.push('', 'Commands under it:', ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -180,8 +189,10 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
     const code = await spec.run({ values, positionals, out: (t) => io.stdout(safe(t)), log, cwd: io.cwd, env: io.env });
     return code ?? 0;
   } catch (e) {
-    if (isUserError(e)) {
-      io.stderr(safe(`${e.describe()}\n`));
+    const user = classifyFailure(e, { step: spec.name, setting: (n) => (spec.options[n] ? `--${n}` : undefined) });
+    if (user) {
+      if (user !== e) log.debug(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      io.stderr(safe(`${user.describe()}\n`));
       return 2;
     }
     io.stderr(safe(`internal error (a bug; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));

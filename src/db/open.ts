@@ -5,7 +5,7 @@ import { PgliteDb } from './pglite.js';
 
 export async function openDb(target: Target): Promise<Db> {
   if (target.kind === 'pg') {
-    const db = new PgDb(target.url);
+    const db = new PgDb(target.url, target.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: target.connectTimeoutMs });
     try {
       await db.server(); // fail here, with the one-line connect error, not deep inside a step
     } catch (e) {

@@ -3,7 +3,9 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { UserError } from '../errors.js';
+import { annotateDbError } from './failure.js';
 import { redact, secretsOf, maskConnectionString } from './secrets.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './target.js';
 import { OID, identity, parseInt8 } from './normalize.js';
 import { DEFAULT_TX, copyCsvStatement, type ClientOptions, type Db, type QueryResult, type Queryable, type TxOptions } from './types.js';
 import type { ServerInfo } from '../results/common.js';
@@ -23,22 +25,40 @@ const CONNECT_CODES = new Set([
   'EAI_AGAIN',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ECONNRESET',
+  'EPIPE',
   '28P01',
   '28000',
   '3D000',
   '57P03',
+  '53300',
 ]);
+/**
+ * What pg says, with no code, when the socket closed before the server answered (a firewall that
+ * accepts then resets) or when its connect timer fired ("timeout expired" from the client,
+ * the other two from the pool).
+ */
+const CONNECT_MESSAGES =
+  /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout expired|timeout exceeded when trying to connect)$/;
 
-export function connectError(e: unknown, label: string, secrets: readonly string[]): UserError | undefined {
+export function connectError(e: unknown, label: string, secrets: readonly string[], timeoutMs?: number): UserError | undefined {
   const err = e as { code?: string; message?: string };
-  const timeout = /timeout/i.test(err.message ?? '') && /connect/i.test(err.message ?? '');
-  if (!err.code && !timeout) return undefined;
-  if (err.code && !CONNECT_CODES.has(err.code) && !timeout) return undefined;
+  const first = String(err.message ?? err.code ?? '').split('\n')[0] ?? '';
+  const timedOut = /timeout/i.test(first);
+  if (!(err.code && CONNECT_CODES.has(err.code)) && !CONNECT_MESSAGES.test(first)) return undefined;
   // one line, never the password: the label is masked and the driver text is redacted
-  const reason = redact(String(err.message ?? err.code).split('\n')[0] ?? '', secrets);
-  return new UserError('DB_CONNECT', `cannot connect to ${label}: ${reason}`);
+  const reason = redact(first, secrets);
+  const hint = timedOut
+    ? `no answer${timeoutMs ? ` within ${timeoutMs / 1000} s` : ''}: check the host, the port and the firewall (connect_timeout in the URL or PGCONNECT_TIMEOUT sets the wait)`
+    : undefined;
+  return new UserError('DB_CONNECT', `cannot connect to ${label}: ${reason}`, hint ? { hint } : {});
 }
+
+/** lock_timeout and statement_timeout as the pipeline sets them (plain milliseconds), so a timeout can say how long it waited. */
+const SET_TIMEOUT = /^\s*SET\s+(LOCAL\s+|SESSION\s+)?(lock_timeout|statement_timeout)\s*(?:=|TO)\s*'?(\d+)'?\s*;?\s*$/i;
+const TX_END = /^\s*(COMMIT|ROLLBACK|END|ABORT)\b/i;
+type Timeouts = { lockTimeoutMs?: number; statementTimeoutMs?: number };
 
 function adapt<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
   // several statements in one simple query (a restore script's batch) answer with one result each: the last one counts
@@ -47,28 +67,66 @@ function adapt<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
 }
 
 class PgSession implements Queryable {
-  constructor(private readonly client: pg.PoolClient | pg.Client) {}
+  private readonly session: Timeouts = {};
+  private local: Timeouts = {};
+
+  constructor(
+    private readonly client: pg.PoolClient | pg.Client,
+    private readonly label: string,
+  ) {}
+
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return adapt<R>(await this.client.query(sql, params as unknown[] | undefined));
+    let r: pg.QueryResult;
+    try {
+      r = await this.client.query(sql, params as unknown[] | undefined);
+    } catch (e) {
+      throw this.annotate(e, sql);
+    }
+    this.track(sql);
+    return adapt<R>(r);
   }
+
   async copyCsvTo(select: string, sink: Writable): Promise<number> {
     // streamed from the socket to the sink: a table of any size costs a few buffers
     const rows = this.client.query(pgCopy.to(copyCsvStatement(select, 'STDOUT')));
-    await pipeline(rows, sink);
+    try {
+      await pipeline(rows, sink);
+    } catch (e) {
+      throw this.annotate(e, select);
+    }
     return rows.rowCount;
   }
   /** COPY … FROM STDIN fed with text-format rows, with backpressure; resolves with the rows loaded. */
   async copyIn(statement: string, rows: AsyncIterable<string>): Promise<number> {
     const sink = this.client.query(pgCopy.from(statement));
-    await pipeline(
-      Readable.from(
-        (async function* () {
-          for await (const row of rows) yield `${row}\n`;
-        })(),
-      ),
-      sink,
-    );
+    try {
+      await pipeline(
+        Readable.from(
+          (async function* () {
+            for await (const row of rows) yield `${row}\n`;
+          })(),
+        ),
+        sink,
+      );
+    } catch (e) {
+      throw this.annotate(e, statement);
+    }
     return sink.rowCount;
+  }
+
+  private annotate(e: unknown, statement: string): unknown {
+    return annotateDbError(e, { target: this.label, statement, ...this.session, ...this.local });
+  }
+
+  private track(sql: string): void {
+    if (TX_END.test(sql)) {
+      this.local = {};
+      return;
+    }
+    const m = SET_TIMEOUT.exec(sql);
+    if (!m) return;
+    const key = m[2]!.toLowerCase() === 'lock_timeout' ? 'lockTimeoutMs' : 'statementTimeoutMs';
+    (m[1]?.trim().toUpperCase() === 'LOCAL' ? this.local : this.session)[key] = Number(m[3]);
   }
 }
 
@@ -77,18 +135,20 @@ export class PgDb implements Db {
   readonly label: string;
   private readonly pool: pg.Pool;
   private readonly secrets: string[];
+  private readonly connectTimeoutMs: number;
   private info: ServerInfo | undefined;
 
   constructor(
     readonly url: string,
-    opts: { max?: number; applicationName?: string } = {},
+    opts: { max?: number; applicationName?: string; connectTimeoutMs?: number } = {},
   ) {
     this.label = maskConnectionString(url);
     this.secrets = secretsOf(url);
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.pool = new pg.Pool({
       connectionString: url,
       max: opts.max ?? 4,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       application_name: opts.applicationName ?? 'astm53b-pipeline',
       types: typeParsers,
     });
@@ -103,7 +163,7 @@ export class PgDb implements Db {
     try {
       return await this.pool.connect();
     } catch (e) {
-      throw connectError(e, this.label, this.secrets) ?? e;
+      throw connectError(e, this.label, this.secrets, this.connectTimeoutMs) ?? e;
     }
   }
 
@@ -119,7 +179,7 @@ export class PgDb implements Db {
     const client = await this.connect();
     let broken: Error | undefined;
     try {
-      return await fn(new PgSession(client));
+      return await fn(new PgSession(client, this.label));
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));
       throw e;

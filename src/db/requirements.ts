@@ -20,7 +20,11 @@ export interface TableRequirement {
   schema: string;
   name: string;
   columns: ColumnRequirement[];
-  /** RLS must be on (the smoke tests exercise it) */
+  /**
+   * ML_PP protects the table with RLS. No step relies on it (they run as the owner, and the smoke
+   * reports what an app role sees), so when it is off compat lists a security finding, not an
+   * incompatibility: STAGING's stocks_snapshot has it off.
+   */
   rls?: boolean;
   /** a unique constraint or unique index on exactly these columns */
   uniqueKeys?: string[][];

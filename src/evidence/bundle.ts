@@ -27,6 +27,7 @@ import {
 import { readEvidenceFacts, type CollectedFile } from './results-facts.js';
 import { SecretScanner, textHasSecret } from './secret-scan.js';
 import type { BundleFile, BundleManifest, RunInfo, EvidenceFacts } from '../results/evidence.js';
+import { isIsoDate } from '../dates.js';
 
 /**
  * Runbook 5.7 and DESIGN §6: one zip per run with every file the steps wrote (results folder,
@@ -71,7 +72,6 @@ export interface BundleResult {
 
 /** Already compressed: stored as is, deflating them again costs time and gains nothing. */
 const STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const pathOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -100,7 +100,7 @@ function checkName(p: string, file: string): void {
 
 export function validateChangelogDate(date: string, field = 'date'): string {
   const d = date.trim();
-  if (!DATE.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`)) || new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) !== d) {
+  if (!isIsoDate(d)) {
     throw new UserError('BAD_OPTION', `--${field} ${JSON.stringify(date)} is not a date YYYY-MM-DD`, { where: { field } });
   }
   return d;

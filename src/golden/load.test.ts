@@ -78,6 +78,65 @@ describe('golden files: loading', () => {
   });
 });
 
+describe('golden files: encoding', () => {
+  const write = (name: string, bytes: Buffer) => {
+    const p = join(dir, name);
+    writeFileSync(p, bytes);
+    return p;
+  };
+  const withNote = (note: string) => csv(ROW1, ROW2.replace(/,$/, `,${note}`));
+
+  it('reads UTF-8 with accents (and a BOM) as written', async () => {
+    const set = await loadGoldenFile(write('utf8.csv', Buffer.from(`\uFEFF${withNote('réception à Kinshasa')}`, 'utf8')), 'utf8.csv');
+    expect(set.cases[1]!.case.note).toBe('réception à Kinshasa');
+  });
+
+  it('refuses a latin-1 CSV (a spreadsheet saved as plain "CSV"), naming line, row and column, instead of reading U+FFFD', async () => {
+    const file = write('latin1.csv', Buffer.from(withNote('réception à Kinshasa'), 'latin1'));
+    const e = (await loadGoldenFile(file, 'latin1.csv').catch((x: unknown) => x)) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.code).toBe('NOT_UTF8');
+    expect(e.where).toEqual({ file: 'latin1.csv', line: 3, row: 2, field: 'note' });
+    expect(e.describe()).toBe(
+      'NOT_UTF8: latin1.csv:3 row 2 field note: byte 0xE9 is not UTF-8: the file is saved in another encoding (read as latin-1: ".9890,34615,SEP_API_OFFICIEL,ré") (re-save it as UTF-8: Excel "CSV UTF-8 (comma delimited)", LibreOffice character set "Unicode (UTF-8)")',
+    );
+  });
+
+  it('refuses one stray byte anywhere, a French ";" export, JSON, and UTF-16', async () => {
+    const stray = Buffer.concat([
+      Buffer.from(`${HEADER}\n${ROW1}\n`),
+      Buffer.from('SEP-02,GASOIL,2026-02-25,35000,28.0,836.2,845.2,0.9890,34615,SEP'),
+      Buffer.from([0x96]),
+      Buffer.from(',\n'),
+    ]);
+    expect((await loadGoldenFile(write('stray.csv', stray), 'stray.csv').catch((x: unknown) => x)) as UserError).toMatchObject({
+      code: 'NOT_UTF8',
+      where: { line: 3, row: 2, field: 'source' },
+    });
+    const french = [
+      HEADER.replaceAll(',', ';'),
+      'SEP-01;GASOIL;24/02/2026;39291;22,4;837,0;841,5;0,9937;39043;SEP_API_OFFICIEL;dépôt',
+    ].join('\r\n');
+    expect(
+      ((await loadGoldenFile(write('fr.csv', Buffer.from(french, 'latin1')), 'fr.csv').catch((x: unknown) => x)) as UserError).where,
+    ).toEqual({
+      file: 'fr.csv',
+      line: 2,
+      row: 1,
+      field: 'note',
+    });
+    const json = JSON.stringify([{ reference: 'SEP-01', note: 'dépôt' }], null, 2);
+    expect(
+      ((await loadGoldenFile(write('g.json', Buffer.from(json, 'latin1')), 'g.json').catch((x: unknown) => x)) as UserError).where,
+    ).toEqual({
+      file: 'g.json',
+      line: 4,
+    });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv(ROW1), 'utf16le')]);
+    expect(((await loadGoldenFile(write('u16.csv', utf16), 'u16.csv').catch((x: unknown) => x)) as UserError).message).toMatch(/UTF-16/);
+  });
+});
+
 describe('golden files: every bad input is a UserError naming file, row and column', () => {
   const cases: [string, () => unknown, string, { line?: number; row?: number; field?: string }][] = [
     [
@@ -157,6 +216,24 @@ describe('golden files: every bad input is a UserError naming file, row and colu
     [
       'bad date',
       () => parseGoldenCsv(csv(ROW1.replace('2026-02-24', 'yesterday')), 'g.csv'),
+      'GOLDEN_INVALID_VALUE',
+      { row: 1, field: 'date_mesure' },
+    ],
+    [
+      'impossible date (February 31st)',
+      () => parseGoldenCsv(csv(ROW1, ROW2.replace('2026-02-25', '2026-02-31')), 'g.csv'),
+      'GOLDEN_INVALID_VALUE',
+      { line: 3, row: 2, field: 'date_mesure' },
+    ],
+    [
+      'impossible date in a French export (29/02 of a common year)',
+      () => parseGoldenCsv(csv(ROW1.replace('2026-02-24', '29/02/2025')), 'g.csv'),
+      'GOLDEN_INVALID_VALUE',
+      { line: 2, row: 1, field: 'date_mesure' },
+    ],
+    [
+      'impossible time',
+      () => parseGoldenCsv(csv(ROW1.replace('2026-02-24', '2026-02-24T25:10:00Z')), 'g.csv'),
       'GOLDEN_INVALID_VALUE',
       { row: 1, field: 'date_mesure' },
     ],

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { isAstmError, table53b, table54b, type AstmError } from '../astm/index.js';
 import { rejectDensityInWrongUnit } from '../astm/ranges.js';
-import { columnIndex, parseCsv, parseDecimal } from '../csv.js';
+import { columnIndex, decodeUtf8, parseCsv, parseDecimal } from '../csv.js';
 import { UserError, type ErrorLocation } from '../errors.js';
 import { GoldenCaseSchema, GoldenFileSchema, NUMERIC_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, type GoldenCase } from './schema.js';
 import type { CaseOrigin } from '../results/golden.js';
@@ -41,18 +41,19 @@ function at(where: CaseOrigin, field?: string): ErrorLocation {
 }
 
 export async function loadGoldenFile(path: string, displayName = path): Promise<GoldenSet> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR')
       throw new UserError('FILE_NOT_FOUND', `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError('FILE_NOT_READABLE', `${displayName}: ${(e as Error).message}`, { where: { file: displayName }, cause: e });
   }
-  const body = text.replace(/^\uFEFF/, '');
-  const json = /\.json$/i.test(path) || /^\s*[[{]/.test(body);
-  return json ? parseGoldenJson(body, displayName) : parseGoldenCsv(text, displayName);
+  // JSON or CSV is told from the name or the first character, both ASCII: the decoding can then name a CSV's row and column
+  const json = /\.json$/i.test(path) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString('latin1'));
+  const text = decodeUtf8(bytes, displayName, { csv: !json });
+  return json ? parseGoldenJson(text.replace(/^\uFEFF/, ''), displayName) : parseGoldenCsv(text, displayName);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS_1980 } from '../astm/index.js';
+import { isRealDateTime } from '../dates.js';
 
 /**
  * One golden case: a real reception measured in the field and SEP's result for it. The columns
@@ -36,6 +37,7 @@ export const GoldenCaseSchema = z
     date_mesure: z
       .string()
       .regex(DATE_PATTERN, { message: 'must be a date YYYY-MM-DD (or an ISO date and time)' })
+      .refine(isRealDateTime, { message: 'is not a day of the calendar (month 01-12, day within the month)' })
       .describe('date of the measurement, YYYY-MM-DD'),
     volume_observe_l: z.number().positive({ message: 'must be a positive volume in litres' }).describe('ambient (observed) volume, litres'),
     temperature_c: z

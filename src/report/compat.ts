@@ -15,6 +15,8 @@ export function renderCompatText(r: CompatResult, opts: { verbose?: boolean } = 
     `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
     `${r.compatible ? 'COMPATIBLE' : 'NOT COMPATIBLE'}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
     ...shown.map(line),
+    ...r.security.map((f) => `security: ${f.name}: ${f.finding}`),
+    ...(opts.verbose && !r.security.length ? ['security: no finding (row level security is on wherever ML_PP uses it)'] : []),
     ...r.notes.map((n) => `note: ${n}`),
     '',
   ].join('\n');
@@ -29,6 +31,14 @@ export function renderCompatMarkdown(r: CompatResult): string {
     `${r.server.engine} ${r.server.version}; ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required; ${r.optionalMissing} optional absent.`,
     '',
     ...(rows.length ? ['| status | kind | object | expected | found |', '| --- | --- | --- | --- | --- |', ...rows, ''] : []),
+    ...(r.security.length
+      ? [
+          '**Security findings** (not needed by the pipeline, for the depot to fix):',
+          '',
+          ...r.security.map((f) => `- ⚠️ \`${f.name}\`: ${f.finding}`),
+          '',
+        ]
+      : []),
     ...r.notes.map((n) => `- ${n}`),
     '',
   ].join('\n');

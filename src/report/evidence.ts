@@ -1,4 +1,5 @@
 import type { BundleManifest, EvidenceFacts, GoldenFacts, VerifyResult } from '../results/evidence.js';
+import { maxOf, pushAll } from '../lists.js';
 
 /**
  * The bundle's report.md and report.html: what an auditor reads first. Both are drawn from one
@@ -171,7 +172,7 @@ export function renderEvidenceHtml(view: BundleView): string {
   ];
   for (const s of sections(view)) {
     out.push(`<h2>${esc(s.title)}</h2>`);
-    if (s.lines.length) out.push('<ul>', ...s.lines.map((l) => `<li>${esc(l)}</li>`), '</ul>');
+    if (s.lines.length) pushAll(out, ['<ul>', ...s.lines.map((l) => `<li>${esc(l)}</li>`), '</ul>']);
     if (s.chart) out.push(renderDeviationSvg(s.chart));
     if (s.table) {
       const t = s.table;
@@ -206,7 +207,10 @@ export function renderDeviationSvg(g: GoldenFacts): string {
   const bottom = 64;
   const tol = g.tolerance_l;
   const values = g.cases.flatMap((c) => [c.engine_deviation_l, c.mlpp_deviation_l]).filter((v): v is number => v !== null);
-  const yMax = Math.max(tol * 1.5, ...values.map((v) => Math.abs(v) * 1.15), 1);
+  const yMax = maxOf(
+    values.map((v) => Math.abs(v) * 1.15),
+    Math.max(tol * 1.5, 1),
+  );
   const plotH = H - top - bottom;
   const plotW = W - left - right;
   const y = (v: number) => top + plotH / 2 - (v / yMax) * (plotH / 2);

@@ -1,4 +1,5 @@
 import type { CaseResult, DriftReport, GoldenReport } from '../results/golden.js';
+import { maxOf, minOf, pushAll } from '../lists.js';
 
 /**
  * Renderers of the golden verification (pure; golden-file tested). The markdown is a GitHub job
@@ -34,8 +35,9 @@ export function renderGoldenText(r: GoldenReport): string {
     signed(c.deviation_l),
     opt(c.mlpp_deviation_l, signed),
   ]);
-  out.push(
-    ...table(['case', 'verdict', 'engine 15°C L', 'SEP L', 'ML_PP L', 'eng−SEP', 'ML_PP−SEP'], rows, [
+  pushAll(
+    out,
+    table(['case', 'verdict', 'engine 15°C L', 'SEP L', 'ML_PP L', 'eng−SEP', 'ML_PP−SEP'], rows, [
       false,
       false,
       true,
@@ -65,7 +67,7 @@ export function renderGoldenText(r: GoldenReport): string {
       [false, true, true, true, true, true],
     ).map((l) => `  ${l}`),
   );
-  if (r.drift) out.push('', ...driftText(r.drift));
+  if (r.drift) pushAll(out, ['', ...driftText(r.drift)]);
   return `${out.join('\n')}\n`;
 }
 
@@ -91,7 +93,12 @@ function driftText(d: DriftReport): string[] {
 }
 
 function table(head: string[], rows: string[][], right: boolean[]): string[] {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const w = head.map((h, i) =>
+    maxOf(
+      rows.map((r) => r[i]!.length),
+      h.length,
+    ),
+  );
   const line = (r: string[]) =>
     r
       .map((v, i) => (right[i] ? v.padStart(w[i]!) : v.padEnd(w[i]!)))
@@ -165,7 +172,7 @@ export function renderGoldenMarkdown(r: GoldenReport): string {
     );
   }
   out.push('');
-  if (r.drift) out.push(...driftMarkdown(r.drift));
+  if (r.drift) pushAll(out, driftMarkdown(r.drift));
   return `${out.join('\n')}\n`;
 }
 
@@ -194,8 +201,8 @@ function chart(r: GoldenReport): string[] {
   const mlpp = r.cases.map((c) => c.mlpp_deviation_l);
   const hasMlpp = mlpp.some((x) => x !== null);
   const values = [...eng, ...mlpp.filter((x): x is number => x !== null), r.tolerance_l, -r.tolerance_l];
-  const top = Math.ceil(Math.max(...values) + 1);
-  const bottom = Math.floor(Math.min(...values) - 1);
+  const top = Math.ceil(maxOf(values) + 1);
+  const bottom = Math.floor(minOf(values) - 1);
   const n = (x: number) => String(Math.round(x * 10) / 10);
   const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(', ');
   const lines = [

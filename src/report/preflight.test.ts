@@ -40,4 +40,25 @@ describe('preflight and compat renderers', () => {
     const md = renderCompatMarkdown(r);
     expect(md).toContain('| MISSING | role | `anon` |');
   });
+
+  it('a security finding is shown apart, and leaves the target compatible (text, markdown, preflight warning)', () => {
+    const real = goldenInput(import.meta.url, 'compat', CompatResult);
+    const finding = {
+      kind: 'rls' as const,
+      name: 'public.stocks_snapshot',
+      finding:
+        "row level security is off (PROD has it on): any role granted the table (on Supabase anon and authenticated, through the API) reads and writes every row. No step relies on it; the smoke's 5.1 shows what anon reads",
+    };
+    const r = CompatResult.parse({ ...real, security: [finding] });
+    golden('compat-security.txt', renderCompatText(r));
+    golden('compat-security.md', renderCompatMarkdown(r));
+    expect(renderCompatText(r)).toMatch(/^COMPATIBLE: /m);
+    const pf = goldenInput(import.meta.url, 'preflight', PreflightResult);
+    const text = renderPreflightText(
+      PreflightResult.parse({ ...pf, compat: r, warnings: [...pf.warnings, `security: ${finding.name}: ${finding.finding}`] }),
+    );
+    expect(text).toMatch(/^preflight: PASS /);
+    expect(text).toContain('  warn: security: public.stocks_snapshot: row level security is off');
+    expect(text).toContain('compat: compatible (0 missing, 0 different; 1 security finding (see warnings))');
+  });
 });

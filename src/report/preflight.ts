@@ -6,6 +6,9 @@ const touches = (r: PreflightResult['changeFiles'][number]) =>
   [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(', ') ||
   'nothing recognised';
 
+const securityCount = (r: PreflightResult) =>
+  r.compat.security.length ? `; ${r.compat.security.length} security finding${r.compat.security.length > 1 ? 's' : ''} (see warnings)` : '';
+
 export function renderPreflightText(r: PreflightResult): string {
   const lines = [
     `preflight: ${r.passed ? 'PASS' : 'FAIL'} on ${r.target} (${r.server.engine} ${r.server.version}), environment ${r.environment.env}`,
@@ -13,7 +16,7 @@ export function renderPreflightText(r: PreflightResult): string {
     ...r.warnings.map((w) => `  warn: ${w}`),
     `golden: ${r.golden.file} (${r.golden.cases} cases, sha256 ${r.golden.sha256})`,
     ...r.changeFiles.map((c) => `change: ${c.file} sha256 ${c.sha256} (${c.statements} statements; touches ${touches(c)})`),
-    `compat: ${r.compat.compatible ? 'compatible' : 'NOT compatible'} (${r.compat.counts.missing} missing, ${r.compat.counts.different} different)`,
+    `compat: ${r.compat.compatible ? 'compatible' : 'NOT compatible'} (${r.compat.counts.missing} missing, ${r.compat.counts.different} different${securityCount(r)})`,
     `drift: ${r.drift ? (r.drift.changes.length ? `${r.drift.changes.length} difference(s) from ${r.drift.baseline}` : `none (${r.drift.objectsCompared} objects compared with ${r.drift.baseline})`) : 'not checked (no baseline)'}`,
     `deployment: flutter commit ${r.deployment.flutterCommit ?? 'not given'}, ASTM flag ${r.deployment.astmFlag ?? 'not declared'}; the database ${r.deployment.databaseComputes15c ? `computes 15 °C volumes itself (${r.deployment.computeTriggers.join(', ')})` : 'stores the 15 °C volume the app sends'}`,
     `GASOIL receptions in the database: ${r.gasoilReceptions.length}`,
@@ -39,7 +42,8 @@ export function renderPreflightMarkdown(r: PreflightResult): string {
     ...r.changeFiles.map((c) => row('change file', `\`${c.file}\` — sha256 \`${c.sha256}\`; touches ${touches(c)}`)),
     row(
       'compat',
-      r.compat.compatible ? 'compatible' : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`,
+      (r.compat.compatible ? 'compatible' : `NOT compatible: ${r.compat.counts.missing} missing, ${r.compat.counts.different} different`) +
+        securityCount(r),
     ),
     row(
       'drift',

@@ -1,4 +1,5 @@
 import type { StockSummary } from '../runbook/stock-summary.js';
+import { maxOf } from '../lists.js';
 
 /** Pure renderers: the same summary as aligned text (CLI) and as markdown (job summary). */
 
@@ -10,7 +11,12 @@ export function litres(v: number | null | undefined): string {
 }
 
 function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((h, i) =>
+    maxOf(
+      rows.map((r) => (r[i] ?? '').length),
+      h.length,
+    ),
+  );
   const fmt = (r: string[]) =>
     r
       .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

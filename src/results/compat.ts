@@ -4,6 +4,7 @@ import { ServerInfo } from './common.js';
 /** compat.json: what the pipeline relies on in the target, and what is missing or different. */
 export const COMPAT_STATUSES = ['ok', 'missing', 'different'] as const;
 export type CompatStatus = (typeof COMPAT_STATUSES)[number];
+/** 'rls' is kept so compat.json files written before RLS became a security finding still read */
 export const COMPAT_KINDS = ['server', 'role', 'schema', 'table', 'column', 'rls', 'unique', 'function', 'trigger'] as const;
 export type CompatKind = (typeof COMPAT_KINDS)[number];
 
@@ -18,6 +19,16 @@ export const CompatItem = z.strictObject({
 });
 export type CompatItem = z.infer<typeof CompatItem>;
 
+/** What ML_PP protects elsewhere and this target leaves open; the pipeline does not rely on it. */
+export const SECURITY_KINDS = ['rls'] as const;
+export const SecurityFinding = z.strictObject({
+  kind: z.enum(SECURITY_KINDS),
+  /** schema.table */
+  name: z.string(),
+  finding: z.string(),
+});
+export type SecurityFinding = z.infer<typeof SecurityFinding>;
+
 export const CompatResult = z.strictObject({
   target: z.string(),
   server: ServerInfo,
@@ -26,6 +37,12 @@ export const CompatResult = z.strictObject({
   counts: z.strictObject({ ok: z.number(), missing: z.number(), different: z.number() }),
   optionalMissing: z.number(),
   items: z.array(CompatItem),
+  /**
+   * Security findings: a table ML_PP protects with row level security that has it off here
+   * (STAGING's stocks_snapshot). No step relies on RLS to work, so a finding never makes the
+   * target incompatible; compat and preflight show it as a warning for the depot to fix.
+   */
+  security: z.array(SecurityFinding),
   /** facts worth knowing that are not requirements */
   notes: z.array(z.string()),
 });

@@ -64,6 +64,18 @@ describe('evaluateCompat', () => {
     expect(r.counts).toMatchObject({ missing: 1, different: 3 });
   });
 
+  it('a table ML_PP protects with RLS that has it off is a security finding, not an incompatibility', () => {
+    const inv = satisfied();
+    inv.tables.find((t) => t.table === 'stocks_snapshot')!.rls = false;
+    const r = evaluateCompat(inv, 'db');
+    expect(r.compatible).toBe(true);
+    expect(r.counts).toMatchObject({ missing: 0, different: 0 });
+    expect(r.security).toEqual([
+      { kind: 'rls', name: 'public.stocks_snapshot', finding: expect.stringMatching(/^row level security is off/) },
+    ]);
+    expect(evaluateCompat(satisfied(), 'db').security).toEqual([]);
+  });
+
   it('tolerates a missing optional column but reports it in the notes', () => {
     const inv = satisfied();
     inv.columns = inv.columns.filter((c) => c.column !== 'densite_observee_kgm3');

@@ -17,7 +17,7 @@ import {
 import { MIN_SERVER_MAJOR, REQUIRED_FUNCTIONS, REQUIRED_ROLES, REQUIRED_TABLES, REQUIRED_TRIGGERS } from '../db/requirements.js';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
-import type { CompatItem, CompatResult, CompatStatus } from '../results/compat.js';
+import type { CompatItem, CompatResult, CompatStatus, SecurityFinding } from '../results/compat.js';
 import type { ServerInfo } from '../results/common.js';
 
 export interface CatalogInventory {
@@ -59,8 +59,12 @@ export async function readInventory(db: Db): Promise<CatalogInventory> {
   );
 }
 
+const RLS_OFF =
+  "row level security is off (PROD has it on): any role granted the table (on Supabase anon and authenticated, through the API) reads and writes every row. No step relies on it; the smoke's 5.1 shows what anon reads";
+
 export function evaluateCompat(inv: CatalogInventory, target: string): CompatResult {
   const items: CompatItem[] = [];
+  const security: SecurityFinding[] = [];
   const push = (item: CompatItem) => items.push(item);
 
   push({
@@ -93,15 +97,7 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
       if (!found) push({ ...base, status: 'missing' });
       else push({ ...base, status: found.type === col.type ? 'ok' : 'different', found: found.type });
     }
-    if (t.rls) {
-      push({
-        kind: 'rls',
-        name: fq,
-        status: table.rls ? 'ok' : 'different',
-        expected: 'row level security enabled',
-        found: table.rls ? 'enabled' : 'disabled',
-      });
-    }
+    if (t.rls && !table.rls) security.push({ kind: 'rls', name: fq, finding: RLS_OFF });
     for (const key of t.uniqueKeys ?? []) {
       const want = [...key].sort().join(',');
       const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(',') === want);
@@ -177,7 +173,7 @@ export function evaluateCompat(inv: CatalogInventory, target: string): CompatRes
   const absent = items.filter((i) => i.optional && i.status === 'missing').map((i) => i.name);
   if (absent.length) notes.push(`optional columns absent (used when present): ${absent.join(', ')}`);
   const compatible = counts.missing === 0 && counts.different === 0;
-  return { target, server: inv.server, compatible, counts, optionalMissing, items, notes };
+  return { target, server: inv.server, compatible, counts, optionalMissing, items, security, notes };
 }
 
 export async function checkCompat(db: Db, log: Logger): Promise<CompatResult> {

@@ -96,6 +96,26 @@ describe('decide (files only)', () => {
     ]);
   });
 
+  it('a sign-off dated in the future is NO_SIGNOFF; a few minutes ahead (clock skew) is accepted', async () => {
+    const now = new Date('2026-03-11T22:00:00Z');
+    const signed = (at: string) => ({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO' as const, at });
+    const reasonsFor = async (at: string) =>
+      (await decide({ resultsDir: await folder({ signoff: signed(at) }), now }, silentLogger)).reasons.filter((r) =>
+        r.source.endsWith('signoff.json'),
+      );
+    expect(await reasonsFor('2026-03-12T00:30:00+01:00')).toEqual([
+      expect.objectContaining({
+        condition: 'NO_SIGNOFF',
+        message:
+          "dated in the future: signed at 2026-03-12T00:30:00+01:00, 90 min after this decision (2026-03-11T22:00:00.000Z), beyond the 5 min of clock skew allowed; check the record and the signer's clock",
+      }),
+    ]);
+    expect(await reasonsFor('2026-03-11T22:04:00Z')).toEqual([]);
+    expect(await reasonsFor('2026-03-11T21:40:00Z')).toEqual([]);
+    const d = await decide({ resultsDir: await folder({ signoff: signed('2026-03-11T23:00:00Z') }), now }, silentLogger);
+    expect(d.inputs.find((i) => i.name === 'signoff')).toMatchObject({ status: 'failed' });
+  });
+
   it('the sign-off schema names the field at fault', () => {
     const bad = SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'OK', at: '2026-03-11T22:40:00+01:00' });
     expect(bad.success).toBe(false);
@@ -104,5 +124,8 @@ describe('decide (files only)', () => {
       SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11T22:40:00+01:00' }).success,
     ).toBe(true);
     expect(SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11' }).success).toBe(false);
+    expect(
+      SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-02-31T22:40:00+01:00' }).success,
+    ).toBe(false);
   });
 });

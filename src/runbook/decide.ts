@@ -23,7 +23,16 @@ export interface DecideOptions {
   resultsDir: string;
   /** sign-off record; default resultsDir/signoff.json */
   signoff?: string;
+  /** the time of the decision; default now (tests fix it) */
+  now?: Date;
 }
+
+/**
+ * How far ahead of this machine's clock a sign-off may be dated: the signer's laptop or phone
+ * may run a few minutes fast. Beyond that, a record dated in the future was not signed after the
+ * results it claims to cover.
+ */
+export const SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 
 const reason = (condition: GoCondition, source: string, message: string): DecisionReason => ({
   condition,
@@ -155,16 +164,27 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   } else {
     signoff = read.value;
     const file = read.file;
+    const now = opts.now ?? new Date();
+    const aheadMs = Date.parse(signoff.at) - now.getTime();
+    const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000;
     const before = smoke && Date.parse(signoff.at) < Date.parse(smoke.at);
     record(
       'signoff',
       file,
-      signoff.decision === 'GO' && !before,
+      signoff.decision === 'GO' && !before && !future,
       `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}`,
     );
     if (signoff.decision === 'NO-GO') {
       reasons.push(
         reason('SIGNOFF_NO_GO', rel(file), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ''}`),
+      );
+    } else if (future) {
+      reasons.push(
+        reason(
+          'NO_SIGNOFF',
+          rel(file),
+          `dated in the future: signed at ${signoff.at}, ${Math.round(aheadMs / 60_000)} min after this decision (${now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`,
+        ),
       );
     } else if (before) {
       reasons.push(

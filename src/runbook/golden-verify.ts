@@ -9,6 +9,7 @@ import type { GoldenSet, LocatedCase } from '../golden/load.js';
 import { CANDIDATE_PROFILES, computeCase, profileName, type GoldenProfile } from '../golden/profile.js';
 import { halfUnit } from '../golden/diagnose.js';
 import type { CaseResult, GoldenVerifyResult, ProfileScore, Verdict, MlppReception } from '../results/golden.js';
+import { maxOf } from '../lists.js';
 
 /**
  * Runbook 3.2 / 5.6: every golden case compared three ways: the engine's 15 °C volume, SEP's
@@ -70,7 +71,7 @@ export async function verifyGolden(set: GoldenSet, opts: VerifyGoldenOptions, lo
       failed,
       mlpp_compared: cases.filter((c) => c.mlpp_verdict !== 'NOT_COMPARED').length,
     },
-    max_deviation_l: r3(Math.max(0, ...deviations)),
+    max_deviation_l: r3(maxOf(deviations, 0)),
     cases,
   };
 }
@@ -158,7 +159,7 @@ function scoreProfile(cases: readonly LocatedCase[], p: GoldenProfile, tolerance
       total: cases.length,
       density15_matches: d15,
       vcf_matches: vcf,
-      max_abs_deviation_l: abs.length ? r3(Math.max(...abs)) : null,
+      max_abs_deviation_l: abs.length ? r3(maxOf(abs)) : null,
       mean_abs_deviation_l: abs.length ? r3(sumAbs / abs.length) : null,
       errors,
     },

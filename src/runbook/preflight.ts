@@ -167,6 +167,7 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
       message: `the target lacks or differs on ${compat.counts.missing + compat.counts.different} object(s) the pipeline relies on (see compat)`,
     });
   }
+  for (const f of compat.security) warnings.push(`security: ${f.name}: ${f.finding}`);
   let drift: PreflightResult['drift'] = null;
   if (baseline && read.fingerprint) {
     const pick = (f: Fingerprint): Fingerprint => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union)) });

@@ -44,6 +44,7 @@ describeSnapshot('the real PROD schema snapshot of ML_PP', () => {
     const r = await checkCompat(prod.db, silentLogger);
     expect(r.items.filter((i) => i.status !== 'ok' && !i.optional)).toEqual([]);
     expect(r.compatible).toBe(true);
+    expect(r.security).toEqual([]);
     expect(r.notes.join('\n')).toMatch(/LEGACY body/);
   });
 

@@ -16,6 +16,7 @@ import { compareWithManifest, describeMismatches } from './backup/compare.js';
 import { freezeInTransaction, reassertFreeze } from './freeze.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
 import { STEP_TIMEOUT_DEFAULTS, type StepTimeouts } from './timeouts.js';
+import { maxOf, minOf } from '../lists.js';
 
 /**
  * Runbook 6.2: "désactiver toute saisie", "restaurer dump complet PROD", then "vérifier
@@ -56,7 +57,7 @@ export const ROLLBACK_TODOS = [
 export function triggersAfterData(entries: readonly TocEntry[]): { ok: boolean; tableData: number; triggers: number } {
   const data = entries.map((e, i) => (e.type === 'TABLE DATA' ? i : -1)).filter((i) => i >= 0);
   const triggers = entries.map((e, i) => (e.type === 'TRIGGER' ? i : -1)).filter((i) => i >= 0);
-  const ok = data.length === 0 || triggers.length === 0 || Math.max(...data) < Math.min(...triggers);
+  const ok = data.length === 0 || triggers.length === 0 || maxOf(data) < minOf(triggers);
   return { ok, tableData: data.length, triggers: triggers.length };
 }
 

@@ -17,7 +17,19 @@ export function readDatabaseUrl(name = 'database-url'): string {
   return url;
 }
 
+/**
+ * The inputs the running action declares, recorded by readInputs, so that the one catch in
+ * run.ts can tell the user "raise input lock-timeout-ms" only where that input exists.
+ */
+let declared: ReadonlySet<string> = new Set();
+export const declaredInputs = (): ReadonlySet<string> => declared;
+/** runAction calls it first: a failure before readInputs must not name the inputs of an action run earlier in this process. */
+export const forgetDeclaredInputs = (): void => {
+  declared = new Set();
+};
+
 export function readInputs<S extends z.ZodObject>(schema: S): z.infer<S> {
+  declared = new Set(Object.keys(schema.shape));
   const raw: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
     const v = core.getInput(key);

@@ -18,7 +18,7 @@ export const urlOption: OptionSpec = {
 };
 
 export function targetOf(ctx: CommandContext): Target {
-  return resolveTarget({ url: stringOption(ctx, 'url'), cwd: ctx.cwd });
+  return resolveTarget({ url: stringOption(ctx, 'url'), cwd: ctx.cwd, env: ctx.env });
 }
 
 export async function pathExists(p: string): Promise<boolean> {
