@@ -5683,14 +5683,14 @@ var require_copy_to = __commonJS({
     module2.exports = function(txt, options) {
       return new CopyStreamQuery(txt, options);
     };
-    var { Readable: Readable6 } = require("stream");
+    var { Readable: Readable7 } = require("stream");
     var assert2 = require("assert");
     var BufferList = require_obuf();
     var code2 = require_message_formats();
     var PG_CODE = 0;
     var PG_LENGTH = 1;
     var PG_MESSAGE = 2;
-    var CopyStreamQuery = class extends Readable6 {
+    var CopyStreamQuery = class extends Readable7 {
       constructor(text, options) {
         super(options);
         this.text = text;
@@ -6294,19 +6294,19 @@ function balancedWithBudget(str2, masked, budget) {
 }
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open5 = [];
+  const open6 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open5.push(i);
-    } else if (c === 125 && open5.length) {
-      open5.pop();
+      open6.push(i);
+    } else if (c === 125 && open6.length) {
+      open6.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open5.length; i++) {
-    const at2 = open5[i];
+  for (let i = 0; i < open6.length; i++) {
+    const at2 = open6[i];
     out += masked.slice(last, at2) + "\0";
     last = at2 + 1;
   }
@@ -8154,10 +8154,10 @@ var init_esm3 = __esm({
           }
           return filtered.join("/");
         }).join("|");
-        const [open5, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open5 + re + close + "$";
+        const [open6, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open6 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open5 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open6 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -9274,9 +9274,9 @@ var require_stream_duplex = __commonJS({
     module2.exports = Duplex;
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    var Readable6 = require_stream_readable();
+    var Readable7 = require_stream_readable();
     var Writable2 = require_stream_writable();
-    util3.inherits(Duplex, Readable6);
+    util3.inherits(Duplex, Readable7);
     {
       keys = objectKeys(Writable2.prototype);
       for (v = 0; v < keys.length; v++) {
@@ -9289,7 +9289,7 @@ var require_stream_duplex = __commonJS({
     var v;
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable6.call(this, options);
+      Readable7.call(this, options);
       Writable2.call(this, options);
       if (options && options.readable === false) this.readable = false;
       if (options && options.writable === false) this.writable = false;
@@ -9579,10 +9579,10 @@ var require_stream_readable = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_readable.js"(exports2, module2) {
     "use strict";
     var pna = require_process_nextick_args();
-    module2.exports = Readable6;
+    module2.exports = Readable7;
     var isArray = require_isarray();
     var Duplex;
-    Readable6.ReadableState = ReadableState;
+    Readable7.ReadableState = ReadableState;
     var EE = require("events").EventEmitter;
     var EElistenerCount = function(emitter, type) {
       return emitter.listeners(type).length;
@@ -9610,7 +9610,7 @@ var require_stream_readable = __commonJS({
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
     var StringDecoder;
-    util3.inherits(Readable6, Stream);
+    util3.inherits(Readable7, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
       if (typeof emitter.prependListener === "function") return emitter.prependListener(event, fn);
@@ -9656,9 +9656,9 @@ var require_stream_readable = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable6(options) {
+    function Readable7(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!(this instanceof Readable6)) return new Readable6(options);
+      if (!(this instanceof Readable7)) return new Readable7(options);
       this._readableState = new ReadableState(options, this);
       this.readable = true;
       if (options) {
@@ -9667,7 +9667,7 @@ var require_stream_readable = __commonJS({
       }
       Stream.call(this);
     }
-    Object.defineProperty(Readable6.prototype, "destroyed", {
+    Object.defineProperty(Readable7.prototype, "destroyed", {
       get: function() {
         if (this._readableState === void 0) {
           return false;
@@ -9681,13 +9681,13 @@ var require_stream_readable = __commonJS({
         this._readableState.destroyed = value;
       }
     });
-    Readable6.prototype.destroy = destroyImpl.destroy;
-    Readable6.prototype._undestroy = destroyImpl.undestroy;
-    Readable6.prototype._destroy = function(err, cb) {
+    Readable7.prototype.destroy = destroyImpl.destroy;
+    Readable7.prototype._undestroy = destroyImpl.undestroy;
+    Readable7.prototype._destroy = function(err, cb) {
       this.push(null);
       cb(err);
     };
-    Readable6.prototype.push = function(chunk, encoding) {
+    Readable7.prototype.push = function(chunk, encoding) {
       var state = this._readableState;
       var skipChunkCheck;
       if (!state.objectMode) {
@@ -9704,7 +9704,7 @@ var require_stream_readable = __commonJS({
       }
       return readableAddChunk(this, chunk, encoding, false, skipChunkCheck);
     };
-    Readable6.prototype.unshift = function(chunk) {
+    Readable7.prototype.unshift = function(chunk) {
       return readableAddChunk(this, chunk, null, true, false);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront, skipChunkCheck) {
@@ -9764,10 +9764,10 @@ var require_stream_readable = __commonJS({
     function needMoreData(state) {
       return !state.ended && (state.needReadable || state.length < state.highWaterMark || state.length === 0);
     }
-    Readable6.prototype.isPaused = function() {
+    Readable7.prototype.isPaused = function() {
       return this._readableState.flowing === false;
     };
-    Readable6.prototype.setEncoding = function(enc) {
+    Readable7.prototype.setEncoding = function(enc) {
       if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
       this._readableState.decoder = new StringDecoder(enc);
       this._readableState.encoding = enc;
@@ -9803,7 +9803,7 @@ var require_stream_readable = __commonJS({
       }
       return state.length;
     }
-    Readable6.prototype.read = function(n2) {
+    Readable7.prototype.read = function(n2) {
       debug2("read", n2);
       n2 = parseInt(n2, 10);
       var state = this._readableState;
@@ -9898,10 +9898,10 @@ var require_stream_readable = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable6.prototype._read = function(n2) {
+    Readable7.prototype._read = function(n2) {
       this.emit("error", new Error("_read() is not implemented"));
     };
-    Readable6.prototype.pipe = function(dest, pipeOpts) {
+    Readable7.prototype.pipe = function(dest, pipeOpts) {
       var src = this;
       var state = this._readableState;
       switch (state.pipesCount) {
@@ -10006,7 +10006,7 @@ var require_stream_readable = __commonJS({
         }
       };
     }
-    Readable6.prototype.unpipe = function(dest) {
+    Readable7.prototype.unpipe = function(dest) {
       var state = this._readableState;
       var unpipeInfo = { hasUnpiped: false };
       if (state.pipesCount === 0) return this;
@@ -10038,7 +10038,7 @@ var require_stream_readable = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable6.prototype.on = function(ev, fn) {
+    Readable7.prototype.on = function(ev, fn) {
       var res = Stream.prototype.on.call(this, ev, fn);
       if (ev === "data") {
         if (this._readableState.flowing !== false) this.resume();
@@ -10056,12 +10056,12 @@ var require_stream_readable = __commonJS({
       }
       return res;
     };
-    Readable6.prototype.addListener = Readable6.prototype.on;
+    Readable7.prototype.addListener = Readable7.prototype.on;
     function nReadingNextTick(self2) {
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable6.prototype.resume = function() {
+    Readable7.prototype.resume = function() {
       var state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -10087,7 +10087,7 @@ var require_stream_readable = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable6.prototype.pause = function() {
+    Readable7.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (false !== this._readableState.flowing) {
         debug2("pause");
@@ -10102,7 +10102,7 @@ var require_stream_readable = __commonJS({
       while (state.flowing && stream.read() !== null) {
       }
     }
-    Readable6.prototype.wrap = function(stream) {
+    Readable7.prototype.wrap = function(stream) {
       var _this = this;
       var state = this._readableState;
       var paused = false;
@@ -10146,7 +10146,7 @@ var require_stream_readable = __commonJS({
       };
       return this;
     };
-    Object.defineProperty(Readable6.prototype, "readableHighWaterMark", {
+    Object.defineProperty(Readable7.prototype, "readableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -10155,7 +10155,7 @@ var require_stream_readable = __commonJS({
         return this._readableState.highWaterMark;
       }
     });
-    Readable6._fromList = fromList;
+    Readable7._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       var ret;
@@ -10417,10 +10417,10 @@ var require_lazystream = __commonJS({
     var util3 = require("util");
     var PassThrough4 = require_passthrough();
     module2.exports = {
-      Readable: Readable6,
+      Readable: Readable7,
       Writable: Writable2
     };
-    util3.inherits(Readable6, PassThrough4);
+    util3.inherits(Readable7, PassThrough4);
     util3.inherits(Writable2, PassThrough4);
     function beforeFirstCall(instance, method, callback) {
       instance[method] = function() {
@@ -10429,9 +10429,9 @@ var require_lazystream = __commonJS({
         return this[method].apply(this, arguments);
       };
     }
-    function Readable6(fn, options) {
-      if (!(this instanceof Readable6))
-        return new Readable6(fn, options);
+    function Readable7(fn, options) {
+      if (!(this instanceof Readable7))
+        return new Readable7(fn, options);
       PassThrough4.call(this, options);
       beforeFirstCall(this, "_read", function() {
         var source = fn.call(this, options);
@@ -10590,7 +10590,7 @@ var require_async = __commonJS({
         return value && typeof value.length === "number" && value.length >= 0 && value.length % 1 === 0;
       }
       const breakLoop = {};
-      function once2(fn) {
+      function once(fn) {
         function wrapper(...args) {
           if (fn === null) return;
           var callFn = fn;
@@ -10697,7 +10697,7 @@ var require_async = __commonJS({
       }
       var eachOfLimit$2 = (limit) => {
         return (obj, iteratee, callback) => {
-          callback = once2(callback);
+          callback = once(callback);
           if (limit <= 0) {
             throw new RangeError("concurrency limit cannot be less than 1");
           }
@@ -10755,7 +10755,7 @@ var require_async = __commonJS({
       }
       var eachOfLimit$1 = awaitify(eachOfLimit, 4);
       function eachOfArrayLike(coll, iteratee, callback) {
-        callback = once2(callback);
+        callback = once(callback);
         var index3 = 0, completed = 0, { length } = coll, canceled = false;
         if (length === 0) {
           callback(null);
@@ -10814,7 +10814,7 @@ var require_async = __commonJS({
           callback = concurrency;
           concurrency = null;
         }
-        callback = once2(callback || promiseCallback());
+        callback = once(callback || promiseCallback());
         var numTasks = Object.keys(tasks).length;
         if (!numTasks) {
           return callback(null);
@@ -11108,7 +11108,7 @@ var require_async = __commonJS({
         function on(event, handler2) {
           events[event].push(handler2);
         }
-        function once3(event, handler2) {
+        function once2(event, handler2) {
           const handleAndRemove = (...args) => {
             off(event, handleAndRemove);
             handler2(...args);
@@ -11193,7 +11193,7 @@ var require_async = __commonJS({
         const eventMethod = (name) => (handler2) => {
           if (!handler2) {
             return new Promise((resolve3, reject2) => {
-              once3(name, (err, data) => {
+              once2(name, (err, data) => {
                 if (err) return reject2(err);
                 resolve3(data);
               });
@@ -11335,7 +11335,7 @@ var require_async = __commonJS({
         return queue$1(worker, concurrency, payload);
       }
       function reduce(coll, memo2, iteratee, callback) {
-        callback = once2(callback);
+        callback = once(callback);
         var _iteratee = wrapAsync(iteratee);
         return eachOfSeries$1(coll, (x, i, iterCb) => {
           _iteratee(memo2, x, (err, v) => {
@@ -11615,7 +11615,7 @@ var require_async = __commonJS({
       }
       var log = consoleFunc("log");
       function mapValuesLimit(obj, limit, iteratee, callback) {
-        callback = once2(callback);
+        callback = once(callback);
         var newObj = {};
         var _iteratee = wrapAsync(iteratee);
         return eachOfLimit$2(limit)(obj, (val, key, next) => {
@@ -11814,7 +11814,7 @@ var require_async = __commonJS({
         return q;
       }
       function race(tasks, callback) {
-        callback = once2(callback);
+        callback = once(callback);
         if (!Array.isArray(tasks)) return callback(new TypeError("First argument to race must be an array of functions"));
         if (!tasks.length) return callback();
         for (var i = 0, l = tasks.length; i < l; i++) {
@@ -12029,7 +12029,7 @@ var require_async = __commonJS({
           iteratee = accumulator;
           accumulator = Array.isArray(coll) ? [] : {};
         }
-        callback = once2(callback || promiseCallback());
+        callback = once(callback || promiseCallback());
         var _iteratee = wrapAsync(iteratee);
         eachOf$1(coll, (v, k, cb) => {
           _iteratee(accumulator, v, k, cb);
@@ -12083,7 +12083,7 @@ var require_async = __commonJS({
         return whilst$1((cb) => _test((err, truth) => cb(err, !truth)), iteratee, callback);
       }
       function waterfall(tasks, callback) {
-        callback = once2(callback);
+        callback = once(callback);
         if (!Array.isArray(tasks)) return callback(new Error("First argument to waterfall must be an array of functions"));
         if (!tasks.length) return callback();
         var taskIndex = 0;
@@ -14156,7 +14156,7 @@ var require_end_of_stream = __commonJS({
     var process2 = require_process2();
     var { AbortError, codes } = require_errors();
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_PREMATURE_CLOSE } = codes;
-    var { kEmptyObject, once: once2 } = require_util2();
+    var { kEmptyObject, once } = require_util2();
     var { validateAbortSignal, validateFunction, validateObject, validateBoolean } = require_validators();
     var { Promise: Promise2, PromisePrototypeThen, SymbolDispose } = require_primordials();
     var {
@@ -14193,7 +14193,7 @@ var require_end_of_stream = __commonJS({
       }
       validateFunction(callback, "callback");
       validateAbortSignal(options.signal, "options.signal");
-      callback = once2(callback);
+      callback = once(callback);
       if (isReadableStream(stream) || isWritableStream(stream)) {
         return eosWeb(stream, options, callback);
       }
@@ -14332,7 +14332,7 @@ var require_end_of_stream = __commonJS({
           addAbortListener = addAbortListener || require_util2().addAbortListener;
           const disposable = addAbortListener(options.signal, abort);
           const originalCallback = callback;
-          callback = once2((...args) => {
+          callback = once((...args) => {
             disposable[SymbolDispose]();
             originalCallback.apply(stream, args);
           });
@@ -14359,7 +14359,7 @@ var require_end_of_stream = __commonJS({
           addAbortListener = addAbortListener || require_util2().addAbortListener;
           const disposable = addAbortListener(options.signal, abort);
           const originalCallback = callback;
-          callback = once2((...args) => {
+          callback = once((...args) => {
             disposable[SymbolDispose]();
             originalCallback.apply(stream, args);
           });
@@ -15297,10 +15297,10 @@ var require_from = __commonJS({
     var { PromisePrototypeThen, SymbolAsyncIterator, SymbolIterator } = require_primordials();
     var { Buffer: Buffer2 } = require("buffer");
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_NULL_VALUES } = require_errors().codes;
-    function from(Readable6, iterable, opts) {
+    function from(Readable7, iterable, opts) {
       let iterator2;
       if (typeof iterable === "string" || iterable instanceof Buffer2) {
-        return new Readable6({
+        return new Readable7({
           objectMode: true,
           ...opts,
           read() {
@@ -15319,7 +15319,7 @@ var require_from = __commonJS({
       } else {
         throw new ERR_INVALID_ARG_TYPE("iterable", ["Iterable"], iterable);
       }
-      const readable = new Readable6({
+      const readable = new Readable7({
         objectMode: true,
         highWaterMark: 1,
         // TODO(ronag): What options should be allowed?
@@ -15403,8 +15403,8 @@ var require_readable2 = __commonJS({
       SymbolAsyncIterator,
       Symbol: Symbol2
     } = require_primordials();
-    module2.exports = Readable6;
-    Readable6.ReadableState = ReadableState;
+    module2.exports = Readable7;
+    Readable7.ReadableState = ReadableState;
     var { EventEmitter: EE } = require("events");
     var { Stream, prependListener } = require_legacy();
     var { Buffer: Buffer2 } = require("buffer");
@@ -15431,8 +15431,8 @@ var require_readable2 = __commonJS({
     var kPaused = Symbol2("kPaused");
     var { StringDecoder } = require_string_decoder2();
     var from = require_from();
-    ObjectSetPrototypeOf(Readable6.prototype, Stream.prototype);
-    ObjectSetPrototypeOf(Readable6, Stream);
+    ObjectSetPrototypeOf(Readable7.prototype, Stream.prototype);
+    ObjectSetPrototypeOf(Readable7, Stream);
     var nop = () => {
     };
     var { errorOrDestroy } = destroyImpl;
@@ -15527,8 +15527,8 @@ var require_readable2 = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable6(options) {
-      if (!(this instanceof Readable6)) return new Readable6(options);
+    function Readable7(options) {
+      if (!(this instanceof Readable7)) return new Readable7(options);
       const isDuplex = this instanceof require_duplex();
       this._readableState = new ReadableState(options, this, isDuplex);
       if (options) {
@@ -15544,15 +15544,15 @@ var require_readable2 = __commonJS({
         }
       });
     }
-    Readable6.prototype.destroy = destroyImpl.destroy;
-    Readable6.prototype._undestroy = destroyImpl.undestroy;
-    Readable6.prototype._destroy = function(err, cb) {
+    Readable7.prototype.destroy = destroyImpl.destroy;
+    Readable7.prototype._undestroy = destroyImpl.undestroy;
+    Readable7.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Readable6.prototype[EE.captureRejectionSymbol] = function(err) {
+    Readable7.prototype[EE.captureRejectionSymbol] = function(err) {
       this.destroy(err);
     };
-    Readable6.prototype[SymbolAsyncDispose] = function() {
+    Readable7.prototype[SymbolAsyncDispose] = function() {
       let error63;
       if (!this.destroyed) {
         error63 = this.readableEnded ? null : new AbortError();
@@ -15560,10 +15560,10 @@ var require_readable2 = __commonJS({
       }
       return new Promise2((resolve3, reject) => eos(this, (err) => err && err !== error63 ? reject(err) : resolve3(null)));
     };
-    Readable6.prototype.push = function(chunk, encoding) {
+    Readable7.prototype.push = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, false);
     };
-    Readable6.prototype.unshift = function(chunk, encoding) {
+    Readable7.prototype.unshift = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, true);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront) {
@@ -15637,11 +15637,11 @@ var require_readable2 = __commonJS({
       }
       maybeReadMore(stream, state);
     }
-    Readable6.prototype.isPaused = function() {
+    Readable7.prototype.isPaused = function() {
       const state = this._readableState;
       return state[kPaused] === true || state.flowing === false;
     };
-    Readable6.prototype.setEncoding = function(enc) {
+    Readable7.prototype.setEncoding = function(enc) {
       const decoder = new StringDecoder(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
@@ -15680,7 +15680,7 @@ var require_readable2 = __commonJS({
       if (n2 <= state.length) return n2;
       return state.ended ? state.length : 0;
     }
-    Readable6.prototype.read = function(n2) {
+    Readable7.prototype.read = function(n2) {
       debug2("read", n2);
       if (n2 === void 0) {
         n2 = NaN;
@@ -15802,10 +15802,10 @@ var require_readable2 = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable6.prototype._read = function(n2) {
+    Readable7.prototype._read = function(n2) {
       throw new ERR_METHOD_NOT_IMPLEMENTED("_read()");
     };
-    Readable6.prototype.pipe = function(dest, pipeOpts) {
+    Readable7.prototype.pipe = function(dest, pipeOpts) {
       const src = this;
       const state = this._readableState;
       if (state.pipes.length === 1) {
@@ -15930,7 +15930,7 @@ var require_readable2 = __commonJS({
         }
       };
     }
-    Readable6.prototype.unpipe = function(dest) {
+    Readable7.prototype.unpipe = function(dest) {
       const state = this._readableState;
       const unpipeInfo = {
         hasUnpiped: false
@@ -15953,7 +15953,7 @@ var require_readable2 = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable6.prototype.on = function(ev, fn) {
+    Readable7.prototype.on = function(ev, fn) {
       const res = Stream.prototype.on.call(this, ev, fn);
       const state = this._readableState;
       if (ev === "data") {
@@ -15974,16 +15974,16 @@ var require_readable2 = __commonJS({
       }
       return res;
     };
-    Readable6.prototype.addListener = Readable6.prototype.on;
-    Readable6.prototype.removeListener = function(ev, fn) {
+    Readable7.prototype.addListener = Readable7.prototype.on;
+    Readable7.prototype.removeListener = function(ev, fn) {
       const res = Stream.prototype.removeListener.call(this, ev, fn);
       if (ev === "readable") {
         process2.nextTick(updateReadableListening, this);
       }
       return res;
     };
-    Readable6.prototype.off = Readable6.prototype.removeListener;
-    Readable6.prototype.removeAllListeners = function(ev) {
+    Readable7.prototype.off = Readable7.prototype.removeListener;
+    Readable7.prototype.removeAllListeners = function(ev) {
       const res = Stream.prototype.removeAllListeners.apply(this, arguments);
       if (ev === "readable" || ev === void 0) {
         process2.nextTick(updateReadableListening, this);
@@ -16005,7 +16005,7 @@ var require_readable2 = __commonJS({
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable6.prototype.resume = function() {
+    Readable7.prototype.resume = function() {
       const state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -16031,7 +16031,7 @@ var require_readable2 = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable6.prototype.pause = function() {
+    Readable7.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (this._readableState.flowing !== false) {
         debug2("pause");
@@ -16046,7 +16046,7 @@ var require_readable2 = __commonJS({
       debug2("flow", state.flowing);
       while (state.flowing && stream.read() !== null) ;
     }
-    Readable6.prototype.wrap = function(stream) {
+    Readable7.prototype.wrap = function(stream) {
       let paused = false;
       stream.on("data", (chunk) => {
         if (!this.push(chunk) && stream.pause) {
@@ -16081,10 +16081,10 @@ var require_readable2 = __commonJS({
       }
       return this;
     };
-    Readable6.prototype[SymbolAsyncIterator] = function() {
+    Readable7.prototype[SymbolAsyncIterator] = function() {
       return streamToAsyncIterator(this);
     };
-    Readable6.prototype.iterator = function(options) {
+    Readable7.prototype.iterator = function(options) {
       if (options !== void 0) {
         validateObject(options, "options");
       }
@@ -16092,7 +16092,7 @@ var require_readable2 = __commonJS({
     };
     function streamToAsyncIterator(stream, options) {
       if (typeof stream.read !== "function") {
-        stream = Readable6.wrap(stream, {
+        stream = Readable7.wrap(stream, {
           objectMode: true
         });
       }
@@ -16148,7 +16148,7 @@ var require_readable2 = __commonJS({
         }
       }
     }
-    ObjectDefineProperties(Readable6.prototype, {
+    ObjectDefineProperties(Readable7.prototype, {
       readable: {
         __proto__: null,
         get() {
@@ -16275,7 +16275,7 @@ var require_readable2 = __commonJS({
         }
       }
     });
-    Readable6._fromList = fromList;
+    Readable7._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       let ret;
@@ -16322,23 +16322,23 @@ var require_readable2 = __commonJS({
         stream.end();
       }
     }
-    Readable6.from = function(iterable, opts) {
-      return from(Readable6, iterable, opts);
+    Readable7.from = function(iterable, opts) {
+      return from(Readable7, iterable, opts);
     };
     var webStreamsAdapters;
     function lazyWebStreams() {
       if (webStreamsAdapters === void 0) webStreamsAdapters = {};
       return webStreamsAdapters;
     }
-    Readable6.fromWeb = function(readableStream, options) {
+    Readable7.fromWeb = function(readableStream, options) {
       return lazyWebStreams().newStreamReadableFromReadableStream(readableStream, options);
     };
-    Readable6.toWeb = function(streamReadable, options) {
+    Readable7.toWeb = function(streamReadable, options) {
       return lazyWebStreams().newReadableStreamFromStreamReadable(streamReadable, options);
     };
-    Readable6.wrap = function(src, options) {
+    Readable7.wrap = function(src, options) {
       var _ref, _src$readableObjectMo;
-      return new Readable6({
+      return new Readable7({
         objectMode: (_ref = (_src$readableObjectMo = src.readableObjectMode) !== null && _src$readableObjectMo !== void 0 ? _src$readableObjectMo : src.objectMode) !== null && _ref !== void 0 ? _ref : true,
         ...options,
         destroy(err, callback) {
@@ -16994,7 +16994,7 @@ var require_duplexify = __commonJS({
     } = require_errors();
     var { destroyer } = require_destroy2();
     var Duplex = require_duplex();
-    var Readable6 = require_readable2();
+    var Readable7 = require_readable2();
     var Writable2 = require_writable();
     var { createDeferredPromise } = require_util2();
     var from = require_from();
@@ -17044,7 +17044,7 @@ var require_duplexify = __commonJS({
       }
       if (isReadableStream(body)) {
         return _duplexify({
-          readable: Readable6.fromWeb(body)
+          readable: Readable7.fromWeb(body)
         });
       }
       if (isWritableStream(body)) {
@@ -17208,7 +17208,7 @@ var require_duplexify = __commonJS({
       };
     }
     function _duplexify(pair) {
-      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable6.wrap(pair.readable) : pair.readable;
+      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable7.wrap(pair.readable) : pair.readable;
       const w = pair.writable;
       let readable = !!isReadable(r);
       let writable = !!isWritable(w);
@@ -17329,10 +17329,10 @@ var require_duplex = __commonJS({
       ObjectSetPrototypeOf
     } = require_primordials();
     module2.exports = Duplex;
-    var Readable6 = require_readable2();
+    var Readable7 = require_readable2();
     var Writable2 = require_writable();
-    ObjectSetPrototypeOf(Duplex.prototype, Readable6.prototype);
-    ObjectSetPrototypeOf(Duplex, Readable6);
+    ObjectSetPrototypeOf(Duplex.prototype, Readable7.prototype);
+    ObjectSetPrototypeOf(Duplex, Readable7);
     {
       const keys = ObjectKeys(Writable2.prototype);
       for (let i = 0; i < keys.length; i++) {
@@ -17342,7 +17342,7 @@ var require_duplex = __commonJS({
     }
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable6.call(this, options);
+      Readable7.call(this, options);
       Writable2.call(this, options);
       if (options) {
         this.allowHalfOpen = options.allowHalfOpen !== false;
@@ -17562,7 +17562,7 @@ var require_pipeline = __commonJS({
     var process2 = require_process2();
     var { ArrayIsArray, Promise: Promise2, SymbolAsyncIterator, SymbolDispose } = require_primordials();
     var eos = require_end_of_stream();
-    var { once: once2 } = require_util2();
+    var { once } = require_util2();
     var destroyImpl = require_destroy2();
     var Duplex = require_duplex();
     var {
@@ -17589,7 +17589,7 @@ var require_pipeline = __commonJS({
     } = require_utils3();
     var AbortController2 = globalThis.AbortController || require_abort_controller().AbortController;
     var PassThrough4;
-    var Readable6;
+    var Readable7;
     var addAbortListener;
     function destroyer(stream, reading, writing) {
       let finished2 = false;
@@ -17628,10 +17628,10 @@ var require_pipeline = __commonJS({
       throw new ERR_INVALID_ARG_TYPE("val", ["Readable", "Iterable", "AsyncIterable"], val);
     }
     async function* fromReadable(val) {
-      if (!Readable6) {
-        Readable6 = require_readable2();
+      if (!Readable7) {
+        Readable7 = require_readable2();
       }
-      yield* Readable6.prototype[SymbolAsyncIterator].call(val);
+      yield* Readable7.prototype[SymbolAsyncIterator].call(val);
     }
     async function pumpToNode(iterable, writable, finish, { end }) {
       let error63;
@@ -17713,8 +17713,8 @@ var require_pipeline = __commonJS({
         }
       }
     }
-    function pipeline4(...streams) {
-      return pipelineImpl(streams, once2(popCallback(streams)));
+    function pipeline5(...streams) {
+      return pipelineImpl(streams, once(popCallback(streams)));
     }
     function pipelineImpl(streams, callback, opts) {
       if (streams.length === 1 && ArrayIsArray(streams[0])) {
@@ -17979,7 +17979,7 @@ var require_pipeline = __commonJS({
     }
     module2.exports = {
       pipelineImpl,
-      pipeline: pipeline4
+      pipeline: pipeline5
     };
   }
 });
@@ -17988,7 +17988,7 @@ var require_pipeline = __commonJS({
 var require_compose = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/compose.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline4 } = require_pipeline();
+    var { pipeline: pipeline5 } = require_pipeline();
     var Duplex = require_duplex();
     var { destroyer } = require_destroy2();
     var {
@@ -18048,7 +18048,7 @@ var require_compose = __commonJS({
         }
       }
       const head = streams[0];
-      const tail = pipeline4(streams, onfinished);
+      const tail = pipeline5(streams, onfinished);
       const writable = !!(isWritable(head) || isWritableStream(head) || isTransformStream(head));
       const readable = !!(isReadable(tail) || isReadableStream(tail) || isTransformStream(tail));
       d = new Duplex({
@@ -18591,7 +18591,7 @@ var require_promises = __commonJS({
     var { pipelineImpl: pl } = require_pipeline();
     var { finished: finished2 } = require_end_of_stream();
     require_stream3();
-    function pipeline4(...streams) {
+    function pipeline5(...streams) {
       return new Promise2((resolve3, reject) => {
         let signal;
         let end;
@@ -18619,7 +18619,7 @@ var require_promises = __commonJS({
     }
     module2.exports = {
       finished: finished2,
-      pipeline: pipeline4
+      pipeline: pipeline5
     };
   }
 });
@@ -18639,7 +18639,7 @@ var require_stream3 = __commonJS({
     } = require_errors();
     var compose = require_compose();
     var { setDefaultHighWaterMark, getDefaultHighWaterMark } = require_state();
-    var { pipeline: pipeline4 } = require_pipeline();
+    var { pipeline: pipeline5 } = require_pipeline();
     var { destroyer } = require_destroy2();
     var eos = require_end_of_stream();
     var promises3 = require_promises();
@@ -18703,7 +18703,7 @@ var require_stream3 = __commonJS({
     Stream.Duplex = require_duplex();
     Stream.Transform = require_transform();
     Stream.PassThrough = require_passthrough2();
-    Stream.pipeline = pipeline4;
+    Stream.pipeline = pipeline5;
     var { addAbortSignal } = require_add_abort_signal();
     Stream.addAbortSignal = addAbortSignal;
     Stream.finished = eos;
@@ -18719,7 +18719,7 @@ var require_stream3 = __commonJS({
         return promises3;
       }
     });
-    ObjectDefineProperty(pipeline4, customPromisify, {
+    ObjectDefineProperty(pipeline5, customPromisify, {
       __proto__: null,
       enumerable: true,
       get() {
@@ -22153,7 +22153,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable6 = class _Readable extends Stream {
+    var Readable7 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -22170,7 +22170,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline4(src, out, noop3);
+          pipeline5(src, out, noop3);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -22364,7 +22364,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable6 {
+    var Duplex = class extends Readable7 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -22457,13 +22457,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline4(...streams, (err) => {
+        return pipeline5(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline4(stream, ...streams) {
+    function pipeline5(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -22561,7 +22561,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module2.exports = {
-      pipeline: pipeline4,
+      pipeline: pipeline5,
       pipelinePromise,
       isStream: isStream2,
       isStreamx,
@@ -22573,7 +22573,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable: Writable2,
-      Readable: Readable6,
+      Readable: Readable7,
       Duplex,
       Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -22847,7 +22847,7 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable: Writable2, Readable: Readable6, getStreamError } = require_streamx();
+    var { Writable: Writable2, Readable: Readable7, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -22895,7 +22895,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable6 {
+    var Source = class extends Readable7 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -23211,7 +23211,7 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable: Readable6, Writable: Writable2, getStreamError } = require_streamx();
+    var { Readable: Readable7, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants();
     var headers = require_headers();
@@ -23304,7 +23304,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable6 {
+    var Pack = class extends Readable7 {
       constructor(opts) {
         super(opts);
         this._drain = noop3;
@@ -30830,7 +30830,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert2 = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline4 } = require("node:stream");
+    var { pipeline: pipeline5 } = require("node:stream");
     var util3 = require_util3();
     var {
       RequestContentLengthMismatchError,
@@ -31309,7 +31309,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline4(
+      const pipe2 = pipeline5(
         body,
         h2stream,
         (err) => {
@@ -33408,7 +33408,7 @@ var require_readable3 = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable6 } = require("node:stream");
+    var { Readable: Readable7 } = require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
     var util3 = require_util3();
     var { ReadableStreamFrom } = require_util3();
@@ -33420,7 +33420,7 @@ var require_readable3 = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable6 {
+    var BodyReadable = class extends Readable7 {
       constructor({
         resume,
         abort,
@@ -33762,7 +33762,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable6 } = require_readable3();
+    var { Readable: Readable7 } = require_readable3();
     var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var util3 = require_util3();
     var { getResolveErrorBodyCallback } = require_util5();
@@ -33857,7 +33857,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util3.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable6({
+        const res = new Readable7({
           resume,
           abort,
           contentType,
@@ -34172,7 +34172,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable: Readable6,
+      Readable: Readable7,
       Duplex,
       PassThrough: PassThrough4
     } = require("node:stream");
@@ -34186,7 +34186,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable6 {
+    var PipelineRequest = class extends Readable7 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -34203,7 +34203,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable6 {
+    var PipelineResponse = class extends Readable7 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -34354,7 +34354,7 @@ var require_api_pipeline = __commonJS({
         util3.destroy(ret, err);
       }
     };
-    function pipeline4(opts, handler2) {
+    function pipeline5(opts, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -34363,7 +34363,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough4().destroy(err);
       }
     }
-    module2.exports = pipeline4;
+    module2.exports = pipeline5;
   }
 });
 
@@ -37528,7 +37528,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = require("node:events");
-    var { Readable: Readable6, pipeline: pipeline4, finished: finished2 } = require("node:stream");
+    var { Readable: Readable7, pipeline: pipeline5, finished: finished2 } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util3();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -38467,13 +38467,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable6({ read: resume });
+              this.body = new Readable7({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline5(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -42674,7 +42674,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline4 } = require("node:stream");
+    var { pipeline: pipeline5 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -42834,7 +42834,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline4(
+          pipeline5(
             response.body.stream,
             eventSourceStream,
             (error63) => {
@@ -45816,19 +45816,52 @@ async function withDb(target, fn) {
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = require("node:fs");
 var import_node_stream3 = require("node:stream");
+
+// src/write-error.ts
+var WRITE_ERRNOS = {
+  ENOSPC: { said: "no space left on device", fix: (elsewhere) => `free space or ${elsewhere}` },
+  EDQUOT: { said: "disk quota exceeded", fix: (elsewhere) => `free space within the quota or ${elsewhere}` },
+  EFBIG: { said: "file too large for its file system", fix: (elsewhere) => elsewhere },
+  EIO: { said: "input/output error", fix: (elsewhere) => `check the disk (dmesg) or ${elsewhere}` },
+  EROFS: { said: "read-only file system", fix: (elsewhere) => elsewhere },
+  EACCES: { said: "permission denied", fix: (elsewhere) => elsewhere },
+  EPERM: { said: "operation not permitted", fix: (elsewhere) => elsewhere },
+  ENOENT: { said: "the folder is gone", fix: (elsewhere) => elsewhere }
+};
+var WRITE_FAILED = "WRITE_FAILED";
+function writeFailure(e, file2, elsewhere = "choose another --out") {
+  if (e instanceof UserError) return e.code === WRITE_FAILED ? e : void 0;
+  const code2 = e?.code;
+  const known = code2 ? WRITE_ERRNOS[code2] : void 0;
+  if (!code2 || !known) return void 0;
+  return new UserError(WRITE_FAILED, `${known.said} (${code2}) while writing ${file2}: ${known.fix(elsewhere)}`, {
+    where: { file: file2 },
+    cause: e
+  });
+}
+function asWriteFailure(e, file2, elsewhere) {
+  return writeFailure(e, file2, elsewhere) ?? e;
+}
+
+// src/db/file-sink.ts
 var HashedFileSink = class extends import_node_stream3.Writable {
   constructor(file2, follower) {
     super();
+    this.file = file2;
     this.follower = follower;
     this.out = (0, import_node_fs2.createWriteStream)(file2);
-    this.out.on("error", (e) => this.destroy(e));
+    this.out.on("error", (e) => this.destroy(this.failure(e)));
   }
+  file;
   follower;
   out;
   hash = (0, import_node_crypto.createHash)("sha256");
   bytes = 0;
   /** why the follower stopped taking bytes, if it did */
   followerError;
+  failure(e) {
+    return asWriteFailure(e, this.file);
+  }
   _write(chunk, _enc, cb) {
     this.hash.update(chunk);
     this.bytes += chunk.length;
@@ -45841,15 +45874,27 @@ var HashedFileSink = class extends import_node_stream3.Writable {
       });
     }
     this.out.write(chunk, (e) => {
-      if (e) return cb(e);
+      if (e) return cb(this.failure(e));
       if (--pending === 0) cb();
     });
   }
   _final(cb) {
     if (this.follower && !this.followerError) this.follower.end();
-    this.out.end(cb);
+    this.out.end((e) => cb(e ? this.failure(e) : e));
   }
   /** size and SHA-256 of what was written; call once the stream has finished */
+  digest() {
+    return { bytes: this.bytes, sha256: this.hash.digest("hex") };
+  }
+};
+var DigestSink = class extends import_node_stream3.Writable {
+  hash = (0, import_node_crypto.createHash)("sha256");
+  bytes = 0;
+  _write(chunk, _enc, cb) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb();
+  }
   digest() {
     return { bytes: this.bytes, sha256: this.hash.digest("hex") };
   }
@@ -45945,9 +45990,11 @@ function startProcess(file2, args, opts) {
     sink?.on("error", (e) => {
       sinkError ??= e;
       child.kill();
+      child.stdout.resume();
     });
     child.stdout.on("data", (chunk) => {
       if (sink) {
+        if (sinkError) return;
         if (!sink.write(chunk)) {
           child.stdout.pause();
           sink.once("drain", () => child.stdout.resume());
@@ -46110,7 +46157,7 @@ function startStreamingRestore(opts) {
 }
 
 // src/runbook/backup/index.ts
-var import_promises11 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 var import_node_os2 = __toESM(require("node:os"), 1);
 var import_node_path13 = __toESM(require("node:path"), 1);
 
@@ -46162,9 +46209,29 @@ async function tablesChecksums(q, tables, known) {
   return out;
 }
 
-// src/runbook/backup/manifest.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
+// src/db/rows.ts
+var RowShapeError = class extends Error {
+  constructor(query, row, field, detail) {
+    super(`${query}: row ${row}, field ${field}: ${detail}`);
+    this.query = query;
+    this.row = row;
+    this.field = field;
+    this.name = "RowShapeError";
+  }
+  query;
+  row;
+  field;
+};
+function parseRows(schema2, rows, query) {
+  return rows.map((row, i) => {
+    const r = schema2.safeParse(row);
+    if (!r.success) {
+      const issue3 = r.error.issues[0];
+      throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
+    }
+    return r.data;
+  });
+}
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -65956,9 +66023,406 @@ var WaitingTruck = external_exports.strictObject({
   statut: external_exports.string()
 });
 
+// src/paths.ts
+var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_url = require("node:url");
+var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
+var CHANGE_FILES = {
+  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
+};
+var changeFileRef = (key) => ({
+  path: sqlPath(CHANGE_FILES[key]),
+  display: `sql/${CHANGE_FILES[key]}`
+});
+
+// src/db/advisory-lock.ts
+var CLASS_ID = 53053;
+var PIPELINE_LOCKS = {
+  /** creating the pipeline's own schema */
+  state: 0,
+  /** anything that changes the app's schema or data: apply, staging reset, freeze */
+  change: 1
+};
+async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
+  try {
+    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
+  } catch (e) {
+    if (e.code !== "55P03") throw e;
+    throw new UserError(
+      "PIPELINE_BUSY",
+      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
+      {
+        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
+        cause: e
+      }
+    );
+  }
+  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
+}
+
+// src/db/sql-file.ts
+var import_promises6 = require("node:fs/promises");
+
+// src/db/sql-split.ts
+function splitSql(text) {
+  const statements = [];
+  const metaCommands = [];
+  let i = 0;
+  let line2 = 1;
+  let start = -1;
+  let startLine = 0;
+  let atomicDepth = 0;
+  const n2 = text.length;
+  const flush = (end) => {
+    if (start >= 0) {
+      const sql = text.slice(start, end).trim();
+      if (sql) statements.push({ sql, line: startLine });
+    }
+    start = -1;
+  };
+  const mark3 = () => {
+    if (start < 0) {
+      start = i;
+      startLine = line2;
+    }
+  };
+  while (i < n2) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === "\n") {
+      line2++;
+      i++;
+      continue;
+    }
+    if (c === " " || c === "	" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
+      const eol = text.indexOf("\n", i);
+      const end = eol < 0 ? n2 : eol;
+      metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
+      i = end;
+      continue;
+    }
+    if (c === "-" && next === "-") {
+      const eol = text.indexOf("\n", i);
+      i = eol < 0 ? n2 : eol;
+      continue;
+    }
+    if (c === "/" && next === "*") {
+      let depth = 1;
+      i += 2;
+      while (i < n2 && depth > 0) {
+        if (text[i] === "\n") line2++;
+        if (text[i] === "/" && text[i + 1] === "*") {
+          depth++;
+          i += 2;
+        } else if (text[i] === "*" && text[i + 1] === "/") {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      continue;
+    }
+    mark3();
+    if (c === "'") {
+      const prev = text[i - 1];
+      const escapes = prev === "E" || prev === "e";
+      i++;
+      while (i < n2) {
+        const d = text[i];
+        if (d === "\n") line2++;
+        if (escapes && d === "\\") {
+          i += 2;
+          continue;
+        }
+        if (d === "'") {
+          if (text[i + 1] === "'") {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      while (i < n2) {
+        if (text[i] === "\n") line2++;
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      continue;
+    }
+    if (c === "$") {
+      const m = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(text.slice(i, i + 64));
+      const prev = text[i - 1];
+      if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
+        const tag = m[0];
+        const close = text.indexOf(tag, i + tag.length);
+        const end = close < 0 ? n2 : close + tag.length;
+        for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
+        i = end;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      let j = i;
+      while (j < n2 && /[A-Za-z_0-9$]/.test(text[j])) j++;
+      const word = text.slice(i, j).toUpperCase();
+      if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
+      else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
+      else if (atomicDepth > 0 && word === "END") atomicDepth--;
+      i = j;
+      continue;
+    }
+    if (c === ";" && atomicDepth === 0) {
+      flush(i);
+      i++;
+      continue;
+    }
+    i++;
+  }
+  flush(n2);
+  return { statements, metaCommands };
+}
+
+// src/db/sql-file.ts
+function statementError(file2, stmt, e) {
+  const err = e;
+  const first = stmt.sql.split("\n")[0].slice(0, 100);
+  const detail = [err.detail, err.hint].filter(Boolean).join("; ");
+  return new UserError(
+    "SQL_FAILED",
+    `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`,
+    {
+      where: { file: file2, line: stmt.line },
+      cause: e
+    }
+  );
+}
+async function runStatements(c, text, file2, opts = {}) {
+  const started = Date.now();
+  const { statements, metaCommands } = splitSql(text);
+  for (const m of metaCommands) {
+    if (!opts.allowMetaCommands?.(m.command)) {
+      throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
+        where: { file: file2, line: m.line },
+        hint: "remove it, or load the file with psql"
+      });
+    }
+  }
+  let ran = 0;
+  let skipped = 0;
+  for (const [k, v] of Object.entries(opts.settings ?? {})) {
+    await c.query("SELECT set_config($1, $2, false)", [k, v]);
+  }
+  for (const raw of statements) {
+    const stmt = opts.filter ? opts.filter(raw) : raw;
+    if (!stmt) {
+      skipped++;
+      continue;
+    }
+    try {
+      await c.query(stmt.sql);
+      ran++;
+    } catch (e) {
+      throw statementError(file2, stmt, e);
+    }
+  }
+  const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
+  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
+  return report;
+}
+async function readSqlFile(file2, displayName) {
+  try {
+    return await (0, import_promises6.readFile)(file2, "utf8");
+  } catch (e) {
+    throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
+      where: { file: displayName ?? file2 }
+    });
+  }
+}
+
+// src/runbook/state-schema.ts
+var STATE_FILE = "pipeline/state.sql";
+async function stateExists(q) {
+  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
+  return r.rows[0]?.ok === true;
+}
+async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
+  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
+  const name = `sql/${STATE_FILE}`;
+  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
+}
+
+// src/runbook/environment.ts
+var MarkerRow = external_exports.object({
+  env: external_exports.enum(ENV_NAMES),
+  project_ref: external_exports.string().nullable(),
+  set_at: external_exports.string(),
+  set_by: external_exports.string(),
+  run_id: external_exports.string()
+});
+async function readEnvironment(q) {
+  let pipeline5;
+  if (await stateExists(q)) {
+    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
+    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
+    if (row) pipeline5 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
+  }
+  let appSettingsEnv;
+  const has = await q.query(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
+  );
+  if (has.rows[0]?.ok) {
+    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
+    appSettingsEnv = r.rows[0]?.value ?? null;
+  }
+  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
+  const out = {
+    env: "unmarked",
+    explanation: "",
+    ...pipeline5 ? { pipeline: pipeline5 } : {},
+    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
+  };
+  if (pipeline5 && app !== void 0 && app !== pipeline5.env) {
+    out.env = "conflict";
+    out.explanation = `astm53b.environment says ${pipeline5.env} but public.app_settings env says "${appSettingsEnv}"`;
+  } else if (pipeline5) {
+    out.env = pipeline5.env;
+    out.explanation = `astm53b.environment: ${pipeline5.env} (set ${pipeline5.setAt} by ${pipeline5.setBy}, run ${pipeline5.runId}${pipeline5.projectRef ? `, project ${pipeline5.projectRef}` : ""})`;
+  } else if (app === "staging") {
+    out.env = "staging";
+    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
+  } else {
+    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
+  }
+  return out;
+}
+function projectRefOf(url2) {
+  let u;
+  try {
+    u = new URL(url2);
+  } catch {
+    return void 0;
+  }
+  const user = decodeURIComponent(u.username);
+  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
+  if (fromUser) return fromUser;
+  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
+}
+function assertProjectRef(url2, expected, field = "project-ref") {
+  if (expected === void 0) return void 0;
+  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
+    throw new UserError(
+      "BAD_OPTION",
+      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
+      { where: { field } }
+    );
+  }
+  const actual = url2 ? projectRefOf(url2) : void 0;
+  if (actual === void 0) {
+    throw new UserError(
+      "PROJECT_REF_MISMATCH",
+      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
+      {
+        where: { field }
+      }
+    );
+  }
+  if (actual !== expected) {
+    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
+      where: { field }
+    });
+  }
+  return actual;
+}
+function parseEnvName(v) {
+  if (v === "staging" || v === "prod") return v;
+  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
+}
+async function setEnvironment(db, opts, log) {
+  const ref3 = assertProjectRef(opts.url, opts.projectRef);
+  const onSupabase = opts.url ? projectRefOf(opts.url) : void 0;
+  if (onSupabase && !ref3) {
+    throw new UserError(
+      "PROJECT_REF_REQUIRED",
+      `the connection is to Supabase project ${onSupabase}: give --project-ref ${onSupabase} to confirm the marker is for it`,
+      {
+        where: { field: "project-ref" }
+      }
+    );
+  }
+  const override = opts.overrideProd?.trim() || null;
+  return db.withTransaction(async (tx) => {
+    await lockPipeline(tx, "change", 1e4, 5e3, "env set");
+    const before = await readEnvironment(tx);
+    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
+      throw new UserError(
+        "ENV_CONFLICT",
+        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
+      );
+    }
+    const wasProd = before.pipeline?.env === "prod";
+    const changesProd = wasProd && (opts.env !== "prod" || (before.pipeline?.projectRef ?? null) !== (ref3 ?? null));
+    if (changesProd && !override) {
+      throw new UserError(
+        "PROD_MARKER",
+        `refusing to change the prod marker of this database (${before.explanation}) to ${opts.env}${ref3 ? ` for project ${ref3}` : ""}: a staging marker lets staging-reset purge every movement`,
+        { hint: 'if this really is no longer PROD (a restored copy, say), pass --override-prod "why": who, when and why are recorded' }
+      );
+    }
+    await ensureStateSchema(tx, log);
+    await tx.query(
+      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
+              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
+      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
+    );
+    await tx.query(
+      `INSERT INTO astm53b.environment_log (env, project_ref, previous, previous_project_ref, override_reason, set_by, run_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        opts.env,
+        ref3 ?? null,
+        before.pipeline?.env ?? null,
+        before.pipeline?.projectRef ?? null,
+        changesProd ? override : null,
+        opts.run.actor,
+        opts.run.runId
+      ]
+    );
+    if (changesProd) log.warn(`environment: the prod marker was changed to ${opts.env} by ${opts.run.actor} (override: ${override})`);
+    const after = await readEnvironment(tx);
+    log.info(`environment of ${db.label}: ${after.explanation}`);
+    return after;
+  });
+}
+
+// src/runbook/backup/manifest.ts
+var import_promises8 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
+
 // src/results/backup.ts
-var MANIFEST_FORMAT = "astm53b-backup/2";
-var VERIFICATION_FORMAT = "astm53b-backup-verification/1";
+var MANIFEST_FORMAT = "astm53b-backup/3";
+var VERIFICATION_FORMAT = "astm53b-backup-verification/2";
 var BACKUP_FILE_KINDS = ["archive", "function", "table-snapshot", "auth-users"];
 var ManifestFile = external_exports.strictObject({ path: external_exports.string(), kind: external_exports.enum(BACKUP_FILE_KINDS), bytes: external_exports.number().int(), sha256: Sha256 });
 var FunctionExport = external_exports.strictObject({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
@@ -65971,7 +66435,17 @@ var Manifest = external_exports.strictObject({
     database: external_exports.string(),
     host: external_exports.string(),
     serverVersion: external_exports.string(),
-    serverMajor: external_exports.number().int()
+    serverMajor: external_exports.number().int(),
+    /**
+     * Which database this is, read in the snapshot transaction, so that a rollback can refuse a
+     * backup of another one whatever its name or host: the cluster's `pg_control_system()`
+     * system identifier (text: it exceeds 2^53; null where the role may not call it, as on
+     * some managed servers), the OID of the database in that cluster, and the Supabase project
+     * ref of the connection (null for the embedded database and any other host).
+     */
+    systemIdentifier: external_exports.string().regex(/^\d+$/).nullable(),
+    databaseOid: external_exports.number().int().positive(),
+    projectRef: external_exports.string().nullable()
   }),
   /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
   written: external_exports.strictObject({ host: external_exports.string(), dir: external_exports.string(), sameHostAsDatabase: external_exports.boolean() }),
@@ -66038,12 +66512,27 @@ var HashCheck = external_exports.strictObject({
   ok: external_exports.boolean(),
   problems: external_exports.array(external_exports.strictObject({ path: external_exports.string(), problem: external_exports.string() }))
 });
+var SnapshotComparison = external_exports.strictObject({
+  path: external_exports.string(),
+  table: external_exports.string(),
+  /** the file: its SHA-256 on disk and the row count the manifest records for its table */
+  expected: external_exports.strictObject({ rows: external_exports.number().int().nullable(), sha256: Sha256 }),
+  /** the export from the restored copy; null when the table is not there */
+  actual: external_exports.strictObject({ rows: external_exports.number().int(), sha256: Sha256 }).nullable(),
+  match: external_exports.boolean()
+});
 var Verification = external_exports.strictObject({
   format: external_exports.literal(VERIFICATION_FORMAT),
   ok: external_exports.boolean(),
   checkedAt: external_exports.string(),
   manifestSha256: Sha256,
   hashes: HashCheck,
+  /**
+   * Every file of the manifest that was re-hashed, with the SHA-256 found on disk: what this
+   * record vouches for. The verified-backup gate refuses a folder whose manifest lists other
+   * files or hashes.
+   */
+  files: external_exports.array(external_exports.strictObject({ path: external_exports.string(), sha256: Sha256 })),
   archive: external_exports.strictObject({ readable: external_exports.boolean(), entries: external_exports.number(), dumpedBy: external_exports.string().nullable(), error: external_exports.string().optional() }),
   restore: external_exports.strictObject({
     into: external_exports.string(),
@@ -66056,6 +66545,8 @@ var Verification = external_exports.strictObject({
     error: external_exports.string().optional()
   }).nullable(),
   comparison: Comparison.nullable(),
+  /** the CSV snapshots against the restored copy; null when no restore completed */
+  snapshots: external_exports.array(SnapshotComparison).nullable(),
   notCompared: external_exports.strictObject({ schemas: external_exports.array(external_exports.string()), note: external_exports.string() }),
   failures: external_exports.array(external_exports.string())
 });
@@ -66634,32 +67125,51 @@ var AUTH_USERS_FILE = "auth-users.json";
 var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
-var import_promises6 = require("node:fs/promises");
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_promises7 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
   const i = e.issues[0];
   return `field ${i.path.join(".") || "(root)"}: ${i.message}`;
 }
-async function writeValidated(file2, schema2, value, what) {
+var partialFileOf = (file2) => `${file2}.${process.pid}.partial`;
+async function writeValidated(file2, schema2, value, what, opts = {}) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises6.mkdir)(import_node_path6.default.dirname(file2), { recursive: true });
-  await (0, import_promises6.writeFile)(file2, text);
+  await (0, import_promises7.mkdir)(import_node_path7.default.dirname(file2), { recursive: true });
+  if (!opts.atomic) {
+    await (0, import_promises7.writeFile)(file2, text);
+    return text;
+  }
+  const partial2 = partialFileOf(file2);
+  try {
+    const handle = await (0, import_promises7.open)(partial2, "w");
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises7.rename)(partial2, file2);
+  } catch (e) {
+    await (0, import_promises7.rm)(partial2, { force: true }).catch(() => {
+    });
+    throw e;
+  }
   return text;
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path6.default.resolve(dir, file2);
+  const abs2 = import_node_path7.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
 async function readValidated(file2, schema2) {
   let text;
   try {
-    text = await (0, import_promises6.readFile)(file2, "utf8");
+    text = await (0, import_promises7.readFile)(file2, "utf8");
   } catch (e) {
     const code2 = e.code;
     return code2 === "ENOENT" ? { ok: false, status: "missing", detail: "no such file", file: file2 } : { ok: false, status: "unreadable", detail: `cannot read it: ${code2 ?? e.message}`, file: file2 };
@@ -66675,7 +67185,7 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path6.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path7.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
@@ -66702,10 +67212,11 @@ var MANIFEST_FILE = BACKUP_FILES.manifest.file;
 var VERIFICATION_FILE = BACKUP_FILES.verification.file;
 var BACKUP_FUNCTIONS = ["public.validate_sortie", "public.sorties_produit_block_update_delete"];
 var SNAPSHOT_TABLES = ["public.stocks_journaliers", "public.sorties_produit", "public.receptions"];
+var snapshotFileOf = (qualified) => `tables/${qualified}.csv`;
 async function readJson(file2, display) {
   let text;
   try {
-    text = await (0, import_promises7.readFile)(file2, "utf8");
+    text = await (0, import_promises8.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -66718,13 +67229,13 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path7.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path8.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format = value?.format;
   if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
     throw new UserError(
       "BACKUP_FORMAT",
-      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`,
+      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, or do not record which database they came from)`,
       {
         where: { file: display, field: "format" },
         hint: "take a new backup with this version (astm53b backup)"
@@ -66741,30 +67252,57 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  return sha256Text(await writeValidated(import_node_path7.default.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+  const file2 = import_node_path8.default.join(dir, MANIFEST_FILE);
+  const text = await writeValidated(file2, Manifest, manifest, MANIFEST_FILE, { atomic: true }).catch((e) => {
+    throw asWriteFailure(e, file2);
+  });
+  return sha256Text(text);
 }
 async function writeVerification(dir, verification) {
-  await writeValidated(import_node_path7.default.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
+  const file2 = import_node_path8.default.join(dir, VERIFICATION_FILE);
+  await writeValidated(file2, Verification, verification, VERIFICATION_FILE, { atomic: true }).catch((e) => {
+    throw asWriteFailure(e, file2, "move the backup folder to a disk with room");
+  });
 }
 async function checkFileHashes(dir, manifest) {
   const problems = [];
+  const files = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path7.default.join(dir, f.path);
-    if (import_node_path7.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path8.default.join(dir, f.path);
+    if (import_node_path8.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
     const d = await hashFile(abs2).catch(() => void 0);
+    if (d) files.push({ path: f.path, sha256: d.sha256 });
     if (!d) problems.push({ path: f.path, problem: "missing" });
     else if (d.bytes !== f.bytes) problems.push({ path: f.path, problem: `size ${d.bytes} bytes, recorded ${f.bytes}` });
     else if (d.sha256 !== f.sha256)
       problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}\u2026, recorded ${f.sha256.slice(0, 12)}\u2026` });
   }
-  return { ok: problems.length === 0, problems };
+  return { hashes: { ok: problems.length === 0, problems }, files };
+}
+function assertVouchedFiles(dir, manifest, vouched, vFile) {
+  const found = new Map(vouched.map((f) => [f.path, f.sha256]));
+  const refuse = (file2, why) => {
+    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path8.default.join(dir, file2) } });
+  };
+  for (const f of manifest.files) {
+    const sha2 = found.get(f.path);
+    if (sha2 === void 0) refuse(f.path, `listed in ${MANIFEST_FILE} but not among the files ${VERIFICATION_FILE} verified`);
+    else if (sha2 !== f.sha256)
+      refuse(f.path, `${MANIFEST_FILE} records SHA-256 ${f.sha256.slice(0, 12)}\u2026, ${VERIFICATION_FILE} verified ${sha2.slice(0, 12)}\u2026`);
+  }
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const f of vouched)
+    if (!listed.has(f.path)) refuse(f.path, `${VERIFICATION_FILE} verified it but ${MANIFEST_FILE} does not list it`);
+  if (found.size !== vouched.length) {
+    throw new UserError("BACKUP_TAMPERED", `${VERIFICATION_FILE} lists a file twice`, { where: { file: vFile, field: "files" } });
+  }
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256: sha2562 } = await readManifest(dir);
-  const vFile = import_node_path7.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path8.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -66773,6 +67311,13 @@ async function assertVerifiedBackup(dir) {
     }
     throw e;
   });
+  const format = value?.format;
+  if (typeof format === "string" && format.startsWith("astm53b-backup-verification/") && format !== VERIFICATION_FORMAT) {
+    throw new UserError("BACKUP_NOT_VERIFIED", `${VERIFICATION_FILE} is a ${format} record, which does not name the files it verified`, {
+      where: { file: vFile, field: "format" },
+      hint: "run astm53b backup verify DIR"
+    });
+  }
   const v = Verification.safeParse(value);
   if (!v.success) {
     throw new UserError("BACKUP_CORRUPT", `${VERIFICATION_FILE} is not a verification record (${describeIssue(v.error)})`, {
@@ -66783,17 +67328,18 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha2562) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path7.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path8.default.join(dir, MANIFEST_FILE) }
     });
   }
-  const hashes = await checkFileHashes(dir, manifest);
+  assertVouchedFiles(dir, manifest, v.data.files, vFile);
+  const { hashes } = await checkFileHashes(dir, manifest);
   if (!hashes.ok) {
     const first = hashes.problems[0];
     throw new UserError(
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path7.default.join(dir, first.path) }
+        where: { file: import_node_path8.default.join(dir, first.path) }
       }
     );
   }
@@ -66852,20 +67398,6 @@ async function dropScratchDatabase(serverUrl, name) {
   if (!name.startsWith(SCRATCH_PREFIX)) throw new Error(`refusing to drop ${name}: not a scratch database`);
   await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
-
-// src/paths.ts
-var import_node_path8 = __toESM(require("node:path"), 1);
-var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path8.default.resolve(import_node_path8.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path8.default.join(PACKAGE_ROOT, "sql", ...parts);
-var CHANGE_FILES = {
-  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
-  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
-};
-var changeFileRef = (key) => ({
-  path: sqlPath(CHANGE_FILES[key]),
-  display: `sql/${CHANGE_FILES[key]}`
-});
 
 // src/db/catalog.ts
 async function readColumns(q, schemas) {
@@ -66956,203 +67488,6 @@ async function functionSource(q, schema2, name) {
     [schema2, name]
   );
   return r.rows[0]?.src;
-}
-
-// src/db/sql-file.ts
-var import_promises8 = require("node:fs/promises");
-
-// src/db/sql-split.ts
-function splitSql(text) {
-  const statements = [];
-  const metaCommands = [];
-  let i = 0;
-  let line2 = 1;
-  let start = -1;
-  let startLine = 0;
-  let atomicDepth = 0;
-  const n2 = text.length;
-  const flush = (end) => {
-    if (start >= 0) {
-      const sql = text.slice(start, end).trim();
-      if (sql) statements.push({ sql, line: startLine });
-    }
-    start = -1;
-  };
-  const mark3 = () => {
-    if (start < 0) {
-      start = i;
-      startLine = line2;
-    }
-  };
-  while (i < n2) {
-    const c = text[i];
-    const next = text[i + 1];
-    if (c === "\n") {
-      line2++;
-      i++;
-      continue;
-    }
-    if (c === " " || c === "	" || c === "\r") {
-      i++;
-      continue;
-    }
-    if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
-      const eol = text.indexOf("\n", i);
-      const end = eol < 0 ? n2 : eol;
-      metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
-      i = end;
-      continue;
-    }
-    if (c === "-" && next === "-") {
-      const eol = text.indexOf("\n", i);
-      i = eol < 0 ? n2 : eol;
-      continue;
-    }
-    if (c === "/" && next === "*") {
-      let depth = 1;
-      i += 2;
-      while (i < n2 && depth > 0) {
-        if (text[i] === "\n") line2++;
-        if (text[i] === "/" && text[i + 1] === "*") {
-          depth++;
-          i += 2;
-        } else if (text[i] === "*" && text[i + 1] === "/") {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      continue;
-    }
-    mark3();
-    if (c === "'") {
-      const prev = text[i - 1];
-      const escapes = prev === "E" || prev === "e";
-      i++;
-      while (i < n2) {
-        const d = text[i];
-        if (d === "\n") line2++;
-        if (escapes && d === "\\") {
-          i += 2;
-          continue;
-        }
-        if (d === "'") {
-          if (text[i + 1] === "'") {
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        i++;
-      }
-      continue;
-    }
-    if (c === '"') {
-      i++;
-      while (i < n2) {
-        if (text[i] === "\n") line2++;
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        i++;
-      }
-      continue;
-    }
-    if (c === "$") {
-      const m = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(text.slice(i, i + 64));
-      const prev = text[i - 1];
-      if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
-        const tag = m[0];
-        const close = text.indexOf(tag, i + tag.length);
-        const end = close < 0 ? n2 : close + tag.length;
-        for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
-        i = end;
-        continue;
-      }
-      i++;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i;
-      while (j < n2 && /[A-Za-z_0-9$]/.test(text[j])) j++;
-      const word = text.slice(i, j).toUpperCase();
-      if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
-      else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
-      else if (atomicDepth > 0 && word === "END") atomicDepth--;
-      i = j;
-      continue;
-    }
-    if (c === ";" && atomicDepth === 0) {
-      flush(i);
-      i++;
-      continue;
-    }
-    i++;
-  }
-  flush(n2);
-  return { statements, metaCommands };
-}
-
-// src/db/sql-file.ts
-function statementError(file2, stmt, e) {
-  const err = e;
-  const first = stmt.sql.split("\n")[0].slice(0, 100);
-  const detail = [err.detail, err.hint].filter(Boolean).join("; ");
-  return new UserError(
-    "SQL_FAILED",
-    `${err.code ? `[${err.code}] ` : ""}${err.message ?? String(e)}${detail ? ` \u2014 ${detail}` : ""} (statement: ${first})`,
-    {
-      where: { file: file2, line: stmt.line },
-      cause: e
-    }
-  );
-}
-async function runStatements(c, text, file2, opts = {}) {
-  const started = Date.now();
-  const { statements, metaCommands } = splitSql(text);
-  for (const m of metaCommands) {
-    if (!opts.allowMetaCommands?.(m.command)) {
-      throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
-        where: { file: file2, line: m.line },
-        hint: "remove it, or load the file with psql"
-      });
-    }
-  }
-  let ran = 0;
-  let skipped = 0;
-  for (const [k, v] of Object.entries(opts.settings ?? {})) {
-    await c.query("SELECT set_config($1, $2, false)", [k, v]);
-  }
-  for (const raw of statements) {
-    const stmt = opts.filter ? opts.filter(raw) : raw;
-    if (!stmt) {
-      skipped++;
-      continue;
-    }
-    try {
-      await c.query(stmt.sql);
-      ran++;
-    } catch (e) {
-      throw statementError(file2, stmt, e);
-    }
-  }
-  const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
-  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
-  return report;
-}
-async function readSqlFile(file2, displayName) {
-  try {
-    return await (0, import_promises8.readFile)(file2, "utf8");
-  } catch (e) {
-    throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
-      where: { file: displayName ?? file2 }
-    });
-  }
 }
 
 // src/runbook/db-init.ts
@@ -67256,13 +67591,14 @@ async function openScratch(serverUrl, scratchUrl2) {
     }
   };
 }
+var restoredSchemas = (s) => [...s.application, ...s.pipeline];
 function startScratchRestore(scratch, tool, facts) {
   const early = /* @__PURE__ */ new Map();
   let queue2 = Promise.resolve();
   const restore = startStreamingRestore({
     url: scratch.url,
     tool,
-    schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
+    schemas: restoredSchemas(facts.schemas),
     onTableLoaded: (qualified) => {
       const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
       if (!k || early.has(qualified)) return;
@@ -67322,7 +67658,8 @@ async function settled(early) {
   }
   return out;
 }
-async function prepareScratch(sdb, application, log, authUsers) {
+async function prepareScratch(sdb, application, log, opts = {}) {
+  const authUsers = opts.authUsers;
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query(
@@ -67337,6 +67674,7 @@ async function prepareScratch(sdb, application, log, authUsers) {
         );
       }
       await applyShimIfNeeded(tx, log);
+      for (const schema2 of opts.schemas ?? []) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema2)}`);
       if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
       const cols2 = await tx.query(
         "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
@@ -67363,10 +67701,10 @@ async function insertAuthUsers(tx, entry, json2, present) {
 var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
-var import_node_crypto4 = require("node:crypto");
 var import_node_fs5 = require("node:fs");
-var import_node_events = require("node:events");
 var import_node_readline = require("node:readline");
+var import_node_stream5 = require("node:stream");
+var import_promises9 = require("node:stream/promises");
 var PGLITE_DUMP_TOOL = "@electric-sql/pglite-tools/pg_dump";
 function asEmbedded(db) {
   if (db instanceof PgliteDb) return db;
@@ -67399,20 +67737,9 @@ async function dumpSchemas(db, opts) {
   } catch (e) {
     throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
   }
-  const hash2 = (0, import_node_crypto4.createHash)("sha256");
-  let bytes = 0;
-  const sink = (0, import_node_fs5.createWriteStream)(opts.file);
-  try {
-    for await (const chunk of out.stream()) {
-      hash2.update(chunk);
-      bytes += chunk.length;
-      if (!sink.write(chunk)) await (0, import_node_events.once)(sink, "drain");
-    }
-  } finally {
-    sink.end();
-    await (0, import_node_events.once)(sink, "close");
-  }
-  return { bytes, sha256: hash2.digest("hex") };
+  const sink = new HashedFileSink(opts.file);
+  await (0, import_promises9.pipeline)(import_node_stream5.Readable.from(out.stream()), sink);
+  return sink.digest();
 }
 var HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
 async function readSqlDumpToc(file2) {
@@ -67463,23 +67790,31 @@ function openScratchPglite() {
 }
 
 // src/runbook/backup/source-reads.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
-async function exportTableCsv(q, schema2, table3, key, file2) {
+function snapshotSelect(schema2, table3, key) {
   const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`;
+}
+async function exportTableCsv(q, schema2, table3, key, file2) {
   const sink = new HashedFileSink(file2);
-  const rows = await q.copyCsvTo(`SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`, sink);
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table3, key), sink);
+  return { rows, ...sink.digest() };
+}
+async function digestTableCsv(q, schema2, table3, key) {
+  const sink = new DigestSink();
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table3, key), sink);
   return { rows, ...sink.digest() };
 }
 
 // src/db/fingerprint.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto4 = require("node:crypto");
 var APP_SCHEMAS = ["public", "astm"];
 var PIPELINE_SCHEMA = "astm53b";
 var PIPELINE_PREFIX = "astm53b_";
-var sha = (s) => (0, import_node_crypto5.createHash)("sha256").update(s).digest("hex");
+var sha = (s) => (0, import_node_crypto4.createHash)("sha256").update(s).digest("hex");
 async function readFingerprint(q, schemas = APP_SCHEMAS) {
   const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
   const entries = [];
@@ -67545,7 +67880,7 @@ async function readFingerprint(q, schemas = APP_SCHEMAS) {
   );
   for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
   entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
-  const digest = (0, import_node_crypto5.createHash)("sha256");
+  const digest = (0, import_node_crypto4.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
@@ -67565,7 +67900,7 @@ function diffFingerprints(before, after) {
 }
 
 // src/db/structure.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 async function readStructure(q, schemas, excludePrefix = "") {
   const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
   const skip = excludePrefix ? like : "";
@@ -67589,7 +67924,7 @@ async function readStructure(q, schemas, excludePrefix = "") {
     [schemas, skip]
   );
   const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
-  const digest = (0, import_node_crypto6.createHash)("sha256");
+  const digest = (0, import_node_crypto5.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { entries, sha256: digest.digest("hex") };
@@ -67668,6 +68003,26 @@ async function readReferencedAuthUsers(q, schemas) {
   );
   return { columns, rows: r.rows[0]?.rows ?? [] };
 }
+async function readSourceIdentity(q) {
+  const r = await q.query(
+    `SELECT d.datname AS db, d.oid::text AS oid, has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') AS may
+       FROM pg_database d WHERE d.datname = current_database()`
+  );
+  const row = r.rows[0];
+  let systemIdentifier = null;
+  if (row.may) {
+    await q.query("SAVEPOINT astm53b_identity");
+    try {
+      const sys = await q.query("SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()");
+      systemIdentifier = sys.rows[0]?.id ?? null;
+      await q.query("RELEASE SAVEPOINT astm53b_identity");
+    } catch {
+      await q.query("ROLLBACK TO SAVEPOINT astm53b_identity");
+      await q.query("RELEASE SAVEPOINT astm53b_identity");
+    }
+  }
+  return { database: row.db, systemIdentifier, databaseOid: Number(row.oid) };
+}
 async function readSourceFacts(q, dir) {
   const schemas = await classifySchemas(q);
   const files = [];
@@ -67707,7 +68062,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
   for (const qualified of SNAPSHOT_TABLES) {
     const [schema2, table3] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table3);
-    const file2 = `tables/${qualified}.csv`;
+    const file2 = snapshotFileOf(qualified);
     const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path9.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
@@ -67731,7 +68086,9 @@ async function readSnapshot(q, facts, dir, log, opts = {}) {
   return { authUsers, csvFiles, ...await rest() };
 }
 async function writeText(file2, text) {
-  await (0, import_promises9.writeFile)(file2, text);
+  await (0, import_promises10.writeFile)(file2, text).catch((e) => {
+    throw asWriteFailure(e, file2);
+  });
   return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
 }
 
@@ -67739,15 +68096,15 @@ async function writeText(file2, text) {
 async function takeEmbeddedSnapshot(db, dir, log) {
   return withEmbeddedHold(asEmbedded(db), async (hold) => {
     await hold.q.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const identity3 = await readSourceIdentity(hold.q);
     const facts = await readSourceFacts(hold.q, dir);
     const reads = await readSnapshot(hold.q, facts, dir, log);
-    const database = (await hold.q.query("SELECT current_database() AS db")).rows[0].db;
     await hold.q.query("COMMIT");
     const main = await hold.dump({ file: import_node_path10.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
     if (facts.schemas.pipeline.length) {
-      const pipeline4 = await hold.dump({ file: import_node_path10.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
-      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline4 });
+      const pipeline5 = await hold.dump({ file: import_node_path10.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline5 });
     }
     const toc = await readSqlDumpToc(import_node_path10.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
@@ -67767,7 +68124,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
       },
       tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? "unknown" },
       snapshot: "embedded (single backend held)",
-      database
+      identity: identity3
     };
   });
 }
@@ -67776,86 +68133,120 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 var import_node_path11 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
+  const sessions = [];
   return db.withClient(
     async (c) => {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
       await c.query("SET LOCAL statement_timeout = 0");
-      const s = await c.query("SELECT pg_export_snapshot() AS id, current_database() AS db");
-      const snapshot = s.rows[0].id;
-      const facts = await readSourceFacts(c, dir);
-      const scratch = await ctx.scratch;
-      await prepareScratch(scratch.db, facts.schemas.application, log);
-      const gate = await gateAuthUsers(scratch.db);
-      log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
-      const csvSession = (fn) => db.withClient(
-        async (c2) => {
-          await c2.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-          await c2.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
-          await c2.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
-          await c2.query("SET LOCAL statement_timeout = 0");
-          const out = await fn(c2);
-          await c2.query("COMMIT");
-          return out;
-        },
-        { discard: true }
+      const s = await c.query(
+        "SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid, now()::text AS since"
       );
-      const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
-      const stop = new AbortController();
-      const dumping = dumpArchive({
-        url: url2,
-        serverMajor: ctx.serverMajor,
-        file: import_node_path11.default.join(dir, ARCHIVE_FILE),
-        snapshot,
-        lockWaitTimeoutMs: lockTimeoutMs,
-        compress: ctx.compress,
-        follower: restore.stdin,
-        signal: stop.signal,
-        env: ctx.env
-      });
-      let dump;
-      let reads;
+      const snapshot = s.rows[0].id;
+      sessions.push(s.rows[0].pid);
+      let parts;
       try {
-        [dump, reads] = await Promise.all([
+        const identity3 = await readSourceIdentity(c);
+        const facts = await readSourceFacts(c, dir);
+        const scratch = await ctx.scratch;
+        await prepareScratch(scratch.db, facts.schemas.application, log, { schemas: restoredSchemas(facts.schemas) });
+        const gate = await gateAuthUsers(scratch.db);
+        log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
+        const csvSession = (fn) => db.withClient(
+          async (c2) => {
+            await c2.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            await c2.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
+            await c2.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+            await c2.query("SET LOCAL statement_timeout = 0");
+            sessions.push((await c2.query("SELECT pg_backend_pid() AS pid")).rows[0].pid);
+            const out = await fn(c2);
+            await c2.query("COMMIT");
+            return out;
+          },
+          { discard: true }
+        );
+        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
+        const stop = new AbortController();
+        const dumping = dumpArchive({
+          url: url2,
+          serverMajor: ctx.serverMajor,
+          file: import_node_path11.default.join(dir, ARCHIVE_FILE),
+          snapshot,
+          lockWaitTimeoutMs: lockTimeoutMs,
+          compress: ctx.compress,
+          follower: restore.stdin,
+          signal: stop.signal,
+          env: ctx.env
+        });
+        parts = {
+          stop,
+          kill: () => {
+            gate.load(new Error("the backup stopped"));
+            restore.kill();
+          },
+          settled: Promise.all([dumping.catch(() => {
+          }), streamed.outcome, gate.done.catch(() => {
+          })])
+        };
+        const [dump, reads] = await Promise.all([
           dumping,
           readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }),
           gate.done
         ]).then(([d, r]) => [d, r]);
+        await c.query("COMMIT");
+        return {
+          facts,
+          reads,
+          dumpFiles: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }],
+          dump: {
+            engine: "postgresql",
+            format: "custom",
+            file: ARCHIVE_FILE,
+            schemas: null,
+            pipelineFile: null,
+            compression: dump.compress,
+            consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`
+          },
+          tool: { path: dump.tool.path, version: dump.tool.version },
+          snapshot,
+          identity: identity3,
+          streamed
+        };
       } catch (e) {
-        stop.abort();
-        gate.load(e instanceof Error ? e : new Error(String(e)));
-        restore.kill();
-        await Promise.all([dumping.catch(() => {
-        }), streamed.outcome, gate.done.catch(() => {
-        })]);
+        parts?.stop.abort();
+        parts?.kill();
+        await Promise.all([parts?.settled, endSessions(db, sessions, ctx.serverMajor)]);
+        if (parts) await dumpSessionsGone(db, s.rows[0].since);
         throw e;
       }
-      await c.query("COMMIT");
-      return {
-        facts,
-        reads,
-        dumpFiles: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }],
-        dump: {
-          engine: "postgresql",
-          format: "custom",
-          file: ARCHIVE_FILE,
-          schemas: null,
-          pipelineFile: null,
-          compression: dump.compress,
-          consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`
-        },
-        tool: { path: dump.tool.path, version: dump.tool.version },
-        snapshot,
-        database: s.rows[0].db,
-        streamed
-      };
     },
     { discard: true }
   );
 }
+async function endSessions(db, pids, serverMajor) {
+  if (!pids.length) return;
+  const call = serverMajor >= 14 ? "pg_terminate_backend(pid, 5000)" : "pg_terminate_backend(pid)";
+  await db.query(`SELECT ${call} FROM unnest($1::int[]) pid WHERE pid <> pg_backend_pid()`, [pids]).then(
+    () => void 0,
+    () => void 0
+  );
+}
+async function dumpSessionsGone(db, since) {
+  for (let i = 0; i < 100; i++) {
+    const left = await db.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND backend_start >= $2::timestamptz",
+      [DUMP_APP_NAME, since]
+    ).then(
+      (r) => r.rows[0]?.n ?? 0,
+      () => 0
+    );
+    if (left === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 // src/runbook/backup/verify.ts
-var import_promises10 = require("node:fs/promises");
+var import_promises11 = require("node:fs/promises");
 var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/runbook/backup/compare.ts
@@ -67900,6 +68291,38 @@ function describeMismatches(c, failures) {
   for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
   for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
 }
+async function compareSnapshots(q, manifest, found) {
+  const keys = await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX);
+  const out = [];
+  for (const qualified of SNAPSHOT_TABLES) {
+    const file2 = snapshotFileOf(qualified);
+    const sha2562 = found.find((f) => f.path === file2)?.sha256;
+    if (!sha2562) continue;
+    const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
+    const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
+    const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0;
+    out.push({
+      path: file2,
+      table: qualified,
+      expected: { rows, sha256: sha2562 },
+      actual: actual ? { rows: actual.rows, sha256: actual.sha256 } : null,
+      match: !!actual && actual.sha256 === sha2562 && actual.rows === rows
+    });
+  }
+  return out;
+}
+function describeSnapshotMismatches(snapshots, manifest, failures) {
+  for (const qualified of SNAPSHOT_TABLES) {
+    const file2 = snapshotFileOf(qualified);
+    if (!manifest.files.some((f) => f.path === file2 && f.kind === "table-snapshot"))
+      failures.push(`${file2}: the runbook's snapshot of ${qualified} is not in the manifest`);
+  }
+  for (const s of snapshots.filter((x) => !x.match)) {
+    failures.push(
+      !s.actual ? `${s.path}: ${s.table} is not in the restored copy` : `${s.path}: the file (SHA-256 ${s.expected.sha256.slice(0, 12)}\u2026, ${s.expected.rows ?? "?"} rows recorded) is not the restored copy's ${s.table} (${s.actual.rows} rows, SHA-256 ${s.actual.sha256.slice(0, 12)}\u2026)`
+    );
+  }
+}
 
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts, log) {
@@ -67922,15 +68345,18 @@ var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are 
 var EMBEDDED_NOT_COMPARED_NOTE = "The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim's auth schema is recreated in the scratch copy and only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
 async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   const failures = [];
+  const { hashes, files } = await checkFileHashes(dir, manifest);
   const v = {
-    format: "astm53b-backup-verification/1",
+    format: VERIFICATION_FORMAT,
     ok: false,
     checkedAt: (/* @__PURE__ */ new Date()).toISOString(),
     manifestSha256,
-    hashes: await checkFileHashes(dir, manifest),
+    hashes,
+    files,
     archive: { readable: false, entries: 0, dumpedBy: null },
     restore: null,
     comparison: null,
+    snapshots: null,
     notCompared: {
       schemas: manifest.schemas.excluded,
       note: manifest.dump.format === "plain" ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE
@@ -67956,7 +68382,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${e.message}`);
     return abandon();
   }
-  const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  const schemas = restoredSchemas(manifest.schemas);
   const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
   const wholeRead = readArchiveBlocks({
     file: archive,
@@ -67977,7 +68403,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     } else {
       v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
       const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
+      await prepareScratch(scratch.db, manifest.schemas.application, log, { schemas, authUsers: await recordedAuthUsers(dir, manifest) });
       log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
       await restoreArchive({
         url: scratch.url,
@@ -67990,8 +68416,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     }
     const known = streamed ? await settled(streamed.early) : void 0;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    v.comparison = await compareWithManifest(scratch.db, manifest, known);
-    describeMismatches(v.comparison, failures);
+    await compareRestored(scratch.db, manifest, v, known);
   } catch (e) {
     const why = e.message;
     if (v.restore) v.restore.error = why;
@@ -68010,8 +68435,15 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
   return v;
 }
+async function compareRestored(q, manifest, v, known) {
+  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, v.files)]);
+  v.comparison = comparison;
+  v.snapshots = snapshots;
+  describeMismatches(comparison, v.failures);
+  describeSnapshotMismatches(snapshots, manifest, v.failures);
+}
 async function recordedAuthUsers(dir, manifest) {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises10.readFile)(import_node_path12.default.join(dir, manifest.authUsers.file), "utf8") : null };
+  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises11.readFile)(import_node_path12.default.join(dir, manifest.authUsers.file), "utf8") : null };
 }
 async function verifyPlainRestore(dir, manifest, v, log) {
   const failures = v.failures;
@@ -68031,14 +68463,13 @@ async function verifyPlainRestore(dir, manifest, v, log) {
   if (failures.length) return v;
   const started = Date.now();
   const sdb = await openScratchPglite();
-  v.restore = { into: sdb.label, from: "archive file", schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  v.restore = { into: sdb.label, from: "archive file", schemas: restoredSchemas(manifest.schemas), ms: 0 };
   try {
-    await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
+    await prepareScratch(sdb, manifest.schemas.application, log, { authUsers: await recordedAuthUsers(dir, manifest) });
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
     for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path12.default.join(dir, file2), file2);
     v.restore.ms = Date.now() - started;
-    v.comparison = await compareWithManifest(sdb, manifest);
-    describeMismatches(v.comparison, failures);
+    await compareRestored(sdb, manifest, v);
   } catch (e) {
     const why = e instanceof UserError ? e.describe() : e.message;
     v.restore.error = why;
@@ -68063,12 +68494,16 @@ function sourceHost(url2) {
 }
 async function prepareOutDir(outDir) {
   const dir = import_node_path13.default.resolve(outDir);
-  const existing = await (0, import_promises11.readdir)(dir).catch(() => void 0);
+  const existing = await (0, import_promises12.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
-  await (0, import_promises11.mkdir)(import_node_path13.default.join(dir, "functions"), { recursive: true });
-  await (0, import_promises11.mkdir)(import_node_path13.default.join(dir, "tables"), { recursive: true });
+  for (const sub of ["functions", "tables"]) {
+    const at2 = import_node_path13.default.join(dir, sub);
+    await (0, import_promises12.mkdir)(at2, { recursive: true }).catch((e) => {
+      throw asWriteFailure(e, at2);
+    });
+  }
   return dir;
 }
 async function backup(db, opts, log) {
@@ -68089,6 +68524,7 @@ async function backup(db, opts, log) {
   if (url2) await findPgTool("pg_dump", server.major, env);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
   const dir = await prepareOutDir(opts.outDir);
+  await opts.onOutDir?.(dir);
   log.info(`backup: ${db.label} (${embedded ? "PGlite" : "PostgreSQL"} ${server.version}) \u2192 ${dir}`);
   const scratch = url2 ? openScratch(url2, opts.scratchUrl).then((x) => {
     log.info(`backup: the proof restores into ${x.label}`);
@@ -68096,8 +68532,9 @@ async function backup(db, opts, log) {
   }) : void 0;
   scratch?.catch(() => {
   });
+  let taken;
   try {
-    const taken = url2 && scratch && restoreTool ? await takePgSnapshot(
+    taken = url2 && scratch && restoreTool ? await takePgSnapshot(
       db,
       { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool },
       log
@@ -68114,7 +68551,16 @@ async function backup(db, opts, log) {
       format: MANIFEST_FORMAT,
       startedAt,
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
+      source: {
+        label: db.label,
+        database: taken.identity.database,
+        host,
+        serverVersion: server.version,
+        serverMajor: server.major,
+        systemIdentifier: taken.identity.systemIdentifier,
+        databaseOid: taken.identity.databaseOid,
+        projectRef: (url2 && projectRefOf(url2)) ?? null
+      },
       written: { host: import_node_os2.default.hostname(), dir, sameHostAsDatabase: sameHost },
       snapshot: taken.snapshot,
       dump: taken.dump,
@@ -68154,6 +68600,8 @@ async function backup(db, opts, log) {
       warnings
     };
   } finally {
+    taken?.streamed?.kill();
+    await taken?.streamed?.outcome;
     await (await scratch?.catch(() => void 0))?.release(log);
   }
 }
@@ -68161,34 +68609,8 @@ async function backup(db, opts, log) {
 // src/runbook/rollback.ts
 var import_node_path14 = __toESM(require("node:path"), 1);
 
-// src/db/advisory-lock.ts
-var CLASS_ID = 53053;
-var PIPELINE_LOCKS = {
-  /** creating the pipeline's own schema */
-  state: 0,
-  /** anything that changes the app's schema or data: apply, staging reset, freeze */
-  change: 1
-};
-async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(waitMs))}`);
-  try {
-    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [CLASS_ID, PIPELINE_LOCKS[lock]]);
-  } catch (e) {
-    if (e.code !== "55P03") throw e;
-    throw new UserError(
-      "PIPELINE_BUSY",
-      `${step}: another pipeline step holds the ${lock} lock on this database; gave up after ${waitMs} ms`,
-      {
-        hint: "wait for the other run to finish (see pg_stat_activity, application_name astm53b-pipeline), then retry",
-        cause: e
-      }
-    );
-  }
-  await tx.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.trunc(restoreMs))}`);
-}
-
 // src/db/restore-script.ts
-var import_node_stream5 = require("node:stream");
+var import_node_stream6 = require("node:stream");
 function canCopyIn(q) {
   return typeof q.copyIn === "function";
 }
@@ -68239,7 +68661,7 @@ async function runScriptLines(session, lines) {
 async function restoreArchiveInSession(session, a) {
   if (!canCopyIn(session)) throw new Error("restoreArchiveInSession needs a PostgreSQL session (COPY FROM STDIN)");
   const tool = await findPgTool("pg_restore", a.serverMajor, a.env);
-  const stdout = new import_node_stream5.PassThrough();
+  const stdout = new import_node_stream6.PassThrough();
   const child = startPgTool({
     tool,
     args: ["--file=-", "--clean", "--if-exists", "--exit-on-error", ...a.schemas.map((s) => `--schema=${s}`), a.file],
@@ -68273,31 +68695,7 @@ async function resetScriptSettings(session) {
 }
 
 // src/runbook/freeze.ts
-var import_node_crypto7 = require("node:crypto");
-
-// src/db/rows.ts
-var RowShapeError = class extends Error {
-  constructor(query, row, field, detail) {
-    super(`${query}: row ${row}, field ${field}: ${detail}`);
-    this.query = query;
-    this.row = row;
-    this.field = field;
-    this.name = "RowShapeError";
-  }
-  query;
-  row;
-  field;
-};
-function parseRows(schema2, rows, query) {
-  return rows.map((row, i) => {
-    const r = schema2.safeParse(row);
-    if (!r.success) {
-      const issue3 = r.error.issues[0];
-      throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
-    }
-    return r.data;
-  });
-}
+var import_node_crypto6 = require("node:crypto");
 
 // src/runbook/app-activity.ts
 var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
@@ -68336,23 +68734,11 @@ async function readAppActivity(q, opts = {}) {
   return { windowMinutes, appRoles, recent, sessions, activeSessions, writing: seen.length > 0, seen };
 }
 
-// src/runbook/state-schema.ts
-var STATE_FILE = "pipeline/state.sql";
-async function stateExists(q) {
-  const r = await q.query("SELECT to_regclass('astm53b.environment') IS NOT NULL AS ok");
-  return r.rows[0]?.ok === true;
-}
-async function ensureStateSchema(tx, log, lockTimeoutMs = 5e3) {
-  await lockPipeline(tx, "state", 3e4, lockTimeoutMs, "pipeline state");
-  const name = `sql/${STATE_FILE}`;
-  await runStatements(tx, await readSqlFile(sqlPath(STATE_FILE), name), name, { log });
-}
-
 // src/runbook/freeze.ts
 var FREEZE_TRIGGER = "astm53b_freeze";
 var FREEZE_SQLSTATE = "A53F0";
 var BYPASS_SETTING = "astm53b.freeze_bypass";
-var sha256 = (s) => (0, import_node_crypto7.createHash)("sha256").update(s, "utf8").digest("hex");
+var sha256 = (s) => (0, import_node_crypto6.createHash)("sha256").update(s, "utf8").digest("hex");
 var quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
 var quoteIdent2 = (s) => `"${s.replace(/"/g, '""')}"`;
 async function allowFrozenWrites(tx) {
@@ -68436,7 +68822,7 @@ async function reassertFreeze(tx) {
 }
 async function freezeInTransaction(tx, opts, log) {
   await ensureStateSchema(tx, log);
-  const token = (0, import_node_crypto7.randomBytes)(32).toString("hex");
+  const token = (0, import_node_crypto6.randomBytes)(32).toString("hex");
   await tx.query(
     `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id, bypass_token) VALUES (true, now(), $1, $2, $3, $4)
      ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason,
@@ -68829,6 +69215,11 @@ function comparisonLines(c) {
     `  structure  ${c.structure.match ? "equal" : `${c.structure.changes.length} change(s)`} (columns, constraints, indexes, views)`
   ];
 }
+function snapshotLines(v) {
+  if (!v.snapshots) return [];
+  const equal = v.snapshots.filter((x) => x.match).length;
+  return [`  snapshots  ${equal}/${v.snapshots.length} CSV files equal the restored rows (same query, count and SHA-256)`];
+}
 function renderVerificationText(v) {
   const lines = [
     `verification: ${v.ok ? "OK" : "FAILED"} (${v.checkedAt})`,
@@ -68839,7 +69230,7 @@ function renderVerificationText(v) {
     lines.push(
       `  restore    ${v.restore.schemas.join(", ")} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`
     );
-  if (v.restore) lines.push(...comparisonLines(v.comparison));
+  if (v.restore) lines.push(...comparisonLines(v.comparison), ...snapshotLines(v));
   lines.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
   for (const f of v.failures) lines.push(`  \u2717 ${f}`);
   return `${lines.join("\n")}
@@ -68873,7 +69264,7 @@ function renderBackupMarkdown(r) {
   ];
   if (c) {
     out.push("| restored copy vs source | result |", "| --- | --- |");
-    for (const l of comparisonLines(c)) {
+    for (const l of [...comparisonLines(c), ...snapshotLines(v)]) {
       const [what, ...rest] = l.trim().split(/\s{2,}/);
       out.push(`| ${what} | ${rest.join(" ")} |`);
     }
@@ -68941,7 +69332,7 @@ function resolveUrlOption(value, env) {
 }
 
 // src/cli/commands/db.ts
-var import_promises12 = require("node:fs/promises");
+var import_promises13 = require("node:fs/promises");
 var import_node_path15 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
@@ -69106,7 +69497,7 @@ function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
 async function pathExists(p) {
-  return (0, import_promises12.stat)(p).then(
+  return (0, import_promises13.stat)(p).then(
     () => true,
     () => false
   );
@@ -69119,7 +69510,7 @@ async function resetEmbedded(target, ctx) {
   }
   if (await pathExists(target.dataDir)) {
     ctx.log.info(`removing ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises12.rm)(target.dataDir, { recursive: true, force: true });
+    await (0, import_promises13.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -69245,7 +69636,7 @@ function scratchUrl(ctx) {
 var backupCommand = {
   name: "backup",
   summary: "runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared",
-  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\nExit code 0 when verified, 1 when the verification failed (verification.json says why).",
+  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes) and each CSV\nsnapshot equals the same rows exported from the restored copy. manifest.json records which database it came from\n(system identifier, database OID, Supabase project ref). A file that cannot be written (full disk, quota, I/O error)\nstops the step at once, naming it: pg_dump and pg_restore stopped, the scratch database dropped, no manifest.json.\nExit code 0 when verified, 1 when the verification failed (verification.json says why), 2 on a write error.",
   options: {
     url: targetUrl,
     out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" },
@@ -69277,8 +69668,8 @@ var backupCommand = {
 };
 var backupVerifyCommand = {
   name: "backup verify",
-  summary: "re-check a backup folder: every hash, then a fresh restore into a scratch database and the comparison",
-  details: "Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.",
+  summary: "re-check a backup folder: every hash, then a fresh restore into a scratch database, the comparison, and the CSV snapshots against the restored rows",
+  details: "Rewrites DIR/verification.json, which lists every file it re-hashed. Exit code 0 when verified, 1 otherwise.",
   positionals: [{ name: "DIR", description: "the backup folder", required: true }],
   options: {
     url: {
@@ -69743,9 +70134,9 @@ var import_node_path19 = __toESM(require("node:path"), 1);
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_node_fs6 = require("node:fs");
-var import_promises15 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_path18 = __toESM(require("node:path"), 1);
-var import_node_stream6 = require("node:stream");
+var import_node_stream7 = require("node:stream");
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -70075,7 +70466,7 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
-var import_promises13 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 function headings(text) {
   const out = [];
   let fenced = false;
@@ -70149,7 +70540,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises13.readFile)(file2, "utf8");
+    return await (0, import_promises14.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -70159,8 +70550,8 @@ async function readChangelog(file2) {
 async function insertChangelogFile(file2, entry, under, text) {
   const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises13.writeFile)(tmp, ins.text);
-  await (0, import_promises13.rename)(tmp, file2);
+  await (0, import_promises14.writeFile)(tmp, ins.text);
+  await (0, import_promises14.rename)(tmp, file2);
   return ins.headingLine;
 }
 
@@ -70265,7 +70656,7 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises14 = require("node:fs/promises");
+var import_promises15 = require("node:fs/promises");
 var import_node_path17 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -70301,7 +70692,7 @@ async function readEvidenceFacts(files, opts, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises14.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises15.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -70502,12 +70893,12 @@ function isIsoDate(text) {
 var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel, skip, log, out) {
-  const names = (await (0, import_promises15.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises16.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
     const abs2 = import_node_path18.default.join(dir, name);
     const r = rel ? `${rel}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises15.lstat)(abs2);
+    const s = await (0, import_promises16.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -70530,7 +70921,7 @@ function validateChangelogDate(date5, field = "date") {
 }
 async function collect(opts, log) {
   const resultsDir = import_node_path18.default.resolve(opts.resultsDir);
-  const s = await (0, import_promises15.stat)(resultsDir).catch(() => null);
+  const s = await (0, import_promises16.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
       where: { file: opts.resultsDir },
@@ -70547,7 +70938,7 @@ async function collect(opts, log) {
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts.sepEvidence ?? []) {
     const abs2 = import_node_path18.default.resolve(given);
-    const st = await (0, import_promises15.stat)(abs2).catch(() => null);
+    const st = await (0, import_promises16.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
@@ -70741,7 +71132,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises15.mkdir)(import_node_path18.default.dirname(out), { recursive: true });
+  await (0, import_promises16.mkdir)(import_node_path18.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -70760,7 +71151,7 @@ async function writeZip(out, sources, date5) {
       const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
       if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
       else {
-        const source = import_node_stream6.Readable.from(lazyRead(s.file), { objectMode: false });
+        const source = import_node_stream7.Readable.from(lazyRead(s.file), { objectMode: false });
         source.on("error", (e) => {
           zip.abort();
           fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
@@ -70769,9 +71160,9 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises15.rename)(partial2, out);
+    await (0, import_promises16.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises15.rm)(partial2, { force: true });
+    await (0, import_promises16.rm)(partial2, { force: true });
     throw e;
   }
 }
@@ -70792,9 +71183,9 @@ function runInfoFrom(env, explicit = {}) {
 
 // src/evidence/zip-reader.ts
 var import_node_fs7 = require("node:fs");
-var import_promises16 = require("node:fs/promises");
-var import_node_stream7 = require("node:stream");
+var import_promises17 = require("node:fs/promises");
 var import_node_stream8 = require("node:stream");
+var import_node_stream9 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD_SIG = 101010256;
 var ZIP64_LOCATOR_SIG = 117853008;
@@ -70813,7 +71204,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2) {
   let fh;
   try {
-    fh = await (0, import_promises16.open)(file2, "r");
+    fh = await (0, import_promises17.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -70895,7 +71286,7 @@ async function openZipEntry(file2, entry) {
   if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
   if (entry.method !== 0 && entry.method !== 8)
     throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const fh = await (0, import_promises16.open)(file2, "r");
+  const fh = await (0, import_promises17.open)(file2, "r");
   let dataStart;
   try {
     const local = Buffer.alloc(30);
@@ -70905,10 +71296,10 @@ async function openZipEntry(file2, entry) {
   } finally {
     await fh.close();
   }
-  const raw = entry.compressedSize > 0 ? (0, import_node_fs7.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream8.Readable.from([]);
+  const raw = entry.compressedSize > 0 ? (0, import_node_fs7.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream9.Readable.from([]);
   if (entry.method === 0) return raw;
   const inflate = (0, import_node_zlib.createInflateRaw)();
-  (0, import_node_stream7.pipeline)(raw, inflate, () => {
+  (0, import_node_stream8.pipeline)(raw, inflate, () => {
   });
   return inflate;
 }
@@ -71400,7 +71791,7 @@ function recompute(row, p) {
 }
 
 // src/golden/load.ts
-var import_promises17 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
@@ -71410,7 +71801,7 @@ function at(where2, field) {
 async function loadGoldenFile(path35, displayName = path35) {
   let bytes;
   try {
-    bytes = await (0, import_promises17.readFile)(path35);
+    bytes = await (0, import_promises18.readFile)(path35);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
@@ -72406,150 +72797,6 @@ var schema = {
 };
 var goldenCommands = [verify, drift, schema];
 
-// src/runbook/environment.ts
-var MarkerRow = external_exports.object({
-  env: external_exports.enum(ENV_NAMES),
-  project_ref: external_exports.string().nullable(),
-  set_at: external_exports.string(),
-  set_by: external_exports.string(),
-  run_id: external_exports.string()
-});
-async function readEnvironment(q) {
-  let pipeline4;
-  if (await stateExists(q)) {
-    const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
-    const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
-    if (row) pipeline4 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
-  }
-  let appSettingsEnv;
-  const has = await q.query(
-    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'app_settings' AND column_name IN ('key', 'value') HAVING count(*) = 2) AS ok`
-  );
-  if (has.rows[0]?.ok) {
-    const r = await q.query("SELECT value::text AS value FROM public.app_settings WHERE key = 'env'");
-    appSettingsEnv = r.rows[0]?.value ?? null;
-  }
-  const app = appSettingsEnv === void 0 || appSettingsEnv === null ? void 0 : appSettingsEnv.trim().toLowerCase();
-  const out = {
-    env: "unmarked",
-    explanation: "",
-    ...pipeline4 ? { pipeline: pipeline4 } : {},
-    ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
-  };
-  if (pipeline4 && app !== void 0 && app !== pipeline4.env) {
-    out.env = "conflict";
-    out.explanation = `astm53b.environment says ${pipeline4.env} but public.app_settings env says "${appSettingsEnv}"`;
-  } else if (pipeline4) {
-    out.env = pipeline4.env;
-    out.explanation = `astm53b.environment: ${pipeline4.env} (set ${pipeline4.setAt} by ${pipeline4.setBy}, run ${pipeline4.runId}${pipeline4.projectRef ? `, project ${pipeline4.projectRef}` : ""})`;
-  } else if (app === "staging") {
-    out.env = "staging";
-    out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
-  } else {
-    out.explanation = app === void 0 ? "no marker: neither astm53b.environment nor public.app_settings env" : `public.app_settings env = "${appSettingsEnv}" is not a marker this pipeline knows (only 'staging')`;
-  }
-  return out;
-}
-function projectRefOf(url2) {
-  let u;
-  try {
-    u = new URL(url2);
-  } catch {
-    return void 0;
-  }
-  const user = decodeURIComponent(u.username);
-  const fromUser = /^[a-z_][a-z0-9_]*\.([a-z0-9]{6,40})$/.exec(user)?.[1];
-  if (fromUser) return fromUser;
-  return /^db\.([a-z0-9]{6,40})\.supabase\.(co|com|net)$/i.exec(u.hostname)?.[1]?.toLowerCase();
-}
-function assertProjectRef(url2, expected, field = "project-ref") {
-  if (expected === void 0) return void 0;
-  if (!/^[a-z0-9]{6,40}$/.test(expected)) {
-    throw new UserError(
-      "BAD_OPTION",
-      `--${field} "${expected.slice(0, 50)}" is not a Supabase project ref (6-40 lowercase letters and digits)`,
-      { where: { field } }
-    );
-  }
-  const actual = url2 ? projectRefOf(url2) : void 0;
-  if (actual === void 0) {
-    throw new UserError(
-      "PROJECT_REF_MISMATCH",
-      `--${field} ${expected} given, but the connection names no Supabase project (user postgres.<ref> or host db.<ref>.supabase.co)`,
-      {
-        where: { field }
-      }
-    );
-  }
-  if (actual !== expected) {
-    throw new UserError("PROJECT_REF_MISMATCH", `the connection points at Supabase project ${actual}, not ${expected}`, {
-      where: { field }
-    });
-  }
-  return actual;
-}
-function parseEnvName(v) {
-  if (v === "staging" || v === "prod") return v;
-  throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
-}
-async function setEnvironment(db, opts, log) {
-  const ref3 = assertProjectRef(opts.url, opts.projectRef);
-  const onSupabase = opts.url ? projectRefOf(opts.url) : void 0;
-  if (onSupabase && !ref3) {
-    throw new UserError(
-      "PROJECT_REF_REQUIRED",
-      `the connection is to Supabase project ${onSupabase}: give --project-ref ${onSupabase} to confirm the marker is for it`,
-      {
-        where: { field: "project-ref" }
-      }
-    );
-  }
-  const override = opts.overrideProd?.trim() || null;
-  return db.withTransaction(async (tx) => {
-    await lockPipeline(tx, "change", 1e4, 5e3, "env set");
-    const before = await readEnvironment(tx);
-    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
-      throw new UserError(
-        "ENV_CONFLICT",
-        "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
-      );
-    }
-    const wasProd = before.pipeline?.env === "prod";
-    const changesProd = wasProd && (opts.env !== "prod" || (before.pipeline?.projectRef ?? null) !== (ref3 ?? null));
-    if (changesProd && !override) {
-      throw new UserError(
-        "PROD_MARKER",
-        `refusing to change the prod marker of this database (${before.explanation}) to ${opts.env}${ref3 ? ` for project ${ref3}` : ""}: a staging marker lets staging-reset purge every movement`,
-        { hint: 'if this really is no longer PROD (a restored copy, say), pass --override-prod "why": who, when and why are recorded' }
-      );
-    }
-    await ensureStateSchema(tx, log);
-    await tx.query(
-      `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
-              set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
-      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
-    );
-    await tx.query(
-      `INSERT INTO astm53b.environment_log (env, project_ref, previous, previous_project_ref, override_reason, set_by, run_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
-        opts.env,
-        ref3 ?? null,
-        before.pipeline?.env ?? null,
-        before.pipeline?.projectRef ?? null,
-        changesProd ? override : null,
-        opts.run.actor,
-        opts.run.runId
-      ]
-    );
-    if (changesProd) log.warn(`environment: the prod marker was changed to ${opts.env} by ${opts.run.actor} (override: ${override})`);
-    const after = await readEnvironment(tx);
-    log.info(`environment of ${db.label}: ${after.explanation}`);
-    return after;
-  });
-}
-
 // src/cli/commands/env.ts
 var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
 var envSet = {
@@ -72739,8 +72986,8 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto8 = require("node:crypto");
-var import_promises18 = require("node:fs/promises");
+var import_node_crypto7 = require("node:crypto");
+var import_promises19 = require("node:fs/promises");
 var import_node_path21 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
@@ -72758,12 +73005,12 @@ var FORBIDDEN = [
   }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto8.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises18.readFile)(file2);
+    buf = await (0, import_promises19.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -72927,9 +73174,9 @@ async function applyChangeFile(db, opts, log) {
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
-      let open5 = true;
+      let open6 = true;
       const end = async (how) => {
-        open5 = false;
+        open6 = false;
         await c.query(how);
       };
       try {
@@ -73054,7 +73301,7 @@ async function applyChangeFile(db, opts, log) {
           ms: Date.now() - started
         };
       } catch (e) {
-        if (open5) await c.query("ROLLBACK").catch(() => {
+        if (open6) await c.query("ROLLBACK").catch(() => {
         });
         throw e;
       }
@@ -73212,7 +73459,7 @@ async function stagingReset(db, opts, log) {
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
-      let open5 = true;
+      let open6 = true;
       try {
         await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
         await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "staging-reset");
@@ -73242,7 +73489,7 @@ async function stagingReset(db, opts, log) {
           cdrDecharge: parseRows(LeftCdr2, cdr.rows, "CDR in DECHARGE")
         };
         const ok = problems.length === 0;
-        open5 = false;
+        open6 = false;
         await c.query(ok ? "COMMIT" : "ROLLBACK");
         if (ok)
           log.info(
@@ -73270,7 +73517,7 @@ async function stagingReset(db, opts, log) {
           ms: Date.now() - started
         };
       } catch (e) {
-        if (open5) await c.query("ROLLBACK").catch(() => {
+        if (open6) await c.query("ROLLBACK").catch(() => {
         });
         throw e;
       }
@@ -73306,7 +73553,7 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises20 = require("node:fs/promises");
+var import_promises21 = require("node:fs/promises");
 var import_node_path23 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
@@ -73364,7 +73611,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises19 = require("node:fs/promises");
+var import_promises20 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -73461,7 +73708,7 @@ function validateDeployment(d) {
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises19.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises20.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -73486,7 +73733,7 @@ async function loadBaseline(ref3) {
 async function loadPreflightInputs(opts) {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
-  const goldenBytes = await (0, import_promises19.readFile)(opts.golden.path);
+  const goldenBytes = await (0, import_promises20.readFile)(opts.golden.path);
   if (!opts.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
@@ -73650,7 +73897,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises20.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises21.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -73669,7 +73916,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises20.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises21.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -73681,11 +73928,11 @@ var preflightCommands = [preflightCommand, fingerprintCommand];
 var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/rehearse.ts
-var import_promises23 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises21 = require("node:fs/promises");
+var import_promises22 = require("node:fs/promises");
 var import_node_path24 = __toESM(require("node:path"), 1);
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var reason = (condition, source, message) => ({
@@ -73696,7 +73943,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists(p) {
-  return (0, import_promises21.stat)(p).then(
+  return (0, import_promises22.stat)(p).then(
     () => true,
     () => false
   );
@@ -74300,7 +74547,7 @@ async function readContext(q, opts) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises22 = require("node:fs/promises");
+var import_promises23 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -74308,7 +74555,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises22.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises23.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -74885,8 +75132,8 @@ async function smoke(db, opts, log, stage) {
 async function rehearse(db, opts, log) {
   const out = import_node_path25.default.resolve(opts.outDir);
   const results = import_node_path25.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises23.rm)(out, { recursive: true, force: true });
-  await (0, import_promises23.mkdir)(results, { recursive: true });
+  await (0, import_promises24.rm)(out, { recursive: true, force: true });
+  await (0, import_promises24.mkdir)(results, { recursive: true });
   const steps = [];
   async function step(name, runbook, fn) {
     try {
@@ -74897,7 +75144,7 @@ async function rehearse(db, opts, log) {
     } catch (e) {
       const summary2 = e.describe?.() ?? e.message;
       steps.push({ step: name, runbook, ok: false, summary: summary2 });
-      await (0, import_promises23.writeFile)(import_node_path25.default.join(results, errorFileOf(name)), `${summary2}
+      await (0, import_promises24.writeFile)(import_node_path25.default.join(results, errorFileOf(name)), `${summary2}
 `);
       log.warn(`${name}: FAILED \u2014 ${summary2}`);
       return false;
@@ -74954,7 +75201,7 @@ async function rehearse(db, opts, log) {
     await writeResult(results, "smoke", r);
     return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
   });
-  if (opts.signoff) await (0, import_promises23.copyFile)(opts.signoff, import_node_path25.default.join(results, RESULTS.signoff.file));
+  if (opts.signoff) await (0, import_promises24.copyFile)(opts.signoff, import_node_path25.default.join(results, RESULTS.signoff.file));
   const decision = await decide({ resultsDir: results }, log);
   await writeResult(results, "decision", decision);
   steps.push({
@@ -75878,7 +76125,7 @@ var import_os2 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir6, open: open4, readdir: readdir6, rename: rename4, rm: rm5, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir6, open: open5, readdir: readdir6, rename: rename5, rm: rm6, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 

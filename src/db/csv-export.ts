@@ -1,5 +1,5 @@
 import { quoteIdent } from './checksum.js';
-import { HashedFileSink } from './file-sink.js';
+import { DigestSink, HashedFileSink } from './file-sink.js';
 import type { Queryable } from './types.js';
 
 /**
@@ -15,6 +15,12 @@ export interface CsvExport {
   sha256: string;
 }
 
+/** The one query behind a snapshot, so that the file and its re-export from a restored copy are comparable byte for byte. */
+function snapshotSelect(schema: string, table: string, key: readonly string[]): string {
+  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(', ') : 't::text';
+  return `SELECT t.* FROM ${quoteIdent(schema)}.${quoteIdent(table)} t ORDER BY ${order}`;
+}
+
 export async function exportTableCsv(
   q: Queryable,
   schema: string,
@@ -22,8 +28,14 @@ export async function exportTableCsv(
   key: readonly string[],
   file: string,
 ): Promise<CsvExport> {
-  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(', ') : 't::text';
   const sink = new HashedFileSink(file);
-  const rows = await q.copyCsvTo(`SELECT t.* FROM ${quoteIdent(schema)}.${quoteIdent(table)} t ORDER BY ${order}`, sink);
+  const rows = await q.copyCsvTo(snapshotSelect(schema, table, key), sink);
+  return { rows, ...sink.digest() };
+}
+
+/** What `exportTableCsv` would write for this table, counted and hashed without a file. */
+export async function digestTableCsv(q: Queryable, schema: string, table: string, key: readonly string[]): Promise<CsvExport> {
+  const sink = new DigestSink();
+  const rows = await q.copyCsvTo(snapshotSelect(schema, table, key), sink);
   return { rows, ...sink.digest() };
 }

@@ -156,9 +156,12 @@ export function startProcess(file: string, args: readonly string[], opts: Proces
     sink?.on('error', (e) => {
       sinkError ??= e;
       child.kill();
+      // a paused stdout never ends, and the child's 'close' waits for it: drain what is left
+      child.stdout!.resume();
     });
     child.stdout!.on('data', (chunk: Buffer) => {
       if (sink) {
+        if (sinkError) return;
         if (!sink.write(chunk)) {
           child.stdout!.pause();
           sink.once('drain', () => child.stdout!.resume());

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import type { TocEntry } from './dump.js';
+import { HashedFileSink } from './file-sink.js';
 import { PgliteDb } from './pglite.js';
 import { readSqlFile, runStatements } from './sql-file.js';
 import type { Db, Queryable } from './types.js';
@@ -69,20 +70,10 @@ async function dumpSchemas(db: PgliteDb, opts: { file: string; schemas: readonly
   } catch (e) {
     throw new UserError('PG_TOOL_FAILED', `${PGLITE_DUMP_TOOL} failed: ${(e as Error).message.split('\n').slice(-3).join(' | ')}`);
   }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const sink = createWriteStream(opts.file);
-  try {
-    for await (const chunk of out.stream() as unknown as AsyncIterable<Uint8Array>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      if (!sink.write(chunk)) await once(sink, 'drain');
-    }
-  } finally {
-    sink.end();
-    await once(sink, 'close');
-  }
-  return { bytes, sha256: hash.digest('hex') };
+  // the sink turns a failed write (full disk…) into an error naming the file, and stops the copy there
+  const sink = new HashedFileSink(opts.file);
+  await pipeline(Readable.from(out.stream() as unknown as AsyncIterable<Uint8Array>), sink);
+  return sink.digest();
 }
 
 /**

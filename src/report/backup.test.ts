@@ -18,14 +18,16 @@ const comparison = {
 describe('backup reports', () => {
   it('a failed verification says what failed and what was not compared', () => {
     const v: Verification = {
-      format: 'astm53b-backup-verification/1',
+      format: 'astm53b-backup-verification/2',
       ok: false,
       checkedAt: '2026-02-25T20:00:00.000Z',
       manifestSha256: 'm',
       hashes: { ok: true, problems: [] },
+      files: [],
       archive: { readable: true, entries: 275, dumpedBy: '15.20' },
       restore: { into: 'scratch database s (created and dropped)', from: 'dump stream', schemas: ['public'], ms: 640 },
       comparison,
+      snapshots: null,
       notCompared: { schemas: ['auth', 'storage'], note: 'Supabase-managed schemas are not compared.' },
       failures: ['public.receptions: 10 rows checksum b…, backup 9 rows checksum a…'],
     };

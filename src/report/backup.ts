@@ -15,6 +15,12 @@ function comparisonLines(c: Comparison | null): string[] {
   ];
 }
 
+function snapshotLines(v: Verification): string[] {
+  if (!v.snapshots) return [];
+  const equal = v.snapshots.filter((x) => x.match).length;
+  return [`  snapshots  ${equal}/${v.snapshots.length} CSV files equal the restored rows (same query, count and SHA-256)`];
+}
+
 export function renderVerificationText(v: Verification): string {
   const lines = [
     `verification: ${v.ok ? 'OK' : 'FAILED'} (${v.checkedAt})`,
@@ -25,7 +31,7 @@ export function renderVerificationText(v: Verification): string {
     lines.push(
       `  restore    ${v.restore.schemas.join(', ')} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? ' FAILED' : ` in ${v.restore.ms} ms`}`,
     );
-  if (v.restore) lines.push(...comparisonLines(v.comparison));
+  if (v.restore) lines.push(...comparisonLines(v.comparison), ...snapshotLines(v));
   lines.push(`  not compared: ${v.notCompared.schemas.join(', ') || '(none)'}. ${v.notCompared.note}`);
   for (const f of v.failures) lines.push(`  ✗ ${f}`);
   return `${lines.join('\n')}\n`;
@@ -66,7 +72,7 @@ export function renderBackupMarkdown(r: { manifest: Manifest; verification: Veri
   ];
   if (c) {
     out.push('| restored copy vs source | result |', '| --- | --- |');
-    for (const l of comparisonLines(c)) {
+    for (const l of [...comparisonLines(c), ...snapshotLines(v)]) {
       const [what, ...rest] = l.trim().split(/\s{2,}/);
       out.push(`| ${what} | ${rest.join(' ')} |`);
     }

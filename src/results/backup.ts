@@ -4,10 +4,10 @@ import { Fingerprint, FingerprintChange, Sha256, Structure, StructureChange, Tab
 /**
  * The backup folder (runbook 3.1, 4.2): `manifest.json`, written once when the dump and its
  * companions are complete, and `verification.json`, the restore test with the SHA-256 of the
- * manifest it checked.
+ * manifest it checked and of every file it re-hashed.
  */
-export const MANIFEST_FORMAT = 'astm53b-backup/2';
-export const VERIFICATION_FORMAT = 'astm53b-backup-verification/1';
+export const MANIFEST_FORMAT = 'astm53b-backup/3';
+export const VERIFICATION_FORMAT = 'astm53b-backup-verification/2';
 
 export const BACKUP_FILE_KINDS = ['archive', 'function', 'table-snapshot', 'auth-users'] as const;
 
@@ -26,6 +26,16 @@ export const Manifest = z.strictObject({
     host: z.string(),
     serverVersion: z.string(),
     serverMajor: z.number().int(),
+    /**
+     * Which database this is, read in the snapshot transaction, so that a rollback can refuse a
+     * backup of another one whatever its name or host: the cluster's `pg_control_system()`
+     * system identifier (text: it exceeds 2^53; null where the role may not call it, as on
+     * some managed servers), the OID of the database in that cluster, and the Supabase project
+     * ref of the connection (null for the embedded database and any other host).
+     */
+    systemIdentifier: z.string().regex(/^\d+$/).nullable(),
+    databaseOid: z.number().int().positive(),
+    projectRef: z.string().nullable(),
   }),
   /** runbook 4.2: "vérifier que le dump est stocké hors serveur PROD" */
   written: z.strictObject({ host: z.string(), dir: z.string(), sameHostAsDatabase: z.boolean() }),
@@ -103,12 +113,30 @@ export const HashCheck = z.strictObject({
 });
 export type HashCheck = z.infer<typeof HashCheck>;
 
+/** A table snapshot (CSV) against the same rows exported from the restored copy by the same query. */
+export const SnapshotComparison = z.strictObject({
+  path: z.string(),
+  table: z.string(),
+  /** the file: its SHA-256 on disk and the row count the manifest records for its table */
+  expected: z.strictObject({ rows: z.number().int().nullable(), sha256: Sha256 }),
+  /** the export from the restored copy; null when the table is not there */
+  actual: z.strictObject({ rows: z.number().int(), sha256: Sha256 }).nullable(),
+  match: z.boolean(),
+});
+export type SnapshotComparison = z.infer<typeof SnapshotComparison>;
+
 export const Verification = z.strictObject({
   format: z.literal(VERIFICATION_FORMAT),
   ok: z.boolean(),
   checkedAt: z.string(),
   manifestSha256: Sha256,
   hashes: HashCheck,
+  /**
+   * Every file of the manifest that was re-hashed, with the SHA-256 found on disk: what this
+   * record vouches for. The verified-backup gate refuses a folder whose manifest lists other
+   * files or hashes.
+   */
+  files: z.array(z.strictObject({ path: z.string(), sha256: Sha256 })),
   archive: z.strictObject({ readable: z.boolean(), entries: z.number(), dumpedBy: z.string().nullable(), error: z.string().optional() }),
   restore: z
     .strictObject({
@@ -123,6 +151,8 @@ export const Verification = z.strictObject({
     })
     .nullable(),
   comparison: Comparison.nullable(),
+  /** the CSV snapshots against the restored copy; null when no restore completed */
+  snapshots: z.array(SnapshotComparison).nullable(),
   notCompared: z.strictObject({ schemas: z.array(z.string()), note: z.string() }),
   failures: z.array(z.string()),
 });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { RESULTS, type ResultKind, type ResultOf } from './files.js';
@@ -16,13 +16,45 @@ export function describeIssue(e: z.ZodError): string {
   return `field ${i.path.join('.') || '(root)'}: ${i.message}`;
 }
 
-/** Validates `value` against `schema` and writes it as JSON; returns the text written. */
-export async function writeValidated<S extends z.ZodType>(file: string, schema: S, value: z.input<S>, what: string): Promise<string> {
+/** The name an `atomic` write goes to before it is renamed into place (per process: two writers never share it). */
+export const partialFileOf = (file: string): string => `${file}.${process.pid}.partial`;
+
+/**
+ * Validates `value` against `schema` and writes it as JSON; returns the text written. `atomic`:
+ * written to `partialFileOf(file)`, flushed to disk, then renamed over `file`, so `file` is
+ * either whole or absent (a full disk leaves no truncated record that a later reader trusts).
+ * A failed write throws the system's error (ENOSPC…) and leaves no partial file.
+ */
+export async function writeValidated<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  value: z.input<S>,
+  what: string,
+  opts: { atomic?: boolean } = {},
+): Promise<string> {
   const r = schema.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, text);
+  if (!opts.atomic) {
+    await writeFile(file, text);
+    return text;
+  }
+  const partial = partialFileOf(file);
+  try {
+    const handle = await open(partial, 'w');
+    try {
+      await handle.writeFile(text);
+      // some file systems (NFS, quotas) report a full disk only when the data is flushed
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, file);
+  } catch (e) {
+    await rm(partial, { force: true }).catch(() => {});
+    throw e;
+  }
   return text;
 }
 

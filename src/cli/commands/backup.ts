@@ -50,8 +50,11 @@ export const backupCommand: CommandSpec = {
   summary: 'runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared',
   details:
     'Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n' +
-    '(every application table, both functions, triggers, policies, grants, columns, constraints, indexes).\n' +
-    'Exit code 0 when verified, 1 when the verification failed (verification.json says why).',
+    '(every application table, both functions, triggers, policies, grants, columns, constraints, indexes) and each CSV\n' +
+    'snapshot equals the same rows exported from the restored copy. manifest.json records which database it came from\n' +
+    '(system identifier, database OID, Supabase project ref). A file that cannot be written (full disk, quota, I/O error)\n' +
+    'stops the step at once, naming it: pg_dump and pg_restore stopped, the scratch database dropped, no manifest.json.\n' +
+    'Exit code 0 when verified, 1 when the verification failed (verification.json says why), 2 on a write error.',
   options: {
     url: targetUrl,
     out: { type: 'string', valueName: 'DIR', description: 'new, empty folder for the backup' },
@@ -86,8 +89,9 @@ export const backupCommand: CommandSpec = {
 
 export const backupVerifyCommand: CommandSpec = {
   name: 'backup verify',
-  summary: 're-check a backup folder: every hash, then a fresh restore into a scratch database and the comparison',
-  details: 'Rewrites DIR/verification.json. Exit code 0 when verified, 1 otherwise.',
+  summary:
+    're-check a backup folder: every hash, then a fresh restore into a scratch database, the comparison, and the CSV snapshots against the restored rows',
+  details: 'Rewrites DIR/verification.json, which lists every file it re-hashed. Exit code 0 when verified, 1 otherwise.',
   positionals: [{ name: 'DIR', description: 'the backup folder', required: true }],
   options: {
     url: {

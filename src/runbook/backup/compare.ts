@@ -1,11 +1,13 @@
 import { readTableKeys, tablesChecksums } from '../../db/checksum.js';
+import { digestTableCsv } from '../../db/csv-export.js';
 import { PIPELINE_PREFIX, diffFingerprints, readFingerprint } from '../../db/fingerprint.js';
 import { diffStructures, readStructure } from '../../db/structure.js';
 import type { Queryable } from '../../db/types.js';
 import { sha256Text } from '../../hash.js';
+import { SNAPSHOT_TABLES, snapshotFileOf } from './manifest.js';
 import { readFunctionExport } from './source-reads.js';
 import type { TableChecksum } from '../../results/common.js';
-import type { Comparison, Manifest } from '../../results/backup.js';
+import type { Comparison, Manifest, SnapshotComparison, Verification } from '../../results/backup.js';
 
 /**
  * What the backup recorded against what a database holds now: every application table's
@@ -62,4 +64,47 @@ export function describeMismatches(c: Comparison, failures: string[]): void {
   }
   for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
   for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
+}
+
+/**
+ * The CSV snapshots against the restored copy: the same rows exported from it by the very same
+ * query (src/db/csv-export.ts), counted and hashed. The archive is proven by the restore and the
+ * table checksums; this proves the CSV files are the archive's rows too, so a CSV edited and
+ * re-hashed into the manifest is caught. `found`: the SHA-256 of each file as re-hashed on disk.
+ */
+export async function compareSnapshots(q: Queryable, manifest: Manifest, found: Verification['files']): Promise<SnapshotComparison[]> {
+  const keys = await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX);
+  const out: SnapshotComparison[] = [];
+  for (const qualified of SNAPSHOT_TABLES) {
+    const file = snapshotFileOf(qualified);
+    const sha256 = found.find((f) => f.path === file)?.sha256;
+    // not in the manifest: describeSnapshotMismatches names it
+    if (!sha256) continue;
+    const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
+    const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
+    const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : undefined;
+    out.push({
+      path: file,
+      table: qualified,
+      expected: { rows, sha256 },
+      actual: actual ? { rows: actual.rows, sha256: actual.sha256 } : null,
+      match: !!actual && actual.sha256 === sha256 && actual.rows === rows,
+    });
+  }
+  return out;
+}
+
+export function describeSnapshotMismatches(snapshots: readonly SnapshotComparison[], manifest: Manifest, failures: string[]): void {
+  for (const qualified of SNAPSHOT_TABLES) {
+    const file = snapshotFileOf(qualified);
+    if (!manifest.files.some((f) => f.path === file && f.kind === 'table-snapshot'))
+      failures.push(`${file}: the runbook's snapshot of ${qualified} is not in the manifest`);
+  }
+  for (const s of snapshots.filter((x) => !x.match)) {
+    failures.push(
+      !s.actual
+        ? `${s.path}: ${s.table} is not in the restored copy`
+        : `${s.path}: the file (SHA-256 ${s.expected.sha256.slice(0, 12)}…, ${s.expected.rows ?? '?'} rows recorded) is not the restored copy's ${s.table} (${s.actual.rows} rows, SHA-256 ${s.actual.sha256.slice(0, 12)}…)`,
+    );
+  }
 }

@@ -2,15 +2,18 @@ import { mkdir, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
+import { asWriteFailure } from '../../write-error.js';
 import type { Logger } from '../../logger.js';
 import { CHECKSUM_ALGORITHM } from '../../db/checksum.js';
 import { COMPRESSION_PATTERN, urlOf } from '../../db/dump.js';
 import { findPgTool } from '../../db/pg-tools.js';
 import type { Db } from '../../db/types.js';
+import { projectRefOf } from '../environment.js';
 import { MANIFEST_FORMAT, writeManifest, writeVerification } from './manifest.js';
 import { openScratch } from './scratch.js';
 import { takeEmbeddedSnapshot } from './take-embedded.js';
 import { takePgSnapshot } from './take-pg.js';
+import type { TakenSnapshot } from './taken.js';
 import { verifyAgainstRestore } from './verify.js';
 import type { Manifest, Verification } from '../../results/backup.js';
 
@@ -42,6 +45,12 @@ export interface BackupOptions {
   /** pg_dump --compress (default DEFAULT_COMPRESSION) */
   compress?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Tests only: called once the output folder exists, empty, before anything is written into
+   * it, to put a failing file where the backup will write one (a link to /dev/full) where no
+   * small file system can be mounted.
+   */
+  onOutDir?: (dir: string) => Promise<void>;
 }
 
 export interface BackupResult {
@@ -69,8 +78,12 @@ async function prepareOutDir(outDir: string): Promise<string> {
   if (existing && existing.length > 0) {
     throw new UserError('OUT_DIR_NOT_EMPTY', `${dir} is not empty; a backup goes into a new folder`, { where: { field: 'out' } });
   }
-  await mkdir(path.join(dir, 'functions'), { recursive: true });
-  await mkdir(path.join(dir, 'tables'), { recursive: true });
+  for (const sub of ['functions', 'tables']) {
+    const at = path.join(dir, sub);
+    await mkdir(at, { recursive: true }).catch((e: unknown) => {
+      throw asWriteFailure(e, at);
+    });
+  }
   return dir;
 }
 
@@ -93,6 +106,7 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
   if (url) await findPgTool('pg_dump', server.major, env);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
   const dir = await prepareOutDir(opts.outDir);
+  await opts.onOutDir?.(dir);
   log.info(`backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}`);
 
   // the scratch database is created while the snapshot's first reads run
@@ -103,8 +117,9 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       })
     : undefined;
   scratch?.catch(() => {}); // awaited below; an early failure elsewhere must not leave it unhandled
+  let taken: TakenSnapshot | undefined;
   try {
-    const taken =
+    taken =
       url && scratch && restoreTool
         ? await takePgSnapshot(
             db,
@@ -125,7 +140,16 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       format: MANIFEST_FORMAT,
       startedAt,
       finishedAt: new Date().toISOString(),
-      source: { label: db.label, database: taken.database, host, serverVersion: server.version, serverMajor: server.major },
+      source: {
+        label: db.label,
+        database: taken.identity.database,
+        host,
+        serverVersion: server.version,
+        serverMajor: server.major,
+        systemIdentifier: taken.identity.systemIdentifier,
+        databaseOid: taken.identity.databaseOid,
+        projectRef: (url && projectRefOf(url)) ?? null,
+      },
       written: { host: os.hostname(), dir, sameHostAsDatabase: sameHost },
       snapshot: taken.snapshot,
       dump: taken.dump,
@@ -167,6 +191,10 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       warnings,
     };
   } finally {
+    // the streamed restore outlives takePgSnapshot; a failure after it (a full disk at
+    // manifest.json) must not leave pg_restore writing into a scratch that is being dropped
+    taken?.streamed?.kill();
+    await taken?.streamed?.outcome;
     await (await scratch?.catch(() => undefined))?.release(log);
   }
 }

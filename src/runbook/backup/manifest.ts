@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ARCHIVE_FILE, AUTH_USERS_FILE, BACKUP_FILES, PIPELINE_DUMP_FILE, SQL_DUMP_FILE } from '../../results/files.js';
-import { Manifest, MANIFEST_FORMAT, Verification, type HashCheck } from '../../results/backup.js';
+import { Manifest, MANIFEST_FORMAT, Verification, VERIFICATION_FORMAT, type HashCheck } from '../../results/backup.js';
 import { describeIssue, writeValidated } from '../../results/io.js';
 import { UserError } from '../../errors.js';
 import { hashFile, sha256Text } from '../../hash.js';
+import { asWriteFailure } from '../../write-error.js';
 
 /**
  * A backup folder on disk: reading its manifest, re-hashing its files, and the gate every step
  * that depends on it passes (sql-apply, rollback, decide). The files and their schemas are the
  * results contract's (src/results/backup.ts, src/results/files.ts). A folder counts as verified
- * only when verification.json says ok, still matches the manifest, and every listed file still
- * has its recorded hash.
+ * only when verification.json says ok, still matches the manifest, vouches for exactly the
+ * manifest's files and hashes, and every listed file still has its recorded hash.
  */
 export const MANIFEST_FILE = BACKUP_FILES.manifest.file;
 export const VERIFICATION_FILE = BACKUP_FILES.verification.file;
@@ -21,6 +22,8 @@ export { ARCHIVE_FILE, AUTH_USERS_FILE, MANIFEST_FORMAT, PIPELINE_DUMP_FILE, SQL
 export const BACKUP_FUNCTIONS = ['public.validate_sortie', 'public.sorties_produit_block_update_delete'] as const;
 /** Runbook 3.1: snapshots of these three tables. */
 export const SNAPSHOT_TABLES = ['public.stocks_journaliers', 'public.sorties_produit', 'public.receptions'] as const;
+/** Where the snapshot of one of them is written in the backup folder. */
+export const snapshotFileOf = (qualified: string): string => `tables/${qualified}.csv`;
 
 async function readJson(file: string, display: string): Promise<{ text: string; value: unknown }> {
   let text: string;
@@ -45,7 +48,7 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; s
   if (typeof format === 'string' && format.startsWith('astm53b-backup/') && format !== MANIFEST_FORMAT) {
     throw new UserError(
       'BACKUP_FORMAT',
-      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (its table checksums are computed differently)`,
+      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, or do not record which database they came from)`,
       {
         where: { file: display, field: 'format' },
         hint: 'take a new backup with this version (astm53b backup)',
@@ -62,18 +65,33 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; s
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 
-/** Writes manifest.json (checked against its schema); returns the SHA-256 of the text, which verification.json binds to. */
+/**
+ * Writes manifest.json (checked against its schema) whole or not at all: a backup whose disk
+ * filled up has no manifest, never a truncated one. Returns the SHA-256 of the text, which
+ * verification.json binds to.
+ */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
-  return sha256Text(await writeValidated(path.join(dir, MANIFEST_FILE), Manifest, manifest, MANIFEST_FILE));
+  const file = path.join(dir, MANIFEST_FILE);
+  const text = await writeValidated(file, Manifest, manifest, MANIFEST_FILE, { atomic: true }).catch((e: unknown) => {
+    throw asWriteFailure(e, file);
+  });
+  return sha256Text(text);
 }
 
 export async function writeVerification(dir: string, verification: Verification): Promise<void> {
-  await writeValidated(path.join(dir, VERIFICATION_FILE), Verification, verification, VERIFICATION_FILE);
+  const file = path.join(dir, VERIFICATION_FILE);
+  await writeValidated(file, Verification, verification, VERIFICATION_FILE, { atomic: true }).catch((e: unknown) => {
+    throw asWriteFailure(e, file, 'move the backup folder to a disk with room');
+  });
 }
 
-/** Every file the manifest lists, re-hashed: missing, resized or altered files are named. */
-export async function checkFileHashes(dir: string, manifest: Manifest): Promise<HashCheck> {
+/**
+ * Every file the manifest lists, re-hashed: missing, resized or altered files are named, and
+ * `files` holds what was found for every file that could be read (verification.json keeps it).
+ */
+export async function checkFileHashes(dir: string, manifest: Manifest): Promise<{ hashes: HashCheck; files: Verification['files'] }> {
   const problems: HashCheck['problems'] = [];
+  const files: Verification['files'] = [];
   for (const f of manifest.files) {
     const abs = path.join(dir, f.path);
     if (path.relative(dir, abs).startsWith('..')) {
@@ -81,12 +99,37 @@ export async function checkFileHashes(dir: string, manifest: Manifest): Promise<
       continue;
     }
     const d = await hashFile(abs).catch(() => undefined);
+    if (d) files.push({ path: f.path, sha256: d.sha256 });
     if (!d) problems.push({ path: f.path, problem: 'missing' });
     else if (d.bytes !== f.bytes) problems.push({ path: f.path, problem: `size ${d.bytes} bytes, recorded ${f.bytes}` });
     else if (d.sha256 !== f.sha256)
       problems.push({ path: f.path, problem: `SHA-256 ${d.sha256.slice(0, 12)}…, recorded ${f.sha256.slice(0, 12)}…` });
   }
-  return { ok: problems.length === 0, problems };
+  return { hashes: { ok: problems.length === 0, problems }, files };
+}
+
+/**
+ * The files verification.json vouches for must be the manifest's, hash for hash: a manifest
+ * re-written after the verification (a file swapped and its hash re-recorded, the record's
+ * manifestSha256 re-bound) names a file the verification never saw.
+ */
+function assertVouchedFiles(dir: string, manifest: Manifest, vouched: Verification['files'], vFile: string): void {
+  const found = new Map(vouched.map((f) => [f.path, f.sha256]));
+  const refuse = (file: string, why: string) => {
+    throw new UserError('BACKUP_TAMPERED', `${file}: ${why}`, { where: { file: path.join(dir, file) } });
+  };
+  for (const f of manifest.files) {
+    const sha = found.get(f.path);
+    if (sha === undefined) refuse(f.path, `listed in ${MANIFEST_FILE} but not among the files ${VERIFICATION_FILE} verified`);
+    else if (sha !== f.sha256)
+      refuse(f.path, `${MANIFEST_FILE} records SHA-256 ${f.sha256.slice(0, 12)}…, ${VERIFICATION_FILE} verified ${sha.slice(0, 12)}…`);
+  }
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const f of vouched)
+    if (!listed.has(f.path)) refuse(f.path, `${VERIFICATION_FILE} verified it but ${MANIFEST_FILE} does not list it`);
+  if (found.size !== vouched.length) {
+    throw new UserError('BACKUP_TAMPERED', `${VERIFICATION_FILE} lists a file twice`, { where: { file: vFile, field: 'files' } });
+  }
 }
 
 /**
@@ -104,6 +147,13 @@ export async function assertVerifiedBackup(dir: string): Promise<Manifest> {
     }
     throw e;
   });
+  const format = (value as { format?: unknown } | null)?.format;
+  if (typeof format === 'string' && format.startsWith('astm53b-backup-verification/') && format !== VERIFICATION_FORMAT) {
+    throw new UserError('BACKUP_NOT_VERIFIED', `${VERIFICATION_FILE} is a ${format} record, which does not name the files it verified`, {
+      where: { file: vFile, field: 'format' },
+      hint: 'run astm53b backup verify DIR',
+    });
+  }
   const v = Verification.safeParse(value);
   if (!v.success) {
     throw new UserError('BACKUP_CORRUPT', `${VERIFICATION_FILE} is not a verification record (${describeIssue(v.error)})`, {
@@ -117,7 +167,8 @@ export async function assertVerifiedBackup(dir: string): Promise<Manifest> {
       where: { file: path.join(dir, MANIFEST_FILE) },
     });
   }
-  const hashes = await checkFileHashes(dir, manifest);
+  assertVouchedFiles(dir, manifest, v.data.files, vFile);
+  const { hashes } = await checkFileHashes(dir, manifest);
   if (!hashes.ok) {
     const first = hashes.problems[0]!;
     throw new UserError(

@@ -45,6 +45,9 @@ export async function openScratch(serverUrl: string | undefined, scratchUrl: str
   };
 }
 
+/** What a scratch restore restores: the application schemas and the pipeline's (our triggers may call it). */
+export const restoredSchemas = (s: Pick<Manifest['schemas'], 'application' | 'pipeline'>): string[] => [...s.application, ...s.pipeline];
+
 /**
  * The scratch restore that runs while pg_dump writes (see the head of index.ts). Each
  * application table is checksummed, one at a time on its own connection, as soon as pg_restore
@@ -70,7 +73,7 @@ export function startScratchRestore(
   const restore = startStreamingRestore({
     url: scratch.url,
     tool,
-    schemas: [...facts.schemas.application, ...facts.schemas.pipeline],
+    schemas: restoredSchemas(facts.schemas),
     onTableLoaded: (qualified) => {
       const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
       // only application tables: the pipeline schema is restored, never compared
@@ -144,13 +147,20 @@ export async function settled(early: Map<string, Promise<TableChecksum | undefin
   return out;
 }
 
-/** An empty scratch gets the shim where it has no auth schema; then, given, the referenced auth.users rows. */
+/**
+ * An empty scratch gets the shim where it has no auth schema, and, for pg_restore, every schema
+ * it fills (`schemas`): `pg_restore -n` restores what is in a schema but never the schema
+ * itself (its CREATE SCHEMA entry belongs to no schema), so one other than public (ML_PP's
+ * astm, the pipeline's astm53b) must exist first. A plain SQL dump creates its schemas itself.
+ * Then, given, the referenced auth.users rows.
+ */
 export async function prepareScratch(
   sdb: Db,
   application: readonly string[],
   log: Logger,
-  authUsers?: { entry: Manifest['authUsers']; json: string | null },
+  opts: { schemas?: readonly string[]; authUsers?: { entry: Manifest['authUsers']; json: string | null } } = {},
 ): Promise<void> {
+  const authUsers = opts.authUsers;
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query<{ n: number }>(
@@ -165,6 +175,7 @@ export async function prepareScratch(
         );
       }
       await applyShimIfNeeded(tx, log);
+      for (const schema of opts.schemas ?? []) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
       const cols = await tx.query<{ name: string }>(
         "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'",

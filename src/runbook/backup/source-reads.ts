@@ -8,7 +8,8 @@ import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, readFingerprint } from '
 import { readStructure } from '../../db/structure.js';
 import type { Queryable } from '../../db/types.js';
 import { sha256Text } from '../../hash.js';
-import { AUTH_USERS_FILE, BACKUP_FUNCTIONS, SNAPSHOT_TABLES } from './manifest.js';
+import { asWriteFailure } from '../../write-error.js';
+import { AUTH_USERS_FILE, BACKUP_FUNCTIONS, SNAPSHOT_TABLES, snapshotFileOf } from './manifest.js';
 import type { TableChecksum } from '../../results/common.js';
 import type { Manifest, ManifestFile } from '../../results/backup.js';
 
@@ -75,6 +76,39 @@ async function readReferencedAuthUsers(q: Queryable, schemas: readonly string[])
     `SELECT json_agg(u ORDER BY u.id) AS rows FROM (SELECT ${columns.map(quoteIdent).join(', ')} FROM auth.users WHERE id::text IN (${ids})) u`,
   );
   return { columns, rows: r.rows[0]?.rows ?? [] };
+}
+
+/** Which database the snapshot is of (Manifest['source'] less what the connection string says). */
+export interface SourceIdentity {
+  database: string;
+  systemIdentifier: string | null;
+  databaseOid: number;
+}
+
+/**
+ * Read in the snapshot transaction. pg_control_system() may be revoked from the role (managed
+ * servers do): then the identifier is unknown, never a failed backup; a savepoint keeps an error
+ * there from aborting the snapshot transaction.
+ */
+export async function readSourceIdentity(q: Queryable): Promise<SourceIdentity> {
+  const r = await q.query<{ db: string; oid: string; may: boolean }>(
+    `SELECT d.datname AS db, d.oid::text AS oid, has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') AS may
+       FROM pg_database d WHERE d.datname = current_database()`,
+  );
+  const row = r.rows[0]!;
+  let systemIdentifier: string | null = null;
+  if (row.may) {
+    await q.query('SAVEPOINT astm53b_identity');
+    try {
+      const sys = await q.query<{ id: string | null }>('SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()');
+      systemIdentifier = sys.rows[0]?.id ?? null;
+      await q.query('RELEASE SAVEPOINT astm53b_identity');
+    } catch {
+      await q.query('ROLLBACK TO SAVEPOINT astm53b_identity');
+      await q.query('RELEASE SAVEPOINT astm53b_identity');
+    }
+  }
+  return { database: row.db, systemIdentifier, databaseOid: Number(row.oid) };
 }
 
 /** What is read first, before pg_dump starts: catalog reads, and a missing object stops the step before any long work. */
@@ -145,7 +179,7 @@ async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir
   for (const qualified of SNAPSHOT_TABLES) {
     const [schema, table] = qualified.split('.') as [string, string];
     const k = keys.find((x) => x.schema === schema && x.table === table)!;
-    const file = `tables/${qualified}.csv`;
+    const file = snapshotFileOf(qualified);
     const csv = await exportTableCsv(q, schema, table, k.key, path.join(dir, file));
     files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256 });
     log.info(`backup: ${qualified}: ${csv.rows} rows → ${file}`);
@@ -184,6 +218,8 @@ export async function readSnapshot(
 }
 
 async function writeText(file: string, text: string): Promise<{ bytes: number; sha256: string }> {
-  await writeFile(file, text);
+  await writeFile(file, text).catch((e: unknown) => {
+    throw asWriteFailure(e, file);
+  });
   return { bytes: Buffer.byteLength(text, 'utf8'), sha256: sha256Text(text) };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.js';
 import { PGLITE_DUMP_TOOL, asEmbedded, readSqlDumpToc, withEmbeddedHold } from '../../db/pglite-dump.js';
 import type { Db } from '../../db/types.js';
 import { PIPELINE_DUMP_FILE, SQL_DUMP_FILE } from './manifest.js';
-import { readSnapshot, readSourceFacts } from './source-reads.js';
+import { readSnapshot, readSourceFacts, readSourceIdentity } from './source-reads.js';
 import type { TakenSnapshot } from './taken.js';
 import type { ManifestFile } from '../../results/backup.js';
 
@@ -17,9 +17,9 @@ export async function takeEmbeddedSnapshot(db: Db, dir: string, log: Logger): Pr
   return withEmbeddedHold(asEmbedded(db), async (hold) => {
     // COPY into a blob and the reads share one transaction; the dump tool cannot run inside one
     await hold.q.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const identity = await readSourceIdentity(hold.q);
     const facts = await readSourceFacts(hold.q, dir);
     const reads = await readSnapshot(hold.q, facts, dir, log);
-    const database = (await hold.q.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
     await hold.q.query('COMMIT');
     const main = await hold.dump({ file: path.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles: ManifestFile[] = [{ path: SQL_DUMP_FILE, kind: 'archive', ...main }];
@@ -45,7 +45,7 @@ export async function takeEmbeddedSnapshot(db: Db, dir: string, log: Logger): Pr
       },
       tool: { path: PGLITE_DUMP_TOOL, version: toc.dumpedBy ?? 'unknown' },
       snapshot: 'embedded (single backend held)',
-      database,
+      identity,
     };
   });
 }

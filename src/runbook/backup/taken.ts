@@ -1,6 +1,6 @@
 import type { Manifest, ManifestFile } from '../../results/backup.js';
 import type { StreamedRestore } from './scratch.js';
-import type { SnapshotReads, SourceFacts } from './source-reads.js';
+import type { SnapshotReads, SourceFacts, SourceIdentity } from './source-reads.js';
 
 /** Both engines hand this back, so backup() builds one manifest whichever took the snapshot. */
 export interface TakenSnapshot {
@@ -11,6 +11,6 @@ export interface TakenSnapshot {
   dump: Manifest['dump'];
   tool: { path: string; version: string };
   snapshot: string;
-  database: string;
+  identity: SourceIdentity;
   streamed?: StreamedRestore;
 }

@@ -4,10 +4,12 @@ import { UserError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { listArchive, readArchiveBlocks, restoreArchive } from '../../db/dump.js';
 import { openScratchPglite, readSqlDumpToc, restoreSqlDump } from '../../db/pglite-dump.js';
-import { compareWithManifest, describeMismatches } from './compare.js';
+import { compareSnapshots, compareWithManifest, describeMismatches, describeSnapshotMismatches } from './compare.js';
 import { ARCHIVE_FILE, checkFileHashes, readManifest, writeVerification } from './manifest.js';
-import { openScratch, prepareScratch, settled, type StreamedRestore } from './scratch.js';
-import type { Manifest, Verification } from '../../results/backup.js';
+import { openScratch, prepareScratch, restoredSchemas, settled, type StreamedRestore } from './scratch.js';
+import type { Queryable } from '../../db/types.js';
+import type { TableChecksum } from '../../results/common.js';
+import { VERIFICATION_FORMAT, type Manifest, type Verification } from '../../results/backup.js';
 
 /** `astm53b backup verify DIR`: hashes again, then a fresh restore of the archive file into a scratch database. */
 export async function verifyBackup(
@@ -47,15 +49,18 @@ export async function verifyAgainstRestore(
   log: Logger,
 ): Promise<Verification> {
   const failures: string[] = [];
+  const { hashes, files } = await checkFileHashes(dir, manifest);
   const v: Verification = {
-    format: 'astm53b-backup-verification/1',
+    format: VERIFICATION_FORMAT,
     ok: false,
     checkedAt: new Date().toISOString(),
     manifestSha256,
-    hashes: await checkFileHashes(dir, manifest),
+    hashes,
+    files,
     archive: { readable: false, entries: 0, dumpedBy: null },
     restore: null,
     comparison: null,
+    snapshots: null,
     notCompared: {
       schemas: manifest.schemas.excluded,
       note: manifest.dump.format === 'plain' ? EMBEDDED_NOT_COMPARED_NOTE : NOT_COMPARED_NOTE,
@@ -84,7 +89,7 @@ export async function verifyAgainstRestore(
     return abandon();
   }
 
-  const schemas = [...manifest.schemas.application, ...manifest.schemas.pipeline];
+  const schemas = restoredSchemas(manifest.schemas);
   // no scratch database (no CREATEDB, unreachable): the user's to fix, said before any work
   const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
   // the blocks the restore does not read are read apart, while the restore and the comparison go on
@@ -107,7 +112,7 @@ export async function verifyAgainstRestore(
     } else {
       v.restore = { into: scratch.label, from: 'archive file', schemas, ms: 0 };
       const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
+      await prepareScratch(scratch.db, manifest.schemas.application, log, { schemas, authUsers: await recordedAuthUsers(dir, manifest) });
       log.info(`verify: restoring ${schemas.join(', ')} into ${scratch.label}`);
       await restoreArchive({
         url: scratch.url,
@@ -120,8 +125,7 @@ export async function verifyAgainstRestore(
     }
     const known = streamed ? await settled(streamed.early) : undefined;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    v.comparison = await compareWithManifest(scratch.db, manifest, known);
-    describeMismatches(v.comparison, failures);
+    await compareRestored(scratch.db, manifest, v, known);
   } catch (e) {
     const why = (e as Error).message;
     if (v.restore) v.restore.error = why;
@@ -140,6 +144,15 @@ export async function verifyAgainstRestore(
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? 'the restored copy equals the source' : `FAILED (${failures.length} problem(s))`}`);
   return v;
+}
+
+/** The restored copy against the manifest, and the CSV snapshots against the restored copy (both engines). */
+async function compareRestored(q: Queryable, manifest: Manifest, v: Verification, known?: Map<string, TableChecksum>): Promise<void> {
+  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, v.files)]);
+  v.comparison = comparison;
+  v.snapshots = snapshots;
+  describeMismatches(comparison, v.failures);
+  describeSnapshotMismatches(snapshots, manifest, v.failures);
 }
 
 async function recordedAuthUsers(dir: string, manifest: Manifest): Promise<{ entry: Manifest['authUsers']; json: string | null }> {
@@ -171,14 +184,13 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
 
   const started = Date.now();
   const sdb = await openScratchPglite();
-  v.restore = { into: sdb.label, from: 'archive file', schemas: [...manifest.schemas.application, ...manifest.schemas.pipeline], ms: 0 };
+  v.restore = { into: sdb.label, from: 'archive file', schemas: restoredSchemas(manifest.schemas), ms: 0 };
   try {
-    await prepareScratch(sdb, manifest.schemas.application, log, await recordedAuthUsers(dir, manifest));
+    await prepareScratch(sdb, manifest.schemas.application, log, { authUsers: await recordedAuthUsers(dir, manifest) });
     log.info(`verify: running ${scripts.join(', ')} into ${sdb.label}`);
     for (const file of scripts) await restoreSqlDump(sdb, path.join(dir, file), file);
     v.restore.ms = Date.now() - started;
-    v.comparison = await compareWithManifest(sdb, manifest);
-    describeMismatches(v.comparison, failures);
+    await compareRestored(sdb, manifest, v);
   } catch (e) {
     // a failing statement is named file:line
     const why = e instanceof UserError ? e.describe() : (e as Error).message;
