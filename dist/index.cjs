@@ -68963,14 +68963,23 @@ function assertSameEngine(db, manifest) {
     { hint: embedded ? "pass --url of the server the backup was taken from" : "run the rollback without --url, on the embedded database" }
   );
 }
-async function assertSameSource(db, manifest, override) {
-  const now = (await db.query(
-    "SELECT current_database() AS name, oid::int8 AS oid FROM pg_database WHERE datname = current_database()"
-  )).rows[0];
+async function assertSameSource(db, manifest, url2, override) {
+  const now = await db.withTransaction((tx) => readSourceIdentity(tx), { readOnly: true });
   const src = manifest.source;
+  const projectRef = url2 ? projectRefOf(url2) ?? null : null;
   const differences = [];
-  if (now.name !== src.database) differences.push(`database "${src.database}", the target is "${now.name}"`);
-  const matched = `database "${now.name}"`;
+  const sameCluster = src.systemIdentifier !== null && now.systemIdentifier !== null ? src.systemIdentifier === now.systemIdentifier : null;
+  if (sameCluster === false) differences.push(`cluster ${src.systemIdentifier}, the target's is ${now.systemIdentifier}`);
+  if (src.projectRef && projectRef && src.projectRef !== projectRef)
+    differences.push(`Supabase project ${src.projectRef}, the target is ${projectRef}`);
+  if (src.databaseOid !== now.databaseOid || src.database !== now.database) {
+    differences.push(`database "${src.database}" (OID ${src.databaseOid}), the target is "${now.database}" (OID ${now.databaseOid})`);
+  }
+  const matched = [
+    `database "${now.database}" (OID ${now.databaseOid})`,
+    sameCluster ? `cluster ${now.systemIdentifier}` : "cluster identifier not readable",
+    ...projectRef ? [`project ${projectRef}`] : []
+  ].join(", ");
   if (!differences.length) return { matched, override: null };
   const what = `the backup is of another database: ${differences.join("; ")}`;
   if (override?.trim()) return { matched: `NOT the backup's source (${what})`, override: override.trim() };
@@ -69059,7 +69068,7 @@ async function rollback(db, opts, log) {
   };
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
-  const source = await assertSameSource(db, manifest, opts.allowOtherSource);
+  const source = await assertSameSource(db, manifest, db.kind === "pg" ? urlOf(db) : void 0, opts.allowOtherSource);
   const plain = manifest.dump.format === "plain";
   const env = opts.env ?? process.env;
   const server = await db.server();

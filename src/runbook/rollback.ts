@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import { quoteIdent, readTableKeys, tablesChecksums, type TableKey } from '../db/checksum.js';
-import { listArchive, type TocEntry } from '../db/dump.js';
+import { listArchive, urlOf, type TocEntry } from '../db/dump.js';
 import { PIPELINE_PREFIX } from '../db/fingerprint.js';
 import { readSqlDumpToc, runSqlDumpInSession } from '../db/pglite-dump.js';
 import { resetScriptSettings, restoreArchiveInSession } from '../db/restore-script.js';
@@ -12,6 +12,8 @@ import type { Manifest } from '../results/backup.js';
 import type { DiscardedRows, RollbackResult, UndoneChange } from '../results/rollback.js';
 import { runContextFrom, type RunContext } from '../results/run-context.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
+import { readSourceIdentity } from './backup/source-reads.js';
+import { projectRefOf } from './environment.js';
 import { compareWithManifest, describeMismatches } from './backup/compare.js';
 import { freezeInTransaction, reassertFreeze } from './freeze.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
@@ -79,18 +81,31 @@ function assertSameEngine(db: Db, manifest: Manifest): void {
 
 /**
  * The backup must be of this very database: a rollback restores PROD's own dump. What the
- * manifest recorded of its source is compared with the target before anything is touched.
+ * manifest recorded of its source (cluster system identifier where the role could read it,
+ * database OID and name, Supabase project) is compared with the target before anything is touched.
  */
-async function assertSameSource(db: Db, manifest: Manifest, override: string | undefined): Promise<RollbackResult['source']> {
-  const now = (
-    await db.query<{ name: string; oid: number }>(
-      'SELECT current_database() AS name, oid::int8 AS oid FROM pg_database WHERE datname = current_database()',
-    )
-  ).rows[0]!;
+async function assertSameSource(
+  db: Db,
+  manifest: Manifest,
+  url: string | undefined,
+  override: string | undefined,
+): Promise<RollbackResult['source']> {
+  const now = await db.withTransaction((tx) => readSourceIdentity(tx), { readOnly: true });
   const src = manifest.source;
+  const projectRef = url ? (projectRefOf(url) ?? null) : null;
   const differences: string[] = [];
-  if (now.name !== src.database) differences.push(`database "${src.database}", the target is "${now.name}"`);
-  const matched = `database "${now.name}"`;
+  const sameCluster = src.systemIdentifier !== null && now.systemIdentifier !== null ? src.systemIdentifier === now.systemIdentifier : null;
+  if (sameCluster === false) differences.push(`cluster ${src.systemIdentifier}, the target's is ${now.systemIdentifier}`);
+  if (src.projectRef && projectRef && src.projectRef !== projectRef)
+    differences.push(`Supabase project ${src.projectRef}, the target is ${projectRef}`);
+  if (src.databaseOid !== now.databaseOid || src.database !== now.database) {
+    differences.push(`database "${src.database}" (OID ${src.databaseOid}), the target is "${now.database}" (OID ${now.databaseOid})`);
+  }
+  const matched = [
+    `database "${now.database}" (OID ${now.databaseOid})`,
+    sameCluster ? `cluster ${now.systemIdentifier}` : 'cluster identifier not readable',
+    ...(projectRef ? [`project ${projectRef}`] : []),
+  ].join(', ');
   if (!differences.length) return { matched, override: null };
   const what = `the backup is of another database: ${differences.join('; ')}`;
   if (override?.trim()) return { matched: `NOT the backup's source (${what})`, override: override.trim() };
@@ -190,7 +205,7 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   // the gates come first: nothing touches the target unless the backup is verified, intact and its own
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
-  const source = await assertSameSource(db, manifest, opts.allowOtherSource);
+  const source = await assertSameSource(db, manifest, db.kind === 'pg' ? urlOf(db) : undefined, opts.allowOtherSource);
   const plain = manifest.dump.format === 'plain';
   const env = opts.env ?? process.env;
   const server = await db.server();
