@@ -1,8 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects, as in node-pg-migrate: unit tests need nothing, `pg` tests need a real
-// PostgreSQL (TEST_DATABASE_URL; each file gets its own fresh database), `embedded` tests
-// run PGlite in process.
+// The real-PostgreSQL tests that run on PostgreSQL 17 too. Left out: those that take or restore a
+// backup (pg_dump/pg_restore must be of the server's major version or newer, and no PostgreSQL 17
+// client can be installed here), and the smoke/decision chain, which takes a real backup first.
+const PG_DUMP_TESTS = [
+  'src/runbook/backup/backup.pg.test.ts',
+  'src/runbook/backup/backup-prod.pg.test.ts',
+  'src/cli/commands/backup.pg.test.ts',
+  'src/runtime/backup-actions.pg.test.ts',
+  'src/evidence/bundle.pg.test.ts',
+  'src/runbook/smoke/smoke.pg.test.ts',
+];
+
+// Four projects, as in node-pg-migrate: unit tests need nothing, `pg` tests need a real
+// PostgreSQL (TEST_DATABASE_URL; each file gets its own fresh database), `pg17` runs them again
+// on a PostgreSQL 17 of its own (the major version of PROD), `embedded` tests run PGlite in process.
 export default defineConfig({
   test: {
     // in CI a JSON report too, from which .ci/run prints its closing "N passed, N failed" line
@@ -16,7 +28,7 @@ export default defineConfig({
           // the results folder of a real rehearsal, for the tests that read result files (src/testing/results.ts)
           globalSetup: ['src/testing/results-global-setup.ts'],
           include: ['src/**/*.test.ts'],
-          exclude: ['src/**/*.pg.test.ts', 'src/**/*.embedded.test.ts'],
+          exclude: ['src/**/*.pg.test.ts', 'src/**/*.pg17.test.ts', 'src/**/*.embedded.test.ts'],
           benchmark: { include: ['src/**/*.bench.ts'] },
         },
       },
@@ -25,6 +37,16 @@ export default defineConfig({
           name: 'pg',
           include: ['src/**/*.pg.test.ts'],
           globalSetup: ['src/testing/pg-global-setup.ts', 'src/testing/results-global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'pg17',
+          include: ['src/**/*.pg.test.ts', 'src/**/*.pg17.test.ts'],
+          exclude: PG_DUMP_TESTS,
+          globalSetup: ['src/testing/pg17-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

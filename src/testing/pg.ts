@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { PgDb } from '../db/pg.js';
 import type { Db } from '../db/types.js';
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
@@ -6,15 +6,17 @@ import { silentLogger } from '../logger.js';
 import { initFixture } from '../runbook/db-init.js';
 
 /**
- * For `*.pg.test.ts`: a fresh database per test file on the server of TEST_DATABASE_URL,
- * dropped afterwards. Outside CI, without a server, the file is reported as skipped (and
- * says why); in CI the global setup has already failed the run.
+ * For `*.pg.test.ts`: a fresh database per test file on the server of TEST_DATABASE_URL, or on
+ * the server the project's global setup started (the `pg17` project), dropped afterwards.
+ * Outside CI, without a server, the file is reported as skipped (and says why); in CI the
+ * global setup has already failed the run.
  */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+const own = inject('ownPgServer');
+export const TEST_DATABASE_URL = own ? ('url' in own ? own.url : undefined) : process.env.TEST_DATABASE_URL;
 
 export const describePg = TEST_DATABASE_URL ? describe : describe.skip;
 if (!TEST_DATABASE_URL && !process.env.CI) {
-  console.warn('TEST_DATABASE_URL is not set: real-PostgreSQL tests are skipped');
+  console.warn(`${own && 'skipped' in own ? own.skipped : 'TEST_DATABASE_URL is not set'}: real-PostgreSQL tests are skipped`);
 }
 
 export interface PgFixture {
