@@ -202,4 +202,49 @@ describePg('astm53b apply on the fixture (runbook 4.3)', () => {
     ]);
     expect((await readFingerprint(db)).entries.filter((e) => e.name.includes('astm53b'))).toEqual([]);
   });
+
+  it('the ledger follows the live catalog: a function changed after the apply is DRIFT, not "already applied"', async () => {
+    const { db } = fx();
+    const file = write('2026-02-25_p0_slow.sql', p0With('SELECT pg_sleep(2);'));
+    expect((await apply(db, file)).status).toBe('already-applied');
+    // someone changes the applied function by hand
+    await db.query("ALTER FUNCTION public.sorties_produit_block_update_delete() SET work_mem = '8MB'");
+    const r = await apply(db, file);
+    expect(r.status).toBe('drift');
+    expect(r.ok).toBe(false);
+    expect(r.violations[0]).toMatch(/no longer the after-state the ledger recorded.*changed outside the pipeline/);
+    expect(r.diff.map((d) => `${d.change} ${d.kind} ${d.name}`)).toEqual(['changed function public.sorties_produit_block_update_delete()']);
+    await db.query('ALTER FUNCTION public.sorties_produit_block_update_delete() RESET work_mem');
+    expect((await apply(db, file)).status).toBe('already-applied');
+  });
+
+  it('a change file that also changes rows of application tables is rejected and rolled back, unless declared', async () => {
+    const { db } = fx();
+    const wipe = `SELECT set_config('app.stocks_journaliers_allow_write', '1', true);\nUPDATE public.stocks_journaliers SET stock_15c = 0;`;
+    const before = await dataChecksums(db);
+    const fp = await readFingerprint(db);
+    const r = await apply(db, write('2026-03-01_p0_and_wipe.sql', p0With(wipe)));
+    expect(r.status).toBe('rejected');
+    expect(r.dataChanges).toEqual([expect.objectContaining({ table: 'public.stocks_journaliers', inserted: 0, deleted: 0 })]);
+    expect(r.dataChanges[0]!.updated).toBeGreaterThan(0);
+    expect(r.violations.join(' ')).toMatch(
+      /public\.stocks_journaliers: 0 row\(s\) inserted, \d+ updated, 0 deleted: the change file may only replace functions/,
+    );
+    expect(await dataChecksums(db)).toEqual(before);
+    expect((await readFingerprint(db)).sha256).toBe(fp.sha256);
+
+    // declared: applied, and the reason is recorded with the counts
+    const journal = () => db.query<{ t: number }>('SELECT coalesce(sum(stock_15c), 0)::float8 AS t FROM public.stocks_journaliers');
+    expect((await journal()).rows[0]!.t).toBeGreaterThan(0);
+    const forced = await apply(db, write('2026-03-03_wipe_only.sql', `BEGIN;\n${wipe}\nCOMMIT;\n`), {
+      allowData: 'restating the journal on purpose (test)',
+      expectFunctions: [],
+    });
+    expect(forced.status).toBe('applied');
+    expect(forced.allowData).toBe('restating the journal on purpose (test)');
+    expect(forced.dataChanges.map((d) => d.table)).toEqual(['public.stocks_journaliers']);
+    expect((await journal()).rows[0]!.t).toBe(0);
+    const logged = await db.query<{ detail: string }>("SELECT detail FROM astm53b.apply_log WHERE file_name = '2026-03-03_wipe_only.sql'");
+    expect(logged.rows).toEqual([{ detail: 'data changes declared: restating the journal on purpose (test)' }]);
+  });
 });
