@@ -534,7 +534,7 @@ var require_textParsers = __commonJS({
       result.radius = parseFloat(radius);
       return result;
     };
-    var init = function(register2) {
+    var init2 = function(register2) {
       register2(20, parseBigInteger);
       register2(21, parseInteger);
       register2(23, parseInteger);
@@ -581,7 +581,7 @@ var require_textParsers = __commonJS({
       register2(1270, parseStringArray);
     };
     module2.exports = {
-      init
+      init: init2
     };
   }
 });
@@ -789,12 +789,12 @@ var require_binaryParsers = __commonJS({
       return result;
     };
     var parseArray = function(value) {
-      var dim = parseBits(value, 32);
+      var dim2 = parseBits(value, 32);
       var flags = parseBits(value, 32, 32);
       var elementType = parseBits(value, 32, 64);
       var offset = 96;
       var dims = [];
-      for (var i = 0; i < dim; i++) {
+      for (var i = 0; i < dim2; i++) {
         dims[i] = parseBits(value, 32, offset);
         offset += 32;
         offset += 32;
@@ -842,7 +842,7 @@ var require_binaryParsers = __commonJS({
       if (value === null) return null;
       return parseBits(value, 8) > 0;
     };
-    var init = function(register2) {
+    var init2 = function(register2) {
       register2(20, parseInt64);
       register2(21, parseInt16);
       register2(23, parseInt32);
@@ -861,7 +861,7 @@ var require_binaryParsers = __commonJS({
       register2(25, parseText);
     };
     module2.exports = {
-      init
+      init: init2
     };
   }
 });
@@ -952,19 +952,19 @@ var require_pg_types = __commonJS({
     function noParse(val) {
       return String(val);
     }
-    function getTypeParser(oid, format) {
-      format = format || "text";
-      if (!typeParsers2[format]) {
+    function getTypeParser(oid, format2) {
+      format2 = format2 || "text";
+      if (!typeParsers2[format2]) {
         return noParse;
       }
-      return typeParsers2[format][oid] || noParse;
+      return typeParsers2[format2][oid] || noParse;
     }
-    function setTypeParser(oid, format, parseFn) {
-      if (typeof format == "function") {
-        parseFn = format;
-        format = "text";
+    function setTypeParser(oid, format2, parseFn) {
+      if (typeof format2 == "function") {
+        parseFn = format2;
+        format2 = "text";
       }
-      typeParsers2[format][oid] = parseFn;
+      typeParsers2[format2][oid] = parseFn;
     }
     textParsers.init(function(oid, converter) {
       typeParsers2.text[oid] = converter;
@@ -1567,8 +1567,8 @@ var require_type_overrides = __commonJS({
       this.text = {};
       this.binary = {};
     }
-    TypeOverrides2.prototype.getOverrides = function(format) {
-      switch (format) {
+    TypeOverrides2.prototype.getOverrides = function(format2) {
+      switch (format2) {
         case "text":
           return this.text;
         case "binary":
@@ -1577,16 +1577,16 @@ var require_type_overrides = __commonJS({
           return {};
       }
     };
-    TypeOverrides2.prototype.setTypeParser = function(oid, format, parseFn) {
-      if (typeof format === "function") {
-        parseFn = format;
-        format = "text";
+    TypeOverrides2.prototype.setTypeParser = function(oid, format2, parseFn) {
+      if (typeof format2 === "function") {
+        parseFn = format2;
+        format2 = "text";
       }
-      this.getOverrides(format)[oid] = parseFn;
+      this.getOverrides(format2)[oid] = parseFn;
     };
-    TypeOverrides2.prototype.getTypeParser = function(oid, format) {
-      format = format || "text";
-      return this.getOverrides(format)[oid] || this._types.getTypeParser(oid, format);
+    TypeOverrides2.prototype.getTypeParser = function(oid, format2) {
+      format2 = format2 || "text";
+      return this.getOverrides(format2)[oid] || this._types.getTypeParser(oid, format2);
     };
     module2.exports = TypeOverrides2;
   }
@@ -2026,10 +2026,10 @@ var require_result = __commonJS({
 var require_query = __commonJS({
   "node_modules/pg/lib/query.js"(exports2, module2) {
     "use strict";
-    var { EventEmitter: EventEmitter2 } = require("events");
+    var { EventEmitter: EventEmitter3 } = require("events");
     var Result2 = require_result();
     var utils = require_utils();
-    var Query2 = class extends EventEmitter2 {
+    var Query2 = class extends EventEmitter3 {
       constructor(config2, values, callback) {
         super();
         config2 = utils.normalizeQueryConfig(config2, values, callback);
@@ -2288,14 +2288,14 @@ var require_messages = __commonJS({
     };
     exports2.CopyResponse = CopyResponse;
     var Field = class {
-      constructor(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, format) {
+      constructor(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, format2) {
         this.name = name;
         this.tableID = tableID;
         this.columnID = columnID;
         this.dataTypeID = dataTypeID;
         this.dataTypeSize = dataTypeSize;
         this.dataTypeModifier = dataTypeModifier;
-        this.format = format;
+        this.format = format2;
       }
     };
     exports2.Field = Field;
@@ -3185,14 +3185,14 @@ var require_stream = __commonJS({
 var require_connection = __commonJS({
   "node_modules/pg/lib/connection.js"(exports2, module2) {
     "use strict";
-    var EventEmitter2 = require("events").EventEmitter;
+    var EventEmitter3 = require("events").EventEmitter;
     var { parse: parse5, serialize } = require_dist();
     var stream = require_stream();
     var { getStream } = stream;
     var flushBuffer = serialize.flush();
     var syncBuffer = serialize.sync();
     var endBuffer = serialize.end();
-    var Connection2 = class extends EventEmitter2 {
+    var Connection2 = class extends EventEmitter3 {
       constructor(config2) {
         super();
         config2 = config2 || {};
@@ -3388,7 +3388,7 @@ var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports2, module2) {
     "use strict";
     var { Transform: Transform5 } = require("stream");
-    var { StringDecoder } = require("string_decoder");
+    var { StringDecoder: StringDecoder2 } = require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform2(chunk, enc, cb) {
@@ -3468,7 +3468,7 @@ var require_split2 = __commonJS({
       options.readableObjectMode = true;
       const stream = new Transform5(options);
       stream[kLast] = "";
-      stream[kDecoder] = new StringDecoder("utf8");
+      stream[kDecoder] = new StringDecoder2("utf8");
       stream.matcher = matcher;
       stream.mapper = mapper;
       stream.maxLength = options.maxLength;
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path35 = require("path");
+    var path37 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util3 = require("util");
@@ -3526,8 +3526,8 @@ var require_helper = __commonJS({
       return old;
     };
     module2.exports.getFileName = function(rawEnv) {
-      var env = rawEnv || process.env;
-      var file2 = env.PGPASSFILE || (isWin ? path35.join(env.APPDATA || "./", "postgresql", "pgpass.conf") : path35.join(env.HOME || "./", ".pgpass"));
+      var env2 = rawEnv || process.env;
+      var file2 = env2.PGPASSFILE || (isWin ? path37.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path37.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path35 = require("path");
+    var path37 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -3679,7 +3679,7 @@ var require_lib = __commonJS({
 // node_modules/pg/lib/client.js
 var require_client = __commonJS({
   "node_modules/pg/lib/client.js"(exports2, module2) {
-    var EventEmitter2 = require("events").EventEmitter;
+    var EventEmitter3 = require("events").EventEmitter;
     var utils = require_utils();
     var nodeUtils = require("util");
     var sasl = require_sasl();
@@ -3724,7 +3724,7 @@ var require_client = __commonJS({
       }
       return defaultValue;
     }
-    var Client2 = class extends EventEmitter2 {
+    var Client2 = class extends EventEmitter3 {
       constructor(config2) {
         super();
         this.connectionParameters = new ConnectionParameters(config2);
@@ -4175,11 +4175,11 @@ var require_client = __commonJS({
           };
         }
       }
-      setTypeParser(oid, format, parseFn) {
-        return this._types.setTypeParser(oid, format, parseFn);
+      setTypeParser(oid, format2, parseFn) {
+        return this._types.setTypeParser(oid, format2, parseFn);
       }
-      getTypeParser(oid, format) {
-        return this._types.getTypeParser(oid, format);
+      getTypeParser(oid, format2) {
+        return this._types.getTypeParser(oid, format2);
       }
       // escapeIdentifier and escapeLiteral moved to utility functions & exported
       // on PG
@@ -4377,7 +4377,7 @@ var require_client = __commonJS({
 var require_pg_pool = __commonJS({
   "node_modules/pg-pool/index.js"(exports2, module2) {
     "use strict";
-    var EventEmitter2 = require("events").EventEmitter;
+    var EventEmitter3 = require("events").EventEmitter;
     var NOOP = function() {
     };
     var removeWhere = (list, predicate) => {
@@ -4428,7 +4428,7 @@ var require_pg_pool = __commonJS({
         pool.emit("error", err, client);
       };
     }
-    var Pool2 = class extends EventEmitter2 {
+    var Pool2 = class extends EventEmitter3 {
       constructor(options, Client2) {
         super();
         this.options = Object.assign({}, options);
@@ -4803,11 +4803,11 @@ var require_pg_pool = __commonJS({
 var require_query2 = __commonJS({
   "node_modules/pg/lib/native/query.js"(exports2, module2) {
     "use strict";
-    var EventEmitter2 = require("events").EventEmitter;
+    var EventEmitter3 = require("events").EventEmitter;
     var util3 = require("util");
     var utils = require_utils();
     var NativeQuery = module2.exports = function(config2, values, callback) {
-      EventEmitter2.call(this);
+      EventEmitter3.call(this);
       config2 = utils.normalizeQueryConfig(config2, values, callback);
       this.text = config2.text;
       this.values = config2.values;
@@ -4824,7 +4824,7 @@ var require_query2 = __commonJS({
         }.bind(this)
       );
     };
-    util3.inherits(NativeQuery, EventEmitter2);
+    util3.inherits(NativeQuery, EventEmitter3);
     var errorFieldMap = {
       sqlState: "code",
       statementPosition: "position",
@@ -4953,7 +4953,7 @@ var require_client2 = __commonJS({
       throw e;
     }
     var TypeOverrides2 = require_type_overrides();
-    var EventEmitter2 = require("events").EventEmitter;
+    var EventEmitter3 = require("events").EventEmitter;
     var util3 = require("util");
     var ConnectionParameters = require_connection_parameters();
     var NativeQuery = require_query2();
@@ -4963,7 +4963,7 @@ var require_client2 = __commonJS({
       "Calling client.query() when the client is already executing a query is deprecated and will be removed in pg@9.0. Use async/await or an external async flow control mechanism instead."
     );
     var Client2 = module2.exports = function(config2) {
-      EventEmitter2.call(this);
+      EventEmitter3.call(this);
       config2 = config2 || {};
       this._Promise = config2.Promise || global.Promise;
       this._types = new TypeOverrides2(config2.types);
@@ -4992,7 +4992,7 @@ var require_client2 = __commonJS({
       this.namedQueries = {};
     };
     Client2.Query = NativeQuery;
-    util3.inherits(Client2, EventEmitter2);
+    util3.inherits(Client2, EventEmitter3);
     Client2.prototype._errorAllQueries = function(err) {
       const enqueueError = (query) => {
         process.nextTick(() => {
@@ -5265,11 +5265,11 @@ var require_client2 = __commonJS({
     };
     Client2.prototype.unref = function() {
     };
-    Client2.prototype.setTypeParser = function(oid, format, parseFn) {
-      return this._types.setTypeParser(oid, format, parseFn);
+    Client2.prototype.setTypeParser = function(oid, format2, parseFn) {
+      return this._types.setTypeParser(oid, format2, parseFn);
     };
-    Client2.prototype.getTypeParser = function(oid, format) {
-      return this._types.getTypeParser(oid, format);
+    Client2.prototype.getTypeParser = function(oid, format2) {
+      return this._types.getTypeParser(oid, format2);
     };
     Client2.prototype.isConnected = function() {
       return this._connected;
@@ -5367,7 +5367,7 @@ var require_obuf = __commonJS({
     OffsetBuffer.prototype.isEmpty = function isEmpty() {
       return this.size === 0;
     };
-    OffsetBuffer.prototype.clone = function clone2(size) {
+    OffsetBuffer.prototype.clone = function clone3(size) {
       const r = new OffsetBuffer();
       r.offset = this.offset;
       r.size = size;
@@ -5834,9 +5834,9 @@ var require_copy_from = __commonJS({
     module2.exports = function(txt, options) {
       return new CopyStreamQuery(txt, options);
     };
-    var { Writable: Writable2 } = require("stream");
+    var { Writable: Writable3 } = require("stream");
     var code2 = require_message_formats();
-    var CopyStreamQuery = class extends Writable2 {
+    var CopyStreamQuery = class extends Writable3 {
       constructor(text, options) {
         super(options);
         this.text = text;
@@ -6608,11 +6608,11 @@ var MAX_PATTERN_LENGTH, assertValidPattern;
 var init_assert_valid_pattern = __esm({
   "node_modules/minimatch/dist/esm/assert-valid-pattern.js"() {
     MAX_PATTERN_LENGTH = 1024 * 64;
-    assertValidPattern = (pattern) => {
-      if (typeof pattern !== "string") {
+    assertValidPattern = (pattern2) => {
+      if (typeof pattern2 !== "string") {
         throw new TypeError("invalid pattern");
       }
-      if (pattern.length > MAX_PATTERN_LENGTH) {
+      if (pattern2.length > MAX_PATTERN_LENGTH) {
         throw new TypeError("pattern is too long");
       }
     };
@@ -7128,9 +7128,9 @@ var init_ast = __esm({
         this.#toString = void 0;
         this.#emptyExt = false;
       }
-      static fromGlob(pattern, options = {}) {
+      static fromGlob(pattern2, options = {}) {
         const ast = new _a3(null, void 0, options);
-        _a3.#parseAST(pattern, ast, 0, options, 0);
+        _a3.#parseAST(pattern2, ast, 0, options, 0);
         return ast;
       }
       // returns the regular expression if there's magic, or the unescaped
@@ -7421,12 +7421,12 @@ var init_esm3 = __esm({
     init_ast();
     init_escape();
     init_unescape();
-    minimatch = (p, pattern, options = {}) => {
-      assertValidPattern(pattern);
-      if (!options.nocomment && pattern.charAt(0) === "#") {
+    minimatch = (p, pattern2, options = {}) => {
+      assertValidPattern(pattern2);
+      if (!options.nocomment && pattern2.charAt(0) === "#") {
         return false;
       }
-      return new Minimatch(pattern, options).match(p);
+      return new Minimatch(pattern2, options).match(p);
     };
     starDotExtRE = /^\*+([^+@!?*[(]*)$/;
     starDotExtTest = (ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2);
@@ -7491,7 +7491,7 @@ var init_esm3 = __esm({
     star2 = qmark2 + "*?";
     twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
     twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
-    filter = (pattern, options = {}) => (p) => minimatch(p, pattern, options);
+    filter = (pattern2, options = {}) => (p) => minimatch(p, pattern2, options);
     minimatch.filter = filter;
     ext = (a, b = {}) => Object.assign({}, a, b);
     defaults2 = (def) => {
@@ -7499,11 +7499,11 @@ var init_esm3 = __esm({
         return minimatch;
       }
       const orig = minimatch;
-      const m = (p, pattern, options = {}) => orig(p, pattern, ext(def, options));
+      const m = (p, pattern2, options = {}) => orig(p, pattern2, ext(def, options));
       return Object.assign(m, {
         Minimatch: class Minimatch extends orig.Minimatch {
-          constructor(pattern, options = {}) {
-            super(pattern, ext(def, options));
+          constructor(pattern2, options = {}) {
+            super(pattern2, ext(def, options));
           }
           static defaults(options) {
             return orig.defaults(ext(def, options)).Minimatch;
@@ -7515,37 +7515,37 @@ var init_esm3 = __esm({
             super(type, parent, ext(def, options));
           }
           /* c8 ignore stop */
-          static fromGlob(pattern, options = {}) {
-            return orig.AST.fromGlob(pattern, ext(def, options));
+          static fromGlob(pattern2, options = {}) {
+            return orig.AST.fromGlob(pattern2, ext(def, options));
           }
         },
         unescape: (s, options = {}) => orig.unescape(s, ext(def, options)),
         escape: (s, options = {}) => orig.escape(s, ext(def, options)),
-        filter: (pattern, options = {}) => orig.filter(pattern, ext(def, options)),
+        filter: (pattern2, options = {}) => orig.filter(pattern2, ext(def, options)),
         defaults: (options) => orig.defaults(ext(def, options)),
-        makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
-        braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-        match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+        makeRe: (pattern2, options = {}) => orig.makeRe(pattern2, ext(def, options)),
+        braceExpand: (pattern2, options = {}) => orig.braceExpand(pattern2, ext(def, options)),
+        match: (list, pattern2, options = {}) => orig.match(list, pattern2, ext(def, options)),
         sep: orig.sep,
         GLOBSTAR
       });
     };
     minimatch.defaults = defaults2;
-    braceExpand = (pattern, options = {}) => {
-      assertValidPattern(pattern);
-      if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
-        return [pattern];
+    braceExpand = (pattern2, options = {}) => {
+      assertValidPattern(pattern2);
+      if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern2)) {
+        return [pattern2];
       }
-      return expand(pattern, { max: options.braceExpandMax });
+      return expand(pattern2, { max: options.braceExpandMax });
     };
     minimatch.braceExpand = braceExpand;
-    makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
+    makeRe = (pattern2, options = {}) => new Minimatch(pattern2, options).makeRe();
     minimatch.makeRe = makeRe;
-    match = (list, pattern, options = {}) => {
-      const mm = new Minimatch(pattern, options);
+    match = (list, pattern2, options = {}) => {
+      const mm = new Minimatch(pattern2, options);
       list = list.filter((f) => mm.match(f));
       if (mm.options.nonull && !list.length) {
-        list.push(pattern);
+        list.push(pattern2);
       }
       return list;
     };
@@ -7571,12 +7571,12 @@ var init_esm3 = __esm({
       windowsNoMagicRoot;
       maxGlobstarRecursion;
       regexp;
-      constructor(pattern, options = {}) {
-        assertValidPattern(pattern);
+      constructor(pattern2, options = {}) {
+        assertValidPattern(pattern2);
         options = options || {};
         this.options = options;
         this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
-        this.pattern = pattern;
+        this.pattern = pattern2;
         this.platform = options.platform || defaultPlatform;
         this.isWindows = this.platform === "win32";
         const awe = "allowWindowsEscape";
@@ -7602,8 +7602,8 @@ var init_esm3 = __esm({
         if (this.options.magicalBraces && this.set.length > 1) {
           return true;
         }
-        for (const pattern of this.set) {
-          for (const part of pattern) {
+        for (const pattern2 of this.set) {
+          for (const part of pattern2) {
             if (typeof part !== "string")
               return true;
           }
@@ -7613,13 +7613,13 @@ var init_esm3 = __esm({
       debug(..._) {
       }
       make() {
-        const pattern = this.pattern;
+        const pattern2 = this.pattern;
         const options = this.options;
-        if (!options.nocomment && pattern.charAt(0) === "#") {
+        if (!options.nocomment && pattern2.charAt(0) === "#") {
           this.comment = true;
           return;
         }
-        if (!pattern) {
+        if (!pattern2) {
           this.empty = true;
           return;
         }
@@ -7895,15 +7895,15 @@ var init_esm3 = __esm({
       parseNegate() {
         if (this.nonegate)
           return;
-        const pattern = this.pattern;
+        const pattern2 = this.pattern;
         let negate = false;
         let negateOffset = 0;
-        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
+        for (let i = 0; i < pattern2.length && pattern2.charAt(i) === "!"; i++) {
           negate = !negate;
           negateOffset++;
         }
         if (negateOffset)
-          this.pattern = pattern.slice(negateOffset);
+          this.pattern = pattern2.slice(negateOffset);
         this.negate = negate;
       }
       // set partial to true to test if, for example,
@@ -7911,23 +7911,23 @@ var init_esm3 = __esm({
       // Partial means, if you run out of file before you run
       // out of pattern, then that's fine, as long as all
       // the parts match.
-      matchOne(file2, pattern, partial2 = false) {
+      matchOne(file2, pattern2, partial2 = false) {
         let fileStartIndex = 0;
         let patternStartIndex = 0;
         if (this.isWindows) {
           const fileDrive = typeof file2[0] === "string" && /^[a-z]:$/i.test(file2[0]);
           const fileUNC = !fileDrive && file2[0] === "" && file2[1] === "" && file2[2] === "?" && /^[a-z]:$/i.test(file2[3]);
-          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
-          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
+          const patternDrive = typeof pattern2[0] === "string" && /^[a-z]:$/i.test(pattern2[0]);
+          const patternUNC = !patternDrive && pattern2[0] === "" && pattern2[1] === "" && pattern2[2] === "?" && typeof pattern2[3] === "string" && /^[a-z]:$/i.test(pattern2[3]);
           const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
           const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
           if (typeof fdi === "number" && typeof pdi === "number") {
             const [fd, pd] = [
               file2[fdi],
-              pattern[pdi]
+              pattern2[pdi]
             ];
             if (fd.toLowerCase() === pd.toLowerCase()) {
-              pattern[pdi] = fd;
+              pattern2[pdi] = fd;
               patternStartIndex = pdi;
               fileStartIndex = fdi;
             }
@@ -7937,22 +7937,22 @@ var init_esm3 = __esm({
         if (optimizationLevel >= 2) {
           file2 = this.levelTwoFileOptimize(file2);
         }
-        if (pattern.includes(GLOBSTAR)) {
-          return this.#matchGlobstar(file2, pattern, partial2, fileStartIndex, patternStartIndex);
+        if (pattern2.includes(GLOBSTAR)) {
+          return this.#matchGlobstar(file2, pattern2, partial2, fileStartIndex, patternStartIndex);
         }
-        return this.#matchOne(file2, pattern, partial2, fileStartIndex, patternStartIndex);
+        return this.#matchOne(file2, pattern2, partial2, fileStartIndex, patternStartIndex);
       }
-      #matchGlobstar(file2, pattern, partial2, fileIndex, patternIndex) {
-        const firstgs = pattern.indexOf(GLOBSTAR, patternIndex);
-        const lastgs = pattern.lastIndexOf(GLOBSTAR);
+      #matchGlobstar(file2, pattern2, partial2, fileIndex, patternIndex) {
+        const firstgs = pattern2.indexOf(GLOBSTAR, patternIndex);
+        const lastgs = pattern2.lastIndexOf(GLOBSTAR);
         const [head, body, tail] = partial2 ? [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1),
+          pattern2.slice(patternIndex, firstgs),
+          pattern2.slice(firstgs + 1),
           []
         ] : [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1, lastgs),
-          pattern.slice(lastgs + 1)
+          pattern2.slice(patternIndex, firstgs),
+          pattern2.slice(firstgs + 1, lastgs),
+          pattern2.slice(lastgs + 1)
         ];
         if (head.length) {
           const fileHead = file2.slice(fileIndex, fileIndex + head.length);
@@ -8043,16 +8043,16 @@ var init_esm3 = __esm({
         }
         return partial2 || null;
       }
-      #matchOne(file2, pattern, partial2, fileIndex, patternIndex) {
+      #matchOne(file2, pattern2, partial2, fileIndex, patternIndex) {
         let fi;
         let pi;
         let pl;
         let fl;
-        for (fi = fileIndex, pi = patternIndex, fl = file2.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+        for (fi = fileIndex, pi = patternIndex, fl = file2.length, pl = pattern2.length; fi < fl && pi < pl; fi++, pi++) {
           this.debug("matchOne loop");
-          let p = pattern[pi];
+          let p = pattern2[pi];
           let f = file2[fi];
-          this.debug(pattern, p, f);
+          this.debug(pattern2, p, f);
           if (p === false || p === GLOBSTAR) {
             return false;
           }
@@ -8080,27 +8080,27 @@ var init_esm3 = __esm({
       braceExpand() {
         return braceExpand(this.pattern, this.options);
       }
-      parse(pattern) {
-        assertValidPattern(pattern);
+      parse(pattern2) {
+        assertValidPattern(pattern2);
         const options = this.options;
-        if (pattern === "**")
+        if (pattern2 === "**")
           return GLOBSTAR;
-        if (pattern === "")
+        if (pattern2 === "")
           return "";
         let m;
         let fastTest = null;
-        if (m = pattern.match(starRE)) {
+        if (m = pattern2.match(starRE)) {
           fastTest = options.dot ? starTestDot : starTest;
-        } else if (m = pattern.match(starDotExtRE)) {
+        } else if (m = pattern2.match(starDotExtRE)) {
           fastTest = (options.nocase ? options.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
-        } else if (m = pattern.match(qmarksRE)) {
+        } else if (m = pattern2.match(qmarksRE)) {
           fastTest = (options.nocase ? options.dot ? qmarksTestNocaseDot : qmarksTestNocase : options.dot ? qmarksTestDot : qmarksTest)(m);
-        } else if (m = pattern.match(starDotStarRE)) {
+        } else if (m = pattern2.match(starDotStarRE)) {
           fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
-        } else if (m = pattern.match(dotStarRE)) {
+        } else if (m = pattern2.match(dotStarRE)) {
           fastTest = dotStarTest;
         }
-        const re = AST.fromGlob(pattern, this.options).toMMPattern();
+        const re = AST.fromGlob(pattern2, this.options).toMMPattern();
         if (fastTest && typeof re === "object") {
           Reflect.defineProperty(re, "test", { value: fastTest });
         }
@@ -8117,8 +8117,8 @@ var init_esm3 = __esm({
         const options = this.options;
         const twoStar = options.noglobstar ? star2 : options.dot ? twoStarDot : twoStarNoDot;
         const flags = new Set(options.nocase ? ["i"] : []);
-        let re = set2.map((pattern) => {
-          const pp = pattern.map((p) => {
+        let re = set2.map((pattern2) => {
+          const pp = pattern2.map((p) => {
             if (p instanceof RegExp) {
               for (const f of p.flags.split(""))
                 flags.add(f);
@@ -8202,12 +8202,12 @@ var init_esm3 = __esm({
             filename = ff[i];
           }
         }
-        for (const pattern of set2) {
+        for (const pattern2 of set2) {
           let file2 = ff;
-          if (options.matchBase && pattern.length === 1) {
+          if (options.matchBase && pattern2.length === 1) {
             file2 = [filename];
           }
-          const hit = this.matchOne(file2, pattern, partial2);
+          const hit = this.matchOne(file2, pattern2, partial2);
           if (hit) {
             if (options.flipNegate) {
               return true;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path35, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path35 + dir, strict);
+async function* exploreWalkAsync(dir, path37, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path37 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path35 + "/" + relative;
+    const absolute = path37 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path35, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path35, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path37, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path35, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path35, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path35, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path37, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path37, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -8424,7 +8424,7 @@ var init_dist = __esm({
         }
       }
     };
-    readdirGlob = (pattern, options, cb) => new ReaddirGlob(pattern, options, cb);
+    readdirGlob = (pattern2, options, cb) => new ReaddirGlob(pattern2, options, cb);
     readdirGlob.ReaddirGlob = ReaddirGlob;
     src_default = readdirGlob;
   }
@@ -8824,7 +8824,7 @@ var require_stream_writable = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_writable.js"(exports2, module2) {
     "use strict";
     var pna = require_process_nextick_args();
-    module2.exports = Writable2;
+    module2.exports = Writable3;
     function CorkedRequest(state) {
       var _this = this;
       this.next = null;
@@ -8835,7 +8835,7 @@ var require_stream_writable = __commonJS({
     }
     var asyncWrite = !process.browser && ["v0.10", "v0.9."].indexOf(process.version.slice(0, 5)) > -1 ? setImmediate : pna.nextTick;
     var Duplex;
-    Writable2.WritableState = WritableState;
+    Writable3.WritableState = WritableState;
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
     var internalUtil = {
@@ -8852,7 +8852,7 @@ var require_stream_writable = __commonJS({
       return Buffer2.isBuffer(obj) || obj instanceof OurUint8Array;
     }
     var destroyImpl = require_destroy();
-    util3.inherits(Writable2, Stream);
+    util3.inherits(Writable3, Stream);
     function nop() {
     }
     function WritableState(options, stream) {
@@ -8917,10 +8917,10 @@ var require_stream_writable = __commonJS({
     var realHasInstance;
     if (typeof Symbol === "function" && Symbol.hasInstance && typeof Function.prototype[Symbol.hasInstance] === "function") {
       realHasInstance = Function.prototype[Symbol.hasInstance];
-      Object.defineProperty(Writable2, Symbol.hasInstance, {
+      Object.defineProperty(Writable3, Symbol.hasInstance, {
         value: function(object2) {
           if (realHasInstance.call(this, object2)) return true;
-          if (this !== Writable2) return false;
+          if (this !== Writable3) return false;
           return object2 && object2._writableState instanceof WritableState;
         }
       });
@@ -8929,10 +8929,10 @@ var require_stream_writable = __commonJS({
         return object2 instanceof this;
       };
     }
-    function Writable2(options) {
+    function Writable3(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!realHasInstance.call(Writable2, this) && !(this instanceof Duplex)) {
-        return new Writable2(options);
+      if (!realHasInstance.call(Writable3, this) && !(this instanceof Duplex)) {
+        return new Writable3(options);
       }
       this._writableState = new WritableState(options, this);
       this.writable = true;
@@ -8944,7 +8944,7 @@ var require_stream_writable = __commonJS({
       }
       Stream.call(this);
     }
-    Writable2.prototype.pipe = function() {
+    Writable3.prototype.pipe = function() {
       this.emit("error", new Error("Cannot pipe, not readable"));
     };
     function writeAfterEnd(stream, cb) {
@@ -8967,7 +8967,7 @@ var require_stream_writable = __commonJS({
       }
       return valid;
     }
-    Writable2.prototype.write = function(chunk, encoding, cb) {
+    Writable3.prototype.write = function(chunk, encoding, cb) {
       var state = this._writableState;
       var ret = false;
       var isBuf = !state.objectMode && _isUint8Array(chunk);
@@ -8988,18 +8988,18 @@ var require_stream_writable = __commonJS({
       }
       return ret;
     };
-    Writable2.prototype.cork = function() {
+    Writable3.prototype.cork = function() {
       var state = this._writableState;
       state.corked++;
     };
-    Writable2.prototype.uncork = function() {
+    Writable3.prototype.uncork = function() {
       var state = this._writableState;
       if (state.corked) {
         state.corked--;
         if (!state.writing && !state.corked && !state.bufferProcessing && state.bufferedRequest) clearBuffer(this, state);
       }
     };
-    Writable2.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
+    Writable3.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
       if (typeof encoding === "string") encoding = encoding.toLowerCase();
       if (!(["hex", "utf8", "utf-8", "ascii", "binary", "base64", "ucs2", "ucs-2", "utf16le", "utf-16le", "raw"].indexOf((encoding + "").toLowerCase()) > -1)) throw new TypeError("Unknown encoding: " + encoding);
       this._writableState.defaultEncoding = encoding;
@@ -9011,7 +9011,7 @@ var require_stream_writable = __commonJS({
       }
       return chunk;
     }
-    Object.defineProperty(Writable2.prototype, "writableHighWaterMark", {
+    Object.defineProperty(Writable3.prototype, "writableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -9157,11 +9157,11 @@ var require_stream_writable = __commonJS({
       state.bufferedRequest = entry;
       state.bufferProcessing = false;
     }
-    Writable2.prototype._write = function(chunk, encoding, cb) {
+    Writable3.prototype._write = function(chunk, encoding, cb) {
       cb(new Error("_write() is not implemented"));
     };
-    Writable2.prototype._writev = null;
-    Writable2.prototype.end = function(chunk, encoding, cb) {
+    Writable3.prototype._writev = null;
+    Writable3.prototype.end = function(chunk, encoding, cb) {
       var state = this._writableState;
       if (typeof chunk === "function") {
         cb = chunk;
@@ -9236,7 +9236,7 @@ var require_stream_writable = __commonJS({
       }
       state.corkedRequestsFree.next = corkReq;
     }
-    Object.defineProperty(Writable2.prototype, "destroyed", {
+    Object.defineProperty(Writable3.prototype, "destroyed", {
       get: function() {
         if (this._writableState === void 0) {
           return false;
@@ -9250,9 +9250,9 @@ var require_stream_writable = __commonJS({
         this._writableState.destroyed = value;
       }
     });
-    Writable2.prototype.destroy = destroyImpl.destroy;
-    Writable2.prototype._undestroy = destroyImpl.undestroy;
-    Writable2.prototype._destroy = function(err, cb) {
+    Writable3.prototype.destroy = destroyImpl.destroy;
+    Writable3.prototype._undestroy = destroyImpl.undestroy;
+    Writable3.prototype._destroy = function(err, cb) {
       this.end();
       cb(err);
     };
@@ -9275,13 +9275,13 @@ var require_stream_duplex = __commonJS({
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
     var Readable7 = require_stream_readable();
-    var Writable2 = require_stream_writable();
+    var Writable3 = require_stream_writable();
     util3.inherits(Duplex, Readable7);
     {
-      keys = objectKeys(Writable2.prototype);
+      keys = objectKeys(Writable3.prototype);
       for (v = 0; v < keys.length; v++) {
         method = keys[v];
-        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable2.prototype[method];
+        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable3.prototype[method];
       }
     }
     var keys;
@@ -9290,7 +9290,7 @@ var require_stream_duplex = __commonJS({
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
       Readable7.call(this, options);
-      Writable2.call(this, options);
+      Writable3.call(this, options);
       if (options && options.readable === false) this.readable = false;
       if (options && options.writable === false) this.writable = false;
       this.allowHalfOpen = true;
@@ -9392,8 +9392,8 @@ var require_string_decoder = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder;
-    function StringDecoder(encoding) {
+    exports2.StringDecoder = StringDecoder2;
+    function StringDecoder2(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -9420,7 +9420,7 @@ var require_string_decoder = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder.prototype.write = function(buf) {
+    StringDecoder2.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -9435,9 +9435,9 @@ var require_string_decoder = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder.prototype.end = utf8End;
-    StringDecoder.prototype.text = utf8Text;
-    StringDecoder.prototype.fillLast = function(buf) {
+    StringDecoder2.prototype.end = utf8End;
+    StringDecoder2.prototype.text = utf8Text;
+    StringDecoder2.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -9609,7 +9609,7 @@ var require_stream_readable = __commonJS({
     }
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
-    var StringDecoder;
+    var StringDecoder2;
     util3.inherits(Readable7, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
@@ -9651,8 +9651,8 @@ var require_stream_readable = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options.encoding) {
-        if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
-        this.decoder = new StringDecoder(options.encoding);
+        if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
+        this.decoder = new StringDecoder2(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -9768,8 +9768,8 @@ var require_stream_readable = __commonJS({
       return this._readableState.flowing === false;
     };
     Readable7.prototype.setEncoding = function(enc) {
-      if (!StringDecoder) StringDecoder = require_string_decoder().StringDecoder;
-      this._readableState.decoder = new StringDecoder(enc);
+      if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
+      this._readableState.decoder = new StringDecoder2(enc);
       this._readableState.encoding = enc;
       return this;
     };
@@ -10418,10 +10418,10 @@ var require_lazystream = __commonJS({
     var PassThrough4 = require_passthrough();
     module2.exports = {
       Readable: Readable7,
-      Writable: Writable2
+      Writable: Writable3
     };
     util3.inherits(Readable7, PassThrough4);
-    util3.inherits(Writable2, PassThrough4);
+    util3.inherits(Writable3, PassThrough4);
     function beforeFirstCall(instance, method, callback) {
       instance[method] = function() {
         delete instance[method];
@@ -10441,9 +10441,9 @@ var require_lazystream = __commonJS({
       });
       this.emit("readable");
     }
-    function Writable2(fn, options) {
-      if (!(this instanceof Writable2))
-        return new Writable2(fn, options);
+    function Writable3(fn, options) {
+      if (!(this instanceof Writable3))
+        return new Writable3(fn, options);
       PassThrough4.call(this, options);
       beforeFirstCall(this, "_write", function() {
         var destination = fn.call(this, options);
@@ -10459,8 +10459,8 @@ var require_lazystream = __commonJS({
 // node_modules/async/dist/async.js
 var require_async = __commonJS({
   "node_modules/async/dist/async.js"(exports2, module2) {
-    (function(global2, factory) {
-      typeof exports2 === "object" && typeof module2 !== "undefined" ? factory(exports2) : typeof define === "function" && define.amd ? define(["exports"], factory) : (global2 = typeof globalThis !== "undefined" ? globalThis : global2 || self, factory(global2.async = {}));
+    (function(global3, factory) {
+      typeof exports2 === "object" && typeof module2 !== "undefined" ? factory(exports2) : typeof define === "function" && define.amd ? define(["exports"], factory) : (global3 = typeof globalThis !== "undefined" ? globalThis : global3 || self, factory(global3.async = {}));
     })(exports2, (function(exports3) {
       "use strict";
       function apply(fn, ...args) {
@@ -12475,8 +12475,8 @@ var require_inspect = __commonJS({
   "node_modules/readable-stream/lib/ours/util/inspect.js"(exports2, module2) {
     "use strict";
     module2.exports = {
-      format(format, ...args) {
-        return format.replace(/%([sdifj])/g, function(...[_unused, type]) {
+      format(format2, ...args) {
+        return format2.replace(/%([sdifj])/g, function(...[_unused, type]) {
           const replacement = args.shift();
           if (type === "f") {
             return replacement.toFixed(6);
@@ -12525,7 +12525,7 @@ var require_inspect = __commonJS({
 var require_errors = __commonJS({
   "node_modules/readable-stream/lib/ours/errors.js"(exports2, module2) {
     "use strict";
-    var { format, inspect } = require_inspect();
+    var { format: format2, inspect } = require_inspect();
     var { AggregateError: CustomAggregateError } = require_primordials();
     var AggregateError = globalThis.AggregateError || CustomAggregateError;
     var kIsNodeError = /* @__PURE__ */ Symbol("kIsNodeError");
@@ -12575,7 +12575,7 @@ var require_errors = __commonJS({
       if (args.length === 0) {
         return msg;
       }
-      return format(msg, ...args);
+      return format2(msg, ...args);
     }
     function E(code2, message, Base) {
       if (!Base) {
@@ -12610,9 +12610,9 @@ var require_errors = __commonJS({
       codes[code2] = NodeError;
     }
     function hideStackFrames(fn) {
-      const hidden = nodeInternalPrefix + fn.name;
+      const hidden2 = nodeInternalPrefix + fn.name;
       Object.defineProperty(fn, "name", {
-        value: hidden
+        value: hidden2
       });
       return fn;
     }
@@ -13465,7 +13465,7 @@ var require_abort_controller = __commonJS({
        * Initialize this controller.
        */
       constructor() {
-        signals.set(this, createAbortSignal());
+        signals2.set(this, createAbortSignal());
       }
       /**
        * Returns the `AbortSignal` object associated with this object.
@@ -13480,9 +13480,9 @@ var require_abort_controller = __commonJS({
         abortSignal(getSignal(this));
       }
     };
-    var signals = /* @__PURE__ */ new WeakMap();
+    var signals2 = /* @__PURE__ */ new WeakMap();
     function getSignal(controller) {
-      const signal = signals.get(controller);
+      const signal = signals2.get(controller);
       if (signal == null) {
         throw new TypeError(`Expected 'this' to be an 'AbortController' object, but got ${controller === null ? "null" : typeof controller}`);
       }
@@ -13512,7 +13512,7 @@ var require_util2 = __commonJS({
   "node_modules/readable-stream/lib/ours/util.js"(exports2, module2) {
     "use strict";
     var bufferModule = require("buffer");
-    var { format, inspect } = require_inspect();
+    var { format: format2, inspect } = require_inspect();
     var {
       codes: { ERR_INVALID_ARG_TYPE }
     } = require_errors();
@@ -13577,7 +13577,7 @@ var require_util2 = __commonJS({
         return function() {
         };
       },
-      format,
+      format: format2,
       inspect,
       types: {
         isAsyncFunction(fn) {
@@ -13618,13 +13618,13 @@ var require_util2 = __commonJS({
           }
         };
       },
-      AbortSignalAny: AbortSignal2.any || function AbortSignalAny(signals) {
-        if (signals.length === 1) {
-          return signals[0];
+      AbortSignalAny: AbortSignal2.any || function AbortSignalAny(signals2) {
+        if (signals2.length === 1) {
+          return signals2[0];
         }
         const ac = new AbortController2();
         const abort = () => ac.abort();
-        signals.forEach((signal) => {
+        signals2.forEach((signal) => {
           validateAbortSignal(signal, "signals");
           signal.addEventListener("abort", abort, {
             once: true
@@ -13633,7 +13633,7 @@ var require_util2 = __commonJS({
         ac.signal.addEventListener(
           "abort",
           () => {
-            signals.forEach((signal) => signal.removeEventListener("abort", abort));
+            signals2.forEach((signal) => signal.removeEventListener("abort", abort));
           },
           {
             once: true
@@ -13672,7 +13672,7 @@ var require_validators = __commonJS({
     } = require_errors();
     var { normalizeEncoding } = require_util2();
     var { isAsyncFunction: isAsyncFunction2, isArrayBufferView } = require_util2().types;
-    var signals = {};
+    var signals2 = {};
     function isInt32(value) {
       return value === (value | 0);
     }
@@ -13799,8 +13799,8 @@ var require_validators = __commonJS({
     }
     function validateSignalName(signal, name = "signal") {
       validateString(signal, name);
-      if (signals[signal] === void 0) {
-        if (signals[StringPrototypeToUpperCase(signal)] !== void 0) {
+      if (signals2[signal] === void 0) {
+        if (signals2[StringPrototypeToUpperCase(signal)] !== void 0) {
           throw new ERR_UNKNOWN_SIGNAL(signal + " (signals must use all capital letters)");
         }
         throw new ERR_UNKNOWN_SIGNAL(signal);
@@ -13864,9 +13864,9 @@ var require_validators = __commonJS({
           return result;
         }
         for (let i = 0; i < hintsLength; i++) {
-          const link = hints[i];
-          validateLinkHeaderFormat(link, "hints");
-          result += link;
+          const link2 = hints[i];
+          validateLinkHeaderFormat(link2, "hints");
+          result += link2;
           if (i !== hintsLength - 1) {
             result += ", ";
           }
@@ -13921,7 +13921,7 @@ var require_process = __commonJS({
 var require_process2 = __commonJS({
   "node_modules/readable-stream/lib/internal/shims/process.js"(exports2, module2) {
     "use strict";
-    var process2 = ((base2, esmKey, keys, isValid) => {
+    var process7 = ((base2, esmKey, keys, isValid) => {
       if (esmKey in base2 && base2[esmKey] === true) {
         let candidate;
         for (const key of keys) {
@@ -13936,7 +13936,7 @@ var require_process2 = __commonJS({
       }
       return base2;
     })(require_process(), "__esModule", ["default", "process"], (candidate) => "nextTick" in candidate);
-    module2.exports = process2;
+    module2.exports = process7;
   }
 });
 
@@ -14023,7 +14023,7 @@ var require_utils3 = __commonJS({
       if (typeof (rState === null || rState === void 0 ? void 0 : rState.endEmitted) !== "boolean") return null;
       return !!(rState.endEmitted || strict === false && rState.ended === true && rState.length === 0);
     }
-    function isReadable(stream) {
+    function isReadable2(stream) {
       if (stream && stream[kIsReadable] != null) return stream[kIsReadable];
       if (typeof (stream === null || stream === void 0 ? void 0 : stream.readable) !== "boolean") return null;
       if (isDestroyed(stream)) return false;
@@ -14042,7 +14042,7 @@ var require_utils3 = __commonJS({
       if (isDestroyed(stream)) {
         return true;
       }
-      if ((opts === null || opts === void 0 ? void 0 : opts.readable) !== false && isReadable(stream)) {
+      if ((opts === null || opts === void 0 ? void 0 : opts.readable) !== false && isReadable2(stream)) {
         return false;
       }
       if ((opts === null || opts === void 0 ? void 0 : opts.writable) !== false && isWritable(stream)) {
@@ -14119,7 +14119,7 @@ var require_utils3 = __commonJS({
       kIsDisturbed,
       isErrored,
       kIsErrored,
-      isReadable,
+      isReadable: isReadable2,
       kIsReadable,
       kIsClosedPromise,
       kControllerErrorFunction,
@@ -14153,7 +14153,7 @@ var require_utils3 = __commonJS({
 var require_end_of_stream = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/end-of-stream.js"(exports2, module2) {
     "use strict";
-    var process2 = require_process2();
+    var process7 = require_process2();
     var { AbortError, codes } = require_errors();
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_PREMATURE_CLOSE } = codes;
     var { kEmptyObject, once } = require_util2();
@@ -14161,7 +14161,7 @@ var require_end_of_stream = __commonJS({
     var { Promise: Promise2, PromisePrototypeThen, SymbolDispose } = require_primordials();
     var {
       isClosed,
-      isReadable,
+      isReadable: isReadable2,
       isReadableNodeStream,
       isReadableStream,
       isReadableFinished,
@@ -14289,17 +14289,17 @@ var require_end_of_stream = __commonJS({
       }
       stream.on("close", onclose);
       if (closed) {
-        process2.nextTick(onclose);
+        process7.nextTick(onclose);
       } else if (wState !== null && wState !== void 0 && wState.errorEmitted || rState !== null && rState !== void 0 && rState.errorEmitted) {
         if (!willEmitClose) {
-          process2.nextTick(onclosed);
+          process7.nextTick(onclosed);
         }
-      } else if (!readable && (!willEmitClose || isReadable(stream)) && (writableFinished || isWritable(stream) === false)) {
-        process2.nextTick(onclosed);
-      } else if (!writable && (!willEmitClose || isWritable(stream)) && (readableFinished || isReadable(stream) === false)) {
-        process2.nextTick(onclosed);
+      } else if (!readable && (!willEmitClose || isReadable2(stream)) && (writableFinished || isWritable(stream) === false)) {
+        process7.nextTick(onclosed);
+      } else if (!writable && (!willEmitClose || isWritable(stream)) && (readableFinished || isReadable2(stream) === false)) {
+        process7.nextTick(onclosed);
       } else if (rState && stream.req && stream.aborted) {
-        process2.nextTick(onclosed);
+        process7.nextTick(onclosed);
       }
       const cleanup = () => {
         callback = nop;
@@ -14327,7 +14327,7 @@ var require_end_of_stream = __commonJS({
           );
         };
         if (options.signal.aborted) {
-          process2.nextTick(abort);
+          process7.nextTick(abort);
         } else {
           addAbortListener = addAbortListener || require_util2().addAbortListener;
           const disposable = addAbortListener(options.signal, abort);
@@ -14354,7 +14354,7 @@ var require_end_of_stream = __commonJS({
           );
         };
         if (options.signal.aborted) {
-          process2.nextTick(abort);
+          process7.nextTick(abort);
         } else {
           addAbortListener = addAbortListener || require_util2().addAbortListener;
           const disposable = addAbortListener(options.signal, abort);
@@ -14367,7 +14367,7 @@ var require_end_of_stream = __commonJS({
       }
       const resolverFn = (...args) => {
         if (!isAborted) {
-          process2.nextTick(() => callback.apply(stream, args));
+          process7.nextTick(() => callback.apply(stream, args));
         }
       };
       PromisePrototypeThen(stream[kIsClosedPromise].promise, resolverFn, resolverFn);
@@ -14405,7 +14405,7 @@ var require_end_of_stream = __commonJS({
 var require_destroy2 = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/destroy.js"(exports2, module2) {
     "use strict";
-    var process2 = require_process2();
+    var process7 = require_process2();
     var {
       aggregateTwoErrors,
       codes: { ERR_MULTIPLE_CALLBACK },
@@ -14472,9 +14472,9 @@ var require_destroy2 = __commonJS({
           cb(err2);
         }
         if (err2) {
-          process2.nextTick(emitErrorCloseNT, self2, err2);
+          process7.nextTick(emitErrorCloseNT, self2, err2);
         } else {
-          process2.nextTick(emitCloseNT, self2);
+          process7.nextTick(emitCloseNT, self2);
         }
       }
       try {
@@ -14559,7 +14559,7 @@ var require_destroy2 = __commonJS({
           r.errored = err;
         }
         if (sync) {
-          process2.nextTick(emitErrorNT, stream, err);
+          process7.nextTick(emitErrorNT, stream, err);
         } else {
           emitErrorNT(stream, err);
         }
@@ -14581,7 +14581,7 @@ var require_destroy2 = __commonJS({
       if (stream.listenerCount(kConstruct) > 1) {
         return;
       }
-      process2.nextTick(constructNT, stream);
+      process7.nextTick(constructNT, stream);
     }
     function constructNT(stream) {
       let called = false;
@@ -14605,15 +14605,15 @@ var require_destroy2 = __commonJS({
         } else if (err) {
           errorOrDestroy(stream, err, true);
         } else {
-          process2.nextTick(emitConstructNT, stream);
+          process7.nextTick(emitConstructNT, stream);
         }
       }
       try {
         stream._construct((err) => {
-          process2.nextTick(onConstruct, err);
+          process7.nextTick(onConstruct, err);
         });
       } catch (err) {
-        process2.nextTick(onConstruct, err);
+        process7.nextTick(onConstruct, err);
       }
     }
     function emitConstructNT(stream) {
@@ -14627,7 +14627,7 @@ var require_destroy2 = __commonJS({
     }
     function emitErrorCloseLegacy(stream, err) {
       stream.emit("error", err);
-      process2.nextTick(emitCloseLegacy, stream);
+      process7.nextTick(emitCloseLegacy, stream);
     }
     function destroyer(stream, err) {
       if (!stream || isDestroyed(stream)) {
@@ -14648,9 +14648,9 @@ var require_destroy2 = __commonJS({
       } else if (typeof stream.close === "function") {
         stream.close();
       } else if (err) {
-        process2.nextTick(emitErrorCloseLegacy, stream, err);
+        process7.nextTick(emitErrorCloseLegacy, stream, err);
       } else {
-        process2.nextTick(emitCloseLegacy, stream);
+        process7.nextTick(emitCloseLegacy, stream);
       }
       if (!stream.destroyed) {
         stream[kIsDestroyed] = true;
@@ -15107,8 +15107,8 @@ var require_string_decoder2 = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder;
-    function StringDecoder(encoding) {
+    exports2.StringDecoder = StringDecoder2;
+    function StringDecoder2(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -15135,7 +15135,7 @@ var require_string_decoder2 = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder.prototype.write = function(buf) {
+    StringDecoder2.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -15150,9 +15150,9 @@ var require_string_decoder2 = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder.prototype.end = utf8End;
-    StringDecoder.prototype.text = utf8Text;
-    StringDecoder.prototype.fillLast = function(buf) {
+    StringDecoder2.prototype.end = utf8End;
+    StringDecoder2.prototype.text = utf8Text;
+    StringDecoder2.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -15293,7 +15293,7 @@ var require_string_decoder2 = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports2, module2) {
     "use strict";
-    var process2 = require_process2();
+    var process7 = require_process2();
     var { PromisePrototypeThen, SymbolAsyncIterator, SymbolIterator } = require_primordials();
     var { Buffer: Buffer2 } = require("buffer");
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_NULL_VALUES } = require_errors().codes;
@@ -15335,9 +15335,9 @@ var require_from = __commonJS({
       readable._destroy = function(error63, cb) {
         PromisePrototypeThen(
           close(error63),
-          () => process2.nextTick(cb, error63),
+          () => process7.nextTick(cb, error63),
           // nextTick is here in case cb throws
-          (e) => process2.nextTick(cb, e || error63)
+          (e) => process7.nextTick(cb, e || error63)
         );
       };
       async function close(error63) {
@@ -15388,7 +15388,7 @@ var require_from = __commonJS({
 var require_readable2 = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/readable.js"(exports2, module2) {
     "use strict";
-    var process2 = require_process2();
+    var process7 = require_process2();
     var {
       ArrayPrototypeIndexOf,
       NumberIsInteger,
@@ -15429,7 +15429,7 @@ var require_readable2 = __commonJS({
     } = require_errors();
     var { validateObject } = require_validators();
     var kPaused = Symbol2("kPaused");
-    var { StringDecoder } = require_string_decoder2();
+    var { StringDecoder: StringDecoder2 } = require_string_decoder2();
     var from = require_from();
     ObjectSetPrototypeOf(Readable7.prototype, Stream.prototype);
     ObjectSetPrototypeOf(Readable7, Stream);
@@ -15523,7 +15523,7 @@ var require_readable2 = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options && options.encoding) {
-        this.decoder = new StringDecoder(options.encoding);
+        this.decoder = new StringDecoder2(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -15642,7 +15642,7 @@ var require_readable2 = __commonJS({
       return state[kPaused] === true || state.flowing === false;
     };
     Readable7.prototype.setEncoding = function(enc) {
-      const decoder = new StringDecoder(enc);
+      const decoder = new StringDecoder2(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
       const buffer = this._readableState.buffer;
@@ -15773,7 +15773,7 @@ var require_readable2 = __commonJS({
       if (!state.emittedReadable) {
         debug2("emitReadable", state.flowing);
         state.emittedReadable = true;
-        process2.nextTick(emitReadable_, stream);
+        process7.nextTick(emitReadable_, stream);
       }
     }
     function emitReadable_(stream) {
@@ -15789,7 +15789,7 @@ var require_readable2 = __commonJS({
     function maybeReadMore(stream, state) {
       if (!state.readingMore && state.constructed) {
         state.readingMore = true;
-        process2.nextTick(maybeReadMore_, stream, state);
+        process7.nextTick(maybeReadMore_, stream, state);
       }
     }
     function maybeReadMore_(stream, state) {
@@ -15816,9 +15816,9 @@ var require_readable2 = __commonJS({
       }
       state.pipes.push(dest);
       debug2("pipe count=%d opts=%j", state.pipes.length, pipeOpts);
-      const doEnd = (!pipeOpts || pipeOpts.end !== false) && dest !== process2.stdout && dest !== process2.stderr;
+      const doEnd = (!pipeOpts || pipeOpts.end !== false) && dest !== process7.stdout && dest !== process7.stderr;
       const endFn = doEnd ? onend : unpipe;
-      if (state.endEmitted) process2.nextTick(endFn);
+      if (state.endEmitted) process7.nextTick(endFn);
       else src.once("end", endFn);
       dest.on("unpipe", onunpipe);
       function onunpipe(readable, unpipeInfo) {
@@ -15968,7 +15968,7 @@ var require_readable2 = __commonJS({
           if (state.length) {
             emitReadable(this);
           } else if (!state.reading) {
-            process2.nextTick(nReadingNextTick, this);
+            process7.nextTick(nReadingNextTick, this);
           }
         }
       }
@@ -15978,7 +15978,7 @@ var require_readable2 = __commonJS({
     Readable7.prototype.removeListener = function(ev, fn) {
       const res = Stream.prototype.removeListener.call(this, ev, fn);
       if (ev === "readable") {
-        process2.nextTick(updateReadableListening, this);
+        process7.nextTick(updateReadableListening, this);
       }
       return res;
     };
@@ -15986,7 +15986,7 @@ var require_readable2 = __commonJS({
     Readable7.prototype.removeAllListeners = function(ev) {
       const res = Stream.prototype.removeAllListeners.apply(this, arguments);
       if (ev === "readable" || ev === void 0) {
-        process2.nextTick(updateReadableListening, this);
+        process7.nextTick(updateReadableListening, this);
       }
       return res;
     };
@@ -16018,7 +16018,7 @@ var require_readable2 = __commonJS({
     function resume(stream, state) {
       if (!state.resumeScheduled) {
         state.resumeScheduled = true;
-        process2.nextTick(resume_, stream, state);
+        process7.nextTick(resume_, stream, state);
       }
     }
     function resume_(stream, state) {
@@ -16295,7 +16295,7 @@ var require_readable2 = __commonJS({
       debug2("endReadable", state.endEmitted);
       if (!state.endEmitted) {
         state.ended = true;
-        process2.nextTick(endReadableNT, state, stream);
+        process7.nextTick(endReadableNT, state, stream);
       }
     }
     function endReadableNT(state, stream) {
@@ -16304,7 +16304,7 @@ var require_readable2 = __commonJS({
         state.endEmitted = true;
         stream.emit("end");
         if (stream.writable && stream.allowHalfOpen === false) {
-          process2.nextTick(endWritableNT, stream);
+          process7.nextTick(endWritableNT, stream);
         } else if (state.autoDestroy) {
           const wState = stream._writableState;
           const autoDestroy = !wState || wState.autoDestroy && // We don't expect the writable to ever 'finish'
@@ -16354,20 +16354,20 @@ var require_readable2 = __commonJS({
 var require_writable = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/writable.js"(exports2, module2) {
     "use strict";
-    var process2 = require_process2();
+    var process7 = require_process2();
     var {
       ArrayPrototypeSlice,
       Error: Error2,
       FunctionPrototypeSymbolHasInstance,
-      ObjectDefineProperty,
+      ObjectDefineProperty: ObjectDefineProperty2,
       ObjectDefineProperties,
       ObjectSetPrototypeOf,
       StringPrototypeToLowerCase,
       Symbol: Symbol2,
       SymbolHasInstance
     } = require_primordials();
-    module2.exports = Writable2;
-    Writable2.WritableState = WritableState;
+    module2.exports = Writable3;
+    Writable3.WritableState = WritableState;
     var { EventEmitter: EE } = require("events");
     var Stream = require_legacy().Stream;
     var { Buffer: Buffer2 } = require("buffer");
@@ -16386,8 +16386,8 @@ var require_writable = __commonJS({
       ERR_UNKNOWN_ENCODING
     } = require_errors().codes;
     var { errorOrDestroy } = destroyImpl;
-    ObjectSetPrototypeOf(Writable2.prototype, Stream.prototype);
-    ObjectSetPrototypeOf(Writable2, Stream);
+    ObjectSetPrototypeOf(Writable3.prototype, Stream.prototype);
+    ObjectSetPrototypeOf(Writable3, Stream);
     function nop() {
     }
     var kOnFinished = Symbol2("kOnFinished");
@@ -16435,15 +16435,15 @@ var require_writable = __commonJS({
     WritableState.prototype.getBuffer = function getBuffer() {
       return ArrayPrototypeSlice(this.buffered, this.bufferedIndex);
     };
-    ObjectDefineProperty(WritableState.prototype, "bufferedRequestCount", {
+    ObjectDefineProperty2(WritableState.prototype, "bufferedRequestCount", {
       __proto__: null,
       get() {
         return this.buffered.length - this.bufferedIndex;
       }
     });
-    function Writable2(options) {
+    function Writable3(options) {
       const isDuplex = this instanceof require_duplex();
-      if (!isDuplex && !FunctionPrototypeSymbolHasInstance(Writable2, this)) return new Writable2(options);
+      if (!isDuplex && !FunctionPrototypeSymbolHasInstance(Writable3, this)) return new Writable3(options);
       this._writableState = new WritableState(options, this, isDuplex);
       if (options) {
         if (typeof options.write === "function") this._write = options.write;
@@ -16462,15 +16462,15 @@ var require_writable = __commonJS({
         finishMaybe(this, state);
       });
     }
-    ObjectDefineProperty(Writable2, SymbolHasInstance, {
+    ObjectDefineProperty2(Writable3, SymbolHasInstance, {
       __proto__: null,
       value: function(object2) {
         if (FunctionPrototypeSymbolHasInstance(this, object2)) return true;
-        if (this !== Writable2) return false;
+        if (this !== Writable3) return false;
         return object2 && object2._writableState instanceof WritableState;
       }
     });
-    Writable2.prototype.pipe = function() {
+    Writable3.prototype.pipe = function() {
       errorOrDestroy(this, new ERR_STREAM_CANNOT_PIPE());
     };
     function _write(stream, chunk, encoding, cb) {
@@ -16507,27 +16507,27 @@ var require_writable = __commonJS({
         err = new ERR_STREAM_DESTROYED("write");
       }
       if (err) {
-        process2.nextTick(cb, err);
+        process7.nextTick(cb, err);
         errorOrDestroy(stream, err, true);
         return err;
       }
       state.pendingcb++;
       return writeOrBuffer(stream, state, chunk, encoding, cb);
     }
-    Writable2.prototype.write = function(chunk, encoding, cb) {
+    Writable3.prototype.write = function(chunk, encoding, cb) {
       return _write(this, chunk, encoding, cb) === true;
     };
-    Writable2.prototype.cork = function() {
+    Writable3.prototype.cork = function() {
       this._writableState.corked++;
     };
-    Writable2.prototype.uncork = function() {
+    Writable3.prototype.uncork = function() {
       const state = this._writableState;
       if (state.corked) {
         state.corked--;
         if (!state.writing) clearBuffer(this, state);
       }
     };
-    Writable2.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
+    Writable3.prototype.setDefaultEncoding = function setDefaultEncoding(encoding) {
       if (typeof encoding === "string") encoding = StringPrototypeToLowerCase(encoding);
       if (!Buffer2.isEncoding(encoding)) throw new ERR_UNKNOWN_ENCODING(encoding);
       this._writableState.defaultEncoding = encoding;
@@ -16597,7 +16597,7 @@ var require_writable = __commonJS({
           stream._readableState.errored = er;
         }
         if (sync) {
-          process2.nextTick(onwriteError, stream, state, er, cb);
+          process7.nextTick(onwriteError, stream, state, er, cb);
         } else {
           onwriteError(stream, state, er, cb);
         }
@@ -16615,7 +16615,7 @@ var require_writable = __commonJS({
               stream,
               state
             };
-            process2.nextTick(afterWriteTick, state.afterWriteTickInfo);
+            process7.nextTick(afterWriteTick, state.afterWriteTickInfo);
           }
         } else {
           afterWrite(stream, state, 1, cb);
@@ -16703,7 +16703,7 @@ var require_writable = __commonJS({
       }
       state.bufferProcessing = false;
     }
-    Writable2.prototype._write = function(chunk, encoding, cb) {
+    Writable3.prototype._write = function(chunk, encoding, cb) {
       if (this._writev) {
         this._writev(
           [
@@ -16718,8 +16718,8 @@ var require_writable = __commonJS({
         throw new ERR_METHOD_NOT_IMPLEMENTED("_write()");
       }
     };
-    Writable2.prototype._writev = null;
-    Writable2.prototype.end = function(chunk, encoding, cb) {
+    Writable3.prototype._writev = null;
+    Writable3.prototype.end = function(chunk, encoding, cb) {
       const state = this._writableState;
       if (typeof chunk === "function") {
         cb = chunk;
@@ -16752,7 +16752,7 @@ var require_writable = __commonJS({
       }
       if (typeof cb === "function") {
         if (err || state.finished) {
-          process2.nextTick(cb, err);
+          process7.nextTick(cb, err);
         } else {
           state[kOnFinished].push(cb);
         }
@@ -16781,7 +16781,7 @@ var require_writable = __commonJS({
           state.prefinished = true;
           stream.emit("prefinish");
           state.pendingcb++;
-          process2.nextTick(finish, stream, state);
+          process7.nextTick(finish, stream, state);
         }
       }
       state.sync = true;
@@ -16810,7 +16810,7 @@ var require_writable = __commonJS({
         if (state.pendingcb === 0) {
           if (sync) {
             state.pendingcb++;
-            process2.nextTick(
+            process7.nextTick(
               (stream2, state2) => {
                 if (needFinish(state2)) {
                   finish(stream2, state2);
@@ -16846,7 +16846,7 @@ var require_writable = __commonJS({
         }
       }
     }
-    ObjectDefineProperties(Writable2.prototype, {
+    ObjectDefineProperties(Writable3.prototype, {
       closed: {
         __proto__: null,
         get() {
@@ -16942,19 +16942,19 @@ var require_writable = __commonJS({
       }
     });
     var destroy = destroyImpl.destroy;
-    Writable2.prototype.destroy = function(err, cb) {
+    Writable3.prototype.destroy = function(err, cb) {
       const state = this._writableState;
       if (!state.destroyed && (state.bufferedIndex < state.buffered.length || state[kOnFinished].length)) {
-        process2.nextTick(errorBuffer, state);
+        process7.nextTick(errorBuffer, state);
       }
       destroy.call(this, err, cb);
       return this;
     };
-    Writable2.prototype._undestroy = destroyImpl.undestroy;
-    Writable2.prototype._destroy = function(err, cb) {
+    Writable3.prototype._undestroy = destroyImpl.undestroy;
+    Writable3.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Writable2.prototype[EE.captureRejectionSymbol] = function(err) {
+    Writable3.prototype[EE.captureRejectionSymbol] = function(err) {
       this.destroy(err);
     };
     var webStreamsAdapters;
@@ -16962,10 +16962,10 @@ var require_writable = __commonJS({
       if (webStreamsAdapters === void 0) webStreamsAdapters = {};
       return webStreamsAdapters;
     }
-    Writable2.fromWeb = function(writableStream, options) {
+    Writable3.fromWeb = function(writableStream, options) {
       return lazyWebStreams().newStreamWritableFromWritableStream(writableStream, options);
     };
-    Writable2.toWeb = function(streamWritable) {
+    Writable3.toWeb = function(streamWritable) {
       return lazyWebStreams().newWritableStreamFromStreamWritable(streamWritable);
     };
   }
@@ -16974,10 +16974,10 @@ var require_writable = __commonJS({
 // node_modules/readable-stream/lib/internal/streams/duplexify.js
 var require_duplexify = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/duplexify.js"(exports2, module2) {
-    var process2 = require_process2();
+    var process7 = require_process2();
     var bufferModule = require("buffer");
     var {
-      isReadable,
+      isReadable: isReadable2,
       isWritable,
       isIterable,
       isNodeStream,
@@ -16995,7 +16995,7 @@ var require_duplexify = __commonJS({
     var { destroyer } = require_destroy2();
     var Duplex = require_duplex();
     var Readable7 = require_readable2();
-    var Writable2 = require_writable();
+    var Writable3 = require_writable();
     var { createDeferredPromise } = require_util2();
     var from = require_from();
     var Blob2 = globalThis.Blob || bufferModule.Blob;
@@ -17049,7 +17049,7 @@ var require_duplexify = __commonJS({
       }
       if (isWritableStream(body)) {
         return _duplexify({
-          writable: Writable2.fromWeb(body)
+          writable: Writable3.fromWeb(body)
         });
       }
       if (typeof body === "function") {
@@ -17087,9 +17087,9 @@ var require_duplexify = __commonJS({
               final(async () => {
                 try {
                   await promise2;
-                  process2.nextTick(cb, null);
+                  process7.nextTick(cb, null);
                 } catch (err) {
-                  process2.nextTick(cb, err);
+                  process7.nextTick(cb, err);
                 }
               });
             },
@@ -17168,7 +17168,7 @@ var require_duplexify = __commonJS({
             const _promise2 = promise2;
             promise2 = null;
             const { chunk, done, cb } = await _promise2;
-            process2.nextTick(cb);
+            process7.nextTick(cb);
             if (done) return;
             if (signal.aborted)
               throw new AbortError(void 0, {
@@ -17210,7 +17210,7 @@ var require_duplexify = __commonJS({
     function _duplexify(pair) {
       const r = pair.readable && typeof pair.readable.read !== "function" ? Readable7.wrap(pair.readable) : pair.readable;
       const w = pair.writable;
-      let readable = !!isReadable(r);
+      let readable = !!isReadable2(r);
       let writable = !!isWritable(w);
       let ondrain;
       let onfinish;
@@ -17330,20 +17330,20 @@ var require_duplex = __commonJS({
     } = require_primordials();
     module2.exports = Duplex;
     var Readable7 = require_readable2();
-    var Writable2 = require_writable();
+    var Writable3 = require_writable();
     ObjectSetPrototypeOf(Duplex.prototype, Readable7.prototype);
     ObjectSetPrototypeOf(Duplex, Readable7);
     {
-      const keys = ObjectKeys(Writable2.prototype);
+      const keys = ObjectKeys(Writable3.prototype);
       for (let i = 0; i < keys.length; i++) {
         const method = keys[i];
-        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable2.prototype[method];
+        if (!Duplex.prototype[method]) Duplex.prototype[method] = Writable3.prototype[method];
       }
     }
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
       Readable7.call(this, options);
-      Writable2.call(this, options);
+      Writable3.call(this, options);
       if (options) {
         this.allowHalfOpen = options.allowHalfOpen !== false;
         if (options.readable === false) {
@@ -17364,39 +17364,39 @@ var require_duplex = __commonJS({
     ObjectDefineProperties(Duplex.prototype, {
       writable: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writable")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writable")
       },
       writableHighWaterMark: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableHighWaterMark")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableHighWaterMark")
       },
       writableObjectMode: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableObjectMode")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableObjectMode")
       },
       writableBuffer: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableBuffer")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableBuffer")
       },
       writableLength: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableLength")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableLength")
       },
       writableFinished: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableFinished")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableFinished")
       },
       writableCorked: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableCorked")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableCorked")
       },
       writableEnded: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableEnded")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableEnded")
       },
       writableNeedDrain: {
         __proto__: null,
-        ...ObjectGetOwnPropertyDescriptor(Writable2.prototype, "writableNeedDrain")
+        ...ObjectGetOwnPropertyDescriptor(Writable3.prototype, "writableNeedDrain")
       },
       destroyed: {
         __proto__: null,
@@ -17559,7 +17559,7 @@ var require_passthrough2 = __commonJS({
 // node_modules/readable-stream/lib/internal/streams/pipeline.js
 var require_pipeline = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/pipeline.js"(exports2, module2) {
-    var process2 = require_process2();
+    var process7 = require_process2();
     var { ArrayIsArray, Promise: Promise2, SymbolAsyncIterator, SymbolDispose } = require_primordials();
     var eos = require_end_of_stream();
     var { once } = require_util2();
@@ -17579,7 +17579,7 @@ var require_pipeline = __commonJS({
     var { validateFunction, validateAbortSignal } = require_validators();
     var {
       isIterable,
-      isReadable,
+      isReadable: isReadable2,
       isReadableNodeStream,
       isNodeStream,
       isTransformStream,
@@ -17761,7 +17761,7 @@ var require_pipeline = __commonJS({
           if (!error63) {
             lastStreamCleanup.forEach((fn) => fn());
           }
-          process2.nextTick(callback, error63, value);
+          process7.nextTick(callback, error63, value);
         }
       }
       let ret;
@@ -17781,12 +17781,12 @@ var require_pipeline = __commonJS({
           if (end) {
             const { destroy, cleanup } = destroyer(stream, reading, writing);
             destroys.push(destroy);
-            if (isReadable(stream) && isLastStream) {
+            if (isReadable2(stream) && isLastStream) {
               lastStreamCleanup.push(cleanup);
             }
           }
           stream.on("error", onError2);
-          if (isReadable(stream) && isLastStream) {
+          if (isReadable2(stream) && isLastStream) {
             lastStreamCleanup.push(() => {
               stream.removeListener("error", onError2);
             });
@@ -17840,11 +17840,11 @@ var require_pipeline = __commonJS({
                   if (end) {
                     pt.end();
                   }
-                  process2.nextTick(finish);
+                  process7.nextTick(finish);
                 },
                 (err) => {
                   pt.destroy(err);
-                  process2.nextTick(finish, err);
+                  process7.nextTick(finish, err);
                 }
               );
             } else if (isIterable(ret, true)) {
@@ -17874,7 +17874,7 @@ var require_pipeline = __commonJS({
             const cleanup = pipe2(ret, stream, finish, {
               end
             });
-            if (isReadable(stream) && isLastStream) {
+            if (isReadable2(stream) && isLastStream) {
               lastStreamCleanup.push(cleanup);
             }
           } else if (isTransformStream(ret) || isReadableStream(ret)) {
@@ -17925,7 +17925,7 @@ var require_pipeline = __commonJS({
         }
       }
       if (signal !== null && signal !== void 0 && signal.aborted || outerSignal !== null && outerSignal !== void 0 && outerSignal.aborted) {
-        process2.nextTick(abort);
+        process7.nextTick(abort);
       }
       return ret;
     }
@@ -17946,7 +17946,7 @@ var require_pipeline = __commonJS({
         };
         var endFn = endFn2;
         if (isReadableFinished(src)) {
-          process2.nextTick(endFn2);
+          process7.nextTick(endFn2);
         } else {
           src.once("end", endFn2);
         }
@@ -17993,7 +17993,7 @@ var require_compose = __commonJS({
     var { destroyer } = require_destroy2();
     var {
       isNodeStream,
-      isReadable,
+      isReadable: isReadable2,
       isWritable,
       isWebStream,
       isTransformStream,
@@ -18024,7 +18024,7 @@ var require_compose = __commonJS({
         if (!isNodeStream(streams[n2]) && !isWebStream(streams[n2])) {
           continue;
         }
-        if (n2 < streams.length - 1 && !(isReadable(streams[n2]) || isReadableStream(streams[n2]) || isTransformStream(streams[n2]))) {
+        if (n2 < streams.length - 1 && !(isReadable2(streams[n2]) || isReadableStream(streams[n2]) || isTransformStream(streams[n2]))) {
           throw new ERR_INVALID_ARG_VALUE(`streams[${n2}]`, orgStreams[n2], "must be readable");
         }
         if (n2 > 0 && !(isWritable(streams[n2]) || isWritableStream(streams[n2]) || isTransformStream(streams[n2]))) {
@@ -18050,7 +18050,7 @@ var require_compose = __commonJS({
       const head = streams[0];
       const tail = pipeline5(streams, onfinished);
       const writable = !!(isWritable(head) || isWritableStream(head) || isTransformStream(head));
-      const readable = !!(isReadable(tail) || isReadableStream(tail) || isTransformStream(tail));
+      const readable = !!(isReadable2(tail) || isReadableStream(tail) || isTransformStream(tail));
       d = new Duplex({
         // TODO (ronag): highWaterMark?
         writableObjectMode: !!(head !== null && head !== void 0 && head.writableObjectMode),
@@ -18629,7 +18629,7 @@ var require_stream3 = __commonJS({
   "node_modules/readable-stream/lib/stream.js"(exports2, module2) {
     "use strict";
     var { Buffer: Buffer2 } = require("buffer");
-    var { ObjectDefineProperty, ObjectKeys, ReflectApply } = require_primordials();
+    var { ObjectDefineProperty: ObjectDefineProperty2, ObjectKeys, ReflectApply } = require_primordials();
     var {
       promisify: { custom: customPromisify }
     } = require_util2();
@@ -18659,15 +18659,15 @@ var require_stream3 = __commonJS({
         return Stream.Readable.from(ReflectApply(op, this, args));
       };
       const op = streamReturningOperators[key];
-      ObjectDefineProperty(fn, "name", {
+      ObjectDefineProperty2(fn, "name", {
         __proto__: null,
         value: op.name
       });
-      ObjectDefineProperty(fn, "length", {
+      ObjectDefineProperty2(fn, "length", {
         __proto__: null,
         value: op.length
       });
-      ObjectDefineProperty(Stream.Readable.prototype, key, {
+      ObjectDefineProperty2(Stream.Readable.prototype, key, {
         __proto__: null,
         value: fn,
         enumerable: false,
@@ -18683,15 +18683,15 @@ var require_stream3 = __commonJS({
         return ReflectApply(op, this, args);
       };
       const op = promiseReturningOperators[key];
-      ObjectDefineProperty(fn, "name", {
+      ObjectDefineProperty2(fn, "name", {
         __proto__: null,
         value: op.name
       });
-      ObjectDefineProperty(fn, "length", {
+      ObjectDefineProperty2(fn, "length", {
         __proto__: null,
         value: op.length
       });
-      ObjectDefineProperty(Stream.Readable.prototype, key, {
+      ObjectDefineProperty2(Stream.Readable.prototype, key, {
         __proto__: null,
         value: fn,
         enumerable: false,
@@ -18711,7 +18711,7 @@ var require_stream3 = __commonJS({
     Stream.compose = compose;
     Stream.setDefaultHighWaterMark = setDefaultHighWaterMark;
     Stream.getDefaultHighWaterMark = getDefaultHighWaterMark;
-    ObjectDefineProperty(Stream, "promises", {
+    ObjectDefineProperty2(Stream, "promises", {
       __proto__: null,
       configurable: true,
       enumerable: true,
@@ -18719,14 +18719,14 @@ var require_stream3 = __commonJS({
         return promises3;
       }
     });
-    ObjectDefineProperty(pipeline5, customPromisify, {
+    ObjectDefineProperty2(pipeline5, customPromisify, {
       __proto__: null,
       enumerable: true,
       get() {
         return promises3.pipeline;
       }
     });
-    ObjectDefineProperty(eos, customPromisify, {
+    ObjectDefineProperty2(eos, customPromisify, {
       __proto__: null,
       enumerable: true,
       get() {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path35, stripTrailing) {
-      if (typeof path35 !== "string") {
+    module2.exports = function(path37, stripTrailing) {
+      if (typeof path37 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path35 === "\\" || path35 === "/") return "/";
-      var len = path35.length;
-      if (len <= 1) return path35;
+      if (path37 === "\\" || path37 === "/") return "/";
+      var len = path37.length;
+      if (len <= 1) return path37;
       var prefix = "";
-      if (len > 4 && path35[3] === "\\") {
-        var ch = path35[2];
-        if ((ch === "?" || ch === ".") && path35.slice(0, 2) === "\\\\") {
-          path35 = path35.slice(2);
+      if (len > 4 && path37[3] === "\\") {
+        var ch = path37[2];
+        if ((ch === "?" || ch === ".") && path37.slice(0, 2) === "\\\\") {
+          path37 = path37.slice(2);
           prefix = "//";
         }
       }
-      var segs = path35.split(/[/\\]+/);
+      var segs = path37.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -19502,11 +19502,11 @@ var init_core = __esm({
        * [TarEntryData]{@link TarEntryData}.
        * @return {this}
        */
-      glob(pattern, options, data) {
+      glob(pattern2, options, data) {
         this._pending++;
         options = {
           stat: true,
-          pattern,
+          pattern: pattern2,
           ...options
         };
         function onGlobEnd() {
@@ -20115,8 +20115,8 @@ var init_zip_archive_entry = __esm({
        *
        * @param platform
        */
-      setPlatform(platform2) {
-        this.platform = platform2;
+      setPlatform(platform4) {
+        this.platform = platform4;
       }
       /**
        * Sets the size of the entry.
@@ -20613,22 +20613,22 @@ var init_zip_archive_output_stream = __esm({
       }
       _smartStream(ae, callback) {
         var deflate = ae.getMethod() === METHOD_DEFLATED;
-        var process2 = deflate ? new DeflateCRC32Stream(this.options.zlib) : new CRC32Stream();
+        var process7 = deflate ? new DeflateCRC32Stream(this.options.zlib) : new CRC32Stream();
         var error63 = null;
         function handleStuff() {
-          var digest = process2.digest().readUInt32BE(0);
+          var digest = process7.digest().readUInt32BE(0);
           ae.setCrc(digest);
-          ae.setSize(process2.size());
-          ae.setCompressedSize(process2.size(true));
+          ae.setSize(process7.size());
+          ae.setCompressedSize(process7.size(true));
           this._afterAppend(ae);
           callback(error63, ae);
         }
-        process2.once("end", handleStuff.bind(this));
-        process2.once("error", function(err) {
+        process7.once("end", handleStuff.bind(this));
+        process7.once("error", function(err) {
           error63 = err;
         });
-        process2.pipe(this, { end: false });
-        return process2;
+        process7.pipe(this, { end: false });
+        return process7;
       }
       _writeCentralDirectoryEnd() {
         var records = this._entries.length;
@@ -21554,7 +21554,7 @@ var require_errors2 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports2, module2) {
-    var { EventEmitter: EventEmitter2 } = require_default();
+    var { EventEmitter: EventEmitter3 } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors2();
@@ -22095,7 +22095,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter2 {
+    var Stream = class extends EventEmitter3 {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -22312,7 +22312,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Writable2 = class extends Stream {
+    var Writable3 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -22558,7 +22558,7 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s) {
-      return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
+      return s._writev !== Writable3.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module2.exports = {
       pipeline: pipeline5,
@@ -22572,7 +22572,7 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable: Writable2,
+      Writable: Writable3,
       Readable: Readable7,
       Duplex,
       Transform: Transform5,
@@ -22847,7 +22847,7 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable: Writable2, Readable: Readable7, getStreamError } = require_streamx();
+    var { Writable: Writable3, Readable: Readable7, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -22926,7 +22926,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable2 {
+    var Extract = class extends Writable3 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -23211,14 +23211,14 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable: Readable7, Writable: Writable2, getStreamError } = require_streamx();
+    var { Readable: Readable7, Writable: Writable3, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable2 {
+    var Sink = class extends Writable3 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -23993,6 +23993,4870 @@ var init_archiver = __esm({
         this._supportsDirectory = true;
         this._supportsSymlink = true;
         this._modulePipe();
+      }
+    };
+  }
+});
+
+// node_modules/eventemitter3/index.js
+var require_eventemitter3 = __commonJS({
+  "node_modules/eventemitter3/index.js"(exports2, module2) {
+    "use strict";
+    var has = Object.prototype.hasOwnProperty;
+    var prefix = "~";
+    function Events() {
+    }
+    if (Object.create) {
+      Events.prototype = /* @__PURE__ */ Object.create(null);
+      if (!new Events().__proto__) prefix = false;
+    }
+    function EE(fn, context3, once) {
+      this.fn = fn;
+      this.context = context3;
+      this.once = once || false;
+    }
+    function addListener(emitter, event, fn, context3, once) {
+      if (typeof fn !== "function") {
+        throw new TypeError("The listener must be a function");
+      }
+      var listener = new EE(fn, context3 || emitter, once), evt = prefix ? prefix + event : event;
+      if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
+      else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
+      else emitter._events[evt] = [emitter._events[evt], listener];
+      return emitter;
+    }
+    function clearEvent(emitter, evt) {
+      if (--emitter._eventsCount === 0) emitter._events = new Events();
+      else delete emitter._events[evt];
+    }
+    function EventEmitter3() {
+      this._events = new Events();
+      this._eventsCount = 0;
+    }
+    EventEmitter3.prototype.eventNames = function eventNames() {
+      var names = [], events, name;
+      if (this._eventsCount === 0) return names;
+      for (name in events = this._events) {
+        if (has.call(events, name)) names.push(prefix ? name.slice(1) : name);
+      }
+      if (Object.getOwnPropertySymbols) {
+        return names.concat(Object.getOwnPropertySymbols(events));
+      }
+      return names;
+    };
+    EventEmitter3.prototype.listeners = function listeners(event) {
+      var evt = prefix ? prefix + event : event, handlers = this._events[evt];
+      if (!handlers) return [];
+      if (handlers.fn) return [handlers.fn];
+      for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
+        ee[i] = handlers[i].fn;
+      }
+      return ee;
+    };
+    EventEmitter3.prototype.listenerCount = function listenerCount(event) {
+      var evt = prefix ? prefix + event : event, listeners = this._events[evt];
+      if (!listeners) return 0;
+      if (listeners.fn) return 1;
+      return listeners.length;
+    };
+    EventEmitter3.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+      var evt = prefix ? prefix + event : event;
+      if (!this._events[evt]) return false;
+      var listeners = this._events[evt], len = arguments.length, args, i;
+      if (listeners.fn) {
+        if (listeners.once) this.removeListener(event, listeners.fn, void 0, true);
+        switch (len) {
+          case 1:
+            return listeners.fn.call(listeners.context), true;
+          case 2:
+            return listeners.fn.call(listeners.context, a1), true;
+          case 3:
+            return listeners.fn.call(listeners.context, a1, a2), true;
+          case 4:
+            return listeners.fn.call(listeners.context, a1, a2, a3), true;
+          case 5:
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
+          case 6:
+            return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
+        }
+        for (i = 1, args = new Array(len - 1); i < len; i++) {
+          args[i - 1] = arguments[i];
+        }
+        listeners.fn.apply(listeners.context, args);
+      } else {
+        var length = listeners.length, j;
+        for (i = 0; i < length; i++) {
+          if (listeners[i].once) this.removeListener(event, listeners[i].fn, void 0, true);
+          switch (len) {
+            case 1:
+              listeners[i].fn.call(listeners[i].context);
+              break;
+            case 2:
+              listeners[i].fn.call(listeners[i].context, a1);
+              break;
+            case 3:
+              listeners[i].fn.call(listeners[i].context, a1, a2);
+              break;
+            case 4:
+              listeners[i].fn.call(listeners[i].context, a1, a2, a3);
+              break;
+            default:
+              if (!args) for (j = 1, args = new Array(len - 1); j < len; j++) {
+                args[j - 1] = arguments[j];
+              }
+              listeners[i].fn.apply(listeners[i].context, args);
+          }
+        }
+      }
+      return true;
+    };
+    EventEmitter3.prototype.on = function on(event, fn, context3) {
+      return addListener(this, event, fn, context3, false);
+    };
+    EventEmitter3.prototype.once = function once(event, fn, context3) {
+      return addListener(this, event, fn, context3, true);
+    };
+    EventEmitter3.prototype.removeListener = function removeListener(event, fn, context3, once) {
+      var evt = prefix ? prefix + event : event;
+      if (!this._events[evt]) return this;
+      if (!fn) {
+        clearEvent(this, evt);
+        return this;
+      }
+      var listeners = this._events[evt];
+      if (listeners.fn) {
+        if (listeners.fn === fn && (!once || listeners.once) && (!context3 || listeners.context === context3)) {
+          clearEvent(this, evt);
+        }
+      } else {
+        for (var i = 0, events = [], length = listeners.length; i < length; i++) {
+          if (listeners[i].fn !== fn || once && !listeners[i].once || context3 && listeners[i].context !== context3) {
+            events.push(listeners[i]);
+          }
+        }
+        if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
+        else clearEvent(this, evt);
+      }
+      return this;
+    };
+    EventEmitter3.prototype.removeAllListeners = function removeAllListeners(event) {
+      var evt;
+      if (event) {
+        evt = prefix ? prefix + event : event;
+        if (this._events[evt]) clearEvent(this, evt);
+      } else {
+        this._events = new Events();
+        this._eventsCount = 0;
+      }
+      return this;
+    };
+    EventEmitter3.prototype.off = EventEmitter3.prototype.removeListener;
+    EventEmitter3.prototype.addListener = EventEmitter3.prototype.on;
+    EventEmitter3.prefixed = prefix;
+    EventEmitter3.EventEmitter = EventEmitter3;
+    if ("undefined" !== typeof module2) {
+      module2.exports = EventEmitter3;
+    }
+  }
+});
+
+// node_modules/eventemitter3/index.mjs
+var import_index, eventemitter3_default;
+var init_eventemitter3 = __esm({
+  "node_modules/eventemitter3/index.mjs"() {
+    import_index = __toESM(require_eventemitter3(), 1);
+    eventemitter3_default = import_index.default;
+  }
+});
+
+// node_modules/colorette/index.js
+var tty, env, argv, platform, isDisabled, isForced, isWindows, isDumbTerminal, isCompatibleTerminal, isCI, isColorSupported, replaceClose, clearBleed, filterEmpty, init, colors, createColors, reset, bold, dim, italic, underline, inverse, hidden, strikethrough, black, red, green, yellow, blue, magenta, cyan, white, gray, bgBlack, bgRed, bgGreen, bgYellow, bgBlue, bgMagenta, bgCyan, bgWhite, blackBright, redBright, greenBright, yellowBright, blueBright, magentaBright, cyanBright, whiteBright, bgBlackBright, bgRedBright, bgGreenBright, bgYellowBright, bgBlueBright, bgMagentaBright, bgCyanBright, bgWhiteBright;
+var init_colorette = __esm({
+  "node_modules/colorette/index.js"() {
+    tty = __toESM(require("tty"), 1);
+    ({
+      env = {},
+      argv = [],
+      platform = ""
+    } = typeof process === "undefined" ? {} : process);
+    isDisabled = "NO_COLOR" in env || argv.includes("--no-color");
+    isForced = "FORCE_COLOR" in env || argv.includes("--color");
+    isWindows = platform === "win32";
+    isDumbTerminal = env.TERM === "dumb";
+    isCompatibleTerminal = tty && tty.isatty && tty.isatty(1) && env.TERM && !isDumbTerminal;
+    isCI = "CI" in env && ("GITHUB_ACTIONS" in env || "GITLAB_CI" in env || "CIRCLECI" in env);
+    isColorSupported = !isDisabled && (isForced || isWindows && !isDumbTerminal || isCompatibleTerminal || isCI);
+    replaceClose = (index2, string4, close, replace, head = string4.substring(0, index2) + replace, tail = string4.substring(index2 + close.length), next = tail.indexOf(close)) => head + (next < 0 ? tail : replaceClose(next, tail, close, replace));
+    clearBleed = (index2, string4, open6, close, replace) => index2 < 0 ? open6 + string4 + close : open6 + replaceClose(index2, string4, close, replace) + close;
+    filterEmpty = (open6, close, replace = open6, at2 = open6.length + 1) => (string4) => string4 || !(string4 === "" || string4 === void 0) ? clearBleed(
+      ("" + string4).indexOf(close, at2),
+      string4,
+      open6,
+      close,
+      replace
+    ) : "";
+    init = (open6, close, replace) => filterEmpty(`\x1B[${open6}m`, `\x1B[${close}m`, replace);
+    colors = {
+      reset: init(0, 0),
+      bold: init(1, 22, "\x1B[22m\x1B[1m"),
+      dim: init(2, 22, "\x1B[22m\x1B[2m"),
+      italic: init(3, 23),
+      underline: init(4, 24),
+      inverse: init(7, 27),
+      hidden: init(8, 28),
+      strikethrough: init(9, 29),
+      black: init(30, 39),
+      red: init(31, 39),
+      green: init(32, 39),
+      yellow: init(33, 39),
+      blue: init(34, 39),
+      magenta: init(35, 39),
+      cyan: init(36, 39),
+      white: init(37, 39),
+      gray: init(90, 39),
+      bgBlack: init(40, 49),
+      bgRed: init(41, 49),
+      bgGreen: init(42, 49),
+      bgYellow: init(43, 49),
+      bgBlue: init(44, 49),
+      bgMagenta: init(45, 49),
+      bgCyan: init(46, 49),
+      bgWhite: init(47, 49),
+      blackBright: init(90, 39),
+      redBright: init(91, 39),
+      greenBright: init(92, 39),
+      yellowBright: init(93, 39),
+      blueBright: init(94, 39),
+      magentaBright: init(95, 39),
+      cyanBright: init(96, 39),
+      whiteBright: init(97, 39),
+      bgBlackBright: init(100, 49),
+      bgRedBright: init(101, 49),
+      bgGreenBright: init(102, 49),
+      bgYellowBright: init(103, 49),
+      bgBlueBright: init(104, 49),
+      bgMagentaBright: init(105, 49),
+      bgCyanBright: init(106, 49),
+      bgWhiteBright: init(107, 49)
+    };
+    createColors = ({ useColor = isColorSupported } = {}) => useColor ? colors : Object.keys(colors).reduce(
+      (colors2, key) => ({ ...colors2, [key]: String }),
+      {}
+    );
+    ({
+      reset,
+      bold,
+      dim,
+      italic,
+      underline,
+      inverse,
+      hidden,
+      strikethrough,
+      black,
+      red,
+      green,
+      yellow,
+      blue,
+      magenta,
+      cyan,
+      white,
+      gray,
+      bgBlack,
+      bgRed,
+      bgGreen,
+      bgYellow,
+      bgBlue,
+      bgMagenta,
+      bgCyan,
+      bgWhite,
+      blackBright,
+      redBright,
+      greenBright,
+      yellowBright,
+      blueBright,
+      magentaBright,
+      cyanBright,
+      whiteBright,
+      bgBlackBright,
+      bgRedBright,
+      bgGreenBright,
+      bgYellowBright,
+      bgBlueBright,
+      bgMagentaBright,
+      bgCyanBright,
+      bgWhiteBright
+    } = createColors());
+  }
+});
+
+// node_modules/rfdc/index.js
+var require_rfdc = __commonJS({
+  "node_modules/rfdc/index.js"(exports2, module2) {
+    "use strict";
+    module2.exports = rfdc2;
+    function copyBuffer(cur) {
+      if (cur instanceof Buffer) {
+        return Buffer.from(cur);
+      }
+      return new cur.constructor(cur.buffer.slice(), cur.byteOffset, cur.length);
+    }
+    function rfdc2(opts) {
+      opts = opts || {};
+      if (opts.circles) return rfdcCircles(opts);
+      const constructorHandlers = /* @__PURE__ */ new Map();
+      constructorHandlers.set(Date, (o) => new Date(o));
+      constructorHandlers.set(Map, (o, fn) => new Map(cloneArray(Array.from(o), fn)));
+      constructorHandlers.set(Set, (o, fn) => new Set(cloneArray(Array.from(o), fn)));
+      if (opts.constructorHandlers) {
+        for (const handler3 of opts.constructorHandlers) {
+          constructorHandlers.set(handler3[0], handler3[1]);
+        }
+      }
+      let handler2 = null;
+      return opts.proto ? cloneProto : clone3;
+      function cloneArray(a, fn) {
+        const keys = Object.keys(a);
+        const a2 = new Array(keys.length);
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          const cur = a[k];
+          if (typeof cur !== "object" || cur === null) {
+            a2[k] = cur;
+          } else if (cur.constructor !== Object && (handler2 = constructorHandlers.get(cur.constructor))) {
+            a2[k] = handler2(cur, fn);
+          } else if (ArrayBuffer.isView(cur)) {
+            a2[k] = copyBuffer(cur);
+          } else {
+            a2[k] = fn(cur);
+          }
+        }
+        return a2;
+      }
+      function clone3(o) {
+        if (typeof o !== "object" || o === null) return o;
+        if (Array.isArray(o)) return cloneArray(o, clone3);
+        if (o.constructor !== Object && (handler2 = constructorHandlers.get(o.constructor))) {
+          return handler2(o, clone3);
+        }
+        const o2 = {};
+        for (const k in o) {
+          if (Object.hasOwnProperty.call(o, k) === false) continue;
+          const cur = o[k];
+          if (typeof cur !== "object" || cur === null) {
+            o2[k] = cur;
+          } else if (cur.constructor !== Object && (handler2 = constructorHandlers.get(cur.constructor))) {
+            o2[k] = handler2(cur, clone3);
+          } else if (ArrayBuffer.isView(cur)) {
+            o2[k] = copyBuffer(cur);
+          } else {
+            o2[k] = clone3(cur);
+          }
+        }
+        return o2;
+      }
+      function cloneProto(o) {
+        if (typeof o !== "object" || o === null) return o;
+        if (Array.isArray(o)) return cloneArray(o, cloneProto);
+        if (o.constructor !== Object && (handler2 = constructorHandlers.get(o.constructor))) {
+          return handler2(o, cloneProto);
+        }
+        const o2 = {};
+        for (const k in o) {
+          const cur = o[k];
+          if (typeof cur !== "object" || cur === null) {
+            o2[k] = cur;
+          } else if (cur.constructor !== Object && (handler2 = constructorHandlers.get(cur.constructor))) {
+            o2[k] = handler2(cur, cloneProto);
+          } else if (ArrayBuffer.isView(cur)) {
+            o2[k] = copyBuffer(cur);
+          } else {
+            o2[k] = cloneProto(cur);
+          }
+        }
+        return o2;
+      }
+    }
+    function rfdcCircles(opts) {
+      const refs = [];
+      const refsNew = [];
+      const constructorHandlers = /* @__PURE__ */ new Map();
+      constructorHandlers.set(Date, (o) => new Date(o));
+      constructorHandlers.set(Map, (o, fn) => new Map(cloneArray(Array.from(o), fn)));
+      constructorHandlers.set(Set, (o, fn) => new Set(cloneArray(Array.from(o), fn)));
+      if (opts.constructorHandlers) {
+        for (const handler3 of opts.constructorHandlers) {
+          constructorHandlers.set(handler3[0], handler3[1]);
+        }
+      }
+      let handler2 = null;
+      return opts.proto ? cloneProto : clone3;
+      function cloneArray(a, fn) {
+        const keys = Object.keys(a);
+        const a2 = new Array(keys.length);
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          const cur = a[k];
+          if (typeof cur !== "object" || cur === null) {
+            a2[k] = cur;
+          } else if (cur.constructor !== Object && (handler2 = constructorHandlers.get(cur.constructor))) {
+            a2[k] = handler2(cur, fn);
+          } else if (ArrayBuffer.isView(cur)) {
+            a2[k] = copyBuffer(cur);
+          } else {
+            const index2 = refs.indexOf(cur);
+            if (index2 !== -1) {
+              a2[k] = refsNew[index2];
+            } else {
+              a2[k] = fn(cur);
+            }
+          }
+        }
+        return a2;
+      }
+      function clone3(o) {
+        if (typeof o !== "object" || o === null) return o;
+        if (Array.isArray(o)) return cloneArray(o, clone3);
+        if (o.constructor !== Object && (handler2 = constructorHandlers.get(o.constructor))) {
+          return handler2(o, clone3);
+        }
+        const o2 = {};
+        refs.push(o);
+        refsNew.push(o2);
+        for (const k in o) {
+          if (Object.hasOwnProperty.call(o, k) === false) continue;
+          const cur = o[k];
+          if (typeof cur !== "object" || cur === null) {
+            o2[k] = cur;
+          } else if (cur.constructor !== Object && (handler2 = constructorHandlers.get(cur.constructor))) {
+            o2[k] = handler2(cur, clone3);
+          } else if (ArrayBuffer.isView(cur)) {
+            o2[k] = copyBuffer(cur);
+          } else {
+            const i = refs.indexOf(cur);
+            if (i !== -1) {
+              o2[k] = refsNew[i];
+            } else {
+              o2[k] = clone3(cur);
+            }
+          }
+        }
+        refs.pop();
+        refsNew.pop();
+        return o2;
+      }
+      function cloneProto(o) {
+        if (typeof o !== "object" || o === null) return o;
+        if (Array.isArray(o)) return cloneArray(o, cloneProto);
+        if (o.constructor !== Object && (handler2 = constructorHandlers.get(o.constructor))) {
+          return handler2(o, cloneProto);
+        }
+        const o2 = {};
+        refs.push(o);
+        refsNew.push(o2);
+        for (const k in o) {
+          const cur = o[k];
+          if (typeof cur !== "object" || cur === null) {
+            o2[k] = cur;
+          } else if (cur.constructor !== Object && (handler2 = constructorHandlers.get(cur.constructor))) {
+            o2[k] = handler2(cur, cloneProto);
+          } else if (ArrayBuffer.isView(cur)) {
+            o2[k] = copyBuffer(cur);
+          } else {
+            const i = refs.indexOf(cur);
+            if (i !== -1) {
+              o2[k] = refsNew[i];
+            } else {
+              o2[k] = cloneProto(cur);
+            }
+          }
+        }
+        refs.pop();
+        refsNew.pop();
+        return o2;
+      }
+    }
+  }
+});
+
+// node_modules/environment/index.js
+var isBrowser, isNode, isBun, isDeno, isElectron, isJsDom, isWebWorker, isDedicatedWorker, isSharedWorker, isServiceWorker, platform2, isMacOs, isWindows2, isLinux, isIos, isAndroid;
+var init_environment = __esm({
+  "node_modules/environment/index.js"() {
+    isBrowser = globalThis.window?.document !== void 0;
+    isNode = globalThis.process?.versions?.node !== void 0;
+    isBun = globalThis.process?.versions?.bun !== void 0;
+    isDeno = globalThis.Deno?.version?.deno !== void 0;
+    isElectron = globalThis.process?.versions?.electron !== void 0;
+    isJsDom = globalThis.navigator?.userAgent?.includes("jsdom") === true;
+    isWebWorker = typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope;
+    isDedicatedWorker = typeof DedicatedWorkerGlobalScope !== "undefined" && globalThis instanceof DedicatedWorkerGlobalScope;
+    isSharedWorker = typeof SharedWorkerGlobalScope !== "undefined" && globalThis instanceof SharedWorkerGlobalScope;
+    isServiceWorker = typeof ServiceWorkerGlobalScope !== "undefined" && globalThis instanceof ServiceWorkerGlobalScope;
+    platform2 = globalThis.navigator?.userAgentData?.platform;
+    isMacOs = platform2 === "macOS" || globalThis.navigator?.platform === "MacIntel" || globalThis.navigator?.userAgent?.includes(" Mac ") === true || globalThis.process?.platform === "darwin";
+    isWindows2 = platform2 === "Windows" || globalThis.navigator?.platform === "Win32" || globalThis.process?.platform === "win32";
+    isLinux = platform2 === "Linux" || globalThis.navigator?.platform?.startsWith("Linux") === true || globalThis.navigator?.userAgent?.includes(" Linux ") === true || globalThis.process?.platform === "linux";
+    isIos = platform2 === "iOS" || globalThis.navigator?.platform === "MacIntel" && globalThis.navigator?.maxTouchPoints > 1 || /iPad|iPhone|iPod/.test(globalThis.navigator?.platform);
+    isAndroid = platform2 === "Android" || globalThis.navigator?.platform === "Android" || globalThis.navigator?.userAgent?.includes(" Android ") === true || globalThis.process?.platform === "android";
+  }
+});
+
+// node_modules/ansi-escapes/base.js
+var base_exports = {};
+__export(base_exports, {
+  ConEmu: () => ConEmu,
+  beep: () => beep,
+  beginSynchronizedOutput: () => beginSynchronizedOutput,
+  clearScreen: () => clearScreen,
+  clearTerminal: () => clearTerminal,
+  clearViewport: () => clearViewport,
+  cursorBackward: () => cursorBackward,
+  cursorDown: () => cursorDown,
+  cursorForward: () => cursorForward,
+  cursorGetPosition: () => cursorGetPosition,
+  cursorHide: () => cursorHide,
+  cursorLeft: () => cursorLeft,
+  cursorMove: () => cursorMove,
+  cursorNextLine: () => cursorNextLine,
+  cursorPrevLine: () => cursorPrevLine,
+  cursorRestorePosition: () => cursorRestorePosition,
+  cursorSavePosition: () => cursorSavePosition,
+  cursorShow: () => cursorShow,
+  cursorTo: () => cursorTo,
+  cursorUp: () => cursorUp,
+  endSynchronizedOutput: () => endSynchronizedOutput,
+  enterAlternativeScreen: () => enterAlternativeScreen,
+  eraseDown: () => eraseDown,
+  eraseEndLine: () => eraseEndLine,
+  eraseLine: () => eraseLine,
+  eraseLines: () => eraseLines,
+  eraseScreen: () => eraseScreen,
+  eraseStartLine: () => eraseStartLine,
+  eraseUp: () => eraseUp,
+  exitAlternativeScreen: () => exitAlternativeScreen,
+  iTerm: () => iTerm,
+  image: () => image,
+  link: () => link,
+  scrollDown: () => scrollDown,
+  scrollUp: () => scrollUp,
+  setCwd: () => setCwd,
+  synchronizedOutput: () => synchronizedOutput
+});
+var import_node_process, import_node_os3, ESC, OSC, BEL, SEP, isTerminalApp, isWindows3, isTmux, cwdFunction, wrapOsc, cursorTo, cursorMove, cursorUp, cursorDown, cursorForward, cursorBackward, cursorLeft, cursorSavePosition, cursorRestorePosition, cursorGetPosition, cursorNextLine, cursorPrevLine, cursorHide, cursorShow, eraseLines, eraseEndLine, eraseStartLine, eraseLine, eraseDown, eraseUp, eraseScreen, scrollUp, scrollDown, clearScreen, clearViewport, isOldWindows, clearTerminal, enterAlternativeScreen, exitAlternativeScreen, beginSynchronizedOutput, endSynchronizedOutput, synchronizedOutput, beep, link, image, iTerm, ConEmu, setCwd;
+var init_base = __esm({
+  "node_modules/ansi-escapes/base.js"() {
+    import_node_process = __toESM(require("node:process"), 1);
+    import_node_os3 = __toESM(require("node:os"), 1);
+    init_environment();
+    ESC = "\x1B[";
+    OSC = "\x1B]";
+    BEL = "\x07";
+    SEP = ";";
+    isTerminalApp = !isBrowser && import_node_process.default.env.TERM_PROGRAM === "Apple_Terminal";
+    isWindows3 = !isBrowser && import_node_process.default.platform === "win32";
+    isTmux = !isBrowser && (import_node_process.default.env.TERM?.startsWith("screen") || import_node_process.default.env.TERM?.startsWith("tmux") || import_node_process.default.env.TMUX !== void 0);
+    cwdFunction = isBrowser ? () => {
+      throw new Error("`process.cwd()` only works in Node.js, not the browser.");
+    } : import_node_process.default.cwd;
+    wrapOsc = (sequence) => {
+      if (isTmux) {
+        return "\x1BPtmux;" + sequence.replaceAll("\x1B", "\x1B\x1B") + "\x1B\\";
+      }
+      return sequence;
+    };
+    cursorTo = (x, y) => {
+      if (typeof x !== "number") {
+        throw new TypeError("The `x` argument is required");
+      }
+      if (typeof y !== "number") {
+        return ESC + (x + 1) + "G";
+      }
+      return ESC + (y + 1) + SEP + (x + 1) + "H";
+    };
+    cursorMove = (x, y) => {
+      if (typeof x !== "number") {
+        throw new TypeError("The `x` argument is required");
+      }
+      let returnValue = "";
+      if (x < 0) {
+        returnValue += ESC + -x + "D";
+      } else if (x > 0) {
+        returnValue += ESC + x + "C";
+      }
+      if (y < 0) {
+        returnValue += ESC + -y + "A";
+      } else if (y > 0) {
+        returnValue += ESC + y + "B";
+      }
+      return returnValue;
+    };
+    cursorUp = (count = 1) => ESC + count + "A";
+    cursorDown = (count = 1) => ESC + count + "B";
+    cursorForward = (count = 1) => ESC + count + "C";
+    cursorBackward = (count = 1) => ESC + count + "D";
+    cursorLeft = ESC + "G";
+    cursorSavePosition = isTerminalApp ? "\x1B7" : ESC + "s";
+    cursorRestorePosition = isTerminalApp ? "\x1B8" : ESC + "u";
+    cursorGetPosition = ESC + "6n";
+    cursorNextLine = ESC + "E";
+    cursorPrevLine = ESC + "F";
+    cursorHide = ESC + "?25l";
+    cursorShow = ESC + "?25h";
+    eraseLines = (count) => {
+      let clear = "";
+      for (let i = 0; i < count; i++) {
+        clear += eraseLine + (i < count - 1 ? cursorUp() : "");
+      }
+      if (count) {
+        clear += cursorLeft;
+      }
+      return clear;
+    };
+    eraseEndLine = ESC + "K";
+    eraseStartLine = ESC + "1K";
+    eraseLine = ESC + "2K";
+    eraseDown = ESC + "J";
+    eraseUp = ESC + "1J";
+    eraseScreen = ESC + "2J";
+    scrollUp = ESC + "S";
+    scrollDown = ESC + "T";
+    clearScreen = "\x1Bc";
+    clearViewport = `${eraseScreen}${ESC}H`;
+    isOldWindows = () => {
+      if (isBrowser || !isWindows3) {
+        return false;
+      }
+      const parts = import_node_os3.default.release().split(".");
+      const major = Number(parts[0]);
+      const build = Number(parts[2] ?? 0);
+      if (major < 10) {
+        return true;
+      }
+      if (major === 10 && build < 10586) {
+        return true;
+      }
+      return false;
+    };
+    clearTerminal = isOldWindows() ? `${eraseScreen}${ESC}0f` : `${eraseScreen}${ESC}3J${ESC}H`;
+    enterAlternativeScreen = ESC + "?1049h";
+    exitAlternativeScreen = ESC + "?1049l";
+    beginSynchronizedOutput = ESC + "?2026h";
+    endSynchronizedOutput = ESC + "?2026l";
+    synchronizedOutput = (text) => beginSynchronizedOutput + text + endSynchronizedOutput;
+    beep = BEL;
+    link = (text, url2) => {
+      const openLink = wrapOsc(`${OSC}8${SEP}${SEP}${url2}${BEL}`);
+      const closeLink = wrapOsc(`${OSC}8${SEP}${SEP}${BEL}`);
+      return openLink + text + closeLink;
+    };
+    image = (data, options = {}) => {
+      let returnValue = `${OSC}1337;File=inline=1`;
+      if (options.width) {
+        returnValue += `;width=${options.width}`;
+      }
+      if (options.height) {
+        returnValue += `;height=${options.height}`;
+      }
+      if (options.preserveAspectRatio === false) {
+        returnValue += ";preserveAspectRatio=0";
+      }
+      const imageBuffer = Buffer.from(data);
+      return wrapOsc(returnValue + `;size=${imageBuffer.byteLength}:` + imageBuffer.toString("base64") + BEL);
+    };
+    iTerm = {
+      setCwd: (cwd = cwdFunction()) => wrapOsc(`${OSC}50;CurrentDir=${cwd}${BEL}`),
+      annotation(message, options = {}) {
+        let returnValue = `${OSC}1337;`;
+        const hasX = options.x !== void 0;
+        const hasY = options.y !== void 0;
+        if ((hasX || hasY) && !(hasX && hasY && options.length !== void 0)) {
+          throw new Error("`x`, `y` and `length` must be defined when `x` or `y` is defined");
+        }
+        message = message.replaceAll("|", "");
+        returnValue += options.isHidden ? "AddHiddenAnnotation=" : "AddAnnotation=";
+        if (options.length > 0) {
+          returnValue += (hasX ? [message, options.length, options.x, options.y] : [options.length, message]).join("|");
+        } else {
+          returnValue += message;
+        }
+        return wrapOsc(returnValue + BEL);
+      }
+    };
+    ConEmu = {
+      setCwd: (cwd = cwdFunction()) => wrapOsc(`${OSC}9;9;${cwd}${BEL}`)
+    };
+    setCwd = (cwd = cwdFunction()) => iTerm.setCwd(cwd) + ConEmu.setCwd(cwd);
+  }
+});
+
+// node_modules/ansi-escapes/index.js
+var init_ansi_escapes = __esm({
+  "node_modules/ansi-escapes/index.js"() {
+    init_base();
+    init_base();
+  }
+});
+
+// node_modules/mimic-function/index.js
+function mimicFunction(to, from, { ignoreNonConfigurable = false } = {}) {
+  const { name } = to;
+  for (const property of Reflect.ownKeys(from)) {
+    copyProperty(to, from, property, ignoreNonConfigurable);
+  }
+  changePrototype(to, from);
+  changeToString(to, from, name);
+  return to;
+}
+var copyProperty, canCopyProperty, changePrototype, wrappedToString, toStringDescriptor, toStringName, changeToString;
+var init_mimic_function = __esm({
+  "node_modules/mimic-function/index.js"() {
+    copyProperty = (to, from, property, ignoreNonConfigurable) => {
+      if (property === "length" || property === "prototype") {
+        return;
+      }
+      if (property === "arguments" || property === "caller") {
+        return;
+      }
+      const toDescriptor = Object.getOwnPropertyDescriptor(to, property);
+      const fromDescriptor = Object.getOwnPropertyDescriptor(from, property);
+      if (!canCopyProperty(toDescriptor, fromDescriptor) && ignoreNonConfigurable) {
+        return;
+      }
+      Object.defineProperty(to, property, fromDescriptor);
+    };
+    canCopyProperty = function(toDescriptor, fromDescriptor) {
+      return toDescriptor === void 0 || toDescriptor.configurable || toDescriptor.writable === fromDescriptor.writable && toDescriptor.enumerable === fromDescriptor.enumerable && toDescriptor.configurable === fromDescriptor.configurable && (toDescriptor.writable || toDescriptor.value === fromDescriptor.value);
+    };
+    changePrototype = (to, from) => {
+      const fromPrototype = Object.getPrototypeOf(from);
+      if (fromPrototype === Object.getPrototypeOf(to)) {
+        return;
+      }
+      Object.setPrototypeOf(to, fromPrototype);
+    };
+    wrappedToString = (withName, fromBody) => `/* Wrapped ${withName}*/
+${fromBody}`;
+    toStringDescriptor = Object.getOwnPropertyDescriptor(Function.prototype, "toString");
+    toStringName = Object.getOwnPropertyDescriptor(Function.prototype.toString, "name");
+    changeToString = (to, from, name) => {
+      const withName = name === "" ? "" : `with ${name.trim()}() `;
+      const newToString = wrappedToString.bind(null, withName, from.toString());
+      Object.defineProperty(newToString, "name", toStringName);
+      const { writable, enumerable, configurable } = toStringDescriptor;
+      Object.defineProperty(to, "toString", { value: newToString, writable, enumerable, configurable });
+    };
+  }
+});
+
+// node_modules/onetime/index.js
+var calledFunctions, onetime, onetime_default;
+var init_onetime = __esm({
+  "node_modules/onetime/index.js"() {
+    init_mimic_function();
+    calledFunctions = /* @__PURE__ */ new WeakMap();
+    onetime = (function_, options = {}) => {
+      if (typeof function_ !== "function") {
+        throw new TypeError("Expected a function");
+      }
+      let returnValue;
+      let callCount = 0;
+      const functionName = function_.displayName || function_.name || "<anonymous>";
+      const onetime2 = function(...arguments_) {
+        calledFunctions.set(onetime2, ++callCount);
+        if (callCount === 1) {
+          returnValue = function_.apply(this, arguments_);
+          function_ = void 0;
+        } else if (options.throw === true) {
+          throw new Error(`Function \`${functionName}\` can only be called once`);
+        }
+        return returnValue;
+      };
+      mimicFunction(onetime2, function_);
+      calledFunctions.set(onetime2, callCount);
+      return onetime2;
+    };
+    onetime.callCount = (function_) => {
+      if (!calledFunctions.has(function_)) {
+        throw new Error(`The given function \`${function_.name}\` is not wrapped by the \`onetime\` package`);
+      }
+      return calledFunctions.get(function_);
+    };
+    onetime_default = onetime;
+  }
+});
+
+// node_modules/signal-exit/dist/mjs/signals.js
+var signals;
+var init_signals = __esm({
+  "node_modules/signal-exit/dist/mjs/signals.js"() {
+    signals = [];
+    signals.push("SIGHUP", "SIGINT", "SIGTERM");
+    if (process.platform !== "win32") {
+      signals.push(
+        "SIGALRM",
+        "SIGABRT",
+        "SIGVTALRM",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGUSR2",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGQUIT",
+        "SIGIOT"
+        // should detect profiler and enable/disable accordingly.
+        // see #21
+        // 'SIGPROF'
+      );
+    }
+    if (process.platform === "linux") {
+      signals.push("SIGIO", "SIGPOLL", "SIGPWR", "SIGSTKFLT");
+    }
+  }
+});
+
+// node_modules/signal-exit/dist/mjs/index.js
+var processOk, kExitEmitter, global2, ObjectDefineProperty, Emitter, SignalExitBase, signalExitWrap, SignalExitFallback, SignalExit, process3, onExit, load, unload;
+var init_mjs = __esm({
+  "node_modules/signal-exit/dist/mjs/index.js"() {
+    init_signals();
+    processOk = (process7) => !!process7 && typeof process7 === "object" && typeof process7.removeListener === "function" && typeof process7.emit === "function" && typeof process7.reallyExit === "function" && typeof process7.listeners === "function" && typeof process7.kill === "function" && typeof process7.pid === "number" && typeof process7.on === "function";
+    kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
+    global2 = globalThis;
+    ObjectDefineProperty = Object.defineProperty.bind(Object);
+    Emitter = class {
+      emitted = {
+        afterExit: false,
+        exit: false
+      };
+      listeners = {
+        afterExit: [],
+        exit: []
+      };
+      count = 0;
+      id = Math.random();
+      constructor() {
+        if (global2[kExitEmitter]) {
+          return global2[kExitEmitter];
+        }
+        ObjectDefineProperty(global2, kExitEmitter, {
+          value: this,
+          writable: false,
+          enumerable: false,
+          configurable: false
+        });
+      }
+      on(ev, fn) {
+        this.listeners[ev].push(fn);
+      }
+      removeListener(ev, fn) {
+        const list = this.listeners[ev];
+        const i = list.indexOf(fn);
+        if (i === -1) {
+          return;
+        }
+        if (i === 0 && list.length === 1) {
+          list.length = 0;
+        } else {
+          list.splice(i, 1);
+        }
+      }
+      emit(ev, code2, signal) {
+        if (this.emitted[ev]) {
+          return false;
+        }
+        this.emitted[ev] = true;
+        let ret = false;
+        for (const fn of this.listeners[ev]) {
+          ret = fn(code2, signal) === true || ret;
+        }
+        if (ev === "exit") {
+          ret = this.emit("afterExit", code2, signal) || ret;
+        }
+        return ret;
+      }
+    };
+    SignalExitBase = class {
+    };
+    signalExitWrap = (handler2) => {
+      return {
+        onExit(cb, opts) {
+          return handler2.onExit(cb, opts);
+        },
+        load() {
+          return handler2.load();
+        },
+        unload() {
+          return handler2.unload();
+        }
+      };
+    };
+    SignalExitFallback = class extends SignalExitBase {
+      onExit() {
+        return () => {
+        };
+      }
+      load() {
+      }
+      unload() {
+      }
+    };
+    SignalExit = class extends SignalExitBase {
+      // "SIGHUP" throws an `ENOSYS` error on Windows,
+      // so use a supported signal instead
+      /* c8 ignore start */
+      #hupSig = process3.platform === "win32" ? "SIGINT" : "SIGHUP";
+      /* c8 ignore stop */
+      #emitter = new Emitter();
+      #process;
+      #originalProcessEmit;
+      #originalProcessReallyExit;
+      #sigListeners = {};
+      #loaded = false;
+      constructor(process7) {
+        super();
+        this.#process = process7;
+        this.#sigListeners = {};
+        for (const sig of signals) {
+          this.#sigListeners[sig] = () => {
+            const listeners = this.#process.listeners(sig);
+            let { count } = this.#emitter;
+            const p = process7;
+            if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
+              count += p.__signal_exit_emitter__.count;
+            }
+            if (listeners.length === count) {
+              this.unload();
+              const ret = this.#emitter.emit("exit", null, sig);
+              const s = sig === "SIGHUP" ? this.#hupSig : sig;
+              if (!ret)
+                process7.kill(process7.pid, s);
+            }
+          };
+        }
+        this.#originalProcessReallyExit = process7.reallyExit;
+        this.#originalProcessEmit = process7.emit;
+      }
+      onExit(cb, opts) {
+        if (!processOk(this.#process)) {
+          return () => {
+          };
+        }
+        if (this.#loaded === false) {
+          this.load();
+        }
+        const ev = opts?.alwaysLast ? "afterExit" : "exit";
+        this.#emitter.on(ev, cb);
+        return () => {
+          this.#emitter.removeListener(ev, cb);
+          if (this.#emitter.listeners["exit"].length === 0 && this.#emitter.listeners["afterExit"].length === 0) {
+            this.unload();
+          }
+        };
+      }
+      load() {
+        if (this.#loaded) {
+          return;
+        }
+        this.#loaded = true;
+        this.#emitter.count += 1;
+        for (const sig of signals) {
+          try {
+            const fn = this.#sigListeners[sig];
+            if (fn)
+              this.#process.on(sig, fn);
+          } catch (_) {
+          }
+        }
+        this.#process.emit = (ev, ...a) => {
+          return this.#processEmit(ev, ...a);
+        };
+        this.#process.reallyExit = (code2) => {
+          return this.#processReallyExit(code2);
+        };
+      }
+      unload() {
+        if (!this.#loaded) {
+          return;
+        }
+        this.#loaded = false;
+        signals.forEach((sig) => {
+          const listener = this.#sigListeners[sig];
+          if (!listener) {
+            throw new Error("Listener not defined for signal: " + sig);
+          }
+          try {
+            this.#process.removeListener(sig, listener);
+          } catch (_) {
+          }
+        });
+        this.#process.emit = this.#originalProcessEmit;
+        this.#process.reallyExit = this.#originalProcessReallyExit;
+        this.#emitter.count -= 1;
+      }
+      #processReallyExit(code2) {
+        if (!processOk(this.#process)) {
+          return 0;
+        }
+        this.#process.exitCode = code2 || 0;
+        this.#emitter.emit("exit", this.#process.exitCode, null);
+        return this.#originalProcessReallyExit.call(this.#process, this.#process.exitCode);
+      }
+      #processEmit(ev, ...args) {
+        const og = this.#originalProcessEmit;
+        if (ev === "exit" && processOk(this.#process)) {
+          if (typeof args[0] === "number") {
+            this.#process.exitCode = args[0];
+          }
+          const ret = og.call(this.#process, ev, ...args);
+          this.#emitter.emit("exit", this.#process.exitCode, null);
+          return ret;
+        } else {
+          return og.call(this.#process, ev, ...args);
+        }
+      }
+    };
+    process3 = globalThis.process;
+    ({
+      onExit: (
+        /**
+         * Called when the process is exiting, whether via signal, explicit
+         * exit, or running out of stuff to do.
+         *
+         * If the global process object is not suitable for instrumentation,
+         * then this will be a no-op.
+         *
+         * Returns a function that may be used to unload signal-exit.
+         */
+        onExit
+      ),
+      load: (
+        /**
+         * Load the listeners.  Likely you never need to call this, unless
+         * doing a rather deep integration with signal-exit functionality.
+         * Mostly exposed for the benefit of testing.
+         *
+         * @internal
+         */
+        load
+      ),
+      unload: (
+        /**
+         * Unload the listeners.  Likely you never need to call this, unless
+         * doing a rather deep integration with signal-exit functionality.
+         * Mostly exposed for the benefit of testing.
+         *
+         * @internal
+         */
+        unload
+      )
+    } = signalExitWrap(processOk(process3) ? new SignalExit(process3) : new SignalExitFallback()));
+  }
+});
+
+// node_modules/restore-cursor/index.js
+var import_node_process2, terminal, restoreCursor, restore_cursor_default;
+var init_restore_cursor = __esm({
+  "node_modules/restore-cursor/index.js"() {
+    import_node_process2 = __toESM(require("node:process"), 1);
+    init_onetime();
+    init_mjs();
+    terminal = import_node_process2.default.stderr.isTTY ? import_node_process2.default.stderr : import_node_process2.default.stdout.isTTY ? import_node_process2.default.stdout : void 0;
+    restoreCursor = terminal ? onetime_default(() => {
+      onExit(() => {
+        terminal.write("\x1B[?25h");
+      }, { alwaysLast: true });
+    }) : () => {
+    };
+    restore_cursor_default = restoreCursor;
+  }
+});
+
+// node_modules/cli-cursor/index.js
+var import_node_process3, isHidden, cliCursor, cli_cursor_default;
+var init_cli_cursor = __esm({
+  "node_modules/cli-cursor/index.js"() {
+    import_node_process3 = __toESM(require("node:process"), 1);
+    init_restore_cursor();
+    isHidden = false;
+    cliCursor = {};
+    cliCursor.show = (writableStream = import_node_process3.default.stderr) => {
+      if (!writableStream.isTTY) {
+        return;
+      }
+      isHidden = false;
+      writableStream.write("\x1B[?25h");
+    };
+    cliCursor.hide = (writableStream = import_node_process3.default.stderr) => {
+      if (!writableStream.isTTY) {
+        return;
+      }
+      restore_cursor_default();
+      isHidden = true;
+      writableStream.write("\x1B[?25l");
+    };
+    cliCursor.toggle = (force, writableStream) => {
+      if (force !== void 0) {
+        isHidden = force;
+      }
+      if (isHidden) {
+        cliCursor.show(writableStream);
+      } else {
+        cliCursor.hide(writableStream);
+      }
+    };
+    cli_cursor_default = cliCursor;
+  }
+});
+
+// node_modules/ansi-regex/index.js
+function ansiRegex({ onlyFirst = false } = {}) {
+  return new RegExp(pattern, onlyFirst ? void 0 : "g");
+}
+var ST, stringControls, osc, controlString, linuxPalette, csi, escape2, pattern;
+var init_ansi_regex = __esm({
+  "node_modules/ansi-regex/index.js"() {
+    ST = String.raw`(?:\u001B\u005C|\u009C)`;
+    stringControls = String.raw`\u0018\u001A\u001B\u0080-\u009F`;
+    osc = String.raw`(?:\u001B\]|\u009D)[^\u0007${stringControls}]*(?:\u0007|${ST})`;
+    controlString = String.raw`(?:\u001B[PX^_k]|[\u0090\u0098\u009E\u009F])[^${stringControls}]*${ST}`;
+    linuxPalette = String.raw`\u001B\](?:P[\dA-Fa-f]{7}|R)(?:\u0007|${ST})?`;
+    csi = String.raw`(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]`;
+    escape2 = String.raw`\u001B(?:[\u0020-\u002F]+[\u0030-\u007E]|[\dA-PR-TZcf-oq-uy=><~|}])`;
+    pattern = `${linuxPalette}|${osc}|${controlString}|${csi}|${escape2}`;
+  }
+});
+
+// node_modules/strip-ansi/index.js
+function stripAnsi(string4) {
+  if (typeof string4 !== "string") {
+    throw new TypeError(`Expected a \`string\`, got \`${typeof string4}\``);
+  }
+  if (!string4.includes("\x1B") && !string4.includes("\x9B")) {
+    return string4;
+  }
+  return string4.replace(regex, "");
+}
+var regex;
+var init_strip_ansi = __esm({
+  "node_modules/strip-ansi/index.js"() {
+    init_ansi_regex();
+    regex = ansiRegex();
+  }
+});
+
+// node_modules/get-east-asian-width/lookup-data.js
+var ambiguousMinimalCodePoint, ambiguousMaximumCodePoint, ambiguousRanges, fullwidthMinimalCodePoint, fullwidthMaximumCodePoint, fullwidthRanges, wideMinimalCodePoint, wideMaximumCodePoint, wideRanges;
+var init_lookup_data = __esm({
+  "node_modules/get-east-asian-width/lookup-data.js"() {
+    ambiguousMinimalCodePoint = 161;
+    ambiguousMaximumCodePoint = 1114109;
+    ambiguousRanges = [161, 161, 164, 164, 167, 168, 170, 170, 173, 174, 176, 180, 182, 186, 188, 191, 198, 198, 208, 208, 215, 216, 222, 225, 230, 230, 232, 234, 236, 237, 240, 240, 242, 243, 247, 250, 252, 252, 254, 254, 257, 257, 273, 273, 275, 275, 283, 283, 294, 295, 299, 299, 305, 307, 312, 312, 319, 322, 324, 324, 328, 331, 333, 333, 338, 339, 358, 359, 363, 363, 462, 462, 464, 464, 466, 466, 468, 468, 470, 470, 472, 472, 474, 474, 476, 476, 593, 593, 609, 609, 708, 708, 711, 711, 713, 715, 717, 717, 720, 720, 728, 731, 733, 733, 735, 735, 768, 879, 913, 929, 931, 937, 945, 961, 963, 969, 1025, 1025, 1040, 1103, 1105, 1105, 8208, 8208, 8211, 8214, 8216, 8217, 8220, 8221, 8224, 8226, 8228, 8231, 8240, 8240, 8242, 8243, 8245, 8245, 8251, 8251, 8254, 8254, 8308, 8308, 8319, 8319, 8321, 8324, 8364, 8364, 8451, 8451, 8453, 8453, 8457, 8457, 8467, 8467, 8470, 8470, 8481, 8482, 8486, 8486, 8491, 8491, 8531, 8532, 8539, 8542, 8544, 8555, 8560, 8569, 8585, 8585, 8592, 8601, 8632, 8633, 8658, 8658, 8660, 8660, 8679, 8679, 8704, 8704, 8706, 8707, 8711, 8712, 8715, 8715, 8719, 8719, 8721, 8721, 8725, 8725, 8730, 8730, 8733, 8736, 8739, 8739, 8741, 8741, 8743, 8748, 8750, 8750, 8756, 8759, 8764, 8765, 8776, 8776, 8780, 8780, 8786, 8786, 8800, 8801, 8804, 8807, 8810, 8811, 8814, 8815, 8834, 8835, 8838, 8839, 8853, 8853, 8857, 8857, 8869, 8869, 8895, 8895, 8978, 8978, 9312, 9449, 9451, 9547, 9552, 9587, 9600, 9615, 9618, 9621, 9632, 9633, 9635, 9641, 9650, 9651, 9654, 9655, 9660, 9661, 9664, 9665, 9670, 9672, 9675, 9675, 9678, 9681, 9698, 9701, 9711, 9711, 9733, 9734, 9737, 9737, 9742, 9743, 9756, 9756, 9758, 9758, 9792, 9792, 9794, 9794, 9824, 9825, 9827, 9829, 9831, 9834, 9836, 9837, 9839, 9839, 9886, 9887, 9919, 9919, 9926, 9933, 9935, 9939, 9941, 9953, 9955, 9955, 9960, 9961, 9963, 9969, 9972, 9972, 9974, 9977, 9979, 9980, 9982, 9983, 10045, 10045, 10102, 10111, 11094, 11097, 12872, 12879, 57344, 63743, 65024, 65039, 65533, 65533, 127232, 127242, 127248, 127277, 127280, 127337, 127344, 127373, 127375, 127376, 127387, 127404, 917760, 917999, 983040, 1048573, 1048576, 1114109];
+    fullwidthMinimalCodePoint = 12288;
+    fullwidthMaximumCodePoint = 65510;
+    fullwidthRanges = [12288, 12288, 65281, 65376, 65504, 65510];
+    wideMinimalCodePoint = 4352;
+    wideMaximumCodePoint = 262141;
+    wideRanges = [4352, 4447, 8986, 8987, 9001, 9002, 9193, 9196, 9200, 9200, 9203, 9203, 9725, 9726, 9748, 9749, 9776, 9783, 9800, 9811, 9855, 9855, 9866, 9871, 9875, 9875, 9889, 9889, 9898, 9899, 9917, 9918, 9924, 9925, 9934, 9934, 9940, 9940, 9962, 9962, 9970, 9971, 9973, 9973, 9978, 9978, 9981, 9981, 9989, 9989, 9994, 9995, 10024, 10024, 10060, 10060, 10062, 10062, 10067, 10069, 10071, 10071, 10133, 10135, 10160, 10160, 10175, 10175, 11035, 11036, 11088, 11088, 11093, 11093, 11904, 11929, 11931, 12019, 12032, 12245, 12272, 12287, 12289, 12350, 12353, 12438, 12441, 12543, 12549, 12591, 12593, 12686, 12688, 12773, 12783, 12830, 12832, 12871, 12880, 42124, 42128, 42182, 43360, 43388, 44032, 55203, 63744, 64255, 65040, 65049, 65072, 65106, 65108, 65126, 65128, 65131, 94176, 94180, 94192, 94198, 94208, 101594, 101631, 101664, 101760, 101874, 101888, 102801, 102816, 102866, 110576, 110579, 110581, 110587, 110589, 110590, 110592, 110888, 110898, 110898, 110928, 110930, 110933, 110933, 110948, 110952, 110960, 111355, 119552, 119638, 119648, 119670, 126980, 126980, 127183, 127183, 127374, 127374, 127377, 127386, 127406, 127406, 127488, 127490, 127504, 127547, 127552, 127560, 127568, 127569, 127584, 127589, 127744, 127776, 127789, 127797, 127799, 127868, 127870, 127891, 127904, 127946, 127951, 127955, 127968, 127984, 127988, 127988, 127992, 128062, 128064, 128064, 128066, 128252, 128255, 128317, 128331, 128334, 128336, 128359, 128378, 128378, 128405, 128406, 128420, 128420, 128507, 128591, 128640, 128709, 128716, 128716, 128720, 128722, 128725, 128729, 128732, 128735, 128747, 128748, 128756, 128764, 128986, 128986, 128992, 129003, 129008, 129008, 129292, 129338, 129340, 129349, 129351, 129535, 129648, 129660, 129664, 129734, 129736, 129736, 129740, 129757, 129759, 129771, 129775, 129786, 131072, 196605, 196608, 262141];
+  }
+});
+
+// node_modules/get-east-asian-width/utilities.js
+var isInRange;
+var init_utilities = __esm({
+  "node_modules/get-east-asian-width/utilities.js"() {
+    isInRange = (ranges, codePoint) => {
+      let low = 0;
+      let high = Math.floor(ranges.length / 2) - 1;
+      while (low <= high) {
+        const mid = Math.floor((low + high) / 2);
+        const i = mid * 2;
+        if (codePoint < ranges[i]) {
+          high = mid - 1;
+        } else if (codePoint > ranges[i + 1]) {
+          low = mid + 1;
+        } else {
+          return true;
+        }
+      }
+      return false;
+    };
+  }
+});
+
+// node_modules/get-east-asian-width/lookup.js
+function findWideFastPathRange(ranges) {
+  let fastPathStart = ranges[0];
+  let fastPathEnd = ranges[1];
+  for (let index2 = 0; index2 < ranges.length; index2 += 2) {
+    const start = ranges[index2];
+    const end = ranges[index2 + 1];
+    if (commonCjkCodePoint >= start && commonCjkCodePoint <= end) {
+      return [start, end];
+    }
+    if (end - start > fastPathEnd - fastPathStart) {
+      fastPathStart = start;
+      fastPathEnd = end;
+    }
+  }
+  return [fastPathStart, fastPathEnd];
+}
+var commonCjkCodePoint, wideFastPathStart, wideFastPathEnd, isAmbiguous, isFullwidth, isWide;
+var init_lookup = __esm({
+  "node_modules/get-east-asian-width/lookup.js"() {
+    init_lookup_data();
+    init_utilities();
+    commonCjkCodePoint = 19968;
+    [wideFastPathStart, wideFastPathEnd] = /* @__PURE__ */ findWideFastPathRange(wideRanges);
+    isAmbiguous = (codePoint) => {
+      if (codePoint < ambiguousMinimalCodePoint || codePoint > ambiguousMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(ambiguousRanges, codePoint);
+    };
+    isFullwidth = (codePoint) => {
+      if (codePoint < fullwidthMinimalCodePoint || codePoint > fullwidthMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(fullwidthRanges, codePoint);
+    };
+    isWide = (codePoint) => {
+      if (codePoint >= wideFastPathStart && codePoint <= wideFastPathEnd) {
+        return true;
+      }
+      if (codePoint < wideMinimalCodePoint || codePoint > wideMaximumCodePoint) {
+        return false;
+      }
+      return isInRange(wideRanges, codePoint);
+    };
+  }
+});
+
+// node_modules/get-east-asian-width/index.js
+function validate2(codePoint) {
+  if (!Number.isSafeInteger(codePoint)) {
+    throw new TypeError(`Expected a code point, got \`${typeof codePoint}\`.`);
+  }
+}
+function eastAsianWidth(codePoint, { ambiguousAsWide = false } = {}) {
+  validate2(codePoint);
+  if (isFullwidth(codePoint) || isWide(codePoint) || ambiguousAsWide && isAmbiguous(codePoint)) {
+    return 2;
+  }
+  return 1;
+}
+var init_get_east_asian_width = __esm({
+  "node_modules/get-east-asian-width/index.js"() {
+    init_lookup();
+    init_lookup();
+  }
+});
+
+// node_modules/emoji-regex/index.js
+var require_emoji_regex = __commonJS({
+  "node_modules/emoji-regex/index.js"(exports2, module2) {
+    module2.exports = () => {
+      return /[#*0-9]\uFE0F?\u20E3|[\xA9\xAE\u203C\u2049\u2122\u2139\u2194-\u2199\u21A9\u21AA\u231A\u231B\u2328\u23CF\u23ED-\u23EF\u23F1\u23F2\u23F8-\u23FA\u24C2\u25AA\u25AB\u25B6\u25C0\u25FB\u25FC\u25FE\u2600-\u2604\u260E\u2611\u2614\u2615\u2618\u2620\u2622\u2623\u2626\u262A\u262E\u262F\u2638-\u263A\u2640\u2642\u2648-\u2653\u265F\u2660\u2663\u2665\u2666\u2668\u267B\u267E\u267F\u2692\u2694-\u2697\u2699\u269B\u269C\u26A0\u26A7\u26AA\u26B0\u26B1\u26BD\u26BE\u26C4\u26C8\u26CF\u26D1\u26E9\u26F0-\u26F5\u26F7\u26F8\u26FA\u2702\u2708\u2709\u270F\u2712\u2714\u2716\u271D\u2721\u2733\u2734\u2744\u2747\u2757\u2763\u27A1\u2934\u2935\u2B05-\u2B07\u2B1B\u2B1C\u2B55\u3030\u303D\u3297\u3299]\uFE0F?|[\u261D\u270C\u270D](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\u270A\u270B](?:\uD83C[\uDFFB-\uDFFF])?|[\u23E9-\u23EC\u23F0\u23F3\u25FD\u2693\u26A1\u26AB\u26C5\u26CE\u26D4\u26EA\u26FD\u2705\u2728\u274C\u274E\u2753-\u2755\u2795-\u2797\u27B0\u27BF\u2B50]|\u26D3\uFE0F?(?:\u200D\uD83D\uDCA5)?|\u26F9(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\u2764\uFE0F?(?:\u200D(?:\uD83D\uDD25|\uD83E\uDE79))?|\uD83C(?:[\uDC04\uDD70\uDD71\uDD7E\uDD7F\uDE02\uDE37\uDF21\uDF24-\uDF2C\uDF36\uDF7D\uDF96\uDF97\uDF99-\uDF9B\uDF9E\uDF9F\uDFCD\uDFCE\uDFD4-\uDFDF\uDFF5\uDFF7]\uFE0F?|[\uDF85\uDFC2\uDFC7](?:\uD83C[\uDFFB-\uDFFF])?|[\uDFC4\uDFCA](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDFCB\uDFCC](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDCCF\uDD8E\uDD91-\uDD9A\uDE01\uDE1A\uDE2F\uDE32-\uDE36\uDE38-\uDE3A\uDE50\uDE51\uDF00-\uDF20\uDF2D-\uDF35\uDF37-\uDF43\uDF45-\uDF4A\uDF4C-\uDF7C\uDF7E-\uDF84\uDF86-\uDF93\uDFA0-\uDFC1\uDFC5\uDFC6\uDFC8\uDFC9\uDFCF-\uDFD3\uDFE0-\uDFF0\uDFF8-\uDFFF]|\uDDE6\uD83C[\uDDE8-\uDDEC\uDDEE\uDDF1\uDDF2\uDDF4\uDDF6-\uDDFA\uDDFC\uDDFD\uDDFF]|\uDDE7\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEF\uDDF1-\uDDF4\uDDF6-\uDDF9\uDDFB\uDDFC\uDDFE\uDDFF]|\uDDE8\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDEE\uDDF0-\uDDF7\uDDFA-\uDDFF]|\uDDE9\uD83C[\uDDEA\uDDEC\uDDEF\uDDF0\uDDF2\uDDF4\uDDFF]|\uDDEA\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDED\uDDF7-\uDDFA]|\uDDEB\uD83C[\uDDEE-\uDDF0\uDDF2\uDDF4\uDDF7]|\uDDEC\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEE\uDDF1-\uDDF3\uDDF5-\uDDFA\uDDFC\uDDFE]|\uDDED\uD83C[\uDDF0\uDDF2\uDDF3\uDDF7\uDDF9\uDDFA]|\uDDEE\uD83C[\uDDE8-\uDDEA\uDDF1-\uDDF4\uDDF6-\uDDF9]|\uDDEF\uD83C[\uDDEA\uDDF2\uDDF4\uDDF5]|\uDDF0\uD83C[\uDDEA\uDDEC-\uDDEE\uDDF2\uDDF3\uDDF5\uDDF7\uDDFC\uDDFE\uDDFF]|\uDDF1\uD83C[\uDDE6-\uDDE8\uDDEE\uDDF0\uDDF7-\uDDFB\uDDFE]|\uDDF2\uD83C[\uDDE6\uDDE8-\uDDED\uDDF0-\uDDFF]|\uDDF3\uD83C[\uDDE6\uDDE8\uDDEA-\uDDEC\uDDEE\uDDF1\uDDF4\uDDF5\uDDF7\uDDFA\uDDFF]|\uDDF4\uD83C\uDDF2|\uDDF5\uD83C[\uDDE6\uDDEA-\uDDED\uDDF0-\uDDF3\uDDF7-\uDDF9\uDDFC\uDDFE]|\uDDF6\uD83C\uDDE6|\uDDF7\uD83C[\uDDEA\uDDF4\uDDF8\uDDFA\uDDFC]|\uDDF8\uD83C[\uDDE6-\uDDEA\uDDEC-\uDDF4\uDDF7-\uDDF9\uDDFB\uDDFD-\uDDFF]|\uDDF9\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDED\uDDEF-\uDDF4\uDDF7\uDDF9\uDDFB\uDDFC\uDDFF]|\uDDFA\uD83C[\uDDE6\uDDEC\uDDF2\uDDF3\uDDF8\uDDFE\uDDFF]|\uDDFB\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDEE\uDDF3\uDDFA]|\uDDFC\uD83C[\uDDEB\uDDF8]|\uDDFD\uD83C\uDDF0|\uDDFE\uD83C[\uDDEA\uDDF9]|\uDDFF\uD83C[\uDDE6\uDDF2\uDDFC]|\uDF44(?:\u200D\uD83D\uDFEB)?|\uDF4B(?:\u200D\uD83D\uDFE9)?|\uDFC3(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDFF3\uFE0F?(?:\u200D(?:\u26A7\uFE0F?|\uD83C\uDF08))?|\uDFF4(?:\u200D\u2620\uFE0F?|\uDB40\uDC67\uDB40\uDC62\uDB40(?:\uDC65\uDB40\uDC6E\uDB40\uDC67|\uDC73\uDB40\uDC63\uDB40\uDC74|\uDC77\uDB40\uDC6C\uDB40\uDC73)\uDB40\uDC7F)?)|\uD83D(?:[\uDC3F\uDCFD\uDD49\uDD4A\uDD6F\uDD70\uDD73\uDD76-\uDD79\uDD87\uDD8A-\uDD8D\uDDA5\uDDA8\uDDB1\uDDB2\uDDBC\uDDC2-\uDDC4\uDDD1-\uDDD3\uDDDC-\uDDDE\uDDE1\uDDE3\uDDE8\uDDEF\uDDF3\uDDFA\uDECB\uDECD-\uDECF\uDEE0-\uDEE5\uDEE9\uDEF0\uDEF3]\uFE0F?|[\uDC42\uDC43\uDC46-\uDC50\uDC66\uDC67\uDC6B-\uDC6D\uDC72\uDC74-\uDC76\uDC78\uDC7C\uDC83\uDC85\uDC8F\uDC91\uDCAA\uDD7A\uDD95\uDD96\uDE4C\uDE4F\uDEC0\uDECC](?:\uD83C[\uDFFB-\uDFFF])?|[\uDC6E-\uDC71\uDC73\uDC77\uDC81\uDC82\uDC86\uDC87\uDE45-\uDE47\uDE4B\uDE4D\uDE4E\uDEA3\uDEB4\uDEB5](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD74\uDD90](?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?|[\uDC00-\uDC07\uDC09-\uDC14\uDC16-\uDC25\uDC27-\uDC3A\uDC3C-\uDC3E\uDC40\uDC44\uDC45\uDC51-\uDC65\uDC6A\uDC79-\uDC7B\uDC7D-\uDC80\uDC84\uDC88-\uDC8E\uDC90\uDC92-\uDCA9\uDCAB-\uDCFC\uDCFF-\uDD3D\uDD4B-\uDD4E\uDD50-\uDD67\uDDA4\uDDFB-\uDE2D\uDE2F-\uDE34\uDE37-\uDE41\uDE43\uDE44\uDE48-\uDE4A\uDE80-\uDEA2\uDEA4-\uDEB3\uDEB7-\uDEBF\uDEC1-\uDEC5\uDED0-\uDED2\uDED5-\uDED8\uDEDC-\uDEDF\uDEEB\uDEEC\uDEF4-\uDEFC\uDFE0-\uDFEB\uDFF0]|\uDC08(?:\u200D\u2B1B)?|\uDC15(?:\u200D\uD83E\uDDBA)?|\uDC26(?:\u200D(?:\u2B1B|\uD83D\uDD25))?|\uDC3B(?:\u200D\u2744\uFE0F?)?|\uDC41\uFE0F?(?:\u200D\uD83D\uDDE8\uFE0F?)?|\uDC68(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDC68\uDC69]\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?)|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFC-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFD-\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFD\uDFFF]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?\uDC68\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDD1D\uDEEF]\u200D\uD83D\uDC68\uD83C[\uDFFB-\uDFFE]|[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3])))?))?|\uDC69(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:\uDC8B\u200D\uD83D)?[\uDC68\uDC69]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?|\uDC69\u200D\uD83D(?:\uDC66(?:\u200D\uD83D\uDC66)?|\uDC67(?:\u200D\uD83D[\uDC66\uDC67])?))|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFC-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFD-\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFD\uDFFF]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D\uD83D(?:[\uDC68\uDC69]|\uDC8B\u200D\uD83D[\uDC68\uDC69])\uD83C[\uDFFB-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3]|\uDD1D\u200D\uD83D[\uDC68\uDC69]\uD83C[\uDFFB-\uDFFE]|\uDEEF\u200D\uD83D\uDC69\uD83C[\uDFFB-\uDFFE])))?))?|\uDD75(?:\uD83C[\uDFFB-\uDFFF]|\uFE0F)?(?:\u200D[\u2640\u2642]\uFE0F?)?|\uDE2E(?:\u200D\uD83D\uDCA8)?|\uDE35(?:\u200D\uD83D\uDCAB)?|\uDE36(?:\u200D\uD83C\uDF2B\uFE0F?)?|\uDE42(?:\u200D[\u2194\u2195]\uFE0F?)?|\uDEB6(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?)|\uD83E(?:[\uDD0C\uDD0F\uDD18-\uDD1F\uDD30-\uDD34\uDD36\uDD77\uDDB5\uDDB6\uDDBB\uDDD2\uDDD3\uDDD5\uDEC3-\uDEC5\uDEF0\uDEF2-\uDEF8](?:\uD83C[\uDFFB-\uDFFF])?|[\uDD26\uDD35\uDD37-\uDD39\uDD3C-\uDD3E\uDDB8\uDDB9\uDDCD\uDDCF\uDDD4\uDDD6-\uDDDD](?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDDDE\uDDDF](?:\u200D[\u2640\u2642]\uFE0F?)?|[\uDD0D\uDD0E\uDD10-\uDD17\uDD20-\uDD25\uDD27-\uDD2F\uDD3A\uDD3F-\uDD45\uDD47-\uDD76\uDD78-\uDDB4\uDDB7\uDDBA\uDDBC-\uDDCC\uDDD0\uDDE0-\uDDFF\uDE70-\uDE7C\uDE80-\uDE8A\uDE8E-\uDEC2\uDEC6\uDEC8\uDECD-\uDEDC\uDEDF-\uDEEA\uDEEF]|\uDDCE(?:\uD83C[\uDFFB-\uDFFF])?(?:\u200D(?:[\u2640\u2642]\uFE0F?(?:\u200D\u27A1\uFE0F?)?|\u27A1\uFE0F?))?|\uDDD1(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1|\uDDD1\u200D\uD83E\uDDD2(?:\u200D\uD83E\uDDD2)?|\uDDD2(?:\u200D\uD83E\uDDD2)?))|\uD83C(?:\uDFFB(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFC-\uDFFF])))?|\uDFFC(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFD-\uDFFF])))?|\uDFFD(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])))?|\uDFFE(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFD\uDFFF])))?|\uDFFF(?:\u200D(?:[\u2695\u2696\u2708]\uFE0F?|\u2764\uFE0F?\u200D(?:\uD83D\uDC8B\u200D)?\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE]|\uD83C[\uDF3E\uDF73\uDF7C\uDF84\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D(?:[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uDC30\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])|\uD83E(?:[\uDDAF\uDDBC\uDDBD](?:\u200D\u27A1\uFE0F?)?|[\uDDB0-\uDDB3\uDE70]|\uDD1D\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFF]|\uDEEF\u200D\uD83E\uDDD1\uD83C[\uDFFB-\uDFFE])))?))?|\uDEF1(?:\uD83C(?:\uDFFB(?:\u200D\uD83E\uDEF2\uD83C[\uDFFC-\uDFFF])?|\uDFFC(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFD-\uDFFF])?|\uDFFD(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])?|\uDFFE(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFD\uDFFF])?|\uDFFF(?:\u200D\uD83E\uDEF2\uD83C[\uDFFB-\uDFFE])?))?)/g;
+    };
+  }
+});
+
+// node_modules/wrap-ansi/node_modules/string-width/index.js
+function stringWidth(string4, options = {}) {
+  if (typeof string4 !== "string" || string4.length === 0) {
+    return 0;
+  }
+  const {
+    ambiguousIsNarrow = true,
+    countAnsiEscapeCodes = false
+  } = options;
+  if (!countAnsiEscapeCodes) {
+    string4 = stripAnsi(string4);
+  }
+  if (string4.length === 0) {
+    return 0;
+  }
+  let width = 0;
+  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
+  for (const { segment: character } of segmenter.segment(string4)) {
+    const codePoint = character.codePointAt(0);
+    if (codePoint <= 31 || codePoint >= 127 && codePoint <= 159) {
+      continue;
+    }
+    if (codePoint >= 8203 && codePoint <= 8207 || codePoint === 65279) {
+      continue;
+    }
+    if (codePoint >= 768 && codePoint <= 879 || codePoint >= 6832 && codePoint <= 6911 || codePoint >= 7616 && codePoint <= 7679 || codePoint >= 8400 && codePoint <= 8447 || codePoint >= 65056 && codePoint <= 65071) {
+      continue;
+    }
+    if (codePoint >= 55296 && codePoint <= 57343) {
+      continue;
+    }
+    if (codePoint >= 65024 && codePoint <= 65039) {
+      continue;
+    }
+    if (defaultIgnorableCodePointRegex.test(character)) {
+      continue;
+    }
+    if ((0, import_emoji_regex.default)().test(character)) {
+      width += 2;
+      continue;
+    }
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+  }
+  return width;
+}
+var import_emoji_regex, segmenter, defaultIgnorableCodePointRegex;
+var init_string_width = __esm({
+  "node_modules/wrap-ansi/node_modules/string-width/index.js"() {
+    init_strip_ansi();
+    init_get_east_asian_width();
+    import_emoji_regex = __toESM(require_emoji_regex(), 1);
+    segmenter = new Intl.Segmenter();
+    defaultIgnorableCodePointRegex = new RegExp("^\\p{Default_Ignorable_Code_Point}$", "u");
+  }
+});
+
+// node_modules/ansi-styles/index.js
+function assembleStyles() {
+  const codes = /* @__PURE__ */ new Map();
+  for (const [groupName, group] of Object.entries(styles)) {
+    for (const [styleName, style] of Object.entries(group)) {
+      styles[styleName] = {
+        open: `\x1B[${style[0]}m`,
+        close: `\x1B[${style[1]}m`
+      };
+      group[styleName] = styles[styleName];
+      codes.set(style[0], style[1]);
+    }
+    Object.defineProperty(styles, groupName, {
+      value: group,
+      enumerable: false
+    });
+  }
+  Object.defineProperty(styles, "codes", {
+    value: codes,
+    enumerable: false
+  });
+  styles.color.close = "\x1B[39m";
+  styles.bgColor.close = "\x1B[49m";
+  styles.color.ansi = wrapAnsi16();
+  styles.color.ansi256 = wrapAnsi256();
+  styles.color.ansi16m = wrapAnsi16m();
+  styles.bgColor.ansi = wrapAnsi16(ANSI_BACKGROUND_OFFSET);
+  styles.bgColor.ansi256 = wrapAnsi256(ANSI_BACKGROUND_OFFSET);
+  styles.bgColor.ansi16m = wrapAnsi16m(ANSI_BACKGROUND_OFFSET);
+  Object.defineProperties(styles, {
+    rgbToAnsi256: {
+      value(red2, green2, blue2) {
+        if (red2 === green2 && green2 === blue2) {
+          if (red2 < 8) {
+            return 16;
+          }
+          if (red2 > 248) {
+            return 231;
+          }
+          return Math.round((red2 - 8) / 247 * 24) + 232;
+        }
+        return 16 + 36 * Math.round(red2 / 255 * 5) + 6 * Math.round(green2 / 255 * 5) + Math.round(blue2 / 255 * 5);
+      },
+      enumerable: false
+    },
+    hexToRgb: {
+      value(hex3) {
+        const matches = /[a-f\d]{6}|[a-f\d]{3}/i.exec(hex3.toString(16));
+        if (!matches) {
+          return [0, 0, 0];
+        }
+        let [colorString] = matches;
+        if (colorString.length === 3) {
+          colorString = [...colorString].map((character) => character + character).join("");
+        }
+        const integer2 = Number.parseInt(colorString, 16);
+        return [
+          /* eslint-disable no-bitwise */
+          integer2 >> 16 & 255,
+          integer2 >> 8 & 255,
+          integer2 & 255
+          /* eslint-enable no-bitwise */
+        ];
+      },
+      enumerable: false
+    },
+    hexToAnsi256: {
+      value: (hex3) => styles.rgbToAnsi256(...styles.hexToRgb(hex3)),
+      enumerable: false
+    },
+    ansi256ToAnsi: {
+      value(code2) {
+        if (code2 < 8) {
+          return 30 + code2;
+        }
+        if (code2 < 16) {
+          return 90 + (code2 - 8);
+        }
+        let red2;
+        let green2;
+        let blue2;
+        if (code2 >= 232) {
+          red2 = ((code2 - 232) * 10 + 8) / 255;
+          green2 = red2;
+          blue2 = red2;
+        } else {
+          code2 -= 16;
+          const remainder = code2 % 36;
+          red2 = Math.floor(code2 / 36) / 5;
+          green2 = Math.floor(remainder / 6) / 5;
+          blue2 = remainder % 6 / 5;
+        }
+        const value = Math.max(red2, green2, blue2) * 2;
+        if (value === 0) {
+          return 30;
+        }
+        let result = 30 + (Math.round(blue2) << 2 | Math.round(green2) << 1 | Math.round(red2));
+        if (value === 2) {
+          result += 60;
+        }
+        return result;
+      },
+      enumerable: false
+    },
+    rgbToAnsi: {
+      value: (red2, green2, blue2) => styles.ansi256ToAnsi(styles.rgbToAnsi256(red2, green2, blue2)),
+      enumerable: false
+    },
+    hexToAnsi: {
+      value: (hex3) => styles.ansi256ToAnsi(styles.hexToAnsi256(hex3)),
+      enumerable: false
+    }
+  });
+  return styles;
+}
+var ANSI_BACKGROUND_OFFSET, wrapAnsi16, wrapAnsi256, wrapAnsi16m, styles, modifierNames, foregroundColorNames, backgroundColorNames, colorNames, ansiStyles, ansi_styles_default;
+var init_ansi_styles = __esm({
+  "node_modules/ansi-styles/index.js"() {
+    ANSI_BACKGROUND_OFFSET = 10;
+    wrapAnsi16 = (offset = 0) => (code2) => `\x1B[${code2 + offset}m`;
+    wrapAnsi256 = (offset = 0) => (code2) => `\x1B[${38 + offset};5;${code2}m`;
+    wrapAnsi16m = (offset = 0) => (red2, green2, blue2) => `\x1B[${38 + offset};2;${red2};${green2};${blue2}m`;
+    styles = {
+      modifier: {
+        reset: [0, 0],
+        // 21 isn't widely supported and 22 does the same thing
+        bold: [1, 22],
+        dim: [2, 22],
+        italic: [3, 23],
+        underline: [4, 24],
+        overline: [53, 55],
+        inverse: [7, 27],
+        hidden: [8, 28],
+        strikethrough: [9, 29]
+      },
+      color: {
+        black: [30, 39],
+        red: [31, 39],
+        green: [32, 39],
+        yellow: [33, 39],
+        blue: [34, 39],
+        magenta: [35, 39],
+        cyan: [36, 39],
+        white: [37, 39],
+        // Bright color
+        blackBright: [90, 39],
+        gray: [90, 39],
+        // Alias of `blackBright`
+        grey: [90, 39],
+        // Alias of `blackBright`
+        redBright: [91, 39],
+        greenBright: [92, 39],
+        yellowBright: [93, 39],
+        blueBright: [94, 39],
+        magentaBright: [95, 39],
+        cyanBright: [96, 39],
+        whiteBright: [97, 39]
+      },
+      bgColor: {
+        bgBlack: [40, 49],
+        bgRed: [41, 49],
+        bgGreen: [42, 49],
+        bgYellow: [43, 49],
+        bgBlue: [44, 49],
+        bgMagenta: [45, 49],
+        bgCyan: [46, 49],
+        bgWhite: [47, 49],
+        // Bright color
+        bgBlackBright: [100, 49],
+        bgGray: [100, 49],
+        // Alias of `bgBlackBright`
+        bgGrey: [100, 49],
+        // Alias of `bgBlackBright`
+        bgRedBright: [101, 49],
+        bgGreenBright: [102, 49],
+        bgYellowBright: [103, 49],
+        bgBlueBright: [104, 49],
+        bgMagentaBright: [105, 49],
+        bgCyanBright: [106, 49],
+        bgWhiteBright: [107, 49]
+      }
+    };
+    modifierNames = Object.keys(styles.modifier);
+    foregroundColorNames = Object.keys(styles.color);
+    backgroundColorNames = Object.keys(styles.bgColor);
+    colorNames = [...foregroundColorNames, ...backgroundColorNames];
+    ansiStyles = assembleStyles();
+    ansi_styles_default = ansiStyles;
+  }
+});
+
+// node_modules/wrap-ansi/index.js
+var wrap_ansi_exports = {};
+__export(wrap_ansi_exports, {
+  default: () => wrapAnsi
+});
+function wrapAnsi(string4, columns, options) {
+  return String(string4).normalize().replaceAll("\r\n", "\n").split("\n").map((line2) => exec(line2, columns, options)).join("\n");
+}
+var ESCAPES, END_CODE, ANSI_ESCAPE_BELL, ANSI_CSI, ANSI_OSC, ANSI_SGR_TERMINATOR, ANSI_ESCAPE_LINK, wrapAnsiCode, wrapAnsiHyperlink, wordLengths, wrapWord, stringVisibleTrimSpacesRight, exec;
+var init_wrap_ansi = __esm({
+  "node_modules/wrap-ansi/index.js"() {
+    init_string_width();
+    init_strip_ansi();
+    init_ansi_styles();
+    ESCAPES = /* @__PURE__ */ new Set([
+      "\x1B",
+      "\x9B"
+    ]);
+    END_CODE = 39;
+    ANSI_ESCAPE_BELL = "\x07";
+    ANSI_CSI = "[";
+    ANSI_OSC = "]";
+    ANSI_SGR_TERMINATOR = "m";
+    ANSI_ESCAPE_LINK = `${ANSI_OSC}8;;`;
+    wrapAnsiCode = (code2) => `${ESCAPES.values().next().value}${ANSI_CSI}${code2}${ANSI_SGR_TERMINATOR}`;
+    wrapAnsiHyperlink = (url2) => `${ESCAPES.values().next().value}${ANSI_ESCAPE_LINK}${url2}${ANSI_ESCAPE_BELL}`;
+    wordLengths = (string4) => string4.split(" ").map((character) => stringWidth(character));
+    wrapWord = (rows, word, columns) => {
+      const characters = [...word];
+      let isInsideEscape = false;
+      let isInsideLinkEscape = false;
+      let visible = stringWidth(stripAnsi(rows.at(-1)));
+      for (const [index2, character] of characters.entries()) {
+        const characterLength = stringWidth(character);
+        if (visible + characterLength <= columns) {
+          rows[rows.length - 1] += character;
+        } else {
+          rows.push(character);
+          visible = 0;
+        }
+        if (ESCAPES.has(character)) {
+          isInsideEscape = true;
+          const ansiEscapeLinkCandidate = characters.slice(index2 + 1, index2 + 1 + ANSI_ESCAPE_LINK.length).join("");
+          isInsideLinkEscape = ansiEscapeLinkCandidate === ANSI_ESCAPE_LINK;
+        }
+        if (isInsideEscape) {
+          if (isInsideLinkEscape) {
+            if (character === ANSI_ESCAPE_BELL) {
+              isInsideEscape = false;
+              isInsideLinkEscape = false;
+            }
+          } else if (character === ANSI_SGR_TERMINATOR) {
+            isInsideEscape = false;
+          }
+          continue;
+        }
+        visible += characterLength;
+        if (visible === columns && index2 < characters.length - 1) {
+          rows.push("");
+          visible = 0;
+        }
+      }
+      if (!visible && rows.at(-1).length > 0 && rows.length > 1) {
+        rows[rows.length - 2] += rows.pop();
+      }
+    };
+    stringVisibleTrimSpacesRight = (string4) => {
+      const words = string4.split(" ");
+      let last = words.length;
+      while (last > 0) {
+        if (stringWidth(words[last - 1]) > 0) {
+          break;
+        }
+        last--;
+      }
+      if (last === words.length) {
+        return string4;
+      }
+      return words.slice(0, last).join(" ") + words.slice(last).join("");
+    };
+    exec = (string4, columns, options = {}) => {
+      if (options.trim !== false && string4.trim() === "") {
+        return "";
+      }
+      let returnValue = "";
+      let escapeCode;
+      let escapeUrl;
+      const lengths = wordLengths(string4);
+      let rows = [""];
+      for (const [index2, word] of string4.split(" ").entries()) {
+        if (options.trim !== false) {
+          rows[rows.length - 1] = rows.at(-1).trimStart();
+        }
+        let rowLength = stringWidth(rows.at(-1));
+        if (index2 !== 0) {
+          if (rowLength >= columns && (options.wordWrap === false || options.trim === false)) {
+            rows.push("");
+            rowLength = 0;
+          }
+          if (rowLength > 0 || options.trim === false) {
+            rows[rows.length - 1] += " ";
+            rowLength++;
+          }
+        }
+        if (options.hard && lengths[index2] > columns) {
+          const remainingColumns = columns - rowLength;
+          const breaksStartingThisLine = 1 + Math.floor((lengths[index2] - remainingColumns - 1) / columns);
+          const breaksStartingNextLine = Math.floor((lengths[index2] - 1) / columns);
+          if (breaksStartingNextLine < breaksStartingThisLine) {
+            rows.push("");
+          }
+          wrapWord(rows, word, columns);
+          continue;
+        }
+        if (rowLength + lengths[index2] > columns && rowLength > 0 && lengths[index2] > 0) {
+          if (options.wordWrap === false && rowLength < columns) {
+            wrapWord(rows, word, columns);
+            continue;
+          }
+          rows.push("");
+        }
+        if (rowLength + lengths[index2] > columns && options.wordWrap === false) {
+          wrapWord(rows, word, columns);
+          continue;
+        }
+        rows[rows.length - 1] += word;
+      }
+      if (options.trim !== false) {
+        rows = rows.map((row) => stringVisibleTrimSpacesRight(row));
+      }
+      const preString = rows.join("\n");
+      const pre = [...preString];
+      let preStringIndex = 0;
+      for (const [index2, character] of pre.entries()) {
+        returnValue += character;
+        if (ESCAPES.has(character)) {
+          const { groups } = new RegExp(`(?:\\${ANSI_CSI}(?<code>\\d+)m|\\${ANSI_ESCAPE_LINK}(?<uri>.*)${ANSI_ESCAPE_BELL})`).exec(preString.slice(preStringIndex)) || { groups: {} };
+          if (groups.code !== void 0) {
+            const code3 = Number.parseFloat(groups.code);
+            escapeCode = code3 === END_CODE ? void 0 : code3;
+          } else if (groups.uri !== void 0) {
+            escapeUrl = groups.uri.length === 0 ? void 0 : groups.uri;
+          }
+        }
+        const code2 = ansi_styles_default.codes.get(Number(escapeCode));
+        if (pre[index2 + 1] === "\n") {
+          if (escapeUrl) {
+            returnValue += wrapAnsiHyperlink("");
+          }
+          if (escapeCode && code2) {
+            returnValue += wrapAnsiCode(code2);
+          }
+        } else if (character === "\n") {
+          if (escapeCode && code2) {
+            returnValue += wrapAnsiCode(escapeCode);
+          }
+          if (escapeUrl) {
+            returnValue += wrapAnsiHyperlink(escapeUrl);
+          }
+        }
+        preStringIndex += character.length;
+      }
+      return returnValue;
+    };
+  }
+});
+
+// node_modules/is-fullwidth-code-point/index.js
+function isFullwidthCodePoint(codePoint) {
+  if (!Number.isInteger(codePoint)) {
+    return false;
+  }
+  return isFullwidth(codePoint) || isWide(codePoint);
+}
+var init_is_fullwidth_code_point = __esm({
+  "node_modules/is-fullwidth-code-point/index.js"() {
+    init_get_east_asian_width();
+  }
+});
+
+// node_modules/log-update/node_modules/slice-ansi/index.js
+function getEndCode(code2) {
+  if (endCodesSet.has(code2)) {
+    return code2;
+  }
+  if (endCodesMap.has(code2)) {
+    return endCodesMap.get(code2);
+  }
+  code2 = code2.slice(2);
+  if (code2.includes(";")) {
+    code2 = code2[0] + "0";
+  }
+  const returnValue = ansi_styles_default.codes.get(Number.parseInt(code2, 10));
+  if (returnValue) {
+    return ansi_styles_default.color.ansi(returnValue);
+  }
+  return ansi_styles_default.reset.open;
+}
+function findNumberIndex(string4) {
+  for (let index2 = 0; index2 < string4.length; index2++) {
+    const codePoint = string4.codePointAt(index2);
+    if (codePoint >= CODE_POINT_0 && codePoint <= CODE_POINT_9) {
+      return index2;
+    }
+  }
+  return -1;
+}
+function parseAnsiCode(string4, offset) {
+  string4 = string4.slice(offset, offset + MAX_ANSI_SEQUENCE_LENGTH);
+  const startIndex = findNumberIndex(string4);
+  if (startIndex !== -1) {
+    let endIndex = string4.indexOf("m", startIndex);
+    if (endIndex === -1) {
+      endIndex = string4.length;
+    }
+    return string4.slice(0, endIndex + 1);
+  }
+}
+function tokenize(string4, endCharacter = Number.POSITIVE_INFINITY) {
+  const returnValue = [];
+  let index2 = 0;
+  let visibleCount = 0;
+  while (index2 < string4.length) {
+    const codePoint = string4.codePointAt(index2);
+    if (ESCAPES2.has(codePoint)) {
+      const code2 = parseAnsiCode(string4, index2);
+      if (code2) {
+        returnValue.push({
+          type: "ansi",
+          code: code2,
+          endCode: getEndCode(code2)
+        });
+        index2 += code2.length;
+        continue;
+      }
+    }
+    const isFullWidth = isFullwidthCodePoint(codePoint);
+    const character = String.fromCodePoint(codePoint);
+    returnValue.push({
+      type: "character",
+      value: character,
+      isFullWidth
+    });
+    index2 += character.length;
+    visibleCount += isFullWidth ? 2 : character.length;
+    if (visibleCount >= endCharacter) {
+      break;
+    }
+  }
+  return returnValue;
+}
+function reduceAnsiCodes(codes) {
+  let returnValue = [];
+  for (const code2 of codes) {
+    if (code2.code === ansi_styles_default.reset.open) {
+      returnValue = [];
+    } else if (endCodesSet.has(code2.code)) {
+      returnValue = returnValue.filter((returnValueCode) => returnValueCode.endCode !== code2.code);
+    } else {
+      returnValue = returnValue.filter((returnValueCode) => returnValueCode.endCode !== code2.endCode);
+      returnValue.push(code2);
+    }
+  }
+  return returnValue;
+}
+function undoAnsiCodes(codes) {
+  const reduced = reduceAnsiCodes(codes);
+  const endCodes = reduced.map(({ endCode }) => endCode);
+  return endCodes.reverse().join("");
+}
+function sliceAnsi(string4, start, end) {
+  const tokens = tokenize(string4, end);
+  let activeCodes = [];
+  let position = 0;
+  let returnValue = "";
+  let include = false;
+  for (const token of tokens) {
+    if (end !== void 0 && position >= end) {
+      break;
+    }
+    if (token.type === "ansi") {
+      activeCodes.push(token);
+      if (include) {
+        returnValue += token.code;
+      }
+    } else {
+      if (!include && position >= start) {
+        include = true;
+        activeCodes = reduceAnsiCodes(activeCodes);
+        returnValue = activeCodes.map(({ code: code2 }) => code2).join("");
+      }
+      if (include) {
+        returnValue += token.value;
+      }
+      position += token.isFullWidth ? 2 : token.value.length;
+    }
+  }
+  returnValue += undoAnsiCodes(activeCodes);
+  return returnValue;
+}
+var ESCAPES2, CODE_POINT_0, CODE_POINT_9, MAX_ANSI_SEQUENCE_LENGTH, endCodesSet, endCodesMap;
+var init_slice_ansi = __esm({
+  "node_modules/log-update/node_modules/slice-ansi/index.js"() {
+    init_ansi_styles();
+    init_is_fullwidth_code_point();
+    ESCAPES2 = /* @__PURE__ */ new Set([27, 155]);
+    CODE_POINT_0 = "0".codePointAt(0);
+    CODE_POINT_9 = "9".codePointAt(0);
+    MAX_ANSI_SEQUENCE_LENGTH = 19;
+    endCodesSet = /* @__PURE__ */ new Set();
+    endCodesMap = /* @__PURE__ */ new Map();
+    for (const [start, end] of ansi_styles_default.codes) {
+      endCodesSet.add(ansi_styles_default.color.ansi(end));
+      endCodesMap.set(ansi_styles_default.color.ansi(start), ansi_styles_default.color.ansi(end));
+    }
+  }
+});
+
+// node_modules/log-update/index.js
+var log_update_exports = {};
+__export(log_update_exports, {
+  createLogUpdate: () => createLogUpdate,
+  default: () => log_update_default,
+  logUpdateStderr: () => logUpdateStderr
+});
+function createLogUpdate(stream, { showCursor = false } = {}) {
+  let previousLineCount = 0;
+  let previousWidth = getWidth(stream);
+  let previousOutput = "";
+  const reset2 = () => {
+    previousOutput = "";
+    previousWidth = getWidth(stream);
+    previousLineCount = 0;
+  };
+  const render = (...arguments_) => {
+    if (!showCursor) {
+      cli_cursor_default.hide();
+    }
+    let output2 = fitToTerminalHeight(stream, arguments_.join(" ") + "\n");
+    const width = getWidth(stream);
+    if (output2 === previousOutput && previousWidth === width) {
+      return;
+    }
+    previousOutput = output2;
+    previousWidth = width;
+    output2 = wrapAnsi(output2, width, { trim: false, hard: true, wordWrap: false });
+    stream.write(base_exports.eraseLines(previousLineCount) + output2);
+    previousLineCount = output2.split("\n").length;
+  };
+  render.clear = () => {
+    stream.write(base_exports.eraseLines(previousLineCount));
+    reset2();
+  };
+  render.done = () => {
+    reset2();
+    if (!showCursor) {
+      cli_cursor_default.show();
+    }
+  };
+  return render;
+}
+var import_node_process4, defaultTerminalHeight, getWidth, fitToTerminalHeight, logUpdate, log_update_default, logUpdateStderr;
+var init_log_update = __esm({
+  "node_modules/log-update/index.js"() {
+    import_node_process4 = __toESM(require("node:process"), 1);
+    init_ansi_escapes();
+    init_cli_cursor();
+    init_wrap_ansi();
+    init_slice_ansi();
+    init_strip_ansi();
+    defaultTerminalHeight = 24;
+    getWidth = ({ columns = 80 }) => columns;
+    fitToTerminalHeight = (stream, text) => {
+      const terminalHeight = stream.rows ?? defaultTerminalHeight;
+      const lines = text.split("\n");
+      const toRemove = Math.max(0, lines.length - terminalHeight);
+      return toRemove ? sliceAnsi(text, stripAnsi(lines.slice(0, toRemove).join("\n")).length + 1) : text;
+    };
+    logUpdate = createLogUpdate(import_node_process4.default.stdout);
+    log_update_default = logUpdate;
+    logUpdateStderr = createLogUpdate(import_node_process4.default.stderr);
+  }
+});
+
+// node_modules/slice-ansi/tokenize-ansi.js
+function isSgrParameterCharacter(codePoint) {
+  return codePoint >= CODE_POINT_02 && codePoint <= CODE_POINT_92 || codePoint === CODE_POINT_SEMICOLON || codePoint === CODE_POINT_COLON;
+}
+function isCsiParameterCharacter(codePoint) {
+  return codePoint >= CODE_POINT_CSI_PARAMETER_START && codePoint <= CODE_POINT_CSI_PARAMETER_END;
+}
+function isCsiIntermediateCharacter(codePoint) {
+  return codePoint >= CODE_POINT_CSI_INTERMEDIATE_START && codePoint <= CODE_POINT_CSI_INTERMEDIATE_END;
+}
+function isCsiFinalCharacter(codePoint) {
+  return codePoint >= CODE_POINT_CSI_FINAL_START && codePoint <= CODE_POINT_CSI_FINAL_END;
+}
+function isRegionalIndicatorCodePoint(codePoint) {
+  return codePoint >= REGIONAL_INDICATOR_SYMBOL_LETTER_A && codePoint <= REGIONAL_INDICATOR_SYMBOL_LETTER_Z;
+}
+function createControlParseResult(code2, endIndex) {
+  return {
+    token: {
+      type: "control",
+      code: code2
+    },
+    endIndex
+  };
+}
+function isEmojiStyleGrapheme(grapheme) {
+  if (EMOJI_PRESENTATION_GRAPHEME_REGEX.test(grapheme)) {
+    return true;
+  }
+  for (const character of grapheme) {
+    const codePoint = character.codePointAt(0);
+    if (codePoint === VARIATION_SELECTOR_16_CODE_POINT || codePoint === COMBINING_ENCLOSING_KEYCAP_CODE_POINT) {
+      return true;
+    }
+  }
+  return false;
+}
+function getGraphemeWidth(grapheme) {
+  let regionalIndicatorCount = 0;
+  for (const character of grapheme) {
+    const codePoint = character.codePointAt(0);
+    if (isFullwidthCodePoint(codePoint)) {
+      return 2;
+    }
+    if (isRegionalIndicatorCodePoint(codePoint)) {
+      regionalIndicatorCount++;
+    }
+  }
+  if (regionalIndicatorCount >= 1) {
+    return 2;
+  }
+  if (isEmojiStyleGrapheme(grapheme)) {
+    return 2;
+  }
+  return 1;
+}
+function getSgrPrefix(code2) {
+  if (code2.startsWith("\x9B")) {
+    return "\x9B";
+  }
+  return `${ESCAPE}${ANSI_CSI2}`;
+}
+function createSgrCode(prefix, values) {
+  return `${prefix}${values.join(";")}${ANSI_SGR_TERMINATOR2}`;
+}
+function getSgrFragments(code2) {
+  const fragments = [];
+  const sgrPrefix = getSgrPrefix(code2);
+  let parameterString;
+  if (code2.startsWith(`${ESCAPE}${ANSI_CSI2}`)) {
+    parameterString = code2.slice(2, -1);
+  } else if (code2.startsWith("\x9B")) {
+    parameterString = code2.slice(1, -1);
+  } else {
+    return fragments;
+  }
+  const rawCodes = parameterString.length === 0 ? [String(SGR_RESET_CODE)] : parameterString.split(";");
+  let index2 = 0;
+  while (index2 < rawCodes.length) {
+    const codeNumber = Number.parseInt(rawCodes[index2], 10);
+    if (Number.isNaN(codeNumber)) {
+      index2++;
+      continue;
+    }
+    if (codeNumber === SGR_RESET_CODE) {
+      fragments.push({ type: "reset" });
+      index2++;
+      continue;
+    }
+    if (codeNumber === SGR_EXTENDED_FOREGROUND_CODE || codeNumber === SGR_EXTENDED_BACKGROUND_CODE) {
+      const colorType = Number.parseInt(rawCodes[index2 + 1], 10);
+      if (colorType === SGR_COLOR_TYPE_ANSI_256 && index2 + SGR_ANSI_256_LAST_PARAMETER_OFFSET < rawCodes.length) {
+        const openCode3 = createSgrCode(sgrPrefix, rawCodes.slice(index2, index2 + SGR_ANSI_256_FRAGMENT_LENGTH));
+        fragments.push({
+          type: "start",
+          code: openCode3,
+          endCode: ansi_styles_default.color.ansi(codeNumber === SGR_EXTENDED_FOREGROUND_CODE ? SGR_DEFAULT_FOREGROUND_CODE : SGR_DEFAULT_BACKGROUND_CODE)
+        });
+        index2 += SGR_ANSI_256_FRAGMENT_LENGTH;
+        continue;
+      }
+      if (colorType === SGR_COLOR_TYPE_TRUECOLOR && index2 + SGR_TRUECOLOR_LAST_PARAMETER_OFFSET < rawCodes.length) {
+        const openCode3 = createSgrCode(sgrPrefix, rawCodes.slice(index2, index2 + SGR_TRUECOLOR_FRAGMENT_LENGTH));
+        fragments.push({
+          type: "start",
+          code: openCode3,
+          endCode: ansi_styles_default.color.ansi(codeNumber === SGR_EXTENDED_FOREGROUND_CODE ? SGR_DEFAULT_FOREGROUND_CODE : SGR_DEFAULT_BACKGROUND_CODE)
+        });
+        index2 += SGR_TRUECOLOR_FRAGMENT_LENGTH;
+        continue;
+      }
+      const openCode2 = createSgrCode(sgrPrefix, [rawCodes[index2]]);
+      fragments.push({
+        type: "start",
+        code: openCode2,
+        endCode: ansi_styles_default.color.ansi(codeNumber === SGR_EXTENDED_FOREGROUND_CODE ? SGR_DEFAULT_FOREGROUND_CODE : SGR_DEFAULT_BACKGROUND_CODE)
+      });
+      index2++;
+      continue;
+    }
+    if (endCodeNumbers.has(codeNumber)) {
+      fragments.push({
+        type: "end",
+        endCode: ansi_styles_default.color.ansi(codeNumber)
+      });
+      index2++;
+      continue;
+    }
+    const mappedEndCode = ansi_styles_default.codes.get(codeNumber);
+    if (mappedEndCode !== void 0) {
+      const openCode2 = createSgrCode(sgrPrefix, [rawCodes[index2]]);
+      fragments.push({
+        type: "start",
+        code: openCode2,
+        endCode: ansi_styles_default.color.ansi(mappedEndCode)
+      });
+      index2++;
+      continue;
+    }
+    const openCode = createSgrCode(sgrPrefix, [rawCodes[index2]]);
+    fragments.push({
+      type: "start",
+      code: openCode,
+      endCode: ansi_styles_default.reset.open
+    });
+    index2++;
+  }
+  if (fragments.length === 0) {
+    fragments.push({ type: "reset" });
+  }
+  return fragments;
+}
+function parseCsiCode(string4, index2) {
+  const escapeCodePoint = string4.codePointAt(index2);
+  let sequenceStartIndex;
+  if (escapeCodePoint === ESCAPE_CODE_POINT) {
+    if (string4[index2 + 1] !== ANSI_CSI2) {
+      return;
+    }
+    sequenceStartIndex = index2 + 2;
+  } else if (escapeCodePoint === C1_CSI_CODE_POINT) {
+    sequenceStartIndex = index2 + 1;
+  } else {
+    return;
+  }
+  let hasCanonicalSgrParameters = true;
+  for (let sequenceIndex = sequenceStartIndex; sequenceIndex < string4.length; sequenceIndex++) {
+    const codePoint = string4.codePointAt(sequenceIndex);
+    if (isCsiFinalCharacter(codePoint)) {
+      const code2 = string4.slice(index2, sequenceIndex + 1);
+      if (string4[sequenceIndex] !== ANSI_SGR_TERMINATOR2 || !hasCanonicalSgrParameters) {
+        return createControlParseResult(code2, sequenceIndex + 1);
+      }
+      return {
+        token: {
+          type: "sgr",
+          code: code2,
+          fragments: getSgrFragments(code2)
+        },
+        endIndex: sequenceIndex + 1
+      };
+    }
+    if (isCsiParameterCharacter(codePoint)) {
+      if (!isSgrParameterCharacter(codePoint)) {
+        hasCanonicalSgrParameters = false;
+      }
+      continue;
+    }
+    if (isCsiIntermediateCharacter(codePoint)) {
+      hasCanonicalSgrParameters = false;
+      continue;
+    }
+    const endIndex = sequenceIndex;
+    return createControlParseResult(string4.slice(index2, endIndex), endIndex);
+  }
+  return createControlParseResult(string4.slice(index2), string4.length);
+}
+function parseHyperlinkCode(string4, index2) {
+  let hyperlinkPrefix;
+  let hyperlinkClose;
+  const codePoint = string4.codePointAt(index2);
+  if (codePoint === ESCAPE_CODE_POINT && string4.startsWith(ANSI_HYPERLINK_ESC_PREFIX, index2)) {
+    hyperlinkPrefix = ANSI_HYPERLINK_ESC_PREFIX;
+    hyperlinkClose = ANSI_HYPERLINK_ESC_CLOSE;
+  } else if (codePoint === C1_OSC_CODE_POINT && string4.startsWith(ANSI_HYPERLINK_C1_PREFIX, index2)) {
+    hyperlinkPrefix = ANSI_HYPERLINK_C1_PREFIX;
+    hyperlinkClose = ANSI_HYPERLINK_C1_CLOSE;
+  } else {
+    return;
+  }
+  const uriStart = string4.indexOf(";", index2 + hyperlinkPrefix.length);
+  if (uriStart === -1) {
+    return createControlParseResult(string4.slice(index2), string4.length);
+  }
+  for (let sequenceIndex = uriStart + 1; sequenceIndex < string4.length; sequenceIndex++) {
+    const character = string4[sequenceIndex];
+    if (character === ANSI_BELL) {
+      const code2 = string4.slice(index2, sequenceIndex + 1);
+      const action = sequenceIndex === uriStart + 1 ? "close" : "open";
+      return {
+        token: {
+          type: "hyperlink",
+          code: code2,
+          action,
+          closePrefix: hyperlinkClose,
+          terminator: ANSI_BELL
+        },
+        endIndex: sequenceIndex + 1
+      };
+    }
+    if (character === ESCAPE && string4[sequenceIndex + 1] === ANSI_OSC_TERMINATOR) {
+      const code2 = string4.slice(index2, sequenceIndex + 2);
+      const action = sequenceIndex === uriStart + 1 ? "close" : "open";
+      return {
+        token: {
+          type: "hyperlink",
+          code: code2,
+          action,
+          closePrefix: hyperlinkClose,
+          terminator: ANSI_STRING_TERMINATOR
+        },
+        endIndex: sequenceIndex + 2
+      };
+    }
+    if (character === C1_STRING_TERMINATOR) {
+      const code2 = string4.slice(index2, sequenceIndex + 1);
+      const action = sequenceIndex === uriStart + 1 ? "close" : "open";
+      return {
+        token: {
+          type: "hyperlink",
+          code: code2,
+          action,
+          closePrefix: hyperlinkClose,
+          terminator: C1_STRING_TERMINATOR
+        },
+        endIndex: sequenceIndex + 1
+      };
+    }
+  }
+  return createControlParseResult(string4.slice(index2), string4.length);
+}
+function parseControlStringCode(string4, index2) {
+  const codePoint = string4.codePointAt(index2);
+  let sequenceStartIndex;
+  let supportsBellTerminator = false;
+  switch (codePoint) {
+    case ESCAPE_CODE_POINT: {
+      const command = string4[index2 + 1];
+      switch (command) {
+        case ANSI_OSC2: {
+          sequenceStartIndex = index2 + 2;
+          supportsBellTerminator = true;
+          break;
+        }
+        case ANSI_DCS:
+        case ANSI_SOS:
+        case ANSI_PM:
+        case ANSI_APC: {
+          sequenceStartIndex = index2 + 2;
+          break;
+        }
+        case ANSI_OSC_TERMINATOR: {
+          return createControlParseResult(ANSI_STRING_TERMINATOR, index2 + 2);
+        }
+        default: {
+          return;
+        }
+      }
+      break;
+    }
+    case C1_OSC_CODE_POINT: {
+      sequenceStartIndex = index2 + 1;
+      supportsBellTerminator = true;
+      break;
+    }
+    case C1_DCS_CODE_POINT:
+    case C1_SOS_CODE_POINT:
+    case C1_PM_CODE_POINT:
+    case C1_APC_CODE_POINT: {
+      sequenceStartIndex = index2 + 1;
+      break;
+    }
+    case C1_ST_CODE_POINT: {
+      return createControlParseResult(C1_STRING_TERMINATOR, index2 + 1);
+    }
+    default: {
+      return;
+    }
+  }
+  for (let sequenceIndex = sequenceStartIndex; sequenceIndex < string4.length; sequenceIndex++) {
+    if (supportsBellTerminator && string4[sequenceIndex] === ANSI_BELL) {
+      return createControlParseResult(string4.slice(index2, sequenceIndex + 1), sequenceIndex + 1);
+    }
+    if (string4[sequenceIndex] === ESCAPE && string4[sequenceIndex + 1] === ANSI_OSC_TERMINATOR) {
+      return createControlParseResult(string4.slice(index2, sequenceIndex + 2), sequenceIndex + 2);
+    }
+    if (string4[sequenceIndex] === C1_STRING_TERMINATOR) {
+      return createControlParseResult(string4.slice(index2, sequenceIndex + 1), sequenceIndex + 1);
+    }
+  }
+  return createControlParseResult(string4.slice(index2), string4.length);
+}
+function parseAnsiCode2(string4, index2) {
+  const codePoint = string4.codePointAt(index2);
+  if (codePoint === ESCAPE_CODE_POINT || codePoint === C1_OSC_CODE_POINT) {
+    const hyperlinkCode = parseHyperlinkCode(string4, index2);
+    if (hyperlinkCode) {
+      return hyperlinkCode;
+    }
+  }
+  const controlStringCode = parseControlStringCode(string4, index2);
+  if (controlStringCode) {
+    return controlStringCode;
+  }
+  return parseCsiCode(string4, index2);
+}
+function appendTrailingAnsiTokens(string4, index2, tokens) {
+  while (index2 < string4.length) {
+    const nextCodePoint = string4.codePointAt(index2);
+    if (!ESCAPES3.has(nextCodePoint)) {
+      break;
+    }
+    const escapeCode = parseAnsiCode2(string4, index2);
+    if (!escapeCode) {
+      break;
+    }
+    tokens.push(escapeCode.token);
+    index2 = escapeCode.endIndex;
+  }
+  return index2;
+}
+function parseCharacterTokenWithRawSegmentation(string4, index2, graphemeSegments) {
+  const segment = graphemeSegments.containing(index2);
+  if (!segment || segment.index !== index2) {
+    return;
+  }
+  return {
+    token: {
+      type: "character",
+      // Intentionally preserve UAX29 behavior (GB3): CRLF is one grapheme cluster.
+      value: segment.segment,
+      visibleWidth: getGraphemeWidth(segment.segment),
+      isGraphemeContinuation: false
+    },
+    endIndex: index2 + segment.segment.length
+  };
+}
+function collectVisibleCharacters(string4) {
+  const visibleCharacters = [];
+  let index2 = 0;
+  while (index2 < string4.length) {
+    const codePoint = string4.codePointAt(index2);
+    if (ESCAPES3.has(codePoint)) {
+      const code2 = parseAnsiCode2(string4, index2);
+      if (code2) {
+        index2 = code2.endIndex;
+        continue;
+      }
+    }
+    const value = String.fromCodePoint(codePoint);
+    visibleCharacters.push({
+      value,
+      visibleWidth: 1,
+      isGraphemeContinuation: false
+    });
+    index2 += value.length;
+  }
+  return visibleCharacters;
+}
+function applyGraphemeMetadata(visibleCharacters) {
+  if (visibleCharacters.length === 0) {
+    return;
+  }
+  const visibleString = visibleCharacters.map(({ value }) => value).join("");
+  const scalarOffsets = [];
+  let scalarOffset = 0;
+  for (const visibleCharacter of visibleCharacters) {
+    scalarOffsets.push(scalarOffset);
+    scalarOffset += visibleCharacter.value.length;
+  }
+  let scalarIndex = 0;
+  for (const segment of GRAPHEME_SEGMENTER.segment(visibleString)) {
+    while (scalarIndex < visibleCharacters.length && scalarOffsets[scalarIndex] < segment.index) {
+      scalarIndex++;
+    }
+    let graphemeIndex = scalarIndex;
+    let isFirstInGrapheme = true;
+    while (graphemeIndex < visibleCharacters.length && scalarOffsets[graphemeIndex] < segment.index + segment.segment.length) {
+      visibleCharacters[graphemeIndex].visibleWidth = isFirstInGrapheme ? getGraphemeWidth(segment.segment) : 0;
+      visibleCharacters[graphemeIndex].isGraphemeContinuation = !isFirstInGrapheme;
+      isFirstInGrapheme = false;
+      graphemeIndex++;
+    }
+    scalarIndex = graphemeIndex;
+  }
+}
+function tokenizeAnsiWithVisibleSegmentation(string4, { endCharacter = Number.POSITIVE_INFINITY } = {}) {
+  const tokens = [];
+  const visibleCharacters = collectVisibleCharacters(string4);
+  applyGraphemeMetadata(visibleCharacters);
+  let index2 = 0;
+  let visibleCharacterIndex = 0;
+  let visibleCount = 0;
+  while (index2 < string4.length) {
+    const codePoint = string4.codePointAt(index2);
+    if (ESCAPES3.has(codePoint)) {
+      const code2 = parseAnsiCode2(string4, index2);
+      if (code2) {
+        tokens.push(code2.token);
+        index2 = code2.endIndex;
+        continue;
+      }
+    }
+    const value = String.fromCodePoint(codePoint);
+    const visibleCharacter = visibleCharacters[visibleCharacterIndex];
+    let visibleWidth = isFullwidthCodePoint(codePoint) ? 2 : value.length;
+    if (visibleCharacter) {
+      visibleWidth = visibleCharacter.visibleWidth;
+    }
+    const token = {
+      type: "character",
+      value,
+      visibleWidth,
+      isGraphemeContinuation: visibleCharacter ? visibleCharacter.isGraphemeContinuation : false
+    };
+    tokens.push(token);
+    index2 += value.length;
+    visibleCharacterIndex++;
+    visibleCount += token.visibleWidth;
+    if (visibleCount >= endCharacter) {
+      const nextVisibleCharacter = visibleCharacters[visibleCharacterIndex];
+      if (!nextVisibleCharacter || !nextVisibleCharacter.isGraphemeContinuation) {
+        index2 = appendTrailingAnsiTokens(string4, index2, tokens);
+        break;
+      }
+    }
+  }
+  return tokens;
+}
+function areValuesInSameGrapheme(leftValue, rightValue) {
+  const pair = `${leftValue}${rightValue}`;
+  const splitIndex = leftValue.length;
+  for (const segment of GRAPHEME_SEGMENTER.segment(pair)) {
+    if (segment.index === splitIndex) {
+      return false;
+    }
+    if (segment.index > splitIndex) {
+      return true;
+    }
+  }
+  return true;
+}
+function hasAnsiSplitContinuationAhead(string4, startIndex, previousVisibleValue, graphemeSegments) {
+  if (!previousVisibleValue) {
+    return false;
+  }
+  let index2 = startIndex;
+  let hasAnsiCode = false;
+  while (index2 < string4.length) {
+    const codePoint = string4.codePointAt(index2);
+    if (ESCAPES3.has(codePoint)) {
+      const code2 = parseAnsiCode2(string4, index2);
+      if (code2) {
+        hasAnsiCode = true;
+        index2 = code2.endIndex;
+        continue;
+      }
+    }
+    if (!hasAnsiCode) {
+      return false;
+    }
+    const characterToken = parseCharacterTokenWithRawSegmentation(string4, index2, graphemeSegments);
+    if (!characterToken) {
+      return true;
+    }
+    return areValuesInSameGrapheme(previousVisibleValue, characterToken.token.value);
+  }
+  return false;
+}
+function tokenizeAnsi(string4, { endCharacter = Number.POSITIVE_INFINITY } = {}) {
+  const tokens = [];
+  const graphemeSegments = GRAPHEME_SEGMENTER.segment(string4);
+  let index2 = 0;
+  let visibleCount = 0;
+  let previousVisibleValue;
+  let hasAnsiSinceLastVisible = false;
+  while (index2 < string4.length) {
+    const codePoint = string4.codePointAt(index2);
+    if (ESCAPES3.has(codePoint)) {
+      const code2 = parseAnsiCode2(string4, index2);
+      if (code2) {
+        tokens.push(code2.token);
+        index2 = code2.endIndex;
+        hasAnsiSinceLastVisible = true;
+        continue;
+      }
+    }
+    const characterToken = parseCharacterTokenWithRawSegmentation(string4, index2, graphemeSegments);
+    if (!characterToken) {
+      return tokenizeAnsiWithVisibleSegmentation(string4, { endCharacter });
+    }
+    if (hasAnsiSinceLastVisible && previousVisibleValue && areValuesInSameGrapheme(previousVisibleValue, characterToken.token.value)) {
+      return tokenizeAnsiWithVisibleSegmentation(string4, { endCharacter });
+    }
+    tokens.push(characterToken.token);
+    index2 = characterToken.endIndex;
+    visibleCount += characterToken.token.visibleWidth;
+    hasAnsiSinceLastVisible = false;
+    previousVisibleValue = characterToken.token.value;
+    if (visibleCount >= endCharacter) {
+      if (hasAnsiSplitContinuationAhead(string4, index2, previousVisibleValue, graphemeSegments)) {
+        return tokenizeAnsiWithVisibleSegmentation(string4, { endCharacter });
+      }
+      index2 = appendTrailingAnsiTokens(string4, index2, tokens);
+      break;
+    }
+  }
+  return tokens;
+}
+var ESCAPE_CODE_POINT, C1_DCS_CODE_POINT, C1_SOS_CODE_POINT, C1_CSI_CODE_POINT, C1_ST_CODE_POINT, C1_OSC_CODE_POINT, C1_PM_CODE_POINT, C1_APC_CODE_POINT, ESCAPES3, ESCAPE, ANSI_BELL, ANSI_CSI2, ANSI_OSC2, ANSI_DCS, ANSI_SOS, ANSI_PM, ANSI_APC, ANSI_SGR_TERMINATOR2, ANSI_OSC_TERMINATOR, ANSI_STRING_TERMINATOR, C1_OSC, C1_STRING_TERMINATOR, ANSI_HYPERLINK_ESC_PREFIX, ANSI_HYPERLINK_C1_PREFIX, ANSI_HYPERLINK_ESC_CLOSE, ANSI_HYPERLINK_C1_CLOSE, CODE_POINT_02, CODE_POINT_92, CODE_POINT_SEMICOLON, CODE_POINT_COLON, CODE_POINT_CSI_PARAMETER_START, CODE_POINT_CSI_PARAMETER_END, CODE_POINT_CSI_INTERMEDIATE_START, CODE_POINT_CSI_INTERMEDIATE_END, CODE_POINT_CSI_FINAL_START, CODE_POINT_CSI_FINAL_END, REGIONAL_INDICATOR_SYMBOL_LETTER_A, REGIONAL_INDICATOR_SYMBOL_LETTER_Z, SGR_RESET_CODE, SGR_EXTENDED_FOREGROUND_CODE, SGR_DEFAULT_FOREGROUND_CODE, SGR_EXTENDED_BACKGROUND_CODE, SGR_DEFAULT_BACKGROUND_CODE, SGR_COLOR_TYPE_ANSI_256, SGR_COLOR_TYPE_TRUECOLOR, SGR_ANSI_256_FRAGMENT_LENGTH, SGR_TRUECOLOR_FRAGMENT_LENGTH, SGR_ANSI_256_LAST_PARAMETER_OFFSET, SGR_TRUECOLOR_LAST_PARAMETER_OFFSET, VARIATION_SELECTOR_16_CODE_POINT, COMBINING_ENCLOSING_KEYCAP_CODE_POINT, EMOJI_PRESENTATION_GRAPHEME_REGEX, GRAPHEME_SEGMENTER, endCodeNumbers;
+var init_tokenize_ansi = __esm({
+  "node_modules/slice-ansi/tokenize-ansi.js"() {
+    init_ansi_styles();
+    init_is_fullwidth_code_point();
+    ESCAPE_CODE_POINT = 27;
+    C1_DCS_CODE_POINT = 144;
+    C1_SOS_CODE_POINT = 152;
+    C1_CSI_CODE_POINT = 155;
+    C1_ST_CODE_POINT = 156;
+    C1_OSC_CODE_POINT = 157;
+    C1_PM_CODE_POINT = 158;
+    C1_APC_CODE_POINT = 159;
+    ESCAPES3 = /* @__PURE__ */ new Set([
+      ESCAPE_CODE_POINT,
+      C1_DCS_CODE_POINT,
+      C1_SOS_CODE_POINT,
+      C1_CSI_CODE_POINT,
+      C1_ST_CODE_POINT,
+      C1_OSC_CODE_POINT,
+      C1_PM_CODE_POINT,
+      C1_APC_CODE_POINT
+    ]);
+    ESCAPE = "\x1B";
+    ANSI_BELL = "\x07";
+    ANSI_CSI2 = "[";
+    ANSI_OSC2 = "]";
+    ANSI_DCS = "P";
+    ANSI_SOS = "X";
+    ANSI_PM = "^";
+    ANSI_APC = "_";
+    ANSI_SGR_TERMINATOR2 = "m";
+    ANSI_OSC_TERMINATOR = "\\";
+    ANSI_STRING_TERMINATOR = `${ESCAPE}${ANSI_OSC_TERMINATOR}`;
+    C1_OSC = "\x9D";
+    C1_STRING_TERMINATOR = "\x9C";
+    ANSI_HYPERLINK_ESC_PREFIX = `${ESCAPE}${ANSI_OSC2}8;`;
+    ANSI_HYPERLINK_C1_PREFIX = `${C1_OSC}8;`;
+    ANSI_HYPERLINK_ESC_CLOSE = `${ANSI_HYPERLINK_ESC_PREFIX};`;
+    ANSI_HYPERLINK_C1_CLOSE = `${ANSI_HYPERLINK_C1_PREFIX};`;
+    CODE_POINT_02 = "0".codePointAt(0);
+    CODE_POINT_92 = "9".codePointAt(0);
+    CODE_POINT_SEMICOLON = ";".codePointAt(0);
+    CODE_POINT_COLON = ":".codePointAt(0);
+    CODE_POINT_CSI_PARAMETER_START = "0".codePointAt(0);
+    CODE_POINT_CSI_PARAMETER_END = "?".codePointAt(0);
+    CODE_POINT_CSI_INTERMEDIATE_START = " ".codePointAt(0);
+    CODE_POINT_CSI_INTERMEDIATE_END = "/".codePointAt(0);
+    CODE_POINT_CSI_FINAL_START = "@".codePointAt(0);
+    CODE_POINT_CSI_FINAL_END = "~".codePointAt(0);
+    REGIONAL_INDICATOR_SYMBOL_LETTER_A = 127462;
+    REGIONAL_INDICATOR_SYMBOL_LETTER_Z = 127487;
+    SGR_RESET_CODE = 0;
+    SGR_EXTENDED_FOREGROUND_CODE = 38;
+    SGR_DEFAULT_FOREGROUND_CODE = 39;
+    SGR_EXTENDED_BACKGROUND_CODE = 48;
+    SGR_DEFAULT_BACKGROUND_CODE = 49;
+    SGR_COLOR_TYPE_ANSI_256 = 5;
+    SGR_COLOR_TYPE_TRUECOLOR = 2;
+    SGR_ANSI_256_FRAGMENT_LENGTH = 3;
+    SGR_TRUECOLOR_FRAGMENT_LENGTH = 5;
+    SGR_ANSI_256_LAST_PARAMETER_OFFSET = 2;
+    SGR_TRUECOLOR_LAST_PARAMETER_OFFSET = 4;
+    VARIATION_SELECTOR_16_CODE_POINT = 65039;
+    COMBINING_ENCLOSING_KEYCAP_CODE_POINT = 8419;
+    EMOJI_PRESENTATION_GRAPHEME_REGEX = new RegExp("\\p{Emoji_Presentation}", "u");
+    GRAPHEME_SEGMENTER = new Intl.Segmenter(void 0, { granularity: "grapheme" });
+    endCodeNumbers = /* @__PURE__ */ new Set();
+    for (const [, end] of ansi_styles_default.codes) {
+      endCodeNumbers.add(end);
+    }
+  }
+});
+
+// node_modules/slice-ansi/index.js
+function applySgrFragments(activeStyles, fragments) {
+  for (const fragment of fragments) {
+    switch (fragment.type) {
+      case "reset": {
+        activeStyles.clear();
+        break;
+      }
+      case "end": {
+        activeStyles.delete(fragment.endCode);
+        break;
+      }
+      case "start": {
+        activeStyles.delete(fragment.endCode);
+        activeStyles.set(fragment.endCode, fragment.code);
+        break;
+      }
+      default: {
+        break;
+      }
+    }
+  }
+  return activeStyles;
+}
+function undoAnsiCodes2(activeStyles) {
+  return [...activeStyles.keys()].reverse().join("");
+}
+function closeHyperlink(hyperlinkToken) {
+  return `${hyperlinkToken.closePrefix}${hyperlinkToken.terminator}`;
+}
+function shouldIncludeSgrAfterEnd(token, activeStyles) {
+  let hasStartFragment = false;
+  let hasClosingEffect = false;
+  for (const fragment of token.fragments) {
+    if (fragment.type === "start") {
+      hasStartFragment = true;
+      continue;
+    }
+    if (fragment.type === "reset" && activeStyles.size > 0) {
+      hasClosingEffect = true;
+      continue;
+    }
+    if (fragment.type === "end" && activeStyles.has(fragment.endCode)) {
+      hasClosingEffect = true;
+    }
+  }
+  return hasClosingEffect && !hasStartFragment;
+}
+function applySgrToken({ token, isPastEnd, activeStyles, returnValue, include, activeHyperlink, position }) {
+  if (isPastEnd && !shouldIncludeSgrAfterEnd(token, activeStyles)) {
+    return {
+      activeStyles,
+      activeHyperlink,
+      position,
+      returnValue,
+      include
+    };
+  }
+  activeStyles = applySgrFragments(activeStyles, token.fragments);
+  if (include) {
+    returnValue += token.code;
+  }
+  return {
+    activeStyles,
+    activeHyperlink,
+    position,
+    returnValue,
+    include
+  };
+}
+function applyHyperlinkToken({ token, isPastEnd, activeStyles, activeHyperlink, position, returnValue, include }) {
+  if (isPastEnd && (token.action !== "close" || !activeHyperlink)) {
+    return {
+      activeStyles,
+      activeHyperlink,
+      position,
+      returnValue,
+      include
+    };
+  }
+  if (token.action === "open") {
+    activeHyperlink = token;
+  } else if (token.action === "close") {
+    activeHyperlink = void 0;
+  }
+  if (include) {
+    returnValue += token.code;
+  }
+  return {
+    activeStyles,
+    activeHyperlink,
+    position,
+    returnValue,
+    include
+  };
+}
+function applyControlToken({ token, isPastEnd, activeStyles, activeHyperlink, position, returnValue, include }) {
+  if (!isPastEnd && include) {
+    returnValue += token.code;
+  }
+  return {
+    activeStyles,
+    activeHyperlink,
+    position,
+    returnValue,
+    include
+  };
+}
+function applyCharacterToken({ token, start, activeStyles, activeHyperlink, position, returnValue, include }) {
+  if (!include && position >= start && !token.isGraphemeContinuation) {
+    include = true;
+    returnValue = [...activeStyles.values()].join("");
+    if (activeHyperlink) {
+      returnValue += activeHyperlink.code;
+    }
+  }
+  if (include) {
+    returnValue += token.value;
+  }
+  position += token.visibleWidth;
+  return {
+    activeStyles,
+    activeHyperlink,
+    position,
+    returnValue,
+    include
+  };
+}
+function applyToken(parameters) {
+  const tokenHandler = tokenHandlers[parameters.token.type];
+  if (!tokenHandler) {
+    const {
+      activeStyles,
+      activeHyperlink,
+      position,
+      returnValue,
+      include
+    } = parameters;
+    return {
+      activeStyles,
+      activeHyperlink,
+      position,
+      returnValue,
+      include
+    };
+  }
+  return tokenHandler(parameters);
+}
+function createHasContinuationAheadMap(tokens) {
+  const hasContinuationAhead = Array.from({ length: tokens.length }, () => false);
+  let nextCharacterIsContinuation = false;
+  for (let tokenIndex = tokens.length - 1; tokenIndex >= 0; tokenIndex--) {
+    const token = tokens[tokenIndex];
+    hasContinuationAhead[tokenIndex] = nextCharacterIsContinuation;
+    if (token.type === "character") {
+      nextCharacterIsContinuation = Boolean(token.isGraphemeContinuation);
+    }
+  }
+  return hasContinuationAhead;
+}
+function sliceAnsi2(string4, start, end) {
+  const tokens = tokenizeAnsi(string4, { endCharacter: end });
+  const hasContinuationAhead = createHasContinuationAheadMap(tokens);
+  let activeStyles = /* @__PURE__ */ new Map();
+  let activeHyperlink;
+  let position = 0;
+  let returnValue = "";
+  let include = false;
+  for (const [tokenIndex, token] of tokens.entries()) {
+    let isPastEnd = end !== void 0 && position >= end;
+    if (isPastEnd && token.type !== "character" && hasContinuationAhead[tokenIndex]) {
+      isPastEnd = false;
+    }
+    if (isPastEnd && token.type === "character" && !token.isGraphemeContinuation) {
+      break;
+    }
+    ({ activeStyles, activeHyperlink, position, returnValue, include } = applyToken({
+      token,
+      isPastEnd,
+      start,
+      activeStyles,
+      activeHyperlink,
+      position,
+      returnValue,
+      include
+    }));
+  }
+  if (!include) {
+    return "";
+  }
+  if (activeHyperlink) {
+    returnValue += closeHyperlink(activeHyperlink);
+  }
+  returnValue += undoAnsiCodes2(activeStyles);
+  return returnValue;
+}
+var tokenHandlers;
+var init_slice_ansi2 = __esm({
+  "node_modules/slice-ansi/index.js"() {
+    init_tokenize_ansi();
+    tokenHandlers = {
+      sgr: applySgrToken,
+      hyperlink: applyHyperlinkToken,
+      control: applyControlToken,
+      character: applyCharacterToken
+    };
+  }
+});
+
+// node_modules/string-width/index.js
+function isDoubleWidthNonRgiEmojiSequence(segment) {
+  if (segment.length > 50) {
+    return false;
+  }
+  if (unqualifiedKeycapRegex.test(segment)) {
+    return true;
+  }
+  if (segment.includes("\u200D")) {
+    const pictographics = segment.match(extendedPictographicRegex);
+    return pictographics !== null && pictographics.length >= 2;
+  }
+  return false;
+}
+function baseVisible(segment) {
+  const index2 = segment.search(visibleCharacterRegex);
+  return index2 === -1 ? void 0 : segment.slice(index2);
+}
+function isHangulLeadingJamo(codePoint) {
+  return codePoint >= 4352 && codePoint <= 4447 || codePoint >= 43360 && codePoint <= 43388;
+}
+function isHangulVowelJamo(codePoint) {
+  return codePoint >= 4448 && codePoint <= 4519 || codePoint >= 55216 && codePoint <= 55238;
+}
+function isHangulTrailingJamo(codePoint) {
+  return codePoint >= 4520 && codePoint <= 4607 || codePoint >= 55243 && codePoint <= 55291;
+}
+function isHangulJamo(codePoint) {
+  return isHangulLeadingJamo(codePoint) || isHangulVowelJamo(codePoint) || isHangulTrailingJamo(codePoint);
+}
+function hangulClusterWidth(visibleSegment, eastAsianWidthOptions) {
+  const codePoints = [];
+  for (const character of visibleSegment) {
+    if (!visibleCharacterRegex.test(character)) {
+      continue;
+    }
+    codePoints.push(character.codePointAt(0));
+  }
+  if (codePoints.length === 0) {
+    return void 0;
+  }
+  let width = 0;
+  for (let index2 = 0; index2 < codePoints.length; index2++) {
+    const codePoint = codePoints[index2];
+    if (!isHangulJamo(codePoint)) {
+      if (width === 0) {
+        return void 0;
+      }
+      for (let remaining = index2; remaining < codePoints.length; remaining++) {
+        width += eastAsianWidth(codePoints[remaining], eastAsianWidthOptions);
+      }
+      return width;
+    }
+    if (isHangulLeadingJamo(codePoint) && isHangulVowelJamo(codePoints[index2 + 1])) {
+      width += 2;
+      index2 += isHangulTrailingJamo(codePoints[index2 + 2]) ? 2 : 1;
+      continue;
+    }
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+  }
+  return width;
+}
+function trailingWidth(visibleSegment, eastAsianWidthOptions) {
+  let extra = 0;
+  let first = true;
+  for (const character of visibleSegment) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    if (spacingMarkRegex.test(character) || character >= "\uFF00" && character <= "\uFFEF") {
+      extra += eastAsianWidth(character.codePointAt(0), eastAsianWidthOptions);
+    }
+  }
+  return extra;
+}
+function stringWidth2(input2, options = {}) {
+  if (typeof input2 !== "string" || input2.length === 0) {
+    return 0;
+  }
+  const {
+    ambiguousIsNarrow = true,
+    countAnsiEscapeCodes = false
+  } = options;
+  let string4 = input2;
+  if (!countAnsiEscapeCodes && (string4.includes("\x1B") || string4.includes("\x9B"))) {
+    string4 = stripAnsi(string4);
+  }
+  if (string4.length === 0) {
+    return 0;
+  }
+  if (/^[\u0020-\u007E]*$/.test(string4)) {
+    return string4.length;
+  }
+  let width = 0;
+  const eastAsianWidthOptions = { ambiguousAsWide: !ambiguousIsNarrow };
+  for (const { segment } of segmenter2.segment(string4)) {
+    const visibleSegment = baseVisible(segment);
+    if (visibleSegment === void 0) {
+      continue;
+    }
+    if (rgiEmojiRegex.test(segment) || isDoubleWidthNonRgiEmojiSequence(segment)) {
+      width += 2;
+      continue;
+    }
+    const hangulWidth = hangulClusterWidth(visibleSegment, eastAsianWidthOptions);
+    if (hangulWidth !== void 0) {
+      width += hangulWidth;
+      continue;
+    }
+    const codePoint = visibleSegment.codePointAt(0);
+    width += eastAsianWidth(codePoint, eastAsianWidthOptions);
+    width += trailingWidth(visibleSegment, eastAsianWidthOptions);
+  }
+  return width;
+}
+var segmenter2, visibleCharacterRegex, spacingMarkRegex, rgiEmojiRegex, unqualifiedKeycapRegex, extendedPictographicRegex;
+var init_string_width2 = __esm({
+  "node_modules/string-width/index.js"() {
+    init_strip_ansi();
+    init_get_east_asian_width();
+    segmenter2 = new Intl.Segmenter();
+    visibleCharacterRegex = new RegExp("[^\\p{Default_Ignorable_Code_Point}\\p{Control}\\p{Format}\\p{Nonspacing_Mark}\\p{Enclosing_Mark}\\p{Surrogate}]", "v");
+    spacingMarkRegex = new RegExp("\\p{Spacing_Mark}", "v");
+    rgiEmojiRegex = new RegExp("^\\p{RGI_Emoji}$", "v");
+    unqualifiedKeycapRegex = /^[\d#*]\u20E3$/;
+    extendedPictographicRegex = new RegExp("\\p{Extended_Pictographic}", "gu");
+  }
+});
+
+// node_modules/cli-truncate/index.js
+var cli_truncate_exports = {};
+__export(cli_truncate_exports, {
+  default: () => cliTruncate
+});
+function getIndexOfNearestSpace(string4, wantedIndex, shouldSearchRight) {
+  if (string4.charAt(wantedIndex) === " ") {
+    return wantedIndex;
+  }
+  const direction = shouldSearchRight ? 1 : -1;
+  for (let index2 = 0; index2 <= 3; index2++) {
+    const finalIndex = wantedIndex + index2 * direction;
+    if (string4.charAt(finalIndex) === " ") {
+      return finalIndex;
+    }
+  }
+  return wantedIndex;
+}
+function cliTruncate(text, columns, options = {}) {
+  const {
+    position = "end",
+    space = false,
+    preferTruncationOnSpace = false
+  } = options;
+  let { truncationCharacter = "\u2026" } = options;
+  if (typeof text !== "string") {
+    throw new TypeError(`Expected \`input\` to be a string, got ${typeof text}`);
+  }
+  if (typeof columns !== "number") {
+    throw new TypeError(`Expected \`columns\` to be a number, got ${typeof columns}`);
+  }
+  if (columns < 1) {
+    return "";
+  }
+  const length = stringWidth2(text);
+  if (length <= columns) {
+    return text;
+  }
+  if (columns === 1) {
+    return truncationCharacter;
+  }
+  const ANSI = {
+    ESC: 27,
+    LEFT_BRACKET: 91,
+    LETTER_M: 109
+  };
+  const isSgrParameter = (code2) => code2 >= 48 && code2 <= 57 || code2 === 59;
+  function leadingSgrSpanEndIndex(string4) {
+    let index2 = 0;
+    while (index2 + 2 < string4.length && string4.codePointAt(index2) === ANSI.ESC && string4.codePointAt(index2 + 1) === ANSI.LEFT_BRACKET) {
+      let j = index2 + 2;
+      while (j < string4.length && isSgrParameter(string4.codePointAt(j))) {
+        j++;
+      }
+      if (j < string4.length && string4.codePointAt(j) === ANSI.LETTER_M) {
+        index2 = j + 1;
+        continue;
+      }
+      break;
+    }
+    return index2;
+  }
+  function trailingSgrSpanStartIndex(string4) {
+    let start = string4.length;
+    while (start > 1 && string4.codePointAt(start - 1) === ANSI.LETTER_M) {
+      let j = start - 2;
+      while (j >= 0 && isSgrParameter(string4.codePointAt(j))) {
+        j--;
+      }
+      if (j >= 1 && string4.codePointAt(j - 1) === ANSI.ESC && string4.codePointAt(j) === ANSI.LEFT_BRACKET) {
+        start = j - 1;
+        continue;
+      }
+      break;
+    }
+    return start;
+  }
+  function appendWithInheritedStyleFromEnd(visible, suffix) {
+    const start = trailingSgrSpanStartIndex(visible);
+    if (start === visible.length) {
+      return visible + suffix;
+    }
+    return visible.slice(0, start) + suffix + visible.slice(start);
+  }
+  function prependWithInheritedStyleFromStart(prefix, visible) {
+    const end = leadingSgrSpanEndIndex(visible);
+    if (end === 0) {
+      return prefix + visible;
+    }
+    return visible.slice(0, end) + prefix + visible.slice(end);
+  }
+  if (position === "start") {
+    if (preferTruncationOnSpace) {
+      const nearestSpace = getIndexOfNearestSpace(text, length - columns + 1, true);
+      const right2 = sliceAnsi2(text, nearestSpace, length).trim();
+      return prependWithInheritedStyleFromStart(truncationCharacter, right2);
+    }
+    if (space) {
+      truncationCharacter += " ";
+    }
+    const right = sliceAnsi2(text, length - columns + stringWidth2(truncationCharacter), length);
+    return prependWithInheritedStyleFromStart(truncationCharacter, right);
+  }
+  if (position === "middle") {
+    if (space) {
+      truncationCharacter = ` ${truncationCharacter} `;
+    }
+    const half = Math.floor(columns / 2);
+    if (preferTruncationOnSpace) {
+      const spaceNearFirstBreakPoint = getIndexOfNearestSpace(text, half);
+      const spaceNearSecondBreakPoint = getIndexOfNearestSpace(text, length - (columns - half) + 1, true);
+      return sliceAnsi2(text, 0, spaceNearFirstBreakPoint) + truncationCharacter + sliceAnsi2(text, spaceNearSecondBreakPoint, length).trim();
+    }
+    return sliceAnsi2(text, 0, half) + truncationCharacter + sliceAnsi2(text, length - (columns - half) + stringWidth2(truncationCharacter), length);
+  }
+  if (position === "end") {
+    if (preferTruncationOnSpace) {
+      const nearestSpace = getIndexOfNearestSpace(text, columns - 1);
+      const left2 = sliceAnsi2(text, 0, nearestSpace);
+      return appendWithInheritedStyleFromEnd(left2, truncationCharacter);
+    }
+    if (space) {
+      truncationCharacter = ` ${truncationCharacter}`;
+    }
+    const left = sliceAnsi2(text, 0, columns - stringWidth2(truncationCharacter));
+    return appendWithInheritedStyleFromEnd(left, truncationCharacter);
+  }
+  throw new Error(`Expected \`options.position\` to be either \`start\`, \`middle\` or \`end\`, got ${position}`);
+}
+var init_cli_truncate = __esm({
+  "node_modules/cli-truncate/index.js"() {
+    init_slice_ansi2();
+    init_string_width2();
+  }
+});
+
+// node_modules/listr2/dist/index.js
+var dist_exports = {};
+__export(dist_exports, {
+  ANSI_ESCAPE: () => ANSI_ESCAPE,
+  ANSI_ESCAPE_CODES: () => ANSI_ESCAPE_CODES,
+  BaseEventMap: () => BaseEventMap,
+  Concurrency: () => Concurrency,
+  DefaultRenderer: () => DefaultRenderer,
+  EventManager: () => EventManager,
+  LISTR_DEFAULT_RENDERER_STYLE: () => LISTR_DEFAULT_RENDERER_STYLE,
+  LISTR_LOGGER_STDERR_LEVELS: () => LISTR_LOGGER_STDERR_LEVELS,
+  LISTR_LOGGER_STYLE: () => LISTR_LOGGER_STYLE,
+  Listr: () => Listr,
+  ListrDefaultRendererLogLevels: () => ListrDefaultRendererLogLevels,
+  ListrEnvironmentVariables: () => ListrEnvironmentVariables,
+  ListrError: () => ListrError,
+  ListrErrorTypes: () => ListrErrorTypes,
+  ListrEventManager: () => ListrEventManager,
+  ListrEventType: () => ListrEventType,
+  ListrLogLevels: () => ListrLogLevels,
+  ListrLogger: () => ListrLogger,
+  ListrPromptAdapter: () => ListrPromptAdapter,
+  ListrRendererError: () => ListrRendererError,
+  ListrRendererSelection: () => ListrRendererSelection,
+  ListrTaskEventManager: () => ListrTaskEventManager,
+  ListrTaskEventType: () => ListrTaskEventType,
+  ListrTaskState: () => ListrTaskState,
+  PRESET_TIMER: () => PRESET_TIMER,
+  PRESET_TIMESTAMP: () => PRESET_TIMESTAMP,
+  ProcessOutput: () => ProcessOutput,
+  ProcessOutputBuffer: () => ProcessOutputBuffer,
+  ProcessOutputStream: () => ProcessOutputStream,
+  PromptError: () => PromptError,
+  SilentRenderer: () => SilentRenderer,
+  SimpleRenderer: () => SimpleRenderer,
+  Spinner: () => Spinner,
+  TestRenderer: () => TestRenderer,
+  TestRendererSerializer: () => TestRendererSerializer,
+  VerboseRenderer: () => VerboseRenderer,
+  assertFunctionOrSelf: () => assertFunctionOrSelf,
+  cleanseAnsi: () => cleanseAnsi,
+  cloneObject: () => cloneObject,
+  color: () => color,
+  createWritable: () => createWritable,
+  delay: () => delay,
+  figures: () => figures,
+  getRenderer: () => getRenderer,
+  getRendererClass: () => getRendererClass,
+  indent: () => indent,
+  isObservable: () => isObservable,
+  isReadable: () => isReadable,
+  isUnicodeSupported: () => isUnicodeSupported,
+  parseTimer: () => parseTimer,
+  parseTimestamp: () => parseTimestamp,
+  splat: () => splat
+});
+function isObservable(obj) {
+  return !!obj && typeof obj === "object" && typeof obj.subscribe === "function";
+}
+function isReadable(obj) {
+  return !!obj && typeof obj === "object" && obj.readable === true && typeof obj.read === "function" && typeof obj.on === "function";
+}
+function isUnicodeSupported() {
+  return !!process.env[ListrEnvironmentVariables.FORCE_UNICODE] || process.platform !== "win32" || !!process.env.CI || !!process.env.WT_SESSION || process.env.TERM_PROGRAM === "vscode" || process.env.TERM === "xterm-256color" || process.env.TERM === "alacritty";
+}
+function cleanseAnsi(chunk) {
+  return String(chunk).replace(new RegExp(CLEAR_LINE_REGEX, "gmi"), "").replace(new RegExp(BELL_REGEX, "gmi"), "").trim();
+}
+function indent(string4, count) {
+  return string4.replace(/^(?!\s*$)/gm, " ".repeat(count));
+}
+function splat(message, ...splat$1) {
+  return (0, import_util14.format)(String(message), ...splat$1);
+}
+function createWritable(cb) {
+  const writable = new import_stream2.Writable();
+  writable.rows = Infinity;
+  writable.columns = Infinity;
+  writable.write = (chunk) => {
+    cb(chunk.toString());
+    return true;
+  };
+  return writable;
+}
+function parseTimer(duration3) {
+  const seconds2 = Math.floor(duration3 / 1e3);
+  const minutes = Math.floor(seconds2 / 60);
+  let parsedTime;
+  if (seconds2 === 0 && minutes === 0) parsedTime = `0.${Math.floor(duration3 / 100)}s`;
+  if (seconds2 > 0) parsedTime = `${seconds2 % 60}s`;
+  if (minutes > 0) parsedTime = `${minutes}m${parsedTime}`;
+  return parsedTime;
+}
+function parseTimestamp() {
+  const now = /* @__PURE__ */ new Date();
+  return String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0") + ":" + String(now.getSeconds()).padStart(2, "0");
+}
+function isRendererSupported(renderer) {
+  return process.stdout.isTTY === true || renderer.nonTTY === true;
+}
+function getRendererClass(renderer) {
+  if (typeof renderer === "string") return RENDERERS[renderer] ?? RENDERERS.default;
+  return typeof renderer === "function" ? renderer : RENDERERS.default;
+}
+function getRenderer(options) {
+  if (assertFunctionOrSelf(options?.silentRendererCondition)) return {
+    renderer: getRendererClass("silent"),
+    selection: ListrRendererSelection.SILENT
+  };
+  const r = {
+    renderer: getRendererClass(options.renderer),
+    options: options.rendererOptions,
+    selection: ListrRendererSelection.PRIMARY
+  };
+  if (!isRendererSupported(r.renderer) || assertFunctionOrSelf(options?.fallbackRendererCondition)) return {
+    renderer: getRendererClass(options.fallbackRenderer),
+    options: options.fallbackRendererOptions,
+    selection: ListrRendererSelection.SECONDARY
+  };
+  return r;
+}
+function assertFunctionOrSelf(functionOrSelf, ...args) {
+  if (typeof functionOrSelf === "function") return functionOrSelf(...args);
+  else return functionOrSelf;
+}
+function cloneObject(obj) {
+  return clone2(obj);
+}
+function delay(time3) {
+  return new Promise((resolve3) => {
+    setTimeout(resolve3, time3);
+  });
+}
+var import_util14, import_os, import_string_decoder, import_stream2, import_rfdc, import_crypto, ANSI_ESCAPE, ANSI_ESCAPE_CODES, ListrEnvironmentVariables, ListrErrorTypes, ListrEventType, ListrRendererSelection, ListrTaskEventType, ListrTaskState, EventManager, BaseEventMap, CLEAR_LINE_REGEX, BELL_REGEX, color, FIGURES_MAIN, FIGURES_FALLBACK, figures, ListrLogLevels, LISTR_LOGGER_STYLE, LISTR_LOGGER_STDERR_LEVELS, ListrLogger, ProcessOutputBuffer, ProcessOutputStream, ProcessOutput, ListrPromptAdapter, Spinner, ListrDefaultRendererLogLevels, LISTR_DEFAULT_RENDERER_STYLE, PRESET_TIMER, PRESET_TIMESTAMP, DefaultRenderer, SilentRenderer, SimpleRenderer, TestRendererSerializer, TestRenderer, VerboseRenderer, RENDERERS, clone2, Concurrency, ListrError, ListrRendererError, PromptError, TaskWrapper, ListrTaskEventManager, Task, ListrEventManager, Listr;
+var init_dist3 = __esm({
+  "node_modules/listr2/dist/index.js"() {
+    init_eventemitter3();
+    init_colorette();
+    import_util14 = require("util");
+    import_os = require("os");
+    import_string_decoder = require("string_decoder");
+    import_stream2 = require("stream");
+    import_rfdc = __toESM(require_rfdc(), 1);
+    import_crypto = require("crypto");
+    ANSI_ESCAPE = "\x1B[";
+    ANSI_ESCAPE_CODES = {
+      CURSOR_HIDE: ANSI_ESCAPE + "?25l",
+      CURSOR_SHOW: ANSI_ESCAPE + "?25h"
+    };
+    ListrEnvironmentVariables = /* @__PURE__ */ (function(ListrEnvironmentVariables$1) {
+      ListrEnvironmentVariables$1["FORCE_UNICODE"] = "LISTR_FORCE_UNICODE";
+      ListrEnvironmentVariables$1["FORCE_TTY"] = "LISTR_FORCE_TTY";
+      ListrEnvironmentVariables$1["DISABLE_COLOR"] = "NO_COLOR";
+      ListrEnvironmentVariables$1["FORCE_COLOR"] = "FORCE_COLOR";
+      return ListrEnvironmentVariables$1;
+    })({});
+    ListrErrorTypes = /* @__PURE__ */ (function(ListrErrorTypes$1) {
+      ListrErrorTypes$1["WILL_RETRY"] = "WILL_RETRY";
+      ListrErrorTypes$1["WILL_ROLLBACK"] = "WILL_ROLLBACK";
+      ListrErrorTypes$1["HAS_FAILED_TO_ROLLBACK"] = "HAS_FAILED_TO_ROLLBACK";
+      ListrErrorTypes$1["HAS_FAILED"] = "HAS_FAILED";
+      ListrErrorTypes$1["HAS_FAILED_WITHOUT_ERROR"] = "HAS_FAILED_WITHOUT_ERROR";
+      return ListrErrorTypes$1;
+    })({});
+    ListrEventType = /* @__PURE__ */ (function(ListrEventType$1) {
+      ListrEventType$1["SHOULD_REFRESH_RENDER"] = "SHOUD_REFRESH_RENDER";
+      return ListrEventType$1;
+    })({});
+    ListrRendererSelection = /* @__PURE__ */ (function(ListrRendererSelection$1) {
+      ListrRendererSelection$1["PRIMARY"] = "PRIMARY";
+      ListrRendererSelection$1["SECONDARY"] = "SECONDARY";
+      ListrRendererSelection$1["SILENT"] = "SILENT";
+      return ListrRendererSelection$1;
+    })({});
+    ListrTaskEventType = /* @__PURE__ */ (function(ListrTaskEventType$1) {
+      ListrTaskEventType$1["TITLE"] = "TITLE";
+      ListrTaskEventType$1["STATE"] = "STATE";
+      ListrTaskEventType$1["ENABLED"] = "ENABLED";
+      ListrTaskEventType$1["SUBTASK"] = "SUBTASK";
+      ListrTaskEventType$1["PROMPT"] = "PROMPT";
+      ListrTaskEventType$1["OUTPUT"] = "OUTPUT";
+      ListrTaskEventType$1["MESSAGE"] = "MESSAGE";
+      ListrTaskEventType$1["CLOSED"] = "CLOSED";
+      return ListrTaskEventType$1;
+    })({});
+    ListrTaskState = /* @__PURE__ */ (function(ListrTaskState$1) {
+      ListrTaskState$1["WAITING"] = "WAITING";
+      ListrTaskState$1["STARTED"] = "STARTED";
+      ListrTaskState$1["COMPLETED"] = "COMPLETED";
+      ListrTaskState$1["FAILED"] = "FAILED";
+      ListrTaskState$1["SKIPPED"] = "SKIPPED";
+      ListrTaskState$1["ROLLING_BACK"] = "ROLLING_BACK";
+      ListrTaskState$1["ROLLED_BACK"] = "ROLLED_BACK";
+      ListrTaskState$1["RETRY"] = "RETRY";
+      ListrTaskState$1["PAUSED"] = "PAUSED";
+      ListrTaskState$1["PROMPT"] = "PROMPT";
+      ListrTaskState$1["PROMPT_COMPLETED"] = "PROMPT_COMPLETED";
+      ListrTaskState$1["PROMPT_FAILED"] = "PROMPT_FAILED";
+      return ListrTaskState$1;
+    })({});
+    EventManager = class {
+      emitter = new eventemitter3_default();
+      emit(dispatch, args) {
+        this.emitter.emit(dispatch, args);
+      }
+      on(dispatch, handler2) {
+        this.emitter.addListener(dispatch, handler2);
+      }
+      once(dispatch, handler2) {
+        this.emitter.once(dispatch, handler2);
+      }
+      off(dispatch, handler2) {
+        this.emitter.off(dispatch, handler2);
+      }
+      complete() {
+        this.emitter.removeAllListeners();
+      }
+    };
+    BaseEventMap = class {
+    };
+    CLEAR_LINE_REGEX = "(?:\\u001b|\\u009b)\\[[\\=><~/#&.:=?%@~_-]*[0-9]*[\\a-ln-tqyz=><~/#&.:=?%@~_-]+";
+    BELL_REGEX = /\u0007/;
+    color = createColors();
+    FIGURES_MAIN = {
+      warning: "\u26A0",
+      cross: "\u2716",
+      arrowDown: "\u2193",
+      tick: "\u2714",
+      arrowRight: "\u2192",
+      pointer: "\u276F",
+      checkboxOn: "\u2612",
+      arrowLeft: "\u2190",
+      squareSmallFilled: "\u25FC",
+      pointerSmall: "\u203A"
+    };
+    FIGURES_FALLBACK = {
+      ...FIGURES_MAIN,
+      warning: "\u203C",
+      cross: "\xD7",
+      tick: "\u221A",
+      pointer: ">",
+      checkboxOn: "[\xD7]",
+      squareSmallFilled: "\u25A0"
+    };
+    figures = isUnicodeSupported() ? FIGURES_MAIN : FIGURES_FALLBACK;
+    ListrLogLevels = /* @__PURE__ */ (function(ListrLogLevels$1) {
+      ListrLogLevels$1["STARTED"] = "STARTED";
+      ListrLogLevels$1["COMPLETED"] = "COMPLETED";
+      ListrLogLevels$1["FAILED"] = "FAILED";
+      ListrLogLevels$1["SKIPPED"] = "SKIPPED";
+      ListrLogLevels$1["OUTPUT"] = "OUTPUT";
+      ListrLogLevels$1["TITLE"] = "TITLE";
+      ListrLogLevels$1["ROLLBACK"] = "ROLLBACK";
+      ListrLogLevels$1["RETRY"] = "RETRY";
+      ListrLogLevels$1["PROMPT"] = "PROMPT";
+      ListrLogLevels$1["PAUSED"] = "PAUSED";
+      return ListrLogLevels$1;
+    })({});
+    LISTR_LOGGER_STYLE = {
+      icon: {
+        [ListrLogLevels.STARTED]: figures.pointer,
+        [ListrLogLevels.FAILED]: figures.cross,
+        [ListrLogLevels.SKIPPED]: figures.arrowDown,
+        [ListrLogLevels.COMPLETED]: figures.tick,
+        [ListrLogLevels.OUTPUT]: figures.pointerSmall,
+        [ListrLogLevels.TITLE]: figures.arrowRight,
+        [ListrLogLevels.RETRY]: figures.warning,
+        [ListrLogLevels.ROLLBACK]: figures.arrowLeft,
+        [ListrLogLevels.PAUSED]: figures.squareSmallFilled
+      },
+      color: {
+        [ListrLogLevels.STARTED]: color.yellow,
+        [ListrLogLevels.FAILED]: color.red,
+        [ListrLogLevels.SKIPPED]: color.yellow,
+        [ListrLogLevels.COMPLETED]: color.green,
+        [ListrLogLevels.RETRY]: color.yellowBright,
+        [ListrLogLevels.ROLLBACK]: color.redBright,
+        [ListrLogLevels.PAUSED]: color.yellowBright
+      }
+    };
+    LISTR_LOGGER_STDERR_LEVELS = [
+      ListrLogLevels.RETRY,
+      ListrLogLevels.ROLLBACK,
+      ListrLogLevels.FAILED
+    ];
+    ListrLogger = class {
+      process;
+      constructor(options) {
+        this.options = options;
+        this.options = {
+          useIcons: true,
+          toStderr: [],
+          ...options ?? {}
+        };
+        this.options.fields ??= {};
+        this.options.fields.prefix ??= [];
+        this.options.fields.suffix ??= [];
+        this.process = this.options.processOutput ?? new ProcessOutput();
+      }
+      log(level, message, options) {
+        const output2 = this.format(level, message, options);
+        if (this.options.toStderr.includes(level)) {
+          this.process.toStderr(output2);
+          return;
+        }
+        this.process.toStdout(output2);
+      }
+      toStdout(message, options, eol = true) {
+        this.process.toStdout(this.format(null, message, options), eol);
+      }
+      toStderr(message, options, eol = true) {
+        this.process.toStderr(this.format(null, message, options), eol);
+      }
+      wrap(message, options) {
+        if (!message) return message;
+        return this.applyFormat(`[${message}]`, options);
+      }
+      splat(...args) {
+        const message = args.shift() ?? "";
+        return args.length === 0 ? message : splat(message, args);
+      }
+      suffix(message, ...suffixes) {
+        suffixes.filter(Boolean).forEach((suffix) => {
+          message += this.spacing(message);
+          if (typeof suffix === "string") message += this.wrap(suffix);
+          else if (typeof suffix === "object") {
+            suffix.args ??= [];
+            if (typeof suffix.condition === "function" ? !suffix.condition(...suffix.args) : !(suffix.condition ?? true)) return message;
+            message += this.wrap(typeof suffix.field === "function" ? suffix.field(...suffix.args) : suffix.field, { format: suffix?.format(...suffix.args) });
+          }
+        });
+        return message;
+      }
+      prefix(message, ...prefixes) {
+        prefixes.filter(Boolean).forEach((prefix) => {
+          message = this.spacing(message) + message;
+          if (typeof prefix === "string") message = this.wrap(prefix) + message;
+          else if (typeof prefix === "object") {
+            prefix.args ??= [];
+            if (typeof prefix.condition === "function" ? !prefix.condition(...prefix.args) : !(prefix.condition ?? true)) return message;
+            message = this.wrap(typeof prefix.field === "function" ? prefix.field(...prefix.args) : prefix.field, { format: prefix?.format() }) + message;
+          }
+        });
+        return message;
+      }
+      fields(message, options) {
+        if (this.options?.fields?.prefix) message = this.prefix(message, ...this.options.fields.prefix);
+        if (options?.prefix) message = this.prefix(message, ...options.prefix);
+        if (options?.suffix) message = this.suffix(message, ...options.suffix);
+        if (this.options?.fields?.suffix) message = this.suffix(message, ...this.options.fields.suffix);
+        return message;
+      }
+      icon(level, icon) {
+        if (!level) return null;
+        if (!icon) {
+          const i = this.options.icon?.[level];
+          icon = typeof i === "function" ? i() : i;
+        }
+        const coloring = this.options.color?.[level];
+        if (icon && coloring) icon = coloring(icon);
+        return icon;
+      }
+      format(level, message, options) {
+        if (!Array.isArray(message)) message = [message];
+        message = this.splat(message.shift(), ...message).toString().split(import_os.EOL).filter((m) => !m || m.trim() !== "").map((m) => {
+          return this.style(level, this.fields(m, {
+            prefix: Array.isArray(options?.prefix) ? options.prefix : [options?.prefix],
+            suffix: Array.isArray(options?.suffix) ? options.suffix : [options?.suffix]
+          }));
+        }).join(import_os.EOL);
+        return message;
+      }
+      style(level, message) {
+        if (!level || !message) return message;
+        const icon = this.icon(level, !this.options.useIcons && this.wrap(level));
+        if (icon) message = icon + " " + message;
+        return message;
+      }
+      applyFormat(message, options) {
+        if (options?.format) return options.format(message);
+        return message;
+      }
+      spacing(message) {
+        return typeof message === "undefined" || message.trim() === "" ? "" : " ";
+      }
+    };
+    ProcessOutputBuffer = class {
+      buffer = [];
+      decoder = new import_string_decoder.StringDecoder();
+      constructor(options) {
+        this.options = options;
+      }
+      get all() {
+        return this.buffer;
+      }
+      get last() {
+        return this.buffer.at(-1);
+      }
+      get length() {
+        return this.buffer.length;
+      }
+      write(data, ...args) {
+        const callback = args[args.length - 1];
+        this.buffer.push({
+          time: Date.now(),
+          stream: this.options?.stream,
+          entry: this.decoder.write(typeof data === "string" ? Buffer.from(data, typeof args[0] === "string" ? args[0] : void 0) : Buffer.from(data))
+        });
+        if (this.options?.limit) this.buffer = this.buffer.slice(-this.options.limit);
+        if (typeof callback === "function") callback();
+        return true;
+      }
+      reset() {
+        this.buffer = [];
+      }
+    };
+    ProcessOutputStream = class {
+      method;
+      buffer;
+      constructor(stream) {
+        this.stream = stream;
+        this.method = stream.write;
+        this.buffer = new ProcessOutputBuffer({ stream });
+      }
+      get out() {
+        return Object.assign({}, this.stream, { write: this.write.bind(this) });
+      }
+      hijack() {
+        this.stream.write = this.buffer.write.bind(this.buffer);
+      }
+      release() {
+        this.stream.write = this.method;
+        const buffer = [...this.buffer.all];
+        this.buffer.reset();
+        return buffer;
+      }
+      write(...args) {
+        return this.method.apply(this.stream, args);
+      }
+    };
+    ProcessOutput = class {
+      stream;
+      active;
+      constructor(stdout, stderr, options) {
+        this.options = options;
+        this.stream = {
+          stdout: new ProcessOutputStream(stdout ?? process.stdout),
+          stderr: new ProcessOutputStream(stderr ?? process.stderr)
+        };
+        this.options = {
+          dump: ["stdout", "stderr"],
+          leaveEmptyLine: true,
+          ...options
+        };
+      }
+      get stdout() {
+        return this.stream.stdout.out;
+      }
+      get stderr() {
+        return this.stream.stderr.out;
+      }
+      hijack() {
+        if (this.active) throw new Error("ProcessOutput has been already hijacked!");
+        this.stream.stdout.write(ANSI_ESCAPE_CODES.CURSOR_HIDE);
+        Object.values(this.stream).forEach((stream) => stream.hijack());
+        this.active = true;
+      }
+      release() {
+        const output2 = Object.entries(this.stream).map(([name, stream]) => ({
+          name,
+          buffer: stream.release()
+        })).filter((output$1) => this.options.dump.includes(output$1.name)).flatMap((output$1) => output$1.buffer).sort((a, b) => a.time - b.time).map((message) => {
+          return {
+            ...message,
+            entry: cleanseAnsi(message.entry)
+          };
+        }).filter((message) => message.entry);
+        if (output2.length > 0) {
+          if (this.options.leaveEmptyLine) this.stdout.write(import_os.EOL);
+          output2.forEach((message) => {
+            (message.stream ?? this.stdout).write(message.entry + import_os.EOL);
+          });
+        }
+        this.stream.stdout.write(ANSI_ESCAPE_CODES.CURSOR_SHOW);
+        this.active = false;
+      }
+      toStdout(buffer, eol = true) {
+        if (eol) buffer = buffer + import_os.EOL;
+        return this.stream.stdout.write(buffer);
+      }
+      toStderr(buffer, eol = true) {
+        if (eol) buffer = buffer + import_os.EOL;
+        return this.stream.stderr.write(buffer);
+      }
+    };
+    ListrPromptAdapter = class {
+      state;
+      constructor(task, wrapper) {
+        this.task = task;
+        this.wrapper = wrapper;
+      }
+      reportStarted() {
+        this.state = this.task.state;
+        if (this.task.prompt) throw new PromptError("There is already an active prompt attached to this task which may not be cleaned up properly.");
+        this.task.prompt = this;
+        this.task.state$ = ListrTaskState.PROMPT;
+      }
+      reportFailed() {
+        this.task.state$ = ListrTaskState.PROMPT_FAILED;
+        this.restoreState();
+      }
+      reportCompleted() {
+        this.task.state$ = ListrTaskState.PROMPT_COMPLETED;
+        this.restoreState();
+      }
+      restoreState() {
+        this.task.prompt = void 0;
+        if (this.state) this.task.state = this.state;
+      }
+    };
+    Spinner = class {
+      spinner = !isUnicodeSupported() ? [
+        "-",
+        "\\",
+        "|",
+        "/"
+      ] : [
+        "\u280B",
+        "\u2819",
+        "\u2839",
+        "\u2838",
+        "\u283C",
+        "\u2834",
+        "\u2826",
+        "\u2827",
+        "\u2807",
+        "\u280F"
+      ];
+      id;
+      spinnerPosition = 0;
+      spin() {
+        this.spinnerPosition = ++this.spinnerPosition % this.spinner.length;
+      }
+      fetch() {
+        return this.spinner[this.spinnerPosition];
+      }
+      isRunning() {
+        return !!this.id;
+      }
+      start(cb, interval = 100) {
+        this.id = setInterval(() => {
+          this.spin();
+          if (cb) cb();
+        }, interval);
+      }
+      stop() {
+        clearInterval(this.id);
+      }
+    };
+    ListrDefaultRendererLogLevels = /* @__PURE__ */ (function(ListrDefaultRendererLogLevels$1) {
+      ListrDefaultRendererLogLevels$1["SKIPPED_WITH_COLLAPSE"] = "SKIPPED_WITH_COLLAPSE";
+      ListrDefaultRendererLogLevels$1["SKIPPED_WITHOUT_COLLAPSE"] = "SKIPPED_WITHOUT_COLLAPSE";
+      ListrDefaultRendererLogLevels$1["OUTPUT"] = "OUTPUT";
+      ListrDefaultRendererLogLevels$1["OUTPUT_WITH_BOTTOMBAR"] = "OUTPUT_WITH_BOTTOMBAR";
+      ListrDefaultRendererLogLevels$1["PENDING"] = "PENDING";
+      ListrDefaultRendererLogLevels$1["COMPLETED"] = "COMPLETED";
+      ListrDefaultRendererLogLevels$1["COMPLETED_WITH_FAILED_SUBTASKS"] = "COMPLETED_WITH_FAILED_SUBTASKS";
+      ListrDefaultRendererLogLevels$1["COMPLETED_WITH_FAILED_SISTER_TASKS"] = "COMPLETED_WITH_SISTER_TASKS_FAILED";
+      ListrDefaultRendererLogLevels$1["RETRY"] = "RETRY";
+      ListrDefaultRendererLogLevels$1["ROLLING_BACK"] = "ROLLING_BACK";
+      ListrDefaultRendererLogLevels$1["ROLLED_BACK"] = "ROLLED_BACK";
+      ListrDefaultRendererLogLevels$1["FAILED"] = "FAILED";
+      ListrDefaultRendererLogLevels$1["FAILED_WITH_FAILED_SUBTASKS"] = "FAILED_WITH_SUBTASKS";
+      ListrDefaultRendererLogLevels$1["WAITING"] = "WAITING";
+      ListrDefaultRendererLogLevels$1["PAUSED"] = "PAUSED";
+      return ListrDefaultRendererLogLevels$1;
+    })({});
+    LISTR_DEFAULT_RENDERER_STYLE = {
+      icon: {
+        [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: figures.arrowDown,
+        [ListrDefaultRendererLogLevels.SKIPPED_WITHOUT_COLLAPSE]: figures.warning,
+        [ListrDefaultRendererLogLevels.OUTPUT]: figures.pointerSmall,
+        [ListrDefaultRendererLogLevels.OUTPUT_WITH_BOTTOMBAR]: figures.pointerSmall,
+        [ListrDefaultRendererLogLevels.PENDING]: figures.pointer,
+        [ListrDefaultRendererLogLevels.COMPLETED]: figures.tick,
+        [ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SUBTASKS]: figures.warning,
+        [ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SISTER_TASKS]: figures.squareSmallFilled,
+        [ListrDefaultRendererLogLevels.RETRY]: figures.warning,
+        [ListrDefaultRendererLogLevels.ROLLING_BACK]: figures.warning,
+        [ListrDefaultRendererLogLevels.ROLLED_BACK]: figures.arrowLeft,
+        [ListrDefaultRendererLogLevels.FAILED]: figures.cross,
+        [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.pointer,
+        [ListrDefaultRendererLogLevels.WAITING]: figures.squareSmallFilled,
+        [ListrDefaultRendererLogLevels.PAUSED]: figures.squareSmallFilled
+      },
+      color: {
+        [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: color.yellow,
+        [ListrDefaultRendererLogLevels.SKIPPED_WITHOUT_COLLAPSE]: color.yellow,
+        [ListrDefaultRendererLogLevels.PENDING]: color.yellow,
+        [ListrDefaultRendererLogLevels.COMPLETED]: color.green,
+        [ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SUBTASKS]: color.yellow,
+        [ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SISTER_TASKS]: color.red,
+        [ListrDefaultRendererLogLevels.RETRY]: color.yellowBright,
+        [ListrDefaultRendererLogLevels.ROLLING_BACK]: color.redBright,
+        [ListrDefaultRendererLogLevels.ROLLED_BACK]: color.redBright,
+        [ListrDefaultRendererLogLevels.FAILED]: color.red,
+        [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: color.red,
+        [ListrDefaultRendererLogLevels.WAITING]: color.dim,
+        [ListrDefaultRendererLogLevels.PAUSED]: color.yellowBright
+      }
+    };
+    PRESET_TIMER = {
+      condition: true,
+      field: parseTimer,
+      format: () => color.dim
+    };
+    PRESET_TIMESTAMP = {
+      condition: true,
+      field: parseTimestamp,
+      format: () => color.dim
+    };
+    DefaultRenderer = class DefaultRenderer2 {
+      static nonTTY = false;
+      static rendererOptions = {
+        indentation: 2,
+        clearOutput: false,
+        showSubtasks: true,
+        collapseSubtasks: true,
+        collapseSkips: true,
+        showSkipMessage: true,
+        suffixSkips: false,
+        collapseErrors: true,
+        showErrorMessage: true,
+        suffixRetries: true,
+        lazy: false,
+        removeEmptyLines: true,
+        formatOutput: "wrap",
+        pausedTimer: {
+          ...PRESET_TIMER,
+          format: () => color.yellowBright
+        }
+      };
+      static rendererTaskOptions = { outputBar: true };
+      prompt;
+      activePrompt;
+      spinner;
+      logger;
+      updater;
+      truncate;
+      wrap;
+      buffer = {
+        output: /* @__PURE__ */ new Map(),
+        bottom: /* @__PURE__ */ new Map()
+      };
+      cache = {
+        render: /* @__PURE__ */ new Map(),
+        rendererOptions: /* @__PURE__ */ new Map(),
+        rendererTaskOptions: /* @__PURE__ */ new Map()
+      };
+      constructor(tasks, options, events) {
+        this.tasks = tasks;
+        this.options = options;
+        this.events = events;
+        this.options = {
+          ...DefaultRenderer2.rendererOptions,
+          ...this.options,
+          icon: {
+            ...LISTR_DEFAULT_RENDERER_STYLE.icon,
+            ...options?.icon ?? {}
+          },
+          color: {
+            ...LISTR_DEFAULT_RENDERER_STYLE.color,
+            ...options?.color ?? {}
+          }
+        };
+        this.spinner = this.options.spinner ?? new Spinner();
+        this.logger = this.options.logger ?? new ListrLogger({
+          useIcons: true,
+          toStderr: []
+        });
+        this.logger.options.icon = this.options.icon;
+        this.logger.options.color = this.options.color;
+      }
+      async render() {
+        const { createLogUpdate: createLogUpdate2 } = await Promise.resolve().then(() => (init_log_update(), log_update_exports));
+        const { default: truncate2 } = await Promise.resolve().then(() => (init_cli_truncate(), cli_truncate_exports));
+        const { default: wrap } = await Promise.resolve().then(() => (init_wrap_ansi(), wrap_ansi_exports));
+        this.updater = createLogUpdate2(this.logger.process.stdout);
+        this.truncate = truncate2;
+        this.wrap = wrap;
+        this.logger.process.hijack();
+        if (!this.options?.lazy) this.spinner.start(() => {
+          this.update();
+        });
+        this.events.on(ListrEventType.SHOULD_REFRESH_RENDER, () => {
+          this.update();
+        });
+      }
+      update() {
+        this.updater(this.create());
+      }
+      end() {
+        this.spinner.stop();
+        this.updater.clear();
+        this.updater.done();
+        if (!this.options.clearOutput) this.logger.process.toStdout(this.create({ prompt: false }));
+        this.logger.process.release();
+      }
+      create(options) {
+        options = {
+          tasks: true,
+          bottomBar: true,
+          prompt: true,
+          ...options
+        };
+        const render = [];
+        const renderTasks = this.renderer(this.tasks);
+        const renderBottomBar = this.renderBottomBar();
+        const renderPrompt = this.renderPrompt();
+        if (options.tasks && renderTasks.length > 0) render.push(...renderTasks);
+        if (options.bottomBar && renderBottomBar.length > 0) {
+          if (render.length > 0) render.push("");
+          render.push(...renderBottomBar);
+        }
+        if (options.prompt && renderPrompt.length > 0) {
+          if (render.length > 0) render.push("");
+          render.push(...renderPrompt);
+        }
+        return render.join(import_os.EOL);
+      }
+      style(task, output2 = false) {
+        const rendererOptions = this.cache.rendererOptions.get(task.id);
+        if (task.isSkipped()) {
+          if (output2 || rendererOptions.collapseSkips) return this.logger.icon(ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE);
+          else if (rendererOptions.collapseSkips === false) return this.logger.icon(ListrDefaultRendererLogLevels.SKIPPED_WITHOUT_COLLAPSE);
+        }
+        if (output2) {
+          if (this.shouldOutputToBottomBar(task)) return this.logger.icon(ListrDefaultRendererLogLevels.OUTPUT_WITH_BOTTOMBAR);
+          return this.logger.icon(ListrDefaultRendererLogLevels.OUTPUT);
+        }
+        if (task.hasSubtasks()) {
+          if (task.isStarted() || task.isPrompt() && rendererOptions.showSubtasks !== false && !task.subtasks.every((subtask) => !subtask.hasTitle())) return this.logger.icon(ListrDefaultRendererLogLevels.PENDING);
+          else if (task.isCompleted() && task.subtasks.some((subtask) => subtask.hasFailed())) return this.logger.icon(ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SUBTASKS);
+          else if (task.hasFailed()) return this.logger.icon(ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS);
+        }
+        if (task.isStarted() || task.isPrompt()) return this.logger.icon(ListrDefaultRendererLogLevels.PENDING, !this.options?.lazy && this.spinner.fetch());
+        else if (task.isCompleted()) return this.logger.icon(ListrDefaultRendererLogLevels.COMPLETED);
+        else if (task.isRetrying()) return this.logger.icon(ListrDefaultRendererLogLevels.RETRY, !this.options?.lazy && this.spinner.fetch());
+        else if (task.isRollingBack()) return this.logger.icon(ListrDefaultRendererLogLevels.ROLLING_BACK, !this.options?.lazy && this.spinner.fetch());
+        else if (task.hasRolledBack()) return this.logger.icon(ListrDefaultRendererLogLevels.ROLLED_BACK);
+        else if (task.hasFailed()) return this.logger.icon(ListrDefaultRendererLogLevels.FAILED);
+        else if (task.isPaused()) return this.logger.icon(ListrDefaultRendererLogLevels.PAUSED);
+        return this.logger.icon(ListrDefaultRendererLogLevels.WAITING);
+      }
+      format(message, icon, level) {
+        if (message.trim() === "") return [];
+        if (icon) message = icon + " " + message;
+        let parsed;
+        const columns = (process.stdout.columns ?? 80) - level * this.options.indentation - 2;
+        switch (this.options.formatOutput) {
+          case "truncate":
+            parsed = message.split(import_os.EOL).map((s, i) => {
+              return this.truncate(this.indent(s, i), columns);
+            });
+            break;
+          case "wrap":
+            parsed = this.wrap(message, columns, {
+              hard: true,
+              trim: false
+            }).split(import_os.EOL).map((s, i) => this.indent(s, i));
+            break;
+          default:
+            throw new ListrRendererError("Format option for the renderer is wrong.");
+        }
+        if (this.options.removeEmptyLines) parsed = parsed.filter(Boolean);
+        return parsed.map((str2) => indent(str2, level * this.options.indentation));
+      }
+      shouldOutputToOutputBar(task) {
+        const outputBar = this.cache.rendererTaskOptions.get(task.id).outputBar;
+        return typeof outputBar === "number" && outputBar !== 0 || typeof outputBar === "boolean" && outputBar !== false;
+      }
+      shouldOutputToBottomBar(task) {
+        const bottomBar = this.cache.rendererTaskOptions.get(task.id).bottomBar;
+        return typeof bottomBar === "number" && bottomBar !== 0 || typeof bottomBar === "boolean" && bottomBar !== false || !task.hasTitle();
+      }
+      renderer(tasks, level = 0) {
+        return tasks.flatMap((task) => {
+          if (!task.isEnabled()) return [];
+          if (this.cache.render.has(task.id)) return this.cache.render.get(task.id);
+          this.calculate(task);
+          this.setupBuffer(task);
+          const rendererOptions = this.cache.rendererOptions.get(task.id);
+          const rendererTaskOptions = this.cache.rendererTaskOptions.get(task.id);
+          const output2 = [];
+          if (task.isPrompt()) {
+            if (this.activePrompt && this.activePrompt !== task.id) throw new ListrRendererError("Only one prompt can be active at the given time, please re-evaluate your task design.");
+            else if (!this.activePrompt) {
+              task.on(ListrTaskEventType.PROMPT, (prompt) => {
+                const cleansed = cleanseAnsi(prompt);
+                if (cleansed) this.prompt = cleansed;
+              });
+              task.on(ListrTaskEventType.STATE, (state) => {
+                if (state === ListrTaskState.PROMPT_COMPLETED || task.hasFinalized() || task.hasReset()) {
+                  this.prompt = null;
+                  this.activePrompt = null;
+                  task.off(ListrTaskEventType.PROMPT);
+                }
+              });
+              this.activePrompt = task.id;
+            }
+          }
+          if (task.hasTitle()) if (!(tasks.some((task$1) => task$1.hasFailed()) && !task.hasFailed() && task.options.exitOnError !== false && !(task.isCompleted() || task.isSkipped()))) if (task.hasFailed() && rendererOptions.collapseErrors) output2.push(...this.format(!task.hasSubtasks() && task.message.error && rendererOptions.showErrorMessage ? task.message.error : task.title, this.style(task), level));
+          else if (task.isSkipped() && rendererOptions.collapseSkips) output2.push(...this.format(this.logger.suffix(task.message.skip && rendererOptions.showSkipMessage ? task.message.skip : task.title, {
+            field: ListrLogLevels.SKIPPED,
+            condition: rendererOptions.suffixSkips,
+            format: () => color.dim
+          }), this.style(task), level));
+          else if (task.isRetrying()) output2.push(...this.format(this.logger.suffix(task.title, {
+            field: `${ListrLogLevels.RETRY}:${task.message.retry.count}`,
+            format: () => color.yellow,
+            condition: rendererOptions.suffixRetries
+          }), this.style(task), level));
+          else if (task.isCompleted() && task.hasTitle() && assertFunctionOrSelf(rendererTaskOptions.timer?.condition, task.message.duration)) output2.push(...this.format(this.logger.suffix(task?.title, {
+            ...rendererTaskOptions.timer,
+            args: [task.message.duration]
+          }), this.style(task), level));
+          else if (task.isPaused()) output2.push(...this.format(this.logger.suffix(task.title, {
+            ...rendererOptions.pausedTimer,
+            args: [task.message.paused - Date.now()]
+          }), this.style(task), level));
+          else output2.push(...this.format(task.title, this.style(task), level));
+          else output2.push(...this.format(task.title, this.logger.icon(ListrDefaultRendererLogLevels.COMPLETED_WITH_FAILED_SISTER_TASKS), level));
+          if (!task.hasSubtasks() || !rendererOptions.showSubtasks) {
+            if (task.hasFailed() && rendererOptions.collapseErrors === false && (rendererOptions.showErrorMessage || !rendererOptions.showSubtasks)) output2.push(...this.dump(task, level, ListrLogLevels.FAILED));
+            else if (task.isSkipped() && rendererOptions.collapseSkips === false && (rendererOptions.showSkipMessage || !rendererOptions.showSubtasks)) output2.push(...this.dump(task, level, ListrLogLevels.SKIPPED));
+          }
+          if (task.isPending() || rendererTaskOptions.persistentOutput) output2.push(...this.renderOutputBar(task, level));
+          if (rendererOptions.showSubtasks !== false && task.hasSubtasks() && (task.isPending() || task.hasFinalized() && !task.hasTitle() || task.isCompleted() && rendererOptions.collapseSubtasks === false && !task.subtasks.some((subtask) => this.cache.rendererOptions.get(subtask.id)?.collapseSubtasks === true) || task.subtasks.some((subtask) => this.cache.rendererOptions.get(subtask.id)?.collapseSubtasks === false) || task.subtasks.some((subtask) => subtask.hasFailed()) || task.subtasks.some((subtask) => subtask.hasRolledBack()))) {
+            const subtaskLevel = !task.hasTitle() ? level : level + 1;
+            const subtaskRender = this.renderer(task.subtasks, subtaskLevel);
+            output2.push(...subtaskRender);
+          }
+          if (task.hasFinalized()) {
+            if (!rendererTaskOptions.persistentOutput) {
+              this.buffer.bottom.delete(task.id);
+              this.buffer.output.delete(task.id);
+            }
+          }
+          if (task.isClosed()) {
+            this.cache.render.set(task.id, output2);
+            this.reset(task);
+          }
+          return output2;
+        });
+      }
+      renderOutputBar(task, level) {
+        const output2 = this.buffer.output.get(task.id);
+        if (!output2) return [];
+        return output2.all.flatMap((o) => this.dump(task, level, ListrLogLevels.OUTPUT, o.entry));
+      }
+      renderBottomBar() {
+        if (this.buffer.bottom.size === 0) return [];
+        return Array.from(this.buffer.bottom.values()).flatMap((output2) => output2.all).sort((a, b) => a.time - b.time).map((output2) => output2.entry);
+      }
+      renderPrompt() {
+        if (!this.prompt) return [];
+        return [this.prompt];
+      }
+      calculate(task) {
+        if (this.cache.rendererOptions.has(task.id) && this.cache.rendererTaskOptions.has(task.id)) return;
+        const rendererOptions = {
+          ...this.options,
+          ...task.rendererOptions
+        };
+        this.cache.rendererOptions.set(task.id, rendererOptions);
+        this.cache.rendererTaskOptions.set(task.id, {
+          ...DefaultRenderer2.rendererTaskOptions,
+          timer: rendererOptions.timer,
+          ...task.rendererTaskOptions
+        });
+      }
+      setupBuffer(task) {
+        if (this.buffer.bottom.has(task.id) || this.buffer.output.has(task.id)) return;
+        const rendererTaskOptions = this.cache.rendererTaskOptions.get(task.id);
+        if (this.shouldOutputToBottomBar(task) && !this.buffer.bottom.has(task.id)) {
+          this.buffer.bottom.set(task.id, new ProcessOutputBuffer({ limit: typeof rendererTaskOptions.bottomBar === "number" ? rendererTaskOptions.bottomBar : 1 }));
+          task.on(ListrTaskEventType.OUTPUT, (output2) => {
+            const data = this.dump(task, -1, ListrLogLevels.OUTPUT, output2);
+            this.buffer.bottom.get(task.id).write(data.join(import_os.EOL));
+          });
+          task.on(ListrTaskEventType.STATE, (state) => {
+            switch (state) {
+              case (ListrTaskState.RETRY || ListrTaskState.ROLLING_BACK):
+                this.buffer.bottom.delete(task.id);
+                break;
+            }
+          });
+        } else if (this.shouldOutputToOutputBar(task) && !this.buffer.output.has(task.id)) {
+          this.buffer.output.set(task.id, new ProcessOutputBuffer({ limit: typeof rendererTaskOptions.outputBar === "number" ? rendererTaskOptions.outputBar : 1 }));
+          task.on(ListrTaskEventType.OUTPUT, (output2) => {
+            this.buffer.output.get(task.id).write(output2);
+          });
+          task.on(ListrTaskEventType.STATE, (state) => {
+            switch (state) {
+              case (ListrTaskState.RETRY || ListrTaskState.ROLLING_BACK):
+                this.buffer.output.delete(task.id);
+                break;
+            }
+          });
+        }
+      }
+      reset(task) {
+        this.cache.rendererOptions.delete(task.id);
+        this.cache.rendererTaskOptions.delete(task.id);
+        this.buffer.output.delete(task.id);
+      }
+      dump(task, level, source = ListrLogLevels.OUTPUT, data) {
+        if (!data) switch (source) {
+          case ListrLogLevels.OUTPUT:
+            data = task.output;
+            break;
+          case ListrLogLevels.SKIPPED:
+            data = task.message.skip;
+            break;
+          case ListrLogLevels.FAILED:
+            data = task.message.error;
+            break;
+        }
+        if (task.hasTitle() && source === ListrLogLevels.FAILED && data === task.title || typeof data !== "string") return [];
+        if (source === ListrLogLevels.OUTPUT) data = cleanseAnsi(data);
+        return this.format(data, this.style(task, true), level + 1);
+      }
+      indent(str2, i) {
+        return i > 0 ? indent(str2.trimEnd(), this.options.indentation) : str2.trimEnd();
+      }
+    };
+    SilentRenderer = class {
+      static nonTTY = true;
+      static rendererOptions;
+      static rendererTaskOptions;
+      constructor(tasks, options) {
+        this.tasks = tasks;
+        this.options = options;
+      }
+      render() {
+      }
+      end() {
+      }
+    };
+    SimpleRenderer = class SimpleRenderer2 {
+      static nonTTY = true;
+      static rendererOptions = { pausedTimer: {
+        ...PRESET_TIMER,
+        field: (time3) => `${ListrLogLevels.PAUSED}:${time3}`,
+        format: () => color.yellowBright
+      } };
+      static rendererTaskOptions = {};
+      logger;
+      cache = {
+        rendererOptions: /* @__PURE__ */ new Map(),
+        rendererTaskOptions: /* @__PURE__ */ new Map()
+      };
+      constructor(tasks, options) {
+        this.tasks = tasks;
+        this.options = options;
+        this.options = {
+          ...SimpleRenderer2.rendererOptions,
+          ...options,
+          icon: {
+            ...LISTR_LOGGER_STYLE.icon,
+            ...options?.icon ?? {}
+          },
+          color: {
+            ...LISTR_LOGGER_STYLE.color,
+            ...options?.color ?? {}
+          }
+        };
+        this.logger = this.options.logger ?? new ListrLogger({
+          useIcons: true,
+          toStderr: LISTR_LOGGER_STDERR_LEVELS
+        });
+        this.logger.options.icon = this.options.icon;
+        this.logger.options.color = this.options.color;
+        if (this.options.timestamp) this.logger.options.fields.prefix.unshift(this.options.timestamp);
+      }
+      end() {
+      }
+      render() {
+        this.renderer(this.tasks);
+      }
+      renderer(tasks) {
+        tasks.forEach((task) => {
+          this.calculate(task);
+          task.once(ListrTaskEventType.CLOSED, () => {
+            this.reset(task);
+          });
+          const rendererOptions = this.cache.rendererOptions.get(task.id);
+          const rendererTaskOptions = this.cache.rendererTaskOptions.get(task.id);
+          task.on(ListrTaskEventType.SUBTASK, (subtasks) => {
+            this.renderer(subtasks);
+          });
+          task.on(ListrTaskEventType.STATE, (state) => {
+            if (!task.hasTitle()) return;
+            if (state === ListrTaskState.STARTED) this.logger.log(ListrLogLevels.STARTED, task.title);
+            else if (state === ListrTaskState.COMPLETED) {
+              const timer = rendererTaskOptions?.timer;
+              this.logger.log(ListrLogLevels.COMPLETED, task.title, timer && { suffix: {
+                ...timer,
+                condition: !!task.message?.duration && timer.condition,
+                args: [task.message.duration]
+              } });
+            } else if (state === ListrTaskState.PROMPT) {
+              this.logger.process.hijack();
+              task.on(ListrTaskEventType.PROMPT, (prompt) => {
+                this.logger.process.toStderr(prompt, false);
+              });
+            } else if (state === ListrTaskState.PROMPT_COMPLETED) {
+              task.off(ListrTaskEventType.PROMPT);
+              this.logger.process.release();
+            }
+          });
+          task.on(ListrTaskEventType.OUTPUT, (output2) => {
+            this.logger.log(ListrLogLevels.OUTPUT, output2);
+          });
+          task.on(ListrTaskEventType.MESSAGE, (message) => {
+            if (message.error) this.logger.log(ListrLogLevels.FAILED, task.title, { suffix: {
+              field: `${ListrLogLevels.FAILED}: ${message.error}`,
+              format: () => color.red
+            } });
+            else if (message.skip) this.logger.log(ListrLogLevels.SKIPPED, task.title, { suffix: {
+              field: `${ListrLogLevels.SKIPPED}: ${message.skip}`,
+              format: () => color.yellow
+            } });
+            else if (message.rollback) this.logger.log(ListrLogLevels.ROLLBACK, task.title, { suffix: {
+              field: `${ListrLogLevels.ROLLBACK}: ${message.rollback}`,
+              format: () => color.red
+            } });
+            else if (message.retry) this.logger.log(ListrLogLevels.RETRY, task.title, { suffix: {
+              field: `${ListrLogLevels.RETRY}:${message.retry.count}`,
+              format: () => color.red
+            } });
+            else if (message.paused) {
+              const timer = rendererOptions?.pausedTimer;
+              this.logger.log(ListrLogLevels.PAUSED, task.title, timer && { suffix: {
+                ...timer,
+                condition: !!message?.paused && timer.condition,
+                args: [message.paused - Date.now()]
+              } });
+            }
+          });
+        });
+      }
+      calculate(task) {
+        if (this.cache.rendererOptions.has(task.id) && this.cache.rendererTaskOptions.has(task.id)) return;
+        const rendererOptions = {
+          ...this.options,
+          ...task.rendererOptions
+        };
+        this.cache.rendererOptions.set(task.id, rendererOptions);
+        this.cache.rendererTaskOptions.set(task.id, {
+          ...SimpleRenderer2.rendererTaskOptions,
+          timer: rendererOptions.timer,
+          ...task.rendererTaskOptions
+        });
+      }
+      reset(task) {
+        this.cache.rendererOptions.delete(task.id);
+        this.cache.rendererTaskOptions.delete(task.id);
+      }
+    };
+    TestRendererSerializer = class {
+      constructor(options) {
+        this.options = options;
+      }
+      serialize(event, data, task) {
+        return JSON.stringify(this.generate(event, data, task));
+      }
+      generate(event, data, task) {
+        const output2 = {
+          event,
+          data
+        };
+        if (typeof this.options?.task !== "boolean") {
+          const t = Object.fromEntries(this.options.task.map((entity) => {
+            const property = task[entity];
+            if (typeof property === "function") return [entity, property.call(task)];
+            return [entity, property];
+          }));
+          if (Object.keys(task).length > 0) output2.task = t;
+        }
+        return output2;
+      }
+    };
+    TestRenderer = class TestRenderer2 {
+      static nonTTY = true;
+      static rendererOptions = {
+        subtasks: true,
+        state: Object.values(ListrTaskState),
+        output: true,
+        prompt: true,
+        title: true,
+        messages: [
+          "skip",
+          "error",
+          "retry",
+          "rollback",
+          "paused"
+        ],
+        messagesToStderr: [
+          "error",
+          "rollback",
+          "retry"
+        ],
+        task: [
+          "hasRolledBack",
+          "isRollingBack",
+          "isCompleted",
+          "isSkipped",
+          "hasFinalized",
+          "hasSubtasks",
+          "title",
+          "hasReset",
+          "hasTitle",
+          "isPrompt",
+          "isPaused",
+          "isPending",
+          "isSkipped",
+          "isStarted",
+          "hasFailed",
+          "isEnabled",
+          "isRetrying",
+          "path"
+        ]
+      };
+      static rendererTaskOptions;
+      logger;
+      serializer;
+      constructor(tasks, options) {
+        this.tasks = tasks;
+        this.options = options;
+        this.options = {
+          ...TestRenderer2.rendererOptions,
+          ...this.options
+        };
+        this.logger = this.options.logger ?? new ListrLogger({ useIcons: false });
+        this.serializer = new TestRendererSerializer(this.options);
+      }
+      render() {
+        this.renderer(this.tasks);
+      }
+      end() {
+      }
+      renderer(tasks) {
+        tasks.forEach((task) => {
+          if (this.options.subtasks) task.on(ListrTaskEventType.SUBTASK, (subtasks) => {
+            this.renderer(subtasks);
+          });
+          if (this.options.state) task.on(ListrTaskEventType.STATE, (state) => {
+            this.logger.toStdout(this.serializer.serialize(ListrTaskEventType.STATE, state, task));
+          });
+          if (this.options.output) task.on(ListrTaskEventType.OUTPUT, (data) => {
+            this.logger.toStdout(this.serializer.serialize(ListrTaskEventType.OUTPUT, data, task));
+          });
+          if (this.options.prompt) task.on(ListrTaskEventType.PROMPT, (prompt) => {
+            this.logger.toStdout(this.serializer.serialize(ListrTaskEventType.PROMPT, prompt, task));
+          });
+          if (this.options.title) task.on(ListrTaskEventType.TITLE, (title) => {
+            this.logger.toStdout(this.serializer.serialize(ListrTaskEventType.TITLE, title, task));
+          });
+          task.on(ListrTaskEventType.MESSAGE, (message) => {
+            const parsed = Object.fromEntries(Object.entries(message).map(([key, value]) => {
+              if (this.options.messages.includes(key)) return [key, value];
+            }).filter(Boolean));
+            if (Object.keys(parsed).length > 0) {
+              const output2 = this.serializer.serialize(ListrTaskEventType.MESSAGE, parsed, task);
+              if (this.options.messagesToStderr.some((state) => Object.keys(parsed).includes(state))) this.logger.toStderr(output2);
+              else this.logger.toStdout(output2);
+            }
+          });
+        });
+      }
+    };
+    VerboseRenderer = class VerboseRenderer2 {
+      static nonTTY = true;
+      static rendererOptions = {
+        logTitleChange: false,
+        pausedTimer: {
+          ...PRESET_TIMER,
+          format: () => color.yellowBright
+        }
+      };
+      static rendererTaskOptions;
+      logger;
+      cache = {
+        rendererOptions: /* @__PURE__ */ new Map(),
+        rendererTaskOptions: /* @__PURE__ */ new Map()
+      };
+      constructor(tasks, options) {
+        this.tasks = tasks;
+        this.options = options;
+        this.options = {
+          ...VerboseRenderer2.rendererOptions,
+          ...this.options,
+          icon: {
+            ...LISTR_LOGGER_STYLE.icon,
+            ...options?.icon ?? {}
+          },
+          color: {
+            ...LISTR_LOGGER_STYLE.color,
+            ...options?.color ?? {}
+          }
+        };
+        this.logger = this.options.logger ?? new ListrLogger({
+          useIcons: false,
+          toStderr: LISTR_LOGGER_STDERR_LEVELS
+        });
+        this.logger.options.icon = this.options.icon;
+        this.logger.options.color = this.options.color;
+        if (this.options.timestamp) this.logger.options.fields.prefix.unshift(this.options.timestamp);
+      }
+      render() {
+        this.renderer(this.tasks);
+      }
+      end() {
+      }
+      renderer(tasks) {
+        tasks.forEach((task) => {
+          this.calculate(task);
+          task.once(ListrTaskEventType.CLOSED, () => {
+            this.reset(task);
+          });
+          const rendererOptions = this.cache.rendererOptions.get(task.id);
+          const rendererTaskOptions = this.cache.rendererTaskOptions.get(task.id);
+          task.on(ListrTaskEventType.SUBTASK, (subtasks) => {
+            this.renderer(subtasks);
+          });
+          task.on(ListrTaskEventType.STATE, (state) => {
+            if (!task.hasTitle()) return;
+            if (state === ListrTaskState.STARTED) this.logger.log(ListrLogLevels.STARTED, task.title);
+            else if (state === ListrTaskState.COMPLETED) {
+              const timer = rendererTaskOptions.timer;
+              this.logger.log(ListrLogLevels.COMPLETED, task.title, timer && { suffix: {
+                ...timer,
+                condition: !!task.message?.duration && timer.condition,
+                args: [task.message.duration]
+              } });
+            }
+          });
+          task.on(ListrTaskEventType.OUTPUT, (data) => {
+            this.logger.log(ListrLogLevels.OUTPUT, data);
+          });
+          task.on(ListrTaskEventType.PROMPT, (prompt) => {
+            const cleansed = cleanseAnsi(prompt);
+            if (cleansed) this.logger.log(ListrLogLevels.PROMPT, cleansed);
+          });
+          if (this.options?.logTitleChange !== false) task.on(ListrTaskEventType.TITLE, (title) => {
+            this.logger.log(ListrLogLevels.TITLE, title);
+          });
+          task.on(ListrTaskEventType.MESSAGE, (message) => {
+            if (message?.error) this.logger.log(ListrLogLevels.FAILED, message.error);
+            else if (message?.skip) this.logger.log(ListrLogLevels.SKIPPED, message.skip);
+            else if (message?.rollback) this.logger.log(ListrLogLevels.ROLLBACK, message.rollback);
+            else if (message?.retry) this.logger.log(ListrLogLevels.RETRY, task.title, { suffix: message.retry.count.toString() });
+            else if (message?.paused) {
+              const timer = rendererOptions?.pausedTimer;
+              this.logger.log(ListrLogLevels.PAUSED, task.title, timer && { suffix: {
+                ...timer,
+                condition: !!message?.paused && timer.condition,
+                args: [message.paused - Date.now()]
+              } });
+            }
+          });
+        });
+      }
+      calculate(task) {
+        if (this.cache.rendererOptions.has(task.id) && this.cache.rendererTaskOptions.has(task.id)) return;
+        const rendererOptions = {
+          ...this.options,
+          ...task.rendererOptions
+        };
+        this.cache.rendererOptions.set(task.id, rendererOptions);
+        this.cache.rendererTaskOptions.set(task.id, {
+          ...VerboseRenderer2.rendererTaskOptions,
+          timer: rendererOptions.timer,
+          ...task.rendererTaskOptions
+        });
+      }
+      reset(task) {
+        this.cache.rendererOptions.delete(task.id);
+        this.cache.rendererTaskOptions.delete(task.id);
+      }
+    };
+    RENDERERS = {
+      default: DefaultRenderer,
+      simple: SimpleRenderer,
+      verbose: VerboseRenderer,
+      test: TestRenderer,
+      silent: SilentRenderer
+    };
+    clone2 = (0, import_rfdc.default)({ circles: true });
+    Concurrency = class {
+      concurrency;
+      count;
+      queue;
+      constructor(options) {
+        this.concurrency = options.concurrency;
+        this.count = 0;
+        this.queue = /* @__PURE__ */ new Set();
+      }
+      add(fn) {
+        if (this.count < this.concurrency) return this.run(fn);
+        return new Promise((resolve3) => {
+          const callback = () => resolve3(this.run(fn));
+          this.queue.add(callback);
+        });
+      }
+      flush() {
+        for (const callback of this.queue) {
+          if (this.count >= this.concurrency) break;
+          this.queue.delete(callback);
+          callback();
+        }
+      }
+      run(fn) {
+        this.count++;
+        const promise2 = fn();
+        const cleanup = () => {
+          this.count--;
+          this.flush();
+        };
+        promise2.then(cleanup, () => {
+          this.queue.clear();
+        });
+        return promise2;
+      }
+    };
+    ListrError = class extends Error {
+      path;
+      ctx;
+      constructor(error63, type, task) {
+        super(error63.message);
+        this.error = error63;
+        this.type = type;
+        this.task = task;
+        this.name = "ListrError";
+        this.path = task.path;
+        if (task?.options.collectErrors === "full") {
+          this.task = cloneObject(task);
+          this.ctx = cloneObject(task.listr.ctx);
+        }
+        this.stack = error63?.stack;
+      }
+    };
+    ListrRendererError = class extends Error {
+    };
+    PromptError = class extends Error {
+    };
+    TaskWrapper = class {
+      constructor(task) {
+        this.task = task;
+      }
+      /* istanbul ignore next */
+      get title() {
+        return this.task.title;
+      }
+      /**
+      * Title of the current task.
+      *
+      * @see {@link https://listr2.kilic.dev/task/title.html}
+      */
+      set title(title) {
+        title = Array.isArray(title) ? title : [title];
+        this.task.title$ = splat(title.shift(), ...title);
+      }
+      /* istanbul ignore next */
+      get output() {
+        return this.task.output;
+      }
+      /* istanbul ignore next */
+      /**
+      * Send output from the current task to the renderer.
+      *
+      * @see {@link https://listr2.kilic.dev/task/output.html}
+      */
+      set output(output2) {
+        output2 = Array.isArray(output2) ? output2 : [output2];
+        this.task.output$ = splat(output2.shift(), ...output2);
+      }
+      /* istanbul ignore next */
+      /** Send an output to the output channel as prompt. */
+      set promptOutput(output2) {
+        this.task.promptOutput$ = output2;
+      }
+      /**
+      * Creates a new set of Listr subtasks.
+      *
+      * @see {@link https://listr2.kilic.dev/task/subtasks.html}
+      */
+      newListr(task, options) {
+        let tasks;
+        if (typeof task === "function") tasks = task(this);
+        else tasks = task;
+        return new Listr(tasks, options, this.task);
+      }
+      /**
+      * Report an error that has to be collected and handled.
+      *
+      * @see {@link https://listr2.kilic.dev/task/error-handling.html}
+      */
+      report(error63, type) {
+        if (this.task.options.collectErrors !== false) this.task.listr.errors.push(new ListrError(error63, type, this.task));
+        this.task.message$ = { error: error63.message ?? this.task?.title };
+      }
+      /**
+      * Skip the current task.
+      *
+      * @see {@link https://listr2.kilic.dev/task/skip.html}
+      */
+      skip(message, ...metadata) {
+        this.task.state$ = ListrTaskState.SKIPPED;
+        if (message) this.task.message$ = { skip: message ? splat(message, ...metadata) : this.task?.title };
+      }
+      /**
+      * Check whether this task is currently in a retry state.
+      *
+      * @see {@link https://listr2.kilic.dev/task/retry.html}
+      */
+      isRetrying() {
+        return this.task.isRetrying() ? this.task.retry : { count: 0 };
+      }
+      /* istanbul ignore next */
+      /**
+      * Create a new prompt for getting user input through the prompt adapter.
+      * This will create a new prompt through the adapter if the task is not currently rendering a prompt or will return the active instance.
+      *
+      * This part of the application requires optional peer dependencies, please refer to documentation.
+      *
+      * @see {@link https://listr2.kilic.dev/task/prompt.html}
+      */
+      prompt(adapter) {
+        if (this.task.prompt) return this.task.prompt;
+        return new adapter(this.task, this);
+      }
+      /* istanbul ignore next */
+      /**
+      * Generates a fake stdout for your use case, where it will be tunnelled through Listr to handle the rendering process.
+      *
+      * @see {@link https://listr2.kilic.dev/renderer/process-output.html}
+      */
+      stdout(type) {
+        return createWritable((chunk) => {
+          switch (type) {
+            case ListrTaskEventType.PROMPT:
+              this.promptOutput = chunk;
+              break;
+            default:
+              this.output = chunk;
+          }
+        });
+      }
+      /** Run this task. */
+      run(ctx) {
+        return this.task.run(ctx, this);
+      }
+    };
+    ListrTaskEventManager = class extends EventManager {
+    };
+    Task = class extends ListrTaskEventManager {
+      /** Unique id per task, can be used for identifying a Task. */
+      id = (0, import_crypto.randomUUID)();
+      /** The current state of the task. */
+      state = ListrTaskState.WAITING;
+      /** Subtasks of the current task. */
+      subtasks;
+      /** Title of the task. */
+      title;
+      /** Initial/Untouched version of the title for using whenever task has a reset. */
+      initialTitle;
+      /** Output channel for the task. */
+      output;
+      /** Current state of the retry process whenever the task is retrying. */
+      retry;
+      /**
+      * A channel for messages.
+      *
+      * This requires a separate channel for messages like error, skip or runtime messages to further utilize in the renderers.
+      */
+      message = {};
+      /** Current prompt instance or prompt error whenever the task is prompting. */
+      prompt;
+      /** Parent task of the current task. */
+      parent;
+      /** Enable flag of this task. */
+      enabled;
+      /** User provided Task callback function to run. */
+      taskFn;
+      /** Marks the task as closed. This is different from finalized since this is not really related to task itself. */
+      closed;
+      constructor(listr, task, options, rendererOptions, rendererTaskOptions) {
+        super();
+        this.listr = listr;
+        this.task = task;
+        this.options = options;
+        this.rendererOptions = rendererOptions;
+        this.rendererTaskOptions = rendererTaskOptions;
+        if (task.title) {
+          const title = Array.isArray(task?.title) ? task.title : [task.title];
+          this.title = splat(title.shift(), ...title);
+          this.initialTitle = this.title;
+        }
+        this.taskFn = task.task;
+        this.parent = listr.parentTask;
+      }
+      /**
+      * Update the current state of the Task and emit the neccassary events.
+      */
+      set state$(state) {
+        this.state = state;
+        this.emit(ListrTaskEventType.STATE, state);
+        if (this.hasSubtasks() && this.hasFailed()) {
+          for (const subtask of this.subtasks) if (subtask.state === ListrTaskState.STARTED) subtask.state$ = ListrTaskState.FAILED;
+        }
+        this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+      }
+      /**
+      * Update the current output of the Task and emit the neccassary events.
+      */
+      set output$(data) {
+        this.output = data;
+        this.emit(ListrTaskEventType.OUTPUT, data);
+        this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+      }
+      /**
+      * Update the current prompt output of the Task and emit the neccassary events.
+      */
+      set promptOutput$(data) {
+        this.emit(ListrTaskEventType.PROMPT, data);
+        if (cleanseAnsi(data)) this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+      }
+      /**
+      * Update or extend the current message of the Task and emit the neccassary events.
+      */
+      set message$(data) {
+        this.message = {
+          ...this.message,
+          ...data
+        };
+        this.emit(ListrTaskEventType.MESSAGE, data);
+        this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+      }
+      /**
+      * Update the current title of the Task and emit the neccassary events.
+      */
+      set title$(title) {
+        this.title = title;
+        this.emit(ListrTaskEventType.TITLE, title);
+        this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+      }
+      /**
+      * Current task path in the hierarchy.
+      */
+      get path() {
+        return [...this.listr.path, this.initialTitle];
+      }
+      /**
+      * Checks whether the current task with the given context should be set as enabled.
+      */
+      async check(ctx) {
+        if (this.state === ListrTaskState.WAITING) {
+          this.enabled = await assertFunctionOrSelf(this.task?.enabled ?? true, ctx);
+          this.emit(ListrTaskEventType.ENABLED, this.enabled);
+          this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+        }
+        return this.enabled;
+      }
+      /** Returns whether this task has subtasks. */
+      hasSubtasks() {
+        return this.subtasks?.length > 0;
+      }
+      /** Returns whether this task is finalized in someform. */
+      hasFinalized() {
+        return this.isCompleted() || this.hasFailed() || this.isSkipped() || this.hasRolledBack();
+      }
+      /** Returns whether this task is in progress. */
+      isPending() {
+        return this.isStarted() || this.isPrompt() || this.hasReset();
+      }
+      /** Returns whether this task has started. */
+      isStarted() {
+        return this.state === ListrTaskState.STARTED;
+      }
+      /** Returns whether this task is skipped. */
+      isSkipped() {
+        return this.state === ListrTaskState.SKIPPED;
+      }
+      /** Returns whether this task has been completed. */
+      isCompleted() {
+        return this.state === ListrTaskState.COMPLETED;
+      }
+      /** Returns whether this task has been failed. */
+      hasFailed() {
+        return this.state === ListrTaskState.FAILED;
+      }
+      /** Returns whether this task has an active rollback task going on. */
+      isRollingBack() {
+        return this.state === ListrTaskState.ROLLING_BACK;
+      }
+      /** Returns whether the rollback action was successful. */
+      hasRolledBack() {
+        return this.state === ListrTaskState.ROLLED_BACK;
+      }
+      /** Returns whether this task has an actively retrying task going on. */
+      isRetrying() {
+        return this.state === ListrTaskState.RETRY;
+      }
+      /** Returns whether this task has some kind of reset like retry and rollback going on. */
+      hasReset() {
+        return this.state === ListrTaskState.RETRY || this.state === ListrTaskState.ROLLING_BACK;
+      }
+      /** Returns whether enabled function resolves to true. */
+      isEnabled() {
+        return this.enabled;
+      }
+      /** Returns whether this task actually has a title. */
+      hasTitle() {
+        return typeof this?.title === "string";
+      }
+      /** Returns whether this task has a prompt inside. */
+      isPrompt() {
+        return this.state === ListrTaskState.PROMPT;
+      }
+      /** Returns whether this task is currently paused. */
+      isPaused() {
+        return this.state === ListrTaskState.PAUSED;
+      }
+      /** Returns whether this task is closed. */
+      isClosed() {
+        return this.closed;
+      }
+      /** Pause the given task for certain time. */
+      async pause(time3) {
+        const state = this.state;
+        this.state$ = ListrTaskState.PAUSED;
+        this.message$ = { paused: Date.now() + time3 };
+        await delay(time3);
+        this.state$ = state;
+        this.message$ = { paused: null };
+      }
+      /** Run the current task. */
+      async run(context3, wrapper) {
+        const handleResult = (result) => {
+          if (result instanceof Listr) {
+            result.options = {
+              ...this.options,
+              ...result.options
+            };
+            result.rendererClass = getRendererClass("silent");
+            this.subtasks = result.tasks;
+            result.errors = this.listr.errors;
+            this.emit(ListrTaskEventType.SUBTASK, this.subtasks);
+            result = result.run(context3);
+          } else if (result instanceof Promise) result = result.then(handleResult);
+          else if (isReadable(result)) result = new Promise((resolve3, reject) => {
+            result.on("data", (data) => {
+              this.output$ = data.toString();
+            });
+            result.on("error", (error63) => reject(error63));
+            result.on("end", () => resolve3(null));
+          });
+          else if (isObservable(result)) result = new Promise((resolve3, reject) => {
+            result.subscribe({
+              next: (data) => {
+                this.output$ = data;
+              },
+              error: reject,
+              complete: resolve3
+            });
+          });
+          return result;
+        };
+        const startTime = Date.now();
+        this.state$ = ListrTaskState.STARTED;
+        const skipped = await assertFunctionOrSelf(this.task?.skip ?? false, context3);
+        if (skipped) {
+          if (typeof skipped === "string") this.message$ = { skip: skipped };
+          else if (this.hasTitle()) this.message$ = { skip: this.title };
+          else this.message$ = { skip: "Skipped task without a title." };
+          this.state$ = ListrTaskState.SKIPPED;
+          return;
+        }
+        try {
+          const retryCount = typeof this.task?.retry === "number" && this.task.retry > 0 ? this.task.retry + 1 : typeof this.task?.retry === "object" && this.task.retry.tries > 0 ? this.task.retry.tries + 1 : 1;
+          const retryDelay = typeof this.task.retry === "object" && this.task.retry.delay;
+          for (let retries = 1; retries <= retryCount; retries++) try {
+            await handleResult(this.taskFn(context3, wrapper));
+            break;
+          } catch (err) {
+            if (retries !== retryCount) {
+              this.retry = {
+                count: retries,
+                error: err
+              };
+              this.message$ = { retry: this.retry };
+              this.title$ = this.initialTitle;
+              this.output = void 0;
+              wrapper.report(err, ListrErrorTypes.WILL_RETRY);
+              this.state$ = ListrTaskState.RETRY;
+              if (retryDelay) await this.pause(retryDelay);
+            } else throw err;
+          }
+          if (this.isStarted() || this.isRetrying()) {
+            this.message$ = { duration: Date.now() - startTime };
+            this.state$ = ListrTaskState.COMPLETED;
+          }
+        } catch (error63) {
+          if (this.prompt instanceof PromptError) error63 = this.prompt;
+          if (this.task?.rollback) {
+            wrapper.report(error63, ListrErrorTypes.WILL_ROLLBACK);
+            try {
+              this.state$ = ListrTaskState.ROLLING_BACK;
+              await this.task.rollback(context3, wrapper);
+              this.message$ = { rollback: this.title };
+              this.state$ = ListrTaskState.ROLLED_BACK;
+            } catch (err) {
+              this.state$ = ListrTaskState.FAILED;
+              wrapper.report(err, ListrErrorTypes.HAS_FAILED_TO_ROLLBACK);
+              this.close();
+              throw err;
+            }
+            if (this.listr.options?.exitAfterRollback !== false) {
+              this.close();
+              throw error63;
+            }
+          } else {
+            this.state$ = ListrTaskState.FAILED;
+            if (this.listr.options.exitOnError !== false && await assertFunctionOrSelf(this.task?.exitOnError, context3) !== false) {
+              wrapper.report(error63, ListrErrorTypes.HAS_FAILED);
+              this.close();
+              throw error63;
+            } else if (!this.hasSubtasks()) wrapper.report(error63, ListrErrorTypes.HAS_FAILED_WITHOUT_ERROR);
+          }
+        } finally {
+          this.close();
+        }
+      }
+      close() {
+        this.emit(ListrTaskEventType.CLOSED);
+        this.listr.events.emit(ListrEventType.SHOULD_REFRESH_RENDER);
+        this.complete();
+      }
+    };
+    ListrEventManager = class extends EventManager {
+    };
+    Listr = class {
+      tasks = [];
+      errors = [];
+      ctx;
+      events;
+      path = [];
+      rendererClass;
+      rendererClassOptions;
+      rendererSelection;
+      boundSignalHandler;
+      concurrency;
+      renderer;
+      constructor(task, options, parentTask) {
+        this.task = task;
+        this.options = options;
+        this.parentTask = parentTask;
+        this.options = {
+          concurrent: false,
+          renderer: "default",
+          fallbackRenderer: "simple",
+          exitOnError: true,
+          exitAfterRollback: true,
+          collectErrors: false,
+          registerSignalListeners: true,
+          ...this.parentTask?.options ?? {},
+          ...options
+        };
+        if (this.options.concurrent === true) this.options.concurrent = Infinity;
+        else if (typeof this.options.concurrent !== "number") this.options.concurrent = 1;
+        this.concurrency = new Concurrency({ concurrency: this.options.concurrent });
+        if (parentTask) {
+          this.path = [...parentTask.listr.path, parentTask.title];
+          this.errors = parentTask.listr.errors;
+        }
+        if (this.parentTask?.listr.events instanceof ListrEventManager) this.events = this.parentTask.listr.events;
+        else this.events = new ListrEventManager();
+        if (this.options?.forceTTY || process.env[ListrEnvironmentVariables.FORCE_TTY]) {
+          process.stdout.isTTY = true;
+          process.stderr.isTTY = true;
+        }
+        if (this.options?.forceUnicode) process.env[ListrEnvironmentVariables.FORCE_UNICODE] = "1";
+        const renderer = getRenderer({
+          renderer: this.options.renderer,
+          rendererOptions: this.options.rendererOptions,
+          fallbackRenderer: this.options.fallbackRenderer,
+          fallbackRendererOptions: this.options.fallbackRendererOptions,
+          fallbackRendererCondition: this.options?.fallbackRendererCondition,
+          silentRendererCondition: this.options?.silentRendererCondition
+        });
+        this.rendererClass = renderer.renderer;
+        this.rendererClassOptions = renderer.options;
+        this.rendererSelection = renderer.selection;
+        this.add(task ?? []);
+        if (this.options.registerSignalListeners) {
+          this.boundSignalHandler = this.signalHandler.bind(this);
+          process.once("SIGINT", this.boundSignalHandler).setMaxListeners(0);
+        }
+      }
+      /**
+      * Whether this is the root task.
+      */
+      isRoot() {
+        return !this.parentTask;
+      }
+      /**
+      * Whether this is a subtask of another task list.
+      */
+      isSubtask() {
+        return !!this.parentTask;
+      }
+      /**
+      * Add tasks to current task list.
+      *
+      * @see {@link https://listr2.kilic.dev/task/task.html}
+      */
+      add(tasks) {
+        this.tasks.push(...this.generate(tasks));
+      }
+      /**
+      * Run the task list.
+      *
+      * @see {@link https://listr2.kilic.dev/listr/listr.html#run-the-generated-task-list}
+      */
+      async run(context3) {
+        if (!this.renderer) this.renderer = new this.rendererClass(this.tasks, this.rendererClassOptions, this.events);
+        await this.renderer.render();
+        this.ctx = this.options?.ctx ?? context3 ?? {};
+        try {
+          await Promise.all(this.tasks.map((task) => task.check(this.ctx)));
+          await Promise.all(this.tasks.map((task) => this.concurrency.add(() => this.runTask(task))));
+          this.renderer.end();
+          this.removeSignalHandler();
+        } catch (err) {
+          if (this.options.exitOnError !== false) {
+            this.renderer.end(err);
+            this.removeSignalHandler();
+            throw err;
+          }
+        }
+        return this.ctx;
+      }
+      generate(tasks) {
+        tasks = Array.isArray(tasks) ? tasks : [tasks];
+        return tasks.map((task) => {
+          let rendererTaskOptions;
+          if (this.rendererSelection === ListrRendererSelection.PRIMARY) rendererTaskOptions = task.rendererOptions;
+          else if (this.rendererSelection === ListrRendererSelection.SECONDARY) rendererTaskOptions = task.fallbackRendererOptions;
+          return new Task(this, task, this.options, this.rendererClassOptions, rendererTaskOptions);
+        });
+      }
+      async runTask(task) {
+        if (!await task.check(this.ctx)) return;
+        return new TaskWrapper(task).run(this.ctx);
+      }
+      signalHandler() {
+        this.tasks?.forEach(async (task) => {
+          if (task.isPending()) task.state$ = ListrTaskState.FAILED;
+        });
+        if (this.isRoot()) {
+          this.renderer?.end(/* @__PURE__ */ new Error("Interrupted."));
+          process.exit(127);
+        }
+      }
+      removeSignalHandler() {
+        if (this.boundSignalHandler) process.removeListener("SIGINT", this.boundSignalHandler);
       }
     };
   }
@@ -25037,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path35 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path37 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path35 && path35[0] !== "/") {
-          path35 = `/${path35}`;
+        if (path37 && path37[0] !== "/") {
+          path37 = `/${path37}`;
         }
-        return new URL(`${origin}${path35}`);
+        return new URL(`${origin}${path37}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -25223,7 +30087,7 @@ var require_util3 = __commonJS({
     function isErrored(body) {
       return !!(body && stream.isErrored(body));
     }
-    function isReadable(body) {
+    function isReadable2(body) {
       return !!(body && stream.isReadable(body));
     }
     function getSocketInfo(socket) {
@@ -25382,7 +30246,7 @@ var require_util3 = __commonJS({
       nop,
       isDisturbed,
       isErrored,
-      isReadable,
+      isReadable: isReadable2,
       toUSVString,
       isUSVString,
       isBlobLike,
@@ -25495,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin }
+          request: { method, path: path37, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path35);
+        debuglog("sending request to %s %s/%s", method, origin, path37);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin },
+          request: { method, path: path37, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path35,
+          path37,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin }
+          request: { method, path: path37, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path35);
+        debuglog("trailers received from %s %s/%s", method, origin, path37);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path35, origin },
+          request: { method, path: path37, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path35,
+          path37,
           error63.message
         );
       });
@@ -25576,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path35, origin }
+            request: { method, path: path37, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path35);
+          debuglog("sending request to %s %s/%s", method, origin, path37);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -25641,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path35,
+        path: path37,
         method,
         body,
         headers,
@@ -25651,16 +30515,16 @@ var require_request = __commonJS({
         upgrade,
         headersTimeout,
         bodyTimeout,
-        reset,
+        reset: reset2,
         throwOnError,
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path35 !== "string") {
+        if (typeof path37 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path35[0] !== "/" && !(path35.startsWith("http://") || path35.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path37[0] !== "/" && !(path37.startsWith("http://") || path37.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path35)) {
+        } else if (invalidPathRegex.test(path37)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -25680,7 +30544,7 @@ var require_request = __commonJS({
         if (bodyTimeout != null && (!Number.isFinite(bodyTimeout) || bodyTimeout < 0)) {
           throw new InvalidArgumentError("invalid bodyTimeout");
         }
-        if (reset != null && typeof reset !== "boolean") {
+        if (reset2 != null && typeof reset2 !== "boolean") {
           throw new InvalidArgumentError("invalid reset");
         }
         if (expectContinue != null && typeof expectContinue !== "boolean") {
@@ -25726,11 +30590,11 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path35, query) : path35;
+        this.path = query ? buildURL(path37, query) : path37;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
-        this.reset = reset == null ? null : reset;
+        this.reset = reset2 == null ? null : reset2;
         this.host = null;
         this.contentLength = null;
         this.contentType = null;
@@ -26012,8 +30876,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports2, module2) {
     "use strict";
-    var EventEmitter2 = require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter3 = require("node:events");
+    var Dispatcher = class extends EventEmitter3 {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -26343,9 +31207,9 @@ var require_timers = __commonJS({
        * before the specified function or code is executed.
        * @param {*} arg
        */
-      constructor(callback, delay, arg) {
+      constructor(callback, delay2, arg) {
         this._onTimeout = callback;
-        this._idleTimeout = delay;
+        this._idleTimeout = delay2;
         this._timerArg = arg;
         this.refresh();
       }
@@ -26390,8 +31254,8 @@ var require_timers = __commonJS({
        * when the timer expires.
        * @returns {NodeJS.Timeout|FastTimer}
        */
-      setTimeout(callback, delay, arg) {
-        return delay <= RESOLUTION_MS ? setTimeout(callback, delay, arg) : new FastTimer(callback, delay, arg);
+      setTimeout(callback, delay2, arg) {
+        return delay2 <= RESOLUTION_MS ? setTimeout(callback, delay2, arg) : new FastTimer(callback, delay2, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated Timer previously created
@@ -26417,8 +31281,8 @@ var require_timers = __commonJS({
        * when the timer expires.
        * @returns {FastTimer}
        */
-      setFastTimeout(callback, delay, arg) {
-        return new FastTimer(callback, delay, arg);
+      setFastTimeout(callback, delay2, arg) {
+        return new FastTimer(callback, delay2, arg);
       },
       /**
        * The clearTimeout method cancels an instantiated FastTimer previously
@@ -26444,8 +31308,8 @@ var require_timers = __commonJS({
        * @deprecated
        * @param {number} [delay=0] The delay in milliseconds to add to the now value.
        */
-      tick(delay = 0) {
-        fastNow += delay - RESOLUTION_MS + 1;
+      tick(delay2 = 0) {
+        fastNow += delay2 - RESOLUTION_MS + 1;
         onTick();
         onTick();
       },
@@ -29463,7 +34327,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape2 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape3 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -29471,14 +34335,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object2) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape3(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -29844,21 +34708,21 @@ var require_client_h1 = __commonJS({
         this.connection = "";
         this.maxResponseSize = client[kMaxResponseSize];
       }
-      setTimeout(delay, type) {
-        if (delay !== this.timeoutValue || type & USE_FAST_TIMER ^ this.timeoutType & USE_FAST_TIMER) {
+      setTimeout(delay2, type) {
+        if (delay2 !== this.timeoutValue || type & USE_FAST_TIMER ^ this.timeoutType & USE_FAST_TIMER) {
           if (this.timeout) {
             timers.clearTimeout(this.timeout);
             this.timeout = null;
           }
-          if (delay) {
+          if (delay2) {
             if (type & USE_FAST_TIMER) {
-              this.timeout = timers.setFastTimeout(onParserTimeout, delay, new WeakRef(this));
+              this.timeout = timers.setFastTimeout(onParserTimeout, delay2, new WeakRef(this));
             } else {
-              this.timeout = setTimeout(onParserTimeout, delay, new WeakRef(this));
+              this.timeout = setTimeout(onParserTimeout, delay2, new WeakRef(this));
               this.timeout.unref();
             }
           }
-          this.timeoutValue = delay;
+          this.timeoutValue = delay2;
         } else if (this.timeout) {
           if (this.timeout.refresh) {
             this.timeout.refresh();
@@ -30419,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path35, host, upgrade, blocking, reset } = request2;
+      const { method, path: path37, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -30491,8 +35355,8 @@ var require_client_h1 = __commonJS({
       if (upgrade || method === "CONNECT") {
         socket[kReset] = true;
       }
-      if (reset != null) {
-        socket[kReset] = reset;
+      if (reset2 != null) {
+        socket[kReset] = reset2;
       }
       if (client[kMaxRequests] && socket[kCounter]++ >= client[kMaxRequests]) {
         socket[kReset] = true;
@@ -30500,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path35} HTTP/1.1\r
+      let header = `${method} ${path37} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -31029,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path35, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path37, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -31126,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path35;
+      headers[HTTP2_HEADER_PATH] = path37;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -31479,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path35 = search ? `${pathname}${search}` : pathname;
+        const path37 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path35;
+        this.opts.path = path37;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -32720,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path35 = "/",
+          path: path37 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path35;
+        opts.path = origin + path37;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -34667,10 +39531,10 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildHeadersFromArray(headers) {
-      const clone2 = headers.slice();
+      const clone3 = headers.slice();
       const entries = [];
-      for (let index2 = 0; index2 < clone2.length; index2 += 2) {
-        entries.push([clone2[index2], clone2[index2 + 1]]);
+      for (let index2 = 0; index2 < clone3.length; index2 += 2) {
+        entries.push([clone3[index2], clone3[index2 + 1]]);
       }
       return Object.fromEntries(entries);
     }
@@ -34695,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path35) {
-      if (typeof path35 !== "string") {
-        return path35;
+    function safeUrl(path37) {
+      if (typeof path37 !== "string") {
+        return path37;
       }
-      const pathSegments = path35.split("?");
+      const pathSegments = path37.split("?");
       if (pathSegments.length !== 2) {
-        return path35;
+        return path37;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path35, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path35);
+    function matchKey(mockDispatch2, { path: path37, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path37);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -34730,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path35 }) => matchValue(safeUrl(path35), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path37 }) => matchValue(safeUrl(path37), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -34768,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path35, method, body, headers, query } = opts;
+      const { path: path37, method, body, headers, query } = opts;
       return {
-        path: path35,
+        path: path37,
         method,
         body,
         headers,
@@ -34811,7 +39675,7 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers, trailers, error: error63 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers, trailers, error: error63 }, delay: delay2, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -34820,10 +39684,10 @@ var require_mock_utils = __commonJS({
         handler2.onError(error63);
         return true;
       }
-      if (typeof delay === "number" && delay > 0) {
+      if (typeof delay2 === "number" && delay2 > 0) {
         setTimeout(() => {
           handleReply(this[kDispatches]);
-        }, delay);
+        }, delay2);
       } else {
         handleReply(this[kDispatches]);
       }
@@ -35233,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path35, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path37, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path35,
+            Path: path37,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -35965,13 +40829,13 @@ var require_headers2 = __commonJS({
     var HeadersList = class _HeadersList {
       /** @type {[string, string][]|null} */
       cookies = null;
-      constructor(init) {
-        if (init instanceof _HeadersList) {
-          this[kHeadersMap] = new Map(init[kHeadersMap]);
-          this[kHeadersSortedMap] = init[kHeadersSortedMap];
-          this.cookies = init.cookies === null ? null : [...init.cookies];
+      constructor(init2) {
+        if (init2 instanceof _HeadersList) {
+          this[kHeadersMap] = new Map(init2[kHeadersMap]);
+          this[kHeadersSortedMap] = init2[kHeadersSortedMap];
+          this.cookies = init2.cookies === null ? null : [...init2.cookies];
         } else {
-          this[kHeadersMap] = new Map(init);
+          this[kHeadersMap] = new Map(init2);
           this[kHeadersSortedMap] = null;
         }
       }
@@ -36130,16 +40994,16 @@ var require_headers2 = __commonJS({
     var Headers2 = class _Headers {
       #guard;
       #headersList;
-      constructor(init = void 0) {
+      constructor(init2 = void 0) {
         webidl.util.markAsUncloneable(this);
-        if (init === kConstruct) {
+        if (init2 === kConstruct) {
           return;
         }
         this.#headersList = new HeadersList();
         this.#guard = "none";
-        if (init !== void 0) {
-          init = webidl.converters.HeadersInit(init, "Headers contructor", "init");
-          fill(this, init);
+        if (init2 !== void 0) {
+          init2 = webidl.converters.HeadersInit(init2, "Headers contructor", "init");
+          fill(this, init2);
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
@@ -36370,17 +41234,17 @@ var require_response = __commonJS({
         return responseObject;
       }
       // https://fetch.spec.whatwg.org/#dom-response-json
-      static json(data, init = {}) {
+      static json(data, init2 = {}) {
         webidl.argumentLengthCheck(arguments, 1, "Response.json");
-        if (init !== null) {
-          init = webidl.converters.ResponseInit(init);
+        if (init2 !== null) {
+          init2 = webidl.converters.ResponseInit(init2);
         }
         const bytes = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
         const body = extractBody(bytes);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
-        initializeResponse(responseObject, init, { body: body[0], type: "application/json" });
+        initializeResponse(responseObject, init2, { body: body[0], type: "application/json" });
         return responseObject;
       }
       // Creates a redirect Response that redirects to url with status status.
@@ -36404,7 +41268,7 @@ var require_response = __commonJS({
         return responseObject;
       }
       // https://fetch.spec.whatwg.org/#dom-response
-      constructor(body = null, init = {}) {
+      constructor(body = null, init2 = {}) {
         webidl.util.markAsUncloneable(this);
         if (body === kConstruct) {
           return;
@@ -36412,7 +41276,7 @@ var require_response = __commonJS({
         if (body !== null) {
           body = webidl.converters.BodyInit(body);
         }
-        init = webidl.converters.ResponseInit(init);
+        init2 = webidl.converters.ResponseInit(init2);
         this[kState] = makeResponse({});
         this[kHeaders] = new Headers2(kConstruct);
         setHeadersGuard(this[kHeaders], "response");
@@ -36422,7 +41286,7 @@ var require_response = __commonJS({
           const [extractedBody, type] = extractBody(body);
           bodyWithType = { body: extractedBody, type };
         }
-        initializeResponse(this, init, bodyWithType);
+        initializeResponse(this, init2, bodyWithType);
       }
       // Returns response’s type, e.g., "cors".
       get type() {
@@ -36541,7 +41405,7 @@ var require_response = __commonJS({
       }
       return newResponse;
     }
-    function makeResponse(init) {
+    function makeResponse(init2) {
       return {
         aborted: false,
         rangeRequested: false,
@@ -36552,9 +41416,9 @@ var require_response = __commonJS({
         timingInfo: null,
         cacheState: "",
         statusText: "",
-        ...init,
-        headersList: init?.headersList ? new HeadersList(init?.headersList) : new HeadersList(),
-        urlList: init?.urlList ? [...init.urlList] : []
+        ...init2,
+        headersList: init2?.headersList ? new HeadersList(init2?.headersList) : new HeadersList(),
+        urlList: init2?.urlList ? [...init2.urlList] : []
       };
     }
     function makeNetworkError(reason2) {
@@ -36624,23 +41488,23 @@ var require_response = __commonJS({
       assert2(isCancelled(fetchParams));
       return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
     }
-    function initializeResponse(response, init, body) {
-      if (init.status !== null && (init.status < 200 || init.status > 599)) {
+    function initializeResponse(response, init2, body) {
+      if (init2.status !== null && (init2.status < 200 || init2.status > 599)) {
         throw new RangeError('init["status"] must be in the range of 200 to 599, inclusive.');
       }
-      if ("statusText" in init && init.statusText != null) {
-        if (!isValidReasonPhrase(String(init.statusText))) {
+      if ("statusText" in init2 && init2.statusText != null) {
+        if (!isValidReasonPhrase(String(init2.statusText))) {
           throw new TypeError("Invalid statusText");
         }
       }
-      if ("status" in init && init.status != null) {
-        response[kState].status = init.status;
+      if ("status" in init2 && init2.status != null) {
+        response[kState].status = init2.status;
       }
-      if ("statusText" in init && init.statusText != null) {
-        response[kState].statusText = init.statusText;
+      if ("statusText" in init2 && init2.statusText != null) {
+        response[kState].statusText = init2.statusText;
       }
-      if ("headers" in init && init.headers != null) {
-        fill(response[kHeaders], init.headers);
+      if ("headers" in init2 && init2.headers != null) {
+        fill(response[kHeaders], init2.headers);
       }
       if (body) {
         if (nullBodyStatus.includes(response.status)) {
@@ -36836,7 +41700,7 @@ var require_request2 = __commonJS({
     var patchMethodWarning = false;
     var Request = class _Request {
       // https://fetch.spec.whatwg.org/#dom-request
-      constructor(input2, init = {}) {
+      constructor(input2, init2 = {}) {
         webidl.util.markAsUncloneable(this);
         if (input2 === kConstruct) {
           return;
@@ -36844,13 +41708,13 @@ var require_request2 = __commonJS({
         const prefix = "Request constructor";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         input2 = webidl.converters.RequestInfo(input2, prefix, "input");
-        init = webidl.converters.RequestInit(init, prefix, "init");
+        init2 = webidl.converters.RequestInit(init2, prefix, "init");
         let request2 = null;
         let fallbackMode = null;
         const baseUrl2 = environmentSettingsObject.settingsObject.baseUrl;
         let signal = null;
         if (typeof input2 === "string") {
-          this[kDispatcher] = init.dispatcher;
+          this[kDispatcher] = init2.dispatcher;
           let parsedURL;
           try {
             parsedURL = new URL(input2, baseUrl2);
@@ -36865,7 +41729,7 @@ var require_request2 = __commonJS({
           request2 = makeRequest({ urlList: [parsedURL] });
           fallbackMode = "cors";
         } else {
-          this[kDispatcher] = init.dispatcher || input2[kDispatcher];
+          this[kDispatcher] = init2.dispatcher || input2[kDispatcher];
           assert2(input2 instanceof _Request);
           request2 = input2[kState];
           signal = input2[kSignal];
@@ -36875,10 +41739,10 @@ var require_request2 = __commonJS({
         if (request2.window?.constructor?.name === "EnvironmentSettingsObject" && sameOrigin(request2.window, origin)) {
           window2 = request2.window;
         }
-        if (init.window != null) {
+        if (init2.window != null) {
           throw new TypeError(`'window' option '${window2}' must be null`);
         }
-        if ("window" in init) {
+        if ("window" in init2) {
           window2 = "no-window";
         }
         request2 = makeRequest({
@@ -36924,7 +41788,7 @@ var require_request2 = __commonJS({
           // URL list A clone of request’s URL list.
           urlList: [...request2.urlList]
         });
-        const initHasKey = Object.keys(init).length !== 0;
+        const initHasKey = Object.keys(init2).length !== 0;
         if (initHasKey) {
           if (request2.mode === "navigate") {
             request2.mode = "same-origin";
@@ -36937,8 +41801,8 @@ var require_request2 = __commonJS({
           request2.url = request2.urlList[request2.urlList.length - 1];
           request2.urlList = [request2.url];
         }
-        if (init.referrer !== void 0) {
-          const referrer = init.referrer;
+        if (init2.referrer !== void 0) {
+          const referrer = init2.referrer;
           if (referrer === "") {
             request2.referrer = "no-referrer";
           } else {
@@ -36955,12 +41819,12 @@ var require_request2 = __commonJS({
             }
           }
         }
-        if (init.referrerPolicy !== void 0) {
-          request2.referrerPolicy = init.referrerPolicy;
+        if (init2.referrerPolicy !== void 0) {
+          request2.referrerPolicy = init2.referrerPolicy;
         }
         let mode;
-        if (init.mode !== void 0) {
-          mode = init.mode;
+        if (init2.mode !== void 0) {
+          mode = init2.mode;
         } else {
           mode = fallbackMode;
         }
@@ -36973,28 +41837,28 @@ var require_request2 = __commonJS({
         if (mode != null) {
           request2.mode = mode;
         }
-        if (init.credentials !== void 0) {
-          request2.credentials = init.credentials;
+        if (init2.credentials !== void 0) {
+          request2.credentials = init2.credentials;
         }
-        if (init.cache !== void 0) {
-          request2.cache = init.cache;
+        if (init2.cache !== void 0) {
+          request2.cache = init2.cache;
         }
         if (request2.cache === "only-if-cached" && request2.mode !== "same-origin") {
           throw new TypeError(
             "'only-if-cached' can be set only with 'same-origin' mode"
           );
         }
-        if (init.redirect !== void 0) {
-          request2.redirect = init.redirect;
+        if (init2.redirect !== void 0) {
+          request2.redirect = init2.redirect;
         }
-        if (init.integrity != null) {
-          request2.integrity = String(init.integrity);
+        if (init2.integrity != null) {
+          request2.integrity = String(init2.integrity);
         }
-        if (init.keepalive !== void 0) {
-          request2.keepalive = Boolean(init.keepalive);
+        if (init2.keepalive !== void 0) {
+          request2.keepalive = Boolean(init2.keepalive);
         }
-        if (init.method !== void 0) {
-          let method = init.method;
+        if (init2.method !== void 0) {
+          let method = init2.method;
           const mayBeNormalized = normalizedMethodRecords[method];
           if (mayBeNormalized !== void 0) {
             request2.method = mayBeNormalized;
@@ -37016,8 +41880,8 @@ var require_request2 = __commonJS({
             patchMethodWarning = true;
           }
         }
-        if (init.signal !== void 0) {
-          signal = init.signal;
+        if (init2.signal !== void 0) {
+          signal = init2.signal;
         }
         this[kState] = request2;
         const ac = new AbortController();
@@ -37059,7 +41923,7 @@ var require_request2 = __commonJS({
         }
         if (initHasKey) {
           const headersList = getHeadersList(this[kHeaders]);
-          const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
+          const headers = init2.headers !== void 0 ? init2.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
             for (const { name, value } of headers.rawValues()) {
@@ -37071,13 +41935,13 @@ var require_request2 = __commonJS({
           }
         }
         const inputBody = input2 instanceof _Request ? input2[kState].body : null;
-        if ((init.body != null || inputBody != null) && (request2.method === "GET" || request2.method === "HEAD")) {
+        if ((init2.body != null || inputBody != null) && (request2.method === "GET" || request2.method === "HEAD")) {
           throw new TypeError("Request with GET/HEAD method cannot have body.");
         }
         let initBody = null;
-        if (init.body != null) {
+        if (init2.body != null) {
           const [extractedBody, contentType] = extractBody(
-            init.body,
+            init2.body,
             request2.keepalive
           );
           initBody = extractedBody;
@@ -37087,7 +41951,7 @@ var require_request2 = __commonJS({
         }
         const inputOrInitBody = initBody ?? inputBody;
         if (inputOrInitBody != null && inputOrInitBody.source == null) {
-          if (initBody != null && init.duplex == null) {
+          if (initBody != null && init2.duplex == null) {
             throw new TypeError("RequestInit: duplex option is required when sending a body.");
           }
           if (request2.mode !== "same-origin" && request2.mode !== "cors") {
@@ -37282,46 +42146,46 @@ var require_request2 = __commonJS({
       }
     };
     mixinBody(Request);
-    function makeRequest(init) {
+    function makeRequest(init2) {
       return {
-        method: init.method ?? "GET",
-        localURLsOnly: init.localURLsOnly ?? false,
-        unsafeRequest: init.unsafeRequest ?? false,
-        body: init.body ?? null,
-        client: init.client ?? null,
-        reservedClient: init.reservedClient ?? null,
-        replacesClientId: init.replacesClientId ?? "",
-        window: init.window ?? "client",
-        keepalive: init.keepalive ?? false,
-        serviceWorkers: init.serviceWorkers ?? "all",
-        initiator: init.initiator ?? "",
-        destination: init.destination ?? "",
-        priority: init.priority ?? null,
-        origin: init.origin ?? "client",
-        policyContainer: init.policyContainer ?? "client",
-        referrer: init.referrer ?? "client",
-        referrerPolicy: init.referrerPolicy ?? "",
-        mode: init.mode ?? "no-cors",
-        useCORSPreflightFlag: init.useCORSPreflightFlag ?? false,
-        credentials: init.credentials ?? "same-origin",
-        useCredentials: init.useCredentials ?? false,
-        cache: init.cache ?? "default",
-        redirect: init.redirect ?? "follow",
-        integrity: init.integrity ?? "",
-        cryptoGraphicsNonceMetadata: init.cryptoGraphicsNonceMetadata ?? "",
-        parserMetadata: init.parserMetadata ?? "",
-        reloadNavigation: init.reloadNavigation ?? false,
-        historyNavigation: init.historyNavigation ?? false,
-        userActivation: init.userActivation ?? false,
-        taintedOrigin: init.taintedOrigin ?? false,
-        redirectCount: init.redirectCount ?? 0,
-        responseTainting: init.responseTainting ?? "basic",
-        preventNoCacheCacheControlHeaderModification: init.preventNoCacheCacheControlHeaderModification ?? false,
-        done: init.done ?? false,
-        timingAllowFailed: init.timingAllowFailed ?? false,
-        urlList: init.urlList,
-        url: init.urlList[0],
-        headersList: init.headersList ? new HeadersList(init.headersList) : new HeadersList()
+        method: init2.method ?? "GET",
+        localURLsOnly: init2.localURLsOnly ?? false,
+        unsafeRequest: init2.unsafeRequest ?? false,
+        body: init2.body ?? null,
+        client: init2.client ?? null,
+        reservedClient: init2.reservedClient ?? null,
+        replacesClientId: init2.replacesClientId ?? "",
+        window: init2.window ?? "client",
+        keepalive: init2.keepalive ?? false,
+        serviceWorkers: init2.serviceWorkers ?? "all",
+        initiator: init2.initiator ?? "",
+        destination: init2.destination ?? "",
+        priority: init2.priority ?? null,
+        origin: init2.origin ?? "client",
+        policyContainer: init2.policyContainer ?? "client",
+        referrer: init2.referrer ?? "client",
+        referrerPolicy: init2.referrerPolicy ?? "",
+        mode: init2.mode ?? "no-cors",
+        useCORSPreflightFlag: init2.useCORSPreflightFlag ?? false,
+        credentials: init2.credentials ?? "same-origin",
+        useCredentials: init2.useCredentials ?? false,
+        cache: init2.cache ?? "default",
+        redirect: init2.redirect ?? "follow",
+        integrity: init2.integrity ?? "",
+        cryptoGraphicsNonceMetadata: init2.cryptoGraphicsNonceMetadata ?? "",
+        parserMetadata: init2.parserMetadata ?? "",
+        reloadNavigation: init2.reloadNavigation ?? false,
+        historyNavigation: init2.historyNavigation ?? false,
+        userActivation: init2.userActivation ?? false,
+        taintedOrigin: init2.taintedOrigin ?? false,
+        redirectCount: init2.redirectCount ?? 0,
+        responseTainting: init2.responseTainting ?? "basic",
+        preventNoCacheCacheControlHeaderModification: init2.preventNoCacheCacheControlHeaderModification ?? false,
+        done: init2.done ?? false,
+        timingAllowFailed: init2.timingAllowFailed ?? false,
+        urlList: init2.urlList,
+        url: init2.urlList[0],
+        headersList: init2.headersList ? new HeadersList(init2.headersList) : new HeadersList()
       };
     }
     function cloneRequest(request2) {
@@ -37529,7 +42393,7 @@ var require_fetch = __commonJS({
     } = require_constants4();
     var EE = require("node:events");
     var { Readable: Readable7, pipeline: pipeline5, finished: finished2 } = require("node:stream");
-    var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util3();
+    var { addAbortListener, isErrored, isReadable: isReadable2, bufferToLowerCasedHeaderName } = require_util3();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
     var { webidl } = require_webidl();
@@ -37570,12 +42434,12 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch2(input2, init = void 0) {
+    function fetch2(input2, init2 = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
       try {
-        requestObject = new Request(input2, init);
+        requestObject = new Request(input2, init2);
       } catch (e) {
         p.reject(e);
         return p.promise;
@@ -37664,7 +42528,7 @@ var require_fetch = __commonJS({
       if (p) {
         p.reject(error63);
       }
-      if (request2.body != null && isReadable(request2.body?.stream)) {
+      if (request2.body != null && isReadable2(request2.body?.stream)) {
         request2.body.stream.cancel(error63).catch((err) => {
           if (err.code === "ERR_INVALID_STATE") {
             return;
@@ -37676,7 +42540,7 @@ var require_fetch = __commonJS({
         return;
       }
       const response = responseObject[kState];
-      if (response.body != null && isReadable(response.body?.stream)) {
+      if (response.body != null && isReadable2(response.body?.stream)) {
         response.body.stream.cancel(error63).catch((err) => {
           if (err.code === "ERR_INVALID_STATE") {
             return;
@@ -38375,13 +43239,13 @@ var require_fetch = __commonJS({
       function onAborted(reason2) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream)) {
+          if (isReadable2(stream)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream)) {
+          if (isReadable2(stream)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason2) ? reason2 : void 0
             }));
@@ -38917,7 +43781,7 @@ var require_util6 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types3 } = require("node:util");
-    var { StringDecoder } = require("string_decoder");
+    var { StringDecoder: StringDecoder2 } = require("string_decoder");
     var { btoa: btoa2 } = require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -39008,7 +43872,7 @@ var require_util6 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -39037,7 +43901,7 @@ var require_util6 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -40115,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path35) {
-      for (let i = 0; i < path35.length; ++i) {
-        const code2 = path35.charCodeAt(i);
+    function validateCookiePath(path37) {
+      for (let i = 0; i < path37.length; ++i) {
+        const code2 = path37.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -40587,9 +45451,9 @@ var require_events = __commonJS({
           ports
         });
       }
-      static createFastMessageEvent(type, init) {
-        const messageEvent = new _MessageEvent(kConstruct, type, init);
-        messageEvent.#eventInit = init;
+      static createFastMessageEvent(type, init2) {
+        const messageEvent = new _MessageEvent(kConstruct, type, init2);
+        messageEvent.#eventInit = init2;
         messageEvent.#eventInit.data ??= null;
         messageEvent.#eventInit.origin ??= "";
         messageEvent.#eventInit.lastEventId ??= "";
@@ -40888,7 +45752,7 @@ var require_util9 = __commonJS({
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
-    function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
+    function fireEvent(e, target, eventFactory = (type, init2) => new Event(type, init2), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
       target.dispatchEvent(event);
     }
@@ -40966,7 +45830,7 @@ var require_util9 = __commonJS({
         response.socket.destroy();
       }
       if (reason2) {
-        fireEvent("error", ws, (type, init) => new ErrorEvent(type, init), {
+        fireEvent("error", ws, (type, init2) => new ErrorEvent(type, init2), {
           error: new Error(reason2),
           message: reason2
         });
@@ -41274,7 +46138,7 @@ var require_connection2 = __commonJS({
         code2 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
-      fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
+      fireEvent("close", ws, (type, init2) => new CloseEvent(type, init2), {
         wasClean,
         code: code2,
         reason: reason2
@@ -41388,7 +46252,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports2, module2) {
     "use strict";
-    var { Writable: Writable2 } = require("node:stream");
+    var { Writable: Writable3 } = require("node:stream");
     var assert2 = require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -41411,7 +46275,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code2, reason2, Buffer.byteLength(reason2));
       failWebsocketConnection(ws, reason2);
     }
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -42252,7 +47116,7 @@ var require_util10 = __commonJS({
       }
       return true;
     }
-    function delay(ms) {
+    function delay2(ms) {
       return new Promise((resolve3) => {
         setTimeout(resolve3, ms).unref();
       });
@@ -42260,7 +47124,7 @@ var require_util10 = __commonJS({
     module2.exports = {
       isValidLastEventId,
       isASCIINumber,
-      delay
+      delay: delay2
     };
   }
 });
@@ -42682,7 +47546,7 @@ var require_eventsource = __commonJS({
     var { parseMIMEType } = require_data_url();
     var { createFastMessageEvent } = require_events();
     var { isNetworkError } = require_response();
-    var { delay } = require_util10();
+    var { delay: delay2 } = require_util10();
     var { kEnumerableProperty } = require_util3();
     var { environmentSettingsObject } = require_util4();
     var { getGlobalDispatcher } = require_global2();
@@ -42855,7 +47719,7 @@ var require_eventsource = __commonJS({
         if (this.#readyState === CLOSED) return;
         this.#readyState = CONNECTING;
         this.dispatchEvent(new Event("error"));
-        await delay(this.#state.reconnectionTime);
+        await delay2(this.#state.reconnectionTime);
         if (this.#readyState !== CONNECTING) return;
         if (this.#state.lastEventId.length) {
           this.#request.headersList.set("last-event-id", this.#state.lastEventId, true);
@@ -43037,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path35 = opts.path;
+          let path37 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path35 = `/${path35}`;
+            path37 = `/${path37}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path35);
+          url2 = new URL(util3.parseOrigin(url2).origin + path37);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -43063,9 +47927,9 @@ var require_undici = __commonJS({
     module2.exports.setGlobalDispatcher = setGlobalDispatcher;
     module2.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module2.exports.fetch = async function fetch2(init, options = void 0) {
+    module2.exports.fetch = async function fetch2(init2, options = void 0) {
       try {
-        return await fetchImpl(init, options);
+        return await fetchImpl(init2, options);
       } catch (err) {
         if (err && typeof err === "object") {
           Error.captureStackTrace(err);
@@ -44980,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path35, displayName = path35) {
+async function openCsvFile(path37, displayName = path37) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path35, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path37, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -45390,9 +50254,9 @@ var batchCommand = {
     const layout = batchLayout(csv.header, inName);
     const outName = stringOption(ctx, "out");
     const { rows, failed } = outName === void 0 ? await streamBatch(csv, layout, async (t) => ctx.out(t)) : await writeFileAtomically((0, import_node_path3.resolve)(ctx.cwd, outName), outName, (write) => streamBatch(csv, layout, write));
-    const seconds = (performance.now() - started) / 1e3;
+    const seconds2 = (performance.now() - started) / 1e3;
     ctx.log.info(
-      `batch ${inName}: ${rows} rows, ${failed} with an error, ${seconds.toFixed(2)} s (${Math.round(rows / Math.max(seconds, 1e-9))} rows/s)`
+      `batch ${inName}: ${rows} rows, ${failed} with an error, ${seconds2.toFixed(2)} s (${Math.round(rows / Math.max(seconds2, 1e-9))} rows/s)`
     );
     return failed > 0 ? 1 : 0;
   }
@@ -45449,9 +50313,9 @@ function resolveTarget(opts) {
   const dataDir = import_node_path4.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
   return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path4.default.relative(opts.cwd, dataDir) || dataDir})` };
 }
-function connectTimeoutOf(url2, env) {
+function connectTimeoutOf(url2, env2) {
   const inUrl = url2.searchParams.get("connect_timeout");
-  const raw = (inUrl ?? env.PGCONNECT_TIMEOUT ?? "").trim();
+  const raw = (inUrl ?? env2.PGCONNECT_TIMEOUT ?? "").trim();
   if (raw === "") return DEFAULT_CONNECT_TIMEOUT_MS;
   if (!/^-?\d{1,6}$/.test(raw)) {
     const field = inUrl !== null ? "url" : "PGCONNECT_TIMEOUT";
@@ -45504,10 +50368,10 @@ var DEFAULT_TX = {
 
 // src/db/pg.ts
 var typeParsers = {
-  getTypeParser(oid, format) {
+  getTypeParser(oid, format2) {
     if (oid === OID.int8) return parseInt8;
     if (oid === OID.date || oid === OID.numeric) return identity2;
-    return esm_default.types.getTypeParser(oid, format);
+    return esm_default.types.getTypeParser(oid, format2);
   }
 };
 var CONNECT_CODES = /* @__PURE__ */ new Set([
@@ -45930,17 +50794,17 @@ function toolVersion(file2) {
   }
   return v;
 }
-async function candidateDirs(env) {
-  if (env.PG_BIN) return [env.PG_BIN];
+async function candidateDirs(env2) {
+  if (env2.PG_BIN) return [env2.PG_BIN];
   const dirs = [];
   const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
   for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path5.default.join(DEBIAN_ROOT, m, "bin"));
-  for (const d of (env.PATH ?? "").split(import_node_path5.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  for (const d of (env2.PATH ?? "").split(import_node_path5.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
   return dirs;
 }
-async function findPgTool(name, serverMajor, env = process.env) {
+async function findPgTool(name, serverMajor, env2 = process.env) {
   const found = [];
-  for (const dir of await candidateDirs(env)) {
+  for (const dir of await candidateDirs(env2)) {
     const file2 = import_node_path5.default.join(dir, name);
     if (!await isExecutable(file2)) continue;
     const v = await toolVersion(file2);
@@ -45953,7 +50817,7 @@ async function findPgTool(name, serverMajor, env = process.env) {
   if (found.length === 0) {
     throw new UserError(
       "PG_CLIENT_MISSING",
-      `${name} not found${env.PG_BIN ? ` in PG_BIN=${env.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`,
+      `${name} not found${env2.PG_BIN ? ` in PG_BIN=${env2.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`,
       { hint: install }
     );
   }
@@ -45966,12 +50830,12 @@ async function findPgTool(name, serverMajor, env = process.env) {
 }
 function connectionForChild(url2) {
   const u = new URL(url2);
-  const env = {};
+  const env2 = {};
   const password = u.password ? decodeURIComponent(u.password) : u.searchParams.get("password");
-  if (password) env.PGPASSWORD = password;
+  if (password) env2.PGPASSWORD = password;
   u.password = "";
   u.searchParams.delete("password");
-  return { dbname: u.toString(), env };
+  return { dbname: u.toString(), env: env2 };
 }
 var STDERR_KEEP = 16384;
 function startProcess(file2, args, opts) {
@@ -46031,15 +50895,15 @@ function runProcess(file2, args, opts) {
 }
 function startPgTool(run) {
   const secrets = run.url ? secretsOf(run.url) : [];
-  const env = { ...process.env, LC_ALL: "C", PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  const env2 = { ...process.env, LC_ALL: "C", PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
   const args = [...run.args];
   if (run.url) {
     const c = connectionForChild(run.url);
-    Object.assign(env, c.env);
+    Object.assign(env2, c.env);
     args.unshift(`--dbname=${c.dbname}`);
   }
   const started = startProcess(run.tool.path, args, {
-    env,
+    env: env2,
     secrets,
     ...run.stdoutTo ? { stdoutTo: run.stdoutTo } : {},
     ...run.maxStdout ? { maxStdout: run.maxStdout } : {},
@@ -47050,10 +51914,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path35) {
-  if (!path35)
+function getElementAtPath(obj, path37) {
+  if (!path37)
     return obj;
-  return path35.reduce((acc, key) => acc?.[key], obj);
+  return path37.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -47393,11 +52257,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path35, issues) {
+function prefixIssues(path37, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path35);
+    iss.path.unshift(path37);
     return iss;
   });
 }
@@ -47707,7 +52571,7 @@ function $constructor(name, initializer3, proto, params) {
   Internals.prototype = zodProto;
   const protoMembers = proto;
   const initialized = protoMembers && /* @__PURE__ */ new WeakSet();
-  function init(inst, def) {
+  function init2(inst, def) {
     if (!inst._zod) {
       _zodDesc.value = new Internals(def);
       try {
@@ -47747,7 +52611,7 @@ function $constructor(name, initializer3, proto, params) {
   Object.defineProperty(Definition, "name", { value: name });
   function _(def) {
     const inst = params?.Parent ? newError(Definition) : this;
-    init(inst, def);
+    init2(inst, def);
     const deferred = inst._zod.deferred;
     if (deferred) {
       for (const fn of deferred) {
@@ -47760,7 +52624,7 @@ function $constructor(name, initializer3, proto, params) {
       pp(inst);
     return inst;
   }
-  Object.defineProperty(_, "init", { value: init });
+  Object.defineProperty(_, "init", { value: init2 });
   Object.defineProperty(_, Symbol.hasInstance, {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
@@ -47859,16 +52723,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path35 = []) => {
+  const processError = (error64, path37 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path37, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
       } else {
-        const fullpath = [...path35, ...issue3.path];
+        const fullpath = [...path37, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -47876,9 +52740,9 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
           let i = 0;
           while (i < fullpath.length) {
             const el = fullpath[i];
-            const terminal = i === fullpath.length - 1;
+            const terminal2 = i === fullpath.length - 1;
             if (el === "_errors") {
-              if (terminal)
+              if (terminal2)
                 curr._errors.push(mapper(issue3));
               i++;
               continue;
@@ -47892,7 +52756,7 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
               });
             }
             const node2 = curr[el];
-            if (terminal) {
+            if (terminal2) {
               node2._errors.push(mapper(issue3));
             }
             curr = node2;
@@ -47907,17 +52771,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path35 = []) => {
+  const processError = (error64, path37 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path35, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path37, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path35, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
       } else {
-        const fullpath = [...path35, ...issue3.path];
+        const fullpath = [...path37, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -47926,7 +52790,7 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
         let i = 0;
         while (i < fullpath.length) {
           const el = fullpath[i];
-          const terminal = i === fullpath.length - 1;
+          const terminal2 = i === fullpath.length - 1;
           if (typeof el === "string") {
             curr.properties ?? (curr.properties = {});
             if (!Object.prototype.hasOwnProperty.call(curr.properties, el)) {
@@ -47943,7 +52807,7 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
             (_a4 = curr.items)[el] ?? (_a4[el] = { errors: [] });
             curr = curr.items[el];
           }
-          if (terminal) {
+          if (terminal2) {
             curr.errors.push(mapper(issue3));
           }
           i++;
@@ -47956,8 +52820,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path35) {
+  const path37 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path37) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -48265,8 +53129,8 @@ function anchor(source) {
 var date = /* @__PURE__ */ anchor(dateSource);
 function timeSource(args) {
   const hhmm = `(?:[01]\\d|2[0-3]):[0-5]\\d`;
-  const regex = typeof args.precision === "number" ? args.precision === -1 ? `${hhmm}` : args.precision === 0 ? `${hhmm}:[0-5]\\d` : `${hhmm}:[0-5]\\d\\.\\d{${args.precision}}` : args.seconds ? `${hhmm}:[0-5]\\d(?:\\.\\d+)?` : `${hhmm}(?::[0-5]\\d(?:\\.\\d+)?)?`;
-  return regex;
+  const regex2 = typeof args.precision === "number" ? args.precision === -1 ? `${hhmm}` : args.precision === 0 ? `${hhmm}:[0-5]\\d` : `${hhmm}:[0-5]\\d\\.\\d{${args.precision}}` : args.seconds ? `${hhmm}:[0-5]\\d(?:\\.\\d+)?` : `${hhmm}(?::[0-5]\\d(?:\\.\\d+)?)?`;
+  return regex2;
 }
 function time(args) {
   return new RegExp(`^${timeSource(args)}$`);
@@ -48281,8 +53145,8 @@ function datetime(args) {
 }
 var anyString = /^[\s\S]{0,}$/;
 var string = (params) => {
-  const regex = params ? `[\\s\\S]{${params?.minimum ?? 0},${params?.maximum ?? ""}}` : `[\\s\\S]*`;
-  return new RegExp(`^${regex}$`);
+  const regex2 = params ? `[\\s\\S]{${params?.minimum ?? 0},${params?.maximum ?? ""}}` : `[\\s\\S]*`;
+  return new RegExp(`^${regex2}$`);
 };
 var bigint = /^-?\d+n?$/;
 var integer = /^-?\d+$/;
@@ -48670,8 +53534,8 @@ var $ZodCheckUpperCase = /* @__PURE__ */ $constructor("$ZodCheckUpperCase", (ins
 var $ZodCheckIncludes = /* @__PURE__ */ $constructor("$ZodCheckIncludes", (inst, def) => {
   $ZodCheck.init(inst, def);
   const escapedRegex = escapeRegex(def.includes);
-  const pattern = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
-  def.pattern = pattern;
+  const pattern2 = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
+  def.pattern = pattern2;
   inst._zod.check = (payload) => {
     if (payload.value.includes(def.includes, def.position))
       return;
@@ -48688,8 +53552,8 @@ var $ZodCheckIncludes = /* @__PURE__ */ $constructor("$ZodCheckIncludes", (inst,
 });
 var $ZodCheckStartsWith = /* @__PURE__ */ $constructor("$ZodCheckStartsWith", (inst, def) => {
   $ZodCheck.init(inst, def);
-  const pattern = new RegExp(`^${escapeRegex(def.prefix)}.*`);
-  def.pattern ?? (def.pattern = pattern);
+  const pattern2 = new RegExp(`^${escapeRegex(def.prefix)}.*`);
+  def.pattern ?? (def.pattern = pattern2);
   inst._zod.check = (payload) => {
     if (payload.value.startsWith(def.prefix))
       return;
@@ -48706,8 +53570,8 @@ var $ZodCheckStartsWith = /* @__PURE__ */ $constructor("$ZodCheckStartsWith", (i
 });
 var $ZodCheckEndsWith = /* @__PURE__ */ $constructor("$ZodCheckEndsWith", (inst, def) => {
   $ZodCheck.init(inst, def);
-  const pattern = new RegExp(`.*${escapeRegex(def.suffix)}$`);
-  def.pattern ?? (def.pattern = pattern);
+  const pattern2 = new RegExp(`.*${escapeRegex(def.suffix)}$`);
+  def.pattern ?? (def.pattern = pattern2);
   inst._zod.check = (payload) => {
     if (payload.value.endsWith(def.suffix))
       return;
@@ -50788,8 +55652,8 @@ var $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def) => {
     return values ? /* @__PURE__ */ new Set([...values, void 0]) : void 0;
   });
   defineLazyInternal(inst, "pattern", (zod) => {
-    const pattern = zod.def.innerType._zod.pattern;
-    return pattern ? new RegExp(`^(${cleanRegex(pattern.source)})?$`) : void 0;
+    const pattern2 = zod.def.innerType._zod.pattern;
+    return pattern2 ? new RegExp(`^(${cleanRegex(pattern2.source)})?$`) : void 0;
   });
   inst._zod.parse = (payload, ctx) => {
     if (payload.value === void 0) {
@@ -50816,8 +55680,8 @@ var $ZodNullable = /* @__PURE__ */ $constructor("$ZodNullable", (inst, def) => {
   defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
   defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
   defineLazyInternal(inst, "pattern", (zod) => {
-    const pattern = zod.def.innerType._zod.pattern;
-    return pattern ? new RegExp(`^(${cleanRegex(pattern.source)}|null)$`) : void 0;
+    const pattern2 = zod.def.innerType._zod.pattern;
+    return pattern2 ? new RegExp(`^(${cleanRegex(pattern2.source)}|null)$`) : void 0;
   });
   defineLazyInternal(inst, "values", (zod) => {
     return zod.def.innerType._zod.values ? /* @__PURE__ */ new Set([...zod.def.innerType._zod.values, null]) : void 0;
@@ -51062,14 +55926,14 @@ function handleReadonlyResult(payload) {
 }
 function leafPattern(schema2) {
   const def = schema2._zod.def;
-  let pattern = def.pattern;
+  let pattern2 = def.pattern;
   let isInt = !!def.format?.includes("int");
   let minimum;
   let maximum;
   for (const ch of def.checks ?? []) {
     const d = ch._zod.def;
     if (d.pattern)
-      pattern = d.pattern;
+      pattern2 = d.pattern;
     isInt || (isInt = !!d.format?.includes("int"));
     const lo = d.minimum ?? d.length;
     const hi = d.maximum ?? d.length;
@@ -51078,8 +55942,8 @@ function leafPattern(schema2) {
     if (hi !== void 0 && (maximum === void 0 || hi < maximum))
       maximum = hi;
   }
-  if (pattern)
-    return pattern.source;
+  if (pattern2)
+    return pattern2.source;
   if (minimum !== void 0 && maximum !== void 0 && minimum > maximum)
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
@@ -59201,9 +64065,9 @@ function compileValidator(schema2, parser) {
 function compile(schema2, options) {
   try {
     const parser = compileFn(schema2);
-    const clone2 = withParser(schema2, parser);
-    clone2._zod.bag.validator = compileValidator(schema2, parser);
-    return clone2;
+    const clone3 = withParser(schema2, parser);
+    clone3._zod.bag.validator = compileValidator(schema2, parser);
+    return clone3;
   } catch (err) {
     if (options?.strict)
       throw err;
@@ -59214,7 +64078,7 @@ function withParser(schema2, parser) {
   if (isRecursiveSchema(schema2)) {
     throw new ZodCompileUnsupportedError("a schema whose subtree contains a reference cycle");
   }
-  const clone2 = clone(schema2);
+  const clone3 = clone(schema2);
   const liveRun = schema2._zod.run;
   const originalRun = liveRun.__originalRun ?? liveRun;
   const wrapped = (payload, ctx) => {
@@ -59234,12 +64098,12 @@ function withParser(schema2, parser) {
     return originalRun(payload, ctx);
   };
   wrapped.__originalRun = originalRun;
-  clone2._zod.bag.fallbackRun = originalRun;
-  clone2._zod.bag.validator = parser;
-  clone2._zod.run = wrapped;
+  clone3._zod.bag.fallbackRun = originalRun;
+  clone3._zod.bag.validator = parser;
+  clone3._zod.run = wrapped;
   if (!liveRun.__originalRun)
-    installCompiledUserMethods(clone2, schema2, parser);
-  return clone2;
+    installCompiledUserMethods(clone3, schema2, parser);
+  return clone3;
 }
 function installCompiledUserMethods(target, source, parser) {
   const targetAny = target;
@@ -59495,8 +64359,8 @@ function generateMultipleOfCheck(doc, ctx, def, accessor) {
   }
 }
 function generateNumberFormatCheck(doc, def, accessor) {
-  const format = def.format;
-  switch (format) {
+  const format2 = def.format;
+  switch (format2) {
     case "safeint":
       doc.write(`if (!Number.isSafeInteger(${accessor})) return INVALID;`);
       break;
@@ -59513,16 +64377,16 @@ function generateNumberFormatCheck(doc, def, accessor) {
       doc.write(`if (!Number.isFinite(${accessor})) return INVALID;`);
       break;
     default: {
-      void format;
-      throw new ZodCompileUnsupportedError(`number format ${format}`);
+      void format2;
+      throw new ZodCompileUnsupportedError(`number format ${format2}`);
     }
   }
 }
 function generateBigIntFormatCheck(doc, def, accessor) {
-  const format = def.format;
-  if (!format)
+  const format2 = def.format;
+  if (!format2)
     return;
-  switch (format) {
+  switch (format2) {
     case "int64":
       doc.write(`if (${accessor} < -9223372036854775808n || ${accessor} > 9223372036854775807n) return INVALID;`);
       break;
@@ -59530,8 +64394,8 @@ function generateBigIntFormatCheck(doc, def, accessor) {
       doc.write(`if (${accessor} < 0n || ${accessor} > 18446744073709551615n) return INVALID;`);
       break;
     default: {
-      void format;
-      throw new ZodCompileUnsupportedError(`bigint format ${format}`);
+      void format2;
+      throw new ZodCompileUnsupportedError(`bigint format ${format2}`);
     }
   }
 }
@@ -59712,8 +64576,8 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
     return accessor;
   }
-  const format = def.format;
-  switch (format) {
+  const format2 = def.format;
+  switch (format2) {
     case "regex":
       throw new ZodCompileUnsupportedError("regex format without a pattern");
     case "lowercase":
@@ -59736,8 +64600,8 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
       break;
     }
     default: {
-      void format;
-      throw new ZodCompileUnsupportedError(`string format ${format}`);
+      void format2;
+      throw new ZodCompileUnsupportedError(`string format ${format2}`);
     }
   }
   return accessor;
@@ -60658,9 +65522,9 @@ function generateFileCheck(doc, accessor) {
 }
 function generateTemplateLiteralCheck(doc, ctx, schema2, accessor) {
   doc.write(`if (typeof ${accessor} !== "string") return INVALID;`);
-  const pattern = schema2._zod.pattern;
-  if (pattern) {
-    const patternConst = addConstant(ctx, pattern);
+  const pattern2 = schema2._zod.pattern;
+  if (pattern2) {
+    const patternConst = addConstant(ctx, pattern2);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
   }
@@ -61386,12 +66250,12 @@ function _length(length, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _regex(pattern, params) {
+function _regex(pattern2, params) {
   return new $ZodCheckRegex({
     check: "string_format",
     format: "regex",
     ...normalizeParams(params),
-    pattern
+    pattern: pattern2
   });
 }
 // @__NO_SIDE_EFFECTS__
@@ -61828,12 +66692,12 @@ function _stringbool(Classes, _params) {
   return codec2;
 }
 // @__NO_SIDE_EFFECTS__
-function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
+function _stringFormat(Class2, format2, fnOrRegex, _params = {}) {
   const params = normalizeParams(_params);
   const def = {
     check: "string_format",
     type: "string",
-    format,
+    format: format2,
     fn: typeof fnOrRegex === "function" ? fnOrRegex : (val) => fnOrRegex.test(val),
     ...params
   };
@@ -62392,16 +67256,16 @@ var addDivisor = (agg, value) => {
   if (!agg.multipleOf.includes(value))
     agg.multipleOf.push(value);
 };
-var addPattern = (agg, pattern) => {
+var addPattern = (agg, pattern2) => {
   agg.patterns ?? (agg.patterns = /* @__PURE__ */ new Set());
-  agg.patterns.add(pattern);
+  agg.patterns.add(pattern2);
 };
 var intersectMime = (agg, mime) => {
   agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
 };
-var setFormat = (agg, format) => {
-  agg.format = format;
-  if (format.includes("int"))
+var setFormat = (agg, format2) => {
+  agg.format = format2;
+  if (format2.includes("int"))
     agg.isInt = true;
 };
 var minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
@@ -62459,8 +67323,8 @@ function aggregateChecks(schema2) {
   }
   if (bag.mime)
     intersectMime(agg, bag.mime);
-  for (const pattern of bag.patterns ?? [])
-    addPattern(agg, pattern);
+  for (const pattern2 of bag.patterns ?? [])
+    addPattern(agg, pattern2);
   return agg;
 }
 var formatMap = {
@@ -62479,16 +67343,16 @@ var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema2, ctx, _json, _params) => {
   const json2 = _json;
   json2.type = "string";
-  const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
+  const { minimum, maximum, format: format2, patterns, contentEncoding, laxFormat } = aggregateChecks(schema2);
   if (typeof minimum === "number")
     json2.minLength = minimum;
   if (typeof maximum === "number")
     json2.maxLength = maximum;
-  if (format) {
-    json2.format = formatMap[format] ?? format;
+  if (format2) {
+    json2.format = formatMap[format2] ?? format2;
     if (json2.format === "")
       delete json2.format;
-    if (format === "time" || laxFormat) {
+    if (format2 === "time" || laxFormat) {
       delete json2.format;
     }
   }
@@ -62500,9 +67364,9 @@ var stringProcessor = (schema2, ctx, _json, _params) => {
       json2.pattern = patternList[0].source;
     else if (patternList.length > 1) {
       json2.allOf = [
-        ...patternList.map((regex) => ({
+        ...patternList.map((regex2) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
-          pattern: regex.source
+          pattern: regex2.source
         }))
       ];
     }
@@ -62642,11 +67506,11 @@ var nanProcessor = (schema2, ctx, json2, params) => {
 };
 var templateLiteralProcessor = (schema2, _ctx, json2, _params) => {
   const _json = json2;
-  const pattern = schema2._zod.pattern;
-  if (!pattern)
+  const pattern2 = schema2._zod.pattern;
+  if (!pattern2)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
-  _json.pattern = pattern.source;
+  _json.pattern = pattern2.source;
 };
 var fileProcessor = (schema2, _ctx, json2, _params) => {
   const _json = json2;
@@ -62866,7 +67730,7 @@ function stringifyKeyNames(bySchema, json2, visited) {
   const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
     return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format2, id, ...rest } = json2;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -62917,8 +67781,8 @@ var recordProcessor = (schema2, ctx, _json, params) => {
       path: [...params.path, "patternProperties", "*"]
     });
     json2.patternProperties = {};
-    for (const pattern of patterns) {
-      assignProp(json2.patternProperties, exactPattern(pattern).source, valueSchema);
+    for (const pattern2 of patterns) {
+      assignProp(json2.patternProperties, exactPattern(pattern2).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
@@ -64002,8 +68866,8 @@ var ZodCustomStringFormat = /* @__PURE__ */ $constructor("ZodCustomStringFormat"
   $ZodCustomStringFormat.init(inst, def);
   ZodStringFormat.init(inst, def);
 });
-function stringFormat(format, fnOrRegex, _params = {}) {
-  return _stringFormat(ZodCustomStringFormat, format, fnOrRegex, _params);
+function stringFormat(format2, fnOrRegex, _params = {}) {
+  return _stringFormat(ZodCustomStringFormat, format2, fnOrRegex, _params);
 }
 function hostname2(_params) {
   return _stringFormat(ZodCustomStringFormat, "hostname", hostname, _params);
@@ -64016,11 +68880,11 @@ function currencyCode2(_params) {
 }
 function hash(alg, params) {
   const enc = params?.enc ?? "hex";
-  const format = `${alg}_${enc}`;
-  const regex = regexes_exports[format];
-  if (!regex)
-    throw new Error(`Unrecognized hash format: ${format}`);
-  return _stringFormat(ZodCustomStringFormat, format, regex, params);
+  const format2 = `${alg}_${enc}`;
+  const regex2 = regexes_exports[format2];
+  if (!regex2)
+    throw new Error(`Unrecognized hash format: ${format2}`);
+  return _stringFormat(ZodCustomStringFormat, format2, regex2, params);
 }
 var ZodNumber = /* @__PURE__ */ $constructor(
   "ZodNumber",
@@ -65095,13 +69959,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path35 = ref3.slice(1).split("/").filter(Boolean);
-  if (path35.length === 0) {
+  const path37 = ref3.slice(1).split("/").filter(Boolean);
+  if (path37.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path35[0] === defsKey) {
-    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
+  if (path37[0] === defsKey) {
+    const key = path37[1] === void 0 ? void 0 : decodeJSONPointerSegment(path37[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -65385,58 +70249,58 @@ function convertBaseSchema(schema2, ctx) {
     case "string": {
       let stringSchema = z.string();
       if (schema2.format) {
-        const format = schema2.format;
-        if (format === "email") {
+        const format2 = schema2.format;
+        if (format2 === "email") {
           stringSchema = stringSchema.check(z.email());
-        } else if (format === "uri" || format === "uri-reference") {
+        } else if (format2 === "uri" || format2 === "uri-reference") {
           stringSchema = stringSchema.check(z.url());
-        } else if (format === "uuid" || format === "guid") {
+        } else if (format2 === "uuid" || format2 === "guid") {
           stringSchema = stringSchema.check(z.uuid());
-        } else if (format === "date-time") {
+        } else if (format2 === "date-time") {
           stringSchema = stringSchema.check(z.iso.datetime({ offset: true }));
-        } else if (format === "date") {
+        } else if (format2 === "date") {
           stringSchema = stringSchema.check(z.iso.date());
-        } else if (format === "time") {
+        } else if (format2 === "time") {
           stringSchema = stringSchema.check(z.regex(fullTime));
-        } else if (format === "duration") {
+        } else if (format2 === "duration") {
           stringSchema = stringSchema.check(z.iso.duration());
-        } else if (format === "hostname") {
+        } else if (format2 === "hostname") {
           stringSchema = stringSchema.check(z.hostname());
-        } else if (format === "ipv4") {
+        } else if (format2 === "ipv4") {
           stringSchema = stringSchema.check(z.ipv4());
-        } else if (format === "ipv6") {
+        } else if (format2 === "ipv6") {
           stringSchema = stringSchema.check(z.ipv6());
-        } else if (format === "mac") {
+        } else if (format2 === "mac") {
           stringSchema = stringSchema.check(z.mac());
-        } else if (format === "cidr") {
+        } else if (format2 === "cidr") {
           stringSchema = stringSchema.check(z.cidrv4());
-        } else if (format === "cidr-v6") {
+        } else if (format2 === "cidr-v6") {
           stringSchema = stringSchema.check(z.cidrv6());
-        } else if (format === "base64") {
+        } else if (format2 === "base64") {
           stringSchema = stringSchema.check(z.base64());
-        } else if (format === "base64url") {
+        } else if (format2 === "base64url") {
           stringSchema = stringSchema.check(z.base64url());
-        } else if (format === "e164") {
+        } else if (format2 === "e164") {
           stringSchema = stringSchema.check(z.e164());
-        } else if (format === "credit_card") {
+        } else if (format2 === "credit_card") {
           stringSchema = stringSchema.check(z.creditCard());
-        } else if (format === "iban") {
+        } else if (format2 === "iban") {
           stringSchema = stringSchema.check(z.iban());
-        } else if (format === "jwt") {
+        } else if (format2 === "jwt") {
           stringSchema = stringSchema.check(z.jwt());
-        } else if (format === "emoji") {
+        } else if (format2 === "emoji") {
           stringSchema = stringSchema.check(z.emoji());
-        } else if (format === "nanoid") {
+        } else if (format2 === "nanoid") {
           stringSchema = stringSchema.check(z.nanoid());
-        } else if (format === "cuid") {
+        } else if (format2 === "cuid") {
           stringSchema = stringSchema.check(z.cuid());
-        } else if (format === "cuid2") {
+        } else if (format2 === "cuid2") {
           stringSchema = stringSchema.check(z.cuid2());
-        } else if (format === "ulid") {
+        } else if (format2 === "ulid") {
           stringSchema = stringSchema.check(z.ulid());
-        } else if (format === "xid") {
+        } else if (format2 === "xid") {
           stringSchema = stringSchema.check(z.xid());
-        } else if (format === "ksuid") {
+        } else if (format2 === "ksuid") {
           stringSchema = stringSchema.check(z.ksuid());
         }
       }
@@ -65498,9 +70362,9 @@ function convertBaseSchema(schema2, ctx) {
         const patternProps = schema2.patternProperties;
         const patternKeys = Object.keys(patternProps);
         const looseRecords = [];
-        for (const pattern of patternKeys) {
-          const patternValue = convertSchema(patternProps[pattern], ctx);
-          const keySchema = z.string().regex(new RegExp(pattern));
+        for (const pattern2 of patternKeys) {
+          const patternValue = convertSchema(patternProps[pattern2], ctx);
+          const keySchema = z.string().regex(new RegExp(pattern2));
           looseRecords.push(z.looseRecord(keySchema, patternValue));
         }
         const schemasToIntersect = [];
@@ -65530,7 +70394,7 @@ function convertBaseSchema(schema2, ctx) {
             for (const key of Object.keys(payload.value)) {
               if (propertyKeys.includes(key))
                 continue;
-              if (patterns.some((regex) => regex.test(key)))
+              if (patterns.some((regex2) => regex2.test(key)))
                 continue;
               unrecognized.push(key);
             }
@@ -66030,7 +70894,9 @@ var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.d
 var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
-  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql",
+  /** ours: ML_PP's P0 corrected (the sortie's owner only, the snapshot moved, no silent clamp) */
+  p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql"
 };
 var changeFileRef = (key) => ({
   path: sqlPath(CHANGE_FILES[key]),
@@ -66614,7 +71480,9 @@ var SignOff = external_exports.strictObject({
   role: external_exports.string().trim().min(2, { message: "must give the signer's role (e.g. responsable d\xE9p\xF4t)" }),
   decision: external_exports.enum(["GO", "NO-GO"]),
   at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
-  comment: external_exports.string().optional()
+  comment: external_exports.string().optional(),
+  /** the workflow run the record was made in (every record a run makes carries it); absent: given by hand */
+  runId: external_exports.string().min(1).optional()
 });
 
 // src/results/decision.ts
@@ -66848,10 +71716,10 @@ var PreflightResult = external_exports.strictObject({
 // src/results/run-context.ts
 var import_node_os = require("node:os");
 var RunContext = external_exports.strictObject({ runId: external_exports.string(), actor: external_exports.string() });
-function runContextFrom(env, explicit = {}) {
-  const gh = env.GITHUB_RUN_ID ? `${env.GITHUB_REPOSITORY ?? "github"}#${env.GITHUB_RUN_ID}.${env.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
+function runContextFrom(env2, explicit = {}) {
+  const gh = env2.GITHUB_RUN_ID ? `${env2.GITHUB_REPOSITORY ?? "github"}#${env2.GITHUB_RUN_ID}.${env2.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
   const runId = explicit.runId ?? gh ?? `local-${(/* @__PURE__ */ new Date()).toISOString()}`;
-  let actor = explicit.actor ?? env.GITHUB_ACTOR;
+  let actor = explicit.actor ?? env2.GITHUB_ACTOR;
   if (!actor) {
     try {
       actor = (0, import_node_os.userInfo)().username;
@@ -67122,6 +71990,7 @@ var ARCHIVE_FILE = "database.dump";
 var SQL_DUMP_FILE = "database.sql";
 var PIPELINE_DUMP_FILE = "pipeline.sql";
 var AUTH_USERS_FILE = "auth-users.json";
+var appliedEarlierFile = (index2, changeFile) => `sql-apply.${index2 + 1}.${changeFile.replace(/\.sql$/, "")}.json`;
 var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
@@ -67231,11 +72100,11 @@ async function readJson(file2, display) {
 async function readManifest(dir) {
   const display = import_node_path8.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
-  const format = value?.format;
-  if (typeof format === "string" && format.startsWith("astm53b-backup/") && format !== MANIFEST_FORMAT) {
+  const format2 = value?.format;
+  if (typeof format2 === "string" && format2.startsWith("astm53b-backup/") && format2 !== MANIFEST_FORMAT) {
     throw new UserError(
       "BACKUP_FORMAT",
-      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, or do not record which database they came from)`,
+      `${display} is a ${format2} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, or do not record which database they came from)`,
       {
         where: { file: display, field: "format" },
         hint: "take a new backup with this version (astm53b backup)"
@@ -67311,9 +72180,9 @@ async function assertVerifiedBackup(dir) {
     }
     throw e;
   });
-  const format = value?.format;
-  if (typeof format === "string" && format.startsWith("astm53b-backup-verification/") && format !== VERIFICATION_FORMAT) {
-    throw new UserError("BACKUP_NOT_VERIFIED", `${VERIFICATION_FILE} is a ${format} record, which does not name the files it verified`, {
+  const format2 = value?.format;
+  if (typeof format2 === "string" && format2.startsWith("astm53b-backup-verification/") && format2 !== VERIFICATION_FORMAT) {
+    throw new UserError("BACKUP_NOT_VERIFIED", `${VERIFICATION_FILE} is a ${format2} record, which does not name the files it verified`, {
       where: { file: vFile, field: "format" },
       hint: "run astm53b backup verify DIR"
     });
@@ -67517,9 +72386,9 @@ function validateInitOptions(o) {
   return { scale, seed };
 }
 var dropTransactionControl = (s) => /^(BEGIN|COMMIT|START\s+TRANSACTION|END)\s*$/i.test(s.sql) ? void 0 : s;
-async function runFixtureFile(q, rel, log, settings) {
-  const name = `sql/${rel}`;
-  const text = await readSqlFile(sqlPath(rel), name);
+async function runFixtureFile(q, rel2, log, settings) {
+  const name = `sql/${rel2}`;
+  const text = await readSqlFile(sqlPath(rel2), name);
   log.info(`db init: ${name}`);
   return runStatements(q, text, name, { filter: dropTransactionControl, log, ...settings ? { settings } : {} });
 }
@@ -67624,8 +72493,8 @@ function startScratchRestore(scratch, tool, facts) {
   return { restore, streamed };
 }
 async function gateAuthUsers(sdb) {
-  let load;
-  const users = new Promise((r) => load = r);
+  let load2;
+  const users = new Promise((r) => load2 = r);
   let locked;
   const isLocked = new Promise((r) => locked = r);
   const done = sdb.withTransaction(
@@ -67648,7 +72517,7 @@ async function gateAuthUsers(sdb) {
     { statementTimeoutMs: 0 }
   );
   await Promise.race([isLocked, done]);
-  return { load, done };
+  return { load: load2, done };
 }
 async function settled(early) {
   const out = /* @__PURE__ */ new Map();
@@ -68512,7 +73381,7 @@ async function backup(db, opts, log) {
   const embedded = db.kind === "pglite";
   const url2 = embedded ? void 0 : urlOf(db);
   const server = await db.server();
-  const env = opts.env ?? process.env;
+  const env2 = opts.env ?? process.env;
   if (opts.compress !== void 0 && !COMPRESSION_PATTERN.test(opts.compress)) {
     throw new UserError(
       "BAD_OPTION",
@@ -68520,8 +73389,8 @@ async function backup(db, opts, log) {
       { where: { field: "compress" } }
     );
   }
-  const restoreTool = url2 ? await findPgTool("pg_restore", server.major, env) : void 0;
-  if (url2) await findPgTool("pg_dump", server.major, env);
+  const restoreTool = url2 ? await findPgTool("pg_restore", server.major, env2) : void 0;
+  if (url2) await findPgTool("pg_dump", server.major, env2);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
   const dir = await prepareOutDir(opts.outDir);
   await opts.onOutDir?.(dir);
@@ -68536,7 +73405,7 @@ async function backup(db, opts, log) {
   try {
     taken = url2 && scratch && restoreTool ? await takePgSnapshot(
       db,
-      { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool },
+      { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env: env2, scratch, restoreTool },
       log
     ) : await takeEmbeddedSnapshot(db, dir, log);
     const { facts, reads } = taken;
@@ -68575,6 +73444,7 @@ async function backup(db, opts, log) {
       structure: reads.structure
     };
     const manifestSha256 = await writeManifest(dir, manifest);
+    await opts.beforeProof?.(dir, manifest.dump.file);
     const warnings = [];
     if (url2 && sameHost) {
       warnings.push(
@@ -68587,7 +73457,7 @@ async function backup(db, opts, log) {
       dir,
       manifest,
       manifestSha256,
-      { env, ...taken.streamed ? { streamed: taken.streamed } : {} },
+      { env: env2, ...taken.streamed ? { streamed: taken.streamed } : {} },
       log
     );
     await writeVerification(dir, verification);
@@ -69070,7 +73940,7 @@ async function rollback(db, opts, log) {
   assertSameEngine(db, manifest);
   const source = await assertSameSource(db, manifest, db.kind === "pg" ? urlOf(db) : void 0, opts.allowOtherSource);
   const plain = manifest.dump.format === "plain";
-  const env = opts.env ?? process.env;
+  const env2 = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
   const archive = import_node_path14.default.join(dir, manifest.dump.file);
@@ -69083,7 +73953,7 @@ async function rollback(db, opts, log) {
     if (!toc.complete) failures.push(`${manifest.dump.file}: pg_dump's closing line is missing`);
     entries = toc.entries;
   } else {
-    entries = (await listArchive({ file: archive, serverMajor: toolMajor, schemas, env })).entries;
+    entries = (await listArchive({ file: archive, serverMajor: toolMajor, schemas, env: env2 })).entries;
   }
   const order = triggersAfterData(entries);
   if (!order.ok) failures.push("the archive creates a trigger before loading table data; restoring it could fire DB-STRICT guards");
@@ -69121,7 +73991,7 @@ async function rollback(db, opts, log) {
   const restore = async (c) => {
     try {
       if (plain) await runSqlDumpInSession(c, archive, manifest.dump.file);
-      else await restoreArchiveInSession(c, { file: archive, serverMajor: toolMajor, schemas, env });
+      else await restoreArchiveInSession(c, { file: archive, serverMajor: toolMajor, schemas, env: env2 });
     } catch (e) {
       const sql = e;
       if (e instanceof UserError || typeof sql.code !== "string" || !/^[0-9A-Z]{5}$/.test(sql.code)) throw e;
@@ -69332,10 +74202,10 @@ function renderRollbackMarkdown(r) {
 }
 
 // src/cli/url-option.ts
-function resolveUrlOption(value, env) {
+function resolveUrlOption(value, env2) {
   const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value);
   if (!m) return value;
-  const v = env[m[1]];
+  const v = env2[m[1]];
   if (!v) throw new UserError("BAD_OPTION", `--url env:${m[1]}: the environment variable ${m[1]} is not set`, { where: { field: "url" } });
   return v;
 }
@@ -70901,11 +75771,11 @@ function isIsoDate(text) {
 // src/evidence/bundle.ts
 var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
-async function walk(dir, rel, skip, log, out) {
+async function walk(dir, rel2, skip, log, out) {
   const names = (await (0, import_promises16.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
     const abs2 = import_node_path18.default.join(dir, name);
-    const r = rel ? `${rel}/${name}` : name;
+    const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
     const s = await (0, import_promises16.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
@@ -70966,9 +75836,9 @@ async function collect(opts, log) {
   if (!files.some((f) => f.source === "results")) log.warn(`results folder ${opts.resultsDir} is empty`);
   return files;
 }
-async function pipelineCommit(given, env, cwd) {
+async function pipelineCommit(given, env2, cwd) {
   if (given?.trim()) return { pipeline: given.trim(), pipelineFrom: "option" };
-  if (env.GITHUB_SHA?.trim()) return { pipeline: env.GITHUB_SHA.trim(), pipelineFrom: "GITHUB_SHA" };
+  if (env2.GITHUB_SHA?.trim()) return { pipeline: env2.GITHUB_SHA.trim(), pipelineFrom: "GITHUB_SHA" };
   try {
     const { stdout } = await (0, import_node_util.promisify)(import_node_child_process2.execFile)("git", ["rev-parse", "HEAD"], { cwd, timeout: 1e4 });
     const sha2 = stdout.trim();
@@ -71019,7 +75889,7 @@ async function changelogEntryFromResults(opts, log) {
   return { entry, facts, date: date5 };
 }
 async function buildBundle(opts, log) {
-  const env = opts.env ?? process.env;
+  const env2 = opts.env ?? process.env;
   const secrets = opts.secrets ?? [];
   const now = opts.now ?? /* @__PURE__ */ new Date();
   const createdAt = now.toISOString();
@@ -71036,7 +75906,7 @@ async function buildBundle(opts, log) {
   log.info(`${files.length} file(s) hashed (${files.reduce((n2, f) => n2 + f.bytes, 0)} bytes)`);
   const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
   const commits = {
-    ...await pipelineCommit(opts.run?.pipelineCommit, env, opts.gitCwd ?? PACKAGE_ROOT),
+    ...await pipelineCommit(opts.run?.pipelineCommit, env2, opts.gitCwd ?? PACKAGE_ROOT),
     flutterApp: facts.flutterCommit
   };
   const run = {
@@ -71177,10 +76047,10 @@ async function writeZip(out, sources, date5) {
 }
 
 // src/evidence/run-info.ts
-function runInfoFrom(env, explicit = {}) {
-  const ctx = runContextFrom(env, { runId: explicit.runId, actor: explicit.actor });
-  const repository = explicit.repository ?? env.GITHUB_REPOSITORY;
-  const runUrl = explicit.runUrl ?? (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : void 0);
+function runInfoFrom(env2, explicit = {}) {
+  const ctx = runContextFrom(env2, { runId: explicit.runId, actor: explicit.actor });
+  const repository = explicit.repository ?? env2.GITHUB_REPOSITORY;
+  const runUrl = explicit.runUrl ?? (env2.GITHUB_SERVER_URL && env2.GITHUB_REPOSITORY && env2.GITHUB_RUN_ID ? `${env2.GITHUB_SERVER_URL}/${env2.GITHUB_REPOSITORY}/actions/runs/${env2.GITHUB_RUN_ID}` : void 0);
   return {
     runId: ctx.runId,
     actor: ctx.actor,
@@ -71807,17 +76677,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path35, displayName = path35) {
+async function loadGoldenFile(path37, displayName = path37) {
   let bytes;
   try {
-    bytes = await (0, import_promises18.readFile)(path35);
+    bytes = await (0, import_promises18.readFile)(path37);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path35) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path37) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -72827,7 +77697,7 @@ A prod marker is changed only with --override-prod "why"; every change is kept i
     json: jsonOption
   },
   async run(ctx) {
-    const env = parseEnvName(ctx.positionals[0]);
+    const env2 = parseEnvName(ctx.positionals[0]);
     const run = runOf(ctx);
     const target = targetOf(ctx);
     assertSessionCapable(target, "env set");
@@ -72836,7 +77706,7 @@ A prod marker is changed only with --override-prod "why"; every change is kept i
     return withDb(target, async (db) => {
       const m = await setEnvironment(
         db,
-        { env, projectRef, url: urlOf2(target), run, overrideProd: stringOption(ctx, "override-prod") },
+        { env: env2, projectRef, url: urlOf2(target), run, overrideProd: stringOption(ctx, "override-prod") },
         ctx.log
       );
       ctx.out(flagOption(ctx, "json") ? jsonText(m) : `${db.label}: ${m.env} (${m.explanation})
@@ -73430,17 +78300,17 @@ async function counts(q) {
   );
   return r.rows[0];
 }
-function assertStaging(env, url2) {
-  if (env.env !== "staging") {
+function assertStaging(env2, url2) {
+  if (env2.env !== "staging") {
     throw new UserError(
       "ENV_NOT_STAGING",
-      `staging-reset refused: this database is not marked staging (${env.explanation}); nothing was touched`,
+      `staging-reset refused: this database is not marked staging (${env2.explanation}); nothing was touched`,
       {
         hint: "mark a STAGING database with: astm53b env set staging --url \u2026 [--project-ref REF]; never on PROD"
       }
     );
   }
-  const marked = env.pipeline?.projectRef;
+  const marked = env2.pipeline?.projectRef;
   const actual = url2 ? projectRefOf(url2) : void 0;
   if (actual && !marked) {
     throw new UserError(
@@ -73462,9 +78332,9 @@ async function loadResetFile(given) {
 }
 async function stagingReset(db, opts, log) {
   const started = Date.now();
-  const env = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
-  assertStaging(env, opts.url);
-  log.info(`staging-reset: ${env.explanation}; running ${opts.file.display} (sha256 ${opts.file.sha256})`);
+  const env2 = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
+  assertStaging(env2, opts.url);
+  log.info(`staging-reset: ${env2.explanation}; running ${opts.file.display} (sha256 ${opts.file.sha256})`);
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
@@ -73515,7 +78385,7 @@ async function stagingReset(db, opts, log) {
           target: db.label,
           file: { name: opts.file.name, display: opts.file.display, sha256: opts.file.sha256 },
           run: opts.run,
-          environment: env,
+          environment: env2,
           before,
           after,
           cdrBefore,
@@ -73934,15 +78804,94 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 
-// src/rehearsal/rehearse.ts
-var import_promises24 = require("node:fs/promises");
-var import_node_path25 = __toESM(require("node:path"), 1);
-
-// src/runbook/decide.ts
+// src/rehearsal/drills.ts
 var import_promises22 = require("node:fs/promises");
 var import_node_path24 = __toESM(require("node:path"), 1);
+var DRILLS = {
+  "golden-deviation": {
+    simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
+    condition: "GOLDEN_DEVIATION"
+  },
+  "negative-stock": {
+    simulates: "a negative journal balance appears during the change window (a write that escaped the checks)",
+    condition: "STOCK_INCOHERENCE"
+  },
+  "corrupt-dump": {
+    simulates: "a byte of the dump flipped on disk after pg_dump wrote it and before its proof",
+    condition: "NO_VERIFIED_BACKUP"
+  },
+  "policy-blocks-authenticated": {
+    simulates: "an RLS policy that refuses the app user reading depots (a policy change slipped in)",
+    condition: "P0001_OR_RLS"
+  },
+  "connection-lost-during-apply": {
+    simulates: "the connection to the database lost while the change file runs",
+    condition: "RESULT_MISSING"
+  },
+  "connection-lost-during-smoke": {
+    simulates: "the connection to the database lost in the middle of the controlled reception",
+    condition: "RESULT_MISSING"
+  },
+  "gate-rejected": {
+    simulates: "the depot manager rejects the GO gate (the sign-off says NO-GO)",
+    condition: "SIGNOFF_NO_GO"
+  }
+};
+function parseDrill(v) {
+  if (v === void 0) return void 0;
+  if (v in DRILLS) return v;
+  throw new UserError("BAD_OPTION", `--drill ${v.slice(0, 40)}: no such drill; one of ${Object.keys(DRILLS).join(", ")}`, {
+    where: { field: "drill" }
+  });
+}
+async function goldenWithDeviation(golden, workDir) {
+  const text = await (0, import_promises22.readFile)(golden, "utf8");
+  const lines = text.split("\n");
+  const sep3 = lines[0].includes(";") ? ";" : ",";
+  const header = lines[0].split(sep3).map((h) => h.trim());
+  const col = header.indexOf("sep_volume_15c_l");
+  if (col < 0 || lines.length < 2)
+    throw new UserError("BAD_INPUT", `--drill golden-deviation needs a golden CSV with a sep_volume_15c_l column`, {
+      where: { file: golden }
+    });
+  const cells = lines[1].split(sep3);
+  const decimalComma = sep3 === ";" && cells[col].includes(",");
+  const value = Number(cells[col].replace(",", ".")) + 8;
+  cells[col] = decimalComma ? String(value).replace(".", ",") : String(value);
+  lines[1] = cells.join(sep3);
+  const out = import_node_path24.default.join(workDir, `drill-golden-deviation-${import_node_path24.default.basename(golden)}`);
+  await (0, import_promises22.writeFile)(out, lines.join("\n"));
+  return out;
+}
+async function plantNegativeStock(db) {
+  await db.withTransaction(async (tx) => {
+    await allowFrozenWrites(tx);
+    await tx.query("SELECT set_config('app.stocks_journaliers_allow_write', '1', true)");
+    await tx.query(
+      `UPDATE public.stocks_journaliers SET stock_ambiant = -250, stock_15c = -248
+        WHERE ctid = (SELECT ctid FROM public.stocks_journaliers ORDER BY date_jour, citerne_id LIMIT 1)`
+    );
+  });
+}
+async function plantBlockingPolicy(db) {
+  await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
+}
+async function flipDumpByte(dir, dumpFile) {
+  const file2 = import_node_path24.default.join(dir, dumpFile);
+  const bytes = await (0, import_promises22.readFile)(file2);
+  const at2 = Math.floor(bytes.length / 2);
+  bytes[at2] = bytes[at2] ^ 32;
+  await (0, import_promises22.writeFile)(file2, bytes);
+}
+
+// src/rehearsal/inputs.ts
+var import_node_path26 = __toESM(require("node:path"), 1);
+
+// src/runbook/decide.ts
+var import_promises23 = require("node:fs/promises");
+var import_node_path25 = __toESM(require("node:path"), 1);
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var reason = (condition, source, message) => ({
   condition,
@@ -73952,7 +78901,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists(p) {
-  return (0, import_promises22.stat)(p).then(
+  return (0, import_promises23.stat)(p).then(
     () => true,
     () => false
   );
@@ -73961,29 +78910,29 @@ async function decide(opts, log) {
   const dir = opts.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel = (f) => import_node_path24.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path25.default.relative(process.cwd(), f) || f;
   function usable(name, r, missingAs) {
     if (r.ok) return r.value;
-    inputs.push({ name, file: rel(r.file), status: r.status, detail: r.detail });
+    inputs.push({ name, file: rel2(r.file), status: r.status, detail: r.detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${r.detail}`;
-    reasons.push(reason(missingAs, rel(r.file), `${name} result ${why}`));
+    reasons.push(reason(missingAs, rel2(r.file), `${name} result ${why}`));
     return void 0;
   }
-  const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf = (kind) => import_node_path24.default.join(dir, RESULTS[kind].file);
+  const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
+  const fileOf = (kind) => import_node_path25.default.join(dir, RESULTS[kind].file);
   const preflight2 = usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf("preflight");
     record2("preflight", file2, preflight2.passed, preflight2.passed ? "passed" : `${preflight2.failures.length} failure(s)`);
     if (!preflight2.passed) {
-      if (!preflight2.failures.length) reasons.push(reason("DRIFT", rel(file2), "preflight did not pass"));
-      for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel(file2), `${f.code}: ${f.message}`));
+      if (!preflight2.failures.length) reasons.push(reason("DRIFT", rel2(file2), "preflight did not pass"));
+      for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path24.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path25.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists(import_node_path24.default.join(sub, manifestName)) || !await exists(import_node_path24.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path24.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists(import_node_path25.default.join(sub, manifestName)) || !await exists(import_node_path25.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path25.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -73991,11 +78940,11 @@ async function decide(opts, log) {
     if (!isUserError(e)) throw e;
     inputs.push({
       name: "backup",
-      file: rel(verificationFile),
+      file: rel2(verificationFile),
       status: e.code === "BACKUP_INCOMPLETE" ? "missing" : "failed",
       detail: e.describe()
     });
-    reasons.push(reason("NO_VERIFIED_BACKUP", rel(backupDir), e.describe()));
+    reasons.push(reason("NO_VERIFIED_BACKUP", rel2(backupDir), e.describe()));
   }
   const apply = usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
   if (apply) {
@@ -74004,12 +78953,12 @@ async function decide(opts, log) {
     record2("sql-apply", file2, applied, apply.status);
     if (!applied) {
       const why = apply.violations.length ? `: ${apply.violations.join("; ")}` : "";
-      reasons.push(reason("CHANGE_NOT_APPLIED", rel(file2), `status ${apply.status}${why}`));
+      reasons.push(reason("CHANGE_NOT_APPLIED", rel2(file2), `status ${apply.status}${why}`));
     }
   }
   const golden = usable("golden", await readResult(dir, "golden"), "RESULT_MISSING");
   if (golden) {
-    const file2 = rel(fileOf("golden"));
+    const file2 = rel2(fileOf("golden"));
     const failing = golden.cases.filter((c) => c.verdict === "FAIL");
     const within = `${golden.cases.length - failing.length}/${golden.cases.length} within \xB1${golden.tolerance_l} L (${golden.profile})`;
     record2("golden", fileOf("golden"), golden.passed && failing.length === 0, within);
@@ -74024,7 +78973,7 @@ async function decide(opts, log) {
   }
   const smoke3 = usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
   if (smoke3) {
-    const file2 = rel(fileOf("smoke"));
+    const file2 = rel2(fileOf("smoke"));
     record2(
       "smoke",
       fileOf("smoke"),
@@ -74045,37 +78994,47 @@ async function decide(opts, log) {
   let signoff = null;
   const read = await readResult(dir, "signoff", opts.signoff);
   if (!read.ok) {
-    inputs.push({ name: "signoff", file: rel(read.file), status: read.status, detail: read.detail });
+    inputs.push({ name: "signoff", file: rel2(read.file), status: read.status, detail: read.detail });
     const message = read.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : read.detail.startsWith("field ") ? `sign-off record invalid: ${read.detail}` : `sign-off record ${read.detail}`;
-    reasons.push(reason("NO_SIGNOFF", rel(read.file), message));
+    reasons.push(reason("NO_SIGNOFF", rel2(read.file), message));
   } else {
     signoff = read.value;
     const file2 = read.file;
     const now = opts.now ?? /* @__PURE__ */ new Date();
     const aheadMs = Date.parse(signoff.at) - now.getTime();
     const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4;
-    const before = smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
+    const givenAhead = opts.rehearsal === true && signoff.runId === void 0;
+    const before = !givenAhead && smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
+    const otherRun = signoff.runId !== void 0 && opts.runId !== void 0 && signoff.runId !== opts.runId;
     record2(
       "signoff",
       file2,
-      signoff.decision === "GO" && !before && !future,
-      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}`
+      signoff.decision === "GO" && !before && !future && !otherRun,
+      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${givenAhead ? " (a rehearsal: the record was given before the run)" : ""}`
     );
-    if (signoff.decision === "NO-GO") {
+    if (otherRun) {
       reasons.push(
-        reason("SIGNOFF_NO_GO", rel(file2), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ""}`)
+        reason(
+          "NO_SIGNOFF",
+          rel2(file2),
+          `the sign-off was made in run ${signoff.runId}, not in this run (${opts.runId}): it does not cover these results`
+        )
+      );
+    } else if (signoff.decision === "NO-GO") {
+      reasons.push(
+        reason("SIGNOFF_NO_GO", rel2(file2), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ""}`)
       );
     } else if (future) {
       reasons.push(
         reason(
           "NO_SIGNOFF",
-          rel(file2),
+          rel2(file2),
           `dated in the future: signed at ${signoff.at}, ${Math.round(aheadMs / 6e4)} min after this decision (${now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`
         )
       );
     } else if (before) {
       reasons.push(
-        reason("NO_SIGNOFF", rel(file2), `signed at ${signoff.at}, before the smoke results of ${smoke3.at}: the sign-off cannot cover them`)
+        reason("NO_SIGNOFF", rel2(file2), `signed at ${signoff.at}, before the smoke results of ${smoke3.at}: the sign-off cannot cover them`)
       );
     }
   }
@@ -74083,7 +79042,7 @@ async function decide(opts, log) {
     step: "decide",
     decision: reasons.length ? "NO-GO" : "GO",
     at: (/* @__PURE__ */ new Date()).toISOString(),
-    resultsDir: rel(dir),
+    resultsDir: rel2(dir),
     inputs,
     signoff,
     reasons
@@ -74092,6 +79051,85 @@ async function decide(opts, log) {
   log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${conditions})` : ""}`);
   return decision;
 }
+
+// src/rehearsal/inputs.ts
+var rel = (p) => import_node_path26.default.relative(PACKAGE_ROOT, p) || p;
+async function loadRehearsalInputs(given) {
+  const drill = parseDrill(given.drill);
+  const goldenPath = given.golden ?? import_node_path26.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
+  const golden = await loadGoldenFile(goldenPath, rel(goldenPath));
+  const changePaths = given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)];
+  const changes = [];
+  for (const c of changePaths) changes.push(await loadChangeFile(c, rel(c)));
+  let signoff = null;
+  if (given.signoff) {
+    const r = await readValidated(given.signoff, SignOff);
+    if (!r.ok) {
+      throw new UserError(r.status === "missing" ? "FILE_NOT_FOUND" : "BAD_INPUT", `sign-off record ${r.detail}`, {
+        where: { file: given.signoff, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
+        hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`
+      });
+    }
+    if (r.value.runId !== void 0) {
+      throw new UserError("BAD_INPUT", `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
+        where: { file: given.signoff, field: "runId" },
+        hint: "a rehearsal takes a record given by hand, without runId"
+      });
+    }
+    const ahead = Date.parse(r.value.at) - (given.now ?? /* @__PURE__ */ new Date()).getTime();
+    if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4) {
+      throw new UserError("BAD_INPUT", `the sign-off is dated ${r.value.at}, in the future`, {
+        where: { file: given.signoff, field: "at" }
+      });
+    }
+    signoff = r.value;
+  }
+  return { golden: { path: goldenPath, display: rel(goldenPath), cases: golden.cases.length }, changes, signoff, drill };
+}
+
+// src/rehearsal/progress.ts
+var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
+function plainProgress(write, log) {
+  return {
+    async step(name, runbook, fn) {
+      write(`\u25B6 ${name} (runbook ${runbook})
+`);
+      const t0 = Date.now();
+      const r = await fn(log);
+      write(`${r.ok ? "\u2714" : "\u2716"} ${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${r.summary}
+`);
+      return r;
+    }
+  };
+}
+async function terminalProgress(log) {
+  const { Listr: Listr2 } = await Promise.resolve().then(() => (init_dist3(), dist_exports));
+  return {
+    async step(name, runbook, fn) {
+      let outcome;
+      const t0 = Date.now();
+      await new Listr2(
+        [
+          {
+            title: `${name} (runbook ${runbook})`,
+            task: async (_ctx, task) => {
+              const quiet2 = { info: (m) => task.output = m, warn: (m) => task.output = `! ${m}`, debug: (m) => log.debug(m) };
+              outcome = await fn(quiet2);
+              task.title = `${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${outcome.summary}`;
+              if (!outcome.ok) throw new Error(task.title);
+            }
+          }
+        ],
+        { exitOnError: false, collectErrors: false, rendererOptions: { showErrorMessage: false, collapseErrors: true } }
+      ).run();
+      return outcome;
+    }
+  };
+}
+
+// src/rehearsal/rehearse.ts
+var import_promises25 = require("node:fs/promises");
+var import_node_path27 = __toESM(require("node:path"), 1);
 
 // src/db/as-user.ts
 var JWT_SETTINGS = ["request.jwt.claims", "request.jwt.claim.sub", "request.jwt.claim.role"];
@@ -74204,9 +79242,9 @@ function compareFigures(before, after) {
   return out;
 }
 var signed2 = (x) => `${x >= 0 ? "+" : ""}${x}`;
-function summariseFigures(figures) {
+function summariseFigures(figures2) {
   return ["v_stock_actuel", "snapshot", "journal"].map((figure) => {
-    const off = figures.filter((f) => f.figure === figure && !f.returned);
+    const off = figures2.filter((f) => f.figure === figure && !f.returned);
     return off.length === 0 ? `${figure}: equal to before the smoke, to the litre, for every owner` : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed2(f.difference.amb)} L / ${signed2(f.difference.v15)} L @15 \xB0C`).join("; ")}`;
   });
 }
@@ -74290,12 +79328,12 @@ function check2(id, title, runbook, findings, ran = true, notRun = "") {
   const message = !ran ? `not run: ${notRun}` : passed ? `ok (${findings.length} finding(s))` : failed.map((f) => f.message).join("; ");
   return { id, title, runbook, ran, passed, message, findings };
 }
-var finding = (code2, passed, condition, message, figures) => ({
+var finding = (code2, passed, condition, message, figures2) => ({
   code: code2,
   passed,
   condition: passed ? null : condition,
   message,
-  ...figures ? { figures } : {}
+  ...figures2 ? { figures: figures2 } : {}
 });
 var bal = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
 function otherOwners(before, after, own2, what) {
@@ -74369,9 +79407,9 @@ async function initialStockCheck(db, ctx, asUser, seen) {
   const r = await attempt(() => asUser((q) => readTankFigures(q, tank.id, tank.produitId, day)));
   if (!r.ok) seen("5.2 read stock", r.error);
   const same = r.ok && OWNERS.every((o) => sameBalance(r.value[o].journal, before[o].journal) && sameBalance(r.value[o].snapshot, before[o].snapshot));
-  const figures = {};
+  const figures2 = {};
   for (const o of OWNERS)
-    Object.assign(figures, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), {
+    Object.assign(figures2, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), {
       [`${o}_journal_date`]: before[o].journalDate
     });
   return {
@@ -74382,7 +79420,7 @@ async function initialStockCheck(db, ctx, asUser, seen) {
         same,
         "P0001_OR_RLS",
         r.ok ? same ? `${tank.nom}: ${OWNERS.map((o) => `${o} journal ${fmtBalance(before[o].journal)}, snapshot ${fmtBalance(before[o].snapshot)}`).join("; ")}` : `the ${ctx.user.role} does not see the stock the table holds (RLS hides rows)` : `reading stock as the ${ctx.user.role} failed: ${r.error.code} ${r.error.message}`,
-        figures
+        figures2
       )
     ])
   };
@@ -74468,7 +79506,7 @@ var SMOKE_MOVEMENTS = {
 var WRITER_ROLES = ["admin", "directeur", "gerant"];
 var GASOIL = `(upper(coalesce(p.code, '')) IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%')`;
 async function readContext(q, opts) {
-  const env = await readEnvironment(q);
+  const env2 = await readEnvironment(q);
   const frozen = (await q.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
   const src = await functionSource(q, "public", "validate_sortie");
   const day = (await q.query("SELECT current_date::text AS d")).rows[0].d;
@@ -74542,7 +79580,7 @@ async function readContext(q, opts) {
       WHERE table_schema = 'public' AND ((table_name = 'receptions' AND column_name = 'densite_observee_kgm3') OR (table_name = 'sorties_produit' AND column_name = 'volume_15c'))`
   );
   return {
-    environment: env.env,
+    environment: env2.env,
     frozen,
     p0Applied: src !== void 0 && P0_FLAG_PATTERN.test(src),
     user,
@@ -74556,7 +79594,7 @@ async function readContext(q, opts) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises23 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -74564,7 +79602,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises23.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises24.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -75071,7 +80109,7 @@ async function smoke(db, opts, log, stage) {
   const initial = await initialStockCheck(db, ctx, asUser, seen);
   const before = initial.before;
   checks.push(initial.check);
-  const figures = { before };
+  const figures2 = { before };
   let coherence = [];
   await inRolledBackTransaction(db, async (tx) => {
     await allowFrozenWrites(tx);
@@ -75086,12 +80124,12 @@ async function smoke(db, opts, log, stage) {
       const rec = await receptionCheck(req, opts, ctx, who, before, seen, log);
       movements.cdr = rec.cdr;
       if (rec.reception) movements.reception = rec.reception;
-      figures.afterReception = rec.after;
+      figures2.afterReception = rec.after;
       checks.push(rec.check);
       stage("5.4 (the controlled sortie)");
       const so = await sortieCheck(req, opts, ctx, who, seen, log);
       if (so.sortie) movements.sortie = so.sortie;
-      if (so.after) figures.afterSortie = so.after;
+      if (so.after) figures2.afterSortie = so.after;
       checks.push(so.check);
     }
     stage("5.5 (coherence)");
@@ -75130,124 +80168,218 @@ async function smoke(db, opts, log, stage) {
     tank: { id: tank.id, nom: tank.nom, produitId: tank.produitId, capacite_utile: tank.capacite_utile, chosenBy: tank.chosenBy },
     day,
     movements,
-    figures,
+    figures: figures2,
     rollback: rollback2,
     checks,
     errors
   };
 }
 
+// src/rehearsal/faults.ts
+function cutConnectionAt(db, when) {
+  let done = false;
+  const cut = async (session) => {
+    done = true;
+    if (db.kind === "pg") {
+      const pid = (await session.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      await db.query("SELECT pg_terminate_backend($1)", [pid]);
+      for (let i = 0; i < 250; i++) {
+        if (!(await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid])).rows.length) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return;
+    }
+    throw Object.assign(new Error("terminating connection due to administrator command (failure drill)"), { code: "57P01" });
+  };
+  const wrap = (s) => ({
+    async query(sql, params) {
+      if (!done && when(sql)) await cut(s);
+      return s.query(sql, params);
+    },
+    copyCsvTo: (select, sink) => s.copyCsvTo(select, sink)
+  });
+  const proxy = {
+    kind: db.kind,
+    label: db.label,
+    query: (sql, params) => proxy.withClient((c) => c.query(sql, params)),
+    copyCsvTo: (select, sink) => proxy.withClient((c) => c.copyCsvTo(select, sink)),
+    withClient: (fn, o) => db.withClient((c) => fn(wrap(c)), o),
+    withTransaction: (fn, o) => db.withTransaction((tx) => fn(wrap(tx)), o),
+    server: () => db.server(),
+    close: async () => {
+    }
+  };
+  return { db: proxy, cut: () => done };
+}
+
 // src/rehearsal/rehearse.ts
+function gateRecord(inputs) {
+  if (inputs.drill !== "gate-rejected") return inputs.signoff;
+  const who = inputs.signoff?.who ?? "responsable d\xE9p\xF4t (drill)";
+  return {
+    who,
+    role: inputs.signoff?.role ?? "responsable d\xE9p\xF4t",
+    decision: "NO-GO",
+    at: (/* @__PURE__ */ new Date()).toISOString(),
+    comment: "drill gate-rejected: the GO gate is rejected"
+  };
+}
 async function rehearse(db, opts, log) {
-  const out = import_node_path25.default.resolve(opts.outDir);
-  const results = import_node_path25.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises24.rm)(out, { recursive: true, force: true });
-  await (0, import_promises24.mkdir)(results, { recursive: true });
+  const out = import_node_path27.default.resolve(opts.outDir);
+  const results = import_node_path27.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises25.rm)(out, { recursive: true, force: true });
+  await (0, import_promises25.mkdir)(results, { recursive: true });
+  const { inputs, run } = opts;
+  const drill = inputs.drill;
+  const progress = opts.progress ?? plainProgress(() => {
+  }, log);
   const steps = [];
   async function step(name, runbook, fn) {
-    try {
-      const r = await fn();
-      steps.push({ step: name, runbook, ...r });
-      log.info(`${name}: ${r.ok ? "ok" : "FAILED"} \u2014 ${r.summary}`);
-      return r.ok;
-    } catch (e) {
-      const summary2 = e.describe?.() ?? e.message;
-      steps.push({ step: name, runbook, ok: false, summary: summary2 });
-      await (0, import_promises24.writeFile)(import_node_path25.default.join(results, errorFileOf(name)), `${summary2}
+    const t02 = Date.now();
+    const r = await progress.step(name, runbook, async (stepLog) => {
+      try {
+        return await fn(stepLog);
+      } catch (e) {
+        const summary2 = e.describe?.() ?? e.message;
+        await (0, import_promises25.writeFile)(import_node_path27.default.join(results, errorFileOf(name)), `${summary2}
 `);
-      log.warn(`${name}: FAILED \u2014 ${summary2}`);
-      return false;
-    }
+        return { ok: false, summary: summary2 };
+      }
+    });
+    steps.push({ step: name, runbook, ...r, ms: Date.now() - t02 });
+    return r.ok;
   }
-  const golden = opts.golden ?? import_node_path25.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
-  const change = opts.changeFile ?? sqlPath(CHANGE_FILES.p0);
-  const rel = (p) => import_node_path25.default.relative(PACKAGE_ROOT, p) || p;
-  await step("preflight", "3.3, 4.1, 4.4", async () => {
-    const inputs = await loadPreflightInputs({
-      golden: { path: golden, display: rel(golden) },
-      changeFiles: [{ path: change, display: rel(change) }],
+  const decided = async (d) => {
+    await writeResult(results, "decision", d);
+    const conditions = [...new Set(d.reasons.map((r) => r.condition))].join(", ");
+    steps.push({
+      step: "decide",
+      runbook: "6.1, 7",
+      ok: d.decision === "GO",
+      summary: `${d.decision}${conditions ? `: ${conditions}` : ""}`,
+      ms: 0
+    });
+    return d;
+  };
+  const golden = drill === "golden-deviation" ? { ...inputs.golden, path: await goldenWithDeviation(inputs.golden.path, out) } : inputs.golden;
+  const preflightOk = await step("preflight", "3.3, 4.1, 4.4", async (l) => {
+    const pre = await loadPreflightInputs({
+      golden: { path: golden.path, display: golden.display },
+      changeFiles: inputs.changes.map((c) => ({ path: c.path, display: c.display })),
       deployment: { ...opts.flutterCommit ? { flutterCommit: opts.flutterCommit } : {}, astmFlag: "off" }
     });
-    const r = await preflight(db, inputs, log);
+    const r = await preflight(db, pre, l);
     await writeResult(results, "preflight", r);
     return {
       ok: r.passed,
       summary: `${r.failures.length} failure(s), ${r.pendingTrucks.length} truck(s) waiting, ${r.gasoilReceptions.length} GASOIL receptions`
     };
   });
-  await step("freeze-on", "3.4, 4.1", async () => {
-    const r = await freezeOn(db, { reason: "ASTM 53B rehearsal", force: true, run: opts.run }, log);
-    await writeResult(results, "freezeOn", r);
-    return { ok: r.frozen, summary: r.frozen ? "receptions and sorties refused by the database" : "not frozen" };
-  });
-  const backedUp = await step("backup", "3.1, 4.2", async () => {
-    const r = await backup(db, { outDir: import_node_path25.default.join(results, BACKUP_DIR) }, log);
-    return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? "passed" : "FAILED"}` };
-  });
-  if (backedUp) {
-    await step("sql-apply", "4.3", async () => {
-      const file2 = await loadChangeFile(change, rel(change));
-      const r = await applyChangeFile(
-        db,
-        { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...STEP_TIMEOUT_DEFAULTS, run: opts.run },
-        log
-      );
-      await writeResult(results, "sqlApply", r);
-      return { ok: r.ok, summary: `${r.status}; ${r.violations.length} violation(s)` };
-    });
+  let decision;
+  let frozenAt = null;
+  let decidedAt = null;
+  if (!preflightOk) {
+    decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
   } else {
-    log.warn('sql-apply: not run: no verified backup (runbook 3.1: "Aucune modification PROD sans dump v\xE9rifi\xE9")');
-  }
-  let profile = ML_PP_PROFILE;
-  await step("golden-verify", "3.2, 5.6", async () => {
-    const r = await runGoldenVerify({ file: { path: golden, displayName: rel(golden) }, db }, log);
-    await writeResult(results, "golden", r);
-    profile = parseGoldenProfile(r.profile);
-    return { ok: r.passed, summary: `${r.counts.cases} case(s), profile ${r.profile}, max deviation ${r.max_deviation_l} L` };
-  });
-  await step("smoke", "4.5, 5.1-5.5", async () => {
-    const r = await runSmoke(db, { profile, profileSource: RESULTS.golden.file, toleranceL: 5, run: opts.run }, log);
-    await writeResult(results, "smoke", r);
-    return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
-  });
-  if (opts.signoff) await (0, import_promises24.copyFile)(opts.signoff, import_node_path25.default.join(results, RESULTS.signoff.file));
-  const decision = await decide({ resultsDir: results }, log);
-  await writeResult(results, "decision", decision);
-  steps.push({
-    step: "decide",
-    runbook: "6.1, 7",
-    ok: decision.decision === "GO",
-    summary: `${decision.decision}${decision.reasons.length ? `: ${[...new Set(decision.reasons.map((r) => r.condition))].join(", ")}` : ""}`
-  });
-  if (decision.decision !== "GO" && backedUp) {
-    await step("rollback", "6.2", async () => {
-      const r = await rollback(db, { backupDir: import_node_path25.default.join(results, BACKUP_DIR), run: opts.run }, log);
-      await writeResult(results, "rollback", r);
-      return {
-        ok: r.ok,
-        summary: r.ok ? `database equal to the verified dump again (${r.restoredSchemas.join(", ")})` : r.failures.join("; ")
-      };
+    frozenAt = Date.now();
+    await step("freeze-on", "3.4, 4.1", async (l) => {
+      const r = await freezeOn(db, { reason: "ASTM 53B rehearsal", force: true, run }, l);
+      await writeResult(results, "freezeOn", r);
+      return { ok: r.frozen, summary: r.frozen ? `${r.guardedTables.length} tables refuse writes` : "not frozen" };
     });
+    const backedUp = await step("backup", "3.1, 4.2", async (l) => {
+      const r = await backup(
+        db,
+        { outDir: import_node_path27.default.join(results, BACKUP_DIR), ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {} },
+        l
+      );
+      return { ok: r.verification.ok, summary: `verification ${r.verification.ok ? "passed" : `FAILED: ${r.verification.failures[0]}`}` };
+    });
+    let applied = false;
+    if (backedUp) {
+      applied = await step("sql-apply", "4.3", async (l) => {
+        const target = drill === "connection-lost-during-apply" ? cutConnectionAt(db, (sql) => /CREATE OR REPLACE FUNCTION/i.test(sql)).db : db;
+        const applied2 = [];
+        for (const file2 of inputs.changes) {
+          const r = await applyChangeFile(
+            target,
+            { file: file2, expectFunctions: parseExpectedFunctions(void 0), dryRun: false, ...STEP_TIMEOUT_DEFAULTS, run },
+            l
+          );
+          applied2.push(r);
+          if (!r.ok) break;
+        }
+        for (const [i, r] of applied2.slice(0, -1).entries()) {
+          const name = appliedEarlierFile(i, r.file.name);
+          await writeValidated(import_node_path27.default.join(results, name), ApplyResult, r, name);
+        }
+        const last = applied2.at(-1);
+        await writeResult(results, "sqlApply", last);
+        return { ok: last.ok, summary: `${last.file.name}: ${last.status}; ${last.violations.length} violation(s)` };
+      });
+    } else {
+      log.warn('sql-apply: not run: no verified backup (runbook 3.1: "Aucune modification PROD sans dump v\xE9rifi\xE9")');
+    }
+    if (applied && drill === "negative-stock") await plantNegativeStock(db);
+    if (applied && drill === "policy-blocks-authenticated") await plantBlockingPolicy(db);
+    let profile = ML_PP_PROFILE;
+    await step("golden-verify", "3.2, 5.6", async (l) => {
+      const r = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display }, db }, l);
+      await writeResult(results, "golden", r);
+      profile = parseGoldenProfile(r.profile);
+      return { ok: r.passed, summary: `${r.counts.cases} case(s), profile ${r.profile}, max deviation ${r.max_deviation_l} L` };
+    });
+    await step("smoke", "4.5, 5.1-5.5", async (l) => {
+      const target = drill === "connection-lost-during-smoke" ? cutConnectionAt(db, (sql) => /INSERT INTO public\.receptions/i.test(sql)).db : db;
+      const r = await runSmoke(target, { profile, profileSource: RESULTS.golden.file, toleranceL: 5, run }, l);
+      await writeResult(results, "smoke", r);
+      return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
+    });
+    const record2 = gateRecord(inputs);
+    if (record2) await writeValidated(import_node_path27.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
+    decidedAt = Date.now();
+    if (decision.decision === "GO") {
+      await step("release", "5.6, 7", async (l) => {
+        const r = await freezeOff(db, { reason: `GO, run ${run.runId}`, run }, l);
+        await writeResult(results, "freezeOff", r);
+        return { ok: !r.frozen, summary: "GO: the freeze lifted, entries accepted on the new computation" };
+      });
+    } else {
+      if (backedUp) {
+        await step("rollback", "6.2", async (l) => {
+          const r = await rollback(db, { backupDir: import_node_path27.default.join(results, BACKUP_DIR), run }, l);
+          await writeResult(results, "rollback", r);
+          const discarded = r.discarded.reduce((n2, d) => n2 + d.writtenSince + d.changedSince + d.deletedSince, 0);
+          return {
+            ok: r.ok,
+            summary: r.ok ? `equal to the verified dump again; ${discarded} row(s) put back as the backup has them` : r.failures.join("; ")
+          };
+        });
+      }
+      await step("freeze-off", "6.2", async (l) => {
+        const r = await freezeOff(
+          db,
+          { reason: "rehearsal over (in PROD: after the legacy build is redeployed and the depot informed)", run },
+          l
+        );
+        await writeResult(results, "freezeOff", r);
+        return { ok: !r.frozen, summary: "entries allowed again (rehearsal)" };
+      });
+    }
   }
-  await step("freeze-off", "4.1", async () => {
-    const r = await freezeOff(
-      db,
-      { reason: decision.decision === "GO" ? "GO" : "rehearsal over (in PROD: after the legacy build is redeployed)", run: opts.run },
-      log
-    );
-    await writeResult(results, "freezeOff", r);
-    return { ok: !r.frozen, summary: "entries allowed again" };
+  const bundlePath = import_node_path27.default.join(out, "astm53b-evidence.zip");
+  let bundle;
+  let verification;
+  const t0 = Date.now();
+  const ev = await progress.step("evidence", "5.7", async (l) => {
+    bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor } }, l);
+    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, l);
+    return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"}` };
   });
-  const bundlePath = import_node_path25.default.join(out, "astm53b-evidence.zip");
-  const bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: opts.run.runId, actor: opts.run.actor } }, log);
-  const verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, log);
-  steps.push({
-    step: "evidence",
-    runbook: "5.7",
-    ok: verification.ok,
-    summary: `${import_node_path25.default.relative(process.cwd(), bundle.out)} (${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"})`
-  });
-  return { steps, decision, bundle, verification, resultsDir: results };
+  steps.push({ step: "evidence", runbook: "5.7", ...ev, ms: Date.now() - t0 });
+  const freezeWindowMs = frozenAt !== null && decidedAt !== null ? decidedAt - frozenAt : null;
+  return { steps, decision, bundle, verification, resultsDir: results, freezeWindowMs };
 }
 
 // src/report/decision.ts
@@ -75281,43 +80413,82 @@ function renderDecisionMarkdown(d) {
 }
 
 // src/cli/commands/rehearse.ts
+var REMEDIED = `--change sql/${CHANGE_FILES.p0_1} --restate --signoff FILE`;
 var rehearse2 = {
   name: "rehearse",
-  summary: "rehearse the whole runbook on a fresh embedded database and build the evidence bundle (the README main job)",
-  details: "Deletes and recreates ./.astm53b/pgdata (the demo depot), then: compat, preflight, freeze, verified backup,\nthe P0 change, golden cases, smoke, decision, rollback on NO-GO, freeze lifted, evidence bundle built and\nverified in ./.astm53b/rehearsal/. Exit 0 when every step ran and the bundle verifies (GO or NO-GO).",
+  summary: "rehearse the whole runbook (embedded demo, or --url) in the PROD order and build the evidence bundle (the README main job)",
+  details: [
+    "Without --url: deletes and recreates ./.astm53b/pgdata (the demo depot). Then: preflight (a failure stops the run",
+    "before the freeze), freeze, verified backup, the change file(s), golden cases, smoke, the sign-off, decision; GO lifts",
+    "the freeze, NO-GO rolls back to the verified dump (proven) and lifts it; the evidence bundle is built and verified.",
+    "Exit 0 GO, 1 NO-GO, 2 bad input (nothing touched), 3 a bug. With --expect GO|NO-GO: exit 0 when the outcome is",
+    "the expected one, 1 when not.",
+    `The runbook as written (ML_PP's P0) ends NO-GO; the remedied run: ${REMEDIED}.`,
+    `Drills (on the remedied run): ${Object.keys(DRILLS).join(", ")}.`
+  ].join("\n"),
   options: {
-    scale: { type: "string", valueName: "N", description: "demo size (see db init)", default: "1" },
-    seed: { type: "string", valueName: "N", description: "seed of the demo values", default: "1" },
+    url: {
+      type: "string",
+      valueName: "URL",
+      description: "run on this PostgreSQL (postgresql://\u2026 or env:NAME); it must hold ML_PP already"
+    },
+    scale: { type: "string", valueName: "N", description: "demo size, embedded only (see db init)", default: "1" },
+    seed: { type: "string", valueName: "N", description: "seed of the demo values, embedded only", default: "1" },
     golden: { type: "string", valueName: "FILE", description: "golden cases (default golden/demo-golden-cases.csv)" },
-    signoff: { type: "string", valueName: "FILE", description: "the depot manager's sign-off record (without it the decision is NO-GO)" },
+    change: {
+      type: "string",
+      multiple: true,
+      valueName: "FILE",
+      description: `change file, applied in order (default sql/${CHANGE_FILES.p0})`
+    },
+    signoff: {
+      type: "string",
+      valueName: "FILE",
+      description: "the depot manager's sign-off record given for the rehearsal (without it: NO-GO)"
+    },
     "flutter-commit": { type: "string", valueName: "SHA", description: "Flutter commit to record as deployed" },
+    drill: { type: "string", valueName: "NAME", description: `a failure drill: ${Object.keys(DRILLS).join(", ")}` },
+    expect: { type: "string", valueName: "GO|NO-GO", description: "exit 0 when the decision is this one" },
     out: { type: "string", valueName: "DIR", description: "results and bundle folder", default: ".astm53b/rehearsal" }
   },
   async run(ctx) {
-    const opts = validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
-    const target = targetOf({ ...ctx, values: {} });
-    await resetEmbedded(target, ctx);
+    const expect = stringOption(ctx, "expect");
+    if (expect !== void 0 && expect !== "GO" && expect !== "NO-GO") {
+      throw new UserError("BAD_OPTION", `--expect takes GO or NO-GO, got "${expect.slice(0, 20)}"`, { where: { field: "expect" } });
+    }
+    const url2 = stringOption(ctx, "url");
+    const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
+    const inputs = await loadRehearsalInputs({
+      golden: pathOption(ctx, "golden"),
+      changes: listOption(ctx, "change").map((c) => import_node_path28.default.resolve(ctx.cwd, c)),
+      signoff: pathOption(ctx, "signoff"),
+      drill: stringOption(ctx, "drill")
+    });
+    const target = resolveTarget({ url: url2, cwd: ctx.cwd });
+    assertSessionCapable(target, "rehearse");
+    if (!url2) await resetEmbedded(target, ctx);
+    const progress = ctx.interactive ? await terminalProgress(ctx.log) : plainProgress(ctx.err ?? ((line2) => ctx.log.info(line2.trimEnd())), ctx.log);
     return withDb(target, async (db) => {
-      const init = await initFixture(db, opts, ctx.log);
-      ctx.out(`db init: ${init.files.length} SQL files in ${(init.ms / 1e3).toFixed(1)} s on ${init.target}
+      if (init2) {
+        const made = await initFixture(db, init2, ctx.log);
+        ctx.out(`db init: ${made.files.length} SQL files in ${(made.ms / 1e3).toFixed(1)} s on ${made.target}
 `);
+      }
       const compat2 = await checkCompat(db, ctx.log);
       ctx.out(renderCompatText(compat2));
-      if (!compat2.compatible)
+      if (!compat2.compatible && !url2)
         throw new UserError("INCOMPATIBLE", "the fixture does not satisfy the pipeline\u2019s requirements (a bug in sql/)");
       ctx.out(`
 ${renderStockSummaryText(await readStockSummary(db))}
 `);
-      const golden = pathOption(ctx, "golden");
-      const signoff = pathOption(ctx, "signoff");
       const flutterCommit = stringOption(ctx, "flutter-commit");
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path26.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path28.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          inputs,
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
-          ...golden ? { golden } : {},
-          ...signoff ? { signoff } : {},
+          progress,
           ...flutterCommit ? { flutterCommit } : {}
         },
         ctx.log
@@ -75329,17 +80500,30 @@ ${renderStockSummaryText(await readStockSummary(db))}
       ctx.out(`
 ${renderDecisionText(r.decision)}
 `);
-      ctx.out(`evidence bundle: ${import_node_path26.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path26.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`evidence bundle: ${import_node_path28.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      return r.verification.ok ? 0 : 1;
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path28.default.relative(ctx.cwd, r.bundle.out)}
+`);
+      if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
+`);
+      if (r.decision.decision !== "GO" && !inputs.drill && !listOption(ctx, "change").length) {
+        ctx.out(`
+The runbook as written ends NO-GO. The remedied run (our corrected change file, the restatement, a sign-off):
+`);
+        ctx.out(`  npx astm53b rehearse ${REMEDIED}
+`);
+      }
+      if (!r.verification.ok) return 1;
+      if (expect) return r.decision.decision === expect ? 0 : 1;
+      return r.decision.decision === "GO" ? 0 : 1;
     });
   }
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -75441,7 +80625,7 @@ var smoke2 = {
     const opts = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path27.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path29.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -75474,8 +80658,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path27.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path27.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path29.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path29.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -75511,6 +80695,7 @@ function commandNamed(name) {
 var defaultIO = () => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  tty: process.stderr.isTTY === true,
   env: process.env,
   cwd: process.cwd()
 });
@@ -75585,7 +80770,7 @@ function globalHelp() {
     ""
   ].join("\n");
 }
-async function cliMain(argv, io = defaultIO()) {
+async function cliMain(argv2, io = defaultIO()) {
   const secrets = [];
   const safe = (t) => redact(t, secrets);
   const log = {
@@ -75599,16 +80784,16 @@ async function cliMain(argv, io = defaultIO()) {
     }
   };
   const words = [];
-  for (const a of argv) {
+  for (const a of argv2) {
     if (a.startsWith("-")) break;
     words.push(a);
   }
-  if (argv.length === 0 || argv[0] === "help" || argv[0] === "--help" || argv[0] === "-h") {
-    const sub = argv[0] === "help" ? findCommand(argv.slice(1)) : void 0;
+  if (argv2.length === 0 || argv2[0] === "help" || argv2[0] === "--help" || argv2[0] === "-h") {
+    const sub = argv2[0] === "help" ? findCommand(argv2.slice(1)) : void 0;
     io.stdout(sub ? commandHelp(sub.spec) : globalHelp());
     return 0;
   }
-  if (argv[0] === "--version") {
+  if (argv2[0] === "--version") {
     io.stdout(`${VERSION}
 `);
     return 0;
@@ -75616,18 +80801,18 @@ async function cliMain(argv, io = defaultIO()) {
   const found = findCommand(words);
   if (!found) {
     const group = groupHelp(words);
-    const asksHelp = argv.includes("--help") || argv.includes("-h");
+    const asksHelp = argv2.includes("--help") || argv2.includes("-h");
     if (group && asksHelp) {
       io.stdout(group);
       return 0;
     }
-    io.stderr(`UNKNOWN_COMMAND: astm53b ${words.join(" ") || argv[0]} is not a command; run astm53b --help
+    io.stderr(`UNKNOWN_COMMAND: astm53b ${words.join(" ") || argv2[0]} is not a command; run astm53b --help
 ${group ? `
 ${group}` : ""}`);
     return 2;
   }
   const { spec } = found;
-  const args = joinNegativeValues(spec, argv.slice(words.length - found.rest.length));
+  const args = joinNegativeValues(spec, argv2.slice(words.length - found.rest.length));
   if (args.includes("--help") || args.includes("-h")) {
     io.stdout(commandHelp(spec));
     return 0;
@@ -75663,7 +80848,17 @@ ${group}` : ""}`);
       values.url = resolveUrlOption(values.url, io.env);
       secrets.push(...secretsOf(values.url));
     }
-    const code2 = await spec.run({ values, positionals, out: (t) => io.stdout(safe(t)), log, cwd: io.cwd, env: io.env });
+    const interactive = io.tty === true && !io.env.CI;
+    const code2 = await spec.run({
+      values,
+      positionals,
+      out: (t) => io.stdout(safe(t)),
+      err: (t) => io.stderr(safe(t)),
+      interactive,
+      log,
+      cwd: io.cwd,
+      env: io.env
+    });
     return code2 ?? 0;
   } catch (e) {
     const user = classifyFailure(e, { step: spec.name, setting: (n2) => spec.options[n2] ? `--${n2}` : void 0 });
@@ -75685,10 +80880,10 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
-var os2 = __toESM(require("os"), 1);
+var os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/core/lib/utils.js
 function toCommandValue(input2) {
@@ -75716,7 +80911,7 @@ function toCommandProperties(annotationProperties) {
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os2.EOL);
+  process.stdout.write(cmd.toString() + os3.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -75761,7 +80956,7 @@ function escapeProperty(s) {
 // node_modules/@actions/core/lib/file-command.js
 var crypto = __toESM(require("crypto"), 1);
 var fs2 = __toESM(require("fs"), 1);
-var os3 = __toESM(require("os"), 1);
+var os4 = __toESM(require("os"), 1);
 function issueFileCommand(command, message) {
   const filePath = process.env[`GITHUB_${command}`];
   if (!filePath) {
@@ -75770,7 +80965,7 @@ function issueFileCommand(command, message) {
   if (!fs2.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
   }
-  fs2.appendFileSync(filePath, `${toCommandValue(message)}${os3.EOL}`, {
+  fs2.appendFileSync(filePath, `${toCommandValue(message)}${os4.EOL}`, {
     encoding: "utf8"
   });
 }
@@ -75783,11 +80978,11 @@ function prepareKeyValueMessage(key, value) {
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key}<<${delimiter}${os3.EOL}${convertedValue}${os3.EOL}${delimiter}`;
+  return `${key}<<${delimiter}${os4.EOL}${convertedValue}${os4.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-var os5 = __toESM(require("os"), 1);
+var os6 = __toESM(require("os"), 1);
 
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
@@ -75845,7 +81040,7 @@ var HttpResponseRetryCodes = [
 ];
 
 // node_modules/@actions/core/lib/summary.js
-var import_os = require("os");
+var import_os2 = require("os");
 var import_fs2 = require("fs");
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
@@ -75874,7 +81069,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile6 } = import_fs2.promises;
+var { access: access2, appendFile, writeFile: writeFile7 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -75931,7 +81126,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile6 : appendFile;
+      const writeFunc = overwrite ? writeFile7 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -75989,7 +81184,7 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   addEOL() {
-    return this.addRaw(import_os.EOL);
+    return this.addRaw(import_os2.EOL);
   }
   /**
    * Adds an HTML codeblock to the summary buffer
@@ -76130,11 +81325,11 @@ var _summary = new Summary();
 var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
-var import_os2 = __toESM(require("os"), 1);
+var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir6, open: open5, readdir: readdir6, rename: rename5, rm: rm6, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile, lstat: lstat4, mkdir: mkdir6, open: open5, readdir: readdir6, rename: rename5, rm: rm6, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 
@@ -76142,8 +81337,8 @@ var READONLY = fs3.constants.O_RDONLY;
 var IS_WINDOWS2 = process.platform === "win32";
 
 // node_modules/@actions/core/lib/platform.js
-var platform = import_os2.default.platform();
-var arch = import_os2.default.arch();
+var platform3 = import_os3.default.platform();
+var arch = import_os3.default.arch();
 
 // node_modules/@actions/core/lib/core.js
 var ExitCode;
@@ -76169,7 +81364,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os6.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -76186,7 +81381,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os6.EOL);
 }
 
 // src/runtime/inputs.ts
@@ -76278,7 +81473,7 @@ function backupAction() {
     );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path28.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path30.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -76314,7 +81509,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -76323,7 +81518,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path29.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path29.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path31.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path31.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -76334,7 +81529,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -76352,8 +81547,8 @@ function evidenceAction() {
   return runAction("evidence", async (log) => {
     const i = readInputs(EvidenceInputs);
     const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
-    const env = process.env;
-    const out = i.output ?? `astm53b-evidence-${env.GITHUB_RUN_ID ?? "local"}-${env.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
+    const env2 = process.env;
+    const out = i.output ?? `astm53b-evidence-${env2.GITHUB_RUN_ID ?? "local"}-${env2.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
     const under = i["changelog-under"];
     if (i["changelog-file"] && !under) {
       throw new UserError(
@@ -76364,22 +81559,22 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path30.default.resolve(i["results-dir"]),
-        out: import_node_path30.default.resolve(out),
-        run: runInfoFrom(env),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path30.default.resolve(f)),
+        resultsDir: import_node_path32.default.resolve(i["results-dir"]),
+        out: import_node_path32.default.resolve(out),
+        run: runInfoFrom(env2),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path32.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path30.default.resolve(i["changelog-file"]),
+              file: import_node_path32.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
         },
-        secrets: [...url2 ? secretsOf(url2) : [], ...env.DATABASE_URL ? secretsOf(env.DATABASE_URL) : []],
-        env
+        secrets: [...url2 ? secretsOf(url2) : [], ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : []],
+        env: env2
       },
       log
     );
@@ -76388,7 +81583,7 @@ function evidenceAction() {
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
     await summary.addRaw(
-      `**Bundle** \`${import_node_path30.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path32.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -76402,7 +81597,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -76418,7 +81613,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path31.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path33.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -76453,7 +81648,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -76463,7 +81658,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path32.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path34.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -76489,7 +81684,7 @@ function preflightAction() {
 
 // node_modules/@actions/github/lib/context.js
 var import_fs3 = require("fs");
-var import_os3 = require("os");
+var import_os4 = require("os");
 var Context = class {
   /**
    * Hydrate the context from the environment
@@ -76501,8 +81696,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path35 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path35} does not exist${import_os3.EOL}`);
+        const path37 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path37} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -76984,7 +82179,7 @@ function parse3(options) {
   if (!isBinaryRequest) {
     if (options.mediaType.format) {
       headers.accept = headers.accept.split(/,/).map(
-        (format) => format.replace(
+        (format2) => format2.replace(
           /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
           `application/vnd$1$2.${options.mediaType.format}`
         )
@@ -76994,8 +82189,8 @@ function parse3(options) {
       if (options.mediaType.previews?.length) {
         const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
         headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
-          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
-          return `application/vnd.github.${preview}-preview${format}`;
+          const format2 = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format2}`;
         }).join(",");
       }
     }
@@ -80721,7 +85916,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path35 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -80738,7 +85933,7 @@ function smokeAction() {
     const opts = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path33.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path35.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -80810,7 +86005,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path36 = __toESM(require("node:path"), 1);
 var Inputs3 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -80823,7 +86018,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs3);
-    const file2 = await loadChangeFile(import_node_path34.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path36.default.resolve(i.file), i.file);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -80846,7 +86041,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -80856,7 +86051,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path35.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path37.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

@@ -14,6 +14,8 @@ export const sqlPath = (...parts: string[]): string => path.join(PACKAGE_ROOT, '
 export const CHANGE_FILES = {
   p0: 'docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql',
   resetCdrOnly: 'docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql',
+  /** ours: ML_PP's P0 corrected (the sortie's owner only, the snapshot moved, no silent clamp) */
+  p0_1: 'docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql',
 } as const;
 
 /** A change file of ours: its path, and how messages name it. */

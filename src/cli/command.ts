@@ -20,6 +20,10 @@ export interface CommandContext {
   out: (text: string) => void;
   /** progress and warnings (stderr) */
   log: Logger;
+  /** raw text on stderr (a live display's own lines); default: the log's info */
+  err?: (text: string) => void;
+  /** stderr is a terminal and not CI: a live display may be drawn */
+  interactive?: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
 }

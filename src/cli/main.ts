@@ -17,6 +17,8 @@ import { resolveUrlOption } from './url-option.js';
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal */
+  tty?: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -24,6 +26,7 @@ export interface CliIO {
 const defaultIO = (): CliIO => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  tty: process.stderr.isTTY === true,
   env: process.env,
   cwd: process.cwd(),
 });
@@ -186,7 +189,17 @@ export async function cliMain(argv: string[], io: CliIO = defaultIO()): Promise<
       values.url = resolveUrlOption(values.url, io.env);
       secrets.push(...secretsOf(values.url));
     }
-    const code = await spec.run({ values, positionals, out: (t) => io.stdout(safe(t)), log, cwd: io.cwd, env: io.env });
+    const interactive = io.tty === true && !io.env.CI;
+    const code = await spec.run({
+      values,
+      positionals,
+      out: (t) => io.stdout(safe(t)),
+      err: (t) => io.stderr(safe(t)),
+      interactive,
+      log,
+      cwd: io.cwd,
+      env: io.env,
+    });
     return code ?? 0;
   } catch (e) {
     const user = classifyFailure(e, { step: spec.name, setting: (n) => (spec.options[n] ? `--${n}` : undefined) });

@@ -57,5 +57,9 @@ export const PIPELINE_DUMP_FILE = 'pipeline.sql';
 /** the auth.users rows the application references */
 export const AUTH_USERS_FILE = 'auth-users.json';
 
+/** With several change files, the results of the ones applied before the last (sql-apply.json is the last, or the one refused). */
+export const appliedEarlierFile = (index: number, changeFile: string): string =>
+  `sql-apply.${index + 1}.${changeFile.replace(/\.sql$/, '')}.json`;
+
 /** What a step that stopped on an error leaves behind, so the folder says why its result is missing. */
 export const errorFileOf = (step: string): string => `${step}.error.txt`;

@@ -10,5 +10,7 @@ export const SignOff = z.strictObject({
   decision: z.enum(['GO', 'NO-GO']),
   at: z.iso.datetime({ offset: true, message: 'must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00' }),
   comment: z.string().optional(),
+  /** the workflow run the record was made in (every record a run makes carries it); absent: given by hand */
+  runId: z.string().min(1).optional(),
 });
 export type SignOff = z.infer<typeof SignOff>;

@@ -25,6 +25,13 @@ export interface DecideOptions {
   signoff?: string;
   /** the time of the decision; default now (tests fix it) */
   now?: Date;
+  /** this run's id: a sign-off that names another run does not count */
+  runId?: string;
+  /**
+   * a rehearsal: the depot manager's record is given before the run (it names no run), so it
+   * cannot postdate the smoke; the decision says it was a rehearsal's sign-off
+   */
+  rehearsal?: boolean;
 }
 
 /**
@@ -167,14 +174,24 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     const now = opts.now ?? new Date();
     const aheadMs = Date.parse(signoff.at) - now.getTime();
     const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000;
-    const before = smoke && Date.parse(signoff.at) < Date.parse(smoke.at);
+    const givenAhead = opts.rehearsal === true && signoff.runId === undefined;
+    const before = !givenAhead && smoke && Date.parse(signoff.at) < Date.parse(smoke.at);
+    const otherRun = signoff.runId !== undefined && opts.runId !== undefined && signoff.runId !== opts.runId;
     record(
       'signoff',
       file,
-      signoff.decision === 'GO' && !before && !future,
-      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}`,
+      signoff.decision === 'GO' && !before && !future && !otherRun,
+      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${givenAhead ? ' (a rehearsal: the record was given before the run)' : ''}`,
     );
-    if (signoff.decision === 'NO-GO') {
+    if (otherRun) {
+      reasons.push(
+        reason(
+          'NO_SIGNOFF',
+          rel(file),
+          `the sign-off was made in run ${signoff.runId}, not in this run (${opts.runId}): it does not cover these results`,
+        ),
+      );
+    } else if (signoff.decision === 'NO-GO') {
       reasons.push(
         reason('SIGNOFF_NO_GO', rel(file), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ''}`),
       );

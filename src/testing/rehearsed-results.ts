@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PgliteDb } from '../db/pglite.js';
 import { silentLogger } from '../logger.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { loadRehearsalInputs } from '../rehearsal/inputs.js';
 import { rehearse } from '../rehearsal/rehearse.js';
 import { DEFAULT_RESULTS_DIR } from '../results/files.js';
 import { initFixture } from '../runbook/db-init.js';
@@ -47,7 +48,8 @@ export async function buildRehearsedResults(): Promise<string> {
   const db = await PgliteDb.open(undefined);
   try {
     await initFixture(db, { scale: 1, seed: 1 }, silentLogger);
-    await rehearse(db, { outDir: partial, run: { runId: 'fixture-rehearsal', actor: 'fixture' } }, silentLogger);
+    const inputs = await loadRehearsalInputs({});
+    await rehearse(db, { outDir: partial, inputs, run: { runId: 'fixture-rehearsal', actor: 'fixture' } }, silentLogger);
   } finally {
     await db.close();
   }

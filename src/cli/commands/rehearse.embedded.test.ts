@@ -14,13 +14,14 @@ describe('astm53b rehearse (the README main job)', () => {
   let r: { code: number; stdout: string; stderr: string };
   beforeAll(async () => {
     cwd = await mkdtemp(path.join(tmpdir(), 'astm53b-rehearse-'));
-    r = await runCli(['rehearse'], { cwd, env: {} });
+    // as `npm run rehearse` runs it: the runbook as written must end NO-GO
+    r = await runCli(['rehearse', '--expect', 'NO-GO'], { cwd, env: {} });
   }, 180_000);
   afterAll(async () => {
     await rm(cwd, { recursive: true, force: true });
   });
 
-  it('runs every runbook step in the PROD order and exits 0', () => {
+  it('runs every runbook step in the PROD order and exits 0 (the NO-GO it expects)', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     const steps = [...r.stdout.matchAll(/^ {2}(ok {2}|FAIL) {2}(\S+)/gm)].map((m) => `${m[2]} ${m[1]!.trim()}`);
@@ -53,6 +54,12 @@ describe('astm53b rehearse (the README main job)', () => {
     expect(v.code).toBe(0);
     const rb = JSON.parse(await readFile(path.join(cwd, '.astm53b/rehearsal/astm53b-results/rollback.json'), 'utf8'));
     expect(rb.ok).toBe(true);
+  });
+
+  it('ends by printing the command that rehearses the remedied run', () => {
+    expect(r.stdout).toMatch(
+      /The runbook as written ends NO-GO\. The remedied run .*\n {2}npx astm53b rehearse --change sql\/docs\/DB_CHANGES\/2026-12-04_validate_sortie_p0_1\.sql --restate --signoff FILE\n$/,
+    );
   });
 
   it('leaves the embedded database as before the change: legacy validate_sortie, compatible', async () => {

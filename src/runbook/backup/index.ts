@@ -51,6 +51,11 @@ export interface BackupOptions {
    * small file system can be mounted.
    */
   onOutDir?: (dir: string) => Promise<void>;
+  /**
+   * Failure drills only (`rehearse --drill corrupt-dump`): called once the dump and the manifest
+   * are written and before the proof, as a disk or a hand could damage the file then.
+   */
+  beforeProof?: (dir: string, dumpFile: string) => Promise<void>;
 }
 
 export interface BackupResult {
@@ -164,6 +169,7 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       structure: reads.structure,
     };
     const manifestSha256 = await writeManifest(dir, manifest);
+    await opts.beforeProof?.(dir, manifest.dump.file);
     const warnings: string[] = [];
     // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
     if (url && sameHost) {

@@ -1,0 +1,108 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { Db } from '../db/types.js';
+import type { GoCondition } from '../results/go-conditions.js';
+import { allowFrozenWrites } from '../runbook/freeze.js';
+
+/**
+ * Game-day drills (`astm53b rehearse --drill NAME`), run on the remedied run so that the drill
+ * is the only thing wrong. Each simulates one failure the runbook plans for; the run must end
+ * NO-GO with that drill's reason, a bundle that verifies, and every application table as it was
+ * before the run (the rollback, or nothing ever changed).
+ */
+export interface Drill {
+  name: string;
+  /** what it simulates, for the README and the report */
+  simulates: string;
+  /** the GO condition the decision must name */
+  condition: GoCondition;
+}
+
+export const DRILLS = {
+  'golden-deviation': {
+    simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
+    condition: 'GOLDEN_DEVIATION',
+  },
+  'negative-stock': {
+    simulates: 'a negative journal balance appears during the change window (a write that escaped the checks)',
+    condition: 'STOCK_INCOHERENCE',
+  },
+  'corrupt-dump': {
+    simulates: 'a byte of the dump flipped on disk after pg_dump wrote it and before its proof',
+    condition: 'NO_VERIFIED_BACKUP',
+  },
+  'policy-blocks-authenticated': {
+    simulates: 'an RLS policy that refuses the app user reading depots (a policy change slipped in)',
+    condition: 'P0001_OR_RLS',
+  },
+  'connection-lost-during-apply': {
+    simulates: 'the connection to the database lost while the change file runs',
+    condition: 'RESULT_MISSING',
+  },
+  'connection-lost-during-smoke': {
+    simulates: 'the connection to the database lost in the middle of the controlled reception',
+    condition: 'RESULT_MISSING',
+  },
+  'gate-rejected': {
+    simulates: 'the depot manager rejects the GO gate (the sign-off says NO-GO)',
+    condition: 'SIGNOFF_NO_GO',
+  },
+} as const satisfies Record<string, Omit<Drill, 'name'>>;
+
+export type DrillName = keyof typeof DRILLS;
+
+export function parseDrill(v: string | undefined): DrillName | undefined {
+  if (v === undefined) return undefined;
+  if (v in DRILLS) return v as DrillName;
+  throw new UserError('BAD_OPTION', `--drill ${v.slice(0, 40)}: no such drill; one of ${Object.keys(DRILLS).join(', ')}`, {
+    where: { field: 'drill' },
+  });
+}
+
+/** golden-deviation: a copy of the golden file with the first case's SEP volume 8 L higher. */
+export async function goldenWithDeviation(golden: string, workDir: string): Promise<string> {
+  const text = await readFile(golden, 'utf8');
+  const lines = text.split('\n');
+  const sep = lines[0]!.includes(';') ? ';' : ',';
+  const header = lines[0]!.split(sep).map((h) => h.trim());
+  const col = header.indexOf('sep_volume_15c_l');
+  if (col < 0 || lines.length < 2)
+    throw new UserError('BAD_INPUT', `--drill golden-deviation needs a golden CSV with a sep_volume_15c_l column`, {
+      where: { file: golden },
+    });
+  const cells = lines[1]!.split(sep);
+  const decimalComma = sep === ';' && cells[col]!.includes(',');
+  const value = Number(cells[col]!.replace(',', '.')) + 8;
+  cells[col] = decimalComma ? String(value).replace('.', ',') : String(value);
+  lines[1] = cells.join(sep);
+  const out = path.join(workDir, `drill-golden-deviation-${path.basename(golden)}`);
+  await writeFile(out, lines.join('\n'));
+  return out;
+}
+
+/** negative-stock: one journal balance made negative, past the freeze, as an escaped write would. */
+export async function plantNegativeStock(db: Db): Promise<void> {
+  await db.withTransaction(async (tx) => {
+    await allowFrozenWrites(tx);
+    await tx.query("SELECT set_config('app.stocks_journaliers_allow_write', '1', true)");
+    await tx.query(
+      `UPDATE public.stocks_journaliers SET stock_ambiant = -250, stock_15c = -248
+        WHERE ctid = (SELECT ctid FROM public.stocks_journaliers ORDER BY date_jour, citerne_id LIMIT 1)`,
+    );
+  });
+}
+
+/** policy-blocks-authenticated: a restrictive policy that hides every depot from the app's users. */
+export async function plantBlockingPolicy(db: Db): Promise<void> {
+  await db.query('CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)');
+}
+
+/** corrupt-dump: one byte in the middle of the dump, flipped. */
+export async function flipDumpByte(dir: string, dumpFile: string): Promise<void> {
+  const file = path.join(dir, dumpFile);
+  const bytes = await readFile(file);
+  const at = Math.floor(bytes.length / 2);
+  bytes[at] = bytes[at]! ^ 0x20;
+  await writeFile(file, bytes);
+}

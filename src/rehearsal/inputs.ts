@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { loadGoldenFile } from '../golden/load.js';
+import { CHANGE_FILES, PACKAGE_ROOT, sqlPath } from '../paths.js';
+import { RESULTS } from '../results/files.js';
+import { readValidated } from '../results/io.js';
+import { SignOff } from '../results/signoff.js';
+import { loadChangeFile, type ChangeFile } from '../runbook/change-file.js';
+import { SIGNOFF_CLOCK_SKEW_MINUTES } from '../runbook/decide.js';
+import { parseDrill, type DrillName } from './drills.js';
+
+/**
+ * Everything a rehearsal is given, read and checked before the database is touched: a missing
+ * or malformed golden file, change file or sign-off is exit 2 with nothing changed.
+ */
+export interface RehearsalInputs {
+  golden: { path: string; display: string; cases: number };
+  changes: ChangeFile[];
+  signoff: SignOff | null;
+  drill: DrillName | undefined;
+}
+
+export interface GivenInputs {
+  golden?: string | undefined;
+  changes?: string[] | undefined;
+  signoff?: string | undefined;
+  drill?: string | undefined;
+  /** when the sign-off is judged "in the future" (tests fix it) */
+  now?: Date;
+}
+
+const rel = (p: string) => path.relative(PACKAGE_ROOT, p) || p;
+
+export async function loadRehearsalInputs(given: GivenInputs): Promise<RehearsalInputs> {
+  const drill = parseDrill(given.drill);
+  const goldenPath = given.golden ?? path.join(PACKAGE_ROOT, 'golden/demo-golden-cases.csv');
+  const golden = await loadGoldenFile(goldenPath, rel(goldenPath));
+  const changePaths = given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)];
+  const changes: ChangeFile[] = [];
+  for (const c of changePaths) changes.push(await loadChangeFile(c, rel(c)));
+  let signoff: SignOff | null = null;
+  if (given.signoff) {
+    const r = await readValidated(given.signoff, SignOff);
+    if (!r.ok) {
+      throw new UserError(r.status === 'missing' ? 'FILE_NOT_FOUND' : 'BAD_INPUT', `sign-off record ${r.detail}`, {
+        where: { file: given.signoff, ...(r.detail.startsWith('field ') ? { field: r.detail.slice(6, r.detail.indexOf(':')) } : {}) },
+        hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`,
+      });
+    }
+    if (r.value.runId !== undefined) {
+      throw new UserError('BAD_INPUT', `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
+        where: { file: given.signoff, field: 'runId' },
+        hint: 'a rehearsal takes a record given by hand, without runId',
+      });
+    }
+    const ahead = Date.parse(r.value.at) - (given.now ?? new Date()).getTime();
+    if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000) {
+      throw new UserError('BAD_INPUT', `the sign-off is dated ${r.value.at}, in the future`, {
+        where: { file: given.signoff, field: 'at' },
+      });
+    }
+    signoff = r.value;
+  }
+  return { golden: { path: goldenPath, display: rel(goldenPath), cases: golden.cases.length }, changes, signoff, drill };
+}
