@@ -78911,16 +78911,18 @@ async function decide(opts, log) {
   const reasons = [];
   const inputs = [];
   const rel2 = (f) => import_node_path25.default.relative(process.cwd(), f) || f;
-  function usable(name, r, missingAs) {
+  async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    inputs.push({ name, file: rel2(r.file), status: r.status, detail: r.detail });
-    const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${r.detail}`;
+    const stopped = r.status === "missing" ? await (0, import_promises23.readFile)(import_node_path25.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
+    inputs.push({ name, file: rel2(r.file), status: r.status, detail });
+    const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
     reasons.push(reason(missingAs, rel2(r.file), `${name} result ${why}`));
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
   const fileOf = (kind) => import_node_path25.default.join(dir, RESULTS[kind].file);
-  const preflight2 = usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
+  const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf("preflight");
     record2("preflight", file2, preflight2.passed, preflight2.passed ? "passed" : `${preflight2.failures.length} failure(s)`);
@@ -78946,7 +78948,7 @@ async function decide(opts, log) {
     });
     reasons.push(reason("NO_VERIFIED_BACKUP", rel2(backupDir), e.describe()));
   }
-  const apply = usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
+  const apply = await usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
   if (apply) {
     const file2 = fileOf("sqlApply");
     const applied = apply.ok && (apply.status === "applied" || apply.status === "already-applied");
@@ -78956,7 +78958,7 @@ async function decide(opts, log) {
       reasons.push(reason("CHANGE_NOT_APPLIED", rel2(file2), `status ${apply.status}${why}`));
     }
   }
-  const golden = usable("golden", await readResult(dir, "golden"), "RESULT_MISSING");
+  const golden = await usable("golden", await readResult(dir, "golden"), "RESULT_MISSING", "golden-verify");
   if (golden) {
     const file2 = rel2(fileOf("golden"));
     const failing = golden.cases.filter((c) => c.verdict === "FAIL");
@@ -78971,7 +78973,7 @@ async function decide(opts, log) {
     if (!golden.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "the golden verification did not pass"));
     if (!golden.cases.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "no golden case was verified"));
   }
-  const smoke3 = usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
+  const smoke3 = await usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
   if (smoke3) {
     const file2 = rel2(fileOf("smoke"));
     record2(

@@ -128,4 +128,14 @@ describe('decide (files only)', () => {
       SignOffSchema.safeParse({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO', at: '2026-02-31T22:40:00+01:00' }).success,
     ).toBe(false);
   });
+
+  it('a result missing because its step stopped on an error: the reason says what stopped it', async () => {
+    const d = mkdtempSync(join(root, 'r-'));
+    writeFileSync(join(d, 'smoke.error.txt'), 'DB_CONNECTION_LOST: the smoke lost its connection during 5.3\nmore\n');
+    const r = await decide({ resultsDir: d }, silentLogger);
+    const smoke = r.reasons.find((x) => x.source.endsWith('smoke.json'))!;
+    expect(smoke.condition).toBe('RESULT_MISSING');
+    expect(smoke.message).toBe('smoke result missing: the step stopped: DB_CONNECTION_LOST: the smoke lost its connection during 5.3');
+    expect(r.reasons.find((x) => x.source.endsWith('golden.json'))!.message).toBe('golden result missing: no such file');
+  });
 });

@@ -1,8 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isUserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { BACKUP_DIR, BACKUP_FILES, RESULTS } from '../results/files.js';
+import { BACKUP_DIR, BACKUP_FILES, errorFileOf, RESULTS } from '../results/files.js';
 import { readResult, type ReadOutcome } from '../results/io.js';
 import type { Decision, DecisionReason } from '../results/decision.js';
 import { GO_CONDITIONS, type GoCondition } from '../results/go-conditions.js';
@@ -63,10 +63,13 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
 
   /** a missing, unreadable or misshapen result is a reason: RESULT_MISSING (or the step's own condition) */
-  function usable<T>(name: string, r: ReadOutcome<T>, missingAs: GoCondition): T | undefined {
+  async function usable<T>(name: string, r: ReadOutcome<T>, missingAs: GoCondition, step = name): Promise<T | undefined> {
     if (r.ok) return r.value;
-    inputs.push({ name, file: rel(r.file), status: r.status, detail: r.detail });
-    const why = r.detail.startsWith('field ') ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${r.detail}`;
+    // a step that stopped on an error leaves <step>.error.txt: the reason says what stopped it
+    const stopped = r.status === 'missing' ? await readFile(path.join(dir, errorFileOf(step)), 'utf8').catch(() => undefined) : undefined;
+    const detail = stopped ? `the step stopped: ${stopped.trim().split('\n')[0]}` : r.detail;
+    inputs.push({ name, file: rel(r.file), status: r.status, detail });
+    const why = r.detail.startsWith('field ') ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
     reasons.push(reason(missingAs, rel(r.file), `${name} result ${why}`));
     return undefined;
   }
@@ -75,7 +78,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   const fileOf = (kind: keyof typeof RESULTS) => path.join(dir, RESULTS[kind].file);
 
   // preflight (3.3, 4.1) --------------------------------------------------------------------
-  const preflight = usable('preflight', await readResult(dir, 'preflight'), 'RESULT_MISSING');
+  const preflight = await usable('preflight', await readResult(dir, 'preflight'), 'RESULT_MISSING');
   if (preflight) {
     const file = fileOf('preflight');
     record('preflight', file, preflight.passed, preflight.passed ? 'passed' : `${preflight.failures.length} failure(s)`);
@@ -105,7 +108,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // change applied (4.3) ----------------------------------------------------------------------
-  const apply = usable('sql-apply', await readResult(dir, 'sqlApply'), 'RESULT_MISSING');
+  const apply = await usable('sql-apply', await readResult(dir, 'sqlApply'), 'RESULT_MISSING');
   if (apply) {
     const file = fileOf('sqlApply');
     const applied = apply.ok && (apply.status === 'applied' || apply.status === 'already-applied');
@@ -117,7 +120,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // golden cases (3.2, 5.6) -------------------------------------------------------------------
-  const golden = usable('golden', await readResult(dir, 'golden'), 'RESULT_MISSING');
+  const golden = await usable('golden', await readResult(dir, 'golden'), 'RESULT_MISSING', 'golden-verify');
   if (golden) {
     const file = rel(fileOf('golden'));
     const failing = golden.cases.filter((c) => c.verdict === 'FAIL');
@@ -134,7 +137,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // smoke (4.5, 5.1–5.5) ----------------------------------------------------------------------
-  const smoke = usable('smoke', await readResult(dir, 'smoke'), 'RESULT_MISSING');
+  const smoke = await usable('smoke', await readResult(dir, 'smoke'), 'RESULT_MISSING');
   if (smoke) {
     const file = rel(fileOf('smoke'));
     record(
