@@ -70894,6 +70894,7 @@ var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.d
 var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
+  p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql",
   resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql",
   /** ours: ML_PP's P0 corrected (the sortie's owner only, the snapshot moved, no silent clamp) */
   p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql"
@@ -71867,6 +71868,21 @@ var SmokeResult = external_exports.strictObject({
       sent_volume_corrige_15c: external_exports.number(),
       ...MovementInputs
     }).optional(),
+    /**
+     * the reception that gave the other owner (PARTENAIRE) a journal row on the day, before 5.3, when
+     * the data had none with stock in it: without it 5.3/5.4 OTHER_OWNERS_UNTOUCHED would test nothing
+     */
+    otherOwnerReception: external_exports.strictObject({
+      id: external_exports.string(),
+      owner: external_exports.enum(OWNERS),
+      partenaire_id: external_exports.string(),
+      /** no partenaires row existed: the smoke created a test partner, inside its transaction */
+      partner_created: external_exports.boolean(),
+      volume_ambiant: external_exports.number(),
+      stored_15c: external_exports.number().nullable(),
+      sent_volume_corrige_15c: external_exports.number(),
+      ...MovementInputs
+    }).optional(),
     sortie: external_exports.strictObject({
       id: external_exports.string(),
       volume_ambiant: external_exports.number().nullable(),
@@ -71880,6 +71896,7 @@ var SmokeResult = external_exports.strictObject({
   /** as read during the smoke: before it (5.2), then inside its transaction after each movement */
   figures: external_exports.strictObject({
     before: TankFigures,
+    afterOtherOwnerReception: TankFigures.optional(),
     afterReception: TankFigures.optional(),
     afterSortie: TankFigures.optional()
   }).nullable(),
@@ -79501,8 +79518,12 @@ var coherenceCheck = (findings) => check2(
 var SMOKE_MARK = "ASTM53B-SMOKE";
 var SMOKE_MOVEMENTS = {
   reception: { index_avant: 1e5, index_apres: 101e3, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
-  sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 }
+  sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 },
+  // more than the sortie, so that a debit reaching the other owner's row shows in full, never hidden by a clamp at 0
+  otherOwnerReception: { index_avant: 3e5, index_apres: 300500, temperature_c: 25, densite_observee_kgm3: 836.5 }
 };
+var SMOKE_OWNER = "MONALUXE";
+var OTHER_OWNER = "PARTENAIRE";
 
 // src/runbook/smoke/context.ts
 var WRITER_ROLES = ["admin", "directeur", "gerant"];
@@ -79545,18 +79566,21 @@ async function readContext(q, opts) {
   const lecture = (await q.query(
     "SELECT user_id::text FROM public.profils WHERE role = 'lecture' AND user_id IS NOT NULL ORDER BY created_at NULLS LAST, user_id LIMIT 1"
   )).rows[0];
+  const sortieL = SMOKE_MOVEMENTS.sortie.index_apres - SMOKE_MOVEMENTS.sortie.index_avant;
+  const receivedL = SMOKE_MOVEMENTS.reception.index_apres - SMOKE_MOVEMENTS.reception.index_avant + SMOKE_MOVEMENTS.otherOwnerReception.index_apres - SMOKE_MOVEMENTS.otherOwnerReception.index_avant;
   const tanks = await q.query(
-    `SELECT c.id::text, c.nom, c.produit_id::text, c.depot_id::text, (c.capacite_totale - c.capacite_securite) AS utile, c.statut, ${GASOIL} AS gasoil,
-            coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id), 0) AS stock,
-            (SELECT count(*) FROM (SELECT proprietaire_type FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id AND s.proprietaire_type <> 'MONALUXE' AND (s.stock_ambiant <> 0 OR s.stock_15c <> 0)
-                                   UNION SELECT proprietaire_type FROM public.stocks_journaliers j WHERE j.citerne_id = c.id AND j.produit_id = c.produit_id AND j.proprietaire_type <> 'MONALUXE' AND j.date_jour = $1::date) o)::int8 AS others
-       FROM public.citernes c JOIN public.produits p ON p.id = c.produit_id
-      WHERE ($2::uuid IS NULL AND c.statut = 'active' AND ${GASOIL}) OR c.id = $2::uuid
-      ORDER BY (CASE WHEN (SELECT count(*) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.proprietaire_type <> 'MONALUXE' AND (s.stock_ambiant <> 0 OR s.stock_15c <> 0)) > 0 THEN 1 ELSE 0 END),
-               (CASE WHEN coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) + $3 <= c.capacite_totale - c.capacite_securite THEN 0 ELSE 1 END),
-               (CASE WHEN coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) > 0 THEN 0 ELSE 1 END),
-               c.nom`,
-    [day, opts.citerneId ?? null, SMOKE_MOVEMENTS.reception.index_apres - SMOKE_MOVEMENTS.reception.index_avant]
+    `SELECT t.* FROM (
+       SELECT c.id::text, c.nom, c.produit_id::text, c.depot_id::text, (c.capacite_totale - c.capacite_securite) AS utile, c.statut, ${GASOIL} AS gasoil,
+              coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) AS stock,
+              EXISTS (SELECT 1 FROM public.stocks_journaliers j WHERE j.citerne_id = c.id AND j.produit_id = c.produit_id AND j.proprietaire_type = $4
+                         AND j.date_jour = $1::date AND j.stock_ambiant >= $5 AND j.stock_15c >= $5) AS other_day,
+              EXISTS (SELECT 1 FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id AND s.proprietaire_type = $4
+                         AND s.stock_ambiant > 0) AS other_stock
+         FROM public.citernes c JOIN public.produits p ON p.id = c.produit_id
+        WHERE ($2::uuid IS NULL AND c.statut = 'active' AND ${GASOIL}) OR c.id = $2::uuid) t
+      ORDER BY (CASE WHEN t.stock + $3 <= t.utile THEN 0 ELSE 1 END), t.other_day DESC, t.other_stock DESC,
+               (CASE WHEN t.stock > 0 THEN 0 ELSE 1 END), t.nom`,
+    [day, opts.citerneId ?? null, receivedL, OTHER_OWNER, sortieL]
   );
   const t = tanks.rows[0];
   if (!t) {
@@ -79573,7 +79597,8 @@ async function readContext(q, opts) {
       { where: { field: "citerne" } }
     );
   }
-  const chosenBy = opts.citerneId ? `--citerne${Number(t.others) > 0 ? " (it holds another owner\u2019s stock: the P0 debit can reach it)" : ""}` : Number(t.others) > 0 ? "every active GASOIL tank holds another owner\u2019s stock; took the first (the P0 debit can reach that owner)" : "active GASOIL tank with MONALUXE stock only (the P0 debit of every owner\u2019s row of the day cannot reach another owner), room for the reception, most useful first by name";
+  const other = t.other_day ? `${OTHER_OWNER} already has a journal row on the day` : t.other_stock ? `${OTHER_OWNER} also holds stock in it (the smoke gives it a journal row on the day)` : `no ${OTHER_OWNER} stock in it (the smoke gives ${OTHER_OWNER} stock and a journal row on the day)`;
+  const chosenBy = opts.citerneId ? `--citerne; ${other}: validate_sortie must leave it alone` : `active GASOIL tank with room for the smoke's receptions, preferring one where ${OTHER_OWNER} has a journal row on the day, then stock, then MONALUXE stock, then by name; ${other}: validate_sortie must leave it alone`;
   const client = (await q.query("SELECT id::text FROM public.clients ORDER BY nom, id LIMIT 1")).rows[0];
   if (!client)
     throw new UserError("NO_CLIENT", "no client: a MONALUXE sortie needs a beneficiary (validate_sortie refuses BENEFICIAIRE_REQUIRED)");
@@ -79671,44 +79696,8 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
       );
       return cdr.rows[0].id;
     });
-    return req.as(who, async (tx) => {
-      const cols2 = [
-        "cours_de_route_id",
-        "citerne_id",
-        "produit_id",
-        "index_avant",
-        "index_apres",
-        "temperature_ambiante_c",
-        "densite_a_15",
-        "volume_corrige_15c",
-        "proprietaire_type",
-        "date_reception",
-        "note"
-      ];
-      const vals = [
-        cdrId2,
-        ctx.tank.id,
-        ctx.tank.produitId,
-        m.index_avant,
-        m.index_apres,
-        m.temperature_c,
-        m.densite_observee_kgm3,
-        engine15,
-        "MONALUXE",
-        ctx.day,
-        note
-      ];
-      if (ctx.hasObservedDensityColumn) {
-        cols2.push("densite_observee_kgm3");
-        vals.push(m.densite_observee_kgm3);
-      }
-      const ins = await tx.query(
-        `INSERT INTO public.receptions (${cols2.join(", ")}) VALUES (${vals.map((_, i) => `$${i + 1}${i === 9 ? "::date" : ""}`).join(", ")})
-         RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
-        vals
-      );
-      return { cdrId: cdrId2, row: ins.rows[0] };
-    });
+    const row2 = await req.as(who, (tx) => insertReception(tx, ctx, m, engine15, { owner: SMOKE_OWNER, cdrId: cdrId2, partenaireId: null }, note));
+    return { cdrId: cdrId2, row: row2 };
   });
   if (!r.ok) {
     seen("5.3 reception", r.error);
@@ -79733,7 +79722,7 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
   const storedIn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
   const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected = { amb: row.volume_ambiant, v15: stored ?? 0 };
-  const own2 = "MONALUXE";
+  const own2 = SMOKE_OWNER;
   const dj = delta(after[own2].journal, before[own2].journal);
   const ds = delta(after[own2].snapshot, before[own2].snapshot);
   const dev = stored === null ? null : r33(stored - engine15);
@@ -79805,9 +79794,148 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
     after
   };
 }
+async function insertReception(tx, ctx, m, engine15, who, note) {
+  const cols2 = [
+    "cours_de_route_id",
+    "partenaire_id",
+    "citerne_id",
+    "produit_id",
+    "index_avant",
+    "index_apres",
+    "temperature_ambiante_c",
+    "densite_a_15",
+    "volume_corrige_15c",
+    "proprietaire_type",
+    "date_reception",
+    "note"
+  ];
+  const vals = [
+    who.cdrId,
+    who.partenaireId,
+    ctx.tank.id,
+    ctx.tank.produitId,
+    m.index_avant,
+    m.index_apres,
+    m.temperature_c,
+    m.densite_observee_kgm3,
+    engine15,
+    who.owner,
+    ctx.day,
+    note
+  ];
+  if (ctx.hasObservedDensityColumn) {
+    cols2.push("densite_observee_kgm3");
+    vals.push(m.densite_observee_kgm3);
+  }
+  const dateAt = cols2.indexOf("date_reception");
+  const ins = await tx.query(
+    `INSERT INTO public.receptions (${cols2.join(", ")}) VALUES (${vals.map((_, i) => `$${i + 1}${i === dateAt ? "::date" : ""}`).join(", ")})
+     RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
+    vals
+  );
+  return ins.rows[0];
+}
+
+// src/runbook/smoke/other-owner.ts
+async function ensureOtherOwnerRow(req, opts, ctx, who, seen, log) {
+  const need = SMOKE_MOVEMENTS.sortie.index_apres - SMOKE_MOVEMENTS.sortie.index_avant;
+  const where2 = `${ctx.tank.nom} on ${ctx.day}`;
+  const existing = (await req.as(
+    who,
+    (q) => q.query(
+      `SELECT stock_ambiant AS amb, stock_15c AS v15 FROM public.stocks_journaliers
+          WHERE citerne_id = $1 AND produit_id = $2 AND date_jour = $3::date AND proprietaire_type = $4`,
+      [ctx.tank.id, ctx.tank.produitId, ctx.day, OTHER_OWNER]
+    )
+  )).rows[0];
+  const had = existing ? { amb: Number(existing.amb), v15: Number(existing.v15) } : null;
+  if (had && had.amb >= need && had.v15 >= need) {
+    return {
+      finding: finding(
+        "OTHER_OWNER_ROW_ON_DAY",
+        true,
+        null,
+        `${OTHER_OWNER} already has a journal row for ${where2} (${fmtBalance(had)}), in the data: validate_sortie must leave it alone`,
+        { ...bal("other_owner_journal", had), other_owner_reception_l: 0 }
+      )
+    };
+  }
+  const m = SMOKE_MOVEMENTS.otherOwnerReception;
+  const amb = m.index_apres - m.index_avant;
+  const engine15 = table53b({
+    observedDensity: m.densite_observee_kgm3,
+    temperatureC: m.temperature_c,
+    hydrometer: opts.profile.hydrometer,
+    edition: opts.profile.edition,
+    rounding: opts.profile.rounding,
+    volumeL: amb
+  }).volume15L;
+  const why = had ? `${OTHER_OWNER}'s journal row for ${where2} holds ${fmtBalance(had)}, less than the sortie's ${need} L, so a debit of it could hide behind a clamp at 0` : `${OTHER_OWNER} had no journal row for ${where2}`;
+  const r = await attempt(async () => {
+    const partner2 = await req.as(void 0, async (q) => {
+      const first = (await q.query("SELECT id::text FROM public.partenaires ORDER BY nom, id LIMIT 1")).rows[0];
+      if (first) return { id: first.id, created: false };
+      const made = await q.query("INSERT INTO public.partenaires (nom) VALUES ($1) RETURNING id::text", [
+        `${SMOKE_MARK} test partner, run ${opts.run.runId}`.slice(0, 120)
+      ]);
+      return { id: made.rows[0].id, created: true };
+    });
+    const row2 = await req.as(
+      who,
+      (tx) => insertReception(
+        tx,
+        ctx,
+        m,
+        engine15,
+        { owner: OTHER_OWNER, cdrId: null, partenaireId: partner2.id },
+        `${SMOKE_MARK}: pipeline test reception for ${OTHER_OWNER}, run ${opts.run.runId}`
+      )
+    );
+    return { partner: partner2, row: row2 };
+  });
+  if (!r.ok) {
+    seen(`5.4 setup: ${OTHER_OWNER} reception`, r.error);
+    return {
+      finding: finding(
+        "OTHER_OWNER_ROW_ON_DAY",
+        false,
+        r.error.code === "P0001" || r.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED",
+        `${why}; the smoke's ${OTHER_OWNER} reception meant to give it one was refused (${r.error.code} ${r.error.message}): OTHER_OWNERS_UNTOUCHED proves nothing`
+      )
+    };
+  }
+  const { partner, row } = r.value;
+  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const now = after[OTHER_OWNER];
+  const ok = now.journalDate === ctx.day && now.journal.amb >= need && now.journal.v15 >= need;
+  log.info(
+    `smoke: ${OTHER_OWNER} reception ${row.id} (${amb} L) on ${ctx.tank.nom} so that the sortie has another owner's row to leave alone`
+  );
+  const stored = row.volume_15c ?? row.volume_corrige_15c;
+  return {
+    finding: finding(
+      "OTHER_OWNER_ROW_ON_DAY",
+      ok,
+      "SMOKE_FAILED",
+      `${why}: the smoke received ${amb} L for ${OTHER_OWNER} (partner ${partner.id}${partner.created ? ", a test partner it created" : ""}) through the app's reception path, inside its rolled-back transaction; ${OTHER_OWNER}'s row for ${where2} ${ok ? `now holds ${fmtBalance(now.journal)}: validate_sortie must leave it alone` : `is still missing or below the sortie (${fmtBalance(now.journal)}, dated ${now.journalDate ?? "none"})`}`,
+      { ...bal("other_owner_journal", now.journal), other_owner_reception_l: amb }
+    ),
+    reception: {
+      id: row.id,
+      owner: OTHER_OWNER,
+      partenaire_id: partner.id,
+      partner_created: partner.created,
+      ...m,
+      volume_ambiant: row.volume_ambiant,
+      stored_15c: stored === null ? null : r33(stored),
+      sent_volume_corrige_15c: r33(engine15)
+    },
+    after
+  };
+}
 
 // src/runbook/smoke/sortie.ts
-async function sortieCheck(req, opts, ctx, who, seen, log) {
+async function sortieCheck(req, opts, ctx, who, seen, log, otherOwnerRow) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
@@ -79819,8 +79947,8 @@ async function sortieCheck(req, opts, ctx, who, seen, log) {
     volumeL: amb
   });
   const engine15 = engine2.volume15L;
-  const own2 = "MONALUXE";
-  const f = [];
+  const own2 = SMOKE_OWNER;
+  const f = [otherOwnerRow];
   const title = "Sortie contr\xF4l\xE9e: brouillon valid\xE9 par validate_sortie; d\xE9bit stock_15c du bon propri\xE9taire; validee; SORTIE_VALIDEE; DB-STRICT";
   const draft = await attempt(
     () => req.as(who, async (tx) => {
@@ -80122,14 +80250,19 @@ async function smoke(db, opts, log, stage) {
       checks.push(check2("5.4", "Sortie contr\xF4l\xE9e via RPC validate_sortie", "5.4", [finding("P0_NOT_APPLIED", false, "P0001_OR_RLS", why)]));
       log.warn(`smoke: ${why}; no movement written`);
     } else {
+      stage("the other owner's journal row of the day (for 5.3, 5.4)");
+      const other = await ensureOtherOwnerRow(req, opts, ctx, who, seen, log);
+      if (other.reception) movements.otherOwnerReception = other.reception;
+      if (other.after) figures2.afterOtherOwnerReception = other.after;
+      const baseline = other.after ? { ...before, [OTHER_OWNER]: other.after[OTHER_OWNER] } : before;
       stage("5.3 (the controlled reception)");
-      const rec = await receptionCheck(req, opts, ctx, who, before, seen, log);
+      const rec = await receptionCheck(req, opts, ctx, who, baseline, seen, log);
       movements.cdr = rec.cdr;
       if (rec.reception) movements.reception = rec.reception;
       figures2.afterReception = rec.after;
       checks.push(rec.check);
       stage("5.4 (the controlled sortie)");
-      const so = await sortieCheck(req, opts, ctx, who, seen, log);
+      const so = await sortieCheck(req, opts, ctx, who, seen, log, other.finding);
       if (so.sortie) movements.sortie = so.sortie;
       if (so.after) figures2.afterSortie = so.after;
       checks.push(so.check);
@@ -80533,6 +80666,12 @@ var mark2 = (passed, ran = true) => !ran ? "NOT RUN" : passed ? "PASS" : "FAIL";
 function movementLines(r) {
   const out = [];
   const m = r.movements;
+  if (m.otherOwnerReception) {
+    const x = m.otherOwnerReception;
+    out.push(
+      `${x.owner} reception ${x.id} (partner ${x.partenaire_id}${x.partner_created ? ", a test partner created by the smoke" : ""}), so that the sortie has another owner's row of the day to leave alone: index ${x.index_avant} \u2192 ${x.index_apres} = ${x.volume_ambiant} L at ${x.temperature_c} \xB0C; stored ${x.stored_15c ?? "\u2013"} L @15 \xB0C`
+    );
+  }
   if (m.cdr) out.push(`test truck ${m.cdr.id} (plate "${m.cdr.plaque_camion}"), ${m.cdr.statut_after ?? "?"} after its reception`);
   if (m.reception) {
     const x = m.reception;
@@ -80604,8 +80743,10 @@ var smoke2 = {
   summary: "runbook 4.5, 5.1\u20135.5: a controlled reception and sortie as a real app user, through the real RPC, every check with its figures",
   details: [
     "Acts as an app user (JWT claims, SET LOCAL ROLE authenticated): --as-user, else the first profils row with role",
-    "admin, directeur or gerant. Creates a test truck (plate ASTM53B-SMOKE \u2026) in ARRIVE, receives it, validates a draft",
-    "sortie with validate_sortie. The 15 \xB0C volume of the reception is the engine's, with --profile, else the profile of",
+    "admin, directeur or gerant. On a tank preferably holding PARTENAIRE stock too, gives PARTENAIRE a journal row of the",
+    "day by a reception if it has none (so that validate_sortie debiting another owner shows), creates a test truck",
+    "(plate ASTM53B-SMOKE \u2026) in ARRIVE, receives it, validates a draft MONALUXE sortie with validate_sortie.",
+    "The 15 \xB0C volume of the reception is the engine's, with --profile, else the profile of",
     "--golden-result (golden.json), else ML_PP's own (1980/table/hydrometer). The movements and every check on them",
     "(5.3\u20135.5) run in one transaction that is rolled back, each app request a savepoint with its own role, claims and",
     "flags; it passes the freeze. Nothing is ever committed, even when killed; the report proves the tank is as before.",
@@ -80617,7 +80758,11 @@ var smoke2 = {
     profile: { type: "string", valueName: "EDITION/ROUNDING/DENSITY", description: "engine profile, e.g. 1980/table/hydrometer" },
     "golden-result": { type: "string", valueName: "FILE", description: "golden.json of golden-verify: use the profile it settled" },
     "tolerance-l": { type: "string", valueName: "L", description: "tolerance of the 15 \xB0C volume, litres either side", default: "5" },
-    citerne: { type: "string", valueName: "UUID", description: "the tank to use (default: an active GASOIL tank with a single owner)" },
+    citerne: {
+      type: "string",
+      valueName: "UUID",
+      description: "the tank to use (default: an active GASOIL tank with room, preferring one where PARTENAIRE holds stock too)"
+    },
     ...runOptions,
     json: { type: "boolean", description: "print the result as JSON" },
     markdown: { type: "boolean", description: "print the result as markdown" }

@@ -10,9 +10,13 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 export const sqlPath = (...parts: string[]): string => path.join(PACKAGE_ROOT, 'sql', ...parts);
 
-/** The runbook's change files, under the names the runbook gives them (sql/docs/DB_CHANGES/). */
+/**
+ * The change files (sql/docs/DB_CHANGES/): the runbook's, under the names the runbook gives them, and
+ * p0_1, ours, which corrects the P0's stock effects (the depot validates it on STAGING like any other).
+ */
 export const CHANGE_FILES = {
   p0: 'docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql',
+  p0_1: 'docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql',
   resetCdrOnly: 'docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql',
   /** ours: ML_PP's P0 corrected (the sortie's owner only, the snapshot moved, no silent clamp) */
   p0_1: 'docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql',

@@ -58,7 +58,7 @@ const owner = (o: 'MONALUXE' | 'PARTENAIRE', amb: number, v15: number) => ({
   snapshot: { amb, v15 },
   actuel: { amb, v15 },
 });
-const tank4 = { MONALUXE: owner('MONALUXE', 120000, 119010.5), PARTENAIRE: owner('PARTENAIRE', 0, 0) };
+const tank1 = { MONALUXE: owner('MONALUXE', 120000, 119010.5), PARTENAIRE: owner('PARTENAIRE', 25272, 25101.3) };
 
 const smoke: SmokeResult = {
   step: 'smoke',
@@ -75,14 +75,27 @@ const smoke: SmokeResult = {
   profileSource: 'golden.json (golden verification)',
   toleranceL: 5,
   tank: {
-    id: '91d2078b-8e19-43c2-bf33-322a42cd4e94',
-    nom: 'TANK4',
+    id: '57da330a-1305-4582-be45-ceab0f1aa795',
+    nom: 'TANK1',
     produitId: '22222222-2222-2222-2222-222222222222',
     capacite_utile: 500000,
-    chosenBy: 'single owner',
+    chosenBy: 'PARTENAIRE also holds stock in it',
   },
   day: '2026-03-11',
   movements: {
+    otherOwnerReception: {
+      id: 'r0000000-0000-4000-8000-000000000002',
+      owner: 'PARTENAIRE',
+      partenaire_id: 'f1a865a7-91f1-cdc2-ff6f-4c6dd69ca40c',
+      partner_created: false,
+      index_avant: 300000,
+      index_apres: 300500,
+      temperature_c: 25,
+      densite_observee_kgm3: 836.5,
+      volume_ambiant: 500,
+      stored_15c: 495.8,
+      sent_volume_corrige_15c: 495.8,
+    },
     cdr: { id: 'c0000000-0000-4000-8000-000000000001', plaque_camion: 'ASTM53B-SMOKE o/r#1.1', statut_after: 'DECHARGE' },
     reception: {
       id: 'r0000000-0000-4000-8000-000000000001',
@@ -113,7 +126,7 @@ const smoke: SmokeResult = {
   figures: null,
   rollback: {
     rolledBack: true,
-    afterRollback: tank4,
+    afterRollback: tank1,
     figures: [],
     unchanged: true,
     summary: [
@@ -138,13 +151,25 @@ const smoke: SmokeResult = {
       runbook: '5.4',
       ran: true,
       passed: false,
-      message: 'journal and snapshot disagree',
+      message: 'PARTENAIRE debited | too; journal and snapshot disagree',
       findings: [
+        {
+          code: 'OTHER_OWNER_ROW_ON_DAY',
+          passed: true,
+          condition: null,
+          message: 'PARTENAIRE had no journal row for TANK1 on 2026-03-11: the smoke received 500 L for PARTENAIRE',
+        },
         {
           code: 'JOURNAL_DEBIT',
           passed: true,
           condition: null,
           message: 'journal MONALUXE moved by -400 L / -396.8 L @15 °C; expected -400 L / -396.8 L @15 °C',
+        },
+        {
+          code: 'OTHER_OWNERS_UNTOUCHED',
+          passed: false,
+          condition: 'STOCK_INCOHERENCE',
+          message: "validate_sortie moved another owner's stock: PARTENAIRE journal moved by -400 L / -396.8 L @15 °C",
         },
         {
           code: 'JOURNAL_SNAPSHOT_AGREE',

@@ -8,6 +8,12 @@ const mark = (passed: boolean, ran = true) => (!ran ? 'NOT RUN' : passed ? 'PASS
 function movementLines(r: SmokeResult): string[] {
   const out: string[] = [];
   const m = r.movements;
+  if (m.otherOwnerReception) {
+    const x = m.otherOwnerReception;
+    out.push(
+      `${x.owner} reception ${x.id} (partner ${x.partenaire_id}${x.partner_created ? ', a test partner created by the smoke' : ''}), so that the sortie has another owner's row of the day to leave alone: index ${x.index_avant} → ${x.index_apres} = ${x.volume_ambiant} L at ${x.temperature_c} °C; stored ${x.stored_15c ?? '–'} L @15 °C`,
+    );
+  }
   if (m.cdr) out.push(`test truck ${m.cdr.id} (plate "${m.cdr.plaque_camion}"), ${m.cdr.statut_after ?? '?'} after its reception`);
   if (m.reception) {
     const x = m.reception;

@@ -116,6 +116,23 @@ export const SmokeResult = z.strictObject({
         ...MovementInputs,
       })
       .optional(),
+    /**
+     * the reception that gave the other owner (PARTENAIRE) a journal row on the day, before 5.3, when
+     * the data had none with stock in it: without it 5.3/5.4 OTHER_OWNERS_UNTOUCHED would test nothing
+     */
+    otherOwnerReception: z
+      .strictObject({
+        id: z.string(),
+        owner: z.enum(OWNERS),
+        partenaire_id: z.string(),
+        /** no partenaires row existed: the smoke created a test partner, inside its transaction */
+        partner_created: z.boolean(),
+        volume_ambiant: z.number(),
+        stored_15c: z.number().nullable(),
+        sent_volume_corrige_15c: z.number(),
+        ...MovementInputs,
+      })
+      .optional(),
     sortie: z
       .strictObject({
         id: z.string(),
@@ -132,6 +149,7 @@ export const SmokeResult = z.strictObject({
   figures: z
     .strictObject({
       before: TankFigures,
+      afterOtherOwnerReception: TankFigures.optional(),
       afterReception: TankFigures.optional(),
       afterSortie: TankFigures.optional(),
     })

@@ -17,7 +17,7 @@ import { STEP_TIMEOUT_DEFAULTS } from './timeouts.js';
 
 /**
  * Runbook 4.3 and 3.5 on the real PROD schema of ML_PP (snapshot 2026-02-11), with our
- * change files and with ML_PP's own ones.
+ * change files (the P0's reproduction and our P0.1) and with ML_PP's own ones.
  */
 const DUMP = process.env.ML_PP_SCHEMA_DUMP;
 const REAL_P0 = realRefFile('docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql');
@@ -78,6 +78,14 @@ describeSnapshot('astm53b apply and staging-reset on the real PROD snapshot', ()
     expect((await readFingerprint(prod.db)).sha256).toBe(r.fingerprintAfter.sha256);
   });
 
+  it("our P0.1 over ML_PP's P0 (STAGING's state since 2026-02-25): both functions replaced again, nothing else, no row changed", async () => {
+    const r = await apply(sqlPath(CHANGE_FILES.p0_1));
+    expect(r.status).toBe('applied');
+    expect(r.violations).toEqual([]);
+    expect(r.diff.map((d) => d.name)).toEqual(['public.sorties_produit_block_update_delete()', 'public.validate_sortie(p_id uuid)']);
+    expect(r.dataChanges).toEqual([]);
+  });
+
   it("ML_PP's own reset file on a staging-marked copy: invariant holds, cours_de_route untouched", async () => {
     const { db } = prod;
     await db.query(
@@ -91,5 +99,48 @@ describeSnapshot('astm53b apply and staging-reset on the real PROD snapshot', ()
     expect(r.cdrAfter).toEqual(cdr);
     expect(r.leftovers.cdrDecharge.map((c) => c.plaque_camion)).toEqual(['AAA 0002']);
     expect(await tableChecksum(db, 'public', 'cours_de_route')).toEqual(cdr);
+  });
+});
+
+describeSnapshot('our P0.1 change file on the real PROD snapshot (legacy functions, as PROD before the runbook)', () => {
+  let prod: { scratch: ScratchDatabase; db: PgDb };
+  beforeAll(async () => {
+    const scratch = await createScratchDatabase(TEST_DATABASE_URL!, 'apply_prod_p0_1');
+    prod = { scratch, db: new PgDb(scratch.url) };
+    await loadSchemaDump(prod.db, DUMP!, path.basename(DUMP!), silentLogger);
+  });
+  afterAll(async () => {
+    await prod?.db.close().catch(() => {});
+    await prod?.scratch.drop();
+  });
+
+  it('passes the 4.3 checks: exactly the two functions replaced, SECURITY DEFINER, search_path=public, no row changed; twice is a no-op', async () => {
+    const apply = async () =>
+      applyChangeFile(
+        prod.db,
+        {
+          file: await loadChangeFile(sqlPath(CHANGE_FILES.p0_1)),
+          expectFunctions: parseExpectedFunctions(undefined),
+          dryRun: false,
+          ...STEP_TIMEOUT_DEFAULTS,
+          run,
+        },
+        memoryLogger(),
+      );
+    const r = await apply();
+    expect(r.status).toBe('applied');
+    expect(r.violations).toEqual([]);
+    expect(r.diff.map((d) => `${d.change} ${d.kind} ${d.name}`)).toEqual([
+      'changed function public.sorties_produit_block_update_delete()',
+      'changed function public.validate_sortie(p_id uuid)',
+    ]);
+    expect(r.functions.map((f) => [f.signature, f.replaced, f.securityDefiner, f.searchPath])).toEqual([
+      ['public.validate_sortie(p_id uuid)', true, true, 'public'],
+      ['public.sorties_produit_block_update_delete()', true, true, 'public'],
+    ]);
+    expect(r.dataChanges).toEqual([]);
+    const again = await apply();
+    expect(again.status).toBe('already-applied');
+    expect(again.fingerprintBefore.sha256).toBe(r.fingerprintAfter.sha256);
   });
 });

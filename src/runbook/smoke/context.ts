@@ -5,7 +5,7 @@ import type { SmokeResult } from '../../results/smoke.js';
 import { P0_FLAG_PATTERN } from '../compat.js';
 import { readEnvironment } from '../environment.js';
 import { FREEZE_TRIGGER } from '../freeze.js';
-import { SMOKE_MOVEMENTS } from './movements.js';
+import { OTHER_OWNER, SMOKE_MOVEMENTS } from './movements.js';
 import type { SmokeOptions } from './options.js';
 
 const WRITER_ROLES = ['admin', 'directeur', 'gerant'] as const;
@@ -71,29 +71,38 @@ export async function readContext(q: Queryable, opts: SmokeOptions): Promise<Con
     )
   ).rows[0];
 
-  // a tank where the P0 debit cannot reach another owner: no PARTENAIRE stock, no PARTENAIRE row on the day
+  // a tank where the other owner holds stock, best with a row on the day: OTHER_OWNERS_UNTOUCHED then
+  // tests the data as it is; the smoke's own PARTENAIRE reception fills in otherwise (other-owner.ts).
+  // Room first: the smoke's receptions must not push the tank over capacity (a false 5.5 failure)
+  const sortieL = SMOKE_MOVEMENTS.sortie.index_apres - SMOKE_MOVEMENTS.sortie.index_avant;
+  const receivedL =
+    SMOKE_MOVEMENTS.reception.index_apres -
+    SMOKE_MOVEMENTS.reception.index_avant +
+    SMOKE_MOVEMENTS.otherOwnerReception.index_apres -
+    SMOKE_MOVEMENTS.otherOwnerReception.index_avant;
   const tanks = await q.query<{
     id: string;
     nom: string;
     produit_id: string;
     depot_id: string | null;
     utile: number;
-    stock: number;
-    others: number;
     statut: string;
     gasoil: boolean;
+    other_day: boolean;
+    other_stock: boolean;
   }>(
-    `SELECT c.id::text, c.nom, c.produit_id::text, c.depot_id::text, (c.capacite_totale - c.capacite_securite) AS utile, c.statut, ${GASOIL} AS gasoil,
-            coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id), 0) AS stock,
-            (SELECT count(*) FROM (SELECT proprietaire_type FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id AND s.proprietaire_type <> 'MONALUXE' AND (s.stock_ambiant <> 0 OR s.stock_15c <> 0)
-                                   UNION SELECT proprietaire_type FROM public.stocks_journaliers j WHERE j.citerne_id = c.id AND j.produit_id = c.produit_id AND j.proprietaire_type <> 'MONALUXE' AND j.date_jour = $1::date) o)::int8 AS others
-       FROM public.citernes c JOIN public.produits p ON p.id = c.produit_id
-      WHERE ($2::uuid IS NULL AND c.statut = 'active' AND ${GASOIL}) OR c.id = $2::uuid
-      ORDER BY (CASE WHEN (SELECT count(*) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.proprietaire_type <> 'MONALUXE' AND (s.stock_ambiant <> 0 OR s.stock_15c <> 0)) > 0 THEN 1 ELSE 0 END),
-               (CASE WHEN coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) + $3 <= c.capacite_totale - c.capacite_securite THEN 0 ELSE 1 END),
-               (CASE WHEN coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) > 0 THEN 0 ELSE 1 END),
-               c.nom`,
-    [day, opts.citerneId ?? null, SMOKE_MOVEMENTS.reception.index_apres - SMOKE_MOVEMENTS.reception.index_avant],
+    `SELECT t.* FROM (
+       SELECT c.id::text, c.nom, c.produit_id::text, c.depot_id::text, (c.capacite_totale - c.capacite_securite) AS utile, c.statut, ${GASOIL} AS gasoil,
+              coalesce((SELECT sum(s.stock_ambiant) FROM public.stocks_snapshot s WHERE s.citerne_id = c.id), 0) AS stock,
+              EXISTS (SELECT 1 FROM public.stocks_journaliers j WHERE j.citerne_id = c.id AND j.produit_id = c.produit_id AND j.proprietaire_type = $4
+                         AND j.date_jour = $1::date AND j.stock_ambiant >= $5 AND j.stock_15c >= $5) AS other_day,
+              EXISTS (SELECT 1 FROM public.stocks_snapshot s WHERE s.citerne_id = c.id AND s.produit_id = c.produit_id AND s.proprietaire_type = $4
+                         AND s.stock_ambiant > 0) AS other_stock
+         FROM public.citernes c JOIN public.produits p ON p.id = c.produit_id
+        WHERE ($2::uuid IS NULL AND c.statut = 'active' AND ${GASOIL}) OR c.id = $2::uuid) t
+      ORDER BY (CASE WHEN t.stock + $3 <= t.utile THEN 0 ELSE 1 END), t.other_day DESC, t.other_stock DESC,
+               (CASE WHEN t.stock > 0 THEN 0 ELSE 1 END), t.nom`,
+    [day, opts.citerneId ?? null, receivedL, OTHER_OWNER, sortieL],
   );
   const t = tanks.rows[0];
   if (!t) {
@@ -110,11 +119,14 @@ export async function readContext(q: Queryable, opts: SmokeOptions): Promise<Con
       { where: { field: 'citerne' } },
     );
   }
+  const other = t.other_day
+    ? `${OTHER_OWNER} already has a journal row on the day`
+    : t.other_stock
+      ? `${OTHER_OWNER} also holds stock in it (the smoke gives it a journal row on the day)`
+      : `no ${OTHER_OWNER} stock in it (the smoke gives ${OTHER_OWNER} stock and a journal row on the day)`;
   const chosenBy = opts.citerneId
-    ? `--citerne${Number(t.others) > 0 ? ' (it holds another owner’s stock: the P0 debit can reach it)' : ''}`
-    : Number(t.others) > 0
-      ? 'every active GASOIL tank holds another owner’s stock; took the first (the P0 debit can reach that owner)'
-      : 'active GASOIL tank with MONALUXE stock only (the P0 debit of every owner’s row of the day cannot reach another owner), room for the reception, most useful first by name';
+    ? `--citerne; ${other}: validate_sortie must leave it alone`
+    : `active GASOIL tank with room for the smoke's receptions, preferring one where ${OTHER_OWNER} has a journal row on the day, then stock, then MONALUXE stock, then by name; ${other}: validate_sortie must leave it alone`;
   const client = (await q.query<{ id: string }>('SELECT id::text FROM public.clients ORDER BY nom, id LIMIT 1')).rows[0];
   if (!client)
     throw new UserError('NO_CLIENT', 'no client: a MONALUXE sortie needs a beneficiary (validate_sortie refuses BENEFICIAIRE_REQUIRED)');

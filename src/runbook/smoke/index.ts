@@ -12,6 +12,8 @@ import { readContext } from './context.js';
 import { compareFigures, readTankFigures, summariseFigures } from './figures.js';
 import { check, finding } from './findings.js';
 import { validateSmokeOptions, type SmokeOptions } from './options.js';
+import { OTHER_OWNER } from './movements.js';
+import { ensureOtherOwnerRow } from './other-owner.js';
 import { receptionCheck } from './reception.js';
 import { sortieCheck } from './sortie.js';
 import { inRolledBackTransaction, openRequests } from './transaction.js';
@@ -23,8 +25,10 @@ export { buildSmokeOptions, resolveSmokeProfile, validateSmokeOptions, type Smok
  * `astm53b smoke` (runbook 4.5, 5.1–5.5): the controlled reception and sortie, as a real app user
  * (JWT claims, SET LOCAL ROLE authenticated, a profils row allowed to do it), through the app's
  * own paths: a reception INSERT with the February payload, a draft sortie validated by the RPC
- * validate_sortie. Every check is a named result with its figures; nothing is hidden: a
- * journal/snapshot divergence is reported with its numbers, whatever it means for GO.
+ * validate_sortie. The tank preferably holds PARTENAIRE stock too, and PARTENAIRE gets a journal row
+ * of the day first if it has none (other-owner.ts), so that a debit of another owner's row shows.
+ * Every check is a named result with its figures; nothing is hidden: a journal/snapshot divergence
+ * is reported with its numbers, whatever it means for GO.
  *
  * 5.1 and 5.2 only read, each request in a read-only transaction of its own. The movements and
  * every check on them (5.3, 5.4 with its DB-STRICT probes, 5.5) run in ONE transaction that is
@@ -85,14 +89,21 @@ async function smoke(db: Db, opts: SmokeOptions, log: Logger, stage: (s: string)
       checks.push(check('5.4', 'Sortie contrôlée via RPC validate_sortie', '5.4', [finding('P0_NOT_APPLIED', false, 'P0001_OR_RLS', why)]));
       log.warn(`smoke: ${why}; no movement written`);
     } else {
+      stage("the other owner's journal row of the day (for 5.3, 5.4)");
+      const other = await ensureOtherOwnerRow(req, opts, ctx, who, seen, log);
+      if (other.reception) movements.otherOwnerReception = other.reception;
+      if (other.after) figures.afterOtherOwnerReception = other.after;
+      // the smoke's owner is still measured from 5.2's read, so that a write by anyone else since shows
+      // in 5.3; the other owner from after the smoke's own reception for it
+      const baseline = other.after ? { ...before, [OTHER_OWNER]: other.after[OTHER_OWNER] } : before;
       stage('5.3 (the controlled reception)');
-      const rec = await receptionCheck(req, opts, ctx, who, before, seen, log);
+      const rec = await receptionCheck(req, opts, ctx, who, baseline, seen, log);
       movements.cdr = rec.cdr;
       if (rec.reception) movements.reception = rec.reception;
       figures.afterReception = rec.after;
       checks.push(rec.check);
       stage('5.4 (the controlled sortie)');
-      const so = await sortieCheck(req, opts, ctx, who, seen, log);
+      const so = await sortieCheck(req, opts, ctx, who, seen, log, other.finding);
       if (so.sortie) movements.sortie = so.sortie;
       if (so.after) figures.afterSortie = so.after;
       checks.push(so.check);

@@ -13,7 +13,7 @@ export interface SmokeOptions {
   /** where the profile came from, for the report */
   profileSource: string;
   toleranceL: number;
-  /** force the tank (tests, or the depot's choice); default: chosen, preferring a single-owner tank */
+  /** force the tank (tests, or the depot's choice); default: chosen, preferring one where PARTENAIRE holds stock too (context.ts) */
   citerneId?: string;
   run: RunContext;
 }

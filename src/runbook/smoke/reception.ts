@@ -1,12 +1,12 @@
 import { table53b } from '../../astm/index.js';
-import type { AppIdentity } from '../../db/types.js';
+import type { AppIdentity, Queryable } from '../../db/types.js';
 import { profileName } from '../../golden/profile.js';
 import type { Logger } from '../../logger.js';
 import type { Balance, Owner, SmokeFinding, TankFigures } from '../../results/smoke.js';
 import type { Context } from './context.js';
 import { delta, fmtBalance, r3, readTankFigures, sameBalance } from './figures.js';
 import { attempt, bal, check, finding, otherOwners, type Seen } from './findings.js';
-import { SMOKE_MARK, SMOKE_MOVEMENTS } from './movements.js';
+import { SMOKE_MARK, SMOKE_MOVEMENTS, SMOKE_OWNER } from './movements.js';
 import type { SmokeOptions } from './options.js';
 import type { Requests } from './transaction.js';
 
@@ -43,45 +43,8 @@ export async function receptionCheck(
       );
       return cdr.rows[0]!.id;
     });
-    return req.as(who, async (tx) => {
-      // the February app's payload: densite_a_15 = the observed density, volume_corrige_15c computed client-side
-      const cols = [
-        'cours_de_route_id',
-        'citerne_id',
-        'produit_id',
-        'index_avant',
-        'index_apres',
-        'temperature_ambiante_c',
-        'densite_a_15',
-        'volume_corrige_15c',
-        'proprietaire_type',
-        'date_reception',
-        'note',
-      ];
-      const vals: unknown[] = [
-        cdrId,
-        ctx.tank.id,
-        ctx.tank.produitId,
-        m.index_avant,
-        m.index_apres,
-        m.temperature_c,
-        m.densite_observee_kgm3,
-        engine15,
-        'MONALUXE',
-        ctx.day,
-        note,
-      ];
-      if (ctx.hasObservedDensityColumn) {
-        cols.push('densite_observee_kgm3');
-        vals.push(m.densite_observee_kgm3);
-      }
-      const ins = await tx.query<{ id: string; volume_ambiant: number; volume_corrige_15c: number | null; volume_15c: number | null }>(
-        `INSERT INTO public.receptions (${cols.join(', ')}) VALUES (${vals.map((_, i) => `$${i + 1}${i === 9 ? '::date' : ''}`).join(', ')})
-         RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
-        vals,
-      );
-      return { cdrId, row: ins.rows[0]! };
-    });
+    const row = await req.as(who, (tx) => insertReception(tx, ctx, m, engine15, { owner: SMOKE_OWNER, cdrId, partenaireId: null }, note));
+    return { cdrId, row };
   });
   if (!r.ok) {
     seen('5.3 reception', r.error);
@@ -107,7 +70,7 @@ export async function receptionCheck(
     row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null;
   const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected: Balance = { amb: row.volume_ambiant, v15: stored ?? 0 };
-  const own = 'MONALUXE' as Owner;
+  const own = SMOKE_OWNER;
   const dj = delta(after[own].journal, before[own].journal);
   const ds = delta(after[own].snapshot, before[own].snapshot);
   const dev = stored === null ? null : r3(stored - engine15);
@@ -180,4 +143,64 @@ export async function receptionCheck(
     },
     after,
   };
+}
+
+export interface InsertedReception {
+  id: string;
+  volume_ambiant: number;
+  volume_corrige_15c: number | null;
+  volume_15c: number | null;
+}
+
+/**
+ * A reception as the app inserts it: the February app's payload (densite_a_15 = the observed density,
+ * volume_corrige_15c computed client-side), plus the observed density where PROD has that column.
+ */
+export async function insertReception(
+  tx: Queryable,
+  ctx: Context,
+  m: { index_avant: number; index_apres: number; temperature_c: number; densite_observee_kgm3: number },
+  engine15: number,
+  who: { owner: Owner; cdrId: string | null; partenaireId: string | null },
+  note: string,
+): Promise<InsertedReception> {
+  const cols = [
+    'cours_de_route_id',
+    'partenaire_id',
+    'citerne_id',
+    'produit_id',
+    'index_avant',
+    'index_apres',
+    'temperature_ambiante_c',
+    'densite_a_15',
+    'volume_corrige_15c',
+    'proprietaire_type',
+    'date_reception',
+    'note',
+  ];
+  const vals: unknown[] = [
+    who.cdrId,
+    who.partenaireId,
+    ctx.tank.id,
+    ctx.tank.produitId,
+    m.index_avant,
+    m.index_apres,
+    m.temperature_c,
+    m.densite_observee_kgm3,
+    engine15,
+    who.owner,
+    ctx.day,
+    note,
+  ];
+  if (ctx.hasObservedDensityColumn) {
+    cols.push('densite_observee_kgm3');
+    vals.push(m.densite_observee_kgm3);
+  }
+  const dateAt = cols.indexOf('date_reception');
+  const ins = await tx.query<InsertedReception>(
+    `INSERT INTO public.receptions (${cols.join(', ')}) VALUES (${vals.map((_, i) => `$${i + 1}${i === dateAt ? '::date' : ''}`).join(', ')})
+     RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
+    vals,
+  );
+  return ins.rows[0]!;
 }

@@ -19,8 +19,8 @@ import { STEP_TIMEOUT_DEFAULTS } from '../timeouts.js';
 /**
  * The smoke on the real PROD schema of ML_PP (snapshot 2026-02-11, schema only), seeded with
  * the minimum it needs (depot, GASOIL, one tank, a client, an admin, a gerant and a lecture
- * user, one reception for an opening stock), with our P0 file and with ML_PP's own. What it
- * finds is pinned: the real functions behave as our fixture does.
+ * user, one reception for an opening stock), with our P0 file, with ML_PP's own and with our P0.1.
+ * What it finds is pinned: the real functions behave as our fixture does.
  */
 const DUMP = process.env.ML_PP_SCHEMA_DUMP;
 const REAL_P0 = realRefFile('docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql');
@@ -69,10 +69,24 @@ async function seed(db: PgDb): Promise<void> {
 
 const failing = (r: SmokeResult) => r.checks.flatMap((c) => c.findings.filter((f) => !f.passed).map((f) => `${c.id} ${f.code}`));
 
+/** What the smoke finds after each change file; 5.1's finding is the snapshot's pre-2026-02-21 policy, not the change. */
+const AFTER = {
+  p0: {
+    failing: ['5.1 ANON_READS_NO_MOVEMENT', '5.4 OTHER_OWNERS_UNTOUCHED', '5.4 JOURNAL_SNAPSHOT_AGREE'],
+    // the sortie's owner: journal debited, snapshot not
+    figures: { journal_delta_amb: -400, journal_delta_15c: -396.8, snapshot_delta_amb: 0, snapshot_delta_15c: 0 },
+  },
+  p0_1: {
+    failing: ['5.1 ANON_READS_NO_MOVEMENT'],
+    figures: { journal_delta_amb: -400, journal_delta_15c: -396.8, snapshot_delta_amb: -400, snapshot_delta_15c: -396.8 },
+  },
+};
+
 describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
-  for (const [label, file] of [
-    ['our P0 file', () => sqlPath(CHANGE_FILES.p0)],
-    ["ML_PP's own P0 file", () => REAL_P0!],
+  for (const [label, file, after] of [
+    ['our P0 file', () => sqlPath(CHANGE_FILES.p0), AFTER.p0],
+    ["ML_PP's own P0 file", () => REAL_P0!, AFTER.p0],
+    ['our P0.1 file', () => sqlPath(CHANGE_FILES.p0_1), AFTER.p0_1],
   ] as const) {
     describe(label, () => {
       let prod: { scratch: ScratchDatabase; db: PgDb };
@@ -102,7 +116,7 @@ describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
         expect(Number(await n())).toBe(Number(before));
       });
 
-      it('after it: every check passes but anon reading the journal (pre-02-21 policy) and the journal/snapshot agreement of 5.4; figures pinned; the tank is as before after the rollback', async () => {
+      it('after it: the smoke on a tank where PARTENAIRE gets a row of the day; findings and figures pinned; every table as before after the rollback', async () => {
         const ap = await applyChangeFile(
           prod.db,
           {
@@ -115,21 +129,26 @@ describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
           silentLogger,
         );
         expect(ap.status).toBe('applied');
+        expect(ap.violations).toEqual([]);
         const tables = await readTableKeys(prod.db, ['public', 'auth']);
         const before = await tablesChecksums(prod.db, tables);
         const r = await runSmoke(prod.db, { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run }, silentLogger);
         expect(r.user).toMatchObject({ id: ADMIN, role: 'admin' });
         expect(r.lectureUser).toBe(LECTURE);
         expect(r.errors).toEqual([]);
-        expect(failing(r)).toEqual(['5.1 ANON_READS_NO_MOVEMENT', '5.4 JOURNAL_SNAPSHOT_AGREE']);
+        expect(failing(r)).toEqual(after.failing);
         expect(r.checks[0]!.findings[1]!.message).toBe('anon reads movement rows: stocks_journaliers: 1 row(s)');
-        const agree = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!;
-        expect(agree.figures).toMatchObject({
-          journal_delta_amb: -400,
-          journal_delta_15c: -396.8,
-          snapshot_delta_amb: 0,
-          snapshot_delta_15c: 0,
-        });
+        // the seed has no partner: the smoke created a test partner and received 500 L for it, in its transaction
+        expect(r.movements.otherOwnerReception).toMatchObject({ owner: 'PARTENAIRE', partner_created: true, volume_ambiant: 500 });
+        const s54 = r.checks.find((c) => c.id === '5.4')!;
+        expect(s54.findings[0]).toMatchObject({ code: 'OTHER_OWNER_ROW_ON_DAY', passed: true });
+        expect(s54.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!.figures).toMatchObject(after.figures);
+        const other = s54.findings.find((f) => f.code === 'OTHER_OWNERS_UNTOUCHED')!;
+        expect(other.message).toBe(
+          after === AFTER.p0
+            ? "validate_sortie moved another owner's stock: PARTENAIRE journal moved by -400 L / -396.8 L @15 °C"
+            : "validate_sortie moved no other owner's row",
+        );
         expect(r.movements.reception).toMatchObject({ stored_15c: 991.2, stored_in: 'volume_corrige_15c' });
         expect(await tablesChecksums(prod.db, tables)).toEqual(before);
         expect(r.rollback.summary).toEqual([
@@ -138,6 +157,14 @@ describeSnapshot('smoke on the real PROD snapshot of ML_PP', () => {
           'journal: equal to before the smoke, to the litre, for every owner',
         ]);
       });
+
+      if (after === AFTER.p0_1)
+        it('with the 2026-02-21 RLS hardening PROD applied since (anon no longer reads the journal): the whole smoke passes', async () => {
+          await prod.db.query('DROP POLICY "read stocks_journaliers" ON public.stocks_journaliers');
+          const r = await runSmoke(prod.db, { profile: ML_PP_PROFILE, profileSource: 'test', toleranceL: 5, run }, silentLogger);
+          expect(failing(r)).toEqual([]);
+          expect(r.passed).toBe(true);
+        });
     });
   }
 });

@@ -18,10 +18,11 @@ import { inRolledBackTransaction, openRequests } from './transaction.js';
 
 /**
  * The smoke leaves the database exactly as it found it: in the PROD workflow's order (freeze on,
- * the P0 change applied, then the smoke), when its backend is killed half-way, and across the
- * PostgREST boundaries it models inside its one transaction (a flag validate_sortie sets must not
- * let the next request through DB-STRICT).
+ * the P0 change applied, then the smoke; the same with our P0.1 instead, which passes), when its
+ * backend is killed half-way, and across the PostgREST boundaries it models inside its one
+ * transaction (a flag validate_sortie sets must not let the next request through DB-STRICT).
  */
+const TANK1 = '57da330a-1305-4582-be45-ceab0f1aa795';
 const TANK4 = '91d2078b-8e19-43c2-bf33-322a42cd4e94';
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 const ADMIN: AppIdentity = { role: 'authenticated', userId: 'a53b0000-0000-4000-8000-000000000001' };
@@ -51,10 +52,10 @@ const draftOnTank4 = (q: Queryable, note: string) =>
   );
 
 /** The database the smoke gets, with `before` run ahead of each of its statements on the session that runs it. */
-function intercepted(db: PgDb, before: (sql: string, session: Queryable) => Promise<void>): Db {
+function intercepted(db: PgDb, before: (sql: string, session: Queryable, params?: readonly unknown[]) => Promise<void>): Db {
   const wrap = (s: Queryable): Queryable => ({
     async query<R>(sql: string, params?: readonly unknown[]) {
-      await before(sql, s);
+      await before(sql, s, params);
       return s.query<R>(sql, params);
     },
     copyCsvTo: (select, sink) => s.copyCsvTo(select, sink),
@@ -73,15 +74,15 @@ function intercepted(db: PgDb, before: (sql: string, session: Queryable) => Prom
 }
 
 /**
- * Its backend terminated just after the reception went in: at the first statement reading the
- * journal after the reception INSERT (the smoke's read of what the reception left), wherever
- * that statement runs.
+ * Its backend terminated just after the reception of 5.3 went in (the MONALUXE one, not the
+ * PARTENAIRE reception that precedes it): at the first statement reading the journal after that
+ * INSERT (the smoke's read of what the reception left), wherever that statement runs.
  */
 function killedAfterReception(db: PgDb): { db: Db; killed: () => number | undefined } {
   let received = false;
   let killed: number | undefined;
-  const proxy = intercepted(db, async (sql, s) => {
-    if (/INSERT INTO public\.receptions/.test(sql)) received = true;
+  const proxy = intercepted(db, async (sql, s, params) => {
+    if (/INSERT INTO public\.receptions/.test(sql) && params?.includes('MONALUXE')) received = true;
     else if (received && killed === undefined && /stocks_journaliers/.test(sql)) {
       killed = (await s.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await db.query('SELECT pg_terminate_backend($1)', [killed]);
@@ -121,7 +122,9 @@ describePg('the smoke rolls back everything it does (real PostgreSQL)', () => {
     expect(await freezeStatus(db)).toMatchObject({ frozen: true, consistent: true });
     expect(r.frozen).toBe(true);
     expect(r.errors).toEqual([]);
-    expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
+    // TANK1: PARTENAIRE holds stock there, and ML_PP's P0 debits its row of the day too
+    expect(r.tank?.nom).toBe('TANK1');
+    expect(failing(r)).toEqual(['5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE', '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
     expect(r.movements.sortie).toMatchObject({ statut: 'validee', volume_ambiant: 400 });
     expect(r.rollback).toMatchObject({ rolledBack: true, unchanged: true, afterRollback: r.figures!.before });
   });
@@ -187,7 +190,7 @@ describePg('the smoke rolls back everything it does (real PostgreSQL)', () => {
     expect(await everyTable(db)).toEqual(before);
 
     const again = await runSmoke(db, { ...opts, run: { ...run, runId: 'after-kill' } }, silentLogger);
-    expect(failing(again)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
+    expect(failing(again)).toEqual(['5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE', '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
     expect(again.rollback.unchanged).toBe(true);
     expect(await everyTable(db)).toEqual(before);
   });
@@ -200,7 +203,7 @@ describePg('the smoke rolls back everything it does (real PostgreSQL)', () => {
         await allowFrozenWrites(tx);
         await tx.query(
           "UPDATE public.stocks_snapshot SET stock_ambiant = stock_ambiant + $3 WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = 'MONALUXE'",
-          [TANK4, GASOIL, litres],
+          [TANK1, GASOIL, litres],
         );
       });
     let bumped = false;
@@ -217,11 +220,47 @@ describePg('the smoke rolls back everything it does (real PostgreSQL)', () => {
       expect(r.rollback.summary).toContain('snapshot: DIFFERS from before the smoke: MONALUXE +5 L / +0 L @15 °C');
       expect(failing(r)).toEqual([
         '5.3 SNAPSHOT_CREDIT STOCK_INCOHERENCE',
+        '5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE',
         '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE',
         '5.5 STOCK_UNCHANGED_AFTER_ROLLBACK SMOKE_FAILED',
       ]);
     } finally {
       await bump(-5);
     }
+  });
+});
+
+describePg('our P0.1 in the PROD workflow order leaves every table as it was and passes the smoke (real PostgreSQL)', () => {
+  const fx = useFreshDatabase('smoke_rollback_p0_1', { fixture: true });
+
+  it('freeze on → P0.1 applied by sql-apply → smoke: every check passes, every table is what it was, the freeze still on', async () => {
+    const db = fx().db;
+    await freezeOn(db, { reason: 'migration window', force: true, run }, silentLogger);
+    const p0_1 = changeFileRef('p0_1');
+    const ap = await applyChangeFile(
+      db,
+      {
+        file: await loadChangeFile(p0_1.path, p0_1.display),
+        expectFunctions: parseExpectedFunctions(undefined),
+        dryRun: false,
+        ...STEP_TIMEOUT_DEFAULTS,
+        run,
+      },
+      silentLogger,
+    );
+    expect(ap.violations).toEqual([]);
+    expect(ap.status).toBe('applied');
+    const before = await everyTable(db);
+
+    const r = await runSmoke(db, opts, silentLogger);
+
+    expect(await everyTable(db)).toEqual(before);
+    expect(await freezeStatus(db)).toMatchObject({ frozen: true, consistent: true });
+    expect(r.p0Applied).toBe(true);
+    expect(r.tank?.nom).toBe('TANK1');
+    expect(r.errors).toEqual([]);
+    expect(failing(r)).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.rollback).toMatchObject({ rolledBack: true, unchanged: true, afterRollback: r.figures!.before });
   });
 });

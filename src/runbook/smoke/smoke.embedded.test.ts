@@ -21,15 +21,28 @@ const opts = {
 describe('smoke on embedded PGlite', () => {
   const fx = useEmbeddedFixture();
 
-  it('refuses to write before the P0 change, then pins the journal/snapshot divergence after it, leaving every table as it was', async () => {
+  it('refuses to write before the P0 change, then pins the partner debited and the journal/snapshot divergence after it, leaving every table as it was', async () => {
     expect(failing(await runSmoke(fx(), opts, silentLogger))).toEqual(['5.4 P0_NOT_APPLIED']);
     await runSqlFile(fx(), sqlPath(CHANGE_FILES.p0), { displayName: 'p0' });
     const tables = await readTableKeys(fx(), APP_SCHEMAS);
     const before = await tablesChecksums(fx(), tables);
     const r = await runSmoke(fx(), opts, silentLogger);
     expect(r.errors).toEqual([]);
-    expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE']);
+    expect(r.tank?.nom).toBe('TANK1');
+    expect(failing(r)).toEqual(['5.4 OTHER_OWNERS_UNTOUCHED', '5.4 JOURNAL_SNAPSHOT_AGREE']);
     expect(r.movements.sortie?.statut).toBe('validee');
+    expect(r.rollback.unchanged).toBe(true);
+    expect(await tablesChecksums(fx(), tables)).toEqual(before);
+  });
+
+  it('with our P0.1 applied over it, every check passes and every table is as it was', async () => {
+    await runSqlFile(fx(), sqlPath(CHANGE_FILES.p0_1), { displayName: 'p0_1' });
+    const tables = await readTableKeys(fx(), APP_SCHEMAS);
+    const before = await tablesChecksums(fx(), tables);
+    const r = await runSmoke(fx(), opts, silentLogger);
+    expect(r.errors).toEqual([]);
+    expect(failing(r)).toEqual([]);
+    expect(r.passed).toBe(true);
     expect(r.rollback.unchanged).toBe(true);
     expect(await tablesChecksums(fx(), tables)).toEqual(before);
   });

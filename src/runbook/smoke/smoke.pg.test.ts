@@ -9,7 +9,7 @@ import { ML_PP_PROFILE } from '../../golden/profile.js';
 import { jsonText } from '../../results/io.js';
 import { describePg, useFreshDatabase } from '../../testing/pg.js';
 import { userWithRole } from '../../testing/fixture-contract.js';
-import { sqlPath, CHANGE_FILES } from '../../paths.js';
+import { changeFileRef, sqlPath, CHANGE_FILES } from '../../paths.js';
 import { backup } from '../backup/index.js';
 import { loadChangeFile } from '../change-file.js';
 import { decide } from '../decide.js';
@@ -26,10 +26,11 @@ import { STEP_TIMEOUT_DEFAULTS } from '../timeouts.js';
 /**
  * The smoke and the decision on the migrated demo database, every step real: preflight, a
  * backup restored and compared with pg_dump/pg_restore, the P0 change applied by sql-apply,
- * the golden verification, the freeze. What the smoke finds with a faithful P0 is pinned: the
- * RPC debits the journal and never the snapshot, so 5.4 reports the divergence and the
- * decision is NO-GO for exactly that reason. Each other condition, provoked on purpose, adds
- * exactly its own reason to that baseline.
+ * the golden verification, the freeze. What the smoke finds with a faithful P0 is pinned: on
+ * TANK1, where PARTENAIRE holds stock too, the RPC debits every owner's journal row of the day
+ * and never the snapshot, so 5.4 reports both and the decision is NO-GO for exactly those
+ * reasons. Each other condition, provoked on purpose, adds exactly its own reason to that
+ * baseline. Our P0.1, applied after, passes the smoke and the decision is GO.
  */
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 const TANK1 = '57da330a-1305-4582-be45-ceab0f1aa795';
@@ -56,7 +57,7 @@ const reasonKeys = (d: Decision) => d.reasons.map((r) => `${r.condition} ${r.mes
 describePg('smoke and decision on the demo database (real PostgreSQL, real pg_dump/pg_restore)', () => {
   const fx = useFreshDatabase('smoke', { fixture: true });
   let results: string;
-  const baseline = ['STOCK_INCOHERENCE 5.4 JOURNAL_SNAPSHOT_AGREE'];
+  const baseline = ['STOCK_INCOHERENCE 5.4 OTHER_OWNERS_UNTOUCHED', 'STOCK_INCOHERENCE 5.4 JOURNAL_SNAPSHOT_AGREE'];
 
   const temps: string[] = [];
   beforeAll(async () => {
@@ -122,7 +123,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
   it('frozen, as the first admin: pins what a faithful P0 gives inside its transaction, then leaves every figure as it was', async () => {
     const db = fx().db;
     await freezeOn(db, { reason: 'smoke test window', force: true, run }, silentLogger);
-    const before = await readTankFigures(db, TANK4, GASOIL, (await db.query<{ d: string }>('SELECT current_date::text AS d')).rows[0]!.d);
+    const before = await readTankFigures(db, TANK1, GASOIL, (await db.query<{ d: string }>('SELECT current_date::text AS d')).rows[0]!.d);
     const tables = await checksums(db);
     const log = memoryLogger();
     const r = await runSmoke(db, base, log);
@@ -130,11 +131,21 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
 
     expect(r.frozen).toBe(true);
     expect(r.user).toMatchObject({ id: 'a53b0000-0000-4000-8000-000000000001', role: 'admin' });
-    expect(r.tank?.nom).toBe('TANK4'); // MONALUXE stock only: the P0 debit cannot reach another owner
+    expect(r.tank?.nom).toBe('TANK1'); // PARTENAIRE holds stock there too: the P0 debit can reach it
     expect(r.errors).toEqual([]);
-    // every check passes except the journal/snapshot agreement of 5.4, reported with its figures
-    expect(failing(r)).toEqual(['5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
-    const agree = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!;
+    // PARTENAIRE has no row of the day in the demo: the smoke received 500 L for it first, in its transaction
+    expect(r.movements.otherOwnerReception).toMatchObject({ owner: 'PARTENAIRE', partner_created: false, volume_ambiant: 500 });
+    const s54 = r.checks.find((c) => c.id === '5.4')!;
+    expect(s54.findings[0]).toMatchObject({ code: 'OTHER_OWNER_ROW_ON_DAY', passed: true });
+    expect(s54.findings[0]!.message).toMatch(/^PARTENAIRE had no journal row for TANK1 on .*: the smoke received 500 L for PARTENAIRE/);
+    // every check passes except 5.4's: the other owner's row debited, and the journal/snapshot agreement, with their figures
+    expect(failing(r)).toEqual(['5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE', '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
+    expect(s54.findings.find((f) => f.code === 'OTHER_OWNERS_UNTOUCHED')!.message).toBe(
+      "validate_sortie moved another owner's stock: PARTENAIRE journal moved by -400 L / -396.8 L @15 °C",
+    );
+    // the reception left PARTENAIRE alone: its stock_upsert_journalier is owner-filtered
+    expect(r.checks.find((c) => c.id === '5.3')!.findings.find((f) => f.code === 'OTHER_OWNERS_UNTOUCHED')!.passed).toBe(true);
+    const agree = s54.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!;
     expect(agree.figures).toMatchObject({
       journal_delta_amb: -400,
       journal_delta_15c: -396.8,
@@ -154,12 +165,16 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     expect(fig.afterReception!.MONALUXE.snapshot.amb - before.MONALUXE.snapshot.amb).toBeCloseTo(1000, 6);
     expect(fig.afterSortie!.MONALUXE.journal.amb - before.MONALUXE.journal.amb).toBeCloseTo(600, 6);
     expect(fig.afterSortie!.MONALUXE.snapshot.amb - before.MONALUXE.snapshot.amb).toBeCloseTo(1000, 6);
+    // PARTENAIRE: +500 L received by the smoke, then -400 L it never sent out; its snapshot keeps the 500
+    expect(fig.afterOtherOwnerReception!.PARTENAIRE.journal.amb - before.PARTENAIRE.journal.amb).toBeCloseTo(500, 6);
+    expect(fig.afterSortie!.PARTENAIRE.journal.amb - before.PARTENAIRE.journal.amb).toBeCloseTo(100, 6);
+    expect(fig.afterSortie!.PARTENAIRE.snapshot.amb - before.PARTENAIRE.snapshot.amb).toBeCloseTo(500, 6);
 
     // and none of it survives: no truck, no reception, no adjustment; what the report claims, checked independently as the owner
     expect(await checksums(db)).toEqual(tables);
     const marked = await db.query('SELECT 1 FROM cours_de_route WHERE plaque_camion LIKE $1', [`${SMOKE_MARK}%`]);
     expect(marked.rows).toEqual([]);
-    expect(await readTankFigures(db, TANK4, GASOIL, r.day!)).toEqual(before);
+    expect(await readTankFigures(db, TANK1, GASOIL, r.day!)).toEqual(before);
     expect(r.rollback).toMatchObject({ rolledBack: true, unchanged: true, afterRollback: before });
     expect(r.rollback.figures.filter((f) => !f.returned)).toEqual([]);
     const unchanged = r.checks.find((c) => c.id === '5.5')!.findings.find((f) => f.code === 'STOCK_UNCHANGED_AFTER_ROLLBACK')!;
@@ -270,6 +285,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     });
     const r = await runSmoke(db, { ...base, run: { ...run, runId: 'test-run-2' } }, silentLogger);
     expect(failing(r)).toEqual([
+      '5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE',
       '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE',
       '5.5 NO_NEGATIVE_STOCK STOCK_INCOHERENCE',
       '5.5 NO_DUPLICATE_JOURNAL_KEY STOCK_INCOHERENCE',
@@ -302,7 +318,7 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
     }
   });
 
-  it('provoked: a sortie on a tank whose partner also has a row that day: validate_sortie debits the partner too', async () => {
+  it('a tank whose partner already has a row that day in the data: the smoke adds none, and validate_sortie debits the partner too', async () => {
     const db = fx().db;
     const gerant = await userWithRole(db, 'gerant');
     const day = (await db.query<{ d: string }>('SELECT current_date::text AS d')).rows[0]!.d;
@@ -313,9 +329,65 @@ describePg('smoke and decision on the demo database (real PostgreSQL, real pg_du
       ),
     );
     const r = await runSmoke(db, { ...base, citerneId: TANK1, run: { ...run, runId: 'test-run-4' } }, silentLogger);
-    expect(r.tank!.chosenBy).toMatch(/another owner/);
+    expect(r.tank!.chosenBy).toMatch(/^--citerne; PARTENAIRE already has a journal row on the day/);
+    expect(r.movements.otherOwnerReception).toBeUndefined();
+    const s54 = r.checks.find((c) => c.id === '5.4')!;
+    expect(s54.findings[0]!.message).toMatch(/^PARTENAIRE already has a journal row for TANK1 on .* in the data/);
     expect(failing(r)).toEqual(['5.4 OTHER_OWNERS_UNTOUCHED STOCK_INCOHERENCE', '5.4 JOURNAL_SNAPSHOT_AGREE STOCK_INCOHERENCE']);
-    const other = r.checks.find((c) => c.id === '5.4')!.findings.find((f) => f.code === 'OTHER_OWNERS_UNTOUCHED')!;
+    const other = s54.findings.find((f) => f.code === 'OTHER_OWNERS_UNTOUCHED')!;
     expect(other.message).toBe("validate_sortie moved another owner's stock: PARTENAIRE journal moved by -400 L / -396.8 L @15 °C");
+  });
+
+  it("our P0.1, applied by sql-apply over ML_PP's P0 (STAGING's state): the smoke passes entirely, every table as it was, and decide says GO", async () => {
+    const db = fx().db;
+    const golden = { path: path.resolve('golden/demo-golden-cases.csv'), display: 'golden/demo-golden-cases.csv' };
+    const p0_1 = changeFileRef('p0_1');
+    const pf = await preflight(db, await loadPreflightInputs({ golden, changeFiles: [p0_1] }), silentLogger);
+    expect(pf.passed).toBe(true);
+    const ap = await applyChangeFile(
+      db,
+      {
+        file: await loadChangeFile(p0_1.path, p0_1.display),
+        expectFunctions: parseExpectedFunctions(undefined),
+        dryRun: false,
+        ...STEP_TIMEOUT_DEFAULTS,
+        run,
+      },
+      silentLogger,
+    );
+    expect(ap.violations).toEqual([]);
+    expect(ap.functions.map((f) => [f.signature, f.replaced])).toEqual([
+      ['public.validate_sortie(p_id uuid)', true],
+      ['public.sorties_produit_block_update_delete()', true],
+    ]);
+    const tables = await checksums(db);
+    const r = await runSmoke(db, { ...base, run: { ...run, runId: 'test-run-5' } }, silentLogger);
+    expect(r.errors).toEqual([]);
+    expect(failing(r)).toEqual([]);
+    expect(r.passed).toBe(true);
+    const s54 = r.checks.find((c) => c.id === '5.4')!;
+    expect(s54.findings.find((f) => f.code === 'JOURNAL_SNAPSHOT_AGREE')!.figures).toMatchObject({
+      journal_delta_amb: -400,
+      journal_delta_15c: -396.8,
+      snapshot_delta_amb: -400,
+      snapshot_delta_15c: -396.8,
+      v_stock_actuel_delta_amb: -400,
+    });
+    expect(await checksums(db)).toEqual(tables);
+    const signoff = {
+      who: 'J. Kabila',
+      role: 'responsable dépôt',
+      decision: 'GO',
+      at: new Date(Date.parse(r.at) + 60_000).toISOString(),
+      comment: 'vu',
+    };
+    const d = await decideWith({
+      'preflight.json': JSON.stringify(pf),
+      'sql-apply.json': JSON.stringify(ap),
+      'smoke.json': JSON.stringify(r),
+      'signoff.json': JSON.stringify(signoff),
+    });
+    expect(d.reasons).toEqual([]);
+    expect(d.decision).toBe('GO');
   });
 });

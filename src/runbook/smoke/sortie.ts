@@ -1,15 +1,24 @@
 import { table53b } from '../../astm/index.js';
 import type { AppIdentity } from '../../db/types.js';
 import type { Logger } from '../../logger.js';
-import type { Balance, Owner, SmokeFinding } from '../../results/smoke.js';
+import type { Balance, SmokeFinding } from '../../results/smoke.js';
 import type { Context } from './context.js';
 import { delta, fmtBalance, r3, readTankFigures, sameBalance } from './figures.js';
 import { attempt, bal, check, finding, otherOwners, type Seen } from './findings.js';
-import { SMOKE_MARK, SMOKE_MOVEMENTS } from './movements.js';
+import { SMOKE_MARK, SMOKE_MOVEMENTS, SMOKE_OWNER } from './movements.js';
 import type { SmokeOptions } from './options.js';
 import type { Requests } from './transaction.js';
 
-export async function sortieCheck(req: Requests, opts: SmokeOptions, ctx: Context, who: AppIdentity, seen: Seen, log: Logger) {
+/** `otherOwnerRow`: what the other owner had on the day before the smoke's movements (other-owner.ts), the first finding. */
+export async function sortieCheck(
+  req: Requests,
+  opts: SmokeOptions,
+  ctx: Context,
+  who: AppIdentity,
+  seen: Seen,
+  log: Logger,
+  otherOwnerRow: SmokeFinding,
+) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
   const engine = table53b({
@@ -21,8 +30,8 @@ export async function sortieCheck(req: Requests, opts: SmokeOptions, ctx: Contex
     volumeL: amb,
   });
   const engine15 = engine.volume15L!;
-  const own = 'MONALUXE' as Owner;
-  const f: SmokeFinding[] = [];
+  const own = SMOKE_OWNER;
+  const f: SmokeFinding[] = [otherOwnerRow];
   const title =
     'Sortie contrôlée: brouillon validé par validate_sortie; débit stock_15c du bon propriétaire; validee; SORTIE_VALIDEE; DB-STRICT';
   const draft = await attempt(() =>
