@@ -70895,9 +70895,7 @@ var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", 
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
   p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql",
-  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql",
-  /** ours: ML_PP's P0 corrected (the sortie's owner only, the snapshot moved, no silent clamp) */
-  p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql"
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
 };
 var changeFileRef = (key) => ({
   path: sqlPath(CHANGE_FILES[key]),
