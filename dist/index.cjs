@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path37 = require("path");
+    var path39 = require("path");
     var Stream = require("stream").Stream;
     var split = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path37.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path37.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path39.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path39.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path37 = require("path");
+    var path39 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -6957,8 +6957,8 @@ var init_ast = __esm({
         }
         return c;
       }
-      static #parseAST(str2, ast, pos, opt2, extDepth) {
-        const maxDepth = opt2.maxExtglobRecursion ?? 2;
+      static #parseAST(str2, ast, pos, opt3, extDepth) {
+        const maxDepth = opt3.maxExtglobRecursion ?? 2;
         let escaping = false;
         let inBrace = false;
         let braceStart = -1;
@@ -6990,12 +6990,12 @@ var init_ast = __esm({
               acc2 += c;
               continue;
             }
-            const doRecurse = !opt2.noext && isExtglobType(c) && str2.charAt(i2) === "(" && extDepth <= maxDepth;
+            const doRecurse = !opt3.noext && isExtglobType(c) && str2.charAt(i2) === "(" && extDepth <= maxDepth;
             if (doRecurse) {
               ast.push(acc2);
               acc2 = "";
               const ext2 = new _a3(c, ast);
-              i2 = _a3.#parseAST(str2, ext2, i2, opt2, extDepth + 1);
+              i2 = _a3.#parseAST(str2, ext2, i2, opt3, extDepth + 1);
               ast.push(ext2);
               continue;
             }
@@ -7032,7 +7032,7 @@ var init_ast = __esm({
             acc += c;
             continue;
           }
-          const doRecurse = !opt2.noext && isExtglobType(c) && str2.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          const doRecurse = !opt3.noext && isExtglobType(c) && str2.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
           (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
           if (doRecurse) {
             const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
@@ -7040,7 +7040,7 @@ var init_ast = __esm({
             acc = "";
             const ext2 = new _a3(c, part);
             part.push(ext2);
-            i = _a3.#parseAST(str2, ext2, i, opt2, extDepth + depthAdd);
+            i = _a3.#parseAST(str2, ext2, i, opt3, extDepth + depthAdd);
             continue;
           }
           if (c === "|") {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path37, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path37 + dir, strict);
+async function* exploreWalkAsync(dir, path39, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path39 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path37 + "/" + relative;
+    const absolute = path39 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path37, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path37, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path39, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path37, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path37, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path37, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path39, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path39, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -16781,7 +16781,7 @@ var require_writable = __commonJS({
           state.prefinished = true;
           stream.emit("prefinish");
           state.pendingcb++;
-          process7.nextTick(finish, stream, state);
+          process7.nextTick(finish2, stream, state);
         }
       }
       state.sync = true;
@@ -16813,7 +16813,7 @@ var require_writable = __commonJS({
             process7.nextTick(
               (stream2, state2) => {
                 if (needFinish(state2)) {
-                  finish(stream2, state2);
+                  finish2(stream2, state2);
                 } else {
                   state2.pendingcb--;
                 }
@@ -16823,12 +16823,12 @@ var require_writable = __commonJS({
             );
           } else if (needFinish(state)) {
             state.pendingcb++;
-            finish(stream, state);
+            finish2(stream, state);
           }
         }
       }
     }
-    function finish(stream, state) {
+    function finish2(stream, state) {
       state.pendingcb--;
       state.finished = true;
       const onfinishCallbacks = state[kOnFinished].splice(0);
@@ -17633,7 +17633,7 @@ var require_pipeline = __commonJS({
       }
       yield* Readable7.prototype[SymbolAsyncIterator].call(val);
     }
-    async function pumpToNode(iterable, writable, finish, { end }) {
+    async function pumpToNode(iterable, writable, finish2, { end }) {
       let error63;
       let onresolve = null;
       const resume = (err) => {
@@ -17680,15 +17680,15 @@ var require_pipeline = __commonJS({
           writable.end();
           await wait();
         }
-        finish();
+        finish2();
       } catch (err) {
-        finish(error63 !== err ? aggregateTwoErrors(error63, err) : err);
+        finish2(error63 !== err ? aggregateTwoErrors(error63, err) : err);
       } finally {
         cleanup();
         writable.off("drain", resume);
       }
     }
-    async function pumpToWeb(readable, writable, finish, { end }) {
+    async function pumpToWeb(readable, writable, finish2, { end }) {
       if (isTransformStream(writable)) {
         writable = writable.writable;
       }
@@ -17703,13 +17703,13 @@ var require_pipeline = __commonJS({
         if (end) {
           await writer.close();
         }
-        finish();
+        finish2();
       } catch (err) {
         try {
           await writer.abort(err);
-          finish(err);
+          finish2(err);
         } catch (err2) {
-          finish(err2);
+          finish2(err2);
         }
       }
     }
@@ -17740,7 +17740,7 @@ var require_pipeline = __commonJS({
       let value;
       const destroys = [];
       let finishCount = 0;
-      function finish(err) {
+      function finish2(err) {
         finishImpl(err, --finishCount === 0);
       }
       function finishImpl(err, final) {
@@ -17774,7 +17774,7 @@ var require_pipeline = __commonJS({
         if (isNodeStream(stream)) {
           let onError2 = function(err) {
             if (err && err.name !== "AbortError" && err.code !== "ERR_STREAM_PREMATURE_CLOSE") {
-              finish(err);
+              finish2(err);
             }
           };
           var onError = onError2;
@@ -17840,22 +17840,22 @@ var require_pipeline = __commonJS({
                   if (end) {
                     pt.end();
                   }
-                  process7.nextTick(finish);
+                  process7.nextTick(finish2);
                 },
                 (err) => {
                   pt.destroy(err);
-                  process7.nextTick(finish, err);
+                  process7.nextTick(finish2, err);
                 }
               );
             } else if (isIterable(ret, true)) {
               finishCount++;
-              pumpToNode(ret, pt, finish, {
+              pumpToNode(ret, pt, finish2, {
                 end
               });
             } else if (isReadableStream(ret) || isTransformStream(ret)) {
               const toRead = ret.readable || ret;
               finishCount++;
-              pumpToNode(toRead, pt, finish, {
+              pumpToNode(toRead, pt, finish2, {
                 end
               });
             } else {
@@ -17871,7 +17871,7 @@ var require_pipeline = __commonJS({
         } else if (isNodeStream(stream)) {
           if (isReadableNodeStream(ret)) {
             finishCount += 2;
-            const cleanup = pipe2(ret, stream, finish, {
+            const cleanup = pipe2(ret, stream, finish2, {
               end
             });
             if (isReadable2(stream) && isLastStream) {
@@ -17880,12 +17880,12 @@ var require_pipeline = __commonJS({
           } else if (isTransformStream(ret) || isReadableStream(ret)) {
             const toRead = ret.readable || ret;
             finishCount++;
-            pumpToNode(toRead, stream, finish, {
+            pumpToNode(toRead, stream, finish2, {
               end
             });
           } else if (isIterable(ret)) {
             finishCount++;
-            pumpToNode(ret, stream, finish, {
+            pumpToNode(ret, stream, finish2, {
               end
             });
           } else {
@@ -17899,17 +17899,17 @@ var require_pipeline = __commonJS({
         } else if (isWebStream(stream)) {
           if (isReadableNodeStream(ret)) {
             finishCount++;
-            pumpToWeb(makeAsyncIterable(ret), stream, finish, {
+            pumpToWeb(makeAsyncIterable(ret), stream, finish2, {
               end
             });
           } else if (isReadableStream(ret) || isIterable(ret)) {
             finishCount++;
-            pumpToWeb(ret, stream, finish, {
+            pumpToWeb(ret, stream, finish2, {
               end
             });
           } else if (isTransformStream(ret)) {
             finishCount++;
-            pumpToWeb(ret.readable, stream, finish, {
+            pumpToWeb(ret.readable, stream, finish2, {
               end
             });
           } else {
@@ -17929,11 +17929,11 @@ var require_pipeline = __commonJS({
       }
       return ret;
     }
-    function pipe2(src, dst, finish, { end }) {
+    function pipe2(src, dst, finish2, { end }) {
       let ended = false;
       dst.on("close", () => {
         if (!ended) {
-          finish(new ERR_STREAM_PREMATURE_CLOSE());
+          finish2(new ERR_STREAM_PREMATURE_CLOSE());
         }
       });
       src.pipe(dst, {
@@ -17951,7 +17951,7 @@ var require_pipeline = __commonJS({
           src.once("end", endFn2);
         }
       } else {
-        finish();
+        finish2();
       }
       eos(
         src,
@@ -17962,9 +17962,9 @@ var require_pipeline = __commonJS({
         (err) => {
           const rState = src._readableState;
           if (err && err.code === "ERR_STREAM_PREMATURE_CLOSE" && rState && rState.ended && !rState.errored && !rState.errorEmitted) {
-            src.once("end", finish).once("error", finish);
+            src.once("end", finish2).once("error", finish2);
           } else {
-            finish(err);
+            finish2(err);
           }
         }
       );
@@ -17974,7 +17974,7 @@ var require_pipeline = __commonJS({
           readable: false,
           writable: true
         },
-        finish
+        finish2
       );
     }
     module2.exports = {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path37, stripTrailing) {
-      if (typeof path37 !== "string") {
+    module2.exports = function(path39, stripTrailing) {
+      if (typeof path39 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path37 === "\\" || path37 === "/") return "/";
-      var len = path37.length;
-      if (len <= 1) return path37;
+      if (path39 === "\\" || path39 === "/") return "/";
+      var len = path39.length;
+      if (len <= 1) return path39;
       var prefix = "";
-      if (len > 4 && path37[3] === "\\") {
-        var ch = path37[2];
-        if ((ch === "?" || ch === ".") && path37.slice(0, 2) === "\\\\") {
-          path37 = path37.slice(2);
+      if (len > 4 && path39[3] === "\\") {
+        var ch = path39[2];
+        if ((ch === "?" || ch === ".") && path39.slice(0, 2) === "\\\\") {
+          path39 = path39.slice(2);
           prefix = "//";
         }
       }
-      var segs = path37.split(/[/\\]+/);
+      var segs = path39.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -20324,7 +20324,7 @@ var require_crc32 = __commonJS({
     })(function(CRC322) {
       CRC322.version = "1.2.2";
       function signed_crc_table() {
-        var c = 0, table3 = new Array(256);
+        var c = 0, table4 = new Array(256);
         for (var n2 = 0; n2 != 256; ++n2) {
           c = n2;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
@@ -20335,20 +20335,20 @@ var require_crc32 = __commonJS({
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
-          table3[n2] = c;
+          table4[n2] = c;
         }
-        return typeof Int32Array !== "undefined" ? new Int32Array(table3) : table3;
+        return typeof Int32Array !== "undefined" ? new Int32Array(table4) : table4;
       }
       var T0 = signed_crc_table();
       function slice_by_16_tables(T10) {
-        var c = 0, v = 0, n2 = 0, table3 = typeof Int32Array !== "undefined" ? new Int32Array(4096) : new Array(4096);
-        for (n2 = 0; n2 != 256; ++n2) table3[n2] = T10[n2];
+        var c = 0, v = 0, n2 = 0, table4 = typeof Int32Array !== "undefined" ? new Int32Array(4096) : new Array(4096);
+        for (n2 = 0; n2 != 256; ++n2) table4[n2] = T10[n2];
         for (n2 = 0; n2 != 256; ++n2) {
           v = T10[n2];
-          for (c = 256 + n2; c < 4096; c += 256) v = table3[c] = v >>> 8 ^ T10[v & 255];
+          for (c = 256 + n2; c < 4096; c += 256) v = table4[c] = v >>> 8 ^ T10[v & 255];
         }
         var out = [];
-        for (n2 = 1; n2 != 16; ++n2) out[n2 - 1] = typeof Int32Array !== "undefined" ? table3.subarray(n2 * 256, n2 * 256 + 256) : table3.slice(n2 * 256, n2 * 256 + 256);
+        for (n2 = 1; n2 != 16; ++n2) out[n2 - 1] = typeof Int32Array !== "undefined" ? table4.subarray(n2 * 256, n2 * 256 + 256) : table4.slice(n2 * 256, n2 * 256 + 256);
         return out;
       }
       var TT = slice_by_16_tables(T0);
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path37 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path39 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path37 && path37[0] !== "/") {
-          path37 = `/${path37}`;
+        if (path39 && path39[0] !== "/") {
+          path39 = `/${path39}`;
         }
-        return new URL(`${origin}${path37}`);
+        return new URL(`${origin}${path39}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin }
+          request: { method, path: path39, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path37);
+        debuglog("sending request to %s %s/%s", method, origin, path39);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin },
+          request: { method, path: path39, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path37,
+          path39,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin }
+          request: { method, path: path39, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path37);
+        debuglog("trailers received from %s %s/%s", method, origin, path39);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin },
+          request: { method, path: path39, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path37,
+          path39,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path37, origin }
+            request: { method, path: path39, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path37);
+          debuglog("sending request to %s %s/%s", method, origin, path39);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path37,
+        path: path39,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path37 !== "string") {
+        if (typeof path39 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path37[0] !== "/" && !(path37.startsWith("http://") || path37.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path39[0] !== "/" && !(path39.startsWith("http://") || path39.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path37)) {
+        } else if (invalidPathRegex.test(path39)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path37, query) : path37;
+        this.path = query ? buildURL(path39, query) : path39;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path37, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path39, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path37} HTTP/1.1\r
+      let header = `${method} ${path39} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path37, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path39, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path37;
+      headers[HTTP2_HEADER_PATH] = path39;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path37 = search ? `${pathname}${search}` : pathname;
+        const path39 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path37;
+        this.opts.path = path39;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path37 = "/",
+          path: path39 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path37;
+        opts.path = origin + path39;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path37) {
-      if (typeof path37 !== "string") {
-        return path37;
+    function safeUrl(path39) {
+      if (typeof path39 !== "string") {
+        return path39;
       }
-      const pathSegments = path37.split("?");
+      const pathSegments = path39.split("?");
       if (pathSegments.length !== 2) {
-        return path37;
+        return path39;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path37, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path37);
+    function matchKey(mockDispatch2, { path: path39, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path39);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path37 }) => matchValue(safeUrl(path37), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path39 }) => matchValue(safeUrl(path39), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path37, method, body, headers, query } = opts;
+      const { path: path39, method, body, headers, query } = opts;
       return {
-        path: path37,
+        path: path39,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path37, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path39, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path37,
+            Path: path39,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path37) {
-      for (let i = 0; i < path37.length; ++i) {
-        const code2 = path37.charCodeAt(i);
+    function validateCookiePath(path39) {
+      for (let i = 0; i < path39.length; ++i) {
+        const code2 = path39.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47144,7 +47144,7 @@ var require_eventsource_stream = __commonJS({
     var defaultMaxEventSize = buffer.kStringMaxLength;
     var DATA = Buffer.from("data");
     var EVENT = Buffer.from("event");
-    var ID3 = Buffer.from("id");
+    var ID4 = Buffer.from("id");
     var RETRY = Buffer.from("retry");
     var minParserItems = 1024;
     var maxParserItems = 131072;
@@ -47360,7 +47360,7 @@ ${value}`;
           }
           return;
         }
-        if (isFieldName(line2, fieldLength, ID3)) {
+        if (isFieldName(line2, fieldLength, ID4)) {
           if (isValidLastEventIdBytes(line2, valueStart)) {
             this.setEventFieldSize("id", line2.length - valueStart);
             event.id = line2.toString("utf8", valueStart);
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path37 = opts.path;
+          let path39 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path37 = `/${path37}`;
+            path39 = `/${path39}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path37);
+          url2 = new URL(util3.parseOrigin(url2).origin + path39);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -49591,8 +49591,8 @@ function computeRow(get, numbers) {
     if (FALSE_WORDS.has(t)) return false;
     throw new RowError("INVALID_BOOLEAN", `"${text(c)}" is not true or false`, c);
   };
-  const table3 = text("table").toUpperCase();
-  if (table3 !== "53B" && table3 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
+  const table4 = text("table").toUpperCase();
+  if (table4 !== "53B" && table4 !== "54B") throw new RowError("INVALID_TABLE", `"${text("table")}" is not 53B or 54B`, "table");
   if (text("edition") === "") throw new RowError("MISSING_VALUE", "edition is empty (1980 or 2004)", "edition");
   if (text("rounding") === "") throw new RowError("MISSING_VALUE", `rounding is empty (${ROUNDING_PROFILES.join(", ")})`, "rounding");
   const edition = parseEdition(text("edition"));
@@ -49603,15 +49603,15 @@ function computeRow(get, numbers) {
   const hydrometer = bool2("hydrometer");
   const addendum2019 = bool2("addendum_2019");
   const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
-  const fmt3 = (n2) => n2 === void 0 ? "" : numbers.format(n2);
-  if (table3 === "54B") {
+  const fmt4 = (n2) => n2 === void 0 ? "" : numbers.format(n2);
+  if (table4 === "54B") {
     if (hydrometer)
       throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
     const r2 = table54b({ density15: density2, temperatureC, ...common });
-    return { vcf: fmt3(r2.vcf), density15: fmt3(r2.density15), volume15: fmt3(r2.volume15L) };
+    return { vcf: fmt4(r2.vcf), density15: fmt4(r2.density15), volume15: fmt4(r2.volume15L) };
   }
   const r = table53b({ observedDensity: density2, temperatureC, hydrometer, ...common });
-  return { vcf: fmt3(r.vcf), density15: fmt3(r.density15), volume15: fmt3(r.volume15L) };
+  return { vcf: fmt4(r.vcf), density15: fmt4(r.density15), volume15: fmt4(r.volume15L) };
 }
 function asRowError(e) {
   if (e instanceof RowError) return e;
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path37, displayName = path37) {
+async function openCsvFile(path39, displayName = path39) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path37, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream = (0, import_node_fs.createReadStream)(path39, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream) yield* parser.push(chunk);
@@ -51032,15 +51032,15 @@ var ROW_HASH = {
   text: "('x' || left(md5(t::text), 16))::bit(64)::int8"
 };
 var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
-async function tableChecksum(q, schema2, table3, hashable) {
-  const byRecord = hashable ?? (await readTableKeys(q, [schema2])).find((t) => t.table === table3)?.hashable ?? false;
+async function tableChecksum(q, schema2, table4, hashable) {
+  const byRecord = hashable ?? (await readTableKeys(q, [schema2])).find((t) => t.table === table4)?.hashable ?? false;
   const method = byRecord ? "record" : "text";
   const r = await q.query(
     `SELECT count(*)::int8 AS rows, md5('${method}:' || count(*) || ':' || coalesce(sum(${ROW_HASH[method]}), 0)) AS checksum
-       FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t`
+       FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t`
   );
   const row = r.rows[0];
-  return { table: `${schema2}.${table3}`, rows: row.rows, checksum: row.checksum };
+  return { table: `${schema2}.${table4}`, rows: row.rows, checksum: row.checksum };
 }
 async function readTableKeys(q, schemas, excludePrefix) {
   const r = await q.query(
@@ -51914,10 +51914,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path37) {
-  if (!path37)
+function getElementAtPath(obj, path39) {
+  if (!path39)
     return obj;
-  return path37.reduce((acc, key) => acc?.[key], obj);
+  return path39.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52257,11 +52257,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path37, issues) {
+function prefixIssues(path39, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path37);
+    iss.path.unshift(path39);
     return iss;
   });
 }
@@ -52419,9 +52419,9 @@ var Class = class {
   constructor(..._args) {
   }
 };
-function members(proto, table3) {
-  for (const key in table3) {
-    const desc = Object.getOwnPropertyDescriptor(table3, key);
+function members(proto, table4) {
+  for (const key in table4) {
+    const desc = Object.getOwnPropertyDescriptor(table4, key);
     if (desc.get)
       Object.defineProperty(proto, key, { ...desc, enumerable: false });
     else
@@ -52436,10 +52436,10 @@ function hide(inst, key, value) {
   return own(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
-function derived(computes, table3) {
+function derived(computes, table4) {
   for (const key in computes) {
     const compute = computes[key];
-    Object.defineProperty(table3, key, {
+    Object.defineProperty(table4, key, {
       configurable: true,
       enumerable: true,
       get() {
@@ -52450,7 +52450,7 @@ function derived(computes, table3) {
       }
     });
   }
-  return table3;
+  return table4;
 }
 function defineBound(proto, key, fn) {
   Object.defineProperty(proto, key, {
@@ -52723,16 +52723,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path37 = []) => {
+  const processError = (error64, path39 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path37, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path39, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
       } else {
-        const fullpath = [...path37, ...issue3.path];
+        const fullpath = [...path39, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52771,17 +52771,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path37 = []) => {
+  const processError = (error64, path39 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path37, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path39, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path37, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
       } else {
-        const fullpath = [...path37, ...issue3.path];
+        const fullpath = [...path39, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52820,8 +52820,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path37 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path37) {
+  const path39 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path39) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -55030,9 +55030,9 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       return payload;
     }
     const value = input2?.[def.discriminator];
-    const opt2 = disc.value.get(value);
-    if (opt2 && (value !== void 0 || ctx.direction !== "backward")) {
-      return opt2._zod.run(payload, ctx);
+    const opt3 = disc.value.get(value);
+    if (opt3 && (value !== void 0 || ctx.direction !== "backward")) {
+      return opt3._zod.run(payload, ctx);
     }
     if (def.unionFallback || ctx.direction === "backward") {
       return _super(payload, ctx);
@@ -64501,45 +64501,45 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "xid"
 ]);
 function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt3 = def.format;
-  if (fmt3 === "base64") {
+  const fmt4 = def.format;
+  if (fmt4 === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "base64url") {
+  if (fmt4 === "base64url") {
     const validator = addConstant(ctx, isValidBase64URL);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "jwt") {
+  if (fmt4 === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
     const alg = addConstant(ctx, def.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "ipv6") {
+  if (fmt4 === "ipv6") {
     const validator = addConstant(ctx, isValidIPv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "cidrv6") {
+  if (fmt4 === "cidrv6") {
     const validator = addConstant(ctx, isValidCIDRv6);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "credit_card") {
+  if (fmt4 === "credit_card") {
     const validator = addConstant(ctx, isValidCreditCard);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (fmt3 === "iban") {
+  if (fmt4 === "iban") {
     const validator = addConstant(ctx, isValidIBAN);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
   const formatDef = def;
-  if (fmt3 === "url" || fmt3 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
+  if (fmt4 === "url" || fmt4 === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
     const defConst = addConstant(ctx, def);
     const trimVar = newVar(ctx);
@@ -64565,12 +64565,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   const customFn = def.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
-      throw new ZodCompileUnsupportedError(`async string format ${fmt3}`);
+      throw new ZodCompileUnsupportedError(`async string format ${fmt4}`);
     const fnConst = addConstant(ctx, customFn);
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt3) && def.pattern) {
+  if (PATTERN_IS_COMPLETE.has(fmt4) && def.pattern) {
     const patternConst = addConstant(ctx, def.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
@@ -65284,9 +65284,9 @@ function generateUnionCheck(doc, ctx, schema2, accessor) {
   if (options.length === 1) {
     return generateCheck(doc, ctx, options[0], accessor);
   }
-  const allLiterals = options.every((opt2) => opt2._zod.def.type === "literal" && !opt2._zod.def.checks?.length);
+  const allLiterals = options.every((opt3) => opt3._zod.def.type === "literal" && !opt3._zod.def.checks?.length);
   if (allLiterals) {
-    const values = new Set(options.flatMap((opt2) => opt2._zod.def.values));
+    const values = new Set(options.flatMap((opt3) => opt3._zod.def.values));
     const valuesConst = addConstant(ctx, values);
     doc.write(`if (!${valuesConst}.has(${accessor})) return INVALID;`);
     return accessor;
@@ -65294,14 +65294,14 @@ function generateUnionCheck(doc, ctx, schema2, accessor) {
   const outputVar = newVar(ctx);
   doc.write(`let ${outputVar};`);
   for (let i = 0; i < options.length; i++) {
-    const opt2 = options[i];
+    const opt3 = options[i];
     if (i === 0) {
       doc.write(`${outputVar} = (() => {`);
     } else {
       doc.write(`if (${outputVar} === INVALID) ${outputVar} = (() => {`);
     }
     doc.indented((d) => {
-      const branchOutput = generateCheck(d, ctx, opt2, accessor);
+      const branchOutput = generateCheck(d, ctx, opt3, accessor);
       d.write(`return ${branchOutput};`);
     });
     doc.write(`})();`);
@@ -69959,13 +69959,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path37 = ref3.slice(1).split("/").filter(Boolean);
-  if (path37.length === 0) {
+  const path39 = ref3.slice(1).split("/").filter(Boolean);
+  if (path39.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path37[0] === defsKey) {
-    const key = path37[1] === void 0 ? void 0 : decodeJSONPointerSegment(path37[1]);
+  if (path39[0] === defsKey) {
+    const key = path39[1] === void 0 ? void 0 : decodeJSONPointerSegment(path39[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -70675,9 +70675,9 @@ function visit(schema2, fnOrHandlers) {
         const oldOptions = def.options;
         let changed = false;
         const newOptions = [];
-        for (const opt2 of oldOptions) {
-          const mapped = run(opt2);
-          if (mapped !== opt2)
+        for (const opt3 of oldOptions) {
+          const mapped = run(opt3);
+          if (mapped !== opt3)
             changed = true;
           newOptions.push(mapped);
         }
@@ -71570,11 +71570,15 @@ var CaseResult = external_exports.strictObject({
   verdict: external_exports.enum(VERDICTS),
   engine_volume_15c_l: external_exports.number(),
   sep_volume_15c_l: external_exports.number(),
-  /** null when the case is not linked, no database was given, or the reception stores no 15 °C volume */
+  /** the reception's stored value; null when the case is not linked, no database was given, or the reception stores no 15 °C volume */
   mlpp_volume_15c_l: external_exports.number().nullable(),
+  /** Σ delta_15c of the reception's restatement adjustments (`astm53b restate`); null when it has none */
+  mlpp_restated_15c_l: external_exports.number().nullable(),
+  /** what ML_PP's stock counts for the reception: stored + restated; null when nothing is stored */
+  mlpp_effective_15c_l: external_exports.number().nullable(),
   /** engine − SEP */
   deviation_l: external_exports.number(),
-  /** ML_PP − SEP */
+  /** ML_PP effective − SEP */
   mlpp_deviation_l: external_exports.number().nullable(),
   engine_verdict: external_exports.enum(VERDICTS),
   mlpp_verdict: external_exports.enum([...VERDICTS, "NOT_COMPARED"]),
@@ -71737,6 +71741,116 @@ function runContextFrom(env2, explicit = {}) {
   }
   return { runId, actor };
 }
+
+// src/results/restate.ts
+var RESTATEMENT_REASON_PREFIX = "ASTM53B restatement";
+var RESTATE_STATUSES = ["restated", "nothing-to-restate", "dry-run", "rejected"];
+var RESTATE_ACTIONS = ["booked", "already_restated", "no_drift", "not_recomputed"];
+var EarlierRestatement = external_exports.strictObject({
+  adjustment_id: external_exports.string(),
+  delta_15c_l: external_exports.number(),
+  reason: external_exports.string(),
+  created_at: external_exports.string()
+});
+var RestatedReception = external_exports.strictObject({
+  reception_id: external_exports.string(),
+  date_reception: external_exports.string().nullable(),
+  citerne: external_exports.string(),
+  citerne_id: external_exports.string(),
+  produit_id: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  depot_id: external_exports.string().nullable(),
+  volume_ambiant_l: external_exports.number().nullable(),
+  temperature_c: external_exports.number().nullable(),
+  densite_kgm3: external_exports.number().nullable(),
+  stored_15c_l: external_exports.number().nullable(),
+  stored_column: external_exports.enum(STORED_COLUMNS).nullable(),
+  astm_15c_l: external_exports.number().nullable(),
+  /** ASTM − stored: what an adjustment adds (null when not recomputed) */
+  delta_15c_l: external_exports.number().nullable(),
+  action: external_exports.enum(RESTATE_ACTIONS),
+  /** the row this run booked (null unless booked; in a dry run or a rejected run, the id it had in the rolled-back transaction) */
+  adjustment_id: external_exports.string().nullable(),
+  /** the reason written with it (null unless booked) */
+  reason: external_exports.string().nullable(),
+  earlier: external_exports.array(EarlierRestatement),
+  /** one sentence: why this action */
+  why: external_exports.string()
+});
+var RestateTotal = external_exports.strictObject({
+  citerne: external_exports.string(),
+  citerne_id: external_exports.string(),
+  produit_id: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  depot_id: external_exports.string().nullable(),
+  /** adjustments booked on this key */
+  adjustments: external_exports.number().int(),
+  /** Σ of their delta_15c */
+  delta_15c_l: external_exports.number(),
+  /** v_stock_actuel.stock_15c in the transaction before the first insert and after the last (null: no row) */
+  before_15c_l: external_exports.number().nullable(),
+  after_15c_l: external_exports.number().nullable(),
+  moved_15c_l: external_exports.number().nullable(),
+  moved_ambiant_l: external_exports.number().nullable(),
+  holds: external_exports.boolean()
+});
+var TableWrites = external_exports.strictObject({
+  table: external_exports.string(),
+  inserted: external_exports.number(),
+  updated: external_exports.number(),
+  deleted: external_exports.number()
+});
+var RestateProof = external_exports.strictObject({
+  holds: external_exports.boolean(),
+  /** Σ delta_15c booked, and Σ of what v_stock_actuel moved on those keys */
+  expected_15c_l: external_exports.number(),
+  moved_15c_l: external_exports.number(),
+  /** how far a move may be from its adjustments: float8 sums, not a tolerance on the figures */
+  tolerance_l: external_exports.number(),
+  /** keys of v_stock_actuel outside `totals` that moved (must be none) */
+  others_moved: external_exports.array(external_exports.string()),
+  /** rows this transaction wrote, per application table (pg_stat_xact_user_tables) */
+  writes: external_exports.array(TableWrites),
+  problems: external_exports.array(external_exports.string())
+});
+var RestateUser = external_exports.strictObject({
+  id: external_exports.string(),
+  email: external_exports.string().nullable(),
+  role: external_exports.string(),
+  chosen_by: external_exports.string()
+});
+var RestateResult = external_exports.strictObject({
+  target: external_exports.string(),
+  run: RunContext,
+  status: external_exports.enum(RESTATE_STATUSES),
+  /** the proof held (or there was nothing to prove) */
+  ok: external_exports.boolean(),
+  dry_run: external_exports.boolean(),
+  /** this run's adjustments are in the database */
+  committed: external_exports.boolean(),
+  message: external_exports.string(),
+  profile: external_exports.string(),
+  profile_source: external_exports.string(),
+  /** |ASTM − stored| at or below this is the stored value's rounding, not a drift */
+  threshold_l: external_exports.number(),
+  /** the freeze was on (the adjustments passed it with the pipeline's token) */
+  frozen: external_exports.boolean(),
+  /** who booked the adjustments (null when nothing was to be booked) */
+  user: RestateUser.nullable(),
+  counts: external_exports.strictObject({
+    receptions: external_exports.number().int(),
+    booked: external_exports.number().int(),
+    already_restated: external_exports.number().int(),
+    no_drift: external_exports.number().int(),
+    not_recomputed: external_exports.number().int()
+  }),
+  receptions: external_exports.array(RestatedReception),
+  totals: external_exports.array(RestateTotal),
+  proof: RestateProof,
+  settings: external_exports.strictObject({ lockTimeoutMs: external_exports.number(), statementTimeoutMs: external_exports.number(), lockWaitMs: external_exports.number() }),
+  at: external_exports.string(),
+  ms: external_exports.number()
+});
 
 // src/results/rollback.ts
 var DiscardedRows = external_exports.strictObject({
@@ -71990,6 +72104,7 @@ var RESULTS = {
   freezeStatus: { file: "freeze-status.json", schema: FreezeStatus },
   sqlApply: { file: "sql-apply.json", schema: ApplyResult },
   stagingReset: { file: "staging-reset.json", schema: ResetResult },
+  restate: { file: "restate.json", schema: RestateResult },
   golden: { file: "golden.json", schema: GoldenReport },
   smoke: { file: "smoke.json", schema: SmokeResult },
   signoff: { file: "signoff.json", schema: SignOff },
@@ -72536,9 +72651,9 @@ async function gateAuthUsers(sdb) {
 }
 async function settled(early) {
   const out = /* @__PURE__ */ new Map();
-  for (const [table3, sum] of early) {
+  for (const [table4, sum] of early) {
     const r = await sum;
-    if (r) out.set(table3, r);
+    if (r) out.set(table4, r);
   }
   return out;
 }
@@ -72678,18 +72793,18 @@ var import_promises10 = require("node:fs/promises");
 var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
-function snapshotSelect(schema2, table3, key) {
+function snapshotSelect(schema2, table4, key) {
   const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
-  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table3)} t ORDER BY ${order}`;
+  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t ORDER BY ${order}`;
 }
-async function exportTableCsv(q, schema2, table3, key, file2) {
+async function exportTableCsv(q, schema2, table4, key, file2) {
   const sink = new HashedFileSink(file2);
-  const rows = await q.copyCsvTo(snapshotSelect(schema2, table3, key), sink);
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
   return { rows, ...sink.digest() };
 }
-async function digestTableCsv(q, schema2, table3, key) {
+async function digestTableCsv(q, schema2, table4, key) {
   const sink = new DigestSink();
-  const rows = await q.copyCsvTo(snapshotSelect(schema2, table3, key), sink);
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
   return { rows, ...sink.digest() };
 }
 
@@ -72912,8 +73027,8 @@ async function readSourceFacts(q, dir) {
   const files = [];
   const keys = await readTableKeys(q, schemas.application, PIPELINE_PREFIX);
   for (const qualified of SNAPSHOT_TABLES) {
-    const [schema2, table3] = qualified.split(".");
-    if (!keys.some((x) => x.schema === schema2 && x.table === table3)) {
+    const [schema2, table4] = qualified.split(".");
+    if (!keys.some((x) => x.schema === schema2 && x.table === table4)) {
       throw new UserError("TABLE_MISSING", `${qualified} does not exist in the source; runbook 3.1 requires a snapshot of it`);
     }
   }
@@ -72944,10 +73059,10 @@ async function readAuthUsers(q, schemas, dir) {
 async function exportSnapshotTables(q, keys, dir, log) {
   const files = [];
   for (const qualified of SNAPSHOT_TABLES) {
-    const [schema2, table3] = qualified.split(".");
-    const k = keys.find((x) => x.schema === schema2 && x.table === table3);
+    const [schema2, table4] = qualified.split(".");
+    const k = keys.find((x) => x.schema === schema2 && x.table === table4);
     const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table3, k.key, import_node_path9.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path9.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -73137,11 +73252,11 @@ var import_node_path12 = __toESM(require("node:path"), 1);
 async function compareWithManifest(q, manifest, known) {
   const actual = await tablesChecksums(q, await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX), known);
   const names = [.../* @__PURE__ */ new Set([...manifest.tables.map((t) => t.table), ...actual.map((t) => t.table)])].sort();
-  const tables = names.map((table3) => {
-    const e = manifest.tables.find((t) => t.table === table3);
-    const a = actual.find((t) => t.table === table3);
+  const tables = names.map((table4) => {
+    const e = manifest.tables.find((t) => t.table === table4);
+    const a = actual.find((t) => t.table === table4);
     return {
-      table: table3,
+      table: table4,
       expected: e ? { rows: e.rows, checksum: e.checksum } : null,
       actual: a ? { rows: a.rows, checksum: a.checksum } : null,
       match: !!e && !!a && e.rows === a.rows && e.checksum === a.checksum
@@ -73627,15 +73742,15 @@ var sha256 = (s) => (0, import_node_crypto6.createHash)("sha256").update(s, "utf
 var quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
 var quoteIdent2 = (s) => `"${s.replace(/"/g, '""')}"`;
 async function allowFrozenWrites(tx) {
-  const who = (await tx.query("SELECT current_user AS cur, session_user AS ses")).rows[0];
-  const acting = who.cur !== who.ses;
+  const who2 = (await tx.query("SELECT current_user AS cur, session_user AS ses")).rows[0];
+  const acting = who2.cur !== who2.ses;
   if (acting) await tx.query("SET LOCAL ROLE NONE");
   try {
     if (!await stateExists(tx)) return;
     const row = (await tx.query("SELECT bypass_token AS token FROM astm53b.freeze_state WHERE frozen")).rows[0];
     if (row?.token) await tx.query("SELECT set_config($1, $2, true)", [BYPASS_SETTING, row.token]);
   } finally {
-    if (acting) await tx.query(`SET LOCAL ROLE ${quoteIdent2(who.cur)}`);
+    if (acting) await tx.query(`SET LOCAL ROLE ${quoteIdent2(who2.cur)}`);
   }
 }
 async function applicationTables(q) {
@@ -74345,8 +74460,8 @@ function table(header, rows, align) {
       h.length
     )
   );
-  const fmt3 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
-  return [fmt3(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt3)].join("\n");
+  const fmt4 = (r) => r.map((c, i) => align[i] === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
+  return [fmt4(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt4)].join("\n");
 }
 function stockCells(s) {
   return s.stock.map((r) => [
@@ -74872,8 +74987,8 @@ function evaluateCompat(inv, target) {
   }
   for (const t of REQUIRED_TABLES) {
     const fq = `${t.schema}.${t.name}`;
-    const table3 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
-    if (!table3) {
+    const table4 = inv.tables.find((x) => x.schema === t.schema && x.table === t.name);
+    if (!table4) {
       push({ kind: "table", name: fq, status: "missing" });
       continue;
     }
@@ -74886,7 +75001,7 @@ function evaluateCompat(inv, target) {
       if (!found) push({ ...base2, status: "missing" });
       else push({ ...base2, status: found.type === col.type ? "ok" : "different", found: found.type });
     }
-    if (t.rls && !table3.rls) security.push({ kind: "rls", name: fq, finding: RLS_OFF });
+    if (t.rls && !table4.rls) security.push({ kind: "rls", name: fq, finding: RLS_OFF });
     for (const key of t.uniqueKeys ?? []) {
       const want = [...key].sort().join(",");
       const has = inv.uniqueKeys.some((u) => u.schema === t.schema && u.table === t.name && [...u.columns].sort().join(",") === want);
@@ -75728,7 +75843,8 @@ function readGoldenFacts(entry) {
       reference: c.reference,
       sep_l: c.sep_volume_15c_l,
       engine_l: c.engine_volume_15c_l,
-      mlpp_l: c.mlpp_volume_15c_l,
+      // the value its deviation is of: stored plus any restatement (`astm53b restate`)
+      mlpp_l: c.mlpp_effective_15c_l,
       engine_deviation_l: c.deviation_l,
       mlpp_deviation_l: c.mlpp_deviation_l,
       verdict: c.verdict
@@ -76606,6 +76722,9 @@ var ReceptionRow = external_exports.object({
   id: external_exports.string(),
   date_reception: external_exports.string().nullable(),
   citerne: external_exports.string().nullable(),
+  citerne_id: external_exports.string(),
+  produit_id: external_exports.string(),
+  depot_id: external_exports.string().nullable(),
   proprietaire_type: external_exports.string().nullable(),
   volume_ambiant: external_exports.number().nullable(),
   temperature_ambiante_c: external_exports.number().nullable(),
@@ -76614,17 +76733,25 @@ var ReceptionRow = external_exports.object({
   volume_corrige_15c: external_exports.number().nullable()
 });
 var r3 = (x) => Math.round(x * 1e3) / 1e3;
-async function driftReport(q, opts, log) {
-  const profile = opts.profile ?? ML_PP_PROFILE;
+async function readReceptionDrifts(q, profile) {
   const res = await q.query(
-    `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.proprietaire_type, r.volume_ambiant,
+    `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.citerne_id::text AS citerne_id, r.produit_id::text AS produit_id,
+            c.depot_id::text AS depot_id, r.proprietaire_type, r.volume_ambiant,
             r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
        FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
       WHERE r.statut = 'validee'
       ORDER BY r.date_reception, r.created_at, r.id`
   );
-  const rows = parseRows(ReceptionRow, res.rows, "drift: receptions");
-  const receptions = rows.map((row) => recompute(row, profile));
+  return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
+    drift: recompute(row, profile),
+    citerneId: row.citerne_id,
+    produitId: row.produit_id,
+    depotId: row.depot_id
+  }));
+}
+async function driftReport(q, opts, log) {
+  const profile = opts.profile ?? ML_PP_PROFILE;
+  const receptions = (await readReceptionDrifts(q, profile)).map((x) => x.drift);
   const tanks = /* @__PURE__ */ new Map();
   for (const d of receptions) {
     if (d.drift_l === null) continue;
@@ -76692,17 +76819,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path37, displayName = path37) {
+async function loadGoldenFile(path39, displayName = path39) {
   let bytes;
   try {
-    bytes = await (0, import_promises18.readFile)(path37);
+    bytes = await (0, import_promises18.readFile)(path39);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path37) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path39) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -76742,8 +76869,8 @@ function parseGoldenCsv(text, file2) {
   });
   return validateGoldenRows(raw, file2);
 }
-function cellValue(column, cell5, decimalComma, where2) {
-  const t = cell5.trim();
+function cellValue(column, cell6, decimalComma, where2) {
+  const t = cell6.trim();
   if (t === "") return null;
   if (NUMERIC_COLUMNS.has(column)) {
     const n2 = parseDecimal(t, decimalComma);
@@ -77080,16 +77207,18 @@ function diagnose(d) {
       );
     }
   }
+  const restated = d.mlppRestatedL;
   if (d.mlpp && d.mlpp.stored_15c_l !== null) {
-    const mlppDeviation = d.mlpp.stored_15c_l - c.volume_15c_ref_l;
+    const mlppDeviation = d.mlpp.stored_15c_l + (restated ?? 0) - c.volume_15c_ref_l;
     if (Math.abs(mlppDeviation) > d.toleranceL + EPS) {
       if (fault === "none") fault = "mlpp";
-      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile));
+      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile, restated));
     }
   }
+  const mlppAgrees = d.mlpp?.stored_15c_l == null ? " and SEP agree" : restated === void 0 ? ", SEP and ML_PP agree" : `, SEP and ML_PP agree (ML_PP's effective ${fmt2(d.mlpp.stored_15c_l + restated)} L: stored ${fmt2(d.mlpp.stored_15c_l)} L ${restated >= 0 ? "+" : "\u2212"} ${fmt2(Math.abs(restated))} L restated)`;
   return {
     fault,
-    explanation: parts.length ? parts.join(" ") : `engine${d.mlpp?.stored_15c_l != null ? ", SEP and ML_PP agree" : " and SEP agree"} within \xB1${d.toleranceL} L.`,
+    explanation: parts.length ? parts.join(" ") : `engine${mlppAgrees} within \xB1${d.toleranceL} L.`,
     implied_temperature_c: impliedT,
     implied_density15_kgm3: impliedRho15,
     implied_observed_density_kgm3: impliedObserved,
@@ -77147,8 +77276,9 @@ function sepChecks(c, p) {
   }
   return out;
 }
-function explainMlpp(c, m, deviation, p) {
-  const head = `ML_PP stored ${fmt2(m.stored_15c_l)} L (${m.stored_column}), ${deviation >= 0 ? "+" : ""}${fmt2(deviation)} L from SEP:`;
+function explainMlpp(c, m, deviation, p, restated) {
+  const value = restated === void 0 ? `ML_PP stored ${fmt2(m.stored_15c_l)} L (${m.stored_column})` : `ML_PP's effective ${fmt2(m.stored_15c_l + restated)} L (stored ${fmt2(m.stored_15c_l)} L in ${m.stored_column}, ${restated >= 0 ? "+" : "\u2212"} ${fmt2(Math.abs(restated))} L restated)`;
+  const head = `${value}, ${deviation >= 0 ? "+" : ""}${fmt2(deviation)} L from SEP:`;
   const reasons = [];
   if (m.volume_ambiant !== null && Math.abs(m.volume_ambiant - c.volume_observe_l) > 0.5) {
     reasons.push(`its reception has ${fmt2(m.volume_ambiant)} L ambient where SEP's record says ${fmt2(c.volume_observe_l)} L`);
@@ -77158,9 +77288,10 @@ function explainMlpp(c, m, deviation, p) {
   }
   if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
     const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
-    if (Math.abs(legacy - m.stored_15c_l) <= 0.5) {
+    const effective = m.stored_15c_l + (restated ?? 0);
+    if (restated === void 0 && Math.abs(legacy - m.stored_15c_l) <= 0.5) {
       reasons.push(
-        `the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes`
+        `the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes (\`astm53b restate\` books its restatement)`
       );
     } else if (m.densite_a_15 !== null) {
       const own2 = table53b({
@@ -77172,7 +77303,7 @@ function explainMlpp(c, m, deviation, p) {
         volumeL: m.volume_ambiant
       }).volume15L;
       reasons.push(
-        Math.abs(own2 - m.stored_15c_l) <= 1 ? `the value is ASTM 53B of ML_PP's own inputs (${fmt2(own2)} L): the inputs differ from SEP's` : `the value is neither the legacy formula (${fmt2(legacy)} L) nor ASTM 53B of its own inputs (${fmt2(own2)} L)`
+        Math.abs(own2 - effective) <= 1 ? `the value is ASTM 53B of ML_PP's own inputs (${fmt2(own2)} L): the inputs differ from SEP's` : restated === void 0 ? `the value is neither the legacy formula (${fmt2(legacy)} L) nor ASTM 53B of its own inputs (${fmt2(own2)} L)` : `the restated value is not ASTM 53B of its own inputs under ${profileName(p)} (${fmt2(own2)} L): restated under another profile?`
       );
     }
   }
@@ -77183,6 +77314,7 @@ function explainMlpp(c, m, deviation, p) {
 var DEFAULT_TOLERANCE_L = 5;
 var EPS2 = 1e-9;
 var r32 = (x) => Math.round(x * 1e3) / 1e3;
+var r6 = (x) => Math.round(x * 1e6) / 1e6;
 async function verifyGolden(set2, opts, log) {
   const toleranceL = opts.toleranceL ?? DEFAULT_TOLERANCE_L;
   if (!(Number.isFinite(toleranceL) && toleranceL >= 0)) {
@@ -77223,14 +77355,17 @@ async function verifyGolden(set2, opts, log) {
     cases
   };
 }
-function verifyCase(lc, p, toleranceL, m) {
+function verifyCase(lc, p, toleranceL, linked) {
   const c = lc.case;
   const e = computeCase(c, p);
+  const m = linked?.reception;
   const engineVolume = e.volume15L;
   const deviation = r32(engineVolume - c.volume_15c_ref_l);
   const engineVerdict = Math.abs(deviation) <= toleranceL + EPS2 ? "PASS" : "FAIL";
   const stored = m?.stored_15c_l ?? null;
-  const mlppDeviation = stored === null ? null : r32(stored - c.volume_15c_ref_l);
+  const restated = linked?.restatedL ?? null;
+  const effective = stored === null ? null : stored + (restated ?? 0);
+  const mlppDeviation = effective === null ? null : r32(effective - c.volume_15c_ref_l);
   const mlppVerdict = mlppDeviation === null ? "NOT_COMPARED" : Math.abs(mlppDeviation) <= toleranceL + EPS2 ? "PASS" : "FAIL";
   return {
     reference: c.reference,
@@ -77238,6 +77373,8 @@ function verifyCase(lc, p, toleranceL, m) {
     engine_volume_15c_l: engineVolume,
     sep_volume_15c_l: c.volume_15c_ref_l,
     mlpp_volume_15c_l: stored,
+    mlpp_restated_15c_l: restated,
+    mlpp_effective_15c_l: effective === null ? null : r6(effective),
     deviation_l: deviation,
     mlpp_deviation_l: mlppDeviation,
     engine_verdict: engineVerdict,
@@ -77258,7 +77395,8 @@ function verifyCase(lc, p, toleranceL, m) {
       toleranceL,
       engineVolume15L: engineVolume,
       engineDensity15: e.density15,
-      ...m ? { mlpp: m } : {}
+      ...m ? { mlpp: m } : {},
+      ...restated !== null ? { mlppRestatedL: restated } : {}
     })
   };
 }
@@ -77323,6 +77461,7 @@ async function readLinkedReceptions(q, set2) {
     [ids]
   );
   const byId = new Map(parseRows(LinkedRow, res.rows, "golden: linked receptions").map((r) => [r.id.toLowerCase(), r]));
+  const restated = await readRestatements(q, ids);
   for (const c of linked) {
     const row = byId.get(c.case.reception_id.toLowerCase());
     if (!row) {
@@ -77340,17 +77479,33 @@ async function readLinkedReceptions(q, set2) {
       );
     }
     out.set(c.case.reference, {
-      reception_id: row.id,
-      citerne: row.citerne,
-      volume_ambiant: row.volume_ambiant,
-      temperature_ambiante_c: row.temperature_ambiante_c,
-      densite_a_15: row.densite_a_15,
-      stored_15c_l: row.volume_15c ?? row.volume_corrige_15c,
-      stored_column: row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null
+      reception: {
+        reception_id: row.id,
+        citerne: row.citerne,
+        volume_ambiant: row.volume_ambiant,
+        temperature_ambiante_c: row.temperature_ambiante_c,
+        densite_a_15: row.densite_a_15,
+        stored_15c_l: row.volume_15c ?? row.volume_corrige_15c,
+        stored_column: row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null
+      },
+      restatedL: restated.get(row.id.toLowerCase()) ?? null
     });
   }
   return out;
 }
+async function readRestatements(q, ids) {
+  const has = (await q.query(`SELECT to_regclass('public.stocks_adjustments')::text AS t`)).rows[0]?.t;
+  if (!has) return /* @__PURE__ */ new Map();
+  const r = await q.query(
+    `SELECT mouvement_id::text AS id, sum(delta_15c) AS delta
+       FROM public.stocks_adjustments
+      WHERE mouvement_type = 'RECEPTION' AND mouvement_id = ANY($1::uuid[]) AND starts_with(reason, $2)
+      GROUP BY mouvement_id`,
+    [ids, RESTATEMENT_REASON_PREFIX]
+  );
+  return new Map(parseRows(RestatedRow, r.rows, "golden: restatements").map((x) => [x.id.toLowerCase(), x.delta]));
+}
+var RestatedRow = external_exports.object({ id: external_exports.string(), delta: external_exports.number() });
 
 // src/runbook/golden-run.ts
 async function runGoldenVerify(opts, log) {
@@ -77402,14 +77557,18 @@ function renderGoldenText(r) {
     l12(c.engine_volume_15c_l),
     l12(c.sep_volume_15c_l),
     opt(c.mlpp_volume_15c_l),
+    opt(c.mlpp_restated_15c_l, signed),
+    opt(c.mlpp_effective_15c_l),
     signed(c.deviation_l),
     opt(c.mlpp_deviation_l, signed)
   ]);
   pushAll(
     out,
-    table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [
+    table2(["case", "verdict", "engine 15\xB0C L", "SEP L", "ML_PP stored L", "restated L", "ML_PP eff. L", "eng\u2212SEP", "ML_PP\u2212SEP"], rows, [
       false,
       false,
+      true,
+      true,
       true,
       true,
       true,
@@ -77417,6 +77576,8 @@ function renderGoldenText(r) {
       true
     ])
   );
+  if (r.cases.some((c) => c.mlpp_volume_15c_l !== null))
+    out.push("", "ML_PP's effective value (stored + its `astm53b restate` adjustments) is the one compared with SEP.");
   const failing = r.cases.filter((c) => c.verdict === "FAIL");
   if (failing.length) {
     out.push("", "Diagnosis:");
@@ -77480,7 +77641,7 @@ function renderGoldenMarkdown(r) {
   const out = [];
   out.push(`## Golden cases: ${r.passed ? "\u2705 PASS" : "\u274C FAIL"}`, "");
   out.push(
-    `**${r.counts.passed}/${r.counts.cases}** cases within **\xB1${r.tolerance_l} L** of SEP` + (r.counts.mlpp_compared ? ` (ML_PP's stored value compared on ${r.counts.mlpp_compared})` : "") + ` \xB7 largest deviation ${l12(r.max_deviation_l)} L \xB7 source \`${r.origin}\``,
+    `**${r.counts.passed}/${r.counts.cases}** cases within **\xB1${r.tolerance_l} L** of SEP` + (r.counts.mlpp_compared ? ` (ML_PP's effective value, stored + restatement adjustments, compared on ${r.counts.mlpp_compared})` : "") + ` \xB7 largest deviation ${l12(r.max_deviation_l)} L \xB7 source \`${r.origin}\``,
     ""
   );
   out.push(
@@ -77488,12 +77649,12 @@ function renderGoldenMarkdown(r) {
     ""
   );
   out.push(
-    "| case | verdict | engine 15 \xB0C (L) | SEP (L) | ML_PP (L) | engine \u2212 SEP (L) | ML_PP \u2212 SEP (L) |",
-    "|---|---|---:|---:|---:|---:|---:|"
+    "| case | verdict | engine 15 \xB0C (L) | SEP (L) | ML_PP stored (L) | ML_PP effective (L) | engine \u2212 SEP (L) | ML_PP \u2212 SEP (L) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|"
   );
   for (const c of r.cases) {
     out.push(
-      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`
+      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed(c.mlpp_restated_15c_l)} restated)`} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`
     );
   }
   out.push("", ...chart(r), "");
@@ -77536,6 +77697,10 @@ function caseBlock(c) {
     `| \u03C115 (kg/m\xB3) | ${l12(c.engine_density15_kgm3)} | ${opt(c.sep_density15_kgm3)} | ${m?.densite_a_15 == null ? "\u2013" : `${m.densite_a_15} (observed)`} |`,
     `| VCF | ${c.engine_vcf} | ${c.sep_vcf ?? "\u2013"} | \u2013 |`,
     `| volume at 15 \xB0C (L) | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)}${m?.stored_column ? ` (${m.stored_column})` : ""} |`,
+    ...c.mlpp_restated_15c_l === null ? [] : [
+      `| restated (\`stocks_adjustments\`, L) | | | ${signed(c.mlpp_restated_15c_l)} |`,
+      `| effective at 15 \xB0C (L) | | | ${opt(c.mlpp_effective_15c_l)} |`
+    ],
     `| deviation from SEP (L) | ${signed(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed)} |`,
     "",
     `${c.verdict === "PASS" ? "" : "**Diagnosis:** "}${cell(c.diagnosis.explanation)}`,
@@ -77563,7 +77728,7 @@ function chart(r) {
     `  line [${eng.map(() => n2(-r.tolerance_l)).join(", ")}]`,
     "```",
     "",
-    `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
+    `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP (effective) \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
   ];
   return lines;
 }
@@ -77613,8 +77778,9 @@ var verify = {
   details: [
     'Cases come from FILE (CSV with the columns of ML_PP public.astm_golden_cases_15c, "," or French ";"',
     "export; or JSON) or, with --from-db, from that table in the target (rows with --source).",
-    "With --url, cases linked to a reception (reception_id) are also compared with the 15 \xB0C volume ML_PP",
-    "stored, and the drift of every stored reception against ASTM 53B is reported. With a FILE and no",
+    "With --url, cases linked to a reception (reception_id) are also compared with ML_PP's effective 15 \xB0C",
+    "volume: the one stored plus its restatement adjustments (astm53b restate); both are shown. The drift of",
+    "every stored reception against ASTM 53B is reported too. With a FILE and no",
     "--url, no database is opened unless --with-db asks for the embedded one.",
     "Without --profile, the profile reproducing most of SEP's figures is used (the table of all profiles is",
     "printed). Exit code 0 when every case passes, 1 when one fails, 2 on bad input."
@@ -78040,9 +78206,9 @@ async function rowActivity(q) {
 }
 function diffRowActivity(before, after) {
   const out = [];
-  for (const [table3, a] of [...after].sort(([x], [y]) => x < y ? -1 : 1)) {
-    const b = before.get(table3) ?? { ins: 0, upd: 0, del: 0 };
-    const d = { table: table3, inserted: a.ins - b.ins, updated: a.upd - b.upd, deleted: a.del - b.del };
+  for (const [table4, a] of [...after].sort(([x], [y]) => x < y ? -1 : 1)) {
+    const b = before.get(table4) ?? { ins: 0, upd: 0, del: 0 };
+    const d = { table: table4, inserted: a.ins - b.ins, updated: a.upd - b.upd, deleted: a.del - b.del };
     if (d.inserted || d.updated || d.deleted) out.push(d);
   }
   return out;
@@ -78980,9 +79146,15 @@ async function decide(opts, log) {
     const within = `${golden.cases.length - failing.length}/${golden.cases.length} within \xB1${golden.tolerance_l} L (${golden.profile})`;
     record2("golden", fileOf("golden"), golden.passed && failing.length === 0, within);
     for (const c of failing) {
-      const mlpp = c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`;
+      const restated = c.mlpp_restated_15c_l;
+      const mlpp = c.mlpp_deviation_l === null ? "" : `, ML_PP${restated === null ? "" : " (effective)"} \u2212 SEP ${c.mlpp_deviation_l} L`;
+      const remedy = c.mlpp_verdict !== "FAIL" || c.mlpp_deviation_l === null ? "" : restated === null ? `; ML_PP's value is the one stored, never restated: \`astm53b restate\` books its ASTM 53B restatement (one stocks_adjustments row per reception, as an app admin), then verify again` : `; ML_PP's effective value already includes a restatement of ${restated} L and still differs from SEP`;
       reasons.push(
-        reason("GOLDEN_DEVIATION", file2, `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${mlpp}, beyond \xB1${golden.tolerance_l} L`)
+        reason(
+          "GOLDEN_DEVIATION",
+          file2,
+          `case ${c.reference}: engine \u2212 SEP ${c.deviation_l} L${mlpp}, beyond \xB1${golden.tolerance_l} L${remedy}`
+        )
       );
     }
     if (!golden.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "the golden verification did not pass"));
@@ -79150,24 +79322,24 @@ var import_node_path27 = __toESM(require("node:path"), 1);
 
 // src/db/as-user.ts
 var JWT_SETTINGS = ["request.jwt.claims", "request.jwt.claim.sub", "request.jwt.claim.role"];
-async function impersonate(tx, who) {
-  if (who.role === "anon") {
+async function impersonate(tx, who2) {
+  if (who2.role === "anon") {
     await tx.query("SELECT set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.role', 'anon', true)", [
       JSON.stringify({ role: "anon" })
     ]);
     await tx.query("SET LOCAL ROLE anon");
     return;
   }
-  const claims = JSON.stringify({ sub: who.userId, role: "authenticated", ...who.email ? { email: who.email } : {} });
+  const claims = JSON.stringify({ sub: who2.userId, role: "authenticated", ...who2.email ? { email: who2.email } : {} });
   await tx.query(
     "SELECT set_config('request.jwt.claim.sub', $1, true), set_config('request.jwt.claim.role', 'authenticated', true), set_config('request.jwt.claims', $2, true)",
-    [who.userId, claims]
+    [who2.userId, claims]
   );
   await tx.query("SET LOCAL ROLE authenticated");
 }
-function withAppUser(db, who, fn, opts) {
+function withAppUser(db, who2, fn, opts) {
   return db.withTransaction(async (tx) => {
-    await impersonate(tx, who);
+    await impersonate(tx, who2);
     return fn(tx);
   }, opts);
 }
@@ -79670,7 +79842,7 @@ async function buildSmokeOptions(raw) {
 }
 
 // src/runbook/smoke/reception.ts
-async function receptionCheck(req, opts, ctx, who, before, seen, log) {
+async function receptionCheck(req, opts, ctx, who2, before, seen, log) {
   const m = SMOKE_MOVEMENTS.reception;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
@@ -79694,7 +79866,7 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
       );
       return cdr.rows[0].id;
     });
-    const row2 = await req.as(who, (tx) => insertReception(tx, ctx, m, engine15, { owner: SMOKE_OWNER, cdrId: cdrId2, partenaireId: null }, note));
+    const row2 = await req.as(who2, (tx) => insertReception(tx, ctx, m, engine15, { owner: SMOKE_OWNER, cdrId: cdrId2, partenaireId: null }, note));
     return { cdrId: cdrId2, row: row2 };
   });
   if (!r.ok) {
@@ -79718,7 +79890,7 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
   log.info(`smoke: reception ${row.id} (${amb} L) on ${ctx.tank.nom}, truck ${cdrId}`);
   const stored = row.volume_15c ?? row.volume_corrige_15c;
   const storedIn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
-  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const after = await req.as(who2, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected = { amb: row.volume_ambiant, v15: stored ?? 0 };
   const own2 = SMOKE_OWNER;
   const dj = delta(after[own2].journal, before[own2].journal);
@@ -79748,7 +79920,7 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
     )
   );
   f.push(otherOwners(before, after, own2, "the reception"));
-  const probe = await req.as(who, async (q) => {
+  const probe = await req.as(who2, async (q) => {
     const logs = await q.query(
       "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
       [row.id]
@@ -79792,7 +79964,7 @@ async function receptionCheck(req, opts, ctx, who, before, seen, log) {
     after
   };
 }
-async function insertReception(tx, ctx, m, engine15, who, note) {
+async function insertReception(tx, ctx, m, engine15, who2, note) {
   const cols2 = [
     "cours_de_route_id",
     "partenaire_id",
@@ -79808,8 +79980,8 @@ async function insertReception(tx, ctx, m, engine15, who, note) {
     "note"
   ];
   const vals = [
-    who.cdrId,
-    who.partenaireId,
+    who2.cdrId,
+    who2.partenaireId,
     ctx.tank.id,
     ctx.tank.produitId,
     m.index_avant,
@@ -79817,7 +79989,7 @@ async function insertReception(tx, ctx, m, engine15, who, note) {
     m.temperature_c,
     m.densite_observee_kgm3,
     engine15,
-    who.owner,
+    who2.owner,
     ctx.day,
     note
   ];
@@ -79835,11 +80007,11 @@ async function insertReception(tx, ctx, m, engine15, who, note) {
 }
 
 // src/runbook/smoke/other-owner.ts
-async function ensureOtherOwnerRow(req, opts, ctx, who, seen, log) {
+async function ensureOtherOwnerRow(req, opts, ctx, who2, seen, log) {
   const need = SMOKE_MOVEMENTS.sortie.index_apres - SMOKE_MOVEMENTS.sortie.index_avant;
   const where2 = `${ctx.tank.nom} on ${ctx.day}`;
   const existing = (await req.as(
-    who,
+    who2,
     (q) => q.query(
       `SELECT stock_ambiant AS amb, stock_15c AS v15 FROM public.stocks_journaliers
           WHERE citerne_id = $1 AND produit_id = $2 AND date_jour = $3::date AND proprietaire_type = $4`,
@@ -79879,7 +80051,7 @@ async function ensureOtherOwnerRow(req, opts, ctx, who, seen, log) {
       return { id: made.rows[0].id, created: true };
     });
     const row2 = await req.as(
-      who,
+      who2,
       (tx) => insertReception(
         tx,
         ctx,
@@ -79903,7 +80075,7 @@ async function ensureOtherOwnerRow(req, opts, ctx, who, seen, log) {
     };
   }
   const { partner, row } = r.value;
-  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const after = await req.as(who2, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const now = after[OTHER_OWNER];
   const ok = now.journalDate === ctx.day && now.journal.amb >= need && now.journal.v15 >= need;
   log.info(
@@ -79933,7 +80105,7 @@ async function ensureOtherOwnerRow(req, opts, ctx, who, seen, log) {
 }
 
 // src/runbook/smoke/sortie.ts
-async function sortieCheck(req, opts, ctx, who, seen, log, otherOwnerRow) {
+async function sortieCheck(req, opts, ctx, who2, seen, log, otherOwnerRow) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
@@ -79949,7 +80121,7 @@ async function sortieCheck(req, opts, ctx, who, seen, log, otherOwnerRow) {
   const f = [otherOwnerRow];
   const title = "Sortie contr\xF4l\xE9e: brouillon valid\xE9 par validate_sortie; d\xE9bit stock_15c du bon propri\xE9taire; validee; SORTIE_VALIDEE; DB-STRICT";
   const draft = await attempt(
-    () => req.as(who, async (tx) => {
+    () => req.as(who2, async (tx) => {
       const r = await tx.query(
         `INSERT INTO public.sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', 'brouillon', ($9::date + time '12:00')::timestamptz, $10) RETURNING id::text`,
@@ -79982,10 +80154,10 @@ async function sortieCheck(req, opts, ctx, who, seen, log, otherOwnerRow) {
     return { check: check2("5.4", title, "5.4", f), sortie: void 0, after: void 0 };
   }
   const id = draft.value;
-  const before = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
-  const rpc = await attempt(() => req.as(who, (tx) => tx.query("SELECT public.validate_sortie($1)", [id])));
+  const before = await req.as(who2, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const rpc = await attempt(() => req.as(who2, (tx) => tx.query("SELECT public.validate_sortie($1)", [id])));
   const row = (await req.as(
-    who,
+    who2,
     (q) => q.query(
       `SELECT statut, validated_by::text, volume_ambiant, ${ctx.sortieHasVolume15c ? "coalesce(volume_15c, volume_corrige_15c)" : "volume_corrige_15c"} AS v15 FROM public.sorties_produit WHERE id = $1`,
       [id]
@@ -80014,7 +80186,7 @@ async function sortieCheck(req, opts, ctx, who, seen, log, otherOwnerRow) {
     return { check: check2("5.4", title, "5.4", f), sortie, after: void 0 };
   }
   log.info(`smoke: sortie ${id} (${amb} L) validated through validate_sortie`);
-  const after = await req.as(who, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const after = await req.as(who2, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
   const expected = { amb: -(row?.volume_ambiant ?? amb), v15: -(row?.v15 ?? amb) };
   const dj = delta(after[own2].journal, before[own2].journal);
   const ds = delta(after[own2].snapshot, before[own2].snapshot);
@@ -80047,7 +80219,7 @@ async function sortieCheck(req, opts, ctx, who, seen, log, otherOwnerRow) {
     )
   );
   const logs = await req.as(
-    who,
+    who2,
     (q) => q.query(
       "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'SORTIE_VALIDEE' AND details->>'sortie_id' = $1",
       [id]
@@ -80162,12 +80334,12 @@ async function openRequests(tx) {
     await tx.query(`RELEASE SAVEPOINT ${sp}`);
   }
   return {
-    async as(who, fn) {
+    async as(who2, fn) {
       const sp = `astm53b_request_${++n2}`;
       await tx.query(`SAVEPOINT ${sp}`);
       let out;
       try {
-        if (who) await impersonate(tx, who);
+        if (who2) await impersonate(tx, who2);
         out = await fn(tx);
         await tx.query(`RELEASE SAVEPOINT ${sp}`);
       } catch (e) {
@@ -80180,12 +80352,12 @@ async function openRequests(tx) {
       await restore();
       return out;
     },
-    async probe(who, sql, params) {
+    async probe(who2, sql, params) {
       const sp = `astm53b_probe_${++n2}`;
       await tx.query(`SAVEPOINT ${sp}`);
       let refusal = null;
       try {
-        if (who) await impersonate(tx, who);
+        if (who2) await impersonate(tx, who2);
         await tx.query(sql, params);
       } catch (e) {
         const r = asRefusal(e);
@@ -80218,8 +80390,8 @@ async function runSmoke(db, opts, log) {
 async function smoke(db, opts, log, stage) {
   const at2 = (/* @__PURE__ */ new Date()).toISOString();
   const ctx = await db.withTransaction((q) => readContext(q, opts), { readOnly: true });
-  const who = { role: "authenticated", userId: ctx.user.id };
-  const asUser = (fn) => withAppUser(db, who, fn, { readOnly: true });
+  const who2 = { role: "authenticated", userId: ctx.user.id };
+  const asUser = (fn) => withAppUser(db, who2, fn, { readOnly: true });
   const errors = [];
   const seen = (step, e) => {
     errors.push({ step, ...e });
@@ -80249,24 +80421,24 @@ async function smoke(db, opts, log, stage) {
       log.warn(`smoke: ${why}; no movement written`);
     } else {
       stage("the other owner's journal row of the day (for 5.3, 5.4)");
-      const other = await ensureOtherOwnerRow(req, opts, ctx, who, seen, log);
+      const other = await ensureOtherOwnerRow(req, opts, ctx, who2, seen, log);
       if (other.reception) movements.otherOwnerReception = other.reception;
       if (other.after) figures2.afterOtherOwnerReception = other.after;
       const baseline = other.after ? { ...before, [OTHER_OWNER]: other.after[OTHER_OWNER] } : before;
       stage("5.3 (the controlled reception)");
-      const rec = await receptionCheck(req, opts, ctx, who, baseline, seen, log);
+      const rec = await receptionCheck(req, opts, ctx, who2, baseline, seen, log);
       movements.cdr = rec.cdr;
       if (rec.reception) movements.reception = rec.reception;
       figures2.afterReception = rec.after;
       checks.push(rec.check);
       stage("5.4 (the controlled sortie)");
-      const so = await sortieCheck(req, opts, ctx, who, seen, log, other.finding);
+      const so = await sortieCheck(req, opts, ctx, who2, seen, log, other.finding);
       if (so.sortie) movements.sortie = so.sortie;
       if (so.after) figures2.afterSortie = so.after;
       checks.push(so.check);
     }
     stage("5.5 (coherence)");
-    coherence = await coherenceFindings(ctx, (fn) => req.as(who, fn), errors, seen);
+    coherence = await coherenceFindings(ctx, (fn) => req.as(who2, fn), errors, seen);
   });
   log.info("smoke: the smoke's transaction was rolled back");
   stage("the read after the rollback");
@@ -80348,9 +80520,9 @@ function cutConnectionAt(db, when) {
 // src/rehearsal/rehearse.ts
 function gateRecord(inputs) {
   if (inputs.drill !== "gate-rejected") return inputs.signoff;
-  const who = inputs.signoff?.who ?? "responsable d\xE9p\xF4t (drill)";
+  const who2 = inputs.signoff?.who ?? "responsable d\xE9p\xF4t (drill)";
   return {
-    who,
+    who: who2,
     role: inputs.signoff?.role ?? "responsable d\xE9p\xF4t",
     decision: "NO-GO",
     at: (/* @__PURE__ */ new Date()).toISOString(),
@@ -80655,11 +80827,635 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
   }
 };
 
-// src/cli/commands/smoke.ts
+// src/cli/commands/restate.ts
 var import_node_path29 = __toESM(require("node:path"), 1);
 
-// src/report/smoke.ts
+// src/report/restate.ts
+var l13 = (x) => x.toFixed(1);
+var l3 = (x) => x.toFixed(3);
+var signed3 = (x) => Math.abs(x) < 5e-4 ? "0.000" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)}`;
+var opt2 = (x, f = l13) => x === null ? "\u2013" : f(x);
 var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+var HEADLINE = {
+  restated: "RESTATED",
+  "dry-run": "DRY RUN, rolled back",
+  "nothing-to-restate": "NOTHING TO RESTATE",
+  rejected: "PROOF FAILED, rolled back"
+};
+var ACTION = {
+  booked: "booked",
+  already_restated: "already restated",
+  no_drift: "no drift",
+  not_recomputed: "not recomputed"
+};
+function bookedLabel(r, x) {
+  if (x.action !== "booked") return ACTION[x.action];
+  return r.committed ? "booked" : r.status === "dry-run" ? "would book" : "not booked";
+}
+function adjustmentOf(r, x) {
+  if (x.action === "booked") return r.committed ? x.adjustment_id : "(rolled back)";
+  return x.earlier[0]?.adjustment_id ?? null;
+}
+function who(r) {
+  return r.user ? `${r.user.id} (${r.user.email ?? "no email"}, role ${r.user.role}; ${r.user.chosen_by})` : "\u2013";
+}
+function renderRestateText(r) {
+  const out = [];
+  out.push(`restate \u2192 ${r.target}: ${HEADLINE[r.status]} \xB7 run ${r.run.runId} by ${r.run.actor}`);
+  out.push(`  ${r.message}`);
+  out.push(
+    `  profile ${r.profile} (${r.profile_source}) \xB7 threshold \xB1${r.threshold_l} L \xB7 freeze ${r.frozen ? "on" : "OFF"} \xB7 as ${who(r)}`
+  );
+  out.push("");
+  out.push(
+    ...table3(
+      ["reception", "date", "tank", "owner", "stored L", "column", "ASTM L", "delta L", "action", "adjustment"],
+      r.receptions.map((x) => [
+        x.reception_id,
+        x.date_reception ?? "\u2013",
+        x.citerne,
+        x.proprietaire_type,
+        opt2(x.stored_15c_l, l3),
+        x.stored_column ?? "\u2013",
+        opt2(x.astm_15c_l),
+        opt2(x.delta_15c_l, signed3),
+        bookedLabel(r, x),
+        adjustmentOf(r, x) ?? "\u2013"
+      ]),
+      [false, false, false, false, true, false, true, true, false, false]
+    )
+  );
+  const notBooked = r.receptions.filter((x) => x.action !== "booked");
+  if (notBooked.length) {
+    out.push("", "Not booked:");
+    for (const x of notBooked) out.push(`  ${x.reception_id} (${x.citerne}): ${x.why}`);
+  }
+  if (r.totals.length) {
+    out.push("", "v_stock_actuel at 15 \xB0C per tank and owner (read in the transaction, before the first insert and after the last):");
+    out.push(
+      ...table3(
+        ["tank", "owner", "adjustments", "delta L", "before L", "after L", "moved L", "proof"],
+        r.totals.map((t) => [
+          t.citerne,
+          t.proprietaire_type,
+          String(t.adjustments),
+          signed3(t.delta_15c_l),
+          opt2(t.before_15c_l, l3),
+          opt2(t.after_15c_l, l3),
+          opt2(t.moved_15c_l, signed3),
+          t.holds ? "holds" : "FAILS"
+        ]),
+        [false, false, true, true, true, true, true, false]
+      ).map((l) => `  ${l}`)
+    );
+    out.push(
+      `  total: adjustments ${signed3(r.proof.expected_15c_l)} L, v_stock_actuel moved ${signed3(r.proof.moved_15c_l)} L (within ${r.proof.tolerance_l} L per tank and owner)`
+    );
+  }
+  if (r.proof.writes.length)
+    out.push(`  rows written: ${r.proof.writes.map((w) => `${w.table} +${w.inserted}/~${w.updated}/\u2212${w.deleted}`).join(", ")}`);
+  for (const p of r.proof.problems) out.push(`problem: ${p}`);
+  return `${out.join("\n")}
+`;
+}
+function table3(head, rows, right) {
+  const w = head.map(
+    (h, i) => maxOf(
+      rows.map((x) => x[i].length),
+      h.length
+    )
+  );
+  const line2 = (x) => x.map((v, i) => right[i] ? v.padStart(w[i]) : v.padEnd(w[i])).join("  ").trimEnd();
+  return [line2(head), ...rows.map(line2)];
+}
+function renderRestateMarkdown(r) {
+  const icon = r.status === "rejected" ? "\u274C" : r.status === "restated" ? "\u2705" : "\u2139\uFE0F";
+  const out = [];
+  out.push(`## Restatement of stored receptions (runbook \xA72, 3.2): ${icon} ${HEADLINE[r.status]}`, "");
+  out.push(`${cell4(r.message)}.`, "");
+  out.push(
+    `Each reception whose stored 15 \xB0C volume differs from ASTM 53B of its own inputs (profile \`${r.profile}\`, ${cell4(r.profile_source)}) by more than \xB1${r.threshold_l} L gets one \`stocks_adjustments\` row (\`RECEPTION\`, delta_15c = ASTM \u2212 stored, delta_ambiant 0), booked ${r.user ? `as app user ${cell4(who(r))}` : "as an app admin (none was needed: nothing to book)"} through RLS and the table's triggers; receptions, journal and snapshot are not touched. Freeze ${r.frozen ? "on (passed with the pipeline token)" : "**off**"} \xB7 run \`${r.run.runId}\` by ${cell4(r.run.actor)}.`,
+    ""
+  );
+  out.push(
+    "| reception | date | tank | owner | stored (L) | ASTM 53B (L) | delta (L) | action | adjustment |",
+    "|---|---|---|---|---:|---:|---:|---|---|"
+  );
+  for (const x of r.receptions) {
+    const adj = adjustmentOf(r, x);
+    out.push(
+      `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell4(x.citerne)} | ${x.proprietaire_type} | ${opt2(x.stored_15c_l, l3)}${x.stored_column ? ` (\`${x.stored_column}\`)` : ""} | ${opt2(x.astm_15c_l)} | ${opt2(x.delta_15c_l, signed3)} | ${bookedLabel(r, x)} | ${adj === null ? "\u2013" : adj.startsWith("(") ? adj : `\`${adj}\``} |`
+    );
+  }
+  out.push("");
+  const notBooked = r.receptions.filter((x) => x.action !== "booked");
+  if (notBooked.length) {
+    out.push("<details><summary>Not booked, and why</summary>", "");
+    for (const x of notBooked) out.push(`- \`${x.reception_id}\` (${cell4(x.citerne)}): ${cell4(x.why)}`);
+    out.push("", "</details>", "");
+  }
+  if (r.totals.length) {
+    out.push("### Proof before COMMIT: `v_stock_actuel` per tank and owner", "");
+    out.push(
+      "| tank | owner | adjustments | \u03A3 delta (L) | before (L) | after (L) | moved (L) | |",
+      "|---|---|---:|---:|---:|---:|---:|---|",
+      ...r.totals.map(
+        (t) => `| ${cell4(t.citerne)} | ${t.proprietaire_type} | ${t.adjustments} | ${signed3(t.delta_15c_l)} | ${opt2(t.before_15c_l, l3)} | ${opt2(t.after_15c_l, l3)} | ${opt2(t.moved_15c_l, signed3)} | ${t.holds ? "\u2705" : "\u274C"} |`
+      ),
+      `| **total** | | ${r.counts.booked} | **${signed3(r.proof.expected_15c_l)}** | | | **${signed3(r.proof.moved_15c_l)}** | ${r.proof.holds ? "\u2705" : "\u274C"} |`,
+      ""
+    );
+    if (r.proof.writes.length)
+      out.push(
+        `Rows written in the transaction: ${r.proof.writes.map((w) => `\`${w.table}\` ${w.inserted} inserted, ${w.updated} updated, ${w.deleted} deleted`).join("; ")}.`,
+        ""
+      );
+  }
+  if (r.proof.problems.length) {
+    out.push("**Problems**", "");
+    for (const p of r.proof.problems) out.push(`- ${cell4(p)}`);
+    out.push("");
+  }
+  return `${out.join("\n")}
+`;
+}
+
+// src/runbook/restate-proof.ts
+var MOVE_TOLERANCE_L = 1e-6;
+var UNTOUCHED = [
+  "public.receptions",
+  "public.sorties_produit",
+  "public.stocks_journaliers",
+  "public.stocks_snapshot",
+  "public.cours_de_route"
+];
+var ADJUSTMENTS = "public.stocks_adjustments";
+var stockKey = (k) => `${k.citerneId}|${k.produitId}|${k.owner}|${k.depotId ?? ""}`;
+var StockRow2 = external_exports.object({
+  depot_id: external_exports.string().nullable(),
+  citerne_id: external_exports.string().nullable(),
+  produit_id: external_exports.string().nullable(),
+  proprietaire_type: external_exports.string().nullable(),
+  stock_ambiant: external_exports.number().nullable(),
+  stock_15c: external_exports.number().nullable()
+});
+async function readStock(q) {
+  const r = await q.query(
+    `SELECT depot_id::text AS depot_id, citerne_id::text AS citerne_id, produit_id::text AS produit_id, proprietaire_type,
+            stock_ambiant, stock_15c FROM public.v_stock_actuel`
+  );
+  const out = /* @__PURE__ */ new Map();
+  for (const row of parseRows(StockRow2, r.rows, "restate: v_stock_actuel")) {
+    const key = stockKey({
+      citerneId: row.citerne_id ?? "",
+      produitId: row.produit_id ?? "",
+      owner: row.proprietaire_type ?? "",
+      depotId: row.depot_id
+    });
+    const was = out.get(key) ?? { amb: 0, v15: 0 };
+    out.set(key, { amb: was.amb + (row.stock_ambiant ?? 0), v15: was.v15 + (row.stock_15c ?? 0) });
+  }
+  return out;
+}
+var BookedRow = external_exports.object({
+  id: external_exports.string(),
+  mouvement_type: external_exports.string(),
+  mouvement_id: external_exports.string(),
+  delta_ambiant: external_exports.number(),
+  delta_15c: external_exports.number(),
+  reason: external_exports.string(),
+  created_by: external_exports.string().nullable(),
+  depot_id: external_exports.string().nullable(),
+  citerne_id: external_exports.string().nullable(),
+  produit_id: external_exports.string().nullable(),
+  proprietaire_type: external_exports.string().nullable()
+});
+async function readBooked(q, ids) {
+  const r = await q.query(
+    `SELECT id::text AS id, mouvement_type, mouvement_id::text AS mouvement_id, delta_ambiant, delta_15c, reason,
+            created_by::text AS created_by, depot_id::text AS depot_id, citerne_id::text AS citerne_id,
+            produit_id::text AS produit_id, proprietaire_type
+       FROM public.stocks_adjustments WHERE id = ANY($1::uuid[])`,
+    [ids]
+  );
+  return new Map(parseRows(BookedRow, r.rows, "restate: booked adjustments").map((b) => [b.id, b]));
+}
+var fmt3 = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)} L`;
+var keyOf = (r) => stockKey({ citerneId: r.citerne_id, produitId: r.produit_id, owner: r.proprietaire_type, depotId: r.depot_id });
+function prove(p) {
+  const problems = [];
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of p.booked) {
+    const key = keyOf(r);
+    const g = groups.get(key) ?? {
+      citerne: r.citerne,
+      citerne_id: r.citerne_id,
+      produit_id: r.produit_id,
+      proprietaire_type: r.proprietaire_type,
+      depot_id: r.depot_id,
+      adjustments: 0,
+      delta_15c_l: 0,
+      before_15c_l: null,
+      after_15c_l: null,
+      moved_15c_l: null,
+      moved_ambiant_l: null,
+      holds: false
+    };
+    g.adjustments++;
+    g.delta_15c_l += r.delta_15c_l;
+    groups.set(key, g);
+    checkRow(r, p.rows.get(r.adjustment_id), p.userId, problems);
+  }
+  const totals = [...groups.entries()].sort(([, a], [, b]) => a.citerne.localeCompare(b.citerne) || a.proprietaire_type.localeCompare(b.proprietaire_type)).map(([key, g]) => {
+    const [b, a] = [p.before.get(key), p.after.get(key)];
+    const t = { ...g, delta_15c_l: round6(g.delta_15c_l) };
+    if (!b || !a) {
+      problems.push(
+        `${g.citerne} / ${g.proprietaire_type}: v_stock_actuel has no row for the depot, tank, product and owner its adjustments get (depot ${g.depot_id ?? "NULL"}; no stocks_snapshot row with that key): they would not show in the stock the app reads`
+      );
+      return { ...t, before_15c_l: b?.v15 ?? null, after_15c_l: a?.v15 ?? null };
+    }
+    const moved2 = a.v15 - b.v15;
+    const movedAmb = a.amb - b.amb;
+    const holds = Math.abs(moved2 - g.delta_15c_l) <= MOVE_TOLERANCE_L && Math.abs(movedAmb) <= MOVE_TOLERANCE_L;
+    if (!holds)
+      problems.push(
+        `${g.citerne} / ${g.proprietaire_type}: v_stock_actuel moved ${fmt3(moved2)} at 15 \xB0C and ${fmt3(movedAmb)} ambient; its ${g.adjustments} adjustment(s) add ${fmt3(g.delta_15c_l)} at 15 \xB0C and nothing ambient` + (a.v15 === 0 ? " (the view clamps the stock at 0)" : "")
+      );
+    return { ...t, before_15c_l: b.v15, after_15c_l: a.v15, moved_15c_l: round6(moved2), moved_ambiant_l: round6(movedAmb), holds };
+  });
+  const othersMoved = [];
+  for (const key of /* @__PURE__ */ new Set([...p.before.keys(), ...p.after.keys()])) {
+    if (groups.has(key)) continue;
+    const [b, a] = [p.before.get(key), p.after.get(key)];
+    if (!b || !a || Math.abs(a.v15 - b.v15) > MOVE_TOLERANCE_L || Math.abs(a.amb - b.amb) > MOVE_TOLERANCE_L) othersMoved.push(key);
+  }
+  for (const key of othersMoved)
+    problems.push(`v_stock_actuel ${key} (tank|product|owner|depot) moved, though no adjustment of this run is on it`);
+  checkWrites(p.writes, p.booked.length, problems);
+  const expected = round6(totals.reduce((s, t) => s + t.delta_15c_l, 0));
+  const moved = round6(totals.reduce((s, t) => s + (t.moved_15c_l ?? 0), 0));
+  return {
+    totals,
+    proof: {
+      holds: problems.length === 0,
+      expected_15c_l: expected,
+      moved_15c_l: moved,
+      tolerance_l: MOVE_TOLERANCE_L,
+      others_moved: othersMoved,
+      writes: [...p.writes],
+      problems
+    }
+  };
+}
+function checkRow(r, row, userId, problems) {
+  const who2 = `adjustment ${r.adjustment_id} of reception ${r.reception_id}`;
+  if (!row) {
+    problems.push(`${who2}: not found after the insert`);
+    return;
+  }
+  const expect = [
+    ["mouvement_type", row.mouvement_type, "RECEPTION"],
+    ["mouvement_id", row.mouvement_id, r.reception_id],
+    ["delta_ambiant", row.delta_ambiant, 0],
+    ["delta_15c", row.delta_15c, r.delta_15c_l],
+    ["reason", row.reason, r.reason],
+    ["created_by", row.created_by, userId],
+    ["citerne_id", row.citerne_id, r.citerne_id],
+    ["produit_id", row.produit_id, r.produit_id],
+    ["proprietaire_type", row.proprietaire_type, r.proprietaire_type],
+    ["depot_id", row.depot_id, r.depot_id]
+  ];
+  for (const [field, got, want] of expect)
+    if (got !== want) problems.push(`${who2}: ${field} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+function checkWrites(writes, booked, problems) {
+  const adj = writes.find((w) => w.table === ADJUSTMENTS) ?? { inserted: 0, updated: 0, deleted: 0 };
+  if (adj.inserted !== booked || adj.updated || adj.deleted)
+    problems.push(
+      `${ADJUSTMENTS}: ${adj.inserted} row(s) inserted, ${adj.updated} updated, ${adj.deleted} deleted; ${booked} insert(s) expected and nothing else`
+    );
+  for (const w of writes.filter((x) => UNTOUCHED.includes(x.table)))
+    problems.push(
+      `${w.table}: ${w.inserted} row(s) inserted, ${w.updated} updated, ${w.deleted} deleted: a restatement goes through stocks_adjustments only`
+    );
+}
+var round6 = (x) => Math.round(x * 1e6) / 1e6;
+
+// src/runbook/restate.ts
+var RESTATE_THRESHOLD_L = 0.05;
+var ID3 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+var round62 = (x) => Math.round(x * 1e6) / 1e6;
+var litres3 = (x) => String(round62(x));
+var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres3(-x)}` : litres3(x);
+async function buildRestateOptions(raw) {
+  const asUser = raw.asUser?.trim();
+  if (asUser !== void 0 && asUser !== "" && !ID3.test(asUser))
+    throw new UserError("BAD_OPTION", `--as-user "${asUser.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, {
+      where: { field: "as-user" }
+    });
+  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
+  return {
+    profile,
+    profileSource: source,
+    ...asUser ? { asUser } : {},
+    dryRun: raw.dryRun,
+    ...raw.timeouts,
+    run: raw.run
+  };
+}
+var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres3(astm)} L \u2212 stored ${litres3(stored)} L (${profile}${column ? `, ${column}` : ""})`;
+var runOfReason = (reason2) => /^ASTM53B restatement, run (\S+?):/.exec(reason2)?.[1];
+async function restate(db, opts, log) {
+  const started = Date.now();
+  const profile = profileName(opts.profile);
+  log.info(`restate ${db.label} under ${profile} (${opts.profileSource})${opts.dryRun ? ", dry run" : ""}`);
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      let open6 = true;
+      const end = async (how) => {
+        open6 = false;
+        await c.query(how);
+      };
+      try {
+        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "restate");
+        await assertRestatable(c);
+        const frozen = (await c.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
+        if (!frozen) log.warn("restate: the freeze is off: the depot may enter movements meanwhile (runbook 3.4: freeze first)");
+        await allowFrozenWrites(c);
+        const earlier = await readEarlierRestatements(c);
+        const receptions = (await readReceptionDrifts(c, opts.profile)).map((d) => plan(d, earlier.get(d.drift.reception_id) ?? []));
+        const toBook = receptions.filter((r) => r.action === "booked");
+        const base2 = { db, opts, receptions, frozen, started };
+        if (!toBook.length) {
+          await end("ROLLBACK");
+          return finish(base2, "nothing-to-restate", null, [], emptyProof(), log);
+        }
+        const user = await resolveUser(c, opts.asUser);
+        log.info(
+          `restate: booking ${toBook.length} adjustment(s) as ${user.id} (${user.email ?? "no email"}, ${user.role}; ${user.chosen_by})`
+        );
+        const who2 = { role: "authenticated", userId: user.id, ...user.email ? { email: user.email } : {} };
+        const before = await readStock(c);
+        const writesBefore = await rowActivity(c);
+        const req = await openRequests(c);
+        for (const r of toBook) {
+          r.reason = restatementReason(opts.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
+          const row = await req.as(who2, (q) => bookAdjustment(q, r, user.id)).catch((e) => refused(e, r, user));
+          r.adjustment_id = row.id;
+        }
+        const after = await readStock(c);
+        const writes = diffRowActivity(writesBefore, await rowActivity(c));
+        const rows = await readBooked(
+          c,
+          toBook.map((r) => r.adjustment_id)
+        );
+        const { totals, proof } = prove({ booked: toBook, userId: user.id, before, after, rows, writes });
+        if (!proof.holds) {
+          await end("ROLLBACK");
+          for (const p of proof.problems) log.warn(`restate: ${p}`);
+          return finish(base2, "rejected", user, totals, proof, log);
+        }
+        if (opts.dryRun) {
+          await end("ROLLBACK");
+          return finish(base2, "dry-run", user, totals, proof, log);
+        }
+        await end("COMMIT");
+        return finish(base2, "restated", user, totals, proof, log);
+      } catch (e) {
+        if (open6) await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    // the requests leave custom-setting placeholders in the session: never reuse it
+    { discard: true }
+  );
+}
+async function assertRestatable(q) {
+  const r = await q.query(
+    `SELECT n AS name, to_regclass(n) IS NOT NULL AS present
+       FROM unnest(ARRAY['public.receptions', 'public.citernes', 'public.profils', 'public.stocks_adjustments', 'public.v_stock_actuel']) AS n`
+  );
+  const missing = r.rows.filter((x) => !x.present).map((x) => x.name);
+  if (missing.length)
+    throw new UserError("INCOMPATIBLE_TARGET", `restate needs ${missing.join(", ")}, which the target lacks`, {
+      hint: "run astm53b compat against it"
+    });
+}
+var EarlierRow = external_exports.object({
+  reception_id: external_exports.string(),
+  adjustment_id: external_exports.string(),
+  delta_15c: external_exports.number(),
+  reason: external_exports.string(),
+  created_at: external_exports.string()
+});
+async function readEarlierRestatements(q) {
+  const r = await q.query(
+    `SELECT mouvement_id::text AS reception_id, id::text AS adjustment_id, delta_15c, reason, created_at::text AS created_at
+       FROM public.stocks_adjustments
+      WHERE mouvement_type = 'RECEPTION' AND starts_with(reason, $1)
+      ORDER BY created_at, id`,
+    [RESTATEMENT_REASON_PREFIX]
+  );
+  const out = /* @__PURE__ */ new Map();
+  for (const x of parseRows(EarlierRow, r.rows, "restate: earlier restatements")) {
+    const list = out.get(x.reception_id) ?? [];
+    list.push({ adjustment_id: x.adjustment_id, delta_15c_l: x.delta_15c, reason: x.reason, created_at: x.created_at });
+    out.set(x.reception_id, list);
+  }
+  return out;
+}
+function plan(d, earlier) {
+  const x = d.drift;
+  const delta2 = x.astm_15c_l === null || x.stored_15c_l === null ? null : round62(x.astm_15c_l - x.stored_15c_l);
+  const base2 = {
+    reception_id: x.reception_id,
+    date_reception: x.date_reception,
+    citerne: x.citerne,
+    citerne_id: d.citerneId,
+    produit_id: d.produitId,
+    proprietaire_type: x.proprietaire_type,
+    depot_id: d.depotId,
+    volume_ambiant_l: x.volume_ambiant_l,
+    temperature_c: x.temperature_c,
+    densite_kgm3: x.densite_kgm3,
+    stored_15c_l: x.stored_15c_l,
+    stored_column: x.stored_column,
+    astm_15c_l: x.astm_15c_l,
+    delta_15c_l: delta2,
+    adjustment_id: null,
+    reason: null,
+    earlier
+  };
+  if (earlier.length) {
+    const sum = round62(earlier.reduce((s, e) => s + e.delta_15c_l, 0));
+    const runs = [...new Set(earlier.map((e) => runOfReason(e.reason) ?? "?"))].join(", ");
+    const effective = x.stored_15c_l === null ? null : round62(x.stored_15c_l + sum);
+    const residual = effective === null || x.astm_15c_l === null ? null : round62(x.astm_15c_l - effective);
+    return {
+      ...base2,
+      action: "already_restated",
+      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres3(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
+    };
+  }
+  if (delta2 === null) return { ...base2, action: "not_recomputed", why: x.problem ?? "not recomputed" };
+  if (Math.abs(delta2) <= RESTATE_THRESHOLD_L)
+    return { ...base2, action: "no_drift", why: `stored equals ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L (${signedLitres(delta2)} L)` };
+  return {
+    ...base2,
+    action: "booked",
+    why: `ASTM 53B ${litres3(x.astm_15c_l)} L \u2212 stored ${litres3(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
+  };
+}
+async function resolveUser(q, asUser) {
+  if (asUser) {
+    const r2 = await q.query(
+      "SELECT role, email FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC NULLS LAST LIMIT 1",
+      [asUser]
+    );
+    const row = r2.rows[0];
+    if (!row) throw new UserError("NO_APP_USER", `--as-user ${asUser}: no profils row for that user`, { where: { field: "as-user" } });
+    return { id: asUser, email: row.email, role: row.role, chosen_by: "--as-user" };
+  }
+  const r = await q.query(
+    `SELECT p.user_id::text AS user_id, p.role, p.email FROM public.profils p WHERE p.user_id IS NOT NULL AND p.role = 'admin'
+        AND p.created_at IS NOT DISTINCT FROM (SELECT max(p2.created_at) FROM public.profils p2 WHERE p2.user_id = p.user_id)
+      ORDER BY p.created_at NULLS LAST, p.user_id LIMIT 1`
+  );
+  const u = r.rows[0];
+  if (!u)
+    throw new UserError("NO_APP_USER", "no profils row with role admin: restate has no app admin to book the adjustments as", {
+      hint: "pass --as-user UUID (a profils.user_id allowed to insert into stocks_adjustments)"
+    });
+  return { id: u.user_id, email: u.email, role: u.role, chosen_by: "the first profils row (by created_at) with role admin" };
+}
+async function bookAdjustment(q, r, userId) {
+  const res = await q.query(
+    `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
+     VALUES ('RECEPTION', $1, 0, $2, $3, $4) RETURNING id::text AS id`,
+    [r.reception_id, r.delta_15c_l, r.reason, userId]
+  );
+  return res.rows[0];
+}
+function refused(e, r, user) {
+  const code2 = e.code;
+  const who2 = `app user ${user.id} (${user.email ?? "no email"}, role ${user.role}, ${user.chosen_by})`;
+  if (code2 === "42501")
+    throw new UserError(
+      "RLS_REFUSED",
+      `row level security refused ${who2} the insert into stocks_adjustments for reception ${r.reception_id} (${e.message}); nothing was booked`,
+      { hint: "book as an admin: leave --as-user out (the first profils row with role admin) or name one", cause: e }
+    );
+  if (typeof code2 === "string" && /^(P0|23|A5)/.test(code2))
+    throw new UserError(
+      "ADJUSTMENT_REFUSED",
+      `the database refused ${who2} the adjustment of reception ${r.reception_id}: ${e.message} (SQLSTATE ${code2}); nothing was booked`,
+      { cause: e }
+    );
+  throw e;
+}
+function emptyProof() {
+  return { holds: true, expected_15c_l: 0, moved_15c_l: 0, tolerance_l: 0, others_moved: [], writes: [], problems: [] };
+}
+function finish(b, status, user, totals, proof, log) {
+  const count = (a) => b.receptions.filter((r) => r.action === a).length;
+  const counts2 = {
+    receptions: b.receptions.length,
+    booked: count("booked"),
+    already_restated: count("already_restated"),
+    no_drift: count("no_drift"),
+    not_recomputed: count("not_recomputed")
+  };
+  const sum = `${counts2.booked} adjustment(s), \u03A3 ${signedLitres(proof.expected_15c_l)} L at 15 \xB0C on ${totals.length} tank/owner(s)`;
+  const message = {
+    restated: `booked ${sum}; v_stock_actuel moved by exactly that; committed`,
+    "dry-run": `would book ${sum}; v_stock_actuel moved by exactly that; rolled back (dry run)`,
+    rejected: `proof failed (${proof.problems.length} problem(s)): rolled back, nothing booked`,
+    "nothing-to-restate": `nothing to restate: ${counts2.receptions} validated reception(s), ${counts2.already_restated} already restated, ${counts2.no_drift} equal to ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L, ${counts2.not_recomputed} not recomputed; nothing booked`
+  }[status];
+  if (status === "rejected") log.warn(`restate: ${message}`);
+  else log.info(`restate: ${message}`);
+  return {
+    target: b.db.label,
+    run: b.opts.run,
+    status,
+    ok: status !== "rejected",
+    dry_run: b.opts.dryRun,
+    committed: status === "restated",
+    message,
+    profile: profileName(b.opts.profile),
+    profile_source: b.opts.profileSource,
+    threshold_l: RESTATE_THRESHOLD_L,
+    frozen: b.frozen,
+    user,
+    counts: counts2,
+    receptions: b.receptions,
+    totals,
+    proof,
+    settings: { lockTimeoutMs: b.opts.lockTimeoutMs, statementTimeoutMs: b.opts.statementTimeoutMs, lockWaitMs: b.opts.lockWaitMs },
+    at: (/* @__PURE__ */ new Date()).toISOString(),
+    ms: Date.now() - b.started
+  };
+}
+
+// src/cli/commands/restate.ts
+var restateCommand = {
+  name: "restate",
+  summary: "runbook \xA72, 3.2: restate the receptions stored with the legacy 15 \xB0C formula, one stocks_adjustments row each, booked as an app admin, proven before COMMIT",
+  details: [
+    "For each validated reception whose stored 15 \xB0C volume (volume_15c, else volume_corrige_15c) differs from ASTM 53B of",
+    `its own inputs by more than \xB1${RESTATE_THRESHOLD_L} L, books ONE stocks_adjustments row (RECEPTION, the reception, delta_15c = ASTM \u2212 stored,`,
+    "delta_ambiant 0, a reason naming the run) through the app's own insert path: JWT claims, SET LOCAL ROLE authenticated, RLS",
+    "and the table's triggers, as --as-user, else the first profils row with role admin. Receptions, journal and snapshot are",
+    "not touched (DB-STRICT). ONE transaction under the pipeline lock with lock_timeout and statement_timeout, passing the",
+    "freeze; before COMMIT, v_stock_actuel must have moved by exactly the adjustments on each tank and owner and nowhere else,",
+    "else ROLLBACK and exit 1. A reception an earlier run restated is not booked again. The profile: --profile, else that of",
+    "--golden-result (golden.json), else ML_PP's own (1980/table/hydrometer). Exit 0 done (or nothing to do), 1 the proof failed,",
+    "2 bad input, unreachable target, or the database refused the app user (nothing booked)."
+  ].join("\n"),
+  options: {
+    url: urlOption,
+    "dry-run": { type: "boolean", description: "do everything, prove it, and roll back" },
+    "as-user": {
+      type: "string",
+      valueName: "UUID",
+      description: "profils.user_id to book as (default: the first profils row with role admin)"
+    },
+    profile: { type: "string", valueName: "EDITION/ROUNDING/DENSITY", description: "ASTM 53B profile, e.g. 1980/table/hydrometer" },
+    "golden-result": { type: "string", valueName: "FILE", description: "golden.json of golden-verify: use the profile it settled" },
+    ...timeoutOptions,
+    ...runOptions,
+    json: { ...jsonOption, description: "print restate.json" },
+    markdown: { type: "boolean", description: "print the markdown summary" }
+  },
+  async run(ctx) {
+    const golden = stringOption(ctx, "golden-result");
+    const opts = await buildRestateOptions({
+      asUser: stringOption(ctx, "as-user"),
+      profile: stringOption(ctx, "profile"),
+      goldenResult: golden ? { path: import_node_path29.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      dryRun: flagOption(ctx, "dry-run"),
+      timeouts: timeoutsOf(ctx),
+      run: runOf(ctx)
+    });
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "restate");
+    return withDb(target, async (db) => {
+      const r = await restate(db, opts, ctx.log);
+      ctx.out(flagOption(ctx, "json") ? jsonText(r) : flagOption(ctx, "markdown") ? renderRestateMarkdown(r) : renderRestateText(r));
+      return r.ok ? 0 : 1;
+    });
+  }
+};
+
+// src/cli/commands/smoke.ts
+var import_node_path30 = __toESM(require("node:path"), 1);
+
+// src/report/smoke.ts
+var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 var mark2 = (passed, ran = true) => !ran ? "NOT RUN" : passed ? "PASS" : "FAIL";
 function movementLines(r) {
   const out = [];
@@ -80721,16 +81517,16 @@ function renderSmokeMarkdown(r) {
   );
   out.push("| check | result | finding | detail |", "| --- | --- | --- | --- |");
   for (const c of r.checks) {
-    if (!c.findings.length) out.push(`| ${c.id} | ${mark2(c.passed, c.ran)} | \u2013 | ${cell4(c.message)} |`);
+    if (!c.findings.length) out.push(`| ${c.id} | ${mark2(c.passed, c.ran)} | \u2013 | ${cell5(c.message)} |`);
     for (const f of c.findings)
       out.push(
-        `| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell4(f.message)}${f.condition ? ` (${f.condition})` : ""} |`
+        `| ${c.id} | ${f.passed ? "ok" : "**FAIL**"} | \`${f.code}\` | ${cell5(f.message)}${f.condition ? ` (${f.condition})` : ""} |`
       );
   }
-  out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell4(l)}`));
-  out.push("", "### Rollback", "", ...rollbackLines(r).map((l) => `- ${cell4(l)}`));
+  out.push("", "### Movements", "", ...movementLines(r).map((l) => `- ${cell5(l)}`));
+  out.push("", "### Rollback", "", ...rollbackLines(r).map((l) => `- ${cell5(l)}`));
   if (r.errors.length)
-    out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell4(`${e.step}: ${e.code} ${e.message}`)}`));
+    out.push("", "### Unexpected SQL errors", "", ...r.errors.map((e) => `- ${cell5(`${e.step}: ${e.code} ${e.message}`)}`));
   return `${out.join("\n")}
 `;
 }
@@ -80770,7 +81566,7 @@ var smoke2 = {
     const opts = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path29.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path30.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -80803,8 +81599,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path29.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path29.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path30.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path30.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -80827,6 +81623,7 @@ var COMMANDS = [
   sqlApplyCommand,
   stagingResetCommand,
   freezeCommand,
+  restateCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
@@ -81025,7 +81822,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os3 = __toESM(require("os"), 1);
@@ -81367,11 +82164,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell5) => {
-        if (typeof cell5 === "string") {
-          return this.wrap("td", cell5);
+      const cells = row.map((cell6) => {
+        if (typeof cell6 === "string") {
+          return this.wrap("td", cell6);
         }
-        const { header, data, colspan, rowspan } = cell5;
+        const { header, data, colspan, rowspan } = cell6;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -81618,7 +82415,7 @@ function backupAction() {
     );
     setOutput("verified", String(r.ok));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path30.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path31.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -81654,7 +82451,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -81663,7 +82460,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path31.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path31.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path32.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path32.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -81674,7 +82471,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -81704,16 +82501,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path32.default.resolve(i["results-dir"]),
-        out: import_node_path32.default.resolve(out),
+        resultsDir: import_node_path33.default.resolve(i["results-dir"]),
+        out: import_node_path33.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path32.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path33.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path32.default.resolve(i["changelog-file"]),
+              file: import_node_path33.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -81728,7 +82525,7 @@ function evidenceAction() {
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
     await summary.addRaw(
-      `**Bundle** \`${import_node_path32.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path33.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -81742,7 +82539,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -81758,7 +82555,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path33.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path34.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -81793,7 +82590,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path35 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -81803,7 +82600,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path34.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path35.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -81827,6 +82624,42 @@ function preflightAction() {
   });
 }
 
+// src/runtime/actions/restate.ts
+var import_node_path36 = __toESM(require("node:path"), 1);
+var Inputs = external_exports.object({
+  "dry-run": external_exports.enum(["true", "false"]).default("false"),
+  "as-user": external_exports.string().optional(),
+  profile: external_exports.string().optional(),
+  "golden-result": external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  ...TimeoutInputs
+});
+function restateAction() {
+  return runAction("restate", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(Inputs);
+    const golden = i["golden-result"];
+    const opts = await buildRestateOptions({
+      asUser: i["as-user"],
+      profile: i.profile,
+      goldenResult: golden ? { path: import_node_path36.default.resolve(golden), display: golden } : void 0,
+      dryRun: i["dry-run"] === "true",
+      timeouts: parseTimeouts(i),
+      run: runContextFrom(process.env)
+    });
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "restate");
+    const r = await withDb(target, (db) => restate(db, opts, log));
+    await publishResult(i["output-dir"], "restate", r);
+    setOutput("status", r.status);
+    setOutput("booked", String(r.counts.booked));
+    setOutput("delta-15c-l", String(r.proof.expected_15c_l));
+    setOutput("committed", String(r.committed));
+    await summary.addRaw(renderRestateMarkdown(r)).write();
+    return r.ok ? void 0 : { failure: `proof failed, rolled back, nothing booked: ${r.proof.problems.join("; ")}` };
+  });
+}
+
 // node_modules/@actions/github/lib/context.js
 var import_fs3 = require("fs");
 var import_os4 = require("os");
@@ -81841,8 +82674,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path37 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path37} does not exist${import_os4.EOL}`);
+        const path39 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path39} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -86009,12 +86842,12 @@ function signoffFromApprovals(approvals, ctx) {
       }
     );
   }
-  const who = last.user?.login;
-  if (!who) throw new UserError("NO_SIGNOFF", `the review of "${ctx.environment}" names no user`);
+  const who2 = last.user?.login;
+  if (!who2) throw new UserError("NO_SIGNOFF", `the review of "${ctx.environment}" names no user`);
   const comment = [last.comment?.trim(), `GitHub review of environment ${ctx.environment}, run ${ctx.runId}`].filter(Boolean).join(" \u2014 ");
   return {
     format: "astm53b-signoff/1",
-    who,
+    who: who2,
     role: ctx.role,
     decision: last.state === "approved" ? "GO" : "NO-GO",
     at: isoWithOffset(ctx.now),
@@ -86061,7 +86894,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -86078,7 +86911,7 @@ function smokeAction() {
     const opts = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path35.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path37.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -86098,14 +86931,14 @@ function smokeAction() {
 }
 
 // src/runtime/actions/compat.ts
-var Inputs = external_exports.object({
+var Inputs2 = external_exports.object({
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   "fail-on-incompatible": external_exports.enum(["true", "false"]).default("true")
 });
 function compatAction() {
   return runAction("compat", async (log) => {
     const url2 = readDatabaseUrl();
-    const inputs = readInputs(Inputs);
+    const inputs = readInputs(Inputs2);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     const result = await withDb(target, (db) => checkCompat(db, log));
     await publishResult(inputs["output-dir"], "compat", result);
@@ -86119,7 +86952,7 @@ function compatAction() {
 }
 
 // src/runtime/actions/freeze.ts
-var Inputs2 = external_exports.object({
+var Inputs3 = external_exports.object({
   mode: external_exports.enum(["on", "off", "status"]),
   reason: external_exports.string().optional(),
   force: external_exports.enum(["true", "false"]).default("false"),
@@ -86129,7 +86962,7 @@ var Inputs2 = external_exports.object({
 function freezeAction() {
   return runAction("freeze", async (log) => {
     const url2 = readDatabaseUrl();
-    const i = readInputs(Inputs2);
+    const i = readInputs(Inputs3);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     if (i.mode !== "status") assertSessionCapable(target, `freeze ${i.mode}`);
     const run = runContextFrom(process.env);
@@ -86150,8 +86983,8 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path36 = __toESM(require("node:path"), 1);
-var Inputs3 = external_exports.object({
+var import_node_path38 = __toESM(require("node:path"), 1);
+var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
@@ -86162,8 +86995,8 @@ var Inputs3 = external_exports.object({
 function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
-    const i = readInputs(Inputs3);
-    const file2 = await loadChangeFile(import_node_path36.default.resolve(i.file), i.file);
+    const i = readInputs(Inputs4);
+    const file2 = await loadChangeFile(import_node_path38.default.resolve(i.file), i.file);
     const opts = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -86186,8 +87019,8 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
-var Inputs4 = external_exports.object({
+var import_node_path39 = __toESM(require("node:path"), 1);
+var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...TimeoutInputs
@@ -86195,8 +87028,8 @@ var Inputs4 = external_exports.object({
 function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
-    const i = readInputs(Inputs4);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path37.default.resolve(i.file), display: i.file } : void 0);
+    const i = readInputs(Inputs5);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path39.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -86216,6 +87049,7 @@ var ACTIONS = {
   freeze: freezeAction,
   "golden-verify": goldenVerifyAction,
   preflight: preflightAction,
+  restate: restateAction,
   rollback: rollbackAction,
   signoff: signoffAction,
   smoke: smokeAction,

@@ -11,6 +11,7 @@ import { sqlApplyCommand } from './commands/sql-apply.js';
 import { stagingResetCommand } from './commands/staging-reset.js';
 import { preflightCommands } from './commands/preflight.js';
 import { rehearse } from './commands/rehearse.js';
+import { restateCommand } from './commands/restate.js';
 import { smokeCommands } from './commands/smoke.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
@@ -26,6 +27,7 @@ export const COMMANDS: CommandSpec[] = [
   sqlApplyCommand,
   stagingResetCommand,
   freezeCommand,
+  restateCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,

@@ -227,7 +227,8 @@ function readGoldenFacts(entry: [string, ResultOf<'golden'>] | undefined): Golde
       reference: c.reference,
       sep_l: c.sep_volume_15c_l,
       engine_l: c.engine_volume_15c_l,
-      mlpp_l: c.mlpp_volume_15c_l,
+      // the value its deviation is of: stored plus any restatement (`astm53b restate`)
+      mlpp_l: c.mlpp_effective_15c_l,
       engine_deviation_l: c.deviation_l,
       mlpp_deviation_l: c.mlpp_deviation_l,
       verdict: c.verdict,

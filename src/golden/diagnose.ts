@@ -12,6 +12,8 @@ export interface DiagnoseInput {
   engineDensity15: number;
   /** undefined when the case is not linked or no database was given */
   mlpp?: MlppReception;
+  /** Σ of the reception's restatement adjustments (`astm53b restate`), when it has any */
+  mlppRestatedL?: number;
 }
 
 const EPS = 1e-9;
@@ -97,19 +99,24 @@ export function diagnose(d: DiagnoseInput): Diagnosis {
     }
   }
 
+  const restated = d.mlppRestatedL;
   if (d.mlpp && d.mlpp.stored_15c_l !== null) {
-    const mlppDeviation = d.mlpp.stored_15c_l - c.volume_15c_ref_l;
+    const mlppDeviation = d.mlpp.stored_15c_l + (restated ?? 0) - c.volume_15c_ref_l;
     if (Math.abs(mlppDeviation) > d.toleranceL + EPS) {
       if (fault === 'none') fault = 'mlpp';
-      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile));
+      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile, restated));
     }
   }
 
+  const mlppAgrees =
+    d.mlpp?.stored_15c_l == null
+      ? ' and SEP agree'
+      : restated === undefined
+        ? ', SEP and ML_PP agree'
+        : `, SEP and ML_PP agree (ML_PP's effective ${fmt(d.mlpp.stored_15c_l + restated)} L: stored ${fmt(d.mlpp.stored_15c_l)} L ${restated >= 0 ? '+' : '−'} ${fmt(Math.abs(restated))} L restated)`;
   return {
     fault,
-    explanation: parts.length
-      ? parts.join(' ')
-      : `engine${d.mlpp?.stored_15c_l != null ? ', SEP and ML_PP agree' : ' and SEP agree'} within ±${d.toleranceL} L.`,
+    explanation: parts.length ? parts.join(' ') : `engine${mlppAgrees} within ±${d.toleranceL} L.`,
     implied_temperature_c: impliedT,
     implied_density15_kgm3: impliedRho15,
     implied_observed_density_kgm3: impliedObserved,
@@ -173,8 +180,12 @@ export function sepChecks(c: GoldenCase, p: GoldenProfile): DiagnosisCheck[] {
   return out;
 }
 
-function explainMlpp(c: GoldenCase, m: MlppReception, deviation: number, p: GoldenProfile): string {
-  const head = `ML_PP stored ${fmt(m.stored_15c_l!)} L (${m.stored_column}), ${deviation >= 0 ? '+' : ''}${fmt(deviation)} L from SEP:`;
+function explainMlpp(c: GoldenCase, m: MlppReception, deviation: number, p: GoldenProfile, restated: number | undefined): string {
+  const value =
+    restated === undefined
+      ? `ML_PP stored ${fmt(m.stored_15c_l!)} L (${m.stored_column})`
+      : `ML_PP's effective ${fmt(m.stored_15c_l! + restated)} L (stored ${fmt(m.stored_15c_l!)} L in ${m.stored_column}, ${restated >= 0 ? '+' : '−'} ${fmt(Math.abs(restated))} L restated)`;
+  const head = `${value}, ${deviation >= 0 ? '+' : ''}${fmt(deviation)} L from SEP:`;
   const reasons: string[] = [];
   if (m.volume_ambiant !== null && Math.abs(m.volume_ambiant - c.volume_observe_l) > 0.5) {
     reasons.push(`its reception has ${fmt(m.volume_ambiant)} L ambient where SEP's record says ${fmt(c.volume_observe_l)} L`);
@@ -184,9 +195,10 @@ function explainMlpp(c: GoldenCase, m: MlppReception, deviation: number, p: Gold
   }
   if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
     const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
-    if (Math.abs(legacy - m.stored_15c_l!) <= 0.5) {
+    const effective = m.stored_15c_l! + (restated ?? 0);
+    if (restated === undefined && Math.abs(legacy - m.stored_15c_l!) <= 0.5) {
       reasons.push(
-        `the value is the legacy linear correction V·(1 − 0.00065·ΔT) = ${fmt(legacy)} L, not ASTM 53B: the drift the migration removes`,
+        `the value is the legacy linear correction V·(1 − 0.00065·ΔT) = ${fmt(legacy)} L, not ASTM 53B: the drift the migration removes (\`astm53b restate\` books its restatement)`,
       );
     } else if (m.densite_a_15 !== null) {
       const own = table53b({
@@ -198,9 +210,11 @@ function explainMlpp(c: GoldenCase, m: MlppReception, deviation: number, p: Gold
         volumeL: m.volume_ambiant,
       }).volume15L!;
       reasons.push(
-        Math.abs(own - m.stored_15c_l!) <= 1
+        Math.abs(own - effective) <= 1
           ? `the value is ASTM 53B of ML_PP's own inputs (${fmt(own)} L): the inputs differ from SEP's`
-          : `the value is neither the legacy formula (${fmt(legacy)} L) nor ASTM 53B of its own inputs (${fmt(own)} L)`,
+          : restated === undefined
+            ? `the value is neither the legacy formula (${fmt(legacy)} L) nor ASTM 53B of its own inputs (${fmt(own)} L)`
+            : `the restated value is not ASTM 53B of its own inputs under ${profileName(p)} (${fmt(own)} L): restated under another profile?`,
       );
     }
   }

@@ -32,14 +32,18 @@ export function renderGoldenText(r: GoldenReport): string {
     l1(c.engine_volume_15c_l),
     l1(c.sep_volume_15c_l),
     opt(c.mlpp_volume_15c_l),
+    opt(c.mlpp_restated_15c_l, signed),
+    opt(c.mlpp_effective_15c_l),
     signed(c.deviation_l),
     opt(c.mlpp_deviation_l, signed),
   ]);
   pushAll(
     out,
-    table(['case', 'verdict', 'engine 15°C L', 'SEP L', 'ML_PP L', 'eng−SEP', 'ML_PP−SEP'], rows, [
+    table(['case', 'verdict', 'engine 15°C L', 'SEP L', 'ML_PP stored L', 'restated L', 'ML_PP eff. L', 'eng−SEP', 'ML_PP−SEP'], rows, [
       false,
       false,
+      true,
+      true,
       true,
       true,
       true,
@@ -47,6 +51,8 @@ export function renderGoldenText(r: GoldenReport): string {
       true,
     ]),
   );
+  if (r.cases.some((c) => c.mlpp_volume_15c_l !== null))
+    out.push('', "ML_PP's effective value (stored + its `astm53b restate` adjustments) is the one compared with SEP.");
   const failing = r.cases.filter((c) => c.verdict === 'FAIL');
   if (failing.length) {
     out.push('', 'Diagnosis:');
@@ -126,7 +132,9 @@ export function renderGoldenMarkdown(r: GoldenReport): string {
   out.push(`## Golden cases: ${r.passed ? '✅ PASS' : '❌ FAIL'}`, '');
   out.push(
     `**${r.counts.passed}/${r.counts.cases}** cases within **±${r.tolerance_l} L** of SEP` +
-      (r.counts.mlpp_compared ? ` (ML_PP's stored value compared on ${r.counts.mlpp_compared})` : '') +
+      (r.counts.mlpp_compared
+        ? ` (ML_PP's effective value, stored + restatement adjustments, compared on ${r.counts.mlpp_compared})`
+        : '') +
       ` · largest deviation ${l1(r.max_deviation_l)} L · source \`${r.origin}\``,
     '',
   );
@@ -139,12 +147,12 @@ export function renderGoldenMarkdown(r: GoldenReport): string {
     '',
   );
   out.push(
-    '| case | verdict | engine 15 °C (L) | SEP (L) | ML_PP (L) | engine − SEP (L) | ML_PP − SEP (L) |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| case | verdict | engine 15 °C (L) | SEP (L) | ML_PP stored (L) | ML_PP effective (L) | engine − SEP (L) | ML_PP − SEP (L) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
   );
   for (const c of r.cases) {
     out.push(
-      `| ${cell(c.reference)} | ${c.verdict === 'PASS' ? '✅ PASS' : '❌ FAIL'} | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`,
+      `| ${cell(c.reference)} | ${c.verdict === 'PASS' ? '✅ PASS' : '❌ FAIL'} | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? '' : ` (${signed(c.mlpp_restated_15c_l)} restated)`} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`,
     );
   }
   out.push('', ...chart(r), '');
@@ -188,6 +196,12 @@ function caseBlock(c: CaseResult): string[] {
     `| ρ15 (kg/m³) | ${l1(c.engine_density15_kgm3)} | ${opt(c.sep_density15_kgm3)} | ${m?.densite_a_15 == null ? '–' : `${m.densite_a_15} (observed)`} |`,
     `| VCF | ${c.engine_vcf} | ${c.sep_vcf ?? '–'} | – |`,
     `| volume at 15 °C (L) | ${l1(c.engine_volume_15c_l)} | ${l1(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)}${m?.stored_column ? ` (${m.stored_column})` : ''} |`,
+    ...(c.mlpp_restated_15c_l === null
+      ? []
+      : [
+          `| restated (\`stocks_adjustments\`, L) | | | ${signed(c.mlpp_restated_15c_l)} |`,
+          `| effective at 15 °C (L) | | | ${opt(c.mlpp_effective_15c_l)} |`,
+        ]),
     `| deviation from SEP (L) | ${signed(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed)} |`,
     '',
     `${c.verdict === 'PASS' ? '' : '**Diagnosis:** '}${cell(c.diagnosis.explanation)}`,
@@ -217,7 +231,7 @@ function chart(r: GoldenReport): string[] {
     `  line [${eng.map(() => n(-r.tolerance_l)).join(', ')}]`,
     '```',
     '',
-    `_Bars: engine − SEP per case${hasMlpp ? '; first line: ML_PP − SEP (0 where not compared)' : ''}; flat lines: the ±${r.tolerance_l} L band._`,
+    `_Bars: engine − SEP per case${hasMlpp ? '; first line: ML_PP (effective) − SEP (0 where not compared)' : ''}; flat lines: the ±${r.tolerance_l} L band._`,
   ];
   return lines;
 }

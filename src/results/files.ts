@@ -5,6 +5,7 @@ import { Decision } from './decision.js';
 import { FreezeResult, FreezeStatus } from './freeze.js';
 import { GoldenReport } from './golden.js';
 import { PreflightResult } from './preflight.js';
+import { RestateResult } from './restate.js';
 import { RollbackResult } from './rollback.js';
 import { SignOff } from './signoff.js';
 import { SmokeResult } from './smoke.js';
@@ -31,6 +32,7 @@ export const RESULTS = {
   freezeStatus: { file: 'freeze-status.json', schema: FreezeStatus },
   sqlApply: { file: 'sql-apply.json', schema: ApplyResult },
   stagingReset: { file: 'staging-reset.json', schema: ResetResult },
+  restate: { file: 'restate.json', schema: RestateResult },
   golden: { file: 'golden.json', schema: GoldenReport },
   smoke: { file: 'smoke.json', schema: SmokeResult },
   signoff: { file: 'signoff.json', schema: SignOff },

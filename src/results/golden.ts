@@ -59,11 +59,15 @@ export const CaseResult = z.strictObject({
   verdict: z.enum(VERDICTS),
   engine_volume_15c_l: z.number(),
   sep_volume_15c_l: z.number(),
-  /** null when the case is not linked, no database was given, or the reception stores no 15 °C volume */
+  /** the reception's stored value; null when the case is not linked, no database was given, or the reception stores no 15 °C volume */
   mlpp_volume_15c_l: z.number().nullable(),
+  /** Σ delta_15c of the reception's restatement adjustments (`astm53b restate`); null when it has none */
+  mlpp_restated_15c_l: z.number().nullable(),
+  /** what ML_PP's stock counts for the reception: stored + restated; null when nothing is stored */
+  mlpp_effective_15c_l: z.number().nullable(),
   /** engine − SEP */
   deviation_l: z.number(),
-  /** ML_PP − SEP */
+  /** ML_PP effective − SEP */
   mlpp_deviation_l: z.number().nullable(),
   engine_verdict: z.enum(VERDICTS),
   mlpp_verdict: z.enum([...VERDICTS, 'NOT_COMPARED']),

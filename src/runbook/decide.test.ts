@@ -96,6 +96,23 @@ describe('decide (files only)', () => {
     ]);
   });
 
+  it("a linked case failing on ML_PP's stored legacy value names `astm53b restate` as the remedy; once restated, it says so instead", async () => {
+    const g = await rehearsedResult('golden');
+    const legacy = g.cases.find((c) => c.mlpp_verdict === 'FAIL' && c.mlpp_restated_15c_l === null)!;
+    expect(legacy).toBeDefined();
+    const restated = { ...legacy, reference: 'SEP-R', mlpp_restated_15c_l: -80, mlpp_deviation_l: 12.5 };
+    const d = await decide({ resultsDir: await folder({ golden: { ...g, cases: [legacy, restated] } }) }, silentLogger);
+    const golden = d.reasons.filter((r) => r.source.endsWith('golden.json'));
+    expect(golden.map((r) => r.condition)).toEqual(['GOLDEN_DEVIATION', 'GOLDEN_DEVIATION']);
+    expect(golden[0]!.message).toBe(
+      `case ${legacy.reference}: engine − SEP ${legacy.deviation_l} L, ML_PP − SEP ${legacy.mlpp_deviation_l} L, beyond ±5 L; ` +
+        "ML_PP's value is the one stored, never restated: `astm53b restate` books its ASTM 53B restatement (one stocks_adjustments row per reception, as an app admin), then verify again",
+    );
+    expect(golden[1]!.message).toBe(
+      `case SEP-R: engine − SEP ${legacy.deviation_l} L, ML_PP (effective) − SEP 12.5 L, beyond ±5 L; ML_PP's effective value already includes a restatement of -80 L and still differs from SEP`,
+    );
+  });
+
   it('a sign-off dated in the future is NO_SIGNOFF; a few minutes ahead (clock skew) is accepted', async () => {
     const now = new Date('2026-03-11T22:00:00Z');
     const signed = (at: string) => ({ who: 'J. K.', role: 'responsable dépôt', decision: 'GO' as const, at });

@@ -127,9 +127,21 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     const within = `${golden.cases.length - failing.length}/${golden.cases.length} within ±${golden.tolerance_l} L (${golden.profile})`;
     record('golden', fileOf('golden'), golden.passed && failing.length === 0, within);
     for (const c of failing) {
-      const mlpp = c.mlpp_deviation_l === null ? '' : `, ML_PP − SEP ${c.mlpp_deviation_l} L`;
+      const restated = c.mlpp_restated_15c_l;
+      const mlpp = c.mlpp_deviation_l === null ? '' : `, ML_PP${restated === null ? '' : ' (effective)'} − SEP ${c.mlpp_deviation_l} L`;
+      // the remedy DB-STRICT allows for a reception stored with the legacy formula (runbook §2)
+      const remedy =
+        c.mlpp_verdict !== 'FAIL' || c.mlpp_deviation_l === null
+          ? ''
+          : restated === null
+            ? `; ML_PP's value is the one stored, never restated: \`astm53b restate\` books its ASTM 53B restatement (one stocks_adjustments row per reception, as an app admin), then verify again`
+            : `; ML_PP's effective value already includes a restatement of ${restated} L and still differs from SEP`;
       reasons.push(
-        reason('GOLDEN_DEVIATION', file, `case ${c.reference}: engine − SEP ${c.deviation_l} L${mlpp}, beyond ±${golden.tolerance_l} L`),
+        reason(
+          'GOLDEN_DEVIATION',
+          file,
+          `case ${c.reference}: engine − SEP ${c.deviation_l} L${mlpp}, beyond ±${golden.tolerance_l} L${remedy}`,
+        ),
       );
     }
     if (!golden.passed && !failing.length) reasons.push(reason('GOLDEN_DEVIATION', file, 'the golden verification did not pass'));

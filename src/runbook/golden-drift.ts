@@ -10,6 +10,9 @@ const ReceptionRow = z.object({
   id: z.string(),
   date_reception: z.string().nullable(),
   citerne: z.string().nullable(),
+  citerne_id: z.string(),
+  produit_id: z.string(),
+  depot_id: z.string().nullable(),
   proprietaire_type: z.string().nullable(),
   volume_ambiant: z.number().nullable(),
   temperature_ambiante_c: z.number().nullable(),
@@ -20,17 +23,36 @@ const ReceptionRow = z.object({
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-export async function driftReport(q: Queryable, opts: { profile?: GoldenProfile }, log: Logger): Promise<DriftReport> {
-  const profile = opts.profile ?? ML_PP_PROFILE;
+/** One validated reception's drift, with the ids of the stock it credited (the key of stocks_snapshot and v_stock_actuel). */
+export interface ReceptionDrift {
+  drift: DriftReception;
+  citerneId: string;
+  produitId: string;
+  /** the tank's depot: what stocks_adjustments' context trigger gives an adjustment of this reception */
+  depotId: string | null;
+}
+
+/** Every validated reception recomputed under `profile`, oldest first. */
+export async function readReceptionDrifts(q: Queryable, profile: GoldenProfile): Promise<ReceptionDrift[]> {
   const res = await q.query(
-    `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.proprietaire_type, r.volume_ambiant,
+    `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.citerne_id::text AS citerne_id, r.produit_id::text AS produit_id,
+            c.depot_id::text AS depot_id, r.proprietaire_type, r.volume_ambiant,
             r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
        FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
       WHERE r.statut = 'validee'
       ORDER BY r.date_reception, r.created_at, r.id`,
   );
-  const rows = parseRows(ReceptionRow, res.rows, 'drift: receptions');
-  const receptions = rows.map((row) => recompute(row, profile));
+  return parseRows(ReceptionRow, res.rows, 'drift: receptions').map((row) => ({
+    drift: recompute(row, profile),
+    citerneId: row.citerne_id,
+    produitId: row.produit_id,
+    depotId: row.depot_id,
+  }));
+}
+
+export async function driftReport(q: Queryable, opts: { profile?: GoldenProfile }, log: Logger): Promise<DriftReport> {
+  const profile = opts.profile ?? ML_PP_PROFILE;
+  const receptions = (await readReceptionDrifts(q, profile)).map((x) => x.drift);
   const tanks = new Map<string, DriftTank>();
   for (const d of receptions) {
     if (d.drift_l === null) continue;

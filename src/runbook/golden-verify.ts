@@ -10,12 +10,15 @@ import { CANDIDATE_PROFILES, computeCase, profileName, type GoldenProfile } from
 import { halfUnit } from '../golden/diagnose.js';
 import type { CaseResult, GoldenVerifyResult, ProfileScore, Verdict, MlppReception } from '../results/golden.js';
 import { maxOf } from '../lists.js';
+import { RESTATEMENT_REASON_PREFIX } from '../results/restate.js';
 
 /**
  * Runbook 3.2 / 5.6: every golden case compared three ways: the engine's 15 °C volume, SEP's
  * (`volume_15c_ref_l`) and, when the case is linked to a reception and a database is given,
- * ML_PP's stored value. Which profile SEP uses is found from the cases, not assumed (unless the
- * caller names one). Overall PASS only if every comparison holds.
+ * ML_PP's effective value: what it stored plus its restatement adjustments (`astm53b restate`),
+ * since that is what its stock counts for the reception. Which profile SEP uses is found from
+ * the cases, not assumed (unless the caller names one). Overall PASS only if every comparison
+ * holds.
  */
 export const DEFAULT_TOLERANCE_L = 5;
 
@@ -30,6 +33,7 @@ export interface VerifyGoldenOptions {
 
 const EPS = 1e-9;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 export async function verifyGolden(set: GoldenSet, opts: VerifyGoldenOptions, log: Logger): Promise<GoldenVerifyResult> {
   const toleranceL = opts.toleranceL ?? DEFAULT_TOLERANCE_L;
@@ -37,7 +41,7 @@ export async function verifyGolden(set: GoldenSet, opts: VerifyGoldenOptions, lo
     throw new UserError('BAD_OPTION', `tolerance ${toleranceL} L must be a number ≥ 0`, { where: { field: '--tolerance-l' } });
   }
   // linked receptions are read (and a missing one refused) before anything is computed
-  const mlpp = opts.db ? await readLinkedReceptions(opts.db, set) : new Map<string, MlppReception>();
+  const mlpp = opts.db ? await readLinkedReceptions(opts.db, set) : new Map<string, Linked>();
 
   const scores = CANDIDATE_PROFILES.map((p) => scoreProfile(set.cases, p, toleranceL));
   const ranked = [...scores].sort(compareScores);
@@ -76,14 +80,17 @@ export async function verifyGolden(set: GoldenSet, opts: VerifyGoldenOptions, lo
   };
 }
 
-function verifyCase(lc: LocatedCase, p: GoldenProfile, toleranceL: number, m: MlppReception | undefined): CaseResult {
+function verifyCase(lc: LocatedCase, p: GoldenProfile, toleranceL: number, linked: Linked | undefined): CaseResult {
   const c = lc.case;
   const e = computeCase(c, p);
+  const m = linked?.reception;
   const engineVolume = e.volume15L!;
   const deviation = r3(engineVolume - c.volume_15c_ref_l);
   const engineVerdict: Verdict = Math.abs(deviation) <= toleranceL + EPS ? 'PASS' : 'FAIL';
   const stored = m?.stored_15c_l ?? null;
-  const mlppDeviation = stored === null ? null : r3(stored - c.volume_15c_ref_l);
+  const restated = linked?.restatedL ?? null;
+  const effective = stored === null ? null : stored + (restated ?? 0);
+  const mlppDeviation = effective === null ? null : r3(effective - c.volume_15c_ref_l);
   const mlppVerdict = mlppDeviation === null ? 'NOT_COMPARED' : Math.abs(mlppDeviation) <= toleranceL + EPS ? 'PASS' : 'FAIL';
   return {
     reference: c.reference,
@@ -91,6 +98,8 @@ function verifyCase(lc: LocatedCase, p: GoldenProfile, toleranceL: number, m: Ml
     engine_volume_15c_l: engineVolume,
     sep_volume_15c_l: c.volume_15c_ref_l,
     mlpp_volume_15c_l: stored,
+    mlpp_restated_15c_l: restated,
+    mlpp_effective_15c_l: effective === null ? null : r6(effective),
     deviation_l: deviation,
     mlpp_deviation_l: mlppDeviation,
     engine_verdict: engineVerdict,
@@ -112,6 +121,7 @@ function verifyCase(lc: LocatedCase, p: GoldenProfile, toleranceL: number, m: Ml
       engineVolume15L: engineVolume,
       engineDensity15: e.density15,
       ...(m ? { mlpp: m } : {}),
+      ...(restated !== null ? { mlppRestatedL: restated } : {}),
     }),
   };
 }
@@ -193,10 +203,16 @@ const LinkedRow = z.object({
   volume_corrige_15c: z.number().nullable(),
 });
 
-/** Stored values of the receptions the cases name, by case reference; a missing reception is the file's fault. */
-async function readLinkedReceptions(q: Queryable, set: GoldenSet): Promise<Map<string, MlppReception>> {
+interface Linked {
+  reception: MlppReception;
+  /** Σ delta_15c of its restatement adjustments; null when it has none */
+  restatedL: number | null;
+}
+
+/** Stored values of the receptions the cases name, with their restatements, by case reference; a missing reception is the file's fault. */
+async function readLinkedReceptions(q: Queryable, set: GoldenSet): Promise<Map<string, Linked>> {
   const linked = set.cases.filter((c) => c.case.reception_id);
-  const out = new Map<string, MlppReception>();
+  const out = new Map<string, Linked>();
   if (linked.length === 0) return out;
   const ids = [...new Set(linked.map((c) => c.case.reception_id!.toLowerCase()))];
   const res = await q.query(
@@ -206,6 +222,7 @@ async function readLinkedReceptions(q: Queryable, set: GoldenSet): Promise<Map<s
     [ids],
   );
   const byId = new Map(parseRows(LinkedRow, res.rows, 'golden: linked receptions').map((r) => [r.id.toLowerCase(), r]));
+  const restated = await readRestatements(q, ids);
   for (const c of linked) {
     const row = byId.get(c.case.reception_id!.toLowerCase());
     if (!row) {
@@ -223,14 +240,37 @@ async function readLinkedReceptions(q: Queryable, set: GoldenSet): Promise<Map<s
       );
     }
     out.set(c.case.reference, {
-      reception_id: row.id,
-      citerne: row.citerne,
-      volume_ambiant: row.volume_ambiant,
-      temperature_ambiante_c: row.temperature_ambiante_c,
-      densite_a_15: row.densite_a_15,
-      stored_15c_l: row.volume_15c ?? row.volume_corrige_15c,
-      stored_column: row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null,
+      reception: {
+        reception_id: row.id,
+        citerne: row.citerne,
+        volume_ambiant: row.volume_ambiant,
+        temperature_ambiante_c: row.temperature_ambiante_c,
+        densite_a_15: row.densite_a_15,
+        stored_15c_l: row.volume_15c ?? row.volume_corrige_15c,
+        stored_column: row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null,
+      },
+      restatedL: restated.get(row.id.toLowerCase()) ?? null,
     });
   }
   return out;
 }
+
+/**
+ * Σ delta_15c of the restatement adjustments (`astm53b restate`) of these receptions. Only
+ * those: another adjustment on a reception (a manual correction) is not a 15 °C recomputation.
+ * Read as the pipeline, so RLS hides none.
+ */
+async function readRestatements(q: Queryable, ids: readonly string[]): Promise<Map<string, number>> {
+  const has = (await q.query<{ t: string | null }>(`SELECT to_regclass('public.stocks_adjustments')::text AS t`)).rows[0]?.t;
+  if (!has) return new Map();
+  const r = await q.query(
+    `SELECT mouvement_id::text AS id, sum(delta_15c) AS delta
+       FROM public.stocks_adjustments
+      WHERE mouvement_type = 'RECEPTION' AND mouvement_id = ANY($1::uuid[]) AND starts_with(reason, $2)
+      GROUP BY mouvement_id`,
+    [ids, RESTATEMENT_REASON_PREFIX],
+  );
+  return new Map(parseRows(RestatedRow, r.rows, 'golden: restatements').map((x) => [x.id.toLowerCase(), x.delta]));
+}
+
+const RestatedRow = z.object({ id: z.string(), delta: z.number() });

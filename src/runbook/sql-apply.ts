@@ -152,10 +152,10 @@ async function readLedgerRow(q: Queryable, fileName: string): Promise<LedgerRow 
   return r.rows[0];
 }
 
-type RowActivity = Map<string, { ins: number; upd: number; del: number }>;
+export type RowActivity = Map<string, { ins: number; upd: number; del: number }>;
 
 /** Rows inserted, updated and deleted so far in this transaction, per application table. */
-async function rowActivity(q: Queryable): Promise<RowActivity> {
+export async function rowActivity(q: Queryable): Promise<RowActivity> {
   const r = await q.query<{ t: string; ins: number; upd: number; del: number }>(
     `SELECT format('%I.%I', schemaname, relname) AS t, n_tup_ins::int8 AS ins, n_tup_upd::int8 AS upd, n_tup_del::int8 AS del
        FROM pg_stat_xact_user_tables WHERE schemaname = ANY($1)`,
@@ -164,7 +164,7 @@ async function rowActivity(q: Queryable): Promise<RowActivity> {
   return new Map(r.rows.map((x) => [x.t, { ins: x.ins, upd: x.upd, del: x.del }]));
 }
 
-function diffRowActivity(before: RowActivity, after: RowActivity): ApplyResult['dataChanges'] {
+export function diffRowActivity(before: RowActivity, after: RowActivity): ApplyResult['dataChanges'] {
   const out: ApplyResult['dataChanges'] = [];
   for (const [table, a] of [...after].sort(([x], [y]) => (x < y ? -1 : 1))) {
     const b = before.get(table) ?? { ins: 0, upd: 0, del: 0 };

@@ -59,6 +59,8 @@ export async function writeSyntheticResults(dir: string, o: SyntheticOptions = {
       sep_volume_15c_l: sep,
       engine_volume_15c_l: engine,
       mlpp_volume_15c_l: mlpp,
+      mlpp_restated_15c_l: null,
+      mlpp_effective_15c_l: mlpp,
       deviation_l: Math.round((engine - sep) * 10) / 10,
       mlpp_deviation_l: mlpp === null ? null : Math.round((mlpp - sep) * 10) / 10,
       reception_id: mlpp === null ? null : base.reception_id,

@@ -21,8 +21,9 @@ const verify: CommandSpec = {
   details: [
     'Cases come from FILE (CSV with the columns of ML_PP public.astm_golden_cases_15c, "," or French ";"',
     'export; or JSON) or, with --from-db, from that table in the target (rows with --source).',
-    'With --url, cases linked to a reception (reception_id) are also compared with the 15 °C volume ML_PP',
-    'stored, and the drift of every stored reception against ASTM 53B is reported. With a FILE and no',
+    "With --url, cases linked to a reception (reception_id) are also compared with ML_PP's effective 15 °C",
+    'volume: the one stored plus its restatement adjustments (astm53b restate); both are shown. The drift of',
+    'every stored reception against ASTM 53B is reported too. With a FILE and no',
     '--url, no database is opened unless --with-db asks for the embedded one.',
     "Without --profile, the profile reproducing most of SEP's figures is used (the table of all profiles is",
     'printed). Exit code 0 when every case passes, 1 when one fails, 2 on bad input.',

@@ -3,6 +3,7 @@ import { decideAction } from './decide.js';
 import { evidenceAction } from './evidence.js';
 import { goldenVerifyAction } from './golden-verify.js';
 import { preflightAction } from './preflight.js';
+import { restateAction } from './restate.js';
 import { signoffAction } from './signoff.js';
 import { smokeAction } from './smoke.js';
 import { compatAction } from './compat.js';
@@ -19,6 +20,7 @@ export const ACTIONS: Record<string, () => Promise<void>> = {
   freeze: freezeAction,
   'golden-verify': goldenVerifyAction,
   preflight: preflightAction,
+  restate: restateAction,
   rollback: rollbackAction,
   signoff: signoffAction,
   smoke: smokeAction,
