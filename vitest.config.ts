@@ -12,6 +12,8 @@ const PG_DUMP_TESTS = [
   'src/runbook/rollback.pg.test.ts',
   'src/runbook/run-order.pg.test.ts',
   'src/runbook/run-order-prod.pg.test.ts',
+  'src/rehearsal/outcomes.pg.test.ts',
+  'src/cli/commands/rehearse.pg.test.ts',
   'src/runbook/restate-run-order.pg.test.ts',
   'src/cli/commands/backup.pg.test.ts',
   'src/runtime/backup-actions.pg.test.ts',

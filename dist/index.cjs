@@ -79028,22 +79028,26 @@ function parseDrill(v) {
   });
 }
 async function goldenWithDeviation(golden, workDir) {
-  const text = await (0, import_promises22.readFile)(golden, "utf8");
-  const lines = text.split("\n");
-  const sep3 = lines[0].includes(";") ? ";" : ",";
-  const header = lines[0].split(sep3).map((h) => h.trim());
-  const col = header.indexOf("sep_volume_15c_l");
-  if (col < 0 || lines.length < 2)
-    throw new UserError("BAD_INPUT", `--drill golden-deviation needs a golden CSV with a sep_volume_15c_l column`, {
+  const parsed = parseCsv(await (0, import_promises22.readFile)(golden, "utf8"), golden);
+  const col = columnIndex(parsed.header, "volume_15c_ref_l");
+  const first = parsed.records[0];
+  if (col < 0 || !first) {
+    throw new UserError("BAD_INPUT", "--drill golden-deviation needs a golden CSV with a volume_15c_ref_l column and one case", {
       where: { file: golden }
     });
-  const cells = lines[1].split(sep3);
-  const decimalComma = sep3 === ";" && cells[col].includes(",");
-  const value = Number(cells[col].replace(",", ".")) + 8;
-  cells[col] = decimalComma ? String(value).replace(".", ",") : String(value);
-  lines[1] = cells.join(sep3);
+  }
+  const { delimiter, decimalComma } = parsed.dialect;
+  const value = parseDecimal(first.fields[col], decimalComma);
+  if (value === void 0)
+    throw new UserError("BAD_INPUT", "the first case has no SEP volume to move", {
+      where: { file: golden, row: 1, field: "volume_15c_ref_l" }
+    });
+  const fields = [...first.fields];
+  fields[col] = formatDecimal(value + 8, decimalComma);
+  const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
   const out = import_node_path24.default.join(workDir, `drill-golden-deviation-${import_node_path24.default.basename(golden)}`);
-  await (0, import_promises22.writeFile)(out, lines.join("\n"));
+  await (0, import_promises22.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
+`).join(""));
   return out;
 }
 async function plantNegativeStock(db) {
@@ -79102,10 +79106,10 @@ async function decide(opts, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf = (kind) => import_node_path25.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path25.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
-    const file2 = fileOf("preflight");
+    const file2 = fileOf2("preflight");
     record2("preflight", file2, preflight2.passed, preflight2.passed ? "passed" : `${preflight2.failures.length} failure(s)`);
     if (!preflight2.passed) {
       if (!preflight2.failures.length) reasons.push(reason("DRIFT", rel2(file2), "preflight did not pass"));
@@ -79131,7 +79135,7 @@ async function decide(opts, log) {
   }
   const apply = await usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
   if (apply) {
-    const file2 = fileOf("sqlApply");
+    const file2 = fileOf2("sqlApply");
     const applied = apply.ok && (apply.status === "applied" || apply.status === "already-applied");
     record2("sql-apply", file2, applied, apply.status);
     if (!applied) {
@@ -79141,10 +79145,10 @@ async function decide(opts, log) {
   }
   const golden = await usable("golden", await readResult(dir, "golden"), "RESULT_MISSING", "golden-verify");
   if (golden) {
-    const file2 = rel2(fileOf("golden"));
+    const file2 = rel2(fileOf2("golden"));
     const failing = golden.cases.filter((c) => c.verdict === "FAIL");
     const within = `${golden.cases.length - failing.length}/${golden.cases.length} within \xB1${golden.tolerance_l} L (${golden.profile})`;
-    record2("golden", fileOf("golden"), golden.passed && failing.length === 0, within);
+    record2("golden", fileOf2("golden"), golden.passed && failing.length === 0, within);
     for (const c of failing) {
       const restated = c.mlpp_restated_15c_l;
       const mlpp = c.mlpp_deviation_l === null ? "" : `, ML_PP${restated === null ? "" : " (effective)"} \u2212 SEP ${c.mlpp_deviation_l} L`;
@@ -79162,10 +79166,10 @@ async function decide(opts, log) {
   }
   const smoke3 = await usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
   if (smoke3) {
-    const file2 = rel2(fileOf("smoke"));
+    const file2 = rel2(fileOf2("smoke"));
     record2(
       "smoke",
-      fileOf("smoke"),
+      fileOf2("smoke"),
       smoke3.passed,
       smoke3.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")
     );
@@ -79242,38 +79246,40 @@ async function decide(opts, log) {
 }
 
 // src/rehearsal/inputs.ts
+var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
 var rel = (p) => import_node_path26.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenPath = given.golden ?? import_node_path26.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv");
-  const golden = await loadGoldenFile(goldenPath, rel(goldenPath));
-  const changePaths = given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)];
+  const goldenFile = fileOf(given.golden ?? import_node_path26.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
+  const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
-  for (const c of changePaths) changes.push(await loadChangeFile(c, rel(c)));
+  for (const c of changeFiles) changes.push(await loadChangeFile(c.path, c.display));
   let signoff = null;
   if (given.signoff) {
-    const r = await readValidated(given.signoff, SignOff);
+    const so = fileOf(given.signoff);
+    const r = await readValidated(so.path, SignOff);
     if (!r.ok) {
       throw new UserError(r.status === "missing" ? "FILE_NOT_FOUND" : "BAD_INPUT", `sign-off record ${r.detail}`, {
-        where: { file: given.signoff, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
+        where: { file: so.display, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
         hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`
       });
     }
     if (r.value.runId !== void 0) {
       throw new UserError("BAD_INPUT", `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
-        where: { file: given.signoff, field: "runId" },
+        where: { file: so.display, field: "runId" },
         hint: "a rehearsal takes a record given by hand, without runId"
       });
     }
     const ahead = Date.parse(r.value.at) - (given.now ?? /* @__PURE__ */ new Date()).getTime();
     if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4) {
       throw new UserError("BAD_INPUT", `the sign-off is dated ${r.value.at}, in the future`, {
-        where: { file: given.signoff, field: "at" }
+        where: { file: so.display, field: "at" }
       });
     }
     signoff = r.value;
   }
-  return { golden: { path: goldenPath, display: rel(goldenPath), cases: golden.cases.length }, changes, signoff, drill };
+  return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };
 }
 
 // src/rehearsal/progress.ts
@@ -79319,6 +79325,168 @@ async function terminalProgress(log) {
 // src/rehearsal/rehearse.ts
 var import_promises25 = require("node:fs/promises");
 var import_node_path27 = __toESM(require("node:path"), 1);
+
+// src/runbook/restate-proof.ts
+var MOVE_TOLERANCE_L = 1e-6;
+var UNTOUCHED = [
+  "public.receptions",
+  "public.sorties_produit",
+  "public.stocks_journaliers",
+  "public.stocks_snapshot",
+  "public.cours_de_route"
+];
+var ADJUSTMENTS = "public.stocks_adjustments";
+var stockKey = (k) => `${k.citerneId}|${k.produitId}|${k.owner}|${k.depotId ?? ""}`;
+var StockRow2 = external_exports.object({
+  depot_id: external_exports.string().nullable(),
+  citerne_id: external_exports.string().nullable(),
+  produit_id: external_exports.string().nullable(),
+  proprietaire_type: external_exports.string().nullable(),
+  stock_ambiant: external_exports.number().nullable(),
+  stock_15c: external_exports.number().nullable()
+});
+async function readStock(q) {
+  const r = await q.query(
+    `SELECT depot_id::text AS depot_id, citerne_id::text AS citerne_id, produit_id::text AS produit_id, proprietaire_type,
+            stock_ambiant, stock_15c FROM public.v_stock_actuel`
+  );
+  const out = /* @__PURE__ */ new Map();
+  for (const row of parseRows(StockRow2, r.rows, "restate: v_stock_actuel")) {
+    const key = stockKey({
+      citerneId: row.citerne_id ?? "",
+      produitId: row.produit_id ?? "",
+      owner: row.proprietaire_type ?? "",
+      depotId: row.depot_id
+    });
+    const was = out.get(key) ?? { amb: 0, v15: 0 };
+    out.set(key, { amb: was.amb + (row.stock_ambiant ?? 0), v15: was.v15 + (row.stock_15c ?? 0) });
+  }
+  return out;
+}
+var BookedRow = external_exports.object({
+  id: external_exports.string(),
+  mouvement_type: external_exports.string(),
+  mouvement_id: external_exports.string(),
+  delta_ambiant: external_exports.number(),
+  delta_15c: external_exports.number(),
+  reason: external_exports.string(),
+  created_by: external_exports.string().nullable(),
+  depot_id: external_exports.string().nullable(),
+  citerne_id: external_exports.string().nullable(),
+  produit_id: external_exports.string().nullable(),
+  proprietaire_type: external_exports.string().nullable()
+});
+async function readBooked(q, ids) {
+  const r = await q.query(
+    `SELECT id::text AS id, mouvement_type, mouvement_id::text AS mouvement_id, delta_ambiant, delta_15c, reason,
+            created_by::text AS created_by, depot_id::text AS depot_id, citerne_id::text AS citerne_id,
+            produit_id::text AS produit_id, proprietaire_type
+       FROM public.stocks_adjustments WHERE id = ANY($1::uuid[])`,
+    [ids]
+  );
+  return new Map(parseRows(BookedRow, r.rows, "restate: booked adjustments").map((b) => [b.id, b]));
+}
+var fmt3 = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)} L`;
+var keyOf = (r) => stockKey({ citerneId: r.citerne_id, produitId: r.produit_id, owner: r.proprietaire_type, depotId: r.depot_id });
+function prove(p) {
+  const problems = [];
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of p.booked) {
+    const key = keyOf(r);
+    const g = groups.get(key) ?? {
+      citerne: r.citerne,
+      citerne_id: r.citerne_id,
+      produit_id: r.produit_id,
+      proprietaire_type: r.proprietaire_type,
+      depot_id: r.depot_id,
+      adjustments: 0,
+      delta_15c_l: 0,
+      before_15c_l: null,
+      after_15c_l: null,
+      moved_15c_l: null,
+      moved_ambiant_l: null,
+      holds: false
+    };
+    g.adjustments++;
+    g.delta_15c_l += r.delta_15c_l;
+    groups.set(key, g);
+    checkRow(r, p.rows.get(r.adjustment_id), p.userId, problems);
+  }
+  const totals = [...groups.entries()].sort(([, a], [, b]) => a.citerne.localeCompare(b.citerne) || a.proprietaire_type.localeCompare(b.proprietaire_type)).map(([key, g]) => {
+    const [b, a] = [p.before.get(key), p.after.get(key)];
+    const t = { ...g, delta_15c_l: round6(g.delta_15c_l) };
+    if (!b || !a) {
+      problems.push(
+        `${g.citerne} / ${g.proprietaire_type}: v_stock_actuel has no row for the depot, tank, product and owner its adjustments get (depot ${g.depot_id ?? "NULL"}; no stocks_snapshot row with that key): they would not show in the stock the app reads`
+      );
+      return { ...t, before_15c_l: b?.v15 ?? null, after_15c_l: a?.v15 ?? null };
+    }
+    const moved2 = a.v15 - b.v15;
+    const movedAmb = a.amb - b.amb;
+    const holds = Math.abs(moved2 - g.delta_15c_l) <= MOVE_TOLERANCE_L && Math.abs(movedAmb) <= MOVE_TOLERANCE_L;
+    if (!holds)
+      problems.push(
+        `${g.citerne} / ${g.proprietaire_type}: v_stock_actuel moved ${fmt3(moved2)} at 15 \xB0C and ${fmt3(movedAmb)} ambient; its ${g.adjustments} adjustment(s) add ${fmt3(g.delta_15c_l)} at 15 \xB0C and nothing ambient` + (a.v15 === 0 ? " (the view clamps the stock at 0)" : "")
+      );
+    return { ...t, before_15c_l: b.v15, after_15c_l: a.v15, moved_15c_l: round6(moved2), moved_ambiant_l: round6(movedAmb), holds };
+  });
+  const othersMoved = [];
+  for (const key of /* @__PURE__ */ new Set([...p.before.keys(), ...p.after.keys()])) {
+    if (groups.has(key)) continue;
+    const [b, a] = [p.before.get(key), p.after.get(key)];
+    if (!b || !a || Math.abs(a.v15 - b.v15) > MOVE_TOLERANCE_L || Math.abs(a.amb - b.amb) > MOVE_TOLERANCE_L) othersMoved.push(key);
+  }
+  for (const key of othersMoved)
+    problems.push(`v_stock_actuel ${key} (tank|product|owner|depot) moved, though no adjustment of this run is on it`);
+  checkWrites(p.writes, p.booked.length, problems);
+  const expected = round6(totals.reduce((s, t) => s + t.delta_15c_l, 0));
+  const moved = round6(totals.reduce((s, t) => s + (t.moved_15c_l ?? 0), 0));
+  return {
+    totals,
+    proof: {
+      holds: problems.length === 0,
+      expected_15c_l: expected,
+      moved_15c_l: moved,
+      tolerance_l: MOVE_TOLERANCE_L,
+      others_moved: othersMoved,
+      writes: [...p.writes],
+      problems
+    }
+  };
+}
+function checkRow(r, row, userId, problems) {
+  const who2 = `adjustment ${r.adjustment_id} of reception ${r.reception_id}`;
+  if (!row) {
+    problems.push(`${who2}: not found after the insert`);
+    return;
+  }
+  const expect = [
+    ["mouvement_type", row.mouvement_type, "RECEPTION"],
+    ["mouvement_id", row.mouvement_id, r.reception_id],
+    ["delta_ambiant", row.delta_ambiant, 0],
+    ["delta_15c", row.delta_15c, r.delta_15c_l],
+    ["reason", row.reason, r.reason],
+    ["created_by", row.created_by, userId],
+    ["citerne_id", row.citerne_id, r.citerne_id],
+    ["produit_id", row.produit_id, r.produit_id],
+    ["proprietaire_type", row.proprietaire_type, r.proprietaire_type],
+    ["depot_id", row.depot_id, r.depot_id]
+  ];
+  for (const [field, got, want] of expect)
+    if (got !== want) problems.push(`${who2}: ${field} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+function checkWrites(writes, booked, problems) {
+  const adj = writes.find((w) => w.table === ADJUSTMENTS) ?? { inserted: 0, updated: 0, deleted: 0 };
+  if (adj.inserted !== booked || adj.updated || adj.deleted)
+    problems.push(
+      `${ADJUSTMENTS}: ${adj.inserted} row(s) inserted, ${adj.updated} updated, ${adj.deleted} deleted; ${booked} insert(s) expected and nothing else`
+    );
+  for (const w of writes.filter((x) => UNTOUCHED.includes(x.table)))
+    problems.push(
+      `${w.table}: ${w.inserted} row(s) inserted, ${w.updated} updated, ${w.deleted} deleted: a restatement goes through stocks_adjustments only`
+    );
+}
+var round6 = (x) => Math.round(x * 1e6) / 1e6;
 
 // src/db/as-user.ts
 var JWT_SETTINGS = ["request.jwt.claims", "request.jwt.claim.sub", "request.jwt.claim.role"];
@@ -79540,6 +79708,418 @@ function otherOwners(before, after, own2, what) {
     "STOCK_INCOHERENCE",
     moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`
   );
+}
+
+// src/runbook/smoke/transaction.ts
+async function inRolledBackTransaction(db, fn) {
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      let out;
+      try {
+        await c.query(`SET LOCAL lock_timeout = ${DEFAULT_TX.lockTimeoutMs}`);
+        await c.query(`SET LOCAL statement_timeout = ${DEFAULT_TX.statementTimeoutMs}`);
+        out = await fn(c);
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+      await c.query("ROLLBACK");
+      return out;
+    },
+    { discard: true }
+  );
+}
+var NAMED_IN_CODE = String.raw`(?:set_config|current_setting)\s*\(\s*'([^']+)'`;
+var SET_IN_CODE = String.raw`\mSET\s+(?:LOCAL\s+)?"?([A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z0-9_$.]+)"?\s*(?:=|TO\M)`;
+var SETTING_NAME = String.raw`^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$`;
+async function settingsToGuard(tx) {
+  const r = await tx.query(
+    `WITH code AS (
+       SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')),
+     named AS (
+       SELECT lower(m[1]) AS name FROM code CROSS JOIN LATERAL regexp_matches(code.prosrc, $1, 'gi') AS m
+       UNION
+       SELECT lower(m[1]) FROM code CROSS JOIN LATERAL regexp_matches(code.prosrc, $2, 'gi') AS m)
+     SELECT name FROM named
+      WHERE name ~ $3 AND position('.' IN name) > 0
+        AND NOT EXISTS (SELECT 1 FROM pg_settings s WHERE lower(s.name) = named.name AND s.context <> 'user')
+      ORDER BY name`,
+    [NAMED_IN_CODE, SET_IN_CODE, SETTING_NAME]
+  );
+  return [.../* @__PURE__ */ new Set([...r.rows.map((x) => x.name), ...JWT_SETTINGS])].sort();
+}
+async function openRequests(tx) {
+  const names = await settingsToGuard(tx);
+  const read = async () => (await tx.query(
+    "SELECT n AS name, coalesce(current_setting(n, true), $2) AS value FROM unnest($1::text[]) AS n",
+    [names, ""]
+  )).rows;
+  const baseline = new Map((await read()).map((x) => [x.name, x.value]));
+  const role = (await tx.query("SELECT current_setting('role') AS role")).rows[0].role;
+  let n2 = 0;
+  async function restore() {
+    await tx.query("SELECT set_config('role', $1, true)", [role]);
+    const changed = (await read()).filter((x) => x.value !== baseline.get(x.name));
+    if (changed.length)
+      await tx.query("SELECT set_config(x.n, x.v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [
+        changed.map((x) => x.name),
+        changed.map((x) => baseline.get(x.name) ?? "")
+      ]);
+  }
+  async function rollbackTo(sp) {
+    await tx.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+    await tx.query(`RELEASE SAVEPOINT ${sp}`);
+  }
+  return {
+    async as(who2, fn) {
+      const sp = `astm53b_request_${++n2}`;
+      await tx.query(`SAVEPOINT ${sp}`);
+      let out;
+      try {
+        if (who2) await impersonate(tx, who2);
+        out = await fn(tx);
+        await tx.query(`RELEASE SAVEPOINT ${sp}`);
+      } catch (e) {
+        if (!isConnectionLost(e)) {
+          await rollbackTo(sp);
+          await restore();
+        }
+        throw e;
+      }
+      await restore();
+      return out;
+    },
+    async probe(who2, sql, params) {
+      const sp = `astm53b_probe_${++n2}`;
+      await tx.query(`SAVEPOINT ${sp}`);
+      let refusal = null;
+      try {
+        if (who2) await impersonate(tx, who2);
+        await tx.query(sql, params);
+      } catch (e) {
+        const r = asRefusal(e);
+        if (!r) throw e;
+        refusal = r;
+      }
+      await rollbackTo(sp);
+      await restore();
+      return refusal;
+    }
+  };
+}
+
+// src/runbook/smoke/options.ts
+var import_promises24 = require("node:fs/promises");
+var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+async function resolveSmokeProfile(o) {
+  if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
+  if (!o.goldenResult) return { profile: ML_PP_PROFILE, source: "ML_PP's own (no golden result given)" };
+  const { path: file2, display } = o.goldenResult;
+  let value;
+  try {
+    value = JSON.parse(await (0, import_promises24.readFile)(file2, "utf8"));
+  } catch (e) {
+    const code2 = e.code;
+    throw new UserError(
+      code2 ? "MISSING_INPUT" : "BAD_INPUT",
+      code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`,
+      { where: { file: display } }
+    );
+  }
+  const p = value?.profile;
+  if (typeof p !== "string")
+    throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, {
+      where: { file: display, field: "profile" }
+    });
+  return { profile: parseGoldenProfile(p, `${display}: profile`), source: `${display} (golden verification)` };
+}
+function validateSmokeOptions(o) {
+  for (const [field, v] of [
+    ["as-user", o.asUser],
+    ["citerne", o.citerneId]
+  ]) {
+    if (v !== void 0 && !ID2.test(v))
+      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
+  }
+  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0))
+    throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
+}
+async function buildSmokeOptions(raw) {
+  const tol = parseToleranceL(raw.toleranceL);
+  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
+  const o = {
+    profile,
+    profileSource: source,
+    toleranceL: tol,
+    run: raw.run,
+    ...raw.asUser ? { asUser: raw.asUser.trim() } : {},
+    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {}
+  };
+  validateSmokeOptions(o);
+  return o;
+}
+
+// src/runbook/restate.ts
+var RESTATE_THRESHOLD_L = 0.05;
+var ID3 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+var round62 = (x) => Math.round(x * 1e6) / 1e6;
+var litres3 = (x) => String(round62(x));
+var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres3(-x)}` : litres3(x);
+async function buildRestateOptions(raw) {
+  const asUser = raw.asUser?.trim();
+  if (asUser !== void 0 && asUser !== "" && !ID3.test(asUser))
+    throw new UserError("BAD_OPTION", `--as-user "${asUser.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, {
+      where: { field: "as-user" }
+    });
+  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
+  return {
+    profile,
+    profileSource: source,
+    ...asUser ? { asUser } : {},
+    dryRun: raw.dryRun,
+    ...raw.timeouts,
+    run: raw.run
+  };
+}
+var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres3(astm)} L \u2212 stored ${litres3(stored)} L (${profile}${column ? `, ${column}` : ""})`;
+var runOfReason = (reason2) => /^ASTM53B restatement, run (\S+?):/.exec(reason2)?.[1];
+async function restate(db, opts, log) {
+  const started = Date.now();
+  const profile = profileName(opts.profile);
+  log.info(`restate ${db.label} under ${profile} (${opts.profileSource})${opts.dryRun ? ", dry run" : ""}`);
+  return db.withClient(
+    async (c) => {
+      await c.query("BEGIN");
+      let open6 = true;
+      const end = async (how) => {
+        open6 = false;
+        await c.query(how);
+      };
+      try {
+        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "restate");
+        await assertRestatable(c);
+        const frozen = (await c.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
+        if (!frozen) log.warn("restate: the freeze is off: the depot may enter movements meanwhile (runbook 3.4: freeze first)");
+        await allowFrozenWrites(c);
+        const earlier = await readEarlierRestatements(c);
+        const receptions = (await readReceptionDrifts(c, opts.profile)).map((d) => plan(d, earlier.get(d.drift.reception_id) ?? []));
+        const toBook = receptions.filter((r) => r.action === "booked");
+        const base2 = { db, opts, receptions, frozen, started };
+        if (!toBook.length) {
+          await end("ROLLBACK");
+          return finish(base2, "nothing-to-restate", null, [], emptyProof(), log);
+        }
+        const user = await resolveUser(c, opts.asUser);
+        log.info(
+          `restate: booking ${toBook.length} adjustment(s) as ${user.id} (${user.email ?? "no email"}, ${user.role}; ${user.chosen_by})`
+        );
+        const who2 = { role: "authenticated", userId: user.id, ...user.email ? { email: user.email } : {} };
+        const before = await readStock(c);
+        const writesBefore = await rowActivity(c);
+        const req = await openRequests(c);
+        for (const r of toBook) {
+          r.reason = restatementReason(opts.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
+          const row = await req.as(who2, (q) => bookAdjustment(q, r, user.id)).catch((e) => refused(e, r, user));
+          r.adjustment_id = row.id;
+        }
+        const after = await readStock(c);
+        const writes = diffRowActivity(writesBefore, await rowActivity(c));
+        const rows = await readBooked(
+          c,
+          toBook.map((r) => r.adjustment_id)
+        );
+        const { totals, proof } = prove({ booked: toBook, userId: user.id, before, after, rows, writes });
+        if (!proof.holds) {
+          await end("ROLLBACK");
+          for (const p of proof.problems) log.warn(`restate: ${p}`);
+          return finish(base2, "rejected", user, totals, proof, log);
+        }
+        if (opts.dryRun) {
+          await end("ROLLBACK");
+          return finish(base2, "dry-run", user, totals, proof, log);
+        }
+        await end("COMMIT");
+        return finish(base2, "restated", user, totals, proof, log);
+      } catch (e) {
+        if (open6) await c.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    },
+    // the requests leave custom-setting placeholders in the session: never reuse it
+    { discard: true }
+  );
+}
+async function assertRestatable(q) {
+  const r = await q.query(
+    `SELECT n AS name, to_regclass(n) IS NOT NULL AS present
+       FROM unnest(ARRAY['public.receptions', 'public.citernes', 'public.profils', 'public.stocks_adjustments', 'public.v_stock_actuel']) AS n`
+  );
+  const missing = r.rows.filter((x) => !x.present).map((x) => x.name);
+  if (missing.length)
+    throw new UserError("INCOMPATIBLE_TARGET", `restate needs ${missing.join(", ")}, which the target lacks`, {
+      hint: "run astm53b compat against it"
+    });
+}
+var EarlierRow = external_exports.object({
+  reception_id: external_exports.string(),
+  adjustment_id: external_exports.string(),
+  delta_15c: external_exports.number(),
+  reason: external_exports.string(),
+  created_at: external_exports.string()
+});
+async function readEarlierRestatements(q) {
+  const r = await q.query(
+    `SELECT mouvement_id::text AS reception_id, id::text AS adjustment_id, delta_15c, reason, created_at::text AS created_at
+       FROM public.stocks_adjustments
+      WHERE mouvement_type = 'RECEPTION' AND starts_with(reason, $1)
+      ORDER BY created_at, id`,
+    [RESTATEMENT_REASON_PREFIX]
+  );
+  const out = /* @__PURE__ */ new Map();
+  for (const x of parseRows(EarlierRow, r.rows, "restate: earlier restatements")) {
+    const list = out.get(x.reception_id) ?? [];
+    list.push({ adjustment_id: x.adjustment_id, delta_15c_l: x.delta_15c, reason: x.reason, created_at: x.created_at });
+    out.set(x.reception_id, list);
+  }
+  return out;
+}
+function plan(d, earlier) {
+  const x = d.drift;
+  const delta2 = x.astm_15c_l === null || x.stored_15c_l === null ? null : round62(x.astm_15c_l - x.stored_15c_l);
+  const base2 = {
+    reception_id: x.reception_id,
+    date_reception: x.date_reception,
+    citerne: x.citerne,
+    citerne_id: d.citerneId,
+    produit_id: d.produitId,
+    proprietaire_type: x.proprietaire_type,
+    depot_id: d.depotId,
+    volume_ambiant_l: x.volume_ambiant_l,
+    temperature_c: x.temperature_c,
+    densite_kgm3: x.densite_kgm3,
+    stored_15c_l: x.stored_15c_l,
+    stored_column: x.stored_column,
+    astm_15c_l: x.astm_15c_l,
+    delta_15c_l: delta2,
+    adjustment_id: null,
+    reason: null,
+    earlier
+  };
+  if (earlier.length) {
+    const sum = round62(earlier.reduce((s, e) => s + e.delta_15c_l, 0));
+    const runs = [...new Set(earlier.map((e) => runOfReason(e.reason) ?? "?"))].join(", ");
+    const effective = x.stored_15c_l === null ? null : round62(x.stored_15c_l + sum);
+    const residual = effective === null || x.astm_15c_l === null ? null : round62(x.astm_15c_l - effective);
+    return {
+      ...base2,
+      action: "already_restated",
+      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres3(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
+    };
+  }
+  if (delta2 === null) return { ...base2, action: "not_recomputed", why: x.problem ?? "not recomputed" };
+  if (Math.abs(delta2) <= RESTATE_THRESHOLD_L)
+    return { ...base2, action: "no_drift", why: `stored equals ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L (${signedLitres(delta2)} L)` };
+  return {
+    ...base2,
+    action: "booked",
+    why: `ASTM 53B ${litres3(x.astm_15c_l)} L \u2212 stored ${litres3(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
+  };
+}
+async function resolveUser(q, asUser) {
+  if (asUser) {
+    const r2 = await q.query(
+      "SELECT role, email FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC NULLS LAST LIMIT 1",
+      [asUser]
+    );
+    const row = r2.rows[0];
+    if (!row) throw new UserError("NO_APP_USER", `--as-user ${asUser}: no profils row for that user`, { where: { field: "as-user" } });
+    return { id: asUser, email: row.email, role: row.role, chosen_by: "--as-user" };
+  }
+  const r = await q.query(
+    `SELECT p.user_id::text AS user_id, p.role, p.email FROM public.profils p WHERE p.user_id IS NOT NULL AND p.role = 'admin'
+        AND p.created_at IS NOT DISTINCT FROM (SELECT max(p2.created_at) FROM public.profils p2 WHERE p2.user_id = p.user_id)
+      ORDER BY p.created_at NULLS LAST, p.user_id LIMIT 1`
+  );
+  const u = r.rows[0];
+  if (!u)
+    throw new UserError("NO_APP_USER", "no profils row with role admin: restate has no app admin to book the adjustments as", {
+      hint: "pass --as-user UUID (a profils.user_id allowed to insert into stocks_adjustments)"
+    });
+  return { id: u.user_id, email: u.email, role: u.role, chosen_by: "the first profils row (by created_at) with role admin" };
+}
+async function bookAdjustment(q, r, userId) {
+  const res = await q.query(
+    `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
+     VALUES ('RECEPTION', $1, 0, $2, $3, $4) RETURNING id::text AS id`,
+    [r.reception_id, r.delta_15c_l, r.reason, userId]
+  );
+  return res.rows[0];
+}
+function refused(e, r, user) {
+  const code2 = e.code;
+  const who2 = `app user ${user.id} (${user.email ?? "no email"}, role ${user.role}, ${user.chosen_by})`;
+  if (code2 === "42501")
+    throw new UserError(
+      "RLS_REFUSED",
+      `row level security refused ${who2} the insert into stocks_adjustments for reception ${r.reception_id} (${e.message}); nothing was booked`,
+      { hint: "book as an admin: leave --as-user out (the first profils row with role admin) or name one", cause: e }
+    );
+  if (typeof code2 === "string" && /^(P0|23|A5)/.test(code2))
+    throw new UserError(
+      "ADJUSTMENT_REFUSED",
+      `the database refused ${who2} the adjustment of reception ${r.reception_id}: ${e.message} (SQLSTATE ${code2}); nothing was booked`,
+      { cause: e }
+    );
+  throw e;
+}
+function emptyProof() {
+  return { holds: true, expected_15c_l: 0, moved_15c_l: 0, tolerance_l: 0, others_moved: [], writes: [], problems: [] };
+}
+function finish(b, status, user, totals, proof, log) {
+  const count = (a) => b.receptions.filter((r) => r.action === a).length;
+  const counts2 = {
+    receptions: b.receptions.length,
+    booked: count("booked"),
+    already_restated: count("already_restated"),
+    no_drift: count("no_drift"),
+    not_recomputed: count("not_recomputed")
+  };
+  const sum = `${counts2.booked} adjustment(s), \u03A3 ${signedLitres(proof.expected_15c_l)} L at 15 \xB0C on ${totals.length} tank/owner(s)`;
+  const message = {
+    restated: `booked ${sum}; v_stock_actuel moved by exactly that; committed`,
+    "dry-run": `would book ${sum}; v_stock_actuel moved by exactly that; rolled back (dry run)`,
+    rejected: `proof failed (${proof.problems.length} problem(s)): rolled back, nothing booked`,
+    "nothing-to-restate": `nothing to restate: ${counts2.receptions} validated reception(s), ${counts2.already_restated} already restated, ${counts2.no_drift} equal to ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L, ${counts2.not_recomputed} not recomputed; nothing booked`
+  }[status];
+  if (status === "rejected") log.warn(`restate: ${message}`);
+  else log.info(`restate: ${message}`);
+  return {
+    target: b.db.label,
+    run: b.opts.run,
+    status,
+    ok: status !== "rejected",
+    dry_run: b.opts.dryRun,
+    committed: status === "restated",
+    message,
+    profile: profileName(b.opts.profile),
+    profile_source: b.opts.profileSource,
+    threshold_l: RESTATE_THRESHOLD_L,
+    frozen: b.frozen,
+    user,
+    counts: counts2,
+    receptions: b.receptions,
+    totals,
+    proof,
+    settings: { lockTimeoutMs: b.opts.lockTimeoutMs, statementTimeoutMs: b.opts.statementTimeoutMs, lockWaitMs: b.opts.lockWaitMs },
+    at: (/* @__PURE__ */ new Date()).toISOString(),
+    ms: Date.now() - b.started
+  };
 }
 
 // src/runbook/smoke/access.ts
@@ -79788,57 +80368,6 @@ async function readContext(q, opts) {
     hasObservedDensityColumn: cols2.rows.some((r) => r.t === "receptions"),
     sortieHasVolume15c: cols2.rows.some((r) => r.t === "sorties_produit")
   };
-}
-
-// src/runbook/smoke/options.ts
-var import_promises24 = require("node:fs/promises");
-var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-async function resolveSmokeProfile(o) {
-  if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
-  if (!o.goldenResult) return { profile: ML_PP_PROFILE, source: "ML_PP's own (no golden result given)" };
-  const { path: file2, display } = o.goldenResult;
-  let value;
-  try {
-    value = JSON.parse(await (0, import_promises24.readFile)(file2, "utf8"));
-  } catch (e) {
-    const code2 = e.code;
-    throw new UserError(
-      code2 ? "MISSING_INPUT" : "BAD_INPUT",
-      code2 ? `cannot read ${display}: ${code2}` : `${display} is not JSON: ${e.message}`,
-      { where: { file: display } }
-    );
-  }
-  const p = value?.profile;
-  if (typeof p !== "string")
-    throw new UserError("BAD_INPUT", `${display} has no "profile" (is it a golden.json of golden-verify?)`, {
-      where: { file: display, field: "profile" }
-    });
-  return { profile: parseGoldenProfile(p, `${display}: profile`), source: `${display} (golden verification)` };
-}
-function validateSmokeOptions(o) {
-  for (const [field, v] of [
-    ["as-user", o.asUser],
-    ["citerne", o.citerneId]
-  ]) {
-    if (v !== void 0 && !ID2.test(v))
-      throw new UserError("BAD_OPTION", `--${field} "${v.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, { where: { field } });
-  }
-  if (!(Number.isFinite(o.toleranceL) && o.toleranceL >= 0))
-    throw new UserError("BAD_OPTION", `--tolerance-l ${o.toleranceL} must be a number of litres \u2265 0`, { where: { field: "tolerance-l" } });
-}
-async function buildSmokeOptions(raw) {
-  const tol = parseToleranceL(raw.toleranceL);
-  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
-  const o = {
-    profile,
-    profileSource: source,
-    toleranceL: tol,
-    run: raw.run,
-    ...raw.asUser ? { asUser: raw.asUser.trim() } : {},
-    ...raw.citerne ? { citerneId: raw.citerne.trim() } : {}
-  };
-  validateSmokeOptions(o);
-  return o;
 }
 
 // src/runbook/smoke/reception.ts
@@ -80269,108 +80798,6 @@ async function sortieCheck(req, opts, ctx, who2, seen, log, otherOwnerRow) {
   };
 }
 
-// src/runbook/smoke/transaction.ts
-async function inRolledBackTransaction(db, fn) {
-  return db.withClient(
-    async (c) => {
-      await c.query("BEGIN");
-      let out;
-      try {
-        await c.query(`SET LOCAL lock_timeout = ${DEFAULT_TX.lockTimeoutMs}`);
-        await c.query(`SET LOCAL statement_timeout = ${DEFAULT_TX.statementTimeoutMs}`);
-        out = await fn(c);
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => {
-        });
-        throw e;
-      }
-      await c.query("ROLLBACK");
-      return out;
-    },
-    { discard: true }
-  );
-}
-var NAMED_IN_CODE = String.raw`(?:set_config|current_setting)\s*\(\s*'([^']+)'`;
-var SET_IN_CODE = String.raw`\mSET\s+(?:LOCAL\s+)?"?([A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z0-9_$.]+)"?\s*(?:=|TO\M)`;
-var SETTING_NAME = String.raw`^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$`;
-async function settingsToGuard(tx) {
-  const r = await tx.query(
-    `WITH code AS (
-       SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')),
-     named AS (
-       SELECT lower(m[1]) AS name FROM code CROSS JOIN LATERAL regexp_matches(code.prosrc, $1, 'gi') AS m
-       UNION
-       SELECT lower(m[1]) FROM code CROSS JOIN LATERAL regexp_matches(code.prosrc, $2, 'gi') AS m)
-     SELECT name FROM named
-      WHERE name ~ $3 AND position('.' IN name) > 0
-        AND NOT EXISTS (SELECT 1 FROM pg_settings s WHERE lower(s.name) = named.name AND s.context <> 'user')
-      ORDER BY name`,
-    [NAMED_IN_CODE, SET_IN_CODE, SETTING_NAME]
-  );
-  return [.../* @__PURE__ */ new Set([...r.rows.map((x) => x.name), ...JWT_SETTINGS])].sort();
-}
-async function openRequests(tx) {
-  const names = await settingsToGuard(tx);
-  const read = async () => (await tx.query(
-    "SELECT n AS name, coalesce(current_setting(n, true), $2) AS value FROM unnest($1::text[]) AS n",
-    [names, ""]
-  )).rows;
-  const baseline = new Map((await read()).map((x) => [x.name, x.value]));
-  const role = (await tx.query("SELECT current_setting('role') AS role")).rows[0].role;
-  let n2 = 0;
-  async function restore() {
-    await tx.query("SELECT set_config('role', $1, true)", [role]);
-    const changed = (await read()).filter((x) => x.value !== baseline.get(x.name));
-    if (changed.length)
-      await tx.query("SELECT set_config(x.n, x.v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [
-        changed.map((x) => x.name),
-        changed.map((x) => baseline.get(x.name) ?? "")
-      ]);
-  }
-  async function rollbackTo(sp) {
-    await tx.query(`ROLLBACK TO SAVEPOINT ${sp}`);
-    await tx.query(`RELEASE SAVEPOINT ${sp}`);
-  }
-  return {
-    async as(who2, fn) {
-      const sp = `astm53b_request_${++n2}`;
-      await tx.query(`SAVEPOINT ${sp}`);
-      let out;
-      try {
-        if (who2) await impersonate(tx, who2);
-        out = await fn(tx);
-        await tx.query(`RELEASE SAVEPOINT ${sp}`);
-      } catch (e) {
-        if (!isConnectionLost(e)) {
-          await rollbackTo(sp);
-          await restore();
-        }
-        throw e;
-      }
-      await restore();
-      return out;
-    },
-    async probe(who2, sql, params) {
-      const sp = `astm53b_probe_${++n2}`;
-      await tx.query(`SAVEPOINT ${sp}`);
-      let refusal = null;
-      try {
-        if (who2) await impersonate(tx, who2);
-        await tx.query(sql, params);
-      } catch (e) {
-        const r = asRefusal(e);
-        if (!r) throw e;
-        refusal = r;
-      }
-      await rollbackTo(sp);
-      await restore();
-      return refusal;
-    }
-  };
-}
-
 // src/runbook/smoke/index.ts
 async function runSmoke(db, opts, log) {
   validateSmokeOptions(opts);
@@ -80627,6 +81054,24 @@ async function rehearse(db, opts, log) {
     }
     if (applied && drill === "negative-stock") await plantNegativeStock(db);
     if (applied && drill === "policy-blocks-authenticated") await plantBlockingPolicy(db);
+    if (applied && opts.restate) {
+      await step("restate", "\xA72, 3.2", async (l) => {
+        const found = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display } }, l);
+        const r = await restate(
+          db,
+          {
+            profile: parseGoldenProfile(found.profile),
+            profileSource: `${golden.display} (golden cases)`,
+            dryRun: false,
+            ...STEP_TIMEOUT_DEFAULTS,
+            run
+          },
+          l
+        );
+        await writeResult(results, "restate", r);
+        return { ok: r.ok, summary: `${r.status}: ${r.counts.booked} adjustment(s), ${r.message}` };
+      });
+    }
     let profile = ML_PP_PROFILE;
     await step("golden-verify", "3.2, 5.6", async (l) => {
       const r = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display }, db }, l);
@@ -80752,6 +81197,7 @@ var rehearse2 = {
       description: "the depot manager's sign-off record given for the rehearsal (without it: NO-GO)"
     },
     "flutter-commit": { type: "string", valueName: "SHA", description: "Flutter commit to record as deployed" },
+    restate: { type: "boolean", description: "restate the receptions stored with the legacy formula after the change (runbook \xA72)" },
     drill: { type: "string", valueName: "NAME", description: `a failure drill: ${Object.keys(DRILLS).join(", ")}` },
     expect: { type: "string", valueName: "GO|NO-GO", description: "exit 0 when the decision is this one" },
     out: { type: "string", valueName: "DIR", description: "results and bundle folder", default: ".astm53b/rehearsal" }
@@ -80763,10 +81209,14 @@ var rehearse2 = {
     }
     const url2 = stringOption(ctx, "url");
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
+    const given = (name) => {
+      const v = stringOption(ctx, name);
+      return v === void 0 ? void 0 : { path: import_node_path28.default.resolve(ctx.cwd, v), display: v };
+    };
     const inputs = await loadRehearsalInputs({
-      golden: pathOption(ctx, "golden"),
-      changes: listOption(ctx, "change").map((c) => import_node_path28.default.resolve(ctx.cwd, c)),
-      signoff: pathOption(ctx, "signoff"),
+      golden: given("golden"),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path28.default.resolve(ctx.cwd, c), display: c })),
+      signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
     const target = resolveTarget({ url: url2, cwd: ctx.cwd });
@@ -80792,6 +81242,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
         {
           outDir: pathOption(ctx, "out") ?? import_node_path28.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
+          restate: flagOption(ctx, "restate"),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           progress,
           ...flutterCommit ? { flutterCommit } : {}
@@ -80978,427 +81429,6 @@ function renderRestateMarkdown(r) {
   }
   return `${out.join("\n")}
 `;
-}
-
-// src/runbook/restate-proof.ts
-var MOVE_TOLERANCE_L = 1e-6;
-var UNTOUCHED = [
-  "public.receptions",
-  "public.sorties_produit",
-  "public.stocks_journaliers",
-  "public.stocks_snapshot",
-  "public.cours_de_route"
-];
-var ADJUSTMENTS = "public.stocks_adjustments";
-var stockKey = (k) => `${k.citerneId}|${k.produitId}|${k.owner}|${k.depotId ?? ""}`;
-var StockRow2 = external_exports.object({
-  depot_id: external_exports.string().nullable(),
-  citerne_id: external_exports.string().nullable(),
-  produit_id: external_exports.string().nullable(),
-  proprietaire_type: external_exports.string().nullable(),
-  stock_ambiant: external_exports.number().nullable(),
-  stock_15c: external_exports.number().nullable()
-});
-async function readStock(q) {
-  const r = await q.query(
-    `SELECT depot_id::text AS depot_id, citerne_id::text AS citerne_id, produit_id::text AS produit_id, proprietaire_type,
-            stock_ambiant, stock_15c FROM public.v_stock_actuel`
-  );
-  const out = /* @__PURE__ */ new Map();
-  for (const row of parseRows(StockRow2, r.rows, "restate: v_stock_actuel")) {
-    const key = stockKey({
-      citerneId: row.citerne_id ?? "",
-      produitId: row.produit_id ?? "",
-      owner: row.proprietaire_type ?? "",
-      depotId: row.depot_id
-    });
-    const was = out.get(key) ?? { amb: 0, v15: 0 };
-    out.set(key, { amb: was.amb + (row.stock_ambiant ?? 0), v15: was.v15 + (row.stock_15c ?? 0) });
-  }
-  return out;
-}
-var BookedRow = external_exports.object({
-  id: external_exports.string(),
-  mouvement_type: external_exports.string(),
-  mouvement_id: external_exports.string(),
-  delta_ambiant: external_exports.number(),
-  delta_15c: external_exports.number(),
-  reason: external_exports.string(),
-  created_by: external_exports.string().nullable(),
-  depot_id: external_exports.string().nullable(),
-  citerne_id: external_exports.string().nullable(),
-  produit_id: external_exports.string().nullable(),
-  proprietaire_type: external_exports.string().nullable()
-});
-async function readBooked(q, ids) {
-  const r = await q.query(
-    `SELECT id::text AS id, mouvement_type, mouvement_id::text AS mouvement_id, delta_ambiant, delta_15c, reason,
-            created_by::text AS created_by, depot_id::text AS depot_id, citerne_id::text AS citerne_id,
-            produit_id::text AS produit_id, proprietaire_type
-       FROM public.stocks_adjustments WHERE id = ANY($1::uuid[])`,
-    [ids]
-  );
-  return new Map(parseRows(BookedRow, r.rows, "restate: booked adjustments").map((b) => [b.id, b]));
-}
-var fmt3 = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)} L`;
-var keyOf = (r) => stockKey({ citerneId: r.citerne_id, produitId: r.produit_id, owner: r.proprietaire_type, depotId: r.depot_id });
-function prove(p) {
-  const problems = [];
-  const groups = /* @__PURE__ */ new Map();
-  for (const r of p.booked) {
-    const key = keyOf(r);
-    const g = groups.get(key) ?? {
-      citerne: r.citerne,
-      citerne_id: r.citerne_id,
-      produit_id: r.produit_id,
-      proprietaire_type: r.proprietaire_type,
-      depot_id: r.depot_id,
-      adjustments: 0,
-      delta_15c_l: 0,
-      before_15c_l: null,
-      after_15c_l: null,
-      moved_15c_l: null,
-      moved_ambiant_l: null,
-      holds: false
-    };
-    g.adjustments++;
-    g.delta_15c_l += r.delta_15c_l;
-    groups.set(key, g);
-    checkRow(r, p.rows.get(r.adjustment_id), p.userId, problems);
-  }
-  const totals = [...groups.entries()].sort(([, a], [, b]) => a.citerne.localeCompare(b.citerne) || a.proprietaire_type.localeCompare(b.proprietaire_type)).map(([key, g]) => {
-    const [b, a] = [p.before.get(key), p.after.get(key)];
-    const t = { ...g, delta_15c_l: round6(g.delta_15c_l) };
-    if (!b || !a) {
-      problems.push(
-        `${g.citerne} / ${g.proprietaire_type}: v_stock_actuel has no row for the depot, tank, product and owner its adjustments get (depot ${g.depot_id ?? "NULL"}; no stocks_snapshot row with that key): they would not show in the stock the app reads`
-      );
-      return { ...t, before_15c_l: b?.v15 ?? null, after_15c_l: a?.v15 ?? null };
-    }
-    const moved2 = a.v15 - b.v15;
-    const movedAmb = a.amb - b.amb;
-    const holds = Math.abs(moved2 - g.delta_15c_l) <= MOVE_TOLERANCE_L && Math.abs(movedAmb) <= MOVE_TOLERANCE_L;
-    if (!holds)
-      problems.push(
-        `${g.citerne} / ${g.proprietaire_type}: v_stock_actuel moved ${fmt3(moved2)} at 15 \xB0C and ${fmt3(movedAmb)} ambient; its ${g.adjustments} adjustment(s) add ${fmt3(g.delta_15c_l)} at 15 \xB0C and nothing ambient` + (a.v15 === 0 ? " (the view clamps the stock at 0)" : "")
-      );
-    return { ...t, before_15c_l: b.v15, after_15c_l: a.v15, moved_15c_l: round6(moved2), moved_ambiant_l: round6(movedAmb), holds };
-  });
-  const othersMoved = [];
-  for (const key of /* @__PURE__ */ new Set([...p.before.keys(), ...p.after.keys()])) {
-    if (groups.has(key)) continue;
-    const [b, a] = [p.before.get(key), p.after.get(key)];
-    if (!b || !a || Math.abs(a.v15 - b.v15) > MOVE_TOLERANCE_L || Math.abs(a.amb - b.amb) > MOVE_TOLERANCE_L) othersMoved.push(key);
-  }
-  for (const key of othersMoved)
-    problems.push(`v_stock_actuel ${key} (tank|product|owner|depot) moved, though no adjustment of this run is on it`);
-  checkWrites(p.writes, p.booked.length, problems);
-  const expected = round6(totals.reduce((s, t) => s + t.delta_15c_l, 0));
-  const moved = round6(totals.reduce((s, t) => s + (t.moved_15c_l ?? 0), 0));
-  return {
-    totals,
-    proof: {
-      holds: problems.length === 0,
-      expected_15c_l: expected,
-      moved_15c_l: moved,
-      tolerance_l: MOVE_TOLERANCE_L,
-      others_moved: othersMoved,
-      writes: [...p.writes],
-      problems
-    }
-  };
-}
-function checkRow(r, row, userId, problems) {
-  const who2 = `adjustment ${r.adjustment_id} of reception ${r.reception_id}`;
-  if (!row) {
-    problems.push(`${who2}: not found after the insert`);
-    return;
-  }
-  const expect = [
-    ["mouvement_type", row.mouvement_type, "RECEPTION"],
-    ["mouvement_id", row.mouvement_id, r.reception_id],
-    ["delta_ambiant", row.delta_ambiant, 0],
-    ["delta_15c", row.delta_15c, r.delta_15c_l],
-    ["reason", row.reason, r.reason],
-    ["created_by", row.created_by, userId],
-    ["citerne_id", row.citerne_id, r.citerne_id],
-    ["produit_id", row.produit_id, r.produit_id],
-    ["proprietaire_type", row.proprietaire_type, r.proprietaire_type],
-    ["depot_id", row.depot_id, r.depot_id]
-  ];
-  for (const [field, got, want] of expect)
-    if (got !== want) problems.push(`${who2}: ${field} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
-}
-function checkWrites(writes, booked, problems) {
-  const adj = writes.find((w) => w.table === ADJUSTMENTS) ?? { inserted: 0, updated: 0, deleted: 0 };
-  if (adj.inserted !== booked || adj.updated || adj.deleted)
-    problems.push(
-      `${ADJUSTMENTS}: ${adj.inserted} row(s) inserted, ${adj.updated} updated, ${adj.deleted} deleted; ${booked} insert(s) expected and nothing else`
-    );
-  for (const w of writes.filter((x) => UNTOUCHED.includes(x.table)))
-    problems.push(
-      `${w.table}: ${w.inserted} row(s) inserted, ${w.updated} updated, ${w.deleted} deleted: a restatement goes through stocks_adjustments only`
-    );
-}
-var round6 = (x) => Math.round(x * 1e6) / 1e6;
-
-// src/runbook/restate.ts
-var RESTATE_THRESHOLD_L = 0.05;
-var ID3 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-var round62 = (x) => Math.round(x * 1e6) / 1e6;
-var litres3 = (x) => String(round62(x));
-var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres3(-x)}` : litres3(x);
-async function buildRestateOptions(raw) {
-  const asUser = raw.asUser?.trim();
-  if (asUser !== void 0 && asUser !== "" && !ID3.test(asUser))
-    throw new UserError("BAD_OPTION", `--as-user "${asUser.slice(0, 50)}" is not an ML_PP id (8-4-4-4-12 hex)`, {
-      where: { field: "as-user" }
-    });
-  const { profile, source } = await resolveSmokeProfile({ profile: raw.profile, goldenResult: raw.goldenResult });
-  return {
-    profile,
-    profileSource: source,
-    ...asUser ? { asUser } : {},
-    dryRun: raw.dryRun,
-    ...raw.timeouts,
-    run: raw.run
-  };
-}
-var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres3(astm)} L \u2212 stored ${litres3(stored)} L (${profile}${column ? `, ${column}` : ""})`;
-var runOfReason = (reason2) => /^ASTM53B restatement, run (\S+?):/.exec(reason2)?.[1];
-async function restate(db, opts, log) {
-  const started = Date.now();
-  const profile = profileName(opts.profile);
-  log.info(`restate ${db.label} under ${profile} (${opts.profileSource})${opts.dryRun ? ", dry run" : ""}`);
-  return db.withClient(
-    async (c) => {
-      await c.query("BEGIN");
-      let open6 = true;
-      const end = async (how) => {
-        open6 = false;
-        await c.query(how);
-      };
-      try {
-        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
-        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "restate");
-        await assertRestatable(c);
-        const frozen = (await c.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
-        if (!frozen) log.warn("restate: the freeze is off: the depot may enter movements meanwhile (runbook 3.4: freeze first)");
-        await allowFrozenWrites(c);
-        const earlier = await readEarlierRestatements(c);
-        const receptions = (await readReceptionDrifts(c, opts.profile)).map((d) => plan(d, earlier.get(d.drift.reception_id) ?? []));
-        const toBook = receptions.filter((r) => r.action === "booked");
-        const base2 = { db, opts, receptions, frozen, started };
-        if (!toBook.length) {
-          await end("ROLLBACK");
-          return finish(base2, "nothing-to-restate", null, [], emptyProof(), log);
-        }
-        const user = await resolveUser(c, opts.asUser);
-        log.info(
-          `restate: booking ${toBook.length} adjustment(s) as ${user.id} (${user.email ?? "no email"}, ${user.role}; ${user.chosen_by})`
-        );
-        const who2 = { role: "authenticated", userId: user.id, ...user.email ? { email: user.email } : {} };
-        const before = await readStock(c);
-        const writesBefore = await rowActivity(c);
-        const req = await openRequests(c);
-        for (const r of toBook) {
-          r.reason = restatementReason(opts.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
-          const row = await req.as(who2, (q) => bookAdjustment(q, r, user.id)).catch((e) => refused(e, r, user));
-          r.adjustment_id = row.id;
-        }
-        const after = await readStock(c);
-        const writes = diffRowActivity(writesBefore, await rowActivity(c));
-        const rows = await readBooked(
-          c,
-          toBook.map((r) => r.adjustment_id)
-        );
-        const { totals, proof } = prove({ booked: toBook, userId: user.id, before, after, rows, writes });
-        if (!proof.holds) {
-          await end("ROLLBACK");
-          for (const p of proof.problems) log.warn(`restate: ${p}`);
-          return finish(base2, "rejected", user, totals, proof, log);
-        }
-        if (opts.dryRun) {
-          await end("ROLLBACK");
-          return finish(base2, "dry-run", user, totals, proof, log);
-        }
-        await end("COMMIT");
-        return finish(base2, "restated", user, totals, proof, log);
-      } catch (e) {
-        if (open6) await c.query("ROLLBACK").catch(() => {
-        });
-        throw e;
-      }
-    },
-    // the requests leave custom-setting placeholders in the session: never reuse it
-    { discard: true }
-  );
-}
-async function assertRestatable(q) {
-  const r = await q.query(
-    `SELECT n AS name, to_regclass(n) IS NOT NULL AS present
-       FROM unnest(ARRAY['public.receptions', 'public.citernes', 'public.profils', 'public.stocks_adjustments', 'public.v_stock_actuel']) AS n`
-  );
-  const missing = r.rows.filter((x) => !x.present).map((x) => x.name);
-  if (missing.length)
-    throw new UserError("INCOMPATIBLE_TARGET", `restate needs ${missing.join(", ")}, which the target lacks`, {
-      hint: "run astm53b compat against it"
-    });
-}
-var EarlierRow = external_exports.object({
-  reception_id: external_exports.string(),
-  adjustment_id: external_exports.string(),
-  delta_15c: external_exports.number(),
-  reason: external_exports.string(),
-  created_at: external_exports.string()
-});
-async function readEarlierRestatements(q) {
-  const r = await q.query(
-    `SELECT mouvement_id::text AS reception_id, id::text AS adjustment_id, delta_15c, reason, created_at::text AS created_at
-       FROM public.stocks_adjustments
-      WHERE mouvement_type = 'RECEPTION' AND starts_with(reason, $1)
-      ORDER BY created_at, id`,
-    [RESTATEMENT_REASON_PREFIX]
-  );
-  const out = /* @__PURE__ */ new Map();
-  for (const x of parseRows(EarlierRow, r.rows, "restate: earlier restatements")) {
-    const list = out.get(x.reception_id) ?? [];
-    list.push({ adjustment_id: x.adjustment_id, delta_15c_l: x.delta_15c, reason: x.reason, created_at: x.created_at });
-    out.set(x.reception_id, list);
-  }
-  return out;
-}
-function plan(d, earlier) {
-  const x = d.drift;
-  const delta2 = x.astm_15c_l === null || x.stored_15c_l === null ? null : round62(x.astm_15c_l - x.stored_15c_l);
-  const base2 = {
-    reception_id: x.reception_id,
-    date_reception: x.date_reception,
-    citerne: x.citerne,
-    citerne_id: d.citerneId,
-    produit_id: d.produitId,
-    proprietaire_type: x.proprietaire_type,
-    depot_id: d.depotId,
-    volume_ambiant_l: x.volume_ambiant_l,
-    temperature_c: x.temperature_c,
-    densite_kgm3: x.densite_kgm3,
-    stored_15c_l: x.stored_15c_l,
-    stored_column: x.stored_column,
-    astm_15c_l: x.astm_15c_l,
-    delta_15c_l: delta2,
-    adjustment_id: null,
-    reason: null,
-    earlier
-  };
-  if (earlier.length) {
-    const sum = round62(earlier.reduce((s, e) => s + e.delta_15c_l, 0));
-    const runs = [...new Set(earlier.map((e) => runOfReason(e.reason) ?? "?"))].join(", ");
-    const effective = x.stored_15c_l === null ? null : round62(x.stored_15c_l + sum);
-    const residual = effective === null || x.astm_15c_l === null ? null : round62(x.astm_15c_l - effective);
-    return {
-      ...base2,
-      action: "already_restated",
-      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres3(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
-    };
-  }
-  if (delta2 === null) return { ...base2, action: "not_recomputed", why: x.problem ?? "not recomputed" };
-  if (Math.abs(delta2) <= RESTATE_THRESHOLD_L)
-    return { ...base2, action: "no_drift", why: `stored equals ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L (${signedLitres(delta2)} L)` };
-  return {
-    ...base2,
-    action: "booked",
-    why: `ASTM 53B ${litres3(x.astm_15c_l)} L \u2212 stored ${litres3(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
-  };
-}
-async function resolveUser(q, asUser) {
-  if (asUser) {
-    const r2 = await q.query(
-      "SELECT role, email FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC NULLS LAST LIMIT 1",
-      [asUser]
-    );
-    const row = r2.rows[0];
-    if (!row) throw new UserError("NO_APP_USER", `--as-user ${asUser}: no profils row for that user`, { where: { field: "as-user" } });
-    return { id: asUser, email: row.email, role: row.role, chosen_by: "--as-user" };
-  }
-  const r = await q.query(
-    `SELECT p.user_id::text AS user_id, p.role, p.email FROM public.profils p WHERE p.user_id IS NOT NULL AND p.role = 'admin'
-        AND p.created_at IS NOT DISTINCT FROM (SELECT max(p2.created_at) FROM public.profils p2 WHERE p2.user_id = p.user_id)
-      ORDER BY p.created_at NULLS LAST, p.user_id LIMIT 1`
-  );
-  const u = r.rows[0];
-  if (!u)
-    throw new UserError("NO_APP_USER", "no profils row with role admin: restate has no app admin to book the adjustments as", {
-      hint: "pass --as-user UUID (a profils.user_id allowed to insert into stocks_adjustments)"
-    });
-  return { id: u.user_id, email: u.email, role: u.role, chosen_by: "the first profils row (by created_at) with role admin" };
-}
-async function bookAdjustment(q, r, userId) {
-  const res = await q.query(
-    `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
-     VALUES ('RECEPTION', $1, 0, $2, $3, $4) RETURNING id::text AS id`,
-    [r.reception_id, r.delta_15c_l, r.reason, userId]
-  );
-  return res.rows[0];
-}
-function refused(e, r, user) {
-  const code2 = e.code;
-  const who2 = `app user ${user.id} (${user.email ?? "no email"}, role ${user.role}, ${user.chosen_by})`;
-  if (code2 === "42501")
-    throw new UserError(
-      "RLS_REFUSED",
-      `row level security refused ${who2} the insert into stocks_adjustments for reception ${r.reception_id} (${e.message}); nothing was booked`,
-      { hint: "book as an admin: leave --as-user out (the first profils row with role admin) or name one", cause: e }
-    );
-  if (typeof code2 === "string" && /^(P0|23|A5)/.test(code2))
-    throw new UserError(
-      "ADJUSTMENT_REFUSED",
-      `the database refused ${who2} the adjustment of reception ${r.reception_id}: ${e.message} (SQLSTATE ${code2}); nothing was booked`,
-      { cause: e }
-    );
-  throw e;
-}
-function emptyProof() {
-  return { holds: true, expected_15c_l: 0, moved_15c_l: 0, tolerance_l: 0, others_moved: [], writes: [], problems: [] };
-}
-function finish(b, status, user, totals, proof, log) {
-  const count = (a) => b.receptions.filter((r) => r.action === a).length;
-  const counts2 = {
-    receptions: b.receptions.length,
-    booked: count("booked"),
-    already_restated: count("already_restated"),
-    no_drift: count("no_drift"),
-    not_recomputed: count("not_recomputed")
-  };
-  const sum = `${counts2.booked} adjustment(s), \u03A3 ${signedLitres(proof.expected_15c_l)} L at 15 \xB0C on ${totals.length} tank/owner(s)`;
-  const message = {
-    restated: `booked ${sum}; v_stock_actuel moved by exactly that; committed`,
-    "dry-run": `would book ${sum}; v_stock_actuel moved by exactly that; rolled back (dry run)`,
-    rejected: `proof failed (${proof.problems.length} problem(s)): rolled back, nothing booked`,
-    "nothing-to-restate": `nothing to restate: ${counts2.receptions} validated reception(s), ${counts2.already_restated} already restated, ${counts2.no_drift} equal to ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L, ${counts2.not_recomputed} not recomputed; nothing booked`
-  }[status];
-  if (status === "rejected") log.warn(`restate: ${message}`);
-  else log.info(`restate: ${message}`);
-  return {
-    target: b.db.label,
-    run: b.opts.run,
-    status,
-    ok: status !== "rejected",
-    dry_run: b.opts.dryRun,
-    committed: status === "restated",
-    message,
-    profile: profileName(b.opts.profile),
-    profile_source: b.opts.profileSource,
-    threshold_l: RESTATE_THRESHOLD_L,
-    frozen: b.frozen,
-    user,
-    counts: counts2,
-    receptions: b.receptions,
-    totals,
-    proof,
-    settings: { lockTimeoutMs: b.opts.lockTimeoutMs, statementTimeoutMs: b.opts.statementTimeoutMs, lockWaitMs: b.opts.lockWaitMs },
-    at: (/* @__PURE__ */ new Date()).toISOString(),
-    ms: Date.now() - b.started
-  };
 }
 
 // src/cli/commands/restate.ts

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { columnIndex, formatCsvRecord, formatDecimal, parseCsv, parseDecimal } from '../csv.js';
 import { UserError } from '../errors.js';
 import type { Db } from '../db/types.js';
 import type { GoCondition } from '../results/go-conditions.js';
@@ -60,24 +61,27 @@ export function parseDrill(v: string | undefined): DrillName | undefined {
   });
 }
 
-/** golden-deviation: a copy of the golden file with the first case's SEP volume 8 L higher. */
+/** golden-deviation: a copy of the golden file (CSV) with the first case's SEP volume 8 L higher. */
 export async function goldenWithDeviation(golden: string, workDir: string): Promise<string> {
-  const text = await readFile(golden, 'utf8');
-  const lines = text.split('\n');
-  const sep = lines[0]!.includes(';') ? ';' : ',';
-  const header = lines[0]!.split(sep).map((h) => h.trim());
-  const col = header.indexOf('sep_volume_15c_l');
-  if (col < 0 || lines.length < 2)
-    throw new UserError('BAD_INPUT', `--drill golden-deviation needs a golden CSV with a sep_volume_15c_l column`, {
+  const parsed = parseCsv(await readFile(golden, 'utf8'), golden);
+  const col = columnIndex(parsed.header, 'volume_15c_ref_l');
+  const first = parsed.records[0];
+  if (col < 0 || !first) {
+    throw new UserError('BAD_INPUT', '--drill golden-deviation needs a golden CSV with a volume_15c_ref_l column and one case', {
       where: { file: golden },
     });
-  const cells = lines[1]!.split(sep);
-  const decimalComma = sep === ';' && cells[col]!.includes(',');
-  const value = Number(cells[col]!.replace(',', '.')) + 8;
-  cells[col] = decimalComma ? String(value).replace('.', ',') : String(value);
-  lines[1] = cells.join(sep);
+  }
+  const { delimiter, decimalComma } = parsed.dialect;
+  const value = parseDecimal(first.fields[col]!, decimalComma);
+  if (value === undefined)
+    throw new UserError('BAD_INPUT', 'the first case has no SEP volume to move', {
+      where: { file: golden, row: 1, field: 'volume_15c_ref_l' },
+    });
+  const fields = [...first.fields];
+  fields[col] = formatDecimal(value + 8, decimalComma);
+  const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
   const out = path.join(workDir, `drill-golden-deviation-${path.basename(golden)}`);
-  await writeFile(out, lines.join('\n'));
+  await writeFile(out, records.map((r) => `${formatCsvRecord(r, delimiter)}\n`).join(''));
   return out;
 }
 

@@ -20,10 +20,14 @@ export interface RehearsalInputs {
   drill: DrillName | undefined;
 }
 
+/** a file as given: its path, and how messages name it (as the user typed it) */
+export type GivenFile = string | { path: string; display: string };
+const fileOf = (f: GivenFile) => (typeof f === 'string' ? { path: f, display: rel(f) } : f);
+
 export interface GivenInputs {
-  golden?: string | undefined;
-  changes?: string[] | undefined;
-  signoff?: string | undefined;
+  golden?: GivenFile | undefined;
+  changes?: GivenFile[] | undefined;
+  signoff?: GivenFile | undefined;
   drill?: string | undefined;
   /** when the sign-off is judged "in the future" (tests fix it) */
   now?: Date;
@@ -33,33 +37,34 @@ const rel = (p: string) => path.relative(PACKAGE_ROOT, p) || p;
 
 export async function loadRehearsalInputs(given: GivenInputs): Promise<RehearsalInputs> {
   const drill = parseDrill(given.drill);
-  const goldenPath = given.golden ?? path.join(PACKAGE_ROOT, 'golden/demo-golden-cases.csv');
-  const golden = await loadGoldenFile(goldenPath, rel(goldenPath));
-  const changePaths = given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)];
+  const goldenFile = fileOf(given.golden ?? path.join(PACKAGE_ROOT, 'golden/demo-golden-cases.csv'));
+  const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
+  const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes: ChangeFile[] = [];
-  for (const c of changePaths) changes.push(await loadChangeFile(c, rel(c)));
+  for (const c of changeFiles) changes.push(await loadChangeFile(c.path, c.display));
   let signoff: SignOff | null = null;
   if (given.signoff) {
-    const r = await readValidated(given.signoff, SignOff);
+    const so = fileOf(given.signoff);
+    const r = await readValidated(so.path, SignOff);
     if (!r.ok) {
       throw new UserError(r.status === 'missing' ? 'FILE_NOT_FOUND' : 'BAD_INPUT', `sign-off record ${r.detail}`, {
-        where: { file: given.signoff, ...(r.detail.startsWith('field ') ? { field: r.detail.slice(6, r.detail.indexOf(':')) } : {}) },
+        where: { file: so.display, ...(r.detail.startsWith('field ') ? { field: r.detail.slice(6, r.detail.indexOf(':')) } : {}) },
         hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`,
       });
     }
     if (r.value.runId !== undefined) {
       throw new UserError('BAD_INPUT', `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
-        where: { file: given.signoff, field: 'runId' },
+        where: { file: so.display, field: 'runId' },
         hint: 'a rehearsal takes a record given by hand, without runId',
       });
     }
     const ahead = Date.parse(r.value.at) - (given.now ?? new Date()).getTime();
     if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000) {
       throw new UserError('BAD_INPUT', `the sign-off is dated ${r.value.at}, in the future`, {
-        where: { file: given.signoff, field: 'at' },
+        where: { file: so.display, field: 'at' },
       });
     }
     signoff = r.value;
   }
-  return { golden: { path: goldenPath, display: rel(goldenPath), cases: golden.cases.length }, changes, signoff, drill };
+  return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };
 }

@@ -17,6 +17,7 @@ import { decide } from '../runbook/decide.js';
 import { freezeOff, freezeOn } from '../runbook/freeze.js';
 import { runGoldenVerify } from '../runbook/golden-run.js';
 import { loadPreflightInputs, preflight } from '../runbook/preflight.js';
+import { restate } from '../runbook/restate.js';
 import { rollback } from '../runbook/rollback.js';
 import { runSmoke } from '../runbook/smoke/index.js';
 import { applyChangeFile, parseExpectedFunctions } from '../runbook/sql-apply.js';
@@ -40,6 +41,8 @@ export interface RehearsalOptions {
   /** folder for the results and the bundle; emptied first */
   outDir: string;
   inputs: RehearsalInputs;
+  /** restate the receptions stored with the legacy formula after the change (runbook §2) */
+  restate?: boolean;
   flutterCommit?: string;
   run: RunContext;
   progress?: Progress;
@@ -175,6 +178,25 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     }
     if (applied && drill === 'negative-stock') await plantNegativeStock(db);
     if (applied && drill === 'policy-blocks-authenticated') await plantBlockingPolicy(db);
+    if (applied && opts.restate) {
+      await step('restate', '§2, 3.2', async (l) => {
+        // the profile SEP uses, found from the golden cases alone: the restatement aligns ML_PP with it
+        const found = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display } }, l);
+        const r = await restate(
+          db,
+          {
+            profile: parseGoldenProfile(found.profile),
+            profileSource: `${golden.display} (golden cases)`,
+            dryRun: false,
+            ...STEP_TIMEOUT_DEFAULTS,
+            run,
+          },
+          l,
+        );
+        await writeResult(results, 'restate', r);
+        return { ok: r.ok, summary: `${r.status}: ${r.counts.booked} adjustment(s), ${r.message}` };
+      });
+    }
     let profile = ML_PP_PROFILE;
     await step('golden-verify', '3.2, 5.6', async (l) => {
       const r = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display }, db }, l);

@@ -15,7 +15,7 @@ import { checkCompat } from '../../runbook/compat.js';
 import { initFixture, validateInitOptions } from '../../runbook/db-init.js';
 import { readStockSummary } from '../../runbook/stock-summary.js';
 import type { CommandSpec } from '../command.js';
-import { listOption, pathOption, stringOption } from '../options.js';
+import { flagOption, listOption, pathOption, stringOption } from '../options.js';
 import { resetEmbedded } from './db.js';
 
 /**
@@ -60,6 +60,7 @@ export const rehearse: CommandSpec = {
       description: "the depot manager's sign-off record given for the rehearsal (without it: NO-GO)",
     },
     'flutter-commit': { type: 'string', valueName: 'SHA', description: 'Flutter commit to record as deployed' },
+    restate: { type: 'boolean', description: 'restate the receptions stored with the legacy formula after the change (runbook §2)' },
     drill: { type: 'string', valueName: 'NAME', description: `a failure drill: ${Object.keys(DRILLS).join(', ')}` },
     expect: { type: 'string', valueName: 'GO|NO-GO', description: 'exit 0 when the decision is this one' },
     out: { type: 'string', valueName: 'DIR', description: 'results and bundle folder', default: '.astm53b/rehearsal' },
@@ -72,10 +73,14 @@ export const rehearse: CommandSpec = {
     const url = stringOption(ctx, 'url');
     const init = url ? undefined : validateInitOptions({ scale: stringOption(ctx, 'scale'), seed: stringOption(ctx, 'seed') });
     // every input is read and checked before the database is opened
+    const given = (name: string) => {
+      const v = stringOption(ctx, name);
+      return v === undefined ? undefined : { path: path.resolve(ctx.cwd, v), display: v };
+    };
     const inputs = await loadRehearsalInputs({
-      golden: pathOption(ctx, 'golden'),
-      changes: listOption(ctx, 'change').map((c) => path.resolve(ctx.cwd, c)),
-      signoff: pathOption(ctx, 'signoff'),
+      golden: given('golden'),
+      changes: listOption(ctx, 'change').map((c) => ({ path: path.resolve(ctx.cwd, c), display: c })),
+      signoff: given('signoff'),
       drill: stringOption(ctx, 'drill'),
     });
     const target = resolveTarget({ url, cwd: ctx.cwd });
@@ -100,6 +105,7 @@ export const rehearse: CommandSpec = {
         {
           outDir: pathOption(ctx, 'out') ?? path.resolve(ctx.cwd, '.astm53b/rehearsal'),
           inputs,
+          restate: flagOption(ctx, 'restate'),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}` }),
           progress,
           ...(flutterCommit ? { flutterCommit } : {}),
