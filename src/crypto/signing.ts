@@ -22,31 +22,41 @@ export function fingerprintOf(publicKey: KeyObject): string {
     .digest('hex')}`;
 }
 
-function notEd25519(source: string, field: string, what: string, found: string | undefined): UserError {
-  return new UserError('BAD_KEY', `not an Ed25519 ${what} key (found ${found ?? 'an unknown key type'})`, {
-    where: { file: source, field },
+/** Where a key came from: a file (errors point at it) or an action input holding its PEM (from a secret). */
+export type KeyOrigin = { file: string } | { input: string };
+const sourceOf = (o: KeyOrigin) => ('file' in o ? o.file : `input ${o.input}`);
+const whereOf = (o: KeyOrigin, field: string) => ('file' in o ? { file: o.file, field } : { field });
+
+function notEd25519(origin: KeyOrigin, field: string, what: string, found: string | undefined): UserError {
+  return new UserError('BAD_KEY', `${sourceOf(origin)} is not an Ed25519 ${what} key (found ${found ?? 'an unknown key type'})`, {
+    where: whereOf(origin, field),
     hint: 'astm53b keys new --out DIR writes one (signing.key / signing.pub)',
   });
 }
 
 /** A private key from PEM text (a file, or the secret the action receives); `source` names it in errors. */
-export function parseSigningKey(pem: string, source: string, field = 'signing-key'): SigningKey {
+export function parseSigningKey(pem: string, origin: KeyOrigin, field = 'signing-key'): SigningKey {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch (e) {
     const isPublic = /BEGIN PUBLIC KEY/.test(pem);
-    throw new UserError('BAD_KEY', `not a PEM private key (${(e as Error).message})`, {
-      where: { file: source, field },
-      hint: isPublic ? 'that is the public key: the private one signs (signing.key)' : undefined,
-    });
+    // the library's message can quote what it could not decode: never a key's bytes in an error
+    throw new UserError(
+      'BAD_KEY',
+      `${sourceOf(origin)} is not a PEM private key${(e as { code?: string }).code ? ` (${(e as { code?: string }).code})` : ''}`,
+      {
+        where: whereOf(origin, field),
+        hint: isPublic ? 'that is the public key: the private one signs (signing.key)' : undefined,
+      },
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw notEd25519(source, field, 'private', key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf(createPublicKey(key)), source };
+  if (key.asymmetricKeyType !== 'ed25519') throw notEd25519(origin, field, 'private', key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf(createPublicKey(key)), source: sourceOf(origin) };
 }
 
 export async function readSigningKey(file: string, field = 'signing-key'): Promise<SigningKey> {
-  return parseSigningKey(await readKeyFile(file, field), file, field);
+  return parseSigningKey(await readKeyFile(file, field), { file }, field);
 }
 
 export interface PublicKey {
@@ -55,23 +65,27 @@ export interface PublicKey {
   source: string;
 }
 
-export function parsePublicKey(pem: string, source: string, field = 'public-key'): PublicKey {
+export function parsePublicKey(pem: string, origin: KeyOrigin, field = 'public-key'): PublicKey {
+  // createPublicKey derives the public half of a private PEM too: an auditor should never hold that
+  if (/PRIVATE KEY/.test(pem)) {
+    throw new UserError('BAD_KEY', `${sourceOf(origin)} is a private key: verify with the public one (signing.pub)`, {
+      where: whereOf(origin, field),
+    });
+  }
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
   } catch (e) {
-    throw new UserError('BAD_KEY', `not a PEM public key (${(e as Error).message})`, { where: { file: source, field } });
+    throw new UserError('BAD_KEY', `${sourceOf(origin)} is not a PEM public key (${(e as Error).message})`, {
+      where: whereOf(origin, field),
+    });
   }
-  // createPublicKey derives the public half of a private PEM too: an auditor should never hold that
-  if (/PRIVATE KEY/.test(pem)) {
-    throw new UserError('BAD_KEY', 'is a private key: verify with the public one (signing.pub)', { where: { file: source, field } });
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw notEd25519(source, field, 'public', key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf(key), source };
+  if (key.asymmetricKeyType !== 'ed25519') throw notEd25519(origin, field, 'public', key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf(key), source: sourceOf(origin) };
 }
 
 export async function readPublicKey(file: string, field = 'public-key'): Promise<PublicKey> {
-  return parsePublicKey(await readKeyFile(file, field), file, field);
+  return parsePublicKey(await readKeyFile(file, field), { file }, field);
 }
 
 async function readKeyFile(file: string, field: string): Promise<string> {

@@ -21,6 +21,7 @@ import type { Decision } from '../results/decision.js';
 import type { RunContext } from '../results/run-context.js';
 import type { VerifyResult } from '../results/evidence.js';
 import { STEP_TIMEOUT_DEFAULTS } from '../runbook/timeouts.js';
+import type { AgeIdentities } from '../crypto/age.js';
 
 /**
  * The whole runbook on one database, in the PROD workflow's order, each step writing its
@@ -39,6 +40,8 @@ export interface RehearsalOptions {
   signoff?: string;
   flutterCommit?: string;
   run: RunContext;
+  /** the backup's data files age-encrypted to `recipients`; the rollback decrypts them with `identity` */
+  encryption?: { recipients: string[]; identity: AgeIdentities };
 }
 
 export interface RehearsalStep {
@@ -102,7 +105,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     return { ok: r.frozen, summary: r.frozen ? 'receptions and sorties refused by the database' : 'not frozen' };
   });
   const backedUp = await step('backup', '3.1, 4.2', async () => {
-    const r = await backup(db, { outDir: path.join(results, BACKUP_DIR) }, log);
+    const r = await backup(db, { outDir: path.join(results, BACKUP_DIR), encryptTo: opts.encryption?.recipients ?? [] }, log);
     return { ok: r.verification.ok, summary: `${r.dir}: verification ${r.verification.ok ? 'passed' : 'FAILED'}` };
   });
   if (backedUp) {
@@ -144,7 +147,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
 
   if (decision.decision !== 'GO' && backedUp) {
     await step('rollback', '6.2', async () => {
-      const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR), run: opts.run }, log);
+      const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR), run: opts.run, identity: opts.encryption?.identity }, log);
       await writeResult(results, 'rollback', r);
       return {
         ok: r.ok,

@@ -8,8 +8,10 @@ import { renderCompatText } from '../../report/compat.js';
 import { renderDecisionText } from '../../report/decision.js';
 import { renderStockSummaryText } from '../../report/stock-summary.js';
 import { UserError } from '../../errors.js';
-import type { CommandSpec } from '../command.js';
-import { pathOption, stringOption } from '../options.js';
+import type { CommandContext, CommandSpec } from '../command.js';
+import { listOption, pathOption, stringOption } from '../options.js';
+import { parseRecipients, readIdentityFile } from '../../crypto/age.js';
+import type { RehearsalOptions } from '../../rehearsal/rehearse.js';
 import { resetEmbedded, targetOf } from './db.js';
 import { runContextFrom } from '../../results/run-context.js';
 
@@ -20,6 +22,19 @@ import { runContextFrom } from '../../results/run-context.js';
  * snapshot behind the journal, and nobody signed), so it also rehearses the rollback.
  * Exit 0 when every step ran and the bundle verifies, whatever the decision.
  */
+/** Both or neither: a NO-GO rehearsal rolls back, and an encrypted backup is restored only with its identity. */
+async function encryptionOf(ctx: CommandContext): Promise<RehearsalOptions['encryption']> {
+  const recipients = parseRecipients(listOption(ctx, 'encrypt-to'));
+  const file = pathOption(ctx, 'identity');
+  if (!recipients.length && !file) return undefined;
+  if (!file || !recipients.length) {
+    throw new UserError('MISSING_OPTION', '--encrypt-to and --identity go together: the rehearsal restores the encrypted backup on NO-GO', {
+      where: { field: file ? 'encrypt-to' : 'identity' },
+    });
+  }
+  return { recipients, identity: await readIdentityFile(file) };
+}
+
 export const rehearse: CommandSpec = {
   name: 'rehearse',
   summary: 'rehearse the whole runbook on a fresh embedded database and build the evidence bundle (the README main job)',
@@ -34,9 +49,17 @@ export const rehearse: CommandSpec = {
     signoff: { type: 'string', valueName: 'FILE', description: "the depot manager's sign-off record (without it the decision is NO-GO)" },
     'flutter-commit': { type: 'string', valueName: 'SHA', description: 'Flutter commit to record as deployed' },
     out: { type: 'string', valueName: 'DIR', description: 'results and bundle folder', default: '.astm53b/rehearsal' },
+    'encrypt-to': {
+      type: 'string',
+      multiple: true,
+      valueName: 'RECIPIENT',
+      description: "age recipient (age.pub) the backup's data files are encrypted to, as in PROD; needs --identity",
+    },
+    identity: { type: 'string', valueName: 'FILE', description: 'the matching age.key, with which the rollback decrypts the backup' },
   },
   async run(ctx) {
     const opts = validateInitOptions({ scale: stringOption(ctx, 'scale'), seed: stringOption(ctx, 'seed') });
+    const encryption = await encryptionOf(ctx);
     const target = targetOf({ ...ctx, values: {} });
     await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
@@ -58,6 +81,7 @@ export const rehearse: CommandSpec = {
           ...(golden ? { golden } : {}),
           ...(signoff ? { signoff } : {}),
           ...(flutterCommit ? { flutterCommit } : {}),
+          ...(encryption ? { encryption } : {}),
         },
         ctx.log,
       );
