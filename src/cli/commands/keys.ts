@@ -22,15 +22,17 @@ export const keysNew: CommandSpec = {
     const out = pathOption(ctx, 'out');
     if (!out) throw new UserError('MISSING_OPTION', 'keys new needs --out DIR', { where: { field: 'out' } });
     const k = await newDepotKeys(out);
-    const rel = (name: string) => path.relative(ctx.cwd, path.join(k.dir, name)) || name;
+    const rel0 = (name: string) => path.relative(ctx.cwd, path.join(k.dir, name)) || name;
+    const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
+    const rel = (name: string) => rel0(name).padEnd(width);
     ctx.out(
       [
         `keys written to ${k.dir}`,
         '',
-        `  ${rel(KEY_FILES.ageIdentity).padEnd(28)} SECRET (0600) → GitHub secret AGE_IDENTITY of the environment prod (rollback decrypts the dump)`,
-        `  ${rel(KEY_FILES.signingKey).padEnd(28)} SECRET (0600) → GitHub secret EVIDENCE_SIGNING_KEY of the environment prod (the evidence job signs)`,
-        `  ${rel(KEY_FILES.ageRecipient).padEnd(28)} public        → GitHub variable AGE_RECIPIENT (backups are encrypted to it); may be committed`,
-        `  ${rel(KEY_FILES.signingPublic).padEnd(28)} public        → commit it (e.g. keys/signing.pub): auditors verify with it`,
+        `  ${rel(KEY_FILES.ageIdentity)} SECRET (0600) → GitHub secret AGE_IDENTITY of the environment prod (rollback decrypts the dump)`,
+        `  ${rel(KEY_FILES.signingKey)} SECRET (0600) → GitHub secret EVIDENCE_SIGNING_KEY of the environment prod (the evidence job signs)`,
+        `  ${rel(KEY_FILES.ageRecipient)} public        → GitHub variable AGE_RECIPIENT (backups are encrypted to it); may be committed`,
+        `  ${rel(KEY_FILES.signingPublic)} public        → commit it (e.g. keys/signing.pub): auditors verify with it`,
         '',
         `  age recipient         ${k.recipient}`,
         `  signing fingerprint   ${k.signingFingerprint}`,
