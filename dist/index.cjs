@@ -86168,7 +86168,7 @@ var RollbackInputs = external_exports.object({
 function readIdentityInput(name = "age-identity") {
   const text = getInput(name);
   if (!text.trim()) return void 0;
-  for (const line2 of text.split(/\r?\n/)) if (line2.trim()) setSecret(line2.trim());
+  for (const line2 of text.split(/\r?\n/)) if (line2.trim() && !line2.trim().startsWith("#")) setSecret(line2.trim());
   return parseIdentities(text, { input: name }, name);
 }
 function rollbackAction() {

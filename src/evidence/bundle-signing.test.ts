@@ -139,6 +139,20 @@ describe('a signed evidence bundle', () => {
     expect(stripped.authenticity).toMatchObject({ signed: false, valid: false, statement: expect.stringMatching(/not signed/) });
   });
 
+  it('a format 1 bundle (from before signatures) still verifies its hashes, and cannot pass a check of authenticity', async () => {
+    const e = await readZipEntries(unsigned);
+    const m = JSON.parse(e.get('manifest.json')!.toString('utf8'));
+    delete m.signature;
+    const text = `${JSON.stringify({ ...m, format: 'astm53b-evidence/1' }, null, 2)}\n`;
+    e.set('manifest.json', Buffer.from(text));
+    e.set('SHA256SUMS', Buffer.from(renderSums([...m.files, { path: 'manifest.json', sha256: sha(text) }])));
+    const old = path.join(root, 'format-1.zip');
+    await writeZipEntries(old, e);
+    const r = await verifyBundle(old);
+    expect(r).toMatchObject({ ok: true, problems: [], authenticity: { checked: false, signed: false } });
+    expect((await verifyBundle(old, { publicKey: await readPublicKey(pub()) })).ok).toBe(false);
+  });
+
   it('an unsigned bundle fails a check with the public key; verify refuses a private key or a non-Ed25519 key as --public-key', async () => {
     const r = await runCli(['evidence', 'verify', unsigned, '--public-key', pub()]);
     expect(r.code).toBe(1);

@@ -69,7 +69,8 @@ const RollbackInputs = z.object({
 function readIdentityInput(name = 'age-identity'): AgeIdentities | undefined {
   const text = core.getInput(name);
   if (!text.trim()) return undefined;
-  for (const line of text.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+  // comments (`# public key: age1…`) are public; every other line is a key
+  for (const line of text.split(/\r?\n/)) if (line.trim() && !line.trim().startsWith('#')) core.setSecret(line.trim());
   return parseIdentities(text, { input: name }, name);
 }
 
