@@ -80930,24 +80930,28 @@ var SMALL_LIMIT = 64 * 1024 * 1024;
 var SELF_VOUCHED = /* @__PURE__ */ new Set([MANIFEST_NAME, SIGNATURE_NAME]);
 var NOT_CHECKED = "authenticity NOT checked (no --public-key): the hashes prove only that the files match this bundle's own manifest, which anyone able to rewrite the bundle can recompute; verify with the depot's signing.pub";
 async function verifyBundle(zipPath, opts2 = {}, log) {
-  const zipDigest = await hashFile(zipPath);
   const expected = opts2.expectSha256?.toLowerCase() ?? null;
-  const zipOk = expected === null || expected === zipDigest.sha256;
-  const base2 = { zip: { path: zipPath, bytes: zipDigest.bytes, sha256: zipDigest.sha256 }, expectedZipSha256: expected };
+  const digest = async () => {
+    const d = await hashFile(zipPath);
+    return { zip: { path: zipPath, bytes: d.bytes, sha256: d.sha256 }, expectedZipSha256: expected };
+  };
   let entries;
   try {
     entries = await readZipDirectory(zipPath, opts2.limits ?? DEFAULT_ZIP_LIMITS);
   } catch (e) {
     if (!(e instanceof UnsafeZip)) throw e;
+    const base3 = await digest();
     return {
       ok: false,
-      ...base2,
+      ...base3,
       checked: 0,
       manifest: null,
       authenticity: { ...unchecked(opts2, false, null), valid: opts2.publicKey ? false : null },
       problems: [{ path: e.entry, kind: "unsafe", problem: e.message.slice(e.message.indexOf(": ") + 2) }]
     };
   }
+  const base2 = await digest();
+  const zipOk = expected === null || expected === base2.zip.sha256;
   const problems = [];
   const actual = /* @__PURE__ */ new Map();
   const kept = /* @__PURE__ */ new Map();

@@ -32,15 +32,18 @@ const NOT_CHECKED =
   "authenticity NOT checked (no --public-key): the hashes prove only that the files match this bundle's own manifest, which anyone able to rewrite the bundle can recompute; verify with the depot's signing.pub";
 
 export async function verifyBundle(zipPath: string, opts: VerifyOptions = {}, log?: Logger): Promise<VerifyResult> {
-  const zipDigest = await hashFile(zipPath);
   const expected = opts.expectSha256?.toLowerCase() ?? null;
-  const zipOk = expected === null || expected === zipDigest.sha256;
-  const base = { zip: { path: zipPath, bytes: zipDigest.bytes, sha256: zipDigest.sha256 }, expectedZipSha256: expected };
+  const digest = async () => {
+    const d = await hashFile(zipPath);
+    return { zip: { path: zipPath, bytes: d.bytes, sha256: d.sha256 }, expectedZipSha256: expected };
+  };
   let entries: ZipEntry[];
   try {
+    // first: a missing file or one that is no zip is the user's mistake, said as such
     entries = await readZipDirectory(zipPath, opts.limits ?? DEFAULT_ZIP_LIMITS);
   } catch (e) {
     if (!(e instanceof UnsafeZip)) throw e;
+    const base = await digest();
     // nothing of a hostile zip is read, and nothing of it is vouched for
     return {
       ok: false,
@@ -51,6 +54,8 @@ export async function verifyBundle(zipPath: string, opts: VerifyOptions = {}, lo
       problems: [{ path: e.entry, kind: 'unsafe', problem: e.message.slice(e.message.indexOf(': ') + 2) }],
     };
   }
+  const base = await digest();
+  const zipOk = expected === null || expected === base.zip.sha256;
   const problems: VerifyProblem[] = [];
   const actual = new Map<string, { sha256: string; bytes: number }>();
   const kept = new Map<string, Buffer>();
