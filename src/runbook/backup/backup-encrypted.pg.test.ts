@@ -123,7 +123,7 @@ describePg('encrypted backup, verify and rollback (real PostgreSQL, real pg_dump
     await freezeOff(db, { reason: 'test', run }, silentLogger);
   });
 
-  it('a ciphertext swapped for another backup of the same key, re-recorded everywhere, decrypts but is refused before COMMIT', async () => {
+  it('a ciphertext swapped for another backup of the same key, re-recorded everywhere, decrypts but is refused: its plaintext hash is not the recorded one, nothing changes', async () => {
     const db = fx().db;
     await applyP0AndMove(db);
     const later = await backup(db, { outDir: path.join(work, 'later'), encryptTo: [key.recipient], tempDir: temp }, silentLogger);
