@@ -14,11 +14,11 @@ var __esm = (fn, res, err) => function __init() {
     throw err = [e], e;
   }
 };
-var __commonJS = (cb, mod) => function __require() {
+var __commonJS = (cb, mod4) => function __require() {
   try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
+    return mod4 || (0, cb[__getOwnPropNames(cb)[0]])((mod4 = { exports: {} }).exports, mod4), mod4.exports;
   } catch (e) {
-    throw mod = 0, e;
+    throw mod4 = 0, e;
   }
 };
 var __export = (target, all) => {
@@ -33,15 +33,15 @@ var __copyProps = (to, from, except, desc) => {
   }
   return to;
 };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __toESM = (mod4, isNodeMode, target) => (target = mod4 != null ? __create(__getProtoOf(mod4)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
+  isNodeMode || !mod4 || !mod4.__esModule ? __defProp(target, "default", { value: mod4, enumerable: true }) : target,
+  mod4
 ));
-var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
+var __toCommonJS = (mod4) => __copyProps(__defProp({}, "__esModule", { value: true }), mod4);
 
 // node_modules/postgres-array/index.js
 var require_postgres_array = __commonJS({
@@ -227,9 +227,9 @@ var require_postgres_date = __commonJS({
       if (type === "Z") {
         return 0;
       }
-      var sign = type === "-" ? -1 : 1;
+      var sign2 = type === "-" ? -1 : 1;
       var offset = parseInt(zone[2], 10) * 3600 + parseInt(zone[3] || 0, 10) * 60 + parseInt(zone[4] || 0, 10);
-      return offset * sign * 1e3;
+      return offset * sign2 * 1e3;
     }
     function bcYearToNegativeYear(year) {
       return -(year - 1);
@@ -594,11 +594,11 @@ var require_pg_int8 = __commonJS({
     function readInt8(buffer) {
       var high = buffer.readInt32BE(0);
       var low = buffer.readUInt32BE(4);
-      var sign = "";
+      var sign2 = "";
       if (high < 0) {
         high = ~high + (low === 0);
         low = ~low + 1 >>> 0;
-        sign = "-";
+        sign2 = "-";
       }
       var result = "";
       var carry;
@@ -614,7 +614,7 @@ var require_pg_int8 = __commonJS({
         low = t / BASE >>> 0;
         digits = "" + (t - BASE * low);
         if (low === 0 && high === 0) {
-          return sign + digits + result;
+          return sign2 + digits + result;
         }
         pad = "";
         l = 6 - digits.length;
@@ -630,7 +630,7 @@ var require_pg_int8 = __commonJS({
         low = t / BASE >>> 0;
         digits = "" + (t - BASE * low);
         if (low === 0 && high === 0) {
-          return sign + digits + result;
+          return sign2 + digits + result;
         }
         pad = "";
         l = 6 - digits.length;
@@ -646,7 +646,7 @@ var require_pg_int8 = __commonJS({
         low = t / BASE >>> 0;
         digits = "" + (t - BASE * low);
         if (low === 0 && high === 0) {
-          return sign + digits + result;
+          return sign2 + digits + result;
         }
         pad = "";
         l = 6 - digits.length;
@@ -659,7 +659,7 @@ var require_pg_int8 = __commonJS({
         carry = high % BASE;
         t = 4294967296 * carry + low;
         digits = "" + t % BASE;
-        return sign + digits + result;
+        return sign2 + digits + result;
       }
     }
     module2.exports = readInt8;
@@ -670,15 +670,15 @@ var require_pg_int8 = __commonJS({
 var require_binaryParsers = __commonJS({
   "node_modules/pg-types/lib/binaryParsers.js"(exports2, module2) {
     var parseInt64 = require_pg_int8();
-    var parseBits = function(data, bits, offset, invert, callback) {
+    var parseBits = function(data, bits, offset, invert3, callback) {
       offset = offset || 0;
-      invert = invert || false;
+      invert3 = invert3 || false;
       callback = callback || function(lastValue, newValue, bits2) {
         return lastValue * Math.pow(2, bits2) + newValue;
       };
       var offsetBytes = offset >> 3;
       var inv = function(value) {
-        if (invert) {
+        if (invert3) {
           return ~value & 255;
         }
         return value;
@@ -708,7 +708,7 @@ var require_binaryParsers = __commonJS({
     };
     var parseFloatFromBits = function(data, precisionBits, exponentBits) {
       var bias = Math.pow(2, exponentBits - 1) - 1;
-      var sign = parseBits(data, 1);
+      var sign2 = parseBits(data, 1);
       var exponent = parseBits(data, exponentBits, 1);
       if (exponent === 0) {
         return 0;
@@ -729,11 +729,11 @@ var require_binaryParsers = __commonJS({
       var mantissa = parseBits(data, precisionBits, exponentBits + 1, false, parsePrecisionBits);
       if (exponent == Math.pow(2, exponentBits + 1) - 1) {
         if (mantissa === 0) {
-          return sign === 0 ? Infinity : -Infinity;
+          return sign2 === 0 ? Infinity : -Infinity;
         }
         return NaN;
       }
-      return (sign === 0 ? 1 : -1) * Math.pow(2, exponent - bias) * mantissa;
+      return (sign2 === 0 ? 1 : -1) * Math.pow(2, exponent - bias) * mantissa;
     };
     var parseInt16 = function(value) {
       if (parseBits(value, 1) == 1) {
@@ -754,8 +754,8 @@ var require_binaryParsers = __commonJS({
       return parseFloatFromBits(value, 52, 11);
     };
     var parseNumeric = function(value) {
-      var sign = parseBits(value, 16, 32);
-      if (sign == 49152) {
+      var sign2 = parseBits(value, 16, 32);
+      if (sign2 == 49152) {
         return NaN;
       }
       var weight = Math.pow(1e4, parseBits(value, 16, 16));
@@ -767,12 +767,12 @@ var require_binaryParsers = __commonJS({
         weight /= 1e4;
       }
       var scale = Math.pow(10, parseBits(value, 16, 48));
-      return (sign === 0 ? 1 : -1) * Math.round(result * scale) / scale;
+      return (sign2 === 0 ? 1 : -1) * Math.round(result * scale) / scale;
     };
     var parseDate = function(isUTC, value) {
-      var sign = parseBits(value, 1);
+      var sign2 = parseBits(value, 1);
       var rawValue = parseBits(value, 63, 1);
-      var result = new Date((sign === 0 ? 1 : -1) * rawValue / 1e3 + 9466848e5);
+      var result = new Date((sign2 === 0 ? 1 : -1) * rawValue / 1e3 + 9466848e5);
       if (!isUTC) {
         result.setTime(result.getTime() + result.getTimezoneOffset() * 6e4);
       }
@@ -1214,9 +1214,9 @@ var require_utils2 = __commonJS({
     var nodeCrypto = require("crypto");
     module2.exports = {
       postgresMd5PasswordHash,
-      randomBytes: randomBytes3,
+      randomBytes: randomBytes8,
       deriveKey,
-      sha256: sha2562,
+      sha256: sha2564,
       hashByName,
       hmacSha256,
       md5
@@ -1224,7 +1224,7 @@ var require_utils2 = __commonJS({
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
     var textEncoder = new TextEncoder();
-    function randomBytes3(length) {
+    function randomBytes8(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
     async function md5(string4) {
@@ -1241,7 +1241,7 @@ var require_utils2 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha2562(text) {
+    async function sha2564(text) {
       return await subtleCrypto.digest("SHA-256", text);
     }
     async function hashByName(hashName, text) {
@@ -1376,7 +1376,7 @@ var require_cert_signatures = __commonJS({
 var require_sasl = __commonJS({
   "node_modules/pg/lib/crypto/sasl.js"(exports2, module2) {
     "use strict";
-    var crypto2 = require_utils2();
+    var crypto3 = require_utils2();
     var { signatureAlgorithmHashFromCertificate } = require_cert_signatures();
     function saslprep(password) {
       const nonAsciiSpace = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
@@ -1384,18 +1384,18 @@ var require_sasl = __commonJS({
       return password.replace(nonAsciiSpace, " ").replace(mappedToNothing, "").normalize("NFKC");
     }
     var DEFAULT_MAX_SCRAM_ITERATIONS = 1e5;
-    function startSession(mechanisms, stream, scramMaxIterations = DEFAULT_MAX_SCRAM_ITERATIONS) {
+    function startSession(mechanisms, stream2, scramMaxIterations = DEFAULT_MAX_SCRAM_ITERATIONS) {
       const candidates = ["SCRAM-SHA-256"];
-      if (stream) candidates.unshift("SCRAM-SHA-256-PLUS");
+      if (stream2) candidates.unshift("SCRAM-SHA-256-PLUS");
       const mechanism = candidates.find((candidate) => mechanisms.includes(candidate));
       if (!mechanism) {
         throw new Error("SASL: Only mechanism(s) " + candidates.join(" and ") + " are supported");
       }
-      if (mechanism === "SCRAM-SHA-256-PLUS" && typeof stream.getPeerCertificate !== "function") {
+      if (mechanism === "SCRAM-SHA-256-PLUS" && typeof stream2.getPeerCertificate !== "function") {
         throw new Error("SASL: Mechanism SCRAM-SHA-256-PLUS requires a certificate");
       }
-      const clientNonce = crypto2.randomBytes(18).toString("base64");
-      const gs2Header = mechanism === "SCRAM-SHA-256-PLUS" ? "p=tls-server-end-point" : stream ? "y" : "n";
+      const clientNonce = crypto3.randomBytes(18).toString("base64");
+      const gs2Header = mechanism === "SCRAM-SHA-256-PLUS" ? "p=tls-server-end-point" : stream2 ? "y" : "n";
       return {
         mechanism,
         clientNonce,
@@ -1404,7 +1404,7 @@ var require_sasl = __commonJS({
         scramMaxIterations
       };
     }
-    async function continueSession(session, password, serverData, stream) {
+    async function continueSession(session, password, serverData, stream2) {
       if (session.message !== "SASLInitialResponse") {
         throw new Error("SASL: Last message was not SASLInitialResponse");
       }
@@ -1431,25 +1431,25 @@ var require_sasl = __commonJS({
       }
       const clientFirstMessageBare = "n=*,r=" + session.clientNonce;
       const serverFirstMessage = "r=" + sv.nonce + ",s=" + sv.salt + ",i=" + sv.iteration;
-      let channelBinding = stream ? "eSws" : "biws";
+      let channelBinding = stream2 ? "eSws" : "biws";
       if (session.mechanism === "SCRAM-SHA-256-PLUS") {
-        const peerCert = stream.getPeerCertificate().raw;
+        const peerCert = stream2.getPeerCertificate().raw;
         let hashName = signatureAlgorithmHashFromCertificate(peerCert);
         if (hashName === "MD5" || hashName === "SHA-1") hashName = "SHA-256";
-        const certHash = await crypto2.hashByName(hashName, peerCert);
+        const certHash = await crypto3.hashByName(hashName, peerCert);
         const bindingData = Buffer.concat([Buffer.from("p=tls-server-end-point,,"), Buffer.from(certHash)]);
         channelBinding = bindingData.toString("base64");
       }
       const clientFinalMessageWithoutProof = "c=" + channelBinding + ",r=" + sv.nonce;
       const authMessage = clientFirstMessageBare + "," + serverFirstMessage + "," + clientFinalMessageWithoutProof;
       const saltBytes = Buffer.from(sv.salt, "base64");
-      const saltedPassword = await crypto2.deriveKey(saslprep(password), saltBytes, sv.iteration);
-      const clientKey = await crypto2.hmacSha256(saltedPassword, "Client Key");
-      const storedKey = await crypto2.sha256(clientKey);
-      const clientSignature = await crypto2.hmacSha256(storedKey, authMessage);
+      const saltedPassword = await crypto3.deriveKey(saslprep(password), saltBytes, sv.iteration);
+      const clientKey = await crypto3.hmacSha256(saltedPassword, "Client Key");
+      const storedKey = await crypto3.sha256(clientKey);
+      const clientSignature = await crypto3.hmacSha256(storedKey, authMessage);
       const clientProof = xorBuffers(Buffer.from(clientKey), Buffer.from(clientSignature)).toString("base64");
-      const serverKey = await crypto2.hmacSha256(saltedPassword, "Server Key");
-      const serverSignatureBytes = await crypto2.hmacSha256(serverKey, authMessage);
+      const serverKey = await crypto3.hmacSha256(saltedPassword, "Server Key");
+      const serverSignatureBytes = await crypto3.hmacSha256(serverKey, authMessage);
       session.message = "SASLResponse";
       session.serverSignature = Buffer.from(serverSignatureBytes).toString("base64");
       session.response = clientFinalMessageWithoutProof + ",p=" + clientProof;
@@ -1816,7 +1816,7 @@ var require_connection_parameters = __commonJS({
     var quoteParamValue = function(value) {
       return "'" + ("" + value).replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";
     };
-    var add = function(params, config2, paramName) {
+    var add2 = function(params, config2, paramName) {
       const value = config2[paramName];
       if (value !== void 0 && value !== null) {
         params.push(paramName + "=" + quoteParamValue(value));
@@ -1891,20 +1891,20 @@ var require_connection_parameters = __commonJS({
       }
       getLibpqConnectionString(cb) {
         const params = [];
-        add(params, this, "user");
-        add(params, this, "password");
-        add(params, this, "port");
-        add(params, this, "application_name");
-        add(params, this, "fallback_application_name");
-        add(params, this, "connect_timeout");
-        add(params, this, "options");
+        add2(params, this, "user");
+        add2(params, this, "password");
+        add2(params, this, "port");
+        add2(params, this, "application_name");
+        add2(params, this, "fallback_application_name");
+        add2(params, this, "connect_timeout");
+        add2(params, this, "options");
         const ssl = typeof this.ssl === "object" ? this.ssl : this.ssl ? { sslmode: this.ssl } : {};
-        add(params, ssl, "sslmode");
-        add(params, ssl, "sslca");
-        add(params, ssl, "sslkey");
-        add(params, ssl, "sslcert");
-        add(params, ssl, "sslrootcert");
-        add(params, this, "sslnegotiation");
+        add2(params, ssl, "sslmode");
+        add2(params, ssl, "sslca");
+        add2(params, ssl, "sslkey");
+        add2(params, ssl, "sslcert");
+        add2(params, ssl, "sslrootcert");
+        add2(params, this, "sslnegotiation");
         if (this.database) {
           params.push("dbname=" + quoteParamValue(this.database));
         }
@@ -2287,7 +2287,7 @@ var require_messages = __commonJS({
       }
     };
     exports2.CopyResponse = CopyResponse;
-    var Field = class {
+    var Field3 = class {
       constructor(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, format2) {
         this.name = name;
         this.tableID = tableID;
@@ -2298,7 +2298,7 @@ var require_messages = __commonJS({
         this.format = format2;
       }
     };
-    exports2.Field = Field;
+    exports2.Field = Field3;
     var RowDescriptionMessage = class {
       constructor(length, fieldCount) {
         this.length = length;
@@ -2510,10 +2510,10 @@ var require_serializer = __commonJS({
     exports2.serialize = void 0;
     var buffer_writer_1 = require_buffer_writer();
     var writer = new buffer_writer_1.Writer();
-    var startup = (opts) => {
+    var startup = (opts2) => {
       writer.addInt16(3).addInt16(0);
-      for (const key of Object.keys(opts)) {
-        writer.addCString(key).addCString(opts[key]);
+      for (const key of Object.keys(opts2)) {
+        writer.addCString(key).addCString(opts2[key]);
       }
       writer.addCString("client_encoding").addCString("UTF8");
       const bodyBuffer = writer.addCString("").flush();
@@ -2659,7 +2659,7 @@ var require_serializer = __commonJS({
       68
       /* code.describe */
     );
-    var describe3 = (msg) => {
+    var describe4 = (msg) => {
       return msg.name ? cstringMessage(68, `${msg.type}${msg.name || ""}`) : msg.type === "P" ? emptyDescribePortal : emptyDescribeStatement;
     };
     var close = (msg) => {
@@ -2702,7 +2702,7 @@ var require_serializer = __commonJS({
       parse: parse5,
       bind: bind2,
       execute,
-      describe: describe3,
+      describe: describe4,
       close,
       flush: () => flushBuffer,
       sync: () => syncBuffer,
@@ -2789,15 +2789,15 @@ var require_parser = __commonJS({
     var LATEINIT_LENGTH = -1;
     var emptyBuffer = Buffer.allocUnsafe(0);
     var Parser = class {
-      constructor(opts) {
+      constructor(opts2) {
         this.buffer = emptyBuffer;
         this.bufferLength = 0;
         this.bufferOffset = 0;
         this.reader = new buffer_reader_1.BufferReader();
-        if ((opts === null || opts === void 0 ? void 0 : opts.mode) === "binary") {
+        if ((opts2 === null || opts2 === void 0 ? void 0 : opts2.mode) === "binary") {
           throw new Error("Binary mode not supported yet");
         }
-        this.mode = (opts === null || opts === void 0 ? void 0 : opts.mode) || "text";
+        this.mode = (opts2 === null || opts2 === void 0 ? void 0 : opts2.mode) || "text";
       }
       parse(buffer, callback) {
         this.mergeBuffer(buffer);
@@ -3098,10 +3098,10 @@ var require_dist = __commonJS({
       return serializer_1.serialize;
     } });
     var parser_1 = require_parser();
-    function parse5(stream, callback) {
+    function parse5(stream2, callback) {
       const parser = new parser_1.Parser();
-      stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve3) => stream.on("end", () => resolve3()));
+      stream2.on("data", (buffer) => parser.parse(buffer, callback));
+      return new Promise((resolve3) => stream2.on("end", () => resolve3()));
     }
   }
 });
@@ -3187,8 +3187,8 @@ var require_connection = __commonJS({
     "use strict";
     var EventEmitter3 = require("events").EventEmitter;
     var { parse: parse5, serialize } = require_dist();
-    var stream = require_stream();
-    var { getStream } = stream;
+    var stream2 = require_stream();
+    var { getStream } = stream2;
     var flushBuffer = serialize.flush();
     var syncBuffer = serialize.sync();
     var endBuffer = serialize.end();
@@ -3283,7 +3283,7 @@ var require_connection = __commonJS({
           options.servername = host;
         }
         try {
-          self2.stream = stream.getSecureStream(options);
+          self2.stream = stream2.getSecureStream(options);
         } catch (err) {
           return self2.emit("error", err);
         }
@@ -3291,8 +3291,8 @@ var require_connection = __commonJS({
         self2.stream.on("error", reportStreamError);
         self2.emit("sslconnect");
       }
-      attachListeners(stream2) {
-        parse5(stream2, (msg) => {
+      attachListeners(stream3) {
+        parse5(stream3, (msg) => {
           const eventName = msg.name === "error" ? "errorMessage" : msg.name;
           if (this._emitMessage) {
             this.emit("message", msg);
@@ -3387,7 +3387,7 @@ var require_connection = __commonJS({
 var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform5 } = require("stream");
+    var { Transform: Transform7 } = require("stream");
     var { StringDecoder: StringDecoder2 } = require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
@@ -3437,7 +3437,7 @@ var require_split2 = __commonJS({
     function noop3(incoming) {
       return incoming;
     }
-    function split(matcher, mapper, options) {
+    function split2(matcher, mapper, options) {
       matcher = matcher || /\r?\n/;
       mapper = mapper || noop3;
       options = options || {};
@@ -3466,21 +3466,21 @@ var require_split2 = __commonJS({
       options.transform = transform2;
       options.flush = flush;
       options.readableObjectMode = true;
-      const stream = new Transform5(options);
-      stream[kLast] = "";
-      stream[kDecoder] = new StringDecoder2("utf8");
-      stream.matcher = matcher;
-      stream.mapper = mapper;
-      stream.maxLength = options.maxLength;
-      stream.skipOverflow = options.skipOverflow || false;
-      stream.overflow = false;
-      stream._destroy = function(err, cb) {
+      const stream2 = new Transform7(options);
+      stream2[kLast] = "";
+      stream2[kDecoder] = new StringDecoder2("utf8");
+      stream2.matcher = matcher;
+      stream2.mapper = mapper;
+      stream2.maxLength = options.maxLength;
+      stream2.skipOverflow = options.skipOverflow || false;
+      stream2.overflow = false;
+      stream2._destroy = function(err, cb) {
         this._writableState.errorEmitted = false;
         cb(err);
       };
-      return stream;
+      return stream2;
     }
-    module2.exports = split;
+    module2.exports = split2;
   }
 });
 
@@ -3488,9 +3488,9 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path39 = require("path");
+    var path44 = require("path");
     var Stream = require("stream").Stream;
-    var split = require_split2();
+    var split2 = require_split2();
     var util3 = require("util");
     var defaultPort = 5432;
     var isWin = process.platform === "win32";
@@ -3520,14 +3520,14 @@ var require_helper = __commonJS({
         isWin = val;
       }
     });
-    module2.exports.warnTo = function(stream) {
+    module2.exports.warnTo = function(stream2) {
       var old = warnStream;
-      warnStream = stream;
+      warnStream = stream2;
       return old;
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path39.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path39.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path44.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path44.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3558,9 +3558,9 @@ var require_helper = __commonJS({
         return prev && (entry[field] === "*" || entry[field] === connInfo[field]);
       }, true);
     };
-    module2.exports.getPassword = function(connInfo, stream, cb) {
+    module2.exports.getPassword = function(connInfo, stream2, cb) {
       var pass2;
-      var lineStream = stream.pipe(split());
+      var lineStream = stream2.pipe(split2());
       function onLine(line2) {
         var entry = parseLine(line2);
         if (entry && isValidEntry(entry) && matcher(connInfo, entry)) {
@@ -3569,15 +3569,15 @@ var require_helper = __commonJS({
         }
       }
       var onEnd = function() {
-        stream.destroy();
+        stream2.destroy();
         cb(pass2);
       };
       var onErr = function(err) {
-        stream.destroy();
+        stream2.destroy();
         warn("WARNING: error on reading file: %s", err);
         cb(void 0);
       };
-      stream.on("error", onErr);
+      stream2.on("error", onErr);
       lineStream.on("data", onLine).on("end", onEnd).on("error", onErr);
     };
     var parseLine = module2.exports.parseLine = function(line2) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path39 = require("path");
+    var path44 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -3688,7 +3688,7 @@ var require_client = __commonJS({
     var Query2 = require_query();
     var defaults4 = require_defaults();
     var Connection2 = require_connection();
-    var crypto2 = require_utils2();
+    var crypto3 = require_utils2();
     var activeQueryDeprecationNotice = nodeUtils.deprecate(
       () => {
       },
@@ -3943,7 +3943,7 @@ var require_client = __commonJS({
       _handleAuthMD5Password(msg) {
         this._getPassword(async () => {
           try {
-            const hashedPassword = await crypto2.postgresMd5PasswordHash(this.user, this.password, msg.salt);
+            const hashedPassword = await crypto3.postgresMd5PasswordHash(this.user, this.password, msg.salt);
             this.connection.password(hashedPassword);
           } catch (e) {
             this.emit("error", e);
@@ -5683,14 +5683,14 @@ var require_copy_to = __commonJS({
     module2.exports = function(txt, options) {
       return new CopyStreamQuery(txt, options);
     };
-    var { Readable: Readable7 } = require("stream");
+    var { Readable: Readable10 } = require("stream");
     var assert2 = require("assert");
     var BufferList = require_obuf();
     var code2 = require_message_formats();
     var PG_CODE = 0;
     var PG_LENGTH = 1;
     var PG_MESSAGE = 2;
-    var CopyStreamQuery = class extends Readable7 {
+    var CopyStreamQuery = class extends Readable10 {
       constructor(text, options) {
         super(options);
         this.text = text;
@@ -6209,8 +6209,8 @@ var require_pg_copy_streams = __commonJS({
 });
 
 // node_modules/is-stream/index.js
-function isStream(stream, { checkOpen = true } = {}) {
-  return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
+function isStream(stream2, { checkOpen = true } = {}) {
+  return stream2 !== null && typeof stream2 === "object" && (stream2.writable || stream2.readable || !checkOpen || stream2.writable === void 0 && stream2.readable === void 0) && typeof stream2.pipe === "function";
 }
 var init_is_stream = __esm({
   "node_modules/is-stream/index.js"() {
@@ -6294,19 +6294,19 @@ function balancedWithBudget(str2, masked, budget) {
 }
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open6 = [];
+  const open7 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open6.push(i);
-    } else if (c === 125 && open6.length) {
-      open6.pop();
+      open7.push(i);
+    } else if (c === 125 && open7.length) {
+      open7.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open6.length; i++) {
-    const at2 = open6[i];
+  for (let i = 0; i < open7.length; i++) {
+    const at2 = open7[i];
     out += masked.slice(last, at2) + "\0";
     last = at2 + 1;
   }
@@ -6360,7 +6360,7 @@ function parseCommaParts(str2, budget) {
 function bound(value, fallback) {
   return value === void 0 || isNaN(value) ? fallback : value;
 }
-function expand(str2, options = {}) {
+function expand3(str2, options = {}) {
   if (!str2) {
     return [];
   }
@@ -6413,9 +6413,9 @@ function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
 }
 function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
   const n2 = body.split(/\.\./);
-  const N = [];
+  const N2 = [];
   if (n2[0] === void 0 || n2[1] === void 0) {
-    return N;
+    return N2;
   }
   const x = numeric(n2[0]);
   const y = numeric(n2[1]);
@@ -6430,7 +6430,7 @@ function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
   const pad = n2.some(isPadded);
   const cost = pad ? width : 1;
   let length = 0;
-  for (let i = x; test(i, y) && N.length < max; i += incr) {
+  for (let i = x; test(i, y) && N2.length < max; i += incr) {
     budget.remaining -= cost;
     if (budget.remaining < 0) {
       return void 0;
@@ -6457,10 +6457,10 @@ function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
     }
     if (length + c.length > maxLength)
       break;
-    N.push(c);
+    N2.push(c);
     length += c.length;
   }
-  return N;
+  return N2;
 }
 function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
   budget.remaining -= CALL_STEPS;
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path16, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path18, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path16 = {
+    path18 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path16.win32.sep : path16.posix.sep;
+    sep = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -7536,7 +7536,7 @@ var init_esm3 = __esm({
       if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern2)) {
         return [pattern2];
       }
-      return expand(pattern2, { max: options.braceExpandMax });
+      return expand3(pattern2, { max: options.braceExpandMax });
     };
     minimatch.braceExpand = braceExpand;
     makeRe = (pattern2, options = {}) => new Minimatch(pattern2, options).makeRe();
@@ -8154,10 +8154,10 @@ var init_esm3 = __esm({
           }
           return filtered.join("/");
         }).join("|");
-        const [open6, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open6 + re + close + "$";
+        const [open7, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open7 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open6 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open7 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path39, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path39 + dir, strict);
+async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path44 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path39 + "/" + relative;
+    const absolute = path44 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path39, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path39, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path44, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path39, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path39, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path39, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path44, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path44, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -8855,10 +8855,10 @@ var require_stream_writable = __commonJS({
     util3.inherits(Writable3, Stream);
     function nop() {
     }
-    function WritableState(options, stream) {
+    function WritableState(options, stream2) {
       Duplex = Duplex || require_stream_duplex();
       options = options || {};
-      var isDuplex = stream instanceof Duplex;
+      var isDuplex = stream2 instanceof Duplex;
       this.objectMode = !!options.objectMode;
       if (isDuplex) this.objectMode = this.objectMode || !!options.writableObjectMode;
       var hwm = options.highWaterMark;
@@ -8883,7 +8883,7 @@ var require_stream_writable = __commonJS({
       this.sync = true;
       this.bufferProcessing = false;
       this.onwrite = function(er) {
-        onwrite(stream, er);
+        onwrite(stream2, er);
       };
       this.writecb = null;
       this.writelen = 0;
@@ -8947,12 +8947,12 @@ var require_stream_writable = __commonJS({
     Writable3.prototype.pipe = function() {
       this.emit("error", new Error("Cannot pipe, not readable"));
     };
-    function writeAfterEnd(stream, cb) {
+    function writeAfterEnd(stream2, cb) {
       var er = new Error("write after end");
-      stream.emit("error", er);
+      stream2.emit("error", er);
       pna.nextTick(cb, er);
     }
-    function validChunk(stream, state, chunk, cb) {
+    function validChunk(stream2, state, chunk, cb) {
       var valid = true;
       var er = false;
       if (chunk === null) {
@@ -8961,7 +8961,7 @@ var require_stream_writable = __commonJS({
         er = new TypeError("Invalid non-string/buffer chunk");
       }
       if (er) {
-        stream.emit("error", er);
+        stream2.emit("error", er);
         pna.nextTick(cb, er);
         valid = false;
       }
@@ -9020,7 +9020,7 @@ var require_stream_writable = __commonJS({
         return this._writableState.highWaterMark;
       }
     });
-    function writeOrBuffer(stream, state, isBuf, chunk, encoding, cb) {
+    function writeOrBuffer(stream2, state, isBuf, chunk, encoding, cb) {
       if (!isBuf) {
         var newChunk = decodeChunk(state, chunk, encoding);
         if (chunk !== newChunk) {
@@ -9049,31 +9049,31 @@ var require_stream_writable = __commonJS({
         }
         state.bufferedRequestCount += 1;
       } else {
-        doWrite(stream, state, false, len, chunk, encoding, cb);
+        doWrite(stream2, state, false, len, chunk, encoding, cb);
       }
       return ret;
     }
-    function doWrite(stream, state, writev, len, chunk, encoding, cb) {
+    function doWrite(stream2, state, writev, len, chunk, encoding, cb) {
       state.writelen = len;
       state.writecb = cb;
       state.writing = true;
       state.sync = true;
-      if (writev) stream._writev(chunk, state.onwrite);
-      else stream._write(chunk, encoding, state.onwrite);
+      if (writev) stream2._writev(chunk, state.onwrite);
+      else stream2._write(chunk, encoding, state.onwrite);
       state.sync = false;
     }
-    function onwriteError(stream, state, sync, er, cb) {
+    function onwriteError(stream2, state, sync, er, cb) {
       --state.pendingcb;
       if (sync) {
         pna.nextTick(cb, er);
-        pna.nextTick(finishMaybe, stream, state);
-        stream._writableState.errorEmitted = true;
-        stream.emit("error", er);
+        pna.nextTick(finishMaybe, stream2, state);
+        stream2._writableState.errorEmitted = true;
+        stream2.emit("error", er);
       } else {
         cb(er);
-        stream._writableState.errorEmitted = true;
-        stream.emit("error", er);
-        finishMaybe(stream, state);
+        stream2._writableState.errorEmitted = true;
+        stream2.emit("error", er);
+        finishMaybe(stream2, state);
       }
     }
     function onwriteStateUpdate(state) {
@@ -9082,40 +9082,40 @@ var require_stream_writable = __commonJS({
       state.length -= state.writelen;
       state.writelen = 0;
     }
-    function onwrite(stream, er) {
-      var state = stream._writableState;
+    function onwrite(stream2, er) {
+      var state = stream2._writableState;
       var sync = state.sync;
       var cb = state.writecb;
       onwriteStateUpdate(state);
-      if (er) onwriteError(stream, state, sync, er, cb);
+      if (er) onwriteError(stream2, state, sync, er, cb);
       else {
         var finished2 = needFinish(state);
         if (!finished2 && !state.corked && !state.bufferProcessing && state.bufferedRequest) {
-          clearBuffer(stream, state);
+          clearBuffer(stream2, state);
         }
         if (sync) {
-          asyncWrite(afterWrite, stream, state, finished2, cb);
+          asyncWrite(afterWrite, stream2, state, finished2, cb);
         } else {
-          afterWrite(stream, state, finished2, cb);
+          afterWrite(stream2, state, finished2, cb);
         }
       }
     }
-    function afterWrite(stream, state, finished2, cb) {
-      if (!finished2) onwriteDrain(stream, state);
+    function afterWrite(stream2, state, finished2, cb) {
+      if (!finished2) onwriteDrain(stream2, state);
       state.pendingcb--;
       cb();
-      finishMaybe(stream, state);
+      finishMaybe(stream2, state);
     }
-    function onwriteDrain(stream, state) {
+    function onwriteDrain(stream2, state) {
       if (state.length === 0 && state.needDrain) {
         state.needDrain = false;
-        stream.emit("drain");
+        stream2.emit("drain");
       }
     }
-    function clearBuffer(stream, state) {
+    function clearBuffer(stream2, state) {
       state.bufferProcessing = true;
       var entry = state.bufferedRequest;
-      if (stream._writev && entry && entry.next) {
+      if (stream2._writev && entry && entry.next) {
         var l = state.bufferedRequestCount;
         var buffer = new Array(l);
         var holder = state.corkedRequestsFree;
@@ -9129,7 +9129,7 @@ var require_stream_writable = __commonJS({
           count += 1;
         }
         buffer.allBuffers = allBuffers;
-        doWrite(stream, state, true, state.length, buffer, "", holder.finish);
+        doWrite(stream2, state, true, state.length, buffer, "", holder.finish);
         state.pendingcb++;
         state.lastBufferedRequest = null;
         if (holder.next) {
@@ -9145,7 +9145,7 @@ var require_stream_writable = __commonJS({
           var encoding = entry.encoding;
           var cb = entry.callback;
           var len = state.objectMode ? 1 : chunk.length;
-          doWrite(stream, state, false, len, chunk, encoding, cb);
+          doWrite(stream2, state, false, len, chunk, encoding, cb);
           entry = entry.next;
           state.bufferedRequestCount--;
           if (state.writing) {
@@ -9181,49 +9181,49 @@ var require_stream_writable = __commonJS({
     function needFinish(state) {
       return state.ending && state.length === 0 && state.bufferedRequest === null && !state.finished && !state.writing;
     }
-    function callFinal(stream, state) {
-      stream._final(function(err) {
+    function callFinal(stream2, state) {
+      stream2._final(function(err) {
         state.pendingcb--;
         if (err) {
-          stream.emit("error", err);
+          stream2.emit("error", err);
         }
         state.prefinished = true;
-        stream.emit("prefinish");
-        finishMaybe(stream, state);
+        stream2.emit("prefinish");
+        finishMaybe(stream2, state);
       });
     }
-    function prefinish(stream, state) {
+    function prefinish(stream2, state) {
       if (!state.prefinished && !state.finalCalled) {
-        if (typeof stream._final === "function") {
+        if (typeof stream2._final === "function") {
           state.pendingcb++;
           state.finalCalled = true;
-          pna.nextTick(callFinal, stream, state);
+          pna.nextTick(callFinal, stream2, state);
         } else {
           state.prefinished = true;
-          stream.emit("prefinish");
+          stream2.emit("prefinish");
         }
       }
     }
-    function finishMaybe(stream, state) {
+    function finishMaybe(stream2, state) {
       var need = needFinish(state);
       if (need) {
-        prefinish(stream, state);
+        prefinish(stream2, state);
         if (state.pendingcb === 0) {
           state.finished = true;
-          stream.emit("finish");
+          stream2.emit("finish");
         }
       }
       return need;
     }
-    function endWritable(stream, state, cb) {
+    function endWritable(stream2, state, cb) {
       state.ending = true;
-      finishMaybe(stream, state);
+      finishMaybe(stream2, state);
       if (cb) {
         if (state.finished) pna.nextTick(cb);
-        else stream.once("finish", cb);
+        else stream2.once("finish", cb);
       }
       state.ended = true;
-      stream.writable = false;
+      stream2.writable = false;
     }
     function onCorkedFinish(corkReq, state, err) {
       var entry = corkReq.entry;
@@ -9274,9 +9274,9 @@ var require_stream_duplex = __commonJS({
     module2.exports = Duplex;
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    var Readable7 = require_stream_readable();
+    var Readable10 = require_stream_readable();
     var Writable3 = require_stream_writable();
-    util3.inherits(Duplex, Readable7);
+    util3.inherits(Duplex, Readable10);
     {
       keys = objectKeys(Writable3.prototype);
       for (v = 0; v < keys.length; v++) {
@@ -9289,7 +9289,7 @@ var require_stream_duplex = __commonJS({
     var v;
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable7.call(this, options);
+      Readable10.call(this, options);
       Writable3.call(this, options);
       if (options && options.readable === false) this.readable = false;
       if (options && options.writable === false) this.writable = false;
@@ -9579,10 +9579,10 @@ var require_stream_readable = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_readable.js"(exports2, module2) {
     "use strict";
     var pna = require_process_nextick_args();
-    module2.exports = Readable7;
+    module2.exports = Readable10;
     var isArray = require_isarray();
     var Duplex;
-    Readable7.ReadableState = ReadableState;
+    Readable10.ReadableState = ReadableState;
     var EE = require("events").EventEmitter;
     var EElistenerCount = function(emitter, type) {
       return emitter.listeners(type).length;
@@ -9610,7 +9610,7 @@ var require_stream_readable = __commonJS({
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
     var StringDecoder2;
-    util3.inherits(Readable7, Stream);
+    util3.inherits(Readable10, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
       if (typeof emitter.prependListener === "function") return emitter.prependListener(event, fn);
@@ -9618,10 +9618,10 @@ var require_stream_readable = __commonJS({
       else if (isArray(emitter._events[event])) emitter._events[event].unshift(fn);
       else emitter._events[event] = [fn, emitter._events[event]];
     }
-    function ReadableState(options, stream) {
+    function ReadableState(options, stream2) {
       Duplex = Duplex || require_stream_duplex();
       options = options || {};
-      var isDuplex = stream instanceof Duplex;
+      var isDuplex = stream2 instanceof Duplex;
       this.objectMode = !!options.objectMode;
       if (isDuplex) this.objectMode = this.objectMode || !!options.readableObjectMode;
       var hwm = options.highWaterMark;
@@ -9656,9 +9656,9 @@ var require_stream_readable = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable7(options) {
+    function Readable10(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!(this instanceof Readable7)) return new Readable7(options);
+      if (!(this instanceof Readable10)) return new Readable10(options);
       this._readableState = new ReadableState(options, this);
       this.readable = true;
       if (options) {
@@ -9667,7 +9667,7 @@ var require_stream_readable = __commonJS({
       }
       Stream.call(this);
     }
-    Object.defineProperty(Readable7.prototype, "destroyed", {
+    Object.defineProperty(Readable10.prototype, "destroyed", {
       get: function() {
         if (this._readableState === void 0) {
           return false;
@@ -9681,13 +9681,13 @@ var require_stream_readable = __commonJS({
         this._readableState.destroyed = value;
       }
     });
-    Readable7.prototype.destroy = destroyImpl.destroy;
-    Readable7.prototype._undestroy = destroyImpl.undestroy;
-    Readable7.prototype._destroy = function(err, cb) {
+    Readable10.prototype.destroy = destroyImpl.destroy;
+    Readable10.prototype._undestroy = destroyImpl.undestroy;
+    Readable10.prototype._destroy = function(err, cb) {
       this.push(null);
       cb(err);
     };
-    Readable7.prototype.push = function(chunk, encoding) {
+    Readable10.prototype.push = function(chunk, encoding) {
       var state = this._readableState;
       var skipChunkCheck;
       if (!state.objectMode) {
@@ -9704,36 +9704,36 @@ var require_stream_readable = __commonJS({
       }
       return readableAddChunk(this, chunk, encoding, false, skipChunkCheck);
     };
-    Readable7.prototype.unshift = function(chunk) {
+    Readable10.prototype.unshift = function(chunk) {
       return readableAddChunk(this, chunk, null, true, false);
     };
-    function readableAddChunk(stream, chunk, encoding, addToFront, skipChunkCheck) {
-      var state = stream._readableState;
+    function readableAddChunk(stream2, chunk, encoding, addToFront, skipChunkCheck) {
+      var state = stream2._readableState;
       if (chunk === null) {
         state.reading = false;
-        onEofChunk(stream, state);
+        onEofChunk(stream2, state);
       } else {
         var er;
         if (!skipChunkCheck) er = chunkInvalid(state, chunk);
         if (er) {
-          stream.emit("error", er);
+          stream2.emit("error", er);
         } else if (state.objectMode || chunk && chunk.length > 0) {
           if (typeof chunk !== "string" && !state.objectMode && Object.getPrototypeOf(chunk) !== Buffer2.prototype) {
             chunk = _uint8ArrayToBuffer(chunk);
           }
           if (addToFront) {
-            if (state.endEmitted) stream.emit("error", new Error("stream.unshift() after end event"));
-            else addChunk(stream, state, chunk, true);
+            if (state.endEmitted) stream2.emit("error", new Error("stream.unshift() after end event"));
+            else addChunk(stream2, state, chunk, true);
           } else if (state.ended) {
-            stream.emit("error", new Error("stream.push() after EOF"));
+            stream2.emit("error", new Error("stream.push() after EOF"));
           } else {
             state.reading = false;
             if (state.decoder && !encoding) {
               chunk = state.decoder.write(chunk);
-              if (state.objectMode || chunk.length !== 0) addChunk(stream, state, chunk, false);
-              else maybeReadMore(stream, state);
+              if (state.objectMode || chunk.length !== 0) addChunk(stream2, state, chunk, false);
+              else maybeReadMore(stream2, state);
             } else {
-              addChunk(stream, state, chunk, false);
+              addChunk(stream2, state, chunk, false);
             }
           }
         } else if (!addToFront) {
@@ -9742,17 +9742,17 @@ var require_stream_readable = __commonJS({
       }
       return needMoreData(state);
     }
-    function addChunk(stream, state, chunk, addToFront) {
+    function addChunk(stream2, state, chunk, addToFront) {
       if (state.flowing && state.length === 0 && !state.sync) {
-        stream.emit("data", chunk);
-        stream.read(0);
+        stream2.emit("data", chunk);
+        stream2.read(0);
       } else {
         state.length += state.objectMode ? 1 : chunk.length;
         if (addToFront) state.buffer.unshift(chunk);
         else state.buffer.push(chunk);
-        if (state.needReadable) emitReadable(stream);
+        if (state.needReadable) emitReadable(stream2);
       }
-      maybeReadMore(stream, state);
+      maybeReadMore(stream2, state);
     }
     function chunkInvalid(state, chunk) {
       var er;
@@ -9764,10 +9764,10 @@ var require_stream_readable = __commonJS({
     function needMoreData(state) {
       return !state.ended && (state.needReadable || state.length < state.highWaterMark || state.length === 0);
     }
-    Readable7.prototype.isPaused = function() {
+    Readable10.prototype.isPaused = function() {
       return this._readableState.flowing === false;
     };
-    Readable7.prototype.setEncoding = function(enc) {
+    Readable10.prototype.setEncoding = function(enc) {
       if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
       this._readableState.decoder = new StringDecoder2(enc);
       this._readableState.encoding = enc;
@@ -9803,7 +9803,7 @@ var require_stream_readable = __commonJS({
       }
       return state.length;
     }
-    Readable7.prototype.read = function(n2) {
+    Readable10.prototype.read = function(n2) {
       debug2("read", n2);
       n2 = parseInt(n2, 10);
       var state = this._readableState;
@@ -9854,7 +9854,7 @@ var require_stream_readable = __commonJS({
       if (ret !== null) this.emit("data", ret);
       return ret;
     };
-    function onEofChunk(stream, state) {
+    function onEofChunk(stream2, state) {
       if (state.ended) return;
       if (state.decoder) {
         var chunk = state.decoder.end();
@@ -9864,44 +9864,44 @@ var require_stream_readable = __commonJS({
         }
       }
       state.ended = true;
-      emitReadable(stream);
+      emitReadable(stream2);
     }
-    function emitReadable(stream) {
-      var state = stream._readableState;
+    function emitReadable(stream2) {
+      var state = stream2._readableState;
       state.needReadable = false;
       if (!state.emittedReadable) {
         debug2("emitReadable", state.flowing);
         state.emittedReadable = true;
-        if (state.sync) pna.nextTick(emitReadable_, stream);
-        else emitReadable_(stream);
+        if (state.sync) pna.nextTick(emitReadable_, stream2);
+        else emitReadable_(stream2);
       }
     }
-    function emitReadable_(stream) {
+    function emitReadable_(stream2) {
       debug2("emit readable");
-      stream.emit("readable");
-      flow(stream);
+      stream2.emit("readable");
+      flow(stream2);
     }
-    function maybeReadMore(stream, state) {
+    function maybeReadMore(stream2, state) {
       if (!state.readingMore) {
         state.readingMore = true;
-        pna.nextTick(maybeReadMore_, stream, state);
+        pna.nextTick(maybeReadMore_, stream2, state);
       }
     }
-    function maybeReadMore_(stream, state) {
+    function maybeReadMore_(stream2, state) {
       var len = state.length;
       while (!state.reading && !state.flowing && !state.ended && state.length < state.highWaterMark) {
         debug2("maybeReadMore read 0");
-        stream.read(0);
+        stream2.read(0);
         if (len === state.length)
           break;
         else len = state.length;
       }
       state.readingMore = false;
     }
-    Readable7.prototype._read = function(n2) {
+    Readable10.prototype._read = function(n2) {
       this.emit("error", new Error("_read() is not implemented"));
     };
-    Readable7.prototype.pipe = function(dest, pipeOpts) {
+    Readable10.prototype.pipe = function(dest, pipeOpts) {
       var src = this;
       var state = this._readableState;
       switch (state.pipesCount) {
@@ -10006,7 +10006,7 @@ var require_stream_readable = __commonJS({
         }
       };
     }
-    Readable7.prototype.unpipe = function(dest) {
+    Readable10.prototype.unpipe = function(dest) {
       var state = this._readableState;
       var unpipeInfo = { hasUnpiped: false };
       if (state.pipesCount === 0) return this;
@@ -10038,7 +10038,7 @@ var require_stream_readable = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable7.prototype.on = function(ev, fn) {
+    Readable10.prototype.on = function(ev, fn) {
       var res = Stream.prototype.on.call(this, ev, fn);
       if (ev === "data") {
         if (this._readableState.flowing !== false) this.resume();
@@ -10056,12 +10056,12 @@ var require_stream_readable = __commonJS({
       }
       return res;
     };
-    Readable7.prototype.addListener = Readable7.prototype.on;
+    Readable10.prototype.addListener = Readable10.prototype.on;
     function nReadingNextTick(self2) {
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable7.prototype.resume = function() {
+    Readable10.prototype.resume = function() {
       var state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -10070,24 +10070,24 @@ var require_stream_readable = __commonJS({
       }
       return this;
     };
-    function resume(stream, state) {
+    function resume(stream2, state) {
       if (!state.resumeScheduled) {
         state.resumeScheduled = true;
-        pna.nextTick(resume_, stream, state);
+        pna.nextTick(resume_, stream2, state);
       }
     }
-    function resume_(stream, state) {
+    function resume_(stream2, state) {
       if (!state.reading) {
         debug2("resume read 0");
-        stream.read(0);
+        stream2.read(0);
       }
       state.resumeScheduled = false;
       state.awaitDrain = 0;
-      stream.emit("resume");
-      flow(stream);
-      if (state.flowing && !state.reading) stream.read(0);
+      stream2.emit("resume");
+      flow(stream2);
+      if (state.flowing && !state.reading) stream2.read(0);
     }
-    Readable7.prototype.pause = function() {
+    Readable10.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (false !== this._readableState.flowing) {
         debug2("pause");
@@ -10096,17 +10096,17 @@ var require_stream_readable = __commonJS({
       }
       return this;
     };
-    function flow(stream) {
-      var state = stream._readableState;
+    function flow(stream2) {
+      var state = stream2._readableState;
       debug2("flow", state.flowing);
-      while (state.flowing && stream.read() !== null) {
+      while (state.flowing && stream2.read() !== null) {
       }
     }
-    Readable7.prototype.wrap = function(stream) {
+    Readable10.prototype.wrap = function(stream2) {
       var _this = this;
       var state = this._readableState;
       var paused = false;
-      stream.on("end", function() {
+      stream2.on("end", function() {
         debug2("wrapped end");
         if (state.decoder && !state.ended) {
           var chunk = state.decoder.end();
@@ -10114,7 +10114,7 @@ var require_stream_readable = __commonJS({
         }
         _this.push(null);
       });
-      stream.on("data", function(chunk) {
+      stream2.on("data", function(chunk) {
         debug2("wrapped data");
         if (state.decoder) chunk = state.decoder.write(chunk);
         if (state.objectMode && (chunk === null || chunk === void 0)) return;
@@ -10122,31 +10122,31 @@ var require_stream_readable = __commonJS({
         var ret = _this.push(chunk);
         if (!ret) {
           paused = true;
-          stream.pause();
+          stream2.pause();
         }
       });
-      for (var i in stream) {
-        if (this[i] === void 0 && typeof stream[i] === "function") {
+      for (var i in stream2) {
+        if (this[i] === void 0 && typeof stream2[i] === "function") {
           this[i] = /* @__PURE__ */ (function(method) {
             return function() {
-              return stream[method].apply(stream, arguments);
+              return stream2[method].apply(stream2, arguments);
             };
           })(i);
         }
       }
       for (var n2 = 0; n2 < kProxyEvents.length; n2++) {
-        stream.on(kProxyEvents[n2], this.emit.bind(this, kProxyEvents[n2]));
+        stream2.on(kProxyEvents[n2], this.emit.bind(this, kProxyEvents[n2]));
       }
       this._read = function(n3) {
         debug2("wrapped _read", n3);
         if (paused) {
           paused = false;
-          stream.resume();
+          stream2.resume();
         }
       };
       return this;
     };
-    Object.defineProperty(Readable7.prototype, "readableHighWaterMark", {
+    Object.defineProperty(Readable10.prototype, "readableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -10155,7 +10155,7 @@ var require_stream_readable = __commonJS({
         return this._readableState.highWaterMark;
       }
     });
-    Readable7._fromList = fromList;
+    Readable10._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       var ret;
@@ -10236,19 +10236,19 @@ var require_stream_readable = __commonJS({
       list.length -= c;
       return ret;
     }
-    function endReadable(stream) {
-      var state = stream._readableState;
+    function endReadable(stream2) {
+      var state = stream2._readableState;
       if (state.length > 0) throw new Error('"endReadable()" called on non-empty stream');
       if (!state.endEmitted) {
         state.ended = true;
-        pna.nextTick(endReadableNT, state, stream);
+        pna.nextTick(endReadableNT, state, stream2);
       }
     }
-    function endReadableNT(state, stream) {
+    function endReadableNT(state, stream2) {
       if (!state.endEmitted && state.length === 0) {
         state.endEmitted = true;
-        stream.readable = false;
-        stream.emit("end");
+        stream2.readable = false;
+        stream2.emit("end");
       }
     }
     function indexOf(xs, x) {
@@ -10264,11 +10264,11 @@ var require_stream_readable = __commonJS({
 var require_stream_transform = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_transform.js"(exports2, module2) {
     "use strict";
-    module2.exports = Transform5;
+    module2.exports = Transform7;
     var Duplex = require_stream_duplex();
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    util3.inherits(Transform5, Duplex);
+    util3.inherits(Transform7, Duplex);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -10287,8 +10287,8 @@ var require_stream_transform = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform5(options) {
-      if (!(this instanceof Transform5)) return new Transform5(options);
+    function Transform7(options) {
+      if (!(this instanceof Transform7)) return new Transform7(options);
       Duplex.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -10316,14 +10316,14 @@ var require_stream_transform = __commonJS({
         done(this, null, null);
       }
     }
-    Transform5.prototype.push = function(chunk, encoding) {
+    Transform7.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex.prototype.push.call(this, chunk, encoding);
     };
-    Transform5.prototype._transform = function(chunk, encoding, cb) {
+    Transform7.prototype._transform = function(chunk, encoding, cb) {
       throw new Error("_transform() is not implemented");
     };
-    Transform5.prototype._write = function(chunk, encoding, cb) {
+    Transform7.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -10333,7 +10333,7 @@ var require_stream_transform = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform5.prototype._read = function(n2) {
+    Transform7.prototype._read = function(n2) {
       var ts = this._transformState;
       if (ts.writechunk !== null && ts.writecb && !ts.transforming) {
         ts.transforming = true;
@@ -10342,20 +10342,20 @@ var require_stream_transform = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform5.prototype._destroy = function(err, cb) {
+    Transform7.prototype._destroy = function(err, cb) {
       var _this2 = this;
       Duplex.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
         _this2.emit("close");
       });
     };
-    function done(stream, er, data) {
-      if (er) return stream.emit("error", er);
+    function done(stream2, er, data) {
+      if (er) return stream2.emit("error", er);
       if (data != null)
-        stream.push(data);
-      if (stream._writableState.length) throw new Error("Calling transform done when ws.length != 0");
-      if (stream._transformState.transforming) throw new Error("Calling transform done when still transforming");
-      return stream.push(null);
+        stream2.push(data);
+      if (stream2._writableState.length) throw new Error("Calling transform done when ws.length != 0");
+      if (stream2._transformState.transforming) throw new Error("Calling transform done when still transforming");
+      return stream2.push(null);
     }
   }
 });
@@ -10365,13 +10365,13 @@ var require_stream_passthrough = __commonJS({
   "node_modules/lazystream/node_modules/readable-stream/lib/_stream_passthrough.js"(exports2, module2) {
     "use strict";
     module2.exports = PassThrough4;
-    var Transform5 = require_stream_transform();
+    var Transform7 = require_stream_transform();
     var util3 = Object.create(require_util());
     util3.inherits = require_inherits();
-    util3.inherits(PassThrough4, Transform5);
+    util3.inherits(PassThrough4, Transform7);
     function PassThrough4(options) {
       if (!(this instanceof PassThrough4)) return new PassThrough4(options);
-      Transform5.call(this, options);
+      Transform7.call(this, options);
     }
     PassThrough4.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -10417,10 +10417,10 @@ var require_lazystream = __commonJS({
     var util3 = require("util");
     var PassThrough4 = require_passthrough();
     module2.exports = {
-      Readable: Readable7,
+      Readable: Readable10,
       Writable: Writable3
     };
-    util3.inherits(Readable7, PassThrough4);
+    util3.inherits(Readable10, PassThrough4);
     util3.inherits(Writable3, PassThrough4);
     function beforeFirstCall(instance, method, callback) {
       instance[method] = function() {
@@ -10429,9 +10429,9 @@ var require_lazystream = __commonJS({
         return this[method].apply(this, arguments);
       };
     }
-    function Readable7(fn, options) {
-      if (!(this instanceof Readable7))
-        return new Readable7(fn, options);
+    function Readable10(fn, options) {
+      if (!(this instanceof Readable10))
+        return new Readable10(fn, options);
       PassThrough4.call(this, options);
       beforeFirstCall(this, "_read", function() {
         var source = fn.call(this, options);
@@ -11637,7 +11637,7 @@ var require_async = __commonJS({
         var memo2 = /* @__PURE__ */ Object.create(null);
         var queues = /* @__PURE__ */ Object.create(null);
         var _fn = wrapAsync(fn);
-        var memoized = initialParams((args, callback) => {
+        var memoized2 = initialParams((args, callback) => {
           var key = hasher(...args);
           if (key in memo2) {
             setImmediate$1(() => callback(null, ...memo2[key]));
@@ -11657,9 +11657,9 @@ var require_async = __commonJS({
             });
           }
         });
-        memoized.memo = memo2;
-        memoized.unmemoized = fn;
-        return memoized;
+        memoized2.memo = memo2;
+        memoized2.unmemoized = fn;
+        return memoized2;
       }
       var _defer;
       if (hasNextTick) {
@@ -11885,16 +11885,16 @@ var require_async = __commonJS({
       }
       const DEFAULT_TIMES = 5;
       const DEFAULT_INTERVAL = 0;
-      function retry(opts, task, callback) {
+      function retry(opts2, task, callback) {
         var options = {
           times: DEFAULT_TIMES,
           intervalFunc: constant(DEFAULT_INTERVAL)
         };
-        if (arguments.length < 3 && typeof opts === "function") {
+        if (arguments.length < 3 && typeof opts2 === "function") {
           callback = task || promiseCallback();
-          task = opts;
+          task = opts2;
         } else {
-          parseTimes(options, opts);
+          parseTimes(options, opts2);
           callback = callback || promiseCallback();
         }
         if (typeof task !== "function") {
@@ -11926,12 +11926,12 @@ var require_async = __commonJS({
           throw new Error("Invalid arguments for async.retry");
         }
       }
-      function retryable(opts, task) {
+      function retryable(opts2, task) {
         if (!task) {
-          task = opts;
-          opts = null;
+          task = opts2;
+          opts2 = null;
         }
-        let arity = opts && opts.arity || task.length;
+        let arity = opts2 && opts2.arity || task.length;
         if (isAsync(task)) {
           arity += 1;
         }
@@ -11944,7 +11944,7 @@ var require_async = __commonJS({
           function taskFn(cb) {
             _task(...args, cb);
           }
-          if (opts) retry(opts, taskFn, callback);
+          if (opts2) retry(opts2, taskFn, callback);
           else retry(taskFn, callback);
           return callback[PROMISE_SYMBOL];
         });
@@ -13752,7 +13752,7 @@ var require_validators = __commonJS({
     function getOwnPropertyValueOrDefault(options, key, defaultValue) {
       return options == null || !ObjectPrototypeHasOwnProperty(options, key) ? defaultValue : options[key];
     }
-    var validateObject = hideStackFrames((value, name, options = null) => {
+    var validateObject3 = hideStackFrames((value, name, options = null) => {
       const allowArray = getOwnPropertyValueOrDefault(options, "allowArray", false);
       const allowFunction = getOwnPropertyValueOrDefault(options, "allowFunction", false);
       const nullable2 = getOwnPropertyValueOrDefault(options, "nullable", false);
@@ -13895,7 +13895,7 @@ var require_validators = __commonJS({
       validateInt32,
       validateInteger,
       validateNumber,
-      validateObject,
+      validateObject: validateObject3,
       validateOneOf,
       validatePlainFunction,
       validatePort,
@@ -13985,132 +13985,132 @@ var require_utils3 = __commonJS({
       if (isAsync === false) return typeof obj[SymbolIterator] === "function";
       return typeof obj[SymbolAsyncIterator] === "function" || typeof obj[SymbolIterator] === "function";
     }
-    function isDestroyed(stream) {
-      if (!isNodeStream(stream)) return null;
-      const wState = stream._writableState;
-      const rState = stream._readableState;
+    function isDestroyed(stream2) {
+      if (!isNodeStream(stream2)) return null;
+      const wState = stream2._writableState;
+      const rState = stream2._readableState;
       const state = wState || rState;
-      return !!(stream.destroyed || stream[kIsDestroyed] || state !== null && state !== void 0 && state.destroyed);
+      return !!(stream2.destroyed || stream2[kIsDestroyed] || state !== null && state !== void 0 && state.destroyed);
     }
-    function isWritableEnded(stream) {
-      if (!isWritableNodeStream(stream)) return null;
-      if (stream.writableEnded === true) return true;
-      const wState = stream._writableState;
+    function isWritableEnded(stream2) {
+      if (!isWritableNodeStream(stream2)) return null;
+      if (stream2.writableEnded === true) return true;
+      const wState = stream2._writableState;
       if (wState !== null && wState !== void 0 && wState.errored) return false;
       if (typeof (wState === null || wState === void 0 ? void 0 : wState.ended) !== "boolean") return null;
       return wState.ended;
     }
-    function isWritableFinished(stream, strict) {
-      if (!isWritableNodeStream(stream)) return null;
-      if (stream.writableFinished === true) return true;
-      const wState = stream._writableState;
+    function isWritableFinished(stream2, strict) {
+      if (!isWritableNodeStream(stream2)) return null;
+      if (stream2.writableFinished === true) return true;
+      const wState = stream2._writableState;
       if (wState !== null && wState !== void 0 && wState.errored) return false;
       if (typeof (wState === null || wState === void 0 ? void 0 : wState.finished) !== "boolean") return null;
       return !!(wState.finished || strict === false && wState.ended === true && wState.length === 0);
     }
-    function isReadableEnded(stream) {
-      if (!isReadableNodeStream(stream)) return null;
-      if (stream.readableEnded === true) return true;
-      const rState = stream._readableState;
+    function isReadableEnded(stream2) {
+      if (!isReadableNodeStream(stream2)) return null;
+      if (stream2.readableEnded === true) return true;
+      const rState = stream2._readableState;
       if (!rState || rState.errored) return false;
       if (typeof (rState === null || rState === void 0 ? void 0 : rState.ended) !== "boolean") return null;
       return rState.ended;
     }
-    function isReadableFinished(stream, strict) {
-      if (!isReadableNodeStream(stream)) return null;
-      const rState = stream._readableState;
+    function isReadableFinished(stream2, strict) {
+      if (!isReadableNodeStream(stream2)) return null;
+      const rState = stream2._readableState;
       if (rState !== null && rState !== void 0 && rState.errored) return false;
       if (typeof (rState === null || rState === void 0 ? void 0 : rState.endEmitted) !== "boolean") return null;
       return !!(rState.endEmitted || strict === false && rState.ended === true && rState.length === 0);
     }
-    function isReadable2(stream) {
-      if (stream && stream[kIsReadable] != null) return stream[kIsReadable];
-      if (typeof (stream === null || stream === void 0 ? void 0 : stream.readable) !== "boolean") return null;
-      if (isDestroyed(stream)) return false;
-      return isReadableNodeStream(stream) && stream.readable && !isReadableFinished(stream);
+    function isReadable2(stream2) {
+      if (stream2 && stream2[kIsReadable] != null) return stream2[kIsReadable];
+      if (typeof (stream2 === null || stream2 === void 0 ? void 0 : stream2.readable) !== "boolean") return null;
+      if (isDestroyed(stream2)) return false;
+      return isReadableNodeStream(stream2) && stream2.readable && !isReadableFinished(stream2);
     }
-    function isWritable(stream) {
-      if (stream && stream[kIsWritable] != null) return stream[kIsWritable];
-      if (typeof (stream === null || stream === void 0 ? void 0 : stream.writable) !== "boolean") return null;
-      if (isDestroyed(stream)) return false;
-      return isWritableNodeStream(stream) && stream.writable && !isWritableEnded(stream);
+    function isWritable(stream2) {
+      if (stream2 && stream2[kIsWritable] != null) return stream2[kIsWritable];
+      if (typeof (stream2 === null || stream2 === void 0 ? void 0 : stream2.writable) !== "boolean") return null;
+      if (isDestroyed(stream2)) return false;
+      return isWritableNodeStream(stream2) && stream2.writable && !isWritableEnded(stream2);
     }
-    function isFinished(stream, opts) {
-      if (!isNodeStream(stream)) {
+    function isFinished(stream2, opts2) {
+      if (!isNodeStream(stream2)) {
         return null;
       }
-      if (isDestroyed(stream)) {
+      if (isDestroyed(stream2)) {
         return true;
       }
-      if ((opts === null || opts === void 0 ? void 0 : opts.readable) !== false && isReadable2(stream)) {
+      if ((opts2 === null || opts2 === void 0 ? void 0 : opts2.readable) !== false && isReadable2(stream2)) {
         return false;
       }
-      if ((opts === null || opts === void 0 ? void 0 : opts.writable) !== false && isWritable(stream)) {
+      if ((opts2 === null || opts2 === void 0 ? void 0 : opts2.writable) !== false && isWritable(stream2)) {
         return false;
       }
       return true;
     }
-    function isWritableErrored(stream) {
+    function isWritableErrored(stream2) {
       var _stream$_writableStat, _stream$_writableStat2;
-      if (!isNodeStream(stream)) {
+      if (!isNodeStream(stream2)) {
         return null;
       }
-      if (stream.writableErrored) {
-        return stream.writableErrored;
+      if (stream2.writableErrored) {
+        return stream2.writableErrored;
       }
-      return (_stream$_writableStat = (_stream$_writableStat2 = stream._writableState) === null || _stream$_writableStat2 === void 0 ? void 0 : _stream$_writableStat2.errored) !== null && _stream$_writableStat !== void 0 ? _stream$_writableStat : null;
+      return (_stream$_writableStat = (_stream$_writableStat2 = stream2._writableState) === null || _stream$_writableStat2 === void 0 ? void 0 : _stream$_writableStat2.errored) !== null && _stream$_writableStat !== void 0 ? _stream$_writableStat : null;
     }
-    function isReadableErrored(stream) {
+    function isReadableErrored(stream2) {
       var _stream$_readableStat, _stream$_readableStat2;
-      if (!isNodeStream(stream)) {
+      if (!isNodeStream(stream2)) {
         return null;
       }
-      if (stream.readableErrored) {
-        return stream.readableErrored;
+      if (stream2.readableErrored) {
+        return stream2.readableErrored;
       }
-      return (_stream$_readableStat = (_stream$_readableStat2 = stream._readableState) === null || _stream$_readableStat2 === void 0 ? void 0 : _stream$_readableStat2.errored) !== null && _stream$_readableStat !== void 0 ? _stream$_readableStat : null;
+      return (_stream$_readableStat = (_stream$_readableStat2 = stream2._readableState) === null || _stream$_readableStat2 === void 0 ? void 0 : _stream$_readableStat2.errored) !== null && _stream$_readableStat !== void 0 ? _stream$_readableStat : null;
     }
-    function isClosed(stream) {
-      if (!isNodeStream(stream)) {
+    function isClosed(stream2) {
+      if (!isNodeStream(stream2)) {
         return null;
       }
-      if (typeof stream.closed === "boolean") {
-        return stream.closed;
+      if (typeof stream2.closed === "boolean") {
+        return stream2.closed;
       }
-      const wState = stream._writableState;
-      const rState = stream._readableState;
+      const wState = stream2._writableState;
+      const rState = stream2._readableState;
       if (typeof (wState === null || wState === void 0 ? void 0 : wState.closed) === "boolean" || typeof (rState === null || rState === void 0 ? void 0 : rState.closed) === "boolean") {
         return (wState === null || wState === void 0 ? void 0 : wState.closed) || (rState === null || rState === void 0 ? void 0 : rState.closed);
       }
-      if (typeof stream._closed === "boolean" && isOutgoingMessage(stream)) {
-        return stream._closed;
+      if (typeof stream2._closed === "boolean" && isOutgoingMessage(stream2)) {
+        return stream2._closed;
       }
       return null;
     }
-    function isOutgoingMessage(stream) {
-      return typeof stream._closed === "boolean" && typeof stream._defaultKeepAlive === "boolean" && typeof stream._removedConnection === "boolean" && typeof stream._removedContLen === "boolean";
+    function isOutgoingMessage(stream2) {
+      return typeof stream2._closed === "boolean" && typeof stream2._defaultKeepAlive === "boolean" && typeof stream2._removedConnection === "boolean" && typeof stream2._removedContLen === "boolean";
     }
-    function isServerResponse(stream) {
-      return typeof stream._sent100 === "boolean" && isOutgoingMessage(stream);
+    function isServerResponse(stream2) {
+      return typeof stream2._sent100 === "boolean" && isOutgoingMessage(stream2);
     }
-    function isServerRequest(stream) {
+    function isServerRequest(stream2) {
       var _stream$req;
-      return typeof stream._consuming === "boolean" && typeof stream._dumped === "boolean" && ((_stream$req = stream.req) === null || _stream$req === void 0 ? void 0 : _stream$req.upgradeOrConnect) === void 0;
+      return typeof stream2._consuming === "boolean" && typeof stream2._dumped === "boolean" && ((_stream$req = stream2.req) === null || _stream$req === void 0 ? void 0 : _stream$req.upgradeOrConnect) === void 0;
     }
-    function willEmitClose(stream) {
-      if (!isNodeStream(stream)) return null;
-      const wState = stream._writableState;
-      const rState = stream._readableState;
+    function willEmitClose(stream2) {
+      if (!isNodeStream(stream2)) return null;
+      const wState = stream2._writableState;
+      const rState = stream2._readableState;
       const state = wState || rState;
-      return !state && isServerResponse(stream) || !!(state && state.autoDestroy && state.emitClose && state.closed === false);
+      return !state && isServerResponse(stream2) || !!(state && state.autoDestroy && state.emitClose && state.closed === false);
     }
-    function isDisturbed(stream) {
+    function isDisturbed(stream2) {
       var _stream$kIsDisturbed;
-      return !!(stream && ((_stream$kIsDisturbed = stream[kIsDisturbed]) !== null && _stream$kIsDisturbed !== void 0 ? _stream$kIsDisturbed : stream.readableDidRead || stream.readableAborted));
+      return !!(stream2 && ((_stream$kIsDisturbed = stream2[kIsDisturbed]) !== null && _stream$kIsDisturbed !== void 0 ? _stream$kIsDisturbed : stream2.readableDidRead || stream2.readableAborted));
     }
-    function isErrored(stream) {
+    function isErrored(stream2) {
       var _ref, _ref2, _ref3, _ref4, _ref5, _stream$kIsErrored, _stream$_readableStat3, _stream$_writableStat3, _stream$_readableStat4, _stream$_writableStat4;
-      return !!(stream && ((_ref = (_ref2 = (_ref3 = (_ref4 = (_ref5 = (_stream$kIsErrored = stream[kIsErrored]) !== null && _stream$kIsErrored !== void 0 ? _stream$kIsErrored : stream.readableErrored) !== null && _ref5 !== void 0 ? _ref5 : stream.writableErrored) !== null && _ref4 !== void 0 ? _ref4 : (_stream$_readableStat3 = stream._readableState) === null || _stream$_readableStat3 === void 0 ? void 0 : _stream$_readableStat3.errorEmitted) !== null && _ref3 !== void 0 ? _ref3 : (_stream$_writableStat3 = stream._writableState) === null || _stream$_writableStat3 === void 0 ? void 0 : _stream$_writableStat3.errorEmitted) !== null && _ref2 !== void 0 ? _ref2 : (_stream$_readableStat4 = stream._readableState) === null || _stream$_readableStat4 === void 0 ? void 0 : _stream$_readableStat4.errored) !== null && _ref !== void 0 ? _ref : (_stream$_writableStat4 = stream._writableState) === null || _stream$_writableStat4 === void 0 ? void 0 : _stream$_writableStat4.errored));
+      return !!(stream2 && ((_ref = (_ref2 = (_ref3 = (_ref4 = (_ref5 = (_stream$kIsErrored = stream2[kIsErrored]) !== null && _stream$kIsErrored !== void 0 ? _stream$kIsErrored : stream2.readableErrored) !== null && _ref5 !== void 0 ? _ref5 : stream2.writableErrored) !== null && _ref4 !== void 0 ? _ref4 : (_stream$_readableStat3 = stream2._readableState) === null || _stream$_readableStat3 === void 0 ? void 0 : _stream$_readableStat3.errorEmitted) !== null && _ref3 !== void 0 ? _ref3 : (_stream$_writableStat3 = stream2._writableState) === null || _stream$_writableStat3 === void 0 ? void 0 : _stream$_writableStat3.errorEmitted) !== null && _ref2 !== void 0 ? _ref2 : (_stream$_readableStat4 = stream2._readableState) === null || _stream$_readableStat4 === void 0 ? void 0 : _stream$_readableStat4.errored) !== null && _ref !== void 0 ? _ref : (_stream$_writableStat4 = stream2._writableState) === null || _stream$_writableStat4 === void 0 ? void 0 : _stream$_writableStat4.errored));
     }
     module2.exports = {
       isDestroyed,
@@ -14157,7 +14157,7 @@ var require_end_of_stream = __commonJS({
     var { AbortError, codes } = require_errors();
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_PREMATURE_CLOSE } = codes;
     var { kEmptyObject, once } = require_util2();
-    var { validateAbortSignal, validateFunction, validateObject, validateBoolean } = require_validators();
+    var { validateAbortSignal, validateFunction, validateObject: validateObject3, validateBoolean } = require_validators();
     var { Promise: Promise2, PromisePrototypeThen, SymbolDispose } = require_primordials();
     var {
       isClosed,
@@ -14176,12 +14176,12 @@ var require_end_of_stream = __commonJS({
       kIsClosedPromise
     } = require_utils3();
     var addAbortListener;
-    function isRequest(stream) {
-      return stream.setHeader && typeof stream.abort === "function";
+    function isRequest(stream2) {
+      return stream2.setHeader && typeof stream2.abort === "function";
     }
     var nop = () => {
     };
-    function eos(stream, options, callback) {
+    function eos(stream2, options, callback) {
       var _options$readable, _options$writable;
       if (arguments.length === 2) {
         callback = options;
@@ -14189,138 +14189,138 @@ var require_end_of_stream = __commonJS({
       } else if (options == null) {
         options = kEmptyObject;
       } else {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       validateFunction(callback, "callback");
       validateAbortSignal(options.signal, "options.signal");
       callback = once(callback);
-      if (isReadableStream(stream) || isWritableStream(stream)) {
-        return eosWeb(stream, options, callback);
+      if (isReadableStream(stream2) || isWritableStream(stream2)) {
+        return eosWeb(stream2, options, callback);
       }
-      if (!isNodeStream(stream)) {
-        throw new ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
+      if (!isNodeStream(stream2)) {
+        throw new ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream2);
       }
-      const readable = (_options$readable = options.readable) !== null && _options$readable !== void 0 ? _options$readable : isReadableNodeStream(stream);
-      const writable = (_options$writable = options.writable) !== null && _options$writable !== void 0 ? _options$writable : isWritableNodeStream(stream);
-      const wState = stream._writableState;
-      const rState = stream._readableState;
+      const readable = (_options$readable = options.readable) !== null && _options$readable !== void 0 ? _options$readable : isReadableNodeStream(stream2);
+      const writable = (_options$writable = options.writable) !== null && _options$writable !== void 0 ? _options$writable : isWritableNodeStream(stream2);
+      const wState = stream2._writableState;
+      const rState = stream2._readableState;
       const onlegacyfinish = () => {
-        if (!stream.writable) {
+        if (!stream2.writable) {
           onfinish();
         }
       };
-      let willEmitClose = _willEmitClose(stream) && isReadableNodeStream(stream) === readable && isWritableNodeStream(stream) === writable;
-      let writableFinished = isWritableFinished(stream, false);
+      let willEmitClose = _willEmitClose(stream2) && isReadableNodeStream(stream2) === readable && isWritableNodeStream(stream2) === writable;
+      let writableFinished = isWritableFinished(stream2, false);
       const onfinish = () => {
         writableFinished = true;
-        if (stream.destroyed) {
+        if (stream2.destroyed) {
           willEmitClose = false;
         }
-        if (willEmitClose && (!stream.readable || readable)) {
+        if (willEmitClose && (!stream2.readable || readable)) {
           return;
         }
         if (!readable || readableFinished) {
-          callback.call(stream);
+          callback.call(stream2);
         }
       };
-      let readableFinished = isReadableFinished(stream, false);
+      let readableFinished = isReadableFinished(stream2, false);
       const onend = () => {
         readableFinished = true;
-        if (stream.destroyed) {
+        if (stream2.destroyed) {
           willEmitClose = false;
         }
-        if (willEmitClose && (!stream.writable || writable)) {
+        if (willEmitClose && (!stream2.writable || writable)) {
           return;
         }
         if (!writable || writableFinished) {
-          callback.call(stream);
+          callback.call(stream2);
         }
       };
       const onerror = (err) => {
-        callback.call(stream, err);
+        callback.call(stream2, err);
       };
-      let closed = isClosed(stream);
+      let closed = isClosed(stream2);
       const onclose = () => {
         closed = true;
-        const errored = isWritableErrored(stream) || isReadableErrored(stream);
+        const errored = isWritableErrored(stream2) || isReadableErrored(stream2);
         if (errored && typeof errored !== "boolean") {
-          return callback.call(stream, errored);
+          return callback.call(stream2, errored);
         }
-        if (readable && !readableFinished && isReadableNodeStream(stream, true)) {
-          if (!isReadableFinished(stream, false)) return callback.call(stream, new ERR_STREAM_PREMATURE_CLOSE());
+        if (readable && !readableFinished && isReadableNodeStream(stream2, true)) {
+          if (!isReadableFinished(stream2, false)) return callback.call(stream2, new ERR_STREAM_PREMATURE_CLOSE());
         }
         if (writable && !writableFinished) {
-          if (!isWritableFinished(stream, false)) return callback.call(stream, new ERR_STREAM_PREMATURE_CLOSE());
+          if (!isWritableFinished(stream2, false)) return callback.call(stream2, new ERR_STREAM_PREMATURE_CLOSE());
         }
-        callback.call(stream);
+        callback.call(stream2);
       };
       const onclosed = () => {
         closed = true;
-        const errored = isWritableErrored(stream) || isReadableErrored(stream);
+        const errored = isWritableErrored(stream2) || isReadableErrored(stream2);
         if (errored && typeof errored !== "boolean") {
-          return callback.call(stream, errored);
+          return callback.call(stream2, errored);
         }
-        callback.call(stream);
+        callback.call(stream2);
       };
       const onrequest = () => {
-        stream.req.on("finish", onfinish);
+        stream2.req.on("finish", onfinish);
       };
-      if (isRequest(stream)) {
-        stream.on("complete", onfinish);
+      if (isRequest(stream2)) {
+        stream2.on("complete", onfinish);
         if (!willEmitClose) {
-          stream.on("abort", onclose);
+          stream2.on("abort", onclose);
         }
-        if (stream.req) {
+        if (stream2.req) {
           onrequest();
         } else {
-          stream.on("request", onrequest);
+          stream2.on("request", onrequest);
         }
       } else if (writable && !wState) {
-        stream.on("end", onlegacyfinish);
-        stream.on("close", onlegacyfinish);
+        stream2.on("end", onlegacyfinish);
+        stream2.on("close", onlegacyfinish);
       }
-      if (!willEmitClose && typeof stream.aborted === "boolean") {
-        stream.on("aborted", onclose);
+      if (!willEmitClose && typeof stream2.aborted === "boolean") {
+        stream2.on("aborted", onclose);
       }
-      stream.on("end", onend);
-      stream.on("finish", onfinish);
+      stream2.on("end", onend);
+      stream2.on("finish", onfinish);
       if (options.error !== false) {
-        stream.on("error", onerror);
+        stream2.on("error", onerror);
       }
-      stream.on("close", onclose);
+      stream2.on("close", onclose);
       if (closed) {
         process7.nextTick(onclose);
       } else if (wState !== null && wState !== void 0 && wState.errorEmitted || rState !== null && rState !== void 0 && rState.errorEmitted) {
         if (!willEmitClose) {
           process7.nextTick(onclosed);
         }
-      } else if (!readable && (!willEmitClose || isReadable2(stream)) && (writableFinished || isWritable(stream) === false)) {
+      } else if (!readable && (!willEmitClose || isReadable2(stream2)) && (writableFinished || isWritable(stream2) === false)) {
         process7.nextTick(onclosed);
-      } else if (!writable && (!willEmitClose || isWritable(stream)) && (readableFinished || isReadable2(stream) === false)) {
+      } else if (!writable && (!willEmitClose || isWritable(stream2)) && (readableFinished || isReadable2(stream2) === false)) {
         process7.nextTick(onclosed);
-      } else if (rState && stream.req && stream.aborted) {
+      } else if (rState && stream2.req && stream2.aborted) {
         process7.nextTick(onclosed);
       }
       const cleanup = () => {
         callback = nop;
-        stream.removeListener("aborted", onclose);
-        stream.removeListener("complete", onfinish);
-        stream.removeListener("abort", onclose);
-        stream.removeListener("request", onrequest);
-        if (stream.req) stream.req.removeListener("finish", onfinish);
-        stream.removeListener("end", onlegacyfinish);
-        stream.removeListener("close", onlegacyfinish);
-        stream.removeListener("finish", onfinish);
-        stream.removeListener("end", onend);
-        stream.removeListener("error", onerror);
-        stream.removeListener("close", onclose);
+        stream2.removeListener("aborted", onclose);
+        stream2.removeListener("complete", onfinish);
+        stream2.removeListener("abort", onclose);
+        stream2.removeListener("request", onrequest);
+        if (stream2.req) stream2.req.removeListener("finish", onfinish);
+        stream2.removeListener("end", onlegacyfinish);
+        stream2.removeListener("close", onlegacyfinish);
+        stream2.removeListener("finish", onfinish);
+        stream2.removeListener("end", onend);
+        stream2.removeListener("error", onerror);
+        stream2.removeListener("close", onclose);
       };
       if (options.signal && !closed) {
         const abort = () => {
           const endCallback = callback;
           cleanup();
           endCallback.call(
-            stream,
+            stream2,
             new AbortError(void 0, {
               cause: options.signal.reason
             })
@@ -14334,20 +14334,20 @@ var require_end_of_stream = __commonJS({
           const originalCallback = callback;
           callback = once((...args) => {
             disposable[SymbolDispose]();
-            originalCallback.apply(stream, args);
+            originalCallback.apply(stream2, args);
           });
         }
       }
       return cleanup;
     }
-    function eosWeb(stream, options, callback) {
+    function eosWeb(stream2, options, callback) {
       let isAborted = false;
       let abort = nop;
       if (options.signal) {
         abort = () => {
           isAborted = true;
           callback.call(
-            stream,
+            stream2,
             new AbortError(void 0, {
               cause: options.signal.reason
             })
@@ -14361,30 +14361,30 @@ var require_end_of_stream = __commonJS({
           const originalCallback = callback;
           callback = once((...args) => {
             disposable[SymbolDispose]();
-            originalCallback.apply(stream, args);
+            originalCallback.apply(stream2, args);
           });
         }
       }
       const resolverFn = (...args) => {
         if (!isAborted) {
-          process7.nextTick(() => callback.apply(stream, args));
+          process7.nextTick(() => callback.apply(stream2, args));
         }
       };
-      PromisePrototypeThen(stream[kIsClosedPromise].promise, resolverFn, resolverFn);
+      PromisePrototypeThen(stream2[kIsClosedPromise].promise, resolverFn, resolverFn);
       return nop;
     }
-    function finished2(stream, opts) {
+    function finished2(stream2, opts2) {
       var _opts;
       let autoCleanup = false;
-      if (opts === null) {
-        opts = kEmptyObject;
+      if (opts2 === null) {
+        opts2 = kEmptyObject;
       }
-      if ((_opts = opts) !== null && _opts !== void 0 && _opts.cleanup) {
-        validateBoolean(opts.cleanup, "cleanup");
-        autoCleanup = opts.cleanup;
+      if ((_opts = opts2) !== null && _opts !== void 0 && _opts.cleanup) {
+        validateBoolean(opts2.cleanup, "cleanup");
+        autoCleanup = opts2.cleanup;
       }
       return new Promise2((resolve3, reject) => {
-        const cleanup = eos(stream, opts, (err) => {
+        const cleanup = eos(stream2, opts2, (err) => {
           if (autoCleanup) {
             cleanup();
           }
@@ -14542,14 +14542,14 @@ var require_destroy2 = __commonJS({
         w.finished = w.writable === false;
       }
     }
-    function errorOrDestroy(stream, err, sync) {
-      const r = stream._readableState;
-      const w = stream._writableState;
+    function errorOrDestroy(stream2, err, sync) {
+      const r = stream2._readableState;
+      const w = stream2._writableState;
       if (w !== null && w !== void 0 && w.destroyed || r !== null && r !== void 0 && r.destroyed) {
         return this;
       }
       if (r !== null && r !== void 0 && r.autoDestroy || w !== null && w !== void 0 && w.autoDestroy)
-        stream.destroy(err);
+        stream2.destroy(err);
       else if (err) {
         err.stack;
         if (w && !w.errored) {
@@ -14559,40 +14559,40 @@ var require_destroy2 = __commonJS({
           r.errored = err;
         }
         if (sync) {
-          process7.nextTick(emitErrorNT, stream, err);
+          process7.nextTick(emitErrorNT, stream2, err);
         } else {
-          emitErrorNT(stream, err);
+          emitErrorNT(stream2, err);
         }
       }
     }
-    function construct(stream, cb) {
-      if (typeof stream._construct !== "function") {
+    function construct(stream2, cb) {
+      if (typeof stream2._construct !== "function") {
         return;
       }
-      const r = stream._readableState;
-      const w = stream._writableState;
+      const r = stream2._readableState;
+      const w = stream2._writableState;
       if (r) {
         r.constructed = false;
       }
       if (w) {
         w.constructed = false;
       }
-      stream.once(kConstruct, cb);
-      if (stream.listenerCount(kConstruct) > 1) {
+      stream2.once(kConstruct, cb);
+      if (stream2.listenerCount(kConstruct) > 1) {
         return;
       }
-      process7.nextTick(constructNT, stream);
+      process7.nextTick(constructNT, stream2);
     }
-    function constructNT(stream) {
+    function constructNT(stream2) {
       let called = false;
       function onConstruct(err) {
         if (called) {
-          errorOrDestroy(stream, err !== null && err !== void 0 ? err : new ERR_MULTIPLE_CALLBACK());
+          errorOrDestroy(stream2, err !== null && err !== void 0 ? err : new ERR_MULTIPLE_CALLBACK());
           return;
         }
         called = true;
-        const r = stream._readableState;
-        const w = stream._writableState;
+        const r = stream2._readableState;
+        const w = stream2._writableState;
         const s = w || r;
         if (r) {
           r.constructed = true;
@@ -14601,59 +14601,59 @@ var require_destroy2 = __commonJS({
           w.constructed = true;
         }
         if (s.destroyed) {
-          stream.emit(kDestroy, err);
+          stream2.emit(kDestroy, err);
         } else if (err) {
-          errorOrDestroy(stream, err, true);
+          errorOrDestroy(stream2, err, true);
         } else {
-          process7.nextTick(emitConstructNT, stream);
+          process7.nextTick(emitConstructNT, stream2);
         }
       }
       try {
-        stream._construct((err) => {
+        stream2._construct((err) => {
           process7.nextTick(onConstruct, err);
         });
       } catch (err) {
         process7.nextTick(onConstruct, err);
       }
     }
-    function emitConstructNT(stream) {
-      stream.emit(kConstruct);
+    function emitConstructNT(stream2) {
+      stream2.emit(kConstruct);
     }
-    function isRequest(stream) {
-      return (stream === null || stream === void 0 ? void 0 : stream.setHeader) && typeof stream.abort === "function";
+    function isRequest(stream2) {
+      return (stream2 === null || stream2 === void 0 ? void 0 : stream2.setHeader) && typeof stream2.abort === "function";
     }
-    function emitCloseLegacy(stream) {
-      stream.emit("close");
+    function emitCloseLegacy(stream2) {
+      stream2.emit("close");
     }
-    function emitErrorCloseLegacy(stream, err) {
-      stream.emit("error", err);
-      process7.nextTick(emitCloseLegacy, stream);
+    function emitErrorCloseLegacy(stream2, err) {
+      stream2.emit("error", err);
+      process7.nextTick(emitCloseLegacy, stream2);
     }
-    function destroyer(stream, err) {
-      if (!stream || isDestroyed(stream)) {
+    function destroyer(stream2, err) {
+      if (!stream2 || isDestroyed(stream2)) {
         return;
       }
-      if (!err && !isFinished(stream)) {
+      if (!err && !isFinished(stream2)) {
         err = new AbortError();
       }
-      if (isServerRequest(stream)) {
-        stream.socket = null;
-        stream.destroy(err);
-      } else if (isRequest(stream)) {
-        stream.abort();
-      } else if (isRequest(stream.req)) {
-        stream.req.abort();
-      } else if (typeof stream.destroy === "function") {
-        stream.destroy(err);
-      } else if (typeof stream.close === "function") {
-        stream.close();
+      if (isServerRequest(stream2)) {
+        stream2.socket = null;
+        stream2.destroy(err);
+      } else if (isRequest(stream2)) {
+        stream2.abort();
+      } else if (isRequest(stream2.req)) {
+        stream2.req.abort();
+      } else if (typeof stream2.destroy === "function") {
+        stream2.destroy(err);
+      } else if (typeof stream2.close === "function") {
+        stream2.close();
       } else if (err) {
-        process7.nextTick(emitErrorCloseLegacy, stream, err);
+        process7.nextTick(emitErrorCloseLegacy, stream2, err);
       } else {
-        process7.nextTick(emitCloseLegacy, stream);
+        process7.nextTick(emitCloseLegacy, stream2);
       }
-      if (!stream.destroyed) {
-        stream[kIsDestroyed] = true;
+      if (!stream2.destroyed) {
+        stream2[kIsDestroyed] = true;
       }
     }
     module2.exports = {
@@ -14672,8 +14672,8 @@ var require_legacy = __commonJS({
     "use strict";
     var { ArrayIsArray, ObjectSetPrototypeOf } = require_primordials();
     var { EventEmitter: EE } = require("events");
-    function Stream(opts) {
-      EE.call(this, opts);
+    function Stream(opts2) {
+      EE.call(this, opts2);
     }
     ObjectSetPrototypeOf(Stream.prototype, EE.prototype);
     ObjectSetPrototypeOf(Stream, EE);
@@ -14760,25 +14760,25 @@ var require_add_abort_signal = __commonJS({
         throw new ERR_INVALID_ARG_TYPE(name, "AbortSignal", signal);
       }
     };
-    module2.exports.addAbortSignal = function addAbortSignal(signal, stream) {
+    module2.exports.addAbortSignal = function addAbortSignal(signal, stream2) {
       validateAbortSignal(signal, "signal");
-      if (!isNodeStream(stream) && !isWebStream(stream)) {
-        throw new ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
+      if (!isNodeStream(stream2) && !isWebStream(stream2)) {
+        throw new ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream2);
       }
-      return module2.exports.addAbortSignalNoValidate(signal, stream);
+      return module2.exports.addAbortSignalNoValidate(signal, stream2);
     };
-    module2.exports.addAbortSignalNoValidate = function(signal, stream) {
+    module2.exports.addAbortSignalNoValidate = function(signal, stream2) {
       if (typeof signal !== "object" || !("aborted" in signal)) {
-        return stream;
+        return stream2;
       }
-      const onAbort = isNodeStream(stream) ? () => {
-        stream.destroy(
+      const onAbort = isNodeStream(stream2) ? () => {
+        stream2.destroy(
           new AbortError(void 0, {
             cause: signal.reason
           })
         );
       } : () => {
-        stream[kControllerErrorFunction](
+        stream2[kControllerErrorFunction](
           new AbortError(void 0, {
             cause: signal.reason
           })
@@ -14789,9 +14789,9 @@ var require_add_abort_signal = __commonJS({
       } else {
         addAbortListener = addAbortListener || require_util2().addAbortListener;
         const disposable = addAbortListener(signal, onAbort);
-        eos(stream, disposable[SymbolDispose]);
+        eos(stream2, disposable[SymbolDispose]);
       }
-      return stream;
+      return stream2;
     };
   }
 });
@@ -15297,12 +15297,12 @@ var require_from = __commonJS({
     var { PromisePrototypeThen, SymbolAsyncIterator, SymbolIterator } = require_primordials();
     var { Buffer: Buffer2 } = require("buffer");
     var { ERR_INVALID_ARG_TYPE, ERR_STREAM_NULL_VALUES } = require_errors().codes;
-    function from(Readable7, iterable, opts) {
+    function from(Readable10, iterable, opts2) {
       let iterator2;
       if (typeof iterable === "string" || iterable instanceof Buffer2) {
-        return new Readable7({
+        return new Readable10({
           objectMode: true,
-          ...opts,
+          ...opts2,
           read() {
             this.push(iterable);
             this.push(null);
@@ -15319,11 +15319,11 @@ var require_from = __commonJS({
       } else {
         throw new ERR_INVALID_ARG_TYPE("iterable", ["Iterable"], iterable);
       }
-      const readable = new Readable7({
+      const readable = new Readable10({
         objectMode: true,
         highWaterMark: 1,
         // TODO(ronag): What options should be allowed?
-        ...opts
+        ...opts2
       });
       let reading = false;
       readable._read = function() {
@@ -15403,8 +15403,8 @@ var require_readable2 = __commonJS({
       SymbolAsyncIterator,
       Symbol: Symbol2
     } = require_primordials();
-    module2.exports = Readable7;
-    Readable7.ReadableState = ReadableState;
+    module2.exports = Readable10;
+    Readable10.ReadableState = ReadableState;
     var { EventEmitter: EE } = require("events");
     var { Stream, prependListener } = require_legacy();
     var { Buffer: Buffer2 } = require("buffer");
@@ -15427,12 +15427,12 @@ var require_readable2 = __commonJS({
       },
       AbortError
     } = require_errors();
-    var { validateObject } = require_validators();
+    var { validateObject: validateObject3 } = require_validators();
     var kPaused = Symbol2("kPaused");
     var { StringDecoder: StringDecoder2 } = require_string_decoder2();
     var from = require_from();
-    ObjectSetPrototypeOf(Readable7.prototype, Stream.prototype);
-    ObjectSetPrototypeOf(Readable7, Stream);
+    ObjectSetPrototypeOf(Readable10.prototype, Stream.prototype);
+    ObjectSetPrototypeOf(Readable10, Stream);
     var nop = () => {
     };
     var { errorOrDestroy } = destroyImpl;
@@ -15504,8 +15504,8 @@ var require_readable2 = __commonJS({
       readingMore: makeBitMapDescriptor(kReadingMore),
       dataEmitted: makeBitMapDescriptor(kDataEmitted)
     });
-    function ReadableState(options, stream, isDuplex) {
-      if (typeof isDuplex !== "boolean") isDuplex = stream instanceof require_duplex();
+    function ReadableState(options, stream2, isDuplex) {
+      if (typeof isDuplex !== "boolean") isDuplex = stream2 instanceof require_duplex();
       this.state = kEmitClose | kAutoDestroy | kConstructed | kSync;
       if (options && options.objectMode) this.state |= kObjectMode;
       if (isDuplex && options && options.readableObjectMode) this.state |= kObjectMode;
@@ -15527,8 +15527,8 @@ var require_readable2 = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable7(options) {
-      if (!(this instanceof Readable7)) return new Readable7(options);
+    function Readable10(options) {
+      if (!(this instanceof Readable10)) return new Readable10(options);
       const isDuplex = this instanceof require_duplex();
       this._readableState = new ReadableState(options, this, isDuplex);
       if (options) {
@@ -15544,15 +15544,15 @@ var require_readable2 = __commonJS({
         }
       });
     }
-    Readable7.prototype.destroy = destroyImpl.destroy;
-    Readable7.prototype._undestroy = destroyImpl.undestroy;
-    Readable7.prototype._destroy = function(err, cb) {
+    Readable10.prototype.destroy = destroyImpl.destroy;
+    Readable10.prototype._undestroy = destroyImpl.undestroy;
+    Readable10.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Readable7.prototype[EE.captureRejectionSymbol] = function(err) {
+    Readable10.prototype[EE.captureRejectionSymbol] = function(err) {
       this.destroy(err);
     };
-    Readable7.prototype[SymbolAsyncDispose] = function() {
+    Readable10.prototype[SymbolAsyncDispose] = function() {
       let error63;
       if (!this.destroyed) {
         error63 = this.readableEnded ? null : new AbortError();
@@ -15560,15 +15560,15 @@ var require_readable2 = __commonJS({
       }
       return new Promise2((resolve3, reject) => eos(this, (err) => err && err !== error63 ? reject(err) : resolve3(null)));
     };
-    Readable7.prototype.push = function(chunk, encoding) {
+    Readable10.prototype.push = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, false);
     };
-    Readable7.prototype.unshift = function(chunk, encoding) {
+    Readable10.prototype.unshift = function(chunk, encoding) {
       return readableAddChunk(this, chunk, encoding, true);
     };
-    function readableAddChunk(stream, chunk, encoding, addToFront) {
+    function readableAddChunk(stream2, chunk, encoding, addToFront) {
       debug2("readableAddChunk", chunk);
-      const state = stream._readableState;
+      const state = stream2._readableState;
       let err;
       if ((state.state & kObjectMode) === 0) {
         if (typeof chunk === "string") {
@@ -15591,57 +15591,57 @@ var require_readable2 = __commonJS({
         }
       }
       if (err) {
-        errorOrDestroy(stream, err);
+        errorOrDestroy(stream2, err);
       } else if (chunk === null) {
         state.state &= ~kReading;
-        onEofChunk(stream, state);
+        onEofChunk(stream2, state);
       } else if ((state.state & kObjectMode) !== 0 || chunk && chunk.length > 0) {
         if (addToFront) {
-          if ((state.state & kEndEmitted) !== 0) errorOrDestroy(stream, new ERR_STREAM_UNSHIFT_AFTER_END_EVENT());
+          if ((state.state & kEndEmitted) !== 0) errorOrDestroy(stream2, new ERR_STREAM_UNSHIFT_AFTER_END_EVENT());
           else if (state.destroyed || state.errored) return false;
-          else addChunk(stream, state, chunk, true);
+          else addChunk(stream2, state, chunk, true);
         } else if (state.ended) {
-          errorOrDestroy(stream, new ERR_STREAM_PUSH_AFTER_EOF());
+          errorOrDestroy(stream2, new ERR_STREAM_PUSH_AFTER_EOF());
         } else if (state.destroyed || state.errored) {
           return false;
         } else {
           state.state &= ~kReading;
           if (state.decoder && !encoding) {
             chunk = state.decoder.write(chunk);
-            if (state.objectMode || chunk.length !== 0) addChunk(stream, state, chunk, false);
-            else maybeReadMore(stream, state);
+            if (state.objectMode || chunk.length !== 0) addChunk(stream2, state, chunk, false);
+            else maybeReadMore(stream2, state);
           } else {
-            addChunk(stream, state, chunk, false);
+            addChunk(stream2, state, chunk, false);
           }
         }
       } else if (!addToFront) {
         state.state &= ~kReading;
-        maybeReadMore(stream, state);
+        maybeReadMore(stream2, state);
       }
       return !state.ended && (state.length < state.highWaterMark || state.length === 0);
     }
-    function addChunk(stream, state, chunk, addToFront) {
-      if (state.flowing && state.length === 0 && !state.sync && stream.listenerCount("data") > 0) {
+    function addChunk(stream2, state, chunk, addToFront) {
+      if (state.flowing && state.length === 0 && !state.sync && stream2.listenerCount("data") > 0) {
         if ((state.state & kMultiAwaitDrain) !== 0) {
           state.awaitDrainWriters.clear();
         } else {
           state.awaitDrainWriters = null;
         }
         state.dataEmitted = true;
-        stream.emit("data", chunk);
+        stream2.emit("data", chunk);
       } else {
         state.length += state.objectMode ? 1 : chunk.length;
         if (addToFront) state.buffer.unshift(chunk);
         else state.buffer.push(chunk);
-        if ((state.state & kNeedReadable) !== 0) emitReadable(stream);
+        if ((state.state & kNeedReadable) !== 0) emitReadable(stream2);
       }
-      maybeReadMore(stream, state);
+      maybeReadMore(stream2, state);
     }
-    Readable7.prototype.isPaused = function() {
+    Readable10.prototype.isPaused = function() {
       const state = this._readableState;
       return state[kPaused] === true || state.flowing === false;
     };
-    Readable7.prototype.setEncoding = function(enc) {
+    Readable10.prototype.setEncoding = function(enc) {
       const decoder = new StringDecoder2(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
@@ -15680,7 +15680,7 @@ var require_readable2 = __commonJS({
       if (n2 <= state.length) return n2;
       return state.ended ? state.length : 0;
     }
-    Readable7.prototype.read = function(n2) {
+    Readable10.prototype.read = function(n2) {
       debug2("read", n2);
       if (n2 === void 0) {
         n2 = NaN;
@@ -15747,7 +15747,7 @@ var require_readable2 = __commonJS({
       }
       return ret;
     };
-    function onEofChunk(stream, state) {
+    function onEofChunk(stream2, state) {
       debug2("onEofChunk");
       if (state.ended) return;
       if (state.decoder) {
@@ -15759,53 +15759,53 @@ var require_readable2 = __commonJS({
       }
       state.ended = true;
       if (state.sync) {
-        emitReadable(stream);
+        emitReadable(stream2);
       } else {
         state.needReadable = false;
         state.emittedReadable = true;
-        emitReadable_(stream);
+        emitReadable_(stream2);
       }
     }
-    function emitReadable(stream) {
-      const state = stream._readableState;
+    function emitReadable(stream2) {
+      const state = stream2._readableState;
       debug2("emitReadable", state.needReadable, state.emittedReadable);
       state.needReadable = false;
       if (!state.emittedReadable) {
         debug2("emitReadable", state.flowing);
         state.emittedReadable = true;
-        process7.nextTick(emitReadable_, stream);
+        process7.nextTick(emitReadable_, stream2);
       }
     }
-    function emitReadable_(stream) {
-      const state = stream._readableState;
+    function emitReadable_(stream2) {
+      const state = stream2._readableState;
       debug2("emitReadable_", state.destroyed, state.length, state.ended);
       if (!state.destroyed && !state.errored && (state.length || state.ended)) {
-        stream.emit("readable");
+        stream2.emit("readable");
         state.emittedReadable = false;
       }
       state.needReadable = !state.flowing && !state.ended && state.length <= state.highWaterMark;
-      flow(stream);
+      flow(stream2);
     }
-    function maybeReadMore(stream, state) {
+    function maybeReadMore(stream2, state) {
       if (!state.readingMore && state.constructed) {
         state.readingMore = true;
-        process7.nextTick(maybeReadMore_, stream, state);
+        process7.nextTick(maybeReadMore_, stream2, state);
       }
     }
-    function maybeReadMore_(stream, state) {
+    function maybeReadMore_(stream2, state) {
       while (!state.reading && !state.ended && (state.length < state.highWaterMark || state.flowing && state.length === 0)) {
         const len = state.length;
         debug2("maybeReadMore read 0");
-        stream.read(0);
+        stream2.read(0);
         if (len === state.length)
           break;
       }
       state.readingMore = false;
     }
-    Readable7.prototype._read = function(n2) {
+    Readable10.prototype._read = function(n2) {
       throw new ERR_METHOD_NOT_IMPLEMENTED("_read()");
     };
-    Readable7.prototype.pipe = function(dest, pipeOpts) {
+    Readable10.prototype.pipe = function(dest, pipeOpts) {
       const src = this;
       const state = this._readableState;
       if (state.pipes.length === 1) {
@@ -15930,7 +15930,7 @@ var require_readable2 = __commonJS({
         }
       };
     }
-    Readable7.prototype.unpipe = function(dest) {
+    Readable10.prototype.unpipe = function(dest) {
       const state = this._readableState;
       const unpipeInfo = {
         hasUnpiped: false
@@ -15953,7 +15953,7 @@ var require_readable2 = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable7.prototype.on = function(ev, fn) {
+    Readable10.prototype.on = function(ev, fn) {
       const res = Stream.prototype.on.call(this, ev, fn);
       const state = this._readableState;
       if (ev === "data") {
@@ -15974,16 +15974,16 @@ var require_readable2 = __commonJS({
       }
       return res;
     };
-    Readable7.prototype.addListener = Readable7.prototype.on;
-    Readable7.prototype.removeListener = function(ev, fn) {
+    Readable10.prototype.addListener = Readable10.prototype.on;
+    Readable10.prototype.removeListener = function(ev, fn) {
       const res = Stream.prototype.removeListener.call(this, ev, fn);
       if (ev === "readable") {
         process7.nextTick(updateReadableListening, this);
       }
       return res;
     };
-    Readable7.prototype.off = Readable7.prototype.removeListener;
-    Readable7.prototype.removeAllListeners = function(ev) {
+    Readable10.prototype.off = Readable10.prototype.removeListener;
+    Readable10.prototype.removeAllListeners = function(ev) {
       const res = Stream.prototype.removeAllListeners.apply(this, arguments);
       if (ev === "readable" || ev === void 0) {
         process7.nextTick(updateReadableListening, this);
@@ -16005,7 +16005,7 @@ var require_readable2 = __commonJS({
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable7.prototype.resume = function() {
+    Readable10.prototype.resume = function() {
       const state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -16015,23 +16015,23 @@ var require_readable2 = __commonJS({
       state[kPaused] = false;
       return this;
     };
-    function resume(stream, state) {
+    function resume(stream2, state) {
       if (!state.resumeScheduled) {
         state.resumeScheduled = true;
-        process7.nextTick(resume_, stream, state);
+        process7.nextTick(resume_, stream2, state);
       }
     }
-    function resume_(stream, state) {
+    function resume_(stream2, state) {
       debug2("resume", state.reading);
       if (!state.reading) {
-        stream.read(0);
+        stream2.read(0);
       }
       state.resumeScheduled = false;
-      stream.emit("resume");
-      flow(stream);
-      if (state.flowing && !state.reading) stream.read(0);
+      stream2.emit("resume");
+      flow(stream2);
+      if (state.flowing && !state.reading) stream2.read(0);
     }
-    Readable7.prototype.pause = function() {
+    Readable10.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (this._readableState.flowing !== false) {
         debug2("pause");
@@ -16041,79 +16041,79 @@ var require_readable2 = __commonJS({
       this._readableState[kPaused] = true;
       return this;
     };
-    function flow(stream) {
-      const state = stream._readableState;
+    function flow(stream2) {
+      const state = stream2._readableState;
       debug2("flow", state.flowing);
-      while (state.flowing && stream.read() !== null) ;
+      while (state.flowing && stream2.read() !== null) ;
     }
-    Readable7.prototype.wrap = function(stream) {
+    Readable10.prototype.wrap = function(stream2) {
       let paused = false;
-      stream.on("data", (chunk) => {
-        if (!this.push(chunk) && stream.pause) {
+      stream2.on("data", (chunk) => {
+        if (!this.push(chunk) && stream2.pause) {
           paused = true;
-          stream.pause();
+          stream2.pause();
         }
       });
-      stream.on("end", () => {
+      stream2.on("end", () => {
         this.push(null);
       });
-      stream.on("error", (err) => {
+      stream2.on("error", (err) => {
         errorOrDestroy(this, err);
       });
-      stream.on("close", () => {
+      stream2.on("close", () => {
         this.destroy();
       });
-      stream.on("destroy", () => {
+      stream2.on("destroy", () => {
         this.destroy();
       });
       this._read = () => {
-        if (paused && stream.resume) {
+        if (paused && stream2.resume) {
           paused = false;
-          stream.resume();
+          stream2.resume();
         }
       };
-      const streamKeys = ObjectKeys(stream);
+      const streamKeys = ObjectKeys(stream2);
       for (let j = 1; j < streamKeys.length; j++) {
         const i = streamKeys[j];
-        if (this[i] === void 0 && typeof stream[i] === "function") {
-          this[i] = stream[i].bind(stream);
+        if (this[i] === void 0 && typeof stream2[i] === "function") {
+          this[i] = stream2[i].bind(stream2);
         }
       }
       return this;
     };
-    Readable7.prototype[SymbolAsyncIterator] = function() {
+    Readable10.prototype[SymbolAsyncIterator] = function() {
       return streamToAsyncIterator(this);
     };
-    Readable7.prototype.iterator = function(options) {
+    Readable10.prototype.iterator = function(options) {
       if (options !== void 0) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       return streamToAsyncIterator(this, options);
     };
-    function streamToAsyncIterator(stream, options) {
-      if (typeof stream.read !== "function") {
-        stream = Readable7.wrap(stream, {
+    function streamToAsyncIterator(stream2, options) {
+      if (typeof stream2.read !== "function") {
+        stream2 = Readable10.wrap(stream2, {
           objectMode: true
         });
       }
-      const iter = createAsyncIterator(stream, options);
-      iter.stream = stream;
+      const iter = createAsyncIterator(stream2, options);
+      iter.stream = stream2;
       return iter;
     }
-    async function* createAsyncIterator(stream, options) {
+    async function* createAsyncIterator(stream2, options) {
       let callback = nop;
       function next(resolve3) {
-        if (this === stream) {
+        if (this === stream2) {
           callback();
           callback = nop;
         } else {
           callback = resolve3;
         }
       }
-      stream.on("readable", next);
+      stream2.on("readable", next);
       let error63;
       const cleanup = eos(
-        stream,
+        stream2,
         {
           writable: false
         },
@@ -16125,7 +16125,7 @@ var require_readable2 = __commonJS({
       );
       try {
         while (true) {
-          const chunk = stream.destroyed ? null : stream.read();
+          const chunk = stream2.destroyed ? null : stream2.read();
           if (chunk !== null) {
             yield chunk;
           } else if (error63) {
@@ -16140,15 +16140,15 @@ var require_readable2 = __commonJS({
         error63 = aggregateTwoErrors(error63, err);
         throw error63;
       } finally {
-        if ((error63 || (options === null || options === void 0 ? void 0 : options.destroyOnReturn) !== false) && (error63 === void 0 || stream._readableState.autoDestroy)) {
-          destroyImpl.destroyer(stream, null);
+        if ((error63 || (options === null || options === void 0 ? void 0 : options.destroyOnReturn) !== false) && (error63 === void 0 || stream2._readableState.autoDestroy)) {
+          destroyImpl.destroyer(stream2, null);
         } else {
-          stream.off("readable", next);
+          stream2.off("readable", next);
           cleanup();
         }
       }
     }
-    ObjectDefineProperties(Readable7.prototype, {
+    ObjectDefineProperties(Readable10.prototype, {
       readable: {
         __proto__: null,
         get() {
@@ -16275,7 +16275,7 @@ var require_readable2 = __commonJS({
         }
       }
     });
-    Readable7._fromList = fromList;
+    Readable10._fromList = fromList;
     function fromList(n2, state) {
       if (state.length === 0) return null;
       let ret;
@@ -16290,55 +16290,55 @@ var require_readable2 = __commonJS({
       }
       return ret;
     }
-    function endReadable(stream) {
-      const state = stream._readableState;
+    function endReadable(stream2) {
+      const state = stream2._readableState;
       debug2("endReadable", state.endEmitted);
       if (!state.endEmitted) {
         state.ended = true;
-        process7.nextTick(endReadableNT, state, stream);
+        process7.nextTick(endReadableNT, state, stream2);
       }
     }
-    function endReadableNT(state, stream) {
+    function endReadableNT(state, stream2) {
       debug2("endReadableNT", state.endEmitted, state.length);
       if (!state.errored && !state.closeEmitted && !state.endEmitted && state.length === 0) {
         state.endEmitted = true;
-        stream.emit("end");
-        if (stream.writable && stream.allowHalfOpen === false) {
-          process7.nextTick(endWritableNT, stream);
+        stream2.emit("end");
+        if (stream2.writable && stream2.allowHalfOpen === false) {
+          process7.nextTick(endWritableNT, stream2);
         } else if (state.autoDestroy) {
-          const wState = stream._writableState;
+          const wState = stream2._writableState;
           const autoDestroy = !wState || wState.autoDestroy && // We don't expect the writable to ever 'finish'
           // if writable is explicitly set to false.
           (wState.finished || wState.writable === false);
           if (autoDestroy) {
-            stream.destroy();
+            stream2.destroy();
           }
         }
       }
     }
-    function endWritableNT(stream) {
-      const writable = stream.writable && !stream.writableEnded && !stream.destroyed;
+    function endWritableNT(stream2) {
+      const writable = stream2.writable && !stream2.writableEnded && !stream2.destroyed;
       if (writable) {
-        stream.end();
+        stream2.end();
       }
     }
-    Readable7.from = function(iterable, opts) {
-      return from(Readable7, iterable, opts);
+    Readable10.from = function(iterable, opts2) {
+      return from(Readable10, iterable, opts2);
     };
     var webStreamsAdapters;
     function lazyWebStreams() {
       if (webStreamsAdapters === void 0) webStreamsAdapters = {};
       return webStreamsAdapters;
     }
-    Readable7.fromWeb = function(readableStream, options) {
+    Readable10.fromWeb = function(readableStream, options) {
       return lazyWebStreams().newStreamReadableFromReadableStream(readableStream, options);
     };
-    Readable7.toWeb = function(streamReadable, options) {
+    Readable10.toWeb = function(streamReadable, options) {
       return lazyWebStreams().newReadableStreamFromStreamReadable(streamReadable, options);
     };
-    Readable7.wrap = function(src, options) {
+    Readable10.wrap = function(src, options) {
       var _ref, _src$readableObjectMo;
-      return new Readable7({
+      return new Readable10({
         objectMode: (_ref = (_src$readableObjectMo = src.readableObjectMode) !== null && _src$readableObjectMo !== void 0 ? _src$readableObjectMo : src.objectMode) !== null && _ref !== void 0 ? _ref : true,
         ...options,
         destroy(err, callback) {
@@ -16391,8 +16391,8 @@ var require_writable = __commonJS({
     function nop() {
     }
     var kOnFinished = Symbol2("kOnFinished");
-    function WritableState(options, stream, isDuplex) {
-      if (typeof isDuplex !== "boolean") isDuplex = stream instanceof require_duplex();
+    function WritableState(options, stream2, isDuplex) {
+      if (typeof isDuplex !== "boolean") isDuplex = stream2 instanceof require_duplex();
       this.objectMode = !!(options && options.objectMode);
       if (isDuplex) this.objectMode = this.objectMode || !!(options && options.writableObjectMode);
       this.highWaterMark = options ? getHighWaterMark(this, options, "writableHighWaterMark", isDuplex) : getDefaultHighWaterMark(false);
@@ -16410,7 +16410,7 @@ var require_writable = __commonJS({
       this.corked = 0;
       this.sync = true;
       this.bufferProcessing = false;
-      this.onwrite = onwrite.bind(void 0, stream);
+      this.onwrite = onwrite.bind(void 0, stream2);
       this.writecb = null;
       this.writelen = 0;
       this.afterWriteTickInfo = null;
@@ -16473,8 +16473,8 @@ var require_writable = __commonJS({
     Writable3.prototype.pipe = function() {
       errorOrDestroy(this, new ERR_STREAM_CANNOT_PIPE());
     };
-    function _write(stream, chunk, encoding, cb) {
-      const state = stream._writableState;
+    function _write(stream2, chunk, encoding, cb) {
+      const state = stream2._writableState;
       if (typeof encoding === "function") {
         cb = encoding;
         encoding = state.defaultEncoding;
@@ -16508,11 +16508,11 @@ var require_writable = __commonJS({
       }
       if (err) {
         process7.nextTick(cb, err);
-        errorOrDestroy(stream, err, true);
+        errorOrDestroy(stream2, err, true);
         return err;
       }
       state.pendingcb++;
-      return writeOrBuffer(stream, state, chunk, encoding, cb);
+      return writeOrBuffer(stream2, state, chunk, encoding, cb);
     }
     Writable3.prototype.write = function(chunk, encoding, cb) {
       return _write(this, chunk, encoding, cb) === true;
@@ -16533,7 +16533,7 @@ var require_writable = __commonJS({
       this._writableState.defaultEncoding = encoding;
       return this;
     };
-    function writeOrBuffer(stream, state, chunk, encoding, callback) {
+    function writeOrBuffer(stream2, state, chunk, encoding, callback) {
       const len = state.objectMode ? 1 : chunk.length;
       state.length += len;
       const ret = state.length < state.highWaterMark;
@@ -16555,33 +16555,33 @@ var require_writable = __commonJS({
         state.writecb = callback;
         state.writing = true;
         state.sync = true;
-        stream._write(chunk, encoding, state.onwrite);
+        stream2._write(chunk, encoding, state.onwrite);
         state.sync = false;
       }
       return ret && !state.errored && !state.destroyed;
     }
-    function doWrite(stream, state, writev, len, chunk, encoding, cb) {
+    function doWrite(stream2, state, writev, len, chunk, encoding, cb) {
       state.writelen = len;
       state.writecb = cb;
       state.writing = true;
       state.sync = true;
       if (state.destroyed) state.onwrite(new ERR_STREAM_DESTROYED("write"));
-      else if (writev) stream._writev(chunk, state.onwrite);
-      else stream._write(chunk, encoding, state.onwrite);
+      else if (writev) stream2._writev(chunk, state.onwrite);
+      else stream2._write(chunk, encoding, state.onwrite);
       state.sync = false;
     }
-    function onwriteError(stream, state, er, cb) {
+    function onwriteError(stream2, state, er, cb) {
       --state.pendingcb;
       cb(er);
       errorBuffer(state);
-      errorOrDestroy(stream, er);
+      errorOrDestroy(stream2, er);
     }
-    function onwrite(stream, er) {
-      const state = stream._writableState;
+    function onwrite(stream2, er) {
+      const state = stream2._writableState;
       const sync = state.sync;
       const cb = state.writecb;
       if (typeof cb !== "function") {
-        errorOrDestroy(stream, new ERR_MULTIPLE_CALLBACK());
+        errorOrDestroy(stream2, new ERR_MULTIPLE_CALLBACK());
         return;
       }
       state.writing = false;
@@ -16593,17 +16593,17 @@ var require_writable = __commonJS({
         if (!state.errored) {
           state.errored = er;
         }
-        if (stream._readableState && !stream._readableState.errored) {
-          stream._readableState.errored = er;
+        if (stream2._readableState && !stream2._readableState.errored) {
+          stream2._readableState.errored = er;
         }
         if (sync) {
-          process7.nextTick(onwriteError, stream, state, er, cb);
+          process7.nextTick(onwriteError, stream2, state, er, cb);
         } else {
-          onwriteError(stream, state, er, cb);
+          onwriteError(stream2, state, er, cb);
         }
       } else {
         if (state.buffered.length > state.bufferedIndex) {
-          clearBuffer(stream, state);
+          clearBuffer(stream2, state);
         }
         if (sync) {
           if (state.afterWriteTickInfo !== null && state.afterWriteTickInfo.cb === cb) {
@@ -16612,25 +16612,25 @@ var require_writable = __commonJS({
             state.afterWriteTickInfo = {
               count: 1,
               cb,
-              stream,
+              stream: stream2,
               state
             };
             process7.nextTick(afterWriteTick, state.afterWriteTickInfo);
           }
         } else {
-          afterWrite(stream, state, 1, cb);
+          afterWrite(stream2, state, 1, cb);
         }
       }
     }
-    function afterWriteTick({ stream, state, count, cb }) {
+    function afterWriteTick({ stream: stream2, state, count, cb }) {
       state.afterWriteTickInfo = null;
-      return afterWrite(stream, state, count, cb);
+      return afterWrite(stream2, state, count, cb);
     }
-    function afterWrite(stream, state, count, cb) {
-      const needDrain = !state.ending && !stream.destroyed && state.length === 0 && state.needDrain;
+    function afterWrite(stream2, state, count, cb) {
+      const needDrain = !state.ending && !stream2.destroyed && state.length === 0 && state.needDrain;
       if (needDrain) {
         state.needDrain = false;
-        stream.emit("drain");
+        stream2.emit("drain");
       }
       while (count-- > 0) {
         state.pendingcb--;
@@ -16639,7 +16639,7 @@ var require_writable = __commonJS({
       if (state.destroyed) {
         errorBuffer(state);
       }
-      finishMaybe(stream, state);
+      finishMaybe(stream2, state);
     }
     function errorBuffer(state) {
       if (state.writing) {
@@ -16663,7 +16663,7 @@ var require_writable = __commonJS({
       }
       resetBuffer(state);
     }
-    function clearBuffer(stream, state) {
+    function clearBuffer(stream2, state) {
       if (state.corked || state.bufferProcessing || state.destroyed || !state.constructed) {
         return;
       }
@@ -16674,7 +16674,7 @@ var require_writable = __commonJS({
       }
       let i = bufferedIndex;
       state.bufferProcessing = true;
-      if (bufferedLength > 1 && stream._writev) {
+      if (bufferedLength > 1 && stream2._writev) {
         state.pendingcb -= bufferedLength - 1;
         const callback = state.allNoop ? nop : (err) => {
           for (let n2 = i; n2 < buffered.length; ++n2) {
@@ -16683,14 +16683,14 @@ var require_writable = __commonJS({
         };
         const chunks = state.allNoop && i === 0 ? buffered : ArrayPrototypeSlice(buffered, i);
         chunks.allBuffers = state.allBuffers;
-        doWrite(stream, state, true, state.length, chunks, "", callback);
+        doWrite(stream2, state, true, state.length, chunks, "", callback);
         resetBuffer(state);
       } else {
         do {
           const { chunk, encoding, callback } = buffered[i];
           buffered[i++] = null;
           const len = objectMode ? 1 : chunk.length;
-          doWrite(stream, state, false, len, chunk, encoding, callback);
+          doWrite(stream2, state, false, len, chunk, encoding, callback);
         } while (i < buffered.length && !state.writing);
         if (i === buffered.length) {
           resetBuffer(state);
@@ -16762,11 +16762,11 @@ var require_writable = __commonJS({
     function needFinish(state) {
       return state.ending && !state.destroyed && state.constructed && state.length === 0 && !state.errored && state.buffered.length === 0 && !state.finished && !state.writing && !state.errorEmitted && !state.closeEmitted;
     }
-    function callFinal(stream, state) {
+    function callFinal(stream2, state) {
       let called = false;
       function onFinish(err) {
         if (called) {
-          errorOrDestroy(stream, err !== null && err !== void 0 ? err : ERR_MULTIPLE_CALLBACK());
+          errorOrDestroy(stream2, err !== null && err !== void 0 ? err : ERR_MULTIPLE_CALLBACK());
           return;
         }
         called = true;
@@ -16776,73 +16776,73 @@ var require_writable = __commonJS({
           for (let i = 0; i < onfinishCallbacks.length; i++) {
             onfinishCallbacks[i](err);
           }
-          errorOrDestroy(stream, err, state.sync);
+          errorOrDestroy(stream2, err, state.sync);
         } else if (needFinish(state)) {
           state.prefinished = true;
-          stream.emit("prefinish");
+          stream2.emit("prefinish");
           state.pendingcb++;
-          process7.nextTick(finish2, stream, state);
+          process7.nextTick(finish2, stream2, state);
         }
       }
       state.sync = true;
       state.pendingcb++;
       try {
-        stream._final(onFinish);
+        stream2._final(onFinish);
       } catch (err) {
         onFinish(err);
       }
       state.sync = false;
     }
-    function prefinish(stream, state) {
+    function prefinish(stream2, state) {
       if (!state.prefinished && !state.finalCalled) {
-        if (typeof stream._final === "function" && !state.destroyed) {
+        if (typeof stream2._final === "function" && !state.destroyed) {
           state.finalCalled = true;
-          callFinal(stream, state);
+          callFinal(stream2, state);
         } else {
           state.prefinished = true;
-          stream.emit("prefinish");
+          stream2.emit("prefinish");
         }
       }
     }
-    function finishMaybe(stream, state, sync) {
+    function finishMaybe(stream2, state, sync) {
       if (needFinish(state)) {
-        prefinish(stream, state);
+        prefinish(stream2, state);
         if (state.pendingcb === 0) {
           if (sync) {
             state.pendingcb++;
             process7.nextTick(
-              (stream2, state2) => {
+              (stream3, state2) => {
                 if (needFinish(state2)) {
-                  finish2(stream2, state2);
+                  finish2(stream3, state2);
                 } else {
                   state2.pendingcb--;
                 }
               },
-              stream,
+              stream2,
               state
             );
           } else if (needFinish(state)) {
             state.pendingcb++;
-            finish2(stream, state);
+            finish2(stream2, state);
           }
         }
       }
     }
-    function finish2(stream, state) {
+    function finish2(stream2, state) {
       state.pendingcb--;
       state.finished = true;
       const onfinishCallbacks = state[kOnFinished].splice(0);
       for (let i = 0; i < onfinishCallbacks.length; i++) {
         onfinishCallbacks[i]();
       }
-      stream.emit("finish");
+      stream2.emit("finish");
       if (state.autoDestroy) {
-        const rState = stream._readableState;
+        const rState = stream2._readableState;
         const autoDestroy = !rState || rState.autoDestroy && // We don't expect the readable to ever 'end'
         // if readable is explicitly set to false.
         (rState.endEmitted || rState.readable === false);
         if (autoDestroy) {
-          stream.destroy();
+          stream2.destroy();
         }
       }
     }
@@ -16994,7 +16994,7 @@ var require_duplexify = __commonJS({
     } = require_errors();
     var { destroyer } = require_destroy2();
     var Duplex = require_duplex();
-    var Readable7 = require_readable2();
+    var Readable10 = require_readable2();
     var Writable3 = require_writable();
     var { createDeferredPromise } = require_util2();
     var from = require_from();
@@ -17044,7 +17044,7 @@ var require_duplexify = __commonJS({
       }
       if (isReadableStream(body)) {
         return _duplexify({
-          readable: Readable7.fromWeb(body)
+          readable: Readable10.fromWeb(body)
         });
       }
       if (isWritableStream(body)) {
@@ -17208,7 +17208,7 @@ var require_duplexify = __commonJS({
       };
     }
     function _duplexify(pair) {
-      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable7.wrap(pair.readable) : pair.readable;
+      const r = pair.readable && typeof pair.readable.read !== "function" ? Readable10.wrap(pair.readable) : pair.readable;
       const w = pair.writable;
       let readable = !!isReadable2(r);
       let writable = !!isWritable(w);
@@ -17329,10 +17329,10 @@ var require_duplex = __commonJS({
       ObjectSetPrototypeOf
     } = require_primordials();
     module2.exports = Duplex;
-    var Readable7 = require_readable2();
+    var Readable10 = require_readable2();
     var Writable3 = require_writable();
-    ObjectSetPrototypeOf(Duplex.prototype, Readable7.prototype);
-    ObjectSetPrototypeOf(Duplex, Readable7);
+    ObjectSetPrototypeOf(Duplex.prototype, Readable10.prototype);
+    ObjectSetPrototypeOf(Duplex, Readable10);
     {
       const keys = ObjectKeys(Writable3.prototype);
       for (let i = 0; i < keys.length; i++) {
@@ -17342,7 +17342,7 @@ var require_duplex = __commonJS({
     }
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable7.call(this, options);
+      Readable10.call(this, options);
       Writable3.call(this, options);
       if (options) {
         this.allowHalfOpen = options.allowHalfOpen !== false;
@@ -17440,15 +17440,15 @@ var require_transform = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/transform.js"(exports2, module2) {
     "use strict";
     var { ObjectSetPrototypeOf, Symbol: Symbol2 } = require_primordials();
-    module2.exports = Transform5;
+    module2.exports = Transform7;
     var { ERR_METHOD_NOT_IMPLEMENTED } = require_errors().codes;
     var Duplex = require_duplex();
     var { getHighWaterMark } = require_state();
-    ObjectSetPrototypeOf(Transform5.prototype, Duplex.prototype);
-    ObjectSetPrototypeOf(Transform5, Duplex);
+    ObjectSetPrototypeOf(Transform7.prototype, Duplex.prototype);
+    ObjectSetPrototypeOf(Transform7, Duplex);
     var kCallback = Symbol2("kCallback");
-    function Transform5(options) {
-      if (!(this instanceof Transform5)) return new Transform5(options);
+    function Transform7(options) {
+      if (!(this instanceof Transform7)) return new Transform7(options);
       const readableHighWaterMark = options ? getHighWaterMark(this, options, "readableHighWaterMark", true) : null;
       if (readableHighWaterMark === 0) {
         options = {
@@ -17502,11 +17502,11 @@ var require_transform = __commonJS({
         final.call(this);
       }
     }
-    Transform5.prototype._final = final;
-    Transform5.prototype._transform = function(chunk, encoding, callback) {
+    Transform7.prototype._final = final;
+    Transform7.prototype._transform = function(chunk, encoding, callback) {
       throw new ERR_METHOD_NOT_IMPLEMENTED("_transform()");
     };
-    Transform5.prototype._write = function(chunk, encoding, callback) {
+    Transform7.prototype._write = function(chunk, encoding, callback) {
       const rState = this._readableState;
       const wState = this._writableState;
       const length = rState.length;
@@ -17527,7 +17527,7 @@ var require_transform = __commonJS({
         }
       });
     };
-    Transform5.prototype._read = function() {
+    Transform7.prototype._read = function() {
       if (this[kCallback]) {
         const callback = this[kCallback];
         this[kCallback] = null;
@@ -17543,12 +17543,12 @@ var require_passthrough2 = __commonJS({
     "use strict";
     var { ObjectSetPrototypeOf } = require_primordials();
     module2.exports = PassThrough4;
-    var Transform5 = require_transform();
-    ObjectSetPrototypeOf(PassThrough4.prototype, Transform5.prototype);
-    ObjectSetPrototypeOf(PassThrough4, Transform5);
+    var Transform7 = require_transform();
+    ObjectSetPrototypeOf(PassThrough4.prototype, Transform7.prototype);
+    ObjectSetPrototypeOf(PassThrough4, Transform7);
     function PassThrough4(options) {
       if (!(this instanceof PassThrough4)) return new PassThrough4(options);
-      Transform5.call(this, options);
+      Transform7.call(this, options);
     }
     PassThrough4.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -17589,15 +17589,15 @@ var require_pipeline = __commonJS({
     } = require_utils3();
     var AbortController2 = globalThis.AbortController || require_abort_controller().AbortController;
     var PassThrough4;
-    var Readable7;
+    var Readable10;
     var addAbortListener;
-    function destroyer(stream, reading, writing) {
+    function destroyer(stream2, reading, writing) {
       let finished2 = false;
-      stream.on("close", () => {
+      stream2.on("close", () => {
         finished2 = true;
       });
       const cleanup = eos(
-        stream,
+        stream2,
         {
           readable: reading,
           writable: writing
@@ -17610,7 +17610,7 @@ var require_pipeline = __commonJS({
         destroy: (err) => {
           if (finished2) return;
           finished2 = true;
-          destroyImpl.destroyer(stream, err || new ERR_STREAM_DESTROYED("pipe"));
+          destroyImpl.destroyer(stream2, err || new ERR_STREAM_DESTROYED("pipe"));
         },
         cleanup
       };
@@ -17628,10 +17628,10 @@ var require_pipeline = __commonJS({
       throw new ERR_INVALID_ARG_TYPE("val", ["Readable", "Iterable", "AsyncIterable"], val);
     }
     async function* fromReadable(val) {
-      if (!Readable7) {
-        Readable7 = require_readable2();
+      if (!Readable10) {
+        Readable10 = require_readable2();
       }
-      yield* Readable7.prototype[SymbolAsyncIterator].call(val);
+      yield* Readable10.prototype[SymbolAsyncIterator].call(val);
     }
     async function pumpToNode(iterable, writable, finish2, { end }) {
       let error63;
@@ -17713,10 +17713,10 @@ var require_pipeline = __commonJS({
         }
       }
     }
-    function pipeline5(...streams) {
+    function pipeline6(...streams) {
       return pipelineImpl(streams, once(popCallback(streams)));
     }
-    function pipelineImpl(streams, callback, opts) {
+    function pipelineImpl(streams, callback, opts2) {
       if (streams.length === 1 && ArrayIsArray(streams[0])) {
         streams = streams[0];
       }
@@ -17725,7 +17725,7 @@ var require_pipeline = __commonJS({
       }
       const ac = new AbortController2();
       const signal = ac.signal;
-      const outerSignal = opts === null || opts === void 0 ? void 0 : opts.signal;
+      const outerSignal = opts2 === null || opts2 === void 0 ? void 0 : opts2.signal;
       const lastStreamCleanup = [];
       validateAbortSignal(outerSignal, "options.signal");
       function abort() {
@@ -17766,12 +17766,12 @@ var require_pipeline = __commonJS({
       }
       let ret;
       for (let i = 0; i < streams.length; i++) {
-        const stream = streams[i];
+        const stream2 = streams[i];
         const reading = i < streams.length - 1;
         const writing = i > 0;
-        const end = reading || (opts === null || opts === void 0 ? void 0 : opts.end) !== false;
+        const end = reading || (opts2 === null || opts2 === void 0 ? void 0 : opts2.end) !== false;
         const isLastStream = i === streams.length - 1;
-        if (isNodeStream(stream)) {
+        if (isNodeStream(stream2)) {
           let onError2 = function(err) {
             if (err && err.name !== "AbortError" && err.code !== "ERR_STREAM_PREMATURE_CLOSE") {
               finish2(err);
@@ -17779,40 +17779,40 @@ var require_pipeline = __commonJS({
           };
           var onError = onError2;
           if (end) {
-            const { destroy, cleanup } = destroyer(stream, reading, writing);
+            const { destroy, cleanup } = destroyer(stream2, reading, writing);
             destroys.push(destroy);
-            if (isReadable2(stream) && isLastStream) {
+            if (isReadable2(stream2) && isLastStream) {
               lastStreamCleanup.push(cleanup);
             }
           }
-          stream.on("error", onError2);
-          if (isReadable2(stream) && isLastStream) {
+          stream2.on("error", onError2);
+          if (isReadable2(stream2) && isLastStream) {
             lastStreamCleanup.push(() => {
-              stream.removeListener("error", onError2);
+              stream2.removeListener("error", onError2);
             });
           }
         }
         if (i === 0) {
-          if (typeof stream === "function") {
-            ret = stream({
+          if (typeof stream2 === "function") {
+            ret = stream2({
               signal
             });
             if (!isIterable(ret)) {
               throw new ERR_INVALID_RETURN_VALUE("Iterable, AsyncIterable or Stream", "source", ret);
             }
-          } else if (isIterable(stream) || isReadableNodeStream(stream) || isTransformStream(stream)) {
-            ret = stream;
+          } else if (isIterable(stream2) || isReadableNodeStream(stream2) || isTransformStream(stream2)) {
+            ret = stream2;
           } else {
-            ret = Duplex.from(stream);
+            ret = Duplex.from(stream2);
           }
-        } else if (typeof stream === "function") {
+        } else if (typeof stream2 === "function") {
           if (isTransformStream(ret)) {
             var _ret;
             ret = makeAsyncIterable((_ret = ret) === null || _ret === void 0 ? void 0 : _ret.readable);
           } else {
             ret = makeAsyncIterable(ret);
           }
-          ret = stream(ret, {
+          ret = stream2(ret, {
             signal
           });
           if (reading) {
@@ -17868,24 +17868,24 @@ var require_pipeline = __commonJS({
               lastStreamCleanup.push(cleanup);
             }
           }
-        } else if (isNodeStream(stream)) {
+        } else if (isNodeStream(stream2)) {
           if (isReadableNodeStream(ret)) {
             finishCount += 2;
-            const cleanup = pipe2(ret, stream, finish2, {
+            const cleanup = pipe2(ret, stream2, finish2, {
               end
             });
-            if (isReadable2(stream) && isLastStream) {
+            if (isReadable2(stream2) && isLastStream) {
               lastStreamCleanup.push(cleanup);
             }
           } else if (isTransformStream(ret) || isReadableStream(ret)) {
             const toRead = ret.readable || ret;
             finishCount++;
-            pumpToNode(toRead, stream, finish2, {
+            pumpToNode(toRead, stream2, finish2, {
               end
             });
           } else if (isIterable(ret)) {
             finishCount++;
-            pumpToNode(ret, stream, finish2, {
+            pumpToNode(ret, stream2, finish2, {
               end
             });
           } else {
@@ -17895,21 +17895,21 @@ var require_pipeline = __commonJS({
               ret
             );
           }
-          ret = stream;
-        } else if (isWebStream(stream)) {
+          ret = stream2;
+        } else if (isWebStream(stream2)) {
           if (isReadableNodeStream(ret)) {
             finishCount++;
-            pumpToWeb(makeAsyncIterable(ret), stream, finish2, {
+            pumpToWeb(makeAsyncIterable(ret), stream2, finish2, {
               end
             });
           } else if (isReadableStream(ret) || isIterable(ret)) {
             finishCount++;
-            pumpToWeb(ret, stream, finish2, {
+            pumpToWeb(ret, stream2, finish2, {
               end
             });
           } else if (isTransformStream(ret)) {
             finishCount++;
-            pumpToWeb(ret.readable, stream, finish2, {
+            pumpToWeb(ret.readable, stream2, finish2, {
               end
             });
           } else {
@@ -17919,9 +17919,9 @@ var require_pipeline = __commonJS({
               ret
             );
           }
-          ret = stream;
+          ret = stream2;
         } else {
-          ret = Duplex.from(stream);
+          ret = Duplex.from(stream2);
         }
       }
       if (signal !== null && signal !== void 0 && signal.aborted || outerSignal !== null && outerSignal !== void 0 && outerSignal.aborted) {
@@ -17979,7 +17979,7 @@ var require_pipeline = __commonJS({
     }
     module2.exports = {
       pipelineImpl,
-      pipeline: pipeline5
+      pipeline: pipeline6
     };
   }
 });
@@ -17988,7 +17988,7 @@ var require_pipeline = __commonJS({
 var require_compose = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/compose.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline5 } = require_pipeline();
+    var { pipeline: pipeline6 } = require_pipeline();
     var Duplex = require_duplex();
     var { destroyer } = require_destroy2();
     var {
@@ -18048,7 +18048,7 @@ var require_compose = __commonJS({
         }
       }
       const head = streams[0];
-      const tail = pipeline5(streams, onfinished);
+      const tail = pipeline6(streams, onfinished);
       const writable = !!(isWritable(head) || isWritableStream(head) || isTransformStream(head));
       const readable = !!(isReadable2(tail) || isReadableStream(tail) || isTransformStream(tail));
       d = new Duplex({
@@ -18186,7 +18186,7 @@ var require_operators = __commonJS({
       codes: { ERR_INVALID_ARG_VALUE, ERR_INVALID_ARG_TYPE, ERR_MISSING_ARGS, ERR_OUT_OF_RANGE },
       AbortError
     } = require_errors();
-    var { validateAbortSignal, validateInteger, validateObject } = require_validators();
+    var { validateAbortSignal, validateInteger, validateObject: validateObject3 } = require_validators();
     var kWeakHandler = require_primordials().Symbol("kWeak");
     var kResistStopPropagation = require_primordials().Symbol("kResistStopPropagation");
     var { finished: finished2 } = require_end_of_stream();
@@ -18208,17 +18208,17 @@ var require_operators = __commonJS({
     } = require_primordials();
     var kEmpty = Symbol2("kEmpty");
     var kEof = Symbol2("kEof");
-    function compose(stream, options) {
+    function compose(stream2, options) {
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
       }
-      if (isNodeStream(stream) && !isWritable(stream)) {
-        throw new ERR_INVALID_ARG_VALUE("stream", stream, "must be writable");
+      if (isNodeStream(stream2) && !isWritable(stream2)) {
+        throw new ERR_INVALID_ARG_VALUE("stream", stream2, "must be writable");
       }
-      const composedStream = staticCompose(this, stream);
+      const composedStream = staticCompose(this, stream2);
       if (options !== null && options !== void 0 && options.signal) {
         addAbortSignalNoValidate(options.signal, composedStream);
       }
@@ -18229,7 +18229,7 @@ var require_operators = __commonJS({
         throw new ERR_INVALID_ARG_TYPE("fn", ["Function", "AsyncFunction"], fn);
       }
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
@@ -18249,7 +18249,7 @@ var require_operators = __commonJS({
         const signal = require_util2().AbortSignalAny(
           [options === null || options === void 0 ? void 0 : options.signal].filter(Boolean2)
         );
-        const stream = this;
+        const stream2 = this;
         const queue2 = [];
         const signalOpt = {
           signal
@@ -18274,7 +18274,7 @@ var require_operators = __commonJS({
         }
         async function pump() {
           try {
-            for await (let val of stream) {
+            for await (let val of stream2) {
               if (done) {
                 return;
               }
@@ -18348,7 +18348,7 @@ var require_operators = __commonJS({
     }
     function asIndexedPairs(options = void 0) {
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
@@ -18424,7 +18424,7 @@ var require_operators = __commonJS({
         throw new ERR_INVALID_ARG_TYPE("reducer", ["Function", "AsyncFunction"], reducer);
       }
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
@@ -18442,12 +18442,12 @@ var require_operators = __commonJS({
       const ac = new AbortController2();
       const signal = ac.signal;
       if (options !== null && options !== void 0 && options.signal) {
-        const opts = {
+        const opts2 = {
           once: true,
           [kWeakHandler]: this,
           [kResistStopPropagation]: true
         };
-        options.signal.addEventListener("abort", () => ac.abort(), opts);
+        options.signal.addEventListener("abort", () => ac.abort(), opts2);
       }
       let gotAnyItemFromStream = false;
       try {
@@ -18476,7 +18476,7 @@ var require_operators = __commonJS({
     }
     async function toArray(options) {
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
@@ -18513,7 +18513,7 @@ var require_operators = __commonJS({
     }
     function drop(number4, options = void 0) {
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
@@ -18537,7 +18537,7 @@ var require_operators = __commonJS({
     }
     function take(number4, options = void 0) {
       if (options != null) {
-        validateObject(options, "options");
+        validateObject3(options, "options");
       }
       if ((options === null || options === void 0 ? void 0 : options.signal) != null) {
         validateAbortSignal(options.signal, "options.signal");
@@ -18591,7 +18591,7 @@ var require_promises = __commonJS({
     var { pipelineImpl: pl } = require_pipeline();
     var { finished: finished2 } = require_end_of_stream();
     require_stream3();
-    function pipeline5(...streams) {
+    function pipeline6(...streams) {
       return new Promise2((resolve3, reject) => {
         let signal;
         let end;
@@ -18619,7 +18619,7 @@ var require_promises = __commonJS({
     }
     module2.exports = {
       finished: finished2,
-      pipeline: pipeline5
+      pipeline: pipeline6
     };
   }
 });
@@ -18639,7 +18639,7 @@ var require_stream3 = __commonJS({
     } = require_errors();
     var compose = require_compose();
     var { setDefaultHighWaterMark, getDefaultHighWaterMark } = require_state();
-    var { pipeline: pipeline5 } = require_pipeline();
+    var { pipeline: pipeline6 } = require_pipeline();
     var { destroyer } = require_destroy2();
     var eos = require_end_of_stream();
     var promises3 = require_promises();
@@ -18703,7 +18703,7 @@ var require_stream3 = __commonJS({
     Stream.Duplex = require_duplex();
     Stream.Transform = require_transform();
     Stream.PassThrough = require_passthrough2();
-    Stream.pipeline = pipeline5;
+    Stream.pipeline = pipeline6;
     var { addAbortSignal } = require_add_abort_signal();
     Stream.addAbortSignal = addAbortSignal;
     Stream.finished = eos;
@@ -18719,7 +18719,7 @@ var require_stream3 = __commonJS({
         return promises3;
       }
     });
-    ObjectDefineProperty2(pipeline5, customPromisify, {
+    ObjectDefineProperty2(pipeline6, customPromisify, {
       __proto__: null,
       enumerable: true,
       get() {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path39, stripTrailing) {
-      if (typeof path39 !== "string") {
+    module2.exports = function(path44, stripTrailing) {
+      if (typeof path44 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path39 === "\\" || path39 === "/") return "/";
-      var len = path39.length;
-      if (len <= 1) return path39;
+      if (path44 === "\\" || path44 === "/") return "/";
+      var len = path44.length;
+      if (len <= 1) return path44;
       var prefix = "";
-      if (len > 4 && path39[3] === "\\") {
-        var ch = path39[2];
-        if ((ch === "?" || ch === ".") && path39.slice(0, 2) === "\\\\") {
-          path39 = path39.slice(2);
+      if (len > 4 && path44[3] === "\\") {
+        var ch = path44[2];
+        if ((ch === "?" || ch === ".") && path44.slice(0, 2) === "\\\\") {
+          path44 = path44.slice(2);
           prefix = "//";
         }
       }
-      var segs = path39.split(/[/\\]+/);
+      var segs = path44.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -19806,10 +19806,10 @@ var init_unix_stat = __esm({
 });
 
 // node_modules/compress-commons/lib/archivers/zip/constants.js
-var EMPTY, SHORT_MASK, SHORT_SHIFT, SHORT_ZERO, LONG_ZERO, MIN_VERSION_INITIAL, MIN_VERSION_DATA_DESCRIPTOR, MIN_VERSION_ZIP64, VERSION_MADEBY, METHOD_STORED, METHOD_DEFLATED, PLATFORM_UNIX, PLATFORM_FAT, SIG_LFH, SIG_DD, SIG_CFH, SIG_EOCD, SIG_ZIP64_EOCD, SIG_ZIP64_EOCD_LOC, ZIP64_MAGIC_SHORT, ZIP64_MAGIC, ZIP64_EXTRA_ID, ZLIB_BEST_SPEED, MODE_MASK, S_IFDIR, S_IFREG, S_DOS_A, S_DOS_D;
+var EMPTY2, SHORT_MASK, SHORT_SHIFT, SHORT_ZERO, LONG_ZERO, MIN_VERSION_INITIAL, MIN_VERSION_DATA_DESCRIPTOR, MIN_VERSION_ZIP64, VERSION_MADEBY, METHOD_STORED, METHOD_DEFLATED, PLATFORM_UNIX, PLATFORM_FAT, SIG_LFH, SIG_DD, SIG_CFH, SIG_EOCD, SIG_ZIP64_EOCD, SIG_ZIP64_EOCD_LOC, ZIP64_MAGIC_SHORT, ZIP64_MAGIC, ZIP64_EXTRA_ID, ZLIB_BEST_SPEED, MODE_MASK, S_IFDIR, S_IFREG, S_DOS_A, S_DOS_D;
 var init_constants = __esm({
   "node_modules/compress-commons/lib/archivers/zip/constants.js"() {
-    EMPTY = Buffer.alloc(0);
+    EMPTY2 = Buffer.alloc(0);
     SHORT_MASK = 65535;
     SHORT_SHIFT = 16;
     SHORT_ZERO = Buffer.from(Array(2));
@@ -19917,7 +19917,7 @@ var init_zip_archive_entry = __esm({
        * @returns {Buffer}
        */
       getExtra() {
-        return this.extra !== null ? this.extra : EMPTY;
+        return this.extra !== null ? this.extra : EMPTY2;
       }
       /**
        * Returns the general purpose bits related to the entry.
@@ -21647,8 +21647,8 @@ var require_streamx = __commonJS({
     var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
     var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
     var WritableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
-        this.stream = stream;
+      constructor(stream2, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+        this.stream = stream2;
         this.queue = new FIFO();
         this.highWaterMark = highWaterMark;
         this.buffered = 0;
@@ -21694,44 +21694,44 @@ var require_streamx = __commonJS({
       }
       autoBatch(data, cb) {
         const buffer = [];
-        const stream = this.stream;
+        const stream2 = this.stream;
         buffer.push(data);
-        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer.push(stream._writableState.shift());
+        while ((stream2._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+          buffer.push(stream2._writableState.shift());
         }
-        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream._writev(buffer, cb);
+        if ((stream2._duplexState & OPEN_STATUS) !== 0) return cb(null);
+        stream2._writev(buffer, cb);
       }
       update() {
-        const stream = this.stream;
-        stream._duplexState |= WRITE_UPDATING;
+        const stream2 = this.stream;
+        stream2._duplexState |= WRITE_UPDATING;
         do {
-          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+          while ((stream2._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
             const data = this.shift();
-            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
-            stream._write(data, this.afterWrite);
+            stream2._duplexState |= WRITE_ACTIVE_AND_WRITING;
+            stream2._write(data, this.afterWrite);
           }
-          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
+          if ((stream2._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
         } while (this.continueUpdate() === true);
-        stream._duplexState &= WRITE_NOT_UPDATING;
+        stream2._duplexState &= WRITE_NOT_UPDATING;
       }
       updateNonPrimary() {
-        const stream = this.stream;
-        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
-          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
-          stream._final(afterFinal.bind(this));
+        const stream2 = this.stream;
+        if ((stream2._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+          stream2._duplexState = stream2._duplexState | WRITE_ACTIVE;
+          stream2._final(afterFinal.bind(this));
           return;
         }
-        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream._duplexState |= ACTIVE;
-            stream._destroy(afterDestroy.bind(this));
+        if ((stream2._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream2._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream2._duplexState |= ACTIVE;
+            stream2._destroy(afterDestroy.bind(this));
           }
           return;
         }
-        if ((stream._duplexState & IS_OPENING) === OPENING) {
-          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
-          stream._open(afterOpen.bind(this));
+        if ((stream2._duplexState & IS_OPENING) === OPENING) {
+          stream2._duplexState = (stream2._duplexState | ACTIVE) & NOT_OPENING;
+          stream2._open(afterOpen.bind(this));
         }
       }
       continueUpdate() {
@@ -21753,8 +21753,8 @@ var require_streamx = __commonJS({
       }
     };
     var ReadableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
-        this.stream = stream;
+      constructor(stream2, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+        this.stream = stream2;
         this.queue = new FIFO();
         this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
         this.buffered = 0;
@@ -21796,22 +21796,22 @@ var require_streamx = __commonJS({
         pipeTo.emit("pipe", this.stream);
       }
       push(data) {
-        const stream = this.stream;
+        const stream2 = this.stream;
         if (data === null) {
           this.highWaterMark = 0;
-          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
+          stream2._duplexState = (stream2._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
           return false;
         }
         if (this.map !== null) {
           data = this.map(data);
           if (data === null) {
-            stream._duplexState &= READ_PUSHED;
+            stream2._duplexState &= READ_PUSHED;
             return this.buffered < this.highWaterMark;
           }
         }
         this.buffered += this.byteLength(data);
         this.queue.push(data);
-        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
+        stream2._duplexState = (stream2._duplexState | READ_QUEUED) & READ_PUSHED;
         return this.buffered < this.highWaterMark;
       }
       shift() {
@@ -21833,77 +21833,77 @@ var require_streamx = __commonJS({
         this.push(pending[pending.length - 1]);
       }
       read() {
-        const stream = this.stream;
-        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
+        const stream2 = this.stream;
+        if ((stream2._duplexState & READ_STATUS) === READ_QUEUED) {
           const data = this.shift();
           if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+            stream2._duplexState &= READ_PIPE_NOT_DRAINED;
           }
-          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-            stream.emit("data", data);
+          if ((stream2._duplexState & READ_EMIT_DATA) !== 0) {
+            stream2.emit("data", data);
           }
           return data;
         }
         if (this.readAhead === false) {
-          stream._duplexState |= READ_READ_AHEAD;
+          stream2._duplexState |= READ_READ_AHEAD;
           this.updateNextTick();
         }
         return null;
       }
       drain() {
-        const stream = this.stream;
-        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
+        const stream2 = this.stream;
+        while ((stream2._duplexState & READ_STATUS) === READ_QUEUED && (stream2._duplexState & READ_FLOWING) !== 0) {
           const data = this.shift();
           if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+            stream2._duplexState &= READ_PIPE_NOT_DRAINED;
           }
-          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-            stream.emit("data", data);
+          if ((stream2._duplexState & READ_EMIT_DATA) !== 0) {
+            stream2.emit("data", data);
           }
         }
       }
       update() {
-        const stream = this.stream;
-        stream._duplexState |= READ_UPDATING;
+        const stream2 = this.stream;
+        stream2._duplexState |= READ_UPDATING;
         do {
           this.drain();
-          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
-            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
-            stream._read(this.afterRead);
+          while (this.buffered < this.highWaterMark && (stream2._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
+            stream2._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
+            stream2._read(this.afterRead);
             this.drain();
           }
-          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
-            stream._duplexState |= READ_EMITTED_READABLE;
-            stream.emit("readable");
+          if ((stream2._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+            stream2._duplexState |= READ_EMITTED_READABLE;
+            stream2.emit("readable");
           }
-          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+          if ((stream2._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
             this.updateNonPrimary();
           }
         } while (this.continueUpdate() === true);
-        stream._duplexState &= READ_NOT_UPDATING;
+        stream2._duplexState &= READ_NOT_UPDATING;
       }
       updateNonPrimary() {
-        const stream = this.stream;
-        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
-          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
-          stream.emit("end");
-          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-            stream._duplexState |= DESTROYING;
+        const stream2 = this.stream;
+        if ((stream2._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+          stream2._duplexState = (stream2._duplexState | READ_DONE) & READ_NOT_ENDING;
+          stream2.emit("end");
+          if ((stream2._duplexState & AUTO_DESTROY) === DONE) {
+            stream2._duplexState |= DESTROYING;
           }
           if (this.pipeTo !== null) {
             this.pipeTo.end();
           }
         }
-        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream._duplexState |= ACTIVE;
-            stream._destroy(afterDestroy.bind(this));
+        if ((stream2._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream2._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream2._duplexState |= ACTIVE;
+            stream2._destroy(afterDestroy.bind(this));
           }
           return;
         }
-        if ((stream._duplexState & IS_OPENING) === OPENING) {
-          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
-          stream._open(afterOpen.bind(this));
+        if ((stream2._duplexState & IS_OPENING) === OPENING) {
+          stream2._duplexState = (stream2._duplexState | ACTIVE) & NOT_OPENING;
+          stream2._open(afterOpen.bind(this));
         }
       }
       continueUpdate() {
@@ -21930,9 +21930,9 @@ var require_streamx = __commonJS({
       }
     };
     var TransformState = class {
-      constructor(stream) {
+      constructor(stream2) {
         this.data = null;
-        this.afterTransform = afterTransform.bind(stream);
+        this.afterTransform = afterTransform.bind(stream2);
         this.afterFinal = null;
       }
     };
@@ -21947,9 +21947,9 @@ var require_streamx = __commonJS({
       finished() {
         this.pipeToFinished = true;
       }
-      done(stream, err) {
+      done(stream2, err) {
         if (err) this.error = err;
-        if (stream === this.to) {
+        if (stream2 === this.to) {
           this.to = null;
           if (this.from !== null) {
             if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
@@ -21958,10 +21958,10 @@ var require_streamx = __commonJS({
             return;
           }
         }
-        if (stream === this.from) {
+        if (stream2 === this.from) {
           this.from = null;
           if (this.to !== null) {
-            if ((stream._duplexState & READ_DONE) === 0) {
+            if ((stream2._duplexState & READ_DONE) === 0) {
               this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
             }
             return;
@@ -21976,51 +21976,51 @@ var require_streamx = __commonJS({
       this.updateCallback();
     }
     function afterFinal(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      if ((stream._duplexState & DESTROY_STATUS) === 0) {
-        stream._duplexState |= WRITE_DONE;
-        stream.emit("finish");
+      const stream2 = this.stream;
+      if (err) stream2.destroy(err);
+      if ((stream2._duplexState & DESTROY_STATUS) === 0) {
+        stream2._duplexState |= WRITE_DONE;
+        stream2.emit("finish");
       }
-      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-        stream._duplexState |= DESTROYING;
+      if ((stream2._duplexState & AUTO_DESTROY) === DONE) {
+        stream2._duplexState |= DESTROYING;
       }
-      stream._duplexState &= WRITE_NOT_FINISHING;
-      if ((stream._duplexState & WRITE_UPDATING) === 0) {
+      stream2._duplexState &= WRITE_NOT_FINISHING;
+      if ((stream2._duplexState & WRITE_UPDATING) === 0) {
         this.update();
       } else {
         this.updateNextTick();
       }
     }
     function afterDestroy(err) {
-      const stream = this.stream;
+      const stream2 = this.stream;
       if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
-      if (err) stream.emit("error", err);
-      stream._duplexState |= DESTROYED;
-      stream.emit("close");
-      const rs = stream._readableState;
-      const ws = stream._writableState;
+      if (err) stream2.emit("error", err);
+      stream2._duplexState |= DESTROYED;
+      stream2.emit("close");
+      const rs = stream2._readableState;
+      const ws = stream2._writableState;
       if (rs !== null && rs.pipeline !== null) {
-        rs.pipeline.done(stream, err);
+        rs.pipeline.done(stream2, err);
       }
       if (ws !== null) {
         while (ws.drains !== null && ws.drains.length > 0) {
           ws.drains.shift().resolve(false);
         }
         if (ws.pipeline !== null) {
-          ws.pipeline.done(stream, err);
+          ws.pipeline.done(stream2, err);
         }
       }
     }
     function afterWrite(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      stream._duplexState &= WRITE_NOT_ACTIVE;
+      const stream2 = this.stream;
+      if (err) stream2.destroy(err);
+      stream2._duplexState &= WRITE_NOT_ACTIVE;
       if (this.drains !== null) tickDrains(this.drains);
-      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
-        stream._duplexState &= WRITE_DRAINED;
-        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
-          stream.emit("drain");
+      if ((stream2._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+        stream2._duplexState &= WRITE_DRAINED;
+        if ((stream2._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+          stream2.emit("drain");
         }
       }
       this.updateCallback();
@@ -22054,23 +22054,23 @@ var require_streamx = __commonJS({
       }
     }
     function afterOpen(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      if ((stream._duplexState & DESTROYING) === 0) {
-        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
-          stream._duplexState |= READ_PRIMARY;
+      const stream2 = this.stream;
+      if (err) stream2.destroy(err);
+      if ((stream2._duplexState & DESTROYING) === 0) {
+        if ((stream2._duplexState & READ_PRIMARY_STATUS) === 0) {
+          stream2._duplexState |= READ_PRIMARY;
         }
-        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
-          stream._duplexState |= WRITE_PRIMARY;
+        if ((stream2._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+          stream2._duplexState |= WRITE_PRIMARY;
         }
-        stream.emit("open");
+        stream2.emit("open");
       }
-      stream._duplexState &= NOT_ACTIVE;
-      if (stream._writableState !== null) {
-        stream._writableState.updateCallback();
+      stream2._duplexState &= NOT_ACTIVE;
+      if (stream2._writableState !== null) {
+        stream2._writableState.updateCallback();
       }
-      if (stream._readableState !== null) {
-        stream._readableState.updateCallback();
+      if (stream2._readableState !== null) {
+        stream2._readableState.updateCallback();
       }
     }
     function afterTransform(err, data) {
@@ -22096,16 +22096,16 @@ var require_streamx = __commonJS({
       }
     }
     var Stream = class extends EventEmitter3 {
-      constructor(opts) {
+      constructor(opts2) {
         super();
         this._duplexState = 0;
         this._readableState = null;
         this._writableState = null;
-        if (opts) {
-          if (opts.open) this._open = opts.open;
-          if (opts.destroy) this._destroy = opts.destroy;
-          if (opts.predestroy) this._predestroy = opts.predestroy;
-          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
+        if (opts2) {
+          if (opts2.open) this._open = opts2.open;
+          if (opts2.destroy) this._destroy = opts2.destroy;
+          if (opts2.predestroy) this._predestroy = opts2.predestroy;
+          if (opts2.signal) opts2.signal.addEventListener("abort", abort.bind(this));
         }
         this.on("newListener", newListener);
       }
@@ -22153,24 +22153,24 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable7 = class _Readable extends Stream {
-      constructor(opts) {
-        super(opts);
+    var Readable10 = class _Readable extends Stream {
+      constructor(opts2) {
+        super(opts2);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
-        this._readableState = new ReadableState(this, opts);
-        if (opts) {
+        this._readableState = new ReadableState(this, opts2);
+        if (opts2) {
           if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
-          if (opts.read) this._read = opts.read;
-          if (opts.eagerOpen) this._readableState.updateNextTick();
-          if (opts.encoding) this.setEncoding(opts.encoding);
+          if (opts2.read) this._read = opts2.read;
+          if (opts2.eagerOpen) this._readableState.updateNextTick();
+          if (opts2.encoding) this.setEncoding(opts2.encoding);
         }
       }
-      static deferred(fn, opts) {
-        const out = new PassThrough4(opts);
+      static deferred(fn, opts2) {
+        const out = new PassThrough4(opts2);
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline5(src, out, noop3);
+          pipeline6(src, out, noop3);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -22213,10 +22213,10 @@ var require_streamx = __commonJS({
         this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
         return this;
       }
-      static _fromAsyncIterator(ite, opts) {
+      static _fromAsyncIterator(ite, opts2) {
         let destroy;
         const rs = new _Readable({
-          ...opts,
+          ...opts2,
           read(cb) {
             ite.next().then(push).then(cb.bind(null, null)).catch(cb);
           },
@@ -22234,13 +22234,13 @@ var require_streamx = __commonJS({
           else rs.push(data.value);
         }
       }
-      static from(data, opts) {
+      static from(data, opts2) {
         if (isReadStreamx(data)) return data;
-        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
+        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts2);
         if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
         let i = 0;
         return new _Readable({
-          ...opts,
+          ...opts2,
           read(cb) {
             this.push(i === data.length ? null : data[i++]);
             cb(null);
@@ -22254,7 +22254,7 @@ var require_streamx = __commonJS({
         return (rs._duplexState & READ_RESUMED) === 0;
       }
       [asyncIterator]() {
-        const stream = this;
+        const stream2 = this;
         let error63 = null;
         let promiseResolve = null;
         let promiseReject = null;
@@ -22271,9 +22271,9 @@ var require_streamx = __commonJS({
             return new Promise(function(resolve3, reject) {
               promiseResolve = resolve3;
               promiseReject = reject;
-              const data = stream.read();
+              const data = stream2.read();
               if (data !== null) ondata(data);
-              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
+              else if ((stream2._duplexState & DESTROYED) !== 0) ondata(null);
             });
           },
           return() {
@@ -22284,7 +22284,7 @@ var require_streamx = __commonJS({
           }
         };
         function onreadable() {
-          if (promiseResolve !== null) ondata(stream.read());
+          if (promiseResolve !== null) ondata(stream2.read());
         }
         function onclose() {
           if (promiseResolve !== null) ondata(null);
@@ -22293,7 +22293,7 @@ var require_streamx = __commonJS({
           if (promiseReject === null) return;
           if (error63) {
             promiseReject(error63);
-          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
+          } else if (data === null && (stream2._duplexState & READ_DONE) === 0) {
             promiseReject(StreamError.STREAM_DESTROYED());
           } else {
             promiseResolve({ value: data, done: data === null });
@@ -22301,10 +22301,10 @@ var require_streamx = __commonJS({
           promiseReject = promiseResolve = null;
         }
         function destroy(err) {
-          stream.destroy(err);
+          stream2.destroy(err);
           return new Promise((resolve3, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
-            stream.once("close", function() {
+            if (stream2._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
+            stream2.once("close", function() {
               if (err) reject(err);
               else resolve3({ value: void 0, done: true });
             });
@@ -22313,15 +22313,15 @@ var require_streamx = __commonJS({
       }
     };
     var Writable3 = class extends Stream {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this._duplexState |= OPENING | READ_DONE;
-        this._writableState = new WritableState(this, opts);
-        if (opts) {
-          if (opts.writev) this._writev = opts.writev;
-          if (opts.write) this._write = opts.write;
-          if (opts.final) this._final = opts.final;
-          if (opts.eagerOpen) this._writableState.updateNextTick();
+        this._writableState = new WritableState(this, opts2);
+        if (opts2) {
+          if (opts2.writev) this._writev = opts2.writev;
+          if (opts2.write) this._write = opts2.write;
+          if (opts2.final) this._final = opts2.final;
+          if (opts2.eagerOpen) this._writableState.updateNextTick();
         }
       }
       cork() {
@@ -22364,16 +22364,16 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable7 {
+    var Duplex = class extends Readable10 {
       // and Writable
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
-        this._writableState = new WritableState(this, opts);
-        if (opts) {
-          if (opts.writev) this._writev = opts.writev;
-          if (opts.write) this._write = opts.write;
-          if (opts.final) this._final = opts.final;
+        this._writableState = new WritableState(this, opts2);
+        if (opts2) {
+          if (opts2.writev) this._writev = opts2.writev;
+          if (opts2.write) this._write = opts2.write;
+          if (opts2.final) this._final = opts2.final;
         }
       }
       cork() {
@@ -22402,13 +22402,13 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform5 = class extends Duplex {
-      constructor(opts) {
-        super(opts);
+    var Transform7 = class extends Duplex {
+      constructor(opts2) {
+        super(opts2);
         this._transformState = new TransformState(this);
-        if (opts) {
-          if (opts.transform) this._transform = opts.transform;
-          if (opts.flush) this._flush = opts.flush;
+        if (opts2) {
+          if (opts2.transform) this._transform = opts2.transform;
+          if (opts2.flush) this._flush = opts2.flush;
         }
       }
       _write(data, cb) {
@@ -22446,7 +22446,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough4 = class extends Transform5 {
+    var PassThrough4 = class extends Transform7 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -22457,14 +22457,14 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve3, reject) => {
-        return pipeline5(...streams, (err) => {
+        return pipeline6(...streams, (err) => {
           if (err) return reject(err);
           resolve3();
         });
       });
     }
-    function pipeline5(stream, ...streams) {
-      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+    function pipeline6(stream2, ...streams) {
+      const all = Array.isArray(stream2) ? [...stream2, ...streams] : [stream2, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
       let src = all[0];
@@ -22518,33 +22518,33 @@ var require_streamx = __commonJS({
     function echo(s) {
       return s;
     }
-    function isStream2(stream) {
-      return !!stream._readableState || !!stream._writableState;
+    function isStream2(stream2) {
+      return !!stream2._readableState || !!stream2._writableState;
     }
-    function isStreamx(stream) {
-      return typeof stream._duplexState === "number" && isStream2(stream);
+    function isStreamx(stream2) {
+      return typeof stream2._duplexState === "number" && isStream2(stream2);
     }
-    function isEnding(stream) {
-      return !!stream._readableState && stream._readableState.ending;
+    function isEnding(stream2) {
+      return !!stream2._readableState && stream2._readableState.ending;
     }
-    function isEnded(stream) {
-      return !!stream._readableState && stream._readableState.ended;
+    function isEnded(stream2) {
+      return !!stream2._readableState && stream2._readableState.ended;
     }
-    function isFinishing(stream) {
-      return !!stream._writableState && stream._writableState.ending;
+    function isFinishing(stream2) {
+      return !!stream2._writableState && stream2._writableState.ending;
     }
-    function isFinished(stream) {
-      return !!stream._writableState && stream._writableState.ended;
+    function isFinished(stream2) {
+      return !!stream2._writableState && stream2._writableState.ended;
     }
-    function getStreamError(stream, opts = {}) {
-      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
-      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
+    function getStreamError(stream2, opts2 = {}) {
+      const err = stream2._readableState && stream2._readableState.error || stream2._writableState && stream2._writableState.error;
+      return !opts2.all && StreamError.isStreamDestroyed(err) ? null : err;
     }
-    function isReadStreamx(stream) {
-      return isStreamx(stream) && stream.readable;
+    function isReadStreamx(stream2) {
+      return isStreamx(stream2) && stream2.readable;
     }
-    function isDisturbed(stream) {
-      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
+    function isDisturbed(stream2) {
+      return (stream2._duplexState & OPENING) !== OPENING || (stream2._duplexState & DESTROYING) === DESTROYING || (stream2._duplexState & ACTIVE_OR_TICKING) !== 0;
     }
     function isTypedArray(data) {
       return typeof data === "object" && data !== null && typeof data.byteLength === "number";
@@ -22561,7 +22561,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable3.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module2.exports = {
-      pipeline: pipeline5,
+      pipeline: pipeline6,
       pipelinePromise,
       isStream: isStream2,
       isStreamx,
@@ -22573,9 +22573,9 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable: Writable3,
-      Readable: Readable7,
+      Readable: Readable10,
       Duplex,
-      Transform: Transform5,
+      Transform: Transform7,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough4
     };
@@ -22599,11 +22599,11 @@ var require_headers = __commonJS({
     exports2.decodeLongPath = function decodeLongPath(buf, encoding) {
       return decodeStr(buf, 0, buf.length, encoding);
     };
-    exports2.encodePax = function encodePax(opts) {
+    exports2.encodePax = function encodePax(opts2) {
       let result = "";
-      if (opts.name) result += addLength(" path=" + opts.name + "\n");
-      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
-      const pax = opts.pax;
+      if (opts2.name) result += addLength(" path=" + opts2.name + "\n");
+      if (opts2.linkname) result += addLength(" linkpath=" + opts2.linkname + "\n");
+      const pax = opts2.pax;
       if (pax) {
         for (const key in pax) {
           result += addLength(" " + key + "=" + pax[key] + "\n");
@@ -22626,11 +22626,11 @@ var require_headers = __commonJS({
       }
       return result;
     };
-    exports2.encode = function encode3(opts) {
+    exports2.encode = function encode3(opts2) {
       const buf = b4a.alloc(512);
-      let name = opts.name;
+      let name = opts2.name;
       let prefix = "";
-      if (opts.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
+      if (opts2.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
       if (b4a.byteLength(name) !== name.length) return null;
       while (b4a.byteLength(name) > 100) {
         const i = name.indexOf("/");
@@ -22639,21 +22639,21 @@ var require_headers = __commonJS({
         name = name.slice(i + 1);
       }
       if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null;
-      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
+      if (opts2.linkname && b4a.byteLength(opts2.linkname) > 100) return null;
       b4a.write(buf, name);
-      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
-      b4a.write(buf, encodeOct(opts.uid, 6), 108);
-      b4a.write(buf, encodeOct(opts.gid, 6), 116);
-      encodeSize(opts.size, buf, 124);
-      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
-      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
-      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
+      b4a.write(buf, encodeOct(opts2.mode & MASK, 6), 100);
+      b4a.write(buf, encodeOct(opts2.uid, 6), 108);
+      b4a.write(buf, encodeOct(opts2.gid, 6), 116);
+      encodeSize(opts2.size, buf, 124);
+      b4a.write(buf, encodeOct(opts2.mtime.getTime() / 1e3 | 0, 11), 136);
+      buf[156] = ZERO_OFFSET + toTypeflag(opts2.type);
+      if (opts2.linkname) b4a.write(buf, opts2.linkname, 157);
       b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
       b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
-      if (opts.uname) b4a.write(buf, opts.uname, 265);
-      if (opts.gname) b4a.write(buf, opts.gname, 297);
-      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
-      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
+      if (opts2.uname) b4a.write(buf, opts2.uname, 265);
+      if (opts2.gname) b4a.write(buf, opts2.gname, 297);
+      b4a.write(buf, encodeOct(opts2.devmajor || 0, 6), 329);
+      b4a.write(buf, encodeOct(opts2.devminor || 0, 6), 337);
       if (prefix) b4a.write(buf, prefix, 345);
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
@@ -22847,11 +22847,11 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable: Writable3, Readable: Readable7, getStreamError } = require_streamx();
+    var { Writable: Writable3, Readable: Readable10, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
-    var EMPTY2 = b4a.alloc(0);
+    var EMPTY3 = b4a.alloc(0);
     var MAX_HEADER_SIZE = 4 * 1024 * 1024;
     var BufferList = class {
       constructor() {
@@ -22869,7 +22869,7 @@ var require_extract = __commonJS({
       }
       shift(size) {
         if (size > this.buffered) return null;
-        if (size === 0) return EMPTY2;
+        if (size === 0) return EMPTY3;
         let chunk = this._next(size);
         if (size === chunk.byteLength) return chunk;
         const chunks = [chunk];
@@ -22895,7 +22895,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable7 {
+    var Source = class extends Readable10 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -22927,9 +22927,9 @@ var require_extract = __commonJS({
       }
     };
     var Extract = class extends Writable3 {
-      constructor(opts) {
-        super(opts);
-        if (!opts) opts = {};
+      constructor(opts2) {
+        super(opts2);
+        if (!opts2) opts2 = {};
         this._buffer = new BufferList();
         this._offset = 0;
         this._header = null;
@@ -22943,8 +22943,8 @@ var require_extract = __commonJS({
         this._paxGlobal = null;
         this._gnuLongPath = null;
         this._gnuLongLinkPath = null;
-        this._filenameEncoding = opts.filenameEncoding || "utf-8";
-        this._allowUnknownFormat = !!opts.allowUnknownFormat;
+        this._filenameEncoding = opts2.filenameEncoding || "utf-8";
+        this._allowUnknownFormat = !!opts2.allowUnknownFormat;
         this._unlockBound = this._unlock.bind(this);
       }
       _unlock(err) {
@@ -23103,7 +23103,7 @@ var require_extract = __commonJS({
         let promiseReject = null;
         let entryStream = null;
         let entryCallback = null;
-        const extract = this;
+        const extract3 = this;
         this.on("entry", onentry);
         this.on("error", (err) => {
           error63 = err;
@@ -23141,19 +23141,19 @@ var require_extract = __commonJS({
           promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
-          if (extract._finished && promiseResolve) {
+          if (extract3._finished && promiseResolve) {
             promiseResolve({ value: void 0, done: true });
             promiseResolve = promiseReject = null;
           }
         }
-        function onentry(header, stream, callback) {
+        function onentry(header, stream2, callback) {
           entryCallback = callback;
-          stream.on("error", noop3);
+          stream2.on("error", noop3);
           if (promiseResolve) {
-            promiseResolve({ value: stream, done: false });
+            promiseResolve({ value: stream2, done: false });
             promiseResolve = promiseReject = null;
           } else {
-            entryStream = stream;
+            entryStream = stream2;
           }
         }
         function onclose() {
@@ -23164,11 +23164,11 @@ var require_extract = __commonJS({
           promiseResolve = promiseReject = null;
         }
         function destroy(err) {
-          extract.destroy(err);
+          extract3.destroy(err);
           consumeCallback(err);
           return new Promise((resolve3, reject) => {
-            if (extract.destroyed) return resolve3({ value: void 0, done: true });
-            extract.once("close", function() {
+            if (extract3.destroyed) return resolve3({ value: void 0, done: true });
+            extract3.once("close", function() {
               if (err) reject(err);
               else resolve3({ value: void 0, done: true });
             });
@@ -23176,8 +23176,8 @@ var require_extract = __commonJS({
         }
       }
     };
-    module2.exports = function extract(opts) {
-      return new Extract(opts);
+    module2.exports = function extract3(opts2) {
+      return new Extract(opts2);
     };
     function noop3() {
     }
@@ -23211,7 +23211,7 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable: Readable7, Writable: Writable3, getStreamError } = require_streamx();
+    var { Readable: Readable10, Writable: Writable3, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants();
     var headers = require_headers();
@@ -23304,9 +23304,9 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable7 {
-      constructor(opts) {
-        super(opts);
+    var Pack = class extends Readable10 {
+      constructor(opts2) {
+        super(opts2);
         this._drain = noop3;
         this._finalized = false;
         this._finalizing = false;
@@ -23349,8 +23349,8 @@ var require_pack = __commonJS({
         this.push(END_OF_TAR);
         this.push(null);
       }
-      _done(stream) {
-        if (stream !== this._stream) return;
+      _done(stream2) {
+        if (stream2 !== this._stream) return;
         this._stream = null;
         if (this._finalizing) this.finalize();
         if (this._pending.length) this._pending.shift()._continueOpen();
@@ -23401,9 +23401,9 @@ var require_pack = __commonJS({
         const err = getStreamError(this);
         if (this._stream) this._stream.destroy(err);
         while (this._pending.length) {
-          const stream = this._pending.shift();
-          stream.destroy(err);
-          stream._continueOpen();
+          const stream2 = this._pending.shift();
+          stream2.destroy(err);
+          stream2._continueOpen();
         }
         this._doDrain();
       }
@@ -23412,8 +23412,8 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    module2.exports = function pack(opts) {
-      return new Pack(opts);
+    module2.exports = function pack(opts2) {
+      return new Pack(opts2);
     };
     function modeToType(mode) {
       switch (mode & constants4.S_IFMT) {
@@ -24161,11 +24161,11 @@ var require_eventemitter3 = __commonJS({
 });
 
 // node_modules/eventemitter3/index.mjs
-var import_index, eventemitter3_default;
+var import_index5, eventemitter3_default;
 var init_eventemitter3 = __esm({
   "node_modules/eventemitter3/index.mjs"() {
-    import_index = __toESM(require_eventemitter3(), 1);
-    eventemitter3_default = import_index.default;
+    import_index5 = __toESM(require_eventemitter3(), 1);
+    eventemitter3_default = import_index5.default;
   }
 });
 
@@ -24187,15 +24187,15 @@ var init_colorette = __esm({
     isCI = "CI" in env && ("GITHUB_ACTIONS" in env || "GITLAB_CI" in env || "CIRCLECI" in env);
     isColorSupported = !isDisabled && (isForced || isWindows && !isDumbTerminal || isCompatibleTerminal || isCI);
     replaceClose = (index2, string4, close, replace, head = string4.substring(0, index2) + replace, tail = string4.substring(index2 + close.length), next = tail.indexOf(close)) => head + (next < 0 ? tail : replaceClose(next, tail, close, replace));
-    clearBleed = (index2, string4, open6, close, replace) => index2 < 0 ? open6 + string4 + close : open6 + replaceClose(index2, string4, close, replace) + close;
-    filterEmpty = (open6, close, replace = open6, at2 = open6.length + 1) => (string4) => string4 || !(string4 === "" || string4 === void 0) ? clearBleed(
+    clearBleed = (index2, string4, open7, close, replace) => index2 < 0 ? open7 + string4 + close : open7 + replaceClose(index2, string4, close, replace) + close;
+    filterEmpty = (open7, close, replace = open7, at2 = open7.length + 1) => (string4) => string4 || !(string4 === "" || string4 === void 0) ? clearBleed(
       ("" + string4).indexOf(close, at2),
       string4,
-      open6,
+      open7,
       close,
       replace
     ) : "";
-    init = (open6, close, replace) => filterEmpty(`\x1B[${open6}m`, `\x1B[${close}m`, replace);
+    init = (open7, close, replace) => filterEmpty(`\x1B[${open7}m`, `\x1B[${close}m`, replace);
     colors = {
       reset: init(0, 0),
       bold: init(1, 22, "\x1B[22m\x1B[1m"),
@@ -24300,20 +24300,20 @@ var require_rfdc = __commonJS({
       }
       return new cur.constructor(cur.buffer.slice(), cur.byteOffset, cur.length);
     }
-    function rfdc2(opts) {
-      opts = opts || {};
-      if (opts.circles) return rfdcCircles(opts);
+    function rfdc2(opts2) {
+      opts2 = opts2 || {};
+      if (opts2.circles) return rfdcCircles(opts2);
       const constructorHandlers = /* @__PURE__ */ new Map();
       constructorHandlers.set(Date, (o) => new Date(o));
       constructorHandlers.set(Map, (o, fn) => new Map(cloneArray(Array.from(o), fn)));
       constructorHandlers.set(Set, (o, fn) => new Set(cloneArray(Array.from(o), fn)));
-      if (opts.constructorHandlers) {
-        for (const handler3 of opts.constructorHandlers) {
+      if (opts2.constructorHandlers) {
+        for (const handler3 of opts2.constructorHandlers) {
           constructorHandlers.set(handler3[0], handler3[1]);
         }
       }
       let handler2 = null;
-      return opts.proto ? cloneProto : clone3;
+      return opts2.proto ? cloneProto : clone3;
       function cloneArray(a, fn) {
         const keys = Object.keys(a);
         const a2 = new Array(keys.length);
@@ -24376,20 +24376,20 @@ var require_rfdc = __commonJS({
         return o2;
       }
     }
-    function rfdcCircles(opts) {
+    function rfdcCircles(opts2) {
       const refs = [];
       const refsNew = [];
       const constructorHandlers = /* @__PURE__ */ new Map();
       constructorHandlers.set(Date, (o) => new Date(o));
       constructorHandlers.set(Map, (o, fn) => new Map(cloneArray(Array.from(o), fn)));
       constructorHandlers.set(Set, (o, fn) => new Set(cloneArray(Array.from(o), fn)));
-      if (opts.constructorHandlers) {
-        for (const handler3 of opts.constructorHandlers) {
+      if (opts2.constructorHandlers) {
+        for (const handler3 of opts2.constructorHandlers) {
           constructorHandlers.set(handler3[0], handler3[1]);
         }
       }
       let handler2 = null;
-      return opts.proto ? cloneProto : clone3;
+      return opts2.proto ? cloneProto : clone3;
       function cloneArray(a, fn) {
         const keys = Object.keys(a);
         const a2 = new Array(keys.length);
@@ -24542,11 +24542,11 @@ __export(base_exports, {
   setCwd: () => setCwd,
   synchronizedOutput: () => synchronizedOutput
 });
-var import_node_process, import_node_os3, ESC, OSC, BEL, SEP, isTerminalApp, isWindows3, isTmux, cwdFunction, wrapOsc, cursorTo, cursorMove, cursorUp, cursorDown, cursorForward, cursorBackward, cursorLeft, cursorSavePosition, cursorRestorePosition, cursorGetPosition, cursorNextLine, cursorPrevLine, cursorHide, cursorShow, eraseLines, eraseEndLine, eraseStartLine, eraseLine, eraseDown, eraseUp, eraseScreen, scrollUp, scrollDown, clearScreen, clearViewport, isOldWindows, clearTerminal, enterAlternativeScreen, exitAlternativeScreen, beginSynchronizedOutput, endSynchronizedOutput, synchronizedOutput, beep, link, image, iTerm, ConEmu, setCwd;
+var import_node_process, import_node_os4, ESC, OSC, BEL, SEP, isTerminalApp, isWindows3, isTmux, cwdFunction, wrapOsc, cursorTo, cursorMove, cursorUp, cursorDown, cursorForward, cursorBackward, cursorLeft, cursorSavePosition, cursorRestorePosition, cursorGetPosition, cursorNextLine, cursorPrevLine, cursorHide, cursorShow, eraseLines, eraseEndLine, eraseStartLine, eraseLine, eraseDown, eraseUp, eraseScreen, scrollUp, scrollDown, clearScreen, clearViewport, isOldWindows, clearTerminal, enterAlternativeScreen, exitAlternativeScreen, beginSynchronizedOutput, endSynchronizedOutput, synchronizedOutput, beep, link, image, iTerm, ConEmu, setCwd;
 var init_base = __esm({
   "node_modules/ansi-escapes/base.js"() {
     import_node_process = __toESM(require("node:process"), 1);
-    import_node_os3 = __toESM(require("node:os"), 1);
+    import_node_os4 = __toESM(require("node:os"), 1);
     init_environment();
     ESC = "\x1B[";
     OSC = "\x1B]";
@@ -24626,7 +24626,7 @@ var init_base = __esm({
       if (isBrowser || !isWindows3) {
         return false;
       }
-      const parts = import_node_os3.default.release().split(".");
+      const parts = import_node_os4.default.release().split(".");
       const major = Number(parts[0]);
       const build = Number(parts[2] ?? 0);
       if (major < 10) {
@@ -24879,8 +24879,8 @@ var init_mjs = __esm({
     };
     signalExitWrap = (handler2) => {
       return {
-        onExit(cb, opts) {
-          return handler2.onExit(cb, opts);
+        onExit(cb, opts2) {
+          return handler2.onExit(cb, opts2);
         },
         load() {
           return handler2.load();
@@ -24936,7 +24936,7 @@ var init_mjs = __esm({
         this.#originalProcessReallyExit = process7.reallyExit;
         this.#originalProcessEmit = process7.emit;
       }
-      onExit(cb, opts) {
+      onExit(cb, opts2) {
         if (!processOk(this.#process)) {
           return () => {
           };
@@ -24944,7 +24944,7 @@ var init_mjs = __esm({
         if (this.#loaded === false) {
           this.load();
         }
-        const ev = opts?.alwaysLast ? "afterExit" : "exit";
+        const ev = opts2?.alwaysLast ? "afterExit" : "exit";
         this.#emitter.on(ev, cb);
         return () => {
           this.#emitter.removeListener(ev, cb);
@@ -25832,32 +25832,32 @@ __export(log_update_exports, {
   default: () => log_update_default,
   logUpdateStderr: () => logUpdateStderr
 });
-function createLogUpdate(stream, { showCursor = false } = {}) {
+function createLogUpdate(stream2, { showCursor = false } = {}) {
   let previousLineCount = 0;
-  let previousWidth = getWidth(stream);
+  let previousWidth = getWidth(stream2);
   let previousOutput = "";
   const reset2 = () => {
     previousOutput = "";
-    previousWidth = getWidth(stream);
+    previousWidth = getWidth(stream2);
     previousLineCount = 0;
   };
   const render = (...arguments_) => {
     if (!showCursor) {
       cli_cursor_default.hide();
     }
-    let output2 = fitToTerminalHeight(stream, arguments_.join(" ") + "\n");
-    const width = getWidth(stream);
+    let output2 = fitToTerminalHeight(stream2, arguments_.join(" ") + "\n");
+    const width = getWidth(stream2);
     if (output2 === previousOutput && previousWidth === width) {
       return;
     }
     previousOutput = output2;
     previousWidth = width;
     output2 = wrapAnsi(output2, width, { trim: false, hard: true, wordWrap: false });
-    stream.write(base_exports.eraseLines(previousLineCount) + output2);
+    stream2.write(base_exports.eraseLines(previousLineCount) + output2);
     previousLineCount = output2.split("\n").length;
   };
   render.clear = () => {
-    stream.write(base_exports.eraseLines(previousLineCount));
+    stream2.write(base_exports.eraseLines(previousLineCount));
     reset2();
   };
   render.done = () => {
@@ -25879,8 +25879,8 @@ var init_log_update = __esm({
     init_strip_ansi();
     defaultTerminalHeight = 24;
     getWidth = ({ columns = 80 }) => columns;
-    fitToTerminalHeight = (stream, text) => {
-      const terminalHeight = stream.rows ?? defaultTerminalHeight;
+    fitToTerminalHeight = (stream2, text) => {
+      const terminalHeight = stream2.rows ?? defaultTerminalHeight;
       const lines = text.split("\n");
       const toRemove = Math.max(0, lines.length - terminalHeight);
       return toRemove ? sliceAnsi(text, stripAnsi(lines.slice(0, toRemove).join("\n")).length + 1) : text;
@@ -27054,7 +27054,7 @@ function splat(message, ...splat$1) {
   return (0, import_util14.format)(String(message), ...splat$1);
 }
 function createWritable(cb) {
-  const writable = new import_stream2.Writable();
+  const writable = new import_stream3.Writable();
   writable.rows = Infinity;
   writable.columns = Infinity;
   writable.write = (chunk) => {
@@ -27112,7 +27112,7 @@ function delay(time3) {
     setTimeout(resolve3, time3);
   });
 }
-var import_util14, import_os, import_string_decoder, import_stream2, import_rfdc, import_crypto, ANSI_ESCAPE, ANSI_ESCAPE_CODES, ListrEnvironmentVariables, ListrErrorTypes, ListrEventType, ListrRendererSelection, ListrTaskEventType, ListrTaskState, EventManager, BaseEventMap, CLEAR_LINE_REGEX, BELL_REGEX, color, FIGURES_MAIN, FIGURES_FALLBACK, figures, ListrLogLevels, LISTR_LOGGER_STYLE, LISTR_LOGGER_STDERR_LEVELS, ListrLogger, ProcessOutputBuffer, ProcessOutputStream, ProcessOutput, ListrPromptAdapter, Spinner, ListrDefaultRendererLogLevels, LISTR_DEFAULT_RENDERER_STYLE, PRESET_TIMER, PRESET_TIMESTAMP, DefaultRenderer, SilentRenderer, SimpleRenderer, TestRendererSerializer, TestRenderer, VerboseRenderer, RENDERERS, clone2, Concurrency, ListrError, ListrRendererError, PromptError, TaskWrapper, ListrTaskEventManager, Task, ListrEventManager, Listr;
+var import_util14, import_os, import_string_decoder, import_stream3, import_rfdc, import_crypto, ANSI_ESCAPE, ANSI_ESCAPE_CODES, ListrEnvironmentVariables, ListrErrorTypes, ListrEventType, ListrRendererSelection, ListrTaskEventType, ListrTaskState, EventManager, BaseEventMap, CLEAR_LINE_REGEX, BELL_REGEX, color, FIGURES_MAIN, FIGURES_FALLBACK, figures, ListrLogLevels, LISTR_LOGGER_STYLE, LISTR_LOGGER_STDERR_LEVELS, ListrLogger, ProcessOutputBuffer, ProcessOutputStream, ProcessOutput, ListrPromptAdapter, Spinner, ListrDefaultRendererLogLevels, LISTR_DEFAULT_RENDERER_STYLE, PRESET_TIMER, PRESET_TIMESTAMP, DefaultRenderer, SilentRenderer, SimpleRenderer, TestRendererSerializer, TestRenderer, VerboseRenderer, RENDERERS, clone2, Concurrency, ListrError, ListrRendererError, PromptError, TaskWrapper, ListrTaskEventManager, Task, ListrEventManager, Listr;
 var init_dist3 = __esm({
   "node_modules/listr2/dist/index.js"() {
     init_eventemitter3();
@@ -27120,7 +27120,7 @@ var init_dist3 = __esm({
     import_util14 = require("util");
     import_os = require("os");
     import_string_decoder = require("string_decoder");
-    import_stream2 = require("stream");
+    import_stream3 = require("stream");
     import_rfdc = __toESM(require_rfdc(), 1);
     import_crypto = require("crypto");
     ANSI_ESCAPE = "\x1B[";
@@ -27398,10 +27398,10 @@ var init_dist3 = __esm({
     ProcessOutputStream = class {
       method;
       buffer;
-      constructor(stream) {
-        this.stream = stream;
-        this.method = stream.write;
-        this.buffer = new ProcessOutputBuffer({ stream });
+      constructor(stream2) {
+        this.stream = stream2;
+        this.method = stream2.write;
+        this.buffer = new ProcessOutputBuffer({ stream: stream2 });
       }
       get out() {
         return Object.assign({}, this.stream, { write: this.write.bind(this) });
@@ -27443,13 +27443,13 @@ var init_dist3 = __esm({
       hijack() {
         if (this.active) throw new Error("ProcessOutput has been already hijacked!");
         this.stream.stdout.write(ANSI_ESCAPE_CODES.CURSOR_HIDE);
-        Object.values(this.stream).forEach((stream) => stream.hijack());
+        Object.values(this.stream).forEach((stream2) => stream2.hijack());
         this.active = true;
       }
       release() {
-        const output2 = Object.entries(this.stream).map(([name, stream]) => ({
+        const output2 = Object.entries(this.stream).map(([name, stream2]) => ({
           name,
-          buffer: stream.release()
+          buffer: stream2.release()
         })).filter((output$1) => this.options.dump.includes(output$1.name)).flatMap((output$1) => output$1.buffer).sort((a, b) => a.time - b.time).map((message) => {
           return {
             ...message,
@@ -29792,7 +29792,7 @@ var require_util3 = __commonJS({
     var assert2 = require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = require("node:http");
-    var stream = require("node:stream");
+    var stream2 = require("node:stream");
     var net = require("node:net");
     var { Blob: Blob2 } = require("node:buffer");
     var nodeUtil = require("node:util");
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path39 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path44 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path39 && path39[0] !== "/") {
-          path39 = `/${path39}`;
+        if (path44 && path44[0] !== "/") {
+          path44 = `/${path44}`;
         }
-        return new URL(`${origin}${path39}`);
+        return new URL(`${origin}${path44}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -29966,24 +29966,24 @@ var require_util3 = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
     }
-    function destroy(stream2, err) {
-      if (stream2 == null || !isStream2(stream2) || isDestroyed(stream2)) {
+    function destroy(stream3, err) {
+      if (stream3 == null || !isStream2(stream3) || isDestroyed(stream3)) {
         return;
       }
-      if (typeof stream2.destroy === "function") {
-        if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
-          stream2.socket = null;
+      if (typeof stream3.destroy === "function") {
+        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
+          stream3.socket = null;
         }
-        stream2.destroy(err);
+        stream3.destroy(err);
       } else if (err) {
         queueMicrotask(() => {
-          stream2.emit("error", err);
+          stream3.emit("error", err);
         });
       }
-      if (stream2.destroyed !== true) {
-        stream2[kDestroyed] = true;
+      if (stream3.destroyed !== true) {
+        stream3[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
@@ -30082,13 +30082,13 @@ var require_util3 = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream.isErrored(body));
+      return !!(body && stream2.isErrored(body));
     }
     function isReadable2(body) {
-      return !!(body && stream.isReadable(body));
+      return !!(body && stream2.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin }
+          request: { method, path: path44, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path39);
+        debuglog("sending request to %s %s/%s", method, origin, path44);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin },
+          request: { method, path: path44, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path39,
+          path44,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin }
+          request: { method, path: path44, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path39);
+        debuglog("trailers received from %s %s/%s", method, origin, path44);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin },
+          request: { method, path: path44, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path39,
+          path44,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path39, origin }
+            request: { method, path: path44, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path39);
+          debuglog("sending request to %s %s/%s", method, origin, path44);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path39,
+        path: path44,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path39 !== "string") {
+        if (typeof path44 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path39[0] !== "/" && !(path39.startsWith("http://") || path39.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path44[0] !== "/" && !(path44.startsWith("http://") || path44.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path39)) {
+        } else if (invalidPathRegex.test(path44)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path39, query) : path39;
+        this.path = query ? buildURL(path44, query) : path44;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -30945,14 +30945,14 @@ var require_dispatcher_base = __commonJS({
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
     var kEventSourceOptions = /* @__PURE__ */ Symbol("eventSourceOptions");
     var DispatcherBase = class extends Dispatcher {
-      constructor(opts) {
+      constructor(opts2) {
         super();
         this[kDestroyed] = false;
         this[kOnDestroyed] = null;
         this[kClosed] = false;
         this[kOnClosed] = [];
-        this[kWebSocketOptions] = opts?.webSocket ?? {};
-        this[kEventSourceOptions] = opts?.eventSource ?? {};
+        this[kWebSocketOptions] = opts2?.webSocket ?? {};
+        this[kEventSourceOptions] = opts2?.eventSource ?? {};
       }
       get webSocketOptions() {
         return {
@@ -31064,24 +31064,24 @@ var require_dispatcher_base = __commonJS({
           queueMicrotask(onDestroyed);
         });
       }
-      [kInterceptedDispatch](opts, handler2) {
+      [kInterceptedDispatch](opts2, handler2) {
         if (!this[kInterceptors] || this[kInterceptors].length === 0) {
           this[kInterceptedDispatch] = this[kDispatch];
-          return this[kDispatch](opts, handler2);
+          return this[kDispatch](opts2, handler2);
         }
         let dispatch = this[kDispatch].bind(this);
         for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
           dispatch = this[kInterceptors][i](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
-        return dispatch(opts, handler2);
+        return dispatch(opts2, handler2);
       }
-      dispatch(opts, handler2) {
+      dispatch(opts2, handler2) {
         if (!handler2 || typeof handler2 !== "object") {
           throw new InvalidArgumentError("handler must be an object");
         }
         try {
-          if (!opts || typeof opts !== "object") {
+          if (!opts2 || typeof opts2 !== "object") {
             throw new InvalidArgumentError("opts must be an object.");
           }
           if (this[kDestroyed] || this[kOnDestroyed]) {
@@ -31090,7 +31090,7 @@ var require_dispatcher_base = __commonJS({
           if (this[kClosed]) {
             throw new ClientClosedError();
           }
-          return this[kInterceptedDispatch](opts, handler2);
+          return this[kInterceptedDispatch](opts2, handler2);
         } catch (err) {
           if (typeof handler2.onError !== "function") {
             throw new InvalidArgumentError("invalid onError method");
@@ -31396,11 +31396,11 @@ var require_connect = __commonJS({
         }
       };
     }
-    function buildConnector({ allowH2, maxCachedSessions, socketPath, timeout, session: customSession, ...opts }) {
+    function buildConnector({ allowH2, maxCachedSessions, socketPath, timeout, session: customSession, ...opts2 }) {
       if (maxCachedSessions != null && (!Number.isInteger(maxCachedSessions) || maxCachedSessions < 0)) {
         throw new InvalidArgumentError("maxCachedSessions must be a positive integer or zero");
       }
-      const options = { path: socketPath, ...opts };
+      const options = { path: socketPath, ...opts2 };
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
@@ -31467,38 +31467,38 @@ var require_connect = __commonJS({
         return socket;
       };
     }
-    var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts) => {
-      if (!opts.timeout) {
+    var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts2) => {
+      if (!opts2.timeout) {
         return noop3;
       }
       let s1 = null;
       let s2 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          s2 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts));
+          s2 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts2));
         });
-      }, opts.timeout);
+      }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
         clearImmediate(s2);
       };
-    } : (socketWeakRef, opts) => {
-      if (!opts.timeout) {
+    } : (socketWeakRef, opts2) => {
+      if (!opts2.timeout) {
         return noop3;
       }
       let s1 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          onConnectTimeout(socketWeakRef.deref(), opts);
+          onConnectTimeout(socketWeakRef.deref(), opts2);
         });
-      }, opts.timeout);
+      }, opts2.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
       };
     };
-    function onConnectTimeout(socket, opts) {
+    function onConnectTimeout(socket, opts2) {
       if (socket == null) {
         return;
       }
@@ -31506,9 +31506,9 @@ var require_connect = __commonJS({
       if (Array.isArray(socket.autoSelectFamilyAttemptedAddresses)) {
         message += ` (attempted addresses: ${socket.autoSelectFamilyAttemptedAddresses.join(", ")},`;
       } else {
-        message += ` (attempted address: ${opts.hostname}:${opts.port},`;
+        message += ` (attempted address: ${opts2.hostname}:${opts2.port},`;
       }
-      message += ` timeout: ${opts.timeout}ms)`;
+      message += ` timeout: ${opts2.timeout}ms)`;
       util3.destroy(socket, new ConnectTimeoutError(message));
     }
     module2.exports = buildConnector;
@@ -32508,8 +32508,8 @@ var require_webidl = __commonJS({
         message: `"${context3.value}" is an invalid ${context3.type}.`
       });
     };
-    webidl.brandCheck = function(V, I, opts) {
-      if (opts?.strict !== false) {
+    webidl.brandCheck = function(V, I, opts2) {
+      if (opts2?.strict !== false) {
         if (!(V instanceof I)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
@@ -32562,7 +32562,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V, bitLength, signedness, opts) {
+    webidl.util.ConvertToInt = function(V, bitLength, signedness, opts2) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -32583,7 +32583,7 @@ var require_webidl = __commonJS({
       if (x === 0) {
         x = 0;
       }
-      if (opts?.enforceRange === true) {
+      if (opts2?.enforceRange === true) {
         if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
@@ -32599,7 +32599,7 @@ var require_webidl = __commonJS({
         }
         return x;
       }
-      if (!Number.isNaN(x) && opts?.clamp === true) {
+      if (!Number.isNaN(x) && opts2?.clamp === true) {
         x = Math.min(Math.max(x, lowerBound), upperBound);
         if (Math.floor(x) % 2 === 0) {
           x = Math.floor(x);
@@ -32696,8 +32696,8 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i)) {
+      return (V, prefix, argument, opts2) => {
+        if (opts2?.strict !== false && !(V instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
             message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
@@ -32755,8 +32755,8 @@ var require_webidl = __commonJS({
         return converter(V, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V, prefix, argument, opts) {
-      if (V === null && opts?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V, prefix, argument, opts2) {
+      if (V === null && opts2?.legacyNullToEmptyString) {
         return "";
       }
       if (typeof V === "symbol") {
@@ -32798,11 +32798,11 @@ var require_webidl = __commonJS({
       const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V, prefix, argument, opts2) {
+      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts2, prefix, argument);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
+    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts2) {
       if (webidl.util.Type(V) !== "Object" || !types3.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix,
@@ -32810,7 +32810,7 @@ var require_webidl = __commonJS({
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types3.isSharedArrayBuffer(V)) {
+      if (opts2?.allowShared === false && types3.isSharedArrayBuffer(V)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -32824,7 +32824,7 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T2, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V, T2, prefix, name, opts2) {
       if (webidl.util.Type(V) !== "Object" || !types3.isTypedArray(V) || V.constructor.name !== T2.name) {
         throw webidl.errors.conversionFailed({
           prefix,
@@ -32832,7 +32832,7 @@ var require_webidl = __commonJS({
           types: [T2.name]
         });
       }
-      if (opts?.allowShared === false && types3.isSharedArrayBuffer(V.buffer)) {
+      if (opts2?.allowShared === false && types3.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -32846,14 +32846,14 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
+    webidl.converters.DataView = function(V, prefix, name, opts2) {
       if (webidl.util.Type(V) !== "Object" || !types3.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types3.isSharedArrayBuffer(V.buffer)) {
+      if (opts2?.allowShared === false && types3.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -32867,15 +32867,15 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name, opts2) {
       if (types3.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts2, allowShared: false });
       }
       if (types3.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts2, allowShared: false });
       }
       if (types3.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name, { ...opts2, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
@@ -32903,7 +32903,7 @@ var require_webidl = __commonJS({
 var require_util4 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform5 } = require("node:stream");
+    var { Transform: Transform7 } = require("node:stream");
     var zlib2 = require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants4();
     var { getGlobalOrigin } = require_global();
@@ -32914,11 +32914,11 @@ var require_util4 = __commonJS({
     var { isUint8Array } = require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = require("node:crypto");
+      crypto3 = require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto3.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -33191,7 +33191,7 @@ var require_util4 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto2 === void 0) {
+      if (crypto3 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -33206,7 +33206,7 @@ var require_util4 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto3.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -33465,8 +33465,8 @@ var require_util4 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream) {
-      return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
+    function isReadableStreamLike(stream2) {
+      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -33591,7 +33591,7 @@ var require_util4 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform5 {
+    var InflateStream = class extends Transform7 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -34270,8 +34270,8 @@ var require_body = __commonJS({
     var { multipartFormDataParser } = require_formdata_parser();
     var random;
     try {
-      const crypto2 = require("node:crypto");
-      random = (max) => crypto2.randomInt(0, max);
+      const crypto3 = require("node:crypto");
+      random = (max) => crypto3.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -34282,20 +34282,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream = weakRef.deref();
-        if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
-          stream.cancel("Response object has been garbage collected").catch(noop3);
+        const stream2 = weakRef.deref();
+        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
+          stream2.cancel("Response object has been garbage collected").catch(noop3);
         }
       });
     }
     function extractBody(object2, keepalive = false) {
-      let stream = null;
+      let stream2 = null;
       if (object2 instanceof ReadableStream) {
-        stream = object2;
+        stream2 = object2;
       } else if (isBlobLike(object2)) {
-        stream = object2.stream();
+        stream2 = object2.stream();
       } else {
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -34308,7 +34308,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert2(isReadableStreamLike(stream));
+      assert2(isReadableStreamLike(stream2));
       let action = null;
       let source = null;
       let length = null;
@@ -34387,14 +34387,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
+        stream2 = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
       }
       if (typeof source === "string" || util3.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator2;
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async start() {
             iterator2 = action(object2)[Symbol.asyncIterator]();
           },
@@ -34406,7 +34406,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream)) {
+              if (!isErrored(stream2)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -34421,7 +34421,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream, source, length };
+      const body = { stream: stream2, source, length };
       return [body, type];
     }
     function safelyExtractBody(object2, keepalive = false) {
@@ -34623,13 +34623,13 @@ var require_client_h1 = __commonJS({
     var extractBody;
     async function lazyllhttp() {
       const llhttpWasmData = process.env.JEST_WORKER_ID ? require_llhttp_wasm() : void 0;
-      let mod;
+      let mod4;
       try {
-        mod = await WebAssembly.compile(require_llhttp_simd_wasm());
+        mod4 = await WebAssembly.compile(require_llhttp_simd_wasm());
       } catch (e) {
-        mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
+        mod4 = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
-      return await WebAssembly.instantiate(mod, {
+      return await WebAssembly.instantiate(mod4, {
         env: {
           /* eslint-disable camelcase */
           wasm_on_url: (p, at2, len) => {
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path39, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path44, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path39} HTTP/1.1\r
+      let header = `${method} ${path44} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35694,7 +35694,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert2 = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline5 } = require("node:stream");
+    var { pipeline: pipeline6 } = require("node:stream");
     var util3 = require_util3();
     var {
       RequestContentLengthMismatchError,
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path39, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path44, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35915,7 +35915,7 @@ var require_client_h2 = __commonJS({
           headers[key] = val;
         }
       }
-      let stream;
+      let stream2;
       const { hostname: hostname3, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -35924,15 +35924,15 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request2.completed) {
-          if (method === "CONNECT" && stream != null) {
-            util3.destroy(stream, error63 || new RequestAbortedError());
+          if (method === "CONNECT" && stream2 != null) {
+            util3.destroy(stream2, error63 || new RequestAbortedError());
           }
           return;
         }
         error63 = error63 || new RequestAbortedError();
         util3.errorRequest(client, request2, error63);
-        if (stream != null) {
-          util3.destroy(stream, error63);
+        if (stream2 != null) {
+          util3.destroy(stream2, error63);
         }
         util3.destroy(body, error63);
         client[kQueue][client[kRunningIdx]++] = null;
@@ -35948,49 +35948,49 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal });
+        stream2 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream.off(errorMonitor, onUpgradeError);
+          stream2.off(errorMonitor, onUpgradeError);
           request2.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error63) => {
           upgradeResponseFinished = true;
-          stream.off("response", onResponse);
+          stream2.off("response", onResponse);
           request2.onUpgradeError(error63);
         };
         const onReady = () => {
           try {
-            request2.onUpgrade(null, null, stream);
+            request2.onUpgrade(null, null, stream2);
           } catch (error63) {
-            stream.off("response", onResponse);
+            stream2.off("response", onResponse);
             abort(error63);
             return;
           }
           if (request2.aborted) {
             return;
           }
-          stream.off("error", abort);
-          stream.once(errorMonitor, onUpgradeError);
+          stream2.off("error", abort);
+          stream2.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream.once("response", onResponse);
-        stream.once("error", abort);
+        stream2.once("response", onResponse);
+        stream2.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream.once("close", () => {
+        stream2.once("close", () => {
           if (!upgradeResponseFinished && request2.completed) {
-            stream.off("response", onResponse);
-            stream.off(errorMonitor, onUpgradeError);
-            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream.rstCode}`));
+            stream2.off("response", onResponse);
+            stream2.off(errorMonitor, onUpgradeError);
+            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path39;
+      headers[HTTP2_HEADER_PATH] = path44;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36025,36 +36025,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
-        stream.once("continue", writeBodyH2);
+        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
+        stream2.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers, {
+        stream2 = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream.once("response", (headers2) => {
+      stream2.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
           const err = new RequestAbortedError();
           util3.errorRequest(client, request2, err);
-          util3.destroy(stream, err);
+          util3.destroy(stream2, err);
           return;
         }
-        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
-          stream.pause();
+        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
+          stream2.pause();
         }
-        stream.on("data", (chunk) => {
+        stream2.on("data", (chunk) => {
           if (request2.onData(chunk) === false) {
-            stream.pause();
+            stream2.pause();
           }
         });
       });
-      stream.once("end", () => {
-        if (stream.state?.state == null || stream.state.state < 6) {
+      stream2.once("end", () => {
+        if (stream2.state?.state == null || stream2.state.state < 6) {
           request2.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -36065,16 +36065,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream.once("close", () => {
+      stream2.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream.once("error", function(err) {
+      stream2.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code2) => {
+      stream2.once("frameError", (type, code2) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`));
       });
       return true;
@@ -36082,7 +36082,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             null,
             client,
             request2,
@@ -36093,7 +36093,7 @@ var require_client_h2 = __commonJS({
         } else if (util3.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -36105,7 +36105,7 @@ var require_client_h2 = __commonJS({
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream,
+              stream2,
               body.stream(),
               client,
               request2,
@@ -36116,7 +36116,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream,
+              stream2,
               body,
               client,
               request2,
@@ -36130,7 +36130,7 @@ var require_client_h2 = __commonJS({
             abort,
             client[kSocket],
             expectsPayload,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -36139,7 +36139,7 @@ var require_client_h2 = __commonJS({
         } else if (util3.isIterable(body)) {
           writeIterable(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -36173,7 +36173,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline5(
+      const pipe2 = pipeline6(
         body,
         h2stream,
         (err) => {
@@ -36285,15 +36285,15 @@ var require_redirect_handler = __commonJS({
       }
     };
     var RedirectHandler = class {
-      constructor(dispatch, maxRedirections, opts, handler2) {
+      constructor(dispatch, maxRedirections, opts2, handler2) {
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
-        util3.validateHandler(handler2, opts.method, opts.upgrade);
+        util3.validateHandler(handler2, opts2.method, opts2.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
-        this.opts = { ...opts, maxRedirections: 0 };
+        this.opts = { ...opts2, maxRedirections: 0 };
         this.maxRedirections = maxRedirections;
         this.handler = handler2;
         this.history = [];
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path39 = search ? `${pathname}${search}` : pathname;
+        const path44 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path39;
+        this.opts.path = path44;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -36428,14 +36428,14 @@ var require_redirect_interceptor = __commonJS({
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections }) {
       return (dispatch) => {
-        return function Intercept(opts, handler2) {
-          const { maxRedirections = defaultMaxRedirections } = opts;
+        return function Intercept(opts2, handler2) {
+          const { maxRedirections = defaultMaxRedirections } = opts2;
           if (!maxRedirections) {
-            return dispatch(opts, handler2);
+            return dispatch(opts2, handler2);
           }
-          const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts, handler2);
-          opts = { ...opts, maxRedirections: 0 };
-          return dispatch(opts, redirectHandler);
+          const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts2, handler2);
+          opts2 = { ...opts2, maxRedirections: 0 };
+          return dispatch(opts2, redirectHandler);
         };
       };
     }
@@ -36693,9 +36693,9 @@ var require_client3 = __commonJS({
         connect(this);
         this.once("connect", cb);
       }
-      [kDispatch](opts, handler2) {
-        const origin = opts.origin || this[kUrl].origin;
-        const request2 = new Request(origin, opts, handler2);
+      [kDispatch](opts2, handler2) {
+        const origin = opts2.origin || this[kUrl].origin;
+        const request2 = new Request(origin, opts2, handler2);
         this[kQueue].push(request2);
         if (this[kResuming]) {
         } else if (util3.bodyLength(request2.body) == null && util3.isIterable(request2.body)) {
@@ -37055,8 +37055,8 @@ var require_pool_base = __commonJS({
     var kRemoveClient = /* @__PURE__ */ Symbol("remove client");
     var kStats = /* @__PURE__ */ Symbol("stats");
     var PoolBase = class extends DispatcherBase {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
@@ -37144,13 +37144,13 @@ var require_pool_base = __commonJS({
         }
         await Promise.all(this[kClients].map((c) => c.destroy(err)));
       }
-      [kDispatch](opts, handler2) {
+      [kDispatch](opts2, handler2) {
         const dispatcher = this[kGetDispatcher]();
         if (!dispatcher) {
           this[kNeedDrain] = true;
-          this[kQueue].push({ opts, handler: handler2 });
+          this[kQueue].push({ opts: opts2, handler: handler2 });
           this[kQueued]++;
-        } else if (!dispatcher.dispatch(opts, handler2)) {
+        } else if (!dispatcher.dispatch(opts2, handler2)) {
           dispatcher[kNeedDrain] = true;
           this[kNeedDrain] = !this[kGetDispatcher]();
         }
@@ -37210,8 +37210,8 @@ var require_pool = __commonJS({
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kConnections = /* @__PURE__ */ Symbol("connections");
     var kFactory = /* @__PURE__ */ Symbol("factory");
-    function defaultFactory(origin, opts) {
-      return new Client2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Client2(origin, opts2);
     }
     var Pool2 = class extends PoolBase {
       constructor(origin, {
@@ -37316,13 +37316,13 @@ var require_balanced_pool = __commonJS({
       }
       return a;
     }
-    function defaultFactory(origin, opts) {
-      return new Pool2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Pool2(origin, opts2);
     }
     var BalancedPool = class extends PoolBase {
-      constructor(upstreams = [], { factory = defaultFactory, ...opts } = {}) {
+      constructor(upstreams = [], { factory = defaultFactory, ...opts2 } = {}) {
         super();
-        this[kOptions] = opts;
+        this[kOptions] = opts2;
         this[kIndex] = -1;
         this[kCurrentWeight] = 0;
         this[kMaxWeightPerServer] = this[kOptions].maxWeightPerServer || 100;
@@ -37333,7 +37333,7 @@ var require_balanced_pool = __commonJS({
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
-        this[kInterceptors] = opts.interceptors?.BalancedPool && Array.isArray(opts.interceptors.BalancedPool) ? opts.interceptors.BalancedPool : [];
+        this[kInterceptors] = opts2.interceptors?.BalancedPool && Array.isArray(opts2.interceptors.BalancedPool) ? opts2.interceptors.BalancedPool : [];
         this[kFactory] = factory;
         for (const upstream of upstreams) {
           this.addUpstream(upstream);
@@ -37442,8 +37442,8 @@ var require_agent = __commonJS({
     var kOnDrain = /* @__PURE__ */ Symbol("onDrain");
     var kFactory = /* @__PURE__ */ Symbol("factory");
     var kOptions = /* @__PURE__ */ Symbol("options");
-    function defaultFactory(origin, opts) {
-      return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return opts2 && opts2.connections === 1 ? new Client2(origin, opts2) : new Pool2(origin, opts2);
     }
     var Agent = class extends DispatcherBase {
       constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options } = {}) {
@@ -37489,19 +37489,19 @@ var require_agent = __commonJS({
         }
         return ret;
       }
-      [kDispatch](opts, handler2) {
+      [kDispatch](opts2, handler2) {
         let key;
-        if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+        if (opts2.origin && (typeof opts2.origin === "string" || opts2.origin instanceof URL)) {
+          key = String(opts2.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
         let dispatcher = this[kClients].get(key);
         if (!dispatcher) {
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
+          dispatcher = this[kFactory](opts2.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
           this[kClients].set(key, dispatcher);
         }
-        return dispatcher.dispatch(opts, handler2);
+        return dispatcher.dispatch(opts2, handler2);
       }
       async [kClose]() {
         const closePromises = [];
@@ -37546,16 +37546,16 @@ var require_proxy_agent = __commonJS({
     function defaultProtocolPort(protocol) {
       return protocol === "https:" ? 443 : 80;
     }
-    function defaultFactory(origin, opts) {
-      return new Pool2(origin, opts);
+    function defaultFactory(origin, opts2) {
+      return new Pool2(origin, opts2);
     }
     var noop3 = () => {
     };
-    function defaultAgentFactory(origin, opts) {
-      if (opts.connections === 1) {
-        return new Client2(origin, opts);
+    function defaultAgentFactory(origin, opts2) {
+      if (opts2.connections === 1) {
+        return new Client2(origin, opts2);
       }
-      return new Pool2(origin, opts);
+      return new Pool2(origin, opts2);
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
@@ -37571,7 +37571,7 @@ var require_proxy_agent = __commonJS({
           this.#client = new Client2(proxyUrl, { connect });
         }
       }
-      [kDispatch](opts, handler2) {
+      [kDispatch](opts2, handler2) {
         const onHeaders = handler2.onHeaders;
         handler2.onHeaders = function(statusCode, data, resume) {
           if (statusCode === 407) {
@@ -37584,16 +37584,16 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path39 = "/",
+          path: path44 = "/",
           headers = {}
-        } = opts;
-        opts.path = origin + path39;
+        } = opts2;
+        opts2.path = origin + path44;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers };
-        return this.#client[kDispatch](opts, handler2);
+        opts2.headers = { ...this[kProxyHeaders], ...headers };
+        return this.#client[kDispatch](opts2, handler2);
       }
       async [kClose]() {
         return this.#client.close();
@@ -37603,36 +37603,36 @@ var require_proxy_agent = __commonJS({
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
-      constructor(opts) {
+      constructor(opts2) {
         super();
-        if (!opts || typeof opts === "object" && !(opts instanceof URL2) && !opts.uri) {
+        if (!opts2 || typeof opts2 === "object" && !(opts2 instanceof URL2) && !opts2.uri) {
           throw new InvalidArgumentError("Proxy uri is mandatory");
         }
-        const { clientFactory = defaultFactory } = opts;
+        const { clientFactory = defaultFactory } = opts2;
         if (typeof clientFactory !== "function") {
           throw new InvalidArgumentError("Proxy opts.clientFactory must be a function.");
         }
-        const { proxyTunnel = true } = opts;
-        const url2 = this.#getUrl(opts);
+        const { proxyTunnel = true } = opts2;
+        const url2 = this.#getUrl(opts2);
         const { href, origin, port, protocol, username, password, hostname: proxyHostname } = url2;
         this[kProxy] = { uri: href, protocol };
-        this[kInterceptors] = opts.interceptors?.ProxyAgent && Array.isArray(opts.interceptors.ProxyAgent) ? opts.interceptors.ProxyAgent : [];
-        this[kRequestTls] = opts.requestTls;
-        this[kProxyTls] = opts.proxyTls;
-        this[kProxyHeaders] = opts.headers || {};
+        this[kInterceptors] = opts2.interceptors?.ProxyAgent && Array.isArray(opts2.interceptors.ProxyAgent) ? opts2.interceptors.ProxyAgent : [];
+        this[kRequestTls] = opts2.requestTls;
+        this[kProxyTls] = opts2.proxyTls;
+        this[kProxyHeaders] = opts2.headers || {};
         this[kTunnelProxy] = proxyTunnel;
-        if (opts.auth && opts.token) {
+        if (opts2.auth && opts2.token) {
           throw new InvalidArgumentError("opts.auth cannot be used in combination with opts.token");
-        } else if (opts.auth) {
-          this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts.auth}`;
-        } else if (opts.token) {
-          this[kProxyHeaders]["proxy-authorization"] = opts.token;
+        } else if (opts2.auth) {
+          this[kProxyHeaders]["proxy-authorization"] = `Basic ${opts2.auth}`;
+        } else if (opts2.token) {
+          this[kProxyHeaders]["proxy-authorization"] = opts2.token;
         } else if (username && password) {
           this[kProxyHeaders]["proxy-authorization"] = `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString("base64")}`;
         }
-        const connect = buildConnector({ ...opts.proxyTls });
-        this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
-        const agentFactory = opts.factory || defaultAgentFactory;
+        const connect = buildConnector({ ...opts2.proxyTls });
+        this[kConnectEndpoint] = buildConnector({ ...opts2.requestTls });
+        const agentFactory = opts2.factory || defaultAgentFactory;
         const factory = (origin2, options) => {
           const { protocol: protocol2 } = new URL2(origin2);
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
@@ -37646,22 +37646,22 @@ var require_proxy_agent = __commonJS({
         };
         this[kClient] = clientFactory(url2, { connect });
         this[kAgent] = new Agent({
-          ...opts,
+          ...opts2,
           factory,
-          connect: async (opts2, callback) => {
-            let requestedPath = opts2.host;
-            if (!opts2.port) {
-              requestedPath += `:${defaultProtocolPort(opts2.protocol)}`;
+          connect: async (opts3, callback) => {
+            let requestedPath = opts3.host;
+            if (!opts3.port) {
+              requestedPath += `:${defaultProtocolPort(opts3.protocol)}`;
             }
             try {
               const { socket, statusCode } = await this[kClient].connect({
                 origin,
                 port,
                 path: requestedPath,
-                signal: opts2.signal,
+                signal: opts3.signal,
                 headers: {
                   ...this[kProxyHeaders],
-                  host: opts2.host
+                  host: opts3.host
                 },
                 servername: this[kProxyTls]?.servername || proxyHostname
               });
@@ -37669,7 +37669,7 @@ var require_proxy_agent = __commonJS({
                 socket.on("error", noop3).destroy();
                 callback(new RequestAbortedError(`Proxy response (${statusCode}) !== 200 when HTTP Tunneling`));
               }
-              if (opts2.protocol !== "https:") {
+              if (opts3.protocol !== "https:") {
                 callback(null, socket);
                 return;
               }
@@ -37677,9 +37677,9 @@ var require_proxy_agent = __commonJS({
               if (this[kRequestTls]) {
                 servername = this[kRequestTls].servername;
               } else {
-                servername = opts2.servername;
+                servername = opts3.servername;
               }
-              this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
+              this[kConnectEndpoint]({ ...opts3, servername, httpSocket: socket }, callback);
             } catch (err) {
               if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
                 callback(new SecureProxyConnectionError(err));
@@ -37690,16 +37690,16 @@ var require_proxy_agent = __commonJS({
           }
         });
       }
-      dispatch(opts, handler2) {
-        const headers = buildHeaders(opts.headers);
+      dispatch(opts2, handler2) {
+        const headers = buildHeaders(opts2.headers);
         throwIfProxyAuthIsSent(headers);
         if (headers && !("host" in headers) && !("Host" in headers)) {
-          const { host } = new URL2(opts.origin);
+          const { host } = new URL2(opts2.origin);
           headers.host = host;
         }
         return this[kAgent].dispatch(
           {
-            ...opts,
+            ...opts2,
             headers
           },
           handler2
@@ -37709,13 +37709,13 @@ var require_proxy_agent = __commonJS({
        * @param {import('../types/proxy-agent').ProxyAgent.Options | string | URL} opts
        * @returns {URL}
        */
-      #getUrl(opts) {
-        if (typeof opts === "string") {
-          return new URL2(opts);
-        } else if (opts instanceof URL2) {
-          return opts;
+      #getUrl(opts2) {
+        if (typeof opts2 === "string") {
+          return new URL2(opts2);
+        } else if (opts2 instanceof URL2) {
+          return opts2;
         } else {
-          return new URL2(opts.uri);
+          return new URL2(opts2.uri);
         }
       }
       async [kClose]() {
@@ -37764,16 +37764,16 @@ var require_env_http_proxy_agent = __commonJS({
       #noProxyValue = null;
       #noProxyEntries = null;
       #opts = null;
-      constructor(opts = {}) {
+      constructor(opts2 = {}) {
         super();
-        this.#opts = opts;
+        this.#opts = opts2;
         if (!experimentalWarned) {
           experimentalWarned = true;
           process.emitWarning("EnvHttpProxyAgent is experimental, expect them to change at any time.", {
             code: "UNDICI-EHPA"
           });
         }
-        const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts;
+        const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts2;
         this[kNoProxyAgent] = new Agent(agentOpts);
         const HTTP_PROXY = httpProxy ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
         if (HTTP_PROXY) {
@@ -37789,10 +37789,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
         this.#parseNoProxy();
       }
-      [kDispatch](opts, handler2) {
-        const url2 = new URL(opts.origin);
+      [kDispatch](opts2, handler2) {
+        const url2 = new URL(opts2.origin);
         const agent = this.#getProxyAgentForUrl(url2);
-        return agent.dispatch(opts, handler2);
+        return agent.dispatch(opts2, handler2);
       }
       async [kClose]() {
         await this[kNoProxyAgent].close();
@@ -37919,8 +37919,8 @@ var require_retry_handler = __commonJS({
       return null;
     }
     var RetryHandler = class _RetryHandler {
-      constructor(opts, handlers) {
-        const { retryOptions, ...dispatchOpts } = opts;
+      constructor(opts2, handlers) {
+        const { retryOptions, ...dispatchOpts } = opts2;
         const {
           // Retry scoped
           retry: retryFn,
@@ -37936,7 +37936,7 @@ var require_retry_handler = __commonJS({
         } = retryOptions ?? {};
         this.dispatch = handlers.dispatch;
         this.handler = handlers.handler;
-        this.opts = { ...dispatchOpts, body: wrapRequestBody(opts.body) };
+        this.opts = { ...dispatchOpts, body: wrapRequestBody(opts2.body) };
         this.abort = null;
         this.aborted = false;
         this.retryOpts = {
@@ -38012,9 +38012,9 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
+      static [kRetryHandlerDefaultRetry](err, { state, opts: opts2 }, cb) {
         const { statusCode, code: code2, headers } = err;
-        const { method, retryOptions } = opts;
+        const { method, retryOptions } = opts2;
         const {
           maxRetries,
           minTimeout,
@@ -38246,15 +38246,15 @@ var require_retry_agent = __commonJS({
         this.#agent = agent;
         this.#options = options;
       }
-      dispatch(opts, handler2) {
+      dispatch(opts2, handler2) {
         const retry = new RetryHandler({
-          ...opts,
+          ...opts2,
           retryOptions: this.#options
         }, {
           dispatch: this.#agent.dispatch.bind(this.#agent),
           handler: handler2
         });
-        return this.#agent.dispatch(opts, retry);
+        return this.#agent.dispatch(opts2, retry);
       }
       close() {
         return this.#agent.close();
@@ -38272,7 +38272,7 @@ var require_readable3 = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable7 } = require("node:stream");
+    var { Readable: Readable10 } = require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
     var util3 = require_util3();
     var { ReadableStreamFrom } = require_util3();
@@ -38284,7 +38284,7 @@ var require_readable3 = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable7 {
+    var BodyReadable = class extends Readable10 {
       constructor({
         resume,
         abort,
@@ -38389,9 +38389,9 @@ var require_readable3 = __commonJS({
         }
         return this[kBody];
       }
-      async dump(opts) {
-        let limit = Number.isFinite(opts?.limit) ? opts.limit : 128 * 1024;
-        const signal = opts?.signal;
+      async dump(opts2) {
+        let limit = Number.isFinite(opts2?.limit) ? opts2.limit : 128 * 1024;
+        const signal = opts2?.signal;
         if (signal != null && (typeof signal !== "object" || !("aborted" in signal))) {
           throw new InvalidArgumentError("signal must be an AbortSignal");
         }
@@ -38429,13 +38429,13 @@ var require_readable3 = __commonJS({
     function isUnusable(self2) {
       return util3.isDisturbed(self2) || isLocked(self2);
     }
-    async function consume(stream, type) {
-      assert2(!stream[kConsume]);
+    async function consume(stream2, type) {
+      assert2(!stream2[kConsume]);
       return new Promise((resolve3, reject) => {
-        if (isUnusable(stream)) {
-          const rState = stream._readableState;
+        if (isUnusable(stream2)) {
+          const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err) => {
+            stream2.on("error", (err) => {
               reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -38445,22 +38445,22 @@ var require_readable3 = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream[kConsume] = {
+            stream2[kConsume] = {
               type,
-              stream,
+              stream: stream2,
               resolve: resolve3,
               reject,
               length: 0,
               body: []
             };
-            stream.on("error", function(err) {
+            stream2.on("error", function(err) {
               consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream[kConsume]);
+            consumeStart(stream2[kConsume]);
           });
         }
       });
@@ -38518,7 +38518,7 @@ var require_readable3 = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve3, stream, length } = consume2;
+      const { type, body, resolve: resolve3, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
           resolve3(chunksDecode(body, length));
@@ -38527,13 +38527,13 @@ var require_readable3 = __commonJS({
         } else if (type === "arrayBuffer") {
           resolve3(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve3(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
           resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
-        stream.destroy(err);
+        stream2.destroy(err);
       }
     }
     function consumePush(consume2, chunk) {
@@ -38626,17 +38626,17 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
     var assert2 = require("node:assert");
-    var { Readable: Readable7 } = require_readable3();
+    var { Readable: Readable10 } = require_readable3();
     var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var util3 = require_util3();
     var { getResolveErrorBodyCallback } = require_util5();
     var { AsyncResource } = require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts2;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -38721,7 +38721,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util3.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable7({
+        const res = new Readable10({
           resume,
           abort,
           contentType,
@@ -38784,21 +38784,21 @@ var require_api_request = __commonJS({
         }
       }
     };
-    function request2(opts, callback) {
+    function request2(opts2, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          request2.call(this, opts, (err, data) => {
+          request2.call(this, opts2, (err, data) => {
             return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
-        this.dispatch(opts, new RequestHandler(opts, callback));
+        this.dispatch(opts2, new RequestHandler(opts2, callback));
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
@@ -38870,11 +38870,11 @@ var require_api_stream = __commonJS({
     var { AsyncResource } = require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var StreamHandler = class extends AsyncResource {
-      constructor(opts, factory, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, factory, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
+        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts2;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -39009,25 +39009,25 @@ var require_api_stream = __commonJS({
         }
       }
     };
-    function stream(opts, factory, callback) {
+    function stream2(opts2, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          stream.call(this, opts, factory, (err, data) => {
+          stream2.call(this, opts2, factory, (err, data) => {
             return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
-        this.dispatch(opts, new StreamHandler(opts, factory, callback));
+        this.dispatch(opts2, new StreamHandler(opts2, factory, callback));
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
-    module2.exports = stream;
+    module2.exports = stream2;
   }
 });
 
@@ -39036,7 +39036,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable: Readable7,
+      Readable: Readable10,
       Duplex,
       PassThrough: PassThrough4
     } = require("node:stream");
@@ -39050,7 +39050,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable7 {
+    var PipelineRequest = class extends Readable10 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -39067,7 +39067,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable7 {
+    var PipelineResponse = class extends Readable10 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -39083,14 +39083,14 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineHandler = class extends AsyncResource {
-      constructor(opts, handler2) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, handler2) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         if (typeof handler2 !== "function") {
           throw new InvalidArgumentError("invalid handler");
         }
-        const { signal, method, opaque, onInfo, responseHeaders } = opts;
+        const { signal, method, opaque, onInfo, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
@@ -39109,7 +39109,7 @@ var require_api_pipeline = __commonJS({
         this.onInfo = onInfo || null;
         this.req = new PipelineRequest().on("error", util3.nop);
         this.ret = new Duplex({
-          readableObjectMode: opts.objectMode,
+          readableObjectMode: opts2.objectMode,
           autoDestroy: true,
           read: () => {
             const { body } = this;
@@ -39218,16 +39218,16 @@ var require_api_pipeline = __commonJS({
         util3.destroy(ret, err);
       }
     };
-    function pipeline5(opts, handler2) {
+    function pipeline6(opts2, handler2) {
       try {
-        const pipelineHandler = new PipelineHandler(opts, handler2);
-        this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
+        const pipelineHandler = new PipelineHandler(opts2, handler2);
+        this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
         return new PassThrough4().destroy(err);
       }
     }
-    module2.exports = pipeline5;
+    module2.exports = pipeline6;
   }
 });
 
@@ -39241,14 +39241,14 @@ var require_api_upgrade = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
+        const { signal, opaque, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
@@ -39296,26 +39296,26 @@ var require_api_upgrade = __commonJS({
         }
       }
     };
-    function upgrade(opts, callback) {
+    function upgrade(opts2, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          upgrade.call(this, opts, (err, data) => {
+          upgrade.call(this, opts2, (err, data) => {
             return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
-        const upgradeHandler = new UpgradeHandler(opts, callback);
+        const upgradeHandler = new UpgradeHandler(opts2, callback);
         this.dispatch({
-          ...opts,
-          method: opts.method || "GET",
-          upgrade: opts.protocol || "Websocket"
+          ...opts2,
+          method: opts2.method || "GET",
+          upgrade: opts2.protocol || "Websocket"
         }, upgradeHandler);
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
@@ -39333,14 +39333,14 @@ var require_api_connect = __commonJS({
     var util3 = require_util3();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
-      constructor(opts, callback) {
-        if (!opts || typeof opts !== "object") {
+      constructor(opts2, callback) {
+        if (!opts2 || typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
+        const { signal, opaque, responseHeaders } = opts2;
         if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
@@ -39390,22 +39390,22 @@ var require_api_connect = __commonJS({
         }
       }
     };
-    function connect(opts, callback) {
+    function connect(opts2, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          connect.call(this, opts, (err, data) => {
+          connect.call(this, opts2, (err, data) => {
             return err ? reject(err) : resolve3(data);
           });
         });
       }
       try {
-        const connectHandler = new ConnectHandler(opts, callback);
-        this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
+        const connectHandler = new ConnectHandler(opts2, callback);
+        this.dispatch({ ...opts2, method: "CONNECT" }, connectHandler);
       } catch (err) {
         if (typeof callback !== "function") {
           throw err;
         }
-        const opaque = opts?.opaque;
+        const opaque = opts2?.opaque;
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path39) {
-      if (typeof path39 !== "string") {
-        return path39;
+    function safeUrl(path44) {
+      if (typeof path44 !== "string") {
+        return path44;
       }
-      const pathSegments = path39.split("?");
+      const pathSegments = path44.split("?");
       if (pathSegments.length !== 2) {
-        return path39;
+        return path44;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path39, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path39);
+    function matchKey(mockDispatch2, { path: path44, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path44);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path39 }) => matchValue(safeUrl(path39), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path44 }) => matchValue(safeUrl(path44), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39631,10 +39631,10 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index2, 1);
       }
     }
-    function buildKey(opts) {
-      const { path: path39, method, body, headers, query } = opts;
+    function buildKey(opts2) {
+      const { path: path44, method, body, headers, query } = opts2;
       return {
-        path: path39,
+        path: path44,
         method,
         body,
         headers,
@@ -39668,12 +39668,12 @@ var require_mock_utils = __commonJS({
       }
       return Buffer.concat(buffers).toString("utf8");
     }
-    function mockDispatch(opts, handler2) {
-      const key = buildKey(opts);
+    function mockDispatch(opts2, handler2) {
+      const key = buildKey(opts2);
       const mockDispatch2 = getMockDispatch(this[kDispatches], key);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
-        mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
+        mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts2) };
       }
       const { data: { statusCode, data, headers, trailers, error: error63 }, delay: delay2, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
@@ -39692,8 +39692,8 @@ var require_mock_utils = __commonJS({
         handleReply(this[kDispatches]);
       }
       function handleReply(mockDispatches, _data = data) {
-        const optsHeaders = Array.isArray(opts.headers) ? buildHeadersFromArray(opts.headers) : opts.headers;
-        const body = typeof _data === "function" ? _data({ ...opts, headers: optsHeaders }) : _data;
+        const optsHeaders = Array.isArray(opts2.headers) ? buildHeadersFromArray(opts2.headers) : opts2.headers;
+        const body = typeof _data === "function" ? _data({ ...opts2, headers: optsHeaders }) : _data;
         if (isPromise(body)) {
           body.then((newData) => handleReply(mockDispatches, newData));
           return;
@@ -39715,10 +39715,10 @@ var require_mock_utils = __commonJS({
       const agent = this[kMockAgent];
       const origin = this[kOrigin];
       const originalDispatch = this[kOriginalDispatch];
-      return function dispatch(opts, handler2) {
+      return function dispatch(opts2, handler2) {
         if (agent.isMockActive) {
           try {
-            mockDispatch.call(this, opts, handler2);
+            mockDispatch.call(this, opts2, handler2);
           } catch (error63) {
             if (error63 instanceof MockNotMatchedError) {
               const netConnect = agent[kGetNetConnect]();
@@ -39726,7 +39726,7 @@ var require_mock_utils = __commonJS({
                 throw new MockNotMatchedError(`${error63.message}: subsequent request to origin ${origin} was not allowed (net.connect disabled)`);
               }
               if (checkNetConnect(netConnect, origin)) {
-                originalDispatch.call(this, opts, handler2);
+                originalDispatch.call(this, opts2, handler2);
               } else {
                 throw new MockNotMatchedError(`${error63.message}: subsequent request to origin ${origin} was not allowed (net.connect is not enabled for this origin)`);
               }
@@ -39735,7 +39735,7 @@ var require_mock_utils = __commonJS({
             }
           }
         } else {
-          originalDispatch.call(this, opts, handler2);
+          originalDispatch.call(this, opts2, handler2);
         }
       };
     }
@@ -39748,9 +39748,9 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
-    function buildMockOptions(opts) {
-      if (opts) {
-        const { agent, ...mockOptions } = opts;
+    function buildMockOptions(opts2) {
+      if (opts2) {
+        const { agent, ...mockOptions } = opts2;
         return mockOptions;
       }
     }
@@ -39822,28 +39822,28 @@ var require_mock_interceptor = __commonJS({
       }
     };
     var MockInterceptor = class {
-      constructor(opts, mockDispatches) {
-        if (typeof opts !== "object") {
+      constructor(opts2, mockDispatches) {
+        if (typeof opts2 !== "object") {
           throw new InvalidArgumentError("opts must be an object");
         }
-        if (typeof opts.path === "undefined") {
+        if (typeof opts2.path === "undefined") {
           throw new InvalidArgumentError("opts.path must be defined");
         }
-        if (typeof opts.method === "undefined") {
-          opts.method = "GET";
+        if (typeof opts2.method === "undefined") {
+          opts2.method = "GET";
         }
-        if (typeof opts.path === "string") {
-          if (opts.query) {
-            opts.path = buildURL(opts.path, opts.query);
+        if (typeof opts2.path === "string") {
+          if (opts2.query) {
+            opts2.path = buildURL(opts2.path, opts2.query);
           } else {
-            const parsedURL = new URL(opts.path, "data://");
-            opts.path = parsedURL.pathname + parsedURL.search;
+            const parsedURL = new URL(opts2.path, "data://");
+            opts2.path = parsedURL.pathname + parsedURL.search;
           }
         }
-        if (typeof opts.method === "string") {
-          opts.method = opts.method.toUpperCase();
+        if (typeof opts2.method === "string") {
+          opts2.method = opts2.method.toUpperCase();
         }
-        this[kDispatchKey] = buildKey(opts);
+        this[kDispatchKey] = buildKey(opts2);
         this[kDispatches] = mockDispatches;
         this[kDefaultHeaders] = {};
         this[kDefaultTrailers] = {};
@@ -39869,8 +39869,8 @@ var require_mock_interceptor = __commonJS({
        */
       reply(replyOptionsCallbackOrStatusCode) {
         if (typeof replyOptionsCallbackOrStatusCode === "function") {
-          const wrappedDefaultsCallback = (opts) => {
-            const resolvedData = replyOptionsCallbackOrStatusCode(opts);
+          const wrappedDefaultsCallback = (opts2) => {
+            const resolvedData = replyOptionsCallbackOrStatusCode(opts2);
             if (typeof resolvedData !== "object" || resolvedData === null) {
               throw new InvalidArgumentError("reply options callback must return an object");
             }
@@ -39956,12 +39956,12 @@ var require_mock_client = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors3();
     var MockClient = class extends Client2 {
-      constructor(origin, opts) {
-        super(origin, opts);
-        if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
+      constructor(origin, opts2) {
+        super(origin, opts2);
+        if (!opts2 || !opts2.agent || typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        this[kMockAgent] = opts.agent;
+        this[kMockAgent] = opts2.agent;
         this[kOrigin] = origin;
         this[kDispatches] = [];
         this[kConnected] = 1;
@@ -39976,8 +39976,8 @@ var require_mock_client = __commonJS({
       /**
        * Sets up the base interceptor for mocking replies from undici.
        */
-      intercept(opts) {
-        return new MockInterceptor(opts, this[kDispatches]);
+      intercept(opts2) {
+        return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
         await promisify2(this[kOriginalClose])();
@@ -40009,12 +40009,12 @@ var require_mock_pool = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors3();
     var MockPool = class extends Pool2 {
-      constructor(origin, opts) {
-        super(origin, opts);
-        if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
+      constructor(origin, opts2) {
+        super(origin, opts2);
+        if (!opts2 || !opts2.agent || typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        this[kMockAgent] = opts.agent;
+        this[kMockAgent] = opts2.agent;
         this[kOrigin] = origin;
         this[kDispatches] = [];
         this[kConnected] = 1;
@@ -40029,8 +40029,8 @@ var require_mock_pool = __commonJS({
       /**
        * Sets up the base interceptor for mocking replies from undici.
        */
-      intercept(opts) {
-        return new MockInterceptor(opts, this[kDispatches]);
+      intercept(opts2) {
+        return new MockInterceptor(opts2, this[kDispatches]);
       }
       async [kClose]() {
         await promisify2(this[kOriginalClose])();
@@ -40077,13 +40077,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform5 } = require("node:stream");
+    var { Transform: Transform7 } = require("node:stream");
     var { Console } = require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module2.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform5({
+        this.transform = new Transform7({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path39, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path44, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path39,
+            Path: path44,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -40139,17 +40139,17 @@ var require_mock_agent = __commonJS({
     var Pluralizer = require_pluralizer();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
     var MockAgent = class extends Dispatcher {
-      constructor(opts) {
-        super(opts);
+      constructor(opts2) {
+        super(opts2);
         this[kNetConnect] = true;
         this[kIsMockActive] = true;
-        if (opts?.agent && typeof opts.agent.dispatch !== "function") {
+        if (opts2?.agent && typeof opts2.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        const agent = opts?.agent ? opts.agent : new Agent(opts);
+        const agent = opts2?.agent ? opts2.agent : new Agent(opts2);
         this[kAgent] = agent;
         this[kClients] = agent[kClients];
-        this[kOptions] = buildMockOptions(opts);
+        this[kOptions] = buildMockOptions(opts2);
       }
       get(origin) {
         let dispatcher = this[kMockAgentGet](origin);
@@ -40159,9 +40159,9 @@ var require_mock_agent = __commonJS({
         }
         return dispatcher;
       }
-      dispatch(opts, handler2) {
-        this.get(opts.origin);
-        return this[kAgent].dispatch(opts, handler2);
+      dispatch(opts2, handler2) {
+        this.get(opts2.origin);
+        return this[kAgent].dispatch(opts2, handler2);
       }
       async close() {
         await this[kAgent].close();
@@ -40320,18 +40320,18 @@ var require_redirect = __commonJS({
   "node_modules/undici/lib/interceptor/redirect.js"(exports2, module2) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
-    module2.exports = (opts) => {
-      const globalMaxRedirections = opts?.maxRedirections;
+    module2.exports = (opts2) => {
+      const globalMaxRedirections = opts2?.maxRedirections;
       return (dispatch) => {
-        return function redirectInterceptor(opts2, handler2) {
-          const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts2;
+        return function redirectInterceptor(opts3, handler2) {
+          const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts3;
           if (!maxRedirections) {
-            return dispatch(opts2, handler2);
+            return dispatch(opts3, handler2);
           }
           const redirectHandler = new RedirectHandler(
             dispatch,
             maxRedirections,
-            opts2,
+            opts3,
             handler2
           );
           return dispatch(baseOpts, redirectHandler);
@@ -40348,11 +40348,11 @@ var require_retry = __commonJS({
     var RetryHandler = require_retry_handler();
     module2.exports = (globalOpts) => {
       return (dispatch) => {
-        return function retryInterceptor(opts, handler2) {
+        return function retryInterceptor(opts2, handler2) {
           return dispatch(
-            opts,
+            opts2,
             new RetryHandler(
-              { ...opts, retryOptions: { ...globalOpts, ...opts.retryOptions } },
+              { ...opts2, retryOptions: { ...globalOpts, ...opts2.retryOptions } },
               {
                 handler: handler2,
                 dispatch
@@ -40449,13 +40449,13 @@ var require_dump = __commonJS({
       maxSize: 1024 * 1024
     }) {
       return (dispatch) => {
-        return function Intercept(opts, handler2) {
-          const { dumpMaxSize = defaultMaxSize } = opts;
+        return function Intercept(opts2, handler2) {
+          const { dumpMaxSize = defaultMaxSize } = opts2;
           const dumpHandler = new DumpHandler(
             { maxSize: dumpMaxSize },
             handler2
           );
-          return dispatch(opts, dumpHandler);
+          return dispatch(opts2, dumpHandler);
         };
       };
     }
@@ -40480,18 +40480,18 @@ var require_dns = __commonJS({
       affinity = null;
       lookup = null;
       pick = null;
-      constructor(opts) {
-        this.#maxTTL = opts.maxTTL;
-        this.#maxItems = opts.maxItems;
-        this.dualStack = opts.dualStack;
-        this.affinity = opts.affinity;
-        this.lookup = opts.lookup ?? this.#defaultLookup;
-        this.pick = opts.pick ?? this.#defaultPick;
+      constructor(opts2) {
+        this.#maxTTL = opts2.maxTTL;
+        this.#maxItems = opts2.maxItems;
+        this.dualStack = opts2.dualStack;
+        this.affinity = opts2.affinity;
+        this.lookup = opts2.lookup ?? this.#defaultLookup;
+        this.pick = opts2.pick ?? this.#defaultPick;
       }
       get full() {
         return this.#records.size === this.#maxItems;
       }
-      runLookup(origin, opts, cb) {
+      runLookup(origin, opts2, cb) {
         const ips = this.#records.get(origin.hostname);
         if (ips == null && this.full) {
           cb(null, origin.origin);
@@ -40502,7 +40502,7 @@ var require_dns = __commonJS({
           dualStack: this.dualStack,
           lookup: this.lookup,
           pick: this.pick,
-          ...opts.dns,
+          ...opts2.dns,
           maxTTL: this.#maxTTL,
           maxItems: this.#maxItems
         };
@@ -40540,7 +40540,7 @@ var require_dns = __commonJS({
           );
           if (ip == null) {
             this.#records.delete(origin.hostname);
-            this.runLookup(origin, opts, cb);
+            this.runLookup(origin, opts2, cb);
             return;
           }
           let port;
@@ -40557,7 +40557,7 @@ var require_dns = __commonJS({
           );
         }
       }
-      #defaultLookup(origin, opts, cb) {
+      #defaultLookup(origin, opts2, cb) {
         lookup(
           origin.hostname,
           {
@@ -40634,8 +40634,8 @@ var require_dns = __commonJS({
         }
         this.#records.set(origin.hostname, records);
       }
-      getHandler(meta3, opts) {
-        return new DNSDispatchHandler(this, meta3, opts);
+      getHandler(meta3, opts2) {
+        return new DNSDispatchHandler(this, meta3, opts2);
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
@@ -40644,11 +40644,11 @@ var require_dns = __commonJS({
       #dispatch = null;
       #handler = null;
       #origin = null;
-      constructor(state, { origin, handler: handler2, dispatch }, opts) {
+      constructor(state, { origin, handler: handler2, dispatch }, opts2) {
         super(handler2);
         this.#origin = origin;
         this.#handler = handler2;
-        this.#opts = { ...opts };
+        this.#opts = { ...opts2 };
         this.#state = state;
         this.#dispatch = dispatch;
       }
@@ -40709,7 +40709,7 @@ var require_dns = __commonJS({
       } else {
         affinity = interceptorOpts?.affinity ?? 4;
       }
-      const opts = {
+      const opts2 = {
         maxTTL: interceptorOpts?.maxTTL ?? 1e4,
         // Expressed in ms
         lookup: interceptorOpts?.lookup ?? null,
@@ -40718,7 +40718,7 @@ var require_dns = __commonJS({
         affinity,
         maxItems: interceptorOpts?.maxItems ?? Infinity
       };
-      const instance = new DNSInstance(opts);
+      const instance = new DNSInstance(opts2);
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler2) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
@@ -40861,12 +40861,12 @@ var require_headers2 = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists4 = this[kHeadersMap].get(lowercaseName);
+        if (exists4) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter}${value}`
+            name: exists4.name,
+            value: `${exists4.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -42392,7 +42392,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = require("node:events");
-    var { Readable: Readable7, pipeline: pipeline5, finished: finished2 } = require("node:stream");
+    var { Readable: Readable10, pipeline: pipeline6, finished: finished2 } = require("node:stream");
     var { addAbortListener, isErrored, isReadable: isReadable2, bufferToLowerCasedHeaderName } = require_util3();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -43177,7 +43177,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason2);
         }
       };
-      const stream = new ReadableStream(
+      const stream2 = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -43191,7 +43191,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream, source: null, length: null };
+      response.body = { stream: stream2, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -43227,7 +43227,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream)) {
+          if (isErrored(stream2)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -43239,13 +43239,13 @@ var require_fetch = __commonJS({
       function onAborted(reason2) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable2(stream)) {
+          if (isReadable2(stream2)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable2(stream)) {
+          if (isReadable2(stream2)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason2) ? reason2 : void 0
             }));
@@ -43331,13 +43331,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable7({ read: resume });
+              this.body = new Readable10({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline5(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline6(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -43795,8 +43795,8 @@ var require_util6 = __commonJS({
       fr[kState] = "loading";
       fr[kResult] = null;
       fr[kError] = null;
-      const stream = blob.stream();
-      const reader = stream.getReader();
+      const stream2 = blob.stream();
+      const reader = stream2.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
@@ -44455,8 +44455,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream = innerResponse.body.stream;
-          const reader = stream.getReader();
+          const stream2 = innerResponse.body.stream;
+          const reader = stream2.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path39) {
-      for (let i = 0; i < path39.length; ++i) {
-        const code2 = path39.charCodeAt(i);
+    function validateCookiePath(path44) {
+      for (let i = 0; i < path44.length; ++i) {
+        const code2 = path44.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -45910,13 +45910,13 @@ var require_frame = __commonJS({
     "use strict";
     var { maxUnsigned16Bit } = require_constants6();
     var BUFFER_SIZE = 16386;
-    var crypto2;
+    var crypto3;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
     try {
-      crypto2 = require("node:crypto");
+      crypto3 = require("node:crypto");
     } catch {
-      crypto2 = {
+      crypto3 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size2) {
           for (let i = 0; i < buffer2.length; ++i) {
@@ -45929,7 +45929,7 @@ var require_frame = __commonJS({
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto2.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto3.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
@@ -46001,9 +46001,9 @@ var require_connection2 = __commonJS({
     var { Headers: Headers2, getHeadersList } = require_headers2();
     var { getDecodeSplit } = require_util4();
     var { WebsocketFrameSend } = require_frame();
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = require("node:crypto");
+      crypto3 = require("node:crypto");
     } catch {
     }
     function establishWebSocketConnection(url2, protocols, client, ws, onEstablish, options) {
@@ -46023,7 +46023,7 @@ var require_connection2 = __commonJS({
         const headersList = getHeadersList(new Headers2(options.headers));
         request2.headersList = headersList;
       }
-      const keyValue = crypto2.randomBytes(16).toString("base64");
+      const keyValue = crypto3.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -46053,7 +46053,7 @@ var require_connection2 = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto3.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -47134,7 +47134,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module2) {
     "use strict";
     var buffer = require("node:buffer");
-    var { Transform: Transform5 } = require("node:stream");
+    var { Transform: Transform7 } = require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util10();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -47184,7 +47184,7 @@ var require_eventsource_stream = __commonJS({
       error63.aborted = false;
       return error63;
     }
-    var EventSourceStream = class extends Transform5 {
+    var EventSourceStream = class extends Transform7 {
       /**
        * @type {eventSourceSettings}
        */
@@ -47538,7 +47538,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline5 } = require("node:stream");
+    var { pipeline: pipeline6 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -47698,7 +47698,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline5(
+          pipeline6(
             response.body.stream,
             eventSourceStream,
             (error63) => {
@@ -47886,41 +47886,41 @@ var require_undici = __commonJS({
       headerNameToString: util3.headerNameToString
     };
     function makeDispatcher(fn) {
-      return (url2, opts, handler2) => {
-        if (typeof opts === "function") {
-          handler2 = opts;
-          opts = null;
+      return (url2, opts2, handler2) => {
+        if (typeof opts2 === "function") {
+          handler2 = opts2;
+          opts2 = null;
         }
         if (!url2 || typeof url2 !== "string" && typeof url2 !== "object" && !(url2 instanceof URL)) {
           throw new InvalidArgumentError("invalid url");
         }
-        if (opts != null && typeof opts !== "object") {
+        if (opts2 != null && typeof opts2 !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        if (opts && opts.path != null) {
-          if (typeof opts.path !== "string") {
+        if (opts2 && opts2.path != null) {
+          if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path39 = opts.path;
-          if (!opts.path.startsWith("/")) {
-            path39 = `/${path39}`;
+          let path44 = opts2.path;
+          if (!opts2.path.startsWith("/")) {
+            path44 = `/${path44}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path39);
+          url2 = new URL(util3.parseOrigin(url2).origin + path44);
         } else {
-          if (!opts) {
-            opts = typeof url2 === "object" ? url2 : {};
+          if (!opts2) {
+            opts2 = typeof url2 === "object" ? url2 : {};
           }
           url2 = util3.parseURL(url2);
         }
-        const { agent, dispatcher = getGlobalDispatcher() } = opts;
+        const { agent, dispatcher = getGlobalDispatcher() } = opts2;
         if (agent) {
           throw new InvalidArgumentError("unsupported opts.agent. Did you mean opts.client?");
         }
         return fn.call(dispatcher, {
-          ...opts,
+          ...opts2,
           origin: url2.origin,
           path: url2.search ? `${url2.pathname}${url2.search}` : url2.pathname,
-          method: opts.method || (opts.body ? "PUT" : "GET")
+          method: opts2.method || (opts2.body ? "PUT" : "GET")
         }, handler2);
       };
     }
@@ -48088,13 +48088,13 @@ var require_lib3 = __commonJS({
         };
         return ownKeys(o);
       };
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
+      return function(mod4) {
+        if (mod4 && mod4.__esModule) return mod4;
         var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        if (mod4 != null) {
+          for (var k = ownKeys(mod4), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod4, k[i]);
         }
-        __setModuleDefault(result, mod);
+        __setModuleDefault(result, mod4);
         return result;
       };
     })();
@@ -48310,9 +48310,9 @@ var require_lib3 = __commonJS({
           return this.request("HEAD", requestUrl, null, additionalHeaders || {});
         });
       }
-      sendStream(verb, requestUrl, stream, additionalHeaders) {
+      sendStream(verb, requestUrl, stream2, additionalHeaders) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return this.request(verb, requestUrl, stream, additionalHeaders);
+          return this.request(verb, requestUrl, stream2, additionalHeaders);
         });
       }
       /**
@@ -48764,12 +48764,12 @@ var UserError = class extends Error {
   code;
   where;
   hint;
-  constructor(code2, message, opts = {}) {
-    super(message, opts.cause === void 0 ? void 0 : { cause: opts.cause });
+  constructor(code2, message, opts2 = {}) {
+    super(message, opts2.cause === void 0 ? void 0 : { cause: opts2.cause });
     this.name = "UserError";
     this.code = code2;
-    this.where = opts.where;
-    this.hint = opts.hint;
+    this.where = opts2.where;
+    this.hint = opts2.hint;
   }
   /** One line a person can act on: "code: file:line row 3 field x: message (hint)". */
   describe() {
@@ -49801,7 +49801,7 @@ function firstNonUtf8Byte(b) {
   }
   return -1;
 }
-function decodeUtf8(bytes, file2, opts = {}) {
+function decodeUtf8(bytes, file2, opts2 = {}) {
   if ((0, import_node_buffer.isUtf8)(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   const hint = 're-save it as UTF-8: Excel "CSV UTF-8 (comma delimited)", LibreOffice character set "Unicode (UTF-8)"';
   if (bytes[0] === 255 && bytes[1] === 254 || bytes[0] === 254 && bytes[1] === 255) {
@@ -49819,7 +49819,7 @@ function decodeUtf8(bytes, file2, opts = {}) {
   }
   const byte = bytes[bad];
   const before = Buffer.from(bytes.subarray(Math.max(lineStart, bad - 30), bad)).toString("latin1");
-  const where2 = { file: file2, line: line2, ...opts.csv ? csvPlace(bytes, lineStart, bad) : {} };
+  const where2 = { file: file2, line: line2, ...opts2.csv ? csvPlace(bytes, lineStart, bad) : {} };
   const hex3 = `0x${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   throw new UserError(
     "NOT_UTF8",
@@ -49844,12 +49844,12 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path39, displayName = path39) {
+async function openCsvFile(path44, displayName = path44) {
   const parser = new CsvParser();
-  const stream = (0, import_node_fs.createReadStream)(path39, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path44, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
-      for await (const chunk of stream) yield* parser.push(chunk);
+      for await (const chunk of stream2) yield* parser.push(chunk);
     } catch (e) {
       const code2 = e.code;
       if (code2 === "ENOENT")
@@ -50264,7 +50264,7 @@ var batchCommand = {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_node_stream = require("node:stream");
@@ -50292,9 +50292,9 @@ var import_pg_copy_streams = __toESM(require_pg_copy_streams(), 1);
 var import_node_path4 = __toESM(require("node:path"), 1);
 var EMBEDDED_DIR = ".astm53b/pgdata";
 var DEFAULT_CONNECT_TIMEOUT_MS = 1e4;
-function resolveTarget(opts) {
-  if (opts.url !== void 0 && opts.url !== "") {
-    const url2 = opts.url.trim();
+function resolveTarget(opts2) {
+  if (opts2.url !== void 0 && opts2.url !== "") {
+    const url2 = opts2.url.trim();
     if (!/^postgres(ql)?:\/\//i.test(url2)) {
       throw new UserError("BAD_URL", `--url must be a postgresql:// connection string, got "${maskConnectionString(url2).slice(0, 60)}"`, {
         where: { field: "url" }
@@ -50308,10 +50308,10 @@ function resolveTarget(opts) {
         where: { field: "url" }
       });
     }
-    return { kind: "pg", url: url2, label: maskConnectionString(url2), connectTimeoutMs: connectTimeoutOf(parsed, opts.env ?? process.env) };
+    return { kind: "pg", url: url2, label: maskConnectionString(url2), connectTimeoutMs: connectTimeoutOf(parsed, opts2.env ?? process.env) };
   }
-  const dataDir = import_node_path4.default.resolve(opts.cwd, opts.embeddedDir ?? EMBEDDED_DIR);
-  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path4.default.relative(opts.cwd, dataDir) || dataDir})` };
+  const dataDir = import_node_path4.default.resolve(opts2.cwd, opts2.embeddedDir ?? EMBEDDED_DIR);
+  return { kind: "embedded", dataDir, label: `embedded PGlite (${import_node_path4.default.relative(opts2.cwd, dataDir) || dataDir})` };
 }
 function connectTimeoutOf(url2, env2) {
   const inUrl = url2.searchParams.get("connect_timeout");
@@ -50466,16 +50466,16 @@ var PgSession = class {
   }
 };
 var PgDb = class {
-  constructor(url2, opts = {}) {
+  constructor(url2, opts2 = {}) {
     this.url = url2;
     this.label = maskConnectionString(url2);
     this.secrets = secretsOf(url2);
-    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.connectTimeoutMs = opts2.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.pool = new esm_default.Pool({
       connectionString: url2,
-      max: opts.max ?? 4,
+      max: opts2.max ?? 4,
       connectionTimeoutMillis: this.connectTimeoutMs,
-      application_name: opts.applicationName ?? "astm53b-pipeline",
+      application_name: opts2.applicationName ?? "astm53b-pipeline",
       types: typeParsers
     });
     this.pool.on("error", () => {
@@ -50503,7 +50503,7 @@ var PgDb = class {
   async copyCsvTo(select, sink) {
     return this.withClient((c) => c.copyCsvTo(select, sink));
   }
-  async withClient(fn, opts = {}) {
+  async withClient(fn, opts2 = {}) {
     const client = await this.connect();
     let broken;
     try {
@@ -50512,15 +50512,15 @@ var PgDb = class {
       broken = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
-      client.release(broken ?? (opts.discard ? true : void 0));
+      client.release(broken ?? (opts2.discard ? true : void 0));
     }
   }
-  async withTransaction(fn, opts = {}) {
+  async withTransaction(fn, opts2 = {}) {
     return this.withClient(async (c) => {
-      await c.query(opts.readOnly ? "BEGIN READ ONLY" : "BEGIN");
+      await c.query(opts2.readOnly ? "BEGIN READ ONLY" : "BEGIN");
       try {
-        await c.query(`SET LOCAL lock_timeout = ${Math.trunc(opts.lockTimeoutMs ?? DEFAULT_TX.lockTimeoutMs)}`);
-        await c.query(`SET LOCAL statement_timeout = ${Math.trunc(opts.statementTimeoutMs ?? DEFAULT_TX.statementTimeoutMs)}`);
+        await c.query(`SET LOCAL lock_timeout = ${Math.trunc(opts2.lockTimeoutMs ?? DEFAULT_TX.lockTimeoutMs)}`);
+        await c.query(`SET LOCAL statement_timeout = ${Math.trunc(opts2.statementTimeoutMs ?? DEFAULT_TX.statementTimeoutMs)}`);
         const out = await fn(c);
         await c.query("COMMIT");
         return out;
@@ -50619,13 +50619,13 @@ var PgliteDb = class _PgliteDb {
       }
     });
   }
-  withTransaction(fn, opts = {}) {
+  withTransaction(fn, opts2 = {}) {
     return this.exclusive(async () => {
       const s = this.session();
-      await s.query(opts.readOnly ? "BEGIN READ ONLY" : "BEGIN");
+      await s.query(opts2.readOnly ? "BEGIN READ ONLY" : "BEGIN");
       try {
-        await s.query(`SET LOCAL lock_timeout = ${Math.trunc(opts.lockTimeoutMs ?? DEFAULT_TX.lockTimeoutMs)}`);
-        await s.query(`SET LOCAL statement_timeout = ${Math.trunc(opts.statementTimeoutMs ?? DEFAULT_TX.statementTimeoutMs)}`);
+        await s.query(`SET LOCAL lock_timeout = ${Math.trunc(opts2.lockTimeoutMs ?? DEFAULT_TX.lockTimeoutMs)}`);
+        await s.query(`SET LOCAL statement_timeout = ${Math.trunc(opts2.statementTimeoutMs ?? DEFAULT_TX.statementTimeoutMs)}`);
         const out = await fn(s);
         await s.query("COMMIT");
         return out;
@@ -50838,18 +50838,18 @@ function connectionForChild(url2) {
   return { dbname: u.toString(), env: env2 };
 }
 var STDERR_KEEP = 16384;
-function startProcess(file2, args, opts) {
-  const child = (0, import_node_child_process.spawn)(file2, args, { env: opts.env, stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+function startProcess(file2, args, opts2) {
+  const child = (0, import_node_child_process.spawn)(file2, args, { env: opts2.env, stdio: [opts2.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
   child.stdin?.on("error", () => {
   });
-  if (opts.signal?.aborted) child.kill();
-  else opts.signal?.addEventListener("abort", () => child.kill(), { once: true });
+  if (opts2.signal?.aborted) child.kill();
+  else opts2.signal?.addEventListener("abort", () => child.kill(), { once: true });
   const done = new Promise((resolve3, reject) => {
     let stdout = "";
     let stderr = "";
     let partial2 = "";
-    const max = opts.maxStdout ?? 16 * 1024 * 1024;
-    const sink = opts.stdoutTo;
+    const max = opts2.maxStdout ?? 16 * 1024 * 1024;
+    const sink = opts2.stdoutTo;
     let sinkError;
     sink?.on("error", (e) => {
       sinkError ??= e;
@@ -50866,7 +50866,7 @@ function startProcess(file2, args, opts) {
       } else if (stdout.length < max) stdout += chunk.toString("utf8");
     });
     const keep = (line2) => {
-      if (opts.onStderrLine?.(line2) === true) return;
+      if (opts2.onStderrLine?.(line2) === true) return;
       stderr = `${stderr}${line2}
 `.slice(-STDERR_KEEP);
     };
@@ -50880,7 +50880,7 @@ function startProcess(file2, args, opts) {
       if (partial2) keep(partial2);
       const settle2 = () => {
         if (sinkError) return reject(sinkError);
-        resolve3({ code: code2, signal, stdout, stderr: redact(stderr, opts.secrets ?? []) });
+        resolve3({ code: code2, signal, stdout, stderr: redact(stderr, opts2.secrets ?? []) });
       };
       if (sink && !sinkError && !sink.destroyed) {
         sink.end();
@@ -50890,8 +50890,8 @@ function startProcess(file2, args, opts) {
   });
   return { stdin: child.stdin, done, kill: () => child.kill() };
 }
-function runProcess(file2, args, opts) {
-  return startProcess(file2, args, opts).done;
+function runProcess(file2, args, opts2) {
+  return startProcess(file2, args, opts2).done;
 }
 function startPgTool(run) {
   const secrets = run.url ? secretsOf(run.url) : [];
@@ -50929,6 +50929,42 @@ function runPgTool(run) {
   return startPgTool(run).done;
 }
 
+// src/db/stdin-feed.ts
+async function feedStdin(source, stdin, opts2) {
+  let open7 = true;
+  const shut = () => {
+    open7 = false;
+  };
+  stdin.on("error", shut);
+  stdin.on("close", shut);
+  const writable = () => new Promise((resolve3) => {
+    const done = () => {
+      stdin.off("drain", done);
+      stdin.off("close", done);
+      stdin.off("error", done);
+      resolve3();
+    };
+    stdin.on("drain", done);
+    stdin.on("close", done);
+    stdin.on("error", done);
+  });
+  try {
+    for await (const chunk of source) {
+      if (!open7) {
+        if (opts2.drain) continue;
+        break;
+      }
+      if (!stdin.write(chunk)) await writable();
+    }
+  } catch (e) {
+    stdin.destroy();
+    throw e;
+  } finally {
+    source.destroy();
+  }
+  if (open7) stdin.end();
+}
+
 // src/db/dump.ts
 var DUMP_APP_NAME = "astm53b-backup-pg_dump";
 var RESTORE_APP_NAME = "astm53b-pg_restore";
@@ -50940,15 +50976,33 @@ function urlOf(db) {
 }
 var DEFAULT_COMPRESSION = "1";
 var COMPRESSION_PATTERN = /^(\d|none|gzip(:\d)?|lz4(:\d{1,2})?|zstd(:\d{1,2})?)$/;
-async function dumpArchive(opts) {
-  const tool = await findPgTool("pg_dump", opts.serverMajor, opts.env);
-  const compress = opts.compress ?? DEFAULT_COMPRESSION;
-  const args = ["--format=custom", "--no-password", `--compress=${compress}`];
-  if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
-  if (opts.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts.lockWaitTimeoutMs)}`);
-  const sink = new HashedFileSink(opts.file, opts.follower);
-  await runPgTool({ tool, args, url: opts.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...opts.signal ? { signal: opts.signal } : {} });
-  return { tool, compress, ...sink.digest() };
+async function dumpArchive(opts2) {
+  const tool = await findPgTool("pg_dump", opts2.serverMajor, opts2.env);
+  const compress2 = opts2.compress ?? DEFAULT_COMPRESSION;
+  const args = ["--format=custom", "--no-password", `--compress=${compress2}`];
+  if (opts2.snapshot) args.push(`--snapshot=${opts2.snapshot}`);
+  if (opts2.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts2.lockWaitTimeoutMs)}`);
+  const sink = new HashedFileSink(opts2.file, opts2.follower);
+  await runPgTool({ tool, args, url: opts2.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...opts2.signal ? { signal: opts2.signal } : {} });
+  return { tool, compress: compress2, ...sink.digest() };
+}
+async function runOnArchive(run, input2, drain) {
+  if (typeof input2 === "string") return runPgTool({ ...run, args: [...run.args, input2] });
+  const source = await input2.open();
+  const child = startPgTool({ ...run, stdin: true });
+  const feeding = feedStdin(source, child.stdin, { drain });
+  try {
+    const [r] = await Promise.all([child.done, feeding]);
+    return r;
+  } catch (e) {
+    child.kill();
+    await child.done.catch(() => {
+    });
+    throw await feeding.then(
+      () => void 0,
+      (x) => x
+    ) ?? e;
+  }
 }
 var MULTI_WORD = [
   "MATERIALIZED VIEW DATA",
@@ -50974,39 +51028,38 @@ function parseTocLine(line2) {
   const [schema2 = "", ...tag] = rest.slice(type.length + 1).split(" ");
   return { id: Number(m[1]), type, schema: schema2, tag: tag.join(" ") };
 }
-async function listArchive(opts) {
-  const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
-  const args = ["--list", ...(opts.schemas ?? []).map((s) => `--schema=${s}`), opts.file];
-  const r = await runPgTool({ tool, args, maxStdout: 64 * 1024 * 1024 });
+async function listArchive(opts2) {
+  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
+  const args = ["--list", ...(opts2.schemas ?? []).map((s) => `--schema=${s}`)];
+  const r = await runOnArchive({ tool, args, maxStdout: 64 * 1024 * 1024 }, opts2.file, false);
   const version2 = (label) => new RegExp(`;\\s+${label}:\\s+(\\d+(?:\\.\\d+)?)`).exec(r.stdout)?.[1];
   const entries = r.stdout.split("\n").map(parseTocLine).filter((e) => e !== void 0);
   return { entries, dumpedBy: version2("Dumped by pg_dump version"), dumpedFrom: version2("Dumped from database version"), tool };
 }
-async function readArchiveBlocks(opts) {
-  const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
-  await runPgTool({ tool, args: ["--file=/dev/null", ...opts.excludeSchemas.map((s) => `--exclude-schema=${s}`), opts.file] });
+async function readArchiveBlocks(opts2) {
+  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
+  await runOnArchive({ tool, args: ["--file=/dev/null", ...opts2.excludeSchemas.map((s) => `--exclude-schema=${s}`)] }, opts2.file, true);
 }
-async function restoreArchive(opts) {
-  const tool = await findPgTool("pg_restore", opts.serverMajor, opts.env);
-  const args = ["--exit-on-error", "--no-password", ...opts.schemas.map((s) => `--schema=${s}`)];
-  if (opts.clean) args.push("--clean", "--if-exists");
-  if (opts.singleTransaction) args.push("--single-transaction");
-  args.push(opts.file);
-  await runPgTool({ tool, args, url: opts.url, appName: RESTORE_APP_NAME });
+async function restoreArchive(opts2) {
+  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
+  const args = ["--exit-on-error", "--no-password", ...opts2.schemas.map((s) => `--schema=${s}`)];
+  if (opts2.clean) args.push("--clean", "--if-exists");
+  if (opts2.singleTransaction) args.push("--single-transaction");
+  await runOnArchive({ tool, args, url: opts2.url, appName: RESTORE_APP_NAME }, opts2.file, true);
   return { tool };
 }
 var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
 var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
-function startStreamingRestore(opts) {
+function startStreamingRestore(opts2) {
   let loading;
   const finished2 = () => {
-    if (loading !== void 0) opts.onTableLoaded?.(loading);
+    if (loading !== void 0) opts2.onTableLoaded?.(loading);
     loading = void 0;
   };
   const started = startPgTool({
-    tool: opts.tool,
-    args: ["--exit-on-error", "--no-password", "--verbose", ...opts.schemas.map((s) => `--schema=${s}`)],
-    url: opts.url,
+    tool: opts2.tool,
+    args: ["--exit-on-error", "--no-password", "--verbose", ...opts2.schemas.map((s) => `--schema=${s}`)],
+    url: opts2.url,
     appName: RESTORE_APP_NAME,
     stdin: true,
     onStderrLine: (line2) => {
@@ -51021,9 +51074,9 @@ function startStreamingRestore(opts) {
 }
 
 // src/runbook/backup/index.ts
-var import_promises12 = require("node:fs/promises");
-var import_node_os2 = __toESM(require("node:os"), 1);
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_promises15 = require("node:fs/promises");
+var import_node_os3 = __toESM(require("node:os"), 1);
+var import_node_path15 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -51914,10 +51967,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path39) {
-  if (!path39)
+function getElementAtPath(obj, path44) {
+  if (!path44)
     return obj;
-  return path39.reduce((acc, key) => acc?.[key], obj);
+  return path44.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -51957,8 +52010,8 @@ var allowsEval = /* @__PURE__ */ cached(() => {
     return false;
   }
   try {
-    const F2 = Function;
-    new F2("");
+    const F3 = Function;
+    new F3("");
     return true;
   } catch (_) {
     return false;
@@ -52257,11 +52310,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path39, issues) {
+function prefixIssues(path44, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path39);
+    iss.path.unshift(path44);
     return iss;
   });
 }
@@ -52723,16 +52776,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path39 = []) => {
+  const processError = (error64, path44 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path39, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
       } else {
-        const fullpath = [...path39, ...issue3.path];
+        const fullpath = [...path44, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52771,17 +52824,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path39 = []) => {
+  const processError = (error64, path44 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path39, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path39, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
       } else {
-        const fullpath = [...path39, ...issue3.path];
+        const fullpath = [...path44, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52820,8 +52873,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path39 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path39) {
+  const path44 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path44) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -53136,10 +53189,10 @@ function time(args) {
   return new RegExp(`^${timeSource(args)}$`);
 }
 function datetime(args) {
-  const opts = ["Z"];
+  const opts2 = ["Z"];
   if (args.offset)
-    opts.push(`([+-](?:[01]\\d|2[0-3]):[0-5]\\d)`);
-  const qualified = `${timeSource({ precision: args.precision, seconds: true })}(?:${opts.join("|")})`;
+    opts2.push(`([+-](?:[01]\\d|2[0-3]):[0-5]\\d)`);
+  const qualified = `${timeSource({ precision: args.precision, seconds: true })}(?:${opts2.join("|")})`;
   const timeRegex = args.local ? `${qualified}|${timeSource({ precision: args.precision })}` : qualified;
   return new RegExp(`^${dateSource}T(?:${timeRegex})$`);
 }
@@ -53687,9 +53740,9 @@ var Doc = class {
     }
   }
   compile() {
-    const F2 = Function;
+    const F3 = Function;
     const content = this?.content ?? [``];
-    const factory = new F2(...Object.keys(this.closed), `return function (${this.args.join(", ")}) {
+    const factory = new F3(...Object.keys(this.closed), `return function (${this.args.join(", ")}) {
 ${content.join("\n")}
 };`);
     return factory(...Object.values(this.closed));
@@ -56060,9 +56113,9 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
     return payload;
   };
   inst.input = (...args) => {
-    const F2 = inst.constructor;
+    const F3 = inst.constructor;
     if (Array.isArray(args[0])) {
-      return new F2({
+      return new F3({
         type: "function",
         input: new $ZodTuple({
           type: "tuple",
@@ -56072,15 +56125,15 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
         output: inst._def.output
       });
     }
-    return new F2({
+    return new F3({
       type: "function",
       input: args[0],
       output: inst._def.output
     });
   };
   inst.output = (output2) => {
-    const F2 = inst.constructor;
-    return new F2({
+    const F3 = inst.constructor;
+    return new F3({
       type: "function",
       input: inst._def.input,
       output: output2
@@ -57105,8 +57158,8 @@ var error5 = () => {
         return `${issue3.origin} \u098F \u0985\u09AC\u09C8\u09A7 \u0995\u09C0`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u0985\u09AC\u09C8\u09A7 \u09A1\u09BF\u09B8\u0995\u09CD\u09B0\u09BF\u09AE\u09BF\u09A8\u09C7\u099F\u09B0 \u09AE\u09BE\u09A8\u0964 \u09AA\u09CD\u09B0\u09A4\u09CD\u09AF\u09BE\u09B6\u09BF\u09A4 ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u0985\u09AC\u09C8\u09A7 \u09A1\u09BF\u09B8\u0995\u09CD\u09B0\u09BF\u09AE\u09BF\u09A8\u09C7\u099F\u09B0 \u09AE\u09BE\u09A8\u0964 \u09AA\u09CD\u09B0\u09A4\u09CD\u09AF\u09BE\u09B6\u09BF\u09A4 ${opts2}`;
         }
         return "\u0985\u09AC\u09C8\u09A7 \u0987\u09A8\u09AA\u09C1\u099F";
       case "invalid_element":
@@ -57352,8 +57405,8 @@ var error7 = () => {
         return `\u06A9\u0644\u06CC\u0644\u06CC \u0646\u0627\u062F\u0631\u0648\u0633\u062A \u0644\u06D5 ${issue3.origin}`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u0628\u06D5\u0647\u0627\u06CC \u0646\u06D5\u0646\u0627\u0633\u0631\u0627\u0648 \u0647\u06D5\u06CC\u06D5. \u0628\u06D5\u0647\u0627\u06CC \u0686\u0627\u0648\u06D5\u0695\u0648\u0627\u0646\u06A9\u0631\u0627\u0648: ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u0628\u06D5\u0647\u0627\u06CC \u0646\u06D5\u0646\u0627\u0633\u0631\u0627\u0648 \u0647\u06D5\u06CC\u06D5. \u0628\u06D5\u0647\u0627\u06CC \u0686\u0627\u0648\u06D5\u0695\u0648\u0627\u0646\u06A9\u0631\u0627\u0648: ${opts2}`;
         }
         return "\u06CC\u06D5\u06A9\u06AF\u0631\u062A\u0646\u06CC \u0646\u0627\u062F\u0631\u0648\u0633\u062A";
       case "invalid_element":
@@ -57939,8 +57992,8 @@ var error12 = () => {
         return `Invalid key in ${issue3.origin}`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `Invalid discriminator value. Expected ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `Invalid discriminator value. Expected ${opts2}`;
         }
         if (issue3.inclusive === false) {
           return "Invalid input: more than one option matched";
@@ -58789,8 +58842,8 @@ var error19 = () => {
         return `${issue3.origin} \u0AAE\u0ABE\u0A82 \u0A85\u0AAE\u0ABE\u0AA8\u0ACD\u0AAF \u0A95\u0AC0`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u0A85\u0AAE\u0ABE\u0AA8\u0ACD\u0AAF \u0AA1\u0ABF\u0AB8\u0ACD\u0A95\u0ACD\u0AB0\u0ABF\u0AAE\u0ABF\u0AA8\u0AC7\u0A9F\u0AB0 \u0AAE\u0AC2\u0AB2\u0ACD\u0AAF. \u0A85\u0AAA\u0AC7\u0A95\u0ACD\u0AB7\u0ABF\u0AA4 ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u0A85\u0AAE\u0ABE\u0AA8\u0ACD\u0AAF \u0AA1\u0ABF\u0AB8\u0ACD\u0A95\u0ACD\u0AB0\u0ABF\u0AAE\u0ABF\u0AA8\u0AC7\u0A9F\u0AB0 \u0AAE\u0AC2\u0AB2\u0ACD\u0AAF. \u0A85\u0AAA\u0AC7\u0A95\u0ACD\u0AB7\u0ABF\u0AA4 ${opts2}`;
         }
         return "\u0A85\u0AAE\u0ABE\u0AA8\u0ACD\u0AAF \u0A87\u0AA8\u0AAA\u0AC1\u0A9F";
       case "invalid_element":
@@ -59103,8 +59156,8 @@ var error21 = () => {
         return `\u0905\u092E\u093E\u0928\u094D\u092F \u0915\u0941\u0902\u091C\u0940: ${issue3.origin} \u092E\u0947\u0902`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u0905\u092E\u093E\u0928\u094D\u092F \u0921\u093F\u0938\u094D\u0915\u094D\u0930\u093F\u092E\u093F\u0928\u0947\u091F\u0930 \u092E\u093E\u0928: \u0905\u092A\u0947\u0915\u094D\u0937\u093F\u0924 ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u0905\u092E\u093E\u0928\u094D\u092F \u0921\u093F\u0938\u094D\u0915\u094D\u0930\u093F\u092E\u093F\u0928\u0947\u091F\u0930 \u092E\u093E\u0928: \u0905\u092A\u0947\u0915\u094D\u0937\u093F\u0924 ${opts2}`;
         }
         return "\u0905\u092E\u093E\u0928\u094D\u092F \u0907\u0928\u092A\u0941\u091F";
       case "invalid_element":
@@ -60312,8 +60365,8 @@ var error31 = () => {
         return `\u0C85\u0CAE\u0CBE\u0CA8\u0CCD\u0CAF\u0CB5\u0CBE\u0CA6 \u0C95\u0CC0 \u0C87\u0CA8\u0CCD ${issue3.origin}`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u0C85\u0CAE\u0CBE\u0CA8\u0CCD\u0CAF \u0CA4\u0CBE\u0CB0\u0CA4\u0CAE\u0CCD\u0CAF \u0CAE\u0CCC\u0CB2\u0CCD\u0CAF. \u0CA8\u0CBF\u0CB0\u0CC0\u0C95\u0CCD\u0CB7\u0CBF\u0CB8\u0CB2\u0CBE\u0C97\u0CBF\u0CA6\u0CC6 ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u0C85\u0CAE\u0CBE\u0CA8\u0CCD\u0CAF \u0CA4\u0CBE\u0CB0\u0CA4\u0CAE\u0CCD\u0CAF \u0CAE\u0CCC\u0CB2\u0CCD\u0CAF. \u0CA8\u0CBF\u0CB0\u0CC0\u0C95\u0CCD\u0CB7\u0CBF\u0CB8\u0CB2\u0CBE\u0C97\u0CBF\u0CA6\u0CC6 ${opts2}`;
         }
         return "\u0C85\u0CAE\u0CBE\u0CA8\u0CCD\u0CAF \u0C87\u0CA8\u0CCD\u200C\u0CAA\u0CC1\u0C9F\u0CCD";
       case "invalid_element":
@@ -60977,8 +61030,8 @@ var error36 = () => {
         return `\u0905\u092E\u093E\u0928\u094D\u092F \u0915\u0941\u091E\u094D\u091C\u0940: ${issue3.origin} \u092E\u093E`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u0905\u092E\u093E\u0928\u094D\u092F \u0921\u093F\u0938\u094D\u0915\u094D\u0930\u093F\u092E\u093F\u0928\u0947\u091F\u0930 \u092E\u093E\u0928: \u0905\u092A\u0947\u0915\u094D\u0937\u093F\u0924 ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u0905\u092E\u093E\u0928\u094D\u092F \u0921\u093F\u0938\u094D\u0915\u094D\u0930\u093F\u092E\u093F\u0928\u0947\u091F\u0930 \u092E\u093E\u0928: \u0905\u092A\u0947\u0915\u094D\u0937\u093F\u0924 ${opts2}`;
         }
         return "\u0905\u092E\u093E\u0928\u094D\u092F \u0907\u0928\u092A\u0941\u091F";
       case "invalid_element":
@@ -61815,8 +61868,8 @@ var error43 = () => {
         return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `Valor de discrimina\xE7\xE3o inv\xE1lido. Esperava ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `Valor de discrimina\xE7\xE3o inv\xE1lido. Esperava ${opts2}`;
         }
         return "Entrada inv\xE1lida";
       case "invalid_element":
@@ -61960,8 +62013,8 @@ var error44 = () => {
         return `Entrada inv\xE1lida n${translateOriginWithArticle(issue3.origin, "definite")}`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `Valor de discrimina\xE7\xE3o inv\xE1lido. Esperava ${opts}`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `Valor de discrimina\xE7\xE3o inv\xE1lido. Esperava ${opts2}`;
         }
         return "Entrada inv\xE1lida";
       case "invalid_element":
@@ -62833,8 +62886,8 @@ var error51 = () => {
         return `\u041A\u0430\u043B\u0438\u0434\u0438 \u043D\u043E\u0434\u0443\u0440\u0443\u0441\u0442 \u0434\u0430\u0440 ${issue3.origin}`;
       case "invalid_union":
         if (issue3.options && Array.isArray(issue3.options) && issue3.options.length > 0) {
-          const opts = issue3.options.map((o) => `'${o}'`).join(" | ");
-          return `\u049A\u0438\u043C\u0430\u0442\u0438 \u043D\u043E\u0434\u0443\u0440\u0443\u0441\u0442\u0438 \u0434\u0438\u0441\u043A\u0440\u0438\u043C\u0438\u043D\u0430\u0442\u043E\u0440: ${opts} \u0438\u043D\u0442\u0438\u0437\u043E\u0440 \u043C\u0435\u0440\u0430\u0444\u0442`;
+          const opts2 = issue3.options.map((o) => `'${o}'`).join(" | ");
+          return `\u049A\u0438\u043C\u0430\u0442\u0438 \u043D\u043E\u0434\u0443\u0440\u0443\u0441\u0442\u0438 \u0434\u0438\u0441\u043A\u0440\u0438\u043C\u0438\u043D\u0430\u0442\u043E\u0440: ${opts2} \u0438\u043D\u0442\u0438\u0437\u043E\u0440 \u043C\u0435\u0440\u0430\u0444\u0442`;
         }
         return "\u0412\u0443\u0440\u0443\u0434\u0438 \u043D\u043E\u0434\u0443\u0440\u0443\u0441\u0442";
       case "invalid_element":
@@ -64152,13 +64205,13 @@ function compileFn(schema2, options) {
   const code2 = doc.content.join("\n");
   const fullCode = options?.debug ? constantNames.length > 0 ? `// Constants: ${constantNames.join(", ")}
 ${code2}` : code2 : "";
-  const F2 = Function;
+  const F3 = Function;
   const factoryCode = `return (input) => {
 ${code2}
 }`;
   let fn;
   try {
-    const factory = new F2(...constantNames, factoryCode);
+    const factory = new F3(...constantNames, factoryCode);
     fn = factory(...constantValues);
   } catch (err) {
     throw new ZodCompileUnsupportedError(`this schema (generated code failed to evaluate: ${err.message})`);
@@ -69959,13 +70012,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path39 = ref3.slice(1).split("/").filter(Boolean);
-  if (path39.length === 0) {
+  const path44 = ref3.slice(1).split("/").filter(Boolean);
+  if (path44.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path39[0] === defsKey) {
-    const key = path39[1] === void 0 ? void 0 : decodeJSONPointerSegment(path39[1]);
+  if (path44[0] === defsKey) {
+    const key = path44[1] === void 0 ? void 0 : decodeJSONPointerSegment(path44[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -71082,11 +71135,11 @@ function statementError(file2, stmt, e) {
     }
   );
 }
-async function runStatements(c, text, file2, opts = {}) {
+async function runStatements(c, text, file2, opts2 = {}) {
   const started = Date.now();
   const { statements, metaCommands } = splitSql(text);
   for (const m of metaCommands) {
-    if (!opts.allowMetaCommands?.(m.command)) {
+    if (!opts2.allowMetaCommands?.(m.command)) {
       throw new UserError("SQL_META_COMMAND", `psql meta-command "${m.command.slice(0, 40)}" cannot run outside psql`, {
         where: { file: file2, line: m.line },
         hint: "remove it, or load the file with psql"
@@ -71095,11 +71148,11 @@ async function runStatements(c, text, file2, opts = {}) {
   }
   let ran = 0;
   let skipped = 0;
-  for (const [k, v] of Object.entries(opts.settings ?? {})) {
+  for (const [k, v] of Object.entries(opts2.settings ?? {})) {
     await c.query("SELECT set_config($1, $2, false)", [k, v]);
   }
   for (const raw of statements) {
-    const stmt = opts.filter ? opts.filter(raw) : raw;
+    const stmt = opts2.filter ? opts2.filter(raw) : raw;
     if (!stmt) {
       skipped++;
       continue;
@@ -71112,7 +71165,7 @@ async function runStatements(c, text, file2, opts = {}) {
     }
   }
   const report = { file: file2, statements: ran, skipped, ms: Date.now() - started };
-  opts.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
+  opts2.log?.debug(`${file2}: ${ran} statements in ${report.ms} ms${skipped ? `, ${skipped} skipped` : ""}`);
   return report;
 }
 async function readSqlFile(file2, displayName) {
@@ -71146,11 +71199,11 @@ var MarkerRow = external_exports.object({
   run_id: external_exports.string()
 });
 async function readEnvironment(q) {
-  let pipeline5;
+  let pipeline6;
   if (await stateExists(q)) {
     const r = await q.query("SELECT env, project_ref, set_at::text, set_by, run_id FROM astm53b.environment");
     const row = parseRows(MarkerRow, r.rows, "astm53b.environment")[0];
-    if (row) pipeline5 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
+    if (row) pipeline6 = { env: row.env, projectRef: row.project_ref, setAt: row.set_at, setBy: row.set_by, runId: row.run_id };
   }
   let appSettingsEnv;
   const has = await q.query(
@@ -71164,15 +71217,15 @@ async function readEnvironment(q) {
   const out = {
     env: "unmarked",
     explanation: "",
-    ...pipeline5 ? { pipeline: pipeline5 } : {},
+    ...pipeline6 ? { pipeline: pipeline6 } : {},
     ...appSettingsEnv !== void 0 ? { appSettingsEnv } : {}
   };
-  if (pipeline5 && app !== void 0 && app !== pipeline5.env) {
+  if (pipeline6 && app !== void 0 && app !== pipeline6.env) {
     out.env = "conflict";
-    out.explanation = `astm53b.environment says ${pipeline5.env} but public.app_settings env says "${appSettingsEnv}"`;
-  } else if (pipeline5) {
-    out.env = pipeline5.env;
-    out.explanation = `astm53b.environment: ${pipeline5.env} (set ${pipeline5.setAt} by ${pipeline5.setBy}, run ${pipeline5.runId}${pipeline5.projectRef ? `, project ${pipeline5.projectRef}` : ""})`;
+    out.explanation = `astm53b.environment says ${pipeline6.env} but public.app_settings env says "${appSettingsEnv}"`;
+  } else if (pipeline6) {
+    out.env = pipeline6.env;
+    out.explanation = `astm53b.environment: ${pipeline6.env} (set ${pipeline6.setAt} by ${pipeline6.setBy}, run ${pipeline6.runId}${pipeline6.projectRef ? `, project ${pipeline6.projectRef}` : ""})`;
   } else if (app === "staging") {
     out.env = "staging";
     out.explanation = "ML_PP's own marker: public.app_settings env = 'staging'";
@@ -71223,9 +71276,9 @@ function parseEnvName(v) {
   if (v === "staging" || v === "prod") return v;
   throw new UserError("BAD_ARGUMENTS", `environment must be staging or prod, got "${String(v).slice(0, 30)}"`, { where: { field: "ENV" } });
 }
-async function setEnvironment(db, opts, log) {
-  const ref3 = assertProjectRef(opts.url, opts.projectRef);
-  const onSupabase = opts.url ? projectRefOf(opts.url) : void 0;
+async function setEnvironment(db, opts2, log) {
+  const ref3 = assertProjectRef(opts2.url, opts2.projectRef);
+  const onSupabase = opts2.url ? projectRefOf(opts2.url) : void 0;
   if (onSupabase && !ref3) {
     throw new UserError(
       "PROJECT_REF_REQUIRED",
@@ -71235,22 +71288,22 @@ async function setEnvironment(db, opts, log) {
       }
     );
   }
-  const override = opts.overrideProd?.trim() || null;
+  const override = opts2.overrideProd?.trim() || null;
   return db.withTransaction(async (tx) => {
     await lockPipeline(tx, "change", 1e4, 5e3, "env set");
     const before = await readEnvironment(tx);
-    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts.env === "prod") {
+    if (before.appSettingsEnv != null && before.appSettingsEnv.trim().toLowerCase() === "staging" && opts2.env === "prod") {
       throw new UserError(
         "ENV_CONFLICT",
         "refusing to mark this database prod: ML_PP's own marker public.app_settings env = 'staging' says it is STAGING"
       );
     }
     const wasProd = before.pipeline?.env === "prod";
-    const changesProd = wasProd && (opts.env !== "prod" || (before.pipeline?.projectRef ?? null) !== (ref3 ?? null));
+    const changesProd = wasProd && (opts2.env !== "prod" || (before.pipeline?.projectRef ?? null) !== (ref3 ?? null));
     if (changesProd && !override) {
       throw new UserError(
         "PROD_MARKER",
-        `refusing to change the prod marker of this database (${before.explanation}) to ${opts.env}${ref3 ? ` for project ${ref3}` : ""}: a staging marker lets staging-reset purge every movement`,
+        `refusing to change the prod marker of this database (${before.explanation}) to ${opts2.env}${ref3 ? ` for project ${ref3}` : ""}: a staging marker lets staging-reset purge every movement`,
         { hint: 'if this really is no longer PROD (a restored copy, say), pass --override-prod "why": who, when and why are recorded' }
       );
     }
@@ -71259,37 +71312,9119 @@ async function setEnvironment(db, opts, log) {
       `INSERT INTO astm53b.environment (env, project_ref, set_by, run_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (singleton) DO UPDATE SET env = EXCLUDED.env, project_ref = EXCLUDED.project_ref, set_at = now(),
               set_by = EXCLUDED.set_by, db_user = current_user, run_id = EXCLUDED.run_id`,
-      [opts.env, ref3 ?? null, opts.run.actor, opts.run.runId]
+      [opts2.env, ref3 ?? null, opts2.run.actor, opts2.run.runId]
     );
     await tx.query(
       `INSERT INTO astm53b.environment_log (env, project_ref, previous, previous_project_ref, override_reason, set_by, run_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
-        opts.env,
+        opts2.env,
         ref3 ?? null,
         before.pipeline?.env ?? null,
         before.pipeline?.projectRef ?? null,
         changesProd ? override : null,
-        opts.run.actor,
-        opts.run.runId
+        opts2.run.actor,
+        opts2.run.runId
       ]
     );
-    if (changesProd) log.warn(`environment: the prod marker was changed to ${opts.env} by ${opts.run.actor} (override: ${override})`);
+    if (changesProd) log.warn(`environment: the prod marker was changed to ${opts2.env} by ${opts2.run.actor} (override: ${override})`);
     const after = await readEnvironment(tx);
     log.info(`environment of ${db.label}: ${after.explanation}`);
     return after;
   });
 }
 
-// src/runbook/backup/manifest.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+// src/crypto/age.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
+var import_node_stream5 = require("node:stream");
+var import_promises8 = require("node:stream/promises");
+
+// node_modules/@noble/hashes/utils.js
+function isBytes(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle = (title) => title ? `"${title}" ` : "";
+function anumber(n2, title = "") {
+  if (typeof n2 !== "number")
+    throw new TypeError(atitle(title) + "expected number, got " + typeof n2);
+  if (!Number.isSafeInteger(n2) || n2 < 0)
+    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n2);
+  return n2;
+}
+function abytes(value, length, title = "") {
+  if (isBytes(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber(length, "length");
+  const bytes = isBytes(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+function ahash(h) {
+  if (typeof h !== "function" || typeof h.create !== "function")
+    throw new TypeError("expected hash wrapped by utils.createHasher");
+  anumber(h.outputLen);
+  anumber(h.blockLen);
+  if (h.outputLen < 1 || h.blockLen < 1)
+    throw new Error("hash blockLen / outputLen must be >= 1");
+}
+var aobject = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError((label === "object" ? "" : `"${label}" `) + "expected object, got type=" + typeof value);
+};
+var aopts = (value, label) => {
+  aobject(value, label);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null)
+    throw new TypeError(`"${label}" expected plain object`);
+  if (Object.hasOwn(value, "__proto__"))
+    throw new TypeError(`"${label}.__proto__" is not allowed`);
+};
+function aexists(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput(out, instance) {
+  abytes(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function u32(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+function rotl(word, shift) {
+  return word << shift | word >>> 32 - shift >>> 0;
+}
+var isLE = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap32(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE = isLE ? (u) => u : byteSwap32;
+var hasHexBuiltin = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex(bytes) {
+  abytes(bytes);
+  if (hasHexBuiltin)
+    return bytes.toHex();
+  let hex3 = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex3 += hexes[bytes[i]];
+  }
+  return hex3;
+}
+function asciiToBase16(ch) {
+  return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
+}
+function hexToBytes(hex3) {
+  if (typeof hex3 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex3);
+  if (hasHexBuiltin) {
+    try {
+      return Uint8Array.fromHex(hex3);
+    } catch (error63) {
+      if (error63 instanceof SyntaxError)
+        throw new RangeError(error63.message);
+      throw error63;
+    }
+  }
+  const hl = hex3.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new RangeError("hex string expected, got unpadded hex of length " + hl);
+  const array2 = new Uint8Array(al);
+  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
+    const n1 = asciiToBase16(hex3.charCodeAt(hi));
+    const n2 = asciiToBase16(hex3.charCodeAt(hi + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex3[hi] + hex3[hi + 1];
+      throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+    }
+    array2[ai] = n1 * 16 + n2;
+  }
+  return array2;
+}
+function utf8ToBytes(str2) {
+  if (typeof str2 !== "string")
+    throw new TypeError("string expected");
+  const encoded = new TextEncoder().encode(str2);
+  try {
+    return new Uint8Array(encoded);
+  } finally {
+    clean(encoded);
+  }
+}
+function kdfInputToBytes(data, errorTitle = "") {
+  if (typeof data === "string")
+    return utf8ToBytes(data);
+  return abytes(data, void 0, errorTitle);
+}
+function concatBytes(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+}
+function checkOpts(defaults4, opts2, title = "opts") {
+  aopts(defaults4, "defaults");
+  if (opts2 !== void 0)
+    aopts(opts2, title);
+  const merged = Object.assign(/* @__PURE__ */ Object.create(null), defaults4, opts2);
+  return merged;
+}
+function createHasher(hashCons, info2 = {}) {
+  if (typeof hashCons !== "function")
+    throw new TypeError('"hashCons" expected function, got type=' + typeof hashCons);
+  info2 = checkOpts({}, info2, "info");
+  const hashC = (msg, opts2) => hashCons(opts2).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.canXOF = tmp.canXOF;
+  hashC.create = (opts2) => hashCons(opts2);
+  Object.assign(hashC, info2);
+  return Object.freeze(hashC);
+}
+function randomBytes(bytesLength = 32) {
+  anumber(bytesLength, "bytesLength");
+  const cr = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  if (bytesLength > 65536)
+    throw new RangeError(`"bytesLength" expected <= 65536, got ${bytesLength}`);
+  return cr.getRandomValues(new Uint8Array(bytesLength));
+}
+var oidNist = (suffix) => ({
+  // Current NIST hashAlgs suffixes used here fit in one DER subidentifier octet.
+  // Larger suffix values would need base-128 OID encoding and a different length byte.
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// node_modules/@noble/hashes/hmac.js
+var _HMAC = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  canXOF = false;
+  finished = false;
+  destroyed = false;
+  constructor(hash2, key) {
+    ahash(hash2);
+    abytes(key, void 0, "key");
+    this.iHash = hash2.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("expected Hash instance");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key.length > blockLen ? hash2.create().update(key).digest() : key);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash2.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean(pad);
+  }
+  update(buf) {
+    aexists(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const buf = out.subarray(0, this.outputLen);
+    this.iHash.digestInto(buf);
+    this.oHash.update(buf);
+    this.oHash.digestInto(buf);
+    this.destroy();
+  }
+  digest() {
+    const out = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out);
+    return out;
+  }
+  _cloneInto(to) {
+    to ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished: finished2, destroyed, blockLen, outputLen, canXOF } = this;
+    to = to;
+    to.finished = finished2;
+    to.destroyed = destroyed;
+    to.blockLen = blockLen;
+    to.outputLen = outputLen;
+    to.canXOF = canXOF;
+    to.oHash = oHash._cloneInto(to.oHash);
+    to.iHash = iHash._cloneInto(to.iHash);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac = /* @__PURE__ */ (() => {
+  const hmac_ = ((hash2, key, message) => new _HMAC(hash2, key).update(message).digest());
+  hmac_.create = (hash2, key) => new _HMAC(hash2, key);
+  return hmac_;
+})();
+
+// node_modules/@noble/hashes/hkdf.js
+function extract(hash2, ikm, salt) {
+  ahash(hash2);
+  if (salt === void 0)
+    salt = new Uint8Array(hash2.outputLen);
+  return hmac(hash2, salt, ikm);
+}
+var HKDF_COUNTER = /* @__PURE__ */ Uint8Array.of(0);
+var EMPTY_BUFFER = /* @__PURE__ */ Uint8Array.of();
+function expand(hash2, prk, info2, length = 32, _recycled) {
+  ahash(hash2);
+  anumber(length, "length");
+  abytes(prk, void 0, "prk");
+  const olen = hash2.outputLen;
+  if (prk.length < olen)
+    throw new Error('"prk" must be at least HashLen octets');
+  if (length > 255 * olen)
+    throw new Error("Length must be <= 255*HashLen");
+  const blocks = Math.ceil(length / olen);
+  if (info2 === void 0)
+    info2 = EMPTY_BUFFER;
+  else
+    abytes(info2, void 0, "info");
+  if (!blocks) {
+    if (_recycled)
+      clean(prk);
+    return new Uint8Array();
+  }
+  const okm = _recycled && blocks === 1 ? prk : new Uint8Array(blocks * olen);
+  const { iHash, oHash } = hmac.create(hash2, prk);
+  const T2 = _recycled ? prk : new Uint8Array(olen);
+  const worker = blocks > 1 ? _recycled?.iHash || hash2.create() : void 0;
+  for (let counter = 0; counter < blocks - 1; counter++) {
+    HKDF_COUNTER[0] = counter + 1;
+    const iWork = iHash._cloneInto(worker);
+    if (counter)
+      iWork.update(T2);
+    iWork.update(info2).update(HKDF_COUNTER).digestInto(T2);
+    oHash._cloneInto(worker).update(T2).digestInto(T2);
+    okm.set(T2, olen * counter);
+  }
+  HKDF_COUNTER[0] = blocks;
+  if (blocks > 1)
+    iHash.update(T2);
+  iHash.update(info2).update(HKDF_COUNTER).digestInto(T2);
+  oHash.update(T2).digestInto(T2);
+  okm.set(T2, olen * (blocks - 1));
+  iHash.destroy();
+  oHash.destroy();
+  worker?.destroy();
+  if (T2 !== okm)
+    clean(T2);
+  clean(HKDF_COUNTER);
+  if (length === okm.length)
+    return okm;
+  const res = okm.slice(0, length);
+  clean(okm);
+  return res;
+}
+var hkdf = (hash2, ikm, salt, info2, length) => {
+  ahash(hash2);
+  if (salt === void 0)
+    salt = new Uint8Array(hash2.outputLen);
+  const HMAC = hmac.create(hash2, salt).update(ikm);
+  return expand(hash2, HMAC.digest(), info2, length, HMAC);
+};
+
+// node_modules/@noble/hashes/_u64.js
+var fromNumH = (n2) => n2 / 2 ** 32 | 0;
+var fromNumL = (n2) => n2 >>> 0;
+function setU64FromNum(view, byteOffset, n2, isLE4) {
+  const h = fromNumH(n2);
+  const l = fromNumL(n2);
+  view.setUint32(byteOffset, isLE4 ? l : h, isLE4);
+  view.setUint32(byteOffset + 4, isLE4 ? h : l, isLE4);
+}
+
+// node_modules/@noble/hashes/_md.js
+function Chi(a, b, c) {
+  return a & b ^ ~a & c;
+}
+function Maj(a, b, c) {
+  return a & b ^ a & c ^ b & c;
+}
+var HashMD = class {
+  blockLen;
+  outputLen;
+  canXOF = false;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE4) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE4;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView(this.buffer);
+  }
+  update(data) {
+    aexists(this);
+    abytes(data);
+    const { view, buffer, blockLen } = this;
+    const len = data.length;
+    let processed = false;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        const dataView = createView(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView, pos);
+        processed = true;
+        continue;
+      }
+      buffer.set(pos === 0 && take === len ? data : data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+        processed = true;
+      }
+    }
+    this.length += data.length;
+    if (processed)
+      this.roundClean();
+    return this;
+  }
+  digestInto(out) {
+    aexists(this);
+    aoutput(out, this);
+    this.finished = true;
+    const { buffer, view, blockLen, isLE: isLE4 } = this;
+    let { pos } = this;
+    buffer[pos++] = 128;
+    buffer.fill(0, pos);
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      buffer.fill(0);
+    }
+    setU64FromNum(view, blockLen - 8, this.length * 8, isLE4);
+    this.process(view, 0);
+    this.roundClean();
+    const oview = out === buffer ? view : createView(out);
+    const len = this.outputLen;
+    const outLen = len / 4;
+    const state = this.get();
+    if (len % 4 || outLen > state.length)
+      throw new Error("invalid outputLen");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE4);
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneIntoMeta(to) {
+    const { buffer, length, finished: finished2, destroyed, pos } = this;
+    to.destroyed = destroyed;
+    to.finished = finished2;
+    to.length = length;
+    to.pos = pos;
+    if (pos)
+      to.buffer.set(buffer);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+
+// node_modules/@noble/hashes/sha2.js
+var SHA256_K = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B = class extends HashMD {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  // Numeric initializers matter: starting the fields as `undefined` changes
+  // V8's field representation and makes sha256 3x slower (measured).
+  A = 0;
+  B = 0;
+  C = 0;
+  D = 0;
+  E = 0;
+  F = 0;
+  G = 0;
+  H = 0;
+  constructor(outputLen, IV) {
+    super(64, outputLen, 8, false);
+    this.A = IV[0] | 0;
+    this.B = IV[1] | 0;
+    this.C = IV[2] | 0;
+    this.D = IV[3] | 0;
+    this.E = IV[4] | 0;
+    this.F = IV[5] | 0;
+    this.G = IV[6] | 0;
+    this.H = IV[7] | 0;
+  }
+  get() {
+    const { A, B, C, D: D2, E, F: F3, G, H } = this;
+    return [A, B, C, D2, E, F3, G, H];
+  }
+  // prettier-ignore
+  set(A, B, C, D2, E, F3, G, H) {
+    this.A = A | 0;
+    this.B = B | 0;
+    this.C = C | 0;
+    this.D = D2 | 0;
+    this.E = E | 0;
+    this.F = F3 | 0;
+    this.G = G | 0;
+    this.H = H | 0;
+  }
+  _cloneInto(to) {
+    (to ||= new this.constructor()).set(...this.get());
+    return this._cloneIntoMeta(to);
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4)
+      SHA256_W[i] = view.getUint32(offset, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W[i - 15];
+      const W2 = SHA256_W[i - 2];
+      const s0 = rotr(W15, 7) ^ rotr(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr(W2, 17) ^ rotr(W2, 19) ^ W2 >>> 10;
+      SHA256_W[i] = s1 + SHA256_W[i - 7] + s0 + SHA256_W[i - 16] | 0;
+    }
+    let { A, B, C, D: D2, E, F: F3, G, H } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr(E, 6) ^ rotr(E, 11) ^ rotr(E, 25);
+      const T1 = H + sigma1 + Chi(E, F3, G) + SHA256_K[i] + SHA256_W[i] | 0;
+      const sigma0 = rotr(A, 2) ^ rotr(A, 13) ^ rotr(A, 22);
+      const T2 = sigma0 + Maj(A, B, C) | 0;
+      H = G;
+      G = F3;
+      F3 = E;
+      E = D2 + T1 | 0;
+      D2 = C;
+      C = B;
+      B = A;
+      A = T1 + T2 | 0;
+    }
+    A = A + this.A | 0;
+    B = B + this.B | 0;
+    C = C + this.C | 0;
+    D2 = D2 + this.D | 0;
+    E = E + this.E | 0;
+    F3 = F3 + this.F | 0;
+    G = G + this.G | 0;
+    H = H + this.H | 0;
+    this.set(A, B, C, D2, E, F3, G, H);
+  }
+  roundClean() {
+    clean(SHA256_W);
+  }
+  destroy() {
+    this.destroyed = true;
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean(this.buffer);
+  }
+};
+var _SHA256 = class extends SHA2_32B {
+  constructor() {
+    super(32, SHA256_IV);
+  }
+};
+var sha256 = /* @__PURE__ */ createHasher(
+  () => new _SHA256(),
+  /* @__PURE__ */ oidNist(1)
+);
+
+// node_modules/@scure/base/index.js
+var freeze = (fn) => Object.freeze(fn());
+function isBytes2(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+function abytes2(b) {
+  if (!isBytes2(b))
+    throw new TypeError("Uint8Array expected");
+}
+function isArrayOf(isString, arr) {
+  if (!Array.isArray(arr))
+    return false;
+  if (arr.length === 0)
+    return true;
+  if (isString) {
+    return arr.every((item) => typeof item === "string");
+  } else {
+    return arr.every((item) => Number.isSafeInteger(item));
+  }
+}
+function afn(input2) {
+  if (typeof input2 !== "function")
+    throw new TypeError("function expected");
+  return true;
+}
+function astr(label, input2) {
+  if (typeof input2 !== "string")
+    throw new TypeError(`${label}: string expected`);
+  return true;
+}
+function anumber2(n2, title = "number") {
+  if (typeof n2 !== "number")
+    throw new TypeError(`${title}: expected number, got ${typeof n2}`);
+  if (!Number.isSafeInteger(n2))
+    throw new RangeError(`${title}: expected safe integer, got ${n2}`);
+}
+function anumArr(label, input2) {
+  if (!isArrayOf(false, input2))
+    throw new TypeError(`${label}: array of numbers expected`);
+}
+function chain(...args) {
+  const id = (a) => a;
+  const wrap = (a, b) => (c) => a(b(c));
+  const encode3 = args.map((x) => x.encode).reduceRight(wrap, id);
+  const decode3 = args.map((x) => x.decode).reduce(wrap, id);
+  return { encode: encode3, decode: decode3 };
+}
+var powers = /* @__PURE__ */ (() => {
+  let res = [];
+  for (let i = 0; i < 40; i++)
+    res.push(2 ** i);
+  return res;
+})();
+function u8ToNumArr(u8, len = u8.length) {
+  const res = new Array(len);
+  for (let i = 0; i < len; i++)
+    res[i] = u8[i];
+  return res;
+}
+var asciiDecoder = /* @__PURE__ */ (() => {
+  try {
+    const decoder = new TextDecoder();
+    return decoder.decode(Uint8Array.of(65, 48, 43, 127)) === "A0+\x7F" ? decoder : void 0;
+  } catch (e) {
+    return void 0;
+  }
+})();
+var B2S_CHUNK = 8192;
+function charcodesToString(codes) {
+  const len = codes.length;
+  if (asciiDecoder !== void 0 && len >= 12)
+    return asciiDecoder.decode(codes);
+  if (len <= B2S_CHUNK)
+    return String.fromCharCode.apply(null, codes);
+  let res = "";
+  for (let i = 0; i < len; i += B2S_CHUNK)
+    res += String.fromCharCode.apply(null, codes.subarray(i, i + B2S_CHUNK));
+  return res;
+}
+function radix2(bits) {
+  anumber2(bits);
+  if (bits <= 0 || bits > 8)
+    throw new RangeError("radix2: bits should be in (0..8]");
+  const mask = powers[bits] - 1;
+  return {
+    encode: (bytes) => {
+      abytes2(bytes);
+      const len = bytes.length;
+      const res = new Uint8Array(Math.ceil(len * 8 / bits));
+      let carry = 0;
+      let pos = 0;
+      let j = 0;
+      for (let i = 0; i < len; ) {
+        if (i + 2 < len) {
+          carry = carry << 24 | bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
+          pos += 24;
+          i += 3;
+        } else {
+          carry = (carry << 8 | bytes[i]) & 65535;
+          pos += 8;
+          i++;
+        }
+        for (; ; ) {
+          pos -= bits;
+          res[j++] = carry >> pos & mask;
+          if (pos < bits)
+            break;
+        }
+      }
+      if (pos > 0)
+        res[j] = carry << bits - pos & mask;
+      return res;
+    },
+    decode: (digits) => {
+      const len = digits.length;
+      const res = new Uint8Array(Math.floor(len * bits / 8));
+      let carry = 0;
+      let pos = 0;
+      let j = 0;
+      for (let i = 0; i < len; i++) {
+        carry = (carry << bits | digits[i]) & 65535;
+        pos += bits;
+        for (; pos >= 8; pos -= 8)
+          res[j++] = carry >> pos - 8 & 255;
+      }
+      carry = carry << 8 - pos & 255;
+      if (pos >= bits)
+        throw new Error("Excess padding");
+      if (carry > 0)
+        throw new Error(`Non-zero padding: ${carry}`);
+      return res;
+    }
+  };
+}
+function alphabet(letters, aliases) {
+  const len = letters.length;
+  if (len > 128)
+    throw new Error("alphabet: max 128 letters");
+  const encTable = new Uint8Array(len);
+  const decTable = new Int8Array(128).fill(-1);
+  for (let i = 0; i < len; i++) {
+    const code2 = letters.charCodeAt(i);
+    if (letters.codePointAt(i) !== code2 || code2 > 127)
+      throw new Error("alphabet: single-char ASCII letters only");
+    encTable[i] = code2;
+    decTable[code2] = i;
+  }
+  if (aliases !== void 0) {
+    for (const alias of Object.keys(aliases)) {
+      const code2 = alias.charCodeAt(0);
+      const target = decTable[aliases[alias].charCodeAt(0)];
+      if (alias.length !== 1 || code2 > 127 || target === void 0 || target === -1)
+        throw new Error(`alphabet: invalid alias ${alias}`);
+      decTable[code2] = target;
+    }
+  }
+  return {
+    encode: (digits) => {
+      const codes = new Uint8Array(digits.length);
+      for (let i = 0; i < digits.length; i++) {
+        const d = digits[i];
+        const code2 = encTable[d];
+        if (code2 === void 0)
+          throw new Error(`alphabet.encode: invalid digit ${d}`);
+        codes[i] = code2;
+      }
+      return charcodesToString(codes);
+    },
+    decode: (input2) => {
+      astr("decode", input2);
+      const slen = input2.length;
+      const digits = new Uint8Array(slen);
+      for (let i = 0; i < slen; i++) {
+        const code2 = input2.charCodeAt(i);
+        const digit = code2 < 128 ? decTable[code2] : -1;
+        if (digit === -1)
+          throw new Error(`Unknown letter "${input2[i]}". Allowed: ${letters}`);
+        digits[i] = digit;
+      }
+      return digits;
+    }
+  };
+}
+function unsafeWrapper(fn) {
+  afn(fn);
+  return function(...args) {
+    try {
+      return fn.apply(null, args);
+    } catch (e) {
+    }
+  };
+}
+var base64nopad = /* @__PURE__ */ freeze(() => chain(radix2(6), alphabet("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")));
+var BECH_ALPHABET = /* @__PURE__ */ alphabet("qpzry9x8gf2tvdw0s3jn54khce6mua7l");
+var BECH_UPPERCASE_PRINTABLE = /^[\x21-\x60\x7b-\x7e]+$/;
+function assertBech32Printable(label, value) {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 33 || c > 126)
+      throw new Error(`${label}: printable ASCII expected`);
+  }
+}
+function wordsToU8(words) {
+  const len = words.length;
+  const res = new Uint8Array(len);
+  for (let i = 0; i < len; i++) {
+    const w = words[i];
+    if (w < 0 || w >= 32)
+      throw new Error(`alphabet.encode: invalid digit ${w}`);
+    res[i] = w;
+  }
+  return res;
+}
+var POLYMOD_GENERATORS = [996825010, 642813549, 513874426, 1027748829, 705979059];
+function bech32Polymod(pre) {
+  const b = pre >> 25;
+  let chk = (pre & 33554431) << 5;
+  for (let i = 0; i < POLYMOD_GENERATORS.length; i++) {
+    if ((b >> i & 1) === 1)
+      chk ^= POLYMOD_GENERATORS[i];
+  }
+  return chk;
+}
+function bechChecksum(prefix, words, encodingConst = 1) {
+  const len = prefix.length;
+  let chk = 1;
+  for (let i = 0; i < len; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c < 33 || c > 126)
+      throw new Error(`Invalid prefix (${prefix})`);
+    chk = bech32Polymod(chk) ^ c >> 5;
+  }
+  chk = bech32Polymod(chk);
+  for (let i = 0; i < len; i++)
+    chk = bech32Polymod(chk) ^ prefix.charCodeAt(i) & 31;
+  for (let v of words)
+    chk = bech32Polymod(chk) ^ v;
+  for (let i = 0; i < 6; i++)
+    chk = bech32Polymod(chk);
+  chk ^= encodingConst;
+  const sum = new Uint8Array(6);
+  for (let i = 0; i < 6; i++)
+    sum[i] = chk >>> 5 * (5 - i) & 31;
+  return BECH_ALPHABET.encode(sum);
+}
+function genBech32(encoding) {
+  const ENCODING_CONST = encoding === "bech32" ? 1 : 734539939;
+  const _words = radix2(5);
+  const toWords = (from) => {
+    abytes2(from);
+    const len = from.length;
+    const res = new Array(Math.ceil(len * 8 / 5));
+    let carry = 0;
+    let pos = 0;
+    let j = 0;
+    for (let i = 0; i < len; i++) {
+      carry = carry << 8 | from[i];
+      pos += 8;
+      for (; pos >= 5; pos -= 5)
+        res[j++] = carry >> pos - 5 & 31;
+    }
+    if (pos > 0)
+      res[j] = carry << 5 - pos & 31;
+    return res;
+  };
+  const fromWords = (to) => {
+    anumArr("radix2.decode", to);
+    const len = to.length;
+    const digits = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const w = to[i];
+      if (w < 0 || w >= 32)
+        throw new Error(`convertRadix2: invalid word=${w}`);
+      digits[i] = w;
+    }
+    return _words.decode(digits);
+  };
+  const fromWordsUnsafe = unsafeWrapper(fromWords);
+  function encode3(prefix, words, limit = 90) {
+    astr("bech32.encode prefix", prefix);
+    if (limit !== false)
+      anumber2(limit, "limit");
+    if (isBytes2(words))
+      words = u8ToNumArr(words);
+    anumArr("bech32.encode", words);
+    const plen = prefix.length;
+    if (plen === 0)
+      throw new TypeError(`Invalid prefix length ${plen}`);
+    const actualLength = plen + 7 + words.length;
+    if (limit !== false && actualLength > limit)
+      throw new TypeError(`Length ${actualLength} exceeds limit ${limit}`);
+    assertBech32Printable("bech32.encode prefix", prefix);
+    const lowered = prefix.toLowerCase();
+    const sum = bechChecksum(lowered, words, ENCODING_CONST);
+    return `${lowered}1${BECH_ALPHABET.encode(wordsToU8(words))}${sum}`;
+  }
+  function decode3(str2, limit = 90) {
+    astr("bech32.decode input", str2);
+    if (limit !== false)
+      anumber2(limit, "limit");
+    const slen = str2.length;
+    if (slen < 8 || limit !== false && slen > limit)
+      throw new TypeError(`invalid string length ${slen}, expected (8..${limit})`);
+    const lowered = str2.toLowerCase();
+    if (str2 !== lowered) {
+      if (!BECH_UPPERCASE_PRINTABLE.test(str2)) {
+        assertBech32Printable("bech32.decode input", str2);
+        throw new Error(`mixed-case string not allowed`);
+      }
+    }
+    const sepIndex = lowered.lastIndexOf("1");
+    if (sepIndex === 0 || sepIndex === -1)
+      throw new Error(`invalid separator "1"`);
+    const prefix = lowered.slice(0, sepIndex);
+    const data = lowered.slice(sepIndex + 1);
+    if (data.length < 6)
+      throw new Error("invalid data length");
+    const digits = BECH_ALPHABET.decode(data);
+    const words = u8ToNumArr(digits, digits.length - 6);
+    const sum = bechChecksum(prefix, words, ENCODING_CONST);
+    if (!data.endsWith(sum))
+      throw new Error(`Invalid checksum in ${str2}`);
+    return { prefix, words };
+  }
+  const decodeUnsafe = unsafeWrapper(decode3);
+  function decodeToBytes(str2, limit = 90) {
+    const { prefix, words } = decode3(str2, limit);
+    return {
+      prefix,
+      words,
+      bytes: fromWords(words)
+    };
+  }
+  function encodeFromBytes(prefix, bytes) {
+    return encode3(prefix, toWords(bytes));
+  }
+  return {
+    encode: encode3,
+    decode: decode3,
+    encodeFromBytes,
+    decodeToBytes,
+    decodeUnsafe,
+    fromWords,
+    fromWordsUnsafe,
+    toWords
+  };
+}
+var bech32 = /* @__PURE__ */ freeze(() => genBech32("bech32"));
+
+// node_modules/@noble/hashes/pbkdf2.js
+function pbkdf2Init(hash2, _password, _salt, _opts) {
+  ahash(hash2);
+  const opts2 = checkOpts({ dkLen: 32, asyncTick: 10 }, _opts);
+  const { c, dkLen, asyncTick } = opts2;
+  anumber(c, "c");
+  anumber(dkLen, "dkLen");
+  anumber(asyncTick, "asyncTick");
+  if (c < 1)
+    throw new Error('"c" (iterations) must be >= 1');
+  if (dkLen < 1)
+    throw new Error('"dkLen" must be >= 1');
+  if (dkLen > (2 ** 32 - 1) * hash2.outputLen)
+    throw new Error("derived key too long");
+  const p = kdfInputToBytes(_password, "password");
+  try {
+    const s = kdfInputToBytes(_salt, "salt");
+    try {
+      const DK = new Uint8Array(dkLen);
+      const { iHash, oHash, outputLen } = hmac.create(hash2, p);
+      const u = new Uint8Array(outputLen);
+      const eng = pbkdf2Engine(iHash, oHash, s, u);
+      return { c, dkLen, asyncTick, DK, outputLen, eng };
+    } finally {
+      if (typeof _salt === "string")
+        clean(s);
+    }
+  } finally {
+    if (typeof _password === "string")
+      clean(p);
+  }
+}
+function pbkdf2Engine(iHash, oHash, salt, u) {
+  const counter = new Uint8Array(4);
+  const view = createView(counter);
+  const salted = iHash._cloneInto().update(salt);
+  const work = oHash._cloneInto();
+  const iClone = iHash._cloneInto;
+  const oClone = oHash._cloneInto;
+  return {
+    u1: (ti, Ti) => {
+      view.setInt32(0, ti, false);
+      salted._cloneInto(work).update(counter).digestInto(u);
+      oHash._cloneInto(work).update(u).digestInto(u);
+      Ti.set(u.subarray(0, Ti.length));
+    },
+    // Whole `F` inner loop for the sync variant: one optimized function owns the hot loop.
+    rounds: (c, Ti) => {
+      for (let ui = 1; ui < c; ui++) {
+        iClone.call(iHash, work).update(u).digestInto(u);
+        oClone.call(oHash, work).update(u).digestInto(u);
+        for (let i = 0; i < Ti.length; i++)
+          Ti[i] ^= u[i];
+      }
+    },
+    output: (DK) => {
+      iHash.destroy();
+      oHash.destroy();
+      salted.destroy();
+      work.destroy();
+      clean(u);
+      return DK;
+    }
+  };
+}
+function pbkdf2(hash2, password, salt, opts2) {
+  const { c, dkLen, DK, outputLen, eng } = pbkdf2Init(hash2, password, salt, opts2);
+  for (let ti = 1, pos = 0; pos < dkLen; ti++, pos += outputLen) {
+    const Ti = DK.subarray(pos, pos + outputLen);
+    eng.u1(ti, Ti);
+    eng.rounds(c, Ti);
+  }
+  return eng.output(DK);
+}
+
+// node_modules/@noble/hashes/scrypt.js
+function XorAndSalsa(prev, pi, input2, ii, out, oi) {
+  let y00 = prev[pi++] ^ input2[ii++], y01 = prev[pi++] ^ input2[ii++];
+  let y02 = prev[pi++] ^ input2[ii++], y03 = prev[pi++] ^ input2[ii++];
+  let y04 = prev[pi++] ^ input2[ii++], y05 = prev[pi++] ^ input2[ii++];
+  let y06 = prev[pi++] ^ input2[ii++], y07 = prev[pi++] ^ input2[ii++];
+  let y08 = prev[pi++] ^ input2[ii++], y09 = prev[pi++] ^ input2[ii++];
+  let y10 = prev[pi++] ^ input2[ii++], y11 = prev[pi++] ^ input2[ii++];
+  let y12 = prev[pi++] ^ input2[ii++], y13 = prev[pi++] ^ input2[ii++];
+  let y14 = prev[pi++] ^ input2[ii++], y15 = prev[pi++] ^ input2[ii++];
+  let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
+  for (let i = 0; i < 8; i += 2) {
+    x04 ^= rotl(x00 + x12 | 0, 7);
+    x08 ^= rotl(x04 + x00 | 0, 9);
+    x12 ^= rotl(x08 + x04 | 0, 13);
+    x00 ^= rotl(x12 + x08 | 0, 18);
+    x09 ^= rotl(x05 + x01 | 0, 7);
+    x13 ^= rotl(x09 + x05 | 0, 9);
+    x01 ^= rotl(x13 + x09 | 0, 13);
+    x05 ^= rotl(x01 + x13 | 0, 18);
+    x14 ^= rotl(x10 + x06 | 0, 7);
+    x02 ^= rotl(x14 + x10 | 0, 9);
+    x06 ^= rotl(x02 + x14 | 0, 13);
+    x10 ^= rotl(x06 + x02 | 0, 18);
+    x03 ^= rotl(x15 + x11 | 0, 7);
+    x07 ^= rotl(x03 + x15 | 0, 9);
+    x11 ^= rotl(x07 + x03 | 0, 13);
+    x15 ^= rotl(x11 + x07 | 0, 18);
+    x01 ^= rotl(x00 + x03 | 0, 7);
+    x02 ^= rotl(x01 + x00 | 0, 9);
+    x03 ^= rotl(x02 + x01 | 0, 13);
+    x00 ^= rotl(x03 + x02 | 0, 18);
+    x06 ^= rotl(x05 + x04 | 0, 7);
+    x07 ^= rotl(x06 + x05 | 0, 9);
+    x04 ^= rotl(x07 + x06 | 0, 13);
+    x05 ^= rotl(x04 + x07 | 0, 18);
+    x11 ^= rotl(x10 + x09 | 0, 7);
+    x08 ^= rotl(x11 + x10 | 0, 9);
+    x09 ^= rotl(x08 + x11 | 0, 13);
+    x10 ^= rotl(x09 + x08 | 0, 18);
+    x12 ^= rotl(x15 + x14 | 0, 7);
+    x13 ^= rotl(x12 + x15 | 0, 9);
+    x14 ^= rotl(x13 + x12 | 0, 13);
+    x15 ^= rotl(x14 + x13 | 0, 18);
+  }
+  out[oi++] = y00 + x00 | 0;
+  out[oi++] = y01 + x01 | 0;
+  out[oi++] = y02 + x02 | 0;
+  out[oi++] = y03 + x03 | 0;
+  out[oi++] = y04 + x04 | 0;
+  out[oi++] = y05 + x05 | 0;
+  out[oi++] = y06 + x06 | 0;
+  out[oi++] = y07 + x07 | 0;
+  out[oi++] = y08 + x08 | 0;
+  out[oi++] = y09 + x09 | 0;
+  out[oi++] = y10 + x10 | 0;
+  out[oi++] = y11 + x11 | 0;
+  out[oi++] = y12 + x12 | 0;
+  out[oi++] = y13 + x13 | 0;
+  out[oi++] = y14 + x14 | 0;
+  out[oi++] = y15 + x15 | 0;
+}
+function BlockMix(input2, ii, out, oi, r) {
+  let head = oi + 0;
+  let tail = oi + 16 * r;
+  for (let i = 0; i < 16; i++)
+    out[tail + i] = input2[ii + (2 * r - 1) * 16 + i];
+  for (let i = 0; i < r; i++, head += 16, ii += 16) {
+    XorAndSalsa(out, tail, input2, ii, out, head);
+    if (i > 0)
+      tail += 16;
+    XorAndSalsa(out, head, input2, ii += 16, out, tail);
+  }
+}
+var SCRYPT_DEFAULT_MAXMEM = 128 * 8 * (2 ** 20 + 1 + 1);
+function scryptInit(password, salt, _opts) {
+  const opts2 = checkOpts({
+    dkLen: 32,
+    asyncTick: 10,
+    maxmem: SCRYPT_DEFAULT_MAXMEM
+  }, _opts);
+  const { N: N2, r, p, dkLen, asyncTick, maxmem, onProgress } = opts2;
+  anumber(N2, "N");
+  anumber(r, "r");
+  anumber(p, "p");
+  anumber(dkLen, "dkLen");
+  anumber(asyncTick, "asyncTick");
+  anumber(maxmem, "maxmem");
+  if (onProgress !== void 0 && typeof onProgress !== "function")
+    throw new Error('"onProgress" must be a function');
+  if (r < 1)
+    throw new Error('"r" expected integer >= 1');
+  const blockSize = 128 * r;
+  const blockSize32 = blockSize / 4;
+  const pow32 = Math.pow(2, 32);
+  if (N2 <= 1 || (N2 & N2 - 1) !== 0 || N2 > pow32)
+    throw new Error('"N" expected a power of 2, and 2^1 <= N <= 2^32');
+  if (p < 1 || p > (pow32 - 1) * 32 / blockSize)
+    throw new Error('"p" expected integer 1..((2^32 - 1) * 32) / (128 * r)');
+  if (dkLen < 1 || dkLen > (pow32 - 1) * 32)
+    throw new Error('"dkLen" expected integer 1..(2^32 - 1) * 32');
+  const memUsed = blockSize * (N2 + p + 1);
+  if (memUsed > maxmem)
+    throw new Error('"maxmem" limit was hit: memUsed(128*r*(N+p+1))=' + memUsed + ", maxmem=" + maxmem);
+  const B = pbkdf2(sha256, password, salt, { c: 1, dkLen: blockSize * p });
+  const B32 = u32(B);
+  const V = u32(new Uint8Array(blockSize * N2));
+  const tmp = u32(new Uint8Array(blockSize));
+  let blockMixCb = () => {
+  };
+  if (onProgress) {
+    const totalBlockMix = 2 * N2 * p;
+    const callbackPer = Math.max(Math.floor(totalBlockMix / 1e4), 1);
+    let blockMixCnt = 0;
+    blockMixCb = () => {
+      blockMixCnt++;
+      if (onProgress && (!(blockMixCnt % callbackPer) || blockMixCnt === totalBlockMix)) {
+        try {
+          onProgress(blockMixCnt / totalBlockMix);
+        } catch (e) {
+          clean(B, V, tmp);
+          throw e;
+        }
+      }
+    };
+  }
+  return { N: N2, r, p, dkLen, blockSize32, V, B32, B, tmp, blockMixCb, asyncTick };
+}
+function scryptOutput(password, dkLen, B, V, tmp) {
+  const res = pbkdf2(sha256, password, B, { c: 1, dkLen });
+  clean(B, V, tmp);
+  return res;
+}
+function scrypt(password, salt, opts2) {
+  const { N: N2, r, p, dkLen, blockSize32, V, B32, B, tmp, blockMixCb } = scryptInit(password, salt, opts2);
+  swap32IfBE(B32);
+  for (let pi = 0; pi < p; pi++) {
+    const Pi = blockSize32 * pi;
+    for (let i = 0; i < blockSize32; i++)
+      V[i] = B32[Pi + i];
+    for (let i = 0, pos = 0; i < N2 - 1; i++) {
+      BlockMix(V, pos, V, pos += blockSize32, r);
+      blockMixCb();
+    }
+    BlockMix(V, (N2 - 1) * blockSize32, B32, Pi, r);
+    blockMixCb();
+    for (let i = 0; i < N2; i++) {
+      const j = (B32[Pi + blockSize32 - 16] & N2 - 1) >>> 0;
+      for (let k = 0; k < blockSize32; k++)
+        tmp[k] = B32[Pi + k] ^ V[j * blockSize32 + k];
+      BlockMix(tmp, 0, B32, Pi, r);
+      blockMixCb();
+    }
+  }
+  swap32IfBE(B32);
+  return scryptOutput(password, dkLen, B, V, tmp);
+}
+
+// node_modules/@noble/ciphers/utils.js
+function isBytes3(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
+}
+var atitle2 = (title) => title ? `"${title}" ` : "";
+function abool(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle2(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function anumber3(n2, title = "") {
+  if (typeof n2 !== "number")
+    throw new TypeError(atitle2(title) + "expected number, got " + typeof n2);
+  if (!Number.isSafeInteger(n2) || n2 < 0)
+    throw new RangeError(atitle2(title) + "expected integer >= 0, got " + n2);
+  return n2;
+}
+function abytes3(value, length, title = "") {
+  if (isBytes3(value) && (length === void 0 || value.length === length))
+    return value;
+  if (length !== void 0)
+    anumber3(length, "length");
+  const bytes = isBytes3(value);
+  const ofLen = length !== void 0 ? ` of length ${length}` : "";
+  const got = bytes ? `length=${value.length}` : `type=${typeof value}`;
+  const message = atitle2(title) + "expected Uint8Array" + ofLen + ", got " + got;
+  if (!bytes)
+    throw new TypeError(message);
+  throw new RangeError(message);
+}
+var aobject2 = (value, label) => {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(label === "object" ? "expected valid options object" : `"${label}" expected object, got type=${typeof value}`);
+};
+function aexists2(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("hash was destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("digest() was already called");
+}
+function aoutput2(out, instance) {
+  abytes3(out, void 0, "output");
+  const min = instance.outputLen;
+  if (!(out.length >= min)) {
+    throw new RangeError('"output" expected length >= ' + min);
+  }
+}
+function u322(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean2(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView2(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+var isLE2 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap2(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap322(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap2(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE2 = isLE2 ? (u) => u : byteSwap322;
+function overlapBytes(a, b) {
+  if (!a.byteLength || !b.byteLength)
+    return false;
+  return a.buffer === b.buffer && // best we can do, may fail with an obscure Proxy
+  a.byteOffset < b.byteOffset + b.byteLength && // a starts before b end
+  b.byteOffset < a.byteOffset + a.byteLength;
+}
+function complexOverlapBytes(input2, output2) {
+  if (overlapBytes(input2, output2) && input2.byteOffset < output2.byteOffset)
+    throw new Error("complex overlap of input and output is not supported");
+}
+function checkOpts2(defaults4, opts2) {
+  aobject2(defaults4, "defaults");
+  aobject2(opts2, "opts");
+  const merged = Object.assign(defaults4, opts2);
+  return merged;
+}
+function equalBytes(a, b) {
+  a = abytes3(a);
+  b = abytes3(b);
+  if (a.length !== b.length)
+    return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++)
+    diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+function wrapMacConstructor(keyLen, macCons, fromMsg) {
+  const mac3 = macCons;
+  const getArgs = fromMsg || (() => []);
+  const macC = (msg, key) => mac3(key, ...getArgs(msg)).update(msg).digest();
+  const tmp = mac3(new Uint8Array(keyLen), ...getArgs(new Uint8Array(0)));
+  macC.outputLen = tmp.outputLen;
+  macC.blockLen = tmp.blockLen;
+  macC.create = (key, ...args) => mac3(key, ...args);
+  return macC;
+}
+var wrapCipher = /* @__NO_SIDE_EFFECTS__ */ (params, constructor) => {
+  function wrappedCipher(key, ...args) {
+    abytes3(key, void 0, "key");
+    if (params.nonceLength !== void 0) {
+      const nonce = args[0];
+      abytes3(nonce, params.varSizeNonce ? void 0 : params.nonceLength, "nonce");
+    }
+    const tagl = params.tagLength;
+    const aadStart = params.nonceLength !== void 0 ? 1 : 0;
+    if (!params.withAAD) {
+      for (let i = aadStart; i < args.length; i++)
+        if (isBytes3(args[i]))
+          throw new Error("AAD not supported");
+    }
+    if (params.withAAD && args[aadStart] !== void 0)
+      abytes3(args[aadStart], void 0, "AAD");
+    const cipher = constructor(key, ...args);
+    const checkOutput = (fnLength, output2) => {
+      if (output2 !== void 0) {
+        if (fnLength !== 2)
+          throw new Error("cipher output not supported");
+        abytes3(output2, void 0, "output");
+      }
+    };
+    let called = false;
+    const wrCipher = {
+      encrypt(data, output2) {
+        if (called)
+          throw new Error("cannot encrypt() twice with same key + nonce");
+        called = true;
+        abytes3(data, void 0, "data");
+        checkOutput(cipher.encrypt.length, output2);
+        return cipher.encrypt(data, output2);
+      },
+      decrypt(data, output2) {
+        abytes3(data, void 0, "data");
+        if (tagl && data.length < tagl)
+          throw new Error('"ciphertext" expected length >= tagLength=' + tagl);
+        checkOutput(cipher.decrypt.length, output2);
+        return cipher.decrypt(data, output2);
+      }
+    };
+    return wrCipher;
+  }
+  Object.assign(wrappedCipher, params);
+  return wrappedCipher;
+};
+function getOutput(expectedLength, out, onlyAligned = true) {
+  if (out === void 0)
+    return new Uint8Array(expectedLength);
+  abytes3(out, expectedLength, "output");
+  if (onlyAligned && !isAligned32(out))
+    throw new Error("invalid output, must be aligned");
+  return out;
+}
+function u64Lengths(dataLength, aadLength, isLE4) {
+  anumber3(dataLength);
+  anumber3(aadLength);
+  abool(isLE4);
+  const num2 = new Uint8Array(16);
+  const view = createView2(num2);
+  view.setBigUint64(0, BigInt(aadLength), isLE4);
+  view.setBigUint64(8, BigInt(dataLength), isLE4);
+  return num2;
+}
+function isAligned32(bytes) {
+  return bytes.byteOffset % 4 === 0;
+}
+function copyBytes(bytes) {
+  return Uint8Array.from(abytes3(bytes));
+}
+
+// node_modules/@noble/ciphers/_arx.js
+var encodeStr = (str2) => Uint8Array.from(str2.split(""), (c) => c.charCodeAt(0));
+var sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
+var sigma32_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 32-byte k"))))();
+function rotl2(a, b) {
+  return a << b | a >>> 32 - b;
+}
+var BLOCK_LEN = 64;
+var BLOCK_LEN32 = 16;
+var MAX_COUNTER = /* @__PURE__ */ (() => 2 ** 32 - 1)();
+var U32_EMPTY = /* @__PURE__ */ Uint32Array.of();
+function runCipher(core, sigma, key, nonce, data, output2, counter, rounds) {
+  const len = data.length;
+  const block2 = new Uint8Array(BLOCK_LEN);
+  const b32 = u322(block2);
+  const isAligned = isLE2 && isAligned32(data) && isAligned32(output2);
+  const d32 = isAligned ? u322(data) : U32_EMPTY;
+  const o32 = isAligned ? u322(output2) : U32_EMPTY;
+  if (!isLE2) {
+    for (let pos = 0; pos < len; counter++) {
+      core(sigma, key, nonce, b32, counter, rounds);
+      swap32IfBE2(b32);
+      if (counter >= MAX_COUNTER)
+        throw new Error("arx: counter overflow");
+      const take = Math.min(BLOCK_LEN, len - pos);
+      for (let j = 0, posj; j < take; j++) {
+        posj = pos + j;
+        output2[posj] = data[posj] ^ block2[j];
+      }
+      pos += take;
+    }
+    return;
+  }
+  for (let pos = 0; pos < len; counter++) {
+    core(sigma, key, nonce, b32, counter, rounds);
+    if (counter >= MAX_COUNTER)
+      throw new Error("arx: counter overflow");
+    const take = Math.min(BLOCK_LEN, len - pos);
+    if (isAligned && take === BLOCK_LEN) {
+      const pos32 = pos / 4;
+      if (pos % 4 !== 0)
+        throw new Error("arx: invalid block position");
+      for (let j = 0, posj; j < BLOCK_LEN32; j++) {
+        posj = pos32 + j;
+        o32[posj] = d32[posj] ^ b32[j];
+      }
+      pos += BLOCK_LEN;
+      continue;
+    }
+    for (let j = 0, posj; j < take; j++) {
+      posj = pos + j;
+      output2[posj] = data[posj] ^ block2[j];
+    }
+    pos += take;
+  }
+}
+function createCipher(core, opts2) {
+  const { allowShortKeys, extendNonceFn, counterLength, counterRight, rounds } = checkOpts2({ allowShortKeys: false, counterLength: 8, counterRight: false, rounds: 20 }, opts2);
+  if (typeof core !== "function")
+    throw new Error("core must be a function");
+  anumber3(counterLength);
+  anumber3(rounds);
+  abool(counterRight);
+  abool(allowShortKeys);
+  return (key, nonce, data, output2, counter = 0) => {
+    abytes3(key, void 0, "key");
+    abytes3(nonce, void 0, "nonce");
+    abytes3(data, void 0, "data");
+    const len = data.length;
+    const hasOutput = output2 !== void 0;
+    output2 = getOutput(len, output2, false);
+    if (hasOutput)
+      complexOverlapBytes(data, output2);
+    anumber3(counter);
+    if (counter < 0 || counter >= MAX_COUNTER)
+      throw new Error("arx: counter overflow");
+    const toClean = [];
+    let l = key.length;
+    let k;
+    let sigma;
+    if (l === 32) {
+      toClean.push(k = copyBytes(key));
+      sigma = sigma32_32;
+    } else if (l === 16 && allowShortKeys) {
+      k = new Uint8Array(32);
+      k.set(key);
+      k.set(key, 16);
+      sigma = sigma16_32;
+      toClean.push(k);
+    } else {
+      abytes3(key, 32, "arx key");
+      throw new Error("invalid key size");
+    }
+    if (!isLE2 || !isAligned32(nonce))
+      toClean.push(nonce = copyBytes(nonce));
+    let k32 = u322(k);
+    if (extendNonceFn) {
+      if (nonce.length !== 24)
+        throw new Error("arx: extended nonce must be 24 bytes");
+      const n16 = nonce.subarray(0, 16);
+      if (isLE2)
+        extendNonceFn(sigma, k32, u322(n16), k32);
+      else {
+        const sigmaRaw = swap32IfBE2(Uint32Array.from(sigma));
+        extendNonceFn(sigmaRaw, k32, u322(n16), k32);
+        clean2(sigmaRaw);
+        swap32IfBE2(k32);
+      }
+      nonce = nonce.subarray(16);
+    } else if (!isLE2)
+      swap32IfBE2(k32);
+    const nonceNcLen = 16 - counterLength;
+    if (nonceNcLen !== nonce.length)
+      throw new Error(`arx: nonce must be ${nonceNcLen} or 16 bytes`);
+    if (nonceNcLen !== 12) {
+      const nc = new Uint8Array(12);
+      nc.set(nonce, counterRight ? 0 : 12 - nonce.length);
+      nonce = nc;
+      toClean.push(nonce);
+    }
+    const n32 = swap32IfBE2(u322(nonce));
+    try {
+      runCipher(core, sigma, k32, n32, data, output2, counter, rounds);
+      return output2;
+    } finally {
+      clean2(...toClean);
+    }
+  };
+}
+
+// node_modules/@noble/ciphers/_poly1305.js
+function u8to16(a, i) {
+  return a[i++] & 255 | (a[i++] & 255) << 8;
+}
+var Poly1305 = class {
+  blockLen = 16;
+  outputLen = 16;
+  buffer = new Uint8Array(16);
+  r = new Uint16Array(10);
+  // Allocating 1 array with .subarray() here is slower than 3
+  h = new Uint16Array(10);
+  pad = new Uint16Array(8);
+  pos = 0;
+  finished = false;
+  destroyed = false;
+  // Can be speed-up using BigUint64Array, at the cost of complexity
+  constructor(key) {
+    key = copyBytes(abytes3(key, 32, "key"));
+    const t0 = u8to16(key, 0);
+    const t1 = u8to16(key, 2);
+    const t2 = u8to16(key, 4);
+    const t3 = u8to16(key, 6);
+    const t4 = u8to16(key, 8);
+    const t5 = u8to16(key, 10);
+    const t6 = u8to16(key, 12);
+    const t7 = u8to16(key, 14);
+    this.r[0] = t0 & 8191;
+    this.r[1] = (t0 >>> 13 | t1 << 3) & 8191;
+    this.r[2] = (t1 >>> 10 | t2 << 6) & 7939;
+    this.r[3] = (t2 >>> 7 | t3 << 9) & 8191;
+    this.r[4] = (t3 >>> 4 | t4 << 12) & 255;
+    this.r[5] = t4 >>> 1 & 8190;
+    this.r[6] = (t4 >>> 14 | t5 << 2) & 8191;
+    this.r[7] = (t5 >>> 11 | t6 << 5) & 8065;
+    this.r[8] = (t6 >>> 8 | t7 << 8) & 8191;
+    this.r[9] = t7 >>> 5 & 127;
+    for (let i = 0; i < 8; i++)
+      this.pad[i] = u8to16(key, 16 + 2 * i);
+  }
+  process(data, offset, isLast = false) {
+    const hibit = isLast ? 0 : 1 << 11;
+    const { h, r } = this;
+    const r0 = r[0];
+    const r1 = r[1];
+    const r2 = r[2];
+    const r34 = r[3];
+    const r4 = r[4];
+    const r5 = r[5];
+    const r62 = r[6];
+    const r7 = r[7];
+    const r8 = r[8];
+    const r9 = r[9];
+    const t0 = u8to16(data, offset + 0);
+    const t1 = u8to16(data, offset + 2);
+    const t2 = u8to16(data, offset + 4);
+    const t3 = u8to16(data, offset + 6);
+    const t4 = u8to16(data, offset + 8);
+    const t5 = u8to16(data, offset + 10);
+    const t6 = u8to16(data, offset + 12);
+    const t7 = u8to16(data, offset + 14);
+    let h0 = h[0] + (t0 & 8191);
+    let h1 = h[1] + ((t0 >>> 13 | t1 << 3) & 8191);
+    let h2 = h[2] + ((t1 >>> 10 | t2 << 6) & 8191);
+    let h3 = h[3] + ((t2 >>> 7 | t3 << 9) & 8191);
+    let h4 = h[4] + ((t3 >>> 4 | t4 << 12) & 8191);
+    let h5 = h[5] + (t4 >>> 1 & 8191);
+    let h6 = h[6] + ((t4 >>> 14 | t5 << 2) & 8191);
+    let h7 = h[7] + ((t5 >>> 11 | t6 << 5) & 8191);
+    let h8 = h[8] + ((t6 >>> 8 | t7 << 8) & 8191);
+    let h9 = h[9] + (t7 >>> 5 | hibit);
+    let c = 0;
+    let d0 = c + h0 * r0 + h1 * (5 * r9) + h2 * (5 * r8) + h3 * (5 * r7) + h4 * (5 * r62);
+    c = d0 >>> 13;
+    d0 &= 8191;
+    d0 += h5 * (5 * r5) + h6 * (5 * r4) + h7 * (5 * r34) + h8 * (5 * r2) + h9 * (5 * r1);
+    c += d0 >>> 13;
+    d0 &= 8191;
+    let d1 = c + h0 * r1 + h1 * r0 + h2 * (5 * r9) + h3 * (5 * r8) + h4 * (5 * r7);
+    c = d1 >>> 13;
+    d1 &= 8191;
+    d1 += h5 * (5 * r62) + h6 * (5 * r5) + h7 * (5 * r4) + h8 * (5 * r34) + h9 * (5 * r2);
+    c += d1 >>> 13;
+    d1 &= 8191;
+    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * (5 * r9) + h4 * (5 * r8);
+    c = d2 >>> 13;
+    d2 &= 8191;
+    d2 += h5 * (5 * r7) + h6 * (5 * r62) + h7 * (5 * r5) + h8 * (5 * r4) + h9 * (5 * r34);
+    c += d2 >>> 13;
+    d2 &= 8191;
+    let d3 = c + h0 * r34 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * (5 * r9);
+    c = d3 >>> 13;
+    d3 &= 8191;
+    d3 += h5 * (5 * r8) + h6 * (5 * r7) + h7 * (5 * r62) + h8 * (5 * r5) + h9 * (5 * r4);
+    c += d3 >>> 13;
+    d3 &= 8191;
+    let d4 = c + h0 * r4 + h1 * r34 + h2 * r2 + h3 * r1 + h4 * r0;
+    c = d4 >>> 13;
+    d4 &= 8191;
+    d4 += h5 * (5 * r9) + h6 * (5 * r8) + h7 * (5 * r7) + h8 * (5 * r62) + h9 * (5 * r5);
+    c += d4 >>> 13;
+    d4 &= 8191;
+    let d5 = c + h0 * r5 + h1 * r4 + h2 * r34 + h3 * r2 + h4 * r1;
+    c = d5 >>> 13;
+    d5 &= 8191;
+    d5 += h5 * r0 + h6 * (5 * r9) + h7 * (5 * r8) + h8 * (5 * r7) + h9 * (5 * r62);
+    c += d5 >>> 13;
+    d5 &= 8191;
+    let d6 = c + h0 * r62 + h1 * r5 + h2 * r4 + h3 * r34 + h4 * r2;
+    c = d6 >>> 13;
+    d6 &= 8191;
+    d6 += h5 * r1 + h6 * r0 + h7 * (5 * r9) + h8 * (5 * r8) + h9 * (5 * r7);
+    c += d6 >>> 13;
+    d6 &= 8191;
+    let d7 = c + h0 * r7 + h1 * r62 + h2 * r5 + h3 * r4 + h4 * r34;
+    c = d7 >>> 13;
+    d7 &= 8191;
+    d7 += h5 * r2 + h6 * r1 + h7 * r0 + h8 * (5 * r9) + h9 * (5 * r8);
+    c += d7 >>> 13;
+    d7 &= 8191;
+    let d8 = c + h0 * r8 + h1 * r7 + h2 * r62 + h3 * r5 + h4 * r4;
+    c = d8 >>> 13;
+    d8 &= 8191;
+    d8 += h5 * r34 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * (5 * r9);
+    c += d8 >>> 13;
+    d8 &= 8191;
+    let d9 = c + h0 * r9 + h1 * r8 + h2 * r7 + h3 * r62 + h4 * r5;
+    c = d9 >>> 13;
+    d9 &= 8191;
+    d9 += h5 * r4 + h6 * r34 + h7 * r2 + h8 * r1 + h9 * r0;
+    c += d9 >>> 13;
+    d9 &= 8191;
+    c = (c << 2) + c | 0;
+    c = c + d0 | 0;
+    d0 = c & 8191;
+    c = c >>> 13;
+    d1 += c;
+    h[0] = d0;
+    h[1] = d1;
+    h[2] = d2;
+    h[3] = d3;
+    h[4] = d4;
+    h[5] = d5;
+    h[6] = d6;
+    h[7] = d7;
+    h[8] = d8;
+    h[9] = d9;
+  }
+  finalize() {
+    const { h, pad } = this;
+    const g = new Uint16Array(10);
+    let c = h[1] >>> 13;
+    h[1] &= 8191;
+    for (let i = 2; i < 10; i++) {
+      h[i] += c;
+      c = h[i] >>> 13;
+      h[i] &= 8191;
+    }
+    h[0] += c * 5;
+    c = h[0] >>> 13;
+    h[0] &= 8191;
+    h[1] += c;
+    c = h[1] >>> 13;
+    h[1] &= 8191;
+    h[2] += c;
+    g[0] = h[0] + 5;
+    c = g[0] >>> 13;
+    g[0] &= 8191;
+    for (let i = 1; i < 10; i++) {
+      g[i] = h[i] + c;
+      c = g[i] >>> 13;
+      g[i] &= 8191;
+    }
+    g[9] -= 1 << 13;
+    let mask = (c ^ 1) - 1;
+    for (let i = 0; i < 10; i++)
+      g[i] &= mask;
+    mask = ~mask;
+    for (let i = 0; i < 10; i++)
+      h[i] = h[i] & mask | g[i];
+    h[0] = (h[0] | h[1] << 13) & 65535;
+    h[1] = (h[1] >>> 3 | h[2] << 10) & 65535;
+    h[2] = (h[2] >>> 6 | h[3] << 7) & 65535;
+    h[3] = (h[3] >>> 9 | h[4] << 4) & 65535;
+    h[4] = (h[4] >>> 12 | h[5] << 1 | h[6] << 14) & 65535;
+    h[5] = (h[6] >>> 2 | h[7] << 11) & 65535;
+    h[6] = (h[7] >>> 5 | h[8] << 8) & 65535;
+    h[7] = (h[8] >>> 8 | h[9] << 5) & 65535;
+    let f = h[0] + pad[0];
+    h[0] = f & 65535;
+    for (let i = 1; i < 8; i++) {
+      f = (h[i] + pad[i] | 0) + (f >>> 16) | 0;
+      h[i] = f & 65535;
+    }
+    clean2(g);
+  }
+  update(data) {
+    aexists2(this);
+    abytes3(data);
+    data = copyBytes(data);
+    const { buffer, blockLen } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(data, pos);
+        continue;
+      }
+      buffer.set(data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(buffer, 0, false);
+        this.pos = 0;
+      }
+    }
+    return this;
+  }
+  destroy() {
+    this.destroyed = true;
+    clean2(this.h, this.r, this.buffer, this.pad);
+  }
+  digestInto(out) {
+    aexists2(this);
+    aoutput2(out, this);
+    this.finished = true;
+    const { buffer, h } = this;
+    let { pos } = this;
+    if (pos) {
+      buffer[pos++] = 1;
+      for (; pos < 16; pos++)
+        buffer[pos] = 0;
+      this.process(buffer, 0, true);
+    }
+    this.finalize();
+    let opos = 0;
+    for (let i = 0; i < 8; i++) {
+      out[opos++] = h[i] >>> 0;
+      out[opos++] = h[i] >>> 8;
+    }
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+};
+var poly1305 = /* @__PURE__ */ wrapMacConstructor(32, (key) => new Poly1305(key));
+
+// node_modules/@noble/ciphers/chacha.js
+function chachaCore(s, k, n2, out, cnt, rounds = 20) {
+  let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n2[0], y14 = n2[1], y15 = n2[2];
+  let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
+  for (let r = 0; r < rounds; r += 2) {
+    x00 = x00 + x04 | 0;
+    x12 = rotl2(x12 ^ x00, 16);
+    x08 = x08 + x12 | 0;
+    x04 = rotl2(x04 ^ x08, 12);
+    x00 = x00 + x04 | 0;
+    x12 = rotl2(x12 ^ x00, 8);
+    x08 = x08 + x12 | 0;
+    x04 = rotl2(x04 ^ x08, 7);
+    x01 = x01 + x05 | 0;
+    x13 = rotl2(x13 ^ x01, 16);
+    x09 = x09 + x13 | 0;
+    x05 = rotl2(x05 ^ x09, 12);
+    x01 = x01 + x05 | 0;
+    x13 = rotl2(x13 ^ x01, 8);
+    x09 = x09 + x13 | 0;
+    x05 = rotl2(x05 ^ x09, 7);
+    x02 = x02 + x06 | 0;
+    x14 = rotl2(x14 ^ x02, 16);
+    x10 = x10 + x14 | 0;
+    x06 = rotl2(x06 ^ x10, 12);
+    x02 = x02 + x06 | 0;
+    x14 = rotl2(x14 ^ x02, 8);
+    x10 = x10 + x14 | 0;
+    x06 = rotl2(x06 ^ x10, 7);
+    x03 = x03 + x07 | 0;
+    x15 = rotl2(x15 ^ x03, 16);
+    x11 = x11 + x15 | 0;
+    x07 = rotl2(x07 ^ x11, 12);
+    x03 = x03 + x07 | 0;
+    x15 = rotl2(x15 ^ x03, 8);
+    x11 = x11 + x15 | 0;
+    x07 = rotl2(x07 ^ x11, 7);
+    x00 = x00 + x05 | 0;
+    x15 = rotl2(x15 ^ x00, 16);
+    x10 = x10 + x15 | 0;
+    x05 = rotl2(x05 ^ x10, 12);
+    x00 = x00 + x05 | 0;
+    x15 = rotl2(x15 ^ x00, 8);
+    x10 = x10 + x15 | 0;
+    x05 = rotl2(x05 ^ x10, 7);
+    x01 = x01 + x06 | 0;
+    x12 = rotl2(x12 ^ x01, 16);
+    x11 = x11 + x12 | 0;
+    x06 = rotl2(x06 ^ x11, 12);
+    x01 = x01 + x06 | 0;
+    x12 = rotl2(x12 ^ x01, 8);
+    x11 = x11 + x12 | 0;
+    x06 = rotl2(x06 ^ x11, 7);
+    x02 = x02 + x07 | 0;
+    x13 = rotl2(x13 ^ x02, 16);
+    x08 = x08 + x13 | 0;
+    x07 = rotl2(x07 ^ x08, 12);
+    x02 = x02 + x07 | 0;
+    x13 = rotl2(x13 ^ x02, 8);
+    x08 = x08 + x13 | 0;
+    x07 = rotl2(x07 ^ x08, 7);
+    x03 = x03 + x04 | 0;
+    x14 = rotl2(x14 ^ x03, 16);
+    x09 = x09 + x14 | 0;
+    x04 = rotl2(x04 ^ x09, 12);
+    x03 = x03 + x04 | 0;
+    x14 = rotl2(x14 ^ x03, 8);
+    x09 = x09 + x14 | 0;
+    x04 = rotl2(x04 ^ x09, 7);
+  }
+  let oi = 0;
+  out[oi++] = y00 + x00 | 0;
+  out[oi++] = y01 + x01 | 0;
+  out[oi++] = y02 + x02 | 0;
+  out[oi++] = y03 + x03 | 0;
+  out[oi++] = y04 + x04 | 0;
+  out[oi++] = y05 + x05 | 0;
+  out[oi++] = y06 + x06 | 0;
+  out[oi++] = y07 + x07 | 0;
+  out[oi++] = y08 + x08 | 0;
+  out[oi++] = y09 + x09 | 0;
+  out[oi++] = y10 + x10 | 0;
+  out[oi++] = y11 + x11 | 0;
+  out[oi++] = y12 + x12 | 0;
+  out[oi++] = y13 + x13 | 0;
+  out[oi++] = y14 + x14 | 0;
+  out[oi++] = y15 + x15 | 0;
+}
+var chacha20 = /* @__PURE__ */ createCipher(chachaCore, {
+  counterRight: false,
+  counterLength: 4,
+  allowShortKeys: false
+});
+var ZEROS16 = /* @__PURE__ */ new Uint8Array(16);
+var updatePadded = (h, msg) => {
+  h.update(msg);
+  const leftover = msg.length % 16;
+  if (leftover)
+    h.update(ZEROS16.subarray(leftover));
+};
+var ZEROS32 = /* @__PURE__ */ new Uint8Array(32);
+function computeTag(fn, key, nonce, ciphertext, AAD) {
+  if (AAD !== void 0)
+    abytes3(AAD, void 0, "AAD");
+  const authKey = fn(key, nonce, ZEROS32);
+  const lengths = u64Lengths(ciphertext.length, AAD ? AAD.length : 0, true);
+  const h = poly1305.create(authKey);
+  if (AAD)
+    updatePadded(h, AAD);
+  updatePadded(h, ciphertext);
+  h.update(lengths);
+  const res = h.digest();
+  clean2(authKey, lengths);
+  return res;
+}
+var _poly1305_aead = (xorStream) => (key, nonce, AAD) => {
+  const tagLength = 16;
+  return {
+    encrypt(plaintext, output2) {
+      const plength = plaintext.length;
+      output2 = getOutput(plength + tagLength, output2, false);
+      output2.set(plaintext);
+      const oPlain = output2.subarray(0, -tagLength);
+      xorStream(key, nonce, oPlain, oPlain, 1);
+      const tag = computeTag(xorStream, key, nonce, oPlain, AAD);
+      output2.set(tag, plength);
+      clean2(tag);
+      return output2;
+    },
+    decrypt(ciphertext, output2) {
+      output2 = getOutput(ciphertext.length - tagLength, output2, false);
+      const data = ciphertext.subarray(0, -tagLength);
+      const passedTag = ciphertext.subarray(-tagLength);
+      const tag = computeTag(xorStream, key, nonce, data, AAD);
+      if (!equalBytes(passedTag, tag)) {
+        clean2(tag);
+        throw new Error("invalid tag");
+      }
+      output2.set(ciphertext.subarray(0, -tagLength));
+      xorStream(key, nonce, output2, output2, 1);
+      clean2(tag);
+      return output2;
+    }
+  };
+};
+var chacha20poly1305 = /* @__PURE__ */ wrapCipher(
+  { blockSize: 64, nonceLength: 12, tagLength: 16, withAAD: true },
+  /* @__PURE__ */ _poly1305_aead(chacha20)
+);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
+function isBytes4(a) {
+  return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array";
+}
+function anumber4(n2, title = "") {
+  if (!Number.isSafeInteger(n2) || n2 < 0) {
+    const prefix = title && `"${title}" `;
+    throw new Error(`${prefix}expected integer >= 0, got ${n2}`);
+  }
+}
+function abytes4(value, length, title = "") {
+  const bytes = isBytes4(value);
+  const len = value?.length;
+  const needsLen = length !== void 0;
+  if (!bytes || needsLen && len !== length) {
+    const prefix = title && `"${title}" `;
+    const ofLen = needsLen ? ` of length ${length}` : "";
+    const got = bytes ? `length=${len}` : `type=${typeof value}`;
+    throw new Error(prefix + "expected Uint8Array" + ofLen + ", got " + got);
+  }
+  return value;
+}
+function ahash2(h) {
+  if (typeof h !== "function" || typeof h.create !== "function")
+    throw new Error("Hash must wrapped by utils.createHasher");
+  anumber4(h.outputLen);
+  anumber4(h.blockLen);
+}
+function aexists3(instance, checkFinished = true) {
+  if (instance.destroyed)
+    throw new Error("Hash instance has been destroyed");
+  if (checkFinished && instance.finished)
+    throw new Error("Hash#digest() has already been called");
+}
+function aoutput3(out, instance) {
+  abytes4(out, void 0, "digestInto() output");
+  const min = instance.outputLen;
+  if (out.length < min) {
+    throw new Error('"digestInto() output" expected to be of length >=' + min);
+  }
+}
+function u323(arr) {
+  return new Uint32Array(arr.buffer, arr.byteOffset, Math.floor(arr.byteLength / 4));
+}
+function clean3(...arrays) {
+  for (let i = 0; i < arrays.length; i++) {
+    arrays[i].fill(0);
+  }
+}
+function createView3(arr) {
+  return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+function rotr2(word, shift) {
+  return word << 32 - shift | word >>> shift;
+}
+var isLE3 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
+function byteSwap3(word) {
+  return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+}
+function byteSwap323(arr) {
+  for (let i = 0; i < arr.length; i++) {
+    arr[i] = byteSwap3(arr[i]);
+  }
+  return arr;
+}
+var swap32IfBE3 = isLE3 ? (u) => u : byteSwap323;
+var hasHexBuiltin2 = /* @__PURE__ */ (() => (
+  // @ts-ignore
+  typeof Uint8Array.from([]).toHex === "function" && typeof Uint8Array.fromHex === "function"
+))();
+var hexes2 = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function bytesToHex2(bytes) {
+  abytes4(bytes);
+  if (hasHexBuiltin2)
+    return bytes.toHex();
+  let hex3 = "";
+  for (let i = 0; i < bytes.length; i++) {
+    hex3 += hexes2[bytes[i]];
+  }
+  return hex3;
+}
+var asciis = { _0: 48, _9: 57, A: 65, F: 70, a: 97, f: 102 };
+function asciiToBase162(ch) {
+  if (ch >= asciis._0 && ch <= asciis._9)
+    return ch - asciis._0;
+  if (ch >= asciis.A && ch <= asciis.F)
+    return ch - (asciis.A - 10);
+  if (ch >= asciis.a && ch <= asciis.f)
+    return ch - (asciis.a - 10);
+  return;
+}
+function hexToBytes2(hex3) {
+  if (typeof hex3 !== "string")
+    throw new Error("hex string expected, got " + typeof hex3);
+  if (hasHexBuiltin2)
+    return Uint8Array.fromHex(hex3);
+  const hl = hex3.length;
+  const al = hl / 2;
+  if (hl % 2)
+    throw new Error("hex string expected, got unpadded hex of length " + hl);
+  const array2 = new Uint8Array(al);
+  for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
+    const n1 = asciiToBase162(hex3.charCodeAt(hi));
+    const n2 = asciiToBase162(hex3.charCodeAt(hi + 1));
+    if (n1 === void 0 || n2 === void 0) {
+      const char = hex3[hi] + hex3[hi + 1];
+      throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi);
+    }
+    array2[ai] = n1 * 16 + n2;
+  }
+  return array2;
+}
+function concatBytes2(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes4(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
+}
+function createHasher2(hashCons, info2 = {}) {
+  const hashC = (msg, opts2) => hashCons(opts2).update(msg).digest();
+  const tmp = hashCons(void 0);
+  hashC.outputLen = tmp.outputLen;
+  hashC.blockLen = tmp.blockLen;
+  hashC.create = (opts2) => hashCons(opts2);
+  Object.assign(hashC, info2);
+  return Object.freeze(hashC);
+}
+function randomBytes3(bytesLength = 32) {
+  const cr = typeof globalThis === "object" ? globalThis.crypto : null;
+  if (typeof cr?.getRandomValues !== "function")
+    throw new Error("crypto.getRandomValues must be defined");
+  return cr.getRandomValues(new Uint8Array(bytesLength));
+}
+var oidNist2 = (suffix) => ({
+  oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
+});
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
+var _0n = /* @__PURE__ */ BigInt(0);
+var _1n = /* @__PURE__ */ BigInt(1);
+function abool2(value, title = "") {
+  if (typeof value !== "boolean") {
+    const prefix = title && `"${title}" `;
+    throw new Error(prefix + "expected boolean, got type=" + typeof value);
+  }
+  return value;
+}
+function abignumber(n2) {
+  if (typeof n2 === "bigint") {
+    if (!isPosBig(n2))
+      throw new Error("positive bigint expected, got " + n2);
+  } else
+    anumber4(n2);
+  return n2;
+}
+function numberToHexUnpadded(num2) {
+  const hex3 = abignumber(num2).toString(16);
+  return hex3.length & 1 ? "0" + hex3 : hex3;
+}
+function hexToNumber(hex3) {
+  if (typeof hex3 !== "string")
+    throw new Error("hex string expected, got " + typeof hex3);
+  return hex3 === "" ? _0n : BigInt("0x" + hex3);
+}
+function bytesToNumberBE(bytes) {
+  return hexToNumber(bytesToHex2(bytes));
+}
+function bytesToNumberLE(bytes) {
+  return hexToNumber(bytesToHex2(copyBytes2(abytes4(bytes)).reverse()));
+}
+function numberToBytesBE(n2, len) {
+  anumber4(len);
+  n2 = abignumber(n2);
+  const res = hexToBytes2(n2.toString(16).padStart(len * 2, "0"));
+  if (res.length !== len)
+    throw new Error("number too large");
+  return res;
+}
+function numberToBytesLE(n2, len) {
+  return numberToBytesBE(n2, len).reverse();
+}
+function copyBytes2(bytes) {
+  return Uint8Array.from(bytes);
+}
+function asciiToBytes(ascii) {
+  return Uint8Array.from(ascii, (c, i) => {
+    const charCode = c.charCodeAt(0);
+    if (c.length !== 1 || charCode > 127) {
+      throw new Error(`string contains non-ASCII character "${ascii[i]}" with code ${charCode} at position ${i}`);
+    }
+    return charCode;
+  });
+}
+var isPosBig = (n2) => typeof n2 === "bigint" && _0n <= n2;
+function inRange(n2, min, max) {
+  return isPosBig(n2) && isPosBig(min) && isPosBig(max) && min <= n2 && n2 < max;
+}
+function aInRange(title, n2, min, max) {
+  if (!inRange(n2, min, max))
+    throw new Error("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n2);
+}
+function bitLen(n2) {
+  let len;
+  for (len = 0; n2 > _0n; n2 >>= _1n, len += 1)
+    ;
+  return len;
+}
+var bitMask = (n2) => (_1n << BigInt(n2)) - _1n;
+function createHmacDrbg(hashLen, qByteLen, hmacFn) {
+  anumber4(hashLen, "hashLen");
+  anumber4(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new Error("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v = u8n(hashLen);
+  let k = u8n(hashLen);
+  let i = 0;
+  const reset2 = () => {
+    v.fill(1);
+    k.fill(0);
+    i = 0;
+  };
+  const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
+  const reseed = (seed = NULL) => {
+    k = h(byte0, seed);
+    v = h();
+    if (seed.length === 0)
+      return;
+    k = h(byte1, seed);
+    v = h();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v = h();
+      const sl = v.slice();
+      out.push(sl);
+      len += v.length;
+    }
+    return concatBytes2(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset2();
+    reseed(seed);
+    let res = void 0;
+    while (!(res = pred(gen())))
+      reseed();
+    reset2();
+    return res;
+  };
+  return genUntil;
+}
+function validateObject(object2, fields = {}, optFields = {}) {
+  if (!object2 || typeof object2 !== "object")
+    throw new Error("expected valid options object");
+  function checkField(fieldName, expectedType, isOpt) {
+    const val = object2[fieldName];
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new Error(`param "${fieldName}" is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f, isOpt) => Object.entries(f).forEach(([k, v]) => checkField(k, v, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+function memoized(fn) {
+  const map2 = /* @__PURE__ */ new WeakMap();
+  return (arg, ...args) => {
+    const val = map2.get(arg);
+    if (val !== void 0)
+      return val;
+    const computed = fn(arg, ...args);
+    map2.set(arg, computed);
+    return computed;
+  };
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
+var _0n2 = /* @__PURE__ */ BigInt(0);
+var _1n2 = /* @__PURE__ */ BigInt(1);
+var _2n = /* @__PURE__ */ BigInt(2);
+var _3n = /* @__PURE__ */ BigInt(3);
+var _4n = /* @__PURE__ */ BigInt(4);
+var _5n = /* @__PURE__ */ BigInt(5);
+var _7n = /* @__PURE__ */ BigInt(7);
+var _8n = /* @__PURE__ */ BigInt(8);
+var _9n = /* @__PURE__ */ BigInt(9);
+var _16n = /* @__PURE__ */ BigInt(16);
+function mod(a, b) {
+  const result = a % b;
+  return result >= _0n2 ? result : b + result;
+}
+function pow2(x, power, modulo) {
+  let res = x;
+  while (power-- > _0n2) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert(number4, modulo) {
+  if (number4 === _0n2)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _0n2)
+    throw new Error("invert: expected positive modulus, got " + modulo);
+  let a = mod(number4, modulo);
+  let b = modulo;
+  let x = _0n2, y = _1n2, u = _1n2, v = _0n2;
+  while (a !== _0n2) {
+    const q = b / a;
+    const r = b % a;
+    const m = x - u * q;
+    const n2 = y - v * q;
+    b = a, a = r, x = u, y = v, u = m, v = n2;
+  }
+  const gcd = b;
+  if (gcd !== _1n2)
+    throw new Error("invert: does not exist");
+  return mod(x, modulo);
+}
+function assertIsSquare(Fp, root, n2) {
+  if (!Fp.eql(Fp.sqr(root), n2))
+    throw new Error("Cannot find square root");
+}
+function sqrt3mod4(Fp, n2) {
+  const p1div4 = (Fp.ORDER + _1n2) / _4n;
+  const root = Fp.pow(n2, p1div4);
+  assertIsSquare(Fp, root, n2);
+  return root;
+}
+function sqrt5mod8(Fp, n2) {
+  const p5div8 = (Fp.ORDER - _5n) / _8n;
+  const n22 = Fp.mul(n2, _2n);
+  const v = Fp.pow(n22, p5div8);
+  const nv = Fp.mul(n2, v);
+  const i = Fp.mul(Fp.mul(nv, _2n), v);
+  const root = Fp.mul(nv, Fp.sub(i, Fp.ONE));
+  assertIsSquare(Fp, root, n2);
+  return root;
+}
+function sqrt9mod16(P) {
+  const Fp_ = Field(P);
+  const tn = tonelliShanks(P);
+  const c1 = tn(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn(Fp_, c1);
+  const c3 = tn(Fp_, Fp_.neg(c1));
+  const c4 = (P + _7n) / _16n;
+  return (Fp, n2) => {
+    let tv1 = Fp.pow(n2, c4);
+    let tv2 = Fp.mul(tv1, c1);
+    const tv3 = Fp.mul(tv1, c2);
+    const tv4 = Fp.mul(tv1, c3);
+    const e1 = Fp.eql(Fp.sqr(tv2), n2);
+    const e2 = Fp.eql(Fp.sqr(tv3), n2);
+    tv1 = Fp.cmov(tv1, tv2, e1);
+    tv2 = Fp.cmov(tv4, tv3, e2);
+    const e3 = Fp.eql(Fp.sqr(tv2), n2);
+    const root = Fp.cmov(tv1, tv2, e3);
+    assertIsSquare(Fp, root, n2);
+    return root;
+  };
+}
+function tonelliShanks(P) {
+  if (P < _3n)
+    throw new Error("sqrt is not defined for small field");
+  let Q2 = P - _1n2;
+  let S = 0;
+  while (Q2 % _2n === _0n2) {
+    Q2 /= _2n;
+    S++;
+  }
+  let Z = _2n;
+  const _Fp = Field(P);
+  while (FpLegendre(_Fp, Z) === 1) {
+    if (Z++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S === 1)
+    return sqrt3mod4;
+  let cc = _Fp.pow(Z, Q2);
+  const Q1div2 = (Q2 + _1n2) / _2n;
+  return function tonelliSlow(Fp, n2) {
+    if (Fp.is0(n2))
+      return n2;
+    if (FpLegendre(Fp, n2) !== 1)
+      throw new Error("Cannot find square root");
+    let M = S;
+    let c = Fp.mul(Fp.ONE, cc);
+    let t = Fp.pow(n2, Q2);
+    let R = Fp.pow(n2, Q1div2);
+    while (!Fp.eql(t, Fp.ONE)) {
+      if (Fp.is0(t))
+        return Fp.ZERO;
+      let i = 1;
+      let t_tmp = Fp.sqr(t);
+      while (!Fp.eql(t_tmp, Fp.ONE)) {
+        i++;
+        t_tmp = Fp.sqr(t_tmp);
+        if (i === M)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n2 << BigInt(M - i - 1);
+      const b = Fp.pow(c, exponent);
+      M = i;
+      c = Fp.sqr(b);
+      t = Fp.mul(t, c);
+      R = Fp.mul(R, b);
+    }
+    return R;
+  };
+}
+function FpSqrt(P) {
+  if (P % _4n === _3n)
+    return sqrt3mod4;
+  if (P % _8n === _5n)
+    return sqrt5mod8;
+  if (P % _16n === _9n)
+    return sqrt9mod16(P);
+  return tonelliShanks(P);
+}
+var FIELD_FIELDS = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField(field) {
+  const initial = {
+    ORDER: "bigint",
+    BYTES: "number",
+    BITS: "number"
+  };
+  const opts2 = FIELD_FIELDS.reduce((map2, val) => {
+    map2[val] = "function";
+    return map2;
+  }, initial);
+  validateObject(field, opts2);
+  return field;
+}
+function FpPow(Fp, num2, power) {
+  if (power < _0n2)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n2)
+    return Fp.ONE;
+  if (power === _1n2)
+    return num2;
+  let p = Fp.ONE;
+  let d = num2;
+  while (power > _0n2) {
+    if (power & _1n2)
+      p = Fp.mul(p, d);
+    d = Fp.sqr(d);
+    power >>= _1n2;
+  }
+  return p;
+}
+function FpInvertBatch(Fp, nums, passZero = false) {
+  const inverted = new Array(nums.length).fill(passZero ? Fp.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num2, i) => {
+    if (Fp.is0(num2))
+      return acc;
+    inverted[i] = acc;
+    return Fp.mul(acc, num2);
+  }, Fp.ONE);
+  const invertedAcc = Fp.inv(multipliedAcc);
+  nums.reduceRight((acc, num2, i) => {
+    if (Fp.is0(num2))
+      return acc;
+    inverted[i] = Fp.mul(acc, inverted[i]);
+    return Fp.mul(acc, num2);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre(Fp, n2) {
+  const p1mod2 = (Fp.ORDER - _1n2) / _2n;
+  const powered = Fp.pow(n2, p1mod2);
+  const yes2 = Fp.eql(powered, Fp.ONE);
+  const zero = Fp.eql(powered, Fp.ZERO);
+  const no = Fp.eql(powered, Fp.neg(Fp.ONE));
+  if (!yes2 && !zero && !no)
+    throw new Error("invalid Legendre symbol result");
+  return yes2 ? 1 : zero ? 0 : -1;
+}
+function nLength(n2, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber4(nBitLength);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : n2.toString(2).length;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var _Field = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n2;
+  ONE = _1n2;
+  _lengths;
+  _sqrt;
+  // cached sqrt
+  _mod;
+  constructor(ORDER, opts2 = {}) {
+    if (ORDER <= _0n2)
+      throw new Error("invalid field: expected ORDER > 0, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts2 != null && typeof opts2 === "object") {
+      if (typeof opts2.BITS === "number")
+        _nbitLength = opts2.BITS;
+      if (typeof opts2.sqrt === "function")
+        this.sqrt = opts2.sqrt;
+      if (typeof opts2.isLE === "boolean")
+        this.isLE = opts2.isLE;
+      if (opts2.allowedLengths)
+        this._lengths = opts2.allowedLengths?.slice();
+      if (typeof opts2.modFromBytes === "boolean")
+        this._mod = opts2.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    this._sqrt = void 0;
+    Object.preventExtensions(this);
+  }
+  create(num2) {
+    return mod(num2, this.ORDER);
+  }
+  isValid(num2) {
+    if (typeof num2 !== "bigint")
+      throw new Error("invalid field element: expected bigint, got " + typeof num2);
+    return _0n2 <= num2 && num2 < this.ORDER;
+  }
+  is0(num2) {
+    return num2 === _0n2;
+  }
+  // is valid and invertible
+  isValidNot0(num2) {
+    return !this.is0(num2) && this.isValid(num2);
+  }
+  isOdd(num2) {
+    return (num2 & _1n2) === _1n2;
+  }
+  neg(num2) {
+    return mod(-num2, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num2) {
+    return mod(num2 * num2, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod(lhs * rhs, this.ORDER);
+  }
+  pow(num2, power) {
+    return FpPow(this, num2, power);
+  }
+  div(lhs, rhs) {
+    return mod(lhs * invert(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num2) {
+    return num2 * num2;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num2) {
+    return invert(num2, this.ORDER);
+  }
+  sqrt(num2) {
+    if (!this._sqrt)
+      this._sqrt = FpSqrt(this.ORDER);
+    return this._sqrt(this, num2);
+  }
+  toBytes(num2) {
+    return this.isLE ? numberToBytesLE(num2, this.BYTES) : numberToBytesBE(num2, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes4(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE: isLE4, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (!allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE4 ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE4 ? bytesToNumberLE(bytes) : bytesToNumberBE(bytes);
+    if (modFromBytes)
+      scalar = mod(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch(this, lst);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b, condition) {
+    return condition ? b : a;
+  }
+};
+function Field(ORDER, opts2 = {}) {
+  return new _Field(ORDER, opts2);
+}
+function getFieldBytesLength(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  const bitLength = fieldOrder.toString(2).length;
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength(fieldOrder) {
+  const length = getFieldBytesLength(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField(key, fieldOrder, isLE4 = false) {
+  abytes4(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength(fieldOrder);
+  const minLen = getMinHashLength(fieldOrder);
+  if (len < 16 || len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num2 = isLE4 ? bytesToNumberLE(key) : bytesToNumberBE(key);
+  const reduced = mod(num2, fieldOrder - _1n2) + _1n2;
+  return isLE4 ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
+var _0n3 = /* @__PURE__ */ BigInt(0);
+var _1n3 = /* @__PURE__ */ BigInt(1);
+function negateCt(condition, item) {
+  const neg = item.negate();
+  return condition ? neg : item;
+}
+function normalizeZ(c, points) {
+  const invertedZs = FpInvertBatch(c.Fp, points.map((p) => p.Z));
+  return points.map((p, i) => c.fromAffine(p.toAffine(invertedZs[i])));
+}
+function validateW(W, bits) {
+  if (!Number.isSafeInteger(W) || W <= 0 || W > bits)
+    throw new Error("invalid window size, expected [1.." + bits + "], got W=" + W);
+}
+function calcWOpts(W, scalarBits) {
+  validateW(W, scalarBits);
+  const windows = Math.ceil(scalarBits / W) + 1;
+  const windowSize = 2 ** (W - 1);
+  const maxNumber = 2 ** W;
+  const mask = bitMask(W);
+  const shiftBy = BigInt(W);
+  return { windows, windowSize, mask, maxNumber, shiftBy };
+}
+function calcOffsets(n2, window2, wOpts) {
+  const { windowSize, mask, maxNumber, shiftBy } = wOpts;
+  let wbits = Number(n2 & mask);
+  let nextN = n2 >> shiftBy;
+  if (wbits > windowSize) {
+    wbits -= maxNumber;
+    nextN += _1n3;
+  }
+  const offsetStart = window2 * windowSize;
+  const offset = offsetStart + Math.abs(wbits) - 1;
+  const isZero = wbits === 0;
+  const isNeg = wbits < 0;
+  const isNegF = window2 % 2 !== 0;
+  const offsetF = offsetStart;
+  return { nextN, offset, isZero, isNeg, isNegF, offsetF };
+}
+var pointPrecomputes = /* @__PURE__ */ new WeakMap();
+var pointWindowSizes = /* @__PURE__ */ new WeakMap();
+function getW(P) {
+  return pointWindowSizes.get(P) || 1;
+}
+function assert0(n2) {
+  if (n2 !== _0n3)
+    throw new Error("invalid wNAF");
+}
+var wNAF = class {
+  BASE;
+  ZERO;
+  Fn;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, bits) {
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.Fn = Point.Fn;
+    this.bits = bits;
+  }
+  // non-const time multiplication ladder
+  _unsafeLadder(elm, n2, p = this.ZERO) {
+    let d = elm;
+    while (n2 > _0n3) {
+      if (n2 & _1n3)
+        p = p.add(d);
+      d = d.double();
+      n2 >>= _1n3;
+    }
+    return p;
+  }
+  /**
+   * Creates a wNAF precomputation window. Used for caching.
+   * Default window size is set by `utils.precompute()` and is equal to 8.
+   * Number of precomputed points depends on the curve size:
+   * 2^(𝑊−1) * (Math.ceil(𝑛 / 𝑊) + 1), where:
+   * - 𝑊 is the window size
+   * - 𝑛 is the bitlength of the curve order.
+   * For a 256-bit curve and window size 8, the number of precomputed points is 128 * 33 = 4224.
+   * @param point Point instance
+   * @param W window size
+   * @returns precomputed point tables flattened to a single array
+   */
+  precomputeWindow(point, W) {
+    const { windows, windowSize } = calcWOpts(W, this.bits);
+    const points = [];
+    let p = point;
+    let base2 = p;
+    for (let window2 = 0; window2 < windows; window2++) {
+      base2 = p;
+      points.push(base2);
+      for (let i = 1; i < windowSize; i++) {
+        base2 = base2.add(p);
+        points.push(base2);
+      }
+      p = base2.double();
+    }
+    return points;
+  }
+  /**
+   * Implements ec multiplication using precomputed tables and w-ary non-adjacent form.
+   * More compact implementation:
+   * https://github.com/paulmillr/noble-secp256k1/blob/47cb1669b6e506ad66b35fe7d76132ae97465da2/index.ts#L502-L541
+   * @returns real and fake (for const-time) points
+   */
+  wNAF(W, precomputes, n2) {
+    if (!this.Fn.isValid(n2))
+      throw new Error("invalid scalar");
+    let p = this.ZERO;
+    let f = this.BASE;
+    const wo = calcWOpts(W, this.bits);
+    for (let window2 = 0; window2 < wo.windows; window2++) {
+      const { nextN, offset, isZero, isNeg, isNegF, offsetF } = calcOffsets(n2, window2, wo);
+      n2 = nextN;
+      if (isZero) {
+        f = f.add(negateCt(isNegF, precomputes[offsetF]));
+      } else {
+        p = p.add(negateCt(isNeg, precomputes[offset]));
+      }
+    }
+    assert0(n2);
+    return { p, f };
+  }
+  /**
+   * Implements ec unsafe (non const-time) multiplication using precomputed tables and w-ary non-adjacent form.
+   * @param acc accumulator point to add result of multiplication
+   * @returns point
+   */
+  wNAFUnsafe(W, precomputes, n2, acc = this.ZERO) {
+    const wo = calcWOpts(W, this.bits);
+    for (let window2 = 0; window2 < wo.windows; window2++) {
+      if (n2 === _0n3)
+        break;
+      const { nextN, offset, isZero, isNeg } = calcOffsets(n2, window2, wo);
+      n2 = nextN;
+      if (isZero) {
+        continue;
+      } else {
+        const item = precomputes[offset];
+        acc = acc.add(isNeg ? item.negate() : item);
+      }
+    }
+    assert0(n2);
+    return acc;
+  }
+  getPrecomputes(W, point, transform2) {
+    let comp = pointPrecomputes.get(point);
+    if (!comp) {
+      comp = this.precomputeWindow(point, W);
+      if (W !== 1) {
+        if (typeof transform2 === "function")
+          comp = transform2(comp);
+        pointPrecomputes.set(point, comp);
+      }
+    }
+    return comp;
+  }
+  cached(point, scalar, transform2) {
+    const W = getW(point);
+    return this.wNAF(W, this.getPrecomputes(W, point, transform2), scalar);
+  }
+  unsafe(point, scalar, transform2, prev) {
+    const W = getW(point);
+    if (W === 1)
+      return this._unsafeLadder(point, scalar, prev);
+    return this.wNAFUnsafe(W, this.getPrecomputes(W, point, transform2), scalar, prev);
+  }
+  // We calculate precomputes for elliptic curve point multiplication
+  // using windowed method. This specifies window size and
+  // stores precomputed values. Usually only base point would be precomputed.
+  createCache(P, W) {
+    validateW(W, this.bits);
+    pointWindowSizes.set(P, W);
+    pointPrecomputes.delete(P);
+  }
+  hasCache(elm) {
+    return getW(elm) !== 1;
+  }
+};
+function mulEndoUnsafe(Point, point, k1, k2) {
+  let acc = point;
+  let p1 = Point.ZERO;
+  let p2 = Point.ZERO;
+  while (k1 > _0n3 || k2 > _0n3) {
+    if (k1 & _1n3)
+      p1 = p1.add(acc);
+    if (k2 & _1n3)
+      p2 = p2.add(acc);
+    acc = acc.double();
+    k1 >>= _1n3;
+    k2 >>= _1n3;
+  }
+  return { p1, p2 };
+}
+function createField(order, field, isLE4) {
+  if (field) {
+    if (field.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField(field);
+    return field;
+  } else {
+    return Field(order, { isLE: isLE4 });
+  }
+}
+function createCurveFields(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  for (const p of ["p", "n", "h"]) {
+    const val = CURVE[p];
+    if (!(typeof val === "bigint" && val > _0n3))
+      throw new Error(`CURVE.${p} must be positive bigint`);
+  }
+  const Fp = createField(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn = createField(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p of params) {
+    if (!Fp.isValid(CURVE[p]))
+      throw new Error(`CURVE.${p} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp, Fn };
+}
+function createKeygen(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
+var _0n4 = BigInt(0);
+var _1n4 = BigInt(1);
+var _2n2 = BigInt(2);
+function validateOpts(curve) {
+  validateObject(curve, {
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery(curveDef) {
+  const CURVE = validateOpts(curveDef);
+  const { P, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand || randomBytes3;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n2 ** BigInt(254) : _2n2 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * _2n2 ** BigInt(251) - _1n4 : BigInt(4) * _2n2 ** BigInt(445) - _1n4;
+  const maxScalar = minScalar + maxAdded + _1n4;
+  const modP = (n2) => mod(n2, P);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u) {
+    return numberToBytesLE(modP(u), fieldLen);
+  }
+  function decodeU(u) {
+    const _u = copyBytes2(abytes4(u, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP(bytesToNumberLE(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE(adjustScalarBytes3(copyBytes2(abytes4(scalar, fieldLen, "scalar"))));
+  }
+  function scalarMult2(scalar, u) {
+    const pu = montgomeryLadder(decodeU(u), decodeScalar(scalar));
+    if (pu === _0n4)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase2(scalar) {
+    return scalarMult2(scalar, GuBytes);
+  }
+  const getPublicKey = scalarMultBase2;
+  const getSharedSecret = scalarMult2;
+  function cswap2(swap, x_2, x_3) {
+    const dummy = modP(swap * (x_2 - x_3));
+    x_2 = modP(x_2 - dummy);
+    x_3 = modP(x_3 + dummy);
+    return { x_2, x_3 };
+  }
+  function montgomeryLadder(u, scalar) {
+    aInRange("u", u, _0n4, P);
+    aInRange("scalar", scalar, minScalar, maxScalar);
+    const k = scalar;
+    const x_1 = u;
+    let x_2 = _1n4;
+    let z_2 = _0n4;
+    let x_3 = u;
+    let z_3 = _1n4;
+    let swap = _0n4;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n4; t--) {
+      const k_t = k >> t & _1n4;
+      swap ^= k_t;
+      ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+      swap = k_t;
+      const A = x_2 + z_2;
+      const AA = modP(A * A);
+      const B = x_2 - z_2;
+      const BB = modP(B * B);
+      const E = AA - BB;
+      const C = x_3 + z_3;
+      const D2 = x_3 - z_3;
+      const DA = modP(D2 * A);
+      const CB = modP(C * B);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP(dacb * dacb);
+      z_3 = modP(x_1 * modP(da_cb * da_cb));
+      x_2 = modP(AA * BB);
+      z_2 = modP(E * (AA + modP(a24 * E)));
+    }
+    ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+    const z2 = powPminus2(z_2);
+    return modP(x_2 * z2);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed = randomBytes_(fieldLen)) => {
+    abytes4(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  return Object.freeze({
+    keygen: createKeygen(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult: scalarMult2,
+    scalarMultBase: scalarMultBase2,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
+var _HMAC2 = class {
+  oHash;
+  iHash;
+  blockLen;
+  outputLen;
+  finished = false;
+  destroyed = false;
+  constructor(hash2, key) {
+    ahash2(hash2);
+    abytes4(key, void 0, "key");
+    this.iHash = hash2.create();
+    if (typeof this.iHash.update !== "function")
+      throw new Error("Expected instance of class which extends utils.Hash");
+    this.blockLen = this.iHash.blockLen;
+    this.outputLen = this.iHash.outputLen;
+    const blockLen = this.blockLen;
+    const pad = new Uint8Array(blockLen);
+    pad.set(key.length > blockLen ? hash2.create().update(key).digest() : key);
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54;
+    this.iHash.update(pad);
+    this.oHash = hash2.create();
+    for (let i = 0; i < pad.length; i++)
+      pad[i] ^= 54 ^ 92;
+    this.oHash.update(pad);
+    clean3(pad);
+  }
+  update(buf) {
+    aexists3(this);
+    this.iHash.update(buf);
+    return this;
+  }
+  digestInto(out) {
+    aexists3(this);
+    abytes4(out, this.outputLen, "output");
+    this.finished = true;
+    this.iHash.digestInto(out);
+    this.oHash.update(out);
+    this.oHash.digestInto(out);
+    this.destroy();
+  }
+  digest() {
+    const out = new Uint8Array(this.oHash.outputLen);
+    this.digestInto(out);
+    return out;
+  }
+  _cloneInto(to) {
+    to ||= Object.create(Object.getPrototypeOf(this), {});
+    const { oHash, iHash, finished: finished2, destroyed, blockLen, outputLen } = this;
+    to = to;
+    to.finished = finished2;
+    to.destroyed = destroyed;
+    to.blockLen = blockLen;
+    to.outputLen = outputLen;
+    to.oHash = oHash._cloneInto(to.oHash);
+    to.iHash = iHash._cloneInto(to.iHash);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  destroy() {
+    this.destroyed = true;
+    this.oHash.destroy();
+    this.iHash.destroy();
+  }
+};
+var hmac2 = (hash2, key, message) => new _HMAC2(hash2, key).update(message).digest();
+hmac2.create = (hash2, key) => new _HMAC2(hash2, key);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest = (num2, den) => (num2 + (num2 >= 0 ? den : -den) / _2n3) / den;
+function _splitEndoScalar(k, basis, n2) {
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest(b2 * k, n2);
+  const c2 = divNearest(-b1 * k, n2);
+  let k1 = k - c1 * a1 - c2 * a2;
+  let k2 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n5;
+  const k2neg = k2 < _0n5;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k2 = -k2;
+  const MAX_NUM = bitMask(Math.ceil(bitLen(n2) / 2)) + _1n5;
+  if (k1 < _0n5 || k1 >= MAX_NUM || k2 < _0n5 || k2 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed, k=" + k);
+  }
+  return { k1neg, k1, k2neg, k2 };
+}
+function validateSigFormat(format2) {
+  if (!["compact", "recovered", "der"].includes(format2))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format2;
+}
+function validateSigOpts(opts2, def) {
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool2(optsn.lowS, "lowS");
+  abool2(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat(optsn.format);
+  return optsn;
+}
+var DERErr = class extends Error {
+  constructor(m = "") {
+    super(m);
+  }
+};
+var DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag, data) => {
+      const { Err: E } = DER;
+      if (tag < 0 || tag > 256)
+        throw new E("tlv.encode: wrong tag");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded(tag);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag, data) {
+      const { Err: E } = DER;
+      let pos = 0;
+      if (tag < 0 || tag > 256)
+        throw new E("tlv.encode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag)
+        throw new E("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b of lengthBytes)
+          length = length << 8 | b;
+        pos += lenLen;
+        if (length < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v = data.subarray(pos, pos + length);
+      if (v.length !== length)
+        throw new E("tlv.decode: wrong value length");
+      return { v, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num2) {
+      const { Err: E } = DER;
+      if (num2 < _0n5)
+        throw new E("integer: negative integers are not allowed");
+      let hex3 = numberToHexUnpadded(num2);
+      if (Number.parseInt(hex3[0], 16) & 8)
+        hex3 = "00" + hex3;
+      if (hex3.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex3;
+    },
+    decode(data) {
+      const { Err: E } = DER;
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE(data);
+    }
+  },
+  toSig(bytes) {
+    const { Err: E, _int: int2, _tlv: tlv } = DER;
+    const data = abytes4(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    return { r: int2.decode(rBytes), s: int2.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int2 } = DER;
+    const rs = tlv.encode(2, int2.encode(sig.r));
+    const ss = tlv.encode(2, int2.encode(sig.s));
+    const seq = rs + ss;
+    return tlv.encode(48, seq);
+  }
+};
+var _0n5 = BigInt(0);
+var _1n5 = BigInt(1);
+var _2n3 = BigInt(2);
+var _3n2 = BigInt(3);
+var _4n2 = BigInt(4);
+function weierstrass(params, extraOpts = {}) {
+  const validated = createCurveFields("weierstrass", params, extraOpts);
+  const { Fp, Fn } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object"
+  });
+  const { endo } = extraOpts;
+  if (endo) {
+    if (!Fp.is0(CURVE.a) || typeof endo.beta !== "bigint" || !Array.isArray(endo.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const lengths = getWLengths(Fp, Fn);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    const { x, y } = point.toAffine();
+    const bx = Fp.toBytes(x);
+    abool2(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y);
+      return concatBytes2(pprefix(hasEvenY), bx);
+    } else {
+      return concatBytes2(Uint8Array.of(4), bx, Fp.toBytes(y));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes4(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (length === comp && (head === 2 || head === 3)) {
+      const x = Fp.fromBytes(tail);
+      if (!Fp.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x);
+      let y;
+      try {
+        y = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y = Fp.neg(y);
+      return { x, y };
+    } else if (length === uncomp && head === 4) {
+      const L = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L));
+      const y = Fp.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y))
+        throw new Error("bad point: is not on curve");
+      return { x, y };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = extraOpts.toBytes || pointToBytes;
+  const decodePoint = extraOpts.fromBytes || pointFromBytes;
+  function weierstrassEquation(x) {
+    const x2 = Fp.sqr(x);
+    const x3 = Fp.mul(x2, x);
+    return Fp.add(Fp.add(x3, Fp.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y) {
+    const left = Fp.sqr(y);
+    const right = weierstrassEquation(x);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n2), _4n2);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n2, banZero = false) {
+    if (!Fp.isValid(n2) || banZero && Fp.is0(n2))
+      throw new Error(`bad point coordinate ${title}`);
+    return n2;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar(k, endo.basises, Fn.ORDER);
+  }
+  const toAffineMemo = memoized((p, iz) => {
+    const { X, Y, Z } = p;
+    if (Fp.eql(Z, Fp.ONE))
+      return { x: X, y: Y };
+    const is0 = p.is0();
+    if (iz == null)
+      iz = is0 ? Fp.ONE : Fp.inv(Z);
+    const x = Fp.mul(X, iz);
+    const y = Fp.mul(Y, iz);
+    const zz = Fp.mul(Z, iz);
+    if (is0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (!Fp.eql(zz, Fp.ONE))
+      throw new Error("invZ was invalid");
+    return { x, y };
+  });
+  const assertValidMemo = memoized((p) => {
+    if (p.is0()) {
+      if (extraOpts.allowInfinityPoint && !Fp.is0(p.Y))
+        return;
+      throw new Error("bad point: ZERO");
+    }
+    const { x, y } = p.toAffine();
+    if (!Fp.isValid(x) || !Fp.isValid(y))
+      throw new Error("bad point: x or y not field elements");
+    if (!isValidXY(x, y))
+      throw new Error("bad point: equation left != right");
+    if (!p.isTorsionFree())
+      throw new Error("bad point: not in prime-order subgroup");
+    return true;
+  });
+  function finishEndo(endoBeta, k1p, k2p, k1neg, k2neg) {
+    k2p = new Point(Fp.mul(k2p.X, endoBeta), k2p.Y, k2p.Z);
+    k1p = negateCt(k1neg, k1p);
+    k2p = negateCt(k2neg, k2p);
+    return k1p.add(k2p);
+  }
+  class Point {
+    // base / generator point
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    // zero / infinity / identity point
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    // 0, 1, 0
+    // math field
+    static Fp = Fp;
+    // scalar field
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X, Y, Z) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y, true);
+      this.Z = acoord("z", Z);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p) {
+      const { x, y } = p || {};
+      if (!p || !Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("invalid affine point");
+      if (p instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x) && Fp.is0(y))
+        return Point.ZERO;
+      return new Point(x, y, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P = Point.fromAffine(decodePoint(abytes4(bytes, void 0, "point")));
+      P.assertValidity();
+      return P;
+    }
+    static fromHex(hex3) {
+      return Point.fromBytes(hexToBytes2(hex3));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     *
+     * @param windowSize
+     * @param isLazy true will defer table computation until the first multiplication
+     * @returns
+     */
+    precompute(windowSize = 8, isLazy = true) {
+      wnaf.createCache(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n2);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      assertValidMemo(this);
+    }
+    hasEvenY() {
+      const { y } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z2), Fp.mul(X2, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z2), Fp.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { a, b } = CURVE;
+      const b3 = Fp.mul(b, _3n2);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = Fp.mul(a, Z3);
+      Y3 = Fp.mul(b3, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b3, Z3);
+      t2 = Fp.mul(a, t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = Fp.mul(a, t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      const a = CURVE.a;
+      const b3 = Fp.mul(CURVE.b, _3n2);
+      let t0 = Fp.mul(X1, X2);
+      let t1 = Fp.mul(Y1, Y2);
+      let t2 = Fp.mul(Z1, Z2);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X2, Y2);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X2, Z2);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y2, Z2);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = Fp.mul(a, t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = Fp.mul(a, t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = Fp.mul(a, t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses wNAF method. Windowed method may be 10% faster,
+     * but takes 2x longer to generate and consumes 2x memory.
+     * Uses precomputes when available.
+     * Uses endomorphism for Koblitz curves.
+     * @param scalar by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      const { endo: endo2 } = extraOpts;
+      if (!Fn.isValidNot0(scalar))
+        throw new Error("invalid scalar: out of range");
+      let point, fake;
+      const mul = (n2) => wnaf.cached(this, n2, (p) => normalizeZ(Point, p));
+      if (endo2) {
+        const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(scalar);
+        const { p: k1p, f: k1f } = mul(k1);
+        const { p: k2p, f: k2f } = mul(k2);
+        fake = k1f.add(k2f);
+        point = finishEndo(endo2.beta, k1p, k2p, k1neg, k2neg);
+      } else {
+        const { p, f } = mul(scalar);
+        point = p;
+        fake = f;
+      }
+      return normalizeZ(Point, [point, fake])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses double-and-add algorithm.
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(sc) {
+      const { endo: endo2 } = extraOpts;
+      const p = this;
+      if (!Fn.isValid(sc))
+        throw new Error("invalid scalar: out of range");
+      if (sc === _0n5 || p.is0())
+        return Point.ZERO;
+      if (sc === _1n5)
+        return p;
+      if (wnaf.hasCache(this))
+        return this.multiply(sc);
+      if (endo2) {
+        const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(sc);
+        const { p1, p2 } = mulEndoUnsafe(Point, p, k1, k2);
+        return finishEndo(endo2.beta, p1, p2, k1neg, k2neg);
+      } else {
+        return wnaf.unsafe(p, sc);
+      }
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * @param invertedZ Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      return toAffineMemo(this, invertedZ);
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      const { isTorsionFree } = extraOpts;
+      if (cofactor === _1n5)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.unsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      const { clearCofactor } = extraOpts;
+      if (cofactor === _1n5)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      return this.multiplyUnsafe(cofactor).is0();
+    }
+    toBytes(isCompressed = true) {
+      abool2(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex2(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const bits = Fn.BITS;
+  const wnaf = new wNAF(Point, extraOpts.endo ? Math.ceil(bits / 2) : bits);
+  Point.BASE.precompute(8);
+  return Point;
+}
+function pprefix(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths(Fp, Fn) {
+  return {
+    secretKey: Fn.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    signature: 2 * Fn.BYTES
+  };
+}
+function ecdh(Point, ecdhOpts = {}) {
+  const { Fn } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes || randomBytes3;
+  const lengths = Object.assign(getWLengths(Point.Fp, Fn), { seed: getMinHashLength(Fn.ORDER) });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num2 = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num2);
+    } catch (error63) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !!Point.fromBytes(publicKey);
+    } catch (error63) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed = randomBytes_(lengths.seed)) {
+    return mapHashToField(abytes4(seed, lengths.seed, "seed"), Fn.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    if (!isBytes4(item))
+      return void 0;
+    if ("_lengths" in Fn && Fn._lengths || secretKey === publicKey)
+      return void 0;
+    const l = abytes4(item, void 0, "key").length;
+    return l === publicKey || l === publicKeyUncompressed;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s = Fn.fromBytes(secretKeyA);
+    const b = Point.fromBytes(publicKeyB);
+    return b.multiply(s).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen(randomSecretKey, getPublicKey);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa(Point, hash2, ecdsaOpts = {}) {
+  ahash2(hash2);
+  validateObject(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  ecdsaOpts = Object.assign({}, ecdsaOpts);
+  const randomBytes8 = ecdsaOpts.randomBytes || randomBytes3;
+  const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash2, key, msg));
+  const { Fp, Fn } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh(Point, ecdsaOpts);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof ecdsaOpts.lowS === "boolean" ? ecdsaOpts.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeCofactor = CURVE_ORDER * _2n3 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number4) {
+    const HALF = CURVE_ORDER >> _1n5;
+    return number4 > HALF;
+  }
+  function validateRS(title, num2) {
+    if (!Fn.isValidNot0(num2))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num2;
+  }
+  function assertSmallCofactor() {
+    if (hasLargeCofactor)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format2) {
+    validateSigFormat(format2);
+    const size = lengths.signature;
+    const sizer = format2 === "compact" ? size : format2 === "recovered" ? size + 1 : void 0;
+    return abytes4(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s);
+      if (recovery != null) {
+        assertSmallCofactor();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format2 = defaultSigOpts.format) {
+      validateSigLength(bytes, format2);
+      let recid;
+      if (format2 === "der") {
+        const { r: r2, s: s2 } = DER.toSig(abytes4(bytes));
+        return new Signature(r2, s2);
+      }
+      if (format2 === "recovered") {
+        recid = bytes[0];
+        format2 = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L = lengths.signature / 2;
+      const r = bytes.subarray(0, L);
+      const s = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+    }
+    static fromHex(hex3, format2) {
+      return this.fromBytes(hexToBytes2(hex3), format2);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    recoverPublicKey(messageHash) {
+      const { r, s } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp.toBytes(radj);
+      const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
+      const ir = Fn.inv(radj);
+      const h = bits2int_modN(abytes4(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h * ir);
+      const u2 = Fn.create(s * ir);
+      const Q2 = Point.BASE.multiplyUnsafe(u1).add(R.multiplyUnsafe(u2));
+      if (Q2.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q2.assertValidity();
+      return Q2;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format2 = defaultSigOpts.format) {
+      validateSigFormat(format2);
+      if (format2 === "der")
+        return hexToBytes2(DER.hexFromSig(this));
+      const { r, s } = this;
+      const rb = Fn.toBytes(r);
+      const sb = Fn.toBytes(s);
+      if (format2 === "recovered") {
+        assertSmallCofactor();
+        return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes2(rb, sb);
+    }
+    toHex(format2) {
+      return bytesToHex2(this.toBytes(format2));
+    }
+  }
+  const bits2int = ecdsaOpts.bits2int || function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num2 = bytesToNumberBE(bytes);
+    const delta2 = bytes.length * 8 - fnBits;
+    return delta2 > 0 ? num2 >> BigInt(delta2) : num2;
+  };
+  const bits2int_modN = ecdsaOpts.bits2int_modN || function bits2int_modN_def(bytes) {
+    return Fn.create(bits2int(bytes));
+  };
+  const ORDER_MASK = bitMask(fnBits);
+  function int2octets(num2) {
+    aInRange("num < 2^" + fnBits, num2, _0n5, ORDER_MASK);
+    return Fn.toBytes(num2);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes4(message, void 0, "message");
+    return prehash ? abytes4(hash2(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts2) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts(opts2, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes4(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes2(...seedArgs);
+    const m = h1int;
+    function k2sig(kBytes) {
+      const k = bits2int(kBytes);
+      if (!Fn.isValidNot0(k))
+        return;
+      const ik = Fn.inv(k);
+      const q = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q.x);
+      if (r === _0n5)
+        return;
+      const s = Fn.create(ik * Fn.create(m + r * d));
+      if (s === _0n5)
+        return;
+      let recovery = (q.x === r ? 0 : 2) | Number(q.y & _1n5);
+      let normS = s;
+      if (lowS && isBiggerThanHalfOrder(s)) {
+        normS = Fn.neg(s);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeCofactor ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign2(message, secretKey, opts2 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts2);
+    const drbg = createHmacDrbg(hash2.outputLen, Fn.BYTES, hmac3);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts2.format);
+  }
+  function verify3(signature, message, publicKey, opts2 = {}) {
+    const { lowS, prehash, format: format2 } = validateSigOpts(opts2, defaultSigOpts);
+    publicKey = abytes4(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes4(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format2);
+    try {
+      const sig = Signature.fromBytes(signature, format2);
+      const P = Point.fromBytes(publicKey);
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s } = sig;
+      const h = bits2int_modN(message);
+      const is = Fn.inv(s);
+      const u1 = Fn.create(h * is);
+      const u2 = Fn.create(r * is);
+      const R = Point.BASE.multiplyUnsafe(u1).add(P.multiplyUnsafe(u2));
+      if (R.is0())
+        return false;
+      const v = Fn.create(R.x);
+      return v === r;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts2 = {}) {
+    const { prehash } = validateSigOpts(opts2, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign: sign2,
+    verify: verify3,
+    recoverPublicKey,
+    Signature,
+    hash: hash2
+  });
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
+function Chi2(a, b, c) {
+  return a & b ^ ~a & c;
+}
+function Maj2(a, b, c) {
+  return a & b ^ a & c ^ b & c;
+}
+var HashMD2 = class {
+  blockLen;
+  outputLen;
+  padOffset;
+  isLE;
+  // For partial updates less than block size
+  buffer;
+  view;
+  finished = false;
+  length = 0;
+  pos = 0;
+  destroyed = false;
+  constructor(blockLen, outputLen, padOffset, isLE4) {
+    this.blockLen = blockLen;
+    this.outputLen = outputLen;
+    this.padOffset = padOffset;
+    this.isLE = isLE4;
+    this.buffer = new Uint8Array(blockLen);
+    this.view = createView3(this.buffer);
+  }
+  update(data) {
+    aexists3(this);
+    abytes4(data);
+    const { view, buffer, blockLen } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      if (take === blockLen) {
+        const dataView = createView3(data);
+        for (; blockLen <= len - pos; pos += blockLen)
+          this.process(dataView, pos);
+        continue;
+      }
+      buffer.set(data.subarray(pos, pos + take), this.pos);
+      this.pos += take;
+      pos += take;
+      if (this.pos === blockLen) {
+        this.process(view, 0);
+        this.pos = 0;
+      }
+    }
+    this.length += data.length;
+    this.roundClean();
+    return this;
+  }
+  digestInto(out) {
+    aexists3(this);
+    aoutput3(out, this);
+    this.finished = true;
+    const { buffer, view, blockLen, isLE: isLE4 } = this;
+    let { pos } = this;
+    buffer[pos++] = 128;
+    clean3(this.buffer.subarray(pos));
+    if (this.padOffset > blockLen - pos) {
+      this.process(view, 0);
+      pos = 0;
+    }
+    for (let i = pos; i < blockLen; i++)
+      buffer[i] = 0;
+    view.setBigUint64(blockLen - 8, BigInt(this.length * 8), isLE4);
+    this.process(view, 0);
+    const oview = createView3(out);
+    const len = this.outputLen;
+    if (len % 4)
+      throw new Error("_sha2: outputLen must be aligned to 32bit");
+    const outLen = len / 4;
+    const state = this.get();
+    if (outLen > state.length)
+      throw new Error("_sha2: outputLen bigger than state");
+    for (let i = 0; i < outLen; i++)
+      oview.setUint32(4 * i, state[i], isLE4);
+  }
+  digest() {
+    const { buffer, outputLen } = this;
+    this.digestInto(buffer);
+    const res = buffer.slice(0, outputLen);
+    this.destroy();
+    return res;
+  }
+  _cloneInto(to) {
+    to ||= new this.constructor();
+    to.set(...this.get());
+    const { blockLen, buffer, length, finished: finished2, destroyed, pos } = this;
+    to.destroyed = destroyed;
+    to.finished = finished2;
+    to.length = length;
+    to.pos = pos;
+    if (length % blockLen)
+      to.buffer.set(buffer);
+    return to;
+  }
+  clone() {
+    return this._cloneInto();
+  }
+};
+var SHA256_IV2 = /* @__PURE__ */ Uint32Array.from([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+var SHA384_IV2 = /* @__PURE__ */ Uint32Array.from([
+  3418070365,
+  3238371032,
+  1654270250,
+  914150663,
+  2438529370,
+  812702999,
+  355462360,
+  4144912697,
+  1731405415,
+  4290775857,
+  2394180231,
+  1750603025,
+  3675008525,
+  1694076839,
+  1203062813,
+  3204075428
+]);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
+var U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
+var _32n = /* @__PURE__ */ BigInt(32);
+function fromBig(n2, le = false) {
+  if (le)
+    return { h: Number(n2 & U32_MASK64), l: Number(n2 >> _32n & U32_MASK64) };
+  return { h: Number(n2 >> _32n & U32_MASK64) | 0, l: Number(n2 & U32_MASK64) | 0 };
+}
+function split(lst, le = false) {
+  const len = lst.length;
+  let Ah = new Uint32Array(len);
+  let Al = new Uint32Array(len);
+  for (let i = 0; i < len; i++) {
+    const { h, l } = fromBig(lst[i], le);
+    [Ah[i], Al[i]] = [h, l];
+  }
+  return [Ah, Al];
+}
+var shrSH = (h, _l, s) => h >>> s;
+var shrSL = (h, l, s) => h << 32 - s | l >>> s;
+var rotrSH = (h, l, s) => h >>> s | l << 32 - s;
+var rotrSL = (h, l, s) => h << 32 - s | l >>> s;
+var rotrBH = (h, l, s) => h << 64 - s | l >>> s - 32;
+var rotrBL = (h, l, s) => h >>> s - 32 | l << 64 - s;
+var rotlSH = (h, l, s) => h << s | l >>> 32 - s;
+var rotlSL = (h, l, s) => l << s | h >>> 32 - s;
+var rotlBH = (h, l, s) => l << s - 32 | h >>> 64 - s;
+var rotlBL = (h, l, s) => h << s - 32 | l >>> 64 - s;
+function add(Ah, Al, Bh, Bl) {
+  const l = (Al >>> 0) + (Bl >>> 0);
+  return { h: Ah + Bh + (l / 2 ** 32 | 0) | 0, l: l | 0 };
+}
+var add3L = (Al, Bl, Cl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0);
+var add3H = (low, Ah, Bh, Ch) => Ah + Bh + Ch + (low / 2 ** 32 | 0) | 0;
+var add4L = (Al, Bl, Cl, Dl) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0);
+var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0;
+var add5L = (Al, Bl, Cl, Dl, El) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
+var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
+var SHA256_K2 = /* @__PURE__ */ Uint32Array.from([
+  1116352408,
+  1899447441,
+  3049323471,
+  3921009573,
+  961987163,
+  1508970993,
+  2453635748,
+  2870763221,
+  3624381080,
+  310598401,
+  607225278,
+  1426881987,
+  1925078388,
+  2162078206,
+  2614888103,
+  3248222580,
+  3835390401,
+  4022224774,
+  264347078,
+  604807628,
+  770255983,
+  1249150122,
+  1555081692,
+  1996064986,
+  2554220882,
+  2821834349,
+  2952996808,
+  3210313671,
+  3336571891,
+  3584528711,
+  113926993,
+  338241895,
+  666307205,
+  773529912,
+  1294757372,
+  1396182291,
+  1695183700,
+  1986661051,
+  2177026350,
+  2456956037,
+  2730485921,
+  2820302411,
+  3259730800,
+  3345764771,
+  3516065817,
+  3600352804,
+  4094571909,
+  275423344,
+  430227734,
+  506948616,
+  659060556,
+  883997877,
+  958139571,
+  1322822218,
+  1537002063,
+  1747873779,
+  1955562222,
+  2024104815,
+  2227730452,
+  2361852424,
+  2428436474,
+  2756734187,
+  3204031479,
+  3329325298
+]);
+var SHA256_W2 = /* @__PURE__ */ new Uint32Array(64);
+var SHA2_32B2 = class extends HashMD2 {
+  constructor(outputLen) {
+    super(64, outputLen, 8, false);
+  }
+  get() {
+    const { A, B, C, D: D2, E, F: F3, G, H } = this;
+    return [A, B, C, D2, E, F3, G, H];
+  }
+  // prettier-ignore
+  set(A, B, C, D2, E, F3, G, H) {
+    this.A = A | 0;
+    this.B = B | 0;
+    this.C = C | 0;
+    this.D = D2 | 0;
+    this.E = E | 0;
+    this.F = F3 | 0;
+    this.G = G | 0;
+    this.H = H | 0;
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4)
+      SHA256_W2[i] = view.getUint32(offset, false);
+    for (let i = 16; i < 64; i++) {
+      const W15 = SHA256_W2[i - 15];
+      const W2 = SHA256_W2[i - 2];
+      const s0 = rotr2(W15, 7) ^ rotr2(W15, 18) ^ W15 >>> 3;
+      const s1 = rotr2(W2, 17) ^ rotr2(W2, 19) ^ W2 >>> 10;
+      SHA256_W2[i] = s1 + SHA256_W2[i - 7] + s0 + SHA256_W2[i - 16] | 0;
+    }
+    let { A, B, C, D: D2, E, F: F3, G, H } = this;
+    for (let i = 0; i < 64; i++) {
+      const sigma1 = rotr2(E, 6) ^ rotr2(E, 11) ^ rotr2(E, 25);
+      const T1 = H + sigma1 + Chi2(E, F3, G) + SHA256_K2[i] + SHA256_W2[i] | 0;
+      const sigma0 = rotr2(A, 2) ^ rotr2(A, 13) ^ rotr2(A, 22);
+      const T2 = sigma0 + Maj2(A, B, C) | 0;
+      H = G;
+      G = F3;
+      F3 = E;
+      E = D2 + T1 | 0;
+      D2 = C;
+      C = B;
+      B = A;
+      A = T1 + T2 | 0;
+    }
+    A = A + this.A | 0;
+    B = B + this.B | 0;
+    C = C + this.C | 0;
+    D2 = D2 + this.D | 0;
+    E = E + this.E | 0;
+    F3 = F3 + this.F | 0;
+    G = G + this.G | 0;
+    H = H + this.H | 0;
+    this.set(A, B, C, D2, E, F3, G, H);
+  }
+  roundClean() {
+    clean3(SHA256_W2);
+  }
+  destroy() {
+    this.set(0, 0, 0, 0, 0, 0, 0, 0);
+    clean3(this.buffer);
+  }
+};
+var _SHA2562 = class extends SHA2_32B2 {
+  // We cannot use array here since array allows indexing by variable
+  // which means optimizer/compiler cannot use registers.
+  A = SHA256_IV2[0] | 0;
+  B = SHA256_IV2[1] | 0;
+  C = SHA256_IV2[2] | 0;
+  D = SHA256_IV2[3] | 0;
+  E = SHA256_IV2[4] | 0;
+  F = SHA256_IV2[5] | 0;
+  G = SHA256_IV2[6] | 0;
+  H = SHA256_IV2[7] | 0;
+  constructor() {
+    super(32);
+  }
+};
+var K512 = /* @__PURE__ */ (() => split([
+  "0x428a2f98d728ae22",
+  "0x7137449123ef65cd",
+  "0xb5c0fbcfec4d3b2f",
+  "0xe9b5dba58189dbbc",
+  "0x3956c25bf348b538",
+  "0x59f111f1b605d019",
+  "0x923f82a4af194f9b",
+  "0xab1c5ed5da6d8118",
+  "0xd807aa98a3030242",
+  "0x12835b0145706fbe",
+  "0x243185be4ee4b28c",
+  "0x550c7dc3d5ffb4e2",
+  "0x72be5d74f27b896f",
+  "0x80deb1fe3b1696b1",
+  "0x9bdc06a725c71235",
+  "0xc19bf174cf692694",
+  "0xe49b69c19ef14ad2",
+  "0xefbe4786384f25e3",
+  "0x0fc19dc68b8cd5b5",
+  "0x240ca1cc77ac9c65",
+  "0x2de92c6f592b0275",
+  "0x4a7484aa6ea6e483",
+  "0x5cb0a9dcbd41fbd4",
+  "0x76f988da831153b5",
+  "0x983e5152ee66dfab",
+  "0xa831c66d2db43210",
+  "0xb00327c898fb213f",
+  "0xbf597fc7beef0ee4",
+  "0xc6e00bf33da88fc2",
+  "0xd5a79147930aa725",
+  "0x06ca6351e003826f",
+  "0x142929670a0e6e70",
+  "0x27b70a8546d22ffc",
+  "0x2e1b21385c26c926",
+  "0x4d2c6dfc5ac42aed",
+  "0x53380d139d95b3df",
+  "0x650a73548baf63de",
+  "0x766a0abb3c77b2a8",
+  "0x81c2c92e47edaee6",
+  "0x92722c851482353b",
+  "0xa2bfe8a14cf10364",
+  "0xa81a664bbc423001",
+  "0xc24b8b70d0f89791",
+  "0xc76c51a30654be30",
+  "0xd192e819d6ef5218",
+  "0xd69906245565a910",
+  "0xf40e35855771202a",
+  "0x106aa07032bbd1b8",
+  "0x19a4c116b8d2d0c8",
+  "0x1e376c085141ab53",
+  "0x2748774cdf8eeb99",
+  "0x34b0bcb5e19b48a8",
+  "0x391c0cb3c5c95a63",
+  "0x4ed8aa4ae3418acb",
+  "0x5b9cca4f7763e373",
+  "0x682e6ff3d6b2b8a3",
+  "0x748f82ee5defb2fc",
+  "0x78a5636f43172f60",
+  "0x84c87814a1f0ab72",
+  "0x8cc702081a6439ec",
+  "0x90befffa23631e28",
+  "0xa4506cebde82bde9",
+  "0xbef9a3f7b2c67915",
+  "0xc67178f2e372532b",
+  "0xca273eceea26619c",
+  "0xd186b8c721c0c207",
+  "0xeada7dd6cde0eb1e",
+  "0xf57d4f7fee6ed178",
+  "0x06f067aa72176fba",
+  "0x0a637dc5a2c898a6",
+  "0x113f9804bef90dae",
+  "0x1b710b35131c471b",
+  "0x28db77f523047d84",
+  "0x32caab7b40c72493",
+  "0x3c9ebe0a15c9bebc",
+  "0x431d67c49c100d4c",
+  "0x4cc5d4becb3e42b6",
+  "0x597f299cfc657e2a",
+  "0x5fcb6fab3ad6faec",
+  "0x6c44198c4a475817"
+].map((n2) => BigInt(n2))))();
+var SHA512_Kh = /* @__PURE__ */ (() => K512[0])();
+var SHA512_Kl = /* @__PURE__ */ (() => K512[1])();
+var SHA512_W_H = /* @__PURE__ */ new Uint32Array(80);
+var SHA512_W_L = /* @__PURE__ */ new Uint32Array(80);
+var SHA2_64B = class extends HashMD2 {
+  constructor(outputLen) {
+    super(128, outputLen, 16, false);
+  }
+  // prettier-ignore
+  get() {
+    const { Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    return [Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl];
+  }
+  // prettier-ignore
+  set(Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl) {
+    this.Ah = Ah | 0;
+    this.Al = Al | 0;
+    this.Bh = Bh | 0;
+    this.Bl = Bl | 0;
+    this.Ch = Ch | 0;
+    this.Cl = Cl | 0;
+    this.Dh = Dh | 0;
+    this.Dl = Dl | 0;
+    this.Eh = Eh | 0;
+    this.El = El | 0;
+    this.Fh = Fh | 0;
+    this.Fl = Fl | 0;
+    this.Gh = Gh | 0;
+    this.Gl = Gl | 0;
+    this.Hh = Hh | 0;
+    this.Hl = Hl | 0;
+  }
+  process(view, offset) {
+    for (let i = 0; i < 16; i++, offset += 4) {
+      SHA512_W_H[i] = view.getUint32(offset);
+      SHA512_W_L[i] = view.getUint32(offset += 4);
+    }
+    for (let i = 16; i < 80; i++) {
+      const W15h = SHA512_W_H[i - 15] | 0;
+      const W15l = SHA512_W_L[i - 15] | 0;
+      const s0h = rotrSH(W15h, W15l, 1) ^ rotrSH(W15h, W15l, 8) ^ shrSH(W15h, W15l, 7);
+      const s0l = rotrSL(W15h, W15l, 1) ^ rotrSL(W15h, W15l, 8) ^ shrSL(W15h, W15l, 7);
+      const W2h = SHA512_W_H[i - 2] | 0;
+      const W2l = SHA512_W_L[i - 2] | 0;
+      const s1h = rotrSH(W2h, W2l, 19) ^ rotrBH(W2h, W2l, 61) ^ shrSH(W2h, W2l, 6);
+      const s1l = rotrSL(W2h, W2l, 19) ^ rotrBL(W2h, W2l, 61) ^ shrSL(W2h, W2l, 6);
+      const SUMl = add4L(s0l, s1l, SHA512_W_L[i - 7], SHA512_W_L[i - 16]);
+      const SUMh = add4H(SUMl, s0h, s1h, SHA512_W_H[i - 7], SHA512_W_H[i - 16]);
+      SHA512_W_H[i] = SUMh | 0;
+      SHA512_W_L[i] = SUMl | 0;
+    }
+    let { Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl } = this;
+    for (let i = 0; i < 80; i++) {
+      const sigma1h = rotrSH(Eh, El, 14) ^ rotrSH(Eh, El, 18) ^ rotrBH(Eh, El, 41);
+      const sigma1l = rotrSL(Eh, El, 14) ^ rotrSL(Eh, El, 18) ^ rotrBL(Eh, El, 41);
+      const CHIh = Eh & Fh ^ ~Eh & Gh;
+      const CHIl = El & Fl ^ ~El & Gl;
+      const T1ll = add5L(Hl, sigma1l, CHIl, SHA512_Kl[i], SHA512_W_L[i]);
+      const T1h = add5H(T1ll, Hh, sigma1h, CHIh, SHA512_Kh[i], SHA512_W_H[i]);
+      const T1l = T1ll | 0;
+      const sigma0h = rotrSH(Ah, Al, 28) ^ rotrBH(Ah, Al, 34) ^ rotrBH(Ah, Al, 39);
+      const sigma0l = rotrSL(Ah, Al, 28) ^ rotrBL(Ah, Al, 34) ^ rotrBL(Ah, Al, 39);
+      const MAJh = Ah & Bh ^ Ah & Ch ^ Bh & Ch;
+      const MAJl = Al & Bl ^ Al & Cl ^ Bl & Cl;
+      Hh = Gh | 0;
+      Hl = Gl | 0;
+      Gh = Fh | 0;
+      Gl = Fl | 0;
+      Fh = Eh | 0;
+      Fl = El | 0;
+      ({ h: Eh, l: El } = add(Dh | 0, Dl | 0, T1h | 0, T1l | 0));
+      Dh = Ch | 0;
+      Dl = Cl | 0;
+      Ch = Bh | 0;
+      Cl = Bl | 0;
+      Bh = Ah | 0;
+      Bl = Al | 0;
+      const All = add3L(T1l, sigma0l, MAJl);
+      Ah = add3H(All, T1h, sigma0h, MAJh);
+      Al = All | 0;
+    }
+    ({ h: Ah, l: Al } = add(this.Ah | 0, this.Al | 0, Ah | 0, Al | 0));
+    ({ h: Bh, l: Bl } = add(this.Bh | 0, this.Bl | 0, Bh | 0, Bl | 0));
+    ({ h: Ch, l: Cl } = add(this.Ch | 0, this.Cl | 0, Ch | 0, Cl | 0));
+    ({ h: Dh, l: Dl } = add(this.Dh | 0, this.Dl | 0, Dh | 0, Dl | 0));
+    ({ h: Eh, l: El } = add(this.Eh | 0, this.El | 0, Eh | 0, El | 0));
+    ({ h: Fh, l: Fl } = add(this.Fh | 0, this.Fl | 0, Fh | 0, Fl | 0));
+    ({ h: Gh, l: Gl } = add(this.Gh | 0, this.Gl | 0, Gh | 0, Gl | 0));
+    ({ h: Hh, l: Hl } = add(this.Hh | 0, this.Hl | 0, Hh | 0, Hl | 0));
+    this.set(Ah, Al, Bh, Bl, Ch, Cl, Dh, Dl, Eh, El, Fh, Fl, Gh, Gl, Hh, Hl);
+  }
+  roundClean() {
+    clean3(SHA512_W_H, SHA512_W_L);
+  }
+  destroy() {
+    clean3(this.buffer);
+    this.set(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+};
+var _SHA384 = class extends SHA2_64B {
+  Ah = SHA384_IV2[0] | 0;
+  Al = SHA384_IV2[1] | 0;
+  Bh = SHA384_IV2[2] | 0;
+  Bl = SHA384_IV2[3] | 0;
+  Ch = SHA384_IV2[4] | 0;
+  Cl = SHA384_IV2[5] | 0;
+  Dh = SHA384_IV2[6] | 0;
+  Dl = SHA384_IV2[7] | 0;
+  Eh = SHA384_IV2[8] | 0;
+  El = SHA384_IV2[9] | 0;
+  Fh = SHA384_IV2[10] | 0;
+  Fl = SHA384_IV2[11] | 0;
+  Gh = SHA384_IV2[12] | 0;
+  Gl = SHA384_IV2[13] | 0;
+  Hh = SHA384_IV2[14] | 0;
+  Hl = SHA384_IV2[15] | 0;
+  constructor() {
+    super(48);
+  }
+};
+var sha2562 = /* @__PURE__ */ createHasher2(
+  () => new _SHA2562(),
+  /* @__PURE__ */ oidNist2(1)
+);
+var sha384 = /* @__PURE__ */ createHasher2(
+  () => new _SHA384(),
+  /* @__PURE__ */ oidNist2(2)
+);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
+var _1n6 = BigInt(1);
+var _2n4 = BigInt(2);
+var _3n3 = /* @__PURE__ */ BigInt(3);
+var _5n2 = BigInt(5);
+var _8n2 = BigInt(8);
+var ed25519_CURVE_p = BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+function ed25519_pow_2_252_3(x) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P = ed25519_CURVE_p;
+  const x2 = x * x % P;
+  const b2 = x2 * x % P;
+  const b4 = pow2(b2, _2n4, P) * b2 % P;
+  const b5 = pow2(b4, _1n6, P) * x % P;
+  const b10 = pow2(b5, _5n2, P) * b5 % P;
+  const b20 = pow2(b10, _10n, P) * b10 % P;
+  const b40 = pow2(b20, _20n, P) * b20 % P;
+  const b80 = pow2(b40, _40n, P) * b40 % P;
+  const b160 = pow2(b80, _80n, P) * b80 % P;
+  const b240 = pow2(b160, _80n, P) * b80 % P;
+  const b250 = pow2(b240, _10n, P) * b10 % P;
+  const pow_p_5_8 = pow2(b250, _2n4, P) * x % P;
+  return { pow_p_5_8, b2 };
+}
+function adjustScalarBytes(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var x25519 = /* @__PURE__ */ (() => {
+  const P = ed25519_CURVE_p;
+  return montgomery({
+    P,
+    type: "x25519",
+    powPminus2: (x) => {
+      const { pow_p_5_8, b2 } = ed25519_pow_2_252_3(x);
+      return mod(pow2(pow_p_5_8, _3n3, P) * b2, P);
+    },
+    adjustScalarBytes
+  });
+})();
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
+var p256_CURVE = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p384_CURVE = /* @__PURE__ */ (() => ({
+  p: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"),
+  n: BigInt("0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"),
+  h: BigInt(1),
+  a: BigInt("0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000fffffffc"),
+  b: BigInt("0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef"),
+  Gx: BigInt("0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7"),
+  Gy: BigInt("0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f")
+}))();
+var p256_Point = /* @__PURE__ */ weierstrass(p256_CURVE);
+var p256 = /* @__PURE__ */ ecdsa(p256_Point, sha2562);
+var p384_Point = /* @__PURE__ */ weierstrass(p384_CURVE);
+var p384 = /* @__PURE__ */ ecdsa(p384_Point, sha384);
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
+function extract2(hash2, ikm, salt) {
+  ahash2(hash2);
+  if (salt === void 0)
+    salt = new Uint8Array(hash2.outputLen);
+  return hmac2(hash2, salt, ikm);
+}
+var HKDF_COUNTER2 = /* @__PURE__ */ Uint8Array.of(0);
+var EMPTY_BUFFER2 = /* @__PURE__ */ Uint8Array.of();
+function expand2(hash2, prk, info2, length = 32) {
+  ahash2(hash2);
+  anumber4(length, "length");
+  const olen = hash2.outputLen;
+  if (length > 255 * olen)
+    throw new Error("Length must be <= 255*HashLen");
+  const blocks = Math.ceil(length / olen);
+  if (info2 === void 0)
+    info2 = EMPTY_BUFFER2;
+  else
+    abytes4(info2, void 0, "info");
+  const okm = new Uint8Array(blocks * olen);
+  const HMAC = hmac2.create(hash2, prk);
+  const HMACTmp = HMAC._cloneInto();
+  const T2 = new Uint8Array(HMAC.outputLen);
+  for (let counter = 0; counter < blocks; counter++) {
+    HKDF_COUNTER2[0] = counter + 1;
+    HMACTmp.update(counter === 0 ? EMPTY_BUFFER2 : T2).update(info2).update(HKDF_COUNTER2).digestInto(T2);
+    okm.set(T2, olen * counter);
+    HMAC._cloneInto(HMACTmp);
+  }
+  HMAC.destroy();
+  HMACTmp.destroy();
+  clean3(T2, HKDF_COUNTER2);
+  return okm.slice(0, length);
+}
+
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
+var _0n6 = BigInt(0);
+var _1n7 = BigInt(1);
+var _2n5 = BigInt(2);
+var _7n2 = BigInt(7);
+var _256n = BigInt(256);
+var _0x71n = BigInt(113);
+var SHA3_PI = [];
+var SHA3_ROTL = [];
+var _SHA3_IOTA = [];
+for (let round2 = 0, R = _1n7, x = 1, y = 0; round2 < 24; round2++) {
+  [x, y] = [y, (2 * x + 3 * y) % 5];
+  SHA3_PI.push(2 * (5 * y + x));
+  SHA3_ROTL.push((round2 + 1) * (round2 + 2) / 2 % 64);
+  let t = _0n6;
+  for (let j = 0; j < 7; j++) {
+    R = (R << _1n7 ^ (R >> _7n2) * _0x71n) % _256n;
+    if (R & _2n5)
+      t ^= _1n7 << (_1n7 << BigInt(j)) - _1n7;
+  }
+  _SHA3_IOTA.push(t);
+}
+var IOTAS = split(_SHA3_IOTA, true);
+var SHA3_IOTA_H = IOTAS[0];
+var SHA3_IOTA_L = IOTAS[1];
+var rotlH = (h, l, s) => s > 32 ? rotlBH(h, l, s) : rotlSH(h, l, s);
+var rotlL = (h, l, s) => s > 32 ? rotlBL(h, l, s) : rotlSL(h, l, s);
+function keccakP(s, rounds = 24) {
+  const B = new Uint32Array(5 * 2);
+  for (let round2 = 24 - rounds; round2 < 24; round2++) {
+    for (let x = 0; x < 10; x++)
+      B[x] = s[x] ^ s[x + 10] ^ s[x + 20] ^ s[x + 30] ^ s[x + 40];
+    for (let x = 0; x < 10; x += 2) {
+      const idx1 = (x + 8) % 10;
+      const idx0 = (x + 2) % 10;
+      const B0 = B[idx0];
+      const B1 = B[idx0 + 1];
+      const Th = rotlH(B0, B1, 1) ^ B[idx1];
+      const Tl = rotlL(B0, B1, 1) ^ B[idx1 + 1];
+      for (let y = 0; y < 50; y += 10) {
+        s[x + y] ^= Th;
+        s[x + y + 1] ^= Tl;
+      }
+    }
+    let curH = s[2];
+    let curL = s[3];
+    for (let t = 0; t < 24; t++) {
+      const shift = SHA3_ROTL[t];
+      const Th = rotlH(curH, curL, shift);
+      const Tl = rotlL(curH, curL, shift);
+      const PI = SHA3_PI[t];
+      curH = s[PI];
+      curL = s[PI + 1];
+      s[PI] = Th;
+      s[PI + 1] = Tl;
+    }
+    for (let y = 0; y < 50; y += 10) {
+      for (let x = 0; x < 10; x++)
+        B[x] = s[y + x];
+      for (let x = 0; x < 10; x++)
+        s[y + x] ^= ~B[(x + 2) % 10] & B[(x + 4) % 10];
+    }
+    s[0] ^= SHA3_IOTA_H[round2];
+    s[1] ^= SHA3_IOTA_L[round2];
+  }
+  clean3(B);
+}
+var Keccak = class _Keccak {
+  state;
+  pos = 0;
+  posOut = 0;
+  finished = false;
+  state32;
+  destroyed = false;
+  blockLen;
+  suffix;
+  outputLen;
+  enableXOF = false;
+  rounds;
+  // NOTE: we accept arguments in bytes instead of bits here.
+  constructor(blockLen, suffix, outputLen, enableXOF = false, rounds = 24) {
+    this.blockLen = blockLen;
+    this.suffix = suffix;
+    this.outputLen = outputLen;
+    this.enableXOF = enableXOF;
+    this.rounds = rounds;
+    anumber4(outputLen, "outputLen");
+    if (!(0 < blockLen && blockLen < 200))
+      throw new Error("only keccak-f1600 function is supported");
+    this.state = new Uint8Array(200);
+    this.state32 = u323(this.state);
+  }
+  clone() {
+    return this._cloneInto();
+  }
+  keccak() {
+    swap32IfBE3(this.state32);
+    keccakP(this.state32, this.rounds);
+    swap32IfBE3(this.state32);
+    this.posOut = 0;
+    this.pos = 0;
+  }
+  update(data) {
+    aexists3(this);
+    abytes4(data);
+    const { blockLen, state } = this;
+    const len = data.length;
+    for (let pos = 0; pos < len; ) {
+      const take = Math.min(blockLen - this.pos, len - pos);
+      for (let i = 0; i < take; i++)
+        state[this.pos++] ^= data[pos++];
+      if (this.pos === blockLen)
+        this.keccak();
+    }
+    return this;
+  }
+  finish() {
+    if (this.finished)
+      return;
+    this.finished = true;
+    const { state, suffix, pos, blockLen } = this;
+    state[pos] ^= suffix;
+    if ((suffix & 128) !== 0 && pos === blockLen - 1)
+      this.keccak();
+    state[blockLen - 1] ^= 128;
+    this.keccak();
+  }
+  writeInto(out) {
+    aexists3(this, false);
+    abytes4(out);
+    this.finish();
+    const bufferOut = this.state;
+    const { blockLen } = this;
+    for (let pos = 0, len = out.length; pos < len; ) {
+      if (this.posOut >= blockLen)
+        this.keccak();
+      const take = Math.min(blockLen - this.posOut, len - pos);
+      out.set(bufferOut.subarray(this.posOut, this.posOut + take), pos);
+      this.posOut += take;
+      pos += take;
+    }
+    return out;
+  }
+  xofInto(out) {
+    if (!this.enableXOF)
+      throw new Error("XOF is not possible for this instance");
+    return this.writeInto(out);
+  }
+  xof(bytes) {
+    anumber4(bytes);
+    return this.xofInto(new Uint8Array(bytes));
+  }
+  digestInto(out) {
+    aoutput3(out, this);
+    if (this.finished)
+      throw new Error("digest() was already called");
+    this.writeInto(out);
+    this.destroy();
+    return out;
+  }
+  digest() {
+    return this.digestInto(new Uint8Array(this.outputLen));
+  }
+  destroy() {
+    this.destroyed = true;
+    clean3(this.state);
+  }
+  _cloneInto(to) {
+    const { blockLen, suffix, outputLen, rounds, enableXOF } = this;
+    to ||= new _Keccak(blockLen, suffix, outputLen, enableXOF, rounds);
+    to.state32.set(this.state32);
+    to.pos = this.pos;
+    to.posOut = this.posOut;
+    to.finished = this.finished;
+    to.rounds = rounds;
+    to.suffix = suffix;
+    to.outputLen = outputLen;
+    to.enableXOF = enableXOF;
+    to.destroyed = this.destroyed;
+    return to;
+  }
+};
+var genKeccak = (suffix, blockLen, outputLen, info2 = {}) => createHasher2(() => new Keccak(blockLen, suffix, outputLen), info2);
+var sha3_256 = /* @__PURE__ */ genKeccak(
+  6,
+  136,
+  32,
+  /* @__PURE__ */ oidNist2(8)
+);
+var sha3_512 = /* @__PURE__ */ genKeccak(
+  6,
+  72,
+  64,
+  /* @__PURE__ */ oidNist2(10)
+);
+var genShake = (suffix, blockLen, outputLen, info2 = {}) => createHasher2((opts2 = {}) => new Keccak(blockLen, suffix, opts2.dkLen === void 0 ? outputLen : opts2.dkLen, true), info2);
+var shake128 = /* @__PURE__ */ genShake(31, 168, 16, /* @__PURE__ */ oidNist2(11));
+var shake256 = /* @__PURE__ */ genShake(31, 136, 32, /* @__PURE__ */ oidNist2(12));
+
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
+function checkU32(n2) {
+  if (!Number.isSafeInteger(n2) || n2 < 0 || n2 > 4294967295)
+    throw new Error("wrong u32 integer:" + n2);
+  return n2;
+}
+function isPowerOfTwo(x) {
+  checkU32(x);
+  return (x & x - 1) === 0 && x !== 0;
+}
+function reverseBits(n2, bits) {
+  checkU32(n2);
+  let reversed = 0;
+  for (let i = 0; i < bits; i++, n2 >>>= 1)
+    reversed = reversed << 1 | n2 & 1;
+  return reversed;
+}
+function log2(n2) {
+  checkU32(n2);
+  return 31 - Math.clz32(n2);
+}
+function bitReversalInplace(values) {
+  const n2 = values.length;
+  if (n2 < 2 || !isPowerOfTwo(n2))
+    throw new Error("n must be a power of 2 and greater than 1. Got " + n2);
+  const bits = log2(n2);
+  for (let i = 0; i < n2; i++) {
+    const j = reverseBits(i, bits);
+    if (i < j) {
+      const tmp = values[i];
+      values[i] = values[j];
+      values[j] = tmp;
+    }
+  }
+  return values;
+}
+var FFTCore = (F3, coreOpts) => {
+  const { N: N2, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
+  const bits = log2(N2);
+  if (!isPowerOfTwo(N2))
+    throw new Error("FFT: Polynomial size should be power of two");
+  const isDit = dit !== invertButterflies;
+  isDit;
+  return (values) => {
+    if (values.length !== N2)
+      throw new Error("FFT: wrong Polynomial length");
+    if (dit && brp)
+      bitReversalInplace(values);
+    for (let i = 0, g = 1; i < bits - skipStages; i++) {
+      const s = dit ? i + 1 + skipStages : bits - i;
+      const m = 1 << s;
+      const m2 = m >> 1;
+      const stride = N2 >> s;
+      for (let k = 0; k < N2; k += m) {
+        for (let j = 0, grp = g++; j < m2; j++) {
+          const rootPos = invertButterflies ? dit ? N2 - grp : grp : j * stride;
+          const i0 = k + j;
+          const i1 = k + j + m2;
+          const omega = roots[rootPos];
+          const b = values[i1];
+          const a = values[i0];
+          if (isDit) {
+            const t = F3.mul(b, omega);
+            values[i0] = F3.add(a, t);
+            values[i1] = F3.sub(a, t);
+          } else if (invertButterflies) {
+            values[i0] = F3.add(b, a);
+            values[i1] = F3.mul(F3.sub(b, a), omega);
+          } else {
+            values[i0] = F3.add(a, b);
+            values[i1] = F3.mul(F3.sub(a, b), omega);
+          }
+        }
+      }
+    }
+    if (!dit && brp)
+      bitReversalInplace(values);
+    return values;
+  };
+};
+
+// node_modules/@noble/post-quantum/utils.js
+var randomBytes4 = randomBytes3;
+function equalBytes2(a, b) {
+  if (a.length !== b.length)
+    return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++)
+    diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+function copyBytes3(bytes) {
+  return Uint8Array.from(bytes);
+}
+function splitCoder(label, ...lengths) {
+  const getLength = (c) => typeof c === "number" ? c : c.bytesLen;
+  const bytesLen = lengths.reduce((sum, a) => sum + getLength(a), 0);
+  return {
+    bytesLen,
+    encode: (bufs) => {
+      const res = new Uint8Array(bytesLen);
+      for (let i = 0, pos = 0; i < lengths.length; i++) {
+        const c = lengths[i];
+        const l = getLength(c);
+        const b = typeof c === "number" ? bufs[i] : c.encode(bufs[i]);
+        abytes4(b, l, label);
+        res.set(b, pos);
+        if (typeof c !== "number")
+          b.fill(0);
+        pos += l;
+      }
+      return res;
+    },
+    decode: (buf) => {
+      abytes4(buf, bytesLen, label);
+      const res = [];
+      for (const c of lengths) {
+        const l = getLength(c);
+        const b = buf.subarray(0, l);
+        res.push(typeof c === "number" ? b : c.decode(b));
+        buf = buf.subarray(l);
+      }
+      return res;
+    }
+  };
+}
+function vecCoder(c, vecLen) {
+  const bytesLen = vecLen * c.bytesLen;
+  return {
+    bytesLen,
+    encode: (u) => {
+      if (u.length !== vecLen)
+        throw new Error(`vecCoder.encode: wrong length=${u.length}. Expected: ${vecLen}`);
+      const res = new Uint8Array(bytesLen);
+      for (let i = 0, pos = 0; i < u.length; i++) {
+        const b = c.encode(u[i]);
+        res.set(b, pos);
+        b.fill(0);
+        pos += b.length;
+      }
+      return res;
+    },
+    decode: (a) => {
+      abytes4(a, bytesLen);
+      const r = [];
+      for (let i = 0; i < a.length; i += c.bytesLen)
+        r.push(c.decode(a.subarray(i, i + c.bytesLen)));
+      return r;
+    }
+  };
+}
+function cleanBytes(...list) {
+  for (const t of list) {
+    if (Array.isArray(t))
+      for (const b of t)
+        b.fill(0);
+    else
+      t.fill(0);
+  }
+}
+function getMask(bits) {
+  return (1 << bits) - 1;
+}
+var EMPTY = Uint8Array.of();
+
+// node_modules/@noble/post-quantum/_crystals.js
+var genCrystals = (opts2) => {
+  const { newPoly, N: N2, Q: Q2, F: F3, ROOT_OF_UNITY: ROOT_OF_UNITY2, brvBits, isKyber } = opts2;
+  const mod4 = (a, modulo = Q2) => {
+    const result = a % modulo | 0;
+    return (result >= 0 ? result | 0 : modulo + result | 0) | 0;
+  };
+  const smod = (a, modulo = Q2) => {
+    const r = mod4(a, modulo) | 0;
+    return (r > modulo >> 1 ? r - modulo | 0 : r) | 0;
+  };
+  function getZettas() {
+    const out = newPoly(N2);
+    for (let i = 0; i < N2; i++) {
+      const b = reverseBits(i, brvBits);
+      const p = BigInt(ROOT_OF_UNITY2) ** BigInt(b) % BigInt(Q2);
+      out[i] = Number(p) | 0;
+    }
+    return out;
+  }
+  const nttZetas2 = getZettas();
+  const field = {
+    add: (a, b) => mod4((a | 0) + (b | 0)) | 0,
+    sub: (a, b) => mod4((a | 0) - (b | 0)) | 0,
+    mul: (a, b) => mod4((a | 0) * (b | 0)) | 0,
+    inv: (_a4) => {
+      throw new Error("not implemented");
+    }
+  };
+  const nttOpts = {
+    N: N2,
+    roots: nttZetas2,
+    invertButterflies: true,
+    skipStages: isKyber ? 1 : 0,
+    brp: false
+  };
+  const dif = FFTCore(field, { dit: false, ...nttOpts });
+  const dit = FFTCore(field, { dit: true, ...nttOpts });
+  const NTT2 = {
+    encode: (r) => {
+      return dif(r);
+    },
+    decode: (r) => {
+      dit(r);
+      for (let i = 0; i < r.length; i++)
+        r[i] = mod4(F3 * r[i]);
+      return r;
+    }
+  };
+  const bitsCoder2 = (d, c) => {
+    const mask = getMask(d);
+    const bytesLen = d * (N2 / 8);
+    return {
+      bytesLen,
+      encode: (poly) => {
+        const r = new Uint8Array(bytesLen);
+        for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < poly.length; i++) {
+          buf |= (c.encode(poly[i]) & mask) << bufLen;
+          bufLen += d;
+          for (; bufLen >= 8; bufLen -= 8, buf >>= 8)
+            r[pos++] = buf & getMask(bufLen);
+        }
+        return r;
+      },
+      decode: (bytes) => {
+        const r = newPoly(N2);
+        for (let i = 0, buf = 0, bufLen = 0, pos = 0; i < bytes.length; i++) {
+          buf |= bytes[i] << bufLen;
+          bufLen += 8;
+          for (; bufLen >= d; bufLen -= d, buf >>= d)
+            r[pos++] = c.decode(buf & mask);
+        }
+        return r;
+      }
+    };
+  };
+  return { mod: mod4, smod, nttZetas: nttZetas2, NTT: NTT2, bitsCoder: bitsCoder2 };
+};
+var createXofShake = (shake) => (seed, blockLen) => {
+  if (!blockLen)
+    blockLen = shake.blockLen;
+  const _seed = new Uint8Array(seed.length + 2);
+  _seed.set(seed);
+  const seedLen = seed.length;
+  const buf = new Uint8Array(blockLen);
+  let h = shake.create({});
+  let calls = 0;
+  let xofs = 0;
+  return {
+    stats: () => ({ calls, xofs }),
+    get: (x, y) => {
+      _seed[seedLen + 0] = x;
+      _seed[seedLen + 1] = y;
+      h.destroy();
+      h = shake.create({}).update(_seed);
+      calls++;
+      return () => {
+        xofs++;
+        return h.xofInto(buf);
+      };
+    },
+    clean: () => {
+      h.destroy();
+      cleanBytes(buf, _seed);
+    }
+  };
+};
+var XOF128 = /* @__PURE__ */ createXofShake(shake128);
+
+// node_modules/@noble/post-quantum/ml-kem.js
+var N = 256;
+var Q = 3329;
+var F = 3303;
+var ROOT_OF_UNITY = 17;
+var { mod: mod2, nttZetas, NTT, bitsCoder } = genCrystals({
+  N,
+  Q,
+  F,
+  ROOT_OF_UNITY,
+  newPoly: (n2) => new Uint16Array(n2),
+  brvBits: 7,
+  isKyber: true
+});
+var PARAMS = {
+  512: { N, Q, K: 2, ETA1: 3, ETA2: 2, du: 10, dv: 4, RBGstrength: 128 },
+  768: { N, Q, K: 3, ETA1: 2, ETA2: 2, du: 10, dv: 4, RBGstrength: 192 },
+  1024: { N, Q, K: 4, ETA1: 2, ETA2: 2, du: 11, dv: 5, RBGstrength: 256 }
+};
+var compress = (d) => {
+  if (d >= 12)
+    return { encode: (i) => i, decode: (i) => i };
+  const a = 2 ** (d - 1);
+  return {
+    // const compress = (i: number) => round((2 ** d / Q) * i) % 2 ** d;
+    encode: (i) => ((i << d) + Q / 2) / Q,
+    // const decompress = (i: number) => round((Q / 2 ** d) * i);
+    decode: (i) => i * Q + a >>> d
+  };
+};
+var polyCoder = (d) => bitsCoder(d, compress(d));
+function polyAdd(a, b) {
+  for (let i = 0; i < N; i++)
+    a[i] = mod2(a[i] + b[i]);
+}
+function polySub(a, b) {
+  for (let i = 0; i < N; i++)
+    a[i] = mod2(a[i] - b[i]);
+}
+function BaseCaseMultiply(a0, a1, b0, b1, zeta) {
+  const c0 = mod2(a1 * b1 * zeta + a0 * b0);
+  const c1 = mod2(a0 * b1 + a1 * b0);
+  return { c0, c1 };
+}
+function MultiplyNTTs(f, g) {
+  for (let i = 0; i < N / 2; i++) {
+    let z2 = nttZetas[64 + (i >> 1)];
+    if (i & 1)
+      z2 = -z2;
+    const { c0, c1 } = BaseCaseMultiply(f[2 * i + 0], f[2 * i + 1], g[2 * i + 0], g[2 * i + 1], z2);
+    f[2 * i + 0] = c0;
+    f[2 * i + 1] = c1;
+  }
+  return f;
+}
+function SampleNTT(xof) {
+  const r = new Uint16Array(N);
+  for (let j = 0; j < N; ) {
+    const b = xof();
+    if (b.length % 3)
+      throw new Error("SampleNTT: unaligned block");
+    for (let i = 0; j < N && i + 3 <= b.length; i += 3) {
+      const d1 = (b[i + 0] >> 0 | b[i + 1] << 8) & 4095;
+      const d2 = (b[i + 1] >> 4 | b[i + 2] << 4) & 4095;
+      if (d1 < Q)
+        r[j++] = d1;
+      if (j < N && d2 < Q)
+        r[j++] = d2;
+    }
+  }
+  return r;
+}
+function sampleCBD(PRF, seed, nonce, eta) {
+  const buf = PRF(eta * N / 4, seed, nonce);
+  const r = new Uint16Array(N);
+  const b32 = u323(buf);
+  let len = 0;
+  for (let i = 0, p = 0, bb = 0, t0 = 0; i < b32.length; i++) {
+    let b = b32[i];
+    for (let j = 0; j < 32; j++) {
+      bb += b & 1;
+      b >>= 1;
+      len += 1;
+      if (len === eta) {
+        t0 = bb;
+        bb = 0;
+      } else if (len === 2 * eta) {
+        r[p++] = mod2(t0 - bb);
+        bb = 0;
+        len = 0;
+      }
+    }
+  }
+  if (len)
+    throw new Error(`sampleCBD: leftover bits: ${len}`);
+  return r;
+}
+var genKPKE = (opts2) => {
+  const { K, PRF, XOF, HASH512, ETA1, ETA2, du, dv } = opts2;
+  const poly1 = polyCoder(1);
+  const polyV = polyCoder(dv);
+  const polyU = polyCoder(du);
+  const publicCoder = splitCoder("publicKey", vecCoder(polyCoder(12), K), 32);
+  const secretCoder = vecCoder(polyCoder(12), K);
+  const cipherCoder = splitCoder("ciphertext", vecCoder(polyU, K), polyV);
+  const seedCoder = splitCoder("seed", 32, 32);
+  return {
+    secretCoder,
+    lengths: {
+      secretKey: secretCoder.bytesLen,
+      publicKey: publicCoder.bytesLen,
+      cipherText: cipherCoder.bytesLen
+    },
+    keygen: (seed) => {
+      abytes4(seed, 32, "seed");
+      const seedDst = new Uint8Array(33);
+      seedDst.set(seed);
+      seedDst[32] = K;
+      const seedHash = HASH512(seedDst);
+      const [rho, sigma] = seedCoder.decode(seedHash);
+      const sHat = [];
+      const tHat = [];
+      for (let i = 0; i < K; i++)
+        sHat.push(NTT.encode(sampleCBD(PRF, sigma, i, ETA1)));
+      const x = XOF(rho);
+      for (let i = 0; i < K; i++) {
+        const e = NTT.encode(sampleCBD(PRF, sigma, K + i, ETA1));
+        for (let j = 0; j < K; j++) {
+          const aji = SampleNTT(x.get(j, i));
+          polyAdd(e, MultiplyNTTs(aji, sHat[j]));
+        }
+        tHat.push(e);
+      }
+      x.clean();
+      const res = {
+        publicKey: publicCoder.encode([tHat, rho]),
+        secretKey: secretCoder.encode(sHat)
+      };
+      cleanBytes(rho, sigma, sHat, tHat, seedDst, seedHash);
+      return res;
+    },
+    encrypt: (publicKey, msg, seed) => {
+      const [tHat, rho] = publicCoder.decode(publicKey);
+      const rHat = [];
+      for (let i = 0; i < K; i++)
+        rHat.push(NTT.encode(sampleCBD(PRF, seed, i, ETA1)));
+      const x = XOF(rho);
+      const tmp2 = new Uint16Array(N);
+      const u = [];
+      for (let i = 0; i < K; i++) {
+        const e1 = sampleCBD(PRF, seed, K + i, ETA2);
+        const tmp = new Uint16Array(N);
+        for (let j = 0; j < K; j++) {
+          const aij = SampleNTT(x.get(i, j));
+          polyAdd(tmp, MultiplyNTTs(aij, rHat[j]));
+        }
+        polyAdd(e1, NTT.decode(tmp));
+        u.push(e1);
+        polyAdd(tmp2, MultiplyNTTs(tHat[i], rHat[i]));
+        cleanBytes(tmp);
+      }
+      x.clean();
+      const e2 = sampleCBD(PRF, seed, 2 * K, ETA2);
+      polyAdd(e2, NTT.decode(tmp2));
+      const v = poly1.decode(msg);
+      polyAdd(v, e2);
+      cleanBytes(tHat, rHat, tmp2, e2);
+      return cipherCoder.encode([u, v]);
+    },
+    decrypt: (cipherText, privateKey) => {
+      const [u, v] = cipherCoder.decode(cipherText);
+      const sk = secretCoder.decode(privateKey);
+      const tmp = new Uint16Array(N);
+      for (let i = 0; i < K; i++)
+        polyAdd(tmp, MultiplyNTTs(sk[i], NTT.encode(u[i])));
+      polySub(v, NTT.decode(tmp));
+      cleanBytes(tmp, sk, u);
+      return poly1.encode(v);
+    }
+  };
+};
+function createKyber(opts2) {
+  const KPKE = genKPKE(opts2);
+  const { HASH256, HASH512, KDF } = opts2;
+  const { secretCoder: KPKESecretCoder, lengths } = KPKE;
+  const secretCoder = splitCoder("secretKey", lengths.secretKey, lengths.publicKey, 32, 32);
+  const msgLen = 32;
+  const seedLen = 64;
+  return {
+    info: { type: "ml-kem" },
+    lengths: {
+      ...lengths,
+      seed: 64,
+      msg: msgLen,
+      msgRand: msgLen,
+      secretKey: secretCoder.bytesLen
+    },
+    keygen: (seed = randomBytes4(seedLen)) => {
+      abytes4(seed, seedLen, "seed");
+      const { publicKey, secretKey: sk } = KPKE.keygen(seed.subarray(0, 32));
+      const publicKeyHash = HASH256(publicKey);
+      const secretKey = secretCoder.encode([sk, publicKey, publicKeyHash, seed.subarray(32)]);
+      cleanBytes(sk, publicKeyHash);
+      return { publicKey, secretKey };
+    },
+    getPublicKey: (secretKey) => {
+      const [_sk, publicKey, _publicKeyHash, _z] = secretCoder.decode(secretKey);
+      return Uint8Array.from(publicKey);
+    },
+    encapsulate: (publicKey, msg = randomBytes4(msgLen)) => {
+      abytes4(publicKey, lengths.publicKey, "publicKey");
+      abytes4(msg, msgLen, "message");
+      const eke = publicKey.subarray(0, 384 * opts2.K);
+      const ek = KPKESecretCoder.encode(KPKESecretCoder.decode(copyBytes3(eke)));
+      if (!equalBytes2(ek, eke)) {
+        cleanBytes(ek);
+        throw new Error("ML-KEM.encapsulate: wrong publicKey modulus");
+      }
+      cleanBytes(ek);
+      const kr = HASH512.create().update(msg).update(HASH256(publicKey)).digest();
+      const cipherText = KPKE.encrypt(publicKey, msg, kr.subarray(32, 64));
+      cleanBytes(kr.subarray(32));
+      return { cipherText, sharedSecret: kr.subarray(0, 32) };
+    },
+    decapsulate: (cipherText, secretKey) => {
+      abytes4(secretKey, secretCoder.bytesLen, "secretKey");
+      abytes4(cipherText, lengths.cipherText, "cipherText");
+      const k768 = secretCoder.bytesLen - 96;
+      const start = k768 + 32;
+      const test = HASH256(secretKey.subarray(k768 / 2, start));
+      if (!equalBytes2(test, secretKey.subarray(start, start + 32)))
+        throw new Error("invalid secretKey: hash check failed");
+      const [sk, publicKey, publicKeyHash, z2] = secretCoder.decode(secretKey);
+      const msg = KPKE.decrypt(cipherText, sk);
+      const kr = HASH512.create().update(msg).update(publicKeyHash).digest();
+      const Khat = kr.subarray(0, 32);
+      const cipherText2 = KPKE.encrypt(publicKey, msg, kr.subarray(32, 64));
+      const isValid = equalBytes2(cipherText, cipherText2);
+      const Kbar = KDF.create({ dkLen: 32 }).update(z2).update(cipherText).digest();
+      cleanBytes(msg, cipherText2, !isValid ? Khat : Kbar);
+      return isValid ? Khat : Kbar;
+    }
+  };
+}
+function shakePRF(dkLen, key, nonce) {
+  return shake256.create({ dkLen }).update(key).update(new Uint8Array([nonce])).digest();
+}
+var opts = {
+  HASH256: sha3_256,
+  HASH512: sha3_512,
+  KDF: shake256,
+  XOF: XOF128,
+  PRF: shakePRF
+};
+var ml_kem512 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[512]
+});
+var ml_kem768 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[768]
+});
+var ml_kem1024 = /* @__PURE__ */ createKyber({
+  ...opts,
+  ...PARAMS[1024]
+});
+
+// node_modules/@noble/post-quantum/hybrid.js
+function ecKeygen(curve, allowZeroKey = false) {
+  const lengths = curve.lengths;
+  let keygen = curve.keygen;
+  if (allowZeroKey) {
+    const wCurve = curve;
+    const Fn = wCurve.Point.Fn;
+    if (!Fn)
+      throw new Error("No Point.Fn");
+    keygen = (seed = randomBytes4(lengths.seed)) => {
+      abytes4(seed, lengths.seed, "seed");
+      const seedScalar = Fn.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
+      const secretKey = Fn.toBytes(Fn.create(seedScalar));
+      return { secretKey, publicKey: curve.getPublicKey(secretKey) };
+    };
+  }
+  return {
+    lengths: { secretKey: lengths.secretKey, publicKey: lengths.publicKey, seed: lengths.seed },
+    keygen,
+    getPublicKey: (secretKey) => curve.getPublicKey(secretKey)
+  };
+}
+function ecdhKem(curve, allowZeroKey = false) {
+  const kg = ecKeygen(curve, allowZeroKey);
+  if (!curve.getSharedSecret)
+    throw new Error("wrong curve");
+  return {
+    lengths: { ...kg.lengths, msg: kg.lengths.seed, cipherText: kg.lengths.publicKey },
+    keygen: kg.keygen,
+    getPublicKey: kg.getPublicKey,
+    encapsulate(publicKey, rand = randomBytes4(curve.lengths.seed)) {
+      const ek = this.keygen(rand).secretKey;
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const res = curve.getSharedSecret(secretKey, cipherText);
+      return curve.lengths.publicKeyHasPrefix ? res.subarray(1) : res;
+    }
+  };
+}
+function splitLengths(lst, name) {
+  return splitCoder(name, ...lst.map((i) => {
+    if (typeof i.lengths[name] !== "number")
+      throw new Error("wrong length: " + name);
+    return i.lengths[name];
+  }));
+}
+function expandSeedXof(xof) {
+  return (seed, seedLen) => xof(seed, { dkLen: seedLen });
+}
+function combineKeys(realSeedLen, expandSeed, ...ck) {
+  const seedCoder = splitLengths(ck, "seed");
+  const pkCoder = splitLengths(ck, "publicKey");
+  if (realSeedLen === void 0)
+    realSeedLen = seedCoder.bytesLen;
+  anumber4(realSeedLen);
+  function expandDecapsulationKey(seed) {
+    abytes4(seed, realSeedLen);
+    const expanded = seedCoder.decode(expandSeed(seed, seedCoder.bytesLen));
+    const keys = ck.map((i, j) => i.keygen(expanded[j]));
+    const secretKey = keys.map((i) => i.secretKey);
+    const publicKey = keys.map((i) => i.publicKey);
+    return { secretKey, publicKey };
+  }
+  return {
+    info: { lengths: { seed: realSeedLen, publicKey: pkCoder.bytesLen, secretKey: realSeedLen } },
+    getPublicKey(secretKey) {
+      return this.keygen(secretKey).publicKey;
+    },
+    keygen(seed = randomBytes4(realSeedLen)) {
+      const { publicKey: pk, secretKey } = expandDecapsulationKey(seed);
+      const publicKey = pkCoder.encode(pk);
+      cleanBytes(pk);
+      cleanBytes(secretKey);
+      return { secretKey: seed, publicKey };
+    },
+    expandDecapsulationKey,
+    realSeedLen
+  };
+}
+function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
+  const keys = combineKeys(realSeedLen, expandSeed, ...kems);
+  const ctCoder = splitLengths(kems, "cipherText");
+  const pkCoder = splitLengths(kems, "publicKey");
+  const msgCoder = splitLengths(kems, "msg");
+  if (realMsgLen === void 0)
+    realMsgLen = msgCoder.bytesLen;
+  anumber4(realMsgLen);
+  return {
+    lengths: {
+      ...keys.info.lengths,
+      msg: realMsgLen,
+      msgRand: msgCoder.bytesLen,
+      cipherText: ctCoder.bytesLen
+    },
+    getPublicKey: keys.getPublicKey,
+    keygen: keys.keygen,
+    encapsulate(pk, randomness = randomBytes4(msgCoder.bytesLen)) {
+      const pks = pkCoder.decode(pk);
+      const rand = msgCoder.decode(randomness);
+      const enc = kems.map((i, j) => i.encapsulate(pks[j], rand[j]));
+      const sharedSecret = enc.map((i) => i.sharedSecret);
+      const cipherText = enc.map((i) => i.cipherText);
+      const res = {
+        sharedSecret: combiner(pks, cipherText, sharedSecret),
+        cipherText: ctCoder.encode(cipherText)
+      };
+      cleanBytes(sharedSecret, cipherText);
+      return res;
+    },
+    decapsulate(ct, seed) {
+      const cts = ctCoder.decode(ct);
+      const { publicKey, secretKey } = keys.expandDecapsulationKey(seed);
+      const sharedSecret = kems.map((i, j) => i.decapsulate(cts[j], secretKey[j]));
+      return combiner(publicKey, cts, sharedSecret);
+    }
+  };
+}
+function QSF(label, pqc, curveKEM, xof, kdf) {
+  ahash2(xof);
+  ahash2(kdf);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => kdf(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
+}
+var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
+var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
+function createKitchenSink(label, pqc, curveKEM, xof, hash2) {
+  ahash2(xof);
+  ahash2(hash2);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => {
+    const preimage = concatBytes2(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
+    const len = 32;
+    const ikm = concatBytes2(asciiToBytes("hybrid_prk"), preimage);
+    const prk = extract2(hash2, ikm);
+    const info2 = concatBytes2(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
+    const res = expand2(hash2, prk, info2, len);
+    cleanBytes(prk, info2, ikm, preimage);
+    return res;
+  }, pqc, curveKEM);
+}
+var x25519kem = ecdhKem(x25519);
+var KitchenSink_ml_kem768_x25519 = createKitchenSink("KitchenSink-KEM(ML-KEM-768,X25519)-XOF(SHAKE256)-KDF(HKDF-SHA-256)", ml_kem768, x25519kem, shake256, sha2562);
+var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
+  32,
+  32,
+  expandSeedXof(shake256),
+  // Awesome label, so much escaping hell in a single line.
+  (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes("\\.//^\\"))),
+  ml_kem768,
+  x25519kem
+))();
+function nistCurveKem(curve, scalarLen, elemLen, nseed) {
+  const Fn = curve.Point.Fn;
+  if (!Fn)
+    throw new Error("no Point.Fn");
+  function rejectionSampling(seed) {
+    let sk;
+    for (let start = 0, end = scalarLen; ; start = end, end += scalarLen) {
+      if (end > seed.length)
+        throw new Error("rejection sampling failed");
+      sk = Fn.fromBytes(seed.subarray(start, end), true);
+      if (Fn.isValidNot0(sk))
+        break;
+    }
+    const secretKey = Fn.toBytes(Fn.create(sk));
+    const publicKey = curve.getPublicKey(secretKey, false);
+    return { secretKey, publicKey };
+  }
+  return {
+    lengths: {
+      secretKey: scalarLen,
+      publicKey: elemLen,
+      seed: nseed,
+      msg: nseed,
+      cipherText: elemLen
+    },
+    keygen(seed = randomBytes4(nseed)) {
+      abytes4(seed, nseed, "seed");
+      return rejectionSampling(seed);
+    },
+    getPublicKey(secretKey) {
+      return curve.getPublicKey(secretKey, false);
+    },
+    encapsulate(publicKey, rand = randomBytes4(nseed)) {
+      abytes4(rand, nseed, "rand");
+      const { secretKey: ek } = rejectionSampling(rand);
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek, false);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const full = curve.getSharedSecret(secretKey, cipherText);
+      return full.subarray(1);
+    }
+  };
+}
+function concreteHybridKem(label, mlkem, curve, nseed) {
+  const { secretKey: scalarLen, publicKeyUncompressed: elemLen } = curve.lengths;
+  if (!scalarLen || !elemLen)
+    throw new Error("wrong curve");
+  const curveKem = nistCurveKem(curve, scalarLen, elemLen, nseed);
+  const mlkemSeedLen = 64;
+  const totalSeedLen = mlkemSeedLen + nseed;
+  return combineKEMS(32, 32, (seed) => {
+    abytes4(seed, 32);
+    const expanded = shake256(seed, { dkLen: totalSeedLen });
+    const mlkemSeed = expanded.subarray(0, mlkemSeedLen);
+    const curveSeed = expanded.subarray(mlkemSeedLen, totalSeedLen);
+    return concatBytes2(mlkemSeed, curveSeed);
+  }, (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), mlkem, curveKem);
+}
+var ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem("MLKEM768-P256", ml_kem768, p256, 128))();
+var MLKEM768X25519 = ml_kem768_x25519;
+var MLKEM768P256 = ml_kem768_p256;
+
+// node_modules/@noble/curves/utils.js
+function aarray(item, title, inner = () => {
+}) {
+  if (!Array.isArray(item))
+    throw new TypeError(`"${title}" expected array, got type=${typeof item}`);
+  for (let i = 0; i < item.length; i++)
+    inner(item[i], `${title}[${i}]`);
+  return item;
+}
+var abytes5 = (value, length, title) => abytes(value, length, title);
+var anumber5 = anumber;
+function astring(value, title = "") {
+  if (typeof value !== "string") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected string, got type=" + typeof value);
+  }
+  return value;
+}
+function aobject3(value, title = "object") {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
+  return value;
+}
+function afunction(value, title) {
+  if (typeof value !== "function")
+    throw new TypeError(`"${title}" is invalid: expected function, got ${typeof value}`);
+  return value;
+}
+var bytesToHex3 = bytesToHex;
+var concatBytes3 = (...arrays) => concatBytes(...arrays);
+var hexToBytes3 = (hex3) => hexToBytes(hex3);
+var isBytes5 = isBytes;
+var randomBytes5 = (bytesLength) => randomBytes(bytesLength);
+var _0n7 = /* @__PURE__ */ BigInt(0);
+var _1n8 = /* @__PURE__ */ BigInt(1);
+var atitle3 = (title) => title ? `"${title}" ` : "";
+function abool3(value, title = "") {
+  if (typeof value !== "boolean")
+    throw new TypeError(atitle3(title) + "expected boolean, got type=" + typeof value);
+  return value;
+}
+function abignumber2(n2) {
+  if (typeof n2 === "bigint") {
+    if (!isPosBig2(n2))
+      throw new RangeError("positive bigint expected, got " + n2);
+  } else
+    anumber5(n2);
+  return n2;
+}
+function asafenumber(value, title = "") {
+  if (typeof value !== "number") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected number, got type=" + typeof value);
+  }
+  if (!Number.isSafeInteger(value)) {
+    const prefix = title && `"${title}" `;
+    throw new RangeError(prefix + "expected safe integer, got " + value);
+  }
+}
+function numberToHexUnpadded2(num2) {
+  const hex3 = abignumber2(num2).toString(16);
+  return hex3.length & 1 ? "0" + hex3 : hex3;
+}
+function hexToNumber2(hex3) {
+  if (typeof hex3 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex3);
+  return hex3 === "" ? _0n7 : BigInt("0x" + hex3);
+}
+function bytesToNumberBE2(bytes) {
+  return hexToNumber2(bytesToHex(bytes));
+}
+function bytesToNumberLE2(bytes) {
+  return hexToNumber2(bytesToHex(copyBytes4(abytes(bytes)).reverse()));
+}
+function numberToBytesBE2(n2, len) {
+  anumber(len);
+  if (len === 0)
+    throw new Error("zero output length is invalid");
+  n2 = abignumber2(n2);
+  const expectedLen = len * 2;
+  const hex3 = n2.toString(16);
+  if (hex3.length > expectedLen)
+    throw new RangeError("number is too large");
+  return hexToBytes(hex3.padStart(expectedLen, "0"));
+}
+function numberToBytesLE2(n2, len) {
+  return numberToBytesBE2(n2, len).reverse();
+}
+function copyBytes4(bytes) {
+  return Uint8Array.from(abytes5(bytes));
+}
+function isPosBig2(n2) {
+  return typeof n2 === "bigint" && _0n7 <= n2;
+}
+function inRange2(n2, min, max) {
+  return isPosBig2(n2) && isPosBig2(min) && isPosBig2(max) && min <= n2 && n2 < max;
+}
+function aInRange2(title, n2, min, max) {
+  if (!inRange2(n2, min, max))
+    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n2);
+}
+function bitLen2(n2) {
+  if (n2 < _0n7)
+    throw new Error("expected non-negative bigint, got " + n2);
+  return n2 === _0n7 ? 0 : n2.toString(2).length;
+}
+var bitMask2 = (n2) => {
+  asafenumber(n2, "n");
+  return (_1n8 << BigInt(n2)) - _1n8;
+};
+function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
+  anumber(hashLen, "hashLen");
+  anumber(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new TypeError("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v = u8n(hashLen);
+  let k = u8n(hashLen);
+  let i = 0;
+  const reset2 = () => {
+    v.fill(1);
+    k.fill(0);
+    i = 0;
+  };
+  const h = (...msgs) => hmacFn(k, concatBytes3(v, ...msgs));
+  const reseed = (seed = NULL) => {
+    k = h(byte0, seed);
+    v = h();
+    if (seed.length === 0)
+      return;
+    k = h(byte1, seed);
+    v = h();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v = h();
+      const sl = v.slice();
+      out.push(sl);
+      len += v.length;
+    }
+    return concatBytes3(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset2();
+    reseed(seed);
+    let res = void 0;
+    while ((res = pred(gen())) === void 0)
+      reseed();
+    reset2();
+    return res;
+  };
+  return genUntil;
+}
+function validateObject2(object2, fields = {}, optFields = {}, title = "object") {
+  aobject3(object2, title);
+  aobject3(fields, "fields");
+  aobject3(optFields, "optFields");
+  function checkField(fieldName, expectedType, isOpt) {
+    const label = title === "object" ? `param "${String(fieldName)}"` : `"${title}.${String(fieldName)}"`;
+    const val = object2[fieldName];
+    if (!Object.hasOwn(object2, fieldName) && (isOpt ? val !== void 0 : expectedType !== "function")) {
+      throw new TypeError(`${label} is invalid: expected own property`);
+    }
+    if (isOpt && val === void 0)
+      return;
+    const current = typeof val;
+    if (current !== expectedType || val === null)
+      throw new TypeError(`${label} is invalid: expected ${expectedType}, got ${current}`);
+  }
+  const iter = (f, isOpt) => Object.entries(f).forEach(([k, v]) => checkField(k, v, isOpt));
+  iter(fields, false);
+  iter(optFields, true);
+}
+
+// node_modules/@noble/curves/abstract/modular.js
+var _0n8 = /* @__PURE__ */ BigInt(0);
+var _1n9 = /* @__PURE__ */ BigInt(1);
+var _2n6 = /* @__PURE__ */ BigInt(2);
+var _3n4 = /* @__PURE__ */ BigInt(3);
+var _4n3 = /* @__PURE__ */ BigInt(4);
+var _5n3 = /* @__PURE__ */ BigInt(5);
+var _7n3 = /* @__PURE__ */ BigInt(7);
+var _8n3 = /* @__PURE__ */ BigInt(8);
+var _9n2 = /* @__PURE__ */ BigInt(9);
+var _15n = /* @__PURE__ */ BigInt(15);
+var _16n2 = /* @__PURE__ */ BigInt(16);
+var POW_WINDOWED_MIN = /* @__PURE__ */ BigInt("0x10000000000000000");
+function mod3(a, b) {
+  if (b <= _0n8)
+    throw new Error("mod: expected positive modulus, got " + b);
+  const result = a % b;
+  return result >= _0n8 ? result : b + result;
+}
+function pow(num2, power, modulo) {
+  if (modulo <= _1n9)
+    throw new Error("pow: expected modulus > 1, got " + modulo);
+  if (typeof power !== "bigint")
+    throw new TypeError("invalid exponent: expected bigint, got " + typeof power);
+  if (power < _0n8)
+    throw new Error("invalid exponent, negatives unsupported");
+  if (power === _0n8)
+    return _1n9;
+  if (power === _1n9)
+    return num2;
+  let d = num2 % modulo;
+  if (d < _0n8)
+    d += modulo;
+  if (power < POW_WINDOWED_MIN) {
+    let p2 = _1n9;
+    while (power > _0n8) {
+      if (power & _1n9)
+        p2 = p2 * d % modulo;
+      d = d * d % modulo;
+      power >>= _1n9;
+    }
+    return p2;
+  }
+  const digits = [];
+  while (power > _0n8) {
+    digits.push(Number(power & _15n));
+    power >>= _4n3;
+  }
+  const table4 = new Array(16);
+  table4[0] = _1n9;
+  table4[1] = d;
+  for (let i = 2; i < 16; i++)
+    table4[i] = table4[i - 1] * d % modulo;
+  let p = table4[digits[digits.length - 1]];
+  for (let w = digits.length - 2; w >= 0; w--) {
+    p = p * p % modulo;
+    p = p * p % modulo;
+    p = p * p % modulo;
+    p = p * p % modulo;
+    const digit = digits[w];
+    if (digit !== 0)
+      p = p * table4[digit] % modulo;
+  }
+  return p;
+}
+function pow22(x, power, modulo) {
+  if (modulo <= _1n9)
+    throw new Error("pow2: expected modulus > 1, got " + modulo);
+  if (power < _0n8)
+    throw new Error("pow2: expected non-negative exponent, got " + power);
+  let res = x;
+  while (power-- > _0n8) {
+    res *= res;
+    res %= modulo;
+  }
+  return res;
+}
+function invert2(number4, modulo) {
+  if (number4 === _0n8)
+    throw new Error("invert: expected non-zero number");
+  if (modulo <= _1n9)
+    throw new Error("invert: expected modulus > 1, got " + modulo);
+  let a = mod3(number4, modulo);
+  let b = modulo;
+  let x = _0n8, u = _1n9;
+  while (a !== _0n8) {
+    const q = b / a;
+    const r = b - a * q;
+    const m = x - u * q;
+    b = a, a = r, x = u, u = m;
+  }
+  const gcd = b;
+  if (gcd !== _1n9)
+    throw new Error("invert: does not exist");
+  return mod3(x, modulo);
+}
+function invertCt(a, prime) {
+  if (prime <= _1n9)
+    throw new Error("invertCt: expected prime modulus > 1, got " + prime);
+  const an = mod3(a, prime);
+  if (an === _0n8)
+    throw new Error("invertCt: expected non-zero number");
+  const inverse2 = pow(an, prime - _2n6, prime);
+  if (mod3(an * inverse2, prime) !== _1n9)
+    throw new Error("invertCt: does not exist");
+  return inverse2;
+}
+function assertIsSquare2(Fp, root, n2) {
+  const F3 = Fp;
+  if (!F3.eql(F3.sqr(root), n2))
+    throw new Error("Cannot find square root");
+}
+function aoddModulus(order, fnName) {
+  if ((order & _1n9) === _0n8)
+    throw new Error(fnName + ": expected odd modulus, got " + order);
+}
+function sqrt3mod42(Fp, n2) {
+  const F3 = Fp;
+  const p1div4 = (F3.ORDER + _1n9) / _4n3;
+  const root = F3.pow(n2, p1div4);
+  assertIsSquare2(F3, root, n2);
+  return root;
+}
+function sqrt5mod82(Fp, n2) {
+  const F3 = Fp;
+  const p5div8 = (F3.ORDER - _5n3) / _8n3;
+  const n22 = F3.mul(n2, _2n6);
+  const v = F3.pow(n22, p5div8);
+  const nv = F3.mul(n2, v);
+  const i = F3.mul(F3.mul(nv, _2n6), v);
+  const root = F3.mul(nv, F3.sub(i, F3.ONE));
+  assertIsSquare2(F3, root, n2);
+  return root;
+}
+function sqrt9mod162(P) {
+  const Fp_ = Field2(P);
+  const tn = tonelliShanks2(P);
+  const c1 = tn(Fp_, Fp_.neg(Fp_.ONE));
+  const c2 = tn(Fp_, c1);
+  const c3 = tn(Fp_, Fp_.neg(c1));
+  const c4 = (P + _7n3) / _16n2;
+  return ((Fp, n2) => {
+    const F3 = Fp;
+    let tv1 = F3.pow(n2, c4);
+    let tv2 = F3.mul(tv1, c1);
+    const tv3 = F3.mul(tv1, c2);
+    const tv4 = F3.mul(tv1, c3);
+    const e1 = F3.eql(F3.sqr(tv2), n2);
+    const e2 = F3.eql(F3.sqr(tv3), n2);
+    tv1 = F3.cmov(tv1, tv2, e1);
+    tv2 = F3.cmov(tv4, tv3, e2);
+    const e3 = F3.eql(F3.sqr(tv2), n2);
+    const root = F3.cmov(tv1, tv2, e3);
+    assertIsSquare2(F3, root, n2);
+    return root;
+  });
+}
+function tonelliShanks2(P) {
+  if (P < _3n4)
+    throw new Error("sqrt is not defined for small field");
+  aoddModulus(P, "tonelliShanks");
+  let Q2 = P - _1n9;
+  let S = 0;
+  while (Q2 % _2n6 === _0n8) {
+    Q2 /= _2n6;
+    S++;
+  }
+  let Z = _2n6;
+  const _Fp = Field2(P);
+  while (FpLegendre2(_Fp, Z) === 1) {
+    if (Z++ > 1e3)
+      throw new Error("Cannot find square root: probably non-prime P");
+  }
+  if (S === 1)
+    return sqrt3mod42;
+  let cc = _Fp.pow(Z, Q2);
+  const Q1div2 = (Q2 + _1n9) / _2n6;
+  return function tonelliSlow(Fp, n2) {
+    const F3 = Fp;
+    if (F3.is0(n2))
+      return n2;
+    if (FpLegendre2(F3, n2) !== 1)
+      throw new Error("Cannot find square root");
+    let M = S;
+    let c = F3.mul(F3.ONE, cc);
+    let t = F3.pow(n2, Q2);
+    let R = F3.pow(n2, Q1div2);
+    while (!F3.eql(t, F3.ONE)) {
+      if (F3.is0(t))
+        throw new Error("Cannot find square root: probably non-prime P");
+      let i = 1;
+      let t_tmp = F3.sqr(t);
+      while (!F3.eql(t_tmp, F3.ONE)) {
+        i++;
+        t_tmp = F3.sqr(t_tmp);
+        if (i === M)
+          throw new Error("Cannot find square root");
+      }
+      const exponent = _1n9 << BigInt(M - i - 1);
+      const b = F3.pow(c, exponent);
+      M = i;
+      c = F3.sqr(b);
+      t = F3.mul(t, c);
+      R = F3.mul(R, b);
+    }
+    return R;
+  };
+}
+function FpSqrt2(P) {
+  aoddModulus(P, "Fp.sqrt");
+  if (P % _4n3 === _3n4)
+    return sqrt3mod42;
+  if (P % _8n3 === _5n3)
+    return sqrt5mod82;
+  if (P % _16n2 === _9n2)
+    return sqrt9mod162(P);
+  return tonelliShanks2(P);
+}
+var isNegativeLE2 = (num2, modulo) => (mod3(num2, modulo) & _1n9) === _1n9;
+var FIELD_FIELDS2 = [
+  "create",
+  "isValid",
+  "is0",
+  "neg",
+  "inv",
+  "sqrt",
+  "sqr",
+  "eql",
+  "add",
+  "sub",
+  "mul",
+  "pow",
+  "div",
+  "addN",
+  "subN",
+  "mulN",
+  "sqrN"
+];
+function validateField2(field) {
+  aobject3(field, "field");
+  if (typeof field.ORDER !== "bigint")
+    throw new TypeError('param "ORDER" is invalid: expected bigint, got ' + typeof field.ORDER);
+  asafenumber(field.BYTES, "BYTES");
+  asafenumber(field.BITS, "BITS");
+  for (const name of FIELD_FIELDS2)
+    afunction(field[name], "field." + name);
+  if (field.BYTES < 1 || field.BITS < 1)
+    throw new Error("invalid field: expected BYTES/BITS > 0");
+  if (field.ORDER <= _1n9)
+    throw new Error("invalid field: expected ORDER > 1, got " + field.ORDER);
+  return field;
+}
+function FpInvertBatch2(Fp, nums, passZero = false) {
+  validateField2(Fp);
+  aarray(nums, "nums");
+  abool3(passZero, "passZero");
+  const F3 = Fp;
+  const inverted = new Array(nums.length).fill(passZero ? F3.ZERO : void 0);
+  const multipliedAcc = nums.reduce((acc, num2, i) => {
+    if (F3.is0(num2))
+      return acc;
+    inverted[i] = acc;
+    return F3.mul(acc, num2);
+  }, F3.ONE);
+  const invertedAcc = F3.inv(multipliedAcc);
+  nums.reduceRight((acc, num2, i) => {
+    if (F3.is0(num2))
+      return acc;
+    inverted[i] = F3.mul(acc, inverted[i]);
+    return F3.mul(acc, num2);
+  }, invertedAcc);
+  return inverted;
+}
+function FpLegendre2(Fp, n2) {
+  validateField2(Fp);
+  const F3 = Fp;
+  aoddModulus(F3.ORDER, "FpLegendre");
+  const p1mod2 = (F3.ORDER - _1n9) / _2n6;
+  const powered = F3.pow(n2, p1mod2);
+  const yes2 = F3.eql(powered, F3.ONE);
+  const zero = F3.eql(powered, F3.ZERO);
+  const no = F3.eql(powered, F3.neg(F3.ONE));
+  if (!yes2 && !zero && !no)
+    throw new Error("invalid Legendre symbol result");
+  return yes2 ? 1 : zero ? 0 : -1;
+}
+function nLength2(n2, nBitLength) {
+  if (nBitLength !== void 0)
+    anumber5(nBitLength);
+  if (n2 <= _0n8)
+    throw new Error("invalid n length: expected positive n, got " + n2);
+  if (nBitLength !== void 0 && nBitLength < 1)
+    throw new Error("invalid n length: expected positive bit length, got " + nBitLength);
+  const bits = bitLen2(n2);
+  if (nBitLength !== void 0 && nBitLength < bits)
+    throw new Error(`invalid n length: expected nBitLength (${nBitLength}) >= bitLen(n) (${bits})`);
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : bits;
+  const nByteLength = Math.ceil(_nBitLength / 8);
+  return { nBitLength: _nBitLength, nByteLength };
+}
+var FIELD_SQRT = /* @__PURE__ */ new WeakMap();
+var _Field2 = class {
+  ORDER;
+  BITS;
+  BYTES;
+  isLE;
+  ZERO = _0n8;
+  ONE = _1n9;
+  _lengths;
+  _mod;
+  constructor(ORDER, opts2 = {}) {
+    if (ORDER <= _1n9)
+      throw new Error("invalid field: expected ORDER > 1, got " + ORDER);
+    let _nbitLength = void 0;
+    this.isLE = false;
+    if (opts2 != null && typeof opts2 === "object") {
+      if (typeof opts2.BITS === "number")
+        _nbitLength = opts2.BITS;
+      if (typeof opts2.sqrt === "function")
+        Object.defineProperty(this, "sqrt", { value: opts2.sqrt, enumerable: true });
+      if (typeof opts2.isLE === "boolean")
+        this.isLE = opts2.isLE;
+      if (opts2.allowedLengths)
+        this._lengths = Object.freeze(opts2.allowedLengths.slice());
+      if (typeof opts2.modFromBytes === "boolean")
+        this._mod = opts2.modFromBytes;
+    }
+    const { nBitLength, nByteLength } = nLength2(ORDER, _nbitLength);
+    if (nByteLength > 2048)
+      throw new Error("invalid field: expected ORDER of <= 2048 bytes");
+    this.ORDER = ORDER;
+    this.BITS = nBitLength;
+    this.BYTES = nByteLength;
+    Object.freeze(this);
+  }
+  create(num2) {
+    return mod3(num2, this.ORDER);
+  }
+  isValid(num2) {
+    if (typeof num2 !== "bigint")
+      throw new TypeError("invalid field element: expected bigint, got " + typeof num2);
+    return _0n8 <= num2 && num2 < this.ORDER;
+  }
+  is0(num2) {
+    return num2 === _0n8;
+  }
+  // is valid and invertible
+  isValidNot0(num2) {
+    return !this.is0(num2) && this.isValid(num2);
+  }
+  isOdd(num2) {
+    return (num2 & _1n9) === _1n9;
+  }
+  neg(num2) {
+    return mod3(-num2, this.ORDER);
+  }
+  eql(lhs, rhs) {
+    return lhs === rhs;
+  }
+  sqr(num2) {
+    return mod3(num2 * num2, this.ORDER);
+  }
+  add(lhs, rhs) {
+    return mod3(lhs + rhs, this.ORDER);
+  }
+  sub(lhs, rhs) {
+    return mod3(lhs - rhs, this.ORDER);
+  }
+  mul(lhs, rhs) {
+    return mod3(lhs * rhs, this.ORDER);
+  }
+  pow(num2, power) {
+    return pow(num2, power, this.ORDER);
+  }
+  div(lhs, rhs) {
+    return mod3(lhs * invert2(rhs, this.ORDER), this.ORDER);
+  }
+  // Same as above, but doesn't normalize
+  sqrN(num2) {
+    return num2 * num2;
+  }
+  addN(lhs, rhs) {
+    return lhs + rhs;
+  }
+  subN(lhs, rhs) {
+    return lhs - rhs;
+  }
+  mulN(lhs, rhs) {
+    return lhs * rhs;
+  }
+  inv(num2) {
+    return invert2(num2, this.ORDER);
+  }
+  sqrt(num2) {
+    let sqrt = FIELD_SQRT.get(this);
+    if (!sqrt)
+      FIELD_SQRT.set(this, sqrt = FpSqrt2(this.ORDER));
+    return sqrt(this, num2);
+  }
+  toBytes(num2) {
+    return this.isLE ? numberToBytesLE2(num2, this.BYTES) : numberToBytesBE2(num2, this.BYTES);
+  }
+  fromBytes(bytes, skipValidation = false) {
+    abytes5(bytes);
+    const { _lengths: allowedLengths, BYTES, isLE: isLE4, ORDER, _mod: modFromBytes } = this;
+    if (allowedLengths) {
+      if (bytes.length < 1 || !allowedLengths.includes(bytes.length) || bytes.length > BYTES) {
+        throw new Error("Field.fromBytes: expected " + allowedLengths + " bytes, got " + bytes.length);
+      }
+      const padded = new Uint8Array(BYTES);
+      padded.set(bytes, isLE4 ? 0 : padded.length - bytes.length);
+      bytes = padded;
+    }
+    if (bytes.length !== BYTES)
+      throw new Error("Field.fromBytes: expected " + BYTES + " bytes, got " + bytes.length);
+    let scalar = isLE4 ? bytesToNumberLE2(bytes) : bytesToNumberBE2(bytes);
+    if (modFromBytes)
+      scalar = mod3(scalar, ORDER);
+    if (!skipValidation) {
+      if (!this.isValid(scalar))
+        throw new Error("invalid field element: outside of range 0..ORDER");
+    }
+    return scalar;
+  }
+  // TODO: we don't need it here, move out to separate fn
+  invertBatch(lst) {
+    return FpInvertBatch2(this, lst, true);
+  }
+  // We can't move this out because Fp6, Fp12 implement it
+  // and it's unclear what to return in there.
+  cmov(a, b, condition) {
+    abool3(condition, "condition");
+    return condition ? b : a;
+  }
+};
+function Field2(ORDER, opts2 = {}) {
+  Object.freeze(_Field2.prototype);
+  return new _Field2(ORDER, opts2);
+}
+function getFieldBytesLength2(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  if (fieldOrder <= _1n9)
+    throw new Error("field order must be greater than 1");
+  const bitLength = bitLen2(fieldOrder - _1n9);
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength2(fieldOrder) {
+  const length = getFieldBytesLength2(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField2(key, fieldOrder, isLE4 = false) {
+  abytes5(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength2(fieldOrder);
+  const minLen = Math.max(getMinHashLength2(fieldOrder), 16);
+  if (len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num2 = isLE4 ? bytesToNumberLE2(key) : bytesToNumberBE2(key);
+  const reduced = mod3(num2, fieldOrder - _1n9) + _1n9;
+  return isLE4 ? numberToBytesLE2(reduced, fieldLen) : numberToBytesBE2(reduced, fieldLen);
+}
+
+// node_modules/@noble/curves/abstract/curve.js
+var _0n9 = /* @__PURE__ */ BigInt(0);
+var _1n10 = /* @__PURE__ */ BigInt(1);
+var _4n4 = /* @__PURE__ */ BigInt(4);
+var BLIND_BYTES = 16;
+var BLIND_BITS = 128;
+var FW_WINDOW = 5;
+var TABLE_BYTES_MAX = /* @__PURE__ */ (() => 2 ** 31)();
+function validatePointCons(Point) {
+  const pc = Point;
+  if (typeof pc !== "function")
+    throw new TypeError('"Point" expected constructor, got type=' + typeof Point);
+  afunction(pc.fromAffine, "Point.fromAffine");
+  afunction(pc.fromBytes, "Point.fromBytes");
+  afunction(pc.fromHex, "Point.fromHex");
+  aobject3(pc.BASE, "Point.BASE");
+  aobject3(pc.ZERO, "Point.ZERO");
+  validateField2(pc.Fp);
+  validateField2(pc.Fn);
+}
+function normalizeZ2(c, points) {
+  validatePointCons(c);
+  validateMSMPoints(points, c);
+  const invertedZs = FpInvertBatch2(c.Fp, points.map((p) => p.Z));
+  return points.map((p, i) => c.fromAffine(p.toAffine(invertedZs[i])));
+}
+function validateW2(W, bits, min = 1) {
+  if (!Number.isSafeInteger(W) || W < min || W > bits)
+    throw new Error("invalid window size, expected [" + min + ".." + bits + "], got W=" + W);
+}
+function validateTableBytes(numPoints, fpBytes) {
+  const bytes = numPoints * (4 * fpBytes + 128);
+  if (bytes > TABLE_BYTES_MAX)
+    throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
+}
+function probeRandomBytes(randomBytes8, length) {
+  if (randomBytes8 === void 0)
+    return void 0;
+  afunction(randomBytes8, "randomBytes");
+  try {
+    const probe = randomBytes8(length);
+    if (!isBytes5(probe) || probe.length !== length)
+      return void 0;
+  } catch {
+    return void 0;
+  }
+  return randomBytes8;
+}
+function validateMSMPoints(points, c) {
+  aarray(points, "points");
+  points.forEach((p, i) => {
+    if (!(p instanceof c))
+      throw new Error("invalid point at index " + i);
+  });
+}
+function validateMSMScalars(scalars, field, maxScalar) {
+  if (!Array.isArray(scalars))
+    throw new Error("array of scalars expected");
+  scalars.forEach((s, i) => {
+    const ok = maxScalar === void 0 ? field.isValid(s) : isPosBig2(s) && s < maxScalar;
+    if (!ok)
+      throw new Error("invalid scalar at index " + i);
+  });
+}
+var pointWindowSizes2 = /* @__PURE__ */ new WeakMap();
+function getWindowSize(P) {
+  return pointWindowSizes2.get(P) || 1;
+}
+function oddMultiples(p, size) {
+  const dbl = p.double();
+  const t = [p];
+  for (let j = 1; j < size; j++)
+    t.push(t[j - 1].add(dbl));
+  return t;
+}
+function wnafDigits(n2, W) {
+  const size = 2 ** W;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const d = [];
+  while (n2 > _0n9) {
+    let w = 0;
+    if (n2 & _1n10) {
+      w = Number(n2 & mask);
+      if (w >= half)
+        w -= size;
+      n2 -= BigInt(w);
+    }
+    d.push(w);
+    n2 >>= _1n10;
+  }
+  return d;
+}
+function signedWindowDigits(n2, W, windows) {
+  const size = 2 ** W;
+  const half = size / 2;
+  const mask = BigInt(size - 1);
+  const shiftBy = BigInt(W);
+  const d = [];
+  for (let w = 0; w < windows; w++) {
+    let v = Number(n2 & mask);
+    n2 >>= shiftBy;
+    if (v > half) {
+      v -= size;
+      n2 += _1n10;
+    }
+    d.push(v);
+  }
+  if (n2 !== _0n9)
+    throw new Error("invalid wnaf");
+  return d;
+}
+function wnafWalk(zero, tables, digits) {
+  let max = 0;
+  for (const d of digits)
+    max = Math.max(max, d.length);
+  let acc = zero;
+  for (let bit = max - 1; bit >= 0; bit--) {
+    if (bit !== max - 1)
+      acc = acc.double();
+    for (let i = 0; i < digits.length; i++) {
+      const w = digits[i][bit];
+      if (w) {
+        const item = tables[i][Math.abs(w) - 1 >> 1];
+        acc = acc.add(w < 0 ? item.negate() : item);
+      }
+    }
+  }
+  return acc;
+}
+var ScalarMultiplier = class {
+  Point;
+  BASE;
+  ZERO;
+  randomBytes;
+  wnafPrecomputes = /* @__PURE__ */ new WeakMap();
+  baseCanBeBlinded;
+  bits;
+  // Parametrized with a given Point class (not individual point)
+  constructor(Point, randomBytes8) {
+    validatePointCons(Point);
+    this.randomBytes = probeRandomBytes(randomBytes8, BLIND_BYTES);
+    this.Point = Point;
+    this.BASE = Point.BASE;
+    this.ZERO = Point.ZERO;
+    this.bits = Point.Fn.BITS;
+  }
+  /**
+   * Creates a signed fixed-window wNAF precomputation table: for every window w, the
+   * multiples `[1..2^(W−1)]⋅2^(w⋅W)⋅P`, flattened. All doublings are baked into the table,
+   * so cached multiplication is additions-only. `windows = ceil(bits/W) + 1`: the extra
+   * window absorbs the final carry of signed-digit recoding.
+   * For a 256-bit curve and W=6, the table is 44⋅32 = 1408 points.
+   * @param point - Point instance
+   * @param W - window size
+   * @param bits - scalar bitlength the table must cover
+   */
+  buildWnafTable(point, W, bits) {
+    const windows = Math.ceil(bits / W) + 1;
+    const half = 2 ** (W - 1);
+    const comp = [];
+    let base2 = point;
+    for (let w = 0; w < windows; w++) {
+      let acc = base2;
+      for (let i = 0; i < half; i++) {
+        comp.push(acc);
+        acc = acc.add(base2);
+      }
+      base2 = comp[comp.length - 1].double();
+    }
+    return { W, bits, windows, comp };
+  }
+  /**
+   * Implements ec multiplication using precomputed signed fixed-window wNAF tables.
+   * Constant-time: fixed window count with one table addition per window — zero digits feed
+   * the fake accumulator — and no doublings; the lookup scans the whole window slice.
+   * Scalar bounds are validated by the public entry points ({@link ScalarMultiplier.mulCT},
+   * {@link ScalarMultiplier.mulCTBlinded}, {@link ScalarMultiplier.mulUnsafe});
+   * signedWindowDigits throws if `n` exceeds the table.
+   * @returns real and fake (for const-time) points
+   */
+  wnafCachedCT(precomputes, n2) {
+    const { W, windows, comp } = precomputes;
+    const half = 2 ** (W - 1);
+    const digits = signedWindowDigits(n2, W, windows);
+    let p = this.ZERO;
+    let f = this.BASE;
+    for (let w = 0; w < windows; w++) {
+      const digit = digits[w];
+      const start = w * half;
+      const idx = Math.abs(digit) - 1;
+      let sel = comp[start];
+      for (let i = 1; i < half; i++)
+        sel = i === idx ? comp[start + i] : sel;
+      const neg = sel.negate();
+      if (digit === 0)
+        f = f.add(comp[start]);
+      else
+        p = p.add(digit < 0 ? neg : sel);
+    }
+    return { p, f };
+  }
+  // Cache key is point identity plus (W, bits); at most two entries exist per point (public-width
+  // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
+  // incompatible `transform(...)` layouts and expect a separate cache entry.
+  getWnafPrecomputes(W, point, bits, transform2) {
+    let entries = this.wnafPrecomputes.get(point);
+    let comp = entries?.find((entry) => entry.W === W && entry.bits === bits);
+    if (!comp) {
+      comp = this.buildWnafTable(point, W, bits);
+      if (typeof transform2 === "function")
+        comp = { ...comp, comp: transform2(comp.comp) };
+      if (!entries) {
+        entries = [];
+        this.wnafPrecomputes.set(point, entries);
+      }
+      entries.push(comp);
+    }
+    return comp;
+  }
+  assertPoint(point) {
+    if (!(point instanceof this.Point))
+      throw new TypeError('"point" expected Point instance, got type=' + typeof point);
+  }
+  // Shared prologue of the constant-time entry points. Rejects scalar 0: in key/signature-style
+  // callers a zero scalar means broken upstream plumbing, and concrete Points already reject it.
+  // Uses inRange instead of Fn.isValidNot0: validateField() only certifies the arithmetic subset.
+  validateMulInput(point, scalar) {
+    this.assertPoint(point);
+    if (!inRange2(scalar, _1n10, this.Point.Fn.ORDER))
+      throw new Error("invalid scalar");
+  }
+  // Constant-time dispatch shared by mulCT / mulCTBlinded. Un-precomputed points (W===1, e.g.
+  // ECDH peer keys) skip building a throwaway cached table in favor of a small fixed-window
+  // multiply. `n` must be < 2^bits.
+  runCT(point, n2, bits, transform2) {
+    const W = getWindowSize(point);
+    if (W === 1)
+      return this.fixedWindowCT(point, n2, bits);
+    return this.wnafCachedCT(this.getWnafPrecomputes(W, point, bits, transform2), n2);
+  }
+  mulCT(point, scalar, transform2) {
+    this.validateMulInput(point, scalar);
+    return this.runCT(point, scalar, this.bits, transform2);
+  }
+  mulCTBlinded(point, scalar, transform2) {
+    this.validateMulInput(point, scalar);
+    if (this.randomBytes === void 0)
+      throw new Error("randomBytes is required for scalar blinding");
+    const bits = this.Point.Fn.BITS + BLIND_BITS;
+    const blind = this.randomBytes(BLIND_BYTES);
+    if (!isBytes5(blind) || blind.length !== BLIND_BYTES)
+      throw new Error("randomBytes returned invalid byte array");
+    blind[0] = blind[0] & 63 | 128;
+    const n2 = scalar + bytesToNumberBE2(blind) * this.Point.Fn.ORDER;
+    return this.runCT(point, n2, bits, transform2);
+  }
+  /**
+   * Constant-time multiplication `n*point` for an un-precomputed point, via a small fixed window.
+   * A cached wNAF table only pays off when reused; a flat 2^FW_WINDOW table (`size-1` adds) is
+   * far cheaper to build for a single use. The point-operation sequence is independent of `n`:
+   * build the table, then per window exactly FW_WINDOW doublings, a data-oblivious scan over
+   * every table entry, and one addition (adds the identity when the window digit is 0 — never
+   * skipped).
+   *
+   * `n` must be `< 2^bits`. Assumes complete addition (adding the identity costs the same as any
+   * add), which holds for the Weierstrass/Edwards point types used here. The table is left in
+   * projective form (no normalizeZ): normalizing this small a table costs more than the
+   * mixed-add savings it would buy for a single multiply.
+   * @returns real point `p`; `f` duplicates it only to match {@link wnafCachedCT}'s return shape
+   * (this path needs no fake accumulator — its op-count is already scalar-independent).
+   */
+  fixedWindowCT(point, n2, bits) {
+    const W = FW_WINDOW;
+    const size = 1 << W;
+    const mask = bitMask2(W);
+    const table4 = new Array(size);
+    table4[0] = this.ZERO;
+    for (let i = 1; i < size; i++)
+      table4[i] = table4[i - 1].add(point);
+    const windows = Math.ceil(bits / W);
+    let acc = this.ZERO;
+    for (let window2 = windows - 1; window2 >= 0; window2--) {
+      if (window2 !== windows - 1)
+        for (let d = 0; d < W; d++)
+          acc = acc.double();
+      const digit = Number(n2 >> BigInt(window2 * W) & mask);
+      let sel = table4[0];
+      for (let i = 1; i < size; i++)
+        sel = i === digit ? table4[i] : sel;
+      acc = acc.add(sel);
+    }
+    return { p: acc, f: acc };
+  }
+  shouldBlind(point, cofactor) {
+    if (this.randomBytes === void 0)
+      return false;
+    if (cofactor === _1n10)
+      return true;
+    if (point !== this.BASE)
+      return false;
+    if (this.baseCanBeBlinded === void 0)
+      this.baseCanBeBlinded = this.mulUnsafe(this.BASE, this.Point.Fn.ORDER).is0();
+    return this.baseCanBeBlinded;
+  }
+  mulSecret(point, scalar, cofactor, transform2) {
+    return this.shouldBlind(point, cofactor) ? this.mulCTBlinded(point, scalar, transform2) : this.mulCT(point, scalar, transform2);
+  }
+  mulUnsafe(point, scalar, transform2) {
+    this.assertPoint(point);
+    if (!isPosBig2(scalar))
+      throw new Error("invalid scalar");
+    const W = getWindowSize(point);
+    if (W === 1 || scalar >= this.Point.Fn.ORDER)
+      return mulAddUnsafe(this.Point, [point], [scalar], true);
+    const precomputes = this.getWnafPrecomputes(W, point, this.bits, transform2);
+    return this.wnafCachedCT(precomputes, scalar).p;
+  }
+  // Remembers the window size used for precomputed wNAF multiplication of the given point
+  // and drops any previously built tables. Usually only the base point is precomputed.
+  // W=1 resets the point to the un-precomputed (table-less) paths.
+  // W is additionally capped so tables stay under ~2 GiB ({@link TABLE_BYTES_MAX}).
+  setWindowSize(point, W) {
+    this.assertPoint(point);
+    validateW2(W, this.bits);
+    const windows = Math.ceil((this.bits + BLIND_BITS) / W) + 1;
+    validateTableBytes(windows * 2 ** (W - 1), this.Point.Fp.BYTES);
+    pointWindowSizes2.set(point, W);
+    this.wnafPrecomputes.delete(point);
+  }
+  // True when a window size is set: tables themselves are built lazily on first multiply.
+  hasWindowSize(point) {
+    return getWindowSize(point) !== 1;
+  }
+};
+function mulAddUnsafe(c, points, scalars, allowOversized = false) {
+  validatePointCons(c);
+  validateMSMPoints(points, c);
+  abool3(allowOversized, "allowOversized");
+  validateMSMScalars(scalars, c.Fn, allowOversized ? c.Fn.ORDER ** _4n4 : void 0);
+  if (points.length !== scalars.length)
+    throw new Error("arrays of points and scalars must have equal length");
+  const tables = points.map((p) => oddMultiples(p, 4));
+  const digits = scalars.map((n2) => wnafDigits(n2, 4));
+  return wnafWalk(c.ZERO, tables, digits);
+}
+function createField2(order, field, isLE4) {
+  if (field) {
+    if (field.ORDER !== order)
+      throw new Error("Field.ORDER must match order: Fp == p, Fn == n");
+    validateField2(field);
+    return field;
+  } else {
+    return Field2(order, { isLE: isLE4 });
+  }
+}
+function createCurveFields2(type, CURVE, curveOpts = {}, FpFnLE) {
+  if (type !== "weierstrass" && type !== "edwards")
+    throw new Error('expected curve type "weierstrass" or "edwards"');
+  if (FpFnLE === void 0)
+    FpFnLE = type === "edwards";
+  if (!CURVE || typeof CURVE !== "object")
+    throw new Error(`expected valid ${type} CURVE object`);
+  validateObject2(curveOpts);
+  for (const p of ["p", "n", "h"]) {
+    const val = CURVE[p];
+    if (!(isPosBig2(val) && val !== _0n9))
+      throw new Error(`CURVE.${p} must be positive bigint`);
+  }
+  const Fp = createField2(CURVE.p, curveOpts.Fp, FpFnLE);
+  const Fn = createField2(CURVE.n, curveOpts.Fn, FpFnLE);
+  const _b = type === "weierstrass" ? "b" : "d";
+  const params = ["Gx", "Gy", "a", _b];
+  for (const p of params) {
+    if (!Fp.isValid(CURVE[p]))
+      throw new Error(`CURVE.${p} must be valid field element of CURVE.Fp`);
+  }
+  CURVE = Object.freeze(Object.assign({}, CURVE));
+  return { CURVE, Fp, Fn };
+}
+function createKeygen2(randomSecretKey, getPublicKey) {
+  return function keygen(seed) {
+    const secretKey = randomSecretKey(seed);
+    return { secretKey, publicKey: getPublicKey(secretKey) };
+  };
+}
+
+// node_modules/@noble/curves/abstract/der.js
+var _0n10 = /* @__PURE__ */ BigInt(0);
+var DERErr2 = class extends Error {
+  constructor(m = "") {
+    super(m);
+  }
+};
+var _DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr2,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag, data) => {
+      const { Err: E } = _DER;
+      asafenumber(tag, "tag");
+      if (tag < 0 || tag > 255)
+        throw new E("tlv.encode: wrong tag");
+      astring(data, "data");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded2(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded2(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded2(tag);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag, data) {
+      const { Err: E } = _DER;
+      data = abytes5(data, void 0, "DER data");
+      let pos = 0;
+      if (tag < 0 || tag > 255)
+        throw new E("tlv.decode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag)
+        throw new E("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b of lengthBytes)
+          length = length << 8 | b;
+        pos += lenLen;
+        if (length < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v = data.subarray(pos, pos + length);
+      if (v.length !== length)
+        throw new E("tlv.decode: wrong value length");
+      return { v, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num2) {
+      const { Err: E } = _DER;
+      abignumber2(num2);
+      if (num2 < _0n10)
+        throw new E("integer: negative integers are not allowed");
+      let hex3 = numberToHexUnpadded2(num2);
+      if (Number.parseInt(hex3[0], 16) & 8)
+        hex3 = "00" + hex3;
+      if (hex3.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex3;
+    },
+    decode(data) {
+      const { Err: E } = _DER;
+      if (data.length < 1)
+        throw new E("invalid signature integer: empty");
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data.length > 1 && data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE2(data);
+    }
+  },
+  toSig(bytes, maxScalarBytes) {
+    const { Err: E, _int: int2, _tlv: tlv } = _DER;
+    if (maxScalarBytes !== void 0) {
+      asafenumber(maxScalarBytes, "maxScalarBytes");
+      if (maxScalarBytes < 1)
+        throw new E("invalid signature: maxScalarBytes must be positive");
+    }
+    const data = abytes5(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    if (maxScalarBytes !== void 0 && (rBytes.length > maxScalarBytes || sBytes.length > maxScalarBytes))
+      throw new E("invalid signature: integer too large");
+    return { r: int2.decode(rBytes), s: int2.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int2 } = _DER;
+    validateObject2(sig, { r: "bigint", s: "bigint" }, {}, "sig");
+    const rs = tlv.encode(2, int2.encode(sig.r));
+    const ss = tlv.encode(2, int2.encode(sig.s));
+    const seq = rs + ss;
+    return tlv.encode(48, seq);
+  }
+};
+var DER2 = /* @__PURE__ */ (() => {
+  Object.freeze(_DER._tlv);
+  Object.freeze(_DER._int);
+  return Object.freeze(_DER);
+})();
+
+// node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest2 = (num2, den) => (num2 + (num2 >= 0 ? den : -den) / _2n7) / den;
+function _splitEndoScalar2(k, basis, n2) {
+  aInRange2("scalar", k, _0n11, n2);
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest2(b2 * k, n2);
+  const c2 = divNearest2(-b1 * k, n2);
+  let k1 = k - c1 * a1 - c2 * a2;
+  let k2 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n11;
+  const k2neg = k2 < _0n11;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k2 = -k2;
+  const MAX_NUM = bitMask2(Math.ceil(bitLen2(n2) / 2)) + _1n11;
+  if (k1 < _0n11 || k1 >= MAX_NUM || k2 < _0n11 || k2 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed for k");
+  }
+  return { k1neg, k1, k2neg, k2 };
+}
+function validateSigFormat2(format2) {
+  if (!["compact", "recovered", "der"].includes(format2))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format2;
+}
+function validateSigOpts2(opts2, def) {
+  validateObject2(opts2);
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool3(optsn.lowS, "lowS");
+  abool3(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat2(optsn.format);
+  return optsn;
+}
+var _0n11 = /* @__PURE__ */ BigInt(0);
+var _1n11 = /* @__PURE__ */ BigInt(1);
+var _2n7 = /* @__PURE__ */ BigInt(2);
+var _3n5 = /* @__PURE__ */ BigInt(3);
+var _4n5 = /* @__PURE__ */ BigInt(4);
+function weierstrass2(params, extraOpts = {}) {
+  const validated = createCurveFields2("weierstrass", params, extraOpts);
+  const Fp = validated.Fp;
+  const Fn = validated.Fn;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject2(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object",
+    randomBytes: "function"
+  });
+  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
+  const randomBytes8 = extraOpts.randomBytes === void 0 ? randomBytes5 : extraOpts.randomBytes;
+  if (endoOpts) {
+    if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const endo = endoOpts ? {
+    beta: endoOpts.beta,
+    basises: endoOpts.basises.map((basis) => [...basis])
+  } : void 0;
+  const lengths = getWLengths2(Fp, Fn);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    if (point.is0()) {
+      if (!allowInfinityPoint)
+        throw new Error("bad point: ZERO");
+      return Uint8Array.of(0);
+    }
+    const { x, y } = point.toAffine();
+    const bx = Fp.toBytes(x);
+    abool3(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y);
+      return concatBytes3(pprefix2(hasEvenY), bx);
+    } else {
+      return concatBytes3(Uint8Array.of(4), bx, Fp.toBytes(y));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes5(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (allowInfinityPoint && length === 1 && head === 0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (length === comp && (head === 2 || head === 3)) {
+      const x = Fp.fromBytes(tail);
+      if (!Fp.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x);
+      let y;
+      try {
+        y = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y = Fp.neg(y);
+      return { x, y };
+    } else if (length === uncomp && head === 4) {
+      const L = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L));
+      const y = Fp.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y))
+        throw new Error("bad point: is not on curve");
+      return { x, y };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
+  const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
+  const b3 = Fp.mul(CURVE.b, _3n5);
+  const mulA = Fp.is0(CURVE.a) ? (_) => Fp.ZERO : (x) => Fp.mul(CURVE.a, x);
+  function weierstrassEquation(x) {
+    const x2 = Fp.sqr(x);
+    const x3 = Fp.mul(x2, x);
+    return Fp.add(Fp.add(x3, Fp.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y) {
+    const left = Fp.sqr(y);
+    const right = weierstrassEquation(x);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n5), _4n5);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n2, banZero = false) {
+    if (!Fp.isValid(n2) || banZero && Fp.is0(n2))
+      throw new Error(`bad point coordinate ${title}`);
+    return typeof n2 === "object" && n2 !== null ? Fp.create(n2) : n2;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar2(k, endo.basises, Fn.ORDER);
+  }
+  function pushWnafPair(points, scalars, p, k) {
+    if (!Fn.isValid(k))
+      throw new RangeError("invalid scalar: out of range");
+    if (endo) {
+      const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(k);
+      const psi = new Point(Fp.mul(p.X, endo.beta), p.Y, p.Z);
+      points.push(k1neg ? p.negate() : p, k2neg ? psi.negate() : psi);
+      scalars.push(k1, k2);
+    } else {
+      points.push(p);
+      scalars.push(k);
+    }
+  }
+  const validityCache = /* @__PURE__ */ new WeakSet();
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X, Y, Z) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y, true);
+      this.Z = acoord("z", Z);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p) {
+      const { x, y } = p || {};
+      if (!p || !Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("invalid affine point");
+      if (p instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x) && Fp.is0(y))
+        return Point.ZERO;
+      return new Point(x, y, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P = Point.fromAffine(decodePoint(abytes5(bytes, void 0, "point")));
+      P.assertValidity();
+      return P;
+    }
+    static fromHex(hex3) {
+      return Point.fromBytes(hexToBytes3(hex3));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     * @param isLazy - true will defer table computation until the first multiplication
+     */
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n5);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      const p = this;
+      if (p.is0()) {
+        if (allowInfinityPoint && Fp.is0(p.X) && Fp.eql(p.Y, Fp.ONE) && Fp.is0(p.Z))
+          return;
+        throw new Error("bad point: ZERO");
+      }
+      if (validityCache.has(p))
+        return;
+      const { x, y } = p.toAffine();
+      if (!Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("bad point: x or y not field elements");
+      if (!isValidXY(x, y))
+        throw new Error("bad point: equation left != right");
+      if (!p.isTorsionFree())
+        throw new Error("bad point: not in prime-order subgroup");
+      validityCache.add(p);
+    }
+    hasEvenY() {
+      const { y } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z2), Fp.mul(X2, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z2), Fp.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = mulA(Z3);
+      Y3 = Fp.mul(b3, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b3, Z3);
+      t2 = mulA(t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = mulA(t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X2);
+      let t1 = Fp.mul(Y1, Y2);
+      let t2 = Fp.mul(Z1, Z2);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X2, Y2);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X2, Z2);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y2, Z2);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = mulA(t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = mulA(t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = mulA(t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      aprjpoint(other);
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses precomputed tables (signed fixed-window wNAF) when available.
+     * Uses scalar blinding and avoids endomorphism splitting in the secret-scalar path.
+     * @param scalar - by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      if (!Fn.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: out of range");
+      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p, f])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
+     * when available (two half-width scalars sharing one halved doubling chain).
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(scalar) {
+      const p = this;
+      const sc = scalar;
+      if (!Fn.isValid(sc))
+        throw new RangeError("invalid scalar: out of range");
+      if (sc === _0n11 || p.is0())
+        return Point.ZERO;
+      if (sc === _1n11)
+        return p;
+      if (wnaf.hasWindowSize(this))
+        return wnaf.mulUnsafe(p, sc, normalize);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, p, sc);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Non-constant-time double-scalar multiplication `a⋅this + b⋅other` (Strauss–Shamir).
+     * Both walks share one doubling chain via {@link mulAddUnsafe}, and GLV endomorphism
+     * (when available) halves the chain again by splitting each scalar into two half-width
+     * parts. Used by ECDSA verification and public-key recovery for `R = u1⋅G + u2⋅P`.
+     * Only for public scalars.
+     */
+    mulAddUnsafe(a, other, b) {
+      aprjpoint(other);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, this, a);
+      pushWnafPair(points, scalars, other, b);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * (X, Y, Z) ∋ (x=X/Z, y=Y/Z).
+     * @param invertedZ - Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      const p = this;
+      let iz = invertedZ;
+      if (iz != null && !Fp.isValid(iz))
+        throw new RangeError('"invertedZ" expected valid field element');
+      const { X, Y, Z } = p;
+      if (Fp.eql(Z, Fp.ONE))
+        return { x: X, y: Y };
+      const is0 = p.is0();
+      if (iz == null)
+        iz = is0 ? Fp.ONE : Fp.inv(Z);
+      const x = Fp.mul(X, iz);
+      const y = Fp.mul(Y, iz);
+      const zz = Fp.mul(Z, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ZERO };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y };
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      if (cofactor === _1n11)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.mulUnsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      if (cofactor === _1n11)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      if (cofactor === _1n11)
+        return this.is0();
+      return this.clearCofactor().is0();
+    }
+    toBytes(isCompressed = true) {
+      abool3(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex3(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+function pprefix2(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths2(Fp, Fn) {
+  return {
+    secretKey: Fn.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    // Raw compact `(r || s)` signature width; DER and recovered signatures use
+    // different lengths outside this helper.
+    signature: 2 * Fn.BYTES
+  };
+}
+function ecdh2(Point, ecdhOpts = {}) {
+  validatePointCons(Point);
+  const { Fn } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes5 : ecdhOpts.randomBytes;
+  const lengths = Object.assign(getWLengths2(Point.Fp, Fn), {
+    seed: Math.max(getMinHashLength2(Fn.ORDER), 16)
+  });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num2 = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num2);
+    } catch (error63) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !Point.fromBytes(publicKey).is0();
+    } catch (error63) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed) {
+    seed = seed === void 0 ? randomBytes_(lengths.seed) : seed;
+    return mapHashToField2(abytes5(seed, lengths.seed, "seed"), Fn.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    const allowedLengths = Fn._lengths;
+    if (!isBytes5(item))
+      return void 0;
+    const l = abytes5(item, void 0, "key").length;
+    const isPub = l === publicKey || l === publicKeyUncompressed;
+    const isSec = l === secretKey || !!allowedLengths?.includes(l);
+    if (isPub && isSec)
+      return void 0;
+    return isPub;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s = Fn.fromBytes(secretKeyA);
+    const b = Point.fromBytes(publicKeyB);
+    if (b.is0())
+      throw new Error("invalid public key: point at infinity");
+    return b.multiply(s).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen2(randomSecretKey, getPublicKey);
+  Object.freeze(utils);
+  Object.freeze(lengths);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa2(Point, hash2, ecdsaOpts = {}) {
+  validatePointCons(Point);
+  const hash_ = hash2;
+  ahash(hash_);
+  validateObject2(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  const opts2 = Object.assign({}, ecdsaOpts);
+  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
+  const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
+  const { Fp, Fn } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const blindLength = getMinHashLength2(CURVE_ORDER);
+  const csprng = probeRandomBytes(randomBytes8, blindLength);
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof opts2.lowS === "boolean" ? opts2.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeRecoveryLifts = CURVE_ORDER * _2n7 + _1n11 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number4) {
+    const HALF = CURVE_ORDER >> _1n11;
+    return number4 > HALF;
+  }
+  function validateRS(title, num2) {
+    if (!Fn.isValidNot0(num2))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num2;
+  }
+  function assertFieldSignIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("Field doesn't support isOdd");
+  }
+  function getRecoveryBit(x, y, r) {
+    assertFieldSignIsSupported();
+    return (x === r ? 0 : 2) | Number(Fp.isOdd(y));
+  }
+  function assertRecoverableCurve() {
+    if (hasLargeRecoveryLifts)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format2) {
+    validateSigFormat2(format2);
+    const size = lengths.signature;
+    const sizer = format2 === "compact" ? size : format2 === "recovered" ? size + 1 : void 0;
+    return abytes5(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s);
+      if (recovery != null) {
+        assertRecoverableCurve();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format2 = defaultSigOpts.format) {
+      validateSigLength(bytes, format2);
+      let recid;
+      if (format2 === "der") {
+        if (bytes.length > 2 * Fn.BYTES + 16)
+          throw new DER2.Err("invalid signature: DER signature too long");
+        const { r: r2, s: s2 } = DER2.toSig(abytes5(bytes), Fn.BYTES + 1);
+        return new Signature(r2, s2);
+      }
+      if (format2 === "recovered") {
+        recid = bytes[0];
+        format2 = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L = lengths.signature / 2;
+      const r = bytes.subarray(0, L);
+      const s = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+    }
+    static fromHex(hex3, format2) {
+      return this.fromBytes(hexToBytes3(hex3), format2);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    // Unlike the top-level helper below, this method expects a digest that has
+    // already been hashed to the curve's message representative.
+    recoverPublicKey(messageHash) {
+      const { r, s } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp.toBytes(radj);
+      const R = Point.fromBytes(concatBytes3(pprefix2((recovery & 1) === 0), x));
+      const ir = Fn.inv(radj);
+      const h = bits2int_modN(abytes5(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h * ir);
+      const u2 = Fn.create(s * ir);
+      const Q2 = Point.BASE.mulAddUnsafe(u1, R, u2);
+      if (Q2.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q2.assertValidity();
+      return Q2;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format2 = defaultSigOpts.format) {
+      validateSigFormat2(format2);
+      if (format2 === "der")
+        return hexToBytes3(DER2.hexFromSig(this));
+      const { r, s } = this;
+      const rb = Fn.toBytes(r);
+      const sb = Fn.toBytes(s);
+      if (format2 === "recovered") {
+        assertRecoverableCurve();
+        return concatBytes3(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes3(rb, sb);
+    }
+    toHex(format2) {
+      return bytesToHex3(this.toBytes(format2));
+    }
+  }
+  Object.freeze(Signature.prototype);
+  Object.freeze(Signature);
+  const bits2int = opts2.bits2int === void 0 ? function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num2 = bytesToNumberBE2(bytes);
+    const delta2 = bytes.length * 8 - fnBits;
+    return delta2 > 0 ? num2 >> BigInt(delta2) : num2;
+  } : opts2.bits2int;
+  const bits2int_modN = opts2.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
+    return Fn.create(bits2int(bytes));
+  } : opts2.bits2int_modN;
+  const ORDER_MASK = bitMask2(fnBits);
+  function int2octets(num2) {
+    aInRange2("num < 2^" + fnBits, num2, _0n11, ORDER_MASK);
+    return Fn.toBytes(num2);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes5(message, void 0, "message");
+    return prehash ? abytes5(hash_(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts3) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes5(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes3(...seedArgs);
+    const m = h1int;
+    function k2sig(kBytes) {
+      const k = bits2int(kBytes);
+      if (!Fn.isValidNot0(k))
+        return;
+      const q = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q.x);
+      if (r === _0n11)
+        return;
+      let s;
+      if (csprng !== void 0) {
+        const b = bytesToNumberBE2(mapHashToField2(csprng(blindLength), CURVE_ORDER));
+        const ibk = Fn.inv(Fn.mul(b, k));
+        const bm = Fn.mul(b, m);
+        const bd = Fn.mul(b, d);
+        s = Fn.create(ibk * Fn.create(bm + bd * r));
+      } else {
+        const ik = invertCt(k, CURVE_ORDER);
+        s = Fn.create(ik * Fn.create(m + r * d));
+      }
+      if (s === _0n11)
+        return;
+      let recovery = getRecoveryBit(q.x, q.y, r);
+      let normS = s;
+      if (lowS && isBiggerThanHalfOrder(s)) {
+        normS = Fn.neg(s);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign2(message, secretKey, opts3 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts3);
+    const drbg = createHmacDrbg2(hash_.outputLen, Fn.BYTES, hmac3);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts3.format);
+  }
+  function verify3(signature, message, publicKey, opts3 = {}) {
+    const { lowS, prehash, format: format2 } = validateSigOpts2(opts3, defaultSigOpts);
+    publicKey = abytes5(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes5(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format2);
+    try {
+      const sig = Signature.fromBytes(signature, format2);
+      const P = Point.fromBytes(publicKey);
+      if (P.is0())
+        return false;
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s } = sig;
+      const h = bits2int_modN(message);
+      const is = Fn.inv(s);
+      const u1 = Fn.create(h * is);
+      const u2 = Fn.create(r * is);
+      const R = Point.BASE.mulAddUnsafe(u1, P, u2);
+      if (R.is0())
+        return false;
+      const q = R.toAffine();
+      const v = Fn.create(q.x);
+      if (v !== r)
+        return false;
+      if (format2 === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+        return false;
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts3 = {}) {
+    const { prehash } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign: sign2,
+    verify: verify3,
+    recoverPublicKey,
+    Signature,
+    hash: hash_
+  });
+}
+
+// node_modules/@noble/curves/nist.js
+var p256_CURVE2 = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p256_Point2 = /* @__PURE__ */ weierstrass2(p256_CURVE2);
+var p2562 = /* @__PURE__ */ ecdsa2(p256_Point2, sha256);
+
+// node_modules/@noble/curves/abstract/edwards.js
+var _0n12 = /* @__PURE__ */ BigInt(0);
+var _1n12 = /* @__PURE__ */ BigInt(1);
+var _2n8 = /* @__PURE__ */ BigInt(2);
+var _4n6 = /* @__PURE__ */ BigInt(4);
+var _8n4 = /* @__PURE__ */ BigInt(8);
+function isEdValidXY(Fp, CURVE, x, y) {
+  const x2 = Fp.sqr(x);
+  const y2 = Fp.sqr(y);
+  const left = Fp.add(Fp.mul(CURVE.a, x2), y2);
+  const right = Fp.add(Fp.ONE, Fp.mul(CURVE.d, Fp.mul(x2, y2)));
+  return Fp.eql(left, right);
+}
+function edwards(params, extraOpts = {}) {
+  validateObject2(extraOpts, {}, {}, "extraOpts");
+  const opts2 = extraOpts;
+  const validated = createCurveFields2("edwards", params, opts2, opts2.FpFnLE);
+  const { Fp, Fn } = validated;
+  let CURVE = validated.CURVE;
+  const { h: cofactor } = CURVE;
+  if (FpLegendre2(Fp, CURVE.a) !== 1)
+    throw new Error("edwards: CURVE.a must be a square in Fp for complete addition formulas");
+  if (FpLegendre2(Fp, CURVE.d) !== -1)
+    throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
+  validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
+  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
+  const MASK = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
+  function isOdd(n2) {
+    if (!Fp.isOdd)
+      throw new Error("Field does not have .isOdd()");
+    return Fp.isOdd(n2);
+  }
+  const uvRatio2 = opts2.uvRatio === void 0 ? (u, v) => {
+    try {
+      return { isValid: true, value: Fp.sqrt(Fp.div(u, v)) };
+    } catch (e) {
+      return { isValid: false, value: _0n12 };
+    }
+  } : opts2.uvRatio;
+  if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const mulA = Fp.eql(CURVE.a, Fp.neg(Fp.ONE)) ? (x) => Fp.neg(x) : Fp.eql(CURVE.a, Fp.ONE) ? (x) => x : (x) => Fp.mul(CURVE.a, x);
+  function acoord(title, n2, banZero = false) {
+    const min = banZero ? _1n12 : _0n12;
+    aInRange2("coordinate " + title, n2, min, MASK);
+    return n2;
+  }
+  function aedpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("EdwardsPoint expected");
+  }
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE, Fp.mul(CURVE.Gx, CURVE.Gy));
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    T;
+    constructor(X, Y, Z, T2) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y);
+      this.Z = acoord("z", Z, true);
+      this.T = acoord("t", T2);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /**
+     * Create one extended Edwards point from affine coordinates.
+     * Does NOT validate that the point is on-curve or torsion-free.
+     * Use `.assertValidity()` on adversarial inputs.
+     */
+    static fromAffine(p) {
+      if (p instanceof Point)
+        throw new Error("extended point not allowed");
+      const { x, y } = p || {};
+      acoord("x", x);
+      acoord("y", y);
+      return new Point(x, y, Fp.ONE, Fp.mul(x, y));
+    }
+    // Uses algo from RFC8032 5.1.3.
+    static fromBytes(bytes, zip215 = false) {
+      const len = Fp.BYTES;
+      const { a, d } = CURVE;
+      bytes = copyBytes4(abytes5(bytes, len, "point"));
+      abool3(zip215, "zip215");
+      const normed = copyBytes4(bytes);
+      const lastByte = bytes[len - 1];
+      normed[len - 1] = lastByte & ~128;
+      const y = bytesToNumberLE2(normed);
+      const max = zip215 ? MASK : Fp.ORDER;
+      aInRange2("point.y", y, _0n12, max);
+      const y2 = Fp.sqr(y);
+      const u = Fp.sub(y2, Fp.ONE);
+      const v = Fp.sub(Fp.mulN(d, y2), a);
+      let { isValid, value: x } = uvRatio2(u, v);
+      if (!isValid)
+        throw new Error("bad point: invalid y coordinate");
+      const isXOdd = isOdd(x);
+      const isLastByteOdd = (lastByte & 128) !== 0;
+      if (!zip215 && Fp.is0(x) && isLastByteOdd)
+        throw new Error("bad point: x=0 and x_0=1");
+      if (isLastByteOdd !== isXOdd)
+        x = Fp.neg(x);
+      return Point.fromAffine({ x, y });
+    }
+    static fromHex(hex3, zip215 = false) {
+      return Point.fromBytes(hexToBytes3(hex3), zip215);
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_2n8);
+      return this;
+    }
+    // Useful in fromAffine() - not for fromBytes(), which always created valid points.
+    assertValidity() {
+      const p = this;
+      const { a, d } = CURVE;
+      if (p.is0())
+        throw new Error("bad point: ZERO");
+      const { X, Y, Z, T: T2 } = p;
+      const X2 = Fp.sqr(X);
+      const Y2 = Fp.sqr(Y);
+      const Z2 = Fp.sqr(Z);
+      const Z4 = Fp.sqr(Z2);
+      const aX2 = Fp.mul(X2, a);
+      const left = Fp.mul(Fp.add(aX2, Y2), Z2);
+      const right = Fp.add(Z4, Fp.mul(d, Fp.mul(X2, Y2)));
+      if (!Fp.eql(left, right))
+        throw new Error("bad point: equation left != right (1)");
+      const XY = Fp.mul(X, Y);
+      const ZT = Fp.mul(Z, T2);
+      if (!Fp.eql(XY, ZT))
+        throw new Error("bad point: equation left != right (2)");
+    }
+    // Compare one point to another.
+    equals(other) {
+      aedpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const X1Z2 = Fp.mul(X1, Z2);
+      const X2Z1 = Fp.mul(X2, Z1);
+      const Y1Z2 = Fp.mul(Y1, Z2);
+      const Y2Z1 = Fp.mul(Y2, Z1);
+      return Fp.eql(X1Z2, X2Z1) && Fp.eql(Y1Z2, Y2Z1);
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    negate() {
+      return new Point(Fp.neg(this.X), this.Y, this.Z, Fp.neg(this.T));
+    }
+    // Fast algo for doubling Extended Point.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#doubling-dbl-2008-hwcd
+    // Cost: 4M + 4S + 1*a + 6add + 1*2.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const A = Fp.sqr(X1);
+      const B = Fp.sqr(Y1);
+      const C = Fp.mul(Fp.sqr(Z1), _2n8);
+      const D2 = mulA(A);
+      const x1y1 = Fp.addN(X1, Y1);
+      const E = Fp.sub(Fp.subN(Fp.sqr(x1y1), A), B);
+      const G = Fp.addN(D2, B);
+      const F3 = Fp.subN(G, C);
+      const H = Fp.subN(D2, B);
+      const X3 = Fp.mul(E, F3);
+      const Y3 = Fp.mul(G, H);
+      const T3 = Fp.mul(E, H);
+      const Z3 = Fp.mul(F3, G);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    // Fast algo for adding 2 Extended Points.
+    // https://hyperelliptic.org/EFD/g1p/auto-twisted-extended.html#addition-add-2008-hwcd
+    // Cost: 9M + 1*a + 1*d + 7add.
+    add(other) {
+      aedpoint(other);
+      const { d } = CURVE;
+      const { X: X1, Y: Y1, Z: Z1, T: T1 } = this;
+      const { X: X2, Y: Y2, Z: Z2, T: T2 } = other;
+      const A = Fp.mul(X1, X2);
+      const B = Fp.mul(Y1, Y2);
+      const C = Fp.mul(Fp.mulN(T1, d), T2);
+      const D2 = Fp.mul(Z1, Z2);
+      const E = Fp.sub(Fp.subN(Fp.mulN(Fp.addN(X1, Y1), Fp.addN(X2, Y2)), A), B);
+      const F3 = Fp.subN(D2, C);
+      const G = Fp.addN(D2, C);
+      const H = Fp.sub(B, mulA(A));
+      const X3 = Fp.mul(E, F3);
+      const Y3 = Fp.mul(G, H);
+      const T3 = Fp.mul(E, H);
+      const Z3 = Fp.mul(F3, G);
+      return new Point(X3, Y3, Z3, T3);
+    }
+    subtract(other) {
+      aedpoint(other);
+      return this.add(other.negate());
+    }
+    // Constant-time multiplication.
+    multiply(scalar) {
+      if (!Fn.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: expected 1 <= sc < curve.n");
+      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize);
+      return normalize([p, f])[0];
+    }
+    // Non-constant-time multiplication. Uses double-and-add algorithm.
+    // It's faster, but should only be used when you don't care about
+    // an exposed private key e.g. sig verification.
+    // Keeps the same subgroup-scalar contract: 0 is allowed for public-scalar callers, but
+    // n and larger values are rejected instead of being reduced mod n to the identity point.
+    multiplyUnsafe(scalar) {
+      if (!Fn.isValid(scalar))
+        throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
+      if (scalar === _0n12)
+        return Point.ZERO;
+      if (this.is0() || scalar === _1n12)
+        return this;
+      return wnaf.mulUnsafe(this, scalar, normalize);
+    }
+    // Checks if point is of small order.
+    // If you add something to small order point, you will have "dirty"
+    // point with torsion component.
+    // Clears cofactor and checks if the result is 0.
+    isSmallOrder() {
+      return this.clearCofactor().is0();
+    }
+    // Multiplies point by curve order and checks if the result is 0.
+    // Returns `false` is the point is dirty.
+    isTorsionFree() {
+      return wnaf.mulUnsafe(this, CURVE.n).is0();
+    }
+    // Converts Extended point to default (x, y) coordinates.
+    // Can accept precomputed Z^-1 - for example, from invertBatch.
+    toAffine(invertedZ) {
+      const p = this;
+      let iz = invertedZ;
+      if (iz != null && typeof iz !== "bigint")
+        throw new TypeError('"invertedZ" expected bigint, got type=' + typeof iz);
+      const { X, Y, Z } = p;
+      const is0 = p.is0();
+      if (iz == null)
+        iz = is0 ? Fp.create(_8n4) : Fp.inv(Z);
+      const x = Fp.mul(X, iz);
+      const y = Fp.mul(Y, iz);
+      const zz = Fp.mul(Z, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ONE };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y };
+    }
+    clearCofactor() {
+      if (cofactor === _1n12)
+        return this;
+      if (cofactor === _2n8)
+        return this.double();
+      if (cofactor === _4n6)
+        return this.double().double();
+      if (cofactor === _8n4)
+        return this.double().double().double();
+      return this.multiplyUnsafe(cofactor);
+    }
+    toBytes() {
+      const { x, y } = this.toAffine();
+      const bytes = Fp.toBytes(y);
+      bytes[bytes.length - 1] |= isOdd(x) ? 128 : 0;
+      return bytes;
+    }
+    toHex() {
+      return bytesToHex3(this.toBytes());
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+
+// node_modules/@noble/curves/abstract/montgomery.js
+var _0n13 = /* @__PURE__ */ BigInt(0);
+var _1n13 = /* @__PURE__ */ BigInt(1);
+var _2n9 = /* @__PURE__ */ BigInt(2);
+function cmask(P, swap) {
+  return P + swap - (swap >> _1n13 << _1n13);
+}
+function cswap(P) {
+  const offset = BigInt(6) * P;
+  return (mask, x_2, x_3) => {
+    const sum = x_2 + x_3;
+    const d = offset + x_3 - x_2;
+    const a = (d * mask + x_2) % P;
+    return { x_2: a, x_3: sum - a };
+  };
+}
+function validateOpts2(curve) {
+  validateObject2(curve, {
+    P: "bigint",
+    type: "string",
+    adjustScalarBytes: "function",
+    powPminus2: "function"
+  }, {
+    randomBytes: "function",
+    scalarMultBase: "function"
+  });
+  return Object.freeze({ ...curve });
+}
+function montgomery2(curveDef) {
+  const CURVE = validateOpts2(curveDef);
+  const { P, type, adjustScalarBytes: adjustScalarBytes3, powPminus2, randomBytes: rand } = CURVE;
+  const mulBaseHook = CURVE.scalarMultBase;
+  const is25519 = type === "x25519";
+  if (!is25519 && type !== "x448")
+    throw new Error("invalid type");
+  const randomBytes_ = rand === void 0 ? randomBytes5 : rand;
+  const montgomeryBits = is25519 ? 255 : 448;
+  const swap = cswap(P);
+  const fieldLen = is25519 ? 32 : 56;
+  const Gu = is25519 ? BigInt(9) : BigInt(5);
+  const a24 = is25519 ? BigInt(121665) : BigInt(39081);
+  const minScalar = is25519 ? _2n9 ** BigInt(254) : _2n9 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * (_2n9 ** BigInt(251) - _1n13) : BigInt(4) * (_2n9 ** BigInt(445) - _1n13);
+  const maxScalar = minScalar + maxAdded + _1n13;
+  const modP = (n2) => mod3(n2, P);
+  const GuBytes = encodeU(Gu);
+  function encodeU(u) {
+    return numberToBytesLE2(modP(u), fieldLen);
+  }
+  function decodeU(u) {
+    const _u = copyBytes4(abytes5(u, fieldLen, "uCoordinate"));
+    if (is25519)
+      _u[31] &= 127;
+    return modP(bytesToNumberLE2(_u));
+  }
+  function decodeScalar(scalar) {
+    return bytesToNumberLE2(adjustScalarBytes3(copyBytes4(abytes5(scalar, fieldLen, "scalar"))));
+  }
+  const lowOrderU = new Set(is25519 ? [
+    _0n13,
+    _1n13,
+    P - _1n13,
+    BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
+    BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
+  ] : [_0n13, _1n13, P - _1n13]);
+  function scalarMult2(scalar, u) {
+    const pointU = decodeU(u);
+    if (lowOrderU.has(pointU))
+      throw new Error("invalid private or public key received");
+    const pu = montgomeryLadder(pointU, decodeScalar(scalar));
+    if (pu === _0n13)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  function scalarMultBase2(scalar) {
+    if (mulBaseHook === void 0)
+      return scalarMult2(scalar, GuBytes);
+    const k = decodeScalar(scalar);
+    aInRange2("scalar", k, minScalar, maxScalar);
+    const pu = modP(mulBaseHook(k));
+    if (pu === _0n13)
+      throw new Error("invalid private or public key received");
+    return encodeU(pu);
+  }
+  const getPublicKey = scalarMultBase2;
+  const getSharedSecret = scalarMult2;
+  function montgomeryLadder(u, scalar) {
+    aInRange2("u", u, _0n13, P);
+    aInRange2("scalar", scalar, minScalar, maxScalar);
+    const k = scalar;
+    const x_1 = u;
+    let x_2 = _1n13;
+    let z_2 = _0n13;
+    let x_3 = u;
+    let z_3 = _1n13;
+    const kx = k ^ k >> _1n13;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n13; t--) {
+      const mask2 = cmask(P, kx >> t);
+      ({ x_2, x_3 } = swap(mask2, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = swap(mask2, z_2, z_3));
+      const A = x_2 + z_2;
+      const AA = modP(A * A);
+      const B = x_2 - z_2;
+      const BB = modP(B * B);
+      const E = AA - BB;
+      const C = x_3 + z_3;
+      const D2 = x_3 - z_3;
+      const DA = modP(D2 * A);
+      const CB = modP(C * B);
+      const dacb = DA + CB;
+      const da_cb = DA - CB;
+      x_3 = modP(dacb * dacb);
+      z_3 = modP(x_1 * modP(da_cb * da_cb));
+      x_2 = modP(AA * BB);
+      z_2 = modP(E * (AA + modP(a24 * E)));
+    }
+    const mask = cmask(P, k);
+    ({ x_2, x_3 } = swap(mask, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = swap(mask, z_2, z_3));
+    const z2 = powPminus2(z_2);
+    return modP(x_2 * z2);
+  }
+  const lengths = {
+    secretKey: fieldLen,
+    publicKey: fieldLen,
+    seed: fieldLen
+  };
+  const randomSecretKey = (seed) => {
+    seed = seed === void 0 ? randomBytes_(fieldLen) : seed;
+    abytes5(seed, lengths.seed, "seed");
+    return seed;
+  };
+  const utils = { randomSecretKey };
+  Object.freeze(lengths);
+  Object.freeze(utils);
+  return Object.freeze({
+    keygen: createKeygen2(randomSecretKey, getPublicKey),
+    getSharedSecret,
+    getPublicKey,
+    scalarMult: scalarMult2,
+    scalarMultBase: scalarMultBase2,
+    utils,
+    GuBytes: GuBytes.slice(),
+    lengths
+  });
+}
+
+// node_modules/@noble/curves/ed25519.js
+var _0n14 = /* @__PURE__ */ BigInt(0);
+var _1n14 = /* @__PURE__ */ BigInt(1);
+var _2n10 = /* @__PURE__ */ BigInt(2);
+var _3n6 = /* @__PURE__ */ BigInt(3);
+var _5n4 = /* @__PURE__ */ BigInt(5);
+var _8n5 = /* @__PURE__ */ BigInt(8);
+var ed25519_CURVE_p2 = /* @__PURE__ */ BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+var ed25519_CURVE = /* @__PURE__ */ (() => ({
+  p: ed25519_CURVE_p2,
+  n: BigInt("0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed"),
+  h: _8n5,
+  a: BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffec"),
+  d: BigInt("0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3"),
+  Gx: BigInt("0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a"),
+  Gy: BigInt("0x6666666666666666666666666666666666666666666666666666666666666658")
+}))();
+function ed25519_pow_2_252_32(x) {
+  const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
+  const P = ed25519_CURVE_p2;
+  const x2 = x * x % P;
+  const b2 = x2 * x % P;
+  const b4 = pow22(b2, _2n10, P) * b2 % P;
+  const b5 = pow22(b4, _1n14, P) * x % P;
+  const b10 = pow22(b5, _5n4, P) * b5 % P;
+  const b20 = pow22(b10, _10n, P) * b10 % P;
+  const b40 = pow22(b20, _20n, P) * b20 % P;
+  const b80 = pow22(b40, _40n, P) * b40 % P;
+  const b160 = pow22(b80, _80n, P) * b80 % P;
+  const b240 = pow22(b160, _80n, P) * b80 % P;
+  const b250 = pow22(b240, _10n, P) * b10 % P;
+  const pow_p_5_8 = pow22(b250, _2n10, P) * x % P;
+  return { pow_p_5_8, b2 };
+}
+function adjustScalarBytes2(bytes) {
+  bytes[0] &= 248;
+  bytes[31] &= 127;
+  bytes[31] |= 64;
+  return bytes;
+}
+var ED25519_SQRT_M1 = /* @__PURE__ */ BigInt("19681161376707505956807079304988542015446066515923890162744021073123829784752");
+function uvRatio(u, v) {
+  const P = ed25519_CURVE_p2;
+  const v3 = mod3(v * v * v, P);
+  const v7 = mod3(v3 * v3 * v, P);
+  const pow3 = ed25519_pow_2_252_32(u * v7).pow_p_5_8;
+  let x = mod3(u * v3 * pow3, P);
+  const vx2 = mod3(v * x * x, P);
+  const root1 = x;
+  const root2 = mod3(x * ED25519_SQRT_M1, P);
+  const useRoot1 = vx2 === u;
+  const useRoot2 = vx2 === mod3(-u, P);
+  const noRoot = vx2 === mod3(-u * ED25519_SQRT_M1, P);
+  if (useRoot1)
+    x = root1;
+  if (useRoot2 || noRoot)
+    x = root2;
+  if (isNegativeLE2(x, P))
+    x = mod3(-x, P);
+  return { isValid: useRoot1 || useRoot2, value: x };
+}
+var ed25519_Point = /* @__PURE__ */ edwards(ed25519_CURVE, { uvRatio });
+var x255192 = /* @__PURE__ */ (() => {
+  const P = ed25519_CURVE_p2;
+  const powPminus2 = (x) => {
+    const { pow_p_5_8, b2 } = ed25519_pow_2_252_32(x);
+    return mod3(pow22(pow_p_5_8, _3n6, P) * b2, P);
+  };
+  return montgomery2({
+    P,
+    type: "x25519",
+    powPminus2,
+    adjustScalarBytes: adjustScalarBytes2,
+    // ~3x faster fixed-base: [k]B on the birationally-equivalent Edwards curve using cached
+    // base tables, mapped back via u = (1+y)/(1-y) = (Z+Y)/(Z-Y) with one Fermat inversion.
+    // Same construction as libsodium's crypto_scalarmult_curve25519_base.
+    scalarMultBase: (k) => {
+      const kn = mod3(k, ed25519_Point.Fn.ORDER);
+      if (kn === _0n14)
+        return _0n14;
+      const p = ed25519_Point.BASE.multiply(kn);
+      return mod3((p.Z + p.Y) * powPminus2(mod3(p.Z - p.Y, P)), P);
+    }
+  });
+})();
+
+// node_modules/age-encryption/dist/x25519.js
+var exportable = false;
+var webCryptoOff = false;
+async function webCryptoFallback(func, fallback) {
+  if (webCryptoOff) {
+    return await fallback();
+  }
+  try {
+    return await func();
+  } catch (error63) {
+    if (error63 instanceof ReferenceError || error63 instanceof DOMException && error63.name === "NotSupportedError") {
+      return await fallback();
+    } else {
+      throw error63;
+    }
+  }
+}
+async function scalarMult(scalar, u) {
+  return await webCryptoFallback(async () => {
+    const key = isCryptoKey(scalar) ? scalar : await importX25519Key(scalar);
+    const peer = await crypto.subtle.importKey("raw", domBuffer(u), { name: "X25519" }, exportable, []);
+    return new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: peer }, key, 256));
+  }, () => {
+    if (isCryptoKey(scalar)) {
+      throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
+    }
+    return x255192.scalarMult(scalar, u);
+  });
+}
+async function scalarMultBase(scalar) {
+  return await webCryptoFallback(async () => {
+    return scalarMult(scalar, x255192.GuBytes);
+  }, () => {
+    if (isCryptoKey(scalar)) {
+      throw new Error("CryptoKey provided but X25519 WebCrypto is not supported");
+    }
+    return x255192.scalarMultBase(scalar);
+  });
+}
+var pkcs8Prefix = /* @__PURE__ */ new Uint8Array([
+  48,
+  46,
+  2,
+  1,
+  0,
+  48,
+  5,
+  6,
+  3,
+  43,
+  101,
+  110,
+  4,
+  34,
+  4,
+  32
+]);
+async function importX25519Key(key) {
+  if (key.length !== 32) {
+    throw new Error("X25519 private key must be 32 bytes");
+  }
+  const pkcs8 = new Uint8Array([...pkcs8Prefix, ...key]);
+  return crypto.subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, exportable, ["deriveBits"]);
+}
+function isCryptoKey(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+function domBuffer(arr) {
+  return arr;
+}
+
+// node_modules/age-encryption/dist/io.js
+var LineReader = class {
+  s;
+  transcript = [];
+  buf = new Uint8Array(0);
+  constructor(stream2) {
+    this.s = stream2.getReader();
+  }
+  async readLine() {
+    const line2 = [];
+    while (true) {
+      const i = this.buf.indexOf("\n".charCodeAt(0));
+      if (i >= 0) {
+        line2.push(this.buf.subarray(0, i));
+        this.transcript.push(this.buf.subarray(0, i + 1));
+        this.buf = this.buf.subarray(i + 1);
+        return asciiString(flatten(line2));
+      }
+      if (this.buf.length > 0) {
+        line2.push(this.buf);
+        this.transcript.push(this.buf);
+      }
+      const next = await this.s.read();
+      if (next.done) {
+        this.buf = flatten(line2);
+        return null;
+      }
+      this.buf = next.value;
+    }
+  }
+  close() {
+    this.s.releaseLock();
+    return { rest: this.buf, transcript: flatten(this.transcript) };
+  }
+};
+function asciiString(bytes) {
+  bytes.forEach((b) => {
+    if (b < 32 || b > 126) {
+      throw Error("invalid non-ASCII byte in header");
+    }
+  });
+  return new TextDecoder().decode(bytes);
+}
+function flatten(arr) {
+  const len = arr.reduce(((sum, line2) => sum + line2.length), 0);
+  const out = new Uint8Array(len);
+  let n2 = 0;
+  for (const a of arr) {
+    out.set(a, n2);
+    n2 += a.length;
+  }
+  return out;
+}
+function prepend(s, ...prefixes) {
+  return s.pipeThrough(new TransformStream({
+    start(controller) {
+      for (const p of prefixes) {
+        controller.enqueue(p);
+      }
+    }
+  }));
+}
+function stream(a) {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(a);
+      controller.close();
+    }
+  });
+}
+async function readAll(stream2) {
+  if (!(stream2 instanceof ReadableStream)) {
+    throw new Error("readAll expects a ReadableStream<Uint8Array>");
+  }
+  return new Uint8Array(await new Response(stream2).arrayBuffer());
+}
+async function readAllString(stream2) {
+  if (!(stream2 instanceof ReadableStream)) {
+    throw new Error("readAllString expects a ReadableStream<Uint8Array>");
+  }
+  return await new Response(stream2).text();
+}
+async function read(stream2, n2) {
+  const reader = stream2.getReader();
+  const chunks = [];
+  let readBytes = 0;
+  while (readBytes < n2) {
+    const { done, value } = await reader.read();
+    if (done) {
+      throw Error("stream ended before reading " + n2.toString() + " bytes");
+    }
+    chunks.push(value);
+    readBytes += value.length;
+  }
+  reader.releaseLock();
+  const buf = flatten(chunks);
+  const data = buf.subarray(0, n2);
+  const rest = prepend(stream2, buf.subarray(n2));
+  return { data, rest };
+}
+
+// node_modules/age-encryption/dist/format.js
+var Stanza = class {
+  /**
+   * All space-separated arguments on the first line of the stanza.
+   * Each argument is a string that does not contain spaces.
+   * The first argument is often a recipient type, which should look like
+   * `example.com/...` to avoid collisions.
+   */
+  args;
+  /**
+   * The raw body of the stanza. This is automatically base64-encoded and
+   * split into lines of 48 characters each.
+   */
+  body;
+  constructor(args, body) {
+    this.args = args;
+    this.body = body;
+  }
+};
+async function parseNextStanza(hdr) {
+  const argsLine = await hdr.readLine();
+  if (argsLine === null) {
+    throw Error("invalid stanza");
+  }
+  const args = argsLine.split(" ");
+  if (args.length < 2 || args.shift() !== "->") {
+    return { next: argsLine };
+  }
+  for (const arg of args) {
+    if (arg.length === 0) {
+      throw Error("invalid stanza");
+    }
+  }
+  const bodyLines = [];
+  for (; ; ) {
+    const nextLine = await hdr.readLine();
+    if (nextLine === null) {
+      throw Error("invalid stanza");
+    }
+    const line2 = base64nopad.decode(nextLine);
+    if (line2.length > 48) {
+      throw Error("invalid stanza");
+    }
+    bodyLines.push(line2);
+    if (line2.length < 48) {
+      break;
+    }
+  }
+  const body = flatten(bodyLines);
+  return { s: new Stanza(args, body) };
+}
+async function parseHeader(header) {
+  const hdr = new LineReader(header);
+  const versionLine = await hdr.readLine();
+  if (versionLine !== "age-encryption.org/v1") {
+    throw Error("invalid version " + (versionLine ?? "line"));
+  }
+  const stanzas = [];
+  for (; ; ) {
+    const { s, next: macLine } = await parseNextStanza(hdr);
+    if (s !== void 0) {
+      stanzas.push(s);
+      continue;
+    }
+    if (!macLine.startsWith("--- ")) {
+      throw Error("invalid header");
+    }
+    const MAC = base64nopad.decode(macLine.slice(4));
+    const { rest, transcript } = hdr.close();
+    const headerNoMAC = transcript.slice(0, transcript.length - 1 - macLine.length + 3);
+    return { stanzas, headerNoMAC, MAC, headerSize: transcript.length, rest: prepend(header, rest) };
+  }
+}
+function encodeHeaderNoMAC(recipients) {
+  const lines = [];
+  lines.push("age-encryption.org/v1\n");
+  for (const s of recipients) {
+    lines.push("-> " + s.args.join(" ") + "\n");
+    for (let i = 0; i < s.body.length; i += 48) {
+      let end = i + 48;
+      if (end > s.body.length)
+        end = s.body.length;
+      lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
+    }
+    if (s.body.length % 48 === 0)
+      lines.push("\n");
+  }
+  lines.push("---");
+  return new TextEncoder().encode(lines.join(""));
+}
+function encodeHeader(recipients, MAC) {
+  return flatten([
+    encodeHeaderNoMAC(recipients),
+    new TextEncoder().encode(" " + base64nopad.encode(MAC) + "\n")
+  ]);
+}
+
+// node_modules/age-encryption/dist/recipients.js
+function generateX25519Identity() {
+  const scalar = randomBytes(32);
+  const identity3 = bech32.encodeFromBytes("AGE-SECRET-KEY-", scalar).toUpperCase();
+  return Promise.resolve(identity3);
+}
+async function identityToRecipient(identity3) {
+  let scalar;
+  if (isCryptoKey2(identity3)) {
+    scalar = identity3;
+  } else if (identity3.startsWith("AGE-SECRET-KEY-PQ-1")) {
+    const res = bech32.decodeToBytes(identity3);
+    if (res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    const recipient2 = MLKEM768X25519.getPublicKey(res.bytes);
+    return bech32.encode("age1pq", bech32.toWords(recipient2), false);
+  } else {
+    const res = bech32.decodeToBytes(identity3);
+    if (!identity3.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    scalar = res.bytes;
+  }
+  const recipient = await scalarMultBase(scalar);
+  return bech32.encodeFromBytes("age", recipient);
+}
+var HybridRecipient = class {
+  recipient;
+  constructor(s) {
+    const { prefix, words } = bech32.decode(s, false);
+    const bytes = bech32.fromWords(words);
+    if (!s.startsWith("age1pq1") || prefix.toLowerCase() !== "age1pq" || bytes.length !== 1216) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768X25519.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
+    const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768x25519", base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var HybridIdentity = class {
+  identity;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("AGE-SECRET-KEY-PQ-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-PQ-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    this.identity = res.bytes;
+  }
+  unwrapFileKey(stanzas) {
+    for (const s of stanzas) {
+      if (s.args.length < 1 || s.args[0] !== "mlkem768x25519") {
+        continue;
+      }
+      if (s.args.length !== 2) {
+        throw Error("invalid mlkem768x25519 stanza");
+      }
+      const share = base64nopad.decode(s.args[1]);
+      if (share.length !== 1120) {
+        throw Error("invalid mlkem768x25519 stanza");
+      }
+      if (s.body.length !== 32) {
+        throw Error("invalid mlkem768x25519 stanza");
+      }
+      const sharedSecret = MLKEM768X25519.decapsulate(share, this.identity);
+      const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
+      const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
+      try {
+        return chacha20poly1305(key, nonce).decrypt(s.body);
+      } catch {
+        continue;
+      }
+    }
+    return null;
+  }
+};
+var hpkeMLKEM768X25519 = 25722;
+var hpkeMLKEM768P256 = 80;
+var hpkeDHKEMP256 = 16;
+function hpkeContext(kemID, sharedSecret, info2) {
+  const suiteID = hpkeSuiteID(kemID);
+  const pskIDHash = hpkeLabeledExtract(suiteID, void 0, "psk_id_hash", new Uint8Array(0));
+  const infoHash = hpkeLabeledExtract(suiteID, void 0, "info_hash", info2);
+  const ksContext = new Uint8Array(1 + pskIDHash.length + infoHash.length);
+  ksContext[0] = 0;
+  ksContext.set(pskIDHash, 1);
+  ksContext.set(infoHash, 1 + pskIDHash.length);
+  const secret = hpkeLabeledExtract(suiteID, sharedSecret, "secret", new Uint8Array(0));
+  const key = hpkeLabeledExpand(suiteID, secret, "key", ksContext, 32);
+  const nonce = hpkeLabeledExpand(suiteID, secret, "base_nonce", ksContext, 12);
+  return { key, nonce };
+}
+function hpkeSuiteID(kemID) {
+  const suiteID = new Uint8Array(10);
+  suiteID.set(new TextEncoder().encode("HPKE"), 0);
+  suiteID[4] = kemID >> 8 & 255;
+  suiteID[5] = kemID & 255;
+  suiteID[6] = 0;
+  suiteID[7] = 1;
+  suiteID[8] = 0;
+  suiteID[9] = 3;
+  return suiteID;
+}
+function hpkeLabeledExtract(suiteID, salt, label, ikm) {
+  const labeledIKM = new Uint8Array(7 + suiteID.length + label.length + ikm.length);
+  let offset = 0;
+  labeledIKM.set(new TextEncoder().encode("HPKE-v1"), offset);
+  offset += "HPKE-v1".length;
+  labeledIKM.set(suiteID, offset);
+  offset += suiteID.length;
+  labeledIKM.set(new TextEncoder().encode(label), offset);
+  offset += label.length;
+  labeledIKM.set(ikm, offset);
+  return extract(sha256, labeledIKM, salt);
+}
+function hpkeLabeledExpand(suiteID, prk, label, info2, length) {
+  const labeledInfo = new Uint8Array(2 + 7 + suiteID.length + label.length + info2.length);
+  let offset = 0;
+  labeledInfo[offset] = length >> 8 & 255;
+  labeledInfo[offset + 1] = length & 255;
+  offset += 2;
+  labeledInfo.set(new TextEncoder().encode("HPKE-v1"), offset);
+  offset += "HPKE-v1".length;
+  labeledInfo.set(suiteID, offset);
+  offset += suiteID.length;
+  labeledInfo.set(new TextEncoder().encode(label), offset);
+  offset += label.length;
+  labeledInfo.set(info2, offset);
+  return expand(sha256, prk, labeledInfo, length);
+}
+function hpkeDHKEMP256Encapsulate(recipient) {
+  if (recipient.length !== p2562.lengths.publicKeyUncompressed) {
+    recipient = p2562.Point.fromBytes(recipient).toBytes(false);
+  }
+  const ephemeral = p2562.utils.randomSecretKey();
+  const encapsulatedKey = p2562.getPublicKey(ephemeral, false);
+  const ss = p2562.getSharedSecret(ephemeral, recipient, true).subarray(1);
+  const kemContext = new Uint8Array(encapsulatedKey.length + recipient.length);
+  kemContext.set(encapsulatedKey, 0);
+  kemContext.set(recipient, encapsulatedKey.length);
+  const suiteID = new Uint8Array(5);
+  suiteID.set(new TextEncoder().encode("KEM"), 0);
+  suiteID[3] = hpkeDHKEMP256 >> 8;
+  suiteID[4] = hpkeDHKEMP256 & 255;
+  const eaePRK = hpkeLabeledExtract(suiteID, void 0, "eae_prk", ss);
+  const sharedSecret = hpkeLabeledExpand(suiteID, eaePRK, "shared_secret", kemContext, 32);
+  return { encapsulatedKey, sharedSecret };
+}
+var TagRecipient = class {
+  recipient;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("age1tag1") || res.prefix.toLowerCase() !== "age1tag" || res.bytes.length !== 33) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { encapsulatedKey, sharedSecret } = hpkeDHKEMP256Encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/p256tag");
+    const tag = (() => {
+      const recipientHash = sha256(this.recipient).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeDHKEMP256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["p256tag", base64nopad.encode(tag), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var HybridTagRecipient = class {
+  recipient;
+  constructor(s) {
+    const { prefix, words } = bech32.decode(s, false);
+    const bytes = bech32.fromWords(words);
+    if (!s.startsWith("age1tagpq1") || prefix.toLowerCase() !== "age1tagpq" || bytes.length !== 1249) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768P256.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768p256tag");
+    const tag = (() => {
+      const recipientHash = sha256(this.recipient.subarray(1184)).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeMLKEM768P256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768p256tag", base64nopad.encode(tag), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var X25519Recipient = class {
+  recipient;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("age1") || res.prefix.toLowerCase() !== "age" || res.bytes.length !== 32) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  async wrapFileKey(fileKey) {
+    const ephemeral = randomBytes(32);
+    const share = await scalarMultBase(ephemeral);
+    const secret = await scalarMult(ephemeral, this.recipient);
+    const salt = new Uint8Array(share.length + this.recipient.length);
+    salt.set(share);
+    salt.set(this.recipient, share.length);
+    const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
+    const key = hkdf(sha256, secret, salt, label, 32);
+    return [new Stanza(["X25519", base64nopad.encode(share)], encryptFileKey(fileKey, key))];
+  }
+};
+var X25519Identity = class {
+  identity;
+  recipient;
+  constructor(s) {
+    if (isCryptoKey2(s)) {
+      this.identity = s;
+      this.recipient = scalarMultBase(s);
+      return;
+    }
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("AGE-SECRET-KEY-1") || res.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || res.bytes.length !== 32) {
+      throw Error("invalid identity");
+    }
+    this.identity = res.bytes;
+    this.recipient = scalarMultBase(res.bytes);
+  }
+  async unwrapFileKey(stanzas) {
+    for (const s of stanzas) {
+      if (s.args.length < 1 || s.args[0] !== "X25519") {
+        continue;
+      }
+      if (s.args.length !== 2) {
+        throw Error("invalid X25519 stanza");
+      }
+      const share = base64nopad.decode(s.args[1]);
+      if (share.length !== 32) {
+        throw Error("invalid X25519 stanza");
+      }
+      const secret = await scalarMult(this.identity, share);
+      const recipient = await this.recipient;
+      const salt = new Uint8Array(share.length + recipient.length);
+      salt.set(share);
+      salt.set(recipient, share.length);
+      const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
+      const key = hkdf(sha256, secret, salt, label, 32);
+      const fileKey = decryptFileKey(s.body, key);
+      if (fileKey !== null)
+        return fileKey;
+    }
+    return null;
+  }
+};
+var ScryptRecipient = class {
+  passphrase;
+  logN;
+  constructor(passphrase, logN) {
+    this.passphrase = passphrase;
+    this.logN = logN;
+  }
+  wrapFileKey(fileKey) {
+    const salt = randomBytes(16);
+    const label = "age-encryption.org/v1/scrypt";
+    const labelAndSalt = new Uint8Array(label.length + 16);
+    labelAndSalt.set(new TextEncoder().encode(label));
+    labelAndSalt.set(salt, label.length);
+    const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** this.logN, r: 8, p: 1, dkLen: 32 });
+    return [new Stanza(["scrypt", base64nopad.encode(salt), this.logN.toString()], encryptFileKey(fileKey, key))];
+  }
+};
+var ScryptIdentity = class {
+  passphrase;
+  constructor(passphrase) {
+    this.passphrase = passphrase;
+  }
+  unwrapFileKey(stanzas) {
+    for (const s of stanzas) {
+      if (s.args.length < 1 || s.args[0] !== "scrypt") {
+        continue;
+      }
+      if (stanzas.length !== 1) {
+        throw Error("scrypt recipient is not the only one in the header");
+      }
+      if (s.args.length !== 3) {
+        throw Error("invalid scrypt stanza");
+      }
+      if (!/^[1-9][0-9]*$/.test(s.args[2])) {
+        throw Error("invalid scrypt stanza");
+      }
+      const salt = base64nopad.decode(s.args[1]);
+      if (salt.length !== 16) {
+        throw Error("invalid scrypt stanza");
+      }
+      const logN = Number(s.args[2]);
+      if (logN > 20) {
+        throw Error("scrypt work factor is too high");
+      }
+      const label = "age-encryption.org/v1/scrypt";
+      const labelAndSalt = new Uint8Array(label.length + 16);
+      labelAndSalt.set(new TextEncoder().encode(label));
+      labelAndSalt.set(salt, label.length);
+      const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** logN, r: 8, p: 1, dkLen: 32 });
+      const fileKey = decryptFileKey(s.body, key);
+      if (fileKey !== null)
+        return fileKey;
+    }
+    return null;
+  }
+};
+function encryptFileKey(fileKey, key) {
+  const nonce = new Uint8Array(12);
+  return chacha20poly1305(key, nonce).encrypt(fileKey);
+}
+function decryptFileKey(body, key) {
+  if (body.length !== 32) {
+    throw Error("invalid stanza");
+  }
+  const nonce = new Uint8Array(12);
+  try {
+    return chacha20poly1305(key, nonce).decrypt(body);
+  } catch {
+    return null;
+  }
+}
+function isCryptoKey2(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+
+// node_modules/age-encryption/dist/stream.js
+var chacha20poly1305Overhead = 16;
+var chunkSize = /* @__PURE__ */ (() => 64 * 1024)();
+var chunkSizeWithOverhead = /* @__PURE__ */ (() => chunkSize + chacha20poly1305Overhead)();
+function decryptSTREAM(key) {
+  const streamNonce = new Uint8Array(12);
+  const incNonce = () => {
+    for (let i = streamNonce.length - 2; i >= 0; i--) {
+      streamNonce[i]++;
+      if (streamNonce[i] !== 0)
+        break;
+    }
+  };
+  let firstChunk = true;
+  const ciphertextBuffer = new Uint8Array(chunkSizeWithOverhead);
+  let ciphertextBufferUsed = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        if (ciphertextBufferUsed === ciphertextBuffer.length) {
+          const decryptedChunk = chacha20poly1305(key, streamNonce).decrypt(ciphertextBuffer);
+          controller.enqueue(decryptedChunk);
+          incNonce();
+          ciphertextBufferUsed = 0;
+          firstChunk = false;
+        }
+        const n2 = Math.min(ciphertextBuffer.length - ciphertextBufferUsed, chunk.length);
+        ciphertextBuffer.set(chunk.subarray(0, n2), ciphertextBufferUsed);
+        ciphertextBufferUsed += n2;
+        chunk = chunk.subarray(n2);
+      }
+    },
+    flush(controller) {
+      streamNonce[11] = 1;
+      const decryptedChunk = chacha20poly1305(key, streamNonce).decrypt(ciphertextBuffer.subarray(0, ciphertextBufferUsed));
+      if (!firstChunk && decryptedChunk.length === 0) {
+        throw new Error("final chunk is empty");
+      }
+      controller.enqueue(decryptedChunk);
+    }
+  });
+}
+function plaintextSize(ciphertextSize2) {
+  if (ciphertextSize2 < chacha20poly1305Overhead) {
+    throw Error("ciphertext is too small");
+  }
+  if (ciphertextSize2 === chacha20poly1305Overhead) {
+    return 0;
+  }
+  const fullChunks = Math.floor(ciphertextSize2 / chunkSizeWithOverhead);
+  const lastChunk = ciphertextSize2 % chunkSizeWithOverhead;
+  if (0 < lastChunk && lastChunk <= chacha20poly1305Overhead) {
+    throw Error("ciphertext size is invalid");
+  }
+  let size = ciphertextSize2;
+  size -= fullChunks * chacha20poly1305Overhead;
+  size -= lastChunk > 0 ? chacha20poly1305Overhead : 0;
+  return size;
+}
+function encryptSTREAM(key) {
+  const streamNonce = new Uint8Array(12);
+  const incNonce = () => {
+    for (let i = streamNonce.length - 2; i >= 0; i--) {
+      streamNonce[i]++;
+      if (streamNonce[i] !== 0)
+        break;
+    }
+  };
+  const plaintextBuffer = new Uint8Array(chunkSize);
+  let plaintextBufferUsed = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        if (plaintextBufferUsed === plaintextBuffer.length) {
+          const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer);
+          controller.enqueue(encryptedChunk);
+          incNonce();
+          plaintextBufferUsed = 0;
+        }
+        const n2 = Math.min(plaintextBuffer.length - plaintextBufferUsed, chunk.length);
+        plaintextBuffer.set(chunk.subarray(0, n2), plaintextBufferUsed);
+        plaintextBufferUsed += n2;
+        chunk = chunk.subarray(n2);
+      }
+    },
+    flush(controller) {
+      streamNonce[11] = 1;
+      const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer.subarray(0, plaintextBufferUsed));
+      controller.enqueue(encryptedChunk);
+    }
+  });
+}
+function ciphertextSize(plaintextSize2) {
+  const chunks = Math.max(1, Math.ceil(plaintextSize2 / chunkSize));
+  return plaintextSize2 + chacha20poly1305Overhead * chunks;
+}
+
+// node_modules/age-encryption/dist/index.js
+var Encrypter = class {
+  passphrase = null;
+  scryptWorkFactor = 18;
+  recipients = [];
+  /**
+   * Set the passphrase to encrypt the file(s) with. This method can only be
+   * called once, and can't be called if {@link Encrypter.addRecipient} has
+   * been called.
+   *
+   * The passphrase is passed through the scrypt key derivation function, but
+   * it needs to have enough entropy to resist offline brute-force attacks.
+   * You should use at least 8-10 random alphanumeric characters, or 4-5
+   * random words from a list of at least 2000 words.
+   *
+   * @param s - The passphrase to encrypt the file with.
+   */
+  setPassphrase(s) {
+    if (this.passphrase !== null) {
+      throw new Error("can encrypt to at most one passphrase");
+    }
+    if (this.recipients.length !== 0) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    this.passphrase = s;
+  }
+  /**
+   * Set the scrypt work factor to use when encrypting the file(s) with a
+   * passphrase. The default is 18. Using a lower value will require stronger
+   * passphrases to resist offline brute-force attacks.
+   *
+   * @param logN - The base-2 logarithm of the scrypt work factor.
+   */
+  setScryptWorkFactor(logN) {
+    this.scryptWorkFactor = logN;
+  }
+  /**
+   * Add a recipient to encrypt the file(s) for. This method can be called
+   * multiple times to encrypt the file(s) for multiple recipients.
+   *
+   * This version supports native X25519 recipients (`age1...`), hybrid
+   * post-quantum recipients (`age1pq1...`), tag recipients (`age1tag1...`),
+   * and hybrid tag recipients (`age1tagpq1...`).
+   *
+   * @param s - The recipient to encrypt the file for. Either a string
+   * beginning with `age1...` or an object implementing the {@link Recipient}
+   * interface.
+   */
+  addRecipient(s) {
+    if (this.passphrase !== null) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    if (typeof s === "string") {
+      if (s.startsWith("age1pq1")) {
+        this.recipients.push(new HybridRecipient(s));
+      } else if (s.startsWith("age1tag1")) {
+        this.recipients.push(new TagRecipient(s));
+      } else if (s.startsWith("age1tagpq1")) {
+        this.recipients.push(new HybridTagRecipient(s));
+      } else if (s.startsWith("age1")) {
+        this.recipients.push(new X25519Recipient(s));
+      } else {
+        throw new Error("unrecognized recipient type");
+      }
+    } else {
+      this.recipients.push(s);
+    }
+  }
+  async encrypt(file2) {
+    const fileKey = randomBytes(16);
+    const stanzas = [];
+    let recipients = this.recipients;
+    if (this.passphrase !== null) {
+      recipients = [new ScryptRecipient(this.passphrase, this.scryptWorkFactor)];
+    }
+    for (const recipient of recipients) {
+      stanzas.push(...await recipient.wrapFileKey(fileKey));
+    }
+    const labelHeader = new TextEncoder().encode("header");
+    const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
+    const mac3 = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
+    const header = encodeHeader(stanzas, mac3);
+    const nonce = randomBytes(16);
+    const labelPayload = new TextEncoder().encode("payload");
+    const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
+    const encrypter = encryptSTREAM(streamKey);
+    if (!(file2 instanceof ReadableStream)) {
+      if (typeof file2 === "string")
+        file2 = new TextEncoder().encode(file2);
+      return await readAll(prepend(stream(file2).pipeThrough(encrypter), header, nonce));
+    }
+    return Object.assign(prepend(file2.pipeThrough(encrypter), header, nonce), {
+      size: (size) => ciphertextSize(size) + header.length + nonce.length
+    });
+  }
+};
+var Decrypter = class {
+  identities = [];
+  /**
+   * Add a passphrase to decrypt password-encrypted file(s) with. This method
+   * can be called multiple times to try multiple passphrases.
+   *
+   * @param s - The passphrase to decrypt the file with.
+   */
+  addPassphrase(s) {
+    this.identities.push(new ScryptIdentity(s));
+  }
+  /**
+   * Add an identity to decrypt file(s) with. This method can be called
+   * multiple times to try multiple identities.
+   *
+   * @param s - The identity to decrypt the file with. Either a string
+   * beginning with `AGE-SECRET-KEY-PQ-1...` or `AGE-SECRET-KEY-1...`, an
+   * X25519 private
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey | CryptoKey}
+   * object, or an object implementing the {@link Identity} interface.
+   *
+   * A CryptoKey object must have
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey/type | type}
+   * `private`,
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey/algorithm | algorithm}
+   * `{name: 'X25519'}`, and
+   * {@link https://developer.mozilla.org/en-US/docs/Web/API/CryptoKey/usages | usages}
+   * `["deriveBits"]`. For example:
+   * ```js
+   * const keyPair = await crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])
+   * decrypter.addIdentity(key.privateKey)
+   * ```
+   */
+  addIdentity(s) {
+    if (isCryptoKey3(s)) {
+      this.identities.push(new X25519Identity(s));
+    } else if (typeof s === "string") {
+      if (s.startsWith("AGE-SECRET-KEY-1")) {
+        this.identities.push(new X25519Identity(s));
+      } else if (s.startsWith("AGE-SECRET-KEY-PQ-1")) {
+        this.identities.push(new HybridIdentity(s));
+      } else {
+        throw new Error("unrecognized identity type");
+      }
+    } else {
+      this.identities.push(s);
+    }
+  }
+  async decrypt(file2, outputFormat) {
+    const s = file2 instanceof ReadableStream ? file2 : stream(file2);
+    const { fileKey, headerSize, rest } = await this.decryptHeaderInternal(s);
+    const { data: nonce, rest: payload } = await read(rest, 16);
+    const label = new TextEncoder().encode("payload");
+    const streamKey = hkdf(sha256, fileKey, nonce, label, 32);
+    const decrypter = decryptSTREAM(streamKey);
+    const out = payload.pipeThrough(decrypter);
+    const outWithSize = Object.assign(out, {
+      size: (size) => plaintextSize(size - headerSize - nonce.length)
+    });
+    if (file2 instanceof ReadableStream)
+      return outWithSize;
+    if (outputFormat === "text")
+      return await readAllString(out);
+    return await readAll(out);
+  }
+  /**
+   * Decrypt the file key from a detached header. This is a low-level
+   * function that can be used to implement delegated decryption logic.
+   * Most users won't need this.
+   *
+   * It is the caller's responsibility to keep track of what file the
+   * returned file key decrypts, and to ensure the file key is not used
+   * for any other purpose.
+   *
+   * @param header - The file's textual header, including the MAC.
+   *
+   * @returns The file key used to encrypt the file.
+   */
+  async decryptHeader(header) {
+    return (await this.decryptHeaderInternal(stream(header))).fileKey;
+  }
+  async decryptHeaderInternal(file2) {
+    const h = await parseHeader(file2);
+    const fileKey = await this.unwrapFileKey(h.stanzas);
+    if (fileKey === null)
+      throw Error("no identity matched any of the file's recipients");
+    const label = new TextEncoder().encode("header");
+    const hmacKey = hkdf(sha256, fileKey, void 0, label, 32);
+    const mac3 = hmac(sha256, hmacKey, h.headerNoMAC);
+    if (!compareBytes(h.MAC, mac3))
+      throw Error("invalid header HMAC");
+    return { fileKey, headerSize: h.headerSize, rest: h.rest };
+  }
+  async unwrapFileKey(stanzas) {
+    for (const identity3 of this.identities) {
+      const fileKey = await identity3.unwrapFileKey(stanzas);
+      if (fileKey !== null)
+        return fileKey;
+    }
+    return null;
+  }
+};
+function compareBytes(a, b) {
+  if (a.length !== b.length) {
+    return false;
+  }
+  let acc = 0;
+  for (let i = 0; i < a.length; i++) {
+    acc |= a[i] ^ b[i];
+  }
+  return acc === 0;
+}
+function isCryptoKey3(key) {
+  return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
+}
+
+// src/crypto/age.ts
+var AGE_SUFFIX = ".age";
+var AGE_TOOL = "age-encryption 0.3.1 (age-encryption.org/v1)";
+var whereOf = (k) => k.file ? { file: k.file, field: k.field } : { field: k.field };
+var RECIPIENT = /^age1[0-9a-z]+$/;
+var IDENTITY = /^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/;
+function parseRecipients(values, field = "encrypt-to") {
+  const out = [];
+  for (const v of values) {
+    for (const raw of v.split(/[\n,]/)) {
+      const r = raw.trim();
+      if (r === "" || r.startsWith("#")) continue;
+      if (!RECIPIENT.test(r)) {
+        throw new UserError("BAD_OPTION", `--${field} ${JSON.stringify(r.slice(0, 24))}: not an age recipient (age1\u2026)`, {
+          where: { field },
+          hint: r.startsWith("AGE-SECRET-KEY") ? "that is a private identity: give its public key (age.pub), never the key itself" : void 0
+        });
+      }
+      try {
+        new Encrypter().addRecipient(r);
+      } catch (e) {
+        throw new UserError("BAD_OPTION", `--${field} ${r.slice(0, 16)}\u2026: ${e.message}`, { where: { field } });
+      }
+      if (!out.includes(r)) out.push(r);
+    }
+  }
+  return out;
+}
+function parseIdentities(text, from, field = "identity") {
+  const file2 = "file" in from ? from.file : void 0;
+  const source = file2 ?? `input ${"input" in from ? from.input : field}`;
+  const where2 = whereOf({ file: file2, field });
+  const identities = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line2 = raw.trim();
+    if (line2 === "" || line2.startsWith("#")) continue;
+    if (!IDENTITY.test(line2)) {
+      throw new UserError("BAD_IDENTITY", `${source} line ${i + 1} is not an age identity (AGE-SECRET-KEY-1\u2026)`, {
+        where: where2,
+        hint: line2.startsWith("age1") ? "that is a recipient (public key): give the private age.key" : void 0
+      });
+    }
+    identities.push(line2);
+  }
+  if (!identities.length) throw new UserError("BAD_IDENTITY", `${source} holds no age identity (AGE-SECRET-KEY-1\u2026)`, { where: where2 });
+  return { identities, source, ...file2 ? { file: file2 } : {}, field };
+}
+async function readIdentityFile(file2, field = "identity") {
+  const text = await (0, import_promises7.readFile)(file2, "utf8").catch((e) => {
+    throw new UserError("BAD_IDENTITY", `cannot read the identity file: ${e.code ?? e.message}`, { where: { file: file2, field } });
+  });
+  return parseIdentities(text, { file: file2 }, field);
+}
+var toWeb = (r) => import_node_stream5.Readable.toWeb(r);
+var fromWeb = (r) => import_node_stream5.Readable.fromWeb(r);
+var Digesting = class extends import_node_stream5.Transform {
+  constructor(check3) {
+    super();
+    this.check = check3;
+  }
+  check;
+  hash = (0, import_node_crypto2.createHash)("sha256");
+  bytes = 0;
+  /** set once the stream has ended */
+  sha256 = "";
+  _transform(chunk, _enc, cb) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+  _flush(cb) {
+    this.sha256 = this.hash.digest("hex");
+    cb(this.check?.({ bytes: this.bytes, sha256: this.sha256 }) ?? null);
+  }
+};
+async function encryptFile(src, dest, recipients) {
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r);
+  const plain = new Digesting();
+  const source = (0, import_node_fs4.createReadStream)(src);
+  const feeding = (0, import_promises8.pipeline)(source, plain);
+  const ciphertext = fromWeb(await e.encrypt(toWeb(plain)));
+  feeding.catch((err) => ciphertext.destroy(err));
+  const sink = new HashedFileSink(dest);
+  await (0, import_promises8.pipeline)(ciphertext, sink);
+  return { plain: { bytes: plain.bytes, sha256: plain.sha256 }, cipher: sink.digest() };
+}
+function wrongIdentity(keys, display, e) {
+  return new UserError("WRONG_IDENTITY", `${keys.source}: none of its identities can decrypt ${display} (${e.message})`, {
+    where: whereOf(keys),
+    hint: "give the depot's age.key whose public key the backup was encrypted to (manifest.json encryption.recipients)"
+  });
+}
+async function openDecrypted(file2, keys, opts2 = {}) {
+  const display = opts2.display ?? file2;
+  const d = new Decrypter();
+  for (const id of keys.identities) d.addIdentity(id);
+  const source = (0, import_node_fs4.createReadStream)(file2);
+  let plaintext;
+  try {
+    plaintext = await d.decrypt(toWeb(source));
+  } catch (e) {
+    source.destroy();
+    const msg = e.message;
+    if (/no identity matched/i.test(msg)) throw wrongIdentity(keys, display, e);
+    throw new UserError("BACKUP_CORRUPT", `${display} is not a readable age file: ${msg}`, { where: { file: display } });
+  }
+  const expect = opts2.expect;
+  const digest = new Digesting(
+    (got) => expect && (got.bytes !== expect.bytes || got.sha256 !== expect.sha256) ? new UserError(
+      "BACKUP_TAMPERED",
+      `${display} decrypts to ${got.bytes} bytes SHA-256 ${got.sha256.slice(0, 12)}\u2026; the manifest records ${expect.bytes} bytes ${expect.sha256.slice(0, 12)}\u2026 for its plaintext`,
+      { where: { file: display } }
+    ) : void 0
+  );
+  const out = fromWeb(plaintext);
+  out.on("error", (e) => digest.destroy(decryptFailure(display, e)));
+  (0, import_node_stream5.pipeline)(out, digest, () => {
+  });
+  return digest;
+}
+function decryptFailure(display, e) {
+  return e instanceof UserError ? e : new UserError("BACKUP_TAMPERED", `${display}: decryption failed (${e.message}): the file was altered or truncated`, {
+    where: { file: display }
+  });
+}
+async function assertIdentityOpens(file2, keys, display) {
+  const s = await openDecrypted(file2, keys, display ? { display } : {});
+  s.destroy();
+}
+async function decryptToBuffer(file2, keys, opts2 = {}) {
+  const chunks = [];
+  for await (const c of await openDecrypted(file2, keys, opts2)) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+// src/runbook/backup/encrypt.ts
+var import_promises9 = require("node:fs/promises");
+var import_node_os = __toESM(require("node:os"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 
 // src/results/backup.ts
-var MANIFEST_FORMAT = "astm53b-backup/3";
+var MANIFEST_FORMAT = "astm53b-backup/4";
 var VERIFICATION_FORMAT = "astm53b-backup-verification/2";
 var BACKUP_FILE_KINDS = ["archive", "function", "table-snapshot", "auth-users"];
-var ManifestFile = external_exports.strictObject({ path: external_exports.string(), kind: external_exports.enum(BACKUP_FILE_KINDS), bytes: external_exports.number().int(), sha256: Sha256 });
+var DATA_FILE_KINDS = ["archive", "table-snapshot", "auth-users"];
+var ManifestFile = external_exports.strictObject({
+  /** the file on disk, relative to the backup folder */
+  path: external_exports.string(),
+  kind: external_exports.enum(BACKUP_FILE_KINDS),
+  /** size and SHA-256 of the file on disk (the ciphertext, when encrypted): what the gate re-hashes */
+  bytes: external_exports.number().int(),
+  sha256: Sha256,
+  /** an encrypted file: the name, size and SHA-256 of what it decrypts to, as the verification proved it; null when stored as it is */
+  plaintext: external_exports.strictObject({ path: external_exports.string(), bytes: external_exports.number().int(), sha256: Sha256 }).nullable()
+});
 var FunctionExport = external_exports.strictObject({ name: external_exports.string(), file: external_exports.string(), signatures: external_exports.array(external_exports.string()), sha256: external_exports.string() });
 var Manifest = external_exports.strictObject({
   format: external_exports.literal(MANIFEST_FORMAT),
@@ -71346,7 +80481,17 @@ var Manifest = external_exports.strictObject({
   functions: external_exports.array(FunctionExport),
   authUsers: external_exports.strictObject({ file: external_exports.string(), rows: external_exports.number().int(), columns: external_exports.array(external_exports.string()) }).nullable(),
   fingerprint: Fingerprint,
-  structure: Structure
+  structure: Structure,
+  /**
+   * null: every file is stored as it is. Otherwise the data files (DATA_FILE_KINDS) are age
+   * files for these recipients (public keys); the verification read the plaintext before it
+   * was encrypted, and only the holder of a matching identity can restore or re-verify it.
+   */
+  encryption: external_exports.strictObject({
+    method: external_exports.literal("age"),
+    tool: external_exports.string(),
+    recipients: external_exports.array(external_exports.string()).min(1)
+  }).nullable()
 });
 var Figures = external_exports.strictObject({ rows: external_exports.number(), checksum: external_exports.string() });
 var TableComparison = external_exports.strictObject({
@@ -71415,6 +80560,66 @@ var Verification = external_exports.strictObject({
   notCompared: external_exports.strictObject({ schemas: external_exports.array(external_exports.string()), note: external_exports.string() }),
   failures: external_exports.array(external_exports.string())
 });
+
+// src/runbook/backup/encrypt.ts
+async function plaintextWorkDir(parent, env2) {
+  const base2 = parent ?? env2.RUNNER_TEMP ?? import_node_os.default.tmpdir();
+  const at2 = import_node_path7.default.join(base2, "astm53b-backup-plain-");
+  return (0, import_promises9.mkdtemp)(at2).catch((e) => {
+    throw asWriteFailure(e, at2, "free space in the temporary folder (RUNNER_TEMP or TMPDIR)");
+  });
+}
+async function removeWorkDir(dir, log) {
+  await (0, import_promises9.rm)(dir, { recursive: true, force: true }).catch(
+    (e) => log.warn(`backup: could not remove the plaintext working folder ${dir}: ${e.message}: delete it by hand`)
+  );
+}
+var encryptedName = (p) => `${p}${AGE_SUFFIX}`;
+async function encryptBackup(work, out, manifest, recipients, log) {
+  const files = [];
+  const renamed = /* @__PURE__ */ new Map();
+  for (const f of manifest.files) {
+    const src = import_node_path7.default.join(work, f.path);
+    if (!DATA_FILE_KINDS.includes(f.kind)) {
+      const dest2 = import_node_path7.default.join(out, f.path);
+      await (0, import_promises9.mkdir)(import_node_path7.default.dirname(dest2), { recursive: true });
+      await (0, import_promises9.copyFile)(src, dest2).catch((e) => {
+        throw asWriteFailure(e, dest2);
+      });
+      files.push(f);
+      continue;
+    }
+    const name = encryptedName(f.path);
+    const dest = import_node_path7.default.join(out, name);
+    await (0, import_promises9.mkdir)(import_node_path7.default.dirname(dest), { recursive: true });
+    const { plain, cipher } = await encryptFile(src, dest, recipients).catch((e) => {
+      throw asWriteFailure(e, dest);
+    });
+    await (0, import_promises9.rm)(src, { force: true });
+    if (plain.bytes !== f.bytes || plain.sha256 !== f.sha256) {
+      throw new UserError(
+        "BACKUP_CHANGED",
+        `${f.path} changed in the temporary folder between its verification and its encryption (${plain.sha256.slice(0, 12)}\u2026, verified ${f.sha256.slice(0, 12)}\u2026)`,
+        { where: { file: src }, hint: "something else writes into the runner temporary folder: take the backup again" }
+      );
+    }
+    renamed.set(f.path, name);
+    files.push({ path: name, kind: f.kind, bytes: cipher.bytes, sha256: cipher.sha256, plaintext: { path: f.path, ...plain } });
+    log.info(`backup: ${name}: ${cipher.bytes} bytes encrypted (plaintext ${plain.bytes} bytes, SHA-256 ${plain.sha256.slice(0, 12)}\u2026)`);
+  }
+  const to = (p) => renamed.get(p) ?? p;
+  return {
+    ...manifest,
+    files,
+    dump: { ...manifest.dump, file: to(manifest.dump.file), pipelineFile: manifest.dump.pipelineFile && to(manifest.dump.pipelineFile) },
+    authUsers: manifest.authUsers && { ...manifest.authUsers, file: to(manifest.authUsers.file) },
+    encryption: { method: "age", tool: AGE_TOOL, recipients: [...recipients] }
+  };
+}
+
+// src/runbook/backup/manifest.ts
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/results/compat.ts
 var COMPAT_STATUSES = ["ok", "missing", "different"];
@@ -71717,7 +80922,7 @@ var PreflightResult = external_exports.strictObject({
 });
 
 // src/results/run-context.ts
-var import_node_os = require("node:os");
+var import_node_os2 = require("node:os");
 var RunContext = external_exports.strictObject({ runId: external_exports.string(), actor: external_exports.string() });
 function runContextFrom(env2, explicit = {}) {
   const gh = env2.GITHUB_RUN_ID ? `${env2.GITHUB_REPOSITORY ?? "github"}#${env2.GITHUB_RUN_ID}.${env2.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
@@ -71725,7 +80930,7 @@ function runContextFrom(env2, explicit = {}) {
   let actor = explicit.actor ?? env2.GITHUB_ACTOR;
   if (!actor) {
     try {
-      actor = (0, import_node_os.userInfo)().username;
+      actor = (0, import_node_os2.userInfo)().username;
     } catch {
       actor = "unknown";
     }
@@ -72124,8 +81329,8 @@ var appliedEarlierFile = (index2, changeFile) => `sql-apply.${index2 + 1}.${chan
 var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_promises10 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -72133,27 +81338,27 @@ function describeIssue(e) {
   return `field ${i.path.join(".") || "(root)"}: ${i.message}`;
 }
 var partialFileOf = (file2) => `${file2}.${process.pid}.partial`;
-async function writeValidated(file2, schema2, value, what, opts = {}) {
+async function writeValidated(file2, schema2, value, what, opts2 = {}) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises7.mkdir)(import_node_path7.default.dirname(file2), { recursive: true });
-  if (!opts.atomic) {
-    await (0, import_promises7.writeFile)(file2, text);
+  await (0, import_promises10.mkdir)(import_node_path8.default.dirname(file2), { recursive: true });
+  if (!opts2.atomic) {
+    await (0, import_promises10.writeFile)(file2, text);
     return text;
   }
   const partial2 = partialFileOf(file2);
   try {
-    const handle = await (0, import_promises7.open)(partial2, "w");
+    const handle = await (0, import_promises10.open)(partial2, "w");
     try {
       await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises7.rename)(partial2, file2);
+    await (0, import_promises10.rename)(partial2, file2);
   } catch (e) {
-    await (0, import_promises7.rm)(partial2, { force: true }).catch(() => {
+    await (0, import_promises10.rm)(partial2, { force: true }).catch(() => {
     });
     throw e;
   }
@@ -72161,14 +81366,14 @@ async function writeValidated(file2, schema2, value, what, opts = {}) {
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path7.default.resolve(dir, file2);
+  const abs2 = import_node_path8.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
 async function readValidated(file2, schema2) {
   let text;
   try {
-    text = await (0, import_promises7.readFile)(file2, "utf8");
+    text = await (0, import_promises10.readFile)(file2, "utf8");
   } catch (e) {
     const code2 = e.code;
     return code2 === "ENOENT" ? { ok: false, status: "missing", detail: "no such file", file: file2 } : { ok: false, status: "unreadable", detail: `cannot read it: ${code2 ?? e.message}`, file: file2 };
@@ -72184,14 +81389,14 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path7.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path8.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
 async function hashStream(chunks, inspect) {
-  const hash2 = (0, import_node_crypto2.createHash)("sha256");
+  const hash2 = (0, import_node_crypto3.createHash)("sha256");
   let bytes = 0;
   for await (const raw of chunks) {
     const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
@@ -72202,9 +81407,9 @@ async function hashStream(chunks, inspect) {
   return { bytes, sha256: hash2.digest("hex") };
 }
 function hashFile(file2, inspect) {
-  return hashStream((0, import_node_fs4.createReadStream)(file2), inspect);
+  return hashStream((0, import_node_fs5.createReadStream)(file2), inspect);
 }
-var sha256Text = (text) => (0, import_node_crypto2.createHash)("sha256").update(text, "utf8").digest("hex");
+var sha256Text = (text) => (0, import_node_crypto3.createHash)("sha256").update(text, "utf8").digest("hex");
 
 // src/runbook/backup/manifest.ts
 var MANIFEST_FILE = BACKUP_FILES.manifest.file;
@@ -72215,7 +81420,7 @@ var snapshotFileOf = (qualified) => `tables/${qualified}.csv`;
 async function readJson(file2, display) {
   let text;
   try {
-    text = await (0, import_promises8.readFile)(file2, "utf8");
+    text = await (0, import_promises11.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -72228,13 +81433,13 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path8.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path9.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format2 = value?.format;
   if (typeof format2 === "string" && format2.startsWith("astm53b-backup/") && format2 !== MANIFEST_FORMAT) {
     throw new UserError(
       "BACKUP_FORMAT",
-      `${display} is a ${format2} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, or do not record which database they came from)`,
+      `${display} is a ${format2} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, do not record which database they came from, or cannot say which files are encrypted)`,
       {
         where: { file: display, field: "format" },
         hint: "take a new backup with this version (astm53b backup)"
@@ -72251,14 +81456,14 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  const file2 = import_node_path8.default.join(dir, MANIFEST_FILE);
+  const file2 = import_node_path9.default.join(dir, MANIFEST_FILE);
   const text = await writeValidated(file2, Manifest, manifest, MANIFEST_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2);
   });
   return sha256Text(text);
 }
 async function writeVerification(dir, verification) {
-  const file2 = import_node_path8.default.join(dir, VERIFICATION_FILE);
+  const file2 = import_node_path9.default.join(dir, VERIFICATION_FILE);
   await writeValidated(file2, Verification, verification, VERIFICATION_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2, "move the backup folder to a disk with room");
   });
@@ -72267,8 +81472,8 @@ async function checkFileHashes(dir, manifest) {
   const problems = [];
   const files = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path8.default.join(dir, f.path);
-    if (import_node_path8.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path9.default.join(dir, f.path);
+    if (import_node_path9.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -72284,7 +81489,7 @@ async function checkFileHashes(dir, manifest) {
 function assertVouchedFiles(dir, manifest, vouched, vFile) {
   const found = new Map(vouched.map((f) => [f.path, f.sha256]));
   const refuse = (file2, why) => {
-    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path8.default.join(dir, file2) } });
+    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path9.default.join(dir, file2) } });
   };
   for (const f of manifest.files) {
     const sha2 = found.get(f.path);
@@ -72300,8 +81505,8 @@ function assertVouchedFiles(dir, manifest, vouched, vFile) {
   }
 }
 async function assertVerifiedBackup(dir) {
-  const { manifest, sha256: sha2562 } = await readManifest(dir);
-  const vFile = import_node_path8.default.join(dir, VERIFICATION_FILE);
+  const { manifest, sha256: sha2564 } = await readManifest(dir);
+  const vFile = import_node_path9.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -72325,9 +81530,9 @@ async function assertVerifiedBackup(dir) {
   }
   if (!v.data.ok)
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
-  if (v.data.manifestSha256 !== sha2562) {
+  if (v.data.manifestSha256 !== sha2564) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path8.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path9.default.join(dir, MANIFEST_FILE) }
     });
   }
   assertVouchedFiles(dir, manifest, v.data.files, vFile);
@@ -72338,7 +81543,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path8.default.join(dir, first.path) }
+        where: { file: import_node_path9.default.join(dir, first.path) }
       }
     );
   }
@@ -72346,7 +81551,7 @@ async function assertVerifiedBackup(dir) {
 }
 
 // src/db/scratch.ts
-var import_node_crypto3 = require("node:crypto");
+var import_node_crypto4 = require("node:crypto");
 var SCRATCH_PREFIX = "astm53b_";
 function databaseUrl(url2, database) {
   const u = new URL(url2);
@@ -72371,7 +81576,7 @@ async function admin(url2, fn) {
 }
 async function createScratchDatabase(serverUrl, purpose) {
   const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
-  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto3.randomBytes)(3).toString("hex")}`;
+  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto4.randomBytes)(3).toString("hex")}`;
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
@@ -72530,7 +81735,7 @@ async function applyShimIfNeeded(q, log) {
   if (await schemaExists(q, "auth")) return void 0;
   return runFixtureFile(q, FIXTURE_FILES.shim, log);
 }
-async function initFixture(db, opts, log) {
+async function initFixture(db, opts2, log) {
   const started = Date.now();
   const files = [];
   let shimApplied = false;
@@ -72549,11 +81754,11 @@ async function initFixture(db, opts, log) {
           files.push(shim);
           shimApplied = true;
         }
-        const params = { "astm53b.seed": String(opts.seed), "astm53b.scale": String(opts.scale) };
+        const params = { "astm53b.seed": String(opts2.seed), "astm53b.scale": String(opts2.scale) };
         files.push(await runFixtureFile(c, FIXTURE_FILES.schema, log));
         files.push(await runFixtureFile(c, FIXTURE_FILES.grants, log));
         files.push(await runFixtureFile(c, FIXTURE_FILES.demo, log, params));
-        if (opts.scale > 1) files.push(await runFixtureFile(c, FIXTURE_FILES.scale, log, params));
+        if (opts2.scale > 1) files.push(await runFixtureFile(c, FIXTURE_FILES.scale, log, params));
         await c.query("COMMIT");
       } catch (e) {
         await c.query("ROLLBACK").catch(() => {
@@ -72563,7 +81768,7 @@ async function initFixture(db, opts, log) {
     },
     { discard: true }
   );
-  return { target: db.label, scale: opts.scale, seed: opts.seed, shimApplied, files, ms: Date.now() - started };
+  return { target: db.label, scale: opts2.scale, seed: opts2.seed, shimApplied, files, ms: Date.now() - started };
 }
 
 // src/runbook/backup/scratch.ts
@@ -72657,8 +81862,8 @@ async function settled(early) {
   }
   return out;
 }
-async function prepareScratch(sdb, application, log, opts = {}) {
-  const authUsers = opts.authUsers;
+async function prepareScratch(sdb, application, log, opts2 = {}) {
+  const authUsers = opts2.authUsers;
   await sdb.withTransaction(
     async (tx) => {
       const busy = await tx.query(
@@ -72673,7 +81878,7 @@ async function prepareScratch(sdb, application, log, opts = {}) {
         );
       }
       await applyShimIfNeeded(tx, log);
-      for (const schema2 of opts.schemas ?? []) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema2)}`);
+      for (const schema2 of opts2.schemas ?? []) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema2)}`);
       if (!authUsers?.entry || authUsers.entry.rows === 0 || authUsers.json === null) return;
       const cols2 = await tx.query(
         "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'auth' AND table_name = 'users'"
@@ -72697,13 +81902,13 @@ async function insertAuthUsers(tx, entry, json2, present) {
 }
 
 // src/runbook/backup/take-embedded.ts
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
-var import_node_fs5 = require("node:fs");
+var import_node_fs6 = require("node:fs");
 var import_node_readline = require("node:readline");
-var import_node_stream5 = require("node:stream");
-var import_promises9 = require("node:stream/promises");
+var import_node_stream6 = require("node:stream");
+var import_promises12 = require("node:stream/promises");
 var PGLITE_DUMP_TOOL = "@electric-sql/pglite-tools/pg_dump";
 function asEmbedded(db) {
   if (db instanceof PgliteDb) return db;
@@ -72713,9 +81918,9 @@ async function withEmbeddedHold(db, fn) {
   return db.withClient(
     async (q) => fn({
       q,
-      dump: async (opts) => {
+      dump: async (opts2) => {
         try {
-          return await dumpSchemas(db, opts);
+          return await dumpSchemas(db, opts2);
         } finally {
           await q.query("ROLLBACK").catch(() => {
           });
@@ -72726,28 +81931,28 @@ async function withEmbeddedHold(db, fn) {
     })
   );
 }
-async function dumpSchemas(db, opts) {
+async function dumpSchemas(db, opts2) {
   const { pgDump } = await import("@electric-sql/pglite-tools/pg_dump");
-  const args = [...opts.schemas.map((s) => `--schema=${s}`), "--rows-per-insert=1000"];
-  if (opts.clean) args.push("--clean", "--if-exists");
+  const args = [...opts2.schemas.map((s) => `--schema=${s}`), "--rows-per-insert=1000"];
+  if (opts2.clean) args.push("--clean", "--if-exists");
   let out;
   try {
     out = await pgDump({ pg: db.instance, args });
   } catch (e) {
     throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
   }
-  const sink = new HashedFileSink(opts.file);
-  await (0, import_promises9.pipeline)(import_node_stream5.Readable.from(out.stream()), sink);
+  const sink = new HashedFileSink(opts2.file);
+  await (0, import_promises12.pipeline)(import_node_stream6.Readable.from(out.stream()), sink);
   return sink.digest();
 }
 var HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
-async function readSqlDumpToc(file2) {
+async function readSqlDumpToc(input2) {
   const entries = [];
   let dumpedBy;
   let dumpedFrom;
   let first;
   let last = "";
-  const lines = (0, import_node_readline.createInterface)({ input: (0, import_node_fs5.createReadStream)(file2), crlfDelay: Infinity });
+  const lines = (0, import_node_readline.createInterface)({ input: typeof input2 === "string" ? (0, import_node_fs6.createReadStream)(input2) : input2, crlfDelay: Infinity });
   for await (const line2 of lines) {
     if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
     if (line2.trim() !== "" && line2 !== "--") last = line2;
@@ -72763,8 +81968,9 @@ async function readSqlDumpToc(file2) {
   const complete = first === "-- PostgreSQL database dump" && last === "-- PostgreSQL database dump complete";
   return { entries, dumpedBy, dumpedFrom, complete };
 }
-async function runSqlDumpInSession(c, file2, display) {
-  const r = await runStatements(c, await readSqlFile(file2, display), display);
+async function runSqlDumpInSession(c, source, display) {
+  const text = typeof source === "string" ? await readSqlFile(source, display) : source.text;
+  const r = await runStatements(c, text, display);
   return { statements: r.statements };
 }
 async function restoreSqlDump(db, file2, display) {
@@ -72789,8 +81995,8 @@ function openScratchPglite() {
 }
 
 // src/runbook/backup/source-reads.ts
-var import_promises10 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_promises13 = require("node:fs/promises");
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
 function snapshotSelect(schema2, table4, key) {
@@ -72809,11 +82015,11 @@ async function digestTableCsv(q, schema2, table4, key) {
 }
 
 // src/db/fingerprint.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 var APP_SCHEMAS = ["public", "astm"];
 var PIPELINE_SCHEMA = "astm53b";
 var PIPELINE_PREFIX = "astm53b_";
-var sha = (s) => (0, import_node_crypto4.createHash)("sha256").update(s).digest("hex");
+var sha = (s) => (0, import_node_crypto5.createHash)("sha256").update(s).digest("hex");
 async function readFingerprint(q, schemas = APP_SCHEMAS) {
   const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
   const entries = [];
@@ -72879,7 +82085,7 @@ async function readFingerprint(q, schemas = APP_SCHEMAS) {
   );
   for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
   entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
-  const digest = (0, import_node_crypto4.createHash)("sha256");
+  const digest = (0, import_node_crypto5.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
@@ -72899,7 +82105,7 @@ function diffFingerprints(before, after) {
 }
 
 // src/db/structure.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 async function readStructure(q, schemas, excludePrefix = "") {
   const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
   const skip = excludePrefix ? like : "";
@@ -72923,7 +82129,7 @@ async function readStructure(q, schemas, excludePrefix = "") {
     [schemas, skip]
   );
   const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
-  const digest = (0, import_node_crypto5.createHash)("sha256");
+  const digest = (0, import_node_crypto6.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { entries, sha256: digest.digest("hex") };
@@ -72980,8 +82186,8 @@ async function readFunctionExport(q, qualified) {
 `).join("\n"), signatures: r.rows.map((x) => `${qualified}(${x.args})`) };
 }
 async function readReferencedAuthUsers(q, schemas) {
-  const exists3 = await q.query("SELECT to_regclass('auth.users')::text AS t");
-  if (!exists3.rows[0]?.t) return null;
+  const exists4 = await q.query("SELECT to_regclass('auth.users')::text AS t");
+  if (!exists4.rows[0]?.t) return null;
   const refs = await q.query(
     `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, a.attname AS col
        FROM pg_constraint k
@@ -73038,8 +82244,8 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path9.default.join(dir, file2), text);
-    files.push({ path: file2, kind: "function", ...digest });
+    const digest = await writeText(import_node_path10.default.join(dir, file2), text);
+    files.push({ path: file2, kind: "function", ...digest, plaintext: null });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
   return { schemas, keys, files, functions };
@@ -73049,11 +82255,11 @@ async function readAuthUsers(q, schemas, dir) {
   if (!users) return { entry: null, json: null, file: null };
   const json2 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path9.default.join(dir, AUTH_USERS_FILE), json2);
+  const digest = await writeText(import_node_path10.default.join(dir, AUTH_USERS_FILE), json2);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
     json: json2,
-    file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest }
+    file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest, plaintext: null }
   };
 }
 async function exportSnapshotTables(q, keys, dir, log) {
@@ -73062,30 +82268,30 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table4] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table4);
     const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path9.default.join(dir, file2));
-    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256 });
+    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path10.default.join(dir, file2));
+    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
   return files;
 }
-async function readSnapshot(q, facts, dir, log, opts = {}) {
+async function readSnapshot(q, facts, dir, log, opts2 = {}) {
   const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
-  opts.onAuthUsers?.(authUsers);
+  opts2.onAuthUsers?.(authUsers);
   const rest = async () => {
     const tables = await tablesChecksums(q, facts.keys);
     const fingerprint = await readFingerprint(q, facts.schemas.application);
     const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
     return { tables, fingerprint, structure };
   };
-  if (opts.csvSession) {
-    const [csvFiles2, others] = await Promise.all([opts.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
+  if (opts2.csvSession) {
+    const [csvFiles2, others] = await Promise.all([opts2.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
     return { authUsers, csvFiles: csvFiles2, ...others };
   }
   const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
   return { authUsers, csvFiles, ...await rest() };
 }
 async function writeText(file2, text) {
-  await (0, import_promises10.writeFile)(file2, text).catch((e) => {
+  await (0, import_promises13.writeFile)(file2, text).catch((e) => {
     throw asWriteFailure(e, file2);
   });
   return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
@@ -73099,13 +82305,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const facts = await readSourceFacts(hold.q, dir);
     const reads = await readSnapshot(hold.q, facts, dir, log);
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path10.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
-    const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main }];
+    const main = await hold.dump({ file: import_node_path11.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main, plaintext: null }];
     if (facts.schemas.pipeline.length) {
-      const pipeline5 = await hold.dump({ file: import_node_path10.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
-      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline5 });
+      const pipeline6 = await hold.dump({ file: import_node_path11.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline6, plaintext: null });
     }
-    const toc = await readSqlDumpToc(import_node_path10.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path11.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -73129,7 +82335,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 }
 
 // src/runbook/backup/take-pg.ts
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   const sessions = [];
@@ -73169,7 +82375,7 @@ async function takePgSnapshot(db, ctx, log) {
         const dumping = dumpArchive({
           url: url2,
           serverMajor: ctx.serverMajor,
-          file: import_node_path11.default.join(dir, ARCHIVE_FILE),
+          file: import_node_path12.default.join(dir, ARCHIVE_FILE),
           snapshot,
           lockWaitTimeoutMs: lockTimeoutMs,
           compress: ctx.compress,
@@ -73196,7 +82402,7 @@ async function takePgSnapshot(db, ctx, log) {
         return {
           facts,
           reads,
-          dumpFiles: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256 }],
+          dumpFiles: [{ path: ARCHIVE_FILE, kind: "archive", bytes: dump.bytes, sha256: dump.sha256, plaintext: null }],
           dump: {
             engine: "postgresql",
             format: "custom",
@@ -73245,8 +82451,75 @@ async function dumpSessionsGone(db, since) {
 }
 
 // src/runbook/backup/verify.ts
-var import_promises11 = require("node:fs/promises");
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_stream7 = require("node:stream");
+
+// src/runbook/backup/plaintext.ts
+var import_node_fs7 = require("node:fs");
+var import_promises14 = require("node:fs/promises");
+var import_node_path13 = __toESM(require("node:path"), 1);
+var BackupPlaintext = class _BackupPlaintext {
+  constructor(dir, manifest, keys) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.keys = keys;
+  }
+  dir;
+  manifest;
+  keys;
+  static async open(dir, manifest, keys, log) {
+    const enc = manifest.encryption;
+    if (!enc) {
+      if (keys) log.warn(`${dir}: the backup is not encrypted; the identity ${keys.source} is not used`);
+      return new _BackupPlaintext(dir, manifest, void 0);
+    }
+    if (!keys) {
+      throw new UserError(
+        "IDENTITY_REQUIRED",
+        `${dir}: its data files are age-encrypted (to ${enc.recipients.join(", ")}); reading them needs the matching identity`,
+        { where: { field: "identity" }, hint: "give --identity FILE (the depot's age.key; in the workflow the AGE_IDENTITY secret)" }
+      );
+    }
+    const r = new _BackupPlaintext(dir, manifest, keys);
+    await assertIdentityOpens(r.abs(manifest.dump.file), keys, r.abs(manifest.dump.file));
+    return r;
+  }
+  get encrypted() {
+    return this.keys !== void 0;
+  }
+  abs(diskPath) {
+    return import_node_path13.default.join(this.dir, diskPath);
+  }
+  /** The manifest entry of a file, by its name on disk or its plaintext name. */
+  entry(name) {
+    const f = this.manifest.files.find((x) => x.path === name || x.plaintext?.path === name);
+    if (!f) throw new UserError("BACKUP_CORRUPT", `${name} is not listed in the manifest`, { where: { file: this.abs(name) } });
+    return f;
+  }
+  /** What the PostgreSQL tools read: the file by path when it is in clear, else its decrypted stream. */
+  input(name) {
+    const f = this.entry(name);
+    if (!f.plaintext || !this.keys) return this.abs(f.path);
+    return { display: this.abs(f.path), open: () => this.stream(name) };
+  }
+  /** A fresh stream of the plaintext; an encrypted one fails at its end unless it is exactly what the manifest recorded. */
+  async stream(name) {
+    const f = this.entry(name);
+    if (!f.plaintext || !this.keys) return (0, import_node_fs7.createReadStream)(this.abs(f.path));
+    return openDecrypted(this.abs(f.path), this.keys, { display: this.abs(f.path), expect: f.plaintext });
+  }
+  /** The whole plaintext (auth-users.json, an embedded SQL dump: files that are read whole anyway). */
+  async buffer(name) {
+    const f = this.entry(name);
+    if (!f.plaintext || !this.keys) return (0, import_promises14.readFile)(this.abs(f.path));
+    return decryptToBuffer(this.abs(f.path), this.keys, { display: this.abs(f.path), expect: f.plaintext });
+  }
+  /** Size and SHA-256 of the plaintext, streamed (for an encrypted file: decrypted and checked against the record). */
+  async digest(name) {
+    return hashStream(await this.stream(name));
+  }
+};
+var plainPathOf = (f) => f.plaintext?.path ?? f.path;
 
 // src/runbook/backup/compare.ts
 async function compareWithManifest(q, manifest, known) {
@@ -73295,17 +82568,17 @@ async function compareSnapshots(q, manifest, found) {
   const out = [];
   for (const qualified of SNAPSHOT_TABLES) {
     const file2 = snapshotFileOf(qualified);
-    const sha2562 = found.find((f) => f.path === file2)?.sha256;
-    if (!sha2562) continue;
+    const sha2564 = found.find((f) => f.path === file2)?.sha256;
+    if (!sha2564) continue;
     const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
     const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
     const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0;
     out.push({
       path: file2,
       table: qualified,
-      expected: { rows, sha256: sha2562 },
+      expected: { rows, sha256: sha2564 },
       actual: actual ? { rows: actual.rows, sha256: actual.sha256 } : null,
-      match: !!actual && actual.sha256 === sha2562 && actual.rows === rows
+      match: !!actual && actual.sha256 === sha2564 && actual.rows === rows
     });
   }
   return out;
@@ -73313,7 +82586,7 @@ async function compareSnapshots(q, manifest, found) {
 function describeSnapshotMismatches(snapshots, manifest, failures) {
   for (const qualified of SNAPSHOT_TABLES) {
     const file2 = snapshotFileOf(qualified);
-    if (!manifest.files.some((f) => f.path === file2 && f.kind === "table-snapshot"))
+    if (!manifest.files.some((f) => plainPathOf(f) === file2 && f.kind === "table-snapshot"))
       failures.push(`${file2}: the runbook's snapshot of ${qualified} is not in the manifest`);
   }
   for (const s of snapshots.filter((x) => !x.match)) {
@@ -73324,10 +82597,10 @@ function describeSnapshotMismatches(snapshots, manifest, failures) {
 }
 
 // src/runbook/backup/verify.ts
-async function verifyBackup(dir, opts, log) {
-  const abs2 = import_node_path12.default.resolve(dir);
-  const { manifest, sha256: sha2562 } = await readManifest(abs2);
-  if (manifest.dump.format === "custom" && !opts.serverUrl && !opts.scratchUrl) {
+async function verifyBackup(dir, opts2, log) {
+  const abs2 = import_node_path14.default.resolve(dir);
+  const { manifest, sha256: sha2564 } = await readManifest(abs2);
+  if (manifest.dump.format === "custom" && !opts2.serverUrl && !opts2.scratchUrl) {
     throw new UserError(
       "MISSING_OPTION",
       "verification restores the backup: give --url (a server where a scratch database can be created) or --scratch-url",
@@ -73336,14 +82609,16 @@ async function verifyBackup(dir, opts, log) {
       }
     );
   }
-  const v = await verifyAgainstRestore(abs2, manifest, sha2562, { ...opts, env: opts.env ?? process.env }, log);
+  const plain = await BackupPlaintext.open(abs2, manifest, opts2.identity, log);
+  const v = await verifyAgainstRestore(abs2, manifest, sha2564, { ...opts2, env: opts2.env ?? process.env, plain }, log);
   await writeVerification(abs2, v);
   return v;
 }
 var NOT_COMPARED_NOTE = "Supabase-managed and other non-application schemas are kept in the archive but are neither restored into the scratch database nor compared; only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
 var EMBEDDED_NOT_COMPARED_NOTE = "The embedded dump holds the application schemas (and, apart, the pipeline schema) only; the shim's auth schema is recreated in the scratch copy and only the auth.users rows the application references are loaded there, so that its foreign keys hold.";
-async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
+async function verifyAgainstRestore(dir, manifest, manifestSha256, opts2, log) {
   const failures = [];
+  const plain = opts2.plain ?? await BackupPlaintext.open(dir, manifest, void 0, log);
   const { hashes, files } = await checkFileHashes(dir, manifest);
   const v = {
     format: VERIFICATION_FORMAT,
@@ -73362,7 +82637,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     },
     failures
   };
-  const streamed = opts.streamed;
+  const streamed = opts2.streamed;
   const abandon = async () => {
     streamed?.kill();
     await streamed?.outcome;
@@ -73370,24 +82645,26 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   };
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return abandon();
-  if (manifest.dump.format === "plain") return verifyPlainRestore(dir, manifest, v, log);
-  const archive = import_node_path12.default.join(dir, ARCHIVE_FILE);
+  const found = await plaintextDigests(plain, v);
+  if (manifest.dump.format === "plain") return verifyPlainRestore(plain, v, found, log);
+  const name = manifest.dump.file;
+  const archive = plain.input(name);
   try {
-    const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
+    const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts2.env });
     v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
-    if (toc.entries.length === 0) failures.push(`${ARCHIVE_FILE}: the table of contents is empty`);
+    if (toc.entries.length === 0) failures.push(`${name}: the table of contents is empty`);
   } catch (e) {
-    v.archive = { readable: false, entries: 0, dumpedBy: null, error: e.message };
-    failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${e.message}`);
+    v.archive = { readable: false, entries: 0, dumpedBy: null, error: describe3(e) };
+    failures.push(`${name}: pg_restore --list failed: ${describe3(e)}`);
     return abandon();
   }
   const schemas = restoredSchemas(manifest.schemas);
-  const scratch = streamed ? streamed.scratch : await openScratch(opts.serverUrl, opts.scratchUrl);
+  const scratch = streamed ? streamed.scratch : await openScratch(opts2.serverUrl, opts2.scratchUrl);
   const wholeRead = readArchiveBlocks({
     file: archive,
     serverMajor: manifest.source.serverMajor,
     excludeSchemas: schemas,
-    env: opts.env
+    env: opts2.env
   }).then(
     () => void 0,
     (e) => e
@@ -73402,22 +82679,22 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
     } else {
       v.restore = { into: scratch.label, from: "archive file", schemas, ms: 0 };
       const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, log, { schemas, authUsers: await recordedAuthUsers(dir, manifest) });
+      await prepareScratch(scratch.db, manifest.schemas.application, log, { schemas, authUsers: await recordedAuthUsers(plain) });
       log.info(`verify: restoring ${schemas.join(", ")} into ${scratch.label}`);
       await restoreArchive({
         url: scratch.url,
         file: archive,
         serverMajor: Math.max(server.major, manifest.source.serverMajor),
         schemas,
-        env: opts.env
+        env: opts2.env
       });
       v.restore.ms = Date.now() - started;
     }
     const known = streamed ? await settled(streamed.early) : void 0;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    await compareRestored(scratch.db, manifest, v, known);
+    await compareRestored(scratch.db, manifest, v, found, known);
   } catch (e) {
-    const why = e.message;
+    const why = describe3(e);
     if (v.restore) v.restore.error = why;
     failures.push(`restore into ${scratch.label} failed: ${why}`);
   } finally {
@@ -73425,32 +82702,59 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts, log) {
   }
   const unreadable = await wholeRead;
   if (unreadable) {
-    v.archive = { ...v.archive, readable: false, error: unreadable.message };
+    v.archive = { ...v.archive, readable: false, error: describe3(unreadable) };
     failures.push(
-      `${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${unreadable.message}`
+      `${name}: reading the blocks of ${manifest.schemas.excluded.join(", ") || "the other schemas"} failed: ${describe3(unreadable)}`
     );
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
   log.info(`verify: ${v.ok ? "the restored copy equals the source" : `FAILED (${failures.length} problem(s))`}`);
   return v;
 }
-async function compareRestored(q, manifest, v, known) {
-  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, v.files)]);
+var describe3 = (e) => e instanceof UserError ? e.describe() : e.message;
+async function plaintextDigests(plain, v) {
+  if (!plain.encrypted) return v.files;
+  const out = [];
+  for (const f of plain.manifest.files.filter((x) => x.kind === "table-snapshot" && x.plaintext)) {
+    try {
+      out.push({ path: f.plaintext.path, sha256: (await plain.digest(f.path)).sha256 });
+    } catch (e) {
+      v.failures.push(`${f.path}: ${describe3(e)}`);
+    }
+  }
+  return out;
+}
+async function compareRestored(q, manifest, v, found, known) {
+  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, found)]);
   v.comparison = comparison;
   v.snapshots = snapshots;
   describeMismatches(comparison, v.failures);
   describeSnapshotMismatches(snapshots, manifest, v.failures);
 }
-async function recordedAuthUsers(dir, manifest) {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await (0, import_promises11.readFile)(import_node_path12.default.join(dir, manifest.authUsers.file), "utf8") : null };
+async function recordedAuthUsers(plain) {
+  const entry = plain.manifest.authUsers;
+  return { entry, json: entry ? (await plain.buffer(entry.file)).toString("utf8") : null };
 }
-async function verifyPlainRestore(dir, manifest, v, log) {
+async function verifyPlainRestore(plain, v, found, log) {
+  const { dir, manifest } = plain;
   const failures = v.failures;
+  const before = failures.length;
   const scripts = [manifest.dump.pipelineFile, manifest.dump.file].filter((f) => f !== null);
+  const texts = /* @__PURE__ */ new Map();
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    const toc = await readSqlDumpToc(import_node_path12.default.join(dir, file2));
+    let input2 = import_node_path14.default.join(dir, file2);
+    if (plain.encrypted) {
+      try {
+        texts.set(file2, (await plain.buffer(file2)).toString("utf8"));
+      } catch (e) {
+        failures.push(`${file2}: ${describe3(e)}`);
+        continue;
+      }
+      input2 = import_node_stream7.Readable.from([texts.get(file2)]);
+    }
+    const toc = await readSqlDumpToc(input2);
     if (file2 === manifest.dump.file) {
       entries = toc.entries.length;
       dumpedBy = toc.dumpedBy ?? null;
@@ -73458,19 +82762,22 @@ async function verifyPlainRestore(dir, manifest, v, log) {
     if (!toc.complete) failures.push(`${file2}: pg_dump's opening or closing line is missing: the script is truncated or not a dump`);
     else if (toc.entries.length === 0) failures.push(`${file2}: the script lists no object`);
   }
-  v.archive = { readable: failures.length === 0, entries, dumpedBy };
-  if (failures.length) return v;
+  v.archive = { readable: failures.length === before, entries, dumpedBy };
+  if (!v.archive.readable) return v;
   const started = Date.now();
   const sdb = await openScratchPglite();
   v.restore = { into: sdb.label, from: "archive file", schemas: restoredSchemas(manifest.schemas), ms: 0 };
   try {
-    await prepareScratch(sdb, manifest.schemas.application, log, { authUsers: await recordedAuthUsers(dir, manifest) });
+    await prepareScratch(sdb, manifest.schemas.application, log, { authUsers: await recordedAuthUsers(plain) });
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
-    for (const file2 of scripts) await restoreSqlDump(sdb, import_node_path12.default.join(dir, file2), file2);
+    for (const file2 of scripts) {
+      const text = texts.get(file2);
+      await restoreSqlDump(sdb, text === void 0 ? import_node_path14.default.join(dir, file2) : { text }, file2);
+    }
     v.restore.ms = Date.now() - started;
-    await compareRestored(sdb, manifest, v);
+    await compareRestored(sdb, manifest, v, found);
   } catch (e) {
-    const why = e instanceof UserError ? e.describe() : e.message;
+    const why = describe3(e);
     v.restore.error = why;
     failures.push(`restore into ${sdb.label} failed: ${why}`);
   } finally {
@@ -73491,41 +82798,57 @@ function sourceHost(url2) {
     return "unknown";
   }
 }
-async function prepareOutDir(outDir) {
-  const dir = import_node_path13.default.resolve(outDir);
-  const existing = await (0, import_promises12.readdir)(dir).catch(() => void 0);
+async function prepareOutDir(outDir, work) {
+  const dir = import_node_path15.default.resolve(outDir);
+  const existing = await (0, import_promises15.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
+  await (0, import_promises15.mkdir)(dir, { recursive: true }).catch((e) => {
+    throw asWriteFailure(e, dir);
+  });
   for (const sub of ["functions", "tables"]) {
-    const at2 = import_node_path13.default.join(dir, sub);
-    await (0, import_promises12.mkdir)(at2, { recursive: true }).catch((e) => {
+    const at2 = import_node_path15.default.join(work ?? dir, sub);
+    await (0, import_promises15.mkdir)(at2, { recursive: true }).catch((e) => {
       throw asWriteFailure(e, at2);
     });
   }
   return dir;
 }
-async function backup(db, opts, log) {
+async function backup(db, opts2, log) {
   const t0 = Date.now();
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
   const embedded = db.kind === "pglite";
   const url2 = embedded ? void 0 : urlOf(db);
   const server = await db.server();
-  const env2 = opts.env ?? process.env;
-  if (opts.compress !== void 0 && !COMPRESSION_PATTERN.test(opts.compress)) {
+  const env2 = opts2.env ?? process.env;
+  if (opts2.compress !== void 0 && !COMPRESSION_PATTERN.test(opts2.compress)) {
     throw new UserError(
       "BAD_OPTION",
-      `--compress ${opts.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`,
+      `--compress ${opts2.compress}: expected a level 0-9, or on pg_dump 16+ gzip|lz4|zstd[:level] or none`,
       { where: { field: "compress" } }
     );
   }
+  const recipients = parseRecipients(opts2.encryptTo ?? []);
   const restoreTool = url2 ? await findPgTool("pg_restore", server.major, env2) : void 0;
   if (url2) await findPgTool("pg_dump", server.major, env2);
-  const lockTimeoutMs = opts.lockTimeoutMs ?? 6e4;
-  const dir = await prepareOutDir(opts.outDir);
-  await opts.onOutDir?.(dir);
-  log.info(`backup: ${db.label} (${embedded ? "PGlite" : "PostgreSQL"} ${server.version}) \u2192 ${dir}`);
-  const scratch = url2 ? openScratch(url2, opts.scratchUrl).then((x) => {
+  const lockTimeoutMs = opts2.lockTimeoutMs ?? 6e4;
+  const work = recipients.length ? await plaintextWorkDir(opts2.tempDir, env2) : void 0;
+  try {
+    const dir = await prepareOutDir(opts2.outDir, work);
+    await opts2.onOutDir?.(dir);
+    log.info(
+      `backup: ${db.label} (${embedded ? "PGlite" : "PostgreSQL"} ${server.version}) \u2192 ${dir}${work ? ` (data files age-encrypted to ${recipients.length} recipient(s); plaintext only in ${work} until then)` : ""}`
+    );
+    return await takeAndVerify(db, { ...opts2, dir, work, recipients, url: url2, server, env: env2, lockTimeoutMs, restoreTool, t0, startedAt }, log);
+  } finally {
+    if (work) await removeWorkDir(work, log);
+  }
+}
+async function takeAndVerify(db, ctx, log) {
+  const { dir, url: url2, server, env: env2, lockTimeoutMs, restoreTool, t0 } = ctx;
+  const at2 = ctx.work ?? dir;
+  const scratch = url2 ? openScratch(url2, ctx.scratchUrl).then((x) => {
     log.info(`backup: the proof restores into ${x.label}`);
     return x;
   }) : void 0;
@@ -73535,9 +82858,9 @@ async function backup(db, opts, log) {
   try {
     taken = url2 && scratch && restoreTool ? await takePgSnapshot(
       db,
-      { url: url2, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env: env2, scratch, restoreTool },
+      { url: url2, serverMajor: server.major, dir: at2, lockTimeoutMs, compress: ctx.compress, env: env2, scratch, restoreTool },
       log
-    ) : await takeEmbeddedSnapshot(db, dir, log);
+    ) : await takeEmbeddedSnapshot(db, at2, log);
     const { facts, reads } = taken;
     const snapshotMs = Date.now() - t0;
     const main = taken.dumpFiles[0];
@@ -73545,10 +82868,10 @@ async function backup(db, opts, log) {
       `backup: ${main.path} ${main.bytes} bytes (pg_dump ${taken.tool.version}), ${reads.tables.length} tables checksummed in ${snapshotMs} ms`
     );
     const host = url2 ? sourceHost(url2) : "localhost (embedded, in process)";
-    const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os2.default.hostname();
+    const sameHost = !url2 || LOCAL_HOSTS.has(host) || host === import_node_os3.default.hostname();
     const manifest = {
       format: MANIFEST_FORMAT,
-      startedAt,
+      startedAt: ctx.startedAt,
       finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
       source: {
         label: db.label,
@@ -73560,7 +82883,7 @@ async function backup(db, opts, log) {
         databaseOid: taken.identity.databaseOid,
         projectRef: (url2 && projectRefOf(url2)) ?? null
       },
-      written: { host: import_node_os2.default.hostname(), dir, sameHostAsDatabase: sameHost },
+      written: { host: import_node_os3.default.hostname(), dir, sameHostAsDatabase: sameHost },
       snapshot: taken.snapshot,
       dump: taken.dump,
       tools: { pg_dump: taken.tool },
@@ -73571,10 +82894,11 @@ async function backup(db, opts, log) {
       functions: facts.functions,
       authUsers: reads.authUsers.entry,
       fingerprint: reads.fingerprint,
-      structure: reads.structure
+      structure: reads.structure,
+      encryption: null
     };
-    const manifestSha256 = await writeManifest(dir, manifest);
-    await opts.beforeProof?.(dir, manifest.dump.file);
+    const manifestSha256 = ctx.work ? "" : await writeManifest(dir, manifest);
+    await ctx.beforeProof?.(at2, manifest.dump.file);
     const warnings = [];
     if (url2 && sameHost) {
       warnings.push(
@@ -73583,17 +82907,25 @@ async function backup(db, opts, log) {
     }
     for (const w of warnings) log.warn(`backup: ${w}`);
     const t1 = Date.now();
-    const verification = await verifyAgainstRestore(
-      dir,
+    let verification = await verifyAgainstRestore(
+      at2,
       manifest,
       manifestSha256,
       { env: env2, ...taken.streamed ? { streamed: taken.streamed } : {} },
       log
     );
+    let final = manifest;
+    if (ctx.work) {
+      final = await encryptBackup(ctx.work, dir, manifest, ctx.recipients, log);
+      const sha2564 = await writeManifest(dir, final);
+      const { hashes, files } = await checkFileHashes(dir, final);
+      const failures = [...verification.failures, ...hashes.problems.map((p) => `${p.path}: ${p.problem}`)];
+      verification = { ...verification, manifestSha256: sha2564, hashes, files, failures, ok: verification.ok && hashes.ok };
+    }
     await writeVerification(dir, verification);
     return {
       dir,
-      manifest,
+      manifest: final,
       verification,
       ok: verification.ok,
       ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 },
@@ -73607,19 +82939,20 @@ async function backup(db, opts, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
+var import_node_stream9 = require("node:stream");
 
 // src/db/restore-script.ts
-var import_node_stream6 = require("node:stream");
+var import_node_stream8 = require("node:stream");
 function canCopyIn(q) {
   return typeof q.copyIn === "function";
 }
 var UNBOUNDING = /^SET (statement_timeout|lock_timeout|transaction_timeout|idle_in_transaction_session_timeout) = 0;$/;
 var META = /^\\(restrict|unrestrict)\b/;
 var COPY_START = /^COPY .* FROM stdin;$/;
-async function* linesOf(stream) {
+async function* linesOf(stream2) {
   let partial2 = "";
-  for await (const chunk of stream) {
+  for await (const chunk of stream2) {
     const lines = (partial2 + chunk.toString("utf8")).split("\n");
     partial2 = lines.pop();
     yield* lines;
@@ -73661,22 +82994,38 @@ async function runScriptLines(session, lines) {
 async function restoreArchiveInSession(session, a) {
   if (!canCopyIn(session)) throw new Error("restoreArchiveInSession needs a PostgreSQL session (COPY FROM STDIN)");
   const tool = await findPgTool("pg_restore", a.serverMajor, a.env);
-  const stdout = new import_node_stream6.PassThrough();
+  const stdout = new import_node_stream8.PassThrough();
+  const fromFile = typeof a.file === "string";
   const child = startPgTool({
     tool,
-    args: ["--file=-", "--clean", "--if-exists", "--exit-on-error", ...a.schemas.map((s) => `--schema=${s}`), a.file],
-    stdoutTo: stdout
+    args: [
+      "--file=-",
+      "--clean",
+      "--if-exists",
+      "--exit-on-error",
+      ...a.schemas.map((s) => `--schema=${s}`),
+      ...fromFile ? [a.file] : []
+    ],
+    stdoutTo: stdout,
+    stdin: !fromFile
   });
+  const feeding = typeof a.file === "string" ? Promise.resolve() : a.file.open().then((s) => feedStdin(s, child.stdin, { drain: true }));
+  feeding.catch(() => child.kill());
+  const running = runScriptLines(session, linesOf(stdout));
   try {
-    const run = await runScriptLines(session, linesOf(stdout));
-    await child.done;
+    const [run] = await Promise.all([running, child.done, feeding]);
     return run;
   } catch (e) {
     child.kill();
     stdout.destroy();
     await child.done.catch(() => {
     });
-    throw e;
+    await running.catch(() => {
+    });
+    throw await feeding.then(
+      () => void 0,
+      (x) => x
+    ) ?? e;
   }
 }
 async function resetScriptSettings(session) {
@@ -73695,14 +83044,14 @@ async function resetScriptSettings(session) {
 }
 
 // src/runbook/freeze.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 
 // src/runbook/app-activity.ts
 var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
 var DEFAULT_ACTIVITY_MINUTES = 15;
-async function readAppActivity(q, opts = {}) {
-  const windowMinutes = opts.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;
-  const appRoles = opts.appRoles ?? APP_LOGIN_ROLES;
+async function readAppActivity(q, opts2 = {}) {
+  const windowMinutes = opts2.windowMinutes ?? DEFAULT_ACTIVITY_MINUTES;
+  const appRoles = opts2.appRoles ?? APP_LOGIN_ROLES;
   const since = `now() - make_interval(mins => $1::int)`;
   const counts2 = await q.query(
     `SELECT (SELECT count(*) FROM public.receptions WHERE created_at >= ${since})::int8 AS receptions,
@@ -73738,7 +83087,7 @@ async function readAppActivity(q, opts = {}) {
 var FREEZE_TRIGGER = "astm53b_freeze";
 var FREEZE_SQLSTATE = "A53F0";
 var BYPASS_SETTING = "astm53b.freeze_bypass";
-var sha256 = (s) => (0, import_node_crypto6.createHash)("sha256").update(s, "utf8").digest("hex");
+var sha2563 = (s) => (0, import_node_crypto7.createHash)("sha256").update(s, "utf8").digest("hex");
 var quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
 var quoteIdent2 = (s) => `"${s.replace(/"/g, '""')}"`;
 async function allowFrozenWrites(tx) {
@@ -73803,7 +83152,7 @@ async function detachFreezeTriggers(tx) {
 }
 async function attachFreezeTriggers(tx, row) {
   const detail = `frozen since ${row.since} by ${row.by_whom}, run ${row.run_id}: ${row.reason}`;
-  const hash2 = sha256(row.token);
+  const hash2 = sha2563(row.token);
   await detachFreezeTriggers(tx);
   for (const t of await applicationTables(tx)) {
     await tx.query(
@@ -73820,54 +83169,54 @@ async function reassertFreeze(tx) {
   await detachFreezeTriggers(tx);
   return { frozen: false, tables: 0 };
 }
-async function freezeInTransaction(tx, opts, log) {
+async function freezeInTransaction(tx, opts2, log) {
   await ensureStateSchema(tx, log);
-  const token = (0, import_node_crypto6.randomBytes)(32).toString("hex");
+  const token = (0, import_node_crypto7.randomBytes)(32).toString("hex");
   await tx.query(
     `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id, bypass_token) VALUES (true, now(), $1, $2, $3, $4)
      ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason,
             run_id = EXCLUDED.run_id, bypass_token = EXCLUDED.bypass_token`,
-    [opts.run.actor, opts.reason, opts.run.runId, token]
+    [opts2.run.actor, opts2.reason, opts2.run.runId, token]
   );
   await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id, forced, activity) VALUES ($1, $2, $3, $4, $5, $6)", [
     "on",
-    opts.run.actor,
-    opts.reason,
-    opts.run.runId,
-    opts.forced,
-    opts.activity === void 0 ? null : JSON.stringify(opts.activity)
+    opts2.run.actor,
+    opts2.reason,
+    opts2.run.runId,
+    opts2.forced,
+    opts2.activity === void 0 ? null : JSON.stringify(opts2.activity)
   ]);
   await attachFreezeTriggers(tx, await readFreezeRow(tx));
 }
-async function freezeOn(db, opts, log) {
-  const reason2 = validateReason(opts.reason, true);
+async function freezeOn(db, opts2, log) {
+  const reason2 = validateReason(opts2.reason, true);
   return db.withTransaction(async (tx) => {
-    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze on");
+    await lockPipeline(tx, "change", opts2.lockWaitMs ?? 1e4, 5e3, "freeze on");
     const before = await readStatus(tx, db.label);
     if (before.frozen && before.consistent) {
       log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
       return { ...before, action: "on", changed: false, forced: false };
     }
     const activity = await readAppActivity(tx, {
-      ...opts.windowMinutes !== void 0 ? { windowMinutes: opts.windowMinutes } : {},
-      ...opts.appRoles ? { appRoles: opts.appRoles } : {}
+      ...opts2.windowMinutes !== void 0 ? { windowMinutes: opts2.windowMinutes } : {},
+      ...opts2.appRoles ? { appRoles: opts2.appRoles } : {}
     });
-    if (activity.writing && !opts.force) {
+    if (activity.writing && !opts2.force) {
       throw new UserError("APP_ACTIVE", `refusing to freeze: the app is visibly writing: ${activity.seen.join("; ")}`, {
         hint: "wait until the depot has stopped entering movements, or pass --force once you have checked these yourself"
       });
     }
     if (activity.writing) log.warn(`freeze on --force despite: ${activity.seen.join("; ")}`);
-    await freezeInTransaction(tx, { reason: reason2, run: opts.run, forced: opts.force && activity.writing, activity }, log);
+    await freezeInTransaction(tx, { reason: reason2, run: opts2.run, forced: opts2.force && activity.writing, activity }, log);
     const after = await readStatus(tx, db.label);
     log.info(`freeze: ON (${after.guardedTables.length} tables refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
-    return { ...after, action: "on", changed: true, forced: opts.force && activity.writing, activity };
+    return { ...after, action: "on", changed: true, forced: opts2.force && activity.writing, activity };
   });
 }
-async function freezeOff(db, opts, log) {
-  const reason2 = validateReason(opts.reason, false) || "migration window closed";
+async function freezeOff(db, opts2, log) {
+  const reason2 = validateReason(opts2.reason, false) || "migration window closed";
   return db.withTransaction(async (tx) => {
-    await lockPipeline(tx, "change", opts.lockWaitMs ?? 1e4, 5e3, "freeze off");
+    await lockPipeline(tx, "change", opts2.lockWaitMs ?? 1e4, 5e3, "freeze off");
     const before = await readStatus(tx, db.label);
     if (!before.frozen && before.consistent) {
       log.info("freeze: not frozen; nothing done");
@@ -73877,13 +83226,13 @@ async function freezeOff(db, opts, log) {
     await ensureStateSchema(tx, log);
     await tx.query(
       "UPDATE astm53b.freeze_state SET frozen = false, since = now(), by_whom = $1, reason = $2, run_id = $3, bypass_token = NULL",
-      [opts.run.actor, reason2, opts.run.runId]
+      [opts2.run.actor, reason2, opts2.run.runId]
     );
     await tx.query("INSERT INTO astm53b.freeze_log (action, by_whom, reason, run_id) VALUES ($1, $2, $3, $4)", [
       "off",
-      opts.run.actor,
+      opts2.run.actor,
       reason2,
-      opts.run.runId
+      opts2.run.runId
     ]);
     const after = await readStatus(tx, db.label);
     log.info("freeze: OFF, entries accepted again");
@@ -74007,11 +83356,11 @@ async function discardedRows(tx, tables, manifest) {
   for (const [i, t] of tables.entries()) {
     const live = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
     const before = copyName(i);
-    const exists3 = (await tx.query("SELECT to_regclass($1) IS NOT NULL AS ok", [live])).rows[0].ok;
+    const exists4 = (await tx.query("SELECT to_regclass($1) IS NOT NULL AS ok", [live])).rows[0].ok;
     const rowsBefore = (await tx.query(`SELECT count(*)::int8 AS n FROM ${before}`)).rows[0].n;
     const rowsInBackup = manifest.tables.find((x) => x.table === `${t.schema}.${t.table}`)?.rows ?? 0;
     let counts2 = { written: rowsBefore, changed: 0, deleted: rowsInBackup };
-    if (exists3 && t.key.length) {
+    if (exists4 && t.key.length) {
       const on = t.key.map((k) => `b.${quoteIdent(k)} = r.${quoteIdent(k)}`).join(" AND ");
       const k0 = quoteIdent(t.key[0]);
       const r = await tx.query(
@@ -74021,7 +83370,7 @@ async function discardedRows(tx, tables, manifest) {
            FROM ${before} b FULL JOIN ${live} r ON ${on}`
       );
       counts2 = r.rows[0];
-    } else if (exists3) {
+    } else if (exists4) {
       const r = await tx.query(
         `SELECT (SELECT count(*) FROM (SELECT * FROM ${before} EXCEPT ALL SELECT * FROM ${live}) x)::int8 AS written,
                 (SELECT count(*) FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${before}) y)::int8 AS deleted`
@@ -74045,7 +83394,7 @@ async function markUndone(tx, manifest, dir, run) {
     `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
       WHERE state = 'applied' AND applied_at > $1::timestamptz
       RETURNING file_name, sha256, applied_at::text, run_id`,
-    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path14.default.basename(dir)})`]
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path16.default.basename(dir)})`]
   );
   for (const u of r.rows) {
     await tx.query(
@@ -74057,29 +83406,31 @@ async function markUndone(tx, manifest, dir, run) {
 }
 var ProofFailed = class extends Error {
 };
-async function rollback(db, opts, log) {
+async function rollback(db, opts2, log) {
   const t0 = Date.now();
-  const run = opts.run ?? runContextFrom(opts.env ?? process.env);
-  const dir = import_node_path14.default.resolve(opts.backupDir);
+  const run = opts2.run ?? runContextFrom(opts2.env ?? process.env);
+  const dir = import_node_path16.default.resolve(opts2.backupDir);
   const settings = {
-    lockTimeoutMs: opts.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
-    statementTimeoutMs: opts.statementTimeoutMs ?? 15 * 6e4,
-    lockWaitMs: opts.lockWaitMs ?? STEP_TIMEOUT_DEFAULTS.lockWaitMs
+    lockTimeoutMs: opts2.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
+    statementTimeoutMs: opts2.statementTimeoutMs ?? 15 * 6e4,
+    lockWaitMs: opts2.lockWaitMs ?? STEP_TIMEOUT_DEFAULTS.lockWaitMs
   };
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
-  const source = await assertSameSource(db, manifest, db.kind === "pg" ? urlOf(db) : void 0, opts.allowOtherSource);
+  const plaintext = await BackupPlaintext.open(dir, manifest, opts2.identity, log);
+  const source = await assertSameSource(db, manifest, db.kind === "pg" ? urlOf(db) : void 0, opts2.allowOtherSource);
   const plain = manifest.dump.format === "plain";
-  const env2 = opts.env ?? process.env;
+  const env2 = opts2.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = import_node_path14.default.join(dir, manifest.dump.file);
+  const archive = plaintext.input(manifest.dump.file);
+  const script = plain && plaintext.encrypted ? { text: (await plaintext.buffer(manifest.dump.file)).toString("utf8") } : void 0;
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings = source.override ? [`restoring a backup of another database on purpose: ${source.override}`] : [];
   const failures = [];
   let entries;
   if (plain) {
-    const toc = await readSqlDumpToc(archive);
+    const toc = await readSqlDumpToc(script ? import_node_stream9.Readable.from([script.text]) : archive);
     if (!toc.complete) failures.push(`${manifest.dump.file}: pg_dump's closing line is missing`);
     entries = toc.entries;
   } else {
@@ -74120,10 +83471,12 @@ async function rollback(db, opts, log) {
   }
   const restore = async (c) => {
     try {
-      if (plain) await runSqlDumpInSession(c, archive, manifest.dump.file);
+      if (plain) await runSqlDumpInSession(c, script ?? archive, manifest.dump.file);
       else await restoreArchiveInSession(c, { file: archive, serverMajor: toolMajor, schemas, env: env2 });
     } catch (e) {
       const sql = e;
+      if (e instanceof UserError && e.code === "BACKUP_TAMPERED")
+        throw new UserError(e.code, `${e.message}; rolled back, the database is exactly as it was`, { where: e.where ?? {}, cause: e });
       if (e instanceof UserError || typeof sql.code !== "string" || !/^[0-9A-Z]{5}$/.test(sql.code)) throw e;
       throw new UserError(
         "RESTORE_FAILED",
@@ -74138,7 +83491,7 @@ async function rollback(db, opts, log) {
   log.info(`rollback: restoring ${schemas.join(", ")} of ${db.label} from ${dir} (taken ${manifest.finishedAt}), in one transaction`);
   let restoreMs = 0;
   let proofMs = 0;
-  let freeze = { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 };
+  let freeze2 = { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 };
   let discarded = [];
   let undone = [];
   let comparison = null;
@@ -74163,7 +83516,7 @@ async function rollback(db, opts, log) {
           await resetScriptSettings(c);
           const after = await reassertFreeze(c);
           restoreMs = Date.now() - t1;
-          freeze = { frozenBefore: wasFrozen, frozenAfter: after.frozen, frozenByRollback: !wasFrozen, guardedTables: after.tables };
+          freeze2 = { frozenBefore: wasFrozen, frozenAfter: after.frozen, frozenByRollback: !wasFrozen, guardedTables: after.tables };
           const t2 = Date.now();
           comparison = await compareWithManifest(c, manifest);
           proofMs = Date.now() - t2;
@@ -74203,7 +83556,7 @@ async function rollback(db, opts, log) {
     ok,
     committed,
     ms: { restore: restoreMs, proof: proofMs, total: Date.now() - t0 },
-    freeze,
+    freeze: freeze2,
     discarded,
     undone,
     comparison,
@@ -74246,11 +83599,15 @@ function renderVerificationText(v) {
 `;
 }
 var engineName = (m) => m.dump.engine === "pglite" ? "PGlite" : "PostgreSQL";
+var encryptionLine = (m) => m.encryption ? [
+  `age-encrypted to ${m.encryption.recipients.join(", ")}: ${m.files.filter((f) => f.plaintext).map((f) => f.path).join(", ")} (no plaintext data file in the folder; plaintext SHA-256 in manifest.json)`
+] : [];
 function renderBackupText(r) {
   const m = r.manifest;
   const lines = [
     `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,
     `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1e3).toFixed(1)} s`,
+    ...encryptionLine(m).map((l) => `  ${l}`),
     ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
     ...r.warnings.map((w) => `  ! ${w}`)
   ];
@@ -74265,6 +83622,8 @@ function renderBackupMarkdown(r) {
     `## Backup ${v.ok ? "\u2705 verified" : "\u274C NOT verified"}`,
     "",
     `Source ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
+    ...encryptionLine(m).map((l) => `
+\u{1F512} ${l}`),
     "",
     "| file | bytes | SHA-256 |",
     "| --- | ---: | --- |",
@@ -74341,8 +83700,8 @@ function resolveUrlOption(value, env2) {
 }
 
 // src/cli/commands/db.ts
-var import_promises13 = require("node:fs/promises");
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_promises16 = require("node:fs/promises");
+var import_node_path17 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -74506,7 +83865,7 @@ function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
 async function pathExists(p) {
-  return (0, import_promises13.stat)(p).then(
+  return (0, import_promises16.stat)(p).then(
     () => true,
     () => false
   );
@@ -74518,8 +83877,8 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises13.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path17.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises16.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -74539,12 +83898,12 @@ var dbInit = {
     json: { type: "boolean", description: "print the result as JSON" }
   },
   async run(ctx) {
-    const opts = validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
+    const opts2 = validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const target = targetOf(ctx);
     assertSessionCapable(target, "db init");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
     return withDb(target, async (db) => {
-      const result = await initFixture(db, opts, ctx.log);
+      const result = await initFixture(db, opts2, ctx.log);
       const summary2 = await readStockSummary(db);
       if (flagOption(ctx, "json")) ctx.out(jsonText({ ...result, summary: summary2 }));
       else {
@@ -74563,7 +83922,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path15.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path17.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -74582,7 +83941,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path15.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path17.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -74629,11 +83988,20 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path16.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
   return target;
+}
+var identityOption = {
+  type: "string",
+  valueName: "FILE",
+  description: "the depot's age identity (age.key): needed for a backup taken with --encrypt-to, decrypted as it is read, never to disk"
+};
+async function identityOf(ctx) {
+  const file2 = pathOption(ctx, "identity");
+  return file2 ? readIdentityFile(file2) : void 0;
 }
 function scratchUrl(ctx) {
   const v = stringOption(ctx, "scratch-url");
@@ -74645,7 +84013,7 @@ function scratchUrl(ctx) {
 var backupCommand = {
   name: "backup",
   summary: "runbook 3.1/4.2: full dump, both functions, three table snapshots, hashed, then restored into a scratch database and compared",
-  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes) and each CSV\nsnapshot equals the same rows exported from the restored copy. manifest.json records which database it came from\n(system identifier, database OID, Supabase project ref). A file that cannot be written (full disk, quota, I/O error)\nstops the step at once, naming it: pg_dump and pg_restore stopped, the scratch database dropped, no manifest.json.\nExit code 0 when verified, 1 when the verification failed (verification.json says why), 2 on a write error.",
+  details: "Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n(every application table, both functions, triggers, policies, grants, columns, constraints, indexes) and each CSV\nsnapshot equals the same rows exported from the restored copy. manifest.json records which database it came from\n(system identifier, database OID, Supabase project ref). With --encrypt-to, everything is taken and verified in a\nprivate folder of the temporary space (RUNNER_TEMP, else TMPDIR), then the dump, the CSV snapshots and auth-users.json\nare age-encrypted into DIR (*.age) and their plaintext deleted: DIR never holds a plaintext data file. manifest.json\nrecords the SHA-256 of both. Without the matching age.key such a backup can be neither verified again nor restored.\nA file that cannot be written (full disk, quota, I/O error) stops the step at once, naming it: pg_dump and\npg_restore stopped, the scratch database dropped, no manifest.json.\nExit code 0 when verified, 1 when the verification failed (verification.json says why), 2 on a write error.",
   options: {
     url: targetUrl,
     out: { type: "string", valueName: "DIR", description: "new, empty folder for the backup" },
@@ -74655,17 +84023,29 @@ var backupCommand = {
       valueName: "C",
       description: `pg_dump --compress: a gzip level 0-9, or on pg_dump 16+ lz4|zstd[:level] (default ${DEFAULT_COMPRESSION}: fast, the freeze window is downtime)`
     },
+    "encrypt-to": {
+      type: "string",
+      multiple: true,
+      valueName: "RECIPIENT",
+      description: "age recipient (age1\u2026, the depot's age.pub) the data files are encrypted to; repeatable"
+    },
     json: jsonOption
   },
   async run(ctx) {
     const out = stringOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "backup needs --out DIR (a new, empty folder)", { where: { field: "out" } });
     const scratch = scratchUrl(ctx);
-    const compress = stringOption(ctx, "compress");
+    const compress2 = stringOption(ctx, "compress");
     return withDb(await stepTarget(ctx, "backup"), async (db) => {
       const r = await backup(
         db,
-        { outDir: out, ...scratch ? { scratchUrl: scratch } : {}, ...compress ? { compress } : {}, env: ctx.env },
+        {
+          outDir: out,
+          ...scratch ? { scratchUrl: scratch } : {},
+          ...compress2 ? { compress: compress2 } : {},
+          encryptTo: listOption(ctx, "encrypt-to"),
+          env: ctx.env
+        },
         ctx.log
       );
       ctx.out(
@@ -74678,7 +84058,7 @@ var backupCommand = {
 var backupVerifyCommand = {
   name: "backup verify",
   summary: "re-check a backup folder: every hash, then a fresh restore into a scratch database, the comparison, and the CSV snapshots against the restored rows",
-  details: "Rewrites DIR/verification.json, which lists every file it re-hashed. Exit code 0 when verified, 1 otherwise.",
+  details: "Rewrites DIR/verification.json, which lists every file it re-hashed. An encrypted backup needs --identity: its files are\ndecrypted as they are read and must decrypt to the plaintext SHA-256 manifest.json records. Exit code 0 when verified, 1 otherwise.",
   positionals: [{ name: "DIR", description: "the backup folder", required: true }],
   options: {
     url: {
@@ -74687,15 +84067,17 @@ var backupVerifyCommand = {
       description: "a server where a scratch database can be created (postgresql://\u2026, or env:NAME); not needed for an embedded backup"
     },
     "scratch-url": scratchUrlOption,
+    identity: identityOption,
     json: jsonOption
   },
   async run(ctx) {
     const serverUrl = stringOption(ctx, "url");
     if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
     const scratch = scratchUrl(ctx);
+    const identity3 = await identityOf(ctx);
     const v = await verifyBackup(
-      ctx.positionals[0],
-      { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, env: ctx.env },
+      import_node_path18.default.resolve(ctx.cwd, ctx.positionals[0]),
+      { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, ...identity3 ? { identity: identity3 } : {}, env: ctx.env },
       ctx.log
     );
     ctx.out(flagOption(ctx, "json") ? jsonText(v) : renderVerificationText(v));
@@ -74714,6 +84096,7 @@ var rollbackCommand = {
       valueName: "REASON",
       description: "restore a backup of another database on purpose (e.g. a PROD dump into a copy of PROD); the reason is recorded"
     },
+    identity: identityOption,
     ...timeoutOptions,
     "statement-timeout-ms": {
       type: "string",
@@ -74730,10 +84113,18 @@ var rollbackCommand = {
     const timeouts = timeoutsOf(ctx);
     const run = runOf(ctx);
     const other = stringOption(ctx, "allow-other-source");
+    const identity3 = await identityOf(ctx);
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
       const r = await rollback(
         db,
-        { backupDir: dir, env: ctx.env, run, ...timeouts, ...other ? { allowOtherSource: other } : {} },
+        {
+          backupDir: import_node_path18.default.resolve(ctx.cwd, dir),
+          env: ctx.env,
+          run,
+          ...timeouts,
+          ...other ? { allowOtherSource: other } : {},
+          ...identity3 ? { identity: identity3 } : {}
+        },
         ctx.log
       );
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderRollbackText(r));
@@ -74746,7 +84137,7 @@ var backupCommands = [backupCommand, backupVerifyCommand, rollbackCommand];
 // src/db/requirements.ts
 var U = "uuid";
 var T = "text";
-var F = "double precision";
+var F2 = "double precision";
 var TS = "timestamp with time zone";
 var D = "date";
 var cols = (spec, optional2 = {}) => [
@@ -74761,7 +84152,7 @@ var REQUIRED_TABLES = [
     schema: "public",
     name: "citernes",
     rls: true,
-    columns: cols({ id: U, depot_id: U, nom: T, capacite_totale: F, capacite_securite: F, statut: T, produit_id: U })
+    columns: cols({ id: U, depot_id: U, nom: T, capacite_totale: F2, capacite_securite: F2, statut: T, produit_id: U })
   },
   { schema: "public", name: "clients", rls: true, columns: cols({ id: U, nom: T }) },
   { schema: "public", name: "partenaires", rls: true, columns: cols({ id: U, nom: T }) },
@@ -74797,20 +84188,20 @@ var REQUIRED_TABLES = [
         citerne_id: U,
         produit_id: U,
         partenaire_id: U,
-        index_avant: F,
-        index_apres: F,
-        volume_corrige_15c: F,
-        temperature_ambiante_c: F,
-        densite_a_15: F,
+        index_avant: F2,
+        index_apres: F2,
+        volume_corrige_15c: F2,
+        temperature_ambiante_c: F2,
+        densite_a_15: F2,
         proprietaire_type: T,
         created_at: TS,
-        volume_ambiant: F,
+        volume_ambiant: F2,
         statut: T,
         created_by: U,
         date_reception: D,
-        volume_15c: F
+        volume_15c: F2
       },
-      { densite_observee_kgm3: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
+      { densite_observee_kgm3: F2, densite_a_15_kgm3: F2, densite_a_15_g_cm3: F2 }
     )
   },
   {
@@ -74824,20 +84215,20 @@ var REQUIRED_TABLES = [
         produit_id: U,
         client_id: U,
         partenaire_id: U,
-        volume_corrige_15c: F,
-        temperature_ambiante_c: F,
-        densite_a_15: F,
+        volume_corrige_15c: F2,
+        temperature_ambiante_c: F2,
+        densite_a_15: F2,
         proprietaire_type: T,
-        index_avant: F,
-        index_apres: F,
-        volume_ambiant: F,
+        index_avant: F2,
+        index_apres: F2,
+        volume_ambiant: F2,
         statut: T,
         created_by: U,
         validated_by: U,
         date_sortie: TS,
         created_at: TS
       },
-      { volume_15c: F, densite_a_15_kgm3: F, densite_a_15_g_cm3: F }
+      { volume_15c: F2, densite_a_15_kgm3: F2, densite_a_15_g_cm3: F2 }
     )
   },
   {
@@ -74850,8 +84241,8 @@ var REQUIRED_TABLES = [
       citerne_id: U,
       produit_id: U,
       date_jour: D,
-      stock_ambiant: F,
-      stock_15c: F,
+      stock_ambiant: F2,
+      stock_15c: F2,
       proprietaire_type: T,
       depot_id: U,
       source: T
@@ -74868,8 +84259,8 @@ var REQUIRED_TABLES = [
       produit_id: U,
       proprietaire_type: T,
       depot_id: U,
-      stock_ambiant: F,
-      stock_15c: F,
+      stock_ambiant: F2,
+      stock_15c: F2,
       last_movement_at: TS
     })
   },
@@ -74880,8 +84271,8 @@ var REQUIRED_TABLES = [
       id: U,
       mouvement_type: T,
       mouvement_id: U,
-      delta_ambiant: F,
-      delta_15c: F,
+      delta_ambiant: F2,
+      delta_15c: F2,
       reason: T,
       created_by: U,
       created_at: TS,
@@ -75086,14 +84477,14 @@ function line(i) {
   const detail = [i.expected ? `expected ${i.expected}` : void 0, i.found ? `found ${i.found}` : void 0].filter(Boolean).join(", ");
   return `${mark(i).padEnd(20)} ${i.kind.padEnd(8)} ${i.name}${detail ? `  (${detail})` : ""}`;
 }
-function renderCompatText(r, opts = {}) {
-  const shown = opts.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
+function renderCompatText(r, opts2 = {}) {
+  const shown = opts2.verbose ? r.items : r.items.filter((i) => i.status !== "ok" && !i.optional);
   return [
     `compat: ${r.target} (${r.server.engine} ${r.server.version})`,
     `${r.compatible ? "COMPATIBLE" : "NOT COMPATIBLE"}: ${r.counts.ok} ok, ${r.counts.missing} missing, ${r.counts.different} different, of ${r.items.length - r.optionalMissing} required (${r.optionalMissing} optional absent)`,
     ...shown.map(line),
     ...r.security.map((f) => `security: ${f.name}: ${f.finding}`),
-    ...opts.verbose && !r.security.length ? ["security: no finding (row level security is on wherever ML_PP uses it)"] : [],
+    ...opts2.verbose && !r.security.length ? ["security: no finding (row level security is on wherever ML_PP uses it)"] : [],
     ...r.notes.map((n2) => `note: ${n2}`),
     ""
   ].join("\n");
@@ -75138,14 +84529,12 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
-var import_node_fs6 = require("node:fs");
-var import_promises16 = require("node:fs/promises");
-var import_node_path18 = __toESM(require("node:path"), 1);
-var import_node_stream7 = require("node:stream");
+var import_promises21 = require("node:fs/promises");
+var import_node_path21 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -75158,16 +84547,16 @@ function deploymentHeading(decision) {
   if (decision === "NO-GO") return "### \u{1F680} D\xE9ploiement PROD \u2014 NO-GO (rollback)";
   return "### \u{1F680} D\xE9ploiement PROD \u2014 d\xE9cision non enregistr\xE9e";
 }
-function renderChangelogEntry(results, opts) {
+function renderChangelogEntry(results, opts2) {
   const r = results;
   const out = [];
-  out.push(`## [${opts.date}] \u2014 ${opts.title} (PROD)`, "");
+  out.push(`## [${opts2.date}] \u2014 ${opts2.title} (PROD)`, "");
   out.push(deploymentHeading(r.decision), "");
   out.push(`- Date exacte de migration : ${r.migrationAt ? code(r.migrationAt) : MISSING}`);
   out.push(`- Commit Flutter d\xE9ploy\xE9 : ${r.flutterCommit ? code(r.flutterCommit) : MISSING}`);
   out.push(`- Flag ASTM d\xE9clar\xE9 : ${r.astmFlag ?? "non d\xE9clar\xE9"}`);
   out.push(`- D\xE9cision GO/NO-GO : **${r.decision === "NONE" ? "aucune d\xE9cision enregistr\xE9e" : r.decision}**`);
-  const run = opts.run;
+  const run = opts2.run;
   if (run?.runId || run?.actor || run?.pipelineCommit) {
     out.push(
       `- Ex\xE9cution pipeline astm53b : ${[run.runId ? code(run.runId) : null, run.actor ? `par ${run.actor}` : null, run.pipelineCommit ? `commit ${code(run.pipelineCommit)}` : null].filter(Boolean).join(", ")}`
@@ -75215,6 +84604,7 @@ function renderChangelogEntry(results, opts) {
     out.push(
       `- Backup PROD effectu\xE9 avant migration : ${code(b.dumpFile)} (SHA-256 ${code(b.sha256)}, ${b.bytes} octets${b.takenAt ? `, pris le ${b.takenAt}` : ""})`
     );
+    if (b.plaintextSha256) out.push(`  - chiffr\xE9 (age) ; SHA-256 du dump en clair : ${code(b.plaintextSha256)}`);
     out.push(
       `  - restauration de contr\xF4le : ${b.verified === null ? "non enregistr\xE9e" : b.verified ? "OK (verification.json)" : "\xC9CHEC (verification.json)"}`
     );
@@ -75311,7 +84701,7 @@ function sections({ manifest: m, facts: f }) {
   out.push({
     title: "Backup used",
     lines: b ? [
-      `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ""}`,
+      `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ""}${b.plaintextSha256 ? ` (age-encrypted; the plaintext it decrypts to has SHA-256 ${b.plaintextSha256})` : ""}`,
       `Matches the backup manifest: ${yesNo(b.dumpMatchesManifest)}; restore test (verification.json): ${b.verified === null ? "not recorded" : b.verified ? "passed" : "FAILED"}`
     ] : ["No backup folder in the results."]
   });
@@ -75323,14 +84713,20 @@ function sections({ manifest: m, facts: f }) {
   out.push({
     title: "Files",
     lines: [
-      "manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them and manifest.json."
+      "manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them, manifest.json and its signature manifest.json.sig when signed."
     ],
     table: { head: ["file", "bytes", "SHA-256"], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ["l", "r", "l"] }
   });
   out.push({
     title: "How to verify",
     lines: [
-      "astm53b evidence verify BUNDLE.zip   (re-hashes every file inside the zip against manifest.json and SHA256SUMS)",
+      ...m.signature ? [
+        `astm53b evidence verify BUNDLE.zip --public-key signing.pub   (re-hashes every file inside the zip against manifest.json and SHA256SUMS, and checks manifest.json's ${m.signature.algorithm} signature by ${m.signature.publicKeyFingerprint})`,
+        "gh attestation verify BUNDLE.zip --repo OWNER/REPO   (the PROD workflow attests the zip: built by that workflow run)"
+      ] : [
+        "astm53b evidence verify BUNDLE.zip   (re-hashes every file inside the zip against manifest.json and SHA256SUMS)",
+        "This bundle is NOT signed: its hashes show it agrees with itself, not who built it."
+      ],
       "or: unzip BUNDLE.zip -d bundle && cd bundle && sha256sum -c SHA256SUMS",
       "Compare the SHA-256 of the zip itself with the one the run published (the evidence step output sha256).",
       `Reproducibility: ${m.reproducibility}`
@@ -75469,13 +84865,15 @@ function renderVerifyText(r) {
     out.push(
       `  decision     ${r.manifest.decision ?? "\u2013"}; runbook 5.7 archives ${r.manifest.complete === null ? "\u2013" : r.manifest.complete ? "complete" : "INCOMPLETE"}`
     );
+  const a = r.authenticity;
+  out.push(`  authenticity ${a.valid === true ? "SIGNED" : a.valid === false ? "FAILED" : "NOT CHECKED"}: ${a.statement}`);
   for (const p of r.problems) out.push(`  \u2717 ${p.path}: ${p.problem}`);
   return `${out.join("\n")}
 `;
 }
 
 // src/evidence/changelog.ts
-var import_promises14 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 function headings(text) {
   const out = [];
   let fenced = false;
@@ -75497,9 +84895,9 @@ function headings(text) {
 function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
-function insertChangelogEntry(changelogText, entry, opts) {
-  const heading = (typeof opts.under === "string" ? opts.under : opts.under.heading).trim();
-  const file2 = opts.file ?? "CHANGELOG.md";
+function insertChangelogEntry(changelogText, entry, opts2) {
+  const heading = (typeof opts2.under === "string" ? opts2.under : opts2.under.heading).trim();
+  const file2 = opts2.file ?? "CHANGELOG.md";
   if (!/^#{1,6} \S/.test(heading)) {
     throw new UserError(
       "BAD_OPTION",
@@ -75516,7 +84914,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
     );
   }
   let hit = hits[0];
-  if (typeof opts.under === "string") {
+  if (typeof opts2.under === "string") {
     if (hits.length > 1) {
       throw new UserError(
         "CHANGELOG_HEADING_AMBIGUOUS",
@@ -75528,7 +84926,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
       );
     }
   } else {
-    const n2 = opts.under.occurrence;
+    const n2 = opts2.under.occurrence;
     if (!Number.isInteger(n2) || n2 < 1 || n2 > hits.length) {
       throw new UserError(
         "CHANGELOG_HEADING_MISSING",
@@ -75549,7 +84947,7 @@ function insertChangelogEntry(changelogText, entry, opts) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises14.readFile)(file2, "utf8");
+    return await (0, import_promises17.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -75559,15 +84957,17 @@ async function readChangelog(file2) {
 async function insertChangelogFile(file2, entry, under, text) {
   const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises14.writeFile)(tmp, ins.text);
-  await (0, import_promises14.rename)(tmp, file2);
+  await (0, import_promises17.writeFile)(tmp, ins.text);
+  await (0, import_promises17.rename)(tmp, file2);
   return ins.headingLine;
 }
 
 // src/results/evidence.ts
-var BUNDLE_FORMAT = "astm53b-evidence/1";
+var BUNDLE_FORMAT = "astm53b-evidence/2";
+var READABLE_BUNDLE_FORMATS = ["astm53b-evidence/1", BUNDLE_FORMAT];
 var BUNDLE_FILES = {
   manifest: "manifest.json",
+  signature: "manifest.json.sig",
   sums: "SHA256SUMS",
   reportMd: "report.md",
   reportHtml: "report.html",
@@ -75632,19 +85032,29 @@ var BundleManifest = external_exports.strictObject({
   }),
   warnings: external_exports.array(external_exports.string()),
   reproducibility: external_exports.string(),
-  /** every file of the bundle but manifest.json and SHA256SUMS */
+  /** null: not signed (no --signing-key); the bundle's authenticity cannot be checked */
+  signature: external_exports.strictObject({
+    algorithm: external_exports.literal("Ed25519"),
+    /** "SHA256:" + hex SHA-256 of the public key's SPKI DER: which key an auditor must verify with */
+    publicKeyFingerprint: external_exports.string().regex(/^SHA256:[0-9a-f]{64}$/),
+    file: external_exports.literal(BUNDLE_FILES.signature)
+  }).nullable(),
+  /** every file of the bundle but manifest.json, its signature and SHA256SUMS */
   files: external_exports.array(BundleFile)
 });
 
 // src/evidence/manifest.ts
 var MANIFEST_NAME = BUNDLE_FILES.manifest;
 var SUMS_NAME = BUNDLE_FILES.sums;
+var SIGNATURE_NAME = BUNDLE_FILES.signature;
 var REPORT_MD = BUNDLE_FILES.reportMd;
 var REPORT_HTML = BUNDLE_FILES.reportHtml;
 var CHANGELOG_ENTRY = BUNDLE_FILES.changelogEntry;
 var REPRODUCIBILITY = "Entries are written in a fixed order (generated files, then results/ and sep/ sorted by path) with mode 0644 and one date, the bundle time. Given the same files and the same bundle time, the zip is byte-identical with the same zlib; the bundle time (createdAt, the entry dates, the reports) and anything the steps recorded about their own run differ from one build to the next. SHA-256 of every file is what is verified, not the zip bytes.";
 var ManifestForVerify = external_exports.object({
-  format: external_exports.literal(BUNDLE_FORMAT),
+  format: external_exports.enum(READABLE_BUNDLE_FORMATS),
+  /** format 2: the key manifest.json.sig was made with; absent or null: unsigned */
+  signature: external_exports.strictObject({ algorithm: external_exports.string(), publicKeyFingerprint: external_exports.string(), file: external_exports.string() }).nullish(),
   files: external_exports.array(external_exports.object({ path: external_exports.string(), bytes: external_exports.number().int().nonnegative(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) }))
 }).passthrough();
 function renderSums(files) {
@@ -75665,8 +85075,8 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises15 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_promises18 = require("node:fs/promises");
+var import_node_path19 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -75687,7 +85097,7 @@ function detailOf(name, o) {
   if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
   return null;
 }
-async function readEvidenceFacts(files, opts, log) {
+async function readEvidenceFacts(files, opts2, log) {
   const warnings = [];
   const warn = (m) => {
     warnings.push(m);
@@ -75701,7 +85111,7 @@ async function readEvidenceFacts(files, opts, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises15.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises18.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -75734,8 +85144,8 @@ async function readEvidenceFacts(files, opts, log) {
   const applied = apply ? { file: apply.file.name, sha256: apply.file.sha256, status: apply.status, ok: apply.ok } : null;
   let migrationAt = null;
   let migrationAtSource = null;
-  if (opts.migrationDate) {
-    migrationAt = opts.migrationDate;
+  if (opts2.migrationDate) {
+    migrationAt = opts2.migrationDate;
     migrationAtSource = "option";
   } else if (apply) {
     migrationAt = apply.at;
@@ -75804,7 +85214,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path17.default.posix.dirname(manifestPath);
+  const dir = import_node_path19.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -75826,6 +85236,7 @@ function readBackupFacts(parsed, files, warn) {
     sha256: archive.sha256,
     bytes: archive.bytes,
     dumpMatchesManifest: inBundle !== void 0 && inBundle.sha256 === archive.sha256,
+    plaintextSha256: archive.plaintext?.sha256 ?? null,
     takenAt: m.data.startedAt,
     verified: rawVerification && verified === null ? false : verified
   };
@@ -75899,16 +85310,136 @@ function isIsoDate(text) {
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && isRealDateTime(text);
 }
 
+// src/crypto/signing.ts
+var import_node_crypto8 = require("node:crypto");
+var import_promises19 = require("node:fs/promises");
+var SIGNATURE_ALGORITHM = "Ed25519";
+function fingerprintOf(publicKey) {
+  return `SHA256:${(0, import_node_crypto8.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
+}
+var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
+var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
+function notEd25519(origin, field, what, found) {
+  return new UserError("BAD_KEY", `${sourceOf(origin)} is not an Ed25519 ${what} key (found ${found ?? "an unknown key type"})`, {
+    where: whereOf2(origin, field),
+    hint: "astm53b keys new --out DIR writes one (signing.key / signing.pub)"
+  });
+}
+function parseSigningKey(pem, origin, field = "signing-key") {
+  let key;
+  try {
+    key = (0, import_node_crypto8.createPrivateKey)(pem);
+  } catch (e) {
+    const isPublic = /BEGIN PUBLIC KEY/.test(pem);
+    throw new UserError(
+      "BAD_KEY",
+      `${sourceOf(origin)} is not a PEM private key${e.code ? ` (${e.code})` : ""}`,
+      {
+        where: whereOf2(origin, field),
+        hint: isPublic ? "that is the public key: the private one signs (signing.key)" : void 0
+      }
+    );
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf((0, import_node_crypto8.createPublicKey)(key)), source: sourceOf(origin) };
+}
+async function readSigningKey(file2, field = "signing-key") {
+  return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
+}
+function parsePublicKey(pem, origin, field = "public-key") {
+  if (/PRIVATE KEY/.test(pem)) {
+    throw new UserError("BAD_KEY", `${sourceOf(origin)} is a private key: verify with the public one (signing.pub)`, {
+      where: whereOf2(origin, field)
+    });
+  }
+  let key;
+  try {
+    key = (0, import_node_crypto8.createPublicKey)(pem);
+  } catch (e) {
+    throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
+      where: whereOf2(origin, field)
+    });
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "public", key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf(key), source: sourceOf(origin) };
+}
+async function readPublicKey(file2, field = "public-key") {
+  return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
+}
+async function readKeyFile(file2, field) {
+  return (0, import_promises19.readFile)(file2, "utf8").catch((e) => {
+    throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
+  });
+}
+function signText(text, k) {
+  return `${(0, import_node_crypto8.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
+`;
+}
+function signatureValid(data, signatureFile, k) {
+  const b64 = signatureFile.toString("utf8").trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  const sig = Buffer.from(b64, "base64");
+  return sig.length === 64 && (0, import_node_crypto8.verify)(null, data, k.key, sig);
+}
+
+// src/evidence/zip-writer.ts
+var import_node_fs8 = require("node:fs");
+var import_promises20 = require("node:fs/promises");
+var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_stream10 = require("node:stream");
+var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
+async function zipWriter() {
+  const mod4 = await Promise.resolve().then(() => (init_archiver(), archiver_exports));
+  return new mod4.ZipArchive({ zlib: { level: 9 } });
+}
+async function* lazyRead(file2) {
+  for await (const chunk of (0, import_node_fs8.createReadStream)(file2)) yield chunk;
+}
+async function writeZip(out, sources, date5) {
+  await (0, import_promises20.mkdir)(import_node_path20.default.dirname(out), { recursive: true });
+  const partial2 = `${out}.partial-${process.pid}`;
+  try {
+    const zip = await zipWriter();
+    const sink = (0, import_node_fs8.createWriteStream)(partial2);
+    let fail = () => {
+    };
+    const closed = new Promise((resolve3, reject) => {
+      fail = reject;
+      sink.on("close", resolve3);
+      sink.on("error", reject);
+      zip.on("error", reject);
+      zip.on("warning", reject);
+    });
+    zip.pipe(sink);
+    for (const s of sources) {
+      const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
+      if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
+      else {
+        const source = import_node_stream10.Readable.from(lazyRead(s.file), { objectMode: false });
+        source.on("error", (e) => {
+          zip.abort();
+          fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
+        });
+        zip.append(source, data);
+      }
+    }
+    await Promise.all([zip.finalize(), closed]);
+    await (0, import_promises20.rename)(partial2, out);
+  } catch (e) {
+    await (0, import_promises20.rm)(partial2, { force: true });
+    throw e;
+  }
+}
+
 // src/evidence/bundle.ts
-var STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel2, skip, log, out) {
-  const names = (await (0, import_promises16.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises21.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path18.default.join(dir, name);
+    const abs2 = import_node_path21.default.join(dir, name);
     const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises16.lstat)(abs2);
+    const s = await (0, import_promises21.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -75929,33 +85460,33 @@ function validateChangelogDate(date5, field = "date") {
   }
   return d;
 }
-async function collect(opts, log) {
-  const resultsDir = import_node_path18.default.resolve(opts.resultsDir);
-  const s = await (0, import_promises16.stat)(resultsDir).catch(() => null);
+async function collect(opts2, log) {
+  const resultsDir = import_node_path21.default.resolve(opts2.resultsDir);
+  const s = await (0, import_promises21.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
-    throw new UserError("RESULTS_MISSING", `results folder ${opts.resultsDir} does not exist: nothing to bundle`, {
-      where: { file: opts.resultsDir },
+    throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
+      where: { file: opts2.resultsDir },
       hint: "give the output-dir the steps wrote into (default astm53b-results)"
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts.exclude ? [import_node_path18.default.resolve(opts.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path21.default.resolve(opts2.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
     source: "results"
   }));
   const sepNames = /* @__PURE__ */ new Map();
-  for (const given of opts.sepEvidence ?? []) {
-    const abs2 = import_node_path18.default.resolve(given);
-    const st = await (0, import_promises16.stat)(abs2).catch(() => null);
+  for (const given of opts2.sepEvidence ?? []) {
+    const abs2 = import_node_path21.default.resolve(given);
+    const st = await (0, import_promises21.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path18.default.basename(abs2);
+    const name = import_node_path21.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -75964,7 +85495,7 @@ async function collect(opts, log) {
     files.push({ abs: abs2, path: `${SEP_PREFIX}${name}`, source: "sep" });
   }
   for (const f of files) checkName(f.path, f.abs);
-  if (!files.some((f) => f.source === "results")) log.warn(`results folder ${opts.resultsDir} is empty`);
+  if (!files.some((f) => f.source === "results")) log.warn(`results folder ${opts2.resultsDir} is empty`);
   return files;
 }
 async function pipelineCommit(given, env2, cwd) {
@@ -76008,26 +85539,26 @@ async function hashEvidence(inputs, secrets) {
   }
   return files;
 }
-async function changelogEntryFromResults(opts, log) {
-  const secrets = opts.secrets ?? [];
-  const givenDate = opts.date ? validateChangelogDate(opts.date) : void 0;
-  const files = await hashEvidence(await collect({ resultsDir: opts.resultsDir, sepEvidence: opts.sepEvidence }, log), secrets);
+async function changelogEntryFromResults(opts2, log) {
+  const secrets = opts2.secrets ?? [];
+  const givenDate = opts2.date ? validateChangelogDate(opts2.date) : void 0;
+  const files = await hashEvidence(await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence }, log), secrets);
   const facts = redactDeep(await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log), secrets);
   const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
-  const commit = await pipelineCommit(opts.run?.pipelineCommit, opts.env ?? process.env, PACKAGE_ROOT);
-  const run = { runId: opts.run?.runId ?? null, actor: opts.run?.actor ?? null, pipelineCommit: commit.pipeline };
-  const entry = redact(renderChangelogEntry(facts, { date: date5, title: opts.title?.trim() || DEFAULT_CHANGELOG_TITLE, run }), secrets);
+  const commit = await pipelineCommit(opts2.run?.pipelineCommit, opts2.env ?? process.env, PACKAGE_ROOT);
+  const run = { runId: opts2.run?.runId ?? null, actor: opts2.run?.actor ?? null, pipelineCommit: commit.pipeline };
+  const entry = redact(renderChangelogEntry(facts, { date: date5, title: opts2.title?.trim() || DEFAULT_CHANGELOG_TITLE, run }), secrets);
   return { entry, facts, date: date5 };
 }
-async function buildBundle(opts, log) {
-  const env2 = opts.env ?? process.env;
-  const secrets = opts.secrets ?? [];
-  const now = opts.now ?? /* @__PURE__ */ new Date();
+async function buildBundle(opts2, log) {
+  const env2 = opts2.env ?? process.env;
+  const secrets = opts2.secrets ?? [];
+  const now = opts2.now ?? /* @__PURE__ */ new Date();
   const createdAt = now.toISOString();
-  const givenDate = opts.changelog?.date ? validateChangelogDate(opts.changelog.date) : void 0;
-  const title = opts.changelog?.title?.trim() || DEFAULT_CHANGELOG_TITLE;
-  const inputs = await collect({ resultsDir: opts.resultsDir, sepEvidence: opts.sepEvidence, exclude: opts.out }, log);
-  const insertInto = opts.changelog?.insertInto;
+  const givenDate = opts2.changelog?.date ? validateChangelogDate(opts2.changelog.date) : void 0;
+  const title = opts2.changelog?.title?.trim() || DEFAULT_CHANGELOG_TITLE;
+  const inputs = await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence, exclude: opts2.out }, log);
+  const insertInto = opts2.changelog?.insertInto;
   let changelogText;
   if (insertInto) {
     changelogText = await readChangelog(insertInto.file);
@@ -76037,42 +85568,46 @@ async function buildBundle(opts, log) {
   log.info(`${files.length} file(s) hashed (${files.reduce((n2, f) => n2 + f.bytes, 0)} bytes)`);
   const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
   const commits = {
-    ...await pipelineCommit(opts.run?.pipelineCommit, env2, opts.gitCwd ?? PACKAGE_ROOT),
+    ...await pipelineCommit(opts2.run?.pipelineCommit, env2, opts2.gitCwd ?? PACKAGE_ROOT),
     flutterApp: facts.flutterCommit
   };
   const run = {
-    repository: opts.run?.repository ?? null,
-    runId: opts.run?.runId ?? null,
-    runUrl: opts.run?.runUrl ?? null,
-    actor: opts.run?.actor ?? null
+    repository: opts2.run?.repository ?? null,
+    runId: opts2.run?.runId ?? null,
+    runUrl: opts2.run?.runUrl ?? null,
+    actor: opts2.run?.actor ?? null
   };
   const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? createdAt.slice(0, 10);
   const [firstStepAt, lastStepAt] = earliestLatest(facts.steps.map((s) => s.at));
   const inputEntries = files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, source: f.source }));
-  const manifest = redactDeep(
-    {
-      format: BUNDLE_FORMAT,
-      createdAt,
-      run,
-      commits,
-      target: facts.target === null ? null : maskConnectionString(facts.target),
-      times: { createdAt, migrationAt: facts.migrationAt, firstStepAt, lastStepAt },
-      decision: facts.decision,
-      runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
-      steps: facts.steps,
-      changelog: {
-        entryFile: CHANGELOG_ENTRY,
-        date: date5,
-        title,
-        insertedInto: insertInto ? import_node_path18.default.basename(insertInto.file) : null,
-        under: insertInto ? describeTarget(insertInto.under) : null
+  const signature = opts2.signingKey ? { algorithm: SIGNATURE_ALGORITHM, publicKeyFingerprint: opts2.signingKey.fingerprint, file: SIGNATURE_NAME } : null;
+  const manifest = {
+    ...redactDeep(
+      {
+        format: BUNDLE_FORMAT,
+        createdAt,
+        run,
+        commits,
+        target: facts.target === null ? null : maskConnectionString(facts.target),
+        times: { createdAt, migrationAt: facts.migrationAt, firstStepAt, lastStepAt },
+        decision: facts.decision,
+        runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
+        steps: facts.steps,
+        changelog: {
+          entryFile: CHANGELOG_ENTRY,
+          date: date5,
+          title,
+          insertedInto: insertInto ? import_node_path21.default.basename(insertInto.file) : null,
+          under: insertInto ? describeTarget(insertInto.under) : null
+        },
+        warnings: facts.warnings,
+        reproducibility: REPRODUCIBILITY,
+        files: inputEntries
       },
-      warnings: facts.warnings,
-      reproducibility: REPRODUCIBILITY,
-      files: inputEntries
-    },
-    secrets
-  );
+      secrets
+    ),
+    signature
+  };
   const safeFacts = redactDeep(facts, secrets);
   const entry = redact(
     renderChangelogEntry(safeFacts, { date: date5, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }),
@@ -76097,15 +85632,21 @@ async function buildBundle(opts, log) {
   };
   const manifestText = `${JSON.stringify(finalManifest, null, 2)}
 `;
-  const sums = renderSums([...finalManifest.files, { path: MANIFEST_NAME, sha256: sha256Text(manifestText) }]);
+  const sig = opts2.signingKey ? signText(manifestText, opts2.signingKey) : void 0;
+  const sums = renderSums([
+    ...finalManifest.files,
+    { path: MANIFEST_NAME, sha256: sha256Text(manifestText) },
+    ...sig ? [{ path: SIGNATURE_NAME, sha256: sha256Text(sig) }] : []
+  ]);
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path18.default.resolve(opts.out);
+  const out = import_node_path21.default.resolve(opts2.out);
   await writeZip(
     out,
     [
       { name: MANIFEST_NAME, text: manifestText },
+      ...sig ? [{ name: SIGNATURE_NAME, text: sig }] : [],
       { name: SUMS_NAME, text: sums },
       ...generated.map((g) => ({ name: g.path, text: g.text })),
       ...files.filter((f) => f.source === "results").map((f) => ({ name: f.path, file: f.abs })),
@@ -76114,7 +85655,9 @@ async function buildBundle(opts, log) {
     now
   );
   const digest = await hashFile(out);
-  log.info(`bundle ${opts.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}`);
+  log.info(
+    `bundle ${opts2.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}${sig ? `, manifest signed by ${opts2.signingKey.fingerprint}` : ", NOT signed"}`
+  );
   let changelogInsertion = null;
   if (insertInto && changelogText !== void 0) {
     const headingLine = await insertChangelogFile(insertInto.file, entry, insertInto.under, changelogText);
@@ -76134,48 +85677,6 @@ async function buildBundle(opts, log) {
     incomplete
   };
 }
-async function zipWriter() {
-  const mod = await Promise.resolve().then(() => (init_archiver(), archiver_exports));
-  return new mod.ZipArchive({ zlib: { level: 9 } });
-}
-async function* lazyRead(file2) {
-  for await (const chunk of (0, import_node_fs6.createReadStream)(file2)) yield chunk;
-}
-async function writeZip(out, sources, date5) {
-  await (0, import_promises16.mkdir)(import_node_path18.default.dirname(out), { recursive: true });
-  const partial2 = `${out}.partial-${process.pid}`;
-  try {
-    const zip = await zipWriter();
-    const sink = (0, import_node_fs6.createWriteStream)(partial2);
-    let fail = () => {
-    };
-    const closed = new Promise((resolve3, reject) => {
-      fail = reject;
-      sink.on("close", resolve3);
-      sink.on("error", reject);
-      zip.on("error", reject);
-      zip.on("warning", reject);
-    });
-    zip.pipe(sink);
-    for (const s of sources) {
-      const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
-      if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
-      else {
-        const source = import_node_stream7.Readable.from(lazyRead(s.file), { objectMode: false });
-        source.on("error", (e) => {
-          zip.abort();
-          fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
-        });
-        zip.append(source, data);
-      }
-    }
-    await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises16.rename)(partial2, out);
-  } catch (e) {
-    await (0, import_promises16.rm)(partial2, { force: true });
-    throw e;
-  }
-}
 
 // src/evidence/run-info.ts
 function runInfoFrom(env2, explicit = {}) {
@@ -76192,11 +85693,83 @@ function runInfoFrom(env2, explicit = {}) {
 }
 
 // src/evidence/zip-reader.ts
-var import_node_fs7 = require("node:fs");
-var import_promises17 = require("node:fs/promises");
-var import_node_stream8 = require("node:stream");
-var import_node_stream9 = require("node:stream");
+var import_node_fs9 = require("node:fs");
+var import_promises22 = require("node:fs/promises");
+var import_node_stream11 = require("node:stream");
 var import_node_zlib = require("node:zlib");
+
+// src/evidence/zip-safety.ts
+var DEFAULT_ZIP_LIMITS = { maxTotalBytes: 16 * 1024 ** 3, maxRatio: 200 };
+var RATIO_FLOOR_BYTES = 1024 * 1024;
+var UnsafeZip = class extends UserError {
+  constructor(file2, entry, what, hint) {
+    super("UNSAFE_ZIP", `${file2}: entry ${JSON.stringify(entry)}: ${what}`, { where: { file: file2, field: entry }, ...hint ? { hint } : {} });
+    this.entry = entry;
+  }
+  entry;
+};
+function unsafeName(name) {
+  if (name === "") return "has an empty name";
+  if (name.includes("\0")) return "has a NUL byte in its name";
+  if (name.includes("\\")) return "has a backslash in its name (a folder separator on Windows)";
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "has an absolute path";
+  if (name.split("/").some((s) => s === "..")) return 'has a ".." segment: it would be written outside the folder it is extracted to';
+  return void 0;
+}
+var GiB = 1024 ** 3;
+var human = (n2) => n2 >= GiB ? `${(n2 / GiB).toFixed(1)} GiB` : `${(n2 / 1024 ** 2).toFixed(1)} MiB`;
+function checkEntries(file2, entries, centralDirectoryAt, limits) {
+  const names = /* @__PURE__ */ new Map();
+  let total = 0;
+  for (const e of entries) {
+    const bad = unsafeName(e.name);
+    if (bad) throw new UnsafeZip(file2, e.name, bad);
+    const folded = e.name.normalize("NFC").toLowerCase();
+    const twin = names.get(folded);
+    if (twin !== void 0) {
+      throw new UnsafeZip(
+        file2,
+        e.name,
+        twin === e.name ? "appears twice in the zip" : `differs from ${JSON.stringify(twin)} only by case: one overwrites the other when unzipped`
+      );
+    }
+    names.set(folded, e.name);
+    if (e.method === 0 && e.size !== e.compressedSize)
+      throw new UnsafeZip(file2, e.name, `is stored (not compressed) yet declares ${e.size} bytes from ${e.compressedSize}`);
+    if (e.size > RATIO_FLOOR_BYTES && e.size > limits.maxRatio * Math.max(1, e.compressedSize)) {
+      throw new UnsafeZip(
+        file2,
+        e.name,
+        `inflates ${e.compressedSize} bytes to ${e.size} (ratio ${Math.round(e.size / Math.max(1, e.compressedSize))}:1, limit ${limits.maxRatio}:1)`,
+        "a zip bomb, or raise --max-ratio if the bundle is genuine"
+      );
+    }
+    total += e.size;
+    if (total > limits.maxTotalBytes) {
+      throw new UnsafeZip(
+        file2,
+        e.name,
+        `brings the declared total to ${human(total)}, over the limit of ${human(limits.maxTotalBytes)}`,
+        "raise --max-size if the bundle is genuine"
+      );
+    }
+    if (e.end > centralDirectoryAt) throw new UnsafeZip(file2, e.name, "its data runs into the central directory");
+  }
+  const byOffset = [...entries].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < byOffset.length; i++) {
+    const prev = byOffset[i - 1];
+    const cur = byOffset[i];
+    if (cur.start < prev.end) {
+      throw new UnsafeZip(
+        file2,
+        cur.name,
+        `shares bytes ${cur.start}-${Math.min(cur.end, prev.end)} with ${JSON.stringify(prev.name)}: entries whose data overlap re-inflate the same bytes`
+      );
+    }
+  }
+}
+
+// src/evidence/zip-reader.ts
 var EOCD_SIG = 101010256;
 var ZIP64_LOCATOR_SIG = 117853008;
 var ZIP64_EOCD_SIG = 101075792;
@@ -76211,10 +85784,10 @@ function u64(buf, at2) {
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("zip64 value too large");
   return Number(v);
 }
-async function readZipDirectory(file2) {
+async function readZipDirectory(file2, limits = DEFAULT_ZIP_LIMITS) {
   let fh;
   try {
-    fh = await (0, import_promises17.open)(file2, "r");
+    fh = await (0, import_promises22.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -76222,14 +85795,14 @@ async function readZipDirectory(file2) {
   }
   try {
     const { size } = await fh.stat();
-    const read = async (at2, length) => {
+    const read2 = async (at2, length) => {
       if (at2 < 0 || at2 + length > size) throw corrupt(file2, `a record at byte ${at2} runs past the end of the file (${size} bytes)`);
       const buf = Buffer.alloc(length);
       await fh.read(buf, 0, length, at2);
       return buf;
     };
     const tailLength = Math.min(size, 22 + 65535);
-    const tail = await read(size - tailLength, tailLength);
+    const tail = await read2(size - tailLength, tailLength);
     let eocd = -1;
     for (let i = tail.length - 22; i >= 0; i--) {
       if (tail.readUInt32LE(i) === EOCD_SIG) {
@@ -76243,16 +85816,16 @@ async function readZipDirectory(file2) {
     let cdOffset = tail.readUInt32LE(eocd + 16);
     const eocdAbs = size - tailLength + eocd;
     if (eocdAbs >= 20) {
-      const loc = await read(eocdAbs - 20, 20);
+      const loc = await read2(eocdAbs - 20, 20);
       if (loc.readUInt32LE(0) === ZIP64_LOCATOR_SIG) {
-        const z2 = await read(u64(loc, 8), 56);
+        const z2 = await read2(u64(loc, 8), 56);
         if (z2.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw corrupt(file2, "zip64 end record not where its locator says");
         count = u64(z2, 32);
         cdSize = u64(z2, 40);
         cdOffset = u64(z2, 48);
       }
     }
-    const cd = await read(cdOffset, cdSize);
+    const cd = await read2(cdOffset, cdSize);
     const entries = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
@@ -76263,6 +85836,8 @@ async function readZipDirectory(file2) {
       let size32 = cd.readUInt32LE(p + 24);
       let csize32 = cd.readUInt32LE(p + 20);
       let offset32 = cd.readUInt32LE(p + 42);
+      if (p + 46 + nameLength + extraLength + commentLength > cd.length)
+        throw corrupt(file2, `central directory entry ${i + 1} runs past its end`);
       const name = cd.toString("utf8", p + 46, p + 46 + nameLength);
       let e = p + 46 + nameLength;
       const extraEnd = e + extraLength;
@@ -76287,50 +85862,105 @@ async function readZipDirectory(file2) {
       });
       p = extraEnd + commentLength;
     }
-    return entries;
+    const located = [];
+    for (const e of entries) located.push({ ...e, dataStart: await localDataStart(file2, e, read2) });
+    checkEntries(
+      file2,
+      located.map((e) => ({
+        name: e.name,
+        start: e.localHeaderOffset,
+        end: e.dataStart + e.compressedSize,
+        size: e.size,
+        compressedSize: e.compressedSize,
+        method: e.method
+      })),
+      cdOffset,
+      limits
+    );
+    return located;
   } finally {
     await fh.close();
   }
 }
+async function localDataStart(file2, e, read2) {
+  const local = await read2(e.localHeaderOffset, 30);
+  if (local.readUInt32LE(0) !== LOCAL_SIG) throw new UnsafeZip(file2, e.name, `no local header at byte ${e.localHeaderOffset}`);
+  const nameLength = local.readUInt16LE(26);
+  const name = (await read2(e.localHeaderOffset + 30, nameLength)).toString("utf8");
+  if (name !== e.name) throw new UnsafeZip(file2, e.name, `its local header names it ${JSON.stringify(name)}`);
+  if (local.readUInt16LE(8) !== e.method)
+    throw new UnsafeZip(file2, e.name, "its local header and the central directory disagree on its compression");
+  if (!(e.flags & 8)) {
+    const csize = local.readUInt32LE(18);
+    const size = local.readUInt32LE(22);
+    const sizesAgree = (csize === MAX32 || csize === e.compressedSize) && (size === MAX32 || size === e.size);
+    if (!sizesAgree) throw new UnsafeZip(file2, e.name, "its local header and the central directory disagree on its size");
+  }
+  return e.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
+}
+var SizeLimit = class extends import_node_stream11.Transform {
+  constructor(name, limit) {
+    super();
+    this.name = name;
+    this.limit = limit;
+  }
+  name;
+  limit;
+  seen = 0;
+  _transform(chunk, _enc, cb) {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) return cb(new Error(`${this.name}: inflates past the ${this.limit} bytes the zip directory declares`));
+    cb(null, chunk);
+  }
+};
 async function openZipEntry(file2, entry) {
   if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
   if (entry.method !== 0 && entry.method !== 8)
     throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const fh = await (0, import_promises17.open)(file2, "r");
-  let dataStart;
-  try {
-    const local = Buffer.alloc(30);
-    await fh.read(local, 0, 30, entry.localHeaderOffset);
-    if (local.readUInt32LE(0) !== LOCAL_SIG) throw new Error(`${entry.name}: local header missing at byte ${entry.localHeaderOffset}`);
-    dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-  } finally {
-    await fh.close();
-  }
-  const raw = entry.compressedSize > 0 ? (0, import_node_fs7.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream9.Readable.from([]);
+  const { dataStart } = entry;
+  const raw = entry.compressedSize > 0 ? (0, import_node_fs9.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream11.Readable.from([]);
   if (entry.method === 0) return raw;
-  const inflate = (0, import_node_zlib.createInflateRaw)();
-  (0, import_node_stream8.pipeline)(raw, inflate, () => {
+  const limit = new SizeLimit(entry.name, entry.size);
+  (0, import_node_stream11.pipeline)(raw, (0, import_node_zlib.createInflateRaw)(), limit, () => {
   });
-  return inflate;
+  return limit;
 }
 
 // src/evidence/verify.ts
 var SMALL_LIMIT = 64 * 1024 * 1024;
-async function verifyBundle(zipPath, opts = {}, log) {
-  const entries = await readZipDirectory(zipPath);
-  const zipDigest = await hashFile(zipPath);
+var SELF_VOUCHED = /* @__PURE__ */ new Set([MANIFEST_NAME, SIGNATURE_NAME]);
+var NOT_CHECKED = "authenticity NOT checked (no --public-key): the hashes prove only that the files match this bundle's own manifest, which anyone able to rewrite the bundle can recompute; verify with the depot's signing.pub";
+async function verifyBundle(zipPath, opts2 = {}, log) {
+  const expected = opts2.expectSha256?.toLowerCase() ?? null;
+  const digest = async () => {
+    const d = await hashFile(zipPath);
+    return { zip: { path: zipPath, bytes: d.bytes, sha256: d.sha256 }, expectedZipSha256: expected };
+  };
+  let entries;
+  try {
+    entries = await readZipDirectory(zipPath, opts2.limits ?? DEFAULT_ZIP_LIMITS);
+  } catch (e) {
+    if (!(e instanceof UnsafeZip)) throw e;
+    const base3 = await digest();
+    return {
+      ok: false,
+      ...base3,
+      checked: 0,
+      manifest: null,
+      authenticity: { ...unchecked(opts2, false, null), valid: opts2.publicKey ? false : null },
+      problems: [{ path: e.entry, kind: "unsafe", problem: e.message.slice(e.message.indexOf(": ") + 2) }]
+    };
+  }
+  const base2 = await digest();
+  const zipOk = expected === null || expected === base2.zip.sha256;
   const problems = [];
   const actual = /* @__PURE__ */ new Map();
   const kept = /* @__PURE__ */ new Map();
   const seen = /* @__PURE__ */ new Set();
   for (const e of entries) {
     if (e.name.endsWith("/")) continue;
-    if (seen.has(e.name)) {
-      problems.push({ path: e.name, kind: "inconsistent", problem: "appears twice in the zip" });
-      continue;
-    }
     seen.add(e.name);
-    const keep = e.name === MANIFEST_NAME || e.name === SUMS_NAME;
+    const keep = e.name === MANIFEST_NAME || e.name === SUMS_NAME || e.name === SIGNATURE_NAME;
     const chunks = [];
     let total = 0;
     try {
@@ -76356,6 +85986,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
   }
   let manifestFiles = null;
   let manifestInfo = null;
+  let manifestKey = null;
   const manifestBytes = kept.get(MANIFEST_NAME);
   if (manifestBytes === void 0) {
     if (!problems.some((p) => p.path === MANIFEST_NAME)) problems.push({ path: MANIFEST_NAME, kind: "missing", problem: "not in the zip" });
@@ -76377,6 +86008,7 @@ async function verifyBundle(zipPath, opts = {}, log) {
         });
       } else {
         manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
+        manifestKey = m.data.signature?.publicKeyFingerprint ?? null;
         const raw = json2;
         manifestInfo = {
           decision: typeof raw.decision === "string" ? raw.decision : null,
@@ -76391,10 +86023,11 @@ async function verifyBundle(zipPath, opts = {}, log) {
     if (p === SUMS_NAME || unreadable.has(p)) continue;
     const inZip = seen.has(p);
     const inSums = sums?.has(p) ?? false;
-    const inManifest = p === MANIFEST_NAME ? true : manifestFiles?.has(p) ?? false;
-    const listedIn = [inSums ? SUMS_NAME : null, inManifest && p !== MANIFEST_NAME ? MANIFEST_NAME : null].filter(Boolean).join(" and ");
+    const selfVouched = SELF_VOUCHED.has(p);
+    const inManifest = selfVouched ? true : manifestFiles?.has(p) ?? false;
+    const listedIn = [inSums ? SUMS_NAME : null, inManifest && !selfVouched ? MANIFEST_NAME : null].filter(Boolean).join(" and ");
     if (!inZip) {
-      problems.push({ path: p, kind: "missing", problem: `listed in ${listedIn} but not in the zip` });
+      if (p !== SIGNATURE_NAME || inSums) problems.push({ path: p, kind: "missing", problem: `listed in ${listedIn} but not in the zip` });
       continue;
     }
     const notIn = [sums && !inSums ? SUMS_NAME : null, manifestFiles && !inManifest ? MANIFEST_NAME : null].filter(Boolean);
@@ -76406,25 +86039,59 @@ async function verifyBundle(zipPath, opts = {}, log) {
     const differs = [];
     const s = sums?.get(p);
     if (s !== void 0 && s !== a.sha256) differs.push(`${SUMS_NAME} says ${s}`);
-    const m = p === MANIFEST_NAME ? void 0 : manifestFiles?.get(p);
+    const m = selfVouched ? void 0 : manifestFiles?.get(p);
     if (m && m.sha256 !== a.sha256) differs.push(`${MANIFEST_NAME} says ${m.sha256}`);
     if (m && m.bytes !== a.bytes) differs.push(`${MANIFEST_NAME} says ${m.bytes} bytes, it has ${a.bytes}`);
     if (differs.length) problems.push({ path: p, kind: "changed", problem: `SHA-256 ${a.sha256}; ${differs.join("; ")}` });
   }
-  const expected = opts.expectSha256?.toLowerCase() ?? null;
-  const zipOk = expected === null || expected === zipDigest.sha256;
+  const authenticity = checkSignature(opts2, manifestBytes, kept.get(SIGNATURE_NAME), manifestKey, problems);
   return {
-    ok: problems.length === 0 && zipOk,
-    zip: { path: zipPath, bytes: zipDigest.bytes, sha256: zipDigest.sha256 },
-    expectedZipSha256: expected,
+    ok: problems.length === 0 && zipOk && authenticity.valid !== false,
+    ...base2,
     checked: actual.size,
     manifest: manifestInfo,
+    authenticity,
     problems
+  };
+}
+function unchecked(opts2, signed4, manifestKey) {
+  return {
+    checked: opts2.publicKey !== void 0,
+    signed: signed4,
+    manifestKey,
+    givenKey: opts2.publicKey?.fingerprint ?? null,
+    valid: null,
+    statement: NOT_CHECKED
+  };
+}
+function checkSignature(opts2, manifestBytes, sig, manifestKey, problems) {
+  const a = unchecked(opts2, sig !== void 0, manifestKey);
+  const key = opts2.publicKey;
+  if (!key) return a;
+  const fail = (statement) => {
+    problems.push({ path: SIGNATURE_NAME, kind: "signature", problem: statement });
+    return { ...a, valid: false, statement };
+  };
+  if (manifestBytes === void 0) return fail("no readable manifest.json: nothing to check a signature against");
+  if (sig === void 0) return fail(`the bundle is not signed (no ${SIGNATURE_NAME}): its authenticity cannot be established`);
+  if (manifestKey !== key.fingerprint) {
+    return fail(`${MANIFEST_NAME} says it was signed by ${manifestKey ?? "no key"}; the key given (${key.source}) is ${key.fingerprint}`);
+  }
+  if (!signatureValid(manifestBytes, sig, key)) {
+    return fail(
+      `the signature does not match ${MANIFEST_NAME} for ${key.fingerprint}: the manifest was changed after it was signed, or signed by another key`
+    );
+  }
+  const clean4 = problems.length === 0;
+  return {
+    ...a,
+    valid: true,
+    statement: clean4 ? `${MANIFEST_NAME} is signed by ${key.fingerprint}, and every file has the hash it lists: this is the bundle the evidence job built` : `${MANIFEST_NAME} is signed by ${key.fingerprint}, but the files above differ from what it lists`
   };
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path19.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path22.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -76492,6 +86159,11 @@ var evidenceBuild = {
     ...runOptions2,
     repository: { type: "string", valueName: "OWNER/NAME", description: "default: GITHUB_REPOSITORY" },
     "run-url": { type: "string", valueName: "URL", description: "default: the GitHub run page when running in Actions" },
+    "signing-key": {
+      type: "string",
+      valueName: "FILE",
+      description: "the depot's Ed25519 private key (signing.key, PEM): manifest.json is signed into manifest.json.sig"
+    },
     json: { type: "boolean", description: "print the manifest as JSON" }
   },
   async run(ctx) {
@@ -76500,6 +86172,8 @@ var evidenceBuild = {
     const changelog = stringOption(ctx, "changelog");
     const date5 = stringOption(ctx, "date");
     const title = stringOption(ctx, "title");
+    const keyFile = pathOption(ctx, "signing-key");
+    const signingKey = keyFile ? await readSigningKey(keyFile) : void 0;
     const r = await buildBundle(
       {
         resultsDir: abs(ctx, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
@@ -76514,6 +86188,7 @@ var evidenceBuild = {
           ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}
         },
         secrets: secretsFrom(ctx),
+        ...signingKey ? { signingKey } : {},
         env: ctx.env
       },
       ctx.log
@@ -76526,6 +86201,10 @@ var evidenceBuild = {
 `);
       ctx.out(`decision    ${r.manifest.decision}
 `);
+      ctx.out(
+        `signature   ${r.manifest.signature ? `manifest.json signed by ${r.manifest.signature.publicKeyFingerprint}` : "NOT signed (no --signing-key): authenticity cannot be checked"}
+`
+      );
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join("; ")}` : "all archives present"}
 `);
       if (r.changelogInsertion)
@@ -76545,14 +86224,35 @@ function pick2(ctx, names) {
 }
 var evidenceVerify = {
   name: "evidence verify",
-  summary: "the auditor's check: re-hash every file inside a bundle against manifest.json and SHA256SUMS",
-  details: "Reads the zip directly (no unzip needed). Exit code 0 when every file matches, 1 on any missing, extra, changed or unreadable file.",
+  summary: "the auditor's check: re-hash every file inside a bundle against manifest.json and SHA256SUMS, and its signature",
+  details: `Reads the zip directly (no unzip needed). With --public-key (the depot's signing.pub), manifest.json must carry a valid
+Ed25519 signature by that key; without it the output says authenticity was NOT checked. Refuses, before inflating
+anything, an entry named with "..", an absolute path, a duplicate name, data shared with another entry, a declared
+total over --max-size (default ${DEFAULT_ZIP_LIMITS.maxTotalBytes / 1024 ** 3} GiB) or a compression ratio over --max-ratio (default ${DEFAULT_ZIP_LIMITS.maxRatio}:1).
+Exit code 0 when every file matches (and the signature, when checked), 1 otherwise.`,
   positionals: [{ name: "FILE.zip", description: "the evidence bundle", required: true }],
   options: {
     "expect-sha256": {
       type: "string",
       valueName: "HEX",
       description: "the bundle's SHA-256 as the run published it (the evidence step's output)"
+    },
+    "public-key": {
+      type: "string",
+      valueName: "FILE",
+      description: "the depot's Ed25519 public key (signing.pub, PEM, from the depot's repository): checks the bundle's signature"
+    },
+    "max-size": {
+      type: "string",
+      valueName: "BYTES",
+      description: "largest total uncompressed size accepted (suffix K, M, G or T for KiB\u2026TiB)",
+      default: `${DEFAULT_ZIP_LIMITS.maxTotalBytes / 1024 ** 3}G`
+    },
+    "max-ratio": {
+      type: "string",
+      valueName: "N",
+      description: "largest compression ratio accepted for an entry over 1 MiB",
+      default: String(DEFAULT_ZIP_LIMITS.maxRatio)
     },
     json: { type: "boolean", description: "print the result as JSON" }
   },
@@ -76565,11 +86265,32 @@ var evidenceVerify = {
     const expect = stringOption(ctx, "expect-sha256");
     if (expect !== void 0 && !/^[0-9a-fA-F]{64}$/.test(expect))
       throw new UserError("BAD_OPTION", "--expect-sha256 must be 64 hexadecimal digits", { where: { field: "expect-sha256" } });
-    const r = await verifyBundle(abs(ctx, file2), expect ? { expectSha256: expect } : {}, ctx.log);
+    const keyFile = pathOption(ctx, "public-key");
+    const publicKey = keyFile ? await readPublicKey(keyFile) : void 0;
+    const r = await verifyBundle(
+      abs(ctx, file2),
+      { ...expect ? { expectSha256: expect } : {}, ...publicKey ? { publicKey } : {}, limits: zipLimits(ctx) },
+      ctx.log
+    );
     ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderVerifyText(r));
     return r.ok ? 0 : 1;
   }
 };
+function parseByteSize(v, field) {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(v.trim());
+  const n2 = m ? Number(m[1]) * 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase()) : NaN;
+  if (!m || !Number.isFinite(n2) || n2 < 1 || n2 > Number.MAX_SAFE_INTEGER)
+    throw new UserError("BAD_OPTION", `--${field} ${JSON.stringify(v)}: expected a size such as 16G, 500M or 1048576`, {
+      where: { field }
+    });
+  return Math.floor(n2);
+}
+function zipLimits(ctx) {
+  return {
+    maxTotalBytes: parseByteSize(stringOption(ctx, "max-size") ?? String(DEFAULT_ZIP_LIMITS.maxTotalBytes), "max-size"),
+    maxRatio: integerOption(ctx, "max-ratio", { min: 1, max: 1e5 }) ?? DEFAULT_ZIP_LIMITS.maxRatio
+  };
+}
 var changelogEntry = {
   name: "changelog entry",
   summary: "runbook 5.7: print ML_PP's CHANGELOG entry for this migration (PROD style, French), or insert it under one heading",
@@ -76613,8 +86334,133 @@ var changelogEntry = {
 };
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
+// src/cli/commands/keys.ts
+var import_node_path24 = __toESM(require("node:path"), 1);
+
+// src/crypto/keys.ts
+var import_node_crypto9 = require("node:crypto");
+var import_promises23 = require("node:fs/promises");
+var import_node_path23 = __toESM(require("node:path"), 1);
+var KEY_FILES = {
+  ageIdentity: "age.key",
+  ageRecipient: "age.pub",
+  signingKey: "signing.key",
+  signingPublic: "signing.pub"
+};
+async function exists(p) {
+  return (0, import_promises23.lstat)(p).then(
+    () => true,
+    () => false
+  );
+}
+async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
+  const dir = import_node_path23.default.resolve(outDir);
+  for (const name of Object.values(KEY_FILES)) {
+    const p = import_node_path23.default.join(dir, name);
+    if (await exists(p))
+      throw new UserError(
+        "KEY_EXISTS",
+        `${p} already exists: keys are never overwritten (a replaced age.key loses every dump encrypted to it)`,
+        {
+          where: { file: p },
+          hint: 'choose another --out; to rotate, see README "Key custody"'
+        }
+      );
+  }
+  await (0, import_promises23.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
+    throw asWriteFailure(e, dir);
+  });
+  const identity3 = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity3);
+  const pair = (0, import_node_crypto9.generateKeyPairSync)("ed25519");
+  const fingerprint = fingerprintOf((0, import_node_crypto9.createPublicKey)(pair.privateKey));
+  const created = now.toISOString();
+  const files = [
+    {
+      name: KEY_FILES.ageIdentity,
+      // the layout age-keygen writes: `age -d -i age.key` reads it as it is
+      text: `# created: ${created}
+# public key: ${recipient}
+${identity3}
+`,
+      mode: 384,
+      secret: true
+    },
+    { name: KEY_FILES.ageRecipient, text: `${recipient}
+`, mode: 420, secret: false },
+    { name: KEY_FILES.signingKey, text: pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), mode: 384, secret: true },
+    { name: KEY_FILES.signingPublic, text: pair.publicKey.export({ type: "spki", format: "pem" }).toString(), mode: 420, secret: false }
+  ];
+  const written = [];
+  try {
+    for (const f of files) {
+      const p = import_node_path23.default.join(dir, f.name);
+      const fh = await (0, import_promises23.open)(p, "wx", f.mode);
+      written.push(p);
+      try {
+        await fh.writeFile(f.text);
+        await fh.chmod(f.mode);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  } catch (e) {
+    for (const p of written) await (0, import_promises23.rm)(p, { force: true });
+    if (e.code === "EEXIST")
+      throw new UserError("KEY_EXISTS", `a key file appeared in ${dir} while the keys were written: nothing kept`, {
+        where: { file: dir }
+      });
+    throw asWriteFailure(e, dir);
+  }
+  return {
+    dir,
+    recipient,
+    signingFingerprint: fingerprint,
+    files: files.map((f) => ({ path: import_node_path23.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
+  };
+}
+
+// src/cli/commands/keys.ts
+var keysNew = {
+  name: "keys new",
+  summary: "a depot's keys: age identity/recipient for its backups, Ed25519 pair for its evidence bundles",
+  details: "Writes DIR/age.key and DIR/signing.key (mode 0600) and DIR/age.pub and DIR/signing.pub; refuses to overwrite any.\nPrints which file goes into which GitHub secret or variable, and which may be committed (the public ones).\nWhoever holds age.key can read every backup encrypted to age.pub; without it those backups are unrecoverable.",
+  options: {
+    out: { type: "string", valueName: "DIR", description: "folder for the four key files (created 0700 if missing)" }
+  },
+  async run(ctx) {
+    const out = pathOption(ctx, "out");
+    if (!out) throw new UserError("MISSING_OPTION", "keys new needs --out DIR", { where: { field: "out" } });
+    const k = await newDepotKeys(out);
+    const rel0 = (name) => import_node_path24.default.relative(ctx.cwd, import_node_path24.default.join(k.dir, name)) || name;
+    const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
+    const rel2 = (name) => rel0(name).padEnd(width);
+    ctx.out(
+      [
+        `keys written to ${k.dir}`,
+        "",
+        `  ${rel2(KEY_FILES.ageIdentity)} SECRET (0600) \u2192 GitHub secret AGE_IDENTITY of the environment prod (rollback decrypts the dump)`,
+        `  ${rel2(KEY_FILES.signingKey)} SECRET (0600) \u2192 GitHub secret EVIDENCE_SIGNING_KEY of the environment prod (the evidence job signs)`,
+        `  ${rel2(KEY_FILES.ageRecipient)} public        \u2192 GitHub variable AGE_RECIPIENT (backups are encrypted to it); may be committed`,
+        `  ${rel2(KEY_FILES.signingPublic)} public        \u2192 commit it (e.g. keys/signing.pub): auditors verify with it`,
+        "",
+        `  age recipient         ${k.recipient}`,
+        `  signing fingerprint   ${k.signingFingerprint}`,
+        "",
+        'Keep an offline copy of age.key with the depot manager (README "Key custody"): a lost age.key makes every',
+        "backup encrypted to it unrecoverable. Never commit age.key or signing.key; delete them from this machine once",
+        "stored in the secrets and the offline copy is made.",
+        ""
+      ].join("\n")
+    );
+    return 0;
+  }
+};
+var keysCommands = [keysNew];
+
 // src/cli/commands/golden.ts
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -76749,8 +86595,8 @@ async function readReceptionDrifts(q, profile) {
     depotId: row.depot_id
   }));
 }
-async function driftReport(q, opts, log) {
-  const profile = opts.profile ?? ML_PP_PROFILE;
+async function driftReport(q, opts2, log) {
+  const profile = opts2.profile ?? ML_PP_PROFILE;
   const receptions = (await readReceptionDrifts(q, profile)).map((x) => x.drift);
   const tanks = /* @__PURE__ */ new Map();
   for (const d of receptions) {
@@ -76812,24 +86658,24 @@ function recompute(row, p) {
 }
 
 // src/golden/load.ts
-var import_promises18 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path39, displayName = path39) {
+async function loadGoldenFile(path44, displayName = path44) {
   let bytes;
   try {
-    bytes = await (0, import_promises18.readFile)(path39);
+    bytes = await (0, import_promises24.readFile)(path44);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path39) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path44) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -77022,8 +86868,8 @@ function checkComputable(c) {
 // src/runbook/golden-source.ts
 var GOLDEN_TABLE = "public.astm_golden_cases_15c";
 var DEFAULT_GOLDEN_SOURCE = "SEP_API_OFFICIEL";
-async function readGoldenCasesFromDb(q, opts, log) {
-  const source = opts.source ?? DEFAULT_GOLDEN_SOURCE;
+async function readGoldenCasesFromDb(q, opts2, log) {
+  const source = opts2.source ?? DEFAULT_GOLDEN_SOURCE;
   const cols2 = await q.query(
     `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'astm_golden_cases_15c'`
   );
@@ -77315,20 +87161,20 @@ var DEFAULT_TOLERANCE_L = 5;
 var EPS2 = 1e-9;
 var r32 = (x) => Math.round(x * 1e3) / 1e3;
 var r6 = (x) => Math.round(x * 1e6) / 1e6;
-async function verifyGolden(set2, opts, log) {
-  const toleranceL = opts.toleranceL ?? DEFAULT_TOLERANCE_L;
+async function verifyGolden(set2, opts2, log) {
+  const toleranceL = opts2.toleranceL ?? DEFAULT_TOLERANCE_L;
   if (!(Number.isFinite(toleranceL) && toleranceL >= 0)) {
     throw new UserError("BAD_OPTION", `tolerance ${toleranceL} L must be a number \u2265 0`, { where: { field: "--tolerance-l" } });
   }
-  const mlpp = opts.db ? await readLinkedReceptions(opts.db, set2) : /* @__PURE__ */ new Map();
+  const mlpp = opts2.db ? await readLinkedReceptions(opts2.db, set2) : /* @__PURE__ */ new Map();
   const scores = CANDIDATE_PROFILES.map((p) => scoreProfile(set2.cases, p, toleranceL));
   const ranked = [...scores].sort(compareScores);
   const best = ranked[0];
-  const chosen = opts.profile ?? CANDIDATE_PROFILES[scores.indexOf(best)];
+  const chosen = opts2.profile ?? CANDIDATE_PROFILES[scores.indexOf(best)];
   const chosenScore = scores[CANDIDATE_PROFILES.indexOf(chosen)];
   const indistinguishable = scores.filter((s) => s !== chosenScore && compareScores(s, chosenScore) === 0).map((s) => s.score.profile);
   log.info(
-    `profile ${profileName(chosen)} (${opts.profile ? "given" : "found"}): reproduces ${chosenScore.score.reproduced}/${set2.cases.length} case(s) within \xB1${toleranceL} L` + (indistinguishable.length ? `; the cases cannot tell it from ${indistinguishable.join(", ")}` : "")
+    `profile ${profileName(chosen)} (${opts2.profile ? "given" : "found"}): reproduces ${chosenScore.score.reproduced}/${set2.cases.length} case(s) within \xB1${toleranceL} L` + (indistinguishable.length ? `; the cases cannot tell it from ${indistinguishable.join(", ")}` : "")
   );
   const cases = set2.cases.map((c) => verifyCase(c, chosen, toleranceL, mlpp.get(c.case.reference)));
   const failed = cases.filter((c) => c.verdict === "FAIL").length;
@@ -77340,7 +87186,7 @@ async function verifyGolden(set2, opts, log) {
   return {
     passed: failed === 0,
     profile: profileName(chosen),
-    profile_chosen_by: opts.profile ? "option" : "discovery",
+    profile_chosen_by: opts2.profile ? "option" : "discovery",
     indistinguishable_from: indistinguishable,
     profiles: scores.map((s) => s.score),
     tolerance_l: toleranceL,
@@ -77508,20 +87354,20 @@ async function readRestatements(q, ids) {
 var RestatedRow = external_exports.object({ id: external_exports.string(), delta: external_exports.number() });
 
 // src/runbook/golden-run.ts
-async function runGoldenVerify(opts, log) {
-  if (!opts.file === !opts.fromDb) {
+async function runGoldenVerify(opts2, log) {
+  if (!opts2.file === !opts2.fromDb) {
     throw new UserError("BAD_ARGUMENTS", "give either a golden FILE or --from-db (not both, not neither)", { where: { field: "FILE" } });
   }
-  if (opts.fromDb && !opts.target && !opts.db)
+  if (opts2.fromDb && !opts2.target && !opts2.db)
     throw new UserError("BAD_ARGUMENTS", "--from-db needs a database (--url)", { where: { field: "url" } });
-  const profile = opts.profile === void 0 ? void 0 : parseGoldenProfile(opts.profile);
-  const common = { ...profile ? { profile } : {}, ...opts.toleranceL === void 0 ? {} : { toleranceL: opts.toleranceL } };
-  const fileSet = opts.file ? await loadGoldenFile(opts.file.path, opts.file.displayName) : void 0;
+  const profile = opts2.profile === void 0 ? void 0 : parseGoldenProfile(opts2.profile);
+  const common = { ...profile ? { profile } : {}, ...opts2.toleranceL === void 0 ? {} : { toleranceL: opts2.toleranceL } };
+  const fileSet = opts2.file ? await loadGoldenFile(opts2.file.path, opts2.file.displayName) : void 0;
   log.info(fileSet ? `${fileSet.cases.length} golden case(s) in ${fileSet.origin}` : "reading golden cases from the database");
-  if (!opts.target && !opts.db) return verifyGolden(fileSet, common, log);
+  if (!opts2.target && !opts2.db) return verifyGolden(fileSet, common, log);
   const run = (db) => db.withTransaction(
     async (tx) => {
-      const set2 = fileSet ?? await readGoldenCasesFromDb(tx, { ...opts.source ? { source: opts.source } : {} }, log);
+      const set2 = fileSet ?? await readGoldenCasesFromDb(tx, { ...opts2.source ? { source: opts2.source } : {} }, log);
       const result = await verifyGolden(set2, { ...common, db: tx }, log);
       const hasReceptions = (await tx.query(`SELECT to_regclass('public.receptions')::text AS t`)).rows[0]?.t;
       if (!hasReceptions) {
@@ -77533,7 +87379,7 @@ async function runGoldenVerify(opts, log) {
     },
     { readOnly: true }
   );
-  return opts.db ? run(opts.db) : withDb(opts.target, run);
+  return opts2.db ? run(opts2.db) : withDb(opts2.target, run);
 }
 
 // src/report/golden.ts
@@ -77772,7 +87618,7 @@ function parseToleranceL(v, field = "tolerance-l") {
 
 // src/cli/commands/golden.ts
 var PROFILE_HELP = `profile EDITION/ROUNDING/DENSITY, one of: ${CANDIDATE_PROFILES.map(profileName).join(", ")}`;
-var verify = {
+var verify2 = {
   name: "golden verify",
   summary: "compare every golden case: engine vs SEP (vs ML_PP with a database), \xB15 L verdicts, SEP profile discovery, diagnosis",
   details: [
@@ -77813,7 +87659,7 @@ var verify = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path20.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path25.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -77855,7 +87701,7 @@ var schema = {
 `);
   }
 };
-var goldenCommands = [verify, drift, schema];
+var goldenCommands = [verify2, drift, schema];
 
 // src/cli/commands/env.ts
 var urlOf2 = (t) => t.kind === "pg" ? t.url : void 0;
@@ -77971,7 +87817,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -78046,9 +87892,9 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto7 = require("node:crypto");
-var import_promises19 = require("node:fs/promises");
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_crypto10 = require("node:crypto");
+var import_promises25 = require("node:fs/promises");
+var import_node_path26 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -78065,12 +87911,12 @@ var FORBIDDEN = [
   }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto7.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto10.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises19.readFile)(file2);
+    buf = await (0, import_promises25.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -78104,7 +87950,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path21.default.basename(file2),
+    name: import_node_path26.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -78213,9 +88059,9 @@ function diffRowActivity(before, after) {
   }
   return out;
 }
-async function applyChangeFile(db, opts, log) {
+async function applyChangeFile(db, opts2, log) {
   const started = Date.now();
-  const { file: file2 } = opts;
+  const { file: file2 } = opts2;
   const base2 = {
     target: db.label,
     file: {
@@ -78226,22 +88072,22 @@ async function applyChangeFile(db, opts, log) {
       statements: file2.statements.length,
       droppedTransactionControl: file2.droppedTransactionControl
     },
-    run: opts.run,
-    expectFunctions: opts.expectFunctions,
-    settings: { lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs, lockWaitMs: opts.lockWaitMs }
+    run: opts2.run,
+    expectFunctions: opts2.expectFunctions,
+    settings: { lockTimeoutMs: opts2.lockTimeoutMs, statementTimeoutMs: opts2.statementTimeoutMs, lockWaitMs: opts2.lockWaitMs }
   };
-  log.info(`apply ${file2.display} (sha256 ${file2.sha256}) to ${db.label}${opts.dryRun ? ", dry run" : ""}`);
+  log.info(`apply ${file2.display} (sha256 ${file2.sha256}) to ${db.label}${opts2.dryRun ? ", dry run" : ""}`);
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
-      let open6 = true;
+      let open7 = true;
       const end = async (how) => {
-        open6 = false;
+        open7 = false;
         await c.query(how);
       };
       try {
-        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
-        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, `apply ${file2.name}`);
+        await c.query(`SET LOCAL statement_timeout = ${opts2.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts2.lockWaitMs, opts2.lockTimeoutMs, `apply ${file2.name}`);
         const prior = await readLedgerRow(c, file2.name);
         if (prior && prior.sha256 !== file2.sha256) {
           throw new UserError(
@@ -78290,15 +88136,15 @@ async function applyChangeFile(db, opts, log) {
         if (prior?.state === "undone")
           log.info(`${file2.name}: undone on ${prior.undone_at} (${prior.undone_reason ?? "rollback"}); applying it again`);
         const fpBefore = await readFingerprint(c);
-        const fnBefore = await readFunctionStates(c, opts.expectFunctions);
+        const fnBefore = await readFunctionStates(c, opts2.expectFunctions);
         const rowsBefore = await rowActivity(c);
         await runStatements(c, file2.text, file2.display, { filter: dropTransactionControl, log });
         const dataChanges = diffRowActivity(rowsBefore, await rowActivity(c));
         const fpAfter = await readFingerprint(c);
-        const fnAfter = await readFunctionStates(c, opts.expectFunctions);
+        const fnAfter = await readFunctionStates(c, opts2.expectFunctions);
         const diff = diffFingerprints(fpBefore, fpAfter);
-        const { functions, violations } = evaluateApply(opts.expectFunctions, fnBefore, fnAfter, diff);
-        const allowData = opts.allowData?.trim() || null;
+        const { functions, violations } = evaluateApply(opts2.expectFunctions, fnBefore, fnAfter, diff);
+        const allowData = opts2.allowData?.trim() || null;
         if (dataChanges.length && !allowData) {
           for (const d of dataChanges) {
             violations.push(
@@ -78322,12 +88168,12 @@ async function applyChangeFile(db, opts, log) {
           log.warn(`apply ${file2.name}: REJECTED and rolled back (${violations.length} problem${violations.length > 1 ? "s" : ""})`);
           return { ...common, status: "rejected", ok: false, at: (/* @__PURE__ */ new Date()).toISOString(), ms: Date.now() - started };
         }
-        if (opts.dryRun) {
+        if (opts2.dryRun) {
           await end("ROLLBACK");
           log.info(`apply ${file2.name}: dry run passed the 4.3 checks; rolled back`);
           return { ...common, status: "dry-run", ok: true, at: (/* @__PURE__ */ new Date()).toISOString(), ms: Date.now() - started };
         }
-        await ensureStateSchema(c, log, opts.lockTimeoutMs);
+        await ensureStateSchema(c, log, opts2.lockTimeoutMs);
         const led = await c.query(
           `INSERT INTO astm53b.apply_ledger (file_name, sha256, run_id, applied_by, fingerprint_before, fingerprint_after, fingerprint_after_json, state)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'applied')
@@ -78336,11 +88182,11 @@ async function applyChangeFile(db, opts, log) {
                   fingerprint_after_json = EXCLUDED.fingerprint_after_json, state = 'applied',
                   undone_at = NULL, undone_by = NULL, undone_run_id = NULL, undone_reason = NULL
            RETURNING applied_at::text`,
-          [file2.name, file2.sha256, opts.run.runId, opts.run.actor, fpBefore.sha256, fpAfter.sha256, JSON.stringify(fpAfter)]
+          [file2.name, file2.sha256, opts2.run.runId, opts2.run.actor, fpBefore.sha256, fpAfter.sha256, JSON.stringify(fpAfter)]
         );
         await c.query(
           `INSERT INTO astm53b.apply_log (file_name, sha256, action, by_whom, run_id, detail) VALUES ($1, $2, 'applied', $3, $4, $5)`,
-          [file2.name, file2.sha256, opts.run.actor, opts.run.runId, allowData ? `data changes declared: ${allowData}` : null]
+          [file2.name, file2.sha256, opts2.run.actor, opts2.run.runId, allowData ? `data changes declared: ${allowData}` : null]
         );
         await end("COMMIT");
         log.info(
@@ -78354,14 +88200,14 @@ async function applyChangeFile(db, opts, log) {
             fileName: file2.name,
             sha256: file2.sha256,
             appliedAt: led.rows[0].applied_at,
-            runId: opts.run.runId,
-            appliedBy: opts.run.actor
+            runId: opts2.run.runId,
+            appliedBy: opts2.run.actor
           },
           at: (/* @__PURE__ */ new Date()).toISOString(),
           ms: Date.now() - started
         };
       } catch (e) {
-        if (open6) await c.query("ROLLBACK").catch(() => {
+        if (open7) await c.query("ROLLBACK").catch(() => {
         });
         throw e;
       }
@@ -78398,8 +88244,8 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path22.default.resolve(ctx.cwd, given), given);
-    const opts = {
+    const file2 = await loadChangeFile(import_node_path27.default.resolve(ctx.cwd, given), given);
+    const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
       dryRun: flagOption(ctx, "dry-run"),
@@ -78410,7 +88256,7 @@ var sqlApplyCommand = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "sql-apply");
     return withDb(target, async (db) => {
-      const r = await applyChangeFile(db, opts, ctx.log);
+      const r = await applyChangeFile(db, opts2, ctx.log);
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderApplyText(r));
       return r.ok ? 0 : 1;
     });
@@ -78511,23 +88357,23 @@ async function loadResetFile(given) {
   const f = given ?? changeFileRef("resetCdrOnly");
   return loadChangeFile(f.path, f.display);
 }
-async function stagingReset(db, opts, log) {
+async function stagingReset(db, opts2, log) {
   const started = Date.now();
   const env2 = await db.withTransaction((tx) => readEnvironment(tx), { readOnly: true });
-  assertStaging(env2, opts.url);
-  log.info(`staging-reset: ${env2.explanation}; running ${opts.file.display} (sha256 ${opts.file.sha256})`);
+  assertStaging(env2, opts2.url);
+  log.info(`staging-reset: ${env2.explanation}; running ${opts2.file.display} (sha256 ${opts2.file.sha256})`);
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
-      let open6 = true;
+      let open7 = true;
       try {
-        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
-        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "staging-reset");
-        assertStaging(await readEnvironment(c), opts.url);
+        await c.query(`SET LOCAL statement_timeout = ${opts2.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts2.lockWaitMs, opts2.lockTimeoutMs, "staging-reset");
+        assertStaging(await readEnvironment(c), opts2.url);
         const before = await counts(c);
         const cdrBefore = await tableChecksum(c, "public", "cours_de_route");
         await allowFrozenWrites(c);
-        await runStatements(c, opts.file.text, opts.file.display, { filter: dropTransactionControl, log });
+        await runStatements(c, opts2.file.text, opts2.file.display, { filter: dropTransactionControl, log });
         const after = await counts(c);
         const cdrAfter = await tableChecksum(c, "public", "cours_de_route");
         const problems = [
@@ -78549,7 +88395,7 @@ async function stagingReset(db, opts, log) {
           cdrDecharge: parseRows(LeftCdr2, cdr.rows, "CDR in DECHARGE")
         };
         const ok = problems.length === 0;
-        open6 = false;
+        open7 = false;
         await c.query(ok ? "COMMIT" : "ROLLBACK");
         if (ok)
           log.info(
@@ -78564,8 +88410,8 @@ async function stagingReset(db, opts, log) {
           log.warn(`staging-reset: ${leftovers.cdrDecharge.length} cours de route left in DECHARGE cannot be received again`);
         return {
           target: db.label,
-          file: { name: opts.file.name, display: opts.file.display, sha256: opts.file.sha256 },
-          run: opts.run,
+          file: { name: opts2.file.name, display: opts2.file.display, sha256: opts2.file.sha256 },
+          run: opts2.run,
           environment: env2,
           before,
           after,
@@ -78577,7 +88423,7 @@ async function stagingReset(db, opts, log) {
           ms: Date.now() - started
         };
       } catch (e) {
-        if (open6) await c.query("ROLLBACK").catch(() => {
+        if (open7) await c.query("ROLLBACK").catch(() => {
         });
         throw e;
       }
@@ -78603,9 +88449,9 @@ var stagingResetCommand = {
     const file2 = await loadResetFile(given ? { path: given, display: stringOption(ctx, "file") } : void 0);
     const target = targetOf(ctx);
     assertSessionCapable(target, "staging-reset");
-    const opts = { file: file2, url: target.kind === "pg" ? target.url : void 0, run: runOf(ctx), ...timeoutsOf(ctx) };
+    const opts2 = { file: file2, url: target.kind === "pg" ? target.url : void 0, run: runOf(ctx), ...timeoutsOf(ctx) };
     return withDb(target, async (db) => {
-      const r = await stagingReset(db, opts, ctx.log);
+      const r = await stagingReset(db, opts2, ctx.log);
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderResetText(r));
       return r.ok ? 0 : 1;
     });
@@ -78613,8 +88459,8 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises21 = require("node:fs/promises");
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_promises27 = require("node:fs/promises");
+var import_node_path28 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -78671,7 +88517,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises20 = require("node:fs/promises");
+var import_promises26 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -78768,7 +88614,7 @@ function validateDeployment(d) {
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises20.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises26.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -78790,17 +88636,17 @@ async function loadBaseline(ref3) {
   }
   return { fingerprint: r.data, sha256: sha256Hex(text) };
 }
-async function loadPreflightInputs(opts) {
-  const deployment = validateDeployment(opts.deployment);
-  const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
-  const goldenBytes = await (0, import_promises20.readFile)(opts.golden.path);
-  if (!opts.changeFiles.length)
+async function loadPreflightInputs(opts2) {
+  const deployment = validateDeployment(opts2.deployment);
+  const golden = await loadGoldenFile(opts2.golden.path, opts2.golden.display);
+  const goldenBytes = await (0, import_promises26.readFile)(opts2.golden.path);
+  if (!opts2.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
-  for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
-  const baseline = opts.baseline ? await loadBaseline(opts.baseline) : void 0;
+  for (const f of opts2.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
+  const baseline = opts2.baseline ? await loadBaseline(opts2.baseline) : void 0;
   return {
-    opts,
+    opts: opts2,
     deployment,
     golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length },
     changes,
@@ -78808,7 +88654,7 @@ async function loadPreflightInputs(opts) {
   };
 }
 async function preflight(db, inputs, log) {
-  const { opts, deployment, golden, changes, baseline } = inputs;
+  const { opts: opts2, deployment, golden, changes, baseline } = inputs;
   const touched = changes.map((c) => touchedObjects(c.statements));
   const union2 = {
     functions: [...new Set(touched.flatMap((t) => t.functions))],
@@ -78819,7 +88665,7 @@ async function preflight(db, inputs, log) {
   log.info(`preflight: ${golden.cases} golden cases, ${changes.length} change file(s); reading ${db.label}`);
   const server = await db.server();
   const compat2 = await checkCompat(db, log);
-  const read = await db.withTransaction(
+  const read2 = await db.withTransaction(
     async (q) => {
       const summary2 = await readStockSummary(q);
       const rec = await q.query(
@@ -78839,7 +88685,7 @@ async function preflight(db, inputs, log) {
         pendingTrucks: summary2.waitingTrucks,
         gasoilReceptions: parseRows(GasoilReception.strip(), rec.rows, "GASOIL receptions"),
         computeTriggers: compute.rows.map((r) => r.name),
-        activity: await readAppActivity(q, opts.activityWindowMinutes === void 0 ? {} : { windowMinutes: opts.activityWindowMinutes }),
+        activity: await readAppActivity(q, opts2.activityWindowMinutes === void 0 ? {} : { windowMinutes: opts2.activityWindowMinutes }),
         environment: await readEnvironment(q),
         fingerprint: baseline ? await readFingerprint(q) : void 0
       };
@@ -78856,13 +88702,13 @@ async function preflight(db, inputs, log) {
   }
   for (const f of compat2.security) warnings.push(`security: ${f.name}: ${f.finding}`);
   let drift2 = null;
-  if (baseline && read.fingerprint) {
+  if (baseline && read2.fingerprint) {
     const pick3 = (f) => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union2)) });
     const base2 = pick3(baseline.fingerprint);
-    const now = pick3(read.fingerprint);
+    const now = pick3(read2.fingerprint);
     const diff = diffFingerprints(base2, now);
     drift2 = {
-      baseline: opts.baseline.display,
+      baseline: opts2.baseline.display,
       baselineSha256: baseline.sha256,
       objectsCompared: new Set([...base2.entries, ...now.entries].map((e) => `${e.kind} ${e.name}`)).size,
       changes: diff
@@ -78876,14 +88722,14 @@ async function preflight(db, inputs, log) {
   } else {
     warnings.push("no --baseline: drift against the staging run was not checked");
   }
-  if (read.activity.writing) warnings.push(`the app is active: ${read.activity.seen.join("; ")} (freeze before changing anything)`);
-  if (read.pendingTrucks.length) {
+  if (read2.activity.writing) warnings.push(`the app is active: ${read2.activity.seen.join("; ")} (freeze before changing anything)`);
+  if (read2.pendingTrucks.length) {
     warnings.push(
-      `${read.pendingTrucks.length} truck(s) arrived but not received (${read.pendingTrucks.map((t) => t.plaque_camion).join(", ")}): receive them only after the ASTM validation (runbook 3.3)`
+      `${read2.pendingTrucks.length} truck(s) arrived but not received (${read2.pendingTrucks.map((t) => t.plaque_camion).join(", ")}): receive them only after the ASTM validation (runbook 3.3)`
     );
   }
-  if (read.environment.env === "unmarked" || read.environment.env === "conflict")
-    warnings.push(`environment: ${read.environment.explanation}`);
+  if (read2.environment.env === "unmarked" || read2.environment.env === "conflict")
+    warnings.push(`environment: ${read2.environment.explanation}`);
   const result = {
     step: "preflight",
     passed: failures.length === 0,
@@ -78892,7 +88738,7 @@ async function preflight(db, inputs, log) {
     target: db.label,
     server,
     at: (/* @__PURE__ */ new Date()).toISOString(),
-    golden: { file: opts.golden.display, ...golden },
+    golden: { file: opts2.golden.display, ...golden },
     changeFiles: changes.map((c, i) => ({
       name: c.name,
       file: c.display,
@@ -78904,14 +88750,14 @@ async function preflight(db, inputs, log) {
     deployment: {
       flutterCommit: deployment.flutterCommit ?? null,
       astmFlag: deployment.astmFlag ?? null,
-      databaseComputes15c: read.computeTriggers.length > 0,
-      computeTriggers: read.computeTriggers
+      databaseComputes15c: read2.computeTriggers.length > 0,
+      computeTriggers: read2.computeTriggers
     },
-    environment: read.environment,
+    environment: read2.environment,
     compat: compat2,
-    pendingTrucks: read.pendingTrucks,
-    gasoilReceptions: read.gasoilReceptions,
-    activity: read.activity,
+    pendingTrucks: read2.pendingTrucks,
+    gasoilReceptions: read2.gasoilReceptions,
+    activity: read2.activity,
     drift: drift2
   };
   log.info(`preflight: ${result.passed ? "PASS" : `FAIL (${failures.map((f) => f.code).join(", ")})`}`);
@@ -78919,7 +88765,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path23.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path28.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -78957,7 +88803,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises21.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises27.writeFile)(import_node_path28.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -78976,7 +88822,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises21.writeFile)(import_node_path23.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises27.writeFile)(import_node_path28.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -78985,11 +88831,11 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
-var import_promises22 = require("node:fs/promises");
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_promises28 = require("node:fs/promises");
+var import_node_path29 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
     simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
@@ -79028,7 +88874,7 @@ function parseDrill(v) {
   });
 }
 async function goldenWithDeviation(golden, workDir) {
-  const parsed = parseCsv(await (0, import_promises22.readFile)(golden, "utf8"), golden);
+  const parsed = parseCsv(await (0, import_promises28.readFile)(golden, "utf8"), golden);
   const col = columnIndex(parsed.header, "volume_15c_ref_l");
   const first = parsed.records[0];
   if (col < 0 || !first) {
@@ -79045,8 +88891,8 @@ async function goldenWithDeviation(golden, workDir) {
   const fields = [...first.fields];
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
-  const out = import_node_path24.default.join(workDir, `drill-golden-deviation-${import_node_path24.default.basename(golden)}`);
-  await (0, import_promises22.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
+  const out = import_node_path29.default.join(workDir, `drill-golden-deviation-${import_node_path29.default.basename(golden)}`);
+  await (0, import_promises28.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
 }
@@ -79064,19 +88910,19 @@ async function plantBlockingPolicy(db) {
   await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
 }
 async function flipDumpByte(dir, dumpFile) {
-  const file2 = import_node_path24.default.join(dir, dumpFile);
-  const bytes = await (0, import_promises22.readFile)(file2);
+  const file2 = import_node_path29.default.join(dir, dumpFile);
+  const bytes = await (0, import_promises28.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
-  await (0, import_promises22.writeFile)(file2, bytes);
+  await (0, import_promises28.writeFile)(file2, bytes);
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises23 = require("node:fs/promises");
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_promises29 = require("node:fs/promises");
+var import_node_path30 = __toESM(require("node:path"), 1);
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var reason = (condition, source, message) => ({
   condition,
@@ -79085,20 +88931,20 @@ var reason = (condition, source, message) => ({
   source,
   message
 });
-async function exists(p) {
-  return (0, import_promises23.stat)(p).then(
+async function exists2(p) {
+  return (0, import_promises29.stat)(p).then(
     () => true,
     () => false
   );
 }
-async function decide(opts, log) {
-  const dir = opts.resultsDir;
+async function decide(opts2, log) {
+  const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path25.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path30.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises23.readFile)(import_node_path25.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path30.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -79106,7 +88952,7 @@ async function decide(opts, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path25.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path30.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -79116,10 +88962,10 @@ async function decide(opts, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path25.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path30.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists(import_node_path25.default.join(sub, manifestName)) || !await exists(import_node_path25.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path25.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path30.default.join(sub, manifestName)) || !await exists2(import_node_path30.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path30.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -79185,20 +89031,20 @@ async function decide(opts, log) {
       for (const c of smoke3.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", file2, `${c.id}: ${c.message}`));
   }
   let signoff = null;
-  const read = await readResult(dir, "signoff", opts.signoff);
-  if (!read.ok) {
-    inputs.push({ name: "signoff", file: rel2(read.file), status: read.status, detail: read.detail });
-    const message = read.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : read.detail.startsWith("field ") ? `sign-off record invalid: ${read.detail}` : `sign-off record ${read.detail}`;
-    reasons.push(reason("NO_SIGNOFF", rel2(read.file), message));
+  const read2 = await readResult(dir, "signoff", opts2.signoff);
+  if (!read2.ok) {
+    inputs.push({ name: "signoff", file: rel2(read2.file), status: read2.status, detail: read2.detail });
+    const message = read2.status === "missing" ? "no written validation by the depot manager (sign-off record absent)" : read2.detail.startsWith("field ") ? `sign-off record invalid: ${read2.detail}` : `sign-off record ${read2.detail}`;
+    reasons.push(reason("NO_SIGNOFF", rel2(read2.file), message));
   } else {
-    signoff = read.value;
-    const file2 = read.file;
-    const now = opts.now ?? /* @__PURE__ */ new Date();
+    signoff = read2.value;
+    const file2 = read2.file;
+    const now = opts2.now ?? /* @__PURE__ */ new Date();
     const aheadMs = Date.parse(signoff.at) - now.getTime();
     const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4;
-    const givenAhead = opts.rehearsal === true && signoff.runId === void 0;
+    const givenAhead = opts2.rehearsal === true && signoff.runId === void 0;
     const before = !givenAhead && smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
-    const otherRun = signoff.runId !== void 0 && opts.runId !== void 0 && signoff.runId !== opts.runId;
+    const otherRun = signoff.runId !== void 0 && opts2.runId !== void 0 && signoff.runId !== opts2.runId;
     record2(
       "signoff",
       file2,
@@ -79210,7 +89056,7 @@ async function decide(opts, log) {
         reason(
           "NO_SIGNOFF",
           rel2(file2),
-          `the sign-off was made in run ${signoff.runId}, not in this run (${opts.runId}): it does not cover these results`
+          `the sign-off was made in run ${signoff.runId}, not in this run (${opts2.runId}): it does not cover these results`
         )
       );
     } else if (signoff.decision === "NO-GO") {
@@ -79247,10 +89093,10 @@ async function decide(opts, log) {
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path26.default.relative(PACKAGE_ROOT, p) || p;
+var rel = (p) => import_node_path31.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path26.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const goldenFile = fileOf(given.golden ?? import_node_path31.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
   const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
   const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
@@ -79323,8 +89169,8 @@ async function terminalProgress(log) {
 }
 
 // src/rehearsal/rehearse.ts
-var import_promises25 = require("node:fs/promises");
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_promises31 = require("node:fs/promises");
+var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/restate-proof.ts
 var MOVE_TOLERANCE_L = 1e-6;
@@ -79505,11 +89351,11 @@ async function impersonate(tx, who2) {
   );
   await tx.query("SET LOCAL ROLE authenticated");
 }
-function withAppUser(db, who2, fn, opts) {
+function withAppUser(db, who2, fn, opts2) {
   return db.withTransaction(async (tx) => {
     await impersonate(tx, who2);
     return fn(tx);
-  }, opts);
+  }, opts2);
 }
 
 // src/db/lost-connection.ts
@@ -79754,16 +89600,16 @@ async function settingsToGuard(tx) {
 }
 async function openRequests(tx) {
   const names = await settingsToGuard(tx);
-  const read = async () => (await tx.query(
+  const read2 = async () => (await tx.query(
     "SELECT n AS name, coalesce(current_setting(n, true), $2) AS value FROM unnest($1::text[]) AS n",
     [names, ""]
   )).rows;
-  const baseline = new Map((await read()).map((x) => [x.name, x.value]));
+  const baseline = new Map((await read2()).map((x) => [x.name, x.value]));
   const role = (await tx.query("SELECT current_setting('role') AS role")).rows[0].role;
   let n2 = 0;
   async function restore() {
     await tx.query("SELECT set_config('role', $1, true)", [role]);
-    const changed = (await read()).filter((x) => x.value !== baseline.get(x.name));
+    const changed = (await read2()).filter((x) => x.value !== baseline.get(x.name));
     if (changed.length)
       await tx.query("SELECT set_config(x.n, x.v, true) FROM unnest($1::text[], $2::text[]) AS x(n, v)", [
         changed.map((x) => x.name),
@@ -79813,7 +89659,7 @@ async function openRequests(tx) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises24 = require("node:fs/promises");
+var import_promises30 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -79821,7 +89667,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises24.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises30.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -79887,34 +89733,34 @@ async function buildRestateOptions(raw) {
 }
 var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres3(astm)} L \u2212 stored ${litres3(stored)} L (${profile}${column ? `, ${column}` : ""})`;
 var runOfReason = (reason2) => /^ASTM53B restatement, run (\S+?):/.exec(reason2)?.[1];
-async function restate(db, opts, log) {
+async function restate(db, opts2, log) {
   const started = Date.now();
-  const profile = profileName(opts.profile);
-  log.info(`restate ${db.label} under ${profile} (${opts.profileSource})${opts.dryRun ? ", dry run" : ""}`);
+  const profile = profileName(opts2.profile);
+  log.info(`restate ${db.label} under ${profile} (${opts2.profileSource})${opts2.dryRun ? ", dry run" : ""}`);
   return db.withClient(
     async (c) => {
       await c.query("BEGIN");
-      let open6 = true;
+      let open7 = true;
       const end = async (how) => {
-        open6 = false;
+        open7 = false;
         await c.query(how);
       };
       try {
-        await c.query(`SET LOCAL statement_timeout = ${opts.statementTimeoutMs}`);
-        await lockPipeline(c, "change", opts.lockWaitMs, opts.lockTimeoutMs, "restate");
+        await c.query(`SET LOCAL statement_timeout = ${opts2.statementTimeoutMs}`);
+        await lockPipeline(c, "change", opts2.lockWaitMs, opts2.lockTimeoutMs, "restate");
         await assertRestatable(c);
         const frozen = (await c.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
         if (!frozen) log.warn("restate: the freeze is off: the depot may enter movements meanwhile (runbook 3.4: freeze first)");
         await allowFrozenWrites(c);
         const earlier = await readEarlierRestatements(c);
-        const receptions = (await readReceptionDrifts(c, opts.profile)).map((d) => plan(d, earlier.get(d.drift.reception_id) ?? []));
+        const receptions = (await readReceptionDrifts(c, opts2.profile)).map((d) => plan(d, earlier.get(d.drift.reception_id) ?? []));
         const toBook = receptions.filter((r) => r.action === "booked");
-        const base2 = { db, opts, receptions, frozen, started };
+        const base2 = { db, opts: opts2, receptions, frozen, started };
         if (!toBook.length) {
           await end("ROLLBACK");
           return finish(base2, "nothing-to-restate", null, [], emptyProof(), log);
         }
-        const user = await resolveUser(c, opts.asUser);
+        const user = await resolveUser(c, opts2.asUser);
         log.info(
           `restate: booking ${toBook.length} adjustment(s) as ${user.id} (${user.email ?? "no email"}, ${user.role}; ${user.chosen_by})`
         );
@@ -79923,7 +89769,7 @@ async function restate(db, opts, log) {
         const writesBefore = await rowActivity(c);
         const req = await openRequests(c);
         for (const r of toBook) {
-          r.reason = restatementReason(opts.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
+          r.reason = restatementReason(opts2.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
           const row = await req.as(who2, (q) => bookAdjustment(q, r, user.id)).catch((e) => refused(e, r, user));
           r.adjustment_id = row.id;
         }
@@ -79939,14 +89785,14 @@ async function restate(db, opts, log) {
           for (const p of proof.problems) log.warn(`restate: ${p}`);
           return finish(base2, "rejected", user, totals, proof, log);
         }
-        if (opts.dryRun) {
+        if (opts2.dryRun) {
           await end("ROLLBACK");
           return finish(base2, "dry-run", user, totals, proof, log);
         }
         await end("COMMIT");
         return finish(base2, "restated", user, totals, proof, log);
       } catch (e) {
-        if (open6) await c.query("ROLLBACK").catch(() => {
+        if (open7) await c.query("ROLLBACK").catch(() => {
         });
         throw e;
       }
@@ -80278,27 +90124,27 @@ var OTHER_OWNER = "PARTENAIRE";
 // src/runbook/smoke/context.ts
 var WRITER_ROLES = ["admin", "directeur", "gerant"];
 var GASOIL = `(upper(coalesce(p.code, '')) IN ('G.O', 'GO', 'GASOIL', 'AGO') OR p.nom ILIKE '%gasoil%')`;
-async function readContext(q, opts) {
+async function readContext(q, opts2) {
   const env2 = await readEnvironment(q);
   const frozen = (await q.query("SELECT count(*)::int8 AS n FROM pg_trigger WHERE tgname = $1", [FREEZE_TRIGGER])).rows[0].n > 0;
   const src = await functionSource(q, "public", "validate_sortie");
   const day = (await q.query("SELECT current_date::text AS d")).rows[0].d;
   let user;
-  if (opts.asUser) {
+  if (opts2.asUser) {
     const r = await q.query("SELECT role FROM public.profils WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", [
-      opts.asUser
+      opts2.asUser
     ]);
     const role = r.rows[0]?.role;
     if (!role)
-      throw new UserError("NO_APP_USER", `--as-user ${opts.asUser}: no profils row for that user`, { where: { field: "as-user" } });
+      throw new UserError("NO_APP_USER", `--as-user ${opts2.asUser}: no profils row for that user`, { where: { field: "as-user" } });
     if (!WRITER_ROLES.includes(role)) {
       throw new UserError(
         "NO_APP_USER",
-        `--as-user ${opts.asUser} has role ${role}; the smoke needs admin, directeur or gerant (validate_sortie refuses the others)`,
+        `--as-user ${opts2.asUser} has role ${role}; the smoke needs admin, directeur or gerant (validate_sortie refuses the others)`,
         { where: { field: "as-user" } }
       );
     }
-    user = { id: opts.asUser, role, chosenBy: "--as-user" };
+    user = { id: opts2.asUser, role, chosenBy: "--as-user" };
   } else {
     const r = await q.query(
       `SELECT p.user_id::text, p.role FROM public.profils p WHERE p.user_id IS NOT NULL AND p.role = ANY($1::text[])
@@ -80330,25 +90176,25 @@ async function readContext(q, opts) {
         WHERE ($2::uuid IS NULL AND c.statut = 'active' AND ${GASOIL}) OR c.id = $2::uuid) t
       ORDER BY (CASE WHEN t.stock + $3 <= t.utile THEN 0 ELSE 1 END), t.other_day DESC, t.other_stock DESC,
                (CASE WHEN t.stock > 0 THEN 0 ELSE 1 END), t.nom`,
-    [day, opts.citerneId ?? null, receivedL, OTHER_OWNER, sortieL]
+    [day, opts2.citerneId ?? null, receivedL, OTHER_OWNER, sortieL]
   );
   const t = tanks.rows[0];
   if (!t) {
     throw new UserError(
       "NO_TANK",
-      opts.citerneId ? `--citerne ${opts.citerneId}: no such tank` : "no active GASOIL tank: runbook 5.2 needs one",
+      opts2.citerneId ? `--citerne ${opts2.citerneId}: no such tank` : "no active GASOIL tank: runbook 5.2 needs one",
       { where: { field: "citerne" } }
     );
   }
-  if (opts.citerneId && (t.statut !== "active" || !t.gasoil)) {
+  if (opts2.citerneId && (t.statut !== "active" || !t.gasoil)) {
     throw new UserError(
       "NO_TANK",
-      `--citerne ${opts.citerneId} (${t.nom}) is ${t.statut}${t.gasoil ? "" : ", not GASOIL"}: runbook 5.2 needs an active GASOIL tank`,
+      `--citerne ${opts2.citerneId} (${t.nom}) is ${t.statut}${t.gasoil ? "" : ", not GASOIL"}: runbook 5.2 needs an active GASOIL tank`,
       { where: { field: "citerne" } }
     );
   }
   const other = t.other_day ? `${OTHER_OWNER} already has a journal row on the day` : t.other_stock ? `${OTHER_OWNER} also holds stock in it (the smoke gives it a journal row on the day)` : `no ${OTHER_OWNER} stock in it (the smoke gives ${OTHER_OWNER} stock and a journal row on the day)`;
-  const chosenBy = opts.citerneId ? `--citerne; ${other}: validate_sortie must leave it alone` : `active GASOIL tank with room for the smoke's receptions, preferring one where ${OTHER_OWNER} has a journal row on the day, then stock, then MONALUXE stock, then by name; ${other}: validate_sortie must leave it alone`;
+  const chosenBy = opts2.citerneId ? `--citerne; ${other}: validate_sortie must leave it alone` : `active GASOIL tank with room for the smoke's receptions, preferring one where ${OTHER_OWNER} has a journal row on the day, then stock, then MONALUXE stock, then by name; ${other}: validate_sortie must leave it alone`;
   const client = (await q.query("SELECT id::text FROM public.clients ORDER BY nom, id LIMIT 1")).rows[0];
   if (!client)
     throw new UserError("NO_CLIENT", "no client: a MONALUXE sortie needs a beneficiary (validate_sortie refuses BENEFICIAIRE_REQUIRED)");
@@ -80371,27 +90217,27 @@ async function readContext(q, opts) {
 }
 
 // src/runbook/smoke/reception.ts
-async function receptionCheck(req, opts, ctx, who2, before, seen, log) {
+async function receptionCheck(req, opts2, ctx, who2, before, seen, log) {
   const m = SMOKE_MOVEMENTS.reception;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
     observedDensity: m.densite_observee_kgm3,
     temperatureC: m.temperature_c,
-    hydrometer: opts.profile.hydrometer,
-    edition: opts.profile.edition,
-    rounding: opts.profile.rounding,
+    hydrometer: opts2.profile.hydrometer,
+    edition: opts2.profile.edition,
+    rounding: opts2.profile.rounding,
     volumeL: amb
   });
   const engine15 = engine2.volume15L;
-  const plaque = `${SMOKE_MARK} ${opts.run.runId}`.slice(0, 60);
-  const note = `${SMOKE_MARK}: pipeline test reception, run ${opts.run.runId}`;
+  const plaque = `${SMOKE_MARK} ${opts2.run.runId}`.slice(0, 60);
+  const note = `${SMOKE_MARK}: pipeline test reception, run ${opts2.run.runId}`;
   const f = [];
   const r = await attempt(async () => {
     const cdrId2 = await req.as(void 0, async (tx) => {
       const cdr = await tx.query(
         `INSERT INTO public.cours_de_route (depot_destination_id, produit_id, plaque_camion, date_chargement, volume, statut, note)
          VALUES ($1, $2, $3, $4::date, $5, 'ARRIVE', $6) RETURNING id::text`,
-        [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts.run.runId}`]
+        [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts2.run.runId}`]
       );
       return cdr.rows[0].id;
     });
@@ -80428,9 +90274,9 @@ async function receptionCheck(req, opts, ctx, who2, before, seen, log) {
   f.push(
     finding(
       "RECEPTION_15C_MATCHES_ENGINE",
-      dev !== null && Math.abs(dev) <= opts.toleranceL,
+      dev !== null && Math.abs(dev) <= opts2.toleranceL,
       "GOLDEN_DEVIATION",
-      dev === null ? "the reception stores no 15 \xB0C volume" : `${storedIn} ${r33(stored)} L vs engine ${r33(engine15)} L (${profileName(opts.profile)}): ${dev >= 0 ? "+" : ""}${dev} L, tolerance \xB1${opts.toleranceL} L${storedIn === "volume_corrige_15c" ? " (the database stores what the app sent)" : " (computed by the database)"}`,
+      dev === null ? "the reception stores no 15 \xB0C volume" : `${storedIn} ${r33(stored)} L vs engine ${r33(engine15)} L (${profileName(opts2.profile)}): ${dev >= 0 ? "+" : ""}${dev} L, tolerance \xB1${opts2.toleranceL} L${storedIn === "volume_corrige_15c" ? " (the database stores what the app sent)" : " (computed by the database)"}`,
       { stored_15c: stored === null ? null : r33(stored), engine_15c: r33(engine15), deviation_l: dev }
     ),
     finding(
@@ -80536,7 +90382,7 @@ async function insertReception(tx, ctx, m, engine15, who2, note) {
 }
 
 // src/runbook/smoke/other-owner.ts
-async function ensureOtherOwnerRow(req, opts, ctx, who2, seen, log) {
+async function ensureOtherOwnerRow(req, opts2, ctx, who2, seen, log) {
   const need = SMOKE_MOVEMENTS.sortie.index_apres - SMOKE_MOVEMENTS.sortie.index_avant;
   const where2 = `${ctx.tank.nom} on ${ctx.day}`;
   const existing = (await req.as(
@@ -80564,9 +90410,9 @@ async function ensureOtherOwnerRow(req, opts, ctx, who2, seen, log) {
   const engine15 = table53b({
     observedDensity: m.densite_observee_kgm3,
     temperatureC: m.temperature_c,
-    hydrometer: opts.profile.hydrometer,
-    edition: opts.profile.edition,
-    rounding: opts.profile.rounding,
+    hydrometer: opts2.profile.hydrometer,
+    edition: opts2.profile.edition,
+    rounding: opts2.profile.rounding,
     volumeL: amb
   }).volume15L;
   const why = had ? `${OTHER_OWNER}'s journal row for ${where2} holds ${fmtBalance(had)}, less than the sortie's ${need} L, so a debit of it could hide behind a clamp at 0` : `${OTHER_OWNER} had no journal row for ${where2}`;
@@ -80575,7 +90421,7 @@ async function ensureOtherOwnerRow(req, opts, ctx, who2, seen, log) {
       const first = (await q.query("SELECT id::text FROM public.partenaires ORDER BY nom, id LIMIT 1")).rows[0];
       if (first) return { id: first.id, created: false };
       const made = await q.query("INSERT INTO public.partenaires (nom) VALUES ($1) RETURNING id::text", [
-        `${SMOKE_MARK} test partner, run ${opts.run.runId}`.slice(0, 120)
+        `${SMOKE_MARK} test partner, run ${opts2.run.runId}`.slice(0, 120)
       ]);
       return { id: made.rows[0].id, created: true };
     });
@@ -80587,7 +90433,7 @@ async function ensureOtherOwnerRow(req, opts, ctx, who2, seen, log) {
         m,
         engine15,
         { owner: OTHER_OWNER, cdrId: null, partenaireId: partner2.id },
-        `${SMOKE_MARK}: pipeline test reception for ${OTHER_OWNER}, run ${opts.run.runId}`
+        `${SMOKE_MARK}: pipeline test reception for ${OTHER_OWNER}, run ${opts2.run.runId}`
       )
     );
     return { partner: partner2, row: row2 };
@@ -80634,15 +90480,15 @@ async function ensureOtherOwnerRow(req, opts, ctx, who2, seen, log) {
 }
 
 // src/runbook/smoke/sortie.ts
-async function sortieCheck(req, opts, ctx, who2, seen, log, otherOwnerRow) {
+async function sortieCheck(req, opts2, ctx, who2, seen, log, otherOwnerRow) {
   const m = SMOKE_MOVEMENTS.sortie;
   const amb = m.index_apres - m.index_avant;
   const engine2 = table53b({
     observedDensity: m.densite_observee_kgm3,
     temperatureC: m.temperature_c,
-    hydrometer: opts.profile.hydrometer,
-    edition: opts.profile.edition,
-    rounding: opts.profile.rounding,
+    hydrometer: opts2.profile.hydrometer,
+    edition: opts2.profile.edition,
+    rounding: opts2.profile.rounding,
     volumeL: amb
   });
   const engine15 = engine2.volume15L;
@@ -80664,7 +90510,7 @@ async function sortieCheck(req, opts, ctx, who2, seen, log, otherOwnerRow) {
           engine2.density15,
           engine15,
           ctx.day,
-          `${SMOKE_MARK}: pipeline test sortie, run ${opts.run.runId}`
+          `${SMOKE_MARK}: pipeline test sortie, run ${opts2.run.runId}`
         ]
       );
       return r.rows[0].id;
@@ -80799,11 +90645,11 @@ async function sortieCheck(req, opts, ctx, who2, seen, log, otherOwnerRow) {
 }
 
 // src/runbook/smoke/index.ts
-async function runSmoke(db, opts, log) {
-  validateSmokeOptions(opts);
+async function runSmoke(db, opts2, log) {
+  validateSmokeOptions(opts2);
   let stage = "reading the target";
   try {
-    return await smoke(db, opts, log, (s) => stage = s);
+    return await smoke(db, opts2, log, (s) => stage = s);
   } catch (e) {
     if (!isConnectionLost(e)) throw e;
     const why = String(e.message ?? e).split("\n")[0];
@@ -80814,9 +90660,9 @@ async function runSmoke(db, opts, log) {
     );
   }
 }
-async function smoke(db, opts, log, stage) {
+async function smoke(db, opts2, log, stage) {
   const at2 = (/* @__PURE__ */ new Date()).toISOString();
-  const ctx = await db.withTransaction((q) => readContext(q, opts), { readOnly: true });
+  const ctx = await db.withTransaction((q) => readContext(q, opts2), { readOnly: true });
   const who2 = { role: "authenticated", userId: ctx.user.id };
   const asUser = (fn) => withAppUser(db, who2, fn, { readOnly: true });
   const errors = [];
@@ -80826,7 +90672,7 @@ async function smoke(db, opts, log, stage) {
   };
   const { tank, day } = ctx;
   log.info(
-    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts.profile)}; movements and their checks in one transaction, rolled back at the end`
+    `smoke on ${db.label} (${ctx.environment}${ctx.frozen ? ", frozen" : ""}) as ${ctx.user.role} ${ctx.user.id}; tank ${tank.nom} on ${day}; profile ${profileName(opts2.profile)}; movements and their checks in one transaction, rolled back at the end`
   );
   const checks = [];
   const movements = {};
@@ -80848,18 +90694,18 @@ async function smoke(db, opts, log, stage) {
       log.warn(`smoke: ${why}; no movement written`);
     } else {
       stage("the other owner's journal row of the day (for 5.3, 5.4)");
-      const other = await ensureOtherOwnerRow(req, opts, ctx, who2, seen, log);
+      const other = await ensureOtherOwnerRow(req, opts2, ctx, who2, seen, log);
       if (other.reception) movements.otherOwnerReception = other.reception;
       if (other.after) figures2.afterOtherOwnerReception = other.after;
       const baseline = other.after ? { ...before, [OTHER_OWNER]: other.after[OTHER_OWNER] } : before;
       stage("5.3 (the controlled reception)");
-      const rec = await receptionCheck(req, opts, ctx, who2, baseline, seen, log);
+      const rec = await receptionCheck(req, opts2, ctx, who2, baseline, seen, log);
       movements.cdr = rec.cdr;
       if (rec.reception) movements.reception = rec.reception;
       figures2.afterReception = rec.after;
       checks.push(rec.check);
       stage("5.4 (the controlled sortie)");
-      const so = await sortieCheck(req, opts, ctx, who2, seen, log, other.finding);
+      const so = await sortieCheck(req, opts2, ctx, who2, seen, log, other.finding);
       if (so.sortie) movements.sortie = so.sortie;
       if (so.after) figures2.afterSortie = so.after;
       checks.push(so.check);
@@ -80888,15 +90734,15 @@ async function smoke(db, opts, log, stage) {
     passed,
     target: db.label,
     at: at2,
-    run: opts.run,
+    run: opts2.run,
     environment: ctx.environment,
     frozen: ctx.frozen,
     p0Applied: ctx.p0Applied,
     user: ctx.user,
     lectureUser: ctx.lectureUser,
-    profile: profileName(opts.profile),
-    profileSource: opts.profileSource,
-    toleranceL: opts.toleranceL,
+    profile: profileName(opts2.profile),
+    profileSource: opts2.profileSource,
+    toleranceL: opts2.toleranceL,
     tank: { id: tank.id, nom: tank.nom, produitId: tank.produitId, capacite_utile: tank.capacite_utile, chosenBy: tank.chosenBy },
     day,
     movements,
@@ -80956,14 +90802,14 @@ function gateRecord(inputs) {
     comment: "drill gate-rejected: the GO gate is rejected"
   };
 }
-async function rehearse(db, opts, log) {
-  const out = import_node_path27.default.resolve(opts.outDir);
-  const results = import_node_path27.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises25.rm)(out, { recursive: true, force: true });
-  await (0, import_promises25.mkdir)(results, { recursive: true });
-  const { inputs, run } = opts;
+async function rehearse(db, opts2, log) {
+  const out = import_node_path32.default.resolve(opts2.outDir);
+  const results = import_node_path32.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises31.rm)(out, { recursive: true, force: true });
+  await (0, import_promises31.mkdir)(results, { recursive: true });
+  const { inputs, run } = opts2;
   const drill = inputs.drill;
-  const progress = opts.progress ?? plainProgress(() => {
+  const progress = opts2.progress ?? plainProgress(() => {
   }, log);
   const steps = [];
   async function step(name, runbook, fn) {
@@ -80973,7 +90819,7 @@ async function rehearse(db, opts, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises25.writeFile)(import_node_path27.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises31.writeFile)(import_node_path32.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -80998,7 +90844,7 @@ async function rehearse(db, opts, log) {
     const pre = await loadPreflightInputs({
       golden: { path: golden.path, display: golden.display },
       changeFiles: inputs.changes.map((c) => ({ path: c.path, display: c.display })),
-      deployment: { ...opts.flutterCommit ? { flutterCommit: opts.flutterCommit } : {}, astmFlag: "off" }
+      deployment: { ...opts2.flutterCommit ? { flutterCommit: opts2.flutterCommit } : {}, astmFlag: "off" }
     });
     const r = await preflight(db, pre, l);
     await writeResult(results, "preflight", r);
@@ -81022,7 +90868,11 @@ async function rehearse(db, opts, log) {
     const backedUp = await step("backup", "3.1, 4.2", async (l) => {
       const r = await backup(
         db,
-        { outDir: import_node_path27.default.join(results, BACKUP_DIR), ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {} },
+        {
+          outDir: import_node_path32.default.join(results, BACKUP_DIR),
+          encryptTo: opts2.encryption?.recipients ?? [],
+          ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
+        },
         l
       );
       return { ok: r.verification.ok, summary: `verification ${r.verification.ok ? "passed" : `FAILED: ${r.verification.failures[0]}`}` };
@@ -81043,7 +90893,7 @@ async function rehearse(db, opts, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path27.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path32.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -81054,7 +90904,7 @@ async function rehearse(db, opts, log) {
     }
     if (applied && drill === "negative-stock") await plantNegativeStock(db);
     if (applied && drill === "policy-blocks-authenticated") await plantBlockingPolicy(db);
-    if (applied && opts.restate) {
+    if (applied && opts2.restate) {
       await step("restate", "\xA72, 3.2", async (l) => {
         const found = await runGoldenVerify({ file: { path: golden.path, displayName: golden.display } }, l);
         const r = await restate(
@@ -81086,7 +90936,7 @@ async function rehearse(db, opts, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path27.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path32.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -81098,7 +90948,7 @@ async function rehearse(db, opts, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path27.default.join(results, BACKUP_DIR), run }, l);
+          const r = await rollback(db, { backupDir: import_node_path32.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
           const discarded = r.discarded.reduce((n2, d) => n2 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
@@ -81118,7 +90968,7 @@ async function rehearse(db, opts, log) {
       });
     }
   }
-  const bundlePath = import_node_path27.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path32.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -81164,6 +91014,17 @@ function renderDecisionMarkdown(d) {
 
 // src/cli/commands/rehearse.ts
 var REMEDIED = `--change sql/${CHANGE_FILES.p0_1} --restate --signoff FILE`;
+async function encryptionOf(ctx) {
+  const recipients = parseRecipients(listOption(ctx, "encrypt-to"));
+  const file2 = pathOption(ctx, "identity");
+  if (!recipients.length && !file2) return void 0;
+  if (!file2 || !recipients.length) {
+    throw new UserError("MISSING_OPTION", "--encrypt-to and --identity go together: the rehearsal restores the encrypted backup on NO-GO", {
+      where: { field: file2 ? "encrypt-to" : "identity" }
+    });
+  }
+  return { recipients, identity: await readIdentityFile(file2) };
+}
 var rehearse2 = {
   name: "rehearse",
   summary: "rehearse the whole runbook (embedded demo, or --url) in the PROD order and build the evidence bundle (the README main job)",
@@ -81200,6 +91061,13 @@ var rehearse2 = {
     restate: { type: "boolean", description: "restate the receptions stored with the legacy formula after the change (runbook \xA72)" },
     drill: { type: "string", valueName: "NAME", description: `a failure drill: ${Object.keys(DRILLS).join(", ")}` },
     expect: { type: "string", valueName: "GO|NO-GO", description: "exit 0 when the decision is this one" },
+    "encrypt-to": {
+      type: "string",
+      multiple: true,
+      valueName: "RECIPIENT",
+      description: "age recipient (age.pub) the backup's data files are encrypted to, as in PROD; needs --identity"
+    },
+    identity: { type: "string", valueName: "FILE", description: "the matching age.key, with which the rollback decrypts the backup" },
     out: { type: "string", valueName: "DIR", description: "results and bundle folder", default: ".astm53b/rehearsal" }
   },
   async run(ctx) {
@@ -81211,14 +91079,15 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path28.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path33.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path28.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path33.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
+    const encryption = await encryptionOf(ctx);
     const target = resolveTarget({ url: url2, cwd: ctx.cwd });
     assertSessionCapable(target, "rehearse");
     if (!url2) await resetEmbedded(target, ctx);
@@ -81240,9 +91109,10 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path28.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path33.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
+          ...encryption ? { encryption } : {},
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           progress,
           ...flutterCommit ? { flutterCommit } : {}
@@ -81258,9 +91128,9 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path28.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path33.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path28.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path33.default.relative(ctx.cwd, r.bundle.out)}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
@@ -81279,7 +91149,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -81463,10 +91333,10 @@ var restateCommand = {
   },
   async run(ctx) {
     const golden = stringOption(ctx, "golden-result");
-    const opts = await buildRestateOptions({
+    const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path29.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path34.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -81474,7 +91344,7 @@ var restateCommand = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "restate");
     return withDb(target, async (db) => {
-      const r = await restate(db, opts, ctx.log);
+      const r = await restate(db, opts2, ctx.log);
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : flagOption(ctx, "markdown") ? renderRestateMarkdown(r) : renderRestateText(r));
       return r.ok ? 0 : 1;
     });
@@ -81482,7 +91352,7 @@ var restateCommand = {
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path35 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -81593,10 +91463,10 @@ var smoke2 = {
   },
   async run(ctx) {
     const golden = stringOption(ctx, "golden-result");
-    const opts = await buildSmokeOptions({
+    const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path30.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -81604,7 +91474,7 @@ var smoke2 = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "smoke");
     return withDb(target, async (db) => {
-      const r = await runSmoke(db, opts, ctx.log);
+      const r = await runSmoke(db, opts2, ctx.log);
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : flagOption(ctx, "markdown") ? renderSmokeMarkdown(r) : renderSmokeText(r));
       return r.passed ? 0 : 1;
     });
@@ -81629,8 +91499,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path30.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path30.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path35.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path35.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -81657,6 +91527,7 @@ var COMMANDS = [
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
+  ...keysCommands,
   ...astmCommands
 ];
 function commandNamed(name) {
@@ -81852,10 +91723,10 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
-var os3 = __toESM(require("os"), 1);
+var os4 = __toESM(require("os"), 1);
 
 // node_modules/@actions/core/lib/utils.js
 function toCommandValue(input2) {
@@ -81883,7 +91754,7 @@ function toCommandProperties(annotationProperties) {
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
-  process.stdout.write(cmd.toString() + os3.EOL);
+  process.stdout.write(cmd.toString() + os4.EOL);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -81926,9 +91797,9 @@ function escapeProperty(s) {
 }
 
 // node_modules/@actions/core/lib/file-command.js
-var crypto = __toESM(require("crypto"), 1);
+var crypto2 = __toESM(require("crypto"), 1);
 var fs2 = __toESM(require("fs"), 1);
-var os4 = __toESM(require("os"), 1);
+var os5 = __toESM(require("os"), 1);
 function issueFileCommand(command, message) {
   const filePath = process.env[`GITHUB_${command}`];
   if (!filePath) {
@@ -81937,12 +91808,12 @@ function issueFileCommand(command, message) {
   if (!fs2.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
   }
-  fs2.appendFileSync(filePath, `${toCommandValue(message)}${os4.EOL}`, {
+  fs2.appendFileSync(filePath, `${toCommandValue(message)}${os5.EOL}`, {
     encoding: "utf8"
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
   if (key.includes(delimiter)) {
     throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
@@ -81950,11 +91821,11 @@ function prepareKeyValueMessage(key, value) {
   if (convertedValue.includes(delimiter)) {
     throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key}<<${delimiter}${os4.EOL}${convertedValue}${os4.EOL}${delimiter}`;
+  return `${key}<<${delimiter}${os5.EOL}${convertedValue}${os5.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-var os6 = __toESM(require("os"), 1);
+var os7 = __toESM(require("os"), 1);
 
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
@@ -82301,7 +92172,7 @@ var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile, lstat: lstat4, mkdir: mkdir6, open: open5, readdir: readdir6, rename: rename5, rm: rm6, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir8, open: open6, readdir: readdir6, rename: rename5, rm: rm8, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 
@@ -82336,7 +92207,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os6.EOL);
+  process.stdout.write(os7.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -82353,7 +92224,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os6.EOL);
+  process.stdout.write(message + os7.EOL);
 }
 
 // src/runtime/inputs.ts
@@ -82429,7 +92300,9 @@ async function runAction(name, body) {
 // src/runtime/backup-actions.ts
 var BackupInputs = external_exports.object({
   "output-dir": external_exports.string().default("astm53b-results/backup"),
-  compress: external_exports.string().default(DEFAULT_COMPRESSION)
+  compress: external_exports.string().default(DEFAULT_COMPRESSION),
+  /** age recipients, newline or comma separated (e.g. ${{ vars.AGE_RECIPIENT }}); empty: stored in clear */
+  "encrypt-to": external_exports.string().default("")
 });
 function backupAction() {
   return runAction("backup", async (log) => {
@@ -82441,11 +92314,21 @@ function backupAction() {
     assertSessionCapable(target, "backup");
     const r = await withDb(
       target,
-      (db) => backup(db, { outDir: inputs["output-dir"], compress: inputs.compress, ...scratch ? { scratchUrl: scratch } : {} }, log)
+      (db) => backup(
+        db,
+        {
+          outDir: inputs["output-dir"],
+          compress: inputs.compress,
+          encryptTo: [inputs["encrypt-to"]],
+          ...scratch ? { scratchUrl: scratch } : {}
+        },
+        log
+      )
     );
     setOutput("verified", String(r.ok));
+    setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path31.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path36.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -82457,21 +92340,29 @@ var RollbackInputs = external_exports.object({
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...TimeoutInputs
 });
+function readIdentityInput(name = "age-identity") {
+  const text = getInput(name);
+  if (!text.trim()) return void 0;
+  for (const line2 of text.split(/\r?\n/)) if (line2.trim() && !line2.trim().startsWith("#")) setSecret(line2.trim());
+  return parseIdentities(text, { input: name }, name);
+}
 function rollbackAction() {
   return runAction("rollback", async (log) => {
     const url2 = readDatabaseUrl();
+    const identity3 = readIdentityInput();
     const inputs = readInputs(RollbackInputs);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "rollback");
     const timeouts = parseTimeouts({ ...inputs, "statement-timeout-ms": inputs["statement-timeout-ms"] ?? "900000" });
     const other = inputs["allow-other-source"];
-    const opts = {
+    const opts2 = {
       backupDir: inputs["backup-dir"],
       run: runContextFrom(process.env),
       ...timeouts,
-      ...other ? { allowOtherSource: other } : {}
+      ...other ? { allowOtherSource: other } : {},
+      ...identity3 ? { identity: identity3 } : {}
     };
-    const r = await withDb(target, (db) => rollback(db, opts, log));
+    const r = await withDb(target, (db) => rollback(db, opts2, log));
     await publishResult(inputs["output-dir"], "rollback", r);
     setOutput("restored", String(r.ok));
     await summary.addRaw(renderRollbackMarkdown(r)).write();
@@ -82481,7 +92372,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -82490,7 +92381,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path32.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path32.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path37.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path37.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -82501,7 +92392,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path38 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -82512,11 +92403,30 @@ var EvidenceInputs = external_exports.object({
   date: external_exports.string().optional(),
   title: external_exports.string().optional()
 });
+function secretsToScan(text) {
+  const out = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line2 = raw.trim();
+    if (!line2) continue;
+    out.push(line2, .../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : []);
+  }
+  return [...new Set(out)];
+}
+function readSigningKeyInput(name = "signing-key") {
+  const pem = getInput(name);
+  if (!pem.trim()) return void 0;
+  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}
+var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
 function splitFileList(text) {
   return text.split(/\r?\n|,(?=\s*\S)/).map((s) => s.trim()).filter(Boolean);
 }
 function evidenceAction() {
   return runAction("evidence", async (log) => {
+    const signingKey = readSigningKeyInput();
+    const scanned = secretsToScan(getInput("redact-secrets"));
+    for (const s of scanned) setSecret(s);
     const i = readInputs(EvidenceInputs);
     const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
     const env2 = process.env;
@@ -82531,21 +92441,28 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path33.default.resolve(i["results-dir"]),
-        out: import_node_path33.default.resolve(out),
+        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
+        out: import_node_path38.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path33.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path33.default.resolve(i["changelog-file"]),
+              file: import_node_path38.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
         },
-        secrets: [...url2 ? secretsOf(url2) : [], ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : []],
+        secrets: [
+          ...url2 ? secretsOf(url2) : [],
+          ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : [],
+          ...scanned,
+          // the key's own base64 lines: a results file must never carry it either
+          ...signingKey ? signingKeyLines(getInput("signing-key")) : []
+        ],
+        ...signingKey ? { signingKey } : {},
         env: env2
       },
       log
@@ -82554,8 +92471,10 @@ function evidenceAction() {
     setOutput("sha256", r.sha256);
     setOutput("decision", r.manifest.decision);
     setOutput("complete", String(r.incomplete.length === 0));
+    setOutput("signed", String(r.manifest.signature !== null));
+    if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path33.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -82569,7 +92488,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -82585,7 +92504,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path34.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path39.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -82620,7 +92539,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -82630,7 +92549,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path35.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path40.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -82655,7 +92574,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path36 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -82669,17 +92588,17 @@ function restateAction() {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs);
     const golden = i["golden-result"];
-    const opts = await buildRestateOptions({
+    const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path36.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path41.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
     });
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "restate");
-    const r = await withDb(target, (db) => restate(db, opts, log));
+    const r = await withDb(target, (db) => restate(db, opts2, log));
     await publishResult(i["output-dir"], "restate", r);
     setOutput("status", r.status);
     setOutput("booked", String(r.counts.booked));
@@ -82704,8 +92623,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path39 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path39} does not exist${import_os4.EOL}`);
+        const path44 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path44} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -82789,8 +92708,8 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
   const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url2, opts) => __awaiter2(this, void 0, void 0, function* () {
-    return (0, import_undici2.fetch)(url2, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+  const proxyFetch = (url2, opts2) => __awaiter2(this, void 0, void 0, function* () {
+    return (0, import_undici2.fetch)(url2, Object.assign(Object.assign({}, opts2), { dispatcher: httpDispatcher }));
   });
   return proxyFetch;
 }
@@ -83122,10 +93041,10 @@ function getValues(context3, operator, key, modifier) {
 }
 function parseUrl(template) {
   return {
-    expand: expand2.bind(null, template)
+    expand: expand4.bind(null, template)
   };
 }
-function expand2(template, context3) {
+function expand4(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
@@ -86836,16 +96755,16 @@ var defaults3 = {
 };
 var GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults3);
 function getOctokitOptions(token, options) {
-  const opts = Object.assign({}, options || {});
-  const auth2 = getAuthString(token, opts);
+  const opts2 = Object.assign({}, options || {});
+  const auth2 = getAuthString(token, opts2);
   if (auth2) {
-    opts.auth = auth2;
+    opts2.auth = auth2;
   }
-  const userAgent2 = getUserAgentWithOrchestrationId(opts.userAgent);
+  const userAgent2 = getUserAgentWithOrchestrationId(opts2.userAgent);
   if (userAgent2) {
-    opts.userAgent = userAgent2;
+    opts2.userAgent = userAgent2;
   }
-  return opts;
+  return opts2;
 }
 
 // node_modules/@actions/github/lib/github.js
@@ -86924,7 +96843,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -86938,17 +96857,17 @@ function smokeAction() {
     const url2 = readDatabaseUrl();
     const i = readInputs(SmokeInputs);
     const golden = i["golden-result"];
-    const opts = await buildSmokeOptions({
+    const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path37.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
     });
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "smoke");
-    const r = await withDb(target, (db) => runSmoke(db, opts, log));
+    const r = await withDb(target, (db) => runSmoke(db, opts2, log));
     await publishResult(i["output-dir"], "smoke", r);
     setOutput("passed", String(r.passed));
     await summary.addRaw(renderSmokeMarkdown(r)).write();
@@ -87013,7 +96932,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -87026,8 +96945,8 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path38.default.resolve(i.file), i.file);
-    const opts = {
+    const file2 = await loadChangeFile(import_node_path43.default.resolve(i.file), i.file);
+    const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
       dryRun: i["dry-run"] === "true",
@@ -87037,7 +96956,7 @@ function sqlApplyAction() {
     };
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "sql-apply");
-    const r = await withDb(target, (db) => applyChangeFile(db, opts, log));
+    const r = await withDb(target, (db) => applyChangeFile(db, opts2, log));
     await publishResult(i["output-dir"], "sqlApply", r);
     setOutput("status", r.status);
     setOutput("sha256", r.file.sha256);
@@ -87049,7 +96968,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -87059,7 +96978,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path39.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path44.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

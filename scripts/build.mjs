@@ -17,6 +17,8 @@ await build({
   format: 'cjs',
   // pg-native is an optional native binding pg never needs here; PGlite ships WASM and data
   // files it locates next to its own module, so it stays in node_modules (CLI only).
+  // age-encryption (ESM only, like @actions/core) is bundled: pure JavaScript (@noble), no native
+  // code or data files, and the actions then decrypt a backup with nothing but dist/index.cjs.
   external: ['pg-native', '@electric-sql/pglite', '@electric-sql/pglite-tools', '@electric-sql/pglite-tools/*'],
   // src/paths.ts finds sql/ from import.meta.url; in the CJS bundle that is this file
   define: { 'import.meta.url': '__astm53b_import_meta_url' },

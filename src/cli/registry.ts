@@ -4,6 +4,7 @@ import { backupCommands } from './commands/backup.js';
 import { compat } from './commands/compat.js';
 import { dbInit, dbLoadSchema, dbStatus } from './commands/db.js';
 import { evidenceCommands } from './commands/evidence.js';
+import { keysCommands } from './commands/keys.js';
 import { goldenCommands } from './commands/golden.js';
 import { envCommands } from './commands/env.js';
 import { freezeCommand } from './commands/freeze.js';
@@ -31,6 +32,7 @@ export const COMMANDS: CommandSpec[] = [
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
+  ...keysCommands,
   ...astmCommands,
 ];
 

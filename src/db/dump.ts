@@ -1,8 +1,9 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { HashedFileSink } from './file-sink.js';
 import { PgDb } from './pg.js';
-import { findPgTool, runPgTool, startPgTool, type PgTool } from './pg-tools.js';
+import { findPgTool, runPgTool, startPgTool, type PgTool, type ProcessResult, type ToolRun } from './pg-tools.js';
+import { feedStdin } from './stdin-feed.js';
 import type { Db } from './types.js';
 
 /**
@@ -59,6 +60,48 @@ export async function dumpArchive(opts: {
   return { tool, compress, ...sink.digest() };
 }
 
+/**
+ * What pg_restore reads: the archive file by its path, or a stream of it (an age-encrypted
+ * archive decrypted as it is read) fed to its stdin. A custom archive that pg_dump wrote to a
+ * pipe, as the backup step has it write, has no data offsets and is read front to back either
+ * way, so the stream restores exactly what the file would.
+ */
+export type ArchiveInput = string | ArchiveStream;
+export interface ArchiveStream {
+  /** the file on disk, for messages */
+  display: string;
+  /** a fresh stream of the archive's bytes; it fails at its end if they are not the recorded ones */
+  open(): Promise<Readable>;
+}
+
+export const archiveDisplay = (a: ArchiveInput): string => (typeof a === 'string' ? a : a.display);
+
+/**
+ * Runs a pg_restore on the archive. A stream is fed to its stdin; with `drain` it is read to
+ * its end even when pg_restore stops early, so its end-of-stream check runs. A failure of the
+ * stream (a damaged or swapped ciphertext) wins over pg_restore's own complaint about the
+ * input it cut short: it is the cause.
+ */
+export async function runOnArchive(run: ToolRun, input: ArchiveInput, drain: boolean): Promise<ProcessResult> {
+  if (typeof input === 'string') return runPgTool({ ...run, args: [...run.args, input] });
+  const source = await input.open();
+  const child = startPgTool({ ...run, stdin: true });
+  const feeding = feedStdin(source, child.stdin!, { drain });
+  try {
+    const [r] = await Promise.all([child.done, feeding]);
+    return r;
+  } catch (e) {
+    child.kill();
+    await child.done.catch(() => {});
+    throw (
+      (await feeding.then(
+        () => undefined,
+        (x: unknown) => x,
+      )) ?? e
+    );
+  }
+}
+
 /** One line of `pg_restore --list`: "3472; 2620 39835 TRIGGER public receptions trg_x postgres". */
 export interface TocEntry {
   id: number;
@@ -105,14 +148,15 @@ export interface ArchiveToc {
 
 /** `pg_restore --list`: proves the archive's table of contents reads, and says what it holds. */
 export async function listArchive(opts: {
-  file: string;
+  file: ArchiveInput;
   serverMajor: number;
   schemas?: readonly string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<ArchiveToc> {
   const tool = await findPgTool('pg_restore', opts.serverMajor, opts.env);
-  const args = ['--list', ...(opts.schemas ?? []).map((s) => `--schema=${s}`), opts.file];
-  const r = await runPgTool({ tool, args, maxStdout: 64 * 1024 * 1024 });
+  const args = ['--list', ...(opts.schemas ?? []).map((s) => `--schema=${s}`)];
+  // the table of contents is at the front: no need to read (and decrypt) the rest
+  const r = await runOnArchive({ tool, args, maxStdout: 64 * 1024 * 1024 }, opts.file, false);
   const version = (label: string) => new RegExp(`;\\s+${label}:\\s+(\\d+(?:\\.\\d+)?)`).exec(r.stdout)?.[1];
   const entries = r.stdout
     .split('\n')
@@ -128,13 +172,13 @@ export async function listArchive(opts: {
  * decompresses the blocks of the schemas it restores, so between them every block is read once.
  */
 export async function readArchiveBlocks(opts: {
-  file: string;
+  file: ArchiveInput;
   serverMajor: number;
   excludeSchemas: readonly string[];
   env?: NodeJS.ProcessEnv;
 }): Promise<void> {
   const tool = await findPgTool('pg_restore', opts.serverMajor, opts.env);
-  await runPgTool({ tool, args: ['--file=/dev/null', ...opts.excludeSchemas.map((s) => `--exclude-schema=${s}`), opts.file] });
+  await runOnArchive({ tool, args: ['--file=/dev/null', ...opts.excludeSchemas.map((s) => `--exclude-schema=${s}`)] }, opts.file, true);
 }
 
 /**
@@ -145,7 +189,7 @@ export async function readArchiveBlocks(opts: {
  */
 export async function restoreArchive(opts: {
   url: string;
-  file: string;
+  file: ArchiveInput;
   serverMajor: number;
   schemas: readonly string[];
   clean?: boolean;
@@ -156,8 +200,7 @@ export async function restoreArchive(opts: {
   const args = ['--exit-on-error', '--no-password', ...opts.schemas.map((s) => `--schema=${s}`)];
   if (opts.clean) args.push('--clean', '--if-exists');
   if (opts.singleTransaction) args.push('--single-transaction');
-  args.push(opts.file);
-  await runPgTool({ tool, args, url: opts.url, appName: RESTORE_APP_NAME });
+  await runOnArchive({ tool, args, url: opts.url, appName: RESTORE_APP_NAME }, opts.file, true);
   return { tool };
 }
 

@@ -91,13 +91,14 @@ export interface SqlDumpToc {
 
 const HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
 
-export async function readSqlDumpToc(file: string): Promise<SqlDumpToc> {
+/** `input`: the script's file, or its text as a stream (an encrypted dump, decrypted as it is read). */
+export async function readSqlDumpToc(input: string | Readable): Promise<SqlDumpToc> {
   const entries: TocEntry[] = [];
   let dumpedBy: string | undefined;
   let dumpedFrom: string | undefined;
   let first: string | undefined;
   let last = '';
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  const lines = createInterface({ input: typeof input === 'string' ? createReadStream(input) : input, crlfDelay: Infinity });
   for await (const line of lines) {
     if (first === undefined && line.trim() !== '' && line !== '--') first = line;
     if (line.trim() !== '' && line !== '--') last = line;
@@ -114,9 +115,13 @@ export async function readSqlDumpToc(file: string): Promise<SqlDumpToc> {
   return { entries, dumpedBy, dumpedFrom, complete };
 }
 
+/** A dump's file, or its text already in memory (decrypted, its hash checked). */
+export type SqlDumpSource = string | { text: string };
+
 /** Runs a plain SQL dump on the caller's session, inside the caller's transaction; a failing statement is named file:line. */
-export async function runSqlDumpInSession(c: Queryable, file: string, display: string): Promise<{ statements: number }> {
-  const r = await runStatements(c, await readSqlFile(file, display), display);
+export async function runSqlDumpInSession(c: Queryable, source: SqlDumpSource, display: string): Promise<{ statements: number }> {
+  const text = typeof source === 'string' ? await readSqlFile(source, display) : source.text;
+  const r = await runStatements(c, text, display);
   return { statements: r.statements };
 }
 
@@ -125,7 +130,7 @@ export async function runSqlDumpInSession(c: Queryable, file: string, display: s
  * file:line) rolls everything back. The dump's session settings (search_path '', row_security
  * off…) die with the session: PGlite's withClient resets them, a pg connection is discarded.
  */
-export async function restoreSqlDump(db: Db, file: string, display: string): Promise<{ statements: number }> {
+export async function restoreSqlDump(db: Db, file: SqlDumpSource, display: string): Promise<{ statements: number }> {
   return db.withClient(
     async (c) => {
       await c.query('BEGIN');

@@ -1,6 +1,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { UserError } from '../errors.js';
+import type { ArchiveInput } from './dump.js';
 import { findPgTool, startPgTool } from './pg-tools.js';
+import { feedStdin } from './stdin-feed.js';
 import type { Queryable } from './types.js';
 
 /**
@@ -11,7 +13,8 @@ import type { Queryable } from './types.js';
  * caller's lock_timeout, and a killed caller leaves no process that could still commit.
  */
 export interface ArchiveScript {
-  file: string;
+  /** the archive file, or a stream of it (decrypted as it is read), fed to pg_restore's stdin */
+  file: ArchiveInput;
   serverMajor: number;
   schemas: readonly string[];
   env?: NodeJS.ProcessEnv;
@@ -95,20 +98,40 @@ export async function restoreArchiveInSession(session: Queryable, a: ArchiveScri
   if (!canCopyIn(session)) throw new Error('restoreArchiveInSession needs a PostgreSQL session (COPY FROM STDIN)');
   const tool = await findPgTool('pg_restore', a.serverMajor, a.env);
   const stdout = new PassThrough();
+  const fromFile = typeof a.file === 'string';
   const child = startPgTool({
     tool,
-    args: ['--file=-', '--clean', '--if-exists', '--exit-on-error', ...a.schemas.map((s) => `--schema=${s}`), a.file],
+    args: [
+      '--file=-',
+      '--clean',
+      '--if-exists',
+      '--exit-on-error',
+      ...a.schemas.map((s) => `--schema=${s}`),
+      ...(fromFile ? [a.file as string] : []),
+    ],
     stdoutTo: stdout,
+    stdin: !fromFile,
   });
+  // drained to its end: the stream's own check (the plaintext's hash) must have run before the caller commits
+  const feeding = typeof a.file === 'string' ? Promise.resolve() : a.file.open().then((s) => feedStdin(s, child.stdin!, { drain: true }));
+  feeding.catch(() => child.kill());
+  const running = runScriptLines(session, linesOf(stdout));
   try {
-    const run = await runScriptLines(session, linesOf(stdout));
-    await child.done;
+    const [run] = await Promise.all([running, child.done, feeding]);
     return run;
   } catch (e) {
     child.kill();
     stdout.destroy();
     await child.done.catch(() => {});
-    throw e;
+    // no statement of the script may still be on its way when the caller rolls back
+    await running.catch(() => {});
+    // a stream that failed (a damaged or swapped ciphertext) is the cause of whatever pg_restore said after
+    throw (
+      (await feeding.then(
+        () => undefined,
+        (x: unknown) => x,
+      )) ?? e
+    );
   }
 }
 

@@ -1,8 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -22,12 +20,15 @@ import {
   REPRODUCIBILITY,
   RESULTS_PREFIX,
   SEP_PREFIX,
+  SIGNATURE_NAME,
   SUMS_NAME,
 } from './manifest.js';
 import { readEvidenceFacts, type CollectedFile } from './results-facts.js';
 import { SecretScanner, textHasSecret } from './secret-scan.js';
 import type { BundleFile, BundleManifest, RunInfo, EvidenceFacts } from '../results/evidence.js';
 import { isIsoDate } from '../dates.js';
+import { SIGNATURE_ALGORITHM, signText, type SigningKey } from '../crypto/signing.js';
+import { writeZip } from './zip-writer.js';
 
 /**
  * Runbook 5.7 and DESIGN §6: one zip per run with every file the steps wrote (results folder,
@@ -51,6 +52,8 @@ export interface BuildBundleOptions {
   sepEvidence?: string[];
   /** raw secrets (e.g. secretsOf(databaseUrl)): redacted from every generated file; a collected file carrying one is refused */
   secrets?: string[];
+  /** the depot's Ed25519 key: manifest.json is signed into manifest.json.sig, and names the key's fingerprint */
+  signingKey?: SigningKey;
   /** the bundle time; fixed in tests to show the zip is reproducible */
   now?: Date;
   env?: NodeJS.ProcessEnv;
@@ -69,9 +72,6 @@ export interface BundleResult {
   /** runbook 5.7 archives missing: a GO without them is not a valid migration */
   incomplete: string[];
 }
-
-/** Already compressed: stored as is, deflating them again costs time and gains nothing. */
-const STORED = /\.(dump|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 
 const pathOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -265,30 +265,37 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
   const [firstStepAt, lastStepAt] = earliestLatest(facts.steps.map((s) => s.at));
   const inputEntries: BundleFile[] = files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, source: f.source }));
 
-  const manifest: BundleManifest = redactDeep(
-    {
-      format: BUNDLE_FORMAT,
-      createdAt,
-      run,
-      commits,
-      target: facts.target === null ? null : maskConnectionString(facts.target),
-      times: { createdAt, migrationAt: facts.migrationAt, firstStepAt, lastStepAt },
-      decision: facts.decision,
-      runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
-      steps: facts.steps,
-      changelog: {
-        entryFile: CHANGELOG_ENTRY,
-        date,
-        title,
-        insertedInto: insertInto ? path.basename(insertInto.file) : null,
-        under: insertInto ? describeTarget(insertInto.under) : null,
+  // outside the redaction: a fingerprint is hex, and a short secret must never rewrite it
+  const signature: BundleManifest['signature'] = opts.signingKey
+    ? { algorithm: SIGNATURE_ALGORITHM, publicKeyFingerprint: opts.signingKey.fingerprint, file: SIGNATURE_NAME }
+    : null;
+  const manifest: BundleManifest = {
+    ...redactDeep(
+      {
+        format: BUNDLE_FORMAT,
+        createdAt,
+        run,
+        commits,
+        target: facts.target === null ? null : maskConnectionString(facts.target),
+        times: { createdAt, migrationAt: facts.migrationAt, firstStepAt, lastStepAt },
+        decision: facts.decision,
+        runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
+        steps: facts.steps,
+        changelog: {
+          entryFile: CHANGELOG_ENTRY,
+          date,
+          title,
+          insertedInto: insertInto ? path.basename(insertInto.file) : null,
+          under: insertInto ? describeTarget(insertInto.under) : null,
+        },
+        warnings: facts.warnings,
+        reproducibility: REPRODUCIBILITY,
+        files: inputEntries,
       },
-      warnings: facts.warnings,
-      reproducibility: REPRODUCIBILITY,
-      files: inputEntries,
-    },
-    secrets,
-  );
+      secrets,
+    ),
+    signature,
+  };
   const safeFacts = redactDeep(facts, secrets);
   const entry = redact(
     renderChangelogEntry(safeFacts, { date, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }),
@@ -312,7 +319,13 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
     ].sort((a, b) => pathOrder(a.path, b.path)),
   };
   const manifestText = `${JSON.stringify(finalManifest, null, 2)}\n`;
-  const sums = renderSums([...finalManifest.files, { path: MANIFEST_NAME, sha256: sha256Text(manifestText) }]);
+  // the signature covers manifest.json byte for byte, and so every file hash it lists
+  const sig = opts.signingKey ? signText(manifestText, opts.signingKey) : undefined;
+  const sums = renderSums([
+    ...finalManifest.files,
+    { path: MANIFEST_NAME, sha256: sha256Text(manifestText) },
+    ...(sig ? [{ path: SIGNATURE_NAME, sha256: sha256Text(sig) }] : []),
+  ]);
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
@@ -322,6 +335,7 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
     out,
     [
       { name: MANIFEST_NAME, text: manifestText },
+      ...(sig ? [{ name: SIGNATURE_NAME, text: sig }] : []),
       { name: SUMS_NAME, text: sums },
       ...generated.map((g) => ({ name: g.path, text: g.text })),
       ...files.filter((f) => f.source === 'results').map((f) => ({ name: f.path, file: f.abs })),
@@ -330,7 +344,9 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
     now,
   );
   const digest = await hashFile(out);
-  log.info(`bundle ${opts.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}`);
+  log.info(
+    `bundle ${opts.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}${sig ? `, manifest signed by ${opts.signingKey!.fingerprint}` : ', NOT signed'}`,
+  );
 
   let changelogInsertion: BundleResult['changelogInsertion'] = null;
   if (insertInto && changelogText !== undefined) {
@@ -351,63 +367,4 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
     changelogInsertion,
     incomplete,
   };
-}
-
-type ZipSource = { name: string; text: string } | { name: string; file: string };
-
-interface ZipWriter {
-  pipe(dest: NodeJS.WritableStream): void;
-  on(event: 'error' | 'warning', cb: (e: Error) => void): void;
-  append(source: Buffer | Readable, data: { name: string; date: Date; mode: number; store?: boolean }): void;
-  finalize(): Promise<void>;
-  abort(): void;
-}
-
-/** archiver 8 is an ES module exporting ZipArchive; the installed @types/archiver describe version 6. */
-async function zipWriter(): Promise<ZipWriter> {
-  const mod = (await import('archiver')) as unknown as { ZipArchive: new (o: { zlib: { level: number } }) => ZipWriter };
-  return new mod.ZipArchive({ zlib: { level: 9 } });
-}
-
-async function* lazyRead(file: string): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(file)) yield chunk as Buffer;
-}
-
-async function writeZip(out: string, sources: ZipSource[], date: Date): Promise<void> {
-  await mkdir(path.dirname(out), { recursive: true });
-  const partial = `${out}.partial-${process.pid}`;
-  try {
-    const zip = await zipWriter();
-    const sink = createWriteStream(partial);
-    let fail: (e: Error) => void = () => {};
-    const closed = new Promise<void>((resolve, reject) => {
-      fail = reject;
-      sink.on('close', resolve);
-      sink.on('error', reject);
-      zip.on('error', reject);
-      // a file that vanished between hashing and zipping must not give a bundle that lacks it
-      zip.on('warning', reject);
-    });
-    zip.pipe(sink);
-    for (const s of sources) {
-      const data = { name: s.name, date, mode: 0o644, ...(STORED.test(s.name) ? { store: true } : {}) };
-      // not zip.file(): its stat queue runs in parallel and can reorder entries. A generator
-      // opens the file only when archiver reaches the entry, so no descriptor is held early.
-      if ('text' in s) zip.append(Buffer.from(s.text, 'utf8'), data);
-      else {
-        // archiver pipes the source on without forwarding its errors: an unreadable file would hang the zip
-        const source = Readable.from(lazyRead(s.file), { objectMode: false });
-        source.on('error', (e) => {
-          zip.abort();
-          fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
-        });
-        zip.append(source, data);
-      }
-    }
-    await Promise.all([zip.finalize(), closed]);
-    await rename(partial, out);
-  } catch (e) {
-    await rm(partial, { force: true });
-    throw e;
-  }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { BUNDLE_FILES, BUNDLE_FORMAT } from '../results/evidence.js';
+import { BUNDLE_FILES, BUNDLE_FORMAT, READABLE_BUNDLE_FORMATS } from '../results/evidence.js';
 
 /**
  * How the bundle's manifest.json and SHA256SUMS are written and read back (the schema and the
@@ -8,6 +8,7 @@ import { BUNDLE_FILES, BUNDLE_FORMAT } from '../results/evidence.js';
  */
 export const MANIFEST_NAME = BUNDLE_FILES.manifest;
 export const SUMS_NAME = BUNDLE_FILES.sums;
+export const SIGNATURE_NAME = BUNDLE_FILES.signature;
 export const REPORT_MD = BUNDLE_FILES.reportMd;
 export const REPORT_HTML = BUNDLE_FILES.reportHtml;
 export const CHANGELOG_ENTRY = BUNDLE_FILES.changelogEntry;
@@ -22,7 +23,9 @@ export const REPRODUCIBILITY =
 /** What `evidence verify` needs of a manifest; other fields may change between versions. */
 export const ManifestForVerify = z
   .object({
-    format: z.literal(BUNDLE_FORMAT),
+    format: z.enum(READABLE_BUNDLE_FORMATS),
+    /** format 2: the key manifest.json.sig was made with; absent or null: unsigned */
+    signature: z.strictObject({ algorithm: z.string(), publicKeyFingerprint: z.string(), file: z.string() }).nullish(),
     files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
   })
   .passthrough();

@@ -209,6 +209,7 @@ function readBackupFacts(parsed: Map<string, Json>, files: readonly CollectedFil
     sha256: archive.sha256,
     bytes: archive.bytes,
     dumpMatchesManifest: inBundle !== undefined && inBundle.sha256 === archive.sha256,
+    plaintextSha256: archive.plaintext?.sha256 ?? null,
     takenAt: m.data.startedAt,
     verified: rawVerification && verified === null ? false : verified,
   };

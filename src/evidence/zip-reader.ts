@@ -1,15 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { pipeline } from 'node:stream';
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import { UserError } from '../errors.js';
+import { checkEntries, DEFAULT_ZIP_LIMITS, UnsafeZip, type ZipLimits } from './zip-safety.js';
 
 /**
  * A minimal zip reader, enough for what archiver writes (stored and deflated entries, data
  * descriptors, zip64): the auditor's `evidence verify` then needs nothing but Node, no unzip
  * binary and no extra dependency. The central directory is read into memory (a few hundred
- * bytes per entry); entry contents are streamed from disk through inflateRaw.
+ * bytes per entry); entry contents are streamed from disk through inflateRaw, never past the
+ * size the directory declares. Each local header must agree with its central record, and the
+ * whole directory must pass zip-safety.ts, before any entry is read.
  */
 export interface ZipEntry {
   name: string;
@@ -19,6 +21,8 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
+  /** where its compressed data starts (after the local header, whose name and extra field may differ in length from the central record's) */
+  dataStart: number;
 }
 
 const EOCD_SIG = 0x06054b50;
@@ -38,7 +42,7 @@ function u64(buf: Buffer, at: number): number {
   return Number(v);
 }
 
-export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
+export async function readZipDirectory(file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipEntry[]> {
   let fh;
   try {
     fh = await open(file, 'r');
@@ -81,7 +85,7 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
       }
     }
     const cd = await read(cdOffset, cdSize);
-    const entries: ZipEntry[] = [];
+    const entries: Omit<ZipEntry, 'dataStart'>[] = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
       if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL_SIG) throw corrupt(file, `central directory entry ${i + 1} is damaged`);
@@ -91,6 +95,8 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
       let size32 = cd.readUInt32LE(p + 24);
       let csize32 = cd.readUInt32LE(p + 20);
       let offset32 = cd.readUInt32LE(p + 42);
+      if (p + 46 + nameLength + extraLength + commentLength > cd.length)
+        throw corrupt(file, `central directory entry ${i + 1} runs past its end`);
       const name = cd.toString('utf8', p + 46, p + 46 + nameLength);
       // zip64 extra field: the 64-bit values, in this order, for each 32-bit field set to 0xFFFFFFFF
       let e = p + 46 + nameLength;
@@ -116,9 +122,67 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
       });
       p = extraEnd + commentLength;
     }
-    return entries;
+    const located: ZipEntry[] = [];
+    for (const e of entries) located.push({ ...e, dataStart: await localDataStart(file, e, read) });
+    checkEntries(
+      file,
+      located.map((e) => ({
+        name: e.name,
+        start: e.localHeaderOffset,
+        end: e.dataStart + e.compressedSize,
+        size: e.size,
+        compressedSize: e.compressedSize,
+        method: e.method,
+      })),
+      cdOffset,
+      limits,
+    );
+    return located;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The entry's local header, which unzip tools trust: it must carry the central record's name,
+ * method and (without a data descriptor) sizes, or a tool could extract other bytes, or another
+ * name, than the ones verified.
+ */
+async function localDataStart(
+  file: string,
+  e: Omit<ZipEntry, 'dataStart'>,
+  read: (at: number, length: number) => Promise<Buffer>,
+): Promise<number> {
+  const local = await read(e.localHeaderOffset, 30);
+  if (local.readUInt32LE(0) !== LOCAL_SIG) throw new UnsafeZip(file, e.name, `no local header at byte ${e.localHeaderOffset}`);
+  const nameLength = local.readUInt16LE(26);
+  const name = (await read(e.localHeaderOffset + 30, nameLength)).toString('utf8');
+  if (name !== e.name) throw new UnsafeZip(file, e.name, `its local header names it ${JSON.stringify(name)}`);
+  if (local.readUInt16LE(8) !== e.method)
+    throw new UnsafeZip(file, e.name, 'its local header and the central directory disagree on its compression');
+  // bit 3: sizes follow the data in a descriptor, and the header's are zero
+  if (!(e.flags & 0x8)) {
+    const csize = local.readUInt32LE(18);
+    const size = local.readUInt32LE(22);
+    const sizesAgree = (csize === MAX32 || csize === e.compressedSize) && (size === MAX32 || size === e.size);
+    if (!sizesAgree) throw new UnsafeZip(file, e.name, 'its local header and the central directory disagree on its size');
+  }
+  return e.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
+}
+
+/** Passes at most `limit` bytes on; one more fails the stream: a deflate stream that inflates past its declared size is cut there. */
+class SizeLimit extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly name: string,
+    private readonly limit: number,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) return cb(new Error(`${this.name}: inflates past the ${this.limit} bytes the zip directory declares`));
+    cb(null, chunk);
   }
 }
 
@@ -127,21 +191,12 @@ export async function openZipEntry(file: string, entry: ZipEntry): Promise<Reada
   if (entry.flags & 0x1) throw new Error(`${entry.name}: encrypted entries are not supported`);
   if (entry.method !== 0 && entry.method !== 8)
     throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const fh = await open(file, 'r');
-  let dataStart: number;
-  try {
-    const local = Buffer.alloc(30);
-    await fh.read(local, 0, 30, entry.localHeaderOffset);
-    if (local.readUInt32LE(0) !== LOCAL_SIG) throw new Error(`${entry.name}: local header missing at byte ${entry.localHeaderOffset}`);
-    dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-  } finally {
-    await fh.close();
-  }
+  const { dataStart } = entry;
   const raw =
     entry.compressedSize > 0 ? createReadStream(file, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : Readable.from([]);
   if (entry.method === 0) return raw;
-  const inflate = createInflateRaw();
-  // pipeline destroys both on an error, so the consumer's loop sees it
-  pipeline(raw, inflate, () => {});
-  return inflate;
+  const limit = new SizeLimit(entry.name, entry.size);
+  // pipeline destroys all of them on an error, so the consumer's loop sees it and no inflation goes on
+  pipeline(raw, createInflateRaw(), limit, () => {});
+  return limit;
 }

@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AgeIdentities } from '../crypto/age.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../db/types.js';
 import { buildBundle, type BundleResult } from '../evidence/bundle.js';
@@ -46,6 +47,8 @@ export interface RehearsalOptions {
   flutterCommit?: string;
   run: RunContext;
   progress?: Progress;
+  /** the backup's data files age-encrypted to `recipients`; the rollback decrypts them with `identity` */
+  encryption?: { recipients: string[]; identity: AgeIdentities };
 }
 
 export interface RehearsalResult {
@@ -144,7 +147,11 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     const backedUp = await step('backup', '3.1, 4.2', async (l) => {
       const r = await backup(
         db,
-        { outDir: path.join(results, BACKUP_DIR), ...(drill === 'corrupt-dump' ? { beforeProof: flipDumpByte } : {}) },
+        {
+          outDir: path.join(results, BACKUP_DIR),
+          encryptTo: opts.encryption?.recipients ?? [],
+          ...(drill === 'corrupt-dump' ? { beforeProof: flipDumpByte } : {}),
+        },
         l,
       );
       return { ok: r.verification.ok, summary: `verification ${r.verification.ok ? 'passed' : `FAILED: ${r.verification.failures[0]}`}` };
@@ -225,7 +232,7 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     } else {
       if (backedUp) {
         await step('rollback', '6.2', async (l) => {
-          const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR), run }, l);
+          const r = await rollback(db, { backupDir: path.join(results, BACKUP_DIR), run, identity: opts.encryption?.identity }, l);
           await writeResult(results, 'rollback', r);
           const discarded = r.discarded.reduce((n, d) => n + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {

@@ -39,6 +39,17 @@ export function renderVerificationText(v: Verification): string {
 
 const engineName = (m: Manifest): string => (m.dump.engine === 'pglite' ? 'PGlite' : 'PostgreSQL');
 
+/** Says who can read the data files: only the holder of the identity of one of these recipients. */
+const encryptionLine = (m: Manifest): string[] =>
+  m.encryption
+    ? [
+        `age-encrypted to ${m.encryption.recipients.join(', ')}: ${m.files
+          .filter((f) => f.plaintext)
+          .map((f) => f.path)
+          .join(', ')} (no plaintext data file in the folder; plaintext SHA-256 in manifest.json)`,
+      ]
+    : [];
+
 export function renderBackupText(r: {
   dir: string;
   manifest: Manifest;
@@ -50,6 +61,7 @@ export function renderBackupText(r: {
   const lines = [
     `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,
     `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1000).toFixed(1)} s`,
+    ...encryptionLine(m).map((l) => `  ${l}`),
     ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
     ...r.warnings.map((w) => `  ! ${w}`),
   ];
@@ -64,6 +76,7 @@ export function renderBackupMarkdown(r: { manifest: Manifest; verification: Veri
     `## Backup ${v.ok ? '✅ verified' : '❌ NOT verified'}`,
     '',
     `Source ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump), snapshot \`${m.snapshot}\`, written to \`${m.written.dir}\` on host \`${m.written.host}\`.`,
+    ...encryptionLine(m).map((l) => `\n🔒 ${l}`),
     '',
     '| file | bytes | SHA-256 |',
     '| --- | ---: | --- |',

@@ -88,6 +88,7 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
     out.push(
       `- Backup PROD effectué avant migration : ${code(b.dumpFile)} (SHA-256 ${code(b.sha256)}, ${b.bytes} octets${b.takenAt ? `, pris le ${b.takenAt}` : ''})`,
     );
+    if (b.plaintextSha256) out.push(`  - chiffré (age) ; SHA-256 du dump en clair : ${code(b.plaintextSha256)}`);
     out.push(
       `  - restauration de contrôle : ${b.verified === null ? 'non enregistrée' : b.verified ? 'OK (verification.json)' : 'ÉCHEC (verification.json)'}`,
     );

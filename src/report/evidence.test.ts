@@ -25,10 +25,11 @@ const facts: EvidenceFacts = {
   applied: { file: '2026-02-25_staging_validate_sortie_p0.sql', sha256: h('a'), status: 'applied', ok: true },
   backup: {
     dir: 'results/backup',
-    dumpFile: 'results/backup/database.dump',
+    dumpFile: 'results/backup/database.dump.age',
     sha256: h('b'),
     bytes: 1048576,
     dumpMatchesManifest: true,
+    plaintextSha256: h('9'),
     takenAt: '2026-03-11T19:40:00.000Z',
     verified: true,
   },
@@ -103,8 +104,9 @@ const manifest: BundleManifest = {
   changelog: { entryFile: 'CHANGELOG-entry.md', date: '2026-03-11', title: 'Migration ASTM 53B', insertedInto: null, under: null },
   warnings: [],
   reproducibility: REPRODUCIBILITY,
+  signature: { algorithm: 'Ed25519', publicKeyFingerprint: `SHA256:${h('5')}`, file: 'manifest.json.sig' },
   files: [
-    { path: 'results/backup/database.dump', bytes: 1048576, sha256: h('b'), source: 'results' },
+    { path: 'results/backup/database.dump.age', bytes: 1048576, sha256: h('b'), source: 'results' },
     { path: 'results/golden.json', bytes: 925, sha256: h('d'), source: 'results' },
     { path: 'sep/WhatsApp Chat - SEP.txt', bytes: 812, sha256: h('c'), source: 'sep' },
   ],
@@ -161,6 +163,14 @@ describe('evidence renderers', () => {
       expectedZipSha256: h('f'),
       checked: 19,
       manifest: { decision: 'GO', complete: true },
+      authenticity: {
+        checked: true,
+        signed: true,
+        manifestKey: `SHA256:${h('5')}`,
+        givenKey: `SHA256:${h('5')}`,
+        valid: false,
+        statement: `the signature does not match manifest.json for SHA256:${h('5')}: the manifest was changed after it was signed, or signed by another key`,
+      },
       problems: [
         { path: 'results/decision.json', kind: 'changed', problem: `SHA-256 ${h('1')}; SHA256SUMS says ${h('2')}` },
         { path: 'results/smoke.json', kind: 'missing', problem: 'listed in SHA256SUMS and manifest.json but not in the zip' },

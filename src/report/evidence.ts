@@ -83,7 +83,7 @@ function sections({ manifest: m, facts: f }: BundleView): Section[] {
     title: 'Backup used',
     lines: b
       ? [
-          `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ''}`,
+          `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ''}${b.plaintextSha256 ? ` (age-encrypted; the plaintext it decrypts to has SHA-256 ${b.plaintextSha256})` : ''}`,
           `Matches the backup manifest: ${yesNo(b.dumpMatchesManifest)}; restore test (verification.json): ${b.verified === null ? 'not recorded' : b.verified ? 'passed' : 'FAILED'}`,
         ]
       : ['No backup folder in the results.'],
@@ -98,14 +98,22 @@ function sections({ manifest: m, facts: f }: BundleView): Section[] {
   out.push({
     title: 'Files',
     lines: [
-      'manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them and manifest.json.',
+      'manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them, manifest.json and its signature manifest.json.sig when signed.',
     ],
     table: { head: ['file', 'bytes', 'SHA-256'], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ['l', 'r', 'l'] },
   });
   out.push({
     title: 'How to verify',
     lines: [
-      'astm53b evidence verify BUNDLE.zip   (re-hashes every file inside the zip against manifest.json and SHA256SUMS)',
+      ...(m.signature
+        ? [
+            `astm53b evidence verify BUNDLE.zip --public-key signing.pub   (re-hashes every file inside the zip against manifest.json and SHA256SUMS, and checks manifest.json's ${m.signature.algorithm} signature by ${m.signature.publicKeyFingerprint})`,
+            'gh attestation verify BUNDLE.zip --repo OWNER/REPO   (the PROD workflow attests the zip: built by that workflow run)',
+          ]
+        : [
+            'astm53b evidence verify BUNDLE.zip   (re-hashes every file inside the zip against manifest.json and SHA256SUMS)',
+            'This bundle is NOT signed: its hashes show it agrees with itself, not who built it.',
+          ]),
       'or: unzip BUNDLE.zip -d bundle && cd bundle && sha256sum -c SHA256SUMS',
       'Compare the SHA-256 of the zip itself with the one the run published (the evidence step output sha256).',
       `Reproducibility: ${m.reproducibility}`,
@@ -266,6 +274,8 @@ export function renderVerifyText(r: VerifyResult): string {
     out.push(
       `  decision     ${r.manifest.decision ?? '–'}; runbook 5.7 archives ${r.manifest.complete === null ? '–' : r.manifest.complete ? 'complete' : 'INCOMPLETE'}`,
     );
+  const a = r.authenticity;
+  out.push(`  authenticity ${a.valid === true ? 'SIGNED' : a.valid === false ? 'FAILED' : 'NOT CHECKED'}: ${a.statement}`);
   for (const p of r.problems) out.push(`  ✗ ${p.path}: ${p.problem}`);
   return `${out.join('\n')}\n`;
 }

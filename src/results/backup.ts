@@ -5,13 +5,30 @@ import { Fingerprint, FingerprintChange, Sha256, Structure, StructureChange, Tab
  * The backup folder (runbook 3.1, 4.2): `manifest.json`, written once when the dump and its
  * companions are complete, and `verification.json`, the restore test with the SHA-256 of the
  * manifest it checked and of every file it re-hashed.
+ *
+ * Format 4 added encryption: a file that holds table data may be stored age-encrypted
+ * (`database.dump.age`); its entry then records the ciphertext on disk and, under `plaintext`,
+ * what it decrypts to, and `encryption` says to whom.
  */
-export const MANIFEST_FORMAT = 'astm53b-backup/3';
+export const MANIFEST_FORMAT = 'astm53b-backup/4';
 export const VERIFICATION_FORMAT = 'astm53b-backup-verification/2';
 
 export const BACKUP_FILE_KINDS = ['archive', 'function', 'table-snapshot', 'auth-users'] as const;
 
-export const ManifestFile = z.strictObject({ path: z.string(), kind: z.enum(BACKUP_FILE_KINDS), bytes: z.number().int(), sha256: Sha256 });
+/** The kinds that hold rows of the database (user e-mails among them): the ones encrypted when the backup has recipients. */
+export const DATA_FILE_KINDS: readonly BackupFileKind[] = ['archive', 'table-snapshot', 'auth-users'];
+export type BackupFileKind = (typeof BACKUP_FILE_KINDS)[number];
+
+export const ManifestFile = z.strictObject({
+  /** the file on disk, relative to the backup folder */
+  path: z.string(),
+  kind: z.enum(BACKUP_FILE_KINDS),
+  /** size and SHA-256 of the file on disk (the ciphertext, when encrypted): what the gate re-hashes */
+  bytes: z.number().int(),
+  sha256: Sha256,
+  /** an encrypted file: the name, size and SHA-256 of what it decrypts to, as the verification proved it; null when stored as it is */
+  plaintext: z.strictObject({ path: z.string(), bytes: z.number().int(), sha256: Sha256 }).nullable(),
+});
 export type ManifestFile = z.infer<typeof ManifestFile>;
 
 export const FunctionExport = z.strictObject({ name: z.string(), file: z.string(), signatures: z.array(z.string()), sha256: z.string() });
@@ -72,6 +89,18 @@ export const Manifest = z.strictObject({
   authUsers: z.strictObject({ file: z.string(), rows: z.number().int(), columns: z.array(z.string()) }).nullable(),
   fingerprint: Fingerprint,
   structure: Structure,
+  /**
+   * null: every file is stored as it is. Otherwise the data files (DATA_FILE_KINDS) are age
+   * files for these recipients (public keys); the verification read the plaintext before it
+   * was encrypted, and only the holder of a matching identity can restore or re-verify it.
+   */
+  encryption: z
+    .strictObject({
+      method: z.literal('age'),
+      tool: z.string(),
+      recipients: z.array(z.string()).min(1),
+    })
+    .nullable(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

@@ -4,11 +4,16 @@ import { Sha256 } from './common.js';
 /**
  * The evidence bundle (runbook 5.7): its file names, `manifest.json`, the facts the reports and
  * the CHANGELOG entry state, and what `evidence verify` found. The bundle's manifest lists every
- * file with its bytes and SHA-256; `SHA256SUMS` covers the same files plus manifest.json itself.
+ * file with its bytes and SHA-256; `SHA256SUMS` covers the same files plus manifest.json itself
+ * (and its signature). Format 2 added `signature`: manifest.json.sig holds an Ed25519 signature
+ * of manifest.json's exact bytes by the key the manifest names.
  */
-export const BUNDLE_FORMAT = 'astm53b-evidence/1';
+export const BUNDLE_FORMAT = 'astm53b-evidence/2';
+/** what `evidence verify` still reads: format 1 bundles (unsigned, as they were) stay verifiable for their 400 days */
+export const READABLE_BUNDLE_FORMATS = ['astm53b-evidence/1', BUNDLE_FORMAT] as const;
 export const BUNDLE_FILES = {
   manifest: 'manifest.json',
+  signature: 'manifest.json.sig',
   sums: 'SHA256SUMS',
   reportMd: 'report.md',
   reportHtml: 'report.html',
@@ -85,7 +90,16 @@ export const BundleManifest = z.strictObject({
   }),
   warnings: z.array(z.string()),
   reproducibility: z.string(),
-  /** every file of the bundle but manifest.json and SHA256SUMS */
+  /** null: not signed (no --signing-key); the bundle's authenticity cannot be checked */
+  signature: z
+    .strictObject({
+      algorithm: z.literal('Ed25519'),
+      /** "SHA256:" + hex SHA-256 of the public key's SPKI DER: which key an auditor must verify with */
+      publicKeyFingerprint: z.string().regex(/^SHA256:[0-9a-f]{64}$/),
+      file: z.literal(BUNDLE_FILES.signature),
+    })
+    .nullable(),
+  /** every file of the bundle but manifest.json, its signature and SHA256SUMS */
   files: z.array(BundleFile),
 });
 export type BundleManifest = z.infer<typeof BundleManifest>;
@@ -119,6 +133,8 @@ export interface BackupFacts {
   bytes: number;
   /** the dump in the bundle has the SHA-256 the backup manifest recorded */
   dumpMatchesManifest: boolean;
+  /** an age-encrypted dump: the SHA-256 of what it decrypts to (sha256 is the ciphertext's); null when stored in clear */
+  plaintextSha256: string | null;
   takenAt: string | null;
   /** verification.json `ok` (the restore test), null when absent */
   verified: boolean | null;
@@ -145,8 +161,24 @@ export interface EvidenceFacts {
 
 export interface VerifyProblem {
   path: string;
-  kind: 'missing' | 'extra' | 'changed' | 'unreadable' | 'inconsistent';
+  /** unsafe: a hostile zip structure, refused before anything was inflated; signature: authenticity failed */
+  kind: 'missing' | 'extra' | 'changed' | 'unreadable' | 'inconsistent' | 'unsafe' | 'signature';
   problem: string;
+}
+
+/** Whether the bundle is the one the depot's evidence job signed, or only self-consistent. */
+export interface Authenticity {
+  /** a public key was given (--public-key): without one nothing below is known */
+  checked: boolean;
+  /** manifest.json.sig is in the bundle */
+  signed: boolean;
+  /** the key manifest.json names, and the key given */
+  manifestKey: string | null;
+  givenKey: string | null;
+  /** null when not checked */
+  valid: boolean | null;
+  /** one sentence for the auditor */
+  statement: string;
 }
 
 /** What `evidence verify` found. */
@@ -157,5 +189,6 @@ export interface VerifyResult {
   /** entries re-hashed */
   checked: number;
   manifest: { decision: string | null; complete: boolean | null } | null;
+  authenticity: Authenticity;
   problems: VerifyProblem[];
 }

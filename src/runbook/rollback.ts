@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
+import type { AgeIdentities } from '../crypto/age.js';
 import type { Logger } from '../logger.js';
 import { lockPipeline } from '../db/advisory-lock.js';
 import { quoteIdent, readTableKeys, tablesChecksums, type TableKey } from '../db/checksum.js';
@@ -12,6 +14,7 @@ import type { Manifest } from '../results/backup.js';
 import type { DiscardedRows, RollbackResult, UndoneChange } from '../results/rollback.js';
 import { runContextFrom, type RunContext } from '../results/run-context.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
+import { BackupPlaintext } from './backup/plaintext.js';
 import { readSourceIdentity } from './backup/source-reads.js';
 import { projectRefOf } from './environment.js';
 import { compareWithManifest, describeMismatches } from './backup/compare.js';
@@ -45,6 +48,8 @@ export interface RollbackOptions extends Partial<StepTimeouts> {
   run?: RunContext;
   /** restore a backup of another database (e.g. a PROD dump into a copy of PROD): the reason, recorded */
   allowOtherSource?: string;
+  /** the depot's age identity: an encrypted backup is decrypted as it is restored, its plaintext hash checked before COMMIT */
+  identity?: AgeIdentities;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -205,19 +210,23 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   // the gates come first: nothing touches the target unless the backup is verified, intact and its own
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
+  // a wrong or missing identity is refused here, on the archive's header, before the target is read
+  const plaintext = await BackupPlaintext.open(dir, manifest, opts.identity, log);
   const source = await assertSameSource(db, manifest, db.kind === 'pg' ? urlOf(db) : undefined, opts.allowOtherSource);
   const plain = manifest.dump.format === 'plain';
   const env = opts.env ?? process.env;
   const server = await db.server();
   const schemas = manifest.schemas.application;
-  const archive = path.join(dir, manifest.dump.file);
+  const archive = plaintext.input(manifest.dump.file);
+  // an encrypted plain script is decrypted whole and its hash checked before a statement of it runs
+  const script = plain && plaintext.encrypted ? { text: (await plaintext.buffer(manifest.dump.file)).toString('utf8') } : undefined;
   const toolMajor = Math.max(server.major, manifest.source.serverMajor);
   const warnings: string[] = source.override ? [`restoring a backup of another database on purpose: ${source.override}`] : [];
   const failures: string[] = [];
 
   let entries: TocEntry[];
   if (plain) {
-    const toc = await readSqlDumpToc(archive);
+    const toc = await readSqlDumpToc(script ? Readable.from([script.text]) : (archive as string));
     if (!toc.complete) failures.push(`${manifest.dump.file}: pg_dump's closing line is missing`);
     entries = toc.entries;
   } else {
@@ -261,10 +270,13 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   /** the dump run on the rollback's session; a statement the target refuses stops it with what it said */
   const restore = async (c: Queryable) => {
     try {
-      if (plain) await runSqlDumpInSession(c, archive, manifest.dump.file);
+      if (plain) await runSqlDumpInSession(c, script ?? (archive as string), manifest.dump.file);
       else await restoreArchiveInSession(c, { file: archive, serverMajor: toolMajor, schemas, env });
     } catch (e) {
       const sql = e as { code?: string; message?: string };
+      // the decrypted archive is not the one the backup verified: nothing of it may be committed
+      if (e instanceof UserError && e.code === 'BACKUP_TAMPERED')
+        throw new UserError(e.code, `${e.message}; rolled back, the database is exactly as it was`, { where: e.where ?? {}, cause: e });
       if (e instanceof UserError || typeof sql.code !== 'string' || !/^[0-9A-Z]{5}$/.test(sql.code)) throw e;
       throw new UserError(
         'RESTORE_FAILED',

@@ -13,6 +13,7 @@ import { readDatabaseUrl, readInputs, TimeoutInputs } from './inputs.js';
 import { parseTimeouts } from '../runbook/timeouts.js';
 import { runContextFrom } from '../results/run-context.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from './results.js';
+import { parseIdentities, type AgeIdentities } from '../crypto/age.js';
 import { runAction } from './run.js';
 
 /** Runbook 3.1/4.2 (backup, verified by a restore) and 6.2 (rollback from it): action bodies. */
@@ -20,6 +21,8 @@ import { runAction } from './run.js';
 const BackupInputs = z.object({
   'output-dir': z.string().default('astm53b-results/backup'),
   compress: z.string().default(DEFAULT_COMPRESSION),
+  /** age recipients, newline or comma separated (e.g. ${{ vars.AGE_RECIPIENT }}); empty: stored in clear */
+  'encrypt-to': z.string().default(''),
 });
 
 export function backupAction(): Promise<void> {
@@ -31,9 +34,19 @@ export function backupAction(): Promise<void> {
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'backup');
     const r = await withDb(target, (db) =>
-      backup(db, { outDir: inputs['output-dir'], compress: inputs.compress, ...(scratch ? { scratchUrl: scratch } : {}) }, log),
+      backup(
+        db,
+        {
+          outDir: inputs['output-dir'],
+          compress: inputs.compress,
+          encryptTo: [inputs['encrypt-to']],
+          ...(scratch ? { scratchUrl: scratch } : {}),
+        },
+        log,
+      ),
     );
     core.setOutput('verified', String(r.ok));
+    core.setOutput('encrypted', String(r.manifest.encryption !== null));
     core.setOutput('backup-dir', r.dir);
     core.setOutput('verification-file', path.join(r.dir, BACKUP_FILES.verification.file));
     await core.summary.addRaw(renderBackupMarkdown(r)).write();
@@ -49,9 +62,22 @@ const RollbackInputs = z.object({
   ...TimeoutInputs,
 });
 
+/**
+ * The age identity arrives as the content of a secret (`${{ secrets.AGE_IDENTITY }}`), never as
+ * a file in the workspace: each line is masked before anything can print it.
+ */
+function readIdentityInput(name = 'age-identity'): AgeIdentities | undefined {
+  const text = core.getInput(name);
+  if (!text.trim()) return undefined;
+  // comments (`# public key: age1…`) are public; every other line is a key
+  for (const line of text.split(/\r?\n/)) if (line.trim() && !line.trim().startsWith('#')) core.setSecret(line.trim());
+  return parseIdentities(text, { input: name }, name);
+}
+
 export function rollbackAction(): Promise<void> {
   return runAction('rollback', async (log) => {
     const url = readDatabaseUrl();
+    const identity = readIdentityInput();
     const inputs = readInputs(RollbackInputs);
     const target = resolveTarget({ url, cwd: process.cwd() });
     assertSessionCapable(target, 'rollback');
@@ -62,6 +88,7 @@ export function rollbackAction(): Promise<void> {
       run: runContextFrom(process.env),
       ...timeouts,
       ...(other ? { allowOtherSource: other } : {}),
+      ...(identity ? { identity } : {}),
     };
     const r = await withDb(target, (db) => rollback(db, opts, log));
     await publishResult(inputs['output-dir'], 'rollback', r);

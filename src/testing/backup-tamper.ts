@@ -40,3 +40,20 @@ export async function editSnapshotRow(
   await writeValidated(vFile, Verification, { ...v.value, manifestSha256, files }, VERIFICATION_FILE);
   return { file, before, after };
 }
+
+/**
+ * A file of the folder replaced or altered by someone with write access who then re-recorded its
+ * size and SHA-256 everywhere the gate looks: manifest.json, and verification.json's `files` and
+ * `manifestSha256`. Only what the file decrypts to, or a fresh restore, can tell.
+ */
+export async function rerecordFile(dir: string, file: string): Promise<void> {
+  const { manifest } = await readManifest(dir);
+  const d = await hashFile(path.join(dir, file));
+  manifest.files = manifest.files.map((f) => (f.path === file ? { ...f, ...d } : f));
+  const manifestSha256 = await writeManifest(dir, manifest);
+  const vFile = path.join(dir, VERIFICATION_FILE);
+  const v = await readValidated(vFile, Verification);
+  if (!v.ok) throw new Error(`${vFile}: ${v.detail}`);
+  const files = v.value.files.map((f) => (f.path === file ? { path: f.path, sha256: d.sha256 } : f));
+  await writeValidated(vFile, Verification, { ...v.value, manifestSha256, files }, VERIFICATION_FILE);
+}

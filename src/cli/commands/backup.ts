@@ -9,7 +9,8 @@ import { renderBackupText, renderRollbackText, renderVerificationText } from '..
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { resolveUrlOption } from '../url-option.js';
 import { pathExists } from './db.js';
-import { flagOption, stringOption } from '../options.js';
+import { flagOption, listOption, pathOption, stringOption } from '../options.js';
+import { readIdentityFile, type AgeIdentities } from '../../crypto/age.js';
 import { jsonOption, runOf, runOptions, timeoutOptions, timeoutsOf } from '../run-options.js';
 import { jsonText } from '../../results/io.js';
 
@@ -37,6 +38,17 @@ async function stepTarget(ctx: CommandContext, step: string) {
   return target;
 }
 
+const identityOption: OptionSpec = {
+  type: 'string',
+  valueName: 'FILE',
+  description: "the depot's age identity (age.key): needed for a backup taken with --encrypt-to, decrypted as it is read, never to disk",
+};
+
+async function identityOf(ctx: CommandContext): Promise<AgeIdentities | undefined> {
+  const file = pathOption(ctx, 'identity');
+  return file ? readIdentityFile(file) : undefined;
+}
+
 function scratchUrl(ctx: CommandContext): string | undefined {
   const v = stringOption(ctx, 'scratch-url');
   if (!v) return undefined;
@@ -52,8 +64,12 @@ export const backupCommand: CommandSpec = {
     'Everything is read from one database snapshot. The step succeeds only when the restored copy equals the source\n' +
     '(every application table, both functions, triggers, policies, grants, columns, constraints, indexes) and each CSV\n' +
     'snapshot equals the same rows exported from the restored copy. manifest.json records which database it came from\n' +
-    '(system identifier, database OID, Supabase project ref). A file that cannot be written (full disk, quota, I/O error)\n' +
-    'stops the step at once, naming it: pg_dump and pg_restore stopped, the scratch database dropped, no manifest.json.\n' +
+    '(system identifier, database OID, Supabase project ref). With --encrypt-to, everything is taken and verified in a\n' +
+    'private folder of the temporary space (RUNNER_TEMP, else TMPDIR), then the dump, the CSV snapshots and auth-users.json\n' +
+    'are age-encrypted into DIR (*.age) and their plaintext deleted: DIR never holds a plaintext data file. manifest.json\n' +
+    'records the SHA-256 of both. Without the matching age.key such a backup can be neither verified again nor restored.\n' +
+    'A file that cannot be written (full disk, quota, I/O error) stops the step at once, naming it: pg_dump and\n' +
+    'pg_restore stopped, the scratch database dropped, no manifest.json.\n' +
     'Exit code 0 when verified, 1 when the verification failed (verification.json says why), 2 on a write error.',
   options: {
     url: targetUrl,
@@ -63,6 +79,12 @@ export const backupCommand: CommandSpec = {
       type: 'string',
       valueName: 'C',
       description: `pg_dump --compress: a gzip level 0-9, or on pg_dump 16+ lz4|zstd[:level] (default ${DEFAULT_COMPRESSION}: fast, the freeze window is downtime)`,
+    },
+    'encrypt-to': {
+      type: 'string',
+      multiple: true,
+      valueName: 'RECIPIENT',
+      description: "age recipient (age1…, the depot's age.pub) the data files are encrypted to; repeatable",
     },
     json: jsonOption,
   },
@@ -74,7 +96,13 @@ export const backupCommand: CommandSpec = {
     return withDb(await stepTarget(ctx, 'backup'), async (db) => {
       const r = await backup(
         db,
-        { outDir: out, ...(scratch ? { scratchUrl: scratch } : {}), ...(compress ? { compress } : {}), env: ctx.env },
+        {
+          outDir: out,
+          ...(scratch ? { scratchUrl: scratch } : {}),
+          ...(compress ? { compress } : {}),
+          encryptTo: listOption(ctx, 'encrypt-to'),
+          env: ctx.env,
+        },
         ctx.log,
       );
       ctx.out(
@@ -91,7 +119,9 @@ export const backupVerifyCommand: CommandSpec = {
   name: 'backup verify',
   summary:
     're-check a backup folder: every hash, then a fresh restore into a scratch database, the comparison, and the CSV snapshots against the restored rows',
-  details: 'Rewrites DIR/verification.json, which lists every file it re-hashed. Exit code 0 when verified, 1 otherwise.',
+  details:
+    'Rewrites DIR/verification.json, which lists every file it re-hashed. An encrypted backup needs --identity: its files are\n' +
+    'decrypted as they are read and must decrypt to the plaintext SHA-256 manifest.json records. Exit code 0 when verified, 1 otherwise.',
   positionals: [{ name: 'DIR', description: 'the backup folder', required: true }],
   options: {
     url: {
@@ -100,15 +130,17 @@ export const backupVerifyCommand: CommandSpec = {
       description: 'a server where a scratch database can be created (postgresql://…, or env:NAME); not needed for an embedded backup',
     },
     'scratch-url': scratchUrlOption,
+    identity: identityOption,
     json: jsonOption,
   },
   async run(ctx) {
     const serverUrl = stringOption(ctx, 'url');
     if (serverUrl) resolveTarget({ url: serverUrl, cwd: ctx.cwd });
     const scratch = scratchUrl(ctx);
+    const identity = await identityOf(ctx);
     const v = await verifyBackup(
-      ctx.positionals[0]!,
-      { ...(serverUrl ? { serverUrl } : {}), ...(scratch ? { scratchUrl: scratch } : {}), env: ctx.env },
+      path.resolve(ctx.cwd, ctx.positionals[0]!),
+      { ...(serverUrl ? { serverUrl } : {}), ...(scratch ? { scratchUrl: scratch } : {}), ...(identity ? { identity } : {}), env: ctx.env },
       ctx.log,
     );
     ctx.out(flagOption(ctx, 'json') ? jsonText(v) : renderVerificationText(v));
@@ -133,6 +165,7 @@ export const rollbackCommand: CommandSpec = {
       valueName: 'REASON',
       description: 'restore a backup of another database on purpose (e.g. a PROD dump into a copy of PROD); the reason is recorded',
     },
+    identity: identityOption,
     ...timeoutOptions,
     'statement-timeout-ms': {
       type: 'string',
@@ -149,10 +182,18 @@ export const rollbackCommand: CommandSpec = {
     const timeouts = timeoutsOf(ctx);
     const run = runOf(ctx);
     const other = stringOption(ctx, 'allow-other-source');
+    const identity = await identityOf(ctx);
     return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
       const r = await rollback(
         db,
-        { backupDir: dir, env: ctx.env, run, ...timeouts, ...(other ? { allowOtherSource: other } : {}) },
+        {
+          backupDir: path.resolve(ctx.cwd, dir),
+          env: ctx.env,
+          run,
+          ...timeouts,
+          ...(other ? { allowOtherSource: other } : {}),
+          ...(identity ? { identity } : {}),
+        },
         ctx.log,
       );
       ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderRollbackText(r));

@@ -50,7 +50,7 @@ describe('astm53b evidence / changelog commands', () => {
       readdirSync(path.join(cwd, 'astm53b-results'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length + 1 + 5;
     expect(built.out).toMatch(
       new RegExp(
-        `^bundle {6}.*out/bundle\\.zip\nsha256 {6}[0-9a-f]{64} \\(\\d+ bytes, ${files} files\\)\ndecision {4}GO\nrunbook 5\\.7 all archives present\n$`,
+        `^bundle {6}.*out/bundle\\.zip\nsha256 {6}[0-9a-f]{64} \\(\\d+ bytes, ${files} files\\)\ndecision {4}GO\nsignature {3}NOT signed \\(no --signing-key\\): authenticity cannot be checked\nrunbook 5\\.7 all archives present\n$`,
       ),
     );
     const sha = /sha256 {6}([0-9a-f]{64})/.exec(built.out)![1]!;

@@ -8,7 +8,9 @@ import { verifyBundle } from '../../evidence/verify.js';
 import { renderVerifyText } from '../../report/evidence.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import { resolveUrlOption } from '../url-option.js';
-import { flagOption, listOption, stringOption } from '../options.js';
+import { flagOption, integerOption, listOption, pathOption, stringOption } from '../options.js';
+import { readPublicKey, readSigningKey } from '../../crypto/signing.js';
+import { DEFAULT_ZIP_LIMITS, type ZipLimits } from '../../evidence/zip-safety.js';
 import { jsonText } from '../../results/io.js';
 import { DEFAULT_RESULTS_DIR } from '../../results/files.js';
 
@@ -89,6 +91,11 @@ export const evidenceBuild: CommandSpec = {
     ...runOptions,
     repository: { type: 'string', valueName: 'OWNER/NAME', description: 'default: GITHUB_REPOSITORY' },
     'run-url': { type: 'string', valueName: 'URL', description: 'default: the GitHub run page when running in Actions' },
+    'signing-key': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "the depot's Ed25519 private key (signing.key, PEM): manifest.json is signed into manifest.json.sig",
+    },
     json: { type: 'boolean', description: 'print the manifest as JSON' },
   },
   async run(ctx) {
@@ -97,6 +104,8 @@ export const evidenceBuild: CommandSpec = {
     const changelog = stringOption(ctx, 'changelog');
     const date = stringOption(ctx, 'date');
     const title = stringOption(ctx, 'title');
+    const keyFile = pathOption(ctx, 'signing-key');
+    const signingKey = keyFile ? await readSigningKey(keyFile) : undefined;
     const r = await buildBundle(
       {
         resultsDir: abs(ctx, stringOption(ctx, 'results') ?? DEFAULT_RESULTS_DIR),
@@ -111,6 +120,7 @@ export const evidenceBuild: CommandSpec = {
           ...(changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}),
         },
         secrets: secretsFrom(ctx),
+        ...(signingKey ? { signingKey } : {}),
         env: ctx.env,
       },
       ctx.log,
@@ -120,6 +130,9 @@ export const evidenceBuild: CommandSpec = {
       ctx.out(`bundle      ${r.out}\n`);
       ctx.out(`sha256      ${r.sha256} (${r.bytes} bytes, ${r.manifest.files.length + 2} files)\n`);
       ctx.out(`decision    ${r.manifest.decision}\n`);
+      ctx.out(
+        `signature   ${r.manifest.signature ? `manifest.json signed by ${r.manifest.signature.publicKeyFingerprint}` : 'NOT signed (no --signing-key): authenticity cannot be checked'}\n`,
+      );
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join('; ')}` : 'all archives present'}\n`);
       if (r.changelogInsertion)
         ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}\n`);
@@ -139,15 +152,36 @@ function pick(ctx: CommandContext, names: Record<string, string>): Record<string
 
 export const evidenceVerify: CommandSpec = {
   name: 'evidence verify',
-  summary: "the auditor's check: re-hash every file inside a bundle against manifest.json and SHA256SUMS",
+  summary: "the auditor's check: re-hash every file inside a bundle against manifest.json and SHA256SUMS, and its signature",
   details:
-    'Reads the zip directly (no unzip needed). Exit code 0 when every file matches, 1 on any missing, extra, changed or unreadable file.',
+    "Reads the zip directly (no unzip needed). With --public-key (the depot's signing.pub), manifest.json must carry a valid\n" +
+    'Ed25519 signature by that key; without it the output says authenticity was NOT checked. Refuses, before inflating\n' +
+    'anything, an entry named with "..", an absolute path, a duplicate name, data shared with another entry, a declared\n' +
+    `total over --max-size (default ${DEFAULT_ZIP_LIMITS.maxTotalBytes / 1024 ** 3} GiB) or a compression ratio over --max-ratio (default ${DEFAULT_ZIP_LIMITS.maxRatio}:1).\n` +
+    'Exit code 0 when every file matches (and the signature, when checked), 1 otherwise.',
   positionals: [{ name: 'FILE.zip', description: 'the evidence bundle', required: true }],
   options: {
     'expect-sha256': {
       type: 'string',
       valueName: 'HEX',
       description: "the bundle's SHA-256 as the run published it (the evidence step's output)",
+    },
+    'public-key': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "the depot's Ed25519 public key (signing.pub, PEM, from the depot's repository): checks the bundle's signature",
+    },
+    'max-size': {
+      type: 'string',
+      valueName: 'BYTES',
+      description: 'largest total uncompressed size accepted (suffix K, M, G or T for KiB…TiB)',
+      default: `${DEFAULT_ZIP_LIMITS.maxTotalBytes / 1024 ** 3}G`,
+    },
+    'max-ratio': {
+      type: 'string',
+      valueName: 'N',
+      description: 'largest compression ratio accepted for an entry over 1 MiB',
+      default: String(DEFAULT_ZIP_LIMITS.maxRatio),
     },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -160,11 +194,35 @@ export const evidenceVerify: CommandSpec = {
     const expect = stringOption(ctx, 'expect-sha256');
     if (expect !== undefined && !/^[0-9a-fA-F]{64}$/.test(expect))
       throw new UserError('BAD_OPTION', '--expect-sha256 must be 64 hexadecimal digits', { where: { field: 'expect-sha256' } });
-    const r = await verifyBundle(abs(ctx, file), expect ? { expectSha256: expect } : {}, ctx.log);
+    const keyFile = pathOption(ctx, 'public-key');
+    const publicKey = keyFile ? await readPublicKey(keyFile) : undefined;
+    const r = await verifyBundle(
+      abs(ctx, file),
+      { ...(expect ? { expectSha256: expect } : {}), ...(publicKey ? { publicKey } : {}), limits: zipLimits(ctx) },
+      ctx.log,
+    );
     ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderVerifyText(r));
     return r.ok ? 0 : 1;
   },
 };
+
+/** "16G", "500M", "1048576": a byte count with an optional binary suffix. */
+export function parseByteSize(v: string, field: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(v.trim());
+  const n = m ? Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!m || !Number.isFinite(n) || n < 1 || n > Number.MAX_SAFE_INTEGER)
+    throw new UserError('BAD_OPTION', `--${field} ${JSON.stringify(v)}: expected a size such as 16G, 500M or 1048576`, {
+      where: { field },
+    });
+  return Math.floor(n);
+}
+
+function zipLimits(ctx: CommandContext): ZipLimits {
+  return {
+    maxTotalBytes: parseByteSize(stringOption(ctx, 'max-size') ?? String(DEFAULT_ZIP_LIMITS.maxTotalBytes), 'max-size'),
+    maxRatio: integerOption(ctx, 'max-ratio', { min: 1, max: 100_000 }) ?? DEFAULT_ZIP_LIMITS.maxRatio,
+  };
+}
 
 export const changelogEntry: CommandSpec = {
   name: 'changelog entry',

@@ -14,7 +14,9 @@ import { runContextFrom } from '../../results/run-context.js';
 import { checkCompat } from '../../runbook/compat.js';
 import { initFixture, validateInitOptions } from '../../runbook/db-init.js';
 import { readStockSummary } from '../../runbook/stock-summary.js';
-import type { CommandSpec } from '../command.js';
+import type { CommandContext, CommandSpec } from '../command.js';
+import { parseRecipients, readIdentityFile } from '../../crypto/age.js';
+import type { RehearsalOptions } from '../../rehearsal/rehearse.js';
 import { flagOption, listOption, pathOption, stringOption } from '../options.js';
 import { resetEmbedded } from './db.js';
 
@@ -26,6 +28,19 @@ import { resetEmbedded } from './db.js';
  * exit 0 (the README's main job: the runbook as written must end NO-GO).
  */
 const REMEDIED = `--change sql/${CHANGE_FILES.p0_1} --restate --signoff FILE`;
+
+/** Both or neither: a NO-GO rehearsal rolls back, and an encrypted backup is restored only with its identity. */
+async function encryptionOf(ctx: CommandContext): Promise<RehearsalOptions['encryption']> {
+  const recipients = parseRecipients(listOption(ctx, 'encrypt-to'));
+  const file = pathOption(ctx, 'identity');
+  if (!recipients.length && !file) return undefined;
+  if (!file || !recipients.length) {
+    throw new UserError('MISSING_OPTION', '--encrypt-to and --identity go together: the rehearsal restores the encrypted backup on NO-GO', {
+      where: { field: file ? 'encrypt-to' : 'identity' },
+    });
+  }
+  return { recipients, identity: await readIdentityFile(file) };
+}
 
 export const rehearse: CommandSpec = {
   name: 'rehearse',
@@ -63,6 +78,13 @@ export const rehearse: CommandSpec = {
     restate: { type: 'boolean', description: 'restate the receptions stored with the legacy formula after the change (runbook §2)' },
     drill: { type: 'string', valueName: 'NAME', description: `a failure drill: ${Object.keys(DRILLS).join(', ')}` },
     expect: { type: 'string', valueName: 'GO|NO-GO', description: 'exit 0 when the decision is this one' },
+    'encrypt-to': {
+      type: 'string',
+      multiple: true,
+      valueName: 'RECIPIENT',
+      description: "age recipient (age.pub) the backup's data files are encrypted to, as in PROD; needs --identity",
+    },
+    identity: { type: 'string', valueName: 'FILE', description: 'the matching age.key, with which the rollback decrypts the backup' },
     out: { type: 'string', valueName: 'DIR', description: 'results and bundle folder', default: '.astm53b/rehearsal' },
   },
   async run(ctx) {
@@ -83,6 +105,7 @@ export const rehearse: CommandSpec = {
       signoff: given('signoff'),
       drill: stringOption(ctx, 'drill'),
     });
+    const encryption = await encryptionOf(ctx);
     const target = resolveTarget({ url, cwd: ctx.cwd });
     assertSessionCapable(target, 'rehearse');
     if (!url) await resetEmbedded(target, ctx);
@@ -106,6 +129,7 @@ export const rehearse: CommandSpec = {
           outDir: pathOption(ctx, 'out') ?? path.resolve(ctx.cwd, '.astm53b/rehearsal'),
           inputs,
           restate: flagOption(ctx, 'restate'),
+          ...(encryption ? { encryption } : {}),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}` }),
           progress,
           ...(flutterCommit ? { flutterCommit } : {}),

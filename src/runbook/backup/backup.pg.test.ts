@@ -275,13 +275,13 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
   });
 
   it('refuses a folder written by an earlier manifest format, naming the file and the field', async () => {
-    const old = path.join(work, 'format-2');
+    const old = path.join(work, 'format-3');
     await cp(good.dir, old, { recursive: true });
     const file = path.join(old, MANIFEST_FILE);
-    await writeFile(file, (await readFile(file, 'utf8')).replace('"format": "astm53b-backup/3"', '"format": "astm53b-backup/2"'));
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"format": "astm53b-backup/4"', '"format": "astm53b-backup/3"'));
     const err = (await rejection(rollback(fx().db, { backupDir: old }, silentLogger))) as UserError;
     expect(err).toMatchObject({ code: 'BACKUP_FORMAT', where: { file, field: 'format' } });
-    expect(err.message).toMatch(/astm53b-backup\/2 backup; this astm53b reads astm53b-backup\/3/);
+    expect(err.message).toMatch(/astm53b-backup\/3 backup; this astm53b reads astm53b-backup\/4/);
   });
 
   it('a connection killed during the dump fails the step, leaves no verified folder and drops the scratch database', async () => {

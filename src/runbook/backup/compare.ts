@@ -5,6 +5,7 @@ import { diffStructures, readStructure } from '../../db/structure.js';
 import type { Queryable } from '../../db/types.js';
 import { sha256Text } from '../../hash.js';
 import { SNAPSHOT_TABLES, snapshotFileOf } from './manifest.js';
+import { plainPathOf } from './plaintext.js';
 import { readFunctionExport } from './source-reads.js';
 import type { TableChecksum } from '../../results/common.js';
 import type { Comparison, Manifest, SnapshotComparison, Verification } from '../../results/backup.js';
@@ -70,7 +71,8 @@ export function describeMismatches(c: Comparison, failures: string[]): void {
  * The CSV snapshots against the restored copy: the same rows exported from it by the very same
  * query (src/db/csv-export.ts), counted and hashed. The archive is proven by the restore and the
  * table checksums; this proves the CSV files are the archive's rows too, so a CSV edited and
- * re-hashed into the manifest is caught. `found`: the SHA-256 of each file as re-hashed on disk.
+ * re-hashed into the manifest is caught. `found`: the SHA-256 of each file's plaintext, by its
+ * plaintext name, as re-hashed on disk or decrypted.
  */
 export async function compareSnapshots(q: Queryable, manifest: Manifest, found: Verification['files']): Promise<SnapshotComparison[]> {
   const keys = await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX);
@@ -97,7 +99,7 @@ export async function compareSnapshots(q: Queryable, manifest: Manifest, found: 
 export function describeSnapshotMismatches(snapshots: readonly SnapshotComparison[], manifest: Manifest, failures: string[]): void {
   for (const qualified of SNAPSHOT_TABLES) {
     const file = snapshotFileOf(qualified);
-    if (!manifest.files.some((f) => f.path === file && f.kind === 'table-snapshot'))
+    if (!manifest.files.some((f) => plainPathOf(f) === file && f.kind === 'table-snapshot'))
       failures.push(`${file}: the runbook's snapshot of ${qualified} is not in the manifest`);
   }
   for (const s of snapshots.filter((x) => !x.match)) {

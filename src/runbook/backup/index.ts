@@ -9,7 +9,9 @@ import { COMPRESSION_PATTERN, urlOf } from '../../db/dump.js';
 import { findPgTool } from '../../db/pg-tools.js';
 import type { Db } from '../../db/types.js';
 import { projectRefOf } from '../environment.js';
-import { MANIFEST_FORMAT, writeManifest, writeVerification } from './manifest.js';
+import { parseRecipients } from '../../crypto/age.js';
+import { encryptBackup, plaintextWorkDir, removeWorkDir } from './encrypt.js';
+import { checkFileHashes, MANIFEST_FORMAT, writeManifest, writeVerification } from './manifest.js';
 import { openScratch } from './scratch.js';
 import { takeEmbeddedSnapshot } from './take-embedded.js';
 import { takePgSnapshot } from './take-pg.js';
@@ -35,6 +37,9 @@ export { verifyBackup } from './verify.js';
  *
  * The embedded database (PGlite) takes the same reads and the same proof with its own dump
  * tool (plain SQL, restored into a fresh in-memory PGlite); the manifest says which made it.
+ *
+ * With recipients (`encryptTo`), all of it happens in a private temporary folder and only the
+ * ciphertext of the files holding rows reaches `outDir` (encrypt.ts).
  */
 export interface BackupOptions {
   outDir: string;
@@ -44,6 +49,10 @@ export interface BackupOptions {
   lockTimeoutMs?: number;
   /** pg_dump --compress (default DEFAULT_COMPRESSION) */
   compress?: string;
+  /** age recipients (age1…; a value may hold several, newline or comma separated): the data files reach outDir encrypted only */
+  encryptTo?: readonly string[];
+  /** where the plaintext is taken and verified before it is encrypted (default RUNNER_TEMP, else the system's temporary folder) */
+  tempDir?: string;
   env?: NodeJS.ProcessEnv;
   /**
    * Tests only: called once the output folder exists, empty, before anything is written into
@@ -77,14 +86,17 @@ export function sourceHost(url: string): string {
   }
 }
 
-async function prepareOutDir(outDir: string): Promise<string> {
+async function prepareOutDir(outDir: string, work?: string): Promise<string> {
   const dir = path.resolve(outDir);
   const existing = await readdir(dir).catch(() => undefined);
   if (existing && existing.length > 0) {
     throw new UserError('OUT_DIR_NOT_EMPTY', `${dir} is not empty; a backup goes into a new folder`, { where: { field: 'out' } });
   }
+  await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+    throw asWriteFailure(e, dir);
+  });
   for (const sub of ['functions', 'tables']) {
-    const at = path.join(dir, sub);
+    const at = path.join(work ?? dir, sub);
     await mkdir(at, { recursive: true }).catch((e: unknown) => {
       throw asWriteFailure(e, at);
     });
@@ -106,17 +118,46 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       { where: { field: 'compress' } },
     );
   }
+  const recipients = parseRecipients(opts.encryptTo ?? []);
   // both clients are needed: find them before anything is written
   const restoreTool = url ? await findPgTool('pg_restore', server.major, env) : undefined;
   if (url) await findPgTool('pg_dump', server.major, env);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
-  const dir = await prepareOutDir(opts.outDir);
-  await opts.onOutDir?.(dir);
-  log.info(`backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}`);
+  const work = recipients.length ? await plaintextWorkDir(opts.tempDir, env) : undefined;
+  try {
+    const dir = await prepareOutDir(opts.outDir, work);
+    await opts.onOutDir?.(dir);
+    log.info(
+      `backup: ${db.label} (${embedded ? 'PGlite' : 'PostgreSQL'} ${server.version}) → ${dir}${work ? ` (data files age-encrypted to ${recipients.length} recipient(s); plaintext only in ${work} until then)` : ''}`,
+    );
+    return await takeAndVerify(db, { ...opts, dir, work, recipients, url, server, env, lockTimeoutMs, restoreTool, t0, startedAt }, log);
+  } finally {
+    if (work) await removeWorkDir(work, log);
+  }
+}
 
+async function takeAndVerify(
+  db: Db,
+  ctx: BackupOptions & {
+    dir: string;
+    /** the private plaintext folder of an encrypted backup, else undefined (everything goes to dir) */
+    work: string | undefined;
+    recipients: string[];
+    url: string | undefined;
+    server: { version: string; major: number };
+    env: NodeJS.ProcessEnv;
+    lockTimeoutMs: number;
+    restoreTool: Awaited<ReturnType<typeof findPgTool>> | undefined;
+    t0: number;
+    startedAt: string;
+  },
+  log: Logger,
+): Promise<BackupResult> {
+  const { dir, url, server, env, lockTimeoutMs, restoreTool, t0 } = ctx;
+  const at = ctx.work ?? dir;
   // the scratch database is created while the snapshot's first reads run
   const scratch = url
-    ? openScratch(url, opts.scratchUrl).then((x) => {
+    ? openScratch(url, ctx.scratchUrl).then((x) => {
         log.info(`backup: the proof restores into ${x.label}`);
         return x;
       })
@@ -128,10 +169,10 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       url && scratch && restoreTool
         ? await takePgSnapshot(
             db,
-            { url, serverMajor: server.major, dir, lockTimeoutMs, compress: opts.compress, env, scratch, restoreTool },
+            { url, serverMajor: server.major, dir: at, lockTimeoutMs, compress: ctx.compress, env, scratch, restoreTool },
             log,
           )
-        : await takeEmbeddedSnapshot(db, dir, log);
+        : await takeEmbeddedSnapshot(db, at, log);
     const { facts, reads } = taken;
     const snapshotMs = Date.now() - t0;
     const main = taken.dumpFiles[0]!;
@@ -143,7 +184,7 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
     const sameHost = !url || LOCAL_HOSTS.has(host) || host === os.hostname();
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
-      startedAt,
+      startedAt: ctx.startedAt,
       finishedAt: new Date().toISOString(),
       source: {
         label: db.label,
@@ -167,9 +208,11 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
       authUsers: reads.authUsers.entry,
       fingerprint: reads.fingerprint,
       structure: reads.structure,
+      encryption: null,
     };
-    const manifestSha256 = await writeManifest(dir, manifest);
-    await opts.beforeProof?.(dir, manifest.dump.file);
+    // in clear, the manifest is written before the proof: a folder whose proof never ended has no verification.json
+    const manifestSha256 = ctx.work ? '' : await writeManifest(dir, manifest);
+    await ctx.beforeProof?.(at, manifest.dump.file);
     const warnings: string[] = [];
     // the embedded database is a laptop rehearsal: there is no PROD server to keep the dump off
     if (url && sameHost) {
@@ -180,17 +223,26 @@ export async function backup(db: Db, opts: BackupOptions, log: Logger): Promise<
     for (const w of warnings) log.warn(`backup: ${w}`);
 
     const t1 = Date.now();
-    const verification = await verifyAgainstRestore(
-      dir,
+    let verification = await verifyAgainstRestore(
+      at,
       manifest,
       manifestSha256,
       { env, ...(taken.streamed ? { streamed: taken.streamed } : {}) },
       log,
     );
+    let final = manifest;
+    if (ctx.work) {
+      // the proof read the plaintext; now the ciphertext goes to dir, bound to it in the manifest, re-hashed from disk
+      final = await encryptBackup(ctx.work, dir, manifest, ctx.recipients, log);
+      const sha256 = await writeManifest(dir, final);
+      const { hashes, files } = await checkFileHashes(dir, final);
+      const failures = [...verification.failures, ...hashes.problems.map((p) => `${p.path}: ${p.problem}`)];
+      verification = { ...verification, manifestSha256: sha256, hashes, files, failures, ok: verification.ok && hashes.ok };
+    }
     await writeVerification(dir, verification);
     return {
       dir,
-      manifest,
+      manifest: final,
       verification,
       ok: verification.ok,
       ms: { snapshot: snapshotMs, verify: Date.now() - t1, total: Date.now() - t0 },

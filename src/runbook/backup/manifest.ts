@@ -48,7 +48,7 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; s
   if (typeof format === 'string' && format.startsWith('astm53b-backup/') && format !== MANIFEST_FORMAT) {
     throw new UserError(
       'BACKUP_FORMAT',
-      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, or do not record which database they came from)`,
+      `${display} is a ${format} backup; this astm53b reads ${MANIFEST_FORMAT} (older formats compute table checksums differently, do not record which database they came from, or cannot say which files are encrypted)`,
       {
         where: { file: display, field: 'format' },
         hint: 'take a new backup with this version (astm53b backup)',

@@ -155,7 +155,7 @@ export async function readSourceFacts(q: Queryable, dir: string): Promise<Source
       throw new UserError('FUNCTION_MISSING', `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file = `functions/${fn}.sql`;
     const digest = await writeText(path.join(dir, file), text);
-    files.push({ path: file, kind: 'function', ...digest });
+    files.push({ path: file, kind: 'function', ...digest, plaintext: null });
     functions.push({ name: fn, file, signatures, sha256: digest.sha256 });
   }
   return { schemas, keys, files, functions };
@@ -170,7 +170,7 @@ async function readAuthUsers(q: Queryable, schemas: readonly string[], dir: stri
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
     json,
-    file: { path: AUTH_USERS_FILE, kind: 'auth-users', ...digest },
+    file: { path: AUTH_USERS_FILE, kind: 'auth-users', ...digest, plaintext: null },
   };
 }
 
@@ -181,7 +181,7 @@ async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir
     const k = keys.find((x) => x.schema === schema && x.table === table)!;
     const file = snapshotFileOf(qualified);
     const csv = await exportTableCsv(q, schema, table, k.key, path.join(dir, file));
-    files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256 });
+    files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
     log.info(`backup: ${qualified}: ${csv.rows} rows → ${file}`);
   }
   return files;

@@ -22,10 +22,10 @@ export async function takeEmbeddedSnapshot(db: Db, dir: string, log: Logger): Pr
     const reads = await readSnapshot(hold.q, facts, dir, log);
     await hold.q.query('COMMIT');
     const main = await hold.dump({ file: path.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
-    const dumpFiles: ManifestFile[] = [{ path: SQL_DUMP_FILE, kind: 'archive', ...main }];
+    const dumpFiles: ManifestFile[] = [{ path: SQL_DUMP_FILE, kind: 'archive', ...main, plaintext: null }];
     if (facts.schemas.pipeline.length) {
       const pipeline = await hold.dump({ file: path.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
-      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: 'archive', ...pipeline });
+      dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: 'archive', ...pipeline, plaintext: null });
     }
     const toc = await readSqlDumpToc(path.join(dir, SQL_DUMP_FILE));
     const consistency = 'the single PGlite backend was held from the first read to the last dump: nothing could write in between';

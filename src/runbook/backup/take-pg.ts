@@ -97,7 +97,7 @@ export async function takePgSnapshot(
         return {
           facts,
           reads,
-          dumpFiles: [{ path: ARCHIVE_FILE, kind: 'archive', bytes: dump.bytes, sha256: dump.sha256 }],
+          dumpFiles: [{ path: ARCHIVE_FILE, kind: 'archive', bytes: dump.bytes, sha256: dump.sha256, plaintext: null }],
           dump: {
             engine: 'postgresql',
             format: 'custom',

@@ -1,20 +1,26 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { UserError } from '../../errors.js';
+import type { AgeIdentities } from '../../crypto/age.js';
 import type { Logger } from '../../logger.js';
 import { listArchive, readArchiveBlocks, restoreArchive } from '../../db/dump.js';
 import { openScratchPglite, readSqlDumpToc, restoreSqlDump } from '../../db/pglite-dump.js';
 import { compareSnapshots, compareWithManifest, describeMismatches, describeSnapshotMismatches } from './compare.js';
-import { ARCHIVE_FILE, checkFileHashes, readManifest, writeVerification } from './manifest.js';
+import { checkFileHashes, readManifest, writeVerification } from './manifest.js';
+import { BackupPlaintext } from './plaintext.js';
 import { openScratch, prepareScratch, restoredSchemas, settled, type StreamedRestore } from './scratch.js';
 import type { Queryable } from '../../db/types.js';
 import type { TableChecksum } from '../../results/common.js';
 import { VERIFICATION_FORMAT, type Manifest, type Verification } from '../../results/backup.js';
 
-/** `astm53b backup verify DIR`: hashes again, then a fresh restore of the archive file into a scratch database. */
+/**
+ * `astm53b backup verify DIR`: hashes again, then a fresh restore of the archive file into a
+ * scratch database. An encrypted folder needs `identity`: its files are decrypted as they are
+ * read (never to disk), each checked against the plaintext hash the manifest recorded.
+ */
 export async function verifyBackup(
   dir: string,
-  opts: { serverUrl?: string; scratchUrl?: string; env?: NodeJS.ProcessEnv },
+  opts: { serverUrl?: string; scratchUrl?: string; env?: NodeJS.ProcessEnv; identity?: AgeIdentities },
   log: Logger,
 ): Promise<Verification> {
   const abs = path.resolve(dir);
@@ -28,7 +34,8 @@ export async function verifyBackup(
       },
     );
   }
-  const v = await verifyAgainstRestore(abs, manifest, sha256, { ...opts, env: opts.env ?? process.env }, log);
+  const plain = await BackupPlaintext.open(abs, manifest, opts.identity, log);
+  const v = await verifyAgainstRestore(abs, manifest, sha256, { ...opts, env: opts.env ?? process.env, plain }, log);
   await writeVerification(abs, v);
   return v;
 }
@@ -45,10 +52,18 @@ export async function verifyAgainstRestore(
   dir: string,
   manifest: Manifest,
   manifestSha256: string,
-  opts: { serverUrl?: string | undefined; scratchUrl?: string | undefined; env: NodeJS.ProcessEnv; streamed?: StreamedRestore },
+  opts: {
+    serverUrl?: string | undefined;
+    scratchUrl?: string | undefined;
+    env: NodeJS.ProcessEnv;
+    streamed?: StreamedRestore;
+    /** how to read the files (an encrypted folder: decrypted as read); default: in clear */
+    plain?: BackupPlaintext;
+  },
   log: Logger,
 ): Promise<Verification> {
   const failures: string[] = [];
+  const plain = opts.plain ?? (await BackupPlaintext.open(dir, manifest, undefined, log));
   const { hashes, files } = await checkFileHashes(dir, manifest);
   const v: Verification = {
     format: VERIFICATION_FORMAT,
@@ -76,16 +91,18 @@ export async function verifyAgainstRestore(
   };
   for (const p of v.hashes.problems) failures.push(`${p.path}: ${p.problem}`);
   if (!v.hashes.ok) return abandon();
-  if (manifest.dump.format === 'plain') return verifyPlainRestore(dir, manifest, v, log);
+  const found = await plaintextDigests(plain, v);
+  if (manifest.dump.format === 'plain') return verifyPlainRestore(plain, v, found, log);
 
-  const archive = path.join(dir, ARCHIVE_FILE);
+  const name = manifest.dump.file;
+  const archive = plain.input(name);
   try {
     const toc = await listArchive({ file: archive, serverMajor: manifest.source.serverMajor, env: opts.env });
     v.archive = { readable: true, entries: toc.entries.length, dumpedBy: toc.dumpedBy ?? null };
-    if (toc.entries.length === 0) failures.push(`${ARCHIVE_FILE}: the table of contents is empty`);
+    if (toc.entries.length === 0) failures.push(`${name}: the table of contents is empty`);
   } catch (e) {
-    v.archive = { readable: false, entries: 0, dumpedBy: null, error: (e as Error).message };
-    failures.push(`${ARCHIVE_FILE}: pg_restore --list failed: ${(e as Error).message}`);
+    v.archive = { readable: false, entries: 0, dumpedBy: null, error: describe(e) };
+    failures.push(`${name}: pg_restore --list failed: ${describe(e)}`);
     return abandon();
   }
 
@@ -112,7 +129,7 @@ export async function verifyAgainstRestore(
     } else {
       v.restore = { into: scratch.label, from: 'archive file', schemas, ms: 0 };
       const server = await scratch.db.server();
-      await prepareScratch(scratch.db, manifest.schemas.application, log, { schemas, authUsers: await recordedAuthUsers(dir, manifest) });
+      await prepareScratch(scratch.db, manifest.schemas.application, log, { schemas, authUsers: await recordedAuthUsers(plain) });
       log.info(`verify: restoring ${schemas.join(', ')} into ${scratch.label}`);
       await restoreArchive({
         url: scratch.url,
@@ -125,9 +142,9 @@ export async function verifyAgainstRestore(
     }
     const known = streamed ? await settled(streamed.early) : undefined;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    await compareRestored(scratch.db, manifest, v, known);
+    await compareRestored(scratch.db, manifest, v, found, known);
   } catch (e) {
-    const why = (e as Error).message;
+    const why = describe(e);
     if (v.restore) v.restore.error = why;
     failures.push(`restore into ${scratch.label} failed: ${why}`);
   } finally {
@@ -136,9 +153,9 @@ export async function verifyAgainstRestore(
   }
   const unreadable = await wholeRead;
   if (unreadable) {
-    v.archive = { ...v.archive, readable: false, error: unreadable.message };
+    v.archive = { ...v.archive, readable: false, error: describe(unreadable) };
     failures.push(
-      `${ARCHIVE_FILE}: reading the blocks of ${manifest.schemas.excluded.join(', ') || 'the other schemas'} failed: ${unreadable.message}`,
+      `${name}: reading the blocks of ${manifest.schemas.excluded.join(', ') || 'the other schemas'} failed: ${describe(unreadable)}`,
     );
   }
   v.ok = failures.length === 0 && v.comparison?.ok === true;
@@ -146,17 +163,45 @@ export async function verifyAgainstRestore(
   return v;
 }
 
+const describe = (e: unknown): string => (e instanceof UserError ? e.describe() : (e as Error).message);
+
+/**
+ * The plaintext name and SHA-256 of every file, as the snapshot comparison needs them: the
+ * re-hash on disk for a folder in clear, the decrypted stream's for an encrypted one (checked
+ * against the manifest's plaintext record on the way: a mismatch is a failure, and the file is
+ * left out of the comparison).
+ */
+async function plaintextDigests(plain: BackupPlaintext, v: Verification): Promise<Verification['files']> {
+  if (!plain.encrypted) return v.files;
+  const out: Verification['files'] = [];
+  for (const f of plain.manifest.files.filter((x) => x.kind === 'table-snapshot' && x.plaintext)) {
+    try {
+      out.push({ path: f.plaintext!.path, sha256: (await plain.digest(f.path)).sha256 });
+    } catch (e) {
+      v.failures.push(`${f.path}: ${describe(e)}`);
+    }
+  }
+  return out;
+}
+
 /** The restored copy against the manifest, and the CSV snapshots against the restored copy (both engines). */
-async function compareRestored(q: Queryable, manifest: Manifest, v: Verification, known?: Map<string, TableChecksum>): Promise<void> {
-  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, v.files)]);
+async function compareRestored(
+  q: Queryable,
+  manifest: Manifest,
+  v: Verification,
+  found: Verification['files'],
+  known?: Map<string, TableChecksum>,
+): Promise<void> {
+  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, found)]);
   v.comparison = comparison;
   v.snapshots = snapshots;
   describeMismatches(comparison, v.failures);
   describeSnapshotMismatches(snapshots, manifest, v.failures);
 }
 
-async function recordedAuthUsers(dir: string, manifest: Manifest): Promise<{ entry: Manifest['authUsers']; json: string | null }> {
-  return { entry: manifest.authUsers, json: manifest.authUsers ? await readFile(path.join(dir, manifest.authUsers.file), 'utf8') : null };
+async function recordedAuthUsers(plain: BackupPlaintext): Promise<{ entry: Manifest['authUsers']; json: string | null }> {
+  const entry = plain.manifest.authUsers;
+  return { entry, json: entry ? (await plain.buffer(entry.file)).toString('utf8') : null };
 }
 
 /**
@@ -165,13 +210,32 @@ async function recordedAuthUsers(dir: string, manifest: Manifest): Promise<{ ent
  * shim and the referenced auth.users first, the pipeline schema before the application's,
  * whose freeze triggers call it) and compared exactly as a PostgreSQL restore is.
  */
-async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verification, log: Logger): Promise<Verification> {
+async function verifyPlainRestore(
+  plain: BackupPlaintext,
+  v: Verification,
+  found: Verification['files'],
+  log: Logger,
+): Promise<Verification> {
+  const { dir, manifest } = plain;
   const failures = v.failures;
+  const before = failures.length;
   const scripts = [manifest.dump.pipelineFile, manifest.dump.file].filter((f): f is string => f !== null);
+  // an encrypted script is decrypted whole, once, its hash checked; PGlite runs it from memory anyway
+  const texts = new Map<string, string>();
   let entries = 0;
   let dumpedBy: string | null = null;
   for (const file of scripts) {
-    const toc = await readSqlDumpToc(path.join(dir, file));
+    let input: string | Readable = path.join(dir, file);
+    if (plain.encrypted) {
+      try {
+        texts.set(file, (await plain.buffer(file)).toString('utf8'));
+      } catch (e) {
+        failures.push(`${file}: ${describe(e)}`);
+        continue;
+      }
+      input = Readable.from([texts.get(file)!]);
+    }
+    const toc = await readSqlDumpToc(input);
     if (file === manifest.dump.file) {
       entries = toc.entries.length;
       dumpedBy = toc.dumpedBy ?? null;
@@ -179,21 +243,24 @@ async function verifyPlainRestore(dir: string, manifest: Manifest, v: Verificati
     if (!toc.complete) failures.push(`${file}: pg_dump's opening or closing line is missing: the script is truncated or not a dump`);
     else if (toc.entries.length === 0) failures.push(`${file}: the script lists no object`);
   }
-  v.archive = { readable: failures.length === 0, entries, dumpedBy };
-  if (failures.length) return v;
+  v.archive = { readable: failures.length === before, entries, dumpedBy };
+  if (!v.archive.readable) return v;
 
   const started = Date.now();
   const sdb = await openScratchPglite();
   v.restore = { into: sdb.label, from: 'archive file', schemas: restoredSchemas(manifest.schemas), ms: 0 };
   try {
-    await prepareScratch(sdb, manifest.schemas.application, log, { authUsers: await recordedAuthUsers(dir, manifest) });
+    await prepareScratch(sdb, manifest.schemas.application, log, { authUsers: await recordedAuthUsers(plain) });
     log.info(`verify: running ${scripts.join(', ')} into ${sdb.label}`);
-    for (const file of scripts) await restoreSqlDump(sdb, path.join(dir, file), file);
+    for (const file of scripts) {
+      const text = texts.get(file);
+      await restoreSqlDump(sdb, text === undefined ? path.join(dir, file) : { text }, file);
+    }
     v.restore.ms = Date.now() - started;
-    await compareRestored(sdb, manifest, v);
+    await compareRestored(sdb, manifest, v, found);
   } catch (e) {
     // a failing statement is named file:line
-    const why = e instanceof UserError ? e.describe() : (e as Error).message;
+    const why = describe(e);
     v.restore.error = why;
     failures.push(`restore into ${sdb.label} failed: ${why}`);
   } finally {

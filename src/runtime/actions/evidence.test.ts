@@ -7,6 +7,11 @@ import { verifyBundle } from '../../evidence/verify.js';
 import { openZipEntry, readZipDirectory } from '../../evidence/zip-reader.js';
 import { writeSyntheticResults } from '../../testing/evidence-results.js';
 import { evidenceAction, splitFileList } from './evidence.js';
+import { existsSync } from 'node:fs';
+import { newDepotKeys } from '../../crypto/keys.js';
+import { readPublicKey } from '../../crypto/signing.js';
+import { leaks } from '../../testing/action.js';
+import { readZipEntries } from '../../testing/zip-entries.js';
 
 /** The evidence action as the runner drives it: INPUT_* in, outputs and summary out. No database. */
 const root = mkdtempSync(path.join(tmpdir(), 'astm53b-evidence-action-'));
@@ -90,6 +95,45 @@ describe('actions/evidence', () => {
     const r = await runWith({}, { decision: 'NO-GO' });
     expect(process.exitCode).toBeUndefined();
     expect(r.output).toMatch(/decision<<.*\nNO-GO\n/s);
+  });
+
+  it('redact-secrets: a results file holding a secret the workflow passed (the full URL) is refused, not bundled', async () => {
+    const url = 'postgresql://app:Redact3dPw@db.example.com:5432/postgres';
+    const r = await runWith(
+      { 'redact-secrets': `${url}\nAGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n` },
+      { smokeNote: `connected to ${url}` },
+    );
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/::error::evidence: SECRET_IN_EVIDENCE: .*smoke\.json.*contains a secret in clear/);
+    expect(r.stdout).toContain('::add-mask::Redact3dPw');
+    expect(leaks(r.stdout, 'Redact3dPw')).toEqual([]);
+    expect(existsSync(r.zip)).toBe(false);
+    // the same results without the value to look for: the secret would have been bundled
+    process.exitCode = undefined;
+    const blind = await runWith({ 'redact-secrets': '' }, { smokeNote: `connected to ${url}`, decision: 'NO-GO' });
+    expect(process.exitCode).toBeUndefined();
+    expect((await readZipEntries(blind.zip)).get('results/smoke.json')!.toString()).toContain('Redact3dPw');
+  });
+
+  it('signing-key: the manifest is signed with the key from the secret, which is masked and verifies with signing.pub', async () => {
+    const keys = await newDepotKeys(path.join(root, `keys-${++n}`));
+    const pem = readFileSync(path.join(keys.dir, 'signing.key'), 'utf8');
+    const r = await runWith({ 'signing-key': pem });
+    expect(r.output).toMatch(/signed<<.*\ntrue\n/s);
+    const body = pem.split('\n')[1]!;
+    expect(r.stdout).toContain(`::add-mask::${body}`);
+    expect(leaks(r.stdout, body)).toEqual([]);
+    const v = await verifyBundle(r.zip, { publicKey: await readPublicKey(path.join(keys.dir, 'signing.pub')) });
+    expect(v.authenticity).toMatchObject({ valid: true, manifestKey: keys.signingFingerprint });
+    expect(v.ok).toBe(true);
+    const unsigned = await runWith({ 'signing-key': '' });
+    expect(unsigned.output).toMatch(/signed<<.*\nfalse\n/s);
+    expect(unsigned.stdout).toMatch(/::warning::evidence: no signing-key: the bundle is NOT signed/);
+    const bad = await runWith({ 'signing-key': readFileSync(path.join(keys.dir, 'signing.pub'), 'utf8') });
+    expect(bad.stdout).toMatch(
+      /::error::evidence: BAD_KEY: field signing-key: input signing-key is not a PEM private key.*\(that is the public key/,
+    );
+    expect(bad.stdout).not.toMatch(/file=input/);
   });
 
   it('splits SEP file lists on lines or commas, keeping spaces inside names', () => {

@@ -5,6 +5,7 @@ import { UserError } from '../../errors.js';
 import { buildBundle } from '../../evidence/bundle.js';
 import { runInfoFrom } from '../../evidence/run-info.js';
 import { secretsOf } from '../../db/secrets.js';
+import { parseSigningKey, type SigningKey } from '../../crypto/signing.js';
 import { renderEvidenceMarkdown } from '../../report/evidence.js';
 import { readDatabaseUrl, readInputs } from '../inputs.js';
 import { DEFAULT_OUTPUT_DIR } from '../results.js';
@@ -29,6 +30,35 @@ const EvidenceInputs = z.object({
   title: z.string().optional(),
 });
 
+/**
+ * `redact-secrets`: the values of the workflow's secrets, one per line (`${{ secrets.X }}`
+ * lines), so the bundle refuses any results file that carries one in clear. A connection string
+ * also brings its password (decoded or not), as `database-url` does. Each is masked at once.
+ */
+export function secretsToScan(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line) continue;
+    out.push(line, ...(/^postgres(ql)?:\/\//i.test(line) ? secretsOf(line) : []));
+  }
+  return [...new Set(out)];
+}
+
+/** The signing key arrives as the content of a secret; its lines are masked before anything can print them. */
+function readSigningKeyInput(name = 'signing-key'): SigningKey | undefined {
+  const pem = core.getInput(name);
+  if (!pem.trim()) return undefined;
+  for (const line of pem.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}
+
+const signingKeyLines = (pem: string): string[] =>
+  pem
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('-----'));
+
 /** One path per line (or comma-separated): SEP exports often have spaces in their names. */
 export function splitFileList(text: string): string[] {
   return text
@@ -39,6 +69,9 @@ export function splitFileList(text: string): string[] {
 
 export function evidenceAction(): Promise<void> {
   return runAction('evidence', async (log) => {
+    const signingKey = readSigningKeyInput();
+    const scanned = secretsToScan(core.getInput('redact-secrets'));
+    for (const s of scanned) core.setSecret(s);
     const i = readInputs(EvidenceInputs);
     // optional: given only so its password is kept out of every file of the bundle
     const url = core.getInput('database-url').trim() ? readDatabaseUrl() : undefined;
@@ -70,7 +103,14 @@ export function evidenceAction(): Promise<void> {
               }
             : {}),
         },
-        secrets: [...(url ? secretsOf(url) : []), ...(env.DATABASE_URL ? secretsOf(env.DATABASE_URL) : [])],
+        secrets: [
+          ...(url ? secretsOf(url) : []),
+          ...(env.DATABASE_URL ? secretsOf(env.DATABASE_URL) : []),
+          ...scanned,
+          // the key's own base64 lines: a results file must never carry it either
+          ...(signingKey ? signingKeyLines(core.getInput('signing-key')) : []),
+        ],
+        ...(signingKey ? { signingKey } : {}),
         env,
       },
       log,
@@ -79,6 +119,8 @@ export function evidenceAction(): Promise<void> {
     core.setOutput('sha256', r.sha256);
     core.setOutput('decision', r.manifest.decision);
     core.setOutput('complete', String(r.incomplete.length === 0));
+    core.setOutput('signed', String(r.manifest.signature !== null));
+    if (!signingKey) log.warn('evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked');
     await core.summary
       .addRaw(
         `**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n\n${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`,
