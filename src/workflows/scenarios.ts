@@ -1,0 +1,141 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'vitest';
+import { readTableKeys, tablesChecksums } from '../db/checksum.js';
+import { PIPELINE_PREFIX } from '../db/fingerprint.js';
+import { PgDb } from '../db/pg.js';
+import { createScratchDatabase, type ScratchDatabase } from '../db/scratch.js';
+import { readZipDirectory, openZipEntry } from '../evidence/zip-reader.js';
+import { silentLogger } from '../logger.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import type { Manifest } from '../results/backup.js';
+import type { VerifyResult } from '../results/evidence.js';
+import { initFixture } from '../runbook/db-init.js';
+import { freezeStatus } from '../runbook/freeze.js';
+import { runWorkflow } from '../testing/workflow/run.js';
+import type { Review, RunReport, Scenario } from '../testing/workflow/types.js';
+
+/**
+ * The depot and the repository settings the PROD and STAGING workflows run against in the
+ * scenarios (`*.e2e.test.ts`). A scenario is one dispatch: the demo depot on a fresh database,
+ * the environments as the README asks for them, the reviews the scenario decides. A new one
+ * (the GO run, once the corrected change file and the restatement land) is one more call of
+ * runProd with its inputs and reviews, and its own assertions on the end state.
+ */
+export const PROD_WORKFLOW = '.github/workflows/astm53b-prod.yml';
+export const STAGING_WORKFLOW = '.github/workflows/astm53b-staging.yml';
+export const DEMO_GOLDEN = 'golden/demo-golden-cases.csv';
+export const LEAD = 'ops-lead';
+export const MANAGER = 'chef-depot';
+
+const server = (): string => {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: the workflow scenarios run on a real PostgreSQL');
+  return url;
+};
+
+export interface Depot {
+  url: string;
+  db: PgDb;
+  scratch: ScratchDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * ML_PP's demo depot (db init) on a fresh database, quiet: its movements and log entries moved an
+ * hour back, as at the runbook's slot when the depot has stopped entering them (freeze on refuses
+ * a database the app wrote to in the last 15 minutes, and db init has just written everything).
+ * The fixture's own DB-STRICT triggers refuse such an update, hence replica mode for this one
+ * transaction of the test's set-up.
+ */
+export async function demoDepot(purpose: string): Promise<Depot> {
+  const scratch = await createScratchDatabase(server(), purpose);
+  const db = new PgDb(scratch.url);
+  await initFixture(db, { scale: 1, seed: 1 }, silentLogger);
+  await db.withTransaction(async (tx) => {
+    await tx.query('SET LOCAL session_replication_role = replica');
+    for (const t of ['receptions', 'sorties_produit', 'log_actions']) {
+      await tx.query(`UPDATE public.${t} SET created_at = created_at - interval '1 hour'`);
+    }
+  });
+  return {
+    url: scratch.url,
+    db,
+    scratch,
+    close: async () => {
+      await db.close().catch(() => {});
+      await scratch.drop();
+    },
+  };
+}
+
+/** Count and checksum of every application table (src/db/checksum.ts), as the backup's manifest has them. */
+export async function applicationChecksums(db: PgDb): Promise<Record<string, string>> {
+  const keys = await readTableKeys(db, ['public', 'astm'], PIPELINE_PREFIX);
+  return Object.fromEntries((await tablesChecksums(db, keys)).map((t) => [t.table, `${t.rows}:${t.checksum}`]));
+}
+
+export const manifestChecksums = (m: Manifest): Record<string, string> =>
+  Object.fromEntries(m.tables.map((t) => [t.table, `${t.rows}:${t.checksum}`]));
+
+export const isFrozen = async (db: PgDb): Promise<boolean> => (await freezeStatus(db)).frozen;
+
+/** The repository settings of the README: DATABASE_URL in prod-start and prod, reviewers on prod-start and prod-go. */
+export function prodScenario(depot: Depot, s: Partial<Scenario> & { name: string; go?: Review }): Scenario {
+  const { go, ...rest } = s;
+  return {
+    workflow: PROD_WORKFLOW,
+    actor: 'ops-engineer',
+    inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': DEMO_GOLDEN },
+    environments: {
+      'prod-start': { secrets: { DATABASE_URL: depot.url }, reviewers: [LEAD] },
+      prod: { secrets: { DATABASE_URL: depot.url } },
+      'prod-go': { reviewers: [MANAGER] },
+    },
+    reviews: {
+      'prod-start': { state: 'approved', by: LEAD, comment: 'Créneau validé, équipe informée' },
+      ...(go ? { 'prod-go': go } : {}),
+    },
+    serviceServer: server(),
+    // a hung step fails the scenario in seconds rather than minutes: 1 min of timeout-minutes = 4 s
+    minuteMs: 4_000,
+    ...rest,
+  };
+}
+
+export const runScenario = (s: Scenario): Promise<RunReport> => runWorkflow(s);
+
+export async function artifactJson<T = Record<string, unknown>>(r: RunReport, artifact: string, file: string): Promise<T> {
+  return JSON.parse(await readFile(path.join(r.artifactDir(artifact), file), 'utf8')) as T;
+}
+
+/** The job results in the order they ran, as the run's summary page lists them. */
+export const jobResults = (r: RunReport): Record<string, string> => Object.fromEntries(r.jobs.map((j) => [j.id, j.result]));
+
+const execFileP = promisify(execFile);
+
+/** The auditor's one command on the uploaded bundle: `astm53b evidence verify FILE.zip --json` (exit 1 on a mismatch). */
+export async function verifyUploadedBundle(r: RunReport, artifact = 'evidence-bundle') {
+  const a = r.artifacts.get(artifact);
+  if (!a) throw new Error(`no ${artifact} artifact:\n${r.describe()}`);
+  expect(a.files).toHaveLength(1);
+  const zip = path.join(a.dir, a.files[0]!);
+  const cli = [path.join(PACKAGE_ROOT, 'bin/astm53b.cjs'), 'evidence', 'verify', zip, '--json'];
+  const { stdout, code } = await execFileP(process.execPath, cli).then(
+    (x) => ({ stdout: x.stdout, code: 0 }),
+    (e: { stdout: string; code: number }) => ({ stdout: e.stdout, code: e.code }),
+  );
+  const v = JSON.parse(stdout) as VerifyResult;
+  return { zip, code, ok: v.ok, checked: v.checked, decision: v.manifest?.decision ?? null, problems: v.problems };
+}
+
+/** One file of a bundle, read straight from the zip. */
+export async function bundleFile(zip: string, name: string): Promise<string> {
+  const entry = (await readZipDirectory(zip)).find((e) => e.name === name);
+  if (!entry) throw new Error(`${name} is not in ${path.basename(zip)}`);
+  const chunks: Buffer[] = [];
+  for await (const c of await openZipEntry(zip, entry)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
