@@ -8,7 +8,16 @@ import { setEnvironment } from '../runbook/environment.js';
 import { CHANGE_FILES, sqlPath } from '../paths.js';
 import { runCli } from '../testing/cli.js';
 import type { RunReport } from '../testing/workflow/types.js';
-import { bundleFile, DEMO_GOLDEN, demoDepot, runScenario, STAGING_WORKFLOW, verifyUploadedBundle, type Depot } from './scenarios.js';
+import {
+  applicationChecksums,
+  bundleFile,
+  DEMO_GOLDEN,
+  demoDepot,
+  runScenario,
+  STAGING_WORKFLOW,
+  verifyUploadedBundle,
+  type Depot,
+} from './scenarios.js';
 
 /**
  * The STAGING rehearsal on a staging-marked demo depot: preflight, verified backup, P0, golden
@@ -18,12 +27,12 @@ import { bundleFile, DEMO_GOLDEN, demoDepot, runScenario, STAGING_WORKFLOW, veri
 describe('STAGING workflow: apply, golden, smoke, reset, and the baseline for PROD', () => {
   let staging: Depot;
   let prod: Depot | undefined;
-  let cdr: string;
+  let before: Record<string, string>;
   let r: RunReport;
   beforeAll(async () => {
     staging = await demoDepot('wf_staging');
     await setEnvironment(staging.db, { env: 'staging', run: { runId: 'scenario-setup', actor: 'ops-engineer' } }, silentLogger);
-    cdr = JSON.stringify((await staging.db.query('SELECT * FROM public.cours_de_route ORDER BY id')).rows);
+    before = await applicationChecksums(staging.db);
     r = await runScenario({
       name: 'staging',
       workflow: STAGING_WORKFLOW,
@@ -59,7 +68,11 @@ describe('STAGING workflow: apply, golden, smoke, reset, and the baseline for PR
   it('leaves STAGING reset ("CDR only") with P0 in place: movements gone, trucks kept', async () => {
     const count = async (t: string) => (await staging.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${t}`)).rows[0]!.n;
     expect([await count('receptions'), await count('sorties_produit'), await count('stocks_journaliers')]).toEqual([0, 0, 0]);
-    expect(JSON.stringify((await staging.db.query('SELECT * FROM public.cours_de_route ORDER BY id')).rows)).toBe(cdr);
+    // every other table, cours_de_route and stocks_snapshot among them, exactly as before the run
+    const after = await applicationChecksums(staging.db);
+    const purged = Object.keys(after).filter((t) => after[t] !== before[t]);
+    expect(purged).toEqual(['public.log_actions', 'public.receptions', 'public.sorties_produit', 'public.stocks_journaliers']);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
     const applied = JSON.parse(await readFile(path.join(r.artifactDir('staging-baseline'), 'sql-apply.json'), 'utf8'));
     // P0's after-state, but for the one function the reset patches on STAGING (receptions' guard honours its flag)
     const entries = (f: { entries: { kind: string; name: string; value: string }[] }) => new Set(f.entries.map((e) => JSON.stringify(e)));
