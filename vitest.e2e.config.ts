@@ -12,7 +12,7 @@ export default defineConfig({
     globalSetup: ['src/testing/pg-global-setup.ts'],
     server: { deps: { inline: GITHUB_PARSERS } },
     testTimeout: 300_000,
-    hookTimeout: 180_000,
+    hookTimeout: 300_000,
     // two cores, and each scenario already runs a PostgreSQL client, pg_dump and pg_restore at once
     maxWorkers: 2,
     reporters: process.env.CI ? ['default', ['json', { outputFile: 'out/vitest-e2e-results.json' }]] : ['default'],

@@ -155,6 +155,19 @@ jobs:
     await expect(repo.run(wf, { inputs: { word: 'x', nope: '1' } })).rejects.toThrow(ScenarioError);
   });
 
+  it('refuses a workflow that uses what it does not emulate, rather than run it differently', async () => {
+    const matrix = `
+on: workflow_dispatch
+defaults: { run: { shell: sh } }
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    strategy: { matrix: { n: [1, 2] } }
+    steps: [{ run: 'true' }]
+`;
+    await expect(repo.run(matrix)).rejects.toThrow(/does not emulate defaults, one\.strategy/);
+  });
+
   it("gives an environment's secrets only to its jobs, masks them, and never passes one on as a job output", async () => {
     const r = await repo.run(
       `

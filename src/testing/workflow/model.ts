@@ -30,7 +30,12 @@ export interface WorkflowModel {
   env: MappingToken | undefined;
   permissions: Permissions | undefined;
   jobs: JobModel[];
+  /** keys the harness does not emulate, as `job.key` or `key`: running such a workflow is refused */
+  unsupported: string[];
 }
+
+/** What would make a run here differ from GitHub's without it: the harness refuses rather than guess. */
+const UNSUPPORTED_JOB_KEYS = ['strategy', 'container', 'continue-on-error', 'defaults'];
 
 export interface DispatchInput {
   type: 'string' | 'choice' | 'boolean' | 'environment' | 'number';
@@ -190,10 +195,12 @@ export async function loadWorkflow(repoDir: string, file: string): Promise<Workf
   const root = parsed.value!.assertMapping('workflow');
   const rawJobs = field(root, 'jobs')!.assertMapping('jobs');
   const jobs: JobModel[] = [];
+  const unsupported = field(root, 'defaults') ? ['defaults'] : [];
   for (const job of template.jobs) {
     if (job.type !== 'job')
       throw new WorkflowParseError(`${file}: job ${job.id.value} calls a reusable workflow, which the harness does not run`);
     const raw = rawJobs.find(job.id.value)!.assertMapping('job');
+    unsupported.push(...UNSUPPORTED_JOB_KEYS.filter((k) => field(raw, k)).map((k) => `${job.id.value}.${k}`));
     const rawSteps = [...field(raw, 'steps')!.assertSequence('steps')];
     const steps = (job as Job).steps;
     if (steps.length !== rawSteps.length) throw new WorkflowParseError(`${file}: job ${job.id.value}: a step did not convert`);
@@ -229,6 +236,7 @@ export async function loadWorkflow(repoDir: string, file: string): Promise<Workf
     env: field(root, 'env')?.assertMapping('env'),
     permissions: readPermissions(field(root, 'permissions')),
     jobs,
+    unsupported,
   };
 }
 

@@ -90,6 +90,7 @@ export function jobCondition(
 export async function runWorkflow(s: Scenario): Promise<RunReport> {
   const repoDir = s.repoDir ?? PACKAGE_ROOT;
   const wf = await loadWorkflow(repoDir, s.workflow);
+  if (wf.unsupported.length) throw new ScenarioError(`${wf.file}: the harness does not emulate ${wf.unsupported.join(', ')}`);
   const repository = s.repository ?? 'depot/astm53b-pipeline';
   const [owner = '', repo = ''] = repository.split('/');
   const runId = 7_000_000_000 + Math.floor(Math.random() * 999_999_999);
