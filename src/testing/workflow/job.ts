@@ -123,13 +123,12 @@ function processEnv(x: Running, step: StepModel, files: Record<string, string>, 
   };
 }
 
-async function actionProcess(x: Running, step: StepModel, env: Record<string, string>, timeoutMs: number) {
+async function actionProcess(x: Running, step: StepModel, ctx: Contexts, env: Record<string, string>) {
   const action = await loadLocalAction(x.workspace, step.uses!).catch((e: Error) => e);
   if (action instanceof Error) return { error: `Can't find 'action.yml' under '${path.join(x.workspace, step.uses!)}': ${action.message}` };
   if (!('main' in action.runs) || action.runs.pre || action.runs.post) {
     return { error: `the harness runs JavaScript actions without pre/post steps; ${step.uses} is ${action.runs.using}` };
   }
-  const ctx = contexts(x, env);
   const given: Record<string, string> = {};
   for (const [k, t] of step.with) given[k] = redirectToServices(evaluateString(t, ctx), x.services);
   const inputs: Record<string, string> = {};
@@ -143,7 +142,7 @@ async function actionProcess(x: Running, step: StepModel, env: Record<string, st
   const unexpected = Object.keys(given).filter((k) => !declared.has(k));
   const main = path.join(action.dir, action.runs.main);
   const child = { ...env, ...inputs, GITHUB_ACTION_PATH: action.dir };
-  return { command: process.execPath, args: [main], childEnv: child, unexpected, missing, timeoutMs, valid: [...declared] };
+  return { command: process.execPath, args: [main], childEnv: child, unexpected, missing, valid: [...declared] };
 }
 
 const SHELLS: Record<string, (file: string) => string[]> = {
@@ -206,7 +205,7 @@ async function runStep(x: Running, step: StepModel, report: StepReport): Promise
   const penv = processEnv(x, step, files, env);
   let spawnArgs: { command: string; args: string[]; env: Record<string, string>; cwd: string };
   if (step.uses) {
-    const a = await actionProcess(x, step, penv, timeoutMs);
+    const a = await actionProcess(x, step, ctx, penv);
     if ('error' in a) return fail(a.error!);
     report.unexpectedInputs = a.unexpected;
     report.missingInputs = a.missing;
