@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFingerprint } from '../db/fingerprint.js';
 import type { Decision } from '../results/decision.js';
 import { p0With } from '../testing/change-files.js';
+import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
 import {
   applicationChecksums,
@@ -11,7 +12,6 @@ import {
   jobResults,
   manifestChecksums,
   prodScenario,
-  runScenario,
   verifyUploadedBundle,
   type Depot,
 } from './scenarios.js';
@@ -30,7 +30,7 @@ describe('PROD workflow, backup fails: the scratch service refuses connections',
     depot = await demoDepot('wf_backup_fails');
     before = await applicationChecksums(depot.db);
     catalog = (await readFingerprint(depot.db)).sha256;
-    r = await runScenario(prodScenario(depot, { name: 'backup-fails', refuseServices: ['scratch'] }));
+    r = await runWorkflow(prodScenario(depot, { name: 'backup-fails', refuseServices: ['scratch'] }));
   });
   afterAll(async () => {
     await r?.dispose();
@@ -88,7 +88,7 @@ describe('PROD workflow, apply rejected: the change file also disables a trigger
     depot = await demoDepot('wf_apply_rejected');
     before = await applicationChecksums(depot.db);
     catalog = (await readFingerprint(depot.db)).sha256;
-    r = await runScenario(
+    r = await runWorkflow(
       prodScenario(depot, {
         name: 'apply-rejected',
         inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': file },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFingerprint } from '../db/fingerprint.js';
 import type { Manifest } from '../results/backup.js';
 import type { Decision } from '../results/decision.js';
+import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
 import {
   applicationChecksums,
@@ -13,7 +14,6 @@ import {
   manifestChecksums,
   MANAGER,
   prodScenario,
-  runScenario,
   verifyUploadedBundle,
   type Depot,
 } from './scenarios.js';
@@ -34,7 +34,7 @@ interface Ended {
 async function runNoGo(name: string, go: { state: 'approved' | 'rejected'; comment: string }): Promise<Ended> {
   const depot = await demoDepot(`wf_${name}`);
   const before = await applicationChecksums(depot.db);
-  const r = await runScenario(prodScenario(depot, { name, go: { ...go, by: MANAGER } }));
+  const r = await runWorkflow(prodScenario(depot, { name, go: { ...go, by: MANAGER } }));
   return { depot, before, r };
 }
 

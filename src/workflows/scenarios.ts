@@ -14,15 +14,14 @@ import type { Manifest } from '../results/backup.js';
 import type { VerifyResult } from '../results/evidence.js';
 import { initFixture } from '../runbook/db-init.js';
 import { freezeStatus } from '../runbook/freeze.js';
-import { runWorkflow } from '../testing/workflow/run.js';
 import type { Review, RunReport, Scenario } from '../testing/workflow/types.js';
 
 /**
  * The depot and the repository settings the PROD and STAGING workflows run against in the
  * scenarios (`*.e2e.test.ts`). A scenario is one dispatch: the demo depot on a fresh database,
  * the environments as the README asks for them, the reviews the scenario decides. A new one
- * (the GO run, once the corrected change file and the restatement land) is one more call of
- * runProd with its inputs and reviews, and its own assertions on the end state.
+ * (the GO run, once the corrected change file and the restatement land) is one more
+ * runWorkflow(prodScenario(depot, { go, inputs })) with its own assertions on the end state.
  */
 export const PROD_WORKFLOW = '.github/workflows/astm53b-prod.yml';
 export const STAGING_WORKFLOW = '.github/workflows/astm53b-staging.yml';
@@ -104,8 +103,6 @@ export function prodScenario(depot: Depot, s: Partial<Scenario> & { name: string
     ...rest,
   };
 }
-
-export const runScenario = (s: Scenario): Promise<RunReport> => runWorkflow(s);
 
 export async function artifactJson<T = Record<string, unknown>>(r: RunReport, artifact: string, file: string): Promise<T> {
   return JSON.parse(await readFile(path.join(r.artifactDir(artifact), file), 'utf8')) as T;

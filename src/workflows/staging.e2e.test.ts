@@ -7,13 +7,13 @@ import type { Decision } from '../results/decision.js';
 import { setEnvironment } from '../runbook/environment.js';
 import { CHANGE_FILES, sqlPath } from '../paths.js';
 import { runCli } from '../testing/cli.js';
+import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
 import {
   applicationChecksums,
   bundleFile,
   DEMO_GOLDEN,
   demoDepot,
-  runScenario,
   STAGING_WORKFLOW,
   verifyUploadedBundle,
   type Depot,
@@ -33,7 +33,7 @@ describe('STAGING workflow: apply, golden, smoke, reset, and the baseline for PR
     staging = await demoDepot('wf_staging');
     await setEnvironment(staging.db, { env: 'staging', run: { runId: 'scenario-setup', actor: 'ops-engineer' } }, silentLogger);
     before = await applicationChecksums(staging.db);
-    r = await runScenario({
+    r = await runWorkflow({
       name: 'staging',
       workflow: STAGING_WORKFLOW,
       actor: 'ops-engineer',
