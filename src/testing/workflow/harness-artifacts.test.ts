@@ -7,7 +7,8 @@ import { maskLog, parseKeyValueFile, parseStdoutCommands } from './file-commands
 import { fixtureRepo, type FixtureRepo } from './fixture-repo.js';
 import { redirectToServices, type ServiceStandIn } from './services.js';
 
-describe('workflow harness: artifacts between fresh workspaces', () => {
+// each run spawns a node or bash process per step: seconds on a busy machine, not milliseconds
+describe('workflow harness: artifacts between fresh workspaces', { timeout: 60_000 }, () => {
   let repo: FixtureRepo;
   beforeAll(async () => {
     repo = await fixtureRepo();

@@ -3,7 +3,8 @@ import { fixtureRepo, type FixtureRepo } from './fixture-repo.js';
 import { ScenarioError } from './types.js';
 
 /** The harness's job semantics, on small workflows: what GitHub does, pinned. */
-describe('workflow harness: jobs, conditions, environments, the API', () => {
+// each run spawns a node or bash process per step: seconds on a busy machine, not milliseconds
+describe('workflow harness: jobs, conditions, environments, the API', { timeout: 60_000 }, () => {
   let repo: FixtureRepo;
   beforeAll(async () => {
     repo = await fixtureRepo();

@@ -3,7 +3,8 @@ import { fixtureRepo, type FixtureRepo } from './fixture-repo.js';
 import { packageInstallReason } from './stand-ins.js';
 
 /** The harness's step semantics: outcome and conclusion, timeouts, skipped installs, workflow commands. */
-describe('workflow harness: steps', () => {
+// each run spawns a node or bash process per step: seconds on a busy machine, not milliseconds
+describe('workflow harness: steps', { timeout: 60_000 }, () => {
   let repo: FixtureRepo;
   beforeAll(async () => {
     repo = await fixtureRepo();
