@@ -1,4 +1,20 @@
+import { readFileSync } from 'node:fs';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+// GitHub's workflow parser and expression engine (src/testing/workflow/) import their JSON schema
+// without an import attribute, which Node's own loader refuses: vite transforms them instead.
+// Their source maps name .ts files the packages do not ship, so they are left out (vite would
+// print one warning per module).
+export const GITHUB_PARSERS = [/@actions\/(workflow-parser|expressions)\//];
+export const githubParsersWithoutSourceMaps: Plugin = {
+  name: 'github-parsers-without-source-maps',
+  enforce: 'pre',
+  load(id) {
+    if (!/node_modules\/@actions\/(workflow-parser|expressions)\/.*\.js$/.test(id)) return undefined;
+    return { code: readFileSync(id, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/gm, ''), map: null };
+  },
+};
 
 // The real-PostgreSQL tests that run on PostgreSQL 17 too. Left out: those that take or restore a
 // backup (pg_dump/pg_restore must be of the server's major version or newer, and no PostgreSQL 17
@@ -22,7 +38,7 @@ const PG_DUMP_TESTS = [
   'src/runbook/smoke/smoke.pg.test.ts',
 ];
 
-// Four projects, as in node-pg-migrate: unit tests need nothing, `pg` tests need a real
+// Four projects (the workflow scenarios are a fifth, in vitest.e2e.config.ts: npm run e2e), as in node-pg-migrate: unit tests need nothing, `pg` tests need a real
 // PostgreSQL (TEST_DATABASE_URL; each file gets its own fresh database), `pg17` runs them again
 // on a PostgreSQL 17 of its own (the major version of PROD), `embedded` tests run PGlite in process.
 export default defineConfig({
@@ -33,12 +49,14 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        plugins: [githubParsersWithoutSourceMaps],
         test: {
           name: 'unit',
           // the results folder of a real rehearsal, for the tests that read result files (src/testing/results.ts)
           globalSetup: ['src/testing/results-global-setup.ts'],
           include: ['src/**/*.test.ts'],
-          exclude: ['src/**/*.pg.test.ts', 'src/**/*.pg17.test.ts', 'src/**/*.embedded.test.ts'],
+          exclude: ['src/**/*.pg.test.ts', 'src/**/*.pg17.test.ts', 'src/**/*.embedded.test.ts', 'src/**/*.e2e.test.ts'],
+          server: { deps: { inline: GITHUB_PARSERS } },
           benchmark: { include: ['src/**/*.bench.ts'] },
         },
       },

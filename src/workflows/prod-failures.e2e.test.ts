@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFingerprint } from '../db/fingerprint.js';
+import type { Decision } from '../results/decision.js';
+import { p0With } from '../testing/change-files.js';
+import { runWorkflow } from '../testing/workflow/run.js';
+import type { RunReport } from '../testing/workflow/types.js';
+import {
+  applicationChecksums,
+  artifactJson,
+  demoDepot,
+  isFrozen,
+  jobResults,
+  manifestChecksums,
+  prodScenario,
+  scenarioKeys,
+  verifyUploadedBundle,
+  type Depot,
+} from './scenarios.js';
+
+/**
+ * The PROD workflow when a step that changes nothing yet fails: the backup (its scratch
+ * database refuses connections: the postgres:17 service container died), or the change file
+ * (it also disables a trigger, which sql-apply refuses and rolls back).
+ */
+describe('PROD workflow, backup fails: the scratch service refuses connections', () => {
+  let depot: Depot;
+  let before: Record<string, string>;
+  let catalog: string;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_backup_fails');
+    before = await applicationChecksums(depot.db);
+    catalog = (await readFingerprint(depot.db)).sha256;
+    r = await runWorkflow(prodScenario(depot, await scenarioKeys(), { name: 'backup-fails', refuseServices: ['scratch'] }));
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('stops before the change, lifts the freeze it set, reaches no gate, decides NO-GO and has nothing to roll back', async () => {
+    expect(jobResults(r), r.describe()).toEqual({
+      preflight: 'success',
+      change: 'failure',
+      'go-gate': 'skipped',
+      decide: 'success',
+      rollback: 'skipped',
+      release: 'skipped',
+      evidence: 'success',
+    });
+    const change = Object.fromEntries(r.job('change').steps.map((s) => [s.label, s.outcome]));
+    expect(change).toMatchObject({
+      './actions/freeze': 'success',
+      './actions/backup': 'failure',
+      'Lift the freeze (a step before the change failed, nothing was changed)': 'success',
+      './actions/sql-apply': 'skipped',
+      './actions/golden-verify': 'skipped',
+      './actions/smoke': 'skipped',
+    });
+    expect(r.step('change', 'backup').annotations.find((a) => a.level === 'error')!.message).toMatch(/ECONNREFUSED|refused/i);
+    expect(r.job('change').outputs).toEqual({ 'backup-verified': 'false', change: '' });
+    const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');
+    expect(decision.decision).toBe('NO-GO');
+    expect(decision.reasons.map((x) => x.condition)).toContain('NO_VERIFIED_BACKUP');
+  });
+
+  it('leaves every application table and the catalog as they were, and the depot unfrozen', async () => {
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect((await readFingerprint(depot.db)).sha256).toBe(catalog);
+    expect(await isFrozen(depot.db)).toBe(false);
+    expect(await artifactJson(r, 'results-change', 'freeze-off.json')).toMatchObject({ frozen: false });
+    // what the failed backup had written is uploaded for the record, without a manifest no step accepts it as a backup
+    expect(r.artifacts.get('backup')?.files ?? []).not.toContain('manifest.json');
+  });
+
+  it('still uploads a bundle that verifies, NO-GO', async () => {
+    const v = await verifyUploadedBundle(r);
+    expect([v.ok, v.signedByDepot, v.decision]).toEqual([true, true, 'NO-GO']);
+  });
+});
+
+describe('PROD workflow, apply rejected: the change file also disables a trigger', () => {
+  const file = 'sql/docs/DB_CHANGES/2026-03-01_validate_sortie_p0_and_trigger.sql';
+  let depot: Depot;
+  let before: Record<string, string>;
+  let catalog: string;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_apply_rejected');
+    before = await applicationChecksums(depot.db);
+    catalog = (await readFingerprint(depot.db)).sha256;
+    r = await runWorkflow(
+      prodScenario(depot, await scenarioKeys(), {
+        name: 'apply-rejected',
+        inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': file },
+        commitFiles: { [file]: p0With('ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;') },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('refuses the file, runs no check and no gate, decides NO-GO and restores the verified dump anyway', async () => {
+    expect(jobResults(r), r.describe()).toEqual({
+      preflight: 'success',
+      change: 'failure',
+      'go-gate': 'skipped',
+      decide: 'success',
+      rollback: 'success',
+      release: 'skipped',
+      evidence: 'success',
+    });
+    expect(r.job('change').outputs).toEqual({ 'backup-verified': 'true', change: 'rejected' });
+    expect(r.step('change', 'golden').outcome).toBe('skipped');
+    expect(r.step('change', './actions/smoke').outcome).toBe('skipped');
+    const applied = await artifactJson<{ status: string; violations: string[] }>(r, 'results-change', 'sql-apply.json');
+    expect(applied.status).toBe('rejected');
+    expect(applied.violations).toEqual([expect.stringMatching(/changed trigger public\.receptions\.trg_receptions_log_created/)]);
+    const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');
+    expect(decision.decision).toBe('NO-GO');
+    // the rollback restores and proves the dump; it undoes no change file, since none was applied
+    expect(await artifactJson(r, 'results-rollback', 'rollback.json')).toMatchObject({
+      ok: true,
+      undone: [],
+      freeze: { frozenAfter: true },
+    });
+  });
+
+  it('leaves every table and the catalog equal to the dump and to before, still frozen until the team lifts it', async () => {
+    const manifest = await artifactJson<Parameters<typeof manifestChecksums>[0]>(r, 'backup', 'manifest.json');
+    const after = await applicationChecksums(depot.db);
+    expect(after).toEqual(manifestChecksums(manifest));
+    expect(after).toEqual(before);
+    expect((await readFingerprint(depot.db)).sha256).toBe(catalog);
+    expect(await isFrozen(depot.db)).toBe(true);
+  });
+});
+
+describe('PROD workflow without the AGE_RECIPIENT variable: its backup could only leave the runner in clear', () => {
+  let depot: Depot;
+  let before: Record<string, string>;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_no_recipient');
+    before = await applicationChecksums(depot.db);
+    r = await runWorkflow(prodScenario(depot, await scenarioKeys(), { name: 'no-recipient', vars: {} }));
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('stops at the first step of preflight, naming the variable, before anything connects to the database', async () => {
+    expect(r.job('preflight').result, r.describe()).toBe('failure');
+    expect(r.step('preflight', "The backup's age recipient is configured").outcome).toBe('failure');
+    expect(r.step('preflight', 'preflight').outcome).toBe('skipped');
+    expect(r.job('change').result).toBe('skipped');
+    expect(r.job('rollback').result).toBe('skipped');
+    expect(r.step('preflight', "The backup's age recipient is configured").annotations.map((a) => a.message)).toEqual([
+      expect.stringMatching(/set the repository variable AGE_RECIPIENT/),
+    ]);
+    expect(r.artifacts.has('backup')).toBe(false);
+  });
+
+  it('leaves the depot untouched and unfrozen', async () => {
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect(await isFrozen(depot.db)).toBe(false);
+  });
+});
