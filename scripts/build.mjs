@@ -13,6 +13,7 @@ await build({
   outfile: path.join(root, 'dist/index.cjs'),
   bundle: true,
   platform: 'node',
+  // Node 20 syntax: the CLI supports Node >= 20; the actions run it on node24 (action.yml)
   target: 'node20',
   format: 'cjs',
   // pg-native is an optional native binding pg never needs here; PGlite ships WASM and data

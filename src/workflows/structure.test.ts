@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,27 @@ jobs:
         evaluateCondition(first.if, { vars }, { success: () => true, failure: () => false, cancelled: () => false });
       expect(check({}), name).toBe(true);
       expect(check({ AGE_RECIPIENT: 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq' }), name).toBe(false);
+    }
+  });
+
+  /**
+   * A tag can be moved to other code; a commit cannot. Every third-party action is pinned by its
+   * full commit SHA with the release in a comment (what Dependabot and people read), and every
+   * service image by digest, so that the run that changed PROD can be rebuilt from what it ran.
+   */
+  it('pins every third-party action by commit SHA with its release in a comment, and every service image by digest', async () => {
+    for (const w of all) {
+      const text = await readFile(path.join(PACKAGE_ROOT, w.file), 'utf8');
+      for (const j of w.jobs) {
+        for (const s of j.steps.filter((x) => x.uses && !x.uses.startsWith('./'))) {
+          expect(s.uses, `${w.file} ${j.id}: ${s.label}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+          expect(text, `${w.file}: ${s.uses} names its release`).toMatch(
+            new RegExp(`uses: ${s.uses!.replace(/[./]/g, '\\$&')} # v\\d+\\.\\d+\\.\\d+\\n`),
+          );
+        }
+        for (const svc of j.services)
+          expect(svc.image, `${w.file} ${j.id}: service ${svc.id}`).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+      }
     }
   });
 });
