@@ -92392,6 +92392,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
+var import_node_fs10 = require("node:fs");
 var import_node_path38 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -92419,8 +92420,15 @@ function readSigningKeyInput(name = "signing-key") {
   return parseSigningKey(pem, { input: name }, name);
 }
 var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
-function splitFileList(text) {
-  return text.split(/\r?\n|,(?=\s*\S)/).map((s) => s.trim()).filter(Boolean);
+function splitFileList(text, exists4 = import_node_fs10.existsSync) {
+  const out = [];
+  for (const piece of text.split(/\r?\n|,/).map((s) => s.trim())) {
+    if (!piece) continue;
+    const words = piece.split(/\s+/);
+    if (words.length > 1 && !exists4(piece) && words.every((w) => exists4(w))) out.push(...words);
+    else out.push(piece);
+  }
+  return out;
 }
 function evidenceAction() {
   return runAction("evidence", async (log) => {

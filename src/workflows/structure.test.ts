@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../paths.js';
-import { evaluateCondition } from '../testing/workflow/expressions.js';
+import { evaluateCondition, evaluateString } from '../testing/workflow/expressions.js';
 import { loadWorkflow, type WorkflowModel } from '../testing/workflow/model.js';
 import {
   contextNames,
@@ -21,7 +21,11 @@ const wf = (name: string): WorkflowModel => all.find((w) => w.file === `.github/
 
 /** The repository settings the README asks for: which environment holds which secret. */
 const HOLDS: Record<string, Record<string, string[]>> = {
-  'astm53b-prod.yml': { 'prod-start': ['DATABASE_URL'], prod: ['DATABASE_URL', 'AGE_IDENTITY', 'EVIDENCE_SIGNING_KEY'], 'prod-go': [] },
+  'astm53b-prod.yml': {
+    'prod-start': ['DATABASE_URL', 'DATABASE_URL_READONLY'],
+    prod: ['DATABASE_URL', 'AGE_IDENTITY', 'EVIDENCE_SIGNING_KEY'],
+    'prod-go': [],
+  },
   'astm53b-staging.yml': { staging: ['STAGING_DATABASE_URL', 'EVIDENCE_SIGNING_KEY'] },
   'ci.yml': {},
 };
@@ -197,5 +201,19 @@ jobs:
           expect(svc.image, `${w.file} ${j.id}: service ${svc.id}`).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
       }
     }
+  });
+
+  it('hands the freeze the dispatch form’s force and activity window, defaults as the action’s', () => {
+    const prod = wf('astm53b-prod.yml');
+    const freeze = prod.jobs.find((j) => j.id === 'change')!.steps.find((s) => s.id === 'freeze')!;
+    const withOf = (inputs: Record<string, unknown>) =>
+      Object.fromEntries(['force', 'window-minutes'].map((k) => [k, evaluateString(freeze.with.get(k)!, { inputs })]));
+    const defaults = Object.fromEntries(Object.entries(prod.dispatchInputs).map(([k, v]) => [k, v.default]));
+    expect(withOf({ 'freeze-force': false, 'freeze-window-minutes': defaults['freeze-window-minutes'] })).toEqual({
+      force: 'false',
+      'window-minutes': '15',
+    });
+    expect(withOf({ 'freeze-force': true, 'freeze-window-minutes': '5' })).toEqual({ force: 'true', 'window-minutes': '5' });
+    expect(prod.dispatchInputs['freeze-force']).toMatchObject({ type: 'boolean' });
   });
 });

@@ -95,6 +95,7 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
   const [owner = '', repo = ''] = repository.split('/');
   const runId = 7_000_000_000 + Math.floor(Math.random() * 999_999_999);
   const actor = s.actor ?? 'ops-engineer';
+  const ref = s.ref ?? 'refs/heads/main';
   const inputs = dispatchInputs(wf, s.inputs);
   const sha = (await execFileP('git', ['rev-parse', 'HEAD'], { cwd: repoDir }).catch(() => ({ stdout: '0'.repeat(40) }))).stdout.trim();
   const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-wf-'));
@@ -111,12 +112,16 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
     repository,
     repository_owner: owner,
     sha,
-    ref: 'refs/heads/main',
-    ref_name: 'main',
+    ref,
+    ref_name: ref.replace(/^refs\/(?:heads|tags)\//, ''),
     event_name: 'workflow_dispatch',
-    event: { inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])), ref: 'refs/heads/main' },
+    event: {
+      inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
+      ref,
+      repository: { full_name: repository, default_branch: 'main' },
+    },
     workflow: wf.name,
-    workflow_ref: `${repository}/${s.workflow}@refs/heads/main`,
+    workflow_ref: `${repository}/${s.workflow}@${ref}`,
     server_url: 'https://github.com',
     api_url: api.url,
     graphql_url: `${api.url}/graphql`,

@@ -29,6 +29,8 @@ export interface Scenario {
   /** owner/name (default depot/astm53b-pipeline) */
   repository?: string;
   inputs?: Record<string, string | boolean>;
+  /** the ref dispatched from (default refs/heads/main, which is the repository's default branch here) */
+  ref?: string;
   /** who dispatched it (GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR) */
   actor?: string;
   /** repository secrets and variables, seen by every job */
