@@ -25881,9 +25881,9 @@ var init_log_update = __esm({
     getWidth = ({ columns = 80 }) => columns;
     fitToTerminalHeight = (stream2, text) => {
       const terminalHeight = stream2.rows ?? defaultTerminalHeight;
-      const lines = text.split("\n");
-      const toRemove = Math.max(0, lines.length - terminalHeight);
-      return toRemove ? sliceAnsi(text, stripAnsi(lines.slice(0, toRemove).join("\n")).length + 1) : text;
+      const lines2 = text.split("\n");
+      const toRemove = Math.max(0, lines2.length - terminalHeight);
+      return toRemove ? sliceAnsi(text, stripAnsi(lines2.slice(0, toRemove).join("\n")).length + 1) : text;
     };
     logUpdate = createLogUpdate(import_node_process4.default.stdout);
     log_update_default = logUpdate;
@@ -50871,9 +50871,9 @@ function startProcess(file2, args, opts2) {
 `.slice(-STDERR_KEEP);
     };
     child.stderr.on("data", (chunk) => {
-      const lines = (partial2 + chunk.toString("utf8")).split("\n");
-      partial2 = lines.pop();
-      for (const line2 of lines) keep(line2);
+      const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
+      partial2 = lines2.pop();
+      for (const line2 of lines2) keep(line2);
     });
     child.on("error", reject);
     child.on("close", (code2, signal) => {
@@ -50913,9 +50913,9 @@ function startPgTool(run) {
   });
   const done = started.done.then((r) => {
     if (r.code !== 0) {
-      const lines = r.stderr.trim().split("\n");
-      const said = lines.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
-      const last = (said.length ? said : lines).slice(-6).join(" | ");
+      const lines2 = r.stderr.trim().split("\n");
+      const said = lines2.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
+      const last = (said.length ? said : lines2).slice(-6).join(" | ");
       throw new UserError(
         "PG_TOOL_FAILED",
         `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`
@@ -52890,14 +52890,14 @@ function toDotPath(_path) {
   return segs.join("");
 }
 function prettifyError(error63) {
-  const lines = [];
+  const lines2 = [];
   const issues = [...error63.issues].sort((a, b) => (a.path ?? []).length - (b.path ?? []).length);
   for (const issue3 of issues) {
-    lines.push(`\u2716 ${issue3.message}`);
+    lines2.push(`\u2716 ${issue3.message}`);
     if (issue3.path?.length)
-      lines.push(`  \u2192 at ${toDotPath(issue3.path)}`);
+      lines2.push(`  \u2192 at ${toDotPath(issue3.path)}`);
   }
-  return lines.join("\n");
+  return lines2.join("\n");
 }
 
 // node_modules/zod/v4/core/parse.js
@@ -53732,9 +53732,9 @@ var Doc = class {
       return;
     }
     const content = arg;
-    const lines = content.split("\n").filter((x) => x);
-    const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
-    const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
+    const lines2 = content.split("\n").filter((x) => x);
+    const minIndent = Math.min(...lines2.map((x) => x.length - x.trimStart().length));
+    const dedented = lines2.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
     for (const line2 of dedented) {
       this.content.push(line2);
     }
@@ -79597,21 +79597,21 @@ async function parseHeader(header) {
   }
 }
 function encodeHeaderNoMAC(recipients) {
-  const lines = [];
-  lines.push("age-encryption.org/v1\n");
+  const lines2 = [];
+  lines2.push("age-encryption.org/v1\n");
   for (const s of recipients) {
-    lines.push("-> " + s.args.join(" ") + "\n");
+    lines2.push("-> " + s.args.join(" ") + "\n");
     for (let i = 0; i < s.body.length; i += 48) {
       let end = i + 48;
       if (end > s.body.length)
         end = s.body.length;
-      lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
+      lines2.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
     }
     if (s.body.length % 48 === 0)
-      lines.push("\n");
+      lines2.push("\n");
   }
-  lines.push("---");
-  return new TextEncoder().encode(lines.join(""));
+  lines2.push("---");
+  return new TextEncoder().encode(lines2.join(""));
 }
 function encodeHeader(recipients, MAC) {
   return flatten([
@@ -81952,8 +81952,8 @@ async function readSqlDumpToc(input2) {
   let dumpedFrom;
   let first;
   let last = "";
-  const lines = (0, import_node_readline.createInterface)({ input: typeof input2 === "string" ? (0, import_node_fs6.createReadStream)(input2) : input2, crlfDelay: Infinity });
-  for await (const line2 of lines) {
+  const lines2 = (0, import_node_readline.createInterface)({ input: typeof input2 === "string" ? (0, import_node_fs6.createReadStream)(input2) : input2, crlfDelay: Infinity });
+  for await (const line2 of lines2) {
     if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
     if (line2.trim() !== "" && line2 !== "--") last = line2;
     if (!line2.startsWith("-- ")) continue;
@@ -82953,13 +82953,13 @@ var COPY_START = /^COPY .* FROM stdin;$/;
 async function* linesOf(stream2) {
   let partial2 = "";
   for await (const chunk of stream2) {
-    const lines = (partial2 + chunk.toString("utf8")).split("\n");
-    partial2 = lines.pop();
-    yield* lines;
+    const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
+    partial2 = lines2.pop();
+    yield* lines2;
   }
   if (partial2) yield partial2;
 }
-async function runScriptLines(session, lines) {
+async function runScriptLines(session, lines2) {
   const out = { batches: 0, tables: 0, rows: 0 };
   let buffer = [];
   const flush = async () => {
@@ -82969,7 +82969,7 @@ async function runScriptLines(session, lines) {
     out.batches++;
     await session.query(sql);
   };
-  const it = lines[Symbol.asyncIterator]();
+  const it = lines2[Symbol.asyncIterator]();
   for (let next = await it.next(); !next.done; next = await it.next()) {
     const line2 = next.value;
     if (UNBOUNDING.test(line2) || META.test(line2)) continue;
@@ -83583,19 +83583,19 @@ function snapshotLines(v) {
   return [`  snapshots  ${equal}/${v.snapshots.length} CSV files equal the restored rows (same query, count and SHA-256)`];
 }
 function renderVerificationText(v) {
-  const lines = [
+  const lines2 = [
     `verification: ${v.ok ? "OK" : "FAILED"} (${v.checkedAt})`,
     `  hashes     ${v.hashes.ok ? "every file matches the manifest" : `${v.hashes.problems.length} file(s) differ`}`,
     `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? "?"}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ""}`}`
   ];
   if (v.restore)
-    lines.push(
+    lines2.push(
       `  restore    ${v.restore.schemas.join(", ")} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`
     );
-  if (v.restore) lines.push(...comparisonLines(v.comparison), ...snapshotLines(v));
-  lines.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
-  for (const f of v.failures) lines.push(`  \u2717 ${f}`);
-  return `${lines.join("\n")}
+  if (v.restore) lines2.push(...comparisonLines(v.comparison), ...snapshotLines(v));
+  lines2.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
+  for (const f of v.failures) lines2.push(`  \u2717 ${f}`);
+  return `${lines2.join("\n")}
 `;
 }
 var engineName = (m) => m.dump.engine === "pglite" ? "PGlite" : "PostgreSQL";
@@ -83604,14 +83604,14 @@ var encryptionLine = (m) => m.encryption ? [
 ] : [];
 function renderBackupText(r) {
   const m = r.manifest;
-  const lines = [
+  const lines2 = [
     `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,
     `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1e3).toFixed(1)} s`,
     ...encryptionLine(m).map((l) => `  ${l}`),
     ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
     ...r.warnings.map((w) => `  ! ${w}`)
   ];
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 ${renderVerificationText(r.verification)}`;
 }
 function renderBackupMarkdown(r) {
@@ -83657,7 +83657,7 @@ function discardedLines(r) {
 }
 function renderRollbackText(r) {
   const f = r.freeze;
-  const lines = [
+  const lines2 = [
     `rollback of ${r.target}: ${r.ok ? "OK" : r.committed ? "FAILED" : "FAILED, nothing changed (rolled back)"}`,
     `  source     ${r.source.matched}${r.source.override ? ` (override: ${r.source.override})` : ""}`,
     `  restored   ${r.restoredSchemas.join(", ")} from ${r.backupDir} (backup of ${r.backupTakenAt}) in ${r.ms.restore} ms; proof in ${r.ms.proof} ms`,
@@ -83672,7 +83672,7 @@ function renderRollbackText(r) {
     "still to do (people, not the database):",
     ...r.todos.map((t) => `  [ ] ${t}`)
   ];
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 function renderRollbackMarkdown(r) {
@@ -84873,8 +84873,9 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
+var import_node_crypto8 = require("node:crypto");
 var import_promises17 = require("node:fs/promises");
-function headings(text) {
+function lines(text) {
   const out = [];
   let fenced = false;
   let start = 0;
@@ -84886,14 +84887,19 @@ function headings(text) {
     const raw = text.slice(start, nl < 0 ? text.length : nl);
     const crlf = raw.endsWith("\r");
     const content = (crlf ? raw.slice(0, -1) : raw).trimEnd();
+    const heading = !fenced && /^#{1,6} /.test(content);
     if (/^\s*(```|~~~)/.test(content)) fenced = !fenced;
-    else if (!fenced && /^#{1,6} /.test(content)) out.push({ line: line2, text: content, end, crlf, terminated: nl >= 0 });
+    out.push({ line: line2, text: content, start, end, crlf, terminated: nl >= 0, heading, level: heading ? /^#+/.exec(content)[0].length : 0 });
     start = end;
   }
   return out;
 }
 function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
+}
+function entryMarker(entry, runId) {
+  const id = runId ? `run ${runId}` : `sha256 ${(0, import_node_crypto8.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
+  return `<!-- astm53b-entry: ${id} -->`;
 }
 function insertChangelogEntry(changelogText, entry, opts2) {
   const heading = (typeof opts2.under === "string" ? opts2.under : opts2.under.heading).trim();
@@ -84905,7 +84911,8 @@ function insertChangelogEntry(changelogText, entry, opts2) {
       { where: { field: "under" } }
     );
   }
-  const hits = headings(changelogText).filter((h) => h.text === heading);
+  const all = lines(changelogText);
+  const hits = all.filter((h) => h.heading && h.text === heading);
   if (!hits.length) {
     throw new UserError(
       "CHANGELOG_HEADING_MISSING",
@@ -84938,12 +84945,28 @@ function insertChangelogEntry(changelogText, entry, opts2) {
     }
     hit = hits[n2 - 1];
   }
+  const marker = entryMarker(entry, opts2.runId);
+  const seen = all.find((l) => l.text.trim() === marker);
+  if (seen)
+    return { text: changelogText, headingLine: hit.line, marker, already: true, markerLine: seen.line, inserted: "", offset: seen.start };
+  const next = all.find((l) => l.line > hit.line && l.heading && l.level <= hit.level);
+  const content = all.filter((l) => l.line > hit.line && (!next || l.line < next.line) && l.text.trim() !== "");
+  const after = content.length ? content[content.length - 1] : hit;
   const nl = hit.crlf ? "\r\n" : "\n";
   const body = entry.replace(/\r?\n/g, nl).replace(new RegExp(`(${nl})+$`), "") + nl;
-  const rest = changelogText.slice(hit.end);
+  const rest = changelogText.slice(after.end);
   const nextIsBlank = rest === "" || /^\r?\n/.test(rest);
-  const inserted = `${hit.terminated ? "" : nl}${nl}${body}${nextIsBlank ? "" : nl}`;
-  return { text: changelogText.slice(0, hit.end) + inserted + rest, headingLine: hit.line, inserted, offset: hit.end };
+  const inserted = `${after.terminated ? "" : nl}${nl}${marker}${nl}${body}${nextIsBlank ? "" : nl}`;
+  const markerLine = after.line + 2;
+  return {
+    text: changelogText.slice(0, after.end) + inserted + rest,
+    headingLine: hit.line,
+    marker,
+    already: false,
+    markerLine,
+    inserted,
+    offset: after.end
+  };
 }
 async function readChangelog(file2) {
   try {
@@ -84954,12 +84977,13 @@ async function readChangelog(file2) {
     });
   }
 }
-async function insertChangelogFile(file2, entry, under, text) {
-  const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
+async function insertChangelogFile(file2, entry, under, opts2 = {}) {
+  const ins = insertChangelogEntry(opts2.text ?? await readChangelog(file2), entry, { under, file: file2, runId: opts2.runId ?? null });
+  if (ins.already) return ins;
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
   await (0, import_promises17.writeFile)(tmp, ins.text);
   await (0, import_promises17.rename)(tmp, file2);
-  return ins.headingLine;
+  return ins;
 }
 
 // src/results/evidence.ts
@@ -85311,11 +85335,11 @@ function isIsoDate(text) {
 }
 
 // src/crypto/signing.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto9 = require("node:crypto");
 var import_promises19 = require("node:fs/promises");
 var SIGNATURE_ALGORITHM = "Ed25519";
 function fingerprintOf(publicKey) {
-  return `SHA256:${(0, import_node_crypto8.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
+  return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
 }
 var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
 var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
@@ -85328,7 +85352,7 @@ function notEd25519(origin, field, what, found) {
 function parseSigningKey(pem, origin, field = "signing-key") {
   let key;
   try {
-    key = (0, import_node_crypto8.createPrivateKey)(pem);
+    key = (0, import_node_crypto9.createPrivateKey)(pem);
   } catch (e) {
     const isPublic = /BEGIN PUBLIC KEY/.test(pem);
     throw new UserError(
@@ -85341,7 +85365,7 @@ function parseSigningKey(pem, origin, field = "signing-key") {
     );
   }
   if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf((0, import_node_crypto8.createPublicKey)(key)), source: sourceOf(origin) };
+  return { key, fingerprint: fingerprintOf((0, import_node_crypto9.createPublicKey)(key)), source: sourceOf(origin) };
 }
 async function readSigningKey(file2, field = "signing-key") {
   return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
@@ -85354,7 +85378,7 @@ function parsePublicKey(pem, origin, field = "public-key") {
   }
   let key;
   try {
-    key = (0, import_node_crypto8.createPublicKey)(pem);
+    key = (0, import_node_crypto9.createPublicKey)(pem);
   } catch (e) {
     throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
       where: whereOf2(origin, field)
@@ -85372,14 +85396,14 @@ async function readKeyFile(file2, field) {
   });
 }
 function signText(text, k) {
-  return `${(0, import_node_crypto8.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
+  return `${(0, import_node_crypto9.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
 `;
 }
 function signatureValid(data, signatureFile, k) {
   const b64 = signatureFile.toString("utf8").trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
   const sig = Buffer.from(b64, "base64");
-  return sig.length === 64 && (0, import_node_crypto8.verify)(null, data, k.key, sig);
+  return sig.length === 64 && (0, import_node_crypto9.verify)(null, data, k.key, sig);
 }
 
 // src/evidence/zip-writer.ts
@@ -85660,9 +85684,14 @@ async function buildBundle(opts2, log) {
   );
   let changelogInsertion = null;
   if (insertInto && changelogText !== void 0) {
-    const headingLine = await insertChangelogFile(insertInto.file, entry, insertInto.under, changelogText);
-    changelogInsertion = { file: insertInto.file, headingLine };
-    log.info(`CHANGELOG entry inserted into ${insertInto.file} under line ${headingLine} (${describeTarget(insertInto.under)})`);
+    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
+      text: changelogText,
+      runId: opts2.run?.runId ?? null
+    });
+    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
+    log.info(
+      ins.already ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is` : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`
+    );
   }
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
   if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join("; ")}`);
@@ -86104,7 +86133,7 @@ function headingTarget(ctx) {
   if (!under)
     throw new UserError(
       "MISSING_OPTION",
-      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
+      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes into one specific heading section',
       { where: { field: "under" } }
     );
   const occ = stringOption(ctx, "occurrence");
@@ -86134,8 +86163,12 @@ var entryOptions = {
   },
   date: { type: "string", valueName: "YYYY-MM-DD", description: "the migration date (default: sql-apply.json's timestamp, else today)" },
   title: { type: "string", valueName: "TEXT", description: "title of the CHANGELOG entry" },
-  changelog: { type: "string", valueName: "FILE", description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
-  under: { type: "string", valueName: "HEADING", description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
+  changelog: {
+    type: "string",
+    valueName: "FILE",
+    description: "insert the entry into this CHANGELOG.md (ML_PP's), at the end of the --under section, once per run"
+  },
+  under: { type: "string", valueName: "HEADING", description: 'the heading whose section the entry closes, e.g. "## [Unreleased]"' },
   occurrence: {
     type: "string",
     valueName: "N",
@@ -86208,8 +86241,11 @@ var evidenceBuild = {
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join("; ")}` : "all archives present"}
 `);
       if (r.changelogInsertion)
-        ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}
-`);
+        ctx.out(
+          r.changelogInsertion.already ? `changelog   entry already in ${r.changelogInsertion.file} at line ${r.changelogInsertion.markerLine}: unchanged
+` : `changelog   entry inserted into ${r.changelogInsertion.file} at line ${r.changelogInsertion.markerLine}
+`
+        );
     }
     return r.manifest.decision === "GO" && r.incomplete.length ? 1 : 0;
   }
@@ -86323,9 +86359,12 @@ var changelogEntry = {
       ctx.log
     );
     if (changelog && under !== void 0) {
-      const line2 = await insertChangelogFile(abs(ctx, changelog), entry, under);
-      ctx.out(`entry inserted into ${changelog} after line ${line2}
-`);
+      const ins = await insertChangelogFile(abs(ctx, changelog), entry, under, { runId: run.runId ?? null });
+      ctx.out(
+        ins.already ? `entry already in ${changelog} at line ${ins.markerLine} (${ins.marker}): unchanged
+` : `entry inserted into ${changelog} at line ${ins.markerLine}, in the section of line ${ins.headingLine}
+`
+      );
       return 0;
     }
     ctx.out(entry);
@@ -86338,7 +86377,7 @@ var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 var import_node_path24 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
-var import_node_crypto9 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 var import_promises23 = require("node:fs/promises");
 var import_node_path23 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
@@ -86372,8 +86411,8 @@ async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
   });
   const identity3 = await generateX25519Identity();
   const recipient = await identityToRecipient(identity3);
-  const pair = (0, import_node_crypto9.generateKeyPairSync)("ed25519");
-  const fingerprint = fingerprintOf((0, import_node_crypto9.createPublicKey)(pair.privateKey));
+  const pair = (0, import_node_crypto10.generateKeyPairSync)("ed25519");
+  const fingerprint = fingerprintOf((0, import_node_crypto10.createPublicKey)(pair.privateKey));
   const created = now.toISOString();
   const files = [
     {
@@ -86748,10 +86787,10 @@ function parseGoldenJson(text, file2) {
       { where: { file: file2 } }
     );
   }
-  const lines = referenceLines(text);
+  const lines2 = referenceLines(text);
   const raw = list.map((item, i) => {
     const ref3 = item && typeof item === "object" ? item.reference : void 0;
-    const line2 = typeof ref3 === "string" ? lines.get(ref3) : void 0;
+    const line2 = typeof ref3 === "string" ? lines2.get(ref3) : void 0;
     const where2 = { file: file2, row: i + 1, ...line2 !== void 0 ? { line: line2 } : {} };
     if (!item || typeof item !== "object" || Array.isArray(item))
       throw new UserError("GOLDEN_BAD_JSON", `case ${i + 1} is not an object`, { where: at(where2) });
@@ -87562,7 +87601,7 @@ function chart(r) {
   const bottom = Math.floor(minOf(values) - 1);
   const n2 = (x) => String(Math.round(x * 10) / 10);
   const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(", ");
-  const lines = [
+  const lines2 = [
     "```mermaid",
     "xychart-beta",
     `  title "Deviation from SEP (L), band \xB1${r.tolerance_l} L"`,
@@ -87576,7 +87615,7 @@ function chart(r) {
     "",
     `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP (effective) \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
   ];
-  return lines;
+  return lines2;
 }
 function driftMarkdown(d) {
   const out = [
@@ -87768,7 +87807,7 @@ function renderFreezeText(s) {
 function renderFreezeMarkdown(s) {
   const icon = s.consistent ? s.frozen ? "\u{1F9CA}" : "\u2705" : "\u274C";
   const head = s.frozen ? `frozen since ${s.since} by ${s.by}` : "not frozen: receptions and sorties accepted";
-  const lines = [
+  const lines2 = [
     `### Freeze (runbook 3.4 / 4.1) ${icon} ${head}${s.changed === false ? " (unchanged)" : ""}`,
     "",
     `| | |`,
@@ -87778,9 +87817,9 @@ function renderFreezeMarkdown(s) {
     `| guard triggers on | ${s.guardedTables.length ? s.guardedTables.map((t) => `\`public.${t}\``).join(", ") : "none"} |`,
     ...s.forced ? ["| forced | yes: the app looked active (below) |"] : []
   ];
-  if (s.activity?.seen.length) lines.push("", "**App activity seen when freezing**", "", ...s.activity.seen.map((x) => `- ${x}`));
-  if (!s.consistent) lines.push("", "> \u274C The recorded state and the guard triggers disagree: run `freeze on` or `freeze off` again.");
-  return `${lines.join("\n")}
+  if (s.activity?.seen.length) lines2.push("", "**App activity seen when freezing**", "", ...s.activity.seen.map((x) => `- ${x}`));
+  if (!s.consistent) lines2.push("", "> \u274C The recorded state and the guard triggers disagree: run `freeze on` or `freeze off` again.");
+  return `${lines2.join("\n")}
 `;
 }
 var cell2 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -87829,7 +87868,7 @@ var VERDICT = {
 };
 var yes = (b) => b ? "yes" : "no";
 function renderApplyText(r) {
-  const lines = [
+  const lines2 = [
     `apply ${r.file.display} \u2192 ${r.target}`,
     `${VERDICT[r.status]}`,
     `sha256 ${r.file.sha256} (${r.file.bytes} bytes, ${r.file.statements} statements${r.file.droppedTransactionControl.length ? `, own BEGIN/COMMIT at line${r.file.droppedTransactionControl.length > 1 ? "s" : ""} ${r.file.droppedTransactionControl.join(", ")} replaced by the pipeline's transaction` : ""})`,
@@ -87838,21 +87877,21 @@ function renderApplyText(r) {
     `fingerprint after  ${r.fingerprintAfter.sha256}`
   ];
   if (r.ledger && r.status === "already-applied")
-    lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
+    lines2.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
   for (const f of r.functions) {
-    lines.push(
+    lines2.push(
       `  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`
     );
   }
-  if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
+  if (r.diff.length) lines2.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
   if (r.dataChanges.length) {
-    lines.push(
+    lines2.push(
       `rows changed${r.allowData ? ` (declared: ${r.allowData})` : ""}:`,
       ...r.dataChanges.map((d) => `  ${d.table}: +${d.inserted} ~${d.updated} -${d.deleted}`)
     );
   }
-  if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
-  return `${lines.join("\n")}
+  if (r.violations.length) lines2.push("problems:", ...r.violations.map((v) => `  ${v}`));
+  return `${lines2.join("\n")}
 `;
 }
 function renderApplyMarkdown(r) {
@@ -87892,7 +87931,7 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto11 = require("node:crypto");
 var import_promises25 = require("node:fs/promises");
 var import_node_path26 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
@@ -87911,7 +87950,7 @@ var FORBIDDEN = [
   }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto10.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto11.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
@@ -88282,7 +88321,7 @@ function renderResetText(r) {
 }
 var COUNTED = ["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"];
 function renderResetMarkdown(r) {
-  const lines = [
+  const lines2 = [
     `### Staging reset "CDR only" (runbook 3.5) ${r.ok ? "\u2705 done" : "\u274C invariant broken, rolled back"}`,
     "",
     `\`${r.file.display}\` (SHA-256 \`${r.file.sha256}\`) on \`${r.target}\`; ${r.environment.explanation}`,
@@ -88293,16 +88332,16 @@ function renderResetMarkdown(r) {
     "",
     `cours_de_route checksum: \`${r.cdrBefore.checksum}\` \u2192 \`${r.cdrAfter.checksum}\` ${r.cdrBefore.checksum === r.cdrAfter.checksum ? "(unchanged)" : "(CHANGED)"}`
   ];
-  if (r.problems.length) lines.push("", "**Problems**", "", ...r.problems.map((p) => `- ${p}`));
+  if (r.problems.length) lines2.push("", "**Problems**", "", ...r.problems.map((p) => `- ${p}`));
   const left = r.leftovers;
   if (left.snapshotWithStock.length || left.cdrDecharge.length) {
-    lines.push("", "**Left behind**", "");
+    lines2.push("", "**Left behind**", "");
     for (const s of left.snapshotWithStock)
-      lines.push(`- stocks_snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`);
+      lines2.push(`- stocks_snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`);
     for (const x of left.cdrDecharge)
-      lines.push(`- cours de route ${x.plaque_camion} (${x.date_chargement}) in DECHARGE: cannot be received again`);
+      lines2.push(`- cours de route ${x.plaque_camion} (${x.date_chargement}) in DECHARGE: cannot be received again`);
   }
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 
@@ -88466,7 +88505,7 @@ var import_node_path28 = __toESM(require("node:path"), 1);
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
 var securityCount = (r) => r.compat.security.length ? `; ${r.compat.security.length} security finding${r.compat.security.length > 1 ? "s" : ""} (see warnings)` : "";
 function renderPreflightText(r) {
-  const lines = [
+  const lines2 = [
     `preflight: ${r.passed ? "PASS" : "FAIL"} on ${r.target} (${r.server.engine} ${r.server.version}), environment ${r.environment.env}`,
     ...r.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
     ...r.warnings.map((w) => `  warn: ${w}`),
@@ -88479,7 +88518,7 @@ function renderPreflightText(r) {
     `trucks arrived, not received: ${r.pendingTrucks.length ? r.pendingTrucks.map((t) => `${t.plaque_camion} (${t.id})`).join(", ") : "none"}`,
     `app activity (last ${r.activity.windowMinutes} min): ${r.activity.writing ? r.activity.seen.join("; ") : "none"}`
   ];
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 function renderPreflightMarkdown(r) {
@@ -91585,18 +91624,18 @@ function commandHelp(spec) {
   const pos = (spec.positionals ?? []).map(
     (p) => p.required ? `${p.name}${p.variadic ? "..." : ""}` : `[${p.name}${p.variadic ? "..." : ""}]`
   );
-  const lines = [`Usage: astm53b ${spec.name}${pos.length ? ` ${pos.join(" ")}` : ""} [options]`, "", spec.summary];
-  if (spec.details) lines.push("", spec.details);
+  const lines2 = [`Usage: astm53b ${spec.name}${pos.length ? ` ${pos.join(" ")}` : ""} [options]`, "", spec.summary];
+  if (spec.details) lines2.push("", spec.details);
   if (spec.positionals?.length) {
-    lines.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
+    lines2.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
-  lines.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
+  lines2.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
   const under = COMMANDS.filter((c) => c.name.startsWith(`${spec.name} `));
   if (under.length) {
     const width = Math.max(...under.map((c) => c.name.length));
-    lines.push("", "Commands under it:", ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
+    lines2.push("", "Commands under it:", ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
   }
-  return lines.join("\n") + "\n";
+  return lines2.join("\n") + "\n";
 }
 function globalHelp() {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
