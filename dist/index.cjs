@@ -1216,7 +1216,7 @@ var require_utils2 = __commonJS({
       postgresMd5PasswordHash,
       randomBytes: randomBytes8,
       deriveKey,
-      sha256: sha2564,
+      sha256: sha2565,
       hashByName,
       hmacSha256,
       md5
@@ -1241,7 +1241,7 @@ var require_utils2 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha2564(text) {
+    async function sha2565(text) {
       return await subtleCrypto.digest("SHA-256", text);
     }
     async function hashByName(hashName, text) {
@@ -2354,9 +2354,9 @@ var require_messages = __commonJS({
     };
     exports2.NotificationResponseMessage = NotificationResponseMessage;
     var ReadyForQueryMessage = class {
-      constructor(length, status) {
+      constructor(length, status2) {
         this.length = length;
-        this.status = status;
+        this.status = status2;
         this.name = "readyForQuery";
       }
     };
@@ -2932,8 +2932,8 @@ var require_parser = __commonJS({
     };
     exports2.Parser = Parser;
     var parseReadyForQueryMessage = (reader) => {
-      const status = reader.string(1);
-      return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status);
+      const status2 = reader.string(1);
+      return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status2);
     };
     var parseCommandCompleteMessage = (reader) => {
       const text = reader.cstring();
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path44 = require("path");
+    var path45 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path44.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path44.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path45.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path45.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path44 = require("path");
+    var path45 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path44 + dir, strict);
+async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path45 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path44 + "/" + relative;
+    const absolute = path45 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path44, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path45, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path44, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path44, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path45, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path45, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path44, stripTrailing) {
-      if (typeof path44 !== "string") {
+    module2.exports = function(path45, stripTrailing) {
+      if (typeof path45 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path44 === "\\" || path44 === "/") return "/";
-      var len = path44.length;
-      if (len <= 1) return path44;
+      if (path45 === "\\" || path45 === "/") return "/";
+      var len = path45.length;
+      if (len <= 1) return path45;
       var prefix = "";
-      if (len > 4 && path44[3] === "\\") {
-        var ch = path44[2];
-        if ((ch === "?" || ch === ".") && path44.slice(0, 2) === "\\\\") {
-          path44 = path44.slice(2);
+      if (len > 4 && path45[3] === "\\") {
+        var ch = path45[2];
+        if ((ch === "?" || ch === ".") && path45.slice(0, 2) === "\\\\") {
+          path45 = path45.slice(2);
           prefix = "//";
         }
       }
-      var segs = path44.split(/[/\\]+/);
+      var segs = path45.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path44 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path45 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path44 && path44[0] !== "/") {
-          path44 = `/${path44}`;
+        if (path45 && path45[0] !== "/") {
+          path45 = `/${path45}`;
         }
-        return new URL(`${origin}${path44}`);
+        return new URL(`${origin}${path45}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin }
+          request: { method, path: path45, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path44);
+        debuglog("sending request to %s %s/%s", method, origin, path45);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin },
+          request: { method, path: path45, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path44,
+          path45,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin }
+          request: { method, path: path45, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path44);
+        debuglog("trailers received from %s %s/%s", method, origin, path45);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin },
+          request: { method, path: path45, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path44,
+          path45,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path44, origin }
+            request: { method, path: path45, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path44);
+          debuglog("sending request to %s %s/%s", method, origin, path45);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path44,
+        path: path45,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path44 !== "string") {
+        if (typeof path45 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path44[0] !== "/" && !(path44.startsWith("http://") || path44.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path45[0] !== "/" && !(path45.startsWith("http://") || path45.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path44)) {
+        } else if (invalidPathRegex.test(path45)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path44, query) : path44;
+        this.path = query ? buildURL(path45, query) : path45;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path44, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path45, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path44} HTTP/1.1\r
+      let header = `${method} ${path45} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path44, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path45, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path44;
+      headers[HTTP2_HEADER_PATH] = path45;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path44 = search ? `${pathname}${search}` : pathname;
+        const path45 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path44;
+        this.opts.path = path45;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path44 = "/",
+          path: path45 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path44;
+        opts2.path = origin + path45;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path44) {
-      if (typeof path44 !== "string") {
-        return path44;
+    function safeUrl(path45) {
+      if (typeof path45 !== "string") {
+        return path45;
       }
-      const pathSegments = path44.split("?");
+      const pathSegments = path45.split("?");
       if (pathSegments.length !== 2) {
-        return path44;
+        return path45;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path44, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path44);
+    function matchKey(mockDispatch2, { path: path45, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path45);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path44 }) => matchValue(safeUrl(path44), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path45 }) => matchValue(safeUrl(path45), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path44, method, body, headers, query } = opts2;
+      const { path: path45, method, body, headers, query } = opts2;
       return {
-        path: path44,
+        path: path45,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path44, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path45, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path44,
+            Path: path45,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -41248,21 +41248,21 @@ var require_response = __commonJS({
         return responseObject;
       }
       // Creates a redirect Response that redirects to url with status status.
-      static redirect(url2, status = 302) {
+      static redirect(url2, status2 = 302) {
         webidl.argumentLengthCheck(arguments, 1, "Response.redirect");
         url2 = webidl.converters.USVString(url2);
-        status = webidl.converters["unsigned short"](status);
+        status2 = webidl.converters["unsigned short"](status2);
         let parsedURL;
         try {
           parsedURL = new URL(url2, relevantRealm.settingsObject.baseUrl);
         } catch (err) {
           throw new TypeError(`Failed to parse URL from ${url2}`, { cause: err });
         }
-        if (!redirectStatusSet.has(status)) {
-          throw new RangeError(`Invalid status code ${status}`);
+        if (!redirectStatusSet.has(status2)) {
+          throw new RangeError(`Invalid status code ${status2}`);
         }
         const responseObject = fromInnerResponse(makeResponse({}), "immutable");
-        responseObject[kState].status = status;
+        responseObject[kState].status = status2;
         const value = isomorphicEncode(URLSerializer(parsedURL));
         responseObject[kState].headersList.append("location", value, true);
         return responseObject;
@@ -43154,13 +43154,13 @@ var require_fetch = __commonJS({
         })();
       }
       try {
-        const { body, status, statusText, headersList, socket } = await dispatch({ body: requestBody });
+        const { body, status: status2, statusText, headersList, socket } = await dispatch({ body: requestBody });
         if (socket) {
-          response = makeResponse({ status, statusText, headersList, socket });
+          response = makeResponse({ status: status2, statusText, headersList, socket });
         } else {
           const iterator2 = body[Symbol.asyncIterator]();
           fetchParams.controller.next = () => iterator2.next();
-          response = makeResponse({ status, statusText, headersList });
+          response = makeResponse({ status: status2, statusText, headersList });
         }
       } catch (err) {
         if (err.name === "AbortError") {
@@ -43284,8 +43284,8 @@ var require_fetch = __commonJS({
             onResponseStarted() {
               timingInfo.finalNetworkResponseStartTime = coarsenedSharedCurrentTime(fetchParams.crossOriginIsolatedCapability);
             },
-            onHeaders(status, rawHeaders, resume, statusText) {
-              if (status < 200) {
+            onHeaders(status2, rawHeaders, resume, statusText) {
+              if (status2 < 200) {
                 return;
               }
               let location = "";
@@ -43295,8 +43295,8 @@ var require_fetch = __commonJS({
               }
               location = headersList.get("location", true);
               const decoders = [];
-              const willFollow = location && request2.redirect === "follow" && redirectStatusSet.has(status);
-              if (request2.method !== "HEAD" && request2.method !== "CONNECT" && !nullBodyStatus.includes(status) && !willFollow) {
+              const willFollow = location && request2.redirect === "follow" && redirectStatusSet.has(status2);
+              if (request2.method !== "HEAD" && request2.method !== "CONNECT" && !nullBodyStatus.includes(status2) && !willFollow) {
                 const contentEncoding = headersList.get("content-encoding", true);
                 const codings = contentEncoding ? contentEncoding.toLowerCase().split(",") : [];
                 const maxContentEncodings = 5;
@@ -43334,7 +43334,7 @@ var require_fetch = __commonJS({
               this.body = new Readable10({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
-                status,
+                status: status2,
                 statusText,
                 headersList,
                 body: decoders.length ? pipeline6(this.body, ...decoders, (err) => {
@@ -43368,8 +43368,8 @@ var require_fetch = __commonJS({
               fetchParams.controller.terminate(error63);
               reject(error63);
             },
-            onUpgrade(status, rawHeaders, socket) {
-              if (status !== 101) {
+            onUpgrade(status2, rawHeaders, socket) {
+              if (status2 !== 101) {
                 return;
               }
               const headersList = new HeadersList();
@@ -43377,8 +43377,8 @@ var require_fetch = __commonJS({
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               resolve3({
-                status,
-                statusText: STATUS_CODES[status],
+                status: status2,
+                statusText: STATUS_CODES[status2],
                 headersList,
                 socket
               });
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path44) {
-      for (let i = 0; i < path44.length; ++i) {
-        const code2 = path44.charCodeAt(i);
+    function validateCookiePath(path45) {
+      for (let i = 0; i < path45.length; ++i) {
+        const code2 = path45.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path44 = opts2.path;
+          let path45 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path44 = `/${path44}`;
+            path45 = `/${path45}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path44);
+          url2 = new URL(util3.parseOrigin(url2).origin + path45);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path44, displayName = path44) {
+async function openCsvFile(path45, displayName = path45) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path44, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path45, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -51967,10 +51967,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path44) {
-  if (!path44)
+function getElementAtPath(obj, path45) {
+  if (!path45)
     return obj;
-  return path44.reduce((acc, key) => acc?.[key], obj);
+  return path45.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52310,11 +52310,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path44, issues) {
+function prefixIssues(path45, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path44);
+    iss.path.unshift(path45);
     return iss;
   });
 }
@@ -52776,16 +52776,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path44 = []) => {
+  const processError = (error64, path45 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else {
-        const fullpath = [...path44, ...issue3.path];
+        const fullpath = [...path45, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52824,17 +52824,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path44 = []) => {
+  const processError = (error64, path45 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else {
-        const fullpath = [...path44, ...issue3.path];
+        const fullpath = [...path45, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52873,8 +52873,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path44 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path44) {
+  const path45 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path45) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70012,13 +70012,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path44 = ref3.slice(1).split("/").filter(Boolean);
-  if (path44.length === 0) {
+  const path45 = ref3.slice(1).split("/").filter(Boolean);
+  if (path45.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path44[0] === defsKey) {
-    const key = path44[1] === void 0 ? void 0 : decodeJSONPointerSegment(path44[1]);
+  if (path45[0] === defsKey) {
+    const key = path45[1] === void 0 ? void 0 : decodeJSONPointerSegment(path45[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -80621,6 +80621,24 @@ async function encryptBackup(work, out, manifest, recipients, log) {
 var import_promises11 = require("node:fs/promises");
 var import_node_path9 = __toESM(require("node:path"), 1);
 
+// src/results/changelog.ts
+var ChangelogResult = external_exports.strictObject({
+  status: external_exports.enum(["opened", "pull-request-exists", "in-changelog"]),
+  repository: external_exports.string().regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/name"),
+  base: external_exports.string().min(1),
+  branch: external_exports.string().min(1),
+  file: external_exports.string().min(1),
+  /** the heading whose section the entry closes, as given */
+  under: external_exports.string().min(1),
+  /** the comment that names the entry in the file */
+  marker: external_exports.string().min(1),
+  entry_sha256: Sha256,
+  pull_request: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string().url(), state: external_exports.string(), merged: external_exports.boolean() }).nullable(),
+  /** the commit that wrote the entry on the pull request's branch; null when nothing was written by this run */
+  commit: external_exports.string().nullable(),
+  at: external_exports.iso.datetime({ offset: true })
+});
+
 // src/results/compat.ts
 var COMPAT_STATUSES = ["ok", "missing", "different"];
 var COMPAT_KINDS = ["server", "role", "schema", "table", "column", "rls", "unique", "function", "trigger"];
@@ -81314,7 +81332,8 @@ var RESULTS = {
   smoke: { file: "smoke.json", schema: SmokeResult },
   signoff: { file: "signoff.json", schema: SignOff },
   decision: { file: "decision.json", schema: Decision },
-  rollback: { file: "rollback.json", schema: RollbackResult }
+  rollback: { file: "rollback.json", schema: RollbackResult },
+  changelog: { file: "changelog.json", schema: ChangelogResult }
 };
 var BACKUP_DIR = "backup";
 var BACKUP_FILES = {
@@ -81505,7 +81524,7 @@ function assertVouchedFiles(dir, manifest, vouched, vFile) {
   }
 }
 async function assertVerifiedBackup(dir) {
-  const { manifest, sha256: sha2564 } = await readManifest(dir);
+  const { manifest, sha256: sha2565 } = await readManifest(dir);
   const vFile = import_node_path9.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
@@ -81530,7 +81549,7 @@ async function assertVerifiedBackup(dir) {
   }
   if (!v.data.ok)
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
-  if (v.data.manifestSha256 !== sha2564) {
+  if (v.data.manifestSha256 !== sha2565) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
       where: { file: import_node_path9.default.join(dir, MANIFEST_FILE) }
     });
@@ -82568,17 +82587,17 @@ async function compareSnapshots(q, manifest, found) {
   const out = [];
   for (const qualified of SNAPSHOT_TABLES) {
     const file2 = snapshotFileOf(qualified);
-    const sha2564 = found.find((f) => f.path === file2)?.sha256;
-    if (!sha2564) continue;
+    const sha2565 = found.find((f) => f.path === file2)?.sha256;
+    if (!sha2565) continue;
     const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
     const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
     const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0;
     out.push({
       path: file2,
       table: qualified,
-      expected: { rows, sha256: sha2564 },
+      expected: { rows, sha256: sha2565 },
       actual: actual ? { rows: actual.rows, sha256: actual.sha256 } : null,
-      match: !!actual && actual.sha256 === sha2564 && actual.rows === rows
+      match: !!actual && actual.sha256 === sha2565 && actual.rows === rows
     });
   }
   return out;
@@ -82599,7 +82618,7 @@ function describeSnapshotMismatches(snapshots, manifest, failures) {
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts2, log) {
   const abs2 = import_node_path14.default.resolve(dir);
-  const { manifest, sha256: sha2564 } = await readManifest(abs2);
+  const { manifest, sha256: sha2565 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts2.serverUrl && !opts2.scratchUrl) {
     throw new UserError(
       "MISSING_OPTION",
@@ -82610,7 +82629,7 @@ async function verifyBackup(dir, opts2, log) {
     );
   }
   const plain = await BackupPlaintext.open(abs2, manifest, opts2.identity, log);
-  const v = await verifyAgainstRestore(abs2, manifest, sha2564, { ...opts2, env: opts2.env ?? process.env, plain }, log);
+  const v = await verifyAgainstRestore(abs2, manifest, sha2565, { ...opts2, env: opts2.env ?? process.env, plain }, log);
   await writeVerification(abs2, v);
   return v;
 }
@@ -82917,10 +82936,10 @@ async function takeAndVerify(db, ctx, log) {
     let final = manifest;
     if (ctx.work) {
       final = await encryptBackup(ctx.work, dir, manifest, ctx.recipients, log);
-      const sha2564 = await writeManifest(dir, final);
+      const sha2565 = await writeManifest(dir, final);
       const { hashes, files } = await checkFileHashes(dir, final);
       const failures = [...verification.failures, ...hashes.problems.map((p) => `${p.path}: ${p.problem}`)];
-      verification = { ...verification, manifestSha256: sha2564, hashes, files, failures, ok: verification.ok && hashes.ok };
+      verification = { ...verification, manifestSha256: sha2565, hashes, files, failures, ok: verification.ok && hashes.ok };
     }
     await writeVerification(dir, verification);
     return {
@@ -84595,6 +84614,7 @@ function renderChangelogEntry(results, opts2) {
   }
   for (const s of r.steps) {
     if (s.passed === null && s.detail === null) continue;
+    if (s.file.endsWith(`/${RESULTS.changelog.file}`)) continue;
     out.push(`- ${code(s.file)} : ${[s.passed === null ? null : s.passed ? "\u2705" : "\u274C", s.detail].filter(Boolean).join(" ")}`);
   }
   out.push("");
@@ -84897,8 +84917,9 @@ function lines(text) {
 function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
+var runWithoutAttempt = (runId) => runId.replace(/(#\d+)\.\d+$/, "$1");
 function entryMarker(entry, runId) {
-  const id = runId ? `run ${runId}` : `sha256 ${(0, import_node_crypto8.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
+  const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto8.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
   return `<!-- astm53b-entry: ${id} -->`;
 }
 function insertChangelogEntry(changelogText, entry, opts2) {
@@ -85116,8 +85137,8 @@ function latestTimestamp(o) {
 }
 function detailOf(name, o) {
   if (name === RESULTS.decision.file) return str(o.decision);
-  const status = str(o.status);
-  if (status) return status;
+  const status2 = str(o.status);
+  if (status2) return status2;
   if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
   return null;
 }
@@ -86704,17 +86725,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path44, displayName = path44) {
+async function loadGoldenFile(path45, displayName = path45) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path44);
+    bytes = await (0, import_promises24.readFile)(path45);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path44) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path45) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -89966,7 +89987,7 @@ function refused(e, r, user) {
 function emptyProof() {
   return { holds: true, expected_15c_l: 0, moved_15c_l: 0, tolerance_l: 0, others_moved: [], writes: [], problems: [] };
 }
-function finish(b, status, user, totals, proof, log) {
+function finish(b, status2, user, totals, proof, log) {
   const count = (a) => b.receptions.filter((r) => r.action === a).length;
   const counts2 = {
     receptions: b.receptions.length,
@@ -89981,16 +90002,16 @@ function finish(b, status, user, totals, proof, log) {
     "dry-run": `would book ${sum}; v_stock_actuel moved by exactly that; rolled back (dry run)`,
     rejected: `proof failed (${proof.problems.length} problem(s)): rolled back, nothing booked`,
     "nothing-to-restate": `nothing to restate: ${counts2.receptions} validated reception(s), ${counts2.already_restated} already restated, ${counts2.no_drift} equal to ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L, ${counts2.not_recomputed} not recomputed; nothing booked`
-  }[status];
-  if (status === "rejected") log.warn(`restate: ${message}`);
+  }[status2];
+  if (status2 === "rejected") log.warn(`restate: ${message}`);
   else log.info(`restate: ${message}`);
   return {
     target: b.db.label,
     run: b.opts.run,
-    status,
-    ok: status !== "rejected",
+    status: status2,
+    ok: status2 !== "rejected",
     dry_run: b.opts.dryRun,
-    committed: status === "restated",
+    committed: status2 === "restated",
     message,
     profile: profileName(b.opts.profile),
     profile_source: b.opts.profileSource,
@@ -92410,251 +92431,8 @@ function rollbackAction() {
   });
 }
 
-// src/runtime/actions/decide.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
-var DecideInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  signoff: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-function decideAction() {
-  return runAction("decide", async (log) => {
-    const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path37.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path37.default.resolve(i.signoff) } : {} }, log);
-    await publishResult(i["output-dir"], "decision", d);
-    setOutput("decision", d.decision);
-    await summary.addRaw(renderDecisionMarkdown(d)).write();
-    if (d.decision !== "GO")
-      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
-    return void 0;
-  });
-}
-
-// src/runtime/actions/evidence.ts
-var import_node_fs10 = require("node:fs");
+// src/runtime/actions/changelog-pr.ts
 var import_node_path38 = __toESM(require("node:path"), 1);
-var EvidenceInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  output: external_exports.string().optional(),
-  "sep-files": external_exports.string().default(""),
-  "changelog-file": external_exports.string().optional(),
-  "changelog-under": external_exports.string().optional(),
-  "changelog-occurrence": external_exports.string().regex(/^[1-9]\d*$/, { message: "must be 1, 2, \u2026" }).optional(),
-  date: external_exports.string().optional(),
-  title: external_exports.string().optional()
-});
-function secretsToScan(text) {
-  const out = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line2 = raw.trim();
-    if (!line2) continue;
-    out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
-  }
-  return [...new Set(out)];
-}
-function readSigningKeyInput(name = "signing-key") {
-  const pem = getInput(name);
-  if (!pem.trim()) return void 0;
-  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
-  return parseSigningKey(pem, { input: name }, name);
-}
-var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
-function splitFileList(text, exists4 = import_node_fs10.existsSync) {
-  const out = [];
-  for (const piece of text.split(/\r?\n|,/).map((s) => s.trim())) {
-    if (!piece) continue;
-    const words = piece.split(/\s+/);
-    if (words.length > 1 && !exists4(piece) && words.every((w) => exists4(w))) out.push(...words);
-    else out.push(piece);
-  }
-  return out;
-}
-function evidenceAction() {
-  return runAction("evidence", async (log) => {
-    const signingKey = readSigningKeyInput();
-    const scanned = secretsToScan(getInput("redact-secrets"));
-    for (const s of scanned) setSecret(s);
-    const i = readInputs(EvidenceInputs);
-    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
-    const env2 = process.env;
-    const out = i.output ?? `astm53b-evidence-${env2.GITHUB_RUN_ID ?? "local"}-${env2.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
-    const under = i["changelog-under"];
-    if (i["changelog-file"] && !under) {
-      throw new UserError(
-        "MISSING_INPUT",
-        'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")',
-        { where: { field: "changelog-under" } }
-      );
-    }
-    const r = await buildBundle(
-      {
-        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
-        out: import_node_path38.default.resolve(out),
-        run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
-        changelog: {
-          ...i.date ? { date: i.date } : {},
-          ...i.title ? { title: i.title } : {},
-          ...i["changelog-file"] && under ? {
-            insertInto: {
-              file: import_node_path38.default.resolve(i["changelog-file"]),
-              under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
-            }
-          } : {}
-        },
-        secrets: [
-          ...url2 ? secretsOf(url2) : [],
-          ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : [],
-          ...scanned,
-          // the key's own base64 lines: a results file must never carry it either
-          ...signingKey ? signingKeyLines(getInput("signing-key")) : []
-        ],
-        ...signingKey ? { signingKey } : {},
-        env: env2
-      },
-      log
-    );
-    setOutput("bundle-path", r.out);
-    setOutput("sha256", r.sha256);
-    setOutput("decision", r.manifest.decision);
-    setOutput("complete", String(r.incomplete.length === 0));
-    setOutput("signed", String(r.manifest.signature !== null));
-    if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
-    await summary.addRaw(
-      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
-
-${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
-    ).write();
-    if (r.manifest.decision === "GO" && r.incomplete.length) {
-      return {
-        failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join("; ")}): no ASTM53B migration is valid without them`
-      };
-    }
-    return void 0;
-  });
-}
-
-// src/runtime/actions/golden-verify.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
-var GoldenVerifyInputs = external_exports.object({
-  "golden-file": external_exports.string().optional(),
-  "from-db": external_exports.enum(["true", "false"]).default("false"),
-  source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
-  profile: external_exports.string().optional(),
-  "tolerance-l": external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-function goldenVerifyAction() {
-  return runAction("golden-verify", async (log) => {
-    const inputs = readInputs(GoldenVerifyInputs);
-    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
-    const file2 = inputs["golden-file"];
-    const report = await runGoldenVerify(
-      {
-        ...file2 ? { file: { path: import_node_path39.default.resolve(file2), displayName: file2 } } : {},
-        fromDb: inputs["from-db"] === "true",
-        source: inputs.source,
-        ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
-        ...inputs.profile ? { profile: inputs.profile } : {},
-        toleranceL: parseToleranceL(inputs["tolerance-l"])
-      },
-      log
-    );
-    await publishResult(inputs["output-dir"], "golden", report);
-    setOutput("passed", String(report.passed));
-    setOutput("max-deviation-l", String(report.max_deviation_l));
-    setOutput("cases", String(report.counts.cases));
-    setOutput("profile", report.profile);
-    for (const c of report.cases) {
-      if (c.verdict !== "FAIL") continue;
-      const onFile = file2 && c.where.file === file2;
-      error62(
-        `${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`,
-        {
-          title: `golden-verify: ${c.reference} FAIL`,
-          ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
-        }
-      );
-    }
-    await summary.addRaw(renderGoldenMarkdown(report)).write();
-    if (!report.passed)
-      return {
-        failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`
-      };
-    return void 0;
-  });
-}
-
-// src/runtime/actions/preflight.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
-var PreflightInputs = external_exports.object({
-  "golden-file": external_exports.string().min(1),
-  "change-files": external_exports.string().min(1),
-  baseline: external_exports.string().optional(),
-  "flutter-commit": external_exports.string().optional(),
-  "astm-flag": external_exports.enum(["on", "off"]).optional(),
-  "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-var ref2 = (p) => ({ path: import_node_path40.default.resolve(p), display: p });
-function preflightAction() {
-  return runAction("preflight", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(PreflightInputs);
-    const inputs = await loadPreflightInputs({
-      golden: ref2(i["golden-file"]),
-      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
-      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
-      deployment: {
-        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
-        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
-      },
-      activityWindowMinutes: Number(i["activity-minutes"])
-    });
-    const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
-    await publishResult(i["output-dir"], "preflight", r);
-    setOutput("passed", String(r.passed));
-    setOutput("pending-trucks", String(r.pendingTrucks.length));
-    await summary.addRaw(renderPreflightMarkdown(r)).write();
-    return r.passed ? void 0 : { failure: r.failures.map((f) => `${f.code}: ${f.message}`).join(" | ") };
-  });
-}
-
-// src/runtime/actions/restate.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
-var Inputs = external_exports.object({
-  "dry-run": external_exports.enum(["true", "false"]).default("false"),
-  "as-user": external_exports.string().optional(),
-  profile: external_exports.string().optional(),
-  "golden-result": external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  ...TimeoutInputs
-});
-function restateAction() {
-  return runAction("restate", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(Inputs);
-    const golden = i["golden-result"];
-    const opts2 = await buildRestateOptions({
-      asUser: i["as-user"],
-      profile: i.profile,
-      goldenResult: golden ? { path: import_node_path41.default.resolve(golden), display: golden } : void 0,
-      dryRun: i["dry-run"] === "true",
-      timeouts: parseTimeouts(i),
-      run: runContextFrom(process.env)
-    });
-    const target = resolveTarget({ url: url2, cwd: process.cwd() });
-    assertSessionCapable(target, "restate");
-    const r = await withDb(target, (db) => restate(db, opts2, log));
-    await publishResult(i["output-dir"], "restate", r);
-    setOutput("status", r.status);
-    setOutput("booked", String(r.counts.booked));
-    setOutput("delta-15c-l", String(r.proof.expected_15c_l));
-    setOutput("committed", String(r.committed));
-    await summary.addRaw(renderRestateMarkdown(r)).write();
-    return r.ok ? void 0 : { failure: `proof failed, rolled back, nothing booked: ${r.proof.problems.join("; ")}` };
-  });
-}
 
 // node_modules/@actions/github/lib/context.js
 var import_fs3 = require("fs");
@@ -92670,8 +92448,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path44 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path44} does not exist${import_os4.EOL}`);
+        const path45 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path45} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -93831,7 +93609,7 @@ async function fetchWrapper(requestOptions) {
     requestError.cause = error63;
     throw requestError;
   }
-  const status = fetchResponse.status;
+  const status2 = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
   for (const [key, value] of fetchResponse.headers) {
@@ -93839,7 +93617,7 @@ async function fetchWrapper(requestOptions) {
   }
   const octokitResponse = {
     url: url2,
-    status,
+    status: status2,
     headers: responseHeaders,
     data: ""
   };
@@ -93850,28 +93628,28 @@ async function fetchWrapper(requestOptions) {
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
   }
-  if (status === 204 || status === 205) {
+  if (status2 === 204 || status2 === 205) {
     return octokitResponse;
   }
   if (requestOptions.method === "HEAD") {
-    if (status < 400) {
+    if (status2 < 400) {
       return octokitResponse;
     }
-    throw new RequestError(fetchResponse.statusText, status, {
+    throw new RequestError(fetchResponse.statusText, status2, {
       response: octokitResponse,
       request: requestOptions
     });
   }
-  if (status === 304) {
+  if (status2 === 304) {
     octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status, {
+    throw new RequestError("Not modified", status2, {
       response: octokitResponse,
       request: requestOptions
     });
   }
-  if (status >= 400) {
+  if (status2 >= 400) {
     octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+    throw new RequestError(toErrorMessage(octokitResponse.data), status2, {
       response: octokitResponse,
       request: requestOptions
     });
@@ -96821,6 +96599,404 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
+// src/evidence/changelog-pr.ts
+var import_node_crypto12 = require("node:crypto");
+var sha2564 = (s) => (0, import_node_crypto12.createHash)("sha256").update(s).digest("hex");
+var status = (e) => e.status;
+function changelogBranch(runId) {
+  const id = /#(.+)$/.exec(runWithoutAttempt(runId))?.[1] ?? runId;
+  return `astm53b/changelog-run-${id.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
+}
+async function openChangelogPullRequest(gh, o) {
+  const [owner = "", repo = ""] = o.repository.split("/");
+  const apiError = (what, need, e) => new UserError("GITHUB_API", `${what} on ${o.repository}: HTTP ${status(e) ?? "?"} ${e.message.split("\n")[0]}`, {
+    hint: `the token needs ${need} on ${o.repository}`
+  });
+  const call = async (what, need, f) => {
+    try {
+      return await f();
+    } catch (e) {
+      throw apiError(what, need, e);
+    }
+  };
+  const base2 = o.base || (await call("reading the repository", "metadata: read", () => gh.rest.repos.get({ owner, repo }))).data.default_branch;
+  const branch = changelogBranch(o.runId);
+  const result = (s, marker) => ({
+    ...s,
+    repository: o.repository,
+    base: base2,
+    branch,
+    file: o.file,
+    under: describeTarget(o.under),
+    marker,
+    entry_sha256: sha2564(o.entry),
+    at: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
+  });
+  const readFile15 = async (ref3) => {
+    try {
+      const { data } = await gh.rest.repos.getContent({ owner, repo, path: o.file, ref: ref3 });
+      if (Array.isArray(data) || data.type !== "file" || !("content" in data))
+        throw new UserError("CHANGELOG_MISSING", `${o.file} on ${o.repository}@${ref3} is not a file`, { where: { file: o.file } });
+      return { text: Buffer.from(data.content, "base64").toString("utf8"), sha: data.sha };
+    } catch (e) {
+      if (status(e) === 404) return void 0;
+      if (e instanceof UserError) throw e;
+      throw apiError(`reading ${o.file}@${ref3}`, "contents: read", e);
+    }
+  };
+  const onBase = await readFile15(base2);
+  if (!onBase) throw new UserError("CHANGELOG_MISSING", `no ${o.file} on ${o.repository}@${base2}`, { where: { file: o.file } });
+  const planned = insertChangelogEntry(onBase.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
+  if (planned.already) return result({ status: "in-changelog", pull_request: null, commit: null }, planned.marker);
+  const pulls = await call(
+    "listing pull requests",
+    "pull-requests: read",
+    () => gh.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "all" })
+  );
+  const existing = pulls.data[0];
+  const pr = (p) => ({
+    number: p.number,
+    url: p.html_url,
+    state: p.state,
+    merged: Boolean(p.merged_at)
+  });
+  if (existing) return result({ status: "pull-request-exists", pull_request: pr(existing), commit: null }, planned.marker);
+  const head = await call(`reading branch ${base2}`, "contents: read", () => gh.rest.git.getRef({ owner, repo, ref: `heads/${base2}` }));
+  try {
+    await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: head.data.object.sha });
+  } catch (e) {
+    if (!(status(e) === 422 && /already exists/i.test(e.message)))
+      throw apiError(`creating branch ${branch}`, "contents: write", e);
+  }
+  const onBranch = await readFile15(branch) ?? onBase;
+  const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
+  let commit = null;
+  if (!ins.already) {
+    const put = await call(
+      `writing ${o.file} on ${branch}`,
+      "contents: write",
+      () => gh.rest.repos.createOrUpdateFileContents({
+        owner,
+        repo,
+        path: o.file,
+        branch,
+        sha: onBranch.sha,
+        message: `CHANGELOG: ${o.entry.split("\n")[0].replace(/^#+\s*/, "")}`,
+        content: Buffer.from(ins.text).toString("base64")
+      })
+    );
+    commit = put.data.commit.sha ?? null;
+  }
+  const title = `CHANGELOG: ${o.entry.split("\n")[0].replace(/^#+\s*/, "")}`;
+  const body = [
+    `Runbook 5.7: the PROD entry of this migration, written by astm53b${o.runUrl ? ` in ${o.runUrl}` : ` (run ${o.runId})`}.`,
+    "",
+    `It goes at the end of the section \`${describeTarget(o.under)}\` of \`${o.file}\`; nothing else in the file changes.`
+  ].join("\n");
+  const created = await call(
+    "opening the pull request",
+    "pull-requests: write",
+    () => gh.rest.pulls.create({ owner, repo, title, head: branch, base: base2, body })
+  );
+  return result({ status: "opened", pull_request: pr(created.data), commit }, ins.marker);
+}
+
+// src/runtime/actions/evidence.ts
+var import_node_fs10 = require("node:fs");
+var import_node_path37 = __toESM(require("node:path"), 1);
+var EvidenceInputs = external_exports.object({
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  output: external_exports.string().optional(),
+  "sep-files": external_exports.string().default(""),
+  "changelog-file": external_exports.string().optional(),
+  "changelog-under": external_exports.string().optional(),
+  "changelog-occurrence": external_exports.string().regex(/^[1-9]\d*$/, { message: "must be 1, 2, \u2026" }).optional(),
+  date: external_exports.string().optional(),
+  title: external_exports.string().optional()
+});
+function secretsToScan(text) {
+  const out = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line2 = raw.trim();
+    if (!line2) continue;
+    out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
+  }
+  return [...new Set(out)];
+}
+function readSigningKeyInput(name = "signing-key") {
+  const pem = getInput(name);
+  if (!pem.trim()) return void 0;
+  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}
+var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
+function splitFileList(text, exists4 = import_node_fs10.existsSync) {
+  const out = [];
+  for (const piece of text.split(/\r?\n|,/).map((s) => s.trim())) {
+    if (!piece) continue;
+    const words = piece.split(/\s+/);
+    if (words.length > 1 && !exists4(piece) && words.every((w) => exists4(w))) out.push(...words);
+    else out.push(piece);
+  }
+  return out;
+}
+function evidenceAction() {
+  return runAction("evidence", async (log) => {
+    const signingKey = readSigningKeyInput();
+    const scanned = secretsToScan(getInput("redact-secrets"));
+    for (const s of scanned) setSecret(s);
+    const i = readInputs(EvidenceInputs);
+    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
+    const env2 = process.env;
+    const out = i.output ?? `astm53b-evidence-${env2.GITHUB_RUN_ID ?? "local"}-${env2.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
+    const under = i["changelog-under"];
+    if (i["changelog-file"] && !under) {
+      throw new UserError(
+        "MISSING_INPUT",
+        'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")',
+        { where: { field: "changelog-under" } }
+      );
+    }
+    const r = await buildBundle(
+      {
+        resultsDir: import_node_path37.default.resolve(i["results-dir"]),
+        out: import_node_path37.default.resolve(out),
+        run: runInfoFrom(env2),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path37.default.resolve(f)),
+        changelog: {
+          ...i.date ? { date: i.date } : {},
+          ...i.title ? { title: i.title } : {},
+          ...i["changelog-file"] && under ? {
+            insertInto: {
+              file: import_node_path37.default.resolve(i["changelog-file"]),
+              under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
+            }
+          } : {}
+        },
+        secrets: [
+          ...url2 ? secretsOf(url2) : [],
+          ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : [],
+          ...scanned,
+          // the key's own base64 lines: a results file must never carry it either
+          ...signingKey ? signingKeyLines(getInput("signing-key")) : []
+        ],
+        ...signingKey ? { signingKey } : {},
+        env: env2
+      },
+      log
+    );
+    setOutput("bundle-path", r.out);
+    setOutput("sha256", r.sha256);
+    setOutput("decision", r.manifest.decision);
+    setOutput("complete", String(r.incomplete.length === 0));
+    setOutput("signed", String(r.manifest.signature !== null));
+    if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
+    await summary.addRaw(
+      `**Bundle** \`${import_node_path37.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+
+${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
+    ).write();
+    if (r.manifest.decision === "GO" && r.incomplete.length) {
+      return {
+        failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join("; ")}): no ASTM53B migration is valid without them`
+      };
+    }
+    return void 0;
+  });
+}
+
+// src/runtime/actions/changelog-pr.ts
+var ChangelogPrInputs = external_exports.object({
+  "github-token": external_exports.string().min(1),
+  repository: external_exports.string().regex(/^[^/\s]+\/[^/\s]+$/, { message: "must be owner/name" }),
+  base: external_exports.string().default(""),
+  "changelog-file": external_exports.string().min(1).default("CHANGELOG.md"),
+  "changelog-under": external_exports.string().min(1).default("## [Unreleased]"),
+  "changelog-occurrence": external_exports.string().regex(/^([1-9]\d*)?$/, { message: "must be 1, 2, \u2026 or empty" }).default(""),
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  "sep-files": external_exports.string().default(""),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function changelogPrAction() {
+  return runAction("changelog-pr", async (log) => {
+    const i = readInputs(ChangelogPrInputs);
+    setSecret(i["github-token"]);
+    const run = runInfoFrom(process.env);
+    if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
+    const { entry } = await changelogEntryFromResults(
+      {
+        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
+        run,
+        secrets: [i["github-token"]]
+      },
+      log
+    );
+    const gh = getOctokit(i["github-token"], process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {});
+    const r = await openChangelogPullRequest(gh, {
+      repository: i.repository,
+      base: i.base,
+      file: i["changelog-file"],
+      under: i["changelog-occurrence"] ? { heading: i["changelog-under"], occurrence: Number(i["changelog-occurrence"]) } : i["changelog-under"],
+      entry,
+      runId: run.runId,
+      ...run.runUrl ? { runUrl: run.runUrl } : {}
+    });
+    const where2 = r.pull_request ? `pull request #${r.pull_request.number} (${r.pull_request.url})` : `${r.file} on ${r.base}`;
+    log.info(
+      r.status === "opened" ? `CHANGELOG entry proposed in ${where2}` : r.status === "pull-request-exists" ? `this run's CHANGELOG pull request already exists: ${where2}; nothing changed` : `this run's CHANGELOG entry is already in ${where2}; nothing changed`
+    );
+    await publishResult(i["output-dir"], "changelog", r);
+    setOutput("status", r.status);
+    setOutput("pull-request-url", r.pull_request?.url ?? "");
+    await summary.addHeading("CHANGELOG (runbook 5.7)", 3).addRaw(`${r.status}: ${where2}
+`).write();
+    return void 0;
+  });
+}
+
+// src/runtime/actions/decide.ts
+var import_node_path39 = __toESM(require("node:path"), 1);
+var DecideInputs = external_exports.object({
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  signoff: external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function decideAction() {
+  return runAction("decide", async (log) => {
+    const i = readInputs(DecideInputs);
+    const d = await decide({ resultsDir: import_node_path39.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path39.default.resolve(i.signoff) } : {} }, log);
+    await publishResult(i["output-dir"], "decision", d);
+    setOutput("decision", d.decision);
+    await summary.addRaw(renderDecisionMarkdown(d)).write();
+    if (d.decision !== "GO")
+      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
+    return void 0;
+  });
+}
+
+// src/runtime/actions/golden-verify.ts
+var import_node_path40 = __toESM(require("node:path"), 1);
+var GoldenVerifyInputs = external_exports.object({
+  "golden-file": external_exports.string().optional(),
+  "from-db": external_exports.enum(["true", "false"]).default("false"),
+  source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
+  profile: external_exports.string().optional(),
+  "tolerance-l": external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function goldenVerifyAction() {
+  return runAction("golden-verify", async (log) => {
+    const inputs = readInputs(GoldenVerifyInputs);
+    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
+    const file2 = inputs["golden-file"];
+    const report = await runGoldenVerify(
+      {
+        ...file2 ? { file: { path: import_node_path40.default.resolve(file2), displayName: file2 } } : {},
+        fromDb: inputs["from-db"] === "true",
+        source: inputs.source,
+        ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
+        ...inputs.profile ? { profile: inputs.profile } : {},
+        toleranceL: parseToleranceL(inputs["tolerance-l"])
+      },
+      log
+    );
+    await publishResult(inputs["output-dir"], "golden", report);
+    setOutput("passed", String(report.passed));
+    setOutput("max-deviation-l", String(report.max_deviation_l));
+    setOutput("cases", String(report.counts.cases));
+    setOutput("profile", report.profile);
+    for (const c of report.cases) {
+      if (c.verdict !== "FAIL") continue;
+      const onFile = file2 && c.where.file === file2;
+      error62(
+        `${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`,
+        {
+          title: `golden-verify: ${c.reference} FAIL`,
+          ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
+        }
+      );
+    }
+    await summary.addRaw(renderGoldenMarkdown(report)).write();
+    if (!report.passed)
+      return {
+        failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`
+      };
+    return void 0;
+  });
+}
+
+// src/runtime/actions/preflight.ts
+var import_node_path41 = __toESM(require("node:path"), 1);
+var PreflightInputs = external_exports.object({
+  "golden-file": external_exports.string().min(1),
+  "change-files": external_exports.string().min(1),
+  baseline: external_exports.string().optional(),
+  "flutter-commit": external_exports.string().optional(),
+  "astm-flag": external_exports.enum(["on", "off"]).optional(),
+  "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+var ref2 = (p) => ({ path: import_node_path41.default.resolve(p), display: p });
+function preflightAction() {
+  return runAction("preflight", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(PreflightInputs);
+    const inputs = await loadPreflightInputs({
+      golden: ref2(i["golden-file"]),
+      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
+      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
+      deployment: {
+        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
+        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+      },
+      activityWindowMinutes: Number(i["activity-minutes"])
+    });
+    const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
+    await publishResult(i["output-dir"], "preflight", r);
+    setOutput("passed", String(r.passed));
+    setOutput("pending-trucks", String(r.pendingTrucks.length));
+    await summary.addRaw(renderPreflightMarkdown(r)).write();
+    return r.passed ? void 0 : { failure: r.failures.map((f) => `${f.code}: ${f.message}`).join(" | ") };
+  });
+}
+
+// src/runtime/actions/restate.ts
+var import_node_path42 = __toESM(require("node:path"), 1);
+var Inputs = external_exports.object({
+  "dry-run": external_exports.enum(["true", "false"]).default("false"),
+  "as-user": external_exports.string().optional(),
+  profile: external_exports.string().optional(),
+  "golden-result": external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  ...TimeoutInputs
+});
+function restateAction() {
+  return runAction("restate", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(Inputs);
+    const golden = i["golden-result"];
+    const opts2 = await buildRestateOptions({
+      asUser: i["as-user"],
+      profile: i.profile,
+      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      dryRun: i["dry-run"] === "true",
+      timeouts: parseTimeouts(i),
+      run: runContextFrom(process.env)
+    });
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "restate");
+    const r = await withDb(target, (db) => restate(db, opts2, log));
+    await publishResult(i["output-dir"], "restate", r);
+    setOutput("status", r.status);
+    setOutput("booked", String(r.counts.booked));
+    setOutput("delta-15c-l", String(r.proof.expected_15c_l));
+    setOutput("committed", String(r.committed));
+    await summary.addRaw(renderRestateMarkdown(r)).write();
+    return r.ok ? void 0 : { failure: `proof failed, rolled back, nothing booked: ${r.proof.problems.join("; ")}` };
+  });
+}
+
 // src/runbook/signoff.ts
 var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
 function signoffFromApprovals(approvals, ctx) {
@@ -96871,10 +97047,10 @@ function signoffAction() {
     try {
       approvals = (await octokit.rest.actions.getReviewsForRun({ owner, repo, run_id: Number(runId) })).data;
     } catch (e) {
-      const status = e.status;
+      const status2 = e.status;
       throw new UserError(
         "GITHUB_API",
-        `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status ?? "?"} ${e.message.split("\n")[0]}`,
+        `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status2 ?? "?"} ${e.message.split("\n")[0]}`,
         {
           hint: "the job needs permissions: actions: read"
         }
@@ -96890,7 +97066,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -96907,7 +97083,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -96964,9 +97140,9 @@ function freezeAction() {
     const run = runContextFrom(process.env);
     const r = await withDb(target, async (db) => {
       if (i.mode === "status") {
-        const status = await freezeStatus(db);
-        await publishResult(i["output-dir"], "freezeStatus", status);
-        return status;
+        const status2 = await freezeStatus(db);
+        await publishResult(i["output-dir"], "freezeStatus", status2);
+        return status2;
       }
       const changed = i.mode === "on" ? await freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : await freezeOff(db, { reason: i.reason ?? "", run }, log);
       await publishResult(i["output-dir"], i.mode === "on" ? "freezeOn" : "freezeOff", changed);
@@ -96979,7 +97155,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -96992,7 +97168,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path43.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path44.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97015,7 +97191,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97025,7 +97201,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path44.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path45.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -97039,6 +97215,7 @@ function stagingResetAction() {
 // src/runtime/actions/index.ts
 var ACTIONS = {
   backup: backupAction,
+  "changelog-pr": changelogPrAction,
   compat: compatAction,
   decide: decideAction,
   evidence: evidenceAction,

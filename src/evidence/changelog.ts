@@ -66,10 +66,13 @@ export function describeTarget(t: HeadingTarget): string {
   return typeof t === 'string' ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
 
+/** A run's id without its attempt ("owner/repo#42.2" → "owner/repo#42"): a re-run attempt is the same migration. */
+export const runWithoutAttempt = (runId: string): string => runId.replace(/(#\d+)\.\d+$/, '$1');
+
 /** The comment that names an entry: its run when there is one, else its text's hash. */
 export function entryMarker(entry: string, runId?: string | null): string {
   const id = runId
-    ? `run ${runId}`
+    ? `run ${runWithoutAttempt(runId)}`
     : `sha256 ${createHash('sha256').update(entry.replace(/\r\n/g, '\n').trim()).digest('hex').slice(0, 16)}`;
   return `<!-- astm53b-entry: ${id} -->`;
 }

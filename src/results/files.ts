@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { Manifest, Verification } from './backup.js';
+import { ChangelogResult } from './changelog.js';
 import { CompatResult } from './compat.js';
 import { Decision } from './decision.js';
 import { FreezeResult, FreezeStatus } from './freeze.js';
@@ -38,6 +39,7 @@ export const RESULTS = {
   signoff: { file: 'signoff.json', schema: SignOff },
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
+  changelog: { file: 'changelog.json', schema: ChangelogResult },
 } as const;
 
 export type ResultKind = keyof typeof RESULTS;

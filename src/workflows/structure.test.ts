@@ -19,9 +19,10 @@ import {
 let all: WorkflowModel[];
 const wf = (name: string): WorkflowModel => all.find((w) => w.file === `.github/workflows/${name}`)!;
 
-/** The repository settings the README asks for: which environment holds which secret. */
+/** The repository settings the README asks for: which environment holds which secret ('(repository)': no environment, no database). */
 const HOLDS: Record<string, Record<string, string[]>> = {
   'astm53b-prod.yml': {
+    '(repository)': ['CHANGELOG_TOKEN'],
     'prod-start': ['DATABASE_URL', 'DATABASE_URL_READONLY'],
     prod: ['DATABASE_URL', 'AGE_IDENTITY', 'EVIDENCE_SIGNING_KEY'],
     'prod-go': [],
@@ -114,8 +115,8 @@ jobs:
         const env = environmentOf(job);
         const secrets = contextNames(job, 'secrets').filter((s) => s !== 'GITHUB_TOKEN');
         for (const s of secrets)
-          if (!env || !HOLDS[path.basename(w.file)]![env]?.includes(s)) misplaced.push(`${w.file} ${job.id}: ${s} (${env})`);
-        if (secrets.length) touching[`${path.basename(w.file)} ${job.id}`] = env!;
+          if (!HOLDS[path.basename(w.file)]![env ?? '(repository)']?.includes(s)) misplaced.push(`${w.file} ${job.id}: ${s} (${env})`);
+        if (secrets.length) touching[`${path.basename(w.file)} ${job.id}`] = env ?? '(repository)';
         const writes = job.steps.filter((s) => WRITERS.includes(s.uses ?? '')).map((s) => s.uses);
         if (w.file.endsWith('prod.yml') && writes.length && env !== 'prod')
           misplaced.push(`${w.file} ${job.id}: ${writes.join(', ')} outside prod`);
@@ -127,6 +128,7 @@ jobs:
       'astm53b-prod.yml change': 'prod',
       'astm53b-prod.yml rollback': 'prod',
       'astm53b-prod.yml release': 'prod',
+      'astm53b-prod.yml changelog': '(repository)',
       'astm53b-prod.yml evidence': 'prod',
       'astm53b-staging.yml rehearse': 'staging',
     });

@@ -114,7 +114,7 @@ describe('astm53b evidence / changelog commands', () => {
     });
     expect(inserted.out).toBe('entry inserted into CHANGELOG.md at line 11, in the section of line 9\n');
     const now = readFileSync(changelog, 'utf8');
-    const marker = '<!-- astm53b-entry: run depot/astm53b#42.1 -->\n';
+    const marker = '<!-- astm53b-entry: run depot/astm53b#42 -->\n';
     const at = now.indexOf(marker + printed.out);
     expect(at).toBeGreaterThan(0);
     // only the marker and the entry (with the blank line before them) were added

@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../../paths.js';
 import { ArtifactStore } from './artifacts.js';
 import { evaluateCondition, evaluateToken } from './expressions.js';
 import { FakeGitHub, type RunState } from './github-api.js';
+import { newRepoContents } from './github-repo.js';
 import { runJob } from './job.js';
 import { loadWorkflow, type JobModel, type WorkflowModel } from './model.js';
 import type { Attestation } from './stand-ins.js';
@@ -99,7 +100,7 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
   const inputs = dispatchInputs(wf, s.inputs);
   const sha = (await execFileP('git', ['rev-parse', 'HEAD'], { cwd: repoDir }).catch(() => ({ stdout: '0'.repeat(40) }))).stdout.trim();
   const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-wf-'));
-  const state: RunState = { owner, repo, runId, environments: new Map(), reviews: [] };
+  const state: RunState = { owner, repo, runId, environments: new Map(), reviews: [], contents: newRepoContents(s.repositoryFiles ?? {}) };
   const api = await FakeGitHub.start(state);
   const artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
   const attestations: Attestation[] = [];
@@ -223,6 +224,7 @@ function makeReport(
     ),
     apiRequests: api.requests,
     reviews: state.reviews,
+    repository: state.contents!,
     job,
     step: (j, key) => {
       const found = job(j).steps.find((x) => x.id === key || x.label === key);
