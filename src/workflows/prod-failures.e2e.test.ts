@@ -46,6 +46,7 @@ describe('PROD workflow, backup fails: the scratch service refuses connections',
       decide: 'success',
       rollback: 'skipped',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     const change = Object.fromEntries(r.job('change').steps.map((s) => [s.label, s.outcome]));
@@ -110,6 +111,7 @@ describe('PROD workflow, apply rejected: the change file also disables a trigger
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     expect(r.job('change').outputs).toEqual({ 'backup-verified': 'true', change: 'rejected' });

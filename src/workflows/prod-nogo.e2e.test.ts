@@ -73,6 +73,7 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     expect(r.job('change').outputs).toEqual({ 'backup-verified': 'true', change: 'applied' });
@@ -110,15 +111,16 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
     expect(run.r.artifacts.get('backup')!.files).toContain('database.dump.age');
   });
 
-  it('runs every step GitHub would run: no unknown input, no missing required one, the PostgreSQL 17 installs skipped and listed', () => {
+  it('runs every step GitHub would run: no unknown input, no missing required one, the PostgreSQL 17 client steps skipped and listed', () => {
     const steps = run.r.jobs.flatMap((j) => j.steps);
     expect(steps.flatMap((s) => s.unexpectedInputs.map((i) => `${s.job}/${s.label}: ${i}`))).toEqual([]);
     expect(steps.flatMap((s) => s.missingInputs.map((i) => `${s.job}/${s.label}: ${i}`))).toEqual([]);
     expect(steps.flatMap((s) => s.problems)).toEqual([]);
     expect(run.r.skippedInstalls.map((s) => `${s.job}/${s.step}`)).toEqual([
       "change/PostgreSQL 17 client (pg_dump >= the server's major)",
-      'rollback/PostgreSQL 17 client',
+      'rollback/PostgreSQL 17 client from the service image (nothing downloaded)',
     ]);
+    expect(run.r.skippedInstalls.find((s) => s.job === 'rollback')!.reason).toMatch(/^docker exec into a service container: /);
   });
 });
 
@@ -140,6 +142,7 @@ describe('PROD workflow, gate rejected: the manager rejects prod-go with a comme
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     expect(r.job('go-gate')).toMatchObject({ steps: [], note: `rejected by ${MANAGER}` });

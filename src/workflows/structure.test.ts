@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { evaluateCondition, evaluateString } from '../testing/workflow/expressions.js';
 import { loadWorkflow, type WorkflowModel } from '../testing/workflow/model.js';
 import { ownAction, PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
+import { packageInstallReason } from '../testing/workflow/stand-ins.js';
 import { REUSABLE_FLOWS, reusableWorkflow } from '../../scripts/reusable-workflows.mjs';
 import {
   contextNames,
@@ -279,6 +280,20 @@ jobs:
       expect(
         to.jobs.flatMap((j) => j.steps.map((s) => s.uses)).filter((u) => u?.includes('/actions/') && !u.startsWith('actions/')),
       ).toContain(`${PIPELINE_RELEASE.repository}/actions/preflight@${PIPELINE_RELEASE.tag}`);
+    }
+  });
+
+  it('gives the rollback job nothing to download during an incident: its PostgreSQL 17 client comes from the service image', () => {
+    for (const name of ['astm53b-prod.yml', 'reusable-astm53b-prod.yml']) {
+      const rollback = wf(name).jobs.find((j) => j.id === 'rollback')!;
+      const scripts = rollback.steps.filter((s) => s.run).map((s) => s.run!.toString());
+      for (const script of scripts) {
+        expect(packageInstallReason(script) ?? '', name).not.toMatch(/^(apt-get|curl into the system|tee into \/etc|package manager)/);
+        expect(script, name).not.toMatch(/\b(curl|wget|apt-get|apt)\b/);
+      }
+      expect(rollback.services.map((s) => s.image)).toEqual([wf(name).jobs.find((j) => j.id === 'change')!.services[0]!.image]);
+      // the client's steps: the image's own pg_restore, checked to be 17 before PG_BIN points at it
+      expect(scripts.join('\n')).toMatch(/docker exec -i[\s\S]*pg_restore[\s\S]*--version \| grep -q '\(PostgreSQL\) 17\\.'[\s\S]*PG_BIN=/);
     }
   });
 });

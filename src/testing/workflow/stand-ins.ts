@@ -129,8 +129,8 @@ export function runStandIn(uses: string, ctx: StandInContext, inputs: Record<str
 
 /**
  * A `run:` step that installs system packages (apt-get, a key fetched with curl … | tee, a
- * package manager): skipped and listed in the run's report, since this machine has what they
- * install or the scenario stands in for it. The reason says which line made the call.
+ * package manager) or takes a tool from a service container (docker exec): skipped and listed in
+ * the run's report, since this machine has what they install or the scenario stands in for it. The reason says which line made the call.
  */
 export function packageInstallReason(script: string): string | undefined {
   const rules: [RegExp, string][] = [
@@ -138,6 +138,8 @@ export function packageInstallReason(script: string): string | undefined {
     [/\bcurl\b[^\n]*(?:\s\/(?:usr|etc)\/|\|\s*(?:sudo\s+)?(?:tee|sh|bash)\b)/, 'curl into the system'],
     [/\|\s*sudo\s+tee\s+\/etc\//, 'tee into /etc'],
     [/\b(?:yum|dnf|apk|brew|snap)\s+(?:-\S+\s+)*install\b/, 'package manager'],
+    // a client taken from a service container's image: the test server stands in for the container, this machine's client for its tools
+    [/\bdocker\s+exec\b/, 'docker exec into a service container'],
   ];
   for (const [re, why] of rules) {
     const line = script.split('\n').find((l) => re.test(l));
