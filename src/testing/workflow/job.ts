@@ -6,6 +6,7 @@ import { evaluateCondition, evaluateMap, evaluateString, evaluateToken, type Con
 import { maskLog, parseKeyValueFile, parseStdoutCommands, type Annotation } from './file-commands.js';
 import type { FakeGitHub } from './github-api.js';
 import { loadLocalAction, type JobModel, type Permissions, type StepModel, type WorkflowModel } from './model.js';
+import { ownAction } from './own-actions.js';
 import { runProcess } from './process.js';
 import { redirectToServices, servicesContext, startServices, type ServiceStandIn } from './services.js';
 import { packageInstallReason, runStandIn, type Attestation } from './stand-ins.js';
@@ -124,8 +125,12 @@ function processEnv(x: Running, step: StepModel, files: Record<string, string>, 
 }
 
 async function actionProcess(x: Running, step: StepModel, ctx: Contexts, env: Record<string, string>) {
-  const action = await loadLocalAction(x.workspace, step.uses!).catch((e: Error) => e);
-  if (action instanceof Error) return { error: `Can't find 'action.yml' under '${path.join(x.workspace, step.uses!)}': ${action.message}` };
+  // ./actions/x runs from the checked-out workspace; this repository's action at its release (what a
+  // reusable workflow references) from the tree under test, which stands for that release
+  const own = ownAction(step.uses)!;
+  const root = step.uses!.startsWith('./') ? x.workspace : x.r.repoDir;
+  const action = await loadLocalAction(root, own).catch((e: Error) => e);
+  if (action instanceof Error) return { error: `Can't find 'action.yml' under '${path.join(root, own)}': ${action.message}` };
   if (!('main' in action.runs) || action.runs.pre || action.runs.post) {
     return { error: `the harness runs JavaScript actions without pre/post steps; ${step.uses} is ${action.runs.using}` };
   }
@@ -167,7 +172,7 @@ async function runStep(x: Running, step: StepModel, report: StepReport): Promise
     report.annotations.push({ level: 'error', message: error, properties: {} });
   };
 
-  if (step.uses && !step.uses.startsWith('./')) {
+  if (step.uses && !ownAction(step.uses)) {
     const inputs: Record<string, string> = {};
     for (const [k, t] of step.with) inputs[k] = evaluateString(t, ctx);
     const ws = step.workingDirectory ? path.resolve(x.workspace, evaluateString(step.workingDirectory, ctx)) : x.workspace;

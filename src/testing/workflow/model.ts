@@ -217,7 +217,8 @@ export async function loadWorkflow(repoDir: string, file: string): Promise<Workf
       steps: steps.map((s, i) => readStep(i, s, rawSteps[i]!.assertMapping('step'))),
     });
   }
-  const dispatch = template.events.workflow_dispatch?.inputs ?? {};
+  // a reusable workflow (workflow_call) is run as its caller would call it: its typed call inputs
+  const dispatch = template.events.workflow_dispatch?.inputs ?? template.events.workflow_call?.inputs ?? {};
   return {
     file,
     name: field(root, 'name')?.toString() ?? file,
