@@ -3388,7 +3388,7 @@ var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports2, module2) {
     "use strict";
     var { Transform: Transform7 } = require("stream");
-    var { StringDecoder: StringDecoder2 } = require("string_decoder");
+    var { StringDecoder: StringDecoder3 } = require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform2(chunk, enc, cb) {
@@ -3468,7 +3468,7 @@ var require_split2 = __commonJS({
       options.readableObjectMode = true;
       const stream2 = new Transform7(options);
       stream2[kLast] = "";
-      stream2[kDecoder] = new StringDecoder2("utf8");
+      stream2[kDecoder] = new StringDecoder3("utf8");
       stream2.matcher = matcher;
       stream2.mapper = mapper;
       stream2.maxLength = options.maxLength;
@@ -9392,8 +9392,8 @@ var require_string_decoder = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder2;
-    function StringDecoder2(encoding) {
+    exports2.StringDecoder = StringDecoder3;
+    function StringDecoder3(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -9420,7 +9420,7 @@ var require_string_decoder = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder2.prototype.write = function(buf) {
+    StringDecoder3.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -9435,9 +9435,9 @@ var require_string_decoder = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder2.prototype.end = utf8End;
-    StringDecoder2.prototype.text = utf8Text;
-    StringDecoder2.prototype.fillLast = function(buf) {
+    StringDecoder3.prototype.end = utf8End;
+    StringDecoder3.prototype.text = utf8Text;
+    StringDecoder3.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -9609,7 +9609,7 @@ var require_stream_readable = __commonJS({
     }
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
-    var StringDecoder2;
+    var StringDecoder3;
     util3.inherits(Readable10, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
@@ -9651,8 +9651,8 @@ var require_stream_readable = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options.encoding) {
-        if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-        this.decoder = new StringDecoder2(options.encoding);
+        if (!StringDecoder3) StringDecoder3 = require_string_decoder().StringDecoder;
+        this.decoder = new StringDecoder3(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -9768,8 +9768,8 @@ var require_stream_readable = __commonJS({
       return this._readableState.flowing === false;
     };
     Readable10.prototype.setEncoding = function(enc) {
-      if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-      this._readableState.decoder = new StringDecoder2(enc);
+      if (!StringDecoder3) StringDecoder3 = require_string_decoder().StringDecoder;
+      this._readableState.decoder = new StringDecoder3(enc);
       this._readableState.encoding = enc;
       return this;
     };
@@ -15107,8 +15107,8 @@ var require_string_decoder2 = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder2;
-    function StringDecoder2(encoding) {
+    exports2.StringDecoder = StringDecoder3;
+    function StringDecoder3(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -15135,7 +15135,7 @@ var require_string_decoder2 = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder2.prototype.write = function(buf) {
+    StringDecoder3.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -15150,9 +15150,9 @@ var require_string_decoder2 = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder2.prototype.end = utf8End;
-    StringDecoder2.prototype.text = utf8Text;
-    StringDecoder2.prototype.fillLast = function(buf) {
+    StringDecoder3.prototype.end = utf8End;
+    StringDecoder3.prototype.text = utf8Text;
+    StringDecoder3.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -15429,7 +15429,7 @@ var require_readable2 = __commonJS({
     } = require_errors();
     var { validateObject: validateObject3 } = require_validators();
     var kPaused = Symbol2("kPaused");
-    var { StringDecoder: StringDecoder2 } = require_string_decoder2();
+    var { StringDecoder: StringDecoder3 } = require_string_decoder2();
     var from = require_from();
     ObjectSetPrototypeOf(Readable10.prototype, Stream.prototype);
     ObjectSetPrototypeOf(Readable10, Stream);
@@ -15523,7 +15523,7 @@ var require_readable2 = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options && options.encoding) {
-        this.decoder = new StringDecoder2(options.encoding);
+        this.decoder = new StringDecoder3(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -15642,7 +15642,7 @@ var require_readable2 = __commonJS({
       return state[kPaused] === true || state.flowing === false;
     };
     Readable10.prototype.setEncoding = function(enc) {
-      const decoder = new StringDecoder2(enc);
+      const decoder = new StringDecoder3(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
       const buffer = this._readableState.buffer;
@@ -43781,7 +43781,7 @@ var require_util6 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types3 } = require("node:util");
-    var { StringDecoder: StringDecoder2 } = require("string_decoder");
+    var { StringDecoder: StringDecoder3 } = require("string_decoder");
     var { btoa: btoa2 } = require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -43872,7 +43872,7 @@ var require_util6 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -43901,7 +43901,7 @@ var require_util6 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -82944,6 +82944,7 @@ var import_node_stream9 = require("node:stream");
 
 // src/db/restore-script.ts
 var import_node_stream8 = require("node:stream");
+var import_node_string_decoder = require("node:string_decoder");
 function canCopyIn(q) {
   return typeof q.copyIn === "function";
 }
@@ -82951,12 +82952,14 @@ var UNBOUNDING = /^SET (statement_timeout|lock_timeout|transaction_timeout|idle_
 var META = /^\\(restrict|unrestrict)\b/;
 var COPY_START = /^COPY .* FROM stdin;$/;
 async function* linesOf(stream2) {
+  const decoder = new import_node_string_decoder.StringDecoder("utf8");
   let partial2 = "";
   for await (const chunk of stream2) {
-    const lines = (partial2 + chunk.toString("utf8")).split("\n");
+    const lines = (partial2 + decoder.write(chunk)).split("\n");
     partial2 = lines.pop();
     yield* lines;
   }
+  partial2 += decoder.end();
   if (partial2) yield partial2;
 }
 async function runScriptLines(session, lines) {
