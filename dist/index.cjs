@@ -89175,6 +89175,31 @@ async function terminalProgress(log) {
 var import_promises31 = require("node:fs/promises");
 var import_node_path32 = __toESM(require("node:path"), 1);
 
+// src/db/lost-connection.ts
+var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
+  "57P01",
+  // admin_shutdown: pg_terminate_backend, a restart
+  "57P02",
+  // crash_shutdown
+  "57P03",
+  // cannot_connect_now
+  "57P05",
+  // idle_session_timeout
+  "25P03",
+  // idle_in_transaction_session_timeout
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT"
+]);
+var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
+function isConnectionLost(e) {
+  if (typeof e !== "object" || e === null) return false;
+  const { code: code2, message } = e;
+  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
+  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
+  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
+}
+
 // src/runbook/restate-proof.ts
 var MOVE_TOLERANCE_L = 1e-6;
 var UNTOUCHED = [
@@ -89359,31 +89384,6 @@ function withAppUser(db, who2, fn, opts2) {
     await impersonate(tx, who2);
     return fn(tx);
   }, opts2);
-}
-
-// src/db/lost-connection.ts
-var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
-  "57P01",
-  // admin_shutdown: pg_terminate_backend, a restart
-  "57P02",
-  // crash_shutdown
-  "57P03",
-  // cannot_connect_now
-  "57P05",
-  // idle_session_timeout
-  "25P03",
-  // idle_in_transaction_session_timeout
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT"
-]);
-var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
-function isConnectionLost(e) {
-  if (typeof e !== "object" || e === null) return false;
-  const { code: code2, message } = e;
-  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
-  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
-  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
 }
 
 // src/runbook/smoke/figures.ts
@@ -89771,11 +89771,8 @@ async function restate(db, opts2, log) {
         const before = await readStock(c);
         const writesBefore = await rowActivity(c);
         const req = await openRequests(c);
-        for (const r of toBook) {
-          r.reason = restatementReason(opts2.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
-          const row = await req.as(who2, (q) => bookAdjustment(q, r, user.id)).catch((e) => refused(e, r, user));
-          r.adjustment_id = row.id;
-        }
+        for (const r of toBook) r.reason = restatementReason(opts2.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
+        for (let i = 0; i < toBook.length; i += BOOKING_BATCH) await bookBatch(req, who2, toBook.slice(i, i + BOOKING_BATCH), user);
         const after = await readStock(c);
         const writes = diffRowActivity(writesBefore, await rowActivity(c));
         const rows = await readBooked(
@@ -89902,13 +89899,40 @@ async function resolveUser(q, asUser) {
     });
   return { id: u.user_id, email: u.email, role: u.role, chosen_by: "the first profils row (by created_at) with role admin" };
 }
-async function bookAdjustment(q, r, userId) {
+var BOOKING_BATCH = 500;
+async function bookBatch(req, who2, batch, user) {
+  let ids;
+  try {
+    ids = await req.as(who2, (q) => bookAdjustments(q, batch, user.id));
+  } catch (e) {
+    if (batch.length === 1 || isConnectionLost(e)) return refused(e, batch[0], user);
+    for (const r of batch) await bookBatch(req, who2, [r], user);
+    return;
+  }
+  for (const r of batch) {
+    const id = ids.get(r.reception_id);
+    if (!id) throw new Error(`restate: the insert returned no adjustment for reception ${r.reception_id}`);
+    r.adjustment_id = id;
+  }
+}
+async function bookAdjustments(q, batch, userId) {
+  const rows = batch.map((r) => ({
+    mouvement_type: "RECEPTION",
+    mouvement_id: r.reception_id,
+    delta_ambiant: 0,
+    delta_15c: r.delta_15c_l,
+    reason: r.reason,
+    created_by: userId
+  }));
   const res = await q.query(
     `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
-     VALUES ('RECEPTION', $1, 0, $2, $3, $4) RETURNING id::text AS id`,
-    [r.reception_id, r.delta_15c_l, r.reason, userId]
+     SELECT mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by
+       FROM json_populate_recordset(NULL::public.stocks_adjustments, $1::json)
+     RETURNING id::text AS id, mouvement_id::text AS mouvement_id`,
+    [JSON.stringify(rows)]
   );
-  return res.rows[0];
+  if (res.rows.length !== batch.length) throw new Error(`restate: ${batch.length} adjustment(s) inserted, ${res.rows.length} returned`);
+  return new Map(res.rows.map((x) => [x.mouvement_id, x.id]));
 }
 function refused(e, r, user) {
   const code2 = e.code;
