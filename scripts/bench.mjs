@@ -8,9 +8,10 @@
 //     into an empty database (the fastest way to produce a dump and restore it once), measured in the
 //     same run on the same data:
 //     a. `astm53b backup` with its verification (the step alone);
-//     b. the freeze window of the remedied `astm53b rehearse --url` (freeze on → decision, as the
-//        rehearsal prints it; the sign-off is given as a file, so no human wait is in it), each run on
-//        a fresh copy of the depot (CREATE DATABASE … TEMPLATE, not timed): a GO leaves it migrated.
+//     b. the freeze window of `astm53b rehearse --url` (freeze on → decision, as the rehearsal prints
+//        it; no sign-off is waited for), each run on a fresh copy of the depot (CREATE DATABASE …
+//        TEMPLATE, not timed). The runbook as written (ML_PP's P0, NO-GO, rolled back after the
+//        decision): the remedied run cannot end GO on the scaled demo (see bench/README.md).
 //     Each side runs as its own process under GNU time, so the peak memory is our process's, not the
 //     harness's. K runs (default 3), the three sides in rotating order, medians.
 //  3. The peak memory of `npm run rehearse` (the embedded database, the runbook as written), K runs.
@@ -98,9 +99,6 @@ if (!server) {
     await admin.query(`CREATE DATABASE ${name}`);
     const source = urlOf(name);
     const work = mkdtempSync(path.join(tmpdir(), 'astm53b-bench-'));
-    // the depot manager's GO, given as a file: the freeze window holds no human wait
-    const signoff = path.join(work, 'signoff.json');
-    writeFileSync(signoff, JSON.stringify({ who: 'bench', role: 'responsable dépôt', decision: 'GO', at: new Date().toISOString() }));
     const floor = [];
     const ours = [];
     const rehearsals = [];
@@ -148,26 +146,12 @@ if (!server) {
             ours.push({ s: t.s, rssMB: t.rssMB, dumpBytes: manifest.files[0].bytes, compression: manifest.dump.compression });
             rmSync(dir, { recursive: true, force: true });
           } else {
-            // a fresh copy each time (not timed): the remedied run ends GO and leaves its copy migrated
+            // a fresh copy each time (not timed): whatever the run leaves, the next one starts from the same depot
             const copy = `${tag}_rehearse`;
             await admin.query(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
             await admin.query(`CREATE DATABASE ${copy} TEMPLATE ${name}`);
             const dir = path.join(work, `rehearse-${k}`);
-            const t = timed(process.execPath, [
-              bin,
-              'rehearse',
-              '--url',
-              urlOf(copy),
-              '--change',
-              path.join(root, 'sql/docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql'),
-              '--restate',
-              '--signoff',
-              signoff,
-              '--expect',
-              'GO',
-              '--out',
-              dir,
-            ]);
+            const t = timed(process.execPath, [bin, 'rehearse', '--url', urlOf(copy), '--expect', 'NO-GO', '--out', dir]);
             const window = /^freeze window \(freeze on → decision\): ([\d.]+) s$/m.exec(t.stdout);
             if (!window) throw new Error(`the rehearsal printed no freeze window:\n${t.stdout.slice(-2000)}`);
             // each step's duration, from the progress lines (✔ name (runbook …) 12.3 s: …)
@@ -217,12 +201,12 @@ if (!server) {
     const w = median(rehearsals.map((x) => x.s));
     const stepNames = [...new Set(rehearsals.flatMap((x) => Object.keys(x.steps)))];
     results.push({
-      name: `freeze window of rehearse --url (remedied run, GO), demo depot --scale ${scale}`,
+      name: `freeze window of rehearse --url (runbook as written, NO-GO), demo depot --scale ${scale}`,
       scale,
       movement_rows: rows,
       value: round(w, 2),
       unit: 's',
-      what: 'freeze on → decision, as the rehearsal prints it; the sign-off given as a file (no human wait)',
+      what: 'freeze on → decision, as the rehearsal prints it; no human wait in it (no sign-off is waited for)',
       baseline: floorInfo,
       ratio: round(w / f, 2),
       target_ratio: 1.5,
@@ -322,9 +306,12 @@ const readme = [
         'The floor is the fastest way to produce a dump and restore it once: `pg_dump -Fc -Z1` piped into `pg_restore` into an empty',
         'database, nothing written to disk, nothing checked. The backup is the whole step: the snapshot reads (checksums of every',
         'table, three CSV snapshots, both functions, auth.users, catalog), the dump written to its file and, as it is written,',
-        'restored into a scratch database, and the comparison. The freeze window is the remedied rehearsal (`rehearse --url',
-        '--change …p0_1.sql --restate --signoff FILE`, GO) from freeze on to the decision: backup, change file, restatement,',
-        'golden cases, smoke, decision; each run on a fresh copy of the depot. Everything runs on the same',
+        'restored into a scratch database, and the comparison. The freeze window is `rehearse --url` (the runbook as written,',
+        'NO-GO) from freeze on to the decision: freeze, backup, change file, golden cases, smoke, decision (the rollback comes',
+        'after the decision and is not in it); each run on a fresh copy of the depot. The remedied run (`--change …p0_1.sql',
+        '--restate`) cannot end GO on the scaled demo: `db init --scale N` adds receptions whose restatement would take more',
+        'than the stock the tanks hold, so the proof of `restate` refuses it (v_stock_actuel clamps at 0); it is not timed here.',
+        'Everything runs on the same',
         `${machine.cpus} cores with the source and the scratch database on one server, the worst case: on a real depot the`,
         'source-side reads run on the PROD server, not on the runner.',
       ]
