@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path44 = require("path");
+    var path45 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path44.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path44.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path45.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path45.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path44 = require("path");
+    var path45 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path18, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path19, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path18 = {
+    path19 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
+    sep = defaultPlatform === "win32" ? path19.win32.sep : path19.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path44 + dir, strict);
+async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path45 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path44 + "/" + relative;
+    const absolute = path45 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path44, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path45, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path44, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path44, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path45, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path45, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path44, stripTrailing) {
-      if (typeof path44 !== "string") {
+    module2.exports = function(path45, stripTrailing) {
+      if (typeof path45 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path44 === "\\" || path44 === "/") return "/";
-      var len = path44.length;
-      if (len <= 1) return path44;
+      if (path45 === "\\" || path45 === "/") return "/";
+      var len = path45.length;
+      if (len <= 1) return path45;
       var prefix = "";
-      if (len > 4 && path44[3] === "\\") {
-        var ch = path44[2];
-        if ((ch === "?" || ch === ".") && path44.slice(0, 2) === "\\\\") {
-          path44 = path44.slice(2);
+      if (len > 4 && path45[3] === "\\") {
+        var ch = path45[2];
+        if ((ch === "?" || ch === ".") && path45.slice(0, 2) === "\\\\") {
+          path45 = path45.slice(2);
           prefix = "//";
         }
       }
-      var segs = path44.split(/[/\\]+/);
+      var segs = path45.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path44 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path45 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path44 && path44[0] !== "/") {
-          path44 = `/${path44}`;
+        if (path45 && path45[0] !== "/") {
+          path45 = `/${path45}`;
         }
-        return new URL(`${origin}${path44}`);
+        return new URL(`${origin}${path45}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin }
+          request: { method, path: path45, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path44);
+        debuglog("sending request to %s %s/%s", method, origin, path45);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin },
+          request: { method, path: path45, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path44,
+          path45,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin }
+          request: { method, path: path45, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path44);
+        debuglog("trailers received from %s %s/%s", method, origin, path45);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin },
+          request: { method, path: path45, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path44,
+          path45,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path44, origin }
+            request: { method, path: path45, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path44);
+          debuglog("sending request to %s %s/%s", method, origin, path45);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path44,
+        path: path45,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path44 !== "string") {
+        if (typeof path45 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path44[0] !== "/" && !(path44.startsWith("http://") || path44.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path45[0] !== "/" && !(path45.startsWith("http://") || path45.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path44)) {
+        } else if (invalidPathRegex.test(path45)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path44, query) : path44;
+        this.path = query ? buildURL(path45, query) : path45;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path44, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path45, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path44} HTTP/1.1\r
+      let header = `${method} ${path45} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path44, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path45, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path44;
+      headers[HTTP2_HEADER_PATH] = path45;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path44 = search ? `${pathname}${search}` : pathname;
+        const path45 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path44;
+        this.opts.path = path45;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path44 = "/",
+          path: path45 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path44;
+        opts2.path = origin + path45;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path44) {
-      if (typeof path44 !== "string") {
-        return path44;
+    function safeUrl(path45) {
+      if (typeof path45 !== "string") {
+        return path45;
       }
-      const pathSegments = path44.split("?");
+      const pathSegments = path45.split("?");
       if (pathSegments.length !== 2) {
-        return path44;
+        return path45;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path44, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path44);
+    function matchKey(mockDispatch2, { path: path45, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path45);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path44 }) => matchValue(safeUrl(path44), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path45 }) => matchValue(safeUrl(path45), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path44, method, body, headers, query } = opts2;
+      const { path: path45, method, body, headers, query } = opts2;
       return {
-        path: path44,
+        path: path45,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path44, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path45, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path44,
+            Path: path45,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path44) {
-      for (let i = 0; i < path44.length; ++i) {
-        const code2 = path44.charCodeAt(i);
+    function validateCookiePath(path45) {
+      for (let i = 0; i < path45.length; ++i) {
+        const code2 = path45.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path44 = opts2.path;
+          let path45 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path44 = `/${path44}`;
+            path45 = `/${path45}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path44);
+          url2 = new URL(util3.parseOrigin(url2).origin + path45);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path44, displayName = path44) {
+async function openCsvFile(path45, displayName = path45) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path44, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path45, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -50264,7 +50264,7 @@ var batchCommand = {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_node_path19 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_node_stream = require("node:stream");
@@ -50548,8 +50548,15 @@ var PgDb = class {
 
 // src/db/pglite.ts
 var import_promises3 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_zlib = require("node:zlib");
 var import_node_stream2 = require("node:stream");
 var import_promises4 = require("node:stream/promises");
+var emptyCluster;
+var pathExists = (p) => (0, import_promises3.access)(p).then(
+  () => true,
+  () => false
+);
 var PgliteDb = class _PgliteDb {
   constructor(pg2, label) {
     this.pg = pg2;
@@ -50560,12 +50567,20 @@ var PgliteDb = class _PgliteDb {
   kind = "pglite";
   tail = Promise.resolve();
   info;
-  /** `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles never need it. */
-  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)") {
+  /**
+   * `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles
+   * never need it. A new cluster is made by PGlite's initdb, which runs in two more WebAssembly
+   * instances beside this one (about 550 MB at its peak): the first new cluster of the process is
+   * kept, empty, so that a scratch copy (`fromEmptyCluster`) is loaded from it instead.
+   */
+  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)", opts2 = {}) {
     if (dataDir) await (0, import_promises3.mkdir)(dataDir, { recursive: true });
+    const fresh = !dataDir || !await pathExists(import_node_path5.default.join(dataDir, "PG_VERSION"));
     const { PGlite } = await import("@electric-sql/pglite");
+    const template = opts2.fromEmptyCluster && emptyCluster ? new Blob([(0, import_node_zlib.gunzipSync)(emptyCluster)]) : void 0;
     const pg2 = new PGlite({
       ...dataDir ? { dataDir } : {},
+      ...template ? { loadDataDir: template } : {},
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity2,
@@ -50573,6 +50588,9 @@ var PgliteDb = class _PgliteDb {
       }
     });
     await pg2.waitReady;
+    if (fresh && !template && !emptyCluster) {
+      emptyCluster = (0, import_node_zlib.gzipSync)(Buffer.from(await (await pg2.dumpDataDir("none")).arrayBuffer()), { level: 1 });
+    }
     return new _PgliteDb(pg2, label);
   }
   /** The underlying instance, for the dump tool (src/db only). */
@@ -50768,7 +50786,7 @@ var DigestSink = class extends import_node_stream3.Writable {
 var import_node_child_process = require("node:child_process");
 var import_promises5 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
 var import_node_stream4 = require("node:stream");
 var DEBIAN_ROOT = "/usr/lib/postgresql";
 async function isExecutable(file2) {
@@ -50798,14 +50816,14 @@ async function candidateDirs(env2) {
   if (env2.PG_BIN) return [env2.PG_BIN];
   const dirs = [];
   const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
-  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path5.default.join(DEBIAN_ROOT, m, "bin"));
-  for (const d of (env2.PATH ?? "").split(import_node_path5.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path6.default.join(DEBIAN_ROOT, m, "bin"));
+  for (const d of (env2.PATH ?? "").split(import_node_path6.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
   return dirs;
 }
 async function findPgTool(name, serverMajor, env2 = process.env) {
   const found = [];
   for (const dir of await candidateDirs(env2)) {
-    const file2 = import_node_path5.default.join(dir, name);
+    const file2 = import_node_path6.default.join(dir, name);
     if (!await isExecutable(file2)) continue;
     const v = await toolVersion(file2);
     if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
@@ -51076,7 +51094,7 @@ function startStreamingRestore(opts2) {
 // src/runbook/backup/index.ts
 var import_promises15 = require("node:fs/promises");
 var import_node_os3 = __toESM(require("node:os"), 1);
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -51967,10 +51985,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path44) {
-  if (!path44)
+function getElementAtPath(obj, path45) {
+  if (!path45)
     return obj;
-  return path44.reduce((acc, key) => acc?.[key], obj);
+  return path45.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52310,11 +52328,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path44, issues) {
+function prefixIssues(path45, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path44);
+    iss.path.unshift(path45);
     return iss;
   });
 }
@@ -52776,16 +52794,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path44 = []) => {
+  const processError = (error64, path45 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else {
-        const fullpath = [...path44, ...issue3.path];
+        const fullpath = [...path45, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52824,17 +52842,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path44 = []) => {
+  const processError = (error64, path45 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else {
-        const fullpath = [...path44, ...issue3.path];
+        const fullpath = [...path45, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52873,8 +52891,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path44 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path44) {
+  const path45 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path45) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70012,13 +70030,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path44 = ref3.slice(1).split("/").filter(Boolean);
-  if (path44.length === 0) {
+  const path45 = ref3.slice(1).split("/").filter(Boolean);
+  if (path45.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path44[0] === defsKey) {
-    const key = path44[1] === void 0 ? void 0 : decodeJSONPointerSegment(path44[1]);
+  if (path45[0] === defsKey) {
+    const key = path45[1] === void 0 ? void 0 : decodeJSONPointerSegment(path45[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -70941,10 +70959,10 @@ var WaitingTruck = external_exports.strictObject({
 });
 
 // src/paths.ts
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
+var PACKAGE_ROOT = import_node_path7.default.resolve(import_node_path7.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path7.default.join(PACKAGE_ROOT, "sql", ...parts);
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
   p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql",
@@ -80408,7 +80426,7 @@ async function decryptToBuffer(file2, keys, opts2 = {}) {
 // src/runbook/backup/encrypt.ts
 var import_promises9 = require("node:fs/promises");
 var import_node_os = __toESM(require("node:os"), 1);
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path8 = __toESM(require("node:path"), 1);
 
 // src/results/backup.ts
 var MANIFEST_FORMAT = "astm53b-backup/4";
@@ -80564,7 +80582,7 @@ var Verification = external_exports.strictObject({
 // src/runbook/backup/encrypt.ts
 async function plaintextWorkDir(parent, env2) {
   const base2 = parent ?? env2.RUNNER_TEMP ?? import_node_os.default.tmpdir();
-  const at2 = import_node_path7.default.join(base2, "astm53b-backup-plain-");
+  const at2 = import_node_path8.default.join(base2, "astm53b-backup-plain-");
   return (0, import_promises9.mkdtemp)(at2).catch((e) => {
     throw asWriteFailure(e, at2, "free space in the temporary folder (RUNNER_TEMP or TMPDIR)");
   });
@@ -80579,10 +80597,10 @@ async function encryptBackup(work, out, manifest, recipients, log) {
   const files = [];
   const renamed = /* @__PURE__ */ new Map();
   for (const f of manifest.files) {
-    const src = import_node_path7.default.join(work, f.path);
+    const src = import_node_path8.default.join(work, f.path);
     if (!DATA_FILE_KINDS.includes(f.kind)) {
-      const dest2 = import_node_path7.default.join(out, f.path);
-      await (0, import_promises9.mkdir)(import_node_path7.default.dirname(dest2), { recursive: true });
+      const dest2 = import_node_path8.default.join(out, f.path);
+      await (0, import_promises9.mkdir)(import_node_path8.default.dirname(dest2), { recursive: true });
       await (0, import_promises9.copyFile)(src, dest2).catch((e) => {
         throw asWriteFailure(e, dest2);
       });
@@ -80590,8 +80608,8 @@ async function encryptBackup(work, out, manifest, recipients, log) {
       continue;
     }
     const name = encryptedName(f.path);
-    const dest = import_node_path7.default.join(out, name);
-    await (0, import_promises9.mkdir)(import_node_path7.default.dirname(dest), { recursive: true });
+    const dest = import_node_path8.default.join(out, name);
+    await (0, import_promises9.mkdir)(import_node_path8.default.dirname(dest), { recursive: true });
     const { plain, cipher } = await encryptFile(src, dest, recipients).catch((e) => {
       throw asWriteFailure(e, dest);
     });
@@ -80619,7 +80637,7 @@ async function encryptBackup(work, out, manifest, recipients, log) {
 
 // src/runbook/backup/manifest.ts
 var import_promises11 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/results/compat.ts
 var COMPAT_STATUSES = ["ok", "missing", "different"];
@@ -81330,7 +81348,7 @@ var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
 var import_promises10 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -81342,7 +81360,7 @@ async function writeValidated(file2, schema2, value, what, opts2 = {}) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises10.mkdir)(import_node_path8.default.dirname(file2), { recursive: true });
+  await (0, import_promises10.mkdir)(import_node_path9.default.dirname(file2), { recursive: true });
   if (!opts2.atomic) {
     await (0, import_promises10.writeFile)(file2, text);
     return text;
@@ -81366,7 +81384,7 @@ async function writeValidated(file2, schema2, value, what, opts2 = {}) {
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path8.default.resolve(dir, file2);
+  const abs2 = import_node_path9.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
@@ -81389,7 +81407,7 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path8.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path9.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
@@ -81433,7 +81451,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path9.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path10.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format2 = value?.format;
   if (typeof format2 === "string" && format2.startsWith("astm53b-backup/") && format2 !== MANIFEST_FORMAT) {
@@ -81456,14 +81474,14 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  const file2 = import_node_path9.default.join(dir, MANIFEST_FILE);
+  const file2 = import_node_path10.default.join(dir, MANIFEST_FILE);
   const text = await writeValidated(file2, Manifest, manifest, MANIFEST_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2);
   });
   return sha256Text(text);
 }
 async function writeVerification(dir, verification) {
-  const file2 = import_node_path9.default.join(dir, VERIFICATION_FILE);
+  const file2 = import_node_path10.default.join(dir, VERIFICATION_FILE);
   await writeValidated(file2, Verification, verification, VERIFICATION_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2, "move the backup folder to a disk with room");
   });
@@ -81472,8 +81490,8 @@ async function checkFileHashes(dir, manifest) {
   const problems = [];
   const files = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path9.default.join(dir, f.path);
-    if (import_node_path9.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path10.default.join(dir, f.path);
+    if (import_node_path10.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -81489,7 +81507,7 @@ async function checkFileHashes(dir, manifest) {
 function assertVouchedFiles(dir, manifest, vouched, vFile) {
   const found = new Map(vouched.map((f) => [f.path, f.sha256]));
   const refuse = (file2, why) => {
-    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path9.default.join(dir, file2) } });
+    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path10.default.join(dir, file2) } });
   };
   for (const f of manifest.files) {
     const sha2 = found.get(f.path);
@@ -81506,7 +81524,7 @@ function assertVouchedFiles(dir, manifest, vouched, vFile) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256: sha2564 } = await readManifest(dir);
-  const vFile = import_node_path9.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path10.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -81532,7 +81550,7 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha2564) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path9.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path10.default.join(dir, MANIFEST_FILE) }
     });
   }
   assertVouchedFiles(dir, manifest, v.data.files, vFile);
@@ -81543,7 +81561,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path9.default.join(dir, first.path) }
+        where: { file: import_node_path10.default.join(dir, first.path) }
       }
     );
   }
@@ -81902,7 +81920,7 @@ async function insertAuthUsers(tx, entry, json2, present) {
 }
 
 // src/runbook/backup/take-embedded.ts
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
 var import_node_fs6 = require("node:fs");
@@ -81991,12 +82009,12 @@ async function restoreSqlDump(db, file2, display) {
   );
 }
 function openScratchPglite() {
-  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)");
+  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)", { fromEmptyCluster: true });
 }
 
 // src/runbook/backup/source-reads.ts
 var import_promises13 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
 function snapshotSelect(schema2, table4, key) {
@@ -82244,7 +82262,7 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path10.default.join(dir, file2), text);
+    const digest = await writeText(import_node_path11.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest, plaintext: null });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
@@ -82255,7 +82273,7 @@ async function readAuthUsers(q, schemas, dir) {
   if (!users) return { entry: null, json: null, file: null };
   const json2 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path10.default.join(dir, AUTH_USERS_FILE), json2);
+  const digest = await writeText(import_node_path11.default.join(dir, AUTH_USERS_FILE), json2);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
     json: json2,
@@ -82268,7 +82286,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table4] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table4);
     const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path10.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path11.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -82305,13 +82323,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const facts = await readSourceFacts(hold.q, dir);
     const reads = await readSnapshot(hold.q, facts, dir, log);
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path11.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path12.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main, plaintext: null }];
     if (facts.schemas.pipeline.length) {
-      const pipeline6 = await hold.dump({ file: import_node_path11.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      const pipeline6 = await hold.dump({ file: import_node_path12.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline6, plaintext: null });
     }
-    const toc = await readSqlDumpToc(import_node_path11.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path12.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -82335,7 +82353,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 }
 
 // src/runbook/backup/take-pg.ts
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   const sessions = [];
@@ -82375,7 +82393,7 @@ async function takePgSnapshot(db, ctx, log) {
         const dumping = dumpArchive({
           url: url2,
           serverMajor: ctx.serverMajor,
-          file: import_node_path12.default.join(dir, ARCHIVE_FILE),
+          file: import_node_path13.default.join(dir, ARCHIVE_FILE),
           snapshot,
           lockWaitTimeoutMs: lockTimeoutMs,
           compress: ctx.compress,
@@ -82451,13 +82469,13 @@ async function dumpSessionsGone(db, since) {
 }
 
 // src/runbook/backup/verify.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path15 = __toESM(require("node:path"), 1);
 var import_node_stream7 = require("node:stream");
 
 // src/runbook/backup/plaintext.ts
 var import_node_fs7 = require("node:fs");
 var import_promises14 = require("node:fs/promises");
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 var BackupPlaintext = class _BackupPlaintext {
   constructor(dir, manifest, keys) {
     this.dir = dir;
@@ -82488,7 +82506,7 @@ var BackupPlaintext = class _BackupPlaintext {
     return this.keys !== void 0;
   }
   abs(diskPath) {
-    return import_node_path13.default.join(this.dir, diskPath);
+    return import_node_path14.default.join(this.dir, diskPath);
   }
   /** The manifest entry of a file, by its name on disk or its plaintext name. */
   entry(name) {
@@ -82598,7 +82616,7 @@ function describeSnapshotMismatches(snapshots, manifest, failures) {
 
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts2, log) {
-  const abs2 = import_node_path14.default.resolve(dir);
+  const abs2 = import_node_path15.default.resolve(dir);
   const { manifest, sha256: sha2564 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts2.serverUrl && !opts2.scratchUrl) {
     throw new UserError(
@@ -82744,7 +82762,7 @@ async function verifyPlainRestore(plain, v, found, log) {
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    let input2 = import_node_path14.default.join(dir, file2);
+    let input2 = import_node_path15.default.join(dir, file2);
     if (plain.encrypted) {
       try {
         texts.set(file2, (await plain.buffer(file2)).toString("utf8"));
@@ -82772,7 +82790,7 @@ async function verifyPlainRestore(plain, v, found, log) {
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
     for (const file2 of scripts) {
       const text = texts.get(file2);
-      await restoreSqlDump(sdb, text === void 0 ? import_node_path14.default.join(dir, file2) : { text }, file2);
+      await restoreSqlDump(sdb, text === void 0 ? import_node_path15.default.join(dir, file2) : { text }, file2);
     }
     v.restore.ms = Date.now() - started;
     await compareRestored(sdb, manifest, v, found);
@@ -82799,7 +82817,7 @@ function sourceHost(url2) {
   }
 }
 async function prepareOutDir(outDir, work) {
-  const dir = import_node_path15.default.resolve(outDir);
+  const dir = import_node_path16.default.resolve(outDir);
   const existing = await (0, import_promises15.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
@@ -82808,7 +82826,7 @@ async function prepareOutDir(outDir, work) {
     throw asWriteFailure(e, dir);
   });
   for (const sub of ["functions", "tables"]) {
-    const at2 = import_node_path15.default.join(work ?? dir, sub);
+    const at2 = import_node_path16.default.join(work ?? dir, sub);
     await (0, import_promises15.mkdir)(at2, { recursive: true }).catch((e) => {
       throw asWriteFailure(e, at2);
     });
@@ -82939,7 +82957,7 @@ async function takeAndVerify(db, ctx, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_node_path17 = __toESM(require("node:path"), 1);
 var import_node_stream9 = require("node:stream");
 
 // src/db/restore-script.ts
@@ -83397,7 +83415,7 @@ async function markUndone(tx, manifest, dir, run) {
     `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
       WHERE state = 'applied' AND applied_at > $1::timestamptz
       RETURNING file_name, sha256, applied_at::text, run_id`,
-    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path16.default.basename(dir)})`]
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path17.default.basename(dir)})`]
   );
   for (const u of r.rows) {
     await tx.query(
@@ -83412,7 +83430,7 @@ var ProofFailed = class extends Error {
 async function rollback(db, opts2, log) {
   const t0 = Date.now();
   const run = opts2.run ?? runContextFrom(opts2.env ?? process.env);
-  const dir = import_node_path16.default.resolve(opts2.backupDir);
+  const dir = import_node_path17.default.resolve(opts2.backupDir);
   const settings = {
     lockTimeoutMs: opts2.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
     statementTimeoutMs: opts2.statementTimeoutMs ?? 15 * 6e4,
@@ -83704,7 +83722,7 @@ function resolveUrlOption(value, env2) {
 
 // src/cli/commands/db.ts
 var import_promises16 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -83867,7 +83885,7 @@ var urlOption = {
 function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
-async function pathExists(p) {
+async function pathExists2(p) {
   return (0, import_promises16.stat)(p).then(
     () => true,
     () => false
@@ -83879,8 +83897,8 @@ async function resetEmbedded(target, ctx) {
       where: { field: "reset" }
     });
   }
-  if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path17.default.relative(ctx.cwd, target.dataDir)}`);
+  if (await pathExists2(target.dataDir)) {
+    ctx.log.info(`removing ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`);
     await (0, import_promises16.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
@@ -83924,8 +83942,8 @@ var dbStatus = {
   options: { url: urlOption, json: { type: "boolean", description: "print the result as JSON" } },
   async run(ctx) {
     const target = targetOf(ctx);
-    if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path17.default.relative(ctx.cwd, target.dataDir)}`, {
+    if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -83944,7 +83962,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path17.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path18.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -83990,8 +84008,8 @@ var scratchUrlOption = {
 async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
-  if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`, {
+  if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -84079,7 +84097,7 @@ var backupVerifyCommand = {
     const scratch = scratchUrl(ctx);
     const identity3 = await identityOf(ctx);
     const v = await verifyBackup(
-      import_node_path18.default.resolve(ctx.cwd, ctx.positionals[0]),
+      import_node_path19.default.resolve(ctx.cwd, ctx.positionals[0]),
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, ...identity3 ? { identity: identity3 } : {}, env: ctx.env },
       ctx.log
     );
@@ -84121,7 +84139,7 @@ var rollbackCommand = {
       const r = await rollback(
         db,
         {
-          backupDir: import_node_path18.default.resolve(ctx.cwd, dir),
+          backupDir: import_node_path19.default.resolve(ctx.cwd, dir),
           env: ctx.env,
           run,
           ...timeouts,
@@ -84532,12 +84550,12 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_node_path23 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_promises21 = require("node:fs/promises");
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_path22 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -85079,7 +85097,7 @@ function parseSums(text) {
 
 // src/evidence/results-facts.ts
 var import_promises18 = require("node:fs/promises");
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -85217,7 +85235,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path19.default.posix.dirname(manifestPath);
+  const dir = import_node_path20.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -85388,7 +85406,7 @@ function signatureValid(data, signatureFile, k) {
 // src/evidence/zip-writer.ts
 var import_node_fs8 = require("node:fs");
 var import_promises20 = require("node:fs/promises");
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 var import_node_stream10 = require("node:stream");
 var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 async function zipWriter() {
@@ -85399,7 +85417,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs8.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises20.mkdir)(import_node_path20.default.dirname(out), { recursive: true });
+  await (0, import_promises20.mkdir)(import_node_path21.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -85439,7 +85457,7 @@ var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel2, skip, log, out) {
   const names = (await (0, import_promises21.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path21.default.join(dir, name);
+    const abs2 = import_node_path22.default.join(dir, name);
     const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
     const s = await (0, import_promises21.lstat)(abs2);
@@ -85464,7 +85482,7 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts2, log) {
-  const resultsDir = import_node_path21.default.resolve(opts2.resultsDir);
+  const resultsDir = import_node_path22.default.resolve(opts2.resultsDir);
   const s = await (0, import_promises21.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
@@ -85473,7 +85491,7 @@ async function collect(opts2, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path21.default.resolve(opts2.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path22.default.resolve(opts2.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -85481,7 +85499,7 @@ async function collect(opts2, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts2.sepEvidence ?? []) {
-    const abs2 = import_node_path21.default.resolve(given);
+    const abs2 = import_node_path22.default.resolve(given);
     const st = await (0, import_promises21.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
@@ -85489,7 +85507,7 @@ async function collect(opts2, log) {
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path21.default.basename(abs2);
+    const name = import_node_path22.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -85600,7 +85618,7 @@ async function buildBundle(opts2, log) {
           entryFile: CHANGELOG_ENTRY,
           date: date5,
           title,
-          insertedInto: insertInto ? import_node_path21.default.basename(insertInto.file) : null,
+          insertedInto: insertInto ? import_node_path22.default.basename(insertInto.file) : null,
           under: insertInto ? describeTarget(insertInto.under) : null
         },
         warnings: facts.warnings,
@@ -85644,7 +85662,7 @@ async function buildBundle(opts2, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path21.default.resolve(opts2.out);
+  const out = import_node_path22.default.resolve(opts2.out);
   await writeZip(
     out,
     [
@@ -85699,7 +85717,7 @@ function runInfoFrom(env2, explicit = {}) {
 var import_node_fs9 = require("node:fs");
 var import_promises22 = require("node:fs/promises");
 var import_node_stream11 = require("node:stream");
-var import_node_zlib = require("node:zlib");
+var import_node_zlib2 = require("node:zlib");
 
 // src/evidence/zip-safety.ts
 var DEFAULT_ZIP_LIMITS = { maxTotalBytes: 16 * 1024 ** 3, maxRatio: 200 };
@@ -85924,7 +85942,7 @@ async function openZipEntry(file2, entry) {
   const raw = entry.compressedSize > 0 ? (0, import_node_fs9.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream11.Readable.from([]);
   if (entry.method === 0) return raw;
   const limit = new SizeLimit(entry.name, entry.size);
-  (0, import_node_stream11.pipeline)(raw, (0, import_node_zlib.createInflateRaw)(), limit, () => {
+  (0, import_node_stream11.pipeline)(raw, (0, import_node_zlib2.createInflateRaw)(), limit, () => {
   });
   return limit;
 }
@@ -86094,7 +86112,7 @@ function checkSignature(opts2, manifestBytes, sig, manifestKey, problems) {
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path22.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path23.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -86338,12 +86356,12 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/keys.ts
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
 var import_node_crypto9 = require("node:crypto");
 var import_promises23 = require("node:fs/promises");
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_node_path24 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
   ageIdentity: "age.key",
   ageRecipient: "age.pub",
@@ -86357,9 +86375,9 @@ async function exists(p) {
   );
 }
 async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
-  const dir = import_node_path23.default.resolve(outDir);
+  const dir = import_node_path24.default.resolve(outDir);
   for (const name of Object.values(KEY_FILES)) {
-    const p = import_node_path23.default.join(dir, name);
+    const p = import_node_path24.default.join(dir, name);
     if (await exists(p))
       throw new UserError(
         "KEY_EXISTS",
@@ -86397,7 +86415,7 @@ ${identity3}
   const written = [];
   try {
     for (const f of files) {
-      const p = import_node_path23.default.join(dir, f.name);
+      const p = import_node_path24.default.join(dir, f.name);
       const fh = await (0, import_promises23.open)(p, "wx", f.mode);
       written.push(p);
       try {
@@ -86420,7 +86438,7 @@ ${identity3}
     dir,
     recipient,
     signingFingerprint: fingerprint,
-    files: files.map((f) => ({ path: import_node_path23.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
+    files: files.map((f) => ({ path: import_node_path24.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
   };
 }
 
@@ -86436,7 +86454,7 @@ var keysNew = {
     const out = pathOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "keys new needs --out DIR", { where: { field: "out" } });
     const k = await newDepotKeys(out);
-    const rel0 = (name) => import_node_path24.default.relative(ctx.cwd, import_node_path24.default.join(k.dir, name)) || name;
+    const rel0 = (name) => import_node_path25.default.relative(ctx.cwd, import_node_path25.default.join(k.dir, name)) || name;
     const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
     const rel2 = (name) => rel0(name).padEnd(width);
     ctx.out(
@@ -86463,7 +86481,7 @@ var keysNew = {
 var keysCommands = [keysNew];
 
 // src/cli/commands/golden.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -86668,17 +86686,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path44, displayName = path44) {
+async function loadGoldenFile(path45, displayName = path45) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path44);
+    bytes = await (0, import_promises24.readFile)(path45);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path44) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path45) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -87662,7 +87680,7 @@ var verify2 = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path25.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path26.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -87820,7 +87838,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -87897,7 +87915,7 @@ function renderApplyMarkdown(r) {
 // src/runbook/change-file.ts
 var import_node_crypto10 = require("node:crypto");
 var import_promises25 = require("node:fs/promises");
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -87953,7 +87971,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path26.default.basename(file2),
+    name: import_node_path27.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -88247,7 +88265,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path27.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path28.default.resolve(ctx.cwd, given), given);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -88463,7 +88481,7 @@ var stagingResetCommand = {
 
 // src/cli/commands/preflight.ts
 var import_promises27 = require("node:fs/promises");
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -88768,7 +88786,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path28.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path29.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -88806,7 +88824,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises27.writeFile)(import_node_path28.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises27.writeFile)(import_node_path29.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -88825,7 +88843,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises27.writeFile)(import_node_path28.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises27.writeFile)(import_node_path29.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -88834,11 +88852,11 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
 var import_promises28 = require("node:fs/promises");
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
     simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
@@ -88894,7 +88912,7 @@ async function goldenWithDeviation(golden, workDir) {
   const fields = [...first.fields];
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
-  const out = import_node_path29.default.join(workDir, `drill-golden-deviation-${import_node_path29.default.basename(golden)}`);
+  const out = import_node_path30.default.join(workDir, `drill-golden-deviation-${import_node_path30.default.basename(golden)}`);
   await (0, import_promises28.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
@@ -88913,7 +88931,7 @@ async function plantBlockingPolicy(db) {
   await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
 }
 async function flipDumpByte(dir, dumpFile) {
-  const file2 = import_node_path29.default.join(dir, dumpFile);
+  const file2 = import_node_path30.default.join(dir, dumpFile);
   const bytes = await (0, import_promises28.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
@@ -88921,11 +88939,11 @@ async function flipDumpByte(dir, dumpFile) {
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
 var import_promises29 = require("node:fs/promises");
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var reason = (condition, source, message) => ({
   condition,
@@ -88944,10 +88962,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path30.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path31.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path30.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path31.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -88955,7 +88973,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path30.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path31.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -88965,10 +88983,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path30.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path31.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path30.default.join(sub, manifestName)) || !await exists2(import_node_path30.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path30.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path31.default.join(sub, manifestName)) || !await exists2(import_node_path31.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path31.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -89096,10 +89114,10 @@ async function decide(opts2, log) {
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path31.default.relative(PACKAGE_ROOT, p) || p;
+var rel = (p) => import_node_path32.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path31.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const goldenFile = fileOf(given.golden ?? import_node_path32.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
   const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
   const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
@@ -89173,7 +89191,7 @@ async function terminalProgress(log) {
 
 // src/rehearsal/rehearse.ts
 var import_promises31 = require("node:fs/promises");
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 
 // src/db/lost-connection.ts
 var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
@@ -90830,8 +90848,8 @@ function gateRecord(inputs) {
   };
 }
 async function rehearse(db, opts2, log) {
-  const out = import_node_path32.default.resolve(opts2.outDir);
-  const results = import_node_path32.default.join(out, DEFAULT_RESULTS_DIR);
+  const out = import_node_path33.default.resolve(opts2.outDir);
+  const results = import_node_path33.default.join(out, DEFAULT_RESULTS_DIR);
   await (0, import_promises31.rm)(out, { recursive: true, force: true });
   await (0, import_promises31.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
@@ -90846,7 +90864,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises31.writeFile)(import_node_path32.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises31.writeFile)(import_node_path33.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -90896,7 +90914,7 @@ async function rehearse(db, opts2, log) {
       const r = await backup(
         db,
         {
-          outDir: import_node_path32.default.join(results, BACKUP_DIR),
+          outDir: import_node_path33.default.join(results, BACKUP_DIR),
           encryptTo: opts2.encryption?.recipients ?? [],
           ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
         },
@@ -90920,7 +90938,7 @@ async function rehearse(db, opts2, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path32.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path33.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -90963,7 +90981,7 @@ async function rehearse(db, opts2, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path32.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path33.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -90975,7 +90993,7 @@ async function rehearse(db, opts2, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path32.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
+          const r = await rollback(db, { backupDir: import_node_path33.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
           const discarded = r.discarded.reduce((n2, d) => n2 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
@@ -90995,7 +91013,7 @@ async function rehearse(db, opts2, log) {
       });
     }
   }
-  const bundlePath = import_node_path32.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path33.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -91106,11 +91124,11 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path33.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path34.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path33.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path34.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
@@ -91136,7 +91154,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path33.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path34.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
@@ -91155,9 +91173,9 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path33.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path33.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
@@ -91176,7 +91194,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path35 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -91363,7 +91381,7 @@ var restateCommand = {
     const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path34.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -91379,7 +91397,7 @@ var restateCommand = {
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -91493,7 +91511,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path36.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -91526,8 +91544,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path35.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path35.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path36.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path36.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -91750,7 +91768,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path36 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -91939,7 +91957,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile7 } = import_fs2.promises;
+var { access: access3, appendFile, writeFile: writeFile7 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -91961,7 +91979,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, import_fs2.constants.R_OK | import_fs2.constants.W_OK);
+        yield access3(pathFromEnv, import_fs2.constants.R_OK | import_fs2.constants.W_OK);
       } catch (_a4) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -92355,7 +92373,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path36.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path37.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -92399,7 +92417,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path38 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -92408,7 +92426,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path37.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path37.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path38.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path38.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -92419,7 +92437,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -92468,16 +92486,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
-        out: import_node_path38.default.resolve(out),
+        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
+        out: import_node_path39.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path38.default.resolve(i["changelog-file"]),
+              file: import_node_path39.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -92501,7 +92519,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path39.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -92515,7 +92533,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -92531,7 +92549,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path39.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path40.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -92566,7 +92584,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -92576,7 +92594,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path40.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path41.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -92601,7 +92619,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -92618,7 +92636,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path41.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -92650,8 +92668,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path44 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path44} does not exist${import_os4.EOL}`);
+        const path45 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path45} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -96870,7 +96888,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -96887,7 +96905,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -96959,7 +96977,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -96972,7 +96990,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path43.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path44.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -96995,7 +97013,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97005,7 +97023,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path44.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path45.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
