@@ -49543,6 +49543,26 @@ function table53b(input2) {
   }
   return result;
 }
+function table53bByPair(opts2) {
+  if ((opts2.pressureKpa ?? 0) !== 0)
+    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts2, observedDensity, temperatureC, volumeL });
+  const solved = /* @__PURE__ */ new Map();
+  return (observedDensity, temperatureC, volumeL) => {
+    const { spec, addendum2019 } = resolveCommon({ ...opts2, volumeL });
+    const key = `${observedDensity}|${temperatureC}`;
+    let pair = solved.get(key);
+    if (!pair) {
+      try {
+        pair = table53b({ ...opts2, observedDensity, temperatureC });
+      } catch (error63) {
+        pair = { error: error63 };
+      }
+      solved.set(key, pair);
+    }
+    if ("error" in pair) throw pair.error;
+    return { ...pair, volumeL, volume15L: volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019) };
+  };
+}
 
 // src/astm-batch/stream.ts
 var import_promises = require("node:fs/promises");
@@ -86609,8 +86629,9 @@ async function readReceptionDrifts(q, profile) {
       WHERE r.statut = 'validee'
       ORDER BY r.date_reception, r.created_at, r.id`
   );
+  const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
-    drift: recompute(row, profile),
+    drift: recompute(row, solve),
     citerneId: row.citerne_id,
     produitId: row.produit_id,
     depotId: row.depot_id
@@ -86638,7 +86659,7 @@ async function driftReport(q, opts2, log) {
   );
   return { profile: profileName(profile), receptions, tanks: tankList, total };
 }
-function recompute(row, p) {
+function recompute(row, solve) {
   const storedColumn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
   const stored = row.volume_15c ?? row.volume_corrige_15c;
   const base2 = {
@@ -86663,14 +86684,7 @@ function recompute(row, p) {
   ].filter(Boolean);
   if (missing.length) return { ...base2, problem: `no ${missing.join(", ")}` };
   try {
-    const astm = table53b({
-      observedDensity: row.densite_a_15,
-      temperatureC: row.temperature_ambiante_c,
-      hydrometer: p.hydrometer,
-      edition: p.edition,
-      rounding: p.rounding,
-      volumeL: row.volume_ambiant
-    }).volume15L;
+    const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant).volume15L;
     return { ...base2, astm_15c_l: astm, drift_l: r3(stored - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base2, problem: `${e.code}: ${e.message}` };
