@@ -172,7 +172,8 @@ if (reportOnly) {
       }
     } finally {
       rmSync(work, { recursive: true, force: true });
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // a run that failed leaves its scratch or copy behind: ours, by name
+      for (const db of [name, `${tag}_floor`, `${tag}_rehearse`]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     }
     const f = median(floor.map((x) => x.s));
     const floorInfo = {
