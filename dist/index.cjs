@@ -3388,7 +3388,7 @@ var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports2, module2) {
     "use strict";
     var { Transform: Transform7 } = require("stream");
-    var { StringDecoder: StringDecoder2 } = require("string_decoder");
+    var { StringDecoder: StringDecoder3 } = require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform2(chunk, enc, cb) {
@@ -3468,7 +3468,7 @@ var require_split2 = __commonJS({
       options.readableObjectMode = true;
       const stream2 = new Transform7(options);
       stream2[kLast] = "";
-      stream2[kDecoder] = new StringDecoder2("utf8");
+      stream2[kDecoder] = new StringDecoder3("utf8");
       stream2.matcher = matcher;
       stream2.mapper = mapper;
       stream2.maxLength = options.maxLength;
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path45 = require("path");
+    var path46 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path45.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path45.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path46.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path46.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path45 = require("path");
+    var path46 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path18, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path19, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path18 = {
+    path19 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path18.win32.sep : path18.posix.sep;
+    sep = defaultPlatform === "win32" ? path19.win32.sep : path19.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path45 + dir, strict);
+async function* exploreWalkAsync(dir, path46, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path46 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path45 + "/" + relative;
+    const absolute = path46 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path45, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path46, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path45, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path45, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path46, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path46, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -9392,8 +9392,8 @@ var require_string_decoder = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder2;
-    function StringDecoder2(encoding) {
+    exports2.StringDecoder = StringDecoder3;
+    function StringDecoder3(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -9420,7 +9420,7 @@ var require_string_decoder = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder2.prototype.write = function(buf) {
+    StringDecoder3.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -9435,9 +9435,9 @@ var require_string_decoder = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder2.prototype.end = utf8End;
-    StringDecoder2.prototype.text = utf8Text;
-    StringDecoder2.prototype.fillLast = function(buf) {
+    StringDecoder3.prototype.end = utf8End;
+    StringDecoder3.prototype.text = utf8Text;
+    StringDecoder3.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -9609,7 +9609,7 @@ var require_stream_readable = __commonJS({
     }
     var BufferList = require_BufferList();
     var destroyImpl = require_destroy();
-    var StringDecoder2;
+    var StringDecoder3;
     util3.inherits(Readable10, Stream);
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
@@ -9651,8 +9651,8 @@ var require_stream_readable = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options.encoding) {
-        if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-        this.decoder = new StringDecoder2(options.encoding);
+        if (!StringDecoder3) StringDecoder3 = require_string_decoder().StringDecoder;
+        this.decoder = new StringDecoder3(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -9768,8 +9768,8 @@ var require_stream_readable = __commonJS({
       return this._readableState.flowing === false;
     };
     Readable10.prototype.setEncoding = function(enc) {
-      if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-      this._readableState.decoder = new StringDecoder2(enc);
+      if (!StringDecoder3) StringDecoder3 = require_string_decoder().StringDecoder;
+      this._readableState.decoder = new StringDecoder3(enc);
       this._readableState.encoding = enc;
       return this;
     };
@@ -15107,8 +15107,8 @@ var require_string_decoder2 = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder2;
-    function StringDecoder2(encoding) {
+    exports2.StringDecoder = StringDecoder3;
+    function StringDecoder3(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -15135,7 +15135,7 @@ var require_string_decoder2 = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder2.prototype.write = function(buf) {
+    StringDecoder3.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -15150,9 +15150,9 @@ var require_string_decoder2 = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder2.prototype.end = utf8End;
-    StringDecoder2.prototype.text = utf8Text;
-    StringDecoder2.prototype.fillLast = function(buf) {
+    StringDecoder3.prototype.end = utf8End;
+    StringDecoder3.prototype.text = utf8Text;
+    StringDecoder3.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -15429,7 +15429,7 @@ var require_readable2 = __commonJS({
     } = require_errors();
     var { validateObject: validateObject3 } = require_validators();
     var kPaused = Symbol2("kPaused");
-    var { StringDecoder: StringDecoder2 } = require_string_decoder2();
+    var { StringDecoder: StringDecoder3 } = require_string_decoder2();
     var from = require_from();
     ObjectSetPrototypeOf(Readable10.prototype, Stream.prototype);
     ObjectSetPrototypeOf(Readable10, Stream);
@@ -15523,7 +15523,7 @@ var require_readable2 = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options && options.encoding) {
-        this.decoder = new StringDecoder2(options.encoding);
+        this.decoder = new StringDecoder3(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -15642,7 +15642,7 @@ var require_readable2 = __commonJS({
       return state[kPaused] === true || state.flowing === false;
     };
     Readable10.prototype.setEncoding = function(enc) {
-      const decoder = new StringDecoder2(enc);
+      const decoder = new StringDecoder3(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
       const buffer = this._readableState.buffer;
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path45, stripTrailing) {
-      if (typeof path45 !== "string") {
+    module2.exports = function(path46, stripTrailing) {
+      if (typeof path46 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path45 === "\\" || path45 === "/") return "/";
-      var len = path45.length;
-      if (len <= 1) return path45;
+      if (path46 === "\\" || path46 === "/") return "/";
+      var len = path46.length;
+      if (len <= 1) return path46;
       var prefix = "";
-      if (len > 4 && path45[3] === "\\") {
-        var ch = path45[2];
-        if ((ch === "?" || ch === ".") && path45.slice(0, 2) === "\\\\") {
-          path45 = path45.slice(2);
+      if (len > 4 && path46[3] === "\\") {
+        var ch = path46[2];
+        if ((ch === "?" || ch === ".") && path46.slice(0, 2) === "\\\\") {
+          path46 = path46.slice(2);
           prefix = "//";
         }
       }
-      var segs = path45.split(/[/\\]+/);
+      var segs = path46.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path45 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path46 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path45 && path45[0] !== "/") {
-          path45 = `/${path45}`;
+        if (path46 && path46[0] !== "/") {
+          path46 = `/${path46}`;
         }
-        return new URL(`${origin}${path45}`);
+        return new URL(`${origin}${path46}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin }
+          request: { method, path: path46, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path45);
+        debuglog("sending request to %s %s/%s", method, origin, path46);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin },
+          request: { method, path: path46, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path45,
+          path46,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin }
+          request: { method, path: path46, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path45);
+        debuglog("trailers received from %s %s/%s", method, origin, path46);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin },
+          request: { method, path: path46, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path45,
+          path46,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path45, origin }
+            request: { method, path: path46, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path45);
+          debuglog("sending request to %s %s/%s", method, origin, path46);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path45,
+        path: path46,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path45 !== "string") {
+        if (typeof path46 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path45[0] !== "/" && !(path45.startsWith("http://") || path45.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path46[0] !== "/" && !(path46.startsWith("http://") || path46.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path45)) {
+        } else if (invalidPathRegex.test(path46)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path45, query) : path45;
+        this.path = query ? buildURL(path46, query) : path46;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path45, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path46, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path45} HTTP/1.1\r
+      let header = `${method} ${path46} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path45, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path46, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path45;
+      headers[HTTP2_HEADER_PATH] = path46;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path45 = search ? `${pathname}${search}` : pathname;
+        const path46 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path45;
+        this.opts.path = path46;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path45 = "/",
+          path: path46 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path45;
+        opts2.path = origin + path46;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path45) {
-      if (typeof path45 !== "string") {
-        return path45;
+    function safeUrl(path46) {
+      if (typeof path46 !== "string") {
+        return path46;
       }
-      const pathSegments = path45.split("?");
+      const pathSegments = path46.split("?");
       if (pathSegments.length !== 2) {
-        return path45;
+        return path46;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path45, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path45);
+    function matchKey(mockDispatch2, { path: path46, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path46);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path45 }) => matchValue(safeUrl(path45), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path46 }) => matchValue(safeUrl(path46), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path45, method, body, headers, query } = opts2;
+      const { path: path46, method, body, headers, query } = opts2;
       return {
-        path: path45,
+        path: path46,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path45, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path46, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path45,
+            Path: path46,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -43781,7 +43781,7 @@ var require_util6 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types3 } = require("node:util");
-    var { StringDecoder: StringDecoder2 } = require("string_decoder");
+    var { StringDecoder: StringDecoder3 } = require("string_decoder");
     var { btoa: btoa2 } = require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -43872,7 +43872,7 @@ var require_util6 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -43901,7 +43901,7 @@ var require_util6 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder3("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path45) {
-      for (let i = 0; i < path45.length; ++i) {
-        const code2 = path45.charCodeAt(i);
+    function validateCookiePath(path46) {
+      for (let i = 0; i < path46.length; ++i) {
+        const code2 = path46.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path45 = opts2.path;
+          let path46 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path45 = `/${path45}`;
+            path46 = `/${path46}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path45);
+          url2 = new URL(util3.parseOrigin(url2).origin + path46);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49543,6 +49543,26 @@ function table53b(input2) {
   }
   return result;
 }
+function table53bByPair(opts2) {
+  if ((opts2.pressureKpa ?? 0) !== 0)
+    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts2, observedDensity, temperatureC, volumeL });
+  const solved = /* @__PURE__ */ new Map();
+  return (observedDensity, temperatureC, volumeL) => {
+    const { spec, addendum2019 } = resolveCommon({ ...opts2, volumeL });
+    const key = `${observedDensity}|${temperatureC}`;
+    let pair = solved.get(key);
+    if (!pair) {
+      try {
+        pair = table53b({ ...opts2, observedDensity, temperatureC });
+      } catch (error63) {
+        pair = { error: error63 };
+      }
+      solved.set(key, pair);
+    }
+    if ("error" in pair) throw pair.error;
+    return { ...pair, volumeL, volume15L: volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019) };
+  };
+}
 
 // src/astm-batch/stream.ts
 var import_promises = require("node:fs/promises");
@@ -49844,9 +49864,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path45, displayName = path45) {
+async function openCsvFile(path46, displayName = path46) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path45, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path46, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -50264,7 +50284,7 @@ var batchCommand = {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_node_path19 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_node_stream = require("node:stream");
@@ -50548,8 +50568,15 @@ var PgDb = class {
 
 // src/db/pglite.ts
 var import_promises3 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_zlib = require("node:zlib");
 var import_node_stream2 = require("node:stream");
 var import_promises4 = require("node:stream/promises");
+var emptyCluster;
+var pathExists = (p) => (0, import_promises3.access)(p).then(
+  () => true,
+  () => false
+);
 var PgliteDb = class _PgliteDb {
   constructor(pg2, label) {
     this.pg = pg2;
@@ -50560,12 +50587,20 @@ var PgliteDb = class _PgliteDb {
   kind = "pglite";
   tail = Promise.resolve();
   info;
-  /** `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles never need it. */
-  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)") {
+  /**
+   * `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles
+   * never need it. A new cluster is made by PGlite's initdb, which runs in two more WebAssembly
+   * instances beside this one (about 550 MB at its peak): the first new cluster of the process is
+   * kept, empty, so that a scratch copy (`fromEmptyCluster`) is loaded from it instead.
+   */
+  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)", opts2 = {}) {
     if (dataDir) await (0, import_promises3.mkdir)(dataDir, { recursive: true });
+    const fresh = !dataDir || !await pathExists(import_node_path5.default.join(dataDir, "PG_VERSION"));
     const { PGlite } = await import("@electric-sql/pglite");
+    const template = opts2.fromEmptyCluster && emptyCluster ? new Blob([(0, import_node_zlib.gunzipSync)(emptyCluster)]) : void 0;
     const pg2 = new PGlite({
       ...dataDir ? { dataDir } : {},
+      ...template ? { loadDataDir: template } : {},
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity2,
@@ -50573,6 +50608,9 @@ var PgliteDb = class _PgliteDb {
       }
     });
     await pg2.waitReady;
+    if (fresh && !template && !emptyCluster) {
+      emptyCluster = (0, import_node_zlib.gzipSync)(Buffer.from(await (await pg2.dumpDataDir("none")).arrayBuffer()), { level: 1 });
+    }
     return new _PgliteDb(pg2, label);
   }
   /** The underlying instance, for the dump tool (src/db only). */
@@ -50768,7 +50806,7 @@ var DigestSink = class extends import_node_stream3.Writable {
 var import_node_child_process = require("node:child_process");
 var import_promises5 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
-var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
 var import_node_stream4 = require("node:stream");
 var DEBIAN_ROOT = "/usr/lib/postgresql";
 async function isExecutable(file2) {
@@ -50798,14 +50836,14 @@ async function candidateDirs(env2) {
   if (env2.PG_BIN) return [env2.PG_BIN];
   const dirs = [];
   const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
-  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path5.default.join(DEBIAN_ROOT, m, "bin"));
-  for (const d of (env2.PATH ?? "").split(import_node_path5.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path6.default.join(DEBIAN_ROOT, m, "bin"));
+  for (const d of (env2.PATH ?? "").split(import_node_path6.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
   return dirs;
 }
 async function findPgTool(name, serverMajor, env2 = process.env) {
   const found = [];
   for (const dir of await candidateDirs(env2)) {
-    const file2 = import_node_path5.default.join(dir, name);
+    const file2 = import_node_path6.default.join(dir, name);
     if (!await isExecutable(file2)) continue;
     const v = await toolVersion(file2);
     if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
@@ -51076,7 +51114,7 @@ function startStreamingRestore(opts2) {
 // src/runbook/backup/index.ts
 var import_promises15 = require("node:fs/promises");
 var import_node_os3 = __toESM(require("node:os"), 1);
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
 
 // src/db/checksum.ts
 var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
@@ -51967,10 +52005,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path45) {
-  if (!path45)
+function getElementAtPath(obj, path46) {
+  if (!path46)
     return obj;
-  return path45.reduce((acc, key) => acc?.[key], obj);
+  return path46.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52310,11 +52348,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path45, issues) {
+function prefixIssues(path46, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path45);
+    iss.path.unshift(path46);
     return iss;
   });
 }
@@ -52776,16 +52814,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path45 = []) => {
+  const processError = (error64, path46 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path46, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else {
-        const fullpath = [...path45, ...issue3.path];
+        const fullpath = [...path46, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52824,17 +52862,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path45 = []) => {
+  const processError = (error64, path46 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path46, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else {
-        const fullpath = [...path45, ...issue3.path];
+        const fullpath = [...path46, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52873,8 +52911,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path45 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path45) {
+  const path46 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path46) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70012,13 +70050,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path45 = ref3.slice(1).split("/").filter(Boolean);
-  if (path45.length === 0) {
+  const path46 = ref3.slice(1).split("/").filter(Boolean);
+  if (path46.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path45[0] === defsKey) {
-    const key = path45[1] === void 0 ? void 0 : decodeJSONPointerSegment(path45[1]);
+  if (path46[0] === defsKey) {
+    const key = path46[1] === void 0 ? void 0 : decodeJSONPointerSegment(path46[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -70941,10 +70979,10 @@ var WaitingTruck = external_exports.strictObject({
 });
 
 // src/paths.ts
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path6.default.resolve(import_node_path6.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path6.default.join(PACKAGE_ROOT, "sql", ...parts);
+var PACKAGE_ROOT = import_node_path7.default.resolve(import_node_path7.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path7.default.join(PACKAGE_ROOT, "sql", ...parts);
 var CHANGE_FILES = {
   p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
   p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql",
@@ -80408,7 +80446,7 @@ async function decryptToBuffer(file2, keys, opts2 = {}) {
 // src/runbook/backup/encrypt.ts
 var import_promises9 = require("node:fs/promises");
 var import_node_os = __toESM(require("node:os"), 1);
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path8 = __toESM(require("node:path"), 1);
 
 // src/results/backup.ts
 var MANIFEST_FORMAT = "astm53b-backup/4";
@@ -80564,7 +80602,7 @@ var Verification = external_exports.strictObject({
 // src/runbook/backup/encrypt.ts
 async function plaintextWorkDir(parent, env2) {
   const base2 = parent ?? env2.RUNNER_TEMP ?? import_node_os.default.tmpdir();
-  const at2 = import_node_path7.default.join(base2, "astm53b-backup-plain-");
+  const at2 = import_node_path8.default.join(base2, "astm53b-backup-plain-");
   return (0, import_promises9.mkdtemp)(at2).catch((e) => {
     throw asWriteFailure(e, at2, "free space in the temporary folder (RUNNER_TEMP or TMPDIR)");
   });
@@ -80579,10 +80617,10 @@ async function encryptBackup(work, out, manifest, recipients, log) {
   const files = [];
   const renamed = /* @__PURE__ */ new Map();
   for (const f of manifest.files) {
-    const src = import_node_path7.default.join(work, f.path);
+    const src = import_node_path8.default.join(work, f.path);
     if (!DATA_FILE_KINDS.includes(f.kind)) {
-      const dest2 = import_node_path7.default.join(out, f.path);
-      await (0, import_promises9.mkdir)(import_node_path7.default.dirname(dest2), { recursive: true });
+      const dest2 = import_node_path8.default.join(out, f.path);
+      await (0, import_promises9.mkdir)(import_node_path8.default.dirname(dest2), { recursive: true });
       await (0, import_promises9.copyFile)(src, dest2).catch((e) => {
         throw asWriteFailure(e, dest2);
       });
@@ -80590,8 +80628,8 @@ async function encryptBackup(work, out, manifest, recipients, log) {
       continue;
     }
     const name = encryptedName(f.path);
-    const dest = import_node_path7.default.join(out, name);
-    await (0, import_promises9.mkdir)(import_node_path7.default.dirname(dest), { recursive: true });
+    const dest = import_node_path8.default.join(out, name);
+    await (0, import_promises9.mkdir)(import_node_path8.default.dirname(dest), { recursive: true });
     const { plain, cipher } = await encryptFile(src, dest, recipients).catch((e) => {
       throw asWriteFailure(e, dest);
     });
@@ -80619,7 +80657,7 @@ async function encryptBackup(work, out, manifest, recipients, log) {
 
 // src/runbook/backup/manifest.ts
 var import_promises11 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path10 = __toESM(require("node:path"), 1);
 
 // src/results/changelog.ts
 var ChangelogResult = external_exports.strictObject({
@@ -81349,7 +81387,7 @@ var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
 var import_promises10 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -81361,7 +81399,7 @@ async function writeValidated(file2, schema2, value, what, opts2 = {}) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises10.mkdir)(import_node_path8.default.dirname(file2), { recursive: true });
+  await (0, import_promises10.mkdir)(import_node_path9.default.dirname(file2), { recursive: true });
   if (!opts2.atomic) {
     await (0, import_promises10.writeFile)(file2, text);
     return text;
@@ -81385,7 +81423,7 @@ async function writeValidated(file2, schema2, value, what, opts2 = {}) {
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path8.default.resolve(dir, file2);
+  const abs2 = import_node_path9.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
@@ -81408,7 +81446,7 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path8.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path9.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
@@ -81452,7 +81490,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path9.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path10.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format2 = value?.format;
   if (typeof format2 === "string" && format2.startsWith("astm53b-backup/") && format2 !== MANIFEST_FORMAT) {
@@ -81475,14 +81513,14 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  const file2 = import_node_path9.default.join(dir, MANIFEST_FILE);
+  const file2 = import_node_path10.default.join(dir, MANIFEST_FILE);
   const text = await writeValidated(file2, Manifest, manifest, MANIFEST_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2);
   });
   return sha256Text(text);
 }
 async function writeVerification(dir, verification) {
-  const file2 = import_node_path9.default.join(dir, VERIFICATION_FILE);
+  const file2 = import_node_path10.default.join(dir, VERIFICATION_FILE);
   await writeValidated(file2, Verification, verification, VERIFICATION_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2, "move the backup folder to a disk with room");
   });
@@ -81491,8 +81529,8 @@ async function checkFileHashes(dir, manifest) {
   const problems = [];
   const files = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path9.default.join(dir, f.path);
-    if (import_node_path9.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path10.default.join(dir, f.path);
+    if (import_node_path10.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -81508,7 +81546,7 @@ async function checkFileHashes(dir, manifest) {
 function assertVouchedFiles(dir, manifest, vouched, vFile) {
   const found = new Map(vouched.map((f) => [f.path, f.sha256]));
   const refuse = (file2, why) => {
-    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path9.default.join(dir, file2) } });
+    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path10.default.join(dir, file2) } });
   };
   for (const f of manifest.files) {
     const sha2 = found.get(f.path);
@@ -81525,7 +81563,7 @@ function assertVouchedFiles(dir, manifest, vouched, vFile) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256: sha2565 } = await readManifest(dir);
-  const vFile = import_node_path9.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path10.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -81551,7 +81589,7 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha2565) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path9.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path10.default.join(dir, MANIFEST_FILE) }
     });
   }
   assertVouchedFiles(dir, manifest, v.data.files, vFile);
@@ -81562,7 +81600,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path9.default.join(dir, first.path) }
+        where: { file: import_node_path10.default.join(dir, first.path) }
       }
     );
   }
@@ -81921,7 +81959,7 @@ async function insertAuthUsers(tx, entry, json2, present) {
 }
 
 // src/runbook/backup/take-embedded.ts
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
 var import_node_fs6 = require("node:fs");
@@ -82010,12 +82048,12 @@ async function restoreSqlDump(db, file2, display) {
   );
 }
 function openScratchPglite() {
-  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)");
+  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)", { fromEmptyCluster: true });
 }
 
 // src/runbook/backup/source-reads.ts
 var import_promises13 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
 function snapshotSelect(schema2, table4, key) {
@@ -82263,7 +82301,7 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path10.default.join(dir, file2), text);
+    const digest = await writeText(import_node_path11.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest, plaintext: null });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
@@ -82274,7 +82312,7 @@ async function readAuthUsers(q, schemas, dir) {
   if (!users) return { entry: null, json: null, file: null };
   const json2 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path10.default.join(dir, AUTH_USERS_FILE), json2);
+  const digest = await writeText(import_node_path11.default.join(dir, AUTH_USERS_FILE), json2);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
     json: json2,
@@ -82287,7 +82325,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table4] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table4);
     const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path10.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path11.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -82324,13 +82362,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const facts = await readSourceFacts(hold.q, dir);
     const reads = await readSnapshot(hold.q, facts, dir, log);
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path11.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path12.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main, plaintext: null }];
     if (facts.schemas.pipeline.length) {
-      const pipeline6 = await hold.dump({ file: import_node_path11.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      const pipeline6 = await hold.dump({ file: import_node_path12.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline6, plaintext: null });
     }
-    const toc = await readSqlDumpToc(import_node_path11.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path12.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -82354,7 +82392,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 }
 
 // src/runbook/backup/take-pg.ts
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   const sessions = [];
@@ -82394,7 +82432,7 @@ async function takePgSnapshot(db, ctx, log) {
         const dumping = dumpArchive({
           url: url2,
           serverMajor: ctx.serverMajor,
-          file: import_node_path12.default.join(dir, ARCHIVE_FILE),
+          file: import_node_path13.default.join(dir, ARCHIVE_FILE),
           snapshot,
           lockWaitTimeoutMs: lockTimeoutMs,
           compress: ctx.compress,
@@ -82470,13 +82508,13 @@ async function dumpSessionsGone(db, since) {
 }
 
 // src/runbook/backup/verify.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path15 = __toESM(require("node:path"), 1);
 var import_node_stream7 = require("node:stream");
 
 // src/runbook/backup/plaintext.ts
 var import_node_fs7 = require("node:fs");
 var import_promises14 = require("node:fs/promises");
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 var BackupPlaintext = class _BackupPlaintext {
   constructor(dir, manifest, keys) {
     this.dir = dir;
@@ -82507,7 +82545,7 @@ var BackupPlaintext = class _BackupPlaintext {
     return this.keys !== void 0;
   }
   abs(diskPath) {
-    return import_node_path13.default.join(this.dir, diskPath);
+    return import_node_path14.default.join(this.dir, diskPath);
   }
   /** The manifest entry of a file, by its name on disk or its plaintext name. */
   entry(name) {
@@ -82617,7 +82655,7 @@ function describeSnapshotMismatches(snapshots, manifest, failures) {
 
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts2, log) {
-  const abs2 = import_node_path14.default.resolve(dir);
+  const abs2 = import_node_path15.default.resolve(dir);
   const { manifest, sha256: sha2565 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts2.serverUrl && !opts2.scratchUrl) {
     throw new UserError(
@@ -82763,7 +82801,7 @@ async function verifyPlainRestore(plain, v, found, log) {
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    let input2 = import_node_path14.default.join(dir, file2);
+    let input2 = import_node_path15.default.join(dir, file2);
     if (plain.encrypted) {
       try {
         texts.set(file2, (await plain.buffer(file2)).toString("utf8"));
@@ -82791,7 +82829,7 @@ async function verifyPlainRestore(plain, v, found, log) {
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
     for (const file2 of scripts) {
       const text = texts.get(file2);
-      await restoreSqlDump(sdb, text === void 0 ? import_node_path14.default.join(dir, file2) : { text }, file2);
+      await restoreSqlDump(sdb, text === void 0 ? import_node_path15.default.join(dir, file2) : { text }, file2);
     }
     v.restore.ms = Date.now() - started;
     await compareRestored(sdb, manifest, v, found);
@@ -82818,7 +82856,7 @@ function sourceHost(url2) {
   }
 }
 async function prepareOutDir(outDir, work) {
-  const dir = import_node_path15.default.resolve(outDir);
+  const dir = import_node_path16.default.resolve(outDir);
   const existing = await (0, import_promises15.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
@@ -82827,7 +82865,7 @@ async function prepareOutDir(outDir, work) {
     throw asWriteFailure(e, dir);
   });
   for (const sub of ["functions", "tables"]) {
-    const at2 = import_node_path15.default.join(work ?? dir, sub);
+    const at2 = import_node_path16.default.join(work ?? dir, sub);
     await (0, import_promises15.mkdir)(at2, { recursive: true }).catch((e) => {
       throw asWriteFailure(e, at2);
     });
@@ -82958,11 +82996,12 @@ async function takeAndVerify(db, ctx, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path16 = __toESM(require("node:path"), 1);
+var import_node_path17 = __toESM(require("node:path"), 1);
 var import_node_stream9 = require("node:stream");
 
 // src/db/restore-script.ts
 var import_node_stream8 = require("node:stream");
+var import_node_string_decoder = require("node:string_decoder");
 function canCopyIn(q) {
   return typeof q.copyIn === "function";
 }
@@ -82970,12 +83009,14 @@ var UNBOUNDING = /^SET (statement_timeout|lock_timeout|transaction_timeout|idle_
 var META = /^\\(restrict|unrestrict)\b/;
 var COPY_START = /^COPY .* FROM stdin;$/;
 async function* linesOf(stream2) {
+  const decoder = new import_node_string_decoder.StringDecoder("utf8");
   let partial2 = "";
   for await (const chunk of stream2) {
-    const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
+    const lines2 = (partial2 + decoder.write(chunk)).split("\n");
     partial2 = lines2.pop();
     yield* lines2;
   }
+  partial2 += decoder.end();
   if (partial2) yield partial2;
 }
 async function runScriptLines(session, lines2) {
@@ -83413,7 +83454,7 @@ async function markUndone(tx, manifest, dir, run) {
     `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
       WHERE state = 'applied' AND applied_at > $1::timestamptz
       RETURNING file_name, sha256, applied_at::text, run_id`,
-    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path16.default.basename(dir)})`]
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path17.default.basename(dir)})`]
   );
   for (const u of r.rows) {
     await tx.query(
@@ -83428,7 +83469,7 @@ var ProofFailed = class extends Error {
 async function rollback(db, opts2, log) {
   const t0 = Date.now();
   const run = opts2.run ?? runContextFrom(opts2.env ?? process.env);
-  const dir = import_node_path16.default.resolve(opts2.backupDir);
+  const dir = import_node_path17.default.resolve(opts2.backupDir);
   const settings = {
     lockTimeoutMs: opts2.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
     statementTimeoutMs: opts2.statementTimeoutMs ?? 15 * 6e4,
@@ -83720,7 +83761,7 @@ function resolveUrlOption(value, env2) {
 
 // src/cli/commands/db.ts
 var import_promises16 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -83883,7 +83924,7 @@ var urlOption = {
 function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
-async function pathExists(p) {
+async function pathExists2(p) {
   return (0, import_promises16.stat)(p).then(
     () => true,
     () => false
@@ -83895,8 +83936,8 @@ async function resetEmbedded(target, ctx) {
       where: { field: "reset" }
     });
   }
-  if (await pathExists(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path17.default.relative(ctx.cwd, target.dataDir)}`);
+  if (await pathExists2(target.dataDir)) {
+    ctx.log.info(`removing ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`);
     await (0, import_promises16.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
@@ -83940,8 +83981,8 @@ var dbStatus = {
   options: { url: urlOption, json: { type: "boolean", description: "print the result as JSON" } },
   async run(ctx) {
     const target = targetOf(ctx);
-    if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path17.default.relative(ctx.cwd, target.dataDir)}`, {
+    if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -83960,7 +84001,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path17.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path18.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -84006,8 +84047,8 @@ var scratchUrlOption = {
 async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
-  if (target.kind === "embedded" && !await pathExists(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`, {
+  if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -84095,7 +84136,7 @@ var backupVerifyCommand = {
     const scratch = scratchUrl(ctx);
     const identity3 = await identityOf(ctx);
     const v = await verifyBackup(
-      import_node_path18.default.resolve(ctx.cwd, ctx.positionals[0]),
+      import_node_path19.default.resolve(ctx.cwd, ctx.positionals[0]),
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, ...identity3 ? { identity: identity3 } : {}, env: ctx.env },
       ctx.log
     );
@@ -84137,7 +84178,7 @@ var rollbackCommand = {
       const r = await rollback(
         db,
         {
-          backupDir: import_node_path18.default.resolve(ctx.cwd, dir),
+          backupDir: import_node_path19.default.resolve(ctx.cwd, dir),
           env: ctx.env,
           run,
           ...timeouts,
@@ -84548,12 +84589,12 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_node_path23 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
 var import_promises21 = require("node:fs/promises");
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_path22 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -85121,7 +85162,7 @@ function parseSums(text) {
 
 // src/evidence/results-facts.ts
 var import_promises18 = require("node:fs/promises");
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -85259,7 +85300,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path19.default.posix.dirname(manifestPath);
+  const dir = import_node_path20.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -85430,7 +85471,7 @@ function signatureValid(data, signatureFile, k) {
 // src/evidence/zip-writer.ts
 var import_node_fs8 = require("node:fs");
 var import_promises20 = require("node:fs/promises");
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 var import_node_stream10 = require("node:stream");
 var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 async function zipWriter() {
@@ -85441,7 +85482,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs8.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises20.mkdir)(import_node_path20.default.dirname(out), { recursive: true });
+  await (0, import_promises20.mkdir)(import_node_path21.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -85481,7 +85522,7 @@ var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel2, skip, log, out) {
   const names = (await (0, import_promises21.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path21.default.join(dir, name);
+    const abs2 = import_node_path22.default.join(dir, name);
     const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
     const s = await (0, import_promises21.lstat)(abs2);
@@ -85506,7 +85547,7 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts2, log) {
-  const resultsDir = import_node_path21.default.resolve(opts2.resultsDir);
+  const resultsDir = import_node_path22.default.resolve(opts2.resultsDir);
   const s = await (0, import_promises21.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
@@ -85515,7 +85556,7 @@ async function collect(opts2, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path21.default.resolve(opts2.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path22.default.resolve(opts2.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -85523,7 +85564,7 @@ async function collect(opts2, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts2.sepEvidence ?? []) {
-    const abs2 = import_node_path21.default.resolve(given);
+    const abs2 = import_node_path22.default.resolve(given);
     const st = await (0, import_promises21.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
@@ -85531,7 +85572,7 @@ async function collect(opts2, log) {
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path21.default.basename(abs2);
+    const name = import_node_path22.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -85642,7 +85683,7 @@ async function buildBundle(opts2, log) {
           entryFile: CHANGELOG_ENTRY,
           date: date5,
           title,
-          insertedInto: insertInto ? import_node_path21.default.basename(insertInto.file) : null,
+          insertedInto: insertInto ? import_node_path22.default.basename(insertInto.file) : null,
           under: insertInto ? describeTarget(insertInto.under) : null
         },
         warnings: facts.warnings,
@@ -85686,7 +85727,7 @@ async function buildBundle(opts2, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path21.default.resolve(opts2.out);
+  const out = import_node_path22.default.resolve(opts2.out);
   await writeZip(
     out,
     [
@@ -85746,7 +85787,7 @@ function runInfoFrom(env2, explicit = {}) {
 var import_node_fs9 = require("node:fs");
 var import_promises22 = require("node:fs/promises");
 var import_node_stream11 = require("node:stream");
-var import_node_zlib = require("node:zlib");
+var import_node_zlib2 = require("node:zlib");
 
 // src/evidence/zip-safety.ts
 var DEFAULT_ZIP_LIMITS = { maxTotalBytes: 16 * 1024 ** 3, maxRatio: 200 };
@@ -85971,7 +86012,7 @@ async function openZipEntry(file2, entry) {
   const raw = entry.compressedSize > 0 ? (0, import_node_fs9.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream11.Readable.from([]);
   if (entry.method === 0) return raw;
   const limit = new SizeLimit(entry.name, entry.size);
-  (0, import_node_stream11.pipeline)(raw, (0, import_node_zlib.createInflateRaw)(), limit, () => {
+  (0, import_node_stream11.pipeline)(raw, (0, import_node_zlib2.createInflateRaw)(), limit, () => {
   });
   return limit;
 }
@@ -86141,7 +86182,7 @@ function checkSignature(opts2, manifestBytes, sig, manifestKey, problems) {
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path22.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path23.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -86395,12 +86436,12 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/keys.ts
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
 var import_node_crypto10 = require("node:crypto");
 var import_promises23 = require("node:fs/promises");
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_node_path24 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
   ageIdentity: "age.key",
   ageRecipient: "age.pub",
@@ -86414,9 +86455,9 @@ async function exists(p) {
   );
 }
 async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
-  const dir = import_node_path23.default.resolve(outDir);
+  const dir = import_node_path24.default.resolve(outDir);
   for (const name of Object.values(KEY_FILES)) {
-    const p = import_node_path23.default.join(dir, name);
+    const p = import_node_path24.default.join(dir, name);
     if (await exists(p))
       throw new UserError(
         "KEY_EXISTS",
@@ -86454,7 +86495,7 @@ ${identity3}
   const written = [];
   try {
     for (const f of files) {
-      const p = import_node_path23.default.join(dir, f.name);
+      const p = import_node_path24.default.join(dir, f.name);
       const fh = await (0, import_promises23.open)(p, "wx", f.mode);
       written.push(p);
       try {
@@ -86477,7 +86518,7 @@ ${identity3}
     dir,
     recipient,
     signingFingerprint: fingerprint,
-    files: files.map((f) => ({ path: import_node_path23.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
+    files: files.map((f) => ({ path: import_node_path24.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
   };
 }
 
@@ -86493,7 +86534,7 @@ var keysNew = {
     const out = pathOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "keys new needs --out DIR", { where: { field: "out" } });
     const k = await newDepotKeys(out);
-    const rel0 = (name) => import_node_path24.default.relative(ctx.cwd, import_node_path24.default.join(k.dir, name)) || name;
+    const rel0 = (name) => import_node_path25.default.relative(ctx.cwd, import_node_path25.default.join(k.dir, name)) || name;
     const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
     const rel2 = (name) => rel0(name).padEnd(width);
     ctx.out(
@@ -86520,7 +86561,7 @@ var keysNew = {
 var keysCommands = [keysNew];
 
 // src/cli/commands/golden.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -86648,8 +86689,9 @@ async function readReceptionDrifts(q, profile) {
       WHERE r.statut = 'validee'
       ORDER BY r.date_reception, r.created_at, r.id`
   );
+  const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
-    drift: recompute(row, profile),
+    drift: recompute(row, solve),
     citerneId: row.citerne_id,
     produitId: row.produit_id,
     depotId: row.depot_id
@@ -86677,7 +86719,7 @@ async function driftReport(q, opts2, log) {
   );
   return { profile: profileName(profile), receptions, tanks: tankList, total };
 }
-function recompute(row, p) {
+function recompute(row, solve) {
   const storedColumn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
   const stored = row.volume_15c ?? row.volume_corrige_15c;
   const base2 = {
@@ -86702,14 +86744,7 @@ function recompute(row, p) {
   ].filter(Boolean);
   if (missing.length) return { ...base2, problem: `no ${missing.join(", ")}` };
   try {
-    const astm = table53b({
-      observedDensity: row.densite_a_15,
-      temperatureC: row.temperature_ambiante_c,
-      hydrometer: p.hydrometer,
-      edition: p.edition,
-      rounding: p.rounding,
-      volumeL: row.volume_ambiant
-    }).volume15L;
+    const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant).volume15L;
     return { ...base2, astm_15c_l: astm, drift_l: r3(stored - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base2, problem: `${e.code}: ${e.message}` };
@@ -86725,17 +86760,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path45, displayName = path45) {
+async function loadGoldenFile(path46, displayName = path46) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path45);
+    bytes = await (0, import_promises24.readFile)(path46);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path45) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path46) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -87719,7 +87754,7 @@ var verify2 = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path25.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path26.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -87877,7 +87912,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -87954,7 +87989,7 @@ function renderApplyMarkdown(r) {
 // src/runbook/change-file.ts
 var import_node_crypto11 = require("node:crypto");
 var import_promises25 = require("node:fs/promises");
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -88010,7 +88045,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path26.default.basename(file2),
+    name: import_node_path27.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -88304,7 +88339,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path27.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path28.default.resolve(ctx.cwd, given), given);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -88520,7 +88555,7 @@ var stagingResetCommand = {
 
 // src/cli/commands/preflight.ts
 var import_promises27 = require("node:fs/promises");
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -88825,7 +88860,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path28.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path29.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -88863,7 +88898,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises27.writeFile)(import_node_path28.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises27.writeFile)(import_node_path29.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -88882,7 +88917,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises27.writeFile)(import_node_path28.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises27.writeFile)(import_node_path29.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -88891,11 +88926,11 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
 var import_promises28 = require("node:fs/promises");
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
     simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
@@ -88951,7 +88986,7 @@ async function goldenWithDeviation(golden, workDir) {
   const fields = [...first.fields];
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
-  const out = import_node_path29.default.join(workDir, `drill-golden-deviation-${import_node_path29.default.basename(golden)}`);
+  const out = import_node_path30.default.join(workDir, `drill-golden-deviation-${import_node_path30.default.basename(golden)}`);
   await (0, import_promises28.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
@@ -88970,7 +89005,7 @@ async function plantBlockingPolicy(db) {
   await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
 }
 async function flipDumpByte(dir, dumpFile) {
-  const file2 = import_node_path29.default.join(dir, dumpFile);
+  const file2 = import_node_path30.default.join(dir, dumpFile);
   const bytes = await (0, import_promises28.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
@@ -88978,11 +89013,11 @@ async function flipDumpByte(dir, dumpFile) {
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
 var import_promises29 = require("node:fs/promises");
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var reason = (condition, source, message) => ({
   condition,
@@ -89001,10 +89036,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path30.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path31.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path30.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path31.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -89012,7 +89047,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path30.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path31.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -89022,10 +89057,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path30.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path31.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path30.default.join(sub, manifestName)) || !await exists2(import_node_path30.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path30.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path31.default.join(sub, manifestName)) || !await exists2(import_node_path31.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path31.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -89153,10 +89188,10 @@ async function decide(opts2, log) {
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path31.default.relative(PACKAGE_ROOT, p) || p;
+var rel = (p) => import_node_path32.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path31.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const goldenFile = fileOf(given.golden ?? import_node_path32.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
   const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
   const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
@@ -89230,7 +89265,32 @@ async function terminalProgress(log) {
 
 // src/rehearsal/rehearse.ts
 var import_promises31 = require("node:fs/promises");
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
+
+// src/db/lost-connection.ts
+var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
+  "57P01",
+  // admin_shutdown: pg_terminate_backend, a restart
+  "57P02",
+  // crash_shutdown
+  "57P03",
+  // cannot_connect_now
+  "57P05",
+  // idle_session_timeout
+  "25P03",
+  // idle_in_transaction_session_timeout
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT"
+]);
+var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
+function isConnectionLost(e) {
+  if (typeof e !== "object" || e === null) return false;
+  const { code: code2, message } = e;
+  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
+  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
+  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
+}
 
 // src/runbook/restate-proof.ts
 var MOVE_TOLERANCE_L = 1e-6;
@@ -89416,31 +89476,6 @@ function withAppUser(db, who2, fn, opts2) {
     await impersonate(tx, who2);
     return fn(tx);
   }, opts2);
-}
-
-// src/db/lost-connection.ts
-var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
-  "57P01",
-  // admin_shutdown: pg_terminate_backend, a restart
-  "57P02",
-  // crash_shutdown
-  "57P03",
-  // cannot_connect_now
-  "57P05",
-  // idle_session_timeout
-  "25P03",
-  // idle_in_transaction_session_timeout
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT"
-]);
-var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
-function isConnectionLost(e) {
-  if (typeof e !== "object" || e === null) return false;
-  const { code: code2, message } = e;
-  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
-  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
-  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
 }
 
 // src/runbook/smoke/figures.ts
@@ -89828,11 +89863,8 @@ async function restate(db, opts2, log) {
         const before = await readStock(c);
         const writesBefore = await rowActivity(c);
         const req = await openRequests(c);
-        for (const r of toBook) {
-          r.reason = restatementReason(opts2.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
-          const row = await req.as(who2, (q) => bookAdjustment(q, r, user.id)).catch((e) => refused(e, r, user));
-          r.adjustment_id = row.id;
-        }
+        for (const r of toBook) r.reason = restatementReason(opts2.run.runId, r.astm_15c_l, r.stored_15c_l, profile, r.stored_column);
+        for (let i = 0; i < toBook.length; i += BOOKING_BATCH) await bookBatch(req, who2, toBook.slice(i, i + BOOKING_BATCH), user);
         const after = await readStock(c);
         const writes = diffRowActivity(writesBefore, await rowActivity(c));
         const rows = await readBooked(
@@ -89959,13 +89991,40 @@ async function resolveUser(q, asUser) {
     });
   return { id: u.user_id, email: u.email, role: u.role, chosen_by: "the first profils row (by created_at) with role admin" };
 }
-async function bookAdjustment(q, r, userId) {
+var BOOKING_BATCH = 500;
+async function bookBatch(req, who2, batch, user) {
+  let ids;
+  try {
+    ids = await req.as(who2, (q) => bookAdjustments(q, batch, user.id));
+  } catch (e) {
+    if (batch.length === 1 || isConnectionLost(e)) return refused(e, batch[0], user);
+    for (const r of batch) await bookBatch(req, who2, [r], user);
+    return;
+  }
+  for (const r of batch) {
+    const id = ids.get(r.reception_id);
+    if (!id) throw new Error(`restate: the insert returned no adjustment for reception ${r.reception_id}`);
+    r.adjustment_id = id;
+  }
+}
+async function bookAdjustments(q, batch, userId) {
+  const rows = batch.map((r) => ({
+    mouvement_type: "RECEPTION",
+    mouvement_id: r.reception_id,
+    delta_ambiant: 0,
+    delta_15c: r.delta_15c_l,
+    reason: r.reason,
+    created_by: userId
+  }));
   const res = await q.query(
     `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
-     VALUES ('RECEPTION', $1, 0, $2, $3, $4) RETURNING id::text AS id`,
-    [r.reception_id, r.delta_15c_l, r.reason, userId]
+     SELECT mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by
+       FROM json_populate_recordset(NULL::public.stocks_adjustments, $1::json)
+     RETURNING id::text AS id, mouvement_id::text AS mouvement_id`,
+    [JSON.stringify(rows)]
   );
-  return res.rows[0];
+  if (res.rows.length !== batch.length) throw new Error(`restate: ${batch.length} adjustment(s) inserted, ${res.rows.length} returned`);
+  return new Map(res.rows.map((x) => [x.mouvement_id, x.id]));
 }
 function refused(e, r, user) {
   const code2 = e.code;
@@ -90863,8 +90922,8 @@ function gateRecord(inputs) {
   };
 }
 async function rehearse(db, opts2, log) {
-  const out = import_node_path32.default.resolve(opts2.outDir);
-  const results = import_node_path32.default.join(out, DEFAULT_RESULTS_DIR);
+  const out = import_node_path33.default.resolve(opts2.outDir);
+  const results = import_node_path33.default.join(out, DEFAULT_RESULTS_DIR);
   await (0, import_promises31.rm)(out, { recursive: true, force: true });
   await (0, import_promises31.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
@@ -90879,7 +90938,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises31.writeFile)(import_node_path32.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises31.writeFile)(import_node_path33.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -90929,7 +90988,7 @@ async function rehearse(db, opts2, log) {
       const r = await backup(
         db,
         {
-          outDir: import_node_path32.default.join(results, BACKUP_DIR),
+          outDir: import_node_path33.default.join(results, BACKUP_DIR),
           encryptTo: opts2.encryption?.recipients ?? [],
           ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
         },
@@ -90953,7 +91012,7 @@ async function rehearse(db, opts2, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path32.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path33.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -90996,7 +91055,7 @@ async function rehearse(db, opts2, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path32.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path33.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -91008,7 +91067,7 @@ async function rehearse(db, opts2, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path32.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
+          const r = await rollback(db, { backupDir: import_node_path33.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
           const discarded = r.discarded.reduce((n2, d) => n2 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
@@ -91028,7 +91087,7 @@ async function rehearse(db, opts2, log) {
       });
     }
   }
-  const bundlePath = import_node_path32.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path33.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -91139,11 +91198,11 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path33.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path34.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path33.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path34.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
@@ -91169,7 +91228,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path33.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path34.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
@@ -91188,9 +91247,9 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path33.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path33.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
@@ -91209,7 +91268,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path35 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -91396,7 +91455,7 @@ var restateCommand = {
     const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path34.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -91412,7 +91471,7 @@ var restateCommand = {
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -91526,7 +91585,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path36.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -91559,8 +91618,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path35.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path35.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path36.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path36.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -91783,7 +91842,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path36 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -91972,7 +92031,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access2, appendFile, writeFile: writeFile7 } = import_fs2.promises;
+var { access: access3, appendFile, writeFile: writeFile7 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -91994,7 +92053,7 @@ var Summary = class {
         throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
       }
       try {
-        yield access2(pathFromEnv, import_fs2.constants.R_OK | import_fs2.constants.W_OK);
+        yield access3(pathFromEnv, import_fs2.constants.R_OK | import_fs2.constants.W_OK);
       } catch (_a4) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
@@ -92388,7 +92447,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path36.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path37.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -92432,7 +92491,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/changelog-pr.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/github/lib/context.js
 var import_fs3 = require("fs");
@@ -92448,8 +92507,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path45 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path45} does not exist${import_os4.EOL}`);
+        const path46 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path46} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -96703,7 +96762,7 @@ async function openChangelogPullRequest(gh, o) {
 
 // src/runtime/actions/evidence.ts
 var import_node_fs10 = require("node:fs");
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path38 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -96759,16 +96818,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path37.default.resolve(i["results-dir"]),
-        out: import_node_path37.default.resolve(out),
+        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
+        out: import_node_path38.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path37.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path37.default.resolve(i["changelog-file"]),
+              file: import_node_path38.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -96792,7 +96851,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path37.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -96825,8 +96884,8 @@ function changelogPrAction() {
     if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
+        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
         run,
         secrets: [i["github-token"]]
       },
@@ -96856,7 +96915,7 @@ function changelogPrAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -96865,7 +96924,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path39.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path39.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path40.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path40.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -96876,7 +96935,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -96892,7 +96951,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path40.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path41.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -96927,7 +96986,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -96937,7 +96996,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path41.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path42.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -96962,7 +97021,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -96979,7 +97038,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -97066,7 +97125,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -97083,7 +97142,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -97155,7 +97214,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -97168,7 +97227,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path44.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path45.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97191,7 +97250,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97201,7 +97260,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path45.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path46.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AstmError, AstmRangeError, glassHydrometerCorrection, table53b, table54b, type Edition, type Table53BInput } from './index.js';
+import {
+  AstmError,
+  AstmRangeError,
+  glassHydrometerCorrection,
+  table53b,
+  table53bByPair,
+  table54b,
+  type Edition,
+  type Table53BInput,
+} from './index.js';
 import { vcf1980 } from './vcf1980.js';
 
 function thrown(fn: () => unknown): AstmError {
@@ -194,5 +203,44 @@ describe('Table 53B refuses what it cannot compute', () => {
     expect(
       thrown(() => table53b({ observedDensity: 840, temperatureC: 20, hydrometer: false, pressureKpa: 20000, edition: '2004' })).code,
     ).toBe('PRESSURE_OUT_OF_RANGE');
+  });
+});
+
+describe('table53bByPair (many rows, each density/temperature pair solved once)', () => {
+  const outcome = (fn: () => unknown) => {
+    try {
+      return { ok: fn() };
+    } catch (e) {
+      return { code: (e as AstmError).code, message: (e as Error).message };
+    }
+  };
+
+  for (const opts of [
+    { hydrometer: true, edition: '1980', rounding: 'table' },
+    { hydrometer: false, edition: '2004', rounding: 'table' },
+    { hydrometer: false, edition: '2004', rounding: 'table', addendum2019: true },
+  ] as const) {
+    it(`gives what table53b gives, row by row, errors included (${JSON.stringify(opts)})`, () => {
+      const solve = table53bByPair(opts);
+      // repeated pairs with other volumes, and rows out of range: density, temperature, then volume
+      const rows: [number, number, number][] = [];
+      for (const d of [820.5, 835, 850.2, 0.84, 2000])
+        for (const t of [-5, 15, 27.3, 150]) for (const v of [1000, 36543.7, 0.5, -10, Number.NaN]) rows.push([d, t, v]);
+      for (const [d, t, v] of [...rows, ...rows]) {
+        expect(outcome(() => solve(d, t, v))).toEqual(
+          outcome(() => table53b({ ...opts, observedDensity: d, temperatureC: t, volumeL: v })),
+        );
+      }
+    });
+  }
+
+  it('under pressure refuses a volume as table53b does', () => {
+    const solve = table53bByPair({ hydrometer: false, edition: '2004', pressureKpa: 500 });
+    expect(outcome(() => solve(835, 20, 1000))).toEqual(
+      outcome(() =>
+        table53b({ hydrometer: false, edition: '2004', pressureKpa: 500, observedDensity: 835, temperatureC: 20, volumeL: 1000 }),
+      ),
+    );
+    expect(thrown(() => solve(835, 20, 1000)).code).toBe('UNSUPPORTED_OPTION');
   });
 });

@@ -217,3 +217,33 @@ export function table53b(input: Table53BInput): Table53BResult {
   }
   return result;
 }
+
+/**
+ * Table 53B for many rows under one set of options (a depot's receptions): ρ15 and the VCF depend
+ * on the observed density and temperature only, so each distinct pair is solved once, its error
+ * too, and each row's volume at 15 °C is then its own volume × that VCF, exactly as table53b
+ * computes it (the volume checked first, as table53b does).
+ */
+export function table53bByPair(
+  opts: Omit<Table53BInput, 'observedDensity' | 'temperatureC' | 'volumeL'>,
+): (observedDensity: number, temperatureC: number, volumeL: number) => Table53BResult {
+  // under pressure table53b refuses a volume, whatever the pair: nothing to share
+  if ((opts.pressureKpa ?? 0) !== 0)
+    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts, observedDensity, temperatureC, volumeL });
+  const solved = new Map<string, Table53BResult | { error: unknown }>();
+  return (observedDensity, temperatureC, volumeL) => {
+    const { spec, addendum2019 } = resolveCommon({ ...opts, volumeL });
+    const key = `${observedDensity}|${temperatureC}`;
+    let pair = solved.get(key);
+    if (!pair) {
+      try {
+        pair = table53b({ ...opts, observedDensity, temperatureC });
+      } catch (error) {
+        pair = { error };
+      }
+      solved.set(key, pair);
+    }
+    if ('error' in pair) throw pair.error;
+    return { ...pair, volumeL, volume15L: volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019) };
+  };
+}

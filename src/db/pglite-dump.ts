@@ -147,7 +147,10 @@ export async function restoreSqlDump(db: Db, file: SqlDumpSource, display: strin
   );
 }
 
-/** A throwaway in-memory PGlite: where an embedded backup proves it restores. */
+/**
+ * A throwaway in-memory PGlite: where an embedded backup proves it restores. Loaded from the
+ * process's own empty cluster when it made one (the rehearsal's fresh demo depot), else made anew.
+ */
 export function openScratchPglite(): Promise<PgliteDb> {
-  return PgliteDb.open(undefined, 'scratch PGlite in memory (discarded)');
+  return PgliteDb.open(undefined, 'scratch PGlite in memory (discarded)', { fromEmptyCluster: true });
 }

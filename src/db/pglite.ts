@@ -1,10 +1,21 @@
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { OID, identity, parseInt8 } from './normalize.js';
 import { DEFAULT_TX, copyCsvStatement, type Db, type QueryResult, type Queryable, type TxOptions } from './types.js';
 import type { ServerInfo } from '../results/common.js';
+
+/** The first cluster this process created, as PGlite's initdb left it (a gzipped tarball of its data folder). */
+let emptyCluster: Buffer | undefined;
+
+const pathExists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * PGlite in process: one backend, so one caller at a time. Every entry point goes through
@@ -21,16 +32,25 @@ export class PgliteDb implements Db {
     readonly label: string,
   ) {}
 
-  /** `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles never need it. */
+  /**
+   * `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles
+   * never need it. A new cluster is made by PGlite's initdb, which runs in two more WebAssembly
+   * instances beside this one (about 550 MB at its peak): the first new cluster of the process is
+   * kept, empty, so that a scratch copy (`fromEmptyCluster`) is loaded from it instead.
+   */
   static async open(
     dataDir: string | undefined,
     label = dataDir ? `embedded PGlite (${dataDir})` : 'embedded PGlite (memory)',
+    opts: { fromEmptyCluster?: boolean } = {},
   ): Promise<PgliteDb> {
     if (dataDir) await mkdir(dataDir, { recursive: true });
+    const fresh = !dataDir || !(await pathExists(path.join(dataDir, 'PG_VERSION')));
     const { PGlite } = await import('@electric-sql/pglite');
+    const template = opts.fromEmptyCluster && emptyCluster ? new Blob([gunzipSync(emptyCluster)]) : undefined;
     // options object form: PGlite ignores the second argument when the first is not a string
     const pg = new PGlite({
       ...(dataDir ? { dataDir } : {}),
+      ...(template ? { loadDataDir: template } : {}),
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity,
@@ -38,6 +58,9 @@ export class PgliteDb implements Db {
       },
     });
     await pg.waitReady;
+    if (fresh && !template && !emptyCluster) {
+      emptyCluster = gzipSync(Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer()), { level: 1 });
+    }
     return new PgliteDb(pg, label);
   }
 

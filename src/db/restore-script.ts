@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../errors.js';
 import type { ArchiveInput } from './dump.js';
 import { findPgTool, startPgTool } from './pg-tools.js';
@@ -35,13 +36,20 @@ const UNBOUNDING = /^SET (statement_timeout|lock_timeout|transaction_timeout|idl
 const META = /^\\(restrict|unrestrict)\b/;
 const COPY_START = /^COPY .* FROM stdin;$/;
 
-async function* linesOf(stream: Readable): AsyncGenerator<string> {
+/**
+ * The stream's lines, without their '\n'. One decoder for the whole stream: a multibyte UTF-8
+ * character that a chunk boundary splits (a 'é' in a function body or a row) is held back until
+ * its last byte arrives, never decoded as two replacement characters.
+ */
+export async function* linesOf(stream: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
   let partial = '';
   for await (const chunk of stream) {
-    const lines = (partial + (chunk as Buffer).toString('utf8')).split('\n');
+    const lines = (partial + decoder.write(chunk as Buffer)).split('\n');
     partial = lines.pop()!;
     yield* lines;
   }
+  partial += decoder.end();
   if (partial) yield partial;
 }
 

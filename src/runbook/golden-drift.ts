@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAstmError, table53b } from '../astm/index.js';
+import { isAstmError, table53bByPair, type Table53BResult } from '../astm/index.js';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import { parseRows } from '../db/rows.js';
@@ -42,8 +42,9 @@ export async function readReceptionDrifts(q: Queryable, profile: GoldenProfile):
       WHERE r.statut = 'validee'
       ORDER BY r.date_reception, r.created_at, r.id`,
   );
+  const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, 'drift: receptions').map((row) => ({
-    drift: recompute(row, profile),
+    drift: recompute(row, solve),
     citerneId: row.citerne_id,
     produitId: row.produit_id,
     depotId: row.depot_id,
@@ -75,7 +76,10 @@ export async function driftReport(q: Queryable, opts: { profile?: GoldenProfile 
   return { profile: profileName(profile), receptions, tanks: tankList, total };
 }
 
-function recompute(row: z.infer<typeof ReceptionRow>, p: GoldenProfile): DriftReception {
+type Solve = (observedDensity: number, temperatureC: number, volumeL: number) => Table53BResult;
+
+/** `solve`: Table 53B under the report's profile, each (density, temperature) pair solved once (table53bByPair). */
+function recompute(row: z.infer<typeof ReceptionRow>, solve: Solve): DriftReception {
   const storedColumn = row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null;
   const stored = row.volume_15c ?? row.volume_corrige_15c;
   const base: DriftReception = {
@@ -100,14 +104,7 @@ function recompute(row: z.infer<typeof ReceptionRow>, p: GoldenProfile): DriftRe
   ].filter(Boolean);
   if (missing.length) return { ...base, problem: `no ${missing.join(', ')}` };
   try {
-    const astm = table53b({
-      observedDensity: row.densite_a_15!,
-      temperatureC: row.temperature_ambiante_c!,
-      hydrometer: p.hydrometer,
-      edition: p.edition,
-      rounding: p.rounding,
-      volumeL: row.volume_ambiant!,
-    }).volume15L!;
+    const astm = solve(row.densite_a_15!, row.temperature_ambiante_c!, row.volume_ambiant!).volume15L!;
     return { ...base, astm_15c_l: astm, drift_l: r3(stored! - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base, problem: `${e.code}: ${e.message}` };

@@ -82,6 +82,29 @@ describePg('restate on the demo depot (real PostgreSQL)', () => {
     expect(await appChecksums(db)).toEqual(before);
   });
 
+  it('a refusal of one reception in the middle of a batch names that reception, as a single insert would; nothing booked', async () => {
+    const { db } = fx();
+    const before = await appChecksums(db);
+    // the fifth reception in booking order: the batch's insert fails, and the row-by-row retry finds which
+    const drift = await db.withTransaction((tx) => driftReport(tx, { profile: ML_PP_PROFILE }, silentLogger), { readOnly: true });
+    const target = drift.receptions[4]!.reception_id;
+    await db.query(`CREATE FUNCTION public.test_refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.mouvement_id = '${target}' THEN RAISE EXCEPTION 'refused for the test' USING ERRCODE = 'P0001'; END IF; RETURN NEW; END $$`);
+    await db.query(
+      'CREATE TRIGGER test_refuse_one BEFORE INSERT ON public.stocks_adjustments FOR EACH ROW EXECUTE FUNCTION public.test_refuse_one()',
+    );
+    try {
+      const e = await expectUserError(restate(db, restateOptions('refuse-one'), silentLogger));
+      expect(e.code).toBe('ADJUSTMENT_REFUSED');
+      expect(e.message).toContain(`the adjustment of reception ${target}: refused for the test (SQLSTATE P0001); nothing was booked`);
+    } finally {
+      await db.query('DROP TRIGGER test_refuse_one ON public.stocks_adjustments');
+      await db.query('DROP FUNCTION public.test_refuse_one()');
+    }
+    expect(await appChecksums(db)).toEqual(before);
+    expect(await adjustments(db)).toBe(0);
+  });
+
   it('a connection killed after the inserts, before COMMIT, leaves nothing and frees the pipeline lock', async () => {
     const { db } = fx();
     const before = await appChecksums(db);
@@ -89,7 +112,8 @@ describePg('restate on the demo depot (real PostgreSQL)', () => {
     let killed: number | undefined;
     const proxy = intercepted(db, async (sql, s) => {
       if (/INSERT INTO public\.stocks_adjustments/.test(sql)) inserted++;
-      else if (inserted === 9 && killed === undefined && /v_stock_actuel/.test(sql)) {
+      // the inserts are one statement a batch (all 9 in one here): the next read of the stock comes after them
+      else if (inserted > 0 && killed === undefined && /v_stock_actuel/.test(sql)) {
         killed = (await s.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
         await db.query('SELECT pg_terminate_backend($1)', [killed]);
         for (let i = 0; i < 250; i++) {

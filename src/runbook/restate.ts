@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { lockPipeline } from '../db/advisory-lock.js';
+import { isConnectionLost } from '../db/lost-connection.js';
 import { parseRows } from '../db/rows.js';
 import type { AppIdentity, Db, Queryable } from '../db/types.js';
 import { UserError } from '../errors.js';
@@ -123,11 +124,8 @@ export async function restate(db: Db, opts: RestateOptions, log: Logger): Promis
         const before = await readStock(c);
         const writesBefore = await rowActivity(c);
         const req = await openRequests(c);
-        for (const r of toBook) {
-          r.reason = restatementReason(opts.run.runId, r.astm_15c_l!, r.stored_15c_l!, profile, r.stored_column);
-          const row = await req.as(who, (q) => bookAdjustment(q, r, user.id)).catch((e: unknown) => refused(e, r, user));
-          r.adjustment_id = row.id;
-        }
+        for (const r of toBook) r.reason = restatementReason(opts.run.runId, r.astm_15c_l!, r.stored_15c_l!, profile, r.stored_column);
+        for (let i = 0; i < toBook.length; i += BOOKING_BATCH) await bookBatch(req, who, toBook.slice(i, i + BOOKING_BATCH), user);
         const after = await readStock(c);
         const writes = diffRowActivity(writesBefore, await rowActivity(c));
         const rows = await readBooked(
@@ -267,14 +265,59 @@ async function resolveUser(q: Queryable, asUser: string | undefined): Promise<Re
   return { id: u.user_id, email: u.email, role: u.role, chosen_by: 'the first profils row (by created_at) with role admin' };
 }
 
-/** What the app sends to POST /rest/v1/stocks_adjustments (created_by explicit, as its service does); the triggers set the context. */
-async function bookAdjustment(q: Queryable, r: RestatedReception, userId: string): Promise<{ id: string }> {
-  const res = await q.query<{ id: string }>(
+/**
+ * Adjustments booked per request: each request is one INSERT of that many rows, as the app user,
+ * in its own savepoint. One request a row cost some seven round trips a reception (savepoint,
+ * claims, role, insert, release, settings put back): at 100 000 receptions, most of the freeze.
+ */
+export const BOOKING_BATCH = 500;
+
+type Requests = Awaited<ReturnType<typeof openRequests>>;
+
+/**
+ * One request books the batch; the database refusing it (RLS, a trigger, a constraint) rolls the
+ * request back, and the batch is booked again one row a request, so that the refusal names its
+ * reception exactly as a single insert would. A lost connection is not retried.
+ */
+async function bookBatch(req: Requests, who: AppIdentity, batch: RestatedReception[], user: RestateUser): Promise<void> {
+  let ids: Map<string, string>;
+  try {
+    ids = await req.as(who, (q) => bookAdjustments(q, batch, user.id));
+  } catch (e) {
+    if (batch.length === 1 || isConnectionLost(e)) return refused(e, batch[0]!, user);
+    for (const r of batch) await bookBatch(req, who, [r], user);
+    return;
+  }
+  for (const r of batch) {
+    const id = ids.get(r.reception_id);
+    if (!id) throw new Error(`restate: the insert returned no adjustment for reception ${r.reception_id}`);
+    r.adjustment_id = id;
+  }
+}
+
+/**
+ * What the app sends to POST /rest/v1/stocks_adjustments (created_by explicit, as its service
+ * does), for several receptions in one statement (PostgREST inserts a JSON array the same way);
+ * the row triggers set each row's context. The values are typed by the table's own row type.
+ */
+async function bookAdjustments(q: Queryable, batch: RestatedReception[], userId: string): Promise<Map<string, string>> {
+  const rows = batch.map((r) => ({
+    mouvement_type: 'RECEPTION',
+    mouvement_id: r.reception_id,
+    delta_ambiant: 0,
+    delta_15c: r.delta_15c_l,
+    reason: r.reason,
+    created_by: userId,
+  }));
+  const res = await q.query<{ id: string; mouvement_id: string }>(
     `INSERT INTO public.stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by)
-     VALUES ('RECEPTION', $1, 0, $2, $3, $4) RETURNING id::text AS id`,
-    [r.reception_id, r.delta_15c_l, r.reason, userId],
+     SELECT mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason, created_by
+       FROM json_populate_recordset(NULL::public.stocks_adjustments, $1::json)
+     RETURNING id::text AS id, mouvement_id::text AS mouvement_id`,
+    [JSON.stringify(rows)],
   );
-  return res.rows[0]!;
+  if (res.rows.length !== batch.length) throw new Error(`restate: ${batch.length} adjustment(s) inserted, ${res.rows.length} returned`);
+  return new Map(res.rows.map((x) => [x.mouvement_id, x.id]));
 }
 
 /** The database refusing the app's insert is the operator's to act on (exit 2), never a bug; anything else goes on. */
