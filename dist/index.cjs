@@ -80621,6 +80621,33 @@ async function encryptBackup(work, out, manifest, recipients, log) {
 var import_promises11 = require("node:fs/promises");
 var import_node_path9 = __toESM(require("node:path"), 1);
 
+// src/results/approvals.ts
+var APPROVALS_FORMAT = "astm53b-approvals/1";
+var GateReview = external_exports.strictObject({
+  /** the GitHub environment reviewed (prod-start, prod-go), or the gate an approval issue stood for */
+  environment: external_exports.string().min(1),
+  /** GitHub's deployment review, or a comment on the approval issue of actions/approval-gate */
+  via: external_exports.enum(["environment-review", "approval-issue"]),
+  state: external_exports.enum(["approved", "rejected"]),
+  who: external_exports.string().min(1),
+  comment: external_exports.string(),
+  /** when: an issue comment is dated; GitHub's review history gives no time (null) */
+  at: external_exports.string().nullable(),
+  /** the issue comment, when there is one */
+  url: external_exports.string().optional()
+});
+var TriggeredBy = external_exports.strictObject({ actor: external_exports.string().min(1), triggeringActor: external_exports.string().min(1) });
+var Approvals = external_exports.strictObject({
+  format: external_exports.literal(APPROVALS_FORMAT),
+  /** the run whose reviews these are (owner/repo#run_id.attempt, as every result names its run) */
+  runId: external_exports.string().min(1),
+  triggeredBy: TriggeredBy,
+  /** when the reviews were read */
+  readAt: external_exports.string(),
+  /** oldest first, as the API lists them */
+  reviews: external_exports.array(GateReview)
+});
+
 // src/results/compat.ts
 var COMPAT_STATUSES = ["ok", "missing", "different"];
 var COMPAT_KINDS = ["server", "role", "schema", "table", "column", "rls", "unique", "function", "trigger"];
@@ -80672,6 +80699,7 @@ var GO_CONDITIONS = {
   DRIFT: { runbook: "3.3, 4.1", text: "Preflight: cible incompatible ou d\xE9rive par rapport au STAGING valid\xE9" },
   NO_SIGNOFF: { runbook: "5.6", text: "Validation \xE9crite responsable d\xE9p\xF4t" },
   SIGNOFF_NO_GO: { runbook: "5.6, 7", text: "Le responsable d\xE9p\xF4t a sign\xE9 NO-GO" },
+  GATE_REJECTED: { runbook: "3.4, 5.6", text: "Une validation du run a \xE9t\xE9 refus\xE9e (cr\xE9neau, GO)" },
   RESULT_MISSING: { runbook: "7", text: "R\xE9sultat d\u2019une \xE9tape absent ou illisible: rien ne prouve qu\u2019elle a r\xE9ussi" }
 };
 var GO_CONDITION_NAMES = Object.keys(GO_CONDITIONS);
@@ -80686,7 +80714,15 @@ var SignOff = external_exports.strictObject({
   at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
   comment: external_exports.string().optional(),
   /** the workflow run the record was made in (every record a run makes carries it); absent: given by hand */
-  runId: external_exports.string().min(1).optional()
+  runId: external_exports.string().min(1).optional(),
+  /** the gate this is the review of: the GitHub environment (prod-go), or the one an approval issue stood for */
+  environment: external_exports.string().min(1).optional(),
+  /** how it was given: GitHub's deployment review, or a comment on the approval issue of actions/approval-gate */
+  via: external_exports.enum(["environment-review", "approval-issue"]).optional(),
+  /** who started the run the record was made in: the sign-off must come from someone else */
+  triggeredBy: TriggeredBy.optional(),
+  /** the approval issue and the comment that decided it (actions/approval-gate) */
+  issue: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string(), commentUrl: external_exports.string() }).optional()
 });
 
 // src/results/decision.ts
@@ -80705,6 +80741,8 @@ var Decision = external_exports.strictObject({
   resultsDir: external_exports.string(),
   inputs: external_exports.array(external_exports.strictObject({ name: external_exports.string(), file: external_exports.string(), status: external_exports.enum(INPUT_STATUSES), detail: external_exports.string() })),
   signoff: SignOff.nullable(),
+  /** every review of the run's gates (approvals.json), when the run has one: a workflow run */
+  approvals: Approvals.nullable(),
   reasons: external_exports.array(DecisionReason)
 });
 
@@ -81313,6 +81351,7 @@ var RESULTS = {
   golden: { file: "golden.json", schema: GoldenReport },
   smoke: { file: "smoke.json", schema: SmokeResult },
   signoff: { file: "signoff.json", schema: SignOff },
+  approvals: { file: "approvals.json", schema: Approvals },
   decision: { file: "decision.json", schema: Decision },
   rollback: { file: "rollback.json", schema: RollbackResult }
 };
@@ -88918,12 +88957,149 @@ async function flipDumpByte(dir, dumpFile) {
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
+
+// src/runbook/signoff.ts
+var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
+function approvalsRecord(approvals, run) {
+  const reviews = [];
+  for (const a of approvals) {
+    if (a.state !== "approved" && a.state !== "rejected") continue;
+    const who2 = a.user?.login;
+    if (!who2) continue;
+    for (const e of a.environments) {
+      if (!e.name) continue;
+      reviews.push({ environment: e.name, via: "environment-review", state: a.state, who: who2, comment: a.comment?.trim() ?? "", at: null });
+    }
+  }
+  return { format: APPROVALS_FORMAT, runId: run.runId, triggeredBy: run.triggeredBy, readAt: new Date(run.now).toISOString(), reviews };
+}
+function signoffFromApprovals(record2, gate) {
+  const last = record2.reviews.filter((r) => r.environment === gate.environment).at(-1);
+  if (!last) return null;
+  return {
+    format: "astm53b-signoff/1",
+    who: last.who,
+    role: gate.role,
+    decision: last.state === "approved" ? "GO" : "NO-GO",
+    at: isoWithOffset(gate.now),
+    comment: [last.comment, `GitHub review of environment ${gate.environment}, run ${record2.runId}`].filter(Boolean).join(" \u2014 "),
+    runId: record2.runId,
+    environment: gate.environment,
+    via: "environment-review",
+    triggeredBy: record2.triggeredBy
+  };
+}
+var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
+var runOf2 = (id) => id.replace(/\.\d+$/, "");
+var sameLogin = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
+function signoffProblems(s, j) {
+  const problems = [];
+  if (s.runId !== void 0 && (j.rehearsal || j.runId !== void 0 && runOf2(s.runId) !== runOf2(j.runId))) {
+    problems.push({
+      field: "runId",
+      message: `the sign-off names run ${s.runId}, not this ${j.rehearsal ? "rehearsal" : `run (${j.runId})`}: it was made for another run and does not cover these results`
+    });
+  } else if (s.runId === void 0 && j.runId !== void 0 && !j.rehearsal) {
+    problems.push({
+      field: "runId",
+      message: `the sign-off names no run: in workflow run ${j.runId} only a record made in this run counts (actions/signoff, actions/approval-gate)`
+    });
+  }
+  const aheadMs = Date.parse(s.at) - j.now.getTime();
+  if (aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4) {
+    problems.push({
+      field: "at",
+      message: `the sign-off is dated ${s.at}, in the future: ${Math.round(aheadMs / 6e4)} min after this decision (${j.now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`
+    });
+  }
+  if (s.decision === "GO") {
+    const starters = [...j.actors ?? [], ...s.triggeredBy ? [s.triggeredBy.actor, s.triggeredBy.triggeringActor] : []];
+    if (starters.some((a) => sameLogin(a, s.who))) {
+      const by = s.triggeredBy ? `triggered by ${s.triggeredBy.actor}${sameLogin(s.triggeredBy.triggeringActor, s.triggeredBy.actor) ? "" : `, re-run by ${s.triggeredBy.triggeringActor}`}` : `started by ${[...new Set(j.actors)].join(", ")}`;
+      problems.push({
+        field: "who",
+        message: `self-approval refused: ${s.who} approved the GO of a run ${by}; the depot manager's GO must come from someone other than whoever started the run`
+      });
+    }
+  }
+  return problems;
+}
+
+// src/rehearsal/inputs.ts
+var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
+var rel = (p) => import_node_path30.default.relative(PACKAGE_ROOT, p) || p;
+async function loadRehearsalInputs(given) {
+  const drill = parseDrill(given.drill);
+  const goldenFile = fileOf(given.golden ?? import_node_path30.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
+  const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
+  const changes = [];
+  for (const c of changeFiles) changes.push(await loadChangeFile(c.path, c.display));
+  let signoff = null;
+  if (given.signoff) {
+    const so = fileOf(given.signoff);
+    const r = await readValidated(so.path, SignOff);
+    if (!r.ok) {
+      throw new UserError(r.status === "missing" ? "FILE_NOT_FOUND" : "BAD_INPUT", `sign-off record ${r.detail}`, {
+        where: { file: so.display, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
+        hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`
+      });
+    }
+    const problem = signoffProblems(r.value, { rehearsal: true, now: given.now ?? /* @__PURE__ */ new Date() })[0];
+    if (problem) throw new UserError("BAD_INPUT", problem.message, { where: { file: so.display, field: problem.field } });
+    signoff = r.value;
+  }
+  return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };
+}
+
+// src/rehearsal/progress.ts
+var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
+function plainProgress(write, log) {
+  return {
+    async step(name, runbook, fn) {
+      write(`\u25B6 ${name} (runbook ${runbook})
+`);
+      const t0 = Date.now();
+      const r = await fn(log);
+      write(`${r.ok ? "\u2714" : "\u2716"} ${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${r.summary}
+`);
+      return r;
+    }
+  };
+}
+async function terminalProgress(log) {
+  const { Listr: Listr2 } = await Promise.resolve().then(() => (init_dist3(), dist_exports));
+  return {
+    async step(name, runbook, fn) {
+      let outcome;
+      const t0 = Date.now();
+      await new Listr2(
+        [
+          {
+            title: `${name} (runbook ${runbook})`,
+            task: async (_ctx, task) => {
+              const quiet2 = { info: (m) => task.output = m, warn: (m) => task.output = `! ${m}`, debug: (m) => log.debug(m) };
+              outcome = await fn(quiet2);
+              task.title = `${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${outcome.summary}`;
+              if (!outcome.ok) throw new Error(task.title);
+            }
+          }
+        ],
+        { exitOnError: false, collectErrors: false, rendererOptions: { showErrorMessage: false, collapseErrors: true } }
+      ).run();
+      return outcome;
+    }
+  };
+}
+
+// src/rehearsal/rehearse.ts
+var import_promises31 = require("node:fs/promises");
+var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
 var import_promises29 = require("node:fs/promises");
-var import_node_path30 = __toESM(require("node:path"), 1);
-var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
+var import_node_path31 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -88941,10 +89117,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path30.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path31.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path30.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path31.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -88952,7 +89128,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path30.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path31.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -88962,10 +89138,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path30.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path31.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path30.default.join(sub, manifestName)) || !await exists2(import_node_path30.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path30.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path31.default.join(sub, manifestName)) || !await exists2(import_node_path31.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path31.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -89040,42 +89216,45 @@ async function decide(opts2, log) {
     signoff = read2.value;
     const file2 = read2.file;
     const now = opts2.now ?? /* @__PURE__ */ new Date();
-    const aheadMs = Date.parse(signoff.at) - now.getTime();
-    const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4;
+    const problems = signoffProblems(signoff, { runId: opts2.runId, rehearsal: opts2.rehearsal === true, now, actors: opts2.actors ?? [] });
     const givenAhead = opts2.rehearsal === true && signoff.runId === void 0;
     const before = !givenAhead && smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
-    const otherRun = signoff.runId !== void 0 && opts2.runId !== void 0 && signoff.runId !== opts2.runId;
+    const by = signoff.triggeredBy ? `, run triggered by ${signoff.triggeredBy.actor}` : "";
     record2(
       "signoff",
       file2,
-      signoff.decision === "GO" && !before && !future && !otherRun,
-      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${givenAhead ? " (a rehearsal: the record was given before the run)" : ""}`
+      signoff.decision === "GO" && !before && !problems.length,
+      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${by}${givenAhead ? " (a rehearsal: the record was given before the run)" : ""}`
     );
-    if (otherRun) {
-      reasons.push(
-        reason(
-          "NO_SIGNOFF",
-          rel2(file2),
-          `the sign-off was made in run ${signoff.runId}, not in this run (${opts2.runId}): it does not cover these results`
-        )
-      );
-    } else if (signoff.decision === "NO-GO") {
+    for (const p of problems) reasons.push(reason("NO_SIGNOFF", rel2(file2), p.message));
+    if (signoff.decision === "NO-GO" && !problems.some((p) => p.field === "runId")) {
       reasons.push(
         reason("SIGNOFF_NO_GO", rel2(file2), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ""}`)
       );
-    } else if (future) {
-      reasons.push(
-        reason(
-          "NO_SIGNOFF",
-          rel2(file2),
-          `dated in the future: signed at ${signoff.at}, ${Math.round(aheadMs / 6e4)} min after this decision (${now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`
-        )
-      );
-    } else if (before) {
+    } else if (before && !problems.length) {
       reasons.push(
         reason("NO_SIGNOFF", rel2(file2), `signed at ${signoff.at}, before the smoke results of ${smoke3.at}: the sign-off cannot cover them`)
       );
     }
+  }
+  let approvals = null;
+  const reviewed = await readResult(dir, "approvals");
+  if (reviewed.ok) {
+    approvals = reviewed.value;
+    const rejected = approvals.reviews.filter((r) => r.state === "rejected");
+    record2(
+      "approvals",
+      reviewed.file,
+      !rejected.length,
+      approvals.reviews.map((r) => `${r.environment} ${r.state} by ${r.who}`).join(", ") || "no review"
+    );
+    for (const r of rejected.filter((x) => x.environment !== signoff?.environment))
+      reasons.push(
+        reason("GATE_REJECTED", rel2(reviewed.file), `${r.environment} rejected by ${r.who}${r.comment ? `: ${r.comment}` : ""}`)
+      );
+  } else if (reviewed.status === "unreadable") {
+    inputs.push({ name: "approvals", file: rel2(reviewed.file), status: "unreadable", detail: reviewed.detail });
+    reasons.push(reason("RESULT_MISSING", rel2(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
   }
   const decision = {
     step: "decide",
@@ -89084,93 +89263,13 @@ async function decide(opts2, log) {
     resultsDir: rel2(dir),
     inputs,
     signoff,
+    approvals,
     reasons
   };
   const conditions = [...new Set(reasons.map((r) => r.condition))].join(", ");
   log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${conditions})` : ""}`);
   return decision;
 }
-
-// src/rehearsal/inputs.ts
-var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path31.default.relative(PACKAGE_ROOT, p) || p;
-async function loadRehearsalInputs(given) {
-  const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path31.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
-  const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
-  const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
-  const changes = [];
-  for (const c of changeFiles) changes.push(await loadChangeFile(c.path, c.display));
-  let signoff = null;
-  if (given.signoff) {
-    const so = fileOf(given.signoff);
-    const r = await readValidated(so.path, SignOff);
-    if (!r.ok) {
-      throw new UserError(r.status === "missing" ? "FILE_NOT_FOUND" : "BAD_INPUT", `sign-off record ${r.detail}`, {
-        where: { file: so.display, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
-        hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`
-      });
-    }
-    if (r.value.runId !== void 0) {
-      throw new UserError("BAD_INPUT", `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
-        where: { file: so.display, field: "runId" },
-        hint: "a rehearsal takes a record given by hand, without runId"
-      });
-    }
-    const ahead = Date.parse(r.value.at) - (given.now ?? /* @__PURE__ */ new Date()).getTime();
-    if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4) {
-      throw new UserError("BAD_INPUT", `the sign-off is dated ${r.value.at}, in the future`, {
-        where: { file: so.display, field: "at" }
-      });
-    }
-    signoff = r.value;
-  }
-  return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };
-}
-
-// src/rehearsal/progress.ts
-var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
-function plainProgress(write, log) {
-  return {
-    async step(name, runbook, fn) {
-      write(`\u25B6 ${name} (runbook ${runbook})
-`);
-      const t0 = Date.now();
-      const r = await fn(log);
-      write(`${r.ok ? "\u2714" : "\u2716"} ${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${r.summary}
-`);
-      return r;
-    }
-  };
-}
-async function terminalProgress(log) {
-  const { Listr: Listr2 } = await Promise.resolve().then(() => (init_dist3(), dist_exports));
-  return {
-    async step(name, runbook, fn) {
-      let outcome;
-      const t0 = Date.now();
-      await new Listr2(
-        [
-          {
-            title: `${name} (runbook ${runbook})`,
-            task: async (_ctx, task) => {
-              const quiet2 = { info: (m) => task.output = m, warn: (m) => task.output = `! ${m}`, debug: (m) => log.debug(m) };
-              outcome = await fn(quiet2);
-              task.title = `${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${outcome.summary}`;
-              if (!outcome.ok) throw new Error(task.title);
-            }
-          }
-        ],
-        { exitOnError: false, collectErrors: false, rendererOptions: { showErrorMessage: false, collapseErrors: true } }
-      ).run();
-      return outcome;
-    }
-  };
-}
-
-// src/rehearsal/rehearse.ts
-var import_promises31 = require("node:fs/promises");
-var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/restate-proof.ts
 var MOVE_TOLERANCE_L = 1e-6;
@@ -91001,6 +91100,17 @@ function renderDecisionMarkdown(d) {
       `Signed **${d.signoff.decision}** by ${cell3(d.signoff.who)} (${cell3(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell3(d.signoff.comment)}\u201D` : ""}.`,
       ""
     );
+  if (d.approvals?.reviews.length) {
+    const t = d.approvals.triggeredBy;
+    out.push(
+      `Run triggered by ${cell3(t.actor)}${t.triggeringActor === t.actor ? "" : `, re-run by ${cell3(t.triggeringActor)}`}. Reviews of its gates:`,
+      "",
+      "| gate | review | by | comment |",
+      "| --- | --- | --- | --- |"
+    );
+    for (const r of d.approvals.reviews) out.push(`| ${cell3(r.environment)} | ${r.state} | ${cell3(r.who)} | ${cell3(r.comment)} |`);
+    out.push("");
+  }
   out.push("| step | file | status | detail |", "| --- | --- | --- | --- |");
   for (const i of d.inputs)
     out.push(`| ${i.name} | \`${cell3(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell3(i.detail)} |`);
@@ -92381,7 +92491,12 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path37.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path37.default.resolve(i.signoff) } : {} }, log);
+    const env2 = process.env;
+    const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
+    const d = await decide(
+      { resultsDir: import_node_path37.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path37.default.resolve(i.signoff) } : {}, ...inRun },
+      log
+    );
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -96774,34 +96889,36 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
-// src/runbook/signoff.ts
-var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
-function signoffFromApprovals(approvals, ctx) {
-  const forGate = approvals.filter(
-    (a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === "approved" || a.state === "rejected")
-  );
-  const last = forGate.at(-1);
-  if (!last) {
+// src/runtime/github-run.ts
+function workflowRun(token, env2 = process.env) {
+  setSecret(token);
+  const [owner, repo] = (env2.GITHUB_REPOSITORY ?? "").split("/");
+  const id = env2.GITHUB_RUN_ID;
+  const actor = env2.GITHUB_ACTOR;
+  if (!owner || !repo || !id || !actor)
     throw new UserError(
-      "NO_SIGNOFF",
-      `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`,
-      {
-        where: { field: "environment" },
-        hint: "protect that environment with the depot manager as required reviewer"
-      }
+      "NOT_IN_A_RUN",
+      "GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_ACTOR are not all set: this action records what happened in a workflow run"
     );
-  }
-  const who2 = last.user?.login;
-  if (!who2) throw new UserError("NO_SIGNOFF", `the review of "${ctx.environment}" names no user`);
-  const comment = [last.comment?.trim(), `GitHub review of environment ${ctx.environment}, run ${ctx.runId}`].filter(Boolean).join(" \u2014 ");
+  const octokit = getOctokit(token, env2.GITHUB_API_URL ? { baseUrl: env2.GITHUB_API_URL } : {});
   return {
-    format: "astm53b-signoff/1",
-    who: who2,
-    role: ctx.role,
-    decision: last.state === "approved" ? "GO" : "NO-GO",
-    at: isoWithOffset(ctx.now),
-    comment
+    owner,
+    repo,
+    id: Number(id),
+    url: `${env2.GITHUB_SERVER_URL ?? "https://github.com"}/${owner}/${repo}/actions/runs/${id}`,
+    facts: {
+      runId: runContextFrom(env2).runId,
+      triggeredBy: { actor, triggeringActor: env2.GITHUB_TRIGGERING_ACTOR || actor },
+      now: /* @__PURE__ */ new Date()
+    },
+    octokit
   };
+}
+function apiError(e, what, permission) {
+  const status = e.status;
+  return new UserError("GITHUB_API", `cannot ${what}: HTTP ${status ?? "?"} ${e.message.split("\n")[0]}`, {
+    hint: `the job needs permissions: ${permission}`
+  });
 }
 
 // src/runtime/actions/signoff.ts
@@ -96814,27 +96931,23 @@ var SignoffInputs = external_exports.object({
 function signoffAction() {
   return runAction("signoff", async (log) => {
     const i = readInputs(SignoffInputs);
-    setSecret(i["github-token"]);
-    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
-    const runId = process.env.GITHUB_RUN_ID;
-    if (!owner || !repo || !runId)
-      throw new UserError("NOT_IN_A_RUN", "GITHUB_REPOSITORY and GITHUB_RUN_ID are not set: the sign-off is read from a workflow run");
-    const octokit = getOctokit(i["github-token"], process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {});
+    const run = workflowRun(i["github-token"]);
     let approvals;
     try {
-      approvals = (await octokit.rest.actions.getReviewsForRun({ owner, repo, run_id: Number(runId) })).data;
+      approvals = (await run.octokit.rest.actions.getReviewsForRun({ owner: run.owner, repo: run.repo, run_id: run.id })).data;
     } catch (e) {
-      const status = e.status;
-      throw new UserError(
-        "GITHUB_API",
-        `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status ?? "?"} ${e.message.split("\n")[0]}`,
-        {
-          hint: "the job needs permissions: actions: read"
-        }
-      );
+      throw apiError(e, `read the reviews of run ${run.id} of ${run.owner}/${run.repo}`, "actions: read");
     }
-    const signoff = signoffFromApprovals(approvals, { environment: i.environment, role: i.role, runId, now: /* @__PURE__ */ new Date() });
-    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role})`);
+    const record2 = approvalsRecord(approvals, run.facts);
+    for (const r of record2.reviews) log.info(`${r.environment}: ${r.state} by ${r.who}${r.comment ? `: ${r.comment}` : ""}`);
+    await publishResult(i["output-dir"], "approvals", record2);
+    const signoff = signoffFromApprovals(record2, { environment: i.environment, role: i.role, now: /* @__PURE__ */ new Date() });
+    if (!signoff) {
+      log.warn(`no review of environment "${i.environment}" in run ${run.id}: no sign-off recorded`);
+      setOutput("decision", "");
+      return void 0;
+    }
+    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role}), run triggered by ${signoff.triggeredBy.actor}`);
     await publishResult(i["output-dir"], "signoff", signoff);
     setOutput("decision", signoff.decision);
     setOutput("who", signoff.who);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { Approvals } from './approvals.js';
 import { Manifest, Verification } from './backup.js';
 import { CompatResult } from './compat.js';
 import { Decision } from './decision.js';
@@ -36,6 +37,7 @@ export const RESULTS = {
   golden: { file: 'golden.json', schema: GoldenReport },
   smoke: { file: 'smoke.json', schema: SmokeResult },
   signoff: { file: 'signoff.json', schema: SignOff },
+  approvals: { file: 'approvals.json', schema: Approvals },
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
 } as const;
