@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path44 = require("path");
+    var path45 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path44.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path44.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path45.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path45.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path44 = require("path");
+    var path45 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path44 + dir, strict);
+async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path45 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path44 + "/" + relative;
+    const absolute = path45 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path44, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path45, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path44, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path44, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path44, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path45, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path45, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path44, stripTrailing) {
-      if (typeof path44 !== "string") {
+    module2.exports = function(path45, stripTrailing) {
+      if (typeof path45 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path44 === "\\" || path44 === "/") return "/";
-      var len = path44.length;
-      if (len <= 1) return path44;
+      if (path45 === "\\" || path45 === "/") return "/";
+      var len = path45.length;
+      if (len <= 1) return path45;
       var prefix = "";
-      if (len > 4 && path44[3] === "\\") {
-        var ch = path44[2];
-        if ((ch === "?" || ch === ".") && path44.slice(0, 2) === "\\\\") {
-          path44 = path44.slice(2);
+      if (len > 4 && path45[3] === "\\") {
+        var ch = path45[2];
+        if ((ch === "?" || ch === ".") && path45.slice(0, 2) === "\\\\") {
+          path45 = path45.slice(2);
           prefix = "//";
         }
       }
-      var segs = path44.split(/[/\\]+/);
+      var segs = path45.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path44 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path45 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path44 && path44[0] !== "/") {
-          path44 = `/${path44}`;
+        if (path45 && path45[0] !== "/") {
+          path45 = `/${path45}`;
         }
-        return new URL(`${origin}${path44}`);
+        return new URL(`${origin}${path45}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin }
+          request: { method, path: path45, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path44);
+        debuglog("sending request to %s %s/%s", method, origin, path45);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin },
+          request: { method, path: path45, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path44,
+          path45,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin }
+          request: { method, path: path45, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path44);
+        debuglog("trailers received from %s %s/%s", method, origin, path45);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path44, origin },
+          request: { method, path: path45, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path44,
+          path45,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path44, origin }
+            request: { method, path: path45, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path44);
+          debuglog("sending request to %s %s/%s", method, origin, path45);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path44,
+        path: path45,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path44 !== "string") {
+        if (typeof path45 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path44[0] !== "/" && !(path44.startsWith("http://") || path44.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path45[0] !== "/" && !(path45.startsWith("http://") || path45.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path44)) {
+        } else if (invalidPathRegex.test(path45)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path44, query) : path44;
+        this.path = query ? buildURL(path45, query) : path45;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path44, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path45, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path44} HTTP/1.1\r
+      let header = `${method} ${path45} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path44, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path45, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path44;
+      headers[HTTP2_HEADER_PATH] = path45;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path44 = search ? `${pathname}${search}` : pathname;
+        const path45 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path44;
+        this.opts.path = path45;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path44 = "/",
+          path: path45 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path44;
+        opts2.path = origin + path45;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path44) {
-      if (typeof path44 !== "string") {
-        return path44;
+    function safeUrl(path45) {
+      if (typeof path45 !== "string") {
+        return path45;
       }
-      const pathSegments = path44.split("?");
+      const pathSegments = path45.split("?");
       if (pathSegments.length !== 2) {
-        return path44;
+        return path45;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path44, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path44);
+    function matchKey(mockDispatch2, { path: path45, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path45);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path44 }) => matchValue(safeUrl(path44), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path45 }) => matchValue(safeUrl(path45), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path44, method, body, headers, query } = opts2;
+      const { path: path45, method, body, headers, query } = opts2;
       return {
-        path: path44,
+        path: path45,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path44, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path45, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path44,
+            Path: path45,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path44) {
-      for (let i = 0; i < path44.length; ++i) {
-        const code2 = path44.charCodeAt(i);
+    function validateCookiePath(path45) {
+      for (let i = 0; i < path45.length; ++i) {
+        const code2 = path45.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -46412,12 +46412,12 @@ var require_receiver = __commonJS({
             }
             const buffer = this.consume(8);
             const upper = buffer.readUInt32BE(0);
-            const lower = buffer.readUInt32BE(4);
-            if (upper !== 0 || lower > 2 ** 31 - 1) {
+            const lower2 = buffer.readUInt32BE(4);
+            if (upper !== 0 || lower2 > 2 ** 31 - 1) {
               failWebsocketConnection(this.ws, "Received payload length > 2^31 bytes.");
               return;
             }
-            this.#info.payloadLength = lower;
+            this.#info.payloadLength = lower2;
             this.#state = parserStates.READ_DATA;
             if (!this.#validatePayloadLength()) {
               return;
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path44 = opts2.path;
+          let path45 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path44 = `/${path44}`;
+            path45 = `/${path45}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path44);
+          url2 = new URL(util3.parseOrigin(url2).origin + path45);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path44, displayName = path44) {
+async function openCsvFile(path45, displayName = path45) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path44, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path45, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -51967,10 +51967,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path44) {
-  if (!path44)
+function getElementAtPath(obj, path45) {
+  if (!path45)
     return obj;
-  return path44.reduce((acc, key) => acc?.[key], obj);
+  return path45.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52310,11 +52310,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path44, issues) {
+function prefixIssues(path45, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path44);
+    iss.path.unshift(path45);
     return iss;
   });
 }
@@ -52776,16 +52776,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path44 = []) => {
+  const processError = (error64, path45 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else {
-        const fullpath = [...path44, ...issue3.path];
+        const fullpath = [...path45, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52824,17 +52824,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path44 = []) => {
+  const processError = (error64, path45 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path44, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path44, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
       } else {
-        const fullpath = [...path44, ...issue3.path];
+        const fullpath = [...path45, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52873,8 +52873,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path44 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path44) {
+  const path45 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path45) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70012,13 +70012,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path44 = ref3.slice(1).split("/").filter(Boolean);
-  if (path44.length === 0) {
+  const path45 = ref3.slice(1).split("/").filter(Boolean);
+  if (path45.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path44[0] === defsKey) {
-    const key = path44[1] === void 0 ? void 0 : decodeJSONPointerSegment(path44[1]);
+  if (path45[0] === defsKey) {
+    const key = path45[1] === void 0 ? void 0 : decodeJSONPointerSegment(path45[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -80648,6 +80648,32 @@ var Approvals = external_exports.strictObject({
   reviews: external_exports.array(GateReview)
 });
 
+// src/results/approval-issue.ts
+var APPROVAL_ISSUE_FORMAT = "astm53b-approval-issue/1";
+var IgnoredComment = external_exports.strictObject({
+  who: external_exports.string(),
+  at: external_exports.string(),
+  url: external_exports.string(),
+  reason: external_exports.enum(["started the run", "not a listed approver", "no GO or NO-GO at its start"])
+});
+var ApprovalIssue = external_exports.strictObject({
+  format: external_exports.literal(APPROVAL_ISSUE_FORMAT),
+  runId: external_exports.string().min(1),
+  triggeredBy: TriggeredBy,
+  /** the gate the issue stands for (prod-go) */
+  environment: external_exports.string().min(1),
+  issue: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string() }),
+  /** the logins whose GO or NO-GO counts: the listed approvers, less whoever started the run */
+  approvers: external_exports.array(external_exports.string()).min(1),
+  openedAt: external_exports.string(),
+  /** the bounded wait: no answer by then is no sign-off */
+  deadline: external_exports.string(),
+  closedAt: external_exports.string().nullable(),
+  outcome: external_exports.enum(["approved", "rejected", "timeout"]),
+  decidedBy: GateReview.nullable(),
+  ignored: external_exports.array(IgnoredComment)
+});
+
 // src/results/compat.ts
 var COMPAT_STATUSES = ["ok", "missing", "different"];
 var COMPAT_KINDS = ["server", "role", "schema", "table", "column", "rls", "unique", "function", "trigger"];
@@ -81352,6 +81378,7 @@ var RESULTS = {
   smoke: { file: "smoke.json", schema: SmokeResult },
   signoff: { file: "signoff.json", schema: SignOff },
   approvals: { file: "approvals.json", schema: Approvals },
+  approvalIssue: { file: "approval-issue.json", schema: ApprovalIssue },
   decision: { file: "decision.json", schema: Decision },
   rollback: { file: "rollback.json", schema: RollbackResult }
 };
@@ -86704,17 +86731,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path44, displayName = path44) {
+async function loadGoldenFile(path45, displayName = path45) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path44);
+    bytes = await (0, import_promises24.readFile)(path45);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path44) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path45) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -89255,6 +89282,24 @@ async function decide(opts2, log) {
   } else if (reviewed.status === "unreadable") {
     inputs.push({ name: "approvals", file: rel2(reviewed.file), status: "unreadable", detail: reviewed.detail });
     reasons.push(reason("RESULT_MISSING", rel2(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
+  }
+  const asked = await readResult(dir, "approvalIssue");
+  if (asked.ok) {
+    const a = asked.value;
+    const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : "";
+    const ignored = a.ignored.length ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(", ")})` : "";
+    record2("approval-issue", asked.file, a.outcome === "approved", `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
+    if (a.outcome === "timeout" && !signoff)
+      reasons.push(
+        reason(
+          "NO_SIGNOFF",
+          rel2(asked.file),
+          `approval issue #${a.issue.number} (${a.issue.url}): no GO or NO-GO from ${a.approvers.join(", ")} by ${a.deadline}`
+        )
+      );
+  } else if (asked.status === "unreadable") {
+    inputs.push({ name: "approval-issue", file: rel2(asked.file), status: "unreadable", detail: asked.detail });
+    reasons.push(reason("RESULT_MISSING", rel2(asked.file), `approval issue record unreadable: ${asked.detail}`));
   }
   const decision = {
     step: "decide",
@@ -92481,247 +92526,121 @@ function rollbackAction() {
   });
 }
 
-// src/runtime/actions/decide.ts
+// src/runtime/actions/approval-gate.ts
 var import_node_path37 = __toESM(require("node:path"), 1);
-var DecideInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  signoff: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-function decideAction() {
-  return runAction("decide", async (log) => {
-    const i = readInputs(DecideInputs);
-    const env2 = process.env;
-    const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
-    const d = await decide(
-      { resultsDir: import_node_path37.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path37.default.resolve(i.signoff) } : {}, ...inRun },
-      log
-    );
-    await publishResult(i["output-dir"], "decision", d);
-    setOutput("decision", d.decision);
-    await summary.addRaw(renderDecisionMarkdown(d)).write();
-    if (d.decision !== "GO")
-      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
-    return void 0;
-  });
+var import_promises32 = require("node:timers/promises");
+
+// src/report/approval-issue.ts
+var ISSUE_BODY_MAX = 65536;
+var approvalIssueTitle = (v) => `astm53b: GO / NO-GO of run ${v.runUrl.split("/").pop()} (${v.environment}, runbook 5.6)`;
+var section = (title, r, render) => typeof r === "string" ? [`### ${title}`, "", `_${r}_`, ""] : ["<details><summary>" + title + "</summary>", "", render(), "</details>", ""];
+function renderApprovalIssue(v) {
+  const t = v.triggeredBy;
+  const head = [
+    `**Validation \xE9crite responsable d\xE9p\xF4t (runbook 5.6)** for [run ${v.runId}](${v.runUrl}), gate \`${v.environment}\`.`,
+    "",
+    `Run started by @${t.actor}${t.triggeringActor === t.actor ? "" : `, re-run by @${t.triggeringActor}`}: whoever started it cannot approve it.`,
+    "",
+    `**To answer, ${v.approvers.map((a) => `@${a}`).join(" or ")}:** comment \`GO\` or \`NO-GO\` as the first word, then your comment (e.g. \`GO chiffres SEP conformes\`). The first such comment by a listed approver decides; it is recorded with its author, time and text, and this issue is closed.`,
+    "",
+    `Without an answer by **${v.deadline}** (${v.timeoutMinutes} min) there is no sign-off and the run decides NO-GO (rollback).`,
+    "",
+    "---",
+    ""
+  ];
+  const decision = typeof v.decision === "string" ? ["### Decision so far", "", `_${v.decision}_`, ""] : [renderDecisionMarkdown(v.decision), ""];
+  const body = [
+    ...head,
+    ...decision,
+    ...section("Golden cases (runbook 3.2, 5.6)", v.golden, () => renderGoldenMarkdown(v.golden)),
+    ...section("Smoke tests (runbook 4.5, 5.1\u20135.5)", v.smoke, () => renderSmokeMarkdown(v.smoke))
+  ].join("\n");
+  if (body.length <= ISSUE_BODY_MAX) return body;
+  const note = `
+
+_Cut at ${ISSUE_BODY_MAX} characters: the full summaries are on the run's page._
+`;
+  return body.slice(0, ISSUE_BODY_MAX - note.length) + note;
 }
 
-// src/runtime/actions/evidence.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
-var EvidenceInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  output: external_exports.string().optional(),
-  "sep-files": external_exports.string().default(""),
-  "changelog-file": external_exports.string().optional(),
-  "changelog-under": external_exports.string().optional(),
-  "changelog-occurrence": external_exports.string().regex(/^[1-9]\d*$/, { message: "must be 1, 2, \u2026" }).optional(),
-  date: external_exports.string().optional(),
-  title: external_exports.string().optional()
-});
-function secretsToScan(text) {
-  const out = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line2 = raw.trim();
-    if (!line2) continue;
-    out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
+// src/runbook/approval-gate.ts
+var LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+function parseApprovers(text) {
+  const logins = text.split(/[\s,]+/).map((l) => l.replace(/^@/, "")).filter(Boolean);
+  if (!logins.length)
+    throw new UserError("BAD_INPUT", "no approver given: list the GitHub logins whose GO or NO-GO counts", {
+      where: { field: "approvers" },
+      hint: "e.g. the repository variable GO_APPROVERS = chef-depot"
+    });
+  const bad = logins.find((l) => !LOGIN.test(l));
+  if (bad) throw new UserError("BAD_INPUT", `"${bad.slice(0, 40)}" is not a GitHub login`, { where: { field: "approvers" } });
+  return [...new Set(logins)];
+}
+function verdictOf(body) {
+  const m = /^\s*(NO-GO|GO)(?![\w-])[\s:.,;!—–-]*([\s\S]*)$/i.exec(body);
+  if (!m) return null;
+  return { state: m[1].toUpperCase() === "GO" ? "approved" : "rejected", comment: m[2].trim() };
+}
+var lower = (s) => s.toLowerCase();
+function judgeComments(comments, gate) {
+  const starters = new Set([gate.triggeredBy.actor, gate.triggeredBy.triggeringActor].map(lower));
+  const approvers = new Set(gate.approvers.map(lower));
+  const ignored = [];
+  for (const c of comments) {
+    const ignore = (reason2) => ignored.push({ who: c.who, at: c.at, url: c.url, reason: reason2 });
+    if (starters.has(lower(c.who))) {
+      ignore("started the run");
+      continue;
+    }
+    if (!approvers.has(lower(c.who))) {
+      ignore("not a listed approver");
+      continue;
+    }
+    const v = verdictOf(c.body);
+    if (!v) {
+      ignore("no GO or NO-GO at its start");
+      continue;
+    }
+    return {
+      decided: {
+        environment: gate.environment,
+        via: "approval-issue",
+        state: v.state,
+        who: c.who,
+        comment: v.comment,
+        at: c.at,
+        url: c.url
+      },
+      ignored
+    };
   }
-  return [...new Set(out)];
+  return { decided: null, ignored };
 }
-function readSigningKeyInput(name = "signing-key") {
-  const pem = getInput(name);
-  if (!pem.trim()) return void 0;
-  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
-  return parseSigningKey(pem, { input: name }, name);
-}
-var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
-function splitFileList(text) {
-  return text.split(/\r?\n|,(?=\s*\S)/).map((s) => s.trim()).filter(Boolean);
-}
-function evidenceAction() {
-  return runAction("evidence", async (log) => {
-    const signingKey = readSigningKeyInput();
-    const scanned = secretsToScan(getInput("redact-secrets"));
-    for (const s of scanned) setSecret(s);
-    const i = readInputs(EvidenceInputs);
-    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
-    const env2 = process.env;
-    const out = i.output ?? `astm53b-evidence-${env2.GITHUB_RUN_ID ?? "local"}-${env2.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
-    const under = i["changelog-under"];
-    if (i["changelog-file"] && !under) {
-      throw new UserError(
-        "MISSING_INPUT",
-        'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")',
-        { where: { field: "changelog-under" } }
-      );
-    }
-    const r = await buildBundle(
-      {
-        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
-        out: import_node_path38.default.resolve(out),
-        run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
-        changelog: {
-          ...i.date ? { date: i.date } : {},
-          ...i.title ? { title: i.title } : {},
-          ...i["changelog-file"] && under ? {
-            insertInto: {
-              file: import_node_path38.default.resolve(i["changelog-file"]),
-              under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
-            }
-          } : {}
-        },
-        secrets: [
-          ...url2 ? secretsOf(url2) : [],
-          ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : [],
-          ...scanned,
-          // the key's own base64 lines: a results file must never carry it either
-          ...signingKey ? signingKeyLines(getInput("signing-key")) : []
-        ],
-        ...signingKey ? { signingKey } : {},
-        env: env2
-      },
-      log
+function effectiveApprovers(listed, triggeredBy) {
+  const starters = new Set([triggeredBy.actor, triggeredBy.triggeringActor].map(lower));
+  const left = listed.filter((a) => !starters.has(lower(a)));
+  if (!left.length)
+    throw new UserError(
+      "BAD_INPUT",
+      `every listed approver (${listed.join(", ")}) started this run: the GO must come from someone else (runbook 5.6)`,
+      { where: { field: "approvers" }, hint: "list the depot manager's login, and dispatch the run from another account" }
     );
-    setOutput("bundle-path", r.out);
-    setOutput("sha256", r.sha256);
-    setOutput("decision", r.manifest.decision);
-    setOutput("complete", String(r.incomplete.length === 0));
-    setOutput("signed", String(r.manifest.signature !== null));
-    if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
-    await summary.addRaw(
-      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
-
-${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
-    ).write();
-    if (r.manifest.decision === "GO" && r.incomplete.length) {
-      return {
-        failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join("; ")}): no ASTM53B migration is valid without them`
-      };
-    }
-    return void 0;
-  });
+  return left;
 }
-
-// src/runtime/actions/golden-verify.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
-var GoldenVerifyInputs = external_exports.object({
-  "golden-file": external_exports.string().optional(),
-  "from-db": external_exports.enum(["true", "false"]).default("false"),
-  source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
-  profile: external_exports.string().optional(),
-  "tolerance-l": external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-function goldenVerifyAction() {
-  return runAction("golden-verify", async (log) => {
-    const inputs = readInputs(GoldenVerifyInputs);
-    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
-    const file2 = inputs["golden-file"];
-    const report = await runGoldenVerify(
-      {
-        ...file2 ? { file: { path: import_node_path39.default.resolve(file2), displayName: file2 } } : {},
-        fromDb: inputs["from-db"] === "true",
-        source: inputs.source,
-        ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
-        ...inputs.profile ? { profile: inputs.profile } : {},
-        toleranceL: parseToleranceL(inputs["tolerance-l"])
-      },
-      log
-    );
-    await publishResult(inputs["output-dir"], "golden", report);
-    setOutput("passed", String(report.passed));
-    setOutput("max-deviation-l", String(report.max_deviation_l));
-    setOutput("cases", String(report.counts.cases));
-    setOutput("profile", report.profile);
-    for (const c of report.cases) {
-      if (c.verdict !== "FAIL") continue;
-      const onFile = file2 && c.where.file === file2;
-      error62(
-        `${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`,
-        {
-          title: `golden-verify: ${c.reference} FAIL`,
-          ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
-        }
-      );
-    }
-    await summary.addRaw(renderGoldenMarkdown(report)).write();
-    if (!report.passed)
-      return {
-        failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`
-      };
-    return void 0;
-  });
-}
-
-// src/runtime/actions/preflight.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
-var PreflightInputs = external_exports.object({
-  "golden-file": external_exports.string().min(1),
-  "change-files": external_exports.string().min(1),
-  baseline: external_exports.string().optional(),
-  "flutter-commit": external_exports.string().optional(),
-  "astm-flag": external_exports.enum(["on", "off"]).optional(),
-  "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-var ref2 = (p) => ({ path: import_node_path40.default.resolve(p), display: p });
-function preflightAction() {
-  return runAction("preflight", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(PreflightInputs);
-    const inputs = await loadPreflightInputs({
-      golden: ref2(i["golden-file"]),
-      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
-      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
-      deployment: {
-        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
-        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
-      },
-      activityWindowMinutes: Number(i["activity-minutes"])
-    });
-    const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
-    await publishResult(i["output-dir"], "preflight", r);
-    setOutput("passed", String(r.passed));
-    setOutput("pending-trucks", String(r.pendingTrucks.length));
-    await summary.addRaw(renderPreflightMarkdown(r)).write();
-    return r.passed ? void 0 : { failure: r.failures.map((f) => `${f.code}: ${f.message}`).join(" | ") };
-  });
-}
-
-// src/runtime/actions/restate.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
-var Inputs = external_exports.object({
-  "dry-run": external_exports.enum(["true", "false"]).default("false"),
-  "as-user": external_exports.string().optional(),
-  profile: external_exports.string().optional(),
-  "golden-result": external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  ...TimeoutInputs
-});
-function restateAction() {
-  return runAction("restate", async (log) => {
-    const url2 = readDatabaseUrl();
-    const i = readInputs(Inputs);
-    const golden = i["golden-result"];
-    const opts2 = await buildRestateOptions({
-      asUser: i["as-user"],
-      profile: i.profile,
-      goldenResult: golden ? { path: import_node_path41.default.resolve(golden), display: golden } : void 0,
-      dryRun: i["dry-run"] === "true",
-      timeouts: parseTimeouts(i),
-      run: runContextFrom(process.env)
-    });
-    const target = resolveTarget({ url: url2, cwd: process.cwd() });
-    assertSessionCapable(target, "restate");
-    const r = await withDb(target, (db) => restate(db, opts2, log));
-    await publishResult(i["output-dir"], "restate", r);
-    setOutput("status", r.status);
-    setOutput("booked", String(r.counts.booked));
-    setOutput("delta-15c-l", String(r.proof.expected_15c_l));
-    setOutput("committed", String(r.committed));
-    await summary.addRaw(renderRestateMarkdown(r)).write();
-    return r.ok ? void 0 : { failure: `proof failed, rolled back, nothing booked: ${r.proof.problems.join("; ")}` };
-  });
+function signoffFromIssue(review, ctx) {
+  return {
+    format: "astm53b-signoff/1",
+    who: review.who,
+    role: ctx.role,
+    decision: review.state === "approved" ? "GO" : "NO-GO",
+    at: isoWithOffset(new Date(review.at)),
+    comment: [review.comment, `comment on approval issue #${ctx.issue.number}, run ${ctx.runId}`].filter(Boolean).join(" \u2014 "),
+    runId: ctx.runId,
+    environment: review.environment,
+    via: "approval-issue",
+    triggeredBy: ctx.triggeredBy,
+    issue: { number: ctx.issue.number, url: ctx.issue.url, commentUrl: review.url ?? ctx.issue.url }
+  };
 }
 
 // node_modules/@actions/github/lib/context.js
@@ -92738,8 +92657,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path44 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path44} does not exist${import_os4.EOL}`);
+        const path45 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path45} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -96921,6 +96840,367 @@ function apiError(e, what, permission) {
   });
 }
 
+// src/runtime/actions/approval-gate.ts
+var MAX_WAIT_MINUTES = 340;
+var ApprovalGateInputs = external_exports.object({
+  "github-token": external_exports.string().min(1),
+  approvers: external_exports.string().min(1, { message: "list the GitHub logins whose GO or NO-GO counts" }),
+  environment: external_exports.string().min(1).default("prod-go"),
+  role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
+  "timeout-minutes": external_exports.coerce.number({ message: "must be a number of minutes" }).positive({ message: "must be more than 0" }).max(MAX_WAIT_MINUTES, { message: `must be at most ${MAX_WAIT_MINUTES} (a GitHub-hosted job stops at 360)` }).default(120),
+  "poll-seconds": external_exports.coerce.number({ message: "must be a number of seconds" }).min(1).max(600).default(30),
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+async function whatIsApproved(dir, run, log) {
+  const golden = await readResult(dir, "golden");
+  const smoke3 = await readResult(dir, "smoke");
+  let decision;
+  try {
+    decision = await decide({ resultsDir: dir, runId: run.facts.runId, actors: [run.facts.triggeredBy.actor] }, log);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    decision = `the decision could not be made: ${e.describe()}`;
+  }
+  return {
+    golden: golden.ok ? golden.value : `golden.json ${golden.detail}`,
+    smoke: smoke3.ok ? smoke3.value : `smoke.json ${smoke3.detail}`,
+    decision
+  };
+}
+function approvalGateAction() {
+  return runAction("approval-gate", async (log) => {
+    const i = readInputs(ApprovalGateInputs);
+    const run = workflowRun(i["github-token"]);
+    const { owner, repo, octokit } = run;
+    const triggeredBy = run.facts.triggeredBy;
+    const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
+    const shown = await whatIsApproved(import_node_path37.default.resolve(i["results-dir"]), run, log);
+    const opened = /* @__PURE__ */ new Date();
+    const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
+    const view = {
+      environment: i.environment,
+      runId: run.facts.runId,
+      runUrl: run.url,
+      triggeredBy,
+      approvers,
+      deadline: deadline.toISOString(),
+      timeoutMinutes: i["timeout-minutes"],
+      ...shown
+    };
+    let issue3;
+    try {
+      issue3 = (await octokit.rest.issues.create({ owner, repo, title: approvalIssueTitle(view), body: renderApprovalIssue(view) })).data;
+    } catch (e) {
+      throw apiError(e, `open the approval issue in ${owner}/${repo}`, "issues: write");
+    }
+    log.info(`approval issue #${issue3.number} opened: ${issue3.html_url}; waiting until ${view.deadline} for ${approvers.join(", ")}`);
+    setOutput("issue-number", String(issue3.number));
+    setOutput("issue-url", issue3.html_url);
+    let judged;
+    for (; ; ) {
+      let comments;
+      try {
+        const all = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue3.number, per_page: 100 });
+        comments = all.map((c) => ({ who: c.user?.login ?? "", body: c.body ?? "", at: c.created_at, url: c.html_url }));
+      } catch (e) {
+        throw apiError(e, `read the comments of approval issue #${issue3.number}`, "issues: write");
+      }
+      judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
+      const left = deadline.getTime() - Date.now();
+      if (judged.decided || left <= 0) break;
+      await (0, import_promises32.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+    }
+    for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
+    const d = judged.decided;
+    const signoff = d ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue3.number, url: issue3.html_url } }) : null;
+    const closing = signoff ? `Recorded: **${signoff.decision}** by @${signoff.who} at ${d.at} (${d.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. The run's decide job takes it from here.` : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(", ")} by ${view.deadline}: no sign-off; the run decides NO-GO.`;
+    let closedAt = null;
+    try {
+      await octokit.rest.issues.createComment({ owner, repo, issue_number: issue3.number, body: closing });
+      await octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: issue3.number,
+        state: "closed",
+        state_reason: signoff ? "completed" : "not_planned"
+      });
+      closedAt = (/* @__PURE__ */ new Date()).toISOString();
+    } catch (e) {
+      log.warn(apiError(e, `close approval issue #${issue3.number}`, "issues: write").describe());
+    }
+    const record2 = {
+      format: APPROVAL_ISSUE_FORMAT,
+      runId: run.facts.runId,
+      triggeredBy,
+      environment: i.environment,
+      issue: { number: issue3.number, url: issue3.html_url },
+      approvers,
+      openedAt: opened.toISOString(),
+      deadline: view.deadline,
+      closedAt,
+      outcome: d ? d.state : "timeout",
+      decidedBy: d,
+      ignored: judged.ignored
+    };
+    await publishResult(i["output-dir"], "approvalIssue", record2);
+    if (!signoff) {
+      setOutput("decision", "");
+      return {
+        failure: `no GO or NO-GO from an approver on issue #${issue3.number} within ${i["timeout-minutes"]} min: no sign-off (NO-GO)`
+      };
+    }
+    await publishResult(i["output-dir"], "signoff", signoff);
+    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role}) on issue #${issue3.number}`);
+    setOutput("decision", signoff.decision);
+    setOutput("who", signoff.who);
+    return void 0;
+  });
+}
+
+// src/runtime/actions/decide.ts
+var import_node_path38 = __toESM(require("node:path"), 1);
+var DecideInputs = external_exports.object({
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  signoff: external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function decideAction() {
+  return runAction("decide", async (log) => {
+    const i = readInputs(DecideInputs);
+    const env2 = process.env;
+    const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
+    const d = await decide(
+      { resultsDir: import_node_path38.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path38.default.resolve(i.signoff) } : {}, ...inRun },
+      log
+    );
+    await publishResult(i["output-dir"], "decision", d);
+    setOutput("decision", d.decision);
+    await summary.addRaw(renderDecisionMarkdown(d)).write();
+    if (d.decision !== "GO")
+      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
+    return void 0;
+  });
+}
+
+// src/runtime/actions/evidence.ts
+var import_node_path39 = __toESM(require("node:path"), 1);
+var EvidenceInputs = external_exports.object({
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  output: external_exports.string().optional(),
+  "sep-files": external_exports.string().default(""),
+  "changelog-file": external_exports.string().optional(),
+  "changelog-under": external_exports.string().optional(),
+  "changelog-occurrence": external_exports.string().regex(/^[1-9]\d*$/, { message: "must be 1, 2, \u2026" }).optional(),
+  date: external_exports.string().optional(),
+  title: external_exports.string().optional()
+});
+function secretsToScan(text) {
+  const out = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line2 = raw.trim();
+    if (!line2) continue;
+    out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
+  }
+  return [...new Set(out)];
+}
+function readSigningKeyInput(name = "signing-key") {
+  const pem = getInput(name);
+  if (!pem.trim()) return void 0;
+  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}
+var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
+function splitFileList(text) {
+  return text.split(/\r?\n|,(?=\s*\S)/).map((s) => s.trim()).filter(Boolean);
+}
+function evidenceAction() {
+  return runAction("evidence", async (log) => {
+    const signingKey = readSigningKeyInput();
+    const scanned = secretsToScan(getInput("redact-secrets"));
+    for (const s of scanned) setSecret(s);
+    const i = readInputs(EvidenceInputs);
+    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
+    const env2 = process.env;
+    const out = i.output ?? `astm53b-evidence-${env2.GITHUB_RUN_ID ?? "local"}-${env2.GITHUB_RUN_ATTEMPT ?? "1"}.zip`;
+    const under = i["changelog-under"];
+    if (i["changelog-file"] && !under) {
+      throw new UserError(
+        "MISSING_INPUT",
+        'changelog-file needs changelog-under (the heading the entry goes after, e.g. "## [Unreleased]")',
+        { where: { field: "changelog-under" } }
+      );
+    }
+    const r = await buildBundle(
+      {
+        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
+        out: import_node_path39.default.resolve(out),
+        run: runInfoFrom(env2),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
+        changelog: {
+          ...i.date ? { date: i.date } : {},
+          ...i.title ? { title: i.title } : {},
+          ...i["changelog-file"] && under ? {
+            insertInto: {
+              file: import_node_path39.default.resolve(i["changelog-file"]),
+              under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
+            }
+          } : {}
+        },
+        secrets: [
+          ...url2 ? secretsOf(url2) : [],
+          ...env2.DATABASE_URL ? secretsOf(env2.DATABASE_URL) : [],
+          ...scanned,
+          // the key's own base64 lines: a results file must never carry it either
+          ...signingKey ? signingKeyLines(getInput("signing-key")) : []
+        ],
+        ...signingKey ? { signingKey } : {},
+        env: env2
+      },
+      log
+    );
+    setOutput("bundle-path", r.out);
+    setOutput("sha256", r.sha256);
+    setOutput("decision", r.manifest.decision);
+    setOutput("complete", String(r.incomplete.length === 0));
+    setOutput("signed", String(r.manifest.signature !== null));
+    if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
+    await summary.addRaw(
+      `**Bundle** \`${import_node_path39.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+
+${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
+    ).write();
+    if (r.manifest.decision === "GO" && r.incomplete.length) {
+      return {
+        failure: `decision GO but runbook 5.7 archives are missing (${r.incomplete.join("; ")}): no ASTM53B migration is valid without them`
+      };
+    }
+    return void 0;
+  });
+}
+
+// src/runtime/actions/golden-verify.ts
+var import_node_path40 = __toESM(require("node:path"), 1);
+var GoldenVerifyInputs = external_exports.object({
+  "golden-file": external_exports.string().optional(),
+  "from-db": external_exports.enum(["true", "false"]).default("false"),
+  source: external_exports.string().min(1).default(DEFAULT_GOLDEN_SOURCE),
+  profile: external_exports.string().optional(),
+  "tolerance-l": external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function goldenVerifyAction() {
+  return runAction("golden-verify", async (log) => {
+    const inputs = readInputs(GoldenVerifyInputs);
+    const url2 = getInput("database-url").trim() ? readDatabaseUrl() : void 0;
+    const file2 = inputs["golden-file"];
+    const report = await runGoldenVerify(
+      {
+        ...file2 ? { file: { path: import_node_path40.default.resolve(file2), displayName: file2 } } : {},
+        fromDb: inputs["from-db"] === "true",
+        source: inputs.source,
+        ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
+        ...inputs.profile ? { profile: inputs.profile } : {},
+        toleranceL: parseToleranceL(inputs["tolerance-l"])
+      },
+      log
+    );
+    await publishResult(inputs["output-dir"], "golden", report);
+    setOutput("passed", String(report.passed));
+    setOutput("max-deviation-l", String(report.max_deviation_l));
+    setOutput("cases", String(report.counts.cases));
+    setOutput("profile", report.profile);
+    for (const c of report.cases) {
+      if (c.verdict !== "FAIL") continue;
+      const onFile = file2 && c.where.file === file2;
+      error62(
+        `${c.reference}: engine \u2212 SEP ${c.deviation_l} L${c.mlpp_deviation_l === null ? "" : `, ML_PP \u2212 SEP ${c.mlpp_deviation_l} L`}. ${c.diagnosis.explanation}`,
+        {
+          title: `golden-verify: ${c.reference} FAIL`,
+          ...onFile ? { file: c.where.file, ...c.where.line !== void 0 ? { startLine: c.where.line } : {} } : {}
+        }
+      );
+    }
+    await summary.addRaw(renderGoldenMarkdown(report)).write();
+    if (!report.passed)
+      return {
+        failure: `${report.counts.failed} of ${report.counts.cases} golden case(s) outside \xB1${report.tolerance_l} L (largest deviation ${report.max_deviation_l} L)`
+      };
+    return void 0;
+  });
+}
+
+// src/runtime/actions/preflight.ts
+var import_node_path41 = __toESM(require("node:path"), 1);
+var PreflightInputs = external_exports.object({
+  "golden-file": external_exports.string().min(1),
+  "change-files": external_exports.string().min(1),
+  baseline: external_exports.string().optional(),
+  "flutter-commit": external_exports.string().optional(),
+  "astm-flag": external_exports.enum(["on", "off"]).optional(),
+  "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+var ref2 = (p) => ({ path: import_node_path41.default.resolve(p), display: p });
+function preflightAction() {
+  return runAction("preflight", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(PreflightInputs);
+    const inputs = await loadPreflightInputs({
+      golden: ref2(i["golden-file"]),
+      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
+      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
+      deployment: {
+        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
+        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+      },
+      activityWindowMinutes: Number(i["activity-minutes"])
+    });
+    const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
+    await publishResult(i["output-dir"], "preflight", r);
+    setOutput("passed", String(r.passed));
+    setOutput("pending-trucks", String(r.pendingTrucks.length));
+    await summary.addRaw(renderPreflightMarkdown(r)).write();
+    return r.passed ? void 0 : { failure: r.failures.map((f) => `${f.code}: ${f.message}`).join(" | ") };
+  });
+}
+
+// src/runtime/actions/restate.ts
+var import_node_path42 = __toESM(require("node:path"), 1);
+var Inputs = external_exports.object({
+  "dry-run": external_exports.enum(["true", "false"]).default("false"),
+  "as-user": external_exports.string().optional(),
+  profile: external_exports.string().optional(),
+  "golden-result": external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  ...TimeoutInputs
+});
+function restateAction() {
+  return runAction("restate", async (log) => {
+    const url2 = readDatabaseUrl();
+    const i = readInputs(Inputs);
+    const golden = i["golden-result"];
+    const opts2 = await buildRestateOptions({
+      asUser: i["as-user"],
+      profile: i.profile,
+      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      dryRun: i["dry-run"] === "true",
+      timeouts: parseTimeouts(i),
+      run: runContextFrom(process.env)
+    });
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "restate");
+    const r = await withDb(target, (db) => restate(db, opts2, log));
+    await publishResult(i["output-dir"], "restate", r);
+    setOutput("status", r.status);
+    setOutput("booked", String(r.counts.booked));
+    setOutput("delta-15c-l", String(r.proof.expected_15c_l));
+    setOutput("committed", String(r.committed));
+    await summary.addRaw(renderRestateMarkdown(r)).write();
+    return r.ok ? void 0 : { failure: `proof failed, rolled back, nothing booked: ${r.proof.problems.join("; ")}` };
+  });
+}
+
 // src/runtime/actions/signoff.ts
 var SignoffInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
@@ -96956,7 +97236,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -96973,7 +97253,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -97045,7 +97325,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -97058,7 +97338,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path43.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path44.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97081,7 +97361,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97091,7 +97371,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path44.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path45.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -97104,6 +97384,7 @@ function stagingResetAction() {
 
 // src/runtime/actions/index.ts
 var ACTIONS = {
+  "approval-gate": approvalGateAction,
   backup: backupAction,
   compat: compatAction,
   decide: decideAction,

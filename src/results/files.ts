@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ApprovalIssue } from './approval-issue.js';
 import { Approvals } from './approvals.js';
 import { Manifest, Verification } from './backup.js';
 import { CompatResult } from './compat.js';
@@ -38,6 +39,7 @@ export const RESULTS = {
   smoke: { file: 'smoke.json', schema: SmokeResult },
   signoff: { file: 'signoff.json', schema: SignOff },
   approvals: { file: 'approvals.json', schema: Approvals },
+  approvalIssue: { file: 'approval-issue.json', schema: ApprovalIssue },
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
 } as const;

@@ -19,7 +19,8 @@ import { signoffProblems } from './signoff.js';
  *
  * It reads preflight.json, sql-apply.json, golden.json, smoke.json, signoff.json (or
  * --signoff FILE, held to signoffProblems: this run's, not dated ahead, not self-approved),
- * approvals.json when the run made one (a rejected gate is a reason), and the verified backup in backup/ (the backup action's default), or
+ * approvals.json and approval-issue.json when the run made them (a rejected gate, an
+ * unanswered approval issue are reasons), and the verified backup in backup/ (the backup action's default), or
  * manifest.json + verification.json at the top when the backup was written there.
  */
 export interface DecideOptions {
@@ -226,6 +227,28 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   } else if (reviewed.status === 'unreadable') {
     inputs.push({ name: 'approvals', file: rel(reviewed.file), status: 'unreadable', detail: reviewed.detail });
     reasons.push(reason('RESULT_MISSING', rel(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
+  }
+
+  // the GO gate held as an issue (actions/approval-gate): its outcome, and a timeout said as such
+  const asked = await readResult(dir, 'approvalIssue');
+  if (asked.ok) {
+    const a = asked.value;
+    const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : '';
+    const ignored = a.ignored.length
+      ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(', ')})`
+      : '';
+    record('approval-issue', asked.file, a.outcome === 'approved', `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
+    if (a.outcome === 'timeout' && !signoff)
+      reasons.push(
+        reason(
+          'NO_SIGNOFF',
+          rel(asked.file),
+          `approval issue #${a.issue.number} (${a.issue.url}): no GO or NO-GO from ${a.approvers.join(', ')} by ${a.deadline}`,
+        ),
+      );
+  } else if (asked.status === 'unreadable') {
+    inputs.push({ name: 'approval-issue', file: rel(asked.file), status: 'unreadable', detail: asked.detail });
+    reasons.push(reason('RESULT_MISSING', rel(asked.file), `approval issue record unreadable: ${asked.detail}`));
   }
 
   const decision: Decision = {

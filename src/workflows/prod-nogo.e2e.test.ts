@@ -71,6 +71,7 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
       preflight: 'success',
       change: 'failure',
       'go-gate': 'success',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
@@ -138,6 +139,7 @@ describe('PROD workflow, gate rejected: the manager rejects prod-go with a comme
     const { r } = run;
     expect(jobResults(r), r.describe()).toMatchObject({
       'go-gate': 'failure',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'success',
       release: 'skipped',

@@ -72,6 +72,7 @@ export const environmentOf = (job: JobModel): string | undefined => (job.environ
  */
 const LOCAL_ACTION_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   './actions/signoff': { actions: 'read' },
+  './actions/approval-gate': { issues: 'write' },
 };
 const THIRD_PARTY_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   'actions/checkout': { contents: 'read' },

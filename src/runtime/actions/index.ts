@@ -1,4 +1,5 @@
 import { backupAction, rollbackAction } from '../backup-actions.js';
+import { approvalGateAction } from './approval-gate.js';
 import { decideAction } from './decide.js';
 import { evidenceAction } from './evidence.js';
 import { goldenVerifyAction } from './golden-verify.js';
@@ -13,6 +14,7 @@ import { stagingResetAction } from './staging-reset.js';
 
 /** Every action's body by its folder name under actions/: read inputs, call the runbook function, publish outputs and summary. */
 export const ACTIONS: Record<string, () => Promise<void>> = {
+  'approval-gate': approvalGateAction,
   backup: backupAction,
   compat: compatAction,
   decide: decideAction,
