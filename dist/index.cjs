@@ -89019,10 +89019,11 @@ function signoffFromApprovals(record2, gate) {
 }
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 var runOf2 = (id) => id.replace(/\.\d+$/, "");
+var sameRun = (a, b) => runOf2(a) === runOf2(b);
 var sameLogin = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
 function signoffProblems(s, j) {
   const problems = [];
-  if (s.runId !== void 0 && (j.rehearsal || j.runId !== void 0 && runOf2(s.runId) !== runOf2(j.runId))) {
+  if (s.runId !== void 0 && (j.rehearsal || j.runId !== void 0 && !sameRun(s.runId, j.runId))) {
     problems.push({
       field: "runId",
       message: `the sign-off names run ${s.runId}, not this ${j.rehearsal ? "rehearsal" : `run (${j.runId})`}: it was made for another run and does not cover these results`
@@ -89266,7 +89267,12 @@ async function decide(opts2, log) {
   }
   let approvals = null;
   const reviewed = await readResult(dir, "approvals");
-  if (reviewed.ok) {
+  if (reviewed.ok && opts2.runId !== void 0 && !sameRun(reviewed.value.runId, opts2.runId)) {
+    inputs.push({ name: "approvals", file: rel2(reviewed.file), status: "failed", detail: `made in run ${reviewed.value.runId}` });
+    reasons.push(
+      reason("RESULT_MISSING", rel2(reviewed.file), `approvals record of run ${reviewed.value.runId}, not of this run (${opts2.runId})`)
+    );
+  } else if (reviewed.ok) {
     approvals = reviewed.value;
     const rejected = approvals.reviews.filter((r) => r.state === "rejected");
     record2(
@@ -89284,7 +89290,12 @@ async function decide(opts2, log) {
     reasons.push(reason("RESULT_MISSING", rel2(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
   }
   const asked = await readResult(dir, "approvalIssue");
-  if (asked.ok) {
+  if (asked.ok && opts2.runId !== void 0 && !sameRun(asked.value.runId, opts2.runId)) {
+    inputs.push({ name: "approval-issue", file: rel2(asked.file), status: "failed", detail: `made in run ${asked.value.runId}` });
+    reasons.push(
+      reason("RESULT_MISSING", rel2(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts2.runId})`)
+    );
+  } else if (asked.ok) {
     const a = asked.value;
     const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : "";
     const ignored = a.ignored.length ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(", ")})` : "";
@@ -96897,16 +96908,23 @@ function approvalGateAction() {
     log.info(`approval issue #${issue3.number} opened: ${issue3.html_url}; waiting until ${view.deadline} for ${approvers.join(", ")}`);
     setOutput("issue-number", String(issue3.number));
     setOutput("issue-url", issue3.html_url);
-    let judged;
+    let judged = { decided: null, ignored: [] };
     for (; ; ) {
-      let comments;
       try {
         const all = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue3.number, per_page: 100 });
-        comments = all.map((c) => ({ who: c.user?.login ?? "", body: c.body ?? "", at: c.created_at, url: c.html_url }));
+        const comments = all.map((c) => ({
+          who: c.user?.login ?? "",
+          body: c.body ?? "",
+          at: c.created_at,
+          url: c.html_url
+        }));
+        judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
       } catch (e) {
-        throw apiError(e, `read the comments of approval issue #${issue3.number}`, "issues: write");
+        const status = e.status;
+        const err = apiError(e, `read the comments of approval issue #${issue3.number}`, "issues: write");
+        if (status !== void 0 && status < 500) throw err;
+        log.warn(`${err.message}; reading again in ${i["poll-seconds"]} s`);
       }
-      judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
       await (0, import_promises32.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));

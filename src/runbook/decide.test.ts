@@ -174,6 +174,12 @@ describe('decide (files only)', () => {
       status: 'failed',
       detail: 'prod-start rejected by ops-lead, prod-go rejected by chef-depot',
     });
+    // another run's record of reviews is no record of this run's
+    const elsewhere = await decide({ resultsDir: await folder({ approvals }), runId: 'depot/app#43.1', now: new Date() }, silentLogger);
+    expect(elsewhere.approvals).toBeNull();
+    expect(elsewhere.reasons.filter((r) => r.source.endsWith('approvals.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      'RESULT_MISSING approvals record of run depot/app#42.1, not of this run (depot/app#43.1)',
+    ]);
   });
 
   it('a GO approved by the run’s own actor is NO_SIGNOFF (self-approval), and so is a record of another run', async () => {

@@ -9,7 +9,7 @@ import { GO_CONDITIONS, type GoCondition } from '../results/go-conditions.js';
 import type { Approvals } from '../results/approvals.js';
 import type { SignOff } from '../results/signoff.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
-import { signoffProblems } from './signoff.js';
+import { sameRun, signoffProblems } from './signoff.js';
 
 /**
  * `astm53b decide` (runbook 6.1, 7): GO only when every step's result says it passed and the
@@ -211,7 +211,12 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   // every review of the run's gates (3.4, 5.6): absent outside a workflow run; a rejection of a gate other than the sign-off's is a reason
   let approvals: Approvals | null = null;
   const reviewed = await readResult(dir, 'approvals');
-  if (reviewed.ok) {
+  if (reviewed.ok && opts.runId !== undefined && !sameRun(reviewed.value.runId, opts.runId)) {
+    inputs.push({ name: 'approvals', file: rel(reviewed.file), status: 'failed', detail: `made in run ${reviewed.value.runId}` });
+    reasons.push(
+      reason('RESULT_MISSING', rel(reviewed.file), `approvals record of run ${reviewed.value.runId}, not of this run (${opts.runId})`),
+    );
+  } else if (reviewed.ok) {
     approvals = reviewed.value;
     const rejected = approvals.reviews.filter((r) => r.state === 'rejected');
     record(
@@ -231,7 +236,12 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
 
   // the GO gate held as an issue (actions/approval-gate): its outcome, and a timeout said as such
   const asked = await readResult(dir, 'approvalIssue');
-  if (asked.ok) {
+  if (asked.ok && opts.runId !== undefined && !sameRun(asked.value.runId, opts.runId)) {
+    inputs.push({ name: 'approval-issue', file: rel(asked.file), status: 'failed', detail: `made in run ${asked.value.runId}` });
+    reasons.push(
+      reason('RESULT_MISSING', rel(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts.runId})`),
+    );
+  } else if (asked.ok) {
     const a = asked.value;
     const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : '';
     const ignored = a.ignored.length

@@ -96,6 +96,8 @@ export interface SignoffProblem {
 
 /** The run part of an id, without the attempt: a re-run of the decide job (attempt 2) is still the same run. */
 const runOf = (id: string) => id.replace(/\.\d+$/, '');
+/** Whether two run ids (owner/repo#run_id.attempt) name the same workflow run, whatever the attempt. */
+export const sameRun = (a: string, b: string): boolean => runOf(a) === runOf(b);
 
 /** Logins are case-insensitive on GitHub. */
 const sameLogin = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
@@ -106,7 +108,7 @@ const sameLogin = (a: string, b: string) => a.trim().toLowerCase() === b.trim().
  */
 export function signoffProblems(s: SignOff, j: SignoffJudgement): SignoffProblem[] {
   const problems: SignoffProblem[] = [];
-  if (s.runId !== undefined && (j.rehearsal || (j.runId !== undefined && runOf(s.runId) !== runOf(j.runId)))) {
+  if (s.runId !== undefined && (j.rehearsal || (j.runId !== undefined && !sameRun(s.runId, j.runId)))) {
     problems.push({
       field: 'runId',
       message: `the sign-off names run ${s.runId}, not this ${j.rehearsal ? 'rehearsal' : `run (${j.runId})`}: it was made for another run and does not cover these results`,

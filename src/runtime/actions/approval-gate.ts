@@ -86,16 +86,24 @@ export function approvalGateAction(): Promise<void> {
     core.setOutput('issue-number', String(issue.number));
     core.setOutput('issue-url', issue.html_url);
 
-    let judged: ReturnType<typeof judgeComments>;
+    let judged: ReturnType<typeof judgeComments> = { decided: null, ignored: [] };
     for (;;) {
-      let comments: IssueComment[];
       try {
         const all = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
-        comments = all.map((c) => ({ who: c.user?.login ?? '', body: c.body ?? '', at: c.created_at, url: c.html_url }));
+        const comments: IssueComment[] = all.map((c) => ({
+          who: c.user?.login ?? '',
+          body: c.body ?? '',
+          at: c.created_at,
+          url: c.html_url,
+        }));
+        judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
       } catch (e) {
-        throw apiError(e, `read the comments of approval issue #${issue.number}`, 'issues: write');
+        // a refusal (4xx) will not change; a server error or a lost connection may: read again at the next poll
+        const status = (e as { status?: number }).status;
+        const err = apiError(e, `read the comments of approval issue #${issue.number}`, 'issues: write');
+        if (status !== undefined && status < 500) throw err;
+        log.warn(`${err.message}; reading again in ${i['poll-seconds']} s`);
       }
-      judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
       await sleep(Math.min(i['poll-seconds'] * 1000, left));
