@@ -16,7 +16,12 @@ describe('actions/approval-gate against a local GitHub API', () => {
     await api?.close();
   });
 
-  async function gate(replies: IssueReply[], inputs: Record<string, string>, routes: Route[] = ROUTES) {
+  async function gate(
+    replies: IssueReply[],
+    inputs: Record<string, string>,
+    routes: Route[] = ROUTES,
+    scopes: Record<string, 'read' | 'write'> = { issues: 'write' },
+  ) {
     const state: RunState = {
       owner: 'depot',
       repo: 'app',
@@ -27,7 +32,7 @@ describe('actions/approval-gate against a local GitHub API', () => {
       issueReplies: replies,
     };
     api = await FakeGitHub.start(state, routes);
-    const token = api.issueToken('go-gate-issue', { issues: 'write' });
+    const token = api.issueToken('go-gate-issue', scopes);
     const r = await runActionWith(
       approvalGateAction,
       { 'github-token': token, 'results-dir': '$DIR/none', 'output-dir': '$DIR', 'poll-seconds': '1', ...inputs },
@@ -75,21 +80,7 @@ describe('actions/approval-gate against a local GitHub API', () => {
   });
 
   it('names the permission when the token may not open issues', async () => {
-    const state: RunState = {
-      owner: 'depot',
-      repo: 'app',
-      runId: 4242,
-      environments: new Map(),
-      reviews: [],
-      issues: [],
-      issueReplies: [],
-    };
-    api = await FakeGitHub.start(state);
-    const r = await runActionWith(
-      approvalGateAction,
-      { 'github-token': api.issueToken('x', { contents: 'read' }), approvers: 'chef-depot', 'results-dir': '$DIR', 'output-dir': '$DIR' },
-      { GITHUB_REPOSITORY: 'depot/app', GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'ops-engineer', GITHUB_API_URL: api.url },
-    );
+    const { r } = await gate([], { approvers: 'chef-depot' }, ROUTES, { contents: 'read' });
     expect(process.exitCode).toBe(1);
     expect(r.stdout).toMatch(
       /GITHUB_API: cannot open the approval issue in depot\/app: HTTP 403 .*\(the job needs permissions: issues: write\)/,
