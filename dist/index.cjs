@@ -1216,7 +1216,7 @@ var require_utils2 = __commonJS({
       postgresMd5PasswordHash,
       randomBytes: randomBytes8,
       deriveKey,
-      sha256: sha2564,
+      sha256: sha2565,
       hashByName,
       hmacSha256,
       md5
@@ -1241,7 +1241,7 @@ var require_utils2 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha2564(text) {
+    async function sha2565(text) {
       return await subtleCrypto.digest("SHA-256", text);
     }
     async function hashByName(hashName, text) {
@@ -2354,9 +2354,9 @@ var require_messages = __commonJS({
     };
     exports2.NotificationResponseMessage = NotificationResponseMessage;
     var ReadyForQueryMessage = class {
-      constructor(length, status) {
+      constructor(length, status2) {
         this.length = length;
-        this.status = status;
+        this.status = status2;
         this.name = "readyForQuery";
       }
     };
@@ -2932,8 +2932,8 @@ var require_parser = __commonJS({
     };
     exports2.Parser = Parser;
     var parseReadyForQueryMessage = (reader) => {
-      const status = reader.string(1);
-      return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status);
+      const status2 = reader.string(1);
+      return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status2);
     };
     var parseCommandCompleteMessage = (reader) => {
       const text = reader.cstring();
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path45 = require("path");
+    var path46 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path45.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path45.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path46.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path46.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path45 = require("path");
+    var path46 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path45 + dir, strict);
+async function* exploreWalkAsync(dir, path46, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path46 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path45 + "/" + relative;
+    const absolute = path46 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path45, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path46, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path45, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path45, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path46, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path46, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path45, stripTrailing) {
-      if (typeof path45 !== "string") {
+    module2.exports = function(path46, stripTrailing) {
+      if (typeof path46 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path45 === "\\" || path45 === "/") return "/";
-      var len = path45.length;
-      if (len <= 1) return path45;
+      if (path46 === "\\" || path46 === "/") return "/";
+      var len = path46.length;
+      if (len <= 1) return path46;
       var prefix = "";
-      if (len > 4 && path45[3] === "\\") {
-        var ch = path45[2];
-        if ((ch === "?" || ch === ".") && path45.slice(0, 2) === "\\\\") {
-          path45 = path45.slice(2);
+      if (len > 4 && path46[3] === "\\") {
+        var ch = path46[2];
+        if ((ch === "?" || ch === ".") && path46.slice(0, 2) === "\\\\") {
+          path46 = path46.slice(2);
           prefix = "//";
         }
       }
-      var segs = path45.split(/[/\\]+/);
+      var segs = path46.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -25881,9 +25881,9 @@ var init_log_update = __esm({
     getWidth = ({ columns = 80 }) => columns;
     fitToTerminalHeight = (stream2, text) => {
       const terminalHeight = stream2.rows ?? defaultTerminalHeight;
-      const lines = text.split("\n");
-      const toRemove = Math.max(0, lines.length - terminalHeight);
-      return toRemove ? sliceAnsi(text, stripAnsi(lines.slice(0, toRemove).join("\n")).length + 1) : text;
+      const lines2 = text.split("\n");
+      const toRemove = Math.max(0, lines2.length - terminalHeight);
+      return toRemove ? sliceAnsi(text, stripAnsi(lines2.slice(0, toRemove).join("\n")).length + 1) : text;
     };
     logUpdate = createLogUpdate(import_node_process4.default.stdout);
     log_update_default = logUpdate;
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path45 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path46 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path45 && path45[0] !== "/") {
-          path45 = `/${path45}`;
+        if (path46 && path46[0] !== "/") {
+          path46 = `/${path46}`;
         }
-        return new URL(`${origin}${path45}`);
+        return new URL(`${origin}${path46}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin }
+          request: { method, path: path46, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path45);
+        debuglog("sending request to %s %s/%s", method, origin, path46);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin },
+          request: { method, path: path46, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path45,
+          path46,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin }
+          request: { method, path: path46, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path45);
+        debuglog("trailers received from %s %s/%s", method, origin, path46);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin },
+          request: { method, path: path46, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path45,
+          path46,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path45, origin }
+            request: { method, path: path46, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path45);
+          debuglog("sending request to %s %s/%s", method, origin, path46);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path45,
+        path: path46,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path45 !== "string") {
+        if (typeof path46 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path45[0] !== "/" && !(path45.startsWith("http://") || path45.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path46[0] !== "/" && !(path46.startsWith("http://") || path46.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path45)) {
+        } else if (invalidPathRegex.test(path46)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path45, query) : path45;
+        this.path = query ? buildURL(path46, query) : path46;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path45, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path46, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path45} HTTP/1.1\r
+      let header = `${method} ${path46} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path45, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path46, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path45;
+      headers[HTTP2_HEADER_PATH] = path46;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path45 = search ? `${pathname}${search}` : pathname;
+        const path46 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path45;
+        this.opts.path = path46;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path45 = "/",
+          path: path46 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path45;
+        opts2.path = origin + path46;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path45) {
-      if (typeof path45 !== "string") {
-        return path45;
+    function safeUrl(path46) {
+      if (typeof path46 !== "string") {
+        return path46;
       }
-      const pathSegments = path45.split("?");
+      const pathSegments = path46.split("?");
       if (pathSegments.length !== 2) {
-        return path45;
+        return path46;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path45, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path45);
+    function matchKey(mockDispatch2, { path: path46, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path46);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path45 }) => matchValue(safeUrl(path45), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path46 }) => matchValue(safeUrl(path46), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path45, method, body, headers, query } = opts2;
+      const { path: path46, method, body, headers, query } = opts2;
       return {
-        path: path45,
+        path: path46,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path45, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path46, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path45,
+            Path: path46,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -41248,21 +41248,21 @@ var require_response = __commonJS({
         return responseObject;
       }
       // Creates a redirect Response that redirects to url with status status.
-      static redirect(url2, status = 302) {
+      static redirect(url2, status2 = 302) {
         webidl.argumentLengthCheck(arguments, 1, "Response.redirect");
         url2 = webidl.converters.USVString(url2);
-        status = webidl.converters["unsigned short"](status);
+        status2 = webidl.converters["unsigned short"](status2);
         let parsedURL;
         try {
           parsedURL = new URL(url2, relevantRealm.settingsObject.baseUrl);
         } catch (err) {
           throw new TypeError(`Failed to parse URL from ${url2}`, { cause: err });
         }
-        if (!redirectStatusSet.has(status)) {
-          throw new RangeError(`Invalid status code ${status}`);
+        if (!redirectStatusSet.has(status2)) {
+          throw new RangeError(`Invalid status code ${status2}`);
         }
         const responseObject = fromInnerResponse(makeResponse({}), "immutable");
-        responseObject[kState].status = status;
+        responseObject[kState].status = status2;
         const value = isomorphicEncode(URLSerializer(parsedURL));
         responseObject[kState].headersList.append("location", value, true);
         return responseObject;
@@ -43154,13 +43154,13 @@ var require_fetch = __commonJS({
         })();
       }
       try {
-        const { body, status, statusText, headersList, socket } = await dispatch({ body: requestBody });
+        const { body, status: status2, statusText, headersList, socket } = await dispatch({ body: requestBody });
         if (socket) {
-          response = makeResponse({ status, statusText, headersList, socket });
+          response = makeResponse({ status: status2, statusText, headersList, socket });
         } else {
           const iterator2 = body[Symbol.asyncIterator]();
           fetchParams.controller.next = () => iterator2.next();
-          response = makeResponse({ status, statusText, headersList });
+          response = makeResponse({ status: status2, statusText, headersList });
         }
       } catch (err) {
         if (err.name === "AbortError") {
@@ -43284,8 +43284,8 @@ var require_fetch = __commonJS({
             onResponseStarted() {
               timingInfo.finalNetworkResponseStartTime = coarsenedSharedCurrentTime(fetchParams.crossOriginIsolatedCapability);
             },
-            onHeaders(status, rawHeaders, resume, statusText) {
-              if (status < 200) {
+            onHeaders(status2, rawHeaders, resume, statusText) {
+              if (status2 < 200) {
                 return;
               }
               let location = "";
@@ -43295,8 +43295,8 @@ var require_fetch = __commonJS({
               }
               location = headersList.get("location", true);
               const decoders = [];
-              const willFollow = location && request2.redirect === "follow" && redirectStatusSet.has(status);
-              if (request2.method !== "HEAD" && request2.method !== "CONNECT" && !nullBodyStatus.includes(status) && !willFollow) {
+              const willFollow = location && request2.redirect === "follow" && redirectStatusSet.has(status2);
+              if (request2.method !== "HEAD" && request2.method !== "CONNECT" && !nullBodyStatus.includes(status2) && !willFollow) {
                 const contentEncoding = headersList.get("content-encoding", true);
                 const codings = contentEncoding ? contentEncoding.toLowerCase().split(",") : [];
                 const maxContentEncodings = 5;
@@ -43334,7 +43334,7 @@ var require_fetch = __commonJS({
               this.body = new Readable10({ read: resume });
               const onError = this.onError.bind(this);
               resolve3({
-                status,
+                status: status2,
                 statusText,
                 headersList,
                 body: decoders.length ? pipeline6(this.body, ...decoders, (err) => {
@@ -43368,8 +43368,8 @@ var require_fetch = __commonJS({
               fetchParams.controller.terminate(error63);
               reject(error63);
             },
-            onUpgrade(status, rawHeaders, socket) {
-              if (status !== 101) {
+            onUpgrade(status2, rawHeaders, socket) {
+              if (status2 !== 101) {
                 return;
               }
               const headersList = new HeadersList();
@@ -43377,8 +43377,8 @@ var require_fetch = __commonJS({
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               resolve3({
-                status,
-                statusText: STATUS_CODES[status],
+                status: status2,
+                statusText: STATUS_CODES[status2],
                 headersList,
                 socket
               });
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path45) {
-      for (let i = 0; i < path45.length; ++i) {
-        const code2 = path45.charCodeAt(i);
+    function validateCookiePath(path46) {
+      for (let i = 0; i < path46.length; ++i) {
+        const code2 = path46.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path45 = opts2.path;
+          let path46 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path45 = `/${path45}`;
+            path46 = `/${path46}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path45);
+          url2 = new URL(util3.parseOrigin(url2).origin + path46);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path45, displayName = path45) {
+async function openCsvFile(path46, displayName = path46) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path45, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path46, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -50871,9 +50871,9 @@ function startProcess(file2, args, opts2) {
 `.slice(-STDERR_KEEP);
     };
     child.stderr.on("data", (chunk) => {
-      const lines = (partial2 + chunk.toString("utf8")).split("\n");
-      partial2 = lines.pop();
-      for (const line2 of lines) keep(line2);
+      const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
+      partial2 = lines2.pop();
+      for (const line2 of lines2) keep(line2);
     });
     child.on("error", reject);
     child.on("close", (code2, signal) => {
@@ -50913,9 +50913,9 @@ function startPgTool(run) {
   });
   const done = started.done.then((r) => {
     if (r.code !== 0) {
-      const lines = r.stderr.trim().split("\n");
-      const said = lines.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
-      const last = (said.length ? said : lines).slice(-6).join(" | ");
+      const lines2 = r.stderr.trim().split("\n");
+      const said = lines2.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
+      const last = (said.length ? said : lines2).slice(-6).join(" | ");
       throw new UserError(
         "PG_TOOL_FAILED",
         `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`
@@ -51967,10 +51967,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path45) {
-  if (!path45)
+function getElementAtPath(obj, path46) {
+  if (!path46)
     return obj;
-  return path45.reduce((acc, key) => acc?.[key], obj);
+  return path46.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52310,11 +52310,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path45, issues) {
+function prefixIssues(path46, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path45);
+    iss.path.unshift(path46);
     return iss;
   });
 }
@@ -52776,16 +52776,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path45 = []) => {
+  const processError = (error64, path46 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path46, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else {
-        const fullpath = [...path45, ...issue3.path];
+        const fullpath = [...path46, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52824,17 +52824,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path45 = []) => {
+  const processError = (error64, path46 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path46, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
       } else {
-        const fullpath = [...path45, ...issue3.path];
+        const fullpath = [...path46, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52873,8 +52873,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path45 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path45) {
+  const path46 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path46) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -52890,14 +52890,14 @@ function toDotPath(_path) {
   return segs.join("");
 }
 function prettifyError(error63) {
-  const lines = [];
+  const lines2 = [];
   const issues = [...error63.issues].sort((a, b) => (a.path ?? []).length - (b.path ?? []).length);
   for (const issue3 of issues) {
-    lines.push(`\u2716 ${issue3.message}`);
+    lines2.push(`\u2716 ${issue3.message}`);
     if (issue3.path?.length)
-      lines.push(`  \u2192 at ${toDotPath(issue3.path)}`);
+      lines2.push(`  \u2192 at ${toDotPath(issue3.path)}`);
   }
-  return lines.join("\n");
+  return lines2.join("\n");
 }
 
 // node_modules/zod/v4/core/parse.js
@@ -53732,9 +53732,9 @@ var Doc = class {
       return;
     }
     const content = arg;
-    const lines = content.split("\n").filter((x) => x);
-    const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
-    const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
+    const lines2 = content.split("\n").filter((x) => x);
+    const minIndent = Math.min(...lines2.map((x) => x.length - x.trimStart().length));
+    const dedented = lines2.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
     for (const line2 of dedented) {
       this.content.push(line2);
     }
@@ -70012,13 +70012,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path45 = ref3.slice(1).split("/").filter(Boolean);
-  if (path45.length === 0) {
+  const path46 = ref3.slice(1).split("/").filter(Boolean);
+  if (path46.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path45[0] === defsKey) {
-    const key = path45[1] === void 0 ? void 0 : decodeJSONPointerSegment(path45[1]);
+  if (path46[0] === defsKey) {
+    const key = path46[1] === void 0 ? void 0 : decodeJSONPointerSegment(path46[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -79597,21 +79597,21 @@ async function parseHeader(header) {
   }
 }
 function encodeHeaderNoMAC(recipients) {
-  const lines = [];
-  lines.push("age-encryption.org/v1\n");
+  const lines2 = [];
+  lines2.push("age-encryption.org/v1\n");
   for (const s of recipients) {
-    lines.push("-> " + s.args.join(" ") + "\n");
+    lines2.push("-> " + s.args.join(" ") + "\n");
     for (let i = 0; i < s.body.length; i += 48) {
       let end = i + 48;
       if (end > s.body.length)
         end = s.body.length;
-      lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
+      lines2.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
     }
     if (s.body.length % 48 === 0)
-      lines.push("\n");
+      lines2.push("\n");
   }
-  lines.push("---");
-  return new TextEncoder().encode(lines.join(""));
+  lines2.push("---");
+  return new TextEncoder().encode(lines2.join(""));
 }
 function encodeHeader(recipients, MAC) {
   return flatten([
@@ -80674,6 +80674,24 @@ var ApprovalIssue = external_exports.strictObject({
   ignored: external_exports.array(IgnoredComment)
 });
 
+// src/results/changelog.ts
+var ChangelogResult = external_exports.strictObject({
+  status: external_exports.enum(["opened", "pull-request-exists", "in-changelog"]),
+  repository: external_exports.string().regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/name"),
+  base: external_exports.string().min(1),
+  branch: external_exports.string().min(1),
+  file: external_exports.string().min(1),
+  /** the heading whose section the entry closes, as given */
+  under: external_exports.string().min(1),
+  /** the comment that names the entry in the file */
+  marker: external_exports.string().min(1),
+  entry_sha256: Sha256,
+  pull_request: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string().url(), state: external_exports.string(), merged: external_exports.boolean() }).nullable(),
+  /** the commit that wrote the entry on the pull request's branch; null when nothing was written by this run */
+  commit: external_exports.string().nullable(),
+  at: external_exports.iso.datetime({ offset: true })
+});
+
 // src/results/compat.ts
 var COMPAT_STATUSES = ["ok", "missing", "different"];
 var COMPAT_KINDS = ["server", "role", "schema", "table", "column", "rls", "unique", "function", "trigger"];
@@ -81380,7 +81398,8 @@ var RESULTS = {
   approvals: { file: "approvals.json", schema: Approvals },
   approvalIssue: { file: "approval-issue.json", schema: ApprovalIssue },
   decision: { file: "decision.json", schema: Decision },
-  rollback: { file: "rollback.json", schema: RollbackResult }
+  rollback: { file: "rollback.json", schema: RollbackResult },
+  changelog: { file: "changelog.json", schema: ChangelogResult }
 };
 var BACKUP_DIR = "backup";
 var BACKUP_FILES = {
@@ -81571,7 +81590,7 @@ function assertVouchedFiles(dir, manifest, vouched, vFile) {
   }
 }
 async function assertVerifiedBackup(dir) {
-  const { manifest, sha256: sha2564 } = await readManifest(dir);
+  const { manifest, sha256: sha2565 } = await readManifest(dir);
   const vFile = import_node_path9.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
@@ -81596,7 +81615,7 @@ async function assertVerifiedBackup(dir) {
   }
   if (!v.data.ok)
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
-  if (v.data.manifestSha256 !== sha2564) {
+  if (v.data.manifestSha256 !== sha2565) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
       where: { file: import_node_path9.default.join(dir, MANIFEST_FILE) }
     });
@@ -82018,8 +82037,8 @@ async function readSqlDumpToc(input2) {
   let dumpedFrom;
   let first;
   let last = "";
-  const lines = (0, import_node_readline.createInterface)({ input: typeof input2 === "string" ? (0, import_node_fs6.createReadStream)(input2) : input2, crlfDelay: Infinity });
-  for await (const line2 of lines) {
+  const lines2 = (0, import_node_readline.createInterface)({ input: typeof input2 === "string" ? (0, import_node_fs6.createReadStream)(input2) : input2, crlfDelay: Infinity });
+  for await (const line2 of lines2) {
     if (first === void 0 && line2.trim() !== "" && line2 !== "--") first = line2;
     if (line2.trim() !== "" && line2 !== "--") last = line2;
     if (!line2.startsWith("-- ")) continue;
@@ -82634,17 +82653,17 @@ async function compareSnapshots(q, manifest, found) {
   const out = [];
   for (const qualified of SNAPSHOT_TABLES) {
     const file2 = snapshotFileOf(qualified);
-    const sha2564 = found.find((f) => f.path === file2)?.sha256;
-    if (!sha2564) continue;
+    const sha2565 = found.find((f) => f.path === file2)?.sha256;
+    if (!sha2565) continue;
     const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
     const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
     const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0;
     out.push({
       path: file2,
       table: qualified,
-      expected: { rows, sha256: sha2564 },
+      expected: { rows, sha256: sha2565 },
       actual: actual ? { rows: actual.rows, sha256: actual.sha256 } : null,
-      match: !!actual && actual.sha256 === sha2564 && actual.rows === rows
+      match: !!actual && actual.sha256 === sha2565 && actual.rows === rows
     });
   }
   return out;
@@ -82665,7 +82684,7 @@ function describeSnapshotMismatches(snapshots, manifest, failures) {
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts2, log) {
   const abs2 = import_node_path14.default.resolve(dir);
-  const { manifest, sha256: sha2564 } = await readManifest(abs2);
+  const { manifest, sha256: sha2565 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts2.serverUrl && !opts2.scratchUrl) {
     throw new UserError(
       "MISSING_OPTION",
@@ -82676,7 +82695,7 @@ async function verifyBackup(dir, opts2, log) {
     );
   }
   const plain = await BackupPlaintext.open(abs2, manifest, opts2.identity, log);
-  const v = await verifyAgainstRestore(abs2, manifest, sha2564, { ...opts2, env: opts2.env ?? process.env, plain }, log);
+  const v = await verifyAgainstRestore(abs2, manifest, sha2565, { ...opts2, env: opts2.env ?? process.env, plain }, log);
   await writeVerification(abs2, v);
   return v;
 }
@@ -82983,10 +83002,10 @@ async function takeAndVerify(db, ctx, log) {
     let final = manifest;
     if (ctx.work) {
       final = await encryptBackup(ctx.work, dir, manifest, ctx.recipients, log);
-      const sha2564 = await writeManifest(dir, final);
+      const sha2565 = await writeManifest(dir, final);
       const { hashes, files } = await checkFileHashes(dir, final);
       const failures = [...verification.failures, ...hashes.problems.map((p) => `${p.path}: ${p.problem}`)];
-      verification = { ...verification, manifestSha256: sha2564, hashes, files, failures, ok: verification.ok && hashes.ok };
+      verification = { ...verification, manifestSha256: sha2565, hashes, files, failures, ok: verification.ok && hashes.ok };
     }
     await writeVerification(dir, verification);
     return {
@@ -83019,13 +83038,13 @@ var COPY_START = /^COPY .* FROM stdin;$/;
 async function* linesOf(stream2) {
   let partial2 = "";
   for await (const chunk of stream2) {
-    const lines = (partial2 + chunk.toString("utf8")).split("\n");
-    partial2 = lines.pop();
-    yield* lines;
+    const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
+    partial2 = lines2.pop();
+    yield* lines2;
   }
   if (partial2) yield partial2;
 }
-async function runScriptLines(session, lines) {
+async function runScriptLines(session, lines2) {
   const out = { batches: 0, tables: 0, rows: 0 };
   let buffer = [];
   const flush = async () => {
@@ -83035,7 +83054,7 @@ async function runScriptLines(session, lines) {
     out.batches++;
     await session.query(sql);
   };
-  const it = lines[Symbol.asyncIterator]();
+  const it = lines2[Symbol.asyncIterator]();
   for (let next = await it.next(); !next.done; next = await it.next()) {
     const line2 = next.value;
     if (UNBOUNDING.test(line2) || META.test(line2)) continue;
@@ -83649,19 +83668,19 @@ function snapshotLines(v) {
   return [`  snapshots  ${equal}/${v.snapshots.length} CSV files equal the restored rows (same query, count and SHA-256)`];
 }
 function renderVerificationText(v) {
-  const lines = [
+  const lines2 = [
     `verification: ${v.ok ? "OK" : "FAILED"} (${v.checkedAt})`,
     `  hashes     ${v.hashes.ok ? "every file matches the manifest" : `${v.hashes.problems.length} file(s) differ`}`,
     `  archive    ${v.archive.readable ? `readable, ${v.archive.entries} entries, pg_dump ${v.archive.dumpedBy ?? "?"}` : `UNREADABLE${v.archive.error ? `: ${v.archive.error}` : ""}`}`
   ];
   if (v.restore)
-    lines.push(
+    lines2.push(
       `  restore    ${v.restore.schemas.join(", ")} from the ${v.restore.from} into ${v.restore.into}${v.restore.error ? " FAILED" : ` in ${v.restore.ms} ms`}`
     );
-  if (v.restore) lines.push(...comparisonLines(v.comparison), ...snapshotLines(v));
-  lines.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
-  for (const f of v.failures) lines.push(`  \u2717 ${f}`);
-  return `${lines.join("\n")}
+  if (v.restore) lines2.push(...comparisonLines(v.comparison), ...snapshotLines(v));
+  lines2.push(`  not compared: ${v.notCompared.schemas.join(", ") || "(none)"}. ${v.notCompared.note}`);
+  for (const f of v.failures) lines2.push(`  \u2717 ${f}`);
+  return `${lines2.join("\n")}
 `;
 }
 var engineName = (m) => m.dump.engine === "pglite" ? "PGlite" : "PostgreSQL";
@@ -83670,14 +83689,14 @@ var encryptionLine = (m) => m.encryption ? [
 ] : [];
 function renderBackupText(r) {
   const m = r.manifest;
-  const lines = [
+  const lines2 = [
     `backup of ${m.source.label} (${engineName(m)} ${m.source.serverVersion}, ${m.dump.format} dump by ${m.tools.pg_dump.path} ${m.tools.pg_dump.version}, snapshot ${m.snapshot})`,
     `  written to ${m.written.dir} on host ${m.written.host} in ${(r.ms.total / 1e3).toFixed(1)} s`,
     ...encryptionLine(m).map((l) => `  ${l}`),
     ...m.files.map((f) => `  ${f.path.padEnd(58)} ${String(f.bytes).padStart(12)} B  sha256 ${f.sha256}`),
     ...r.warnings.map((w) => `  ! ${w}`)
   ];
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 ${renderVerificationText(r.verification)}`;
 }
 function renderBackupMarkdown(r) {
@@ -83723,7 +83742,7 @@ function discardedLines(r) {
 }
 function renderRollbackText(r) {
   const f = r.freeze;
-  const lines = [
+  const lines2 = [
     `rollback of ${r.target}: ${r.ok ? "OK" : r.committed ? "FAILED" : "FAILED, nothing changed (rolled back)"}`,
     `  source     ${r.source.matched}${r.source.override ? ` (override: ${r.source.override})` : ""}`,
     `  restored   ${r.restoredSchemas.join(", ")} from ${r.backupDir} (backup of ${r.backupTakenAt}) in ${r.ms.restore} ms; proof in ${r.ms.proof} ms`,
@@ -83738,7 +83757,7 @@ function renderRollbackText(r) {
     "still to do (people, not the database):",
     ...r.todos.map((t) => `  [ ] ${t}`)
   ];
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 function renderRollbackMarkdown(r) {
@@ -84661,6 +84680,7 @@ function renderChangelogEntry(results, opts2) {
   }
   for (const s of r.steps) {
     if (s.passed === null && s.detail === null) continue;
+    if (s.file.endsWith(`/${RESULTS.changelog.file}`)) continue;
     out.push(`- ${code(s.file)} : ${[s.passed === null ? null : s.passed ? "\u2705" : "\u274C", s.detail].filter(Boolean).join(" ")}`);
   }
   out.push("");
@@ -84939,8 +84959,9 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
+var import_node_crypto8 = require("node:crypto");
 var import_promises17 = require("node:fs/promises");
-function headings(text) {
+function lines(text) {
   const out = [];
   let fenced = false;
   let start = 0;
@@ -84952,14 +84973,20 @@ function headings(text) {
     const raw = text.slice(start, nl < 0 ? text.length : nl);
     const crlf = raw.endsWith("\r");
     const content = (crlf ? raw.slice(0, -1) : raw).trimEnd();
+    const heading = !fenced && /^#{1,6} /.test(content);
     if (/^\s*(```|~~~)/.test(content)) fenced = !fenced;
-    else if (!fenced && /^#{1,6} /.test(content)) out.push({ line: line2, text: content, end, crlf, terminated: nl >= 0 });
+    out.push({ line: line2, text: content, start, end, crlf, terminated: nl >= 0, heading, level: heading ? /^#+/.exec(content)[0].length : 0 });
     start = end;
   }
   return out;
 }
 function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
+}
+var runWithoutAttempt = (runId) => runId.replace(/(#\d+)\.\d+$/, "$1");
+function entryMarker(entry, runId) {
+  const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto8.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
+  return `<!-- astm53b-entry: ${id} -->`;
 }
 function insertChangelogEntry(changelogText, entry, opts2) {
   const heading = (typeof opts2.under === "string" ? opts2.under : opts2.under.heading).trim();
@@ -84971,7 +84998,8 @@ function insertChangelogEntry(changelogText, entry, opts2) {
       { where: { field: "under" } }
     );
   }
-  const hits = headings(changelogText).filter((h) => h.text === heading);
+  const all = lines(changelogText);
+  const hits = all.filter((h) => h.heading && h.text === heading);
   if (!hits.length) {
     throw new UserError(
       "CHANGELOG_HEADING_MISSING",
@@ -85004,12 +85032,28 @@ function insertChangelogEntry(changelogText, entry, opts2) {
     }
     hit = hits[n2 - 1];
   }
+  const marker = entryMarker(entry, opts2.runId);
+  const seen = all.find((l) => l.text.trim() === marker);
+  if (seen)
+    return { text: changelogText, headingLine: hit.line, marker, already: true, markerLine: seen.line, inserted: "", offset: seen.start };
+  const next = all.find((l) => l.line > hit.line && l.heading && l.level <= hit.level);
+  const content = all.filter((l) => l.line > hit.line && (!next || l.line < next.line) && l.text.trim() !== "");
+  const after = content.length ? content[content.length - 1] : hit;
   const nl = hit.crlf ? "\r\n" : "\n";
   const body = entry.replace(/\r?\n/g, nl).replace(new RegExp(`(${nl})+$`), "") + nl;
-  const rest = changelogText.slice(hit.end);
+  const rest = changelogText.slice(after.end);
   const nextIsBlank = rest === "" || /^\r?\n/.test(rest);
-  const inserted = `${hit.terminated ? "" : nl}${nl}${body}${nextIsBlank ? "" : nl}`;
-  return { text: changelogText.slice(0, hit.end) + inserted + rest, headingLine: hit.line, inserted, offset: hit.end };
+  const inserted = `${after.terminated ? "" : nl}${nl}${marker}${nl}${body}${nextIsBlank ? "" : nl}`;
+  const markerLine = after.line + 2;
+  return {
+    text: changelogText.slice(0, after.end) + inserted + rest,
+    headingLine: hit.line,
+    marker,
+    already: false,
+    markerLine,
+    inserted,
+    offset: after.end
+  };
 }
 async function readChangelog(file2) {
   try {
@@ -85020,12 +85064,13 @@ async function readChangelog(file2) {
     });
   }
 }
-async function insertChangelogFile(file2, entry, under, text) {
-  const ins = insertChangelogEntry(text ?? await readChangelog(file2), entry, { under, file: file2 });
+async function insertChangelogFile(file2, entry, under, opts2 = {}) {
+  const ins = insertChangelogEntry(opts2.text ?? await readChangelog(file2), entry, { under, file: file2, runId: opts2.runId ?? null });
+  if (ins.already) return ins;
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
   await (0, import_promises17.writeFile)(tmp, ins.text);
   await (0, import_promises17.rename)(tmp, file2);
-  return ins.headingLine;
+  return ins;
 }
 
 // src/results/evidence.ts
@@ -85158,8 +85203,8 @@ function latestTimestamp(o) {
 }
 function detailOf(name, o) {
   if (name === RESULTS.decision.file) return str(o.decision);
-  const status = str(o.status);
-  if (status) return status;
+  const status2 = str(o.status);
+  if (status2) return status2;
   if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
   return null;
 }
@@ -85377,11 +85422,11 @@ function isIsoDate(text) {
 }
 
 // src/crypto/signing.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto9 = require("node:crypto");
 var import_promises19 = require("node:fs/promises");
 var SIGNATURE_ALGORITHM = "Ed25519";
 function fingerprintOf(publicKey) {
-  return `SHA256:${(0, import_node_crypto8.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
+  return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
 }
 var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
 var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
@@ -85394,7 +85439,7 @@ function notEd25519(origin, field, what, found) {
 function parseSigningKey(pem, origin, field = "signing-key") {
   let key;
   try {
-    key = (0, import_node_crypto8.createPrivateKey)(pem);
+    key = (0, import_node_crypto9.createPrivateKey)(pem);
   } catch (e) {
     const isPublic = /BEGIN PUBLIC KEY/.test(pem);
     throw new UserError(
@@ -85407,7 +85452,7 @@ function parseSigningKey(pem, origin, field = "signing-key") {
     );
   }
   if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf((0, import_node_crypto8.createPublicKey)(key)), source: sourceOf(origin) };
+  return { key, fingerprint: fingerprintOf((0, import_node_crypto9.createPublicKey)(key)), source: sourceOf(origin) };
 }
 async function readSigningKey(file2, field = "signing-key") {
   return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
@@ -85420,7 +85465,7 @@ function parsePublicKey(pem, origin, field = "public-key") {
   }
   let key;
   try {
-    key = (0, import_node_crypto8.createPublicKey)(pem);
+    key = (0, import_node_crypto9.createPublicKey)(pem);
   } catch (e) {
     throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
       where: whereOf2(origin, field)
@@ -85438,14 +85483,14 @@ async function readKeyFile(file2, field) {
   });
 }
 function signText(text, k) {
-  return `${(0, import_node_crypto8.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
+  return `${(0, import_node_crypto9.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
 `;
 }
 function signatureValid(data, signatureFile, k) {
   const b64 = signatureFile.toString("utf8").trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
   const sig = Buffer.from(b64, "base64");
-  return sig.length === 64 && (0, import_node_crypto8.verify)(null, data, k.key, sig);
+  return sig.length === 64 && (0, import_node_crypto9.verify)(null, data, k.key, sig);
 }
 
 // src/evidence/zip-writer.ts
@@ -85726,9 +85771,14 @@ async function buildBundle(opts2, log) {
   );
   let changelogInsertion = null;
   if (insertInto && changelogText !== void 0) {
-    const headingLine = await insertChangelogFile(insertInto.file, entry, insertInto.under, changelogText);
-    changelogInsertion = { file: insertInto.file, headingLine };
-    log.info(`CHANGELOG entry inserted into ${insertInto.file} under line ${headingLine} (${describeTarget(insertInto.under)})`);
+    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
+      text: changelogText,
+      runId: opts2.run?.runId ?? null
+    });
+    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
+    log.info(
+      ins.already ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is` : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`
+    );
   }
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
   if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join("; ")}`);
@@ -86170,7 +86220,7 @@ function headingTarget(ctx) {
   if (!under)
     throw new UserError(
       "MISSING_OPTION",
-      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
+      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes into one specific heading section',
       { where: { field: "under" } }
     );
   const occ = stringOption(ctx, "occurrence");
@@ -86200,8 +86250,12 @@ var entryOptions = {
   },
   date: { type: "string", valueName: "YYYY-MM-DD", description: "the migration date (default: sql-apply.json's timestamp, else today)" },
   title: { type: "string", valueName: "TEXT", description: "title of the CHANGELOG entry" },
-  changelog: { type: "string", valueName: "FILE", description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
-  under: { type: "string", valueName: "HEADING", description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
+  changelog: {
+    type: "string",
+    valueName: "FILE",
+    description: "insert the entry into this CHANGELOG.md (ML_PP's), at the end of the --under section, once per run"
+  },
+  under: { type: "string", valueName: "HEADING", description: 'the heading whose section the entry closes, e.g. "## [Unreleased]"' },
   occurrence: {
     type: "string",
     valueName: "N",
@@ -86274,8 +86328,11 @@ var evidenceBuild = {
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join("; ")}` : "all archives present"}
 `);
       if (r.changelogInsertion)
-        ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}
-`);
+        ctx.out(
+          r.changelogInsertion.already ? `changelog   entry already in ${r.changelogInsertion.file} at line ${r.changelogInsertion.markerLine}: unchanged
+` : `changelog   entry inserted into ${r.changelogInsertion.file} at line ${r.changelogInsertion.markerLine}
+`
+        );
     }
     return r.manifest.decision === "GO" && r.incomplete.length ? 1 : 0;
   }
@@ -86389,9 +86446,12 @@ var changelogEntry = {
       ctx.log
     );
     if (changelog && under !== void 0) {
-      const line2 = await insertChangelogFile(abs(ctx, changelog), entry, under);
-      ctx.out(`entry inserted into ${changelog} after line ${line2}
-`);
+      const ins = await insertChangelogFile(abs(ctx, changelog), entry, under, { runId: run.runId ?? null });
+      ctx.out(
+        ins.already ? `entry already in ${changelog} at line ${ins.markerLine} (${ins.marker}): unchanged
+` : `entry inserted into ${changelog} at line ${ins.markerLine}, in the section of line ${ins.headingLine}
+`
+      );
       return 0;
     }
     ctx.out(entry);
@@ -86404,7 +86464,7 @@ var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 var import_node_path24 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
-var import_node_crypto9 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 var import_promises23 = require("node:fs/promises");
 var import_node_path23 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
@@ -86438,8 +86498,8 @@ async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
   });
   const identity3 = await generateX25519Identity();
   const recipient = await identityToRecipient(identity3);
-  const pair = (0, import_node_crypto9.generateKeyPairSync)("ed25519");
-  const fingerprint = fingerprintOf((0, import_node_crypto9.createPublicKey)(pair.privateKey));
+  const pair = (0, import_node_crypto10.generateKeyPairSync)("ed25519");
+  const fingerprint = fingerprintOf((0, import_node_crypto10.createPublicKey)(pair.privateKey));
   const created = now.toISOString();
   const files = [
     {
@@ -86731,17 +86791,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path45, displayName = path45) {
+async function loadGoldenFile(path46, displayName = path46) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path45);
+    bytes = await (0, import_promises24.readFile)(path46);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path45) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path46) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -86814,10 +86874,10 @@ function parseGoldenJson(text, file2) {
       { where: { file: file2 } }
     );
   }
-  const lines = referenceLines(text);
+  const lines2 = referenceLines(text);
   const raw = list.map((item, i) => {
     const ref3 = item && typeof item === "object" ? item.reference : void 0;
-    const line2 = typeof ref3 === "string" ? lines.get(ref3) : void 0;
+    const line2 = typeof ref3 === "string" ? lines2.get(ref3) : void 0;
     const where2 = { file: file2, row: i + 1, ...line2 !== void 0 ? { line: line2 } : {} };
     if (!item || typeof item !== "object" || Array.isArray(item))
       throw new UserError("GOLDEN_BAD_JSON", `case ${i + 1} is not an object`, { where: at(where2) });
@@ -87628,7 +87688,7 @@ function chart(r) {
   const bottom = Math.floor(minOf(values) - 1);
   const n2 = (x) => String(Math.round(x * 10) / 10);
   const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(", ");
-  const lines = [
+  const lines2 = [
     "```mermaid",
     "xychart-beta",
     `  title "Deviation from SEP (L), band \xB1${r.tolerance_l} L"`,
@@ -87642,7 +87702,7 @@ function chart(r) {
     "",
     `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP (effective) \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
   ];
-  return lines;
+  return lines2;
 }
 function driftMarkdown(d) {
   const out = [
@@ -87834,7 +87894,7 @@ function renderFreezeText(s) {
 function renderFreezeMarkdown(s) {
   const icon = s.consistent ? s.frozen ? "\u{1F9CA}" : "\u2705" : "\u274C";
   const head = s.frozen ? `frozen since ${s.since} by ${s.by}` : "not frozen: receptions and sorties accepted";
-  const lines = [
+  const lines2 = [
     `### Freeze (runbook 3.4 / 4.1) ${icon} ${head}${s.changed === false ? " (unchanged)" : ""}`,
     "",
     `| | |`,
@@ -87844,9 +87904,9 @@ function renderFreezeMarkdown(s) {
     `| guard triggers on | ${s.guardedTables.length ? s.guardedTables.map((t) => `\`public.${t}\``).join(", ") : "none"} |`,
     ...s.forced ? ["| forced | yes: the app looked active (below) |"] : []
   ];
-  if (s.activity?.seen.length) lines.push("", "**App activity seen when freezing**", "", ...s.activity.seen.map((x) => `- ${x}`));
-  if (!s.consistent) lines.push("", "> \u274C The recorded state and the guard triggers disagree: run `freeze on` or `freeze off` again.");
-  return `${lines.join("\n")}
+  if (s.activity?.seen.length) lines2.push("", "**App activity seen when freezing**", "", ...s.activity.seen.map((x) => `- ${x}`));
+  if (!s.consistent) lines2.push("", "> \u274C The recorded state and the guard triggers disagree: run `freeze on` or `freeze off` again.");
+  return `${lines2.join("\n")}
 `;
 }
 var cell2 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -87895,7 +87955,7 @@ var VERDICT = {
 };
 var yes = (b) => b ? "yes" : "no";
 function renderApplyText(r) {
-  const lines = [
+  const lines2 = [
     `apply ${r.file.display} \u2192 ${r.target}`,
     `${VERDICT[r.status]}`,
     `sha256 ${r.file.sha256} (${r.file.bytes} bytes, ${r.file.statements} statements${r.file.droppedTransactionControl.length ? `, own BEGIN/COMMIT at line${r.file.droppedTransactionControl.length > 1 ? "s" : ""} ${r.file.droppedTransactionControl.join(", ")} replaced by the pipeline's transaction` : ""})`,
@@ -87904,21 +87964,21 @@ function renderApplyText(r) {
     `fingerprint after  ${r.fingerprintAfter.sha256}`
   ];
   if (r.ledger && r.status === "already-applied")
-    lines.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
+    lines2.push(`ledger: applied ${r.ledger.appliedAt}, run ${r.ledger.runId}, by ${r.ledger.appliedBy}`);
   for (const f of r.functions) {
-    lines.push(
+    lines2.push(
       `  ${f.problems.length ? "FAIL" : "ok  "} ${f.signature ?? f.name}: replaced ${yes(f.replaced)}, SECURITY DEFINER ${yes(f.securityDefiner)}, search_path ${f.searchPath ?? "(none)"}`
     );
   }
-  if (r.diff.length) lines.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
+  if (r.diff.length) lines2.push("changes:", ...r.diff.map((d) => `  ${d.change} ${d.kind} ${d.name}`));
   if (r.dataChanges.length) {
-    lines.push(
+    lines2.push(
       `rows changed${r.allowData ? ` (declared: ${r.allowData})` : ""}:`,
       ...r.dataChanges.map((d) => `  ${d.table}: +${d.inserted} ~${d.updated} -${d.deleted}`)
     );
   }
-  if (r.violations.length) lines.push("problems:", ...r.violations.map((v) => `  ${v}`));
-  return `${lines.join("\n")}
+  if (r.violations.length) lines2.push("problems:", ...r.violations.map((v) => `  ${v}`));
+  return `${lines2.join("\n")}
 `;
 }
 function renderApplyMarkdown(r) {
@@ -87958,7 +88018,7 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto11 = require("node:crypto");
 var import_promises25 = require("node:fs/promises");
 var import_node_path26 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
@@ -87977,7 +88037,7 @@ var FORBIDDEN = [
   }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto10.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto11.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
@@ -88348,7 +88408,7 @@ function renderResetText(r) {
 }
 var COUNTED = ["receptions", "sorties_produit", "stocks_journaliers", "log_actions_scoped", "cours_de_route", "stocks_snapshot"];
 function renderResetMarkdown(r) {
-  const lines = [
+  const lines2 = [
     `### Staging reset "CDR only" (runbook 3.5) ${r.ok ? "\u2705 done" : "\u274C invariant broken, rolled back"}`,
     "",
     `\`${r.file.display}\` (SHA-256 \`${r.file.sha256}\`) on \`${r.target}\`; ${r.environment.explanation}`,
@@ -88359,16 +88419,16 @@ function renderResetMarkdown(r) {
     "",
     `cours_de_route checksum: \`${r.cdrBefore.checksum}\` \u2192 \`${r.cdrAfter.checksum}\` ${r.cdrBefore.checksum === r.cdrAfter.checksum ? "(unchanged)" : "(CHANGED)"}`
   ];
-  if (r.problems.length) lines.push("", "**Problems**", "", ...r.problems.map((p) => `- ${p}`));
+  if (r.problems.length) lines2.push("", "**Problems**", "", ...r.problems.map((p) => `- ${p}`));
   const left = r.leftovers;
   if (left.snapshotWithStock.length || left.cdrDecharge.length) {
-    lines.push("", "**Left behind**", "");
+    lines2.push("", "**Left behind**", "");
     for (const s of left.snapshotWithStock)
-      lines.push(`- stocks_snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`);
+      lines2.push(`- stocks_snapshot ${s.citerne} ${s.produit} ${s.proprietaire_type}: ${s.stock_ambiant} L (${s.stock_15c} L @15 \xB0C)`);
     for (const x of left.cdrDecharge)
-      lines.push(`- cours de route ${x.plaque_camion} (${x.date_chargement}) in DECHARGE: cannot be received again`);
+      lines2.push(`- cours de route ${x.plaque_camion} (${x.date_chargement}) in DECHARGE: cannot be received again`);
   }
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 
@@ -88532,7 +88592,7 @@ var import_node_path28 = __toESM(require("node:path"), 1);
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
 var securityCount = (r) => r.compat.security.length ? `; ${r.compat.security.length} security finding${r.compat.security.length > 1 ? "s" : ""} (see warnings)` : "";
 function renderPreflightText(r) {
-  const lines = [
+  const lines2 = [
     `preflight: ${r.passed ? "PASS" : "FAIL"} on ${r.target} (${r.server.engine} ${r.server.version}), environment ${r.environment.env}`,
     ...r.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
     ...r.warnings.map((w) => `  warn: ${w}`),
@@ -88545,7 +88605,7 @@ function renderPreflightText(r) {
     `trucks arrived, not received: ${r.pendingTrucks.length ? r.pendingTrucks.map((t) => `${t.plaque_camion} (${t.id})`).join(", ") : "none"}`,
     `app activity (last ${r.activity.windowMinutes} min): ${r.activity.writing ? r.activity.seen.join("; ") : "none"}`
   ];
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 function renderPreflightMarkdown(r) {
@@ -90082,7 +90142,7 @@ function refused(e, r, user) {
 function emptyProof() {
   return { holds: true, expected_15c_l: 0, moved_15c_l: 0, tolerance_l: 0, others_moved: [], writes: [], problems: [] };
 }
-function finish(b, status, user, totals, proof, log) {
+function finish(b, status2, user, totals, proof, log) {
   const count = (a) => b.receptions.filter((r) => r.action === a).length;
   const counts2 = {
     receptions: b.receptions.length,
@@ -90097,16 +90157,16 @@ function finish(b, status, user, totals, proof, log) {
     "dry-run": `would book ${sum}; v_stock_actuel moved by exactly that; rolled back (dry run)`,
     rejected: `proof failed (${proof.problems.length} problem(s)): rolled back, nothing booked`,
     "nothing-to-restate": `nothing to restate: ${counts2.receptions} validated reception(s), ${counts2.already_restated} already restated, ${counts2.no_drift} equal to ASTM 53B within \xB1${RESTATE_THRESHOLD_L} L, ${counts2.not_recomputed} not recomputed; nothing booked`
-  }[status];
-  if (status === "rejected") log.warn(`restate: ${message}`);
+  }[status2];
+  if (status2 === "rejected") log.warn(`restate: ${message}`);
   else log.info(`restate: ${message}`);
   return {
     target: b.db.label,
     run: b.opts.run,
-    status,
-    ok: status !== "rejected",
+    status: status2,
+    ok: status2 !== "rejected",
     dry_run: b.opts.dryRun,
-    committed: status === "restated",
+    committed: status2 === "restated",
     message,
     profile: profileName(b.opts.profile),
     profile_source: b.opts.profileSource,
@@ -91751,18 +91811,18 @@ function commandHelp(spec) {
   const pos = (spec.positionals ?? []).map(
     (p) => p.required ? `${p.name}${p.variadic ? "..." : ""}` : `[${p.name}${p.variadic ? "..." : ""}]`
   );
-  const lines = [`Usage: astm53b ${spec.name}${pos.length ? ` ${pos.join(" ")}` : ""} [options]`, "", spec.summary];
-  if (spec.details) lines.push("", spec.details);
+  const lines2 = [`Usage: astm53b ${spec.name}${pos.length ? ` ${pos.join(" ")}` : ""} [options]`, "", spec.summary];
+  if (spec.details) lines2.push("", spec.details);
   if (spec.positionals?.length) {
-    lines.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
+    lines2.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
-  lines.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
+  lines2.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
   const under = COMMANDS.filter((c) => c.name.startsWith(`${spec.name} `));
   if (under.length) {
     const width = Math.max(...under.map((c) => c.name.length));
-    lines.push("", "Commands under it:", ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
+    lines2.push("", "Commands under it:", ...under.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`));
   }
-  return lines.join("\n") + "\n";
+  return lines2.join("\n") + "\n";
 }
 function globalHelp() {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -92668,8 +92728,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path45 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path45} does not exist${import_os4.EOL}`);
+        const path46 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path46} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -93829,7 +93889,7 @@ async function fetchWrapper(requestOptions) {
     requestError.cause = error63;
     throw requestError;
   }
-  const status = fetchResponse.status;
+  const status2 = fetchResponse.status;
   const url2 = fetchResponse.url;
   const responseHeaders = {};
   for (const [key, value] of fetchResponse.headers) {
@@ -93837,7 +93897,7 @@ async function fetchWrapper(requestOptions) {
   }
   const octokitResponse = {
     url: url2,
-    status,
+    status: status2,
     headers: responseHeaders,
     data: ""
   };
@@ -93848,28 +93908,28 @@ async function fetchWrapper(requestOptions) {
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
   }
-  if (status === 204 || status === 205) {
+  if (status2 === 204 || status2 === 205) {
     return octokitResponse;
   }
   if (requestOptions.method === "HEAD") {
-    if (status < 400) {
+    if (status2 < 400) {
       return octokitResponse;
     }
-    throw new RequestError(fetchResponse.statusText, status, {
+    throw new RequestError(fetchResponse.statusText, status2, {
       response: octokitResponse,
       request: requestOptions
     });
   }
-  if (status === 304) {
+  if (status2 === 304) {
     octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status, {
+    throw new RequestError("Not modified", status2, {
       response: octokitResponse,
       request: requestOptions
     });
   }
-  if (status >= 400) {
+  if (status2 >= 400) {
     octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+    throw new RequestError(toErrorMessage(octokitResponse.data), status2, {
       response: octokitResponse,
       request: requestOptions
     });
@@ -96845,8 +96905,8 @@ function workflowRun(token, env2 = process.env) {
   };
 }
 function apiError(e, what, permission) {
-  const status = e.status;
-  return new UserError("GITHUB_API", `cannot ${what}: HTTP ${status ?? "?"} ${e.message.split("\n")[0]}`, {
+  const status2 = e.status;
+  return new UserError("GITHUB_API", `cannot ${what}: HTTP ${status2 ?? "?"} ${e.message.split("\n")[0]}`, {
     hint: `the job needs permissions: ${permission}`
   });
 }
@@ -96920,9 +96980,9 @@ function approvalGateAction() {
         }));
         judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
       } catch (e) {
-        const status = e.status;
+        const status2 = e.status;
         const err = apiError(e, `read the comments of approval issue #${issue3.number}`, "issues: write");
-        if (status !== void 0 && status < 500) throw err;
+        if (status2 !== void 0 && status2 < 500) throw err;
         log.warn(`${err.message}; reading again in ${i["poll-seconds"]} s`);
       }
       const left = deadline.getTime() - Date.now();
@@ -96976,33 +97036,114 @@ function approvalGateAction() {
   });
 }
 
-// src/runtime/actions/decide.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
-var DecideInputs = external_exports.object({
-  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
-  signoff: external_exports.string().optional(),
-  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
-});
-function decideAction() {
-  return runAction("decide", async (log) => {
-    const i = readInputs(DecideInputs);
-    const env2 = process.env;
-    const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
-    const d = await decide(
-      { resultsDir: import_node_path38.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path38.default.resolve(i.signoff) } : {}, ...inRun },
-      log
-    );
-    await publishResult(i["output-dir"], "decision", d);
-    setOutput("decision", d.decision);
-    await summary.addRaw(renderDecisionMarkdown(d)).write();
-    if (d.decision !== "GO")
-      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
-    return void 0;
+// src/runtime/actions/changelog-pr.ts
+var import_node_path39 = __toESM(require("node:path"), 1);
+
+// src/evidence/changelog-pr.ts
+var import_node_crypto12 = require("node:crypto");
+var sha2564 = (s) => (0, import_node_crypto12.createHash)("sha256").update(s).digest("hex");
+var status = (e) => e.status;
+function changelogBranch(runId) {
+  const id = /#(.+)$/.exec(runWithoutAttempt(runId))?.[1] ?? runId;
+  return `astm53b/changelog-run-${id.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
+}
+async function openChangelogPullRequest(gh, o) {
+  const [owner = "", repo = ""] = o.repository.split("/");
+  const apiError2 = (what, need, e) => new UserError("GITHUB_API", `${what} on ${o.repository}: HTTP ${status(e) ?? "?"} ${e.message.split("\n")[0]}`, {
+    hint: `the token needs ${need} on ${o.repository}`
   });
+  const call = async (what, need, f) => {
+    try {
+      return await f();
+    } catch (e) {
+      throw apiError2(what, need, e);
+    }
+  };
+  const base2 = o.base || (await call("reading the repository", "metadata: read", () => gh.rest.repos.get({ owner, repo }))).data.default_branch;
+  const branch = changelogBranch(o.runId);
+  const result = (s, marker) => ({
+    ...s,
+    repository: o.repository,
+    base: base2,
+    branch,
+    file: o.file,
+    under: describeTarget(o.under),
+    marker,
+    entry_sha256: sha2564(o.entry),
+    at: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
+  });
+  const readFile15 = async (ref3) => {
+    try {
+      const { data } = await gh.rest.repos.getContent({ owner, repo, path: o.file, ref: ref3 });
+      if (Array.isArray(data) || data.type !== "file" || !("content" in data))
+        throw new UserError("CHANGELOG_MISSING", `${o.file} on ${o.repository}@${ref3} is not a file`, { where: { file: o.file } });
+      return { text: Buffer.from(data.content, "base64").toString("utf8"), sha: data.sha };
+    } catch (e) {
+      if (status(e) === 404) return void 0;
+      if (e instanceof UserError) throw e;
+      throw apiError2(`reading ${o.file}@${ref3}`, "contents: read", e);
+    }
+  };
+  const onBase = await readFile15(base2);
+  if (!onBase) throw new UserError("CHANGELOG_MISSING", `no ${o.file} on ${o.repository}@${base2}`, { where: { file: o.file } });
+  const planned = insertChangelogEntry(onBase.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
+  if (planned.already) return result({ status: "in-changelog", pull_request: null, commit: null }, planned.marker);
+  const pulls = await call(
+    "listing pull requests",
+    "pull-requests: read",
+    () => gh.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "all" })
+  );
+  const existing = pulls.data[0];
+  const pr = (p) => ({
+    number: p.number,
+    url: p.html_url,
+    state: p.state,
+    merged: Boolean(p.merged_at)
+  });
+  if (existing) return result({ status: "pull-request-exists", pull_request: pr(existing), commit: null }, planned.marker);
+  const head = await call(`reading branch ${base2}`, "contents: read", () => gh.rest.git.getRef({ owner, repo, ref: `heads/${base2}` }));
+  try {
+    await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: head.data.object.sha });
+  } catch (e) {
+    if (!(status(e) === 422 && /already exists/i.test(e.message)))
+      throw apiError2(`creating branch ${branch}`, "contents: write", e);
+  }
+  const onBranch = await readFile15(branch) ?? onBase;
+  const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
+  let commit = null;
+  if (!ins.already) {
+    const put = await call(
+      `writing ${o.file} on ${branch}`,
+      "contents: write",
+      () => gh.rest.repos.createOrUpdateFileContents({
+        owner,
+        repo,
+        path: o.file,
+        branch,
+        sha: onBranch.sha,
+        message: `CHANGELOG: ${o.entry.split("\n")[0].replace(/^#+\s*/, "")}`,
+        content: Buffer.from(ins.text).toString("base64")
+      })
+    );
+    commit = put.data.commit.sha ?? null;
+  }
+  const title = `CHANGELOG: ${o.entry.split("\n")[0].replace(/^#+\s*/, "")}`;
+  const body = [
+    `Runbook 5.7: the PROD entry of this migration, written by astm53b${o.runUrl ? ` in ${o.runUrl}` : ` (run ${o.runId})`}.`,
+    "",
+    `It goes at the end of the section \`${describeTarget(o.under)}\` of \`${o.file}\`; nothing else in the file changes.`
+  ].join("\n");
+  const created = await call(
+    "opening the pull request",
+    "pull-requests: write",
+    () => gh.rest.pulls.create({ owner, repo, title, head: branch, base: base2, body })
+  );
+  return result({ status: "opened", pull_request: pr(created.data), commit }, ins.marker);
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_fs10 = require("node:fs");
+var import_node_path38 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -97029,8 +97170,15 @@ function readSigningKeyInput(name = "signing-key") {
   return parseSigningKey(pem, { input: name }, name);
 }
 var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
-function splitFileList(text) {
-  return text.split(/\r?\n|,(?=\s*\S)/).map((s) => s.trim()).filter(Boolean);
+function splitFileList(text, exists4 = import_node_fs10.existsSync) {
+  const out = [];
+  for (const piece of text.split(/\r?\n|,/).map((s) => s.trim())) {
+    if (!piece) continue;
+    const words = piece.split(/\s+/);
+    if (words.length > 1 && !exists4(piece) && words.every((w) => exists4(w))) out.push(...words);
+    else out.push(piece);
+  }
+  return out;
 }
 function evidenceAction() {
   return runAction("evidence", async (log) => {
@@ -97051,16 +97199,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
-        out: import_node_path39.default.resolve(out),
+        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
+        out: import_node_path38.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path39.default.resolve(i["changelog-file"]),
+              file: import_node_path38.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -97084,7 +97232,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path39.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -97097,8 +97245,83 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
   });
 }
 
-// src/runtime/actions/golden-verify.ts
+// src/runtime/actions/changelog-pr.ts
+var ChangelogPrInputs = external_exports.object({
+  "github-token": external_exports.string().min(1),
+  repository: external_exports.string().regex(/^[^/\s]+\/[^/\s]+$/, { message: "must be owner/name" }),
+  base: external_exports.string().default(""),
+  "changelog-file": external_exports.string().min(1).default("CHANGELOG.md"),
+  "changelog-under": external_exports.string().min(1).default("## [Unreleased]"),
+  "changelog-occurrence": external_exports.string().regex(/^([1-9]\d*)?$/, { message: "must be 1, 2, \u2026 or empty" }).default(""),
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  "sep-files": external_exports.string().default(""),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function changelogPrAction() {
+  return runAction("changelog-pr", async (log) => {
+    const i = readInputs(ChangelogPrInputs);
+    setSecret(i["github-token"]);
+    const run = runInfoFrom(process.env);
+    if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
+    const { entry } = await changelogEntryFromResults(
+      {
+        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
+        run,
+        secrets: [i["github-token"]]
+      },
+      log
+    );
+    const gh = getOctokit(i["github-token"], process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {});
+    const r = await openChangelogPullRequest(gh, {
+      repository: i.repository,
+      base: i.base,
+      file: i["changelog-file"],
+      under: i["changelog-occurrence"] ? { heading: i["changelog-under"], occurrence: Number(i["changelog-occurrence"]) } : i["changelog-under"],
+      entry,
+      runId: run.runId,
+      ...run.runUrl ? { runUrl: run.runUrl } : {}
+    });
+    const where2 = r.pull_request ? `pull request #${r.pull_request.number} (${r.pull_request.url})` : `${r.file} on ${r.base}`;
+    log.info(
+      r.status === "opened" ? `CHANGELOG entry proposed in ${where2}` : r.status === "pull-request-exists" ? `this run's CHANGELOG pull request already exists: ${where2}; nothing changed` : `this run's CHANGELOG entry is already in ${where2}; nothing changed`
+    );
+    await publishResult(i["output-dir"], "changelog", r);
+    setOutput("status", r.status);
+    setOutput("pull-request-url", r.pull_request?.url ?? "");
+    await summary.addHeading("CHANGELOG (runbook 5.7)", 3).addRaw(`${r.status}: ${where2}
+`).write();
+    return void 0;
+  });
+}
+
+// src/runtime/actions/decide.ts
 var import_node_path40 = __toESM(require("node:path"), 1);
+var DecideInputs = external_exports.object({
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  signoff: external_exports.string().optional(),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+function decideAction() {
+  return runAction("decide", async (log) => {
+    const i = readInputs(DecideInputs);
+    const env2 = process.env;
+    const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
+    const d = await decide(
+      { resultsDir: import_node_path40.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path40.default.resolve(i.signoff) } : {}, ...inRun },
+      log
+    );
+    await publishResult(i["output-dir"], "decision", d);
+    setOutput("decision", d.decision);
+    await summary.addRaw(renderDecisionMarkdown(d)).write();
+    if (d.decision !== "GO")
+      return { failure: `NO-GO: ${d.reasons.length} reason(s): ${[...new Set(d.reasons.map((r) => r.condition))].join(", ")}` };
+    return void 0;
+  });
+}
+
+// src/runtime/actions/golden-verify.ts
+var import_node_path41 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -97114,7 +97337,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path40.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path41.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -97149,7 +97372,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -97159,7 +97382,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path41.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path42.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -97184,7 +97407,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -97201,7 +97424,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -97254,7 +97477,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -97271,7 +97494,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -97328,9 +97551,9 @@ function freezeAction() {
     const run = runContextFrom(process.env);
     const r = await withDb(target, async (db) => {
       if (i.mode === "status") {
-        const status = await freezeStatus(db);
-        await publishResult(i["output-dir"], "freezeStatus", status);
-        return status;
+        const status2 = await freezeStatus(db);
+        await publishResult(i["output-dir"], "freezeStatus", status2);
+        return status2;
       }
       const changed = i.mode === "on" ? await freezeOn(db, { reason: i.reason ?? "", force: i.force === "true", run, windowMinutes: i["window-minutes"] }, log) : await freezeOff(db, { reason: i.reason ?? "", run }, log);
       await publishResult(i["output-dir"], i.mode === "on" ? "freezeOn" : "freezeOff", changed);
@@ -97343,7 +97566,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -97356,7 +97579,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path44.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path45.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97379,7 +97602,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97389,7 +97612,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path45.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path46.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -97404,6 +97627,7 @@ function stagingResetAction() {
 var ACTIONS = {
   "approval-gate": approvalGateAction,
   backup: backupAction,
+  "changelog-pr": changelogPrAction,
   compat: compatAction,
   decide: decideAction,
   evidence: evidenceAction,

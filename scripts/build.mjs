@@ -3,6 +3,7 @@
 // CI rebuilds and fails if `git status --porcelain` shows any difference.
 import { build } from 'esbuild';
 import { readdir, writeFile, stat } from 'node:fs/promises';
+import { writeReusableWorkflows } from './reusable-workflows.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,7 @@ await build({
   outfile: path.join(root, 'dist/index.cjs'),
   bundle: true,
   platform: 'node',
+  // Node 20 syntax: the CLI supports Node >= 20; the actions run it on node24 (action.yml)
   target: 'node20',
   format: 'cjs',
   // pg-native is an optional native binding pg never needs here; PGlite ships WASM and data
@@ -38,3 +40,6 @@ for (const name of (await readdir(actionsDir)).sort()) {
       `require('../../dist/index.cjs').runActionByName(${JSON.stringify(name)});\n`,
   );
 }
+
+// the PROD and STAGING flows as reusable workflows for the app's repository (scripts/reusable-workflows.mjs)
+await writeReusableWorkflows(root, writeFile);

@@ -325,12 +325,22 @@ describe('buildBundle', () => {
       }),
       silentLogger,
     );
-    expect(r.changelogInsertion).toEqual({ file: changelog, headingLine: 89 });
+    expect(r.changelogInsertion).toMatchObject({ file: changelog, headingLine: 89, already: false });
     const now = readFileSync(changelog, 'utf8');
-    const at = now.indexOf(r.changelogEntry);
+    // one entry per run, whatever the attempt: #42.1 is run 42
+    const marker = '<!-- astm53b-entry: run depot/astm53b-pipeline#42 -->\n';
+    const at = now.indexOf(marker + r.changelogEntry);
     expect(at).toBeGreaterThan(0);
+    expect(now.split('\n')[r.changelogInsertion!.markerLine - 1]).toBe(marker.trim());
     expect(r.changelogEntry.startsWith('## [2026-03-12] — ')).toBe(true);
-    expect(now.slice(0, at - 1) + now.slice(at + r.changelogEntry.length)).toBe(original);
+    expect(now.slice(0, at - 1) + now.slice(at + marker.length + r.changelogEntry.length)).toBe(original);
+    // at the end of that [Unreleased] section: the next heading of its level is the release that followed it
+    expect(
+      now
+        .slice(at)
+        .split('\n')
+        .filter((l) => l.startsWith('## '))[1],
+    ).toBe('## [2026-02-05] — GO-LIVE PROD EFFECTIF (Frontend + DB)');
     expect(r.manifest.changelog).toMatchObject({
       date: '2026-03-12',
       insertedInto: 'CHANGELOG.md',

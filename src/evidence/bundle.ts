@@ -68,7 +68,7 @@ export interface BundleResult {
   manifest: BundleManifest;
   facts: EvidenceFacts;
   changelogEntry: string;
-  changelogInsertion: { file: string; headingLine: number } | null;
+  changelogInsertion: { file: string; headingLine: number; markerLine: number; already: boolean } | null;
   /** runbook 5.7 archives missing: a GO without them is not a valid migration */
   incomplete: string[];
 }
@@ -350,9 +350,16 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
 
   let changelogInsertion: BundleResult['changelogInsertion'] = null;
   if (insertInto && changelogText !== undefined) {
-    const headingLine = await insertChangelogFile(insertInto.file, entry, insertInto.under, changelogText);
-    changelogInsertion = { file: insertInto.file, headingLine };
-    log.info(`CHANGELOG entry inserted into ${insertInto.file} under line ${headingLine} (${describeTarget(insertInto.under)})`);
+    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
+      text: changelogText,
+      runId: opts.run?.runId ?? null,
+    });
+    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
+    log.info(
+      ins.already
+        ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is`
+        : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`,
+    );
   }
 
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 
 /**
  * Puts the PROD entry into ML_PP's CHANGELOG.md. The real file has four `## [Unreleased]`
  * headings and must never have an old entry modified, so the caller names one heading (its
- * text, plus which occurrence when the text is not unique) and only lines are added, right
- * after that heading: every other byte of the file stays as it was.
+ * text, plus which occurrence when the text is not unique) and only lines are added, at the end
+ * of that heading's section: after the lines still pending under it (they stay where they
+ * are, not under the new entry's heading), before the next heading of its level or above.
+ * Every other byte of the file stays as it was. The entry is preceded by an HTML comment naming
+ * it (the run's id, else the entry's hash): when the file already holds that comment, nothing
+ * is added, so writing the same entry twice changes nothing.
  */
 export type HeadingTarget = string | { heading: string; occurrence: number };
 
@@ -13,14 +18,32 @@ export interface Insertion {
   text: string;
   /** 1-based line of the heading the entry went under */
   headingLine: number;
+  /** the comment that names the entry, e.g. `<!-- astm53b-entry: run 123 -->` */
+  marker: string;
+  /** the file already held this entry (its marker, at `markerLine`): nothing was added */
+  already: boolean;
+  /** 1-based line of the marker in the resulting text */
+  markerLine: number;
   /** the exact text added, at `offset` in the new file (removing it gives the original back) */
   inserted: string;
   offset: number;
 }
 
 /** Heading lines outside fenced code blocks, with their 1-based line and the offset after their line end. */
-function headings(text: string): { line: number; text: string; end: number; crlf: boolean; terminated: boolean }[] {
-  const out: { line: number; text: string; end: number; crlf: boolean; terminated: boolean }[] = [];
+interface Line {
+  line: number;
+  text: string;
+  /** offsets of the line's first character and after its line end */
+  start: number;
+  end: number;
+  crlf: boolean;
+  terminated: boolean;
+  heading: boolean;
+  level: number;
+}
+
+function lines(text: string): Line[] {
+  const out: Line[] = [];
   let fenced = false;
   let start = 0;
   let line = 0;
@@ -31,8 +54,9 @@ function headings(text: string): { line: number; text: string; end: number; crlf
     const raw = text.slice(start, nl < 0 ? text.length : nl);
     const crlf = raw.endsWith('\r');
     const content = (crlf ? raw.slice(0, -1) : raw).trimEnd();
+    const heading = !fenced && /^#{1,6} /.test(content);
     if (/^\s*(```|~~~)/.test(content)) fenced = !fenced;
-    else if (!fenced && /^#{1,6} /.test(content)) out.push({ line, text: content, end, crlf, terminated: nl >= 0 });
+    out.push({ line, text: content, start, end, crlf, terminated: nl >= 0, heading, level: heading ? /^#+/.exec(content)![0].length : 0 });
     start = end;
   }
   return out;
@@ -42,7 +66,22 @@ export function describeTarget(t: HeadingTarget): string {
   return typeof t === 'string' ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
 
-export function insertChangelogEntry(changelogText: string, entry: string, opts: { under: HeadingTarget; file?: string }): Insertion {
+/** A run's id without its attempt ("owner/repo#42.2" → "owner/repo#42"): a re-run attempt is the same migration. */
+export const runWithoutAttempt = (runId: string): string => runId.replace(/(#\d+)\.\d+$/, '$1');
+
+/** The comment that names an entry: its run when there is one, else its text's hash. */
+export function entryMarker(entry: string, runId?: string | null): string {
+  const id = runId
+    ? `run ${runWithoutAttempt(runId)}`
+    : `sha256 ${createHash('sha256').update(entry.replace(/\r\n/g, '\n').trim()).digest('hex').slice(0, 16)}`;
+  return `<!-- astm53b-entry: ${id} -->`;
+}
+
+export function insertChangelogEntry(
+  changelogText: string,
+  entry: string,
+  opts: { under: HeadingTarget; file?: string; runId?: string | null },
+): Insertion {
   const heading = (typeof opts.under === 'string' ? opts.under : opts.under.heading).trim();
   const file = opts.file ?? 'CHANGELOG.md';
   if (!/^#{1,6} \S/.test(heading)) {
@@ -52,7 +91,8 @@ export function insertChangelogEntry(changelogText: string, entry: string, opts:
       { where: { field: 'under' } },
     );
   }
-  const hits = headings(changelogText).filter((h) => h.text === heading);
+  const all = lines(changelogText);
+  const hits = all.filter((h) => h.heading && h.text === heading);
   if (!hits.length) {
     throw new UserError(
       'CHANGELOG_HEADING_MISSING',
@@ -85,13 +125,30 @@ export function insertChangelogEntry(changelogText: string, entry: string, opts:
     }
     hit = hits[n - 1]!;
   }
+  const marker = entryMarker(entry, opts.runId);
+  const seen = all.find((l) => l.text.trim() === marker);
+  if (seen)
+    return { text: changelogText, headingLine: hit.line, marker, already: true, markerLine: seen.line, inserted: '', offset: seen.start };
+  // the section ends at the next heading of its level or above; the entry goes after its last non-blank line
+  const next = all.find((l) => l.line > hit.line && l.heading && l.level <= hit.level);
+  const content = all.filter((l) => l.line > hit.line && (!next || l.line < next.line) && l.text.trim() !== '');
+  const after = content.length ? content[content.length - 1]! : hit;
   const nl = hit.crlf ? '\r\n' : '\n';
   const body = entry.replace(/\r?\n/g, nl).replace(new RegExp(`(${nl})+$`), '') + nl;
-  const rest = changelogText.slice(hit.end);
+  const rest = changelogText.slice(after.end);
   const nextIsBlank = rest === '' || /^\r?\n/.test(rest);
   // a blank line before and after keeps the entry from running into its neighbours
-  const inserted = `${hit.terminated ? '' : nl}${nl}${body}${nextIsBlank ? '' : nl}`;
-  return { text: changelogText.slice(0, hit.end) + inserted + rest, headingLine: hit.line, inserted, offset: hit.end };
+  const inserted = `${after.terminated ? '' : nl}${nl}${marker}${nl}${body}${nextIsBlank ? '' : nl}`;
+  const markerLine = after.line + 2;
+  return {
+    text: changelogText.slice(0, after.end) + inserted + rest,
+    headingLine: hit.line,
+    marker,
+    already: false,
+    markerLine,
+    inserted,
+    offset: after.end,
+  };
 }
 
 export async function readChangelog(file: string): Promise<string> {
@@ -104,11 +161,17 @@ export async function readChangelog(file: string): Promise<string> {
   }
 }
 
-/** Inserts into the file on disk through a temporary file and a rename: never a half-written CHANGELOG. Returns the heading's line. */
-export async function insertChangelogFile(file: string, entry: string, under: HeadingTarget, text?: string): Promise<number> {
-  const ins = insertChangelogEntry(text ?? (await readChangelog(file)), entry, { under, file });
+/** Inserts into the file on disk through a temporary file and a rename: never a half-written CHANGELOG; an entry already there is left alone. */
+export async function insertChangelogFile(
+  file: string,
+  entry: string,
+  under: HeadingTarget,
+  opts: { text?: string; runId?: string | null } = {},
+): Promise<Insertion> {
+  const ins = insertChangelogEntry(opts.text ?? (await readChangelog(file)), entry, { under, file, runId: opts.runId ?? null });
+  if (ins.already) return ins;
   const tmp = `${file}.astm53b-${process.pid}.tmp`;
   await writeFile(tmp, ins.text);
   await rename(tmp, file);
-  return ins.headingLine;
+  return ins;
 }

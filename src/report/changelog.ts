@@ -78,6 +78,8 @@ export function renderChangelogEntry(results: EvidenceFacts, opts: ChangelogEntr
   }
   for (const s of r.steps) {
     if (s.passed === null && s.detail === null) continue;
+    // where the entry itself went: not a step of the migration, and unknown when the entry is proposed
+    if (s.file.endsWith(`/${RESULTS.changelog.file}`)) continue;
     out.push(`- ${code(s.file)} : ${[s.passed === null ? null : s.passed ? '✅' : '❌', s.detail].filter(Boolean).join(' ')}`);
   }
   out.push('');

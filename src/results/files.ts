@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ApprovalIssue } from './approval-issue.js';
 import { Approvals } from './approvals.js';
 import { Manifest, Verification } from './backup.js';
+import { ChangelogResult } from './changelog.js';
 import { CompatResult } from './compat.js';
 import { Decision } from './decision.js';
 import { FreezeResult, FreezeStatus } from './freeze.js';
@@ -42,6 +43,7 @@ export const RESULTS = {
   approvalIssue: { file: 'approval-issue.json', schema: ApprovalIssue },
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
+  changelog: { file: 'changelog.json', schema: ChangelogResult },
 } as const;
 
 export type ResultKind = keyof typeof RESULTS;

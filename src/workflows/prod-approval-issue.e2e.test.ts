@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANGE_FILES } from '../paths.js';
+import { CHANGE_FILES, PACKAGE_ROOT } from '../paths.js';
 import type { ApprovalIssue } from '../results/approval-issue.js';
 import type { Manifest } from '../results/backup.js';
 import type { Decision } from '../results/decision.js';
@@ -32,12 +34,14 @@ import {
 const ACTOR = 'ops-engineer';
 const P0_1 = `sql/${CHANGE_FILES.p0_1}`;
 const SEP_MAIL = 'evidence/sep/2026-12-04_confirmation-SEP.eml';
+const CHANGELOG = readFileSync(path.join(PACKAGE_ROOT, 'src/evidence/__fixtures__/CHANGELOG.excerpt.md'), 'utf8');
 
 async function runIssueGate(
   name: string,
   replies: IssueReply[],
   inputs: Record<string, string> = {},
   commitFiles: Record<string, string> = {},
+  extra: { repositoryFiles?: Record<string, string>; vars?: Record<string, string> } = {},
 ) {
   const depot = await demoDepot(`wf_issue_${name}`);
   const before = await applicationChecksums(depot.db);
@@ -47,7 +51,8 @@ async function runIssueGate(
       name: `issue-${name}`,
       actor: ACTOR,
       inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': DEMO_GOLDEN, approval: 'issue', ...inputs },
-      vars: { AGE_RECIPIENT: k.recipient, GO_APPROVERS: `@${MANAGER}, ${ACTOR}` },
+      vars: { AGE_RECIPIENT: k.recipient, GO_APPROVERS: `@${MANAGER}, ${ACTOR}`, ...extra.vars },
+      ...(extra.repositoryFiles ? { repositoryFiles: extra.repositoryFiles } : {}),
       issueReplies: replies,
       commitFiles,
     }),
@@ -69,6 +74,8 @@ describe('PROD workflow, approval issue: the actor says GO (ignored), then the m
       { 'change-file': P0_1, restate: 'true', 'sep-files': SEP_MAIL },
       // runbook 5.7: a GO bundle needs SEP's confirmation
       { [SEP_MAIL]: 'From: controle@sep.example\r\nSubject: Confirmation terrain ASTM 53B\r\n\r\nVolumes confirmés.\r\n' },
+      // the app's CHANGELOG, where the GO's entry goes as a pull request
+      { repositoryFiles: { 'CHANGELOG.md': CHANGELOG }, vars: { CHANGELOG_OCCURRENCE: '1' } },
     );
   });
   afterAll(async () => {
@@ -86,6 +93,7 @@ describe('PROD workflow, approval issue: the actor says GO (ignored), then the m
       decide: 'success',
       rollback: 'skipped',
       release: 'success',
+      changelog: 'success',
       evidence: 'success',
     });
     expect(r.issues).toHaveLength(1);
@@ -121,6 +129,8 @@ describe('PROD workflow, approval issue: the actor says GO (ignored), then the m
     const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');
     expect([decision.decision, decision.reasons]).toEqual(['GO', []]);
     expect(decision.inputs.find((x) => x.name === 'approval-issue')).toMatchObject({ status: 'passed' });
+    // the GO's CHANGELOG entry went out as a pull request, whichever gate gave the GO
+    expect(r.repository.pulls).toHaveLength(1);
     expect(await isFrozen(run.depot.db)).toBe(false);
   });
 
@@ -183,7 +193,7 @@ describe('PROD workflow, approval issue: only the actor answers, and the wait ru
   let run: Awaited<ReturnType<typeof runIssueGate>>;
   beforeAll(async () => {
     // 0.05 min: three seconds of waiting, as the bounded wait of a real run would end after its timeout-minutes
-    run = await runIssueGate('timeout', [{ by: ACTOR, body: 'GO' }], { 'approval-timeout-minutes': '0.05' });
+    run = await runIssueGate('timeout', [{ by: ACTOR, body: 'GO' }], {}, {}, { vars: { APPROVAL_TIMEOUT_MINUTES: '0.05' } });
   });
   afterAll(async () => {
     await run?.r.dispose();

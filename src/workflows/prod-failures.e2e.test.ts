@@ -49,6 +49,7 @@ describe('PROD workflow, backup fails: the scratch service refuses connections',
       decide: 'success',
       rollback: 'skipped',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     const change = Object.fromEntries(r.job('change').steps.map((s) => [s.label, s.outcome]));
@@ -114,6 +115,7 @@ describe('PROD workflow, apply rejected: the change file also disables a trigger
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     expect(r.job('change').outputs).toEqual({ 'backup-verified': 'true', change: 'rejected' });
@@ -174,6 +176,91 @@ describe('PROD workflow without the AGE_RECIPIENT variable: its backup could onl
   });
 });
 
+describe('PROD workflow dispatched from another branch than the default one', () => {
+  let depot: Depot;
+  let before: Record<string, string>;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_feature_branch');
+    before = await applicationChecksums(depot.db);
+    r = await runWorkflow(prodScenario(depot, await scenarioKeys(), { name: 'feature-branch', ref: 'refs/heads/try-p0' }));
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('stops in preflight at the branch check, naming both branches, before anything connects to the database', async () => {
+    expect(r.job('preflight').result, r.describe()).toBe('failure');
+    expect(r.step('preflight', 'Dispatched from the default branch').annotations.map((a) => a.message)).toEqual([
+      'PROD runs only from the default branch (main); this run was dispatched from refs/heads/try-p0',
+    ]);
+    expect(r.step('preflight', 'preflight').outcome).toBe('skipped');
+    expect(jobResults(r)).toMatchObject({ change: 'skipped', 'go-gate': 'skipped', rollback: 'skipped', release: 'skipped' });
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect(await isFrozen(depot.db)).toBe(false);
+  });
+});
+
+/**
+ * Preflight only reads, so prod-start may hold a read-only role's URL (DATABASE_URL_READONLY),
+ * which it then takes over DATABASE_URL: here prod-start's DATABASE_URL names a database that
+ * does not exist, so preflight passes only through the read-only one. The app wrote 10 minutes
+ * ago, so the freeze refuses with the default window of 15 minutes, and nothing happens.
+ */
+describe('PROD workflow with a read-only preflight URL, on a depot the app wrote to 10 minutes ago', () => {
+  const role = `astm53b_ro_${process.pid}`;
+  let depot: Depot;
+  let before: Record<string, string>;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_readonly_active');
+    await depot.db.withTransaction(async (tx) => {
+      await tx.query('SET LOCAL session_replication_role = replica');
+      await tx.query(
+        `UPDATE public.log_actions SET created_at = now() - interval '10 minutes' WHERE id = (SELECT id FROM public.log_actions ORDER BY created_at DESC LIMIT 1)`,
+      );
+    });
+    await depot.db.query(`CREATE ROLE ${role} LOGIN IN ROLE pg_read_all_data`);
+    await depot.db.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+    before = await applicationChecksums(depot.db);
+    const readonly = new URL(depot.url);
+    readonly.username = role;
+    const missing = new URL(depot.url);
+    missing.pathname = '/no_such_database';
+    const s = prodScenario(depot, await scenarioKeys(), { name: 'readonly-preflight' });
+    s.environments!['prod-start'] = {
+      ...s.environments!['prod-start']!,
+      secrets: { DATABASE_URL: missing.toString(), DATABASE_URL_READONLY: readonly.toString() },
+    };
+    r = await runWorkflow(s);
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+    await depot?.db.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+  });
+
+  it('runs preflight through the read-only URL', () => {
+    expect(r.job('preflight').result, r.describe()).toBe('success');
+  });
+
+  it('refuses the freeze on the app activity it sees within 15 minutes, and stops before the backup', async () => {
+    expect(r.step('change', 'freeze').outcome, r.describe()).toBe('failure');
+    expect(
+      r
+        .step('change', 'freeze')
+        .annotations.map((a) => a.message)
+        .join('\n'),
+    ).toMatch(/log_actions row\(s\) in the last 15 min/);
+    expect(r.step('change', 'backup').outcome).toBe('skipped');
+    expect(r.step('change', 'apply').outcome).toBe('skipped');
+    expect(jobResults(r)).toMatchObject({ 'go-gate': 'skipped', rollback: 'skipped', release: 'skipped' });
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect(await isFrozen(depot.db)).toBe(false);
+  });
+});
+
 describe('PROD workflow, start refused: the lead rejects prod-start with a comment', () => {
   const comment = 'Pas ce soir : deux camions à décharger';
   let depot: Depot;
@@ -203,6 +290,7 @@ describe('PROD workflow, start refused: the lead rejects prod-start with a comme
       decide: 'success',
       rollback: 'skipped',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');

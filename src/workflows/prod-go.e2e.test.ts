@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFingerprint } from '../db/fingerprint.js';
 import { hashFile } from '../hash.js';
-import { CHANGE_FILES } from '../paths.js';
+import { CHANGE_FILES, PACKAGE_ROOT } from '../paths.js';
 import type { Manifest } from '../results/backup.js';
 import type { Decision } from '../results/decision.js';
 import { runWorkflow } from '../testing/workflow/run.js';
@@ -23,6 +24,7 @@ import {
 } from './scenarios.js';
 
 const P0_1 = `sql/${CHANGE_FILES.p0_1}`;
+const CHANGELOG = readFileSync(path.join(PACKAGE_ROOT, 'src/evidence/__fixtures__/CHANGELOG.excerpt.md'), 'utf8');
 const SEP_MAIL = 'evidence/sep/2026-12-04_confirmation-SEP.eml';
 
 /**
@@ -38,8 +40,9 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
   beforeAll(async () => {
     depot = await demoDepot('wf_go');
     before = await applicationChecksums(depot.db);
+    const keys = await scenarioKeys();
     r = await runWorkflow(
-      prodScenario(depot, await scenarioKeys(), {
+      prodScenario(depot, keys, {
         name: 'go',
         inputs: {
           'flutter-commit': 'a1b2c3d',
@@ -61,6 +64,9 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
           ].join('\r\n'),
         },
         go: { state: 'approved', by: MANAGER, comment: 'Chiffres SEP conformes, GO' },
+        // the app's CHANGELOG as the REST API serves it: ML_PP's own, whose first of four [Unreleased] takes the entry
+        repositoryFiles: { 'CHANGELOG.md': CHANGELOG },
+        vars: { AGE_RECIPIENT: keys.recipient, CHANGELOG_OCCURRENCE: '1' },
       }),
     );
   });
@@ -78,6 +84,7 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
       decide: 'success',
       rollback: 'skipped',
       release: 'success',
+      changelog: 'success',
       evidence: 'success',
     });
     const steps = r.job('change').steps.map((s) => s.label);
@@ -114,6 +121,25 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
     expect(r.attestations).toEqual([
       { job: 'evidence', subjects: [{ name: path.basename(v.zip), sha256: (await hashFile(v.zip)).sha256 }] },
     ]);
+  });
+
+  it('opens one pull request on the app’s repository adding the bundle’s CHANGELOG entry to the first [Unreleased] section', async () => {
+    expect(r.repository.pulls).toMatchObject([{ number: 1, head: `astm53b/changelog-run-${r.runId}`, base: 'main', state: 'open' }]);
+    expect(r.repository.branches.get('main')!.files.get('CHANGELOG.md')).toBe(CHANGELOG);
+    const proposed = r.repository.branches.get(`astm53b/changelog-run-${r.runId}`)!.files.get('CHANGELOG.md')!;
+    const v = await verifyUploadedBundle(r);
+    const entry = await bundleFile(v.zip, 'CHANGELOG-entry.md');
+    const marker = `<!-- astm53b-entry: run depot/astm53b-pipeline#${r.runId} -->\n`;
+    // exactly the bundle's entry, with its marker, after the first [Unreleased]: nothing else in the file changed
+    expect(proposed.replace(`\n${marker}${entry}`, '')).toBe(CHANGELOG);
+    expect(proposed.indexOf(marker)).toBeGreaterThan(proposed.indexOf('## [Unreleased]'));
+    expect(proposed.indexOf(marker)).toBeLessThan(proposed.indexOf('## [2026-04-12]'));
+    expect(JSON.parse(await bundleFile(v.zip, 'results/changelog.json'))).toMatchObject({
+      status: 'opened',
+      pull_request: { number: 1, merged: false },
+      file: 'CHANGELOG.md',
+      under: '## [Unreleased] (occurrence 1)',
+    });
   });
 });
 
@@ -152,6 +178,7 @@ describe('PROD workflow, self-approval: the manager dispatches the run and appro
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');

@@ -75,6 +75,7 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
+      changelog: 'skipped',
       evidence: 'success',
     });
     expect(r.job('change').outputs).toEqual({ 'backup-verified': 'true', change: 'applied' });

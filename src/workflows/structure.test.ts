@@ -1,10 +1,12 @@
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../paths.js';
-import { evaluateCondition } from '../testing/workflow/expressions.js';
+import { evaluateCondition, evaluateString } from '../testing/workflow/expressions.js';
 import { loadWorkflow, type WorkflowModel } from '../testing/workflow/model.js';
+import { ownAction, PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
+import { REUSABLE_FLOWS, reusableWorkflow } from '../../scripts/reusable-workflows.mjs';
 import {
   contextNames,
   dumpCarriers,
@@ -18,10 +20,17 @@ import {
 /** The workflows as GitHub's parser reads them, checked without running anything. */
 let all: WorkflowModel[];
 const wf = (name: string): WorkflowModel => all.find((w) => w.file === `.github/workflows/${name}`)!;
+/** the workflow a reusable one is generated from (itself otherwise) */
+const flowOf = (w: WorkflowModel): string => path.basename(w.file).replace(/^reusable-/, '');
 
-/** The repository settings the README asks for: which environment holds which secret. */
+/** The repository settings the README asks for: which environment holds which secret ('(repository)': no environment, no database). */
 const HOLDS: Record<string, Record<string, string[]>> = {
-  'astm53b-prod.yml': { 'prod-start': ['DATABASE_URL'], prod: ['DATABASE_URL', 'AGE_IDENTITY', 'EVIDENCE_SIGNING_KEY'], 'prod-go': [] },
+  'astm53b-prod.yml': {
+    '(repository)': ['CHANGELOG_TOKEN'],
+    'prod-start': ['DATABASE_URL', 'DATABASE_URL_READONLY'],
+    prod: ['DATABASE_URL', 'AGE_IDENTITY', 'EVIDENCE_SIGNING_KEY'],
+    'prod-go': [],
+  },
   'astm53b-staging.yml': { staging: ['STAGING_DATABASE_URL', 'EVIDENCE_SIGNING_KEY'] },
   'ci.yml': {},
 };
@@ -34,7 +43,13 @@ beforeAll(async () => {
 
 describe('the workflows, structurally', () => {
   it('parses every workflow of .github/workflows with GitHub’s parser', () => {
-    expect(all.map((w) => path.basename(w.file))).toEqual(['astm53b-prod.yml', 'astm53b-staging.yml', 'ci.yml']);
+    expect(all.map((w) => path.basename(w.file))).toEqual([
+      'astm53b-prod.yml',
+      'astm53b-staging.yml',
+      'ci.yml',
+      'reusable-astm53b-prod.yml',
+      'reusable-astm53b-staging.yml',
+    ]);
   });
 
   it('gives every local action only the inputs its action.yml declares, and every required one', async () => {
@@ -110,19 +125,22 @@ jobs:
         const env = environmentOf(job);
         const secrets = contextNames(job, 'secrets').filter((s) => s !== 'GITHUB_TOKEN');
         for (const s of secrets)
-          if (!env || !HOLDS[path.basename(w.file)]![env]?.includes(s)) misplaced.push(`${w.file} ${job.id}: ${s} (${env})`);
-        if (secrets.length) touching[`${path.basename(w.file)} ${job.id}`] = env!;
-        const writes = job.steps.filter((s) => WRITERS.includes(s.uses ?? '')).map((s) => s.uses);
+          if (!HOLDS[flowOf(w)]![env ?? '(repository)']?.includes(s)) misplaced.push(`${w.file} ${job.id}: ${s} (${env})`);
+        if (secrets.length) touching[`${path.basename(w.file)} ${job.id}`] = env ?? '(repository)';
+        const writes = job.steps.filter((s) => WRITERS.includes(ownAction(s.uses) ?? '')).map((s) => s.uses);
         if (w.file.endsWith('prod.yml') && writes.length && env !== 'prod')
           misplaced.push(`${w.file} ${job.id}: ${writes.join(', ')} outside prod`);
       }
     }
     expect(misplaced).toEqual([]);
-    expect(touching).toEqual({
+    // a reusable workflow's jobs sit behind the same environments as its source's
+    for (const [k, v] of Object.entries(touching)) if (k.startsWith('reusable-')) expect(touching[k.replace('reusable-', '')], k).toBe(v);
+    expect(Object.fromEntries(Object.entries(touching).filter(([k]) => !k.startsWith('reusable-')))).toEqual({
       'astm53b-prod.yml preflight': 'prod-start',
       'astm53b-prod.yml change': 'prod',
       'astm53b-prod.yml rollback': 'prod',
       'astm53b-prod.yml release': 'prod',
+      'astm53b-prod.yml changelog': '(repository)',
       'astm53b-prod.yml evidence': 'prod',
       'astm53b-staging.yml rehearse': 'staging',
     });
@@ -164,17 +182,103 @@ jobs:
     };
     for (const w of all) {
       const name = path.basename(w.file);
-      const backups = w.jobs.flatMap((j) => j.steps.filter((s) => s.uses === './actions/backup'));
+      const backups = w.jobs.flatMap((j) => j.steps.filter((s) => ownAction(s.uses) === './actions/backup'));
       if (!backups.length) continue;
       for (const b of backups) expect(b.with.get('encrypt-to')?.toString(), name).toMatch(/^\$\{\{ *vars\.AGE_RECIPIENT *\}\}$/);
       expect(await dumpCarriers(w), name).toEqual([]);
-      expect(await dumpCarriers(w, 'database.dump.age'), name).toEqual(ciphertext[name]);
+      expect(await dumpCarriers(w, 'database.dump.age'), name).toEqual(ciphertext[flowOf(w)]);
       const first = w.jobs.find((j) => j.needs.length === 0)!.steps[0]!;
       expect(first.run?.toString(), name).toMatch(/exit 1/);
       const check = (vars: Record<string, string>) =>
         evaluateCondition(first.if, { vars }, { success: () => true, failure: () => false, cancelled: () => false });
       expect(check({}), name).toBe(true);
       expect(check({ AGE_RECIPIENT: 'age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq' }), name).toBe(false);
+    }
+  });
+
+  /**
+   * A tag can be moved to other code; a commit cannot. Every third-party action is pinned by its
+   * full commit SHA with the release in a comment (what Dependabot and people read), and every
+   * service image by digest, so that the run that changed PROD can be rebuilt from what it ran.
+   */
+  it('pins every third-party action by commit SHA with its release in a comment, and every service image by digest', async () => {
+    for (const w of all) {
+      const text = await readFile(path.join(PACKAGE_ROOT, w.file), 'utf8');
+      for (const j of w.jobs) {
+        // this repository's own actions, in the reusable workflows, are referenced by their release tag
+        for (const s of j.steps.filter((x) => x.uses && !ownAction(x.uses))) {
+          expect(s.uses, `${w.file} ${j.id}: ${s.label}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+          expect(text, `${w.file}: ${s.uses} names its release`).toMatch(
+            new RegExp(`uses: ${s.uses!.replace(/[./]/g, '\\$&')} # v\\d+\\.\\d+\\.\\d+\\n`),
+          );
+        }
+        for (const svc of j.services)
+          expect(svc.image, `${w.file} ${j.id}: service ${svc.id}`).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+      }
+    }
+  });
+
+  it('hands the freeze the dispatch form’s force and activity window, defaults as the action’s', () => {
+    const prod = wf('astm53b-prod.yml');
+    const freeze = prod.jobs.find((j) => j.id === 'change')!.steps.find((s) => s.id === 'freeze')!;
+    const withOf = (inputs: Record<string, unknown>) =>
+      Object.fromEntries(['force', 'window-minutes'].map((k) => [k, evaluateString(freeze.with.get(k)!, { inputs })]));
+    const defaults = Object.fromEntries(Object.entries(prod.dispatchInputs).map(([k, v]) => [k, v.default]));
+    expect(withOf({ 'freeze-force': false, 'freeze-window-minutes': defaults['freeze-window-minutes'] })).toEqual({
+      force: 'false',
+      'window-minutes': '15',
+    });
+    expect(withOf({ 'freeze-force': true, 'freeze-window-minutes': '5' })).toEqual({ force: 'true', 'window-minutes': '5' });
+    expect(prod.dispatchInputs['freeze-force']).toMatchObject({ type: 'boolean' });
+  });
+
+  /**
+   * The reusable workflows are their sources with two differences only: the trigger (each
+   * dispatch input a typed call input, each secret the flow reads declared, optional) and this
+   * repository's actions referenced at its release tag. Everything the tests above check about
+   * the sources therefore holds for them, and the generated files are what the script writes.
+   */
+  it('offers PROD and STAGING as reusable workflows identical to their sources but for the trigger and the action references', async () => {
+    for (const [source, outputs] of Object.entries(REUSABLE_FLOWS)) {
+      const text = await readFile(path.join(PACKAGE_ROOT, '.github/workflows', source), 'utf8');
+      const generated = await readFile(path.join(PACKAGE_ROOT, '.github/workflows', `reusable-${source}`), 'utf8');
+      expect(generated, `reusable-${source} is stale: npm run build`).toBe(
+        reusableWorkflow(text, { sourceFile: source, ...PIPELINE_RELEASE, outputs }),
+      );
+      const [from, to] = [wf(source), wf(`reusable-${source}`)];
+      const call = to.template.events.workflow_call!;
+      expect(to.template.events.workflow_dispatch).toBeUndefined();
+      // the same inputs, typed, with the same defaults; a choice becomes a string
+      expect(Object.keys(call.inputs ?? {})).toEqual(Object.keys(from.dispatchInputs));
+      for (const [k, d] of Object.entries(from.dispatchInputs)) {
+        const c = call.inputs![k]!;
+        expect(c.type, k).toBe(d.type === 'choice' ? 'string' : d.type);
+        expect(c.default, k).toEqual(d.default);
+        if (d.default === undefined) expect(c.required ?? false, k).toBe(d.required);
+      }
+      const read = new Set(from.jobs.flatMap((j) => contextNames(j, 'secrets')).filter((x) => x !== 'GITHUB_TOKEN'));
+      expect(Object.keys(call.secrets ?? {}).sort()).toEqual([...read].sort());
+      // the same jobs, conditions, environments, permissions and steps; each ./actions/x now x at the release
+      const shape = (w: WorkflowModel) =>
+        w.jobs.map((j) => ({
+          id: j.id,
+          needs: j.needs,
+          if: j.if,
+          environment: environmentOf(j),
+          permissions: j.permissions,
+          // ids GitHub generates follow `uses:`; the ones the flow gives must be the same
+          steps: j.steps.map((s) => ({
+            id: s.explicitId ? s.id : undefined,
+            if: s.if,
+            uses: ownAction(s.uses) ?? s.uses,
+            with: [...s.with].map(([k, v]) => [k, v.toString()]),
+          })),
+        }));
+      expect(shape(to)).toEqual(shape(from));
+      expect(to.jobs.flatMap((j) => j.steps.map((s) => s.uses)).filter((u) => u?.startsWith('./'))).toEqual([]);
+      expect(
+        to.jobs.flatMap((j) => j.steps.map((s) => s.uses)).filter((u) => u?.includes('/actions/') && !u.startsWith('actions/')),
+      ).toContain(`${PIPELINE_RELEASE.repository}/actions/preflight@${PIPELINE_RELEASE.tag}`);
     }
   });
 });

@@ -10,6 +10,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { findFilesToUpload } from '../testing/workflow/artifacts.js';
 import { evaluateMap, evaluateString } from '../testing/workflow/expressions.js';
 import { loadLocalAction, loadWorkflow, type JobModel, type StepModel, type WorkflowModel } from '../testing/workflow/model.js';
+import { ownAction } from '../testing/workflow/own-actions.js';
 
 /**
  * What the structural tests read from the parsed workflows (no database, nothing run): local
@@ -22,7 +23,8 @@ export async function loadRepoWorkflows(repoDir = PACKAGE_ROOT): Promise<Workflo
   return Promise.all(files.map((f) => loadWorkflow(repoDir, `.github/workflows/${f}`)));
 }
 
-const isLocal = (s: StepModel): boolean => Boolean(s.uses?.startsWith('./'));
+// a reusable workflow references this repository's actions at their release: the same actions
+const isLocal = (s: StepModel): boolean => ownAction(s.uses) !== undefined;
 const usesAction = (s: StepModel, name: string): boolean => (s.uses ?? '').split('@')[0] === name;
 
 /** Every `with:` key of a local action that its action.yml does not declare, and every required input not given. */
@@ -30,7 +32,7 @@ export async function localInputProblems(wf: WorkflowModel, repoDir = PACKAGE_RO
   const out: string[] = [];
   for (const job of wf.jobs) {
     for (const step of job.steps.filter(isLocal)) {
-      const action = await loadLocalAction(repoDir, step.uses!);
+      const action = await loadLocalAction(repoDir, ownAction(step.uses)!);
       const declared = new Map(action.inputs.map((i) => [i.id, i]));
       const where = `${wf.file} ${job.id}/${step.label} (line ${step.line})`;
       for (const k of step.with.keys()) if (!declared.has(k)) out.push(`${where}: ${step.uses} has no input ${k}`);
@@ -73,6 +75,7 @@ export const environmentOf = (job: JobModel): string | undefined => (job.environ
 const LOCAL_ACTION_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   './actions/signoff': { actions: 'read' },
   './actions/approval-gate': { issues: 'write' },
+  './actions/changelog-pr': { contents: 'write', 'pull-requests': 'write' },
 };
 const THIRD_PARTY_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   'actions/checkout': { contents: 'read' },
@@ -91,8 +94,9 @@ export async function neededScopes(job: JobModel, repoDir = PACKAGE_ROOT): Promi
   for (const step of job.steps) {
     if (!step.uses) continue;
     if (isLocal(step)) {
-      const action = await loadLocalAction(repoDir, step.uses);
-      const known = LOCAL_ACTION_SCOPES[step.uses];
+      const own = ownAction(step.uses)!;
+      const action = await loadLocalAction(repoDir, own);
+      const known = LOCAL_ACTION_SCOPES[own];
       if (action.inputs.some((i) => i.id === 'github-token') && !known)
         throw new Error(`${step.uses} takes a github-token: list its scopes`);
       add(known ?? {});
@@ -132,7 +136,7 @@ export async function dumpCarriers(wf: WorkflowModel, dumpName: string = STORED_
     try {
       for (const step of job.steps) {
         // with encrypt-to the plaintext stays in a private folder under RUNNER_TEMP: only `<dump>.age` lands in output-dir
-        if (step.uses === './actions/backup') {
+        if (ownAction(step.uses) === './actions/backup') {
           const encrypts = (step.with.get('encrypt-to')?.toString().trim() ?? '') !== '';
           const written = encrypts ? `${path.basename(STORED_DUMP)}.age` : path.basename(STORED_DUMP);
           if (written === dumpName) at.add(path.join(str(step, 'output-dir', 'astm53b-results/backup'), dumpName));
@@ -148,7 +152,7 @@ export async function dumpCarriers(wf: WorkflowModel, dumpName: string = STORED_
             for (const p of inside) at.add(path.normalize(path.join(base, p)));
           }
         }
-        if (step.uses === './actions/evidence') {
+        if (ownAction(step.uses) === './actions/evidence') {
           const results = str(step, 'results-dir', 'astm53b-results');
           if ([...at].some((p) => !path.relative(results, p).startsWith('..'))) at.add(str(step, 'output', 'astm53b-evidence.zip'));
         }

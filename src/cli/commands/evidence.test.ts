@@ -112,11 +112,25 @@ describe('astm53b evidence / changelog commands', () => {
       date: '2026-03-12',
       'run-id': 'depot/astm53b#42.1',
     });
-    expect(inserted.out).toBe('entry inserted into CHANGELOG.md after line 9\n');
+    expect(inserted.out).toBe('entry inserted into CHANGELOG.md at line 11, in the section of line 9\n');
     const now = readFileSync(changelog, 'utf8');
-    const at = now.indexOf(printed.out);
+    const marker = '<!-- astm53b-entry: run depot/astm53b#42 -->\n';
+    const at = now.indexOf(marker + printed.out);
     expect(at).toBeGreaterThan(0);
-    expect(now.slice(0, at - 1) + now.slice(at + printed.out.length)).toBe(original);
+    // only the marker and the entry (with the blank line before them) were added
+    expect(now.slice(0, at - 1) + now.slice(at + marker.length + printed.out.length)).toBe(original);
+
+    // the same run again: the entry is found by its marker, the file is not touched
+    const again = await run('changelog entry', cwd, {
+      changelog: 'CHANGELOG.md',
+      under: '## [Unreleased]',
+      occurrence: '1',
+      sep: ['evidence/sep-mail.eml'],
+      date: '2026-03-12',
+      'run-id': 'depot/astm53b#42.1',
+    });
+    expect(again.out).toBe(`entry already in CHANGELOG.md at line 11 (${marker.trim()}): unchanged\n`);
+    expect(readFileSync(changelog, 'utf8')).toBe(now);
   });
 
   it('says what is wrong with the options, before reading anything', async () => {

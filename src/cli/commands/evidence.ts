@@ -31,7 +31,7 @@ function headingTarget(ctx: CommandContext): HeadingTarget {
   if (!under)
     throw new UserError(
       'MISSING_OPTION',
-      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes after one specific heading',
+      '--changelog needs --under HEADING (e.g. "## [Unreleased]"): the entry goes into one specific heading section',
       { where: { field: 'under' } },
     );
   const occ = stringOption(ctx, 'occurrence');
@@ -62,8 +62,12 @@ const entryOptions: Record<string, OptionSpec> = {
   },
   date: { type: 'string', valueName: 'YYYY-MM-DD', description: "the migration date (default: sql-apply.json's timestamp, else today)" },
   title: { type: 'string', valueName: 'TEXT', description: 'title of the CHANGELOG entry' },
-  changelog: { type: 'string', valueName: 'FILE', description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
-  under: { type: 'string', valueName: 'HEADING', description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
+  changelog: {
+    type: 'string',
+    valueName: 'FILE',
+    description: "insert the entry into this CHANGELOG.md (ML_PP's), at the end of the --under section, once per run",
+  },
+  under: { type: 'string', valueName: 'HEADING', description: 'the heading whose section the entry closes, e.g. "## [Unreleased]"' },
   occurrence: {
     type: 'string',
     valueName: 'N',
@@ -135,7 +139,11 @@ export const evidenceBuild: CommandSpec = {
       );
       ctx.out(`runbook 5.7 ${r.incomplete.length ? `INCOMPLETE: ${r.incomplete.join('; ')}` : 'all archives present'}\n`);
       if (r.changelogInsertion)
-        ctx.out(`changelog   entry inserted into ${r.changelogInsertion.file} after line ${r.changelogInsertion.headingLine}\n`);
+        ctx.out(
+          r.changelogInsertion.already
+            ? `changelog   entry already in ${r.changelogInsertion.file} at line ${r.changelogInsertion.markerLine}: unchanged\n`
+            : `changelog   entry inserted into ${r.changelogInsertion.file} at line ${r.changelogInsertion.markerLine}\n`,
+        );
     }
     return r.manifest.decision === 'GO' && r.incomplete.length ? 1 : 0;
   },
@@ -257,8 +265,12 @@ export const changelogEntry: CommandSpec = {
       ctx.log,
     );
     if (changelog && under !== undefined) {
-      const line = await insertChangelogFile(abs(ctx, changelog), entry, under);
-      ctx.out(`entry inserted into ${changelog} after line ${line}\n`);
+      const ins = await insertChangelogFile(abs(ctx, changelog), entry, under, { runId: run.runId ?? null });
+      ctx.out(
+        ins.already
+          ? `entry already in ${changelog} at line ${ins.markerLine} (${ins.marker}): unchanged\n`
+          : `entry inserted into ${changelog} at line ${ins.markerLine}, in the section of line ${ins.headingLine}\n`,
+      );
       return 0;
     }
     ctx.out(entry);

@@ -149,11 +149,20 @@ describe('actions/evidence', () => {
     expect(bad.stdout).not.toMatch(/file=input/);
   });
 
-  it('splits SEP file lists on lines or commas, keeping spaces inside names', () => {
-    expect(splitFileList('evidence/WhatsApp Chat - SEP.txt\nevidence/mail.eml, evidence/b.eml\n\n')).toEqual([
+  it('splits SEP file lists on lines, commas or (the dispatch form) spaces, keeping spaces inside names that exist', () => {
+    const files = new Set(['evidence/WhatsApp Chat - SEP.txt', 'evidence/mail.eml', 'evidence/b.eml', 'evidence/slip.pdf']);
+    const exists = (f: string) => files.has(f);
+    expect(splitFileList('evidence/WhatsApp Chat - SEP.txt\nevidence/mail.eml, evidence/b.eml\n\n', exists)).toEqual([
       'evidence/WhatsApp Chat - SEP.txt',
       'evidence/mail.eml',
       'evidence/b.eml',
     ]);
+    expect(splitFileList('evidence/mail.eml evidence/slip.pdf', exists)).toEqual(['evidence/mail.eml', 'evidence/slip.pdf']);
+    expect(splitFileList('evidence/WhatsApp Chat - SEP.txt,evidence/b.eml', exists)).toEqual([
+      'evidence/WhatsApp Chat - SEP.txt',
+      'evidence/b.eml',
+    ]);
+    // one part missing: kept as typed, so the error names what the user typed
+    expect(splitFileList('evidence/mail.eml evidence/gone.eml', exists)).toEqual(['evidence/mail.eml evidence/gone.eml']);
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
@@ -62,12 +63,22 @@ const signingKeyLines = (pem: string): string[] =>
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('-----'));
 
-/** One path per line (or comma-separated): SEP exports often have spaces in their names. */
-export function splitFileList(text: string): string[] {
-  return text
-    .split(/\r?\n|,(?=\s*\S)/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+/**
+ * The SEP files as the dispatch form can type them (one line: comma- or space-separated) or as a
+ * workflow writes them (one per line). SEP exports often have spaces in their names
+ * ("WhatsApp Chat - SEP.txt"): a piece that names an existing file is kept whole, and only a
+ * piece that does not, but whose space-separated parts all do, is split on its spaces. Anything
+ * else is kept as typed, so that the missing file is named as such.
+ */
+export function splitFileList(text: string, exists: (file: string) => boolean = existsSync): string[] {
+  const out: string[] = [];
+  for (const piece of text.split(/\r?\n|,/).map((s) => s.trim())) {
+    if (!piece) continue;
+    const words = piece.split(/\s+/);
+    if (words.length > 1 && !exists(piece) && words.every((w) => exists(w))) out.push(...words);
+    else out.push(piece);
+  }
+  return out;
 }
 
 export function evidenceAction(): Promise<void> {

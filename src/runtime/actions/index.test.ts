@@ -16,13 +16,16 @@ describe('actions/', () => {
     expect(folders).toEqual(Object.keys(ACTIONS).sort());
   });
 
-  it.each(folders)('%s: action.yml runs the generated entry on node20, and the entry calls its own body', (name) => {
-    const yml = readFileSync(path.join(dir, name, 'action.yml'), 'utf8');
-    expect(yml).toMatch(/^runs:\n {2}using: 'node20'\n {2}main: 'index\.cjs'\n?$/m);
-    expect(yml).toMatch(/^description: /m);
-    const entry = readFileSync(path.join(dir, name, 'index.cjs'), 'utf8');
-    expect(entry).toContain(`require('../../dist/index.cjs').runActionByName(${JSON.stringify(name)});`);
-  });
+  it.each(folders)(
+    '%s: action.yml runs the generated entry on node24 (GitHub moves actions off Node 20), and the entry calls its own body',
+    (name) => {
+      const yml = readFileSync(path.join(dir, name, 'action.yml'), 'utf8');
+      expect(yml).toMatch(/^runs:\n {2}using: 'node24'\n {2}main: 'index\.cjs'\n?$/m);
+      expect(yml).toMatch(/^description: /m);
+      const entry = readFileSync(path.join(dir, name, 'index.cjs'), 'utf8');
+      expect(entry).toContain(`require('../../dist/index.cjs').runActionByName(${JSON.stringify(name)});`);
+    },
+  );
 
   it.each(folders)('%s: every input and output is documented', (name) => {
     const yml = readFileSync(path.join(dir, name, 'action.yml'), 'utf8');

@@ -1,5 +1,6 @@
 import { backupAction, rollbackAction } from '../backup-actions.js';
 import { approvalGateAction } from './approval-gate.js';
+import { changelogPrAction } from './changelog-pr.js';
 import { decideAction } from './decide.js';
 import { evidenceAction } from './evidence.js';
 import { goldenVerifyAction } from './golden-verify.js';
@@ -16,6 +17,7 @@ import { stagingResetAction } from './staging-reset.js';
 export const ACTIONS: Record<string, () => Promise<void>> = {
   'approval-gate': approvalGateAction,
   backup: backupAction,
+  'changelog-pr': changelogPrAction,
   compat: compatAction,
   decide: decideAction,
   evidence: evidenceAction,

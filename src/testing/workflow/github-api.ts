@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { REPO_ROUTES, type RepoContents } from './github-repo.js';
 import type { Permissions } from './model.js';
 
 /**
@@ -63,6 +64,8 @@ export interface RunState {
   issues: FakeIssue[];
   /** posted on every issue the run opens, in this order, right after it is opened */
   issueReplies: IssueReply[];
+  /** the repository's branches, files and pull requests, for the contents, git and pulls endpoints */
+  contents?: RepoContents;
 }
 
 export interface RouteRequest {
@@ -307,13 +310,15 @@ export const ROUTES: Route[] = [
       return { status: 200, body: issueJson(state, issue) };
     },
   },
+  ...REPO_ROUTES,
 ];
 
 function compile(route: Route): RegExp {
   const names: string[] = [];
-  const re = route.path.replace(/\{(\w+)\}/g, (_, n: string) => {
+  // {+name} matches the rest of the path, slashes included (a file path, heads/<branch>)
+  const re = route.path.replace(/\{(\+?)(\w+)\}/g, (_, rest: string, n: string) => {
     names.push(n);
-    return '([^/]+)';
+    return rest ? '(.+)' : '([^/]+)';
   });
   return Object.assign(new RegExp(`^${re}$`), { names });
 }
@@ -375,7 +380,8 @@ export class FakeGitHub {
       const m = re.exec(url.pathname);
       if (!m || route.method !== req.method) continue;
       const [scope, level] = route.permission;
-      const granted = holder.permissions[scope] ?? 'none';
+      // every GITHUB_TOKEN may read the repository's metadata, whatever its permissions say
+      const granted = scope === 'metadata' ? 'read' : (holder.permissions[scope] ?? 'none');
       if (granted === 'none' || (level === 'write' && granted !== 'write')) {
         log(403);
         return {

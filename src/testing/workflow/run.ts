@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../../paths.js';
 import { ArtifactStore } from './artifacts.js';
 import { evaluateCondition, evaluateToken } from './expressions.js';
 import { FakeGitHub, type RunState } from './github-api.js';
+import { newRepoContents } from './github-repo.js';
 import { runJob } from './job.js';
 import { loadWorkflow, type JobModel, type WorkflowModel } from './model.js';
 import type { Attestation } from './stand-ins.js';
@@ -95,10 +96,20 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
   const [owner = '', repo = ''] = repository.split('/');
   const runId = 7_000_000_000 + Math.floor(Math.random() * 999_999_999);
   const actor = s.actor ?? 'ops-engineer';
+  const ref = s.ref ?? 'refs/heads/main';
   const inputs = dispatchInputs(wf, s.inputs);
   const sha = (await execFileP('git', ['rev-parse', 'HEAD'], { cwd: repoDir }).catch(() => ({ stdout: '0'.repeat(40) }))).stdout.trim();
   const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-wf-'));
-  const state: RunState = { owner, repo, runId, environments: new Map(), reviews: [], issues: [], issueReplies: s.issueReplies ?? [] };
+  const state: RunState = {
+    owner,
+    repo,
+    runId,
+    environments: new Map(),
+    reviews: [],
+    contents: newRepoContents(s.repositoryFiles ?? {}),
+    issues: [],
+    issueReplies: s.issueReplies ?? [],
+  };
   const api = await FakeGitHub.start(state);
   const artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
   const attestations: Attestation[] = [];
@@ -111,12 +122,16 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
     repository,
     repository_owner: owner,
     sha,
-    ref: 'refs/heads/main',
-    ref_name: 'main',
+    ref,
+    ref_name: ref.replace(/^refs\/(?:heads|tags)\//, ''),
     event_name: 'workflow_dispatch',
-    event: { inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])), ref: 'refs/heads/main' },
+    event: {
+      inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
+      ref,
+      repository: { full_name: repository, default_branch: 'main' },
+    },
     workflow: wf.name,
-    workflow_ref: `${repository}/${s.workflow}@refs/heads/main`,
+    workflow_ref: `${repository}/${s.workflow}@${ref}`,
     server_url: 'https://github.com',
     api_url: api.url,
     graphql_url: `${api.url}/graphql`,
@@ -219,6 +234,7 @@ function makeReport(
     apiRequests: api.requests,
     reviews: state.reviews,
     issues: state.issues,
+    repository: state.contents!,
     job,
     step: (j, key) => {
       const found = job(j).steps.find((x) => x.id === key || x.label === key);

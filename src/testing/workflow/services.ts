@@ -22,7 +22,8 @@ export interface ServiceStandIn {
   drop(): Promise<void>;
 }
 
-const POSTGRES_IMAGE = /^(?:docker\.io\/(?:library\/)?)?postgres(?::[\w.-]+)?$/;
+// a tag, a digest, or both (the workflows pin the image by digest)
+const POSTGRES_IMAGE = /^(?:docker\.io\/(?:library\/)?)?postgres(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 async function closedPort(): Promise<number> {
   const s = createServer();

@@ -7,9 +7,9 @@ import type { ArtifactStore, StandInResult } from './artifacts.js';
 
 /**
  * The third-party actions a workflow of ours may use, replaced by what they do to the job:
- * actions/checkout@v4 copies the repository (its tracked and untracked-but-not-ignored files, as
+ * actions/checkout copies the repository (its tracked and untracked-but-not-ignored files, as
  * they are in the working tree, so a test sees uncommitted edits; never node_modules, which a
- * checkout does not have either) plus the scenario's commitFiles; upload-artifact@v4 / download-artifact@v4 go through the
+ * checkout does not have either) plus the scenario's commitFiles; upload-artifact / download-artifact go through the
  * run's ArtifactStore; attest-build-provenance records its subject (name and SHA-256) instead
  * of signing it. A `uses:` pinned to a commit counts as the release listed for that commit in
  * `pins`. Any other `uses:`, or another major version, fails the step by name: a stand-in
@@ -94,9 +94,20 @@ interface StandIn {
 }
 
 const STAND_INS: Record<string, StandIn> = {
-  'actions/checkout': { majors: ['v4', 'v5'], run: checkout },
-  'actions/upload-artifact': { majors: ['v4'], run: (ctx, i) => ctx.artifacts.upload(ctx.workspace, i, ctx.job) },
-  'actions/download-artifact': { majors: ['v4'], run: (ctx, i) => ctx.artifacts.download(ctx.workspace, i) },
+  // v5 to v7 moved checkout to node24 and changed only how credentials persist and fork PRs are refused
+  'actions/checkout': { majors: ['v4', 'v5', 'v6', 'v7'], pins: { '3d3c42e5aac5ba805825da76410c181273ba90b1': 'v7.0.1' }, run: checkout },
+  // v6/v7 (node24; v7 adds opt-in unzipped uploads) keep v4's rules for what the workflows use
+  'actions/upload-artifact': {
+    majors: ['v4', 'v6', 'v7'],
+    pins: { bbbca2ddaa5d8feaa63e36b76fdaad77386f024f: 'v7.0.0' },
+    run: (ctx, i) => ctx.artifacts.upload(ctx.workspace, i, ctx.job),
+  },
+  // v5 changed only downloads by artifact id, v6 digest checks, v7/v8 node24 and ESM
+  'actions/download-artifact': {
+    majors: ['v4', 'v7', 'v8'],
+    pins: { '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c': 'v8.0.1' },
+    run: (ctx, i) => ctx.artifacts.download(ctx.workspace, i),
+  },
   'actions/attest-build-provenance': {
     majors: ['v1', 'v2', 'v3', 'v4'],
     pins: { a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32: 'v4.1.0' },

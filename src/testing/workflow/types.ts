@@ -1,6 +1,7 @@
 import type { Artifact } from './artifacts.js';
 import type { Annotation } from './file-commands.js';
 import type { ApiRequest, EnvironmentReview, FakeIssue, IssueReply } from './github-api.js';
+import type { RepoContents } from './github-repo.js';
 import type { Attestation } from './stand-ins.js';
 
 /** One environment of the repository's settings, as the scenario declares it. */
@@ -29,6 +30,10 @@ export interface Scenario {
   /** owner/name (default depot/astm53b-pipeline) */
   repository?: string;
   inputs?: Record<string, string | boolean>;
+  /** the files of the repository's default branch as GitHub's REST API serves them (contents, git refs, pulls) */
+  repositoryFiles?: Record<string, string>;
+  /** the ref dispatched from (default refs/heads/main, which is the repository's default branch here) */
+  ref?: string;
   /** who dispatched it (GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR) */
   actor?: string;
   /** repository secrets and variables, seen by every job */
@@ -99,6 +104,8 @@ export interface RunReport {
   reviews: EnvironmentReview[];
   /** the issues the run opened, with their comments and state */
   issues: FakeIssue[];
+  /** the repository as the REST API left it: branches, files, pull requests, commits */
+  repository: RepoContents;
   job(id: string): JobReport;
   step(job: string, idOrLabel: string): StepReport;
   /** where an artifact's files are kept, to read them as a later download would */
