@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path46 = require("path");
+    var path47 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path46.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path46.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path47.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path47.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path46 = require("path");
+    var path47 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path46, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path46 + dir, strict);
+async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path47 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path46 + "/" + relative;
+    const absolute = path47 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path46, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path46, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path47, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path46, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path46, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path46, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path47, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path47, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path46, stripTrailing) {
-      if (typeof path46 !== "string") {
+    module2.exports = function(path47, stripTrailing) {
+      if (typeof path47 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path46 === "\\" || path46 === "/") return "/";
-      var len = path46.length;
-      if (len <= 1) return path46;
+      if (path47 === "\\" || path47 === "/") return "/";
+      var len = path47.length;
+      if (len <= 1) return path47;
       var prefix = "";
-      if (len > 4 && path46[3] === "\\") {
-        var ch = path46[2];
-        if ((ch === "?" || ch === ".") && path46.slice(0, 2) === "\\\\") {
-          path46 = path46.slice(2);
+      if (len > 4 && path47[3] === "\\") {
+        var ch = path47[2];
+        if ((ch === "?" || ch === ".") && path47.slice(0, 2) === "\\\\") {
+          path47 = path47.slice(2);
           prefix = "//";
         }
       }
-      var segs = path46.split(/[/\\]+/);
+      var segs = path47.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path46 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path47 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path46 && path46[0] !== "/") {
-          path46 = `/${path46}`;
+        if (path47 && path47[0] !== "/") {
+          path47 = `/${path47}`;
         }
-        return new URL(`${origin}${path46}`);
+        return new URL(`${origin}${path47}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path46, origin }
+          request: { method, path: path47, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path46);
+        debuglog("sending request to %s %s/%s", method, origin, path47);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path46, origin },
+          request: { method, path: path47, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path46,
+          path47,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path46, origin }
+          request: { method, path: path47, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path46);
+        debuglog("trailers received from %s %s/%s", method, origin, path47);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path46, origin },
+          request: { method, path: path47, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path46,
+          path47,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path46, origin }
+            request: { method, path: path47, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path46);
+          debuglog("sending request to %s %s/%s", method, origin, path47);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path46,
+        path: path47,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path46 !== "string") {
+        if (typeof path47 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path46[0] !== "/" && !(path46.startsWith("http://") || path46.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path47[0] !== "/" && !(path47.startsWith("http://") || path47.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path46)) {
+        } else if (invalidPathRegex.test(path47)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path46, query) : path46;
+        this.path = query ? buildURL(path47, query) : path47;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path46, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path47, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path46} HTTP/1.1\r
+      let header = `${method} ${path47} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path46, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path47, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path46;
+      headers[HTTP2_HEADER_PATH] = path47;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path46 = search ? `${pathname}${search}` : pathname;
+        const path47 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path46;
+        this.opts.path = path47;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path46 = "/",
+          path: path47 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path46;
+        opts2.path = origin + path47;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path46) {
-      if (typeof path46 !== "string") {
-        return path46;
+    function safeUrl(path47) {
+      if (typeof path47 !== "string") {
+        return path47;
       }
-      const pathSegments = path46.split("?");
+      const pathSegments = path47.split("?");
       if (pathSegments.length !== 2) {
-        return path46;
+        return path47;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path46, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path46);
+    function matchKey(mockDispatch2, { path: path47, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path47);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path46 }) => matchValue(safeUrl(path46), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path47 }) => matchValue(safeUrl(path47), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path46, method, body, headers, query } = opts2;
+      const { path: path47, method, body, headers, query } = opts2;
       return {
-        path: path46,
+        path: path47,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path46, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path47, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path46,
+            Path: path47,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path46) {
-      for (let i = 0; i < path46.length; ++i) {
-        const code2 = path46.charCodeAt(i);
+    function validateCookiePath(path47) {
+      for (let i = 0; i < path47.length; ++i) {
+        const code2 = path47.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -46412,12 +46412,12 @@ var require_receiver = __commonJS({
             }
             const buffer = this.consume(8);
             const upper = buffer.readUInt32BE(0);
-            const lower = buffer.readUInt32BE(4);
-            if (upper !== 0 || lower > 2 ** 31 - 1) {
+            const lower2 = buffer.readUInt32BE(4);
+            if (upper !== 0 || lower2 > 2 ** 31 - 1) {
               failWebsocketConnection(this.ws, "Received payload length > 2^31 bytes.");
               return;
             }
-            this.#info.payloadLength = lower;
+            this.#info.payloadLength = lower2;
             this.#state = parserStates.READ_DATA;
             if (!this.#validatePayloadLength()) {
               return;
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path46 = opts2.path;
+          let path47 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path46 = `/${path46}`;
+            path47 = `/${path47}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path46);
+          url2 = new URL(util3.parseOrigin(url2).origin + path47);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49864,9 +49864,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path46, displayName = path46) {
+async function openCsvFile(path47, displayName = path47) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path46, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path47, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -52005,10 +52005,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path46) {
-  if (!path46)
+function getElementAtPath(obj, path47) {
+  if (!path47)
     return obj;
-  return path46.reduce((acc, key) => acc?.[key], obj);
+  return path47.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52348,11 +52348,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path46, issues) {
+function prefixIssues(path47, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path46);
+    iss.path.unshift(path47);
     return iss;
   });
 }
@@ -52814,16 +52814,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path46 = []) => {
+  const processError = (error64, path47 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path46, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else {
-        const fullpath = [...path46, ...issue3.path];
+        const fullpath = [...path47, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52862,17 +52862,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path46 = []) => {
+  const processError = (error64, path47 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path46, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path46, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else {
-        const fullpath = [...path46, ...issue3.path];
+        const fullpath = [...path47, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52911,8 +52911,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path46 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path46) {
+  const path47 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path47) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70050,13 +70050,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path46 = ref3.slice(1).split("/").filter(Boolean);
-  if (path46.length === 0) {
+  const path47 = ref3.slice(1).split("/").filter(Boolean);
+  if (path47.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path46[0] === defsKey) {
-    const key = path46[1] === void 0 ? void 0 : decodeJSONPointerSegment(path46[1]);
+  if (path47[0] === defsKey) {
+    const key = path47[1] === void 0 ? void 0 : decodeJSONPointerSegment(path47[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -80659,6 +80659,59 @@ async function encryptBackup(work, out, manifest, recipients, log) {
 var import_promises11 = require("node:fs/promises");
 var import_node_path10 = __toESM(require("node:path"), 1);
 
+// src/results/approvals.ts
+var APPROVALS_FORMAT = "astm53b-approvals/1";
+var GateReview = external_exports.strictObject({
+  /** the GitHub environment reviewed (prod-start, prod-go), or the gate an approval issue stood for */
+  environment: external_exports.string().min(1),
+  /** GitHub's deployment review, or a comment on the approval issue of actions/approval-gate */
+  via: external_exports.enum(["environment-review", "approval-issue"]),
+  state: external_exports.enum(["approved", "rejected"]),
+  who: external_exports.string().min(1),
+  comment: external_exports.string(),
+  /** when: an issue comment is dated; GitHub's review history gives no time (null) */
+  at: external_exports.string().nullable(),
+  /** the issue comment, when there is one */
+  url: external_exports.string().optional()
+});
+var TriggeredBy = external_exports.strictObject({ actor: external_exports.string().min(1), triggeringActor: external_exports.string().min(1) });
+var Approvals = external_exports.strictObject({
+  format: external_exports.literal(APPROVALS_FORMAT),
+  /** the run whose reviews these are (owner/repo#run_id.attempt, as every result names its run) */
+  runId: external_exports.string().min(1),
+  triggeredBy: TriggeredBy,
+  /** when the reviews were read */
+  readAt: external_exports.string(),
+  /** oldest first, as the API lists them */
+  reviews: external_exports.array(GateReview)
+});
+
+// src/results/approval-issue.ts
+var APPROVAL_ISSUE_FORMAT = "astm53b-approval-issue/1";
+var IgnoredComment = external_exports.strictObject({
+  who: external_exports.string(),
+  at: external_exports.string(),
+  url: external_exports.string(),
+  reason: external_exports.enum(["started the run", "not a listed approver", "no GO or NO-GO at its start"])
+});
+var ApprovalIssue = external_exports.strictObject({
+  format: external_exports.literal(APPROVAL_ISSUE_FORMAT),
+  runId: external_exports.string().min(1),
+  triggeredBy: TriggeredBy,
+  /** the gate the issue stands for (prod-go) */
+  environment: external_exports.string().min(1),
+  issue: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string() }),
+  /** the logins whose GO or NO-GO counts: the listed approvers, less whoever started the run */
+  approvers: external_exports.array(external_exports.string()).min(1),
+  openedAt: external_exports.string(),
+  /** the bounded wait: no answer by then is no sign-off */
+  deadline: external_exports.string(),
+  closedAt: external_exports.string().nullable(),
+  outcome: external_exports.enum(["approved", "rejected", "timeout"]),
+  decidedBy: GateReview.nullable(),
+  ignored: external_exports.array(IgnoredComment)
+});
+
 // src/results/changelog.ts
 var ChangelogResult = external_exports.strictObject({
   status: external_exports.enum(["opened", "pull-request-exists", "in-changelog"]),
@@ -80728,6 +80781,7 @@ var GO_CONDITIONS = {
   DRIFT: { runbook: "3.3, 4.1", text: "Preflight: cible incompatible ou d\xE9rive par rapport au STAGING valid\xE9" },
   NO_SIGNOFF: { runbook: "5.6", text: "Validation \xE9crite responsable d\xE9p\xF4t" },
   SIGNOFF_NO_GO: { runbook: "5.6, 7", text: "Le responsable d\xE9p\xF4t a sign\xE9 NO-GO" },
+  GATE_REJECTED: { runbook: "3.4, 5.6", text: "Une validation du run a \xE9t\xE9 refus\xE9e (cr\xE9neau, GO)" },
   RESULT_MISSING: { runbook: "7", text: "R\xE9sultat d\u2019une \xE9tape absent ou illisible: rien ne prouve qu\u2019elle a r\xE9ussi" }
 };
 var GO_CONDITION_NAMES = Object.keys(GO_CONDITIONS);
@@ -80742,7 +80796,15 @@ var SignOff = external_exports.strictObject({
   at: external_exports.iso.datetime({ offset: true, message: "must be an ISO date and time with its offset, e.g. 2026-03-11T22:40:00+01:00" }),
   comment: external_exports.string().optional(),
   /** the workflow run the record was made in (every record a run makes carries it); absent: given by hand */
-  runId: external_exports.string().min(1).optional()
+  runId: external_exports.string().min(1).optional(),
+  /** the gate this is the review of: the GitHub environment (prod-go), or the one an approval issue stood for */
+  environment: external_exports.string().min(1).optional(),
+  /** how it was given: GitHub's deployment review, or a comment on the approval issue of actions/approval-gate */
+  via: external_exports.enum(["environment-review", "approval-issue"]).optional(),
+  /** who started the run the record was made in: the sign-off must come from someone else */
+  triggeredBy: TriggeredBy.optional(),
+  /** the approval issue and the comment that decided it (actions/approval-gate) */
+  issue: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string(), commentUrl: external_exports.string() }).optional()
 });
 
 // src/results/decision.ts
@@ -80761,6 +80823,8 @@ var Decision = external_exports.strictObject({
   resultsDir: external_exports.string(),
   inputs: external_exports.array(external_exports.strictObject({ name: external_exports.string(), file: external_exports.string(), status: external_exports.enum(INPUT_STATUSES), detail: external_exports.string() })),
   signoff: SignOff.nullable(),
+  /** every review of the run's gates (approvals.json), when the run has one: a workflow run */
+  approvals: Approvals.nullable(),
   reasons: external_exports.array(DecisionReason)
 });
 
@@ -81369,6 +81433,8 @@ var RESULTS = {
   golden: { file: "golden.json", schema: GoldenReport },
   smoke: { file: "smoke.json", schema: SmokeResult },
   signoff: { file: "signoff.json", schema: SignOff },
+  approvals: { file: "approvals.json", schema: Approvals },
+  approvalIssue: { file: "approval-issue.json", schema: ApprovalIssue },
   decision: { file: "decision.json", schema: Decision },
   rollback: { file: "rollback.json", schema: RollbackResult },
   changelog: { file: "changelog.json", schema: ChangelogResult }
@@ -86760,17 +86826,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path46, displayName = path46) {
+async function loadGoldenFile(path47, displayName = path47) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path46);
+    bytes = await (0, import_promises24.readFile)(path47);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path46) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path47) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -89013,12 +89079,150 @@ async function flipDumpByte(dir, dumpFile) {
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
+
+// src/runbook/signoff.ts
+var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
+function approvalsRecord(approvals, run) {
+  const reviews = [];
+  for (const a of approvals) {
+    if (a.state !== "approved" && a.state !== "rejected") continue;
+    const who2 = a.user?.login;
+    if (!who2) continue;
+    for (const e of a.environments) {
+      if (!e.name) continue;
+      reviews.push({ environment: e.name, via: "environment-review", state: a.state, who: who2, comment: a.comment?.trim() ?? "", at: null });
+    }
+  }
+  return { format: APPROVALS_FORMAT, runId: run.runId, triggeredBy: run.triggeredBy, readAt: new Date(run.now).toISOString(), reviews };
+}
+function signoffFromApprovals(record2, gate) {
+  const last = record2.reviews.filter((r) => r.environment === gate.environment).at(-1);
+  if (!last) return null;
+  return {
+    format: "astm53b-signoff/1",
+    who: last.who,
+    role: gate.role,
+    decision: last.state === "approved" ? "GO" : "NO-GO",
+    at: isoWithOffset(gate.now),
+    comment: [last.comment, `GitHub review of environment ${gate.environment}, run ${record2.runId}`].filter(Boolean).join(" \u2014 "),
+    runId: record2.runId,
+    environment: gate.environment,
+    via: "environment-review",
+    triggeredBy: record2.triggeredBy
+  };
+}
+var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
+var runOf2 = (id) => id.replace(/\.\d+$/, "");
+var sameRun = (a, b) => runOf2(a) === runOf2(b);
+var sameLogin = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
+function signoffProblems(s, j) {
+  const problems = [];
+  if (s.runId !== void 0 && (j.rehearsal || j.runId !== void 0 && !sameRun(s.runId, j.runId))) {
+    problems.push({
+      field: "runId",
+      message: `the sign-off names run ${s.runId}, not this ${j.rehearsal ? "rehearsal" : `run (${j.runId})`}: it was made for another run and does not cover these results`
+    });
+  } else if (s.runId === void 0 && j.runId !== void 0 && !j.rehearsal) {
+    problems.push({
+      field: "runId",
+      message: `the sign-off names no run: in workflow run ${j.runId} only a record made in this run counts (actions/signoff, actions/approval-gate)`
+    });
+  }
+  const aheadMs = Date.parse(s.at) - j.now.getTime();
+  if (aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4) {
+    problems.push({
+      field: "at",
+      message: `the sign-off is dated ${s.at}, in the future: ${Math.round(aheadMs / 6e4)} min after this decision (${j.now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`
+    });
+  }
+  if (s.decision === "GO") {
+    const starters = [...j.actors ?? [], ...s.triggeredBy ? [s.triggeredBy.actor, s.triggeredBy.triggeringActor] : []];
+    if (starters.some((a) => sameLogin(a, s.who))) {
+      const by = s.triggeredBy ? `triggered by ${s.triggeredBy.actor}${sameLogin(s.triggeredBy.triggeringActor, s.triggeredBy.actor) ? "" : `, re-run by ${s.triggeredBy.triggeringActor}`}` : `started by ${[...new Set(j.actors)].join(", ")}`;
+      problems.push({
+        field: "who",
+        message: `self-approval refused: ${s.who} approved the GO of a run ${by}; the depot manager's GO must come from someone other than whoever started the run`
+      });
+    }
+  }
+  return problems;
+}
+
+// src/rehearsal/inputs.ts
+var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
+var rel = (p) => import_node_path31.default.relative(PACKAGE_ROOT, p) || p;
+async function loadRehearsalInputs(given) {
+  const drill = parseDrill(given.drill);
+  const goldenFile = fileOf(given.golden ?? import_node_path31.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
+  const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
+  const changes = [];
+  for (const c of changeFiles) changes.push(await loadChangeFile(c.path, c.display));
+  let signoff = null;
+  if (given.signoff) {
+    const so = fileOf(given.signoff);
+    const r = await readValidated(so.path, SignOff);
+    if (!r.ok) {
+      throw new UserError(r.status === "missing" ? "FILE_NOT_FOUND" : "BAD_INPUT", `sign-off record ${r.detail}`, {
+        where: { file: so.display, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
+        hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`
+      });
+    }
+    const problem = signoffProblems(r.value, { rehearsal: true, now: given.now ?? /* @__PURE__ */ new Date() })[0];
+    if (problem) throw new UserError("BAD_INPUT", problem.message, { where: { file: so.display, field: problem.field } });
+    signoff = r.value;
+  }
+  return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };
+}
+
+// src/rehearsal/progress.ts
+var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
+function plainProgress(write, log) {
+  return {
+    async step(name, runbook, fn) {
+      write(`\u25B6 ${name} (runbook ${runbook})
+`);
+      const t0 = Date.now();
+      const r = await fn(log);
+      write(`${r.ok ? "\u2714" : "\u2716"} ${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${r.summary}
+`);
+      return r;
+    }
+  };
+}
+async function terminalProgress(log) {
+  const { Listr: Listr2 } = await Promise.resolve().then(() => (init_dist3(), dist_exports));
+  return {
+    async step(name, runbook, fn) {
+      let outcome;
+      const t0 = Date.now();
+      await new Listr2(
+        [
+          {
+            title: `${name} (runbook ${runbook})`,
+            task: async (_ctx, task) => {
+              const quiet2 = { info: (m) => task.output = m, warn: (m) => task.output = `! ${m}`, debug: (m) => log.debug(m) };
+              outcome = await fn(quiet2);
+              task.title = `${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${outcome.summary}`;
+              if (!outcome.ok) throw new Error(task.title);
+            }
+          }
+        ],
+        { exitOnError: false, collectErrors: false, rendererOptions: { showErrorMessage: false, collapseErrors: true } }
+      ).run();
+      return outcome;
+    }
+  };
+}
+
+// src/rehearsal/rehearse.ts
+var import_promises31 = require("node:fs/promises");
+var import_node_path33 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
 var import_promises29 = require("node:fs/promises");
-var import_node_path31 = __toESM(require("node:path"), 1);
-var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
+var import_node_path32 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -89036,10 +89240,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path31.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path32.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path31.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path32.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -89047,7 +89251,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path31.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path32.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -89057,10 +89261,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path31.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path32.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path31.default.join(sub, manifestName)) || !await exists2(import_node_path31.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path31.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path32.default.join(sub, manifestName)) || !await exists2(import_node_path32.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path32.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -89135,42 +89339,73 @@ async function decide(opts2, log) {
     signoff = read2.value;
     const file2 = read2.file;
     const now = opts2.now ?? /* @__PURE__ */ new Date();
-    const aheadMs = Date.parse(signoff.at) - now.getTime();
-    const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4;
+    const problems = signoffProblems(signoff, { runId: opts2.runId, rehearsal: opts2.rehearsal === true, now, actors: opts2.actors ?? [] });
     const givenAhead = opts2.rehearsal === true && signoff.runId === void 0;
     const before = !givenAhead && smoke3 && Date.parse(signoff.at) < Date.parse(smoke3.at);
-    const otherRun = signoff.runId !== void 0 && opts2.runId !== void 0 && signoff.runId !== opts2.runId;
+    const by = signoff.triggeredBy ? `, run triggered by ${signoff.triggeredBy.actor}` : "";
     record2(
       "signoff",
       file2,
-      signoff.decision === "GO" && !before && !future && !otherRun,
-      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${givenAhead ? " (a rehearsal: the record was given before the run)" : ""}`
+      signoff.decision === "GO" && !before && !problems.length,
+      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${by}${givenAhead ? " (a rehearsal: the record was given before the run)" : ""}`
     );
-    if (otherRun) {
-      reasons.push(
-        reason(
-          "NO_SIGNOFF",
-          rel2(file2),
-          `the sign-off was made in run ${signoff.runId}, not in this run (${opts2.runId}): it does not cover these results`
-        )
-      );
-    } else if (signoff.decision === "NO-GO") {
+    for (const p of problems) reasons.push(reason("NO_SIGNOFF", rel2(file2), p.message));
+    if (signoff.decision === "NO-GO" && !problems.some((p) => p.field === "runId")) {
       reasons.push(
         reason("SIGNOFF_NO_GO", rel2(file2), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ""}`)
       );
-    } else if (future) {
-      reasons.push(
-        reason(
-          "NO_SIGNOFF",
-          rel2(file2),
-          `dated in the future: signed at ${signoff.at}, ${Math.round(aheadMs / 6e4)} min after this decision (${now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`
-        )
-      );
-    } else if (before) {
+    } else if (before && !problems.length) {
       reasons.push(
         reason("NO_SIGNOFF", rel2(file2), `signed at ${signoff.at}, before the smoke results of ${smoke3.at}: the sign-off cannot cover them`)
       );
     }
+  }
+  let approvals = null;
+  const reviewed = await readResult(dir, "approvals");
+  if (reviewed.ok && opts2.runId !== void 0 && !sameRun(reviewed.value.runId, opts2.runId)) {
+    inputs.push({ name: "approvals", file: rel2(reviewed.file), status: "failed", detail: `made in run ${reviewed.value.runId}` });
+    reasons.push(
+      reason("RESULT_MISSING", rel2(reviewed.file), `approvals record of run ${reviewed.value.runId}, not of this run (${opts2.runId})`)
+    );
+  } else if (reviewed.ok) {
+    approvals = reviewed.value;
+    const rejected = approvals.reviews.filter((r) => r.state === "rejected");
+    record2(
+      "approvals",
+      reviewed.file,
+      !rejected.length,
+      approvals.reviews.map((r) => `${r.environment} ${r.state} by ${r.who}`).join(", ") || "no review"
+    );
+    for (const r of rejected.filter((x) => x.environment !== signoff?.environment))
+      reasons.push(
+        reason("GATE_REJECTED", rel2(reviewed.file), `${r.environment} rejected by ${r.who}${r.comment ? `: ${r.comment}` : ""}`)
+      );
+  } else if (reviewed.status === "unreadable") {
+    inputs.push({ name: "approvals", file: rel2(reviewed.file), status: "unreadable", detail: reviewed.detail });
+    reasons.push(reason("RESULT_MISSING", rel2(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
+  }
+  const asked = await readResult(dir, "approvalIssue");
+  if (asked.ok && opts2.runId !== void 0 && !sameRun(asked.value.runId, opts2.runId)) {
+    inputs.push({ name: "approval-issue", file: rel2(asked.file), status: "failed", detail: `made in run ${asked.value.runId}` });
+    reasons.push(
+      reason("RESULT_MISSING", rel2(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts2.runId})`)
+    );
+  } else if (asked.ok) {
+    const a = asked.value;
+    const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : "";
+    const ignored = a.ignored.length ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(", ")})` : "";
+    record2("approval-issue", asked.file, a.outcome === "approved", `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
+    if (a.outcome === "timeout" && !signoff)
+      reasons.push(
+        reason(
+          "NO_SIGNOFF",
+          rel2(asked.file),
+          `approval issue #${a.issue.number} (${a.issue.url}): no GO or NO-GO from ${a.approvers.join(", ")} by ${a.deadline}`
+        )
+      );
+  } else if (asked.status === "unreadable") {
+    inputs.push({ name: "approval-issue", file: rel2(asked.file), status: "unreadable", detail: asked.detail });
+    reasons.push(reason("RESULT_MISSING", rel2(asked.file), `approval issue record unreadable: ${asked.detail}`));
   }
   const decision = {
     step: "decide",
@@ -89179,93 +89414,13 @@ async function decide(opts2, log) {
     resultsDir: rel2(dir),
     inputs,
     signoff,
+    approvals,
     reasons
   };
   const conditions = [...new Set(reasons.map((r) => r.condition))].join(", ");
   log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${conditions})` : ""}`);
   return decision;
 }
-
-// src/rehearsal/inputs.ts
-var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path32.default.relative(PACKAGE_ROOT, p) || p;
-async function loadRehearsalInputs(given) {
-  const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path32.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
-  const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
-  const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
-  const changes = [];
-  for (const c of changeFiles) changes.push(await loadChangeFile(c.path, c.display));
-  let signoff = null;
-  if (given.signoff) {
-    const so = fileOf(given.signoff);
-    const r = await readValidated(so.path, SignOff);
-    if (!r.ok) {
-      throw new UserError(r.status === "missing" ? "FILE_NOT_FOUND" : "BAD_INPUT", `sign-off record ${r.detail}`, {
-        where: { file: so.display, ...r.detail.startsWith("field ") ? { field: r.detail.slice(6, r.detail.indexOf(":")) } : {} },
-        hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`
-      });
-    }
-    if (r.value.runId !== void 0) {
-      throw new UserError("BAD_INPUT", `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
-        where: { file: so.display, field: "runId" },
-        hint: "a rehearsal takes a record given by hand, without runId"
-      });
-    }
-    const ahead = Date.parse(r.value.at) - (given.now ?? /* @__PURE__ */ new Date()).getTime();
-    if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 6e4) {
-      throw new UserError("BAD_INPUT", `the sign-off is dated ${r.value.at}, in the future`, {
-        where: { file: so.display, field: "at" }
-      });
-    }
-    signoff = r.value;
-  }
-  return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };
-}
-
-// src/rehearsal/progress.ts
-var seconds = (ms) => `${(ms / 1e3).toFixed(1)} s`;
-function plainProgress(write, log) {
-  return {
-    async step(name, runbook, fn) {
-      write(`\u25B6 ${name} (runbook ${runbook})
-`);
-      const t0 = Date.now();
-      const r = await fn(log);
-      write(`${r.ok ? "\u2714" : "\u2716"} ${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${r.summary}
-`);
-      return r;
-    }
-  };
-}
-async function terminalProgress(log) {
-  const { Listr: Listr2 } = await Promise.resolve().then(() => (init_dist3(), dist_exports));
-  return {
-    async step(name, runbook, fn) {
-      let outcome;
-      const t0 = Date.now();
-      await new Listr2(
-        [
-          {
-            title: `${name} (runbook ${runbook})`,
-            task: async (_ctx, task) => {
-              const quiet2 = { info: (m) => task.output = m, warn: (m) => task.output = `! ${m}`, debug: (m) => log.debug(m) };
-              outcome = await fn(quiet2);
-              task.title = `${name} (runbook ${runbook}) ${seconds(Date.now() - t0)}: ${outcome.summary}`;
-              if (!outcome.ok) throw new Error(task.title);
-            }
-          }
-        ],
-        { exitOnError: false, collectErrors: false, rendererOptions: { showErrorMessage: false, collapseErrors: true } }
-      ).run();
-      return outcome;
-    }
-  };
-}
-
-// src/rehearsal/rehearse.ts
-var import_promises31 = require("node:fs/promises");
-var import_node_path33 = __toESM(require("node:path"), 1);
 
 // src/db/lost-connection.ts
 var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
@@ -91120,6 +91275,17 @@ function renderDecisionMarkdown(d) {
       `Signed **${d.signoff.decision}** by ${cell3(d.signoff.who)} (${cell3(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: \u201C${cell3(d.signoff.comment)}\u201D` : ""}.`,
       ""
     );
+  if (d.approvals?.reviews.length) {
+    const t = d.approvals.triggeredBy;
+    out.push(
+      `Run triggered by ${cell3(t.actor)}${t.triggeringActor === t.actor ? "" : `, re-run by ${cell3(t.triggeringActor)}`}. Reviews of its gates:`,
+      "",
+      "| gate | review | by | comment |",
+      "| --- | --- | --- | --- |"
+    );
+    for (const r of d.approvals.reviews) out.push(`| ${cell3(r.environment)} | ${r.state} | ${cell3(r.who)} | ${cell3(r.comment)} |`);
+    out.push("");
+  }
   out.push("| step | file | status | detail |", "| --- | --- | --- | --- |");
   for (const i of d.inputs)
     out.push(`| ${i.name} | \`${cell3(i.file)}\` | ${i.status === "passed" ? "passed" : `**${i.status}**`} | ${cell3(i.detail)} |`);
@@ -92490,8 +92656,122 @@ function rollbackAction() {
   });
 }
 
-// src/runtime/actions/changelog-pr.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+// src/runtime/actions/approval-gate.ts
+var import_node_path38 = __toESM(require("node:path"), 1);
+var import_promises32 = require("node:timers/promises");
+
+// src/report/approval-issue.ts
+var ISSUE_BODY_MAX = 65536;
+var approvalIssueTitle = (v) => `astm53b: GO / NO-GO of run ${v.runUrl.split("/").pop()} (${v.environment}, runbook 5.6)`;
+var section = (title, r, render) => typeof r === "string" ? [`### ${title}`, "", `_${r}_`, ""] : ["<details><summary>" + title + "</summary>", "", render(), "</details>", ""];
+function renderApprovalIssue(v) {
+  const t = v.triggeredBy;
+  const head = [
+    `**Validation \xE9crite responsable d\xE9p\xF4t (runbook 5.6)** for [run ${v.runId}](${v.runUrl}), gate \`${v.environment}\`.`,
+    "",
+    `Run started by @${t.actor}${t.triggeringActor === t.actor ? "" : `, re-run by @${t.triggeringActor}`}: whoever started it cannot approve it.`,
+    "",
+    `**To answer, ${v.approvers.map((a) => `@${a}`).join(" or ")}:** comment \`GO\` or \`NO-GO\` as the first word, then your comment (e.g. \`GO chiffres SEP conformes\`). The first such comment by a listed approver decides; it is recorded with its author, time and text, and this issue is closed.`,
+    "",
+    `Without an answer by **${v.deadline}** (${v.timeoutMinutes} min) there is no sign-off and the run decides NO-GO (rollback).`,
+    "",
+    "---",
+    ""
+  ];
+  const decision = typeof v.decision === "string" ? ["### Decision so far", "", `_${v.decision}_`, ""] : [renderDecisionMarkdown(v.decision), ""];
+  const body = [
+    ...head,
+    ...decision,
+    ...section("Golden cases (runbook 3.2, 5.6)", v.golden, () => renderGoldenMarkdown(v.golden)),
+    ...section("Smoke tests (runbook 4.5, 5.1\u20135.5)", v.smoke, () => renderSmokeMarkdown(v.smoke))
+  ].join("\n");
+  if (body.length <= ISSUE_BODY_MAX) return body;
+  const note = `
+
+_Cut at ${ISSUE_BODY_MAX} characters: the full summaries are on the run's page._
+`;
+  return body.slice(0, ISSUE_BODY_MAX - note.length) + note;
+}
+
+// src/runbook/approval-gate.ts
+var LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+function parseApprovers(text) {
+  const logins = text.split(/[\s,]+/).map((l) => l.replace(/^@/, "")).filter(Boolean);
+  if (!logins.length)
+    throw new UserError("BAD_INPUT", "no approver given: list the GitHub logins whose GO or NO-GO counts", {
+      where: { field: "approvers" },
+      hint: "e.g. the repository variable GO_APPROVERS = chef-depot"
+    });
+  const bad = logins.find((l) => !LOGIN.test(l));
+  if (bad) throw new UserError("BAD_INPUT", `"${bad.slice(0, 40)}" is not a GitHub login`, { where: { field: "approvers" } });
+  return [...new Set(logins)];
+}
+function verdictOf(body) {
+  const m = /^\s*(NO-GO|GO)(?![\w-])[\s:.,;!—–-]*([\s\S]*)$/i.exec(body);
+  if (!m) return null;
+  return { state: m[1].toUpperCase() === "GO" ? "approved" : "rejected", comment: m[2].trim() };
+}
+var lower = (s) => s.toLowerCase();
+function judgeComments(comments, gate) {
+  const starters = new Set([gate.triggeredBy.actor, gate.triggeredBy.triggeringActor].map(lower));
+  const approvers = new Set(gate.approvers.map(lower));
+  const ignored = [];
+  for (const c of comments) {
+    const ignore = (reason2) => ignored.push({ who: c.who, at: c.at, url: c.url, reason: reason2 });
+    if (starters.has(lower(c.who))) {
+      ignore("started the run");
+      continue;
+    }
+    if (!approvers.has(lower(c.who))) {
+      ignore("not a listed approver");
+      continue;
+    }
+    const v = verdictOf(c.body);
+    if (!v) {
+      ignore("no GO or NO-GO at its start");
+      continue;
+    }
+    return {
+      decided: {
+        environment: gate.environment,
+        via: "approval-issue",
+        state: v.state,
+        who: c.who,
+        comment: v.comment,
+        at: c.at,
+        url: c.url
+      },
+      ignored
+    };
+  }
+  return { decided: null, ignored };
+}
+function effectiveApprovers(listed, triggeredBy) {
+  const starters = new Set([triggeredBy.actor, triggeredBy.triggeringActor].map(lower));
+  const left = listed.filter((a) => !starters.has(lower(a)));
+  if (!left.length)
+    throw new UserError(
+      "BAD_INPUT",
+      `every listed approver (${listed.join(", ")}) started this run: the GO must come from someone else (runbook 5.6)`,
+      { where: { field: "approvers" }, hint: "list the depot manager's login, and dispatch the run from another account" }
+    );
+  return left;
+}
+function signoffFromIssue(review, ctx) {
+  return {
+    format: "astm53b-signoff/1",
+    who: review.who,
+    role: ctx.role,
+    decision: review.state === "approved" ? "GO" : "NO-GO",
+    at: isoWithOffset(new Date(review.at)),
+    comment: [review.comment, `comment on approval issue #${ctx.issue.number}, run ${ctx.runId}`].filter(Boolean).join(" \u2014 "),
+    runId: ctx.runId,
+    environment: review.environment,
+    via: "approval-issue",
+    triggeredBy: ctx.triggeredBy,
+    issue: { number: ctx.issue.number, url: ctx.issue.url, commentUrl: review.url ?? ctx.issue.url }
+  };
+}
 
 // node_modules/@actions/github/lib/context.js
 var import_fs3 = require("fs");
@@ -92507,8 +92787,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path46 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path46} does not exist${import_os4.EOL}`);
+        const path47 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path47} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -96658,6 +96938,166 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
+// src/runtime/github-run.ts
+function workflowRun(token, env2 = process.env) {
+  setSecret(token);
+  const [owner, repo] = (env2.GITHUB_REPOSITORY ?? "").split("/");
+  const id = env2.GITHUB_RUN_ID;
+  const actor = env2.GITHUB_ACTOR;
+  if (!owner || !repo || !id || !actor)
+    throw new UserError(
+      "NOT_IN_A_RUN",
+      "GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_ACTOR are not all set: this action records what happened in a workflow run"
+    );
+  const octokit = getOctokit(token, env2.GITHUB_API_URL ? { baseUrl: env2.GITHUB_API_URL } : {});
+  return {
+    owner,
+    repo,
+    id: Number(id),
+    url: `${env2.GITHUB_SERVER_URL ?? "https://github.com"}/${owner}/${repo}/actions/runs/${id}`,
+    facts: {
+      runId: runContextFrom(env2).runId,
+      triggeredBy: { actor, triggeringActor: env2.GITHUB_TRIGGERING_ACTOR || actor },
+      now: /* @__PURE__ */ new Date()
+    },
+    octokit
+  };
+}
+function apiError(e, what, permission) {
+  const status2 = e.status;
+  return new UserError("GITHUB_API", `cannot ${what}: HTTP ${status2 ?? "?"} ${e.message.split("\n")[0]}`, {
+    hint: `the job needs permissions: ${permission}`
+  });
+}
+
+// src/runtime/actions/approval-gate.ts
+var MAX_WAIT_MINUTES = 340;
+var ApprovalGateInputs = external_exports.object({
+  "github-token": external_exports.string().min(1),
+  approvers: external_exports.string().min(1, { message: "list the GitHub logins whose GO or NO-GO counts" }),
+  environment: external_exports.string().min(1).default("prod-go"),
+  role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
+  "timeout-minutes": external_exports.coerce.number({ message: "must be a number of minutes" }).positive({ message: "must be more than 0" }).max(MAX_WAIT_MINUTES, { message: `must be at most ${MAX_WAIT_MINUTES} (a GitHub-hosted job stops at 360)` }).default(120),
+  "poll-seconds": external_exports.coerce.number({ message: "must be a number of seconds" }).min(1).max(600).default(30),
+  "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
+  "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
+});
+async function whatIsApproved(dir, run, log) {
+  const golden = await readResult(dir, "golden");
+  const smoke3 = await readResult(dir, "smoke");
+  let decision;
+  try {
+    decision = await decide({ resultsDir: dir, runId: run.facts.runId, actors: [run.facts.triggeredBy.actor] }, log);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    decision = `the decision could not be made: ${e.describe()}`;
+  }
+  return {
+    golden: golden.ok ? golden.value : `golden.json ${golden.detail}`,
+    smoke: smoke3.ok ? smoke3.value : `smoke.json ${smoke3.detail}`,
+    decision
+  };
+}
+function approvalGateAction() {
+  return runAction("approval-gate", async (log) => {
+    const i = readInputs(ApprovalGateInputs);
+    const run = workflowRun(i["github-token"]);
+    const { owner, repo, octokit } = run;
+    const triggeredBy = run.facts.triggeredBy;
+    const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
+    const shown = await whatIsApproved(import_node_path38.default.resolve(i["results-dir"]), run, log);
+    const opened = /* @__PURE__ */ new Date();
+    const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
+    const view = {
+      environment: i.environment,
+      runId: run.facts.runId,
+      runUrl: run.url,
+      triggeredBy,
+      approvers,
+      deadline: deadline.toISOString(),
+      timeoutMinutes: i["timeout-minutes"],
+      ...shown
+    };
+    let issue3;
+    try {
+      issue3 = (await octokit.rest.issues.create({ owner, repo, title: approvalIssueTitle(view), body: renderApprovalIssue(view) })).data;
+    } catch (e) {
+      throw apiError(e, `open the approval issue in ${owner}/${repo}`, "issues: write");
+    }
+    log.info(`approval issue #${issue3.number} opened: ${issue3.html_url}; waiting until ${view.deadline} for ${approvers.join(", ")}`);
+    setOutput("issue-number", String(issue3.number));
+    setOutput("issue-url", issue3.html_url);
+    let judged = { decided: null, ignored: [] };
+    for (; ; ) {
+      try {
+        const all = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue3.number, per_page: 100 });
+        const comments = all.map((c) => ({
+          who: c.user?.login ?? "",
+          body: c.body ?? "",
+          at: c.created_at,
+          url: c.html_url
+        }));
+        judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
+      } catch (e) {
+        const status2 = e.status;
+        const err = apiError(e, `read the comments of approval issue #${issue3.number}`, "issues: write");
+        if (status2 !== void 0 && status2 < 500) throw err;
+        log.warn(`${err.message}; reading again in ${i["poll-seconds"]} s`);
+      }
+      const left = deadline.getTime() - Date.now();
+      if (judged.decided || left <= 0) break;
+      await (0, import_promises32.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+    }
+    for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
+    const d = judged.decided;
+    const signoff = d ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue3.number, url: issue3.html_url } }) : null;
+    const closing = signoff ? `Recorded: **${signoff.decision}** by @${signoff.who} at ${d.at} (${d.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. The run's decide job takes it from here.` : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(", ")} by ${view.deadline}: no sign-off; the run decides NO-GO.`;
+    let closedAt = null;
+    try {
+      await octokit.rest.issues.createComment({ owner, repo, issue_number: issue3.number, body: closing });
+      await octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: issue3.number,
+        state: "closed",
+        state_reason: signoff ? "completed" : "not_planned"
+      });
+      closedAt = (/* @__PURE__ */ new Date()).toISOString();
+    } catch (e) {
+      log.warn(apiError(e, `close approval issue #${issue3.number}`, "issues: write").describe());
+    }
+    const record2 = {
+      format: APPROVAL_ISSUE_FORMAT,
+      runId: run.facts.runId,
+      triggeredBy,
+      environment: i.environment,
+      issue: { number: issue3.number, url: issue3.html_url },
+      approvers,
+      openedAt: opened.toISOString(),
+      deadline: view.deadline,
+      closedAt,
+      outcome: d ? d.state : "timeout",
+      decidedBy: d,
+      ignored: judged.ignored
+    };
+    await publishResult(i["output-dir"], "approvalIssue", record2);
+    if (!signoff) {
+      setOutput("decision", "");
+      return {
+        failure: `no GO or NO-GO from an approver on issue #${issue3.number} within ${i["timeout-minutes"]} min: no sign-off (NO-GO)`
+      };
+    }
+    await publishResult(i["output-dir"], "signoff", signoff);
+    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role}) on issue #${issue3.number}`);
+    setOutput("decision", signoff.decision);
+    setOutput("who", signoff.who);
+    return void 0;
+  });
+}
+
+// src/runtime/actions/changelog-pr.ts
+var import_node_path40 = __toESM(require("node:path"), 1);
+
 // src/evidence/changelog-pr.ts
 var import_node_crypto12 = require("node:crypto");
 var sha2564 = (s) => (0, import_node_crypto12.createHash)("sha256").update(s).digest("hex");
@@ -96668,14 +97108,14 @@ function changelogBranch(runId) {
 }
 async function openChangelogPullRequest(gh, o) {
   const [owner = "", repo = ""] = o.repository.split("/");
-  const apiError = (what, need, e) => new UserError("GITHUB_API", `${what} on ${o.repository}: HTTP ${status(e) ?? "?"} ${e.message.split("\n")[0]}`, {
+  const apiError2 = (what, need, e) => new UserError("GITHUB_API", `${what} on ${o.repository}: HTTP ${status(e) ?? "?"} ${e.message.split("\n")[0]}`, {
     hint: `the token needs ${need} on ${o.repository}`
   });
   const call = async (what, need, f) => {
     try {
       return await f();
     } catch (e) {
-      throw apiError(what, need, e);
+      throw apiError2(what, need, e);
     }
   };
   const base2 = o.base || (await call("reading the repository", "metadata: read", () => gh.rest.repos.get({ owner, repo }))).data.default_branch;
@@ -96700,7 +97140,7 @@ async function openChangelogPullRequest(gh, o) {
     } catch (e) {
       if (status(e) === 404) return void 0;
       if (e instanceof UserError) throw e;
-      throw apiError(`reading ${o.file}@${ref3}`, "contents: read", e);
+      throw apiError2(`reading ${o.file}@${ref3}`, "contents: read", e);
     }
   };
   const onBase = await readFile15(base2);
@@ -96725,7 +97165,7 @@ async function openChangelogPullRequest(gh, o) {
     await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: head.data.object.sha });
   } catch (e) {
     if (!(status(e) === 422 && /already exists/i.test(e.message)))
-      throw apiError(`creating branch ${branch}`, "contents: write", e);
+      throw apiError2(`creating branch ${branch}`, "contents: write", e);
   }
   const onBranch = await readFile15(branch) ?? onBase;
   const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
@@ -96762,7 +97202,7 @@ async function openChangelogPullRequest(gh, o) {
 
 // src/runtime/actions/evidence.ts
 var import_node_fs10 = require("node:fs");
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -96818,16 +97258,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path38.default.resolve(i["results-dir"]),
-        out: import_node_path38.default.resolve(out),
+        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
+        out: import_node_path39.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path38.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path38.default.resolve(i["changelog-file"]),
+              file: import_node_path39.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -96851,7 +97291,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path39.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -96884,8 +97324,8 @@ function changelogPrAction() {
     if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
+        resultsDir: import_node_path40.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path40.default.resolve(f)),
         run,
         secrets: [i["github-token"]]
       },
@@ -96915,7 +97355,7 @@ function changelogPrAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -96924,7 +97364,12 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path40.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path40.default.resolve(i.signoff) } : {} }, log);
+    const env2 = process.env;
+    const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
+    const d = await decide(
+      { resultsDir: import_node_path41.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path41.default.resolve(i.signoff) } : {}, ...inRun },
+      log
+    );
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -96935,7 +97380,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -96951,7 +97396,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path41.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path42.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -96986,7 +97431,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -96996,7 +97441,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path42.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path43.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -97021,7 +97466,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -97038,7 +97483,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -97056,36 +97501,6 @@ function restateAction() {
   });
 }
 
-// src/runbook/signoff.ts
-var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
-function signoffFromApprovals(approvals, ctx) {
-  const forGate = approvals.filter(
-    (a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === "approved" || a.state === "rejected")
-  );
-  const last = forGate.at(-1);
-  if (!last) {
-    throw new UserError(
-      "NO_SIGNOFF",
-      `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`,
-      {
-        where: { field: "environment" },
-        hint: "protect that environment with the depot manager as required reviewer"
-      }
-    );
-  }
-  const who2 = last.user?.login;
-  if (!who2) throw new UserError("NO_SIGNOFF", `the review of "${ctx.environment}" names no user`);
-  const comment = [last.comment?.trim(), `GitHub review of environment ${ctx.environment}, run ${ctx.runId}`].filter(Boolean).join(" \u2014 ");
-  return {
-    format: "astm53b-signoff/1",
-    who: who2,
-    role: ctx.role,
-    decision: last.state === "approved" ? "GO" : "NO-GO",
-    at: isoWithOffset(ctx.now),
-    comment
-  };
-}
-
 // src/runtime/actions/signoff.ts
 var SignoffInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
@@ -97096,27 +97511,23 @@ var SignoffInputs = external_exports.object({
 function signoffAction() {
   return runAction("signoff", async (log) => {
     const i = readInputs(SignoffInputs);
-    setSecret(i["github-token"]);
-    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? "").split("/");
-    const runId = process.env.GITHUB_RUN_ID;
-    if (!owner || !repo || !runId)
-      throw new UserError("NOT_IN_A_RUN", "GITHUB_REPOSITORY and GITHUB_RUN_ID are not set: the sign-off is read from a workflow run");
-    const octokit = getOctokit(i["github-token"], process.env.GITHUB_API_URL ? { baseUrl: process.env.GITHUB_API_URL } : {});
+    const run = workflowRun(i["github-token"]);
     let approvals;
     try {
-      approvals = (await octokit.rest.actions.getReviewsForRun({ owner, repo, run_id: Number(runId) })).data;
+      approvals = (await run.octokit.rest.actions.getReviewsForRun({ owner: run.owner, repo: run.repo, run_id: run.id })).data;
     } catch (e) {
-      const status2 = e.status;
-      throw new UserError(
-        "GITHUB_API",
-        `cannot read the reviews of run ${runId} of ${owner}/${repo}: HTTP ${status2 ?? "?"} ${e.message.split("\n")[0]}`,
-        {
-          hint: "the job needs permissions: actions: read"
-        }
-      );
+      throw apiError(e, `read the reviews of run ${run.id} of ${run.owner}/${run.repo}`, "actions: read");
     }
-    const signoff = signoffFromApprovals(approvals, { environment: i.environment, role: i.role, runId, now: /* @__PURE__ */ new Date() });
-    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role})`);
+    const record2 = approvalsRecord(approvals, run.facts);
+    for (const r of record2.reviews) log.info(`${r.environment}: ${r.state} by ${r.who}${r.comment ? `: ${r.comment}` : ""}`);
+    await publishResult(i["output-dir"], "approvals", record2);
+    const signoff = signoffFromApprovals(record2, { environment: i.environment, role: i.role, now: /* @__PURE__ */ new Date() });
+    if (!signoff) {
+      log.warn(`no review of environment "${i.environment}" in run ${run.id}: no sign-off recorded`);
+      setOutput("decision", "");
+      return void 0;
+    }
+    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role}), run triggered by ${signoff.triggeredBy.actor}`);
     await publishResult(i["output-dir"], "signoff", signoff);
     setOutput("decision", signoff.decision);
     setOutput("who", signoff.who);
@@ -97125,7 +97536,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -97142,7 +97553,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path45.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -97214,7 +97625,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -97227,7 +97638,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path45.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path46.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97250,7 +97661,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path46 = __toESM(require("node:path"), 1);
+var import_node_path47 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97260,7 +97671,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path46.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path47.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -97273,6 +97684,7 @@ function stagingResetAction() {
 
 // src/runtime/actions/index.ts
 var ACTIONS = {
+  "approval-gate": approvalGateAction,
   backup: backupAction,
   "changelog-pr": changelogPrAction,
   compat: compatAction,

@@ -29,6 +29,8 @@ async function github(
     runId: 7001,
     environments: new Map(),
     reviews: [],
+    issues: [],
+    issueReplies: [],
     contents: newRepoContents(files),
   };
   api = await FakeGitHub.start(state);

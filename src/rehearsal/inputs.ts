@@ -6,7 +6,7 @@ import { RESULTS } from '../results/files.js';
 import { readValidated } from '../results/io.js';
 import { SignOff } from '../results/signoff.js';
 import { loadChangeFile, type ChangeFile } from '../runbook/change-file.js';
-import { SIGNOFF_CLOCK_SKEW_MINUTES } from '../runbook/decide.js';
+import { signoffProblems } from '../runbook/signoff.js';
 import { parseDrill, type DrillName } from './drills.js';
 
 /**
@@ -52,18 +52,9 @@ export async function loadRehearsalInputs(given: GivenInputs): Promise<Rehearsal
         hint: `a ${RESULTS.signoff.file} record: {"who","role","decision":"GO"|"NO-GO","at","comment"}`,
       });
     }
-    if (r.value.runId !== undefined) {
-      throw new UserError('BAD_INPUT', `the sign-off names run ${r.value.runId}: it was made for another run, not for this rehearsal`, {
-        where: { file: so.display, field: 'runId' },
-        hint: 'a rehearsal takes a record given by hand, without runId',
-      });
-    }
-    const ahead = Date.parse(r.value.at) - (given.now ?? new Date()).getTime();
-    if (ahead > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000) {
-      throw new UserError('BAD_INPUT', `the sign-off is dated ${r.value.at}, in the future`, {
-        where: { file: so.display, field: 'at' },
-      });
-    }
+    // the same rules decide applies: a record given by hand names no run and is not dated ahead
+    const problem = signoffProblems(r.value, { rehearsal: true, now: given.now ?? new Date() })[0];
+    if (problem) throw new UserError('BAD_INPUT', problem.message, { where: { file: so.display, field: problem.field } });
     signoff = r.value;
   }
   return { golden: { path: goldenFile.path, display: goldenFile.display, cases: golden.cases.length }, changes, signoff, drill };

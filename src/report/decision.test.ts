@@ -32,6 +32,7 @@ const decision: Decision = {
     },
   ],
   signoff: { who: 'J. Kabila', role: 'responsable dépôt', decision: 'GO', at: '2026-03-11T23:40:00+01:00', comment: 'écarts | vus' },
+  approvals: null,
   reasons: [
     {
       condition: 'GOLDEN_DEVIATION',
@@ -186,6 +187,30 @@ const smoke: SmokeResult = {
 describe('decision and smoke renderers', () => {
   it('decision text', () => golden('decision.txt', renderDecisionText(decision)));
   it('decision markdown', () => golden('decision.md', renderDecisionMarkdown(decision)));
+  it('decision markdown with the reviews of the run’s gates', () =>
+    golden(
+      'decision-reviews.md',
+      renderDecisionMarkdown({
+        ...decision,
+        approvals: {
+          format: 'astm53b-approvals/1',
+          runId: 'depot/app#42.1',
+          triggeredBy: { actor: 'ops-engineer', triggeringActor: 'ops-lead' },
+          readAt: '2026-03-11T22:41:00.000Z',
+          reviews: [
+            {
+              environment: 'prod-start',
+              via: 'environment-review',
+              state: 'approved',
+              who: 'ops-lead',
+              comment: 'Créneau validé',
+              at: null,
+            },
+            { environment: 'prod-go', via: 'environment-review', state: 'rejected', who: 'J. Kabila', comment: 'écarts | TANK4', at: null },
+          ],
+        },
+      }),
+    ));
   it('a GO says so and lists no reason', () => {
     const md = renderDecisionMarkdown({ ...decision, decision: 'GO', reasons: [] });
     expect(md).toContain('✅ GO');

@@ -21,6 +21,17 @@ export function renderDecisionMarkdown(d: Decision): string {
       `Signed **${d.signoff.decision}** by ${cell(d.signoff.who)} (${cell(d.signoff.role)}) at ${d.signoff.at}${d.signoff.comment ? `: “${cell(d.signoff.comment)}”` : ''}.`,
       '',
     );
+  if (d.approvals?.reviews.length) {
+    const t = d.approvals.triggeredBy;
+    out.push(
+      `Run triggered by ${cell(t.actor)}${t.triggeringActor === t.actor ? '' : `, re-run by ${cell(t.triggeringActor)}`}. Reviews of its gates:`,
+      '',
+      '| gate | review | by | comment |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const r of d.approvals.reviews) out.push(`| ${cell(r.environment)} | ${r.state} | ${cell(r.who)} | ${cell(r.comment)} |`);
+    out.push('');
+  }
   out.push('| step | file | status | detail |', '| --- | --- | --- | --- |');
   for (const i of d.inputs)
     out.push(`| ${i.name} | \`${cell(i.file)}\` | ${i.status === 'passed' ? 'passed' : `**${i.status}**`} | ${cell(i.detail)} |`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Approvals } from './approvals.js';
 import { GO_CONDITION_NAMES } from './go-conditions.js';
 import { SignOff } from './signoff.js';
 
@@ -22,6 +23,8 @@ export const Decision = z.strictObject({
   resultsDir: z.string(),
   inputs: z.array(z.strictObject({ name: z.string(), file: z.string(), status: z.enum(INPUT_STATUSES), detail: z.string() })),
   signoff: SignOff.nullable(),
+  /** every review of the run's gates (approvals.json), when the run has one: a workflow run */
+  approvals: Approvals.nullable(),
   reasons: z.array(DecisionReason),
 });
 export type Decision = z.infer<typeof Decision>;

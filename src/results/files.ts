@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { ApprovalIssue } from './approval-issue.js';
+import { Approvals } from './approvals.js';
 import { Manifest, Verification } from './backup.js';
 import { ChangelogResult } from './changelog.js';
 import { CompatResult } from './compat.js';
@@ -37,6 +39,8 @@ export const RESULTS = {
   golden: { file: 'golden.json', schema: GoldenReport },
   smoke: { file: 'smoke.json', schema: SmokeResult },
   signoff: { file: 'signoff.json', schema: SignOff },
+  approvals: { file: 'approvals.json', schema: Approvals },
+  approvalIssue: { file: 'approval-issue.json', schema: ApprovalIssue },
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
   changelog: { file: 'changelog.json', schema: ChangelogResult },

@@ -16,6 +16,7 @@ export const GO_CONDITIONS = {
   DRIFT: { runbook: '3.3, 4.1', text: 'Preflight: cible incompatible ou dérive par rapport au STAGING validé' },
   NO_SIGNOFF: { runbook: '5.6', text: 'Validation écrite responsable dépôt' },
   SIGNOFF_NO_GO: { runbook: '5.6, 7', text: 'Le responsable dépôt a signé NO-GO' },
+  GATE_REJECTED: { runbook: '3.4, 5.6', text: 'Une validation du run a été refusée (créneau, GO)' },
   RESULT_MISSING: { runbook: '7', text: 'Résultat d’une étape absent ou illisible: rien ne prouve qu’elle a réussi' },
 } as const;
 

@@ -124,13 +124,92 @@ describe('decide (files only)', () => {
       expect.objectContaining({
         condition: 'NO_SIGNOFF',
         message:
-          "dated in the future: signed at 2026-03-12T00:30:00+01:00, 90 min after this decision (2026-03-11T22:00:00.000Z), beyond the 5 min of clock skew allowed; check the record and the signer's clock",
+          "the sign-off is dated 2026-03-12T00:30:00+01:00, in the future: 90 min after this decision (2026-03-11T22:00:00.000Z), beyond the 5 min of clock skew allowed; check the record and the signer's clock",
       }),
     ]);
     expect(await reasonsFor('2026-03-11T22:04:00Z')).toEqual([]);
     expect(await reasonsFor('2026-03-11T21:40:00Z')).toEqual([]);
     const d = await decide({ resultsDir: await folder({ signoff: signed('2026-03-11T23:00:00Z') }), now }, silentLogger);
     expect(d.inputs.find((i) => i.name === 'signoff')).toMatchObject({ status: 'failed' });
+  });
+
+  it('records every review of the run; a rejected gate other than the GO gate is GATE_REJECTED, the GO gate’s own rejection is the signed NO-GO', async () => {
+    const runId = 'depot/app#42.1';
+    const triggeredBy = { actor: 'ops-engineer', triggeringActor: 'ops-engineer' };
+    const review = (environment: string, state: 'approved' | 'rejected', who: string, comment: string) => ({
+      environment,
+      via: 'environment-review' as const,
+      state,
+      who,
+      comment,
+      at: null,
+    });
+    const approvals = {
+      format: 'astm53b-approvals/1' as const,
+      runId,
+      triggeredBy,
+      readAt: '2026-03-11T22:41:00.000Z',
+      reviews: [review('prod-start', 'rejected', 'ops-lead', 'Pas ce soir'), review('prod-go', 'rejected', 'chef-depot', 'écarts')],
+    };
+    const signoff = {
+      who: 'chef-depot',
+      role: 'responsable dépôt',
+      decision: 'NO-GO' as const,
+      at: '2026-03-11T22:40:00+00:00',
+      comment: 'écarts',
+      runId,
+      environment: 'prod-go',
+      triggeredBy,
+    };
+    const d = await decide(
+      { resultsDir: await folder({ approvals, signoff }), runId, now: new Date('2026-03-11T22:42:00Z') },
+      silentLogger,
+    );
+    expect(d.approvals).toEqual(approvals);
+    expect(d.reasons.filter((r) => /signoff|approvals/.test(r.source)).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      'SIGNOFF_NO_GO chef-depot (responsable dépôt) signed NO-GO: écarts',
+      'GATE_REJECTED prod-start rejected by ops-lead: Pas ce soir',
+    ]);
+    expect(d.inputs.find((i) => i.name === 'approvals')).toMatchObject({
+      status: 'failed',
+      detail: 'prod-start rejected by ops-lead, prod-go rejected by chef-depot',
+    });
+    // another run's record of reviews is no record of this run's
+    const elsewhere = await decide({ resultsDir: await folder({ approvals }), runId: 'depot/app#43.1', now: new Date() }, silentLogger);
+    expect(elsewhere.approvals).toBeNull();
+    expect(elsewhere.reasons.filter((r) => r.source.endsWith('approvals.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      'RESULT_MISSING approvals record of run depot/app#42.1, not of this run (depot/app#43.1)',
+    ]);
+  });
+
+  it('a GO approved by the run’s own actor is NO_SIGNOFF (self-approval), and so is a record of another run', async () => {
+    const runId = 'depot/app#42.1';
+    const signoff = (who: string, run = runId) => ({
+      who,
+      role: 'responsable dépôt',
+      decision: 'GO' as const,
+      at: '2026-03-11T22:40:00+00:00',
+      runId: run,
+      environment: 'prod-go',
+      triggeredBy: { actor: 'chef-depot', triggeringActor: 'chef-depot' },
+    });
+    const now = new Date('2026-03-11T22:42:00Z');
+    const self = await decide(
+      { resultsDir: await folder({ signoff: signoff('chef-depot') }), runId, now, actors: ['chef-depot'] },
+      silentLogger,
+    );
+    expect(self.decision).toBe('NO-GO');
+    expect(self.reasons.filter((r) => r.source.endsWith('signoff.json')).map((r) => `${r.condition} ${r.message}`)).toEqual([
+      "NO_SIGNOFF self-approval refused: chef-depot approved the GO of a run triggered by chef-depot; the depot manager's GO must come from someone other than whoever started the run",
+    ]);
+    expect(self.inputs.find((i) => i.name === 'signoff')).toMatchObject({
+      status: 'failed',
+      detail: 'GO by chef-depot (responsable dépôt) at 2026-03-11T22:40:00+00:00, run triggered by chef-depot',
+    });
+    const other = await decide({ resultsDir: await folder({ signoff: signoff('boss', 'depot/app#41.1') }), runId, now }, silentLogger);
+    expect(other.reasons.filter((r) => r.source.endsWith('signoff.json')).map((r) => r.message)).toEqual([
+      'the sign-off names run depot/app#41.1, not this run (depot/app#42.1): it was made for another run and does not cover these results',
+    ]);
   });
 
   it('the sign-off schema names the field at fault', () => {

@@ -6,8 +6,10 @@ import { BACKUP_DIR, BACKUP_FILES, errorFileOf, RESULTS } from '../results/files
 import { readResult, type ReadOutcome } from '../results/io.js';
 import type { Decision, DecisionReason } from '../results/decision.js';
 import { GO_CONDITIONS, type GoCondition } from '../results/go-conditions.js';
+import type { Approvals } from '../results/approvals.js';
 import type { SignOff } from '../results/signoff.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
+import { sameRun, signoffProblems } from './signoff.js';
 
 /**
  * `astm53b decide` (runbook 6.1, 7): GO only when every step's result says it passed and the
@@ -16,7 +18,9 @@ import { assertVerifiedBackup } from './backup/manifest.js';
  * against its schema in src/results) is a reason in itself: silence is never a GO.
  *
  * It reads preflight.json, sql-apply.json, golden.json, smoke.json, signoff.json (or
- * --signoff FILE), and the verified backup in backup/ (the backup action's default), or
+ * --signoff FILE, held to signoffProblems: this run's, not dated ahead, not self-approved),
+ * approvals.json and approval-issue.json when the run made them (a rejected gate, an
+ * unanswered approval issue are reasons), and the verified backup in backup/ (the backup action's default), or
  * manifest.json + verification.json at the top when the backup was written there.
  */
 export interface DecideOptions {
@@ -32,14 +36,9 @@ export interface DecideOptions {
    * cannot postdate the smoke; the decision says it was a rehearsal's sign-off
    */
   rehearsal?: boolean;
+  /** who started this run (GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR): none of them may sign its GO */
+  actors?: string[];
 }
-
-/**
- * How far ahead of this machine's clock a sign-off may be dated: the signer's laptop or phone
- * may run a few minutes fast. Beyond that, a record dated in the future was not signed after the
- * results it claims to cover.
- */
-export const SIGNOFF_CLOCK_SKEW_MINUTES = 5;
 
 const reason = (condition: GoCondition, source: string, message: string): DecisionReason => ({
   condition,
@@ -187,42 +186,79 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     signoff = read.value;
     const file = read.file;
     const now = opts.now ?? new Date();
-    const aheadMs = Date.parse(signoff.at) - now.getTime();
-    const future = aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000;
+    const problems = signoffProblems(signoff, { runId: opts.runId, rehearsal: opts.rehearsal === true, now, actors: opts.actors ?? [] });
     const givenAhead = opts.rehearsal === true && signoff.runId === undefined;
     const before = !givenAhead && smoke && Date.parse(signoff.at) < Date.parse(smoke.at);
-    const otherRun = signoff.runId !== undefined && opts.runId !== undefined && signoff.runId !== opts.runId;
+    const by = signoff.triggeredBy ? `, run triggered by ${signoff.triggeredBy.actor}` : '';
     record(
       'signoff',
       file,
-      signoff.decision === 'GO' && !before && !future && !otherRun,
-      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${givenAhead ? ' (a rehearsal: the record was given before the run)' : ''}`,
+      signoff.decision === 'GO' && !before && !problems.length,
+      `${signoff.decision} by ${signoff.who} (${signoff.role}) at ${signoff.at}${by}${givenAhead ? ' (a rehearsal: the record was given before the run)' : ''}`,
     );
-    if (otherRun) {
-      reasons.push(
-        reason(
-          'NO_SIGNOFF',
-          rel(file),
-          `the sign-off was made in run ${signoff.runId}, not in this run (${opts.runId}): it does not cover these results`,
-        ),
-      );
-    } else if (signoff.decision === 'NO-GO') {
+    for (const p of problems) reasons.push(reason('NO_SIGNOFF', rel(file), p.message));
+    if (signoff.decision === 'NO-GO' && !problems.some((p) => p.field === 'runId')) {
       reasons.push(
         reason('SIGNOFF_NO_GO', rel(file), `${signoff.who} (${signoff.role}) signed NO-GO${signoff.comment ? `: ${signoff.comment}` : ''}`),
       );
-    } else if (future) {
-      reasons.push(
-        reason(
-          'NO_SIGNOFF',
-          rel(file),
-          `dated in the future: signed at ${signoff.at}, ${Math.round(aheadMs / 60_000)} min after this decision (${now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`,
-        ),
-      );
-    } else if (before) {
+    } else if (before && !problems.length) {
       reasons.push(
         reason('NO_SIGNOFF', rel(file), `signed at ${signoff.at}, before the smoke results of ${smoke.at}: the sign-off cannot cover them`),
       );
     }
+  }
+
+  // every review of the run's gates (3.4, 5.6): absent outside a workflow run; a rejection of a gate other than the sign-off's is a reason
+  let approvals: Approvals | null = null;
+  const reviewed = await readResult(dir, 'approvals');
+  if (reviewed.ok && opts.runId !== undefined && !sameRun(reviewed.value.runId, opts.runId)) {
+    inputs.push({ name: 'approvals', file: rel(reviewed.file), status: 'failed', detail: `made in run ${reviewed.value.runId}` });
+    reasons.push(
+      reason('RESULT_MISSING', rel(reviewed.file), `approvals record of run ${reviewed.value.runId}, not of this run (${opts.runId})`),
+    );
+  } else if (reviewed.ok) {
+    approvals = reviewed.value;
+    const rejected = approvals.reviews.filter((r) => r.state === 'rejected');
+    record(
+      'approvals',
+      reviewed.file,
+      !rejected.length,
+      approvals.reviews.map((r) => `${r.environment} ${r.state} by ${r.who}`).join(', ') || 'no review',
+    );
+    for (const r of rejected.filter((x) => x.environment !== signoff?.environment))
+      reasons.push(
+        reason('GATE_REJECTED', rel(reviewed.file), `${r.environment} rejected by ${r.who}${r.comment ? `: ${r.comment}` : ''}`),
+      );
+  } else if (reviewed.status === 'unreadable') {
+    inputs.push({ name: 'approvals', file: rel(reviewed.file), status: 'unreadable', detail: reviewed.detail });
+    reasons.push(reason('RESULT_MISSING', rel(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
+  }
+
+  // the GO gate held as an issue (actions/approval-gate): its outcome, and a timeout said as such
+  const asked = await readResult(dir, 'approvalIssue');
+  if (asked.ok && opts.runId !== undefined && !sameRun(asked.value.runId, opts.runId)) {
+    inputs.push({ name: 'approval-issue', file: rel(asked.file), status: 'failed', detail: `made in run ${asked.value.runId}` });
+    reasons.push(
+      reason('RESULT_MISSING', rel(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts.runId})`),
+    );
+  } else if (asked.ok) {
+    const a = asked.value;
+    const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : '';
+    const ignored = a.ignored.length
+      ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(', ')})`
+      : '';
+    record('approval-issue', asked.file, a.outcome === 'approved', `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
+    if (a.outcome === 'timeout' && !signoff)
+      reasons.push(
+        reason(
+          'NO_SIGNOFF',
+          rel(asked.file),
+          `approval issue #${a.issue.number} (${a.issue.url}): no GO or NO-GO from ${a.approvers.join(', ')} by ${a.deadline}`,
+        ),
+      );
+  } else if (asked.status === 'unreadable') {
+    inputs.push({ name: 'approval-issue', file: rel(asked.file), status: 'unreadable', detail: asked.detail });
+    reasons.push(reason('RESULT_MISSING', rel(asked.file), `approval issue record unreadable: ${asked.detail}`));
   }
 
   const decision: Decision = {
@@ -232,6 +268,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     resultsDir: rel(dir),
     inputs,
     signoff,
+    approvals,
     reasons,
   };
   const conditions = [...new Set(reasons.map((r) => r.condition))].join(', ');

@@ -1,11 +1,14 @@
-import { UserError } from '../errors.js';
+import { APPROVALS_FORMAT, type Approvals, type GateReview, type TriggeredBy } from '../results/approvals.js';
 import type { SignOff } from '../results/signoff.js';
 
 /**
  * The depot manager's written GO/NO-GO (runbook 5.6 "validation écrite responsable dépôt"),
- * taken from what GitHub recorded: the review of the environment that gates the GO, with the
- * reviewer's login and comment (GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals).
- * Pure: the action fetches, this decides what the record says.
+ * taken from what GitHub recorded: the reviews of the run's gates, with the reviewer's login and
+ * comment (GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals), or the comment that
+ * decided an approval issue (actions/approval-gate). And the one check every sign-off passes
+ * before it counts, wherever it comes from (decide, the rehearsal's --signoff): made in this
+ * run, not dated in the future, not given by whoever started the run.
+ * Pure: the actions fetch, this decides what the records say.
  */
 export interface EnvironmentApproval {
   environments: { name?: string }[];
@@ -14,42 +17,126 @@ export interface EnvironmentApproval {
   user?: { login?: string } | null;
 }
 
-export interface SignoffContext {
-  environment: string;
-  role: string;
+/** Where and by whom a record is made: the workflow run. */
+export interface RunFacts {
+  /** owner/repo#run_id.attempt (runContextFrom) */
   runId: string;
-  /** when the record is made: the job runs right after the review, which GitHub does not timestamp */
+  triggeredBy: TriggeredBy;
   now: Date;
 }
 
 /** ISO 8601 with an explicit offset (UTC), as the sign-off schema requires. */
-const isoWithOffset = (d: Date) => d.toISOString().replace('Z', '+00:00');
+export const isoWithOffset = (d: Date): string => d.toISOString().replace('Z', '+00:00');
 
-export function signoffFromApprovals(approvals: readonly EnvironmentApproval[], ctx: SignoffContext): SignOff {
-  const forGate = approvals.filter(
-    (a) => a.environments.some((e) => e.name === ctx.environment) && (a.state === 'approved' || a.state === 'rejected'),
-  );
-  // the API lists reviews oldest first; the last word on the gate is the one that counts
-  const last = forGate.at(-1);
-  if (!last) {
-    throw new UserError(
-      'NO_SIGNOFF',
-      `no review of environment "${ctx.environment}" in run ${ctx.runId}: the GO gate was not approved or rejected by anyone`,
-      {
-        where: { field: 'environment' },
-        hint: 'protect that environment with the depot manager as required reviewer',
-      },
-    );
+/** Every approval and rejection of the run, oldest first; a review naming several environments is one per environment. */
+export function approvalsRecord(approvals: readonly EnvironmentApproval[], run: RunFacts): Approvals {
+  const reviews: GateReview[] = [];
+  for (const a of approvals) {
+    if (a.state !== 'approved' && a.state !== 'rejected') continue;
+    const who = a.user?.login;
+    if (!who) continue;
+    for (const e of a.environments) {
+      if (!e.name) continue;
+      reviews.push({ environment: e.name, via: 'environment-review', state: a.state, who, comment: a.comment?.trim() ?? '', at: null });
+    }
   }
-  const who = last.user?.login;
-  if (!who) throw new UserError('NO_SIGNOFF', `the review of "${ctx.environment}" names no user`);
-  const comment = [last.comment?.trim(), `GitHub review of environment ${ctx.environment}, run ${ctx.runId}`].filter(Boolean).join(' — ');
+  return { format: APPROVALS_FORMAT, runId: run.runId, triggeredBy: run.triggeredBy, readAt: new Date(run.now).toISOString(), reviews };
+}
+
+export interface SignoffOfGate {
+  /** the gate whose review is the sign-off: the GitHub environment of the GO (prod-go) */
+  environment: string;
+  role: string;
+  now: Date;
+}
+
+/**
+ * The sign-off: the last review of the GO gate (the API lists reviews oldest first; the last
+ * word counts), or null when nobody reviewed it. GitHub does not date a review: the record is
+ * dated when it is made, right after the review.
+ */
+export function signoffFromApprovals(record: Approvals, gate: SignoffOfGate): SignOff | null {
+  const last = record.reviews.filter((r) => r.environment === gate.environment).at(-1);
+  if (!last) return null;
   return {
     format: 'astm53b-signoff/1',
-    who,
-    role: ctx.role,
+    who: last.who,
+    role: gate.role,
     decision: last.state === 'approved' ? 'GO' : 'NO-GO',
-    at: isoWithOffset(ctx.now),
-    comment,
+    at: isoWithOffset(gate.now),
+    comment: [last.comment, `GitHub review of environment ${gate.environment}, run ${record.runId}`].filter(Boolean).join(' — '),
+    runId: record.runId,
+    environment: gate.environment,
+    via: 'environment-review',
+    triggeredBy: record.triggeredBy,
   };
+}
+
+/**
+ * How far ahead of this machine's clock a sign-off may be dated: the signer's laptop or phone
+ * may run a few minutes fast. Beyond that, a record dated in the future was not signed after the
+ * results it claims to cover.
+ */
+export const SIGNOFF_CLOCK_SKEW_MINUTES = 5;
+
+export interface SignoffJudgement {
+  /** this run's id; undefined: no run to hold the record to (astm53b decide by hand) */
+  runId?: string | undefined;
+  /** a rehearsal: the record is given by hand before the run, so it must name no run */
+  rehearsal?: boolean;
+  now: Date;
+  /** who started this run (GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR): none of them may sign its GO */
+  actors?: readonly string[];
+}
+
+export interface SignoffProblem {
+  field: 'runId' | 'at' | 'who';
+  message: string;
+}
+
+/** The run part of an id, without the attempt: a re-run of the decide job (attempt 2) is still the same run. */
+const runOf = (id: string) => id.replace(/\.\d+$/, '');
+/** Whether two run ids (owner/repo#run_id.attempt) name the same workflow run, whatever the attempt. */
+export const sameRun = (a: string, b: string): boolean => runOf(a) === runOf(b);
+
+/** Logins are case-insensitive on GitHub. */
+const sameLogin = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * Why a sign-off does not count (empty: it does). The one place these rules live: decide turns
+ * each problem into a NO_SIGNOFF reason, the rehearsal refuses its --signoff file with it.
+ */
+export function signoffProblems(s: SignOff, j: SignoffJudgement): SignoffProblem[] {
+  const problems: SignoffProblem[] = [];
+  if (s.runId !== undefined && (j.rehearsal || (j.runId !== undefined && !sameRun(s.runId, j.runId)))) {
+    problems.push({
+      field: 'runId',
+      message: `the sign-off names run ${s.runId}, not this ${j.rehearsal ? 'rehearsal' : `run (${j.runId})`}: it was made for another run and does not cover these results`,
+    });
+  } else if (s.runId === undefined && j.runId !== undefined && !j.rehearsal) {
+    problems.push({
+      field: 'runId',
+      message: `the sign-off names no run: in workflow run ${j.runId} only a record made in this run counts (actions/signoff, actions/approval-gate)`,
+    });
+  }
+  const aheadMs = Date.parse(s.at) - j.now.getTime();
+  if (aheadMs > SIGNOFF_CLOCK_SKEW_MINUTES * 60_000) {
+    problems.push({
+      field: 'at',
+      message: `the sign-off is dated ${s.at}, in the future: ${Math.round(aheadMs / 60_000)} min after this decision (${j.now.toISOString()}), beyond the ${SIGNOFF_CLOCK_SKEW_MINUTES} min of clock skew allowed; check the record and the signer's clock`,
+    });
+  }
+  if (s.decision === 'GO') {
+    const starters = [...(j.actors ?? []), ...(s.triggeredBy ? [s.triggeredBy.actor, s.triggeredBy.triggeringActor] : [])];
+    if (starters.some((a) => sameLogin(a, s.who))) {
+      const by = s.triggeredBy
+        ? `triggered by ${s.triggeredBy.actor}${sameLogin(s.triggeredBy.triggeringActor, s.triggeredBy.actor) ? '' : `, re-run by ${s.triggeredBy.triggeringActor}`}`
+        : `started by ${[...new Set(j.actors)].join(', ')}`;
+      problems.push({
+        field: 'who',
+        message: `self-approval refused: ${s.who} approved the GO of a run ${by}; the depot manager's GO must come from someone other than whoever started the run`,
+      });
+    }
+  }
+  return problems;
 }

@@ -72,13 +72,13 @@ beforeAll(async () => {
   wf = await loadWorkflow(PACKAGE_ROOT, PROD_WORKFLOW);
 });
 
-const runs = (job: string, o: Outcomes): boolean => {
+const runs = (job: string, o: Outcomes, inputs: Record<string, unknown> = {}): boolean => {
   const results = new Map(Object.entries(o).map(([k, [result, outputs]]) => [k, { result, outputs: outputs ?? {} }]));
   return jobCondition(
     wf,
     wf.jobs.find((j) => j.id === job)!,
     results,
-    { github: {}, inputs: {}, vars: {} },
+    { github: {}, inputs, vars: {} },
   );
 };
 
@@ -107,6 +107,35 @@ describe('PROD workflow routing', () => {
       decide: ['success', { decision: 'GO' }],
     };
     expect(runs('release', o)).toBe(false);
+  });
+});
+
+describe('PROD workflow routing with approval: issue (no required reviewers)', () => {
+  const issue = { approval: 'issue' };
+  const env = { approval: 'environment-reviewers' };
+  const applied: Outcomes = { preflight: ['success'], change: ['success', APPLIED] };
+
+  it('runs the issue gate instead of the environment gate, and only once the change is applied', () => {
+    expect([runs('go-gate', applied, issue), runs('go-gate-issue', applied, issue)]).toEqual([false, true]);
+    expect([runs('go-gate', applied, env), runs('go-gate-issue', applied, env)]).toEqual([true, false]);
+    const failed: Outcomes = { preflight: ['success'], change: ['failure', { 'backup-verified': 'false', change: '' }] };
+    expect(runs('go-gate-issue', failed, issue)).toBe(false);
+  });
+
+  it('releases on a GO through either gate, never when the gate failed (no answer in time) or a job before it failed', () => {
+    const go = (gate: Result, other: Result, change: Result = 'success'): Outcomes => ({
+      preflight: ['success'],
+      change: [change, APPLIED],
+      'go-gate-issue': [gate],
+      'go-gate': [other],
+      decide: ['success', { decision: 'GO' }],
+    });
+    expect(runs('release', go('success', 'skipped'), issue)).toBe(true);
+    expect(runs('release', go('failure', 'skipped'), issue)).toBe(false);
+    expect(runs('release', go('success', 'skipped', 'failure'), issue)).toBe(false);
+    expect(runs('release', go('skipped', 'skipped'), issue)).toBe(false);
+    const timedOut: Outcomes = { ...go('failure', 'skipped'), decide: ['success', { decision: 'NO-GO' }] };
+    expect([runs('decide', timedOut, issue), runs('rollback', timedOut, issue)]).toEqual([true, true]);
   });
 });
 

@@ -7,9 +7,11 @@ import type { RunReport } from '../testing/workflow/types.js';
 import {
   applicationChecksums,
   artifactJson,
+  bundleFile,
   demoDepot,
   isFrozen,
   jobResults,
+  LEAD,
   manifestChecksums,
   prodScenario,
   scenarioKeys,
@@ -43,6 +45,7 @@ describe('PROD workflow, backup fails: the scratch service refuses connections',
       preflight: 'success',
       change: 'failure',
       'go-gate': 'skipped',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'skipped',
       release: 'skipped',
@@ -108,6 +111,7 @@ describe('PROD workflow, apply rejected: the change file also disables a trigger
       preflight: 'success',
       change: 'failure',
       'go-gate': 'skipped',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
@@ -252,6 +256,58 @@ describe('PROD workflow with a read-only preflight URL, on a depot the app wrote
     expect(r.step('change', 'backup').outcome).toBe('skipped');
     expect(r.step('change', 'apply').outcome).toBe('skipped');
     expect(jobResults(r)).toMatchObject({ 'go-gate': 'skipped', rollback: 'skipped', release: 'skipped' });
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect(await isFrozen(depot.db)).toBe(false);
+  });
+});
+
+describe('PROD workflow, start refused: the lead rejects prod-start with a comment', () => {
+  const comment = 'Pas ce soir : deux camions à décharger';
+  let depot: Depot;
+  let before: Record<string, string>;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_start_rejected');
+    before = await applicationChecksums(depot.db);
+    r = await runWorkflow(
+      prodScenario(depot, await scenarioKeys(), {
+        name: 'start-rejected',
+        reviews: { 'prod-start': { state: 'rejected', by: LEAD, comment } },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('runs nothing against the database, yet records the rejection (who, comment, gate) in the decision and the bundle', async () => {
+    expect(jobResults(r), r.describe()).toEqual({
+      preflight: 'failure',
+      change: 'skipped',
+      'go-gate': 'skipped',
+      'go-gate-issue': 'skipped',
+      decide: 'success',
+      rollback: 'skipped',
+      release: 'skipped',
+      changelog: 'skipped',
+      evidence: 'success',
+    });
+    const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');
+    expect(decision.decision).toBe('NO-GO');
+    expect(decision.reasons.filter((x) => x.condition === 'GATE_REJECTED').map((x) => x.message)).toEqual([
+      `prod-start rejected by ${LEAD}: ${comment}`,
+    ]);
+    expect(decision.approvals!.reviews).toEqual([
+      { environment: 'prod-start', via: 'environment-review', state: 'rejected', who: LEAD, comment, at: null },
+    ]);
+    const v = await verifyUploadedBundle(r);
+    expect([v.ok, v.signedByDepot, v.decision]).toEqual([true, true, 'NO-GO']);
+    expect(JSON.parse(await bundleFile(v.zip, 'results/approvals.json')).reviews[0]).toMatchObject({
+      state: 'rejected',
+      who: LEAD,
+      comment,
+    });
     expect(await applicationChecksums(depot.db)).toEqual(before);
     expect(await isFrozen(depot.db)).toBe(false);
   });

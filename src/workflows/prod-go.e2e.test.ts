@@ -80,6 +80,7 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
       preflight: 'success',
       change: 'success',
       'go-gate': 'success',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'skipped',
       release: 'success',
@@ -139,5 +140,63 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
       file: 'CHANGELOG.md',
       under: '## [Unreleased] (occurrence 1)',
     });
+  });
+});
+
+/**
+ * The same remedied run, dispatched by the depot manager, who then approves the GO gate of his
+ * own run: every check passes, yet the GO is not a sign-off (runbook 5.6 asks for a validation by
+ * someone other than whoever started the migration), so decide says NO-GO and the run rolls back.
+ */
+describe('PROD workflow, self-approval: the manager dispatches the run and approves its GO gate himself', () => {
+  let depot: Depot;
+  let before: Record<string, string>;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_self_approval');
+    before = await applicationChecksums(depot.db);
+    r = await runWorkflow(
+      prodScenario(depot, await scenarioKeys(), {
+        name: 'self-approval',
+        actor: MANAGER,
+        inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': P0_1, restate: 'true' },
+        go: { state: 'approved', by: MANAGER, comment: 'GO' },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('passes every check, then decides NO-GO for the self-approval alone, naming who triggered and who approved; rolls back', async () => {
+    expect(jobResults(r), r.describe()).toEqual({
+      preflight: 'success',
+      change: 'success',
+      'go-gate': 'success',
+      'go-gate-issue': 'skipped',
+      decide: 'success',
+      rollback: 'success',
+      release: 'skipped',
+      changelog: 'skipped',
+      evidence: 'success',
+    });
+    const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');
+    expect(decision.decision).toBe('NO-GO');
+    expect(decision.reasons.map((x) => `${x.condition} ${x.message}`)).toEqual([
+      `NO_SIGNOFF self-approval refused: ${MANAGER} approved the GO of a run triggered by ${MANAGER}; the depot manager's GO must come from someone other than whoever started the run`,
+    ]);
+    expect(decision.signoff).toMatchObject({ who: MANAGER, decision: 'GO', triggeredBy: { actor: MANAGER, triggeringActor: MANAGER } });
+  });
+
+  it('leaves the database equal to the verified dump and frozen, and the bundle says why', async () => {
+    const manifest = await artifactJson<Manifest>(r, 'backup', 'manifest.json');
+    expect(await applicationChecksums(depot.db)).toEqual(manifestChecksums(manifest));
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect(await isFrozen(depot.db)).toBe(true);
+    const v = await verifyUploadedBundle(r);
+    expect([v.ok, v.signedByDepot, v.decision]).toEqual([true, true, 'NO-GO']);
+    const bundled = JSON.parse(await bundleFile(v.zip, 'results/decision.json')) as Decision;
+    expect(bundled.reasons.map((x) => x.message)).toEqual([expect.stringMatching(/^self-approval refused/)]);
   });
 });

@@ -13,6 +13,7 @@ import {
   demoDepot,
   isFrozen,
   jobResults,
+  LEAD,
   manifestChecksums,
   MANAGER,
   prodScenario,
@@ -70,6 +71,7 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
       preflight: 'success',
       change: 'failure',
       'go-gate': 'success',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
@@ -139,6 +141,7 @@ describe('PROD workflow, gate rejected: the manager rejects prod-go with a comme
     const { r } = run;
     expect(jobResults(r), r.describe()).toMatchObject({
       'go-gate': 'failure',
+      'go-gate-issue': 'skipped',
       decide: 'success',
       rollback: 'success',
       release: 'skipped',
@@ -149,9 +152,20 @@ describe('PROD workflow, gate rejected: the manager rejects prod-go with a comme
     const decision = await artifactJson<Decision>(r, 'results-decision', 'decision.json');
     expect(decision.decision).toBe('NO-GO');
     expect(new Set(decision.reasons.map((x) => x.condition))).toEqual(new Set(['GOLDEN_DEVIATION', 'STOCK_INCOHERENCE', 'SIGNOFF_NO_GO']));
+    const runId = `depot/astm53b-pipeline#${r.runId}.1`;
     expect(decision.reasons.find((x) => x.condition === 'SIGNOFF_NO_GO')!.message).toBe(
-      `${MANAGER} (responsable dépôt) signed NO-GO: ${comment} — GitHub review of environment prod-go, run ${r.runId}`,
+      `${MANAGER} (responsable dépôt) signed NO-GO: ${comment} — GitHub review of environment prod-go, run ${runId}`,
     );
+    // every review of the run, read by the decide job that always runs: the start gate's approval and the GO gate's rejection
+    expect(decision.approvals).toMatchObject({
+      runId,
+      triggeredBy: { actor: 'ops-engineer', triggeringActor: 'ops-engineer' },
+      reviews: [
+        { environment: 'prod-start', state: 'approved', who: LEAD, comment: 'Créneau validé, équipe informée' },
+        { environment: 'prod-go', state: 'rejected', who: MANAGER, comment },
+      ],
+    });
+    expect(decision.signoff).toMatchObject({ who: MANAGER, decision: 'NO-GO', environment: 'prod-go', runId });
   });
 
   it('leaves the database equal to the verified dump, P0 undone, and still frozen', () => expectRolledBackAndFrozen(run));
@@ -164,5 +178,14 @@ describe('PROD workflow, gate rejected: the manager rejects prod-go with a comme
     expect(signoff.comment).toContain(comment);
     const decision = JSON.parse(await bundleFile(v.zip, 'results/decision.json')) as Decision;
     expect(decision.reasons.some((x) => x.condition === 'SIGNOFF_NO_GO' && x.message.includes(comment))).toBe(true);
+    expect(decision.approvals!.reviews.find((x) => x.environment === 'prod-go')).toMatchObject({
+      state: 'rejected',
+      who: MANAGER,
+      comment,
+    });
+    const approvals = JSON.parse(await bundleFile(v.zip, 'results/approvals.json'));
+    expect(
+      approvals.reviews.map((x: { environment: string; state: string; who: string }) => `${x.environment} ${x.state} ${x.who}`),
+    ).toEqual([`prod-start approved ${LEAD}`, `prod-go rejected ${MANAGER}`]);
   });
 });

@@ -74,6 +74,7 @@ export const environmentOf = (job: JobModel): string | undefined => (job.environ
  */
 const LOCAL_ACTION_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   './actions/signoff': { actions: 'read' },
+  './actions/approval-gate': { issues: 'write' },
   './actions/changelog-pr': { contents: 'write', 'pull-requests': 'write' },
 };
 const THIRD_PARTY_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {

@@ -1,4 +1,5 @@
 import { backupAction, rollbackAction } from '../backup-actions.js';
+import { approvalGateAction } from './approval-gate.js';
 import { changelogPrAction } from './changelog-pr.js';
 import { decideAction } from './decide.js';
 import { evidenceAction } from './evidence.js';
@@ -14,6 +15,7 @@ import { stagingResetAction } from './staging-reset.js';
 
 /** Every action's body by its folder name under actions/: read inputs, call the runbook function, publish outputs and summary. */
 export const ACTIONS: Record<string, () => Promise<void>> = {
+  'approval-gate': approvalGateAction,
   backup: backupAction,
   'changelog-pr': changelogPrAction,
   compat: compatAction,

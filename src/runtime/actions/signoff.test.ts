@@ -35,6 +35,7 @@ describe('actions/signoff against a local GitHub API', () => {
       {
         GITHUB_REPOSITORY: 'depot/astm53b-pipeline',
         GITHUB_RUN_ID: '4242',
+        GITHUB_ACTOR: 'ops-engineer',
         GITHUB_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       },
     );
@@ -51,7 +52,25 @@ describe('actions/signoff against a local GitHub API', () => {
     expect(seen.url).toBe('/repos/depot/astm53b-pipeline/actions/runs/4242/approvals');
     expect(seen.auth).toMatch(/ghs_testtoken123/);
     const s = JSON.parse(await readFile(path.join(r.dir, 'signoff.json'), 'utf8'));
-    expect(s).toMatchObject({ who: 'chef-depot', decision: 'GO', role: 'responsable dépôt' });
+    expect(s).toMatchObject({
+      who: 'chef-depot',
+      decision: 'GO',
+      role: 'responsable dépôt',
+      runId: 'depot/astm53b-pipeline#4242.1',
+      environment: 'prod-go',
+      triggeredBy: { actor: 'ops-engineer', triggeringActor: 'ops-engineer' },
+    });
+    const a = JSON.parse(await readFile(path.join(r.dir, 'approvals.json'), 'utf8'));
+    expect(a.reviews).toEqual([
+      {
+        environment: 'prod-go',
+        via: 'environment-review',
+        state: 'approved',
+        who: 'chef-depot',
+        comment: 'Validé, écarts < 5 L',
+        at: null,
+      },
+    ]);
     expect(r.output).toMatch(/decision<<.*\nGO\n/s);
     expect(leaks(r.stdout, 'ghs_testtoken123')).toEqual([]);
   });
@@ -63,10 +82,18 @@ describe('actions/signoff against a local GitHub API', () => {
     expect(r.stdout).toMatch(/::error::signoff: GITHUB_API: cannot read the reviews of run 4242 of depot\/astm53b-pipeline: HTTP 403/);
   });
 
-  it('fails when nobody reviewed the GO gate, rather than inventing a sign-off', async () => {
-    reply = { status: 200, body: [{ environments: [{ name: 'prod-start' }], state: 'approved', comment: '', user: { login: 'eng' } }] };
+  it('records a rejected start gate in approvals.json, and invents no sign-off when nobody reviewed the GO gate', async () => {
+    reply = {
+      status: 200,
+      body: [{ environments: [{ name: 'prod-start' }], state: 'rejected', comment: 'Pas ce soir', user: { login: 'ops-lead' } }],
+    };
     const r = await run();
-    expect(process.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/NO_SIGNOFF: field environment: no review of environment "prod-go" in run 4242/);
+    expect(process.exitCode).toBeUndefined();
+    expect(r.stdout).toMatch(/::warning::.*no review of environment "prod-go" in run 4242: no sign-off recorded/);
+    const a = JSON.parse(await readFile(path.join(r.dir, 'approvals.json'), 'utf8'));
+    expect(a.reviews).toEqual([
+      { environment: 'prod-start', via: 'environment-review', state: 'rejected', who: 'ops-lead', comment: 'Pas ce soir', at: null },
+    ]);
+    await expect(readFile(path.join(r.dir, 'signoff.json'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 });

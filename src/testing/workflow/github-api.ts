@@ -27,6 +27,32 @@ export interface EnvironmentReview {
   at: Date;
 }
 
+export interface FakeComment {
+  id: number;
+  login: string;
+  body: string;
+  at: Date;
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  /** who opened it: the job's GITHUB_TOKEN acts as github-actions[bot] */
+  login: string;
+  state: 'open' | 'closed';
+  stateReason: string | null;
+  createdAt: Date;
+  closedAt: Date | null;
+  comments: FakeComment[];
+}
+
+/** A comment people post on an issue the run opens, as soon as it is opened (the scenario's approvers answering). */
+export interface IssueReply {
+  by: string;
+  body: string;
+}
+
 export interface RunState {
   owner: string;
   repo: string;
@@ -34,6 +60,10 @@ export interface RunState {
   /** environment name -> id, in the order the run first met them */
   environments: Map<string, number>;
   reviews: EnvironmentReview[];
+  /** the repository's issues opened during the run */
+  issues: FakeIssue[];
+  /** posted on every issue the run opens, in this order, right after it is opened */
+  issueReplies: IssueReply[];
   /** the repository's branches, files and pull requests, for the contents, git and pulls endpoints */
   contents?: RepoContents;
 }
@@ -98,6 +128,89 @@ const sameRun = (p: Record<string, string>, s: RunState): boolean =>
 
 const NOT_FOUND = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
 
+/** The login a job's GITHUB_TOKEN writes as. */
+export const ACTIONS_BOT = 'github-actions[bot]';
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function userOf(login: string): Record<string, unknown> {
+  return login === ACTIONS_BOT ? { ...simpleUser(login), id: 41898282, type: 'Bot' } : simpleUser(login);
+}
+
+function issueJson(state: RunState, i: FakeIssue): Record<string, unknown> {
+  const url = `${API}/repos/${state.owner}/${state.repo}/issues/${i.number}`;
+  const updated = [i.createdAt, i.closedAt, ...i.comments.map((c) => c.at)]
+    .filter((d): d is Date => !!d)
+    .sort((a, b) => +a - +b)
+    .at(-1)!;
+  return {
+    id: 2_100_000_000 + i.number,
+    node_id: Buffer.from(`05:Issue${2_100_000_000 + i.number}`).toString('base64'),
+    url,
+    repository_url: `${API}/repos/${state.owner}/${state.repo}`,
+    labels_url: `${url}/labels{/name}`,
+    comments_url: `${url}/comments`,
+    events_url: `${url}/events`,
+    html_url: `https://github.com/${state.owner}/${state.repo}/issues/${i.number}`,
+    number: i.number,
+    state: i.state,
+    state_reason: i.stateReason,
+    title: i.title,
+    body: i.body,
+    user: userOf(i.login),
+    labels: [],
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    locked: false,
+    active_lock_reason: null,
+    comments: i.comments.length,
+    closed_at: i.closedAt ? iso(i.closedAt) : null,
+    created_at: iso(i.createdAt),
+    updated_at: iso(updated),
+    closed_by: i.closedAt ? userOf(ACTIONS_BOT) : null,
+    author_association: 'NONE',
+  };
+}
+
+function commentJson(state: RunState, i: FakeIssue, c: FakeComment): Record<string, unknown> {
+  return {
+    id: c.id,
+    node_id: Buffer.from(`012:IssueComment${c.id}`).toString('base64'),
+    url: `${API}/repos/${state.owner}/${state.repo}/issues/comments/${c.id}`,
+    html_url: `https://github.com/${state.owner}/${state.repo}/issues/${i.number}#issuecomment-${c.id}`,
+    body: c.body,
+    user: userOf(c.login),
+    created_at: iso(c.at),
+    updated_at: iso(c.at),
+    issue_url: `${API}/repos/${state.owner}/${state.repo}/issues/${i.number}`,
+    author_association: c.login === ACTIONS_BOT ? 'NONE' : 'COLLABORATOR',
+    performed_via_github_app: null,
+  };
+}
+
+const validationFailed = (field: string, code: string) => ({
+  status: 422,
+  body: {
+    message: 'Validation Failed',
+    errors: [{ resource: 'Issue', code, field }],
+    documentation_url: 'https://docs.github.com/rest',
+    status: '422',
+  },
+});
+
+let nextCommentId = 2_500_000_000;
+const addComment = (i: FakeIssue, login: string, body: string, at = new Date()): FakeComment => {
+  const c = { id: nextCommentId++, login, body, at };
+  i.comments.push(c);
+  return c;
+};
+
+const issueOf = (p: Record<string, string>, s: RunState) =>
+  sameRun(p, s) ? s.issues.find((i) => String(i.number) === p.issue_number) : undefined;
+const bodyField = (body: unknown, k: string): unknown =>
+  body && typeof body === 'object' ? (body as Record<string, unknown>)[k] : undefined;
+
 export const ROUTES: Route[] = [
   {
     // "Get the review history for a workflow run": oldest review first
@@ -116,6 +229,86 @@ export const ROUTES: Route[] = [
             })),
           }
         : { status: 404, body: NOT_FOUND },
+  },
+  {
+    // "Create an issue": 201 and the issue; the scenario's replies are posted on it at once
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/issues',
+    permission: ['issues', 'write'],
+    handle: ({ params, body }, state) => {
+      if (!sameRun(params, state)) return { status: 404, body: NOT_FOUND };
+      const title = bodyField(body, 'title');
+      if (typeof title !== 'string' || !title) return validationFailed('title', 'missing_field');
+      const text = bodyField(body, 'body');
+      if (typeof text === 'string' && text.length > 65_536) return validationFailed('body', 'custom');
+      const issue: FakeIssue = {
+        number: 101 + state.issues.length,
+        title,
+        body: typeof text === 'string' ? text : '',
+        login: ACTIONS_BOT,
+        state: 'open',
+        stateReason: null,
+        createdAt: new Date(),
+        closedAt: null,
+        comments: [],
+      };
+      state.issues.push(issue);
+      // one second apart, after the issue: the order people answered in
+      state.issueReplies.forEach((r, k) => addComment(issue, r.by, r.body, new Date(issue.createdAt.getTime() + (k + 1) * 1000)));
+      return { status: 201, body: issueJson(state, issue) };
+    },
+  },
+  {
+    // "List issue comments": oldest first
+    method: 'GET',
+    path: '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+    permission: ['issues', 'read'],
+    handle: ({ params, query }, state) => {
+      const issue = issueOf(params, state);
+      if (!issue) return { status: 404, body: NOT_FOUND };
+      const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
+      const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+      const all = issue.comments.map((c) => commentJson(state, issue, c));
+      return { status: 200, body: all.slice((page - 1) * perPage, page * perPage) };
+    },
+  },
+  {
+    // "Create an issue comment"
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+    permission: ['issues', 'write'],
+    handle: ({ params, body }, state) => {
+      const issue = issueOf(params, state);
+      if (!issue) return { status: 404, body: NOT_FOUND };
+      const text = bodyField(body, 'body');
+      if (typeof text !== 'string' || !text) return validationFailed('body', 'missing_field');
+      return { status: 201, body: commentJson(state, issue, addComment(issue, ACTIONS_BOT, text)) };
+    },
+  },
+  {
+    // "Update an issue": here, closing it with a state_reason
+    method: 'PATCH',
+    path: '/repos/{owner}/{repo}/issues/{issue_number}',
+    permission: ['issues', 'write'],
+    handle: ({ params, body }, state) => {
+      const issue = issueOf(params, state);
+      if (!issue) return { status: 404, body: NOT_FOUND };
+      const next = bodyField(body, 'state');
+      const reason = bodyField(body, 'state_reason');
+      if (next !== undefined && next !== 'open' && next !== 'closed') return validationFailed('state', 'invalid');
+      if (reason !== undefined && !['completed', 'not_planned', 'reopened', null].includes(reason as string))
+        return validationFailed('state_reason', 'invalid');
+      if (next === 'closed' && issue.state === 'open') {
+        issue.state = 'closed';
+        issue.closedAt = new Date();
+        issue.stateReason = (reason as string | undefined) ?? 'completed';
+      } else if (next === 'open') {
+        issue.state = 'open';
+        issue.closedAt = null;
+        issue.stateReason = 'reopened';
+      }
+      return { status: 200, body: issueJson(state, issue) };
+    },
   },
   ...REPO_ROUTES,
 ];

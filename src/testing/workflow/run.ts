@@ -100,7 +100,16 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
   const inputs = dispatchInputs(wf, s.inputs);
   const sha = (await execFileP('git', ['rev-parse', 'HEAD'], { cwd: repoDir }).catch(() => ({ stdout: '0'.repeat(40) }))).stdout.trim();
   const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-wf-'));
-  const state: RunState = { owner, repo, runId, environments: new Map(), reviews: [], contents: newRepoContents(s.repositoryFiles ?? {}) };
+  const state: RunState = {
+    owner,
+    repo,
+    runId,
+    environments: new Map(),
+    reviews: [],
+    contents: newRepoContents(s.repositoryFiles ?? {}),
+    issues: [],
+    issueReplies: s.issueReplies ?? [],
+  };
   const api = await FakeGitHub.start(state);
   const artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
   const attestations: Attestation[] = [];
@@ -224,6 +233,7 @@ function makeReport(
     ),
     apiRequests: api.requests,
     reviews: state.reviews,
+    issues: state.issues,
     repository: state.contents!,
     job,
     step: (j, key) => {

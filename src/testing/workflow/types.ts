@@ -1,6 +1,6 @@
 import type { Artifact } from './artifacts.js';
 import type { Annotation } from './file-commands.js';
-import type { ApiRequest, EnvironmentReview } from './github-api.js';
+import type { ApiRequest, EnvironmentReview, FakeIssue, IssueReply } from './github-api.js';
 import type { RepoContents } from './github-repo.js';
 import type { Attestation } from './stand-ins.js';
 
@@ -42,6 +42,8 @@ export interface Scenario {
   environments?: Record<string, EnvironmentConfig>;
   /** the review each environment with reviewers gets, by environment name */
   reviews?: Record<string, Review>;
+  /** comments people post on every issue the run opens, right after it is opened (an approval issue's answers) */
+  issueReplies?: IssueReply[];
   /** the PostgreSQL server whose fresh databases stand in for `postgres` service containers */
   serviceServer?: string;
   /** services whose stand-in refuses every connection (a container that died) */
@@ -100,6 +102,8 @@ export interface RunReport {
   skippedInstalls: { job: string; step: string; reason: string }[];
   apiRequests: ApiRequest[];
   reviews: EnvironmentReview[];
+  /** the issues the run opened, with their comments and state */
+  issues: FakeIssue[];
   /** the repository as the REST API left it: branches, files, pull requests, commits */
   repository: RepoContents;
   job(id: string): JobReport;

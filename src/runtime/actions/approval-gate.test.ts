@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { leaks, runActionWith } from '../../testing/action.js';
+import { FakeGitHub, ROUTES, type IssueReply, type Route, type RunState } from '../../testing/workflow/github-api.js';
+import { approvalGateAction } from './approval-gate.js';
+
+/** actions/approval-gate against the local GitHub API, outside a workflow: its own failures and refusals. */
+describe('actions/approval-gate against a local GitHub API', () => {
+  const saved = { ...process.env };
+  let api: FakeGitHub | undefined;
+  afterEach(async () => {
+    process.env = { ...saved };
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+    await api?.close();
+  });
+
+  async function gate(
+    replies: IssueReply[],
+    inputs: Record<string, string>,
+    routes: Route[] = ROUTES,
+    scopes: Record<string, 'read' | 'write'> = { issues: 'write' },
+  ) {
+    const state: RunState = {
+      owner: 'depot',
+      repo: 'app',
+      runId: 4242,
+      environments: new Map(),
+      reviews: [],
+      issues: [],
+      issueReplies: replies,
+    };
+    api = await FakeGitHub.start(state, routes);
+    const token = api.issueToken('go-gate-issue', scopes);
+    const r = await runActionWith(
+      approvalGateAction,
+      { 'github-token': token, 'results-dir': '$DIR/none', 'output-dir': '$DIR', 'poll-seconds': '1', ...inputs },
+      { GITHUB_REPOSITORY: 'depot/app', GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'ops-engineer', GITHUB_API_URL: api.url },
+    );
+    return { r, state, token };
+  }
+
+  it('reads the comments again after a server error, then records the approver’s GO; the token never shows', async () => {
+    let failures = 1;
+    const flaky = ROUTES.map((route) =>
+      route.method === 'GET' && route.path.endsWith('/comments')
+        ? {
+            ...route,
+            handle: (req: Parameters<Route['handle']>[0], s: RunState) =>
+              failures-- > 0 ? { status: 502, body: { message: 'Bad Gateway' } } : route.handle(req, s),
+          }
+        : route,
+    );
+    const { r, state, token } = await gate([{ by: 'chef-depot', body: 'GO' }], { approvers: 'chef-depot' }, flaky);
+    expect(process.exitCode).toBeUndefined();
+    expect(r.stdout).toMatch(/::warning::.*cannot read the comments of approval issue #101: HTTP 502.*reading again in 1 s/);
+    expect(JSON.parse(await readFile(path.join(r.dir, 'signoff.json'), 'utf8'))).toMatchObject({
+      who: 'chef-depot',
+      decision: 'GO',
+      runId: 'depot/app#4242.1',
+    });
+    // the results were not there: the issue says so rather than show nothing
+    expect(state.issues[0]!.body).toMatch(/_golden\.json no such file_/);
+    expect(leaks(r.stdout, token)).toEqual([]);
+  });
+
+  it('refuses, before opening any issue, a list of approvers that holds nobody but the actor, and a wait beyond 340 min', async () => {
+    const self = await gate([], { approvers: '@ops-engineer' });
+    expect(process.exitCode).toBe(1);
+    expect(self.r.stdout).toMatch(/BAD_INPUT: field approvers: every listed approver \(ops-engineer\) started this run/);
+    expect(self.state.issues).toEqual([]);
+    await api!.close();
+    process.exitCode = undefined;
+    const long = await gate([], { approvers: 'chef-depot', 'timeout-minutes': '600' });
+    expect(process.exitCode).toBe(1);
+    expect(long.r.stdout).toMatch(/BAD_INPUT: field timeout-minutes: input timeout-minutes: must be at most 340/);
+    expect(long.state.issues).toEqual([]);
+    api = undefined;
+  });
+
+  it('names the permission when the token may not open issues', async () => {
+    const { r } = await gate([], { approvers: 'chef-depot' }, ROUTES, { contents: 'read' });
+    expect(process.exitCode).toBe(1);
+    expect(r.stdout).toMatch(
+      /GITHUB_API: cannot open the approval issue in depot\/app: HTTP 403 .*\(the job needs permissions: issues: write\)/,
+    );
+  });
+});

@@ -1,0 +1,162 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as core from '@actions/core';
+import { z } from 'zod';
+import { isUserError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { approvalIssueTitle, renderApprovalIssue } from '../../report/approval-issue.js';
+import { APPROVAL_ISSUE_FORMAT, type ApprovalIssue } from '../../results/approval-issue.js';
+import { readResult } from '../../results/io.js';
+import { effectiveApprovers, judgeComments, parseApprovers, signoffFromIssue, type IssueComment } from '../../runbook/approval-gate.js';
+import { decide } from '../../runbook/decide.js';
+import { apiError, workflowRun, type WorkflowRun } from '../github-run.js';
+import { readInputs } from '../inputs.js';
+import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
+import { runAction } from '../run.js';
+
+/**
+ * Body of actions/approval-gate: the GO gate as an issue, for repositories whose environments
+ * cannot have required reviewers. Opens an issue showing what is to be approved, waits (bounded)
+ * for a listed approver's `GO` or `NO-GO` comment, records it as signoff.json and the whole
+ * exchange as approval-issue.json, and closes the issue.
+ */
+/** GitHub-hosted jobs stop at 360 min; the wait must end before its job's timeout-minutes. */
+export const MAX_WAIT_MINUTES = 340;
+
+const ApprovalGateInputs = z.object({
+  'github-token': z.string().min(1),
+  approvers: z.string().min(1, { message: 'list the GitHub logins whose GO or NO-GO counts' }),
+  environment: z.string().min(1).default('prod-go'),
+  role: z.string().min(2).default('responsable dépôt'),
+  'timeout-minutes': z.coerce
+    .number({ message: 'must be a number of minutes' })
+    .positive({ message: 'must be more than 0' })
+    .max(MAX_WAIT_MINUTES, { message: `must be at most ${MAX_WAIT_MINUTES} (a GitHub-hosted job stops at 360)` })
+    .default(120),
+  'poll-seconds': z.coerce.number({ message: 'must be a number of seconds' }).min(1).max(600).default(30),
+  'results-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+  'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
+});
+
+/** What the approver is shown: each summary, or why it is missing (the checks did not run). */
+async function whatIsApproved(dir: string, run: WorkflowRun, log: Logger) {
+  const golden = await readResult(dir, 'golden');
+  const smoke = await readResult(dir, 'smoke');
+  let decision;
+  try {
+    decision = await decide({ resultsDir: dir, runId: run.facts.runId, actors: [run.facts.triggeredBy.actor] }, log);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    decision = `the decision could not be made: ${e.describe()}`;
+  }
+  return {
+    golden: golden.ok ? golden.value : `golden.json ${golden.detail}`,
+    smoke: smoke.ok ? smoke.value : `smoke.json ${smoke.detail}`,
+    decision,
+  };
+}
+
+export function approvalGateAction(): Promise<void> {
+  return runAction('approval-gate', async (log) => {
+    const i = readInputs(ApprovalGateInputs);
+    const run = workflowRun(i['github-token']);
+    const { owner, repo, octokit } = run;
+    const triggeredBy = run.facts.triggeredBy;
+    const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
+    const shown = await whatIsApproved(path.resolve(i['results-dir']), run, log);
+    const opened = new Date();
+    const deadline = new Date(opened.getTime() + i['timeout-minutes'] * 60_000);
+    const view = {
+      environment: i.environment,
+      runId: run.facts.runId,
+      runUrl: run.url,
+      triggeredBy,
+      approvers,
+      deadline: deadline.toISOString(),
+      timeoutMinutes: i['timeout-minutes'],
+      ...shown,
+    };
+    let issue: { number: number; html_url: string };
+    try {
+      issue = (await octokit.rest.issues.create({ owner, repo, title: approvalIssueTitle(view), body: renderApprovalIssue(view) })).data;
+    } catch (e) {
+      throw apiError(e, `open the approval issue in ${owner}/${repo}`, 'issues: write');
+    }
+    log.info(`approval issue #${issue.number} opened: ${issue.html_url}; waiting until ${view.deadline} for ${approvers.join(', ')}`);
+    core.setOutput('issue-number', String(issue.number));
+    core.setOutput('issue-url', issue.html_url);
+
+    let judged: ReturnType<typeof judgeComments> = { decided: null, ignored: [] };
+    for (;;) {
+      try {
+        const all = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue.number, per_page: 100 });
+        const comments: IssueComment[] = all.map((c) => ({
+          who: c.user?.login ?? '',
+          body: c.body ?? '',
+          at: c.created_at,
+          url: c.html_url,
+        }));
+        judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
+      } catch (e) {
+        // a refusal (4xx) will not change; a server error or a lost connection may: read again at the next poll
+        const status = (e as { status?: number }).status;
+        const err = apiError(e, `read the comments of approval issue #${issue.number}`, 'issues: write');
+        if (status !== undefined && status < 500) throw err;
+        log.warn(`${err.message}; reading again in ${i['poll-seconds']} s`);
+      }
+      const left = deadline.getTime() - Date.now();
+      if (judged.decided || left <= 0) break;
+      await sleep(Math.min(i['poll-seconds'] * 1000, left));
+    }
+    for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
+
+    const d = judged.decided;
+    const signoff = d
+      ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue.number, url: issue.html_url } })
+      : null;
+    const closing = signoff
+      ? `Recorded: **${signoff.decision}** by @${signoff.who} at ${d!.at} (${d!.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. The run's decide job takes it from here.`
+      : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(', ')} by ${view.deadline}: no sign-off; the run decides NO-GO.`;
+    let closedAt: string | null = null;
+    try {
+      await octokit.rest.issues.createComment({ owner, repo, issue_number: issue.number, body: closing });
+      await octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: issue.number,
+        state: 'closed',
+        state_reason: signoff ? 'completed' : 'not_planned',
+      });
+      closedAt = new Date().toISOString();
+    } catch (e) {
+      // the verdict is recorded either way; an issue left open is said, not hidden
+      log.warn(apiError(e, `close approval issue #${issue.number}`, 'issues: write').describe());
+    }
+    const record: ApprovalIssue = {
+      format: APPROVAL_ISSUE_FORMAT,
+      runId: run.facts.runId,
+      triggeredBy,
+      environment: i.environment,
+      issue: { number: issue.number, url: issue.html_url },
+      approvers,
+      openedAt: opened.toISOString(),
+      deadline: view.deadline,
+      closedAt,
+      outcome: d ? d.state : 'timeout',
+      decidedBy: d,
+      ignored: judged.ignored,
+    };
+    await publishResult(i['output-dir'], 'approvalIssue', record);
+    if (!signoff) {
+      core.setOutput('decision', '');
+      return {
+        failure: `no GO or NO-GO from an approver on issue #${issue.number} within ${i['timeout-minutes']} min: no sign-off (NO-GO)`,
+      };
+    }
+    await publishResult(i['output-dir'], 'signoff', signoff);
+    log.info(`sign-off: ${signoff.decision} by ${signoff.who} (${signoff.role}) on issue #${issue.number}`);
+    core.setOutput('decision', signoff.decision);
+    core.setOutput('who', signoff.who);
+    return undefined;
+  });
+}
