@@ -80663,6 +80663,7 @@ var GO_CONDITIONS = {
   GOLDEN_DEVIATION: { runbook: "6.1", text: "\xC9cart > \xB15 litres constat\xE9 entre ML_PP et SEP sur un golden case" },
   STOCK_INCOHERENCE: { runbook: "6.1", text: "Incoh\xE9rence stock_journaliers apr\xE8s validation d'une r\xE9ception ou sortie" },
   P0001_OR_RLS: { runbook: "6.1", text: "Erreur P0001 ou blocage RLS inattendu" },
+  FIELD_COMPLAINT: { runbook: "6.1", text: "R\xE9clamation terrain dans les 24h" },
   SMOKE_FAILED: { runbook: "4.5, 5.1\u20135.5", text: "Smoke test NOK (si NOK \u2192 rollback imm\xE9diat)" },
   NO_VERIFIED_BACKUP: { runbook: "3.1, 4.2", text: "Aucune modification PROD sans dump v\xE9rifi\xE9" },
   CHANGE_NOT_APPLIED: {
@@ -81427,6 +81428,64 @@ var ResetResult = external_exports.strictObject({
   ms: external_exports.number()
 });
 
+// src/results/watch.ts
+var WATCH_FORMAT = "astm53b-watch/1";
+var WATCH_CHECK_IDS = ["coherence", "movements", "function", "complaints"];
+var Complaint = external_exports.strictObject({
+  /** 'issue': an issue of the repository with the complaint label, opened since the GO; 'input': given by hand */
+  source: external_exports.enum(["issue", "input"]),
+  who: external_exports.string().min(1),
+  what: external_exports.string().min(1),
+  when: external_exports.string(),
+  /** the issue's number and address, when it is one */
+  issue: external_exports.strictObject({ number: external_exports.number().int(), url: external_exports.string() }).nullable()
+});
+var WatchCheck = external_exports.strictObject({
+  id: external_exports.enum(WATCH_CHECK_IDS),
+  title: external_exports.string(),
+  passed: external_exports.boolean(),
+  findings: external_exports.array(SmokeFinding)
+});
+var MovementCheck = external_exports.strictObject({
+  kind: external_exports.enum(["reception", "sortie"]),
+  id: external_exports.string(),
+  /** the reception's date, the sortie's creation time */
+  date: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  stored_15c_l: external_exports.number().nullable(),
+  astm_15c_l: external_exports.number().nullable(),
+  deviation_l: external_exports.number().nullable(),
+  problem: external_exports.string().nullable()
+});
+var WatchResult = external_exports.strictObject({
+  format: external_exports.literal(WATCH_FORMAT),
+  at: external_exports.string(),
+  target: external_exports.string(),
+  run: RunContext,
+  go: external_exports.strictObject({
+    bundle: external_exports.string(),
+    bundleSha256: Sha256,
+    /** the bundle's signature was checked with the depot's public key (null: no key given) */
+    signatureValid: external_exports.boolean().nullable(),
+    decidedAt: external_exports.string(),
+    goRunId: external_exports.string(),
+    /** what sql-apply.json recorded of validate_sortie after the change (the fingerprint's canonical value) */
+    appliedValidateSortie: external_exports.string().nullable()
+  }),
+  window: external_exports.strictObject({ hours: external_exports.number().positive(), endsAt: external_exports.string(), over: external_exports.boolean(), closing: external_exports.boolean() }),
+  profile: external_exports.string(),
+  toleranceL: external_exports.number(),
+  movements: external_exports.array(MovementCheck),
+  complaints: external_exports.array(Complaint),
+  checks: external_exports.array(WatchCheck),
+  /** GO-HOLDS: nothing found so far; NO-GO: a finding or a complaint (runbook 6.1): a person decides the rollback */
+  decision: external_exports.enum(["GO-HOLDS", "NO-GO"]),
+  reasons: external_exports.array(external_exports.strictObject({ runbook: external_exports.string(), condition: external_exports.string(), message: external_exports.string() })),
+  incident: external_exports.strictObject({ action: external_exports.enum(["opened", "commented", "none"]), number: external_exports.number().int().nullable(), url: external_exports.string().nullable() }).nullable(),
+  /** the closing pass's addendum bundle */
+  addendum: external_exports.strictObject({ path: external_exports.string(), sha256: Sha256, signed: external_exports.boolean() }).nullable()
+});
+
 // src/results/files.ts
 var DEFAULT_RESULTS_DIR = "astm53b-results";
 var RESULTS = {
@@ -81442,7 +81501,8 @@ var RESULTS = {
   smoke: { file: "smoke.json", schema: SmokeResult },
   signoff: { file: "signoff.json", schema: SignOff },
   decision: { file: "decision.json", schema: Decision },
-  rollback: { file: "rollback.json", schema: RollbackResult }
+  rollback: { file: "rollback.json", schema: RollbackResult },
+  watch: { file: "watch.json", schema: WatchResult }
 };
 var BACKUP_DIR = "backup";
 var BACKUP_FILES = {
@@ -87761,14 +87821,15 @@ var ReceptionRow = external_exports.object({
   volume_corrige_15c: external_exports.number().nullable()
 });
 var r32 = (x) => Math.round(x * 1e3) / 1e3;
-async function readReceptionDrifts(q, profile) {
+async function readReceptionDrifts(q, profile, since) {
   const res = await q.query(
     `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.citerne_id::text AS citerne_id, r.produit_id::text AS produit_id,
             c.depot_id::text AS depot_id, r.proprietaire_type, r.volume_ambiant,
             r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
        FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
-      WHERE r.statut = 'validee'
-      ORDER BY r.date_reception, r.created_at, r.id`
+      WHERE r.statut = 'validee' AND ($1::timestamptz IS NULL OR r.created_at >= $1::timestamptz)
+      ORDER BY r.date_reception, r.created_at, r.id`,
+    [since ?? null]
   );
   return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
     drift: recompute(row, profile),
@@ -90788,30 +90849,7 @@ async function coherenceFindings(ctx, asUser, errors, seen) {
       )
     );
   } else {
-    const c = r.value;
-    f.push(
-      finding(
-        "NO_NEGATIVE_STOCK",
-        c.negative.length === 0,
-        "STOCK_INCOHERENCE",
-        c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r3(x.stock_ambiant)} L / ${r3(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
-        { negative_rows: c.negative.length }
-      ),
-      finding(
-        "NO_DUPLICATE_JOURNAL_KEY",
-        c.duplicates.length === 0,
-        "STOCK_INCOHERENCE",
-        c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
-        { duplicated_keys: c.duplicates.length }
-      ),
-      finding(
-        "NO_STOCK_OVER_CAPACITY",
-        c.overCapacity.length === 0,
-        "STOCK_INCOHERENCE",
-        c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r3(x.stock_ambiant)} L > ${r3(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
-        { tanks_over_capacity: c.overCapacity.length }
-      )
-    );
+    f.push(...coherenceReadFindings(r.value));
   }
   const p0001 = errors.filter((e) => e.code === "P0001");
   f.push(
@@ -90824,6 +90862,31 @@ async function coherenceFindings(ctx, asUser, errors, seen) {
     )
   );
   return f;
+}
+function coherenceReadFindings(c) {
+  return [
+    finding(
+      "NO_NEGATIVE_STOCK",
+      c.negative.length === 0,
+      "STOCK_INCOHERENCE",
+      c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r3(x.stock_ambiant)} L / ${r3(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
+      { negative_rows: c.negative.length }
+    ),
+    finding(
+      "NO_DUPLICATE_JOURNAL_KEY",
+      c.duplicates.length === 0,
+      "STOCK_INCOHERENCE",
+      c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
+      { duplicated_keys: c.duplicates.length }
+    ),
+    finding(
+      "NO_STOCK_OVER_CAPACITY",
+      c.overCapacity.length === 0,
+      "STOCK_INCOHERENCE",
+      c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r3(x.stock_ambiant)} L > ${r3(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
+      { tanks_over_capacity: c.overCapacity.length }
+    )
+  ];
 }
 function rollbackFinding(ctx, proof) {
   const off = proof.figures.filter((x) => !x.returned);

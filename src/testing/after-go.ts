@@ -17,6 +17,8 @@ export const AFTER_GO_DAY = '2026-02-27';
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 export const TANK4 = '91d2078b-8e19-43c2-bf33-322a42cd4e94';
 const CDR_9 = '9a8cb953-d5f3-1065-326c-aa6aa0b7f2b3';
+/** the demo's second truck waiting at the gate */
+export const CDR_10 = '2c7ae155-09fa-4f7d-de81-a70cd700b6bd';
 const CLIENT_1 = '7892edea-75d6-775a-b7bd-5360b3e0c531';
 /** the demo's draft sortie, there at the backup */
 export const DEMO_DRAFT = '4bdb406f-c761-68af-b20e-3f0894e20a5b';
@@ -43,16 +45,21 @@ export interface AfterGoIds {
   adjustment: string;
 }
 
-export async function enterReception(db: Db, app: 'astm' | 'legacy'): Promise<string> {
+/** A reception by the gerant; `truck` and `m` default to CDR 9 and AFTER_GO_FIGURES.reception. */
+export async function enterReception(
+  db: Db,
+  app: 'astm' | 'legacy',
+  truck: string = CDR_9,
+  m: { index_avant: number; index_apres: number; temperature_c: number; densite: number } = AFTER_GO_FIGURES.reception,
+): Promise<string> {
   const gerant = await userWithRole(db, 'gerant');
-  const m = AFTER_GO_FIGURES.reception;
   const amb = m.index_apres - m.index_avant;
   const v15 = app === 'astm' ? astm15(amb, m.temperature_c, m.densite) : legacyVolume15(amb, m.temperature_c);
   return withAppUser(db, { role: 'authenticated', userId: gerant }, async (tx) => {
     const r = await tx.query<{ id: string }>(
       `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', $9::date, 'after the GO') RETURNING id::text`,
-      [CDR_9, TANK4, GASOIL, m.index_avant, m.index_apres, m.temperature_c, m.densite, v15, AFTER_GO_DAY],
+      [truck, TANK4, GASOIL, m.index_avant, m.index_apres, m.temperature_c, m.densite, v15, AFTER_GO_DAY],
     );
     return r.rows[0]!.id;
   });

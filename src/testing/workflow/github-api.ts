@@ -33,6 +33,19 @@ export interface RunState {
   /** environment name -> id, in the order the run first met them */
   environments: Map<string, number>;
   reviews: EnvironmentReview[];
+  /** the repository's issues (the watch's complaints and incident), with their comments; absent: none */
+  issues?: FakeIssue[];
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string | null;
+  labels: string[];
+  state: 'open' | 'closed';
+  login: string;
+  createdAt: Date;
+  comments: { login: string; body: string; at: Date }[];
 }
 
 export interface RouteRequest {
@@ -95,6 +108,28 @@ const sameRun = (p: Record<string, string>, s: RunState): boolean =>
 
 const NOT_FOUND = { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
 
+function issueJson(state: RunState, i: FakeIssue): Record<string, unknown> {
+  const url = `${API}/repos/${state.owner}/${state.repo}/issues/${i.number}`;
+  return {
+    id: 1_000_000 + i.number,
+    number: i.number,
+    url,
+    html_url: `https://github.com/${state.owner}/${state.repo}/issues/${i.number}`,
+    title: i.title,
+    body: i.body,
+    state: i.state,
+    labels: i.labels.map((name, k) => ({ id: 100 + k, name, color: 'd73a4a', default: false })),
+    user: simpleUser(i.login),
+    comments: i.comments.length,
+    created_at: i.createdAt.toISOString(),
+    updated_at: (i.comments.at(-1)?.at ?? i.createdAt).toISOString(),
+  };
+}
+
+const sameRepo = (p: Record<string, string>, s: RunState) => p.owner === s.owner && p.repo === s.repo;
+/** the token's bot, as GitHub names the author of what GITHUB_TOKEN writes */
+const BOT = 'github-actions[bot]';
+
 export const ROUTES: Route[] = [
   {
     // "Get the review history for a workflow run": oldest review first
@@ -113,6 +148,67 @@ export const ROUTES: Route[] = [
             })),
           }
         : { status: 404, body: NOT_FOUND },
+  },
+  {
+    // "List repository issues": labels (all of them), state, since (updated at or after); newest first unless direction=asc
+    method: 'GET',
+    path: '/repos/{owner}/{repo}/issues',
+    permission: ['issues', 'read'],
+    handle: ({ params, query }, state) => {
+      if (!sameRepo(params, state)) return { status: 404, body: NOT_FOUND };
+      const labels = (query.get('labels') ?? '').split(',').filter(Boolean);
+      const st = query.get('state') ?? 'open';
+      const since = query.get('since');
+      const list = (state.issues ?? [])
+        .filter((i) => labels.every((l) => i.labels.includes(l)))
+        .filter((i) => st === 'all' || i.state === st)
+        .filter((i) => !since || (i.comments.at(-1)?.at ?? i.createdAt) >= new Date(since))
+        .sort((a, b) => (query.get('direction') === 'asc' ? 1 : -1) * (a.createdAt.getTime() - b.createdAt.getTime()));
+      return { status: 200, body: list.map((i) => issueJson(state, i)) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/issues',
+    permission: ['issues', 'write'],
+    handle: ({ params, body }, state) => {
+      if (!sameRepo(params, state)) return { status: 404, body: NOT_FOUND };
+      const b = body as { title?: string; body?: string; labels?: string[] };
+      if (!b?.title) return { status: 422, body: { message: 'Validation Failed', status: '422' } };
+      state.issues ??= [];
+      const issue: FakeIssue = {
+        number: state.issues.length + 1,
+        title: b.title,
+        body: b.body ?? null,
+        labels: b.labels ?? [],
+        state: 'open',
+        login: BOT,
+        createdAt: new Date(),
+        comments: [],
+      };
+      state.issues.push(issue);
+      return { status: 201, body: issueJson(state, issue) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/issues/{number}/comments',
+    permission: ['issues', 'write'],
+    handle: ({ params, body }, state) => {
+      const issue = sameRepo(params, state) ? state.issues?.find((i) => i.number === Number(params.number)) : undefined;
+      if (!issue) return { status: 404, body: NOT_FOUND };
+      const text = (body as { body?: string })?.body ?? '';
+      issue.comments.push({ login: BOT, body: text, at: new Date() });
+      return {
+        status: 201,
+        body: {
+          id: 5_000_000 + issue.comments.length,
+          body: text,
+          user: simpleUser(BOT),
+          html_url: `https://github.com/${state.owner}/${state.repo}/issues/${issue.number}#issuecomment-${issue.comments.length}`,
+        },
+      };
+    },
   },
 ];
 
