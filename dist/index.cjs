@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path45 = require("path");
+    var path47 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path45.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path45.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path47.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path47.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path45 = require("path");
+    var path47 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path45 + dir, strict);
+async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path47 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path45 + "/" + relative;
+    const absolute = path47 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path45, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path47, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path45, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path45, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path45, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path47, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path47, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -11407,7 +11407,7 @@ var require_async = __commonJS({
           return callback(null, ...args);
         };
       }
-      function _createTester(check3, getResult) {
+      function _createTester(check4, getResult) {
         return (eachfn, arr, _iteratee, cb) => {
           var testPassed = false;
           var testResult;
@@ -11415,7 +11415,7 @@ var require_async = __commonJS({
           eachfn(arr, (value, _, callback) => {
             iteratee(value, (err, result) => {
               if (err || err === false) return callback(err);
-              if (check3(result) && !testResult) {
+              if (check4(result) && !testResult) {
                 testPassed = true;
                 testResult = getResult(true, value);
                 return callback(null, breakLoop);
@@ -11463,15 +11463,15 @@ var require_async = __commonJS({
           if (err) return callback(err);
           if (err === false) return;
           results = args;
-          _test(...args, check3);
+          _test(...args, check4);
         }
-        function check3(err, truth) {
+        function check4(err, truth) {
           if (err) return callback(err);
           if (err === false) return;
           if (!truth) return callback(null, ...results);
           _fn(next);
         }
-        return check3(null, true);
+        return check4(null, true);
       }
       var doWhilst$1 = awaitify(doWhilst, 3);
       function doUntil(iteratee, test, callback) {
@@ -12067,15 +12067,15 @@ var require_async = __commonJS({
           if (err) return callback(err);
           results = rest;
           if (err === false) return;
-          _test(check3);
+          _test(check4);
         }
-        function check3(err, truth) {
+        function check4(err, truth) {
           if (err) return callback(err);
           if (err === false) return;
           if (!truth) return callback(null, ...results);
           _fn(next);
         }
-        return _test(check3);
+        return _test(check4);
       }
       var whilst$1 = awaitify(whilst, 3);
       function until(test, iteratee, callback) {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path45, stripTrailing) {
-      if (typeof path45 !== "string") {
+    module2.exports = function(path47, stripTrailing) {
+      if (typeof path47 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path45 === "\\" || path45 === "/") return "/";
-      var len = path45.length;
-      if (len <= 1) return path45;
+      if (path47 === "\\" || path47 === "/") return "/";
+      var len = path47.length;
+      if (len <= 1) return path47;
       var prefix = "";
-      if (len > 4 && path45[3] === "\\") {
-        var ch = path45[2];
-        if ((ch === "?" || ch === ".") && path45.slice(0, 2) === "\\\\") {
-          path45 = path45.slice(2);
+      if (len > 4 && path47[3] === "\\") {
+        var ch = path47[2];
+        if ((ch === "?" || ch === ".") && path47.slice(0, 2) === "\\\\") {
+          path47 = path47.slice(2);
           prefix = "//";
         }
       }
-      var segs = path45.split(/[/\\]+/);
+      var segs = path47.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path45 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path47 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path45 && path45[0] !== "/") {
-          path45 = `/${path45}`;
+        if (path47 && path47[0] !== "/") {
+          path47 = `/${path47}`;
         }
-        return new URL(`${origin}${path45}`);
+        return new URL(`${origin}${path47}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin }
+          request: { method, path: path47, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path45);
+        debuglog("sending request to %s %s/%s", method, origin, path47);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin },
+          request: { method, path: path47, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path45,
+          path47,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin }
+          request: { method, path: path47, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path45);
+        debuglog("trailers received from %s %s/%s", method, origin, path47);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path45, origin },
+          request: { method, path: path47, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path45,
+          path47,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path45, origin }
+            request: { method, path: path47, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path45);
+          debuglog("sending request to %s %s/%s", method, origin, path47);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path45,
+        path: path47,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path45 !== "string") {
+        if (typeof path47 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path45[0] !== "/" && !(path45.startsWith("http://") || path45.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path47[0] !== "/" && !(path47.startsWith("http://") || path47.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path45)) {
+        } else if (invalidPathRegex.test(path47)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path45, query) : path45;
+        this.path = query ? buildURL(path47, query) : path47;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -34142,12 +34142,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position)) {
-              let check3 = position.position + filenameBuffer.length;
-              if (input2[check3] === 42) {
+              let check4 = position.position + filenameBuffer.length;
+              if (input2[check4] === 42) {
                 position.position += 1;
-                check3 += 1;
+                check4 += 1;
               }
-              if (input2[check3] !== 61 || input2[check3 + 1] !== 34) {
+              if (input2[check4] !== 61 || input2[check4 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path45, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path47, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path45} HTTP/1.1\r
+      let header = `${method} ${path47} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path45, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path47, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path45;
+      headers[HTTP2_HEADER_PATH] = path47;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path45 = search ? `${pathname}${search}` : pathname;
+        const path47 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path45;
+        this.opts.path = path47;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path45 = "/",
+          path: path47 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path45;
+        opts2.path = origin + path47;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path45) {
-      if (typeof path45 !== "string") {
-        return path45;
+    function safeUrl(path47) {
+      if (typeof path47 !== "string") {
+        return path47;
       }
-      const pathSegments = path45.split("?");
+      const pathSegments = path47.split("?");
       if (pathSegments.length !== 2) {
-        return path45;
+        return path47;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path45, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path45);
+    function matchKey(mockDispatch2, { path: path47, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path47);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path45 }) => matchValue(safeUrl(path45), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path47 }) => matchValue(safeUrl(path47), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path45, method, body, headers, query } = opts2;
+      const { path: path47, method, body, headers, query } = opts2;
       return {
-        path: path45,
+        path: path47,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path45, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path47, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path45,
+            Path: path47,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -42434,7 +42434,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch2(input2, init2 = void 0) {
+    function fetch3(input2, init2 = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -43389,7 +43389,7 @@ var require_fetch = __commonJS({
       }
     }
     module2.exports = {
-      fetch: fetch2,
+      fetch: fetch3,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path45) {
-      for (let i = 0; i < path45.length; ++i) {
-        const code2 = path45.charCodeAt(i);
+    function validateCookiePath(path47) {
+      for (let i = 0; i < path47.length; ++i) {
+        const code2 = path47.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path45 = opts2.path;
+          let path47 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path45 = `/${path45}`;
+            path47 = `/${path47}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path45);
+          url2 = new URL(util3.parseOrigin(url2).origin + path47);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -47927,7 +47927,7 @@ var require_undici = __commonJS({
     module2.exports.setGlobalDispatcher = setGlobalDispatcher;
     module2.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module2.exports.fetch = async function fetch2(init2, options = void 0) {
+    module2.exports.fetch = async function fetch3(init2, options = void 0) {
       try {
         return await fetchImpl(init2, options);
       } catch (err) {
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path45, displayName = path45) {
+async function openCsvFile(path47, displayName = path47) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path45, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path47, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -50037,6 +50037,11 @@ function flagOption(ctx, name) {
 function pathOption(ctx, name) {
   const v = stringOption(ctx, name);
   return v === void 0 ? void 0 : import_node_path2.default.resolve(ctx.cwd, v);
+}
+function requiredOption(ctx, name, what) {
+  const v = stringOption(ctx, name);
+  if (v === void 0) throw new UserError("MISSING_OPTION", `--${name} is required: ${what}`, { where: { field: name } });
+  return v;
 }
 function integerOption(ctx, name, bounds) {
   const v = stringOption(ctx, name);
@@ -51967,10 +51972,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path45) {
-  if (!path45)
+function getElementAtPath(obj, path47) {
+  if (!path47)
     return obj;
-  return path45.reduce((acc, key) => acc?.[key], obj);
+  return path47.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52310,11 +52315,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path45, issues) {
+function prefixIssues(path47, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path45);
+    iss.path.unshift(path47);
     return iss;
   });
 }
@@ -52776,16 +52781,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path45 = []) => {
+  const processError = (error64, path47 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else {
-        const fullpath = [...path45, ...issue3.path];
+        const fullpath = [...path47, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52824,17 +52829,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path45 = []) => {
+  const processError = (error64, path47 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path45, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path45, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
       } else {
-        const fullpath = [...path45, ...issue3.path];
+        const fullpath = [...path47, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52873,8 +52878,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path45 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path45) {
+  const path47 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path47) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -56225,7 +56230,7 @@ function isRecursive(inst, stack, resolve3) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check3 = (child) => {
+  const check4 = (child) => {
     if (result !== PROVEN && child?._zod) {
       const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
@@ -56254,32 +56259,32 @@ function isRecursive(inst, stack, resolve3) {
     case "object": {
       const raw = rawShape(def);
       merge3(raw ? shape(raw, true) : ASSUMED);
-      check3(def.catchall);
+      check4(def.catchall);
       break;
     }
     case "array":
-      check3(def.element);
+      check4(def.element);
       break;
     case "tuple":
       for (const el of def.items)
-        check3(el);
-      check3(def.rest);
+        check4(el);
+      check4(def.rest);
       break;
     case "record":
     case "map":
-      check3(def.keyType);
-      check3(def.valueType);
+      check4(def.keyType);
+      check4(def.valueType);
       break;
     case "set":
-      check3(def.valueType);
+      check4(def.valueType);
       break;
     case "union":
       for (const el of def.options)
-        check3(el);
+        check4(el);
       break;
     case "intersection":
-      check3(def.left);
-      check3(def.right);
+      check4(def.left);
+      check4(def.right);
       break;
     case "optional":
     case "nullable":
@@ -56290,15 +56295,15 @@ function isRecursive(inst, stack, resolve3) {
     case "nonoptional":
     case "promise":
     case "success":
-      check3(def.innerType);
+      check4(def.innerType);
       break;
     case "pipe":
-      check3(def.in);
-      check3(def.out);
+      check4(def.in);
+      check4(def.out);
       break;
     case "function":
-      check3(def.input);
-      check3(def.output);
+      check4(def.input);
+      check4(def.output);
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
@@ -56339,10 +56344,10 @@ function isRecursive(inst, stack, resolve3) {
         if (!value || typeof value !== "object")
           continue;
         if (value._zod)
-          check3(value);
+          check4(value);
         else if (Array.isArray(value))
           for (const el of value)
-            check3(el);
+            check4(el);
       }
     }
   }
@@ -64288,8 +64293,8 @@ function generateChecks(doc, ctx, schema2, accessor) {
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
-  for (const check3 of schemaChecks) {
-    const def = check3._zod.def;
+  for (const check4 of schemaChecks) {
+    const def = check4._zod.def;
     if (def.when && !WHEN_DEFAULTED_CHECKS.has(def.check)) {
       throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
     }
@@ -64337,7 +64342,7 @@ function generateChecks(doc, ctx, schema2, accessor) {
         currentAccessor = generateStringFormatCheck(doc, ctx, def, currentAccessor);
         break;
       case "custom":
-        currentAccessor = generateCustomRefineCheck(doc, ctx, check3, currentAccessor);
+        currentAccessor = generateCustomRefineCheck(doc, ctx, check4, currentAccessor);
         break;
       case "bigint_format":
         generateBigIntFormatCheck(doc, def, currentAccessor);
@@ -64353,7 +64358,7 @@ function generateChecks(doc, ctx, schema2, accessor) {
         break;
       case "overwrite": {
         const newAccessor = newVar(ctx);
-        generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor);
+        generateOverwriteCheck(doc, ctx, check4, currentAccessor, newAccessor);
         currentAccessor = newAccessor;
         break;
       }
@@ -64476,8 +64481,8 @@ function generatePropertyCheck(doc, ctx, def, accessor) {
   const propAccessor = `${accessor}[${JSON.stringify(def.property)}]`;
   generateCheck(doc, ctx, def.schema, propAccessor);
 }
-function generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor) {
-  const tx = check3._zod.def.tx;
+function generateOverwriteCheck(doc, ctx, check4, currentAccessor, newAccessor) {
+  const tx = check4._zod.def.tx;
   if (!tx) {
     throw new ZodCompileUnsupportedError("overwrite check without a transform function");
   }
@@ -64493,8 +64498,8 @@ function throwAsync() {
 function pushIssue(issue3) {
   this.issues.push(issue3);
 }
-function generateCustomRefineCheck(doc, ctx, check3, accessor) {
-  const def = check3._zod.def;
+function generateCustomRefineCheck(doc, ctx, check4, accessor) {
+  const def = check4._zod.def;
   if (def.fn) {
     if (isAsyncFunction(def.fn)) {
       throw new ZodCompileAsyncError("z.compile: async .refine() predicates are not supported");
@@ -64507,11 +64512,11 @@ function generateCustomRefineCheck(doc, ctx, check3, accessor) {
     doc.write(`if (!${resVar}) return INVALID;`);
     return accessor;
   }
-  if (check3._zod.check) {
-    if (isAsyncFunction(check3._zod.check)) {
+  if (check4._zod.check) {
+    if (isAsyncFunction(check4._zod.check)) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
-    const checkFn = check3._zod.check;
+    const checkFn = check4._zod.check;
     const helperFn = (value) => {
       const fakePayload = { value, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
@@ -65133,8 +65138,8 @@ function generateNullableCheck(doc, ctx, schema2, accessor, buildsValue = true) 
   return outputVar;
 }
 function generateSizeGate(doc, schema2, size) {
-  for (const [max, check3] of sizeCaps(schema2._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check3._zod.def.check)}) return INVALID;`);
+  for (const [max, check4] of sizeCaps(schema2._zod.def.checks)) {
+    doc.write(`if (${size} > ${numericOperand(max, check4._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema2, accessor, buildsValue = true) {
@@ -68434,8 +68439,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     reg.add(this, meta3);
     return this;
   },
-  refine(check3, params) {
-    return this.check(refine(check3, params));
+  refine(check4, params) {
+    return this.check(refine(check4, params));
   },
   superRefine(refinement, params) {
     return this.check(superRefine(refinement, params));
@@ -70012,13 +70017,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path45 = ref3.slice(1).split("/").filter(Boolean);
-  if (path45.length === 0) {
+  const path47 = ref3.slice(1).split("/").filter(Boolean);
+  if (path47.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path45[0] === defsKey) {
-    const key = path45[1] === void 0 ? void 0 : decodeJSONPointerSegment(path45[1]);
+  if (path47[0] === defsKey) {
+    const key = path47[1] === void 0 ? void 0 : decodeJSONPointerSegment(path47[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -80325,9 +80330,9 @@ async function readIdentityFile(file2, field = "identity") {
 var toWeb = (r) => import_node_stream5.Readable.toWeb(r);
 var fromWeb = (r) => import_node_stream5.Readable.fromWeb(r);
 var Digesting = class extends import_node_stream5.Transform {
-  constructor(check3) {
+  constructor(check4) {
     super();
-    this.check = check3;
+    this.check = check4;
   }
   check;
   hash = (0, import_node_crypto2.createHash)("sha256");
@@ -82618,8 +82623,8 @@ async function takePgSnapshot(db, ctx, log) {
 }
 async function endSessions(db, pids, serverMajor) {
   if (!pids.length) return;
-  const call = serverMajor >= 14 ? "pg_terminate_backend(pid, 5000)" : "pg_terminate_backend(pid)";
-  await db.query(`SELECT ${call} FROM unnest($1::int[]) pid WHERE pid <> pg_backend_pid()`, [pids]).then(
+  const call2 = serverMajor >= 14 ? "pg_terminate_backend(pid, 5000)" : "pg_terminate_backend(pid)";
+  await db.query(`SELECT ${call2} FROM unnest($1::int[]) pid WHERE pid <> pg_backend_pid()`, [pids]).then(
     () => void 0,
     () => void 0
   );
@@ -87908,17 +87913,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path45, displayName = path45) {
+async function loadGoldenFile(path47, displayName = path47) {
   let bytes;
   try {
-    bytes = await (0, import_promises25.readFile)(path45);
+    bytes = await (0, import_promises25.readFile)(path47);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path45) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path47) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -91970,8 +91975,477 @@ var restateCommand = {
   }
 };
 
-// src/cli/commands/smoke.ts
+// src/cli/commands/watch.ts
+var import_node_path37 = __toESM(require("node:path"), 1);
+
+// src/report/watch.ts
+function renderWatchText(w) {
+  const lines = [
+    `watch of ${w.target} at ${w.at}: ${w.decision === "GO-HOLDS" ? "GO holds (nothing found)" : "NO-GO under runbook 6.1: a person decides the rollback"}`,
+    `  GO         run ${w.go.goRunId}, decided ${w.go.decidedAt}; bundle ${w.go.bundle} SHA-256 ${w.go.bundleSha256}${w.go.signatureValid === null ? " (signature not checked)" : w.go.signatureValid ? " (signature valid)" : " (SIGNATURE INVALID)"}`,
+    `  window     ${w.window.hours} h, until ${w.window.endsAt}${w.window.over ? " (over)" : ""}${w.window.closing ? "; closing pass" : ""}`,
+    ...w.checks.map((c) => `  ${c.passed ? "\u2713" : "\u2717"} ${c.id.padEnd(10)} ${c.findings.map((f) => f.message).join("; ")}`),
+    ...w.movements.filter((m) => m.deviation_l === null || Math.abs(m.deviation_l) > w.toleranceL).map(
+      (m) => `    ${m.kind} ${m.id} ${m.citerne ?? ""} ${m.date}: stored ${m.stored_15c_l ?? "\u2014"} L, ASTM ${m.astm_15c_l ?? "\u2014"} L${m.problem ? ` (${m.problem})` : ""}`
+    ),
+    ...w.complaints.map(
+      (c) => `  complaint  ${c.who} ${c.when}${c.issue ? ` #${c.issue.number} ${c.issue.url}` : " (given by hand)"}: ${c.what}`
+    ),
+    ...w.incident ? [
+      `  incident   ${w.incident.action === "none" ? "no GitHub repository given: open it by hand (runbook 6.3)" : `issue #${w.incident.number} ${w.incident.action} ${w.incident.url}`}`
+    ] : [],
+    ...w.addendum ? [`  addendum   ${w.addendum.path} SHA-256 ${w.addendum.sha256}${w.addendum.signed ? " (signed)" : " (NOT signed)"}`] : []
+  ];
+  return `${lines.join("\n")}
+`;
+}
+function renderWatchMarkdown(w) {
+  return [
+    `## ASTM53B watch after the GO ${w.decision === "GO-HOLDS" ? "\u2705 GO holds" : "\u274C NO-GO (runbook 6.1)"}`,
+    "",
+    ...w.reasons.length ? [...w.reasons.map((r) => `- **${r.runbook} ${r.condition}**: ${r.message}`), ""] : [],
+    "```",
+    renderWatchText(w).trimEnd(),
+    "```",
+    ""
+  ].join("\n");
+}
+
+// src/runbook/watch/index.ts
+var import_promises33 = require("node:fs/promises");
 var import_node_path36 = __toESM(require("node:path"), 1);
+
+// src/runbook/watch/checks.ts
+var check3 = (id, title, findings) => ({
+  id,
+  title,
+  passed: findings.every((f) => f.passed),
+  findings
+});
+async function coherenceCheck2(q) {
+  return check3(
+    "coherence",
+    "5.5 Coh\xE9rence: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucun d\xE9passement de capacit\xE9",
+    coherenceReadFindings(await readCoherence(q))
+  );
+}
+var SortieRow = external_exports.object({
+  id: external_exports.string(),
+  created_at: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  volume_ambiant: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable(),
+  stored: external_exports.number().nullable()
+});
+function sortieAgainstAstm(row, p) {
+  const base2 = { kind: "sortie", id: row.id, date: row.created_at, citerne: row.citerne, stored_15c_l: row.stored };
+  if (row.volume_ambiant === null || row.temperature_ambiante_c === null || row.densite_a_15 === null || row.stored === null)
+    return { ...base2, astm_15c_l: null, deviation_l: null, problem: "no volume_ambiant, temperature, density or 15 \xB0C volume" };
+  try {
+    const astm = table54b({
+      density15: row.densite_a_15,
+      temperatureC: row.temperature_ambiante_c,
+      edition: p.edition,
+      rounding: p.rounding,
+      volumeL: row.volume_ambiant
+    }).volume15L;
+    return { ...base2, astm_15c_l: r3(astm), deviation_l: r3(row.stored - astm), problem: null };
+  } catch (e) {
+    if (isAstmError(e)) return { ...base2, astm_15c_l: null, deviation_l: null, problem: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+async function movementsSinceGo(q, since, profile, toleranceL) {
+  const receptions = (await readReceptionDrifts(q, profile, since)).map(({ drift: d }) => ({
+    kind: "reception",
+    id: d.reception_id,
+    date: d.date_reception ?? "",
+    citerne: d.citerne,
+    stored_15c_l: d.stored_15c_l,
+    astm_15c_l: d.astm_15c_l === null ? null : r3(d.astm_15c_l),
+    deviation_l: d.drift_l,
+    problem: d.problem
+  }));
+  const sortieRows = parseRows(
+    SortieRow,
+    (await q.query(
+      `SELECT s.id::text, s.created_at::text, c.nom AS citerne, s.volume_ambiant, s.temperature_ambiante_c, s.densite_a_15, s.volume_corrige_15c AS stored
+           FROM public.sorties_produit s LEFT JOIN public.citernes c ON c.id = s.citerne_id
+          WHERE s.statut = 'validee' AND (s.created_at >= $1::timestamptz OR s.date_sortie >= $1::timestamptz)
+          ORDER BY s.created_at, s.id`,
+      [since]
+    )).rows,
+    "watch: sorties since the GO"
+  );
+  const movements = [...receptions, ...sortieRows.map((r) => sortieAgainstAstm(r, profile))];
+  const off = movements.filter((m) => m.deviation_l === null || Math.abs(m.deviation_l) > toleranceL);
+  const findings = [
+    finding(
+      "MOVEMENTS_ON_ASTM",
+      off.length === 0,
+      "GOLDEN_DEVIATION",
+      off.length ? `${off.length} of ${movements.length} movement(s) since the GO not within \xB1${toleranceL} L of ASTM of their own inputs: ${off.slice(0, 5).map(
+        (m) => `${m.kind} ${m.id} (${m.citerne ?? "?"}) stored ${m.stored_15c_l ?? "\u2014"} L vs ASTM ${m.astm_15c_l ?? "\u2014"} L${m.problem ? `: ${m.problem}` : ""}`
+      ).join("; ")}` : `${movements.length} movement(s) since the GO, each within \xB1${toleranceL} L of ASTM of its own inputs`,
+      { movements: movements.length, off: off.length }
+    )
+  ];
+  return {
+    movements,
+    check: check3("movements", "R\xE9ceptions et sorties depuis le GO: volume \xE0 15 \xB0C selon ASTM 53B de leurs propres donn\xE9es", findings)
+  };
+}
+async function functionCheck(q, go) {
+  const live = (await readFingerprint(q)).entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie("));
+  const drift2 = [
+    ...go.validateSortie.filter((a) => live.find((l) => l.name === a.name)?.value !== a.value).map((a) => `${a.name} differs from the body the GO applied`),
+    ...live.filter((l) => !go.validateSortie.some((a) => a.name === l.name)).map((l) => `${l.name} was not there at the GO`)
+  ];
+  return check3("function", "validate_sortie toujours celle appliqu\xE9e au GO (pas de d\xE9rive)", [
+    finding(
+      "VALIDATE_SORTIE_AS_APPLIED",
+      drift2.length === 0 && go.validateSortie.length > 0,
+      "CHANGE_NOT_APPLIED",
+      go.validateSortie.length === 0 ? "the GO bundle records no validate_sortie after-state" : drift2.length ? drift2.join("; ") : "validate_sortie is the body the GO applied"
+    )
+  ]);
+}
+function complaintsCheck(complaints) {
+  return check3("complaints", "R\xE9clamations terrain depuis le GO", [
+    finding(
+      "NO_FIELD_COMPLAINT",
+      complaints.length === 0,
+      "FIELD_COMPLAINT",
+      complaints.length ? complaints.map((c) => `${c.who} (${c.when}${c.issue ? `, issue #${c.issue.number}` : ""}): ${c.what}`).join("; ") : "no field complaint since the GO",
+      { complaints: complaints.length }
+    )
+  ]);
+}
+
+// src/runbook/watch/go-bundle.ts
+async function entryJson(file2, name, schema2) {
+  const entry = (await readZipDirectory(file2)).find((e) => e.name === name);
+  if (!entry) throw new UserError("NOT_A_GO_BUNDLE", `${file2} holds no ${name}`, { where: { file: file2, field: name } });
+  const chunks = [];
+  for await (const c of await openZipEntry(file2, entry)) chunks.push(c);
+  const r = schema2.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+  if (!r.success) throw new UserError("NOT_A_GO_BUNDLE", `${file2}: ${name} is not a valid ${name}`, { where: { file: file2, field: name } });
+  return r.data;
+}
+async function readGoBundle(file2, publicKey) {
+  const v = await verifyBundle(file2, publicKey ? { publicKey } : {});
+  if (!v.ok)
+    throw new UserError(
+      "GO_BUNDLE_NOT_VERIFIED",
+      `${file2} does not verify: ${v.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`,
+      {
+        where: { file: file2 },
+        hint: "give the GO run\u2019s own evidence bundle, as its workflow uploaded it"
+      }
+    );
+  const decision = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.decision.file}`, Decision);
+  if (decision.decision !== "GO")
+    throw new UserError("NOT_A_GO_BUNDLE", `${file2} records ${decision.decision}: there is no GO to watch`, {
+      where: { file: file2, field: "decision" }
+    });
+  const apply = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.sqlApply.file}`, ApplyResult);
+  return {
+    bundle: file2,
+    sha256: v.zip.sha256,
+    signatureValid: v.authenticity.valid,
+    decidedAt: decision.at,
+    runId: apply.run.runId,
+    validateSortie: apply.fingerprintAfter.entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie(")).map((e) => ({ name: e.name, value: e.value }))
+  };
+}
+
+// src/runbook/watch/github-issues.ts
+var Issue = external_exports.object({
+  number: external_exports.number().int(),
+  html_url: external_exports.string(),
+  title: external_exports.string(),
+  body: external_exports.string().nullable().optional(),
+  created_at: external_exports.string(),
+  user: external_exports.object({ login: external_exports.string() }).nullable(),
+  pull_request: external_exports.unknown().optional()
+});
+async function call(gh, method, path47, body) {
+  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path47}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${gh.token}`,
+      accept: "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28",
+      ...body ? { "content-type": "application/json" } : {}
+    },
+    ...body ? { body: JSON.stringify(body) } : {}
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    const message = (() => {
+      try {
+        return JSON.parse(text).message ?? text;
+      } catch {
+        return text;
+      }
+    })();
+    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path47.split("?")[0]}: ${res.status} ${message}`, {
+      hint: res.status === 403 ? "the workflow job needs permissions: issues: write (read for complaints only)" : void 0
+    });
+  }
+  return text ? JSON.parse(text) : void 0;
+}
+async function complaintsFromIssues(gh, label, since) {
+  const q = new URLSearchParams({ labels: label, state: "all", since, per_page: "100", sort: "created", direction: "asc" });
+  const list = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`));
+  return list.filter((i) => i.pull_request === void 0 && Date.parse(i.created_at) >= Date.parse(since)).map((i) => ({
+    source: "issue",
+    who: i.user?.login ?? "unknown",
+    what: `${i.title}${i.body ? `: ${i.body.trim().slice(0, 500)}` : ""}`,
+    when: i.created_at,
+    issue: { number: i.number, url: i.html_url }
+  }));
+}
+async function reportIncident(gh, opts2) {
+  const q = new URLSearchParams({ labels: opts2.label, state: "open", per_page: "100" });
+  const open7 = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`)).find((i) => i.pull_request === void 0 && i.title === opts2.title);
+  if (open7) {
+    await call(gh, "POST", `/issues/${open7.number}/comments`, { body: opts2.body });
+    return { action: "commented", number: open7.number, url: open7.html_url };
+  }
+  const made = Issue.parse(await call(gh, "POST", "/issues", { title: opts2.title, body: opts2.body, labels: [opts2.label] }));
+  return { action: "opened", number: made.number, url: made.html_url };
+}
+
+// src/runbook/watch/index.ts
+var WATCH_ADDENDUM = "astm53b-watch-addendum.zip";
+var DEFAULT_WINDOW_HOURS = 24;
+var DEFAULT_COMPLAINT_LABEL = "astm53b-reclamation";
+var DEFAULT_INCIDENT_LABEL = "astm53b-incident";
+function incidentBody(r) {
+  return [
+    `**astm53b watch: NO-GO under runbook 6.1** (pass of ${r.at}, GO of run ${r.go.goRunId} decided ${r.go.decidedAt}, window until ${r.window.endsAt}).`,
+    "",
+    ...r.reasons.map((x) => `- ${x.runbook} ${x.condition}: ${x.message}`),
+    "",
+    "The watch does not roll back by itself. The depot manager decides: a late rollback (`astm53b rollback --backup DIR --out DIR [--replay]`, or the rollback workflow behind its environment gate) restores the verified dump and exports every movement entered since, so nothing is lost.",
+    `Evidence: watch.json of run ${r.run.runId}; GO bundle SHA-256 ${r.go.bundleSha256}.`
+  ].join("\n");
+}
+async function watch(db, opts2, log) {
+  const now = opts2.now ?? /* @__PURE__ */ new Date();
+  const hours = opts2.windowHours ?? DEFAULT_WINDOW_HOURS;
+  const profile = opts2.profile ?? ML_PP_PROFILE;
+  const toleranceL = opts2.toleranceL ?? 5;
+  const go = await readGoBundle(opts2.goBundle, opts2.publicKey);
+  const endsAt = new Date(Date.parse(go.decidedAt) + hours * 36e5);
+  const over = now.getTime() >= endsAt.getTime();
+  log.info(
+    `watch: GO of run ${go.runId} decided ${go.decidedAt}; window of ${hours} h ${over ? "is over" : `until ${endsAt.toISOString()}`}`
+  );
+  const db_ = await db.withTransaction(
+    async (q) => ({
+      coherence: await coherenceCheck2(q),
+      moved: await movementsSinceGo(q, go.decidedAt, profile, toleranceL),
+      fn: await functionCheck(q, go)
+    }),
+    { readOnly: true }
+  );
+  const complaints = [...opts2.complaints ?? []];
+  if (opts2.github)
+    complaints.push(...await complaintsFromIssues(opts2.github, opts2.github.complaintLabel ?? DEFAULT_COMPLAINT_LABEL, go.decidedAt));
+  const checks = [db_.coherence, db_.moved.check, db_.fn, complaintsCheck(complaints)];
+  const reasons = checks.flatMap((c) => c.findings).filter((f) => !f.passed && f.condition).map((f) => ({ runbook: GO_CONDITIONS[f.condition].runbook, condition: GO_CONDITIONS[f.condition].text, message: f.message }));
+  const result = {
+    format: WATCH_FORMAT,
+    at: now.toISOString(),
+    target: db.label,
+    run: opts2.run,
+    go: {
+      bundle: import_node_path36.default.basename(go.bundle),
+      bundleSha256: go.sha256,
+      signatureValid: go.signatureValid,
+      decidedAt: go.decidedAt,
+      goRunId: go.runId,
+      appliedValidateSortie: go.validateSortie.map((f) => f.value).join("\n") || null
+    },
+    window: { hours, endsAt: endsAt.toISOString(), over, closing: over || (opts2.close ?? false) },
+    profile: profileName(profile),
+    toleranceL,
+    movements: db_.moved.movements,
+    complaints,
+    checks,
+    decision: reasons.length ? "NO-GO" : "GO-HOLDS",
+    reasons,
+    incident: null,
+    addendum: null
+  };
+  for (const r of reasons) log.warn(`watch: NO-GO (runbook ${r.runbook} ${r.condition}): ${r.message}`);
+  if (result.decision === "NO-GO" && opts2.github) {
+    result.incident = await reportIncident(opts2.github, {
+      label: opts2.github.incidentLabel ?? DEFAULT_INCIDENT_LABEL,
+      title: `ASTM53B incident after the GO of run ${go.runId}`,
+      body: incidentBody(result)
+    });
+    log.warn(`watch: incident issue #${result.incident.number} ${result.incident.action}`);
+  } else if (result.decision === "NO-GO") {
+    result.incident = { action: "none", number: null, url: null };
+  }
+  if (result.window.closing) {
+    const src = import_node_path36.default.join(opts2.outDir, "addendum");
+    await (0, import_promises33.rm)(src, { recursive: true, force: true });
+    await (0, import_promises33.mkdir)(src, { recursive: true });
+    await writeResult(src, "watch", result);
+    const b = await buildBundle(
+      {
+        resultsDir: src,
+        out: import_node_path36.default.join(opts2.outDir, WATCH_ADDENDUM),
+        ...opts2.signingKey ? { signingKey: opts2.signingKey } : {},
+        run: { runId: opts2.run.runId, actor: opts2.run.actor },
+        changelog: { title: `ASTM53B watch after the GO of run ${go.runId}: ${result.decision}` },
+        now,
+        ...opts2.env ? { env: opts2.env } : {}
+      },
+      log
+    );
+    result.addendum = { path: WATCH_ADDENDUM, sha256: b.sha256, signed: Boolean(opts2.signingKey) };
+    log.info(
+      `watch: closing pass; addendum ${WATCH_ADDENDUM} (SHA-256 ${b.sha256.slice(0, 12)}\u2026) tied to the GO bundle ${go.sha256.slice(0, 12)}\u2026`
+    );
+  }
+  await writeResult(opts2.outDir, "watch", result);
+  return result;
+}
+
+// src/runbook/watch/options.ts
+var import_promises34 = require("node:fs/promises");
+function parseComplaint(text, from) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError("BAD_INPUT", `${from}: not JSON (${e.message})`, {
+      where: { field: "complaint" },
+      hint: 'give {"who": "\u2026", "what": "\u2026", "when": "2026-02-27T10:00:00Z"}'
+    });
+  }
+  const r = Complaint.omit({ source: true, issue: true }).safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new UserError("BAD_INPUT", `${from}: field ${i.path.join(".") || "(root)"}: ${i.message}`, {
+      where: { field: `complaint.${i.path.join(".")}` },
+      hint: 'give {"who": "\u2026", "what": "\u2026", "when": "2026-02-27T10:00:00Z"}'
+    });
+  }
+  if (Number.isNaN(Date.parse(r.data.when)))
+    throw new UserError("BAD_INPUT", `${from}: field when: ${r.data.when} is not a date`, { where: { field: "complaint.when" } });
+  return { source: "input", ...r.data, issue: null };
+}
+async function readComplaintFile(file2) {
+  const text = await (0, import_promises34.readFile)(file2, "utf8").catch((e) => {
+    throw new UserError(e.code === "ENOENT" ? "FILE_NOT_FOUND" : "BAD_INPUT", `${file2}: ${e.message}`, { where: { file: file2 } });
+  });
+  return parseComplaint(text, file2);
+}
+function parseWindowHours(text, field = "window-hours") {
+  if (text === void 0 || text.trim() === "") return void 0;
+  const n3 = Number(text);
+  if (!Number.isFinite(n3) || n3 <= 0 || n3 > 24 * 14)
+    throw new UserError("BAD_OPTION", `${field} ${text}: a number of hours above 0 and at most 336`, { where: { field } });
+  return n3;
+}
+
+// src/cli/commands/watch.ts
+var watchCommand = {
+  name: "watch",
+  summary: "the 24 hours after a GO (runbook 6.1, 6.3): one read-only pass; a finding or a field complaint is a NO-GO, never a rollback by itself",
+  details: [
+    "Verifies the GO bundle (--go-bundle; its signature with --public-key) and reads its decision and what validate_sortie",
+    "became. Then, in one read-only transaction: the 5.5 coherence checks over the whole database (the smoke\u2019s); every",
+    "reception and sortie entered since the GO against ASTM of its own inputs (\xB1--tolerance-l); validate_sortie against the",
+    `body the GO applied. Field complaints: --complaint FILE ({"who","what","when"}), and with --repository/GITHUB_TOKEN the`,
+    `issues labelled --complaint-label (default ${DEFAULT_COMPLAINT_LABEL}) opened since the GO. A NO-GO opens (or comments on)`,
+    `the incident issue (label ${DEFAULT_INCIDENT_LABEL}). Once the window (default ${DEFAULT_WINDOW_HOURS} h) is over, or with --close, the`,
+    "closing pass also writes astm53b-watch-addendum.zip (watch.json, signed with --signing-key) tied to the GO bundle\u2019s SHA-256.",
+    "Exit 0 GO holds, 1 NO-GO, 2 bad input."
+  ].join("\n"),
+  options: {
+    url: urlOption,
+    "go-bundle": { type: "string", valueName: "ZIP", description: "the GO run\u2019s evidence bundle" },
+    "public-key": { type: "string", valueName: "FILE", description: "the depot\u2019s signing.pub: the GO bundle\u2019s signature must hold" },
+    "window-hours": { type: "string", valueName: "H", description: `length of the watch (default ${DEFAULT_WINDOW_HOURS})` },
+    "tolerance-l": { type: "string", valueName: "L", description: "ASTM tolerance per movement in litres (default 5)" },
+    complaint: { type: "string", valueName: "FILE", description: 'a complaint given by hand: {"who","what","when"}' },
+    repository: {
+      type: "string",
+      valueName: "OWNER/NAME",
+      description: "read complaints from and report the incident to its issues (token: GITHUB_TOKEN)"
+    },
+    "complaint-label": { type: "string", valueName: "LABEL", description: `default ${DEFAULT_COMPLAINT_LABEL}` },
+    "incident-label": { type: "string", valueName: "LABEL", description: `default ${DEFAULT_INCIDENT_LABEL}` },
+    close: { type: "boolean", description: "make this the closing pass now (addendum bundle)" },
+    "signing-key": { type: "string", valueName: "FILE", description: "the depot\u2019s signing.key: signs the addendum" },
+    out: { type: "string", valueName: "DIR", description: "where watch.json (and the addendum) go", default: "astm53b-watch" },
+    ...runOptions,
+    json: jsonOption,
+    markdown: { type: "boolean", description: "print the markdown summary" }
+  },
+  async run(ctx) {
+    const goBundle = import_node_path37.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
+    const windowHours = parseWindowHours(stringOption(ctx, "window-hours"));
+    const tol = stringOption(ctx, "tolerance-l");
+    const toleranceL = tol === void 0 ? void 0 : Number(tol);
+    if (toleranceL !== void 0 && !(toleranceL >= 0))
+      throw new UserError("BAD_OPTION", `--tolerance-l ${tol}: a number of litres, 0 or more`, { where: { field: "tolerance-l" } });
+    const complaintFile = pathOption(ctx, "complaint");
+    const complaints = complaintFile ? [await readComplaintFile(complaintFile)] : [];
+    const keyFile = pathOption(ctx, "public-key");
+    const publicKey = keyFile ? await readPublicKey(keyFile) : void 0;
+    const signFile = pathOption(ctx, "signing-key");
+    const signingKey = signFile ? await readSigningKey(signFile) : void 0;
+    const repository = stringOption(ctx, "repository");
+    const token = ctx.env.GITHUB_TOKEN;
+    if (repository && !token)
+      throw new UserError("MISSING_OPTION", "--repository needs GITHUB_TOKEN in the environment (issues: write)", {
+        where: { field: "repository" }
+      });
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "watch");
+    return withDb(target, async (db) => {
+      const w = await watch(
+        db,
+        {
+          goBundle,
+          outDir: import_node_path37.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
+          run: runOf(ctx),
+          complaints,
+          close: flagOption(ctx, "close"),
+          env: ctx.env,
+          ...publicKey ? { publicKey } : {},
+          ...signingKey ? { signingKey } : {},
+          ...windowHours ? { windowHours } : {},
+          ...toleranceL !== void 0 ? { toleranceL } : {},
+          ...repository && token ? {
+            github: {
+              apiUrl: ctx.env.GITHUB_API_URL ?? "https://api.github.com",
+              repository,
+              token,
+              ...stringOption(ctx, "complaint-label") ? { complaintLabel: stringOption(ctx, "complaint-label") } : {},
+              ...stringOption(ctx, "incident-label") ? { incidentLabel: stringOption(ctx, "incident-label") } : {}
+            }
+          } : {}
+        },
+        ctx.log
+      );
+      ctx.out(flagOption(ctx, "json") ? jsonText(w) : flagOption(ctx, "markdown") ? renderWatchMarkdown(w) : renderWatchText(w));
+      return w.decision === "GO-HOLDS" ? 0 : 1;
+    });
+  }
+};
+
+// src/cli/commands/smoke.ts
+var import_node_path38 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -92085,7 +92559,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path36.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path38.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -92118,8 +92592,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path36.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path36.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path38.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path38.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -92143,6 +92617,7 @@ var COMMANDS = [
   stagingResetCommand,
   freezeCommand,
   restateCommand,
+  watchCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
@@ -92342,7 +92817,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -92791,7 +93266,7 @@ var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir9, open: open6, readdir: readdir6, rename: rename5, rm: rm9, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir10, open: open6, readdir: readdir6, rename: rename5, rm: rm10, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 
@@ -92881,6 +93356,12 @@ var TimeoutInputs = {
   "statement-timeout-ms": external_exports.string().optional(),
   "lock-wait-ms": external_exports.string().optional()
 };
+function readSigningKeyInput(name = "signing-key") {
+  const pem = getInput(name);
+  if (!pem.trim()) return void 0;
+  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}
 
 // src/runtime/results.ts
 async function publishResult(dir, kind, value) {
@@ -92947,7 +93428,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path37.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path39.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -93002,7 +93483,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -93011,7 +93492,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path38.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path38.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path40.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path40.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -93022,7 +93503,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -93041,12 +93522,6 @@ function secretsToScan(text) {
     out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
   }
   return [...new Set(out)];
-}
-function readSigningKeyInput(name = "signing-key") {
-  const pem = getInput(name);
-  if (!pem.trim()) return void 0;
-  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
-  return parseSigningKey(pem, { input: name }, name);
 }
 var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
 function splitFileList(text) {
@@ -93071,16 +93546,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
-        out: import_node_path39.default.resolve(out),
+        resultsDir: import_node_path41.default.resolve(i["results-dir"]),
+        out: import_node_path41.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path41.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path39.default.resolve(i["changelog-file"]),
+              file: import_node_path41.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -93104,7 +93579,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path39.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path41.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -93118,7 +93593,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -93134,7 +93609,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path40.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path42.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -93169,7 +93644,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -93179,7 +93654,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path41.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path43.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -93204,7 +93679,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -93221,7 +93696,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path42.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -93253,8 +93728,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path45 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path45} does not exist${import_os4.EOL}`);
+        const path47 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path47} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -94365,8 +94840,8 @@ function isPlainObject3(value) {
 }
 var noop = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
+  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch3) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -94382,7 +94857,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch2(requestOptions.url, {
+    fetchResponse = await fetch3(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -97473,7 +97948,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -97490,7 +97965,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path43.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path45.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -97562,7 +98037,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -97575,7 +98050,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path44.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path46.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97598,7 +98073,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path47 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97608,7 +98083,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path45.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path47.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -97616,6 +98091,84 @@ function stagingResetAction() {
     setOutput("ok", String(r.ok));
     await summary.addRaw(renderResetMarkdown(r)).write();
     return r.ok ? void 0 : { failure: `invariant broken, rolled back: ${r.problems.join("; ")}` };
+  });
+}
+
+// src/runtime/actions/watch.ts
+var import_promises35 = require("node:fs/promises");
+var Inputs6 = external_exports.object({
+  "go-bundle": external_exports.string().min(1),
+  "public-key": external_exports.string().optional(),
+  "window-hours": external_exports.string().optional(),
+  "tolerance-l": external_exports.string().optional(),
+  complaint: external_exports.string().optional(),
+  "complaint-label": external_exports.string().default(DEFAULT_COMPLAINT_LABEL),
+  "incident-label": external_exports.string().default(DEFAULT_INCIDENT_LABEL),
+  close: external_exports.enum(["true", "false"]).default("false"),
+  "output-dir": external_exports.string().default("astm53b-watch")
+});
+function watchAction() {
+  return runAction("watch", async (log) => {
+    const url2 = readDatabaseUrl();
+    const token = getInput("github-token");
+    if (token) setSecret(token);
+    const signingKey = readSigningKeyInput();
+    const i = readInputs(Inputs6);
+    const keyFile = i["public-key"];
+    const publicKey = keyFile ? parsePublicKey(
+      await (0, import_promises35.readFile)(keyFile, "utf8").catch((e) => {
+        throw new UserError("FILE_NOT_FOUND", `public-key ${keyFile}: ${e.message}`, { where: { field: "public-key" } });
+      }),
+      { file: keyFile }
+    ) : void 0;
+    const toleranceL = i["tolerance-l"] ? Number(i["tolerance-l"]) : void 0;
+    if (toleranceL !== void 0 && !(toleranceL >= 0))
+      throw new UserError("BAD_INPUT", `tolerance-l ${i["tolerance-l"]}: a number of litres, 0 or more`, {
+        where: { field: "tolerance-l" }
+      });
+    const complaints = i.complaint?.trim() ? [parseComplaint(i.complaint, "input complaint")] : [];
+    const windowHours = parseWindowHours(i["window-hours"]);
+    const repository = process.env.GITHUB_REPOSITORY;
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "watch");
+    const w = await withDb(
+      target,
+      (db) => watch(
+        db,
+        {
+          goBundle: i["go-bundle"],
+          outDir: i["output-dir"],
+          run: runContextFrom(process.env),
+          complaints,
+          close: i.close === "true",
+          ...publicKey ? { publicKey } : {},
+          ...signingKey ? { signingKey } : {},
+          ...windowHours ? { windowHours } : {},
+          ...toleranceL !== void 0 ? { toleranceL } : {},
+          ...token && repository ? {
+            github: {
+              apiUrl: process.env.GITHUB_API_URL ?? "https://api.github.com",
+              repository,
+              token,
+              complaintLabel: i["complaint-label"],
+              incidentLabel: i["incident-label"]
+            }
+          } : {}
+        },
+        log
+      )
+    );
+    setOutput("decision", w.decision);
+    setOutput("closing", String(w.window.closing));
+    setOutput("incident-issue", w.incident?.number ? String(w.incident.number) : "");
+    setOutput("addendum", w.addendum ? `${i["output-dir"]}/${w.addendum.path}` : "");
+    setOutput("result-file", `${i["output-dir"]}/watch.json`);
+    await summary.addRaw(renderWatchMarkdown(w)).write();
+    if (w.decision === "NO-GO")
+      return {
+        failure: `NO-GO under runbook 6.1: ${w.reasons.map((r) => r.condition).join("; ")} (the watch does not roll back: a person decides)`
+      };
+    return void 0;
   });
 }
 
@@ -97633,7 +98186,8 @@ var ACTIONS = {
   signoff: signoffAction,
   smoke: smokeAction,
   "sql-apply": sqlApplyAction,
-  "staging-reset": stagingResetAction
+  "staging-reset": stagingResetAction,
+  watch: watchAction
 };
 
 // src/index.ts
