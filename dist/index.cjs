@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path47 = require("path");
+    var path48 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path47.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path47.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path48.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path48.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path47 = require("path");
+    var path48 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path47 + dir, strict);
+async function* exploreWalkAsync(dir, path48, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path48 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path47 + "/" + relative;
+    const absolute = path48 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path47, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path48, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path47, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path47, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path48, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path48, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path47, stripTrailing) {
-      if (typeof path47 !== "string") {
+    module2.exports = function(path48, stripTrailing) {
+      if (typeof path48 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path47 === "\\" || path47 === "/") return "/";
-      var len = path47.length;
-      if (len <= 1) return path47;
+      if (path48 === "\\" || path48 === "/") return "/";
+      var len = path48.length;
+      if (len <= 1) return path48;
       var prefix = "";
-      if (len > 4 && path47[3] === "\\") {
-        var ch = path47[2];
-        if ((ch === "?" || ch === ".") && path47.slice(0, 2) === "\\\\") {
-          path47 = path47.slice(2);
+      if (len > 4 && path48[3] === "\\") {
+        var ch = path48[2];
+        if ((ch === "?" || ch === ".") && path48.slice(0, 2) === "\\\\") {
+          path48 = path48.slice(2);
           prefix = "//";
         }
       }
-      var segs = path47.split(/[/\\]+/);
+      var segs = path48.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path47 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path48 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path47 && path47[0] !== "/") {
-          path47 = `/${path47}`;
+        if (path48 && path48[0] !== "/") {
+          path48 = `/${path48}`;
         }
-        return new URL(`${origin}${path47}`);
+        return new URL(`${origin}${path48}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin }
+          request: { method, path: path48, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path47);
+        debuglog("sending request to %s %s/%s", method, origin, path48);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin },
+          request: { method, path: path48, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path47,
+          path48,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin }
+          request: { method, path: path48, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path47);
+        debuglog("trailers received from %s %s/%s", method, origin, path48);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin },
+          request: { method, path: path48, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path47,
+          path48,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path47, origin }
+            request: { method, path: path48, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path47);
+          debuglog("sending request to %s %s/%s", method, origin, path48);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path47,
+        path: path48,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path47 !== "string") {
+        if (typeof path48 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path47[0] !== "/" && !(path47.startsWith("http://") || path47.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path48[0] !== "/" && !(path48.startsWith("http://") || path48.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path47)) {
+        } else if (invalidPathRegex.test(path48)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path47, query) : path47;
+        this.path = query ? buildURL(path48, query) : path48;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path47, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path48, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path47} HTTP/1.1\r
+      let header = `${method} ${path48} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path47, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path48, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path47;
+      headers[HTTP2_HEADER_PATH] = path48;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path47 = search ? `${pathname}${search}` : pathname;
+        const path48 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path47;
+        this.opts.path = path48;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path47 = "/",
+          path: path48 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path47;
+        opts2.path = origin + path48;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path47) {
-      if (typeof path47 !== "string") {
-        return path47;
+    function safeUrl(path48) {
+      if (typeof path48 !== "string") {
+        return path48;
       }
-      const pathSegments = path47.split("?");
+      const pathSegments = path48.split("?");
       if (pathSegments.length !== 2) {
-        return path47;
+        return path48;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path47, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path47);
+    function matchKey(mockDispatch2, { path: path48, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path48);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path47 }) => matchValue(safeUrl(path47), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path48 }) => matchValue(safeUrl(path48), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path47, method, body, headers, query } = opts2;
+      const { path: path48, method, body, headers, query } = opts2;
       return {
-        path: path47,
+        path: path48,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path47, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path48, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path47,
+            Path: path48,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path47) {
-      for (let i = 0; i < path47.length; ++i) {
-        const code2 = path47.charCodeAt(i);
+    function validateCookiePath(path48) {
+      for (let i = 0; i < path48.length; ++i) {
+        const code2 = path48.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path47 = opts2.path;
+          let path48 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path47 = `/${path47}`;
+            path48 = `/${path48}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path47);
+          url2 = new URL(util3.parseOrigin(url2).origin + path48);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49844,9 +49844,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path47, displayName = path47) {
+async function openCsvFile(path48, displayName = path48) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path47, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path48, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -51972,10 +51972,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path47) {
-  if (!path47)
+function getElementAtPath(obj, path48) {
+  if (!path48)
     return obj;
-  return path47.reduce((acc, key) => acc?.[key], obj);
+  return path48.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52315,11 +52315,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path47, issues) {
+function prefixIssues(path48, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path47);
+    iss.path.unshift(path48);
     return iss;
   });
 }
@@ -52781,16 +52781,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path47 = []) => {
+  const processError = (error64, path48 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path48, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path48, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path48, ...issue3.path]);
       } else {
-        const fullpath = [...path47, ...issue3.path];
+        const fullpath = [...path48, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52829,17 +52829,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path47 = []) => {
+  const processError = (error64, path48 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path48, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path48, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path48, ...issue3.path]);
       } else {
-        const fullpath = [...path47, ...issue3.path];
+        const fullpath = [...path48, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52878,8 +52878,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path47 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path47) {
+  const path48 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path48) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70017,13 +70017,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path47 = ref3.slice(1).split("/").filter(Boolean);
-  if (path47.length === 0) {
+  const path48 = ref3.slice(1).split("/").filter(Boolean);
+  if (path48.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path47[0] === defsKey) {
-    const key = path47[1] === void 0 ? void 0 : decodeJSONPointerSegment(path47[1]);
+  if (path48[0] === defsKey) {
+    const key = path48[1] === void 0 ? void 0 : decodeJSONPointerSegment(path48[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -87913,17 +87913,17 @@ var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path47, displayName = path47) {
+async function loadGoldenFile(path48, displayName = path48) {
   let bytes;
   try {
-    bytes = await (0, import_promises25.readFile)(path47);
+    bytes = await (0, import_promises25.readFile)(path48);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path47) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path48) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -89851,7 +89851,7 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
 var import_promises29 = require("node:fs/promises");
@@ -89884,8 +89884,17 @@ var DRILLS = {
   "gate-rejected": {
     simulates: "the depot manager rejects the GO gate (the sign-off says NO-GO)",
     condition: "SIGNOFF_NO_GO"
+  },
+  "complaint-after-go": {
+    simulates: "a GO, then a day of receptions, sorties and an adjustment entered as app users, then a field complaint: the watch says NO-GO and the late rollback restores the dump and replays every movement on the legacy computation",
+    condition: "FIELD_COMPLAINT"
+  },
+  "late-rollback-no-replay": {
+    simulates: "the same complaint after a GO, and the late rollback without --replay: every movement exported and listed to re-enter by hand",
+    condition: "FIELD_COMPLAINT"
   }
 };
+var AFTER_GO_DRILLS = ["complaint-after-go", "late-rollback-no-replay"];
 function parseDrill(v) {
   if (v === void 0) return void 0;
   if (v in DRILLS) return v;
@@ -90189,8 +90198,8 @@ async function terminalProgress(log) {
 }
 
 // src/rehearsal/rehearse.ts
-var import_promises32 = require("node:fs/promises");
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_promises33 = require("node:fs/promises");
+var import_node_path35 = __toESM(require("node:path"), 1);
 
 // src/runbook/restate-proof.ts
 var MOVE_TOLERANCE_L = 1e-6;
@@ -91377,6 +91386,527 @@ async function smoke(db, opts2, log, stage) {
   };
 }
 
+// src/rehearsal/after-go-drill.ts
+var import_node_path34 = __toESM(require("node:path"), 1);
+
+// src/runbook/watch/index.ts
+var import_promises32 = require("node:fs/promises");
+var import_node_path33 = __toESM(require("node:path"), 1);
+
+// src/runbook/watch/checks.ts
+var check3 = (id, title, findings) => ({
+  id,
+  title,
+  passed: findings.every((f) => f.passed),
+  findings
+});
+async function coherenceCheck2(q) {
+  return check3(
+    "coherence",
+    "5.5 Coh\xE9rence: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucun d\xE9passement de capacit\xE9",
+    coherenceReadFindings(await readCoherence(q))
+  );
+}
+var SortieRow = external_exports.object({
+  id: external_exports.string(),
+  created_at: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  volume_ambiant: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable(),
+  stored: external_exports.number().nullable()
+});
+function sortieAgainstAstm(row, p) {
+  const base2 = { kind: "sortie", id: row.id, date: row.created_at, citerne: row.citerne, stored_15c_l: row.stored };
+  if (row.volume_ambiant === null || row.temperature_ambiante_c === null || row.densite_a_15 === null || row.stored === null)
+    return { ...base2, astm_15c_l: null, deviation_l: null, problem: "no volume_ambiant, temperature, density or 15 \xB0C volume" };
+  try {
+    const astm = table54b({
+      density15: row.densite_a_15,
+      temperatureC: row.temperature_ambiante_c,
+      edition: p.edition,
+      rounding: p.rounding,
+      volumeL: row.volume_ambiant
+    }).volume15L;
+    return { ...base2, astm_15c_l: r3(astm), deviation_l: r3(row.stored - astm), problem: null };
+  } catch (e) {
+    if (isAstmError(e)) return { ...base2, astm_15c_l: null, deviation_l: null, problem: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+async function movementsSinceGo(q, since, profile, toleranceL) {
+  const receptions = (await readReceptionDrifts(q, profile, since)).map(({ drift: d }) => ({
+    kind: "reception",
+    id: d.reception_id,
+    date: d.date_reception ?? "",
+    citerne: d.citerne,
+    stored_15c_l: d.stored_15c_l,
+    astm_15c_l: d.astm_15c_l === null ? null : r3(d.astm_15c_l),
+    deviation_l: d.drift_l,
+    problem: d.problem
+  }));
+  const sortieRows = parseRows(
+    SortieRow,
+    (await q.query(
+      `SELECT s.id::text, s.created_at::text, c.nom AS citerne, s.volume_ambiant, s.temperature_ambiante_c, s.densite_a_15, s.volume_corrige_15c AS stored
+           FROM public.sorties_produit s LEFT JOIN public.citernes c ON c.id = s.citerne_id
+          WHERE s.statut = 'validee' AND (s.created_at >= $1::timestamptz OR s.date_sortie >= $1::timestamptz)
+          ORDER BY s.created_at, s.id`,
+      [since]
+    )).rows,
+    "watch: sorties since the GO"
+  );
+  const movements = [...receptions, ...sortieRows.map((r) => sortieAgainstAstm(r, profile))];
+  const off = movements.filter((m) => m.deviation_l === null || Math.abs(m.deviation_l) > toleranceL);
+  const findings = [
+    finding(
+      "MOVEMENTS_ON_ASTM",
+      off.length === 0,
+      "GOLDEN_DEVIATION",
+      off.length ? `${off.length} of ${movements.length} movement(s) since the GO not within \xB1${toleranceL} L of ASTM of their own inputs: ${off.slice(0, 5).map(
+        (m) => `${m.kind} ${m.id} (${m.citerne ?? "?"}) stored ${m.stored_15c_l ?? "\u2014"} L vs ASTM ${m.astm_15c_l ?? "\u2014"} L${m.problem ? `: ${m.problem}` : ""}`
+      ).join("; ")}` : `${movements.length} movement(s) since the GO, each within \xB1${toleranceL} L of ASTM of its own inputs`,
+      { movements: movements.length, off: off.length }
+    )
+  ];
+  return {
+    movements,
+    check: check3("movements", "R\xE9ceptions et sorties depuis le GO: volume \xE0 15 \xB0C selon ASTM 53B de leurs propres donn\xE9es", findings)
+  };
+}
+async function functionCheck(q, go) {
+  const live = (await readFingerprint(q)).entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie("));
+  const drift2 = [
+    ...go.validateSortie.filter((a) => live.find((l) => l.name === a.name)?.value !== a.value).map((a) => `${a.name} differs from the body the GO applied`),
+    ...live.filter((l) => !go.validateSortie.some((a) => a.name === l.name)).map((l) => `${l.name} was not there at the GO`)
+  ];
+  return check3("function", "validate_sortie toujours celle appliqu\xE9e au GO (pas de d\xE9rive)", [
+    finding(
+      "VALIDATE_SORTIE_AS_APPLIED",
+      drift2.length === 0 && go.validateSortie.length > 0,
+      "CHANGE_NOT_APPLIED",
+      go.validateSortie.length === 0 ? "the GO bundle records no validate_sortie after-state" : drift2.length ? drift2.join("; ") : "validate_sortie is the body the GO applied"
+    )
+  ]);
+}
+function complaintsCheck(complaints) {
+  return check3("complaints", "R\xE9clamations terrain depuis le GO", [
+    finding(
+      "NO_FIELD_COMPLAINT",
+      complaints.length === 0,
+      "FIELD_COMPLAINT",
+      complaints.length ? complaints.map((c) => `${c.who} (${c.when}${c.issue ? `, issue #${c.issue.number}` : ""}): ${c.what}`).join("; ") : "no field complaint since the GO",
+      { complaints: complaints.length }
+    )
+  ]);
+}
+
+// src/runbook/watch/go-bundle.ts
+async function entryJson(file2, name, schema2) {
+  const entry = (await readZipDirectory(file2)).find((e) => e.name === name);
+  if (!entry) throw new UserError("NOT_A_GO_BUNDLE", `${file2} holds no ${name}`, { where: { file: file2, field: name } });
+  const chunks = [];
+  for await (const c of await openZipEntry(file2, entry)) chunks.push(c);
+  const r = schema2.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+  if (!r.success) throw new UserError("NOT_A_GO_BUNDLE", `${file2}: ${name} is not a valid ${name}`, { where: { file: file2, field: name } });
+  return r.data;
+}
+async function readGoBundle(file2, publicKey) {
+  const v = await verifyBundle(file2, publicKey ? { publicKey } : {});
+  if (!v.ok)
+    throw new UserError(
+      "GO_BUNDLE_NOT_VERIFIED",
+      `${file2} does not verify: ${v.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`,
+      {
+        where: { file: file2 },
+        hint: "give the GO run\u2019s own evidence bundle, as its workflow uploaded it"
+      }
+    );
+  const decision = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.decision.file}`, Decision);
+  if (decision.decision !== "GO")
+    throw new UserError("NOT_A_GO_BUNDLE", `${file2} records ${decision.decision}: there is no GO to watch`, {
+      where: { file: file2, field: "decision" }
+    });
+  const apply = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.sqlApply.file}`, ApplyResult);
+  return {
+    bundle: file2,
+    sha256: v.zip.sha256,
+    signatureValid: v.authenticity.valid,
+    decidedAt: decision.at,
+    runId: apply.run.runId,
+    validateSortie: apply.fingerprintAfter.entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie(")).map((e) => ({ name: e.name, value: e.value }))
+  };
+}
+
+// src/runbook/watch/github-issues.ts
+var Issue = external_exports.object({
+  number: external_exports.number().int(),
+  html_url: external_exports.string(),
+  title: external_exports.string(),
+  body: external_exports.string().nullable().optional(),
+  created_at: external_exports.string(),
+  user: external_exports.object({ login: external_exports.string() }).nullable(),
+  pull_request: external_exports.unknown().optional()
+});
+async function call(gh, method, path48, body) {
+  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path48}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${gh.token}`,
+      accept: "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28",
+      ...body ? { "content-type": "application/json" } : {}
+    },
+    ...body ? { body: JSON.stringify(body) } : {}
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    const message = (() => {
+      try {
+        return JSON.parse(text).message ?? text;
+      } catch {
+        return text;
+      }
+    })();
+    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path48.split("?")[0]}: ${res.status} ${message}`, {
+      hint: res.status === 403 ? "the workflow job needs permissions: issues: write (read for complaints only)" : void 0
+    });
+  }
+  return text ? JSON.parse(text) : void 0;
+}
+async function complaintsFromIssues(gh, label, since) {
+  const q = new URLSearchParams({ labels: label, state: "all", since, per_page: "100", sort: "created", direction: "asc" });
+  const list = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`));
+  return list.filter((i) => i.pull_request === void 0 && Date.parse(i.created_at) >= Date.parse(since)).map((i) => ({
+    source: "issue",
+    who: i.user?.login ?? "unknown",
+    what: `${i.title}${i.body ? `: ${i.body.trim().slice(0, 500)}` : ""}`,
+    when: i.created_at,
+    issue: { number: i.number, url: i.html_url }
+  }));
+}
+async function reportIncident(gh, opts2) {
+  const q = new URLSearchParams({ labels: opts2.label, state: "open", per_page: "100" });
+  const open7 = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`)).find((i) => i.pull_request === void 0 && i.title === opts2.title);
+  if (open7) {
+    await call(gh, "POST", `/issues/${open7.number}/comments`, { body: opts2.body });
+    return { action: "commented", number: open7.number, url: open7.html_url };
+  }
+  const made = Issue.parse(await call(gh, "POST", "/issues", { title: opts2.title, body: opts2.body, labels: [opts2.label] }));
+  return { action: "opened", number: made.number, url: made.html_url };
+}
+
+// src/runbook/watch/index.ts
+var WATCH_ADDENDUM = "astm53b-watch-addendum.zip";
+var DEFAULT_WINDOW_HOURS = 24;
+var DEFAULT_COMPLAINT_LABEL = "astm53b-reclamation";
+var DEFAULT_INCIDENT_LABEL = "astm53b-incident";
+function incidentBody(r) {
+  return [
+    `**astm53b watch: NO-GO under runbook 6.1** (pass of ${r.at}, GO of run ${r.go.goRunId} decided ${r.go.decidedAt}, window until ${r.window.endsAt}).`,
+    "",
+    ...r.reasons.map((x) => `- ${x.runbook} ${x.condition}: ${x.message}`),
+    "",
+    "The watch does not roll back by itself. The depot manager decides: a late rollback (`astm53b rollback --backup DIR --out DIR [--replay]`, or the rollback workflow behind its environment gate) restores the verified dump and exports every movement entered since, so nothing is lost.",
+    `Evidence: watch.json of run ${r.run.runId}; GO bundle SHA-256 ${r.go.bundleSha256}.`
+  ].join("\n");
+}
+async function watch(db, opts2, log) {
+  const now = opts2.now ?? /* @__PURE__ */ new Date();
+  const hours = opts2.windowHours ?? DEFAULT_WINDOW_HOURS;
+  const profile = opts2.profile ?? ML_PP_PROFILE;
+  const toleranceL = opts2.toleranceL ?? 5;
+  const go = await readGoBundle(opts2.goBundle, opts2.publicKey);
+  const endsAt = new Date(Date.parse(go.decidedAt) + hours * 36e5);
+  const over = now.getTime() >= endsAt.getTime();
+  log.info(
+    `watch: GO of run ${go.runId} decided ${go.decidedAt}; window of ${hours} h ${over ? "is over" : `until ${endsAt.toISOString()}`}`
+  );
+  const db_ = await db.withTransaction(
+    async (q) => ({
+      coherence: await coherenceCheck2(q),
+      moved: await movementsSinceGo(q, go.decidedAt, profile, toleranceL),
+      fn: await functionCheck(q, go)
+    }),
+    { readOnly: true }
+  );
+  const complaints = [...opts2.complaints ?? []];
+  if (opts2.github)
+    complaints.push(...await complaintsFromIssues(opts2.github, opts2.github.complaintLabel ?? DEFAULT_COMPLAINT_LABEL, go.decidedAt));
+  const checks = [db_.coherence, db_.moved.check, db_.fn, complaintsCheck(complaints)];
+  const reasons = checks.flatMap((c) => c.findings).filter((f) => !f.passed && f.condition).map((f) => ({ runbook: GO_CONDITIONS[f.condition].runbook, condition: GO_CONDITIONS[f.condition].text, message: f.message }));
+  const result = {
+    format: WATCH_FORMAT,
+    at: now.toISOString(),
+    target: db.label,
+    run: opts2.run,
+    go: {
+      bundle: import_node_path33.default.basename(go.bundle),
+      bundleSha256: go.sha256,
+      signatureValid: go.signatureValid,
+      decidedAt: go.decidedAt,
+      goRunId: go.runId,
+      appliedValidateSortie: go.validateSortie.map((f) => f.value).join("\n") || null
+    },
+    window: { hours, endsAt: endsAt.toISOString(), over, closing: over || (opts2.close ?? false) },
+    profile: profileName(profile),
+    toleranceL,
+    movements: db_.moved.movements,
+    complaints,
+    checks,
+    decision: reasons.length ? "NO-GO" : "GO-HOLDS",
+    reasons,
+    incident: null,
+    addendum: null
+  };
+  for (const r of reasons) log.warn(`watch: NO-GO (runbook ${r.runbook} ${r.condition}): ${r.message}`);
+  if (result.decision === "NO-GO" && opts2.github) {
+    result.incident = await reportIncident(opts2.github, {
+      label: opts2.github.incidentLabel ?? DEFAULT_INCIDENT_LABEL,
+      title: `ASTM53B incident after the GO of run ${go.runId}`,
+      body: incidentBody(result)
+    });
+    log.warn(`watch: incident issue #${result.incident.number} ${result.incident.action}`);
+  } else if (result.decision === "NO-GO") {
+    result.incident = { action: "none", number: null, url: null };
+  }
+  if (result.window.closing) {
+    const src = import_node_path33.default.join(opts2.outDir, "addendum");
+    await (0, import_promises32.rm)(src, { recursive: true, force: true });
+    await (0, import_promises32.mkdir)(src, { recursive: true });
+    await writeResult(src, "watch", result);
+    const b = await buildBundle(
+      {
+        resultsDir: src,
+        out: import_node_path33.default.join(opts2.outDir, WATCH_ADDENDUM),
+        ...opts2.signingKey ? { signingKey: opts2.signingKey } : {},
+        run: { runId: opts2.run.runId, actor: opts2.run.actor },
+        changelog: { title: `ASTM53B watch after the GO of run ${go.runId}: ${result.decision}` },
+        now,
+        ...opts2.env ? { env: opts2.env } : {}
+      },
+      log
+    );
+    result.addendum = { path: WATCH_ADDENDUM, sha256: b.sha256, signed: Boolean(opts2.signingKey) };
+    log.info(
+      `watch: closing pass; addendum ${WATCH_ADDENDUM} (SHA-256 ${b.sha256.slice(0, 12)}\u2026) tied to the GO bundle ${go.sha256.slice(0, 12)}\u2026`
+    );
+  }
+  await writeResult(opts2.outDir, "watch", result);
+  return result;
+}
+
+// src/rehearsal/after-go.ts
+var AFTER_GO_DAY = "2026-02-27";
+async function userWithRole(db, role) {
+  const r = await db.query("SELECT user_id::text FROM public.profils WHERE role = $1 ORDER BY created_at LIMIT 1", [
+    role
+  ]);
+  if (!r.rows[0]) throw new Error(`the demo has no ${role} user`);
+  return r.rows[0].user_id;
+}
+var GASOIL2 = "22222222-2222-2222-2222-222222222222";
+var TANK4 = "91d2078b-8e19-43c2-bf33-322a42cd4e94";
+var CDR_9 = "9a8cb953-d5f3-1065-326c-aa6aa0b7f2b3";
+var CLIENT_1 = "7892edea-75d6-775a-b7bd-5360b3e0c531";
+var AFTER_GO_FIGURES = {
+  reception: { index_avant: 5e5, index_apres: 501500, temperature_c: 27.5, densite: 836.9 },
+  sortie: { index_avant: 6e5, index_apres: 600800, temperature_c: 26, densite: 836.5 },
+  adjustment: { delta_ambiant: 0, delta_15c: -2.5, reason: "jaugeage contradictoire apr\xE8s r\xE9clamation du client" }
+};
+var astm15 = (amb, t, rho) => table53b({
+  observedDensity: rho,
+  temperatureC: t,
+  hydrometer: ML_PP_PROFILE.hydrometer,
+  edition: ML_PP_PROFILE.edition,
+  rounding: ML_PP_PROFILE.rounding,
+  volumeL: amb
+}).volume15L;
+async function enterReception(db, app, truck = CDR_9, m = AFTER_GO_FIGURES.reception) {
+  const gerant = await userWithRole(db, "gerant");
+  const amb = m.index_apres - m.index_avant;
+  const v15 = app === "astm" ? astm15(amb, m.temperature_c, m.densite) : legacyVolume15(amb, m.temperature_c);
+  return withAppUser(db, { role: "authenticated", userId: gerant }, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', $9::date, 'after the GO') RETURNING id::text`,
+      [truck, TANK4, GASOIL2, m.index_avant, m.index_apres, m.temperature_c, m.densite, v15, AFTER_GO_DAY]
+    );
+    return r.rows[0].id;
+  });
+}
+async function enterSortie(db, app) {
+  const gerant = await userWithRole(db, "gerant");
+  const m = AFTER_GO_FIGURES.sortie;
+  const amb = m.index_apres - m.index_avant;
+  const v15 = app === "astm" ? astm15(amb, m.temperature_c, m.densite) : legacyVolume15(amb, m.temperature_c);
+  const who2 = { role: "authenticated", userId: gerant };
+  const id = await withAppUser(db, who2, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', $9, ($10::date + time '12:00')::timestamptz, 'after the GO') RETURNING id::text`,
+      [
+        TANK4,
+        GASOIL2,
+        CLIENT_1,
+        m.index_avant,
+        m.index_apres,
+        m.temperature_c,
+        m.densite,
+        v15,
+        app === "astm" ? "brouillon" : "validee",
+        AFTER_GO_DAY
+      ]
+    );
+    return r.rows[0].id;
+  });
+  if (app === "astm") await withAppUser(db, who2, (tx) => tx.query("SELECT validate_sortie($1)", [id]));
+  return id;
+}
+async function enterAdjustment(db, receptionId) {
+  const directeur = await userWithRole(db, "directeur");
+  const a = AFTER_GO_FIGURES.adjustment;
+  return withAppUser(db, { role: "authenticated", userId: directeur }, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason) VALUES ('RECEPTION', $1, $2, $3, $4) RETURNING id::text`,
+      [receptionId, a.delta_ambiant, a.delta_15c, a.reason]
+    );
+    return r.rows[0].id;
+  });
+}
+async function enterAfterGo(db, app) {
+  const reception = await enterReception(db, app);
+  const sortie = await enterSortie(db, app);
+  const adjustment = await enterAdjustment(db, reception);
+  return { reception, sortie, adjustment };
+}
+
+// src/rehearsal/after-go-drill.ts
+var AFTER_GO_DIR = "after-go";
+async function proveLateRollback(db, late, replay) {
+  const problems = [];
+  const c = late.counts;
+  const entered = late.movements.filter((m) => m.plan !== "skip-migration-restatement");
+  if (entered.length < 3)
+    problems.push(`only ${entered.length} movement(s) since the backup besides the restatements; the drill entered 3`);
+  if (!replay) {
+    if (c.remaining !== entered.length) problems.push(`${c.remaining} listed to re-enter, ${entered.length} entered`);
+    if (JSON.stringify(await stockLines(db)) !== JSON.stringify(late.stock.afterRestore))
+      problems.push("the stock is not the restored backup\u2019s");
+    return problems;
+  }
+  if (late.replay?.stoppedAt) problems.push(`the replay stopped at #${late.replay.stoppedAt.seq}: ${late.replay.stoppedAt.message}`);
+  if (c.replayed !== entered.length) problems.push(`${c.replayed} replayed of ${entered.length}`);
+  for (const r of late.replay?.replayed ?? []) {
+    if (r.kind === "adjustment" || !r.replayedId) continue;
+    const table4 = r.kind === "reception" ? "public.receptions" : "public.sorties_produit";
+    const v = (await db.query(`SELECT volume_corrige_15c AS v FROM ${table4} WHERE id = $1`, [r.replayedId])).rows[0]?.v;
+    if (v === void 0) problems.push(`${r.kind} ${r.replayedId} (replay of ${r.originalId}) is not there`);
+    else if (v !== r.legacy15c) problems.push(`${r.kind} ${r.replayedId}: ${v} L at 15 \xB0C, legacy ${r.legacy15c} L`);
+  }
+  const moved = /* @__PURE__ */ new Map();
+  for (const m of entered) {
+    if (m.kind === "adjustment") continue;
+    const k = `${m.citerne}\0${m.proprietaire}`;
+    moved.set(k, (moved.get(k) ?? 0) + (m.kind === "reception" ? 1 : -1) * (legacy15c(m) ?? 0));
+  }
+  for (const after of late.stock.afterReplay ?? []) {
+    const before = late.stock.afterRestore.find((l) => l.citerne === after.citerne && l.proprietaire_type === after.proprietaire_type);
+    const expected = (before?.snapshot_15c ?? 0) + (moved.get(`${after.citerne}\0${after.proprietaire_type}`) ?? 0);
+    if (Math.abs((after.snapshot_15c ?? 0) - expected) > 1e-3)
+      problems.push(
+        `${after.citerne} ${after.proprietaire_type}: snapshot ${after.snapshot_15c} L at 15 \xB0C, the legacy app would show ${expected} L`
+      );
+  }
+  return problems;
+}
+async function runAfterGoDrill(db, o, step) {
+  const dir = import_node_path34.default.join(o.out, AFTER_GO_DIR);
+  const replay = o.drill === "complaint-after-go";
+  let reasons = [];
+  const oks = [];
+  oks.push(
+    await step("entries after the GO", "6.1", async () => {
+      const ids = await enterAfterGo(db, "astm");
+      return { ok: true, summary: `reception ${ids.reception}, sortie ${ids.sortie}, adjustment ${ids.adjustment}, each as its app user` };
+    })
+  );
+  oks.push(
+    await step("watch", "6.1, 6.3", async (l) => {
+      const w = await watch(
+        db,
+        {
+          goBundle: o.goBundle,
+          outDir: import_node_path34.default.join(dir, "watch"),
+          run: o.run,
+          close: true,
+          complaints: [
+            {
+              source: "input",
+              who: "chef de quai (drill)",
+              what: `drill ${o.drill}: the client disputes the 15 \xB0C volume of today's sortie`,
+              when: (/* @__PURE__ */ new Date()).toISOString(),
+              issue: null
+            }
+          ]
+        },
+        l
+      );
+      reasons = w.reasons.map((r) => ({
+        condition: "FIELD_COMPLAINT",
+        runbook: r.runbook,
+        rule: GO_CONDITIONS.FIELD_COMPLAINT.text,
+        source: "watch.json",
+        message: r.message
+      }));
+      return { ok: w.decision === "NO-GO", summary: `${w.decision}: ${w.reasons.map((r) => r.condition).join("; ")}` };
+    })
+  );
+  oks.push(
+    await step("late rollback", "6.2", async (l) => {
+      const r = await rollback(
+        db,
+        { backupDir: import_node_path34.default.join(o.results, BACKUP_DIR), run: o.run, identity: o.identity, resultsDir: dir, replay },
+        l
+      );
+      await writeResult(dir, "rollback", r);
+      const late = r.lateRollback;
+      if (!r.ok || !late) return { ok: false, summary: r.failures.join("; ") || "no late-rollback record" };
+      const problems = await proveLateRollback(db, late, replay);
+      const c = late.counts;
+      return {
+        ok: problems.length === 0,
+        summary: problems.length ? problems.join("; ") : `${c.sinceBackup} movement(s) since the backup (${c.skipped} restatement(s) of the migration), ${c.replayed} replayed on the legacy computation, ${c.remaining} to enter by hand`
+      };
+    })
+  );
+  oks.push(
+    await step("freeze-off", "6.2", async (l) => {
+      const r = await freezeOff(
+        db,
+        { reason: "rehearsal over (in PROD: after the legacy build is redeployed and the depot informed)", run: o.run },
+        l
+      );
+      return { ok: !r.frozen, summary: "entries allowed again (rehearsal)" };
+    })
+  );
+  let bundle;
+  oks.push(
+    await step("evidence after the GO", "5.7, 6.3", async (l) => {
+      bundle = await buildBundle(
+        { resultsDir: dir, out: import_node_path34.default.join(o.out, "astm53b-evidence-after-go.zip"), run: { runId: o.run.runId, actor: o.run.actor } },
+        l
+      );
+      return { ok: true, summary: `${bundle.out}: watch.json, rollback.json and the late-rollback export` };
+    })
+  );
+  return {
+    decision: { ...o.decision, decision: reasons.length ? "NO-GO" : o.decision.decision, reasons: [...o.decision.reasons, ...reasons] },
+    bundle,
+    ok: oks.every(Boolean)
+  };
+}
+
 // src/rehearsal/faults.ts
 function cutConnectionAt(db, when) {
   let done = false;
@@ -91427,10 +91957,10 @@ function gateRecord(inputs) {
   };
 }
 async function rehearse(db, opts2, log) {
-  const out = import_node_path33.default.resolve(opts2.outDir);
-  const results = import_node_path33.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises32.rm)(out, { recursive: true, force: true });
-  await (0, import_promises32.mkdir)(results, { recursive: true });
+  const out = import_node_path35.default.resolve(opts2.outDir);
+  const results = import_node_path35.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises33.rm)(out, { recursive: true, force: true });
+  await (0, import_promises33.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
   const drill = inputs.drill;
   const progress = opts2.progress ?? plainProgress(() => {
@@ -91443,7 +91973,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises32.writeFile)(import_node_path33.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises33.writeFile)(import_node_path35.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -91493,7 +92023,7 @@ async function rehearse(db, opts2, log) {
       const r = await backup(
         db,
         {
-          outDir: import_node_path33.default.join(results, BACKUP_DIR),
+          outDir: import_node_path35.default.join(results, BACKUP_DIR),
           encryptTo: opts2.encryption?.recipients ?? [],
           ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
         },
@@ -91517,7 +92047,7 @@ async function rehearse(db, opts2, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path33.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path35.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -91560,7 +92090,7 @@ async function rehearse(db, opts2, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path33.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path35.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -91572,7 +92102,7 @@ async function rehearse(db, opts2, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path33.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
+          const r = await rollback(db, { backupDir: import_node_path35.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
           const discarded = r.discarded.reduce((n3, d) => n3 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
@@ -91592,7 +92122,7 @@ async function rehearse(db, opts2, log) {
       });
     }
   }
-  const bundlePath = import_node_path33.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path35.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -91602,8 +92132,29 @@ async function rehearse(db, opts2, log) {
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"}` };
   });
   steps.push({ step: "evidence", runbook: "5.7", ...ev, ms: Date.now() - t0 });
+  let afterGoBundle;
+  let afterGoOk;
+  if (drill && AFTER_GO_DRILLS.includes(drill) && decision.decision === "GO") {
+    const after = await runAfterGoDrill(
+      db,
+      { drill, out, results, goBundle: bundle.out, decision, run, ...opts2.encryption ? { identity: opts2.encryption.identity } : {} },
+      step
+    );
+    decision = after.decision;
+    afterGoBundle = after.bundle;
+    afterGoOk = after.ok;
+  }
   const freezeWindowMs = frozenAt !== null && decidedAt !== null ? decidedAt - frozenAt : null;
-  return { steps, decision, bundle, verification, resultsDir: results, freezeWindowMs };
+  return {
+    steps,
+    decision,
+    bundle,
+    verification,
+    resultsDir: results,
+    freezeWindowMs,
+    ...afterGoBundle ? { afterGoBundle } : {},
+    ...afterGoOk !== void 0 ? { afterGoOk } : {}
+  };
 }
 
 // src/report/decision.ts
@@ -91703,14 +92254,18 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path34.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path36.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path34.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path36.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
+    if (inputs.drill && AFTER_GO_DRILLS.includes(inputs.drill) && (!inputs.signoff || !flagOption(ctx, "restate") || !listOption(ctx, "change").length))
+      throw new UserError("BAD_OPTION", `--drill ${inputs.drill} starts from a GO: give the remedied run too (${REMEDIED})`, {
+        where: { field: "drill" }
+      });
     const encryption = await encryptionOf(ctx);
     const target = resolveTarget({ url: url2, cwd: ctx.cwd });
     assertSessionCapable(target, "rehearse");
@@ -91733,7 +92288,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path34.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path36.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
@@ -91752,12 +92307,22 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path36.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path36.default.relative(ctx.cwd, r.bundle.out)}
+`);
+      if (r.afterGoBundle)
+        ctx.out(`after the GO (watch, late rollback): ${import_node_path36.default.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
+      if (inputs.drill && AFTER_GO_DRILLS.includes(inputs.drill) && r.afterGoOk !== true) {
+        ctx.out(
+          `drill ${inputs.drill}: FAILED: ${r.afterGoOk === false ? "an after-GO step did not show what it must (above)" : "the run never reached GO"}
+`
+        );
+        return 1;
+      }
       if (r.decision.decision !== "GO" && !inputs.drill && !listOption(ctx, "change").length) {
         ctx.out(`
 The runbook as written ends NO-GO. The remedied run (our corrected change file, the restatement, a sign-off):
@@ -91773,7 +92338,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -91960,7 +92525,7 @@ var restateCommand = {
     const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path37.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -91976,7 +92541,7 @@ var restateCommand = {
 };
 
 // src/cli/commands/watch.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path38 = __toESM(require("node:path"), 1);
 
 // src/report/watch.ts
 function renderWatchText(w) {
@@ -92009,313 +92574,6 @@ function renderWatchMarkdown(w) {
     "```",
     ""
   ].join("\n");
-}
-
-// src/runbook/watch/index.ts
-var import_promises33 = require("node:fs/promises");
-var import_node_path36 = __toESM(require("node:path"), 1);
-
-// src/runbook/watch/checks.ts
-var check3 = (id, title, findings) => ({
-  id,
-  title,
-  passed: findings.every((f) => f.passed),
-  findings
-});
-async function coherenceCheck2(q) {
-  return check3(
-    "coherence",
-    "5.5 Coh\xE9rence: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucun d\xE9passement de capacit\xE9",
-    coherenceReadFindings(await readCoherence(q))
-  );
-}
-var SortieRow = external_exports.object({
-  id: external_exports.string(),
-  created_at: external_exports.string(),
-  citerne: external_exports.string().nullable(),
-  volume_ambiant: external_exports.number().nullable(),
-  temperature_ambiante_c: external_exports.number().nullable(),
-  densite_a_15: external_exports.number().nullable(),
-  stored: external_exports.number().nullable()
-});
-function sortieAgainstAstm(row, p) {
-  const base2 = { kind: "sortie", id: row.id, date: row.created_at, citerne: row.citerne, stored_15c_l: row.stored };
-  if (row.volume_ambiant === null || row.temperature_ambiante_c === null || row.densite_a_15 === null || row.stored === null)
-    return { ...base2, astm_15c_l: null, deviation_l: null, problem: "no volume_ambiant, temperature, density or 15 \xB0C volume" };
-  try {
-    const astm = table54b({
-      density15: row.densite_a_15,
-      temperatureC: row.temperature_ambiante_c,
-      edition: p.edition,
-      rounding: p.rounding,
-      volumeL: row.volume_ambiant
-    }).volume15L;
-    return { ...base2, astm_15c_l: r3(astm), deviation_l: r3(row.stored - astm), problem: null };
-  } catch (e) {
-    if (isAstmError(e)) return { ...base2, astm_15c_l: null, deviation_l: null, problem: `${e.code}: ${e.message}` };
-    throw e;
-  }
-}
-async function movementsSinceGo(q, since, profile, toleranceL) {
-  const receptions = (await readReceptionDrifts(q, profile, since)).map(({ drift: d }) => ({
-    kind: "reception",
-    id: d.reception_id,
-    date: d.date_reception ?? "",
-    citerne: d.citerne,
-    stored_15c_l: d.stored_15c_l,
-    astm_15c_l: d.astm_15c_l === null ? null : r3(d.astm_15c_l),
-    deviation_l: d.drift_l,
-    problem: d.problem
-  }));
-  const sortieRows = parseRows(
-    SortieRow,
-    (await q.query(
-      `SELECT s.id::text, s.created_at::text, c.nom AS citerne, s.volume_ambiant, s.temperature_ambiante_c, s.densite_a_15, s.volume_corrige_15c AS stored
-           FROM public.sorties_produit s LEFT JOIN public.citernes c ON c.id = s.citerne_id
-          WHERE s.statut = 'validee' AND (s.created_at >= $1::timestamptz OR s.date_sortie >= $1::timestamptz)
-          ORDER BY s.created_at, s.id`,
-      [since]
-    )).rows,
-    "watch: sorties since the GO"
-  );
-  const movements = [...receptions, ...sortieRows.map((r) => sortieAgainstAstm(r, profile))];
-  const off = movements.filter((m) => m.deviation_l === null || Math.abs(m.deviation_l) > toleranceL);
-  const findings = [
-    finding(
-      "MOVEMENTS_ON_ASTM",
-      off.length === 0,
-      "GOLDEN_DEVIATION",
-      off.length ? `${off.length} of ${movements.length} movement(s) since the GO not within \xB1${toleranceL} L of ASTM of their own inputs: ${off.slice(0, 5).map(
-        (m) => `${m.kind} ${m.id} (${m.citerne ?? "?"}) stored ${m.stored_15c_l ?? "\u2014"} L vs ASTM ${m.astm_15c_l ?? "\u2014"} L${m.problem ? `: ${m.problem}` : ""}`
-      ).join("; ")}` : `${movements.length} movement(s) since the GO, each within \xB1${toleranceL} L of ASTM of its own inputs`,
-      { movements: movements.length, off: off.length }
-    )
-  ];
-  return {
-    movements,
-    check: check3("movements", "R\xE9ceptions et sorties depuis le GO: volume \xE0 15 \xB0C selon ASTM 53B de leurs propres donn\xE9es", findings)
-  };
-}
-async function functionCheck(q, go) {
-  const live = (await readFingerprint(q)).entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie("));
-  const drift2 = [
-    ...go.validateSortie.filter((a) => live.find((l) => l.name === a.name)?.value !== a.value).map((a) => `${a.name} differs from the body the GO applied`),
-    ...live.filter((l) => !go.validateSortie.some((a) => a.name === l.name)).map((l) => `${l.name} was not there at the GO`)
-  ];
-  return check3("function", "validate_sortie toujours celle appliqu\xE9e au GO (pas de d\xE9rive)", [
-    finding(
-      "VALIDATE_SORTIE_AS_APPLIED",
-      drift2.length === 0 && go.validateSortie.length > 0,
-      "CHANGE_NOT_APPLIED",
-      go.validateSortie.length === 0 ? "the GO bundle records no validate_sortie after-state" : drift2.length ? drift2.join("; ") : "validate_sortie is the body the GO applied"
-    )
-  ]);
-}
-function complaintsCheck(complaints) {
-  return check3("complaints", "R\xE9clamations terrain depuis le GO", [
-    finding(
-      "NO_FIELD_COMPLAINT",
-      complaints.length === 0,
-      "FIELD_COMPLAINT",
-      complaints.length ? complaints.map((c) => `${c.who} (${c.when}${c.issue ? `, issue #${c.issue.number}` : ""}): ${c.what}`).join("; ") : "no field complaint since the GO",
-      { complaints: complaints.length }
-    )
-  ]);
-}
-
-// src/runbook/watch/go-bundle.ts
-async function entryJson(file2, name, schema2) {
-  const entry = (await readZipDirectory(file2)).find((e) => e.name === name);
-  if (!entry) throw new UserError("NOT_A_GO_BUNDLE", `${file2} holds no ${name}`, { where: { file: file2, field: name } });
-  const chunks = [];
-  for await (const c of await openZipEntry(file2, entry)) chunks.push(c);
-  const r = schema2.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-  if (!r.success) throw new UserError("NOT_A_GO_BUNDLE", `${file2}: ${name} is not a valid ${name}`, { where: { file: file2, field: name } });
-  return r.data;
-}
-async function readGoBundle(file2, publicKey) {
-  const v = await verifyBundle(file2, publicKey ? { publicKey } : {});
-  if (!v.ok)
-    throw new UserError(
-      "GO_BUNDLE_NOT_VERIFIED",
-      `${file2} does not verify: ${v.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`,
-      {
-        where: { file: file2 },
-        hint: "give the GO run\u2019s own evidence bundle, as its workflow uploaded it"
-      }
-    );
-  const decision = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.decision.file}`, Decision);
-  if (decision.decision !== "GO")
-    throw new UserError("NOT_A_GO_BUNDLE", `${file2} records ${decision.decision}: there is no GO to watch`, {
-      where: { file: file2, field: "decision" }
-    });
-  const apply = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.sqlApply.file}`, ApplyResult);
-  return {
-    bundle: file2,
-    sha256: v.zip.sha256,
-    signatureValid: v.authenticity.valid,
-    decidedAt: decision.at,
-    runId: apply.run.runId,
-    validateSortie: apply.fingerprintAfter.entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie(")).map((e) => ({ name: e.name, value: e.value }))
-  };
-}
-
-// src/runbook/watch/github-issues.ts
-var Issue = external_exports.object({
-  number: external_exports.number().int(),
-  html_url: external_exports.string(),
-  title: external_exports.string(),
-  body: external_exports.string().nullable().optional(),
-  created_at: external_exports.string(),
-  user: external_exports.object({ login: external_exports.string() }).nullable(),
-  pull_request: external_exports.unknown().optional()
-});
-async function call(gh, method, path47, body) {
-  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path47}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${gh.token}`,
-      accept: "application/vnd.github+json",
-      "x-github-api-version": "2022-11-28",
-      ...body ? { "content-type": "application/json" } : {}
-    },
-    ...body ? { body: JSON.stringify(body) } : {}
-  });
-  const text = await res.text();
-  if (!res.ok) {
-    const message = (() => {
-      try {
-        return JSON.parse(text).message ?? text;
-      } catch {
-        return text;
-      }
-    })();
-    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path47.split("?")[0]}: ${res.status} ${message}`, {
-      hint: res.status === 403 ? "the workflow job needs permissions: issues: write (read for complaints only)" : void 0
-    });
-  }
-  return text ? JSON.parse(text) : void 0;
-}
-async function complaintsFromIssues(gh, label, since) {
-  const q = new URLSearchParams({ labels: label, state: "all", since, per_page: "100", sort: "created", direction: "asc" });
-  const list = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`));
-  return list.filter((i) => i.pull_request === void 0 && Date.parse(i.created_at) >= Date.parse(since)).map((i) => ({
-    source: "issue",
-    who: i.user?.login ?? "unknown",
-    what: `${i.title}${i.body ? `: ${i.body.trim().slice(0, 500)}` : ""}`,
-    when: i.created_at,
-    issue: { number: i.number, url: i.html_url }
-  }));
-}
-async function reportIncident(gh, opts2) {
-  const q = new URLSearchParams({ labels: opts2.label, state: "open", per_page: "100" });
-  const open7 = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`)).find((i) => i.pull_request === void 0 && i.title === opts2.title);
-  if (open7) {
-    await call(gh, "POST", `/issues/${open7.number}/comments`, { body: opts2.body });
-    return { action: "commented", number: open7.number, url: open7.html_url };
-  }
-  const made = Issue.parse(await call(gh, "POST", "/issues", { title: opts2.title, body: opts2.body, labels: [opts2.label] }));
-  return { action: "opened", number: made.number, url: made.html_url };
-}
-
-// src/runbook/watch/index.ts
-var WATCH_ADDENDUM = "astm53b-watch-addendum.zip";
-var DEFAULT_WINDOW_HOURS = 24;
-var DEFAULT_COMPLAINT_LABEL = "astm53b-reclamation";
-var DEFAULT_INCIDENT_LABEL = "astm53b-incident";
-function incidentBody(r) {
-  return [
-    `**astm53b watch: NO-GO under runbook 6.1** (pass of ${r.at}, GO of run ${r.go.goRunId} decided ${r.go.decidedAt}, window until ${r.window.endsAt}).`,
-    "",
-    ...r.reasons.map((x) => `- ${x.runbook} ${x.condition}: ${x.message}`),
-    "",
-    "The watch does not roll back by itself. The depot manager decides: a late rollback (`astm53b rollback --backup DIR --out DIR [--replay]`, or the rollback workflow behind its environment gate) restores the verified dump and exports every movement entered since, so nothing is lost.",
-    `Evidence: watch.json of run ${r.run.runId}; GO bundle SHA-256 ${r.go.bundleSha256}.`
-  ].join("\n");
-}
-async function watch(db, opts2, log) {
-  const now = opts2.now ?? /* @__PURE__ */ new Date();
-  const hours = opts2.windowHours ?? DEFAULT_WINDOW_HOURS;
-  const profile = opts2.profile ?? ML_PP_PROFILE;
-  const toleranceL = opts2.toleranceL ?? 5;
-  const go = await readGoBundle(opts2.goBundle, opts2.publicKey);
-  const endsAt = new Date(Date.parse(go.decidedAt) + hours * 36e5);
-  const over = now.getTime() >= endsAt.getTime();
-  log.info(
-    `watch: GO of run ${go.runId} decided ${go.decidedAt}; window of ${hours} h ${over ? "is over" : `until ${endsAt.toISOString()}`}`
-  );
-  const db_ = await db.withTransaction(
-    async (q) => ({
-      coherence: await coherenceCheck2(q),
-      moved: await movementsSinceGo(q, go.decidedAt, profile, toleranceL),
-      fn: await functionCheck(q, go)
-    }),
-    { readOnly: true }
-  );
-  const complaints = [...opts2.complaints ?? []];
-  if (opts2.github)
-    complaints.push(...await complaintsFromIssues(opts2.github, opts2.github.complaintLabel ?? DEFAULT_COMPLAINT_LABEL, go.decidedAt));
-  const checks = [db_.coherence, db_.moved.check, db_.fn, complaintsCheck(complaints)];
-  const reasons = checks.flatMap((c) => c.findings).filter((f) => !f.passed && f.condition).map((f) => ({ runbook: GO_CONDITIONS[f.condition].runbook, condition: GO_CONDITIONS[f.condition].text, message: f.message }));
-  const result = {
-    format: WATCH_FORMAT,
-    at: now.toISOString(),
-    target: db.label,
-    run: opts2.run,
-    go: {
-      bundle: import_node_path36.default.basename(go.bundle),
-      bundleSha256: go.sha256,
-      signatureValid: go.signatureValid,
-      decidedAt: go.decidedAt,
-      goRunId: go.runId,
-      appliedValidateSortie: go.validateSortie.map((f) => f.value).join("\n") || null
-    },
-    window: { hours, endsAt: endsAt.toISOString(), over, closing: over || (opts2.close ?? false) },
-    profile: profileName(profile),
-    toleranceL,
-    movements: db_.moved.movements,
-    complaints,
-    checks,
-    decision: reasons.length ? "NO-GO" : "GO-HOLDS",
-    reasons,
-    incident: null,
-    addendum: null
-  };
-  for (const r of reasons) log.warn(`watch: NO-GO (runbook ${r.runbook} ${r.condition}): ${r.message}`);
-  if (result.decision === "NO-GO" && opts2.github) {
-    result.incident = await reportIncident(opts2.github, {
-      label: opts2.github.incidentLabel ?? DEFAULT_INCIDENT_LABEL,
-      title: `ASTM53B incident after the GO of run ${go.runId}`,
-      body: incidentBody(result)
-    });
-    log.warn(`watch: incident issue #${result.incident.number} ${result.incident.action}`);
-  } else if (result.decision === "NO-GO") {
-    result.incident = { action: "none", number: null, url: null };
-  }
-  if (result.window.closing) {
-    const src = import_node_path36.default.join(opts2.outDir, "addendum");
-    await (0, import_promises33.rm)(src, { recursive: true, force: true });
-    await (0, import_promises33.mkdir)(src, { recursive: true });
-    await writeResult(src, "watch", result);
-    const b = await buildBundle(
-      {
-        resultsDir: src,
-        out: import_node_path36.default.join(opts2.outDir, WATCH_ADDENDUM),
-        ...opts2.signingKey ? { signingKey: opts2.signingKey } : {},
-        run: { runId: opts2.run.runId, actor: opts2.run.actor },
-        changelog: { title: `ASTM53B watch after the GO of run ${go.runId}: ${result.decision}` },
-        now,
-        ...opts2.env ? { env: opts2.env } : {}
-      },
-      log
-    );
-    result.addendum = { path: WATCH_ADDENDUM, sha256: b.sha256, signed: Boolean(opts2.signingKey) };
-    log.info(
-      `watch: closing pass; addendum ${WATCH_ADDENDUM} (SHA-256 ${b.sha256.slice(0, 12)}\u2026) tied to the GO bundle ${go.sha256.slice(0, 12)}\u2026`
-    );
-  }
-  await writeResult(opts2.outDir, "watch", result);
-  return result;
 }
 
 // src/runbook/watch/options.ts
@@ -92392,7 +92650,7 @@ var watchCommand = {
     markdown: { type: "boolean", description: "print the markdown summary" }
   },
   async run(ctx) {
-    const goBundle = import_node_path37.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
+    const goBundle = import_node_path38.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
     const windowHours = parseWindowHours(stringOption(ctx, "window-hours"));
     const tol = stringOption(ctx, "tolerance-l");
     const toleranceL = tol === void 0 ? void 0 : Number(tol);
@@ -92417,7 +92675,7 @@ var watchCommand = {
         db,
         {
           goBundle,
-          outDir: import_node_path37.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
+          outDir: import_node_path38.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
           run: runOf(ctx),
           complaints,
           close: flagOption(ctx, "close"),
@@ -92445,7 +92703,7 @@ var watchCommand = {
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -92559,7 +92817,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path38.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path39.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -92592,8 +92850,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path38.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path38.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path39.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path39.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -92817,7 +93075,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -93428,7 +93686,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path39.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path40.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -93483,7 +93741,7 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -93492,7 +93750,7 @@ var DecideInputs = external_exports.object({
 function decideAction() {
   return runAction("decide", async (log) => {
     const i = readInputs(DecideInputs);
-    const d = await decide({ resultsDir: import_node_path40.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path40.default.resolve(i.signoff) } : {} }, log);
+    const d = await decide({ resultsDir: import_node_path41.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path41.default.resolve(i.signoff) } : {} }, log);
     await publishResult(i["output-dir"], "decision", d);
     setOutput("decision", d.decision);
     await summary.addRaw(renderDecisionMarkdown(d)).write();
@@ -93503,7 +93761,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/evidence.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -93546,16 +93804,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path41.default.resolve(i["results-dir"]),
-        out: import_node_path41.default.resolve(out),
+        resultsDir: import_node_path42.default.resolve(i["results-dir"]),
+        out: import_node_path42.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path41.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path42.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path41.default.resolve(i["changelog-file"]),
+              file: import_node_path42.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -93579,7 +93837,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path41.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path42.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -93593,7 +93851,7 @@ ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -93609,7 +93867,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path42.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path43.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -93644,7 +93902,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -93654,7 +93912,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path43.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path44.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -93679,7 +93937,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -93696,7 +93954,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path45.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -93728,8 +93986,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path47 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path47} does not exist${import_os4.EOL}`);
+        const path48 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path48} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -97948,7 +98206,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -97965,7 +98223,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path45.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path46.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -98037,7 +98295,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path46 = __toESM(require("node:path"), 1);
+var import_node_path47 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -98050,7 +98308,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path46.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path47.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -98073,7 +98331,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path47 = __toESM(require("node:path"), 1);
+var import_node_path48 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -98083,7 +98341,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path47.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path48.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

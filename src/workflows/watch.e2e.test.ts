@@ -11,7 +11,7 @@ import { CHANGE_FILES, sqlPath } from '../paths.js';
 import { loadRehearsalInputs } from '../rehearsal/inputs.js';
 import { rehearse } from '../rehearsal/rehearse.js';
 import { WatchResult } from '../results/watch.js';
-import { enterAfterGo } from '../testing/after-go.js';
+import { enterAfterGo } from '../rehearsal/after-go.js';
 import { runWorkflow } from '../testing/workflow/run.js';
 import type { FakeIssue } from '../testing/workflow/github-api.js';
 import type { Scenario } from '../testing/workflow/types.js';

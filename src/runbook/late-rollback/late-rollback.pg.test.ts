@@ -20,7 +20,7 @@ import {
   enterAfterGo,
   enterReception,
   validateDemoDraft,
-} from '../../testing/after-go.js';
+} from '../../rehearsal/after-go.js';
 import { userWithRole } from '../../testing/fixture-contract.js';
 import { describePg, useFreshDatabase } from '../../testing/pg.js';
 import { backup } from '../backup/index.js';

@@ -12,7 +12,7 @@ import { CHANGE_FILES, sqlPath } from '../../paths.js';
 import { loadRehearsalInputs } from '../../rehearsal/inputs.js';
 import { rehearse } from '../../rehearsal/rehearse.js';
 import { WatchResult } from '../../results/watch.js';
-import { CDR_10, enterAfterGo, enterReception } from '../../testing/after-go.js';
+import { CDR_10, enterAfterGo, enterReception } from '../../rehearsal/after-go.js';
 import { appTableChecksums } from '../../testing/checksums.js';
 import { FakeGitHub, type RunState } from '../../testing/workflow/github-api.js';
 import { describePg, useFreshDatabase } from '../../testing/pg.js';

@@ -3,10 +3,9 @@ import { withAppUser } from '../db/as-user.js';
 import type { Db } from '../db/types.js';
 import { legacyVolume15 } from '../golden/diagnose.js';
 import { ML_PP_PROFILE } from '../golden/profile.js';
-import { userWithRole } from './fixture-contract.js';
 
 /**
- * A day of operations after a GO on the demo depot, entered as the app's users through their own
+ * A day of operations after a GO on the demo depot (the after-GO drills, and the tests), entered as the app's users through their own
  * paths (JWT claims, SET LOCAL ROLE authenticated, RLS, DB-STRICT): a reception of the truck still
  * waiting, a sortie and a gauge correction (stocks_adjustments). `app: 'astm'` is the migrated app
  * (ASTM 53B volumes, the sortie validated through validate_sortie, which needs P0.1 applied);
@@ -14,6 +13,14 @@ import { userWithRole } from './fixture-contract.js';
  * 15 °C, the sortie inserted as validee): the reference a replay must reach.
  */
 export const AFTER_GO_DAY = '2026-02-27';
+
+async function userWithRole(db: Db, role: string): Promise<string> {
+  const r = await db.query<{ user_id: string }>('SELECT user_id::text FROM public.profils WHERE role = $1 ORDER BY created_at LIMIT 1', [
+    role,
+  ]);
+  if (!r.rows[0]) throw new Error(`the demo has no ${role} user`);
+  return r.rows[0].user_id;
+}
 const GASOIL = '22222222-2222-2222-2222-222222222222';
 export const TANK4 = '91d2078b-8e19-43c2-bf33-322a42cd4e94';
 const CDR_9 = '9a8cb953-d5f3-1065-326c-aa6aa0b7f2b3';
