@@ -27,6 +27,8 @@ const PG_DUMP_TESTS = [
   'src/runbook/backup/backup-tamper.pg.test.ts',
   'src/runbook/backup/backup-encrypted.pg.test.ts',
   'src/runbook/rollback.pg.test.ts',
+  'src/runbook/late-rollback/late-rollback.pg.test.ts',
+  'src/runbook/watch/watch.pg.test.ts',
   'src/runbook/run-order.pg.test.ts',
   'src/runbook/run-order-prod.pg.test.ts',
   'src/rehearsal/outcomes.pg.test.ts',

@@ -234,8 +234,8 @@ var require_postgres_date = __commonJS({
     function bcYearToNegativeYear(year) {
       return -(year - 1);
     }
-    function is0To99(num2) {
-      return num2 >= 0 && num2 < 100;
+    function is0To99(num3) {
+      return num3 >= 0 && num3 < 100;
     }
   }
 });
@@ -269,7 +269,7 @@ var require_postgres_interval = __commonJS({
       if (!(this instanceof PostgresInterval)) {
         return new PostgresInterval(raw);
       }
-      extend2(this, parse5(raw));
+      extend2(this, parse6(raw));
     }
     var properties = ["seconds", "minutes", "hours", "days", "months", "years"];
     PostgresInterval.prototype.toPostgres = function() {
@@ -330,7 +330,7 @@ var require_postgres_interval = __commonJS({
       var microseconds = fraction + "000000".slice(fraction.length);
       return parseInt(microseconds, 10) / 1e3;
     }
-    function parse5(interval) {
+    function parse6(interval) {
       if (!interval) return {};
       var matches = INTERVAL.exec(interval);
       var isNegative = matches[8] === "-";
@@ -817,13 +817,13 @@ var require_binaryParsers = __commonJS({
           console.log("ERROR: ElementType not implemented: " + elementType2);
         }
       };
-      var parse5 = function(dimension, elementType2) {
+      var parse6 = function(dimension, elementType2) {
         var array2 = [];
         var i2;
         if (dimension.length > 1) {
           var count = dimension.shift();
           for (i2 = 0; i2 < count; i2++) {
-            array2[i2] = parse5(dimension, elementType2);
+            array2[i2] = parse6(dimension, elementType2);
           }
           dimension.unshift(count);
         } else {
@@ -833,7 +833,7 @@ var require_binaryParsers = __commonJS({
         }
         return array2;
       };
-      return parse5(dims, elementType);
+      return parse6(dims, elementType);
     };
     var parseText = function(value) {
       return value.toString("utf8");
@@ -1168,20 +1168,20 @@ var require_utils = __commonJS({
       }
       return Object.defineProperties(Object.create(Object.getPrototypeOf(config2)), Object.getOwnPropertyDescriptors(config2));
     }
-    var escapeIdentifier2 = function(str2) {
-      return '"' + str2.replace(/"/g, '""') + '"';
+    var escapeIdentifier2 = function(str3) {
+      return '"' + str3.replace(/"/g, '""') + '"';
     };
-    var escapeLiteral2 = function(str2) {
+    var escapeLiteral2 = function(str3) {
       let hasBackslash = false;
       let escaped = "'";
-      if (str2 == null) {
+      if (str3 == null) {
         return "''";
       }
-      if (typeof str2 !== "string") {
+      if (typeof str3 !== "string") {
         return "''";
       }
-      for (let i = 0; i < str2.length; i++) {
-        const c = str2[i];
+      for (let i = 0; i < str3.length; i++) {
+        const c = str3[i];
         if (c === "'") {
           escaped += c + c;
         } else if (c === "\\") {
@@ -1596,22 +1596,22 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports2, module2) {
     "use strict";
-    function parse5(str2, options = {}) {
-      if (str2.charAt(0) === "/") {
-        const config3 = str2.split(" ");
+    function parse6(str3, options = {}) {
+      if (str3.charAt(0) === "/") {
+        const config3 = str3.split(" ");
         return { host: config3[0], database: config3[1] };
       }
       const config2 = /* @__PURE__ */ Object.create(null);
       let result;
       let dummyHost = false;
-      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str2)) {
-        str2 = encodeURI(str2).replace(/%25(\d\d)/g, "%$1");
+      if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(str3)) {
+        str3 = encodeURI(str3).replace(/%25(\d\d)/g, "%$1");
       }
       try {
         try {
-          result = new URL(str2, "postgres://base");
+          result = new URL(str3, "postgres://base");
         } catch (e) {
-          result = new URL(str2.replace("@/", "@___DUMMY___/"), "postgres://base");
+          result = new URL(str3.replace("@/", "@___DUMMY___/"), "postgres://base");
           dummyHost = true;
         }
       } catch (err) {
@@ -1757,8 +1757,8 @@ var require_pg_connection_string = __commonJS({
       }, /* @__PURE__ */ Object.create(null));
       return poolConfig;
     }
-    function parseIntoClientConfig(str2) {
-      return toClientConfig(parse5(str2));
+    function parseIntoClientConfig(str3) {
+      return toClientConfig(parse6(str3));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -1773,10 +1773,10 @@ To prepare for this change:
 See https://www.postgresql.org/docs/current/libpq-ssl.html for libpq SSL mode definitions.`);
       }
     }
-    module2.exports = parse5;
-    parse5.parse = parse5;
-    parse5.toClientConfig = toClientConfig;
-    parse5.parseIntoClientConfig = parseIntoClientConfig;
+    module2.exports = parse6;
+    parse6.parse = parse6;
+    parse6.toClientConfig = toClientConfig;
+    parse6.parseIntoClientConfig = parseIntoClientConfig;
   }
 });
 
@@ -1786,7 +1786,7 @@ var require_connection_parameters = __commonJS({
     "use strict";
     var dns = require("dns");
     var defaults4 = require_defaults();
-    var parse5 = require_pg_connection_string().parse;
+    var parse6 = require_pg_connection_string().parse;
     var val = function(key, config2, envVar) {
       if (config2[key]) {
         return config2[key];
@@ -1824,9 +1824,9 @@ var require_connection_parameters = __commonJS({
     };
     var ConnectionParameters = class {
       constructor(config2) {
-        config2 = typeof config2 === "string" ? parse5(config2) : config2 || {};
+        config2 = typeof config2 === "string" ? parse6(config2) : config2 || {};
         if (config2.connectionString) {
-          config2 = Object.assign({}, config2, parse5(config2.connectionString));
+          config2 = Object.assign({}, config2, parse6(config2.connectionString));
         }
         this.user = val("user", config2);
         this.database = val("database", config2);
@@ -2411,18 +2411,18 @@ var require_buffer_writer = __commonJS({
           oldBuffer.copy(this.buffer, 0, 0, this.offset);
         }
       }
-      addInt32(num2) {
+      addInt32(num3) {
         this.ensure(4);
-        this.buffer[this.offset++] = num2 >>> 24 & 255;
-        this.buffer[this.offset++] = num2 >>> 16 & 255;
-        this.buffer[this.offset++] = num2 >>> 8 & 255;
-        this.buffer[this.offset++] = num2 >>> 0 & 255;
+        this.buffer[this.offset++] = num3 >>> 24 & 255;
+        this.buffer[this.offset++] = num3 >>> 16 & 255;
+        this.buffer[this.offset++] = num3 >>> 8 & 255;
+        this.buffer[this.offset++] = num3 >>> 0 & 255;
         return this;
       }
-      addInt16(num2) {
+      addInt16(num3) {
         this.ensure(2);
-        this.buffer[this.offset++] = num2 >>> 8 & 255;
-        this.buffer[this.offset++] = num2 >>> 0 & 255;
+        this.buffer[this.offset++] = num3 >>> 8 & 255;
+        this.buffer[this.offset++] = num3 >>> 0 & 255;
         return this;
       }
       addCString(string4) {
@@ -2552,7 +2552,7 @@ var require_serializer = __commonJS({
       );
     };
     var emptyArray = [];
-    var parse5 = (query2) => {
+    var parse6 = (query2) => {
       const name = query2.name || "";
       if (name.length > 63) {
         console.error("Warning! Postgres only supports 63 characters for query names.");
@@ -2699,7 +2699,7 @@ var require_serializer = __commonJS({
       sendSASLInitialResponseMessage,
       sendSCRAMClientFinalMessage,
       query,
-      parse: parse5,
+      parse: parse6,
       bind: bind2,
       execute,
       describe: describe4,
@@ -3088,7 +3088,7 @@ var require_dist = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.DatabaseError = exports2.serialize = void 0;
-    exports2.parse = parse5;
+    exports2.parse = parse6;
     var messages_1 = require_messages();
     Object.defineProperty(exports2, "DatabaseError", { enumerable: true, get: function() {
       return messages_1.DatabaseError;
@@ -3098,7 +3098,7 @@ var require_dist = __commonJS({
       return serializer_1.serialize;
     } });
     var parser_1 = require_parser();
-    function parse5(stream2, callback) {
+    function parse6(stream2, callback) {
       const parser = new parser_1.Parser();
       stream2.on("data", (buffer) => parser.parse(buffer, callback));
       return new Promise((resolve3) => stream2.on("end", () => resolve3()));
@@ -3186,7 +3186,7 @@ var require_connection = __commonJS({
   "node_modules/pg/lib/connection.js"(exports2, module2) {
     "use strict";
     var EventEmitter3 = require("events").EventEmitter;
-    var { parse: parse5, serialize } = require_dist();
+    var { parse: parse6, serialize } = require_dist();
     var stream2 = require_stream();
     var { getStream } = stream2;
     var flushBuffer = serialize.flush();
@@ -3292,7 +3292,7 @@ var require_connection = __commonJS({
         self2.emit("sslconnect");
       }
       attachListeners(stream3) {
-        parse5(stream3, (msg) => {
+        parse6(stream3, (msg) => {
           const eventName = msg.name === "error" ? "errorMessage" : msg.name;
           if (this._emitMessage) {
             this.emit("message", msg);
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path47 = require("path");
+    var path51 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path47.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path47.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path51.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path51.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path47 = require("path");
+    var path51 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -3719,8 +3719,8 @@ var require_client = __commonJS({
         return Number.isFinite(value) ? value : defaultValue;
       }
       if (typeof value === "string" && value.trim() !== "") {
-        const n2 = Number(value);
-        return Number.isFinite(n2) ? n2 : defaultValue;
+        const n3 = Number(value);
+        return Number.isFinite(n3) ? n3 : defaultValue;
       }
       return defaultValue;
     }
@@ -4184,11 +4184,11 @@ var require_client = __commonJS({
       // escapeIdentifier and escapeLiteral moved to utility functions & exported
       // on PG
       // re-exported here for backwards compatibility
-      escapeIdentifier(str2) {
-        return utils.escapeIdentifier(str2);
+      escapeIdentifier(str3) {
+        return utils.escapeIdentifier(str3);
       }
-      escapeLiteral(str2) {
-        return utils.escapeLiteral(str2);
+      escapeLiteral(str3) {
+        return utils.escapeLiteral(str3);
       }
       _pulseQueryQueue() {
         if (this.pipeline) {
@@ -5400,27 +5400,27 @@ var require_obuf = __commonJS({
         return c.toString(enc);
       }).join("");
     };
-    OffsetBuffer.prototype.use = function use(buf, off, n2) {
+    OffsetBuffer.prototype.use = function use(buf, off, n3) {
       this.buffers = [buf];
       this.offset = off;
-      this.size = n2;
+      this.size = n3;
     };
     OffsetBuffer.prototype.push = function push(data) {
       if (data.length === 0) return;
       this.size += data.length;
       this.buffers.push(data);
     };
-    OffsetBuffer.prototype.has = function has(n2) {
-      return this.size >= n2;
+    OffsetBuffer.prototype.has = function has(n3) {
+      return this.size >= n3;
     };
-    OffsetBuffer.prototype.skip = function skip(n2) {
+    OffsetBuffer.prototype.skip = function skip(n3) {
       if (this.size === 0) return;
-      this.size -= n2;
-      if (this.offset + n2 < this.buffers[0].length) {
-        this.offset += n2;
+      this.size -= n3;
+      if (this.offset + n3 < this.buffers[0].length) {
+        this.offset += n3;
         return;
       }
-      let left = n2 - (this.buffers[0].length - this.offset);
+      let left = n3 - (this.buffers[0].length - this.offset);
       this.offset = 0;
       let shift;
       for (shift = 1; left > 0 && shift < this.buffers.length; shift++) {
@@ -5433,15 +5433,15 @@ var require_obuf = __commonJS({
       }
       this.buffers = this.buffers.slice(shift);
     };
-    OffsetBuffer.prototype.copy = function copy(target, targetOff, off, n2) {
+    OffsetBuffer.prototype.copy = function copy(target, targetOff, off, n3) {
       if (this.size === 0) return;
       if (off !== 0) throw new Error("Unsupported offset in .copy()");
       let toff = targetOff;
       const first = this.buffers[0];
-      const toCopy = Math.min(n2, first.length - this.offset);
+      const toCopy = Math.min(n3, first.length - this.offset);
       first.copy(target, toff, this.offset, this.offset + toCopy);
       toff += toCopy;
-      let left = n2 - toCopy;
+      let left = n3 - toCopy;
       for (let i = 1; left > 0 && i < this.buffers.length; i++) {
         const buf = this.buffers[i];
         const toCopy2 = Math.min(left, buf.length);
@@ -5450,29 +5450,29 @@ var require_obuf = __commonJS({
         left -= toCopy2;
       }
     };
-    OffsetBuffer.prototype.take = function take(n2) {
-      if (n2 === 0) return Buffer2.alloc(0);
-      this.size -= n2;
+    OffsetBuffer.prototype.take = function take(n3) {
+      if (n3 === 0) return Buffer2.alloc(0);
+      this.size -= n3;
       const first = this.buffers[0].length - this.offset;
-      if (first === n2) {
+      if (first === n3) {
         let r = this.buffers.shift();
         if (this.offset !== 0) {
           r = r.slice(this.offset);
           this.offset = 0;
         }
         return r;
-      } else if (first > n2) {
-        const r = this.buffers[0].slice(this.offset, this.offset + n2);
-        this.offset += n2;
+      } else if (first > n3) {
+        const r = this.buffers[0].slice(this.offset, this.offset + n3);
+        this.offset += n3;
         return r;
       }
-      const out = Buffer2.alloc(n2);
+      const out = Buffer2.alloc(n3);
       let toOff = 0;
       let startOff = this.offset;
       let i;
-      for (i = 0; toOff !== n2 && i < this.buffers.length; i++) {
+      for (i = 0; toOff !== n3 && i < this.buffers.length; i++) {
         const buf = this.buffers[i];
-        const toCopy = Math.min(buf.length - startOff, n2 - toOff);
+        const toCopy = Math.min(buf.length - startOff, n3 - toOff);
         buf.copy(out, toOff, startOff, startOff + toCopy);
         if (startOff + toCopy < buf.length) {
           this.offset = startOff + toCopy;
@@ -5597,9 +5597,9 @@ var require_obuf = __commonJS({
       const r = this.readUInt32LE();
       return ((r & 255) << 24 | (r >>> 8 & 255) << 16 | (r >>> 16 & 255) << 8 | r >>> 24) >>> 0;
     };
-    function signedInt8(num2) {
-      if (num2 >= 128) return -(255 ^ num2) - 1;
-      else return num2;
+    function signedInt8(num3) {
+      if (num3 >= 128) return -(255 ^ num3) - 1;
+      else return num3;
     }
     OffsetBuffer.prototype.peekInt8 = function peekInt8() {
       return signedInt8(this.peekUInt8());
@@ -5607,9 +5607,9 @@ var require_obuf = __commonJS({
     OffsetBuffer.prototype.readInt8 = function readInt8() {
       return signedInt8(this.readUInt8());
     };
-    function signedInt16(num2) {
-      if (num2 >= 32768) return -(65535 ^ num2) - 1;
-      else return num2;
+    function signedInt16(num3) {
+      if (num3 >= 32768) return -(65535 ^ num3) - 1;
+      else return num3;
     }
     OffsetBuffer.prototype.readInt16BE = function readInt16BE() {
       return signedInt16(this.readUInt16BE());
@@ -5617,9 +5617,9 @@ var require_obuf = __commonJS({
     OffsetBuffer.prototype.readInt16LE = function readInt16LE() {
       return signedInt16(this.readUInt16LE());
     };
-    function signedInt24(num2) {
-      if (num2 >= 8388608) return -(16777215 ^ num2) - 1;
-      else return num2;
+    function signedInt24(num3) {
+      if (num3 >= 8388608) return -(16777215 ^ num3) - 1;
+      else return num3;
     }
     OffsetBuffer.prototype.readInt24BE = function readInt24BE() {
       return signedInt24(this.readUInt24BE());
@@ -5627,9 +5627,9 @@ var require_obuf = __commonJS({
     OffsetBuffer.prototype.readInt24LE = function readInt24LE() {
       return signedInt24(this.readUInt24LE());
     };
-    function signedInt32(num2) {
-      if (num2 >= 2147483648) return -(4294967295 ^ num2) - 1;
-      else return num2;
+    function signedInt32(num3) {
+      if (num3 >= 2147483648) return -(4294967295 ^ num3) - 1;
+      else return num3;
     }
     OffsetBuffer.prototype.readInt32BE = function readInt32BE() {
       return signedInt32(this.readUInt32BE());
@@ -5774,9 +5774,9 @@ var require_copy_to = __commonJS({
           }
           if (PG_MESSAGE === this._state) {
             if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
-              const n2 = Math.min(this._buffer.size, this._unreadMessageContentLength);
-              const messageContentChunk = this._buffer.take(n2);
-              this._unreadMessageContentLength -= n2;
+              const n3 = Math.min(this._buffer.size, this._unreadMessageContentLength);
+              const messageContentChunk = this._buffer.take(n3);
+              this._unreadMessageContentLength -= n3;
               if (this._code === code2.CopyData) {
                 this._copyDataChunks.push(messageContentChunk);
               }
@@ -6066,9 +6066,9 @@ var require_copy_both = __commonJS({
           }
           if (PG_MESSAGE === this._state) {
             if (this._unreadMessageContentLength > 0 && this._buffer.size > 0) {
-              const n2 = Math.min(this._buffer.size, this._unreadMessageContentLength);
-              const messageContentChunk = this._buffer.take(n2);
-              this._unreadMessageContentLength -= n2;
+              const n3 = Math.min(this._buffer.size, this._unreadMessageContentLength);
+              const messageContentChunk = this._buffer.take(n3);
+              this._unreadMessageContentLength -= n3;
               if (this._code === code2.CopyData) {
                 this._copyDataChunks.push(messageContentChunk);
               }
@@ -6221,21 +6221,21 @@ var init_is_stream = __esm({
 var range;
 var init_esm = __esm({
   "node_modules/balanced-match/dist/esm/index.js"() {
-    range = (a, b, str2) => {
+    range = (a, b, str3) => {
       let begs, beg, left, right = void 0, result;
-      let ai = str2.indexOf(a);
-      let bi = str2.indexOf(b, ai + 1);
+      let ai = str3.indexOf(a);
+      let bi = str3.indexOf(b, ai + 1);
       let i = ai;
       if (ai >= 0 && bi > 0) {
         if (a === b) {
           return [ai, bi];
         }
         begs = [];
-        left = str2.length;
+        left = str3.length;
         while (i >= 0 && !result) {
           if (i === ai) {
             begs.push(i);
-            ai = str2.indexOf(a, i + 1);
+            ai = str3.indexOf(a, i + 1);
           } else if (begs.length === 1) {
             const r = begs.pop();
             if (r !== void 0)
@@ -6246,7 +6246,7 @@ var init_esm = __esm({
               left = beg;
               right = bi;
             }
-            bi = str2.indexOf(b, i + 1);
+            bi = str3.indexOf(b, i + 1);
           }
           i = ai < bi && ai >= 0 ? ai : bi;
         }
@@ -6260,35 +6260,35 @@ var init_esm = __esm({
 });
 
 // node_modules/brace-expansion/dist/esm/index.js
-function numeric(str2) {
-  return !isNaN(str2) ? parseInt(str2, 10) : str2.charCodeAt(0);
+function numeric(str3) {
+  return !isNaN(str3) ? parseInt(str3, 10) : str3.charCodeAt(0);
 }
-function escapeBraces(str2) {
-  return str2.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+function escapeBraces(str3) {
+  return str3.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
 }
-function unescapeBraces(str2) {
-  return str2.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+function unescapeBraces(str3) {
+  return str3.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
 }
 function pushAll2(target, items) {
   for (let i = 0; i < items.length; i++) {
     target.push(items[i]);
   }
 }
-function balancedWithBudget(str2, masked, budget) {
+function balancedWithBudget(str3, masked, budget) {
   if (budget.remaining < 0) {
     return void 0;
   }
   const r = range("{", "}", masked);
   const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-  budget.remaining -= r && !unmatched ? r[1] + 1 : str2.length;
+  budget.remaining -= r && !unmatched ? r[1] + 1 : str3.length;
   if (!r || budget.remaining < 0) {
     return void 0;
   }
   return {
     end: r[1],
-    pre: str2.slice(0, r[0]),
-    body: str2.slice(r[0] + 1, r[1]),
-    post: str2.slice(r[1] + 1),
+    pre: str3.slice(0, r[0]),
+    body: str3.slice(r[0] + 1, r[1]),
+    post: str3.slice(r[1] + 1),
     unmatched
   };
 }
@@ -6312,34 +6312,34 @@ function maskUnmatchedOpens(masked, budget) {
   }
   return out + masked.slice(last);
 }
-function commaSetFollows(str2, budget) {
-  budget.remaining -= str2.length;
+function commaSetFollows(str3, budget) {
+  budget.remaining -= str3.length;
   if (budget.remaining < 0) {
     return false;
   }
   let close = false;
-  for (let i = str2.length - 1; i >= 0; i--) {
-    const c = str2.charCodeAt(i);
+  for (let i = str3.length - 1; i >= 0; i--) {
+    const c = str3.charCodeAt(i);
     if (c === 125) {
       close = true;
     } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
       close = false;
-    } else if (c === 44 && close && str2.charCodeAt(i + 1) !== 44) {
+    } else if (c === 44 && close && str3.charCodeAt(i + 1) !== 44) {
       return true;
     }
   }
   return false;
 }
-function parseCommaParts(str2, budget) {
+function parseCommaParts(str3, budget) {
   const parts = [];
   let carry = "";
   for (; ; ) {
-    const m = balancedWithBudget(str2, str2, budget);
+    const m = balancedWithBudget(str3, str3, budget);
     if (budget.remaining < 0) {
       return void 0;
     }
     if (!m) {
-      const tail = str2.split(",");
+      const tail = str3.split(",");
       tail[0] = carry + tail[0];
       pushAll2(parts, tail);
       return parts;
@@ -6354,14 +6354,14 @@ function parseCommaParts(str2, budget) {
     }
     carry = p.pop();
     pushAll2(parts, p);
-    str2 = post;
+    str3 = post;
   }
 }
 function bound(value, fallback) {
   return value === void 0 || isNaN(value) ? fallback : value;
 }
-function expand3(str2, options = {}) {
-  if (!str2) {
+function expand3(str3, options = {}) {
+  if (!str3) {
     return [];
   }
   const max = bound(options.max, EXPANSION_MAX);
@@ -6369,13 +6369,13 @@ function expand3(str2, options = {}) {
   const maxDepth = bound(options.maxDepth, EXPANSION_MAX_DEPTH);
   const maxRewrites = bound(options.maxRewrites, EXPANSION_MAX_REWRITES);
   const maxSteps = bound(options.maxSteps, EXPANSION_MAX_STEPS);
-  if (str2.slice(0, 2) === "{}") {
-    str2 = "\\{\\}" + str2.slice(2);
+  if (str3.slice(0, 2) === "{}") {
+    str3 = "\\{\\}" + str3.slice(2);
   }
-  return expand_(escapeBraces(str2), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+  return expand_(escapeBraces(str3), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
 }
-function embrace(str2) {
-  return "{" + str2 + "}";
+function embrace(str3) {
+  return "{" + str3 + "}";
 }
 function isPadded(el) {
   return /^-?0\d/.test(el);
@@ -6412,22 +6412,22 @@ function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
   return out;
 }
 function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
-  const n2 = body.split(/\.\./);
+  const n3 = body.split(/\.\./);
   const N2 = [];
-  if (n2[0] === void 0 || n2[1] === void 0) {
+  if (n3[0] === void 0 || n3[1] === void 0) {
     return N2;
   }
-  const x = numeric(n2[0]);
-  const y = numeric(n2[1]);
-  const width = Math.max(n2[0].length, n2[1].length);
-  let incr = n2.length === 3 && n2[2] !== void 0 ? Math.max(Math.abs(numeric(n2[2])), 1) : 1;
+  const x = numeric(n3[0]);
+  const y = numeric(n3[1]);
+  const width = Math.max(n3[0].length, n3[1].length);
+  let incr = n3.length === 3 && n3[2] !== void 0 ? Math.max(Math.abs(numeric(n3[2])), 1) : 1;
   let test = lte;
   const reverse = y < x;
   if (reverse) {
     incr *= -1;
     test = gte;
   }
-  const pad = n2.some(isPadded);
+  const pad = n3.some(isPadded);
   const cost = pad ? width : 1;
   let length = 0;
   for (let i = x; test(i, y) && N2.length < max; i += incr) {
@@ -6462,20 +6462,20 @@ function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
   }
   return N2;
 }
-function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+function expand_(str3, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
   budget.remaining -= CALL_STEPS;
   if (depth > maxDepth) {
-    return [str2];
+    return [str3];
   }
   let acc = [""];
   let rewrites = 0;
   let dropEmpties = false;
   let firstGroup = true;
-  let masked = str2;
+  let masked = str3;
   for (; ; ) {
-    const m = balancedWithBudget(str2, masked, budget);
+    const m = balancedWithBudget(str3, masked, budget);
     if (!m) {
-      return combine(acc, str2, [""], max, maxLength, dropEmpties, budget);
+      return combine(acc, str3, [""], max, maxLength, dropEmpties, budget);
     }
     if (m.unmatched) {
       masked = maskUnmatchedOpens(masked, budget);
@@ -6487,7 +6487,7 @@ function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
       firstGroup = false;
       if (!m.post.length)
         break;
-      str2 = m.post;
+      str3 = m.post;
       masked = masked.slice(m.end + 1);
       continue;
     }
@@ -6498,7 +6498,7 @@ function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
     if (!isSequence && !isOptions) {
       if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
         rewrites++;
-        str2 = m.pre + "{" + m.body + escClose + m.post;
+        str3 = m.pre + "{" + m.body + escClose + m.post;
         masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
         isTop = true;
         continue;
@@ -6516,24 +6516,24 @@ function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
         return literal2();
       }
     } else {
-      let n2 = parseCommaParts(m.body, budget);
-      if (!n2) {
+      let n3 = parseCommaParts(m.body, budget);
+      if (!n3) {
         return literal2();
       }
-      if (n2.length === 1 && n2[0] !== void 0) {
-        n2 = expand_(n2[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+      if (n3.length === 1 && n3[0] !== void 0) {
+        n3 = expand_(n3[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
         if (budget.remaining < 0) {
           return literal2();
         }
-        if (n2.length === 1) {
-          const next2 = combine(acc, pre + n2[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
+        if (n3.length === 1) {
+          const next2 = combine(acc, pre + n3[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
           if (budget.remaining < 0) {
             return literal2();
           }
           acc = next2;
           if (!m.post.length)
             break;
-          str2 = m.post;
+          str3 = m.post;
           masked = masked.slice(m.end + 1);
           continue;
         }
@@ -6546,8 +6546,8 @@ function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
       }
       values = [];
       let valuesLength = 0;
-      outer: for (let j = 0; j < n2.length; j++) {
-        const expanded = expand_(n2[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+      outer: for (let j = 0; j < n3.length; j++) {
+        const expanded = expand_(n3[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
         if (budget.remaining < 0) {
           return literal2();
         }
@@ -6570,7 +6570,7 @@ function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isT
     acc = next;
     if (!m.post.length)
       break;
-    str2 = m.post;
+    str3 = m.post;
     masked = masked.slice(m.end + 1);
   }
   return acc;
@@ -6876,15 +6876,15 @@ var init_ast = __esm({
           return this;
         this.toString();
         this.#filledNegs = true;
-        let n2;
-        while (n2 = this.#negs.pop()) {
-          if (n2.type !== "!")
+        let n3;
+        while (n3 = this.#negs.pop()) {
+          if (n3.type !== "!")
             continue;
-          let p = n2;
+          let p = n3;
           let pp = p.#parent;
           while (pp) {
             for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
-              for (const part of n2.#parts) {
+              for (const part of n3.#parts) {
                 if (typeof part === "string") {
                   throw new Error("string part in extglob AST??");
                 }
@@ -6957,7 +6957,7 @@ var init_ast = __esm({
         }
         return c;
       }
-      static #parseAST(str2, ast, pos, opt3, extDepth) {
+      static #parseAST(str3, ast, pos, opt3, extDepth) {
         const maxDepth = opt3.maxExtglobRecursion ?? 2;
         let escaping = false;
         let inBrace = false;
@@ -6966,8 +6966,8 @@ var init_ast = __esm({
         if (ast.type === null) {
           let i2 = pos;
           let acc2 = "";
-          while (i2 < str2.length) {
-            const c = str2.charAt(i2++);
+          while (i2 < str3.length) {
+            const c = str3.charAt(i2++);
             if (escaping || c === "\\") {
               escaping = !escaping;
               acc2 += c;
@@ -6990,12 +6990,12 @@ var init_ast = __esm({
               acc2 += c;
               continue;
             }
-            const doRecurse = !opt3.noext && isExtglobType(c) && str2.charAt(i2) === "(" && extDepth <= maxDepth;
+            const doRecurse = !opt3.noext && isExtglobType(c) && str3.charAt(i2) === "(" && extDepth <= maxDepth;
             if (doRecurse) {
               ast.push(acc2);
               acc2 = "";
               const ext2 = new _a3(c, ast);
-              i2 = _a3.#parseAST(str2, ext2, i2, opt3, extDepth + 1);
+              i2 = _a3.#parseAST(str3, ext2, i2, opt3, extDepth + 1);
               ast.push(ext2);
               continue;
             }
@@ -7008,8 +7008,8 @@ var init_ast = __esm({
         let part = new _a3(null, ast);
         const parts = [];
         let acc = "";
-        while (i < str2.length) {
-          const c = str2.charAt(i++);
+        while (i < str3.length) {
+          const c = str3.charAt(i++);
           if (escaping || c === "\\") {
             escaping = !escaping;
             acc += c;
@@ -7032,7 +7032,7 @@ var init_ast = __esm({
             acc += c;
             continue;
           }
-          const doRecurse = !opt3.noext && isExtglobType(c) && str2.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          const doRecurse = !opt3.noext && isExtglobType(c) && str3.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
           (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
           if (doRecurse) {
             const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
@@ -7040,7 +7040,7 @@ var init_ast = __esm({
             acc = "";
             const ext2 = new _a3(c, part);
             part.push(ext2);
-            i = _a3.#parseAST(str2, ext2, i, opt3, extDepth + depthAdd);
+            i = _a3.#parseAST(str3, ext2, i, opt3, extDepth + depthAdd);
             continue;
           }
           if (c === "|") {
@@ -7063,7 +7063,7 @@ var init_ast = __esm({
         }
         ast.type = null;
         ast.#hasMagic = void 0;
-        ast.#parts = [str2.substring(pos - 1)];
+        ast.#parts = [str3.substring(pos - 1)];
         return i;
       }
       #canAdoptWithSpace(child) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path19, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path20, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path19 = {
+    path20 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path19.win32.sep : path19.posix.sep;
+    sep = defaultPlatform === "win32" ? path20.win32.sep : path20.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path47 + dir, strict);
+async function* exploreWalkAsync(dir, path51, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path51 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path47 + "/" + relative;
+    const absolute = path51 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path47, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path51, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path47, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path47, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path47, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path51, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path51, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -8720,9 +8720,9 @@ var require_BufferList = __commonJS({
         }
         return ret;
       };
-      BufferList.prototype.concat = function concat(n2) {
+      BufferList.prototype.concat = function concat(n3) {
         if (this.length === 0) return Buffer2.alloc(0);
-        var ret = Buffer2.allocUnsafe(n2 >>> 0);
+        var ret = Buffer2.allocUnsafe(n3 >>> 0);
         var p = this.head;
         var i = 0;
         while (p) {
@@ -9548,17 +9548,17 @@ var require_string_decoder = __commonJS({
       return r;
     }
     function base64Text(buf, i) {
-      var n2 = (buf.length - i) % 3;
-      if (n2 === 0) return buf.toString("base64", i);
-      this.lastNeed = 3 - n2;
+      var n3 = (buf.length - i) % 3;
+      if (n3 === 0) return buf.toString("base64", i);
+      this.lastNeed = 3 - n3;
       this.lastTotal = 3;
-      if (n2 === 1) {
+      if (n3 === 1) {
         this.lastChar[0] = buf[buf.length - 1];
       } else {
         this.lastChar[0] = buf[buf.length - 2];
         this.lastChar[1] = buf[buf.length - 1];
       }
-      return buf.toString("base64", i, buf.length - n2);
+      return buf.toString("base64", i, buf.length - n3);
     }
     function base64End(buf) {
       var r = buf && buf.length ? this.write(buf) : "";
@@ -9774,55 +9774,55 @@ var require_stream_readable = __commonJS({
       return this;
     };
     var MAX_HWM = 8388608;
-    function computeNewHighWaterMark(n2) {
-      if (n2 >= MAX_HWM) {
-        n2 = MAX_HWM;
+    function computeNewHighWaterMark(n3) {
+      if (n3 >= MAX_HWM) {
+        n3 = MAX_HWM;
       } else {
-        n2--;
-        n2 |= n2 >>> 1;
-        n2 |= n2 >>> 2;
-        n2 |= n2 >>> 4;
-        n2 |= n2 >>> 8;
-        n2 |= n2 >>> 16;
-        n2++;
+        n3--;
+        n3 |= n3 >>> 1;
+        n3 |= n3 >>> 2;
+        n3 |= n3 >>> 4;
+        n3 |= n3 >>> 8;
+        n3 |= n3 >>> 16;
+        n3++;
       }
-      return n2;
+      return n3;
     }
-    function howMuchToRead(n2, state) {
-      if (n2 <= 0 || state.length === 0 && state.ended) return 0;
+    function howMuchToRead(n3, state) {
+      if (n3 <= 0 || state.length === 0 && state.ended) return 0;
       if (state.objectMode) return 1;
-      if (n2 !== n2) {
+      if (n3 !== n3) {
         if (state.flowing && state.length) return state.buffer.head.data.length;
         else return state.length;
       }
-      if (n2 > state.highWaterMark) state.highWaterMark = computeNewHighWaterMark(n2);
-      if (n2 <= state.length) return n2;
+      if (n3 > state.highWaterMark) state.highWaterMark = computeNewHighWaterMark(n3);
+      if (n3 <= state.length) return n3;
       if (!state.ended) {
         state.needReadable = true;
         return 0;
       }
       return state.length;
     }
-    Readable10.prototype.read = function(n2) {
-      debug2("read", n2);
-      n2 = parseInt(n2, 10);
+    Readable10.prototype.read = function(n3) {
+      debug2("read", n3);
+      n3 = parseInt(n3, 10);
       var state = this._readableState;
-      var nOrig = n2;
-      if (n2 !== 0) state.emittedReadable = false;
-      if (n2 === 0 && state.needReadable && (state.length >= state.highWaterMark || state.ended)) {
+      var nOrig = n3;
+      if (n3 !== 0) state.emittedReadable = false;
+      if (n3 === 0 && state.needReadable && (state.length >= state.highWaterMark || state.ended)) {
         debug2("read: emitReadable", state.length, state.ended);
         if (state.length === 0 && state.ended) endReadable(this);
         else emitReadable(this);
         return null;
       }
-      n2 = howMuchToRead(n2, state);
-      if (n2 === 0 && state.ended) {
+      n3 = howMuchToRead(n3, state);
+      if (n3 === 0 && state.ended) {
         if (state.length === 0) endReadable(this);
         return null;
       }
       var doRead = state.needReadable;
       debug2("need readable", doRead);
-      if (state.length === 0 || state.length - n2 < state.highWaterMark) {
+      if (state.length === 0 || state.length - n3 < state.highWaterMark) {
         doRead = true;
         debug2("length less than watermark", doRead);
       }
@@ -9836,20 +9836,20 @@ var require_stream_readable = __commonJS({
         if (state.length === 0) state.needReadable = true;
         this._read(state.highWaterMark);
         state.sync = false;
-        if (!state.reading) n2 = howMuchToRead(nOrig, state);
+        if (!state.reading) n3 = howMuchToRead(nOrig, state);
       }
       var ret;
-      if (n2 > 0) ret = fromList(n2, state);
+      if (n3 > 0) ret = fromList(n3, state);
       else ret = null;
       if (ret === null) {
         state.needReadable = true;
-        n2 = 0;
+        n3 = 0;
       } else {
-        state.length -= n2;
+        state.length -= n3;
       }
       if (state.length === 0) {
         if (!state.ended) state.needReadable = true;
-        if (nOrig !== n2 && state.ended) endReadable(this);
+        if (nOrig !== n3 && state.ended) endReadable(this);
       }
       if (ret !== null) this.emit("data", ret);
       return ret;
@@ -9898,7 +9898,7 @@ var require_stream_readable = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable10.prototype._read = function(n2) {
+    Readable10.prototype._read = function(n3) {
       this.emit("error", new Error("_read() is not implemented"));
     };
     Readable10.prototype.pipe = function(dest, pipeOpts) {
@@ -10134,11 +10134,11 @@ var require_stream_readable = __commonJS({
           })(i);
         }
       }
-      for (var n2 = 0; n2 < kProxyEvents.length; n2++) {
-        stream2.on(kProxyEvents[n2], this.emit.bind(this, kProxyEvents[n2]));
+      for (var n3 = 0; n3 < kProxyEvents.length; n3++) {
+        stream2.on(kProxyEvents[n3], this.emit.bind(this, kProxyEvents[n3]));
       }
-      this._read = function(n3) {
-        debug2("wrapped _read", n3);
+      this._read = function(n4) {
+        debug2("wrapped _read", n4);
         if (paused) {
           paused = false;
           stream2.resume();
@@ -10156,51 +10156,51 @@ var require_stream_readable = __commonJS({
       }
     });
     Readable10._fromList = fromList;
-    function fromList(n2, state) {
+    function fromList(n3, state) {
       if (state.length === 0) return null;
       var ret;
       if (state.objectMode) ret = state.buffer.shift();
-      else if (!n2 || n2 >= state.length) {
+      else if (!n3 || n3 >= state.length) {
         if (state.decoder) ret = state.buffer.join("");
         else if (state.buffer.length === 1) ret = state.buffer.head.data;
         else ret = state.buffer.concat(state.length);
         state.buffer.clear();
       } else {
-        ret = fromListPartial(n2, state.buffer, state.decoder);
+        ret = fromListPartial(n3, state.buffer, state.decoder);
       }
       return ret;
     }
-    function fromListPartial(n2, list, hasStrings) {
+    function fromListPartial(n3, list, hasStrings) {
       var ret;
-      if (n2 < list.head.data.length) {
-        ret = list.head.data.slice(0, n2);
-        list.head.data = list.head.data.slice(n2);
-      } else if (n2 === list.head.data.length) {
+      if (n3 < list.head.data.length) {
+        ret = list.head.data.slice(0, n3);
+        list.head.data = list.head.data.slice(n3);
+      } else if (n3 === list.head.data.length) {
         ret = list.shift();
       } else {
-        ret = hasStrings ? copyFromBufferString(n2, list) : copyFromBuffer(n2, list);
+        ret = hasStrings ? copyFromBufferString(n3, list) : copyFromBuffer(n3, list);
       }
       return ret;
     }
-    function copyFromBufferString(n2, list) {
+    function copyFromBufferString(n3, list) {
       var p = list.head;
       var c = 1;
       var ret = p.data;
-      n2 -= ret.length;
+      n3 -= ret.length;
       while (p = p.next) {
-        var str2 = p.data;
-        var nb = n2 > str2.length ? str2.length : n2;
-        if (nb === str2.length) ret += str2;
-        else ret += str2.slice(0, n2);
-        n2 -= nb;
-        if (n2 === 0) {
-          if (nb === str2.length) {
+        var str3 = p.data;
+        var nb = n3 > str3.length ? str3.length : n3;
+        if (nb === str3.length) ret += str3;
+        else ret += str3.slice(0, n3);
+        n3 -= nb;
+        if (n3 === 0) {
+          if (nb === str3.length) {
             ++c;
             if (p.next) list.head = p.next;
             else list.head = list.tail = null;
           } else {
             list.head = p;
-            p.data = str2.slice(nb);
+            p.data = str3.slice(nb);
           }
           break;
         }
@@ -10209,18 +10209,18 @@ var require_stream_readable = __commonJS({
       list.length -= c;
       return ret;
     }
-    function copyFromBuffer(n2, list) {
-      var ret = Buffer2.allocUnsafe(n2);
+    function copyFromBuffer(n3, list) {
+      var ret = Buffer2.allocUnsafe(n3);
       var p = list.head;
       var c = 1;
       p.data.copy(ret);
-      n2 -= p.data.length;
+      n3 -= p.data.length;
       while (p = p.next) {
         var buf = p.data;
-        var nb = n2 > buf.length ? buf.length : n2;
-        buf.copy(ret, ret.length - n2, 0, nb);
-        n2 -= nb;
-        if (n2 === 0) {
+        var nb = n3 > buf.length ? buf.length : n3;
+        buf.copy(ret, ret.length - n3, 0, nb);
+        n3 -= nb;
+        if (n3 === 0) {
           if (nb === buf.length) {
             ++c;
             if (p.next) list.head = p.next;
@@ -10333,7 +10333,7 @@ var require_stream_transform = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform7.prototype._read = function(n2) {
+    Transform7.prototype._read = function(n3) {
       var ts = this._transformState;
       if (ts.writechunk !== null && ts.writecb && !ts.transforming) {
         ts.transforming = true;
@@ -11407,7 +11407,7 @@ var require_async = __commonJS({
           return callback(null, ...args);
         };
       }
-      function _createTester(check3, getResult) {
+      function _createTester(check4, getResult) {
         return (eachfn, arr, _iteratee, cb) => {
           var testPassed = false;
           var testResult;
@@ -11415,7 +11415,7 @@ var require_async = __commonJS({
           eachfn(arr, (value, _, callback) => {
             iteratee(value, (err, result) => {
               if (err || err === false) return callback(err);
-              if (check3(result) && !testResult) {
+              if (check4(result) && !testResult) {
                 testPassed = true;
                 testResult = getResult(true, value);
                 return callback(null, breakLoop);
@@ -11463,15 +11463,15 @@ var require_async = __commonJS({
           if (err) return callback(err);
           if (err === false) return;
           results = args;
-          _test(...args, check3);
+          _test(...args, check4);
         }
-        function check3(err, truth) {
+        function check4(err, truth) {
           if (err) return callback(err);
           if (err === false) return;
           if (!truth) return callback(null, ...results);
           _fn(next);
         }
-        return check3(null, true);
+        return check4(null, true);
       }
       var doWhilst$1 = awaitify(doWhilst, 3);
       function doUntil(iteratee, test, callback) {
@@ -12017,11 +12017,11 @@ var require_async = __commonJS({
         var _iteratee = wrapAsync(iteratee);
         return mapLimit$1(range2(count), limit, _iteratee, callback);
       }
-      function times(n2, iteratee, callback) {
-        return timesLimit(n2, Infinity, iteratee, callback);
+      function times(n3, iteratee, callback) {
+        return timesLimit(n3, Infinity, iteratee, callback);
       }
-      function timesSeries(n2, iteratee, callback) {
-        return timesLimit(n2, 1, iteratee, callback);
+      function timesSeries(n3, iteratee, callback) {
+        return timesLimit(n3, 1, iteratee, callback);
       }
       function transform2(coll, accumulator, iteratee, callback) {
         if (arguments.length <= 3 && typeof accumulator === "function") {
@@ -12067,15 +12067,15 @@ var require_async = __commonJS({
           if (err) return callback(err);
           results = rest;
           if (err === false) return;
-          _test(check3);
+          _test(check4);
         }
-        function check3(err, truth) {
+        function check4(err, truth) {
           if (err) return callback(err);
           if (err === false) return;
           if (!truth) return callback(null, ...results);
           _fn(next);
         }
-        return _test(check3);
+        return _test(check4);
       }
       var whilst$1 = awaitify(whilst, 3);
       function until(test, iteratee, callback) {
@@ -12800,7 +12800,7 @@ var require_errors = __commonJS({
     );
     E(
       "ERR_OUT_OF_RANGE",
-      (str2, range2, input2) => {
+      (str3, range2, input2) => {
         assert2(range2, 'Missing "range" argument');
         let received;
         if (Number.isInteger(input2) && Math.abs(input2) > 2 ** 32) {
@@ -12815,7 +12815,7 @@ var require_errors = __commonJS({
         } else {
           received = inspect(input2);
         }
-        return `The value of "${str2}" is out of range. It must be ${range2}. Received ${received}`;
+        return `The value of "${str3}" is out of range. It must be ${range2}. Received ${received}`;
       },
       RangeError
     );
@@ -14847,9 +14847,9 @@ var require_buffer_list = __commonJS({
         while ((p = p.next) !== null) ret += s + p.data;
         return ret;
       }
-      concat(n2) {
+      concat(n3) {
         if (this.length === 0) return Buffer2.alloc(0);
-        const ret = Buffer2.allocUnsafe(n2 >>> 0);
+        const ret = Buffer2.allocUnsafe(n3 >>> 0);
         let p = this.head;
         let i = 0;
         while (p) {
@@ -14860,17 +14860,17 @@ var require_buffer_list = __commonJS({
         return ret;
       }
       // Consumes a specified amount of bytes or characters from the buffered data.
-      consume(n2, hasStrings) {
+      consume(n3, hasStrings) {
         const data = this.head.data;
-        if (n2 < data.length) {
-          const slice = data.slice(0, n2);
-          this.head.data = data.slice(n2);
+        if (n3 < data.length) {
+          const slice = data.slice(0, n3);
+          this.head.data = data.slice(n3);
           return slice;
         }
-        if (n2 === data.length) {
+        if (n3 === data.length) {
           return this.shift();
         }
-        return hasStrings ? this._getString(n2) : this._getBuffer(n2);
+        return hasStrings ? this._getString(n3) : this._getBuffer(n3);
       }
       first() {
         return this.head.data;
@@ -14881,25 +14881,25 @@ var require_buffer_list = __commonJS({
         }
       }
       // Consumes a specified amount of characters from the buffered data.
-      _getString(n2) {
+      _getString(n3) {
         let ret = "";
         let p = this.head;
         let c = 0;
         do {
-          const str2 = p.data;
-          if (n2 > str2.length) {
-            ret += str2;
-            n2 -= str2.length;
+          const str3 = p.data;
+          if (n3 > str3.length) {
+            ret += str3;
+            n3 -= str3.length;
           } else {
-            if (n2 === str2.length) {
-              ret += str2;
+            if (n3 === str3.length) {
+              ret += str3;
               ++c;
               if (p.next) this.head = p.next;
               else this.head = this.tail = null;
             } else {
-              ret += StringPrototypeSlice(str2, 0, n2);
+              ret += StringPrototypeSlice(str3, 0, n3);
               this.head = p;
-              p.data = StringPrototypeSlice(str2, n2);
+              p.data = StringPrototypeSlice(str3, n3);
             }
             break;
           }
@@ -14909,26 +14909,26 @@ var require_buffer_list = __commonJS({
         return ret;
       }
       // Consumes a specified amount of bytes from the buffered data.
-      _getBuffer(n2) {
-        const ret = Buffer2.allocUnsafe(n2);
-        const retLen = n2;
+      _getBuffer(n3) {
+        const ret = Buffer2.allocUnsafe(n3);
+        const retLen = n3;
         let p = this.head;
         let c = 0;
         do {
           const buf = p.data;
-          if (n2 > buf.length) {
-            TypedArrayPrototypeSet(ret, buf, retLen - n2);
-            n2 -= buf.length;
+          if (n3 > buf.length) {
+            TypedArrayPrototypeSet(ret, buf, retLen - n3);
+            n3 -= buf.length;
           } else {
-            if (n2 === buf.length) {
-              TypedArrayPrototypeSet(ret, buf, retLen - n2);
+            if (n3 === buf.length) {
+              TypedArrayPrototypeSet(ret, buf, retLen - n3);
               ++c;
               if (p.next) this.head = p.next;
               else this.head = this.tail = null;
             } else {
-              TypedArrayPrototypeSet(ret, new Uint8Array2(buf.buffer, buf.byteOffset, n2), retLen - n2);
+              TypedArrayPrototypeSet(ret, new Uint8Array2(buf.buffer, buf.byteOffset, n3), retLen - n3);
               this.head = p;
-              p.data = buf.slice(n2);
+              p.data = buf.slice(n3);
             }
             break;
           }
@@ -15263,17 +15263,17 @@ var require_string_decoder2 = __commonJS({
       return r;
     }
     function base64Text(buf, i) {
-      var n2 = (buf.length - i) % 3;
-      if (n2 === 0) return buf.toString("base64", i);
-      this.lastNeed = 3 - n2;
+      var n3 = (buf.length - i) % 3;
+      if (n3 === 0) return buf.toString("base64", i);
+      this.lastNeed = 3 - n3;
       this.lastTotal = 3;
-      if (n2 === 1) {
+      if (n3 === 1) {
         this.lastChar[0] = buf[buf.length - 1];
       } else {
         this.lastChar[0] = buf[buf.length - 2];
         this.lastChar[1] = buf[buf.length - 1];
       }
-      return buf.toString("base64", i, buf.length - n2);
+      return buf.toString("base64", i, buf.length - n3);
     }
     function base64End(buf) {
       var r = buf && buf.length ? this.write(buf) : "";
@@ -15656,55 +15656,55 @@ var require_readable2 = __commonJS({
       return this;
     };
     var MAX_HWM = 1073741824;
-    function computeNewHighWaterMark(n2) {
-      if (n2 > MAX_HWM) {
-        throw new ERR_OUT_OF_RANGE("size", "<= 1GiB", n2);
+    function computeNewHighWaterMark(n3) {
+      if (n3 > MAX_HWM) {
+        throw new ERR_OUT_OF_RANGE("size", "<= 1GiB", n3);
       } else {
-        n2--;
-        n2 |= n2 >>> 1;
-        n2 |= n2 >>> 2;
-        n2 |= n2 >>> 4;
-        n2 |= n2 >>> 8;
-        n2 |= n2 >>> 16;
-        n2++;
+        n3--;
+        n3 |= n3 >>> 1;
+        n3 |= n3 >>> 2;
+        n3 |= n3 >>> 4;
+        n3 |= n3 >>> 8;
+        n3 |= n3 >>> 16;
+        n3++;
       }
-      return n2;
+      return n3;
     }
-    function howMuchToRead(n2, state) {
-      if (n2 <= 0 || state.length === 0 && state.ended) return 0;
+    function howMuchToRead(n3, state) {
+      if (n3 <= 0 || state.length === 0 && state.ended) return 0;
       if ((state.state & kObjectMode) !== 0) return 1;
-      if (NumberIsNaN(n2)) {
+      if (NumberIsNaN(n3)) {
         if (state.flowing && state.length) return state.buffer.first().length;
         return state.length;
       }
-      if (n2 <= state.length) return n2;
+      if (n3 <= state.length) return n3;
       return state.ended ? state.length : 0;
     }
-    Readable10.prototype.read = function(n2) {
-      debug2("read", n2);
-      if (n2 === void 0) {
-        n2 = NaN;
-      } else if (!NumberIsInteger(n2)) {
-        n2 = NumberParseInt(n2, 10);
+    Readable10.prototype.read = function(n3) {
+      debug2("read", n3);
+      if (n3 === void 0) {
+        n3 = NaN;
+      } else if (!NumberIsInteger(n3)) {
+        n3 = NumberParseInt(n3, 10);
       }
       const state = this._readableState;
-      const nOrig = n2;
-      if (n2 > state.highWaterMark) state.highWaterMark = computeNewHighWaterMark(n2);
-      if (n2 !== 0) state.state &= ~kEmittedReadable;
-      if (n2 === 0 && state.needReadable && ((state.highWaterMark !== 0 ? state.length >= state.highWaterMark : state.length > 0) || state.ended)) {
+      const nOrig = n3;
+      if (n3 > state.highWaterMark) state.highWaterMark = computeNewHighWaterMark(n3);
+      if (n3 !== 0) state.state &= ~kEmittedReadable;
+      if (n3 === 0 && state.needReadable && ((state.highWaterMark !== 0 ? state.length >= state.highWaterMark : state.length > 0) || state.ended)) {
         debug2("read: emitReadable", state.length, state.ended);
         if (state.length === 0 && state.ended) endReadable(this);
         else emitReadable(this);
         return null;
       }
-      n2 = howMuchToRead(n2, state);
-      if (n2 === 0 && state.ended) {
+      n3 = howMuchToRead(n3, state);
+      if (n3 === 0 && state.ended) {
         if (state.length === 0) endReadable(this);
         return null;
       }
       let doRead = (state.state & kNeedReadable) !== 0;
       debug2("need readable", doRead);
-      if (state.length === 0 || state.length - n2 < state.highWaterMark) {
+      if (state.length === 0 || state.length - n3 < state.highWaterMark) {
         doRead = true;
         debug2("length less than watermark", doRead);
       }
@@ -15721,16 +15721,16 @@ var require_readable2 = __commonJS({
           errorOrDestroy(this, err);
         }
         state.state &= ~kSync;
-        if (!state.reading) n2 = howMuchToRead(nOrig, state);
+        if (!state.reading) n3 = howMuchToRead(nOrig, state);
       }
       let ret;
-      if (n2 > 0) ret = fromList(n2, state);
+      if (n3 > 0) ret = fromList(n3, state);
       else ret = null;
       if (ret === null) {
         state.needReadable = state.length <= state.highWaterMark;
-        n2 = 0;
+        n3 = 0;
       } else {
-        state.length -= n2;
+        state.length -= n3;
         if (state.multiAwaitDrain) {
           state.awaitDrainWriters.clear();
         } else {
@@ -15739,7 +15739,7 @@ var require_readable2 = __commonJS({
       }
       if (state.length === 0) {
         if (!state.ended) state.needReadable = true;
-        if (nOrig !== n2 && state.ended) endReadable(this);
+        if (nOrig !== n3 && state.ended) endReadable(this);
       }
       if (ret !== null && !state.errorEmitted && !state.closeEmitted) {
         state.dataEmitted = true;
@@ -15802,7 +15802,7 @@ var require_readable2 = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable10.prototype._read = function(n2) {
+    Readable10.prototype._read = function(n3) {
       throw new ERR_METHOD_NOT_IMPLEMENTED("_read()");
     };
     Readable10.prototype.pipe = function(dest, pipeOpts) {
@@ -16276,17 +16276,17 @@ var require_readable2 = __commonJS({
       }
     });
     Readable10._fromList = fromList;
-    function fromList(n2, state) {
+    function fromList(n3, state) {
       if (state.length === 0) return null;
       let ret;
       if (state.objectMode) ret = state.buffer.shift();
-      else if (!n2 || n2 >= state.length) {
+      else if (!n3 || n3 >= state.length) {
         if (state.decoder) ret = state.buffer.join("");
         else if (state.buffer.length === 1) ret = state.buffer.first();
         else ret = state.buffer.concat(state.length);
         state.buffer.clear();
       } else {
-        ret = state.buffer.consume(n2, state.decoder);
+        ret = state.buffer.consume(n3, state.decoder);
       }
       return ret;
     }
@@ -16645,9 +16645,9 @@ var require_writable = __commonJS({
       if (state.writing) {
         return;
       }
-      for (let n2 = state.bufferedIndex; n2 < state.buffered.length; ++n2) {
+      for (let n3 = state.bufferedIndex; n3 < state.buffered.length; ++n3) {
         var _state$errored;
-        const { chunk, callback } = state.buffered[n2];
+        const { chunk, callback } = state.buffered[n3];
         const len = state.objectMode ? 1 : chunk.length;
         state.length -= len;
         callback(
@@ -16677,8 +16677,8 @@ var require_writable = __commonJS({
       if (bufferedLength > 1 && stream2._writev) {
         state.pendingcb -= bufferedLength - 1;
         const callback = state.allNoop ? nop : (err) => {
-          for (let n2 = i; n2 < buffered.length; ++n2) {
-            buffered[n2].callback(err);
+          for (let n3 = i; n3 < buffered.length; ++n3) {
+            buffered[n3].callback(err);
           }
         };
         const chunks = state.allNoop && i === 0 ? buffered : ArrayPrototypeSlice(buffered, i);
@@ -18020,15 +18020,15 @@ var require_compose = __commonJS({
         const idx = streams.length - 1;
         streams[idx] = Duplex.from(streams[idx]);
       }
-      for (let n2 = 0; n2 < streams.length; ++n2) {
-        if (!isNodeStream(streams[n2]) && !isWebStream(streams[n2])) {
+      for (let n3 = 0; n3 < streams.length; ++n3) {
+        if (!isNodeStream(streams[n3]) && !isWebStream(streams[n3])) {
           continue;
         }
-        if (n2 < streams.length - 1 && !(isReadable2(streams[n2]) || isReadableStream(streams[n2]) || isTransformStream(streams[n2]))) {
-          throw new ERR_INVALID_ARG_VALUE(`streams[${n2}]`, orgStreams[n2], "must be readable");
+        if (n3 < streams.length - 1 && !(isReadable2(streams[n3]) || isReadableStream(streams[n3]) || isTransformStream(streams[n3]))) {
+          throw new ERR_INVALID_ARG_VALUE(`streams[${n3}]`, orgStreams[n3], "must be readable");
         }
-        if (n2 > 0 && !(isWritable(streams[n2]) || isWritableStream(streams[n2]) || isTransformStream(streams[n2]))) {
-          throw new ERR_INVALID_ARG_VALUE(`streams[${n2}]`, orgStreams[n2], "must be writable");
+        if (n3 > 0 && !(isWritable(streams[n3]) || isWritableStream(streams[n3]) || isTransformStream(streams[n3]))) {
+          throw new ERR_INVALID_ARG_VALUE(`streams[${n3}]`, orgStreams[n3], "must be writable");
         }
       }
       let ondrain;
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path47, stripTrailing) {
-      if (typeof path47 !== "string") {
+    module2.exports = function(path51, stripTrailing) {
+      if (typeof path51 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path47 === "\\" || path47 === "/") return "/";
-      var len = path47.length;
-      if (len <= 1) return path47;
+      if (path51 === "\\" || path51 === "/") return "/";
+      var len = path51.length;
+      if (len <= 1) return path51;
       var prefix = "";
-      if (len > 4 && path47[3] === "\\") {
-        var ch = path47[2];
-        if ((ch === "?" || ch === ".") && path47.slice(0, 2) === "\\\\") {
-          path47 = path47.slice(2);
+      if (len > 4 && path51[3] === "\\") {
+        var ch = path51[2];
+        if ((ch === "?" || ch === ".") && path51.slice(0, 2) === "\\\\") {
+          path51 = path51.slice(2);
           prefix = "//";
         }
       }
-      var segs = path47.split(/[/\\]+/);
+      var segs = path51.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -18877,8 +18877,8 @@ function normalizeInputSource(source) {
 function sanitizePath(filepath) {
   return (0, import_normalize_path.default)(filepath, false).replace(/^\w+:/, "").replace(/^(\.\.\/|\/)+/, "");
 }
-function trailingSlashIt(str2) {
-  return str2.slice(-1) !== "/" ? str2 + "/" : str2;
+function trailingSlashIt(str3) {
+  return str3.slice(-1) !== "/" ? str3 + "/" : str3;
 }
 var import_normalize_path, import_readable_stream;
 var init_utils = __esm({
@@ -19740,14 +19740,14 @@ var init_general_purpose_bit = __esm({
         );
         return gbp;
       }
-      setNumberOfShannonFanoTrees(n2) {
-        this.numberOfShannonFanoTrees = n2;
+      setNumberOfShannonFanoTrees(n3) {
+        this.numberOfShannonFanoTrees = n3;
       }
       getNumberOfShannonFanoTrees() {
         return this.numberOfShannonFanoTrees;
       }
-      setSlidingDictionarySize(n2) {
-        this.slidingDictionarySize = n2;
+      setSlidingDictionarySize(n3) {
+        this.slidingDictionarySize = n3;
       }
       getSlidingDictionarySize() {
         return this.slidingDictionarySize;
@@ -20325,8 +20325,8 @@ var require_crc32 = __commonJS({
       CRC322.version = "1.2.2";
       function signed_crc_table() {
         var c = 0, table4 = new Array(256);
-        for (var n2 = 0; n2 != 256; ++n2) {
-          c = n2;
+        for (var n3 = 0; n3 != 256; ++n3) {
+          c = n3;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
@@ -20335,20 +20335,20 @@ var require_crc32 = __commonJS({
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
           c = c & 1 ? -306674912 ^ c >>> 1 : c >>> 1;
-          table4[n2] = c;
+          table4[n3] = c;
         }
         return typeof Int32Array !== "undefined" ? new Int32Array(table4) : table4;
       }
       var T0 = signed_crc_table();
       function slice_by_16_tables(T10) {
-        var c = 0, v = 0, n2 = 0, table4 = typeof Int32Array !== "undefined" ? new Int32Array(4096) : new Array(4096);
-        for (n2 = 0; n2 != 256; ++n2) table4[n2] = T10[n2];
-        for (n2 = 0; n2 != 256; ++n2) {
-          v = T10[n2];
-          for (c = 256 + n2; c < 4096; c += 256) v = table4[c] = v >>> 8 ^ T10[v & 255];
+        var c = 0, v = 0, n3 = 0, table4 = typeof Int32Array !== "undefined" ? new Int32Array(4096) : new Array(4096);
+        for (n3 = 0; n3 != 256; ++n3) table4[n3] = T10[n3];
+        for (n3 = 0; n3 != 256; ++n3) {
+          v = T10[n3];
+          for (c = 256 + n3; c < 4096; c += 256) v = table4[c] = v >>> 8 ^ T10[v & 255];
         }
         var out = [];
-        for (n2 = 1; n2 != 16; ++n2) out[n2 - 1] = typeof Int32Array !== "undefined" ? table4.subarray(n2 * 256, n2 * 256 + 256) : table4.slice(n2 * 256, n2 * 256 + 256);
+        for (n3 = 1; n3 != 16; ++n3) out[n3 - 1] = typeof Int32Array !== "undefined" ? table4.subarray(n3 * 256, n3 * 256 + 256) : table4.slice(n3 * 256, n3 * 256 + 256);
         return out;
       }
       var TT = slice_by_16_tables(T0);
@@ -20367,10 +20367,10 @@ var require_crc32 = __commonJS({
         while (i < L) C = C >>> 8 ^ T0[(C ^ B[i++]) & 255];
         return ~C;
       }
-      function crc32_str(str2, seed) {
+      function crc32_str(str3, seed) {
         var C = seed ^ -1;
-        for (var i = 0, L = str2.length, c = 0, d = 0; i < L; ) {
-          c = str2.charCodeAt(i++);
+        for (var i = 0, L = str3.length, c = 0, d = 0; i < L; ) {
+          c = str3.charCodeAt(i++);
           if (c < 128) {
             C = C >>> 8 ^ T0[(C ^ c) & 255];
           } else if (c < 2048) {
@@ -20378,7 +20378,7 @@ var require_crc32 = __commonJS({
             C = C >>> 8 ^ T0[(C ^ (128 | c & 63)) & 255];
           } else if (c >= 55296 && c < 57344) {
             c = (c & 1023) + 64;
-            d = str2.charCodeAt(i++) & 1023;
+            d = str3.charCodeAt(i++) & 1023;
             C = C >>> 8 ^ T0[(C ^ (240 | c >> 8 & 7)) & 255];
             C = C >>> 8 ^ T0[(C ^ (128 | c >> 2 & 63)) & 255];
             C = C >>> 8 ^ T0[(C ^ (128 | d >> 6 & 15 | (c & 3) << 4)) & 255];
@@ -22769,9 +22769,9 @@ var require_headers = __commonJS({
       }
       return 0;
     }
-    function indexOf(block2, num2, offset, end) {
+    function indexOf(block2, num3, offset, end) {
       for (; offset < end; offset++) {
-        if (block2[offset] === num2) return offset;
+        if (block2[offset] === num3) return offset;
       }
       return end;
     }
@@ -22781,23 +22781,23 @@ var require_headers = __commonJS({
       for (let j = 156; j < 512; j++) sum += block2[j];
       return sum;
     }
-    function encodeOct(val, n2) {
+    function encodeOct(val, n3) {
       val = val.toString(8);
-      if (val.length > n2) return SEVENS.slice(0, n2) + " ";
-      return ZEROS.slice(0, n2 - val.length) + val + " ";
+      if (val.length > n3) return SEVENS.slice(0, n3) + " ";
+      return ZEROS.slice(0, n3 - val.length) + val + " ";
     }
-    function encodeSizeBin(num2, buf, off) {
+    function encodeSizeBin(num3, buf, off) {
       buf[off] = 128;
       for (let i = 11; i > 0; i--) {
-        buf[off + i] = num2 & 255;
-        num2 = Math.floor(num2 / 256);
+        buf[off + i] = num3 & 255;
+        num3 = Math.floor(num3 / 256);
       }
     }
-    function encodeSize(num2, buf, off) {
-      if (num2.toString(8).length > 11) {
-        encodeSizeBin(num2, buf, off);
+    function encodeSize(num3, buf, off) {
+      if (num3.toString(8).length > 11) {
+        encodeSizeBin(num3, buf, off);
       } else {
-        b4a.write(buf, encodeOct(num2, 11), off);
+        b4a.write(buf, encodeOct(num3, 11), off);
       }
     }
     function parse256(buf) {
@@ -22835,11 +22835,11 @@ var require_headers = __commonJS({
     function decodeStr(val, offset, length, encoding) {
       return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
     }
-    function addLength(str2) {
-      const len = b4a.byteLength(str2);
+    function addLength(str3) {
+      const len = b4a.byteLength(str3);
       let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
       if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str2;
+      return len + digits + str3;
     }
   }
 });
@@ -23581,9 +23581,9 @@ function ensureBuffer(input2) {
     throw new Error("input must be buffer, number, or string, received " + typeof input2);
   }
 }
-function bufferizeInt(num2) {
+function bufferizeInt(num3) {
   const tmp = ensureBuffer(4);
-  tmp.writeInt32BE(num2, 0);
+  tmp.writeInt32BE(num3, 0);
   return tmp;
 }
 function _crc32(buf, previous) {
@@ -23592,8 +23592,8 @@ function _crc32(buf, previous) {
     previous = previous.readUInt32BE(0);
   }
   let crc = ~~previous ^ -1;
-  for (var n2 = 0; n2 < buf.length; n2++) {
-    crc = CRC_TABLE[(crc ^ buf[n2]) & 255] ^ crc >>> 8;
+  for (var n3 = 0; n3 < buf.length; n3++) {
+    crc = CRC_TABLE[(crc ^ buf[n3]) & 255] ^ crc >>> 8;
   }
   return crc ^ -1;
 }
@@ -27754,7 +27754,7 @@ var init_dist3 = __esm({
             throw new ListrRendererError("Format option for the renderer is wrong.");
         }
         if (this.options.removeEmptyLines) parsed = parsed.filter(Boolean);
-        return parsed.map((str2) => indent(str2, level * this.options.indentation));
+        return parsed.map((str3) => indent(str3, level * this.options.indentation));
       }
       shouldOutputToOutputBar(task) {
         const outputBar = this.cache.rendererTaskOptions.get(task.id).outputBar;
@@ -27911,8 +27911,8 @@ var init_dist3 = __esm({
         if (source === ListrLogLevels.OUTPUT) data = cleanseAnsi(data);
         return this.format(data, this.style(task, true), level + 1);
       }
-      indent(str2, i) {
-        return i > 0 ? indent(str2.trimEnd(), this.options.indentation) : str2.trimEnd();
+      indent(str3, i) {
+        return i > 0 ? indent(str3.trimEnd(), this.options.indentation) : str3.trimEnd();
       }
     };
     SilentRenderer = class {
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path47 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path51 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path47 && path47[0] !== "/") {
-          path47 = `/${path47}`;
+        if (path51 && path51[0] !== "/") {
+          path51 = `/${path51}`;
         }
-        return new URL(`${origin}${path47}`);
+        return new URL(`${origin}${path51}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30030,19 +30030,19 @@ var require_util3 = __commonJS({
       let key;
       let val;
       let kLen = 0;
-      for (let n2 = 0; n2 < headers.length; n2 += 2) {
-        key = headers[n2];
-        val = headers[n2 + 1];
+      for (let n3 = 0; n3 < headers.length; n3 += 2) {
+        key = headers[n3];
+        val = headers[n3 + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
         if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
           hasContentLength = true;
         } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
-          contentDispositionIdx = n2 + 1;
+          contentDispositionIdx = n3 + 1;
         }
-        ret[n2] = key;
-        ret[n2 + 1] = val;
+        ret[n3] = key;
+        ret[n3 + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
         ret[contentDispositionIdx] = Buffer.from(ret[contentDispositionIdx]).toString("latin1");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin }
+          request: { method, path: path51, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path47);
+        debuglog("sending request to %s %s/%s", method, origin, path51);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin },
+          request: { method, path: path51, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path47,
+          path51,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin }
+          request: { method, path: path51, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path47);
+        debuglog("trailers received from %s %s/%s", method, origin, path51);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path47, origin },
+          request: { method, path: path51, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path47,
+          path51,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path47, origin }
+            request: { method, path: path51, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path47);
+          debuglog("sending request to %s %s/%s", method, origin, path51);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path47,
+        path: path51,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path47 !== "string") {
+        if (typeof path51 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path47[0] !== "/" && !(path47.startsWith("http://") || path47.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path51[0] !== "/" && !(path51.startsWith("http://") || path51.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path47)) {
+        } else if (invalidPathRegex.test(path51)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path47, query) : path47;
+        this.path = query ? buildURL(path51, query) : path51;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -30813,11 +30813,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str2 = `${val[i]}`;
-            if (!isValidHeaderValue(str2)) {
+            const str3 = `${val[i]}`;
+            if (!isValidHeaderValue(str3)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str2);
+            arr.push(str3);
           }
         }
         val = arr;
@@ -32390,25 +32390,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
-      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
-      return removeChars(str2, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str2, leading, trailing, predicate) {
+    function removeChars(str3, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str2.length - 1;
+      let trail = str3.length - 1;
       if (leading) {
-        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
+        while (lead < str3.length && predicate(str3.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str3.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
+      return lead === 0 && trail === str3.length - 1 ? str3 : str3.slice(lead, trail + 1);
     }
     function isomorphicDecode(input2) {
       const length = input2.length;
@@ -32618,9 +32618,9 @@ var require_webidl = __commonJS({
       }
       return x;
     };
-    webidl.util.IntegerPart = function(n2) {
-      const r = Math.floor(Math.abs(n2));
-      if (n2 < 0) {
+    webidl.util.IntegerPart = function(n3) {
+      const r = Math.floor(Math.abs(n3));
+      if (n3 < 0) {
         return -1 * r;
       }
       return r;
@@ -33792,12 +33792,12 @@ var require_file = __commonJS({
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
       constructor(blobLike, fileName, options = {}) {
-        const n2 = fileName;
+        const n3 = fileName;
         const t = options.type;
         const d = options.lastModified ?? Date.now();
         this[kState] = {
           blobLike,
-          name: n2,
+          name: n3,
           type: t,
           lastModified: d
         };
@@ -34142,12 +34142,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input2, filenameBuffer, position)) {
-              let check3 = position.position + filenameBuffer.length;
-              if (input2[check3] === 42) {
+              let check4 = position.position + filenameBuffer.length;
+              if (input2[check4] === 42) {
                 position.position += 1;
-                check3 += 1;
+                check4 += 1;
               }
-              if (input2[check3] !== 61 || input2[check3 + 1] !== 34) {
+              if (input2[check4] !== 61 || input2[check4 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -34327,7 +34327,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape3 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape3 = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path47, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path51, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path47} HTTP/1.1\r
+      let header = `${method} ${path51} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35382,9 +35382,9 @@ upgrade: ${upgrade}\r
         header += "connection: close\r\n";
       }
       if (Array.isArray(headers)) {
-        for (let n2 = 0; n2 < headers.length; n2 += 2) {
-          const key = headers[n2 + 0];
-          const val = headers[n2 + 1];
+        for (let n3 = 0; n3 < headers.length; n3 += 2) {
+          const key = headers[n3 + 0];
+          const val = headers[n3 + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -35893,16 +35893,16 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path47, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path51, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
         return false;
       }
       const headers = {};
-      for (let n2 = 0; n2 < reqHeaders.length; n2 += 2) {
-        const key = reqHeaders[n2 + 0];
-        const val = reqHeaders[n2 + 1];
+      for (let n3 = 0; n3 < reqHeaders.length; n3 += 2) {
+        const key = reqHeaders[n3 + 0];
+        const val = reqHeaders[n3 + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
             if (headers[key]) {
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path47;
+      headers[HTTP2_HEADER_PATH] = path51;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path47 = search ? `${pathname}${search}` : pathname;
+        const path51 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path47;
+        this.opts.path = path51;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path47 = "/",
+          path: path51 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path47;
+        opts2.path = origin + path51;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -38473,8 +38473,8 @@ var require_readable3 = __commonJS({
       if (state.bufferIndex) {
         const start = state.bufferIndex;
         const end = state.buffer.length;
-        for (let n2 = start; n2 < end; n2++) {
-          consumePush(consume2, state.buffer[n2]);
+        for (let n3 = start; n3 < end; n3++) {
+          consumePush(consume2, state.buffer[n3]);
         }
       } else {
         for (const chunk of state.buffer) {
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path47) {
-      if (typeof path47 !== "string") {
-        return path47;
+    function safeUrl(path51) {
+      if (typeof path51 !== "string") {
+        return path51;
       }
-      const pathSegments = path47.split("?");
+      const pathSegments = path51.split("?");
       if (pathSegments.length !== 2) {
-        return path47;
+        return path51;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path47, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path47);
+    function matchKey(mockDispatch2, { path: path51, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path51);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path47 }) => matchValue(safeUrl(path47), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path51 }) => matchValue(safeUrl(path51), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path47, method, body, headers, query } = opts2;
+      const { path: path51, method, body, headers, query } = opts2;
       return {
-        path: path47,
+        path: path51,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path47, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path51, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path47,
+            Path: path51,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -42434,7 +42434,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch2(input2, init2 = void 0) {
+    function fetch3(input2, init2 = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -43389,7 +43389,7 @@ var require_fetch = __commonJS({
       }
     }
     module2.exports = {
-      fetch: fetch2,
+      fetch: fetch3,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path47) {
-      for (let i = 0; i < path47.length; ++i) {
-        const code2 = path47.charCodeAt(i);
+    function validateCookiePath(path51) {
+      for (let i = 0; i < path51.length; ++i) {
+        const code2 = path51.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -45310,9 +45310,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str2 = stringify(cookie);
-      if (str2) {
-        headers.append("Set-Cookie", str2);
+      const str3 = stringify(cookie);
+      if (str3) {
+        headers.append("Set-Cookie", str3);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -45872,8 +45872,8 @@ var require_util9 = __commonJS({
           return false;
         }
       }
-      const num2 = Number.parseInt(value, 10);
-      return num2 >= 8 && num2 <= 15;
+      const num3 = Number.parseInt(value, 10);
+      return num3 >= 8 && num3 <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
@@ -46494,34 +46494,34 @@ var require_receiver = __commonJS({
        * @param {number} n
        * @returns {Buffer}
        */
-      consume(n2) {
-        if (n2 > this.#byteOffset) {
+      consume(n3) {
+        if (n3 > this.#byteOffset) {
           throw new Error("Called consume() before buffers satiated.");
-        } else if (n2 === 0) {
+        } else if (n3 === 0) {
           return emptyBuffer;
         }
-        if (this.#buffers[0].length === n2) {
+        if (this.#buffers[0].length === n3) {
           this.#byteOffset -= this.#buffers[0].length;
           return this.#buffers.shift();
         }
-        const buffer = Buffer.allocUnsafe(n2);
+        const buffer = Buffer.allocUnsafe(n3);
         let offset = 0;
-        while (offset !== n2) {
+        while (offset !== n3) {
           const next = this.#buffers[0];
           const { length } = next;
-          if (length + offset === n2) {
+          if (length + offset === n3) {
             buffer.set(this.#buffers.shift(), offset);
             break;
-          } else if (length + offset > n2) {
-            buffer.set(next.subarray(0, n2 - offset), offset);
-            this.#buffers[0] = next.subarray(n2 - offset);
+          } else if (length + offset > n3) {
+            buffer.set(next.subarray(0, n3 - offset), offset);
+            this.#buffers[0] = next.subarray(n3 - offset);
             break;
           } else {
             buffer.set(this.#buffers.shift(), offset);
             offset += next.length;
           }
         }
-        this.#byteOffset -= n2;
+        this.#byteOffset -= n3;
         return buffer;
       }
       writeFragments(fragment) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path47 = opts2.path;
+          let path51 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path47 = `/${path47}`;
+            path51 = `/${path51}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path47);
+          url2 = new URL(util3.parseOrigin(url2).origin + path51);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -47927,7 +47927,7 @@ var require_undici = __commonJS({
     module2.exports.setGlobalDispatcher = setGlobalDispatcher;
     module2.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module2.exports.fetch = async function fetch2(init2, options = void 0) {
+    module2.exports.fetch = async function fetch3(init2, options = void 0) {
       try {
         return await fetchImpl(init2, options);
       } catch (err) {
@@ -48885,8 +48885,8 @@ var NOT_A_NAME = /^(select|lateral|only|if|exists|not|unnest|jsonb_to_recordset|
 function objectsOf(sql) {
   const names = [];
   for (const m of sql.matchAll(OBJECT)) {
-    const n2 = m[1];
-    if (!NOT_A_NAME.test(n2) && !names.includes(n2)) names.push(n2);
+    const n3 = m[1];
+    if (!NOT_A_NAME.test(n3) && !names.includes(n3)) names.push(n3);
   }
   if (names.length) return names.slice(0, 4).join(", ") + (names.length > 4 ? ", \u2026" : "");
   const head = sql.replace(/\s+/g, " ").trim();
@@ -49094,12 +49094,12 @@ function decimalsOf(increment) {
 }
 function roundToIncrementHalfEven(x, increment) {
   const q = denoise(x / increment);
-  const n2 = Math.floor(q);
-  const frac = denoise(q - n2);
+  const n3 = Math.floor(q);
+  const frac = denoise(q - n3);
   let k;
-  if (frac > 0.5) k = n2 + 1;
-  else if (frac < 0.5) k = n2;
-  else k = n2 % 2 === 0 ? n2 : n2 + 1;
+  if (frac > 0.5) k = n3 + 1;
+  else if (frac < 0.5) k = n3;
+  else k = n3 % 2 === 0 ? n3 : n3 + 1;
   const d = decimalsOf(increment);
   return Math.round(k * increment * pow10(d)) / pow10(d);
 }
@@ -49213,8 +49213,8 @@ function rejectDensityInWrongUnit(value, field) {
     throw new AstmUnitError(field, value, Number((value * 1e3).toPrecision(12)));
   }
 }
-function fmt(n2) {
-  return String(Number(n2.toPrecision(10)));
+function fmt(n3) {
+  return String(Number(n3.toPrecision(10)));
 }
 function temperatureMax1980(density15) {
   for (const band of LIMITS_1980.temperatureMaxByDensity) if (density15 < band.below) return band.max;
@@ -49601,9 +49601,9 @@ function computeRow(get, numbers) {
       if (required2) throw new RowError("MISSING_VALUE", `${c} is empty`, c);
       return void 0;
     }
-    const n2 = numbers.parse(t);
-    if (n2 === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
-    return n2;
+    const n3 = numbers.parse(t);
+    if (n3 === void 0) throw new RowError("INVALID_NUMBER", `"${t}" is not a number`, c);
+    return n3;
   };
   const bool2 = (c) => {
     const t = text(c).toLowerCase();
@@ -49623,7 +49623,7 @@ function computeRow(get, numbers) {
   const hydrometer = bool2("hydrometer");
   const addendum2019 = bool2("addendum_2019");
   const common = { edition, rounding, addendum2019, ...volumeL === void 0 ? {} : { volumeL } };
-  const fmt4 = (n2) => n2 === void 0 ? "" : numbers.format(n2);
+  const fmt4 = (n3) => n3 === void 0 ? "" : numbers.format(n3);
   if (table4 === "54B") {
     if (hydrometer)
       throw new RowError("INVALID_BOOLEAN", "hydrometer applies to 53B rows only (54B takes the density at 15 \xB0C)", "hydrometer");
@@ -49721,8 +49721,8 @@ var CsvParser = class {
   parseRecord(start, final) {
     const buf = this.buf;
     const d = this.delim;
-    const n2 = buf.length;
-    if (start >= n2) return void 0;
+    const n3 = buf.length;
+    if (start >= n3) return void 0;
     const fields = [];
     let i = start;
     let error63;
@@ -49737,7 +49737,7 @@ var CsvParser = class {
           const k = buf.indexOf('"', j);
           if (k < 0) return void 0;
           value += buf.slice(j, k);
-          if (k + 1 >= n2 && !final) return void 0;
+          if (k + 1 >= n3 && !final) return void 0;
           if (buf[k + 1] === '"') {
             value += '"';
             j = k + 2;
@@ -49746,16 +49746,16 @@ var CsvParser = class {
           i = k + 1;
           break;
         }
-        if (i < n2 && buf[i] !== d && buf[i] !== "\r" && buf[i] !== "\n") {
+        if (i < n3 && buf[i] !== d && buf[i] !== "\r" && buf[i] !== "\n") {
           error63 ??= `text after a closing quote in field ${fields.length + 1}`;
           let k = i;
-          while (k < n2 && buf[k] !== d && buf[k] !== "\r" && buf[k] !== "\n") k++;
+          while (k < n3 && buf[k] !== d && buf[k] !== "\r" && buf[k] !== "\n") k++;
           value += buf.slice(i, k);
           i = k;
         }
       } else {
         let k = i;
-        while (k < n2) {
+        while (k < n3) {
           const c2 = buf[k];
           if (c2 === d || c2 === "\n" || c2 === "\r") break;
           k++;
@@ -49764,9 +49764,9 @@ var CsvParser = class {
         i = k;
       }
       fields.push(value);
-      if (i >= n2) {
+      if (i >= n3) {
         if (!final) return void 0;
-        return { fields, next: n2, quoted, ...error63 ? { error: error63 } : {} };
+        return { fields, next: n3, quoted, ...error63 ? { error: error63 } : {} };
       }
       const c = buf[i];
       if (c === d) {
@@ -49774,7 +49774,7 @@ var CsvParser = class {
         continue;
       }
       if (c === "\r") {
-        if (i + 1 >= n2 && !final) return void 0;
+        if (i + 1 >= n3 && !final) return void 0;
         return { fields, next: buf[i + 1] === "\n" ? i + 2 : i + 1, quoted, ...error63 ? { error: error63 } : {} };
       }
       return { fields, next: i + 1, quoted, ...error63 ? { error: error63 } : {} };
@@ -49807,17 +49807,17 @@ function firstNonUtf8Byte(b) {
   const cont = (i, lo = 128, hi = 191) => i < b.length && b[i] >= lo && b[i] <= hi;
   for (let i = 0; i < b.length; ) {
     const c = b[i];
-    let n2;
-    if (c < 128) n2 = 1;
-    else if (c >= 194 && c <= 223 && cont(i + 1)) n2 = 2;
-    else if (c === 224 && cont(i + 1, 160) && cont(i + 2)) n2 = 3;
-    else if ((c >= 225 && c <= 236 || c === 238 || c === 239) && cont(i + 1) && cont(i + 2)) n2 = 3;
-    else if (c === 237 && cont(i + 1, 128, 159) && cont(i + 2)) n2 = 3;
-    else if (c === 240 && cont(i + 1, 144) && cont(i + 2) && cont(i + 3)) n2 = 4;
-    else if (c >= 241 && c <= 243 && cont(i + 1) && cont(i + 2) && cont(i + 3)) n2 = 4;
-    else if (c === 244 && cont(i + 1, 128, 143) && cont(i + 2) && cont(i + 3)) n2 = 4;
+    let n3;
+    if (c < 128) n3 = 1;
+    else if (c >= 194 && c <= 223 && cont(i + 1)) n3 = 2;
+    else if (c === 224 && cont(i + 1, 160) && cont(i + 2)) n3 = 3;
+    else if ((c >= 225 && c <= 236 || c === 238 || c === 239) && cont(i + 1) && cont(i + 2)) n3 = 3;
+    else if (c === 237 && cont(i + 1, 128, 159) && cont(i + 2)) n3 = 3;
+    else if (c === 240 && cont(i + 1, 144) && cont(i + 2) && cont(i + 3)) n3 = 4;
+    else if (c >= 241 && c <= 243 && cont(i + 1) && cont(i + 2) && cont(i + 3)) n3 = 4;
+    else if (c === 244 && cont(i + 1, 128, 143) && cont(i + 2) && cont(i + 3)) n3 = 4;
     else return i;
-    i += n2;
+    i += n3;
   }
   return -1;
 }
@@ -49864,9 +49864,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path47, displayName = path47) {
+async function openCsvFile(path51, displayName = path51) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path47, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path51, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -49916,11 +49916,11 @@ var DECIMAL_DOT_OR_COMMA = /^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$/
 function parseDecimal(text, decimalComma) {
   const t = text.trim();
   if (!(decimalComma ? DECIMAL_DOT_OR_COMMA : DECIMAL_DOT).test(t)) return void 0;
-  const n2 = Number(decimalComma ? t.replace(",", ".") : t);
-  return Number.isFinite(n2) ? n2 : void 0;
+  const n3 = Number(decimalComma ? t.replace(",", ".") : t);
+  return Number.isFinite(n3) ? n3 : void 0;
 }
-function formatDecimal(n2, decimalComma) {
-  const s = String(n2);
+function formatDecimal(n3, decimalComma) {
+  const s = String(n3);
   return decimalComma ? s.replace(".", ",") : s;
 }
 
@@ -49956,7 +49956,7 @@ function outputRecord(layout, inputFields, result, dialect) {
   return fields;
 }
 function cellNumbers(dialect) {
-  return { parse: (t) => parseDecimal(t, dialect.decimalComma), format: (n2) => formatDecimal(n2, dialect.decimalComma) };
+  return { parse: (t) => parseDecimal(t, dialect.decimalComma), format: (n3) => formatDecimal(n3, dialect.decimalComma) };
 }
 function batchRecord(layout, rec, numbers) {
   try {
@@ -50058,18 +50058,23 @@ function pathOption(ctx, name) {
   const v = stringOption(ctx, name);
   return v === void 0 ? void 0 : import_node_path2.default.resolve(ctx.cwd, v);
 }
+function requiredOption(ctx, name, what) {
+  const v = stringOption(ctx, name);
+  if (v === void 0) throw new UserError("MISSING_OPTION", `--${name} is required: ${what}`, { where: { field: name } });
+  return v;
+}
 function integerOption(ctx, name, bounds) {
   const v = stringOption(ctx, name);
   if (v === void 0) return void 0;
-  const n2 = Number(v);
-  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n2) || n2 < bounds.min || n2 > bounds.max) {
+  const n3 = Number(v);
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n3) || n3 < bounds.min || n3 > bounds.max) {
     throw new UserError(
       "BAD_OPTION",
       `--${name} must be a whole number${bounds.unit ? ` of ${bounds.unit}` : ""} between ${bounds.min} and ${bounds.max}, got "${v.slice(0, 30)}"`,
       { where: { field: name } }
     );
   }
-  return n2;
+  return n3;
 }
 
 // src/cli/commands/astm.ts
@@ -50126,13 +50131,13 @@ function numberOption(ctx, name, required2) {
     if (required2) throw new UserError("BAD_OPTION", `--${name} is required`, { where: { field: `--${name}` } });
     return void 0;
   }
-  const n2 = parseDecimal(v, false);
-  if (n2 === void 0) {
+  const n3 = parseDecimal(v, false);
+  if (n3 === void 0) {
     throw new UserError("BAD_OPTION", `--${name} must be a number with a dot as decimal separator, got "${v}"`, {
       where: { field: `--${name}` }
     });
   }
-  return n2;
+  return n3;
 }
 function editionAndRounding(ctx) {
   return runEngine(() => ({
@@ -50284,7 +50289,7 @@ var batchCommand = {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_node_stream = require("node:stream");
@@ -50371,11 +50376,11 @@ function assertSessionCapable(target, step) {
 // src/db/normalize.ts
 var OID = { int8: 20, numeric: 1700, date: 1082 };
 function parseInt8(value) {
-  const n2 = Number(value);
-  if (!Number.isSafeInteger(n2)) {
+  const n3 = Number(value);
+  if (!Number.isSafeInteger(n3)) {
     throw new RangeError(`int8 value ${value} is beyond Number.MAX_SAFE_INTEGER`);
   }
-  return n2;
+  return n3;
 }
 var identity2 = (value) => value;
 
@@ -52005,10 +52010,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path47) {
-  if (!path47)
+function getElementAtPath(obj, path51) {
+  if (!path51)
     return obj;
-  return path47.reduce((acc, key) => acc?.[key], obj);
+  return path51.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52023,14 +52028,14 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str2 = "";
+  let str3 = "";
   for (let i = 0; i < length; i++) {
-    str2 += chars[Math.floor(Math.random() * chars.length)];
+    str3 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str2;
+  return str3;
 }
-function esc(str2) {
-  return JSON.stringify(str2);
+function esc(str3) {
+  return JSON.stringify(str3);
 }
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
@@ -52144,8 +52149,8 @@ var primitiveTypes = /* @__PURE__ */ new Set([
   "symbol",
   "undefined"
 ]);
-function escapeRegex(str2) {
-  return str2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str3) {
+  return str3.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -52348,11 +52353,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path47, issues) {
+function prefixIssues(path51, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path47);
+    iss.path.unshift(path51);
     return iss;
   });
 }
@@ -52411,13 +52416,13 @@ function getSizableOrigin(input2) {
   return "unknown";
 }
 var highSurrogate = /[\uD800-\uDBFF]/;
-function codePointLength(str2) {
-  const units = str2.length;
-  if (!highSurrogate.test(str2))
+function codePointLength(str3) {
+  const units = str3.length;
+  if (!highSurrogate.test(str3))
     return units;
   let count = units;
   for (let i = 0; i < units - 1; i++) {
-    if ((str2.charCodeAt(i) & 64512) === 55296 && (str2.charCodeAt(i + 1) & 64512) === 56320) {
+    if ((str3.charCodeAt(i) & 64512) === 55296 && (str3.charCodeAt(i + 1) & 64512) === 56320) {
       count--;
       i++;
     }
@@ -52814,16 +52819,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path47 = []) => {
+  const processError = (error64, path51 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path51, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
       } else {
-        const fullpath = [...path47, ...issue3.path];
+        const fullpath = [...path51, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52862,17 +52867,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path47 = []) => {
+  const processError = (error64, path51 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path47, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path51, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path47, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
       } else {
-        const fullpath = [...path47, ...issue3.path];
+        const fullpath = [...path51, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52911,8 +52916,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path47 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path47) {
+  const path51 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path51) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -53046,18 +53051,18 @@ var validateAsync = async (schema2, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse5 = _parse(_Err);
+  const parse6 = _parse(_Err);
   const fn = (schema2, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse5(schema2, value, ctx, finalizeParams(fn, _params));
+    return parse6(schema2, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse5 = _parse(_Err);
+  const parse6 = _parse(_Err);
   const fn = (schema2, value, _ctx, _params) => {
-    return parse5(schema2, value, _ctx, finalizeParams(fn, _params));
+    return parse6(schema2, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -54552,12 +54557,12 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse5 = inst._zod.parse;
+  const parse6 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
-    const n2 = size(payload.value);
-    if (n2 > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
+    const n3 = size(payload.value);
+    if (n3 > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
       for (const [max, ch] of sizeCaps(inst._zod.def.checks)) {
-        if (n2 > max && ch._zod.def.when(payload)) {
+        if (n3 > max && ch._zod.def.when(payload)) {
           const start = payload.issues.length;
           ch._zod.check(payload);
           payload.issues[start].continue = false;
@@ -54566,7 +54571,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse5(payload, ctx);
+    return parse6(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -56263,7 +56268,7 @@ function isRecursive(inst, stack, resolve3) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check3 = (child) => {
+  const check4 = (child) => {
     if (result !== PROVEN && child?._zod) {
       const answer = isRecursive(child, stack, resolve3);
       if (answer > result)
@@ -56292,32 +56297,32 @@ function isRecursive(inst, stack, resolve3) {
     case "object": {
       const raw = rawShape(def);
       merge3(raw ? shape(raw, true) : ASSUMED);
-      check3(def.catchall);
+      check4(def.catchall);
       break;
     }
     case "array":
-      check3(def.element);
+      check4(def.element);
       break;
     case "tuple":
       for (const el of def.items)
-        check3(el);
-      check3(def.rest);
+        check4(el);
+      check4(def.rest);
       break;
     case "record":
     case "map":
-      check3(def.keyType);
-      check3(def.valueType);
+      check4(def.keyType);
+      check4(def.valueType);
       break;
     case "set":
-      check3(def.valueType);
+      check4(def.valueType);
       break;
     case "union":
       for (const el of def.options)
-        check3(el);
+        check4(el);
       break;
     case "intersection":
-      check3(def.left);
-      check3(def.right);
+      check4(def.left);
+      check4(def.right);
       break;
     case "optional":
     case "nullable":
@@ -56328,15 +56333,15 @@ function isRecursive(inst, stack, resolve3) {
     case "nonoptional":
     case "promise":
     case "success":
-      check3(def.innerType);
+      check4(def.innerType);
       break;
     case "pipe":
-      check3(def.in);
-      check3(def.out);
+      check4(def.in);
+      check4(def.out);
       break;
     case "function":
-      check3(def.input);
-      check3(def.output);
+      check4(def.input);
+      check4(def.output);
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
@@ -56377,10 +56382,10 @@ function isRecursive(inst, stack, resolve3) {
         if (!value || typeof value !== "object")
           continue;
         if (value._zod)
-          check3(value);
+          check4(value);
         else if (Array.isArray(value))
           for (const el of value)
-            check3(el);
+            check4(el);
       }
     }
   }
@@ -64326,8 +64331,8 @@ function generateChecks(doc, ctx, schema2, accessor) {
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
-  for (const check3 of schemaChecks) {
-    const def = check3._zod.def;
+  for (const check4 of schemaChecks) {
+    const def = check4._zod.def;
     if (def.when && !WHEN_DEFAULTED_CHECKS.has(def.check)) {
       throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
     }
@@ -64375,7 +64380,7 @@ function generateChecks(doc, ctx, schema2, accessor) {
         currentAccessor = generateStringFormatCheck(doc, ctx, def, currentAccessor);
         break;
       case "custom":
-        currentAccessor = generateCustomRefineCheck(doc, ctx, check3, currentAccessor);
+        currentAccessor = generateCustomRefineCheck(doc, ctx, check4, currentAccessor);
         break;
       case "bigint_format":
         generateBigIntFormatCheck(doc, def, currentAccessor);
@@ -64391,7 +64396,7 @@ function generateChecks(doc, ctx, schema2, accessor) {
         break;
       case "overwrite": {
         const newAccessor = newVar(ctx);
-        generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor);
+        generateOverwriteCheck(doc, ctx, check4, currentAccessor, newAccessor);
         currentAccessor = newAccessor;
         break;
       }
@@ -64514,8 +64519,8 @@ function generatePropertyCheck(doc, ctx, def, accessor) {
   const propAccessor = `${accessor}[${JSON.stringify(def.property)}]`;
   generateCheck(doc, ctx, def.schema, propAccessor);
 }
-function generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor) {
-  const tx = check3._zod.def.tx;
+function generateOverwriteCheck(doc, ctx, check4, currentAccessor, newAccessor) {
+  const tx = check4._zod.def.tx;
   if (!tx) {
     throw new ZodCompileUnsupportedError("overwrite check without a transform function");
   }
@@ -64531,8 +64536,8 @@ function throwAsync() {
 function pushIssue(issue3) {
   this.issues.push(issue3);
 }
-function generateCustomRefineCheck(doc, ctx, check3, accessor) {
-  const def = check3._zod.def;
+function generateCustomRefineCheck(doc, ctx, check4, accessor) {
+  const def = check4._zod.def;
   if (def.fn) {
     if (isAsyncFunction(def.fn)) {
       throw new ZodCompileAsyncError("z.compile: async .refine() predicates are not supported");
@@ -64545,11 +64550,11 @@ function generateCustomRefineCheck(doc, ctx, check3, accessor) {
     doc.write(`if (!${resVar}) return INVALID;`);
     return accessor;
   }
-  if (check3._zod.check) {
-    if (isAsyncFunction(check3._zod.check)) {
+  if (check4._zod.check) {
+    if (isAsyncFunction(check4._zod.check)) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
-    const checkFn = check3._zod.check;
+    const checkFn = check4._zod.check;
     const helperFn = (value) => {
       const fakePayload = { value, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
@@ -65171,8 +65176,8 @@ function generateNullableCheck(doc, ctx, schema2, accessor, buildsValue = true) 
   return outputVar;
 }
 function generateSizeGate(doc, schema2, size) {
-  for (const [max, check3] of sizeCaps(schema2._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check3._zod.def.check)}) return INVALID;`);
+  for (const [max, check4] of sizeCaps(schema2._zod.def.checks)) {
+    doc.write(`if (${size} > ${numericOperand(max, check4._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema2, accessor, buildsValue = true) {
@@ -68472,8 +68477,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     reg.add(this, meta3);
     return this;
   },
-  refine(check3, params) {
-    return this.check(refine(check3, params));
+  refine(check4, params) {
+    return this.check(refine(check4, params));
   },
   superRefine(refinement, params) {
     return this.check(superRefine(refinement, params));
@@ -69223,17 +69228,17 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   inst._zod.processJSONSchema = (ctx, json2, params) => arrayProcessor(inst, ctx, json2, params);
   inst.element = def.element;
 }, {
-  min(n2, params) {
-    return this.check(_minLength(n2, params));
+  min(n3, params) {
+    return this.check(_minLength(n3, params));
   },
   nonempty(params) {
     return this.check(_minLength(1, params));
   },
-  max(n2, params) {
-    return this.check(_maxLength(n2, params));
+  max(n3, params) {
+    return this.check(_maxLength(n3, params));
   },
-  length(n2, params) {
-    return this.check(_length(n2, params));
+  length(n3, params) {
+    return this.check(_length(n3, params));
   },
   unwrap() {
     return this.element;
@@ -70050,13 +70055,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path47 = ref3.slice(1).split("/").filter(Boolean);
-  if (path47.length === 0) {
+  const path51 = ref3.slice(1).split("/").filter(Boolean);
+  if (path51.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path47[0] === defsKey) {
-    const key = path47[1] === void 0 ? void 0 : decodeJSONPointerSegment(path47[1]);
+  if (path51[0] === defsKey) {
+    const key = path51[1] === void 0 ? void 0 : decodeJSONPointerSegment(path51[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -70190,8 +70195,8 @@ function containsRef(value) {
     return Object.values(sub).some(containsRef);
   });
 }
-function plural(n2) {
-  return n2 === 1 ? "element" : "elements";
+function plural(n3) {
+  return n3 === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -71031,7 +71036,7 @@ function splitSql(text) {
   let start = -1;
   let startLine = 0;
   let atomicDepth = 0;
-  const n2 = text.length;
+  const n3 = text.length;
   const flush = (end) => {
     if (start >= 0) {
       const sql = text.slice(start, end).trim();
@@ -71045,7 +71050,7 @@ function splitSql(text) {
       startLine = line2;
     }
   };
-  while (i < n2) {
+  while (i < n3) {
     const c = text[i];
     const next = text[i + 1];
     if (c === "\n") {
@@ -71059,20 +71064,20 @@ function splitSql(text) {
     }
     if (c === "\\" && start < 0 && (i === 0 || text[i - 1] === "\n")) {
       const eol = text.indexOf("\n", i);
-      const end = eol < 0 ? n2 : eol;
+      const end = eol < 0 ? n3 : eol;
       metaCommands.push({ command: text.slice(i, end).trim(), line: line2 });
       i = end;
       continue;
     }
     if (c === "-" && next === "-") {
       const eol = text.indexOf("\n", i);
-      i = eol < 0 ? n2 : eol;
+      i = eol < 0 ? n3 : eol;
       continue;
     }
     if (c === "/" && next === "*") {
       let depth = 1;
       i += 2;
-      while (i < n2 && depth > 0) {
+      while (i < n3 && depth > 0) {
         if (text[i] === "\n") line2++;
         if (text[i] === "/" && text[i + 1] === "*") {
           depth++;
@@ -71089,7 +71094,7 @@ function splitSql(text) {
       const prev = text[i - 1];
       const escapes = prev === "E" || prev === "e";
       i++;
-      while (i < n2) {
+      while (i < n3) {
         const d = text[i];
         if (d === "\n") line2++;
         if (escapes && d === "\\") {
@@ -71110,7 +71115,7 @@ function splitSql(text) {
     }
     if (c === '"') {
       i++;
-      while (i < n2) {
+      while (i < n3) {
         if (text[i] === "\n") line2++;
         if (text[i] === '"') {
           if (text[i + 1] === '"') {
@@ -71130,7 +71135,7 @@ function splitSql(text) {
       if (m && !(prev && /[A-Za-z_0-9]/.test(prev))) {
         const tag = m[0];
         const close = text.indexOf(tag, i + tag.length);
-        const end = close < 0 ? n2 : close + tag.length;
+        const end = close < 0 ? n3 : close + tag.length;
         for (let k = i; k < end; k++) if (text[k] === "\n") line2++;
         i = end;
         continue;
@@ -71140,7 +71145,7 @@ function splitSql(text) {
     }
     if (/[A-Za-z_]/.test(c)) {
       let j = i;
-      while (j < n2 && /[A-Za-z_0-9$]/.test(text[j])) j++;
+      while (j < n3 && /[A-Za-z_0-9$]/.test(text[j])) j++;
       const word = text.slice(i, j).toUpperCase();
       if (word === "ATOMIC" && /BEGIN\s+$/i.test(text.slice(Math.max(0, i - 16), i))) atomicDepth++;
       else if (atomicDepth > 0 && (word === "CASE" || word === "BEGIN")) atomicDepth++;
@@ -71155,7 +71160,7 @@ function splitSql(text) {
     }
     i++;
   }
-  flush(n2);
+  flush(n3);
   return { statements, metaCommands };
 }
 
@@ -71384,12 +71389,12 @@ function isBytes(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a && a.BYTES_PER_ELEMENT === 1;
 }
 var atitle = (title) => title ? `"${title}" ` : "";
-function anumber(n2, title = "") {
-  if (typeof n2 !== "number")
-    throw new TypeError(atitle(title) + "expected number, got " + typeof n2);
-  if (!Number.isSafeInteger(n2) || n2 < 0)
-    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n2);
-  return n2;
+function anumber(n3, title = "") {
+  if (typeof n3 !== "number")
+    throw new TypeError(atitle(title) + "expected number, got " + typeof n3);
+  if (!Number.isSafeInteger(n3) || n3 < 0)
+    throw new RangeError(atitle(title) + "expected integer >= 0, got " + n3);
+  return n3;
 }
 function abytes(value, length, title = "") {
   if (isBytes(value) && (length === void 0 || value.length === length))
@@ -71502,19 +71507,19 @@ function hexToBytes(hex3) {
   const array2 = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase16(hex3.charCodeAt(hi));
-    const n2 = asciiToBase16(hex3.charCodeAt(hi + 1));
-    if (n1 === void 0 || n2 === void 0) {
+    const n22 = asciiToBase16(hex3.charCodeAt(hi + 1));
+    if (n1 === void 0 || n22 === void 0) {
       const char = hex3[hi] + hex3[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array2[ai] = n1 * 16 + n2;
+    array2[ai] = n1 * 16 + n22;
   }
   return array2;
 }
-function utf8ToBytes(str2) {
-  if (typeof str2 !== "string")
+function utf8ToBytes(str3) {
+  if (typeof str3 !== "string")
     throw new TypeError("string expected");
-  const encoded = new TextEncoder().encode(str2);
+  const encoded = new TextEncoder().encode(str3);
   try {
     return new Uint8Array(encoded);
   } finally {
@@ -71721,11 +71726,11 @@ var hkdf = (hash2, ikm, salt, info2, length) => {
 };
 
 // node_modules/@noble/hashes/_u64.js
-var fromNumH = (n2) => n2 / 2 ** 32 | 0;
-var fromNumL = (n2) => n2 >>> 0;
-function setU64FromNum(view, byteOffset, n2, isLE4) {
-  const h = fromNumH(n2);
-  const l = fromNumL(n2);
+var fromNumH = (n3) => n3 / 2 ** 32 | 0;
+var fromNumL = (n3) => n3 >>> 0;
+function setU64FromNum(view, byteOffset, n3, isLE4) {
+  const h = fromNumH(n3);
+  const l = fromNumL(n3);
   view.setUint32(byteOffset, isLE4 ? l : h, isLE4);
   view.setUint32(byteOffset + 4, isLE4 ? h : l, isLE4);
 }
@@ -72038,11 +72043,11 @@ function astr(label, input2) {
     throw new TypeError(`${label}: string expected`);
   return true;
 }
-function anumber2(n2, title = "number") {
-  if (typeof n2 !== "number")
-    throw new TypeError(`${title}: expected number, got ${typeof n2}`);
-  if (!Number.isSafeInteger(n2))
-    throw new RangeError(`${title}: expected safe integer, got ${n2}`);
+function anumber2(n3, title = "number") {
+  if (typeof n3 !== "number")
+    throw new TypeError(`${title}: expected number, got ${typeof n3}`);
+  if (!Number.isSafeInteger(n3))
+    throw new RangeError(`${title}: expected safe integer, got ${n3}`);
 }
 function anumArr(label, input2) {
   if (!isArrayOf(false, input2))
@@ -72304,17 +72309,17 @@ function genBech32(encoding) {
     const sum = bechChecksum(lowered, words, ENCODING_CONST);
     return `${lowered}1${BECH_ALPHABET.encode(wordsToU8(words))}${sum}`;
   }
-  function decode3(str2, limit = 90) {
-    astr("bech32.decode input", str2);
+  function decode3(str3, limit = 90) {
+    astr("bech32.decode input", str3);
     if (limit !== false)
       anumber2(limit, "limit");
-    const slen = str2.length;
+    const slen = str3.length;
     if (slen < 8 || limit !== false && slen > limit)
       throw new TypeError(`invalid string length ${slen}, expected (8..${limit})`);
-    const lowered = str2.toLowerCase();
-    if (str2 !== lowered) {
-      if (!BECH_UPPERCASE_PRINTABLE.test(str2)) {
-        assertBech32Printable("bech32.decode input", str2);
+    const lowered = str3.toLowerCase();
+    if (str3 !== lowered) {
+      if (!BECH_UPPERCASE_PRINTABLE.test(str3)) {
+        assertBech32Printable("bech32.decode input", str3);
         throw new Error(`mixed-case string not allowed`);
       }
     }
@@ -72329,12 +72334,12 @@ function genBech32(encoding) {
     const words = u8ToNumArr(digits, digits.length - 6);
     const sum = bechChecksum(prefix, words, ENCODING_CONST);
     if (!data.endsWith(sum))
-      throw new Error(`Invalid checksum in ${str2}`);
+      throw new Error(`Invalid checksum in ${str3}`);
     return { prefix, words };
   }
   const decodeUnsafe = unsafeWrapper(decode3);
-  function decodeToBytes(str2, limit = 90) {
-    const { prefix, words } = decode3(str2, limit);
+  function decodeToBytes(str3, limit = 90) {
+    const { prefix, words } = decode3(str3, limit);
     return {
       prefix,
       words,
@@ -72600,12 +72605,12 @@ function abool(value, title = "") {
     throw new TypeError(atitle2(title) + "expected boolean, got type=" + typeof value);
   return value;
 }
-function anumber3(n2, title = "") {
-  if (typeof n2 !== "number")
-    throw new TypeError(atitle2(title) + "expected number, got " + typeof n2);
-  if (!Number.isSafeInteger(n2) || n2 < 0)
-    throw new RangeError(atitle2(title) + "expected integer >= 0, got " + n2);
-  return n2;
+function anumber3(n3, title = "") {
+  if (typeof n3 !== "number")
+    throw new TypeError(atitle2(title) + "expected number, got " + typeof n3);
+  if (!Number.isSafeInteger(n3) || n3 < 0)
+    throw new RangeError(atitle2(title) + "expected integer >= 0, got " + n3);
+  return n3;
 }
 function abytes3(value, length, title = "") {
   if (isBytes3(value) && (length === void 0 || value.length === length))
@@ -72755,11 +72760,11 @@ function u64Lengths(dataLength, aadLength, isLE4) {
   anumber3(dataLength);
   anumber3(aadLength);
   abool(isLE4);
-  const num2 = new Uint8Array(16);
-  const view = createView2(num2);
+  const num3 = new Uint8Array(16);
+  const view = createView2(num3);
   view.setBigUint64(0, BigInt(aadLength), isLE4);
   view.setBigUint64(8, BigInt(dataLength), isLE4);
-  return num2;
+  return num3;
 }
 function isAligned32(bytes) {
   return bytes.byteOffset % 4 === 0;
@@ -72769,7 +72774,7 @@ function copyBytes(bytes) {
 }
 
 // node_modules/@noble/ciphers/_arx.js
-var encodeStr = (str2) => Uint8Array.from(str2.split(""), (c) => c.charCodeAt(0));
+var encodeStr = (str3) => Uint8Array.from(str3.split(""), (c) => c.charCodeAt(0));
 var sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
 var sigma32_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 32-byte k"))))();
 function rotl2(a, b) {
@@ -73150,8 +73155,8 @@ var Poly1305 = class {
 var poly1305 = /* @__PURE__ */ wrapMacConstructor(32, (key) => new Poly1305(key));
 
 // node_modules/@noble/ciphers/chacha.js
-function chachaCore(s, k, n2, out, cnt, rounds = 20) {
-  let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n2[0], y14 = n2[1], y15 = n2[2];
+function chachaCore(s, k, n3, out, cnt, rounds = 20) {
+  let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n3[0], y14 = n3[1], y15 = n3[2];
   let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
   for (let r = 0; r < rounds; r += 2) {
     x00 = x00 + x04 | 0;
@@ -73303,10 +73308,10 @@ var chacha20poly1305 = /* @__PURE__ */ wrapCipher(
 function isBytes4(a) {
   return a instanceof Uint8Array || ArrayBuffer.isView(a) && a.constructor.name === "Uint8Array";
 }
-function anumber4(n2, title = "") {
-  if (!Number.isSafeInteger(n2) || n2 < 0) {
+function anumber4(n3, title = "") {
+  if (!Number.isSafeInteger(n3) || n3 < 0) {
     const prefix = title && `"${title}" `;
-    throw new Error(`${prefix}expected integer >= 0, got ${n2}`);
+    throw new Error(`${prefix}expected integer >= 0, got ${n3}`);
   }
 }
 function abytes4(value, length, title = "") {
@@ -73402,12 +73407,12 @@ function hexToBytes2(hex3) {
   const array2 = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
     const n1 = asciiToBase162(hex3.charCodeAt(hi));
-    const n2 = asciiToBase162(hex3.charCodeAt(hi + 1));
-    if (n1 === void 0 || n2 === void 0) {
+    const n22 = asciiToBase162(hex3.charCodeAt(hi + 1));
+    if (n1 === void 0 || n22 === void 0) {
       const char = hex3[hi] + hex3[hi + 1];
       throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
-    array2[ai] = n1 * 16 + n2;
+    array2[ai] = n1 * 16 + n22;
   }
   return array2;
 }
@@ -73455,16 +73460,16 @@ function abool2(value, title = "") {
   }
   return value;
 }
-function abignumber(n2) {
-  if (typeof n2 === "bigint") {
-    if (!isPosBig(n2))
-      throw new Error("positive bigint expected, got " + n2);
+function abignumber(n3) {
+  if (typeof n3 === "bigint") {
+    if (!isPosBig(n3))
+      throw new Error("positive bigint expected, got " + n3);
   } else
-    anumber4(n2);
-  return n2;
+    anumber4(n3);
+  return n3;
 }
-function numberToHexUnpadded(num2) {
-  const hex3 = abignumber(num2).toString(16);
+function numberToHexUnpadded(num3) {
+  const hex3 = abignumber(num3).toString(16);
   return hex3.length & 1 ? "0" + hex3 : hex3;
 }
 function hexToNumber(hex3) {
@@ -73478,16 +73483,16 @@ function bytesToNumberBE(bytes) {
 function bytesToNumberLE(bytes) {
   return hexToNumber(bytesToHex2(copyBytes2(abytes4(bytes)).reverse()));
 }
-function numberToBytesBE(n2, len) {
+function numberToBytesBE(n3, len) {
   anumber4(len);
-  n2 = abignumber(n2);
-  const res = hexToBytes2(n2.toString(16).padStart(len * 2, "0"));
+  n3 = abignumber(n3);
+  const res = hexToBytes2(n3.toString(16).padStart(len * 2, "0"));
   if (res.length !== len)
     throw new Error("number too large");
   return res;
 }
-function numberToBytesLE(n2, len) {
-  return numberToBytesBE(n2, len).reverse();
+function numberToBytesLE(n3, len) {
+  return numberToBytesBE(n3, len).reverse();
 }
 function copyBytes2(bytes) {
   return Uint8Array.from(bytes);
@@ -73501,21 +73506,21 @@ function asciiToBytes(ascii) {
     return charCode;
   });
 }
-var isPosBig = (n2) => typeof n2 === "bigint" && _0n <= n2;
-function inRange(n2, min, max) {
-  return isPosBig(n2) && isPosBig(min) && isPosBig(max) && min <= n2 && n2 < max;
+var isPosBig = (n3) => typeof n3 === "bigint" && _0n <= n3;
+function inRange(n3, min, max) {
+  return isPosBig(n3) && isPosBig(min) && isPosBig(max) && min <= n3 && n3 < max;
 }
-function aInRange(title, n2, min, max) {
-  if (!inRange(n2, min, max))
-    throw new Error("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n2);
+function aInRange(title, n3, min, max) {
+  if (!inRange(n3, min, max))
+    throw new Error("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n3);
 }
-function bitLen(n2) {
+function bitLen(n3) {
   let len;
-  for (len = 0; n2 > _0n; n2 >>= _1n, len += 1)
+  for (len = 0; n3 > _0n; n3 >>= _1n, len += 1)
     ;
   return len;
 }
-var bitMask = (n2) => (_1n << BigInt(n2)) - _1n;
+var bitMask = (n3) => (_1n << BigInt(n3)) - _1n;
 function createHmacDrbg(hashLen, qByteLen, hmacFn) {
   anumber4(hashLen, "hashLen");
   anumber4(qByteLen, "qByteLen");
@@ -73629,32 +73634,32 @@ function invert(number4, modulo) {
     const q = b / a;
     const r = b % a;
     const m = x - u * q;
-    const n2 = y - v * q;
-    b = a, a = r, x = u, y = v, u = m, v = n2;
+    const n3 = y - v * q;
+    b = a, a = r, x = u, y = v, u = m, v = n3;
   }
   const gcd = b;
   if (gcd !== _1n2)
     throw new Error("invert: does not exist");
   return mod(x, modulo);
 }
-function assertIsSquare(Fp, root, n2) {
-  if (!Fp.eql(Fp.sqr(root), n2))
+function assertIsSquare(Fp, root, n3) {
+  if (!Fp.eql(Fp.sqr(root), n3))
     throw new Error("Cannot find square root");
 }
-function sqrt3mod4(Fp, n2) {
+function sqrt3mod4(Fp, n3) {
   const p1div4 = (Fp.ORDER + _1n2) / _4n;
-  const root = Fp.pow(n2, p1div4);
-  assertIsSquare(Fp, root, n2);
+  const root = Fp.pow(n3, p1div4);
+  assertIsSquare(Fp, root, n3);
   return root;
 }
-function sqrt5mod8(Fp, n2) {
+function sqrt5mod8(Fp, n3) {
   const p5div8 = (Fp.ORDER - _5n) / _8n;
-  const n22 = Fp.mul(n2, _2n);
+  const n22 = Fp.mul(n3, _2n);
   const v = Fp.pow(n22, p5div8);
-  const nv = Fp.mul(n2, v);
+  const nv = Fp.mul(n3, v);
   const i = Fp.mul(Fp.mul(nv, _2n), v);
   const root = Fp.mul(nv, Fp.sub(i, Fp.ONE));
-  assertIsSquare(Fp, root, n2);
+  assertIsSquare(Fp, root, n3);
   return root;
 }
 function sqrt9mod16(P) {
@@ -73664,18 +73669,18 @@ function sqrt9mod16(P) {
   const c2 = tn(Fp_, c1);
   const c3 = tn(Fp_, Fp_.neg(c1));
   const c4 = (P + _7n) / _16n;
-  return (Fp, n2) => {
-    let tv1 = Fp.pow(n2, c4);
+  return (Fp, n3) => {
+    let tv1 = Fp.pow(n3, c4);
     let tv2 = Fp.mul(tv1, c1);
     const tv3 = Fp.mul(tv1, c2);
     const tv4 = Fp.mul(tv1, c3);
-    const e1 = Fp.eql(Fp.sqr(tv2), n2);
-    const e2 = Fp.eql(Fp.sqr(tv3), n2);
+    const e1 = Fp.eql(Fp.sqr(tv2), n3);
+    const e2 = Fp.eql(Fp.sqr(tv3), n3);
     tv1 = Fp.cmov(tv1, tv2, e1);
     tv2 = Fp.cmov(tv4, tv3, e2);
-    const e3 = Fp.eql(Fp.sqr(tv2), n2);
+    const e3 = Fp.eql(Fp.sqr(tv2), n3);
     const root = Fp.cmov(tv1, tv2, e3);
-    assertIsSquare(Fp, root, n2);
+    assertIsSquare(Fp, root, n3);
     return root;
   };
 }
@@ -73698,15 +73703,15 @@ function tonelliShanks(P) {
     return sqrt3mod4;
   let cc = _Fp.pow(Z, Q2);
   const Q1div2 = (Q2 + _1n2) / _2n;
-  return function tonelliSlow(Fp, n2) {
-    if (Fp.is0(n2))
-      return n2;
-    if (FpLegendre(Fp, n2) !== 1)
+  return function tonelliSlow(Fp, n3) {
+    if (Fp.is0(n3))
+      return n3;
+    if (FpLegendre(Fp, n3) !== 1)
       throw new Error("Cannot find square root");
     let M = S;
     let c = Fp.mul(Fp.ONE, cc);
-    let t = Fp.pow(n2, Q2);
-    let R = Fp.pow(n2, Q1div2);
+    let t = Fp.pow(n3, Q2);
+    let R = Fp.pow(n3, Q1div2);
     while (!Fp.eql(t, Fp.ONE)) {
       if (Fp.is0(t))
         return Fp.ZERO;
@@ -73769,15 +73774,15 @@ function validateField(field) {
   validateObject(field, opts2);
   return field;
 }
-function FpPow(Fp, num2, power) {
+function FpPow(Fp, num3, power) {
   if (power < _0n2)
     throw new Error("invalid exponent, negatives unsupported");
   if (power === _0n2)
     return Fp.ONE;
   if (power === _1n2)
-    return num2;
+    return num3;
   let p = Fp.ONE;
-  let d = num2;
+  let d = num3;
   while (power > _0n2) {
     if (power & _1n2)
       p = Fp.mul(p, d);
@@ -73788,24 +73793,24 @@ function FpPow(Fp, num2, power) {
 }
 function FpInvertBatch(Fp, nums, passZero = false) {
   const inverted = new Array(nums.length).fill(passZero ? Fp.ZERO : void 0);
-  const multipliedAcc = nums.reduce((acc, num2, i) => {
-    if (Fp.is0(num2))
+  const multipliedAcc = nums.reduce((acc, num3, i) => {
+    if (Fp.is0(num3))
       return acc;
     inverted[i] = acc;
-    return Fp.mul(acc, num2);
+    return Fp.mul(acc, num3);
   }, Fp.ONE);
   const invertedAcc = Fp.inv(multipliedAcc);
-  nums.reduceRight((acc, num2, i) => {
-    if (Fp.is0(num2))
+  nums.reduceRight((acc, num3, i) => {
+    if (Fp.is0(num3))
       return acc;
     inverted[i] = Fp.mul(acc, inverted[i]);
-    return Fp.mul(acc, num2);
+    return Fp.mul(acc, num3);
   }, invertedAcc);
   return inverted;
 }
-function FpLegendre(Fp, n2) {
+function FpLegendre(Fp, n3) {
   const p1mod2 = (Fp.ORDER - _1n2) / _2n;
-  const powered = Fp.pow(n2, p1mod2);
+  const powered = Fp.pow(n3, p1mod2);
   const yes2 = Fp.eql(powered, Fp.ONE);
   const zero = Fp.eql(powered, Fp.ZERO);
   const no = Fp.eql(powered, Fp.neg(Fp.ONE));
@@ -73813,10 +73818,10 @@ function FpLegendre(Fp, n2) {
     throw new Error("invalid Legendre symbol result");
   return yes2 ? 1 : zero ? 0 : -1;
 }
-function nLength(n2, nBitLength) {
+function nLength(n3, nBitLength) {
   if (nBitLength !== void 0)
     anumber4(nBitLength);
-  const _nBitLength = nBitLength !== void 0 ? nBitLength : n2.toString(2).length;
+  const _nBitLength = nBitLength !== void 0 ? nBitLength : n3.toString(2).length;
   const nByteLength = Math.ceil(_nBitLength / 8);
   return { nBitLength: _nBitLength, nByteLength };
 }
@@ -73857,32 +73862,32 @@ var _Field = class {
     this._sqrt = void 0;
     Object.preventExtensions(this);
   }
-  create(num2) {
-    return mod(num2, this.ORDER);
+  create(num3) {
+    return mod(num3, this.ORDER);
   }
-  isValid(num2) {
-    if (typeof num2 !== "bigint")
-      throw new Error("invalid field element: expected bigint, got " + typeof num2);
-    return _0n2 <= num2 && num2 < this.ORDER;
+  isValid(num3) {
+    if (typeof num3 !== "bigint")
+      throw new Error("invalid field element: expected bigint, got " + typeof num3);
+    return _0n2 <= num3 && num3 < this.ORDER;
   }
-  is0(num2) {
-    return num2 === _0n2;
+  is0(num3) {
+    return num3 === _0n2;
   }
   // is valid and invertible
-  isValidNot0(num2) {
-    return !this.is0(num2) && this.isValid(num2);
+  isValidNot0(num3) {
+    return !this.is0(num3) && this.isValid(num3);
   }
-  isOdd(num2) {
-    return (num2 & _1n2) === _1n2;
+  isOdd(num3) {
+    return (num3 & _1n2) === _1n2;
   }
-  neg(num2) {
-    return mod(-num2, this.ORDER);
+  neg(num3) {
+    return mod(-num3, this.ORDER);
   }
   eql(lhs, rhs) {
     return lhs === rhs;
   }
-  sqr(num2) {
-    return mod(num2 * num2, this.ORDER);
+  sqr(num3) {
+    return mod(num3 * num3, this.ORDER);
   }
   add(lhs, rhs) {
     return mod(lhs + rhs, this.ORDER);
@@ -73893,15 +73898,15 @@ var _Field = class {
   mul(lhs, rhs) {
     return mod(lhs * rhs, this.ORDER);
   }
-  pow(num2, power) {
-    return FpPow(this, num2, power);
+  pow(num3, power) {
+    return FpPow(this, num3, power);
   }
   div(lhs, rhs) {
     return mod(lhs * invert(rhs, this.ORDER), this.ORDER);
   }
   // Same as above, but doesn't normalize
-  sqrN(num2) {
-    return num2 * num2;
+  sqrN(num3) {
+    return num3 * num3;
   }
   addN(lhs, rhs) {
     return lhs + rhs;
@@ -73912,16 +73917,16 @@ var _Field = class {
   mulN(lhs, rhs) {
     return lhs * rhs;
   }
-  inv(num2) {
-    return invert(num2, this.ORDER);
+  inv(num3) {
+    return invert(num3, this.ORDER);
   }
-  sqrt(num2) {
+  sqrt(num3) {
     if (!this._sqrt)
       this._sqrt = FpSqrt(this.ORDER);
-    return this._sqrt(this, num2);
+    return this._sqrt(this, num3);
   }
-  toBytes(num2) {
-    return this.isLE ? numberToBytesLE(num2, this.BYTES) : numberToBytesBE(num2, this.BYTES);
+  toBytes(num3) {
+    return this.isLE ? numberToBytesLE(num3, this.BYTES) : numberToBytesBE(num3, this.BYTES);
   }
   fromBytes(bytes, skipValidation = false) {
     abytes4(bytes);
@@ -73975,8 +73980,8 @@ function mapHashToField(key, fieldOrder, isLE4 = false) {
   const minLen = getMinHashLength(fieldOrder);
   if (len < 16 || len < minLen || len > 1024)
     throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
-  const num2 = isLE4 ? bytesToNumberLE(key) : bytesToNumberBE(key);
-  const reduced = mod(num2, fieldOrder - _1n2) + _1n2;
+  const num3 = isLE4 ? bytesToNumberLE(key) : bytesToNumberBE(key);
+  const reduced = mod(num3, fieldOrder - _1n2) + _1n2;
   return isLE4 ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
@@ -74004,10 +74009,10 @@ function calcWOpts(W, scalarBits) {
   const shiftBy = BigInt(W);
   return { windows, windowSize, mask, maxNumber, shiftBy };
 }
-function calcOffsets(n2, window2, wOpts) {
+function calcOffsets(n3, window2, wOpts) {
   const { windowSize, mask, maxNumber, shiftBy } = wOpts;
-  let wbits = Number(n2 & mask);
-  let nextN = n2 >> shiftBy;
+  let wbits = Number(n3 & mask);
+  let nextN = n3 >> shiftBy;
   if (wbits > windowSize) {
     wbits -= maxNumber;
     nextN += _1n3;
@@ -74025,8 +74030,8 @@ var pointWindowSizes = /* @__PURE__ */ new WeakMap();
 function getW(P) {
   return pointWindowSizes.get(P) || 1;
 }
-function assert0(n2) {
-  if (n2 !== _0n3)
+function assert0(n3) {
+  if (n3 !== _0n3)
     throw new Error("invalid wNAF");
 }
 var wNAF = class {
@@ -74042,13 +74047,13 @@ var wNAF = class {
     this.bits = bits;
   }
   // non-const time multiplication ladder
-  _unsafeLadder(elm, n2, p = this.ZERO) {
+  _unsafeLadder(elm, n3, p = this.ZERO) {
     let d = elm;
-    while (n2 > _0n3) {
-      if (n2 & _1n3)
+    while (n3 > _0n3) {
+      if (n3 & _1n3)
         p = p.add(d);
       d = d.double();
-      n2 >>= _1n3;
+      n3 >>= _1n3;
     }
     return p;
   }
@@ -74086,22 +74091,22 @@ var wNAF = class {
    * https://github.com/paulmillr/noble-secp256k1/blob/47cb1669b6e506ad66b35fe7d76132ae97465da2/index.ts#L502-L541
    * @returns real and fake (for const-time) points
    */
-  wNAF(W, precomputes, n2) {
-    if (!this.Fn.isValid(n2))
+  wNAF(W, precomputes, n3) {
+    if (!this.Fn.isValid(n3))
       throw new Error("invalid scalar");
     let p = this.ZERO;
     let f = this.BASE;
     const wo = calcWOpts(W, this.bits);
     for (let window2 = 0; window2 < wo.windows; window2++) {
-      const { nextN, offset, isZero, isNeg, isNegF, offsetF } = calcOffsets(n2, window2, wo);
-      n2 = nextN;
+      const { nextN, offset, isZero, isNeg, isNegF, offsetF } = calcOffsets(n3, window2, wo);
+      n3 = nextN;
       if (isZero) {
         f = f.add(negateCt(isNegF, precomputes[offsetF]));
       } else {
         p = p.add(negateCt(isNeg, precomputes[offset]));
       }
     }
-    assert0(n2);
+    assert0(n3);
     return { p, f };
   }
   /**
@@ -74109,13 +74114,13 @@ var wNAF = class {
    * @param acc accumulator point to add result of multiplication
    * @returns point
    */
-  wNAFUnsafe(W, precomputes, n2, acc = this.ZERO) {
+  wNAFUnsafe(W, precomputes, n3, acc = this.ZERO) {
     const wo = calcWOpts(W, this.bits);
     for (let window2 = 0; window2 < wo.windows; window2++) {
-      if (n2 === _0n3)
+      if (n3 === _0n3)
         break;
-      const { nextN, offset, isZero, isNeg } = calcOffsets(n2, window2, wo);
-      n2 = nextN;
+      const { nextN, offset, isZero, isNeg } = calcOffsets(n3, window2, wo);
+      n3 = nextN;
       if (isZero) {
         continue;
       } else {
@@ -74123,7 +74128,7 @@ var wNAF = class {
         acc = acc.add(isNeg ? item.negate() : item);
       }
     }
-    assert0(n2);
+    assert0(n3);
     return acc;
   }
   getPrecomputes(W, point, transform2) {
@@ -74238,7 +74243,7 @@ function montgomery(curveDef) {
   const minScalar = is25519 ? _2n2 ** BigInt(254) : _2n2 ** BigInt(447);
   const maxAdded = is25519 ? BigInt(8) * _2n2 ** BigInt(251) - _1n4 : BigInt(4) * _2n2 ** BigInt(445) - _1n4;
   const maxScalar = minScalar + maxAdded + _1n4;
-  const modP = (n2) => mod(n2, P);
+  const modP = (n3) => mod(n3, P);
   const GuBytes = encodeU(Gu);
   function encodeU(u) {
     return numberToBytesLE(modP(u), fieldLen);
@@ -74400,11 +74405,11 @@ var hmac2 = (hash2, key, message) => new _HMAC2(hash2, key).update(message).dige
 hmac2.create = (hash2, key) => new _HMAC2(hash2, key);
 
 // node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
-var divNearest = (num2, den) => (num2 + (num2 >= 0 ? den : -den) / _2n3) / den;
-function _splitEndoScalar(k, basis, n2) {
+var divNearest = (num3, den) => (num3 + (num3 >= 0 ? den : -den) / _2n3) / den;
+function _splitEndoScalar(k, basis, n3) {
   const [[a1, b1], [a2, b2]] = basis;
-  const c1 = divNearest(b2 * k, n2);
-  const c2 = divNearest(-b1 * k, n2);
+  const c1 = divNearest(b2 * k, n3);
+  const c2 = divNearest(-b1 * k, n3);
   let k1 = k - c1 * a1 - c2 * a2;
   let k2 = -c1 * b1 - c2 * b2;
   const k1neg = k1 < _0n5;
@@ -74413,7 +74418,7 @@ function _splitEndoScalar(k, basis, n2) {
     k1 = -k1;
   if (k2neg)
     k2 = -k2;
-  const MAX_NUM = bitMask(Math.ceil(bitLen(n2) / 2)) + _1n5;
+  const MAX_NUM = bitMask(Math.ceil(bitLen(n3) / 2)) + _1n5;
   if (k1 < _0n5 || k1 >= MAX_NUM || k2 < _0n5 || k2 >= MAX_NUM) {
     throw new Error("splitScalar (endomorphism): failed, k=" + k);
   }
@@ -74500,11 +74505,11 @@ var DER = {
   // - add zero byte if exists
   // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
   _int: {
-    encode(num2) {
+    encode(num3) {
       const { Err: E } = DER;
-      if (num2 < _0n5)
+      if (num3 < _0n5)
         throw new E("integer: negative integers are not allowed");
-      let hex3 = numberToHexUnpadded(num2);
+      let hex3 = numberToHexUnpadded(num3);
       if (Number.parseInt(hex3[0], 16) & 8)
         hex3 = "00" + hex3;
       if (hex3.length & 1)
@@ -74634,10 +74639,10 @@ function weierstrass(params, extraOpts = {}) {
   const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
   if (Fp.is0(Fp.add(_4a3, _27b2)))
     throw new Error("bad curve params: a or b");
-  function acoord(title, n2, banZero = false) {
-    if (!Fp.isValid(n2) || banZero && Fp.is0(n2))
+  function acoord(title, n3, banZero = false) {
+    if (!Fp.isValid(n3) || banZero && Fp.is0(n3))
       throw new Error(`bad point coordinate ${title}`);
-    return n2;
+    return n3;
   }
   function aprjpoint(other) {
     if (!(other instanceof Point))
@@ -74884,7 +74889,7 @@ function weierstrass(params, extraOpts = {}) {
       if (!Fn.isValidNot0(scalar))
         throw new Error("invalid scalar: out of range");
       let point, fake;
-      const mul = (n2) => wnaf.cached(this, n2, (p) => normalizeZ(Point, p));
+      const mul = (n3) => wnaf.cached(this, n3, (p) => normalizeZ(Point, p));
       if (endo2) {
         const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(scalar);
         const { p: k1p, f: k1f } = mul(k1);
@@ -74987,8 +74992,8 @@ function ecdh(Point, ecdhOpts = {}) {
   const lengths = Object.assign(getWLengths(Point.Fp, Fn), { seed: getMinHashLength(Fn.ORDER) });
   function isValidSecretKey(secretKey) {
     try {
-      const num2 = Fn.fromBytes(secretKey);
-      return Fn.isValidNot0(num2);
+      const num3 = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num3);
     } catch (error63) {
       return false;
     }
@@ -75064,10 +75069,10 @@ function ecdsa(Point, hash2, ecdsaOpts = {}) {
     const HALF = CURVE_ORDER >> _1n5;
     return number4 > HALF;
   }
-  function validateRS(title, num2) {
-    if (!Fn.isValidNot0(num2))
+  function validateRS(title, num3) {
+    if (!Fn.isValidNot0(num3))
       throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
-    return num2;
+    return num3;
   }
   function assertSmallCofactor() {
     if (hasLargeCofactor)
@@ -75165,17 +75170,17 @@ function ecdsa(Point, hash2, ecdsaOpts = {}) {
   const bits2int = ecdsaOpts.bits2int || function bits2int_def(bytes) {
     if (bytes.length > 8192)
       throw new Error("input is too large");
-    const num2 = bytesToNumberBE(bytes);
+    const num3 = bytesToNumberBE(bytes);
     const delta2 = bytes.length * 8 - fnBits;
-    return delta2 > 0 ? num2 >> BigInt(delta2) : num2;
+    return delta2 > 0 ? num3 >> BigInt(delta2) : num3;
   };
   const bits2int_modN = ecdsaOpts.bits2int_modN || function bits2int_modN_def(bytes) {
     return Fn.create(bits2int(bytes));
   };
   const ORDER_MASK = bitMask(fnBits);
-  function int2octets(num2) {
-    aInRange("num < 2^" + fnBits, num2, _0n5, ORDER_MASK);
-    return Fn.toBytes(num2);
+  function int2octets(num3) {
+    aInRange("num < 2^" + fnBits, num3, _0n5, ORDER_MASK);
+    return Fn.toBytes(num3);
   }
   function validateMsgAndHash(message, prehash) {
     abytes4(message, void 0, "message");
@@ -75405,10 +75410,10 @@ var SHA384_IV2 = /* @__PURE__ */ Uint32Array.from([
 // node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
 var _32n = /* @__PURE__ */ BigInt(32);
-function fromBig(n2, le = false) {
+function fromBig(n3, le = false) {
   if (le)
-    return { h: Number(n2 & U32_MASK64), l: Number(n2 >> _32n & U32_MASK64) };
-  return { h: Number(n2 >> _32n & U32_MASK64) | 0, l: Number(n2 & U32_MASK64) | 0 };
+    return { h: Number(n3 & U32_MASK64), l: Number(n3 >> _32n & U32_MASK64) };
+  return { h: Number(n3 >> _32n & U32_MASK64) | 0, l: Number(n3 & U32_MASK64) | 0 };
 }
 function split(lst, le = false) {
   const len = lst.length;
@@ -75667,7 +75672,7 @@ var K512 = /* @__PURE__ */ (() => split([
   "0x597f299cfc657e2a",
   "0x5fcb6fab3ad6faec",
   "0x6c44198c4a475817"
-].map((n2) => BigInt(n2))))();
+].map((n3) => BigInt(n3))))();
 var SHA512_Kh = /* @__PURE__ */ (() => K512[0])();
 var SHA512_Kl = /* @__PURE__ */ (() => K512[1])();
 var SHA512_W_H = /* @__PURE__ */ new Uint32Array(80);
@@ -76100,32 +76105,32 @@ var shake128 = /* @__PURE__ */ genShake(31, 168, 16, /* @__PURE__ */ oidNist2(11
 var shake256 = /* @__PURE__ */ genShake(31, 136, 32, /* @__PURE__ */ oidNist2(12));
 
 // node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
-function checkU32(n2) {
-  if (!Number.isSafeInteger(n2) || n2 < 0 || n2 > 4294967295)
-    throw new Error("wrong u32 integer:" + n2);
-  return n2;
+function checkU32(n3) {
+  if (!Number.isSafeInteger(n3) || n3 < 0 || n3 > 4294967295)
+    throw new Error("wrong u32 integer:" + n3);
+  return n3;
 }
 function isPowerOfTwo(x) {
   checkU32(x);
   return (x & x - 1) === 0 && x !== 0;
 }
-function reverseBits(n2, bits) {
-  checkU32(n2);
+function reverseBits(n3, bits) {
+  checkU32(n3);
   let reversed = 0;
-  for (let i = 0; i < bits; i++, n2 >>>= 1)
-    reversed = reversed << 1 | n2 & 1;
+  for (let i = 0; i < bits; i++, n3 >>>= 1)
+    reversed = reversed << 1 | n3 & 1;
   return reversed;
 }
-function log2(n2) {
-  checkU32(n2);
-  return 31 - Math.clz32(n2);
+function log2(n3) {
+  checkU32(n3);
+  return 31 - Math.clz32(n3);
 }
 function bitReversalInplace(values) {
-  const n2 = values.length;
-  if (n2 < 2 || !isPowerOfTwo(n2))
-    throw new Error("n must be a power of 2 and greater than 1. Got " + n2);
-  const bits = log2(n2);
-  for (let i = 0; i < n2; i++) {
+  const n3 = values.length;
+  if (n3 < 2 || !isPowerOfTwo(n3))
+    throw new Error("n must be a power of 2 and greater than 1. Got " + n3);
+  const bits = log2(n3);
+  for (let i = 0; i < n3; i++) {
     const j = reverseBits(i, bits);
     if (i < j) {
       const tmp = values[i];
@@ -76383,7 +76388,7 @@ var { mod: mod2, nttZetas, NTT, bitsCoder } = genCrystals({
   Q,
   F,
   ROOT_OF_UNITY,
-  newPoly: (n2) => new Uint16Array(n2),
+  newPoly: (n3) => new Uint16Array(n3),
   brvBits: 7,
   isKyber: true
 });
@@ -76899,13 +76904,13 @@ function abool3(value, title = "") {
     throw new TypeError(atitle3(title) + "expected boolean, got type=" + typeof value);
   return value;
 }
-function abignumber2(n2) {
-  if (typeof n2 === "bigint") {
-    if (!isPosBig2(n2))
-      throw new RangeError("positive bigint expected, got " + n2);
+function abignumber2(n3) {
+  if (typeof n3 === "bigint") {
+    if (!isPosBig2(n3))
+      throw new RangeError("positive bigint expected, got " + n3);
   } else
-    anumber5(n2);
-  return n2;
+    anumber5(n3);
+  return n3;
 }
 function asafenumber(value, title = "") {
   if (typeof value !== "number") {
@@ -76917,8 +76922,8 @@ function asafenumber(value, title = "") {
     throw new RangeError(prefix + "expected safe integer, got " + value);
   }
 }
-function numberToHexUnpadded2(num2) {
-  const hex3 = abignumber2(num2).toString(16);
+function numberToHexUnpadded2(num3) {
+  const hex3 = abignumber2(num3).toString(16);
   return hex3.length & 1 ? "0" + hex3 : hex3;
 }
 function hexToNumber2(hex3) {
@@ -76932,41 +76937,41 @@ function bytesToNumberBE2(bytes) {
 function bytesToNumberLE2(bytes) {
   return hexToNumber2(bytesToHex(copyBytes4(abytes(bytes)).reverse()));
 }
-function numberToBytesBE2(n2, len) {
+function numberToBytesBE2(n3, len) {
   anumber(len);
   if (len === 0)
     throw new Error("zero output length is invalid");
-  n2 = abignumber2(n2);
+  n3 = abignumber2(n3);
   const expectedLen = len * 2;
-  const hex3 = n2.toString(16);
+  const hex3 = n3.toString(16);
   if (hex3.length > expectedLen)
     throw new RangeError("number is too large");
   return hexToBytes(hex3.padStart(expectedLen, "0"));
 }
-function numberToBytesLE2(n2, len) {
-  return numberToBytesBE2(n2, len).reverse();
+function numberToBytesLE2(n3, len) {
+  return numberToBytesBE2(n3, len).reverse();
 }
 function copyBytes4(bytes) {
   return Uint8Array.from(abytes5(bytes));
 }
-function isPosBig2(n2) {
-  return typeof n2 === "bigint" && _0n7 <= n2;
+function isPosBig2(n3) {
+  return typeof n3 === "bigint" && _0n7 <= n3;
 }
-function inRange2(n2, min, max) {
-  return isPosBig2(n2) && isPosBig2(min) && isPosBig2(max) && min <= n2 && n2 < max;
+function inRange2(n3, min, max) {
+  return isPosBig2(n3) && isPosBig2(min) && isPosBig2(max) && min <= n3 && n3 < max;
 }
-function aInRange2(title, n2, min, max) {
-  if (!inRange2(n2, min, max))
-    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n2);
+function aInRange2(title, n3, min, max) {
+  if (!inRange2(n3, min, max))
+    throw new RangeError("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n3);
 }
-function bitLen2(n2) {
-  if (n2 < _0n7)
-    throw new Error("expected non-negative bigint, got " + n2);
-  return n2 === _0n7 ? 0 : n2.toString(2).length;
+function bitLen2(n3) {
+  if (n3 < _0n7)
+    throw new Error("expected non-negative bigint, got " + n3);
+  return n3 === _0n7 ? 0 : n3.toString(2).length;
 }
-var bitMask2 = (n2) => {
-  asafenumber(n2, "n");
-  return (_1n8 << BigInt(n2)) - _1n8;
+var bitMask2 = (n3) => {
+  asafenumber(n3, "n");
+  return (_1n8 << BigInt(n3)) - _1n8;
 };
 function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
   anumber(hashLen, "hashLen");
@@ -77059,7 +77064,7 @@ function mod3(a, b) {
   const result = a % b;
   return result >= _0n8 ? result : b + result;
 }
-function pow(num2, power, modulo) {
+function pow(num3, power, modulo) {
   if (modulo <= _1n9)
     throw new Error("pow: expected modulus > 1, got " + modulo);
   if (typeof power !== "bigint")
@@ -77069,8 +77074,8 @@ function pow(num2, power, modulo) {
   if (power === _0n8)
     return _1n9;
   if (power === _1n9)
-    return num2;
-  let d = num2 % modulo;
+    return num3;
+  let d = num3 % modulo;
   if (d < _0n8)
     d += modulo;
   if (power < POW_WINDOWED_MIN) {
@@ -77147,31 +77152,31 @@ function invertCt(a, prime) {
     throw new Error("invertCt: does not exist");
   return inverse2;
 }
-function assertIsSquare2(Fp, root, n2) {
+function assertIsSquare2(Fp, root, n3) {
   const F3 = Fp;
-  if (!F3.eql(F3.sqr(root), n2))
+  if (!F3.eql(F3.sqr(root), n3))
     throw new Error("Cannot find square root");
 }
 function aoddModulus(order, fnName) {
   if ((order & _1n9) === _0n8)
     throw new Error(fnName + ": expected odd modulus, got " + order);
 }
-function sqrt3mod42(Fp, n2) {
+function sqrt3mod42(Fp, n3) {
   const F3 = Fp;
   const p1div4 = (F3.ORDER + _1n9) / _4n3;
-  const root = F3.pow(n2, p1div4);
-  assertIsSquare2(F3, root, n2);
+  const root = F3.pow(n3, p1div4);
+  assertIsSquare2(F3, root, n3);
   return root;
 }
-function sqrt5mod82(Fp, n2) {
+function sqrt5mod82(Fp, n3) {
   const F3 = Fp;
   const p5div8 = (F3.ORDER - _5n3) / _8n3;
-  const n22 = F3.mul(n2, _2n6);
+  const n22 = F3.mul(n3, _2n6);
   const v = F3.pow(n22, p5div8);
-  const nv = F3.mul(n2, v);
+  const nv = F3.mul(n3, v);
   const i = F3.mul(F3.mul(nv, _2n6), v);
   const root = F3.mul(nv, F3.sub(i, F3.ONE));
-  assertIsSquare2(F3, root, n2);
+  assertIsSquare2(F3, root, n3);
   return root;
 }
 function sqrt9mod162(P) {
@@ -77181,19 +77186,19 @@ function sqrt9mod162(P) {
   const c2 = tn(Fp_, c1);
   const c3 = tn(Fp_, Fp_.neg(c1));
   const c4 = (P + _7n3) / _16n2;
-  return ((Fp, n2) => {
+  return ((Fp, n3) => {
     const F3 = Fp;
-    let tv1 = F3.pow(n2, c4);
+    let tv1 = F3.pow(n3, c4);
     let tv2 = F3.mul(tv1, c1);
     const tv3 = F3.mul(tv1, c2);
     const tv4 = F3.mul(tv1, c3);
-    const e1 = F3.eql(F3.sqr(tv2), n2);
-    const e2 = F3.eql(F3.sqr(tv3), n2);
+    const e1 = F3.eql(F3.sqr(tv2), n3);
+    const e2 = F3.eql(F3.sqr(tv3), n3);
     tv1 = F3.cmov(tv1, tv2, e1);
     tv2 = F3.cmov(tv4, tv3, e2);
-    const e3 = F3.eql(F3.sqr(tv2), n2);
+    const e3 = F3.eql(F3.sqr(tv2), n3);
     const root = F3.cmov(tv1, tv2, e3);
-    assertIsSquare2(F3, root, n2);
+    assertIsSquare2(F3, root, n3);
     return root;
   });
 }
@@ -77217,16 +77222,16 @@ function tonelliShanks2(P) {
     return sqrt3mod42;
   let cc = _Fp.pow(Z, Q2);
   const Q1div2 = (Q2 + _1n9) / _2n6;
-  return function tonelliSlow(Fp, n2) {
+  return function tonelliSlow(Fp, n3) {
     const F3 = Fp;
-    if (F3.is0(n2))
-      return n2;
-    if (FpLegendre2(F3, n2) !== 1)
+    if (F3.is0(n3))
+      return n3;
+    if (FpLegendre2(F3, n3) !== 1)
       throw new Error("Cannot find square root");
     let M = S;
     let c = F3.mul(F3.ONE, cc);
-    let t = F3.pow(n2, Q2);
-    let R = F3.pow(n2, Q1div2);
+    let t = F3.pow(n3, Q2);
+    let R = F3.pow(n3, Q1div2);
     while (!F3.eql(t, F3.ONE)) {
       if (F3.is0(t))
         throw new Error("Cannot find square root: probably non-prime P");
@@ -77258,7 +77263,7 @@ function FpSqrt2(P) {
     return sqrt9mod162(P);
   return tonelliShanks2(P);
 }
-var isNegativeLE2 = (num2, modulo) => (mod3(num2, modulo) & _1n9) === _1n9;
+var isNegativeLE2 = (num3, modulo) => (mod3(num3, modulo) & _1n9) === _1n9;
 var FIELD_FIELDS2 = [
   "create",
   "isValid",
@@ -77298,27 +77303,27 @@ function FpInvertBatch2(Fp, nums, passZero = false) {
   abool3(passZero, "passZero");
   const F3 = Fp;
   const inverted = new Array(nums.length).fill(passZero ? F3.ZERO : void 0);
-  const multipliedAcc = nums.reduce((acc, num2, i) => {
-    if (F3.is0(num2))
+  const multipliedAcc = nums.reduce((acc, num3, i) => {
+    if (F3.is0(num3))
       return acc;
     inverted[i] = acc;
-    return F3.mul(acc, num2);
+    return F3.mul(acc, num3);
   }, F3.ONE);
   const invertedAcc = F3.inv(multipliedAcc);
-  nums.reduceRight((acc, num2, i) => {
-    if (F3.is0(num2))
+  nums.reduceRight((acc, num3, i) => {
+    if (F3.is0(num3))
       return acc;
     inverted[i] = F3.mul(acc, inverted[i]);
-    return F3.mul(acc, num2);
+    return F3.mul(acc, num3);
   }, invertedAcc);
   return inverted;
 }
-function FpLegendre2(Fp, n2) {
+function FpLegendre2(Fp, n3) {
   validateField2(Fp);
   const F3 = Fp;
   aoddModulus(F3.ORDER, "FpLegendre");
   const p1mod2 = (F3.ORDER - _1n9) / _2n6;
-  const powered = F3.pow(n2, p1mod2);
+  const powered = F3.pow(n3, p1mod2);
   const yes2 = F3.eql(powered, F3.ONE);
   const zero = F3.eql(powered, F3.ZERO);
   const no = F3.eql(powered, F3.neg(F3.ONE));
@@ -77326,14 +77331,14 @@ function FpLegendre2(Fp, n2) {
     throw new Error("invalid Legendre symbol result");
   return yes2 ? 1 : zero ? 0 : -1;
 }
-function nLength2(n2, nBitLength) {
+function nLength2(n3, nBitLength) {
   if (nBitLength !== void 0)
     anumber5(nBitLength);
-  if (n2 <= _0n8)
-    throw new Error("invalid n length: expected positive n, got " + n2);
+  if (n3 <= _0n8)
+    throw new Error("invalid n length: expected positive n, got " + n3);
   if (nBitLength !== void 0 && nBitLength < 1)
     throw new Error("invalid n length: expected positive bit length, got " + nBitLength);
-  const bits = bitLen2(n2);
+  const bits = bitLen2(n3);
   if (nBitLength !== void 0 && nBitLength < bits)
     throw new Error(`invalid n length: expected nBitLength (${nBitLength}) >= bitLen(n) (${bits})`);
   const _nBitLength = nBitLength !== void 0 ? nBitLength : bits;
@@ -77375,32 +77380,32 @@ var _Field2 = class {
     this.BYTES = nByteLength;
     Object.freeze(this);
   }
-  create(num2) {
-    return mod3(num2, this.ORDER);
+  create(num3) {
+    return mod3(num3, this.ORDER);
   }
-  isValid(num2) {
-    if (typeof num2 !== "bigint")
-      throw new TypeError("invalid field element: expected bigint, got " + typeof num2);
-    return _0n8 <= num2 && num2 < this.ORDER;
+  isValid(num3) {
+    if (typeof num3 !== "bigint")
+      throw new TypeError("invalid field element: expected bigint, got " + typeof num3);
+    return _0n8 <= num3 && num3 < this.ORDER;
   }
-  is0(num2) {
-    return num2 === _0n8;
+  is0(num3) {
+    return num3 === _0n8;
   }
   // is valid and invertible
-  isValidNot0(num2) {
-    return !this.is0(num2) && this.isValid(num2);
+  isValidNot0(num3) {
+    return !this.is0(num3) && this.isValid(num3);
   }
-  isOdd(num2) {
-    return (num2 & _1n9) === _1n9;
+  isOdd(num3) {
+    return (num3 & _1n9) === _1n9;
   }
-  neg(num2) {
-    return mod3(-num2, this.ORDER);
+  neg(num3) {
+    return mod3(-num3, this.ORDER);
   }
   eql(lhs, rhs) {
     return lhs === rhs;
   }
-  sqr(num2) {
-    return mod3(num2 * num2, this.ORDER);
+  sqr(num3) {
+    return mod3(num3 * num3, this.ORDER);
   }
   add(lhs, rhs) {
     return mod3(lhs + rhs, this.ORDER);
@@ -77411,15 +77416,15 @@ var _Field2 = class {
   mul(lhs, rhs) {
     return mod3(lhs * rhs, this.ORDER);
   }
-  pow(num2, power) {
-    return pow(num2, power, this.ORDER);
+  pow(num3, power) {
+    return pow(num3, power, this.ORDER);
   }
   div(lhs, rhs) {
     return mod3(lhs * invert2(rhs, this.ORDER), this.ORDER);
   }
   // Same as above, but doesn't normalize
-  sqrN(num2) {
-    return num2 * num2;
+  sqrN(num3) {
+    return num3 * num3;
   }
   addN(lhs, rhs) {
     return lhs + rhs;
@@ -77430,17 +77435,17 @@ var _Field2 = class {
   mulN(lhs, rhs) {
     return lhs * rhs;
   }
-  inv(num2) {
-    return invert2(num2, this.ORDER);
+  inv(num3) {
+    return invert2(num3, this.ORDER);
   }
-  sqrt(num2) {
+  sqrt(num3) {
     let sqrt = FIELD_SQRT.get(this);
     if (!sqrt)
       FIELD_SQRT.set(this, sqrt = FpSqrt2(this.ORDER));
-    return sqrt(this, num2);
+    return sqrt(this, num3);
   }
-  toBytes(num2) {
-    return this.isLE ? numberToBytesLE2(num2, this.BYTES) : numberToBytesBE2(num2, this.BYTES);
+  toBytes(num3) {
+    return this.isLE ? numberToBytesLE2(num3, this.BYTES) : numberToBytesBE2(num3, this.BYTES);
   }
   fromBytes(bytes, skipValidation = false) {
     abytes5(bytes);
@@ -77498,8 +77503,8 @@ function mapHashToField2(key, fieldOrder, isLE4 = false) {
   const minLen = Math.max(getMinHashLength2(fieldOrder), 16);
   if (len < minLen || len > 1024)
     throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
-  const num2 = isLE4 ? bytesToNumberLE2(key) : bytesToNumberBE2(key);
-  const reduced = mod3(num2, fieldOrder - _1n9) + _1n9;
+  const num3 = isLE4 ? bytesToNumberLE2(key) : bytesToNumberBE2(key);
+  const reduced = mod3(num3, fieldOrder - _1n9) + _1n9;
   return isLE4 ? numberToBytesLE2(reduced, fieldLen) : numberToBytesBE2(reduced, fieldLen);
 }
 
@@ -77578,40 +77583,40 @@ function oddMultiples(p, size) {
     t.push(t[j - 1].add(dbl));
   return t;
 }
-function wnafDigits(n2, W) {
+function wnafDigits(n3, W) {
   const size = 2 ** W;
   const half = size / 2;
   const mask = BigInt(size - 1);
   const d = [];
-  while (n2 > _0n9) {
+  while (n3 > _0n9) {
     let w = 0;
-    if (n2 & _1n10) {
-      w = Number(n2 & mask);
+    if (n3 & _1n10) {
+      w = Number(n3 & mask);
       if (w >= half)
         w -= size;
-      n2 -= BigInt(w);
+      n3 -= BigInt(w);
     }
     d.push(w);
-    n2 >>= _1n10;
+    n3 >>= _1n10;
   }
   return d;
 }
-function signedWindowDigits(n2, W, windows) {
+function signedWindowDigits(n3, W, windows) {
   const size = 2 ** W;
   const half = size / 2;
   const mask = BigInt(size - 1);
   const shiftBy = BigInt(W);
   const d = [];
   for (let w = 0; w < windows; w++) {
-    let v = Number(n2 & mask);
-    n2 >>= shiftBy;
+    let v = Number(n3 & mask);
+    n3 >>= shiftBy;
     if (v > half) {
       v -= size;
-      n2 += _1n10;
+      n3 += _1n10;
     }
     d.push(v);
   }
-  if (n2 !== _0n9)
+  if (n3 !== _0n9)
     throw new Error("invalid wnaf");
   return d;
 }
@@ -77684,10 +77689,10 @@ var ScalarMultiplier = class {
    * signedWindowDigits throws if `n` exceeds the table.
    * @returns real and fake (for const-time) points
    */
-  wnafCachedCT(precomputes, n2) {
+  wnafCachedCT(precomputes, n3) {
     const { W, windows, comp } = precomputes;
     const half = 2 ** (W - 1);
-    const digits = signedWindowDigits(n2, W, windows);
+    const digits = signedWindowDigits(n3, W, windows);
     let p = this.ZERO;
     let f = this.BASE;
     for (let w = 0; w < windows; w++) {
@@ -77738,11 +77743,11 @@ var ScalarMultiplier = class {
   // Constant-time dispatch shared by mulCT / mulCTBlinded. Un-precomputed points (W===1, e.g.
   // ECDH peer keys) skip building a throwaway cached table in favor of a small fixed-window
   // multiply. `n` must be < 2^bits.
-  runCT(point, n2, bits, transform2) {
+  runCT(point, n3, bits, transform2) {
     const W = getWindowSize(point);
     if (W === 1)
-      return this.fixedWindowCT(point, n2, bits);
-    return this.wnafCachedCT(this.getWnafPrecomputes(W, point, bits, transform2), n2);
+      return this.fixedWindowCT(point, n3, bits);
+    return this.wnafCachedCT(this.getWnafPrecomputes(W, point, bits, transform2), n3);
   }
   mulCT(point, scalar, transform2) {
     this.validateMulInput(point, scalar);
@@ -77757,8 +77762,8 @@ var ScalarMultiplier = class {
     if (!isBytes5(blind) || blind.length !== BLIND_BYTES)
       throw new Error("randomBytes returned invalid byte array");
     blind[0] = blind[0] & 63 | 128;
-    const n2 = scalar + bytesToNumberBE2(blind) * this.Point.Fn.ORDER;
-    return this.runCT(point, n2, bits, transform2);
+    const n3 = scalar + bytesToNumberBE2(blind) * this.Point.Fn.ORDER;
+    return this.runCT(point, n3, bits, transform2);
   }
   /**
    * Constant-time multiplication `n*point` for an un-precomputed point, via a small fixed window.
@@ -77775,7 +77780,7 @@ var ScalarMultiplier = class {
    * @returns real point `p`; `f` duplicates it only to match {@link wnafCachedCT}'s return shape
    * (this path needs no fake accumulator — its op-count is already scalar-independent).
    */
-  fixedWindowCT(point, n2, bits) {
+  fixedWindowCT(point, n3, bits) {
     const W = FW_WINDOW;
     const size = 1 << W;
     const mask = bitMask2(W);
@@ -77789,7 +77794,7 @@ var ScalarMultiplier = class {
       if (window2 !== windows - 1)
         for (let d = 0; d < W; d++)
           acc = acc.double();
-      const digit = Number(n2 >> BigInt(window2 * W) & mask);
+      const digit = Number(n3 >> BigInt(window2 * W) & mask);
       let sel = table4[0];
       for (let i = 1; i < size; i++)
         sel = i === digit ? table4[i] : sel;
@@ -77846,7 +77851,7 @@ function mulAddUnsafe(c, points, scalars, allowOversized = false) {
   if (points.length !== scalars.length)
     throw new Error("arrays of points and scalars must have equal length");
   const tables = points.map((p) => oddMultiples(p, 4));
-  const digits = scalars.map((n2) => wnafDigits(n2, 4));
+  const digits = scalars.map((n3) => wnafDigits(n3, 4));
   return wnafWalk(c.ZERO, tables, digits);
 }
 function createField2(order, field, isLE4) {
@@ -77960,12 +77965,12 @@ var _DER = {
   // - add zero byte if exists
   // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
   _int: {
-    encode(num2) {
+    encode(num3) {
       const { Err: E } = _DER;
-      abignumber2(num2);
-      if (num2 < _0n10)
+      abignumber2(num3);
+      if (num3 < _0n10)
         throw new E("integer: negative integers are not allowed");
-      let hex3 = numberToHexUnpadded2(num2);
+      let hex3 = numberToHexUnpadded2(num3);
       if (Number.parseInt(hex3[0], 16) & 8)
         hex3 = "00" + hex3;
       if (hex3.length & 1)
@@ -78018,12 +78023,12 @@ var DER2 = /* @__PURE__ */ (() => {
 })();
 
 // node_modules/@noble/curves/abstract/weierstrass.js
-var divNearest2 = (num2, den) => (num2 + (num2 >= 0 ? den : -den) / _2n7) / den;
-function _splitEndoScalar2(k, basis, n2) {
-  aInRange2("scalar", k, _0n11, n2);
+var divNearest2 = (num3, den) => (num3 + (num3 >= 0 ? den : -den) / _2n7) / den;
+function _splitEndoScalar2(k, basis, n3) {
+  aInRange2("scalar", k, _0n11, n3);
   const [[a1, b1], [a2, b2]] = basis;
-  const c1 = divNearest2(b2 * k, n2);
-  const c2 = divNearest2(-b1 * k, n2);
+  const c1 = divNearest2(b2 * k, n3);
+  const c2 = divNearest2(-b1 * k, n3);
   let k1 = k - c1 * a1 - c2 * a2;
   let k2 = -c1 * b1 - c2 * b2;
   const k1neg = k1 < _0n11;
@@ -78032,7 +78037,7 @@ function _splitEndoScalar2(k, basis, n2) {
     k1 = -k1;
   if (k2neg)
     k2 = -k2;
-  const MAX_NUM = bitMask2(Math.ceil(bitLen2(n2) / 2)) + _1n11;
+  const MAX_NUM = bitMask2(Math.ceil(bitLen2(n3) / 2)) + _1n11;
   if (k1 < _0n11 || k1 >= MAX_NUM || k2 < _0n11 || k2 >= MAX_NUM) {
     throw new Error("splitScalar (endomorphism): failed for k");
   }
@@ -78165,10 +78170,10 @@ function weierstrass2(params, extraOpts = {}) {
   const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
   if (Fp.is0(Fp.add(_4a3, _27b2)))
     throw new Error("bad curve params: a or b");
-  function acoord(title, n2, banZero = false) {
-    if (!Fp.isValid(n2) || banZero && Fp.is0(n2))
+  function acoord(title, n3, banZero = false) {
+    if (!Fp.isValid(n3) || banZero && Fp.is0(n3))
       throw new Error(`bad point coordinate ${title}`);
-    return typeof n2 === "object" && n2 !== null ? Fp.create(n2) : n2;
+    return typeof n3 === "object" && n3 !== null ? Fp.create(n3) : n3;
   }
   function aprjpoint(other) {
     if (!(other instanceof Point))
@@ -78523,8 +78528,8 @@ function ecdh2(Point, ecdhOpts = {}) {
   });
   function isValidSecretKey(secretKey) {
     try {
-      const num2 = Fn.fromBytes(secretKey);
-      return Fn.isValidNot0(num2);
+      const num3 = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num3);
     } catch (error63) {
       return false;
     }
@@ -78612,10 +78617,10 @@ function ecdsa2(Point, hash2, ecdsaOpts = {}) {
     const HALF = CURVE_ORDER >> _1n11;
     return number4 > HALF;
   }
-  function validateRS(title, num2) {
-    if (!Fn.isValidNot0(num2))
+  function validateRS(title, num3) {
+    if (!Fn.isValidNot0(num3))
       throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
-    return num2;
+    return num3;
   }
   function assertFieldSignIsSupported() {
     if (!Fp.isOdd)
@@ -78727,17 +78732,17 @@ function ecdsa2(Point, hash2, ecdsaOpts = {}) {
   const bits2int = opts2.bits2int === void 0 ? function bits2int_def(bytes) {
     if (bytes.length > 8192)
       throw new Error("input is too large");
-    const num2 = bytesToNumberBE2(bytes);
+    const num3 = bytesToNumberBE2(bytes);
     const delta2 = bytes.length * 8 - fnBits;
-    return delta2 > 0 ? num2 >> BigInt(delta2) : num2;
+    return delta2 > 0 ? num3 >> BigInt(delta2) : num3;
   } : opts2.bits2int;
   const bits2int_modN = opts2.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
     return Fn.create(bits2int(bytes));
   } : opts2.bits2int_modN;
   const ORDER_MASK = bitMask2(fnBits);
-  function int2octets(num2) {
-    aInRange2("num < 2^" + fnBits, num2, _0n11, ORDER_MASK);
-    return Fn.toBytes(num2);
+  function int2octets(num3) {
+    aInRange2("num < 2^" + fnBits, num3, _0n11, ORDER_MASK);
+    return Fn.toBytes(num3);
   }
   function validateMsgAndHash(message, prehash) {
     abytes5(message, void 0, "message");
@@ -78889,10 +78894,10 @@ function edwards(params, extraOpts = {}) {
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
   const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
   const MASK = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
-  function isOdd(n2) {
+  function isOdd(n3) {
     if (!Fp.isOdd)
       throw new Error("Field does not have .isOdd()");
-    return Fp.isOdd(n2);
+    return Fp.isOdd(n3);
   }
   const uvRatio2 = opts2.uvRatio === void 0 ? (u, v) => {
     try {
@@ -78904,10 +78909,10 @@ function edwards(params, extraOpts = {}) {
   if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
     throw new Error("bad curve params: generator point");
   const mulA = Fp.eql(CURVE.a, Fp.neg(Fp.ONE)) ? (x) => Fp.neg(x) : Fp.eql(CURVE.a, Fp.ONE) ? (x) => x : (x) => Fp.mul(CURVE.a, x);
-  function acoord(title, n2, banZero = false) {
+  function acoord(title, n3, banZero = false) {
     const min = banZero ? _1n12 : _0n12;
-    aInRange2("coordinate " + title, n2, min, MASK);
-    return n2;
+    aInRange2("coordinate " + title, n3, min, MASK);
+    return n3;
   }
   function aedpoint(other) {
     if (!(other instanceof Point))
@@ -79200,7 +79205,7 @@ function montgomery2(curveDef) {
   const minScalar = is25519 ? _2n9 ** BigInt(254) : _2n9 ** BigInt(447);
   const maxAdded = is25519 ? BigInt(8) * (_2n9 ** BigInt(251) - _1n13) : BigInt(4) * (_2n9 ** BigInt(445) - _1n13);
   const maxScalar = minScalar + maxAdded + _1n13;
-  const modP = (n2) => mod3(n2, P);
+  const modP = (n3) => mod3(n3, P);
   const GuBytes = encodeU(Gu);
   function encodeU(u) {
     return numberToBytesLE2(modP(u), fieldLen);
@@ -79506,10 +79511,10 @@ function asciiString(bytes) {
 function flatten(arr) {
   const len = arr.reduce(((sum, line2) => sum + line2.length), 0);
   const out = new Uint8Array(len);
-  let n2 = 0;
+  let n3 = 0;
   for (const a of arr) {
-    out.set(a, n2);
-    n2 += a.length;
+    out.set(a, n3);
+    n3 += a.length;
   }
   return out;
 }
@@ -79542,22 +79547,22 @@ async function readAllString(stream2) {
   }
   return await new Response(stream2).text();
 }
-async function read(stream2, n2) {
+async function read(stream2, n3) {
   const reader = stream2.getReader();
   const chunks = [];
   let readBytes = 0;
-  while (readBytes < n2) {
+  while (readBytes < n3) {
     const { done, value } = await reader.read();
     if (done) {
-      throw Error("stream ended before reading " + n2.toString() + " bytes");
+      throw Error("stream ended before reading " + n3.toString() + " bytes");
     }
     chunks.push(value);
     readBytes += value.length;
   }
   reader.releaseLock();
   const buf = flatten(chunks);
-  const data = buf.subarray(0, n2);
-  const rest = prepend(stream2, buf.subarray(n2));
+  const data = buf.subarray(0, n3);
+  const rest = prepend(stream2, buf.subarray(n3));
   return { data, rest };
 }
 
@@ -80024,10 +80029,10 @@ function decryptSTREAM(key) {
           ciphertextBufferUsed = 0;
           firstChunk = false;
         }
-        const n2 = Math.min(ciphertextBuffer.length - ciphertextBufferUsed, chunk.length);
-        ciphertextBuffer.set(chunk.subarray(0, n2), ciphertextBufferUsed);
-        ciphertextBufferUsed += n2;
-        chunk = chunk.subarray(n2);
+        const n3 = Math.min(ciphertextBuffer.length - ciphertextBufferUsed, chunk.length);
+        ciphertextBuffer.set(chunk.subarray(0, n3), ciphertextBufferUsed);
+        ciphertextBufferUsed += n3;
+        chunk = chunk.subarray(n3);
       }
     },
     flush(controller) {
@@ -80077,10 +80082,10 @@ function encryptSTREAM(key) {
           incNonce();
           plaintextBufferUsed = 0;
         }
-        const n2 = Math.min(plaintextBuffer.length - plaintextBufferUsed, chunk.length);
-        plaintextBuffer.set(chunk.subarray(0, n2), plaintextBufferUsed);
-        plaintextBufferUsed += n2;
-        chunk = chunk.subarray(n2);
+        const n3 = Math.min(plaintextBuffer.length - plaintextBufferUsed, chunk.length);
+        plaintextBuffer.set(chunk.subarray(0, n3), plaintextBufferUsed);
+        plaintextBufferUsed += n3;
+        chunk = chunk.subarray(n3);
       }
     },
     flush(controller) {
@@ -80363,9 +80368,9 @@ async function readIdentityFile(file2, field = "identity") {
 var toWeb = (r) => import_node_stream5.Readable.toWeb(r);
 var fromWeb = (r) => import_node_stream5.Readable.fromWeb(r);
 var Digesting = class extends import_node_stream5.Transform {
-  constructor(check3) {
+  constructor(check4) {
     super();
-    this.check = check3;
+    this.check = check4;
   }
   check;
   hash = (0, import_node_crypto2.createHash)("sha256");
@@ -80772,6 +80777,7 @@ var GO_CONDITIONS = {
   GOLDEN_DEVIATION: { runbook: "6.1", text: "\xC9cart > \xB15 litres constat\xE9 entre ML_PP et SEP sur un golden case" },
   STOCK_INCOHERENCE: { runbook: "6.1", text: "Incoh\xE9rence stock_journaliers apr\xE8s validation d'une r\xE9ception ou sortie" },
   P0001_OR_RLS: { runbook: "6.1", text: "Erreur P0001 ou blocage RLS inattendu" },
+  FIELD_COMPLAINT: { runbook: "6.1", text: "R\xE9clamation terrain dans les 24h" },
   SMOKE_FAILED: { runbook: "4.5, 5.1\u20135.5", text: "Smoke test NOK (si NOK \u2192 rollback imm\xE9diat)" },
   NO_VERIFIED_BACKUP: { runbook: "3.1, 4.2", text: "Aucune modification PROD sans dump v\xE9rifi\xE9" },
   CHANGE_NOT_APPLIED: {
@@ -81177,6 +81183,128 @@ var RestateResult = external_exports.strictObject({
   ms: external_exports.number()
 });
 
+// src/results/late-rollback.ts
+var MOVEMENT_KINDS = ["reception", "sortie", "adjustment"];
+var REPLAY_PLANS = [
+  /** INSERT INTO receptions as its author, the legacy 15 °C value recomputed */
+  "insert-reception",
+  /** the legacy app's direct path: INSERT the sortie with statut validee as its author (the AFTER INSERT trigger debits), legacy 15 °C */
+  "insert-validated-sortie",
+  /** a draft written since the backup: INSERT it as its author, no validation */
+  "insert-draft-sortie",
+  /** a draft that existed at the backup, validated since: validate_sortie as its validator (ML_PP's legacy RPC refuses it under DB-STRICT: re-entered by hand) */
+  "validate-sortie",
+  /** INSERT INTO stocks_adjustments as its author */
+  "insert-adjustment",
+  /** a restatement booked by the migration the rollback undoes: not re-entered on the legacy app */
+  "skip-migration-restatement"
+];
+var Movement = external_exports.strictObject({
+  /** order of entry (1-based), by the time the app logged it, then the row's creation time, then its id */
+  seq: external_exports.number().int().positive(),
+  kind: external_exports.enum(MOVEMENT_KINDS),
+  table: external_exports.string(),
+  id: external_exports.string(),
+  /** written: a new row since the backup; changed: the row existed at the backup and differs (a draft validated since) */
+  change: external_exports.enum(["written", "changed"]),
+  at: external_exports.string(),
+  /** the app user who entered it, and who validated it (sorties) */
+  enteredBy: external_exports.string().nullable(),
+  validatedBy: external_exports.string().nullable(),
+  citerneId: external_exports.string().nullable(),
+  citerne: external_exports.string().nullable(),
+  produitId: external_exports.string().nullable(),
+  proprietaire: external_exports.string().nullable(),
+  day: external_exports.string().nullable(),
+  statut: external_exports.string().nullable(),
+  /** the figures as stored before the late rollback */
+  figures: external_exports.strictObject({
+    index_avant: external_exports.number().nullable(),
+    index_apres: external_exports.number().nullable(),
+    volume_ambiant: external_exports.number().nullable(),
+    temperature_c: external_exports.number().nullable(),
+    densite_a_15: external_exports.number().nullable(),
+    volume_corrige_15c: external_exports.number().nullable(),
+    volume_15c: external_exports.number().nullable(),
+    delta_ambiant: external_exports.number().nullable(),
+    delta_15c: external_exports.number().nullable()
+  }),
+  /** adjustments: the movement they correct, and the reason */
+  mouvement: external_exports.strictObject({ type: external_exports.string(), id: external_exports.string() }).nullable(),
+  reason: external_exports.string().nullable(),
+  plan: external_exports.enum(REPLAY_PLANS)
+});
+var ExportFile = external_exports.strictObject({
+  /** relative to the results folder */
+  path: external_exports.string(),
+  format: external_exports.enum(["csv", "json"]),
+  /** the table whose rows it holds; null for movements.json */
+  table: external_exports.string().nullable(),
+  rows: external_exports.number().int(),
+  bytes: external_exports.number().int(),
+  sha256: Sha256,
+  /** encrypted (like the dump, to the backup's recipients): what it decrypts to */
+  plaintext: external_exports.strictObject({ path: external_exports.string(), bytes: external_exports.number().int(), sha256: Sha256 }).nullable()
+});
+var StockLine = external_exports.strictObject({
+  citerne: external_exports.string(),
+  produit: external_exports.string(),
+  proprietaire_type: external_exports.string(),
+  snapshot_ambiant: external_exports.number().nullable(),
+  snapshot_15c: external_exports.number().nullable(),
+  journal_date: external_exports.string().nullable(),
+  journal_ambiant: external_exports.number().nullable(),
+  journal_15c: external_exports.number().nullable()
+});
+var Replayed = external_exports.strictObject({
+  seq: external_exports.number().int(),
+  kind: external_exports.enum(MOVEMENT_KINDS),
+  originalId: external_exports.string(),
+  /** the row the replay wrote (the same row for validate-sortie); null when skipped */
+  replayedId: external_exports.string().nullable(),
+  plan: external_exports.enum(REPLAY_PLANS),
+  /** as whom it was entered (the original author; the validator for validate_sortie) */
+  as: external_exports.array(external_exports.string()),
+  /** the 15 °C volume stored before the late rollback, and the legacy one the replay sent */
+  original15c: external_exports.number().nullable(),
+  legacy15c: external_exports.number().nullable()
+});
+var ReplayResult = external_exports.strictObject({
+  /** null: every movement was replayed (or skipped by plan) */
+  stoppedAt: external_exports.strictObject({ seq: external_exports.number().int(), id: external_exports.string(), kind: external_exports.enum(MOVEMENT_KINDS), code: external_exports.string().nullable(), message: external_exports.string() }).nullable(),
+  replayed: external_exports.array(Replayed),
+  /** seq of every movement not replayed: the one that stopped the replay and all after it */
+  remaining: external_exports.array(external_exports.number().int())
+});
+var ToReenter = external_exports.strictObject({
+  citerne: external_exports.string().nullable(),
+  day: external_exports.string().nullable(),
+  movements: external_exports.array(external_exports.number().int())
+});
+var LateRollback = external_exports.strictObject({
+  /** how the rows since the backup were found */
+  method: external_exports.string(),
+  movements: external_exports.array(Movement),
+  /** the export, written and hashed before the restore was committed */
+  files: external_exports.array(ExportFile),
+  encryption: external_exports.strictObject({ method: external_exports.literal("age"), recipients: external_exports.array(external_exports.string()).min(1) }).nullable(),
+  replay: ReplayResult.nullable(),
+  toReenter: external_exports.array(ToReenter),
+  counts: external_exports.strictObject({
+    /** movements since the backup, restatements of the migration included */
+    sinceBackup: external_exports.number().int(),
+    replayed: external_exports.number().int(),
+    /** the migration's own restatements: undone with it, never re-entered */
+    skipped: external_exports.number().int(),
+    remaining: external_exports.number().int()
+  }),
+  stock: external_exports.strictObject({
+    beforeRollback: external_exports.array(StockLine),
+    afterRestore: external_exports.array(StockLine),
+    afterReplay: external_exports.array(StockLine).nullable()
+  })
+});
+
 // src/results/rollback.ts
 var DiscardedRows = external_exports.strictObject({
   table: external_exports.string(),
@@ -81221,7 +81349,13 @@ var RollbackResult = external_exports.strictObject({
   failures: external_exports.array(external_exports.string()),
   warnings: external_exports.array(external_exports.string()),
   /** what the runbook still asks of people once the database is back */
-  todos: external_exports.array(external_exports.string())
+  todos: external_exports.array(external_exports.string()),
+  /**
+   * The movements made since the backup (a late rollback: runbook 6.1's field complaint within
+   * 24 h of a GO): exported before COMMIT, and replayed with --replay. Absent when the rollback
+   * did not reach the restore's proof.
+   */
+  lateRollback: LateRollback.optional()
 });
 
 // src/results/smoke.ts
@@ -81419,6 +81553,64 @@ var ResetResult = external_exports.strictObject({
   ms: external_exports.number()
 });
 
+// src/results/watch.ts
+var WATCH_FORMAT = "astm53b-watch/1";
+var WATCH_CHECK_IDS = ["coherence", "movements", "function", "complaints"];
+var Complaint = external_exports.strictObject({
+  /** 'issue': an issue of the repository with the complaint label, opened since the GO; 'input': given by hand */
+  source: external_exports.enum(["issue", "input"]),
+  who: external_exports.string().min(1),
+  what: external_exports.string().min(1),
+  when: external_exports.string(),
+  /** the issue's number and address, when it is one */
+  issue: external_exports.strictObject({ number: external_exports.number().int(), url: external_exports.string() }).nullable()
+});
+var WatchCheck = external_exports.strictObject({
+  id: external_exports.enum(WATCH_CHECK_IDS),
+  title: external_exports.string(),
+  passed: external_exports.boolean(),
+  findings: external_exports.array(SmokeFinding)
+});
+var MovementCheck = external_exports.strictObject({
+  kind: external_exports.enum(["reception", "sortie"]),
+  id: external_exports.string(),
+  /** the reception's date, the sortie's creation time */
+  date: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  stored_15c_l: external_exports.number().nullable(),
+  astm_15c_l: external_exports.number().nullable(),
+  deviation_l: external_exports.number().nullable(),
+  problem: external_exports.string().nullable()
+});
+var WatchResult = external_exports.strictObject({
+  format: external_exports.literal(WATCH_FORMAT),
+  at: external_exports.string(),
+  target: external_exports.string(),
+  run: RunContext,
+  go: external_exports.strictObject({
+    bundle: external_exports.string(),
+    bundleSha256: Sha256,
+    /** the bundle's signature was checked with the depot's public key (null: no key given) */
+    signatureValid: external_exports.boolean().nullable(),
+    decidedAt: external_exports.string(),
+    goRunId: external_exports.string(),
+    /** what sql-apply.json recorded of validate_sortie after the change (the fingerprint's canonical value) */
+    appliedValidateSortie: external_exports.string().nullable()
+  }),
+  window: external_exports.strictObject({ hours: external_exports.number().positive(), endsAt: external_exports.string(), over: external_exports.boolean(), closing: external_exports.boolean() }),
+  profile: external_exports.string(),
+  toleranceL: external_exports.number(),
+  movements: external_exports.array(MovementCheck),
+  complaints: external_exports.array(Complaint),
+  checks: external_exports.array(WatchCheck),
+  /** GO-HOLDS: nothing found so far; NO-GO: a finding or a complaint (runbook 6.1): a person decides the rollback */
+  decision: external_exports.enum(["GO-HOLDS", "NO-GO"]),
+  reasons: external_exports.array(external_exports.strictObject({ runbook: external_exports.string(), condition: external_exports.string(), message: external_exports.string() })),
+  incident: external_exports.strictObject({ action: external_exports.enum(["opened", "commented", "none"]), number: external_exports.number().int().nullable(), url: external_exports.string().nullable() }).nullable(),
+  /** the closing pass's addendum bundle */
+  addendum: external_exports.strictObject({ path: external_exports.string(), sha256: Sha256, signed: external_exports.boolean() }).nullable()
+});
+
 // src/results/files.ts
 var DEFAULT_RESULTS_DIR = "astm53b-results";
 var RESULTS = {
@@ -81437,7 +81629,8 @@ var RESULTS = {
   approvalIssue: { file: "approval-issue.json", schema: ApprovalIssue },
   decision: { file: "decision.json", schema: Decision },
   rollback: { file: "rollback.json", schema: RollbackResult },
-  changelog: { file: "changelog.json", schema: ChangelogResult }
+  changelog: { file: "changelog.json", schema: ChangelogResult },
+  watch: { file: "watch.json", schema: WatchResult }
 };
 var BACKUP_DIR = "backup";
 var BACKUP_FILES = {
@@ -82219,9 +82412,9 @@ function diffFingerprints(before, after) {
   const b = new Map(after.entries.map((e) => [key(e), e]));
   const out = [];
   for (const [k, e] of a) {
-    const n2 = b.get(k);
-    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
-    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n2.value });
+    const n3 = b.get(k);
+    if (!n3) out.push({ kind: e.kind, name: e.name, change: "removed", before: e.value });
+    else if (n3.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed", before: e.value, after: n3.value });
   }
   for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added", after: e.value });
   return out.sort((x, y) => x.kind + x.name < y.kind + y.name ? -1 : 1);
@@ -82263,9 +82456,9 @@ function diffStructures(before, after) {
   const b = new Map(after.entries.map((e) => [key(e), e]));
   const out = [];
   for (const [k, e] of a) {
-    const n2 = b.get(k);
-    if (!n2) out.push({ kind: e.kind, name: e.name, change: "removed" });
-    else if (n2.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
+    const n3 = b.get(k);
+    if (!n3) out.push({ kind: e.kind, name: e.name, change: "removed" });
+    else if (n3.value !== e.value) out.push({ kind: e.kind, name: e.name, change: "changed" });
   }
   for (const [k, e] of b) if (!a.has(k)) out.push({ kind: e.kind, name: e.name, change: "added" });
   return out;
@@ -82553,8 +82746,8 @@ async function takePgSnapshot(db, ctx, log) {
 }
 async function endSessions(db, pids, serverMajor) {
   if (!pids.length) return;
-  const call = serverMajor >= 14 ? "pg_terminate_backend(pid, 5000)" : "pg_terminate_backend(pid)";
-  await db.query(`SELECT ${call} FROM unnest($1::int[]) pid WHERE pid <> pg_backend_pid()`, [pids]).then(
+  const call2 = serverMajor >= 14 ? "pg_terminate_backend(pid, 5000)" : "pg_terminate_backend(pid)";
+  await db.query(`SELECT ${call2} FROM unnest($1::int[]) pid WHERE pid <> pg_backend_pid()`, [pids]).then(
     () => void 0,
     () => void 0
   );
@@ -83062,7 +83255,7 @@ async function takeAndVerify(db, ctx, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_node_path18 = __toESM(require("node:path"), 1);
 var import_node_stream9 = require("node:stream");
 
 // src/db/restore-script.ts
@@ -83381,14 +83574,14 @@ var TIMEOUT_OPTIONS = {
 };
 function parseMs(v, field, fallback, max = 36e5) {
   if (v === void 0 || v === "") return fallback;
-  const n2 = Number(v);
-  if (!Number.isInteger(n2) || n2 < 1 || n2 > max)
+  const n3 = Number(v);
+  if (!Number.isInteger(n3) || n3 < 1 || n3 > max)
     throw new UserError(
       "BAD_OPTION",
       `--${field} must be a whole number of milliseconds between 1 and ${max}, got "${String(v).slice(0, 30)}"`,
       { where: { field } }
     );
-  return n2;
+  return n3;
 }
 function parseTimeouts(raw) {
   const out = { ...STEP_TIMEOUT_DEFAULTS };
@@ -83412,6 +83605,1107 @@ function minOf(xs, start = Infinity) {
 function pushAll(out, items) {
   for (const x of items) out.push(x);
   return out;
+}
+
+// src/runbook/stock-summary.ts
+var StockRow = StockLine.extend({ capacite_totale: external_exports.number() });
+async function readStockSummary(q) {
+  const stock = await q.query(
+    `WITH keys AS (
+       SELECT citerne_id, produit_id, proprietaire_type FROM stocks_snapshot
+       UNION SELECT citerne_id, produit_id, proprietaire_type FROM stocks_journaliers
+     ), last_day AS (
+       SELECT DISTINCT ON (citerne_id, produit_id, proprietaire_type)
+              citerne_id, produit_id, proprietaire_type, date_jour, stock_ambiant, stock_15c
+         FROM stocks_journaliers
+        ORDER BY citerne_id, produit_id, proprietaire_type, date_jour DESC
+     )
+     SELECT c.nom AS citerne, coalesce(p.code, p.nom) AS produit, k.proprietaire_type,
+            c.capacite_totale, s.stock_ambiant AS snapshot_ambiant, s.stock_15c AS snapshot_15c,
+            j.date_jour::text AS journal_date, j.stock_ambiant AS journal_ambiant, j.stock_15c AS journal_15c
+       FROM keys k
+       JOIN citernes c ON c.id = k.citerne_id
+       JOIN produits p ON p.id = k.produit_id
+       LEFT JOIN stocks_snapshot s
+              ON s.citerne_id = k.citerne_id AND s.produit_id = k.produit_id AND s.proprietaire_type = k.proprietaire_type
+       LEFT JOIN last_day j
+              ON j.citerne_id = k.citerne_id AND j.produit_id = k.produit_id AND j.proprietaire_type = k.proprietaire_type
+      ORDER BY c.nom, produit, k.proprietaire_type`
+  );
+  const trucks = await q.query(
+    `SELECT cdr.id::text, cdr.plaque_camion, coalesce(p.code, p.nom) AS produit, cdr.volume::text AS volume,
+            cdr.date_chargement::text, cdr.statut
+       FROM cours_de_route cdr
+       LEFT JOIN produits p ON p.id = cdr.produit_id
+      WHERE cdr.statut = 'ARRIVE'
+        AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = cdr.id)
+      ORDER BY cdr.date_chargement, cdr.plaque_camion`
+  );
+  return {
+    stock: parseRows(StockRow, stock.rows, "stock summary"),
+    waitingTrucks: parseRows(WaitingTruck.strip(), trucks.rows, "trucks waiting")
+  };
+}
+
+// src/runbook/late-rollback/movements.ts
+var TABLE_OF = {
+  reception: "public.receptions",
+  sortie: "public.sorties_produit",
+  adjustment: "public.stocks_adjustments"
+};
+var num = (v) => typeof v === "number" ? v : v === null || v === void 0 ? null : Number(v);
+var str = (v) => v === null || v === void 0 ? null : String(v);
+function loggedAt(log) {
+  const at2 = /* @__PURE__ */ new Map();
+  for (const r of log?.written ?? []) {
+    const d = r.details ?? {};
+    const id = str(d.reception_id) ?? str(d.sortie_id) ?? str(r.cible_id);
+    const t = str(r.created_at);
+    if (!id || !t) continue;
+    const prev = at2.get(id);
+    if (!prev || Date.parse(t) < Date.parse(prev)) at2.set(id, t);
+  }
+  return at2;
+}
+function planOf(kind, change, row) {
+  if (kind === "reception") return "insert-reception";
+  if (kind === "adjustment")
+    return String(row.reason ?? "").startsWith(RESTATEMENT_REASON_PREFIX) ? "skip-migration-restatement" : "insert-adjustment";
+  if (change === "changed") return "validate-sortie";
+  return row.statut === "validee" ? "insert-validated-sortie" : "insert-draft-sortie";
+}
+var dayOf = (kind, r) => {
+  const v = kind === "reception" ? r.date_reception : kind === "sortie" ? r.date_sortie : null;
+  return v === null || v === void 0 ? null : String(v).slice(0, 10);
+};
+function movementsOf(since, tankNames) {
+  const byName = new Map(since.map((t) => [t.name, t]));
+  const at2 = loggedAt(byName.get("public.log_actions"));
+  const list = [];
+  for (const kind of Object.keys(TABLE_OF)) {
+    const t = byName.get(TABLE_OF[kind]);
+    if (!t) continue;
+    const rows = [
+      ...t.written.map((row) => ({ row, change: "written" })),
+      // a reception or an adjustment never changes under DB-STRICT; a sortie does once: its validation
+      ...kind === "sortie" ? t.changed.filter((c) => c.then.statut !== c.now.statut).map((c) => ({ row: c.now, change: "changed" })) : []
+    ];
+    for (const { row, change } of rows) {
+      const id = String(row.id);
+      const citerneId = str(row.citerne_id);
+      list.push({
+        kind,
+        table: TABLE_OF[kind],
+        id,
+        change,
+        at: at2.get(id) ?? str(row.created_at) ?? "",
+        enteredBy: str(row.created_by),
+        validatedBy: str(row.validated_by),
+        citerneId,
+        citerne: citerneId ? tankNames.get(citerneId) ?? null : null,
+        produitId: str(row.produit_id),
+        proprietaire: str(row.proprietaire_type),
+        day: dayOf(kind, row),
+        statut: str(row.statut),
+        figures: {
+          index_avant: num(row.index_avant),
+          index_apres: num(row.index_apres),
+          volume_ambiant: num(row.volume_ambiant),
+          temperature_c: num(row.temperature_ambiante_c),
+          densite_a_15: num(row.densite_a_15),
+          volume_corrige_15c: num(row.volume_corrige_15c),
+          volume_15c: num(row.volume_15c),
+          delta_ambiant: num(row.delta_ambiant),
+          delta_15c: num(row.delta_15c)
+        },
+        mouvement: kind === "adjustment" ? { type: String(row.mouvement_type), id: String(row.mouvement_id) } : null,
+        reason: str(row.reason),
+        plan: planOf(kind, change, row)
+      });
+    }
+  }
+  const dayOfId = new Map(list.map((m) => [m.id, m.day]));
+  for (const m of list)
+    if (m.kind === "adjustment") m.day = (m.mouvement && dayOfId.get(m.mouvement.id)) ?? (m.at ? m.at.slice(0, 10) : null);
+  list.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return list.map((m, i) => ({ seq: i + 1, ...m }));
+}
+function perTankAndDay(movements) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const m of movements) {
+    const k = `${m.citerne ?? ""}\0${m.day ?? ""}`;
+    const g = groups.get(k) ?? { citerne: m.citerne, day: m.day, movements: [] };
+    g.movements.push(m.seq);
+    groups.set(k, g);
+  }
+  return [...groups.values()].sort((a, b) => (a.citerne ?? "").localeCompare(b.citerne ?? "") || (a.day ?? "").localeCompare(b.day ?? ""));
+}
+
+// src/db/as-user.ts
+var JWT_SETTINGS = ["request.jwt.claims", "request.jwt.claim.sub", "request.jwt.claim.role"];
+async function impersonate(tx, who2) {
+  if (who2.role === "anon") {
+    await tx.query("SELECT set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.role', 'anon', true)", [
+      JSON.stringify({ role: "anon" })
+    ]);
+    await tx.query("SET LOCAL ROLE anon");
+    return;
+  }
+  const claims = JSON.stringify({ sub: who2.userId, role: "authenticated", ...who2.email ? { email: who2.email } : {} });
+  await tx.query(
+    "SELECT set_config('request.jwt.claim.sub', $1, true), set_config('request.jwt.claim.role', 'authenticated', true), set_config('request.jwt.claims', $2, true)",
+    [who2.userId, claims]
+  );
+  await tx.query("SET LOCAL ROLE authenticated");
+}
+function withAppUser(db, who2, fn, opts2) {
+  return db.withTransaction(async (tx) => {
+    await impersonate(tx, who2);
+    return fn(tx);
+  }, opts2);
+}
+
+// src/golden/profile.ts
+var ML_PP_PROFILE = { edition: "1980", rounding: "table", hydrometer: true };
+var CANDIDATE_PROFILES = (() => {
+  const all = [ML_PP_PROFILE];
+  for (const edition of EDITIONS)
+    for (const rounding of ROUNDING_PROFILES)
+      for (const hydrometer of [true, false]) {
+        if (edition === ML_PP_PROFILE.edition && rounding === ML_PP_PROFILE.rounding && hydrometer === ML_PP_PROFILE.hydrometer) continue;
+        all.push({ edition, rounding, hydrometer });
+      }
+  return all;
+})();
+function profileName(p) {
+  return `${p.edition}/${p.rounding}/${p.hydrometer ? "hydrometer" : "digital"}`;
+}
+function parseGoldenProfile(text, field = "--profile") {
+  const found = CANDIDATE_PROFILES.find((p) => profileName(p) === text.trim().toLowerCase());
+  if (!found) {
+    throw new UserError("BAD_PROFILE", `profile "${text}" is not known`, {
+      where: { field },
+      hint: `EDITION/ROUNDING/DENSITY with EDITION ${EDITIONS.join("|")}, ROUNDING ${ROUNDING_PROFILES.join("|")}, DENSITY hydrometer|digital; e.g. ${profileName(ML_PP_PROFILE)}`
+    });
+  }
+  return found;
+}
+function usesHydrometer(c, p) {
+  return c.density_method ? c.density_method === "hydrometer" : p.hydrometer;
+}
+function computeCase(c, p) {
+  return table53b({
+    observedDensity: c.densite_observee_kgm3,
+    temperatureC: c.temperature_c,
+    hydrometer: usesHydrometer(c, p),
+    edition: p.edition,
+    rounding: p.rounding,
+    volumeL: c.volume_observe_l
+  });
+}
+
+// src/golden/solve.ts
+var T_MIN = -18;
+var T_MAX = 90;
+function bisect(f, lo, hi, target) {
+  const STEPS = 64;
+  let prev;
+  for (let i = 0; i <= STEPS; i++) {
+    const x = lo + (hi - lo) * i / STEPS;
+    const y = f(x);
+    if (y === void 0) {
+      prev = void 0;
+      continue;
+    }
+    if (prev && (prev.y - target) * (y - target) <= 0) return refine2(f, prev, { x, y }, target);
+    prev = { x, y };
+  }
+  return null;
+}
+function refine2(f, p, q, target) {
+  let a = p;
+  let b = q;
+  for (let i = 0; i < 100 && Math.abs(b.x - a.x) > 1e-9; i++) {
+    const x = (a.x + b.x) / 2;
+    const y = f(x);
+    if (y === void 0) return null;
+    if ((a.y - target) * (y - target) <= 0) b = { x, y };
+    else a = { x, y };
+  }
+  return (a.x + b.x) / 2;
+}
+function quiet(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (isAstmError(e)) return void 0;
+    throw e;
+  }
+}
+function temperatureForVcf(density15, vcf, edition) {
+  return bisect((t) => quiet(() => table54b({ density15, temperatureC: t, edition, rounding: "full" }).vcf), T_MIN, T_MAX, vcf);
+}
+function density15ForVcf(temperatureC, vcf, edition) {
+  if (Math.abs(temperatureC - 15) < 2) return null;
+  return bisect((r) => quiet(() => table54b({ density15: r, temperatureC, edition, rounding: "full" }).vcf), 660, 1070, vcf);
+}
+function temperatureForDensity15(observedDensity, density15, hydrometer, edition) {
+  return bisect(
+    (t) => quiet(() => table53b({ observedDensity, temperatureC: t, hydrometer, edition, rounding: "full" }).density15),
+    T_MIN,
+    T_MAX,
+    density15
+  );
+}
+function observedDensityForDensity15(temperatureC, density15, hydrometer, edition) {
+  return bisect(
+    (r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: "full" }).density15),
+    600,
+    1100,
+    density15
+  );
+}
+
+// src/golden/diagnose.ts
+var EPS = 1e-9;
+var round1 = (x) => Math.round(x * 10) / 10;
+var fmt2 = (x, dp = 1) => x.toFixed(dp);
+function halfUnit(x) {
+  const s = String(x);
+  const exp = /e-(\d+)$/.exec(s);
+  if (exp) return 0.5 * 10 ** -Number(exp[1]);
+  const dot = s.indexOf(".");
+  return 0.5 * 10 ** -(dot < 0 ? 0 : s.length - dot - 1);
+}
+function vcfHalfUnit(vcf) {
+  return Math.min(halfUnit(vcf), 5e-5);
+}
+function legacyVolume15(volumeL, temperatureC) {
+  return volumeL * (1 - 65e-5 * (temperatureC - 15));
+}
+function diagnose(d) {
+  const c = d.case;
+  const sepDeviation = d.engineVolume15L - c.volume_15c_ref_l;
+  const engineFails = Math.abs(sepDeviation) > d.toleranceL + EPS;
+  const checks = sepChecks(c, d.profile);
+  const parts = [];
+  let fault = "none";
+  let impliedT = null;
+  let impliedRho15 = null;
+  let impliedObserved = null;
+  if (engineFails) {
+    const [volume, vcf, rho15] = checks;
+    const hydrometer = usesHydrometer(c, d.profile);
+    const sepVcf = c.vcf_ref ?? c.volume_15c_ref_l / c.volume_observe_l;
+    const rho15ForVcf = c.densite_a_15_kgm3_ref ?? d.engineDensity15;
+    impliedT = round(temperatureForVcf(rho15ForVcf, sepVcf, d.profile.edition));
+    if (volume.holds === false) {
+      fault = "sep";
+      parts.push(`${volume.detail}: SEP's slip, or its copy in the golden file, is wrong; re-read the slip.`);
+    } else if (vcf.holds === false) {
+      fault = "data_entry";
+      impliedRho15 = round(density15ForVcf(c.temperature_c, sepVcf, d.profile.edition));
+      parts.push(
+        impliedT === null ? `SEP's VCF ${c.vcf_ref} cannot come from \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 at any temperature of the table: check the field sheet.` : `SEP's VCF implies ${fmt2(impliedT)} \xB0C; the record says ${fmt2(c.temperature_c)} \xB0C: check the field sheet.`
+      );
+    } else if (rho15.holds === false) {
+      fault = "data_entry";
+      const tRead = round(temperatureForDensity15(c.densite_observee_kgm3, c.densite_a_15_kgm3_ref, hydrometer, d.profile.edition));
+      impliedObserved = round(observedDensityForDensity15(c.temperature_c, c.densite_a_15_kgm3_ref, hydrometer, d.profile.edition));
+      impliedT = tRead;
+      parts.push(
+        `SEP's \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 does not follow from ${c.densite_observee_kgm3} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C under ${profileName(d.profile)}: it implies a reading of ${impliedObserved === null ? "?" : fmt2(impliedObserved)} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C${tRead === null ? "" : `, or ${c.densite_observee_kgm3} kg/m\xB3 read at ${fmt2(tRead)} \xB0C`}: check the density and sample temperature on the field sheet.`
+      );
+    } else if (volume.holds === null && vcf.holds === null) {
+      fault = "unknown";
+      parts.push(
+        `SEP's slip gives no VCF or \u03C115 to check; its volumes imply a VCF of ${sepVcf.toFixed(5)}` + (impliedT === null ? ", which no temperature of the table gives." : `, which the engine's \u03C115 gives at ${fmt2(impliedT)} \xB0C; the record says ${fmt2(c.temperature_c)} \xB0C: check the field sheet.`)
+      );
+    } else {
+      fault = "profile";
+      impliedT = null;
+      parts.push(
+        `SEP's record holds together but the engine under ${profileName(d.profile)} gives ${fmt2(d.engineVolume15L)} L against SEP's ${fmt2(c.volume_15c_ref_l)} L (\u03C115 ${fmt2(d.engineDensity15)} against ${c.densite_a_15_kgm3_ref ?? "?"} kg/m\xB3): SEP computes differently; see which profile reproduces SEP best.`
+      );
+    }
+  }
+  const restated = d.mlppRestatedL;
+  if (d.mlpp && d.mlpp.stored_15c_l !== null) {
+    const mlppDeviation = d.mlpp.stored_15c_l + (restated ?? 0) - c.volume_15c_ref_l;
+    if (Math.abs(mlppDeviation) > d.toleranceL + EPS) {
+      if (fault === "none") fault = "mlpp";
+      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile, restated));
+    }
+  }
+  const mlppAgrees = d.mlpp?.stored_15c_l == null ? " and SEP agree" : restated === void 0 ? ", SEP and ML_PP agree" : `, SEP and ML_PP agree (ML_PP's effective ${fmt2(d.mlpp.stored_15c_l + restated)} L: stored ${fmt2(d.mlpp.stored_15c_l)} L ${restated >= 0 ? "+" : "\u2212"} ${fmt2(Math.abs(restated))} L restated)`;
+  return {
+    fault,
+    explanation: parts.length ? parts.join(" ") : `engine${mlppAgrees} within \xB1${d.toleranceL} L.`,
+    implied_temperature_c: impliedT,
+    implied_density15_kgm3: impliedRho15,
+    implied_observed_density_kgm3: impliedObserved,
+    checks
+  };
+}
+function round(x) {
+  return x === null ? null : round1(x);
+}
+function sepChecks(c, p) {
+  const out = [];
+  if (c.vcf_ref === null) {
+    out.push({ name: "sep_volume_equals_volume_times_vcf", holds: null, detail: "no vcf_ref on the record" });
+  } else {
+    const product = c.volume_observe_l * c.vcf_ref;
+    const allowed = c.volume_observe_l * vcfHalfUnit(c.vcf_ref) + 0.5;
+    const gap = c.volume_15c_ref_l - product;
+    out.push({
+      name: "sep_volume_equals_volume_times_vcf",
+      holds: Math.abs(gap) <= allowed + EPS,
+      detail: `SEP's ${fmt2(c.volume_15c_ref_l)} L against ${fmt2(c.volume_observe_l)} L \xD7 ${c.vcf_ref} = ${fmt2(product)} L (${gap >= 0 ? "+" : ""}${fmt2(gap)} L, allowed \xB1${fmt2(allowed)} L)`
+    });
+  }
+  if (c.vcf_ref === null || c.densite_a_15_kgm3_ref === null) {
+    out.push({
+      name: "sep_vcf_matches_density15_and_temperature",
+      holds: null,
+      detail: "no vcf_ref or densite_a_15_kgm3_ref on the record"
+    });
+  } else {
+    const r = table54b({ density15: c.densite_a_15_kgm3_ref, temperatureC: c.temperature_c, edition: p.edition, rounding: p.rounding });
+    const allowed = vcfHalfUnit(c.vcf_ref) + 1e-6;
+    out.push({
+      name: "sep_vcf_matches_density15_and_temperature",
+      holds: Math.abs(r.vcfUnrounded - c.vcf_ref) <= allowed + EPS,
+      detail: `Table 54B (${p.edition}/${p.rounding}) at \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 and ${fmt2(c.temperature_c)} \xB0C gives VCF ${r.vcf}; SEP's is ${c.vcf_ref}`
+    });
+  }
+  if (c.densite_a_15_kgm3_ref === null) {
+    out.push({ name: "sep_density15_matches_observed_density", holds: null, detail: "no densite_a_15_kgm3_ref on the record" });
+  } else {
+    const r = table53b({
+      observedDensity: c.densite_observee_kgm3,
+      temperatureC: c.temperature_c,
+      hydrometer: usesHydrometer(c, p),
+      edition: p.edition,
+      rounding: p.rounding
+    });
+    const allowed = Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + 1e-6;
+    out.push({
+      name: "sep_density15_matches_observed_density",
+      holds: Math.abs(r.density15Unrounded - c.densite_a_15_kgm3_ref) <= allowed + EPS,
+      detail: `Table 53B (${profileName(p)}) from ${c.densite_observee_kgm3} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C gives \u03C115 ${fmt2(r.density15, 2)} kg/m\xB3; SEP's is ${c.densite_a_15_kgm3_ref}`
+    });
+  }
+  return out;
+}
+function explainMlpp(c, m, deviation, p, restated) {
+  const value = restated === void 0 ? `ML_PP stored ${fmt2(m.stored_15c_l)} L (${m.stored_column})` : `ML_PP's effective ${fmt2(m.stored_15c_l + restated)} L (stored ${fmt2(m.stored_15c_l)} L in ${m.stored_column}, ${restated >= 0 ? "+" : "\u2212"} ${fmt2(Math.abs(restated))} L restated)`;
+  const head = `${value}, ${deviation >= 0 ? "+" : ""}${fmt2(deviation)} L from SEP:`;
+  const reasons = [];
+  if (m.volume_ambiant !== null && Math.abs(m.volume_ambiant - c.volume_observe_l) > 0.5) {
+    reasons.push(`its reception has ${fmt2(m.volume_ambiant)} L ambient where SEP's record says ${fmt2(c.volume_observe_l)} L`);
+  }
+  if (m.temperature_ambiante_c !== null && Math.abs(m.temperature_ambiante_c - c.temperature_c) > 0.05) {
+    reasons.push(`its reception has ${fmt2(m.temperature_ambiante_c)} \xB0C where SEP's record says ${fmt2(c.temperature_c)} \xB0C`);
+  }
+  if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
+    const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
+    const effective = m.stored_15c_l + (restated ?? 0);
+    if (restated === void 0 && Math.abs(legacy - m.stored_15c_l) <= 0.5) {
+      reasons.push(
+        `the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes (\`astm53b restate\` books its restatement)`
+      );
+    } else if (m.densite_a_15 !== null) {
+      const own2 = table53b({
+        observedDensity: m.densite_a_15,
+        temperatureC: m.temperature_ambiante_c,
+        hydrometer: usesHydrometer(c, p),
+        edition: p.edition,
+        rounding: p.rounding,
+        volumeL: m.volume_ambiant
+      }).volume15L;
+      reasons.push(
+        Math.abs(own2 - effective) <= 1 ? `the value is ASTM 53B of ML_PP's own inputs (${fmt2(own2)} L): the inputs differ from SEP's` : restated === void 0 ? `the value is neither the legacy formula (${fmt2(legacy)} L) nor ASTM 53B of its own inputs (${fmt2(own2)} L)` : `the restated value is not ASTM 53B of its own inputs under ${profileName(p)} (${fmt2(own2)} L): restated under another profile?`
+      );
+    }
+  }
+  return `${head} ${reasons.length ? reasons.join("; ") : "its reception lacks the ambient volume or temperature to tell why"}.`;
+}
+
+// src/runbook/smoke/figures.ts
+var EXACT_L = 1e-3;
+var num2 = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]).nullable();
+var FigureRow = external_exports.object({
+  owner: external_exports.enum(OWNERS),
+  j_date: external_exports.string().nullable(),
+  j_amb: num2,
+  j_v15: num2,
+  s_amb: num2,
+  s_v15: num2,
+  a_amb: num2,
+  a_v15: num2
+});
+async function readTankFigures(q, citerneId, produitId, day) {
+  const r = await q.query(
+    `SELECT o.owner, j.date_jour::text AS j_date, j.stock_ambiant AS j_amb, j.stock_15c AS j_v15,
+            s.stock_ambiant AS s_amb, s.stock_15c AS s_v15, a.stock_ambiant AS a_amb, a.stock_15c AS a_v15
+       FROM (VALUES ('MONALUXE'), ('PARTENAIRE')) AS o(owner)
+       LEFT JOIN LATERAL (SELECT date_jour, stock_ambiant, stock_15c FROM public.stocks_journaliers
+                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner AND date_jour <= $3::date
+                           ORDER BY date_jour DESC LIMIT 1) j ON true
+       LEFT JOIN LATERAL (SELECT sum(stock_ambiant) AS stock_ambiant, sum(stock_15c) AS stock_15c FROM public.stocks_snapshot
+                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner) s ON true
+       LEFT JOIN LATERAL (SELECT sum(stock_ambiant) AS stock_ambiant, sum(stock_15c) AS stock_15c FROM public.v_stock_actuel
+                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner) a ON true
+      ORDER BY o.owner`,
+    [citerneId, produitId, day]
+  );
+  const rows = parseRows(FigureRow, r.rows, "smoke: stock figures of the tank");
+  const out = {};
+  for (const x of rows) {
+    out[x.owner] = {
+      owner: x.owner,
+      journalDate: x.j_date,
+      journal: { amb: x.j_amb ?? 0, v15: x.j_v15 ?? 0 },
+      snapshot: { amb: x.s_amb ?? 0, v15: x.s_v15 ?? 0 },
+      actuel: { amb: x.a_amb ?? 0, v15: x.a_v15 ?? 0 }
+    };
+  }
+  return out;
+}
+var r3 = (x) => Math.round(x * 1e3) / 1e3;
+function delta(after, before) {
+  return { amb: r3(after.amb - before.amb), v15: r3(after.v15 - before.v15) };
+}
+function sameBalance(a, b, tol = EXACT_L) {
+  return Math.abs(a.amb - b.amb) <= tol && Math.abs(a.v15 - b.v15) <= tol;
+}
+var fmtBalance = (b) => `${r3(b.amb)} L / ${r3(b.v15)} L @15 \xB0C`;
+function compareFigures(before, after) {
+  const out = [];
+  for (const owner of OWNERS) {
+    for (const figure of ["journal", "snapshot", "v_stock_actuel"]) {
+      const key = figure === "v_stock_actuel" ? "actuel" : figure;
+      const b = before[owner][key];
+      const a = after[owner][key];
+      out.push({ owner, figure, before: b, after: a, difference: delta(a, b), returned: sameBalance(a, b) });
+    }
+  }
+  return out;
+}
+var signed = (x) => `${x >= 0 ? "+" : ""}${x}`;
+function summariseFigures(figures2) {
+  return ["v_stock_actuel", "snapshot", "journal"].map((figure) => {
+    const off = figures2.filter((f) => f.figure === figure && !f.returned);
+    return off.length === 0 ? `${figure}: equal to before the smoke, to the litre, for every owner` : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed(f.difference.amb)} L / ${signed(f.difference.v15)} L @15 \xB0C`).join("; ")}`;
+  });
+}
+var NEGATIVE_THRESHOLD_L = -0.01;
+var n = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]);
+async function readCoherence(q) {
+  const negative = parseRows(
+    external_exports.object({
+      citerne_id: external_exports.string(),
+      produit_id: external_exports.string().nullable(),
+      date_jour: external_exports.string(),
+      proprietaire_type: external_exports.string().nullable(),
+      stock_ambiant: n,
+      stock_15c: n
+    }),
+    (await q.query(
+      `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, stock_ambiant, stock_15c FROM public.stocks_journaliers
+          WHERE stock_ambiant < $1 OR stock_15c < $1 ORDER BY date_jour, citerne_id, proprietaire_type LIMIT 50`,
+      [NEGATIVE_THRESHOLD_L]
+    )).rows,
+    "smoke 5.5: negative journal rows"
+  );
+  const duplicates = parseRows(
+    external_exports.object({
+      citerne_id: external_exports.string(),
+      produit_id: external_exports.string().nullable(),
+      date_jour: external_exports.string(),
+      proprietaire_type: external_exports.string().nullable(),
+      rows: n
+    }),
+    (await q.query(
+      `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, count(*)::int8 AS rows FROM public.stocks_journaliers
+          GROUP BY citerne_id, produit_id, date_jour, proprietaire_type HAVING count(*) > 1 ORDER BY date_jour, citerne_id LIMIT 50`
+    )).rows,
+    "smoke 5.5: duplicated journal keys"
+  );
+  const overCapacity = parseRows(
+    external_exports.object({
+      citerne_id: external_exports.string(),
+      nom: external_exports.string(),
+      capacite_utile: n,
+      source: external_exports.enum(["journal", "v_stock_actuel"]),
+      stock_ambiant: n
+    }),
+    (await q.query(
+      `WITH latest AS (
+           SELECT DISTINCT ON (citerne_id, produit_id, proprietaire_type) citerne_id, stock_ambiant
+             FROM public.stocks_journaliers ORDER BY citerne_id, produit_id, proprietaire_type, date_jour DESC),
+         totals AS (
+           SELECT citerne_id, 'journal'::text AS source, sum(stock_ambiant) AS stock_ambiant FROM latest GROUP BY citerne_id
+           UNION ALL
+           SELECT citerne_id, 'v_stock_actuel', sum(stock_ambiant) FROM public.v_stock_actuel GROUP BY citerne_id)
+         SELECT c.id::text AS citerne_id, c.nom, c.capacite_totale - c.capacite_securite AS capacite_utile, t.source, t.stock_ambiant
+           FROM totals t JOIN public.citernes c ON c.id = t.citerne_id
+          WHERE t.stock_ambiant > c.capacite_totale - c.capacite_securite
+          ORDER BY c.nom, t.source`
+    )).rows,
+    "smoke 5.5: stock above capacity"
+  );
+  return { negative, duplicates, overCapacity };
+}
+
+// src/db/lost-connection.ts
+var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
+  "57P01",
+  // admin_shutdown: pg_terminate_backend, a restart
+  "57P02",
+  // crash_shutdown
+  "57P03",
+  // cannot_connect_now
+  "57P05",
+  // idle_session_timeout
+  "25P03",
+  // idle_in_transaction_session_timeout
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT"
+]);
+var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
+function isConnectionLost(e) {
+  if (typeof e !== "object" || e === null) return false;
+  const { code: code2, message } = e;
+  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
+  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
+  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
+}
+
+// src/runbook/smoke/findings.ts
+function asRefusal(e) {
+  if (typeof e !== "object" || e === null || isConnectionLost(e)) return void 0;
+  const { code: code2, message } = e;
+  return typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2) ? { code: code2, message: String(message) } : void 0;
+}
+async function attempt(fn) {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    const error63 = asRefusal(e);
+    if (error63) return { ok: false, error: error63 };
+    throw e;
+  }
+}
+function check2(id, title, runbook, findings, ran = true, notRun = "") {
+  const failed = findings.filter((f) => !f.passed);
+  const passed = ran && failed.length === 0;
+  const message = !ran ? `not run: ${notRun}` : passed ? `ok (${findings.length} finding(s))` : failed.map((f) => f.message).join("; ");
+  return { id, title, runbook, ran, passed, message, findings };
+}
+var finding = (code2, passed, condition, message, figures2) => ({
+  code: code2,
+  passed,
+  condition: passed ? null : condition,
+  message,
+  ...figures2 ? { figures: figures2 } : {}
+});
+var bal = (prefix, b) => ({ [`${prefix}_amb`]: r3(b.amb), [`${prefix}_15c`]: r3(b.v15) });
+function otherOwners(before, after, own2, what) {
+  const moved = OWNERS.filter((o) => o !== own2).flatMap((o) => {
+    const out = [];
+    const dj = delta(after[o].journal, before[o].journal);
+    const ds = delta(after[o].snapshot, before[o].snapshot);
+    if (!sameBalance(dj, { amb: 0, v15: 0 })) out.push(`${o} journal moved by ${fmtBalance(dj)}`);
+    if (!sameBalance(ds, { amb: 0, v15: 0 })) out.push(`${o} snapshot moved by ${fmtBalance(ds)}`);
+    return out;
+  });
+  return finding(
+    "OTHER_OWNERS_UNTOUCHED",
+    moved.length === 0,
+    "STOCK_INCOHERENCE",
+    moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`
+  );
+}
+
+// src/runbook/smoke/movements.ts
+var SMOKE_MARK = "ASTM53B-SMOKE";
+var SMOKE_MOVEMENTS = {
+  reception: { index_avant: 1e5, index_apres: 101e3, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
+  sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 },
+  // more than the sortie, so that a debit reaching the other owner's row shows in full, never hidden by a clamp at 0
+  otherOwnerReception: { index_avant: 3e5, index_apres: 300500, temperature_c: 25, densite_observee_kgm3: 836.5 }
+};
+var SMOKE_OWNER = "MONALUXE";
+var OTHER_OWNER = "PARTENAIRE";
+
+// src/runbook/smoke/reception.ts
+async function receptionCheck(req, opts2, ctx, who2, before, seen, log) {
+  const m = SMOKE_MOVEMENTS.reception;
+  const amb = m.index_apres - m.index_avant;
+  const engine2 = table53b({
+    observedDensity: m.densite_observee_kgm3,
+    temperatureC: m.temperature_c,
+    hydrometer: opts2.profile.hydrometer,
+    edition: opts2.profile.edition,
+    rounding: opts2.profile.rounding,
+    volumeL: amb
+  });
+  const engine15 = engine2.volume15L;
+  const plaque = `${SMOKE_MARK} ${opts2.run.runId}`.slice(0, 60);
+  const note = `${SMOKE_MARK}: pipeline test reception, run ${opts2.run.runId}`;
+  const f = [];
+  const r = await attempt(async () => {
+    const cdrId2 = await req.as(void 0, async (tx) => {
+      const cdr = await tx.query(
+        `INSERT INTO public.cours_de_route (depot_destination_id, produit_id, plaque_camion, date_chargement, volume, statut, note)
+         VALUES ($1, $2, $3, $4::date, $5, 'ARRIVE', $6) RETURNING id::text`,
+        [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts2.run.runId}`]
+      );
+      return cdr.rows[0].id;
+    });
+    const row2 = await req.as(who2, (tx) => insertReception(tx, ctx, m, engine15, { owner: SMOKE_OWNER, cdrId: cdrId2, partenaireId: null }, note));
+    return { cdrId: cdrId2, row: row2 };
+  });
+  if (!r.ok) {
+    seen("5.3 reception", r.error);
+    f.push(
+      finding(
+        "RECEPTION_INSERTED",
+        false,
+        r.error.code === "P0001" || r.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED",
+        `the reception was refused: ${r.error.code} ${r.error.message}`
+      )
+    );
+    return {
+      check: check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", f),
+      cdr: void 0,
+      reception: void 0,
+      after: void 0
+    };
+  }
+  const { cdrId, row } = r.value;
+  log.info(`smoke: reception ${row.id} (${amb} L) on ${ctx.tank.nom}, truck ${cdrId}`);
+  const stored = row.volume_15c ?? row.volume_corrige_15c;
+  const storedIn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
+  const after = await req.as(who2, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
+  const expected = { amb: row.volume_ambiant, v15: stored ?? 0 };
+  const own2 = SMOKE_OWNER;
+  const dj = delta(after[own2].journal, before[own2].journal);
+  const ds = delta(after[own2].snapshot, before[own2].snapshot);
+  const dev = stored === null ? null : r3(stored - engine15);
+  f.push(
+    finding(
+      "RECEPTION_15C_MATCHES_ENGINE",
+      dev !== null && Math.abs(dev) <= opts2.toleranceL,
+      "GOLDEN_DEVIATION",
+      dev === null ? "the reception stores no 15 \xB0C volume" : `${storedIn} ${r3(stored)} L vs engine ${r3(engine15)} L (${profileName(opts2.profile)}): ${dev >= 0 ? "+" : ""}${dev} L, tolerance \xB1${opts2.toleranceL} L${storedIn === "volume_corrige_15c" ? " (the database stores what the app sent)" : " (computed by the database)"}`,
+      { stored_15c: stored === null ? null : r3(stored), engine_15c: r3(engine15), deviation_l: dev }
+    ),
+    finding(
+      "JOURNAL_CREDIT",
+      sameBalance(dj, expected),
+      "STOCK_INCOHERENCE",
+      `journal ${own2} rose by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`,
+      { ...bal("journal_delta", dj), ...bal("expected", expected) }
+    ),
+    finding(
+      "SNAPSHOT_CREDIT",
+      sameBalance(ds, expected),
+      "STOCK_INCOHERENCE",
+      `snapshot ${own2} rose by ${fmtBalance(ds)}; expected ${fmtBalance(expected)}`,
+      { ...bal("snapshot_delta", ds), ...bal("expected", expected) }
+    )
+  );
+  f.push(otherOwners(before, after, own2, "the reception"));
+  const probe = await req.as(who2, async (q) => {
+    const logs = await q.query(
+      "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
+      [row.id]
+    );
+    const cdr = await q.query("SELECT statut FROM public.cours_de_route WHERE id = $1", [cdrId]);
+    return { logs: logs.rows[0].n, statut: cdr.rows[0]?.statut ?? null };
+  });
+  f.push(
+    finding(
+      "LOG_RECEPTION_CREEE",
+      probe.logs === 1,
+      "SMOKE_FAILED",
+      `log_actions has ${probe.logs} RECEPTION_CREEE row(s) for the reception`,
+      { rows: probe.logs }
+    ),
+    finding(
+      "CDR_CLOSED",
+      probe.statut === "DECHARGE",
+      "SMOKE_FAILED",
+      `the test truck is ${probe.statut ?? "invisible to the user"} after its reception (expected DECHARGE)`
+    )
+  );
+  return {
+    check: check2(
+      "5.3",
+      "R\xE9ception contr\xF4l\xE9e: volume \xE0 15 \xB0C coh\xE9rent, cr\xE9dit journal et snapshot, RECEPTION_CREEE, CDR cl\xF4tur\xE9",
+      "4.5, 5.3",
+      f
+    ),
+    cdr: { id: cdrId, plaque_camion: plaque, statut_after: probe.statut },
+    reception: {
+      id: row.id,
+      ...m,
+      volume_ambiant: row.volume_ambiant,
+      engine_15c: r3(engine15),
+      engine_density15: engine2.density15,
+      stored_15c: stored === null ? null : r3(stored),
+      stored_in: storedIn,
+      sent_volume_corrige_15c: r3(engine15)
+    },
+    after
+  };
+}
+var APP_RECEPTION_COLUMNS = [
+  "cours_de_route_id",
+  "partenaire_id",
+  "citerne_id",
+  "produit_id",
+  "index_avant",
+  "index_apres",
+  "temperature_ambiante_c",
+  "densite_a_15",
+  "volume_corrige_15c",
+  "proprietaire_type",
+  "date_reception",
+  "note"
+];
+async function insertReception(tx, ctx, m, engine15, who2, note) {
+  const cols2 = [...APP_RECEPTION_COLUMNS];
+  const vals = [
+    who2.cdrId,
+    who2.partenaireId,
+    ctx.tank.id,
+    ctx.tank.produitId,
+    m.index_avant,
+    m.index_apres,
+    m.temperature_c,
+    m.densite_observee_kgm3,
+    engine15,
+    who2.owner,
+    ctx.day,
+    note
+  ];
+  if (ctx.hasObservedDensityColumn) {
+    cols2.push("densite_observee_kgm3");
+    vals.push(m.densite_observee_kgm3);
+  }
+  const dateAt = cols2.indexOf("date_reception");
+  const ins = await tx.query(
+    `INSERT INTO public.receptions (${cols2.join(", ")}) VALUES (${vals.map((_, i) => `$${i + 1}${i === dateAt ? "::date" : ""}`).join(", ")})
+     RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
+    vals
+  );
+  return ins.rows[0];
+}
+
+// src/runbook/late-rollback/replay.ts
+var RECEPTION_COLUMNS = [...APP_RECEPTION_COLUMNS, "densite_observee_kgm3"];
+var SORTIE_COLUMNS = [
+  "citerne_id",
+  "produit_id",
+  "client_id",
+  "partenaire_id",
+  "index_avant",
+  "index_apres",
+  "temperature_ambiante_c",
+  "densite_a_15",
+  "proprietaire_type",
+  "date_sortie",
+  "note",
+  "chauffeur_nom",
+  "plaque_camion",
+  "plaque_remorque",
+  "transporteur"
+];
+var ADJUSTMENT_COLUMNS = ["mouvement_type", "delta_ambiant", "delta_15c", "reason"];
+function legacy15c(m) {
+  const amb = m.figures.volume_ambiant ?? (m.figures.index_apres !== null && m.figures.index_avant !== null ? m.figures.index_apres - m.figures.index_avant : null);
+  if (amb === null || m.figures.temperature_c === null) return null;
+  return legacyVolume15(amb, m.figures.temperature_c);
+}
+async function columnsOf(q, table4) {
+  const r = await q.query(
+    `SELECT attname::text AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [table4]
+  );
+  return new Set(r.rows.map((x) => x.c));
+}
+async function insertRow(tx, table4, values) {
+  const cols2 = Object.keys(values);
+  const r = await tx.query(
+    `INSERT INTO ${table4} (${cols2.map((c) => `"${c}"`).join(", ")}) VALUES (${cols2.map((_, i) => `$${i + 1}`).join(", ")}) RETURNING id::text`,
+    cols2.map((c) => values[c])
+  );
+  return r.rows[0].id;
+}
+var pick2 = (row, names, has) => Object.fromEntries(names.filter((n3) => has.has(n3) && n3 in row).map((n3) => [n3, row[n3]]));
+async function replayMovements(db, input2, log) {
+  const rowOf = /* @__PURE__ */ new Map();
+  for (const t of input2.since) for (const r of [...t.written, ...t.changed.map((c) => c.now)]) rowOf.set(`${t.name}:${String(r.id)}`, r);
+  const cols2 = {
+    "public.receptions": await columnsOf(db, "public.receptions"),
+    "public.sorties_produit": await columnsOf(db, "public.sorties_produit"),
+    "public.stocks_adjustments": await columnsOf(db, "public.stocks_adjustments")
+  };
+  const newId = /* @__PURE__ */ new Map();
+  const replayed = [];
+  for (const m of input2.movements) {
+    const row = rowOf.get(`${m.table}:${m.id}`);
+    const legacy = m.kind === "adjustment" ? null : legacy15c(m);
+    const original15c = m.kind === "adjustment" ? m.figures.delta_15c : m.figures.volume_15c ?? m.figures.volume_corrige_15c;
+    if (m.plan === "skip-migration-restatement") {
+      replayed.push({ seq: m.seq, kind: m.kind, originalId: m.id, replayedId: null, plan: m.plan, as: [], original15c, legacy15c: null });
+      log.info(`replay #${m.seq}: ${m.id} is the migration's own restatement: not re-entered on the legacy app`);
+      continue;
+    }
+    const who2 = m.plan === "validate-sortie" ? m.validatedBy ?? m.enteredBy : m.enteredBy;
+    try {
+      if (!who2)
+        throw Object.assign(new Error(`${m.table} ${m.id} records no user (created_by): it cannot be entered as its author`), {
+          code: "NO_AUTHOR"
+        });
+      const id = await db.withTransaction(async (tx) => {
+        await allowFrozenWrites(tx);
+        await impersonate(tx, { role: "authenticated", userId: who2 });
+        switch (m.plan) {
+          case "insert-reception":
+            return insertRow(tx, "public.receptions", {
+              ...pick2(row, RECEPTION_COLUMNS, cols2["public.receptions"]),
+              volume_corrige_15c: legacy
+            });
+          case "insert-validated-sortie":
+          case "insert-draft-sortie":
+            return insertRow(tx, "public.sorties_produit", {
+              ...pick2(row, SORTIE_COLUMNS, cols2["public.sorties_produit"]),
+              volume_corrige_15c: legacy,
+              statut: m.plan === "insert-draft-sortie" ? "brouillon" : "validee"
+            });
+          case "validate-sortie":
+            await tx.query("SELECT public.validate_sortie($1)", [m.id]);
+            return m.id;
+          case "insert-adjustment":
+            return insertRow(tx, "public.stocks_adjustments", {
+              ...pick2(row, ADJUSTMENT_COLUMNS, cols2["public.stocks_adjustments"]),
+              mouvement_id: newId.get(String(row.mouvement_id)) ?? row.mouvement_id
+            });
+          default:
+            throw new Error(`no replay path for ${m.plan}`);
+        }
+      });
+      newId.set(m.id, id);
+      replayed.push({
+        seq: m.seq,
+        kind: m.kind,
+        originalId: m.id,
+        replayedId: id,
+        plan: m.plan,
+        as: [who2],
+        original15c,
+        legacy15c: legacy
+      });
+      log.info(`replay #${m.seq}: ${m.kind} ${m.id} re-entered as ${id} (${m.plan}, as ${who2})`);
+    } catch (e) {
+      const err = e;
+      const remaining = input2.movements.filter((x) => x.seq >= m.seq && x.plan !== "skip-migration-restatement").map((x) => x.seq);
+      log.warn(
+        `replay stopped at #${m.seq} (${m.kind} ${m.id}): ${err.code ?? ""} ${err.message ?? String(e)}; ${remaining.length} movement(s) to enter by hand`
+      );
+      return {
+        stoppedAt: {
+          seq: m.seq,
+          id: m.id,
+          kind: m.kind,
+          code: typeof err.code === "string" ? err.code : null,
+          message: err.message ?? String(e)
+        },
+        replayed,
+        remaining
+      };
+    }
+  }
+  return { stoppedAt: null, replayed, remaining: [] };
+}
+
+// src/runbook/late-rollback/since.ts
+var parse3 = (rows) => rows.map((r) => JSON.parse(r.j));
+function sinceSelects(t) {
+  const live = `${quoteIdent(t.key.schema)}.${quoteIdent(t.key.table)}`;
+  const order = (a) => t.key.key.length ? t.key.key.map((k) => `${a}.${quoteIdent(k)}`).join(", ") : `${a}::text`;
+  if (!t.key.key.length) {
+    return {
+      written: `SELECT b.* FROM (SELECT * FROM ${t.copy} EXCEPT ALL SELECT * FROM ${live}) b ORDER BY ${order("b")}`,
+      changedNow: `SELECT b.* FROM ${t.copy} b WHERE false`,
+      changedThen: `SELECT r.* FROM ${live} r WHERE false`,
+      deleted: `SELECT r.* FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${t.copy}) r ORDER BY ${order("r")}`
+    };
+  }
+  const on = t.key.key.map((k) => `b.${quoteIdent(k)} = r.${quoteIdent(k)}`).join(" AND ");
+  const differs = `EXISTS (SELECT 1 FROM ${live} r WHERE ${on} AND b::text IS DISTINCT FROM r::text)`;
+  return {
+    written: `SELECT b.* FROM ${t.copy} b WHERE NOT EXISTS (SELECT 1 FROM ${live} r WHERE ${on}) ORDER BY ${order("b")}`,
+    changedNow: `SELECT b.* FROM ${t.copy} b WHERE ${differs} ORDER BY ${order("b")}`,
+    changedThen: `SELECT r.* FROM ${live} r WHERE EXISTS (SELECT 1 FROM ${t.copy} b WHERE ${on} AND b::text IS DISTINCT FROM r::text) ORDER BY ${order("r")}`,
+    deleted: `SELECT r.* FROM ${live} r WHERE NOT EXISTS (SELECT 1 FROM ${t.copy} b WHERE ${on}) ORDER BY ${order("r")}`
+  };
+}
+var asJson = (select) => `SELECT to_jsonb(x)::text AS j FROM (${select}) x`;
+async function rowsSince(tx, tables) {
+  const out = [];
+  for (const t of tables) {
+    const name = `${t.key.schema}.${t.key.table}`;
+    const restored = (await tx.query("SELECT to_regclass($1) IS NOT NULL AS ok", [
+      `${quoteIdent(t.key.schema)}.${quoteIdent(t.key.table)}`
+    ])).rows[0].ok;
+    const rowsBefore = (await tx.query(`SELECT count(*)::int8 AS n FROM ${t.copy}`)).rows[0].n;
+    if (!restored) {
+      const all = parse3((await tx.query(asJson(`SELECT * FROM ${t.copy}`))).rows);
+      out.push({ key: t.key, name, copy: t.copy, restored, rowsBefore, written: all, changed: [], deleted: [] });
+      continue;
+    }
+    const q = sinceSelects(t);
+    const written = parse3((await tx.query(asJson(q.written))).rows);
+    const now = parse3((await tx.query(asJson(q.changedNow))).rows);
+    const then = parse3((await tx.query(asJson(q.changedThen))).rows);
+    const deleted = parse3((await tx.query(asJson(q.deleted))).rows);
+    out.push({
+      key: t.key,
+      name,
+      copy: t.copy,
+      restored,
+      rowsBefore,
+      written,
+      changed: now.map((n3, i) => ({ now: n3, then: then[i] })),
+      deleted
+    });
+  }
+  return out;
+}
+
+// src/runbook/late-rollback/export.ts
+var import_promises16 = require("node:fs/promises");
+var import_node_path17 = __toESM(require("node:path"), 1);
+var LATE_ROLLBACK_DIR = "late-rollback";
+var MOVEMENTS_FILE = "movements.json";
+async function csvSelect(tx, t) {
+  if (!t.restored) return `SELECT 'written'::text AS astm53b_since, b.* FROM ${t.copy} b`;
+  const cols2 = (await tx.query(
+    `SELECT string_agg(format('y.%I', attname), ', ' ORDER BY attnum) AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [t.copy]
+  )).rows[0].c;
+  const q = sinceSelects(t);
+  const part = (label, sql, o) => `SELECT ${o} AS astm53b_part, row_number() OVER () AS astm53b_n, '${label}'::text AS astm53b_since, x.* FROM (${sql}) x`;
+  return `SELECT y.astm53b_since, ${cols2} FROM (${[
+    part("written", q.written, 1),
+    part("changed: before the rollback", q.changedNow, 2),
+    part("changed: in the backup", q.changedThen, 3),
+    part("deleted", q.deleted, 4)
+  ].join(" UNION ALL ")}) y ORDER BY astm53b_part, astm53b_n`;
+}
+async function writeExport(tx, resultsDir, since, movements, recipients, env2, log) {
+  const outDir = import_node_path17.default.join(resultsDir, LATE_ROLLBACK_DIR);
+  await (0, import_promises16.mkdir)(outDir, { recursive: true }).catch((e) => {
+    throw asWriteFailure(e, outDir);
+  });
+  const work = recipients ? await plaintextWorkDir(void 0, env2) : outDir;
+  const files = [];
+  try {
+    const add2 = async (name, format2, table4, rows) => {
+      const plain = import_node_path17.default.join(work, name);
+      const rel2 = (p2) => import_node_path17.default.posix.join(LATE_ROLLBACK_DIR, p2);
+      if (!recipients) {
+        const d = await hashFile(plain);
+        files.push({ path: rel2(name), format: format2, table: table4, rows, ...d, plaintext: null });
+        return;
+      }
+      const dest = import_node_path17.default.join(outDir, `${name}${AGE_SUFFIX}`);
+      const { plain: p, cipher } = await encryptFile(plain, dest, recipients).catch((e) => {
+        throw asWriteFailure(e, dest);
+      });
+      await (0, import_promises16.rm)(plain, { force: true });
+      files.push({ path: rel2(`${name}${AGE_SUFFIX}`), format: format2, table: table4, rows, ...cipher, plaintext: { path: rel2(name), ...p } });
+    };
+    for (const t of since) {
+      if (!t.written.length && !t.changed.length && !t.deleted.length) continue;
+      const name = `${t.name}.csv`;
+      const sink = new HashedFileSink(import_node_path17.default.join(work, name));
+      await tx.copyCsvTo(await csvSelect(tx, t), sink);
+      await add2(name, "csv", t.name, t.written.length + 2 * t.changed.length + t.deleted.length);
+    }
+    const json2 = {
+      format: "astm53b-late-rollback-export/1",
+      note: "every row written, changed or deleted since the backup, by primary key against the backup; movements in the order they were entered",
+      movements,
+      tables: since.map((t) => ({ table: t.name, key: t.key.key, written: t.written, changed: t.changed, deleted: t.deleted }))
+    };
+    const file2 = import_node_path17.default.join(work, MOVEMENTS_FILE);
+    await (0, import_promises16.writeFile)(file2, jsonText(json2)).catch((e) => {
+      throw asWriteFailure(e, file2);
+    });
+    await add2(MOVEMENTS_FILE, "json", null, movements.length);
+  } finally {
+    if (recipients) await removeWorkDir(work, log);
+  }
+  for (const f of files) log.info(`rollback: exported ${f.path} (${f.rows} row(s), SHA-256 ${f.sha256.slice(0, 12)}\u2026)`);
+  return files;
+}
+
+// src/runbook/late-rollback/index.ts
+var SINCE_METHOD = "tables whose count or checksum differs from the backup manifest's, copied just before the restore and compared with the restored backup by primary key (a table without one as a multiset): rows written, changed and deleted since the backup, whatever their timestamps say";
+async function stockLines(q) {
+  return (await readStockSummary(q)).stock.map(({ capacite_totale: _c, ...line2 }) => line2);
+}
+async function exportSince(tx, tables, opts2, log) {
+  const since = await rowsSince(tx, tables);
+  const tanks = new Map(
+    (await tx.query("SELECT id::text, nom FROM public.citernes")).rows.map((r) => [r.id, r.nom])
+  );
+  const movements = movementsOf(since, tanks);
+  const files = opts2.resultsDir ? await writeExport(tx, opts2.resultsDir, since, movements, opts2.recipients, opts2.env, log) : [];
+  if (movements.length)
+    log.warn(
+      `rollback: ${movements.length} movement(s) entered since the backup${opts2.resultsDir ? ", exported before COMMIT" : " (no results folder: not exported)"}`
+    );
+  return { since, movements, files, stockBefore: opts2.stockBefore, stockAfterRestore: await stockLines(tx), recipients: opts2.recipients };
+}
+function discardedOf(since, rowsInBackup) {
+  return since.map((t) => ({
+    table: t.name,
+    rowsBefore: t.rowsBefore,
+    rowsInBackup: rowsInBackup(t.name),
+    writtenSince: t.written.length,
+    changedSince: t.changed.length,
+    deletedSince: t.restored ? t.deleted.length : rowsInBackup(t.name)
+  }));
+}
+async function finishLateRollback(db, s, replay, log) {
+  let result = null;
+  let afterReplay = null;
+  if (replay) {
+    result = await replayMovements(db, { movements: s.movements, since: s.since }, log);
+    afterReplay = await stockLines(db);
+  }
+  const skipped = s.movements.filter((m) => m.plan === "skip-migration-restatement");
+  const replayedCount = result ? result.replayed.filter((r) => r.replayedId !== null).length : 0;
+  const remaining = result ? new Set(result.remaining) : new Set(s.movements.filter((m) => m.plan !== "skip-migration-restatement").map((m) => m.seq));
+  return {
+    method: SINCE_METHOD,
+    movements: s.movements,
+    files: s.files,
+    encryption: s.recipients ? { method: "age", recipients: s.recipients } : null,
+    replay: result,
+    toReenter: perTankAndDay(s.movements.filter((m) => remaining.has(m.seq))),
+    counts: { sinceBackup: s.movements.length, replayed: replayedCount, skipped: skipped.length, remaining: remaining.size },
+    stock: { beforeRollback: s.stockBefore, afterRestore: s.stockAfterRestore, afterReplay }
+  };
 }
 
 // src/runbook/rollback.ts
@@ -83477,50 +84771,13 @@ async function keepCopies(tx, tables) {
     await tx.query(`CREATE TEMP TABLE ${copyName(i)} ON COMMIT DROP AS TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
   }
 }
-async function discardedRows(tx, tables, manifest) {
-  const out = [];
-  for (const [i, t] of tables.entries()) {
-    const live = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
-    const before = copyName(i);
-    const exists4 = (await tx.query("SELECT to_regclass($1) IS NOT NULL AS ok", [live])).rows[0].ok;
-    const rowsBefore = (await tx.query(`SELECT count(*)::int8 AS n FROM ${before}`)).rows[0].n;
-    const rowsInBackup = manifest.tables.find((x) => x.table === `${t.schema}.${t.table}`)?.rows ?? 0;
-    let counts2 = { written: rowsBefore, changed: 0, deleted: rowsInBackup };
-    if (exists4 && t.key.length) {
-      const on = t.key.map((k) => `b.${quoteIdent(k)} = r.${quoteIdent(k)}`).join(" AND ");
-      const k0 = quoteIdent(t.key[0]);
-      const r = await tx.query(
-        `SELECT count(*) FILTER (WHERE r.${k0} IS NULL)::int8 AS written,
-                count(*) FILTER (WHERE b.${k0} IS NOT NULL AND r.${k0} IS NOT NULL AND b::text IS DISTINCT FROM r::text)::int8 AS changed,
-                count(*) FILTER (WHERE b.${k0} IS NULL)::int8 AS deleted
-           FROM ${before} b FULL JOIN ${live} r ON ${on}`
-      );
-      counts2 = r.rows[0];
-    } else if (exists4) {
-      const r = await tx.query(
-        `SELECT (SELECT count(*) FROM (SELECT * FROM ${before} EXCEPT ALL SELECT * FROM ${live}) x)::int8 AS written,
-                (SELECT count(*) FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${before}) y)::int8 AS deleted`
-      );
-      counts2 = { ...r.rows[0], changed: 0 };
-    }
-    out.push({
-      table: `${t.schema}.${t.table}`,
-      rowsBefore,
-      rowsInBackup,
-      writtenSince: counts2.written,
-      changedSince: counts2.changed,
-      deletedSince: counts2.deleted
-    });
-  }
-  return out;
-}
 async function markUndone(tx, manifest, dir, run) {
   if (!await stateExists(tx)) return [];
   const r = await tx.query(
     `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
       WHERE state = 'applied' AND applied_at > $1::timestamptz
       RETURNING file_name, sha256, applied_at::text, run_id`,
-    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path17.default.basename(dir)})`]
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path18.default.basename(dir)})`]
   );
   for (const u of r.rows) {
     await tx.query(
@@ -83535,12 +84792,20 @@ var ProofFailed = class extends Error {
 async function rollback(db, opts2, log) {
   const t0 = Date.now();
   const run = opts2.run ?? runContextFrom(opts2.env ?? process.env);
-  const dir = import_node_path17.default.resolve(opts2.backupDir);
+  const dir = import_node_path18.default.resolve(opts2.backupDir);
   const settings = {
     lockTimeoutMs: opts2.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
     statementTimeoutMs: opts2.statementTimeoutMs ?? 15 * 6e4,
     lockWaitMs: opts2.lockWaitMs ?? STEP_TIMEOUT_DEFAULTS.lockWaitMs
   };
+  if (opts2.replay && !opts2.resultsDir)
+    throw new UserError(
+      "REPLAY_NEEDS_EXPORT",
+      "a replay re-enters the movements the rollback exported: give the results folder (--out) too",
+      {
+        where: { field: "replay" }
+      }
+    );
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
   const plaintext = await BackupPlaintext.open(dir, manifest, opts2.identity, log);
@@ -83619,6 +84884,7 @@ async function rollback(db, opts2, log) {
   let proofMs = 0;
   let freeze2 = { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 };
   let discarded = [];
+  let since;
   let undone = [];
   let comparison = null;
   let committed = false;
@@ -83637,6 +84903,7 @@ async function rollback(db, opts2, log) {
           }
           const differing = await tablesThatDiffer(c, manifest);
           await keepCopies(c, differing);
+          const stockBefore = await stockLines(c);
           const t1 = Date.now();
           await restore(c);
           await resetScriptSettings(c);
@@ -83647,7 +84914,13 @@ async function rollback(db, opts2, log) {
           comparison = await compareWithManifest(c, manifest);
           proofMs = Date.now() - t2;
           if (!comparison.ok) throw new ProofFailed();
-          discarded = await discardedRows(c, differing, manifest);
+          since = await exportSince(
+            c,
+            differing.map((key, i) => ({ key, copy: copyName(i) })),
+            { resultsDir: opts2.resultsDir, recipients: manifest.encryption?.recipients ?? null, stockBefore, env: env2 },
+            log
+          );
+          discarded = discardedOf(since.since, (t) => manifest.tables.find((x) => x.table === t)?.rows ?? 0);
           undone = await markUndone(c, manifest, dir, run);
           await c.query("COMMIT");
           committed = true;
@@ -83673,6 +84946,7 @@ async function rollback(db, opts2, log) {
   }
   for (const u of undone) log.info(`rollback: ${u.fileName} (applied ${u.appliedAt}, run ${u.runId}) marked undone in the ledger`);
   const ok = committed && failures.length === 0;
+  const lateRollback = ok && since ? await finishLateRollback(db, since, opts2.replay ?? false, log) : void 0;
   log.info(
     `rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms; entries stay frozen` : `FAILED: ${failures[0]}`}`
   );
@@ -83687,15 +84961,63 @@ async function rollback(db, opts2, log) {
     undone,
     comparison,
     failures,
-    warnings
+    warnings,
+    ...lateRollback ? { lateRollback } : {}
   };
+}
+
+// src/report/late-rollback.ts
+var n2 = (x, dp = 1) => x === null ? "\u2014" : x.toFixed(dp);
+function movementLine(m) {
+  const f = m.figures;
+  const what = m.kind === "adjustment" ? `adjustment of ${m.mouvement?.type ?? "?"} ${m.mouvement?.id ?? "?"}: ${n2(f.delta_ambiant)} L amb, ${n2(f.delta_15c)} L 15 \xB0C (${m.reason ?? ""})` : `${m.kind} ${m.proprietaire ?? ""} ${m.statut ?? ""}: index ${n2(f.index_avant)} \u2192 ${n2(f.index_apres)}, ${n2(f.volume_ambiant)} L amb, ${n2(f.temperature_c)} \xB0C, \u03C1 ${n2(f.densite_a_15)}, stored 15 \xB0C ${n2(f.volume_15c ?? f.volume_corrige_15c)} L`;
+  return `#${m.seq} ${m.at} ${what} (id ${m.id}, by ${m.enteredBy ?? "unknown"})`;
+}
+function stockLines2(title, lines2) {
+  if (!lines2) return [];
+  return [
+    `  stock ${title}:`,
+    ...lines2.map(
+      (s) => `    ${s.citerne.padEnd(14)} ${s.produit.padEnd(8)} ${s.proprietaire_type.padEnd(10)} snapshot ${n2(s.snapshot_ambiant)} L amb / ${n2(s.snapshot_15c)} L 15 \xB0C; journal ${s.journal_date ?? "\u2014"} ${n2(s.journal_ambiant)} / ${n2(s.journal_15c)}`
+    )
+  ];
+}
+function renderLateRollbackText(l) {
+  const c = l.counts;
+  const bySeq = new Map(l.movements.map((m) => [m.seq, m]));
+  const replay = l.replay;
+  const out = [
+    `late rollback: ${c.sinceBackup} movement(s) since the backup; ${c.replayed} replayed; ${c.skipped} restatement(s) of the migration not re-entered; ${c.remaining} left to enter by hand`,
+    `  export     ${l.files.length ? l.files.map((f) => `${f.path} (${f.rows} rows, SHA-256 ${f.sha256.slice(0, 12)}\u2026)`).join(", ") : "(not written: no results folder)"}${l.encryption ? `, encrypted to ${l.encryption.recipients.length} recipient(s)` : ""}`
+  ];
+  if (replay) {
+    for (const r of replay.replayed)
+      out.push(
+        `  replayed   #${r.seq} ${r.kind} ${r.originalId} \u2192 ${r.replayedId ?? "(skipped: the migration\u2019s own restatement)"}${r.legacy15c !== null ? `, 15 \xB0C ${n2(r.original15c)} \u2192 legacy ${n2(r.legacy15c)} L` : ""}${r.as.length ? ` as ${r.as.join(", ")}` : ""}`
+      );
+    if (replay.stoppedAt)
+      out.push(
+        `  \u2717 replay stopped at #${replay.stoppedAt.seq} (${replay.stoppedAt.kind} ${replay.stoppedAt.id}): ${replay.stoppedAt.code ?? ""} ${replay.stoppedAt.message}`
+      );
+  }
+  if (l.toReenter.length) {
+    out.push("  to enter by hand, per tank and day:");
+    for (const g of l.toReenter) {
+      out.push(`    ${g.citerne ?? "(tank unknown)"} ${g.day ?? "(no day)"}:`);
+      for (const s of g.movements) out.push(`      ${movementLine(bySeq.get(s))}`);
+    }
+  }
+  out.push(...stockLines2("before the late rollback", l.stock.beforeRollback));
+  out.push(...stockLines2("after the restore", l.stock.afterRestore));
+  out.push(...stockLines2("after the replay", l.stock.afterReplay));
+  return out;
 }
 
 // src/report/backup.ts
 function comparisonLines(c) {
   if (!c) return ["  no comparison (the restore did not complete)"];
   const tables = c.tables.filter((t) => t.match).length;
-  const rows = c.tables.reduce((n2, t) => n2 + (t.actual?.rows ?? 0), 0);
+  const rows = c.tables.reduce((n3, t) => n3 + (t.actual?.rows ?? 0), 0);
   return [
     `  tables     ${tables}/${c.tables.length} equal (${rows} rows, count and checksum per table)`,
     `  functions  ${c.functions.map((f) => `${f.name} ${f.match ? "equal" : "DIFFERENT"}`).join(", ")}`,
@@ -83795,6 +85117,7 @@ function renderRollbackText(r) {
     ...r.undone.length ? [`  ledger     undone: ${r.undone.map((u) => `${u.fileName} (applied ${u.appliedAt})`).join(", ")}`] : [],
     ...r.failures.map((x) => `  \u2717 ${x}`),
     ...r.warnings.map((w) => `  ! ${w}`),
+    ...r.lateRollback && r.lateRollback.counts.sinceBackup ? renderLateRollbackText(r.lateRollback) : [],
     "still to do (people, not the database):",
     ...r.todos.map((t) => `  [ ] ${t}`)
   ];
@@ -83826,8 +85149,8 @@ function resolveUrlOption(value, env2) {
 }
 
 // src/cli/commands/db.ts
-var import_promises16 = require("node:fs/promises");
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_promises17 = require("node:fs/promises");
+var import_node_path19 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -83880,56 +85203,6 @@ async function loadSchemaDump(db, file2, displayName, log) {
   );
   for (const d of dropped) log.info(`${displayName}:${d.line}: skipped "${d.sql}" (${d.why})`);
   return { file: displayName, shimApplied, dropped, reports };
-}
-
-// src/runbook/stock-summary.ts
-var StockRow = external_exports.object({
-  citerne: external_exports.string(),
-  produit: external_exports.string(),
-  proprietaire_type: external_exports.string(),
-  capacite_totale: external_exports.number(),
-  snapshot_ambiant: external_exports.number().nullable(),
-  snapshot_15c: external_exports.number().nullable(),
-  journal_date: external_exports.string().nullable(),
-  journal_ambiant: external_exports.number().nullable(),
-  journal_15c: external_exports.number().nullable()
-});
-async function readStockSummary(q) {
-  const stock = await q.query(
-    `WITH keys AS (
-       SELECT citerne_id, produit_id, proprietaire_type FROM stocks_snapshot
-       UNION SELECT citerne_id, produit_id, proprietaire_type FROM stocks_journaliers
-     ), last_day AS (
-       SELECT DISTINCT ON (citerne_id, produit_id, proprietaire_type)
-              citerne_id, produit_id, proprietaire_type, date_jour, stock_ambiant, stock_15c
-         FROM stocks_journaliers
-        ORDER BY citerne_id, produit_id, proprietaire_type, date_jour DESC
-     )
-     SELECT c.nom AS citerne, coalesce(p.code, p.nom) AS produit, k.proprietaire_type,
-            c.capacite_totale, s.stock_ambiant AS snapshot_ambiant, s.stock_15c AS snapshot_15c,
-            j.date_jour::text AS journal_date, j.stock_ambiant AS journal_ambiant, j.stock_15c AS journal_15c
-       FROM keys k
-       JOIN citernes c ON c.id = k.citerne_id
-       JOIN produits p ON p.id = k.produit_id
-       LEFT JOIN stocks_snapshot s
-              ON s.citerne_id = k.citerne_id AND s.produit_id = k.produit_id AND s.proprietaire_type = k.proprietaire_type
-       LEFT JOIN last_day j
-              ON j.citerne_id = k.citerne_id AND j.produit_id = k.produit_id AND j.proprietaire_type = k.proprietaire_type
-      ORDER BY c.nom, produit, k.proprietaire_type`
-  );
-  const trucks = await q.query(
-    `SELECT cdr.id::text, cdr.plaque_camion, coalesce(p.code, p.nom) AS produit, cdr.volume::text AS volume,
-            cdr.date_chargement::text, cdr.statut
-       FROM cours_de_route cdr
-       LEFT JOIN produits p ON p.id = cdr.produit_id
-      WHERE cdr.statut = 'ARRIVE'
-        AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.cours_de_route_id = cdr.id)
-      ORDER BY cdr.date_chargement, cdr.plaque_camion`
-  );
-  return {
-    stock: parseRows(StockRow, stock.rows, "stock summary"),
-    waitingTrucks: parseRows(WaitingTruck.strip(), trucks.rows, "trucks waiting")
-  };
 }
 
 // src/report/stock-summary.ts
@@ -83991,7 +85264,7 @@ function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
 async function pathExists2(p) {
-  return (0, import_promises16.stat)(p).then(
+  return (0, import_promises17.stat)(p).then(
     () => true,
     () => false
   );
@@ -84003,8 +85276,8 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists2(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises16.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises17.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -84048,7 +85321,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path18.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -84067,11 +85340,11 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path18.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path19.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
-        `loaded ${r.file} into ${db.label}: ${r.reports.reduce((n2, x) => n2 + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
+        `loaded ${r.file} into ${db.label}: ${r.reports.reduce((n3, x) => n3 + x.statements, 0)} statements, ${r.dropped.length} skipped${r.shimApplied ? ", Supabase shim applied" : ""}
 `
       );
     });
@@ -84095,7 +85368,7 @@ var timeoutOptions = Object.fromEntries(
   ])
 );
 var timeoutsOf = (ctx) => parseTimeouts(
-  Object.fromEntries(Object.keys(TIMEOUT_OPTIONS).map((n2) => [n2, stringOption(ctx, n2)]))
+  Object.fromEntries(Object.keys(TIMEOUT_OPTIONS).map((n3) => [n3, stringOption(ctx, n3)]))
 );
 var jsonOption = { type: "boolean", description: "print the result as JSON" };
 
@@ -84114,7 +85387,7 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path20.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -84202,7 +85475,7 @@ var backupVerifyCommand = {
     const scratch = scratchUrl(ctx);
     const identity3 = await identityOf(ctx);
     const v = await verifyBackup(
-      import_node_path19.default.resolve(ctx.cwd, ctx.positionals[0]),
+      import_node_path20.default.resolve(ctx.cwd, ctx.positionals[0]),
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, ...identity3 ? { identity: identity3 } : {}, env: ctx.env },
       ctx.log
     );
@@ -84213,7 +85486,7 @@ var backupVerifyCommand = {
 var rollbackCommand = {
   name: "rollback",
   summary: "runbook 6.2: restore the application schemas from a verified backup of this database, in one transaction proven before COMMIT",
-  details: "Refuses a backup folder that was never verified, whose files changed since, or that is of another database. Freezes\nentries if they were not (runbook 6.2 step 1) and keeps them frozen. Restores public (and astm) only, never auth,\nstorage or the pipeline records; no DB-STRICT guard is disabled. Says per table what the restore discards, marks the\nchange files it undid in the ledger. If the restored database does not equal the backup, or a lock cannot be had in\ntime, everything is rolled back. Exit code 0 when the target equals the backup again.",
+  details: "Refuses a backup folder that was never verified, whose files changed since, or that is of another database. Freezes\nentries if they were not (runbook 6.2 step 1) and keeps them frozen. Restores public (and astm) only, never auth,\nstorage or the pipeline records; no DB-STRICT guard is disabled. Says per table what the restore discards, marks the\nchange files it undid in the ledger. If the restored database does not equal the backup, or a lock cannot be had in\ntime, everything is rolled back. Exit code 0 when the target equals the backup again.\nA late rollback (runbook 6.1: a field complaint within 24 h of a GO) loses nothing: every reception, sortie and\nadjustment entered since the backup (found by comparing each changed table with the backup by primary key) is\nexported into --out/late-rollback/ (CSV and JSON, hashed; age-encrypted when the backup is) before COMMIT, and\nlisted per tank and day. With --replay each one is entered again after the restore, in order, as the user who\nentered it, with the legacy 15 \xB0C value; one the database refuses stops the replay there (exit 1), the rest listed.",
   options: {
     url: targetUrl,
     backup: { type: "string", valueName: "DIR", description: "the verified backup folder" },
@@ -84223,6 +85496,12 @@ var rollbackCommand = {
       description: "restore a backup of another database on purpose (e.g. a PROD dump into a copy of PROD); the reason is recorded"
     },
     identity: identityOption,
+    out: {
+      type: "string",
+      valueName: "DIR",
+      description: "results folder: rollback.json and late-rollback/ (the movements since the backup, exported before COMMIT)"
+    },
+    replay: { type: "boolean", description: "re-enter every exported movement through the app\u2019s paths after the restore (needs --out)" },
     ...timeoutOptions,
     "statement-timeout-ms": {
       type: "string",
@@ -84240,21 +85519,28 @@ var rollbackCommand = {
     const run = runOf(ctx);
     const other = stringOption(ctx, "allow-other-source");
     const identity3 = await identityOf(ctx);
+    const out = stringOption(ctx, "out");
+    const replay = flagOption(ctx, "replay");
+    if (replay && !out)
+      throw new UserError("MISSING_OPTION", "--replay needs --out DIR (the export it replays)", { where: { field: "out" } });
+    const resultsDir = out ? import_node_path20.default.resolve(ctx.cwd, out) : void 0;
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
       const r = await rollback(
         db,
         {
-          backupDir: import_node_path19.default.resolve(ctx.cwd, dir),
+          backupDir: import_node_path20.default.resolve(ctx.cwd, dir),
           env: ctx.env,
           run,
           ...timeouts,
           ...other ? { allowOtherSource: other } : {},
-          ...identity3 ? { identity: identity3 } : {}
+          ...identity3 ? { identity: identity3 } : {},
+          ...resultsDir ? { resultsDir, replay } : {}
         },
         ctx.log
       );
+      if (resultsDir) await writeResult(resultsDir, "rollback", r);
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderRollbackText(r));
-      return r.ok ? 0 : 1;
+      return r.ok && !r.lateRollback?.replay?.stoppedAt ? 0 : 1;
     });
   }
 };
@@ -84611,7 +85897,7 @@ function renderCompatText(r, opts2 = {}) {
     ...shown.map(line),
     ...r.security.map((f) => `security: ${f.name}: ${f.finding}`),
     ...opts2.verbose && !r.security.length ? ["security: no finding (row level security is on wherever ML_PP uses it)"] : [],
-    ...r.notes.map((n2) => `note: ${n2}`),
+    ...r.notes.map((n3) => `note: ${n3}`),
     ""
   ].join("\n");
 }
@@ -84630,7 +85916,7 @@ function renderCompatMarkdown(r) {
       ...r.security.map((f) => `- \u26A0\uFE0F \`${f.name}\`: ${f.finding}`),
       ""
     ] : [],
-    ...r.notes.map((n2) => `- ${n2}`),
+    ...r.notes.map((n3) => `- ${n3}`),
     ""
   ].join("\n");
 }
@@ -84655,12 +85941,12 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_node_path24 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
-var import_promises21 = require("node:fs/promises");
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_promises22 = require("node:fs/promises");
+var import_node_path23 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -84944,8 +86230,8 @@ function renderDeviationSvg(g) {
   const plotH = H - top - bottom;
   const plotW = W - left - right;
   const y = (v) => top + plotH / 2 - v / yMax * (plotH / 2);
-  const n2 = Math.max(g.cases.length, 1);
-  const x = (i) => left + plotW * (i + 0.5) / n2;
+  const n3 = Math.max(g.cases.length, 1);
+  const x = (i) => left + plotW * (i + 0.5) / n3;
   const f = (v) => v.toFixed(1);
   const parts = [
     `<svg role="img" aria-label="Golden cases: deviation from SEP in litres against the \xB1${tol} L band" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
@@ -85001,7 +86287,7 @@ function renderVerifyText(r) {
 
 // src/evidence/changelog.ts
 var import_node_crypto8 = require("node:crypto");
-var import_promises17 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 function lines(text) {
   const out = [];
   let fenced = false;
@@ -85061,17 +86347,17 @@ function insertChangelogEntry(changelogText, entry, opts2) {
       );
     }
   } else {
-    const n2 = opts2.under.occurrence;
-    if (!Number.isInteger(n2) || n2 < 1 || n2 > hits.length) {
+    const n3 = opts2.under.occurrence;
+    if (!Number.isInteger(n3) || n3 < 1 || n3 > hits.length) {
       throw new UserError(
         "CHANGELOG_HEADING_MISSING",
-        `occurrence ${n2} of ${JSON.stringify(heading)} does not exist: the file has ${hits.length} (lines ${hits.map((h) => h.line).join(", ")})`,
+        `occurrence ${n3} of ${JSON.stringify(heading)} does not exist: the file has ${hits.length} (lines ${hits.map((h) => h.line).join(", ")})`,
         {
           where: { file: file2, field: "occurrence" }
         }
       );
     }
-    hit = hits[n2 - 1];
+    hit = hits[n3 - 1];
   }
   const marker = entryMarker(entry, opts2.runId);
   const seen = all.find((l) => l.text.trim() === marker);
@@ -85098,7 +86384,7 @@ function insertChangelogEntry(changelogText, entry, opts2) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises17.readFile)(file2, "utf8");
+    return await (0, import_promises18.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -85109,8 +86395,8 @@ async function insertChangelogFile(file2, entry, under, opts2 = {}) {
   const ins = insertChangelogEntry(opts2.text ?? await readChangelog(file2), entry, { under, file: file2, runId: opts2.runId ?? null });
   if (ins.already) return ins;
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises17.writeFile)(tmp, ins.text);
-  await (0, import_promises17.rename)(tmp, file2);
+  await (0, import_promises18.writeFile)(tmp, ins.text);
+  await (0, import_promises18.rename)(tmp, file2);
   return ins;
 }
 
@@ -85227,12 +86513,12 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises18 = require("node:fs/promises");
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_promises19 = require("node:fs/promises");
+var import_node_path21 = __toESM(require("node:path"), 1);
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-var str = (v) => typeof v === "string" && v.trim() ? v : null;
+var str2 = (v) => typeof v === "string" && v.trim() ? v : null;
 var bool = (v) => typeof v === "boolean" ? v : null;
 var base = (p) => p.slice(p.lastIndexOf("/") + 1);
 function latestTimestamp(o) {
@@ -85243,8 +86529,8 @@ function latestTimestamp(o) {
   return best;
 }
 function detailOf(name, o) {
-  if (name === RESULTS.decision.file) return str(o.decision);
-  const status2 = str(o.status);
+  if (name === RESULTS.decision.file) return str2(o.decision);
+  const status2 = str2(o.status);
   if (status2) return status2;
   if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
   return null;
@@ -85263,7 +86549,7 @@ async function readEvidenceFacts(files, opts2, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises18.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises19.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -85290,7 +86576,7 @@ async function readEvidenceFacts(files, opts2, log) {
   }));
   const decision = result("decision")?.[1].decision ?? "NONE";
   const preflight2 = result("preflight")?.[1];
-  const target = [...parsed.values()].map((o) => str(o.target)).find((t) => t !== null) ?? null;
+  const target = [...parsed.values()].map((o) => str2(o.target)).find((t) => t !== null) ?? null;
   const applyEntry = result("sqlApply");
   const apply = applyEntry?.[1];
   const applied = apply ? { file: apply.file.name, sha256: apply.file.sha256, status: apply.status, ok: apply.ok } : null;
@@ -85366,7 +86652,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path20.default.posix.dirname(manifestPath);
+  const dir = import_node_path21.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -85423,7 +86709,7 @@ var SecretScanner = class {
   hit = false;
   constructor(secrets) {
     this.needles = [...new Set(secrets)].filter((s) => s.length >= 3).map((s) => Buffer.from(s, "utf8"));
-    this.keep = Math.max(0, ...this.needles.map((n2) => n2.length - 1));
+    this.keep = Math.max(0, ...this.needles.map((n3) => n3.length - 1));
   }
   get active() {
     return this.needles.length > 0;
@@ -85434,7 +86720,7 @@ var SecretScanner = class {
   feed = (chunk) => {
     if (this.hit || !this.needles.length) return;
     const window2 = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    if (this.needles.some((n2) => window2.includes(n2))) this.hit = true;
+    if (this.needles.some((n3) => window2.includes(n3))) this.hit = true;
     this.tail = Buffer.from(window2.subarray(Math.max(0, window2.length - this.keep)));
   };
 };
@@ -85464,7 +86750,7 @@ function isIsoDate(text) {
 
 // src/crypto/signing.ts
 var import_node_crypto9 = require("node:crypto");
-var import_promises19 = require("node:fs/promises");
+var import_promises20 = require("node:fs/promises");
 var SIGNATURE_ALGORITHM = "Ed25519";
 function fingerprintOf(publicKey) {
   return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
@@ -85519,7 +86805,7 @@ async function readPublicKey(file2, field = "public-key") {
   return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
 }
 async function readKeyFile(file2, field) {
-  return (0, import_promises19.readFile)(file2, "utf8").catch((e) => {
+  return (0, import_promises20.readFile)(file2, "utf8").catch((e) => {
     throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
   });
 }
@@ -85536,8 +86822,8 @@ function signatureValid(data, signatureFile, k) {
 
 // src/evidence/zip-writer.ts
 var import_node_fs8 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_promises21 = require("node:fs/promises");
+var import_node_path22 = __toESM(require("node:path"), 1);
 var import_node_stream10 = require("node:stream");
 var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 async function zipWriter() {
@@ -85548,7 +86834,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs8.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises20.mkdir)(import_node_path21.default.dirname(out), { recursive: true });
+  await (0, import_promises21.mkdir)(import_node_path22.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -85576,9 +86862,9 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises20.rename)(partial2, out);
+    await (0, import_promises21.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises20.rm)(partial2, { force: true });
+    await (0, import_promises21.rm)(partial2, { force: true });
     throw e;
   }
 }
@@ -85586,12 +86872,12 @@ async function writeZip(out, sources, date5) {
 // src/evidence/bundle.ts
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel2, skip, log, out) {
-  const names = (await (0, import_promises21.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises22.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path22.default.join(dir, name);
+    const abs2 = import_node_path23.default.join(dir, name);
     const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises21.lstat)(abs2);
+    const s = await (0, import_promises22.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -85613,8 +86899,8 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts2, log) {
-  const resultsDir = import_node_path22.default.resolve(opts2.resultsDir);
-  const s = await (0, import_promises21.stat)(resultsDir).catch(() => null);
+  const resultsDir = import_node_path23.default.resolve(opts2.resultsDir);
+  const s = await (0, import_promises22.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
       where: { file: opts2.resultsDir },
@@ -85622,7 +86908,7 @@ async function collect(opts2, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path22.default.resolve(opts2.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path23.default.resolve(opts2.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -85630,15 +86916,15 @@ async function collect(opts2, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts2.sepEvidence ?? []) {
-    const abs2 = import_node_path22.default.resolve(given);
-    const st = await (0, import_promises21.stat)(abs2).catch(() => null);
+    const abs2 = import_node_path23.default.resolve(given);
+    const st = await (0, import_promises22.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path22.default.basename(abs2);
+    const name = import_node_path23.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -85717,7 +87003,7 @@ async function buildBundle(opts2, log) {
     insertChangelogEntry(changelogText, "", { under: insertInto.under, file: insertInto.file });
   }
   const files = await hashEvidence(inputs, secrets);
-  log.info(`${files.length} file(s) hashed (${files.reduce((n2, f) => n2 + f.bytes, 0)} bytes)`);
+  log.info(`${files.length} file(s) hashed (${files.reduce((n3, f) => n3 + f.bytes, 0)} bytes)`);
   const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
   const commits = {
     ...await pipelineCommit(opts2.run?.pipelineCommit, env2, opts2.gitCwd ?? PACKAGE_ROOT),
@@ -85749,7 +87035,7 @@ async function buildBundle(opts2, log) {
           entryFile: CHANGELOG_ENTRY,
           date: date5,
           title,
-          insertedInto: insertInto ? import_node_path22.default.basename(insertInto.file) : null,
+          insertedInto: insertInto ? import_node_path23.default.basename(insertInto.file) : null,
           under: insertInto ? describeTarget(insertInto.under) : null
         },
         warnings: facts.warnings,
@@ -85793,7 +87079,7 @@ async function buildBundle(opts2, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
-  const out = import_node_path22.default.resolve(opts2.out);
+  const out = import_node_path23.default.resolve(opts2.out);
   await writeZip(
     out,
     [
@@ -85851,7 +87137,7 @@ function runInfoFrom(env2, explicit = {}) {
 
 // src/evidence/zip-reader.ts
 var import_node_fs9 = require("node:fs");
-var import_promises22 = require("node:fs/promises");
+var import_promises23 = require("node:fs/promises");
 var import_node_stream11 = require("node:stream");
 var import_node_zlib2 = require("node:zlib");
 
@@ -85874,7 +87160,7 @@ function unsafeName(name) {
   return void 0;
 }
 var GiB = 1024 ** 3;
-var human = (n2) => n2 >= GiB ? `${(n2 / GiB).toFixed(1)} GiB` : `${(n2 / 1024 ** 2).toFixed(1)} MiB`;
+var human = (n3) => n3 >= GiB ? `${(n3 / GiB).toFixed(1)} GiB` : `${(n3 / 1024 ** 2).toFixed(1)} MiB`;
 function checkEntries(file2, entries, centralDirectoryAt, limits) {
   const names = /* @__PURE__ */ new Map();
   let total = 0;
@@ -85944,7 +87230,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2, limits = DEFAULT_ZIP_LIMITS) {
   let fh;
   try {
-    fh = await (0, import_promises22.open)(file2, "r");
+    fh = await (0, import_promises23.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -86248,7 +87534,7 @@ function checkSignature(opts2, manifestBytes, sig, manifestKey, problems) {
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path23.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path24.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -86340,7 +87626,7 @@ var evidenceBuild = {
         resultsDir: abs(ctx, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
         out: abs(ctx, out),
         run: runInfoFrom(ctx.env, {
-          ...pick2(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit", repository: "repository", runUrl: "run-url" })
+          ...pick3(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit", repository: "repository", runUrl: "run-url" })
         }),
         sepEvidence: listOption(ctx, "sep").map((f) => abs(ctx, f)),
         changelog: {
@@ -86378,7 +87664,7 @@ var evidenceBuild = {
     return r.manifest.decision === "GO" && r.incomplete.length ? 1 : 0;
   }
 };
-function pick2(ctx, names) {
+function pick3(ctx, names) {
   const out = {};
   for (const [key, option] of Object.entries(names)) {
     const v = stringOption(ctx, option);
@@ -86442,12 +87728,12 @@ Exit code 0 when every file matches (and the signature, when checked), 1 otherwi
 };
 function parseByteSize(v, field) {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(v.trim());
-  const n2 = m ? Number(m[1]) * 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase()) : NaN;
-  if (!m || !Number.isFinite(n2) || n2 < 1 || n2 > Number.MAX_SAFE_INTEGER)
+  const n3 = m ? Number(m[1]) * 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase()) : NaN;
+  if (!m || !Number.isFinite(n3) || n3 < 1 || n3 > Number.MAX_SAFE_INTEGER)
     throw new UserError("BAD_OPTION", `--${field} ${JSON.stringify(v)}: expected a size such as 16G, 500M or 1048576`, {
       where: { field }
     });
-  return Math.floor(n2);
+  return Math.floor(n3);
 }
 function zipLimits(ctx) {
   return {
@@ -86469,7 +87755,7 @@ var changelogEntry = {
     const under = changelog ? headingTarget(ctx) : void 0;
     const date5 = stringOption(ctx, "date");
     const title = stringOption(ctx, "title");
-    const run = runInfoFrom(ctx.env, pick2(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit" }));
+    const run = runInfoFrom(ctx.env, pick3(ctx, { runId: "run-id", actor: "actor", pipelineCommit: "pipeline-commit" }));
     const { entry } = await changelogEntryFromResults(
       {
         resultsDir: abs(ctx, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
@@ -86502,12 +87788,12 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/keys.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
 var import_node_crypto10 = require("node:crypto");
-var import_promises23 = require("node:fs/promises");
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_promises24 = require("node:fs/promises");
+var import_node_path25 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
   ageIdentity: "age.key",
   ageRecipient: "age.pub",
@@ -86515,15 +87801,15 @@ var KEY_FILES = {
   signingPublic: "signing.pub"
 };
 async function exists(p) {
-  return (0, import_promises23.lstat)(p).then(
+  return (0, import_promises24.lstat)(p).then(
     () => true,
     () => false
   );
 }
 async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
-  const dir = import_node_path24.default.resolve(outDir);
+  const dir = import_node_path25.default.resolve(outDir);
   for (const name of Object.values(KEY_FILES)) {
-    const p = import_node_path24.default.join(dir, name);
+    const p = import_node_path25.default.join(dir, name);
     if (await exists(p))
       throw new UserError(
         "KEY_EXISTS",
@@ -86534,7 +87820,7 @@ async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
         }
       );
   }
-  await (0, import_promises23.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
+  await (0, import_promises24.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
     throw asWriteFailure(e, dir);
   });
   const identity3 = await generateX25519Identity();
@@ -86561,8 +87847,8 @@ ${identity3}
   const written = [];
   try {
     for (const f of files) {
-      const p = import_node_path24.default.join(dir, f.name);
-      const fh = await (0, import_promises23.open)(p, "wx", f.mode);
+      const p = import_node_path25.default.join(dir, f.name);
+      const fh = await (0, import_promises24.open)(p, "wx", f.mode);
       written.push(p);
       try {
         await fh.writeFile(f.text);
@@ -86573,7 +87859,7 @@ ${identity3}
       }
     }
   } catch (e) {
-    for (const p of written) await (0, import_promises23.rm)(p, { force: true });
+    for (const p of written) await (0, import_promises24.rm)(p, { force: true });
     if (e.code === "EEXIST")
       throw new UserError("KEY_EXISTS", `a key file appeared in ${dir} while the keys were written: nothing kept`, {
         where: { file: dir }
@@ -86584,7 +87870,7 @@ ${identity3}
     dir,
     recipient,
     signingFingerprint: fingerprint,
-    files: files.map((f) => ({ path: import_node_path24.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
+    files: files.map((f) => ({ path: import_node_path25.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
   };
 }
 
@@ -86600,7 +87886,7 @@ var keysNew = {
     const out = pathOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "keys new needs --out DIR", { where: { field: "out" } });
     const k = await newDepotKeys(out);
-    const rel0 = (name) => import_node_path25.default.relative(ctx.cwd, import_node_path25.default.join(k.dir, name)) || name;
+    const rel0 = (name) => import_node_path26.default.relative(ctx.cwd, import_node_path26.default.join(k.dir, name)) || name;
     const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
     const rel2 = (name) => rel0(name).padEnd(width);
     ctx.out(
@@ -86627,7 +87913,7 @@ var keysNew = {
 var keysCommands = [keysNew];
 
 // src/cli/commands/golden.ts
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -86691,45 +87977,6 @@ function goldenJsonSchema() {
   };
 }
 
-// src/golden/profile.ts
-var ML_PP_PROFILE = { edition: "1980", rounding: "table", hydrometer: true };
-var CANDIDATE_PROFILES = (() => {
-  const all = [ML_PP_PROFILE];
-  for (const edition of EDITIONS)
-    for (const rounding of ROUNDING_PROFILES)
-      for (const hydrometer of [true, false]) {
-        if (edition === ML_PP_PROFILE.edition && rounding === ML_PP_PROFILE.rounding && hydrometer === ML_PP_PROFILE.hydrometer) continue;
-        all.push({ edition, rounding, hydrometer });
-      }
-  return all;
-})();
-function profileName(p) {
-  return `${p.edition}/${p.rounding}/${p.hydrometer ? "hydrometer" : "digital"}`;
-}
-function parseGoldenProfile(text, field = "--profile") {
-  const found = CANDIDATE_PROFILES.find((p) => profileName(p) === text.trim().toLowerCase());
-  if (!found) {
-    throw new UserError("BAD_PROFILE", `profile "${text}" is not known`, {
-      where: { field },
-      hint: `EDITION/ROUNDING/DENSITY with EDITION ${EDITIONS.join("|")}, ROUNDING ${ROUNDING_PROFILES.join("|")}, DENSITY hydrometer|digital; e.g. ${profileName(ML_PP_PROFILE)}`
-    });
-  }
-  return found;
-}
-function usesHydrometer(c, p) {
-  return c.density_method ? c.density_method === "hydrometer" : p.hydrometer;
-}
-function computeCase(c, p) {
-  return table53b({
-    observedDensity: c.densite_observee_kgm3,
-    temperatureC: c.temperature_c,
-    hydrometer: usesHydrometer(c, p),
-    edition: p.edition,
-    rounding: p.rounding,
-    volumeL: c.volume_observe_l
-  });
-}
-
 // src/runbook/golden-drift.ts
 var ReceptionRow = external_exports.object({
   id: external_exports.string(),
@@ -86745,15 +87992,16 @@ var ReceptionRow = external_exports.object({
   volume_15c: external_exports.number().nullable(),
   volume_corrige_15c: external_exports.number().nullable()
 });
-var r3 = (x) => Math.round(x * 1e3) / 1e3;
-async function readReceptionDrifts(q, profile) {
+var r32 = (x) => Math.round(x * 1e3) / 1e3;
+async function readReceptionDrifts(q, profile, since) {
   const res = await q.query(
     `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.citerne_id::text AS citerne_id, r.produit_id::text AS produit_id,
             c.depot_id::text AS depot_id, r.proprietaire_type, r.volume_ambiant,
             r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
        FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
-      WHERE r.statut = 'validee'
-      ORDER BY r.date_reception, r.created_at, r.id`
+      WHERE r.statut = 'validee' AND ($1::timestamptz IS NULL OR r.created_at >= $1::timestamptz)
+      ORDER BY r.date_reception, r.created_at, r.id`,
+    [since ?? null]
   );
   const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
@@ -86775,11 +88023,11 @@ async function driftReport(q, opts2, log) {
     t.astm_15c_l += d.astm_15c_l;
     tanks.set(d.citerne, t);
   }
-  const tankList = [...tanks.values()].sort((a, b) => a.citerne.localeCompare(b.citerne)).map((t) => ({ ...t, stored_15c_l: r3(t.stored_15c_l), astm_15c_l: r3(t.astm_15c_l), drift_l: r3(t.stored_15c_l - t.astm_15c_l) }));
+  const tankList = [...tanks.values()].sort((a, b) => a.citerne.localeCompare(b.citerne)).map((t) => ({ ...t, stored_15c_l: r32(t.stored_15c_l), astm_15c_l: r32(t.astm_15c_l), drift_l: r32(t.stored_15c_l - t.astm_15c_l) }));
   const stored = tankList.reduce((s, t) => s + t.stored_15c_l, 0);
   const astm = tankList.reduce((s, t) => s + t.astm_15c_l, 0);
   const recomputed = receptions.filter((d) => d.drift_l !== null).length;
-  const total = { receptions: receptions.length, recomputed, stored_15c_l: r3(stored), astm_15c_l: r3(astm), drift_l: r3(stored - astm) };
+  const total = { receptions: receptions.length, recomputed, stored_15c_l: r32(stored), astm_15c_l: r32(astm), drift_l: r32(stored - astm) };
   log.info(
     `drift: ${recomputed}/${receptions.length} receptions recomputed under ${profileName(profile)}, total ${total.drift_l.toFixed(1)} L`
   );
@@ -86811,7 +88059,7 @@ function recompute(row, solve) {
   if (missing.length) return { ...base2, problem: `no ${missing.join(", ")}` };
   try {
     const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant).volume15L;
-    return { ...base2, astm_15c_l: astm, drift_l: r3(stored - astm) };
+    return { ...base2, astm_15c_l: astm, drift_l: r32(stored - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base2, problem: `${e.code}: ${e.message}` };
     throw e;
@@ -86819,24 +88067,24 @@ function recompute(row, solve) {
 }
 
 // src/golden/load.ts
-var import_promises24 = require("node:fs/promises");
+var import_promises25 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path47, displayName = path47) {
+async function loadGoldenFile(path51, displayName = path51) {
   let bytes;
   try {
-    bytes = await (0, import_promises24.readFile)(path47);
+    bytes = await (0, import_promises25.readFile)(path51);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path47) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path51) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -86880,9 +88128,9 @@ function cellValue(column, cell6, decimalComma, where2) {
   const t = cell6.trim();
   if (t === "") return null;
   if (NUMERIC_COLUMNS.has(column)) {
-    const n2 = parseDecimal(t, decimalComma);
-    if (n2 === void 0) throw new UserError("GOLDEN_NOT_A_NUMBER", `${column} "${t}" is not a number`, { where: at(where2, column) });
-    return n2;
+    const n3 = parseDecimal(t, decimalComma);
+    if (n3 === void 0) throw new UserError("GOLDEN_NOT_A_NUMBER", `${column} "${t}" is not a number`, { where: at(where2, column) });
+    return n3;
   }
   if (column === "date_mesure") {
     const m = FRENCH_DATE.exec(t);
@@ -87082,245 +88330,17 @@ async function readGoldenCasesFromDb(q, opts2, log) {
   return validateGoldenRows(raw, origin);
 }
 function toNumber(text) {
-  const n2 = Number(text);
-  return text.trim() !== "" && Number.isFinite(n2) ? n2 : text;
+  const n3 = Number(text);
+  return text.trim() !== "" && Number.isFinite(n3) ? n3 : text;
 }
 function quoteIdent3(name) {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-// src/golden/solve.ts
-var T_MIN = -18;
-var T_MAX = 90;
-function bisect(f, lo, hi, target) {
-  const STEPS = 64;
-  let prev;
-  for (let i = 0; i <= STEPS; i++) {
-    const x = lo + (hi - lo) * i / STEPS;
-    const y = f(x);
-    if (y === void 0) {
-      prev = void 0;
-      continue;
-    }
-    if (prev && (prev.y - target) * (y - target) <= 0) return refine2(f, prev, { x, y }, target);
-    prev = { x, y };
-  }
-  return null;
-}
-function refine2(f, p, q, target) {
-  let a = p;
-  let b = q;
-  for (let i = 0; i < 100 && Math.abs(b.x - a.x) > 1e-9; i++) {
-    const x = (a.x + b.x) / 2;
-    const y = f(x);
-    if (y === void 0) return null;
-    if ((a.y - target) * (y - target) <= 0) b = { x, y };
-    else a = { x, y };
-  }
-  return (a.x + b.x) / 2;
-}
-function quiet(fn) {
-  try {
-    return fn();
-  } catch (e) {
-    if (isAstmError(e)) return void 0;
-    throw e;
-  }
-}
-function temperatureForVcf(density15, vcf, edition) {
-  return bisect((t) => quiet(() => table54b({ density15, temperatureC: t, edition, rounding: "full" }).vcf), T_MIN, T_MAX, vcf);
-}
-function density15ForVcf(temperatureC, vcf, edition) {
-  if (Math.abs(temperatureC - 15) < 2) return null;
-  return bisect((r) => quiet(() => table54b({ density15: r, temperatureC, edition, rounding: "full" }).vcf), 660, 1070, vcf);
-}
-function temperatureForDensity15(observedDensity, density15, hydrometer, edition) {
-  return bisect(
-    (t) => quiet(() => table53b({ observedDensity, temperatureC: t, hydrometer, edition, rounding: "full" }).density15),
-    T_MIN,
-    T_MAX,
-    density15
-  );
-}
-function observedDensityForDensity15(temperatureC, density15, hydrometer, edition) {
-  return bisect(
-    (r) => quiet(() => table53b({ observedDensity: r, temperatureC, hydrometer, edition, rounding: "full" }).density15),
-    600,
-    1100,
-    density15
-  );
-}
-
-// src/golden/diagnose.ts
-var EPS = 1e-9;
-var round1 = (x) => Math.round(x * 10) / 10;
-var fmt2 = (x, dp = 1) => x.toFixed(dp);
-function halfUnit(x) {
-  const s = String(x);
-  const exp = /e-(\d+)$/.exec(s);
-  if (exp) return 0.5 * 10 ** -Number(exp[1]);
-  const dot = s.indexOf(".");
-  return 0.5 * 10 ** -(dot < 0 ? 0 : s.length - dot - 1);
-}
-function vcfHalfUnit(vcf) {
-  return Math.min(halfUnit(vcf), 5e-5);
-}
-function legacyVolume15(volumeL, temperatureC) {
-  return volumeL * (1 - 65e-5 * (temperatureC - 15));
-}
-function diagnose(d) {
-  const c = d.case;
-  const sepDeviation = d.engineVolume15L - c.volume_15c_ref_l;
-  const engineFails = Math.abs(sepDeviation) > d.toleranceL + EPS;
-  const checks = sepChecks(c, d.profile);
-  const parts = [];
-  let fault = "none";
-  let impliedT = null;
-  let impliedRho15 = null;
-  let impliedObserved = null;
-  if (engineFails) {
-    const [volume, vcf, rho15] = checks;
-    const hydrometer = usesHydrometer(c, d.profile);
-    const sepVcf = c.vcf_ref ?? c.volume_15c_ref_l / c.volume_observe_l;
-    const rho15ForVcf = c.densite_a_15_kgm3_ref ?? d.engineDensity15;
-    impliedT = round(temperatureForVcf(rho15ForVcf, sepVcf, d.profile.edition));
-    if (volume.holds === false) {
-      fault = "sep";
-      parts.push(`${volume.detail}: SEP's slip, or its copy in the golden file, is wrong; re-read the slip.`);
-    } else if (vcf.holds === false) {
-      fault = "data_entry";
-      impliedRho15 = round(density15ForVcf(c.temperature_c, sepVcf, d.profile.edition));
-      parts.push(
-        impliedT === null ? `SEP's VCF ${c.vcf_ref} cannot come from \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 at any temperature of the table: check the field sheet.` : `SEP's VCF implies ${fmt2(impliedT)} \xB0C; the record says ${fmt2(c.temperature_c)} \xB0C: check the field sheet.`
-      );
-    } else if (rho15.holds === false) {
-      fault = "data_entry";
-      const tRead = round(temperatureForDensity15(c.densite_observee_kgm3, c.densite_a_15_kgm3_ref, hydrometer, d.profile.edition));
-      impliedObserved = round(observedDensityForDensity15(c.temperature_c, c.densite_a_15_kgm3_ref, hydrometer, d.profile.edition));
-      impliedT = tRead;
-      parts.push(
-        `SEP's \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 does not follow from ${c.densite_observee_kgm3} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C under ${profileName(d.profile)}: it implies a reading of ${impliedObserved === null ? "?" : fmt2(impliedObserved)} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C${tRead === null ? "" : `, or ${c.densite_observee_kgm3} kg/m\xB3 read at ${fmt2(tRead)} \xB0C`}: check the density and sample temperature on the field sheet.`
-      );
-    } else if (volume.holds === null && vcf.holds === null) {
-      fault = "unknown";
-      parts.push(
-        `SEP's slip gives no VCF or \u03C115 to check; its volumes imply a VCF of ${sepVcf.toFixed(5)}` + (impliedT === null ? ", which no temperature of the table gives." : `, which the engine's \u03C115 gives at ${fmt2(impliedT)} \xB0C; the record says ${fmt2(c.temperature_c)} \xB0C: check the field sheet.`)
-      );
-    } else {
-      fault = "profile";
-      impliedT = null;
-      parts.push(
-        `SEP's record holds together but the engine under ${profileName(d.profile)} gives ${fmt2(d.engineVolume15L)} L against SEP's ${fmt2(c.volume_15c_ref_l)} L (\u03C115 ${fmt2(d.engineDensity15)} against ${c.densite_a_15_kgm3_ref ?? "?"} kg/m\xB3): SEP computes differently; see which profile reproduces SEP best.`
-      );
-    }
-  }
-  const restated = d.mlppRestatedL;
-  if (d.mlpp && d.mlpp.stored_15c_l !== null) {
-    const mlppDeviation = d.mlpp.stored_15c_l + (restated ?? 0) - c.volume_15c_ref_l;
-    if (Math.abs(mlppDeviation) > d.toleranceL + EPS) {
-      if (fault === "none") fault = "mlpp";
-      parts.push(explainMlpp(c, d.mlpp, mlppDeviation, d.profile, restated));
-    }
-  }
-  const mlppAgrees = d.mlpp?.stored_15c_l == null ? " and SEP agree" : restated === void 0 ? ", SEP and ML_PP agree" : `, SEP and ML_PP agree (ML_PP's effective ${fmt2(d.mlpp.stored_15c_l + restated)} L: stored ${fmt2(d.mlpp.stored_15c_l)} L ${restated >= 0 ? "+" : "\u2212"} ${fmt2(Math.abs(restated))} L restated)`;
-  return {
-    fault,
-    explanation: parts.length ? parts.join(" ") : `engine${mlppAgrees} within \xB1${d.toleranceL} L.`,
-    implied_temperature_c: impliedT,
-    implied_density15_kgm3: impliedRho15,
-    implied_observed_density_kgm3: impliedObserved,
-    checks
-  };
-}
-function round(x) {
-  return x === null ? null : round1(x);
-}
-function sepChecks(c, p) {
-  const out = [];
-  if (c.vcf_ref === null) {
-    out.push({ name: "sep_volume_equals_volume_times_vcf", holds: null, detail: "no vcf_ref on the record" });
-  } else {
-    const product = c.volume_observe_l * c.vcf_ref;
-    const allowed = c.volume_observe_l * vcfHalfUnit(c.vcf_ref) + 0.5;
-    const gap = c.volume_15c_ref_l - product;
-    out.push({
-      name: "sep_volume_equals_volume_times_vcf",
-      holds: Math.abs(gap) <= allowed + EPS,
-      detail: `SEP's ${fmt2(c.volume_15c_ref_l)} L against ${fmt2(c.volume_observe_l)} L \xD7 ${c.vcf_ref} = ${fmt2(product)} L (${gap >= 0 ? "+" : ""}${fmt2(gap)} L, allowed \xB1${fmt2(allowed)} L)`
-    });
-  }
-  if (c.vcf_ref === null || c.densite_a_15_kgm3_ref === null) {
-    out.push({
-      name: "sep_vcf_matches_density15_and_temperature",
-      holds: null,
-      detail: "no vcf_ref or densite_a_15_kgm3_ref on the record"
-    });
-  } else {
-    const r = table54b({ density15: c.densite_a_15_kgm3_ref, temperatureC: c.temperature_c, edition: p.edition, rounding: p.rounding });
-    const allowed = vcfHalfUnit(c.vcf_ref) + 1e-6;
-    out.push({
-      name: "sep_vcf_matches_density15_and_temperature",
-      holds: Math.abs(r.vcfUnrounded - c.vcf_ref) <= allowed + EPS,
-      detail: `Table 54B (${p.edition}/${p.rounding}) at \u03C115 ${c.densite_a_15_kgm3_ref} kg/m\xB3 and ${fmt2(c.temperature_c)} \xB0C gives VCF ${r.vcf}; SEP's is ${c.vcf_ref}`
-    });
-  }
-  if (c.densite_a_15_kgm3_ref === null) {
-    out.push({ name: "sep_density15_matches_observed_density", holds: null, detail: "no densite_a_15_kgm3_ref on the record" });
-  } else {
-    const r = table53b({
-      observedDensity: c.densite_observee_kgm3,
-      temperatureC: c.temperature_c,
-      hydrometer: usesHydrometer(c, p),
-      edition: p.edition,
-      rounding: p.rounding
-    });
-    const allowed = Math.min(halfUnit(c.densite_a_15_kgm3_ref), 0.05) + 1e-6;
-    out.push({
-      name: "sep_density15_matches_observed_density",
-      holds: Math.abs(r.density15Unrounded - c.densite_a_15_kgm3_ref) <= allowed + EPS,
-      detail: `Table 53B (${profileName(p)}) from ${c.densite_observee_kgm3} kg/m\xB3 at ${fmt2(c.temperature_c)} \xB0C gives \u03C115 ${fmt2(r.density15, 2)} kg/m\xB3; SEP's is ${c.densite_a_15_kgm3_ref}`
-    });
-  }
-  return out;
-}
-function explainMlpp(c, m, deviation, p, restated) {
-  const value = restated === void 0 ? `ML_PP stored ${fmt2(m.stored_15c_l)} L (${m.stored_column})` : `ML_PP's effective ${fmt2(m.stored_15c_l + restated)} L (stored ${fmt2(m.stored_15c_l)} L in ${m.stored_column}, ${restated >= 0 ? "+" : "\u2212"} ${fmt2(Math.abs(restated))} L restated)`;
-  const head = `${value}, ${deviation >= 0 ? "+" : ""}${fmt2(deviation)} L from SEP:`;
-  const reasons = [];
-  if (m.volume_ambiant !== null && Math.abs(m.volume_ambiant - c.volume_observe_l) > 0.5) {
-    reasons.push(`its reception has ${fmt2(m.volume_ambiant)} L ambient where SEP's record says ${fmt2(c.volume_observe_l)} L`);
-  }
-  if (m.temperature_ambiante_c !== null && Math.abs(m.temperature_ambiante_c - c.temperature_c) > 0.05) {
-    reasons.push(`its reception has ${fmt2(m.temperature_ambiante_c)} \xB0C where SEP's record says ${fmt2(c.temperature_c)} \xB0C`);
-  }
-  if (m.volume_ambiant !== null && m.temperature_ambiante_c !== null) {
-    const legacy = legacyVolume15(m.volume_ambiant, m.temperature_ambiante_c);
-    const effective = m.stored_15c_l + (restated ?? 0);
-    if (restated === void 0 && Math.abs(legacy - m.stored_15c_l) <= 0.5) {
-      reasons.push(
-        `the value is the legacy linear correction V\xB7(1 \u2212 0.00065\xB7\u0394T) = ${fmt2(legacy)} L, not ASTM 53B: the drift the migration removes (\`astm53b restate\` books its restatement)`
-      );
-    } else if (m.densite_a_15 !== null) {
-      const own2 = table53b({
-        observedDensity: m.densite_a_15,
-        temperatureC: m.temperature_ambiante_c,
-        hydrometer: usesHydrometer(c, p),
-        edition: p.edition,
-        rounding: p.rounding,
-        volumeL: m.volume_ambiant
-      }).volume15L;
-      reasons.push(
-        Math.abs(own2 - effective) <= 1 ? `the value is ASTM 53B of ML_PP's own inputs (${fmt2(own2)} L): the inputs differ from SEP's` : restated === void 0 ? `the value is neither the legacy formula (${fmt2(legacy)} L) nor ASTM 53B of its own inputs (${fmt2(own2)} L)` : `the restated value is not ASTM 53B of its own inputs under ${profileName(p)} (${fmt2(own2)} L): restated under another profile?`
-      );
-    }
-  }
-  return `${head} ${reasons.length ? reasons.join("; ") : "its reception lacks the ambient volume or temperature to tell why"}.`;
-}
-
 // src/runbook/golden-verify.ts
 var DEFAULT_TOLERANCE_L = 5;
 var EPS2 = 1e-9;
-var r32 = (x) => Math.round(x * 1e3) / 1e3;
+var r33 = (x) => Math.round(x * 1e3) / 1e3;
 var r6 = (x) => Math.round(x * 1e6) / 1e6;
 async function verifyGolden(set2, opts2, log) {
   const toleranceL = opts2.toleranceL ?? DEFAULT_TOLERANCE_L;
@@ -87358,7 +88378,7 @@ async function verifyGolden(set2, opts2, log) {
       failed,
       mlpp_compared: cases.filter((c) => c.mlpp_verdict !== "NOT_COMPARED").length
     },
-    max_deviation_l: r32(maxOf(deviations, 0)),
+    max_deviation_l: r33(maxOf(deviations, 0)),
     cases
   };
 }
@@ -87367,12 +88387,12 @@ function verifyCase(lc, p, toleranceL, linked) {
   const e = computeCase(c, p);
   const m = linked?.reception;
   const engineVolume = e.volume15L;
-  const deviation = r32(engineVolume - c.volume_15c_ref_l);
+  const deviation = r33(engineVolume - c.volume_15c_ref_l);
   const engineVerdict = Math.abs(deviation) <= toleranceL + EPS2 ? "PASS" : "FAIL";
   const stored = m?.stored_15c_l ?? null;
   const restated = linked?.restatedL ?? null;
   const effective = stored === null ? null : stored + (restated ?? 0);
-  const mlppDeviation = effective === null ? null : r32(effective - c.volume_15c_ref_l);
+  const mlppDeviation = effective === null ? null : r33(effective - c.volume_15c_ref_l);
   const mlppVerdict = mlppDeviation === null ? "NOT_COMPARED" : Math.abs(mlppDeviation) <= toleranceL + EPS2 ? "PASS" : "FAIL";
   return {
     reference: c.reference,
@@ -87431,15 +88451,15 @@ function scoreProfile(cases, p, toleranceL) {
   }
   const sumAbs = abs2.reduce((s, x) => s + x, 0);
   return {
-    sumAbs: r32(sumAbs),
+    sumAbs: r33(sumAbs),
     score: {
       profile: profileName(p),
       reproduced,
       total: cases.length,
       density15_matches: d15,
       vcf_matches: vcf,
-      max_abs_deviation_l: abs2.length ? r32(maxOf(abs2)) : null,
-      mean_abs_deviation_l: abs2.length ? r32(sumAbs / abs2.length) : null,
+      max_abs_deviation_l: abs2.length ? r33(maxOf(abs2)) : null,
+      mean_abs_deviation_l: abs2.length ? r33(sumAbs / abs2.length) : null,
       errors
     }
   };
@@ -87545,7 +88565,7 @@ async function runGoldenVerify(opts2, log) {
 
 // src/report/golden.ts
 var l12 = (x) => x.toFixed(1);
-var signed = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
+var signed2 = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
 var opt = (x, f = l12) => x === null ? "\u2013" : f(x);
 var cell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 function where(c) {
@@ -87564,10 +88584,10 @@ function renderGoldenText(r) {
     l12(c.engine_volume_15c_l),
     l12(c.sep_volume_15c_l),
     opt(c.mlpp_volume_15c_l),
-    opt(c.mlpp_restated_15c_l, signed),
+    opt(c.mlpp_restated_15c_l, signed2),
     opt(c.mlpp_effective_15c_l),
-    signed(c.deviation_l),
-    opt(c.mlpp_deviation_l, signed)
+    signed2(c.deviation_l),
+    opt(c.mlpp_deviation_l, signed2)
   ]);
   pushAll(
     out,
@@ -87619,8 +88639,8 @@ function driftText(d) {
     ...table2(
       ["tank", "receptions", "stored L", "ASTM L", "drift L"],
       [
-        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed(t.drift_l)]),
-        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed(d.total.drift_l)]
+        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed2(t.drift_l)]),
+        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed2(d.total.drift_l)]
       ],
       [false, true, true, true, true]
     ).map((l) => `  ${l}`)
@@ -87661,7 +88681,7 @@ function renderGoldenMarkdown(r) {
   );
   for (const c of r.cases) {
     out.push(
-      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed(c.mlpp_restated_15c_l)} restated)`} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`
+      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed2(c.mlpp_restated_15c_l)} restated)`} | ${signed2(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed2)} |`
     );
   }
   out.push("", ...chart(r), "");
@@ -87705,10 +88725,10 @@ function caseBlock(c) {
     `| VCF | ${c.engine_vcf} | ${c.sep_vcf ?? "\u2013"} | \u2013 |`,
     `| volume at 15 \xB0C (L) | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)}${m?.stored_column ? ` (${m.stored_column})` : ""} |`,
     ...c.mlpp_restated_15c_l === null ? [] : [
-      `| restated (\`stocks_adjustments\`, L) | | | ${signed(c.mlpp_restated_15c_l)} |`,
+      `| restated (\`stocks_adjustments\`, L) | | | ${signed2(c.mlpp_restated_15c_l)} |`,
       `| effective at 15 \xB0C (L) | | | ${opt(c.mlpp_effective_15c_l)} |`
     ],
-    `| deviation from SEP (L) | ${signed(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed)} |`,
+    `| deviation from SEP (L) | ${signed2(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed2)} |`,
     "",
     `${c.verdict === "PASS" ? "" : "**Diagnosis:** "}${cell(c.diagnosis.explanation)}`,
     ""
@@ -87721,7 +88741,7 @@ function chart(r) {
   const values = [...eng, ...mlpp.filter((x) => x !== null), r.tolerance_l, -r.tolerance_l];
   const top = Math.ceil(maxOf(values) + 1);
   const bottom = Math.floor(minOf(values) - 1);
-  const n2 = (x) => String(Math.round(x * 10) / 10);
+  const n3 = (x) => String(Math.round(x * 10) / 10);
   const labels = r.cases.map((c) => `"${c.reference.replaceAll('"', "'")}"`).join(", ");
   const lines2 = [
     "```mermaid",
@@ -87729,10 +88749,10 @@ function chart(r) {
     `  title "Deviation from SEP (L), band \xB1${r.tolerance_l} L"`,
     `  x-axis [${labels}]`,
     `  y-axis "litres" ${bottom} --> ${top}`,
-    `  bar [${eng.map(n2).join(", ")}]`,
-    ...hasMlpp ? [`  line [${mlpp.map((x) => x === null ? "0" : n2(x)).join(", ")}]`] : [],
-    `  line [${eng.map(() => n2(r.tolerance_l)).join(", ")}]`,
-    `  line [${eng.map(() => n2(-r.tolerance_l)).join(", ")}]`,
+    `  bar [${eng.map(n3).join(", ")}]`,
+    ...hasMlpp ? [`  line [${mlpp.map((x) => x === null ? "0" : n3(x)).join(", ")}]`] : [],
+    `  line [${eng.map(() => n3(r.tolerance_l)).join(", ")}]`,
+    `  line [${eng.map(() => n3(-r.tolerance_l)).join(", ")}]`,
     "```",
     "",
     `_Bars: engine \u2212 SEP per case${hasMlpp ? "; first line: ML_PP (effective) \u2212 SEP (0 where not compared)" : ""}; flat lines: the \xB1${r.tolerance_l} L band._`
@@ -87747,15 +88767,15 @@ function driftMarkdown(d) {
     "",
     "| tank | receptions | stored (L) | ASTM (L) | drift (L) |",
     "|---|---:|---:|---:|---:|",
-    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l12(t.stored_15c_l)} | ${l12(t.astm_15c_l)} | ${signed(t.drift_l)} |`),
-    `| **total** | ${d.total.recomputed} | ${l12(d.total.stored_15c_l)} | ${l12(d.total.astm_15c_l)} | **${signed(d.total.drift_l)}** |`,
+    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l12(t.stored_15c_l)} | ${l12(t.astm_15c_l)} | ${signed2(t.drift_l)} |`),
+    `| **total** | ${d.total.recomputed} | ${l12(d.total.stored_15c_l)} | ${l12(d.total.astm_15c_l)} | **${signed2(d.total.drift_l)}** |`,
     "",
     "<details><summary>Per reception</summary>",
     "",
     "| reception | date | tank | owner | ambient (L) | \xB0C | density | stored (L) | ASTM (L) | drift (L) |",
     "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ...d.receptions.map(
-      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed)} |`
+      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed2)} |`
     ),
     "",
     "</details>",
@@ -87768,13 +88788,13 @@ function driftMarkdown(d) {
 var DEFAULT_TOLERANCE_L2 = 5;
 function parseToleranceL(v, field = "tolerance-l") {
   if (v === void 0 || v.trim() === "") return DEFAULT_TOLERANCE_L2;
-  const n2 = parseDecimal(v, false);
-  if (n2 === void 0 || n2 < 0) {
+  const n3 = parseDecimal(v, false);
+  if (n3 === void 0 || n3 < 0) {
     throw new UserError("BAD_OPTION", `--${field} must be a number of litres \u2265 0 (dot decimal), got "${v.slice(0, 30)}"`, {
       where: { field }
     });
   }
-  return n2;
+  return n3;
 }
 
 // src/cli/commands/golden.ts
@@ -87820,7 +88840,7 @@ var verify2 = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path26.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path27.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -87978,7 +88998,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -88054,8 +89074,8 @@ function renderApplyMarkdown(r) {
 
 // src/runbook/change-file.ts
 var import_node_crypto11 = require("node:crypto");
-var import_promises25 = require("node:fs/promises");
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_promises26 = require("node:fs/promises");
+var import_node_path28 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -88077,7 +89097,7 @@ function sha256Hex(data) {
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises25.readFile)(file2);
+    buf = await (0, import_promises26.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -88111,7 +89131,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path27.default.basename(file2),
+    name: import_node_path28.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -88126,13 +89146,13 @@ async function loadChangeFile(file2, display = file2) {
 var DEFAULT_EXPECTED_FUNCTIONS = ["validate_sortie", "sorties_produit_block_update_delete"];
 var IDENT = /^(?:([a-z_][a-z0-9_]*)\.)?([a-z_][a-z0-9_]*)$/;
 function parseExpectedFunctions(v) {
-  if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n2) => `public.${n2}`);
+  if (v === void 0 || v.trim() === "") return DEFAULT_EXPECTED_FUNCTIONS.map((n3) => `public.${n3}`);
   const names = v.split(",").map((s) => s.trim()).filter(Boolean);
   if (!names.length) throw new UserError("BAD_OPTION", "--expect-functions lists no function", { where: { field: "expect-functions" } });
-  return names.map((n2) => {
-    const m = IDENT.exec(n2);
+  return names.map((n3) => {
+    const m = IDENT.exec(n3);
     if (!m)
-      throw new UserError("BAD_OPTION", `--expect-functions: "${n2.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, {
+      throw new UserError("BAD_OPTION", `--expect-functions: "${n3.slice(0, 60)}" is not a function name (name or schema.name, lowercase)`, {
         where: { field: "expect-functions" }
       });
     return `${m[1] ?? "public"}.${m[2]}`;
@@ -88147,7 +89167,7 @@ async function readFunctionStates(q, names) {
       WHERE n.nspname || '.' || p.proname = ANY($1) ORDER BY 2`,
     [names]
   );
-  const out = new Map(names.map((n2) => [n2, []]));
+  const out = new Map(names.map((n3) => [n3, []]));
   for (const f of r.rows) {
     out.get(f.fq).push({ signature: f.signature, securityDefiner: f.sd, config: f.config ?? [], definitionSha256: sha256Hex(f.def) });
   }
@@ -88405,7 +89425,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path28.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path29.default.resolve(ctx.cwd, given), given);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -88620,8 +89640,8 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises27 = require("node:fs/promises");
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_promises28 = require("node:fs/promises");
+var import_node_path30 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -88678,7 +89698,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises26 = require("node:fs/promises");
+var import_promises27 = require("node:fs/promises");
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -88775,7 +89795,7 @@ function validateDeployment(d) {
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises26.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises27.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -88800,7 +89820,7 @@ async function loadBaseline(ref3) {
 async function loadPreflightInputs(opts2) {
   const deployment = validateDeployment(opts2.deployment);
   const golden = await loadGoldenFile(opts2.golden.path, opts2.golden.display);
-  const goldenBytes = await (0, import_promises26.readFile)(opts2.golden.path);
+  const goldenBytes = await (0, import_promises27.readFile)(opts2.golden.path);
   if (!opts2.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
@@ -88864,9 +89884,9 @@ async function preflight(db, inputs, log) {
   for (const f of compat2.security) warnings.push(`security: ${f.name}: ${f.finding}`);
   let drift2 = null;
   if (baseline && read2.fingerprint) {
-    const pick3 = (f) => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union2)) });
-    const base2 = pick3(baseline.fingerprint);
-    const now = pick3(read2.fingerprint);
+    const pick4 = (f) => ({ ...f, entries: f.entries.filter((e) => isTouched(e, union2)) });
+    const base2 = pick4(baseline.fingerprint);
+    const now = pick4(read2.fingerprint);
     const diff = diffFingerprints(base2, now);
     drift2 = {
       baseline: opts2.baseline.display,
@@ -88926,7 +89946,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path29.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path30.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -88964,7 +89984,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises27.writeFile)(import_node_path29.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises28.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -88983,7 +90003,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises27.writeFile)(import_node_path29.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises28.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -88992,11 +90012,11 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
-var import_promises28 = require("node:fs/promises");
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_promises29 = require("node:fs/promises");
+var import_node_path31 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
     simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
@@ -89025,8 +90045,17 @@ var DRILLS = {
   "gate-rejected": {
     simulates: "the depot manager rejects the GO gate (the sign-off says NO-GO)",
     condition: "SIGNOFF_NO_GO"
+  },
+  "complaint-after-go": {
+    simulates: "a GO, then a day of receptions, sorties and an adjustment entered as app users, then a field complaint: the watch says NO-GO and the late rollback restores the dump and replays every movement on the legacy computation",
+    condition: "FIELD_COMPLAINT"
+  },
+  "late-rollback-no-replay": {
+    simulates: "the same complaint after a GO, and the late rollback without --replay: every movement exported and listed to re-enter by hand",
+    condition: "FIELD_COMPLAINT"
   }
 };
+var AFTER_GO_DRILLS = ["complaint-after-go", "late-rollback-no-replay"];
 function parseDrill(v) {
   if (v === void 0) return void 0;
   if (v in DRILLS) return v;
@@ -89035,7 +90064,7 @@ function parseDrill(v) {
   });
 }
 async function goldenWithDeviation(golden, workDir) {
-  const parsed = parseCsv(await (0, import_promises28.readFile)(golden, "utf8"), golden);
+  const parsed = parseCsv(await (0, import_promises29.readFile)(golden, "utf8"), golden);
   const col = columnIndex(parsed.header, "volume_15c_ref_l");
   const first = parsed.records[0];
   if (col < 0 || !first) {
@@ -89052,8 +90081,8 @@ async function goldenWithDeviation(golden, workDir) {
   const fields = [...first.fields];
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
-  const out = import_node_path30.default.join(workDir, `drill-golden-deviation-${import_node_path30.default.basename(golden)}`);
-  await (0, import_promises28.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
+  const out = import_node_path31.default.join(workDir, `drill-golden-deviation-${import_node_path31.default.basename(golden)}`);
+  await (0, import_promises29.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
 }
@@ -89071,15 +90100,15 @@ async function plantBlockingPolicy(db) {
   await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
 }
 async function flipDumpByte(dir, dumpFile) {
-  const file2 = import_node_path30.default.join(dir, dumpFile);
-  const bytes = await (0, import_promises28.readFile)(file2);
+  const file2 = import_node_path31.default.join(dir, dumpFile);
+  const bytes = await (0, import_promises29.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
-  await (0, import_promises28.writeFile)(file2, bytes);
+  await (0, import_promises29.writeFile)(file2, bytes);
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/signoff.ts
 var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
@@ -89151,10 +90180,10 @@ function signoffProblems(s, j) {
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path31.default.relative(PACKAGE_ROOT, p) || p;
+var rel = (p) => import_node_path32.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path31.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const goldenFile = fileOf(given.golden ?? import_node_path32.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
   const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
   const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
@@ -89217,12 +90246,12 @@ async function terminalProgress(log) {
 }
 
 // src/rehearsal/rehearse.ts
-var import_promises31 = require("node:fs/promises");
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_promises33 = require("node:fs/promises");
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises29 = require("node:fs/promises");
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_promises30 = require("node:fs/promises");
+var import_node_path33 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -89231,7 +90260,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists2(p) {
-  return (0, import_promises29.stat)(p).then(
+  return (0, import_promises30.stat)(p).then(
     () => true,
     () => false
   );
@@ -89240,10 +90269,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path32.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path33.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises29.readFile)(import_node_path32.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises30.readFile)(import_node_path33.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -89251,7 +90280,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path32.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path33.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -89261,10 +90290,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path32.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path33.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path32.default.join(sub, manifestName)) || !await exists2(import_node_path32.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path32.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path33.default.join(sub, manifestName)) || !await exists2(import_node_path33.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path33.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -89318,15 +90347,15 @@ async function decide(opts2, log) {
       smoke3.passed,
       smoke3.checks.map((c) => `${c.id} ${c.passed ? "ok" : c.ran ? "FAIL" : "not run"}`).join(", ")
     );
-    let n2 = 0;
+    let n3 = 0;
     for (const c of smoke3.checks) {
       for (const f of c.findings) {
         if (f.passed) continue;
-        n2++;
+        n3++;
         reasons.push(reason(f.condition ?? "SMOKE_FAILED", file2, `${c.id} ${f.code}: ${f.message}`));
       }
     }
-    if (!smoke3.passed && n2 === 0)
+    if (!smoke3.passed && n3 === 0)
       for (const c of smoke3.checks.filter((x) => !x.passed)) reasons.push(reason("SMOKE_FAILED", file2, `${c.id}: ${c.message}`));
   }
   let signoff = null;
@@ -89420,31 +90449,6 @@ async function decide(opts2, log) {
   const conditions = [...new Set(reasons.map((r) => r.condition))].join(", ");
   log.info(`decide: ${decision.decision}${reasons.length ? ` (${reasons.length} reason(s): ${conditions})` : ""}`);
   return decision;
-}
-
-// src/db/lost-connection.ts
-var SESSION_ENDED_CODES = /* @__PURE__ */ new Set([
-  "57P01",
-  // admin_shutdown: pg_terminate_backend, a restart
-  "57P02",
-  // crash_shutdown
-  "57P03",
-  // cannot_connect_now
-  "57P05",
-  // idle_session_timeout
-  "25P03",
-  // idle_in_transaction_session_timeout
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT"
-]);
-var SESSION_ENDED_TEXT = /Connection terminated|not queryable|Client was closed|connection (?:is )?closed/i;
-function isConnectionLost(e) {
-  if (typeof e !== "object" || e === null) return false;
-  const { code: code2, message } = e;
-  if (typeof code2 === "string" && (SESSION_ENDED_CODES.has(code2) || /^08[0-9A-Z]{3}$/.test(code2))) return true;
-  if (typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2)) return false;
-  return typeof message === "string" && SESSION_ENDED_TEXT.test(message);
 }
 
 // src/runbook/restate-proof.ts
@@ -89609,203 +90613,6 @@ function checkWrites(writes, booked, problems) {
 }
 var round6 = (x) => Math.round(x * 1e6) / 1e6;
 
-// src/db/as-user.ts
-var JWT_SETTINGS = ["request.jwt.claims", "request.jwt.claim.sub", "request.jwt.claim.role"];
-async function impersonate(tx, who2) {
-  if (who2.role === "anon") {
-    await tx.query("SELECT set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.role', 'anon', true)", [
-      JSON.stringify({ role: "anon" })
-    ]);
-    await tx.query("SET LOCAL ROLE anon");
-    return;
-  }
-  const claims = JSON.stringify({ sub: who2.userId, role: "authenticated", ...who2.email ? { email: who2.email } : {} });
-  await tx.query(
-    "SELECT set_config('request.jwt.claim.sub', $1, true), set_config('request.jwt.claim.role', 'authenticated', true), set_config('request.jwt.claims', $2, true)",
-    [who2.userId, claims]
-  );
-  await tx.query("SET LOCAL ROLE authenticated");
-}
-function withAppUser(db, who2, fn, opts2) {
-  return db.withTransaction(async (tx) => {
-    await impersonate(tx, who2);
-    return fn(tx);
-  }, opts2);
-}
-
-// src/runbook/smoke/figures.ts
-var EXACT_L = 1e-3;
-var num = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]).nullable();
-var FigureRow = external_exports.object({
-  owner: external_exports.enum(OWNERS),
-  j_date: external_exports.string().nullable(),
-  j_amb: num,
-  j_v15: num,
-  s_amb: num,
-  s_v15: num,
-  a_amb: num,
-  a_v15: num
-});
-async function readTankFigures(q, citerneId, produitId, day) {
-  const r = await q.query(
-    `SELECT o.owner, j.date_jour::text AS j_date, j.stock_ambiant AS j_amb, j.stock_15c AS j_v15,
-            s.stock_ambiant AS s_amb, s.stock_15c AS s_v15, a.stock_ambiant AS a_amb, a.stock_15c AS a_v15
-       FROM (VALUES ('MONALUXE'), ('PARTENAIRE')) AS o(owner)
-       LEFT JOIN LATERAL (SELECT date_jour, stock_ambiant, stock_15c FROM public.stocks_journaliers
-                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner AND date_jour <= $3::date
-                           ORDER BY date_jour DESC LIMIT 1) j ON true
-       LEFT JOIN LATERAL (SELECT sum(stock_ambiant) AS stock_ambiant, sum(stock_15c) AS stock_15c FROM public.stocks_snapshot
-                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner) s ON true
-       LEFT JOIN LATERAL (SELECT sum(stock_ambiant) AS stock_ambiant, sum(stock_15c) AS stock_15c FROM public.v_stock_actuel
-                           WHERE citerne_id = $1 AND produit_id = $2 AND proprietaire_type = o.owner) a ON true
-      ORDER BY o.owner`,
-    [citerneId, produitId, day]
-  );
-  const rows = parseRows(FigureRow, r.rows, "smoke: stock figures of the tank");
-  const out = {};
-  for (const x of rows) {
-    out[x.owner] = {
-      owner: x.owner,
-      journalDate: x.j_date,
-      journal: { amb: x.j_amb ?? 0, v15: x.j_v15 ?? 0 },
-      snapshot: { amb: x.s_amb ?? 0, v15: x.s_v15 ?? 0 },
-      actuel: { amb: x.a_amb ?? 0, v15: x.a_v15 ?? 0 }
-    };
-  }
-  return out;
-}
-var r33 = (x) => Math.round(x * 1e3) / 1e3;
-function delta(after, before) {
-  return { amb: r33(after.amb - before.amb), v15: r33(after.v15 - before.v15) };
-}
-function sameBalance(a, b, tol = EXACT_L) {
-  return Math.abs(a.amb - b.amb) <= tol && Math.abs(a.v15 - b.v15) <= tol;
-}
-var fmtBalance = (b) => `${r33(b.amb)} L / ${r33(b.v15)} L @15 \xB0C`;
-function compareFigures(before, after) {
-  const out = [];
-  for (const owner of OWNERS) {
-    for (const figure of ["journal", "snapshot", "v_stock_actuel"]) {
-      const key = figure === "v_stock_actuel" ? "actuel" : figure;
-      const b = before[owner][key];
-      const a = after[owner][key];
-      out.push({ owner, figure, before: b, after: a, difference: delta(a, b), returned: sameBalance(a, b) });
-    }
-  }
-  return out;
-}
-var signed2 = (x) => `${x >= 0 ? "+" : ""}${x}`;
-function summariseFigures(figures2) {
-  return ["v_stock_actuel", "snapshot", "journal"].map((figure) => {
-    const off = figures2.filter((f) => f.figure === figure && !f.returned);
-    return off.length === 0 ? `${figure}: equal to before the smoke, to the litre, for every owner` : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed2(f.difference.amb)} L / ${signed2(f.difference.v15)} L @15 \xB0C`).join("; ")}`;
-  });
-}
-var NEGATIVE_THRESHOLD_L = -0.01;
-var n = external_exports.union([external_exports.number(), external_exports.string().transform(Number)]);
-async function readCoherence(q) {
-  const negative = parseRows(
-    external_exports.object({
-      citerne_id: external_exports.string(),
-      produit_id: external_exports.string().nullable(),
-      date_jour: external_exports.string(),
-      proprietaire_type: external_exports.string().nullable(),
-      stock_ambiant: n,
-      stock_15c: n
-    }),
-    (await q.query(
-      `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, stock_ambiant, stock_15c FROM public.stocks_journaliers
-          WHERE stock_ambiant < $1 OR stock_15c < $1 ORDER BY date_jour, citerne_id, proprietaire_type LIMIT 50`,
-      [NEGATIVE_THRESHOLD_L]
-    )).rows,
-    "smoke 5.5: negative journal rows"
-  );
-  const duplicates = parseRows(
-    external_exports.object({
-      citerne_id: external_exports.string(),
-      produit_id: external_exports.string().nullable(),
-      date_jour: external_exports.string(),
-      proprietaire_type: external_exports.string().nullable(),
-      rows: n
-    }),
-    (await q.query(
-      `SELECT citerne_id::text, produit_id::text, date_jour::text, proprietaire_type, count(*)::int8 AS rows FROM public.stocks_journaliers
-          GROUP BY citerne_id, produit_id, date_jour, proprietaire_type HAVING count(*) > 1 ORDER BY date_jour, citerne_id LIMIT 50`
-    )).rows,
-    "smoke 5.5: duplicated journal keys"
-  );
-  const overCapacity = parseRows(
-    external_exports.object({
-      citerne_id: external_exports.string(),
-      nom: external_exports.string(),
-      capacite_utile: n,
-      source: external_exports.enum(["journal", "v_stock_actuel"]),
-      stock_ambiant: n
-    }),
-    (await q.query(
-      `WITH latest AS (
-           SELECT DISTINCT ON (citerne_id, produit_id, proprietaire_type) citerne_id, stock_ambiant
-             FROM public.stocks_journaliers ORDER BY citerne_id, produit_id, proprietaire_type, date_jour DESC),
-         totals AS (
-           SELECT citerne_id, 'journal'::text AS source, sum(stock_ambiant) AS stock_ambiant FROM latest GROUP BY citerne_id
-           UNION ALL
-           SELECT citerne_id, 'v_stock_actuel', sum(stock_ambiant) FROM public.v_stock_actuel GROUP BY citerne_id)
-         SELECT c.id::text AS citerne_id, c.nom, c.capacite_totale - c.capacite_securite AS capacite_utile, t.source, t.stock_ambiant
-           FROM totals t JOIN public.citernes c ON c.id = t.citerne_id
-          WHERE t.stock_ambiant > c.capacite_totale - c.capacite_securite
-          ORDER BY c.nom, t.source`
-    )).rows,
-    "smoke 5.5: stock above capacity"
-  );
-  return { negative, duplicates, overCapacity };
-}
-
-// src/runbook/smoke/findings.ts
-function asRefusal(e) {
-  if (typeof e !== "object" || e === null || isConnectionLost(e)) return void 0;
-  const { code: code2, message } = e;
-  return typeof code2 === "string" && /^[0-9A-Z]{5}$/.test(code2) ? { code: code2, message: String(message) } : void 0;
-}
-async function attempt(fn) {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    const error63 = asRefusal(e);
-    if (error63) return { ok: false, error: error63 };
-    throw e;
-  }
-}
-function check2(id, title, runbook, findings, ran = true, notRun = "") {
-  const failed = findings.filter((f) => !f.passed);
-  const passed = ran && failed.length === 0;
-  const message = !ran ? `not run: ${notRun}` : passed ? `ok (${findings.length} finding(s))` : failed.map((f) => f.message).join("; ");
-  return { id, title, runbook, ran, passed, message, findings };
-}
-var finding = (code2, passed, condition, message, figures2) => ({
-  code: code2,
-  passed,
-  condition: passed ? null : condition,
-  message,
-  ...figures2 ? { figures: figures2 } : {}
-});
-var bal = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
-function otherOwners(before, after, own2, what) {
-  const moved = OWNERS.filter((o) => o !== own2).flatMap((o) => {
-    const out = [];
-    const dj = delta(after[o].journal, before[o].journal);
-    const ds = delta(after[o].snapshot, before[o].snapshot);
-    if (!sameBalance(dj, { amb: 0, v15: 0 })) out.push(`${o} journal moved by ${fmtBalance(dj)}`);
-    if (!sameBalance(ds, { amb: 0, v15: 0 })) out.push(`${o} snapshot moved by ${fmtBalance(ds)}`);
-    return out;
-  });
-  return finding(
-    "OTHER_OWNERS_UNTOUCHED",
-    moved.length === 0,
-    "STOCK_INCOHERENCE",
-    moved.length ? `${what} moved another owner's stock: ${moved.join("; ")}` : `${what} moved no other owner's row`
-  );
-}
-
 // src/runbook/smoke/transaction.ts
 async function inRolledBackTransaction(db, fn) {
   return db.withClient(
@@ -89856,7 +90663,7 @@ async function openRequests(tx) {
   )).rows;
   const baseline = new Map((await read2()).map((x) => [x.name, x.value]));
   const role = (await tx.query("SELECT current_setting('role') AS role")).rows[0].role;
-  let n2 = 0;
+  let n3 = 0;
   async function restore() {
     await tx.query("SELECT set_config('role', $1, true)", [role]);
     const changed = (await read2()).filter((x) => x.value !== baseline.get(x.name));
@@ -89872,7 +90679,7 @@ async function openRequests(tx) {
   }
   return {
     async as(who2, fn) {
-      const sp = `astm53b_request_${++n2}`;
+      const sp = `astm53b_request_${++n3}`;
       await tx.query(`SAVEPOINT ${sp}`);
       let out;
       try {
@@ -89890,7 +90697,7 @@ async function openRequests(tx) {
       return out;
     },
     async probe(who2, sql, params) {
-      const sp = `astm53b_probe_${++n2}`;
+      const sp = `astm53b_probe_${++n3}`;
       await tx.query(`SAVEPOINT ${sp}`);
       let refusal = null;
       try {
@@ -89909,7 +90716,7 @@ async function openRequests(tx) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises30 = require("node:fs/promises");
+var import_promises31 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -89917,7 +90724,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises30.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises31.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -90277,8 +91084,8 @@ async function connectionCheck(db, ctx, asUser, seen) {
         { readOnly: true }
       )
     );
-    const n2 = a.ok ? a.value : a.error.code === "42501" ? 0 : -1;
-    if (n2 !== 0) leaks.push(a.ok ? `${t}: ${n2} row(s)` : `${t}: ${a.error.code} ${a.error.message}`);
+    const n3 = a.ok ? a.value : a.error.code === "42501" ? 0 : -1;
+    if (n3 !== 0) leaks.push(a.ok ? `${t}: ${n3} row(s)` : `${t}: ${a.error.code} ${a.error.message}`);
   }
   f.push(
     finding(
@@ -90330,30 +91137,7 @@ async function coherenceFindings(ctx, asUser, errors, seen) {
       )
     );
   } else {
-    const c = r.value;
-    f.push(
-      finding(
-        "NO_NEGATIVE_STOCK",
-        c.negative.length === 0,
-        "STOCK_INCOHERENCE",
-        c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r33(x.stock_ambiant)} L / ${r33(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
-        { negative_rows: c.negative.length }
-      ),
-      finding(
-        "NO_DUPLICATE_JOURNAL_KEY",
-        c.duplicates.length === 0,
-        "STOCK_INCOHERENCE",
-        c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
-        { duplicated_keys: c.duplicates.length }
-      ),
-      finding(
-        "NO_STOCK_OVER_CAPACITY",
-        c.overCapacity.length === 0,
-        "STOCK_INCOHERENCE",
-        c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r33(x.stock_ambiant)} L > ${r33(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
-        { tanks_over_capacity: c.overCapacity.length }
-      )
-    );
+    f.push(...coherenceReadFindings(r.value));
   }
   const p0001 = errors.filter((e) => e.code === "P0001");
   f.push(
@@ -90366,6 +91150,31 @@ async function coherenceFindings(ctx, asUser, errors, seen) {
     )
   );
   return f;
+}
+function coherenceReadFindings(c) {
+  return [
+    finding(
+      "NO_NEGATIVE_STOCK",
+      c.negative.length === 0,
+      "STOCK_INCOHERENCE",
+      c.negative.length ? `${c.negative.length} journal row(s) below 0: ${c.negative.slice(0, 5).map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r3(x.stock_ambiant)} L / ${r3(x.stock_15c)} L @15 \xB0C`).join("; ")}` : "no journal row below 0",
+      { negative_rows: c.negative.length }
+    ),
+    finding(
+      "NO_DUPLICATE_JOURNAL_KEY",
+      c.duplicates.length === 0,
+      "STOCK_INCOHERENCE",
+      c.duplicates.length ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates.slice(0, 5).map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} \xD7${x.rows}`).join("; ")}` : "no duplicated (tank, product, day, owner) in stocks_journaliers",
+      { duplicated_keys: c.duplicates.length }
+    ),
+    finding(
+      "NO_STOCK_OVER_CAPACITY",
+      c.overCapacity.length === 0,
+      "STOCK_INCOHERENCE",
+      c.overCapacity.length ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r3(x.stock_ambiant)} L > ${r3(x.capacite_utile)} L (${x.source})`).join("; ")}` : "no tank above its useful capacity (journal and v_stock_actuel)",
+      { tanks_over_capacity: c.overCapacity.length }
+    )
+  ];
 }
 function rollbackFinding(ctx, proof) {
   const off = proof.figures.filter((x) => !x.returned);
@@ -90383,17 +91192,6 @@ var coherenceCheck = (findings) => check2(
   "5.5",
   findings
 );
-
-// src/runbook/smoke/movements.ts
-var SMOKE_MARK = "ASTM53B-SMOKE";
-var SMOKE_MOVEMENTS = {
-  reception: { index_avant: 1e5, index_apres: 101e3, temperature_c: 25.5, densite_observee_kgm3: 836.5 },
-  sortie: { index_avant: 2e5, index_apres: 200400, temperature_c: 24.5, densite_observee_kgm3: 836.5 },
-  // more than the sortie, so that a debit reaching the other owner's row shows in full, never hidden by a clamp at 0
-  otherOwnerReception: { index_avant: 3e5, index_apres: 300500, temperature_c: 25, densite_observee_kgm3: 836.5 }
-};
-var SMOKE_OWNER = "MONALUXE";
-var OTHER_OWNER = "PARTENAIRE";
 
 // src/runbook/smoke/context.ts
 var WRITER_ROLES = ["admin", "directeur", "gerant"];
@@ -90490,171 +91288,6 @@ async function readContext(q, opts2) {
   };
 }
 
-// src/runbook/smoke/reception.ts
-async function receptionCheck(req, opts2, ctx, who2, before, seen, log) {
-  const m = SMOKE_MOVEMENTS.reception;
-  const amb = m.index_apres - m.index_avant;
-  const engine2 = table53b({
-    observedDensity: m.densite_observee_kgm3,
-    temperatureC: m.temperature_c,
-    hydrometer: opts2.profile.hydrometer,
-    edition: opts2.profile.edition,
-    rounding: opts2.profile.rounding,
-    volumeL: amb
-  });
-  const engine15 = engine2.volume15L;
-  const plaque = `${SMOKE_MARK} ${opts2.run.runId}`.slice(0, 60);
-  const note = `${SMOKE_MARK}: pipeline test reception, run ${opts2.run.runId}`;
-  const f = [];
-  const r = await attempt(async () => {
-    const cdrId2 = await req.as(void 0, async (tx) => {
-      const cdr = await tx.query(
-        `INSERT INTO public.cours_de_route (depot_destination_id, produit_id, plaque_camion, date_chargement, volume, statut, note)
-         VALUES ($1, $2, $3, $4::date, $5, 'ARRIVE', $6) RETURNING id::text`,
-        [ctx.tank.depotId, ctx.tank.produitId, plaque, ctx.day, amb, `${SMOKE_MARK}: pipeline test truck, run ${opts2.run.runId}`]
-      );
-      return cdr.rows[0].id;
-    });
-    const row2 = await req.as(who2, (tx) => insertReception(tx, ctx, m, engine15, { owner: SMOKE_OWNER, cdrId: cdrId2, partenaireId: null }, note));
-    return { cdrId: cdrId2, row: row2 };
-  });
-  if (!r.ok) {
-    seen("5.3 reception", r.error);
-    f.push(
-      finding(
-        "RECEPTION_INSERTED",
-        false,
-        r.error.code === "P0001" || r.error.code === "42501" ? "P0001_OR_RLS" : "SMOKE_FAILED",
-        `the reception was refused: ${r.error.code} ${r.error.message}`
-      )
-    );
-    return {
-      check: check2("5.3", "R\xE9ception contr\xF4l\xE9e", "4.5, 5.3", f),
-      cdr: void 0,
-      reception: void 0,
-      after: void 0
-    };
-  }
-  const { cdrId, row } = r.value;
-  log.info(`smoke: reception ${row.id} (${amb} L) on ${ctx.tank.nom}, truck ${cdrId}`);
-  const stored = row.volume_15c ?? row.volume_corrige_15c;
-  const storedIn = row.volume_15c !== null ? "volume_15c" : row.volume_corrige_15c !== null ? "volume_corrige_15c" : null;
-  const after = await req.as(who2, (q) => readTankFigures(q, ctx.tank.id, ctx.tank.produitId, ctx.day));
-  const expected = { amb: row.volume_ambiant, v15: stored ?? 0 };
-  const own2 = SMOKE_OWNER;
-  const dj = delta(after[own2].journal, before[own2].journal);
-  const ds = delta(after[own2].snapshot, before[own2].snapshot);
-  const dev = stored === null ? null : r33(stored - engine15);
-  f.push(
-    finding(
-      "RECEPTION_15C_MATCHES_ENGINE",
-      dev !== null && Math.abs(dev) <= opts2.toleranceL,
-      "GOLDEN_DEVIATION",
-      dev === null ? "the reception stores no 15 \xB0C volume" : `${storedIn} ${r33(stored)} L vs engine ${r33(engine15)} L (${profileName(opts2.profile)}): ${dev >= 0 ? "+" : ""}${dev} L, tolerance \xB1${opts2.toleranceL} L${storedIn === "volume_corrige_15c" ? " (the database stores what the app sent)" : " (computed by the database)"}`,
-      { stored_15c: stored === null ? null : r33(stored), engine_15c: r33(engine15), deviation_l: dev }
-    ),
-    finding(
-      "JOURNAL_CREDIT",
-      sameBalance(dj, expected),
-      "STOCK_INCOHERENCE",
-      `journal ${own2} rose by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`,
-      { ...bal("journal_delta", dj), ...bal("expected", expected) }
-    ),
-    finding(
-      "SNAPSHOT_CREDIT",
-      sameBalance(ds, expected),
-      "STOCK_INCOHERENCE",
-      `snapshot ${own2} rose by ${fmtBalance(ds)}; expected ${fmtBalance(expected)}`,
-      { ...bal("snapshot_delta", ds), ...bal("expected", expected) }
-    )
-  );
-  f.push(otherOwners(before, after, own2, "the reception"));
-  const probe = await req.as(who2, async (q) => {
-    const logs = await q.query(
-      "SELECT count(*)::int8 AS n FROM public.log_actions WHERE action = 'RECEPTION_CREEE' AND details->>'reception_id' = $1",
-      [row.id]
-    );
-    const cdr = await q.query("SELECT statut FROM public.cours_de_route WHERE id = $1", [cdrId]);
-    return { logs: logs.rows[0].n, statut: cdr.rows[0]?.statut ?? null };
-  });
-  f.push(
-    finding(
-      "LOG_RECEPTION_CREEE",
-      probe.logs === 1,
-      "SMOKE_FAILED",
-      `log_actions has ${probe.logs} RECEPTION_CREEE row(s) for the reception`,
-      { rows: probe.logs }
-    ),
-    finding(
-      "CDR_CLOSED",
-      probe.statut === "DECHARGE",
-      "SMOKE_FAILED",
-      `the test truck is ${probe.statut ?? "invisible to the user"} after its reception (expected DECHARGE)`
-    )
-  );
-  return {
-    check: check2(
-      "5.3",
-      "R\xE9ception contr\xF4l\xE9e: volume \xE0 15 \xB0C coh\xE9rent, cr\xE9dit journal et snapshot, RECEPTION_CREEE, CDR cl\xF4tur\xE9",
-      "4.5, 5.3",
-      f
-    ),
-    cdr: { id: cdrId, plaque_camion: plaque, statut_after: probe.statut },
-    reception: {
-      id: row.id,
-      ...m,
-      volume_ambiant: row.volume_ambiant,
-      engine_15c: r33(engine15),
-      engine_density15: engine2.density15,
-      stored_15c: stored === null ? null : r33(stored),
-      stored_in: storedIn,
-      sent_volume_corrige_15c: r33(engine15)
-    },
-    after
-  };
-}
-async function insertReception(tx, ctx, m, engine15, who2, note) {
-  const cols2 = [
-    "cours_de_route_id",
-    "partenaire_id",
-    "citerne_id",
-    "produit_id",
-    "index_avant",
-    "index_apres",
-    "temperature_ambiante_c",
-    "densite_a_15",
-    "volume_corrige_15c",
-    "proprietaire_type",
-    "date_reception",
-    "note"
-  ];
-  const vals = [
-    who2.cdrId,
-    who2.partenaireId,
-    ctx.tank.id,
-    ctx.tank.produitId,
-    m.index_avant,
-    m.index_apres,
-    m.temperature_c,
-    m.densite_observee_kgm3,
-    engine15,
-    who2.owner,
-    ctx.day,
-    note
-  ];
-  if (ctx.hasObservedDensityColumn) {
-    cols2.push("densite_observee_kgm3");
-    vals.push(m.densite_observee_kgm3);
-  }
-  const dateAt = cols2.indexOf("date_reception");
-  const ins = await tx.query(
-    `INSERT INTO public.receptions (${cols2.join(", ")}) VALUES (${vals.map((_, i) => `$${i + 1}${i === dateAt ? "::date" : ""}`).join(", ")})
-     RETURNING id::text, volume_ambiant, volume_corrige_15c, volume_15c`,
-    vals
-  );
-  return ins.rows[0];
-}
-
 // src/runbook/smoke/other-owner.ts
 async function ensureOtherOwnerRow(req, opts2, ctx, who2, seen, log) {
   const need = SMOKE_MOVEMENTS.sortie.index_apres - SMOKE_MOVEMENTS.sortie.index_avant;
@@ -90746,8 +91379,8 @@ async function ensureOtherOwnerRow(req, opts2, ctx, who2, seen, log) {
       partner_created: partner.created,
       ...m,
       volume_ambiant: row.volume_ambiant,
-      stored_15c: stored === null ? null : r33(stored),
-      sent_volume_corrige_15c: r33(engine15)
+      stored_15c: stored === null ? null : r3(stored),
+      sent_volume_corrige_15c: r3(engine15)
     },
     after
   };
@@ -90816,7 +91449,7 @@ async function sortieCheck(req, opts2, ctx, who2, seen, log, otherOwnerRow) {
     id,
     ...m,
     volume_ambiant: row?.volume_ambiant ?? null,
-    engine_15c: r33(engine15),
+    engine_15c: r3(engine15),
     volume_15c_debited: row?.v15 ?? null,
     statut: row?.statut ?? null,
     validated_by: row?.validated_by ?? null
@@ -91027,6 +91660,527 @@ async function smoke(db, opts2, log, stage) {
   };
 }
 
+// src/rehearsal/after-go-drill.ts
+var import_node_path35 = __toESM(require("node:path"), 1);
+
+// src/runbook/watch/index.ts
+var import_promises32 = require("node:fs/promises");
+var import_node_path34 = __toESM(require("node:path"), 1);
+
+// src/runbook/watch/checks.ts
+var check3 = (id, title, findings) => ({
+  id,
+  title,
+  passed: findings.every((f) => f.passed),
+  findings
+});
+async function coherenceCheck2(q) {
+  return check3(
+    "coherence",
+    "5.5 Coh\xE9rence: aucun stock n\xE9gatif, aucun doublon de cl\xE9, aucun d\xE9passement de capacit\xE9",
+    coherenceReadFindings(await readCoherence(q))
+  );
+}
+var SortieRow = external_exports.object({
+  id: external_exports.string(),
+  created_at: external_exports.string(),
+  citerne: external_exports.string().nullable(),
+  volume_ambiant: external_exports.number().nullable(),
+  temperature_ambiante_c: external_exports.number().nullable(),
+  densite_a_15: external_exports.number().nullable(),
+  stored: external_exports.number().nullable()
+});
+function sortieAgainstAstm(row, p) {
+  const base2 = { kind: "sortie", id: row.id, date: row.created_at, citerne: row.citerne, stored_15c_l: row.stored };
+  if (row.volume_ambiant === null || row.temperature_ambiante_c === null || row.densite_a_15 === null || row.stored === null)
+    return { ...base2, astm_15c_l: null, deviation_l: null, problem: "no volume_ambiant, temperature, density or 15 \xB0C volume" };
+  try {
+    const astm = table54b({
+      density15: row.densite_a_15,
+      temperatureC: row.temperature_ambiante_c,
+      edition: p.edition,
+      rounding: p.rounding,
+      volumeL: row.volume_ambiant
+    }).volume15L;
+    return { ...base2, astm_15c_l: r3(astm), deviation_l: r3(row.stored - astm), problem: null };
+  } catch (e) {
+    if (isAstmError(e)) return { ...base2, astm_15c_l: null, deviation_l: null, problem: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+async function movementsSinceGo(q, since, profile, toleranceL) {
+  const receptions = (await readReceptionDrifts(q, profile, since)).map(({ drift: d }) => ({
+    kind: "reception",
+    id: d.reception_id,
+    date: d.date_reception ?? "",
+    citerne: d.citerne,
+    stored_15c_l: d.stored_15c_l,
+    astm_15c_l: d.astm_15c_l === null ? null : r3(d.astm_15c_l),
+    deviation_l: d.drift_l,
+    problem: d.problem
+  }));
+  const sortieRows = parseRows(
+    SortieRow,
+    (await q.query(
+      `SELECT s.id::text, s.created_at::text, c.nom AS citerne, s.volume_ambiant, s.temperature_ambiante_c, s.densite_a_15, s.volume_corrige_15c AS stored
+           FROM public.sorties_produit s LEFT JOIN public.citernes c ON c.id = s.citerne_id
+          WHERE s.statut = 'validee' AND (s.created_at >= $1::timestamptz OR s.date_sortie >= $1::timestamptz)
+          ORDER BY s.created_at, s.id`,
+      [since]
+    )).rows,
+    "watch: sorties since the GO"
+  );
+  const movements = [...receptions, ...sortieRows.map((r) => sortieAgainstAstm(r, profile))];
+  const off = movements.filter((m) => m.deviation_l === null || Math.abs(m.deviation_l) > toleranceL);
+  const findings = [
+    finding(
+      "MOVEMENTS_ON_ASTM",
+      off.length === 0,
+      "GOLDEN_DEVIATION",
+      off.length ? `${off.length} of ${movements.length} movement(s) since the GO not within \xB1${toleranceL} L of ASTM of their own inputs: ${off.slice(0, 5).map(
+        (m) => `${m.kind} ${m.id} (${m.citerne ?? "?"}) stored ${m.stored_15c_l ?? "\u2014"} L vs ASTM ${m.astm_15c_l ?? "\u2014"} L${m.problem ? `: ${m.problem}` : ""}`
+      ).join("; ")}` : `${movements.length} movement(s) since the GO, each within \xB1${toleranceL} L of ASTM of its own inputs`,
+      { movements: movements.length, off: off.length }
+    )
+  ];
+  return {
+    movements,
+    check: check3("movements", "R\xE9ceptions et sorties depuis le GO: volume \xE0 15 \xB0C selon ASTM 53B de leurs propres donn\xE9es", findings)
+  };
+}
+async function functionCheck(q, go) {
+  const live = (await readFingerprint(q)).entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie("));
+  const drift2 = [
+    ...go.validateSortie.filter((a) => live.find((l) => l.name === a.name)?.value !== a.value).map((a) => `${a.name} differs from the body the GO applied`),
+    ...live.filter((l) => !go.validateSortie.some((a) => a.name === l.name)).map((l) => `${l.name} was not there at the GO`)
+  ];
+  return check3("function", "validate_sortie toujours celle appliqu\xE9e au GO (pas de d\xE9rive)", [
+    finding(
+      "VALIDATE_SORTIE_AS_APPLIED",
+      drift2.length === 0 && go.validateSortie.length > 0,
+      "CHANGE_NOT_APPLIED",
+      go.validateSortie.length === 0 ? "the GO bundle records no validate_sortie after-state" : drift2.length ? drift2.join("; ") : "validate_sortie is the body the GO applied"
+    )
+  ]);
+}
+function complaintsCheck(complaints) {
+  return check3("complaints", "R\xE9clamations terrain depuis le GO", [
+    finding(
+      "NO_FIELD_COMPLAINT",
+      complaints.length === 0,
+      "FIELD_COMPLAINT",
+      complaints.length ? complaints.map((c) => `${c.who} (${c.when}${c.issue ? `, issue #${c.issue.number}` : ""}): ${c.what}`).join("; ") : "no field complaint since the GO",
+      { complaints: complaints.length }
+    )
+  ]);
+}
+
+// src/runbook/watch/go-bundle.ts
+async function entryJson(file2, name, schema2) {
+  const entry = (await readZipDirectory(file2)).find((e) => e.name === name);
+  if (!entry) throw new UserError("NOT_A_GO_BUNDLE", `${file2} holds no ${name}`, { where: { file: file2, field: name } });
+  const chunks = [];
+  for await (const c of await openZipEntry(file2, entry)) chunks.push(c);
+  const r = schema2.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+  if (!r.success) throw new UserError("NOT_A_GO_BUNDLE", `${file2}: ${name} is not a valid ${name}`, { where: { file: file2, field: name } });
+  return r.data;
+}
+async function readGoBundle(file2, publicKey) {
+  const v = await verifyBundle(file2, publicKey ? { publicKey } : {});
+  if (!v.ok)
+    throw new UserError(
+      "GO_BUNDLE_NOT_VERIFIED",
+      `${file2} does not verify: ${v.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`,
+      {
+        where: { file: file2 },
+        hint: "give the GO run\u2019s own evidence bundle, as its workflow uploaded it"
+      }
+    );
+  const decision = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.decision.file}`, Decision);
+  if (decision.decision !== "GO")
+    throw new UserError("NOT_A_GO_BUNDLE", `${file2} records ${decision.decision}: there is no GO to watch`, {
+      where: { file: file2, field: "decision" }
+    });
+  const apply = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.sqlApply.file}`, ApplyResult);
+  return {
+    bundle: file2,
+    sha256: v.zip.sha256,
+    signatureValid: v.authenticity.valid,
+    decidedAt: decision.at,
+    runId: apply.run.runId,
+    validateSortie: apply.fingerprintAfter.entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie(")).map((e) => ({ name: e.name, value: e.value }))
+  };
+}
+
+// src/runbook/watch/github-issues.ts
+var Issue = external_exports.object({
+  number: external_exports.number().int(),
+  html_url: external_exports.string(),
+  title: external_exports.string(),
+  body: external_exports.string().nullable().optional(),
+  created_at: external_exports.string(),
+  user: external_exports.object({ login: external_exports.string() }).nullable(),
+  pull_request: external_exports.unknown().optional()
+});
+async function call(gh, method, path51, body) {
+  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path51}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${gh.token}`,
+      accept: "application/vnd.github+json",
+      "x-github-api-version": "2022-11-28",
+      ...body ? { "content-type": "application/json" } : {}
+    },
+    ...body ? { body: JSON.stringify(body) } : {}
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    const message = (() => {
+      try {
+        return JSON.parse(text).message ?? text;
+      } catch {
+        return text;
+      }
+    })();
+    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path51.split("?")[0]}: ${res.status} ${message}`, {
+      hint: res.status === 403 ? "the workflow job needs permissions: issues: write (read for complaints only)" : void 0
+    });
+  }
+  return text ? JSON.parse(text) : void 0;
+}
+async function complaintsFromIssues(gh, label, since) {
+  const q = new URLSearchParams({ labels: label, state: "all", since, per_page: "100", sort: "created", direction: "asc" });
+  const list = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`));
+  return list.filter((i) => i.pull_request === void 0 && Date.parse(i.created_at) >= Date.parse(since)).map((i) => ({
+    source: "issue",
+    who: i.user?.login ?? "unknown",
+    what: `${i.title}${i.body ? `: ${i.body.trim().slice(0, 500)}` : ""}`,
+    when: i.created_at,
+    issue: { number: i.number, url: i.html_url }
+  }));
+}
+async function reportIncident(gh, opts2) {
+  const q = new URLSearchParams({ labels: opts2.label, state: "open", per_page: "100" });
+  const open7 = external_exports.array(Issue).parse(await call(gh, "GET", `/issues?${q.toString()}`)).find((i) => i.pull_request === void 0 && i.title === opts2.title);
+  if (open7) {
+    await call(gh, "POST", `/issues/${open7.number}/comments`, { body: opts2.body });
+    return { action: "commented", number: open7.number, url: open7.html_url };
+  }
+  const made = Issue.parse(await call(gh, "POST", "/issues", { title: opts2.title, body: opts2.body, labels: [opts2.label] }));
+  return { action: "opened", number: made.number, url: made.html_url };
+}
+
+// src/runbook/watch/index.ts
+var WATCH_ADDENDUM = "astm53b-watch-addendum.zip";
+var DEFAULT_WINDOW_HOURS = 24;
+var DEFAULT_COMPLAINT_LABEL = "astm53b-reclamation";
+var DEFAULT_INCIDENT_LABEL = "astm53b-incident";
+function incidentBody(r) {
+  return [
+    `**astm53b watch: NO-GO under runbook 6.1** (pass of ${r.at}, GO of run ${r.go.goRunId} decided ${r.go.decidedAt}, window until ${r.window.endsAt}).`,
+    "",
+    ...r.reasons.map((x) => `- ${x.runbook} ${x.condition}: ${x.message}`),
+    "",
+    "The watch does not roll back by itself. The depot manager decides: a late rollback (`astm53b rollback --backup DIR --out DIR [--replay]`, or the rollback workflow behind its environment gate) restores the verified dump and exports every movement entered since, so nothing is lost.",
+    `Evidence: watch.json of run ${r.run.runId}; GO bundle SHA-256 ${r.go.bundleSha256}.`
+  ].join("\n");
+}
+async function watch(db, opts2, log) {
+  const now = opts2.now ?? /* @__PURE__ */ new Date();
+  const hours = opts2.windowHours ?? DEFAULT_WINDOW_HOURS;
+  const profile = opts2.profile ?? ML_PP_PROFILE;
+  const toleranceL = opts2.toleranceL ?? 5;
+  const go = await readGoBundle(opts2.goBundle, opts2.publicKey);
+  const endsAt = new Date(Date.parse(go.decidedAt) + hours * 36e5);
+  const over = now.getTime() >= endsAt.getTime();
+  log.info(
+    `watch: GO of run ${go.runId} decided ${go.decidedAt}; window of ${hours} h ${over ? "is over" : `until ${endsAt.toISOString()}`}`
+  );
+  const db_ = await db.withTransaction(
+    async (q) => ({
+      coherence: await coherenceCheck2(q),
+      moved: await movementsSinceGo(q, go.decidedAt, profile, toleranceL),
+      fn: await functionCheck(q, go)
+    }),
+    { readOnly: true }
+  );
+  const complaints = [...opts2.complaints ?? []];
+  if (opts2.github)
+    complaints.push(...await complaintsFromIssues(opts2.github, opts2.github.complaintLabel ?? DEFAULT_COMPLAINT_LABEL, go.decidedAt));
+  const checks = [db_.coherence, db_.moved.check, db_.fn, complaintsCheck(complaints)];
+  const reasons = checks.flatMap((c) => c.findings).filter((f) => !f.passed && f.condition).map((f) => ({ runbook: GO_CONDITIONS[f.condition].runbook, condition: GO_CONDITIONS[f.condition].text, message: f.message }));
+  const result = {
+    format: WATCH_FORMAT,
+    at: now.toISOString(),
+    target: db.label,
+    run: opts2.run,
+    go: {
+      bundle: import_node_path34.default.basename(go.bundle),
+      bundleSha256: go.sha256,
+      signatureValid: go.signatureValid,
+      decidedAt: go.decidedAt,
+      goRunId: go.runId,
+      appliedValidateSortie: go.validateSortie.map((f) => f.value).join("\n") || null
+    },
+    window: { hours, endsAt: endsAt.toISOString(), over, closing: over || (opts2.close ?? false) },
+    profile: profileName(profile),
+    toleranceL,
+    movements: db_.moved.movements,
+    complaints,
+    checks,
+    decision: reasons.length ? "NO-GO" : "GO-HOLDS",
+    reasons,
+    incident: null,
+    addendum: null
+  };
+  for (const r of reasons) log.warn(`watch: NO-GO (runbook ${r.runbook} ${r.condition}): ${r.message}`);
+  if (result.decision === "NO-GO" && opts2.github) {
+    result.incident = await reportIncident(opts2.github, {
+      label: opts2.github.incidentLabel ?? DEFAULT_INCIDENT_LABEL,
+      title: `ASTM53B incident after the GO of run ${go.runId}`,
+      body: incidentBody(result)
+    });
+    log.warn(`watch: incident issue #${result.incident.number} ${result.incident.action}`);
+  } else if (result.decision === "NO-GO") {
+    result.incident = { action: "none", number: null, url: null };
+  }
+  if (result.window.closing) {
+    const src = import_node_path34.default.join(opts2.outDir, "addendum");
+    await (0, import_promises32.rm)(src, { recursive: true, force: true });
+    await (0, import_promises32.mkdir)(src, { recursive: true });
+    await writeResult(src, "watch", result);
+    const b = await buildBundle(
+      {
+        resultsDir: src,
+        out: import_node_path34.default.join(opts2.outDir, WATCH_ADDENDUM),
+        ...opts2.signingKey ? { signingKey: opts2.signingKey } : {},
+        run: { runId: opts2.run.runId, actor: opts2.run.actor },
+        changelog: { title: `ASTM53B watch after the GO of run ${go.runId}: ${result.decision}` },
+        now,
+        ...opts2.env ? { env: opts2.env } : {}
+      },
+      log
+    );
+    result.addendum = { path: WATCH_ADDENDUM, sha256: b.sha256, signed: Boolean(opts2.signingKey) };
+    log.info(
+      `watch: closing pass; addendum ${WATCH_ADDENDUM} (SHA-256 ${b.sha256.slice(0, 12)}\u2026) tied to the GO bundle ${go.sha256.slice(0, 12)}\u2026`
+    );
+  }
+  await writeResult(opts2.outDir, "watch", result);
+  return result;
+}
+
+// src/rehearsal/after-go.ts
+var AFTER_GO_DAY = "2026-02-27";
+async function userWithRole(db, role) {
+  const r = await db.query("SELECT user_id::text FROM public.profils WHERE role = $1 ORDER BY created_at LIMIT 1", [
+    role
+  ]);
+  if (!r.rows[0]) throw new Error(`the demo has no ${role} user`);
+  return r.rows[0].user_id;
+}
+var GASOIL2 = "22222222-2222-2222-2222-222222222222";
+var TANK4 = "91d2078b-8e19-43c2-bf33-322a42cd4e94";
+var CDR_9 = "9a8cb953-d5f3-1065-326c-aa6aa0b7f2b3";
+var CLIENT_1 = "7892edea-75d6-775a-b7bd-5360b3e0c531";
+var AFTER_GO_FIGURES = {
+  reception: { index_avant: 5e5, index_apres: 501500, temperature_c: 27.5, densite: 836.9 },
+  sortie: { index_avant: 6e5, index_apres: 600800, temperature_c: 26, densite: 836.5 },
+  adjustment: { delta_ambiant: 0, delta_15c: -2.5, reason: "jaugeage contradictoire apr\xE8s r\xE9clamation du client" }
+};
+var astm15 = (amb, t, rho) => table53b({
+  observedDensity: rho,
+  temperatureC: t,
+  hydrometer: ML_PP_PROFILE.hydrometer,
+  edition: ML_PP_PROFILE.edition,
+  rounding: ML_PP_PROFILE.rounding,
+  volumeL: amb
+}).volume15L;
+async function enterReception(db, app, truck = CDR_9, m = AFTER_GO_FIGURES.reception) {
+  const gerant = await userWithRole(db, "gerant");
+  const amb = m.index_apres - m.index_avant;
+  const v15 = app === "astm" ? astm15(amb, m.temperature_c, m.densite) : legacyVolume15(amb, m.temperature_c);
+  return withAppUser(db, { role: "authenticated", userId: gerant }, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO receptions (cours_de_route_id, citerne_id, produit_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, date_reception, note)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', $9::date, 'after the GO') RETURNING id::text`,
+      [truck, TANK4, GASOIL2, m.index_avant, m.index_apres, m.temperature_c, m.densite, v15, AFTER_GO_DAY]
+    );
+    return r.rows[0].id;
+  });
+}
+async function enterSortie(db, app) {
+  const gerant = await userWithRole(db, "gerant");
+  const m = AFTER_GO_FIGURES.sortie;
+  const amb = m.index_apres - m.index_avant;
+  const v15 = app === "astm" ? astm15(amb, m.temperature_c, m.densite) : legacyVolume15(amb, m.temperature_c);
+  const who2 = { role: "authenticated", userId: gerant };
+  const id = await withAppUser(db, who2, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO sorties_produit (citerne_id, produit_id, client_id, index_avant, index_apres, temperature_ambiante_c, densite_a_15, volume_corrige_15c, proprietaire_type, statut, date_sortie, note)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'MONALUXE', $9, ($10::date + time '12:00')::timestamptz, 'after the GO') RETURNING id::text`,
+      [
+        TANK4,
+        GASOIL2,
+        CLIENT_1,
+        m.index_avant,
+        m.index_apres,
+        m.temperature_c,
+        m.densite,
+        v15,
+        app === "astm" ? "brouillon" : "validee",
+        AFTER_GO_DAY
+      ]
+    );
+    return r.rows[0].id;
+  });
+  if (app === "astm") await withAppUser(db, who2, (tx) => tx.query("SELECT validate_sortie($1)", [id]));
+  return id;
+}
+async function enterAdjustment(db, receptionId) {
+  const directeur = await userWithRole(db, "directeur");
+  const a = AFTER_GO_FIGURES.adjustment;
+  return withAppUser(db, { role: "authenticated", userId: directeur }, async (tx) => {
+    const r = await tx.query(
+      `INSERT INTO stocks_adjustments (mouvement_type, mouvement_id, delta_ambiant, delta_15c, reason) VALUES ('RECEPTION', $1, $2, $3, $4) RETURNING id::text`,
+      [receptionId, a.delta_ambiant, a.delta_15c, a.reason]
+    );
+    return r.rows[0].id;
+  });
+}
+async function enterAfterGo(db, app) {
+  const reception = await enterReception(db, app);
+  const sortie = await enterSortie(db, app);
+  const adjustment = await enterAdjustment(db, reception);
+  return { reception, sortie, adjustment };
+}
+
+// src/rehearsal/after-go-drill.ts
+var AFTER_GO_DIR = "after-go";
+async function proveLateRollback(db, late, replay) {
+  const problems = [];
+  const c = late.counts;
+  const entered = late.movements.filter((m) => m.plan !== "skip-migration-restatement");
+  if (entered.length < 3)
+    problems.push(`only ${entered.length} movement(s) since the backup besides the restatements; the drill entered 3`);
+  if (!replay) {
+    if (c.remaining !== entered.length) problems.push(`${c.remaining} listed to re-enter, ${entered.length} entered`);
+    if (JSON.stringify(await stockLines(db)) !== JSON.stringify(late.stock.afterRestore))
+      problems.push("the stock is not the restored backup\u2019s");
+    return problems;
+  }
+  if (late.replay?.stoppedAt) problems.push(`the replay stopped at #${late.replay.stoppedAt.seq}: ${late.replay.stoppedAt.message}`);
+  if (c.replayed !== entered.length) problems.push(`${c.replayed} replayed of ${entered.length}`);
+  for (const r of late.replay?.replayed ?? []) {
+    if (r.kind === "adjustment" || !r.replayedId) continue;
+    const table4 = r.kind === "reception" ? "public.receptions" : "public.sorties_produit";
+    const v = (await db.query(`SELECT volume_corrige_15c AS v FROM ${table4} WHERE id = $1`, [r.replayedId])).rows[0]?.v;
+    if (v === void 0) problems.push(`${r.kind} ${r.replayedId} (replay of ${r.originalId}) is not there`);
+    else if (v !== r.legacy15c) problems.push(`${r.kind} ${r.replayedId}: ${v} L at 15 \xB0C, legacy ${r.legacy15c} L`);
+  }
+  const moved = /* @__PURE__ */ new Map();
+  for (const m of entered) {
+    if (m.kind === "adjustment") continue;
+    const k = `${m.citerne}\0${m.proprietaire}`;
+    moved.set(k, (moved.get(k) ?? 0) + (m.kind === "reception" ? 1 : -1) * (legacy15c(m) ?? 0));
+  }
+  for (const after of late.stock.afterReplay ?? []) {
+    const before = late.stock.afterRestore.find((l) => l.citerne === after.citerne && l.proprietaire_type === after.proprietaire_type);
+    const expected = (before?.snapshot_15c ?? 0) + (moved.get(`${after.citerne}\0${after.proprietaire_type}`) ?? 0);
+    if (Math.abs((after.snapshot_15c ?? 0) - expected) > 1e-3)
+      problems.push(
+        `${after.citerne} ${after.proprietaire_type}: snapshot ${after.snapshot_15c} L at 15 \xB0C, the legacy app would show ${expected} L`
+      );
+  }
+  return problems;
+}
+async function runAfterGoDrill(db, o, step) {
+  const dir = import_node_path35.default.join(o.out, AFTER_GO_DIR);
+  const replay = o.drill === "complaint-after-go";
+  let reasons = [];
+  const oks = [];
+  oks.push(
+    await step("entries after the GO", "6.1", async () => {
+      const ids = await enterAfterGo(db, "astm");
+      return { ok: true, summary: `reception ${ids.reception}, sortie ${ids.sortie}, adjustment ${ids.adjustment}, each as its app user` };
+    })
+  );
+  oks.push(
+    await step("watch", "6.1, 6.3", async (l) => {
+      const w = await watch(
+        db,
+        {
+          goBundle: o.goBundle,
+          outDir: import_node_path35.default.join(dir, "watch"),
+          run: o.run,
+          close: true,
+          complaints: [
+            {
+              source: "input",
+              who: "chef de quai (drill)",
+              what: `drill ${o.drill}: the client disputes the 15 \xB0C volume of today's sortie`,
+              when: (/* @__PURE__ */ new Date()).toISOString(),
+              issue: null
+            }
+          ]
+        },
+        l
+      );
+      reasons = w.reasons.map((r) => ({
+        condition: "FIELD_COMPLAINT",
+        runbook: r.runbook,
+        rule: GO_CONDITIONS.FIELD_COMPLAINT.text,
+        source: "watch.json",
+        message: r.message
+      }));
+      return { ok: w.decision === "NO-GO", summary: `${w.decision}: ${w.reasons.map((r) => r.condition).join("; ")}` };
+    })
+  );
+  oks.push(
+    await step("late rollback", "6.2", async (l) => {
+      const r = await rollback(
+        db,
+        { backupDir: import_node_path35.default.join(o.results, BACKUP_DIR), run: o.run, identity: o.identity, resultsDir: dir, replay },
+        l
+      );
+      await writeResult(dir, "rollback", r);
+      const late = r.lateRollback;
+      if (!r.ok || !late) return { ok: false, summary: r.failures.join("; ") || "no late-rollback record" };
+      const problems = await proveLateRollback(db, late, replay);
+      const c = late.counts;
+      return {
+        ok: problems.length === 0,
+        summary: problems.length ? problems.join("; ") : `${c.sinceBackup} movement(s) since the backup (${c.skipped} restatement(s) of the migration), ${c.replayed} replayed on the legacy computation, ${c.remaining} to enter by hand`
+      };
+    })
+  );
+  oks.push(
+    await step("freeze-off", "6.2", async (l) => {
+      const r = await freezeOff(
+        db,
+        { reason: "rehearsal over (in PROD: after the legacy build is redeployed and the depot informed)", run: o.run },
+        l
+      );
+      return { ok: !r.frozen, summary: "entries allowed again (rehearsal)" };
+    })
+  );
+  let bundle;
+  oks.push(
+    await step("evidence after the GO", "5.7, 6.3", async (l) => {
+      bundle = await buildBundle(
+        { resultsDir: dir, out: import_node_path35.default.join(o.out, "astm53b-evidence-after-go.zip"), run: { runId: o.run.runId, actor: o.run.actor } },
+        l
+      );
+      return { ok: true, summary: `${bundle.out}: watch.json, rollback.json and the late-rollback export` };
+    })
+  );
+  return {
+    decision: { ...o.decision, decision: reasons.length ? "NO-GO" : o.decision.decision, reasons: [...o.decision.reasons, ...reasons] },
+    bundle,
+    ok: oks.every(Boolean)
+  };
+}
+
 // src/rehearsal/faults.ts
 function cutConnectionAt(db, when) {
   let done = false;
@@ -91077,10 +92231,10 @@ function gateRecord(inputs) {
   };
 }
 async function rehearse(db, opts2, log) {
-  const out = import_node_path33.default.resolve(opts2.outDir);
-  const results = import_node_path33.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises31.rm)(out, { recursive: true, force: true });
-  await (0, import_promises31.mkdir)(results, { recursive: true });
+  const out = import_node_path36.default.resolve(opts2.outDir);
+  const results = import_node_path36.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises33.rm)(out, { recursive: true, force: true });
+  await (0, import_promises33.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
   const drill = inputs.drill;
   const progress = opts2.progress ?? plainProgress(() => {
@@ -91093,7 +92247,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises31.writeFile)(import_node_path33.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises33.writeFile)(import_node_path36.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -91143,7 +92297,7 @@ async function rehearse(db, opts2, log) {
       const r = await backup(
         db,
         {
-          outDir: import_node_path33.default.join(results, BACKUP_DIR),
+          outDir: import_node_path36.default.join(results, BACKUP_DIR),
           encryptTo: opts2.encryption?.recipients ?? [],
           ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
         },
@@ -91167,7 +92321,7 @@ async function rehearse(db, opts2, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path33.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path36.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -91210,7 +92364,7 @@ async function rehearse(db, opts2, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path33.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path36.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -91222,9 +92376,9 @@ async function rehearse(db, opts2, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path33.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
+          const r = await rollback(db, { backupDir: import_node_path36.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
-          const discarded = r.discarded.reduce((n2, d) => n2 + d.writtenSince + d.changedSince + d.deletedSince, 0);
+          const discarded = r.discarded.reduce((n3, d) => n3 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
             ok: r.ok,
             summary: r.ok ? `equal to the verified dump again; ${discarded} row(s) put back as the backup has them` : r.failures.join("; ")
@@ -91242,7 +92396,7 @@ async function rehearse(db, opts2, log) {
       });
     }
   }
-  const bundlePath = import_node_path33.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path36.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -91252,8 +92406,29 @@ async function rehearse(db, opts2, log) {
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"}` };
   });
   steps.push({ step: "evidence", runbook: "5.7", ...ev, ms: Date.now() - t0 });
+  let afterGoBundle;
+  let afterGoOk;
+  if (drill && AFTER_GO_DRILLS.includes(drill) && decision.decision === "GO") {
+    const after = await runAfterGoDrill(
+      db,
+      { drill, out, results, goBundle: bundle.out, decision, run, ...opts2.encryption ? { identity: opts2.encryption.identity } : {} },
+      step
+    );
+    decision = after.decision;
+    afterGoBundle = after.bundle;
+    afterGoOk = after.ok;
+  }
   const freezeWindowMs = frozenAt !== null && decidedAt !== null ? decidedAt - frozenAt : null;
-  return { steps, decision, bundle, verification, resultsDir: results, freezeWindowMs };
+  return {
+    steps,
+    decision,
+    bundle,
+    verification,
+    resultsDir: results,
+    freezeWindowMs,
+    ...afterGoBundle ? { afterGoBundle } : {},
+    ...afterGoOk !== void 0 ? { afterGoOk } : {}
+  };
 }
 
 // src/report/decision.ts
@@ -91364,14 +92539,18 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path34.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path37.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path34.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path37.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
+    if (inputs.drill && AFTER_GO_DRILLS.includes(inputs.drill) && (!inputs.signoff || !flagOption(ctx, "restate") || !listOption(ctx, "change").length))
+      throw new UserError("BAD_OPTION", `--drill ${inputs.drill} starts from a GO: give the remedied run too (${REMEDIED})`, {
+        where: { field: "drill" }
+      });
     const encryption = await encryptionOf(ctx);
     const target = resolveTarget({ url: url2, cwd: ctx.cwd });
     assertSessionCapable(target, "rehearse");
@@ -91394,7 +92573,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path34.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path37.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
@@ -91413,12 +92592,22 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path37.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path34.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path37.default.relative(ctx.cwd, r.bundle.out)}
+`);
+      if (r.afterGoBundle)
+        ctx.out(`after the GO (watch, late rollback): ${import_node_path37.default.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
+      if (inputs.drill && AFTER_GO_DRILLS.includes(inputs.drill) && r.afterGoOk !== true) {
+        ctx.out(
+          `drill ${inputs.drill}: FAILED: ${r.afterGoOk === false ? "an after-GO step did not show what it must (above)" : "the run never reached GO"}
+`
+        );
+        return 1;
+      }
       if (r.decision.decision !== "GO" && !inputs.drill && !listOption(ctx, "change").length) {
         ctx.out(`
 The runbook as written ends NO-GO. The remedied run (our corrected change file, the restatement, a sign-off):
@@ -91434,7 +92623,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path38 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -91621,7 +92810,7 @@ var restateCommand = {
     const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path35.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path38.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -91636,8 +92825,170 @@ var restateCommand = {
   }
 };
 
+// src/cli/commands/watch.ts
+var import_node_path39 = __toESM(require("node:path"), 1);
+
+// src/report/watch.ts
+function renderWatchText(w) {
+  const lines2 = [
+    `watch of ${w.target} at ${w.at}: ${w.decision === "GO-HOLDS" ? "GO holds (nothing found)" : "NO-GO under runbook 6.1: a person decides the rollback"}`,
+    `  GO         run ${w.go.goRunId}, decided ${w.go.decidedAt}; bundle ${w.go.bundle} SHA-256 ${w.go.bundleSha256}${w.go.signatureValid === null ? " (signature not checked)" : w.go.signatureValid ? " (signature valid)" : " (SIGNATURE INVALID)"}`,
+    `  window     ${w.window.hours} h, until ${w.window.endsAt}${w.window.over ? " (over)" : ""}${w.window.closing ? "; closing pass" : ""}`,
+    ...w.checks.map((c) => `  ${c.passed ? "\u2713" : "\u2717"} ${c.id.padEnd(10)} ${c.findings.map((f) => f.message).join("; ")}`),
+    ...w.movements.filter((m) => m.deviation_l === null || Math.abs(m.deviation_l) > w.toleranceL).map(
+      (m) => `    ${m.kind} ${m.id} ${m.citerne ?? ""} ${m.date}: stored ${m.stored_15c_l ?? "\u2014"} L, ASTM ${m.astm_15c_l ?? "\u2014"} L${m.problem ? ` (${m.problem})` : ""}`
+    ),
+    ...w.complaints.map(
+      (c) => `  complaint  ${c.who} ${c.when}${c.issue ? ` #${c.issue.number} ${c.issue.url}` : " (given by hand)"}: ${c.what}`
+    ),
+    ...w.incident ? [
+      `  incident   ${w.incident.action === "none" ? "no GitHub repository given: open it by hand (runbook 6.3)" : `issue #${w.incident.number} ${w.incident.action} ${w.incident.url}`}`
+    ] : [],
+    ...w.addendum ? [`  addendum   ${w.addendum.path} SHA-256 ${w.addendum.sha256}${w.addendum.signed ? " (signed)" : " (NOT signed)"}`] : []
+  ];
+  return `${lines2.join("\n")}
+`;
+}
+function renderWatchMarkdown(w) {
+  return [
+    `## ASTM53B watch after the GO ${w.decision === "GO-HOLDS" ? "\u2705 GO holds" : "\u274C NO-GO (runbook 6.1)"}`,
+    "",
+    ...w.reasons.length ? [...w.reasons.map((r) => `- **${r.runbook} ${r.condition}**: ${r.message}`), ""] : [],
+    "```",
+    renderWatchText(w).trimEnd(),
+    "```",
+    ""
+  ].join("\n");
+}
+
+// src/runbook/watch/options.ts
+var import_promises34 = require("node:fs/promises");
+function parseComplaint(text, from) {
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError("BAD_INPUT", `${from}: not JSON (${e.message})`, {
+      where: { field: "complaint" },
+      hint: 'give {"who": "\u2026", "what": "\u2026", "when": "2026-02-27T10:00:00Z"}'
+    });
+  }
+  const r = Complaint.omit({ source: true, issue: true }).safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new UserError("BAD_INPUT", `${from}: field ${i.path.join(".") || "(root)"}: ${i.message}`, {
+      where: { field: `complaint.${i.path.join(".")}` },
+      hint: 'give {"who": "\u2026", "what": "\u2026", "when": "2026-02-27T10:00:00Z"}'
+    });
+  }
+  if (Number.isNaN(Date.parse(r.data.when)))
+    throw new UserError("BAD_INPUT", `${from}: field when: ${r.data.when} is not a date`, { where: { field: "complaint.when" } });
+  return { source: "input", ...r.data, issue: null };
+}
+async function readComplaintFile(file2) {
+  const text = await (0, import_promises34.readFile)(file2, "utf8").catch((e) => {
+    throw new UserError(e.code === "ENOENT" ? "FILE_NOT_FOUND" : "BAD_INPUT", `${file2}: ${e.message}`, { where: { file: file2 } });
+  });
+  return parseComplaint(text, file2);
+}
+function parseWindowHours(text, field = "window-hours") {
+  if (text === void 0 || text.trim() === "") return void 0;
+  const n3 = Number(text);
+  if (!Number.isFinite(n3) || n3 <= 0 || n3 > 24 * 14)
+    throw new UserError("BAD_OPTION", `${field} ${text}: a number of hours above 0 and at most 336`, { where: { field } });
+  return n3;
+}
+
+// src/cli/commands/watch.ts
+var watchCommand = {
+  name: "watch",
+  summary: "the 24 hours after a GO (runbook 6.1, 6.3): one read-only pass; a finding or a field complaint is a NO-GO, never a rollback by itself",
+  details: [
+    "Verifies the GO bundle (--go-bundle; its signature with --public-key) and reads its decision and what validate_sortie",
+    "became. Then, in one read-only transaction: the 5.5 coherence checks over the whole database (the smoke\u2019s); every",
+    "reception and sortie entered since the GO against ASTM of its own inputs (\xB1--tolerance-l); validate_sortie against the",
+    `body the GO applied. Field complaints: --complaint FILE ({"who","what","when"}), and with --repository/GITHUB_TOKEN the`,
+    `issues labelled --complaint-label (default ${DEFAULT_COMPLAINT_LABEL}) opened since the GO. A NO-GO opens (or comments on)`,
+    `the incident issue (label ${DEFAULT_INCIDENT_LABEL}). Once the window (default ${DEFAULT_WINDOW_HOURS} h) is over, or with --close, the`,
+    "closing pass also writes astm53b-watch-addendum.zip (watch.json, signed with --signing-key) tied to the GO bundle\u2019s SHA-256.",
+    "Exit 0 GO holds, 1 NO-GO, 2 bad input."
+  ].join("\n"),
+  options: {
+    url: urlOption,
+    "go-bundle": { type: "string", valueName: "ZIP", description: "the GO run\u2019s evidence bundle" },
+    "public-key": { type: "string", valueName: "FILE", description: "the depot\u2019s signing.pub: the GO bundle\u2019s signature must hold" },
+    "window-hours": { type: "string", valueName: "H", description: `length of the watch (default ${DEFAULT_WINDOW_HOURS})` },
+    "tolerance-l": { type: "string", valueName: "L", description: "ASTM tolerance per movement in litres (default 5)" },
+    complaint: { type: "string", valueName: "FILE", description: 'a complaint given by hand: {"who","what","when"}' },
+    repository: {
+      type: "string",
+      valueName: "OWNER/NAME",
+      description: "read complaints from and report the incident to its issues (token: GITHUB_TOKEN)"
+    },
+    "complaint-label": { type: "string", valueName: "LABEL", description: `default ${DEFAULT_COMPLAINT_LABEL}` },
+    "incident-label": { type: "string", valueName: "LABEL", description: `default ${DEFAULT_INCIDENT_LABEL}` },
+    close: { type: "boolean", description: "make this the closing pass now (addendum bundle)" },
+    "signing-key": { type: "string", valueName: "FILE", description: "the depot\u2019s signing.key: signs the addendum" },
+    out: { type: "string", valueName: "DIR", description: "where watch.json (and the addendum) go", default: "astm53b-watch" },
+    ...runOptions,
+    json: jsonOption,
+    markdown: { type: "boolean", description: "print the markdown summary" }
+  },
+  async run(ctx) {
+    const goBundle = import_node_path39.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
+    const windowHours = parseWindowHours(stringOption(ctx, "window-hours"));
+    const tol = stringOption(ctx, "tolerance-l");
+    const toleranceL = tol === void 0 ? void 0 : Number(tol);
+    if (toleranceL !== void 0 && !(toleranceL >= 0))
+      throw new UserError("BAD_OPTION", `--tolerance-l ${tol}: a number of litres, 0 or more`, { where: { field: "tolerance-l" } });
+    const complaintFile = pathOption(ctx, "complaint");
+    const complaints = complaintFile ? [await readComplaintFile(complaintFile)] : [];
+    const keyFile = pathOption(ctx, "public-key");
+    const publicKey = keyFile ? await readPublicKey(keyFile) : void 0;
+    const signFile = pathOption(ctx, "signing-key");
+    const signingKey = signFile ? await readSigningKey(signFile) : void 0;
+    const repository = stringOption(ctx, "repository");
+    const token = ctx.env.GITHUB_TOKEN;
+    if (repository && !token)
+      throw new UserError("MISSING_OPTION", "--repository needs GITHUB_TOKEN in the environment (issues: write)", {
+        where: { field: "repository" }
+      });
+    const target = targetOf(ctx);
+    assertSessionCapable(target, "watch");
+    return withDb(target, async (db) => {
+      const w = await watch(
+        db,
+        {
+          goBundle,
+          outDir: import_node_path39.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
+          run: runOf(ctx),
+          complaints,
+          close: flagOption(ctx, "close"),
+          env: ctx.env,
+          ...publicKey ? { publicKey } : {},
+          ...signingKey ? { signingKey } : {},
+          ...windowHours ? { windowHours } : {},
+          ...toleranceL !== void 0 ? { toleranceL } : {},
+          ...repository && token ? {
+            github: {
+              apiUrl: ctx.env.GITHUB_API_URL ?? "https://api.github.com",
+              repository,
+              token,
+              ...stringOption(ctx, "complaint-label") ? { complaintLabel: stringOption(ctx, "complaint-label") } : {},
+              ...stringOption(ctx, "incident-label") ? { incidentLabel: stringOption(ctx, "incident-label") } : {}
+            }
+          } : {}
+        },
+        ctx.log
+      );
+      ctx.out(flagOption(ctx, "json") ? jsonText(w) : flagOption(ctx, "markdown") ? renderWatchMarkdown(w) : renderWatchText(w));
+      return w.decision === "GO-HOLDS" ? 0 : 1;
+    });
+  }
+};
+
 // src/cli/commands/smoke.ts
-var import_node_path36 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -91751,7 +93102,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path36.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path40.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -91784,8 +93135,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path36.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path36.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path40.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path40.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -91809,6 +93160,7 @@ var COMMANDS = [
   stagingResetCommand,
   freezeCommand,
   restateCommand,
+  watchCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,
@@ -91829,9 +93181,9 @@ var defaultIO = () => ({
 });
 var VERSION = "0.1.0";
 function findCommand(words) {
-  for (let n2 = Math.min(3, words.length); n2 > 0; n2--) {
-    const spec = commandNamed(words.slice(0, n2).join(" "));
-    if (spec) return { spec, rest: words.slice(n2) };
+  for (let n3 = Math.min(3, words.length); n3 > 0; n3--) {
+    const spec = commandNamed(words.slice(0, n3).join(" "));
+    if (spec) return { spec, rest: words.slice(n3) };
   }
   return void 0;
 }
@@ -91875,7 +93227,7 @@ function commandHelp(spec) {
   if (spec.positionals?.length) {
     lines2.push("", "Arguments:", ...spec.positionals.map((p) => `  ${p.name.padEnd(28)} ${p.description}`));
   }
-  lines2.push("", "Options:", ...Object.entries(spec.options).map(([n2, o]) => optionUsage(n2, o)), `  ${"--help".padEnd(28)} show this help`);
+  lines2.push("", "Options:", ...Object.entries(spec.options).map(([n3, o]) => optionUsage(n3, o)), `  ${"--help".padEnd(28)} show this help`);
   const under = COMMANDS.filter((c) => c.name.startsWith(`${spec.name} `));
   if (under.length) {
     const width = Math.max(...under.map((c) => c.name.length));
@@ -91951,8 +93303,8 @@ ${group}` : ""}`);
       parsed = (0, import_node_util2.parseArgs)({
         args,
         options: Object.fromEntries(
-          Object.entries(spec.options).map(([n2, o]) => [
-            n2,
+          Object.entries(spec.options).map(([n3, o]) => [
+            n3,
             o.type === "string" ? { type: "string", multiple: o.multiple ?? false } : { type: "boolean" }
           ])
         ),
@@ -91989,7 +93341,7 @@ ${group}` : ""}`);
     });
     return code2 ?? 0;
   } catch (e) {
-    const user = classifyFailure(e, { step: spec.name, setting: (n2) => spec.options[n2] ? `--${n2}` : void 0 });
+    const user = classifyFailure(e, { step: spec.name, setting: (n3) => spec.options[n3] ? `--${n3}` : void 0 });
     if (user) {
       if (user !== e) log.debug(e instanceof Error ? e.stack ?? e.message : String(e));
       io.stderr(safe(`${user.describe()}
@@ -92003,12 +93355,12 @@ ${group}` : ""}`);
 }
 function withOptionDefaults(spec, values) {
   const out = { ...values };
-  for (const [n2, o] of Object.entries(spec.options)) if (out[n2] === void 0 && o.default !== void 0) out[n2] = o.default;
+  for (const [n3, o] of Object.entries(spec.options)) if (out[n3] === void 0 && o.default !== void 0) out[n3] = o.default;
   return out;
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -92197,7 +93549,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access3, appendFile, writeFile: writeFile7 } = import_fs2.promises;
+var { access: access3, appendFile, writeFile: writeFile8 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -92254,7 +93606,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile7 : appendFile;
+      const writeFunc = overwrite ? writeFile8 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -92457,7 +93809,7 @@ var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir8, open: open6, readdir: readdir6, rename: rename5, rm: rm8, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir10, open: open6, readdir: readdir6, rename: rename5, rm: rm10, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 
@@ -92547,6 +93899,12 @@ var TimeoutInputs = {
   "statement-timeout-ms": external_exports.string().optional(),
   "lock-wait-ms": external_exports.string().optional()
 };
+function readSigningKeyInput(name = "signing-key") {
+  const pem = getInput(name);
+  if (!pem.trim()) return void 0;
+  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}
 
 // src/runtime/results.ts
 async function publishResult(dir, kind, value) {
@@ -92567,7 +93925,7 @@ async function runAction(name, body) {
     const out = await body(actionLogger);
     if (out) setFailed(`${name}: ${out.failure}`);
   } catch (e) {
-    const user = classifyFailure(e, { setting: (n2) => declaredInputs().has(n2) ? `input ${n2}` : void 0 });
+    const user = classifyFailure(e, { setting: (n3) => declaredInputs().has(n3) ? `input ${n3}` : void 0 });
     if (user) {
       if (user !== e) debug(e instanceof Error ? e.stack ?? e.message : String(e));
       const w = user.where;
@@ -92613,7 +93971,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path37.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path41.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -92622,6 +93980,7 @@ function backupAction() {
 var RollbackInputs = external_exports.object({
   "backup-dir": external_exports.string().min(1),
   "allow-other-source": external_exports.string().optional(),
+  replay: external_exports.enum(["true", "false"]).default("false"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...TimeoutInputs
 });
@@ -92645,20 +94004,30 @@ function rollbackAction() {
       run: runContextFrom(process.env),
       ...timeouts,
       ...other ? { allowOtherSource: other } : {},
-      ...identity3 ? { identity: identity3 } : {}
+      ...identity3 ? { identity: identity3 } : {},
+      resultsDir: inputs["output-dir"],
+      replay: inputs.replay === "true"
     };
     const r = await withDb(target, (db) => rollback(db, opts2, log));
     await publishResult(inputs["output-dir"], "rollback", r);
     setOutput("restored", String(r.ok));
+    const late = r.lateRollback?.counts;
+    setOutput("movements-since-backup", String(late?.sinceBackup ?? 0));
+    setOutput("movements-to-reenter", String(late?.remaining ?? 0));
     await summary.addRaw(renderRollbackMarkdown(r)).write();
     if (!r.ok) return { failure: `rollback failed${r.committed ? "" : " (nothing changed)"}: ${r.failures[0] ?? "see rollback.json"}` };
+    const stop = r.lateRollback?.replay?.stoppedAt;
+    if (stop)
+      return {
+        failure: `restored, but the replay stopped at movement #${stop.seq} (${stop.kind} ${stop.id}): ${stop.message}; ${late?.remaining} to enter by hand`
+      };
     return void 0;
   });
 }
 
 // src/runtime/actions/approval-gate.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
-var import_promises32 = require("node:timers/promises");
+var import_node_path42 = __toESM(require("node:path"), 1);
+var import_promises35 = require("node:timers/promises");
 
 // src/report/approval-issue.ts
 var ISSUE_BODY_MAX = 65536;
@@ -92787,8 +94156,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path47 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path47} does not exist${import_os4.EOL}`);
+        const path51 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path51} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -93116,16 +94485,16 @@ function omit2(object2, keysToOmit) {
   }
   return result;
 }
-function encodeReserved(str2) {
-  return str2.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str3) {
+  return str3.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str2) {
-  return encodeURIComponent(str2).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str3) {
+  return encodeURIComponent(str3).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -93246,7 +94615,7 @@ function expand4(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
-function parse3(options) {
+function parse4(options) {
   let method = options.method.toUpperCase();
   let url2 = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -93310,7 +94679,7 @@ function parse3(options) {
   );
 }
 function endpointWithDefaults(defaults4, route, options) {
-  return parse3(merge2(defaults4, route, options));
+  return parse4(merge2(defaults4, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge2(oldDefaults, newDefaults);
@@ -93319,7 +94688,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge2.bind(null, DEFAULTS2),
-    parse: parse3
+    parse: parse4
   });
 }
 var endpoint = withDefaults(null, DEFAULTS);
@@ -93365,7 +94734,7 @@ var NullObject = /* @__PURE__ */ (() => {
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
-function parse4(header, options) {
+function parse5(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -93497,15 +94866,15 @@ function parseParameters(header, type, index2, len, stopFlags) {
   }
   return { type, index: index2, parameters };
 }
-function unescapeQuotedPairs(str2, start, end) {
+function unescapeQuotedPairs(str3, start, end) {
   let result = "";
   for (let index2 = start; index2 < end; index2++) {
-    if (str2.charCodeAt(index2) === BSLASH) {
-      result += str2.slice(start, index2);
+    if (str3.charCodeAt(index2) === BSLASH) {
+      result += str3.slice(start, index2);
       start = ++index2;
     }
   }
-  return result + str2.slice(start, end);
+  return result + str3.slice(start, end);
 }
 
 // node_modules/json-with-bigint/json-with-bigint.js
@@ -93899,8 +95268,8 @@ function isPlainObject3(value) {
 }
 var noop = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
+  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch3) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -93916,7 +95285,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch2(requestOptions.url, {
+    fetchResponse = await fetch3(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -94001,7 +95370,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse4(contentType);
+  const mimetype = parse5(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -97005,7 +98374,7 @@ function approvalGateAction() {
     const { owner, repo, octokit } = run;
     const triggeredBy = run.facts.triggeredBy;
     const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
-    const shown = await whatIsApproved(import_node_path38.default.resolve(i["results-dir"]), run, log);
+    const shown = await whatIsApproved(import_node_path42.default.resolve(i["results-dir"]), run, log);
     const opened = /* @__PURE__ */ new Date();
     const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
     const view = {
@@ -97046,7 +98415,7 @@ function approvalGateAction() {
       }
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
-      await (0, import_promises32.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+      await (0, import_promises35.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
     }
     for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
     const d = judged.decided;
@@ -97096,7 +98465,7 @@ function approvalGateAction() {
 }
 
 // src/runtime/actions/changelog-pr.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 
 // src/evidence/changelog-pr.ts
 var import_node_crypto12 = require("node:crypto");
@@ -97111,14 +98480,14 @@ async function openChangelogPullRequest(gh, o) {
   const apiError2 = (what, need, e) => new UserError("GITHUB_API", `${what} on ${o.repository}: HTTP ${status(e) ?? "?"} ${e.message.split("\n")[0]}`, {
     hint: `the token needs ${need} on ${o.repository}`
   });
-  const call = async (what, need, f) => {
+  const call2 = async (what, need, f) => {
     try {
       return await f();
     } catch (e) {
       throw apiError2(what, need, e);
     }
   };
-  const base2 = o.base || (await call("reading the repository", "metadata: read", () => gh.rest.repos.get({ owner, repo }))).data.default_branch;
+  const base2 = o.base || (await call2("reading the repository", "metadata: read", () => gh.rest.repos.get({ owner, repo }))).data.default_branch;
   const branch = changelogBranch(o.runId);
   const result = (s, marker) => ({
     ...s,
@@ -97131,7 +98500,7 @@ async function openChangelogPullRequest(gh, o) {
     entry_sha256: sha2564(o.entry),
     at: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
   });
-  const readFile15 = async (ref3) => {
+  const readFile17 = async (ref3) => {
     try {
       const { data } = await gh.rest.repos.getContent({ owner, repo, path: o.file, ref: ref3 });
       if (Array.isArray(data) || data.type !== "file" || !("content" in data))
@@ -97143,11 +98512,11 @@ async function openChangelogPullRequest(gh, o) {
       throw apiError2(`reading ${o.file}@${ref3}`, "contents: read", e);
     }
   };
-  const onBase = await readFile15(base2);
+  const onBase = await readFile17(base2);
   if (!onBase) throw new UserError("CHANGELOG_MISSING", `no ${o.file} on ${o.repository}@${base2}`, { where: { file: o.file } });
   const planned = insertChangelogEntry(onBase.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   if (planned.already) return result({ status: "in-changelog", pull_request: null, commit: null }, planned.marker);
-  const pulls = await call(
+  const pulls = await call2(
     "listing pull requests",
     "pull-requests: read",
     () => gh.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "all" })
@@ -97160,18 +98529,18 @@ async function openChangelogPullRequest(gh, o) {
     merged: Boolean(p.merged_at)
   });
   if (existing) return result({ status: "pull-request-exists", pull_request: pr(existing), commit: null }, planned.marker);
-  const head = await call(`reading branch ${base2}`, "contents: read", () => gh.rest.git.getRef({ owner, repo, ref: `heads/${base2}` }));
+  const head = await call2(`reading branch ${base2}`, "contents: read", () => gh.rest.git.getRef({ owner, repo, ref: `heads/${base2}` }));
   try {
     await gh.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: head.data.object.sha });
   } catch (e) {
     if (!(status(e) === 422 && /already exists/i.test(e.message)))
       throw apiError2(`creating branch ${branch}`, "contents: write", e);
   }
-  const onBranch = await readFile15(branch) ?? onBase;
+  const onBranch = await readFile17(branch) ?? onBase;
   const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   let commit = null;
   if (!ins.already) {
-    const put = await call(
+    const put = await call2(
       `writing ${o.file} on ${branch}`,
       "contents: write",
       () => gh.rest.repos.createOrUpdateFileContents({
@@ -97192,7 +98561,7 @@ async function openChangelogPullRequest(gh, o) {
     "",
     `It goes at the end of the section \`${describeTarget(o.under)}\` of \`${o.file}\`; nothing else in the file changes.`
   ].join("\n");
-  const created = await call(
+  const created = await call2(
     "opening the pull request",
     "pull-requests: write",
     () => gh.rest.pulls.create({ owner, repo, title, head: branch, base: base2, body })
@@ -97202,7 +98571,7 @@ async function openChangelogPullRequest(gh, o) {
 
 // src/runtime/actions/evidence.ts
 var import_node_fs10 = require("node:fs");
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -97221,12 +98590,6 @@ function secretsToScan(text) {
     out.push(.../^postgres(ql)?:\/\//i.test(line2) ? secretsOf(line2) : [line2]);
   }
   return [...new Set(out)];
-}
-function readSigningKeyInput(name = "signing-key") {
-  const pem = getInput(name);
-  if (!pem.trim()) return void 0;
-  for (const line2 of pem.split(/\r?\n/)) if (line2.trim() && !line2.startsWith("-----")) setSecret(line2.trim());
-  return parseSigningKey(pem, { input: name }, name);
 }
 var signingKeyLines = (pem) => pem.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("-----"));
 function splitFileList(text, exists4 = import_node_fs10.existsSync) {
@@ -97258,16 +98621,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path39.default.resolve(i["results-dir"]),
-        out: import_node_path39.default.resolve(out),
+        resultsDir: import_node_path43.default.resolve(i["results-dir"]),
+        out: import_node_path43.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path39.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path43.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path39.default.resolve(i["changelog-file"]),
+              file: import_node_path43.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {}
@@ -97291,7 +98654,7 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path39.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+      `**Bundle** \`${import_node_path43.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 
 ${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
     ).write();
@@ -97324,8 +98687,8 @@ function changelogPrAction() {
     if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: import_node_path40.default.resolve(i["results-dir"]),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path40.default.resolve(f)),
+        resultsDir: import_node_path44.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path44.default.resolve(f)),
         run,
         secrets: [i["github-token"]]
       },
@@ -97355,7 +98718,7 @@ function changelogPrAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -97367,7 +98730,7 @@ function decideAction() {
     const env2 = process.env;
     const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
     const d = await decide(
-      { resultsDir: import_node_path41.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path41.default.resolve(i.signoff) } : {}, ...inRun },
+      { resultsDir: import_node_path45.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path45.default.resolve(i.signoff) } : {}, ...inRun },
       log
     );
     await publishResult(i["output-dir"], "decision", d);
@@ -97380,7 +98743,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -97396,7 +98759,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path42.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path46.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -97431,7 +98794,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path47 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -97441,7 +98804,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path43.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path47.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
@@ -97466,7 +98829,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path48 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -97483,7 +98846,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path44.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path48.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -97536,7 +98899,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path49 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -97553,7 +98916,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path45.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path49.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -97625,7 +98988,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path46 = __toESM(require("node:path"), 1);
+var import_node_path50 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -97638,7 +99001,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path46.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path50.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -97661,7 +99024,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path47 = __toESM(require("node:path"), 1);
+var import_node_path51 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -97671,7 +99034,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path47.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path51.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -97679,6 +99042,84 @@ function stagingResetAction() {
     setOutput("ok", String(r.ok));
     await summary.addRaw(renderResetMarkdown(r)).write();
     return r.ok ? void 0 : { failure: `invariant broken, rolled back: ${r.problems.join("; ")}` };
+  });
+}
+
+// src/runtime/actions/watch.ts
+var import_promises36 = require("node:fs/promises");
+var Inputs6 = external_exports.object({
+  "go-bundle": external_exports.string().min(1),
+  "public-key": external_exports.string().optional(),
+  "window-hours": external_exports.string().optional(),
+  "tolerance-l": external_exports.string().optional(),
+  complaint: external_exports.string().optional(),
+  "complaint-label": external_exports.string().default(DEFAULT_COMPLAINT_LABEL),
+  "incident-label": external_exports.string().default(DEFAULT_INCIDENT_LABEL),
+  close: external_exports.enum(["true", "false"]).default("false"),
+  "output-dir": external_exports.string().default("astm53b-watch")
+});
+function watchAction() {
+  return runAction("watch", async (log) => {
+    const url2 = readDatabaseUrl();
+    const token = getInput("github-token");
+    if (token) setSecret(token);
+    const signingKey = readSigningKeyInput();
+    const i = readInputs(Inputs6);
+    const keyFile = i["public-key"];
+    const publicKey = keyFile ? parsePublicKey(
+      await (0, import_promises36.readFile)(keyFile, "utf8").catch((e) => {
+        throw new UserError("FILE_NOT_FOUND", `public-key ${keyFile}: ${e.message}`, { where: { field: "public-key" } });
+      }),
+      { file: keyFile }
+    ) : void 0;
+    const toleranceL = i["tolerance-l"] ? Number(i["tolerance-l"]) : void 0;
+    if (toleranceL !== void 0 && !(toleranceL >= 0))
+      throw new UserError("BAD_INPUT", `tolerance-l ${i["tolerance-l"]}: a number of litres, 0 or more`, {
+        where: { field: "tolerance-l" }
+      });
+    const complaints = i.complaint?.trim() ? [parseComplaint(i.complaint, "input complaint")] : [];
+    const windowHours = parseWindowHours(i["window-hours"]);
+    const repository = process.env.GITHUB_REPOSITORY;
+    const target = resolveTarget({ url: url2, cwd: process.cwd() });
+    assertSessionCapable(target, "watch");
+    const w = await withDb(
+      target,
+      (db) => watch(
+        db,
+        {
+          goBundle: i["go-bundle"],
+          outDir: i["output-dir"],
+          run: runContextFrom(process.env),
+          complaints,
+          close: i.close === "true",
+          ...publicKey ? { publicKey } : {},
+          ...signingKey ? { signingKey } : {},
+          ...windowHours ? { windowHours } : {},
+          ...toleranceL !== void 0 ? { toleranceL } : {},
+          ...token && repository ? {
+            github: {
+              apiUrl: process.env.GITHUB_API_URL ?? "https://api.github.com",
+              repository,
+              token,
+              complaintLabel: i["complaint-label"],
+              incidentLabel: i["incident-label"]
+            }
+          } : {}
+        },
+        log
+      )
+    );
+    setOutput("decision", w.decision);
+    setOutput("closing", String(w.window.closing));
+    setOutput("incident-issue", w.incident?.number ? String(w.incident.number) : "");
+    setOutput("addendum", w.addendum ? `${i["output-dir"]}/${w.addendum.path}` : "");
+    setOutput("result-file", `${i["output-dir"]}/watch.json`);
+    await summary.addRaw(renderWatchMarkdown(w)).write();
+    if (w.decision === "NO-GO")
+      return {
+        failure: `NO-GO under runbook 6.1: ${w.reasons.map((r) => r.condition).join("; ")} (the watch does not roll back: a person decides)`
+      };
+    return void 0;
   });
 }
 
@@ -97698,7 +99139,8 @@ var ACTIONS = {
   signoff: signoffAction,
   smoke: smokeAction,
   "sql-apply": sqlApplyAction,
-  "staging-reset": stagingResetAction
+  "staging-reset": stagingResetAction,
+  watch: watchAction
 };
 
 // src/index.ts

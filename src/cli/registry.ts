@@ -13,6 +13,7 @@ import { stagingResetCommand } from './commands/staging-reset.js';
 import { preflightCommands } from './commands/preflight.js';
 import { rehearse } from './commands/rehearse.js';
 import { restateCommand } from './commands/restate.js';
+import { watchCommand } from './commands/watch.js';
 import { smokeCommands } from './commands/smoke.js';
 
 /** Every `astm53b` command, in the order `--help` lists them. */
@@ -29,6 +30,7 @@ export const COMMANDS: CommandSpec[] = [
   stagingResetCommand,
   freezeCommand,
   restateCommand,
+  watchCommand,
   ...goldenCommands,
   ...smokeCommands,
   ...evidenceCommands,

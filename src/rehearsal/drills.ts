@@ -49,9 +49,22 @@ export const DRILLS = {
     simulates: 'the depot manager rejects the GO gate (the sign-off says NO-GO)',
     condition: 'SIGNOFF_NO_GO',
   },
+  'complaint-after-go': {
+    simulates:
+      'a GO, then a day of receptions, sorties and an adjustment entered as app users, then a field complaint: the watch says NO-GO and the late rollback restores the dump and replays every movement on the legacy computation',
+    condition: 'FIELD_COMPLAINT',
+  },
+  'late-rollback-no-replay': {
+    simulates:
+      'the same complaint after a GO, and the late rollback without --replay: every movement exported and listed to re-enter by hand',
+    condition: 'FIELD_COMPLAINT',
+  },
 } as const satisfies Record<string, Omit<Drill, 'name'>>;
 
 export type DrillName = keyof typeof DRILLS;
+
+/** The drills that run after a GO (the 24 hours of runbook 6.1): they need the remedied run to reach GO. */
+export const AFTER_GO_DRILLS: readonly DrillName[] = ['complaint-after-go', 'late-rollback-no-replay'];
 
 export function parseDrill(v: string | undefined): DrillName | undefined {
   if (v === undefined) return undefined;

@@ -12,7 +12,7 @@ import { freezeStatus } from '../runbook/freeze.js';
 import { initFixture } from '../runbook/db-init.js';
 import { appTableChecksums } from '../testing/checksums.js';
 import { describePg, TEST_DATABASE_URL } from '../testing/pg.js';
-import { DRILLS, type DrillName } from './drills.js';
+import { AFTER_GO_DRILLS, DRILLS, type DrillName } from './drills.js';
 import { loadRehearsalInputs } from './inputs.js';
 import { rehearse } from './rehearse.js';
 
@@ -95,7 +95,8 @@ describePg('the runbook rehearsed to GO and to NO-GO on PostgreSQL', () => {
     }
   });
 
-  for (const drill of Object.keys(DRILLS) as DrillName[]) {
+  // the after-GO drills start from a GO and end on the legacy computation: after-go-drills.embedded.test.ts
+  for (const drill of (Object.keys(DRILLS) as DrillName[]).filter((d) => !AFTER_GO_DRILLS.includes(d))) {
     it(`drill ${drill}: NO-GO for ${DRILLS[drill].condition}, the bundle verifies, every application table as before the run`, async () => {
       const { db, done } = await freshDepot(`drill_${drill.replaceAll('-', '_')}`);
       try {

@@ -23,7 +23,8 @@ import { rollback } from '../runbook/rollback.js';
 import { runSmoke } from '../runbook/smoke/index.js';
 import { applyChangeFile, parseExpectedFunctions } from '../runbook/sql-apply.js';
 import { STEP_TIMEOUT_DEFAULTS } from '../runbook/timeouts.js';
-import { flipDumpByte, goldenWithDeviation, plantBlockingPolicy, plantNegativeStock } from './drills.js';
+import { AFTER_GO_DRILLS, flipDumpByte, goldenWithDeviation, plantBlockingPolicy, plantNegativeStock } from './drills.js';
+import { runAfterGoDrill } from './after-go-drill.js';
 import { cutConnectionAt } from './faults.js';
 import type { RehearsalInputs } from './inputs.js';
 import { plainProgress, type Progress, type StepOutcome, type StepReport } from './progress.js';
@@ -59,6 +60,10 @@ export interface RehearsalResult {
   resultsDir: string;
   /** ms from the freeze to the decision: the depot's downtime, human waits excluded */
   freezeWindowMs: number | null;
+  /** the after-GO drills: the bundle of the watch and the late rollback (the GO bundle is `bundle`) */
+  afterGoBundle?: BundleResult;
+  /** the after-GO drills: every one of their steps showed what it must (undefined: not such a drill, or no GO to start from) */
+  afterGoOk?: boolean;
 }
 
 /** The sign-off a rehearsal records: the given one, or for the gate-rejected drill the manager's NO-GO. */
@@ -263,6 +268,27 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? 'verified' : 'VERIFY FAILED'}` };
   });
   steps.push({ step: 'evidence', runbook: '5.7', ...ev, ms: Date.now() - t0 });
+  let afterGoBundle: BundleResult | undefined;
+  let afterGoOk: boolean | undefined;
+  if (drill && AFTER_GO_DRILLS.includes(drill) && decision.decision === 'GO') {
+    const after = await runAfterGoDrill(
+      db,
+      { drill, out, results, goBundle: bundle.out, decision, run, ...(opts.encryption ? { identity: opts.encryption.identity } : {}) },
+      step,
+    );
+    decision = after.decision;
+    afterGoBundle = after.bundle;
+    afterGoOk = after.ok;
+  }
   const freezeWindowMs = frozenAt !== null && decidedAt !== null ? decidedAt - frozenAt : null;
-  return { steps, decision, bundle, verification, resultsDir: results, freezeWindowMs };
+  return {
+    steps,
+    decision,
+    bundle,
+    verification,
+    resultsDir: results,
+    freezeWindowMs,
+    ...(afterGoBundle ? { afterGoBundle } : {}),
+    ...(afterGoOk !== undefined ? { afterGoOk } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import { renderLateRollbackText } from './late-rollback.js';
 import type { Comparison, Manifest, Verification } from '../results/backup.js';
 import type { RollbackResult } from '../results/rollback.js';
 
@@ -124,6 +125,7 @@ export function renderRollbackText(r: RollbackResult): string {
     ...(r.undone.length ? [`  ledger     undone: ${r.undone.map((u) => `${u.fileName} (applied ${u.appliedAt})`).join(', ')}`] : []),
     ...r.failures.map((x) => `  ✗ ${x}`),
     ...r.warnings.map((w) => `  ! ${w}`),
+    ...(r.lateRollback && r.lateRollback.counts.sinceBackup ? renderLateRollbackText(r.lateRollback) : []),
     'still to do (people, not the database):',
     ...r.todos.map((t) => `  [ ] ${t}`),
   ];

@@ -14,6 +14,7 @@ import { SignOff } from './signoff.js';
 import { SmokeResult } from './smoke.js';
 import { ApplyResult } from './sql-apply.js';
 import { ResetResult } from './staging-reset.js';
+import { WatchResult } from './watch.js';
 
 /**
  * The results folder: the contract between the steps, `decide`, the evidence bundle and the
@@ -44,6 +45,7 @@ export const RESULTS = {
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
   changelog: { file: 'changelog.json', schema: ChangelogResult },
+  watch: { file: 'watch.json', schema: WatchResult },
 } as const;
 
 export type ResultKind = keyof typeof RESULTS;

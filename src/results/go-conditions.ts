@@ -1,12 +1,13 @@
 /**
  * The reasons a run cannot be GO, each tied to the runbook line it enforces. The smoke tags its
  * failing findings with one of these; the decision lists them. Runbook 6.1 names the first
- * three ("rollback immédiat"); the others are the prerequisites of 3.1, 4.3, 5.6 and preflight.
+ * four ("rollback immédiat"; the field complaint is the 24-hour watch's, src/runbook/watch); the others are the prerequisites of 3.1, 4.3, 5.6 and preflight.
  */
 export const GO_CONDITIONS = {
   GOLDEN_DEVIATION: { runbook: '6.1', text: 'Écart > ±5 litres constaté entre ML_PP et SEP sur un golden case' },
   STOCK_INCOHERENCE: { runbook: '6.1', text: "Incohérence stock_journaliers après validation d'une réception ou sortie" },
   P0001_OR_RLS: { runbook: '6.1', text: 'Erreur P0001 ou blocage RLS inattendu' },
+  FIELD_COMPLAINT: { runbook: '6.1', text: 'Réclamation terrain dans les 24h' },
   SMOKE_FAILED: { runbook: '4.5, 5.1–5.5', text: 'Smoke test NOK (si NOK → rollback immédiat)' },
   NO_VERIFIED_BACKUP: { runbook: '3.1, 4.2', text: 'Aucune modification PROD sans dump vérifié' },
   CHANGE_NOT_APPLIED: {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Comparison } from './backup.js';
+import { LateRollback } from './late-rollback.js';
 import { RunContext } from './run-context.js';
 
 /**
@@ -54,5 +55,11 @@ export const RollbackResult = z.strictObject({
   warnings: z.array(z.string()),
   /** what the runbook still asks of people once the database is back */
   todos: z.array(z.string()),
+  /**
+   * The movements made since the backup (a late rollback: runbook 6.1's field complaint within
+   * 24 h of a GO): exported before COMMIT, and replayed with --replay. Absent when the rollback
+   * did not reach the restore's proof.
+   */
+  lateRollback: LateRollback.optional(),
 });
 export type RollbackResult = z.infer<typeof RollbackResult>;

@@ -32,15 +32,16 @@ export interface ReceptionDrift {
   depotId: string | null;
 }
 
-/** Every validated reception recomputed under `profile`, oldest first. */
-export async function readReceptionDrifts(q: Queryable, profile: GoldenProfile): Promise<ReceptionDrift[]> {
+/** Every validated reception recomputed under `profile`, oldest first; `since`: only those created from that time on (the watch after a GO). */
+export async function readReceptionDrifts(q: Queryable, profile: GoldenProfile, since?: string): Promise<ReceptionDrift[]> {
   const res = await q.query(
     `SELECT r.id::text AS id, r.date_reception, c.nom AS citerne, r.citerne_id::text AS citerne_id, r.produit_id::text AS produit_id,
             c.depot_id::text AS depot_id, r.proprietaire_type, r.volume_ambiant,
             r.temperature_ambiante_c, r.densite_a_15, r.volume_15c, r.volume_corrige_15c
        FROM public.receptions r LEFT JOIN public.citernes c ON c.id = r.citerne_id
-      WHERE r.statut = 'validee'
+      WHERE r.statut = 'validee' AND ($1::timestamptz IS NULL OR r.created_at >= $1::timestamptz)
       ORDER BY r.date_reception, r.created_at, r.id`,
+    [since ?? null],
   );
   const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, 'drift: receptions').map((row) => ({

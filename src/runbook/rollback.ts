@@ -22,6 +22,7 @@ import { freezeInTransaction, reassertFreeze } from './freeze.js';
 import { ensureStateSchema, stateExists } from './state-schema.js';
 import { STEP_TIMEOUT_DEFAULTS, type StepTimeouts } from './timeouts.js';
 import { maxOf, minOf } from '../lists.js';
+import { discardedOf, exportSince, finishLateRollback, stockLines, type SinceBackup } from './late-rollback/index.js';
 
 /**
  * Runbook 6.2: "désactiver toute saisie", "restaurer dump complet PROD", then "vérifier
@@ -51,6 +52,14 @@ export interface RollbackOptions extends Partial<StepTimeouts> {
   /** the depot's age identity: an encrypted backup is decrypted as it is restored, its plaintext hash checked before COMMIT */
   identity?: AgeIdentities;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The results folder: the movements made since the backup are exported into its late-rollback/
+   * folder before COMMIT (encrypted to the backup's recipients when it has any). Without it they
+   * are still listed in rollback.json, but not exported, and --replay is refused.
+   */
+  resultsDir?: string;
+  /** after the proven restore, re-enter every exported movement through the app's paths (late-rollback/replay.ts) */
+  replay?: boolean;
 }
 
 export const ROLLBACK_TODOS = [
@@ -139,45 +148,6 @@ async function keepCopies(tx: Queryable, tables: readonly TableKey[]): Promise<v
   }
 }
 
-/** Rows written, changed and deleted since the backup, by primary key (or whole rows where a table has none). */
-async function discardedRows(tx: Queryable, tables: readonly TableKey[], manifest: Manifest): Promise<DiscardedRows[]> {
-  const out: DiscardedRows[] = [];
-  for (const [i, t] of tables.entries()) {
-    const live = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
-    const before = copyName(i);
-    const exists = (await tx.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [live])).rows[0]!.ok;
-    const rowsBefore = (await tx.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${before}`)).rows[0]!.n;
-    const rowsInBackup = manifest.tables.find((x) => x.table === `${t.schema}.${t.table}`)?.rows ?? 0;
-    let counts = { written: rowsBefore, changed: 0, deleted: rowsInBackup };
-    if (exists && t.key.length) {
-      const on = t.key.map((k) => `b.${quoteIdent(k)} = r.${quoteIdent(k)}`).join(' AND ');
-      const k0 = quoteIdent(t.key[0]!);
-      const r = await tx.query<{ written: number; changed: number; deleted: number }>(
-        `SELECT count(*) FILTER (WHERE r.${k0} IS NULL)::int8 AS written,
-                count(*) FILTER (WHERE b.${k0} IS NOT NULL AND r.${k0} IS NOT NULL AND b::text IS DISTINCT FROM r::text)::int8 AS changed,
-                count(*) FILTER (WHERE b.${k0} IS NULL)::int8 AS deleted
-           FROM ${before} b FULL JOIN ${live} r ON ${on}`,
-      );
-      counts = r.rows[0]!;
-    } else if (exists) {
-      const r = await tx.query<{ written: number; deleted: number }>(
-        `SELECT (SELECT count(*) FROM (SELECT * FROM ${before} EXCEPT ALL SELECT * FROM ${live}) x)::int8 AS written,
-                (SELECT count(*) FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${before}) y)::int8 AS deleted`,
-      );
-      counts = { ...r.rows[0]!, changed: 0 };
-    }
-    out.push({
-      table: `${t.schema}.${t.table}`,
-      rowsBefore,
-      rowsInBackup,
-      writtenSince: counts.written,
-      changedSince: counts.changed,
-      deletedSince: counts.deleted,
-    });
-  }
-  return out;
-}
-
 /** The change files applied after the backup was taken: the restore undid them. */
 async function markUndone(tx: Queryable, manifest: Manifest, dir: string, run: RunContext): Promise<UndoneChange[]> {
   if (!(await stateExists(tx))) return [];
@@ -208,6 +178,14 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
     lockWaitMs: opts.lockWaitMs ?? STEP_TIMEOUT_DEFAULTS.lockWaitMs,
   };
   // the gates come first: nothing touches the target unless the backup is verified, intact and its own
+  if (opts.replay && !opts.resultsDir)
+    throw new UserError(
+      'REPLAY_NEEDS_EXPORT',
+      'a replay re-enters the movements the rollback exported: give the results folder (--out) too',
+      {
+        where: { field: 'replay' },
+      },
+    );
   const manifest = await assertVerifiedBackup(dir);
   assertSameEngine(db, manifest);
   // a wrong or missing identity is refused here, on the archive's header, before the target is read
@@ -296,6 +274,7 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   let proofMs = 0;
   let freeze: RollbackResult['freeze'] = { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 };
   let discarded: DiscardedRows[] = [];
+  let since: SinceBackup | undefined;
   let undone: UndoneChange[] = [];
   let comparison: RollbackResult['comparison'] = null;
   let committed = false;
@@ -316,6 +295,7 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
           }
           const differing = await tablesThatDiffer(c, manifest);
           await keepCopies(c, differing);
+          const stockBefore = await stockLines(c);
           const t1 = Date.now();
           await restore(c);
           await resetScriptSettings(c);
@@ -326,7 +306,13 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
           comparison = await compareWithManifest(c, manifest);
           proofMs = Date.now() - t2;
           if (!comparison.ok) throw new ProofFailed();
-          discarded = await discardedRows(c, differing, manifest);
+          since = await exportSince(
+            c,
+            differing.map((key, i) => ({ key, copy: copyName(i) })),
+            { resultsDir: opts.resultsDir, recipients: manifest.encryption?.recipients ?? null, stockBefore, env },
+            log,
+          );
+          discarded = discardedOf(since.since, (t) => manifest.tables.find((x) => x.table === t)?.rows ?? 0);
           undone = await markUndone(c, manifest, dir, run);
           await c.query('COMMIT');
           committed = true;
@@ -351,6 +337,7 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
   }
   for (const u of undone) log.info(`rollback: ${u.fileName} (applied ${u.appliedAt}, run ${u.runId}) marked undone in the ledger`);
   const ok = committed && failures.length === 0;
+  const lateRollback = ok && since ? await finishLateRollback(db, since, opts.replay ?? false, log) : undefined;
   log.info(
     `rollback: ${ok ? `restored and proven equal to the backup in ${restoreMs} ms; entries stay frozen` : `FAILED: ${failures[0]}`}`,
   );
@@ -366,5 +353,6 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
     comparison,
     failures,
     warnings,
+    ...(lateRollback ? { lateRollback } : {}),
   };
 }

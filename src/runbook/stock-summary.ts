@@ -2,23 +2,14 @@ import { z } from 'zod';
 import { parseRows } from '../db/rows.js';
 import type { Queryable } from '../db/types.js';
 import { WaitingTruck } from '../results/common.js';
+import { StockLine } from '../results/late-rollback.js';
 
 /**
  * What the depot has and what is waiting at the gate: stock per tank and owner (snapshot,
  * and the journal's latest closing balance beside it), and the trucks arrived but not yet
  * received (runbook 3.3: they are received only after the ASTM validation).
  */
-const StockRow = z.object({
-  citerne: z.string(),
-  produit: z.string(),
-  proprietaire_type: z.string(),
-  capacite_totale: z.number(),
-  snapshot_ambiant: z.number().nullable(),
-  snapshot_15c: z.number().nullable(),
-  journal_date: z.string().nullable(),
-  journal_ambiant: z.number().nullable(),
-  journal_15c: z.number().nullable(),
-});
+const StockRow = StockLine.extend({ capacite_totale: z.number() });
 export type StockRow = z.infer<typeof StockRow>;
 
 export type { WaitingTruck };

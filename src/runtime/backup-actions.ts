@@ -58,6 +58,7 @@ export function backupAction(): Promise<void> {
 const RollbackInputs = z.object({
   'backup-dir': z.string().min(1),
   'allow-other-source': z.string().optional(),
+  replay: z.enum(['true', 'false']).default('false'),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   ...TimeoutInputs,
 });
@@ -89,12 +90,22 @@ export function rollbackAction(): Promise<void> {
       ...timeouts,
       ...(other ? { allowOtherSource: other } : {}),
       ...(identity ? { identity } : {}),
+      resultsDir: inputs['output-dir'],
+      replay: inputs.replay === 'true',
     };
     const r = await withDb(target, (db) => rollback(db, opts, log));
     await publishResult(inputs['output-dir'], 'rollback', r);
     core.setOutput('restored', String(r.ok));
+    const late = r.lateRollback?.counts;
+    core.setOutput('movements-since-backup', String(late?.sinceBackup ?? 0));
+    core.setOutput('movements-to-reenter', String(late?.remaining ?? 0));
     await core.summary.addRaw(renderRollbackMarkdown(r)).write();
     if (!r.ok) return { failure: `rollback failed${r.committed ? '' : ' (nothing changed)'}: ${r.failures[0] ?? 'see rollback.json'}` };
+    const stop = r.lateRollback?.replay?.stoppedAt;
+    if (stop)
+      return {
+        failure: `restored, but the replay stopped at movement #${stop.seq} (${stop.kind} ${stop.id}): ${stop.message}; ${late?.remaining} to enter by hand`,
+      };
     return undefined;
   });
 }

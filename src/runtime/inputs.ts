@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { secretsOf } from '../db/secrets.js';
+import { parseSigningKey, type SigningKey } from '../crypto/signing.js';
 
 /**
  * Action inputs, validated with zod. A database URL is masked the moment it is read, with
@@ -50,3 +51,11 @@ export const TimeoutInputs = {
   'statement-timeout-ms': z.string().optional(),
   'lock-wait-ms': z.string().optional(),
 };
+
+/** The signing key arrives as the content of a secret; its lines are masked before anything can print them. */
+export function readSigningKeyInput(name = 'signing-key'): SigningKey | undefined {
+  const pem = core.getInput(name);
+  if (!pem.trim()) return undefined;
+  for (const line of pem.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim());
+  return parseSigningKey(pem, { input: name }, name);
+}

@@ -33,6 +33,7 @@ const HOLDS: Record<string, Record<string, string[]>> = {
     'prod-go': [],
   },
   'astm53b-staging.yml': { staging: ['STAGING_DATABASE_URL', 'EVIDENCE_SIGNING_KEY'] },
+  'astm53b-watch.yml': { 'prod-watch': ['WATCH_DATABASE_URL', 'EVIDENCE_SIGNING_KEY'] },
   'ci.yml': {},
 };
 /** Steps that write to the target (a freeze, a change, the smoke's rolled-back movements, a restore, a reset). */
@@ -47,10 +48,27 @@ describe('the workflows, structurally', () => {
     expect(all.map((w) => path.basename(w.file))).toEqual([
       'astm53b-prod.yml',
       'astm53b-staging.yml',
+      'astm53b-watch.yml',
       'ci.yml',
       'reusable-astm53b-prod.yml',
       'reusable-astm53b-staging.yml',
     ]);
+  });
+
+  it('the watch after a GO only reads the database: no step that writes, the GO bundle from the GO run, issues its only write', () => {
+    const w = wf('astm53b-watch.yml');
+    const [job] = w.jobs;
+    expect(w.jobs.map((j) => j.id)).toEqual(['watch']);
+    expect(job!.steps.filter((s) => WRITERS.includes(s.uses ?? ''))).toEqual([]);
+    expect(environmentOf(job!)).toBe('prod-watch');
+    expect(grantedScopes(w, job!)).toEqual({ contents: 'read', actions: 'read', issues: 'write' });
+    const download = job!.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect([...download.with.keys()].sort()).toEqual(['github-token', 'name', 'path', 'run-id']);
+    // skipped while no GO is being watched
+    const status = { success: () => true, failure: () => false, cancelled: () => false };
+    expect(evaluateCondition(job!.if, { vars: { ASTM53B_GO_RUN_ID: '' } }, status)).toBe(false);
+    expect(evaluateCondition(job!.if, { vars: {} }, status)).toBe(false);
+    expect(evaluateCondition(job!.if, { vars: { ASTM53B_GO_RUN_ID: '123' } }, status)).toBe(true);
   });
 
   it('gives every local action only the inputs its action.yml declares, and every required one', async () => {
@@ -144,6 +162,7 @@ jobs:
       'astm53b-prod.yml changelog': '(repository)',
       'astm53b-prod.yml evidence': 'prod',
       'astm53b-staging.yml rehearse': 'staging',
+      'astm53b-watch.yml watch': 'prod-watch',
     });
   });
 

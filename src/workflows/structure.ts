@@ -76,6 +76,8 @@ const LOCAL_ACTION_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   './actions/signoff': { actions: 'read' },
   './actions/approval-gate': { issues: 'write' },
   './actions/changelog-pr': { contents: 'write', 'pull-requests': 'write' },
+  // the watch reads the complaint issues and opens or comments on the incident issue
+  './actions/watch': { issues: 'write' },
 };
 const THIRD_PARTY_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   'actions/checkout': { contents: 'read' },
@@ -104,6 +106,8 @@ export async function neededScopes(job: JobModel, repoDir = PACKAGE_ROOT): Promi
       const known = THIRD_PARTY_SCOPES[step.uses.split('@')[0]!];
       if (!known) throw new Error(`${step.uses}: list the GITHUB_TOKEN scopes it needs`);
       add(known);
+      // another run's artifact is read through the REST API with the given token
+      if (usesAction(step, 'actions/download-artifact') && step.with.has('run-id')) add({ actions: 'read' });
     }
   }
   return out;

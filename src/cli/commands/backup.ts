@@ -12,7 +12,7 @@ import { pathExists } from './db.js';
 import { flagOption, listOption, pathOption, stringOption } from '../options.js';
 import { readIdentityFile, type AgeIdentities } from '../../crypto/age.js';
 import { jsonOption, runOf, runOptions, timeoutOptions, timeoutsOf } from '../run-options.js';
-import { jsonText } from '../../results/io.js';
+import { jsonText, writeResult } from '../../results/io.js';
 
 const targetUrl: OptionSpec = {
   type: 'string',
@@ -156,7 +156,12 @@ export const rollbackCommand: CommandSpec = {
     'entries if they were not (runbook 6.2 step 1) and keeps them frozen. Restores public (and astm) only, never auth,\n' +
     'storage or the pipeline records; no DB-STRICT guard is disabled. Says per table what the restore discards, marks the\n' +
     'change files it undid in the ledger. If the restored database does not equal the backup, or a lock cannot be had in\n' +
-    'time, everything is rolled back. Exit code 0 when the target equals the backup again.',
+    'time, everything is rolled back. Exit code 0 when the target equals the backup again.\n' +
+    'A late rollback (runbook 6.1: a field complaint within 24 h of a GO) loses nothing: every reception, sortie and\n' +
+    'adjustment entered since the backup (found by comparing each changed table with the backup by primary key) is\n' +
+    'exported into --out/late-rollback/ (CSV and JSON, hashed; age-encrypted when the backup is) before COMMIT, and\n' +
+    'listed per tank and day. With --replay each one is entered again after the restore, in order, as the user who\n' +
+    'entered it, with the legacy 15 °C value; one the database refuses stops the replay there (exit 1), the rest listed.',
   options: {
     url: targetUrl,
     backup: { type: 'string', valueName: 'DIR', description: 'the verified backup folder' },
@@ -166,6 +171,12 @@ export const rollbackCommand: CommandSpec = {
       description: 'restore a backup of another database on purpose (e.g. a PROD dump into a copy of PROD); the reason is recorded',
     },
     identity: identityOption,
+    out: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'results folder: rollback.json and late-rollback/ (the movements since the backup, exported before COMMIT)',
+    },
+    replay: { type: 'boolean', description: 're-enter every exported movement through the app’s paths after the restore (needs --out)' },
     ...timeoutOptions,
     'statement-timeout-ms': {
       type: 'string',
@@ -183,6 +194,11 @@ export const rollbackCommand: CommandSpec = {
     const run = runOf(ctx);
     const other = stringOption(ctx, 'allow-other-source');
     const identity = await identityOf(ctx);
+    const out = stringOption(ctx, 'out');
+    const replay = flagOption(ctx, 'replay');
+    if (replay && !out)
+      throw new UserError('MISSING_OPTION', '--replay needs --out DIR (the export it replays)', { where: { field: 'out' } });
+    const resultsDir = out ? path.resolve(ctx.cwd, out) : undefined;
     return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
       const r = await rollback(
         db,
@@ -193,11 +209,13 @@ export const rollbackCommand: CommandSpec = {
           ...timeouts,
           ...(other ? { allowOtherSource: other } : {}),
           ...(identity ? { identity } : {}),
+          ...(resultsDir ? { resultsDir, replay } : {}),
         },
         ctx.log,
       );
+      if (resultsDir) await writeResult(resultsDir, 'rollback', r);
       ctx.out(flagOption(ctx, 'json') ? jsonText(r) : renderRollbackText(r));
-      return r.ok ? 0 : 1;
+      return r.ok && !r.lateRollback?.replay?.stoppedAt ? 0 : 1;
     });
   },
 };

@@ -3,7 +3,7 @@ import { withDb } from '../../db/open.js';
 import { assertSessionCapable, resolveTarget } from '../../db/target.js';
 import { UserError } from '../../errors.js';
 import { CHANGE_FILES } from '../../paths.js';
-import { DRILLS } from '../../rehearsal/drills.js';
+import { AFTER_GO_DRILLS, DRILLS } from '../../rehearsal/drills.js';
 import { loadRehearsalInputs } from '../../rehearsal/inputs.js';
 import { plainProgress, terminalProgress } from '../../rehearsal/progress.js';
 import { rehearse as rehearseRunbook } from '../../rehearsal/rehearse.js';
@@ -105,6 +105,14 @@ export const rehearse: CommandSpec = {
       signoff: given('signoff'),
       drill: stringOption(ctx, 'drill'),
     });
+    if (
+      inputs.drill &&
+      AFTER_GO_DRILLS.includes(inputs.drill) &&
+      (!inputs.signoff || !flagOption(ctx, 'restate') || !listOption(ctx, 'change').length)
+    )
+      throw new UserError('BAD_OPTION', `--drill ${inputs.drill} starts from a GO: give the remedied run too (${REMEDIED})`, {
+        where: { field: 'drill' },
+      });
     const encryption = await encryptionOf(ctx);
     const target = resolveTarget({ url, cwd: ctx.cwd });
     assertSessionCapable(target, 'rehearse');
@@ -143,7 +151,15 @@ export const rehearse: CommandSpec = {
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on → decision): ${(r.freezeWindowMs / 1000).toFixed(1)} s\n`);
       ctx.out(`evidence bundle: ${path.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}\n`);
       ctx.out(`verify it with: npx astm53b evidence verify ${path.relative(ctx.cwd, r.bundle.out)}\n`);
+      if (r.afterGoBundle)
+        ctx.out(`after the GO (watch, late rollback): ${path.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}\n`);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}\n`);
+      if (inputs.drill && AFTER_GO_DRILLS.includes(inputs.drill) && r.afterGoOk !== true) {
+        ctx.out(
+          `drill ${inputs.drill}: FAILED: ${r.afterGoOk === false ? 'an after-GO step did not show what it must (above)' : 'the run never reached GO'}\n`,
+        );
+        return 1;
+      }
       if (r.decision.decision !== 'GO' && !inputs.drill && !listOption(ctx, 'change').length) {
         ctx.out(`\nThe runbook as written ends NO-GO. The remedied run (our corrected change file, the restatement, a sign-off):\n`);
         ctx.out(`  npx astm53b rehearse ${REMEDIED}\n`);

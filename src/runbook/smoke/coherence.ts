@@ -1,6 +1,6 @@
 import type { RollbackProof, SmokeCheck, SmokeFinding, SqlErrorSeen } from '../../results/smoke.js';
 import type { AsUser, Context } from './context.js';
-import { r3, readCoherence } from './figures.js';
+import { r3, readCoherence, type Coherence } from './figures.js';
 import { attempt, check, finding, type Seen } from './findings.js';
 
 /**
@@ -26,42 +26,7 @@ export async function coherenceFindings(
       ),
     );
   } else {
-    const c = r.value;
-    f.push(
-      finding(
-        'NO_NEGATIVE_STOCK',
-        c.negative.length === 0,
-        'STOCK_INCOHERENCE',
-        c.negative.length
-          ? `${c.negative.length} journal row(s) below 0: ${c.negative
-              .slice(0, 5)
-              .map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r3(x.stock_ambiant)} L / ${r3(x.stock_15c)} L @15 °C`)
-              .join('; ')}`
-          : 'no journal row below 0',
-        { negative_rows: c.negative.length },
-      ),
-      finding(
-        'NO_DUPLICATE_JOURNAL_KEY',
-        c.duplicates.length === 0,
-        'STOCK_INCOHERENCE',
-        c.duplicates.length
-          ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates
-              .slice(0, 5)
-              .map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} ×${x.rows}`)
-              .join('; ')}`
-          : 'no duplicated (tank, product, day, owner) in stocks_journaliers',
-        { duplicated_keys: c.duplicates.length },
-      ),
-      finding(
-        'NO_STOCK_OVER_CAPACITY',
-        c.overCapacity.length === 0,
-        'STOCK_INCOHERENCE',
-        c.overCapacity.length
-          ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r3(x.stock_ambiant)} L > ${r3(x.capacite_utile)} L (${x.source})`).join('; ')}`
-          : 'no tank above its useful capacity (journal and v_stock_actuel)',
-        { tanks_over_capacity: c.overCapacity.length },
-      ),
-    );
+    f.push(...coherenceReadFindings(r.value));
   }
   const p0001 = errors.filter((e) => e.code === 'P0001');
   f.push(
@@ -76,6 +41,49 @@ export async function coherenceFindings(
     ),
   );
   return f;
+}
+
+/**
+ * Runbook 5.5 on what the database holds: no journal row below 0, no duplicated journal key, no
+ * tank above its useful capacity. The smoke reads it inside its transaction; the 24-hour watch
+ * after a GO reads it over the live database (src/runbook/watch).
+ */
+export function coherenceReadFindings(c: Coherence): SmokeFinding[] {
+  return [
+    finding(
+      'NO_NEGATIVE_STOCK',
+      c.negative.length === 0,
+      'STOCK_INCOHERENCE',
+      c.negative.length
+        ? `${c.negative.length} journal row(s) below 0: ${c.negative
+            .slice(0, 5)
+            .map((x) => `${x.citerne_id} ${x.proprietaire_type} ${x.date_jour} ${r3(x.stock_ambiant)} L / ${r3(x.stock_15c)} L @15 °C`)
+            .join('; ')}`
+        : 'no journal row below 0',
+      { negative_rows: c.negative.length },
+    ),
+    finding(
+      'NO_DUPLICATE_JOURNAL_KEY',
+      c.duplicates.length === 0,
+      'STOCK_INCOHERENCE',
+      c.duplicates.length
+        ? `${c.duplicates.length} duplicated key(s) (tank, product, day, owner): ${c.duplicates
+            .slice(0, 5)
+            .map((x) => `${x.citerne_id} ${x.date_jour} ${x.proprietaire_type} ×${x.rows}`)
+            .join('; ')}`
+        : 'no duplicated (tank, product, day, owner) in stocks_journaliers',
+      { duplicated_keys: c.duplicates.length },
+    ),
+    finding(
+      'NO_STOCK_OVER_CAPACITY',
+      c.overCapacity.length === 0,
+      'STOCK_INCOHERENCE',
+      c.overCapacity.length
+        ? `above capacity: ${c.overCapacity.map((x) => `${x.nom} ${r3(x.stock_ambiant)} L > ${r3(x.capacite_utile)} L (${x.source})`).join('; ')}`
+        : 'no tank above its useful capacity (journal and v_stock_actuel)',
+      { tanks_over_capacity: c.overCapacity.length },
+    ),
+  ];
 }
 
 /** After the rollback: the tank as the app shows it, read afresh, is what it was before the smoke. */

@@ -152,6 +152,22 @@ export interface InsertedReception {
   volume_15c: number | null;
 }
 
+/** The columns the February app sends for a reception (the database sets the rest); PROD's densite_observee_kgm3 comes after where it exists. */
+export const APP_RECEPTION_COLUMNS = [
+  'cours_de_route_id',
+  'partenaire_id',
+  'citerne_id',
+  'produit_id',
+  'index_avant',
+  'index_apres',
+  'temperature_ambiante_c',
+  'densite_a_15',
+  'volume_corrige_15c',
+  'proprietaire_type',
+  'date_reception',
+  'note',
+] as const;
+
 /**
  * A reception as the app inserts it: the February app's payload (densite_a_15 = the observed density,
  * volume_corrige_15c computed client-side), plus the observed density where PROD has that column.
@@ -164,20 +180,7 @@ export async function insertReception(
   who: { owner: Owner; cdrId: string | null; partenaireId: string | null },
   note: string,
 ): Promise<InsertedReception> {
-  const cols = [
-    'cours_de_route_id',
-    'partenaire_id',
-    'citerne_id',
-    'produit_id',
-    'index_avant',
-    'index_apres',
-    'temperature_ambiante_c',
-    'densite_a_15',
-    'volume_corrige_15c',
-    'proprietaire_type',
-    'date_reception',
-    'note',
-  ];
+  const cols: string[] = [...APP_RECEPTION_COLUMNS];
   const vals: unknown[] = [
     who.cdrId,
     who.partenaireId,

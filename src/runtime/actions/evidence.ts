@@ -6,9 +6,8 @@ import { UserError } from '../../errors.js';
 import { buildBundle } from '../../evidence/bundle.js';
 import { runInfoFrom } from '../../evidence/run-info.js';
 import { secretsOf } from '../../db/secrets.js';
-import { parseSigningKey, type SigningKey } from '../../crypto/signing.js';
 import { renderEvidenceMarkdown } from '../../report/evidence.js';
-import { readDatabaseUrl, readInputs } from '../inputs.js';
+import { readDatabaseUrl, readInputs, readSigningKeyInput } from '../inputs.js';
 import { DEFAULT_OUTPUT_DIR } from '../results.js';
 import { runAction } from '../run.js';
 
@@ -47,14 +46,6 @@ export function secretsToScan(text: string): string[] {
     out.push(...(/^postgres(ql)?:\/\//i.test(line) ? secretsOf(line) : [line]));
   }
   return [...new Set(out)];
-}
-
-/** The signing key arrives as the content of a secret; its lines are masked before anything can print them. */
-function readSigningKeyInput(name = 'signing-key'): SigningKey | undefined {
-  const pem = core.getInput(name);
-  if (!pem.trim()) return undefined;
-  for (const line of pem.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim());
-  return parseSigningKey(pem, { input: name }, name);
 }
 
 const signingKeyLines = (pem: string): string[] =>

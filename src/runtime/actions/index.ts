@@ -12,6 +12,7 @@ import { compatAction } from './compat.js';
 import { freezeAction } from './freeze.js';
 import { sqlApplyAction } from './sql-apply.js';
 import { stagingResetAction } from './staging-reset.js';
+import { watchAction } from './watch.js';
 
 /** Every action's body by its folder name under actions/: read inputs, call the runbook function, publish outputs and summary. */
 export const ACTIONS: Record<string, () => Promise<void>> = {
@@ -30,4 +31,5 @@ export const ACTIONS: Record<string, () => Promise<void>> = {
   smoke: smokeAction,
   'sql-apply': sqlApplyAction,
   'staging-reset': stagingResetAction,
+  watch: watchAction,
 };

@@ -108,7 +108,25 @@ export async function findFilesToUpload(
 export class ArtifactStore {
   readonly artifacts = new Map<string, Artifact>();
   private nextId = 1;
-  constructor(private readonly dir: string) {}
+  /** `earlier`: artifacts of earlier runs of the repository (run id → artifact name → folder of its files), for download-artifact's run-id */
+  constructor(
+    private readonly dir: string,
+    private readonly earlier: Record<string, Record<string, string>> = {},
+  ) {}
+
+  /** download-artifact v4 with run-id: an artifact of another run, read with the given token (v4 requires github-token then) */
+  private async earlierArtifact(inputs: Record<string, string>): Promise<Artifact | string> {
+    const runId = inputs['run-id']!;
+    if (!inputs['github-token']) return 'Unable to download artifact(s): run-id needs github-token';
+    if (!inputs.name) return 'the harness downloads one named artifact of another run (give name)';
+    const dir = this.earlier[runId]?.[inputs.name];
+    if (!dir) return `Unable to download artifact(s): Artifact '${inputs.name}' not found in run ${runId}`;
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+      .sort();
+    return { name: inputs.name, id: 0, files, retentionDays: undefined, job: `run ${runId}`, dir };
+  }
 
   async upload(workspace: string, inputs: Record<string, string>, job: string): Promise<StandInResult> {
     const name = inputs.name || 'artifact';
@@ -156,7 +174,11 @@ export class ArtifactStore {
     const dest = path.resolve(workspace, inputs.path || '.');
     const res: StandInResult = { ok: true, log: [], outputs: { 'download-path': dest }, warnings: [] };
     let chosen: Artifact[];
-    if (inputs.name) {
+    if (inputs['run-id']) {
+      const a = await this.earlierArtifact(inputs);
+      if (typeof a === 'string') return { ...res, ok: false, outputs: {}, error: a };
+      chosen = [a];
+    } else if (inputs.name) {
       const a = this.artifacts.get(inputs.name);
       if (!a) return { ...res, ok: false, outputs: {}, error: `Unable to download artifact(s): Artifact '${inputs.name}' not found` };
       chosen = [a];

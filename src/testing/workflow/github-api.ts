@@ -28,7 +28,8 @@ export interface EnvironmentReview {
 }
 
 export interface FakeComment {
-  id: number;
+  /** given by the API when it posts one; a scenario's issues may leave it out */
+  id?: number;
   login: string;
   body: string;
   at: Date;
@@ -37,13 +38,14 @@ export interface FakeComment {
 export interface FakeIssue {
   number: number;
   title: string;
-  body: string;
+  body: string | null;
+  labels: string[];
   /** who opened it: the job's GITHUB_TOKEN acts as github-actions[bot] */
   login: string;
   state: 'open' | 'closed';
-  stateReason: string | null;
+  stateReason?: string | null;
   createdAt: Date;
-  closedAt: Date | null;
+  closedAt?: Date | null;
   comments: FakeComment[];
 }
 
@@ -60,7 +62,7 @@ export interface RunState {
   /** environment name -> id, in the order the run first met them */
   environments: Map<string, number>;
   reviews: EnvironmentReview[];
-  /** the repository's issues opened during the run */
+  /** the repository's issues: the scenario's (complaints already there) and those the run opens, with their comments */
   issues: FakeIssue[];
   /** posted on every issue the run opens, in this order, right after it is opened */
   issueReplies: IssueReply[];
@@ -158,7 +160,7 @@ function issueJson(state: RunState, i: FakeIssue): Record<string, unknown> {
     title: i.title,
     body: i.body,
     user: userOf(i.login),
-    labels: [],
+    labels: i.labels.map((name, k) => ({ id: 100 + k, name, color: 'd73a4a', default: false })),
     assignee: null,
     assignees: [],
     milestone: null,
@@ -174,11 +176,13 @@ function issueJson(state: RunState, i: FakeIssue): Record<string, unknown> {
 }
 
 function commentJson(state: RunState, i: FakeIssue, c: FakeComment): Record<string, unknown> {
+  // a comment the scenario wrote has no id of its own: one derived from its place
+  const id = c.id ?? 2_400_000_000 + i.number * 1000 + i.comments.indexOf(c);
   return {
-    id: c.id,
-    node_id: Buffer.from(`012:IssueComment${c.id}`).toString('base64'),
-    url: `${API}/repos/${state.owner}/${state.repo}/issues/comments/${c.id}`,
-    html_url: `https://github.com/${state.owner}/${state.repo}/issues/${i.number}#issuecomment-${c.id}`,
+    id,
+    node_id: Buffer.from(`012:IssueComment${id}`).toString('base64'),
+    url: `${API}/repos/${state.owner}/${state.repo}/issues/comments/${id}`,
+    html_url: `https://github.com/${state.owner}/${state.repo}/issues/${i.number}#issuecomment-${id}`,
     body: c.body,
     user: userOf(c.login),
     created_at: iso(c.at),
@@ -211,6 +215,8 @@ const issueOf = (p: Record<string, string>, s: RunState) =>
 const bodyField = (body: unknown, k: string): unknown =>
   body && typeof body === 'object' ? (body as Record<string, unknown>)[k] : undefined;
 
+const sameRepo = (p: Record<string, string>, s: RunState) => p.owner === s.owner && p.repo === s.repo;
+
 export const ROUTES: Route[] = [
   {
     // "Get the review history for a workflow run": oldest review first
@@ -231,12 +237,30 @@ export const ROUTES: Route[] = [
         : { status: 404, body: NOT_FOUND },
   },
   {
+    // "List repository issues": labels (all of them), state, since (updated at or after); newest first unless direction=asc
+    method: 'GET',
+    path: '/repos/{owner}/{repo}/issues',
+    permission: ['issues', 'read'],
+    handle: ({ params, query }, state) => {
+      if (!sameRepo(params, state)) return { status: 404, body: NOT_FOUND };
+      const labels = (query.get('labels') ?? '').split(',').filter(Boolean);
+      const st = query.get('state') ?? 'open';
+      const since = query.get('since');
+      const list = state.issues
+        .filter((i) => labels.every((l) => i.labels.includes(l)))
+        .filter((i) => st === 'all' || i.state === st)
+        .filter((i) => !since || (i.comments.at(-1)?.at ?? i.createdAt) >= new Date(since))
+        .sort((a, b) => (query.get('direction') === 'asc' ? 1 : -1) * (a.createdAt.getTime() - b.createdAt.getTime()));
+      return { status: 200, body: list.map((i) => issueJson(state, i)) };
+    },
+  },
+  {
     // "Create an issue": 201 and the issue; the scenario's replies are posted on it at once
     method: 'POST',
     path: '/repos/{owner}/{repo}/issues',
     permission: ['issues', 'write'],
     handle: ({ params, body }, state) => {
-      if (!sameRun(params, state)) return { status: 404, body: NOT_FOUND };
+      if (!sameRepo(params, state)) return { status: 404, body: NOT_FOUND };
       const title = bodyField(body, 'title');
       if (typeof title !== 'string' || !title) return validationFailed('title', 'missing_field');
       const text = bodyField(body, 'body');
@@ -244,7 +268,8 @@ export const ROUTES: Route[] = [
       const issue: FakeIssue = {
         number: 101 + state.issues.length,
         title,
-        body: typeof text === 'string' ? text : '',
+        body: typeof text === 'string' ? text : null,
+        labels: ((bodyField(body, 'labels') as string[] | undefined) ?? []).map(String),
         login: ACTIONS_BOT,
         state: 'open',
         stateReason: null,

@@ -107,11 +107,11 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
     environments: new Map(),
     reviews: [],
     contents: newRepoContents(s.repositoryFiles ?? {}),
-    issues: [],
+    issues: s.issues ?? [],
     issueReplies: s.issueReplies ?? [],
   };
   const api = await FakeGitHub.start(state);
-  const artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
+  const artifacts = new ArtifactStore(path.join(dir, 'artifacts'), s.earlierRuns);
   const attestations: Attestation[] = [];
   const github = {
     run_id: String(runId),

@@ -52,6 +52,10 @@ export interface Scenario {
   minuteMs?: number;
   /** variables the runner machine has (PATH, HOME and LANG come from this process) */
   runnerEnv?: Record<string, string>;
+  /** artifacts of earlier runs of the repository, for download-artifact with run-id: run id → artifact name → folder */
+  earlierRuns?: Record<string, Record<string, string>>;
+  /** the repository's issues when the run starts (the REST API serves them, and records what the run writes) */
+  issues?: FakeIssue[];
 }
 
 export type Result = 'success' | 'failure' | 'cancelled' | 'skipped';
