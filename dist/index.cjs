@@ -27063,11 +27063,11 @@ function createWritable(cb) {
   };
   return writable;
 }
-function parseTimer(duration3) {
-  const seconds2 = Math.floor(duration3 / 1e3);
+function parseTimer(duration4) {
+  const seconds2 = Math.floor(duration4 / 1e3);
   const minutes = Math.floor(seconds2 / 60);
   let parsedTime;
-  if (seconds2 === 0 && minutes === 0) parsedTime = `0.${Math.floor(duration3 / 100)}s`;
+  if (seconds2 === 0 && minutes === 0) parsedTime = `0.${Math.floor(duration4 / 100)}s`;
   if (seconds2 > 0) parsedTime = `${seconds2 % 60}s`;
   if (minutes > 0) parsedTime = `${minutes}m${parsedTime}`;
   return parsedTime;
@@ -80726,7 +80726,9 @@ var FreezeResult = FreezeStatus.extend({
   /** false when the database already was in the asked state */
   changed: external_exports.boolean(),
   forced: external_exports.boolean(),
-  activity: AppActivity.optional()
+  activity: AppActivity.optional(),
+  /** when the step ran (ISO); absent from results written before it was recorded */
+  at: external_exports.string().optional()
 });
 
 // src/results/golden.ts
@@ -80860,7 +80862,11 @@ var GoldenVerifyResult = external_exports.strictObject({
   max_deviation_l: external_exports.number(),
   cases: external_exports.array(CaseResult)
 });
-var GoldenReport = GoldenVerifyResult.extend({ drift: DriftReport.optional() });
+var GoldenReport = GoldenVerifyResult.extend({
+  drift: DriftReport.optional(),
+  /** when the verification ended (ISO); absent from results written before it was recorded */
+  at: external_exports.string().optional()
+});
 
 // src/results/preflight.ts
 var PreflightFailure = external_exports.strictObject({
@@ -80878,6 +80884,17 @@ var GasoilReception = external_exports.strictObject({
   volume_15c: external_exports.number().nullable(),
   temperature_ambiante_c: external_exports.number().nullable(),
   densite_a_15: external_exports.number().nullable()
+});
+var FlutterCommitCheck = external_exports.strictObject({
+  /** owner/name of the app's repository */
+  repository: external_exports.string(),
+  /** the full 40-hex SHA GitHub returned */
+  sha: external_exports.string().regex(/^[0-9a-f]{40}$/),
+  /** the commit message's first line, and the committer's date */
+  message: external_exports.string(),
+  date: external_exports.string().nullable(),
+  url: external_exports.string().nullable(),
+  checkedAt: external_exports.string()
 });
 var TouchedObjects = external_exports.strictObject({
   /** schema.name, without arguments: every overload counts */
@@ -80909,6 +80926,11 @@ var PreflightResult = external_exports.strictObject({
   ),
   deployment: external_exports.strictObject({
     flutterCommit: external_exports.string().nullable(),
+    /**
+     * the commit as GitHub's API returned it (GET /repos/{owner}/{repo}/commits/{sha}): only a
+     * commit confirmed there counts as the deployed app's (runbook 5.7); absent or null: not checked
+     */
+    flutterCommitCheck: FlutterCommitCheck.nullable().optional(),
     astmFlag: external_exports.enum(["on", "off"]).nullable(),
     databaseComputes15c: external_exports.boolean(),
     computeTriggers: external_exports.array(external_exports.string())
@@ -81101,7 +81123,9 @@ var RollbackResult = external_exports.strictObject({
   failures: external_exports.array(external_exports.string()),
   warnings: external_exports.array(external_exports.string()),
   /** what the runbook still asks of people once the database is back */
-  todos: external_exports.array(external_exports.string())
+  todos: external_exports.array(external_exports.string()),
+  /** when the rollback ended (ISO); absent from results written before it was recorded */
+  at: external_exports.string().optional()
 });
 
 // src/results/smoke.ts
@@ -83195,7 +83219,7 @@ async function freezeOn(db, opts2, log) {
     const before = await readStatus(tx, db.label);
     if (before.frozen && before.consistent) {
       log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
-      return { ...before, action: "on", changed: false, forced: false };
+      return { ...before, action: "on", changed: false, forced: false, at: (/* @__PURE__ */ new Date()).toISOString() };
     }
     const activity = await readAppActivity(tx, {
       ...opts2.windowMinutes !== void 0 ? { windowMinutes: opts2.windowMinutes } : {},
@@ -83210,7 +83234,14 @@ async function freezeOn(db, opts2, log) {
     await freezeInTransaction(tx, { reason: reason2, run: opts2.run, forced: opts2.force && activity.writing, activity }, log);
     const after = await readStatus(tx, db.label);
     log.info(`freeze: ON (${after.guardedTables.length} tables refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
-    return { ...after, action: "on", changed: true, forced: opts2.force && activity.writing, activity };
+    return {
+      ...after,
+      action: "on",
+      changed: true,
+      forced: opts2.force && activity.writing,
+      activity,
+      at: (/* @__PURE__ */ new Date()).toISOString()
+    };
   });
 }
 async function freezeOff(db, opts2, log) {
@@ -83220,7 +83251,7 @@ async function freezeOff(db, opts2, log) {
     const before = await readStatus(tx, db.label);
     if (!before.frozen && before.consistent) {
       log.info("freeze: not frozen; nothing done");
-      return { ...before, action: "off", changed: false, forced: false };
+      return { ...before, action: "off", changed: false, forced: false, at: (/* @__PURE__ */ new Date()).toISOString() };
     }
     await detachFreezeTriggers(tx);
     await ensureStateSchema(tx, log);
@@ -83236,7 +83267,7 @@ async function freezeOff(db, opts2, log) {
     ]);
     const after = await readStatus(tx, db.label);
     log.info("freeze: OFF, entries accepted again");
-    return { ...after, action: "off", changed: true, forced: false };
+    return { ...after, action: "off", changed: true, forced: false, at: (/* @__PURE__ */ new Date()).toISOString() };
   });
 }
 
@@ -83461,6 +83492,7 @@ async function rollback(db, opts2, log) {
       ok: false,
       committed: false,
       ms: { restore: 0, proof: 0, total: Date.now() - t0 },
+      at: (/* @__PURE__ */ new Date()).toISOString(),
       freeze: { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 },
       discarded: [],
       undone: [],
@@ -83556,6 +83588,7 @@ async function rollback(db, opts2, log) {
     ok,
     committed,
     ms: { restore: restoreMs, proof: proofMs, total: Date.now() - t0 },
+    at: (/* @__PURE__ */ new Date()).toISOString(),
     freeze: freeze2,
     discarded,
     undone,
@@ -84642,165 +84675,10 @@ function renderChangelogEntry(results, opts2) {
 `;
 }
 
-// src/report/evidence.ts
-var yesNo = (b) => b === null ? "\u2013" : b ? "yes" : "NO";
-var pass = (b) => b === null ? "\u2013" : b ? "PASS" : "FAIL";
-var l1 = (x) => x === null ? "\u2013" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`;
-function sections({ manifest: m, facts: f }) {
-  const out = [];
-  const missing = m.runbook57.items.filter((i) => !i.present);
-  out.push({
-    title: "Summary",
-    lines: [
-      `Decision: ${m.decision === "NONE" ? "NONE (no decision.json in the results)" : m.decision}`,
-      `Runbook 5.7 archives: ${m.runbook57.complete ? "complete" : `INCOMPLETE (${missing.length} missing): no ASTM53B migration is valid without them`}`,
-      `Bundle created: ${m.createdAt}`,
-      `Migration time: ${m.times.migrationAt ?? "not recorded"}`,
-      `Steps recorded: ${m.times.firstStepAt ?? "\u2013"} to ${m.times.lastStepAt ?? "\u2013"}`,
-      `Run: ${m.run.runId ?? "\u2013"}${m.run.actor ? ` by ${m.run.actor}` : ""}${m.run.repository ? ` in ${m.run.repository}` : ""}`,
-      ...m.run.runUrl ? [`Run page: ${m.run.runUrl}`] : [],
-      `Pipeline commit: ${m.commits.pipeline} (${m.commits.pipelineFrom})`,
-      `Deployed Flutter commit: ${m.commits.flutterApp ?? "not recorded"}`,
-      `Target: ${m.target ?? "\u2013"}`
-    ]
-  });
-  out.push({
-    title: "Runbook 5.7 archives",
-    lines: [],
-    table: {
-      head: ["archive", "present", "evidence"],
-      rows: m.runbook57.items.map((i) => [i.item, i.present ? "yes" : "MISSING", i.evidence])
-    }
-  });
-  out.push({
-    title: "Steps",
-    lines: m.steps.length ? [] : ["No step result in the results folder."],
-    ...m.steps.length ? {
-      table: {
-        head: ["file", "passed", "detail", "at"],
-        rows: m.steps.map((s) => [s.file, pass(s.passed), s.detail ?? "", s.at ?? ""])
-      }
-    } : {}
-  });
-  const g = f.golden;
-  out.push(
-    g ? {
-      title: "Golden cases: ML_PP and engine against SEP",
-      lines: [
-        `${g.cases.filter((c) => c.verdict === "PASS").length}/${g.cases.length} within \xB1${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ""}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ""} (${g.file})`
-      ],
-      table: {
-        head: ["case", "SEP 15 \xB0C (L)", "ML_PP \u2212 SEP (L)", "engine \u2212 SEP (L)", "verdict"],
-        rows: g.cases.map((c) => [c.reference, c.sep_l.toFixed(1), l1(c.mlpp_deviation_l), l1(c.engine_deviation_l), c.verdict ?? "\u2013"]),
-        align: ["l", "r", "r", "r", "l"]
-      },
-      chart: g
-    } : { title: "Golden cases", lines: ["No golden.json in the results: the measured ML_PP vs SEP deviations are not recorded."] }
-  );
-  const b = f.backup;
-  out.push({
-    title: "Backup used",
-    lines: b ? [
-      `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ""}${b.plaintextSha256 ? ` (age-encrypted; the plaintext it decrypts to has SHA-256 ${b.plaintextSha256})` : ""}`,
-      `Matches the backup manifest: ${yesNo(b.dumpMatchesManifest)}; restore test (verification.json): ${b.verified === null ? "not recorded" : b.verified ? "passed" : "FAILED"}`
-    ] : ["No backup folder in the results."]
-  });
-  out.push({
-    title: "SEP field confirmation",
-    lines: f.sep.length ? f.sep.map((s) => `${s.path}: ${s.bytes} bytes, SHA-256 ${s.sha256}`) : ["No SEP confirmation file (mail / WhatsApp export) given."]
-  });
-  if (m.warnings.length) out.push({ title: "Warnings", lines: m.warnings });
-  out.push({
-    title: "Files",
-    lines: [
-      "manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them, manifest.json and its signature manifest.json.sig when signed."
-    ],
-    table: { head: ["file", "bytes", "SHA-256"], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ["l", "r", "l"] }
-  });
-  out.push({
-    title: "How to verify",
-    lines: [
-      ...m.signature ? [
-        `astm53b evidence verify BUNDLE.zip --public-key signing.pub   (re-hashes every file inside the zip against manifest.json and SHA256SUMS, and checks manifest.json's ${m.signature.algorithm} signature by ${m.signature.publicKeyFingerprint})`,
-        "gh attestation verify BUNDLE.zip --repo OWNER/REPO   (the PROD workflow attests the zip: built by that workflow run)"
-      ] : [
-        "astm53b evidence verify BUNDLE.zip   (re-hashes every file inside the zip against manifest.json and SHA256SUMS)",
-        "This bundle is NOT signed: its hashes show it agrees with itself, not who built it."
-      ],
-      "or: unzip BUNDLE.zip -d bundle && cd bundle && sha256sum -c SHA256SUMS",
-      "Compare the SHA-256 of the zip itself with the one the run published (the evidence step output sha256).",
-      `Reproducibility: ${m.reproducibility}`
-    ]
-  });
-  return out;
-}
-var mdCell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
-function renderEvidenceMarkdown(view) {
-  const out = [`# Evidence bundle: ASTM 53B migration, decision ${view.manifest.decision}`, ""];
-  for (const s of sections(view)) {
-    out.push(`## ${s.title}`, "");
-    for (const l of s.lines) out.push(`- ${l}`);
-    if (s.lines.length) out.push("");
-    if (s.table) {
-      out.push(`| ${s.table.head.map(mdCell).join(" | ")} |`);
-      out.push(`|${s.table.head.map((_, i) => s.table.align?.[i] === "r" ? "---:" : "---").join("|")}|`);
-      for (const r of s.table.rows) out.push(`| ${r.map(mdCell).join(" | ")} |`);
-      out.push("");
-    }
-  }
-  return `${out.join("\n").trimEnd()}
-`;
-}
+// src/report/html.ts
 var esc2 = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
-var CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{word-break:break-all}
-.bad{color:#b00020;font-weight:600}.good{color:#0a7a2f;font-weight:600}svg{max-width:100%;height:auto}
-@media print{body{margin:0}}`;
-var VERDICT_CLASS = {
-  PASS: "good",
-  yes: "good",
-  GO: "good",
-  FAIL: "bad",
-  NO: "bad",
-  MISSING: "bad",
-  "NO-GO": "bad"
-};
-function renderEvidenceHtml(view) {
-  const out = [
-    "<!DOCTYPE html>",
-    '<html lang="en">',
-    "<head>",
-    '<meta charset="utf-8">',
-    `<title>Evidence bundle: ASTM 53B migration, decision ${esc2(view.manifest.decision)}</title>`,
-    `<style>${CSS}</style>`,
-    "</head>",
-    "<body>",
-    `<h1>Evidence bundle: ASTM 53B migration, decision <span class="${VERDICT_CLASS[view.manifest.decision] ?? ""}">${esc2(view.manifest.decision)}</span></h1>`
-  ];
-  for (const s of sections(view)) {
-    out.push(`<h2>${esc2(s.title)}</h2>`);
-    if (s.lines.length) pushAll(out, ["<ul>", ...s.lines.map((l) => `<li>${esc2(l)}</li>`), "</ul>"]);
-    if (s.chart) out.push(renderDeviationSvg(s.chart));
-    if (s.table) {
-      const t = s.table;
-      out.push("<table>", `<tr>${t.head.map((h) => `<th>${esc2(h)}</th>`).join("")}</tr>`);
-      for (const r of t.rows) {
-        out.push(
-          `<tr>${r.map((c, i) => {
-            const cls = [t.align?.[i] === "r" ? "r" : "", VERDICT_CLASS[c] ?? ""].filter(Boolean).join(" ");
-            return `<td${cls ? ` class="${cls}"` : ""}>${esc2(c)}</td>`;
-          }).join("")}</tr>`
-        );
-      }
-      out.push("</table>");
-    }
-  }
-  out.push("</body>", "</html>");
-  return `${out.join("\n")}
-`;
-}
+
+// src/report/golden-chart.ts
 function renderDeviationSvg(g) {
   const W = 720;
   const H = 300;
@@ -84853,6 +84731,449 @@ function renderDeviationSvg(g) {
   });
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+// src/report/remedies.ts
+var CORRECTED_CHANGE_FILE = "sql/docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql";
+var MLPP_P0_CHANGE_FILE = "2026-02-25_staging_validate_sortie_p0.sql";
+var RESTATE = "restate the receptions stored with the legacy formula: `astm53b restate` (the PROD workflow input `restate: true`) books one stocks_adjustments row per reception; then run again";
+var SEP_SLIP = (ref3) => `re-read the SEP slip of ${ref3} (ambient volume, temperature, observed density, 15 \xB0C volume), correct the golden file where it was mistyped, then run again`;
+function goldenCaseOf(r, facts) {
+  return facts.golden?.cases.find((c) => r.message.startsWith(`case ${c.reference}:`));
+}
+function goldenRemedy(r, facts) {
+  const c = goldenCaseOf(r, facts);
+  if (!c) return "read golden.json: the verification did not pass; re-read the SEP slips of the cases, then run again";
+  switch (c.fault) {
+    case "mlpp":
+      return /already includes a restatement/.test(r.message) ? `ML_PP's value was already restated and still differs: compare the reception's inputs in ML_PP with the SEP slip of ${c.reference}` : RESTATE;
+    case "sep":
+    case "data_entry":
+      return SEP_SLIP(c.reference);
+    case "profile":
+      return `SEP's figure fits another ASTM edition or rounding than the one verified: check the profile golden.json found, and ${SEP_SLIP(c.reference)}`;
+    default:
+      return `${SEP_SLIP(c.reference)}; if the slip is right, compare it with the reception in ML_PP`;
+  }
+}
+function changeRemedy(facts, otherwise) {
+  const applied = facts.applied?.file;
+  if (applied === MLPP_P0_CHANGE_FILE || applied?.endsWith(`/${MLPP_P0_CHANGE_FILE}`))
+    return `apply the corrected change file ${CORRECTED_CHANGE_FILE} instead of ${applied} (P0.1: debits the sortie's owner only, journal and snapshot, refuses an overdraft), validated on STAGING first; then run again`;
+  return otherwise;
+}
+function remedyOf(r, facts) {
+  switch (r.condition) {
+    case "GOLDEN_DEVIATION":
+      return goldenRemedy(r, facts);
+    case "STOCK_INCOHERENCE":
+    case "SMOKE_FAILED":
+      return changeRemedy(facts, "the finding names the tank, owner and figure: find the cause on STAGING, fix it, then run again");
+    case "P0001_OR_RLS":
+      return "the finding names the statement and the error: check the policies and grants the change touched on STAGING, then run again";
+    case "NO_VERIFIED_BACKUP":
+      return "nothing was changed without a verified dump: take the backup again and let its restore test pass (disk space, a pg_dump of the server\u2019s major version)";
+    case "CHANGE_NOT_APPLIED":
+      return changeRemedy(
+        facts,
+        `read sql-apply.json's violations, correct the change file (${CORRECTED_CHANGE_FILE} is the pipeline's corrected one) and validate it on STAGING; then run again`
+      );
+    case "DRIFT":
+      return "preflight names what differs from the validated STAGING: reconcile it, or validate the change again on a STAGING restored from PROD";
+    case "NO_SIGNOFF":
+      return "the depot manager reads the smoke and golden results and approves or rejects this run's GO gate (a rehearsal takes --signoff FILE)";
+    case "SIGNOFF_NO_GO":
+      return "address the depot manager's comment, then run again";
+    case "RESULT_MISSING":
+      return "the step stopped before writing its result: read its .error.txt in the results folder, fix the cause, then run again";
+    default:
+      return "read the finding, fix its cause, then run again";
+  }
+}
+
+// src/report/evidence.ts
+var yesNo = (b) => b === null ? "\u2013" : b ? "yes" : "NO";
+var pass = (b) => b === null ? "\u2013" : b ? "PASS" : "FAIL";
+var l1 = (x) => x === null ? "\u2013" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`;
+var litres3 = (x) => x === null ? "\u2013" : x.toFixed(1);
+var hms = (iso) => iso.slice(11, 19);
+function duration3(ms) {
+  if (ms < 1e4) return `${(ms / 1e3).toFixed(1)} s`;
+  const s = Math.round(ms / 1e3);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+function reasonItems(f) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of f.reasons) {
+    const g = groups.get(r.condition) ?? { first: r, remedies: /* @__PURE__ */ new Map() };
+    groups.set(r.condition, g);
+    const remedy = remedyOf(r, f);
+    g.remedies.set(remedy, [...g.remedies.get(remedy) ?? [], r.message]);
+  }
+  const items = [];
+  for (const [condition, g] of groups) {
+    for (const [remedy, messages] of g.remedies)
+      items.push({
+        head: `${condition} (runbook ${g.first.runbook}: ${g.first.rule})${messages.length > 1 ? `: ${messages.length} findings` : ""}. What to do: ${remedy}.`,
+        sub: messages
+      });
+  }
+  return items;
+}
+function outcomeLine(f) {
+  const last = (step) => f.timeline.filter((e) => e.step === step).at(-1);
+  const rollback2 = last("rollback");
+  const release = last("freeze off (release)");
+  if (rollback2) return `Rolled back to the verified dump at ${rollback2.at} (${rollback2.outcome}).`;
+  if (release) return `Released at ${release.at}: ${release.outcome}.`;
+  return "Neither a rollback nor a release is recorded in the results.";
+}
+function decisionSection(m, f) {
+  const lines = m.decision === "NONE" ? ["No decision.json in the results: the run did not reach its decision. Nothing here is a GO."] : [
+    `${m.decision}${f.decidedAt ? `, decided at ${f.decidedAt}` : ""}. ${outcomeLine(f)}`,
+    f.reasons.length ? `${f.reasons.length} reason(s) the migration is not valid, each with the runbook condition it meets and what to do:` : m.decision === "GO" ? "Every check passed and the depot manager signed GO." : "decision.json gives no reason."
+  ];
+  return { id: "decision", title: "Decision", lines, items: reasonItems(f) };
+}
+var SIGNOFF_LABELS = {
+  who: "signed by",
+  role: "role",
+  decision: "decision",
+  at: "when",
+  gate: "gate",
+  environment: "gate (environment)",
+  comment: "comment",
+  runId: "run",
+  triggeredBy: "run triggered by"
+};
+function signoffSection(m, f) {
+  const triggered = m.run.actor ?? f.triggeredBy;
+  const rows = f.signoff ? f.signoff.fields.map((x) => [SIGNOFF_LABELS[x.field] ?? x.field, x.value]) : [];
+  const hasTrigger = f.signoff?.fields.some((x) => x.field === "triggeredBy") ?? false;
+  if (!hasTrigger) rows.push(["run triggered by", triggered ?? "not recorded"]);
+  return {
+    id: "signoff",
+    title: "Sign-off (runbook 5.6)",
+    lines: f.signoff ? [`As recorded in ${f.signoff.file}.`] : ["NO sign-off recorded: the depot manager neither approved nor rejected this run."],
+    table: { head: ["", ""], rows }
+  };
+}
+function timelineSection(f) {
+  const on = f.timeline.find((e) => e.step === "freeze on");
+  const end = [...f.timeline].reverse().find((e) => e.step === "freeze off (release)" || e.step === "rollback");
+  const window2 = on && end ? `Freeze window: ${on.at} to ${end.at}, ${duration3(Date.parse(end.at) - Date.parse(on.at))} (${end.step === "rollback" ? "ended by the rollback; entries stay refused until the freeze is lifted" : "entries accepted again"}).` : on ? `Freeze on at ${on.at}; its end is not recorded.` : "No freeze is recorded.";
+  const t0 = on ? Date.parse(on.at) : null;
+  return {
+    id: "timeline",
+    title: "Timeline of the freeze window",
+    lines: [
+      window2,
+      ...f.timeline.length ? ["Times are UTC, as the results files record them; a step whose file holds no time is not listed."] : []
+    ],
+    ...f.timeline.length ? {
+      table: {
+        head: ["time (UTC)", "since freeze on", "step", "runbook", "took", "outcome"],
+        rows: f.timeline.map((e) => [
+          `${e.at.slice(0, 10)} ${hms(e.at)}`,
+          t0 === null ? "\u2013" : `${Date.parse(e.at) < t0 ? "\u2212" : "+"}${duration3(Math.abs(Date.parse(e.at) - t0))}`,
+          e.step,
+          e.runbook,
+          e.ms === null ? "\u2013" : duration3(e.ms),
+          e.outcome
+        ]),
+        align: ["l", "r", "l", "l", "r", "l"]
+      }
+    } : {}
+  };
+}
+var bal = (b) => b === null ? "\u2013" : `${b.amb.toFixed(1)} / ${b.v15.toFixed(1)}`;
+function smokeSection(f) {
+  const s = f.smoke;
+  if (!s)
+    return {
+      id: "smoke",
+      title: "Smoke checks (runbook 4.5, 5.1\u20135.5)",
+      lines: ["No smoke.json in the results: the smoke did not run or did not finish."]
+    };
+  return {
+    id: "smoke",
+    title: "Smoke checks (runbook 4.5, 5.1\u20135.5)",
+    lines: [
+      `${pass(s.passed)} at ${s.at}, tank ${s.tank ?? "\u2013"}, day ${s.day ?? "\u2013"}. The controlled reception and sortie ran in one transaction that was rolled back: the tank after it is ${s.unchanged ? "exactly as before" : "NOT as before"}.`
+    ],
+    table: {
+      head: ["check", "result", "what it checks", "findings that failed"],
+      rows: s.checks.map((c) => [
+        c.id,
+        c.ran ? pass(c.passed) : "NOT RUN",
+        c.title,
+        c.failed.length ? c.failed.join("; ") : c.ran ? "\u2013" : c.message
+      ])
+    },
+    ...s.figures.length ? {
+      tables: [
+        {
+          caption: `${s.tank ?? "The tank"}'s figures before and after, ambient / 15 \xB0C litres`,
+          head: ["owner", "figure", "before the smoke", "after the reception", "after the sortie", "after the rollback"],
+          rows: s.figures.map((x) => [
+            x.owner,
+            x.figure,
+            bal(x.before),
+            bal(x.afterReception),
+            bal(x.afterSortie),
+            bal(x.afterRollback)
+          ]),
+          align: ["l", "l", "r", "r", "r", "r"]
+        }
+      ]
+    } : {}
+  };
+}
+function goldenSection(f) {
+  const g = f.golden;
+  if (!g)
+    return {
+      id: "golden",
+      title: "Golden cases",
+      lines: ["No golden.json in the results: the measured ML_PP vs SEP deviations are not recorded."]
+    };
+  return {
+    id: "golden",
+    title: "Golden cases: ML_PP and engine against SEP",
+    lines: [
+      `${g.cases.filter((c) => c.verdict === "PASS").length}/${g.cases.length} within \xB1${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ""}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ""} (${g.file})`
+    ],
+    table: {
+      head: ["case", "SEP 15 \xB0C (L)", "ML_PP \u2212 SEP (L)", "engine \u2212 SEP (L)", "verdict"],
+      rows: g.cases.map((c) => [c.reference, c.sep_l.toFixed(1), l1(c.mlpp_deviation_l), l1(c.engine_deviation_l), c.verdict ?? "\u2013"]),
+      align: ["l", "r", "r", "r", "l"]
+    },
+    chart: g
+  };
+}
+function restateSection(f) {
+  const r = f.restate;
+  if (!r) return null;
+  return {
+    id: "restate",
+    title: "Restatement per reception (runbook \xA72)",
+    lines: [`${r.status}${r.committed ? ", committed" : ", nothing committed"}: ${r.message}`],
+    table: {
+      head: ["reception", "date", "tank", "owner", "stored 15 \xB0C (L)", "ASTM 53B (L)", "restated by (L)", "action"],
+      rows: r.receptions.map((x) => [
+        x.reception,
+        x.date ?? "\u2013",
+        x.tank,
+        x.owner,
+        litres3(x.stored_l),
+        litres3(x.astm_l),
+        l1(x.delta_l),
+        x.action
+      ]),
+      align: ["l", "l", "l", "l", "r", "r", "r", "l"]
+    }
+  };
+}
+function sepSection(f) {
+  return {
+    id: "sep",
+    title: "SEP field confirmation",
+    lines: f.sep.length ? f.sep.map((s) => `${s.path}: ${s.bytes} bytes, SHA-256 ${s.sha256}`) : ["No SEP confirmation file (mail / WhatsApp export) given."]
+  };
+}
+function sections({ manifest: m, facts: f }) {
+  const out = [];
+  const missing = m.runbook57.items.filter((i) => !i.present);
+  out.push(decisionSection(m, f), signoffSection(m, f), timelineSection(f), smokeSection(f), goldenSection(f));
+  const restate2 = restateSection(f);
+  if (restate2) out.push(restate2);
+  out.push({
+    id: "runbook57",
+    title: "Runbook 5.7 checklist",
+    lines: [
+      m.runbook57.complete ? "Complete: every archive runbook 5.7 asks for is done." : `INCOMPLETE (${missing.length} of ${m.runbook57.items.length} not done): \u201CAucune migration ASTM53B ne sera consid\xE9r\xE9e valide sans ces archives.\u201D`
+    ],
+    table: {
+      head: ["item", "done", "evidence"],
+      rows: m.runbook57.items.map((i) => [i.item, i.present ? "yes" : "NO", i.evidence])
+    }
+  });
+  out.push(sepSection(f));
+  out.push({
+    id: "run",
+    title: "Run (for the auditor)",
+    lines: [
+      `Bundle created: ${m.createdAt}`,
+      `Migration time: ${m.times.migrationAt ?? "not recorded"}`,
+      `Steps recorded: ${m.times.firstStepAt ?? "\u2013"} to ${m.times.lastStepAt ?? "\u2013"}`,
+      `Run: ${m.run.runId ?? "\u2013"}${m.run.actor ? ` by ${m.run.actor}` : ""}${m.run.repository ? ` in ${m.run.repository}` : ""}`,
+      ...m.run.runUrl ? [`Run page: ${m.run.runUrl}`] : [],
+      `Pipeline commit: ${m.commits.pipeline} (${m.commits.pipelineFrom})`,
+      `Deployed Flutter commit: ${m.commits.flutterApp ?? "not recorded"}`,
+      `Target: ${m.target ?? "\u2013"}`
+    ]
+  });
+  const b = f.backup;
+  out.push({
+    id: "backup",
+    title: "Backup used",
+    lines: b ? [
+      `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ""}${b.plaintextSha256 ? ` (age-encrypted; the plaintext it decrypts to has SHA-256 ${b.plaintextSha256})` : ""}`,
+      `Matches the backup manifest: ${yesNo(b.dumpMatchesManifest)}; restore test (verification.json): ${b.verified === null ? "not recorded" : b.verified ? "passed" : "FAILED"}`
+    ] : ["No backup folder in the results."]
+  });
+  out.push({
+    id: "steps",
+    title: "Steps",
+    lines: m.steps.length ? [] : ["No step result in the results folder."],
+    ...m.steps.length ? {
+      table: {
+        head: ["file", "passed", "detail", "at"],
+        rows: m.steps.map((s) => [s.file, pass(s.passed), s.detail ?? "", s.at ?? ""])
+      }
+    } : {}
+  });
+  if (m.warnings.length) out.push({ id: "warnings", title: "Warnings", lines: m.warnings });
+  out.push({
+    id: "files",
+    title: "Files",
+    lines: [
+      "manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them, manifest.json and its signature manifest.json.sig when signed."
+    ],
+    table: { head: ["file", "bytes", "SHA-256"], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ["l", "r", "l"] }
+  });
+  out.push({
+    id: "verify",
+    title: "How to verify",
+    lines: [
+      ...m.signature ? [
+        `astm53b evidence verify BUNDLE.zip --public-key signing.pub   (re-hashes every file inside the zip against manifest.json and SHA256SUMS, and checks manifest.json's ${m.signature.algorithm} signature by ${m.signature.publicKeyFingerprint})`,
+        "gh attestation verify BUNDLE.zip --repo OWNER/REPO   (the PROD workflow attests the zip: built by that workflow run)"
+      ] : [
+        "astm53b evidence verify BUNDLE.zip   (re-hashes every file inside the zip against manifest.json and SHA256SUMS)",
+        "This bundle is NOT signed: its hashes show it agrees with itself, not who built it."
+      ],
+      "or: unzip BUNDLE.zip -d bundle && cd bundle && sha256sum -c SHA256SUMS",
+      "Compare the SHA-256 of the zip itself with the one the run published (the evidence step output sha256).",
+      `Reproducibility: ${m.reproducibility}`
+    ]
+  });
+  return out;
+}
+var headline = (m) => `ASTM 53B migration: ${m.decision === "NONE" ? "NO DECISION" : m.decision}${m.target ? ` on ${m.target}` : ""}`;
+var mdCell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+function mdTable(out, t) {
+  out.push(`| ${t.head.map(mdCell).join(" | ")} |`);
+  out.push(`|${t.head.map((_, i) => t.align?.[i] === "r" ? "---:" : "---").join("|")}|`);
+  for (const r of t.rows) out.push(`| ${r.map(mdCell).join(" | ")} |`);
+  out.push("");
+}
+function renderEvidenceMarkdown(view) {
+  const out = [`# ${headline(view.manifest)}`, ""];
+  for (const s of sections(view)) {
+    out.push(`## ${s.title}`, "");
+    for (const l of s.lines) out.push(`- ${l}`);
+    if (s.lines.length) out.push("");
+    if (s.items?.length) {
+      s.items.forEach((it, i) => {
+        out.push(`${i + 1}. **${it.head}**`);
+        for (const x of it.sub) out.push(`   - ${x.replaceAll("\n", " ")}`);
+      });
+      out.push("");
+    }
+    for (const q of s.quote ?? []) {
+      out.push(`${q.cite}:`, "");
+      for (const l of q.lines) out.push(`> ${l}`);
+      out.push("");
+    }
+    if (s.table) mdTable(out, s.table);
+    for (const t of s.tables ?? []) {
+      out.push(`${t.caption}:`, "");
+      mdTable(out, t);
+    }
+  }
+  return `${out.join("\n").trimEnd()}
+`;
+}
+var CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.5rem;margin:.4rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+#verdict{border-left:8px solid #888;padding:.3rem .9rem;margin-bottom:.6rem}#verdict.go{border-color:#0a7a2f;background:#eef8f1}#verdict.nogo{border-color:#b00020;background:#fdf0f2}
+#verdict h2{border:0;margin:.4rem 0 .2rem}ol.reasons{padding-left:1.4rem;margin:.3rem 0}ol.reasons>li{margin:.3rem 0}ol.reasons ul{font-size:12px;color:#444;margin:.1rem 0;padding-left:1.1rem}
+blockquote{margin:.3rem 0 .8rem;padding:.2rem .8rem;border-left:4px solid #ccc;color:#333;white-space:pre-wrap}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}caption{text-align:left;font-weight:600;padding:.2rem 0}
+td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{overflow-wrap:anywhere}
+.bad{color:#b00020;font-weight:600}.good{color:#0a7a2f;font-weight:600}svg{max-width:100%;height:auto}
+@media print{body{margin:0}}`;
+var VERDICT_CLASS = {
+  PASS: "good",
+  yes: "good",
+  GO: "good",
+  FAIL: "bad",
+  NO: "bad",
+  MISSING: "bad",
+  "NOT RUN": "bad",
+  "NO-GO": "bad"
+};
+function htmlTable(out, t) {
+  out.push("<table>");
+  if (t.caption) out.push(`<caption>${esc2(t.caption)}</caption>`);
+  if (t.head.some((h) => h)) out.push(`<tr>${t.head.map((h) => `<th>${esc2(h)}</th>`).join("")}</tr>`);
+  for (const r of t.rows) {
+    out.push(
+      `<tr>${r.map((c, i) => {
+        const cls = [t.align?.[i] === "r" ? "r" : "", VERDICT_CLASS[c] ?? ""].filter(Boolean).join(" ");
+        return `<td${cls ? ` class="${cls}"` : ""}>${esc2(c)}</td>`;
+      }).join("")}</tr>`
+    );
+  }
+  out.push("</table>");
+}
+function htmlSection(out, s) {
+  out.push(`<h2>${esc2(s.title)}</h2>`);
+  if (s.lines.length) pushAll(out, ["<ul>", ...s.lines.map((l) => `<li>${esc2(l)}</li>`), "</ul>"]);
+  if (s.items?.length) {
+    out.push('<ol class="reasons">');
+    for (const it of s.items)
+      out.push(
+        `<li><strong>${esc2(it.head)}</strong>${it.sub.length ? `<ul>${it.sub.map((x) => `<li>${esc2(x)}</li>`).join("")}</ul>` : ""}</li>`
+      );
+    out.push("</ol>");
+  }
+  for (const q of s.quote ?? []) out.push(`<p>${esc2(q.cite)}:</p>`, `<blockquote>${q.lines.map(esc2).join("\n")}</blockquote>`);
+  if (s.chart) out.push(renderDeviationSvg(s.chart));
+  if (s.table) htmlTable(out, s.table);
+  for (const t of s.tables ?? []) htmlTable(out, t);
+}
+function renderEvidenceHtml(view) {
+  const m = view.manifest;
+  const all = sections(view);
+  const out = [
+    "<!DOCTYPE html>",
+    '<html lang="en">',
+    "<head>",
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc2(headline(m))}</title>`,
+    `<style>${CSS}</style>`,
+    "</head>",
+    "<body>",
+    `<header id="verdict" class="${m.decision === "GO" ? "go" : "nogo"}">`,
+    `<h1>ASTM 53B migration: <span class="${VERDICT_CLASS[m.decision] ?? "bad"}">${esc2(m.decision === "NONE" ? "NO DECISION" : m.decision)}</span></h1>`
+  ];
+  const [decision, ...rest] = all;
+  htmlSection(out, decision);
+  out.push("</header>");
+  for (const s of rest) {
+    out.push(`<section id="${s.id}">`);
+    htmlSection(out, s);
+    out.push("</section>");
+  }
+  out.push("</body>", "</html>");
+  return `${out.join("\n")}
+`;
 }
 function renderVerifyText(r) {
   const out = [];
@@ -85077,6 +85398,123 @@ function parseSums(text) {
 // src/evidence/results-facts.ts
 var import_promises18 = require("node:fs/promises");
 var import_node_path19 = __toESM(require("node:path"), 1);
+
+// src/evidence/report-facts.ts
+function fieldsOf(o) {
+  return Object.entries(o).filter(([k, v]) => k !== "format" && v !== null && v !== void 0 && v !== "").map(([field, v]) => ({ field, value: typeof v === "string" ? v : JSON.stringify(v) }));
+}
+function signoffFacts(raw, decision) {
+  if (raw) return { file: raw[0], fields: fieldsOf(raw[1]) };
+  if (decision?.signoff) return { file: "decision.json (signoff)", fields: fieldsOf(decision.signoff) };
+  return null;
+}
+function isoOf(t) {
+  if (!t) return null;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+var span = (from, to) => {
+  const a = isoOf(from);
+  const b = isoOf(to);
+  return a && b ? Date.parse(b) - Date.parse(a) : null;
+};
+function timelineOf(r) {
+  const ev = [];
+  const push = (step, runbook, at2, ms, outcome) => {
+    const iso = isoOf(at2);
+    ev.push(iso ? { step, runbook, at: iso, ms, outcome } : null);
+  };
+  if (r.preflight) push("preflight", "3.3, 4.1", r.preflight.at, null, r.preflight.passed ? "passed" : "FAILED");
+  if (r.freezeOn)
+    push("freeze on", "3.4, 4.1", r.freezeOn.at ?? r.freezeOn.since, null, `${r.freezeOn.guardedTables.length} tables refuse entries`);
+  if (r.backup) {
+    push("backup (pg_dump)", "3.1, 4.2", r.backup.finishedAt, span(r.backup.takenAt, r.backup.finishedAt), `${r.backup.bytes} bytes`);
+    push(
+      "backup restore test",
+      "3.1, 4.2",
+      r.backup.verifiedAt,
+      span(r.backup.finishedAt, r.backup.verifiedAt),
+      r.backup.verified ? "verified" : "NOT verified"
+    );
+  }
+  if (r.apply) push("change applied", "4.3", r.apply.at, r.apply.ms, `${r.apply.file.name}: ${r.apply.status}`);
+  if (r.restate) push("restatement", "\xA72, 3.2", r.restate.at, r.restate.ms, `${r.restate.status}, ${r.restate.counts.booked} booked`);
+  if (r.golden)
+    push(
+      "golden cases",
+      "3.2, 5.6",
+      r.golden.at,
+      null,
+      `${r.golden.cases.filter((c) => c.verdict === "PASS").length}/${r.golden.cases.length} within \xB1${r.golden.tolerance_l} L`
+    );
+  if (r.smoke) push("smoke", "4.5, 5.1\u20135.5", r.smoke.at, null, r.smoke.passed ? "PASS" : "FAIL");
+  const so = r.signoff ? Object.fromEntries(r.signoff.fields.map((f) => [f.field, f.value])) : null;
+  if (so) push("sign-off (GO gate)", "5.6", so.at, null, `${so.decision ?? "?"} by ${so.who ?? "?"}`);
+  if (r.decision) push("decision", "6.1, 7", r.decision.at, null, r.decision.decision);
+  if (r.rollback)
+    push("rollback", "6.2", r.rollback.at, r.rollback.ms.total, r.rollback.ok ? "restored and proven equal to the dump" : "FAILED");
+  if (r.freezeOff)
+    push("freeze off (release)", "3.4", r.freezeOff.at, null, r.freezeOff.frozen ? "still frozen" : "entries accepted again");
+  return ev.filter((e) => e !== null).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+var FIGURES = [
+  ["journal", "journal"],
+  ["snapshot", "snapshot"],
+  ["v_stock_actuel", "actuel"]
+];
+function smokeFacts(file2, s) {
+  const pick3 = (t, owner, key) => t ? t[owner][key] : null;
+  const figures2 = [];
+  if (s.figures) {
+    for (const owner of OWNERS)
+      for (const [figure, key] of FIGURES)
+        figures2.push({
+          owner,
+          figure,
+          before: pick3(s.figures.before, owner, key),
+          afterReception: pick3(s.figures.afterReception, owner, key),
+          afterSortie: pick3(s.figures.afterSortie, owner, key),
+          afterRollback: pick3(s.rollback.afterRollback, owner, key)
+        });
+  }
+  return {
+    file: file2,
+    passed: s.passed,
+    at: s.at,
+    tank: s.tank?.nom ?? null,
+    day: s.day,
+    checks: s.checks.map((c) => ({
+      id: c.id,
+      title: c.title,
+      ran: c.ran,
+      passed: c.passed,
+      message: c.message,
+      failed: c.findings.filter((f) => !f.passed).map((f) => `${f.code}: ${f.message}`)
+    })),
+    figures: figures2,
+    unchanged: s.rollback.unchanged
+  };
+}
+function restateFacts(file2, r) {
+  return {
+    file: file2,
+    status: r.status,
+    committed: r.committed,
+    message: r.message,
+    receptions: r.receptions.map((x) => ({
+      reception: x.reception_id,
+      date: x.date_reception,
+      tank: x.citerne,
+      owner: x.proprietaire_type,
+      stored_l: x.stored_15c_l,
+      astm_l: x.astm_15c_l,
+      delta_l: x.delta_15c_l,
+      action: x.action
+    }))
+  };
+}
+
+// src/evidence/results-facts.ts
 var JSON_LIMIT = 64 * 1024 * 1024;
 var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -85156,11 +85594,12 @@ async function readEvidenceFacts(files, opts2, log) {
   const sep3 = files.filter((f) => f.source === "sep").map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
   const flutterCommit = preflight2?.deployment.flutterCommit ?? null;
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
+  const flutterCheck = preflight2?.deployment.flutterCommitCheck ?? null;
   const archives = [
     {
       item: "Mettre \xE0 jour CHANGELOG.md (section [Unreleased] \u2192 PROD)",
-      present: true,
-      evidence: "CHANGELOG-entry.md (generated from these results)"
+      present: opts2.changelogWritten !== void 0,
+      evidence: opts2.changelogWritten ? `written: ${opts2.changelogWritten}` : "NOT written: the entry is generated (CHANGELOG-entry.md) but no CHANGELOG.md was changed and no pull request given"
     },
     {
       item: "Documenter date exacte de migration",
@@ -85169,13 +85608,13 @@ async function readEvidenceFacts(files, opts2, log) {
     },
     {
       item: "Archiver hash commit Flutter d\xE9ploy\xE9",
-      present: flutterCommit !== null,
-      evidence: flutterCommit ?? "preflight.json has no deployment.flutterCommit"
+      present: flutterCheck !== null && flutterCheck.sha === flutterCommit,
+      evidence: flutterCheck ? `${flutterCheck.sha} in ${flutterCheck.repository}, confirmed by GitHub's API at ${flutterCheck.checkedAt}: \u201C${flutterCheck.message}\u201D${flutterCheck.date ? ` (${flutterCheck.date})` : ""}` : flutterCommit ? `${flutterCommit} as given, NOT confirmed through GitHub's API (a full 40-hex SHA checked against the app's repository)` : "preflight.json has no deployment.flutterCommit"
     },
     {
       item: "Archiver dump backup PROD utilis\xE9",
-      present: backup2 !== null && backup2.dumpMatchesManifest,
-      evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`
+      present: backup2 !== null && backup2.dumpMatchesManifest && backup2.verified === true,
+      evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}${backup2.verified === true ? ", restore test passed" : backup2.verified === false ? ", restore test FAILED" : ", restore test not recorded"}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`
     },
     {
       item: "Archiver confirmation terrain SEP (mail / WhatsApp export)",
@@ -85188,9 +85627,36 @@ async function readEvidenceFacts(files, opts2, log) {
       evidence: golden ? `${golden.file}: ${golden.cases.length} case(s), ${mlppCompared} compared with ML_PP's stored value` : "no golden.json in the results"
     }
   ];
+  const decisionEntry = result("decision");
+  const rawSignoff = [...parsed].find(([p]) => base(p) === RESULTS.signoff.file);
+  const signoff = signoffFacts(rawSignoff, decisionEntry?.[1]);
+  const smokeEntry = result("smoke");
+  const restateEntry = result("restate");
+  const goldenEntry = result("golden");
+  const timeline = timelineOf({
+    preflight: preflight2,
+    freezeOn: result("freezeOn")?.[1],
+    freezeOff: result("freezeOff")?.[1],
+    backup: backup2,
+    apply,
+    restate: restateEntry?.[1],
+    golden: goldenEntry?.[1],
+    smoke: smokeEntry?.[1],
+    signoff,
+    decision: decisionEntry?.[1],
+    rollback: result("rollback")?.[1]
+  });
+  const runOf2 = [smokeEntry?.[1].run, restateEntry?.[1].run, apply?.run].find((r) => r !== void 0);
   return {
     steps,
     decision,
+    reasons: decisionEntry?.[1].reasons ?? [],
+    decidedAt: decisionEntry?.[1].at ?? null,
+    signoff,
+    triggeredBy: runOf2?.actor ?? null,
+    timeline,
+    smoke: smokeEntry ? smokeFacts(smokeEntry[0], smokeEntry[1]) : null,
+    restate: restateEntry ? restateFacts(restateEntry[0], restateEntry[1]) : null,
     target,
     flutterCommit,
     astmFlag: preflight2?.deployment.astmFlag ?? null,
@@ -85225,10 +85691,13 @@ function readBackupFacts(parsed, files, warn) {
   const verificationPath = `${dir}/${BACKUP_FILES.verification.file}`;
   const rawVerification = parsed.get(verificationPath);
   let verified = null;
+  let verifiedAt = null;
   if (rawVerification) {
     const v = Verification.safeParse(rawVerification);
-    if (v.success) verified = v.data.ok;
-    else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
+    if (v.success) {
+      verified = v.data.ok;
+      verifiedAt = v.data.checkedAt;
+    } else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
   }
   return {
     dir,
@@ -85238,6 +85707,8 @@ function readBackupFacts(parsed, files, warn) {
     dumpMatchesManifest: inBundle !== void 0 && inBundle.sha256 === archive.sha256,
     plaintextSha256: archive.plaintext?.sha256 ?? null,
     takenAt: m.data.startedAt,
+    finishedAt: m.data.finishedAt,
+    verifiedAt,
     verified: rawVerification && verified === null ? false : verified
   };
 }
@@ -85258,7 +85729,9 @@ function readGoldenFacts(entry) {
       mlpp_l: c.mlpp_effective_15c_l,
       engine_deviation_l: c.deviation_l,
       mlpp_deviation_l: c.mlpp_deviation_l,
-      verdict: c.verdict
+      verdict: c.verdict,
+      fault: c.verdict === "FAIL" ? c.diagnosis?.fault ?? null : null,
+      explanation: c.verdict === "FAIL" ? c.diagnosis?.explanation ?? null : null
     }))
   };
 }
@@ -85566,7 +86039,13 @@ async function buildBundle(opts2, log) {
   }
   const files = await hashEvidence(inputs, secrets);
   log.info(`${files.length} file(s) hashed (${files.reduce((n2, f) => n2 + f.bytes, 0)} bytes)`);
-  const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
+  const pr = opts2.changelog?.pullRequest?.trim();
+  const changelogWritten = insertInto ? `${import_node_path21.default.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}` : pr ? `pull request ${pr}` : void 0;
+  const facts = await readEvidenceFacts(
+    files,
+    { ...givenDate ? { migrationDate: givenDate } : {}, ...changelogWritten ? { changelogWritten } : {} },
+    log
+  );
   const commits = {
     ...await pipelineCommit(opts2.run?.pipelineCommit, env2, opts2.gitCwd ?? PACKAGE_ROOT),
     flutterApp: facts.flutterCommit
@@ -85641,6 +86120,12 @@ async function buildBundle(opts2, log) {
   for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
+  let changelogInsertion = null;
+  if (insertInto && changelogText !== void 0) {
+    const headingLine = await insertChangelogFile(insertInto.file, entry, insertInto.under, changelogText);
+    changelogInsertion = { file: insertInto.file, headingLine };
+    log.info(`CHANGELOG entry inserted into ${insertInto.file} under line ${headingLine} (${describeTarget(insertInto.under)})`);
+  }
   const out = import_node_path21.default.resolve(opts2.out);
   await writeZip(
     out,
@@ -85658,12 +86143,6 @@ async function buildBundle(opts2, log) {
   log.info(
     `bundle ${opts2.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}${sig ? `, manifest signed by ${opts2.signingKey.fingerprint}` : ", NOT signed"}`
   );
-  let changelogInsertion = null;
-  if (insertInto && changelogText !== void 0) {
-    const headingLine = await insertChangelogFile(insertInto.file, entry, insertInto.under, changelogText);
-    changelogInsertion = { file: insertInto.file, headingLine };
-    log.info(`CHANGELOG entry inserted into ${insertInto.file} under line ${headingLine} (${describeTarget(insertInto.under)})`);
-  }
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
   if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join("; ")}`);
   return {
@@ -86136,6 +86615,11 @@ var entryOptions = {
   title: { type: "string", valueName: "TEXT", description: "title of the CHANGELOG entry" },
   changelog: { type: "string", valueName: "FILE", description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
   under: { type: "string", valueName: "HEADING", description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
+  "changelog-pr": {
+    type: "string",
+    valueName: "URL",
+    description: "the pull request carrying the entry into ML_PP's CHANGELOG.md: with it (or --changelog) runbook 5.7's CHANGELOG item counts as done"
+  },
   occurrence: {
     type: "string",
     valueName: "N",
@@ -86170,6 +86654,7 @@ var evidenceBuild = {
     const out = stringOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "evidence build needs --out FILE.zip", { where: { field: "out" } });
     const changelog = stringOption(ctx, "changelog");
+    const changelogPr = stringOption(ctx, "changelog-pr");
     const date5 = stringOption(ctx, "date");
     const title = stringOption(ctx, "title");
     const keyFile = pathOption(ctx, "signing-key");
@@ -86185,7 +86670,8 @@ var evidenceBuild = {
         changelog: {
           ...date5 ? { date: date5 } : {},
           ...title ? { title } : {},
-          ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}
+          ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {},
+          ...changelogPr ? { pullRequest: changelogPr } : {}
         },
         secrets: secretsFrom(ctx),
         ...signingKey ? { signingKey } : {},
@@ -87355,6 +87841,10 @@ var RestatedRow = external_exports.object({ id: external_exports.string(), delta
 
 // src/runbook/golden-run.ts
 async function runGoldenVerify(opts2, log) {
+  const report = await verifyFromOptions(opts2, log);
+  return { ...report, at: (/* @__PURE__ */ new Date()).toISOString() };
+}
+async function verifyFromOptions(opts2, log) {
   if (!opts2.file === !opts2.fromDb) {
     throw new UserError("BAD_ARGUMENTS", "give either a golden FILE or --from-db (not both, not neither)", { where: { field: "FILE" } });
   }
@@ -89538,7 +90028,7 @@ var finding = (code2, passed, condition, message, figures2) => ({
   message,
   ...figures2 ? { figures: figures2 } : {}
 });
-var bal = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
+var bal2 = (prefix, b) => ({ [`${prefix}_amb`]: r33(b.amb), [`${prefix}_15c`]: r33(b.v15) });
 function otherOwners(before, after, own2, what) {
   const moved = OWNERS.filter((o) => o !== own2).flatMap((o) => {
     const out = [];
@@ -89713,8 +90203,8 @@ async function buildSmokeOptions(raw) {
 var RESTATE_THRESHOLD_L = 0.05;
 var ID3 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 var round62 = (x) => Math.round(x * 1e6) / 1e6;
-var litres3 = (x) => String(round62(x));
-var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres3(-x)}` : litres3(x);
+var litres4 = (x) => String(round62(x));
+var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres4(-x)}` : litres4(x);
 async function buildRestateOptions(raw) {
   const asUser = raw.asUser?.trim();
   if (asUser !== void 0 && asUser !== "" && !ID3.test(asUser))
@@ -89731,7 +90221,7 @@ async function buildRestateOptions(raw) {
     run: raw.run
   };
 }
-var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres3(astm)} L \u2212 stored ${litres3(stored)} L (${profile}${column ? `, ${column}` : ""})`;
+var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres4(astm)} L \u2212 stored ${litres4(stored)} L (${profile}${column ? `, ${column}` : ""})`;
 var runOfReason = (reason2) => /^ASTM53B restatement, run (\S+?):/.exec(reason2)?.[1];
 async function restate(db, opts2, log) {
   const started = Date.now();
@@ -89865,7 +90355,7 @@ function plan(d, earlier) {
     return {
       ...base2,
       action: "already_restated",
-      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres3(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
+      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres4(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
     };
   }
   if (delta2 === null) return { ...base2, action: "not_recomputed", why: x.problem ?? "not recomputed" };
@@ -89874,7 +90364,7 @@ function plan(d, earlier) {
   return {
     ...base2,
     action: "booked",
-    why: `ASTM 53B ${litres3(x.astm_15c_l)} L \u2212 stored ${litres3(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
+    why: `ASTM 53B ${litres4(x.astm_15c_l)} L \u2212 stored ${litres4(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
   };
 }
 async function resolveUser(q, asUser) {
@@ -90024,7 +90514,7 @@ async function initialStockCheck(db, ctx, asUser, seen) {
   const same = r.ok && OWNERS.every((o) => sameBalance(r.value[o].journal, before[o].journal) && sameBalance(r.value[o].snapshot, before[o].snapshot));
   const figures2 = {};
   for (const o of OWNERS)
-    Object.assign(figures2, bal(`${o}_journal`, before[o].journal), bal(`${o}_snapshot`, before[o].snapshot), {
+    Object.assign(figures2, bal2(`${o}_journal`, before[o].journal), bal2(`${o}_snapshot`, before[o].snapshot), {
       [`${o}_journal_date`]: before[o].journalDate
     });
   return {
@@ -90284,14 +90774,14 @@ async function receptionCheck(req, opts2, ctx, who2, before, seen, log) {
       sameBalance(dj, expected),
       "STOCK_INCOHERENCE",
       `journal ${own2} rose by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`,
-      { ...bal("journal_delta", dj), ...bal("expected", expected) }
+      { ...bal2("journal_delta", dj), ...bal2("expected", expected) }
     ),
     finding(
       "SNAPSHOT_CREDIT",
       sameBalance(ds, expected),
       "STOCK_INCOHERENCE",
       `snapshot ${own2} rose by ${fmtBalance(ds)}; expected ${fmtBalance(expected)}`,
-      { ...bal("snapshot_delta", ds), ...bal("expected", expected) }
+      { ...bal2("snapshot_delta", ds), ...bal2("expected", expected) }
     )
   );
   f.push(otherOwners(before, after, own2, "the reception"));
@@ -90401,7 +90891,7 @@ async function ensureOtherOwnerRow(req, opts2, ctx, who2, seen, log) {
         true,
         null,
         `${OTHER_OWNER} already has a journal row for ${where2} (${fmtBalance(had)}), in the data: validate_sortie must leave it alone`,
-        { ...bal("other_owner_journal", had), other_owner_reception_l: 0 }
+        { ...bal2("other_owner_journal", had), other_owner_reception_l: 0 }
       )
     };
   }
@@ -90463,7 +90953,7 @@ async function ensureOtherOwnerRow(req, opts2, ctx, who2, seen, log) {
       ok,
       "SMOKE_FAILED",
       `${why}: the smoke received ${amb} L for ${OTHER_OWNER} (partner ${partner.id}${partner.created ? ", a test partner it created" : ""}) through the app's reception path, inside its rolled-back transaction; ${OTHER_OWNER}'s row for ${where2} ${ok ? `now holds ${fmtBalance(now.journal)}: validate_sortie must leave it alone` : `is still missing or below the sortie (${fmtBalance(now.journal)}, dated ${now.journalDate ?? "none"})`}`,
-      { ...bal("other_owner_journal", now.journal), other_owner_reception_l: amb }
+      { ...bal2("other_owner_journal", now.journal), other_owner_reception_l: amb }
     ),
     reception: {
       id: row.id,
@@ -90572,7 +91062,7 @@ async function sortieCheck(req, opts2, ctx, who2, seen, log, otherOwnerRow) {
       sameBalance(dj, expected),
       "STOCK_INCOHERENCE",
       `journal ${own2} moved by ${fmtBalance(dj)}; expected ${fmtBalance(expected)}`,
-      { ...bal("journal_delta", dj), ...bal("expected", expected) }
+      { ...bal2("journal_delta", dj), ...bal2("expected", expected) }
     ),
     otherOwners(before, after, own2, "validate_sortie"),
     finding(
@@ -90581,9 +91071,9 @@ async function sortieCheck(req, opts2, ctx, who2, seen, log, otherOwnerRow) {
       "STOCK_INCOHERENCE",
       sameBalance(dj, ds) ? `journal and snapshot of ${own2} moved alike (${fmtBalance(dj)})` : `journal and snapshot disagree after the sortie: journal ${own2} moved by ${fmtBalance(dj)}, snapshot by ${fmtBalance(ds)} (validate_sortie does not write stocks_snapshot, so v_stock_actuel does not show the sortie)`,
       {
-        ...bal("journal_delta", dj),
-        ...bal("snapshot_delta", ds),
-        ...bal("v_stock_actuel_delta", delta(after[own2].actuel, before[own2].actuel))
+        ...bal2("journal_delta", dj),
+        ...bal2("snapshot_delta", ds),
+        ...bal2("v_stock_actuel_delta", delta(after[own2].actuel, before[own2].actuel))
       }
     ),
     finding(
@@ -92400,6 +92890,7 @@ var EvidenceInputs = external_exports.object({
   "changelog-file": external_exports.string().optional(),
   "changelog-under": external_exports.string().optional(),
   "changelog-occurrence": external_exports.string().regex(/^[1-9]\d*$/, { message: "must be 1, 2, \u2026" }).optional(),
+  "changelog-pr": external_exports.string().optional(),
   date: external_exports.string().optional(),
   title: external_exports.string().optional()
 });
@@ -92453,7 +92944,8 @@ function evidenceAction() {
               file: import_node_path38.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
-          } : {}
+          } : {},
+          ...i["changelog-pr"] ? { pullRequest: i["changelog-pr"] } : {}
         },
         secrets: [
           ...url2 ? secretsOf(url2) : [],

@@ -54,5 +54,7 @@ export const RollbackResult = z.strictObject({
   warnings: z.array(z.string()),
   /** what the runbook still asks of people once the database is back */
   todos: z.array(z.string()),
+  /** when the rollback ended (ISO); absent from results written before it was recorded */
+  at: z.string().optional(),
 });
 export type RollbackResult = z.infer<typeof RollbackResult>;

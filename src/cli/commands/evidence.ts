@@ -64,6 +64,12 @@ const entryOptions: Record<string, OptionSpec> = {
   title: { type: 'string', valueName: 'TEXT', description: 'title of the CHANGELOG entry' },
   changelog: { type: 'string', valueName: 'FILE', description: "insert the entry into this CHANGELOG.md (ML_PP's), right after --under" },
   under: { type: 'string', valueName: 'HEADING', description: 'the heading line the entry goes after, e.g. "## [Unreleased]"' },
+  'changelog-pr': {
+    type: 'string',
+    valueName: 'URL',
+    description:
+      "the pull request carrying the entry into ML_PP's CHANGELOG.md: with it (or --changelog) runbook 5.7's CHANGELOG item counts as done",
+  },
   occurrence: {
     type: 'string',
     valueName: 'N',
@@ -102,6 +108,7 @@ export const evidenceBuild: CommandSpec = {
     const out = stringOption(ctx, 'out');
     if (!out) throw new UserError('MISSING_OPTION', 'evidence build needs --out FILE.zip', { where: { field: 'out' } });
     const changelog = stringOption(ctx, 'changelog');
+    const changelogPr = stringOption(ctx, 'changelog-pr');
     const date = stringOption(ctx, 'date');
     const title = stringOption(ctx, 'title');
     const keyFile = pathOption(ctx, 'signing-key');
@@ -118,6 +125,7 @@ export const evidenceBuild: CommandSpec = {
           ...(date ? { date } : {}),
           ...(title ? { title } : {}),
           ...(changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}),
+          ...(changelogPr ? { pullRequest: changelogPr } : {}),
         },
         secrets: secretsFrom(ctx),
         ...(signingKey ? { signingKey } : {}),

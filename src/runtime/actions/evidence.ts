@@ -26,6 +26,7 @@ const EvidenceInputs = z.object({
     .string()
     .regex(/^[1-9]\d*$/, { message: 'must be 1, 2, …' })
     .optional(),
+  'changelog-pr': z.string().optional(),
   date: z.string().optional(),
   title: z.string().optional(),
 });
@@ -105,6 +106,7 @@ export function evidenceAction(): Promise<void> {
                 },
               }
             : {}),
+          ...(i['changelog-pr'] ? { pullRequest: i['changelog-pr'] } : {}),
         },
         secrets: [
           ...(url ? secretsOf(url) : []),
