@@ -84679,13 +84679,31 @@ function renderChangelogEntry(results, opts2) {
 var esc2 = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 
 // src/report/golden-chart.ts
+var CHART = { width: 720, height: 320, left: 64, right: 16, top: 40, bottom: 56, font: 11, small: 10 };
+var CHAR_W = 0.65;
+var VALUE_ROOM = 6 * CHART.small * CHAR_W + 12;
+var f1 = (v) => v.toFixed(1);
+var signed = (v) => `${v > 0 ? "+" : v < 0 ? "\u2212" : ""}${Math.abs(v).toFixed(1)}`;
+function caseLabels(refs, step) {
+  const charW = CHART.small * CHAR_W;
+  const longest = maxOf(
+    refs.map((r) => r.length),
+    1
+  );
+  const rows = longest * charW + 6 <= step ? 1 : 2;
+  const maxChars = Math.floor((rows * step - 8) / charW);
+  const every = maxChars >= 4 ? 1 : Math.ceil((4 * charW + 8) / (rows * step));
+  const chars = Math.floor((every * rows * step - 8) / charW);
+  const out = [];
+  refs.forEach((r, i) => {
+    if (i % every !== 0) return;
+    const text = r.length > chars ? `${r.slice(0, chars - 1)}\u2026` : r;
+    out.push({ text, row: rows === 1 ? 0 : i / every % 2, index: i });
+  });
+  return out;
+}
 function renderDeviationSvg(g) {
-  const W = 720;
-  const H = 300;
-  const left = 56;
-  const right = 16;
-  const top = 28;
-  const bottom = 64;
+  const { width: W, height: H, left, right, top, bottom } = CHART;
   const tol = g.tolerance_l;
   const values = g.cases.flatMap((c) => [c.engine_deviation_l, c.mlpp_deviation_l]).filter((v) => v !== null);
   const yMax = maxOf(
@@ -84696,39 +84714,61 @@ function renderDeviationSvg(g) {
   const plotW = W - left - right;
   const y = (v) => top + plotH / 2 - v / yMax * (plotH / 2);
   const n2 = Math.max(g.cases.length, 1);
-  const x = (i) => left + plotW * (i + 0.5) / n2;
-  const f = (v) => v.toFixed(1);
+  const step = plotW / n2;
+  const x = (i) => left + step * (i + 0.5);
+  const bandPx = y(-tol) - y(tol);
   const parts = [
-    `<svg role="img" aria-label="Golden cases: deviation from SEP in litres against the \xB1${tol} L band" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
-    `<rect x="${left}" y="${f(y(tol))}" width="${plotW}" height="${f(y(-tol) - y(tol))}" fill="#e3f4e8"/>`,
-    `<line x1="${left}" x2="${W - right}" y1="${f(y(0))}" y2="${f(y(0))}" stroke="#888"/>`,
-    `<line x1="${left}" x2="${W - right}" y1="${f(y(tol))}" y2="${f(y(tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
-    `<line x1="${left}" x2="${W - right}" y1="${f(y(-tol))}" y2="${f(y(-tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
+    `<svg role="img" aria-label="Golden cases: deviation from SEP in litres against the \xB1${tol} L band" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="${CHART.font}">`,
+    `<rect x="${left}" y="${f1(y(tol))}" width="${plotW}" height="${f1(bandPx)}" fill="#e3f4e8"/>`,
+    `<line x1="${left}" x2="${W - right}" y1="${f1(y(0))}" y2="${f1(y(0))}" stroke="#888"/>`,
+    `<line x1="${left}" x2="${W - right}" y1="${f1(y(tol))}" y2="${f1(y(tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
+    `<line x1="${left}" x2="${W - right}" y1="${f1(y(-tol))}" y2="${f1(y(-tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${H - bottom}" stroke="#888"/>`,
-    `<text x="${left - 6}" y="${f(y(tol) + 4)}" text-anchor="end">+${tol} L</text>`,
-    `<text x="${left - 6}" y="${f(y(-tol) + 4)}" text-anchor="end">\u2212${tol} L</text>`,
-    `<text x="${left - 6}" y="${f(y(0) + 4)}" text-anchor="end">0</text>`,
-    `<text x="${left - 6}" y="${f(y(yMax) + 10)}" text-anchor="end">${f(yMax)}</text>`,
-    `<text x="${left}" y="16">deviation from SEP (L): \u25CF engine \u2212 SEP, \u25A0 ML_PP \u2212 SEP; green band \xB1${tol} L</text>`
+    `<text class="legend" x="${left}" y="14">deviation from SEP in litres: \u25CF engine \u2212 SEP (left value), \u25A0 ML_PP \u2212 SEP (right value)</text>`,
+    `<text class="legend" x="${left}" y="28" fill="#0a7a2f">green band: within \xB1${tol} L (runbook 3.2); red: outside it</text>`
   ];
+  const axis = (v, text) => parts.push(`<text class="axis" x="${left - 6}" y="${f1(y(v) + 4)}" text-anchor="end">${text}</text>`);
+  if (bandPx / 2 >= CHART.font + 2) {
+    axis(tol, `+${tol} L`);
+    axis(0, "0");
+    axis(-tol, `\u2212${tol} L`);
+  } else axis(0, `0 \xB1${tol}`);
+  if (y(yMax) + CHART.font + 2 < y(tol)) axis(yMax * 0.95, `${signed(yMax * 0.95)}`);
+  if (y(-yMax) - CHART.font - 2 > y(-tol)) axis(-yMax * 0.95, `${signed(-yMax * 0.95)}`);
+  const withValues = step >= 2 * VALUE_ROOM;
+  const outside = (v) => Math.abs(v) > tol + 1e-9;
   g.cases.forEach((c, i) => {
     const cx = x(i);
-    const outside = (v) => Math.abs(v) > tol + 1e-9;
     if (c.engine_deviation_l !== null) {
       const v = c.engine_deviation_l;
       parts.push(
-        `<circle cx="${f(cx - 5)}" cy="${f(y(v))}" r="4" fill="${outside(v) ? "#b00020" : "#1f5fbf"}"><title>${esc2(c.reference)}: engine \u2212 SEP ${f(v)} L</title></circle>`
+        `<circle cx="${f1(cx - 5)}" cy="${f1(y(v))}" r="4" fill="${outside(v) ? "#b00020" : "#1f5fbf"}"><title>${esc2(c.reference)}: engine \u2212 SEP ${f1(v)} L</title></circle>`
       );
+      if (withValues)
+        parts.push(
+          `<text class="value" x="${f1(cx - 11)}" y="${f1(y(v) + 3.5)}" text-anchor="end" font-size="${CHART.small}" fill="#1f5fbf">${signed(v)}</text>`
+        );
     }
     if (c.mlpp_deviation_l !== null) {
       const v = c.mlpp_deviation_l;
       parts.push(
-        `<rect x="${f(cx + 1)}" y="${f(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? "#b00020" : "#d9822b"}"><title>${esc2(c.reference)}: ML_PP \u2212 SEP ${f(v)} L</title></rect>`
+        `<rect x="${f1(cx + 1)}" y="${f1(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? "#b00020" : "#d9822b"}"><title>${esc2(c.reference)}: ML_PP \u2212 SEP ${f1(v)} L</title></rect>`
       );
+      if (withValues)
+        parts.push(
+          `<text class="value" x="${f1(cx + 12)}" y="${f1(y(v) + 3.5)}" font-size="${CHART.small}" fill="#a35a12">${signed(v)}</text>`
+        );
     }
-    const label = c.reference.length > 14 ? `${c.reference.slice(0, 13)}\u2026` : c.reference;
-    parts.push(`<text transform="translate(${f(cx)} ${H - bottom + 12}) rotate(35)" font-size="10">${esc2(label)}</text>`);
   });
+  for (const l of caseLabels(
+    g.cases.map((c) => c.reference),
+    step
+  ))
+    parts.push(
+      `<text class="case" x="${f1(x(l.index))}" y="${H - bottom + 16 + l.row * 14}" text-anchor="middle" font-size="${CHART.small}">${esc2(l.text)}</text>`
+    );
+  if (!withValues && g.cases.length)
+    parts.push(`<text class="legend" x="${left}" y="${H - 6}">too many cases for values on the points: they are in the table below</text>`);
   parts.push("</svg>");
   return parts.join("\n");
 }
@@ -84817,7 +84857,8 @@ function reasonItems(f) {
   for (const [condition, g] of groups) {
     for (const [remedy, messages] of g.remedies)
       items.push({
-        head: `${condition} (runbook ${g.first.runbook}: ${g.first.rule})${messages.length > 1 ? `: ${messages.length} findings` : ""}. What to do: ${remedy}.`,
+        head: `${condition} (runbook ${g.first.runbook}: ${g.first.rule})${messages.length > 1 ? `, ${messages.length} findings` : ""}`,
+        todo: `What to do: ${remedy}.`,
         sub: messages
       });
   }
@@ -85079,7 +85120,7 @@ function renderEvidenceMarkdown(view) {
     if (s.lines.length) out.push("");
     if (s.items?.length) {
       s.items.forEach((it, i) => {
-        out.push(`${i + 1}. **${it.head}**`);
+        out.push(`${i + 1}. **${it.head}**  `, `   ${it.todo}`);
         for (const x of it.sub) out.push(`   - ${x.replaceAll("\n", " ")}`);
       });
       out.push("");
@@ -85101,7 +85142,7 @@ function renderEvidenceMarkdown(view) {
 var CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.5rem;margin:.4rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 #verdict{border-left:8px solid #888;padding:.3rem .9rem;margin-bottom:.6rem}#verdict.go{border-color:#0a7a2f;background:#eef8f1}#verdict.nogo{border-color:#b00020;background:#fdf0f2}
-#verdict h2{border:0;margin:.4rem 0 .2rem}ol.reasons{padding-left:1.4rem;margin:.3rem 0}ol.reasons>li{margin:.3rem 0}ol.reasons ul{font-size:12px;color:#444;margin:.1rem 0;padding-left:1.1rem}
+#verdict h2{border:0;margin:.4rem 0 .2rem}ol.reasons{padding-left:1.4rem;margin:.3rem 0}ol.reasons>li{margin:.3rem 0}ol.reasons .todo{font-weight:600;color:#1d1d1f}ol.reasons ul{font-size:12px;color:#444;margin:.1rem 0;padding-left:1.1rem}
 blockquote{margin:.3rem 0 .8rem;padding:.2rem .8rem;border-left:4px solid #ccc;color:#333;white-space:pre-wrap}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}caption{text-align:left;font-weight:600;padding:.2rem 0}
 td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{overflow-wrap:anywhere}
@@ -85138,7 +85179,7 @@ function htmlSection(out, s) {
     out.push('<ol class="reasons">');
     for (const it of s.items)
       out.push(
-        `<li><strong>${esc2(it.head)}</strong>${it.sub.length ? `<ul>${it.sub.map((x) => `<li>${esc2(x)}</li>`).join("")}</ul>` : ""}</li>`
+        `<li><strong>${esc2(it.head)}</strong><div class="todo">${esc2(it.todo)}</div>${it.sub.length ? `<ul>${it.sub.map((x) => `<li>${esc2(x)}</li>`).join("")}</ul>` : ""}</li>`
       );
     out.push("</ol>");
   }
@@ -86533,10 +86574,10 @@ async function verifyBundle(zipPath, opts2 = {}, log) {
     problems
   };
 }
-function unchecked(opts2, signed4, manifestKey) {
+function unchecked(opts2, signed5, manifestKey) {
   return {
     checked: opts2.publicKey !== void 0,
-    signed: signed4,
+    signed: signed5,
     manifestKey,
     givenKey: opts2.publicKey?.fingerprint ?? null,
     valid: null,
@@ -87874,7 +87915,7 @@ async function verifyFromOptions(opts2, log) {
 
 // src/report/golden.ts
 var l12 = (x) => x.toFixed(1);
-var signed = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
+var signed2 = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
 var opt = (x, f = l12) => x === null ? "\u2013" : f(x);
 var cell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 function where(c) {
@@ -87893,10 +87934,10 @@ function renderGoldenText(r) {
     l12(c.engine_volume_15c_l),
     l12(c.sep_volume_15c_l),
     opt(c.mlpp_volume_15c_l),
-    opt(c.mlpp_restated_15c_l, signed),
+    opt(c.mlpp_restated_15c_l, signed2),
     opt(c.mlpp_effective_15c_l),
-    signed(c.deviation_l),
-    opt(c.mlpp_deviation_l, signed)
+    signed2(c.deviation_l),
+    opt(c.mlpp_deviation_l, signed2)
   ]);
   pushAll(
     out,
@@ -87948,8 +87989,8 @@ function driftText(d) {
     ...table2(
       ["tank", "receptions", "stored L", "ASTM L", "drift L"],
       [
-        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed(t.drift_l)]),
-        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed(d.total.drift_l)]
+        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed2(t.drift_l)]),
+        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed2(d.total.drift_l)]
       ],
       [false, true, true, true, true]
     ).map((l) => `  ${l}`)
@@ -87990,7 +88031,7 @@ function renderGoldenMarkdown(r) {
   );
   for (const c of r.cases) {
     out.push(
-      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed(c.mlpp_restated_15c_l)} restated)`} | ${signed(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed)} |`
+      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed2(c.mlpp_restated_15c_l)} restated)`} | ${signed2(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed2)} |`
     );
   }
   out.push("", ...chart(r), "");
@@ -88034,10 +88075,10 @@ function caseBlock(c) {
     `| VCF | ${c.engine_vcf} | ${c.sep_vcf ?? "\u2013"} | \u2013 |`,
     `| volume at 15 \xB0C (L) | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)}${m?.stored_column ? ` (${m.stored_column})` : ""} |`,
     ...c.mlpp_restated_15c_l === null ? [] : [
-      `| restated (\`stocks_adjustments\`, L) | | | ${signed(c.mlpp_restated_15c_l)} |`,
+      `| restated (\`stocks_adjustments\`, L) | | | ${signed2(c.mlpp_restated_15c_l)} |`,
       `| effective at 15 \xB0C (L) | | | ${opt(c.mlpp_effective_15c_l)} |`
     ],
-    `| deviation from SEP (L) | ${signed(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed)} |`,
+    `| deviation from SEP (L) | ${signed2(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed2)} |`,
     "",
     `${c.verdict === "PASS" ? "" : "**Diagnosis:** "}${cell(c.diagnosis.explanation)}`,
     ""
@@ -88076,15 +88117,15 @@ function driftMarkdown(d) {
     "",
     "| tank | receptions | stored (L) | ASTM (L) | drift (L) |",
     "|---|---:|---:|---:|---:|",
-    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l12(t.stored_15c_l)} | ${l12(t.astm_15c_l)} | ${signed(t.drift_l)} |`),
-    `| **total** | ${d.total.recomputed} | ${l12(d.total.stored_15c_l)} | ${l12(d.total.astm_15c_l)} | **${signed(d.total.drift_l)}** |`,
+    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l12(t.stored_15c_l)} | ${l12(t.astm_15c_l)} | ${signed2(t.drift_l)} |`),
+    `| **total** | ${d.total.recomputed} | ${l12(d.total.stored_15c_l)} | ${l12(d.total.astm_15c_l)} | **${signed2(d.total.drift_l)}** |`,
     "",
     "<details><summary>Per reception</summary>",
     "",
     "| reception | date | tank | owner | ambient (L) | \xB0C | density | stored (L) | ASTM (L) | drift (L) |",
     "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ...d.receptions.map(
-      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed)} |`
+      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed2)} |`
     ),
     "",
     "</details>",
@@ -89934,11 +89975,11 @@ function compareFigures(before, after) {
   }
   return out;
 }
-var signed2 = (x) => `${x >= 0 ? "+" : ""}${x}`;
+var signed3 = (x) => `${x >= 0 ? "+" : ""}${x}`;
 function summariseFigures(figures2) {
   return ["v_stock_actuel", "snapshot", "journal"].map((figure) => {
     const off = figures2.filter((f) => f.figure === figure && !f.returned);
-    return off.length === 0 ? `${figure}: equal to before the smoke, to the litre, for every owner` : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed2(f.difference.amb)} L / ${signed2(f.difference.v15)} L @15 \xB0C`).join("; ")}`;
+    return off.length === 0 ? `${figure}: equal to before the smoke, to the litre, for every owner` : `${figure}: DIFFERS from before the smoke: ${off.map((f) => `${f.owner} ${signed3(f.difference.amb)} L / ${signed3(f.difference.v15)} L @15 \xB0C`).join("; ")}`;
   });
 }
 var NEGATIVE_THRESHOLD_L = -0.01;
@@ -91644,7 +91685,7 @@ var import_node_path34 = __toESM(require("node:path"), 1);
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
 var l3 = (x) => x.toFixed(3);
-var signed3 = (x) => Math.abs(x) < 5e-4 ? "0.000" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)}`;
+var signed4 = (x) => Math.abs(x) < 5e-4 ? "0.000" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)}`;
 var opt2 = (x, f = l13) => x === null ? "\u2013" : f(x);
 var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 var HEADLINE = {
@@ -91689,7 +91730,7 @@ function renderRestateText(r) {
         opt2(x.stored_15c_l, l3),
         x.stored_column ?? "\u2013",
         opt2(x.astm_15c_l),
-        opt2(x.delta_15c_l, signed3),
+        opt2(x.delta_15c_l, signed4),
         bookedLabel(r, x),
         adjustmentOf(r, x) ?? "\u2013"
       ]),
@@ -91710,17 +91751,17 @@ function renderRestateText(r) {
           t.citerne,
           t.proprietaire_type,
           String(t.adjustments),
-          signed3(t.delta_15c_l),
+          signed4(t.delta_15c_l),
           opt2(t.before_15c_l, l3),
           opt2(t.after_15c_l, l3),
-          opt2(t.moved_15c_l, signed3),
+          opt2(t.moved_15c_l, signed4),
           t.holds ? "holds" : "FAILS"
         ]),
         [false, false, true, true, true, true, true, false]
       ).map((l) => `  ${l}`)
     );
     out.push(
-      `  total: adjustments ${signed3(r.proof.expected_15c_l)} L, v_stock_actuel moved ${signed3(r.proof.moved_15c_l)} L (within ${r.proof.tolerance_l} L per tank and owner)`
+      `  total: adjustments ${signed4(r.proof.expected_15c_l)} L, v_stock_actuel moved ${signed4(r.proof.moved_15c_l)} L (within ${r.proof.tolerance_l} L per tank and owner)`
     );
   }
   if (r.proof.writes.length)
@@ -91755,7 +91796,7 @@ function renderRestateMarkdown(r) {
   for (const x of r.receptions) {
     const adj = adjustmentOf(r, x);
     out.push(
-      `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell4(x.citerne)} | ${x.proprietaire_type} | ${opt2(x.stored_15c_l, l3)}${x.stored_column ? ` (\`${x.stored_column}\`)` : ""} | ${opt2(x.astm_15c_l)} | ${opt2(x.delta_15c_l, signed3)} | ${bookedLabel(r, x)} | ${adj === null ? "\u2013" : adj.startsWith("(") ? adj : `\`${adj}\``} |`
+      `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell4(x.citerne)} | ${x.proprietaire_type} | ${opt2(x.stored_15c_l, l3)}${x.stored_column ? ` (\`${x.stored_column}\`)` : ""} | ${opt2(x.astm_15c_l)} | ${opt2(x.delta_15c_l, signed4)} | ${bookedLabel(r, x)} | ${adj === null ? "\u2013" : adj.startsWith("(") ? adj : `\`${adj}\``} |`
     );
   }
   out.push("");
@@ -91771,9 +91812,9 @@ function renderRestateMarkdown(r) {
       "| tank | owner | adjustments | \u03A3 delta (L) | before (L) | after (L) | moved (L) | |",
       "|---|---|---:|---:|---:|---:|---:|---|",
       ...r.totals.map(
-        (t) => `| ${cell4(t.citerne)} | ${t.proprietaire_type} | ${t.adjustments} | ${signed3(t.delta_15c_l)} | ${opt2(t.before_15c_l, l3)} | ${opt2(t.after_15c_l, l3)} | ${opt2(t.moved_15c_l, signed3)} | ${t.holds ? "\u2705" : "\u274C"} |`
+        (t) => `| ${cell4(t.citerne)} | ${t.proprietaire_type} | ${t.adjustments} | ${signed4(t.delta_15c_l)} | ${opt2(t.before_15c_l, l3)} | ${opt2(t.after_15c_l, l3)} | ${opt2(t.moved_15c_l, signed4)} | ${t.holds ? "\u2705" : "\u274C"} |`
       ),
-      `| **total** | | ${r.counts.booked} | **${signed3(r.proof.expected_15c_l)}** | | | **${signed3(r.proof.moved_15c_l)}** | ${r.proof.holds ? "\u2705" : "\u274C"} |`,
+      `| **total** | | ${r.counts.booked} | **${signed4(r.proof.expected_15c_l)}** | | | **${signed4(r.proof.moved_15c_l)}** | ${r.proof.holds ? "\u2705" : "\u274C"} |`,
       ""
     );
     if (r.proof.writes.length)

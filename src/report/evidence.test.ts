@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_FORMAT, REPRODUCIBILITY } from '../evidence/manifest.js';
 import { renderChangelogEntry } from './changelog.js';
+import { CHART, caseLabels } from './golden-chart.js';
 import { renderDeviationSvg, renderEvidenceHtml, renderEvidenceMarkdown, renderVerifyText } from './evidence.js';
 import type { BundleManifest, EvidenceFacts, VerifyResult } from '../results/evidence.js';
 import { expectGolden } from '../testing/golden.js';
@@ -294,13 +295,13 @@ describe('evidence renderers', () => {
     // every reason is there, under its condition, with the remedy its cause calls for
     for (const r of reasonsNoGo.reasons) expect(decision).toContain(r.message.replaceAll('\n', ' '));
     expect(decision).toMatch(
-      /GOLDEN_DEVIATION \(runbook 6\.1: [^)]+\)[^\n]*What to do: restate the receptions stored with the legacy formula: `astm53b restate`/,
+      /GOLDEN_DEVIATION \(runbook 6\.1: [^)]+\)[^\n]*\n\s+What to do: restate the receptions stored with the legacy formula: `astm53b restate`/,
     );
     expect(decision).toMatch(/What to do: re-read the SEP slip of DEMO-CDR-2/);
     expect(decision).toMatch(
-      /STOCK_INCOHERENCE[^\n]*apply the corrected change file sql\/docs\/DB_CHANGES\/2026-12-04_validate_sortie_p0_1\.sql instead of 2026-02-25_staging_validate_sortie_p0\.sql/,
+      /STOCK_INCOHERENCE[^\n]*\n\s+What to do: apply the corrected change file sql\/docs\/DB_CHANGES\/2026-12-04_validate_sortie_p0_1\.sql instead of 2026-02-25_staging_validate_sortie_p0\.sql/,
     );
-    expect(decision).toMatch(/SIGNOFF_NO_GO[^\n]*What to do: address the depot manager's comment/);
+    expect(decision).toMatch(/SIGNOFF_NO_GO[^\n]*\n\s+What to do: address the depot manager's comment/);
     expect(decision).toContain('Rolled back to the verified dump at 2026-03-11T20:33:05.000Z');
   });
   it('shows the sign-off as recorded: every field it has, the optional ones named, who triggered the run', () => {
@@ -400,5 +401,46 @@ describe('evidence renderers', () => {
       ],
     };
     golden('evidence-verify.txt', renderVerifyText(r));
+  });
+});
+
+describe('the golden chart', () => {
+  const caseOf = (reference: string, engine: number, mlpp: number | null) => ({
+    ...facts.golden!.cases[0]!,
+    reference,
+    engine_deviation_l: engine,
+    mlpp_deviation_l: mlpp,
+  });
+  /** the boxes the case names take, as the chart estimates them: never overlapping, on any number of cases */
+  it.each([3, 8, 25, 120, 2000])('places %i case names without overlap, each within its room', (n) => {
+    const refs = Array.from({ length: n }, (_, i) => `REC-2026-03-${String(i + 1).padStart(4, '0')}-TANK4`);
+    const step = (CHART.width - CHART.left - CHART.right) / n;
+    const labels = caseLabels(refs, step);
+    const box = (l: (typeof labels)[number]) => {
+      const w = l.text.length * CHART.small * 0.65;
+      const cx = CHART.left + step * (l.index + 0.5);
+      return { x0: cx - w / 2, x1: cx + w / 2, row: l.row };
+    };
+    const boxes = labels.map(box);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++)
+        if (boxes[i]!.row === boxes[j]!.row) expect(boxes[i]!.x1 <= boxes[j]!.x0 || boxes[j]!.x1 <= boxes[i]!.x0).toBe(true);
+    expect(labels.length).toBeGreaterThan(0);
+    for (const l of labels) expect(l.text.length).toBeGreaterThanOrEqual(4);
+  });
+  it('writes the values on the points when there is room, and says where they are when there is not', () => {
+    const few = renderDeviationSvg({ ...facts.golden!, cases: [caseOf('DEMO-CDR-1', -0.3, 95.9), caseOf('DEMO-CDR-2', 8, 0.4)] });
+    expect(few).toContain('>−0.3</text>');
+    expect(few).toContain('>+95.9</text>');
+    expect(few).toContain('>+8.0</text>');
+    // a band squeezed by a 96 L deviation: one axis label for it, not three on top of each other
+    expect(few).toContain('>0 ±5</text>');
+    expect(few).not.toContain('>+5 L</text>');
+    const many = renderDeviationSvg({
+      ...facts.golden!,
+      cases: Array.from({ length: 60 }, (_, i) => caseOf(`C${i}`, 1, 2)),
+    });
+    expect(many).not.toContain('class="value"');
+    expect(many).toContain('they are in the table below');
   });
 });

@@ -24,6 +24,8 @@ export interface BundleView {
 /** A point with points under it: one condition of a NO-GO and its findings. */
 interface Item {
   head: string;
+  /** what to do about it */
+  todo: string;
   sub: string[];
 }
 
@@ -69,7 +71,8 @@ function reasonItems(f: EvidenceFacts): Item[] {
   for (const [condition, g] of groups) {
     for (const [remedy, messages] of g.remedies)
       items.push({
-        head: `${condition} (runbook ${g.first.runbook}: ${g.first.rule})${messages.length > 1 ? `: ${messages.length} findings` : ''}. What to do: ${remedy}.`,
+        head: `${condition} (runbook ${g.first.runbook}: ${g.first.rule})${messages.length > 1 ? `, ${messages.length} findings` : ''}`,
+        todo: `What to do: ${remedy}.`,
         sub: messages,
       });
   }
@@ -378,7 +381,7 @@ export function renderEvidenceMarkdown(view: BundleView): string {
     if (s.lines.length) out.push('');
     if (s.items?.length) {
       s.items.forEach((it, i) => {
-        out.push(`${i + 1}. **${it.head}**`);
+        out.push(`${i + 1}. **${it.head}**  `, `   ${it.todo}`);
         for (const x of it.sub) out.push(`   - ${x.replaceAll('\n', ' ')}`);
       });
       out.push('');
@@ -403,7 +406,7 @@ export function renderEvidenceMarkdown(view: BundleView): string {
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.5rem;margin:.4rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 #verdict{border-left:8px solid #888;padding:.3rem .9rem;margin-bottom:.6rem}#verdict.go{border-color:#0a7a2f;background:#eef8f1}#verdict.nogo{border-color:#b00020;background:#fdf0f2}
-#verdict h2{border:0;margin:.4rem 0 .2rem}ol.reasons{padding-left:1.4rem;margin:.3rem 0}ol.reasons>li{margin:.3rem 0}ol.reasons ul{font-size:12px;color:#444;margin:.1rem 0;padding-left:1.1rem}
+#verdict h2{border:0;margin:.4rem 0 .2rem}ol.reasons{padding-left:1.4rem;margin:.3rem 0}ol.reasons>li{margin:.3rem 0}ol.reasons .todo{font-weight:600;color:#1d1d1f}ol.reasons ul{font-size:12px;color:#444;margin:.1rem 0;padding-left:1.1rem}
 blockquote{margin:.3rem 0 .8rem;padding:.2rem .8rem;border-left:4px solid #ccc;color:#333;white-space:pre-wrap}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}caption{text-align:left;font-weight:600;padding:.2rem 0}
 td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{overflow-wrap:anywhere}
@@ -445,7 +448,7 @@ function htmlSection(out: string[], s: Section): void {
     out.push('<ol class="reasons">');
     for (const it of s.items)
       out.push(
-        `<li><strong>${esc(it.head)}</strong>${it.sub.length ? `<ul>${it.sub.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}</li>`,
+        `<li><strong>${esc(it.head)}</strong><div class="todo">${esc(it.todo)}</div>${it.sub.length ? `<ul>${it.sub.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}</li>`,
       );
     out.push('</ol>');
   }
