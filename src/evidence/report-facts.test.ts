@@ -8,6 +8,7 @@ import { BACKUP_DIR, BACKUP_FILES, RESULTS } from '../results/files.js';
 import { editResult } from '../testing/results.js';
 import { FLUTTER_COMMIT, writeSyntheticResults } from '../testing/evidence-results.js';
 import { buildBundle, type BuildBundleOptions } from './bundle.js';
+import { SEP_MAIL } from '../testing/sep-files.js';
 
 /**
  * What the report states, read from the results folder the steps write (a real rehearsal's,
@@ -136,5 +137,36 @@ describe('the timeline and the sign-off', () => {
     expect(journal.afterSortie).toEqual(smoke.figures!.afterSortie!.MONALUXE.journal);
     expect(journal.afterRollback).toEqual(smoke.rollback.afterRollback.MONALUXE.journal);
     expect(r.facts.restate).toBeNull();
+  });
+});
+
+describe('SEP confirmation in the report', () => {
+  it('quotes the mail (sender, date, subject) and the chat messages of the day, and lists a PDF with its hash', async () => {
+    const dir = await results();
+    const mail = path.join(path.dirname(dir), 'confirmation-SEP.eml');
+    writeFileSync(mail, SEP_MAIL);
+    const pdf = path.join(path.dirname(dir), 'bordereau.pdf');
+    writeFileSync(pdf, '%PDF-1.4\n');
+    const r = await build(dir);
+    const again = await buildBundle(
+      {
+        resultsDir: dir,
+        out: path.join(path.dirname(dir), 'b2.zip'),
+        sepEvidence: [mail, pdf],
+        now: new Date('2026-03-11T21:00:00Z'),
+        env: {},
+      },
+      silentLogger,
+    );
+    const md = (await import('../report/evidence.js')).renderEvidenceMarkdown({ manifest: again.manifest, facts: again.facts });
+    expect(md).toContain('> From: Chef de quart SEP — Pointe-Noire <terrain@sep-congo.example>');
+    expect(md).toContain('> Subject: Confirmation volumes à 15 °C — réceptions du 11/03');
+    expect(md).toMatch(/- sep\/bordereau\.pdf \(file\): 9 bytes, SHA-256 [0-9a-f]{64}\n/);
+    // the day: the migration's (no sign-off in these results)
+    expect(r.facts.sep[0]).toMatchObject({
+      kind: 'whatsapp',
+      quote: ['2026-03-11 21:02 Chef SEP: REC-2026-03-01 38123.4 L à 15°C, confirmé.'],
+      note: 'the messages of 2026-03-11, the sign-off day',
+    });
   });
 });

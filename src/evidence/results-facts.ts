@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { Manifest, MANIFEST_FORMAT, Verification } from '../results/backup.js';
-import type { ArchiveItem, BackupFacts, EvidenceFacts, GoldenFacts, StepOutcome } from '../results/evidence.js';
+import type { ArchiveItem, BackupFacts, EvidenceFacts, GoldenFacts, SepFacts, StepOutcome } from '../results/evidence.js';
 import { BACKUP_FILES, RESULTS, type ResultKind, type ResultOf } from '../results/files.js';
 import { describeIssue } from '../results/io.js';
-import { restateFacts, signoffFacts, smokeFacts, timelineOf } from './report-facts.js';
+import { isoOf, restateFacts, signoffFacts, smokeFacts, timelineOf } from './report-facts.js';
+import { quoteSepFile } from './sep-quote.js';
 
 /**
  * What the evidence bundle and the CHANGELOG entry state, read from the results folder the
@@ -124,7 +125,17 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
 
   const backup = readBackupFacts(parsed, files, warn);
   const golden = readGoldenFacts(result('golden'));
-  const sep = files.filter((f) => f.source === 'sep').map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
+  const decisionEntry = result('decision');
+  const rawSignoff = [...parsed].find(([p]) => base(p) === RESULTS.signoff.file);
+  const signoff = signoffFacts(rawSignoff, decisionEntry?.[1]);
+  // the chat's messages quoted are those of the day the depot manager signed, else of the migration
+  const signedAt = signoff?.fields.find((x) => x.field === 'at')?.value;
+  const day = (signedAt && isoOf(signedAt)?.slice(0, 10)) ?? migrationAt?.slice(0, 10) ?? null;
+  const sep: SepFacts[] = [];
+  for (const f of files.filter((x) => x.source === 'sep')) {
+    const q = await quoteSepFile(f.abs, base(f.path), f.bytes, day);
+    sep.push({ path: f.path, bytes: f.bytes, sha256: f.sha256, ...q });
+  }
   const flutterCommit = preflight?.deployment.flutterCommit ?? null;
 
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
@@ -174,9 +185,6 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
     },
   ];
 
-  const decisionEntry = result('decision');
-  const rawSignoff = [...parsed].find(([p]) => base(p) === RESULTS.signoff.file);
-  const signoff = signoffFacts(rawSignoff, decisionEntry?.[1]);
   const smokeEntry = result('smoke');
   const restateEntry = result('restate');
   const goldenEntry = result('golden');

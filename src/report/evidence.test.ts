@@ -78,7 +78,17 @@ const facts: EvidenceFacts = {
       },
     ],
   },
-  sep: [{ path: 'sep/WhatsApp Chat - SEP.txt', bytes: 812, sha256: h('c') }],
+  sep: [
+    {
+      path: 'sep/WhatsApp Chat - SEP.txt',
+      bytes: 812,
+      sha256: h('c'),
+      kind: 'whatsapp',
+      quote: ['2026-03-11 21:02 Chef SEP: REC-01 38123.4 L à 15°C, confirmé.', '  Bon pour GO <côté SEP>'],
+      note: 'the messages of 2026-03-11, the sign-off day',
+    },
+    { path: 'sep/bordereau-REC-01.pdf', bytes: 48213, sha256: h('7'), kind: 'file', quote: null, note: null },
+  ],
   reasons: [],
   decidedAt: '2026-03-11T20:31:10.000Z',
   signoff: {

@@ -261,12 +261,14 @@ function restateSection(f: EvidenceFacts): Section | null {
 }
 
 function sepSection(f: EvidenceFacts): Section {
+  const KIND = { mail: 'mail', whatsapp: 'WhatsApp export', file: 'file' } as const;
   return {
     id: 'sep',
     title: 'SEP field confirmation',
     lines: f.sep.length
-      ? f.sep.map((s) => `${s.path}: ${s.bytes} bytes, SHA-256 ${s.sha256}`)
+      ? f.sep.map((s) => `${s.path} (${KIND[s.kind]}): ${s.bytes} bytes, SHA-256 ${s.sha256}${s.note ? `; ${s.note}` : ''}`)
       : ['No SEP confirmation file (mail / WhatsApp export) given.'],
+    quote: f.sep.filter((s) => s.quote !== null).map((s) => ({ cite: `${s.path}, as SEP wrote it`, lines: s.quote! })),
   };
 }
 
@@ -388,7 +390,8 @@ export function renderEvidenceMarkdown(view: BundleView): string {
     }
     for (const q of s.quote ?? []) {
       out.push(`${q.cite}:`, '');
-      for (const l of q.lines) out.push(`> ${l}`);
+      // SEP's text, not markup: an angle bracket stays a character
+      for (const l of q.lines) out.push(`> ${l.replaceAll('<', '\\<')}`);
       out.push('');
     }
     if (s.table) mdTable(out, s.table);

@@ -146,6 +146,19 @@ export interface BackupFacts {
   verified: boolean | null;
 }
 
+/** One SEP field confirmation file, and what the report quotes of it (src/evidence/sep-quote.ts). */
+export interface SepFacts {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** mail: an .eml; whatsapp: a chat export (_chat.txt or its zip); file: anything else, listed with its hash */
+  kind: 'mail' | 'whatsapp' | 'file';
+  /** SEP's own words: the mail's sender, date, subject and first lines; the chat's messages of the sign-off day */
+  quote: string[] | null;
+  /** why nothing is quoted, or what the quote is */
+  note: string | null;
+}
+
 /** One reason of decision.json, as the report states it. */
 export interface ReasonFacts {
   condition: string;
@@ -230,7 +243,7 @@ export interface EvidenceFacts {
   applied: { file: string; sha256: string | null; status: string | null; ok: boolean | null } | null;
   backup: BackupFacts | null;
   golden: GoldenFacts | null;
-  sep: { path: string; bytes: number; sha256: string }[];
+  sep: SepFacts[];
   /** decision.json's reasons (none for a GO, or when there is no decision) and when it was made */
   reasons: ReasonFacts[];
   decidedAt: string | null;
