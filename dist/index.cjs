@@ -42434,7 +42434,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch2(input2, init2 = void 0) {
+    function fetch3(input2, init2 = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -43389,7 +43389,7 @@ var require_fetch = __commonJS({
       }
     }
     module2.exports = {
-      fetch: fetch2,
+      fetch: fetch3,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -47927,7 +47927,7 @@ var require_undici = __commonJS({
     module2.exports.setGlobalDispatcher = setGlobalDispatcher;
     module2.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module2.exports.fetch = async function fetch2(init2, options = void 0) {
+    module2.exports.fetch = async function fetch3(init2, options = void 0) {
       try {
         return await fetchImpl(init2, options);
       } catch (err) {
@@ -93467,6 +93467,77 @@ function renderPreflightMarkdown(r) {
 // src/runbook/preflight.ts
 var import_promises27 = require("node:fs/promises");
 
+// src/logger.ts
+var silentLogger = { info() {
+}, warn() {
+}, debug() {
+} };
+
+// src/runbook/flutter-commit.ts
+var FIELD = { field: "flutter-commit" };
+function validateFlutterCommitOptions(o) {
+  const sha2 = o.sha.trim().toLowerCase();
+  if (!/^[0-9a-f]{40}$/.test(sha2))
+    throw new UserError(
+      "BAD_INPUT",
+      `flutter commit "${o.sha.trim().slice(0, 50)}" is not a full commit SHA (40 hex digits): an abbreviated hash may name another commit tomorrow`,
+      { where: FIELD, hint: "git rev-parse HEAD in the app checkout that was built gives it" }
+    );
+  const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]{1,100})$/.exec(o.repository.trim());
+  if (!m)
+    throw new UserError("BAD_INPUT", `flutter repository "${o.repository.slice(0, 80)}" is not owner/name`, {
+      where: { field: "flutter-repository" }
+    });
+  return { sha: sha2, owner: m[1], repo: m[2] };
+}
+async function confirmFlutterCommit(o, log) {
+  const { sha: sha2, owner, repo } = validateFlutterCommitOptions(o);
+  const repository = `${owner}/${repo}`;
+  const url2 = `${o.apiUrl.replace(/\/+$/, "")}/repos/${owner}/${repo}/commits/${sha2}`;
+  let res;
+  try {
+    res = await fetch(url2, {
+      headers: {
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "astm53b-pipeline",
+        ...o.token ? { authorization: `Bearer ${o.token}` } : {}
+      },
+      signal: AbortSignal.timeout(3e4)
+    });
+  } catch (e) {
+    throw new UserError("GITHUB_UNREACHABLE", `could not ask GitHub whether ${sha2} is a commit of ${repository}: ${e.message}`, {
+      where: FIELD,
+      hint: "nothing was touched; run preflight again once GitHub answers"
+    });
+  }
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 404 || res.status === 422)
+    throw new UserError("FLUTTER_COMMIT_UNKNOWN", `${sha2} is not a commit of ${repository} (GitHub answered ${res.status})`, {
+      where: FIELD,
+      hint: "give the commit the deployed app was built from; nothing was touched"
+    });
+  if (!res.ok)
+    throw new UserError("GITHUB_REFUSED", `GitHub refused to show ${repository}@${sha2} (HTTP ${res.status})`, {
+      where: FIELD,
+      hint: "a private repository needs a token that may read it (github-token); nothing was touched"
+    });
+  if (body.sha !== sha2)
+    throw new UserError("FLUTTER_COMMIT_UNKNOWN", `GitHub answered for ${String(body.sha).slice(0, 40)}, not ${sha2}`, { where: FIELD });
+  const message = typeof body.commit?.message === "string" ? body.commit.message.split("\n")[0].trim() : "";
+  const date5 = body.commit?.committer?.date ?? body.commit?.author?.date;
+  const check3 = {
+    repository,
+    sha: sha2,
+    message,
+    date: typeof date5 === "string" ? date5 : null,
+    url: typeof body.html_url === "string" ? body.html_url : null,
+    checkedAt: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
+  };
+  log.info(`flutter commit ${sha2} confirmed in ${repository}: \u201C${message}\u201D (${check3.date ?? "no date"})`);
+  return check3;
+}
+
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 var QUALIFIED = String.raw`(${IDENT2}(?:\s*\.\s*${IDENT2})?)`;
@@ -93584,7 +93655,7 @@ async function loadBaseline(ref3) {
   }
   return { fingerprint: r.data, sha256: sha256Hex(text) };
 }
-async function loadPreflightInputs(opts2) {
+async function loadPreflightInputs(opts2, log = silentLogger) {
   const deployment = validateDeployment(opts2.deployment);
   const golden = await loadGoldenFile(opts2.golden.path, opts2.golden.display);
   const goldenBytes = await (0, import_promises27.readFile)(opts2.golden.path);
@@ -93593,7 +93664,13 @@ async function loadPreflightInputs(opts2) {
   const changes = [];
   for (const f of opts2.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
   const baseline = opts2.baseline ? await loadBaseline(opts2.baseline) : void 0;
+  if (opts2.flutterRepository && !deployment.flutterCommit)
+    throw new UserError("MISSING_INPUT", "a Flutter repository to confirm the commit in, but no flutter commit", {
+      where: { field: "flutter-commit" }
+    });
+  const flutterCheck = opts2.flutterRepository && deployment.flutterCommit ? await confirmFlutterCommit({ ...opts2.flutterRepository, sha: deployment.flutterCommit }, log) : null;
   return {
+    flutterCheck,
     opts: opts2,
     deployment,
     golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length },
@@ -93697,6 +93774,7 @@ async function preflight(db, inputs, log) {
     })),
     deployment: {
       flutterCommit: deployment.flutterCommit ?? null,
+      flutterCommitCheck: inputs.flutterCheck,
       astmFlag: deployment.astmFlag ?? null,
       databaseComputes15c: read2.computeTriggers.length > 0,
       computeTriggers: read2.computeTriggers
@@ -93729,6 +93807,11 @@ var preflightCommand = {
     },
     baseline: { type: "string", valueName: "FILE", description: "catalog fingerprint recorded by the staging run before the change" },
     "flutter-commit": { type: "string", valueName: "SHA", description: "the deployed Flutter commit (runbook 4.4)" },
+    "flutter-repository": {
+      type: "string",
+      valueName: "OWNER/REPO",
+      description: "confirm --flutter-commit (the full 40-hex SHA) there through GitHub's API before the database is opened (GITHUB_API_URL, GITHUB_TOKEN from the environment)"
+    },
     "astm-flag": { type: "string", valueName: "on|off", description: "the ASTM flag state of the deployed build, as declared" },
     "activity-minutes": { type: "string", valueName: "N", description: 'window for "the app is writing"', default: "15" },
     out: { type: "string", valueName: "FILE", description: "also write the result JSON there" },
@@ -93741,13 +93824,24 @@ var preflightCommand = {
     const baseline = stringOption(ctx, "baseline");
     const flutterCommit = stringOption(ctx, "flutter-commit");
     const astmFlag = stringOption(ctx, "astm-flag");
-    const inputs = await loadPreflightInputs({
-      golden: ref(ctx, golden),
-      changeFiles: listOption(ctx, "change").map((c) => ref(ctx, c)),
-      ...baseline ? { baseline: ref(ctx, baseline) } : {},
-      deployment: { ...flutterCommit ? { flutterCommit } : {}, ...astmFlag ? { astmFlag } : {} },
-      activityWindowMinutes: minutes
-    });
+    const repository = stringOption(ctx, "flutter-repository");
+    const inputs = await loadPreflightInputs(
+      {
+        golden: ref(ctx, golden),
+        changeFiles: listOption(ctx, "change").map((c) => ref(ctx, c)),
+        ...baseline ? { baseline: ref(ctx, baseline) } : {},
+        deployment: { ...flutterCommit ? { flutterCommit } : {}, ...astmFlag ? { astmFlag } : {} },
+        activityWindowMinutes: minutes,
+        ...repository ? {
+          flutterRepository: {
+            repository,
+            apiUrl: ctx.env.GITHUB_API_URL || "https://api.github.com",
+            ...ctx.env.GITHUB_TOKEN ? { token: ctx.env.GITHUB_TOKEN } : {}
+          }
+        } : {}
+      },
+      ctx.log
+    );
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
@@ -97495,6 +97589,7 @@ var PreflightInputs = external_exports.object({
   "change-files": external_exports.string().min(1),
   baseline: external_exports.string().optional(),
   "flutter-commit": external_exports.string().optional(),
+  "flutter-repository": external_exports.string().optional(),
   "astm-flag": external_exports.enum(["on", "off"]).optional(),
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
@@ -97503,17 +97598,30 @@ var ref2 = (p) => ({ path: import_node_path40.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
+    const token = getInput("github-token");
+    if (token) setSecret(token);
     const i = readInputs(PreflightInputs);
-    const inputs = await loadPreflightInputs({
-      golden: ref2(i["golden-file"]),
-      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
-      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
-      deployment: {
-        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
-        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+    const repository = i["flutter-repository"];
+    const inputs = await loadPreflightInputs(
+      {
+        golden: ref2(i["golden-file"]),
+        changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
+        ...i.baseline ? { baseline: ref2(i.baseline) } : {},
+        deployment: {
+          ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
+          ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+        },
+        activityWindowMinutes: Number(i["activity-minutes"]),
+        ...repository ? {
+          flutterRepository: {
+            repository,
+            apiUrl: process.env.GITHUB_API_URL || "https://api.github.com",
+            ...token ? { token } : {}
+          }
+        } : {}
       },
-      activityWindowMinutes: Number(i["activity-minutes"])
-    });
+      log
+    );
     const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
     await publishResult(i["output-dir"], "preflight", r);
     setOutput("passed", String(r.passed));
@@ -98685,8 +98793,8 @@ function isPlainObject3(value) {
 }
 var noop = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
+  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch3) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -98702,7 +98810,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch2(requestOptions.url, {
+    fetchResponse = await fetch3(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,

@@ -72,6 +72,8 @@ export const environmentOf = (job: JobModel): string | undefined => (job.environ
  */
 const LOCAL_ACTION_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   './actions/signoff': { actions: 'read' },
+  // GET /repos/{owner}/{repo}/commits/{sha} of the app's repository (flutter-repository)
+  './actions/preflight': { contents: 'read' },
 };
 const THIRD_PARTY_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   'actions/checkout': { contents: 'read' },

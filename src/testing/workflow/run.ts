@@ -98,7 +98,14 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
   const inputs = dispatchInputs(wf, s.inputs);
   const sha = (await execFileP('git', ['rev-parse', 'HEAD'], { cwd: repoDir }).catch(() => ({ stdout: '0'.repeat(40) }))).stdout.trim();
   const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-wf-'));
-  const state: RunState = { owner, repo, runId, environments: new Map(), reviews: [] };
+  const state: RunState = {
+    owner,
+    repo,
+    runId,
+    environments: new Map(),
+    reviews: [],
+    commits: new Map(Object.entries(s.publicCommits ?? {})),
+  };
   const api = await FakeGitHub.start(state);
   const artifacts = new ArtifactStore(path.join(dir, 'artifacts'));
   const attestations: Attestation[] = [];

@@ -1,6 +1,6 @@
 import type { Artifact } from './artifacts.js';
 import type { Annotation } from './file-commands.js';
-import type { ApiRequest, EnvironmentReview } from './github-api.js';
+import type { ApiRequest, EnvironmentReview, PublicCommit } from './github-api.js';
 import type { Attestation } from './stand-ins.js';
 
 /** One environment of the repository's settings, as the scenario declares it. */
@@ -29,6 +29,8 @@ export interface Scenario {
   /** owner/name (default depot/astm53b-pipeline) */
   repository?: string;
   inputs?: Record<string, string | boolean>;
+  /** commits of other public repositories GitHub's API answers for (GET /repos/{o}/{r}/commits/{sha}), by owner/name */
+  publicCommits?: Record<string, PublicCommit[]>;
   /** who dispatched it (GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR) */
   actor?: string;
   /** repository secrets and variables, seen by every job */
