@@ -84679,9 +84679,9 @@ function renderChangelogEntry(results, opts2) {
 var esc2 = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 
 // src/report/golden-chart.ts
-var CHART = { width: 720, height: 320, left: 64, right: 16, top: 40, bottom: 56, font: 11, small: 10 };
+var CHART = { width: 880, height: 320, left: 64, right: 16, top: 40, bottom: 56, font: 11, small: 10 };
 var CHAR_W = 0.65;
-var VALUE_ROOM = 6 * CHART.small * CHAR_W + 12;
+var HALO = 'stroke="#fff" stroke-width="3" paint-order="stroke"';
 var f1 = (v) => v.toFixed(1);
 var signed = (v) => `${v > 0 ? "+" : v < 0 ? "\u2212" : ""}${Math.abs(v).toFixed(1)}`;
 function caseLabels(refs, step) {
@@ -84735,7 +84735,11 @@ function renderDeviationSvg(g) {
   } else axis(0, `0 \xB1${tol}`);
   if (y(yMax) + CHART.font + 2 < y(tol)) axis(yMax * 0.95, `${signed(yMax * 0.95)}`);
   if (y(-yMax) - CHART.font - 2 > y(-tol)) axis(-yMax * 0.95, `${signed(-yMax * 0.95)}`);
-  const withValues = step >= 2 * VALUE_ROOM;
+  const valueRoom = maxOf(
+    values.map((v) => signed(v).length),
+    1
+  ) * CHART.small * CHAR_W + 12;
+  const withValues = step >= 2 * valueRoom;
   const outside = (v) => Math.abs(v) > tol + 1e-9;
   g.cases.forEach((c, i) => {
     const cx = x(i);
@@ -84746,7 +84750,7 @@ function renderDeviationSvg(g) {
       );
       if (withValues)
         parts.push(
-          `<text class="value" x="${f1(cx - 11)}" y="${f1(y(v) + 3.5)}" text-anchor="end" font-size="${CHART.small}" fill="#1f5fbf">${signed(v)}</text>`
+          `<text class="value" x="${f1(cx - 11)}" y="${f1(y(v) + 3.5)}" text-anchor="end" font-size="${CHART.small}" fill="#1f5fbf" ${HALO}>${signed(v)}</text>`
         );
     }
     if (c.mlpp_deviation_l !== null) {
@@ -84756,7 +84760,7 @@ function renderDeviationSvg(g) {
       );
       if (withValues)
         parts.push(
-          `<text class="value" x="${f1(cx + 12)}" y="${f1(y(v) + 3.5)}" font-size="${CHART.small}" fill="#a35a12">${signed(v)}</text>`
+          `<text class="value" x="${f1(cx + 12)}" y="${f1(y(v) + 3.5)}" font-size="${CHART.small}" fill="#a35a12" ${HALO}>${signed(v)}</text>`
         );
     }
   });

@@ -10,12 +10,12 @@ import { esc } from './html.js';
  * for both; the band's labels merged into one when the band is too thin for three). A point
  * outside the band is drawn in red.
  */
-export const CHART = { width: 720, height: 320, left: 64, right: 16, top: 40, bottom: 56, font: 11, small: 10 } as const;
+export const CHART = { width: 880, height: 320, left: 64, right: 16, top: 40, bottom: 56, font: 11, small: 10 } as const;
 /** a generous width of one character of the sans-serif fonts at `small` px, so estimated boxes hold the real ones */
 const CHAR_W = 0.65;
-/** the room a value label takes: "+123.4" at `small` px, with its gap to the point */
-const VALUE_ROOM = 6 * CHART.small * CHAR_W + 12;
 
+/** a white outline under a value, so the band's lines never strike through it */
+const HALO = 'stroke="#fff" stroke-width="3" paint-order="stroke"';
 const f1 = (v: number) => v.toFixed(1);
 const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)}`;
 
@@ -75,7 +75,16 @@ export function renderDeviationSvg(g: GoldenFacts): string {
   if (y(yMax) + CHART.font + 2 < y(tol)) axis(yMax * 0.95, `${signed(yMax * 0.95)}`);
   if (y(-yMax) - CHART.font - 2 > y(-tol)) axis(-yMax * 0.95, `${signed(-yMax * 0.95)}`);
 
-  const withValues = step >= 2 * VALUE_ROOM;
+  // the room a value label takes (the longest, at `small` px) with its gap to the point; a case needs two
+  const valueRoom =
+    maxOf(
+      values.map((v) => signed(v).length),
+      1,
+    ) *
+      CHART.small *
+      CHAR_W +
+    12;
+  const withValues = step >= 2 * valueRoom;
   const outside = (v: number) => Math.abs(v) > tol + 1e-9;
   g.cases.forEach((c, i) => {
     const cx = x(i);
@@ -86,7 +95,7 @@ export function renderDeviationSvg(g: GoldenFacts): string {
       );
       if (withValues)
         parts.push(
-          `<text class="value" x="${f1(cx - 11)}" y="${f1(y(v) + 3.5)}" text-anchor="end" font-size="${CHART.small}" fill="#1f5fbf">${signed(v)}</text>`,
+          `<text class="value" x="${f1(cx - 11)}" y="${f1(y(v) + 3.5)}" text-anchor="end" font-size="${CHART.small}" fill="#1f5fbf" ${HALO}>${signed(v)}</text>`,
         );
     }
     if (c.mlpp_deviation_l !== null) {
@@ -96,7 +105,7 @@ export function renderDeviationSvg(g: GoldenFacts): string {
       );
       if (withValues)
         parts.push(
-          `<text class="value" x="${f1(cx + 12)}" y="${f1(y(v) + 3.5)}" font-size="${CHART.small}" fill="#a35a12">${signed(v)}</text>`,
+          `<text class="value" x="${f1(cx + 12)}" y="${f1(y(v) + 3.5)}" font-size="${CHART.small}" fill="#a35a12" ${HALO}>${signed(v)}</text>`,
         );
     }
   });
