@@ -94215,6 +94215,7 @@ async function terminalProgress(log) {
 }
 
 // src/rehearsal/rehearse.ts
+var import_node_crypto11 = require("node:crypto");
 var import_promises32 = require("node:fs/promises");
 var import_node_path32 = __toESM(require("node:path"), 1);
 
@@ -96019,8 +96020,13 @@ async function rehearse(db, opts2, log) {
   let verification;
   const t0 = Date.now();
   const ev = await progress.step("evidence", "5.7", async (l) => {
-    bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor } }, l);
-    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, l);
+    const key = opts2.signingKey;
+    bundle = await buildBundle(
+      { resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor }, ...key ? { signingKey: key } : {} },
+      l
+    );
+    const publicKey = key ? { key: (0, import_node_crypto11.createPublicKey)(key.key), fingerprint: key.fingerprint, source: key.source } : void 0;
+    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256, ...publicKey ? { publicKey } : {} }, l);
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"}` };
   });
   steps.push({ step: "evidence", runbook: "5.7", ...ev, ms: Date.now() - t0 });
@@ -96114,6 +96120,11 @@ var rehearse2 = {
       description: "age recipient (age.pub) the backup's data files are encrypted to, as in PROD; needs --identity"
     },
     identity: { type: "string", valueName: "FILE", description: "the matching age.key, with which the rollback decrypts the backup" },
+    "signing-key": {
+      type: "string",
+      valueName: "FILE",
+      description: "the depot's signing.key (astm53b keys new): the bundle's manifest is signed, and verified with its public half"
+    },
     out: { type: "string", valueName: "DIR", description: "results and bundle folder", default: ".astm53b/rehearsal" }
   },
   async run(ctx) {
@@ -96134,6 +96145,8 @@ var rehearse2 = {
       drill: stringOption(ctx, "drill")
     });
     const encryption = await encryptionOf(ctx);
+    const keyFile = pathOption(ctx, "signing-key");
+    const signingKey = keyFile ? await readSigningKey(keyFile) : void 0;
     const target = resolveTarget({ url: url2, cwd: ctx.cwd });
     assertSessionCapable(target, "rehearse");
     if (!url2) await resetEmbedded(target, ctx);
@@ -96159,6 +96172,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
+          ...signingKey ? { signingKey } : {},
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           progress,
           ...flutterCommit ? { flutterCommit } : {}
