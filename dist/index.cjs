@@ -97536,9 +97536,10 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
-
-${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
+      // the decision first, as in report.md; the zip's own hash for the auditor at the end
+      `${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}
+**Bundle** \`${import_node_path38.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+`
     ).write();
     if (r.manifest.decision === "GO" && r.incomplete.length) {
       return {

@@ -69,6 +69,8 @@ describe('actions/evidence', () => {
     expect(r.output).toMatch(/decision<<.*\nGO\n/s);
     expect(r.output).toMatch(/complete<<.*\ntrue\n/s);
     expect(r.summary).toContain(`SHA-256 \`${sha}\``);
+    // the job summary opens with the decision, for the depot manager
+    expect(r.summary.startsWith('# ASTM 53B migration: GO on ')).toBe(true);
     expect(r.summary).toContain('https://github.com/depot/astm53b-pipeline/actions/runs/42');
     expect((await verifyBundle(r.zip)).ok).toBe(true);
     // ::add-mask:: is how the runner learns what to hide; everything else must not carry it

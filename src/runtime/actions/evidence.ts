@@ -128,7 +128,8 @@ export function evidenceAction(): Promise<void> {
     if (!signingKey) log.warn('evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked');
     await core.summary
       .addRaw(
-        `**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n\n${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`,
+        // the decision first, as in report.md; the zip's own hash for the auditor at the end
+        `${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}\n**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n`,
       )
       .write();
     if (r.manifest.decision === 'GO' && r.incomplete.length) {
