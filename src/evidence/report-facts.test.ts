@@ -159,7 +159,8 @@ describe('SEP confirmation in the report', () => {
       silentLogger,
     );
     const md = (await import('../report/evidence.js')).renderEvidenceMarkdown({ manifest: again.manifest, facts: again.facts });
-    expect(md).toContain('> From: Chef de quart SEP — Pointe-Noire <terrain@sep-congo.example>');
+    // an angle bracket of SEP's text stays a character in markdown
+    expect(md).toContain('> From: Chef de quart SEP — Pointe-Noire \\<terrain@sep-congo.example>');
     expect(md).toContain('> Subject: Confirmation volumes à 15 °C — réceptions du 11/03');
     expect(md).toMatch(/- sep\/bordereau\.pdf \(file\): 9 bytes, SHA-256 [0-9a-f]{64}\n/);
     // the day: the migration's (no sign-off in these results)
