@@ -1223,7 +1223,7 @@ var require_utils2 = __commonJS({
     };
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
-    var textEncoder = new TextEncoder();
+    var textEncoder2 = new TextEncoder();
     function randomBytes8(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
@@ -1231,7 +1231,7 @@ var require_utils2 = __commonJS({
       try {
         return nodeCrypto.createHash("md5").update(string4, "utf-8").digest("hex");
       } catch (e) {
-        const data = typeof string4 === "string" ? textEncoder.encode(string4) : string4;
+        const data = typeof string4 === "string" ? textEncoder2.encode(string4) : string4;
         const hash2 = await subtleCrypto.digest("MD5", data);
         return Array.from(new Uint8Array(hash2)).map((b) => b.toString(16).padStart(2, "0")).join("");
       }
@@ -1249,10 +1249,10 @@ var require_utils2 = __commonJS({
     }
     async function hmacSha256(keyBuffer, msg) {
       const key = await subtleCrypto.importKey("raw", keyBuffer, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-      return await subtleCrypto.sign("HMAC", key, textEncoder.encode(msg));
+      return await subtleCrypto.sign("HMAC", key, textEncoder2.encode(msg));
     }
     async function deriveKey(password, salt, iterations) {
-      const key = await subtleCrypto.importKey("raw", textEncoder.encode(password), "PBKDF2", false, ["deriveBits"]);
+      const key = await subtleCrypto.importKey("raw", textEncoder2.encode(password), "PBKDF2", false, ["deriveBits"]);
       const params = { name: "PBKDF2", hash: "SHA-256", salt, iterations };
       return await subtleCrypto.deriveBits(params, key, 32 * 8, ["deriveBits"]);
     }
@@ -13522,9 +13522,9 @@ var require_util2 = __commonJS({
     var AsyncFunction = Object.getPrototypeOf(async function() {
     }).constructor;
     var Blob2 = globalThis.Blob || bufferModule.Blob;
-    var isBlob = typeof Blob2 !== "undefined" ? function isBlob2(b) {
+    var isBlob2 = typeof Blob2 !== "undefined" ? function isBlob3(b) {
       return b instanceof Blob2;
-    } : function isBlob2(b) {
+    } : function isBlob3(b) {
       return false;
     };
     var validateAbortSignal = (signal, name) => {
@@ -13587,7 +13587,7 @@ var require_util2 = __commonJS({
           return ArrayBuffer.isView(arr);
         }
       },
-      isBlob,
+      isBlob: isBlob2,
       deprecate(fn, message) {
         return fn;
       },
@@ -13967,7 +13967,7 @@ var require_utils3 = __commonJS({
     function isNodeStream(obj) {
       return obj && (obj._readableState || obj._writableState || typeof obj.write === "function" && typeof obj.on === "function" || typeof obj.pipe === "function" && typeof obj.on === "function");
     }
-    function isReadableStream(obj) {
+    function isReadableStream2(obj) {
       return !!(obj && !isNodeStream(obj) && typeof obj.pipeThrough === "function" && typeof obj.getReader === "function" && typeof obj.cancel === "function");
     }
     function isWritableStream(obj) {
@@ -13977,7 +13977,7 @@ var require_utils3 = __commonJS({
       return !!(obj && !isNodeStream(obj) && typeof obj.readable === "object" && typeof obj.writable === "object");
     }
     function isWebStream(obj) {
-      return isReadableStream(obj) || isWritableStream(obj) || isTransformStream(obj);
+      return isReadableStream2(obj) || isWritableStream(obj) || isTransformStream(obj);
     }
     function isIterable(obj, isAsync) {
       if (obj == null) return false;
@@ -14129,7 +14129,7 @@ var require_utils3 = __commonJS({
       isFinished,
       isIterable,
       isReadableNodeStream,
-      isReadableStream,
+      isReadableStream: isReadableStream2,
       isReadableEnded,
       isReadableFinished,
       isReadableErrored,
@@ -14163,7 +14163,7 @@ var require_end_of_stream = __commonJS({
       isClosed,
       isReadable: isReadable2,
       isReadableNodeStream,
-      isReadableStream,
+      isReadableStream: isReadableStream2,
       isReadableFinished,
       isReadableErrored,
       isWritable,
@@ -14194,7 +14194,7 @@ var require_end_of_stream = __commonJS({
       validateFunction(callback, "callback");
       validateAbortSignal(options.signal, "options.signal");
       callback = once(callback);
-      if (isReadableStream(stream2) || isWritableStream(stream2)) {
+      if (isReadableStream2(stream2) || isWritableStream(stream2)) {
         return eosWeb(stream2, options, callback);
       }
       if (!isNodeStream(stream2)) {
@@ -16984,7 +16984,7 @@ var require_duplexify = __commonJS({
       isReadableNodeStream,
       isWritableNodeStream,
       isDuplexNodeStream,
-      isReadableStream,
+      isReadableStream: isReadableStream2,
       isWritableStream
     } = require_utils3();
     var eos = require_end_of_stream();
@@ -16999,9 +16999,9 @@ var require_duplexify = __commonJS({
     var { createDeferredPromise } = require_util2();
     var from = require_from();
     var Blob2 = globalThis.Blob || bufferModule.Blob;
-    var isBlob = typeof Blob2 !== "undefined" ? function isBlob2(b) {
+    var isBlob2 = typeof Blob2 !== "undefined" ? function isBlob3(b) {
       return b instanceof Blob2;
-    } : function isBlob2(b) {
+    } : function isBlob3(b) {
       return false;
     };
     var AbortController2 = globalThis.AbortController || require_abort_controller().AbortController;
@@ -17042,7 +17042,7 @@ var require_duplexify = __commonJS({
           readable: false
         });
       }
-      if (isReadableStream(body)) {
+      if (isReadableStream2(body)) {
         return _duplexify({
           readable: Readable10.fromWeb(body)
         });
@@ -17098,7 +17098,7 @@ var require_duplexify = __commonJS({
         }
         throw new ERR_INVALID_RETURN_VALUE("Iterable, AsyncIterable or AsyncFunction", name, value);
       }
-      if (isBlob(body)) {
+      if (isBlob2(body)) {
         return duplexify(body.arrayBuffer());
       }
       if (isIterable(body)) {
@@ -17108,7 +17108,7 @@ var require_duplexify = __commonJS({
           writable: false
         });
       }
-      if (isReadableStream(body === null || body === void 0 ? void 0 : body.readable) && isWritableStream(body === null || body === void 0 ? void 0 : body.writable)) {
+      if (isReadableStream2(body === null || body === void 0 ? void 0 : body.readable) && isWritableStream(body === null || body === void 0 ? void 0 : body.writable)) {
         return Duplexify.fromWeb(body);
       }
       if (typeof (body === null || body === void 0 ? void 0 : body.writable) === "object" || typeof (body === null || body === void 0 ? void 0 : body.readable) === "object") {
@@ -17584,7 +17584,7 @@ var require_pipeline = __commonJS({
       isNodeStream,
       isTransformStream,
       isWebStream,
-      isReadableStream,
+      isReadableStream: isReadableStream2,
       isReadableFinished
     } = require_utils3();
     var AbortController2 = globalThis.AbortController || require_abort_controller().AbortController;
@@ -17852,7 +17852,7 @@ var require_pipeline = __commonJS({
               pumpToNode(ret, pt, finish2, {
                 end
               });
-            } else if (isReadableStream(ret) || isTransformStream(ret)) {
+            } else if (isReadableStream2(ret) || isTransformStream(ret)) {
               const toRead = ret.readable || ret;
               finishCount++;
               pumpToNode(toRead, pt, finish2, {
@@ -17877,7 +17877,7 @@ var require_pipeline = __commonJS({
             if (isReadable2(stream2) && isLastStream) {
               lastStreamCleanup.push(cleanup);
             }
-          } else if (isTransformStream(ret) || isReadableStream(ret)) {
+          } else if (isTransformStream(ret) || isReadableStream2(ret)) {
             const toRead = ret.readable || ret;
             finishCount++;
             pumpToNode(toRead, stream2, finish2, {
@@ -17902,7 +17902,7 @@ var require_pipeline = __commonJS({
             pumpToWeb(makeAsyncIterable(ret), stream2, finish2, {
               end
             });
-          } else if (isReadableStream(ret) || isIterable(ret)) {
+          } else if (isReadableStream2(ret) || isIterable(ret)) {
             finishCount++;
             pumpToWeb(ret, stream2, finish2, {
               end
@@ -17998,7 +17998,7 @@ var require_compose = __commonJS({
       isWebStream,
       isTransformStream,
       isWritableStream,
-      isReadableStream
+      isReadableStream: isReadableStream2
     } = require_utils3();
     var {
       AbortError,
@@ -18024,7 +18024,7 @@ var require_compose = __commonJS({
         if (!isNodeStream(streams[n3]) && !isWebStream(streams[n3])) {
           continue;
         }
-        if (n3 < streams.length - 1 && !(isReadable2(streams[n3]) || isReadableStream(streams[n3]) || isTransformStream(streams[n3]))) {
+        if (n3 < streams.length - 1 && !(isReadable2(streams[n3]) || isReadableStream2(streams[n3]) || isTransformStream(streams[n3]))) {
           throw new ERR_INVALID_ARG_VALUE(`streams[${n3}]`, orgStreams[n3], "must be readable");
         }
         if (n3 > 0 && !(isWritable(streams[n3]) || isWritableStream(streams[n3]) || isTransformStream(streams[n3]))) {
@@ -18050,7 +18050,7 @@ var require_compose = __commonJS({
       const head = streams[0];
       const tail = pipeline6(streams, onfinished);
       const writable = !!(isWritable(head) || isWritableStream(head) || isTransformStream(head));
-      const readable = !!(isReadable2(tail) || isReadableStream(tail) || isTransformStream(tail));
+      const readable = !!(isReadable2(tail) || isReadableStream2(tail) || isTransformStream(tail));
       d = new Duplex({
         // TODO (ronag): highWaterMark?
         writableObjectMode: !!(head !== null && head !== void 0 && head.writableObjectMode),
@@ -21450,7 +21450,7 @@ var require_utf8_decoder = __commonJS({
 // node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
   "node_modules/text-decoder/index.js"(exports2, module2) {
-    var PassThroughDecoder = require_pass_through_decoder();
+    var PassThroughDecoder2 = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module2.exports = class TextDecoder {
       constructor(encoding = "utf8") {
@@ -21463,7 +21463,7 @@ var require_text_decoder = __commonJS({
           case "base64":
             throw new Error("Unsupported encoding: " + this.encoding);
           default:
-            this.decoder = new PassThroughDecoder(this.encoding);
+            this.decoder = new PassThroughDecoder2(this.encoding);
         }
       }
       get remaining() {
@@ -27063,11 +27063,11 @@ function createWritable(cb) {
   };
   return writable;
 }
-function parseTimer(duration3) {
-  const seconds2 = Math.floor(duration3 / 1e3);
+function parseTimer(duration4) {
+  const seconds2 = Math.floor(duration4 / 1e3);
   const minutes = Math.floor(seconds2 / 60);
   let parsedTime;
-  if (seconds2 === 0 && minutes === 0) parsedTime = `0.${Math.floor(duration3 / 100)}s`;
+  if (seconds2 === 0 && minutes === 0) parsedTime = `0.${Math.floor(duration4 / 100)}s`;
   if (seconds2 > 0) parsedTime = `${seconds2 % 60}s`;
   if (minutes > 0) parsedTime = `${minutes}m${parsedTime}`;
   return parsedTime;
@@ -34275,7 +34275,7 @@ var require_body = __commonJS({
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
-    var textEncoder = new TextEncoder();
+    var textEncoder2 = new TextEncoder();
     function noop3() {
     }
     var hasFinalizationRegistry = globalThis.FinalizationRegistry && process.version.indexOf("v18") !== 0;
@@ -34297,7 +34297,7 @@ var require_body = __commonJS({
       } else {
         stream2 = new ReadableStream({
           async pull(controller) {
-            const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
+            const buffer = typeof source === "string" ? textEncoder2.encode(source) : source;
             if (buffer.byteLength) {
               controller.enqueue(buffer);
             }
@@ -34335,14 +34335,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object2) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape3(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder2.encode(prefix + `; name="${escape3(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder2.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -34354,7 +34354,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         }
-        const chunk = textEncoder.encode(`--${boundary}--\r
+        const chunk = textEncoder2.encode(`--${boundary}--\r
 `);
         blobParts.push(chunk);
         length += chunk.byteLength;
@@ -41226,7 +41226,7 @@ var require_response = __commonJS({
     var { kConstruct } = require_symbols();
     var assert2 = require("node:assert");
     var { types: types3 } = require("node:util");
-    var textEncoder = new TextEncoder("utf-8");
+    var textEncoder2 = new TextEncoder("utf-8");
     var Response2 = class _Response {
       // Creates network error Response.
       static error() {
@@ -41239,7 +41239,7 @@ var require_response = __commonJS({
         if (init2 !== null) {
           init2 = webidl.converters.ResponseInit(init2);
         }
-        const bytes = textEncoder.encode(
+        const bytes = textEncoder2.encode(
           serializeJavascriptValueToJSONString(data)
         );
         const body = extractBody(bytes);
@@ -43294,7 +43294,7 @@ var require_fetch = __commonJS({
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               location = headersList.get("location", true);
-              const decoders = [];
+              const decoders2 = [];
               const willFollow = location && request2.redirect === "follow" && redirectStatusSet.has(status2);
               if (request2.method !== "HEAD" && request2.method !== "CONNECT" && !nullBodyStatus.includes(status2) && !willFollow) {
                 const contentEncoding = headersList.get("content-encoding", true);
@@ -43307,7 +43307,7 @@ var require_fetch = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib2.createGunzip({
+                    decoders2.push(zlib2.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
@@ -43316,17 +43316,17 @@ var require_fetch = __commonJS({
                       finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
-                    decoders.push(createInflate({
+                    decoders2.push(createInflate({
                       flush: zlib2.constants.Z_SYNC_FLUSH,
                       finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib2.createBrotliDecompress({
+                    decoders2.push(zlib2.createBrotliDecompress({
                       flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
                       finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else {
-                    decoders.length = 0;
+                    decoders2.length = 0;
                     break;
                   }
                 }
@@ -43337,7 +43337,7 @@ var require_fetch = __commonJS({
                 status: status2,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline6(this.body, ...decoders, (err) => {
+                body: decoders2.length ? pipeline6(this.body, ...decoders2, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -43969,7 +43969,7 @@ var require_filereader = __commonJS({
     } = require_symbols3();
     var { webidl } = require_webidl();
     var { kEnumerableProperty } = require_util3();
-    var FileReader = class _FileReader extends EventTarget {
+    var FileReader2 = class _FileReader extends EventTarget {
       constructor() {
         super();
         this[kState] = "empty";
@@ -44171,10 +44171,10 @@ var require_filereader = __commonJS({
         }
       }
     };
-    FileReader.EMPTY = FileReader.prototype.EMPTY = 0;
-    FileReader.LOADING = FileReader.prototype.LOADING = 1;
-    FileReader.DONE = FileReader.prototype.DONE = 2;
-    Object.defineProperties(FileReader.prototype, {
+    FileReader2.EMPTY = FileReader2.prototype.EMPTY = 0;
+    FileReader2.LOADING = FileReader2.prototype.LOADING = 1;
+    FileReader2.DONE = FileReader2.prototype.DONE = 2;
+    Object.defineProperties(FileReader2.prototype, {
       EMPTY: staticPropertyDescriptors,
       LOADING: staticPropertyDescriptors,
       DONE: staticPropertyDescriptors,
@@ -44199,13 +44199,13 @@ var require_filereader = __commonJS({
         configurable: true
       }
     });
-    Object.defineProperties(FileReader, {
+    Object.defineProperties(FileReader2, {
       EMPTY: staticPropertyDescriptors,
       LOADING: staticPropertyDescriptors,
       DONE: staticPropertyDescriptors
     });
     module2.exports = {
-      FileReader
+      FileReader: FileReader2
     };
   }
 });
@@ -80852,7 +80852,9 @@ var FreezeResult = FreezeStatus.extend({
   /** false when the database already was in the asked state */
   changed: external_exports.boolean(),
   forced: external_exports.boolean(),
-  activity: AppActivity.optional()
+  activity: AppActivity.optional(),
+  /** when the step ran (ISO); absent from results written before it was recorded */
+  at: external_exports.string().optional()
 });
 
 // src/results/golden.ts
@@ -80986,7 +80988,11 @@ var GoldenVerifyResult = external_exports.strictObject({
   max_deviation_l: external_exports.number(),
   cases: external_exports.array(CaseResult)
 });
-var GoldenReport = GoldenVerifyResult.extend({ drift: DriftReport.optional() });
+var GoldenReport = GoldenVerifyResult.extend({
+  drift: DriftReport.optional(),
+  /** when the verification ended (ISO); absent from results written before it was recorded */
+  at: external_exports.string().optional()
+});
 
 // src/results/preflight.ts
 var PreflightFailure = external_exports.strictObject({
@@ -81004,6 +81010,17 @@ var GasoilReception = external_exports.strictObject({
   volume_15c: external_exports.number().nullable(),
   temperature_ambiante_c: external_exports.number().nullable(),
   densite_a_15: external_exports.number().nullable()
+});
+var FlutterCommitCheck = external_exports.strictObject({
+  /** owner/name of the app's repository */
+  repository: external_exports.string(),
+  /** the full 40-hex SHA GitHub returned */
+  sha: external_exports.string().regex(/^[0-9a-f]{40}$/),
+  /** the commit message's first line, and the committer's date */
+  message: external_exports.string(),
+  date: external_exports.string().nullable(),
+  url: external_exports.string().nullable(),
+  checkedAt: external_exports.string()
 });
 var TouchedObjects = external_exports.strictObject({
   /** schema.name, without arguments: every overload counts */
@@ -81035,6 +81052,11 @@ var PreflightResult = external_exports.strictObject({
   ),
   deployment: external_exports.strictObject({
     flutterCommit: external_exports.string().nullable(),
+    /**
+     * the commit as GitHub's API returned it (GET /repos/{owner}/{repo}/commits/{sha}): only a
+     * commit confirmed there counts as the deployed app's (runbook 5.7); absent or null: not checked
+     */
+    flutterCommitCheck: FlutterCommitCheck.nullable().optional(),
     astmFlag: external_exports.enum(["on", "off"]).nullable(),
     databaseComputes15c: external_exports.boolean(),
     computeTriggers: external_exports.array(external_exports.string())
@@ -81355,7 +81377,9 @@ var RollbackResult = external_exports.strictObject({
    * 24 h of a GO): exported before COMMIT, and replayed with --replay. Absent when the rollback
    * did not reach the restore's proof.
    */
-  lateRollback: LateRollback.optional()
+  lateRollback: LateRollback.optional(),
+  /** when the rollback ended (ISO); absent from results written before it was recorded */
+  at: external_exports.string().optional()
 });
 
 // src/results/smoke.ts
@@ -83514,7 +83538,7 @@ async function freezeOn(db, opts2, log) {
     const before = await readStatus(tx, db.label);
     if (before.frozen && before.consistent) {
       log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
-      return { ...before, action: "on", changed: false, forced: false };
+      return { ...before, action: "on", changed: false, forced: false, at: (/* @__PURE__ */ new Date()).toISOString() };
     }
     const activity = await readAppActivity(tx, {
       ...opts2.windowMinutes !== void 0 ? { windowMinutes: opts2.windowMinutes } : {},
@@ -83529,7 +83553,14 @@ async function freezeOn(db, opts2, log) {
     await freezeInTransaction(tx, { reason: reason2, run: opts2.run, forced: opts2.force && activity.writing, activity }, log);
     const after = await readStatus(tx, db.label);
     log.info(`freeze: ON (${after.guardedTables.length} tables refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
-    return { ...after, action: "on", changed: true, forced: opts2.force && activity.writing, activity };
+    return {
+      ...after,
+      action: "on",
+      changed: true,
+      forced: opts2.force && activity.writing,
+      activity,
+      at: (/* @__PURE__ */ new Date()).toISOString()
+    };
   });
 }
 async function freezeOff(db, opts2, log) {
@@ -83539,7 +83570,7 @@ async function freezeOff(db, opts2, log) {
     const before = await readStatus(tx, db.label);
     if (!before.frozen && before.consistent) {
       log.info("freeze: not frozen; nothing done");
-      return { ...before, action: "off", changed: false, forced: false };
+      return { ...before, action: "off", changed: false, forced: false, at: (/* @__PURE__ */ new Date()).toISOString() };
     }
     await detachFreezeTriggers(tx);
     await ensureStateSchema(tx, log);
@@ -83555,7 +83586,7 @@ async function freezeOff(db, opts2, log) {
     ]);
     const after = await readStatus(tx, db.label);
     log.info("freeze: OFF, entries accepted again");
-    return { ...after, action: "off", changed: true, forced: false };
+    return { ...after, action: "off", changed: true, forced: false, at: (/* @__PURE__ */ new Date()).toISOString() };
   });
 }
 
@@ -84852,6 +84883,7 @@ async function rollback(db, opts2, log) {
       ok: false,
       committed: false,
       ms: { restore: 0, proof: 0, total: Date.now() - t0 },
+      at: (/* @__PURE__ */ new Date()).toISOString(),
       freeze: { frozenBefore: false, frozenAfter: false, frozenByRollback: false, guardedTables: 0 },
       discarded: [],
       undone: [],
@@ -84956,6 +84988,7 @@ async function rollback(db, opts2, log) {
     ok,
     committed,
     ms: { restore: restoreMs, proof: proofMs, total: Date.now() - t0 },
+    at: (/* @__PURE__ */ new Date()).toISOString(),
     freeze: freeze2,
     discarded,
     undone,
@@ -85945,7 +85978,7 @@ var import_node_path24 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
-var import_promises22 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var import_node_path23 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
@@ -86055,18 +86088,384 @@ function renderChangelogEntry(results, opts2) {
 `;
 }
 
+// src/report/html.ts
+var esc2 = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
+
+// src/report/golden-chart.ts
+var CHART = { width: 880, height: 320, left: 64, right: 16, top: 40, bottom: 56, font: 11, small: 10 };
+var CHAR_W = 0.65;
+var HALO = 'stroke="#fff" stroke-width="3" paint-order="stroke"';
+var f1 = (v) => v.toFixed(1);
+var signed2 = (v) => `${v > 0 ? "+" : v < 0 ? "\u2212" : ""}${Math.abs(v).toFixed(1)}`;
+function caseLabels(refs, step) {
+  const charW = CHART.small * CHAR_W;
+  const longest = maxOf(
+    refs.map((r) => r.length),
+    1
+  );
+  const rows = longest * charW + 6 <= step ? 1 : 2;
+  const maxChars = Math.floor((rows * step - 8) / charW);
+  const every = maxChars >= 4 ? 1 : Math.ceil((4 * charW + 8) / (rows * step));
+  const chars = Math.floor((every * rows * step - 8) / charW);
+  const out = [];
+  refs.forEach((r, i) => {
+    if (i % every !== 0) return;
+    const text = r.length > chars ? `${r.slice(0, chars - 1)}\u2026` : r;
+    out.push({ text, row: rows === 1 ? 0 : i / every % 2, index: i });
+  });
+  return out;
+}
+function renderDeviationSvg(g) {
+  const { width: W, height: H, left, right, top, bottom } = CHART;
+  const tol = g.tolerance_l;
+  const values = g.cases.flatMap((c) => [c.engine_deviation_l, c.mlpp_deviation_l]).filter((v) => v !== null);
+  const yMax = maxOf(
+    values.map((v) => Math.abs(v) * 1.15),
+    Math.max(tol * 1.5, 1)
+  );
+  const plotH = H - top - bottom;
+  const plotW = W - left - right;
+  const y = (v) => top + plotH / 2 - v / yMax * (plotH / 2);
+  const n3 = Math.max(g.cases.length, 1);
+  const step = plotW / n3;
+  const x = (i) => left + step * (i + 0.5);
+  const bandPx = y(-tol) - y(tol);
+  const parts = [
+    `<svg role="img" aria-label="Golden cases: deviation from SEP in litres against the \xB1${tol} L band" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="${CHART.font}">`,
+    `<rect x="${left}" y="${f1(y(tol))}" width="${plotW}" height="${f1(bandPx)}" fill="#e3f4e8"/>`,
+    `<line x1="${left}" x2="${W - right}" y1="${f1(y(0))}" y2="${f1(y(0))}" stroke="#888"/>`,
+    `<line x1="${left}" x2="${W - right}" y1="${f1(y(tol))}" y2="${f1(y(tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
+    `<line x1="${left}" x2="${W - right}" y1="${f1(y(-tol))}" y2="${f1(y(-tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${H - bottom}" stroke="#888"/>`,
+    `<text class="legend" x="${left}" y="14">deviation from SEP in litres: \u25CF engine \u2212 SEP (left value), \u25A0 ML_PP \u2212 SEP (right value)</text>`,
+    `<text class="legend" x="${left}" y="28" fill="#0a7a2f">green band: within \xB1${tol} L (runbook 3.2); red: outside it</text>`
+  ];
+  const axis = (v, text) => parts.push(`<text class="axis" x="${left - 6}" y="${f1(y(v) + 4)}" text-anchor="end">${text}</text>`);
+  if (bandPx / 2 >= CHART.font + 2) {
+    axis(tol, `+${tol} L`);
+    axis(0, "0");
+    axis(-tol, `\u2212${tol} L`);
+  } else axis(0, `0 \xB1${tol}`);
+  if (y(yMax) + CHART.font + 2 < y(tol)) axis(yMax * 0.95, `${signed2(yMax * 0.95)}`);
+  if (y(-yMax) - CHART.font - 2 > y(-tol)) axis(-yMax * 0.95, `${signed2(-yMax * 0.95)}`);
+  const valueRoom = maxOf(
+    values.map((v) => signed2(v).length),
+    1
+  ) * CHART.small * CHAR_W + 12;
+  const withValues = step >= 2 * valueRoom;
+  const outside = (v) => Math.abs(v) > tol + 1e-9;
+  g.cases.forEach((c, i) => {
+    const cx = x(i);
+    if (c.engine_deviation_l !== null) {
+      const v = c.engine_deviation_l;
+      parts.push(
+        `<circle cx="${f1(cx - 5)}" cy="${f1(y(v))}" r="4" fill="${outside(v) ? "#b00020" : "#1f5fbf"}"><title>${esc2(c.reference)}: engine \u2212 SEP ${f1(v)} L</title></circle>`
+      );
+      if (withValues)
+        parts.push(
+          `<text class="value" x="${f1(cx - 11)}" y="${f1(y(v) + 3.5)}" text-anchor="end" font-size="${CHART.small}" fill="#1f5fbf" ${HALO}>${signed2(v)}</text>`
+        );
+    }
+    if (c.mlpp_deviation_l !== null) {
+      const v = c.mlpp_deviation_l;
+      parts.push(
+        `<rect x="${f1(cx + 1)}" y="${f1(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? "#b00020" : "#d9822b"}"><title>${esc2(c.reference)}: ML_PP \u2212 SEP ${f1(v)} L</title></rect>`
+      );
+      if (withValues)
+        parts.push(
+          `<text class="value" x="${f1(cx + 12)}" y="${f1(y(v) + 3.5)}" font-size="${CHART.small}" fill="#a35a12" ${HALO}>${signed2(v)}</text>`
+        );
+    }
+  });
+  for (const l of caseLabels(
+    g.cases.map((c) => c.reference),
+    step
+  ))
+    parts.push(
+      `<text class="case" x="${f1(x(l.index))}" y="${H - bottom + 16 + l.row * 14}" text-anchor="middle" font-size="${CHART.small}">${esc2(l.text)}</text>`
+    );
+  if (!withValues && g.cases.length)
+    parts.push(`<text class="legend" x="${left}" y="${H - 6}">too many cases for values on the points: they are in the table below</text>`);
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+// src/report/remedies.ts
+var CORRECTED_CHANGE_FILE = "sql/docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql";
+var MLPP_P0_CHANGE_FILE = "2026-02-25_staging_validate_sortie_p0.sql";
+var RESTATE = "restate the receptions stored with the legacy formula: `astm53b restate` (the PROD workflow input `restate: true`) books one stocks_adjustments row per reception; then run again";
+var SEP_SLIP = (ref3) => `re-read the SEP slip of ${ref3} (ambient volume, temperature, observed density, 15 \xB0C volume), correct the golden file where it was mistyped, then run again`;
+function goldenCaseOf(r, facts) {
+  return facts.golden?.cases.find((c) => r.message.startsWith(`case ${c.reference}:`));
+}
+function goldenRemedy(r, facts) {
+  const c = goldenCaseOf(r, facts);
+  if (!c) return "read golden.json: the verification did not pass; re-read the SEP slips of the cases, then run again";
+  switch (c.fault) {
+    case "mlpp":
+      return /already includes a restatement/.test(r.message) ? `ML_PP's value was already restated and still differs: compare the reception's inputs in ML_PP with the SEP slip of ${c.reference}` : RESTATE;
+    case "sep":
+    case "data_entry":
+      return SEP_SLIP(c.reference);
+    case "profile":
+      return `SEP's figure fits another ASTM edition or rounding than the one verified: check the profile golden.json found, and ${SEP_SLIP(c.reference)}`;
+    default:
+      return `${SEP_SLIP(c.reference)}; if the slip is right, compare it with the reception in ML_PP`;
+  }
+}
+function changeRemedy(facts, otherwise) {
+  const applied = facts.applied?.file;
+  if (applied === MLPP_P0_CHANGE_FILE || applied?.endsWith(`/${MLPP_P0_CHANGE_FILE}`))
+    return `apply the corrected change file ${CORRECTED_CHANGE_FILE} instead of ${applied} (P0.1: debits the sortie's owner only, journal and snapshot, refuses an overdraft), validated on STAGING first; then run again`;
+  return otherwise;
+}
+function remedyOf(r, facts) {
+  switch (r.condition) {
+    case "GOLDEN_DEVIATION":
+      return goldenRemedy(r, facts);
+    case "STOCK_INCOHERENCE":
+    case "SMOKE_FAILED":
+      return changeRemedy(facts, "the finding names the tank, owner and figure: find the cause on STAGING, fix it, then run again");
+    case "P0001_OR_RLS":
+      return "the finding names the statement and the error: check the policies and grants the change touched on STAGING, then run again";
+    case "NO_VERIFIED_BACKUP":
+      return "nothing was changed without a verified dump: take the backup again and let its restore test pass (disk space, a pg_dump of the server\u2019s major version)";
+    case "CHANGE_NOT_APPLIED":
+      return changeRemedy(
+        facts,
+        `read sql-apply.json's violations, correct the change file (${CORRECTED_CHANGE_FILE} is the pipeline's corrected one) and validate it on STAGING; then run again`
+      );
+    case "DRIFT":
+      return "preflight names what differs from the validated STAGING: reconcile it, or validate the change again on a STAGING restored from PROD";
+    case "NO_SIGNOFF":
+      return "the depot manager reads the smoke and golden results and approves or rejects this run's GO gate (a rehearsal takes --signoff FILE)";
+    case "SIGNOFF_NO_GO":
+      return "address the depot manager's comment, then run again";
+    case "RESULT_MISSING":
+      return "the step stopped before writing its result: read its .error.txt in the results folder, fix the cause, then run again";
+    default:
+      return "read the finding, fix its cause, then run again";
+  }
+}
+
 // src/report/evidence.ts
 var yesNo = (b) => b === null ? "\u2013" : b ? "yes" : "NO";
 var pass = (b) => b === null ? "\u2013" : b ? "PASS" : "FAIL";
 var l1 = (x) => x === null ? "\u2013" : `${x > 0 ? "+" : ""}${x.toFixed(1)}`;
+var litres3 = (x) => x === null ? "\u2013" : x.toFixed(1);
+var hms = (iso) => iso.slice(11, 19);
+function duration3(ms) {
+  if (ms < 1e4) return `${(ms / 1e3).toFixed(1)} s`;
+  const s = Math.round(ms / 1e3);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+function reasonItems(f) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of f.reasons) {
+    const g = groups.get(r.condition) ?? { first: r, remedies: /* @__PURE__ */ new Map() };
+    groups.set(r.condition, g);
+    const remedy = remedyOf(r, f);
+    g.remedies.set(remedy, [...g.remedies.get(remedy) ?? [], r.message]);
+  }
+  const items = [];
+  for (const [condition, g] of groups) {
+    for (const [remedy, messages] of g.remedies)
+      items.push({
+        head: `${condition} (runbook ${g.first.runbook}: ${g.first.rule})${messages.length > 1 ? `, ${messages.length} findings` : ""}`,
+        todo: `What to do: ${remedy}.`,
+        sub: messages
+      });
+  }
+  return items;
+}
+function outcomeLine(f) {
+  const last = (step) => f.timeline.filter((e) => e.step === step).at(-1);
+  const rollback2 = last("rollback");
+  const release = last("freeze off (release)");
+  if (rollback2) return `Rolled back to the verified dump at ${rollback2.at} (${rollback2.outcome}).`;
+  if (release) return `Released at ${release.at}: ${release.outcome}.`;
+  return "Neither a rollback nor a release is recorded in the results.";
+}
+function decisionSection(m, f) {
+  const lines2 = m.decision === "NONE" ? ["No decision.json in the results: the run did not reach its decision. Nothing here is a GO."] : [
+    `${m.decision}${f.decidedAt ? `, decided at ${f.decidedAt}` : ""}. ${outcomeLine(f)}`,
+    f.reasons.length ? `${f.reasons.length} reason(s) the migration is not valid, each with the runbook condition it meets and what to do:` : m.decision === "GO" ? "Every check passed and the depot manager signed GO." : "decision.json gives no reason."
+  ];
+  return { id: "decision", title: "Decision", lines: lines2, items: reasonItems(f) };
+}
+var SIGNOFF_LABELS = {
+  who: "signed by",
+  role: "role",
+  decision: "decision",
+  at: "when",
+  gate: "gate",
+  environment: "gate (environment)",
+  comment: "comment",
+  runId: "run",
+  triggeredBy: "run triggered by"
+};
+function signoffSection(m, f) {
+  const triggered = m.run.actor ?? f.triggeredBy;
+  const rows = f.signoff ? f.signoff.fields.map((x) => [SIGNOFF_LABELS[x.field] ?? x.field, x.value]) : [];
+  const hasTrigger = f.signoff?.fields.some((x) => x.field === "triggeredBy") ?? false;
+  if (!hasTrigger) rows.push(["run triggered by", triggered ?? "not recorded"]);
+  return {
+    id: "signoff",
+    title: "Sign-off (runbook 5.6)",
+    lines: f.signoff ? [`As recorded in ${f.signoff.file}.`] : ["NO sign-off recorded: the depot manager neither approved nor rejected this run."],
+    table: { head: ["", ""], rows }
+  };
+}
+function timelineSection(f) {
+  const on = f.timeline.find((e) => e.step === "freeze on");
+  const end = [...f.timeline].reverse().find((e) => e.step === "freeze off (release)" || e.step === "rollback");
+  const window2 = on && end ? `Freeze window: ${on.at} to ${end.at}, ${duration3(Date.parse(end.at) - Date.parse(on.at))} (${end.step === "rollback" ? "ended by the rollback; entries stay refused until the freeze is lifted" : "entries accepted again"}).` : on ? `Freeze on at ${on.at}; its end is not recorded.` : "No freeze is recorded.";
+  const t0 = on ? Date.parse(on.at) : null;
+  return {
+    id: "timeline",
+    title: "Timeline of the freeze window",
+    lines: [
+      window2,
+      ...f.timeline.length ? ["Times are UTC, as the results files record them; a step whose file holds no time is not listed."] : []
+    ],
+    ...f.timeline.length ? {
+      table: {
+        head: ["time (UTC)", "since freeze on", "step", "runbook", "took", "outcome"],
+        rows: f.timeline.map((e) => [
+          `${e.at.slice(0, 10)} ${hms(e.at)}`,
+          t0 === null ? "\u2013" : `${Date.parse(e.at) < t0 ? "\u2212" : "+"}${duration3(Math.abs(Date.parse(e.at) - t0))}`,
+          e.step,
+          e.runbook,
+          e.ms === null ? "\u2013" : duration3(e.ms),
+          e.outcome
+        ]),
+        align: ["l", "r", "l", "l", "r", "l"]
+      }
+    } : {}
+  };
+}
+var bal2 = (b) => b === null ? "\u2013" : `${b.amb.toFixed(1)} / ${b.v15.toFixed(1)}`;
+function smokeSection(f) {
+  const s = f.smoke;
+  if (!s)
+    return {
+      id: "smoke",
+      title: "Smoke checks (runbook 4.5, 5.1\u20135.5)",
+      lines: ["No smoke.json in the results: the smoke did not run or did not finish."]
+    };
+  return {
+    id: "smoke",
+    title: "Smoke checks (runbook 4.5, 5.1\u20135.5)",
+    lines: [
+      `${pass(s.passed)} at ${s.at}, tank ${s.tank ?? "\u2013"}, day ${s.day ?? "\u2013"}. The controlled reception and sortie ran in one transaction that was rolled back: the tank after it is ${s.unchanged ? "exactly as before" : "NOT as before"}.`
+    ],
+    table: {
+      head: ["check", "result", "what it checks", "findings that failed"],
+      rows: s.checks.map((c) => [
+        c.id,
+        c.ran ? pass(c.passed) : "NOT RUN",
+        c.title,
+        c.failed.length ? c.failed.join("; ") : c.ran ? "\u2013" : c.message
+      ])
+    },
+    ...s.figures.length ? {
+      tables: [
+        {
+          caption: `${s.tank ?? "The tank"}'s figures before and after, ambient / 15 \xB0C litres`,
+          head: ["owner", "figure", "before the smoke", "after the reception", "after the sortie", "after the rollback"],
+          rows: s.figures.map((x) => [
+            x.owner,
+            x.figure,
+            bal2(x.before),
+            bal2(x.afterReception),
+            bal2(x.afterSortie),
+            bal2(x.afterRollback)
+          ]),
+          align: ["l", "l", "r", "r", "r", "r"]
+        }
+      ]
+    } : {}
+  };
+}
+function goldenSection(f) {
+  const g = f.golden;
+  if (!g)
+    return {
+      id: "golden",
+      title: "Golden cases",
+      lines: ["No golden.json in the results: the measured ML_PP vs SEP deviations are not recorded."]
+    };
+  return {
+    id: "golden",
+    title: "Golden cases: ML_PP and engine against SEP",
+    lines: [
+      `${g.cases.filter((c) => c.verdict === "PASS").length}/${g.cases.length} within \xB1${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ""}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ""} (${g.file})`
+    ],
+    table: {
+      head: ["case", "SEP 15 \xB0C (L)", "ML_PP \u2212 SEP (L)", "engine \u2212 SEP (L)", "verdict"],
+      rows: g.cases.map((c) => [c.reference, c.sep_l.toFixed(1), l1(c.mlpp_deviation_l), l1(c.engine_deviation_l), c.verdict ?? "\u2013"]),
+      align: ["l", "r", "r", "r", "l"]
+    },
+    chart: g
+  };
+}
+function restateSection(f) {
+  const r = f.restate;
+  if (!r) return null;
+  return {
+    id: "restate",
+    title: "Restatement per reception (runbook \xA72)",
+    lines: [`${r.status}${r.committed ? ", committed" : ", nothing committed"}: ${r.message}`],
+    table: {
+      head: ["reception", "date", "tank", "owner", "stored 15 \xB0C (L)", "ASTM 53B (L)", "restated by (L)", "action"],
+      rows: r.receptions.map((x) => [
+        x.reception,
+        x.date ?? "\u2013",
+        x.tank,
+        x.owner,
+        litres3(x.stored_l),
+        litres3(x.astm_l),
+        l1(x.delta_l),
+        x.action
+      ]),
+      align: ["l", "l", "l", "l", "r", "r", "r", "l"]
+    }
+  };
+}
+function sepSection(f) {
+  const KIND = { mail: "mail", whatsapp: "WhatsApp export", file: "file" };
+  return {
+    id: "sep",
+    title: "SEP field confirmation",
+    lines: f.sep.length ? f.sep.map((s) => `${s.path} (${KIND[s.kind]}): ${s.bytes} bytes, SHA-256 ${s.sha256}${s.note ? `; ${s.note}` : ""}`) : ["No SEP confirmation file (mail / WhatsApp export) given."],
+    quote: f.sep.filter((s) => s.quote !== null).map((s) => ({ cite: `${s.path}, as SEP wrote it`, lines: s.quote }))
+  };
+}
 function sections({ manifest: m, facts: f }) {
   const out = [];
   const missing = m.runbook57.items.filter((i) => !i.present);
+  out.push(decisionSection(m, f), signoffSection(m, f), timelineSection(f), smokeSection(f), goldenSection(f));
+  const restate2 = restateSection(f);
+  if (restate2) out.push(restate2);
   out.push({
-    title: "Summary",
+    id: "runbook57",
+    title: "Runbook 5.7 checklist",
     lines: [
-      `Decision: ${m.decision === "NONE" ? "NONE (no decision.json in the results)" : m.decision}`,
-      `Runbook 5.7 archives: ${m.runbook57.complete ? "complete" : `INCOMPLETE (${missing.length} missing): no ASTM53B migration is valid without them`}`,
+      m.runbook57.complete ? "Complete: every archive runbook 5.7 asks for is done." : `INCOMPLETE (${missing.length} of ${m.runbook57.items.length} not done): \u201CAucune migration ASTM53B ne sera consid\xE9r\xE9e valide sans ces archives.\u201D`
+    ],
+    table: {
+      head: ["item", "done", "evidence"],
+      rows: m.runbook57.items.map((i) => [i.item, i.present ? "yes" : "NO", i.evidence])
+    }
+  });
+  out.push(sepSection(f));
+  out.push({
+    id: "run",
+    title: "Run (for the auditor)",
+    lines: [
       `Bundle created: ${m.createdAt}`,
       `Migration time: ${m.times.migrationAt ?? "not recorded"}`,
       `Steps recorded: ${m.times.firstStepAt ?? "\u2013"} to ${m.times.lastStepAt ?? "\u2013"}`,
@@ -86077,15 +86476,17 @@ function sections({ manifest: m, facts: f }) {
       `Target: ${m.target ?? "\u2013"}`
     ]
   });
+  const b = f.backup;
   out.push({
-    title: "Runbook 5.7 archives",
-    lines: [],
-    table: {
-      head: ["archive", "present", "evidence"],
-      rows: m.runbook57.items.map((i) => [i.item, i.present ? "yes" : "MISSING", i.evidence])
-    }
+    id: "backup",
+    title: "Backup used",
+    lines: b ? [
+      `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ""}${b.plaintextSha256 ? ` (age-encrypted; the plaintext it decrypts to has SHA-256 ${b.plaintextSha256})` : ""}`,
+      `Matches the backup manifest: ${yesNo(b.dumpMatchesManifest)}; restore test (verification.json): ${b.verified === null ? "not recorded" : b.verified ? "passed" : "FAILED"}`
+    ] : ["No backup folder in the results."]
   });
   out.push({
+    id: "steps",
     title: "Steps",
     lines: m.steps.length ? [] : ["No step result in the results folder."],
     ...m.steps.length ? {
@@ -86095,35 +86496,9 @@ function sections({ manifest: m, facts: f }) {
       }
     } : {}
   });
-  const g = f.golden;
-  out.push(
-    g ? {
-      title: "Golden cases: ML_PP and engine against SEP",
-      lines: [
-        `${g.cases.filter((c) => c.verdict === "PASS").length}/${g.cases.length} within \xB1${g.tolerance_l} L${g.profile ? `, profile ${g.profile}` : ""}${g.max_deviation_l !== null ? `, largest deviation ${g.max_deviation_l.toFixed(1)} L` : ""} (${g.file})`
-      ],
-      table: {
-        head: ["case", "SEP 15 \xB0C (L)", "ML_PP \u2212 SEP (L)", "engine \u2212 SEP (L)", "verdict"],
-        rows: g.cases.map((c) => [c.reference, c.sep_l.toFixed(1), l1(c.mlpp_deviation_l), l1(c.engine_deviation_l), c.verdict ?? "\u2013"]),
-        align: ["l", "r", "r", "r", "l"]
-      },
-      chart: g
-    } : { title: "Golden cases", lines: ["No golden.json in the results: the measured ML_PP vs SEP deviations are not recorded."] }
-  );
-  const b = f.backup;
+  if (m.warnings.length) out.push({ id: "warnings", title: "Warnings", lines: m.warnings });
   out.push({
-    title: "Backup used",
-    lines: b ? [
-      `Dump: ${b.dumpFile}, ${b.bytes} bytes, SHA-256 ${b.sha256}${b.takenAt ? `, taken ${b.takenAt}` : ""}${b.plaintextSha256 ? ` (age-encrypted; the plaintext it decrypts to has SHA-256 ${b.plaintextSha256})` : ""}`,
-      `Matches the backup manifest: ${yesNo(b.dumpMatchesManifest)}; restore test (verification.json): ${b.verified === null ? "not recorded" : b.verified ? "passed" : "FAILED"}`
-    ] : ["No backup folder in the results."]
-  });
-  out.push({
-    title: "SEP field confirmation",
-    lines: f.sep.length ? f.sep.map((s) => `${s.path}: ${s.bytes} bytes, SHA-256 ${s.sha256}`) : ["No SEP confirmation file (mail / WhatsApp export) given."]
-  });
-  if (m.warnings.length) out.push({ title: "Warnings", lines: m.warnings });
-  out.push({
+    id: "files",
     title: "Files",
     lines: [
       "manifest.json lists these files and the generated ones (reports, CHANGELOG entry); SHA256SUMS covers all of them, manifest.json and its signature manifest.json.sig when signed."
@@ -86131,6 +86506,7 @@ function sections({ manifest: m, facts: f }) {
     table: { head: ["file", "bytes", "SHA-256"], rows: m.files.map((x) => [x.path, String(x.bytes), x.sha256]), align: ["l", "r", "l"] }
   });
   out.push({
+    id: "verify",
     title: "How to verify",
     lines: [
       ...m.signature ? [
@@ -86147,28 +86523,48 @@ function sections({ manifest: m, facts: f }) {
   });
   return out;
 }
+var headline = (m) => `ASTM 53B migration: ${m.decision === "NONE" ? "NO DECISION" : m.decision}${m.target ? ` on ${m.target}` : ""}`;
 var mdCell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+function mdTable(out, t) {
+  out.push(`| ${t.head.map(mdCell).join(" | ")} |`);
+  out.push(`|${t.head.map((_, i) => t.align?.[i] === "r" ? "---:" : "---").join("|")}|`);
+  for (const r of t.rows) out.push(`| ${r.map(mdCell).join(" | ")} |`);
+  out.push("");
+}
 function renderEvidenceMarkdown(view) {
-  const out = [`# Evidence bundle: ASTM 53B migration, decision ${view.manifest.decision}`, ""];
+  const out = [`# ${headline(view.manifest)}`, ""];
   for (const s of sections(view)) {
     out.push(`## ${s.title}`, "");
     for (const l of s.lines) out.push(`- ${l}`);
     if (s.lines.length) out.push("");
-    if (s.table) {
-      out.push(`| ${s.table.head.map(mdCell).join(" | ")} |`);
-      out.push(`|${s.table.head.map((_, i) => s.table.align?.[i] === "r" ? "---:" : "---").join("|")}|`);
-      for (const r of s.table.rows) out.push(`| ${r.map(mdCell).join(" | ")} |`);
+    if (s.items?.length) {
+      s.items.forEach((it, i) => {
+        out.push(`${i + 1}. **${it.head}**  `, `   ${it.todo}`);
+        for (const x of it.sub) out.push(`   - ${x.replaceAll("\n", " ")}`);
+      });
       out.push("");
+    }
+    for (const q of s.quote ?? []) {
+      out.push(`${q.cite}:`, "");
+      for (const l of q.lines) out.push(`> ${l.replaceAll("<", "\\<")}`);
+      out.push("");
+    }
+    if (s.table) mdTable(out, s.table);
+    for (const t of s.tables ?? []) {
+      out.push(`${t.caption}:`, "");
+      mdTable(out, t);
     }
   }
   return `${out.join("\n").trimEnd()}
 `;
 }
-var esc2 = (s) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
-var CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{word-break:break-all}
+var CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.5rem;margin:.4rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+#verdict{border-left:8px solid #888;padding:.3rem .9rem;margin-bottom:.6rem}#verdict.go{border-color:#0a7a2f;background:#eef8f1}#verdict.nogo{border-color:#b00020;background:#fdf0f2}
+#verdict h2{border:0;margin:.4rem 0 .2rem}ol.reasons{padding-left:1.4rem;margin:.3rem 0}ol.reasons>li{margin:.3rem 0}ol.reasons .todo{font-weight:600;color:#1d1d1f}ol.reasons ul{font-size:12px;color:#444;margin:.1rem 0;padding-left:1.1rem}
+blockquote{margin:.3rem 0 .8rem;padding:.2rem .8rem;border-left:4px solid #ccc;color:#333;white-space:pre-wrap}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}caption{text-align:left;font-weight:600;padding:.2rem 0}
+td.r{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}td{overflow-wrap:anywhere}
 .bad{color:#b00020;font-weight:600}.good{color:#0a7a2f;font-weight:600}svg{max-width:100%;height:auto}
 @media print{body{margin:0}}`;
 var VERDICT_CLASS = {
@@ -86178,94 +86574,66 @@ var VERDICT_CLASS = {
   FAIL: "bad",
   NO: "bad",
   MISSING: "bad",
+  "NOT RUN": "bad",
   "NO-GO": "bad"
 };
+function htmlTable(out, t) {
+  out.push("<table>");
+  if (t.caption) out.push(`<caption>${esc2(t.caption)}</caption>`);
+  if (t.head.some((h) => h)) out.push(`<tr>${t.head.map((h) => `<th>${esc2(h)}</th>`).join("")}</tr>`);
+  for (const r of t.rows) {
+    out.push(
+      `<tr>${r.map((c, i) => {
+        const cls = [t.align?.[i] === "r" ? "r" : "", VERDICT_CLASS[c] ?? ""].filter(Boolean).join(" ");
+        return `<td${cls ? ` class="${cls}"` : ""}>${esc2(c)}</td>`;
+      }).join("")}</tr>`
+    );
+  }
+  out.push("</table>");
+}
+function htmlSection(out, s) {
+  out.push(`<h2>${esc2(s.title)}</h2>`);
+  if (s.lines.length) pushAll(out, ["<ul>", ...s.lines.map((l) => `<li>${esc2(l)}</li>`), "</ul>"]);
+  if (s.items?.length) {
+    out.push('<ol class="reasons">');
+    for (const it of s.items)
+      out.push(
+        `<li><strong>${esc2(it.head)}</strong><div class="todo">${esc2(it.todo)}</div>${it.sub.length ? `<ul>${it.sub.map((x) => `<li>${esc2(x)}</li>`).join("")}</ul>` : ""}</li>`
+      );
+    out.push("</ol>");
+  }
+  for (const q of s.quote ?? []) out.push(`<p>${esc2(q.cite)}:</p>`, `<blockquote>${q.lines.map(esc2).join("\n")}</blockquote>`);
+  if (s.chart) out.push(renderDeviationSvg(s.chart));
+  if (s.table) htmlTable(out, s.table);
+  for (const t of s.tables ?? []) htmlTable(out, t);
+}
 function renderEvidenceHtml(view) {
+  const m = view.manifest;
+  const all = sections(view);
   const out = [
     "<!DOCTYPE html>",
     '<html lang="en">',
     "<head>",
     '<meta charset="utf-8">',
-    `<title>Evidence bundle: ASTM 53B migration, decision ${esc2(view.manifest.decision)}</title>`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc2(headline(m))}</title>`,
     `<style>${CSS}</style>`,
     "</head>",
     "<body>",
-    `<h1>Evidence bundle: ASTM 53B migration, decision <span class="${VERDICT_CLASS[view.manifest.decision] ?? ""}">${esc2(view.manifest.decision)}</span></h1>`
+    `<header id="verdict" class="${m.decision === "GO" ? "go" : "nogo"}">`,
+    `<h1>ASTM 53B migration: <span class="${VERDICT_CLASS[m.decision] ?? "bad"}">${esc2(m.decision === "NONE" ? "NO DECISION" : m.decision)}</span></h1>`
   ];
-  for (const s of sections(view)) {
-    out.push(`<h2>${esc2(s.title)}</h2>`);
-    if (s.lines.length) pushAll(out, ["<ul>", ...s.lines.map((l) => `<li>${esc2(l)}</li>`), "</ul>"]);
-    if (s.chart) out.push(renderDeviationSvg(s.chart));
-    if (s.table) {
-      const t = s.table;
-      out.push("<table>", `<tr>${t.head.map((h) => `<th>${esc2(h)}</th>`).join("")}</tr>`);
-      for (const r of t.rows) {
-        out.push(
-          `<tr>${r.map((c, i) => {
-            const cls = [t.align?.[i] === "r" ? "r" : "", VERDICT_CLASS[c] ?? ""].filter(Boolean).join(" ");
-            return `<td${cls ? ` class="${cls}"` : ""}>${esc2(c)}</td>`;
-          }).join("")}</tr>`
-        );
-      }
-      out.push("</table>");
-    }
+  const [decision, ...rest] = all;
+  htmlSection(out, decision);
+  out.push("</header>");
+  for (const s of rest) {
+    out.push(`<section id="${s.id}">`);
+    htmlSection(out, s);
+    out.push("</section>");
   }
   out.push("</body>", "</html>");
   return `${out.join("\n")}
 `;
-}
-function renderDeviationSvg(g) {
-  const W = 720;
-  const H = 300;
-  const left = 56;
-  const right = 16;
-  const top = 28;
-  const bottom = 64;
-  const tol = g.tolerance_l;
-  const values = g.cases.flatMap((c) => [c.engine_deviation_l, c.mlpp_deviation_l]).filter((v) => v !== null);
-  const yMax = maxOf(
-    values.map((v) => Math.abs(v) * 1.15),
-    Math.max(tol * 1.5, 1)
-  );
-  const plotH = H - top - bottom;
-  const plotW = W - left - right;
-  const y = (v) => top + plotH / 2 - v / yMax * (plotH / 2);
-  const n3 = Math.max(g.cases.length, 1);
-  const x = (i) => left + plotW * (i + 0.5) / n3;
-  const f = (v) => v.toFixed(1);
-  const parts = [
-    `<svg role="img" aria-label="Golden cases: deviation from SEP in litres against the \xB1${tol} L band" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
-    `<rect x="${left}" y="${f(y(tol))}" width="${plotW}" height="${f(y(-tol) - y(tol))}" fill="#e3f4e8"/>`,
-    `<line x1="${left}" x2="${W - right}" y1="${f(y(0))}" y2="${f(y(0))}" stroke="#888"/>`,
-    `<line x1="${left}" x2="${W - right}" y1="${f(y(tol))}" y2="${f(y(tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
-    `<line x1="${left}" x2="${W - right}" y1="${f(y(-tol))}" y2="${f(y(-tol))}" stroke="#0a7a2f" stroke-dasharray="4 3"/>`,
-    `<line x1="${left}" x2="${left}" y1="${top}" y2="${H - bottom}" stroke="#888"/>`,
-    `<text x="${left - 6}" y="${f(y(tol) + 4)}" text-anchor="end">+${tol} L</text>`,
-    `<text x="${left - 6}" y="${f(y(-tol) + 4)}" text-anchor="end">\u2212${tol} L</text>`,
-    `<text x="${left - 6}" y="${f(y(0) + 4)}" text-anchor="end">0</text>`,
-    `<text x="${left - 6}" y="${f(y(yMax) + 10)}" text-anchor="end">${f(yMax)}</text>`,
-    `<text x="${left}" y="16">deviation from SEP (L): \u25CF engine \u2212 SEP, \u25A0 ML_PP \u2212 SEP; green band \xB1${tol} L</text>`
-  ];
-  g.cases.forEach((c, i) => {
-    const cx = x(i);
-    const outside = (v) => Math.abs(v) > tol + 1e-9;
-    if (c.engine_deviation_l !== null) {
-      const v = c.engine_deviation_l;
-      parts.push(
-        `<circle cx="${f(cx - 5)}" cy="${f(y(v))}" r="4" fill="${outside(v) ? "#b00020" : "#1f5fbf"}"><title>${esc2(c.reference)}: engine \u2212 SEP ${f(v)} L</title></circle>`
-      );
-    }
-    if (c.mlpp_deviation_l !== null) {
-      const v = c.mlpp_deviation_l;
-      parts.push(
-        `<rect x="${f(cx + 1)}" y="${f(y(v) - 4)}" width="8" height="8" fill="${outside(v) ? "#b00020" : "#d9822b"}"><title>${esc2(c.reference)}: ML_PP \u2212 SEP ${f(v)} L</title></rect>`
-      );
-    }
-    const label = c.reference.length > 14 ? `${c.reference.slice(0, 13)}\u2026` : c.reference;
-    parts.push(`<text transform="translate(${f(cx)} ${H - bottom + 12}) rotate(35)" font-size="10">${esc2(label)}</text>`);
-  });
-  parts.push("</svg>");
-  return parts.join("\n");
 }
 function renderVerifyText(r) {
   const out = [];
@@ -86513,632 +86881,4458 @@ function parseSums(text) {
 }
 
 // src/evidence/results-facts.ts
-var import_promises19 = require("node:fs/promises");
+var import_promises21 = require("node:fs/promises");
 var import_node_path21 = __toESM(require("node:path"), 1);
-var JSON_LIMIT = 64 * 1024 * 1024;
-var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
-var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-var str2 = (v) => typeof v === "string" && v.trim() ? v : null;
-var bool = (v) => typeof v === "boolean" ? v : null;
-var base = (p) => p.slice(p.lastIndexOf("/") + 1);
-function latestTimestamp(o) {
-  let best = null;
-  for (const v of Object.values(o)) {
-    if (typeof v === "string" && ISO.test(v) && (best === null || Date.parse(v) > Date.parse(best))) best = v;
-  }
-  return best;
+
+// src/evidence/report-facts.ts
+function fieldsOf(o) {
+  return Object.entries(o).filter(([k, v]) => k !== "format" && v !== null && v !== void 0 && v !== "").map(([field, v]) => ({ field, value: typeof v === "string" ? v : JSON.stringify(v) }));
 }
-function detailOf(name, o) {
-  if (name === RESULTS.decision.file) return str2(o.decision);
-  const status2 = str2(o.status);
-  if (status2) return status2;
-  if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
+function signoffFacts(raw, decision) {
+  if (raw) return { file: raw[0], fields: fieldsOf(raw[1]) };
+  if (decision?.signoff) return { file: "decision.json (signoff)", fields: fieldsOf(decision.signoff) };
   return null;
 }
-async function readEvidenceFacts(files, opts2, log) {
-  const warnings = [];
-  const warn = (m) => {
-    warnings.push(m);
-    log.warn(m);
-  };
-  const parsed = /* @__PURE__ */ new Map();
-  for (const f of files) {
-    if (f.source !== "results" || !f.path.endsWith(".json")) continue;
-    if (f.bytes > JSON_LIMIT) {
-      warn(`${f.path}: ${f.bytes} bytes, listed and hashed but not read`);
-      continue;
-    }
-    try {
-      const v = JSON.parse(await (0, import_promises19.readFile)(f.abs, "utf8"));
-      if (isObject2(v)) parsed.set(f.path, v);
-    } catch (e) {
-      warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
-    }
-  }
-  function checked(name, schema2, what) {
-    const hits = [...parsed].filter(([p]) => base(p) === name);
-    if (hits.length > 1) warn(`${hits.length} files named ${name}; using ${hits[0][0]}`);
-    const hit = hits[0];
-    if (!hit) return void 0;
-    const r = schema2.safeParse(hit[1]);
-    if (!r.success) {
-      warn(`${hit[0]}: not a valid ${what} (${describeIssue(r.error)}); listed and hashed only`);
-      return void 0;
-    }
-    return [hit[0], r.data];
-  }
-  const result = (kind) => checked(RESULTS[kind].file, RESULTS[kind].schema, `${RESULTS[kind].file} result`);
-  const steps = [...parsed].map(([p, o]) => ({
-    file: p,
-    passed: bool(o.passed) ?? bool(o.ok),
-    detail: detailOf(base(p), o),
-    at: latestTimestamp(o)
-  }));
-  const decision = result("decision")?.[1].decision ?? "NONE";
-  const preflight2 = result("preflight")?.[1];
-  const target = [...parsed.values()].map((o) => str2(o.target)).find((t) => t !== null) ?? null;
-  const applyEntry = result("sqlApply");
-  const apply = applyEntry?.[1];
-  const applied = apply ? { file: apply.file.name, sha256: apply.file.sha256, status: apply.status, ok: apply.ok } : null;
-  let migrationAt = null;
-  let migrationAtSource = null;
-  if (opts2.migrationDate) {
-    migrationAt = opts2.migrationDate;
-    migrationAtSource = "option";
-  } else if (apply) {
-    migrationAt = apply.at;
-    migrationAtSource = "sql-apply.json";
-  }
-  const backup2 = readBackupFacts(parsed, files, warn);
-  const golden = readGoldenFacts(result("golden"));
-  const sep3 = files.filter((f) => f.source === "sep").map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
-  const flutterCommit = preflight2?.deployment.flutterCommit ?? null;
-  const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
-  const archives = [
-    {
-      item: "Mettre \xE0 jour CHANGELOG.md (section [Unreleased] \u2192 PROD)",
-      present: true,
-      evidence: "CHANGELOG-entry.md (generated from these results)"
-    },
-    {
-      item: "Documenter date exacte de migration",
-      present: migrationAt !== null,
-      evidence: migrationAt ? `${migrationAt} (${migrationAtSource === "option" ? "stated by the operator" : RESULTS.sqlApply.file})` : "no date given and no timestamp in sql-apply.json"
-    },
-    {
-      item: "Archiver hash commit Flutter d\xE9ploy\xE9",
-      present: flutterCommit !== null,
-      evidence: flutterCommit ?? "preflight.json has no deployment.flutterCommit"
-    },
-    {
-      item: "Archiver dump backup PROD utilis\xE9",
-      present: backup2 !== null && backup2.dumpMatchesManifest,
-      evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`
-    },
-    {
-      item: "Archiver confirmation terrain SEP (mail / WhatsApp export)",
-      present: sep3.length > 0,
-      evidence: sep3.length ? sep3.map((s) => s.path).join(", ") : "no SEP file given"
-    },
-    {
-      item: "Noter \xE9carts mesur\xE9s (ML_PP vs SEP)",
-      present: mlppCompared > 0,
-      evidence: golden ? `${golden.file}: ${golden.cases.length} case(s), ${mlppCompared} compared with ML_PP's stored value` : "no golden.json in the results"
-    }
-  ];
-  return {
-    steps,
-    decision,
-    target,
-    flutterCommit,
-    astmFlag: preflight2?.deployment.astmFlag ?? null,
-    migrationAt,
-    migrationAtSource,
-    applied,
-    backup: backup2,
-    golden,
-    sep: sep3,
-    archives,
-    warnings
-  };
+function isoOf(t) {
+  if (!t) return null;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
-function readBackupFacts(parsed, files, warn) {
-  const manifests = [...parsed].filter(([p, o]) => base(p) === BACKUP_FILES.manifest.file && o.format === MANIFEST_FORMAT);
-  if (!manifests.length) return null;
-  if (manifests.length > 1) warn(`${manifests.length} backup folders in the results; the CHANGELOG names ${manifests[0][0]}`);
-  const [manifestPath, raw] = manifests[0];
-  const m = Manifest.safeParse(raw);
-  if (!m.success) {
-    warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
-    return null;
-  }
-  const dir = import_node_path21.default.posix.dirname(manifestPath);
-  const archive = m.data.files.find((f) => f.kind === "archive");
-  if (!archive) {
-    warn(`${manifestPath} lists no archive`);
-    return null;
-  }
-  const dumpFile = `${dir}/${archive.path}`;
-  const inBundle = files.find((f) => f.path === dumpFile);
-  const verificationPath = `${dir}/${BACKUP_FILES.verification.file}`;
-  const rawVerification = parsed.get(verificationPath);
-  let verified = null;
-  if (rawVerification) {
-    const v = Verification.safeParse(rawVerification);
-    if (v.success) verified = v.data.ok;
-    else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
-  }
-  return {
-    dir,
-    dumpFile,
-    sha256: archive.sha256,
-    bytes: archive.bytes,
-    dumpMatchesManifest: inBundle !== void 0 && inBundle.sha256 === archive.sha256,
-    plaintextSha256: archive.plaintext?.sha256 ?? null,
-    takenAt: m.data.startedAt,
-    verified: rawVerification && verified === null ? false : verified
+var span = (from, to) => {
+  const a = isoOf(from);
+  const b = isoOf(to);
+  return a && b ? Date.parse(b) - Date.parse(a) : null;
+};
+function timelineOf(r) {
+  const ev = [];
+  const push = (step, runbook, at2, ms, outcome) => {
+    const iso = isoOf(at2);
+    ev.push(iso ? { step, runbook, at: iso, ms, outcome } : null);
   };
+  if (r.preflight) push("preflight", "3.3, 4.1", r.preflight.at, null, r.preflight.passed ? "passed" : "FAILED");
+  if (r.freezeOn)
+    push("freeze on", "3.4, 4.1", r.freezeOn.at ?? r.freezeOn.since, null, `${r.freezeOn.guardedTables.length} tables refuse entries`);
+  if (r.backup) {
+    push("backup (pg_dump)", "3.1, 4.2", r.backup.finishedAt, span(r.backup.takenAt, r.backup.finishedAt), `${r.backup.bytes} bytes`);
+    push(
+      "backup restore test",
+      "3.1, 4.2",
+      r.backup.verifiedAt,
+      span(r.backup.finishedAt, r.backup.verifiedAt),
+      r.backup.verified ? "verified" : "NOT verified"
+    );
+  }
+  if (r.apply) push("change applied", "4.3", r.apply.at, r.apply.ms, `${r.apply.file.name}: ${r.apply.status}`);
+  if (r.restate) push("restatement", "\xA72, 3.2", r.restate.at, r.restate.ms, `${r.restate.status}, ${r.restate.counts.booked} booked`);
+  if (r.golden)
+    push(
+      "golden cases",
+      "3.2, 5.6",
+      r.golden.at,
+      null,
+      `${r.golden.cases.filter((c) => c.verdict === "PASS").length}/${r.golden.cases.length} within \xB1${r.golden.tolerance_l} L`
+    );
+  if (r.smoke) push("smoke", "4.5, 5.1\u20135.5", r.smoke.at, null, r.smoke.passed ? "PASS" : "FAIL");
+  const so = r.signoff ? Object.fromEntries(r.signoff.fields.map((f) => [f.field, f.value])) : null;
+  if (so) push("sign-off (GO gate)", "5.6", so.at, null, `${so.decision ?? "?"} by ${so.who ?? "?"}`);
+  if (r.decision) push("decision", "6.1, 7", r.decision.at, null, r.decision.decision);
+  if (r.rollback)
+    push("rollback", "6.2", r.rollback.at, r.rollback.ms.total, r.rollback.ok ? "restored and proven equal to the dump" : "FAILED");
+  if (r.freezeOff)
+    push("freeze off (release)", "3.4", r.freezeOff.at, null, r.freezeOff.frozen ? "still frozen" : "entries accepted again");
+  return ev.filter((e) => e !== null).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
-function readGoldenFacts(entry) {
-  if (!entry) return null;
-  const [file2, g] = entry;
+var FIGURES = [
+  ["journal", "journal"],
+  ["snapshot", "snapshot"],
+  ["v_stock_actuel", "actuel"]
+];
+function smokeFacts(file2, s) {
+  const pick4 = (t, owner, key) => t ? t[owner][key] : null;
+  const figures2 = [];
+  if (s.figures) {
+    for (const owner of OWNERS)
+      for (const [figure, key] of FIGURES)
+        figures2.push({
+          owner,
+          figure,
+          before: pick4(s.figures.before, owner, key),
+          afterReception: pick4(s.figures.afterReception, owner, key),
+          afterSortie: pick4(s.figures.afterSortie, owner, key),
+          afterRollback: pick4(s.rollback.afterRollback, owner, key)
+        });
+  }
   return {
     file: file2,
-    passed: g.passed,
-    tolerance_l: g.tolerance_l,
-    profile: g.profile,
-    max_deviation_l: g.max_deviation_l,
-    cases: g.cases.map((c) => ({
-      reference: c.reference,
-      sep_l: c.sep_volume_15c_l,
-      engine_l: c.engine_volume_15c_l,
-      // the value its deviation is of: stored plus any restatement (`astm53b restate`)
-      mlpp_l: c.mlpp_effective_15c_l,
-      engine_deviation_l: c.deviation_l,
-      mlpp_deviation_l: c.mlpp_deviation_l,
-      verdict: c.verdict
+    passed: s.passed,
+    at: s.at,
+    tank: s.tank?.nom ?? null,
+    day: s.day,
+    checks: s.checks.map((c) => ({
+      id: c.id,
+      title: c.title,
+      ran: c.ran,
+      passed: c.passed,
+      message: c.message,
+      failed: c.findings.filter((f) => !f.passed).map((f) => `${f.code}: ${f.message}`)
+    })),
+    figures: figures2,
+    unchanged: s.rollback.unchanged
+  };
+}
+function restateFacts(file2, r) {
+  return {
+    file: file2,
+    status: r.status,
+    committed: r.committed,
+    message: r.message,
+    receptions: r.receptions.map((x) => ({
+      reception: x.reception_id,
+      date: x.date_reception,
+      tank: x.citerne,
+      owner: x.proprietaire_type,
+      stored_l: x.stored_15c_l,
+      astm_l: x.astm_15c_l,
+      delta_l: x.delta_15c_l,
+      action: x.action
     }))
   };
 }
 
-// src/evidence/secret-scan.ts
-var SecretScanner = class {
-  needles;
-  keep;
-  tail = Buffer.alloc(0);
-  hit = false;
-  constructor(secrets) {
-    this.needles = [...new Set(secrets)].filter((s) => s.length >= 3).map((s) => Buffer.from(s, "utf8"));
-    this.keep = Math.max(0, ...this.needles.map((n3) => n3.length - 1));
-  }
-  get active() {
-    return this.needles.length > 0;
-  }
-  get found() {
-    return this.hit;
-  }
-  feed = (chunk) => {
-    if (this.hit || !this.needles.length) return;
-    const window2 = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    if (this.needles.some((n3) => window2.includes(n3))) this.hit = true;
-    this.tail = Buffer.from(window2.subarray(Math.max(0, window2.length - this.keep)));
-  };
-};
-function textHasSecret(text, secrets) {
-  const s = new SecretScanner(secrets);
-  s.feed(Buffer.from(text, "utf8"));
-  return s.found;
-}
-
-// src/dates.ts
-function isRealDate(year, month, day) {
-  if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day) || month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-var DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?)?$/;
-function isRealDateTime(text) {
-  const m = DATE_TIME.exec(text);
-  if (!m) return false;
-  const [, y, mo, d, h, mi, s, oh, om] = m;
-  if (!isRealDate(Number(y), Number(mo), Number(d))) return false;
-  const within = (v, max) => v === void 0 || Number(v) <= max;
-  return within(h, 23) && within(mi, 59) && within(s, 59) && within(oh, 23) && within(om, 59);
-}
-function isIsoDate(text) {
-  return /^\d{4}-\d{2}-\d{2}$/.test(text) && isRealDateTime(text);
-}
-
-// src/crypto/signing.ts
-var import_node_crypto9 = require("node:crypto");
+// src/evidence/sep-quote.ts
 var import_promises20 = require("node:fs/promises");
-var SIGNATURE_ALGORITHM = "Ed25519";
-function fingerprintOf(publicKey) {
-  return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
-}
-var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
-var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
-function notEd25519(origin, field, what, found) {
-  return new UserError("BAD_KEY", `${sourceOf(origin)} is not an Ed25519 ${what} key (found ${found ?? "an unknown key type"})`, {
-    where: whereOf2(origin, field),
-    hint: "astm53b keys new --out DIR writes one (signing.key / signing.pub)"
-  });
-}
-function parseSigningKey(pem, origin, field = "signing-key") {
-  let key;
-  try {
-    key = (0, import_node_crypto9.createPrivateKey)(pem);
-  } catch (e) {
-    const isPublic = /BEGIN PUBLIC KEY/.test(pem);
-    throw new UserError(
-      "BAD_KEY",
-      `${sourceOf(origin)} is not a PEM private key${e.code ? ` (${e.code})` : ""}`,
-      {
-        where: whereOf2(origin, field),
-        hint: isPublic ? "that is the public key: the private one signs (signing.key)" : void 0
-      }
-    );
-  }
-  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf((0, import_node_crypto9.createPublicKey)(key)), source: sourceOf(origin) };
-}
-async function readSigningKey(file2, field = "signing-key") {
-  return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
-}
-function parsePublicKey(pem, origin, field = "public-key") {
-  if (/PRIVATE KEY/.test(pem)) {
-    throw new UserError("BAD_KEY", `${sourceOf(origin)} is a private key: verify with the public one (signing.pub)`, {
-      where: whereOf2(origin, field)
-    });
-  }
-  let key;
-  try {
-    key = (0, import_node_crypto9.createPublicKey)(pem);
-  } catch (e) {
-    throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
-      where: whereOf2(origin, field)
-    });
-  }
-  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "public", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf(key), source: sourceOf(origin) };
-}
-async function readPublicKey(file2, field = "public-key") {
-  return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
-}
-async function readKeyFile(file2, field) {
-  return (0, import_promises20.readFile)(file2, "utf8").catch((e) => {
-    throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
-  });
-}
-function signText(text, k) {
-  return `${(0, import_node_crypto9.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
-`;
-}
-function signatureValid(data, signatureFile, k) {
-  const b64 = signatureFile.toString("utf8").trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
-  const sig = Buffer.from(b64, "base64");
-  return sig.length === 64 && (0, import_node_crypto9.verify)(null, data, k.key, sig);
-}
 
-// src/evidence/zip-writer.ts
-var import_node_fs8 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
-var import_node_path22 = __toESM(require("node:path"), 1);
-var import_node_stream10 = require("node:stream");
-var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
-async function zipWriter() {
-  const mod4 = await Promise.resolve().then(() => (init_archiver(), archiver_exports));
-  return new mod4.ZipArchive({ zlib: { level: 9 } });
+// node_modules/postal-mime/dist/esm/decode-strings.js
+var textEncoder = new TextEncoder();
+var base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+var base64Lookup = new Uint8Array(256);
+for (let i = 0; i < base64Chars.length; i++) {
+  base64Lookup[base64Chars.charCodeAt(i)] = i;
 }
-async function* lazyRead(file2) {
-  for await (const chunk of (0, import_node_fs8.createReadStream)(file2)) yield chunk;
+function decodeBase64(base643) {
+  let len = base643.length;
+  while (len > 0 && base643.charAt(len - 1) === "=") {
+    len--;
+  }
+  if (len % 4 === 1) {
+    len--;
+  }
+  const remainder = len % 4;
+  const bufferLength = Math.floor(len / 4) * 3 + (remainder ? remainder - 1 : 0);
+  const arrayBuffer = new ArrayBuffer(bufferLength);
+  const bytes = new Uint8Array(arrayBuffer);
+  let p = 0;
+  for (let i = 0; i < len; i += 4) {
+    let encoded1 = base64Lookup[base643.charCodeAt(i)];
+    let encoded2 = base64Lookup[base643.charCodeAt(i + 1)];
+    let encoded3 = base64Lookup[base643.charCodeAt(i + 2)];
+    let encoded4 = base64Lookup[base643.charCodeAt(i + 3)];
+    bytes[p++] = encoded1 << 2 | encoded2 >> 4;
+    if (p < bufferLength) {
+      bytes[p++] = (encoded2 & 15) << 4 | encoded3 >> 2;
+    }
+    if (p < bufferLength) {
+      bytes[p++] = (encoded3 & 3) << 6 | encoded4 & 63;
+    }
+  }
+  return arrayBuffer;
 }
-async function writeZip(out, sources, date5) {
-  await (0, import_promises21.mkdir)(import_node_path22.default.dirname(out), { recursive: true });
-  const partial2 = `${out}.partial-${process.pid}`;
-  try {
-    const zip = await zipWriter();
-    const sink = (0, import_node_fs8.createWriteStream)(partial2);
-    let fail = () => {
+var charsetAliases = /* @__PURE__ */ new Map([
+  // Hebrew. The logical and explicit ordering variants share the iso-8859-8 index.
+  ["iso88598i", "iso-8859-8"],
+  ["iso88598e", "iso-8859-8"],
+  // Japanese. WHATWG shift_jis is the Windows-31J index, so cp932 text decodes
+  // identically, including the NEC and IBM extension rows.
+  ["shiftjis", "shift_jis"],
+  ["windows31j", "shift_jis"],
+  ["mskanji", "shift_jis"],
+  ["eucjp", "euc-jp"],
+  // ISO-2022-JP, including the -1 / -2 supersets. Escape sequences outside plain
+  // ISO-2022-JP (JIS X 0212, the non-Japanese G2 sets, and the SO/SI katakana shifts
+  // cp50222 uses) decode to replacement characters, but the Japanese text around them
+  // still comes out right.
+  ["iso2022jp", "iso-2022-jp"],
+  ["iso2022jp1", "iso-2022-jp"],
+  ["iso2022jp2", "iso-2022-jp"],
+  ["junet", "iso-2022-jp"],
+  // Korean. The WHATWG euc-kr index is the extended cp949 / UHC index.
+  ["euckr", "euc-kr"],
+  ["uhc", "euc-kr"],
+  // Thai.
+  ["tis620", "windows-874"]
+]);
+var codePageAliases = /* @__PURE__ */ new Map([
+  ["932", "shift_jis"],
+  ["936", "gbk"],
+  ["949", "euc-kr"],
+  ["950", "big5"],
+  ["874", "windows-874"],
+  // Microsoft's EUC-JP and ISO-2022-JP variants. euc-jp and iso-2022-jp cover
+  // everything they can express.
+  ["51932", "euc-jp"],
+  ["50220", "iso-2022-jp"],
+  ["50221", "iso-2022-jp"],
+  ["50222", "iso-2022-jp"]
+]);
+var codePagePattern = /^(?:cp|windows|ms|ibm)(\d+)$/;
+function normalizeCharset(charset) {
+  return charset.replace(/^(?:x-ms-|x-|cs)/, "").replace(/[\s._-]+/g, "");
+}
+var ENCODING_LABELS = new Set([
+  // UTF-8
+  "unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf-8 utf8 x-unicode20utf8",
+  // IBM866
+  "866 cp866 csibm866 ibm866",
+  // ISO-8859-2
+  "csisolatin2 iso-8859-2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2",
+  // ISO-8859-3
+  "csisolatin3 iso-8859-3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3",
+  // ISO-8859-4
+  "csisolatin4 iso-8859-4 iso-ir-110 iso8859-4 iso88594 iso_8859-4 iso_8859-4:1988 l4 latin4",
+  // ISO-8859-5
+  "csisolatincyrillic cyrillic iso-8859-5 iso-ir-144 iso8859-5 iso88595 iso_8859-5 iso_8859-5:1988",
+  // ISO-8859-6
+  "arabic asmo-708 csiso88596e csiso88596i csisolatinarabic ecma-114 iso-8859-6 iso-8859-6-e",
+  "iso-8859-6-i iso-ir-127 iso8859-6 iso88596 iso_8859-6 iso_8859-6:1987",
+  // ISO-8859-7
+  "csisolatingreek ecma-118 elot_928 greek greek8 iso-8859-7 iso-ir-126 iso8859-7 iso88597 iso_8859-7",
+  "iso_8859-7:1987 sun_eu_greek",
+  // ISO-8859-8
+  "csiso88598e csisolatinhebrew hebrew iso-8859-8 iso-8859-8-e iso-ir-138 iso8859-8 iso88598 iso_8859-8",
+  "iso_8859-8:1988 visual",
+  // ISO-8859-8-I
+  "csiso88598i iso-8859-8-i logical",
+  // ISO-8859-10
+  "csisolatin6 iso-8859-10 iso-ir-157 iso8859-10 iso885910 l6 latin6",
+  // ISO-8859-13
+  "iso-8859-13 iso8859-13 iso885913",
+  // ISO-8859-14
+  "iso-8859-14 iso8859-14 iso885914",
+  // ISO-8859-15
+  "csisolatin9 iso-8859-15 iso8859-15 iso885915 iso_8859-15 l9",
+  // ISO-8859-16
+  "iso-8859-16",
+  // KOI8-R
+  "cskoi8r koi koi8 koi8-r koi8_r",
+  // KOI8-U
+  "koi8-ru koi8-u",
+  // macintosh
+  "csmacintosh mac macintosh x-mac-roman",
+  // windows-874
+  "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874",
+  // windows-1250
+  "cp1250 windows-1250 x-cp1250",
+  // windows-1251
+  "cp1251 windows-1251 x-cp1251",
+  // windows-1252
+  "ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1 iso88591",
+  "iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii windows-1252 x-cp1252",
+  // windows-1253
+  "cp1253 windows-1253 x-cp1253",
+  // windows-1254
+  "cp1254 csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 iso_8859-9:1989 l5 latin5",
+  "windows-1254 x-cp1254",
+  // windows-1255
+  "cp1255 windows-1255 x-cp1255",
+  // windows-1256
+  "cp1256 windows-1256 x-cp1256",
+  // windows-1257
+  "cp1257 windows-1257 x-cp1257",
+  // windows-1258
+  "cp1258 windows-1258 x-cp1258",
+  // x-mac-cyrillic
+  "x-mac-cyrillic x-mac-ukrainian",
+  // GBK
+  "chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 gbk iso-ir-58 x-gbk",
+  // gb18030
+  "gb18030",
+  // Big5
+  "big5 big5-hkscs cn-big5 csbig5 x-x-big5",
+  // EUC-JP
+  "cseucpkdfmtjapanese euc-jp x-euc-jp",
+  // ISO-2022-JP
+  "csiso2022jp iso-2022-jp",
+  // Shift_JIS
+  "csshiftjis ms932 ms_kanji shift-jis shift_jis sjis windows-31j x-sjis",
+  // EUC-KR
+  "cseuckr csksc56011987 euc-kr iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 ksc5601 ksc_5601",
+  "windows-949",
+  // replacement
+  "csiso2022kr hz-gb-2312 iso-2022-cn iso-2022-cn-ext iso-2022-kr replacement",
+  // UTF-16BE
+  "unicodefffe utf-16be",
+  // UTF-16LE
+  "csunicode iso-10646-ucs-2 ucs-2 unicode unicodefeff utf-16 utf-16le",
+  // x-user-defined
+  "x-user-defined"
+].join(" ").split(" "));
+var decoders = /* @__PURE__ */ new Map();
+function tryDecoder(charset) {
+  if (!ENCODING_LABELS.has(charset)) {
+    return null;
+  }
+  let decoder = decoders.get(charset);
+  if (decoder === void 0) {
+    decoder = null;
+    try {
+      decoder = new TextDecoder(charset);
+    } catch {
+    }
+    decoders.set(charset, decoder);
+  }
+  return decoder;
+}
+var utf8Decoder = new TextDecoder();
+function getDecoder(charset) {
+  charset = (charset || "utf8").trim().toLowerCase();
+  const decoder = tryDecoder(charset);
+  if (decoder) {
+    return decoder;
+  }
+  const normalized = normalizeCharset(charset);
+  const codePage = normalized.match(codePagePattern);
+  const alias = codePage && codePageAliases.get(codePage[1]) || charsetAliases.get(normalized) || normalized;
+  return tryDecoder(alias) || tryDecoder("windows-1252") || utf8Decoder;
+}
+async function blobToArrayBuffer(blob) {
+  if ("arrayBuffer" in blob) {
+    return await blob.arrayBuffer();
+  }
+  const fr = new FileReader();
+  return new Promise((resolve3, reject) => {
+    fr.onload = () => {
+      resolve3(fr.result);
     };
-    const closed = new Promise((resolve3, reject) => {
-      fail = reject;
-      sink.on("close", resolve3);
-      sink.on("error", reject);
-      zip.on("error", reject);
-      zip.on("warning", reject);
-    });
-    zip.pipe(sink);
-    for (const s of sources) {
-      const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
-      if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
-      else {
-        const source = import_node_stream10.Readable.from(lazyRead(s.file), { objectMode: false });
-        source.on("error", (e) => {
-          zip.abort();
-          fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
-        });
-        zip.append(source, data);
-      }
-    }
-    await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises21.rename)(partial2, out);
-  } catch (e) {
-    await (0, import_promises21.rm)(partial2, { force: true });
-    throw e;
+    fr.onerror = () => {
+      reject(fr.error);
+    };
+    fr.readAsArrayBuffer(blob);
+  });
+}
+function hexNibble(c) {
+  if (c >= 48 && c <= 57) {
+    return c - 48;
   }
+  if (c >= 97 && c <= 102) {
+    return c - 97 + 10;
+  }
+  if (c >= 65 && c <= 70) {
+    return c - 65 + 10;
+  }
+  return -1;
+}
+function decodeWord(charset, encoding, str3) {
+  let splitPos = charset.indexOf("*");
+  if (splitPos >= 0) {
+    charset = charset.slice(0, splitPos);
+  }
+  encoding = encoding.toUpperCase();
+  let byteStr;
+  if (encoding === "Q") {
+    str3 = str3.replace(/=\s+([0-9a-fA-F])/g, "=$1").replace(/[_\s]/g, " ");
+    let buf = textEncoder.encode(str3);
+    let encodedBytes = [];
+    for (let i = 0, len = buf.length; i < len; i++) {
+      let c = buf[i];
+      if (i <= len - 2 && c === 61) {
+        let high = hexNibble(buf[i + 1]);
+        let low = hexNibble(buf[i + 2]);
+        if (high >= 0 && low >= 0) {
+          encodedBytes.push(high << 4 | low);
+          i += 2;
+          continue;
+        }
+      }
+      encodedBytes.push(c);
+    }
+    byteStr = new ArrayBuffer(encodedBytes.length);
+    let dataView = new DataView(byteStr);
+    for (let i = 0, len = encodedBytes.length; i < len; i++) {
+      dataView.setUint8(i, encodedBytes[i]);
+    }
+  } else if (encoding === "B") {
+    byteStr = decodeBase64(str3.replace(/[^a-zA-Z0-9\+\/=]+/g, ""));
+  } else {
+    byteStr = textEncoder.encode(str3);
+  }
+  return getDecoder(charset).decode(byteStr);
+}
+var ENCODED_WORD_PATTERN = "=\\?([^?\\s]+)\\?([QqBb])\\?([^?]*)\\?=";
+var ENCODED_WORD_REGEX = new RegExp(ENCODED_WORD_PATTERN, "g");
+var WORD_SEPARATOR_REGEX = /^[ \t\r\n]+$/;
+var ENCODED_WORDS_ONLY_REGEX = new RegExp(`^(?:${ENCODED_WORD_PATTERN}\\s*)+$`);
+function isEncodedWordsOnly(str3) {
+  return ENCODED_WORDS_ONLY_REGEX.test(str3);
+}
+function splitEncodedWords(str3) {
+  const tokens = [];
+  ENCODED_WORD_REGEX.lastIndex = 0;
+  let pos = 0;
+  let match2;
+  while (match2 = ENCODED_WORD_REGEX.exec(str3)) {
+    if (match2.index > pos) {
+      tokens.push({ text: str3.substring(pos, match2.index) });
+    }
+    tokens.push({ charset: match2[1], encoding: match2[2], encodedText: match2[3] });
+    pos = match2.index + match2[0].length;
+  }
+  if (pos < str3.length) {
+    tokens.push({ text: str3.substring(pos) });
+  }
+  return tokens;
+}
+function canJoinWords(left, right) {
+  const encoding = left.encoding.toUpperCase();
+  if (left.charset !== right.charset || encoding !== right.encoding.toUpperCase()) {
+    return false;
+  }
+  if (encoding === "B") {
+    return left.encodedText.length % 4 === 0 && !/=$/.test(left.encodedText);
+  }
+  return true;
+}
+function renderTokens(tokens, joinWords) {
+  let result = "";
+  let pending = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token.text !== void 0) {
+      const nextToken = tokens[i + 1];
+      if (pending && nextToken && nextToken.text === void 0 && WORD_SEPARATOR_REGEX.test(token.text)) {
+        continue;
+      }
+      if (pending) {
+        result += decodeWord(pending.charset, pending.encoding, pending.encodedText);
+        pending = null;
+      }
+      result += token.text;
+      continue;
+    }
+    if (pending && joinWords && canJoinWords(pending, token)) {
+      pending.encodedText += token.encodedText;
+      continue;
+    }
+    if (pending) {
+      result += decodeWord(pending.charset, pending.encoding, pending.encodedText);
+    }
+    pending = { charset: token.charset, encoding: token.encoding, encodedText: token.encodedText };
+  }
+  if (pending) {
+    result += decodeWord(pending.charset, pending.encoding, pending.encodedText);
+  }
+  return result;
+}
+function decodeWords(str3) {
+  const tokens = splitEncodedWords((str3 || "").toString());
+  const result = renderTokens(tokens, true);
+  return result.indexOf("\uFFFD") < 0 ? result : renderTokens(tokens, false);
+}
+function decodeURIComponentWithCharset(encodedStr, charset) {
+  charset = charset || "utf-8";
+  let encodedBytes = [];
+  for (let i = 0; i < encodedStr.length; i++) {
+    let c = encodedStr.charAt(i);
+    const high = c === "%" ? hexNibble(encodedStr.charCodeAt(i + 1)) : -1;
+    const low = high >= 0 ? hexNibble(encodedStr.charCodeAt(i + 2)) : -1;
+    if (low >= 0) {
+      encodedBytes.push(high << 4 | low);
+      i += 2;
+    } else if (c.charCodeAt(0) > 126) {
+      const bytes = textEncoder.encode(c);
+      for (let j = 0; j < bytes.length; j++) {
+        encodedBytes.push(bytes[j]);
+      }
+    } else {
+      encodedBytes.push(c.charCodeAt(0));
+    }
+  }
+  const byteStr = new ArrayBuffer(encodedBytes.length);
+  const dataView = new DataView(byteStr);
+  for (let i = 0, len = encodedBytes.length; i < len; i++) {
+    dataView.setUint8(i, encodedBytes[i]);
+  }
+  return getDecoder(charset).decode(byteStr);
+}
+function decodeParameterValueContinuations(header) {
+  let paramKeys = /* @__PURE__ */ new Map();
+  Object.keys(header.params).forEach((key) => {
+    let match2 = key.match(/\*((\d+)\*?)?$/);
+    if (!match2) {
+      return;
+    }
+    let actualKey = key.slice(0, match2.index).toLowerCase();
+    let nr = Number(match2[2]) || 0;
+    let paramVal = paramKeys.get(actualKey);
+    if (!paramVal) {
+      paramVal = {
+        charset: null,
+        values: []
+      };
+      paramKeys.set(actualKey, paramVal);
+    }
+    let value = header.params[key];
+    let encoded = match2[0].charAt(match2[0].length - 1) === "*";
+    if (nr === 0 && encoded && (match2 = value.match(/^([^']*)'[^']*'(.*)$/))) {
+      paramVal.charset = match2[1] || "utf-8";
+      value = match2[2];
+    }
+    paramVal.values.push({ nr, value, encoded });
+    delete header.params[key];
+  });
+  paramKeys.forEach((paramVal, key) => {
+    let result = "";
+    let pending = "";
+    for (let part of paramVal.values.sort((a, b) => a.nr - b.nr)) {
+      if (part.encoded) {
+        pending += part.value;
+        continue;
+      }
+      if (pending) {
+        result += decodeURIComponentWithCharset(pending, paramVal.charset);
+        pending = "";
+      }
+      result += part.value;
+    }
+    if (pending) {
+      result += decodeURIComponentWithCharset(pending, paramVal.charset);
+    }
+    header.params[key] = result;
+  });
 }
 
-// src/evidence/bundle.ts
-var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
-async function walk(dir, rel2, skip, log, out) {
-  const names = (await (0, import_promises22.readdir)(dir)).sort(pathOrder);
-  for (const name of names) {
-    const abs2 = import_node_path23.default.join(dir, name);
-    const r = rel2 ? `${rel2}/${name}` : name;
-    if (skip.has(abs2)) continue;
-    const s = await (0, import_promises22.lstat)(abs2);
-    if (s.isDirectory()) await walk(abs2, r, skip, log, out);
-    else if (s.isFile()) out.push({ abs: abs2, rel: r });
-    else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
+// node_modules/postal-mime/dist/esm/pass-through-decoder.js
+var PassThroughDecoder = class {
+  constructor() {
+    this.chunks = [];
   }
-}
-function checkName(p, file2) {
-  if (/[\n\r\\]/.test(p))
-    throw new UserError(
-      "BAD_FILE_NAME",
-      `${JSON.stringify(p)}: a newline or backslash in a file name cannot be listed in SHA256SUMS; rename it`,
-      { where: { file: file2 } }
-    );
-}
-function validateChangelogDate(date5, field = "date") {
-  const d = date5.trim();
-  if (!isIsoDate(d)) {
-    throw new UserError("BAD_OPTION", `--${field} ${JSON.stringify(date5)} is not a date YYYY-MM-DD`, { where: { field } });
+  update(line2) {
+    this.chunks.push(line2);
+    this.chunks.push("\n");
   }
-  return d;
-}
-async function collect(opts2, log) {
-  const resultsDir = import_node_path23.default.resolve(opts2.resultsDir);
-  const s = await (0, import_promises22.stat)(resultsDir).catch(() => null);
-  if (!s?.isDirectory()) {
-    throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
-      where: { file: opts2.resultsDir },
-      hint: "give the output-dir the steps wrote into (default astm53b-results)"
-    });
+  finalize() {
+    return blobToArrayBuffer(new Blob(this.chunks, { type: "application/octet-stream" }));
   }
-  const found = [];
-  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path23.default.resolve(opts2.exclude)] : []), log, found);
-  const files = found.map((f) => ({
-    abs: f.abs,
-    path: `${RESULTS_PREFIX}${f.rel}`,
-    source: "results"
-  }));
-  const sepNames = /* @__PURE__ */ new Map();
-  for (const given of opts2.sepEvidence ?? []) {
-    const abs2 = import_node_path23.default.resolve(given);
-    const st = await (0, import_promises22.stat)(abs2).catch(() => null);
-    if (!st?.isFile()) {
-      throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
-        where: { file: given, field: "sep" },
-        hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
+};
+
+// node_modules/postal-mime/dist/esm/base64-decoder.js
+var Base64Decoder = class {
+  constructor(opts2) {
+    opts2 = opts2 || {};
+    this.decoder = opts2.decoder || new TextDecoder();
+    this.maxChunkSize = 100 * 1024;
+    this.chunks = [];
+    this.remainder = "";
+  }
+  pushChunk(base64Str) {
+    if (base64Str.length) {
+      this.chunks.push(decodeBase64(base64Str));
+    }
+  }
+  flushRemainder() {
+    this.pushChunk(this.remainder);
+    this.remainder = "";
+  }
+  update(buffer) {
+    let str3 = this.decoder.decode(buffer).replace(/[^a-zA-Z0-9+/=]+/g, "");
+    const units = str3.split(/=+/);
+    for (let i = 0; i < units.length; i++) {
+      this.remainder += units[i];
+      if (i < units.length - 1) {
+        this.flushRemainder();
+      }
+    }
+    if (this.remainder.length >= this.maxChunkSize) {
+      const alignedLength = Math.floor(this.remainder.length / 4) * 4;
+      this.pushChunk(this.remainder.substring(0, alignedLength));
+      this.remainder = this.remainder.substring(alignedLength);
+    }
+  }
+  finalize() {
+    this.flushRemainder();
+    return blobToArrayBuffer(new Blob(this.chunks, { type: "application/octet-stream" }));
+  }
+};
+
+// node_modules/postal-mime/dist/esm/qp-decoder.js
+var CHR_EQUALS = 61;
+var CHR_LF = 10;
+var QPDecoder = class {
+  constructor() {
+    this.maxChunkSize = 100 * 1024;
+    this.buffer = new Uint8Array(this.maxChunkSize);
+    this.bufferPos = 0;
+    this.chunks = [];
+  }
+  writeByte(byte) {
+    if (this.bufferPos >= this.buffer.length) {
+      this.flushBuffer();
+    }
+    this.buffer[this.bufferPos++] = byte;
+  }
+  // Literal text is the bulk of a typical body, so it is copied in runs rather than a
+  // byte at a time
+  writeBytes(line2, start, end) {
+    while (start < end) {
+      if (this.bufferPos >= this.buffer.length) {
+        this.flushBuffer();
+      }
+      const count = Math.min(end - start, this.buffer.length - this.bufferPos);
+      this.buffer.set(line2.subarray(start, start + count), this.bufferPos);
+      this.bufferPos += count;
+      start += count;
+    }
+  }
+  flushBuffer() {
+    if (this.bufferPos) {
+      this.chunks.push(this.buffer.slice(0, this.bufferPos));
+      this.bufferPos = 0;
+    }
+  }
+  // Quoted-printable source is 7 bit by definition, so it is decoded byte by byte and
+  // the result is handed on as bytes. Running the body charset over the encoded source
+  // instead corrupted every part whose charset was not ASCII compatible: the same
+  // content that decoded correctly in base64 came out as mojibake in quoted-printable.
+  update(line2) {
+    let len = line2.length;
+    const softBreak = len > 0 && line2[len - 1] === CHR_EQUALS;
+    if (softBreak) {
+      len--;
+    }
+    let literalStart = 0;
+    for (let i = 0; i < len; i++) {
+      if (line2[i] !== CHR_EQUALS || i + 2 >= len) {
+        continue;
+      }
+      const high = hexNibble(line2[i + 1]);
+      const low = hexNibble(line2[i + 2]);
+      if (high < 0 || low < 0) {
+        continue;
+      }
+      this.writeBytes(line2, literalStart, i);
+      this.writeByte(high << 4 | low);
+      i += 2;
+      literalStart = i + 1;
+    }
+    this.writeBytes(line2, literalStart, len);
+    if (!softBreak) {
+      this.writeByte(CHR_LF);
+    }
+  }
+  finalize() {
+    this.flushBuffer();
+    return blobToArrayBuffer(new Blob(this.chunks, { type: "application/octet-stream" }));
+  }
+};
+
+// node_modules/postal-mime/dist/esm/mime-node.js
+var headerDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+var isWsp = (c) => c === 32 || c === 9;
+var trimWsp = (str3) => {
+  let start = 0;
+  let end = str3.length;
+  while (start < end && isWsp(str3.charCodeAt(start))) {
+    start++;
+  }
+  while (end > start && isWsp(str3.charCodeAt(end - 1))) {
+    end--;
+  }
+  return str3.slice(start, end);
+};
+var CONTENT_HEADERS = /* @__PURE__ */ new Set([
+  "content-type",
+  "content-transfer-encoding",
+  "content-disposition",
+  "content-id",
+  "content-description"
+]);
+var MimeNode = class {
+  constructor(options) {
+    this.options = options;
+    this.postalMime = options.postalMime;
+    this.childNodes = [];
+    this.finalizedChildCount = 0;
+    if (options.parentNode) {
+      this.parentNode = options.parentNode;
+      this.depth = this.parentNode.depth + 1;
+      if (this.depth > options.maxNestingDepth) {
+        throw new Error(`Maximum MIME nesting depth of ${options.maxNestingDepth} levels exceeded`);
+      }
+      options.parentNode.childNodes.push(this);
+    } else {
+      this.depth = 0;
+    }
+    this.state = "header";
+    this.headerLines = [];
+    const parentMultipartType = options.parentMultipartType || null;
+    const defaultContentType = parentMultipartType === "digest" ? "message/rfc822" : "text/plain";
+    this.contentType = {
+      value: defaultContentType,
+      parsed: { value: defaultContentType, params: {} },
+      multipart: false
+    };
+    this.contentTransferEncoding = {
+      value: "8bit",
+      encoding: ""
+    };
+    this.contentDisposition = {
+      value: "",
+      parsed: { value: "", params: {} }
+    };
+    this.headers = [];
+    this.rawHeaderLines = [];
+    this.contentDecoder = null;
+    this.content = null;
+  }
+  setupContentDecoder(transferEncoding) {
+    if (/base64/i.test(transferEncoding)) {
+      this.contentDecoder = new Base64Decoder();
+    } else if (/quoted-printable/i.test(transferEncoding)) {
+      this.contentDecoder = new QPDecoder();
+    } else {
+      this.contentDecoder = new PassThroughDecoder();
+    }
+  }
+  async finalize() {
+    if (this.state === "finished") {
+      return;
+    }
+    if (this.state === "header") {
+      this.processHeaders();
+    }
+    let boundaries = this.postalMime.boundaries;
+    for (let i = boundaries.length - 1; i >= 0; i--) {
+      let boundary = boundaries[i];
+      if (boundary.node === this) {
+        boundaries.splice(i, 1);
+        break;
+      }
+    }
+    await this.finalizeChildNodes();
+    this.content = this.contentDecoder ? await this.contentDecoder.finalize() : null;
+    this.contentDecoder = null;
+    this.state = "finished";
+  }
+  async finalizeChildNodes() {
+    while (this.finalizedChildCount < this.childNodes.length) {
+      await this.childNodes[this.finalizedChildCount++].finalize();
+    }
+  }
+  // Strip RFC 822 comments (parenthesized text) from structured header values.
+  //
+  // Inside an unquoted parameter value a parenthesis that continues the current token is
+  // content, because `filename=Invoice(1).pdf` is a filename and not a token followed by
+  // a comment, and deleting the parens silently renames the attachment.
+  stripComments(str3) {
+    let result = "";
+    let depth = 0;
+    let escaped = false;
+    let inQuote = false;
+    let commentStart = -1;
+    let inParameterValue = false;
+    let endsWithWsp = false;
+    const append = (c) => {
+      result += c;
+      endsWithWsp = c === " " || c === "	";
+    };
+    const opensComment = () => !inParameterValue || !result.length || endsWithWsp;
+    for (let i = 0; i < str3.length; i++) {
+      const chr = str3.charAt(i);
+      if (escaped) {
+        if (depth === 0) {
+          append(chr);
+        }
+        escaped = false;
+        continue;
+      }
+      if (chr === "\\") {
+        escaped = true;
+        if (depth === 0) {
+          append(chr);
+        }
+        continue;
+      }
+      if (chr === '"' && depth === 0) {
+        inQuote = !inQuote;
+        append(chr);
+        continue;
+      }
+      if (!inQuote) {
+        if (chr === "(" && opensComment()) {
+          if (depth === 0) {
+            commentStart = i;
+          }
+          depth++;
+          continue;
+        }
+        if (chr === ")" && depth > 0) {
+          depth--;
+          continue;
+        }
+        if (depth === 0) {
+          if (chr === "=") {
+            inParameterValue = true;
+          } else if (chr === ";") {
+            inParameterValue = false;
+          }
+        }
+      }
+      if (depth === 0) {
+        append(chr);
+      }
+    }
+    if (depth === 0) {
+      return result;
+    }
+    return str3.indexOf(";", commentStart) < 0 ? result : str3;
+  }
+  parseStructuredHeader(str3) {
+    str3 = this.stripComments(str3);
+    let response = {
+      value: "",
+      params: {}
+    };
+    let key = false;
+    let value = "";
+    let stage = "value";
+    let pendingSpace = "";
+    let quoteClosed = false;
+    let quote = false;
+    let escaped = false;
+    let chr;
+    const addChr = (c) => {
+      if (value.length) {
+        value += pendingSpace;
+      }
+      pendingSpace = "";
+      value += c;
+    };
+    const takeValue = () => {
+      const result = value;
+      value = "";
+      pendingSpace = "";
+      quoteClosed = false;
+      return result;
+    };
+    const storeParam = (name, result) => {
+      if (!Object.prototype.hasOwnProperty.call(response.params, name)) {
+        response.params[name] = result;
+      }
+    };
+    const storeValue = () => {
+      const result = takeValue();
+      if (key === false) {
+        response.value = result;
+      } else {
+        storeParam(key, result);
+      }
+    };
+    const storeEmptyKey = () => {
+      const name = takeValue().trim();
+      if (name) {
+        storeParam(name.toLowerCase(), "");
+      }
+    };
+    for (let i = 0, len = str3.length; i < len; i++) {
+      chr = str3.charAt(i);
+      switch (stage) {
+        case "key":
+          if (chr === "=") {
+            key = takeValue().trim().toLowerCase();
+            stage = "value";
+            break;
+          }
+          if (chr === ";") {
+            storeEmptyKey();
+            break;
+          }
+          value += chr;
+          break;
+        case "value":
+          if (escaped) {
+            addChr(chr);
+          } else if (quote && chr === "\\") {
+            escaped = true;
+            continue;
+          } else if (quote && chr === quote) {
+            quote = false;
+            quoteClosed = true;
+          } else if (!quote && chr === '"') {
+            quote = chr;
+            if (value.length) {
+              value += pendingSpace;
+            }
+            pendingSpace = "";
+          } else if (!quote && chr === ";") {
+            storeValue();
+            stage = "key";
+          } else if (!quote && (chr === " " || chr === "	")) {
+            pendingSpace += chr;
+          } else if (!quoteClosed) {
+            addChr(chr);
+          }
+          escaped = false;
+          break;
+      }
+    }
+    if (stage === "value") {
+      storeValue();
+    } else {
+      storeEmptyKey();
+    }
+    if (response.value) {
+      response.value = response.value.toLowerCase();
+    }
+    decodeParameterValueContinuations(response);
+    return response;
+  }
+  decodeFlowedText(str3, delSp) {
+    const parts = [];
+    let lineStart = 0;
+    let lineLength = 0;
+    const lines2 = str3.split(/\r?\n/);
+    for (let i = 0; i < lines2.length; i++) {
+      let line2 = lines2[i];
+      if (line2.charAt(0) === " ") {
+        line2 = line2.slice(1);
+      }
+      if (i) {
+        const last = parts.length ? parts[parts.length - 1] : "";
+        const isSignature = lineLength === 3 && parts.slice(lineStart).join("") === "-- ";
+        if (last.endsWith(" ") && !isSignature) {
+          if (delSp) {
+            if (last.length > 1) {
+              parts[parts.length - 1] = last.slice(0, -1);
+            } else {
+              parts.pop();
+            }
+            lineLength--;
+          }
+        } else {
+          parts.push("\n");
+          lineStart = parts.length;
+          lineLength = 0;
+        }
+      }
+      if (line2) {
+        parts.push(line2);
+        lineLength += line2.length;
+      }
+    }
+    return parts.join("");
+  }
+  getTextContent() {
+    if (!this.content) {
+      return "";
+    }
+    let str3 = getDecoder(this.contentType.parsed.params.charset).decode(this.content);
+    if (/^flowed$/i.test(this.contentType.parsed.params.format)) {
+      str3 = this.decodeFlowedText(str3, /^yes$/i.test(this.contentType.parsed.params.delsp));
+    }
+    return str3;
+  }
+  processHeaders() {
+    let foldedLines = [];
+    for (let line2 of this.headerLines) {
+      if (foldedLines.length && /^[ \t]/.test(line2)) {
+        foldedLines[foldedLines.length - 1].push(line2);
+      } else {
+        foldedLines.push([line2]);
+      }
+    }
+    let seenContentHeaders = /* @__PURE__ */ new Set();
+    for (let parts of foldedLines) {
+      let rawLine = parts.join("\n");
+      let sep3 = rawLine.indexOf(":");
+      let rawKey = trimWsp(sep3 < 0 ? rawLine : rawLine.slice(0, sep3));
+      this.rawHeaderLines.push({
+        key: rawKey.toLowerCase(),
+        line: rawLine
+      });
+      let unfoldedLine = parts.join("");
+      sep3 = unfoldedLine.indexOf(":");
+      let key = trimWsp(sep3 < 0 ? unfoldedLine : unfoldedLine.slice(0, sep3));
+      let value = sep3 < 0 ? "" : trimWsp(unfoldedLine.slice(sep3 + 1).replace(/[\r\n]+/g, " "));
+      this.headers.push({ key: key.toLowerCase(), originalKey: key, value });
+      const lowerKey = key.toLowerCase();
+      if (CONTENT_HEADERS.has(lowerKey) && !seenContentHeaders.has(lowerKey)) {
+        seenContentHeaders.add(lowerKey);
+        switch (lowerKey) {
+          case "content-type":
+            this.contentType.value = value;
+            break;
+          case "content-transfer-encoding":
+            this.contentTransferEncoding.value = value;
+            break;
+          case "content-disposition":
+            this.contentDisposition.value = value;
+            break;
+          case "content-id":
+            this.contentId = value;
+            break;
+          case "content-description":
+            this.contentDescription = value;
+            break;
+        }
+      }
+    }
+    this.contentType.parsed = this.parseStructuredHeader(this.contentType.value);
+    this.contentType.multipart = /^multipart\//i.test(this.contentType.parsed.value) ? this.contentType.parsed.value.slice(this.contentType.parsed.value.indexOf("/") + 1) : false;
+    if (this.contentType.multipart && this.contentType.parsed.params.boundary) {
+      this.postalMime.boundaries.push({
+        value: textEncoder.encode(this.contentType.parsed.params.boundary),
+        node: this
       });
     }
-    const name = import_node_path23.default.basename(abs2);
-    if (sepNames.has(name))
-      throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
-        where: { file: given, field: "sep" }
+    this.contentDisposition.parsed = this.parseStructuredHeader(this.contentDisposition.value);
+    this.contentTransferEncoding.encoding = (this.stripComments(this.contentTransferEncoding.value).toLowerCase().match(/[\w-]+/) || [""])[0];
+    this.setupContentDecoder(this.contentTransferEncoding.encoding);
+  }
+  feed(line2) {
+    switch (this.state) {
+      case "header":
+        if (!line2.length) {
+          this.state = "body";
+          this.processHeaders();
+          return;
+        }
+        this.postalMime.headerSize += line2.length;
+        if (this.postalMime.headerSize > this.options.maxHeadersSize) {
+          let error63 = new Error(`Maximum header size of ${this.options.maxHeadersSize} bytes exceeded`);
+          throw error63;
+        }
+        this.headerLines.push(headerDecoder.decode(line2));
+        break;
+      case "body":
+        if (this.contentDecoder) {
+          this.contentDecoder.update(line2);
+        }
+        break;
+    }
+  }
+};
+
+// node_modules/postal-mime/dist/esm/html-entities.js
+var htmlEntities = {
+  "&AElig": "\xC6",
+  "&AElig;": "\xC6",
+  "&AMP": "&",
+  "&AMP;": "&",
+  "&Aacute": "\xC1",
+  "&Aacute;": "\xC1",
+  "&Abreve;": "\u0102",
+  "&Acirc": "\xC2",
+  "&Acirc;": "\xC2",
+  "&Acy;": "\u0410",
+  "&Afr;": "\u{1D504}",
+  "&Agrave": "\xC0",
+  "&Agrave;": "\xC0",
+  "&Alpha;": "\u0391",
+  "&Amacr;": "\u0100",
+  "&And;": "\u2A53",
+  "&Aogon;": "\u0104",
+  "&Aopf;": "\u{1D538}",
+  "&ApplyFunction;": "\u2061",
+  "&Aring": "\xC5",
+  "&Aring;": "\xC5",
+  "&Ascr;": "\u{1D49C}",
+  "&Assign;": "\u2254",
+  "&Atilde": "\xC3",
+  "&Atilde;": "\xC3",
+  "&Auml": "\xC4",
+  "&Auml;": "\xC4",
+  "&Backslash;": "\u2216",
+  "&Barv;": "\u2AE7",
+  "&Barwed;": "\u2306",
+  "&Bcy;": "\u0411",
+  "&Because;": "\u2235",
+  "&Bernoullis;": "\u212C",
+  "&Beta;": "\u0392",
+  "&Bfr;": "\u{1D505}",
+  "&Bopf;": "\u{1D539}",
+  "&Breve;": "\u02D8",
+  "&Bscr;": "\u212C",
+  "&Bumpeq;": "\u224E",
+  "&CHcy;": "\u0427",
+  "&COPY": "\xA9",
+  "&COPY;": "\xA9",
+  "&Cacute;": "\u0106",
+  "&Cap;": "\u22D2",
+  "&CapitalDifferentialD;": "\u2145",
+  "&Cayleys;": "\u212D",
+  "&Ccaron;": "\u010C",
+  "&Ccedil": "\xC7",
+  "&Ccedil;": "\xC7",
+  "&Ccirc;": "\u0108",
+  "&Cconint;": "\u2230",
+  "&Cdot;": "\u010A",
+  "&Cedilla;": "\xB8",
+  "&CenterDot;": "\xB7",
+  "&Cfr;": "\u212D",
+  "&Chi;": "\u03A7",
+  "&CircleDot;": "\u2299",
+  "&CircleMinus;": "\u2296",
+  "&CirclePlus;": "\u2295",
+  "&CircleTimes;": "\u2297",
+  "&ClockwiseContourIntegral;": "\u2232",
+  "&CloseCurlyDoubleQuote;": "\u201D",
+  "&CloseCurlyQuote;": "\u2019",
+  "&Colon;": "\u2237",
+  "&Colone;": "\u2A74",
+  "&Congruent;": "\u2261",
+  "&Conint;": "\u222F",
+  "&ContourIntegral;": "\u222E",
+  "&Copf;": "\u2102",
+  "&Coproduct;": "\u2210",
+  "&CounterClockwiseContourIntegral;": "\u2233",
+  "&Cross;": "\u2A2F",
+  "&Cscr;": "\u{1D49E}",
+  "&Cup;": "\u22D3",
+  "&CupCap;": "\u224D",
+  "&DD;": "\u2145",
+  "&DDotrahd;": "\u2911",
+  "&DJcy;": "\u0402",
+  "&DScy;": "\u0405",
+  "&DZcy;": "\u040F",
+  "&Dagger;": "\u2021",
+  "&Darr;": "\u21A1",
+  "&Dashv;": "\u2AE4",
+  "&Dcaron;": "\u010E",
+  "&Dcy;": "\u0414",
+  "&Del;": "\u2207",
+  "&Delta;": "\u0394",
+  "&Dfr;": "\u{1D507}",
+  "&DiacriticalAcute;": "\xB4",
+  "&DiacriticalDot;": "\u02D9",
+  "&DiacriticalDoubleAcute;": "\u02DD",
+  "&DiacriticalGrave;": "`",
+  "&DiacriticalTilde;": "\u02DC",
+  "&Diamond;": "\u22C4",
+  "&DifferentialD;": "\u2146",
+  "&Dopf;": "\u{1D53B}",
+  "&Dot;": "\xA8",
+  "&DotDot;": "\u20DC",
+  "&DotEqual;": "\u2250",
+  "&DoubleContourIntegral;": "\u222F",
+  "&DoubleDot;": "\xA8",
+  "&DoubleDownArrow;": "\u21D3",
+  "&DoubleLeftArrow;": "\u21D0",
+  "&DoubleLeftRightArrow;": "\u21D4",
+  "&DoubleLeftTee;": "\u2AE4",
+  "&DoubleLongLeftArrow;": "\u27F8",
+  "&DoubleLongLeftRightArrow;": "\u27FA",
+  "&DoubleLongRightArrow;": "\u27F9",
+  "&DoubleRightArrow;": "\u21D2",
+  "&DoubleRightTee;": "\u22A8",
+  "&DoubleUpArrow;": "\u21D1",
+  "&DoubleUpDownArrow;": "\u21D5",
+  "&DoubleVerticalBar;": "\u2225",
+  "&DownArrow;": "\u2193",
+  "&DownArrowBar;": "\u2913",
+  "&DownArrowUpArrow;": "\u21F5",
+  "&DownBreve;": "\u0311",
+  "&DownLeftRightVector;": "\u2950",
+  "&DownLeftTeeVector;": "\u295E",
+  "&DownLeftVector;": "\u21BD",
+  "&DownLeftVectorBar;": "\u2956",
+  "&DownRightTeeVector;": "\u295F",
+  "&DownRightVector;": "\u21C1",
+  "&DownRightVectorBar;": "\u2957",
+  "&DownTee;": "\u22A4",
+  "&DownTeeArrow;": "\u21A7",
+  "&Downarrow;": "\u21D3",
+  "&Dscr;": "\u{1D49F}",
+  "&Dstrok;": "\u0110",
+  "&ENG;": "\u014A",
+  "&ETH": "\xD0",
+  "&ETH;": "\xD0",
+  "&Eacute": "\xC9",
+  "&Eacute;": "\xC9",
+  "&Ecaron;": "\u011A",
+  "&Ecirc": "\xCA",
+  "&Ecirc;": "\xCA",
+  "&Ecy;": "\u042D",
+  "&Edot;": "\u0116",
+  "&Efr;": "\u{1D508}",
+  "&Egrave": "\xC8",
+  "&Egrave;": "\xC8",
+  "&Element;": "\u2208",
+  "&Emacr;": "\u0112",
+  "&EmptySmallSquare;": "\u25FB",
+  "&EmptyVerySmallSquare;": "\u25AB",
+  "&Eogon;": "\u0118",
+  "&Eopf;": "\u{1D53C}",
+  "&Epsilon;": "\u0395",
+  "&Equal;": "\u2A75",
+  "&EqualTilde;": "\u2242",
+  "&Equilibrium;": "\u21CC",
+  "&Escr;": "\u2130",
+  "&Esim;": "\u2A73",
+  "&Eta;": "\u0397",
+  "&Euml": "\xCB",
+  "&Euml;": "\xCB",
+  "&Exists;": "\u2203",
+  "&ExponentialE;": "\u2147",
+  "&Fcy;": "\u0424",
+  "&Ffr;": "\u{1D509}",
+  "&FilledSmallSquare;": "\u25FC",
+  "&FilledVerySmallSquare;": "\u25AA",
+  "&Fopf;": "\u{1D53D}",
+  "&ForAll;": "\u2200",
+  "&Fouriertrf;": "\u2131",
+  "&Fscr;": "\u2131",
+  "&GJcy;": "\u0403",
+  "&GT": ">",
+  "&GT;": ">",
+  "&Gamma;": "\u0393",
+  "&Gammad;": "\u03DC",
+  "&Gbreve;": "\u011E",
+  "&Gcedil;": "\u0122",
+  "&Gcirc;": "\u011C",
+  "&Gcy;": "\u0413",
+  "&Gdot;": "\u0120",
+  "&Gfr;": "\u{1D50A}",
+  "&Gg;": "\u22D9",
+  "&Gopf;": "\u{1D53E}",
+  "&GreaterEqual;": "\u2265",
+  "&GreaterEqualLess;": "\u22DB",
+  "&GreaterFullEqual;": "\u2267",
+  "&GreaterGreater;": "\u2AA2",
+  "&GreaterLess;": "\u2277",
+  "&GreaterSlantEqual;": "\u2A7E",
+  "&GreaterTilde;": "\u2273",
+  "&Gscr;": "\u{1D4A2}",
+  "&Gt;": "\u226B",
+  "&HARDcy;": "\u042A",
+  "&Hacek;": "\u02C7",
+  "&Hat;": "^",
+  "&Hcirc;": "\u0124",
+  "&Hfr;": "\u210C",
+  "&HilbertSpace;": "\u210B",
+  "&Hopf;": "\u210D",
+  "&HorizontalLine;": "\u2500",
+  "&Hscr;": "\u210B",
+  "&Hstrok;": "\u0126",
+  "&HumpDownHump;": "\u224E",
+  "&HumpEqual;": "\u224F",
+  "&IEcy;": "\u0415",
+  "&IJlig;": "\u0132",
+  "&IOcy;": "\u0401",
+  "&Iacute": "\xCD",
+  "&Iacute;": "\xCD",
+  "&Icirc": "\xCE",
+  "&Icirc;": "\xCE",
+  "&Icy;": "\u0418",
+  "&Idot;": "\u0130",
+  "&Ifr;": "\u2111",
+  "&Igrave": "\xCC",
+  "&Igrave;": "\xCC",
+  "&Im;": "\u2111",
+  "&Imacr;": "\u012A",
+  "&ImaginaryI;": "\u2148",
+  "&Implies;": "\u21D2",
+  "&Int;": "\u222C",
+  "&Integral;": "\u222B",
+  "&Intersection;": "\u22C2",
+  "&InvisibleComma;": "\u2063",
+  "&InvisibleTimes;": "\u2062",
+  "&Iogon;": "\u012E",
+  "&Iopf;": "\u{1D540}",
+  "&Iota;": "\u0399",
+  "&Iscr;": "\u2110",
+  "&Itilde;": "\u0128",
+  "&Iukcy;": "\u0406",
+  "&Iuml": "\xCF",
+  "&Iuml;": "\xCF",
+  "&Jcirc;": "\u0134",
+  "&Jcy;": "\u0419",
+  "&Jfr;": "\u{1D50D}",
+  "&Jopf;": "\u{1D541}",
+  "&Jscr;": "\u{1D4A5}",
+  "&Jsercy;": "\u0408",
+  "&Jukcy;": "\u0404",
+  "&KHcy;": "\u0425",
+  "&KJcy;": "\u040C",
+  "&Kappa;": "\u039A",
+  "&Kcedil;": "\u0136",
+  "&Kcy;": "\u041A",
+  "&Kfr;": "\u{1D50E}",
+  "&Kopf;": "\u{1D542}",
+  "&Kscr;": "\u{1D4A6}",
+  "&LJcy;": "\u0409",
+  "&LT": "<",
+  "&LT;": "<",
+  "&Lacute;": "\u0139",
+  "&Lambda;": "\u039B",
+  "&Lang;": "\u27EA",
+  "&Laplacetrf;": "\u2112",
+  "&Larr;": "\u219E",
+  "&Lcaron;": "\u013D",
+  "&Lcedil;": "\u013B",
+  "&Lcy;": "\u041B",
+  "&LeftAngleBracket;": "\u27E8",
+  "&LeftArrow;": "\u2190",
+  "&LeftArrowBar;": "\u21E4",
+  "&LeftArrowRightArrow;": "\u21C6",
+  "&LeftCeiling;": "\u2308",
+  "&LeftDoubleBracket;": "\u27E6",
+  "&LeftDownTeeVector;": "\u2961",
+  "&LeftDownVector;": "\u21C3",
+  "&LeftDownVectorBar;": "\u2959",
+  "&LeftFloor;": "\u230A",
+  "&LeftRightArrow;": "\u2194",
+  "&LeftRightVector;": "\u294E",
+  "&LeftTee;": "\u22A3",
+  "&LeftTeeArrow;": "\u21A4",
+  "&LeftTeeVector;": "\u295A",
+  "&LeftTriangle;": "\u22B2",
+  "&LeftTriangleBar;": "\u29CF",
+  "&LeftTriangleEqual;": "\u22B4",
+  "&LeftUpDownVector;": "\u2951",
+  "&LeftUpTeeVector;": "\u2960",
+  "&LeftUpVector;": "\u21BF",
+  "&LeftUpVectorBar;": "\u2958",
+  "&LeftVector;": "\u21BC",
+  "&LeftVectorBar;": "\u2952",
+  "&Leftarrow;": "\u21D0",
+  "&Leftrightarrow;": "\u21D4",
+  "&LessEqualGreater;": "\u22DA",
+  "&LessFullEqual;": "\u2266",
+  "&LessGreater;": "\u2276",
+  "&LessLess;": "\u2AA1",
+  "&LessSlantEqual;": "\u2A7D",
+  "&LessTilde;": "\u2272",
+  "&Lfr;": "\u{1D50F}",
+  "&Ll;": "\u22D8",
+  "&Lleftarrow;": "\u21DA",
+  "&Lmidot;": "\u013F",
+  "&LongLeftArrow;": "\u27F5",
+  "&LongLeftRightArrow;": "\u27F7",
+  "&LongRightArrow;": "\u27F6",
+  "&Longleftarrow;": "\u27F8",
+  "&Longleftrightarrow;": "\u27FA",
+  "&Longrightarrow;": "\u27F9",
+  "&Lopf;": "\u{1D543}",
+  "&LowerLeftArrow;": "\u2199",
+  "&LowerRightArrow;": "\u2198",
+  "&Lscr;": "\u2112",
+  "&Lsh;": "\u21B0",
+  "&Lstrok;": "\u0141",
+  "&Lt;": "\u226A",
+  "&Map;": "\u2905",
+  "&Mcy;": "\u041C",
+  "&MediumSpace;": "\u205F",
+  "&Mellintrf;": "\u2133",
+  "&Mfr;": "\u{1D510}",
+  "&MinusPlus;": "\u2213",
+  "&Mopf;": "\u{1D544}",
+  "&Mscr;": "\u2133",
+  "&Mu;": "\u039C",
+  "&NJcy;": "\u040A",
+  "&Nacute;": "\u0143",
+  "&Ncaron;": "\u0147",
+  "&Ncedil;": "\u0145",
+  "&Ncy;": "\u041D",
+  "&NegativeMediumSpace;": "\u200B",
+  "&NegativeThickSpace;": "\u200B",
+  "&NegativeThinSpace;": "\u200B",
+  "&NegativeVeryThinSpace;": "\u200B",
+  "&NestedGreaterGreater;": "\u226B",
+  "&NestedLessLess;": "\u226A",
+  "&NewLine;": "\n",
+  "&Nfr;": "\u{1D511}",
+  "&NoBreak;": "\u2060",
+  "&NonBreakingSpace;": "\xA0",
+  "&Nopf;": "\u2115",
+  "&Not;": "\u2AEC",
+  "&NotCongruent;": "\u2262",
+  "&NotCupCap;": "\u226D",
+  "&NotDoubleVerticalBar;": "\u2226",
+  "&NotElement;": "\u2209",
+  "&NotEqual;": "\u2260",
+  "&NotEqualTilde;": "\u2242\u0338",
+  "&NotExists;": "\u2204",
+  "&NotGreater;": "\u226F",
+  "&NotGreaterEqual;": "\u2271",
+  "&NotGreaterFullEqual;": "\u2267\u0338",
+  "&NotGreaterGreater;": "\u226B\u0338",
+  "&NotGreaterLess;": "\u2279",
+  "&NotGreaterSlantEqual;": "\u2A7E\u0338",
+  "&NotGreaterTilde;": "\u2275",
+  "&NotHumpDownHump;": "\u224E\u0338",
+  "&NotHumpEqual;": "\u224F\u0338",
+  "&NotLeftTriangle;": "\u22EA",
+  "&NotLeftTriangleBar;": "\u29CF\u0338",
+  "&NotLeftTriangleEqual;": "\u22EC",
+  "&NotLess;": "\u226E",
+  "&NotLessEqual;": "\u2270",
+  "&NotLessGreater;": "\u2278",
+  "&NotLessLess;": "\u226A\u0338",
+  "&NotLessSlantEqual;": "\u2A7D\u0338",
+  "&NotLessTilde;": "\u2274",
+  "&NotNestedGreaterGreater;": "\u2AA2\u0338",
+  "&NotNestedLessLess;": "\u2AA1\u0338",
+  "&NotPrecedes;": "\u2280",
+  "&NotPrecedesEqual;": "\u2AAF\u0338",
+  "&NotPrecedesSlantEqual;": "\u22E0",
+  "&NotReverseElement;": "\u220C",
+  "&NotRightTriangle;": "\u22EB",
+  "&NotRightTriangleBar;": "\u29D0\u0338",
+  "&NotRightTriangleEqual;": "\u22ED",
+  "&NotSquareSubset;": "\u228F\u0338",
+  "&NotSquareSubsetEqual;": "\u22E2",
+  "&NotSquareSuperset;": "\u2290\u0338",
+  "&NotSquareSupersetEqual;": "\u22E3",
+  "&NotSubset;": "\u2282\u20D2",
+  "&NotSubsetEqual;": "\u2288",
+  "&NotSucceeds;": "\u2281",
+  "&NotSucceedsEqual;": "\u2AB0\u0338",
+  "&NotSucceedsSlantEqual;": "\u22E1",
+  "&NotSucceedsTilde;": "\u227F\u0338",
+  "&NotSuperset;": "\u2283\u20D2",
+  "&NotSupersetEqual;": "\u2289",
+  "&NotTilde;": "\u2241",
+  "&NotTildeEqual;": "\u2244",
+  "&NotTildeFullEqual;": "\u2247",
+  "&NotTildeTilde;": "\u2249",
+  "&NotVerticalBar;": "\u2224",
+  "&Nscr;": "\u{1D4A9}",
+  "&Ntilde": "\xD1",
+  "&Ntilde;": "\xD1",
+  "&Nu;": "\u039D",
+  "&OElig;": "\u0152",
+  "&Oacute": "\xD3",
+  "&Oacute;": "\xD3",
+  "&Ocirc": "\xD4",
+  "&Ocirc;": "\xD4",
+  "&Ocy;": "\u041E",
+  "&Odblac;": "\u0150",
+  "&Ofr;": "\u{1D512}",
+  "&Ograve": "\xD2",
+  "&Ograve;": "\xD2",
+  "&Omacr;": "\u014C",
+  "&Omega;": "\u03A9",
+  "&Omicron;": "\u039F",
+  "&Oopf;": "\u{1D546}",
+  "&OpenCurlyDoubleQuote;": "\u201C",
+  "&OpenCurlyQuote;": "\u2018",
+  "&Or;": "\u2A54",
+  "&Oscr;": "\u{1D4AA}",
+  "&Oslash": "\xD8",
+  "&Oslash;": "\xD8",
+  "&Otilde": "\xD5",
+  "&Otilde;": "\xD5",
+  "&Otimes;": "\u2A37",
+  "&Ouml": "\xD6",
+  "&Ouml;": "\xD6",
+  "&OverBar;": "\u203E",
+  "&OverBrace;": "\u23DE",
+  "&OverBracket;": "\u23B4",
+  "&OverParenthesis;": "\u23DC",
+  "&PartialD;": "\u2202",
+  "&Pcy;": "\u041F",
+  "&Pfr;": "\u{1D513}",
+  "&Phi;": "\u03A6",
+  "&Pi;": "\u03A0",
+  "&PlusMinus;": "\xB1",
+  "&Poincareplane;": "\u210C",
+  "&Popf;": "\u2119",
+  "&Pr;": "\u2ABB",
+  "&Precedes;": "\u227A",
+  "&PrecedesEqual;": "\u2AAF",
+  "&PrecedesSlantEqual;": "\u227C",
+  "&PrecedesTilde;": "\u227E",
+  "&Prime;": "\u2033",
+  "&Product;": "\u220F",
+  "&Proportion;": "\u2237",
+  "&Proportional;": "\u221D",
+  "&Pscr;": "\u{1D4AB}",
+  "&Psi;": "\u03A8",
+  "&QUOT": '"',
+  "&QUOT;": '"',
+  "&Qfr;": "\u{1D514}",
+  "&Qopf;": "\u211A",
+  "&Qscr;": "\u{1D4AC}",
+  "&RBarr;": "\u2910",
+  "&REG": "\xAE",
+  "&REG;": "\xAE",
+  "&Racute;": "\u0154",
+  "&Rang;": "\u27EB",
+  "&Rarr;": "\u21A0",
+  "&Rarrtl;": "\u2916",
+  "&Rcaron;": "\u0158",
+  "&Rcedil;": "\u0156",
+  "&Rcy;": "\u0420",
+  "&Re;": "\u211C",
+  "&ReverseElement;": "\u220B",
+  "&ReverseEquilibrium;": "\u21CB",
+  "&ReverseUpEquilibrium;": "\u296F",
+  "&Rfr;": "\u211C",
+  "&Rho;": "\u03A1",
+  "&RightAngleBracket;": "\u27E9",
+  "&RightArrow;": "\u2192",
+  "&RightArrowBar;": "\u21E5",
+  "&RightArrowLeftArrow;": "\u21C4",
+  "&RightCeiling;": "\u2309",
+  "&RightDoubleBracket;": "\u27E7",
+  "&RightDownTeeVector;": "\u295D",
+  "&RightDownVector;": "\u21C2",
+  "&RightDownVectorBar;": "\u2955",
+  "&RightFloor;": "\u230B",
+  "&RightTee;": "\u22A2",
+  "&RightTeeArrow;": "\u21A6",
+  "&RightTeeVector;": "\u295B",
+  "&RightTriangle;": "\u22B3",
+  "&RightTriangleBar;": "\u29D0",
+  "&RightTriangleEqual;": "\u22B5",
+  "&RightUpDownVector;": "\u294F",
+  "&RightUpTeeVector;": "\u295C",
+  "&RightUpVector;": "\u21BE",
+  "&RightUpVectorBar;": "\u2954",
+  "&RightVector;": "\u21C0",
+  "&RightVectorBar;": "\u2953",
+  "&Rightarrow;": "\u21D2",
+  "&Ropf;": "\u211D",
+  "&RoundImplies;": "\u2970",
+  "&Rrightarrow;": "\u21DB",
+  "&Rscr;": "\u211B",
+  "&Rsh;": "\u21B1",
+  "&RuleDelayed;": "\u29F4",
+  "&SHCHcy;": "\u0429",
+  "&SHcy;": "\u0428",
+  "&SOFTcy;": "\u042C",
+  "&Sacute;": "\u015A",
+  "&Sc;": "\u2ABC",
+  "&Scaron;": "\u0160",
+  "&Scedil;": "\u015E",
+  "&Scirc;": "\u015C",
+  "&Scy;": "\u0421",
+  "&Sfr;": "\u{1D516}",
+  "&ShortDownArrow;": "\u2193",
+  "&ShortLeftArrow;": "\u2190",
+  "&ShortRightArrow;": "\u2192",
+  "&ShortUpArrow;": "\u2191",
+  "&Sigma;": "\u03A3",
+  "&SmallCircle;": "\u2218",
+  "&Sopf;": "\u{1D54A}",
+  "&Sqrt;": "\u221A",
+  "&Square;": "\u25A1",
+  "&SquareIntersection;": "\u2293",
+  "&SquareSubset;": "\u228F",
+  "&SquareSubsetEqual;": "\u2291",
+  "&SquareSuperset;": "\u2290",
+  "&SquareSupersetEqual;": "\u2292",
+  "&SquareUnion;": "\u2294",
+  "&Sscr;": "\u{1D4AE}",
+  "&Star;": "\u22C6",
+  "&Sub;": "\u22D0",
+  "&Subset;": "\u22D0",
+  "&SubsetEqual;": "\u2286",
+  "&Succeeds;": "\u227B",
+  "&SucceedsEqual;": "\u2AB0",
+  "&SucceedsSlantEqual;": "\u227D",
+  "&SucceedsTilde;": "\u227F",
+  "&SuchThat;": "\u220B",
+  "&Sum;": "\u2211",
+  "&Sup;": "\u22D1",
+  "&Superset;": "\u2283",
+  "&SupersetEqual;": "\u2287",
+  "&Supset;": "\u22D1",
+  "&THORN": "\xDE",
+  "&THORN;": "\xDE",
+  "&TRADE;": "\u2122",
+  "&TSHcy;": "\u040B",
+  "&TScy;": "\u0426",
+  "&Tab;": "	",
+  "&Tau;": "\u03A4",
+  "&Tcaron;": "\u0164",
+  "&Tcedil;": "\u0162",
+  "&Tcy;": "\u0422",
+  "&Tfr;": "\u{1D517}",
+  "&Therefore;": "\u2234",
+  "&Theta;": "\u0398",
+  "&ThickSpace;": "\u205F\u200A",
+  "&ThinSpace;": "\u2009",
+  "&Tilde;": "\u223C",
+  "&TildeEqual;": "\u2243",
+  "&TildeFullEqual;": "\u2245",
+  "&TildeTilde;": "\u2248",
+  "&Topf;": "\u{1D54B}",
+  "&TripleDot;": "\u20DB",
+  "&Tscr;": "\u{1D4AF}",
+  "&Tstrok;": "\u0166",
+  "&Uacute": "\xDA",
+  "&Uacute;": "\xDA",
+  "&Uarr;": "\u219F",
+  "&Uarrocir;": "\u2949",
+  "&Ubrcy;": "\u040E",
+  "&Ubreve;": "\u016C",
+  "&Ucirc": "\xDB",
+  "&Ucirc;": "\xDB",
+  "&Ucy;": "\u0423",
+  "&Udblac;": "\u0170",
+  "&Ufr;": "\u{1D518}",
+  "&Ugrave": "\xD9",
+  "&Ugrave;": "\xD9",
+  "&Umacr;": "\u016A",
+  "&UnderBar;": "_",
+  "&UnderBrace;": "\u23DF",
+  "&UnderBracket;": "\u23B5",
+  "&UnderParenthesis;": "\u23DD",
+  "&Union;": "\u22C3",
+  "&UnionPlus;": "\u228E",
+  "&Uogon;": "\u0172",
+  "&Uopf;": "\u{1D54C}",
+  "&UpArrow;": "\u2191",
+  "&UpArrowBar;": "\u2912",
+  "&UpArrowDownArrow;": "\u21C5",
+  "&UpDownArrow;": "\u2195",
+  "&UpEquilibrium;": "\u296E",
+  "&UpTee;": "\u22A5",
+  "&UpTeeArrow;": "\u21A5",
+  "&Uparrow;": "\u21D1",
+  "&Updownarrow;": "\u21D5",
+  "&UpperLeftArrow;": "\u2196",
+  "&UpperRightArrow;": "\u2197",
+  "&Upsi;": "\u03D2",
+  "&Upsilon;": "\u03A5",
+  "&Uring;": "\u016E",
+  "&Uscr;": "\u{1D4B0}",
+  "&Utilde;": "\u0168",
+  "&Uuml": "\xDC",
+  "&Uuml;": "\xDC",
+  "&VDash;": "\u22AB",
+  "&Vbar;": "\u2AEB",
+  "&Vcy;": "\u0412",
+  "&Vdash;": "\u22A9",
+  "&Vdashl;": "\u2AE6",
+  "&Vee;": "\u22C1",
+  "&Verbar;": "\u2016",
+  "&Vert;": "\u2016",
+  "&VerticalBar;": "\u2223",
+  "&VerticalLine;": "|",
+  "&VerticalSeparator;": "\u2758",
+  "&VerticalTilde;": "\u2240",
+  "&VeryThinSpace;": "\u200A",
+  "&Vfr;": "\u{1D519}",
+  "&Vopf;": "\u{1D54D}",
+  "&Vscr;": "\u{1D4B1}",
+  "&Vvdash;": "\u22AA",
+  "&Wcirc;": "\u0174",
+  "&Wedge;": "\u22C0",
+  "&Wfr;": "\u{1D51A}",
+  "&Wopf;": "\u{1D54E}",
+  "&Wscr;": "\u{1D4B2}",
+  "&Xfr;": "\u{1D51B}",
+  "&Xi;": "\u039E",
+  "&Xopf;": "\u{1D54F}",
+  "&Xscr;": "\u{1D4B3}",
+  "&YAcy;": "\u042F",
+  "&YIcy;": "\u0407",
+  "&YUcy;": "\u042E",
+  "&Yacute": "\xDD",
+  "&Yacute;": "\xDD",
+  "&Ycirc;": "\u0176",
+  "&Ycy;": "\u042B",
+  "&Yfr;": "\u{1D51C}",
+  "&Yopf;": "\u{1D550}",
+  "&Yscr;": "\u{1D4B4}",
+  "&Yuml;": "\u0178",
+  "&ZHcy;": "\u0416",
+  "&Zacute;": "\u0179",
+  "&Zcaron;": "\u017D",
+  "&Zcy;": "\u0417",
+  "&Zdot;": "\u017B",
+  "&ZeroWidthSpace;": "\u200B",
+  "&Zeta;": "\u0396",
+  "&Zfr;": "\u2128",
+  "&Zopf;": "\u2124",
+  "&Zscr;": "\u{1D4B5}",
+  "&aacute": "\xE1",
+  "&aacute;": "\xE1",
+  "&abreve;": "\u0103",
+  "&ac;": "\u223E",
+  "&acE;": "\u223E\u0333",
+  "&acd;": "\u223F",
+  "&acirc": "\xE2",
+  "&acirc;": "\xE2",
+  "&acute": "\xB4",
+  "&acute;": "\xB4",
+  "&acy;": "\u0430",
+  "&aelig": "\xE6",
+  "&aelig;": "\xE6",
+  "&af;": "\u2061",
+  "&afr;": "\u{1D51E}",
+  "&agrave": "\xE0",
+  "&agrave;": "\xE0",
+  "&alefsym;": "\u2135",
+  "&aleph;": "\u2135",
+  "&alpha;": "\u03B1",
+  "&amacr;": "\u0101",
+  "&amalg;": "\u2A3F",
+  "&amp": "&",
+  "&amp;": "&",
+  "&and;": "\u2227",
+  "&andand;": "\u2A55",
+  "&andd;": "\u2A5C",
+  "&andslope;": "\u2A58",
+  "&andv;": "\u2A5A",
+  "&ang;": "\u2220",
+  "&ange;": "\u29A4",
+  "&angle;": "\u2220",
+  "&angmsd;": "\u2221",
+  "&angmsdaa;": "\u29A8",
+  "&angmsdab;": "\u29A9",
+  "&angmsdac;": "\u29AA",
+  "&angmsdad;": "\u29AB",
+  "&angmsdae;": "\u29AC",
+  "&angmsdaf;": "\u29AD",
+  "&angmsdag;": "\u29AE",
+  "&angmsdah;": "\u29AF",
+  "&angrt;": "\u221F",
+  "&angrtvb;": "\u22BE",
+  "&angrtvbd;": "\u299D",
+  "&angsph;": "\u2222",
+  "&angst;": "\xC5",
+  "&angzarr;": "\u237C",
+  "&aogon;": "\u0105",
+  "&aopf;": "\u{1D552}",
+  "&ap;": "\u2248",
+  "&apE;": "\u2A70",
+  "&apacir;": "\u2A6F",
+  "&ape;": "\u224A",
+  "&apid;": "\u224B",
+  "&apos;": "'",
+  "&approx;": "\u2248",
+  "&approxeq;": "\u224A",
+  "&aring": "\xE5",
+  "&aring;": "\xE5",
+  "&ascr;": "\u{1D4B6}",
+  "&ast;": "*",
+  "&asymp;": "\u2248",
+  "&asympeq;": "\u224D",
+  "&atilde": "\xE3",
+  "&atilde;": "\xE3",
+  "&auml": "\xE4",
+  "&auml;": "\xE4",
+  "&awconint;": "\u2233",
+  "&awint;": "\u2A11",
+  "&bNot;": "\u2AED",
+  "&backcong;": "\u224C",
+  "&backepsilon;": "\u03F6",
+  "&backprime;": "\u2035",
+  "&backsim;": "\u223D",
+  "&backsimeq;": "\u22CD",
+  "&barvee;": "\u22BD",
+  "&barwed;": "\u2305",
+  "&barwedge;": "\u2305",
+  "&bbrk;": "\u23B5",
+  "&bbrktbrk;": "\u23B6",
+  "&bcong;": "\u224C",
+  "&bcy;": "\u0431",
+  "&bdquo;": "\u201E",
+  "&becaus;": "\u2235",
+  "&because;": "\u2235",
+  "&bemptyv;": "\u29B0",
+  "&bepsi;": "\u03F6",
+  "&bernou;": "\u212C",
+  "&beta;": "\u03B2",
+  "&beth;": "\u2136",
+  "&between;": "\u226C",
+  "&bfr;": "\u{1D51F}",
+  "&bigcap;": "\u22C2",
+  "&bigcirc;": "\u25EF",
+  "&bigcup;": "\u22C3",
+  "&bigodot;": "\u2A00",
+  "&bigoplus;": "\u2A01",
+  "&bigotimes;": "\u2A02",
+  "&bigsqcup;": "\u2A06",
+  "&bigstar;": "\u2605",
+  "&bigtriangledown;": "\u25BD",
+  "&bigtriangleup;": "\u25B3",
+  "&biguplus;": "\u2A04",
+  "&bigvee;": "\u22C1",
+  "&bigwedge;": "\u22C0",
+  "&bkarow;": "\u290D",
+  "&blacklozenge;": "\u29EB",
+  "&blacksquare;": "\u25AA",
+  "&blacktriangle;": "\u25B4",
+  "&blacktriangledown;": "\u25BE",
+  "&blacktriangleleft;": "\u25C2",
+  "&blacktriangleright;": "\u25B8",
+  "&blank;": "\u2423",
+  "&blk12;": "\u2592",
+  "&blk14;": "\u2591",
+  "&blk34;": "\u2593",
+  "&block;": "\u2588",
+  "&bne;": "=\u20E5",
+  "&bnequiv;": "\u2261\u20E5",
+  "&bnot;": "\u2310",
+  "&bopf;": "\u{1D553}",
+  "&bot;": "\u22A5",
+  "&bottom;": "\u22A5",
+  "&bowtie;": "\u22C8",
+  "&boxDL;": "\u2557",
+  "&boxDR;": "\u2554",
+  "&boxDl;": "\u2556",
+  "&boxDr;": "\u2553",
+  "&boxH;": "\u2550",
+  "&boxHD;": "\u2566",
+  "&boxHU;": "\u2569",
+  "&boxHd;": "\u2564",
+  "&boxHu;": "\u2567",
+  "&boxUL;": "\u255D",
+  "&boxUR;": "\u255A",
+  "&boxUl;": "\u255C",
+  "&boxUr;": "\u2559",
+  "&boxV;": "\u2551",
+  "&boxVH;": "\u256C",
+  "&boxVL;": "\u2563",
+  "&boxVR;": "\u2560",
+  "&boxVh;": "\u256B",
+  "&boxVl;": "\u2562",
+  "&boxVr;": "\u255F",
+  "&boxbox;": "\u29C9",
+  "&boxdL;": "\u2555",
+  "&boxdR;": "\u2552",
+  "&boxdl;": "\u2510",
+  "&boxdr;": "\u250C",
+  "&boxh;": "\u2500",
+  "&boxhD;": "\u2565",
+  "&boxhU;": "\u2568",
+  "&boxhd;": "\u252C",
+  "&boxhu;": "\u2534",
+  "&boxminus;": "\u229F",
+  "&boxplus;": "\u229E",
+  "&boxtimes;": "\u22A0",
+  "&boxuL;": "\u255B",
+  "&boxuR;": "\u2558",
+  "&boxul;": "\u2518",
+  "&boxur;": "\u2514",
+  "&boxv;": "\u2502",
+  "&boxvH;": "\u256A",
+  "&boxvL;": "\u2561",
+  "&boxvR;": "\u255E",
+  "&boxvh;": "\u253C",
+  "&boxvl;": "\u2524",
+  "&boxvr;": "\u251C",
+  "&bprime;": "\u2035",
+  "&breve;": "\u02D8",
+  "&brvbar": "\xA6",
+  "&brvbar;": "\xA6",
+  "&bscr;": "\u{1D4B7}",
+  "&bsemi;": "\u204F",
+  "&bsim;": "\u223D",
+  "&bsime;": "\u22CD",
+  "&bsol;": "\\",
+  "&bsolb;": "\u29C5",
+  "&bsolhsub;": "\u27C8",
+  "&bull;": "\u2022",
+  "&bullet;": "\u2022",
+  "&bump;": "\u224E",
+  "&bumpE;": "\u2AAE",
+  "&bumpe;": "\u224F",
+  "&bumpeq;": "\u224F",
+  "&cacute;": "\u0107",
+  "&cap;": "\u2229",
+  "&capand;": "\u2A44",
+  "&capbrcup;": "\u2A49",
+  "&capcap;": "\u2A4B",
+  "&capcup;": "\u2A47",
+  "&capdot;": "\u2A40",
+  "&caps;": "\u2229\uFE00",
+  "&caret;": "\u2041",
+  "&caron;": "\u02C7",
+  "&ccaps;": "\u2A4D",
+  "&ccaron;": "\u010D",
+  "&ccedil": "\xE7",
+  "&ccedil;": "\xE7",
+  "&ccirc;": "\u0109",
+  "&ccups;": "\u2A4C",
+  "&ccupssm;": "\u2A50",
+  "&cdot;": "\u010B",
+  "&cedil": "\xB8",
+  "&cedil;": "\xB8",
+  "&cemptyv;": "\u29B2",
+  "&cent": "\xA2",
+  "&cent;": "\xA2",
+  "&centerdot;": "\xB7",
+  "&cfr;": "\u{1D520}",
+  "&chcy;": "\u0447",
+  "&check;": "\u2713",
+  "&checkmark;": "\u2713",
+  "&chi;": "\u03C7",
+  "&cir;": "\u25CB",
+  "&cirE;": "\u29C3",
+  "&circ;": "\u02C6",
+  "&circeq;": "\u2257",
+  "&circlearrowleft;": "\u21BA",
+  "&circlearrowright;": "\u21BB",
+  "&circledR;": "\xAE",
+  "&circledS;": "\u24C8",
+  "&circledast;": "\u229B",
+  "&circledcirc;": "\u229A",
+  "&circleddash;": "\u229D",
+  "&cire;": "\u2257",
+  "&cirfnint;": "\u2A10",
+  "&cirmid;": "\u2AEF",
+  "&cirscir;": "\u29C2",
+  "&clubs;": "\u2663",
+  "&clubsuit;": "\u2663",
+  "&colon;": ":",
+  "&colone;": "\u2254",
+  "&coloneq;": "\u2254",
+  "&comma;": ",",
+  "&commat;": "@",
+  "&comp;": "\u2201",
+  "&compfn;": "\u2218",
+  "&complement;": "\u2201",
+  "&complexes;": "\u2102",
+  "&cong;": "\u2245",
+  "&congdot;": "\u2A6D",
+  "&conint;": "\u222E",
+  "&copf;": "\u{1D554}",
+  "&coprod;": "\u2210",
+  "&copy": "\xA9",
+  "&copy;": "\xA9",
+  "&copysr;": "\u2117",
+  "&crarr;": "\u21B5",
+  "&cross;": "\u2717",
+  "&cscr;": "\u{1D4B8}",
+  "&csub;": "\u2ACF",
+  "&csube;": "\u2AD1",
+  "&csup;": "\u2AD0",
+  "&csupe;": "\u2AD2",
+  "&ctdot;": "\u22EF",
+  "&cudarrl;": "\u2938",
+  "&cudarrr;": "\u2935",
+  "&cuepr;": "\u22DE",
+  "&cuesc;": "\u22DF",
+  "&cularr;": "\u21B6",
+  "&cularrp;": "\u293D",
+  "&cup;": "\u222A",
+  "&cupbrcap;": "\u2A48",
+  "&cupcap;": "\u2A46",
+  "&cupcup;": "\u2A4A",
+  "&cupdot;": "\u228D",
+  "&cupor;": "\u2A45",
+  "&cups;": "\u222A\uFE00",
+  "&curarr;": "\u21B7",
+  "&curarrm;": "\u293C",
+  "&curlyeqprec;": "\u22DE",
+  "&curlyeqsucc;": "\u22DF",
+  "&curlyvee;": "\u22CE",
+  "&curlywedge;": "\u22CF",
+  "&curren": "\xA4",
+  "&curren;": "\xA4",
+  "&curvearrowleft;": "\u21B6",
+  "&curvearrowright;": "\u21B7",
+  "&cuvee;": "\u22CE",
+  "&cuwed;": "\u22CF",
+  "&cwconint;": "\u2232",
+  "&cwint;": "\u2231",
+  "&cylcty;": "\u232D",
+  "&dArr;": "\u21D3",
+  "&dHar;": "\u2965",
+  "&dagger;": "\u2020",
+  "&daleth;": "\u2138",
+  "&darr;": "\u2193",
+  "&dash;": "\u2010",
+  "&dashv;": "\u22A3",
+  "&dbkarow;": "\u290F",
+  "&dblac;": "\u02DD",
+  "&dcaron;": "\u010F",
+  "&dcy;": "\u0434",
+  "&dd;": "\u2146",
+  "&ddagger;": "\u2021",
+  "&ddarr;": "\u21CA",
+  "&ddotseq;": "\u2A77",
+  "&deg": "\xB0",
+  "&deg;": "\xB0",
+  "&delta;": "\u03B4",
+  "&demptyv;": "\u29B1",
+  "&dfisht;": "\u297F",
+  "&dfr;": "\u{1D521}",
+  "&dharl;": "\u21C3",
+  "&dharr;": "\u21C2",
+  "&diam;": "\u22C4",
+  "&diamond;": "\u22C4",
+  "&diamondsuit;": "\u2666",
+  "&diams;": "\u2666",
+  "&die;": "\xA8",
+  "&digamma;": "\u03DD",
+  "&disin;": "\u22F2",
+  "&div;": "\xF7",
+  "&divide": "\xF7",
+  "&divide;": "\xF7",
+  "&divideontimes;": "\u22C7",
+  "&divonx;": "\u22C7",
+  "&djcy;": "\u0452",
+  "&dlcorn;": "\u231E",
+  "&dlcrop;": "\u230D",
+  "&dollar;": "$",
+  "&dopf;": "\u{1D555}",
+  "&dot;": "\u02D9",
+  "&doteq;": "\u2250",
+  "&doteqdot;": "\u2251",
+  "&dotminus;": "\u2238",
+  "&dotplus;": "\u2214",
+  "&dotsquare;": "\u22A1",
+  "&doublebarwedge;": "\u2306",
+  "&downarrow;": "\u2193",
+  "&downdownarrows;": "\u21CA",
+  "&downharpoonleft;": "\u21C3",
+  "&downharpoonright;": "\u21C2",
+  "&drbkarow;": "\u2910",
+  "&drcorn;": "\u231F",
+  "&drcrop;": "\u230C",
+  "&dscr;": "\u{1D4B9}",
+  "&dscy;": "\u0455",
+  "&dsol;": "\u29F6",
+  "&dstrok;": "\u0111",
+  "&dtdot;": "\u22F1",
+  "&dtri;": "\u25BF",
+  "&dtrif;": "\u25BE",
+  "&duarr;": "\u21F5",
+  "&duhar;": "\u296F",
+  "&dwangle;": "\u29A6",
+  "&dzcy;": "\u045F",
+  "&dzigrarr;": "\u27FF",
+  "&eDDot;": "\u2A77",
+  "&eDot;": "\u2251",
+  "&eacute": "\xE9",
+  "&eacute;": "\xE9",
+  "&easter;": "\u2A6E",
+  "&ecaron;": "\u011B",
+  "&ecir;": "\u2256",
+  "&ecirc": "\xEA",
+  "&ecirc;": "\xEA",
+  "&ecolon;": "\u2255",
+  "&ecy;": "\u044D",
+  "&edot;": "\u0117",
+  "&ee;": "\u2147",
+  "&efDot;": "\u2252",
+  "&efr;": "\u{1D522}",
+  "&eg;": "\u2A9A",
+  "&egrave": "\xE8",
+  "&egrave;": "\xE8",
+  "&egs;": "\u2A96",
+  "&egsdot;": "\u2A98",
+  "&el;": "\u2A99",
+  "&elinters;": "\u23E7",
+  "&ell;": "\u2113",
+  "&els;": "\u2A95",
+  "&elsdot;": "\u2A97",
+  "&emacr;": "\u0113",
+  "&empty;": "\u2205",
+  "&emptyset;": "\u2205",
+  "&emptyv;": "\u2205",
+  "&emsp13;": "\u2004",
+  "&emsp14;": "\u2005",
+  "&emsp;": "\u2003",
+  "&eng;": "\u014B",
+  "&ensp;": "\u2002",
+  "&eogon;": "\u0119",
+  "&eopf;": "\u{1D556}",
+  "&epar;": "\u22D5",
+  "&eparsl;": "\u29E3",
+  "&eplus;": "\u2A71",
+  "&epsi;": "\u03B5",
+  "&epsilon;": "\u03B5",
+  "&epsiv;": "\u03F5",
+  "&eqcirc;": "\u2256",
+  "&eqcolon;": "\u2255",
+  "&eqsim;": "\u2242",
+  "&eqslantgtr;": "\u2A96",
+  "&eqslantless;": "\u2A95",
+  "&equals;": "=",
+  "&equest;": "\u225F",
+  "&equiv;": "\u2261",
+  "&equivDD;": "\u2A78",
+  "&eqvparsl;": "\u29E5",
+  "&erDot;": "\u2253",
+  "&erarr;": "\u2971",
+  "&escr;": "\u212F",
+  "&esdot;": "\u2250",
+  "&esim;": "\u2242",
+  "&eta;": "\u03B7",
+  "&eth": "\xF0",
+  "&eth;": "\xF0",
+  "&euml": "\xEB",
+  "&euml;": "\xEB",
+  "&euro;": "\u20AC",
+  "&excl;": "!",
+  "&exist;": "\u2203",
+  "&expectation;": "\u2130",
+  "&exponentiale;": "\u2147",
+  "&fallingdotseq;": "\u2252",
+  "&fcy;": "\u0444",
+  "&female;": "\u2640",
+  "&ffilig;": "\uFB03",
+  "&fflig;": "\uFB00",
+  "&ffllig;": "\uFB04",
+  "&ffr;": "\u{1D523}",
+  "&filig;": "\uFB01",
+  "&fjlig;": "fj",
+  "&flat;": "\u266D",
+  "&fllig;": "\uFB02",
+  "&fltns;": "\u25B1",
+  "&fnof;": "\u0192",
+  "&fopf;": "\u{1D557}",
+  "&forall;": "\u2200",
+  "&fork;": "\u22D4",
+  "&forkv;": "\u2AD9",
+  "&fpartint;": "\u2A0D",
+  "&frac12": "\xBD",
+  "&frac12;": "\xBD",
+  "&frac13;": "\u2153",
+  "&frac14": "\xBC",
+  "&frac14;": "\xBC",
+  "&frac15;": "\u2155",
+  "&frac16;": "\u2159",
+  "&frac18;": "\u215B",
+  "&frac23;": "\u2154",
+  "&frac25;": "\u2156",
+  "&frac34": "\xBE",
+  "&frac34;": "\xBE",
+  "&frac35;": "\u2157",
+  "&frac38;": "\u215C",
+  "&frac45;": "\u2158",
+  "&frac56;": "\u215A",
+  "&frac58;": "\u215D",
+  "&frac78;": "\u215E",
+  "&frasl;": "\u2044",
+  "&frown;": "\u2322",
+  "&fscr;": "\u{1D4BB}",
+  "&gE;": "\u2267",
+  "&gEl;": "\u2A8C",
+  "&gacute;": "\u01F5",
+  "&gamma;": "\u03B3",
+  "&gammad;": "\u03DD",
+  "&gap;": "\u2A86",
+  "&gbreve;": "\u011F",
+  "&gcirc;": "\u011D",
+  "&gcy;": "\u0433",
+  "&gdot;": "\u0121",
+  "&ge;": "\u2265",
+  "&gel;": "\u22DB",
+  "&geq;": "\u2265",
+  "&geqq;": "\u2267",
+  "&geqslant;": "\u2A7E",
+  "&ges;": "\u2A7E",
+  "&gescc;": "\u2AA9",
+  "&gesdot;": "\u2A80",
+  "&gesdoto;": "\u2A82",
+  "&gesdotol;": "\u2A84",
+  "&gesl;": "\u22DB\uFE00",
+  "&gesles;": "\u2A94",
+  "&gfr;": "\u{1D524}",
+  "&gg;": "\u226B",
+  "&ggg;": "\u22D9",
+  "&gimel;": "\u2137",
+  "&gjcy;": "\u0453",
+  "&gl;": "\u2277",
+  "&glE;": "\u2A92",
+  "&gla;": "\u2AA5",
+  "&glj;": "\u2AA4",
+  "&gnE;": "\u2269",
+  "&gnap;": "\u2A8A",
+  "&gnapprox;": "\u2A8A",
+  "&gne;": "\u2A88",
+  "&gneq;": "\u2A88",
+  "&gneqq;": "\u2269",
+  "&gnsim;": "\u22E7",
+  "&gopf;": "\u{1D558}",
+  "&grave;": "`",
+  "&gscr;": "\u210A",
+  "&gsim;": "\u2273",
+  "&gsime;": "\u2A8E",
+  "&gsiml;": "\u2A90",
+  "&gt": ">",
+  "&gt;": ">",
+  "&gtcc;": "\u2AA7",
+  "&gtcir;": "\u2A7A",
+  "&gtdot;": "\u22D7",
+  "&gtlPar;": "\u2995",
+  "&gtquest;": "\u2A7C",
+  "&gtrapprox;": "\u2A86",
+  "&gtrarr;": "\u2978",
+  "&gtrdot;": "\u22D7",
+  "&gtreqless;": "\u22DB",
+  "&gtreqqless;": "\u2A8C",
+  "&gtrless;": "\u2277",
+  "&gtrsim;": "\u2273",
+  "&gvertneqq;": "\u2269\uFE00",
+  "&gvnE;": "\u2269\uFE00",
+  "&hArr;": "\u21D4",
+  "&hairsp;": "\u200A",
+  "&half;": "\xBD",
+  "&hamilt;": "\u210B",
+  "&hardcy;": "\u044A",
+  "&harr;": "\u2194",
+  "&harrcir;": "\u2948",
+  "&harrw;": "\u21AD",
+  "&hbar;": "\u210F",
+  "&hcirc;": "\u0125",
+  "&hearts;": "\u2665",
+  "&heartsuit;": "\u2665",
+  "&hellip;": "\u2026",
+  "&hercon;": "\u22B9",
+  "&hfr;": "\u{1D525}",
+  "&hksearow;": "\u2925",
+  "&hkswarow;": "\u2926",
+  "&hoarr;": "\u21FF",
+  "&homtht;": "\u223B",
+  "&hookleftarrow;": "\u21A9",
+  "&hookrightarrow;": "\u21AA",
+  "&hopf;": "\u{1D559}",
+  "&horbar;": "\u2015",
+  "&hscr;": "\u{1D4BD}",
+  "&hslash;": "\u210F",
+  "&hstrok;": "\u0127",
+  "&hybull;": "\u2043",
+  "&hyphen;": "\u2010",
+  "&iacute": "\xED",
+  "&iacute;": "\xED",
+  "&ic;": "\u2063",
+  "&icirc": "\xEE",
+  "&icirc;": "\xEE",
+  "&icy;": "\u0438",
+  "&iecy;": "\u0435",
+  "&iexcl": "\xA1",
+  "&iexcl;": "\xA1",
+  "&iff;": "\u21D4",
+  "&ifr;": "\u{1D526}",
+  "&igrave": "\xEC",
+  "&igrave;": "\xEC",
+  "&ii;": "\u2148",
+  "&iiiint;": "\u2A0C",
+  "&iiint;": "\u222D",
+  "&iinfin;": "\u29DC",
+  "&iiota;": "\u2129",
+  "&ijlig;": "\u0133",
+  "&imacr;": "\u012B",
+  "&image;": "\u2111",
+  "&imagline;": "\u2110",
+  "&imagpart;": "\u2111",
+  "&imath;": "\u0131",
+  "&imof;": "\u22B7",
+  "&imped;": "\u01B5",
+  "&in;": "\u2208",
+  "&incare;": "\u2105",
+  "&infin;": "\u221E",
+  "&infintie;": "\u29DD",
+  "&inodot;": "\u0131",
+  "&int;": "\u222B",
+  "&intcal;": "\u22BA",
+  "&integers;": "\u2124",
+  "&intercal;": "\u22BA",
+  "&intlarhk;": "\u2A17",
+  "&intprod;": "\u2A3C",
+  "&iocy;": "\u0451",
+  "&iogon;": "\u012F",
+  "&iopf;": "\u{1D55A}",
+  "&iota;": "\u03B9",
+  "&iprod;": "\u2A3C",
+  "&iquest": "\xBF",
+  "&iquest;": "\xBF",
+  "&iscr;": "\u{1D4BE}",
+  "&isin;": "\u2208",
+  "&isinE;": "\u22F9",
+  "&isindot;": "\u22F5",
+  "&isins;": "\u22F4",
+  "&isinsv;": "\u22F3",
+  "&isinv;": "\u2208",
+  "&it;": "\u2062",
+  "&itilde;": "\u0129",
+  "&iukcy;": "\u0456",
+  "&iuml": "\xEF",
+  "&iuml;": "\xEF",
+  "&jcirc;": "\u0135",
+  "&jcy;": "\u0439",
+  "&jfr;": "\u{1D527}",
+  "&jmath;": "\u0237",
+  "&jopf;": "\u{1D55B}",
+  "&jscr;": "\u{1D4BF}",
+  "&jsercy;": "\u0458",
+  "&jukcy;": "\u0454",
+  "&kappa;": "\u03BA",
+  "&kappav;": "\u03F0",
+  "&kcedil;": "\u0137",
+  "&kcy;": "\u043A",
+  "&kfr;": "\u{1D528}",
+  "&kgreen;": "\u0138",
+  "&khcy;": "\u0445",
+  "&kjcy;": "\u045C",
+  "&kopf;": "\u{1D55C}",
+  "&kscr;": "\u{1D4C0}",
+  "&lAarr;": "\u21DA",
+  "&lArr;": "\u21D0",
+  "&lAtail;": "\u291B",
+  "&lBarr;": "\u290E",
+  "&lE;": "\u2266",
+  "&lEg;": "\u2A8B",
+  "&lHar;": "\u2962",
+  "&lacute;": "\u013A",
+  "&laemptyv;": "\u29B4",
+  "&lagran;": "\u2112",
+  "&lambda;": "\u03BB",
+  "&lang;": "\u27E8",
+  "&langd;": "\u2991",
+  "&langle;": "\u27E8",
+  "&lap;": "\u2A85",
+  "&laquo": "\xAB",
+  "&laquo;": "\xAB",
+  "&larr;": "\u2190",
+  "&larrb;": "\u21E4",
+  "&larrbfs;": "\u291F",
+  "&larrfs;": "\u291D",
+  "&larrhk;": "\u21A9",
+  "&larrlp;": "\u21AB",
+  "&larrpl;": "\u2939",
+  "&larrsim;": "\u2973",
+  "&larrtl;": "\u21A2",
+  "&lat;": "\u2AAB",
+  "&latail;": "\u2919",
+  "&late;": "\u2AAD",
+  "&lates;": "\u2AAD\uFE00",
+  "&lbarr;": "\u290C",
+  "&lbbrk;": "\u2772",
+  "&lbrace;": "{",
+  "&lbrack;": "[",
+  "&lbrke;": "\u298B",
+  "&lbrksld;": "\u298F",
+  "&lbrkslu;": "\u298D",
+  "&lcaron;": "\u013E",
+  "&lcedil;": "\u013C",
+  "&lceil;": "\u2308",
+  "&lcub;": "{",
+  "&lcy;": "\u043B",
+  "&ldca;": "\u2936",
+  "&ldquo;": "\u201C",
+  "&ldquor;": "\u201E",
+  "&ldrdhar;": "\u2967",
+  "&ldrushar;": "\u294B",
+  "&ldsh;": "\u21B2",
+  "&le;": "\u2264",
+  "&leftarrow;": "\u2190",
+  "&leftarrowtail;": "\u21A2",
+  "&leftharpoondown;": "\u21BD",
+  "&leftharpoonup;": "\u21BC",
+  "&leftleftarrows;": "\u21C7",
+  "&leftrightarrow;": "\u2194",
+  "&leftrightarrows;": "\u21C6",
+  "&leftrightharpoons;": "\u21CB",
+  "&leftrightsquigarrow;": "\u21AD",
+  "&leftthreetimes;": "\u22CB",
+  "&leg;": "\u22DA",
+  "&leq;": "\u2264",
+  "&leqq;": "\u2266",
+  "&leqslant;": "\u2A7D",
+  "&les;": "\u2A7D",
+  "&lescc;": "\u2AA8",
+  "&lesdot;": "\u2A7F",
+  "&lesdoto;": "\u2A81",
+  "&lesdotor;": "\u2A83",
+  "&lesg;": "\u22DA\uFE00",
+  "&lesges;": "\u2A93",
+  "&lessapprox;": "\u2A85",
+  "&lessdot;": "\u22D6",
+  "&lesseqgtr;": "\u22DA",
+  "&lesseqqgtr;": "\u2A8B",
+  "&lessgtr;": "\u2276",
+  "&lesssim;": "\u2272",
+  "&lfisht;": "\u297C",
+  "&lfloor;": "\u230A",
+  "&lfr;": "\u{1D529}",
+  "&lg;": "\u2276",
+  "&lgE;": "\u2A91",
+  "&lhard;": "\u21BD",
+  "&lharu;": "\u21BC",
+  "&lharul;": "\u296A",
+  "&lhblk;": "\u2584",
+  "&ljcy;": "\u0459",
+  "&ll;": "\u226A",
+  "&llarr;": "\u21C7",
+  "&llcorner;": "\u231E",
+  "&llhard;": "\u296B",
+  "&lltri;": "\u25FA",
+  "&lmidot;": "\u0140",
+  "&lmoust;": "\u23B0",
+  "&lmoustache;": "\u23B0",
+  "&lnE;": "\u2268",
+  "&lnap;": "\u2A89",
+  "&lnapprox;": "\u2A89",
+  "&lne;": "\u2A87",
+  "&lneq;": "\u2A87",
+  "&lneqq;": "\u2268",
+  "&lnsim;": "\u22E6",
+  "&loang;": "\u27EC",
+  "&loarr;": "\u21FD",
+  "&lobrk;": "\u27E6",
+  "&longleftarrow;": "\u27F5",
+  "&longleftrightarrow;": "\u27F7",
+  "&longmapsto;": "\u27FC",
+  "&longrightarrow;": "\u27F6",
+  "&looparrowleft;": "\u21AB",
+  "&looparrowright;": "\u21AC",
+  "&lopar;": "\u2985",
+  "&lopf;": "\u{1D55D}",
+  "&loplus;": "\u2A2D",
+  "&lotimes;": "\u2A34",
+  "&lowast;": "\u2217",
+  "&lowbar;": "_",
+  "&loz;": "\u25CA",
+  "&lozenge;": "\u25CA",
+  "&lozf;": "\u29EB",
+  "&lpar;": "(",
+  "&lparlt;": "\u2993",
+  "&lrarr;": "\u21C6",
+  "&lrcorner;": "\u231F",
+  "&lrhar;": "\u21CB",
+  "&lrhard;": "\u296D",
+  "&lrm;": "\u200E",
+  "&lrtri;": "\u22BF",
+  "&lsaquo;": "\u2039",
+  "&lscr;": "\u{1D4C1}",
+  "&lsh;": "\u21B0",
+  "&lsim;": "\u2272",
+  "&lsime;": "\u2A8D",
+  "&lsimg;": "\u2A8F",
+  "&lsqb;": "[",
+  "&lsquo;": "\u2018",
+  "&lsquor;": "\u201A",
+  "&lstrok;": "\u0142",
+  "&lt": "<",
+  "&lt;": "<",
+  "&ltcc;": "\u2AA6",
+  "&ltcir;": "\u2A79",
+  "&ltdot;": "\u22D6",
+  "&lthree;": "\u22CB",
+  "&ltimes;": "\u22C9",
+  "&ltlarr;": "\u2976",
+  "&ltquest;": "\u2A7B",
+  "&ltrPar;": "\u2996",
+  "&ltri;": "\u25C3",
+  "&ltrie;": "\u22B4",
+  "&ltrif;": "\u25C2",
+  "&lurdshar;": "\u294A",
+  "&luruhar;": "\u2966",
+  "&lvertneqq;": "\u2268\uFE00",
+  "&lvnE;": "\u2268\uFE00",
+  "&mDDot;": "\u223A",
+  "&macr": "\xAF",
+  "&macr;": "\xAF",
+  "&male;": "\u2642",
+  "&malt;": "\u2720",
+  "&maltese;": "\u2720",
+  "&map;": "\u21A6",
+  "&mapsto;": "\u21A6",
+  "&mapstodown;": "\u21A7",
+  "&mapstoleft;": "\u21A4",
+  "&mapstoup;": "\u21A5",
+  "&marker;": "\u25AE",
+  "&mcomma;": "\u2A29",
+  "&mcy;": "\u043C",
+  "&mdash;": "\u2014",
+  "&measuredangle;": "\u2221",
+  "&mfr;": "\u{1D52A}",
+  "&mho;": "\u2127",
+  "&micro": "\xB5",
+  "&micro;": "\xB5",
+  "&mid;": "\u2223",
+  "&midast;": "*",
+  "&midcir;": "\u2AF0",
+  "&middot": "\xB7",
+  "&middot;": "\xB7",
+  "&minus;": "\u2212",
+  "&minusb;": "\u229F",
+  "&minusd;": "\u2238",
+  "&minusdu;": "\u2A2A",
+  "&mlcp;": "\u2ADB",
+  "&mldr;": "\u2026",
+  "&mnplus;": "\u2213",
+  "&models;": "\u22A7",
+  "&mopf;": "\u{1D55E}",
+  "&mp;": "\u2213",
+  "&mscr;": "\u{1D4C2}",
+  "&mstpos;": "\u223E",
+  "&mu;": "\u03BC",
+  "&multimap;": "\u22B8",
+  "&mumap;": "\u22B8",
+  "&nGg;": "\u22D9\u0338",
+  "&nGt;": "\u226B\u20D2",
+  "&nGtv;": "\u226B\u0338",
+  "&nLeftarrow;": "\u21CD",
+  "&nLeftrightarrow;": "\u21CE",
+  "&nLl;": "\u22D8\u0338",
+  "&nLt;": "\u226A\u20D2",
+  "&nLtv;": "\u226A\u0338",
+  "&nRightarrow;": "\u21CF",
+  "&nVDash;": "\u22AF",
+  "&nVdash;": "\u22AE",
+  "&nabla;": "\u2207",
+  "&nacute;": "\u0144",
+  "&nang;": "\u2220\u20D2",
+  "&nap;": "\u2249",
+  "&napE;": "\u2A70\u0338",
+  "&napid;": "\u224B\u0338",
+  "&napos;": "\u0149",
+  "&napprox;": "\u2249",
+  "&natur;": "\u266E",
+  "&natural;": "\u266E",
+  "&naturals;": "\u2115",
+  "&nbsp": "\xA0",
+  "&nbsp;": "\xA0",
+  "&nbump;": "\u224E\u0338",
+  "&nbumpe;": "\u224F\u0338",
+  "&ncap;": "\u2A43",
+  "&ncaron;": "\u0148",
+  "&ncedil;": "\u0146",
+  "&ncong;": "\u2247",
+  "&ncongdot;": "\u2A6D\u0338",
+  "&ncup;": "\u2A42",
+  "&ncy;": "\u043D",
+  "&ndash;": "\u2013",
+  "&ne;": "\u2260",
+  "&neArr;": "\u21D7",
+  "&nearhk;": "\u2924",
+  "&nearr;": "\u2197",
+  "&nearrow;": "\u2197",
+  "&nedot;": "\u2250\u0338",
+  "&nequiv;": "\u2262",
+  "&nesear;": "\u2928",
+  "&nesim;": "\u2242\u0338",
+  "&nexist;": "\u2204",
+  "&nexists;": "\u2204",
+  "&nfr;": "\u{1D52B}",
+  "&ngE;": "\u2267\u0338",
+  "&nge;": "\u2271",
+  "&ngeq;": "\u2271",
+  "&ngeqq;": "\u2267\u0338",
+  "&ngeqslant;": "\u2A7E\u0338",
+  "&nges;": "\u2A7E\u0338",
+  "&ngsim;": "\u2275",
+  "&ngt;": "\u226F",
+  "&ngtr;": "\u226F",
+  "&nhArr;": "\u21CE",
+  "&nharr;": "\u21AE",
+  "&nhpar;": "\u2AF2",
+  "&ni;": "\u220B",
+  "&nis;": "\u22FC",
+  "&nisd;": "\u22FA",
+  "&niv;": "\u220B",
+  "&njcy;": "\u045A",
+  "&nlArr;": "\u21CD",
+  "&nlE;": "\u2266\u0338",
+  "&nlarr;": "\u219A",
+  "&nldr;": "\u2025",
+  "&nle;": "\u2270",
+  "&nleftarrow;": "\u219A",
+  "&nleftrightarrow;": "\u21AE",
+  "&nleq;": "\u2270",
+  "&nleqq;": "\u2266\u0338",
+  "&nleqslant;": "\u2A7D\u0338",
+  "&nles;": "\u2A7D\u0338",
+  "&nless;": "\u226E",
+  "&nlsim;": "\u2274",
+  "&nlt;": "\u226E",
+  "&nltri;": "\u22EA",
+  "&nltrie;": "\u22EC",
+  "&nmid;": "\u2224",
+  "&nopf;": "\u{1D55F}",
+  "&not": "\xAC",
+  "&not;": "\xAC",
+  "&notin;": "\u2209",
+  "&notinE;": "\u22F9\u0338",
+  "&notindot;": "\u22F5\u0338",
+  "&notinva;": "\u2209",
+  "&notinvb;": "\u22F7",
+  "&notinvc;": "\u22F6",
+  "&notni;": "\u220C",
+  "&notniva;": "\u220C",
+  "&notnivb;": "\u22FE",
+  "&notnivc;": "\u22FD",
+  "&npar;": "\u2226",
+  "&nparallel;": "\u2226",
+  "&nparsl;": "\u2AFD\u20E5",
+  "&npart;": "\u2202\u0338",
+  "&npolint;": "\u2A14",
+  "&npr;": "\u2280",
+  "&nprcue;": "\u22E0",
+  "&npre;": "\u2AAF\u0338",
+  "&nprec;": "\u2280",
+  "&npreceq;": "\u2AAF\u0338",
+  "&nrArr;": "\u21CF",
+  "&nrarr;": "\u219B",
+  "&nrarrc;": "\u2933\u0338",
+  "&nrarrw;": "\u219D\u0338",
+  "&nrightarrow;": "\u219B",
+  "&nrtri;": "\u22EB",
+  "&nrtrie;": "\u22ED",
+  "&nsc;": "\u2281",
+  "&nsccue;": "\u22E1",
+  "&nsce;": "\u2AB0\u0338",
+  "&nscr;": "\u{1D4C3}",
+  "&nshortmid;": "\u2224",
+  "&nshortparallel;": "\u2226",
+  "&nsim;": "\u2241",
+  "&nsime;": "\u2244",
+  "&nsimeq;": "\u2244",
+  "&nsmid;": "\u2224",
+  "&nspar;": "\u2226",
+  "&nsqsube;": "\u22E2",
+  "&nsqsupe;": "\u22E3",
+  "&nsub;": "\u2284",
+  "&nsubE;": "\u2AC5\u0338",
+  "&nsube;": "\u2288",
+  "&nsubset;": "\u2282\u20D2",
+  "&nsubseteq;": "\u2288",
+  "&nsubseteqq;": "\u2AC5\u0338",
+  "&nsucc;": "\u2281",
+  "&nsucceq;": "\u2AB0\u0338",
+  "&nsup;": "\u2285",
+  "&nsupE;": "\u2AC6\u0338",
+  "&nsupe;": "\u2289",
+  "&nsupset;": "\u2283\u20D2",
+  "&nsupseteq;": "\u2289",
+  "&nsupseteqq;": "\u2AC6\u0338",
+  "&ntgl;": "\u2279",
+  "&ntilde": "\xF1",
+  "&ntilde;": "\xF1",
+  "&ntlg;": "\u2278",
+  "&ntriangleleft;": "\u22EA",
+  "&ntrianglelefteq;": "\u22EC",
+  "&ntriangleright;": "\u22EB",
+  "&ntrianglerighteq;": "\u22ED",
+  "&nu;": "\u03BD",
+  "&num;": "#",
+  "&numero;": "\u2116",
+  "&numsp;": "\u2007",
+  "&nvDash;": "\u22AD",
+  "&nvHarr;": "\u2904",
+  "&nvap;": "\u224D\u20D2",
+  "&nvdash;": "\u22AC",
+  "&nvge;": "\u2265\u20D2",
+  "&nvgt;": ">\u20D2",
+  "&nvinfin;": "\u29DE",
+  "&nvlArr;": "\u2902",
+  "&nvle;": "\u2264\u20D2",
+  "&nvlt;": "<\u20D2",
+  "&nvltrie;": "\u22B4\u20D2",
+  "&nvrArr;": "\u2903",
+  "&nvrtrie;": "\u22B5\u20D2",
+  "&nvsim;": "\u223C\u20D2",
+  "&nwArr;": "\u21D6",
+  "&nwarhk;": "\u2923",
+  "&nwarr;": "\u2196",
+  "&nwarrow;": "\u2196",
+  "&nwnear;": "\u2927",
+  "&oS;": "\u24C8",
+  "&oacute": "\xF3",
+  "&oacute;": "\xF3",
+  "&oast;": "\u229B",
+  "&ocir;": "\u229A",
+  "&ocirc": "\xF4",
+  "&ocirc;": "\xF4",
+  "&ocy;": "\u043E",
+  "&odash;": "\u229D",
+  "&odblac;": "\u0151",
+  "&odiv;": "\u2A38",
+  "&odot;": "\u2299",
+  "&odsold;": "\u29BC",
+  "&oelig;": "\u0153",
+  "&ofcir;": "\u29BF",
+  "&ofr;": "\u{1D52C}",
+  "&ogon;": "\u02DB",
+  "&ograve": "\xF2",
+  "&ograve;": "\xF2",
+  "&ogt;": "\u29C1",
+  "&ohbar;": "\u29B5",
+  "&ohm;": "\u03A9",
+  "&oint;": "\u222E",
+  "&olarr;": "\u21BA",
+  "&olcir;": "\u29BE",
+  "&olcross;": "\u29BB",
+  "&oline;": "\u203E",
+  "&olt;": "\u29C0",
+  "&omacr;": "\u014D",
+  "&omega;": "\u03C9",
+  "&omicron;": "\u03BF",
+  "&omid;": "\u29B6",
+  "&ominus;": "\u2296",
+  "&oopf;": "\u{1D560}",
+  "&opar;": "\u29B7",
+  "&operp;": "\u29B9",
+  "&oplus;": "\u2295",
+  "&or;": "\u2228",
+  "&orarr;": "\u21BB",
+  "&ord;": "\u2A5D",
+  "&order;": "\u2134",
+  "&orderof;": "\u2134",
+  "&ordf": "\xAA",
+  "&ordf;": "\xAA",
+  "&ordm": "\xBA",
+  "&ordm;": "\xBA",
+  "&origof;": "\u22B6",
+  "&oror;": "\u2A56",
+  "&orslope;": "\u2A57",
+  "&orv;": "\u2A5B",
+  "&oscr;": "\u2134",
+  "&oslash": "\xF8",
+  "&oslash;": "\xF8",
+  "&osol;": "\u2298",
+  "&otilde": "\xF5",
+  "&otilde;": "\xF5",
+  "&otimes;": "\u2297",
+  "&otimesas;": "\u2A36",
+  "&ouml": "\xF6",
+  "&ouml;": "\xF6",
+  "&ovbar;": "\u233D",
+  "&par;": "\u2225",
+  "&para": "\xB6",
+  "&para;": "\xB6",
+  "&parallel;": "\u2225",
+  "&parsim;": "\u2AF3",
+  "&parsl;": "\u2AFD",
+  "&part;": "\u2202",
+  "&pcy;": "\u043F",
+  "&percnt;": "%",
+  "&period;": ".",
+  "&permil;": "\u2030",
+  "&perp;": "\u22A5",
+  "&pertenk;": "\u2031",
+  "&pfr;": "\u{1D52D}",
+  "&phi;": "\u03C6",
+  "&phiv;": "\u03D5",
+  "&phmmat;": "\u2133",
+  "&phone;": "\u260E",
+  "&pi;": "\u03C0",
+  "&pitchfork;": "\u22D4",
+  "&piv;": "\u03D6",
+  "&planck;": "\u210F",
+  "&planckh;": "\u210E",
+  "&plankv;": "\u210F",
+  "&plus;": "+",
+  "&plusacir;": "\u2A23",
+  "&plusb;": "\u229E",
+  "&pluscir;": "\u2A22",
+  "&plusdo;": "\u2214",
+  "&plusdu;": "\u2A25",
+  "&pluse;": "\u2A72",
+  "&plusmn": "\xB1",
+  "&plusmn;": "\xB1",
+  "&plussim;": "\u2A26",
+  "&plustwo;": "\u2A27",
+  "&pm;": "\xB1",
+  "&pointint;": "\u2A15",
+  "&popf;": "\u{1D561}",
+  "&pound": "\xA3",
+  "&pound;": "\xA3",
+  "&pr;": "\u227A",
+  "&prE;": "\u2AB3",
+  "&prap;": "\u2AB7",
+  "&prcue;": "\u227C",
+  "&pre;": "\u2AAF",
+  "&prec;": "\u227A",
+  "&precapprox;": "\u2AB7",
+  "&preccurlyeq;": "\u227C",
+  "&preceq;": "\u2AAF",
+  "&precnapprox;": "\u2AB9",
+  "&precneqq;": "\u2AB5",
+  "&precnsim;": "\u22E8",
+  "&precsim;": "\u227E",
+  "&prime;": "\u2032",
+  "&primes;": "\u2119",
+  "&prnE;": "\u2AB5",
+  "&prnap;": "\u2AB9",
+  "&prnsim;": "\u22E8",
+  "&prod;": "\u220F",
+  "&profalar;": "\u232E",
+  "&profline;": "\u2312",
+  "&profsurf;": "\u2313",
+  "&prop;": "\u221D",
+  "&propto;": "\u221D",
+  "&prsim;": "\u227E",
+  "&prurel;": "\u22B0",
+  "&pscr;": "\u{1D4C5}",
+  "&psi;": "\u03C8",
+  "&puncsp;": "\u2008",
+  "&qfr;": "\u{1D52E}",
+  "&qint;": "\u2A0C",
+  "&qopf;": "\u{1D562}",
+  "&qprime;": "\u2057",
+  "&qscr;": "\u{1D4C6}",
+  "&quaternions;": "\u210D",
+  "&quatint;": "\u2A16",
+  "&quest;": "?",
+  "&questeq;": "\u225F",
+  "&quot": '"',
+  "&quot;": '"',
+  "&rAarr;": "\u21DB",
+  "&rArr;": "\u21D2",
+  "&rAtail;": "\u291C",
+  "&rBarr;": "\u290F",
+  "&rHar;": "\u2964",
+  "&race;": "\u223D\u0331",
+  "&racute;": "\u0155",
+  "&radic;": "\u221A",
+  "&raemptyv;": "\u29B3",
+  "&rang;": "\u27E9",
+  "&rangd;": "\u2992",
+  "&range;": "\u29A5",
+  "&rangle;": "\u27E9",
+  "&raquo": "\xBB",
+  "&raquo;": "\xBB",
+  "&rarr;": "\u2192",
+  "&rarrap;": "\u2975",
+  "&rarrb;": "\u21E5",
+  "&rarrbfs;": "\u2920",
+  "&rarrc;": "\u2933",
+  "&rarrfs;": "\u291E",
+  "&rarrhk;": "\u21AA",
+  "&rarrlp;": "\u21AC",
+  "&rarrpl;": "\u2945",
+  "&rarrsim;": "\u2974",
+  "&rarrtl;": "\u21A3",
+  "&rarrw;": "\u219D",
+  "&ratail;": "\u291A",
+  "&ratio;": "\u2236",
+  "&rationals;": "\u211A",
+  "&rbarr;": "\u290D",
+  "&rbbrk;": "\u2773",
+  "&rbrace;": "}",
+  "&rbrack;": "]",
+  "&rbrke;": "\u298C",
+  "&rbrksld;": "\u298E",
+  "&rbrkslu;": "\u2990",
+  "&rcaron;": "\u0159",
+  "&rcedil;": "\u0157",
+  "&rceil;": "\u2309",
+  "&rcub;": "}",
+  "&rcy;": "\u0440",
+  "&rdca;": "\u2937",
+  "&rdldhar;": "\u2969",
+  "&rdquo;": "\u201D",
+  "&rdquor;": "\u201D",
+  "&rdsh;": "\u21B3",
+  "&real;": "\u211C",
+  "&realine;": "\u211B",
+  "&realpart;": "\u211C",
+  "&reals;": "\u211D",
+  "&rect;": "\u25AD",
+  "&reg": "\xAE",
+  "&reg;": "\xAE",
+  "&rfisht;": "\u297D",
+  "&rfloor;": "\u230B",
+  "&rfr;": "\u{1D52F}",
+  "&rhard;": "\u21C1",
+  "&rharu;": "\u21C0",
+  "&rharul;": "\u296C",
+  "&rho;": "\u03C1",
+  "&rhov;": "\u03F1",
+  "&rightarrow;": "\u2192",
+  "&rightarrowtail;": "\u21A3",
+  "&rightharpoondown;": "\u21C1",
+  "&rightharpoonup;": "\u21C0",
+  "&rightleftarrows;": "\u21C4",
+  "&rightleftharpoons;": "\u21CC",
+  "&rightrightarrows;": "\u21C9",
+  "&rightsquigarrow;": "\u219D",
+  "&rightthreetimes;": "\u22CC",
+  "&ring;": "\u02DA",
+  "&risingdotseq;": "\u2253",
+  "&rlarr;": "\u21C4",
+  "&rlhar;": "\u21CC",
+  "&rlm;": "\u200F",
+  "&rmoust;": "\u23B1",
+  "&rmoustache;": "\u23B1",
+  "&rnmid;": "\u2AEE",
+  "&roang;": "\u27ED",
+  "&roarr;": "\u21FE",
+  "&robrk;": "\u27E7",
+  "&ropar;": "\u2986",
+  "&ropf;": "\u{1D563}",
+  "&roplus;": "\u2A2E",
+  "&rotimes;": "\u2A35",
+  "&rpar;": ")",
+  "&rpargt;": "\u2994",
+  "&rppolint;": "\u2A12",
+  "&rrarr;": "\u21C9",
+  "&rsaquo;": "\u203A",
+  "&rscr;": "\u{1D4C7}",
+  "&rsh;": "\u21B1",
+  "&rsqb;": "]",
+  "&rsquo;": "\u2019",
+  "&rsquor;": "\u2019",
+  "&rthree;": "\u22CC",
+  "&rtimes;": "\u22CA",
+  "&rtri;": "\u25B9",
+  "&rtrie;": "\u22B5",
+  "&rtrif;": "\u25B8",
+  "&rtriltri;": "\u29CE",
+  "&ruluhar;": "\u2968",
+  "&rx;": "\u211E",
+  "&sacute;": "\u015B",
+  "&sbquo;": "\u201A",
+  "&sc;": "\u227B",
+  "&scE;": "\u2AB4",
+  "&scap;": "\u2AB8",
+  "&scaron;": "\u0161",
+  "&sccue;": "\u227D",
+  "&sce;": "\u2AB0",
+  "&scedil;": "\u015F",
+  "&scirc;": "\u015D",
+  "&scnE;": "\u2AB6",
+  "&scnap;": "\u2ABA",
+  "&scnsim;": "\u22E9",
+  "&scpolint;": "\u2A13",
+  "&scsim;": "\u227F",
+  "&scy;": "\u0441",
+  "&sdot;": "\u22C5",
+  "&sdotb;": "\u22A1",
+  "&sdote;": "\u2A66",
+  "&seArr;": "\u21D8",
+  "&searhk;": "\u2925",
+  "&searr;": "\u2198",
+  "&searrow;": "\u2198",
+  "&sect": "\xA7",
+  "&sect;": "\xA7",
+  "&semi;": ";",
+  "&seswar;": "\u2929",
+  "&setminus;": "\u2216",
+  "&setmn;": "\u2216",
+  "&sext;": "\u2736",
+  "&sfr;": "\u{1D530}",
+  "&sfrown;": "\u2322",
+  "&sharp;": "\u266F",
+  "&shchcy;": "\u0449",
+  "&shcy;": "\u0448",
+  "&shortmid;": "\u2223",
+  "&shortparallel;": "\u2225",
+  "&shy": "\xAD",
+  "&shy;": "\xAD",
+  "&sigma;": "\u03C3",
+  "&sigmaf;": "\u03C2",
+  "&sigmav;": "\u03C2",
+  "&sim;": "\u223C",
+  "&simdot;": "\u2A6A",
+  "&sime;": "\u2243",
+  "&simeq;": "\u2243",
+  "&simg;": "\u2A9E",
+  "&simgE;": "\u2AA0",
+  "&siml;": "\u2A9D",
+  "&simlE;": "\u2A9F",
+  "&simne;": "\u2246",
+  "&simplus;": "\u2A24",
+  "&simrarr;": "\u2972",
+  "&slarr;": "\u2190",
+  "&smallsetminus;": "\u2216",
+  "&smashp;": "\u2A33",
+  "&smeparsl;": "\u29E4",
+  "&smid;": "\u2223",
+  "&smile;": "\u2323",
+  "&smt;": "\u2AAA",
+  "&smte;": "\u2AAC",
+  "&smtes;": "\u2AAC\uFE00",
+  "&softcy;": "\u044C",
+  "&sol;": "/",
+  "&solb;": "\u29C4",
+  "&solbar;": "\u233F",
+  "&sopf;": "\u{1D564}",
+  "&spades;": "\u2660",
+  "&spadesuit;": "\u2660",
+  "&spar;": "\u2225",
+  "&sqcap;": "\u2293",
+  "&sqcaps;": "\u2293\uFE00",
+  "&sqcup;": "\u2294",
+  "&sqcups;": "\u2294\uFE00",
+  "&sqsub;": "\u228F",
+  "&sqsube;": "\u2291",
+  "&sqsubset;": "\u228F",
+  "&sqsubseteq;": "\u2291",
+  "&sqsup;": "\u2290",
+  "&sqsupe;": "\u2292",
+  "&sqsupset;": "\u2290",
+  "&sqsupseteq;": "\u2292",
+  "&squ;": "\u25A1",
+  "&square;": "\u25A1",
+  "&squarf;": "\u25AA",
+  "&squf;": "\u25AA",
+  "&srarr;": "\u2192",
+  "&sscr;": "\u{1D4C8}",
+  "&ssetmn;": "\u2216",
+  "&ssmile;": "\u2323",
+  "&sstarf;": "\u22C6",
+  "&star;": "\u2606",
+  "&starf;": "\u2605",
+  "&straightepsilon;": "\u03F5",
+  "&straightphi;": "\u03D5",
+  "&strns;": "\xAF",
+  "&sub;": "\u2282",
+  "&subE;": "\u2AC5",
+  "&subdot;": "\u2ABD",
+  "&sube;": "\u2286",
+  "&subedot;": "\u2AC3",
+  "&submult;": "\u2AC1",
+  "&subnE;": "\u2ACB",
+  "&subne;": "\u228A",
+  "&subplus;": "\u2ABF",
+  "&subrarr;": "\u2979",
+  "&subset;": "\u2282",
+  "&subseteq;": "\u2286",
+  "&subseteqq;": "\u2AC5",
+  "&subsetneq;": "\u228A",
+  "&subsetneqq;": "\u2ACB",
+  "&subsim;": "\u2AC7",
+  "&subsub;": "\u2AD5",
+  "&subsup;": "\u2AD3",
+  "&succ;": "\u227B",
+  "&succapprox;": "\u2AB8",
+  "&succcurlyeq;": "\u227D",
+  "&succeq;": "\u2AB0",
+  "&succnapprox;": "\u2ABA",
+  "&succneqq;": "\u2AB6",
+  "&succnsim;": "\u22E9",
+  "&succsim;": "\u227F",
+  "&sum;": "\u2211",
+  "&sung;": "\u266A",
+  "&sup1": "\xB9",
+  "&sup1;": "\xB9",
+  "&sup2": "\xB2",
+  "&sup2;": "\xB2",
+  "&sup3": "\xB3",
+  "&sup3;": "\xB3",
+  "&sup;": "\u2283",
+  "&supE;": "\u2AC6",
+  "&supdot;": "\u2ABE",
+  "&supdsub;": "\u2AD8",
+  "&supe;": "\u2287",
+  "&supedot;": "\u2AC4",
+  "&suphsol;": "\u27C9",
+  "&suphsub;": "\u2AD7",
+  "&suplarr;": "\u297B",
+  "&supmult;": "\u2AC2",
+  "&supnE;": "\u2ACC",
+  "&supne;": "\u228B",
+  "&supplus;": "\u2AC0",
+  "&supset;": "\u2283",
+  "&supseteq;": "\u2287",
+  "&supseteqq;": "\u2AC6",
+  "&supsetneq;": "\u228B",
+  "&supsetneqq;": "\u2ACC",
+  "&supsim;": "\u2AC8",
+  "&supsub;": "\u2AD4",
+  "&supsup;": "\u2AD6",
+  "&swArr;": "\u21D9",
+  "&swarhk;": "\u2926",
+  "&swarr;": "\u2199",
+  "&swarrow;": "\u2199",
+  "&swnwar;": "\u292A",
+  "&szlig": "\xDF",
+  "&szlig;": "\xDF",
+  "&target;": "\u2316",
+  "&tau;": "\u03C4",
+  "&tbrk;": "\u23B4",
+  "&tcaron;": "\u0165",
+  "&tcedil;": "\u0163",
+  "&tcy;": "\u0442",
+  "&tdot;": "\u20DB",
+  "&telrec;": "\u2315",
+  "&tfr;": "\u{1D531}",
+  "&there4;": "\u2234",
+  "&therefore;": "\u2234",
+  "&theta;": "\u03B8",
+  "&thetasym;": "\u03D1",
+  "&thetav;": "\u03D1",
+  "&thickapprox;": "\u2248",
+  "&thicksim;": "\u223C",
+  "&thinsp;": "\u2009",
+  "&thkap;": "\u2248",
+  "&thksim;": "\u223C",
+  "&thorn": "\xFE",
+  "&thorn;": "\xFE",
+  "&tilde;": "\u02DC",
+  "&times": "\xD7",
+  "&times;": "\xD7",
+  "&timesb;": "\u22A0",
+  "&timesbar;": "\u2A31",
+  "&timesd;": "\u2A30",
+  "&tint;": "\u222D",
+  "&toea;": "\u2928",
+  "&top;": "\u22A4",
+  "&topbot;": "\u2336",
+  "&topcir;": "\u2AF1",
+  "&topf;": "\u{1D565}",
+  "&topfork;": "\u2ADA",
+  "&tosa;": "\u2929",
+  "&tprime;": "\u2034",
+  "&trade;": "\u2122",
+  "&triangle;": "\u25B5",
+  "&triangledown;": "\u25BF",
+  "&triangleleft;": "\u25C3",
+  "&trianglelefteq;": "\u22B4",
+  "&triangleq;": "\u225C",
+  "&triangleright;": "\u25B9",
+  "&trianglerighteq;": "\u22B5",
+  "&tridot;": "\u25EC",
+  "&trie;": "\u225C",
+  "&triminus;": "\u2A3A",
+  "&triplus;": "\u2A39",
+  "&trisb;": "\u29CD",
+  "&tritime;": "\u2A3B",
+  "&trpezium;": "\u23E2",
+  "&tscr;": "\u{1D4C9}",
+  "&tscy;": "\u0446",
+  "&tshcy;": "\u045B",
+  "&tstrok;": "\u0167",
+  "&twixt;": "\u226C",
+  "&twoheadleftarrow;": "\u219E",
+  "&twoheadrightarrow;": "\u21A0",
+  "&uArr;": "\u21D1",
+  "&uHar;": "\u2963",
+  "&uacute": "\xFA",
+  "&uacute;": "\xFA",
+  "&uarr;": "\u2191",
+  "&ubrcy;": "\u045E",
+  "&ubreve;": "\u016D",
+  "&ucirc": "\xFB",
+  "&ucirc;": "\xFB",
+  "&ucy;": "\u0443",
+  "&udarr;": "\u21C5",
+  "&udblac;": "\u0171",
+  "&udhar;": "\u296E",
+  "&ufisht;": "\u297E",
+  "&ufr;": "\u{1D532}",
+  "&ugrave": "\xF9",
+  "&ugrave;": "\xF9",
+  "&uharl;": "\u21BF",
+  "&uharr;": "\u21BE",
+  "&uhblk;": "\u2580",
+  "&ulcorn;": "\u231C",
+  "&ulcorner;": "\u231C",
+  "&ulcrop;": "\u230F",
+  "&ultri;": "\u25F8",
+  "&umacr;": "\u016B",
+  "&uml": "\xA8",
+  "&uml;": "\xA8",
+  "&uogon;": "\u0173",
+  "&uopf;": "\u{1D566}",
+  "&uparrow;": "\u2191",
+  "&updownarrow;": "\u2195",
+  "&upharpoonleft;": "\u21BF",
+  "&upharpoonright;": "\u21BE",
+  "&uplus;": "\u228E",
+  "&upsi;": "\u03C5",
+  "&upsih;": "\u03D2",
+  "&upsilon;": "\u03C5",
+  "&upuparrows;": "\u21C8",
+  "&urcorn;": "\u231D",
+  "&urcorner;": "\u231D",
+  "&urcrop;": "\u230E",
+  "&uring;": "\u016F",
+  "&urtri;": "\u25F9",
+  "&uscr;": "\u{1D4CA}",
+  "&utdot;": "\u22F0",
+  "&utilde;": "\u0169",
+  "&utri;": "\u25B5",
+  "&utrif;": "\u25B4",
+  "&uuarr;": "\u21C8",
+  "&uuml": "\xFC",
+  "&uuml;": "\xFC",
+  "&uwangle;": "\u29A7",
+  "&vArr;": "\u21D5",
+  "&vBar;": "\u2AE8",
+  "&vBarv;": "\u2AE9",
+  "&vDash;": "\u22A8",
+  "&vangrt;": "\u299C",
+  "&varepsilon;": "\u03F5",
+  "&varkappa;": "\u03F0",
+  "&varnothing;": "\u2205",
+  "&varphi;": "\u03D5",
+  "&varpi;": "\u03D6",
+  "&varpropto;": "\u221D",
+  "&varr;": "\u2195",
+  "&varrho;": "\u03F1",
+  "&varsigma;": "\u03C2",
+  "&varsubsetneq;": "\u228A\uFE00",
+  "&varsubsetneqq;": "\u2ACB\uFE00",
+  "&varsupsetneq;": "\u228B\uFE00",
+  "&varsupsetneqq;": "\u2ACC\uFE00",
+  "&vartheta;": "\u03D1",
+  "&vartriangleleft;": "\u22B2",
+  "&vartriangleright;": "\u22B3",
+  "&vcy;": "\u0432",
+  "&vdash;": "\u22A2",
+  "&vee;": "\u2228",
+  "&veebar;": "\u22BB",
+  "&veeeq;": "\u225A",
+  "&vellip;": "\u22EE",
+  "&verbar;": "|",
+  "&vert;": "|",
+  "&vfr;": "\u{1D533}",
+  "&vltri;": "\u22B2",
+  "&vnsub;": "\u2282\u20D2",
+  "&vnsup;": "\u2283\u20D2",
+  "&vopf;": "\u{1D567}",
+  "&vprop;": "\u221D",
+  "&vrtri;": "\u22B3",
+  "&vscr;": "\u{1D4CB}",
+  "&vsubnE;": "\u2ACB\uFE00",
+  "&vsubne;": "\u228A\uFE00",
+  "&vsupnE;": "\u2ACC\uFE00",
+  "&vsupne;": "\u228B\uFE00",
+  "&vzigzag;": "\u299A",
+  "&wcirc;": "\u0175",
+  "&wedbar;": "\u2A5F",
+  "&wedge;": "\u2227",
+  "&wedgeq;": "\u2259",
+  "&weierp;": "\u2118",
+  "&wfr;": "\u{1D534}",
+  "&wopf;": "\u{1D568}",
+  "&wp;": "\u2118",
+  "&wr;": "\u2240",
+  "&wreath;": "\u2240",
+  "&wscr;": "\u{1D4CC}",
+  "&xcap;": "\u22C2",
+  "&xcirc;": "\u25EF",
+  "&xcup;": "\u22C3",
+  "&xdtri;": "\u25BD",
+  "&xfr;": "\u{1D535}",
+  "&xhArr;": "\u27FA",
+  "&xharr;": "\u27F7",
+  "&xi;": "\u03BE",
+  "&xlArr;": "\u27F8",
+  "&xlarr;": "\u27F5",
+  "&xmap;": "\u27FC",
+  "&xnis;": "\u22FB",
+  "&xodot;": "\u2A00",
+  "&xopf;": "\u{1D569}",
+  "&xoplus;": "\u2A01",
+  "&xotime;": "\u2A02",
+  "&xrArr;": "\u27F9",
+  "&xrarr;": "\u27F6",
+  "&xscr;": "\u{1D4CD}",
+  "&xsqcup;": "\u2A06",
+  "&xuplus;": "\u2A04",
+  "&xutri;": "\u25B3",
+  "&xvee;": "\u22C1",
+  "&xwedge;": "\u22C0",
+  "&yacute": "\xFD",
+  "&yacute;": "\xFD",
+  "&yacy;": "\u044F",
+  "&ycirc;": "\u0177",
+  "&ycy;": "\u044B",
+  "&yen": "\xA5",
+  "&yen;": "\xA5",
+  "&yfr;": "\u{1D536}",
+  "&yicy;": "\u0457",
+  "&yopf;": "\u{1D56A}",
+  "&yscr;": "\u{1D4CE}",
+  "&yucy;": "\u044E",
+  "&yuml": "\xFF",
+  "&yuml;": "\xFF",
+  "&zacute;": "\u017A",
+  "&zcaron;": "\u017E",
+  "&zcy;": "\u0437",
+  "&zdot;": "\u017C",
+  "&zeetrf;": "\u2128",
+  "&zeta;": "\u03B6",
+  "&zfr;": "\u{1D537}",
+  "&zhcy;": "\u0436",
+  "&zigrarr;": "\u21DD",
+  "&zopf;": "\u{1D56B}",
+  "&zscr;": "\u{1D4CF}",
+  "&zwj;": "\u200D",
+  "&zwnj;": "\u200C"
+};
+
+// node_modules/postal-mime/dist/esm/text-format.js
+function decodeHTMLEntities(str3) {
+  return str3.replace(/&(#\d+|#x[a-f0-9]+|[a-z]+\d*);?/gi, (match2, entity) => {
+    if (typeof htmlEntities[match2] === "string") {
+      return htmlEntities[match2];
+    }
+    if (entity.charAt(0) !== "#" || match2.charAt(match2.length - 1) !== ";") {
+      return match2;
+    }
+    let codePoint;
+    if (entity.charAt(1) === "x") {
+      codePoint = parseInt(entity.slice(2), 16);
+    } else {
+      codePoint = parseInt(entity.slice(1), 10);
+    }
+    let output2 = "";
+    if (codePoint >= 55296 && codePoint <= 57343 || codePoint > 1114111) {
+      return "\uFFFD";
+    }
+    if (codePoint > 65535) {
+      codePoint -= 65536;
+      output2 += String.fromCharCode(codePoint >>> 10 & 1023 | 55296);
+      codePoint = 56320 | codePoint & 1023;
+    }
+    output2 += String.fromCharCode(codePoint);
+    return output2;
+  });
+}
+function escapeHtml(str3) {
+  return str3.trim().replace(/[<>"'?&]/g, (c) => {
+    let hex3 = c.charCodeAt(0).toString(16);
+    if (hex3.length < 2) {
+      hex3 = "0" + hex3;
+    }
+    return "&#x" + hex3.toUpperCase() + ";";
+  });
+}
+function textToHtml(str3) {
+  let html = escapeHtml(str3).replace(/\n/g, "<br />");
+  return "<div>" + html + "</div>";
+}
+var LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
+function lastLineTerminator(str3) {
+  return Math.max(str3.lastIndexOf("\n"), str3.lastIndexOf("\r"), str3.lastIndexOf("\u2028"), str3.lastIndexOf("\u2029"));
+}
+function createFinder(str3, regex2) {
+  let searchedFrom = Infinity;
+  let found = null;
+  return (pos) => {
+    if (pos < searchedFrom || found && pos > found.index) {
+      regex2.lastIndex = pos;
+      found = regex2.exec(str3);
+      searchedFrom = pos;
+    }
+    return found;
+  };
+}
+function replaceClosedTags(str3, pattern2, replacement) {
+  const end = str3.lastIndexOf(">") + 1;
+  return str3.slice(0, end).replace(pattern2, replacement) + str3.slice(end);
+}
+function replaceTags(str3, prefix, pattern2, replacement) {
+  const parts = [];
+  let copied = 0;
+  let searchFrom = 0;
+  while (true) {
+    prefix.lastIndex = searchFrom;
+    const candidate = prefix.exec(str3);
+    if (!candidate) {
+      break;
+    }
+    const start = candidate.index;
+    pattern2.lastIndex = start;
+    const match2 = pattern2.exec(str3);
+    if (!match2) {
+      const gt = str3.indexOf(">", start);
+      if (gt < 0) {
+        break;
+      }
+      searchFrom = gt + 1;
+      continue;
+    }
+    parts.push(str3.slice(copied, start), replacement(...match2));
+    copied = searchFrom = start + match2[0].length;
+  }
+  parts.push(str3.slice(copied));
+  return parts.join("");
+}
+function replaceBlocks(str3, open7, openToGt, close, closeToGt, replacement) {
+  const nextGt = createFinder(str3, />/g);
+  const nextClose = createFinder(str3, close);
+  const nextLineEnd = createFinder(str3, LINE_TERMINATOR);
+  const parts = [];
+  let copied = 0;
+  let searchFrom = 0;
+  while (true) {
+    open7.lastIndex = searchFrom;
+    const opener = open7.exec(str3);
+    if (!opener) {
+      break;
+    }
+    const start = opener.index;
+    searchFrom = start + 1;
+    let from = start + opener[0].length;
+    if (openToGt) {
+      const gt = nextGt(from);
+      if (!gt) {
+        break;
+      }
+      from = gt.index + 1;
+    }
+    const closer = nextClose(from);
+    if (!closer) {
+      break;
+    }
+    const lineEnd = nextLineEnd(from);
+    if (lineEnd && lineEnd.index < closer.index) {
+      continue;
+    }
+    let end = closer.index + closer[0].length;
+    if (closeToGt) {
+      const gt = nextGt(end);
+      if (!gt) {
+        break;
+      }
+      end = gt.index + 1;
+    }
+    parts.push(str3.slice(copied, start), replacement);
+    copied = searchFrom = end;
+  }
+  parts.push(str3.slice(copied));
+  return parts.join("");
+}
+function stripThroughLastTag(str3, prefix) {
+  const lineEnd = str3.search(LINE_TERMINATOR);
+  const limit = Math.min(lineEnd < 0 ? str3.length : lineEnd, str3.lastIndexOf(">"));
+  let last = -1;
+  prefix.lastIndex = 0;
+  let match2;
+  while ((match2 = prefix.exec(str3)) && match2.index < limit) {
+    last = match2.index;
+  }
+  return last < 0 ? str3 : str3.slice(str3.indexOf(">", last) + 1);
+}
+function stripFromFirstTag(str3, prefix) {
+  const lineEnd = lastLineTerminator(str3);
+  prefix.lastIndex = lineEnd < 0 ? 0 : str3.lastIndexOf(">", lineEnd) + 1;
+  const match2 = prefix.exec(str3);
+  return match2 && match2.index < str3.lastIndexOf(">") ? str3.slice(0, match2.index) : str3;
+}
+function htmlToText(str3) {
+  str3 = str3.replace(/\r?\n/g, "");
+  str3 = replaceBlocks(str3, /<!--/g, false, /-->/g, false, " ");
+  str3 = replaceClosedTags(str3, /<br\b[^>]*>/gi, "\n");
+  str3 = replaceClosedTags(str3, /<\/?(p|div|table|tr|td|th)\b[^>]*>/gi, "\n\n");
+  str3 = replaceBlocks(str3, /<script\b/gi, true, /<\/script\b/gi, true, " ");
+  str3 = stripThroughLastTag(str3, /<body\b/gi);
+  str3 = stripThroughLastTag(str3, /<\/head\b/gi);
+  str3 = stripThroughLastTag(str3, /<!doctype\b/gi);
+  str3 = stripFromFirstTag(str3, /<\/body\b/gi);
+  str3 = stripFromFirstTag(str3, /<\/html\b/gi);
+  str3 = replaceTags(str3, /<a\b/gi, /<a\b[^>]*href\s*=\s*["']?([^\s"']+)[^>]*>/iy, (match2, href) => ` (${href}) `);
+  str3 = replaceClosedTags(str3, /<\/?(span|em|i|strong|b|u|a)\b[^>]*>/gi, "");
+  str3 = replaceTags(str3, /<li\b/gi, /<li\b[^>]*>[\n\u0001\s]*/iy, () => "* ");
+  str3 = replaceClosedTags(str3, /<hr\b[^>]*>/g, "\n-------------\n");
+  str3 = replaceClosedTags(str3, /<[^>]*>/g, " ");
+  str3 = str3.replace(/\u0001/g, "\n").replace(/[ \t]+/g, " ").replace(/^\s+$/gm, "").replace(/\n\n+/g, "\n\n").replace(/^\n+/, "\n").replace(/\n+$/, "\n");
+  str3 = decodeHTMLEntities(str3);
+  return str3;
+}
+function formatDate(date5) {
+  if (typeof Intl === "undefined") {
+    return date5;
+  }
+  const parsed = new Date(date5);
+  if (isNaN(parsed.getTime())) {
+    return date5;
+  }
+  return new Intl.DateTimeFormat("default", {
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+    hour12: false
+  }).format(parsed);
+}
+function formatTextAddress(address) {
+  return (address.name ? [address.name, `<${address.address}>`] : [address.address]).join(" ");
+}
+function formatTextAddresses(addresses) {
+  let parts = [];
+  let processAddress = (address, partCounter) => {
+    if (partCounter) {
+      parts.push(", ");
+    }
+    if (address.group) {
+      let groupStart = `${address.name}:`;
+      let groupEnd = `;`;
+      parts.push(groupStart);
+      address.group.forEach(processAddress);
+      parts.push(groupEnd);
+    } else {
+      parts.push(formatTextAddress(address));
+    }
+  };
+  addresses.forEach(processAddress);
+  return parts.join("");
+}
+function formatHtmlAddress(address) {
+  return `<a href="mailto:${escapeHtml(address.address)}" class="postal-email-address">${escapeHtml(address.name || `<${address.address}>`)}</a>`;
+}
+function formatHtmlAddresses(addresses) {
+  let parts = [];
+  let processAddress = (address, partCounter) => {
+    if (partCounter) {
+      parts.push('<span class="postal-email-address-separator">, </span>');
+    }
+    if (address.group) {
+      let groupStart = `<span class="postal-email-address-group">${escapeHtml(address.name)}:</span>`;
+      let groupEnd = `<span class="postal-email-address-group">;</span>`;
+      parts.push(groupStart);
+      address.group.forEach(processAddress);
+      parts.push(groupEnd);
+    } else {
+      parts.push(formatHtmlAddress(address));
+    }
+  };
+  addresses.forEach(processAddress);
+  return parts.join(" ");
+}
+function foldLines(str3, lineLength, afterSpace) {
+  str3 = (str3 || "").toString();
+  lineLength = lineLength || 76;
+  let pos = 0, len = str3.length, result = "", line2, match2;
+  while (pos < len) {
+    line2 = str3.slice(pos, pos + lineLength);
+    if (line2.length < lineLength) {
+      result += line2;
+      break;
+    }
+    if (match2 = line2.match(/^[^\n\r]*(\r?\n|\r)/)) {
+      line2 = match2[0];
+      result += line2;
+      pos += line2.length;
+      continue;
+    } else if ((match2 = line2.match(/(\s+)[^\s]*$/)) && match2[0].length - (afterSpace ? (match2[1] || "").length : 0) < line2.length) {
+      line2 = line2.slice(0, line2.length - (match2[0].length - (afterSpace ? (match2[1] || "").length : 0)));
+    } else if (match2 = str3.slice(pos + line2.length).match(/^[^\s]+(\s*)/)) {
+      line2 = line2 + match2[0].slice(0, match2[0].length - (!afterSpace ? (match2[1] || "").length : 0));
+    }
+    result += line2;
+    pos += line2.length;
+    if (pos < len) {
+      result += "\r\n";
+    }
+  }
+  return result;
+}
+function formatTextHeader(message) {
+  let rows = [];
+  if (message.from) {
+    rows.push({ key: "From", val: formatTextAddresses([message.from]) });
+  }
+  if (message.subject) {
+    rows.push({ key: "Subject", val: message.subject });
+  }
+  if (message.date) {
+    rows.push({ key: "Date", val: formatDate(message.date) });
+  }
+  if (message.to && message.to.length) {
+    rows.push({ key: "To", val: formatTextAddresses(message.to) });
+  }
+  if (message.cc && message.cc.length) {
+    rows.push({ key: "Cc", val: formatTextAddresses(message.cc) });
+  }
+  if (message.bcc && message.bcc.length) {
+    rows.push({ key: "Bcc", val: formatTextAddresses(message.bcc) });
+  }
+  let maxKeyLength = rows.map((r) => r.key.length).reduce((acc, cur) => {
+    return cur > acc ? cur : acc;
+  }, 0);
+  const lines2 = rows.flatMap((row) => {
+    let sepLen = maxKeyLength - row.key.length;
+    let prefix = `${row.key}: ${" ".repeat(sepLen)}`;
+    let emptyPrefix = `${" ".repeat(row.key.length + 1)} ${" ".repeat(sepLen)}`;
+    let foldedLines = foldLines(row.val, 80, true).split(/\r?\n/).map((line2) => line2.trim());
+    return foldedLines.map((line2, i) => `${i ? emptyPrefix : prefix}${line2}`);
+  });
+  let maxLineLength = lines2.map((r) => r.length).reduce((acc, cur) => {
+    return cur > acc ? cur : acc;
+  }, 0);
+  let lineMarker = "-".repeat(maxLineLength);
+  let template = `
+${lineMarker}
+${lines2.join("\n")}
+${lineMarker}
+`;
+  return template;
+}
+function formatHtmlHeader(message) {
+  let rows = [];
+  if (message.from) {
+    rows.push(
+      // through the plural formatter, because `From:` may hold RFC 5322 group syntax
+      // and a group has no address of its own
+      `<div class="postal-email-header-key">From</div><div class="postal-email-header-value">${formatHtmlAddresses([message.from])}</div>`
+    );
+  }
+  if (message.subject) {
+    rows.push(`<div class="postal-email-header-key">Subject</div><div class="postal-email-header-value postal-email-header-subject">${escapeHtml(message.subject)}</div>`);
+  }
+  if (message.date) {
+    rows.push(`<div class="postal-email-header-key">Date</div><div class="postal-email-header-value postal-email-header-date" data-date="${escapeHtml(message.date)}">${escapeHtml(formatDate(message.date))}</div>`);
+  }
+  if (message.to && message.to.length) {
+    rows.push(`<div class="postal-email-header-key">To</div><div class="postal-email-header-value">${formatHtmlAddresses(message.to)}</div>`);
+  }
+  if (message.cc && message.cc.length) {
+    rows.push(`<div class="postal-email-header-key">Cc</div><div class="postal-email-header-value">${formatHtmlAddresses(message.cc)}</div>`);
+  }
+  if (message.bcc && message.bcc.length) {
+    rows.push(`<div class="postal-email-header-key">Bcc</div><div class="postal-email-header-value">${formatHtmlAddresses(message.bcc)}</div>`);
+  }
+  let template = `<div class="postal-email-header">${rows.length ? '<div class="postal-email-header-row">' : ""}${rows.join('</div>\n<div class="postal-email-header-row">')}${rows.length ? "</div>" : ""}</div>`;
+  return template;
+}
+
+// node_modules/postal-mime/dist/esm/address-parser.js
+var WORD_CHAR_REGEX = /\w/;
+var NON_SPACE_TOKEN_REGEX = /[^\s]+/g;
+function findAddressInText(text) {
+  NON_SPACE_TOKEN_REGEX.lastIndex = 0;
+  let match2;
+  while (match2 = NON_SPACE_TOKEN_REGEX.exec(text)) {
+    const token = match2[0];
+    const at2 = token.indexOf("@");
+    let start = 0;
+    while (start < at2 && !WORD_CHAR_REGEX.test(token.charAt(start))) {
+      start++;
+    }
+    if (start >= at2) {
+      continue;
+    }
+    let end = token.length;
+    while (end > at2 + 1 && !WORD_CHAR_REGEX.test(token.charAt(end - 1))) {
+      end--;
+    }
+    if (end <= at2 + 1) {
+      continue;
+    }
+    return { index: match2.index + start, length: end - start, value: token.substring(start, end) };
+  }
+  return null;
+}
+function hasAngleAddress(text) {
+  let start = -1;
+  let at2 = -1;
+  for (let i = 0; i < text.length; i++) {
+    const chr = text.charAt(i);
+    if (chr === "<") {
+      start = i + 1;
+      at2 = -1;
+    } else if (chr === ">") {
+      if (at2 >= 0 && at2 < i - 1) {
+        return true;
+      }
+      start = -1;
+      at2 = -1;
+    } else if (chr === "@" && start >= 0 && at2 < 0 && i > start) {
+      at2 = i;
+    }
+  }
+  return false;
+}
+function _handleAddress(tokens, depth) {
+  let isGroup = false;
+  let state = "text";
+  let addresses = [];
+  let data = {
+    address: [],
+    comment: [],
+    group: [],
+    text: [],
+    textWasQuoted: []
+    // Track which text tokens came from inside quotes
+  };
+  let i;
+  let len;
+  let insideQuotes = false;
+  for (i = 0, len = tokens.length; i < len; i++) {
+    let token = tokens[i];
+    let prevToken = i ? tokens[i - 1] : null;
+    if (token.type === "operator") {
+      switch (token.value) {
+        case "<":
+          state = "address";
+          insideQuotes = false;
+          break;
+        case "(":
+          state = "comment";
+          insideQuotes = false;
+          break;
+        case ":":
+          state = "group";
+          isGroup = true;
+          insideQuotes = false;
+          break;
+        case '"':
+          insideQuotes = !insideQuotes;
+          state = "text";
+          break;
+        default:
+          state = "text";
+          insideQuotes = false;
+          break;
+      }
+    } else if (token.value) {
+      if (state === "address") {
+        token.value = token.value.replace(/^[^<]*<\s*/, "");
+      }
+      if (prevToken && prevToken.noBreak && data[state].length) {
+        data[state][data[state].length - 1] += token.value;
+        if (state === "text" && insideQuotes) {
+          data.textWasQuoted[data.textWasQuoted.length - 1] = true;
+        }
+      } else {
+        data[state].push(token.value);
+        if (state === "text") {
+          data.textWasQuoted.push(insideQuotes);
+        }
+      }
+    }
+  }
+  if (!data.text.length && data.comment.length) {
+    data.text = data.comment;
+    data.comment = [];
+  }
+  if (isGroup) {
+    const text = data.text.join(" ");
+    let groupMembers = [];
+    if (data.group.length) {
+      let parsedGroup = parseAddressList(data.group.join(","), depth + 1);
+      parsedGroup.forEach((member) => {
+        if (member.group) {
+          for (const nestedMember of member.group) {
+            groupMembers.push(nestedMember);
+          }
+        } else {
+          groupMembers.push(member);
+        }
       });
-    sepNames.set(name, given);
-    files.push({ abs: abs2, path: `${SEP_PREFIX}${name}`, source: "sep" });
+    }
+    addresses.push({
+      name: decodeWords(text),
+      group: groupMembers
+    });
+  } else {
+    if (!data.address.length && data.text.length) {
+      for (i = data.text.length - 1; i >= 0; i--) {
+        if (!data.textWasQuoted[i] && data.text[i].match(/^[^@\s]+@[^@\s]+$/)) {
+          data.address = data.text.splice(i, 1);
+          data.textWasQuoted.splice(i, 1);
+          break;
+        }
+      }
+      if (!data.address.length) {
+        for (i = data.text.length - 1; i >= 0; i--) {
+          if (!data.textWasQuoted[i]) {
+            const found = findAddressInText(data.text[i]);
+            if (found) {
+              data.address = [found.value];
+              data.text[i] = (data.text[i].substring(0, found.index).trimEnd() + " " + data.text[i].substring(found.index + found.length).trimStart()).trim();
+              break;
+            }
+            data.text[i] = data.text[i].trim();
+          }
+        }
+      }
+    }
+    if (!data.text.length && data.comment.length) {
+      data.text = data.comment;
+      data.comment = [];
+    }
+    if (data.address.length > 1) {
+      data.text = data.text.concat(data.address.splice(1));
+    }
+    const text = data.text.join(" ");
+    const addressValue = data.address.join(" ");
+    if (!addressValue && isEncodedWordsOnly(text.trim())) {
+      const decodedText = decodeWords(text);
+      if (hasAngleAddress(decodedText)) {
+        const parsedSubAddresses = addressParser(decodedText);
+        if (parsedSubAddresses && parsedSubAddresses.length) {
+          return parsedSubAddresses;
+        }
+      }
+      return [{ address: "", name: decodedText }];
+    }
+    const address = {
+      address: addressValue || text || "",
+      name: decodeWords(text || addressValue || "")
+    };
+    if (address.address === address.name) {
+      if (address.address.match(/@/)) {
+        address.name = "";
+      } else {
+        address.address = "";
+      }
+    }
+    addresses.push(address);
   }
-  for (const f of files) checkName(f.path, f.abs);
-  if (!files.some((f) => f.source === "results")) log.warn(`results folder ${opts2.resultsDir} is empty`);
-  return files;
+  return addresses;
 }
-async function pipelineCommit(given, env2, cwd) {
-  if (given?.trim()) return { pipeline: given.trim(), pipelineFrom: "option" };
-  if (env2.GITHUB_SHA?.trim()) return { pipeline: env2.GITHUB_SHA.trim(), pipelineFrom: "GITHUB_SHA" };
-  try {
-    const { stdout } = await (0, import_node_util.promisify)(import_node_child_process2.execFile)("git", ["rev-parse", "HEAD"], { cwd, timeout: 1e4 });
-    const sha2 = stdout.trim();
-    if (/^[0-9a-f]{40,64}$/.test(sha2)) return { pipeline: sha2, pipelineFrom: "git" };
-  } catch {
+var Tokenizer = class {
+  /**
+   * @param str Address field string
+   */
+  constructor(str3) {
+    this.str = (str3 || "").toString();
+    this.operatorCurrent = "";
+    this.operatorExpecting = "";
+    this.node = null;
+    this.escaped = false;
+    this.list = [];
+    this.operators = {
+      '"': '"',
+      "(": ")",
+      "<": ">",
+      ",": "",
+      ":": ";",
+      // Semicolons are not a legal delimiter per the RFC2822 grammar other
+      // than for terminating a group, but they are also not valid for any
+      // other use in this context.  Given that some mail clients have
+      // historically allowed the semicolon as a delimiter equivalent to the
+      // comma in their UI, it makes sense to treat them the same as a comma
+      // when used outside of a group.
+      ";": ""
+    };
   }
-  return { pipeline: "unknown", pipelineFrom: "unknown" };
+  /**
+   * Tokenizes the original input string
+   *
+   * @return An array of operator|text tokens
+   */
+  tokenize() {
+    let list = [];
+    for (let i = 0, len = this.str.length; i < len; i++) {
+      let chr = this.str.charAt(i);
+      let nextChr = i < len - 1 ? this.str.charAt(i + 1) : null;
+      this.checkChar(chr, nextChr);
+    }
+    this.list.forEach((node2) => {
+      node2.value = (node2.value || "").toString().trim();
+      if (node2.value) {
+        list.push(node2);
+      }
+    });
+    return list;
+  }
+  /**
+   * Checks if a character is an operator or text and acts accordingly
+   *
+   * @param chr Character from the address field
+   * @param nextChr The character that follows, or null at the end of the field
+   */
+  checkChar(chr, nextChr) {
+    if (this.escaped) {
+    } else if (chr === this.operatorExpecting) {
+      this.node = {
+        type: "operator",
+        value: chr
+      };
+      if (nextChr && ![" ", "	", "\r", "\n", ",", ";"].includes(nextChr)) {
+        this.node.noBreak = true;
+      }
+      this.list.push(this.node);
+      this.node = null;
+      this.operatorExpecting = "";
+      this.escaped = false;
+      return;
+    } else if (!this.operatorExpecting && chr in this.operators) {
+      this.node = {
+        type: "operator",
+        value: chr
+      };
+      this.list.push(this.node);
+      this.node = null;
+      this.operatorExpecting = this.operators[chr];
+      this.escaped = false;
+      return;
+    } else if (this.operatorExpecting === '"' && chr === "\\") {
+      this.escaped = true;
+      return;
+    }
+    if (!this.node) {
+      this.node = {
+        type: "text",
+        value: ""
+      };
+      this.list.push(this.node);
+    }
+    if (chr === "\n") {
+      chr = " ";
+    }
+    if (chr.charCodeAt(0) >= 33 || [" ", "	"].includes(chr)) {
+      this.node.value += chr;
+    }
+    this.escaped = false;
+  }
+};
+var MAX_NESTED_GROUP_DEPTH = 50;
+function parseAddressList(str3, depth) {
+  if (depth > MAX_NESTED_GROUP_DEPTH) {
+    return [];
+  }
+  let tokenizer = new Tokenizer(str3);
+  let tokens = tokenizer.tokenize();
+  let addresses = [];
+  let address = [];
+  const parsedAddresses = [];
+  tokens.forEach((token) => {
+    if (token.type === "operator" && (token.value === "," || token.value === ";")) {
+      if (address.length) {
+        addresses.push(address);
+      }
+      address = [];
+    } else {
+      address.push(token);
+    }
+  });
+  if (address.length) {
+    addresses.push(address);
+  }
+  for (const tokens2 of addresses) {
+    for (const address2 of _handleAddress(tokens2, depth)) {
+      parsedAddresses.push(address2);
+    }
+  }
+  return parsedAddresses;
 }
-function redactDeep(value, secrets) {
-  if (typeof value === "string") return redact(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
-  if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
+function addressParser(str3, options) {
+  const parsedAddresses = parseAddressList(str3, 0);
+  if (options && options.flatten) {
+    let addresses = [];
+    let walkAddressList = (list) => {
+      list.forEach((address) => {
+        if (address.group) {
+          return walkAddressList(address.group);
+        } else {
+          addresses.push(address);
+        }
+      });
+    };
+    walkAddressList(parsedAddresses);
+    return addresses;
+  }
+  return parsedAddresses;
+}
+var address_parser_default = addressParser;
+
+// node_modules/postal-mime/dist/esm/base64-encoder.js
+function base64ArrayBuffer(arrayBuffer) {
+  let base643 = "";
+  const encodings = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const bytes = new Uint8Array(arrayBuffer);
+  const byteLength = bytes.byteLength;
+  const byteRemainder = byteLength % 3;
+  const mainLength = byteLength - byteRemainder;
+  let a, b, c, d;
+  let chunk;
+  for (let i = 0; i < mainLength; i = i + 3) {
+    chunk = bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
+    a = (chunk & 16515072) >> 18;
+    b = (chunk & 258048) >> 12;
+    c = (chunk & 4032) >> 6;
+    d = chunk & 63;
+    base643 += encodings[a] + encodings[b] + encodings[c] + encodings[d];
+  }
+  if (byteRemainder === 1) {
+    chunk = bytes[mainLength];
+    a = (chunk & 252) >> 2;
+    b = (chunk & 3) << 4;
+    base643 += encodings[a] + encodings[b] + "==";
+  } else if (byteRemainder === 2) {
+    chunk = bytes[mainLength] << 8 | bytes[mainLength + 1];
+    a = (chunk & 64512) >> 10;
+    b = (chunk & 1008) >> 4;
+    c = (chunk & 15) << 2;
+    base643 += encodings[a] + encodings[b] + encodings[c] + "=";
+  }
+  return base643;
+}
+
+// node_modules/postal-mime/dist/esm/postal-mime.js
+function isReadableStream(value) {
+  return !!value && typeof value.getReader === "function";
+}
+function isBlob(value) {
+  return value instanceof Blob || Object.prototype.toString.call(value) === "[object Blob]";
+}
+function renderEntry(textEntry, textType, convert) {
+  if (textEntry.type === "subMessage") {
+    return textType === "html" ? formatHtmlHeader(textEntry.value) : formatTextHeader(textEntry.value);
+  }
+  if (!convert) {
+    return textEntry.value;
+  }
+  return textType === "html" ? textToHtml(textEntry.value) : htmlToText(textEntry.value);
+}
+var MAX_NESTING_DEPTH = 256;
+var MAX_HEADERS_SIZE = 2 * 1024 * 1024;
+var MAX_RFC822_NESTING_DEPTH = 10;
+function parseLimitOption(value, defaultValue, name) {
+  if (value === void 0 || value === null) {
+    return defaultValue;
+  }
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer`);
+  }
   return value;
 }
-function earliestLatest(times) {
-  const ts = times.filter((t) => t !== null).sort((a, b) => Date.parse(a) - Date.parse(b));
-  return [ts[0] ?? null, ts[ts.length - 1] ?? null];
-}
-async function hashEvidence(inputs, secrets) {
-  const files = [];
-  for (const f of inputs) {
-    const scan = new SecretScanner(secrets);
-    const d = await hashFile(f.abs, scan.active ? scan.feed : void 0);
-    if (scan.found) {
-      throw new UserError(
-        "SECRET_IN_EVIDENCE",
-        `${f.path} contains a secret in clear (a database password or connection string): it is not bundled`,
-        {
-          where: { file: f.abs },
-          hint: "evidence files are hashed as they are and never rewritten; re-run the step that wrote it (steps mask their targets) or remove the secret at its source"
-        }
-      );
-    }
-    files.push({ ...f, ...d });
+var PostalMime = class _PostalMime {
+  /**
+   * Parses a raw email message
+   *
+   * @param buf Raw email message
+   * @param options Parser options
+   * @returns The parsed email
+   */
+  // async so that an invalid option rejects the returned promise instead of throwing
+  // synchronously, which would escape a `.catch()` chain
+  static async parse(buf, options) {
+    const parser = new _PostalMime(options);
+    return parser.parse(buf);
   }
-  return files;
-}
-async function changelogEntryFromResults(opts2, log) {
-  const secrets = opts2.secrets ?? [];
-  const givenDate = opts2.date ? validateChangelogDate(opts2.date) : void 0;
-  const files = await hashEvidence(await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence }, log), secrets);
-  const facts = redactDeep(await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log), secrets);
-  const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
-  const commit = await pipelineCommit(opts2.run?.pipelineCommit, opts2.env ?? process.env, PACKAGE_ROOT);
-  const run = { runId: opts2.run?.runId ?? null, actor: opts2.run?.actor ?? null, pipelineCommit: commit.pipeline };
-  const entry = redact(renderChangelogEntry(facts, { date: date5, title: opts2.title?.trim() || DEFAULT_CHANGELOG_TITLE, run }), secrets);
-  return { entry, facts, date: date5 };
-}
-async function buildBundle(opts2, log) {
-  const env2 = opts2.env ?? process.env;
-  const secrets = opts2.secrets ?? [];
-  const now = opts2.now ?? /* @__PURE__ */ new Date();
-  const createdAt = now.toISOString();
-  const givenDate = opts2.changelog?.date ? validateChangelogDate(opts2.changelog.date) : void 0;
-  const title = opts2.changelog?.title?.trim() || DEFAULT_CHANGELOG_TITLE;
-  const inputs = await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence, exclude: opts2.out }, log);
-  const insertInto = opts2.changelog?.insertInto;
-  let changelogText;
-  if (insertInto) {
-    changelogText = await readChangelog(insertInto.file);
-    insertChangelogEntry(changelogText, "", { under: insertInto.under, file: insertInto.file });
-  }
-  const files = await hashEvidence(inputs, secrets);
-  log.info(`${files.length} file(s) hashed (${files.reduce((n3, f) => n3 + f.bytes, 0)} bytes)`);
-  const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
-  const commits = {
-    ...await pipelineCommit(opts2.run?.pipelineCommit, env2, opts2.gitCwd ?? PACKAGE_ROOT),
-    flutterApp: facts.flutterCommit
-  };
-  const run = {
-    repository: opts2.run?.repository ?? null,
-    runId: opts2.run?.runId ?? null,
-    runUrl: opts2.run?.runUrl ?? null,
-    actor: opts2.run?.actor ?? null
-  };
-  const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? createdAt.slice(0, 10);
-  const [firstStepAt, lastStepAt] = earliestLatest(facts.steps.map((s) => s.at));
-  const inputEntries = files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, source: f.source }));
-  const signature = opts2.signingKey ? { algorithm: SIGNATURE_ALGORITHM, publicKeyFingerprint: opts2.signingKey.fingerprint, file: SIGNATURE_NAME } : null;
-  const manifest = {
-    ...redactDeep(
-      {
-        format: BUNDLE_FORMAT,
-        createdAt,
-        run,
-        commits,
-        target: facts.target === null ? null : maskConnectionString(facts.target),
-        times: { createdAt, migrationAt: facts.migrationAt, firstStepAt, lastStepAt },
-        decision: facts.decision,
-        runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
-        steps: facts.steps,
-        changelog: {
-          entryFile: CHANGELOG_ENTRY,
-          date: date5,
-          title,
-          insertedInto: insertInto ? import_node_path23.default.basename(insertInto.file) : null,
-          under: insertInto ? describeTarget(insertInto.under) : null
-        },
-        warnings: facts.warnings,
-        reproducibility: REPRODUCIBILITY,
-        files: inputEntries
-      },
-      secrets
-    ),
-    signature
-  };
-  const safeFacts = redactDeep(facts, secrets);
-  const entry = redact(
-    renderChangelogEntry(safeFacts, { date: date5, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }),
-    secrets
-  );
-  const generated = [
-    { path: REPORT_HTML, text: redact(renderEvidenceHtml({ manifest, facts: safeFacts }), secrets) },
-    { path: REPORT_MD, text: redact(renderEvidenceMarkdown({ manifest, facts: safeFacts }), secrets) },
-    { path: CHANGELOG_ENTRY, text: entry }
-  ];
-  const finalManifest = {
-    ...manifest,
-    files: [
-      ...generated.map((g) => ({
-        path: g.path,
-        bytes: Buffer.byteLength(g.text),
-        sha256: sha256Text(g.text),
-        source: "generated"
-      })),
-      ...inputEntries
-    ].sort((a, b) => pathOrder(a.path, b.path))
-  };
-  const manifestText = `${JSON.stringify(finalManifest, null, 2)}
-`;
-  const sig = opts2.signingKey ? signText(manifestText, opts2.signingKey) : void 0;
-  const sums = renderSums([
-    ...finalManifest.files,
-    { path: MANIFEST_NAME, sha256: sha256Text(manifestText) },
-    ...sig ? [{ path: SIGNATURE_NAME, sha256: sha256Text(sig) }] : []
-  ]);
-  for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
-    if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
-  }
-  const out = import_node_path23.default.resolve(opts2.out);
-  await writeZip(
-    out,
-    [
-      { name: MANIFEST_NAME, text: manifestText },
-      ...sig ? [{ name: SIGNATURE_NAME, text: sig }] : [],
-      { name: SUMS_NAME, text: sums },
-      ...generated.map((g) => ({ name: g.path, text: g.text })),
-      ...files.filter((f) => f.source === "results").map((f) => ({ name: f.path, file: f.abs })),
-      ...files.filter((f) => f.source === "sep").map((f) => ({ name: f.path, file: f.abs }))
-    ],
-    now
-  );
-  const digest = await hashFile(out);
-  log.info(
-    `bundle ${opts2.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}${sig ? `, manifest signed by ${opts2.signingKey.fingerprint}` : ", NOT signed"}`
-  );
-  let changelogInsertion = null;
-  if (insertInto && changelogText !== void 0) {
-    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
-      text: changelogText,
-      runId: opts2.run?.runId ?? null
+  constructor(options) {
+    this.options = options || {};
+    this.mimeOptions = {
+      maxNestingDepth: parseLimitOption(this.options.maxNestingDepth, MAX_NESTING_DEPTH, "maxNestingDepth"),
+      maxHeadersSize: parseLimitOption(this.options.maxHeadersSize, MAX_HEADERS_SIZE, "maxHeadersSize")
+    };
+    this.maxRfc822NestingDepth = parseLimitOption(this.options.maxRfc822NestingDepth, MAX_RFC822_NESTING_DEPTH, "maxRfc822NestingDepth");
+    this.rfc822NestingDepth = 0;
+    this.root = this.currentNode = new MimeNode({
+      postalMime: this,
+      ...this.mimeOptions
     });
-    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
-    log.info(
-      ins.already ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is` : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`
-    );
+    this.boundaries = [];
+    this.headerSize = 0;
+    this.textContent = {};
+    this.textMap = /* @__PURE__ */ new Map();
+    this.textTypes = /* @__PURE__ */ new Set();
+    this.attachments = [];
+    this.forceRfc822Attachments = false;
+    this.attachmentEncoding = (this.options.attachmentEncoding || "").toString().replace(/[-_\s]/g, "").trim().toLowerCase() || "arraybuffer";
+    this.started = false;
   }
-  const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
-  if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join("; ")}`);
-  return {
-    out,
-    sha256: digest.sha256,
-    bytes: digest.bytes,
-    manifest: finalManifest,
-    facts: safeFacts,
-    changelogEntry: entry,
-    changelogInsertion,
-    incomplete
-  };
-}
-
-// src/evidence/run-info.ts
-function runInfoFrom(env2, explicit = {}) {
-  const ctx = runContextFrom(env2, { runId: explicit.runId, actor: explicit.actor });
-  const repository = explicit.repository ?? env2.GITHUB_REPOSITORY;
-  const runUrl = explicit.runUrl ?? (env2.GITHUB_SERVER_URL && env2.GITHUB_REPOSITORY && env2.GITHUB_RUN_ID ? `${env2.GITHUB_SERVER_URL}/${env2.GITHUB_REPOSITORY}/actions/runs/${env2.GITHUB_RUN_ID}` : void 0);
-  return {
-    runId: ctx.runId,
-    actor: ctx.actor,
-    ...repository ? { repository } : {},
-    ...runUrl ? { runUrl } : {},
-    ...explicit.pipelineCommit ? { pipelineCommit: explicit.pipelineCommit } : {}
-  };
-}
+  /** @internal */
+  async finalize() {
+    await this.root.finalize();
+  }
+  /** @internal */
+  async processLine(line2, isFinal) {
+    let boundaries = this.boundaries;
+    if (boundaries.length && line2.length > 2 && line2[0] === 45 && line2[1] === 45) {
+      for (let i = boundaries.length - 1; i >= 0; i--) {
+        let boundary = boundaries[i];
+        if (line2.length < boundary.value.length + 2) {
+          continue;
+        }
+        let boundaryMatches = true;
+        for (let j = 0; j < boundary.value.length; j++) {
+          if (line2[j + 2] !== boundary.value[j]) {
+            boundaryMatches = false;
+            break;
+          }
+        }
+        if (!boundaryMatches) {
+          continue;
+        }
+        let boundaryEnd = boundary.value.length + 2;
+        let isTerminator = false;
+        if (line2.length >= boundary.value.length + 4 && line2[boundary.value.length + 2] === 45 && line2[boundary.value.length + 3] === 45) {
+          isTerminator = true;
+          boundaryEnd = boundary.value.length + 4;
+        }
+        let hasValidTrailing = true;
+        for (let j = boundaryEnd; j < line2.length; j++) {
+          if (line2[j] !== 32 && line2[j] !== 9) {
+            hasValidTrailing = false;
+            break;
+          }
+        }
+        if (!hasValidTrailing) {
+          continue;
+        }
+        if (isTerminator) {
+          await boundary.node.finalize();
+          this.currentNode = boundary.node.parentNode || this.root;
+        } else {
+          await boundary.node.finalizeChildNodes();
+          this.currentNode = new MimeNode({
+            postalMime: this,
+            parentNode: boundary.node,
+            parentMultipartType: boundary.node.contentType.multipart,
+            ...this.mimeOptions
+          });
+        }
+        if (isFinal) {
+          return this.finalize();
+        }
+        return;
+      }
+    }
+    this.currentNode.feed(line2);
+    if (isFinal) {
+      return this.finalize();
+    }
+  }
+  /** @internal */
+  readLine() {
+    let startPos = this.readPos;
+    let endPos = this.readPos;
+    while (this.readPos < this.av.length) {
+      const c = this.av[this.readPos++];
+      if (c !== 13 && c !== 10) {
+        endPos = this.readPos;
+      }
+      if (c === 10) {
+        return {
+          bytes: new Uint8Array(this.buf, startPos, endPos - startPos),
+          done: this.readPos >= this.av.length
+        };
+      }
+    }
+    return {
+      bytes: new Uint8Array(this.buf, startPos, endPos - startPos),
+      done: this.readPos >= this.av.length
+    };
+  }
+  // Records a text part or a nested message under the node that selects it
+  /** @internal */
+  addTextEntry(selector, textType, item) {
+    let textEntry = this.textMap.get(selector);
+    if (!textEntry) {
+      textEntry = {};
+      this.textMap.set(selector, textEntry);
+    }
+    const entries = textEntry[textType] || [];
+    textEntry[textType] = entries;
+    entries.push(item);
+    this.textTypes.add(textType);
+  }
+  // Sorts every leaf of the tree into text content, nested messages and attachments.
+  // `alternative` is the closest enclosing multipart/alternative, if any: its text parts
+  // are collected under the alternative itself, so that the body is assembled from one
+  // representation of it rather than from every one. `related` tells whether the part
+  // sits inside a multipart/related, where a Content-ID makes it an inline resource
+  /** @internal */
+  async collectNode(node2, alternative, related) {
+    if (!node2.contentType.multipart) {
+      const inlineRfc822 = this.isInlineMessageRfc822(node2);
+      const rfc822DepthExceeded = inlineRfc822 && this.rfc822NestingDepth >= this.maxRfc822NestingDepth;
+      if (inlineRfc822 && !rfc822DepthExceeded) {
+        await this.collectSubMessage(node2);
+      } else if (this.isInlineTextNode(node2)) {
+        const textType = node2.contentType.parsed.value === "text/html" ? "html" : "plain";
+        this.addTextEntry(alternative || node2, textType, { type: "text", value: node2.getTextContent() });
+      } else if (node2.content) {
+        this.collectAttachment(node2, node2.content, related, rfc822DepthExceeded);
+      }
+    } else if (node2.contentType.multipart === "alternative") {
+      alternative = node2;
+    } else if (node2.contentType.multipart === "related") {
+      related = true;
+    }
+    for (let childNode of node2.childNodes) {
+      await this.collectNode(childNode, alternative, related);
+    }
+  }
+  // Parses an inline message/rfc822 part with a nested parser and takes over its text
+  // parts and attachments
+  /** @internal */
+  async collectSubMessage(node2) {
+    const subParser = new _PostalMime({
+      // Only the limits are inherited. Options that decide how a part
+      // is classified stay with the parser that was configured.
+      ...this.mimeOptions,
+      maxRfc822NestingDepth: this.maxRfc822NestingDepth,
+      // attachments are encoded by the parent parser, keep raw buffers here
+      attachmentEncoding: "arraybuffer"
+    });
+    subParser.rfc822NestingDepth = this.rfc822NestingDepth + 1;
+    const subMessage = node2.subMessage = await subParser.parse(node2.content || new ArrayBuffer(0));
+    if (subMessage.text || !subMessage.html) {
+      this.addTextEntry(node2, "plain", { type: "subMessage", value: subMessage });
+    }
+    if (subMessage.html) {
+      this.addTextEntry(node2, "html", { type: "subMessage", value: subMessage });
+    }
+    subParser.textMap.forEach((subTextEntry, subTextNode) => {
+      this.textMap.set(subTextNode, subTextEntry);
+    });
+    for (let attachment of subMessage.attachments) {
+      this.attachments.push(attachment);
+    }
+  }
+  /** @internal */
+  collectAttachment(node2, content, related, rfc822DepthExceeded) {
+    const filename = node2.contentDisposition.parsed.params.filename || node2.contentType.parsed.params.name || null;
+    const attachment = {
+      filename: filename ? decodeWords(filename) : null,
+      mimeType: node2.contentType.parsed.value,
+      disposition: node2.contentDisposition.parsed.value || null
+    };
+    if (related && node2.contentId && !rfc822DepthExceeded) {
+      attachment.related = true;
+    }
+    if (rfc822DepthExceeded) {
+      attachment.rfc822DepthExceeded = true;
+    }
+    if (node2.contentDescription) {
+      attachment.description = decodeWords(node2.contentDescription);
+    }
+    if (node2.contentId) {
+      attachment.contentId = node2.contentId;
+    }
+    switch (node2.contentType.parsed.value) {
+      // Special handling for calendar events
+      case "text/calendar":
+      case "application/ics": {
+        if (node2.contentType.parsed.params.method) {
+          attachment.method = node2.contentType.parsed.params.method.toString().toUpperCase().trim();
+        }
+        const decodedText = node2.getTextContent().replace(/\r?\n/g, "\n");
+        let end = decodedText.length;
+        while (end > 0 && decodedText.charCodeAt(end - 1) === 10) {
+          end--;
+        }
+        attachment.content = textEncoder.encode(decodedText.slice(0, end) + "\n");
+        break;
+      }
+      // Regular attachments
+      default:
+        attachment.content = content;
+    }
+    this.attachments.push(attachment);
+  }
+  // Joins the collected text parts into the plain and html bodies
+  /** @internal */
+  renderTextContent() {
+    const textContent = {};
+    this.textMap.forEach((mapEntry) => {
+      this.textTypes.forEach((textType) => {
+        const output2 = textContent[textType] || [];
+        textContent[textType] = output2;
+        const ownEntries = mapEntry[textType];
+        const entries = ownEntries || mapEntry[textType === "html" ? "plain" : "html"] || [];
+        for (const textEntry of entries) {
+          output2.push(renderEntry(textEntry, textType, !ownEntries));
+        }
+      });
+    });
+    Object.keys(textContent).forEach((textType) => {
+      this.textContent[textType] = textContent[textType].join("\n");
+    });
+  }
+  /** @internal */
+  isInlineTextNode(node2) {
+    if (node2.contentDisposition.parsed.value === "attachment") {
+      return false;
+    }
+    switch (node2.contentType.parsed.value) {
+      case "text/html":
+      case "text/plain":
+        return true;
+      case "text/calendar":
+      case "text/csv":
+      default:
+        return false;
+    }
+  }
+  /** @internal */
+  isInlineMessageRfc822(node2) {
+    if (this.forceRfc822Attachments || node2.contentType.parsed.value !== "message/rfc822") {
+      return false;
+    }
+    let disposition = node2.contentDisposition.parsed.value || (this.options.rfc822Attachments ? "attachment" : "inline");
+    return disposition === "inline";
+  }
+  // A delivery status or feedback report carries the offending message as a part. It is
+  // evidence rather than content, so it is not inlined into the body of the report
+  /** @internal */
+  hasReportParts() {
+    let found = false;
+    let walk2 = (node2) => {
+      if (!node2.contentType.multipart) {
+        if (["message/delivery-status", "message/feedback-report"].includes(node2.contentType.parsed.value)) {
+          found = true;
+        }
+      }
+      for (let childNode of node2.childNodes) {
+        walk2(childNode);
+      }
+    };
+    walk2(this.root);
+    return found;
+  }
+  /** @internal */
+  async resolveStream(stream2) {
+    let chunkLen = 0;
+    let chunks = [];
+    const reader = stream2.getReader();
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      chunks.push(value);
+      chunkLen += value.length;
+    }
+    const result = new Uint8Array(chunkLen);
+    let chunkPointer = 0;
+    for (let chunk of chunks) {
+      result.set(chunk, chunkPointer);
+      chunkPointer += chunk.length;
+    }
+    return result;
+  }
+  /** @internal */
+  async resolveInput(buf) {
+    let input2 = buf;
+    if (isReadableStream(input2)) {
+      input2 = await this.resolveStream(input2);
+    }
+    input2 = input2 || new ArrayBuffer(0);
+    if (typeof input2 === "string") {
+      input2 = textEncoder.encode(input2);
+    }
+    if (isBlob(input2)) {
+      input2 = await blobToArrayBuffer(input2);
+    }
+    if (ArrayBuffer.isView(input2)) {
+      return input2.buffer.slice(input2.byteOffset, input2.byteOffset + input2.byteLength);
+    }
+    return input2;
+  }
+  // Properties are added in the order the output has always had them, so the required
+  // ones are filled in below rather than in the literal
+  /** @internal */
+  buildMessage() {
+    const headers = this.root.headers;
+    const message = {
+      headers: headers.map((entry) => ({
+        key: entry.key,
+        originalKey: entry.originalKey,
+        value: entry.value
+      }))
+    };
+    for (const key of ["from", "sender"]) {
+      const addressHeader = headers.find((line2) => line2.key === key);
+      if (addressHeader && addressHeader.value) {
+        const addresses = address_parser_default(addressHeader.value);
+        if (addresses && addresses.length) {
+          message[key] = addresses[0];
+        }
+      }
+    }
+    for (const [key, camelKey] of [
+      ["delivered-to", "deliveredTo"],
+      ["return-path", "returnPath"]
+    ]) {
+      const addressHeader = headers.find((line2) => line2.key === key);
+      if (addressHeader && addressHeader.value) {
+        const addresses = address_parser_default(addressHeader.value);
+        if (addresses && addresses.length && addresses[0].address) {
+          message[camelKey] = addresses[0].address;
+        }
+      }
+    }
+    for (const [key, camelKey] of [
+      ["to", "to"],
+      ["cc", "cc"],
+      ["bcc", "bcc"],
+      ["reply-to", "replyTo"]
+    ]) {
+      const addresses = [];
+      for (const entry of headers) {
+        if (entry.key === key && entry.value) {
+          for (const address of address_parser_default(entry.value)) {
+            addresses.push(address);
+          }
+        }
+      }
+      if (addresses.length) {
+        message[camelKey] = addresses;
+      }
+    }
+    for (const [key, camelKey] of [
+      ["subject", "subject"],
+      ["message-id", "messageId"],
+      ["in-reply-to", "inReplyTo"],
+      ["references", "references"]
+    ]) {
+      const header = headers.find((line2) => line2.key === key);
+      if (header && header.value) {
+        message[camelKey] = decodeWords(header.value);
+      }
+    }
+    let dateHeader = headers.find((line2) => line2.key === "date");
+    if (dateHeader) {
+      let date5 = new Date(dateHeader.value);
+      message.date = date5.toString() === "Invalid Date" ? dateHeader.value : date5.toISOString();
+    }
+    if (this.textContent.html) {
+      message.html = this.textContent.html;
+    }
+    if (this.textContent.plain) {
+      message.text = this.textContent.plain;
+    }
+    message.attachments = this.attachments;
+    message.headerLines = this.root.rawHeaderLines.slice();
+    return message;
+  }
+  // Every attachment holds binary content at this point, since nested parsers are
+  // created with the arraybuffer encoding. The string check narrows the public content
+  // type rather than handling a reachable case
+  /** @internal */
+  encodeAttachments() {
+    switch (this.attachmentEncoding) {
+      case "arraybuffer":
+        break;
+      case "base64":
+        for (let attachment of this.attachments) {
+          if (attachment.content && typeof attachment.content !== "string") {
+            attachment.content = base64ArrayBuffer(attachment.content);
+            attachment.encoding = "base64";
+          }
+        }
+        break;
+      case "utf8": {
+        let attachmentDecoder = new TextDecoder("utf8");
+        for (let attachment of this.attachments) {
+          if (attachment.content && typeof attachment.content !== "string") {
+            attachment.content = attachmentDecoder.decode(attachment.content);
+            attachment.encoding = "utf8";
+          }
+        }
+        break;
+      }
+      default:
+        throw new Error("Unknown attachment encoding");
+    }
+  }
+  /**
+   * Parses a raw email message. A parser instance can be used once
+   *
+   * @param buf Raw email message
+   * @returns The parsed email
+   */
+  async parse(buf) {
+    if (this.started) {
+      throw new Error("Can not reuse parser, create a new PostalMime object");
+    }
+    this.started = true;
+    this.buf = await this.resolveInput(buf);
+    this.av = new Uint8Array(this.buf);
+    this.readPos = 0;
+    while (this.readPos < this.av.length) {
+      const line2 = this.readLine();
+      await this.processLine(line2.bytes, line2.done);
+    }
+    this.forceRfc822Attachments = Boolean(this.options.forceRfc822Attachments) || this.hasReportParts();
+    await this.collectNode(this.root, false, false);
+    this.renderTextContent();
+    const message = this.buildMessage();
+    this.encodeAttachments();
+    return message;
+  }
+};
 
 // src/evidence/zip-reader.ts
-var import_node_fs9 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
-var import_node_stream11 = require("node:stream");
+var import_node_fs8 = require("node:fs");
+var import_promises19 = require("node:fs/promises");
+var import_node_stream10 = require("node:stream");
 var import_node_zlib2 = require("node:zlib");
 
 // src/evidence/zip-safety.ts
@@ -87230,7 +91424,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2, limits = DEFAULT_ZIP_LIMITS) {
   let fh;
   try {
-    fh = await (0, import_promises23.open)(file2, "r");
+    fh = await (0, import_promises19.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -87341,7 +91535,7 @@ async function localDataStart(file2, e, read2) {
   }
   return e.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
 }
-var SizeLimit = class extends import_node_stream11.Transform {
+var SizeLimit = class extends import_node_stream10.Transform {
   constructor(name, limit) {
     super();
     this.name = name;
@@ -87361,12 +91555,761 @@ async function openZipEntry(file2, entry) {
   if (entry.method !== 0 && entry.method !== 8)
     throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
   const { dataStart } = entry;
-  const raw = entry.compressedSize > 0 ? (0, import_node_fs9.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream11.Readable.from([]);
+  const raw = entry.compressedSize > 0 ? (0, import_node_fs8.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream10.Readable.from([]);
   if (entry.method === 0) return raw;
   const limit = new SizeLimit(entry.name, entry.size);
-  (0, import_node_stream11.pipeline)(raw, (0, import_node_zlib2.createInflateRaw)(), limit, () => {
+  (0, import_node_stream10.pipeline)(raw, (0, import_node_zlib2.createInflateRaw)(), limit, () => {
   });
   return limit;
+}
+
+// src/evidence/sep-quote.ts
+var BODY_LINES = 12;
+var CHAT_LIMIT = 4 * 1024 * 1024;
+var MAIL_LIMIT = 16 * 1024 * 1024;
+var mailbox = (a) => a ? a.name && a.address ? `${a.name} <${a.address}>` : a.address ?? a.name ?? null : null;
+async function quoteMail(raw) {
+  const mail = await PostalMime.parse(raw);
+  const from = mail.from && "address" in mail.from ? mailbox(mail.from) : mail.from?.name ?? null;
+  const body = (mail.text ?? "").split(/\r?\n/).map((l) => l.trimEnd()).filter((l, i, all) => l !== "" || i > 0 && all[i - 1] !== "");
+  const shown = body.slice(0, BODY_LINES);
+  return {
+    kind: "mail",
+    quote: [
+      `From: ${from ?? "(no sender)"}`,
+      `Date: ${mail.date ?? "(no date)"}`,
+      `Subject: ${mail.subject ?? "(no subject)"}`,
+      ...shown.length ? ["", ...shown] : [],
+      ...body.length > shown.length ? [`[\u2026 ${body.length - shown.length} more line(s) in the file]`] : []
+    ],
+    note: from && mail.date ? null : "the mail lacks a sender or a date"
+  };
+}
+var CHAT_LINE = /^\u200e?\[?(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4}),? (\d{1,2}:\d{2})(?::\d{2})?\]?(?: -)? (.*)$/;
+function messagesOfDay(chat, day) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  let keep = false;
+  for (const raw of chat.split(/\r?\n/)) {
+    const m = CHAT_LINE.exec(raw);
+    if (m) {
+      const [, d, mo, y, time3, rest] = m;
+      const year = y.length === 2 ? `20${y}` : y;
+      const iso = `${year}-${mo.padStart(2, "0")}-${d.padStart(2, "0")}`;
+      seen.add(iso);
+      keep = iso === day;
+      if (keep) out.push(`${iso} ${time3.padStart(5, "0")} ${rest}`);
+    } else if (keep && raw.trim()) out.push(`  ${raw.trim()}`);
+  }
+  return { lines: out, days: seen.size };
+}
+async function chatOfZip(file2) {
+  const entries = await readZipDirectory(file2);
+  const chat = entries.find((e) => /(^|\/)(_chat|WhatsApp Chat[^/]*)\.txt$/i.test(e.name));
+  if (!chat) return null;
+  if (chat.size > CHAT_LIMIT) throw new Error(`${chat.name} is ${chat.size} bytes, more than a chat the report quotes`);
+  const chunks = [];
+  for await (const c of await openZipEntry(file2, chat)) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}
+async function quoteChat(text, day) {
+  if (!day) return { kind: "whatsapp", quote: null, note: "no sign-off day recorded: which messages to quote is unknown" };
+  const { lines: lines2, days } = messagesOfDay(text, day);
+  if (!days) return { kind: "whatsapp", quote: null, note: "no WhatsApp message line found in the export" };
+  return lines2.length ? { kind: "whatsapp", quote: lines2, note: `the messages of ${day}, the sign-off day` } : { kind: "whatsapp", quote: null, note: `NO message on ${day}, the sign-off day (${days} other day(s) in the export)` };
+}
+async function quoteSepFile(abs2, name, bytes, day) {
+  try {
+    if (/\.eml$/i.test(name)) {
+      if (bytes > MAIL_LIMIT) return { kind: "mail", quote: null, note: `${bytes} bytes: too large to quote` };
+      return await quoteMail(await (0, import_promises20.readFile)(abs2));
+    }
+    if (/\.zip$/i.test(name)) {
+      const chat = await chatOfZip(abs2);
+      return chat === null ? { kind: "file", quote: null, note: "a zip without a WhatsApp _chat.txt: listed with its hash" } : await quoteChat(chat, day);
+    }
+    if (/\.txt$/i.test(name)) {
+      if (bytes > CHAT_LIMIT) return { kind: "whatsapp", quote: null, note: `${bytes} bytes: too large to quote` };
+      return await quoteChat(await (0, import_promises20.readFile)(abs2, "utf8"), day);
+    }
+  } catch (e) {
+    return {
+      kind: "file",
+      quote: null,
+      note: `could not be read as ${/\.eml$/i.test(name) ? "a mail" : "a WhatsApp export"}: ${e.message}`
+    };
+  }
+  return { kind: "file", quote: null, note: null };
+}
+
+// src/evidence/results-facts.ts
+var JSON_LIMIT = 64 * 1024 * 1024;
+var ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+var isObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+var str2 = (v) => typeof v === "string" && v.trim() ? v : null;
+var bool = (v) => typeof v === "boolean" ? v : null;
+var base = (p) => p.slice(p.lastIndexOf("/") + 1);
+function latestTimestamp(o) {
+  let best = null;
+  for (const v of Object.values(o)) {
+    if (typeof v === "string" && ISO.test(v) && (best === null || Date.parse(v) > Date.parse(best))) best = v;
+  }
+  return best;
+}
+function detailOf(name, o) {
+  if (name === RESULTS.decision.file) return str2(o.decision);
+  const status2 = str2(o.status);
+  if (status2) return status2;
+  if (Array.isArray(o.failures) && o.failures.length) return `${o.failures.length} failure(s)`;
+  return null;
+}
+async function readEvidenceFacts(files, opts2, log) {
+  const warnings = [];
+  const warn = (m) => {
+    warnings.push(m);
+    log.warn(m);
+  };
+  const parsed = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    if (f.source !== "results" || !f.path.endsWith(".json")) continue;
+    if (f.bytes > JSON_LIMIT) {
+      warn(`${f.path}: ${f.bytes} bytes, listed and hashed but not read`);
+      continue;
+    }
+    try {
+      const v = JSON.parse(await (0, import_promises21.readFile)(f.abs, "utf8"));
+      if (isObject2(v)) parsed.set(f.path, v);
+    } catch (e) {
+      warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
+    }
+  }
+  function checked(name, schema2, what) {
+    const hits = [...parsed].filter(([p]) => base(p) === name);
+    if (hits.length > 1) warn(`${hits.length} files named ${name}; using ${hits[0][0]}`);
+    const hit = hits[0];
+    if (!hit) return void 0;
+    const r = schema2.safeParse(hit[1]);
+    if (!r.success) {
+      warn(`${hit[0]}: not a valid ${what} (${describeIssue(r.error)}); listed and hashed only`);
+      return void 0;
+    }
+    return [hit[0], r.data];
+  }
+  const result = (kind) => checked(RESULTS[kind].file, RESULTS[kind].schema, `${RESULTS[kind].file} result`);
+  const steps = [...parsed].map(([p, o]) => ({
+    file: p,
+    passed: bool(o.passed) ?? bool(o.ok),
+    detail: detailOf(base(p), o),
+    at: latestTimestamp(o)
+  }));
+  const decision = result("decision")?.[1].decision ?? "NONE";
+  const preflight2 = result("preflight")?.[1];
+  const target = [...parsed.values()].map((o) => str2(o.target)).find((t) => t !== null) ?? null;
+  const applyEntry = result("sqlApply");
+  const apply = applyEntry?.[1];
+  const applied = apply ? { file: apply.file.name, sha256: apply.file.sha256, status: apply.status, ok: apply.ok } : null;
+  let migrationAt = null;
+  let migrationAtSource = null;
+  if (opts2.migrationDate) {
+    migrationAt = opts2.migrationDate;
+    migrationAtSource = "option";
+  } else if (apply) {
+    migrationAt = apply.at;
+    migrationAtSource = "sql-apply.json";
+  }
+  const backup2 = readBackupFacts(parsed, files, warn);
+  const golden = readGoldenFacts(result("golden"));
+  const decisionEntry = result("decision");
+  const rawSignoff = [...parsed].find(([p]) => base(p) === RESULTS.signoff.file);
+  const signoff = signoffFacts(rawSignoff, decisionEntry?.[1]);
+  const signedAt = signoff?.fields.find((x) => x.field === "at")?.value;
+  const day = (signedAt && isoOf(signedAt)?.slice(0, 10)) ?? migrationAt?.slice(0, 10) ?? null;
+  const sep3 = [];
+  for (const f of files.filter((x) => x.source === "sep")) {
+    const q = await quoteSepFile(f.abs, base(f.path), f.bytes, day);
+    sep3.push({ path: f.path, bytes: f.bytes, sha256: f.sha256, ...q });
+  }
+  const flutterCommit = preflight2?.deployment.flutterCommit ?? null;
+  const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
+  const flutterCheck = preflight2?.deployment.flutterCommitCheck ?? null;
+  const cl = result("changelog")?.[1];
+  const changelogWritten = opts2.changelogWritten ?? (cl ? cl.pull_request ? `pull request #${cl.pull_request.number} ${cl.pull_request.url} on ${cl.repository} (${cl.status})` : `${cl.file} of ${cl.repository}@${cl.base} already holds this run's entry (${cl.marker})` : void 0);
+  const archives = [
+    {
+      item: "Mettre \xE0 jour CHANGELOG.md (section [Unreleased] \u2192 PROD)",
+      present: changelogWritten !== void 0,
+      evidence: changelogWritten ? `written: ${changelogWritten}` : "NOT written: the entry is generated (CHANGELOG-entry.md) but no CHANGELOG.md was changed and no pull request given"
+    },
+    {
+      item: "Documenter date exacte de migration",
+      present: migrationAt !== null,
+      evidence: migrationAt ? `${migrationAt} (${migrationAtSource === "option" ? "stated by the operator" : RESULTS.sqlApply.file})` : "no date given and no timestamp in sql-apply.json"
+    },
+    {
+      item: "Archiver hash commit Flutter d\xE9ploy\xE9",
+      present: flutterCheck !== null && flutterCheck.sha === flutterCommit,
+      evidence: flutterCheck ? `${flutterCheck.sha} in ${flutterCheck.repository}, confirmed by GitHub's API at ${flutterCheck.checkedAt}: \u201C${flutterCheck.message}\u201D${flutterCheck.date ? ` (${flutterCheck.date})` : ""}` : flutterCommit ? `${flutterCommit} as given, NOT confirmed through GitHub's API (a full 40-hex SHA checked against the app's repository)` : "preflight.json has no deployment.flutterCommit"
+    },
+    {
+      item: "Archiver dump backup PROD utilis\xE9",
+      present: backup2 !== null && backup2.dumpMatchesManifest && backup2.verified === true,
+      evidence: backup2 ? `${backup2.dumpFile} ${backup2.sha256}${backup2.dumpMatchesManifest ? "" : " (NOT the file in the bundle: hash differs or file missing)"}${backup2.verified === true ? ", restore test passed" : backup2.verified === false ? ", restore test FAILED" : ", restore test not recorded"}` : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`
+    },
+    {
+      item: "Archiver confirmation terrain SEP (mail / WhatsApp export)",
+      present: sep3.length > 0,
+      evidence: sep3.length ? sep3.map((s) => s.path).join(", ") : "no SEP file given"
+    },
+    {
+      item: "Noter \xE9carts mesur\xE9s (ML_PP vs SEP)",
+      present: mlppCompared > 0,
+      evidence: golden ? `${golden.file}: ${golden.cases.length} case(s), ${mlppCompared} compared with ML_PP's stored value` : "no golden.json in the results"
+    }
+  ];
+  const smokeEntry = result("smoke");
+  const restateEntry = result("restate");
+  const goldenEntry = result("golden");
+  const timeline = timelineOf({
+    preflight: preflight2,
+    freezeOn: result("freezeOn")?.[1],
+    freezeOff: result("freezeOff")?.[1],
+    backup: backup2,
+    apply,
+    restate: restateEntry?.[1],
+    golden: goldenEntry?.[1],
+    smoke: smokeEntry?.[1],
+    signoff,
+    decision: decisionEntry?.[1],
+    rollback: result("rollback")?.[1]
+  });
+  const runOf3 = [smokeEntry?.[1].run, restateEntry?.[1].run, apply?.run].find((r) => r !== void 0);
+  return {
+    steps,
+    decision,
+    reasons: decisionEntry?.[1].reasons ?? [],
+    decidedAt: decisionEntry?.[1].at ?? null,
+    signoff,
+    triggeredBy: runOf3?.actor ?? null,
+    timeline,
+    smoke: smokeEntry ? smokeFacts(smokeEntry[0], smokeEntry[1]) : null,
+    restate: restateEntry ? restateFacts(restateEntry[0], restateEntry[1]) : null,
+    target,
+    flutterCommit,
+    astmFlag: preflight2?.deployment.astmFlag ?? null,
+    migrationAt,
+    migrationAtSource,
+    applied,
+    backup: backup2,
+    golden,
+    sep: sep3,
+    archives,
+    warnings
+  };
+}
+function readBackupFacts(parsed, files, warn) {
+  const manifests = [...parsed].filter(([p, o]) => base(p) === BACKUP_FILES.manifest.file && o.format === MANIFEST_FORMAT);
+  if (!manifests.length) return null;
+  if (manifests.length > 1) warn(`${manifests.length} backup folders in the results; the CHANGELOG names ${manifests[0][0]}`);
+  const [manifestPath, raw] = manifests[0];
+  const m = Manifest.safeParse(raw);
+  if (!m.success) {
+    warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
+    return null;
+  }
+  const dir = import_node_path21.default.posix.dirname(manifestPath);
+  const archive = m.data.files.find((f) => f.kind === "archive");
+  if (!archive) {
+    warn(`${manifestPath} lists no archive`);
+    return null;
+  }
+  const dumpFile = `${dir}/${archive.path}`;
+  const inBundle = files.find((f) => f.path === dumpFile);
+  const verificationPath = `${dir}/${BACKUP_FILES.verification.file}`;
+  const rawVerification = parsed.get(verificationPath);
+  let verified = null;
+  let verifiedAt = null;
+  if (rawVerification) {
+    const v = Verification.safeParse(rawVerification);
+    if (v.success) {
+      verified = v.data.ok;
+      verifiedAt = v.data.checkedAt;
+    } else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
+  }
+  return {
+    dir,
+    dumpFile,
+    sha256: archive.sha256,
+    bytes: archive.bytes,
+    dumpMatchesManifest: inBundle !== void 0 && inBundle.sha256 === archive.sha256,
+    plaintextSha256: archive.plaintext?.sha256 ?? null,
+    takenAt: m.data.startedAt,
+    finishedAt: m.data.finishedAt,
+    verifiedAt,
+    verified: rawVerification && verified === null ? false : verified
+  };
+}
+function readGoldenFacts(entry) {
+  if (!entry) return null;
+  const [file2, g] = entry;
+  return {
+    file: file2,
+    passed: g.passed,
+    tolerance_l: g.tolerance_l,
+    profile: g.profile,
+    max_deviation_l: g.max_deviation_l,
+    cases: g.cases.map((c) => ({
+      reference: c.reference,
+      sep_l: c.sep_volume_15c_l,
+      engine_l: c.engine_volume_15c_l,
+      // the value its deviation is of: stored plus any restatement (`astm53b restate`)
+      mlpp_l: c.mlpp_effective_15c_l,
+      engine_deviation_l: c.deviation_l,
+      mlpp_deviation_l: c.mlpp_deviation_l,
+      verdict: c.verdict,
+      fault: c.verdict === "FAIL" ? c.diagnosis?.fault ?? null : null,
+      explanation: c.verdict === "FAIL" ? c.diagnosis?.explanation ?? null : null
+    }))
+  };
+}
+
+// src/evidence/secret-scan.ts
+var SecretScanner = class {
+  needles;
+  keep;
+  tail = Buffer.alloc(0);
+  hit = false;
+  constructor(secrets) {
+    this.needles = [...new Set(secrets)].filter((s) => s.length >= 3).map((s) => Buffer.from(s, "utf8"));
+    this.keep = Math.max(0, ...this.needles.map((n3) => n3.length - 1));
+  }
+  get active() {
+    return this.needles.length > 0;
+  }
+  get found() {
+    return this.hit;
+  }
+  feed = (chunk) => {
+    if (this.hit || !this.needles.length) return;
+    const window2 = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    if (this.needles.some((n3) => window2.includes(n3))) this.hit = true;
+    this.tail = Buffer.from(window2.subarray(Math.max(0, window2.length - this.keep)));
+  };
+};
+function textHasSecret(text, secrets) {
+  const s = new SecretScanner(secrets);
+  s.feed(Buffer.from(text, "utf8"));
+  return s.found;
+}
+
+// src/dates.ts
+function isRealDate(year, month, day) {
+  if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day) || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+var DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?)?$/;
+function isRealDateTime(text) {
+  const m = DATE_TIME.exec(text);
+  if (!m) return false;
+  const [, y, mo, d, h, mi, s, oh, om] = m;
+  if (!isRealDate(Number(y), Number(mo), Number(d))) return false;
+  const within = (v, max) => v === void 0 || Number(v) <= max;
+  return within(h, 23) && within(mi, 59) && within(s, 59) && within(oh, 23) && within(om, 59);
+}
+function isIsoDate(text) {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && isRealDateTime(text);
+}
+
+// src/crypto/signing.ts
+var import_node_crypto9 = require("node:crypto");
+var import_promises22 = require("node:fs/promises");
+var SIGNATURE_ALGORITHM = "Ed25519";
+function fingerprintOf(publicKey) {
+  return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
+}
+var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
+var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
+function notEd25519(origin, field, what, found) {
+  return new UserError("BAD_KEY", `${sourceOf(origin)} is not an Ed25519 ${what} key (found ${found ?? "an unknown key type"})`, {
+    where: whereOf2(origin, field),
+    hint: "astm53b keys new --out DIR writes one (signing.key / signing.pub)"
+  });
+}
+function parseSigningKey(pem, origin, field = "signing-key") {
+  let key;
+  try {
+    key = (0, import_node_crypto9.createPrivateKey)(pem);
+  } catch (e) {
+    const isPublic = /BEGIN PUBLIC KEY/.test(pem);
+    throw new UserError(
+      "BAD_KEY",
+      `${sourceOf(origin)} is not a PEM private key${e.code ? ` (${e.code})` : ""}`,
+      {
+        where: whereOf2(origin, field),
+        hint: isPublic ? "that is the public key: the private one signs (signing.key)" : void 0
+      }
+    );
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf((0, import_node_crypto9.createPublicKey)(key)), source: sourceOf(origin) };
+}
+async function readSigningKey(file2, field = "signing-key") {
+  return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
+}
+function parsePublicKey(pem, origin, field = "public-key") {
+  if (/PRIVATE KEY/.test(pem)) {
+    throw new UserError("BAD_KEY", `${sourceOf(origin)} is a private key: verify with the public one (signing.pub)`, {
+      where: whereOf2(origin, field)
+    });
+  }
+  let key;
+  try {
+    key = (0, import_node_crypto9.createPublicKey)(pem);
+  } catch (e) {
+    throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
+      where: whereOf2(origin, field)
+    });
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "public", key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf(key), source: sourceOf(origin) };
+}
+async function readPublicKey(file2, field = "public-key") {
+  return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
+}
+async function readKeyFile(file2, field) {
+  return (0, import_promises22.readFile)(file2, "utf8").catch((e) => {
+    throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
+  });
+}
+function signText(text, k) {
+  return `${(0, import_node_crypto9.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
+`;
+}
+function signatureValid(data, signatureFile, k) {
+  const b64 = signatureFile.toString("utf8").trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  const sig = Buffer.from(b64, "base64");
+  return sig.length === 64 && (0, import_node_crypto9.verify)(null, data, k.key, sig);
+}
+
+// src/evidence/zip-writer.ts
+var import_node_fs9 = require("node:fs");
+var import_promises23 = require("node:fs/promises");
+var import_node_path22 = __toESM(require("node:path"), 1);
+var import_node_stream11 = require("node:stream");
+var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
+async function zipWriter() {
+  const mod4 = await Promise.resolve().then(() => (init_archiver(), archiver_exports));
+  return new mod4.ZipArchive({ zlib: { level: 9 } });
+}
+async function* lazyRead(file2) {
+  for await (const chunk of (0, import_node_fs9.createReadStream)(file2)) yield chunk;
+}
+async function writeZip(out, sources, date5) {
+  await (0, import_promises23.mkdir)(import_node_path22.default.dirname(out), { recursive: true });
+  const partial2 = `${out}.partial-${process.pid}`;
+  try {
+    const zip = await zipWriter();
+    const sink = (0, import_node_fs9.createWriteStream)(partial2);
+    let fail = () => {
+    };
+    const closed = new Promise((resolve3, reject) => {
+      fail = reject;
+      sink.on("close", resolve3);
+      sink.on("error", reject);
+      zip.on("error", reject);
+      zip.on("warning", reject);
+    });
+    zip.pipe(sink);
+    for (const s of sources) {
+      const data = { name: s.name, date: date5, mode: 420, ...STORED.test(s.name) ? { store: true } : {} };
+      if ("text" in s) zip.append(Buffer.from(s.text, "utf8"), data);
+      else {
+        const source = import_node_stream11.Readable.from(lazyRead(s.file), { objectMode: false });
+        source.on("error", (e) => {
+          zip.abort();
+          fail(new Error(`${s.name}: cannot be read while zipping (${e.message})`));
+        });
+        zip.append(source, data);
+      }
+    }
+    await Promise.all([zip.finalize(), closed]);
+    await (0, import_promises23.rename)(partial2, out);
+  } catch (e) {
+    await (0, import_promises23.rm)(partial2, { force: true });
+    throw e;
+  }
+}
+
+// src/evidence/bundle.ts
+var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
+async function walk(dir, rel2, skip, log, out) {
+  const names = (await (0, import_promises24.readdir)(dir)).sort(pathOrder);
+  for (const name of names) {
+    const abs2 = import_node_path23.default.join(dir, name);
+    const r = rel2 ? `${rel2}/${name}` : name;
+    if (skip.has(abs2)) continue;
+    const s = await (0, import_promises24.lstat)(abs2);
+    if (s.isDirectory()) await walk(abs2, r, skip, log, out);
+    else if (s.isFile()) out.push({ abs: abs2, rel: r });
+    else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
+  }
+}
+function checkName(p, file2) {
+  if (/[\n\r\\]/.test(p))
+    throw new UserError(
+      "BAD_FILE_NAME",
+      `${JSON.stringify(p)}: a newline or backslash in a file name cannot be listed in SHA256SUMS; rename it`,
+      { where: { file: file2 } }
+    );
+}
+function validateChangelogDate(date5, field = "date") {
+  const d = date5.trim();
+  if (!isIsoDate(d)) {
+    throw new UserError("BAD_OPTION", `--${field} ${JSON.stringify(date5)} is not a date YYYY-MM-DD`, { where: { field } });
+  }
+  return d;
+}
+async function collect(opts2, log) {
+  const resultsDir = import_node_path23.default.resolve(opts2.resultsDir);
+  const s = await (0, import_promises24.stat)(resultsDir).catch(() => null);
+  if (!s?.isDirectory()) {
+    throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
+      where: { file: opts2.resultsDir },
+      hint: "give the output-dir the steps wrote into (default astm53b-results)"
+    });
+  }
+  const found = [];
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path23.default.resolve(opts2.exclude)] : []), log, found);
+  const files = found.map((f) => ({
+    abs: f.abs,
+    path: `${RESULTS_PREFIX}${f.rel}`,
+    source: "results"
+  }));
+  const sepNames = /* @__PURE__ */ new Map();
+  for (const given of opts2.sepEvidence ?? []) {
+    const abs2 = import_node_path23.default.resolve(given);
+    const st = await (0, import_promises24.stat)(abs2).catch(() => null);
+    if (!st?.isFile()) {
+      throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
+        where: { file: given, field: "sep" },
+        hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
+      });
+    }
+    const name = import_node_path23.default.basename(abs2);
+    if (sepNames.has(name))
+      throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
+        where: { file: given, field: "sep" }
+      });
+    sepNames.set(name, given);
+    files.push({ abs: abs2, path: `${SEP_PREFIX}${name}`, source: "sep" });
+  }
+  for (const f of files) checkName(f.path, f.abs);
+  if (!files.some((f) => f.source === "results")) log.warn(`results folder ${opts2.resultsDir} is empty`);
+  return files;
+}
+async function pipelineCommit(given, env2, cwd) {
+  if (given?.trim()) return { pipeline: given.trim(), pipelineFrom: "option" };
+  if (env2.GITHUB_SHA?.trim()) return { pipeline: env2.GITHUB_SHA.trim(), pipelineFrom: "GITHUB_SHA" };
+  try {
+    const { stdout } = await (0, import_node_util.promisify)(import_node_child_process2.execFile)("git", ["rev-parse", "HEAD"], { cwd, timeout: 1e4 });
+    const sha2 = stdout.trim();
+    if (/^[0-9a-f]{40,64}$/.test(sha2)) return { pipeline: sha2, pipelineFrom: "git" };
+  } catch {
+  }
+  return { pipeline: "unknown", pipelineFrom: "unknown" };
+}
+function redactDeep(value, secrets) {
+  if (typeof value === "string") return redact(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secrets));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)]));
+  return value;
+}
+function earliestLatest(times) {
+  const ts = times.filter((t) => t !== null).sort((a, b) => Date.parse(a) - Date.parse(b));
+  return [ts[0] ?? null, ts[ts.length - 1] ?? null];
+}
+async function hashEvidence(inputs, secrets) {
+  const files = [];
+  for (const f of inputs) {
+    const scan = new SecretScanner(secrets);
+    const d = await hashFile(f.abs, scan.active ? scan.feed : void 0);
+    if (scan.found) {
+      throw new UserError(
+        "SECRET_IN_EVIDENCE",
+        `${f.path} contains a secret in clear (a database password or connection string): it is not bundled`,
+        {
+          where: { file: f.abs },
+          hint: "evidence files are hashed as they are and never rewritten; re-run the step that wrote it (steps mask their targets) or remove the secret at its source"
+        }
+      );
+    }
+    files.push({ ...f, ...d });
+  }
+  return files;
+}
+async function changelogEntryFromResults(opts2, log) {
+  const secrets = opts2.secrets ?? [];
+  const givenDate = opts2.date ? validateChangelogDate(opts2.date) : void 0;
+  const files = await hashEvidence(await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence }, log), secrets);
+  const facts = redactDeep(await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log), secrets);
+  const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
+  const commit = await pipelineCommit(opts2.run?.pipelineCommit, opts2.env ?? process.env, PACKAGE_ROOT);
+  const run = { runId: opts2.run?.runId ?? null, actor: opts2.run?.actor ?? null, pipelineCommit: commit.pipeline };
+  const entry = redact(renderChangelogEntry(facts, { date: date5, title: opts2.title?.trim() || DEFAULT_CHANGELOG_TITLE, run }), secrets);
+  return { entry, facts, date: date5 };
+}
+async function buildBundle(opts2, log) {
+  const env2 = opts2.env ?? process.env;
+  const secrets = opts2.secrets ?? [];
+  const now = opts2.now ?? /* @__PURE__ */ new Date();
+  const createdAt = now.toISOString();
+  const givenDate = opts2.changelog?.date ? validateChangelogDate(opts2.changelog.date) : void 0;
+  const title = opts2.changelog?.title?.trim() || DEFAULT_CHANGELOG_TITLE;
+  const inputs = await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence, exclude: opts2.out }, log);
+  const insertInto = opts2.changelog?.insertInto;
+  let changelogText;
+  if (insertInto) {
+    changelogText = await readChangelog(insertInto.file);
+    insertChangelogEntry(changelogText, "", { under: insertInto.under, file: insertInto.file });
+  }
+  const files = await hashEvidence(inputs, secrets);
+  log.info(`${files.length} file(s) hashed (${files.reduce((n3, f) => n3 + f.bytes, 0)} bytes)`);
+  const pr = opts2.changelog?.pullRequest?.trim();
+  const changelogWritten = insertInto ? `${import_node_path23.default.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}` : pr ? `pull request ${pr}` : void 0;
+  const facts = await readEvidenceFacts(
+    files,
+    { ...givenDate ? { migrationDate: givenDate } : {}, ...changelogWritten ? { changelogWritten } : {} },
+    log
+  );
+  const commits = {
+    ...await pipelineCommit(opts2.run?.pipelineCommit, env2, opts2.gitCwd ?? PACKAGE_ROOT),
+    flutterApp: facts.flutterCommit
+  };
+  const run = {
+    repository: opts2.run?.repository ?? null,
+    runId: opts2.run?.runId ?? null,
+    runUrl: opts2.run?.runUrl ?? null,
+    actor: opts2.run?.actor ?? null
+  };
+  const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? createdAt.slice(0, 10);
+  const [firstStepAt, lastStepAt] = earliestLatest(facts.steps.map((s) => s.at));
+  const inputEntries = files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256, source: f.source }));
+  const signature = opts2.signingKey ? { algorithm: SIGNATURE_ALGORITHM, publicKeyFingerprint: opts2.signingKey.fingerprint, file: SIGNATURE_NAME } : null;
+  const manifest = {
+    ...redactDeep(
+      {
+        format: BUNDLE_FORMAT,
+        createdAt,
+        run,
+        commits,
+        target: facts.target === null ? null : maskConnectionString(facts.target),
+        times: { createdAt, migrationAt: facts.migrationAt, firstStepAt, lastStepAt },
+        decision: facts.decision,
+        runbook57: { complete: facts.archives.every((a) => a.present), items: facts.archives },
+        steps: facts.steps,
+        changelog: {
+          entryFile: CHANGELOG_ENTRY,
+          date: date5,
+          title,
+          insertedInto: insertInto ? import_node_path23.default.basename(insertInto.file) : null,
+          under: insertInto ? describeTarget(insertInto.under) : null
+        },
+        warnings: facts.warnings,
+        reproducibility: REPRODUCIBILITY,
+        files: inputEntries
+      },
+      secrets
+    ),
+    signature
+  };
+  const safeFacts = redactDeep(facts, secrets);
+  const entry = redact(
+    renderChangelogEntry(safeFacts, { date: date5, title, run: { runId: run.runId, actor: run.actor, pipelineCommit: commits.pipeline } }),
+    secrets
+  );
+  const generated = [
+    { path: REPORT_HTML, text: redact(renderEvidenceHtml({ manifest, facts: safeFacts }), secrets) },
+    { path: REPORT_MD, text: redact(renderEvidenceMarkdown({ manifest, facts: safeFacts }), secrets) },
+    { path: CHANGELOG_ENTRY, text: entry }
+  ];
+  const finalManifest = {
+    ...manifest,
+    files: [
+      ...generated.map((g) => ({
+        path: g.path,
+        bytes: Buffer.byteLength(g.text),
+        sha256: sha256Text(g.text),
+        source: "generated"
+      })),
+      ...inputEntries
+    ].sort((a, b) => pathOrder(a.path, b.path))
+  };
+  const manifestText = `${JSON.stringify(finalManifest, null, 2)}
+`;
+  const sig = opts2.signingKey ? signText(manifestText, opts2.signingKey) : void 0;
+  const sums = renderSums([
+    ...finalManifest.files,
+    { path: MANIFEST_NAME, sha256: sha256Text(manifestText) },
+    ...sig ? [{ path: SIGNATURE_NAME, sha256: sha256Text(sig) }] : []
+  ]);
+  for (const g of [...generated, { path: MANIFEST_NAME, text: manifestText }]) {
+    if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
+  }
+  let changelogInsertion = null;
+  if (insertInto && changelogText !== void 0) {
+    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
+      text: changelogText,
+      runId: opts2.run?.runId ?? null
+    });
+    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
+    log.info(
+      ins.already ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is` : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`
+    );
+  }
+  const out = import_node_path23.default.resolve(opts2.out);
+  await writeZip(
+    out,
+    [
+      { name: MANIFEST_NAME, text: manifestText },
+      ...sig ? [{ name: SIGNATURE_NAME, text: sig }] : [],
+      { name: SUMS_NAME, text: sums },
+      ...generated.map((g) => ({ name: g.path, text: g.text })),
+      ...files.filter((f) => f.source === "results").map((f) => ({ name: f.path, file: f.abs })),
+      ...files.filter((f) => f.source === "sep").map((f) => ({ name: f.path, file: f.abs }))
+    ],
+    now
+  );
+  const digest = await hashFile(out);
+  log.info(
+    `bundle ${opts2.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}${sig ? `, manifest signed by ${opts2.signingKey.fingerprint}` : ", NOT signed"}`
+  );
+  const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
+  if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join("; ")}`);
+  return {
+    out,
+    sha256: digest.sha256,
+    bytes: digest.bytes,
+    manifest: finalManifest,
+    facts: safeFacts,
+    changelogEntry: entry,
+    changelogInsertion,
+    incomplete
+  };
+}
+
+// src/evidence/run-info.ts
+function runInfoFrom(env2, explicit = {}) {
+  const ctx = runContextFrom(env2, { runId: explicit.runId, actor: explicit.actor });
+  const repository = explicit.repository ?? env2.GITHUB_REPOSITORY;
+  const runUrl = explicit.runUrl ?? (env2.GITHUB_SERVER_URL && env2.GITHUB_REPOSITORY && env2.GITHUB_RUN_ID ? `${env2.GITHUB_SERVER_URL}/${env2.GITHUB_REPOSITORY}/actions/runs/${env2.GITHUB_RUN_ID}` : void 0);
+  return {
+    runId: ctx.runId,
+    actor: ctx.actor,
+    ...repository ? { repository } : {},
+    ...runUrl ? { runUrl } : {},
+    ...explicit.pipelineCommit ? { pipelineCommit: explicit.pipelineCommit } : {}
+  };
 }
 
 // src/evidence/verify.ts
@@ -87497,10 +92440,10 @@ async function verifyBundle(zipPath, opts2 = {}, log) {
     problems
   };
 }
-function unchecked(opts2, signed4, manifestKey) {
+function unchecked(opts2, signed5, manifestKey) {
   return {
     checked: opts2.publicKey !== void 0,
-    signed: signed4,
+    signed: signed5,
     manifestKey,
     givenKey: opts2.publicKey?.fingerprint ?? null,
     valid: null,
@@ -87583,6 +92526,11 @@ var entryOptions = {
     description: "insert the entry into this CHANGELOG.md (ML_PP's), at the end of the --under section, once per run"
   },
   under: { type: "string", valueName: "HEADING", description: 'the heading whose section the entry closes, e.g. "## [Unreleased]"' },
+  "changelog-pr": {
+    type: "string",
+    valueName: "URL",
+    description: "the pull request carrying the entry into ML_PP's CHANGELOG.md: with it (or --changelog) runbook 5.7's CHANGELOG item counts as done"
+  },
   occurrence: {
     type: "string",
     valueName: "N",
@@ -87617,6 +92565,7 @@ var evidenceBuild = {
     const out = stringOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "evidence build needs --out FILE.zip", { where: { field: "out" } });
     const changelog = stringOption(ctx, "changelog");
+    const changelogPr = stringOption(ctx, "changelog-pr");
     const date5 = stringOption(ctx, "date");
     const title = stringOption(ctx, "title");
     const keyFile = pathOption(ctx, "signing-key");
@@ -87632,7 +92581,8 @@ var evidenceBuild = {
         changelog: {
           ...date5 ? { date: date5 } : {},
           ...title ? { title } : {},
-          ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}
+          ...changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {},
+          ...changelogPr ? { pullRequest: changelogPr } : {}
         },
         secrets: secretsFrom(ctx),
         ...signingKey ? { signingKey } : {},
@@ -87792,7 +92742,7 @@ var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
 var import_node_crypto10 = require("node:crypto");
-var import_promises24 = require("node:fs/promises");
+var import_promises25 = require("node:fs/promises");
 var import_node_path25 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
   ageIdentity: "age.key",
@@ -87801,7 +92751,7 @@ var KEY_FILES = {
   signingPublic: "signing.pub"
 };
 async function exists(p) {
-  return (0, import_promises24.lstat)(p).then(
+  return (0, import_promises25.lstat)(p).then(
     () => true,
     () => false
   );
@@ -87820,7 +92770,7 @@ async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
         }
       );
   }
-  await (0, import_promises24.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
+  await (0, import_promises25.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
     throw asWriteFailure(e, dir);
   });
   const identity3 = await generateX25519Identity();
@@ -87848,7 +92798,7 @@ ${identity3}
   try {
     for (const f of files) {
       const p = import_node_path25.default.join(dir, f.name);
-      const fh = await (0, import_promises24.open)(p, "wx", f.mode);
+      const fh = await (0, import_promises25.open)(p, "wx", f.mode);
       written.push(p);
       try {
         await fh.writeFile(f.text);
@@ -87859,7 +92809,7 @@ ${identity3}
       }
     }
   } catch (e) {
-    for (const p of written) await (0, import_promises24.rm)(p, { force: true });
+    for (const p of written) await (0, import_promises25.rm)(p, { force: true });
     if (e.code === "EEXIST")
       throw new UserError("KEY_EXISTS", `a key file appeared in ${dir} while the keys were written: nothing kept`, {
         where: { file: dir }
@@ -88067,7 +93017,7 @@ function recompute(row, solve) {
 }
 
 // src/golden/load.ts
-var import_promises25 = require("node:fs/promises");
+var import_promises26 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
@@ -88077,7 +93027,7 @@ function at(where2, field) {
 async function loadGoldenFile(path51, displayName = path51) {
   let bytes;
   try {
-    bytes = await (0, import_promises25.readFile)(path51);
+    bytes = await (0, import_promises26.readFile)(path51);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
@@ -88536,6 +93486,10 @@ var RestatedRow = external_exports.object({ id: external_exports.string(), delta
 
 // src/runbook/golden-run.ts
 async function runGoldenVerify(opts2, log) {
+  const report = await verifyFromOptions(opts2, log);
+  return { ...report, at: (/* @__PURE__ */ new Date()).toISOString() };
+}
+async function verifyFromOptions(opts2, log) {
   if (!opts2.file === !opts2.fromDb) {
     throw new UserError("BAD_ARGUMENTS", "give either a golden FILE or --from-db (not both, not neither)", { where: { field: "FILE" } });
   }
@@ -88565,7 +93519,7 @@ async function runGoldenVerify(opts2, log) {
 
 // src/report/golden.ts
 var l12 = (x) => x.toFixed(1);
-var signed2 = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
+var signed3 = (x) => Math.abs(x) < 0.05 ? "0.0" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(1)}`;
 var opt = (x, f = l12) => x === null ? "\u2013" : f(x);
 var cell = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 function where(c) {
@@ -88584,10 +93538,10 @@ function renderGoldenText(r) {
     l12(c.engine_volume_15c_l),
     l12(c.sep_volume_15c_l),
     opt(c.mlpp_volume_15c_l),
-    opt(c.mlpp_restated_15c_l, signed2),
+    opt(c.mlpp_restated_15c_l, signed3),
     opt(c.mlpp_effective_15c_l),
-    signed2(c.deviation_l),
-    opt(c.mlpp_deviation_l, signed2)
+    signed3(c.deviation_l),
+    opt(c.mlpp_deviation_l, signed3)
   ]);
   pushAll(
     out,
@@ -88639,8 +93593,8 @@ function driftText(d) {
     ...table2(
       ["tank", "receptions", "stored L", "ASTM L", "drift L"],
       [
-        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed2(t.drift_l)]),
-        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed2(d.total.drift_l)]
+        ...d.tanks.map((t) => [t.citerne, String(t.receptions), l12(t.stored_15c_l), l12(t.astm_15c_l), signed3(t.drift_l)]),
+        ["total", String(d.total.recomputed), l12(d.total.stored_15c_l), l12(d.total.astm_15c_l), signed3(d.total.drift_l)]
       ],
       [false, true, true, true, true]
     ).map((l) => `  ${l}`)
@@ -88681,7 +93635,7 @@ function renderGoldenMarkdown(r) {
   );
   for (const c of r.cases) {
     out.push(
-      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed2(c.mlpp_restated_15c_l)} restated)`} | ${signed2(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed2)} |`
+      `| ${cell(c.reference)} | ${c.verdict === "PASS" ? "\u2705 PASS" : "\u274C FAIL"} | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)} | ${opt(c.mlpp_effective_15c_l)}${c.mlpp_restated_15c_l === null ? "" : ` (${signed3(c.mlpp_restated_15c_l)} restated)`} | ${signed3(c.deviation_l)} | ${opt(c.mlpp_deviation_l, signed3)} |`
     );
   }
   out.push("", ...chart(r), "");
@@ -88725,10 +93679,10 @@ function caseBlock(c) {
     `| VCF | ${c.engine_vcf} | ${c.sep_vcf ?? "\u2013"} | \u2013 |`,
     `| volume at 15 \xB0C (L) | ${l12(c.engine_volume_15c_l)} | ${l12(c.sep_volume_15c_l)} | ${opt(c.mlpp_volume_15c_l)}${m?.stored_column ? ` (${m.stored_column})` : ""} |`,
     ...c.mlpp_restated_15c_l === null ? [] : [
-      `| restated (\`stocks_adjustments\`, L) | | | ${signed2(c.mlpp_restated_15c_l)} |`,
+      `| restated (\`stocks_adjustments\`, L) | | | ${signed3(c.mlpp_restated_15c_l)} |`,
       `| effective at 15 \xB0C (L) | | | ${opt(c.mlpp_effective_15c_l)} |`
     ],
-    `| deviation from SEP (L) | ${signed2(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed2)} |`,
+    `| deviation from SEP (L) | ${signed3(c.deviation_l)} | | ${opt(c.mlpp_deviation_l, signed3)} |`,
     "",
     `${c.verdict === "PASS" ? "" : "**Diagnosis:** "}${cell(c.diagnosis.explanation)}`,
     ""
@@ -88767,15 +93721,15 @@ function driftMarkdown(d) {
     "",
     "| tank | receptions | stored (L) | ASTM (L) | drift (L) |",
     "|---|---:|---:|---:|---:|",
-    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l12(t.stored_15c_l)} | ${l12(t.astm_15c_l)} | ${signed2(t.drift_l)} |`),
-    `| **total** | ${d.total.recomputed} | ${l12(d.total.stored_15c_l)} | ${l12(d.total.astm_15c_l)} | **${signed2(d.total.drift_l)}** |`,
+    ...d.tanks.map((t) => `| ${cell(t.citerne)} | ${t.receptions} | ${l12(t.stored_15c_l)} | ${l12(t.astm_15c_l)} | ${signed3(t.drift_l)} |`),
+    `| **total** | ${d.total.recomputed} | ${l12(d.total.stored_15c_l)} | ${l12(d.total.astm_15c_l)} | **${signed3(d.total.drift_l)}** |`,
     "",
     "<details><summary>Per reception</summary>",
     "",
     "| reception | date | tank | owner | ambient (L) | \xB0C | density | stored (L) | ASTM (L) | drift (L) |",
     "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ...d.receptions.map(
-      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed2)} |`
+      (x) => `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell(x.citerne)} | ${x.proprietaire_type} | ${opt(x.volume_ambiant_l)} | ${opt(x.temperature_c)} | ${x.densite_kgm3 ?? "\u2013"} | ${opt(x.stored_15c_l)} | ${opt(x.astm_15c_l)} | ${x.problem ? cell(x.problem) : opt(x.drift_l, signed3)} |`
     ),
     "",
     "</details>",
@@ -89074,7 +94028,7 @@ function renderApplyMarkdown(r) {
 
 // src/runbook/change-file.ts
 var import_node_crypto11 = require("node:crypto");
-var import_promises26 = require("node:fs/promises");
+var import_promises27 = require("node:fs/promises");
 var import_node_path28 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
@@ -89097,7 +94051,7 @@ function sha256Hex(data) {
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises26.readFile)(file2);
+    buf = await (0, import_promises27.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -89640,7 +94594,7 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises28 = require("node:fs/promises");
+var import_promises29 = require("node:fs/promises");
 var import_node_path30 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
@@ -89698,7 +94652,78 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises27 = require("node:fs/promises");
+var import_promises28 = require("node:fs/promises");
+
+// src/logger.ts
+var silentLogger = { info() {
+}, warn() {
+}, debug() {
+} };
+
+// src/runbook/flutter-commit.ts
+var FIELD = { field: "flutter-commit" };
+function validateFlutterCommitOptions(o) {
+  const sha2 = o.sha.trim().toLowerCase();
+  if (!/^[0-9a-f]{40}$/.test(sha2))
+    throw new UserError(
+      "BAD_INPUT",
+      `flutter commit "${o.sha.trim().slice(0, 50)}" is not a full commit SHA (40 hex digits): an abbreviated hash may name another commit tomorrow`,
+      { where: FIELD, hint: "git rev-parse HEAD in the app checkout that was built gives it" }
+    );
+  const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]{1,100})$/.exec(o.repository.trim());
+  if (!m)
+    throw new UserError("BAD_INPUT", `flutter repository "${o.repository.slice(0, 80)}" is not owner/name`, {
+      where: { field: "flutter-repository" }
+    });
+  return { sha: sha2, owner: m[1], repo: m[2] };
+}
+async function confirmFlutterCommit(o, log) {
+  const { sha: sha2, owner, repo } = validateFlutterCommitOptions(o);
+  const repository = `${owner}/${repo}`;
+  const url2 = `${o.apiUrl.replace(/\/+$/, "")}/repos/${owner}/${repo}/commits/${sha2}`;
+  let res;
+  try {
+    res = await fetch(url2, {
+      headers: {
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "astm53b-pipeline",
+        ...o.token ? { authorization: `Bearer ${o.token}` } : {}
+      },
+      signal: AbortSignal.timeout(3e4)
+    });
+  } catch (e) {
+    throw new UserError("GITHUB_UNREACHABLE", `could not ask GitHub whether ${sha2} is a commit of ${repository}: ${e.message}`, {
+      where: FIELD,
+      hint: "nothing was touched; run preflight again once GitHub answers"
+    });
+  }
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 404 || res.status === 422)
+    throw new UserError("FLUTTER_COMMIT_UNKNOWN", `${sha2} is not a commit of ${repository} (GitHub answered ${res.status})`, {
+      where: FIELD,
+      hint: "give the commit the deployed app was built from; nothing was touched"
+    });
+  if (!res.ok)
+    throw new UserError("GITHUB_REFUSED", `GitHub refused to show ${repository}@${sha2} (HTTP ${res.status})`, {
+      where: FIELD,
+      hint: "a private repository needs a token that may read it (github-token); nothing was touched"
+    });
+  if (body.sha !== sha2)
+    throw new UserError("FLUTTER_COMMIT_UNKNOWN", `GitHub answered for ${String(body.sha).slice(0, 40)}, not ${sha2}`, { where: FIELD });
+  const message = typeof body.commit?.message === "string" ? body.commit.message.split("\n")[0].trim() : "";
+  const date5 = body.commit?.committer?.date ?? body.commit?.author?.date;
+  const check4 = {
+    repository,
+    sha: sha2,
+    message,
+    date: typeof date5 === "string" ? date5 : null,
+    url: typeof body.html_url === "string" ? body.html_url : null,
+    checkedAt: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
+  };
+  log.info(`flutter commit ${sha2} confirmed in ${repository}: \u201C${message}\u201D (${check4.date ?? "no date"})`);
+  return check4;
+}
 
 // src/runbook/touched-objects.ts
 var IDENT2 = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -89795,7 +94820,7 @@ function validateDeployment(d) {
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises27.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises28.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -89817,16 +94842,22 @@ async function loadBaseline(ref3) {
   }
   return { fingerprint: r.data, sha256: sha256Hex(text) };
 }
-async function loadPreflightInputs(opts2) {
+async function loadPreflightInputs(opts2, log = silentLogger) {
   const deployment = validateDeployment(opts2.deployment);
   const golden = await loadGoldenFile(opts2.golden.path, opts2.golden.display);
-  const goldenBytes = await (0, import_promises27.readFile)(opts2.golden.path);
+  const goldenBytes = await (0, import_promises28.readFile)(opts2.golden.path);
   if (!opts2.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
   for (const f of opts2.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
   const baseline = opts2.baseline ? await loadBaseline(opts2.baseline) : void 0;
+  if (opts2.flutterRepository && !deployment.flutterCommit)
+    throw new UserError("MISSING_INPUT", "a Flutter repository to confirm the commit in, but no flutter commit", {
+      where: { field: "flutter-commit" }
+    });
+  const flutterCheck = opts2.flutterRepository && deployment.flutterCommit ? await confirmFlutterCommit({ ...opts2.flutterRepository, sha: deployment.flutterCommit }, log) : null;
   return {
+    flutterCheck,
     opts: opts2,
     deployment,
     golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length },
@@ -89930,6 +94961,7 @@ async function preflight(db, inputs, log) {
     })),
     deployment: {
       flutterCommit: deployment.flutterCommit ?? null,
+      flutterCommitCheck: inputs.flutterCheck,
       astmFlag: deployment.astmFlag ?? null,
       databaseComputes15c: read2.computeTriggers.length > 0,
       computeTriggers: read2.computeTriggers
@@ -89962,6 +94994,11 @@ var preflightCommand = {
     },
     baseline: { type: "string", valueName: "FILE", description: "catalog fingerprint recorded by the staging run before the change" },
     "flutter-commit": { type: "string", valueName: "SHA", description: "the deployed Flutter commit (runbook 4.4)" },
+    "flutter-repository": {
+      type: "string",
+      valueName: "OWNER/REPO",
+      description: "confirm --flutter-commit (the full 40-hex SHA) there through GitHub's API before the database is opened (GITHUB_API_URL, GITHUB_TOKEN from the environment)"
+    },
     "astm-flag": { type: "string", valueName: "on|off", description: "the ASTM flag state of the deployed build, as declared" },
     "activity-minutes": { type: "string", valueName: "N", description: 'window for "the app is writing"', default: "15" },
     out: { type: "string", valueName: "FILE", description: "also write the result JSON there" },
@@ -89974,17 +95011,28 @@ var preflightCommand = {
     const baseline = stringOption(ctx, "baseline");
     const flutterCommit = stringOption(ctx, "flutter-commit");
     const astmFlag = stringOption(ctx, "astm-flag");
-    const inputs = await loadPreflightInputs({
-      golden: ref(ctx, golden),
-      changeFiles: listOption(ctx, "change").map((c) => ref(ctx, c)),
-      ...baseline ? { baseline: ref(ctx, baseline) } : {},
-      deployment: { ...flutterCommit ? { flutterCommit } : {}, ...astmFlag ? { astmFlag } : {} },
-      activityWindowMinutes: minutes
-    });
+    const repository = stringOption(ctx, "flutter-repository");
+    const inputs = await loadPreflightInputs(
+      {
+        golden: ref(ctx, golden),
+        changeFiles: listOption(ctx, "change").map((c) => ref(ctx, c)),
+        ...baseline ? { baseline: ref(ctx, baseline) } : {},
+        deployment: { ...flutterCommit ? { flutterCommit } : {}, ...astmFlag ? { astmFlag } : {} },
+        activityWindowMinutes: minutes,
+        ...repository ? {
+          flutterRepository: {
+            repository,
+            apiUrl: ctx.env.GITHUB_API_URL || "https://api.github.com",
+            ...ctx.env.GITHUB_TOKEN ? { token: ctx.env.GITHUB_TOKEN } : {}
+          }
+        } : {}
+      },
+      ctx.log
+    );
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises28.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises29.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -90003,7 +95051,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises28.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises29.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -90015,7 +95063,7 @@ var preflightCommands = [preflightCommand, fingerprintCommand];
 var import_node_path37 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
-var import_promises29 = require("node:fs/promises");
+var import_promises30 = require("node:fs/promises");
 var import_node_path31 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
@@ -90064,7 +95112,7 @@ function parseDrill(v) {
   });
 }
 async function goldenWithDeviation(golden, workDir) {
-  const parsed = parseCsv(await (0, import_promises29.readFile)(golden, "utf8"), golden);
+  const parsed = parseCsv(await (0, import_promises30.readFile)(golden, "utf8"), golden);
   const col = columnIndex(parsed.header, "volume_15c_ref_l");
   const first = parsed.records[0];
   if (col < 0 || !first) {
@@ -90082,7 +95130,7 @@ async function goldenWithDeviation(golden, workDir) {
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
   const out = import_node_path31.default.join(workDir, `drill-golden-deviation-${import_node_path31.default.basename(golden)}`);
-  await (0, import_promises29.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
+  await (0, import_promises30.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
 }
@@ -90101,10 +95149,10 @@ async function plantBlockingPolicy(db) {
 }
 async function flipDumpByte(dir, dumpFile) {
   const file2 = import_node_path31.default.join(dir, dumpFile);
-  const bytes = await (0, import_promises29.readFile)(file2);
+  const bytes = await (0, import_promises30.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
-  await (0, import_promises29.writeFile)(file2, bytes);
+  await (0, import_promises30.writeFile)(file2, bytes);
 }
 
 // src/rehearsal/inputs.ts
@@ -90246,11 +95294,12 @@ async function terminalProgress(log) {
 }
 
 // src/rehearsal/rehearse.ts
-var import_promises33 = require("node:fs/promises");
+var import_node_crypto12 = require("node:crypto");
+var import_promises34 = require("node:fs/promises");
 var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises30 = require("node:fs/promises");
+var import_promises31 = require("node:fs/promises");
 var import_node_path33 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
@@ -90260,7 +95309,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists2(p) {
-  return (0, import_promises30.stat)(p).then(
+  return (0, import_promises31.stat)(p).then(
     () => true,
     () => false
   );
@@ -90272,7 +95321,7 @@ async function decide(opts2, log) {
   const rel2 = (f) => import_node_path33.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises30.readFile)(import_node_path33.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises31.readFile)(import_node_path33.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -90716,7 +95765,7 @@ async function openRequests(tx) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises31 = require("node:fs/promises");
+var import_promises32 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -90724,7 +95773,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises31.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises32.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -90770,8 +95819,8 @@ async function buildSmokeOptions(raw) {
 var RESTATE_THRESHOLD_L = 0.05;
 var ID3 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 var round62 = (x) => Math.round(x * 1e6) / 1e6;
-var litres3 = (x) => String(round62(x));
-var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres3(-x)}` : litres3(x);
+var litres4 = (x) => String(round62(x));
+var signedLitres = (x) => round62(x) < 0 ? `\u2212${litres4(-x)}` : litres4(x);
 async function buildRestateOptions(raw) {
   const asUser = raw.asUser?.trim();
   if (asUser !== void 0 && asUser !== "" && !ID3.test(asUser))
@@ -90788,7 +95837,7 @@ async function buildRestateOptions(raw) {
     run: raw.run
   };
 }
-var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres3(astm)} L \u2212 stored ${litres3(stored)} L (${profile}${column ? `, ${column}` : ""})`;
+var restatementReason = (runId, astm, stored, profile, column) => `${RESTATEMENT_REASON_PREFIX}, run ${runId}: ASTM 53B ${litres4(astm)} L \u2212 stored ${litres4(stored)} L (${profile}${column ? `, ${column}` : ""})`;
 var runOfReason = (reason2) => /^ASTM53B restatement, run (\S+?):/.exec(reason2)?.[1];
 async function restate(db, opts2, log) {
   const started = Date.now();
@@ -90919,7 +95968,7 @@ function plan(d, earlier) {
     return {
       ...base2,
       action: "already_restated",
-      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres3(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
+      why: `restated by run ${runs} (${earlier.length} adjustment(s), \u03A3 ${signedLitres(sum)} L${effective === null ? "" : `, effective ${litres4(effective)} L`})` + (residual !== null && Math.abs(residual) > RESTATE_THRESHOLD_L ? `; ASTM 53B under this profile differs from it by ${signedLitres(residual)} L, not booked again (a reception is restated once)` : "")
     };
   }
   if (delta2 === null) return { ...base2, action: "not_recomputed", why: x.problem ?? "not recomputed" };
@@ -90928,7 +95977,7 @@ function plan(d, earlier) {
   return {
     ...base2,
     action: "booked",
-    why: `ASTM 53B ${litres3(x.astm_15c_l)} L \u2212 stored ${litres3(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
+    why: `ASTM 53B ${litres4(x.astm_15c_l)} L \u2212 stored ${litres4(x.stored_15c_l)} L = ${signedLitres(delta2)} L`
   };
 }
 async function resolveUser(q, asUser) {
@@ -91664,7 +96713,7 @@ async function smoke(db, opts2, log, stage) {
 var import_node_path35 = __toESM(require("node:path"), 1);
 
 // src/runbook/watch/index.ts
-var import_promises32 = require("node:fs/promises");
+var import_promises33 = require("node:fs/promises");
 var import_node_path34 = __toESM(require("node:path"), 1);
 
 // src/runbook/watch/checks.ts
@@ -91946,8 +96995,8 @@ async function watch(db, opts2, log) {
   }
   if (result.window.closing) {
     const src = import_node_path34.default.join(opts2.outDir, "addendum");
-    await (0, import_promises32.rm)(src, { recursive: true, force: true });
-    await (0, import_promises32.mkdir)(src, { recursive: true });
+    await (0, import_promises33.rm)(src, { recursive: true, force: true });
+    await (0, import_promises33.mkdir)(src, { recursive: true });
     await writeResult(src, "watch", result);
     const b = await buildBundle(
       {
@@ -92233,8 +97282,8 @@ function gateRecord(inputs) {
 async function rehearse(db, opts2, log) {
   const out = import_node_path36.default.resolve(opts2.outDir);
   const results = import_node_path36.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises33.rm)(out, { recursive: true, force: true });
-  await (0, import_promises33.mkdir)(results, { recursive: true });
+  await (0, import_promises34.rm)(out, { recursive: true, force: true });
+  await (0, import_promises34.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
   const drill = inputs.drill;
   const progress = opts2.progress ?? plainProgress(() => {
@@ -92247,7 +97296,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises33.writeFile)(import_node_path36.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises34.writeFile)(import_node_path36.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -92401,8 +97450,13 @@ async function rehearse(db, opts2, log) {
   let verification;
   const t0 = Date.now();
   const ev = await progress.step("evidence", "5.7", async (l) => {
-    bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor } }, l);
-    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, l);
+    const key = opts2.signingKey;
+    bundle = await buildBundle(
+      { resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor }, ...key ? { signingKey: key } : {} },
+      l
+    );
+    const publicKey = key ? { key: (0, import_node_crypto12.createPublicKey)(key.key), fingerprint: key.fingerprint, source: key.source } : void 0;
+    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256, ...publicKey ? { publicKey } : {} }, l);
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"}` };
   });
   steps.push({ step: "evidence", runbook: "5.7", ...ev, ms: Date.now() - t0 });
@@ -92528,6 +97582,11 @@ var rehearse2 = {
       description: "age recipient (age.pub) the backup's data files are encrypted to, as in PROD; needs --identity"
     },
     identity: { type: "string", valueName: "FILE", description: "the matching age.key, with which the rollback decrypts the backup" },
+    "signing-key": {
+      type: "string",
+      valueName: "FILE",
+      description: "the depot's signing.key (astm53b keys new): the bundle's manifest is signed, and verified with its public half"
+    },
     out: { type: "string", valueName: "DIR", description: "results and bundle folder", default: ".astm53b/rehearsal" }
   },
   async run(ctx) {
@@ -92552,6 +97611,8 @@ var rehearse2 = {
         where: { field: "drill" }
       });
     const encryption = await encryptionOf(ctx);
+    const keyFile = pathOption(ctx, "signing-key");
+    const signingKey = keyFile ? await readSigningKey(keyFile) : void 0;
     const target = resolveTarget({ url: url2, cwd: ctx.cwd });
     assertSessionCapable(target, "rehearse");
     if (!url2) await resetEmbedded(target, ctx);
@@ -92577,6 +97638,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
+          ...signingKey ? { signingKey } : {},
           run: runContextFrom(ctx.env, { runId: `rehearsal-${(/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-")}` }),
           progress,
           ...flutterCommit ? { flutterCommit } : {}
@@ -92628,7 +97690,7 @@ var import_node_path38 = __toESM(require("node:path"), 1);
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
 var l3 = (x) => x.toFixed(3);
-var signed3 = (x) => Math.abs(x) < 5e-4 ? "0.000" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)}`;
+var signed4 = (x) => Math.abs(x) < 5e-4 ? "0.000" : `${x > 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(3)}`;
 var opt2 = (x, f = l13) => x === null ? "\u2013" : f(x);
 var cell4 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 var HEADLINE = {
@@ -92673,7 +97735,7 @@ function renderRestateText(r) {
         opt2(x.stored_15c_l, l3),
         x.stored_column ?? "\u2013",
         opt2(x.astm_15c_l),
-        opt2(x.delta_15c_l, signed3),
+        opt2(x.delta_15c_l, signed4),
         bookedLabel(r, x),
         adjustmentOf(r, x) ?? "\u2013"
       ]),
@@ -92694,17 +97756,17 @@ function renderRestateText(r) {
           t.citerne,
           t.proprietaire_type,
           String(t.adjustments),
-          signed3(t.delta_15c_l),
+          signed4(t.delta_15c_l),
           opt2(t.before_15c_l, l3),
           opt2(t.after_15c_l, l3),
-          opt2(t.moved_15c_l, signed3),
+          opt2(t.moved_15c_l, signed4),
           t.holds ? "holds" : "FAILS"
         ]),
         [false, false, true, true, true, true, true, false]
       ).map((l) => `  ${l}`)
     );
     out.push(
-      `  total: adjustments ${signed3(r.proof.expected_15c_l)} L, v_stock_actuel moved ${signed3(r.proof.moved_15c_l)} L (within ${r.proof.tolerance_l} L per tank and owner)`
+      `  total: adjustments ${signed4(r.proof.expected_15c_l)} L, v_stock_actuel moved ${signed4(r.proof.moved_15c_l)} L (within ${r.proof.tolerance_l} L per tank and owner)`
     );
   }
   if (r.proof.writes.length)
@@ -92739,7 +97801,7 @@ function renderRestateMarkdown(r) {
   for (const x of r.receptions) {
     const adj = adjustmentOf(r, x);
     out.push(
-      `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell4(x.citerne)} | ${x.proprietaire_type} | ${opt2(x.stored_15c_l, l3)}${x.stored_column ? ` (\`${x.stored_column}\`)` : ""} | ${opt2(x.astm_15c_l)} | ${opt2(x.delta_15c_l, signed3)} | ${bookedLabel(r, x)} | ${adj === null ? "\u2013" : adj.startsWith("(") ? adj : `\`${adj}\``} |`
+      `| \`${x.reception_id}\` | ${x.date_reception ?? "\u2013"} | ${cell4(x.citerne)} | ${x.proprietaire_type} | ${opt2(x.stored_15c_l, l3)}${x.stored_column ? ` (\`${x.stored_column}\`)` : ""} | ${opt2(x.astm_15c_l)} | ${opt2(x.delta_15c_l, signed4)} | ${bookedLabel(r, x)} | ${adj === null ? "\u2013" : adj.startsWith("(") ? adj : `\`${adj}\``} |`
     );
   }
   out.push("");
@@ -92755,9 +97817,9 @@ function renderRestateMarkdown(r) {
       "| tank | owner | adjustments | \u03A3 delta (L) | before (L) | after (L) | moved (L) | |",
       "|---|---|---:|---:|---:|---:|---:|---|",
       ...r.totals.map(
-        (t) => `| ${cell4(t.citerne)} | ${t.proprietaire_type} | ${t.adjustments} | ${signed3(t.delta_15c_l)} | ${opt2(t.before_15c_l, l3)} | ${opt2(t.after_15c_l, l3)} | ${opt2(t.moved_15c_l, signed3)} | ${t.holds ? "\u2705" : "\u274C"} |`
+        (t) => `| ${cell4(t.citerne)} | ${t.proprietaire_type} | ${t.adjustments} | ${signed4(t.delta_15c_l)} | ${opt2(t.before_15c_l, l3)} | ${opt2(t.after_15c_l, l3)} | ${opt2(t.moved_15c_l, signed4)} | ${t.holds ? "\u2705" : "\u274C"} |`
       ),
-      `| **total** | | ${r.counts.booked} | **${signed3(r.proof.expected_15c_l)}** | | | **${signed3(r.proof.moved_15c_l)}** | ${r.proof.holds ? "\u2705" : "\u274C"} |`,
+      `| **total** | | ${r.counts.booked} | **${signed4(r.proof.expected_15c_l)}** | | | **${signed4(r.proof.moved_15c_l)}** | ${r.proof.holds ? "\u2705" : "\u274C"} |`,
       ""
     );
     if (r.proof.writes.length)
@@ -92862,7 +97924,7 @@ function renderWatchMarkdown(w) {
 }
 
 // src/runbook/watch/options.ts
-var import_promises34 = require("node:fs/promises");
+var import_promises35 = require("node:fs/promises");
 function parseComplaint(text, from) {
   let raw;
   try {
@@ -92886,7 +97948,7 @@ function parseComplaint(text, from) {
   return { source: "input", ...r.data, issue: null };
 }
 async function readComplaintFile(file2) {
-  const text = await (0, import_promises34.readFile)(file2, "utf8").catch((e) => {
+  const text = await (0, import_promises35.readFile)(file2, "utf8").catch((e) => {
     throw new UserError(e.code === "ENOENT" ? "FILE_NOT_FOUND" : "BAD_INPUT", `${file2}: ${e.message}`, { where: { file: file2 } });
   });
   return parseComplaint(text, file2);
@@ -94027,7 +99089,7 @@ function rollbackAction() {
 
 // src/runtime/actions/approval-gate.ts
 var import_node_path42 = __toESM(require("node:path"), 1);
-var import_promises35 = require("node:timers/promises");
+var import_promises36 = require("node:timers/promises");
 
 // src/report/approval-issue.ts
 var ISSUE_BODY_MAX = 65536;
@@ -98415,7 +103477,7 @@ function approvalGateAction() {
       }
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
-      await (0, import_promises35.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+      await (0, import_promises36.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
     }
     for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
     const d = judged.decided;
@@ -98468,8 +103530,8 @@ function approvalGateAction() {
 var import_node_path44 = __toESM(require("node:path"), 1);
 
 // src/evidence/changelog-pr.ts
-var import_node_crypto12 = require("node:crypto");
-var sha2564 = (s) => (0, import_node_crypto12.createHash)("sha256").update(s).digest("hex");
+var import_node_crypto13 = require("node:crypto");
+var sha2564 = (s) => (0, import_node_crypto13.createHash)("sha256").update(s).digest("hex");
 var status = (e) => e.status;
 function changelogBranch(runId) {
   const id = /#(.+)$/.exec(runWithoutAttempt(runId))?.[1] ?? runId;
@@ -98500,7 +103562,7 @@ async function openChangelogPullRequest(gh, o) {
     entry_sha256: sha2564(o.entry),
     at: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
   });
-  const readFile17 = async (ref3) => {
+  const readFile18 = async (ref3) => {
     try {
       const { data } = await gh.rest.repos.getContent({ owner, repo, path: o.file, ref: ref3 });
       if (Array.isArray(data) || data.type !== "file" || !("content" in data))
@@ -98512,7 +103574,7 @@ async function openChangelogPullRequest(gh, o) {
       throw apiError2(`reading ${o.file}@${ref3}`, "contents: read", e);
     }
   };
-  const onBase = await readFile17(base2);
+  const onBase = await readFile18(base2);
   if (!onBase) throw new UserError("CHANGELOG_MISSING", `no ${o.file} on ${o.repository}@${base2}`, { where: { file: o.file } });
   const planned = insertChangelogEntry(onBase.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   if (planned.already) return result({ status: "in-changelog", pull_request: null, commit: null }, planned.marker);
@@ -98536,7 +103598,7 @@ async function openChangelogPullRequest(gh, o) {
     if (!(status(e) === 422 && /already exists/i.test(e.message)))
       throw apiError2(`creating branch ${branch}`, "contents: write", e);
   }
-  const onBranch = await readFile17(branch) ?? onBase;
+  const onBranch = await readFile18(branch) ?? onBase;
   const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   let commit = null;
   if (!ins.already) {
@@ -98579,6 +103641,7 @@ var EvidenceInputs = external_exports.object({
   "changelog-file": external_exports.string().optional(),
   "changelog-under": external_exports.string().optional(),
   "changelog-occurrence": external_exports.string().regex(/^[1-9]\d*$/, { message: "must be 1, 2, \u2026" }).optional(),
+  "changelog-pr": external_exports.string().optional(),
   date: external_exports.string().optional(),
   title: external_exports.string().optional()
 });
@@ -98633,7 +103696,8 @@ function evidenceAction() {
               file: import_node_path43.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
-          } : {}
+          } : {},
+          ...i["changelog-pr"] ? { pullRequest: i["changelog-pr"] } : {}
         },
         secrets: [
           ...url2 ? secretsOf(url2) : [],
@@ -98654,9 +103718,10 @@ function evidenceAction() {
     setOutput("signed", String(r.manifest.signature !== null));
     if (!signingKey) log.warn("evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked");
     await summary.addRaw(
-      `**Bundle** \`${import_node_path43.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
-
-${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`
+      // the decision first, as in report.md; the zip's own hash for the auditor at the end
+      `${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}
+**Bundle** \`${import_node_path43.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+`
     ).write();
     if (r.manifest.decision === "GO" && r.incomplete.length) {
       return {
@@ -98800,6 +103865,7 @@ var PreflightInputs = external_exports.object({
   "change-files": external_exports.string().min(1),
   baseline: external_exports.string().optional(),
   "flutter-commit": external_exports.string().optional(),
+  "flutter-repository": external_exports.string().optional(),
   "astm-flag": external_exports.enum(["on", "off"]).optional(),
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
@@ -98808,17 +103874,30 @@ var ref2 = (p) => ({ path: import_node_path47.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     const url2 = readDatabaseUrl();
+    const token = getInput("github-token");
+    if (token) setSecret(token);
     const i = readInputs(PreflightInputs);
-    const inputs = await loadPreflightInputs({
-      golden: ref2(i["golden-file"]),
-      changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
-      ...i.baseline ? { baseline: ref2(i.baseline) } : {},
-      deployment: {
-        ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
-        ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+    const repository = i["flutter-repository"];
+    const inputs = await loadPreflightInputs(
+      {
+        golden: ref2(i["golden-file"]),
+        changeFiles: i["change-files"].split("\n").map((s) => s.trim()).filter(Boolean).map(ref2),
+        ...i.baseline ? { baseline: ref2(i.baseline) } : {},
+        deployment: {
+          ...i["flutter-commit"] ? { flutterCommit: i["flutter-commit"] } : {},
+          ...i["astm-flag"] ? { astmFlag: i["astm-flag"] } : {}
+        },
+        activityWindowMinutes: Number(i["activity-minutes"]),
+        ...repository ? {
+          flutterRepository: {
+            repository,
+            apiUrl: process.env.GITHUB_API_URL || "https://api.github.com",
+            ...token ? { token } : {}
+          }
+        } : {}
       },
-      activityWindowMinutes: Number(i["activity-minutes"])
-    });
+      log
+    );
     const r = await withDb(resolveTarget({ url: url2, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
     await publishResult(i["output-dir"], "preflight", r);
     setOutput("passed", String(r.passed));
@@ -99046,7 +104125,7 @@ function stagingResetAction() {
 }
 
 // src/runtime/actions/watch.ts
-var import_promises36 = require("node:fs/promises");
+var import_promises37 = require("node:fs/promises");
 var Inputs6 = external_exports.object({
   "go-bundle": external_exports.string().min(1),
   "public-key": external_exports.string().optional(),
@@ -99067,7 +104146,7 @@ function watchAction() {
     const i = readInputs(Inputs6);
     const keyFile = i["public-key"];
     const publicKey = keyFile ? parsePublicKey(
-      await (0, import_promises36.readFile)(keyFile, "utf8").catch((e) => {
+      await (0, import_promises37.readFile)(keyFile, "utf8").catch((e) => {
         throw new UserError("FILE_NOT_FOUND", `public-key ${keyFile}: ${e.message}`, { where: { field: "public-key" } });
       }),
       { file: keyFile }

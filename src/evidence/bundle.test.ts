@@ -46,6 +46,8 @@ function options(results: string, sep: string[], extra: Partial<BuildBundleOptio
       actor: 'ops-lead',
     },
     sepEvidence: sep,
+    // runbook 5.7: the CHANGELOG change is written by a pull request to ML_PP
+    changelog: { pullRequest: 'https://github.com/VALERYkal/ml_pp_mvp/pull/77' },
     now: NOW,
     env: { GITHUB_SHA: PIPELINE_SHA },
     ...extra,
@@ -287,7 +289,7 @@ describe('buildBundle', () => {
     expect(r.changelogEntry).toContain('### 🚀 Déploiement PROD — décision non enregistrée');
     expect(r.changelogEntry).toContain('Commit Flutter déployé : **NON ENREGISTRÉ**');
     expect(r.changelogEntry).toContain('Archives runbook 5.7 incomplètes');
-    expect(await entryText(r.out, 'report.md')).toContain('INCOMPLETE (3 missing)');
+    expect(await entryText(r.out, 'report.md')).toContain('INCOMPLETE (3 of 6 not done)');
     expect((await verifyBundle(r.out)).ok).toBe(true);
   });
 

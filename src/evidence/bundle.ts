@@ -47,6 +47,8 @@ export interface BuildBundleOptions {
     title?: string;
     /** also insert the entry into this CHANGELOG.md, right after this heading */
     insertInto?: { file: string; under: HeadingTarget };
+    /** the pull request that carries the entry into ML_PP's CHANGELOG.md (its URL), when the change is made there */
+    pullRequest?: string;
   };
   /** SEP field confirmation (mail / WhatsApp exports), bundled under sep/ */
   sepEvidence?: string[];
@@ -250,7 +252,19 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
   const files = await hashEvidence(inputs, secrets);
   log.info(`${files.length} file(s) hashed (${files.reduce((n, f) => n + f.bytes, 0)} bytes)`);
 
-  const facts = await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log);
+  // runbook 5.7 "Mettre à jour CHANGELOG.md" is done only by a change written: into a file (below, before the zip) or a
+  // pull request (given here, or the changelog job's changelog.json among the results, which the facts read)
+  const pr = opts.changelog?.pullRequest?.trim();
+  const changelogWritten = insertInto
+    ? `${path.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}`
+    : pr
+      ? `pull request ${pr}`
+      : undefined;
+  const facts = await readEvidenceFacts(
+    files,
+    { ...(givenDate ? { migrationDate: givenDate } : {}), ...(changelogWritten ? { changelogWritten } : {}) },
+    log,
+  );
   const commits = {
     ...(await pipelineCommit(opts.run?.pipelineCommit, env, opts.gitCwd ?? PACKAGE_ROOT)),
     flutterApp: facts.flutterCommit,
@@ -330,6 +344,21 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
     if (textHasSecret(g.text, secrets)) throw new Error(`${g.path}: a secret survived redaction`);
   }
 
+  // written before the zip, so that the report saying it was written is true
+  let changelogInsertion: BundleResult['changelogInsertion'] = null;
+  if (insertInto && changelogText !== undefined) {
+    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
+      text: changelogText,
+      runId: opts.run?.runId ?? null,
+    });
+    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
+    log.info(
+      ins.already
+        ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is`
+        : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`,
+    );
+  }
+
   const out = path.resolve(opts.out);
   await writeZip(
     out,
@@ -347,20 +376,6 @@ export async function buildBundle(opts: BuildBundleOptions, log: Logger): Promis
   log.info(
     `bundle ${opts.out}: ${digest.bytes} bytes, SHA-256 ${digest.sha256}${sig ? `, manifest signed by ${opts.signingKey!.fingerprint}` : ', NOT signed'}`,
   );
-
-  let changelogInsertion: BundleResult['changelogInsertion'] = null;
-  if (insertInto && changelogText !== undefined) {
-    const ins = await insertChangelogFile(insertInto.file, entry, insertInto.under, {
-      text: changelogText,
-      runId: opts.run?.runId ?? null,
-    });
-    changelogInsertion = { file: insertInto.file, headingLine: ins.headingLine, markerLine: ins.markerLine, already: ins.already };
-    log.info(
-      ins.already
-        ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is`
-        : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`,
-    );
-  }
 
   const incomplete = facts.archives.filter((a) => !a.present).map((a) => a.item);
   if (incomplete.length) log.warn(`runbook 5.7 archives missing: ${incomplete.join('; ')}`);

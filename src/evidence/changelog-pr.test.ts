@@ -32,6 +32,7 @@ async function github(
     issues: [],
     issueReplies: [],
     contents: newRepoContents(files),
+    commits: new Map(),
   };
   api = await FakeGitHub.start(state);
   return { gh: getOctokit(api.issueToken('changelog', permissions), { baseUrl: api.url }), repo: state.contents! };

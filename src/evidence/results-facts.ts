@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { Manifest, MANIFEST_FORMAT, Verification } from '../results/backup.js';
-import type { ArchiveItem, BackupFacts, EvidenceFacts, GoldenFacts, StepOutcome } from '../results/evidence.js';
+import type { ArchiveItem, BackupFacts, EvidenceFacts, GoldenFacts, SepFacts, StepOutcome } from '../results/evidence.js';
 import { BACKUP_FILES, RESULTS, type ResultKind, type ResultOf } from '../results/files.js';
 import { describeIssue } from '../results/io.js';
+import { isoOf, restateFacts, signoffFacts, smokeFacts, timelineOf } from './report-facts.js';
+import { quoteSepFile } from './sep-quote.js';
 
 /**
  * What the evidence bundle and the CHANGELOG entry state, read from the results folder the
@@ -52,6 +54,12 @@ function detailOf(name: string, o: Json): string | null {
 export interface FactsOptions {
   /** the migration date the operator states (YYYY-MM-DD or ISO time); wins over what the files say */
   migrationDate?: string;
+  /**
+   * where the CHANGELOG change was written: a CHANGELOG.md the entry was inserted into, or a pull
+   * request carrying it. Without it the runbook 5.7 item is not done: an entry generated into the
+   * bundle is not the CHANGELOG updated.
+   */
+  changelogWritten?: string;
 }
 
 export async function readEvidenceFacts(files: readonly CollectedFile[], opts: FactsOptions, log: Logger): Promise<EvidenceFacts> {
@@ -117,15 +125,37 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
 
   const backup = readBackupFacts(parsed, files, warn);
   const golden = readGoldenFacts(result('golden'));
-  const sep = files.filter((f) => f.source === 'sep').map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 }));
+  const decisionEntry = result('decision');
+  const rawSignoff = [...parsed].find(([p]) => base(p) === RESULTS.signoff.file);
+  const signoff = signoffFacts(rawSignoff, decisionEntry?.[1]);
+  // the chat's messages quoted are those of the day the depot manager signed, else of the migration
+  const signedAt = signoff?.fields.find((x) => x.field === 'at')?.value;
+  const day = (signedAt && isoOf(signedAt)?.slice(0, 10)) ?? migrationAt?.slice(0, 10) ?? null;
+  const sep: SepFacts[] = [];
+  for (const f of files.filter((x) => x.source === 'sep')) {
+    const q = await quoteSepFile(f.abs, base(f.path), f.bytes, day);
+    sep.push({ path: f.path, bytes: f.bytes, sha256: f.sha256, ...q });
+  }
   const flutterCommit = preflight?.deployment.flutterCommit ?? null;
 
   const mlppCompared = golden?.cases.filter((c) => c.mlpp_deviation_l !== null).length ?? 0;
+  const flutterCheck = preflight?.deployment.flutterCommitCheck ?? null;
+  // the changelog job's record: a pull request opened (or found) on the app's repository, or the entry already merged
+  const cl = result('changelog')?.[1];
+  const changelogWritten =
+    opts.changelogWritten ??
+    (cl
+      ? cl.pull_request
+        ? `pull request #${cl.pull_request.number} ${cl.pull_request.url} on ${cl.repository} (${cl.status})`
+        : `${cl.file} of ${cl.repository}@${cl.base} already holds this run's entry (${cl.marker})`
+      : undefined);
   const archives: ArchiveItem[] = [
     {
       item: 'Mettre à jour CHANGELOG.md (section [Unreleased] → PROD)',
-      present: true,
-      evidence: 'CHANGELOG-entry.md (generated from these results)',
+      present: changelogWritten !== undefined,
+      evidence: changelogWritten
+        ? `written: ${changelogWritten}`
+        : 'NOT written: the entry is generated (CHANGELOG-entry.md) but no CHANGELOG.md was changed and no pull request given',
     },
     {
       item: 'Documenter date exacte de migration',
@@ -136,14 +166,18 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
     },
     {
       item: 'Archiver hash commit Flutter déployé',
-      present: flutterCommit !== null,
-      evidence: flutterCommit ?? 'preflight.json has no deployment.flutterCommit',
+      present: flutterCheck !== null && flutterCheck.sha === flutterCommit,
+      evidence: flutterCheck
+        ? `${flutterCheck.sha} in ${flutterCheck.repository}, confirmed by GitHub's API at ${flutterCheck.checkedAt}: “${flutterCheck.message}”${flutterCheck.date ? ` (${flutterCheck.date})` : ''}`
+        : flutterCommit
+          ? `${flutterCommit} as given, NOT confirmed through GitHub's API (a full 40-hex SHA checked against the app's repository)`
+          : 'preflight.json has no deployment.flutterCommit',
     },
     {
       item: 'Archiver dump backup PROD utilisé',
-      present: backup !== null && backup.dumpMatchesManifest,
+      present: backup !== null && backup.dumpMatchesManifest && backup.verified === true,
       evidence: backup
-        ? `${backup.dumpFile} ${backup.sha256}${backup.dumpMatchesManifest ? '' : ' (NOT the file in the bundle: hash differs or file missing)'}`
+        ? `${backup.dumpFile} ${backup.sha256}${backup.dumpMatchesManifest ? '' : ' (NOT the file in the bundle: hash differs or file missing)'}${backup.verified === true ? ', restore test passed' : backup.verified === false ? ', restore test FAILED' : ', restore test not recorded'}`
         : `no backup folder (manifest.json of format ${MANIFEST_FORMAT}) in the results`,
     },
     {
@@ -160,9 +194,34 @@ export async function readEvidenceFacts(files: readonly CollectedFile[], opts: F
     },
   ];
 
+  const smokeEntry = result('smoke');
+  const restateEntry = result('restate');
+  const goldenEntry = result('golden');
+  const timeline = timelineOf({
+    preflight,
+    freezeOn: result('freezeOn')?.[1],
+    freezeOff: result('freezeOff')?.[1],
+    backup,
+    apply,
+    restate: restateEntry?.[1],
+    golden: goldenEntry?.[1],
+    smoke: smokeEntry?.[1],
+    signoff,
+    decision: decisionEntry?.[1],
+    rollback: result('rollback')?.[1],
+  });
+  const runOf = [smokeEntry?.[1].run, restateEntry?.[1].run, apply?.run].find((r) => r !== undefined);
+
   return {
     steps,
     decision,
+    reasons: decisionEntry?.[1].reasons ?? [],
+    decidedAt: decisionEntry?.[1].at ?? null,
+    signoff,
+    triggeredBy: runOf?.actor ?? null,
+    timeline,
+    smoke: smokeEntry ? smokeFacts(smokeEntry[0], smokeEntry[1]) : null,
+    restate: restateEntry ? restateFacts(restateEntry[0], restateEntry[1]) : null,
     target,
     flutterCommit,
     astmFlag: preflight?.deployment.astmFlag ?? null,
@@ -198,10 +257,13 @@ function readBackupFacts(parsed: Map<string, Json>, files: readonly CollectedFil
   const verificationPath = `${dir}/${BACKUP_FILES.verification.file}`;
   const rawVerification = parsed.get(verificationPath);
   let verified: boolean | null = null;
+  let verifiedAt: string | null = null;
   if (rawVerification) {
     const v = Verification.safeParse(rawVerification);
-    if (v.success) verified = v.data.ok;
-    else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
+    if (v.success) {
+      verified = v.data.ok;
+      verifiedAt = v.data.checkedAt;
+    } else warn(`${verificationPath}: not a verification record (${describeIssue(v.error)}); the dump counts as unverified`);
   }
   return {
     dir,
@@ -211,6 +273,8 @@ function readBackupFacts(parsed: Map<string, Json>, files: readonly CollectedFil
     dumpMatchesManifest: inBundle !== undefined && inBundle.sha256 === archive.sha256,
     plaintextSha256: archive.plaintext?.sha256 ?? null,
     takenAt: m.data.startedAt,
+    finishedAt: m.data.finishedAt,
+    verifiedAt,
     verified: rawVerification && verified === null ? false : verified,
   };
 }
@@ -233,6 +297,8 @@ function readGoldenFacts(entry: [string, ResultOf<'golden'>] | undefined): Golde
       engine_deviation_l: c.deviation_l,
       mlpp_deviation_l: c.mlpp_deviation_l,
       verdict: c.verdict,
+      fault: c.verdict === 'FAIL' ? (c.diagnosis?.fault ?? null) : null,
+      explanation: c.verdict === 'FAIL' ? (c.diagnosis?.explanation ?? null) : null,
     })),
   };
 }

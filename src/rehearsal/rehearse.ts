@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgeIdentities } from '../crypto/age.js';
@@ -5,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Db } from '../db/types.js';
 import { buildBundle, type BundleResult } from '../evidence/bundle.js';
 import { verifyBundle } from '../evidence/verify.js';
+import type { SigningKey } from '../crypto/signing.js';
 import { ML_PP_PROFILE, parseGoldenProfile } from '../golden/profile.js';
 import { appliedEarlierFile, BACKUP_DIR, DEFAULT_RESULTS_DIR, errorFileOf, RESULTS } from '../results/files.js';
 import { writeResult, writeValidated } from '../results/io.js';
@@ -50,6 +52,8 @@ export interface RehearsalOptions {
   progress?: Progress;
   /** the backup's data files age-encrypted to `recipients`; the rollback decrypts them with `identity` */
   encryption?: { recipients: string[]; identity: AgeIdentities };
+  /** the depot's Ed25519 key: the bundle's manifest is signed, and verified with its public half */
+  signingKey?: SigningKey;
 }
 
 export interface RehearsalResult {
@@ -263,8 +267,14 @@ export async function rehearse(db: Db, opts: RehearsalOptions, log: Logger): Pro
   // not a step that may fail quietly: without its bundle a run proves nothing
   const t0 = Date.now();
   const ev = await progress.step('evidence', '5.7', async (l) => {
-    bundle = await buildBundle({ resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor } }, l);
-    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256 }, l);
+    const key = opts.signingKey;
+    bundle = await buildBundle(
+      { resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor }, ...(key ? { signingKey: key } : {}) },
+      l,
+    );
+    // signed: verified as an auditor would, with the public half (what signing.pub holds)
+    const publicKey = key ? { key: createPublicKey(key.key), fingerprint: key.fingerprint, source: key.source } : undefined;
+    verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256, ...(publicKey ? { publicKey } : {}) }, l);
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? 'verified' : 'VERIFY FAILED'}` };
   });
   steps.push({ step: 'evidence', runbook: '5.7', ...ev, ms: Date.now() - t0 });

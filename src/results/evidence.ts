@@ -114,6 +114,9 @@ export interface GoldenDeviation {
   /** ML_PP − SEP */
   mlpp_deviation_l: number | null;
   verdict: string | null;
+  /** whose figure is at fault when the case fails (golden.json's diagnosis), and why; null when it passes */
+  fault: string | null;
+  explanation: string | null;
 }
 
 export interface GoldenFacts {
@@ -136,8 +139,95 @@ export interface BackupFacts {
   /** an age-encrypted dump: the SHA-256 of what it decrypts to (sha256 is the ciphertext's); null when stored in clear */
   plaintextSha256: string | null;
   takenAt: string | null;
+  /** when pg_dump finished, and when the restore test ended */
+  finishedAt: string | null;
+  verifiedAt: string | null;
   /** verification.json `ok` (the restore test), null when absent */
   verified: boolean | null;
+}
+
+/** One SEP field confirmation file, and what the report quotes of it (src/evidence/sep-quote.ts). */
+export interface SepFacts {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** mail: an .eml; whatsapp: a chat export (_chat.txt or its zip); file: anything else, listed with its hash */
+  kind: 'mail' | 'whatsapp' | 'file';
+  /** SEP's own words: the mail's sender, date, subject and first lines; the chat's messages of the sign-off day */
+  quote: string[] | null;
+  /** why nothing is quoted, or what the quote is */
+  note: string | null;
+}
+
+/** One reason of decision.json, as the report states it. */
+export interface ReasonFacts {
+  condition: string;
+  runbook: string;
+  rule: string;
+  source: string;
+  message: string;
+}
+
+/** One field of the sign-off record, in the record's own order, with its name. */
+export interface SignoffField {
+  field: string;
+  value: string;
+}
+
+/** The depot manager's sign-off as recorded (signoff.json, else the copy in decision.json); every field it has. */
+export interface SignoffFacts {
+  file: string;
+  fields: SignoffField[];
+}
+
+/** A moment of the freeze window, from the results files' own timestamps. */
+export interface TimelineEvent {
+  step: string;
+  runbook: string;
+  /** when it ended (or happened), ISO */
+  at: string;
+  /** how long it took, when the file says */
+  ms: number | null;
+  outcome: string;
+}
+
+export interface SmokeFigureRow {
+  owner: string;
+  figure: 'journal' | 'snapshot' | 'v_stock_actuel';
+  /** ambient and 15 °C litres; null where the smoke did not read it */
+  before: { amb: number; v15: number } | null;
+  afterReception: { amb: number; v15: number } | null;
+  afterSortie: { amb: number; v15: number } | null;
+  afterRollback: { amb: number; v15: number } | null;
+}
+
+export interface SmokeFacts {
+  file: string;
+  passed: boolean;
+  at: string;
+  tank: string | null;
+  day: string | null;
+  checks: { id: string; title: string; ran: boolean; passed: boolean; message: string; failed: string[] }[];
+  figures: SmokeFigureRow[];
+  /** the tank's figures after the ROLLBACK equal those before the smoke */
+  unchanged: boolean;
+}
+
+export interface RestateFacts {
+  file: string;
+  status: string;
+  committed: boolean;
+  message: string;
+  receptions: {
+    reception: string;
+    date: string | null;
+    tank: string;
+    owner: string;
+    stored_l: number | null;
+    astm_l: number | null;
+    delta_l: number | null;
+    action: string;
+  }[];
 }
 
 /** What the evidence bundle and the CHANGELOG entry state, read from the results folder. */
@@ -153,7 +243,16 @@ export interface EvidenceFacts {
   applied: { file: string; sha256: string | null; status: string | null; ok: boolean | null } | null;
   backup: BackupFacts | null;
   golden: GoldenFacts | null;
-  sep: { path: string; bytes: number; sha256: string }[];
+  sep: SepFacts[];
+  /** decision.json's reasons (none for a GO, or when there is no decision) and when it was made */
+  reasons: ReasonFacts[];
+  decidedAt: string | null;
+  signoff: SignoffFacts | null;
+  /** who started the run, as the steps recorded it (their run context) */
+  triggeredBy: string | null;
+  timeline: TimelineEvent[];
+  smoke: SmokeFacts | null;
+  restate: RestateFacts | null;
   /** runbook 5.7: "Aucune migration ASTM53B ne sera considérée valide sans ces archives." */
   archives: ArchiveItem[];
   warnings: string[];

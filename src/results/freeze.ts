@@ -22,5 +22,7 @@ export const FreezeResult = FreezeStatus.extend({
   changed: z.boolean(),
   forced: z.boolean(),
   activity: AppActivity.optional(),
+  /** when the step ran (ISO); absent from results written before it was recorded */
+  at: z.string().optional(),
 });
 export type FreezeResult = z.infer<typeof FreezeResult>;

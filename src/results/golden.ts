@@ -157,5 +157,9 @@ export const GoldenVerifyResult = z.strictObject({
 export type GoldenVerifyResult = z.infer<typeof GoldenVerifyResult>;
 
 /** What golden.json holds: the verification, and with a database the drift of every stored reception. */
-export const GoldenReport = GoldenVerifyResult.extend({ drift: DriftReport.optional() });
+export const GoldenReport = GoldenVerifyResult.extend({
+  drift: DriftReport.optional(),
+  /** when the verification ended (ISO); absent from results written before it was recorded */
+  at: z.string().optional(),
+});
 export type GoldenReport = z.infer<typeof GoldenReport>;

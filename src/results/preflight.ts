@@ -23,6 +23,19 @@ export const GasoilReception = z.strictObject({
 });
 export type GasoilReception = z.infer<typeof GasoilReception>;
 
+export const FlutterCommitCheck = z.strictObject({
+  /** owner/name of the app's repository */
+  repository: z.string(),
+  /** the full 40-hex SHA GitHub returned */
+  sha: z.string().regex(/^[0-9a-f]{40}$/),
+  /** the commit message's first line, and the committer's date */
+  message: z.string(),
+  date: z.string().nullable(),
+  url: z.string().nullable(),
+  checkedAt: z.string(),
+});
+export type FlutterCommitCheck = z.infer<typeof FlutterCommitCheck>;
+
 export const TouchedObjects = z.strictObject({
   /** schema.name, without arguments: every overload counts */
   functions: z.array(z.string()),
@@ -55,6 +68,11 @@ export const PreflightResult = z.strictObject({
   ),
   deployment: z.strictObject({
     flutterCommit: z.string().nullable(),
+    /**
+     * the commit as GitHub's API returned it (GET /repos/{owner}/{repo}/commits/{sha}): only a
+     * commit confirmed there counts as the deployed app's (runbook 5.7); absent or null: not checked
+     */
+    flutterCommitCheck: FlutterCommitCheck.nullable().optional(),
     astmFlag: z.enum(['on', 'off']).nullable(),
     databaseComputes15c: z.boolean(),
     computeTriggers: z.array(z.string()),

@@ -61,5 +61,7 @@ export const RollbackResult = z.strictObject({
    * did not reach the restore's proof.
    */
   lateRollback: LateRollback.optional(),
+  /** when the rollback ended (ISO); absent from results written before it was recorded */
+  at: z.string().optional(),
 });
 export type RollbackResult = z.infer<typeof RollbackResult>;

@@ -184,7 +184,7 @@ export async function freezeOn(db: Db, opts: FreezeOptions, log: Logger): Promis
     const before = await readStatus(tx, db.label);
     if (before.frozen && before.consistent) {
       log.info(`freeze: already frozen since ${before.since} by ${before.by} (${before.reason}); nothing done`);
-      return { ...before, action: 'on' as const, changed: false, forced: false };
+      return { ...before, action: 'on' as const, changed: false, forced: false, at: new Date().toISOString() };
     }
     const activity = await readAppActivity(tx, {
       ...(opts.windowMinutes !== undefined ? { windowMinutes: opts.windowMinutes } : {}),
@@ -199,7 +199,14 @@ export async function freezeOn(db: Db, opts: FreezeOptions, log: Logger): Promis
     await freezeInTransaction(tx, { reason, run: opts.run, forced: opts.force && activity.writing, activity }, log);
     const after = await readStatus(tx, db.label);
     log.info(`freeze: ON (${after.guardedTables.length} tables refuse writes with SQLSTATE ${FREEZE_SQLSTATE})`);
-    return { ...after, action: 'on' as const, changed: true, forced: opts.force && activity.writing, activity };
+    return {
+      ...after,
+      action: 'on' as const,
+      changed: true,
+      forced: opts.force && activity.writing,
+      activity,
+      at: new Date().toISOString(),
+    };
   });
 }
 
@@ -210,7 +217,7 @@ export async function freezeOff(db: Db, opts: Omit<FreezeOptions, 'force'>, log:
     const before = await readStatus(tx, db.label);
     if (!before.frozen && before.consistent) {
       log.info('freeze: not frozen; nothing done');
-      return { ...before, action: 'off' as const, changed: false, forced: false };
+      return { ...before, action: 'off' as const, changed: false, forced: false, at: new Date().toISOString() };
     }
     await detachFreezeTriggers(tx);
     await ensureStateSchema(tx, log);
@@ -226,6 +233,6 @@ export async function freezeOff(db: Db, opts: Omit<FreezeOptions, 'force'>, log:
     ]);
     const after = await readStatus(tx, db.label);
     log.info('freeze: OFF, entries accepted again');
-    return { ...after, action: 'off' as const, changed: true, forced: false };
+    return { ...after, action: 'off' as const, changed: true, forced: false, at: new Date().toISOString() };
   });
 }

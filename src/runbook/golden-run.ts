@@ -33,6 +33,11 @@ export interface GoldenRunOptions {
 }
 
 export async function runGoldenVerify(opts: GoldenRunOptions, log: Logger): Promise<GoldenReport> {
+  const report = await verifyFromOptions(opts, log);
+  return { ...report, at: new Date().toISOString() };
+}
+
+async function verifyFromOptions(opts: GoldenRunOptions, log: Logger): Promise<GoldenReport> {
   if (!opts.file === !opts.fromDb) {
     throw new UserError('BAD_ARGUMENTS', 'give either a golden FILE or --from-db (not both, not neither)', { where: { field: 'FILE' } });
   }

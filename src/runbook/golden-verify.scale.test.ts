@@ -78,6 +78,8 @@ it('verifies 150 000 generated rows and renders them, without overflowing the st
       mlpp_l: null,
       engine_deviation_l: c.deviation_l,
       mlpp_deviation_l: null,
+      fault: null,
+      explanation: null,
       verdict: c.verdict,
     })),
   });

@@ -27,7 +27,13 @@ describePg('preflight on the demo depot', () => {
     expect(r.changeFiles[0]!.touches.functions).toEqual(['public.sorties_produit_block_update_delete', 'public.validate_sortie']);
     expect(r.pendingTrucks.map((t) => t.statut)).toEqual(['ARRIVE', 'ARRIVE']);
     expect(r.gasoilReceptions).toHaveLength(9);
-    expect(r.deployment).toEqual({ flutterCommit: 'c4b55ea', astmFlag: 'off', databaseComputes15c: false, computeTriggers: [] });
+    expect(r.deployment).toEqual({
+      flutterCommit: 'c4b55ea',
+      flutterCommitCheck: null,
+      astmFlag: 'off',
+      databaseComputes15c: false,
+      computeTriggers: [],
+    });
     expect(r.warnings.join('\n')).toMatch(/no --baseline/);
     expect(r.warnings.join('\n')).toMatch(/2 truck\(s\) arrived but not received/);
   });

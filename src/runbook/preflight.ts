@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { confirmFlutterCommit, type FlutterCommitOptions } from './flutter-commit.js';
 import { diffFingerprints, readFingerprint } from '../db/fingerprint.js';
 import { parseRows } from '../db/rows.js';
 import type { Db } from '../db/types.js';
@@ -12,7 +13,13 @@ import { readEnvironment } from './environment.js';
 import { readStockSummary } from './stock-summary.js';
 import { isTouched, touchedObjects } from './touched-objects.js';
 import { Fingerprint } from '../results/common.js';
-import { GasoilReception, type PreflightFailure, type PreflightResult, type TouchedObjects } from '../results/preflight.js';
+import {
+  GasoilReception,
+  type FlutterCommitCheck,
+  type PreflightFailure,
+  type PreflightResult,
+  type TouchedObjects,
+} from '../results/preflight.js';
 
 /**
  * Preflight (runbook 3.3, 4.1, 4.4): the first job of every run, read-only. Every input is
@@ -41,6 +48,8 @@ export interface PreflightOptions {
   baseline?: FileRef;
   deployment?: Deployment;
   activityWindowMinutes?: number;
+  /** ask GitHub's API whether the Flutter commit exists in the app's repository (runbook 5.7); without it the commit is recorded unconfirmed */
+  flutterRepository?: Omit<FlutterCommitOptions, 'sha'>;
 }
 
 export function validateDeployment(d: Deployment | undefined): Deployment {
@@ -98,9 +107,11 @@ export interface PreflightInputs {
   golden: { cases: number; sha256: string; bytes: number };
   changes: ChangeFile[];
   baseline: { fingerprint: Fingerprint; sha256: string } | undefined;
+  /** the Flutter commit as GitHub confirmed it; null when no repository was given to check it in */
+  flutterCheck: FlutterCommitCheck | null;
 }
 
-export async function loadPreflightInputs(opts: PreflightOptions): Promise<PreflightInputs> {
+export async function loadPreflightInputs(opts: PreflightOptions, log: Logger = silentLogger): Promise<PreflightInputs> {
   const deployment = validateDeployment(opts.deployment);
   const golden = await loadGoldenFile(opts.golden.path, opts.golden.display);
   const goldenBytes = await readFile(opts.golden.path);
@@ -109,7 +120,17 @@ export async function loadPreflightInputs(opts: PreflightOptions): Promise<Prefl
   const changes: ChangeFile[] = [];
   for (const f of opts.changeFiles) changes.push(await loadChangeFile(f.path, f.display));
   const baseline = opts.baseline ? await loadBaseline(opts.baseline) : undefined;
+  // last of the inputs, still before any database work: a commit GitHub does not know stops here
+  if (opts.flutterRepository && !deployment.flutterCommit)
+    throw new UserError('MISSING_INPUT', 'a Flutter repository to confirm the commit in, but no flutter commit', {
+      where: { field: 'flutter-commit' },
+    });
+  const flutterCheck =
+    opts.flutterRepository && deployment.flutterCommit
+      ? await confirmFlutterCommit({ ...opts.flutterRepository, sha: deployment.flutterCommit }, log)
+      : null;
   return {
+    flutterCheck,
     opts,
     deployment,
     golden: { cases: golden.cases.length, sha256: sha256Hex(goldenBytes), bytes: goldenBytes.length },
@@ -217,6 +238,7 @@ export async function preflight(db: Db, inputs: PreflightInputs, log: Logger): P
     })),
     deployment: {
       flutterCommit: deployment.flutterCommit ?? null,
+      flutterCommitCheck: inputs.flutterCheck,
       astmFlag: deployment.astmFlag ?? null,
       databaseComputes15c: read.computeTriggers.length > 0,
       computeTriggers: read.computeTriggers,

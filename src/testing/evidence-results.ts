@@ -12,6 +12,7 @@ import { copyRehearsedResults, editBackupManifest, editResult, rehearsedResult }
  */
 export const MASKED_TARGET = 'postgresql://app:***@db.example.com:5432/postgres';
 export const FLUTTER_COMMIT = 'c4b55ea9d3f1e0a2b7c6d5e4f3a2b1c0d9e8f7a6';
+export const FLUTTER_REPOSITORY = 'VALERYkal/ml_pp_mvp';
 
 export interface SyntheticOptions {
   decision?: 'GO' | 'NO-GO' | null;
@@ -33,12 +34,33 @@ export async function writeSyntheticResults(dir: string, o: SyntheticOptions = {
     failures: [],
     target: MASKED_TARGET,
     at: '2026-03-11T19:02:00.000Z',
-    deployment: { ...p.deployment, flutterCommit: flutter, astmFlag: 'off' },
+    deployment: {
+      ...p.deployment,
+      flutterCommit: flutter,
+      astmFlag: 'off',
+      // as preflight records a commit GitHub's API confirmed (src/runbook/flutter-commit.ts)
+      flutterCommitCheck:
+        flutter === null || !/^[0-9a-f]{40}$/.test(flutter)
+          ? null
+          : {
+              repository: FLUTTER_REPOSITORY,
+              sha: flutter,
+              message: 'feat(astm): ASTM 53B volume computation behind the feature flag',
+              date: '2026-03-10T16:20:00Z',
+              url: `https://github.com/${FLUTTER_REPOSITORY}/commit/${flutter}`,
+              checkedAt: '2026-03-11T19:01:58.000Z',
+            },
+    },
     compat: { ...p.compat, target: MASKED_TARGET },
   }));
   await writeResult(dir, 'compat', preflight.compat);
-  await editResult(dir, 'freezeOn', (f) => ({ ...f, target: MASKED_TARGET, since: '2026-03-11T19:30:00.000Z' }));
-  await editResult(dir, 'freezeOff', (f) => ({ ...f, target: MASKED_TARGET }));
+  await editResult(dir, 'freezeOn', (f) => ({
+    ...f,
+    target: MASKED_TARGET,
+    since: '2026-03-11T19:30:00.000Z',
+    at: '2026-03-11T19:30:00.000Z',
+  }));
+  await editResult(dir, 'freezeOff', (f) => ({ ...f, target: MASKED_TARGET, at: '2026-03-11T20:14:03.000Z' }));
   await editResult(dir, 'sqlApply', (a) => ({
     ...a,
     target: MASKED_TARGET,
@@ -68,6 +90,7 @@ export async function writeSyntheticResults(dir: string, o: SyntheticOptions = {
     });
     await writeResult(dir, 'golden', {
       ...golden,
+      at: '2026-03-11T20:08:00.000Z',
       passed: false,
       profile: '1980/table/hydrometer',
       tolerance_l: 5,

@@ -17,6 +17,7 @@ import {
   scenarioKeys,
   verifyUploadedBundle,
   type Depot,
+  APP_COMMIT,
 } from './scenarios.js';
 
 /**
@@ -96,7 +97,7 @@ describe('PROD workflow, apply rejected: the change file also disables a trigger
     r = await runWorkflow(
       prodScenario(depot, await scenarioKeys(), {
         name: 'apply-rejected',
-        inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': file },
+        inputs: { 'flutter-commit': APP_COMMIT, 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': file },
         commitFiles: { [file]: p0With('ALTER TABLE public.receptions DISABLE TRIGGER trg_receptions_log_created;') },
       }),
     );

@@ -21,6 +21,7 @@ import {
   scenarioKeys,
   verifyUploadedBundle,
   type Depot,
+  APP_COMMIT,
 } from './scenarios.js';
 
 const P0_1 = `sql/${CHANGE_FILES.p0_1}`;
@@ -45,11 +46,12 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
       prodScenario(depot, keys, {
         name: 'go',
         inputs: {
-          'flutter-commit': 'a1b2c3d',
+          'flutter-commit': APP_COMMIT,
           'golden-file': 'golden/demo-golden-cases.csv',
           'change-file': P0_1,
           restate: 'true',
           'sep-files': SEP_MAIL,
+          'changelog-pr': 'https://github.com/VALERYkal/ml_pp_mvp/pull/214',
         },
         commitFiles: {
           [SEP_MAIL]: [

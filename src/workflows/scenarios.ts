@@ -98,6 +98,10 @@ export interface ScenarioKeys {
   signingPub: string;
 }
 
+/** the deployed app's commit, in the app's repository as GitHub's API knows it */
+export const APP_REPOSITORY = 'VALERYkal/ml_pp_mvp';
+export const APP_COMMIT = '9c0d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d';
+
 let keys: Promise<ScenarioKeys> | undefined;
 /** One set of keys per test file, made by the real `keys new` code. */
 export function scenarioKeys(): Promise<ScenarioKeys> {
@@ -123,7 +127,13 @@ export function prodScenario(depot: Depot, k: ScenarioKeys, s: Partial<Scenario>
   return {
     workflow: PROD_WORKFLOW,
     actor: 'ops-engineer',
-    inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': DEMO_GOLDEN },
+    inputs: { 'flutter-commit': APP_COMMIT, 'golden-file': DEMO_GOLDEN },
+    // the app's repository, where preflight confirms the deployed commit (the workflow's default flutter-repository)
+    publicCommits: {
+      [APP_REPOSITORY]: [
+        { sha: APP_COMMIT, message: 'feat(astm): ASTM 53B engine behind the flag', date: '2026-12-03T17:40:00Z', author: 'VALERYkal' },
+      ],
+    },
     vars: { AGE_RECIPIENT: k.recipient },
     environments: {
       'prod-start': { secrets: { DATABASE_URL: depot.url }, reviewers: [LEAD] },

@@ -78,6 +78,8 @@ const LOCAL_ACTION_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   './actions/changelog-pr': { contents: 'write', 'pull-requests': 'write' },
   // the watch reads the complaint issues and opens or comments on the incident issue
   './actions/watch': { issues: 'write' },
+  // GET /repos/{owner}/{repo}/commits/{sha} of the app's repository (flutter-repository)
+  './actions/preflight': { contents: 'read' },
 };
 const THIRD_PARTY_SCOPES: Record<string, Record<string, 'read' | 'write'>> = {
   'actions/checkout': { contents: 'read' },

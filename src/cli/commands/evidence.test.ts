@@ -43,7 +43,11 @@ async function run(
 describe('astm53b evidence / changelog commands', () => {
   it('evidence build then evidence verify: 0, and 1 naming the file once the bundle is altered', async () => {
     const cwd = await workdir();
-    const built = await run('evidence build', cwd, { out: 'out/bundle.zip', sep: ['evidence/sep-mail.eml'] });
+    const built = await run('evidence build', cwd, {
+      out: 'out/bundle.zip',
+      sep: ['evidence/sep-mail.eml'],
+      'changelog-pr': 'https://github.com/VALERYkal/ml_pp_mvp/pull/77',
+    });
     expect(built.code).toBe(0);
     // every results file, the SEP file, and the five the bundle generates
     const files =
@@ -80,7 +84,7 @@ describe('astm53b evidence / changelog commands', () => {
     const r = await run('evidence build', cwd, { out: 'bundle.zip' });
     expect(r.code).toBe(1);
     expect(r.out).toContain(
-      'runbook 5.7 INCOMPLETE: Archiver hash commit Flutter déployé; Archiver confirmation terrain SEP (mail / WhatsApp export)',
+      'runbook 5.7 INCOMPLETE: Mettre à jour CHANGELOG.md (section [Unreleased] → PROD); Archiver hash commit Flutter déployé; Archiver confirmation terrain SEP (mail / WhatsApp export)',
     );
     expect((await run('evidence verify', cwd, {}, ['bundle.zip'])).code).toBe(0);
   });

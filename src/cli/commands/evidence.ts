@@ -68,6 +68,12 @@ const entryOptions: Record<string, OptionSpec> = {
     description: "insert the entry into this CHANGELOG.md (ML_PP's), at the end of the --under section, once per run",
   },
   under: { type: 'string', valueName: 'HEADING', description: 'the heading whose section the entry closes, e.g. "## [Unreleased]"' },
+  'changelog-pr': {
+    type: 'string',
+    valueName: 'URL',
+    description:
+      "the pull request carrying the entry into ML_PP's CHANGELOG.md: with it (or --changelog) runbook 5.7's CHANGELOG item counts as done",
+  },
   occurrence: {
     type: 'string',
     valueName: 'N',
@@ -106,6 +112,7 @@ export const evidenceBuild: CommandSpec = {
     const out = stringOption(ctx, 'out');
     if (!out) throw new UserError('MISSING_OPTION', 'evidence build needs --out FILE.zip', { where: { field: 'out' } });
     const changelog = stringOption(ctx, 'changelog');
+    const changelogPr = stringOption(ctx, 'changelog-pr');
     const date = stringOption(ctx, 'date');
     const title = stringOption(ctx, 'title');
     const keyFile = pathOption(ctx, 'signing-key');
@@ -122,6 +129,7 @@ export const evidenceBuild: CommandSpec = {
           ...(date ? { date } : {}),
           ...(title ? { title } : {}),
           ...(changelog ? { insertInto: { file: abs(ctx, changelog), under: headingTarget(ctx) } } : {}),
+          ...(changelogPr ? { pullRequest: changelogPr } : {}),
         },
         secrets: secretsFrom(ctx),
         ...(signingKey ? { signingKey } : {}),

@@ -29,6 +29,12 @@ export const preflightCommand: CommandSpec = {
     },
     baseline: { type: 'string', valueName: 'FILE', description: 'catalog fingerprint recorded by the staging run before the change' },
     'flutter-commit': { type: 'string', valueName: 'SHA', description: 'the deployed Flutter commit (runbook 4.4)' },
+    'flutter-repository': {
+      type: 'string',
+      valueName: 'OWNER/REPO',
+      description:
+        "confirm --flutter-commit (the full 40-hex SHA) there through GitHub's API before the database is opened (GITHUB_API_URL, GITHUB_TOKEN from the environment)",
+    },
     'astm-flag': { type: 'string', valueName: 'on|off', description: 'the ASTM flag state of the deployed build, as declared' },
     'activity-minutes': { type: 'string', valueName: 'N', description: 'window for "the app is writing"', default: '15' },
     out: { type: 'string', valueName: 'FILE', description: 'also write the result JSON there' },
@@ -41,13 +47,26 @@ export const preflightCommand: CommandSpec = {
     const baseline = stringOption(ctx, 'baseline');
     const flutterCommit = stringOption(ctx, 'flutter-commit');
     const astmFlag = stringOption(ctx, 'astm-flag');
-    const inputs = await loadPreflightInputs({
-      golden: ref(ctx, golden),
-      changeFiles: listOption(ctx, 'change').map((c) => ref(ctx, c)),
-      ...(baseline ? { baseline: ref(ctx, baseline) } : {}),
-      deployment: { ...(flutterCommit ? { flutterCommit } : {}), ...(astmFlag ? { astmFlag: astmFlag as 'on' | 'off' } : {}) },
-      activityWindowMinutes: minutes,
-    });
+    const repository = stringOption(ctx, 'flutter-repository');
+    const inputs = await loadPreflightInputs(
+      {
+        golden: ref(ctx, golden),
+        changeFiles: listOption(ctx, 'change').map((c) => ref(ctx, c)),
+        ...(baseline ? { baseline: ref(ctx, baseline) } : {}),
+        deployment: { ...(flutterCommit ? { flutterCommit } : {}), ...(astmFlag ? { astmFlag: astmFlag as 'on' | 'off' } : {}) },
+        activityWindowMinutes: minutes,
+        ...(repository
+          ? {
+              flutterRepository: {
+                repository,
+                apiUrl: ctx.env.GITHUB_API_URL || 'https://api.github.com',
+                ...(ctx.env.GITHUB_TOKEN ? { token: ctx.env.GITHUB_TOKEN } : {}),
+              },
+            }
+          : {}),
+      },
+      ctx.log,
+    );
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, 'out');

@@ -21,7 +21,10 @@ describe('astm53b rehearse with an encrypted backup', () => {
     cwd = await mkdtemp(path.join(tmpdir(), 'astm53b-rehearse-encrypted-'));
     expect((await runCli(['keys', 'new', '--out', 'keys'], { cwd })).code).toBe(0);
     const recipient = (await readFile(path.join(cwd, 'keys/age.pub'), 'utf8')).trim();
-    r = await runCli(['rehearse', '--encrypt-to', recipient, '--identity', 'keys/age.key'], { cwd, env: {} });
+    r = await runCli(['rehearse', '--encrypt-to', recipient, '--identity', 'keys/age.key', '--signing-key', 'keys/signing.key'], {
+      cwd,
+      env: {},
+    });
   }, 240_000);
   afterAll(async () => {
     await rm(cwd, { recursive: true, force: true });
@@ -48,17 +51,44 @@ describe('astm53b rehearse with an encrypted backup', () => {
     const bundle = await readZipEntries(path.join(cwd, '.astm53b/rehearsal/astm53b-evidence.zip'));
     const m = JSON.parse(bundle.get('manifest.json')!.toString('utf8'));
     const dump = m.runbook57.items.find((i: { item: string }) => i.item === 'Archiver dump backup PROD utilisé');
-    expect(dump).toMatchObject({ present: true, evidence: expect.stringMatching(/^results\/backup\/database\.sql\.age [0-9a-f]{64}$/) });
+    expect(dump).toMatchObject({
+      present: true,
+      evidence: expect.stringMatching(/^results\/backup\/database\.sql\.age [0-9a-f]{64}, restore test passed$/),
+    });
     expect(bundle.get('CHANGELOG-entry.md')!.toString('utf8')).toMatch(/chiffré \(age\) ; SHA-256 du dump en clair/);
     const backupEntries = [...bundle.keys()].filter((k) => k.startsWith('results/backup/')).sort();
     for (const k of backupEntries) expect(k).toMatch(/\.age$|manifest\.json$|verification\.json$|\/functions\/[^/]+\.sql$/);
   });
 
-  it('the backup folder holds no plaintext data file', async () => {
+  it('the backup folder holds no plaintext data file, nor does the bundle, which verifies with the public key', async () => {
     await expectNoPlaintextData(path.join(results(), 'backup'), []);
-    const v = await runCli(['evidence', 'verify', '.astm53b/rehearsal/astm53b-evidence.zip'], { cwd, env: {} });
+    // the bundle: no table data in clear (every data file of the backup is .age; checked above by name, here by content)
+    const bundle = await readZipEntries(path.join(cwd, '.astm53b/rehearsal/astm53b-evidence.zip'));
+    for (const [name, bytes] of bundle) {
+      if (!name.startsWith('results/backup/') || name.endsWith('.json') || name.includes('/functions/')) continue;
+      expect(bytes.subarray(0, 22).toString('latin1'), name).toBe('age-encryption.org/v1\n');
+    }
+    expect(bundle.has('manifest.json.sig')).toBe(true);
+    const v = await runCli(['evidence', 'verify', '.astm53b/rehearsal/astm53b-evidence.zip', '--public-key', 'keys/signing.pub'], {
+      cwd,
+      env: {},
+    });
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/authenticity NOT CHECKED/);
+    expect(v.stdout).toMatch(/^VERIFIED: /);
+    expect(v.stdout).toMatch(/authenticity SIGNED/);
+    // and the rehearsal itself verified it with the public half of the key it signed with
+    expect(r.stdout).toMatch(/^ {2}ok {4}evidence .*verified$/m);
+  });
+
+  it('the same bundle checked with another depot’s public key fails its authenticity', async () => {
+    const other = await runCli(['keys', 'new', '--out', 'other'], { cwd });
+    expect(other.code).toBe(0);
+    const v = await runCli(['evidence', 'verify', '.astm53b/rehearsal/astm53b-evidence.zip', '--public-key', 'other/signing.pub'], {
+      cwd,
+      env: {},
+    });
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/authenticity FAILED/);
   });
 
   it('--encrypt-to without --identity is refused before the demo database is touched', async () => {

@@ -18,6 +18,7 @@ import type { CommandContext, CommandSpec } from '../command.js';
 import { parseRecipients, readIdentityFile } from '../../crypto/age.js';
 import type { RehearsalOptions } from '../../rehearsal/rehearse.js';
 import { flagOption, listOption, pathOption, stringOption } from '../options.js';
+import { readSigningKey } from '../../crypto/signing.js';
 import { resetEmbedded } from './db.js';
 
 /**
@@ -85,6 +86,11 @@ export const rehearse: CommandSpec = {
       description: "age recipient (age.pub) the backup's data files are encrypted to, as in PROD; needs --identity",
     },
     identity: { type: 'string', valueName: 'FILE', description: 'the matching age.key, with which the rollback decrypts the backup' },
+    'signing-key': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "the depot's signing.key (astm53b keys new): the bundle's manifest is signed, and verified with its public half",
+    },
     out: { type: 'string', valueName: 'DIR', description: 'results and bundle folder', default: '.astm53b/rehearsal' },
   },
   async run(ctx) {
@@ -114,6 +120,8 @@ export const rehearse: CommandSpec = {
         where: { field: 'drill' },
       });
     const encryption = await encryptionOf(ctx);
+    const keyFile = pathOption(ctx, 'signing-key');
+    const signingKey = keyFile ? await readSigningKey(keyFile) : undefined;
     const target = resolveTarget({ url, cwd: ctx.cwd });
     assertSessionCapable(target, 'rehearse');
     if (!url) await resetEmbedded(target, ctx);
@@ -138,6 +146,7 @@ export const rehearse: CommandSpec = {
           inputs,
           restate: flagOption(ctx, 'restate'),
           ...(encryption ? { encryption } : {}),
+          ...(signingKey ? { signingKey } : {}),
           run: runContextFrom(ctx.env, { runId: `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}` }),
           progress,
           ...(flutterCommit ? { flutterCommit } : {}),

@@ -55,7 +55,16 @@ describePg('astm53b watch after a GO (real PostgreSQL, GitHub issues on the loca
     const signed = await buildBundle({ resultsDir: r.resultsDir, out: path.join(tmp, 'go-signed.zip'), signingKey }, silentLogger);
     goBundle = signed.out;
     goSha = signed.sha256;
-    state = { owner: 'depot', repo: 'astm53b-pipeline', runId: 1, environments: new Map(), reviews: [], issues: [], issueReplies: [] };
+    state = {
+      owner: 'depot',
+      repo: 'astm53b-pipeline',
+      runId: 1,
+      environments: new Map(),
+      reviews: [],
+      issues: [],
+      issueReplies: [],
+      commits: new Map(),
+    };
     api = await FakeGitHub.start(state);
     token = api.issueToken('watch', { issues: 'write' });
   }, 240_000);

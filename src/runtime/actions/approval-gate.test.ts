@@ -30,6 +30,7 @@ describe('actions/approval-gate against a local GitHub API', () => {
       reviews: [],
       issues: [],
       issueReplies: replies,
+      commits: new Map(),
     };
     api = await FakeGitHub.start(state, routes);
     const token = api.issueToken('go-gate-issue', scopes);

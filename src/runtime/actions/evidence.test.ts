@@ -60,6 +60,7 @@ describe('actions/evidence', () => {
     const r = await runWith({
       'sep-files': '$DIR/evidence/WhatsApp Chat - SEP.txt\n',
       'database-url': 'postgresql://app:Act10nSecret@db.example.com:5432/postgres',
+      'changelog-pr': 'https://github.com/VALERYkal/ml_pp_mvp/pull/77',
     });
     expect(process.exitCode).toBeUndefined();
     const sha = (await hashFile(r.zip)).sha256;
@@ -68,6 +69,8 @@ describe('actions/evidence', () => {
     expect(r.output).toMatch(/decision<<.*\nGO\n/s);
     expect(r.output).toMatch(/complete<<.*\ntrue\n/s);
     expect(r.summary).toContain(`SHA-256 \`${sha}\``);
+    // the job summary opens with the decision, for the depot manager
+    expect(r.summary.startsWith('# ASTM 53B migration: GO on ')).toBe(true);
     expect(r.summary).toContain('https://github.com/depot/astm53b-pipeline/actions/runs/42');
     expect((await verifyBundle(r.zip)).ok).toBe(true);
     // ::add-mask:: is how the runner learns what to hide; everything else must not carry it
@@ -82,7 +85,7 @@ describe('actions/evidence', () => {
   });
 
   it('fails a GO whose runbook 5.7 archives are incomplete, after writing the bundle', async () => {
-    const r = await runWith({});
+    const r = await runWith({ 'changelog-pr': 'https://github.com/VALERYkal/ml_pp_mvp/pull/77' });
     expect(process.exitCode).toBe(1);
     expect(r.stdout).toContain(
       '::error::evidence: decision GO but runbook 5.7 archives are missing (Archiver confirmation terrain SEP (mail / WhatsApp export))',

@@ -26,6 +26,7 @@ const EvidenceInputs = z.object({
     .string()
     .regex(/^[1-9]\d*$/, { message: 'must be 1, 2, …' })
     .optional(),
+  'changelog-pr': z.string().optional(),
   date: z.string().optional(),
   title: z.string().optional(),
 });
@@ -107,6 +108,7 @@ export function evidenceAction(): Promise<void> {
                 },
               }
             : {}),
+          ...(i['changelog-pr'] ? { pullRequest: i['changelog-pr'] } : {}),
         },
         secrets: [
           ...(url ? secretsOf(url) : []),
@@ -128,7 +130,8 @@ export function evidenceAction(): Promise<void> {
     if (!signingKey) log.warn('evidence: no signing-key: the bundle is NOT signed, and its authenticity cannot be checked');
     await core.summary
       .addRaw(
-        `**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n\n${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}`,
+        // the decision first, as in report.md; the zip's own hash for the auditor at the end
+        `${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}\n**Bundle** \`${path.basename(r.out)}\` SHA-256 \`${r.sha256}\`\n`,
       )
       .write();
     if (r.manifest.decision === 'GO' && r.incomplete.length) {

@@ -15,6 +15,7 @@ const PreflightInputs = z.object({
   'change-files': z.string().min(1),
   baseline: z.string().optional(),
   'flutter-commit': z.string().optional(),
+  'flutter-repository': z.string().optional(),
   'astm-flag': z.enum(['on', 'off']).optional(),
   'activity-minutes': z
     .string()
@@ -28,21 +29,36 @@ const ref = (p: string) => ({ path: path.resolve(p), display: p });
 export function preflightAction(): Promise<void> {
   return runAction('preflight', async (log) => {
     const url = readDatabaseUrl();
+    const token = core.getInput('github-token');
+    if (token) core.setSecret(token);
     const i = readInputs(PreflightInputs);
-    const inputs = await loadPreflightInputs({
-      golden: ref(i['golden-file']),
-      changeFiles: i['change-files']
-        .split('\n')
-        .map((s) => s.trim())
-        .filter(Boolean)
-        .map(ref),
-      ...(i.baseline ? { baseline: ref(i.baseline) } : {}),
-      deployment: {
-        ...(i['flutter-commit'] ? { flutterCommit: i['flutter-commit'] } : {}),
-        ...(i['astm-flag'] ? { astmFlag: i['astm-flag'] } : {}),
+    const repository = i['flutter-repository'];
+    const inputs = await loadPreflightInputs(
+      {
+        golden: ref(i['golden-file']),
+        changeFiles: i['change-files']
+          .split('\n')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map(ref),
+        ...(i.baseline ? { baseline: ref(i.baseline) } : {}),
+        deployment: {
+          ...(i['flutter-commit'] ? { flutterCommit: i['flutter-commit'] } : {}),
+          ...(i['astm-flag'] ? { astmFlag: i['astm-flag'] } : {}),
+        },
+        activityWindowMinutes: Number(i['activity-minutes']),
+        ...(repository
+          ? {
+              flutterRepository: {
+                repository,
+                apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
+                ...(token ? { token } : {}),
+              },
+            }
+          : {}),
       },
-      activityWindowMinutes: Number(i['activity-minutes']),
-    });
+      log,
+    );
     const r = await withDb(resolveTarget({ url, cwd: process.cwd() }), (db) => preflight(db, inputs, log));
     await publishResult(i['output-dir'], 'preflight', r);
     core.setOutput('passed', String(r.passed));

@@ -68,6 +68,16 @@ export interface RunState {
   issueReplies: IssueReply[];
   /** the repository's branches, files and pull requests, for the contents, git and pulls endpoints */
   contents?: RepoContents;
+  /** commits of other (public) repositories GitHub knows, by owner/name: the app's, whose commit preflight confirms */
+  commits: Map<string, PublicCommit[]>;
+}
+
+export interface PublicCommit {
+  sha: string;
+  message: string;
+  /** ISO, as the committer dated it */
+  date: string;
+  author: string;
 }
 
 export interface RouteRequest {
@@ -217,7 +227,56 @@ const bodyField = (body: unknown, k: string): unknown =>
 
 const sameRepo = (p: Record<string, string>, s: RunState) => p.owner === s.owner && p.repo === s.repo;
 
+function commitOf(owner: string, repo: string, c: PublicCommit): Record<string, unknown> {
+  const url = `${API}/repos/${owner}/${repo}/commits/${c.sha}`;
+  const who = { name: c.author, email: `${c.author}@users.noreply.github.com`, date: c.date };
+  return {
+    sha: c.sha,
+    node_id: Buffer.from(`06:Commit${c.sha}`).toString('base64'),
+    commit: {
+      author: who,
+      committer: who,
+      message: c.message,
+      tree: {
+        sha: c.sha.split('').reverse().join(''),
+        url: `${API}/repos/${owner}/${repo}/git/trees/${c.sha.split('').reverse().join('')}`,
+      },
+      url: `${API}/repos/${owner}/${repo}/git/commits/${c.sha}`,
+      comment_count: 0,
+      verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+    },
+    url,
+    html_url: `https://github.com/${owner}/${repo}/commit/${c.sha}`,
+    comments_url: `${url}/comments`,
+    author: simpleUser(c.author),
+    committer: simpleUser(c.author),
+    parents: [],
+    stats: { total: 0, additions: 0, deletions: 0 },
+    files: [],
+  };
+}
+
 export const ROUTES: Route[] = [
+  {
+    // "Get a commit": a ref may be a full SHA or a unique prefix of one; 422 when it names nothing git could resolve
+    method: 'GET',
+    path: '/repos/{owner}/{repo}/commits/{ref}',
+    permission: ['contents', 'read'],
+    handle: ({ params }, state) => {
+      const known = state.commits.get(`${params.owner}/${params.repo}`);
+      if (!known) return { status: 404, body: NOT_FOUND };
+      const hits = /^[0-9a-f]{4,40}$/.test(params.ref!) ? known.filter((c) => c.sha.startsWith(params.ref!)) : [];
+      if (hits.length === 1) return { status: 200, body: commitOf(params.owner!, params.repo!, hits[0]!) };
+      return {
+        status: 422,
+        body: {
+          message: `No commit found for SHA: ${params.ref}`,
+          documentation_url: 'https://docs.github.com/rest/commits/commits#get-a-commit',
+          status: '422',
+        },
+      };
+    },
+  },
   {
     // "Get the review history for a workflow run": oldest review first
     method: 'GET',

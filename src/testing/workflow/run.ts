@@ -109,6 +109,7 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
     contents: newRepoContents(s.repositoryFiles ?? {}),
     issues: s.issues ?? [],
     issueReplies: s.issueReplies ?? [],
+    commits: new Map(Object.entries(s.publicCommits ?? {})),
   };
   const api = await FakeGitHub.start(state);
   const artifacts = new ArtifactStore(path.join(dir, 'artifacts'), s.earlierRuns);

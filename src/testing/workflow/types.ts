@@ -1,6 +1,6 @@
 import type { Artifact } from './artifacts.js';
 import type { Annotation } from './file-commands.js';
-import type { ApiRequest, EnvironmentReview, FakeIssue, IssueReply } from './github-api.js';
+import type { ApiRequest, EnvironmentReview, FakeIssue, IssueReply, PublicCommit } from './github-api.js';
 import type { RepoContents } from './github-repo.js';
 import type { Attestation } from './stand-ins.js';
 
@@ -34,6 +34,8 @@ export interface Scenario {
   repositoryFiles?: Record<string, string>;
   /** the ref dispatched from (default refs/heads/main, which is the repository's default branch here) */
   ref?: string;
+  /** commits of other public repositories GitHub's API answers for (GET /repos/{o}/{r}/commits/{sha}), by owner/name */
+  publicCommits?: Record<string, PublicCommit[]>;
   /** who dispatched it (GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR) */
   actor?: string;
   /** repository secrets and variables, seen by every job */

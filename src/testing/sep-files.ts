@@ -1,0 +1,22 @@
+/** A mail as a phone's mail app sends it: encoded subject, quoted-printable French text. */
+export const SEP_MAIL = [
+  'Return-Path: <terrain@sep-congo.example>',
+  'From: =?UTF-8?Q?Chef_de_quart_SEP_=E2=80=94_Pointe-Noire?= <terrain@sep-congo.example>',
+  'To: depot@monaluxe.example',
+  'Subject: =?UTF-8?Q?Confirmation_volumes_=C3=A0_15_=C2=B0C_=E2=80=94_r=C3=A9ceptions_du_11/03?=',
+  'Date: Wed, 11 Mar 2026 21:02:13 +0100',
+  'Message-ID: <20260311210213.4411@sep-congo.example>',
+  'MIME-Version: 1.0',
+  'Content-Type: text/plain; charset=UTF-8',
+  'Content-Transfer-Encoding: quoted-printable',
+  '',
+  'Bonjour,',
+  '',
+  'Nous confirmons les volumes =C3=A0 15 =C2=B0C relev=C3=A9s ce jour :',
+  'REC-2026-03-01 : 38123,4 L',
+  'REC-2026-03-03 : 37500,0 L',
+  '',
+  'Cordialement,',
+  'SEP terrain',
+  '',
+].join('\r\n');
