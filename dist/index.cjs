@@ -92152,7 +92152,14 @@ async function changelogEntryFromResults(opts2, log) {
   const secrets = opts2.secrets ?? [];
   const givenDate = opts2.date ? validateChangelogDate(opts2.date) : void 0;
   const files = await hashEvidence(await collect({ resultsDir: opts2.resultsDir, sepEvidence: opts2.sepEvidence }, log), secrets);
-  const facts = redactDeep(await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log), secrets);
+  const facts = redactDeep(
+    await readEvidenceFacts(
+      files,
+      { ...givenDate ? { migrationDate: givenDate } : {}, ...opts2.changelogWritten ? { changelogWritten: opts2.changelogWritten } : {} },
+      log
+    ),
+    secrets
+  );
   const date5 = givenDate ?? facts.migrationAt?.slice(0, 10) ?? (/* @__PURE__ */ new Date()).toISOString().slice(0, 10);
   const commit = await pipelineCommit(opts2.run?.pipelineCommit, opts2.env ?? process.env, PACKAGE_ROOT);
   const run = { runId: opts2.run?.runId ?? null, actor: opts2.run?.actor ?? null, pipelineCommit: commit.pipeline };
@@ -103755,7 +103762,9 @@ function changelogPrAction() {
         resultsDir: import_node_path44.default.resolve(i["results-dir"]),
         sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path44.default.resolve(f)),
         run,
-        secrets: [i["github-token"]]
+        secrets: [i["github-token"]],
+        // the entry states the runbook 5.7 checklist as the bundle will: this pull request is the CHANGELOG change
+        changelogWritten: `the pull request on ${i.repository} that proposes this entry`
       },
       log
     );

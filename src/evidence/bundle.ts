@@ -214,6 +214,8 @@ export interface EntryOptions {
   run?: { runId?: string; actor?: string; pipelineCommit?: string };
   secrets?: string[];
   env?: NodeJS.ProcessEnv;
+  /** where the entry is being written (the pull request that proposes it): its checklist then counts the CHANGELOG as updated */
+  changelogWritten?: string;
 }
 
 /** `astm53b changelog entry`: the same entry the bundle carries, from the same facts, without building a bundle. */
@@ -224,7 +226,14 @@ export async function changelogEntryFromResults(
   const secrets = opts.secrets ?? [];
   const givenDate = opts.date ? validateChangelogDate(opts.date) : undefined;
   const files = await hashEvidence(await collect({ resultsDir: opts.resultsDir, sepEvidence: opts.sepEvidence }, log), secrets);
-  const facts = redactDeep(await readEvidenceFacts(files, givenDate ? { migrationDate: givenDate } : {}, log), secrets);
+  const facts = redactDeep(
+    await readEvidenceFacts(
+      files,
+      { ...(givenDate ? { migrationDate: givenDate } : {}), ...(opts.changelogWritten ? { changelogWritten: opts.changelogWritten } : {}) },
+      log,
+    ),
+    secrets,
+  );
   const date = givenDate ?? facts.migrationAt?.slice(0, 10) ?? new Date().toISOString().slice(0, 10);
   const commit = await pipelineCommit(opts.run?.pipelineCommit, opts.env ?? process.env, PACKAGE_ROOT);
   const run = { runId: opts.run?.runId ?? null, actor: opts.run?.actor ?? null, pipelineCommit: commit.pipeline };

@@ -10,6 +10,7 @@ import { ACTIONS_BOT, type IssueReply } from '../testing/workflow/github-api.js'
 import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
 import {
+  APP_COMMIT,
   applicationChecksums,
   artifactJson,
   bundleFile,
@@ -50,7 +51,7 @@ async function runIssueGate(
     prodScenario(depot, k, {
       name: `issue-${name}`,
       actor: ACTOR,
-      inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': DEMO_GOLDEN, approval: 'issue', ...inputs },
+      inputs: { 'flutter-commit': APP_COMMIT, 'golden-file': DEMO_GOLDEN, approval: 'issue', ...inputs },
       vars: { AGE_RECIPIENT: k.recipient, GO_APPROVERS: `@${MANAGER}, ${ACTOR}`, ...extra.vars },
       ...(extra.repositoryFiles ? { repositoryFiles: extra.repositoryFiles } : {}),
       issueReplies: replies,

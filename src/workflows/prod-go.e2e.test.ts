@@ -51,7 +51,6 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
           'change-file': P0_1,
           restate: 'true',
           'sep-files': SEP_MAIL,
-          'changelog-pr': 'https://github.com/VALERYkal/ml_pp_mvp/pull/214',
         },
         commitFiles: {
           [SEP_MAIL]: [
@@ -161,7 +160,7 @@ describe('PROD workflow, self-approval: the manager dispatches the run and appro
       prodScenario(depot, await scenarioKeys(), {
         name: 'self-approval',
         actor: MANAGER,
-        inputs: { 'flutter-commit': 'a1b2c3d', 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': P0_1, restate: 'true' },
+        inputs: { 'flutter-commit': APP_COMMIT, 'golden-file': 'golden/demo-golden-cases.csv', 'change-file': P0_1, restate: 'true' },
         go: { state: 'approved', by: MANAGER, comment: 'GO' },
       }),
     );

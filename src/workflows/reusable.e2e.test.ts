@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
 import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
-import { applicationChecksums, demoDepot, isFrozen, jobResults, prodScenario, scenarioKeys, type Depot } from './scenarios.js';
+import { APP_COMMIT, applicationChecksums, demoDepot, isFrozen, jobResults, prodScenario, scenarioKeys, type Depot } from './scenarios.js';
 
 /**
  * The reusable PROD workflow as the app's repository calls it: its call inputs typed (a boolean
@@ -28,7 +28,7 @@ describe('reusable PROD workflow, called with a 5-minute window on a depot the a
         name: 'reusable',
         workflow: '.github/workflows/reusable-astm53b-prod.yml',
         inputs: {
-          'flutter-commit': 'a1b2c3d',
+          'flutter-commit': APP_COMMIT,
           'golden-file': 'golden/demo-golden-cases.csv',
           'freeze-force': false,
           'freeze-window-minutes': '5',

@@ -34,6 +34,7 @@ const HOLDS: Record<string, Record<string, string[]>> = {
   },
   'astm53b-staging.yml': { staging: ['STAGING_DATABASE_URL', 'EVIDENCE_SIGNING_KEY'] },
   'astm53b-watch.yml': { 'prod-watch': ['WATCH_DATABASE_URL', 'EVIDENCE_SIGNING_KEY'] },
+  'astm53b-late-rollback.yml': { 'prod-rollback': ['DATABASE_URL', 'AGE_IDENTITY', 'EVIDENCE_SIGNING_KEY'] },
   'ci.yml': {},
 };
 /** Steps that write to the target (a freeze, a change, the smoke's rolled-back movements, a restore, a reset). */
@@ -46,6 +47,7 @@ beforeAll(async () => {
 describe('the workflows, structurally', () => {
   it('parses every workflow of .github/workflows with GitHub’s parser', () => {
     expect(all.map((w) => path.basename(w.file))).toEqual([
+      'astm53b-late-rollback.yml',
       'astm53b-prod.yml',
       'astm53b-staging.yml',
       'astm53b-watch.yml',
@@ -147,6 +149,8 @@ jobs:
           if (!HOLDS[flowOf(w)]![env ?? '(repository)']?.includes(s)) misplaced.push(`${w.file} ${job.id}: ${s} (${env})`);
         if (secrets.length) touching[`${path.basename(w.file)} ${job.id}`] = env ?? '(repository)';
         const writes = job.steps.filter((s) => WRITERS.includes(ownAction(s.uses) ?? '')).map((s) => s.uses);
+        if (w.file.endsWith('late-rollback.yml') && writes.length && env !== 'prod-rollback')
+          misplaced.push(`${w.file} ${job.id}: ${writes.join(', ')} outside prod-rollback`);
         if (w.file.endsWith('prod.yml') && writes.length && env !== 'prod')
           misplaced.push(`${w.file} ${job.id}: ${writes.join(', ')} outside prod`);
       }
@@ -163,6 +167,8 @@ jobs:
       'astm53b-prod.yml evidence': 'prod',
       'astm53b-staging.yml rehearse': 'staging',
       'astm53b-watch.yml watch': 'prod-watch',
+      'astm53b-late-rollback.yml rollback': 'prod-rollback',
+      'astm53b-late-rollback.yml evidence': 'prod-rollback',
     });
   });
 

@@ -82,6 +82,8 @@ describe('astm53b-watch.yml: the 24 hours after a GO', () => {
 
   it('a field complaint issue since the GO: the job fails NO-GO under 6.1, the incident issue is opened, nothing written', async () => {
     const before = await applicationChecksums(depot.db);
+    // GitHub dates an issue to the second: one opened in the GO's own second would read as before it
+    await new Promise((r) => setTimeout(r, 1100));
     const issues: FakeIssue[] = [
       {
         number: 1,
@@ -99,7 +101,7 @@ describe('astm53b-watch.yml: the 24 hours after a GO', () => {
       expect(report.job('watch').result, report.describe()).toBe('failure');
       const step = report.step('watch', 'watch');
       expect(step.outputs.decision).toBe('NO-GO');
-      expect(step.outputs['incident-issue']).toBe('2');
+      expect(step.outputs['incident-issue']).toBe('101');
       expect(issues[1]).toMatchObject({ title: `ASTM53B incident after the GO of run ${GO_RUN}`, labels: ['astm53b-incident'] });
       expect(issues[1]!.body).toContain('Réclamation terrain dans les 24h');
       const w = WatchResult.parse(JSON.parse(await readFile(path.join(report.artifactDir(`watch-${report.runId}`), 'watch.json'), 'utf8')));

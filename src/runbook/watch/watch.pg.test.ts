@@ -113,7 +113,7 @@ describePg('astm53b watch after a GO (real PostgreSQL, GitHub issues on the loca
     expect(Math.abs(off.deviation_l!)).toBeGreaterThan(5);
     expect(w.decision).toBe('NO-GO');
     expect(w.reasons).toEqual([expect.objectContaining({ runbook: '6.1', condition: expect.stringMatching(/Écart > ±5 litres/) })]);
-    expect(w.incident).toMatchObject({ action: 'opened', number: 1 });
+    expect(w.incident).toMatchObject({ action: 'opened', number: 101 });
     expect(state.issues![0]).toMatchObject({ title: 'ASTM53B incident after the GO of run go-1', labels: ['astm53b-incident'] });
     expect(state.issues![0]!.body).toContain(id);
   });
@@ -151,7 +151,7 @@ describePg('astm53b watch after a GO (real PostgreSQL, GitHub issues on the loca
       ['issue', 'chef-de-quai', 3],
     ]);
     expect(w.reasons.map((r) => r.condition)).toContain('Réclamation terrain dans les 24h');
-    expect(w.incident).toMatchObject({ action: 'commented', number: 1 });
+    expect(w.incident).toMatchObject({ action: 'commented', number: 101 });
     expect(state.issues![0]!.comments).toHaveLength(1);
     expect(state.issues![0]!.comments[0]!.body).toContain('Réclamation terrain');
   });

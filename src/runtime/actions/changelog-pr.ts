@@ -43,6 +43,8 @@ export function changelogPrAction(): Promise<void> {
         sepEvidence: splitFileList(i['sep-files']).map((f) => path.resolve(f)),
         run,
         secrets: [i['github-token']],
+        // the entry states the runbook 5.7 checklist as the bundle will: this pull request is the CHANGELOG change
+        changelogWritten: `the pull request on ${i.repository} that proposes this entry`,
       },
       log,
     );

@@ -325,7 +325,8 @@ export const ROUTES: Route[] = [
       const text = bodyField(body, 'body');
       if (typeof text === 'string' && text.length > 65_536) return validationFailed('body', 'custom');
       const issue: FakeIssue = {
-        number: 101 + state.issues.length,
+        // the next number of a repository with a history: after its issues, and after 100 when the scenario gives none
+        number: Math.max(100, ...state.issues.map((i) => i.number)) + 1,
         title,
         body: typeof text === 'string' ? text : null,
         labels: ((bodyField(body, 'labels') as string[] | undefined) ?? []).map(String),
