@@ -21,8 +21,11 @@ import {
   scenarioKeys,
   verifyUploadedBundle,
   type Depot,
+  type ScenarioKeys,
   APP_COMMIT,
 } from './scenarios.js';
+import { enterAfterGo } from '../rehearsal/after-go.js';
+import type { LateRollback } from '../results/late-rollback.js';
 
 const P0_1 = `sql/${CHANGE_FILES.p0_1}`;
 const CHANGELOG = readFileSync(path.join(PACKAGE_ROOT, 'src/evidence/__fixtures__/CHANGELOG.excerpt.md'), 'utf8');
@@ -38,10 +41,11 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
   let depot: Depot;
   let before: Record<string, string>;
   let r: RunReport;
+  let keys: ScenarioKeys;
   beforeAll(async () => {
     depot = await demoDepot('wf_go');
     before = await applicationChecksums(depot.db);
-    const keys = await scenarioKeys();
+    keys = await scenarioKeys();
     r = await runWorkflow(
       prodScenario(depot, keys, {
         name: 'go',
@@ -141,6 +145,56 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
       file: 'CHANGELOG.md',
       under: '## [Unreleased] (occurrence 1)',
     });
+  });
+
+  /**
+   * Last, because it undoes the GO: a day of operations entered as the app's users, a field complaint,
+   * and the late rollback workflow (runbook 6.1, 6.2) a person runs behind prod-rollback's gate from
+   * the GO run's backup artifact, with replay: the backup restored, the day's movements re-entered on
+   * the legacy computation, the freeze on, and a signed bundle of what was exported and replayed.
+   */
+  it('late rollback workflow from the GO run’s backup: restored, the day’s movements replayed as their users, frozen, bundled', async () => {
+    const day = await enterAfterGo(depot.db, 'astm');
+    const late = await runWorkflow({
+      name: 'late-rollback',
+      workflow: '.github/workflows/astm53b-late-rollback.yml',
+      inputs: { 'go-run-id': String(r.runId), replay: true, reason: 'réclamation client camion BAE 6173' },
+      environments: {
+        'prod-rollback': {
+          secrets: { DATABASE_URL: depot.url, AGE_IDENTITY: keys.ageIdentity, EVIDENCE_SIGNING_KEY: keys.signingKey },
+          reviewers: [MANAGER],
+        },
+      },
+      reviews: { 'prod-rollback': { state: 'approved', by: MANAGER, comment: 'Réclamation fondée : rollback tardif' } },
+      earlierRuns: { [String(r.runId)]: { backup: r.artifactDir('backup') } },
+      serviceServer: process.env.TEST_DATABASE_URL!,
+      minuteMs: 4_000,
+    });
+    try {
+      expect(jobResults(late), late.describe()).toEqual({ rollback: 'success', evidence: 'success' });
+      expect(late.skippedInstalls.map((x) => x.step)).toEqual(['PostgreSQL 17 client from the service image (nothing downloaded)']);
+      const rb = await artifactJson<{ ok: boolean; lateRollback: LateRollback }>(late, 'results-late-rollback', 'rollback.json');
+      expect(rb.ok).toBe(true);
+      const lr = rb.lateRollback;
+      // the day's reception, sortie and adjustment replayed; the migration's restatements undone with it, not re-entered
+      expect(lr.counts).toMatchObject({ replayed: 3, remaining: 0 });
+      expect(lr.counts.skipped).toBeGreaterThan(0);
+      expect(
+        lr
+          .replay!.replayed.filter((x) => x.plan !== 'skip-migration-restatement')
+          .map((x) => x.originalId)
+          .sort(),
+      ).toEqual([day.reception, day.sortie, day.adjustment].sort());
+      expect(lr.files.length).toBeGreaterThan(0);
+      expect(lr.files.every((f) => f.path.endsWith('.age'))).toBe(true);
+      expect(await isFrozen(depot.db)).toBe(true);
+      const ledger = await depot.db.query<{ state: string }>('SELECT state FROM astm53b.apply_ledger');
+      expect(ledger.rows.map((x) => x.state)).toEqual(['undone']);
+      const v = await verifyUploadedBundle(late, 'late-rollback-bundle');
+      expect([v.code, v.ok, v.signedByDepot]).toEqual([0, true, true]);
+    } finally {
+      await late.dispose();
+    }
   });
 });
 
