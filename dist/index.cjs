@@ -80697,7 +80697,7 @@ var IgnoredComment = external_exports.strictObject({
   who: external_exports.string(),
   at: external_exports.string(),
   url: external_exports.string(),
-  reason: external_exports.enum(["started the run", "not a listed approver", "no GO or NO-GO at its start"])
+  reason: external_exports.enum(["started the run", "not a listed approver", "edited after it was posted", "no GO or NO-GO at its start"])
 });
 var ApprovalIssue = external_exports.strictObject({
   format: external_exports.literal(APPROVAL_ISSUE_FORMAT),
@@ -86694,6 +86694,20 @@ function insertChangelogEntry(changelogText, entry, opts2) {
     );
   }
   const all = lines(changelogText);
+  const marker = entryMarker(entry, opts2.runId);
+  const seen = all.find((l) => l.text.trim() === marker);
+  if (seen) {
+    const section2 = all.filter((l) => l.heading && l.line < seen.line && l.level <= 2).pop();
+    return {
+      text: changelogText,
+      headingLine: section2?.line ?? seen.line,
+      marker,
+      already: true,
+      markerLine: seen.line,
+      inserted: "",
+      offset: seen.start
+    };
+  }
   const hits = all.filter((h) => h.heading && h.text === heading);
   if (!hits.length) {
     throw new UserError(
@@ -86727,10 +86741,6 @@ function insertChangelogEntry(changelogText, entry, opts2) {
     }
     hit = hits[n3 - 1];
   }
-  const marker = entryMarker(entry, opts2.runId);
-  const seen = all.find((l) => l.text.trim() === marker);
-  if (seen)
-    return { text: changelogText, headingLine: hit.line, marker, already: true, markerLine: seen.line, inserted: "", offset: seen.start };
   const next = all.find((l) => l.line > hit.line && l.heading && l.level <= hit.level);
   const content = all.filter((l) => l.line > hit.line && (!next || l.line < next.line) && l.text.trim() !== "");
   const after = content.length ? content[content.length - 1] : hit;
@@ -86815,7 +86825,7 @@ var BundleManifest = external_exports.strictObject({
   run: RunInfo,
   commits: external_exports.strictObject({
     pipeline: external_exports.string(),
-    pipelineFrom: external_exports.enum(["option", "GITHUB_SHA", "git", "unknown"]),
+    pipelineFrom: external_exports.enum(["option", "GITHUB_ACTION_REF", "GITHUB_SHA", "git", "unknown"]),
     flutterApp: external_exports.string().nullable()
   }),
   /** as the steps recorded it (masked), passed through redact once more */
@@ -92109,6 +92119,10 @@ async function collect(opts2, log) {
 }
 async function pipelineCommit(given, env2, cwd) {
   if (given?.trim()) return { pipeline: given.trim(), pipelineFrom: "option" };
+  const actionRepo = env2.GITHUB_ACTION_REPOSITORY?.trim();
+  if (actionRepo && env2.GITHUB_ACTION_REF?.trim() && actionRepo !== env2.GITHUB_REPOSITORY) {
+    return { pipeline: `${actionRepo}@${env2.GITHUB_ACTION_REF.trim()}`, pipelineFrom: "GITHUB_ACTION_REF" };
+  }
   if (env2.GITHUB_SHA?.trim()) return { pipeline: env2.GITHUB_SHA.trim(), pipelineFrom: "GITHUB_SHA" };
   try {
     const { stdout } = await (0, import_node_util.promisify)(import_node_child_process2.execFile)("git", ["rev-parse", "HEAD"], { cwd, timeout: 1e4 });
@@ -99164,6 +99178,10 @@ function judgeComments(comments, gate) {
       ignore("not a listed approver");
       continue;
     }
+    if (c.updatedAt && c.updatedAt !== c.at) {
+      ignore("edited after it was posted");
+      continue;
+    }
     const v = verdictOf(c.body);
     if (!v) {
       ignore("no GO or NO-GO at its start");
@@ -103473,6 +103491,7 @@ function approvalGateAction() {
           who: c.user?.login ?? "",
           body: c.body ?? "",
           at: c.created_at,
+          updatedAt: c.updated_at,
           url: c.html_url
         }));
         judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
@@ -103590,7 +103609,7 @@ async function openChangelogPullRequest(gh, o) {
     "pull-requests: read",
     () => gh.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: "all" })
   );
-  const existing = pulls.data[0];
+  const existing = pulls.data.find((p) => p.state === "open" || p.merged_at);
   const pr = (p) => ({
     number: p.number,
     url: p.html_url,

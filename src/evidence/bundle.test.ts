@@ -157,6 +157,24 @@ describe('buildBundle', () => {
     expect(log.lines.some((l) => l.includes(r.sha256))).toBe(true);
   });
 
+  it('names the pipeline by the action’s repository and ref when a reusable workflow runs it from the app’s repository', async () => {
+    const { results, sep } = await setup();
+    const env = {
+      GITHUB_SHA: 'a'.repeat(40), // the caller's (the app's) commit
+      GITHUB_REPOSITORY: 'VALERYkal/ml_pp_mvp',
+      GITHUB_ACTION_REPOSITORY: 'depot/astm53b-pipeline',
+      GITHUB_ACTION_REF: 'v0.1.0',
+    };
+    const r = await buildBundle(options(results, [sep], { env }), silentLogger);
+    expect(r.manifest.commits).toMatchObject({ pipeline: 'depot/astm53b-pipeline@v0.1.0', pipelineFrom: 'GITHUB_ACTION_REF' });
+    // run from this repository's own ./actions/x, the runner leaves GITHUB_ACTION_REPOSITORY empty: GITHUB_SHA is the pipeline's
+    const own = await buildBundle(
+      options(results, [sep], { env: { ...env, GITHUB_ACTION_REPOSITORY: '', GITHUB_REPOSITORY: 'depot/astm53b-pipeline' } }),
+      silentLogger,
+    );
+    expect(own.manifest.commits).toMatchObject({ pipeline: 'a'.repeat(40), pipelineFrom: 'GITHUB_SHA' });
+  });
+
   it('SHA256SUMS passes `sha256sum -c` inside the unzipped bundle', async () => {
     const hasUnzip = spawnSync('unzip', ['-v']).status === 0;
     if (!hasUnzip) {

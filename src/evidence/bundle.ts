@@ -158,6 +158,12 @@ async function pipelineCommit(
   cwd: string,
 ): Promise<{ pipeline: string; pipelineFrom: BundleManifest['commits']['pipelineFrom'] }> {
   if (given?.trim()) return { pipeline: given.trim(), pipelineFrom: 'option' };
+  // run from another repository (a reusable workflow's `owner/name/actions/x@ref`): GITHUB_SHA is the caller's
+  // commit, the pipeline is the action's repository at the ref the step ran
+  const actionRepo = env.GITHUB_ACTION_REPOSITORY?.trim();
+  if (actionRepo && env.GITHUB_ACTION_REF?.trim() && actionRepo !== env.GITHUB_REPOSITORY) {
+    return { pipeline: `${actionRepo}@${env.GITHUB_ACTION_REF.trim()}`, pipelineFrom: 'GITHUB_ACTION_REF' };
+  }
   if (env.GITHUB_SHA?.trim()) return { pipeline: env.GITHUB_SHA.trim(), pipelineFrom: 'GITHUB_SHA' };
   try {
     const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd, timeout: 10_000 });

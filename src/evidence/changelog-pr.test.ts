@@ -83,6 +83,15 @@ describe('openChangelogPullRequest (runbook 5.7, on the app repository’s REST 
     expect(repo.commits).toHaveLength(1);
   });
 
+  it('proposes the entry again when its pull request was closed without being merged: that is no CHANGELOG change', async () => {
+    const { gh, repo } = await github({ 'CHANGELOG.md': excerpt });
+    await openChangelogPullRequest(gh, options);
+    Object.assign(repo.pulls[0]!, { state: 'closed', merged: false });
+    const again = await openChangelogPullRequest(gh, options);
+    expect(again).toMatchObject({ status: 'opened', pull_request: { number: 2, state: 'open' }, commit: null });
+    expect(repo.commits).toHaveLength(1);
+  });
+
   it('reuses the branch a stopped run left behind, without writing the entry twice', async () => {
     const { gh, repo } = await github({ 'CHANGELOG.md': excerpt });
     await openChangelogPullRequest(gh, options);

@@ -86,7 +86,8 @@ export async function openChangelogPullRequest(gh: GitHub, o: ChangelogPullReque
   const pulls = await call('listing pull requests', 'pull-requests: read', () =>
     gh.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: 'all' }),
   );
-  const existing = pulls.data[0];
+  // an open pull request of this run, or a merged one; one closed unmerged is no CHANGELOG change: propose it again
+  const existing = pulls.data.find((p) => p.state === 'open' || p.merged_at);
   const pr = (p: { number: number; html_url: string; state: string; merged_at?: string | null }) => ({
     number: p.number,
     url: p.html_url,

@@ -55,6 +55,9 @@ describe('insertChangelogEntry', () => {
       runId: '42',
     });
     expect(twice).toMatchObject({ already: true, text: once.text, inserted: '', markerLine: once.markerLine });
+    // found before the heading is even resolved: an ambiguous or renamed heading does not stop a re-run
+    expect(insertChangelogEntry(once.text, entry, { under: '## [Unreleased]', runId: '42' })).toMatchObject({ already: true });
+    expect(insertChangelogEntry(once.text, entry, { under: '## [Renamed]', runId: '42' })).toMatchObject({ already: true });
     const noRun = insertChangelogEntry(excerpt, entry, { under: '## [2026-04-12] — Finance fournisseur lot (PROD)' });
     expect(noRun.marker).toMatch(/^<!-- astm53b-entry: sha256 [0-9a-f]{16} -->$/);
     expect(insertChangelogEntry(noRun.text, entry, { under: '## [2026-04-12] — Finance fournisseur lot (PROD)' }).already).toBe(true);

@@ -92,6 +92,21 @@ export function insertChangelogEntry(
     );
   }
   const all = lines(changelogText);
+  // the entry already there wins over any check of the heading: a later release may have renamed or added one
+  const marker = entryMarker(entry, opts.runId);
+  const seen = all.find((l) => l.text.trim() === marker);
+  if (seen) {
+    const section = all.filter((l) => l.heading && l.line < seen.line && l.level <= 2).pop();
+    return {
+      text: changelogText,
+      headingLine: section?.line ?? seen.line,
+      marker,
+      already: true,
+      markerLine: seen.line,
+      inserted: '',
+      offset: seen.start,
+    };
+  }
   const hits = all.filter((h) => h.heading && h.text === heading);
   if (!hits.length) {
     throw new UserError(
@@ -125,10 +140,6 @@ export function insertChangelogEntry(
     }
     hit = hits[n - 1]!;
   }
-  const marker = entryMarker(entry, opts.runId);
-  const seen = all.find((l) => l.text.trim() === marker);
-  if (seen)
-    return { text: changelogText, headingLine: hit.line, marker, already: true, markerLine: seen.line, inserted: '', offset: seen.start };
   // the section ends at the next heading of its level or above; the entry goes after its last non-blank line
   const next = all.find((l) => l.line > hit.line && l.heading && l.level <= hit.level);
   const content = all.filter((l) => l.line > hit.line && (!next || l.line < next.line) && l.text.trim() !== '');

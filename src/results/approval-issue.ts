@@ -13,7 +13,7 @@ export const IgnoredComment = z.strictObject({
   who: z.string(),
   at: z.string(),
   url: z.string(),
-  reason: z.enum(['started the run', 'not a listed approver', 'no GO or NO-GO at its start']),
+  reason: z.enum(['started the run', 'not a listed approver', 'edited after it was posted', 'no GO or NO-GO at its start']),
 });
 export type IgnoredComment = z.infer<typeof IgnoredComment>;
 

@@ -67,7 +67,7 @@ export const BundleManifest = z.strictObject({
   run: RunInfo,
   commits: z.strictObject({
     pipeline: z.string(),
-    pipelineFrom: z.enum(['option', 'GITHUB_SHA', 'git', 'unknown']),
+    pipelineFrom: z.enum(['option', 'GITHUB_ACTION_REF', 'GITHUB_SHA', 'git', 'unknown']),
     flutterApp: z.string().nullable(),
   }),
   /** as the steps recorded it (masked), passed through redact once more */

@@ -55,6 +55,16 @@ describe('judgeComments', () => {
     const rerun = { ...gate, triggeredBy: { actor: 'ops-engineer', triggeringActor: 'adjoint' } };
     expect(judgeComments([c('adjoint', 'GO', 1)], rerun)).toMatchObject({ decided: null, ignored: [{ reason: 'started the run' }] });
   });
+
+  it('never takes an edited comment as a verdict: whoever dispatched the run may edit an approver’s comment', () => {
+    // the approver wrote "NO-GO …" at :05; someone with write access turned it into "GO" at :06
+    const edited = { ...c('chef-depot', 'GO', 5), updatedAt: '2026-03-11T22:06:00Z' };
+    expect(judgeComments([edited], gate)).toMatchObject({ decided: null, ignored: [{ reason: 'edited after it was posted' }] });
+    // an unedited one (updated_at equal to created_at, as GitHub sends it) still counts
+    expect(judgeComments([{ ...c('chef-depot', 'GO', 5), updatedAt: c('x', '', 5).at }], gate).decided).toMatchObject({
+      state: 'approved',
+    });
+  });
 });
 
 describe('approvers', () => {

@@ -43,6 +43,8 @@ export interface IssueComment {
   who: string;
   body: string;
   at: string;
+  /** when it was last edited (GitHub's updated_at); absent or equal to `at`: never edited */
+  updatedAt?: string;
   url: string;
 }
 
@@ -68,6 +70,12 @@ export function judgeComments(
     }
     if (!approvers.has(lower(c.who))) {
       ignore('not a listed approver');
+      continue;
+    }
+    // anyone with write access (whoever dispatched the run, say) may edit another's comment: only the words
+    // as the approver posted them count, so an edited comment is never a verdict
+    if (c.updatedAt && c.updatedAt !== c.at) {
+      ignore('edited after it was posted');
       continue;
     }
     const v = verdictOf(c.body);

@@ -168,7 +168,6 @@ jobs:
       'astm53b-staging.yml rehearse': 'staging',
       'astm53b-watch.yml watch': 'prod-watch',
       'astm53b-late-rollback.yml rollback': 'prod-rollback',
-      'astm53b-late-rollback.yml evidence': 'prod-rollback',
     });
   });
 

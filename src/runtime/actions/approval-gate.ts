@@ -94,6 +94,7 @@ export function approvalGateAction(): Promise<void> {
           who: c.user?.login ?? '',
           body: c.body ?? '',
           at: c.created_at,
+          updatedAt: c.updated_at,
           url: c.html_url,
         }));
         judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
