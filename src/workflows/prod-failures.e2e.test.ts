@@ -6,6 +6,7 @@ import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
 import {
   applicationChecksums,
+  appWroteMinutesAgo,
   artifactJson,
   bundleFile,
   demoDepot,
@@ -216,12 +217,7 @@ describe('PROD workflow with a read-only preflight URL, on a depot the app wrote
   let r: RunReport;
   beforeAll(async () => {
     depot = await demoDepot('wf_readonly_active');
-    await depot.db.withTransaction(async (tx) => {
-      await tx.query('SET LOCAL session_replication_role = replica');
-      await tx.query(
-        `UPDATE public.log_actions SET created_at = now() - interval '10 minutes' WHERE id = (SELECT id FROM public.log_actions ORDER BY created_at DESC LIMIT 1)`,
-      );
-    });
+    await appWroteMinutesAgo(depot, 10);
     await depot.db.query(`CREATE ROLE ${role} LOGIN IN ROLE pg_read_all_data`);
     await depot.db.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
     before = await applicationChecksums(depot.db);

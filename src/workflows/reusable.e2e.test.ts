@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
 import { runWorkflow } from '../testing/workflow/run.js';
 import type { RunReport } from '../testing/workflow/types.js';
-import { APP_COMMIT, applicationChecksums, demoDepot, isFrozen, jobResults, prodScenario, scenarioKeys, type Depot } from './scenarios.js';
+import {
+  APP_COMMIT,
+  applicationChecksums,
+  appWroteMinutesAgo,
+  demoDepot,
+  isFrozen,
+  jobResults,
+  prodScenario,
+  scenarioKeys,
+  type Depot,
+} from './scenarios.js';
 
 /**
  * The reusable PROD workflow as the app's repository calls it: its call inputs typed (a boolean
@@ -16,12 +26,7 @@ describe('reusable PROD workflow, called with a 5-minute window on a depot the a
   let r: RunReport;
   beforeAll(async () => {
     depot = await demoDepot('wf_reusable');
-    await depot.db.withTransaction(async (tx) => {
-      await tx.query('SET LOCAL session_replication_role = replica');
-      await tx.query(
-        `UPDATE public.log_actions SET created_at = now() - interval '3 minutes' WHERE id = (SELECT id FROM public.log_actions ORDER BY created_at DESC LIMIT 1)`,
-      );
-    });
+    await appWroteMinutesAgo(depot, 3);
     before = await applicationChecksums(depot.db);
     r = await runWorkflow(
       prodScenario(depot, await scenarioKeys(), {

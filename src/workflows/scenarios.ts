@@ -75,6 +75,21 @@ export async function demoDepot(purpose: string): Promise<Depot> {
   };
 }
 
+/**
+ * The app's last log entry moved to `minutes` ago: a depot the app wrote to that recently, which the
+ * freeze's activity window sees (replica mode for this one set-up transaction, as in demoDepot).
+ */
+export async function appWroteMinutesAgo(depot: Depot, minutes: number): Promise<void> {
+  await depot.db.withTransaction(async (tx) => {
+    await tx.query('SET LOCAL session_replication_role = replica');
+    await tx.query(
+      `UPDATE public.log_actions SET created_at = now() - make_interval(mins => $1::int)
+        WHERE id = (SELECT id FROM public.log_actions ORDER BY created_at DESC LIMIT 1)`,
+      [minutes],
+    );
+  });
+}
+
 /** Count and checksum of every application table (src/db/checksum.ts), as the backup's manifest has them. */
 export async function applicationChecksums(db: PgDb): Promise<Record<string, string>> {
   const keys = await readTableKeys(db, ['public', 'astm'], PIPELINE_PREFIX);
