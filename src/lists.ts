@@ -19,3 +19,6 @@ export function pushAll<T>(out: T[], items: Iterable<T>): T[] {
   for (const x of items) out.push(x);
   return out;
 }
+
+/** A list as a workflow input carries it: separated by commas, spaces or newlines, blanks dropped. */
+export const splitList = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);

@@ -83,6 +83,19 @@ describe('openChangelogPullRequest (runbook 5.7, on the app repository’s REST 
     expect(repo.commits).toHaveLength(1);
   });
 
+  it('gives each depot of one matrix run its own branch and marker: the second depot’s entry is not mistaken for the first’s', async () => {
+    const { gh, repo } = await github({ 'CHANGELOG.md': excerpt });
+    const kin = await openChangelogPullRequest(gh, { ...options, runId: 'depot/ml_pp_mvp#7001.1@kinshasa' });
+    const lub = await openChangelogPullRequest(gh, { ...options, runId: 'depot/ml_pp_mvp#7001.1@lubumbashi' });
+    expect([kin.branch, lub.branch]).toEqual(['astm53b/changelog-run-7001-kinshasa', 'astm53b/changelog-run-7001-lubumbashi']);
+    expect([kin.marker, lub.marker]).toEqual([
+      '<!-- astm53b-entry: run depot/ml_pp_mvp#7001@kinshasa -->',
+      '<!-- astm53b-entry: run depot/ml_pp_mvp#7001@lubumbashi -->',
+    ]);
+    expect([kin.status, lub.status]).toEqual(['opened', 'opened']);
+    expect(repo.pulls).toHaveLength(2);
+  });
+
   it('proposes the entry again when its pull request was closed without being merged: that is no CHANGELOG change', async () => {
     const { gh, repo } = await github({ 'CHANGELOG.md': excerpt });
     await openChangelogPullRequest(gh, options);

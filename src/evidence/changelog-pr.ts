@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { getOctokit } from '@actions/github';
 import { UserError } from '../errors.js';
 import type { ChangelogResult } from '../results/changelog.js';
-import { describeTarget, insertChangelogEntry, runWithoutAttempt, type HeadingTarget } from './changelog.js';
+import { runWithoutAttempt } from '../results/run-context.js';
+import { describeTarget, insertChangelogEntry, type HeadingTarget } from './changelog.js';
 
 type GitHub = ReturnType<typeof getOctokit>;
 
@@ -24,7 +25,10 @@ export interface ChangelogPullRequestOptions {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const status = (e: unknown): number | undefined => (e as { status?: number }).status;
 
-/** A branch name from the run id ("depot/app#42.1" → "astm53b/changelog-run-42"): one per run, so a re-run attempt finds its own. */
+/**
+ * A branch name from the run id ("depot/app#42.1" → "astm53b/changelog-run-42", "…#42.1@kin" →
+ * "astm53b/changelog-run-42-kin"): one per run and depot, so a re-run attempt finds its own.
+ */
 export function changelogBranch(runId: string): string {
   const id = /#(.+)$/.exec(runWithoutAttempt(runId))?.[1] ?? runId;
   return `astm53b/changelog-run-${id.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;

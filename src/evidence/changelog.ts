@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { runWithoutAttempt } from '../results/run-context.js';
 
 /**
  * Puts the PROD entry into ML_PP's CHANGELOG.md. The real file has four `## [Unreleased]`
@@ -65,9 +66,6 @@ function lines(text: string): Line[] {
 export function describeTarget(t: HeadingTarget): string {
   return typeof t === 'string' ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
-
-/** A run's id without its attempt ("owner/repo#42.2" → "owner/repo#42"): a re-run attempt is the same migration. */
-export const runWithoutAttempt = (runId: string): string => runId.replace(/(#\d+)\.\d+$/, '$1');
 
 /** The comment that names an entry: its run when there is one, else its text's hash. */
 export function entryMarker(entry: string, runId?: string | null): string {

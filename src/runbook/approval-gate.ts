@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { splitList } from '../lists.js';
 import type { IgnoredComment } from '../results/approval-issue.js';
 import type { GateReview, TriggeredBy } from '../results/approvals.js';
 import type { SignOff } from '../results/signoff.js';
@@ -15,8 +16,7 @@ const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 
 /** The approvers as the form or a repository variable gives them: comma-, space- or newline-separated, with or without @. */
 export function parseApprovers(text: string): string[] {
-  const logins = text
-    .split(/[\s,]+/)
+  const logins = splitList(text)
     .map((l) => l.replace(/^@/, ''))
     .filter(Boolean);
   if (!logins.length)

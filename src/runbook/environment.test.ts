@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import { assertProjectRef, projectRefOf } from './environment.js';
 import { searchPathOf } from '../db/catalog.js';
 import { evaluateApply, parseExpectedFunctions, type FunctionState } from './sql-apply.js';
-import { runContextFrom } from '../results/run-context.js';
+import { runContextFrom, runWithoutAttempt } from '../results/run-context.js';
 
 describe('Supabase project ref of a connection', () => {
   it('reads the pooler user postgres.<ref> and the direct host db.<ref>.supabase.co', () => {
@@ -28,6 +28,17 @@ describe('run context', () => {
       actor: 'ops',
     });
     expect(() => runContextFrom({}, { actor: "x'; DROP" })).toThrow(UserError);
+  });
+
+  it('names the depot after the run when the run migrates one depot of several, and refuses a name no environment can carry', () => {
+    const gh = { GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2', GITHUB_REPOSITORY: 'org/repo', GITHUB_ACTOR: 'ops' };
+    expect(runContextFrom({ ...gh, ASTM53B_DEPOT: 'kinshasa' }).runId).toBe('org/repo#42.2@kinshasa');
+    expect(runContextFrom({ ...gh, ASTM53B_DEPOT: '  ' }).runId).toBe('org/repo#42.2');
+    expect(runWithoutAttempt('org/repo#42.2@kinshasa')).toBe('org/repo#42@kinshasa');
+    expect(runWithoutAttempt('org/repo#42.2')).toBe('org/repo#42');
+    for (const bad of ['kin/shasa', 'a.b', '-x', 'x'.repeat(41), 'dépôt']) {
+      expect(() => runContextFrom({ ...gh, ASTM53B_DEPOT: bad }), bad).toThrow(/ASTM53B_DEPOT, the workflow's depot input/);
+    }
   });
 });
 

@@ -75,6 +75,13 @@ describe('signoffProblems: the one check a sign-off passes before it counts', ()
     expect(signoffProblems(signed(), { runId: 'depot/app#42.2', now })).toEqual([]);
   });
 
+  it('keeps the depots of one matrix run apart: a record of one depot does not cover another depot of the same run', () => {
+    const kin = signed({ runId: 'depot/app#42.1@kinshasa' });
+    expect(signoffProblems(kin, { runId: 'depot/app#42.2@kinshasa', now })).toEqual([]);
+    expect(fields(kin, { runId: 'depot/app#42.1@lubumbashi', now })).toEqual(['runId']);
+    expect(fields(kin, { runId: 'depot/app#42.1', now })).toEqual(['runId']);
+  });
+
   it('refuses a record of another run, or none in a workflow run, or any run in a rehearsal', () => {
     expect(signoffProblems(signed(), { runId: 'depot/app#43.1', now })).toEqual([
       {

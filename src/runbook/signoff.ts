@@ -1,4 +1,5 @@
 import { APPROVALS_FORMAT, type Approvals, type GateReview, type TriggeredBy } from '../results/approvals.js';
+import { runWithoutAttempt } from '../results/run-context.js';
 import type { SignOff } from '../results/signoff.js';
 
 /**
@@ -28,15 +29,20 @@ export interface RunFacts {
 /** ISO 8601 with an explicit offset (UTC), as the sign-off schema requires. */
 export const isoWithOffset = (d: Date): string => d.toISOString().replace('Z', '+00:00');
 
-/** Every approval and rejection of the run, oldest first; a review naming several environments is one per environment. */
-export function approvalsRecord(approvals: readonly EnvironmentApproval[], run: RunFacts): Approvals {
+/**
+ * Every approval and rejection of the run, oldest first; a review naming several environments is
+ * one per environment. `only`: the environments of this depot's gates (a matrix run over depots
+ * holds every depot's reviews); absent, every environment.
+ */
+export function approvalsRecord(approvals: readonly EnvironmentApproval[], run: RunFacts, only?: readonly string[]): Approvals {
   const reviews: GateReview[] = [];
+  const kept = only?.length ? new Set(only) : undefined;
   for (const a of approvals) {
     if (a.state !== 'approved' && a.state !== 'rejected') continue;
     const who = a.user?.login;
     if (!who) continue;
     for (const e of a.environments) {
-      if (!e.name) continue;
+      if (!e.name || (kept && !kept.has(e.name))) continue;
       reviews.push({ environment: e.name, via: 'environment-review', state: a.state, who, comment: a.comment?.trim() ?? '', at: null });
     }
   }
@@ -94,10 +100,11 @@ export interface SignoffProblem {
   message: string;
 }
 
-/** The run part of an id, without the attempt: a re-run of the decide job (attempt 2) is still the same run. */
-const runOf = (id: string) => id.replace(/\.\d+$/, '');
-/** Whether two run ids (owner/repo#run_id.attempt) name the same workflow run, whatever the attempt. */
-export const sameRun = (a: string, b: string): boolean => runOf(a) === runOf(b);
+/**
+ * Whether two run ids (owner/repo#run_id.attempt[@depot]) name the same workflow run of the same
+ * depot, whatever the attempt: a re-run of the decide job (attempt 2) is still the same run.
+ */
+export const sameRun = (a: string, b: string): boolean => runWithoutAttempt(a) === runWithoutAttempt(b);
 
 /** Logins are case-insensitive on GitHub. */
 const sameLogin = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();

@@ -43,4 +43,15 @@ jobs:
     expect(r.out).toMatch(/bad\.yml:7:\d+: input "fetch-dept" is not defined in action "actions\/checkout@v4"/);
     expect(r.out).toMatch(/bad\.yml:8:\d+: property "b" is not defined in object type \{\}/);
   });
+
+  it('holds workflow_dispatch to the 25 inputs GitHub allows, not the 10 of actionlint 1.7.7', async () => {
+    const form = (n: number) =>
+      `on:\n  workflow_dispatch:\n    inputs:\n${Array.from({ length: n }, (_, i) => `      in${i}: { required: false }\n`).join('')}jobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n`;
+    await writeFile(path.join(dir, 'bad.yml'), form(26));
+    const over = await lint(dir);
+    expect(over.code).toBe(1);
+    expect(over.out).toMatch(/bad\.yml:\d+:\d+: maximum number of inputs for "workflow_dispatch" event is 25 but 26 inputs are provided/);
+    await writeFile(path.join(dir, 'bad.yml'), form(25));
+    expect(await lint(dir)).toEqual({ code: 0, out: 'actionlint: 1 workflow(s), 0 finding(s)\n' });
+  });
 });

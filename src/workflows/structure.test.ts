@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../paths.js';
-import { evaluateCondition, evaluateString } from '../testing/workflow/expressions.js';
+import { evaluateCondition, evaluateMap, evaluateString } from '../testing/workflow/expressions.js';
 import { loadWorkflow, type WorkflowModel } from '../testing/workflow/model.js';
 import { ownAction, PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
 import { packageInstallReason } from '../testing/workflow/stand-ins.js';
@@ -169,6 +169,38 @@ jobs:
       'astm53b-watch.yml watch': 'prod-watch',
       'astm53b-late-rollback.yml rollback': 'prod-rollback',
     });
+    // one depot of several: every PROD environment carries its name, so that its secrets and reviewers are its own
+    for (const name of ['astm53b-prod.yml', 'reusable-astm53b-prod.yml']) {
+      const envs = (depot: string) => Object.fromEntries(wf(name).jobs.map((j) => [j.id, environmentOf(j, { depot })]));
+      expect(envs('kinshasa'), name).toEqual(
+        Object.fromEntries(Object.entries(envs('')).map(([j, e]) => [j, e === undefined ? undefined : `${e}-kinshasa`])),
+      );
+      expect(envs('')['go-gate'], name).toBe('prod-go');
+    }
+  });
+
+  it('names every artifact of a depot’s run after the depot, and reads only those: the legs of a matrix run never meet', () => {
+    const artifacts = (name: string, depot: string) => {
+      const w = wf(name);
+      const ctx = { inputs: { depot }, github: { run_id: 'RUN' }, vars: {}, secrets: {} };
+      const env = evaluateMap(w.env, ctx);
+      return w.jobs.flatMap((j) =>
+        j.steps
+          .filter((s) => /^actions\/(upload|download)-artifact@/.test(s.uses ?? ''))
+          .map((s) => evaluateString(s.with.get('name') ?? s.with.get('pattern')!, { ...ctx, env, steps: {}, needs: {} })),
+      );
+    };
+    for (const name of ['astm53b-prod.yml', 'reusable-astm53b-prod.yml']) {
+      const single = artifacts(name, '');
+      expect(single, name).toContain('backup');
+      expect(single, name).toContain('results-*');
+      expect(single, name).toContain('evidence-bundle');
+      expect(artifacts(name, 'kinshasa'), name).toEqual(single.map((a) => `kinshasa.${a}`));
+      expect(evaluateMap(wf(name).env, { inputs: { depot: 'kinshasa' }, github: { run_id: '7' } })).toMatchObject({
+        ASTM53B_DEPOT: 'kinshasa',
+        BUNDLE: 'astm53b-evidence-7-kinshasa.zip',
+      });
+    }
   });
 
   it('gives every job exactly the GITHUB_TOKEN scopes its steps use, never the repository default', async () => {

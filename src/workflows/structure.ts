@@ -66,7 +66,9 @@ export function contextNames(job: JobModel, context: string): string[] {
   return [...names].sort();
 }
 
-export const environmentOf = (job: JobModel): string | undefined => (job.environment ? evaluateString(job.environment, {}) : undefined);
+/** The environment a job runs in, for a run given these inputs (PROD's `depot` names its environments). */
+export const environmentOf = (job: JobModel, inputs: Record<string, unknown> = {}): string | undefined =>
+  job.environment ? evaluateString(job.environment, { inputs }) : undefined;
 
 /**
  * The GITHUB_TOKEN scopes a step needs. A local action that takes a github-token must be listed

@@ -5,6 +5,7 @@ import { withDb } from '../../db/open.js';
 import { resolveTarget } from '../../db/target.js';
 import { renderPreflightMarkdown } from '../../report/preflight.js';
 import { loadPreflightInputs, preflight } from '../../runbook/preflight.js';
+import { depotFrom } from '../../results/run-context.js';
 import { readDatabaseUrl, readInputs } from '../inputs.js';
 import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
 import { runAction } from '../run.js';
@@ -28,6 +29,8 @@ const ref = (p: string) => ({ path: path.resolve(p), display: p });
 
 export function preflightAction(): Promise<void> {
   return runAction('preflight', async (log) => {
+    // a depot name no environment or artifact can carry stops the run here, before the database
+    depotFrom(process.env);
     const url = readDatabaseUrl();
     const token = core.getInput('github-token');
     if (token) core.setSecret(token);

@@ -1,5 +1,7 @@
 import * as core from '@actions/core';
 import { z } from 'zod';
+import { UserError } from '../../errors.js';
+import { splitList } from '../../lists.js';
 import { approvalsRecord, signoffFromApprovals, type EnvironmentApproval } from '../../runbook/signoff.js';
 import { apiError, workflowRun } from '../github-run.js';
 import { readInputs } from '../inputs.js';
@@ -13,6 +15,7 @@ import { runAction } from '../run.js';
 const SignoffInputs = z.object({
   'github-token': z.string().min(1),
   environment: z.string().min(1).default('prod-go'),
+  environments: z.string().default(''),
   role: z.string().min(2).default('responsable dépôt'),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
@@ -28,7 +31,12 @@ export function signoffAction(): Promise<void> {
     } catch (e) {
       throw apiError(e, `read the reviews of run ${run.id} of ${run.owner}/${run.repo}`, 'actions: read');
     }
-    const record = approvalsRecord(approvals, run.facts);
+    const only = splitList(i.environments);
+    if (only.length && !only.includes(i.environment))
+      throw new UserError('BAD_INPUT', `environments (${only.join(', ')}) leaves out the GO gate's environment ${i.environment}`, {
+        where: { field: 'environments' },
+      });
+    const record = approvalsRecord(approvals, run.facts, only);
     for (const r of record.reviews) log.info(`${r.environment}: ${r.state} by ${r.who}${r.comment ? `: ${r.comment}` : ''}`);
     await publishResult(i['output-dir'], 'approvals', record);
     const signoff = signoffFromApprovals(record, { environment: i.environment, role: i.role, now: new Date() });
