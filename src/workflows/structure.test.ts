@@ -170,13 +170,22 @@ jobs:
       'astm53b-late-rollback.yml rollback': 'prod-rollback',
     });
     // one depot of several: every PROD environment carries its name, so that its secrets and reviewers are its own
-    for (const name of ['astm53b-prod.yml', 'reusable-astm53b-prod.yml']) {
+    for (const name of ['astm53b-prod.yml', 'reusable-astm53b-prod.yml', 'astm53b-late-rollback.yml']) {
       const envs = (depot: string) => Object.fromEntries(wf(name).jobs.map((j) => [j.id, environmentOf(j, { depot })]));
       expect(envs('kinshasa'), name).toEqual(
         Object.fromEntries(Object.entries(envs('')).map(([j, e]) => [j, e === undefined ? undefined : `${e}-kinshasa`])),
       );
-      expect(envs('')['go-gate'], name).toBe('prod-go');
     }
+    expect(
+      environmentOf(
+        wf('astm53b-prod.yml').jobs.find((j) => j.id === 'go-gate')!,
+        { depot: '' },
+      ),
+    ).toBe('prod-go');
+    // the late rollback restores that depot's GO run's backup
+    const late = wf('astm53b-late-rollback.yml').jobs[0]!.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect(evaluateString(late.with.get('name')!, { inputs: { depot: 'kinshasa' } })).toBe('kinshasa.backup');
+    expect(evaluateString(late.with.get('name')!, { inputs: { depot: '' } })).toBe('backup');
   });
 
   it('names every artifact of a depot’s run after the depot, and reads only those: the legs of a matrix run never meet', () => {
@@ -337,6 +346,35 @@ jobs:
         to.jobs.flatMap((j) => j.steps.map((s) => s.uses)).filter((u) => u?.includes('/actions/') && !u.startsWith('actions/')),
       ).toContain(`${PIPELINE_RELEASE.repository}/actions/preflight@${PIPELINE_RELEASE.tag}`);
     }
+  });
+
+  it('gives the app repository’s callers (README) only inputs the reusable workflow declares, every required one, and this release', async () => {
+    const readme = await readFile(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    for (const file of ['astm53b-prod.yml', 'astm53b-prod-depots.yml']) {
+      const rel = `examples/app-repository/${file}`;
+      // the README shows the file as it is, and the e2e runs this very file
+      expect(readme, rel).toContain('```yaml\n' + (await readFile(path.join(PACKAGE_ROOT, rel), 'utf8')) + '```\n');
+      const caller = await loadWorkflow(PACKAGE_ROOT, rel);
+      expect(caller.unsupported, rel).toEqual([]);
+      for (const job of caller.jobs.filter((j) => j.call)) {
+        expect(job.call!.uses, rel).toBe(
+          `${PIPELINE_RELEASE.repository}/.github/workflows/reusable-astm53b-prod.yml@${PIPELINE_RELEASE.tag}`,
+        );
+        const declared = wf('reusable-astm53b-prod.yml').template.events.workflow_call!.inputs!;
+        const given = [...(job.call!.with ?? [])].map((p) => p.key.toString());
+        expect(
+          given.filter((k) => !(k in declared)),
+          rel,
+        ).toEqual([]);
+        const required = Object.entries(declared).filter(([, d]) => d.required && d.default === undefined);
+        expect(
+          required.map(([k]) => k).filter((k) => !given.includes(k)),
+          rel,
+        ).toEqual([]);
+      }
+    }
+    const matrix = (await loadWorkflow(PACKAGE_ROOT, 'examples/app-repository/astm53b-prod-depots.yml')).jobs[0]!;
+    expect(matrix.call!.matrix).toEqual({ depot: ['kinshasa', 'lubumbashi'] });
   });
 
   it('gives the rollback job nothing to download during an incident: its PostgreSQL 17 client comes from the service image', () => {

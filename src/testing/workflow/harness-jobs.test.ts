@@ -169,6 +169,101 @@ jobs:
     await expect(repo.run(matrix)).rejects.toThrow(/does not emulate defaults, one\.strategy/);
   });
 
+  it('runs a matrix of calls to a reusable workflow in one run: each leg its inputs, environments and artifacts; a shared name is a conflict', async () => {
+    await repo.write(
+      '.github/workflows/called.yml',
+      `
+on:
+  workflow_call:
+    inputs:
+      site: { type: string, required: true }
+      prefix: { type: boolean, default: true }
+jobs:
+  work:
+    runs-on: ubuntu-24.04
+    environment: \${{ format('prod-{0}', inputs.site) }}
+    steps:
+      - uses: actions/checkout@v4
+      - id: p
+        uses: ./actions/probe
+        with: { value: "\${{ inputs.site }}:\${{ secrets.DB }}" }
+      - run: mkdir out && echo "\${{ inputs.site }}" > out/site.txt
+      - uses: actions/upload-artifact@v4
+        with: { name: "\${{ inputs.prefix && format('{0}.', inputs.site) || '' }}result", path: out/ }
+  after:
+    needs: work
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/download-artifact@v4
+        with: { pattern: "\${{ inputs.prefix && format('{0}.', inputs.site) || '' }}*", path: got, merge-multiple: true }
+      - run: test "$(cat got/site.txt)" = "\${{ inputs.site }}"
+`,
+    );
+    const caller = (prefix: boolean) => `
+on: workflow_dispatch
+jobs:
+  migrate:
+    strategy:
+      fail-fast: false
+      matrix:
+        site: [north, south]
+    uses: ./.github/workflows/called.yml
+    with:
+      site: \${{ matrix.site }}
+      prefix: ${prefix}
+    secrets: inherit
+  report:
+    needs: migrate
+    if: always()
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "\${{ needs.migrate.result }}"
+`;
+    const environments = { 'prod-north': { secrets: { DB: 'db-north' } }, 'prod-south': { secrets: { DB: 'db-south' } } };
+    const r = await repo.run(caller(true), { environments });
+    expect(
+      r.jobs.map((j) => `${j.id}: ${j.result}${j.environment ? ` [${j.environment}]` : ''}`),
+      r.describe(),
+    ).toEqual([
+      'migrate (north) / work: success [prod-north]',
+      'migrate (north) / after: success',
+      'migrate (south) / work: success [prod-south]',
+      'migrate (south) / after: success',
+      'migrate: success',
+      'report: success',
+    ]);
+    expect(r.step('migrate (north) / work', 'p').outputs.echo).toBe('north:db-north');
+    expect(r.step('migrate (south) / work', 'p').outputs.echo).toBe('south:db-south');
+    expect([...r.artifacts.keys()].sort()).toEqual(['north.result', 'south.result']);
+    // without the leg in the name the second leg's upload is refused, as GitHub refuses a name taken in the run
+    const clash = await repo.run(caller(false), { environments });
+    expect(clash.job('migrate (north) / work').result).toBe('success');
+    expect(clash.job('migrate (south) / work').result).toBe('failure');
+    expect(
+      clash
+        .job('migrate (south) / work')
+        .steps.flatMap((x) => x.annotations.map((a) => a.message))
+        .join('\n'),
+    ).toMatch(/\(409\) Conflict: an artifact with this name already exists/);
+    expect(clash.job('migrate').result).toBe('failure');
+    expect(clash.job('migrate').note).toMatch(/failed: migrate \(south\)/);
+  });
+
+  it('refuses a call it does not emulate: fail-fast left on, named secrets', async () => {
+    const call = (extra: string) => `
+on: workflow_dispatch
+jobs:
+  migrate:
+${extra}
+    uses: ./.github/workflows/called.yml
+    with: { site: x }
+`;
+    await expect(repo.run(call('    strategy: { matrix: { n: [1, 2] } }\n    secrets: inherit'))).rejects.toThrow(
+      /does not emulate migrate\.strategy\.fail-fast \(only false\)/,
+    );
+    await expect(repo.run(call('    secrets: { DB: x }'))).rejects.toThrow(/does not emulate migrate\.secrets \(only inherit\)/);
+  });
+
   it("gives an environment's secrets only to its jobs, masks them, and never passes one on as a job output", async () => {
     const r = await repo.run(
       `

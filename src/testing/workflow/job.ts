@@ -22,6 +22,8 @@ import type { JobReport, Result, Scenario, StepReport } from './types.js';
 export interface JobRun {
   wf: WorkflowModel;
   job: JobModel;
+  /** how the run lists it: the job's id, or `caller (leg) / id` inside a called workflow */
+  label?: string;
   scenario: Scenario;
   runDir: string;
   github: Record<string, unknown>;
@@ -179,7 +181,7 @@ async function runStep(x: Running, step: StepModel, report: StepReport): Promise
     const res: StandInResult = await runStandIn(
       step.uses,
       {
-        job: x.r.job.id,
+        job: x.r.label ?? x.r.job.id,
         workspace: ws,
         repoDir: x.r.repoDir,
         commitFiles: x.r.scenario.commitFiles ?? {},
@@ -265,13 +267,14 @@ async function runStep(x: Running, step: StepModel, report: StepReport): Promise
 const allSecrets = (x: Running): string[] => [...Object.values(x.r.secrets), ...x.masks];
 
 export async function runJob(r: JobRun): Promise<JobReport> {
-  const jobDir = path.join(r.runDir, 'jobs', r.job.id);
+  const label = r.label ?? r.job.id;
+  const jobDir = path.join(r.runDir, 'jobs', label.replace(/[^\w.-]+/g, '_'));
   const workspace = path.join(jobDir, 'work', String((r.github as { repository: string }).repository).split('/')[1]!);
   const temp = path.join(jobDir, 'temp');
   for (const d of [workspace, temp, path.join(jobDir, 'home'), path.join(jobDir, 'toolcache')]) await mkdir(d, { recursive: true });
   await writeFile(path.join(jobDir, 'event.json'), JSON.stringify((r.github as { event: unknown }).event));
   const minuteMs = r.scenario.minuteMs ?? 60_000;
-  const token = r.api.issueToken(r.job.id, r.job.permissions ?? r.wf.permissions ?? DEFAULT_PERMISSIONS);
+  const token = r.api.issueToken(label, r.job.permissions ?? r.wf.permissions ?? DEFAULT_PERMISSIONS);
   r.secrets = { ...r.secrets, GITHUB_TOKEN: token };
   r.github = { ...r.github, token, workspace, job: r.job.id };
   const x: Running = {
@@ -288,7 +291,7 @@ export async function runJob(r: JobRun): Promise<JobReport> {
     deadline: 0,
     minuteMs,
   };
-  const report: JobReport = { id: r.job.id, result: 'success', outputs: {}, steps: [], workspace };
+  const report: JobReport = { id: label, result: 'success', outputs: {}, steps: [], workspace };
   if (r.environment) report.environment = r.environment;
   try {
     const wfEnv = evaluateMap(r.wf.env, { github: r.github, inputs: r.inputs, secrets: r.secrets, vars: r.vars });
@@ -297,7 +300,7 @@ export async function runJob(r: JobRun): Promise<JobReport> {
     x.deadline = Date.now() + jobMinutes * minuteMs;
     for (const step of r.job.steps) {
       const s: StepReport = {
-        job: r.job.id,
+        job: label,
         id: step.id,
         label: step.label,
         ...(step.uses ? { uses: step.uses } : {}),

@@ -64,8 +64,19 @@ export const PERMISSION_SCOPES = [
   'statuses',
 ] as const;
 
+/** A job that calls a reusable workflow (`uses:` at job level), as far as the harness emulates it. */
+export interface CallModel {
+  /** `./.github/workflows/x.yml` or `owner/repo/.github/workflows/x.yml@ref` */
+  uses: string;
+  with: MappingToken | undefined;
+  /** `strategy.matrix`: each key's values (include, exclude and expressions are not emulated) */
+  matrix: Record<string, unknown[]> | undefined;
+}
+
 export interface JobModel {
   id: string;
+  /** set when the job calls a reusable workflow: it has no steps of its own */
+  call?: CallModel;
   needs: string[];
   /** the condition with GitHub's implicit `success() &&` when it names no status function */
   if: string;
@@ -186,6 +197,38 @@ function readStep(index: number, step: Step, raw: MappingToken): StepModel {
   };
 }
 
+/**
+ * A reusable workflow call: its inputs, `secrets: inherit` (named secrets are not emulated), and a
+ * matrix of literal values with `fail-fast: false` (each leg runs to its end here, one after the
+ * other, as GitHub's legs would side by side; cancelling the others on a failure is not emulated).
+ */
+function readCall(id: string, raw: MappingToken, unsupported: string[]): CallModel {
+  const secrets = field(raw, 'secrets');
+  if (!secrets || !isString(secrets) || secrets.value !== 'inherit') unsupported.push(`${id}.secrets (only inherit)`);
+  const strategy = field(raw, 'strategy');
+  let matrix: Record<string, unknown[]> | undefined;
+  if (strategy) {
+    const m = strategy.assertMapping('strategy');
+    const failFast = field(m, 'fail-fast');
+    if (!failFast || failFast.toString() !== 'false') unsupported.push(`${id}.strategy.fail-fast (only false)`);
+    const rawMatrix = field(m, 'matrix');
+    matrix = {};
+    for (const pair of rawMatrix?.assertMapping('matrix') ?? []) {
+      const key = pair.key.assertString('matrix key').value;
+      if (key === 'include' || key === 'exclude' || !isSequence(pair.value)) {
+        unsupported.push(`${id}.strategy.matrix.${key}`);
+        continue;
+      }
+      matrix[key] = [...pair.value].map((v) => (isString(v) ? v.value : v.toString()));
+    }
+  }
+  return {
+    uses: field(raw, 'uses')!.assertString('uses').value,
+    with: field(raw, 'with')?.assertMapping('with'),
+    matrix,
+  };
+}
+
 export async function loadWorkflow(repoDir: string, file: string): Promise<WorkflowModel> {
   const content = await readFile(path.join(repoDir, file), 'utf8');
   const parsed = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
@@ -197,9 +240,24 @@ export async function loadWorkflow(repoDir: string, file: string): Promise<Workf
   const jobs: JobModel[] = [];
   const unsupported = field(root, 'defaults') ? ['defaults'] : [];
   for (const job of template.jobs) {
-    if (job.type !== 'job')
-      throw new WorkflowParseError(`${file}: job ${job.id.value} calls a reusable workflow, which the harness does not run`);
     const raw = rawJobs.find(job.id.value)!.assertMapping('job');
+    if (job.type !== 'job') {
+      const call = readCall(job.id.value, raw, unsupported);
+      jobs.push({
+        id: job.id.value,
+        call,
+        needs: (job.needs ?? []).map((n) => n.value),
+        if: job.if.expression,
+        environment: undefined,
+        permissions: readPermissions(field(raw, 'permissions')),
+        timeoutMinutes: undefined,
+        env: undefined,
+        outputs: undefined,
+        services: [],
+        steps: [],
+      });
+      continue;
+    }
     unsupported.push(...UNSUPPORTED_JOB_KEYS.filter((k) => field(raw, k)).map((k) => `${job.id.value}.${k}`));
     const rawSteps = [...field(raw, 'steps')!.assertSequence('steps')];
     const steps = (job as Job).steps;

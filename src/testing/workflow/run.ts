@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../../paths.js';
+import { PIPELINE_RELEASE } from './own-actions.js';
 import { ArtifactStore } from './artifacts.js';
 import { evaluateCondition, evaluateToken } from './expressions.js';
 import { FakeGitHub, type RunState } from './github-api.js';
@@ -138,61 +139,137 @@ export async function runWorkflow(s: Scenario): Promise<RunReport> {
     graphql_url: `${api.url}/graphql`,
     retention_days: '90',
   };
-  const results = new Map<string, { result: Result; outputs: Record<string, string> }>();
-  const reports: JobReport[] = [];
+  const shared: Shared = { s, repoDir, dir, github, api, artifacts, attestations, state, reports: [] };
   try {
-    for (const job of jobOrder(wf.jobs)) {
-      const ctx = { github, inputs, vars: s.vars ?? {} };
-      let report: JobReport;
-      if (!jobCondition(wf, job, results, ctx)) {
-        report = { id: job.id, result: 'skipped', outputs: {}, steps: [], note: `if: ${job.if}` };
-      } else {
-        const needs = Object.fromEntries(job.needs.map((n) => [n, results.get(n)!]));
-        const envToken = job.environment;
-        const envValue = envToken ? evaluateToken(envToken, { ...ctx, needs }) : undefined;
-        const environment =
-          typeof envValue === 'object' && envValue ? String((envValue as { name?: unknown }).name ?? '') : (envValue as string | undefined);
-        const config = environment ? (s.environments?.[environment] ?? {}) : {};
-        if (environment && !state.environments.has(environment)) state.environments.set(environment, 161_000_000 + state.environments.size);
-        const rejected = environment ? reviewFor(s, job.id, environment, config.reviewers ?? [], state) : undefined;
-        if (rejected) {
-          report = {
-            id: job.id,
-            result: 'failure',
-            outputs: {},
-            steps: [],
-            environment: environment!,
-            review: rejected,
-            note: `rejected by ${rejected.login}`,
-          };
-        } else {
-          report = await runJob({
-            wf,
-            job,
-            scenario: s,
-            runDir: dir,
-            github,
-            inputs,
-            needs,
-            secrets: { ...s.secrets, ...config.secrets },
-            vars: { ...s.vars, ...config.vars },
-            environment,
-            api,
-            artifacts,
-            attestations,
-            repoDir,
-          });
-          const review = state.reviews.find((r) => r.environment === environment && r.state === 'approved');
-          if (review && config.reviewers?.length) report.review = review;
-        }
-      }
-      results.set(job.id, { result: report.result, outputs: report.outputs });
-      reports.push(report);
-    }
+    await runJobs(shared, wf, inputs, '');
   } finally {
     await api.close();
   }
+  const reports = shared.reports;
   return makeReport(s, runId, dir, reports, artifacts, attestations, api, state);
+}
+
+/** What every job of one run shares, called workflows' jobs included: the run's id, API, artifacts and reviews. */
+interface Shared {
+  s: Scenario;
+  repoDir: string;
+  dir: string;
+  github: Record<string, unknown>;
+  api: FakeGitHub;
+  artifacts: ArtifactStore;
+  attestations: Attestation[];
+  state: RunState;
+  reports: JobReport[];
+}
+
+type JobResults = Map<string, { result: Result; outputs: Record<string, string> }>;
+
+/** The jobs of one workflow in `needs` order; `prefix` names the calling job's leg (`migrate (kinshasa) / `). */
+async function runJobs(sh: Shared, wf: WorkflowModel, inputs: Record<string, unknown>, prefix: string): Promise<JobResults> {
+  const { s, state } = sh;
+  const results: JobResults = new Map();
+  for (const job of jobOrder(wf.jobs)) {
+    const ctx = { github: sh.github, inputs, vars: s.vars ?? {} };
+    const label = prefix + job.id;
+    let report: JobReport;
+    if (!jobCondition(wf, job, results, ctx)) {
+      report = { id: label, result: 'skipped', outputs: {}, steps: [], note: `if: ${job.if}` };
+    } else if (job.call) {
+      report = await runCall(sh, job, label, { ...ctx, needs: Object.fromEntries(job.needs.map((n) => [n, results.get(n)!])) });
+    } else {
+      const needs = Object.fromEntries(job.needs.map((n) => [n, results.get(n)!]));
+      const envToken = job.environment;
+      const envValue = envToken ? evaluateToken(envToken, { ...ctx, needs }) : undefined;
+      const environment =
+        typeof envValue === 'object' && envValue ? String((envValue as { name?: unknown }).name ?? '') : (envValue as string | undefined);
+      const config = environment ? (s.environments?.[environment] ?? {}) : {};
+      if (environment && !state.environments.has(environment)) state.environments.set(environment, 161_000_000 + state.environments.size);
+      const rejected = environment ? reviewFor(s, label, environment, config.reviewers ?? [], state) : undefined;
+      if (rejected) {
+        report = {
+          id: label,
+          result: 'failure',
+          outputs: {},
+          steps: [],
+          environment: environment!,
+          review: rejected,
+          note: `rejected by ${rejected.login}`,
+        };
+      } else {
+        report = await runJob({
+          wf,
+          job,
+          label,
+          scenario: s,
+          runDir: sh.dir,
+          github: sh.github,
+          inputs,
+          needs,
+          secrets: { ...s.secrets, ...config.secrets },
+          vars: { ...s.vars, ...config.vars },
+          environment,
+          api: sh.api,
+          artifacts: sh.artifacts,
+          attestations: sh.attestations,
+          repoDir: sh.repoDir,
+        });
+        const review = state.reviews.find((r) => r.environment === environment && r.state === 'approved');
+        if (review && config.reviewers?.length) report.review = review;
+      }
+    }
+    results.set(job.id, { result: report.result, outputs: report.outputs });
+    sh.reports.push(report);
+  }
+  return results;
+}
+
+/** Every combination of a matrix's values, in GitHub's order (the first key varies slowest). */
+export function matrixLegs(matrix: Record<string, unknown[]> | undefined): Record<string, unknown>[] {
+  if (!matrix) return [{}];
+  let legs: Record<string, unknown>[] = [{}];
+  for (const [k, values] of Object.entries(matrix)) legs = legs.flatMap((leg) => values.map((v) => ({ ...leg, [k]: v })));
+  return legs;
+}
+
+/** Where a called workflow's file is: this repository's (`./`), or this repository at its release (the tree under test). */
+function calledFile(sh: Shared, uses: string): { root: string; file: string } {
+  if (uses.startsWith('./')) return { root: sh.repoDir, file: uses.slice(2) };
+  const m = /^([^/]+\/[^/]+)\/(\.github\/workflows\/[^@]+)@(.+)$/.exec(uses);
+  if (m && m[1] === PIPELINE_RELEASE.repository && m[3] === PIPELINE_RELEASE.tag) return { root: PACKAGE_ROOT, file: m[2]! };
+  throw new ScenarioError(
+    `${uses}: the harness calls this repository's workflows only (./… or ${PIPELINE_RELEASE.repository}/…@${PIPELINE_RELEASE.tag})`,
+  );
+}
+
+/**
+ * A job that calls a reusable workflow: per matrix leg, its `with:` evaluated with that leg's
+ * `matrix`, typed as the called workflow's inputs, and the called jobs run in this run (the same
+ * run id, artifacts, reviews and secrets: `secrets: inherit`). Its result is failure when a called
+ * job of any leg failed (GitHub's legs run side by side; here one after the other).
+ */
+async function runCall(sh: Shared, job: JobModel, label: string, ctx: Record<string, unknown>): Promise<JobReport> {
+  const { root, file } = calledFile(sh, job.call!.uses);
+  const called = await loadWorkflow(root, file);
+  if (!called.template.events.workflow_call) throw new ScenarioError(`${file} has no on: workflow_call`);
+  if (called.unsupported.length) throw new ScenarioError(`${file}: the harness does not emulate ${called.unsupported.join(', ')}`);
+  const legs = matrixLegs(job.call!.matrix);
+  const failed: string[] = [];
+  for (const leg of legs) {
+    const legLabel = job.call!.matrix ? `${label} (${Object.values(leg).join(', ')})` : label;
+    const given = job.call!.with ? evaluateToken(job.call!.with, { ...ctx, matrix: leg, strategy: { 'fail-fast': false } }) : {};
+    const typed = Object.fromEntries(
+      Object.entries((given ?? {}) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'boolean' ? v : String(v ?? '')]),
+    );
+    const results = await runJobs(sh, called, dispatchInputs(called, typed), `${legLabel} / `);
+    if ([...results.values()].some((r) => r.result === 'failure')) failed.push(legLabel);
+  }
+  return {
+    id: label,
+    result: failed.length ? 'failure' : 'success',
+    outputs: {},
+    steps: [],
+    note: `calls ${job.call!.uses}${legs.length > 1 || job.call!.matrix ? ` for ${legs.length} leg(s)` : ''}${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
+  };
 }
 
 /** Records the scenario's review of a gated environment; returns it when it rejects the job. */
