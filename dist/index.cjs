@@ -80703,7 +80703,7 @@ var ApprovalIssue = external_exports.strictObject({
   format: external_exports.literal(APPROVAL_ISSUE_FORMAT),
   runId: external_exports.string().min(1),
   triggeredBy: TriggeredBy,
-  /** the gate the issue stands for (prod-go) */
+  /** the gate the issue stands for (prod-go, or prod-start) */
   environment: external_exports.string().min(1),
   issue: external_exports.strictObject({ number: external_exports.number().int().positive(), url: external_exports.string() }),
   /** the logins whose GO or NO-GO counts: the listed approvers, less whoever started the run */
@@ -81666,6 +81666,8 @@ var RESULTS = {
   signoff: { file: "signoff.json", schema: SignOff },
   approvals: { file: "approvals.json", schema: Approvals },
   approvalIssue: { file: "approval-issue.json", schema: ApprovalIssue },
+  /** the start gate (runbook 3.4) held as an issue: the same record, for the gate before the freeze */
+  startApprovalIssue: { file: "approval-issue-start.json", schema: ApprovalIssue },
   decision: { file: "decision.json", schema: Decision },
   rollback: { file: "rollback.json", schema: RollbackResult },
   changelog: { file: "changelog.json", schema: ChangelogResult },
@@ -93110,8 +93112,8 @@ function parseGoldenCsv(text, file2) {
   });
   return validateGoldenRows(raw, file2);
 }
-function cellValue(column, cell6, decimalComma, where2) {
-  const t = cell6.trim();
+function cellValue(column, cell7, decimalComma, where2) {
+  const t = cell7.trim();
   if (t === "") return null;
   if (NUMERIC_COLUMNS.has(column)) {
     const n3 = parseDecimal(t, decimalComma);
@@ -95498,28 +95500,36 @@ async function decide(opts2, log) {
     inputs.push({ name: "approvals", file: rel2(reviewed.file), status: "unreadable", detail: reviewed.detail });
     reasons.push(reason("RESULT_MISSING", rel2(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
   }
-  const asked = await readResult(dir, "approvalIssue");
-  if (asked.ok && opts2.runId !== void 0 && !sameRun(asked.value.runId, opts2.runId)) {
-    inputs.push({ name: "approval-issue", file: rel2(asked.file), status: "failed", detail: `made in run ${asked.value.runId}` });
-    reasons.push(
-      reason("RESULT_MISSING", rel2(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts2.runId})`)
-    );
-  } else if (asked.ok) {
-    const a = asked.value;
-    const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : "";
-    const ignored = a.ignored.length ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(", ")})` : "";
-    record2("approval-issue", asked.file, a.outcome === "approved", `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
-    if (a.outcome === "timeout" && !signoff)
+  for (const gate of ["startApprovalIssue", "approvalIssue"]) {
+    const name = gate === "approvalIssue" ? "approval-issue" : "approval-issue-start";
+    const asked = await readResult(dir, gate);
+    if (asked.ok && opts2.runId !== void 0 && !sameRun(asked.value.runId, opts2.runId)) {
+      inputs.push({ name, file: rel2(asked.file), status: "failed", detail: `made in run ${asked.value.runId}` });
       reasons.push(
-        reason(
-          "NO_SIGNOFF",
-          rel2(asked.file),
-          `approval issue #${a.issue.number} (${a.issue.url}): no GO or NO-GO from ${a.approvers.join(", ")} by ${a.deadline}`
-        )
+        reason("RESULT_MISSING", rel2(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts2.runId})`)
       );
-  } else if (asked.status === "unreadable") {
-    inputs.push({ name: "approval-issue", file: rel2(asked.file), status: "unreadable", detail: asked.detail });
-    reasons.push(reason("RESULT_MISSING", rel2(asked.file), `approval issue record unreadable: ${asked.detail}`));
+    } else if (asked.ok) {
+      const a = asked.value;
+      const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : "";
+      const ignored = a.ignored.length ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(", ")})` : "";
+      record2(name, asked.file, a.outcome === "approved", `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
+      const where2 = `approval issue #${a.issue.number} (${a.issue.url})`;
+      if (gate === "startApprovalIssue" && a.outcome !== "approved") {
+        const d = a.decidedBy;
+        reasons.push(
+          reason(
+            "GATE_REJECTED",
+            rel2(asked.file),
+            d ? `${a.environment} rejected by ${d.who} on ${where2}${d.comment ? `: ${d.comment}` : ""}` : `${a.environment}: no GO or NO-GO from ${a.approvers.join(", ")} on ${where2} by ${a.deadline}; the migration did not start`
+          )
+        );
+      } else if (gate === "approvalIssue" && a.outcome === "timeout" && !signoff) {
+        reasons.push(reason("NO_SIGNOFF", rel2(asked.file), `${where2}: no GO or NO-GO from ${a.approvers.join(", ")} by ${a.deadline}`));
+      }
+    } else if (asked.status === "unreadable") {
+      inputs.push({ name, file: rel2(asked.file), status: "unreadable", detail: asked.detail });
+      reasons.push(reason("RESULT_MISSING", rel2(asked.file), `approval issue record unreadable: ${asked.detail}`));
+    }
   }
   const decision = {
     step: "decide",
@@ -98800,11 +98810,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell6) => {
-        if (typeof cell6 === "string") {
-          return this.wrap("td", cell6);
+      const cells = row.map((cell7) => {
+        if (typeof cell7 === "string") {
+          return this.wrap("td", cell7);
         }
-        const { header, data, colspan, rowspan } = cell6;
+        const { header, data, colspan, rowspan } = cell7;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -99124,34 +99134,44 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/approval-gate.ts
+var import_promises36 = require("node:fs/promises");
 var import_node_path42 = __toESM(require("node:path"), 1);
-var import_promises36 = require("node:timers/promises");
+var import_promises37 = require("node:timers/promises");
 
 // src/report/approval-issue.ts
 var ISSUE_BODY_MAX = 65536;
-var approvalIssueTitle = (v) => `astm53b: GO / NO-GO of run ${v.runUrl.split("/").pop()} (${v.environment}, runbook 5.6)`;
+var approvalIssueTitle = (v) => v.gate === "start" ? `astm53b: start the migration? run ${v.runUrl.split("/").pop()} (${v.environment}, runbook 3.4)` : `astm53b: GO / NO-GO of run ${v.runUrl.split("/").pop()} (${v.environment}, runbook 5.6)`;
 var section = (title, r, render) => typeof r === "string" ? [`### ${title}`, "", `_${r}_`, ""] : ["<details><summary>" + title + "</summary>", "", render(), "</details>", ""];
+var cell6 = (s) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 function renderApprovalIssue(v) {
   const t = v.triggeredBy;
+  const start = v.gate === "start";
   const head = [
-    `**Validation \xE9crite responsable d\xE9p\xF4t (runbook 5.6)** for [run ${v.runId}](${v.runUrl}), gate \`${v.environment}\`.`,
+    start ? `**Go-ahead to start the migration (runbook 3.4: cr\xE9neau valid\xE9, \xE9quipe inform\xE9e)** for [run ${v.runId}](${v.runUrl}), gate \`${v.environment}\`: \`GO\` freezes the depot and takes the backup, then the change runs.` : `**Validation \xE9crite responsable d\xE9p\xF4t (runbook 5.6)** for [run ${v.runId}](${v.runUrl}), gate \`${v.environment}\`.`,
     "",
     `Run started by @${t.actor}${t.triggeringActor === t.actor ? "" : `, re-run by @${t.triggeringActor}`}: whoever started it cannot approve it.`,
     "",
-    `**To answer, ${v.approvers.map((a) => `@${a}`).join(" or ")}:** comment \`GO\` or \`NO-GO\` as the first word, then your comment (e.g. \`GO chiffres SEP conformes\`). The first such comment by a listed approver decides; it is recorded with its author, time and text, and this issue is closed.`,
+    `**To answer, ${v.approvers.map((a) => `@${a}`).join(" or ")}:** comment \`GO\` or \`NO-GO\` as the first word, then your comment (e.g. \`${start ? "GO cr\xE9neau valid\xE9, \xE9quipe inform\xE9e" : "GO chiffres SEP conformes"}\`). The first such comment by a listed approver decides; it is recorded with its author, time and text, and this issue is closed.`,
     "",
-    `Without an answer by **${v.deadline}** (${v.timeoutMinutes} min) there is no sign-off and the run decides NO-GO (rollback).`,
+    start ? `Without an answer by **${v.deadline}** (${v.timeoutMinutes} min) the migration does not start: nothing is frozen or changed.` : `Without an answer by **${v.deadline}** (${v.timeoutMinutes} min) there is no sign-off and the run decides NO-GO (rollback).`,
     "",
     "---",
     ""
   ];
-  const decision = typeof v.decision === "string" ? ["### Decision so far", "", `_${v.decision}_`, ""] : [renderDecisionMarkdown(v.decision), ""];
-  const body = [
-    ...head,
-    ...decision,
+  const shown = start ? [
+    "### Dispatched with",
+    "",
+    "| input | value |",
+    "| --- | --- |",
+    ...Object.entries(v.inputs).map(([k, x]) => `| ${cell6(k)} | ${x === "" ? "_(empty)_" : `\`${cell6(x)}\``} |`),
+    "",
+    ...section("Preflight (runbook 3.1\u20133.4)", v.preflight, () => renderPreflightMarkdown(v.preflight))
+  ] : [
+    ...typeof v.decision === "string" ? ["### Decision so far", "", `_${v.decision}_`, ""] : [renderDecisionMarkdown(v.decision), ""],
     ...section("Golden cases (runbook 3.2, 5.6)", v.golden, () => renderGoldenMarkdown(v.golden)),
     ...section("Smoke tests (runbook 4.5, 5.1\u20135.5)", v.smoke, () => renderSmokeMarkdown(v.smoke))
-  ].join("\n");
+  ];
+  const body = [...head, ...shown].join("\n");
   if (body.length <= ISSUE_BODY_MAX) return body;
   const note = `
 
@@ -103446,7 +103466,8 @@ var MAX_WAIT_MINUTES = 340;
 var ApprovalGateInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
   approvers: external_exports.string().min(1, { message: "list the GitHub logins whose GO or NO-GO counts" }),
-  environment: external_exports.string().min(1).default("prod-go"),
+  gate: external_exports.enum(["go", "start"], { message: "must be 'go' (the GO after the checks) or 'start' (the go-ahead before the freeze)" }).default("go"),
+  environment: external_exports.string().min(1).optional(),
   role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
   "timeout-minutes": external_exports.coerce.number({ message: "must be a number of minutes" }).positive({ message: "must be more than 0" }).max(MAX_WAIT_MINUTES, { message: `must be at most ${MAX_WAIT_MINUTES} (a GitHub-hosted job stops at 360)` }).default(120),
   "poll-seconds": external_exports.coerce.number({ message: "must be a number of seconds" }).min(1).max(600).default(30),
@@ -103464,10 +103485,21 @@ async function whatIsApproved(dir, run, log) {
     decision = `the decision could not be made: ${e.describe()}`;
   }
   return {
+    gate: "go",
     golden: golden.ok ? golden.value : `golden.json ${golden.detail}`,
     smoke: smoke3.ok ? smoke3.value : `smoke.json ${smoke3.detail}`,
     decision
   };
+}
+async function whatIsStarted(dir) {
+  const preflight2 = await readResult(dir, "preflight");
+  const eventPath = process.env.GITHUB_EVENT_PATH;
+  let inputs = {};
+  if (eventPath) {
+    const event = JSON.parse(await (0, import_promises36.readFile)(eventPath, "utf8"));
+    inputs = Object.fromEntries(Object.entries(event.inputs ?? {}).map(([k, v]) => [k, String(v ?? "")]));
+  }
+  return { gate: "start", preflight: preflight2.ok ? preflight2.value : `preflight.json ${preflight2.detail}`, inputs };
 }
 function approvalGateAction() {
   return runAction("approval-gate", async (log) => {
@@ -103476,11 +103508,14 @@ function approvalGateAction() {
     const { owner, repo, octokit } = run;
     const triggeredBy = run.facts.triggeredBy;
     const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
-    const shown = await whatIsApproved(import_node_path42.default.resolve(i["results-dir"]), run, log);
+    const start = i.gate === "start";
+    const environment = i.environment ?? (start ? "prod-start" : "prod-go");
+    const dir = import_node_path42.default.resolve(i["results-dir"]);
+    const shown = start ? await whatIsStarted(dir) : await whatIsApproved(dir, run, log);
     const opened = /* @__PURE__ */ new Date();
     const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
     const view = {
-      environment: i.environment,
+      environment,
       runId: run.facts.runId,
       runUrl: run.url,
       triggeredBy,
@@ -103509,7 +103544,7 @@ function approvalGateAction() {
           updatedAt: c.updated_at,
           url: c.html_url
         }));
-        judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
+        judged = judgeComments(comments, { environment, approvers, triggeredBy });
       } catch (e) {
         const status2 = e.status;
         const err = apiError(e, `read the comments of approval issue #${issue3.number}`, "issues: write");
@@ -103518,12 +103553,12 @@ function approvalGateAction() {
       }
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
-      await (0, import_promises36.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+      await (0, import_promises37.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
     }
     for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
     const d = judged.decided;
-    const signoff = d ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue3.number, url: issue3.html_url } }) : null;
-    const closing = signoff ? `Recorded: **${signoff.decision}** by @${signoff.who} at ${d.at} (${d.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. The run's decide job takes it from here.` : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(", ")} by ${view.deadline}: no sign-off; the run decides NO-GO.`;
+    const verdict = d ? d.state === "approved" ? "GO" : "NO-GO" : null;
+    const closing = d ? `Recorded: **${verdict}** by @${d.who} at ${d.at} (${d.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. ` + (start ? verdict === "GO" ? "The migration starts." : "The migration does not start: nothing was frozen or changed." : "The run's decide job takes it from here.") : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(", ")} by ${view.deadline}: ` + (start ? "the migration does not start." : "no sign-off; the run decides NO-GO.");
     let closedAt = null;
     try {
       await octokit.rest.issues.createComment({ owner, repo, issue_number: issue3.number, body: closing });
@@ -103532,7 +103567,7 @@ function approvalGateAction() {
         repo,
         issue_number: issue3.number,
         state: "closed",
-        state_reason: signoff ? "completed" : "not_planned"
+        state_reason: d ? "completed" : "not_planned"
       });
       closedAt = (/* @__PURE__ */ new Date()).toISOString();
     } catch (e) {
@@ -103542,7 +103577,7 @@ function approvalGateAction() {
       format: APPROVAL_ISSUE_FORMAT,
       runId: run.facts.runId,
       triggeredBy,
-      environment: i.environment,
+      environment,
       issue: { number: issue3.number, url: issue3.html_url },
       approvers,
       openedAt: opened.toISOString(),
@@ -103552,7 +103587,19 @@ function approvalGateAction() {
       decidedBy: d,
       ignored: judged.ignored
     };
-    await publishResult(i["output-dir"], "approvalIssue", record2);
+    await publishResult(i["output-dir"], start ? "startApprovalIssue" : "approvalIssue", record2);
+    if (start) {
+      setOutput("decision", verdict ?? "");
+      if (d) setOutput("who", d.who);
+      if (verdict === "GO") {
+        log.info(`go-ahead to start: GO by ${d.who} on issue #${issue3.number}`);
+        return void 0;
+      }
+      return {
+        failure: d ? `${environment}: NO-GO by ${d.who} on issue #${issue3.number}${d.comment ? `: ${d.comment}` : ""}; the migration does not start` : `${environment}: no GO or NO-GO from an approver on issue #${issue3.number} within ${i["timeout-minutes"]} min; the migration does not start`
+      };
+    }
+    const signoff = d ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue3.number, url: issue3.html_url } }) : null;
     if (!signoff) {
       setOutput("decision", "");
       return {
@@ -103603,7 +103650,7 @@ async function openChangelogPullRequest(gh, o) {
     entry_sha256: sha2564(o.entry),
     at: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
   });
-  const readFile18 = async (ref3) => {
+  const readFile19 = async (ref3) => {
     try {
       const { data } = await gh.rest.repos.getContent({ owner, repo, path: o.file, ref: ref3 });
       if (Array.isArray(data) || data.type !== "file" || !("content" in data))
@@ -103615,7 +103662,7 @@ async function openChangelogPullRequest(gh, o) {
       throw apiError2(`reading ${o.file}@${ref3}`, "contents: read", e);
     }
   };
-  const onBase = await readFile18(base2);
+  const onBase = await readFile19(base2);
   if (!onBase) throw new UserError("CHANGELOG_MISSING", `no ${o.file} on ${o.repository}@${base2}`, { where: { file: o.file } });
   const planned = insertChangelogEntry(onBase.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   if (planned.already) return result({ status: "in-changelog", pull_request: null, commit: null }, planned.marker);
@@ -103639,7 +103686,7 @@ async function openChangelogPullRequest(gh, o) {
     if (!(status(e) === 422 && /already exists/i.test(e.message)))
       throw apiError2(`creating branch ${branch}`, "contents: write", e);
   }
-  const onBranch = await readFile18(branch) ?? onBase;
+  const onBranch = await readFile19(branch) ?? onBase;
   const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   let commit = null;
   if (!ins.already) {
@@ -104175,7 +104222,7 @@ function stagingResetAction() {
 }
 
 // src/runtime/actions/watch.ts
-var import_promises37 = require("node:fs/promises");
+var import_promises38 = require("node:fs/promises");
 var Inputs6 = external_exports.object({
   "go-bundle": external_exports.string().min(1),
   "public-key": external_exports.string().optional(),
@@ -104196,7 +104243,7 @@ function watchAction() {
     const i = readInputs(Inputs6);
     const keyFile = i["public-key"];
     const publicKey = keyFile ? parsePublicKey(
-      await (0, import_promises37.readFile)(keyFile, "utf8").catch((e) => {
+      await (0, import_promises38.readFile)(keyFile, "utf8").catch((e) => {
         throw new UserError("FILE_NOT_FOUND", `public-key ${keyFile}: ${e.message}`, { where: { field: "public-key" } });
       }),
       { file: keyFile }

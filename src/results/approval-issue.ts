@@ -3,7 +3,8 @@ import { GateReview, TriggeredBy } from './approvals.js';
 
 /**
  * approval-issue.json (actions/approval-gate): the GO gate held as an issue, for repositories whose
- * environments cannot have required reviewers (private repositories on GitHub Free, Pro, Team).
+ * environments cannot have required reviewers (private repositories on GitHub Free, Pro, Team);
+ * approval-issue-start.json: the start gate (prod-start, runbook 3.4) held the same way.
  * What was asked, of whom, until when, and what answered it: the deciding comment, every comment
  * that did not count and why, or the timeout.
  */
@@ -21,7 +22,7 @@ export const ApprovalIssue = z.strictObject({
   format: z.literal(APPROVAL_ISSUE_FORMAT),
   runId: z.string().min(1),
   triggeredBy: TriggeredBy,
-  /** the gate the issue stands for (prod-go) */
+  /** the gate the issue stands for (prod-go, or prod-start) */
   environment: z.string().min(1),
   issue: z.strictObject({ number: z.number().int().positive(), url: z.string() }),
   /** the logins whose GO or NO-GO counts: the listed approvers, less whoever started the run */

@@ -42,6 +42,8 @@ export const RESULTS = {
   signoff: { file: 'signoff.json', schema: SignOff },
   approvals: { file: 'approvals.json', schema: Approvals },
   approvalIssue: { file: 'approval-issue.json', schema: ApprovalIssue },
+  /** the start gate (runbook 3.4) held as an issue: the same record, for the gate before the freeze */
+  startApprovalIssue: { file: 'approval-issue-start.json', schema: ApprovalIssue },
   decision: { file: 'decision.json', schema: Decision },
   rollback: { file: 'rollback.json', schema: RollbackResult },
   changelog: { file: 'changelog.json', schema: ChangelogResult },

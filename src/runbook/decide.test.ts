@@ -182,6 +182,52 @@ describe('decide (files only)', () => {
     ]);
   });
 
+  it('reads the start gate held as an issue: a NO-GO or no answer is GATE_REJECTED (the migration did not start), a GO counts', async () => {
+    const runId = 'depot/app#42.1';
+    const issue = (outcome: 'approved' | 'rejected' | 'timeout') => ({
+      format: 'astm53b-approval-issue/1' as const,
+      runId,
+      triggeredBy: { actor: 'ops-engineer', triggeringActor: 'ops-engineer' },
+      environment: 'prod-start',
+      issue: { number: 101, url: 'https://github.com/depot/app/issues/101' },
+      approvers: ['ops-lead'],
+      openedAt: '2026-03-11T21:00:00.000Z',
+      deadline: '2026-03-11T23:00:00.000Z',
+      closedAt: '2026-03-11T21:05:00.000Z',
+      outcome,
+      decidedBy:
+        outcome === 'timeout'
+          ? null
+          : {
+              environment: 'prod-start',
+              via: 'approval-issue' as const,
+              state: outcome,
+              who: 'ops-lead',
+              comment: outcome === 'approved' ? 'créneau validé' : 'pas ce soir',
+              at: '2026-03-11T21:04:00Z',
+              url: 'https://github.com/depot/app/issues/101#issuecomment-1',
+            },
+      ignored: [],
+    });
+    const start = async (outcome: 'approved' | 'rejected' | 'timeout') => {
+      const d = await decide({ resultsDir: await folder({ startApprovalIssue: issue(outcome) }), runId, now: new Date() }, silentLogger);
+      return {
+        reasons: d.reasons.filter((r) => r.source.endsWith('approval-issue-start.json')).map((r) => `${r.condition} ${r.message}`),
+        input: d.inputs.find((i) => i.name === 'approval-issue-start'),
+      };
+    };
+    expect(await start('rejected')).toMatchObject({
+      reasons: [
+        'GATE_REJECTED prod-start rejected by ops-lead on approval issue #101 (https://github.com/depot/app/issues/101): pas ce soir',
+      ],
+      input: { status: 'failed' },
+    });
+    expect((await start('timeout')).reasons).toEqual([
+      'GATE_REJECTED prod-start: no GO or NO-GO from ops-lead on approval issue #101 (https://github.com/depot/app/issues/101) by 2026-03-11T23:00:00.000Z; the migration did not start',
+    ]);
+    expect(await start('approved')).toMatchObject({ reasons: [], input: { status: 'passed' } });
+  });
+
   it('a GO approved by the run’s own actor is NO_SIGNOFF (self-approval), and so is a record of another run', async () => {
     const runId = 'depot/app#42.1';
     const signoff = (who: string, run = runId) => ({

@@ -234,31 +234,42 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     reasons.push(reason('RESULT_MISSING', rel(reviewed.file), `approvals record unreadable: ${reviewed.detail}`));
   }
 
-  // the GO gate held as an issue (actions/approval-gate): its outcome, and a timeout said as such
-  const asked = await readResult(dir, 'approvalIssue');
-  if (asked.ok && opts.runId !== undefined && !sameRun(asked.value.runId, opts.runId)) {
-    inputs.push({ name: 'approval-issue', file: rel(asked.file), status: 'failed', detail: `made in run ${asked.value.runId}` });
-    reasons.push(
-      reason('RESULT_MISSING', rel(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts.runId})`),
-    );
-  } else if (asked.ok) {
-    const a = asked.value;
-    const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : '';
-    const ignored = a.ignored.length
-      ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(', ')})`
-      : '';
-    record('approval-issue', asked.file, a.outcome === 'approved', `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
-    if (a.outcome === 'timeout' && !signoff)
+  // the gates held as issues (actions/approval-gate): their outcomes, and a timeout said as such
+  for (const gate of ['startApprovalIssue', 'approvalIssue'] as const) {
+    const name = gate === 'approvalIssue' ? 'approval-issue' : 'approval-issue-start';
+    const asked = await readResult(dir, gate);
+    if (asked.ok && opts.runId !== undefined && !sameRun(asked.value.runId, opts.runId)) {
+      inputs.push({ name, file: rel(asked.file), status: 'failed', detail: `made in run ${asked.value.runId}` });
       reasons.push(
-        reason(
-          'NO_SIGNOFF',
-          rel(asked.file),
-          `approval issue #${a.issue.number} (${a.issue.url}): no GO or NO-GO from ${a.approvers.join(', ')} by ${a.deadline}`,
-        ),
+        reason('RESULT_MISSING', rel(asked.file), `approval issue record of run ${asked.value.runId}, not of this run (${opts.runId})`),
       );
-  } else if (asked.status === 'unreadable') {
-    inputs.push({ name: 'approval-issue', file: rel(asked.file), status: 'unreadable', detail: asked.detail });
-    reasons.push(reason('RESULT_MISSING', rel(asked.file), `approval issue record unreadable: ${asked.detail}`));
+    } else if (asked.ok) {
+      const a = asked.value;
+      const by = a.decidedBy ? ` by ${a.decidedBy.who} at ${a.decidedBy.at}` : '';
+      const ignored = a.ignored.length
+        ? `; ${a.ignored.length} comment(s) did not count (${a.ignored.map((x) => `${x.who}: ${x.reason}`).join(', ')})`
+        : '';
+      record(name, asked.file, a.outcome === 'approved', `issue #${a.issue.number} ${a.outcome}${by}${ignored}`);
+      const where = `approval issue #${a.issue.number} (${a.issue.url})`;
+      if (gate === 'startApprovalIssue' && a.outcome !== 'approved') {
+        // the start was refused or never given: the migration did not start (runbook 3.4)
+        const d = a.decidedBy;
+        reasons.push(
+          reason(
+            'GATE_REJECTED',
+            rel(asked.file),
+            d
+              ? `${a.environment} rejected by ${d.who} on ${where}${d.comment ? `: ${d.comment}` : ''}`
+              : `${a.environment}: no GO or NO-GO from ${a.approvers.join(', ')} on ${where} by ${a.deadline}; the migration did not start`,
+          ),
+        );
+      } else if (gate === 'approvalIssue' && a.outcome === 'timeout' && !signoff) {
+        reasons.push(reason('NO_SIGNOFF', rel(asked.file), `${where}: no GO or NO-GO from ${a.approvers.join(', ')} by ${a.deadline}`));
+      }
+    } else if (asked.status === 'unreadable') {
+      inputs.push({ name, file: rel(asked.file), status: 'unreadable', detail: asked.detail });
+      reasons.push(reason('RESULT_MISSING', rel(asked.file), `approval issue record unreadable: ${asked.detail}`));
+    }
   }
 
   const decision: Decision = {

@@ -122,6 +122,34 @@ describe('PROD workflow routing with approval: issue (no required reviewers)', (
     expect(runs('go-gate-issue', failed, issue)).toBe(false);
   });
 
+  it('starts the change only once the start is approved: by prod-start’s reviewer, or on the start issue', () => {
+    const pre: Outcomes = { preflight: ['success'] };
+    expect([runs('start-gate-issue', pre, issue), runs('start-gate-issue', pre, env)]).toEqual([true, false]);
+    expect(runs('start-gate-issue', { preflight: ['failure'] }, issue)).toBe(false);
+    const change = (gate: Result, inputs: Record<string, unknown>, preflight: Result = 'success') =>
+      runs('change', { preflight: [preflight], 'start-gate-issue': [gate] }, inputs);
+    expect(change('success', issue)).toBe(true);
+    expect(change('skipped', env)).toBe(true);
+    // a NO-GO or no answer on the start issue fails that job: nothing starts, decide and evidence still run
+    expect(change('failure', issue)).toBe(false);
+    expect(change('skipped', issue)).toBe(false);
+    expect(change('skipped', env, 'failure')).toBe(false);
+    const refused: Outcomes = {
+      preflight: ['success'],
+      'start-gate-issue': ['failure'],
+      change: ['skipped'],
+      'go-gate': ['skipped'],
+      'go-gate-issue': ['skipped'],
+      decide: ['success', { decision: 'NO-GO' }],
+    };
+    expect([runs('decide', refused, issue), runs('rollback', refused, issue), runs('release', refused, issue)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(runs('evidence', { ...refused, rollback: ['skipped'], release: ['skipped'], changelog: ['skipped'] }, issue)).toBe(true);
+  });
+
   it('releases on a GO through either gate, never when the gate failed (no answer in time) or a job before it failed', () => {
     const go = (gate: Result, other: Result, change: Result = 'success'): Outcomes => ({
       preflight: ['success'],

@@ -45,6 +45,7 @@ describe('PROD workflow, backup fails: the scratch service refuses connections',
   it('stops before the change, lifts the freeze it set, reaches no gate, decides NO-GO and has nothing to roll back', async () => {
     expect(jobResults(r), r.describe()).toEqual({
       preflight: 'success',
+      'start-gate-issue': 'skipped',
       change: 'failure',
       'go-gate': 'skipped',
       'go-gate-issue': 'skipped',
@@ -111,6 +112,7 @@ describe('PROD workflow, apply rejected: the change file also disables a trigger
   it('refuses the file, runs no check and no gate, decides NO-GO and restores the verified dump anyway', async () => {
     expect(jobResults(r), r.describe()).toEqual({
       preflight: 'success',
+      'start-gate-issue': 'skipped',
       change: 'failure',
       'go-gate': 'skipped',
       'go-gate-issue': 'skipped',
@@ -281,6 +283,7 @@ describe('PROD workflow, start refused: the lead rejects prod-start with a comme
   it('runs nothing against the database, yet records the rejection (who, comment, gate) in the decision and the bundle', async () => {
     expect(jobResults(r), r.describe()).toEqual({
       preflight: 'failure',
+      'start-gate-issue': 'skipped',
       change: 'skipped',
       'go-gate': 'skipped',
       'go-gate-issue': 'skipped',

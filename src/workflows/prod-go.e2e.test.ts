@@ -83,6 +83,7 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
   it('runs the change job green, restates before the golden cases, passes the gate, decides GO and releases; no rollback', async () => {
     expect(jobResults(r), r.describe()).toEqual({
       preflight: 'success',
+      'start-gate-issue': 'skipped',
       change: 'success',
       'go-gate': 'success',
       'go-gate-issue': 'skipped',
@@ -227,6 +228,7 @@ describe('PROD workflow, self-approval: the manager dispatches the run and appro
   it('passes every check, then decides NO-GO for the self-approval alone, naming who triggered and who approved; rolls back', async () => {
     expect(jobResults(r), r.describe()).toEqual({
       preflight: 'success',
+      'start-gate-issue': 'skipped',
       change: 'success',
       'go-gate': 'success',
       'go-gate-issue': 'skipped',

@@ -71,6 +71,7 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
     const { r } = run;
     expect(jobResults(r), r.describe()).toEqual({
       preflight: 'success',
+      'start-gate-issue': 'skipped',
       change: 'failure',
       'go-gate': 'success',
       'go-gate-issue': 'skipped',

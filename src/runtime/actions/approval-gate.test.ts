@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { writeResult } from '../../results/io.js';
 import { leaks, runActionWith } from '../../testing/action.js';
+import { rehearsedResult } from '../../testing/results.js';
 import { FakeGitHub, ROUTES, type IssueReply, type Route, type RunState } from '../../testing/workflow/github-api.js';
 import { approvalGateAction } from './approval-gate.js';
 
@@ -21,6 +24,7 @@ describe('actions/approval-gate against a local GitHub API', () => {
     inputs: Record<string, string>,
     routes: Route[] = ROUTES,
     scopes: Record<string, 'read' | 'write'> = { issues: 'write' },
+    env: Record<string, string> = {},
   ) {
     const state: RunState = {
       owner: 'depot',
@@ -37,7 +41,7 @@ describe('actions/approval-gate against a local GitHub API', () => {
     const r = await runActionWith(
       approvalGateAction,
       { 'github-token': token, 'results-dir': '$DIR/none', 'output-dir': '$DIR', 'poll-seconds': '1', ...inputs },
-      { GITHUB_REPOSITORY: 'depot/app', GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'ops-engineer', GITHUB_API_URL: api.url },
+      { GITHUB_REPOSITORY: 'depot/app', GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'ops-engineer', GITHUB_API_URL: api.url, ...env },
     );
     return { r, state, token };
   }
@@ -78,6 +82,41 @@ describe('actions/approval-gate against a local GitHub API', () => {
     expect(long.r.stdout).toMatch(/BAD_INPUT: field timeout-minutes: input timeout-minutes: must be at most 340/);
     expect(long.state.issues).toEqual([]);
     api = undefined;
+  });
+
+  it('holds the start gate: shows preflight and the dispatch inputs, a GO passes without a sign-off, a NO-GO fails the step', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'astm53b-start-gate-'));
+    await writeResult(dir, 'preflight', await rehearsedResult('preflight'));
+    const event = path.join(dir, 'event.json');
+    await writeFile(event, JSON.stringify({ inputs: { 'change-file': 'docs/DB_CHANGES/p0_1.sql', restate: 'true', baseline: '' } }));
+    const start = (replies: IssueReply[]) =>
+      gate(
+        replies,
+        { approvers: 'ops-lead', gate: 'start', 'results-dir': dir },
+        ROUTES,
+        { issues: 'write' },
+        { GITHUB_EVENT_PATH: event },
+      );
+    const go = await start([{ by: 'ops-lead', body: 'GO créneau validé, équipe informée' }]);
+    expect(process.exitCode).toBeUndefined();
+    const issue = go.state.issues[0]!;
+    expect(issue.title).toBe('astm53b: start the migration? run 4242 (prod-start, runbook 3.4)');
+    expect(issue.body).toContain('| change-file | `docs/DB_CHANGES/p0_1.sql` |');
+    expect(issue.body).toContain('| baseline | _(empty)_ |');
+    expect(issue.body).toMatch(/<summary>Preflight \(runbook 3\.1–3\.4\)<\/summary>/);
+    expect(issue.comments.at(-1)!.body).toMatch(/The migration starts\.$/);
+    await expect(readFile(path.join(go.r.dir, 'signoff.json'))).rejects.toThrow(/ENOENT/);
+    expect(JSON.parse(await readFile(path.join(go.r.dir, 'approval-issue-start.json'), 'utf8'))).toMatchObject({
+      environment: 'prod-start',
+      outcome: 'approved',
+      decidedBy: { who: 'ops-lead', comment: 'créneau validé, équipe informée' },
+    });
+    await api!.close();
+    const no = await start([{ by: 'ops-lead', body: 'NO-GO pas ce soir' }]);
+    expect(process.exitCode).toBe(1);
+    expect(no.r.stdout).toMatch(/::error::.*prod-start: NO-GO by ops-lead on issue #101: pas ce soir; the migration does not start/);
+    expect(no.state.issues[0]!.comments.at(-1)!.body).toMatch(/The migration does not start: nothing was frozen or changed\.$/);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('names the permission when the token may not open issues', async () => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
@@ -15,10 +16,12 @@ import { DEFAULT_OUTPUT_DIR, publishResult } from '../results.js';
 import { runAction } from '../run.js';
 
 /**
- * Body of actions/approval-gate: the GO gate as an issue, for repositories whose environments
- * cannot have required reviewers. Opens an issue showing what is to be approved, waits (bounded)
- * for a listed approver's `GO` or `NO-GO` comment, records it as signoff.json and the whole
- * exchange as approval-issue.json, and closes the issue.
+ * Body of actions/approval-gate: a gate as an issue, for repositories whose environments cannot
+ * have required reviewers. Opens an issue showing what is to be approved, waits (bounded) for a
+ * listed approver's `GO` or `NO-GO` comment, records the exchange and closes the issue. The GO
+ * gate (runbook 5.6) records the verdict as signoff.json, and approval-issue.json; the start gate
+ * (runbook 3.4) as approval-issue-start.json, and fails its step on anything but a GO, so that
+ * nothing after it starts.
  */
 /** GitHub-hosted jobs stop at 360 min; the wait must end before its job's timeout-minutes. */
 export const MAX_WAIT_MINUTES = 340;
@@ -26,7 +29,10 @@ export const MAX_WAIT_MINUTES = 340;
 const ApprovalGateInputs = z.object({
   'github-token': z.string().min(1),
   approvers: z.string().min(1, { message: 'list the GitHub logins whose GO or NO-GO counts' }),
-  environment: z.string().min(1).default('prod-go'),
+  gate: z
+    .enum(['go', 'start'], { message: "must be 'go' (the GO after the checks) or 'start' (the go-ahead before the freeze)" })
+    .default('go'),
+  environment: z.string().min(1).optional(),
   role: z.string().min(2).default('responsable dépôt'),
   'timeout-minutes': z.coerce
     .number({ message: 'must be a number of minutes' })
@@ -38,7 +44,7 @@ const ApprovalGateInputs = z.object({
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
 
-/** What the approver is shown: each summary, or why it is missing (the checks did not run). */
+/** What the GO's approver is shown: each summary, or why it is missing (the checks did not run). */
 async function whatIsApproved(dir: string, run: WorkflowRun, log: Logger) {
   const golden = await readResult(dir, 'golden');
   const smoke = await readResult(dir, 'smoke');
@@ -50,10 +56,23 @@ async function whatIsApproved(dir: string, run: WorkflowRun, log: Logger) {
     decision = `the decision could not be made: ${e.describe()}`;
   }
   return {
+    gate: 'go' as const,
     golden: golden.ok ? golden.value : `golden.json ${golden.detail}`,
     smoke: smoke.ok ? smoke.value : `smoke.json ${smoke.detail}`,
     decision,
   };
+}
+
+/** What the start's approver is shown: preflight's result, and the values the run was dispatched with. */
+async function whatIsStarted(dir: string) {
+  const preflight = await readResult(dir, 'preflight');
+  const eventPath = process.env.GITHUB_EVENT_PATH;
+  let inputs: Record<string, string> = {};
+  if (eventPath) {
+    const event = JSON.parse(await readFile(eventPath, 'utf8')) as { inputs?: Record<string, unknown> };
+    inputs = Object.fromEntries(Object.entries(event.inputs ?? {}).map(([k, v]) => [k, String(v ?? '')]));
+  }
+  return { gate: 'start' as const, preflight: preflight.ok ? preflight.value : `preflight.json ${preflight.detail}`, inputs };
 }
 
 export function approvalGateAction(): Promise<void> {
@@ -63,11 +82,14 @@ export function approvalGateAction(): Promise<void> {
     const { owner, repo, octokit } = run;
     const triggeredBy = run.facts.triggeredBy;
     const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
-    const shown = await whatIsApproved(path.resolve(i['results-dir']), run, log);
+    const start = i.gate === 'start';
+    const environment = i.environment ?? (start ? 'prod-start' : 'prod-go');
+    const dir = path.resolve(i['results-dir']);
+    const shown = start ? await whatIsStarted(dir) : await whatIsApproved(dir, run, log);
     const opened = new Date();
     const deadline = new Date(opened.getTime() + i['timeout-minutes'] * 60_000);
     const view = {
-      environment: i.environment,
+      environment,
       runId: run.facts.runId,
       runUrl: run.url,
       triggeredBy,
@@ -97,7 +119,7 @@ export function approvalGateAction(): Promise<void> {
           updatedAt: c.updated_at,
           url: c.html_url,
         }));
-        judged = judgeComments(comments, { environment: i.environment, approvers, triggeredBy });
+        judged = judgeComments(comments, { environment, approvers, triggeredBy });
       } catch (e) {
         // a refusal (4xx) will not change; a server error or a lost connection may: read again at the next poll
         const status = (e as { status?: number }).status;
@@ -112,12 +134,16 @@ export function approvalGateAction(): Promise<void> {
     for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
 
     const d = judged.decided;
-    const signoff = d
-      ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue.number, url: issue.html_url } })
-      : null;
-    const closing = signoff
-      ? `Recorded: **${signoff.decision}** by @${signoff.who} at ${d!.at} (${d!.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. The run's decide job takes it from here.`
-      : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(', ')} by ${view.deadline}: no sign-off; the run decides NO-GO.`;
+    const verdict = d ? (d.state === 'approved' ? 'GO' : 'NO-GO') : null;
+    const closing = d
+      ? `Recorded: **${verdict}** by @${d.who} at ${d.at} (${d.url}). Run ${run.facts.runId}, started by @${triggeredBy.actor}. ` +
+        (start
+          ? verdict === 'GO'
+            ? 'The migration starts.'
+            : 'The migration does not start: nothing was frozen or changed.'
+          : "The run's decide job takes it from here.")
+      : `No \`GO\` or \`NO-GO\` from ${approvers.map((a) => `@${a}`).join(', ')} by ${view.deadline}: ` +
+        (start ? 'the migration does not start.' : 'no sign-off; the run decides NO-GO.');
     let closedAt: string | null = null;
     try {
       await octokit.rest.issues.createComment({ owner, repo, issue_number: issue.number, body: closing });
@@ -126,7 +152,7 @@ export function approvalGateAction(): Promise<void> {
         repo,
         issue_number: issue.number,
         state: 'closed',
-        state_reason: signoff ? 'completed' : 'not_planned',
+        state_reason: d ? 'completed' : 'not_planned',
       });
       closedAt = new Date().toISOString();
     } catch (e) {
@@ -137,7 +163,7 @@ export function approvalGateAction(): Promise<void> {
       format: APPROVAL_ISSUE_FORMAT,
       runId: run.facts.runId,
       triggeredBy,
-      environment: i.environment,
+      environment,
       issue: { number: issue.number, url: issue.html_url },
       approvers,
       openedAt: opened.toISOString(),
@@ -147,7 +173,23 @@ export function approvalGateAction(): Promise<void> {
       decidedBy: d,
       ignored: judged.ignored,
     };
-    await publishResult(i['output-dir'], 'approvalIssue', record);
+    await publishResult(i['output-dir'], start ? 'startApprovalIssue' : 'approvalIssue', record);
+    if (start) {
+      core.setOutput('decision', verdict ?? '');
+      if (d) core.setOutput('who', d.who);
+      if (verdict === 'GO') {
+        log.info(`go-ahead to start: GO by ${d!.who} on issue #${issue.number}`);
+        return undefined;
+      }
+      return {
+        failure: d
+          ? `${environment}: NO-GO by ${d.who} on issue #${issue.number}${d.comment ? `: ${d.comment}` : ''}; the migration does not start`
+          : `${environment}: no GO or NO-GO from an approver on issue #${issue.number} within ${i['timeout-minutes']} min; the migration does not start`,
+      };
+    }
+    const signoff = d
+      ? signoffFromIssue(d, { role: i.role, runId: run.facts.runId, triggeredBy, issue: { number: issue.number, url: issue.html_url } })
+      : null;
     if (!signoff) {
       core.setOutput('decision', '');
       return {

@@ -53,6 +53,8 @@ export interface FakeIssue {
 export interface IssueReply {
   by: string;
   body: string;
+  /** posted only on issues whose title contains this text (a run that opens several issues); absent: on every one */
+  onTitle?: string;
 }
 
 export interface RunState {
@@ -64,7 +66,7 @@ export interface RunState {
   reviews: EnvironmentReview[];
   /** the repository's issues: the scenario's (complaints already there) and those the run opens, with their comments */
   issues: FakeIssue[];
-  /** posted on every issue the run opens, in this order, right after it is opened */
+  /** posted on every issue the run opens (or those their onTitle names), in this order, right after it is opened */
   issueReplies: IssueReply[];
   /** the repository's branches, files and pull requests, for the contents, git and pulls endpoints */
   contents?: RepoContents;
@@ -339,7 +341,9 @@ export const ROUTES: Route[] = [
       };
       state.issues.push(issue);
       // one second apart, after the issue: the order people answered in
-      state.issueReplies.forEach((r, k) => addComment(issue, r.by, r.body, new Date(issue.createdAt.getTime() + (k + 1) * 1000)));
+      state.issueReplies
+        .filter((r) => r.onTitle === undefined || issue.title.includes(r.onTitle))
+        .forEach((r, k) => addComment(issue, r.by, r.body, new Date(issue.createdAt.getTime() + (k + 1) * 1000)));
       return { status: 201, body: issueJson(state, issue) };
     },
   },
