@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path51 = require("path");
+    var path52 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path51.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path51.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path52.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path52.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path51 = require("path");
+    var path52 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path20, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path21, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path20 = {
+    path21 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path20.win32.sep : path20.posix.sep;
+    sep = defaultPlatform === "win32" ? path21.win32.sep : path21.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path51, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path51 + dir, strict);
+async function* exploreWalkAsync(dir, path52, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path52 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path51 + "/" + relative;
+    const absolute = path52 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path51, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path51, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path52, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path51, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path51, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path51, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path52, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path52, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path51, stripTrailing) {
-      if (typeof path51 !== "string") {
+    module2.exports = function(path52, stripTrailing) {
+      if (typeof path52 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path51 === "\\" || path51 === "/") return "/";
-      var len = path51.length;
-      if (len <= 1) return path51;
+      if (path52 === "\\" || path52 === "/") return "/";
+      var len = path52.length;
+      if (len <= 1) return path52;
       var prefix = "";
-      if (len > 4 && path51[3] === "\\") {
-        var ch = path51[2];
-        if ((ch === "?" || ch === ".") && path51.slice(0, 2) === "\\\\") {
-          path51 = path51.slice(2);
+      if (len > 4 && path52[3] === "\\") {
+        var ch = path52[2];
+        if ((ch === "?" || ch === ".") && path52.slice(0, 2) === "\\\\") {
+          path52 = path52.slice(2);
           prefix = "//";
         }
       }
-      var segs = path51.split(/[/\\]+/);
+      var segs = path52.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path51 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path52 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path51 && path51[0] !== "/") {
-          path51 = `/${path51}`;
+        if (path52 && path52[0] !== "/") {
+          path52 = `/${path52}`;
         }
-        return new URL(`${origin}${path51}`);
+        return new URL(`${origin}${path52}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path51, origin }
+          request: { method, path: path52, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path51);
+        debuglog("sending request to %s %s/%s", method, origin, path52);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path51, origin },
+          request: { method, path: path52, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path51,
+          path52,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path51, origin }
+          request: { method, path: path52, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path51);
+        debuglog("trailers received from %s %s/%s", method, origin, path52);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path51, origin },
+          request: { method, path: path52, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path51,
+          path52,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path51, origin }
+            request: { method, path: path52, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path51);
+          debuglog("sending request to %s %s/%s", method, origin, path52);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path51,
+        path: path52,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path51 !== "string") {
+        if (typeof path52 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path51[0] !== "/" && !(path51.startsWith("http://") || path51.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path52[0] !== "/" && !(path52.startsWith("http://") || path52.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path51)) {
+        } else if (invalidPathRegex.test(path52)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path51, query) : path51;
+        this.path = query ? buildURL(path52, query) : path52;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path51, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path52, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path51} HTTP/1.1\r
+      let header = `${method} ${path52} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path51, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path52, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path51;
+      headers[HTTP2_HEADER_PATH] = path52;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path51 = search ? `${pathname}${search}` : pathname;
+        const path52 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path51;
+        this.opts.path = path52;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path51 = "/",
+          path: path52 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path51;
+        opts2.path = origin + path52;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path51) {
-      if (typeof path51 !== "string") {
-        return path51;
+    function safeUrl(path52) {
+      if (typeof path52 !== "string") {
+        return path52;
       }
-      const pathSegments = path51.split("?");
+      const pathSegments = path52.split("?");
       if (pathSegments.length !== 2) {
-        return path51;
+        return path52;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path51, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path51);
+    function matchKey(mockDispatch2, { path: path52, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path52);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path51 }) => matchValue(safeUrl(path51), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path52 }) => matchValue(safeUrl(path52), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path51, method, body, headers, query } = opts2;
+      const { path: path52, method, body, headers, query } = opts2;
       return {
-        path: path51,
+        path: path52,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path51, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path52, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path51,
+            Path: path52,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path51) {
-      for (let i = 0; i < path51.length; ++i) {
-        const code2 = path51.charCodeAt(i);
+    function validateCookiePath(path52) {
+      for (let i = 0; i < path52.length; ++i) {
+        const code2 = path52.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path51 = opts2.path;
+          let path52 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path51 = `/${path51}`;
+            path52 = `/${path52}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path51);
+          url2 = new URL(util3.parseOrigin(url2).origin + path52);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49864,9 +49864,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path51, displayName = path51) {
+async function openCsvFile(path52, displayName = path52) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path51, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path52, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -50289,7 +50289,7 @@ var batchCommand = {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path21 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_node_stream = require("node:stream");
@@ -52010,10 +52010,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path51) {
-  if (!path51)
+function getElementAtPath(obj, path52) {
+  if (!path52)
     return obj;
-  return path51.reduce((acc, key) => acc?.[key], obj);
+  return path52.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52353,11 +52353,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path51, issues) {
+function prefixIssues(path52, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path51);
+    iss.path.unshift(path52);
     return iss;
   });
 }
@@ -52819,16 +52819,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path51 = []) => {
+  const processError = (error64, path52 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path51, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path52, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
       } else {
-        const fullpath = [...path51, ...issue3.path];
+        const fullpath = [...path52, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52867,17 +52867,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path51 = []) => {
+  const processError = (error64, path52 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path51, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path52, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path51, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
       } else {
-        const fullpath = [...path51, ...issue3.path];
+        const fullpath = [...path52, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52916,8 +52916,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path51 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path51) {
+  const path52 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path52) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70055,13 +70055,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path51 = ref3.slice(1).split("/").filter(Boolean);
-  if (path51.length === 0) {
+  const path52 = ref3.slice(1).split("/").filter(Boolean);
+  if (path52.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path51[0] === defsKey) {
-    const key = path51[1] === void 0 ? void 0 : decodeJSONPointerSegment(path51[1]);
+  if (path52[0] === defsKey) {
+    const key = path52[1] === void 0 ? void 0 : decodeJSONPointerSegment(path52[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -81382,6 +81382,8 @@ var RollbackResult = external_exports.strictObject({
   discarded: external_exports.array(DiscardedRows),
   /** change files the ledger said were applied after the backup: marked undone */
   undone: external_exports.array(UndoneChange),
+  /** a late rollback: the GO whose backup this is, as its verified evidence bundle records it */
+  goRun: external_exports.strictObject({ bundleSha256: external_exports.string(), runId: external_exports.string(), decidedAt: external_exports.string(), signatureValid: external_exports.boolean().nullable() }).optional(),
   comparison: Comparison.nullable(),
   failures: external_exports.array(external_exports.string()),
   warnings: external_exports.array(external_exports.string()),
@@ -83296,8 +83298,8 @@ async function takeAndVerify(db, ctx, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path18 = __toESM(require("node:path"), 1);
-var import_node_stream9 = require("node:stream");
+var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_stream10 = require("node:stream");
 
 // src/db/restore-script.ts
 var import_node_stream8 = require("node:stream");
@@ -83403,8 +83405,647 @@ async function resetScriptSettings(session) {
   }
 }
 
-// src/runbook/freeze.ts
+// src/runbook/go-bundle.ts
+var import_promises18 = require("node:fs/promises");
+var import_node_path17 = __toESM(require("node:path"), 1);
+
+// src/evidence/zip-reader.ts
+var import_node_fs8 = require("node:fs");
+var import_promises16 = require("node:fs/promises");
+var import_node_stream9 = require("node:stream");
+var import_node_zlib2 = require("node:zlib");
+
+// src/evidence/zip-safety.ts
+var DEFAULT_ZIP_LIMITS = { maxTotalBytes: 16 * 1024 ** 3, maxRatio: 200 };
+var RATIO_FLOOR_BYTES = 1024 * 1024;
+var UnsafeZip = class extends UserError {
+  constructor(file2, entry, what, hint) {
+    super("UNSAFE_ZIP", `${file2}: entry ${JSON.stringify(entry)}: ${what}`, { where: { file: file2, field: entry }, ...hint ? { hint } : {} });
+    this.entry = entry;
+  }
+  entry;
+};
+function unsafeName(name) {
+  if (name === "") return "has an empty name";
+  if (name.includes("\0")) return "has a NUL byte in its name";
+  if (name.includes("\\")) return "has a backslash in its name (a folder separator on Windows)";
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "has an absolute path";
+  if (name.split("/").some((s) => s === "..")) return 'has a ".." segment: it would be written outside the folder it is extracted to';
+  return void 0;
+}
+var GiB = 1024 ** 3;
+var human = (n3) => n3 >= GiB ? `${(n3 / GiB).toFixed(1)} GiB` : `${(n3 / 1024 ** 2).toFixed(1)} MiB`;
+function checkEntries(file2, entries, centralDirectoryAt, limits) {
+  const names = /* @__PURE__ */ new Map();
+  let total = 0;
+  for (const e of entries) {
+    const bad = unsafeName(e.name);
+    if (bad) throw new UnsafeZip(file2, e.name, bad);
+    const folded = e.name.normalize("NFC").toLowerCase();
+    const twin = names.get(folded);
+    if (twin !== void 0) {
+      throw new UnsafeZip(
+        file2,
+        e.name,
+        twin === e.name ? "appears twice in the zip" : `differs from ${JSON.stringify(twin)} only by case: one overwrites the other when unzipped`
+      );
+    }
+    names.set(folded, e.name);
+    if (e.method === 0 && e.size !== e.compressedSize)
+      throw new UnsafeZip(file2, e.name, `is stored (not compressed) yet declares ${e.size} bytes from ${e.compressedSize}`);
+    if (e.size > RATIO_FLOOR_BYTES && e.size > limits.maxRatio * Math.max(1, e.compressedSize)) {
+      throw new UnsafeZip(
+        file2,
+        e.name,
+        `inflates ${e.compressedSize} bytes to ${e.size} (ratio ${Math.round(e.size / Math.max(1, e.compressedSize))}:1, limit ${limits.maxRatio}:1)`,
+        "a zip bomb, or raise --max-ratio if the bundle is genuine"
+      );
+    }
+    total += e.size;
+    if (total > limits.maxTotalBytes) {
+      throw new UnsafeZip(
+        file2,
+        e.name,
+        `brings the declared total to ${human(total)}, over the limit of ${human(limits.maxTotalBytes)}`,
+        "raise --max-size if the bundle is genuine"
+      );
+    }
+    if (e.end > centralDirectoryAt) throw new UnsafeZip(file2, e.name, "its data runs into the central directory");
+  }
+  const byOffset = [...entries].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < byOffset.length; i++) {
+    const prev = byOffset[i - 1];
+    const cur = byOffset[i];
+    if (cur.start < prev.end) {
+      throw new UnsafeZip(
+        file2,
+        cur.name,
+        `shares bytes ${cur.start}-${Math.min(cur.end, prev.end)} with ${JSON.stringify(prev.name)}: entries whose data overlap re-inflate the same bytes`
+      );
+    }
+  }
+}
+
+// src/evidence/zip-reader.ts
+var EOCD_SIG = 101010256;
+var ZIP64_LOCATOR_SIG = 117853008;
+var ZIP64_EOCD_SIG = 101075792;
+var CENTRAL_SIG = 33639248;
+var LOCAL_SIG = 67324752;
+var MAX32 = 4294967295;
+function corrupt(file2, what) {
+  return new UserError("NOT_A_BUNDLE", `${file2} is not a readable zip: ${what}`, { where: { file: file2 } });
+}
+function u64(buf, at2) {
+  const v = buf.readBigUInt64LE(at2);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("zip64 value too large");
+  return Number(v);
+}
+async function readZipDirectory(file2, limits = DEFAULT_ZIP_LIMITS) {
+  let fh;
+  try {
+    fh = await (0, import_promises16.open)(file2, "r");
+  } catch (e) {
+    throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
+      where: { file: file2 }
+    });
+  }
+  try {
+    const { size } = await fh.stat();
+    const read2 = async (at2, length) => {
+      if (at2 < 0 || at2 + length > size) throw corrupt(file2, `a record at byte ${at2} runs past the end of the file (${size} bytes)`);
+      const buf = Buffer.alloc(length);
+      await fh.read(buf, 0, length, at2);
+      return buf;
+    };
+    const tailLength = Math.min(size, 22 + 65535);
+    const tail = await read2(size - tailLength, tailLength);
+    let eocd = -1;
+    for (let i = tail.length - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD_SIG) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) throw corrupt(file2, "no end-of-central-directory record");
+    let count = tail.readUInt16LE(eocd + 10);
+    let cdSize = tail.readUInt32LE(eocd + 12);
+    let cdOffset = tail.readUInt32LE(eocd + 16);
+    const eocdAbs = size - tailLength + eocd;
+    if (eocdAbs >= 20) {
+      const loc = await read2(eocdAbs - 20, 20);
+      if (loc.readUInt32LE(0) === ZIP64_LOCATOR_SIG) {
+        const z2 = await read2(u64(loc, 8), 56);
+        if (z2.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw corrupt(file2, "zip64 end record not where its locator says");
+        count = u64(z2, 32);
+        cdSize = u64(z2, 40);
+        cdOffset = u64(z2, 48);
+      }
+    }
+    const cd = await read2(cdOffset, cdSize);
+    const entries = [];
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL_SIG) throw corrupt(file2, `central directory entry ${i + 1} is damaged`);
+      const nameLength = cd.readUInt16LE(p + 28);
+      const extraLength = cd.readUInt16LE(p + 30);
+      const commentLength = cd.readUInt16LE(p + 32);
+      let size32 = cd.readUInt32LE(p + 24);
+      let csize32 = cd.readUInt32LE(p + 20);
+      let offset32 = cd.readUInt32LE(p + 42);
+      if (p + 46 + nameLength + extraLength + commentLength > cd.length)
+        throw corrupt(file2, `central directory entry ${i + 1} runs past its end`);
+      const name = cd.toString("utf8", p + 46, p + 46 + nameLength);
+      let e = p + 46 + nameLength;
+      const extraEnd = e + extraLength;
+      while (e + 4 <= extraEnd) {
+        const id = cd.readUInt16LE(e);
+        const len = cd.readUInt16LE(e + 2);
+        if (id === 1) {
+          let q = e + 4;
+          if (size32 === MAX32) size32 = u64(cd, q), q += 8;
+          if (csize32 === MAX32) csize32 = u64(cd, q), q += 8;
+          if (offset32 === MAX32) offset32 = u64(cd, q);
+        }
+        e += 4 + len;
+      }
+      entries.push({
+        name,
+        method: cd.readUInt16LE(p + 10),
+        flags: cd.readUInt16LE(p + 8),
+        compressedSize: csize32,
+        size: size32,
+        localHeaderOffset: offset32
+      });
+      p = extraEnd + commentLength;
+    }
+    const located = [];
+    for (const e of entries) located.push({ ...e, dataStart: await localDataStart(file2, e, read2) });
+    checkEntries(
+      file2,
+      located.map((e) => ({
+        name: e.name,
+        start: e.localHeaderOffset,
+        end: e.dataStart + e.compressedSize,
+        size: e.size,
+        compressedSize: e.compressedSize,
+        method: e.method
+      })),
+      cdOffset,
+      limits
+    );
+    return located;
+  } finally {
+    await fh.close();
+  }
+}
+async function localDataStart(file2, e, read2) {
+  const local = await read2(e.localHeaderOffset, 30);
+  if (local.readUInt32LE(0) !== LOCAL_SIG) throw new UnsafeZip(file2, e.name, `no local header at byte ${e.localHeaderOffset}`);
+  const nameLength = local.readUInt16LE(26);
+  const name = (await read2(e.localHeaderOffset + 30, nameLength)).toString("utf8");
+  if (name !== e.name) throw new UnsafeZip(file2, e.name, `its local header names it ${JSON.stringify(name)}`);
+  if (local.readUInt16LE(8) !== e.method)
+    throw new UnsafeZip(file2, e.name, "its local header and the central directory disagree on its compression");
+  if (!(e.flags & 8)) {
+    const csize = local.readUInt32LE(18);
+    const size = local.readUInt32LE(22);
+    const sizesAgree = (csize === MAX32 || csize === e.compressedSize) && (size === MAX32 || size === e.size);
+    if (!sizesAgree) throw new UnsafeZip(file2, e.name, "its local header and the central directory disagree on its size");
+  }
+  return e.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
+}
+var SizeLimit = class extends import_node_stream9.Transform {
+  constructor(name, limit) {
+    super();
+    this.name = name;
+    this.limit = limit;
+  }
+  name;
+  limit;
+  seen = 0;
+  _transform(chunk, _enc, cb) {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) return cb(new Error(`${this.name}: inflates past the ${this.limit} bytes the zip directory declares`));
+    cb(null, chunk);
+  }
+};
+async function openZipEntry(file2, entry) {
+  if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
+  const { dataStart } = entry;
+  const raw = entry.compressedSize > 0 ? (0, import_node_fs8.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream9.Readable.from([]);
+  if (entry.method === 0) return raw;
+  const limit = new SizeLimit(entry.name, entry.size);
+  (0, import_node_stream9.pipeline)(raw, (0, import_node_zlib2.createInflateRaw)(), limit, () => {
+  });
+  return limit;
+}
+
+// src/crypto/signing.ts
 var import_node_crypto7 = require("node:crypto");
+var import_promises17 = require("node:fs/promises");
+var SIGNATURE_ALGORITHM = "Ed25519";
+function fingerprintOf(publicKey) {
+  return `SHA256:${(0, import_node_crypto7.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
+}
+var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
+var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
+function notEd25519(origin, field, what, found) {
+  return new UserError("BAD_KEY", `${sourceOf(origin)} is not an Ed25519 ${what} key (found ${found ?? "an unknown key type"})`, {
+    where: whereOf2(origin, field),
+    hint: "astm53b keys new --out DIR writes one (signing.key / signing.pub)"
+  });
+}
+function parseSigningKey(pem, origin, field = "signing-key") {
+  let key;
+  try {
+    key = (0, import_node_crypto7.createPrivateKey)(pem);
+  } catch (e) {
+    const isPublic = /BEGIN PUBLIC KEY/.test(pem);
+    throw new UserError(
+      "BAD_KEY",
+      `${sourceOf(origin)} is not a PEM private key${e.code ? ` (${e.code})` : ""}`,
+      {
+        where: whereOf2(origin, field),
+        hint: isPublic ? "that is the public key: the private one signs (signing.key)" : void 0
+      }
+    );
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf((0, import_node_crypto7.createPublicKey)(key)), source: sourceOf(origin) };
+}
+async function readSigningKey(file2, field = "signing-key") {
+  return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
+}
+function parsePublicKey(pem, origin, field = "public-key") {
+  if (/PRIVATE KEY/.test(pem)) {
+    throw new UserError("BAD_KEY", `${sourceOf(origin)} is a private key: verify with the public one (signing.pub)`, {
+      where: whereOf2(origin, field)
+    });
+  }
+  let key;
+  try {
+    key = (0, import_node_crypto7.createPublicKey)(pem);
+  } catch (e) {
+    throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
+      where: whereOf2(origin, field)
+    });
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "public", key.asymmetricKeyType);
+  return { key, fingerprint: fingerprintOf(key), source: sourceOf(origin) };
+}
+async function readPublicKey(file2, field = "public-key") {
+  return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
+}
+async function readKeyFile(file2, field) {
+  return (0, import_promises17.readFile)(file2, "utf8").catch((e) => {
+    throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
+  });
+}
+function signText(text, k) {
+  return `${(0, import_node_crypto7.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
+`;
+}
+function signatureValid(data, signatureFile, k) {
+  const b64 = signatureFile.toString("utf8").trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
+  const sig = Buffer.from(b64, "base64");
+  return sig.length === 64 && (0, import_node_crypto7.verify)(null, data, k.key, sig);
+}
+
+// src/results/evidence.ts
+var BUNDLE_FORMAT = "astm53b-evidence/2";
+var READABLE_BUNDLE_FORMATS = ["astm53b-evidence/1", BUNDLE_FORMAT];
+var BUNDLE_FILES = {
+  manifest: "manifest.json",
+  signature: "manifest.json.sig",
+  sums: "SHA256SUMS",
+  reportMd: "report.md",
+  reportHtml: "report.html",
+  changelogEntry: "CHANGELOG-entry.md"
+};
+var RESULTS_PREFIX = "results/";
+var SEP_PREFIX = "sep/";
+var StepOutcome = external_exports.strictObject({
+  file: external_exports.string(),
+  /** `passed`, else `ok`, else null when the file says neither */
+  passed: external_exports.boolean().nullable(),
+  /** decision.json's `decision`, a failure count or a status, when the file has one */
+  detail: external_exports.string().nullable(),
+  /** the latest ISO timestamp among the file's top-level fields */
+  at: external_exports.string().nullable()
+});
+var ArchiveItem = external_exports.strictObject({
+  /** the runbook's own words (5.7) */
+  item: external_exports.string(),
+  present: external_exports.boolean(),
+  evidence: external_exports.string()
+});
+var BUNDLE_FILE_SOURCES = ["results", "sep", "generated"];
+var BundleFile = external_exports.strictObject({
+  path: external_exports.string(),
+  bytes: external_exports.number().int().nonnegative(),
+  sha256: Sha256,
+  source: external_exports.enum(BUNDLE_FILE_SOURCES)
+});
+var RunInfo = external_exports.strictObject({
+  repository: external_exports.string().nullable(),
+  runId: external_exports.string().nullable(),
+  runUrl: external_exports.string().nullable(),
+  actor: external_exports.string().nullable()
+});
+var BundleManifest = external_exports.strictObject({
+  format: external_exports.literal(BUNDLE_FORMAT),
+  createdAt: external_exports.string(),
+  run: RunInfo,
+  commits: external_exports.strictObject({
+    pipeline: external_exports.string(),
+    pipelineFrom: external_exports.enum(["option", "GITHUB_ACTION_REF", "GITHUB_SHA", "git", "unknown"]),
+    flutterApp: external_exports.string().nullable()
+  }),
+  /** as the steps recorded it (masked), passed through redact once more */
+  target: external_exports.string().nullable(),
+  times: external_exports.strictObject({
+    createdAt: external_exports.string(),
+    migrationAt: external_exports.string().nullable(),
+    firstStepAt: external_exports.string().nullable(),
+    lastStepAt: external_exports.string().nullable()
+  }),
+  decision: external_exports.string(),
+  runbook57: external_exports.strictObject({ complete: external_exports.boolean(), items: external_exports.array(ArchiveItem) }),
+  steps: external_exports.array(StepOutcome),
+  changelog: external_exports.strictObject({
+    entryFile: external_exports.string(),
+    date: external_exports.string(),
+    title: external_exports.string(),
+    insertedInto: external_exports.string().nullable(),
+    under: external_exports.string().nullable()
+  }),
+  warnings: external_exports.array(external_exports.string()),
+  reproducibility: external_exports.string(),
+  /** null: not signed (no --signing-key); the bundle's authenticity cannot be checked */
+  signature: external_exports.strictObject({
+    algorithm: external_exports.literal("Ed25519"),
+    /** "SHA256:" + hex SHA-256 of the public key's SPKI DER: which key an auditor must verify with */
+    publicKeyFingerprint: external_exports.string().regex(/^SHA256:[0-9a-f]{64}$/),
+    file: external_exports.literal(BUNDLE_FILES.signature)
+  }).nullable(),
+  /** every file of the bundle but manifest.json, its signature and SHA256SUMS */
+  files: external_exports.array(BundleFile)
+});
+
+// src/evidence/manifest.ts
+var MANIFEST_NAME = BUNDLE_FILES.manifest;
+var SUMS_NAME = BUNDLE_FILES.sums;
+var SIGNATURE_NAME = BUNDLE_FILES.signature;
+var REPORT_MD = BUNDLE_FILES.reportMd;
+var REPORT_HTML = BUNDLE_FILES.reportHtml;
+var CHANGELOG_ENTRY = BUNDLE_FILES.changelogEntry;
+var REPRODUCIBILITY = "Entries are written in a fixed order (generated files, then results/ and sep/ sorted by path) with mode 0644 and one date, the bundle time. Given the same files and the same bundle time, the zip is byte-identical with the same zlib; the bundle time (createdAt, the entry dates, the reports) and anything the steps recorded about their own run differ from one build to the next. SHA-256 of every file is what is verified, not the zip bytes.";
+var ManifestForVerify = external_exports.object({
+  format: external_exports.enum(READABLE_BUNDLE_FORMATS),
+  /** format 2: the key manifest.json.sig was made with; absent or null: unsigned */
+  signature: external_exports.strictObject({ algorithm: external_exports.string(), publicKeyFingerprint: external_exports.string(), file: external_exports.string() }).nullish(),
+  files: external_exports.array(external_exports.object({ path: external_exports.string(), bytes: external_exports.number().int().nonnegative(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) }))
+}).passthrough();
+function renderSums(files) {
+  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0).map((f) => `${f.sha256}  ${f.path}
+`).join("");
+}
+function parseSums(text) {
+  const entries = /* @__PURE__ */ new Map();
+  const problems = [];
+  text.split("\n").forEach((line2, i) => {
+    if (line2 === "") return;
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line2);
+    if (!m) problems.push(`${SUMS_NAME} line ${i + 1} is not "<sha256>  <path>"`);
+    else if (entries.has(m[2])) problems.push(`${SUMS_NAME} lists ${m[2]} twice`);
+    else entries.set(m[2], m[1]);
+  });
+  return { entries, problems };
+}
+
+// src/evidence/verify.ts
+var SMALL_LIMIT = 64 * 1024 * 1024;
+var SELF_VOUCHED = /* @__PURE__ */ new Set([MANIFEST_NAME, SIGNATURE_NAME]);
+var NOT_CHECKED = "authenticity NOT checked (no --public-key): the hashes prove only that the files match this bundle's own manifest, which anyone able to rewrite the bundle can recompute; verify with the depot's signing.pub";
+async function verifyBundle(zipPath, opts2 = {}, log) {
+  const expected = opts2.expectSha256?.toLowerCase() ?? null;
+  const digest = async () => {
+    const d = await hashFile(zipPath);
+    return { zip: { path: zipPath, bytes: d.bytes, sha256: d.sha256 }, expectedZipSha256: expected };
+  };
+  let entries;
+  try {
+    entries = await readZipDirectory(zipPath, opts2.limits ?? DEFAULT_ZIP_LIMITS);
+  } catch (e) {
+    if (!(e instanceof UnsafeZip)) throw e;
+    const base3 = await digest();
+    return {
+      ok: false,
+      ...base3,
+      checked: 0,
+      manifest: null,
+      authenticity: { ...unchecked(opts2, false, null), valid: opts2.publicKey ? false : null },
+      problems: [{ path: e.entry, kind: "unsafe", problem: e.message.slice(e.message.indexOf(": ") + 2) }]
+    };
+  }
+  const base2 = await digest();
+  const zipOk = expected === null || expected === base2.zip.sha256;
+  const problems = [];
+  const actual = /* @__PURE__ */ new Map();
+  const kept = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Set();
+  for (const e of entries) {
+    if (e.name.endsWith("/")) continue;
+    seen.add(e.name);
+    const keep = e.name === MANIFEST_NAME || e.name === SUMS_NAME || e.name === SIGNATURE_NAME;
+    const chunks = [];
+    let total = 0;
+    try {
+      const d = await hashStream(await openZipEntry(zipPath, e), (c) => {
+        if (keep && (total += c.length) <= SMALL_LIMIT) chunks.push(c);
+      });
+      if (d.bytes !== e.size) throw new Error(`${d.bytes} bytes inflated, the zip directory says ${e.size}`);
+      actual.set(e.name, d);
+      if (keep) kept.set(e.name, Buffer.concat(chunks));
+      log?.debug(`${e.name}: ${d.sha256}`);
+    } catch (err) {
+      problems.push({ path: e.name, kind: "unreadable", problem: `cannot be read from the zip (${err.message}): damaged` });
+    }
+  }
+  const sumsText = kept.get(SUMS_NAME)?.toString("utf8");
+  let sums = null;
+  if (sumsText === void 0) {
+    if (!problems.some((p) => p.path === SUMS_NAME)) problems.push({ path: SUMS_NAME, kind: "missing", problem: "not in the zip" });
+  } else {
+    const parsed = parseSums(sumsText);
+    for (const p of parsed.problems) problems.push({ path: SUMS_NAME, kind: "inconsistent", problem: p });
+    sums = parsed.entries;
+  }
+  let manifestFiles = null;
+  let manifestInfo = null;
+  let manifestKey = null;
+  const manifestBytes = kept.get(MANIFEST_NAME);
+  if (manifestBytes === void 0) {
+    if (!problems.some((p) => p.path === MANIFEST_NAME)) problems.push({ path: MANIFEST_NAME, kind: "missing", problem: "not in the zip" });
+  } else {
+    let json2;
+    try {
+      json2 = JSON.parse(manifestBytes.toString("utf8"));
+    } catch (e) {
+      problems.push({ path: MANIFEST_NAME, kind: "unreadable", problem: `not valid JSON (${e.message})` });
+    }
+    if (json2 !== void 0) {
+      const m = ManifestForVerify.safeParse(json2);
+      if (!m.success) {
+        const i = m.error.issues[0];
+        problems.push({
+          path: MANIFEST_NAME,
+          kind: "unreadable",
+          problem: `not an evidence manifest (${i?.path.join(".")}: ${i?.message})`
+        });
+      } else {
+        manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
+        manifestKey = m.data.signature?.publicKeyFingerprint ?? null;
+        const raw = json2;
+        manifestInfo = {
+          decision: typeof raw.decision === "string" ? raw.decision : null,
+          complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null
+        };
+      }
+    }
+  }
+  const unreadable = new Set(problems.filter((p) => p.kind === "unreadable").map((p) => p.path));
+  const paths = /* @__PURE__ */ new Set([...seen, ...sums?.keys() ?? [], ...manifestFiles?.keys() ?? []]);
+  for (const p of [...paths].sort()) {
+    if (p === SUMS_NAME || unreadable.has(p)) continue;
+    const inZip = seen.has(p);
+    const inSums = sums?.has(p) ?? false;
+    const selfVouched = SELF_VOUCHED.has(p);
+    const inManifest = selfVouched ? true : manifestFiles?.has(p) ?? false;
+    const listedIn = [inSums ? SUMS_NAME : null, inManifest && !selfVouched ? MANIFEST_NAME : null].filter(Boolean).join(" and ");
+    if (!inZip) {
+      if (p !== SIGNATURE_NAME || inSums) problems.push({ path: p, kind: "missing", problem: `listed in ${listedIn} but not in the zip` });
+      continue;
+    }
+    const notIn = [sums && !inSums ? SUMS_NAME : null, manifestFiles && !inManifest ? MANIFEST_NAME : null].filter(Boolean);
+    if (notIn.length) {
+      problems.push({ path: p, kind: "extra", problem: `in the zip but not listed in ${notIn.join(" nor ")}` });
+      continue;
+    }
+    const a = actual.get(p);
+    const differs = [];
+    const s = sums?.get(p);
+    if (s !== void 0 && s !== a.sha256) differs.push(`${SUMS_NAME} says ${s}`);
+    const m = selfVouched ? void 0 : manifestFiles?.get(p);
+    if (m && m.sha256 !== a.sha256) differs.push(`${MANIFEST_NAME} says ${m.sha256}`);
+    if (m && m.bytes !== a.bytes) differs.push(`${MANIFEST_NAME} says ${m.bytes} bytes, it has ${a.bytes}`);
+    if (differs.length) problems.push({ path: p, kind: "changed", problem: `SHA-256 ${a.sha256}; ${differs.join("; ")}` });
+  }
+  const authenticity = checkSignature(opts2, manifestBytes, kept.get(SIGNATURE_NAME), manifestKey, problems);
+  return {
+    ok: problems.length === 0 && zipOk && authenticity.valid !== false,
+    ...base2,
+    checked: actual.size,
+    manifest: manifestInfo,
+    authenticity,
+    problems
+  };
+}
+function unchecked(opts2, signed5, manifestKey) {
+  return {
+    checked: opts2.publicKey !== void 0,
+    signed: signed5,
+    manifestKey,
+    givenKey: opts2.publicKey?.fingerprint ?? null,
+    valid: null,
+    statement: NOT_CHECKED
+  };
+}
+function checkSignature(opts2, manifestBytes, sig, manifestKey, problems) {
+  const a = unchecked(opts2, sig !== void 0, manifestKey);
+  const key = opts2.publicKey;
+  if (!key) return a;
+  const fail = (statement) => {
+    problems.push({ path: SIGNATURE_NAME, kind: "signature", problem: statement });
+    return { ...a, valid: false, statement };
+  };
+  if (manifestBytes === void 0) return fail("no readable manifest.json: nothing to check a signature against");
+  if (sig === void 0) return fail(`the bundle is not signed (no ${SIGNATURE_NAME}): its authenticity cannot be established`);
+  if (manifestKey !== key.fingerprint) {
+    return fail(`${MANIFEST_NAME} says it was signed by ${manifestKey ?? "no key"}; the key given (${key.source}) is ${key.fingerprint}`);
+  }
+  if (!signatureValid(manifestBytes, sig, key)) {
+    return fail(
+      `the signature does not match ${MANIFEST_NAME} for ${key.fingerprint}: the manifest was changed after it was signed, or signed by another key`
+    );
+  }
+  const clean4 = problems.length === 0;
+  return {
+    ...a,
+    valid: true,
+    statement: clean4 ? `${MANIFEST_NAME} is signed by ${key.fingerprint}, and every file has the hash it lists: this is the bundle the evidence job built` : `${MANIFEST_NAME} is signed by ${key.fingerprint}, but the files above differ from what it lists`
+  };
+}
+
+// src/runbook/go-bundle.ts
+async function entryBytes(file2, name) {
+  const entry = (await readZipDirectory(file2)).find((e) => e.name === name);
+  if (!entry) throw new UserError("NOT_A_GO_BUNDLE", `${file2} holds no ${name}`, { where: { file: file2, field: name } });
+  const chunks = [];
+  for await (const c of await openZipEntry(file2, entry)) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+async function entryJson(file2, name, schema2) {
+  const r = schema2.safeParse(JSON.parse((await entryBytes(file2, name)).toString("utf8")));
+  if (!r.success) throw new UserError("NOT_A_GO_BUNDLE", `${file2}: ${name} is not a valid ${name}`, { where: { file: file2, field: name } });
+  return r.data;
+}
+async function readGoBundle(file2, publicKey) {
+  const v = await verifyBundle(file2, publicKey ? { publicKey } : {});
+  if (!v.ok)
+    throw new UserError(
+      "GO_BUNDLE_NOT_VERIFIED",
+      `${file2} does not verify: ${v.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`,
+      {
+        where: { file: file2 },
+        hint: "give the GO run\u2019s own evidence bundle, as its workflow uploaded it"
+      }
+    );
+  const decision = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.decision.file}`, Decision);
+  if (decision.decision !== "GO")
+    throw new UserError("NOT_A_GO_BUNDLE", `${file2} records ${decision.decision}: there is no GO to watch`, {
+      where: { file: file2, field: "decision" }
+    });
+  const apply = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.sqlApply.file}`, ApplyResult);
+  return {
+    bundle: file2,
+    sha256: v.zip.sha256,
+    signatureValid: v.authenticity.valid,
+    decidedAt: decision.at,
+    runId: apply.run.runId,
+    validateSortie: apply.fingerprintAfter.entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie(")).map((e) => ({ name: e.name, value: e.value }))
+  };
+}
+async function assertGoOfBackup(file2, backupDir, publicKey) {
+  const go = await readGoBundle(file2, publicKey);
+  const name = `${RESULTS_PREFIX}${BACKUP_DIR}/${BACKUP_FILES.manifest.file}`;
+  const recorded = await entryBytes(file2, name);
+  const given = await (0, import_promises18.readFile)(import_node_path17.default.join(backupDir, BACKUP_FILES.manifest.file));
+  if (!recorded.equals(given))
+    throw new UserError(
+      "BACKUP_NOT_OF_THIS_GO",
+      `${import_node_path17.default.join(backupDir, BACKUP_FILES.manifest.file)} is not the backup the GO of ${go.runId} recorded (${name} in ${file2}): refusing to restore it`,
+      { where: { file: backupDir, field: "manifest.json" }, hint: "download the backup artifact of the same run as the GO bundle" }
+    );
+  return { bundleSha256: go.sha256, runId: go.runId, decidedAt: go.decidedAt, signatureValid: go.signatureValid };
+}
+
+// src/runbook/freeze.ts
+var import_node_crypto8 = require("node:crypto");
 
 // src/runbook/app-activity.ts
 var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
@@ -83447,7 +84088,7 @@ async function readAppActivity(q, opts2 = {}) {
 var FREEZE_TRIGGER = "astm53b_freeze";
 var FREEZE_SQLSTATE = "A53F0";
 var BYPASS_SETTING = "astm53b.freeze_bypass";
-var sha2563 = (s) => (0, import_node_crypto7.createHash)("sha256").update(s, "utf8").digest("hex");
+var sha2563 = (s) => (0, import_node_crypto8.createHash)("sha256").update(s, "utf8").digest("hex");
 var quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
 var quoteIdent2 = (s) => `"${s.replace(/"/g, '""')}"`;
 async function allowFrozenWrites(tx) {
@@ -83531,7 +84172,7 @@ async function reassertFreeze(tx) {
 }
 async function freezeInTransaction(tx, opts2, log) {
   await ensureStateSchema(tx, log);
-  const token = (0, import_node_crypto7.randomBytes)(32).toString("hex");
+  const token = (0, import_node_crypto8.randomBytes)(32).toString("hex");
   await tx.query(
     `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id, bypass_token) VALUES (true, now(), $1, $2, $3, $4)
      ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason,
@@ -84640,8 +85281,8 @@ async function rowsSince(tx, tables) {
 }
 
 // src/runbook/late-rollback/export.ts
-var import_promises16 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_promises19 = require("node:fs/promises");
+var import_node_path18 = __toESM(require("node:path"), 1);
 var LATE_ROLLBACK_DIR = "late-rollback";
 var MOVEMENTS_FILE = "movements.json";
 async function csvSelect(tx, t) {
@@ -84660,32 +85301,32 @@ async function csvSelect(tx, t) {
   ].join(" UNION ALL ")}) y ORDER BY astm53b_part, astm53b_n`;
 }
 async function writeExport(tx, resultsDir, since, movements, recipients, env2, log) {
-  const outDir = import_node_path17.default.join(resultsDir, LATE_ROLLBACK_DIR);
-  await (0, import_promises16.mkdir)(outDir, { recursive: true }).catch((e) => {
+  const outDir = import_node_path18.default.join(resultsDir, LATE_ROLLBACK_DIR);
+  await (0, import_promises19.mkdir)(outDir, { recursive: true }).catch((e) => {
     throw asWriteFailure(e, outDir);
   });
   const work = recipients ? await plaintextWorkDir(void 0, env2) : outDir;
   const files = [];
   try {
     const add2 = async (name, format2, table4, rows) => {
-      const plain = import_node_path17.default.join(work, name);
-      const rel2 = (p2) => import_node_path17.default.posix.join(LATE_ROLLBACK_DIR, p2);
+      const plain = import_node_path18.default.join(work, name);
+      const rel2 = (p2) => import_node_path18.default.posix.join(LATE_ROLLBACK_DIR, p2);
       if (!recipients) {
         const d = await hashFile(plain);
         files.push({ path: rel2(name), format: format2, table: table4, rows, ...d, plaintext: null });
         return;
       }
-      const dest = import_node_path17.default.join(outDir, `${name}${AGE_SUFFIX}`);
+      const dest = import_node_path18.default.join(outDir, `${name}${AGE_SUFFIX}`);
       const { plain: p, cipher } = await encryptFile(plain, dest, recipients).catch((e) => {
         throw asWriteFailure(e, dest);
       });
-      await (0, import_promises16.rm)(plain, { force: true });
+      await (0, import_promises19.rm)(plain, { force: true });
       files.push({ path: rel2(`${name}${AGE_SUFFIX}`), format: format2, table: table4, rows, ...cipher, plaintext: { path: rel2(name), ...p } });
     };
     for (const t of since) {
       if (!t.written.length && !t.changed.length && !t.deleted.length) continue;
       const name = `${t.name}.csv`;
-      const sink = new HashedFileSink(import_node_path17.default.join(work, name));
+      const sink = new HashedFileSink(import_node_path18.default.join(work, name));
       await tx.copyCsvTo(await csvSelect(tx, t), sink);
       await add2(name, "csv", t.name, t.written.length + 2 * t.changed.length + t.deleted.length);
     }
@@ -84695,8 +85336,8 @@ async function writeExport(tx, resultsDir, since, movements, recipients, env2, l
       movements,
       tables: since.map((t) => ({ table: t.name, key: t.key.key, written: t.written, changed: t.changed, deleted: t.deleted }))
     };
-    const file2 = import_node_path17.default.join(work, MOVEMENTS_FILE);
-    await (0, import_promises16.writeFile)(file2, jsonText(json2)).catch((e) => {
+    const file2 = import_node_path18.default.join(work, MOVEMENTS_FILE);
+    await (0, import_promises19.writeFile)(file2, jsonText(json2)).catch((e) => {
       throw asWriteFailure(e, file2);
     });
     await add2(MOVEMENTS_FILE, "json", null, movements.length);
@@ -84826,7 +85467,7 @@ async function markUndone(tx, manifest, dir, run) {
     `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
       WHERE state = 'applied' AND applied_at > $1::timestamptz
       RETURNING file_name, sha256, applied_at::text, run_id`,
-    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path18.default.basename(dir)})`]
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path19.default.basename(dir)})`]
   );
   for (const u of r.rows) {
     await tx.query(
@@ -84841,7 +85482,7 @@ var ProofFailed = class extends Error {
 async function rollback(db, opts2, log) {
   const t0 = Date.now();
   const run = opts2.run ?? runContextFrom(opts2.env ?? process.env);
-  const dir = import_node_path18.default.resolve(opts2.backupDir);
+  const dir = import_node_path19.default.resolve(opts2.backupDir);
   const settings = {
     lockTimeoutMs: opts2.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
     statementTimeoutMs: opts2.statementTimeoutMs ?? 15 * 6e4,
@@ -84856,6 +85497,8 @@ async function rollback(db, opts2, log) {
       }
     );
   const manifest = await assertVerifiedBackup(dir);
+  const goRun = opts2.goBundle ? await assertGoOfBackup(opts2.goBundle.file, dir, opts2.goBundle.publicKey) : void 0;
+  if (goRun) log.info(`the backup is the one the GO of ${goRun.runId} recorded (bundle ${goRun.bundleSha256.slice(0, 12)}\u2026)`);
   assertSameEngine(db, manifest);
   const plaintext = await BackupPlaintext.open(dir, manifest, opts2.identity, log);
   const source = await assertSameSource(db, manifest, db.kind === "pg" ? urlOf(db) : void 0, opts2.allowOtherSource);
@@ -84870,7 +85513,7 @@ async function rollback(db, opts2, log) {
   const failures = [];
   let entries;
   if (plain) {
-    const toc = await readSqlDumpToc(script ? import_node_stream9.Readable.from([script.text]) : archive);
+    const toc = await readSqlDumpToc(script ? import_node_stream10.Readable.from([script.text]) : archive);
     if (!toc.complete) failures.push(`${manifest.dump.file}: pg_dump's closing line is missing`);
     entries = toc.entries;
   } else {
@@ -85013,7 +85656,8 @@ async function rollback(db, opts2, log) {
     comparison,
     failures,
     warnings,
-    ...lateRollback ? { lateRollback } : {}
+    ...lateRollback ? { lateRollback } : {},
+    ...goRun ? { goRun } : {}
   };
 }
 
@@ -85200,8 +85844,8 @@ function resolveUrlOption(value, env2) {
 }
 
 // src/cli/commands/db.ts
-var import_promises17 = require("node:fs/promises");
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_promises20 = require("node:fs/promises");
+var import_node_path20 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -85315,7 +85959,7 @@ function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
 async function pathExists2(p) {
-  return (0, import_promises17.stat)(p).then(
+  return (0, import_promises20.stat)(p).then(
     () => true,
     () => false
   );
@@ -85327,8 +85971,8 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists2(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises17.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path20.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises20.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -85372,7 +86016,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path19.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path20.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -85391,7 +86035,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path19.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path20.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -85438,7 +86082,7 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path20.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path21.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -85526,7 +86170,7 @@ var backupVerifyCommand = {
     const scratch = scratchUrl(ctx);
     const identity3 = await identityOf(ctx);
     const v = await verifyBackup(
-      import_node_path20.default.resolve(ctx.cwd, ctx.positionals[0]),
+      import_node_path21.default.resolve(ctx.cwd, ctx.positionals[0]),
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, ...identity3 ? { identity: identity3 } : {}, env: ctx.env },
       ctx.log
     );
@@ -85553,6 +86197,12 @@ var rollbackCommand = {
       description: "results folder: rollback.json and late-rollback/ (the movements since the backup, exported before COMMIT)"
     },
     replay: { type: "boolean", description: "re-enter every exported movement through the app\u2019s paths after the restore (needs --out)" },
+    "go-bundle": {
+      type: "string",
+      valueName: "FILE",
+      description: "a late rollback: the GO run\u2019s evidence bundle; it must verify, record GO and hold this backup\u2019s manifest, or nothing is touched"
+    },
+    "public-key": { type: "string", valueName: "FILE", description: "the depot\u2019s signing.pub: the --go-bundle\u2019s signature must hold" },
     ...timeoutOptions,
     "statement-timeout-ms": {
       type: "string",
@@ -85574,18 +86224,24 @@ var rollbackCommand = {
     const replay = flagOption(ctx, "replay");
     if (replay && !out)
       throw new UserError("MISSING_OPTION", "--replay needs --out DIR (the export it replays)", { where: { field: "out" } });
-    const resultsDir = out ? import_node_path20.default.resolve(ctx.cwd, out) : void 0;
+    const resultsDir = out ? import_node_path21.default.resolve(ctx.cwd, out) : void 0;
+    const goBundle = pathOption(ctx, "go-bundle");
+    const keyFile = pathOption(ctx, "public-key");
+    if (keyFile && !goBundle)
+      throw new UserError("MISSING_OPTION", "--public-key checks the --go-bundle: give that too", { where: { field: "go-bundle" } });
+    const publicKey = keyFile ? await readPublicKey(keyFile) : void 0;
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
       const r = await rollback(
         db,
         {
-          backupDir: import_node_path20.default.resolve(ctx.cwd, dir),
+          backupDir: import_node_path21.default.resolve(ctx.cwd, dir),
           env: ctx.env,
           run,
           ...timeouts,
           ...other ? { allowOtherSource: other } : {},
           ...identity3 ? { identity: identity3 } : {},
-          ...resultsDir ? { resultsDir, replay } : {}
+          ...resultsDir ? { resultsDir, replay } : {},
+          ...goBundle ? { goBundle: { file: goBundle, ...publicKey ? { publicKey } : {} } } : {}
         },
         ctx.log
       );
@@ -85992,12 +86648,12 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_node_path25 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
-var import_promises24 = require("node:fs/promises");
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_promises25 = require("node:fs/promises");
+var import_node_path24 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -86672,8 +87328,8 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
-var import_node_crypto8 = require("node:crypto");
-var import_promises18 = require("node:fs/promises");
+var import_node_crypto9 = require("node:crypto");
+var import_promises21 = require("node:fs/promises");
 function lines(text) {
   const out = [];
   let fenced = false;
@@ -86697,7 +87353,7 @@ function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
 function entryMarker(entry, runId) {
-  const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto8.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
+  const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto9.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
   return `<!-- astm53b-entry: ${id} -->`;
 }
 function insertChangelogEntry(changelogText, entry, opts2) {
@@ -86779,7 +87435,7 @@ function insertChangelogEntry(changelogText, entry, opts2) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises18.readFile)(file2, "utf8");
+    return await (0, import_promises21.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -86790,126 +87446,14 @@ async function insertChangelogFile(file2, entry, under, opts2 = {}) {
   const ins = insertChangelogEntry(opts2.text ?? await readChangelog(file2), entry, { under, file: file2, runId: opts2.runId ?? null });
   if (ins.already) return ins;
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises18.writeFile)(tmp, ins.text);
-  await (0, import_promises18.rename)(tmp, file2);
+  await (0, import_promises21.writeFile)(tmp, ins.text);
+  await (0, import_promises21.rename)(tmp, file2);
   return ins;
 }
 
-// src/results/evidence.ts
-var BUNDLE_FORMAT = "astm53b-evidence/2";
-var READABLE_BUNDLE_FORMATS = ["astm53b-evidence/1", BUNDLE_FORMAT];
-var BUNDLE_FILES = {
-  manifest: "manifest.json",
-  signature: "manifest.json.sig",
-  sums: "SHA256SUMS",
-  reportMd: "report.md",
-  reportHtml: "report.html",
-  changelogEntry: "CHANGELOG-entry.md"
-};
-var RESULTS_PREFIX = "results/";
-var SEP_PREFIX = "sep/";
-var StepOutcome = external_exports.strictObject({
-  file: external_exports.string(),
-  /** `passed`, else `ok`, else null when the file says neither */
-  passed: external_exports.boolean().nullable(),
-  /** decision.json's `decision`, a failure count or a status, when the file has one */
-  detail: external_exports.string().nullable(),
-  /** the latest ISO timestamp among the file's top-level fields */
-  at: external_exports.string().nullable()
-});
-var ArchiveItem = external_exports.strictObject({
-  /** the runbook's own words (5.7) */
-  item: external_exports.string(),
-  present: external_exports.boolean(),
-  evidence: external_exports.string()
-});
-var BUNDLE_FILE_SOURCES = ["results", "sep", "generated"];
-var BundleFile = external_exports.strictObject({
-  path: external_exports.string(),
-  bytes: external_exports.number().int().nonnegative(),
-  sha256: Sha256,
-  source: external_exports.enum(BUNDLE_FILE_SOURCES)
-});
-var RunInfo = external_exports.strictObject({
-  repository: external_exports.string().nullable(),
-  runId: external_exports.string().nullable(),
-  runUrl: external_exports.string().nullable(),
-  actor: external_exports.string().nullable()
-});
-var BundleManifest = external_exports.strictObject({
-  format: external_exports.literal(BUNDLE_FORMAT),
-  createdAt: external_exports.string(),
-  run: RunInfo,
-  commits: external_exports.strictObject({
-    pipeline: external_exports.string(),
-    pipelineFrom: external_exports.enum(["option", "GITHUB_ACTION_REF", "GITHUB_SHA", "git", "unknown"]),
-    flutterApp: external_exports.string().nullable()
-  }),
-  /** as the steps recorded it (masked), passed through redact once more */
-  target: external_exports.string().nullable(),
-  times: external_exports.strictObject({
-    createdAt: external_exports.string(),
-    migrationAt: external_exports.string().nullable(),
-    firstStepAt: external_exports.string().nullable(),
-    lastStepAt: external_exports.string().nullable()
-  }),
-  decision: external_exports.string(),
-  runbook57: external_exports.strictObject({ complete: external_exports.boolean(), items: external_exports.array(ArchiveItem) }),
-  steps: external_exports.array(StepOutcome),
-  changelog: external_exports.strictObject({
-    entryFile: external_exports.string(),
-    date: external_exports.string(),
-    title: external_exports.string(),
-    insertedInto: external_exports.string().nullable(),
-    under: external_exports.string().nullable()
-  }),
-  warnings: external_exports.array(external_exports.string()),
-  reproducibility: external_exports.string(),
-  /** null: not signed (no --signing-key); the bundle's authenticity cannot be checked */
-  signature: external_exports.strictObject({
-    algorithm: external_exports.literal("Ed25519"),
-    /** "SHA256:" + hex SHA-256 of the public key's SPKI DER: which key an auditor must verify with */
-    publicKeyFingerprint: external_exports.string().regex(/^SHA256:[0-9a-f]{64}$/),
-    file: external_exports.literal(BUNDLE_FILES.signature)
-  }).nullable(),
-  /** every file of the bundle but manifest.json, its signature and SHA256SUMS */
-  files: external_exports.array(BundleFile)
-});
-
-// src/evidence/manifest.ts
-var MANIFEST_NAME = BUNDLE_FILES.manifest;
-var SUMS_NAME = BUNDLE_FILES.sums;
-var SIGNATURE_NAME = BUNDLE_FILES.signature;
-var REPORT_MD = BUNDLE_FILES.reportMd;
-var REPORT_HTML = BUNDLE_FILES.reportHtml;
-var CHANGELOG_ENTRY = BUNDLE_FILES.changelogEntry;
-var REPRODUCIBILITY = "Entries are written in a fixed order (generated files, then results/ and sep/ sorted by path) with mode 0644 and one date, the bundle time. Given the same files and the same bundle time, the zip is byte-identical with the same zlib; the bundle time (createdAt, the entry dates, the reports) and anything the steps recorded about their own run differ from one build to the next. SHA-256 of every file is what is verified, not the zip bytes.";
-var ManifestForVerify = external_exports.object({
-  format: external_exports.enum(READABLE_BUNDLE_FORMATS),
-  /** format 2: the key manifest.json.sig was made with; absent or null: unsigned */
-  signature: external_exports.strictObject({ algorithm: external_exports.string(), publicKeyFingerprint: external_exports.string(), file: external_exports.string() }).nullish(),
-  files: external_exports.array(external_exports.object({ path: external_exports.string(), bytes: external_exports.number().int().nonnegative(), sha256: external_exports.string().regex(/^[0-9a-f]{64}$/) }))
-}).passthrough();
-function renderSums(files) {
-  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0).map((f) => `${f.sha256}  ${f.path}
-`).join("");
-}
-function parseSums(text) {
-  const entries = /* @__PURE__ */ new Map();
-  const problems = [];
-  text.split("\n").forEach((line2, i) => {
-    if (line2 === "") return;
-    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line2);
-    if (!m) problems.push(`${SUMS_NAME} line ${i + 1} is not "<sha256>  <path>"`);
-    else if (entries.has(m[2])) problems.push(`${SUMS_NAME} lists ${m[2]} twice`);
-    else entries.set(m[2], m[1]);
-  });
-  return { entries, problems };
-}
-
 // src/evidence/results-facts.ts
-var import_promises21 = require("node:fs/promises");
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_promises23 = require("node:fs/promises");
+var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/evidence/report-facts.ts
 function fieldsOf(o) {
@@ -87027,7 +87571,7 @@ function restateFacts(file2, r) {
 }
 
 // src/evidence/sep-quote.ts
-var import_promises20 = require("node:fs/promises");
+var import_promises22 = require("node:fs/promises");
 
 // node_modules/postal-mime/dist/esm/decode-strings.js
 var textEncoder = new TextEncoder();
@@ -91356,240 +91900,6 @@ var PostalMime = class _PostalMime {
   }
 };
 
-// src/evidence/zip-reader.ts
-var import_node_fs8 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
-var import_node_stream10 = require("node:stream");
-var import_node_zlib2 = require("node:zlib");
-
-// src/evidence/zip-safety.ts
-var DEFAULT_ZIP_LIMITS = { maxTotalBytes: 16 * 1024 ** 3, maxRatio: 200 };
-var RATIO_FLOOR_BYTES = 1024 * 1024;
-var UnsafeZip = class extends UserError {
-  constructor(file2, entry, what, hint) {
-    super("UNSAFE_ZIP", `${file2}: entry ${JSON.stringify(entry)}: ${what}`, { where: { file: file2, field: entry }, ...hint ? { hint } : {} });
-    this.entry = entry;
-  }
-  entry;
-};
-function unsafeName(name) {
-  if (name === "") return "has an empty name";
-  if (name.includes("\0")) return "has a NUL byte in its name";
-  if (name.includes("\\")) return "has a backslash in its name (a folder separator on Windows)";
-  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "has an absolute path";
-  if (name.split("/").some((s) => s === "..")) return 'has a ".." segment: it would be written outside the folder it is extracted to';
-  return void 0;
-}
-var GiB = 1024 ** 3;
-var human = (n3) => n3 >= GiB ? `${(n3 / GiB).toFixed(1)} GiB` : `${(n3 / 1024 ** 2).toFixed(1)} MiB`;
-function checkEntries(file2, entries, centralDirectoryAt, limits) {
-  const names = /* @__PURE__ */ new Map();
-  let total = 0;
-  for (const e of entries) {
-    const bad = unsafeName(e.name);
-    if (bad) throw new UnsafeZip(file2, e.name, bad);
-    const folded = e.name.normalize("NFC").toLowerCase();
-    const twin = names.get(folded);
-    if (twin !== void 0) {
-      throw new UnsafeZip(
-        file2,
-        e.name,
-        twin === e.name ? "appears twice in the zip" : `differs from ${JSON.stringify(twin)} only by case: one overwrites the other when unzipped`
-      );
-    }
-    names.set(folded, e.name);
-    if (e.method === 0 && e.size !== e.compressedSize)
-      throw new UnsafeZip(file2, e.name, `is stored (not compressed) yet declares ${e.size} bytes from ${e.compressedSize}`);
-    if (e.size > RATIO_FLOOR_BYTES && e.size > limits.maxRatio * Math.max(1, e.compressedSize)) {
-      throw new UnsafeZip(
-        file2,
-        e.name,
-        `inflates ${e.compressedSize} bytes to ${e.size} (ratio ${Math.round(e.size / Math.max(1, e.compressedSize))}:1, limit ${limits.maxRatio}:1)`,
-        "a zip bomb, or raise --max-ratio if the bundle is genuine"
-      );
-    }
-    total += e.size;
-    if (total > limits.maxTotalBytes) {
-      throw new UnsafeZip(
-        file2,
-        e.name,
-        `brings the declared total to ${human(total)}, over the limit of ${human(limits.maxTotalBytes)}`,
-        "raise --max-size if the bundle is genuine"
-      );
-    }
-    if (e.end > centralDirectoryAt) throw new UnsafeZip(file2, e.name, "its data runs into the central directory");
-  }
-  const byOffset = [...entries].sort((a, b) => a.start - b.start);
-  for (let i = 1; i < byOffset.length; i++) {
-    const prev = byOffset[i - 1];
-    const cur = byOffset[i];
-    if (cur.start < prev.end) {
-      throw new UnsafeZip(
-        file2,
-        cur.name,
-        `shares bytes ${cur.start}-${Math.min(cur.end, prev.end)} with ${JSON.stringify(prev.name)}: entries whose data overlap re-inflate the same bytes`
-      );
-    }
-  }
-}
-
-// src/evidence/zip-reader.ts
-var EOCD_SIG = 101010256;
-var ZIP64_LOCATOR_SIG = 117853008;
-var ZIP64_EOCD_SIG = 101075792;
-var CENTRAL_SIG = 33639248;
-var LOCAL_SIG = 67324752;
-var MAX32 = 4294967295;
-function corrupt(file2, what) {
-  return new UserError("NOT_A_BUNDLE", `${file2} is not a readable zip: ${what}`, { where: { file: file2 } });
-}
-function u64(buf, at2) {
-  const v = buf.readBigUInt64LE(at2);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("zip64 value too large");
-  return Number(v);
-}
-async function readZipDirectory(file2, limits = DEFAULT_ZIP_LIMITS) {
-  let fh;
-  try {
-    fh = await (0, import_promises19.open)(file2, "r");
-  } catch (e) {
-    throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
-      where: { file: file2 }
-    });
-  }
-  try {
-    const { size } = await fh.stat();
-    const read2 = async (at2, length) => {
-      if (at2 < 0 || at2 + length > size) throw corrupt(file2, `a record at byte ${at2} runs past the end of the file (${size} bytes)`);
-      const buf = Buffer.alloc(length);
-      await fh.read(buf, 0, length, at2);
-      return buf;
-    };
-    const tailLength = Math.min(size, 22 + 65535);
-    const tail = await read2(size - tailLength, tailLength);
-    let eocd = -1;
-    for (let i = tail.length - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD_SIG) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd < 0) throw corrupt(file2, "no end-of-central-directory record");
-    let count = tail.readUInt16LE(eocd + 10);
-    let cdSize = tail.readUInt32LE(eocd + 12);
-    let cdOffset = tail.readUInt32LE(eocd + 16);
-    const eocdAbs = size - tailLength + eocd;
-    if (eocdAbs >= 20) {
-      const loc = await read2(eocdAbs - 20, 20);
-      if (loc.readUInt32LE(0) === ZIP64_LOCATOR_SIG) {
-        const z2 = await read2(u64(loc, 8), 56);
-        if (z2.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw corrupt(file2, "zip64 end record not where its locator says");
-        count = u64(z2, 32);
-        cdSize = u64(z2, 40);
-        cdOffset = u64(z2, 48);
-      }
-    }
-    const cd = await read2(cdOffset, cdSize);
-    const entries = [];
-    let p = 0;
-    for (let i = 0; i < count; i++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL_SIG) throw corrupt(file2, `central directory entry ${i + 1} is damaged`);
-      const nameLength = cd.readUInt16LE(p + 28);
-      const extraLength = cd.readUInt16LE(p + 30);
-      const commentLength = cd.readUInt16LE(p + 32);
-      let size32 = cd.readUInt32LE(p + 24);
-      let csize32 = cd.readUInt32LE(p + 20);
-      let offset32 = cd.readUInt32LE(p + 42);
-      if (p + 46 + nameLength + extraLength + commentLength > cd.length)
-        throw corrupt(file2, `central directory entry ${i + 1} runs past its end`);
-      const name = cd.toString("utf8", p + 46, p + 46 + nameLength);
-      let e = p + 46 + nameLength;
-      const extraEnd = e + extraLength;
-      while (e + 4 <= extraEnd) {
-        const id = cd.readUInt16LE(e);
-        const len = cd.readUInt16LE(e + 2);
-        if (id === 1) {
-          let q = e + 4;
-          if (size32 === MAX32) size32 = u64(cd, q), q += 8;
-          if (csize32 === MAX32) csize32 = u64(cd, q), q += 8;
-          if (offset32 === MAX32) offset32 = u64(cd, q);
-        }
-        e += 4 + len;
-      }
-      entries.push({
-        name,
-        method: cd.readUInt16LE(p + 10),
-        flags: cd.readUInt16LE(p + 8),
-        compressedSize: csize32,
-        size: size32,
-        localHeaderOffset: offset32
-      });
-      p = extraEnd + commentLength;
-    }
-    const located = [];
-    for (const e of entries) located.push({ ...e, dataStart: await localDataStart(file2, e, read2) });
-    checkEntries(
-      file2,
-      located.map((e) => ({
-        name: e.name,
-        start: e.localHeaderOffset,
-        end: e.dataStart + e.compressedSize,
-        size: e.size,
-        compressedSize: e.compressedSize,
-        method: e.method
-      })),
-      cdOffset,
-      limits
-    );
-    return located;
-  } finally {
-    await fh.close();
-  }
-}
-async function localDataStart(file2, e, read2) {
-  const local = await read2(e.localHeaderOffset, 30);
-  if (local.readUInt32LE(0) !== LOCAL_SIG) throw new UnsafeZip(file2, e.name, `no local header at byte ${e.localHeaderOffset}`);
-  const nameLength = local.readUInt16LE(26);
-  const name = (await read2(e.localHeaderOffset + 30, nameLength)).toString("utf8");
-  if (name !== e.name) throw new UnsafeZip(file2, e.name, `its local header names it ${JSON.stringify(name)}`);
-  if (local.readUInt16LE(8) !== e.method)
-    throw new UnsafeZip(file2, e.name, "its local header and the central directory disagree on its compression");
-  if (!(e.flags & 8)) {
-    const csize = local.readUInt32LE(18);
-    const size = local.readUInt32LE(22);
-    const sizesAgree = (csize === MAX32 || csize === e.compressedSize) && (size === MAX32 || size === e.size);
-    if (!sizesAgree) throw new UnsafeZip(file2, e.name, "its local header and the central directory disagree on its size");
-  }
-  return e.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
-}
-var SizeLimit = class extends import_node_stream10.Transform {
-  constructor(name, limit) {
-    super();
-    this.name = name;
-    this.limit = limit;
-  }
-  name;
-  limit;
-  seen = 0;
-  _transform(chunk, _enc, cb) {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) return cb(new Error(`${this.name}: inflates past the ${this.limit} bytes the zip directory declares`));
-    cb(null, chunk);
-  }
-};
-async function openZipEntry(file2, entry) {
-  if (entry.flags & 1) throw new Error(`${entry.name}: encrypted entries are not supported`);
-  if (entry.method !== 0 && entry.method !== 8)
-    throw new Error(`${entry.name}: compression method ${entry.method} is not supported (stored or deflate only)`);
-  const { dataStart } = entry;
-  const raw = entry.compressedSize > 0 ? (0, import_node_fs8.createReadStream)(file2, { start: dataStart, end: dataStart + entry.compressedSize - 1 }) : import_node_stream10.Readable.from([]);
-  if (entry.method === 0) return raw;
-  const limit = new SizeLimit(entry.name, entry.size);
-  (0, import_node_stream10.pipeline)(raw, (0, import_node_zlib2.createInflateRaw)(), limit, () => {
-  });
-  return limit;
-}
-
 // src/evidence/sep-quote.ts
 var BODY_LINES = 12;
 var CHAT_LIMIT = 4 * 1024 * 1024;
@@ -91649,7 +91959,7 @@ async function quoteSepFile(abs2, name, bytes, day) {
   try {
     if (/\.eml$/i.test(name)) {
       if (bytes > MAIL_LIMIT) return { kind: "mail", quote: null, note: `${bytes} bytes: too large to quote` };
-      return await quoteMail(await (0, import_promises20.readFile)(abs2));
+      return await quoteMail(await (0, import_promises22.readFile)(abs2));
     }
     if (/\.zip$/i.test(name)) {
       const chat = await chatOfZip(abs2);
@@ -91657,7 +91967,7 @@ async function quoteSepFile(abs2, name, bytes, day) {
     }
     if (/\.txt$/i.test(name)) {
       if (bytes > CHAT_LIMIT) return { kind: "whatsapp", quote: null, note: `${bytes} bytes: too large to quote` };
-      return await quoteChat(await (0, import_promises20.readFile)(abs2, "utf8"), day);
+      return await quoteChat(await (0, import_promises22.readFile)(abs2, "utf8"), day);
     }
   } catch (e) {
     return {
@@ -91704,7 +92014,7 @@ async function readEvidenceFacts(files, opts2, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises21.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises23.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -91843,7 +92153,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path21.default.posix.dirname(manifestPath);
+  const dir = import_node_path22.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -91946,82 +92256,10 @@ function isIsoDate(text) {
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && isRealDateTime(text);
 }
 
-// src/crypto/signing.ts
-var import_node_crypto9 = require("node:crypto");
-var import_promises22 = require("node:fs/promises");
-var SIGNATURE_ALGORITHM = "Ed25519";
-function fingerprintOf(publicKey) {
-  return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
-}
-var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
-var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
-function notEd25519(origin, field, what, found) {
-  return new UserError("BAD_KEY", `${sourceOf(origin)} is not an Ed25519 ${what} key (found ${found ?? "an unknown key type"})`, {
-    where: whereOf2(origin, field),
-    hint: "astm53b keys new --out DIR writes one (signing.key / signing.pub)"
-  });
-}
-function parseSigningKey(pem, origin, field = "signing-key") {
-  let key;
-  try {
-    key = (0, import_node_crypto9.createPrivateKey)(pem);
-  } catch (e) {
-    const isPublic = /BEGIN PUBLIC KEY/.test(pem);
-    throw new UserError(
-      "BAD_KEY",
-      `${sourceOf(origin)} is not a PEM private key${e.code ? ` (${e.code})` : ""}`,
-      {
-        where: whereOf2(origin, field),
-        hint: isPublic ? "that is the public key: the private one signs (signing.key)" : void 0
-      }
-    );
-  }
-  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf((0, import_node_crypto9.createPublicKey)(key)), source: sourceOf(origin) };
-}
-async function readSigningKey(file2, field = "signing-key") {
-  return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
-}
-function parsePublicKey(pem, origin, field = "public-key") {
-  if (/PRIVATE KEY/.test(pem)) {
-    throw new UserError("BAD_KEY", `${sourceOf(origin)} is a private key: verify with the public one (signing.pub)`, {
-      where: whereOf2(origin, field)
-    });
-  }
-  let key;
-  try {
-    key = (0, import_node_crypto9.createPublicKey)(pem);
-  } catch (e) {
-    throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
-      where: whereOf2(origin, field)
-    });
-  }
-  if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "public", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf(key), source: sourceOf(origin) };
-}
-async function readPublicKey(file2, field = "public-key") {
-  return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
-}
-async function readKeyFile(file2, field) {
-  return (0, import_promises22.readFile)(file2, "utf8").catch((e) => {
-    throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
-  });
-}
-function signText(text, k) {
-  return `${(0, import_node_crypto9.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
-`;
-}
-function signatureValid(data, signatureFile, k) {
-  const b64 = signatureFile.toString("utf8").trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
-  const sig = Buffer.from(b64, "base64");
-  return sig.length === 64 && (0, import_node_crypto9.verify)(null, data, k.key, sig);
-}
-
 // src/evidence/zip-writer.ts
 var import_node_fs9 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_promises24 = require("node:fs/promises");
+var import_node_path23 = __toESM(require("node:path"), 1);
 var import_node_stream11 = require("node:stream");
 var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 async function zipWriter() {
@@ -92032,7 +92270,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs9.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises23.mkdir)(import_node_path22.default.dirname(out), { recursive: true });
+  await (0, import_promises24.mkdir)(import_node_path23.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -92060,9 +92298,9 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises23.rename)(partial2, out);
+    await (0, import_promises24.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises23.rm)(partial2, { force: true });
+    await (0, import_promises24.rm)(partial2, { force: true });
     throw e;
   }
 }
@@ -92070,12 +92308,12 @@ async function writeZip(out, sources, date5) {
 // src/evidence/bundle.ts
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel2, skip, log, out) {
-  const names = (await (0, import_promises24.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises25.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path23.default.join(dir, name);
+    const abs2 = import_node_path24.default.join(dir, name);
     const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises24.lstat)(abs2);
+    const s = await (0, import_promises25.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -92097,8 +92335,8 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts2, log) {
-  const resultsDir = import_node_path23.default.resolve(opts2.resultsDir);
-  const s = await (0, import_promises24.stat)(resultsDir).catch(() => null);
+  const resultsDir = import_node_path24.default.resolve(opts2.resultsDir);
+  const s = await (0, import_promises25.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
       where: { file: opts2.resultsDir },
@@ -92106,7 +92344,7 @@ async function collect(opts2, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path23.default.resolve(opts2.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path24.default.resolve(opts2.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -92114,15 +92352,15 @@ async function collect(opts2, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts2.sepEvidence ?? []) {
-    const abs2 = import_node_path23.default.resolve(given);
-    const st = await (0, import_promises24.stat)(abs2).catch(() => null);
+    const abs2 = import_node_path24.default.resolve(given);
+    const st = await (0, import_promises25.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path23.default.basename(abs2);
+    const name = import_node_path24.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -92214,7 +92452,7 @@ async function buildBundle(opts2, log) {
   const files = await hashEvidence(inputs, secrets);
   log.info(`${files.length} file(s) hashed (${files.reduce((n3, f) => n3 + f.bytes, 0)} bytes)`);
   const pr = opts2.changelog?.pullRequest?.trim();
-  const changelogWritten = insertInto ? `${import_node_path23.default.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}` : pr ? `pull request ${pr}` : void 0;
+  const changelogWritten = insertInto ? `${import_node_path24.default.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}` : pr ? `pull request ${pr}` : void 0;
   const facts = await readEvidenceFacts(
     files,
     { ...givenDate ? { migrationDate: givenDate } : {}, ...changelogWritten ? { changelogWritten } : {} },
@@ -92250,7 +92488,7 @@ async function buildBundle(opts2, log) {
           entryFile: CHANGELOG_ENTRY,
           date: date5,
           title,
-          insertedInto: insertInto ? import_node_path23.default.basename(insertInto.file) : null,
+          insertedInto: insertInto ? import_node_path24.default.basename(insertInto.file) : null,
           under: insertInto ? describeTarget(insertInto.under) : null
         },
         warnings: facts.warnings,
@@ -92305,7 +92543,7 @@ async function buildBundle(opts2, log) {
       ins.already ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is` : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`
     );
   }
-  const out = import_node_path23.default.resolve(opts2.out);
+  const out = import_node_path24.default.resolve(opts2.out);
   await writeZip(
     out,
     [
@@ -92350,172 +92588,8 @@ function runInfoFrom(env2, explicit = {}) {
   };
 }
 
-// src/evidence/verify.ts
-var SMALL_LIMIT = 64 * 1024 * 1024;
-var SELF_VOUCHED = /* @__PURE__ */ new Set([MANIFEST_NAME, SIGNATURE_NAME]);
-var NOT_CHECKED = "authenticity NOT checked (no --public-key): the hashes prove only that the files match this bundle's own manifest, which anyone able to rewrite the bundle can recompute; verify with the depot's signing.pub";
-async function verifyBundle(zipPath, opts2 = {}, log) {
-  const expected = opts2.expectSha256?.toLowerCase() ?? null;
-  const digest = async () => {
-    const d = await hashFile(zipPath);
-    return { zip: { path: zipPath, bytes: d.bytes, sha256: d.sha256 }, expectedZipSha256: expected };
-  };
-  let entries;
-  try {
-    entries = await readZipDirectory(zipPath, opts2.limits ?? DEFAULT_ZIP_LIMITS);
-  } catch (e) {
-    if (!(e instanceof UnsafeZip)) throw e;
-    const base3 = await digest();
-    return {
-      ok: false,
-      ...base3,
-      checked: 0,
-      manifest: null,
-      authenticity: { ...unchecked(opts2, false, null), valid: opts2.publicKey ? false : null },
-      problems: [{ path: e.entry, kind: "unsafe", problem: e.message.slice(e.message.indexOf(": ") + 2) }]
-    };
-  }
-  const base2 = await digest();
-  const zipOk = expected === null || expected === base2.zip.sha256;
-  const problems = [];
-  const actual = /* @__PURE__ */ new Map();
-  const kept = /* @__PURE__ */ new Map();
-  const seen = /* @__PURE__ */ new Set();
-  for (const e of entries) {
-    if (e.name.endsWith("/")) continue;
-    seen.add(e.name);
-    const keep = e.name === MANIFEST_NAME || e.name === SUMS_NAME || e.name === SIGNATURE_NAME;
-    const chunks = [];
-    let total = 0;
-    try {
-      const d = await hashStream(await openZipEntry(zipPath, e), (c) => {
-        if (keep && (total += c.length) <= SMALL_LIMIT) chunks.push(c);
-      });
-      if (d.bytes !== e.size) throw new Error(`${d.bytes} bytes inflated, the zip directory says ${e.size}`);
-      actual.set(e.name, d);
-      if (keep) kept.set(e.name, Buffer.concat(chunks));
-      log?.debug(`${e.name}: ${d.sha256}`);
-    } catch (err) {
-      problems.push({ path: e.name, kind: "unreadable", problem: `cannot be read from the zip (${err.message}): damaged` });
-    }
-  }
-  const sumsText = kept.get(SUMS_NAME)?.toString("utf8");
-  let sums = null;
-  if (sumsText === void 0) {
-    if (!problems.some((p) => p.path === SUMS_NAME)) problems.push({ path: SUMS_NAME, kind: "missing", problem: "not in the zip" });
-  } else {
-    const parsed = parseSums(sumsText);
-    for (const p of parsed.problems) problems.push({ path: SUMS_NAME, kind: "inconsistent", problem: p });
-    sums = parsed.entries;
-  }
-  let manifestFiles = null;
-  let manifestInfo = null;
-  let manifestKey = null;
-  const manifestBytes = kept.get(MANIFEST_NAME);
-  if (manifestBytes === void 0) {
-    if (!problems.some((p) => p.path === MANIFEST_NAME)) problems.push({ path: MANIFEST_NAME, kind: "missing", problem: "not in the zip" });
-  } else {
-    let json2;
-    try {
-      json2 = JSON.parse(manifestBytes.toString("utf8"));
-    } catch (e) {
-      problems.push({ path: MANIFEST_NAME, kind: "unreadable", problem: `not valid JSON (${e.message})` });
-    }
-    if (json2 !== void 0) {
-      const m = ManifestForVerify.safeParse(json2);
-      if (!m.success) {
-        const i = m.error.issues[0];
-        problems.push({
-          path: MANIFEST_NAME,
-          kind: "unreadable",
-          problem: `not an evidence manifest (${i?.path.join(".")}: ${i?.message})`
-        });
-      } else {
-        manifestFiles = new Map(m.data.files.map((f) => [f.path, { sha256: f.sha256, bytes: f.bytes }]));
-        manifestKey = m.data.signature?.publicKeyFingerprint ?? null;
-        const raw = json2;
-        manifestInfo = {
-          decision: typeof raw.decision === "string" ? raw.decision : null,
-          complete: typeof raw.runbook57?.complete === "boolean" ? raw.runbook57.complete : null
-        };
-      }
-    }
-  }
-  const unreadable = new Set(problems.filter((p) => p.kind === "unreadable").map((p) => p.path));
-  const paths = /* @__PURE__ */ new Set([...seen, ...sums?.keys() ?? [], ...manifestFiles?.keys() ?? []]);
-  for (const p of [...paths].sort()) {
-    if (p === SUMS_NAME || unreadable.has(p)) continue;
-    const inZip = seen.has(p);
-    const inSums = sums?.has(p) ?? false;
-    const selfVouched = SELF_VOUCHED.has(p);
-    const inManifest = selfVouched ? true : manifestFiles?.has(p) ?? false;
-    const listedIn = [inSums ? SUMS_NAME : null, inManifest && !selfVouched ? MANIFEST_NAME : null].filter(Boolean).join(" and ");
-    if (!inZip) {
-      if (p !== SIGNATURE_NAME || inSums) problems.push({ path: p, kind: "missing", problem: `listed in ${listedIn} but not in the zip` });
-      continue;
-    }
-    const notIn = [sums && !inSums ? SUMS_NAME : null, manifestFiles && !inManifest ? MANIFEST_NAME : null].filter(Boolean);
-    if (notIn.length) {
-      problems.push({ path: p, kind: "extra", problem: `in the zip but not listed in ${notIn.join(" nor ")}` });
-      continue;
-    }
-    const a = actual.get(p);
-    const differs = [];
-    const s = sums?.get(p);
-    if (s !== void 0 && s !== a.sha256) differs.push(`${SUMS_NAME} says ${s}`);
-    const m = selfVouched ? void 0 : manifestFiles?.get(p);
-    if (m && m.sha256 !== a.sha256) differs.push(`${MANIFEST_NAME} says ${m.sha256}`);
-    if (m && m.bytes !== a.bytes) differs.push(`${MANIFEST_NAME} says ${m.bytes} bytes, it has ${a.bytes}`);
-    if (differs.length) problems.push({ path: p, kind: "changed", problem: `SHA-256 ${a.sha256}; ${differs.join("; ")}` });
-  }
-  const authenticity = checkSignature(opts2, manifestBytes, kept.get(SIGNATURE_NAME), manifestKey, problems);
-  return {
-    ok: problems.length === 0 && zipOk && authenticity.valid !== false,
-    ...base2,
-    checked: actual.size,
-    manifest: manifestInfo,
-    authenticity,
-    problems
-  };
-}
-function unchecked(opts2, signed5, manifestKey) {
-  return {
-    checked: opts2.publicKey !== void 0,
-    signed: signed5,
-    manifestKey,
-    givenKey: opts2.publicKey?.fingerprint ?? null,
-    valid: null,
-    statement: NOT_CHECKED
-  };
-}
-function checkSignature(opts2, manifestBytes, sig, manifestKey, problems) {
-  const a = unchecked(opts2, sig !== void 0, manifestKey);
-  const key = opts2.publicKey;
-  if (!key) return a;
-  const fail = (statement) => {
-    problems.push({ path: SIGNATURE_NAME, kind: "signature", problem: statement });
-    return { ...a, valid: false, statement };
-  };
-  if (manifestBytes === void 0) return fail("no readable manifest.json: nothing to check a signature against");
-  if (sig === void 0) return fail(`the bundle is not signed (no ${SIGNATURE_NAME}): its authenticity cannot be established`);
-  if (manifestKey !== key.fingerprint) {
-    return fail(`${MANIFEST_NAME} says it was signed by ${manifestKey ?? "no key"}; the key given (${key.source}) is ${key.fingerprint}`);
-  }
-  if (!signatureValid(manifestBytes, sig, key)) {
-    return fail(
-      `the signature does not match ${MANIFEST_NAME} for ${key.fingerprint}: the manifest was changed after it was signed, or signed by another key`
-    );
-  }
-  const clean4 = problems.length === 0;
-  return {
-    ...a,
-    valid: true,
-    statement: clean4 ? `${MANIFEST_NAME} is signed by ${key.fingerprint}, and every file has the hash it lists: this is the bundle the evidence job built` : `${MANIFEST_NAME} is signed by ${key.fingerprint}, but the files above differ from what it lists`
-  };
-}
-
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path24.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path25.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -92776,12 +92850,12 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/keys.ts
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
 var import_node_crypto10 = require("node:crypto");
-var import_promises25 = require("node:fs/promises");
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_promises26 = require("node:fs/promises");
+var import_node_path26 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
   ageIdentity: "age.key",
   ageRecipient: "age.pub",
@@ -92789,15 +92863,15 @@ var KEY_FILES = {
   signingPublic: "signing.pub"
 };
 async function exists(p) {
-  return (0, import_promises25.lstat)(p).then(
+  return (0, import_promises26.lstat)(p).then(
     () => true,
     () => false
   );
 }
 async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
-  const dir = import_node_path25.default.resolve(outDir);
+  const dir = import_node_path26.default.resolve(outDir);
   for (const name of Object.values(KEY_FILES)) {
-    const p = import_node_path25.default.join(dir, name);
+    const p = import_node_path26.default.join(dir, name);
     if (await exists(p))
       throw new UserError(
         "KEY_EXISTS",
@@ -92808,7 +92882,7 @@ async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
         }
       );
   }
-  await (0, import_promises25.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
+  await (0, import_promises26.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
     throw asWriteFailure(e, dir);
   });
   const identity3 = await generateX25519Identity();
@@ -92835,8 +92909,8 @@ ${identity3}
   const written = [];
   try {
     for (const f of files) {
-      const p = import_node_path25.default.join(dir, f.name);
-      const fh = await (0, import_promises25.open)(p, "wx", f.mode);
+      const p = import_node_path26.default.join(dir, f.name);
+      const fh = await (0, import_promises26.open)(p, "wx", f.mode);
       written.push(p);
       try {
         await fh.writeFile(f.text);
@@ -92847,7 +92921,7 @@ ${identity3}
       }
     }
   } catch (e) {
-    for (const p of written) await (0, import_promises25.rm)(p, { force: true });
+    for (const p of written) await (0, import_promises26.rm)(p, { force: true });
     if (e.code === "EEXIST")
       throw new UserError("KEY_EXISTS", `a key file appeared in ${dir} while the keys were written: nothing kept`, {
         where: { file: dir }
@@ -92858,7 +92932,7 @@ ${identity3}
     dir,
     recipient,
     signingFingerprint: fingerprint,
-    files: files.map((f) => ({ path: import_node_path25.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
+    files: files.map((f) => ({ path: import_node_path26.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
   };
 }
 
@@ -92874,7 +92948,7 @@ var keysNew = {
     const out = pathOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "keys new needs --out DIR", { where: { field: "out" } });
     const k = await newDepotKeys(out);
-    const rel0 = (name) => import_node_path26.default.relative(ctx.cwd, import_node_path26.default.join(k.dir, name)) || name;
+    const rel0 = (name) => import_node_path27.default.relative(ctx.cwd, import_node_path27.default.join(k.dir, name)) || name;
     const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
     const rel2 = (name) => rel0(name).padEnd(width);
     ctx.out(
@@ -92901,7 +92975,7 @@ var keysNew = {
 var keysCommands = [keysNew];
 
 // src/cli/commands/golden.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -93055,24 +93129,24 @@ function recompute(row, solve) {
 }
 
 // src/golden/load.ts
-var import_promises26 = require("node:fs/promises");
+var import_promises27 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path51, displayName = path51) {
+async function loadGoldenFile(path52, displayName = path52) {
   let bytes;
   try {
-    bytes = await (0, import_promises26.readFile)(path51);
+    bytes = await (0, import_promises27.readFile)(path52);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path51) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path52) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -93832,7 +93906,7 @@ var verify2 = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path27.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path28.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -93990,7 +94064,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_path30 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -94066,8 +94140,8 @@ function renderApplyMarkdown(r) {
 
 // src/runbook/change-file.ts
 var import_node_crypto11 = require("node:crypto");
-var import_promises27 = require("node:fs/promises");
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_promises28 = require("node:fs/promises");
+var import_node_path29 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -94089,7 +94163,7 @@ function sha256Hex(data) {
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises27.readFile)(file2);
+    buf = await (0, import_promises28.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -94123,7 +94197,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path28.default.basename(file2),
+    name: import_node_path29.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -94417,7 +94491,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path29.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path30.default.resolve(ctx.cwd, given), given);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -94632,8 +94706,8 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises29 = require("node:fs/promises");
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_promises30 = require("node:fs/promises");
+var import_node_path31 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -94690,7 +94764,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises28 = require("node:fs/promises");
+var import_promises29 = require("node:fs/promises");
 
 // src/logger.ts
 var silentLogger = { info() {
@@ -94858,7 +94932,7 @@ function validateDeployment(d) {
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises28.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises29.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -94883,7 +94957,7 @@ async function loadBaseline(ref3) {
 async function loadPreflightInputs(opts2, log = silentLogger) {
   const deployment = validateDeployment(opts2.deployment);
   const golden = await loadGoldenFile(opts2.golden.path, opts2.golden.display);
-  const goldenBytes = await (0, import_promises28.readFile)(opts2.golden.path);
+  const goldenBytes = await (0, import_promises29.readFile)(opts2.golden.path);
   if (!opts2.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
@@ -95016,7 +95090,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path30.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path31.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -95070,7 +95144,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises29.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises30.writeFile)(import_node_path31.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -95089,7 +95163,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises29.writeFile)(import_node_path30.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises30.writeFile)(import_node_path31.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -95098,11 +95172,11 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_path38 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
-var import_promises30 = require("node:fs/promises");
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_promises31 = require("node:fs/promises");
+var import_node_path32 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
     simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
@@ -95150,7 +95224,7 @@ function parseDrill(v) {
   });
 }
 async function goldenWithDeviation(golden, workDir) {
-  const parsed = parseCsv(await (0, import_promises30.readFile)(golden, "utf8"), golden);
+  const parsed = parseCsv(await (0, import_promises31.readFile)(golden, "utf8"), golden);
   const col = columnIndex(parsed.header, "volume_15c_ref_l");
   const first = parsed.records[0];
   if (col < 0 || !first) {
@@ -95167,8 +95241,8 @@ async function goldenWithDeviation(golden, workDir) {
   const fields = [...first.fields];
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
-  const out = import_node_path31.default.join(workDir, `drill-golden-deviation-${import_node_path31.default.basename(golden)}`);
-  await (0, import_promises30.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
+  const out = import_node_path32.default.join(workDir, `drill-golden-deviation-${import_node_path32.default.basename(golden)}`);
+  await (0, import_promises31.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
 }
@@ -95186,15 +95260,15 @@ async function plantBlockingPolicy(db) {
   await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
 }
 async function flipDumpByte(dir, dumpFile) {
-  const file2 = import_node_path31.default.join(dir, dumpFile);
-  const bytes = await (0, import_promises30.readFile)(file2);
+  const file2 = import_node_path32.default.join(dir, dumpFile);
+  const bytes = await (0, import_promises31.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
-  await (0, import_promises30.writeFile)(file2, bytes);
+  await (0, import_promises31.writeFile)(file2, bytes);
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_node_path33 = __toESM(require("node:path"), 1);
 
 // src/runbook/signoff.ts
 var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
@@ -95266,10 +95340,10 @@ function signoffProblems(s, j) {
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path32.default.relative(PACKAGE_ROOT, p) || p;
+var rel = (p) => import_node_path33.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path32.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const goldenFile = fileOf(given.golden ?? import_node_path33.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
   const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
   const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
@@ -95333,12 +95407,12 @@ async function terminalProgress(log) {
 
 // src/rehearsal/rehearse.ts
 var import_node_crypto12 = require("node:crypto");
-var import_promises34 = require("node:fs/promises");
-var import_node_path36 = __toESM(require("node:path"), 1);
+var import_promises35 = require("node:fs/promises");
+var import_node_path37 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises31 = require("node:fs/promises");
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_promises32 = require("node:fs/promises");
+var import_node_path34 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -95347,7 +95421,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists2(p) {
-  return (0, import_promises31.stat)(p).then(
+  return (0, import_promises32.stat)(p).then(
     () => true,
     () => false
   );
@@ -95356,10 +95430,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path33.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path34.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises31.readFile)(import_node_path33.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises32.readFile)(import_node_path34.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -95367,7 +95441,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path33.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path34.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -95377,10 +95451,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path33.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path34.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path33.default.join(sub, manifestName)) || !await exists2(import_node_path33.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path33.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path34.default.join(sub, manifestName)) || !await exists2(import_node_path34.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path34.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -95811,7 +95885,7 @@ async function openRequests(tx) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises32 = require("node:fs/promises");
+var import_promises33 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -95819,7 +95893,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises32.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises33.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -96756,11 +96830,11 @@ async function smoke(db, opts2, log, stage) {
 }
 
 // src/rehearsal/after-go-drill.ts
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/runbook/watch/index.ts
-var import_promises33 = require("node:fs/promises");
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_promises34 = require("node:fs/promises");
+var import_node_path35 = __toESM(require("node:path"), 1);
 
 // src/runbook/watch/checks.ts
 var check3 = (id, title, findings) => ({
@@ -96870,43 +96944,6 @@ function complaintsCheck(complaints) {
   ]);
 }
 
-// src/runbook/watch/go-bundle.ts
-async function entryJson(file2, name, schema2) {
-  const entry = (await readZipDirectory(file2)).find((e) => e.name === name);
-  if (!entry) throw new UserError("NOT_A_GO_BUNDLE", `${file2} holds no ${name}`, { where: { file: file2, field: name } });
-  const chunks = [];
-  for await (const c of await openZipEntry(file2, entry)) chunks.push(c);
-  const r = schema2.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-  if (!r.success) throw new UserError("NOT_A_GO_BUNDLE", `${file2}: ${name} is not a valid ${name}`, { where: { file: file2, field: name } });
-  return r.data;
-}
-async function readGoBundle(file2, publicKey) {
-  const v = await verifyBundle(file2, publicKey ? { publicKey } : {});
-  if (!v.ok)
-    throw new UserError(
-      "GO_BUNDLE_NOT_VERIFIED",
-      `${file2} does not verify: ${v.problems.map((p) => `${p.path}: ${p.problem}`).join("; ")}`,
-      {
-        where: { file: file2 },
-        hint: "give the GO run\u2019s own evidence bundle, as its workflow uploaded it"
-      }
-    );
-  const decision = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.decision.file}`, Decision);
-  if (decision.decision !== "GO")
-    throw new UserError("NOT_A_GO_BUNDLE", `${file2} records ${decision.decision}: there is no GO to watch`, {
-      where: { file: file2, field: "decision" }
-    });
-  const apply = await entryJson(file2, `${RESULTS_PREFIX}${RESULTS.sqlApply.file}`, ApplyResult);
-  return {
-    bundle: file2,
-    sha256: v.zip.sha256,
-    signatureValid: v.authenticity.valid,
-    decidedAt: decision.at,
-    runId: apply.run.runId,
-    validateSortie: apply.fingerprintAfter.entries.filter((e) => e.kind === "function" && e.name.startsWith("public.validate_sortie(")).map((e) => ({ name: e.name, value: e.value }))
-  };
-}
-
 // src/runbook/watch/github-issues.ts
 var Issue = external_exports.object({
   number: external_exports.number().int(),
@@ -96917,8 +96954,8 @@ var Issue = external_exports.object({
   user: external_exports.object({ login: external_exports.string() }).nullable(),
   pull_request: external_exports.unknown().optional()
 });
-async function call(gh, method, path51, body) {
-  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path51}`, {
+async function call(gh, method, path52, body) {
+  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path52}`, {
     method,
     headers: {
       authorization: `Bearer ${gh.token}`,
@@ -96937,7 +96974,7 @@ async function call(gh, method, path51, body) {
         return text;
       }
     })();
-    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path51.split("?")[0]}: ${res.status} ${message}`, {
+    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path52.split("?")[0]}: ${res.status} ${message}`, {
       hint: res.status === 403 ? "the workflow job needs permissions: issues: write (read for complaints only)" : void 0
     });
   }
@@ -97010,7 +97047,7 @@ async function watch(db, opts2, log) {
     target: db.label,
     run: opts2.run,
     go: {
-      bundle: import_node_path34.default.basename(go.bundle),
+      bundle: import_node_path35.default.basename(go.bundle),
       bundleSha256: go.sha256,
       signatureValid: go.signatureValid,
       decidedAt: go.decidedAt,
@@ -97040,14 +97077,14 @@ async function watch(db, opts2, log) {
     result.incident = { action: "none", number: null, url: null };
   }
   if (result.window.closing) {
-    const src = import_node_path34.default.join(opts2.outDir, "addendum");
-    await (0, import_promises33.rm)(src, { recursive: true, force: true });
-    await (0, import_promises33.mkdir)(src, { recursive: true });
+    const src = import_node_path35.default.join(opts2.outDir, "addendum");
+    await (0, import_promises34.rm)(src, { recursive: true, force: true });
+    await (0, import_promises34.mkdir)(src, { recursive: true });
     await writeResult(src, "watch", result);
     const b = await buildBundle(
       {
         resultsDir: src,
-        out: import_node_path34.default.join(opts2.outDir, WATCH_ADDENDUM),
+        out: import_node_path35.default.join(opts2.outDir, WATCH_ADDENDUM),
         ...opts2.signingKey ? { signingKey: opts2.signingKey } : {},
         run: { runId: opts2.run.runId, actor: opts2.run.actor },
         changelog: { title: `ASTM53B watch after the GO of run ${go.runId}: ${result.decision}` },
@@ -97190,7 +97227,7 @@ async function proveLateRollback(db, late, replay) {
   return problems;
 }
 async function runAfterGoDrill(db, o, step) {
-  const dir = import_node_path35.default.join(o.out, AFTER_GO_DIR);
+  const dir = import_node_path36.default.join(o.out, AFTER_GO_DIR);
   const replay = o.drill === "complaint-after-go";
   let reasons = [];
   const oks = [];
@@ -97206,7 +97243,7 @@ async function runAfterGoDrill(db, o, step) {
         db,
         {
           goBundle: o.goBundle,
-          outDir: import_node_path35.default.join(dir, "watch"),
+          outDir: import_node_path36.default.join(dir, "watch"),
           run: o.run,
           close: true,
           complaints: [
@@ -97235,7 +97272,7 @@ async function runAfterGoDrill(db, o, step) {
     await step("late rollback", "6.2", async (l) => {
       const r = await rollback(
         db,
-        { backupDir: import_node_path35.default.join(o.results, BACKUP_DIR), run: o.run, identity: o.identity, resultsDir: dir, replay },
+        { backupDir: import_node_path36.default.join(o.results, BACKUP_DIR), run: o.run, identity: o.identity, resultsDir: dir, replay },
         l
       );
       await writeResult(dir, "rollback", r);
@@ -97263,7 +97300,7 @@ async function runAfterGoDrill(db, o, step) {
   oks.push(
     await step("evidence after the GO", "5.7, 6.3", async (l) => {
       bundle = await buildBundle(
-        { resultsDir: dir, out: import_node_path35.default.join(o.out, "astm53b-evidence-after-go.zip"), run: { runId: o.run.runId, actor: o.run.actor } },
+        { resultsDir: dir, out: import_node_path36.default.join(o.out, "astm53b-evidence-after-go.zip"), run: { runId: o.run.runId, actor: o.run.actor } },
         l
       );
       return { ok: true, summary: `${bundle.out}: watch.json, rollback.json and the late-rollback export` };
@@ -97326,10 +97363,10 @@ function gateRecord(inputs) {
   };
 }
 async function rehearse(db, opts2, log) {
-  const out = import_node_path36.default.resolve(opts2.outDir);
-  const results = import_node_path36.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises34.rm)(out, { recursive: true, force: true });
-  await (0, import_promises34.mkdir)(results, { recursive: true });
+  const out = import_node_path37.default.resolve(opts2.outDir);
+  const results = import_node_path37.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises35.rm)(out, { recursive: true, force: true });
+  await (0, import_promises35.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
   const drill = inputs.drill;
   const progress = opts2.progress ?? plainProgress(() => {
@@ -97342,7 +97379,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises34.writeFile)(import_node_path36.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises35.writeFile)(import_node_path37.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -97392,7 +97429,7 @@ async function rehearse(db, opts2, log) {
       const r = await backup(
         db,
         {
-          outDir: import_node_path36.default.join(results, BACKUP_DIR),
+          outDir: import_node_path37.default.join(results, BACKUP_DIR),
           encryptTo: opts2.encryption?.recipients ?? [],
           ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
         },
@@ -97416,7 +97453,7 @@ async function rehearse(db, opts2, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path36.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path37.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -97459,7 +97496,7 @@ async function rehearse(db, opts2, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path36.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path37.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -97471,7 +97508,7 @@ async function rehearse(db, opts2, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path36.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
+          const r = await rollback(db, { backupDir: import_node_path37.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
           const discarded = r.discarded.reduce((n3, d) => n3 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
@@ -97491,7 +97528,7 @@ async function rehearse(db, opts2, log) {
       });
     }
   }
-  const bundlePath = import_node_path36.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path37.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -97644,11 +97681,11 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path37.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path38.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path37.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path38.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
@@ -97680,7 +97717,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path37.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path38.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
@@ -97700,12 +97737,12 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path37.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path38.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path37.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path38.default.relative(ctx.cwd, r.bundle.out)}
 `);
       if (r.afterGoBundle)
-        ctx.out(`after the GO (watch, late rollback): ${import_node_path37.default.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}
+        ctx.out(`after the GO (watch, late rollback): ${import_node_path38.default.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
@@ -97731,7 +97768,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -97918,7 +97955,7 @@ var restateCommand = {
     const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path38.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path39.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -97934,7 +97971,7 @@ var restateCommand = {
 };
 
 // src/cli/commands/watch.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 
 // src/report/watch.ts
 function renderWatchText(w) {
@@ -97970,7 +98007,7 @@ function renderWatchMarkdown(w) {
 }
 
 // src/runbook/watch/options.ts
-var import_promises35 = require("node:fs/promises");
+var import_promises36 = require("node:fs/promises");
 function parseComplaint(text, from) {
   let raw;
   try {
@@ -97994,7 +98031,7 @@ function parseComplaint(text, from) {
   return { source: "input", ...r.data, issue: null };
 }
 async function readComplaintFile(file2) {
-  const text = await (0, import_promises35.readFile)(file2, "utf8").catch((e) => {
+  const text = await (0, import_promises36.readFile)(file2, "utf8").catch((e) => {
     throw new UserError(e.code === "ENOENT" ? "FILE_NOT_FOUND" : "BAD_INPUT", `${file2}: ${e.message}`, { where: { file: file2 } });
   });
   return parseComplaint(text, file2);
@@ -98043,7 +98080,7 @@ var watchCommand = {
     markdown: { type: "boolean", description: "print the markdown summary" }
   },
   async run(ctx) {
-    const goBundle = import_node_path39.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
+    const goBundle = import_node_path40.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
     const windowHours = parseWindowHours(stringOption(ctx, "window-hours"));
     const tol = stringOption(ctx, "tolerance-l");
     const toleranceL = tol === void 0 ? void 0 : Number(tol);
@@ -98068,7 +98105,7 @@ var watchCommand = {
         db,
         {
           goBundle,
-          outDir: import_node_path39.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
+          outDir: import_node_path40.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
           run: runOf(ctx),
           complaints,
           close: flagOption(ctx, "close"),
@@ -98096,7 +98133,7 @@ var watchCommand = {
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -98210,7 +98247,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path40.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path41.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -98243,8 +98280,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path40.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path40.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path41.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path41.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -98468,7 +98505,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -99079,7 +99116,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path41.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path42.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -99089,6 +99126,8 @@ var RollbackInputs = external_exports.object({
   "backup-dir": external_exports.string().min(1),
   "allow-other-source": external_exports.string().optional(),
   replay: external_exports.enum(["true", "false"]).default("false"),
+  "go-bundle": external_exports.string().optional(),
+  "public-key": external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   ...TimeoutInputs
 });
@@ -99107,6 +99146,8 @@ function rollbackAction() {
     assertSessionCapable(target, "rollback");
     const timeouts = parseTimeouts({ ...inputs, "statement-timeout-ms": inputs["statement-timeout-ms"] ?? "900000" });
     const other = inputs["allow-other-source"];
+    const goBundle = inputs["go-bundle"];
+    const publicKey = inputs["public-key"] ? await readPublicKey(inputs["public-key"]) : void 0;
     const opts2 = {
       backupDir: inputs["backup-dir"],
       run: runContextFrom(process.env),
@@ -99114,7 +99155,8 @@ function rollbackAction() {
       ...other ? { allowOtherSource: other } : {},
       ...identity3 ? { identity: identity3 } : {},
       resultsDir: inputs["output-dir"],
-      replay: inputs.replay === "true"
+      replay: inputs.replay === "true",
+      ...goBundle ? { goBundle: { file: goBundle, ...publicKey ? { publicKey } : {} } } : {}
     };
     const r = await withDb(target, (db) => rollback(db, opts2, log));
     await publishResult(inputs["output-dir"], "rollback", r);
@@ -99134,9 +99176,9 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/approval-gate.ts
-var import_promises36 = require("node:fs/promises");
-var import_node_path42 = __toESM(require("node:path"), 1);
-var import_promises37 = require("node:timers/promises");
+var import_promises37 = require("node:fs/promises");
+var import_node_path43 = __toESM(require("node:path"), 1);
+var import_promises38 = require("node:timers/promises");
 
 // src/report/approval-issue.ts
 var ISSUE_BODY_MAX = 65536;
@@ -99278,8 +99320,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path51 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path51} does not exist${import_os4.EOL}`);
+        const path52 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path52} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -103496,7 +103538,7 @@ async function whatIsStarted(dir) {
   const eventPath = process.env.GITHUB_EVENT_PATH;
   let inputs = {};
   if (eventPath) {
-    const event = JSON.parse(await (0, import_promises36.readFile)(eventPath, "utf8"));
+    const event = JSON.parse(await (0, import_promises37.readFile)(eventPath, "utf8"));
     inputs = Object.fromEntries(Object.entries(event.inputs ?? {}).map(([k, v]) => [k, String(v ?? "")]));
   }
   return { gate: "start", preflight: preflight2.ok ? preflight2.value : `preflight.json ${preflight2.detail}`, inputs };
@@ -103510,7 +103552,7 @@ function approvalGateAction() {
     const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
     const start = i.gate === "start";
     const environment = i.environment ?? (start ? "prod-start" : "prod-go");
-    const dir = import_node_path42.default.resolve(i["results-dir"]);
+    const dir = import_node_path43.default.resolve(i["results-dir"]);
     const shown = start ? await whatIsStarted(dir) : await whatIsApproved(dir, run, log);
     const opened = /* @__PURE__ */ new Date();
     const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
@@ -103553,7 +103595,7 @@ function approvalGateAction() {
       }
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
-      await (0, import_promises37.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+      await (0, import_promises38.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
     }
     for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
     const d = judged.decided;
@@ -103615,7 +103657,7 @@ function approvalGateAction() {
 }
 
 // src/runtime/actions/changelog-pr.ts
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 
 // src/evidence/changelog-pr.ts
 var import_node_crypto13 = require("node:crypto");
@@ -103721,7 +103763,7 @@ async function openChangelogPullRequest(gh, o) {
 
 // src/runtime/actions/evidence.ts
 var import_node_fs10 = require("node:fs");
-var import_node_path43 = __toESM(require("node:path"), 1);
+var import_node_path44 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -103772,16 +103814,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path43.default.resolve(i["results-dir"]),
-        out: import_node_path43.default.resolve(out),
+        resultsDir: import_node_path44.default.resolve(i["results-dir"]),
+        out: import_node_path44.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path43.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path44.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path43.default.resolve(i["changelog-file"]),
+              file: import_node_path44.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {},
@@ -103808,7 +103850,7 @@ function evidenceAction() {
     await summary.addRaw(
       // the decision first, as in report.md; the zip's own hash for the auditor at the end
       `${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}
-**Bundle** \`${import_node_path43.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+**Bundle** \`${import_node_path44.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 `
     ).write();
     if (r.manifest.decision === "GO" && r.incomplete.length) {
@@ -103840,8 +103882,8 @@ function changelogPrAction() {
     if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: import_node_path44.default.resolve(i["results-dir"]),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path44.default.resolve(f)),
+        resultsDir: import_node_path45.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path45.default.resolve(f)),
         run,
         secrets: [i["github-token"]],
         // the entry states the runbook 5.7 checklist as the bundle will: this pull request is the CHANGELOG change
@@ -103873,7 +103915,7 @@ function changelogPrAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -103885,7 +103927,7 @@ function decideAction() {
     const env2 = process.env;
     const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
     const d = await decide(
-      { resultsDir: import_node_path45.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path45.default.resolve(i.signoff) } : {}, ...inRun },
+      { resultsDir: import_node_path46.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path46.default.resolve(i.signoff) } : {}, ...inRun },
       log
     );
     await publishResult(i["output-dir"], "decision", d);
@@ -103898,7 +103940,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path46 = __toESM(require("node:path"), 1);
+var import_node_path47 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -103914,7 +103956,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path46.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path47.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -103949,7 +103991,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path47 = __toESM(require("node:path"), 1);
+var import_node_path48 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -103960,7 +104002,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path47.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path48.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     depotFrom(process.env);
@@ -103999,7 +104041,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path48 = __toESM(require("node:path"), 1);
+var import_node_path49 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -104016,7 +104058,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path48.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path49.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -104075,7 +104117,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path49 = __toESM(require("node:path"), 1);
+var import_node_path50 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -104092,7 +104134,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path49.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path50.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -104164,7 +104206,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path50 = __toESM(require("node:path"), 1);
+var import_node_path51 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -104177,7 +104219,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path50.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path51.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -104200,7 +104242,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path51 = __toESM(require("node:path"), 1);
+var import_node_path52 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -104210,7 +104252,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path51.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path52.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));
@@ -104222,7 +104264,6 @@ function stagingResetAction() {
 }
 
 // src/runtime/actions/watch.ts
-var import_promises38 = require("node:fs/promises");
 var Inputs6 = external_exports.object({
   "go-bundle": external_exports.string().min(1),
   "public-key": external_exports.string().optional(),
@@ -104242,12 +104283,7 @@ function watchAction() {
     const signingKey = readSigningKeyInput();
     const i = readInputs(Inputs6);
     const keyFile = i["public-key"];
-    const publicKey = keyFile ? parsePublicKey(
-      await (0, import_promises38.readFile)(keyFile, "utf8").catch((e) => {
-        throw new UserError("FILE_NOT_FOUND", `public-key ${keyFile}: ${e.message}`, { where: { field: "public-key" } });
-      }),
-      { file: keyFile }
-    ) : void 0;
+    const publicKey = keyFile ? await readPublicKey(keyFile) : void 0;
     const toleranceL = i["tolerance-l"] ? Number(i["tolerance-l"]) : void 0;
     if (toleranceL !== void 0 && !(toleranceL >= 0))
       throw new UserError("BAD_INPUT", `tolerance-l ${i["tolerance-l"]}: a number of litres, 0 or more`, {

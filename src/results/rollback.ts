@@ -50,6 +50,10 @@ export const RollbackResult = z.strictObject({
   discarded: z.array(DiscardedRows),
   /** change files the ledger said were applied after the backup: marked undone */
   undone: z.array(UndoneChange),
+  /** a late rollback: the GO whose backup this is, as its verified evidence bundle records it */
+  goRun: z
+    .strictObject({ bundleSha256: z.string(), runId: z.string(), decidedAt: z.string(), signatureValid: z.boolean().nullable() })
+    .optional(),
   comparison: Comparison.nullable(),
   failures: z.array(z.string()),
   warnings: z.array(z.string()),

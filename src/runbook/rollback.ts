@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import type { PublicKey } from '../crypto/signing.js';
 import { UserError } from '../errors.js';
 import type { AgeIdentities } from '../crypto/age.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +15,7 @@ import type { Manifest } from '../results/backup.js';
 import type { DiscardedRows, RollbackResult, UndoneChange } from '../results/rollback.js';
 import { runContextFrom, type RunContext } from '../results/run-context.js';
 import { assertVerifiedBackup } from './backup/manifest.js';
+import { assertGoOfBackup } from './go-bundle.js';
 import { BackupPlaintext } from './backup/plaintext.js';
 import { readSourceIdentity } from './backup/source-reads.js';
 import { projectRefOf } from './environment.js';
@@ -60,6 +62,11 @@ export interface RollbackOptions extends Partial<StepTimeouts> {
   resultsDir?: string;
   /** after the proven restore, re-enter every exported movement through the app's paths (late-rollback/replay.ts) */
   replay?: boolean;
+  /**
+   * A late rollback's GO: that run's evidence bundle, which must verify (signed by the depot with
+   * publicKey), record GO and hold this backup's manifest; checked before the target is touched.
+   */
+  goBundle?: { file: string; publicKey?: PublicKey };
 }
 
 export const ROLLBACK_TODOS = [
@@ -187,6 +194,8 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
       },
     );
   const manifest = await assertVerifiedBackup(dir);
+  const goRun = opts.goBundle ? await assertGoOfBackup(opts.goBundle.file, dir, opts.goBundle.publicKey) : undefined;
+  if (goRun) log.info(`the backup is the one the GO of ${goRun.runId} recorded (bundle ${goRun.bundleSha256.slice(0, 12)}…)`);
   assertSameEngine(db, manifest);
   // a wrong or missing identity is refused here, on the archive's header, before the target is read
   const plaintext = await BackupPlaintext.open(dir, manifest, opts.identity, log);
@@ -356,5 +365,6 @@ export async function rollback(db: Db, opts: RollbackOptions, log: Logger): Prom
     failures,
     warnings,
     ...(lateRollback ? { lateRollback } : {}),
+    ...(goRun ? { goRun } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { secretsOf } from '../db/secrets.js';
 import { assertSessionCapable, resolveTarget } from '../db/target.js';
 import { backup } from '../runbook/backup/index.js';
 import { rollback } from '../runbook/rollback.js';
+import { readPublicKey } from '../crypto/signing.js';
 import { renderBackupMarkdown, renderRollbackMarkdown } from '../report/backup.js';
 import { readDatabaseUrl, readInputs, TimeoutInputs } from './inputs.js';
 import { parseTimeouts } from '../runbook/timeouts.js';
@@ -59,6 +60,8 @@ const RollbackInputs = z.object({
   'backup-dir': z.string().min(1),
   'allow-other-source': z.string().optional(),
   replay: z.enum(['true', 'false']).default('false'),
+  'go-bundle': z.string().optional(),
+  'public-key': z.string().optional(),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   ...TimeoutInputs,
 });
@@ -84,6 +87,8 @@ export function rollbackAction(): Promise<void> {
     assertSessionCapable(target, 'rollback');
     const timeouts = parseTimeouts({ ...inputs, 'statement-timeout-ms': inputs['statement-timeout-ms'] ?? '900000' });
     const other = inputs['allow-other-source'];
+    const goBundle = inputs['go-bundle'];
+    const publicKey = inputs['public-key'] ? await readPublicKey(inputs['public-key']) : undefined;
     const opts = {
       backupDir: inputs['backup-dir'],
       run: runContextFrom(process.env),
@@ -92,6 +97,7 @@ export function rollbackAction(): Promise<void> {
       ...(identity ? { identity } : {}),
       resultsDir: inputs['output-dir'],
       replay: inputs.replay === 'true',
+      ...(goBundle ? { goBundle: { file: goBundle, ...(publicKey ? { publicKey } : {}) } } : {}),
     };
     const r = await withDb(target, (db) => rollback(db, opts, log));
     await publishResult(inputs['output-dir'], 'rollback', r);

@@ -172,38 +172,77 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
     expect(proposed).toContain(`<!-- astm53b-entry: run depot/astm53b-pipeline#${r.runId}@kinshasa -->`);
   });
 
-  it('rolls back Kinshasa late from its own GO backup, behind its own prod-rollback gate, leaving Lubumbashi alone', async () => {
-    const lubBefore = await applicationChecksums(depots.lubumbashi.db);
-    const kinManifest = await artifactJson<Manifest>(r, 'kinshasa.backup', 'manifest.json');
-    const late = await runWorkflow({
-      name: 'late-rollback-kinshasa',
-      workflow: '.github/workflows/astm53b-late-rollback.yml',
-      inputs: { 'go-run-id': String(r.runId), replay: false, reason: 'réclamation Kinshasa', depot: 'kinshasa' },
-      environments: {
-        'prod-rollback-kinshasa': {
-          secrets: {
-            DATABASE_URL: depots.kinshasa.url,
-            AGE_IDENTITY: keys.kinshasa.ageIdentity,
-            EVIDENCE_SIGNING_KEY: keys.kinshasa.signingKey,
+  it('rolls back Kinshasa late only from the backup its signed GO recorded: another backup, or a NO-GO’s, is refused untouched', async () => {
+    const lateRun = (depot: DepotName, artifacts: Record<string, string>) =>
+      runWorkflow({
+        name: `late-rollback-${depot}`,
+        workflow: '.github/workflows/astm53b-late-rollback.yml',
+        inputs: { 'go-run-id': String(r.runId), replay: false, reason: `réclamation ${depot}`, depot },
+        // the depot's signing.pub, committed: the GO bundle's signature is checked with it
+        commitFiles: { 'keys/signing.pub': readFileSync(keys[depot].signingPub, 'utf8') },
+        environments: {
+          [`prod-rollback-${depot}`]: {
+            secrets: {
+              DATABASE_URL: depots[depot].url,
+              AGE_IDENTITY: keys[depot].ageIdentity,
+              EVIDENCE_SIGNING_KEY: keys[depot].signingKey,
+            },
+            reviewers: [MANAGERS[depot]],
           },
-          reviewers: [MANAGERS.kinshasa],
         },
-      },
-      reviews: { 'prod-rollback-kinshasa': { state: 'approved', by: MANAGERS.kinshasa, comment: 'Rollback tardif Kinshasa' } },
-      // the GO run's artifacts, as the API serves them to download-artifact with run-id: both depots'
-      earlierRuns: { [String(r.runId)]: Object.fromEntries([...r.artifacts.keys()].map((a) => [a, r.artifactDir(a)])) },
-      serviceServer: process.env.TEST_DATABASE_URL!,
-      minuteMs: 4_000,
-    });
+        reviews: { [`prod-rollback-${depot}`]: { state: 'approved', by: MANAGERS[depot], comment: `Rollback tardif ${depot}` } },
+        // the GO run's artifacts, as the API serves them to download-artifact with run-id
+        earlierRuns: { [String(r.runId)]: artifacts },
+        serviceServer: process.env.TEST_DATABASE_URL!,
+        minuteMs: 4_000,
+      });
+    const all = Object.fromEntries([...r.artifacts.keys()].map((a) => [a, r.artifactDir(a)]));
+    const kinBefore = await applicationChecksums(depots.kinshasa.db);
+    const lubBefore = await applicationChecksums(depots.lubumbashi.db);
+    const refusal = (late: RunReport) =>
+      late
+        .step('rollback', './actions/rollback')
+        .annotations.map((a) => a.message)
+        .join('\n');
+    const untouched = async () => {
+      expect(await applicationChecksums(depots.kinshasa.db)).toEqual(kinBefore);
+      expect(await isFrozen(depots.kinshasa.db)).toBe(false);
+      expect(await applicationChecksums(depots.lubumbashi.db)).toEqual(lubBefore);
+    };
+    // Kinshasa's signed GO, but another backup in its place: not the one the GO recorded
+    const swapped = await lateRun('kinshasa', { ...all, 'kinshasa.backup': all['lubumbashi.backup']! });
+    try {
+      expect(swapped.job('rollback').result, swapped.describe()).toBe('failure');
+      expect(refusal(swapped)).toMatch(/BACKUP_NOT_OF_THIS_GO: .*manifest\.json is not the backup the GO of .*@kinshasa recorded/);
+      await untouched();
+    } finally {
+      await swapped.dispose();
+    }
+    // Lubumbashi's run of the same id ended NO-GO: there is no GO to roll back
+    const nogo = await lateRun('lubumbashi', all);
+    try {
+      expect(nogo.job('rollback').result, nogo.describe()).toBe('failure');
+      expect(refusal(nogo)).toMatch(/NOT_A_GO_BUNDLE: .* records NO-GO/);
+      expect(await applicationChecksums(depots.lubumbashi.db)).toEqual(lubBefore);
+    } finally {
+      await nogo.dispose();
+    }
+    const kinManifest = await artifactJson<Manifest>(r, 'kinshasa.backup', 'manifest.json');
+    const late = await lateRun('kinshasa', all);
     try {
       expect(late.job('rollback').result, late.describe()).toBe('success');
       expect(late.job('rollback').environment).toBe('prod-rollback-kinshasa');
       expect(await applicationChecksums(depots.kinshasa.db)).toEqual(manifestChecksums(kinManifest));
       expect(await isFrozen(depots.kinshasa.db)).toBe(true);
       expect(await applicationChecksums(depots.lubumbashi.db)).toEqual(lubBefore);
-      const rb = await artifactJson<{ ok: boolean; run: { runId: string } }>(late, 'results-late-rollback', 'rollback.json');
+      const rb = await artifactJson<{ ok: boolean; run: { runId: string }; goRun: { runId: string; signatureValid: boolean } }>(
+        late,
+        'results-late-rollback',
+        'rollback.json',
+      );
       expect(rb.ok).toBe(true);
       expect(rb.run.runId).toBe(`depot/astm53b-pipeline#${late.runId}.1@kinshasa`);
+      expect(rb.goRun).toMatchObject({ runId: `depot/astm53b-pipeline#${r.runId}.1@kinshasa`, signatureValid: true });
     } finally {
       await late.dispose();
     }

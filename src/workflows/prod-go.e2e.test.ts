@@ -167,7 +167,9 @@ describe('PROD workflow, GO: P0.1, the restatement, the manager approves', () =>
         },
       },
       reviews: { 'prod-rollback': { state: 'approved', by: MANAGER, comment: 'Réclamation fondée : rollback tardif' } },
-      earlierRuns: { [String(r.runId)]: { backup: r.artifactDir('backup') } },
+      earlierRuns: { [String(r.runId)]: { backup: r.artifactDir('backup'), 'evidence-bundle': r.artifactDir('evidence-bundle') } },
+      // the depot's signing.pub, committed: the GO bundle's signature is checked with it
+      commitFiles: { 'keys/signing.pub': readFileSync(keys.signingPub, 'utf8') },
       serviceServer: process.env.TEST_DATABASE_URL!,
       minuteMs: 4_000,
     });

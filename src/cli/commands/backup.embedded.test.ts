@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,13 @@ describe('astm53b backup / backup verify / rollback on the embedded database', (
     const v = await run('backup verify', { json: true }, [dir], cwd);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.out)).toMatchObject({ ok: true, failures: [] });
+
+    // a late rollback checks the GO first: a file that is no verified bundle stops it before the target is touched
+    const junk = path.join(cwd, 'not-a-bundle.zip');
+    await writeFile(junk, 'PK not a zip');
+    const refused = await userError(run('rollback', { backup: dir, 'go-bundle': junk }, [], cwd));
+    expect([refused.code, refused.where?.file]).toEqual(['NOT_A_BUNDLE', junk]);
+    expect((await userError(run('rollback', { backup: dir, 'public-key': junk }, [], cwd))).where?.field).toBe('go-bundle');
 
     const r = await run('rollback', { backup: dir }, [], cwd);
     expect(r.code).toBe(0);

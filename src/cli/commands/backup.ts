@@ -11,6 +11,7 @@ import { resolveUrlOption } from '../url-option.js';
 import { pathExists } from './db.js';
 import { flagOption, listOption, pathOption, stringOption } from '../options.js';
 import { readIdentityFile, type AgeIdentities } from '../../crypto/age.js';
+import { readPublicKey } from '../../crypto/signing.js';
 import { jsonOption, runOf, runOptions, timeoutOptions, timeoutsOf } from '../run-options.js';
 import { jsonText, writeResult } from '../../results/io.js';
 
@@ -177,6 +178,13 @@ export const rollbackCommand: CommandSpec = {
       description: 'results folder: rollback.json and late-rollback/ (the movements since the backup, exported before COMMIT)',
     },
     replay: { type: 'boolean', description: 're-enter every exported movement through the app’s paths after the restore (needs --out)' },
+    'go-bundle': {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'a late rollback: the GO run’s evidence bundle; it must verify, record GO and hold this backup’s manifest, or nothing is touched',
+    },
+    'public-key': { type: 'string', valueName: 'FILE', description: 'the depot’s signing.pub: the --go-bundle’s signature must hold' },
     ...timeoutOptions,
     'statement-timeout-ms': {
       type: 'string',
@@ -199,6 +207,11 @@ export const rollbackCommand: CommandSpec = {
     if (replay && !out)
       throw new UserError('MISSING_OPTION', '--replay needs --out DIR (the export it replays)', { where: { field: 'out' } });
     const resultsDir = out ? path.resolve(ctx.cwd, out) : undefined;
+    const goBundle = pathOption(ctx, 'go-bundle');
+    const keyFile = pathOption(ctx, 'public-key');
+    if (keyFile && !goBundle)
+      throw new UserError('MISSING_OPTION', '--public-key checks the --go-bundle: give that too', { where: { field: 'go-bundle' } });
+    const publicKey = keyFile ? await readPublicKey(keyFile) : undefined;
     return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
       const r = await rollback(
         db,
@@ -210,6 +223,7 @@ export const rollbackCommand: CommandSpec = {
           ...(other ? { allowOtherSource: other } : {}),
           ...(identity ? { identity } : {}),
           ...(resultsDir ? { resultsDir, replay } : {}),
+          ...(goBundle ? { goBundle: { file: goBundle, ...(publicKey ? { publicKey } : {}) } } : {}),
         },
         ctx.log,
       );

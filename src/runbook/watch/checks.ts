@@ -10,7 +10,7 @@ import { readReceptionDrifts } from '../golden-drift.js';
 import { coherenceReadFindings } from '../smoke/coherence.js';
 import { r3, readCoherence } from '../smoke/figures.js';
 import { finding } from '../smoke/findings.js';
-import type { GoFacts } from './go-bundle.js';
+import type { GoFacts } from '../go-bundle.js';
 
 /** The watch's read-only checks, in one read-only transaction (index.ts). */
 

@@ -11,7 +11,7 @@ import type { RunContext } from '../../results/run-context.js';
 import type { Complaint, WatchResult } from '../../results/watch.js';
 import { WATCH_FORMAT } from '../../results/watch.js';
 import { coherenceCheck, complaintsCheck, functionCheck, movementsSinceGo } from './checks.js';
-import { readGoBundle } from './go-bundle.js';
+import { readGoBundle } from '../go-bundle.js';
 import { complaintsFromIssues, reportIncident, type GitHubRepo } from './github-issues.js';
 
 /**

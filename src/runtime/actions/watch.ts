@@ -1,7 +1,6 @@
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { parsePublicKey } from '../../crypto/signing.js';
-import { readFile } from 'node:fs/promises';
+import { readPublicKey } from '../../crypto/signing.js';
 import { withDb } from '../../db/open.js';
 import { assertSessionCapable, resolveTarget } from '../../db/target.js';
 import { renderWatchMarkdown } from '../../report/watch.js';
@@ -33,14 +32,7 @@ export function watchAction(): Promise<void> {
     const signingKey = readSigningKeyInput();
     const i = readInputs(Inputs);
     const keyFile = i['public-key'];
-    const publicKey = keyFile
-      ? parsePublicKey(
-          await readFile(keyFile, 'utf8').catch((e: Error) => {
-            throw new UserError('FILE_NOT_FOUND', `public-key ${keyFile}: ${e.message}`, { where: { field: 'public-key' } });
-          }),
-          { file: keyFile },
-        )
-      : undefined;
+    const publicKey = keyFile ? await readPublicKey(keyFile) : undefined;
     const toleranceL = i['tolerance-l'] ? Number(i['tolerance-l']) : undefined;
     if (toleranceL !== undefined && !(toleranceL >= 0))
       throw new UserError('BAD_INPUT', `tolerance-l ${i['tolerance-l']}: a number of litres, 0 or more`, {

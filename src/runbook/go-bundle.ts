@@ -1,11 +1,13 @@
-import type { PublicKey } from '../../crypto/signing.js';
-import { UserError } from '../../errors.js';
-import { openZipEntry, readZipDirectory } from '../../evidence/zip-reader.js';
-import { verifyBundle } from '../../evidence/verify.js';
-import { Decision } from '../../results/decision.js';
-import { RESULTS_PREFIX } from '../../results/evidence.js';
-import { RESULTS } from '../../results/files.js';
-import { ApplyResult } from '../../results/sql-apply.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PublicKey } from '../crypto/signing.js';
+import { UserError } from '../errors.js';
+import { openZipEntry, readZipDirectory } from '../evidence/zip-reader.js';
+import { verifyBundle } from '../evidence/verify.js';
+import { Decision } from '../results/decision.js';
+import { RESULTS_PREFIX } from '../results/evidence.js';
+import { BACKUP_DIR, BACKUP_FILES, RESULTS } from '../results/files.js';
+import { ApplyResult } from '../results/sql-apply.js';
 import type { z } from 'zod';
 
 /**
@@ -23,12 +25,16 @@ export interface GoFacts {
   validateSortie: { name: string; value: string }[];
 }
 
-async function entryJson<S extends z.ZodType>(file: string, name: string, schema: S): Promise<z.infer<S>> {
+async function entryBytes(file: string, name: string): Promise<Buffer> {
   const entry = (await readZipDirectory(file)).find((e) => e.name === name);
   if (!entry) throw new UserError('NOT_A_GO_BUNDLE', `${file} holds no ${name}`, { where: { file, field: name } });
   const chunks: Buffer[] = [];
   for await (const c of await openZipEntry(file, entry)) chunks.push(c as Buffer);
-  const r = schema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  return Buffer.concat(chunks);
+}
+
+async function entryJson<S extends z.ZodType>(file: string, name: string, schema: S): Promise<z.infer<S>> {
+  const r = schema.safeParse(JSON.parse((await entryBytes(file, name)).toString('utf8')));
   if (!r.success) throw new UserError('NOT_A_GO_BUNDLE', `${file}: ${name} is not a valid ${name}`, { where: { file, field: name } });
   return r.data as z.infer<S>;
 }
@@ -60,4 +66,27 @@ export async function readGoBundle(file: string, publicKey?: PublicKey): Promise
       .filter((e) => e.kind === 'function' && e.name.startsWith('public.validate_sortie('))
       .map((e) => ({ name: e.name, value: e.value })),
   };
+}
+
+/**
+ * A late rollback restores the backup of a GO: the GO run's bundle, verified (signed by the depot
+ * when its public key is given) and recording GO, must hold this very backup's manifest, byte for
+ * byte; any other backup (an older run's, a NO-GO's) is refused before the target is touched.
+ */
+export async function assertGoOfBackup(
+  file: string,
+  backupDir: string,
+  publicKey?: PublicKey,
+): Promise<{ bundleSha256: string; runId: string; decidedAt: string; signatureValid: boolean | null }> {
+  const go = await readGoBundle(file, publicKey);
+  const name = `${RESULTS_PREFIX}${BACKUP_DIR}/${BACKUP_FILES.manifest.file}`;
+  const recorded = await entryBytes(file, name);
+  const given = await readFile(path.join(backupDir, BACKUP_FILES.manifest.file));
+  if (!recorded.equals(given))
+    throw new UserError(
+      'BACKUP_NOT_OF_THIS_GO',
+      `${path.join(backupDir, BACKUP_FILES.manifest.file)} is not the backup the GO of ${go.runId} recorded (${name} in ${file}): refusing to restore it`,
+      { where: { file: backupDir, field: 'manifest.json' }, hint: 'download the backup artifact of the same run as the GO bundle' },
+    );
+  return { bundleSha256: go.sha256, runId: go.runId, decidedAt: go.decidedAt, signatureValid: go.signatureValid };
 }
