@@ -81072,14 +81072,14 @@ var PreflightResult = external_exports.strictObject({
 // src/results/run-context.ts
 var import_node_os2 = require("node:os");
 var RunContext = external_exports.strictObject({ runId: external_exports.string(), actor: external_exports.string() });
-var DEPOT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+var DEPOT_NAME = /^(?!(?:start|go|rollback|watch)-)[a-z0-9][a-z0-9_-]{0,39}$/;
 function depotFrom(env2) {
   const depot = env2.ASTM53B_DEPOT?.trim();
   if (!depot) return void 0;
   if (!DEPOT_NAME.test(depot))
     throw new UserError(
       "BAD_OPTION",
-      `depot "${depot.slice(0, 40)}" (ASTM53B_DEPOT, the workflow's depot input) must be 1-40 letters, digits, _ or -, starting with a letter or digit: it names GitHub environments and artifacts`,
+      `depot "${depot.slice(0, 40)}" (ASTM53B_DEPOT, the workflow's depot input) must be 1-40 lower-case letters, digits, _ or -, starting with a letter or digit, and not with start-, go-, rollback- or watch-: it names GitHub environments and artifacts`,
       { where: { field: "depot" } }
     );
   return depot;
@@ -86229,6 +86229,10 @@ var rollbackCommand = {
     const keyFile = pathOption(ctx, "public-key");
     if (keyFile && !goBundle)
       throw new UserError("MISSING_OPTION", "--public-key checks the --go-bundle: give that too", { where: { field: "go-bundle" } });
+    if (goBundle && !keyFile)
+      throw new UserError("MISSING_OPTION", "--go-bundle needs --public-key (the depot's signing.pub): an unsigned bundle proves nothing", {
+        where: { field: "public-key" }
+      });
     const publicKey = keyFile ? await readPublicKey(keyFile) : void 0;
     return withDb(await stepTarget(ctx, "rollback"), async (db) => {
       const r = await rollback(
@@ -95337,6 +95341,16 @@ function signoffProblems(s, j) {
   }
   return problems;
 }
+function startApprovalProblem(record2, environment) {
+  const last = record2.reviews.filter((r) => r.environment === environment).at(-1);
+  if (!last)
+    return `${environment} was not reviewed in run ${record2.runId}: the migration needs the go-ahead of its required reviewer (set one on the environment, or dispatch with approval: issue)`;
+  if (last.state !== "approved") return `${environment} was rejected by ${last.who}${last.comment ? `: ${last.comment}` : ""}`;
+  const starters = [record2.triggeredBy.actor, record2.triggeredBy.triggeringActor];
+  if (starters.some((a) => sameLogin(a, last.who)))
+    return `self-approval refused: ${last.who} approved ${environment} of a run triggered by ${record2.triggeredBy.actor}; the go-ahead must come from someone else`;
+  return null;
+}
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
@@ -99147,6 +99161,10 @@ function rollbackAction() {
     const timeouts = parseTimeouts({ ...inputs, "statement-timeout-ms": inputs["statement-timeout-ms"] ?? "900000" });
     const other = inputs["allow-other-source"];
     const goBundle = inputs["go-bundle"];
+    if (goBundle && !inputs["public-key"])
+      throw new UserError("MISSING_INPUT", "go-bundle needs public-key (the depot's signing.pub): an unsigned bundle proves nothing", {
+        where: { field: "public-key" }
+      });
     const publicKey = inputs["public-key"] ? await readPublicKey(inputs["public-key"]) : void 0;
     const opts2 = {
       backupDir: inputs["backup-dir"],
@@ -103513,6 +103531,7 @@ var ApprovalGateInputs = external_exports.object({
   role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
   "timeout-minutes": external_exports.coerce.number({ message: "must be a number of minutes" }).positive({ message: "must be more than 0" }).max(MAX_WAIT_MINUTES, { message: `must be at most ${MAX_WAIT_MINUTES} (a GitHub-hosted job stops at 360)` }).default(120),
   "poll-seconds": external_exports.coerce.number({ message: "must be a number of seconds" }).min(1).max(600).default(30),
+  "run-inputs": external_exports.string().default(""),
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
@@ -103533,14 +103552,17 @@ async function whatIsApproved(dir, run, log) {
     decision
   };
 }
-async function whatIsStarted(dir) {
+async function whatIsStarted(dir, runInputs) {
   const preflight2 = await readResult(dir, "preflight");
-  const eventPath = process.env.GITHUB_EVENT_PATH;
-  let inputs = {};
-  if (eventPath) {
-    const event = JSON.parse(await (0, import_promises37.readFile)(eventPath, "utf8"));
-    inputs = Object.fromEntries(Object.entries(event.inputs ?? {}).map(([k, v]) => [k, String(v ?? "")]));
+  let given = {};
+  try {
+    if (runInputs.trim()) given = JSON.parse(runInputs);
+    else if (process.env.GITHUB_EVENT_PATH)
+      given = JSON.parse(await (0, import_promises37.readFile)(process.env.GITHUB_EVENT_PATH, "utf8")).inputs;
+  } catch (e) {
+    throw new UserError("BAD_INPUT", `run-inputs is not JSON: ${e.message}`, { where: { field: "run-inputs" } });
   }
+  const inputs = given && typeof given === "object" && !Array.isArray(given) ? Object.fromEntries(Object.entries(given).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v ?? "")])) : {};
   return { gate: "start", preflight: preflight2.ok ? preflight2.value : `preflight.json ${preflight2.detail}`, inputs };
 }
 function approvalGateAction() {
@@ -103553,7 +103575,7 @@ function approvalGateAction() {
     const start = i.gate === "start";
     const environment = i.environment ?? (start ? "prod-start" : "prod-go");
     const dir = import_node_path43.default.resolve(i["results-dir"]);
-    const shown = start ? await whatIsStarted(dir) : await whatIsApproved(dir, run, log);
+    const shown = start ? await whatIsStarted(dir, i["run-inputs"]) : await whatIsApproved(dir, run, log);
     const opened = /* @__PURE__ */ new Date();
     const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
     const view = {
@@ -104079,7 +104101,8 @@ function restateAction() {
 // src/runtime/actions/signoff.ts
 var SignoffInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
-  environment: external_exports.string().min(1).default("prod-go"),
+  gate: external_exports.enum(["go", "start"], { message: "must be 'go' (record the GO's sign-off) or 'start' (check the go-ahead)" }).default("go"),
+  environment: external_exports.string().min(1).optional(),
   environments: external_exports.string().default(""),
   role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
@@ -104094,17 +104117,24 @@ function signoffAction() {
     } catch (e) {
       throw apiError(e, `read the reviews of run ${run.id} of ${run.owner}/${run.repo}`, "actions: read");
     }
+    const environment = i.environment ?? (i.gate === "start" ? "prod-start" : "prod-go");
     const only = splitList(i.environments);
-    if (only.length && !only.includes(i.environment))
-      throw new UserError("BAD_INPUT", `environments (${only.join(", ")}) leaves out the GO gate's environment ${i.environment}`, {
+    if (only.length && !only.includes(environment))
+      throw new UserError("BAD_INPUT", `environments (${only.join(", ")}) leaves out the gate's environment ${environment}`, {
         where: { field: "environments" }
       });
     const record2 = approvalsRecord(approvals, run.facts, only);
     for (const r of record2.reviews) log.info(`${r.environment}: ${r.state} by ${r.who}${r.comment ? `: ${r.comment}` : ""}`);
     await publishResult(i["output-dir"], "approvals", record2);
-    const signoff = signoffFromApprovals(record2, { environment: i.environment, role: i.role, now: /* @__PURE__ */ new Date() });
+    if (i.gate === "start") {
+      const problem = startApprovalProblem(record2, environment);
+      if (problem) return { failure: problem };
+      log.info(`${environment}: the go-ahead of ${record2.reviews.filter((r) => r.environment === environment).at(-1).who}`);
+      return void 0;
+    }
+    const signoff = signoffFromApprovals(record2, { environment, role: i.role, now: /* @__PURE__ */ new Date() });
     if (!signoff) {
-      log.warn(`no review of environment "${i.environment}" in run ${run.id}: no sign-off recorded`);
+      log.warn(`no review of environment "${environment}" in run ${run.id}: no sign-off recorded`);
       setOutput("decision", "");
       return void 0;
     }

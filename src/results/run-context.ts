@@ -6,8 +6,13 @@ import { UserError } from '../errors.js';
 export const RunContext = z.strictObject({ runId: z.string(), actor: z.string() });
 export type RunContext = z.infer<typeof RunContext>;
 
-/** A depot's name as its environments (`prod-<depot>`) and artifacts (`<depot>.backup`) carry it. */
-export const DEPOT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+/**
+ * A depot's name as its environments (`prod-<depot>`) and artifacts (`<depot>.backup`) carry it:
+ * lower case (GitHub's environment names ignore case, concurrency groups and artifacts may not), and
+ * never starting like another gate's suffix, or `prod-<depot>` could be another depot's
+ * `prod-rollback-<x>` and hold its secrets.
+ */
+export const DEPOT_NAME = /^(?!(?:start|go|rollback|watch)-)[a-z0-9][a-z0-9_-]{0,39}$/;
 
 /**
  * The depot a run migrates, when one repository migrates several (ASTM53B_DEPOT, set by the
@@ -19,7 +24,7 @@ export function depotFrom(env: NodeJS.ProcessEnv): string | undefined {
   if (!DEPOT_NAME.test(depot))
     throw new UserError(
       'BAD_OPTION',
-      `depot "${depot.slice(0, 40)}" (ASTM53B_DEPOT, the workflow's depot input) must be 1-40 letters, digits, _ or -, starting with a letter or digit: it names GitHub environments and artifacts`,
+      `depot "${depot.slice(0, 40)}" (ASTM53B_DEPOT, the workflow's depot input) must be 1-40 lower-case letters, digits, _ or -, starting with a letter or digit, and not with start-, go-, rollback- or watch-: it names GitHub environments and artifacts`,
       { where: { field: 'depot' } },
     );
   return depot;

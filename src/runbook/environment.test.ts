@@ -36,7 +36,8 @@ describe('run context', () => {
     expect(runContextFrom({ ...gh, ASTM53B_DEPOT: '  ' }).runId).toBe('org/repo#42.2');
     expect(runWithoutAttempt('org/repo#42.2@kinshasa')).toBe('org/repo#42@kinshasa');
     expect(runWithoutAttempt('org/repo#42.2')).toBe('org/repo#42');
-    for (const bad of ['kin/shasa', 'a.b', '-x', 'x'.repeat(41), 'dépôt']) {
+    // rollback-kinshasa would make prod-<depot> the environment prod-rollback-kinshasa, with Kinshasa's secrets
+    for (const bad of ['kin/shasa', 'a.b', '-x', 'x'.repeat(41), 'dépôt', 'Kinshasa', 'rollback-kinshasa', 'go-x', 'start-x', 'watch-x']) {
       expect(() => runContextFrom({ ...gh, ASTM53B_DEPOT: bad }), bad).toThrow(/ASTM53B_DEPOT, the workflow's depot input/);
     }
   });

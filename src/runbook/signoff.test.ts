@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Approvals as ApprovalsSchema } from '../results/approvals.js';
 import { SignOff as SignOffSchema, type SignOff } from '../results/signoff.js';
-import { approvalsRecord, signoffFromApprovals, signoffProblems, type EnvironmentApproval } from './signoff.js';
+import { approvalsRecord, signoffFromApprovals, signoffProblems, startApprovalProblem, type EnvironmentApproval } from './signoff.js';
 
 const now = new Date('2026-03-11T22:40:00Z');
 const run = { runId: 'depot/app#42.1', triggeredBy: { actor: 'ops-engineer', triggeringActor: 'ops-engineer' }, now };
@@ -126,5 +126,35 @@ describe('signoffProblems: the one check a sign-off passes before it counts', ()
     expect(fields(signed({ triggeredBy: undefined }), { runId: 'depot/app#42.1', now, actors: ['chef-depot'] })).toEqual(['who']);
     // refusing one's own run is no approval: a NO-GO counts whoever signs it
     expect(fields(signed({ who: 'ops-engineer', decision: 'NO-GO' }), { runId: 'depot/app#42.1', now })).toEqual([]);
+  });
+});
+
+describe('startApprovalProblem: the go-ahead of the start gate (runbook 3.4)', () => {
+  const record = (reviews: { environment: string; state: 'approved' | 'rejected'; who: string; comment?: string }[]) => ({
+    format: 'astm53b-approvals/1' as const,
+    runId: 'depot/app#42.1@kin',
+    triggeredBy: { actor: 'ops-engineer', triggeringActor: 'ops-engineer' },
+    readAt: '2026-03-11T21:00:00.000Z',
+    reviews: reviews.map((r) => ({ via: 'environment-review' as const, comment: '', at: null, ...r })),
+  });
+  it('holds when the last review of that environment is an approval by someone who did not start the run', () => {
+    expect(
+      startApprovalProblem(record([{ environment: 'prod-start-kin', state: 'approved', who: 'ops-lead' }]), 'prod-start-kin'),
+    ).toBeNull();
+  });
+  it('refuses no review (an environment without a reviewer), a rejection, a self-approval, another depot’s approval', () => {
+    expect(startApprovalProblem(record([]), 'prod-start-kin')).toMatch(/^prod-start-kin was not reviewed in run depot\/app#42\.1@kin/);
+    expect(
+      startApprovalProblem(
+        record([{ environment: 'prod-start-kin', state: 'rejected', who: 'ops-lead', comment: 'pas ce soir' }]),
+        'prod-start-kin',
+      ),
+    ).toBe('prod-start-kin was rejected by ops-lead: pas ce soir');
+    expect(
+      startApprovalProblem(record([{ environment: 'prod-start-kin', state: 'approved', who: 'Ops-Engineer' }]), 'prod-start-kin'),
+    ).toMatch(/^self-approval refused: Ops-Engineer approved prod-start-kin/);
+    expect(startApprovalProblem(record([{ environment: 'prod-start-lub', state: 'approved', who: 'ops-lead' }]), 'prod-start-kin')).toMatch(
+      /was not reviewed/,
+    );
   });
 });

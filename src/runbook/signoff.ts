@@ -147,3 +147,20 @@ export function signoffProblems(s: SignOff, j: SignoffJudgement): SignoffProblem
   }
   return problems;
 }
+
+/**
+ * Why the start gate (runbook 3.4) does not hold, or null when it does: its last review is an
+ * approval by someone who did not start the run. Read before anything is frozen: a start gate with
+ * no required reviewer (an environment GitHub created on first use, or none set) runs its job
+ * unreviewed, and that must not pass for a go-ahead.
+ */
+export function startApprovalProblem(record: Approvals, environment: string): string | null {
+  const last = record.reviews.filter((r) => r.environment === environment).at(-1);
+  if (!last)
+    return `${environment} was not reviewed in run ${record.runId}: the migration needs the go-ahead of its required reviewer (set one on the environment, or dispatch with approval: issue)`;
+  if (last.state !== 'approved') return `${environment} was rejected by ${last.who}${last.comment ? `: ${last.comment}` : ''}`;
+  const starters = [record.triggeredBy.actor, record.triggeredBy.triggeringActor];
+  if (starters.some((a) => sameLogin(a, last.who)))
+    return `self-approval refused: ${last.who} approved ${environment} of a run triggered by ${record.triggeredBy.actor}; the go-ahead must come from someone else`;
+  return null;
+}

@@ -8,6 +8,7 @@ import { secretsOf } from '../db/secrets.js';
 import { assertSessionCapable, resolveTarget } from '../db/target.js';
 import { backup } from '../runbook/backup/index.js';
 import { rollback } from '../runbook/rollback.js';
+import { UserError } from '../errors.js';
 import { readPublicKey } from '../crypto/signing.js';
 import { renderBackupMarkdown, renderRollbackMarkdown } from '../report/backup.js';
 import { readDatabaseUrl, readInputs, TimeoutInputs } from './inputs.js';
@@ -88,6 +89,11 @@ export function rollbackAction(): Promise<void> {
     const timeouts = parseTimeouts({ ...inputs, 'statement-timeout-ms': inputs['statement-timeout-ms'] ?? '900000' });
     const other = inputs['allow-other-source'];
     const goBundle = inputs['go-bundle'];
+    // anyone can rebuild an unsigned bundle around another backup: the GO counts only signed by the depot
+    if (goBundle && !inputs['public-key'])
+      throw new UserError('MISSING_INPUT', "go-bundle needs public-key (the depot's signing.pub): an unsigned bundle proves nothing", {
+        where: { field: 'public-key' },
+      });
     const publicKey = inputs['public-key'] ? await readPublicKey(inputs['public-key']) : undefined;
     const opts = {
       backupDir: inputs['backup-dir'],

@@ -100,6 +100,7 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
   });
 
   const leg = (d: DepotName, job: string) => `migrate (${d}) / ${job}`;
+  const perDepotKeys = () => Object.fromEntries(DEPOTS.map((d) => [`keys/${d}/signing.pub`, readFileSync(keys[d].signingPub, 'utf8')]));
 
   it('runs each depot’s jobs behind its own environments; one depot’s rejection does not stop the other (fail-fast: false)', () => {
     const results = Object.fromEntries(r.jobs.map((j) => [j.id, `${j.result}${j.environment ? ` [${j.environment}]` : ''}`]));
@@ -178,8 +179,8 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
         name: `late-rollback-${depot}`,
         workflow: '.github/workflows/astm53b-late-rollback.yml',
         inputs: { 'go-run-id': String(r.runId), replay: false, reason: `réclamation ${depot}`, depot },
-        // the depot's signing.pub, committed: the GO bundle's signature is checked with it
-        commitFiles: { 'keys/signing.pub': readFileSync(keys[depot].signingPub, 'utf8') },
+        // every depot's signing.pub, committed side by side: each GO bundle is checked with its own depot's
+        commitFiles: perDepotKeys(),
         environments: {
           [`prod-rollback-${depot}`]: {
             secrets: {

@@ -207,6 +207,44 @@ describe('PROD workflow dispatched from another branch than the default one', ()
 });
 
 /**
+ * A depot's start environment without a required reviewer (never set, or a depot name GitHub met
+ * for the first time and created an environment for, unprotected): GitHub runs preflight
+ * unreviewed, so nobody gave the go-ahead; the run stops there, before the freeze.
+ */
+describe('PROD workflow whose start environment has no required reviewer', () => {
+  let depot: Depot;
+  let before: Record<string, string>;
+  let r: RunReport;
+  beforeAll(async () => {
+    depot = await demoDepot('wf_start_unreviewed');
+    before = await applicationChecksums(depot.db);
+    const s = prodScenario(depot, await scenarioKeys(), { name: 'start-unreviewed' });
+    r = await runWorkflow({ ...s, environments: { ...s.environments, 'prod-start': { secrets: { DATABASE_URL: depot.url } } } });
+  });
+  afterAll(async () => {
+    await r?.dispose();
+    await depot?.close();
+  });
+
+  it('stops in preflight at the go-ahead check, before anything is frozen or changed', async () => {
+    expect(r.job('preflight').result, r.describe()).toBe('failure');
+    expect(r.step('preflight', 'The go-ahead to start was given by someone else').annotations.map((a) => a.message)).toEqual([
+      expect.stringMatching(/prod-start was not reviewed in run depot\/astm53b-pipeline#\d+\.1: the migration needs the go-ahead/),
+    ]);
+    expect(r.step('preflight', 'preflight').outcome).toBe('skipped');
+    expect(jobResults(r)).toMatchObject({
+      change: 'skipped',
+      'go-gate': 'skipped',
+      rollback: 'skipped',
+      release: 'skipped',
+      evidence: 'success',
+    });
+    expect(await applicationChecksums(depot.db)).toEqual(before);
+    expect(await isFrozen(depot.db)).toBe(false);
+  });
+});
+
+/**
  * Preflight only reads, so prod-start may hold a read-only role's URL (DATABASE_URL_READONLY),
  * which it then takes over DATABASE_URL: here prod-start's DATABASE_URL names a database that
  * does not exist, so preflight passes only through the read-only one. The app wrote 10 minutes

@@ -93,7 +93,9 @@ describe('PROD workflow, NO-GO as written: checks fail, the manager approves the
     expect(new Set(decision.reasons.map((x) => x.condition))).toEqual(new Set(['GOLDEN_DEVIATION', 'STOCK_INCOHERENCE']));
     expect(await artifactJson(r, 'results-decision', 'signoff.json')).toMatchObject({ who: MANAGER, decision: 'GO' });
     expect(r.apiRequests).toEqual([
-      // preflight confirms the deployed app's commit in its repository, before the database is opened
+      // preflight checks that someone else gave the go-ahead to start, then confirms the deployed app's commit in
+      // its repository, before the database is opened
+      { method: 'GET', path: `/repos/depot/astm53b-pipeline/actions/runs/${r.runId}/approvals`, status: 200, job: 'preflight' },
       { method: 'GET', path: `/repos/${APP_REPOSITORY}/commits/${APP_COMMIT}`, status: 200, job: 'preflight' },
       { method: 'GET', path: `/repos/depot/astm53b-pipeline/actions/runs/${r.runId}/approvals`, status: 200, job: 'decide' },
     ]);

@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { evaluateCondition, evaluateMap, evaluateString } from '../testing/workflow/expressions.js';
 import { loadWorkflow, type WorkflowModel } from '../testing/workflow/model.js';
 import { ownAction, PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
+import { permissionsOverCeiling } from '../testing/workflow/run.js';
 import { packageInstallReason } from '../testing/workflow/stand-ins.js';
 import { REUSABLE_FLOWS, reusableWorkflow } from '../../scripts/reusable-workflows.mjs';
 import {
@@ -372,6 +373,12 @@ jobs:
           rel,
         ).toEqual([]);
       }
+    }
+    // GitHub refuses the whole run when a called job asks for more than the caller grants, even one that would be skipped
+    for (const file of ['astm53b-prod.yml', 'astm53b-prod-depots.yml']) {
+      const caller = await loadWorkflow(PACKAGE_ROOT, `examples/app-repository/${file}`);
+      for (const job of caller.jobs)
+        expect(permissionsOverCeiling(wf('reusable-astm53b-prod.yml'), job.permissions ?? caller.permissions), file).toEqual([]);
     }
     const matrix = (await loadWorkflow(PACKAGE_ROOT, 'examples/app-repository/astm53b-prod-depots.yml')).jobs[0]!;
     expect(matrix.call!.matrix).toEqual({ depot: ['kinshasa', 'lubumbashi'] });

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newDepotKeys } from '../../crypto/keys.js';
 import { PgliteDb } from '../../db/pglite.js';
 import { EMBEDDED_DIR } from '../../db/target.js';
 import { memoryLogger, silentLogger } from '../../logger.js';
@@ -67,8 +68,10 @@ describe('astm53b backup / backup verify / rollback on the embedded database', (
     // a late rollback checks the GO first: a file that is no verified bundle stops it before the target is touched
     const junk = path.join(cwd, 'not-a-bundle.zip');
     await writeFile(junk, 'PK not a zip');
-    const refused = await userError(run('rollback', { backup: dir, 'go-bundle': junk }, [], cwd));
+    const pub = (await newDepotKeys(path.join(cwd, 'keys'))).files.find((f) => path.basename(f.path) === 'signing.pub')!.path;
+    const refused = await userError(run('rollback', { backup: dir, 'go-bundle': junk, 'public-key': pub }, [], cwd));
     expect([refused.code, refused.where?.file]).toEqual(['NOT_A_BUNDLE', junk]);
+    expect((await userError(run('rollback', { backup: dir, 'go-bundle': junk }, [], cwd))).where?.field).toBe('public-key');
     expect((await userError(run('rollback', { backup: dir, 'public-key': junk }, [], cwd))).where?.field).toBe('go-bundle');
 
     const r = await run('rollback', { backup: dir }, [], cwd);

@@ -211,6 +211,11 @@ export const rollbackCommand: CommandSpec = {
     const keyFile = pathOption(ctx, 'public-key');
     if (keyFile && !goBundle)
       throw new UserError('MISSING_OPTION', '--public-key checks the --go-bundle: give that too', { where: { field: 'go-bundle' } });
+    // anyone can rebuild an unsigned bundle around another backup: the GO counts only signed by the depot
+    if (goBundle && !keyFile)
+      throw new UserError('MISSING_OPTION', "--go-bundle needs --public-key (the depot's signing.pub): an unsigned bundle proves nothing", {
+        where: { field: 'public-key' },
+      });
     const publicKey = keyFile ? await readPublicKey(keyFile) : undefined;
     return withDb(await stepTarget(ctx, 'rollback'), async (db) => {
       const r = await rollback(

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { z } from 'zod';
-import { isUserError } from '../../errors.js';
+import { isUserError, UserError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { approvalIssueTitle, renderApprovalIssue } from '../../report/approval-issue.js';
 import { APPROVAL_ISSUE_FORMAT, type ApprovalIssue } from '../../results/approval-issue.js';
@@ -40,6 +40,7 @@ const ApprovalGateInputs = z.object({
     .max(MAX_WAIT_MINUTES, { message: `must be at most ${MAX_WAIT_MINUTES} (a GitHub-hosted job stops at 360)` })
     .default(120),
   'poll-seconds': z.coerce.number({ message: 'must be a number of seconds' }).min(1).max(600).default(30),
+  'run-inputs': z.string().default(''),
   'results-dir': z.string().default(DEFAULT_OUTPUT_DIR),
   'output-dir': z.string().default(DEFAULT_OUTPUT_DIR),
 });
@@ -63,15 +64,24 @@ async function whatIsApproved(dir: string, run: WorkflowRun, log: Logger) {
   };
 }
 
-/** What the start's approver is shown: preflight's result, and the values the run was dispatched with. */
-async function whatIsStarted(dir: string) {
+/**
+ * What the start's approver is shown: preflight's result, and the values the run was asked to run
+ * with (run-inputs; else the event's, which in a called workflow are the caller's).
+ */
+async function whatIsStarted(dir: string, runInputs: string) {
   const preflight = await readResult(dir, 'preflight');
-  const eventPath = process.env.GITHUB_EVENT_PATH;
-  let inputs: Record<string, string> = {};
-  if (eventPath) {
-    const event = JSON.parse(await readFile(eventPath, 'utf8')) as { inputs?: Record<string, unknown> };
-    inputs = Object.fromEntries(Object.entries(event.inputs ?? {}).map(([k, v]) => [k, String(v ?? '')]));
+  let given: unknown = {};
+  try {
+    if (runInputs.trim()) given = JSON.parse(runInputs);
+    else if (process.env.GITHUB_EVENT_PATH)
+      given = (JSON.parse(await readFile(process.env.GITHUB_EVENT_PATH, 'utf8')) as { inputs?: unknown }).inputs;
+  } catch (e) {
+    throw new UserError('BAD_INPUT', `run-inputs is not JSON: ${(e as Error).message}`, { where: { field: 'run-inputs' } });
   }
+  const inputs =
+    given && typeof given === 'object' && !Array.isArray(given)
+      ? Object.fromEntries(Object.entries(given).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v ?? '')]))
+      : {};
   return { gate: 'start' as const, preflight: preflight.ok ? preflight.value : `preflight.json ${preflight.detail}`, inputs };
 }
 
@@ -85,7 +95,7 @@ export function approvalGateAction(): Promise<void> {
     const start = i.gate === 'start';
     const environment = i.environment ?? (start ? 'prod-start' : 'prod-go');
     const dir = path.resolve(i['results-dir']);
-    const shown = start ? await whatIsStarted(dir) : await whatIsApproved(dir, run, log);
+    const shown = start ? await whatIsStarted(dir, i['run-inputs']) : await whatIsApproved(dir, run, log);
     const opened = new Date();
     const deadline = new Date(opened.getTime() + i['timeout-minutes'] * 60_000);
     const view = {

@@ -249,6 +249,33 @@ jobs:
     expect(clash.job('migrate').note).toMatch(/failed: migrate \(south\)/);
   });
 
+  it('refuses the whole run, as GitHub does, when a called job asks for more than the caller grants, even a job that would be skipped', async () => {
+    await repo.write(
+      '.github/workflows/needs-issues.yml',
+      `
+on: workflow_call
+jobs:
+  asks:
+    if: false
+    runs-on: ubuntu-24.04
+    permissions: { issues: write }
+    steps: [{ run: 'true' }]
+`,
+    );
+    const caller = (grant: string) => `
+on: workflow_dispatch
+permissions: { contents: read${grant} }
+jobs:
+  call:
+    uses: ./.github/workflows/needs-issues.yml
+    secrets: inherit
+`;
+    await expect(repo.run(caller(''))).rejects.toThrow(
+      "startup_failure: The nested job 'asks' is requesting 'issues: write', but is only allowed 'issues: none'.",
+    );
+    expect((await repo.run(caller(', issues: write'))).job('call').result).toBe('success');
+  });
+
   it('refuses a call it does not emulate: fail-fast left on, named secrets', async () => {
     const call = (extra: string) => `
 on: workflow_dispatch

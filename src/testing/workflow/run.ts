@@ -10,7 +10,7 @@ import { evaluateCondition, evaluateToken } from './expressions.js';
 import { FakeGitHub, type RunState } from './github-api.js';
 import { newRepoContents } from './github-repo.js';
 import { runJob } from './job.js';
-import { loadWorkflow, type JobModel, type WorkflowModel } from './model.js';
+import { loadWorkflow, type JobModel, type Permissions, type WorkflowModel } from './model.js';
 import type { Attestation } from './stand-ins.js';
 import { ScenarioError, type JobReport, type Result, type RunReport, type Scenario } from './types.js';
 
@@ -175,7 +175,8 @@ async function runJobs(sh: Shared, wf: WorkflowModel, inputs: Record<string, unk
     if (!jobCondition(wf, job, results, ctx)) {
       report = { id: label, result: 'skipped', outputs: {}, steps: [], note: `if: ${job.if}` };
     } else if (job.call) {
-      report = await runCall(sh, job, label, { ...ctx, needs: Object.fromEntries(job.needs.map((n) => [n, results.get(n)!])) });
+      const ceiling = job.permissions ?? wf.permissions;
+      report = await runCall(sh, job, label, ceiling, { ...ctx, needs: Object.fromEntries(job.needs.map((n) => [n, results.get(n)!])) });
     } else {
       const needs = Object.fromEntries(job.needs.map((n) => [n, results.get(n)!]));
       const envToken = job.environment;
@@ -247,11 +248,19 @@ function calledFile(sh: Shared, uses: string): { root: string; file: string } {
  * run id, artifacts, reviews and secrets: `secrets: inherit`). Its result is failure when a called
  * job of any leg failed (GitHub's legs run side by side; here one after the other).
  */
-async function runCall(sh: Shared, job: JobModel, label: string, ctx: Record<string, unknown>): Promise<JobReport> {
+async function runCall(
+  sh: Shared,
+  job: JobModel,
+  label: string,
+  ceiling: Permissions | undefined,
+  ctx: Record<string, unknown>,
+): Promise<JobReport> {
   const { root, file } = calledFile(sh, job.call!.uses);
   const called = await loadWorkflow(root, file);
   if (!called.template.events.workflow_call) throw new ScenarioError(`${file} has no on: workflow_call`);
   if (called.unsupported.length) throw new ScenarioError(`${file}: the harness does not emulate ${called.unsupported.join(', ')}`);
+  const over = permissionsOverCeiling(called, ceiling);
+  if (over.length) throw new ScenarioError(`startup_failure: ${over.join(' ')}`);
   const legs = matrixLegs(job.call!.matrix);
   const failed: string[] = [];
   for (const leg of legs) {
@@ -270,6 +279,26 @@ async function runCall(sh: Shared, job: JobModel, label: string, ctx: Record<str
     steps: [],
     note: `calls ${job.call!.uses}${legs.length > 1 || job.call!.matrix ? ` for ${legs.length} leg(s)` : ''}${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
   };
+}
+
+const LEVEL = { none: 0, read: 1, write: 2 } as const;
+
+/**
+ * GitHub refuses a whole run (startup_failure) whose called workflow has a job asking for more
+ * than the calling job may give, whether or not that job would run: the caller's permissions
+ * are the ceiling of every job it calls. No ceiling: the repository's default, not checked here.
+ */
+export function permissionsOverCeiling(called: WorkflowModel, ceiling: Permissions | undefined): string[] {
+  if (!ceiling) return [];
+  const out: string[] = [];
+  for (const j of called.jobs) {
+    for (const [scope, level] of Object.entries(j.permissions ?? called.permissions ?? {})) {
+      const allowed = ceiling[scope] ?? 'none';
+      if (LEVEL[level] > LEVEL[allowed])
+        out.push(`The nested job '${j.id}' is requesting '${scope}: ${level}', but is only allowed '${scope}: ${allowed}'.`);
+    }
+  }
+  return out;
 }
 
 /** Records the scenario's review of a gated environment; returns it when it rejects the job. */
