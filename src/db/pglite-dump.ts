@@ -147,10 +147,7 @@ export async function restoreSqlDump(db: Db, file: SqlDumpSource, display: strin
   );
 }
 
-/**
- * A throwaway in-memory PGlite: where an embedded backup proves it restores. Loaded from the
- * process's own empty cluster when it made one (the rehearsal's fresh demo depot), else made anew.
- */
+/** A throwaway in-memory PGlite (an empty cluster of its own): where an embedded backup proves it restores. */
 export function openScratchPglite(): Promise<PgliteDb> {
-  return PgliteDb.open(undefined, 'scratch PGlite in memory (discarded)', { fromEmptyCluster: true });
+  return PgliteDb.open(undefined, 'scratch PGlite in memory (discarded)');
 }
