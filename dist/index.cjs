@@ -70348,7 +70348,7 @@ function newSystemIdentifier(now = Date.now()) {
   const low = BigInt((0, import_node_crypto.randomBytes)(4).readUInt32LE(0));
   return BigInt(Math.floor(now / 1e3)) << 32n | low;
 }
-function tarFiles(tar) {
+function tarEntries(tar) {
   const out = [];
   const text = (from, len) => Buffer.from(tar.subarray(from, from + len)).toString("latin1").replace(/\0.*$/s, "");
   for (let at2 = 0; at2 + 512 <= tar.length; ) {
@@ -70358,13 +70358,14 @@ function tarFiles(tar) {
     const size = parseInt(text(at2 + 124, 12).trim() || "0", 8);
     const type = tar[at2 + 156];
     if (!Number.isFinite(size)) throw new Error(`tar: unreadable size at byte ${at2}`);
-    if (type === 48 || type === 0) {
-      out.push({ name: (prefix ? `${prefix}/${name}` : name).replace(/^\.?\/+/, ""), start: at2 + 512, size });
-    }
+    const full = (prefix ? `${prefix}/${name}` : name).replace(/^\.?\/+/, "").replace(/\/+$/, "");
+    if (type === 48 || type === 0) out.push({ name: full, type: "file", start: at2 + 512, size });
+    else if (type === 53 && full) out.push({ name: full, type: "dir", start: at2 + 512, size: 0 });
     at2 += 512 + Math.ceil(size / 512) * 512;
   }
   return out;
 }
+var tarFiles = (tar) => tarEntries(tar).filter((e) => e.type === "file");
 var XLP_LONG_HEADER = 2;
 var XLP_SYSID_OFFSET = 24;
 function setSystemIdentifier(tar, id = newSystemIdentifier()) {
@@ -70432,13 +70433,37 @@ async function readTemplate() {
   if (bytes.length !== manifest.bytes || (0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex") !== manifest.sha256) return void 0;
   return bytes;
 }
-async function emptyClusterFromTemplate() {
+async function newClusterTar() {
   loaded ??= readTemplate();
   const bytes = await loaded;
   if (!bytes) return void 0;
   const tar = (0, import_node_zlib.brotliDecompressSync)(bytes);
   setSystemIdentifier(tar);
-  return new Blob([tar]);
+  return tar;
+}
+async function emptyClusterFromTemplate() {
+  const tar = await newClusterTar();
+  return tar ? new Blob([tar]) : void 0;
+}
+async function writeEmptyCluster(dataDir) {
+  const tar = await newClusterTar();
+  if (!tar) return false;
+  try {
+    await (0, import_promises3.mkdir)(dataDir, { recursive: true, mode: 448 });
+    for (const e of tarEntries(tar)) {
+      const to = import_node_path6.default.join(dataDir, e.name);
+      if (e.type === "dir") await (0, import_promises3.mkdir)(to, { recursive: true, mode: 448 });
+      else {
+        await (0, import_promises3.mkdir)(import_node_path6.default.dirname(to), { recursive: true, mode: 448 });
+        await (0, import_promises3.writeFile)(to, tar.subarray(e.start, e.start + e.size), { mode: 384 });
+      }
+    }
+  } catch (e) {
+    await (0, import_promises3.rm)(dataDir, { recursive: true, force: true }).catch(() => {
+    });
+    throw e;
+  }
+  return true;
 }
 
 // src/db/pglite.ts
@@ -70458,19 +70483,23 @@ var PgliteDb = class _PgliteDb {
   info;
   /**
    * `dataDir` undefined means in memory (tests, the scratch copy of a backup's proof). The module is
-   * loaded lazily: the action bundles never need it. A new cluster is loaded from the committed
-   * empty cluster (src/db/pglite-template.ts) with its own system identifier: PGlite's initdb, which
-   * runs in two more WebAssembly instances beside this one, would take the process's peak memory from
-   * about 570 to about 850 MB. It still makes the cluster where the template is not for the installed PGlite.
+   * loaded lazily: the action bundles never need it. A new cluster is a copy of the committed empty
+   * cluster (src/db/pglite-template.ts) with its own system identifier, not PGlite's initdb, which
+   * runs in two more WebAssembly instances beside this one (about 800 MB at that moment); initdb
+   * still makes it where the template is not for the installed PGlite. `sharedBuffersMb`: the
+   * server's shared_buffers (default PostgreSQL's 128 MB), for a scratch copy held in memory.
    */
-  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)") {
+  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)", opts2 = {}) {
     if (dataDir) await (0, import_promises4.mkdir)(dataDir, { recursive: true });
     const fresh = !dataDir || !await pathExists(import_node_path7.default.join(dataDir, "PG_VERSION"));
     const { PGlite } = await import("@electric-sql/pglite");
-    const template = fresh ? await emptyClusterFromTemplate() : void 0;
+    let template;
+    if (fresh && dataDir) await writeEmptyCluster(dataDir);
+    else if (fresh) template = await emptyClusterFromTemplate();
     const pg2 = new PGlite({
       ...dataDir ? { dataDir } : {},
       ...template ? { loadDataDir: template } : {},
+      ...opts2.sharedBuffersMb ? { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts2.sharedBuffersMb}MB`] } : {},
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity2,
@@ -82460,8 +82489,9 @@ async function restoreSqlDump(db, file2, display) {
     { discard: true }
   );
 }
+var SCRATCH_SHARED_BUFFERS_MB = 16;
 function openScratchPglite() {
-  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)");
+  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)", { sharedBuffersMb: SCRATCH_SHARED_BUFFERS_MB });
 }
 
 // src/runbook/backup/source-reads.ts
@@ -98762,7 +98792,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access3, appendFile, writeFile: writeFile8 } = import_fs2.promises;
+var { access: access3, appendFile, writeFile: writeFile9 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -98819,7 +98849,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile8 : appendFile;
+      const writeFunc = overwrite ? writeFile9 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -99022,7 +99052,7 @@ var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir10, open: open6, readdir: readdir6, rename: rename5, rm: rm10, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir11, open: open6, readdir: readdir6, rename: rename5, rm: rm11, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 

@@ -63,15 +63,16 @@ export function newSystemIdentifier(now = Date.now()): bigint {
   return (BigInt(Math.floor(now / 1000)) << 32n) | low;
 }
 
-interface TarEntry {
+export interface TarEntry {
   name: string;
+  type: 'file' | 'dir';
   /** Offset of the file's bytes in the tar. */
   start: number;
   size: number;
 }
 
-/** The regular files of a ustar archive, names without a leading "/" or "./". */
-export function tarFiles(tar: Uint8Array): TarEntry[] {
+/** The regular files and folders of a ustar archive, names without a leading "/" or "./". */
+export function tarEntries(tar: Uint8Array): TarEntry[] {
   const out: TarEntry[] = [];
   const text = (from: number, len: number) =>
     Buffer.from(tar.subarray(from, from + len))
@@ -84,14 +85,17 @@ export function tarFiles(tar: Uint8Array): TarEntry[] {
     const size = parseInt(text(at + 124, 12).trim() || '0', 8);
     const type = tar[at + 156];
     if (!Number.isFinite(size)) throw new Error(`tar: unreadable size at byte ${at}`);
-    // '0' or NUL: a regular file
-    if (type === 0x30 || type === 0) {
-      out.push({ name: (prefix ? `${prefix}/${name}` : name).replace(/^\.?\/+/, ''), start: at + 512, size });
-    }
+    const full = (prefix ? `${prefix}/${name}` : name).replace(/^\.?\/+/, '').replace(/\/+$/, '');
+    // '0' or NUL: a regular file; '5': a folder
+    if (type === 0x30 || type === 0) out.push({ name: full, type: 'file', start: at + 512, size });
+    else if (type === 0x35 && full) out.push({ name: full, type: 'dir', start: at + 512, size: 0 });
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return out;
 }
+
+/** The regular files of a ustar archive. */
+export const tarFiles = (tar: Uint8Array): TarEntry[] => tarEntries(tar).filter((e) => e.type === 'file');
 
 const XLP_LONG_HEADER = 0x0002;
 /** XLogPageHeaderData (magic, info, tli, pageaddr, rem_len + padding), then xlp_sysid. */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tarFiles } from './pg-control.js';
 import { PgliteDb } from './pglite.js';
+import { openScratchPglite, SCRATCH_SHARED_BUFFERS_MB } from './pglite-dump.js';
 import {
   emptyClusterFromTemplate,
   installedPgliteVersion,
@@ -93,12 +94,23 @@ describe('the pre-made empty cluster of the embedded database', () => {
 
     work = await mkdtemp(path.join(tmpdir(), 'astm53b-pglite-template-'));
     const dir = path.join(work, 'pgdata');
+    // on disk the folder is written from the template first, as initdb would make it, then opened
     const onDisk = await PgliteDb.open(dir);
+    expect((await stat(path.join(dir, 'global/pg_control'))).mode & 0o777).toBe(0o600);
+    expect((await stat(path.join(dir, 'base'))).mode & 0o777).toBe(0o700);
     const id = await sysid(onDisk);
     await onDisk.close();
     expect(ids).not.toContain(id);
     const again = await PgliteDb.open(dir);
     open.push(again);
     expect(await sysid(again)).toBe(id);
+  });
+
+  it('the scratch copy of a backup’s proof runs with small shared buffers: its files are in memory already', async () => {
+    const scratch = await openScratchPglite();
+    open.push(scratch);
+    expect((await scratch.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]).toEqual({
+      shared_buffers: `${SCRATCH_SHARED_BUFFERS_MB}MB`,
+    });
   });
 });

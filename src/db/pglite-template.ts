@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { z } from 'zod';
 import { PACKAGE_ROOT } from '../paths.js';
-import { setSystemIdentifier } from './pg-control.js';
+import { setSystemIdentifier, tarEntries } from './pg-control.js';
 
 /**
  * The pre-made empty cluster every new embedded database is loaded from, instead of PGlite's initdb.
@@ -71,15 +71,48 @@ async function readTemplate(): Promise<Buffer | undefined> {
   return bytes;
 }
 
-/**
- * A new empty cluster as a tar of its data folder, with its own system identifier; undefined when
- * the committed template is missing, damaged or of another PGlite version (the caller runs initdb).
- */
-export async function emptyClusterFromTemplate(): Promise<Blob | undefined> {
+/** A new empty cluster's data folder as a tar, with its own system identifier; undefined when the template is not usable. */
+async function newClusterTar(): Promise<Buffer | undefined> {
   loaded ??= readTemplate();
   const bytes = await loaded;
   if (!bytes) return undefined;
   const tar = brotliDecompressSync(bytes);
   setSystemIdentifier(tar);
-  return new Blob([tar]);
+  return tar;
+}
+
+/**
+ * A new empty cluster for an in-memory PGlite (its `loadDataDir`); undefined when the committed
+ * template is missing, damaged or of another PGlite version (the caller runs initdb).
+ */
+export async function emptyClusterFromTemplate(): Promise<Blob | undefined> {
+  const tar = await newClusterTar();
+  return tar ? new Blob([tar]) : undefined;
+}
+
+/**
+ * Writes a new empty cluster into `dataDir` (empty or absent), where PGlite then opens it as an
+ * existing one: no copy of the folder passes through PGlite's memory (its loadDataDir reads the
+ * whole tar into an ArrayBuffer, then each file into its file system on the way to the disk).
+ * False when the template is not usable (the caller runs initdb). Folders 0700 and files 0600, as
+ * initdb makes them; a write that fails leaves no half cluster behind.
+ */
+export async function writeEmptyCluster(dataDir: string): Promise<boolean> {
+  const tar = await newClusterTar();
+  if (!tar) return false;
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    for (const e of tarEntries(tar)) {
+      const to = path.join(dataDir, e.name);
+      if (e.type === 'dir') await mkdir(to, { recursive: true, mode: 0o700 });
+      else {
+        await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
+        await writeFile(to, tar.subarray(e.start, e.start + e.size), { mode: 0o600 });
+      }
+    }
+  } catch (e) {
+    await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
+  return true;
 }

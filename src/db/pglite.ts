@@ -4,7 +4,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { OID, identity, parseInt8 } from './normalize.js';
-import { emptyClusterFromTemplate } from './pglite-template.js';
+import { emptyClusterFromTemplate, writeEmptyCluster } from './pglite-template.js';
 import { DEFAULT_TX, copyCsvStatement, type Db, type QueryResult, type Queryable, type TxOptions } from './types.js';
 import type { ServerInfo } from '../results/common.js';
 
@@ -31,23 +31,30 @@ export class PgliteDb implements Db {
 
   /**
    * `dataDir` undefined means in memory (tests, the scratch copy of a backup's proof). The module is
-   * loaded lazily: the action bundles never need it. A new cluster is loaded from the committed
-   * empty cluster (src/db/pglite-template.ts) with its own system identifier: PGlite's initdb, which
-   * runs in two more WebAssembly instances beside this one, would take the process's peak memory from
-   * about 570 to about 850 MB. It still makes the cluster where the template is not for the installed PGlite.
+   * loaded lazily: the action bundles never need it. A new cluster is a copy of the committed empty
+   * cluster (src/db/pglite-template.ts) with its own system identifier, not PGlite's initdb, which
+   * runs in two more WebAssembly instances beside this one (about 800 MB at that moment); initdb
+   * still makes it where the template is not for the installed PGlite. `sharedBuffersMb`: the
+   * server's shared_buffers (default PostgreSQL's 128 MB), for a scratch copy held in memory.
    */
   static async open(
     dataDir: string | undefined,
     label = dataDir ? `embedded PGlite (${dataDir})` : 'embedded PGlite (memory)',
+    opts: { sharedBuffersMb?: number } = {},
   ): Promise<PgliteDb> {
     if (dataDir) await mkdir(dataDir, { recursive: true });
     const fresh = !dataDir || !(await pathExists(path.join(dataDir, 'PG_VERSION')));
     const { PGlite } = await import('@electric-sql/pglite');
-    const template = fresh ? await emptyClusterFromTemplate() : undefined;
+    // on disk, the folder is written before PGlite opens it as an existing cluster; in memory, PGlite
+    // loads the tar; either way, where the template is not usable PGlite's initdb makes the cluster
+    let template: Blob | undefined;
+    if (fresh && dataDir) await writeEmptyCluster(dataDir);
+    else if (fresh) template = await emptyClusterFromTemplate();
     // options object form: PGlite ignores the second argument when the first is not a string
     const pg = new PGlite({
       ...(dataDir ? { dataDir } : {}),
       ...(template ? { loadDataDir: template } : {}),
+      ...(opts.sharedBuffersMb ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${opts.sharedBuffersMb}MB`] } : {}),
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity,
