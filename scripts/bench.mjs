@@ -320,9 +320,10 @@ const notes = results.flatMap((r) => {
       `- Embedded rehearsal: peak RSS per run ${r.all_runs_mb.join(', ')} MB (${r.all_runs_s.join(', ')} s)` +
         (r.measured_at ? `; measured ${r.measured_at} (\`--only embedded\`, Node ${r.machine.node}).` : '.'),
       '  No initdb in the run: every new cluster is a copy of the committed empty cluster (src/db/pglite-template.ts), given its own',
-      "  system identifier; PGlite's initdb ran in two more WebAssembly instances, about 800 MB at that moment. The scratch copy of",
+      "  system identifier (PGlite's initdb runs in two more WebAssembly instances: about 800 MB at that moment). The scratch copy of",
       "  the backup's proof (in memory) has 16 MB of shared buffers: its files are in memory already. At the peak the rehearsal's",
-      '  database and the scratch copy are both resident (about 310 MB for the first with Node, 230 MB for the second).',
+      '  database and the scratch copy are both resident: sampled every 20 ms on two runs, about 330 MB before the backup (Node,',
+      "  the CLI and the rehearsal's database), about 180 MB more once the scratch copy is open, a little more to the end.",
     ];
   return [];
 });
