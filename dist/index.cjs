@@ -70419,19 +70419,29 @@ function installedPgliteVersion() {
   }
   throw new Error(`no package.json of @electric-sql/pglite above ${entry}`);
 }
+function templateProblem(manifest, bytes, installed) {
+  if (manifest.pglite !== installed) return `it was made by PGlite ${manifest.pglite}, this is PGlite ${installed}`;
+  if (bytes.length !== manifest.bytes || (0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex") !== manifest.sha256) {
+    return `${import_node_path6.default.basename(TEMPLATE_PATH)} is not the file its manifest describes (size or SHA-256)`;
+  }
+  return void 0;
+}
 var loaded;
 async function readTemplate() {
-  let manifest;
+  let problem;
   let bytes;
   try {
-    manifest = TemplateManifest.parse(JSON.parse(await (0, import_promises3.readFile)(TEMPLATE_MANIFEST_PATH, "utf8")));
+    const manifest = TemplateManifest.parse(JSON.parse(await (0, import_promises3.readFile)(TEMPLATE_MANIFEST_PATH, "utf8")));
     bytes = await (0, import_promises3.readFile)(TEMPLATE_PATH);
-  } catch {
-    return void 0;
+    problem = templateProblem(manifest, bytes, installedPgliteVersion());
+  } catch (e) {
+    problem = `it cannot be read: ${e.message}`;
   }
-  if (manifest.pglite !== installedPgliteVersion()) return void 0;
-  if (bytes.length !== manifest.bytes || (0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex") !== manifest.sha256) return void 0;
-  return bytes;
+  if (!problem) return bytes;
+  process.emitWarning(
+    `the committed empty cluster (src/db/pglite-template.tar.br) is not used: ${problem}; PGlite's initdb makes each new cluster (about 800 MB of memory at that moment). Regenerate it: node scripts/pglite-template.mjs`
+  );
+  return void 0;
 }
 async function newClusterTar() {
   loaded ??= readTemplate();

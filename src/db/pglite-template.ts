@@ -15,7 +15,7 @@ import { setSystemIdentifier, tarEntries } from './pg-control.js';
  * large window: the three near-identical databases of an empty cluster compress to about 1.3 MB).
  *
  * The manifest beside it records the PGlite version that made it, and what the template's cluster
- * is (src/db/pglite-template.test.ts proves it against a fresh initdb of the installed PGlite): a
+ * is (src/db/pglite-template.embedded.test.ts proves it against a fresh initdb of the installed PGlite): a
  * template of another PGlite version is not loaded, the cluster is made by initdb as before (the
  * same cluster, only the memory differs), and that test fails until the template is regenerated.
  */
@@ -54,21 +54,34 @@ export function installedPgliteVersion(): string {
   throw new Error(`no package.json of @electric-sql/pglite above ${entry}`);
 }
 
+/** Why the template cannot be loaded by the installed PGlite, or undefined when it can. */
+export function templateProblem(manifest: TemplateManifest, bytes: Buffer, installed: string): string | undefined {
+  if (manifest.pglite !== installed) return `it was made by PGlite ${manifest.pglite}, this is PGlite ${installed}`;
+  if (bytes.length !== manifest.bytes || createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
+    return `${path.basename(TEMPLATE_PATH)} is not the file its manifest describes (size or SHA-256)`;
+  }
+  return undefined;
+}
+
 /** The template's bytes (compressed), read and checked once per process; undefined when it is not for this PGlite. */
 let loaded: Promise<Buffer | undefined> | undefined;
 
 async function readTemplate(): Promise<Buffer | undefined> {
-  let manifest: TemplateManifest;
-  let bytes: Buffer;
+  let problem: string | undefined;
+  let bytes: Buffer | undefined;
   try {
-    manifest = TemplateManifest.parse(JSON.parse(await readFile(TEMPLATE_MANIFEST_PATH, 'utf8')));
+    const manifest = TemplateManifest.parse(JSON.parse(await readFile(TEMPLATE_MANIFEST_PATH, 'utf8')));
     bytes = await readFile(TEMPLATE_PATH);
-  } catch {
-    return undefined;
+    problem = templateProblem(manifest, bytes, installedPgliteVersion());
+  } catch (e) {
+    problem = `it cannot be read: ${(e as Error).message}`;
   }
-  if (manifest.pglite !== installedPgliteVersion()) return undefined;
-  if (bytes.length !== manifest.bytes || createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) return undefined;
-  return bytes;
+  if (!problem) return bytes;
+  // once per process, on stderr: the run goes on as before the template, with more memory
+  process.emitWarning(
+    `the committed empty cluster (src/db/pglite-template.tar.br) is not used: ${problem}; PGlite's initdb makes each new cluster (about 800 MB of memory at that moment). Regenerate it: node scripts/pglite-template.mjs`,
+  );
+  return undefined;
 }
 
 /** A new empty cluster's data folder as a tar, with its own system identifier; undefined when the template is not usable. */
