@@ -70458,20 +70458,16 @@ async function emptyClusterFromTemplate() {
 async function writeEmptyCluster(dataDir) {
   const tar = await newClusterTar();
   if (!tar) return false;
-  try {
-    await (0, import_promises3.mkdir)(dataDir, { recursive: true, mode: 448 });
-    for (const e of tarEntries(tar)) {
-      const to = import_node_path6.default.join(dataDir, e.name);
-      if (e.type === "dir") await (0, import_promises3.mkdir)(to, { recursive: true, mode: 448 });
-      else {
-        await (0, import_promises3.mkdir)(import_node_path6.default.dirname(to), { recursive: true, mode: 448 });
-        await (0, import_promises3.writeFile)(to, tar.subarray(e.start, e.start + e.size), { mode: 384 });
-      }
+  await (0, import_promises3.mkdir)(dataDir, { recursive: true, mode: 448 });
+  const entries = tarEntries(tar);
+  const last = entries.filter((e) => e.name === "PG_VERSION");
+  for (const e of [...entries.filter((x) => x.name !== "PG_VERSION"), ...last]) {
+    const to = import_node_path6.default.join(dataDir, e.name);
+    if (e.type === "dir") await (0, import_promises3.mkdir)(to, { recursive: true, mode: 448 });
+    else {
+      await (0, import_promises3.mkdir)(import_node_path6.default.dirname(to), { recursive: true, mode: 448 });
+      await (0, import_promises3.writeFile)(to, tar.subarray(e.start, e.start + e.size), { mode: 384 });
     }
-  } catch (e) {
-    await (0, import_promises3.rm)(dataDir, { recursive: true, force: true }).catch(() => {
-    });
-    throw e;
   }
   return true;
 }
@@ -99062,7 +99058,7 @@ var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir11, open: open6, readdir: readdir6, rename: rename5, rm: rm11, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir11, open: open6, readdir: readdir6, rename: rename5, rm: rm10, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
@@ -104,28 +104,26 @@ export async function emptyClusterFromTemplate(): Promise<Blob | undefined> {
 }
 
 /**
- * Writes a new empty cluster into `dataDir` (empty or absent), where PGlite then opens it as an
- * existing one: no copy of the folder passes through PGlite's memory (its loadDataDir reads the
- * whole tar into an ArrayBuffer, then each file into its file system on the way to the disk).
- * False when the template is not usable (the caller runs initdb). Folders 0700 and files 0600, as
- * initdb makes them; a write that fails leaves no half cluster behind.
+ * Writes a new empty cluster into `dataDir` (where PGlite found no PG_VERSION), where PGlite then
+ * opens it as an existing one: no copy of the folder passes through PGlite's memory (its loadDataDir
+ * reads the whole tar into an ArrayBuffer, then each file into its file system on the way to the
+ * disk). False when the template is not usable (the caller runs initdb). Folders 0700 and files
+ * 0600, as initdb makes them. PG_VERSION is written last: a write that fails (full disk…) leaves a
+ * folder that is still no cluster, and the next open writes it again.
  */
 export async function writeEmptyCluster(dataDir: string): Promise<boolean> {
   const tar = await newClusterTar();
   if (!tar) return false;
-  try {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    for (const e of tarEntries(tar)) {
-      const to = path.join(dataDir, e.name);
-      if (e.type === 'dir') await mkdir(to, { recursive: true, mode: 0o700 });
-      else {
-        await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
-        await writeFile(to, tar.subarray(e.start, e.start + e.size), { mode: 0o600 });
-      }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const entries = tarEntries(tar);
+  const last = entries.filter((e) => e.name === 'PG_VERSION');
+  for (const e of [...entries.filter((x) => x.name !== 'PG_VERSION'), ...last]) {
+    const to = path.join(dataDir, e.name);
+    if (e.type === 'dir') await mkdir(to, { recursive: true, mode: 0o700 });
+    else {
+      await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
+      await writeFile(to, tar.subarray(e.start, e.start + e.size), { mode: 0o600 });
     }
-  } catch (e) {
-    await rm(dataDir, { recursive: true, force: true }).catch(() => {});
-    throw e;
   }
   return true;
 }
