@@ -282,7 +282,11 @@ const machine = {
 const resultsFile = path.join(root, 'bench/results.json');
 let doc;
 if (reportOnly) doc = JSON.parse(readFileSync(resultsFile, 'utf8'));
-else if (only) {
+else if (only && !results.length) {
+  // e.g. --only server without a server: the old entries stay, not replaced by nothing
+  console.error(`bench: --only ${only} measured nothing; bench/results.json is left as it was`);
+  process.exit(1);
+} else if (only) {
   // one section measured: its entries replace the old ones where they stood, with their own date and machine
   const old = JSON.parse(readFileSync(resultsFile, 'utf8'));
   const fresh = results.map((r) => ({ ...r, measured_at: new Date().toISOString(), machine: { ...machine } }));
