@@ -1214,7 +1214,7 @@ var require_utils2 = __commonJS({
     var nodeCrypto = require("crypto");
     module2.exports = {
       postgresMd5PasswordHash,
-      randomBytes: randomBytes8,
+      randomBytes: randomBytes9,
       deriveKey,
       sha256: sha2565,
       hashByName,
@@ -1224,7 +1224,7 @@ var require_utils2 = __commonJS({
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
     var textEncoder2 = new TextEncoder();
-    function randomBytes8(length) {
+    function randomBytes9(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
     async function md5(string4) {
@@ -3488,7 +3488,7 @@ var require_split2 = __commonJS({
 var require_helper = __commonJS({
   "node_modules/pgpass/lib/helper.js"(exports2, module2) {
     "use strict";
-    var path52 = require("path");
+    var path53 = require("path");
     var Stream = require("stream").Stream;
     var split2 = require_split2();
     var util3 = require("util");
@@ -3527,7 +3527,7 @@ var require_helper = __commonJS({
     };
     module2.exports.getFileName = function(rawEnv) {
       var env2 = rawEnv || process.env;
-      var file2 = env2.PGPASSFILE || (isWin ? path52.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path52.join(env2.HOME || "./", ".pgpass"));
+      var file2 = env2.PGPASSFILE || (isWin ? path53.join(env2.APPDATA || "./", "postgresql", "pgpass.conf") : path53.join(env2.HOME || "./", ".pgpass"));
       return file2;
     };
     module2.exports.usePgPass = function(stats, fname) {
@@ -3659,7 +3659,7 @@ var require_helper = __commonJS({
 var require_lib = __commonJS({
   "node_modules/pgpass/lib/index.js"(exports2, module2) {
     "use strict";
-    var path52 = require("path");
+    var path53 = require("path");
     var fs4 = require("fs");
     var helper = require_helper();
     module2.exports = function(connInfo, cb) {
@@ -7410,7 +7410,7 @@ var init_escape = __esm({
 });
 
 // node_modules/minimatch/dist/esm/index.js
-var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path21, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
+var minimatch, starDotExtRE, starDotExtTest, starDotExtTestDot, starDotExtTestNocase, starDotExtTestNocaseDot, starDotStarRE, starDotStarTest, starDotStarTestDot, dotStarRE, dotStarTest, starRE, starTest, starTestDot, qmarksRE, qmarksTestNocase, qmarksTestNocaseDot, qmarksTestDot, qmarksTest, qmarksTestNoExt, qmarksTestNoExtDot, defaultPlatform, path22, sep, GLOBSTAR, qmark2, star2, twoStarDot, twoStarNoDot, filter, ext, defaults2, braceExpand, makeRe, match, globMagic, regExpEscape2, Minimatch;
 var init_esm3 = __esm({
   "node_modules/minimatch/dist/esm/index.js"() {
     init_esm2();
@@ -7479,11 +7479,11 @@ var init_esm3 = __esm({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    path21 = {
+    path22 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    sep = defaultPlatform === "win32" ? path21.win32.sep : path21.posix.sep;
+    sep = defaultPlatform === "win32" ? path22.win32.sep : path22.posix.sep;
     minimatch.sep = sep;
     GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     minimatch.GLOBSTAR = GLOBSTAR;
@@ -8272,13 +8272,13 @@ function getStat(file2, followSymlinks) {
     });
   });
 }
-async function* exploreWalkAsync(dir, path52, followSymlinks, useStat, shouldSkip, strict) {
-  let files = await readdir4(path52 + dir, strict);
+async function* exploreWalkAsync(dir, path53, followSymlinks, useStat, shouldSkip, strict) {
+  let files = await readdir4(path53 + dir, strict);
   for (const file2 of files) {
     let name = file2.name;
     const filename = dir + "/" + name;
     const relative = filename.slice(1);
-    const absolute = path52 + "/" + relative;
+    const absolute = path53 + "/" + relative;
     let stat6 = file2;
     if (useStat || followSymlinks) stat6 = await getStat(absolute, followSymlinks) ?? stat6;
     if (stat6.isDirectory()) {
@@ -8288,7 +8288,7 @@ async function* exploreWalkAsync(dir, path52, followSymlinks, useStat, shouldSki
           absolute,
           stat: stat6
         };
-        yield* exploreWalkAsync(filename, path52, followSymlinks, useStat, shouldSkip, false);
+        yield* exploreWalkAsync(filename, path53, followSymlinks, useStat, shouldSkip, false);
       }
     } else yield {
       relative,
@@ -8297,8 +8297,8 @@ async function* exploreWalkAsync(dir, path52, followSymlinks, useStat, shouldSki
     };
   }
 }
-async function* explore(path52, followSymlinks, useStat, shouldSkip) {
-  yield* exploreWalkAsync("", path52, followSymlinks, useStat, shouldSkip, true);
+async function* explore(path53, followSymlinks, useStat, shouldSkip) {
+  yield* exploreWalkAsync("", path53, followSymlinks, useStat, shouldSkip, true);
 }
 function readOptions(options) {
   return {
@@ -18810,22 +18810,22 @@ var require_ours = __commonJS({
 // node_modules/normalize-path/index.js
 var require_normalize_path = __commonJS({
   "node_modules/normalize-path/index.js"(exports2, module2) {
-    module2.exports = function(path52, stripTrailing) {
-      if (typeof path52 !== "string") {
+    module2.exports = function(path53, stripTrailing) {
+      if (typeof path53 !== "string") {
         throw new TypeError("expected path to be a string");
       }
-      if (path52 === "\\" || path52 === "/") return "/";
-      var len = path52.length;
-      if (len <= 1) return path52;
+      if (path53 === "\\" || path53 === "/") return "/";
+      var len = path53.length;
+      if (len <= 1) return path53;
       var prefix = "";
-      if (len > 4 && path52[3] === "\\") {
-        var ch = path52[2];
-        if ((ch === "?" || ch === ".") && path52.slice(0, 2) === "\\\\") {
-          path52 = path52.slice(2);
+      if (len > 4 && path53[3] === "\\") {
+        var ch = path53[2];
+        if ((ch === "?" || ch === ".") && path53.slice(0, 2) === "\\\\") {
+          path53 = path53.slice(2);
           prefix = "//";
         }
       }
-      var segs = path52.split(/[/\\]+/);
+      var segs = path53.split(/[/\\]+/);
       if (stripTrailing !== false && segs[segs.length - 1] === "") {
         segs.pop();
       }
@@ -29901,14 +29901,14 @@ var require_util3 = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path52 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path53 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path52 && path52[0] !== "/") {
-          path52 = `/${path52}`;
+        if (path53 && path53[0] !== "/") {
+          path53 = `/${path53}`;
         }
-        return new URL(`${origin}${path52}`);
+        return new URL(`${origin}${path53}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -30359,39 +30359,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path52, origin }
+          request: { method, path: path53, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path52);
+        debuglog("sending request to %s %s/%s", method, origin, path53);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path52, origin },
+          request: { method, path: path53, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path52,
+          path53,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path52, origin }
+          request: { method, path: path53, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path52);
+        debuglog("trailers received from %s %s/%s", method, origin, path53);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path52, origin },
+          request: { method, path: path53, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path52,
+          path53,
           error63.message
         );
       });
@@ -30440,9 +30440,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path52, origin }
+            request: { method, path: path53, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path52);
+          debuglog("sending request to %s %s/%s", method, origin, path53);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -30505,7 +30505,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path52,
+        path: path53,
         method,
         body,
         headers,
@@ -30520,11 +30520,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path52 !== "string") {
+        if (typeof path53 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path52[0] !== "/" && !(path52.startsWith("http://") || path52.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path53[0] !== "/" && !(path53.startsWith("http://") || path53.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path52)) {
+        } else if (invalidPathRegex.test(path53)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -30590,7 +30590,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path52, query) : path52;
+        this.path = query ? buildURL(path53, query) : path53;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -35283,7 +35283,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path52, host, upgrade, blocking, reset: reset2 } = request2;
+      const { method, path: path53, host, upgrade, blocking, reset: reset2 } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util3.isFormDataLike(body)) {
@@ -35364,7 +35364,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path52} HTTP/1.1\r
+      let header = `${method} ${path53} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -35893,7 +35893,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path52, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path53, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util3.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -35990,7 +35990,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path52;
+      headers[HTTP2_HEADER_PATH] = path53;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -36343,9 +36343,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util3.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path52 = search ? `${pathname}${search}` : pathname;
+        const path53 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path52;
+        this.opts.path = path53;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -37584,10 +37584,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path52 = "/",
+          path: path53 = "/",
           headers = {}
         } = opts2;
-        opts2.path = origin + path52;
+        opts2.path = origin + path53;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -39559,20 +39559,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path52) {
-      if (typeof path52 !== "string") {
-        return path52;
+    function safeUrl(path53) {
+      if (typeof path53 !== "string") {
+        return path53;
       }
-      const pathSegments = path52.split("?");
+      const pathSegments = path53.split("?");
       if (pathSegments.length !== 2) {
-        return path52;
+        return path53;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path52, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path52);
+    function matchKey(mockDispatch2, { path: path53, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path53);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -39594,7 +39594,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path52 }) => matchValue(safeUrl(path52), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path53 }) => matchValue(safeUrl(path53), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -39632,9 +39632,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts2) {
-      const { path: path52, method, body, headers, query } = opts2;
+      const { path: path53, method, body, headers, query } = opts2;
       return {
-        path: path52,
+        path: path53,
         method,
         body,
         headers,
@@ -40097,10 +40097,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path52, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path53, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path52,
+            Path: path53,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -44979,9 +44979,9 @@ var require_util8 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path52) {
-      for (let i = 0; i < path52.length; ++i) {
-        const code2 = path52.charCodeAt(i);
+    function validateCookiePath(path53) {
+      for (let i = 0; i < path53.length; ++i) {
+        const code2 = path53.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -47901,11 +47901,11 @@ var require_undici = __commonJS({
           if (typeof opts2.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path52 = opts2.path;
+          let path53 = opts2.path;
           if (!opts2.path.startsWith("/")) {
-            path52 = `/${path52}`;
+            path53 = `/${path53}`;
           }
-          url2 = new URL(util3.parseOrigin(url2).origin + path52);
+          url2 = new URL(util3.parseOrigin(url2).origin + path53);
         } else {
           if (!opts2) {
             opts2 = typeof url2 === "object" ? url2 : {};
@@ -49864,9 +49864,9 @@ function csvPlace(bytes, lineStart, bad) {
   }
   return { row: records.length, ...header[column] ? { field: header[column] } : {} };
 }
-async function openCsvFile(path52, displayName = path52) {
+async function openCsvFile(path53, displayName = path53) {
   const parser = new CsvParser();
-  const stream2 = (0, import_node_fs.createReadStream)(path52, { encoding: "utf8", highWaterMark: 1 << 16 });
+  const stream2 = (0, import_node_fs.createReadStream)(path53, { encoding: "utf8", highWaterMark: 1 << 16 });
   const raw = (async function* () {
     try {
       for await (const chunk of stream2) yield* parser.push(chunk);
@@ -50289,7 +50289,7 @@ var batchCommand = {
 var astmCommands = [vcfCommand, density15Command, batchCommand];
 
 // src/cli/commands/backup.ts
-var import_node_path21 = __toESM(require("node:path"), 1);
+var import_node_path22 = __toESM(require("node:path"), 1);
 
 // src/db/pg.ts
 var import_node_stream = require("node:stream");
@@ -50572,626 +50572,17 @@ var PgDb = class {
 };
 
 // src/db/pglite.ts
-var import_promises3 = require("node:fs/promises");
-var import_node_path5 = __toESM(require("node:path"), 1);
-var import_node_zlib = require("node:zlib");
+var import_promises4 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_stream2 = require("node:stream");
-var import_promises4 = require("node:stream/promises");
-var emptyCluster;
-var pathExists = (p) => (0, import_promises3.access)(p).then(
-  () => true,
-  () => false
-);
-var PgliteDb = class _PgliteDb {
-  constructor(pg2, label) {
-    this.pg = pg2;
-    this.label = label;
-  }
-  pg;
-  label;
-  kind = "pglite";
-  tail = Promise.resolve();
-  info;
-  /**
-   * `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles
-   * never need it. A new cluster is made by PGlite's initdb, which runs in two more WebAssembly
-   * instances beside this one (about 550 MB at its peak): the first new cluster of the process is
-   * kept, empty, so that a scratch copy (`fromEmptyCluster`) is loaded from it instead.
-   */
-  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)", opts2 = {}) {
-    if (dataDir) await (0, import_promises3.mkdir)(dataDir, { recursive: true });
-    const fresh = !dataDir || !await pathExists(import_node_path5.default.join(dataDir, "PG_VERSION"));
-    const { PGlite } = await import("@electric-sql/pglite");
-    const template = opts2.fromEmptyCluster && emptyCluster ? new Blob([(0, import_node_zlib.gunzipSync)(emptyCluster)]) : void 0;
-    const pg2 = new PGlite({
-      ...dataDir ? { dataDir } : {},
-      ...template ? { loadDataDir: template } : {},
-      parsers: {
-        [OID.int8]: parseInt8,
-        [OID.date]: identity2,
-        [OID.numeric]: identity2
-      }
-    });
-    await pg2.waitReady;
-    if (fresh && !template && !emptyCluster) {
-      emptyCluster = (0, import_node_zlib.gzipSync)(Buffer.from(await (await pg2.dumpDataDir("none")).arrayBuffer()), { level: 1 });
-    }
-    return new _PgliteDb(pg2, label);
-  }
-  /** The underlying instance, for the dump tool (src/db only). */
-  get instance() {
-    return this.pg;
-  }
-  exclusive(fn) {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => {
-    });
-    return run;
-  }
-  session() {
-    const pg2 = this.pg;
-    return {
-      async query(sql, params) {
-        const r = await pg2.query(sql, params);
-        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, fields: r.fields.map((f) => f.name) };
-      },
-      async copyCsvTo(select, sink) {
-        const r = await pg2.query(copyCsvStatement(select, "'/dev/blob'"));
-        const bytes = r.blob ? Buffer.from(await r.blob.arrayBuffer()) : Buffer.alloc(0);
-        await (0, import_promises4.pipeline)(import_node_stream2.Readable.from([bytes]), sink);
-        return r.affectedRows ?? 0;
-      }
-    };
-  }
-  query(sql, params) {
-    return this.exclusive(() => this.session().query(sql, params));
-  }
-  copyCsvTo(select, sink) {
-    return this.exclusive(() => this.session().copyCsvTo(select, sink));
-  }
-  withClient(fn) {
-    return this.exclusive(async () => {
-      const s = this.session();
-      try {
-        return await fn(s);
-      } finally {
-        await this.pg.query("ROLLBACK").catch(() => {
-        });
-        await this.pg.query("RESET ALL").catch(() => {
-        });
-      }
-    });
-  }
-  withTransaction(fn, opts2 = {}) {
-    return this.exclusive(async () => {
-      const s = this.session();
-      await s.query(opts2.readOnly ? "BEGIN READ ONLY" : "BEGIN");
-      try {
-        await s.query(`SET LOCAL lock_timeout = ${Math.trunc(opts2.lockTimeoutMs ?? DEFAULT_TX.lockTimeoutMs)}`);
-        await s.query(`SET LOCAL statement_timeout = ${Math.trunc(opts2.statementTimeoutMs ?? DEFAULT_TX.statementTimeoutMs)}`);
-        const out = await fn(s);
-        await s.query("COMMIT");
-        return out;
-      } catch (e) {
-        await s.query("ROLLBACK").catch(() => {
-        });
-        throw e;
-      }
-    });
-  }
-  async server() {
-    if (!this.info) {
-      const r = await this.query(
-        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n"
-      );
-      const row = r.rows[0];
-      this.info = { major: Math.floor(Number(row.n) / 1e4), version: row.v.split(" ")[0], engine: "pglite" };
-    }
-    return this.info;
-  }
-  async close() {
-    await this.exclusive(() => this.pg.close());
-  }
-};
+var import_promises5 = require("node:stream/promises");
 
-// src/db/open.ts
-async function openDb(target) {
-  if (target.kind === "pg") {
-    const db = new PgDb(target.url, target.connectTimeoutMs === void 0 ? {} : { connectTimeoutMs: target.connectTimeoutMs });
-    try {
-      await db.server();
-    } catch (e) {
-      await db.close().catch(() => {
-      });
-      throw e;
-    }
-    return db;
-  }
-  return PgliteDb.open(target.dataDir, target.label);
-}
-async function withDb(target, fn) {
-  const db = await openDb(target);
-  try {
-    return await fn(db);
-  } finally {
-    await db.close().catch(() => {
-    });
-  }
-}
-
-// src/db/file-sink.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs2 = require("node:fs");
-var import_node_stream3 = require("node:stream");
-
-// src/write-error.ts
-var WRITE_ERRNOS = {
-  ENOSPC: { said: "no space left on device", fix: (elsewhere) => `free space or ${elsewhere}` },
-  EDQUOT: { said: "disk quota exceeded", fix: (elsewhere) => `free space within the quota or ${elsewhere}` },
-  EFBIG: { said: "file too large for its file system", fix: (elsewhere) => elsewhere },
-  EIO: { said: "input/output error", fix: (elsewhere) => `check the disk (dmesg) or ${elsewhere}` },
-  EROFS: { said: "read-only file system", fix: (elsewhere) => elsewhere },
-  EACCES: { said: "permission denied", fix: (elsewhere) => elsewhere },
-  EPERM: { said: "operation not permitted", fix: (elsewhere) => elsewhere },
-  ENOENT: { said: "the folder is gone", fix: (elsewhere) => elsewhere }
-};
-var WRITE_FAILED = "WRITE_FAILED";
-function writeFailure(e, file2, elsewhere = "choose another --out") {
-  if (e instanceof UserError) return e.code === WRITE_FAILED ? e : void 0;
-  const code2 = e?.code;
-  const known = code2 ? WRITE_ERRNOS[code2] : void 0;
-  if (!code2 || !known) return void 0;
-  return new UserError(WRITE_FAILED, `${known.said} (${code2}) while writing ${file2}: ${known.fix(elsewhere)}`, {
-    where: { file: file2 },
-    cause: e
-  });
-}
-function asWriteFailure(e, file2, elsewhere) {
-  return writeFailure(e, file2, elsewhere) ?? e;
-}
-
-// src/db/file-sink.ts
-var HashedFileSink = class extends import_node_stream3.Writable {
-  constructor(file2, follower) {
-    super();
-    this.file = file2;
-    this.follower = follower;
-    this.out = (0, import_node_fs2.createWriteStream)(file2);
-    this.out.on("error", (e) => this.destroy(this.failure(e)));
-  }
-  file;
-  follower;
-  out;
-  hash = (0, import_node_crypto.createHash)("sha256");
-  bytes = 0;
-  /** why the follower stopped taking bytes, if it did */
-  followerError;
-  failure(e) {
-    return asWriteFailure(e, this.file);
-  }
-  _write(chunk, _enc, cb) {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    let pending = 1;
-    if (this.follower && !this.followerError) {
-      pending++;
-      this.follower.write(chunk, (e) => {
-        if (e) this.followerError ??= e;
-        if (--pending === 0) cb();
-      });
-    }
-    this.out.write(chunk, (e) => {
-      if (e) return cb(this.failure(e));
-      if (--pending === 0) cb();
-    });
-  }
-  _final(cb) {
-    if (this.follower && !this.followerError) this.follower.end();
-    this.out.end((e) => cb(e ? this.failure(e) : e));
-  }
-  /** size and SHA-256 of what was written; call once the stream has finished */
-  digest() {
-    return { bytes: this.bytes, sha256: this.hash.digest("hex") };
-  }
-};
-var DigestSink = class extends import_node_stream3.Writable {
-  hash = (0, import_node_crypto.createHash)("sha256");
-  bytes = 0;
-  _write(chunk, _enc, cb) {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    cb();
-  }
-  digest() {
-    return { bytes: this.bytes, sha256: this.hash.digest("hex") };
-  }
-};
-
-// src/db/pg-tools.ts
-var import_node_child_process = require("node:child_process");
-var import_promises5 = require("node:fs/promises");
-var import_node_fs3 = require("node:fs");
+// src/db/pglite-template.ts
+var import_node_crypto2 = require("node:crypto");
+var import_promises3 = require("node:fs/promises");
+var import_node_module = require("node:module");
 var import_node_path6 = __toESM(require("node:path"), 1);
-var import_node_stream4 = require("node:stream");
-var DEBIAN_ROOT = "/usr/lib/postgresql";
-async function isExecutable(file2) {
-  return (0, import_promises5.access)(file2, import_node_fs3.constants.X_OK).then(
-    () => true,
-    () => false
-  );
-}
-function parseToolVersion(text) {
-  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
-  if (!m) return void 0;
-  return { version: m[2] === void 0 ? m[1] : `${m[1]}.${m[2]}`, major: Number(m[1]) };
-}
-var versions = /* @__PURE__ */ new Map();
-function toolVersion(file2) {
-  let v = versions.get(file2);
-  if (!v) {
-    v = runProcess(file2, ["--version"], { env: process.env }).then(
-      (r) => r.code === 0 ? parseToolVersion(r.stdout) : void 0,
-      () => void 0
-    );
-    versions.set(file2, v);
-  }
-  return v;
-}
-async function candidateDirs(env2) {
-  if (env2.PG_BIN) return [env2.PG_BIN];
-  const dirs = [];
-  const majors = await (0, import_promises5.readdir)(DEBIAN_ROOT).catch(() => []);
-  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path6.default.join(DEBIAN_ROOT, m, "bin"));
-  for (const d of (env2.PATH ?? "").split(import_node_path6.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
-  return dirs;
-}
-async function findPgTool(name, serverMajor, env2 = process.env) {
-  const found = [];
-  for (const dir of await candidateDirs(env2)) {
-    const file2 = import_node_path6.default.join(dir, name);
-    if (!await isExecutable(file2)) continue;
-    const v = await toolVersion(file2);
-    if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
-  }
-  const usable = found.filter((t) => t.major >= serverMajor).sort((a, b) => a.major - b.major);
-  const exact = usable.find((t) => t.major === serverMajor);
-  if (exact ?? usable[0]) return exact ?? usable[0];
-  const install = `sudo apt-get install postgresql-client-${serverMajor} (Ubuntu runner: add the PGDG apt repository apt.postgresql.org first), or set PG_BIN to its bin folder`;
-  if (found.length === 0) {
-    throw new UserError(
-      "PG_CLIENT_MISSING",
-      `${name} not found${env2.PG_BIN ? ` in PG_BIN=${env2.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`,
-      { hint: install }
-    );
-  }
-  const newest = found.sort((a, b) => b.major - a.major)[0];
-  throw new UserError(
-    "PG_CLIENT_TOO_OLD",
-    `${name} ${newest.version} (${newest.path}) is older than the server, PostgreSQL ${serverMajor}: ${name} must be version ${serverMajor} or newer`,
-    { hint: install }
-  );
-}
-function connectionForChild(url2) {
-  const u = new URL(url2);
-  const env2 = {};
-  const password = u.password ? decodeURIComponent(u.password) : u.searchParams.get("password");
-  if (password) env2.PGPASSWORD = password;
-  u.password = "";
-  u.searchParams.delete("password");
-  return { dbname: u.toString(), env: env2 };
-}
-var STDERR_KEEP = 16384;
-function startProcess(file2, args, opts2) {
-  const child = (0, import_node_child_process.spawn)(file2, args, { env: opts2.env, stdio: [opts2.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
-  child.stdin?.on("error", () => {
-  });
-  if (opts2.signal?.aborted) child.kill();
-  else opts2.signal?.addEventListener("abort", () => child.kill(), { once: true });
-  const done = new Promise((resolve3, reject) => {
-    let stdout = "";
-    let stderr = "";
-    let partial2 = "";
-    const max = opts2.maxStdout ?? 16 * 1024 * 1024;
-    const sink = opts2.stdoutTo;
-    let sinkError;
-    sink?.on("error", (e) => {
-      sinkError ??= e;
-      child.kill();
-      child.stdout.resume();
-    });
-    child.stdout.on("data", (chunk) => {
-      if (sink) {
-        if (sinkError) return;
-        if (!sink.write(chunk)) {
-          child.stdout.pause();
-          sink.once("drain", () => child.stdout.resume());
-        }
-      } else if (stdout.length < max) stdout += chunk.toString("utf8");
-    });
-    const keep = (line2) => {
-      if (opts2.onStderrLine?.(line2) === true) return;
-      stderr = `${stderr}${line2}
-`.slice(-STDERR_KEEP);
-    };
-    child.stderr.on("data", (chunk) => {
-      const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
-      partial2 = lines2.pop();
-      for (const line2 of lines2) keep(line2);
-    });
-    child.on("error", reject);
-    child.on("close", (code2, signal) => {
-      if (partial2) keep(partial2);
-      const settle2 = () => {
-        if (sinkError) return reject(sinkError);
-        resolve3({ code: code2, signal, stdout, stderr: redact(stderr, opts2.secrets ?? []) });
-      };
-      if (sink && !sinkError && !sink.destroyed) {
-        sink.end();
-        (0, import_node_stream4.finished)(sink, () => settle2());
-      } else settle2();
-    });
-  });
-  return { stdin: child.stdin, done, kill: () => child.kill() };
-}
-function runProcess(file2, args, opts2) {
-  return startProcess(file2, args, opts2).done;
-}
-function startPgTool(run) {
-  const secrets = run.url ? secretsOf(run.url) : [];
-  const env2 = { ...process.env, LC_ALL: "C", PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
-  const args = [...run.args];
-  if (run.url) {
-    const c = connectionForChild(run.url);
-    Object.assign(env2, c.env);
-    args.unshift(`--dbname=${c.dbname}`);
-  }
-  const started = startProcess(run.tool.path, args, {
-    env: env2,
-    secrets,
-    ...run.stdoutTo ? { stdoutTo: run.stdoutTo } : {},
-    ...run.maxStdout ? { maxStdout: run.maxStdout } : {},
-    ...run.stdin ? { stdin: true } : {},
-    ...run.onStderrLine ? { onStderrLine: run.onStderrLine } : {},
-    ...run.signal ? { signal: run.signal } : {}
-  });
-  const done = started.done.then((r) => {
-    if (r.code !== 0) {
-      const lines2 = r.stderr.trim().split("\n");
-      const said = lines2.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
-      const last = (said.length ? said : lines2).slice(-6).join(" | ");
-      throw new UserError(
-        "PG_TOOL_FAILED",
-        `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`
-      );
-    }
-    return r;
-  });
-  return { ...started, done };
-}
-function runPgTool(run) {
-  return startPgTool(run).done;
-}
-
-// src/db/stdin-feed.ts
-async function feedStdin(source, stdin, opts2) {
-  let open7 = true;
-  const shut = () => {
-    open7 = false;
-  };
-  stdin.on("error", shut);
-  stdin.on("close", shut);
-  const writable = () => new Promise((resolve3) => {
-    const done = () => {
-      stdin.off("drain", done);
-      stdin.off("close", done);
-      stdin.off("error", done);
-      resolve3();
-    };
-    stdin.on("drain", done);
-    stdin.on("close", done);
-    stdin.on("error", done);
-  });
-  try {
-    for await (const chunk of source) {
-      if (!open7) {
-        if (opts2.drain) continue;
-        break;
-      }
-      if (!stdin.write(chunk)) await writable();
-    }
-  } catch (e) {
-    stdin.destroy();
-    throw e;
-  } finally {
-    source.destroy();
-  }
-  if (open7) stdin.end();
-}
-
-// src/db/dump.ts
-var DUMP_APP_NAME = "astm53b-backup-pg_dump";
-var RESTORE_APP_NAME = "astm53b-pg_restore";
-function urlOf(db) {
-  if (db instanceof PgDb) return db.url;
-  throw new UserError("EMBEDDED_NOT_SUPPORTED", `${db.label}: pg_dump/pg_restore need a real PostgreSQL server`, {
-    hint: "pass --url postgresql://\u2026 (the embedded database is backed up by the rehearsal with its own dump tool)"
-  });
-}
-var DEFAULT_COMPRESSION = "1";
-var COMPRESSION_PATTERN = /^(\d|none|gzip(:\d)?|lz4(:\d{1,2})?|zstd(:\d{1,2})?)$/;
-async function dumpArchive(opts2) {
-  const tool = await findPgTool("pg_dump", opts2.serverMajor, opts2.env);
-  const compress2 = opts2.compress ?? DEFAULT_COMPRESSION;
-  const args = ["--format=custom", "--no-password", `--compress=${compress2}`];
-  if (opts2.snapshot) args.push(`--snapshot=${opts2.snapshot}`);
-  if (opts2.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts2.lockWaitTimeoutMs)}`);
-  const sink = new HashedFileSink(opts2.file, opts2.follower);
-  await runPgTool({ tool, args, url: opts2.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...opts2.signal ? { signal: opts2.signal } : {} });
-  return { tool, compress: compress2, ...sink.digest() };
-}
-async function runOnArchive(run, input2, drain) {
-  if (typeof input2 === "string") return runPgTool({ ...run, args: [...run.args, input2] });
-  const source = await input2.open();
-  const child = startPgTool({ ...run, stdin: true });
-  const feeding = feedStdin(source, child.stdin, { drain });
-  try {
-    const [r] = await Promise.all([child.done, feeding]);
-    return r;
-  } catch (e) {
-    child.kill();
-    await child.done.catch(() => {
-    });
-    throw await feeding.then(
-      () => void 0,
-      (x) => x
-    ) ?? e;
-  }
-}
-var MULTI_WORD = [
-  "MATERIALIZED VIEW DATA",
-  "SEQUENCE OWNED BY",
-  "MATERIALIZED VIEW",
-  "TABLE DATA",
-  "ROW SECURITY",
-  "DEFAULT ACL",
-  "SEQUENCE SET",
-  "FK CONSTRAINT",
-  "EVENT TRIGGER",
-  "FOREIGN TABLE",
-  "LARGE OBJECT",
-  "BLOB DATA",
-  "USER MAPPING",
-  "PUBLICATION TABLE"
-];
-function parseTocLine(line2) {
-  const m = /^(\d+);\s+\d+\s+\d+\s+(.*)$/.exec(line2.trim());
-  if (!m) return void 0;
-  const rest = m[2];
-  const type = MULTI_WORD.find((t) => rest.startsWith(`${t} `)) ?? rest.split(" ")[0];
-  const [schema2 = "", ...tag] = rest.slice(type.length + 1).split(" ");
-  return { id: Number(m[1]), type, schema: schema2, tag: tag.join(" ") };
-}
-async function listArchive(opts2) {
-  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
-  const args = ["--list", ...(opts2.schemas ?? []).map((s) => `--schema=${s}`)];
-  const r = await runOnArchive({ tool, args, maxStdout: 64 * 1024 * 1024 }, opts2.file, false);
-  const version2 = (label) => new RegExp(`;\\s+${label}:\\s+(\\d+(?:\\.\\d+)?)`).exec(r.stdout)?.[1];
-  const entries = r.stdout.split("\n").map(parseTocLine).filter((e) => e !== void 0);
-  return { entries, dumpedBy: version2("Dumped by pg_dump version"), dumpedFrom: version2("Dumped from database version"), tool };
-}
-async function readArchiveBlocks(opts2) {
-  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
-  await runOnArchive({ tool, args: ["--file=/dev/null", ...opts2.excludeSchemas.map((s) => `--exclude-schema=${s}`)] }, opts2.file, true);
-}
-async function restoreArchive(opts2) {
-  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
-  const args = ["--exit-on-error", "--no-password", ...opts2.schemas.map((s) => `--schema=${s}`)];
-  if (opts2.clean) args.push("--clean", "--if-exists");
-  if (opts2.singleTransaction) args.push("--single-transaction");
-  await runOnArchive({ tool, args, url: opts2.url, appName: RESTORE_APP_NAME }, opts2.file, true);
-  return { tool };
-}
-var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
-var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
-function startStreamingRestore(opts2) {
-  let loading;
-  const finished2 = () => {
-    if (loading !== void 0) opts2.onTableLoaded?.(loading);
-    loading = void 0;
-  };
-  const started = startPgTool({
-    tool: opts2.tool,
-    args: ["--exit-on-error", "--no-password", "--verbose", ...opts2.schemas.map((s) => `--schema=${s}`)],
-    url: opts2.url,
-    appName: RESTORE_APP_NAME,
-    stdin: true,
-    onStderrLine: (line2) => {
-      if (!PROGRESS_LINE.test(line2)) return false;
-      finished2();
-      loading = DATA_LINE.exec(line2)?.[1];
-      return true;
-    }
-  });
-  const done = started.done.then(() => finished2());
-  return { stdin: started.stdin, done, kill: started.kill };
-}
-
-// src/runbook/backup/index.ts
-var import_promises15 = require("node:fs/promises");
-var import_node_os3 = __toESM(require("node:os"), 1);
-var import_node_path16 = __toESM(require("node:path"), 1);
-
-// src/db/checksum.ts
-var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
-var ROW_HASH = {
-  record: "hash_record_extended(t, 0)",
-  text: "('x' || left(md5(t::text), 16))::bit(64)::int8"
-};
-var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
-async function tableChecksum(q, schema2, table4, hashable) {
-  const byRecord = hashable ?? (await readTableKeys(q, [schema2])).find((t) => t.table === table4)?.hashable ?? false;
-  const method = byRecord ? "record" : "text";
-  const r = await q.query(
-    `SELECT count(*)::int8 AS rows, md5('${method}:' || count(*) || ':' || coalesce(sum(${ROW_HASH[method]}), 0)) AS checksum
-       FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t`
-  );
-  const row = r.rows[0];
-  return { table: `${schema2}.${table4}`, rows: row.rows, checksum: row.checksum };
-}
-async function readTableKeys(q, schemas, excludePrefix) {
-  const r = await q.query(
-    `SELECT n.nspname AS schema, c.relname AS "table",
-            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
-                        FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
-                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key,
-            to_regprocedure('pg_catalog.hash_record_extended(record, bigint)') IS NOT NULL
-            AND NOT EXISTS (
-              SELECT 1 FROM pg_attribute a
-                JOIN pg_type t0 ON t0.oid = a.atttypid
-                JOIN pg_type t1 ON t1.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END
-                JOIN pg_type t ON t.oid = CASE WHEN t1.typcategory = 'A' AND t1.typelem <> 0 THEN t1.typelem ELSE t1.oid END
-               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                 AND NOT EXISTS (
-                   SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
-                     JOIN pg_amproc p ON p.amprocfamily = oc.opcfamily AND p.amprocnum = 2 AND p.amproclefttype = oc.opcintype
-                    WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = t.oid)) AS hashable
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND ($2::text IS NULL OR c.relname NOT LIKE $2 || '%')
-      ORDER BY 1, 2`,
-    [schemas, excludePrefix ? excludePrefix.replace(/_/g, "\\_") : null]
-  );
-  return r.rows;
-}
-async function tablesChecksums(q, tables, known) {
-  const out = [];
-  for (const t of tables) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table, t.hashable));
-  return out;
-}
-
-// src/db/rows.ts
-var RowShapeError = class extends Error {
-  constructor(query, row, field, detail) {
-    super(`${query}: row ${row}, field ${field}: ${detail}`);
-    this.query = query;
-    this.row = row;
-    this.field = field;
-    this.name = "RowShapeError";
-  }
-  query;
-  row;
-  field;
-};
-function parseRows(schema2, rows, query) {
-  return rows.map((row, i) => {
-    const r = schema2.safeParse(row);
-    if (!r.success) {
-      const issue3 = r.error.issues[0];
-      throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
-    }
-    return r.data;
-  });
-}
+var import_node_zlib = require("node:zlib");
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -52010,10 +51401,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema2) {
   return mergeDefs(schema2._zod.def);
 }
-function getElementAtPath(obj, path52) {
-  if (!path52)
+function getElementAtPath(obj, path53) {
+  if (!path53)
     return obj;
-  return path52.reduce((acc, key) => acc?.[key], obj);
+  return path53.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -52353,11 +51744,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path52, issues) {
+function prefixIssues(path53, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path52);
+    iss.path.unshift(path53);
     return iss;
   });
 }
@@ -52819,16 +52210,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path52 = []) => {
+  const processError = (error64, path53 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path52, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path53, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path53, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path53, ...issue3.path]);
       } else {
-        const fullpath = [...path52, ...issue3.path];
+        const fullpath = [...path53, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -52867,17 +52258,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path52 = []) => {
+  const processError = (error64, path53 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path52, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path53, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path53, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path52, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path53, ...issue3.path]);
       } else {
-        const fullpath = [...path52, ...issue3.path];
+        const fullpath = [...path53, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -52916,8 +52307,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path52 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path52) {
+  const path53 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path53) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -70055,13 +69446,13 @@ function resolveRef(ref3, ctx) {
   if (!ref3.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path52 = ref3.slice(1).split("/").filter(Boolean);
-  if (path52.length === 0) {
+  const path53 = ref3.slice(1).split("/").filter(Boolean);
+  if (path53.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path52[0] === defsKey) {
-    const key = path52[1] === void 0 ? void 0 : decodeJSONPointerSegment(path52[1]);
+  if (path53[0] === defsKey) {
+    const key = path53[1] === void 0 ? void 0 : decodeJSONPointerSegment(path53[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref3}`);
     }
@@ -70910,6 +70301,795 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/paths.ts
+var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_url = require("node:url");
+var PACKAGE_ROOT = import_node_path5.default.resolve(import_node_path5.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
+var sqlPath = (...parts) => import_node_path5.default.join(PACKAGE_ROOT, "sql", ...parts);
+var CHANGE_FILES = {
+  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
+  p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql",
+  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
+};
+var changeFileRef = (key) => ({
+  path: sqlPath(CHANGE_FILES[key]),
+  display: `sql/${CHANGE_FILES[key]}`
+});
+
+// src/db/pg-control.ts
+var import_node_crypto = require("node:crypto");
+var CRC32C_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? c >>> 1 ^ 2197175160 : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+function crc32c(bytes) {
+  let c = 4294967295;
+  for (const b of bytes) c = CRC32C_TABLE[(c ^ b) & 255] ^ c >>> 8;
+  return (c ^ 4294967295) >>> 0;
+}
+function pgControlCrcOffset(control) {
+  const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  const fits = [];
+  for (let at2 = 16; at2 + 4 <= Math.min(control.length, 1024); at2 += 4) {
+    if (view.getUint32(at2, true) === crc32c(control.subarray(0, at2))) fits.push(at2);
+  }
+  if (fits.length !== 1) {
+    const which2 = fits.length ? `${fits.length} offsets hold` : "no offset holds";
+    throw new Error(`pg_control: ${which2} the CRC-32C of the bytes before them`);
+  }
+  return fits[0];
+}
+function newSystemIdentifier(now = Date.now()) {
+  const low = BigInt((0, import_node_crypto.randomBytes)(4).readUInt32LE(0));
+  return BigInt(Math.floor(now / 1e3)) << 32n | low;
+}
+function tarEntries(tar) {
+  const out = [];
+  const text = (from, len) => Buffer.from(tar.subarray(from, from + len)).toString("latin1").replace(/\0.*$/s, "");
+  for (let at2 = 0; at2 + 512 <= tar.length; ) {
+    if (tar.subarray(at2, at2 + 512).every((b) => b === 0)) break;
+    const name = text(at2, 100);
+    const prefix = text(at2 + 345, 155);
+    const size = parseInt(text(at2 + 124, 12).trim() || "0", 8);
+    const type = tar[at2 + 156];
+    if (!Number.isFinite(size)) throw new Error(`tar: unreadable size at byte ${at2}`);
+    const full = (prefix ? `${prefix}/${name}` : name).replace(/^\.?\/+/, "").replace(/\/+$/, "");
+    if (type === 48 || type === 0) out.push({ name: full, type: "file", start: at2 + 512, size });
+    else if (type === 53 && full) out.push({ name: full, type: "dir", start: at2 + 512, size: 0 });
+    at2 += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+var tarFiles = (tar) => tarEntries(tar).filter((e) => e.type === "file");
+var XLP_LONG_HEADER = 2;
+var XLP_SYSID_OFFSET = 24;
+function setSystemIdentifier(tar, id = newSystemIdentifier()) {
+  const files = tarFiles(tar);
+  const control = files.find((f) => f.name === "global/pg_control");
+  if (!control) throw new Error("the data folder has no global/pg_control");
+  const ctl = tar.subarray(control.start, control.start + control.size);
+  const crcAt = pgControlCrcOffset(ctl);
+  const view = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
+  const was = view.getBigUint64(0, true);
+  view.setBigUint64(0, id, true);
+  view.setUint32(crcAt, crc32c(ctl.subarray(0, crcAt)), true);
+  for (const seg of files.filter((f) => /^pg_wal\/[0-9A-F]{24}$/.test(f.name))) {
+    const page = new DataView(tar.buffer, tar.byteOffset + seg.start, Math.min(seg.size, 64));
+    if (page.getUint16(0, true) === 0) continue;
+    if (!(page.getUint16(2, true) & XLP_LONG_HEADER) || page.getBigUint64(XLP_SYSID_OFFSET, true) !== was) {
+      throw new Error(`${seg.name}: its first page is not a long header of cluster ${was}`);
+    }
+    page.setBigUint64(XLP_SYSID_OFFSET, id, true);
+  }
+  return { was, now: id };
+}
+
+// src/db/pglite-template.ts
+var TEMPLATE_PATH = import_node_path6.default.join(PACKAGE_ROOT, "src/db/pglite-template.tar.br");
+var TEMPLATE_MANIFEST_PATH = import_node_path6.default.join(PACKAGE_ROOT, "src/db/pglite-template.json");
+var TemplateManifest = external_exports.object({
+  /** The @electric-sql/pglite version whose initdb made the template. */
+  pglite: external_exports.string(),
+  /** `SELECT version()` of that cluster. */
+  server_version: external_exports.string(),
+  /** The PG_VERSION file (the major version). */
+  pg_version: external_exports.string(),
+  /** pg_control_system() of the template's cluster: the server refuses a catalog version not its own. */
+  pg_control_version: external_exports.number().int(),
+  catalog_version_no: external_exports.number().int(),
+  /** The .tar.br file. */
+  bytes: external_exports.number().int(),
+  sha256: external_exports.string().regex(/^[0-9a-f]{64}$/)
+});
+function installedPgliteVersion() {
+  const entry = (0, import_node_module.createRequire)(__astm53b_import_meta_url).resolve("@electric-sql/pglite");
+  let dir = import_node_path6.default.dirname(entry);
+  for (let i = 0; i < 4; i++, dir = import_node_path6.default.dirname(dir)) {
+    const pkg = (0, import_node_module.createRequire)(import_node_path6.default.join(dir, "x.js"));
+    try {
+      const json2 = pkg("./package.json");
+      if (json2.name === "@electric-sql/pglite" && json2.version) return json2.version;
+    } catch {
+    }
+  }
+  throw new Error(`no package.json of @electric-sql/pglite above ${entry}`);
+}
+function templateProblem(manifest, bytes, installed) {
+  if (manifest.pglite !== installed) return `it was made by PGlite ${manifest.pglite}, this is PGlite ${installed}`;
+  if (bytes.length !== manifest.bytes || (0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex") !== manifest.sha256) {
+    return `${import_node_path6.default.basename(TEMPLATE_PATH)} is not the file its manifest describes (size or SHA-256)`;
+  }
+  return void 0;
+}
+var loaded;
+async function readTemplate() {
+  let problem;
+  let bytes;
+  try {
+    const manifest = TemplateManifest.parse(JSON.parse(await (0, import_promises3.readFile)(TEMPLATE_MANIFEST_PATH, "utf8")));
+    bytes = await (0, import_promises3.readFile)(TEMPLATE_PATH);
+    problem = templateProblem(manifest, bytes, installedPgliteVersion());
+  } catch (e) {
+    problem = `it cannot be read: ${e.message}`;
+  }
+  if (!problem) return bytes;
+  process.emitWarning(
+    `the committed empty cluster (src/db/pglite-template.tar.br) is not used: ${problem}; PGlite's initdb makes each new cluster (about 800 MB of memory at that moment). Regenerate it: node scripts/pglite-template.mjs`
+  );
+  return void 0;
+}
+async function newClusterTar() {
+  loaded ??= readTemplate();
+  const bytes = await loaded;
+  if (!bytes) return void 0;
+  const tar = (0, import_node_zlib.brotliDecompressSync)(bytes);
+  setSystemIdentifier(tar);
+  return tar;
+}
+async function emptyClusterFromTemplate() {
+  const tar = await newClusterTar();
+  return tar ? new Blob([tar]) : void 0;
+}
+async function writeEmptyCluster(dataDir) {
+  const tar = await newClusterTar();
+  if (!tar) return false;
+  await (0, import_promises3.mkdir)(dataDir, { recursive: true, mode: 448 });
+  const entries = tarEntries(tar);
+  const last = entries.filter((e) => e.name === "PG_VERSION");
+  for (const e of [...entries.filter((x) => x.name !== "PG_VERSION"), ...last]) {
+    const to = import_node_path6.default.join(dataDir, e.name);
+    if (e.type === "dir") await (0, import_promises3.mkdir)(to, { recursive: true, mode: 448 });
+    else {
+      await (0, import_promises3.mkdir)(import_node_path6.default.dirname(to), { recursive: true, mode: 448 });
+      await (0, import_promises3.writeFile)(to, tar.subarray(e.start, e.start + e.size), { mode: 384 });
+    }
+  }
+  return true;
+}
+
+// src/db/pglite.ts
+var pathExists = (p) => (0, import_promises4.access)(p).then(
+  () => true,
+  () => false
+);
+var PgliteDb = class _PgliteDb {
+  constructor(pg2, label) {
+    this.pg = pg2;
+    this.label = label;
+  }
+  pg;
+  label;
+  kind = "pglite";
+  tail = Promise.resolve();
+  info;
+  /**
+   * `dataDir` undefined means in memory (tests, the scratch copy of a backup's proof). The module is
+   * loaded lazily: the action bundles never need it. A new cluster is a copy of the committed empty
+   * cluster (src/db/pglite-template.ts) with its own system identifier, not PGlite's initdb, which
+   * runs in two more WebAssembly instances beside this one (about 800 MB at that moment); initdb
+   * still makes it where the template is not for the installed PGlite. `sharedBuffersMb`: the
+   * server's shared_buffers (default PostgreSQL's 128 MB), for a scratch copy held in memory.
+   */
+  static async open(dataDir, label = dataDir ? `embedded PGlite (${dataDir})` : "embedded PGlite (memory)", opts2 = {}) {
+    if (dataDir) await (0, import_promises4.mkdir)(dataDir, { recursive: true });
+    const fresh = !dataDir || !await pathExists(import_node_path7.default.join(dataDir, "PG_VERSION"));
+    const { PGlite } = await import("@electric-sql/pglite");
+    let template;
+    if (fresh && dataDir) await writeEmptyCluster(dataDir);
+    else if (fresh) template = await emptyClusterFromTemplate();
+    const pg2 = new PGlite({
+      ...dataDir ? { dataDir } : {},
+      ...template ? { loadDataDir: template } : {},
+      ...opts2.sharedBuffersMb ? { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts2.sharedBuffersMb}MB`] } : {},
+      parsers: {
+        [OID.int8]: parseInt8,
+        [OID.date]: identity2,
+        [OID.numeric]: identity2
+      }
+    });
+    await pg2.waitReady;
+    return new _PgliteDb(pg2, label);
+  }
+  /** The underlying instance, for the dump tool (src/db only). */
+  get instance() {
+    return this.pg;
+  }
+  exclusive(fn) {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => {
+    });
+    return run;
+  }
+  session() {
+    const pg2 = this.pg;
+    return {
+      async query(sql, params) {
+        const r = await pg2.query(sql, params);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, fields: r.fields.map((f) => f.name) };
+      },
+      async copyCsvTo(select, sink) {
+        const r = await pg2.query(copyCsvStatement(select, "'/dev/blob'"));
+        const bytes = r.blob ? Buffer.from(await r.blob.arrayBuffer()) : Buffer.alloc(0);
+        await (0, import_promises5.pipeline)(import_node_stream2.Readable.from([bytes]), sink);
+        return r.affectedRows ?? 0;
+      }
+    };
+  }
+  query(sql, params) {
+    return this.exclusive(() => this.session().query(sql, params));
+  }
+  copyCsvTo(select, sink) {
+    return this.exclusive(() => this.session().copyCsvTo(select, sink));
+  }
+  withClient(fn) {
+    return this.exclusive(async () => {
+      const s = this.session();
+      try {
+        return await fn(s);
+      } finally {
+        await this.pg.query("ROLLBACK").catch(() => {
+        });
+        await this.pg.query("RESET ALL").catch(() => {
+        });
+      }
+    });
+  }
+  withTransaction(fn, opts2 = {}) {
+    return this.exclusive(async () => {
+      const s = this.session();
+      await s.query(opts2.readOnly ? "BEGIN READ ONLY" : "BEGIN");
+      try {
+        await s.query(`SET LOCAL lock_timeout = ${Math.trunc(opts2.lockTimeoutMs ?? DEFAULT_TX.lockTimeoutMs)}`);
+        await s.query(`SET LOCAL statement_timeout = ${Math.trunc(opts2.statementTimeoutMs ?? DEFAULT_TX.statementTimeoutMs)}`);
+        const out = await fn(s);
+        await s.query("COMMIT");
+        return out;
+      } catch (e) {
+        await s.query("ROLLBACK").catch(() => {
+        });
+        throw e;
+      }
+    });
+  }
+  async server() {
+    if (!this.info) {
+      const r = await this.query(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n"
+      );
+      const row = r.rows[0];
+      this.info = { major: Math.floor(Number(row.n) / 1e4), version: row.v.split(" ")[0], engine: "pglite" };
+    }
+    return this.info;
+  }
+  async close() {
+    await this.exclusive(() => this.pg.close());
+  }
+};
+
+// src/db/open.ts
+async function openDb(target) {
+  if (target.kind === "pg") {
+    const db = new PgDb(target.url, target.connectTimeoutMs === void 0 ? {} : { connectTimeoutMs: target.connectTimeoutMs });
+    try {
+      await db.server();
+    } catch (e) {
+      await db.close().catch(() => {
+      });
+      throw e;
+    }
+    return db;
+  }
+  return PgliteDb.open(target.dataDir, target.label);
+}
+async function withDb(target, fn) {
+  const db = await openDb(target);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close().catch(() => {
+    });
+  }
+}
+
+// src/db/file-sink.ts
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs2 = require("node:fs");
+var import_node_stream3 = require("node:stream");
+
+// src/write-error.ts
+var WRITE_ERRNOS = {
+  ENOSPC: { said: "no space left on device", fix: (elsewhere) => `free space or ${elsewhere}` },
+  EDQUOT: { said: "disk quota exceeded", fix: (elsewhere) => `free space within the quota or ${elsewhere}` },
+  EFBIG: { said: "file too large for its file system", fix: (elsewhere) => elsewhere },
+  EIO: { said: "input/output error", fix: (elsewhere) => `check the disk (dmesg) or ${elsewhere}` },
+  EROFS: { said: "read-only file system", fix: (elsewhere) => elsewhere },
+  EACCES: { said: "permission denied", fix: (elsewhere) => elsewhere },
+  EPERM: { said: "operation not permitted", fix: (elsewhere) => elsewhere },
+  ENOENT: { said: "the folder is gone", fix: (elsewhere) => elsewhere }
+};
+var WRITE_FAILED = "WRITE_FAILED";
+function writeFailure(e, file2, elsewhere = "choose another --out") {
+  if (e instanceof UserError) return e.code === WRITE_FAILED ? e : void 0;
+  const code2 = e?.code;
+  const known = code2 ? WRITE_ERRNOS[code2] : void 0;
+  if (!code2 || !known) return void 0;
+  return new UserError(WRITE_FAILED, `${known.said} (${code2}) while writing ${file2}: ${known.fix(elsewhere)}`, {
+    where: { file: file2 },
+    cause: e
+  });
+}
+function asWriteFailure(e, file2, elsewhere) {
+  return writeFailure(e, file2, elsewhere) ?? e;
+}
+
+// src/db/file-sink.ts
+var HashedFileSink = class extends import_node_stream3.Writable {
+  constructor(file2, follower) {
+    super();
+    this.file = file2;
+    this.follower = follower;
+    this.out = (0, import_node_fs2.createWriteStream)(file2);
+    this.out.on("error", (e) => this.destroy(this.failure(e)));
+  }
+  file;
+  follower;
+  out;
+  hash = (0, import_node_crypto3.createHash)("sha256");
+  bytes = 0;
+  /** why the follower stopped taking bytes, if it did */
+  followerError;
+  failure(e) {
+    return asWriteFailure(e, this.file);
+  }
+  _write(chunk, _enc, cb) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    let pending = 1;
+    if (this.follower && !this.followerError) {
+      pending++;
+      this.follower.write(chunk, (e) => {
+        if (e) this.followerError ??= e;
+        if (--pending === 0) cb();
+      });
+    }
+    this.out.write(chunk, (e) => {
+      if (e) return cb(this.failure(e));
+      if (--pending === 0) cb();
+    });
+  }
+  _final(cb) {
+    if (this.follower && !this.followerError) this.follower.end();
+    this.out.end((e) => cb(e ? this.failure(e) : e));
+  }
+  /** size and SHA-256 of what was written; call once the stream has finished */
+  digest() {
+    return { bytes: this.bytes, sha256: this.hash.digest("hex") };
+  }
+};
+var DigestSink = class extends import_node_stream3.Writable {
+  hash = (0, import_node_crypto3.createHash)("sha256");
+  bytes = 0;
+  _write(chunk, _enc, cb) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb();
+  }
+  digest() {
+    return { bytes: this.bytes, sha256: this.hash.digest("hex") };
+  }
+};
+
+// src/db/pg-tools.ts
+var import_node_child_process = require("node:child_process");
+var import_promises6 = require("node:fs/promises");
+var import_node_fs3 = require("node:fs");
+var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_stream4 = require("node:stream");
+var DEBIAN_ROOT = "/usr/lib/postgresql";
+async function isExecutable(file2) {
+  return (0, import_promises6.access)(file2, import_node_fs3.constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
+function parseToolVersion(text) {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
+  if (!m) return void 0;
+  return { version: m[2] === void 0 ? m[1] : `${m[1]}.${m[2]}`, major: Number(m[1]) };
+}
+var versions = /* @__PURE__ */ new Map();
+function toolVersion(file2) {
+  let v = versions.get(file2);
+  if (!v) {
+    v = runProcess(file2, ["--version"], { env: process.env }).then(
+      (r) => r.code === 0 ? parseToolVersion(r.stdout) : void 0,
+      () => void 0
+    );
+    versions.set(file2, v);
+  }
+  return v;
+}
+async function candidateDirs(env2) {
+  if (env2.PG_BIN) return [env2.PG_BIN];
+  const dirs = [];
+  const majors = await (0, import_promises6.readdir)(DEBIAN_ROOT).catch(() => []);
+  for (const m of majors.filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(b) - Number(a))) dirs.push(import_node_path8.default.join(DEBIAN_ROOT, m, "bin"));
+  for (const d of (env2.PATH ?? "").split(import_node_path8.default.delimiter)) if (d && !dirs.includes(d)) dirs.push(d);
+  return dirs;
+}
+async function findPgTool(name, serverMajor, env2 = process.env) {
+  const found = [];
+  for (const dir of await candidateDirs(env2)) {
+    const file2 = import_node_path8.default.join(dir, name);
+    if (!await isExecutable(file2)) continue;
+    const v = await toolVersion(file2);
+    if (v && !found.some((f) => f.path === file2)) found.push({ name, path: file2, ...v });
+  }
+  const usable = found.filter((t) => t.major >= serverMajor).sort((a, b) => a.major - b.major);
+  const exact = usable.find((t) => t.major === serverMajor);
+  if (exact ?? usable[0]) return exact ?? usable[0];
+  const install = `sudo apt-get install postgresql-client-${serverMajor} (Ubuntu runner: add the PGDG apt repository apt.postgresql.org first), or set PG_BIN to its bin folder`;
+  if (found.length === 0) {
+    throw new UserError(
+      "PG_CLIENT_MISSING",
+      `${name} not found${env2.PG_BIN ? ` in PG_BIN=${env2.PG_BIN}` : ` in ${DEBIAN_ROOT}/*/bin or PATH`}; the server is PostgreSQL ${serverMajor}`,
+      { hint: install }
+    );
+  }
+  const newest = found.sort((a, b) => b.major - a.major)[0];
+  throw new UserError(
+    "PG_CLIENT_TOO_OLD",
+    `${name} ${newest.version} (${newest.path}) is older than the server, PostgreSQL ${serverMajor}: ${name} must be version ${serverMajor} or newer`,
+    { hint: install }
+  );
+}
+function connectionForChild(url2) {
+  const u = new URL(url2);
+  const env2 = {};
+  const password = u.password ? decodeURIComponent(u.password) : u.searchParams.get("password");
+  if (password) env2.PGPASSWORD = password;
+  u.password = "";
+  u.searchParams.delete("password");
+  return { dbname: u.toString(), env: env2 };
+}
+var STDERR_KEEP = 16384;
+function startProcess(file2, args, opts2) {
+  const child = (0, import_node_child_process.spawn)(file2, args, { env: opts2.env, stdio: [opts2.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  child.stdin?.on("error", () => {
+  });
+  if (opts2.signal?.aborted) child.kill();
+  else opts2.signal?.addEventListener("abort", () => child.kill(), { once: true });
+  const done = new Promise((resolve3, reject) => {
+    let stdout = "";
+    let stderr = "";
+    let partial2 = "";
+    const max = opts2.maxStdout ?? 16 * 1024 * 1024;
+    const sink = opts2.stdoutTo;
+    let sinkError;
+    sink?.on("error", (e) => {
+      sinkError ??= e;
+      child.kill();
+      child.stdout.resume();
+    });
+    child.stdout.on("data", (chunk) => {
+      if (sink) {
+        if (sinkError) return;
+        if (!sink.write(chunk)) {
+          child.stdout.pause();
+          sink.once("drain", () => child.stdout.resume());
+        }
+      } else if (stdout.length < max) stdout += chunk.toString("utf8");
+    });
+    const keep = (line2) => {
+      if (opts2.onStderrLine?.(line2) === true) return;
+      stderr = `${stderr}${line2}
+`.slice(-STDERR_KEEP);
+    };
+    child.stderr.on("data", (chunk) => {
+      const lines2 = (partial2 + chunk.toString("utf8")).split("\n");
+      partial2 = lines2.pop();
+      for (const line2 of lines2) keep(line2);
+    });
+    child.on("error", reject);
+    child.on("close", (code2, signal) => {
+      if (partial2) keep(partial2);
+      const settle2 = () => {
+        if (sinkError) return reject(sinkError);
+        resolve3({ code: code2, signal, stdout, stderr: redact(stderr, opts2.secrets ?? []) });
+      };
+      if (sink && !sinkError && !sink.destroyed) {
+        sink.end();
+        (0, import_node_stream4.finished)(sink, () => settle2());
+      } else settle2();
+    });
+  });
+  return { stdin: child.stdin, done, kill: () => child.kill() };
+}
+function runProcess(file2, args, opts2) {
+  return startProcess(file2, args, opts2).done;
+}
+function startPgTool(run) {
+  const secrets = run.url ? secretsOf(run.url) : [];
+  const env2 = { ...process.env, LC_ALL: "C", PGAPPNAME: run.appName ?? `astm53b-${run.tool.name}` };
+  const args = [...run.args];
+  if (run.url) {
+    const c = connectionForChild(run.url);
+    Object.assign(env2, c.env);
+    args.unshift(`--dbname=${c.dbname}`);
+  }
+  const started = startProcess(run.tool.path, args, {
+    env: env2,
+    secrets,
+    ...run.stdoutTo ? { stdoutTo: run.stdoutTo } : {},
+    ...run.maxStdout ? { maxStdout: run.maxStdout } : {},
+    ...run.stdin ? { stdin: true } : {},
+    ...run.onStderrLine ? { onStderrLine: run.onStderrLine } : {},
+    ...run.signal ? { signal: run.signal } : {}
+  });
+  const done = started.done.then((r) => {
+    if (r.code !== 0) {
+      const lines2 = r.stderr.trim().split("\n");
+      const said = lines2.filter((l) => /^(pg_dump|pg_restore): (error|fatal|detail|hint): /.test(l));
+      const last = (said.length ? said : lines2).slice(-6).join(" | ");
+      throw new UserError(
+        "PG_TOOL_FAILED",
+        `${run.tool.name} ${run.tool.version} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.code}`}): ${last || "no message"}`
+      );
+    }
+    return r;
+  });
+  return { ...started, done };
+}
+function runPgTool(run) {
+  return startPgTool(run).done;
+}
+
+// src/db/stdin-feed.ts
+async function feedStdin(source, stdin, opts2) {
+  let open7 = true;
+  const shut = () => {
+    open7 = false;
+  };
+  stdin.on("error", shut);
+  stdin.on("close", shut);
+  const writable = () => new Promise((resolve3) => {
+    const done = () => {
+      stdin.off("drain", done);
+      stdin.off("close", done);
+      stdin.off("error", done);
+      resolve3();
+    };
+    stdin.on("drain", done);
+    stdin.on("close", done);
+    stdin.on("error", done);
+  });
+  try {
+    for await (const chunk of source) {
+      if (!open7) {
+        if (opts2.drain) continue;
+        break;
+      }
+      if (!stdin.write(chunk)) await writable();
+    }
+  } catch (e) {
+    stdin.destroy();
+    throw e;
+  } finally {
+    source.destroy();
+  }
+  if (open7) stdin.end();
+}
+
+// src/db/dump.ts
+var DUMP_APP_NAME = "astm53b-backup-pg_dump";
+var RESTORE_APP_NAME = "astm53b-pg_restore";
+function urlOf(db) {
+  if (db instanceof PgDb) return db.url;
+  throw new UserError("EMBEDDED_NOT_SUPPORTED", `${db.label}: pg_dump/pg_restore need a real PostgreSQL server`, {
+    hint: "pass --url postgresql://\u2026 (the embedded database is backed up by the rehearsal with its own dump tool)"
+  });
+}
+var DEFAULT_COMPRESSION = "1";
+var COMPRESSION_PATTERN = /^(\d|none|gzip(:\d)?|lz4(:\d{1,2})?|zstd(:\d{1,2})?)$/;
+async function dumpArchive(opts2) {
+  const tool = await findPgTool("pg_dump", opts2.serverMajor, opts2.env);
+  const compress2 = opts2.compress ?? DEFAULT_COMPRESSION;
+  const args = ["--format=custom", "--no-password", `--compress=${compress2}`];
+  if (opts2.snapshot) args.push(`--snapshot=${opts2.snapshot}`);
+  if (opts2.lockWaitTimeoutMs) args.push(`--lock-wait-timeout=${Math.trunc(opts2.lockWaitTimeoutMs)}`);
+  const sink = new HashedFileSink(opts2.file, opts2.follower);
+  await runPgTool({ tool, args, url: opts2.url, appName: DUMP_APP_NAME, stdoutTo: sink, ...opts2.signal ? { signal: opts2.signal } : {} });
+  return { tool, compress: compress2, ...sink.digest() };
+}
+async function runOnArchive(run, input2, drain) {
+  if (typeof input2 === "string") return runPgTool({ ...run, args: [...run.args, input2] });
+  const source = await input2.open();
+  const child = startPgTool({ ...run, stdin: true });
+  const feeding = feedStdin(source, child.stdin, { drain });
+  try {
+    const [r] = await Promise.all([child.done, feeding]);
+    return r;
+  } catch (e) {
+    child.kill();
+    await child.done.catch(() => {
+    });
+    throw await feeding.then(
+      () => void 0,
+      (x) => x
+    ) ?? e;
+  }
+}
+var MULTI_WORD = [
+  "MATERIALIZED VIEW DATA",
+  "SEQUENCE OWNED BY",
+  "MATERIALIZED VIEW",
+  "TABLE DATA",
+  "ROW SECURITY",
+  "DEFAULT ACL",
+  "SEQUENCE SET",
+  "FK CONSTRAINT",
+  "EVENT TRIGGER",
+  "FOREIGN TABLE",
+  "LARGE OBJECT",
+  "BLOB DATA",
+  "USER MAPPING",
+  "PUBLICATION TABLE"
+];
+function parseTocLine(line2) {
+  const m = /^(\d+);\s+\d+\s+\d+\s+(.*)$/.exec(line2.trim());
+  if (!m) return void 0;
+  const rest = m[2];
+  const type = MULTI_WORD.find((t) => rest.startsWith(`${t} `)) ?? rest.split(" ")[0];
+  const [schema2 = "", ...tag] = rest.slice(type.length + 1).split(" ");
+  return { id: Number(m[1]), type, schema: schema2, tag: tag.join(" ") };
+}
+async function listArchive(opts2) {
+  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
+  const args = ["--list", ...(opts2.schemas ?? []).map((s) => `--schema=${s}`)];
+  const r = await runOnArchive({ tool, args, maxStdout: 64 * 1024 * 1024 }, opts2.file, false);
+  const version2 = (label) => new RegExp(`;\\s+${label}:\\s+(\\d+(?:\\.\\d+)?)`).exec(r.stdout)?.[1];
+  const entries = r.stdout.split("\n").map(parseTocLine).filter((e) => e !== void 0);
+  return { entries, dumpedBy: version2("Dumped by pg_dump version"), dumpedFrom: version2("Dumped from database version"), tool };
+}
+async function readArchiveBlocks(opts2) {
+  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
+  await runOnArchive({ tool, args: ["--file=/dev/null", ...opts2.excludeSchemas.map((s) => `--exclude-schema=${s}`)] }, opts2.file, true);
+}
+async function restoreArchive(opts2) {
+  const tool = await findPgTool("pg_restore", opts2.serverMajor, opts2.env);
+  const args = ["--exit-on-error", "--no-password", ...opts2.schemas.map((s) => `--schema=${s}`)];
+  if (opts2.clean) args.push("--clean", "--if-exists");
+  if (opts2.singleTransaction) args.push("--single-transaction");
+  await runOnArchive({ tool, args, url: opts2.url, appName: RESTORE_APP_NAME }, opts2.file, true);
+  return { tool };
+}
+var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
+var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
+function startStreamingRestore(opts2) {
+  let loading;
+  const finished2 = () => {
+    if (loading !== void 0) opts2.onTableLoaded?.(loading);
+    loading = void 0;
+  };
+  const started = startPgTool({
+    tool: opts2.tool,
+    args: ["--exit-on-error", "--no-password", "--verbose", ...opts2.schemas.map((s) => `--schema=${s}`)],
+    url: opts2.url,
+    appName: RESTORE_APP_NAME,
+    stdin: true,
+    onStderrLine: (line2) => {
+      if (!PROGRESS_LINE.test(line2)) return false;
+      finished2();
+      loading = DATA_LINE.exec(line2)?.[1];
+      return true;
+    }
+  });
+  const done = started.done.then(() => finished2());
+  return { stdin: started.stdin, done, kill: started.kill };
+}
+
+// src/runbook/backup/index.ts
+var import_promises16 = require("node:fs/promises");
+var import_node_os3 = __toESM(require("node:os"), 1);
+var import_node_path17 = __toESM(require("node:path"), 1);
+
+// src/db/checksum.ts
+var CHECKSUM_ALGORITHM = "md5('record:' || count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0)) FROM <table> t; for a table with a column type lacking an extended hash function, or before PostgreSQL 14: md5('text:' || count(*) || ':' || coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::int8), 0))";
+var ROW_HASH = {
+  record: "hash_record_extended(t, 0)",
+  text: "('x' || left(md5(t::text), 16))::bit(64)::int8"
+};
+var quoteIdent = (s) => `"${s.replaceAll('"', '""')}"`;
+async function tableChecksum(q, schema2, table4, hashable) {
+  const byRecord = hashable ?? (await readTableKeys(q, [schema2])).find((t) => t.table === table4)?.hashable ?? false;
+  const method = byRecord ? "record" : "text";
+  const r = await q.query(
+    `SELECT count(*)::int8 AS rows, md5('${method}:' || count(*) || ':' || coalesce(sum(${ROW_HASH[method]}), 0)) AS checksum
+       FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t`
+  );
+  const row = r.rows[0];
+  return { table: `${schema2}.${table4}`, rows: row.rows, checksum: row.checksum };
+}
+async function readTableKeys(q, schemas, excludePrefix) {
+  const r = await q.query(
+    `SELECT n.nspname AS schema, c.relname AS "table",
+            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
+                        FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                       WHERE x.indrelid = c.oid AND x.indisprimary), '{}') AS key,
+            to_regprocedure('pg_catalog.hash_record_extended(record, bigint)') IS NOT NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM pg_attribute a
+                JOIN pg_type t0 ON t0.oid = a.atttypid
+                JOIN pg_type t1 ON t1.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END
+                JOIN pg_type t ON t.oid = CASE WHEN t1.typcategory = 'A' AND t1.typelem <> 0 THEN t1.typelem ELSE t1.oid END
+               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                 AND NOT EXISTS (
+                   SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                     JOIN pg_amproc p ON p.amprocfamily = oc.opcfamily AND p.amprocnum = 2 AND p.amproclefttype = oc.opcintype
+                    WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = t.oid)) AS hashable
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p') AND ($2::text IS NULL OR c.relname NOT LIKE $2 || '%')
+      ORDER BY 1, 2`,
+    [schemas, excludePrefix ? excludePrefix.replace(/_/g, "\\_") : null]
+  );
+  return r.rows;
+}
+async function tablesChecksums(q, tables, known) {
+  const out = [];
+  for (const t of tables) out.push(known?.get(`${t.schema}.${t.table}`) ?? await tableChecksum(q, t.schema, t.table, t.hashable));
+  return out;
+}
+
+// src/db/rows.ts
+var RowShapeError = class extends Error {
+  constructor(query, row, field, detail) {
+    super(`${query}: row ${row}, field ${field}: ${detail}`);
+    this.query = query;
+    this.row = row;
+    this.field = field;
+    this.name = "RowShapeError";
+  }
+  query;
+  row;
+  field;
+};
+function parseRows(schema2, rows, query) {
+  return rows.map((row, i) => {
+    const r = schema2.safeParse(row);
+    if (!r.success) {
+      const issue3 = r.error.issues[0];
+      throw new RowShapeError(query, i + 1, issue3.path.join(".") || "(row)", issue3.message);
+    }
+    return r.data;
+  });
+}
+
 // src/results/common.ts
 var ServerInfo = external_exports.strictObject({
   major: external_exports.number().int(),
@@ -70983,21 +71163,6 @@ var WaitingTruck = external_exports.strictObject({
   statut: external_exports.string()
 });
 
-// src/paths.ts
-var import_node_path7 = __toESM(require("node:path"), 1);
-var import_node_url = require("node:url");
-var PACKAGE_ROOT = import_node_path7.default.resolve(import_node_path7.default.dirname((0, import_node_url.fileURLToPath)(__astm53b_import_meta_url)), "..");
-var sqlPath = (...parts) => import_node_path7.default.join(PACKAGE_ROOT, "sql", ...parts);
-var CHANGE_FILES = {
-  p0: "docs/DB_CHANGES/2026-02-25_staging_validate_sortie_p0.sql",
-  p0_1: "docs/DB_CHANGES/2026-12-04_validate_sortie_p0_1.sql",
-  resetCdrOnly: "docs/DB_CHANGES/2026-02-25_staging_reset_cdr_only.sql"
-};
-var changeFileRef = (key) => ({
-  path: sqlPath(CHANGE_FILES[key]),
-  display: `sql/${CHANGE_FILES[key]}`
-});
-
 // src/db/advisory-lock.ts
 var CLASS_ID = 53053;
 var PIPELINE_LOCKS = {
@@ -71025,7 +71190,7 @@ async function lockPipeline(tx, lock, waitMs, restoreMs, step) {
 }
 
 // src/db/sql-file.ts
-var import_promises6 = require("node:fs/promises");
+var import_promises7 = require("node:fs/promises");
 
 // src/db/sql-split.ts
 function splitSql(text) {
@@ -71213,7 +71378,7 @@ async function runStatements(c, text, file2, opts2 = {}) {
 }
 async function readSqlFile(file2, displayName) {
   try {
-    return await (0, import_promises6.readFile)(file2, "utf8");
+    return await (0, import_promises7.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read SQL file: ${e.code ?? e.message}`, {
       where: { file: displayName ?? file2 }
@@ -71378,11 +71543,11 @@ async function setEnvironment(db, opts2, log) {
 }
 
 // src/crypto/age.ts
-var import_node_crypto2 = require("node:crypto");
+var import_node_crypto4 = require("node:crypto");
 var import_node_fs4 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_stream5 = require("node:stream");
-var import_promises8 = require("node:stream/promises");
+var import_promises9 = require("node:stream/promises");
 
 // node_modules/@noble/hashes/utils.js
 function isBytes(a) {
@@ -71566,7 +71731,7 @@ function createHasher(hashCons, info2 = {}) {
   Object.assign(hashC, info2);
   return Object.freeze(hashC);
 }
-function randomBytes(bytesLength = 32) {
+function randomBytes2(bytesLength = 32) {
   anumber(bytesLength, "bytesLength");
   const cr = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr?.getRandomValues !== "function")
@@ -73440,7 +73605,7 @@ function createHasher2(hashCons, info2 = {}) {
   Object.assign(hashC, info2);
   return Object.freeze(hashC);
 }
-function randomBytes3(bytesLength = 32) {
+function randomBytes4(bytesLength = 32) {
   const cr = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr?.getRandomValues !== "function")
     throw new Error("crypto.getRandomValues must be defined");
@@ -74235,7 +74400,7 @@ function montgomery(curveDef) {
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
-  const randomBytes_ = rand || randomBytes3;
+  const randomBytes_ = rand || randomBytes4;
   const montgomeryBits = is25519 ? 255 : 448;
   const fieldLen = is25519 ? 32 : 56;
   const Gu = is25519 ? BigInt(9) : BigInt(5);
@@ -74988,7 +75153,7 @@ function getWLengths(Fp, Fn) {
 }
 function ecdh(Point, ecdhOpts = {}) {
   const { Fn } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes || randomBytes3;
+  const randomBytes_ = ecdhOpts.randomBytes || randomBytes4;
   const lengths = Object.assign(getWLengths(Point.Fp, Fn), { seed: getMinHashLength(Fn.ORDER) });
   function isValidSecretKey(secretKey) {
     try {
@@ -75053,7 +75218,7 @@ function ecdsa(Point, hash2, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes8 = ecdsaOpts.randomBytes || randomBytes3;
+  const randomBytes9 = ecdsaOpts.randomBytes || randomBytes4;
   const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash2, key, msg));
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
@@ -75195,7 +75360,7 @@ function ecdsa(Point, hash2, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes9(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -76186,7 +76351,7 @@ var FFTCore = (F3, coreOpts) => {
 };
 
 // node_modules/@noble/post-quantum/utils.js
-var randomBytes4 = randomBytes3;
+var randomBytes5 = randomBytes4;
 function equalBytes2(a, b) {
   if (a.length !== b.length)
     return false;
@@ -76575,7 +76740,7 @@ function createKyber(opts2) {
       msgRand: msgLen,
       secretKey: secretCoder.bytesLen
     },
-    keygen: (seed = randomBytes4(seedLen)) => {
+    keygen: (seed = randomBytes5(seedLen)) => {
       abytes4(seed, seedLen, "seed");
       const { publicKey, secretKey: sk } = KPKE.keygen(seed.subarray(0, 32));
       const publicKeyHash = HASH256(publicKey);
@@ -76587,7 +76752,7 @@ function createKyber(opts2) {
       const [_sk, publicKey, _publicKeyHash, _z] = secretCoder.decode(secretKey);
       return Uint8Array.from(publicKey);
     },
-    encapsulate: (publicKey, msg = randomBytes4(msgLen)) => {
+    encapsulate: (publicKey, msg = randomBytes5(msgLen)) => {
       abytes4(publicKey, lengths.publicKey, "publicKey");
       abytes4(msg, msgLen, "message");
       const eke = publicKey.subarray(0, 384 * opts2.K);
@@ -76654,7 +76819,7 @@ function ecKeygen(curve, allowZeroKey = false) {
     const Fn = wCurve.Point.Fn;
     if (!Fn)
       throw new Error("No Point.Fn");
-    keygen = (seed = randomBytes4(lengths.seed)) => {
+    keygen = (seed = randomBytes5(lengths.seed)) => {
       abytes4(seed, lengths.seed, "seed");
       const seedScalar = Fn.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
       const secretKey = Fn.toBytes(Fn.create(seedScalar));
@@ -76675,7 +76840,7 @@ function ecdhKem(curve, allowZeroKey = false) {
     lengths: { ...kg.lengths, msg: kg.lengths.seed, cipherText: kg.lengths.publicKey },
     keygen: kg.keygen,
     getPublicKey: kg.getPublicKey,
-    encapsulate(publicKey, rand = randomBytes4(curve.lengths.seed)) {
+    encapsulate(publicKey, rand = randomBytes5(curve.lengths.seed)) {
       const ek = this.keygen(rand).secretKey;
       const sharedSecret = this.decapsulate(publicKey, ek);
       const cipherText = curve.getPublicKey(ek);
@@ -76717,7 +76882,7 @@ function combineKeys(realSeedLen, expandSeed, ...ck) {
     getPublicKey(secretKey) {
       return this.keygen(secretKey).publicKey;
     },
-    keygen(seed = randomBytes4(realSeedLen)) {
+    keygen(seed = randomBytes5(realSeedLen)) {
       const { publicKey: pk, secretKey } = expandDecapsulationKey(seed);
       const publicKey = pkCoder.encode(pk);
       cleanBytes(pk);
@@ -76745,7 +76910,7 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
     },
     getPublicKey: keys.getPublicKey,
     keygen: keys.keygen,
-    encapsulate(pk, randomness = randomBytes4(msgCoder.bytesLen)) {
+    encapsulate(pk, randomness = randomBytes5(msgCoder.bytesLen)) {
       const pks = pkCoder.decode(pk);
       const rand = msgCoder.decode(randomness);
       const enc = kems.map((i, j) => i.encapsulate(pks[j], rand[j]));
@@ -76823,14 +76988,14 @@ function nistCurveKem(curve, scalarLen, elemLen, nseed) {
       msg: nseed,
       cipherText: elemLen
     },
-    keygen(seed = randomBytes4(nseed)) {
+    keygen(seed = randomBytes5(nseed)) {
       abytes4(seed, nseed, "seed");
       return rejectionSampling(seed);
     },
     getPublicKey(secretKey) {
       return curve.getPublicKey(secretKey, false);
     },
-    encapsulate(publicKey, rand = randomBytes4(nseed)) {
+    encapsulate(publicKey, rand = randomBytes5(nseed)) {
       abytes4(rand, nseed, "rand");
       const { secretKey: ek } = rejectionSampling(rand);
       const sharedSecret = this.decapsulate(publicKey, ek);
@@ -76895,7 +77060,7 @@ var bytesToHex3 = bytesToHex;
 var concatBytes3 = (...arrays) => concatBytes(...arrays);
 var hexToBytes3 = (hex3) => hexToBytes(hex3);
 var isBytes5 = isBytes;
-var randomBytes5 = (bytesLength) => randomBytes(bytesLength);
+var randomBytes6 = (bytesLength) => randomBytes2(bytesLength);
 var _0n7 = /* @__PURE__ */ BigInt(0);
 var _1n8 = /* @__PURE__ */ BigInt(1);
 var atitle3 = (title) => title ? `"${title}" ` : "";
@@ -77543,18 +77708,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes8, length) {
-  if (randomBytes8 === void 0)
+function probeRandomBytes(randomBytes9, length) {
+  if (randomBytes9 === void 0)
     return void 0;
-  afunction(randomBytes8, "randomBytes");
+  afunction(randomBytes9, "randomBytes");
   try {
-    const probe = randomBytes8(length);
+    const probe = randomBytes9(length);
     if (!isBytes5(probe) || probe.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes8;
+  return randomBytes9;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -77647,9 +77812,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes8) {
+  constructor(Point, randomBytes9) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes8, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes9, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -78081,7 +78246,7 @@ function weierstrass2(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes8 = extraOpts.randomBytes === void 0 ? randomBytes5 : extraOpts.randomBytes;
+  const randomBytes9 = extraOpts.randomBytes === void 0 ? randomBytes6 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -78498,7 +78663,7 @@ function weierstrass2(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  const wnaf = new ScalarMultiplier(Point, randomBytes9);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -78522,7 +78687,7 @@ function getWLengths2(Fp, Fn) {
 function ecdh2(Point, ecdhOpts = {}) {
   validatePointCons(Point);
   const { Fn } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes5 : ecdhOpts.randomBytes;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes6 : ecdhOpts.randomBytes;
   const lengths = Object.assign(getWLengths2(Point.Fp, Fn), {
     seed: Math.max(getMinHashLength2(Fn.ORDER), 16)
   });
@@ -78599,12 +78764,12 @@ function ecdsa2(Point, hash2, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts2 = Object.assign({}, ecdsaOpts);
-  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
+  const randomBytes9 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
   const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength2(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes8, blindLength);
+  const csprng = probeRandomBytes(randomBytes9, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
   const defaultSigOpts = {
     prehash: true,
@@ -78757,7 +78922,7 @@ function ecdsa2(Point, hash2, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes9(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes5(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes3(...seedArgs);
@@ -78892,7 +79057,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes5 : opts2.randomBytes;
+  const randomBytes9 = opts2.randomBytes === void 0 ? randomBytes6 : opts2.randomBytes;
   const MASK = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n3) {
     if (!Fp.isOdd)
@@ -79153,7 +79318,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  const wnaf = new ScalarMultiplier(Point, randomBytes9);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -79196,7 +79361,7 @@ function montgomery2(curveDef) {
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
-  const randomBytes_ = rand === void 0 ? randomBytes5 : rand;
+  const randomBytes_ = rand === void 0 ? randomBytes6 : rand;
   const montgomeryBits = is25519 ? 255 : 448;
   const swap = cswap(P);
   const fieldLen = is25519 ? 32 : 56;
@@ -79665,7 +79830,7 @@ function encodeHeader(recipients, MAC) {
 
 // node_modules/age-encryption/dist/recipients.js
 function generateX25519Identity() {
-  const scalar = randomBytes(32);
+  const scalar = randomBytes2(32);
   const identity3 = bech32.encodeFromBytes("AGE-SECRET-KEY-", scalar).toUpperCase();
   return Promise.resolve(identity3);
 }
@@ -79875,7 +80040,7 @@ var X25519Recipient = class {
     this.recipient = res.bytes;
   }
   async wrapFileKey(fileKey) {
-    const ephemeral = randomBytes(32);
+    const ephemeral = randomBytes2(32);
     const share = await scalarMultBase(ephemeral);
     const secret = await scalarMult(ephemeral, this.recipient);
     const salt = new Uint8Array(share.length + this.recipient.length);
@@ -79936,7 +80101,7 @@ var ScryptRecipient = class {
     this.logN = logN;
   }
   wrapFileKey(fileKey) {
-    const salt = randomBytes(16);
+    const salt = randomBytes2(16);
     const label = "age-encryption.org/v1/scrypt";
     const labelAndSalt = new Uint8Array(label.length + 16);
     labelAndSalt.set(new TextEncoder().encode(label));
@@ -80169,7 +80334,7 @@ var Encrypter = class {
     }
   }
   async encrypt(file2) {
-    const fileKey = randomBytes(16);
+    const fileKey = randomBytes2(16);
     const stanzas = [];
     let recipients = this.recipients;
     if (this.passphrase !== null) {
@@ -80182,7 +80347,7 @@ var Encrypter = class {
     const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
     const mac3 = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
     const header = encodeHeader(stanzas, mac3);
-    const nonce = randomBytes(16);
+    const nonce = randomBytes2(16);
     const labelPayload = new TextEncoder().encode("payload");
     const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
     const encrypter = encryptSTREAM(streamKey);
@@ -80360,7 +80525,7 @@ function parseIdentities(text, from, field = "identity") {
   return { identities, source, ...file2 ? { file: file2 } : {}, field };
 }
 async function readIdentityFile(file2, field = "identity") {
-  const text = await (0, import_promises7.readFile)(file2, "utf8").catch((e) => {
+  const text = await (0, import_promises8.readFile)(file2, "utf8").catch((e) => {
     throw new UserError("BAD_IDENTITY", `cannot read the identity file: ${e.code ?? e.message}`, { where: { file: file2, field } });
   });
   return parseIdentities(text, { file: file2 }, field);
@@ -80373,7 +80538,7 @@ var Digesting = class extends import_node_stream5.Transform {
     this.check = check4;
   }
   check;
-  hash = (0, import_node_crypto2.createHash)("sha256");
+  hash = (0, import_node_crypto4.createHash)("sha256");
   bytes = 0;
   /** set once the stream has ended */
   sha256 = "";
@@ -80392,11 +80557,11 @@ async function encryptFile(src, dest, recipients) {
   for (const r of recipients) e.addRecipient(r);
   const plain = new Digesting();
   const source = (0, import_node_fs4.createReadStream)(src);
-  const feeding = (0, import_promises8.pipeline)(source, plain);
+  const feeding = (0, import_promises9.pipeline)(source, plain);
   const ciphertext = fromWeb(await e.encrypt(toWeb(plain)));
   feeding.catch((err) => ciphertext.destroy(err));
   const sink = new HashedFileSink(dest);
-  await (0, import_promises8.pipeline)(ciphertext, sink);
+  await (0, import_promises9.pipeline)(ciphertext, sink);
   return { plain: { bytes: plain.bytes, sha256: plain.sha256 }, cipher: sink.digest() };
 }
 function wrongIdentity(keys, display, e) {
@@ -80449,9 +80614,9 @@ async function decryptToBuffer(file2, keys, opts2 = {}) {
 }
 
 // src/runbook/backup/encrypt.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 var import_node_os = __toESM(require("node:os"), 1);
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 
 // src/results/backup.ts
 var MANIFEST_FORMAT = "astm53b-backup/4";
@@ -80607,13 +80772,13 @@ var Verification = external_exports.strictObject({
 // src/runbook/backup/encrypt.ts
 async function plaintextWorkDir(parent, env2) {
   const base2 = parent ?? env2.RUNNER_TEMP ?? import_node_os.default.tmpdir();
-  const at2 = import_node_path8.default.join(base2, "astm53b-backup-plain-");
-  return (0, import_promises9.mkdtemp)(at2).catch((e) => {
+  const at2 = import_node_path9.default.join(base2, "astm53b-backup-plain-");
+  return (0, import_promises10.mkdtemp)(at2).catch((e) => {
     throw asWriteFailure(e, at2, "free space in the temporary folder (RUNNER_TEMP or TMPDIR)");
   });
 }
 async function removeWorkDir(dir, log) {
-  await (0, import_promises9.rm)(dir, { recursive: true, force: true }).catch(
+  await (0, import_promises10.rm)(dir, { recursive: true, force: true }).catch(
     (e) => log.warn(`backup: could not remove the plaintext working folder ${dir}: ${e.message}: delete it by hand`)
   );
 }
@@ -80622,23 +80787,23 @@ async function encryptBackup(work, out, manifest, recipients, log) {
   const files = [];
   const renamed = /* @__PURE__ */ new Map();
   for (const f of manifest.files) {
-    const src = import_node_path8.default.join(work, f.path);
+    const src = import_node_path9.default.join(work, f.path);
     if (!DATA_FILE_KINDS.includes(f.kind)) {
-      const dest2 = import_node_path8.default.join(out, f.path);
-      await (0, import_promises9.mkdir)(import_node_path8.default.dirname(dest2), { recursive: true });
-      await (0, import_promises9.copyFile)(src, dest2).catch((e) => {
+      const dest2 = import_node_path9.default.join(out, f.path);
+      await (0, import_promises10.mkdir)(import_node_path9.default.dirname(dest2), { recursive: true });
+      await (0, import_promises10.copyFile)(src, dest2).catch((e) => {
         throw asWriteFailure(e, dest2);
       });
       files.push(f);
       continue;
     }
     const name = encryptedName(f.path);
-    const dest = import_node_path8.default.join(out, name);
-    await (0, import_promises9.mkdir)(import_node_path8.default.dirname(dest), { recursive: true });
+    const dest = import_node_path9.default.join(out, name);
+    await (0, import_promises10.mkdir)(import_node_path9.default.dirname(dest), { recursive: true });
     const { plain, cipher } = await encryptFile(src, dest, recipients).catch((e) => {
       throw asWriteFailure(e, dest);
     });
-    await (0, import_promises9.rm)(src, { force: true });
+    await (0, import_promises10.rm)(src, { force: true });
     if (plain.bytes !== f.bytes || plain.sha256 !== f.sha256) {
       throw new UserError(
         "BACKUP_CHANGED",
@@ -80661,8 +80826,8 @@ async function encryptBackup(work, out, manifest, recipients, log) {
 }
 
 // src/runbook/backup/manifest.ts
-var import_promises11 = require("node:fs/promises");
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_promises12 = require("node:fs/promises");
+var import_node_path11 = __toESM(require("node:path"), 1);
 
 // src/results/approvals.ts
 var APPROVALS_FORMAT = "astm53b-approvals/1";
@@ -81688,8 +81853,8 @@ var appliedEarlierFile = (index2, changeFile) => `sql-apply.${index2 + 1}.${chan
 var errorFileOf = (step) => `${step}.error.txt`;
 
 // src/results/io.ts
-var import_promises10 = require("node:fs/promises");
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_promises11 = require("node:fs/promises");
+var import_node_path10 = __toESM(require("node:path"), 1);
 var jsonText = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function describeIssue(e) {
@@ -81701,23 +81866,23 @@ async function writeValidated(file2, schema2, value, what, opts2 = {}) {
   const r = schema2.safeParse(value);
   if (!r.success) throw new Error(`${what}: the result does not satisfy its schema (${describeIssue(r.error)})`);
   const text = jsonText(r.data);
-  await (0, import_promises10.mkdir)(import_node_path9.default.dirname(file2), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path10.default.dirname(file2), { recursive: true });
   if (!opts2.atomic) {
-    await (0, import_promises10.writeFile)(file2, text);
+    await (0, import_promises11.writeFile)(file2, text);
     return text;
   }
   const partial2 = partialFileOf(file2);
   try {
-    const handle = await (0, import_promises10.open)(partial2, "w");
+    const handle = await (0, import_promises11.open)(partial2, "w");
     try {
       await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises10.rename)(partial2, file2);
+    await (0, import_promises11.rename)(partial2, file2);
   } catch (e) {
-    await (0, import_promises10.rm)(partial2, { force: true }).catch(() => {
+    await (0, import_promises11.rm)(partial2, { force: true }).catch(() => {
     });
     throw e;
   }
@@ -81725,14 +81890,14 @@ async function writeValidated(file2, schema2, value, what, opts2 = {}) {
 }
 async function writeResult(dir, kind, value) {
   const { file: file2, schema: schema2 } = RESULTS[kind];
-  const abs2 = import_node_path9.default.resolve(dir, file2);
+  const abs2 = import_node_path10.default.resolve(dir, file2);
   await writeValidated(abs2, schema2, value, file2);
   return abs2;
 }
 async function readValidated(file2, schema2) {
   let text;
   try {
-    text = await (0, import_promises10.readFile)(file2, "utf8");
+    text = await (0, import_promises11.readFile)(file2, "utf8");
   } catch (e) {
     const code2 = e.code;
     return code2 === "ENOENT" ? { ok: false, status: "missing", detail: "no such file", file: file2 } : { ok: false, status: "unreadable", detail: `cannot read it: ${code2 ?? e.message}`, file: file2 };
@@ -81748,14 +81913,14 @@ async function readValidated(file2, schema2) {
   return { ok: true, value: r.data, file: file2 };
 }
 function readResult(dir, kind, file2) {
-  return readValidated(file2 ?? import_node_path9.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
+  return readValidated(file2 ?? import_node_path10.default.resolve(dir, RESULTS[kind].file), RESULTS[kind].schema);
 }
 
 // src/hash.ts
-var import_node_crypto3 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 var import_node_fs5 = require("node:fs");
 async function hashStream(chunks, inspect) {
-  const hash2 = (0, import_node_crypto3.createHash)("sha256");
+  const hash2 = (0, import_node_crypto5.createHash)("sha256");
   let bytes = 0;
   for await (const raw of chunks) {
     const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
@@ -81768,7 +81933,7 @@ async function hashStream(chunks, inspect) {
 function hashFile(file2, inspect) {
   return hashStream((0, import_node_fs5.createReadStream)(file2), inspect);
 }
-var sha256Text = (text) => (0, import_node_crypto3.createHash)("sha256").update(text, "utf8").digest("hex");
+var sha256Text = (text) => (0, import_node_crypto5.createHash)("sha256").update(text, "utf8").digest("hex");
 
 // src/runbook/backup/manifest.ts
 var MANIFEST_FILE = BACKUP_FILES.manifest.file;
@@ -81779,7 +81944,7 @@ var snapshotFileOf = (qualified) => `tables/${qualified}.csv`;
 async function readJson(file2, display) {
   let text;
   try {
-    text = await (0, import_promises11.readFile)(file2, "utf8");
+    text = await (0, import_promises12.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("BACKUP_INCOMPLETE", `cannot read ${display}: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -81792,7 +81957,7 @@ async function readJson(file2, display) {
   }
 }
 async function readManifest(dir) {
-  const display = import_node_path10.default.join(dir, MANIFEST_FILE);
+  const display = import_node_path11.default.join(dir, MANIFEST_FILE);
   const { text, value } = await readJson(display, display);
   const format2 = value?.format;
   if (typeof format2 === "string" && format2.startsWith("astm53b-backup/") && format2 !== MANIFEST_FORMAT) {
@@ -81815,14 +81980,14 @@ async function readManifest(dir) {
   return { manifest: r.data, sha256: sha256Text(text) };
 }
 async function writeManifest(dir, manifest) {
-  const file2 = import_node_path10.default.join(dir, MANIFEST_FILE);
+  const file2 = import_node_path11.default.join(dir, MANIFEST_FILE);
   const text = await writeValidated(file2, Manifest, manifest, MANIFEST_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2);
   });
   return sha256Text(text);
 }
 async function writeVerification(dir, verification) {
-  const file2 = import_node_path10.default.join(dir, VERIFICATION_FILE);
+  const file2 = import_node_path11.default.join(dir, VERIFICATION_FILE);
   await writeValidated(file2, Verification, verification, VERIFICATION_FILE, { atomic: true }).catch((e) => {
     throw asWriteFailure(e, file2, "move the backup folder to a disk with room");
   });
@@ -81831,8 +81996,8 @@ async function checkFileHashes(dir, manifest) {
   const problems = [];
   const files = [];
   for (const f of manifest.files) {
-    const abs2 = import_node_path10.default.join(dir, f.path);
-    if (import_node_path10.default.relative(dir, abs2).startsWith("..")) {
+    const abs2 = import_node_path11.default.join(dir, f.path);
+    if (import_node_path11.default.relative(dir, abs2).startsWith("..")) {
       problems.push({ path: f.path, problem: "path leaves the backup folder" });
       continue;
     }
@@ -81848,7 +82013,7 @@ async function checkFileHashes(dir, manifest) {
 function assertVouchedFiles(dir, manifest, vouched, vFile) {
   const found = new Map(vouched.map((f) => [f.path, f.sha256]));
   const refuse = (file2, why) => {
-    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path10.default.join(dir, file2) } });
+    throw new UserError("BACKUP_TAMPERED", `${file2}: ${why}`, { where: { file: import_node_path11.default.join(dir, file2) } });
   };
   for (const f of manifest.files) {
     const sha2 = found.get(f.path);
@@ -81865,7 +82030,7 @@ function assertVouchedFiles(dir, manifest, vouched, vFile) {
 }
 async function assertVerifiedBackup(dir) {
   const { manifest, sha256: sha2565 } = await readManifest(dir);
-  const vFile = import_node_path10.default.join(dir, VERIFICATION_FILE);
+  const vFile = import_node_path11.default.join(dir, VERIFICATION_FILE);
   const { value } = await readJson(vFile, vFile).catch((e) => {
     if (e instanceof UserError && e.code === "BACKUP_INCOMPLETE") {
       throw new UserError("BACKUP_NOT_VERIFIED", `${dir} was never verified (no ${VERIFICATION_FILE})`, {
@@ -81891,7 +82056,7 @@ async function assertVerifiedBackup(dir) {
     throw new UserError("BACKUP_NOT_VERIFIED", `${dir} failed its verification; it cannot be used`, { where: { file: vFile } });
   if (v.data.manifestSha256 !== sha2565) {
     throw new UserError("BACKUP_TAMPERED", `${MANIFEST_FILE} changed after it was verified`, {
-      where: { file: import_node_path10.default.join(dir, MANIFEST_FILE) }
+      where: { file: import_node_path11.default.join(dir, MANIFEST_FILE) }
     });
   }
   assertVouchedFiles(dir, manifest, v.data.files, vFile);
@@ -81902,7 +82067,7 @@ async function assertVerifiedBackup(dir) {
       "BACKUP_TAMPERED",
       `${hashes.problems.length} file(s) no longer match the manifest: ${first.path} ${first.problem}`,
       {
-        where: { file: import_node_path10.default.join(dir, first.path) }
+        where: { file: import_node_path11.default.join(dir, first.path) }
       }
     );
   }
@@ -81910,7 +82075,7 @@ async function assertVerifiedBackup(dir) {
 }
 
 // src/db/scratch.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var SCRATCH_PREFIX = "astm53b_";
 function databaseUrl(url2, database) {
   const u = new URL(url2);
@@ -81935,7 +82100,7 @@ async function admin(url2, fn) {
 }
 async function createScratchDatabase(serverUrl, purpose) {
   const tag = purpose.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 24);
-  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto4.randomBytes)(3).toString("hex")}`;
+  const name = `${SCRATCH_PREFIX}${tag}_${Date.now().toString(36)}_${(0, import_node_crypto6.randomBytes)(3).toString("hex")}`;
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
@@ -82261,13 +82426,13 @@ async function insertAuthUsers(tx, entry, json2, present) {
 }
 
 // src/runbook/backup/take-embedded.ts
-var import_node_path12 = __toESM(require("node:path"), 1);
+var import_node_path13 = __toESM(require("node:path"), 1);
 
 // src/db/pglite-dump.ts
 var import_node_fs6 = require("node:fs");
 var import_node_readline = require("node:readline");
 var import_node_stream6 = require("node:stream");
-var import_promises12 = require("node:stream/promises");
+var import_promises13 = require("node:stream/promises");
 var PGLITE_DUMP_TOOL = "@electric-sql/pglite-tools/pg_dump";
 function asEmbedded(db) {
   if (db instanceof PgliteDb) return db;
@@ -82301,7 +82466,7 @@ async function dumpSchemas(db, opts2) {
     throw new UserError("PG_TOOL_FAILED", `${PGLITE_DUMP_TOOL} failed: ${e.message.split("\n").slice(-3).join(" | ")}`);
   }
   const sink = new HashedFileSink(opts2.file);
-  await (0, import_promises12.pipeline)(import_node_stream6.Readable.from(out.stream()), sink);
+  await (0, import_promises13.pipeline)(import_node_stream6.Readable.from(out.stream()), sink);
   return sink.digest();
 }
 var HEADER = /^-- (?:Data for )?Name: (.*); Type: ([^;]+); Schema: ([^;]*); Owner: ?(.*)$/;
@@ -82349,13 +82514,14 @@ async function restoreSqlDump(db, file2, display) {
     { discard: true }
   );
 }
+var SCRATCH_SHARED_BUFFERS_MB = 16;
 function openScratchPglite() {
-  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)", { fromEmptyCluster: true });
+  return PgliteDb.open(void 0, "scratch PGlite in memory (discarded)", { sharedBuffersMb: SCRATCH_SHARED_BUFFERS_MB });
 }
 
 // src/runbook/backup/source-reads.ts
-var import_promises13 = require("node:fs/promises");
-var import_node_path11 = __toESM(require("node:path"), 1);
+var import_promises14 = require("node:fs/promises");
+var import_node_path12 = __toESM(require("node:path"), 1);
 
 // src/db/csv-export.ts
 function snapshotSelect(schema2, table4, key) {
@@ -82374,11 +82540,11 @@ async function digestTableCsv(q, schema2, table4, key) {
 }
 
 // src/db/fingerprint.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var APP_SCHEMAS = ["public", "astm"];
 var PIPELINE_SCHEMA = "astm53b";
 var PIPELINE_PREFIX = "astm53b_";
-var sha = (s) => (0, import_node_crypto5.createHash)("sha256").update(s).digest("hex");
+var sha = (s) => (0, import_node_crypto7.createHash)("sha256").update(s).digest("hex");
 async function readFingerprint(q, schemas = APP_SCHEMAS) {
   const like = `${PIPELINE_PREFIX.replace(/_/g, "\\_")}%`;
   const entries = [];
@@ -82444,7 +82610,7 @@ async function readFingerprint(q, schemas = APP_SCHEMAS) {
   );
   for (const g of fg.rows) entries.push({ kind: "function_grant", name: g.name, value: g.grants });
   entries.sort((a, b) => a.kind === b.kind ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0 : a.kind < b.kind ? -1 : 1);
-  const digest = (0, import_node_crypto5.createHash)("sha256");
+  const digest = (0, import_node_crypto7.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { schemas: [...schemas], entries, sha256: digest.digest("hex") };
@@ -82464,7 +82630,7 @@ function diffFingerprints(before, after) {
 }
 
 // src/db/structure.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 async function readStructure(q, schemas, excludePrefix = "") {
   const like = `${excludePrefix.replace(/_/g, "\\_")}%`;
   const skip = excludePrefix ? like : "";
@@ -82488,7 +82654,7 @@ async function readStructure(q, schemas, excludePrefix = "") {
     [schemas, skip]
   );
   const entries = r.rows.sort((x, y) => x.kind === y.kind ? x.name < y.name ? -1 : x.name > y.name ? 1 : 0 : x.kind < y.kind ? -1 : 1);
-  const digest = (0, import_node_crypto6.createHash)("sha256");
+  const digest = (0, import_node_crypto8.createHash)("sha256");
   for (const e of entries) digest.update(`${e.kind}	${e.name}	${e.value}
 `);
   return { entries, sha256: digest.digest("hex") };
@@ -82603,7 +82769,7 @@ async function readSourceFacts(q, dir) {
     if (!signatures.length)
       throw new UserError("FUNCTION_MISSING", `${fn} does not exist in the source; runbook 3.1 requires exporting it`);
     const file2 = `functions/${fn}.sql`;
-    const digest = await writeText(import_node_path11.default.join(dir, file2), text);
+    const digest = await writeText(import_node_path12.default.join(dir, file2), text);
     files.push({ path: file2, kind: "function", ...digest, plaintext: null });
     functions.push({ name: fn, file: file2, signatures, sha256: digest.sha256 });
   }
@@ -82614,7 +82780,7 @@ async function readAuthUsers(q, schemas, dir) {
   if (!users) return { entry: null, json: null, file: null };
   const json2 = `${JSON.stringify(users.rows, null, 1)}
 `;
-  const digest = await writeText(import_node_path11.default.join(dir, AUTH_USERS_FILE), json2);
+  const digest = await writeText(import_node_path12.default.join(dir, AUTH_USERS_FILE), json2);
   return {
     entry: { file: AUTH_USERS_FILE, rows: users.rows.length, columns: users.columns },
     json: json2,
@@ -82627,7 +82793,7 @@ async function exportSnapshotTables(q, keys, dir, log) {
     const [schema2, table4] = qualified.split(".");
     const k = keys.find((x) => x.schema === schema2 && x.table === table4);
     const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path11.default.join(dir, file2));
+    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path12.default.join(dir, file2));
     files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
     log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
   }
@@ -82650,7 +82816,7 @@ async function readSnapshot(q, facts, dir, log, opts2 = {}) {
   return { authUsers, csvFiles, ...await rest() };
 }
 async function writeText(file2, text) {
-  await (0, import_promises13.writeFile)(file2, text).catch((e) => {
+  await (0, import_promises14.writeFile)(file2, text).catch((e) => {
     throw asWriteFailure(e, file2);
   });
   return { bytes: Buffer.byteLength(text, "utf8"), sha256: sha256Text(text) };
@@ -82664,13 +82830,13 @@ async function takeEmbeddedSnapshot(db, dir, log) {
     const facts = await readSourceFacts(hold.q, dir);
     const reads = await readSnapshot(hold.q, facts, dir, log);
     await hold.q.query("COMMIT");
-    const main = await hold.dump({ file: import_node_path12.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
+    const main = await hold.dump({ file: import_node_path13.default.join(dir, SQL_DUMP_FILE), schemas: facts.schemas.application, clean: true });
     const dumpFiles = [{ path: SQL_DUMP_FILE, kind: "archive", ...main, plaintext: null }];
     if (facts.schemas.pipeline.length) {
-      const pipeline6 = await hold.dump({ file: import_node_path12.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
+      const pipeline6 = await hold.dump({ file: import_node_path13.default.join(dir, PIPELINE_DUMP_FILE), schemas: facts.schemas.pipeline, clean: false });
       dumpFiles.push({ path: PIPELINE_DUMP_FILE, kind: "archive", ...pipeline6, plaintext: null });
     }
-    const toc = await readSqlDumpToc(import_node_path12.default.join(dir, SQL_DUMP_FILE));
+    const toc = await readSqlDumpToc(import_node_path13.default.join(dir, SQL_DUMP_FILE));
     const consistency = "the single PGlite backend was held from the first read to the last dump: nothing could write in between";
     log.info(`backup: ${SQL_DUMP_FILE} written by ${PGLITE_DUMP_TOOL} (pg_dump ${toc.dumpedBy ?? "?"}), ${toc.entries.length} entries`);
     return {
@@ -82694,7 +82860,7 @@ async function takeEmbeddedSnapshot(db, dir, log) {
 }
 
 // src/runbook/backup/take-pg.ts
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 async function takePgSnapshot(db, ctx, log) {
   const { url: url2, dir, lockTimeoutMs } = ctx;
   const sessions = [];
@@ -82734,7 +82900,7 @@ async function takePgSnapshot(db, ctx, log) {
         const dumping = dumpArchive({
           url: url2,
           serverMajor: ctx.serverMajor,
-          file: import_node_path13.default.join(dir, ARCHIVE_FILE),
+          file: import_node_path14.default.join(dir, ARCHIVE_FILE),
           snapshot,
           lockWaitTimeoutMs: lockTimeoutMs,
           compress: ctx.compress,
@@ -82810,13 +82976,13 @@ async function dumpSessionsGone(db, since) {
 }
 
 // src/runbook/backup/verify.ts
-var import_node_path15 = __toESM(require("node:path"), 1);
+var import_node_path16 = __toESM(require("node:path"), 1);
 var import_node_stream7 = require("node:stream");
 
 // src/runbook/backup/plaintext.ts
 var import_node_fs7 = require("node:fs");
-var import_promises14 = require("node:fs/promises");
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_promises15 = require("node:fs/promises");
+var import_node_path15 = __toESM(require("node:path"), 1);
 var BackupPlaintext = class _BackupPlaintext {
   constructor(dir, manifest, keys) {
     this.dir = dir;
@@ -82847,7 +83013,7 @@ var BackupPlaintext = class _BackupPlaintext {
     return this.keys !== void 0;
   }
   abs(diskPath) {
-    return import_node_path14.default.join(this.dir, diskPath);
+    return import_node_path15.default.join(this.dir, diskPath);
   }
   /** The manifest entry of a file, by its name on disk or its plaintext name. */
   entry(name) {
@@ -82870,7 +83036,7 @@ var BackupPlaintext = class _BackupPlaintext {
   /** The whole plaintext (auth-users.json, an embedded SQL dump: files that are read whole anyway). */
   async buffer(name) {
     const f = this.entry(name);
-    if (!f.plaintext || !this.keys) return (0, import_promises14.readFile)(this.abs(f.path));
+    if (!f.plaintext || !this.keys) return (0, import_promises15.readFile)(this.abs(f.path));
     return decryptToBuffer(this.abs(f.path), this.keys, { display: this.abs(f.path), expect: f.plaintext });
   }
   /** Size and SHA-256 of the plaintext, streamed (for an encrypted file: decrypted and checked against the record). */
@@ -82957,7 +83123,7 @@ function describeSnapshotMismatches(snapshots, manifest, failures) {
 
 // src/runbook/backup/verify.ts
 async function verifyBackup(dir, opts2, log) {
-  const abs2 = import_node_path15.default.resolve(dir);
+  const abs2 = import_node_path16.default.resolve(dir);
   const { manifest, sha256: sha2565 } = await readManifest(abs2);
   if (manifest.dump.format === "custom" && !opts2.serverUrl && !opts2.scratchUrl) {
     throw new UserError(
@@ -83103,7 +83269,7 @@ async function verifyPlainRestore(plain, v, found, log) {
   let entries = 0;
   let dumpedBy = null;
   for (const file2 of scripts) {
-    let input2 = import_node_path15.default.join(dir, file2);
+    let input2 = import_node_path16.default.join(dir, file2);
     if (plain.encrypted) {
       try {
         texts.set(file2, (await plain.buffer(file2)).toString("utf8"));
@@ -83131,7 +83297,7 @@ async function verifyPlainRestore(plain, v, found, log) {
     log.info(`verify: running ${scripts.join(", ")} into ${sdb.label}`);
     for (const file2 of scripts) {
       const text = texts.get(file2);
-      await restoreSqlDump(sdb, text === void 0 ? import_node_path15.default.join(dir, file2) : { text }, file2);
+      await restoreSqlDump(sdb, text === void 0 ? import_node_path16.default.join(dir, file2) : { text }, file2);
     }
     v.restore.ms = Date.now() - started;
     await compareRestored(sdb, manifest, v, found);
@@ -83158,17 +83324,17 @@ function sourceHost(url2) {
   }
 }
 async function prepareOutDir(outDir, work) {
-  const dir = import_node_path16.default.resolve(outDir);
-  const existing = await (0, import_promises15.readdir)(dir).catch(() => void 0);
+  const dir = import_node_path17.default.resolve(outDir);
+  const existing = await (0, import_promises16.readdir)(dir).catch(() => void 0);
   if (existing && existing.length > 0) {
     throw new UserError("OUT_DIR_NOT_EMPTY", `${dir} is not empty; a backup goes into a new folder`, { where: { field: "out" } });
   }
-  await (0, import_promises15.mkdir)(dir, { recursive: true }).catch((e) => {
+  await (0, import_promises16.mkdir)(dir, { recursive: true }).catch((e) => {
     throw asWriteFailure(e, dir);
   });
   for (const sub of ["functions", "tables"]) {
-    const at2 = import_node_path16.default.join(work ?? dir, sub);
-    await (0, import_promises15.mkdir)(at2, { recursive: true }).catch((e) => {
+    const at2 = import_node_path17.default.join(work ?? dir, sub);
+    await (0, import_promises16.mkdir)(at2, { recursive: true }).catch((e) => {
       throw asWriteFailure(e, at2);
     });
   }
@@ -83298,7 +83464,7 @@ async function takeAndVerify(db, ctx, log) {
 }
 
 // src/runbook/rollback.ts
-var import_node_path19 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 var import_node_stream10 = require("node:stream");
 
 // src/db/restore-script.ts
@@ -83406,12 +83572,12 @@ async function resetScriptSettings(session) {
 }
 
 // src/runbook/go-bundle.ts
-var import_promises18 = require("node:fs/promises");
-var import_node_path17 = __toESM(require("node:path"), 1);
+var import_promises19 = require("node:fs/promises");
+var import_node_path18 = __toESM(require("node:path"), 1);
 
 // src/evidence/zip-reader.ts
 var import_node_fs8 = require("node:fs");
-var import_promises16 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 var import_node_stream9 = require("node:stream");
 var import_node_zlib2 = require("node:zlib");
 
@@ -83504,7 +83670,7 @@ function u64(buf, at2) {
 async function readZipDirectory(file2, limits = DEFAULT_ZIP_LIMITS) {
   let fh;
   try {
-    fh = await (0, import_promises16.open)(file2, "r");
+    fh = await (0, import_promises17.open)(file2, "r");
   } catch (e) {
     throw new UserError("NOT_A_BUNDLE", `cannot open ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -83644,11 +83810,11 @@ async function openZipEntry(file2, entry) {
 }
 
 // src/crypto/signing.ts
-var import_node_crypto7 = require("node:crypto");
-var import_promises17 = require("node:fs/promises");
+var import_node_crypto9 = require("node:crypto");
+var import_promises18 = require("node:fs/promises");
 var SIGNATURE_ALGORITHM = "Ed25519";
 function fingerprintOf(publicKey) {
-  return `SHA256:${(0, import_node_crypto7.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
+  return `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`;
 }
 var sourceOf = (o) => "file" in o ? o.file : `input ${o.input}`;
 var whereOf2 = (o, field) => "file" in o ? { file: o.file, field } : { field };
@@ -83661,7 +83827,7 @@ function notEd25519(origin, field, what, found) {
 function parseSigningKey(pem, origin, field = "signing-key") {
   let key;
   try {
-    key = (0, import_node_crypto7.createPrivateKey)(pem);
+    key = (0, import_node_crypto9.createPrivateKey)(pem);
   } catch (e) {
     const isPublic = /BEGIN PUBLIC KEY/.test(pem);
     throw new UserError(
@@ -83674,7 +83840,7 @@ function parseSigningKey(pem, origin, field = "signing-key") {
     );
   }
   if (key.asymmetricKeyType !== "ed25519") throw notEd25519(origin, field, "private", key.asymmetricKeyType);
-  return { key, fingerprint: fingerprintOf((0, import_node_crypto7.createPublicKey)(key)), source: sourceOf(origin) };
+  return { key, fingerprint: fingerprintOf((0, import_node_crypto9.createPublicKey)(key)), source: sourceOf(origin) };
 }
 async function readSigningKey(file2, field = "signing-key") {
   return parseSigningKey(await readKeyFile(file2, field), { file: file2 }, field);
@@ -83687,7 +83853,7 @@ function parsePublicKey(pem, origin, field = "public-key") {
   }
   let key;
   try {
-    key = (0, import_node_crypto7.createPublicKey)(pem);
+    key = (0, import_node_crypto9.createPublicKey)(pem);
   } catch (e) {
     throw new UserError("BAD_KEY", `${sourceOf(origin)} is not a PEM public key (${e.message})`, {
       where: whereOf2(origin, field)
@@ -83700,19 +83866,19 @@ async function readPublicKey(file2, field = "public-key") {
   return parsePublicKey(await readKeyFile(file2, field), { file: file2 }, field);
 }
 async function readKeyFile(file2, field) {
-  return (0, import_promises17.readFile)(file2, "utf8").catch((e) => {
+  return (0, import_promises18.readFile)(file2, "utf8").catch((e) => {
     throw new UserError("BAD_KEY", `cannot read the key file: ${e.code ?? e.message}`, { where: { file: file2, field } });
   });
 }
 function signText(text, k) {
-  return `${(0, import_node_crypto7.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
+  return `${(0, import_node_crypto9.sign)(null, Buffer.from(text, "utf8"), k.key).toString("base64")}
 `;
 }
 function signatureValid(data, signatureFile, k) {
   const b64 = signatureFile.toString("utf8").trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
   const sig = Buffer.from(b64, "base64");
-  return sig.length === 64 && (0, import_node_crypto7.verify)(null, data, k.key, sig);
+  return sig.length === 64 && (0, import_node_crypto9.verify)(null, data, k.key, sig);
 }
 
 // src/results/evidence.ts
@@ -84034,18 +84200,18 @@ async function assertGoOfBackup(file2, backupDir, publicKey) {
   const go = await readGoBundle(file2, publicKey);
   const name = `${RESULTS_PREFIX}${BACKUP_DIR}/${BACKUP_FILES.manifest.file}`;
   const recorded = await entryBytes(file2, name);
-  const given = await (0, import_promises18.readFile)(import_node_path17.default.join(backupDir, BACKUP_FILES.manifest.file));
+  const given = await (0, import_promises19.readFile)(import_node_path18.default.join(backupDir, BACKUP_FILES.manifest.file));
   if (!recorded.equals(given))
     throw new UserError(
       "BACKUP_NOT_OF_THIS_GO",
-      `${import_node_path17.default.join(backupDir, BACKUP_FILES.manifest.file)} is not the backup the GO of ${go.runId} recorded (${name} in ${file2}): refusing to restore it`,
+      `${import_node_path18.default.join(backupDir, BACKUP_FILES.manifest.file)} is not the backup the GO of ${go.runId} recorded (${name} in ${file2}): refusing to restore it`,
       { where: { file: backupDir, field: "manifest.json" }, hint: "download the backup artifact of the same run as the GO bundle" }
     );
   return { bundleSha256: go.sha256, runId: go.runId, decidedAt: go.decidedAt, signatureValid: go.signatureValid };
 }
 
 // src/runbook/freeze.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 
 // src/runbook/app-activity.ts
 var APP_LOGIN_ROLES = ["authenticator", "authenticated", "anon", "service_role"];
@@ -84088,7 +84254,7 @@ async function readAppActivity(q, opts2 = {}) {
 var FREEZE_TRIGGER = "astm53b_freeze";
 var FREEZE_SQLSTATE = "A53F0";
 var BYPASS_SETTING = "astm53b.freeze_bypass";
-var sha2563 = (s) => (0, import_node_crypto8.createHash)("sha256").update(s, "utf8").digest("hex");
+var sha2563 = (s) => (0, import_node_crypto10.createHash)("sha256").update(s, "utf8").digest("hex");
 var quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
 var quoteIdent2 = (s) => `"${s.replace(/"/g, '""')}"`;
 async function allowFrozenWrites(tx) {
@@ -84172,7 +84338,7 @@ async function reassertFreeze(tx) {
 }
 async function freezeInTransaction(tx, opts2, log) {
   await ensureStateSchema(tx, log);
-  const token = (0, import_node_crypto8.randomBytes)(32).toString("hex");
+  const token = (0, import_node_crypto10.randomBytes)(32).toString("hex");
   await tx.query(
     `INSERT INTO astm53b.freeze_state (frozen, since, by_whom, reason, run_id, bypass_token) VALUES (true, now(), $1, $2, $3, $4)
      ON CONFLICT (singleton) DO UPDATE SET frozen = true, since = now(), by_whom = EXCLUDED.by_whom, reason = EXCLUDED.reason,
@@ -85281,8 +85447,8 @@ async function rowsSince(tx, tables) {
 }
 
 // src/runbook/late-rollback/export.ts
-var import_promises19 = require("node:fs/promises");
-var import_node_path18 = __toESM(require("node:path"), 1);
+var import_promises20 = require("node:fs/promises");
+var import_node_path19 = __toESM(require("node:path"), 1);
 var LATE_ROLLBACK_DIR = "late-rollback";
 var MOVEMENTS_FILE = "movements.json";
 async function csvSelect(tx, t) {
@@ -85301,32 +85467,32 @@ async function csvSelect(tx, t) {
   ].join(" UNION ALL ")}) y ORDER BY astm53b_part, astm53b_n`;
 }
 async function writeExport(tx, resultsDir, since, movements, recipients, env2, log) {
-  const outDir = import_node_path18.default.join(resultsDir, LATE_ROLLBACK_DIR);
-  await (0, import_promises19.mkdir)(outDir, { recursive: true }).catch((e) => {
+  const outDir = import_node_path19.default.join(resultsDir, LATE_ROLLBACK_DIR);
+  await (0, import_promises20.mkdir)(outDir, { recursive: true }).catch((e) => {
     throw asWriteFailure(e, outDir);
   });
   const work = recipients ? await plaintextWorkDir(void 0, env2) : outDir;
   const files = [];
   try {
     const add2 = async (name, format2, table4, rows) => {
-      const plain = import_node_path18.default.join(work, name);
-      const rel2 = (p2) => import_node_path18.default.posix.join(LATE_ROLLBACK_DIR, p2);
+      const plain = import_node_path19.default.join(work, name);
+      const rel2 = (p2) => import_node_path19.default.posix.join(LATE_ROLLBACK_DIR, p2);
       if (!recipients) {
         const d = await hashFile(plain);
         files.push({ path: rel2(name), format: format2, table: table4, rows, ...d, plaintext: null });
         return;
       }
-      const dest = import_node_path18.default.join(outDir, `${name}${AGE_SUFFIX}`);
+      const dest = import_node_path19.default.join(outDir, `${name}${AGE_SUFFIX}`);
       const { plain: p, cipher } = await encryptFile(plain, dest, recipients).catch((e) => {
         throw asWriteFailure(e, dest);
       });
-      await (0, import_promises19.rm)(plain, { force: true });
+      await (0, import_promises20.rm)(plain, { force: true });
       files.push({ path: rel2(`${name}${AGE_SUFFIX}`), format: format2, table: table4, rows, ...cipher, plaintext: { path: rel2(name), ...p } });
     };
     for (const t of since) {
       if (!t.written.length && !t.changed.length && !t.deleted.length) continue;
       const name = `${t.name}.csv`;
-      const sink = new HashedFileSink(import_node_path18.default.join(work, name));
+      const sink = new HashedFileSink(import_node_path19.default.join(work, name));
       await tx.copyCsvTo(await csvSelect(tx, t), sink);
       await add2(name, "csv", t.name, t.written.length + 2 * t.changed.length + t.deleted.length);
     }
@@ -85336,8 +85502,8 @@ async function writeExport(tx, resultsDir, since, movements, recipients, env2, l
       movements,
       tables: since.map((t) => ({ table: t.name, key: t.key.key, written: t.written, changed: t.changed, deleted: t.deleted }))
     };
-    const file2 = import_node_path18.default.join(work, MOVEMENTS_FILE);
-    await (0, import_promises19.writeFile)(file2, jsonText(json2)).catch((e) => {
+    const file2 = import_node_path19.default.join(work, MOVEMENTS_FILE);
+    await (0, import_promises20.writeFile)(file2, jsonText(json2)).catch((e) => {
       throw asWriteFailure(e, file2);
     });
     await add2(MOVEMENTS_FILE, "json", null, movements.length);
@@ -85467,7 +85633,7 @@ async function markUndone(tx, manifest, dir, run) {
     `UPDATE astm53b.apply_ledger SET state = 'undone', undone_at = now(), undone_by = $2, undone_run_id = $3, undone_reason = $4
       WHERE state = 'applied' AND applied_at > $1::timestamptz
       RETURNING file_name, sha256, applied_at::text, run_id`,
-    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path19.default.basename(dir)})`]
+    [manifest.startedAt, run.actor, run.runId, `rollback to the backup taken ${manifest.startedAt} (${import_node_path20.default.basename(dir)})`]
   );
   for (const u of r.rows) {
     await tx.query(
@@ -85482,7 +85648,7 @@ var ProofFailed = class extends Error {
 async function rollback(db, opts2, log) {
   const t0 = Date.now();
   const run = opts2.run ?? runContextFrom(opts2.env ?? process.env);
-  const dir = import_node_path19.default.resolve(opts2.backupDir);
+  const dir = import_node_path20.default.resolve(opts2.backupDir);
   const settings = {
     lockTimeoutMs: opts2.lockTimeoutMs ?? STEP_TIMEOUT_DEFAULTS.lockTimeoutMs,
     statementTimeoutMs: opts2.statementTimeoutMs ?? 15 * 6e4,
@@ -85844,8 +86010,8 @@ function resolveUrlOption(value, env2) {
 }
 
 // src/cli/commands/db.ts
-var import_promises20 = require("node:fs/promises");
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_promises21 = require("node:fs/promises");
+var import_node_path21 = __toESM(require("node:path"), 1);
 
 // src/runbook/schema-dump.ts
 async function loadSchemaDump(db, file2, displayName, log) {
@@ -85959,7 +86125,7 @@ function targetOf(ctx) {
   return resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd, env: ctx.env });
 }
 async function pathExists2(p) {
-  return (0, import_promises20.stat)(p).then(
+  return (0, import_promises21.stat)(p).then(
     () => true,
     () => false
   );
@@ -85971,8 +86137,8 @@ async function resetEmbedded(target, ctx) {
     });
   }
   if (await pathExists2(target.dataDir)) {
-    ctx.log.info(`removing ${import_node_path20.default.relative(ctx.cwd, target.dataDir)}`);
-    await (0, import_promises20.rm)(target.dataDir, { recursive: true, force: true });
+    ctx.log.info(`removing ${import_node_path21.default.relative(ctx.cwd, target.dataDir)}`);
+    await (0, import_promises21.rm)(target.dataDir, { recursive: true, force: true });
   }
 }
 var dbInit = {
@@ -86016,7 +86182,7 @@ var dbStatus = {
   async run(ctx) {
     const target = targetOf(ctx);
     if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
-      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path20.default.relative(ctx.cwd, target.dataDir)}`, {
+      throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path21.default.relative(ctx.cwd, target.dataDir)}`, {
         hint: "run astm53b db init first"
       });
     }
@@ -86035,7 +86201,7 @@ var dbLoadSchema = {
     const target = targetOf(ctx);
     assertSessionCapable(target, "db load-schema");
     if (flagOption(ctx, "reset")) await resetEmbedded(target, ctx);
-    const file2 = import_node_path20.default.resolve(ctx.cwd, ctx.positionals[0]);
+    const file2 = import_node_path21.default.resolve(ctx.cwd, ctx.positionals[0]);
     return withDb(target, async (db) => {
       const r = await loadSchemaDump(db, file2, ctx.positionals[0], ctx.log);
       ctx.out(
@@ -86082,7 +86248,7 @@ async function stepTarget(ctx, step) {
   const target = resolveTarget({ url: stringOption(ctx, "url"), cwd: ctx.cwd });
   assertSessionCapable(target, step);
   if (target.kind === "embedded" && !await pathExists2(target.dataDir)) {
-    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path21.default.relative(ctx.cwd, target.dataDir)}`, {
+    throw new UserError("NO_DATABASE", `no embedded database in ${import_node_path22.default.relative(ctx.cwd, target.dataDir)}`, {
       hint: "run astm53b db init first, or pass --url"
     });
   }
@@ -86170,7 +86336,7 @@ var backupVerifyCommand = {
     const scratch = scratchUrl(ctx);
     const identity3 = await identityOf(ctx);
     const v = await verifyBackup(
-      import_node_path21.default.resolve(ctx.cwd, ctx.positionals[0]),
+      import_node_path22.default.resolve(ctx.cwd, ctx.positionals[0]),
       { ...serverUrl ? { serverUrl } : {}, ...scratch ? { scratchUrl: scratch } : {}, ...identity3 ? { identity: identity3 } : {}, env: ctx.env },
       ctx.log
     );
@@ -86224,7 +86390,7 @@ var rollbackCommand = {
     const replay = flagOption(ctx, "replay");
     if (replay && !out)
       throw new UserError("MISSING_OPTION", "--replay needs --out DIR (the export it replays)", { where: { field: "out" } });
-    const resultsDir = out ? import_node_path21.default.resolve(ctx.cwd, out) : void 0;
+    const resultsDir = out ? import_node_path22.default.resolve(ctx.cwd, out) : void 0;
     const goBundle = pathOption(ctx, "go-bundle");
     const keyFile = pathOption(ctx, "public-key");
     if (keyFile && !goBundle)
@@ -86238,7 +86404,7 @@ var rollbackCommand = {
       const r = await rollback(
         db,
         {
-          backupDir: import_node_path21.default.resolve(ctx.cwd, dir),
+          backupDir: import_node_path22.default.resolve(ctx.cwd, dir),
           env: ctx.env,
           run,
           ...timeouts,
@@ -86652,12 +86818,12 @@ var compat = {
 };
 
 // src/cli/commands/evidence.ts
-var import_node_path25 = __toESM(require("node:path"), 1);
+var import_node_path26 = __toESM(require("node:path"), 1);
 
 // src/evidence/bundle.ts
 var import_node_child_process2 = require("node:child_process");
-var import_promises25 = require("node:fs/promises");
-var import_node_path24 = __toESM(require("node:path"), 1);
+var import_promises26 = require("node:fs/promises");
+var import_node_path25 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 
 // src/report/changelog.ts
@@ -87332,8 +87498,8 @@ function renderVerifyText(r) {
 }
 
 // src/evidence/changelog.ts
-var import_node_crypto9 = require("node:crypto");
-var import_promises21 = require("node:fs/promises");
+var import_node_crypto11 = require("node:crypto");
+var import_promises22 = require("node:fs/promises");
 function lines(text) {
   const out = [];
   let fenced = false;
@@ -87357,7 +87523,7 @@ function describeTarget(t) {
   return typeof t === "string" ? t : `${t.heading} (occurrence ${t.occurrence})`;
 }
 function entryMarker(entry, runId) {
-  const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto9.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
+  const id = runId ? `run ${runWithoutAttempt(runId)}` : `sha256 ${(0, import_node_crypto11.createHash)("sha256").update(entry.replace(/\r\n/g, "\n").trim()).digest("hex").slice(0, 16)}`;
   return `<!-- astm53b-entry: ${id} -->`;
 }
 function insertChangelogEntry(changelogText, entry, opts2) {
@@ -87439,7 +87605,7 @@ function insertChangelogEntry(changelogText, entry, opts2) {
 }
 async function readChangelog(file2) {
   try {
-    return await (0, import_promises21.readFile)(file2, "utf8");
+    return await (0, import_promises22.readFile)(file2, "utf8");
   } catch (e) {
     throw new UserError("CHANGELOG_MISSING", `cannot read ${file2}: ${e.code ?? e.message}`, {
       where: { file: file2 }
@@ -87450,14 +87616,14 @@ async function insertChangelogFile(file2, entry, under, opts2 = {}) {
   const ins = insertChangelogEntry(opts2.text ?? await readChangelog(file2), entry, { under, file: file2, runId: opts2.runId ?? null });
   if (ins.already) return ins;
   const tmp = `${file2}.astm53b-${process.pid}.tmp`;
-  await (0, import_promises21.writeFile)(tmp, ins.text);
-  await (0, import_promises21.rename)(tmp, file2);
+  await (0, import_promises22.writeFile)(tmp, ins.text);
+  await (0, import_promises22.rename)(tmp, file2);
   return ins;
 }
 
 // src/evidence/results-facts.ts
-var import_promises23 = require("node:fs/promises");
-var import_node_path22 = __toESM(require("node:path"), 1);
+var import_promises24 = require("node:fs/promises");
+var import_node_path23 = __toESM(require("node:path"), 1);
 
 // src/evidence/report-facts.ts
 function fieldsOf(o) {
@@ -87575,7 +87741,7 @@ function restateFacts(file2, r) {
 }
 
 // src/evidence/sep-quote.ts
-var import_promises22 = require("node:fs/promises");
+var import_promises23 = require("node:fs/promises");
 
 // node_modules/postal-mime/dist/esm/decode-strings.js
 var textEncoder = new TextEncoder();
@@ -91963,7 +92129,7 @@ async function quoteSepFile(abs2, name, bytes, day) {
   try {
     if (/\.eml$/i.test(name)) {
       if (bytes > MAIL_LIMIT) return { kind: "mail", quote: null, note: `${bytes} bytes: too large to quote` };
-      return await quoteMail(await (0, import_promises22.readFile)(abs2));
+      return await quoteMail(await (0, import_promises23.readFile)(abs2));
     }
     if (/\.zip$/i.test(name)) {
       const chat = await chatOfZip(abs2);
@@ -91971,7 +92137,7 @@ async function quoteSepFile(abs2, name, bytes, day) {
     }
     if (/\.txt$/i.test(name)) {
       if (bytes > CHAT_LIMIT) return { kind: "whatsapp", quote: null, note: `${bytes} bytes: too large to quote` };
-      return await quoteChat(await (0, import_promises22.readFile)(abs2, "utf8"), day);
+      return await quoteChat(await (0, import_promises23.readFile)(abs2, "utf8"), day);
     }
   } catch (e) {
     return {
@@ -92018,7 +92184,7 @@ async function readEvidenceFacts(files, opts2, log) {
       continue;
     }
     try {
-      const v = JSON.parse(await (0, import_promises23.readFile)(f.abs, "utf8"));
+      const v = JSON.parse(await (0, import_promises24.readFile)(f.abs, "utf8"));
       if (isObject2(v)) parsed.set(f.path, v);
     } catch (e) {
       warn(`${f.path}: not valid JSON (${e.message}), listed and hashed only`);
@@ -92157,7 +92323,7 @@ function readBackupFacts(parsed, files, warn) {
     warn(`${manifestPath}: not a backup manifest this version understands (${describeIssue(m.error)})`);
     return null;
   }
-  const dir = import_node_path22.default.posix.dirname(manifestPath);
+  const dir = import_node_path23.default.posix.dirname(manifestPath);
   const archive = m.data.files.find((f) => f.kind === "archive");
   if (!archive) {
     warn(`${manifestPath} lists no archive`);
@@ -92262,8 +92428,8 @@ function isIsoDate(text) {
 
 // src/evidence/zip-writer.ts
 var import_node_fs9 = require("node:fs");
-var import_promises24 = require("node:fs/promises");
-var import_node_path23 = __toESM(require("node:path"), 1);
+var import_promises25 = require("node:fs/promises");
+var import_node_path24 = __toESM(require("node:path"), 1);
 var import_node_stream11 = require("node:stream");
 var STORED = /\.(dump|age|zip|gz|tgz|xz|zst|bz2|7z|jpe?g|png|gif|webp|mp4|mov|m4a|ogg|opus|pdf)$/i;
 async function zipWriter() {
@@ -92274,7 +92440,7 @@ async function* lazyRead(file2) {
   for await (const chunk of (0, import_node_fs9.createReadStream)(file2)) yield chunk;
 }
 async function writeZip(out, sources, date5) {
-  await (0, import_promises24.mkdir)(import_node_path23.default.dirname(out), { recursive: true });
+  await (0, import_promises25.mkdir)(import_node_path24.default.dirname(out), { recursive: true });
   const partial2 = `${out}.partial-${process.pid}`;
   try {
     const zip = await zipWriter();
@@ -92302,9 +92468,9 @@ async function writeZip(out, sources, date5) {
       }
     }
     await Promise.all([zip.finalize(), closed]);
-    await (0, import_promises24.rename)(partial2, out);
+    await (0, import_promises25.rename)(partial2, out);
   } catch (e) {
-    await (0, import_promises24.rm)(partial2, { force: true });
+    await (0, import_promises25.rm)(partial2, { force: true });
     throw e;
   }
 }
@@ -92312,12 +92478,12 @@ async function writeZip(out, sources, date5) {
 // src/evidence/bundle.ts
 var pathOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
 async function walk(dir, rel2, skip, log, out) {
-  const names = (await (0, import_promises25.readdir)(dir)).sort(pathOrder);
+  const names = (await (0, import_promises26.readdir)(dir)).sort(pathOrder);
   for (const name of names) {
-    const abs2 = import_node_path24.default.join(dir, name);
+    const abs2 = import_node_path25.default.join(dir, name);
     const r = rel2 ? `${rel2}/${name}` : name;
     if (skip.has(abs2)) continue;
-    const s = await (0, import_promises25.lstat)(abs2);
+    const s = await (0, import_promises26.lstat)(abs2);
     if (s.isDirectory()) await walk(abs2, r, skip, log, out);
     else if (s.isFile()) out.push({ abs: abs2, rel: r });
     else log.warn(`${r}: not a regular file (symlink or special), left out of the bundle`);
@@ -92339,8 +92505,8 @@ function validateChangelogDate(date5, field = "date") {
   return d;
 }
 async function collect(opts2, log) {
-  const resultsDir = import_node_path24.default.resolve(opts2.resultsDir);
-  const s = await (0, import_promises25.stat)(resultsDir).catch(() => null);
+  const resultsDir = import_node_path25.default.resolve(opts2.resultsDir);
+  const s = await (0, import_promises26.stat)(resultsDir).catch(() => null);
   if (!s?.isDirectory()) {
     throw new UserError("RESULTS_MISSING", `results folder ${opts2.resultsDir} does not exist: nothing to bundle`, {
       where: { file: opts2.resultsDir },
@@ -92348,7 +92514,7 @@ async function collect(opts2, log) {
     });
   }
   const found = [];
-  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path24.default.resolve(opts2.exclude)] : []), log, found);
+  await walk(resultsDir, "", new Set(opts2.exclude ? [import_node_path25.default.resolve(opts2.exclude)] : []), log, found);
   const files = found.map((f) => ({
     abs: f.abs,
     path: `${RESULTS_PREFIX}${f.rel}`,
@@ -92356,15 +92522,15 @@ async function collect(opts2, log) {
   }));
   const sepNames = /* @__PURE__ */ new Map();
   for (const given of opts2.sepEvidence ?? []) {
-    const abs2 = import_node_path24.default.resolve(given);
-    const st = await (0, import_promises25.stat)(abs2).catch(() => null);
+    const abs2 = import_node_path25.default.resolve(given);
+    const st = await (0, import_promises26.stat)(abs2).catch(() => null);
     if (!st?.isFile()) {
       throw new UserError("SEP_FILE_MISSING", `SEP confirmation file ${given} does not exist or is not a file`, {
         where: { file: given, field: "sep" },
         hint: "runbook 5.7: the SEP mail / WhatsApp export, committed under evidence/"
       });
     }
-    const name = import_node_path24.default.basename(abs2);
+    const name = import_node_path25.default.basename(abs2);
     if (sepNames.has(name))
       throw new UserError("SEP_FILE_DUPLICATE", `two SEP files named ${name} (${sepNames.get(name)} and ${given}): rename one`, {
         where: { file: given, field: "sep" }
@@ -92456,7 +92622,7 @@ async function buildBundle(opts2, log) {
   const files = await hashEvidence(inputs, secrets);
   log.info(`${files.length} file(s) hashed (${files.reduce((n3, f) => n3 + f.bytes, 0)} bytes)`);
   const pr = opts2.changelog?.pullRequest?.trim();
-  const changelogWritten = insertInto ? `${import_node_path24.default.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}` : pr ? `pull request ${pr}` : void 0;
+  const changelogWritten = insertInto ? `${import_node_path25.default.basename(insertInto.file)}, under ${describeTarget(insertInto.under)}` : pr ? `pull request ${pr}` : void 0;
   const facts = await readEvidenceFacts(
     files,
     { ...givenDate ? { migrationDate: givenDate } : {}, ...changelogWritten ? { changelogWritten } : {} },
@@ -92492,7 +92658,7 @@ async function buildBundle(opts2, log) {
           entryFile: CHANGELOG_ENTRY,
           date: date5,
           title,
-          insertedInto: insertInto ? import_node_path24.default.basename(insertInto.file) : null,
+          insertedInto: insertInto ? import_node_path25.default.basename(insertInto.file) : null,
           under: insertInto ? describeTarget(insertInto.under) : null
         },
         warnings: facts.warnings,
@@ -92547,7 +92713,7 @@ async function buildBundle(opts2, log) {
       ins.already ? `CHANGELOG entry already in ${insertInto.file} (${ins.marker}, line ${ins.markerLine}): left as it is` : `CHANGELOG entry inserted into ${insertInto.file} at line ${ins.markerLine}, in the section of line ${ins.headingLine} (${describeTarget(insertInto.under)})`
     );
   }
-  const out = import_node_path24.default.resolve(opts2.out);
+  const out = import_node_path25.default.resolve(opts2.out);
   await writeZip(
     out,
     [
@@ -92593,7 +92759,7 @@ function runInfoFrom(env2, explicit = {}) {
 }
 
 // src/cli/commands/evidence.ts
-var abs = (ctx, p) => import_node_path25.default.resolve(ctx.cwd, p);
+var abs = (ctx, p) => import_node_path26.default.resolve(ctx.cwd, p);
 function secretsFrom(ctx) {
   const urls = [
     ...ctx.env.DATABASE_URL ? [ctx.env.DATABASE_URL] : [],
@@ -92854,12 +93020,12 @@ var changelogEntry = {
 var evidenceCommands = [evidenceBuild, evidenceVerify, changelogEntry];
 
 // src/cli/commands/keys.ts
-var import_node_path27 = __toESM(require("node:path"), 1);
+var import_node_path28 = __toESM(require("node:path"), 1);
 
 // src/crypto/keys.ts
-var import_node_crypto10 = require("node:crypto");
-var import_promises26 = require("node:fs/promises");
-var import_node_path26 = __toESM(require("node:path"), 1);
+var import_node_crypto12 = require("node:crypto");
+var import_promises27 = require("node:fs/promises");
+var import_node_path27 = __toESM(require("node:path"), 1);
 var KEY_FILES = {
   ageIdentity: "age.key",
   ageRecipient: "age.pub",
@@ -92867,15 +93033,15 @@ var KEY_FILES = {
   signingPublic: "signing.pub"
 };
 async function exists(p) {
-  return (0, import_promises26.lstat)(p).then(
+  return (0, import_promises27.lstat)(p).then(
     () => true,
     () => false
   );
 }
 async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
-  const dir = import_node_path26.default.resolve(outDir);
+  const dir = import_node_path27.default.resolve(outDir);
   for (const name of Object.values(KEY_FILES)) {
-    const p = import_node_path26.default.join(dir, name);
+    const p = import_node_path27.default.join(dir, name);
     if (await exists(p))
       throw new UserError(
         "KEY_EXISTS",
@@ -92886,13 +93052,13 @@ async function newDepotKeys(outDir, now = /* @__PURE__ */ new Date()) {
         }
       );
   }
-  await (0, import_promises26.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
+  await (0, import_promises27.mkdir)(dir, { recursive: true, mode: 448 }).catch((e) => {
     throw asWriteFailure(e, dir);
   });
   const identity3 = await generateX25519Identity();
   const recipient = await identityToRecipient(identity3);
-  const pair = (0, import_node_crypto10.generateKeyPairSync)("ed25519");
-  const fingerprint = fingerprintOf((0, import_node_crypto10.createPublicKey)(pair.privateKey));
+  const pair = (0, import_node_crypto12.generateKeyPairSync)("ed25519");
+  const fingerprint = fingerprintOf((0, import_node_crypto12.createPublicKey)(pair.privateKey));
   const created = now.toISOString();
   const files = [
     {
@@ -92913,8 +93079,8 @@ ${identity3}
   const written = [];
   try {
     for (const f of files) {
-      const p = import_node_path26.default.join(dir, f.name);
-      const fh = await (0, import_promises26.open)(p, "wx", f.mode);
+      const p = import_node_path27.default.join(dir, f.name);
+      const fh = await (0, import_promises27.open)(p, "wx", f.mode);
       written.push(p);
       try {
         await fh.writeFile(f.text);
@@ -92925,7 +93091,7 @@ ${identity3}
       }
     }
   } catch (e) {
-    for (const p of written) await (0, import_promises26.rm)(p, { force: true });
+    for (const p of written) await (0, import_promises27.rm)(p, { force: true });
     if (e.code === "EEXIST")
       throw new UserError("KEY_EXISTS", `a key file appeared in ${dir} while the keys were written: nothing kept`, {
         where: { file: dir }
@@ -92936,7 +93102,7 @@ ${identity3}
     dir,
     recipient,
     signingFingerprint: fingerprint,
-    files: files.map((f) => ({ path: import_node_path26.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
+    files: files.map((f) => ({ path: import_node_path27.default.join(dir, f.name), mode: f.mode, secret: f.secret }))
   };
 }
 
@@ -92952,7 +93118,7 @@ var keysNew = {
     const out = pathOption(ctx, "out");
     if (!out) throw new UserError("MISSING_OPTION", "keys new needs --out DIR", { where: { field: "out" } });
     const k = await newDepotKeys(out);
-    const rel0 = (name) => import_node_path27.default.relative(ctx.cwd, import_node_path27.default.join(k.dir, name)) || name;
+    const rel0 = (name) => import_node_path28.default.relative(ctx.cwd, import_node_path28.default.join(k.dir, name)) || name;
     const width = Math.max(...Object.values(KEY_FILES).map((f) => rel0(f).length));
     const rel2 = (name) => rel0(name).padEnd(width);
     ctx.out(
@@ -92979,7 +93145,7 @@ var keysNew = {
 var keysCommands = [keysNew];
 
 // src/cli/commands/golden.ts
-var import_node_path28 = __toESM(require("node:path"), 1);
+var import_node_path29 = __toESM(require("node:path"), 1);
 
 // src/golden/schema.ts
 var ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -93133,24 +93299,24 @@ function recompute(row, solve) {
 }
 
 // src/golden/load.ts
-var import_promises27 = require("node:fs/promises");
+var import_promises28 = require("node:fs/promises");
 var DENSITY_COLUMNS = ["densite_observee_kgm3", "densite_a_15_kgm3_ref"];
 var VOLUME_COLUMNS = /* @__PURE__ */ new Set(["volume_observe_l", "volume_15c_ref_l"]);
 var FRENCH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/;
 function at(where2, field) {
   return { file: where2.file, ...where2.line !== void 0 ? { line: where2.line } : {}, row: where2.row, ...field ? { field } : {} };
 }
-async function loadGoldenFile(path52, displayName = path52) {
+async function loadGoldenFile(path53, displayName = path53) {
   let bytes;
   try {
-    bytes = await (0, import_promises27.readFile)(path52);
+    bytes = await (0, import_promises28.readFile)(path53);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ENOENT" || code2 === "EISDIR")
       throw new UserError("FILE_NOT_FOUND", `${displayName}: no such golden file`, { where: { file: displayName }, cause: e });
     throw new UserError("FILE_NOT_READABLE", `${displayName}: ${e.message}`, { where: { file: displayName }, cause: e });
   }
-  const json2 = /\.json$/i.test(path52) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
+  const json2 = /\.json$/i.test(path53) || /^(\xEF\xBB\xBF)?\s*[[{]/.test(bytes.subarray(0, 64).toString("latin1"));
   const text = decodeUtf8(bytes, displayName, { csv: !json2 });
   return json2 ? parseGoldenJson(text.replace(/^\uFEFF/, ""), displayName) : parseGoldenCsv(text, displayName);
 }
@@ -93910,7 +94076,7 @@ var verify2 = {
     const hasUrl = stringOption(ctx, "url") !== void 0;
     const report = await runGoldenVerify(
       {
-        ...fileArg ? { file: { path: import_node_path28.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
+        ...fileArg ? { file: { path: import_node_path29.default.resolve(ctx.cwd, fileArg), displayName: fileArg } } : {},
         fromDb,
         ...fromDb ? { source: stringOption(ctx, "source") ?? DEFAULT_GOLDEN_SOURCE } : {},
         // without --url, the embedded database (as every database command) when asked for
@@ -94068,7 +94234,7 @@ var freezeCommand = {
 };
 
 // src/cli/commands/sql-apply.ts
-var import_node_path30 = __toESM(require("node:path"), 1);
+var import_node_path31 = __toESM(require("node:path"), 1);
 
 // src/report/sql-apply.ts
 var VERDICT = {
@@ -94143,9 +94309,9 @@ function renderApplyMarkdown(r) {
 }
 
 // src/runbook/change-file.ts
-var import_node_crypto11 = require("node:crypto");
-var import_promises28 = require("node:fs/promises");
-var import_node_path29 = __toESM(require("node:path"), 1);
+var import_node_crypto13 = require("node:crypto");
+var import_promises29 = require("node:fs/promises");
+var import_node_path30 = __toESM(require("node:path"), 1);
 var FORBIDDEN = [
   { re: /^(ROLLBACK|ABORT)\b/i, why: "a ROLLBACK would end the transaction the pipeline verifies before COMMIT" },
   {
@@ -94162,12 +94328,12 @@ var FORBIDDEN = [
   }
 ];
 function sha256Hex(data) {
-  return (0, import_node_crypto11.createHash)("sha256").update(data).digest("hex");
+  return (0, import_node_crypto13.createHash)("sha256").update(data).digest("hex");
 }
 async function loadChangeFile(file2, display = file2) {
   let buf;
   try {
-    buf = await (0, import_promises28.readFile)(file2);
+    buf = await (0, import_promises29.readFile)(file2);
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read change file: ${e.code ?? e.message}`, {
       where: { file: display }
@@ -94201,7 +94367,7 @@ async function loadChangeFile(file2, display = file2) {
   }
   if (!kept.length) throw new UserError("BAD_CHANGE_FILE", "the file has no SQL statement", { where: { file: display } });
   return {
-    name: import_node_path29.default.basename(file2),
+    name: import_node_path30.default.basename(file2),
     display,
     path: file2,
     sha256: sha256Hex(buf),
@@ -94495,7 +94661,7 @@ var sqlApplyCommand = {
   },
   async run(ctx) {
     const given = ctx.positionals[0];
-    const file2 = await loadChangeFile(import_node_path30.default.resolve(ctx.cwd, given), given);
+    const file2 = await loadChangeFile(import_node_path31.default.resolve(ctx.cwd, given), given);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(stringOption(ctx, "expect-functions")),
@@ -94710,8 +94876,8 @@ var stagingResetCommand = {
 };
 
 // src/cli/commands/preflight.ts
-var import_promises30 = require("node:fs/promises");
-var import_node_path31 = __toESM(require("node:path"), 1);
+var import_promises31 = require("node:fs/promises");
+var import_node_path32 = __toESM(require("node:path"), 1);
 
 // src/report/preflight.ts
 var touches = (r) => [...r.touches.functions.map((f) => `${f}()`), ...r.touches.triggers, ...r.touches.policies, ...r.touches.tables].join(", ") || "nothing recognised";
@@ -94768,7 +94934,7 @@ function renderPreflightMarkdown(r) {
 }
 
 // src/runbook/preflight.ts
-var import_promises29 = require("node:fs/promises");
+var import_promises30 = require("node:fs/promises");
 
 // src/logger.ts
 var silentLogger = { info() {
@@ -94936,7 +95102,7 @@ function validateDeployment(d) {
 async function loadBaseline(ref3) {
   let text;
   try {
-    text = await (0, import_promises29.readFile)(ref3.path, "utf8");
+    text = await (0, import_promises30.readFile)(ref3.path, "utf8");
   } catch (e) {
     throw new UserError("FILE_NOT_FOUND", `cannot read the baseline: ${e.code ?? e.message}`, {
       where: { file: ref3.display }
@@ -94961,7 +95127,7 @@ async function loadBaseline(ref3) {
 async function loadPreflightInputs(opts2, log = silentLogger) {
   const deployment = validateDeployment(opts2.deployment);
   const golden = await loadGoldenFile(opts2.golden.path, opts2.golden.display);
-  const goldenBytes = await (0, import_promises29.readFile)(opts2.golden.path);
+  const goldenBytes = await (0, import_promises30.readFile)(opts2.golden.path);
   if (!opts2.changeFiles.length)
     throw new UserError("MISSING_INPUT", "at least one change file is required", { where: { field: "change" } });
   const changes = [];
@@ -95094,7 +95260,7 @@ async function preflight(db, inputs, log) {
 }
 
 // src/cli/commands/preflight.ts
-var ref = (ctx, p) => ({ path: import_node_path31.default.resolve(ctx.cwd, p), display: p });
+var ref = (ctx, p) => ({ path: import_node_path32.default.resolve(ctx.cwd, p), display: p });
 var preflightCommand = {
   name: "preflight",
   summary: "runbook 3.3/4.1/4.4, read-only: inputs, hashes, compat, trucks waiting, activity, drift against the staging baseline",
@@ -95148,7 +95314,7 @@ var preflightCommand = {
     return withDb(targetOf(ctx), async (db) => {
       const r = await preflight(db, inputs, ctx.log);
       const out = stringOption(ctx, "out");
-      if (out) await (0, import_promises30.writeFile)(import_node_path31.default.resolve(ctx.cwd, out), jsonText(r));
+      if (out) await (0, import_promises31.writeFile)(import_node_path32.default.resolve(ctx.cwd, out), jsonText(r));
       ctx.out(flagOption(ctx, "json") ? jsonText(r) : renderPreflightText(r));
       return r.passed ? 0 : 1;
     });
@@ -95167,7 +95333,7 @@ var fingerprintCommand = {
       const text = jsonText(fp);
       const out = stringOption(ctx, "out");
       if (out) {
-        await (0, import_promises30.writeFile)(import_node_path31.default.resolve(ctx.cwd, out), text);
+        await (0, import_promises31.writeFile)(import_node_path32.default.resolve(ctx.cwd, out), text);
         ctx.log.info(`fingerprint ${fp.sha256} (${fp.entries.length} objects) written to ${out}`);
       } else ctx.out(text);
     });
@@ -95176,11 +95342,11 @@ var fingerprintCommand = {
 var preflightCommands = [preflightCommand, fingerprintCommand];
 
 // src/cli/commands/rehearse.ts
-var import_node_path38 = __toESM(require("node:path"), 1);
+var import_node_path39 = __toESM(require("node:path"), 1);
 
 // src/rehearsal/drills.ts
-var import_promises31 = require("node:fs/promises");
-var import_node_path32 = __toESM(require("node:path"), 1);
+var import_promises32 = require("node:fs/promises");
+var import_node_path33 = __toESM(require("node:path"), 1);
 var DRILLS = {
   "golden-deviation": {
     simulates: "one SEP value 8 L off the truck's real figure (a typing error on the field sheet)",
@@ -95228,7 +95394,7 @@ function parseDrill(v) {
   });
 }
 async function goldenWithDeviation(golden, workDir) {
-  const parsed = parseCsv(await (0, import_promises31.readFile)(golden, "utf8"), golden);
+  const parsed = parseCsv(await (0, import_promises32.readFile)(golden, "utf8"), golden);
   const col = columnIndex(parsed.header, "volume_15c_ref_l");
   const first = parsed.records[0];
   if (col < 0 || !first) {
@@ -95245,8 +95411,8 @@ async function goldenWithDeviation(golden, workDir) {
   const fields = [...first.fields];
   fields[col] = formatDecimal(value + 8, decimalComma);
   const records = [parsed.header, fields, ...parsed.records.slice(1).map((r) => r.fields)];
-  const out = import_node_path32.default.join(workDir, `drill-golden-deviation-${import_node_path32.default.basename(golden)}`);
-  await (0, import_promises31.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
+  const out = import_node_path33.default.join(workDir, `drill-golden-deviation-${import_node_path33.default.basename(golden)}`);
+  await (0, import_promises32.writeFile)(out, records.map((r) => `${formatCsvRecord(r, delimiter)}
 `).join(""));
   return out;
 }
@@ -95264,15 +95430,15 @@ async function plantBlockingPolicy(db) {
   await db.query("CREATE POLICY astm53b_drill_block ON public.depots AS RESTRICTIVE FOR SELECT TO authenticated USING (false)");
 }
 async function flipDumpByte(dir, dumpFile) {
-  const file2 = import_node_path32.default.join(dir, dumpFile);
-  const bytes = await (0, import_promises31.readFile)(file2);
+  const file2 = import_node_path33.default.join(dir, dumpFile);
+  const bytes = await (0, import_promises32.readFile)(file2);
   const at2 = Math.floor(bytes.length / 2);
   bytes[at2] = bytes[at2] ^ 32;
-  await (0, import_promises31.writeFile)(file2, bytes);
+  await (0, import_promises32.writeFile)(file2, bytes);
 }
 
 // src/rehearsal/inputs.ts
-var import_node_path33 = __toESM(require("node:path"), 1);
+var import_node_path34 = __toESM(require("node:path"), 1);
 
 // src/runbook/signoff.ts
 var isoWithOffset = (d) => d.toISOString().replace("Z", "+00:00");
@@ -95354,10 +95520,10 @@ function startApprovalProblem(record2, environment) {
 
 // src/rehearsal/inputs.ts
 var fileOf = (f) => typeof f === "string" ? { path: f, display: rel(f) } : f;
-var rel = (p) => import_node_path33.default.relative(PACKAGE_ROOT, p) || p;
+var rel = (p) => import_node_path34.default.relative(PACKAGE_ROOT, p) || p;
 async function loadRehearsalInputs(given) {
   const drill = parseDrill(given.drill);
-  const goldenFile = fileOf(given.golden ?? import_node_path33.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
+  const goldenFile = fileOf(given.golden ?? import_node_path34.default.join(PACKAGE_ROOT, "golden/demo-golden-cases.csv"));
   const golden = await loadGoldenFile(goldenFile.path, goldenFile.display);
   const changeFiles = (given.changes?.length ? given.changes : [sqlPath(CHANGE_FILES.p0)]).map(fileOf);
   const changes = [];
@@ -95420,13 +95586,13 @@ async function terminalProgress(log) {
 }
 
 // src/rehearsal/rehearse.ts
-var import_node_crypto12 = require("node:crypto");
-var import_promises35 = require("node:fs/promises");
-var import_node_path37 = __toESM(require("node:path"), 1);
+var import_node_crypto14 = require("node:crypto");
+var import_promises36 = require("node:fs/promises");
+var import_node_path38 = __toESM(require("node:path"), 1);
 
 // src/runbook/decide.ts
-var import_promises32 = require("node:fs/promises");
-var import_node_path34 = __toESM(require("node:path"), 1);
+var import_promises33 = require("node:fs/promises");
+var import_node_path35 = __toESM(require("node:path"), 1);
 var reason = (condition, source, message) => ({
   condition,
   runbook: GO_CONDITIONS[condition].runbook,
@@ -95435,7 +95601,7 @@ var reason = (condition, source, message) => ({
   message
 });
 async function exists2(p) {
-  return (0, import_promises32.stat)(p).then(
+  return (0, import_promises33.stat)(p).then(
     () => true,
     () => false
   );
@@ -95444,10 +95610,10 @@ async function decide(opts2, log) {
   const dir = opts2.resultsDir;
   const reasons = [];
   const inputs = [];
-  const rel2 = (f) => import_node_path34.default.relative(process.cwd(), f) || f;
+  const rel2 = (f) => import_node_path35.default.relative(process.cwd(), f) || f;
   async function usable(name, r, missingAs, step = name) {
     if (r.ok) return r.value;
-    const stopped = r.status === "missing" ? await (0, import_promises32.readFile)(import_node_path34.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
+    const stopped = r.status === "missing" ? await (0, import_promises33.readFile)(import_node_path35.default.join(dir, errorFileOf(step)), "utf8").catch(() => void 0) : void 0;
     const detail = stopped ? `the step stopped: ${stopped.trim().split("\n")[0]}` : r.detail;
     inputs.push({ name, file: rel2(r.file), status: r.status, detail });
     const why = r.detail.startsWith("field ") ? `is not a ${name} result: ${r.detail}` : `${r.status}: ${detail}`;
@@ -95455,7 +95621,7 @@ async function decide(opts2, log) {
     return void 0;
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
-  const fileOf2 = (kind) => import_node_path34.default.join(dir, RESULTS[kind].file);
+  const fileOf2 = (kind) => import_node_path35.default.join(dir, RESULTS[kind].file);
   const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
@@ -95465,10 +95631,10 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path34.default.join(dir, BACKUP_DIR);
+  const sub = import_node_path35.default.join(dir, BACKUP_DIR);
   const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path34.default.join(sub, manifestName)) || !await exists2(import_node_path34.default.join(dir, manifestName)) ? sub : dir;
-  const verificationFile = import_node_path34.default.join(backupDir, BACKUP_FILES.verification.file);
+  const backupDir = await exists2(import_node_path35.default.join(sub, manifestName)) || !await exists2(import_node_path35.default.join(dir, manifestName)) ? sub : dir;
+  const verificationFile = import_node_path35.default.join(backupDir, BACKUP_FILES.verification.file);
   try {
     const m = await assertVerifiedBackup(backupDir);
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
@@ -95899,7 +96065,7 @@ async function openRequests(tx) {
 }
 
 // src/runbook/smoke/options.ts
-var import_promises33 = require("node:fs/promises");
+var import_promises34 = require("node:fs/promises");
 var ID2 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 async function resolveSmokeProfile(o) {
   if (o.profile) return { profile: parseGoldenProfile(o.profile), source: "--profile" };
@@ -95907,7 +96073,7 @@ async function resolveSmokeProfile(o) {
   const { path: file2, display } = o.goldenResult;
   let value;
   try {
-    value = JSON.parse(await (0, import_promises33.readFile)(file2, "utf8"));
+    value = JSON.parse(await (0, import_promises34.readFile)(file2, "utf8"));
   } catch (e) {
     const code2 = e.code;
     throw new UserError(
@@ -96844,11 +97010,11 @@ async function smoke(db, opts2, log, stage) {
 }
 
 // src/rehearsal/after-go-drill.ts
-var import_node_path36 = __toESM(require("node:path"), 1);
+var import_node_path37 = __toESM(require("node:path"), 1);
 
 // src/runbook/watch/index.ts
-var import_promises34 = require("node:fs/promises");
-var import_node_path35 = __toESM(require("node:path"), 1);
+var import_promises35 = require("node:fs/promises");
+var import_node_path36 = __toESM(require("node:path"), 1);
 
 // src/runbook/watch/checks.ts
 var check3 = (id, title, findings) => ({
@@ -96968,8 +97134,8 @@ var Issue = external_exports.object({
   user: external_exports.object({ login: external_exports.string() }).nullable(),
   pull_request: external_exports.unknown().optional()
 });
-async function call(gh, method, path52, body) {
-  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path52}`, {
+async function call(gh, method, path53, body) {
+  const res = await fetch(`${gh.apiUrl.replace(/\/$/, "")}/repos/${gh.repository}${path53}`, {
     method,
     headers: {
       authorization: `Bearer ${gh.token}`,
@@ -96988,7 +97154,7 @@ async function call(gh, method, path52, body) {
         return text;
       }
     })();
-    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path52.split("?")[0]}: ${res.status} ${message}`, {
+    throw new UserError("GITHUB_API", `GitHub API ${method} /repos/${gh.repository}${path53.split("?")[0]}: ${res.status} ${message}`, {
       hint: res.status === 403 ? "the workflow job needs permissions: issues: write (read for complaints only)" : void 0
     });
   }
@@ -97061,7 +97227,7 @@ async function watch(db, opts2, log) {
     target: db.label,
     run: opts2.run,
     go: {
-      bundle: import_node_path35.default.basename(go.bundle),
+      bundle: import_node_path36.default.basename(go.bundle),
       bundleSha256: go.sha256,
       signatureValid: go.signatureValid,
       decidedAt: go.decidedAt,
@@ -97091,14 +97257,14 @@ async function watch(db, opts2, log) {
     result.incident = { action: "none", number: null, url: null };
   }
   if (result.window.closing) {
-    const src = import_node_path35.default.join(opts2.outDir, "addendum");
-    await (0, import_promises34.rm)(src, { recursive: true, force: true });
-    await (0, import_promises34.mkdir)(src, { recursive: true });
+    const src = import_node_path36.default.join(opts2.outDir, "addendum");
+    await (0, import_promises35.rm)(src, { recursive: true, force: true });
+    await (0, import_promises35.mkdir)(src, { recursive: true });
     await writeResult(src, "watch", result);
     const b = await buildBundle(
       {
         resultsDir: src,
-        out: import_node_path35.default.join(opts2.outDir, WATCH_ADDENDUM),
+        out: import_node_path36.default.join(opts2.outDir, WATCH_ADDENDUM),
         ...opts2.signingKey ? { signingKey: opts2.signingKey } : {},
         run: { runId: opts2.run.runId, actor: opts2.run.actor },
         changelog: { title: `ASTM53B watch after the GO of run ${go.runId}: ${result.decision}` },
@@ -97241,7 +97407,7 @@ async function proveLateRollback(db, late, replay) {
   return problems;
 }
 async function runAfterGoDrill(db, o, step) {
-  const dir = import_node_path36.default.join(o.out, AFTER_GO_DIR);
+  const dir = import_node_path37.default.join(o.out, AFTER_GO_DIR);
   const replay = o.drill === "complaint-after-go";
   let reasons = [];
   const oks = [];
@@ -97257,7 +97423,7 @@ async function runAfterGoDrill(db, o, step) {
         db,
         {
           goBundle: o.goBundle,
-          outDir: import_node_path36.default.join(dir, "watch"),
+          outDir: import_node_path37.default.join(dir, "watch"),
           run: o.run,
           close: true,
           complaints: [
@@ -97286,7 +97452,7 @@ async function runAfterGoDrill(db, o, step) {
     await step("late rollback", "6.2", async (l) => {
       const r = await rollback(
         db,
-        { backupDir: import_node_path36.default.join(o.results, BACKUP_DIR), run: o.run, identity: o.identity, resultsDir: dir, replay },
+        { backupDir: import_node_path37.default.join(o.results, BACKUP_DIR), run: o.run, identity: o.identity, resultsDir: dir, replay },
         l
       );
       await writeResult(dir, "rollback", r);
@@ -97314,7 +97480,7 @@ async function runAfterGoDrill(db, o, step) {
   oks.push(
     await step("evidence after the GO", "5.7, 6.3", async (l) => {
       bundle = await buildBundle(
-        { resultsDir: dir, out: import_node_path36.default.join(o.out, "astm53b-evidence-after-go.zip"), run: { runId: o.run.runId, actor: o.run.actor } },
+        { resultsDir: dir, out: import_node_path37.default.join(o.out, "astm53b-evidence-after-go.zip"), run: { runId: o.run.runId, actor: o.run.actor } },
         l
       );
       return { ok: true, summary: `${bundle.out}: watch.json, rollback.json and the late-rollback export` };
@@ -97377,10 +97543,10 @@ function gateRecord(inputs) {
   };
 }
 async function rehearse(db, opts2, log) {
-  const out = import_node_path37.default.resolve(opts2.outDir);
-  const results = import_node_path37.default.join(out, DEFAULT_RESULTS_DIR);
-  await (0, import_promises35.rm)(out, { recursive: true, force: true });
-  await (0, import_promises35.mkdir)(results, { recursive: true });
+  const out = import_node_path38.default.resolve(opts2.outDir);
+  const results = import_node_path38.default.join(out, DEFAULT_RESULTS_DIR);
+  await (0, import_promises36.rm)(out, { recursive: true, force: true });
+  await (0, import_promises36.mkdir)(results, { recursive: true });
   const { inputs, run } = opts2;
   const drill = inputs.drill;
   const progress = opts2.progress ?? plainProgress(() => {
@@ -97393,7 +97559,7 @@ async function rehearse(db, opts2, log) {
         return await fn(stepLog);
       } catch (e) {
         const summary2 = e.describe?.() ?? e.message;
-        await (0, import_promises35.writeFile)(import_node_path37.default.join(results, errorFileOf(name)), `${summary2}
+        await (0, import_promises36.writeFile)(import_node_path38.default.join(results, errorFileOf(name)), `${summary2}
 `);
         return { ok: false, summary: summary2 };
       }
@@ -97443,7 +97609,7 @@ async function rehearse(db, opts2, log) {
       const r = await backup(
         db,
         {
-          outDir: import_node_path37.default.join(results, BACKUP_DIR),
+          outDir: import_node_path38.default.join(results, BACKUP_DIR),
           encryptTo: opts2.encryption?.recipients ?? [],
           ...drill === "corrupt-dump" ? { beforeProof: flipDumpByte } : {}
         },
@@ -97467,7 +97633,7 @@ async function rehearse(db, opts2, log) {
         }
         for (const [i, r] of applied2.slice(0, -1).entries()) {
           const name = appliedEarlierFile(i, r.file.name);
-          await writeValidated(import_node_path37.default.join(results, name), ApplyResult, r, name);
+          await writeValidated(import_node_path38.default.join(results, name), ApplyResult, r, name);
         }
         const last = applied2.at(-1);
         await writeResult(results, "sqlApply", last);
@@ -97510,7 +97676,7 @@ async function rehearse(db, opts2, log) {
       return { ok: r.passed, summary: r.checks.map((c) => `${c.id} ${c.passed ? "ok" : "FAIL"}`).join(", ") };
     });
     const record2 = gateRecord(inputs);
-    if (record2) await writeValidated(import_node_path37.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
+    if (record2) await writeValidated(import_node_path38.default.join(results, RESULTS.signoff.file), SignOff, record2, RESULTS.signoff.file);
     decision = await decided(await decide({ resultsDir: results, runId: run.runId, rehearsal: true }, log));
     decidedAt = Date.now();
     if (decision.decision === "GO") {
@@ -97522,7 +97688,7 @@ async function rehearse(db, opts2, log) {
     } else {
       if (backedUp) {
         await step("rollback", "6.2", async (l) => {
-          const r = await rollback(db, { backupDir: import_node_path37.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
+          const r = await rollback(db, { backupDir: import_node_path38.default.join(results, BACKUP_DIR), run, identity: opts2.encryption?.identity }, l);
           await writeResult(results, "rollback", r);
           const discarded = r.discarded.reduce((n3, d) => n3 + d.writtenSince + d.changedSince + d.deletedSince, 0);
           return {
@@ -97542,7 +97708,7 @@ async function rehearse(db, opts2, log) {
       });
     }
   }
-  const bundlePath = import_node_path37.default.join(out, "astm53b-evidence.zip");
+  const bundlePath = import_node_path38.default.join(out, "astm53b-evidence.zip");
   let bundle;
   let verification;
   const t0 = Date.now();
@@ -97552,7 +97718,7 @@ async function rehearse(db, opts2, log) {
       { resultsDir: results, out: bundlePath, run: { runId: run.runId, actor: run.actor }, ...key ? { signingKey: key } : {} },
       l
     );
-    const publicKey = key ? { key: (0, import_node_crypto12.createPublicKey)(key.key), fingerprint: key.fingerprint, source: key.source } : void 0;
+    const publicKey = key ? { key: (0, import_node_crypto14.createPublicKey)(key.key), fingerprint: key.fingerprint, source: key.source } : void 0;
     verification = await verifyBundle(bundle.out, { expectSha256: bundle.sha256, ...publicKey ? { publicKey } : {} }, l);
     return { ok: verification.ok, summary: `${verification.checked} files re-hashed, ${verification.ok ? "verified" : "VERIFY FAILED"}` };
   });
@@ -97695,11 +97861,11 @@ var rehearse2 = {
     const init2 = url2 ? void 0 : validateInitOptions({ scale: stringOption(ctx, "scale"), seed: stringOption(ctx, "seed") });
     const given = (name) => {
       const v = stringOption(ctx, name);
-      return v === void 0 ? void 0 : { path: import_node_path38.default.resolve(ctx.cwd, v), display: v };
+      return v === void 0 ? void 0 : { path: import_node_path39.default.resolve(ctx.cwd, v), display: v };
     };
     const inputs = await loadRehearsalInputs({
       golden: given("golden"),
-      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path38.default.resolve(ctx.cwd, c), display: c })),
+      changes: listOption(ctx, "change").map((c) => ({ path: import_node_path39.default.resolve(ctx.cwd, c), display: c })),
       signoff: given("signoff"),
       drill: stringOption(ctx, "drill")
     });
@@ -97731,7 +97897,7 @@ ${renderStockSummaryText(await readStockSummary(db))}
       const r = await rehearse(
         db,
         {
-          outDir: pathOption(ctx, "out") ?? import_node_path38.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
+          outDir: pathOption(ctx, "out") ?? import_node_path39.default.resolve(ctx.cwd, ".astm53b/rehearsal"),
           inputs,
           restate: flagOption(ctx, "restate"),
           ...encryption ? { encryption } : {},
@@ -97751,12 +97917,12 @@ ${renderDecisionText(r.decision)}
 `);
       if (r.freezeWindowMs !== null) ctx.out(`freeze window (freeze on \u2192 decision): ${(r.freezeWindowMs / 1e3).toFixed(1)} s
 `);
-      ctx.out(`evidence bundle: ${import_node_path38.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
+      ctx.out(`evidence bundle: ${import_node_path39.default.relative(ctx.cwd, r.bundle.out)} sha256 ${r.bundle.sha256}
 `);
-      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path38.default.relative(ctx.cwd, r.bundle.out)}
+      ctx.out(`verify it with: npx astm53b evidence verify ${import_node_path39.default.relative(ctx.cwd, r.bundle.out)}
 `);
       if (r.afterGoBundle)
-        ctx.out(`after the GO (watch, late rollback): ${import_node_path38.default.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}
+        ctx.out(`after the GO (watch, late rollback): ${import_node_path39.default.relative(ctx.cwd, r.afterGoBundle.out)} sha256 ${r.afterGoBundle.sha256}
 `);
       if (inputs.drill) ctx.out(`drill ${inputs.drill}: ${DRILLS[inputs.drill].simulates}
 `);
@@ -97782,7 +97948,7 @@ The runbook as written ends NO-GO. The remedied run (our corrected change file, 
 };
 
 // src/cli/commands/restate.ts
-var import_node_path39 = __toESM(require("node:path"), 1);
+var import_node_path40 = __toESM(require("node:path"), 1);
 
 // src/report/restate.ts
 var l13 = (x) => x.toFixed(1);
@@ -97969,7 +98135,7 @@ var restateCommand = {
     const opts2 = await buildRestateOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path39.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path40.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       dryRun: flagOption(ctx, "dry-run"),
       timeouts: timeoutsOf(ctx),
       run: runOf(ctx)
@@ -97985,7 +98151,7 @@ var restateCommand = {
 };
 
 // src/cli/commands/watch.ts
-var import_node_path40 = __toESM(require("node:path"), 1);
+var import_node_path41 = __toESM(require("node:path"), 1);
 
 // src/report/watch.ts
 function renderWatchText(w) {
@@ -98021,7 +98187,7 @@ function renderWatchMarkdown(w) {
 }
 
 // src/runbook/watch/options.ts
-var import_promises36 = require("node:fs/promises");
+var import_promises37 = require("node:fs/promises");
 function parseComplaint(text, from) {
   let raw;
   try {
@@ -98045,7 +98211,7 @@ function parseComplaint(text, from) {
   return { source: "input", ...r.data, issue: null };
 }
 async function readComplaintFile(file2) {
-  const text = await (0, import_promises36.readFile)(file2, "utf8").catch((e) => {
+  const text = await (0, import_promises37.readFile)(file2, "utf8").catch((e) => {
     throw new UserError(e.code === "ENOENT" ? "FILE_NOT_FOUND" : "BAD_INPUT", `${file2}: ${e.message}`, { where: { file: file2 } });
   });
   return parseComplaint(text, file2);
@@ -98094,7 +98260,7 @@ var watchCommand = {
     markdown: { type: "boolean", description: "print the markdown summary" }
   },
   async run(ctx) {
-    const goBundle = import_node_path40.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
+    const goBundle = import_node_path41.default.resolve(ctx.cwd, requiredOption(ctx, "go-bundle", "the GO run\u2019s evidence bundle"));
     const windowHours = parseWindowHours(stringOption(ctx, "window-hours"));
     const tol = stringOption(ctx, "tolerance-l");
     const toleranceL = tol === void 0 ? void 0 : Number(tol);
@@ -98119,7 +98285,7 @@ var watchCommand = {
         db,
         {
           goBundle,
-          outDir: import_node_path40.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
+          outDir: import_node_path41.default.resolve(ctx.cwd, stringOption(ctx, "out") ?? "astm53b-watch"),
           run: runOf(ctx),
           complaints,
           close: flagOption(ctx, "close"),
@@ -98147,7 +98313,7 @@ var watchCommand = {
 };
 
 // src/cli/commands/smoke.ts
-var import_node_path41 = __toESM(require("node:path"), 1);
+var import_node_path42 = __toESM(require("node:path"), 1);
 
 // src/report/smoke.ts
 var cell5 = (s) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -98261,7 +98427,7 @@ var smoke2 = {
     const opts2 = await buildSmokeOptions({
       asUser: stringOption(ctx, "as-user"),
       profile: stringOption(ctx, "profile"),
-      goldenResult: golden ? { path: import_node_path41.default.resolve(ctx.cwd, golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path42.default.resolve(ctx.cwd, golden), display: golden } : void 0,
       toleranceL: stringOption(ctx, "tolerance-l"),
       citerne: stringOption(ctx, "citerne"),
       run: runOf(ctx)
@@ -98294,8 +98460,8 @@ var decideCommand = {
     const signoff = stringOption(ctx, "signoff");
     const d = await decide(
       {
-        resultsDir: import_node_path41.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
-        ...signoff ? { signoff: import_node_path41.default.resolve(ctx.cwd, signoff) } : {}
+        resultsDir: import_node_path42.default.resolve(ctx.cwd, stringOption(ctx, "results") ?? DEFAULT_RESULTS_DIR),
+        ...signoff ? { signoff: import_node_path42.default.resolve(ctx.cwd, signoff) } : {}
       },
       ctx.log
     );
@@ -98519,7 +98685,7 @@ function withOptionDefaults(spec, values) {
 }
 
 // src/runtime/backup-actions.ts
-var import_node_path42 = __toESM(require("node:path"), 1);
+var import_node_path43 = __toESM(require("node:path"), 1);
 
 // node_modules/@actions/core/lib/command.js
 var os4 = __toESM(require("os"), 1);
@@ -98708,7 +98874,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access3, appendFile, writeFile: writeFile8 } = import_fs2.promises;
+var { access: access3, appendFile, writeFile: writeFile9 } = import_fs2.promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -98765,7 +98931,7 @@ var Summary = class {
     return __awaiter(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile8 : appendFile;
+      const writeFunc = overwrite ? writeFile9 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -98968,7 +99134,7 @@ var import_os3 = __toESM(require("os"), 1);
 
 // node_modules/@actions/io/lib/io-util.js
 var fs3 = __toESM(require("fs"), 1);
-var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir10, open: open6, readdir: readdir6, rename: rename5, rm: rm10, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
+var { chmod, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir11, open: open6, readdir: readdir6, rename: rename5, rm: rm10, rmdir, stat: stat5, symlink, unlink } = fs3.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs3.constants.O_RDONLY;
 
@@ -99130,7 +99296,7 @@ function backupAction() {
     setOutput("verified", String(r.ok));
     setOutput("encrypted", String(r.manifest.encryption !== null));
     setOutput("backup-dir", r.dir);
-    setOutput("verification-file", import_node_path42.default.join(r.dir, BACKUP_FILES.verification.file));
+    setOutput("verification-file", import_node_path43.default.join(r.dir, BACKUP_FILES.verification.file));
     await summary.addRaw(renderBackupMarkdown(r)).write();
     if (!r.ok) return { failure: `the backup did not verify: ${r.verification.failures[0] ?? "see verification.json"}` };
     return void 0;
@@ -99194,9 +99360,9 @@ function rollbackAction() {
 }
 
 // src/runtime/actions/approval-gate.ts
-var import_promises37 = require("node:fs/promises");
-var import_node_path43 = __toESM(require("node:path"), 1);
-var import_promises38 = require("node:timers/promises");
+var import_promises38 = require("node:fs/promises");
+var import_node_path44 = __toESM(require("node:path"), 1);
+var import_promises39 = require("node:timers/promises");
 
 // src/report/approval-issue.ts
 var ISSUE_BODY_MAX = 65536;
@@ -99338,8 +99504,8 @@ var Context = class {
       if ((0, import_fs3.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs3.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path52 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path52} does not exist${import_os4.EOL}`);
+        const path53 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path53} does not exist${import_os4.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -103558,7 +103724,7 @@ async function whatIsStarted(dir, runInputs) {
   try {
     if (runInputs.trim()) given = JSON.parse(runInputs);
     else if (process.env.GITHUB_EVENT_PATH)
-      given = JSON.parse(await (0, import_promises37.readFile)(process.env.GITHUB_EVENT_PATH, "utf8")).inputs;
+      given = JSON.parse(await (0, import_promises38.readFile)(process.env.GITHUB_EVENT_PATH, "utf8")).inputs;
   } catch (e) {
     throw new UserError("BAD_INPUT", `run-inputs is not JSON: ${e.message}`, { where: { field: "run-inputs" } });
   }
@@ -103574,7 +103740,7 @@ function approvalGateAction() {
     const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
     const start = i.gate === "start";
     const environment = i.environment ?? (start ? "prod-start" : "prod-go");
-    const dir = import_node_path43.default.resolve(i["results-dir"]);
+    const dir = import_node_path44.default.resolve(i["results-dir"]);
     const shown = start ? await whatIsStarted(dir, i["run-inputs"]) : await whatIsApproved(dir, run, log);
     const opened = /* @__PURE__ */ new Date();
     const deadline = new Date(opened.getTime() + i["timeout-minutes"] * 6e4);
@@ -103617,7 +103783,7 @@ function approvalGateAction() {
       }
       const left = deadline.getTime() - Date.now();
       if (judged.decided || left <= 0) break;
-      await (0, import_promises38.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
+      await (0, import_promises39.setTimeout)(Math.min(i["poll-seconds"] * 1e3, left));
     }
     for (const x of judged.ignored) log.info(`comment by ${x.who} at ${x.at} does not count: ${x.reason}`);
     const d = judged.decided;
@@ -103679,11 +103845,11 @@ function approvalGateAction() {
 }
 
 // src/runtime/actions/changelog-pr.ts
-var import_node_path45 = __toESM(require("node:path"), 1);
+var import_node_path46 = __toESM(require("node:path"), 1);
 
 // src/evidence/changelog-pr.ts
-var import_node_crypto13 = require("node:crypto");
-var sha2564 = (s) => (0, import_node_crypto13.createHash)("sha256").update(s).digest("hex");
+var import_node_crypto15 = require("node:crypto");
+var sha2564 = (s) => (0, import_node_crypto15.createHash)("sha256").update(s).digest("hex");
 var status = (e) => e.status;
 function changelogBranch(runId) {
   const id = /#(.+)$/.exec(runWithoutAttempt(runId))?.[1] ?? runId;
@@ -103714,7 +103880,7 @@ async function openChangelogPullRequest(gh, o) {
     entry_sha256: sha2564(o.entry),
     at: (o.now ?? /* @__PURE__ */ new Date()).toISOString()
   });
-  const readFile19 = async (ref3) => {
+  const readFile20 = async (ref3) => {
     try {
       const { data } = await gh.rest.repos.getContent({ owner, repo, path: o.file, ref: ref3 });
       if (Array.isArray(data) || data.type !== "file" || !("content" in data))
@@ -103726,7 +103892,7 @@ async function openChangelogPullRequest(gh, o) {
       throw apiError2(`reading ${o.file}@${ref3}`, "contents: read", e);
     }
   };
-  const onBase = await readFile19(base2);
+  const onBase = await readFile20(base2);
   if (!onBase) throw new UserError("CHANGELOG_MISSING", `no ${o.file} on ${o.repository}@${base2}`, { where: { file: o.file } });
   const planned = insertChangelogEntry(onBase.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   if (planned.already) return result({ status: "in-changelog", pull_request: null, commit: null }, planned.marker);
@@ -103750,7 +103916,7 @@ async function openChangelogPullRequest(gh, o) {
     if (!(status(e) === 422 && /already exists/i.test(e.message)))
       throw apiError2(`creating branch ${branch}`, "contents: write", e);
   }
-  const onBranch = await readFile19(branch) ?? onBase;
+  const onBranch = await readFile20(branch) ?? onBase;
   const ins = insertChangelogEntry(onBranch.text, o.entry, { under: o.under, file: o.file, runId: o.runId });
   let commit = null;
   if (!ins.already) {
@@ -103785,7 +103951,7 @@ async function openChangelogPullRequest(gh, o) {
 
 // src/runtime/actions/evidence.ts
 var import_node_fs10 = require("node:fs");
-var import_node_path44 = __toESM(require("node:path"), 1);
+var import_node_path45 = __toESM(require("node:path"), 1);
 var EvidenceInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   output: external_exports.string().optional(),
@@ -103836,16 +104002,16 @@ function evidenceAction() {
     }
     const r = await buildBundle(
       {
-        resultsDir: import_node_path44.default.resolve(i["results-dir"]),
-        out: import_node_path44.default.resolve(out),
+        resultsDir: import_node_path45.default.resolve(i["results-dir"]),
+        out: import_node_path45.default.resolve(out),
         run: runInfoFrom(env2),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path44.default.resolve(f)),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path45.default.resolve(f)),
         changelog: {
           ...i.date ? { date: i.date } : {},
           ...i.title ? { title: i.title } : {},
           ...i["changelog-file"] && under ? {
             insertInto: {
-              file: import_node_path44.default.resolve(i["changelog-file"]),
+              file: import_node_path45.default.resolve(i["changelog-file"]),
               under: i["changelog-occurrence"] ? { heading: under, occurrence: Number(i["changelog-occurrence"]) } : under
             }
           } : {},
@@ -103872,7 +104038,7 @@ function evidenceAction() {
     await summary.addRaw(
       // the decision first, as in report.md; the zip's own hash for the auditor at the end
       `${renderEvidenceMarkdown({ manifest: r.manifest, facts: r.facts })}
-**Bundle** \`${import_node_path44.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
+**Bundle** \`${import_node_path45.default.basename(r.out)}\` SHA-256 \`${r.sha256}\`
 `
     ).write();
     if (r.manifest.decision === "GO" && r.incomplete.length) {
@@ -103904,8 +104070,8 @@ function changelogPrAction() {
     if (!run.runId) throw new UserError("NOT_IN_A_RUN", "GITHUB_RUN_ID is not set: the pull request is named after the run that made it");
     const { entry } = await changelogEntryFromResults(
       {
-        resultsDir: import_node_path45.default.resolve(i["results-dir"]),
-        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path45.default.resolve(f)),
+        resultsDir: import_node_path46.default.resolve(i["results-dir"]),
+        sepEvidence: splitFileList(i["sep-files"]).map((f) => import_node_path46.default.resolve(f)),
         run,
         secrets: [i["github-token"]],
         // the entry states the runbook 5.7 checklist as the bundle will: this pull request is the CHANGELOG change
@@ -103937,7 +104103,7 @@ function changelogPrAction() {
 }
 
 // src/runtime/actions/decide.ts
-var import_node_path46 = __toESM(require("node:path"), 1);
+var import_node_path47 = __toESM(require("node:path"), 1);
 var DecideInputs = external_exports.object({
   "results-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
   signoff: external_exports.string().optional(),
@@ -103949,7 +104115,7 @@ function decideAction() {
     const env2 = process.env;
     const inRun = env2.GITHUB_RUN_ID ? { runId: runContextFrom(env2).runId, actors: [env2.GITHUB_ACTOR, env2.GITHUB_TRIGGERING_ACTOR].filter((a) => !!a) } : {};
     const d = await decide(
-      { resultsDir: import_node_path46.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path46.default.resolve(i.signoff) } : {}, ...inRun },
+      { resultsDir: import_node_path47.default.resolve(i["results-dir"]), ...i.signoff ? { signoff: import_node_path47.default.resolve(i.signoff) } : {}, ...inRun },
       log
     );
     await publishResult(i["output-dir"], "decision", d);
@@ -103962,7 +104128,7 @@ function decideAction() {
 }
 
 // src/runtime/actions/golden-verify.ts
-var import_node_path47 = __toESM(require("node:path"), 1);
+var import_node_path48 = __toESM(require("node:path"), 1);
 var GoldenVerifyInputs = external_exports.object({
   "golden-file": external_exports.string().optional(),
   "from-db": external_exports.enum(["true", "false"]).default("false"),
@@ -103978,7 +104144,7 @@ function goldenVerifyAction() {
     const file2 = inputs["golden-file"];
     const report = await runGoldenVerify(
       {
-        ...file2 ? { file: { path: import_node_path47.default.resolve(file2), displayName: file2 } } : {},
+        ...file2 ? { file: { path: import_node_path48.default.resolve(file2), displayName: file2 } } : {},
         fromDb: inputs["from-db"] === "true",
         source: inputs.source,
         ...url2 ? { target: resolveTarget({ url: url2, cwd: process.cwd() }) } : {},
@@ -104013,7 +104179,7 @@ function goldenVerifyAction() {
 }
 
 // src/runtime/actions/preflight.ts
-var import_node_path48 = __toESM(require("node:path"), 1);
+var import_node_path49 = __toESM(require("node:path"), 1);
 var PreflightInputs = external_exports.object({
   "golden-file": external_exports.string().min(1),
   "change-files": external_exports.string().min(1),
@@ -104024,7 +104190,7 @@ var PreflightInputs = external_exports.object({
   "activity-minutes": external_exports.string().regex(/^[1-9][0-9]*$/, "a positive whole number of minutes").default("15"),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR)
 });
-var ref2 = (p) => ({ path: import_node_path48.default.resolve(p), display: p });
+var ref2 = (p) => ({ path: import_node_path49.default.resolve(p), display: p });
 function preflightAction() {
   return runAction("preflight", async (log) => {
     depotFrom(process.env);
@@ -104063,7 +104229,7 @@ function preflightAction() {
 }
 
 // src/runtime/actions/restate.ts
-var import_node_path49 = __toESM(require("node:path"), 1);
+var import_node_path50 = __toESM(require("node:path"), 1);
 var Inputs = external_exports.object({
   "dry-run": external_exports.enum(["true", "false"]).default("false"),
   "as-user": external_exports.string().optional(),
@@ -104080,7 +104246,7 @@ function restateAction() {
     const opts2 = await buildRestateOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path49.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path50.default.resolve(golden), display: golden } : void 0,
       dryRun: i["dry-run"] === "true",
       timeouts: parseTimeouts(i),
       run: runContextFrom(process.env)
@@ -104147,7 +104313,7 @@ function signoffAction() {
 }
 
 // src/runtime/actions/smoke.ts
-var import_node_path50 = __toESM(require("node:path"), 1);
+var import_node_path51 = __toESM(require("node:path"), 1);
 var SmokeInputs = external_exports.object({
   "as-user": external_exports.string().optional(),
   profile: external_exports.string().optional(),
@@ -104164,7 +104330,7 @@ function smokeAction() {
     const opts2 = await buildSmokeOptions({
       asUser: i["as-user"],
       profile: i.profile,
-      goldenResult: golden ? { path: import_node_path50.default.resolve(golden), display: golden } : void 0,
+      goldenResult: golden ? { path: import_node_path51.default.resolve(golden), display: golden } : void 0,
       toleranceL: i["tolerance-l"],
       citerne: i.citerne,
       run: runContextFrom(process.env)
@@ -104236,7 +104402,7 @@ function freezeAction() {
 }
 
 // src/runtime/actions/sql-apply.ts
-var import_node_path51 = __toESM(require("node:path"), 1);
+var import_node_path52 = __toESM(require("node:path"), 1);
 var Inputs4 = external_exports.object({
   file: external_exports.string().min(1),
   "expect-functions": external_exports.string().optional(),
@@ -104249,7 +104415,7 @@ function sqlApplyAction() {
   return runAction("sql-apply", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs4);
-    const file2 = await loadChangeFile(import_node_path51.default.resolve(i.file), i.file);
+    const file2 = await loadChangeFile(import_node_path52.default.resolve(i.file), i.file);
     const opts2 = {
       file: file2,
       expectFunctions: parseExpectedFunctions(i["expect-functions"]),
@@ -104272,7 +104438,7 @@ function sqlApplyAction() {
 }
 
 // src/runtime/actions/staging-reset.ts
-var import_node_path52 = __toESM(require("node:path"), 1);
+var import_node_path53 = __toESM(require("node:path"), 1);
 var Inputs5 = external_exports.object({
   file: external_exports.string().optional(),
   "output-dir": external_exports.string().default(DEFAULT_RESULTS_DIR),
@@ -104282,7 +104448,7 @@ function stagingResetAction() {
   return runAction("staging-reset", async (log) => {
     const url2 = readDatabaseUrl();
     const i = readInputs(Inputs5);
-    const file2 = await loadResetFile(i.file ? { path: import_node_path52.default.resolve(i.file), display: i.file } : void 0);
+    const file2 = await loadResetFile(i.file ? { path: import_node_path53.default.resolve(i.file), display: i.file } : void 0);
     const target = resolveTarget({ url: url2, cwd: process.cwd() });
     assertSessionCapable(target, "staging-reset");
     const r = await withDb(target, (db) => stagingReset(db, { file: file2, url: url2, run: runContextFrom(process.env), ...parseTimeouts(i) }, log));

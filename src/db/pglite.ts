@@ -1,15 +1,12 @@
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { OID, identity, parseInt8 } from './normalize.js';
+import { emptyClusterFromTemplate, writeEmptyCluster } from './pglite-template.js';
 import { DEFAULT_TX, copyCsvStatement, type Db, type QueryResult, type Queryable, type TxOptions } from './types.js';
 import type { ServerInfo } from '../results/common.js';
-
-/** The first cluster this process created, as PGlite's initdb left it (a gzipped tarball of its data folder). */
-let emptyCluster: Buffer | undefined;
 
 const pathExists = (p: string) =>
   access(p).then(
@@ -33,24 +30,31 @@ export class PgliteDb implements Db {
   ) {}
 
   /**
-   * `dataDir` undefined means in memory (tests). The module is loaded lazily: the action bundles
-   * never need it. A new cluster is made by PGlite's initdb, which runs in two more WebAssembly
-   * instances beside this one (about 550 MB at its peak): the first new cluster of the process is
-   * kept, empty, so that a scratch copy (`fromEmptyCluster`) is loaded from it instead.
+   * `dataDir` undefined means in memory (tests, the scratch copy of a backup's proof). The module is
+   * loaded lazily: the action bundles never need it. A new cluster is a copy of the committed empty
+   * cluster (src/db/pglite-template.ts) with its own system identifier, not PGlite's initdb, which
+   * runs in two more WebAssembly instances beside this one (about 800 MB at that moment); initdb
+   * still makes it where the template is not for the installed PGlite. `sharedBuffersMb`: the
+   * server's shared_buffers (default PostgreSQL's 128 MB), for a scratch copy held in memory.
    */
   static async open(
     dataDir: string | undefined,
     label = dataDir ? `embedded PGlite (${dataDir})` : 'embedded PGlite (memory)',
-    opts: { fromEmptyCluster?: boolean } = {},
+    opts: { sharedBuffersMb?: number } = {},
   ): Promise<PgliteDb> {
     if (dataDir) await mkdir(dataDir, { recursive: true });
     const fresh = !dataDir || !(await pathExists(path.join(dataDir, 'PG_VERSION')));
     const { PGlite } = await import('@electric-sql/pglite');
-    const template = opts.fromEmptyCluster && emptyCluster ? new Blob([gunzipSync(emptyCluster)]) : undefined;
+    // on disk, the folder is written before PGlite opens it as an existing cluster; in memory, PGlite
+    // loads the tar; either way, where the template is not usable PGlite's initdb makes the cluster
+    let template: Blob | undefined;
+    if (fresh && dataDir) await writeEmptyCluster(dataDir);
+    else if (fresh) template = await emptyClusterFromTemplate();
     // options object form: PGlite ignores the second argument when the first is not a string
     const pg = new PGlite({
       ...(dataDir ? { dataDir } : {}),
       ...(template ? { loadDataDir: template } : {}),
+      ...(opts.sharedBuffersMb ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${opts.sharedBuffersMb}MB`] } : {}),
       parsers: {
         [OID.int8]: parseInt8,
         [OID.date]: identity,
@@ -58,9 +62,6 @@ export class PgliteDb implements Db {
       },
     });
     await pg.waitReady;
-    if (fresh && !template && !emptyCluster) {
-      emptyCluster = gzipSync(Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer()), { level: 1 });
-    }
     return new PgliteDb(pg, label);
   }
 
