@@ -99407,6 +99407,25 @@ _Cut at ${ISSUE_BODY_MAX} characters: the full summaries are on the run's page._
 }
 
 // src/runbook/approval-gate.ts
+function approversOfDepot(depot, byDepotJson, field = "approvers-by-depot") {
+  let map2;
+  try {
+    map2 = JSON.parse(byDepotJson || "null");
+  } catch (e) {
+    throw new UserError("BAD_INPUT", `${field} is not JSON: ${e.message}`, { where: { field } });
+  }
+  if (!map2 || typeof map2 !== "object" || Array.isArray(map2))
+    throw new UserError("BAD_INPUT", `depot ${depot}: ${field} must be a JSON object giving each depot its approvers`, {
+      where: { field },
+      hint: 'e.g. the repository variable GO_APPROVERS_BY_DEPOT = {"kinshasa": "chef-kinshasa", "lubumbashi": "chef-lubumbashi"}'
+    });
+  const entry = map2[depot];
+  if (entry === void 0 || entry === null)
+    throw new UserError("BAD_INPUT", `depot ${depot} has no approvers in ${field} (${Object.keys(map2).join(", ") || "empty"})`, {
+      where: { field }
+    });
+  return parseApprovers(Array.isArray(entry) ? entry.map(String).join(" ") : String(entry));
+}
 var LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 function parseApprovers(text) {
   const logins = splitList(text).map((l) => l.replace(/^@/, "")).filter(Boolean);
@@ -103691,7 +103710,8 @@ function apiError(e, what, permission) {
 var MAX_WAIT_MINUTES = 340;
 var ApprovalGateInputs = external_exports.object({
   "github-token": external_exports.string().min(1),
-  approvers: external_exports.string().min(1, { message: "list the GitHub logins whose GO or NO-GO counts" }),
+  approvers: external_exports.string().default(""),
+  "approvers-by-depot": external_exports.string().default(""),
   gate: external_exports.enum(["go", "start"], { message: "must be 'go' (the GO after the checks) or 'start' (the go-ahead before the freeze)" }).default("go"),
   environment: external_exports.string().min(1).optional(),
   role: external_exports.string().min(2).default("responsable d\xE9p\xF4t"),
@@ -103737,7 +103757,9 @@ function approvalGateAction() {
     const run = workflowRun(i["github-token"]);
     const { owner, repo, octokit } = run;
     const triggeredBy = run.facts.triggeredBy;
-    const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
+    const depot = depotFrom(process.env);
+    const listed = depot ? approversOfDepot(depot, i["approvers-by-depot"]) : parseApprovers(i.approvers);
+    const approvers = effectiveApprovers(listed, triggeredBy);
     const start = i.gate === "start";
     const environment = i.environment ?? (start ? "prod-start" : "prod-go");
     const dir = import_node_path44.default.resolve(i["results-dir"]);

@@ -1,4 +1,4 @@
-// The PROD and STAGING flows as reusable workflows (`on: workflow_call`), generated from the two
+// The PROD, STAGING and late rollback flows as reusable workflows (`on: workflow_call`), generated from the
 // workflows this repository runs itself, so that there is one flow to review, not two that drift.
 // What changes: the trigger (the dispatch form's inputs become typed call inputs; every secret the
 // flow reads is declared, optional, since an environment of the caller's repository may hold it
@@ -99,6 +99,8 @@ export function reusableWorkflow(source, { sourceFile, repository, tag, outputs 
 export const REUSABLE_FLOWS = {
   'astm53b-prod.yml': { decision: { description: 'GO or NO-GO, as decide recorded it', value: '${{ jobs.decide.outputs.decision }}' } },
   'astm53b-staging.yml': {},
+  // the GO run's artifacts are the caller's run's: called from the app's repository, it downloads them from there
+  'astm53b-late-rollback.yml': {},
 };
 
 export async function writeReusableWorkflows(root, writeFile) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SignOff as SignOffSchema } from '../results/signoff.js';
-import { effectiveApprovers, judgeComments, parseApprovers, signoffFromIssue, verdictOf } from './approval-gate.js';
+import { approversOfDepot, effectiveApprovers, judgeComments, parseApprovers, signoffFromIssue, verdictOf } from './approval-gate.js';
 import { signoffProblems } from './signoff.js';
 
 const triggeredBy = { actor: 'ops-engineer', triggeringActor: 'ops-engineer' };
@@ -76,6 +76,14 @@ describe('approvers', () => {
     expect(() => parseApprovers('chef depot;x')).toThrow(/"depot;x" is not a GitHub login/);
     expect(() => effectiveApprovers(['Ops-Engineer'], triggeredBy)).toThrow(/every listed approver \(Ops-Engineer\) started this run/);
     expect(effectiveApprovers(['ops-engineer', 'chef-depot'], triggeredBy)).toEqual(['chef-depot']);
+  });
+  it('gives a depot of several its own approvers only, and refuses a depot that has none rather than fall back to a shared list', () => {
+    const map = JSON.stringify({ kinshasa: '@chef-kin', lubumbashi: ['chef-lub', 'adjoint-lub'] });
+    expect(approversOfDepot('kinshasa', map)).toEqual(['chef-kin']);
+    expect(approversOfDepot('lubumbashi', map)).toEqual(['chef-lub', 'adjoint-lub']);
+    expect(() => approversOfDepot('goma', map)).toThrow(/depot goma has no approvers in approvers-by-depot \(kinshasa, lubumbashi\)/);
+    expect(() => approversOfDepot('kinshasa', '')).toThrow(/must be a JSON object giving each depot its approvers/);
+    expect(() => approversOfDepot('kinshasa', 'chef-kin')).toThrow(/approvers-by-depot is not JSON/);
   });
 });
 

@@ -11,6 +11,32 @@ import { isoWithOffset } from './signoff.js';
  * 5.6). Pure: the action opens, polls and closes the issue; this reads the comments.
  */
 
+/**
+ * The approvers of one depot's gate, in a repository that migrates several: each depot's own list
+ * from a JSON object (`{"kinshasa": "chef-kin", "lubumbashi": ["chef-lub"]}`), so that one depot's
+ * manager can never give another's GO. A depot run without such a list, or missing from it, is
+ * refused: falling back to one list for all depots is what this prevents.
+ */
+export function approversOfDepot(depot: string, byDepotJson: string, field = 'approvers-by-depot'): string[] {
+  let map: unknown;
+  try {
+    map = JSON.parse(byDepotJson || 'null');
+  } catch (e) {
+    throw new UserError('BAD_INPUT', `${field} is not JSON: ${(e as Error).message}`, { where: { field } });
+  }
+  if (!map || typeof map !== 'object' || Array.isArray(map))
+    throw new UserError('BAD_INPUT', `depot ${depot}: ${field} must be a JSON object giving each depot its approvers`, {
+      where: { field },
+      hint: 'e.g. the repository variable GO_APPROVERS_BY_DEPOT = {"kinshasa": "chef-kinshasa", "lubumbashi": "chef-lubumbashi"}',
+    });
+  const entry = (map as Record<string, unknown>)[depot];
+  if (entry === undefined || entry === null)
+    throw new UserError('BAD_INPUT', `depot ${depot} has no approvers in ${field} (${Object.keys(map).join(', ') || 'empty'})`, {
+      where: { field },
+    });
+  return parseApprovers(Array.isArray(entry) ? entry.map(String).join(' ') : String(entry));
+}
+
 /** A GitHub login: letters, digits and single hyphens, at most 39 characters. */
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 

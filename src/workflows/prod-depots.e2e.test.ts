@@ -5,6 +5,7 @@ import { CHANGE_FILES, PACKAGE_ROOT } from '../paths.js';
 import type { Approvals } from '../results/approvals.js';
 import type { Manifest } from '../results/backup.js';
 import type { Decision } from '../results/decision.js';
+import { PIPELINE_RELEASE } from '../testing/workflow/own-actions.js';
 import { runWorkflow } from '../testing/workflow/run.js';
 import type { EnvironmentConfig, RunReport } from '../testing/workflow/types.js';
 import {
@@ -68,6 +69,8 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
     r = await runWorkflow({
       name: 'depots',
       workflow: CALLER,
+      // dispatched in the app's repository, where the caller lives: its run, artifacts and pull requests
+      repository: APP_REPOSITORY,
       actor: 'ops-engineer',
       inputs: { 'flutter-commit': APP_COMMIT, 'change-file': P0_1, restate: true },
       // each depot's golden cases in the app's repository, where the caller says
@@ -143,9 +146,9 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
     for (const d of DEPOTS) {
       const decision = await artifactJson<Decision>(r, `${d}.results-decision`, 'decision.json');
       const approvals = await artifactJson<Approvals>(r, `${d}.results-decision`, 'approvals.json');
-      expect(approvals.runId).toBe(`depot/astm53b-pipeline#${r.runId}.1@${d}`);
+      expect(approvals.runId).toBe(`${APP_REPOSITORY}#${r.runId}.1@${d}`);
       expect(approvals.reviews.map((x) => x.environment).sort()).toEqual([`prod-go-${d}`, `prod-start-${d}`]);
-      expect(decision.signoff).toMatchObject({ who: MANAGERS[d], runId: `depot/astm53b-pipeline#${r.runId}.1@${d}` });
+      expect(decision.signoff).toMatchObject({ who: MANAGERS[d], runId: `${APP_REPOSITORY}#${r.runId}.1@${d}` });
     }
     expect((await artifactJson<Decision>(r, 'kinshasa.results-decision', 'decision.json')).decision).toBe('GO');
     const lub = await artifactJson<Decision>(r, 'lubumbashi.results-decision', 'decision.json');
@@ -170,14 +173,16 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
   it('opens one CHANGELOG pull request, for the depot that went GO, on its own branch and marker', () => {
     expect(r.repository.pulls).toMatchObject([{ number: 1, head: `astm53b/changelog-run-${r.runId}-kinshasa`, state: 'open' }]);
     const proposed = r.repository.branches.get(`astm53b/changelog-run-${r.runId}-kinshasa`)!.files.get('CHANGELOG.md')!;
-    expect(proposed).toContain(`<!-- astm53b-entry: run depot/astm53b-pipeline#${r.runId}@kinshasa -->`);
+    expect(proposed).toContain(`<!-- astm53b-entry: run ${APP_REPOSITORY}#${r.runId}@kinshasa -->`);
   });
 
   it('rolls back Kinshasa late only from the backup its signed GO recorded: another backup, or a NO-GO’s, is refused untouched', async () => {
     const lateRun = (depot: DepotName, artifacts: Record<string, string>) =>
       runWorkflow({
         name: `late-rollback-${depot}`,
-        workflow: '.github/workflows/astm53b-late-rollback.yml',
+        // called from the app's repository too, so that its GO run's artifacts are the ones it downloads
+        workflow: '.github/workflows/reusable-astm53b-late-rollback.yml',
+        repository: APP_REPOSITORY,
         inputs: { 'go-run-id': String(r.runId), replay: false, reason: `réclamation ${depot}`, depot },
         // every depot's signing.pub, committed side by side: each GO bundle is checked with its own depot's
         commitFiles: perDepotKeys(),
@@ -202,7 +207,8 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
     const lubBefore = await applicationChecksums(depots.lubumbashi.db);
     const refusal = (late: RunReport) =>
       late
-        .step('rollback', './actions/rollback')
+        .job('rollback')
+        .steps.find((x) => x.uses === `${PIPELINE_RELEASE.repository}/actions/rollback@${PIPELINE_RELEASE.tag}`)!
         .annotations.map((a) => a.message)
         .join('\n');
     const untouched = async () => {
@@ -242,8 +248,8 @@ describe('PROD over two depots from the app repository’s matrix caller: one GO
         'rollback.json',
       );
       expect(rb.ok).toBe(true);
-      expect(rb.run.runId).toBe(`depot/astm53b-pipeline#${late.runId}.1@kinshasa`);
-      expect(rb.goRun).toMatchObject({ runId: `depot/astm53b-pipeline#${r.runId}.1@kinshasa`, signatureValid: true });
+      expect(rb.run.runId).toBe(`${APP_REPOSITORY}#${late.runId}.1@kinshasa`);
+      expect(rb.goRun).toMatchObject({ runId: `${APP_REPOSITORY}#${r.runId}.1@kinshasa`, signatureValid: true });
     } finally {
       await late.dispose();
     }

@@ -53,6 +53,7 @@ describe('the workflows, structurally', () => {
       'astm53b-staging.yml',
       'astm53b-watch.yml',
       'ci.yml',
+      'reusable-astm53b-late-rollback.yml',
       'reusable-astm53b-prod.yml',
       'reusable-astm53b-staging.yml',
     ]);
@@ -305,7 +306,7 @@ jobs:
    * repository's actions referenced at its release tag. Everything the tests above check about
    * the sources therefore holds for them, and the generated files are what the script writes.
    */
-  it('offers PROD and STAGING as reusable workflows identical to their sources but for the trigger and the action references', async () => {
+  it('offers PROD, STAGING and the late rollback as reusable workflows identical to their sources but for the trigger and the action references', async () => {
     for (const [source, outputs] of Object.entries(REUSABLE_FLOWS)) {
       const text = await readFile(path.join(PACKAGE_ROOT, '.github/workflows', source), 'utf8');
       const generated = await readFile(path.join(PACKAGE_ROOT, '.github/workflows', `reusable-${source}`), 'utf8');
@@ -345,7 +346,9 @@ jobs:
       expect(to.jobs.flatMap((j) => j.steps.map((s) => s.uses)).filter((u) => u?.startsWith('./'))).toEqual([]);
       expect(
         to.jobs.flatMap((j) => j.steps.map((s) => s.uses)).filter((u) => u?.includes('/actions/') && !u.startsWith('actions/')),
-      ).toContain(`${PIPELINE_RELEASE.repository}/actions/preflight@${PIPELINE_RELEASE.tag}`);
+      ).toContain(
+        `${PIPELINE_RELEASE.repository}/actions/${source.includes('late-rollback') ? 'rollback' : 'preflight'}@${PIPELINE_RELEASE.tag}`,
+      );
     }
   });
 

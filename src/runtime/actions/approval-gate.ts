@@ -8,7 +8,15 @@ import type { Logger } from '../../logger.js';
 import { approvalIssueTitle, renderApprovalIssue } from '../../report/approval-issue.js';
 import { APPROVAL_ISSUE_FORMAT, type ApprovalIssue } from '../../results/approval-issue.js';
 import { readResult } from '../../results/io.js';
-import { effectiveApprovers, judgeComments, parseApprovers, signoffFromIssue, type IssueComment } from '../../runbook/approval-gate.js';
+import {
+  approversOfDepot,
+  effectiveApprovers,
+  judgeComments,
+  parseApprovers,
+  signoffFromIssue,
+  type IssueComment,
+} from '../../runbook/approval-gate.js';
+import { depotFrom } from '../../results/run-context.js';
 import { decide } from '../../runbook/decide.js';
 import { apiError, workflowRun, type WorkflowRun } from '../github-run.js';
 import { readInputs } from '../inputs.js';
@@ -28,7 +36,8 @@ export const MAX_WAIT_MINUTES = 340;
 
 const ApprovalGateInputs = z.object({
   'github-token': z.string().min(1),
-  approvers: z.string().min(1, { message: 'list the GitHub logins whose GO or NO-GO counts' }),
+  approvers: z.string().default(''),
+  'approvers-by-depot': z.string().default(''),
   gate: z
     .enum(['go', 'start'], { message: "must be 'go' (the GO after the checks) or 'start' (the go-ahead before the freeze)" })
     .default('go'),
@@ -91,7 +100,10 @@ export function approvalGateAction(): Promise<void> {
     const run = workflowRun(i['github-token']);
     const { owner, repo, octokit } = run;
     const triggeredBy = run.facts.triggeredBy;
-    const approvers = effectiveApprovers(parseApprovers(i.approvers), triggeredBy);
+    // a run of one depot among several answers to that depot's approvers only
+    const depot = depotFrom(process.env);
+    const listed = depot ? approversOfDepot(depot, i['approvers-by-depot']) : parseApprovers(i.approvers);
+    const approvers = effectiveApprovers(listed, triggeredBy);
     const start = i.gate === 'start';
     const environment = i.environment ?? (start ? 'prod-start' : 'prod-go');
     const dir = path.resolve(i['results-dir']);
