@@ -51092,9 +51092,16 @@ async function restoreArchive(opts2) {
   return { tool };
 }
 var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
+var CONSTRAINT_LINE = /^pg_restore: creating CONSTRAINT "/;
 var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
 function startStreamingRestore(opts2) {
   let loading;
+  let constraints = false;
+  let keysBuilt = false;
+  const built = () => {
+    if (!keysBuilt) opts2.onKeysBuilt?.();
+    keysBuilt = true;
+  };
   const finished2 = () => {
     if (loading !== void 0) opts2.onTableLoaded?.(loading);
     loading = void 0;
@@ -51109,10 +51116,15 @@ function startStreamingRestore(opts2) {
       if (!PROGRESS_LINE.test(line2)) return false;
       finished2();
       loading = DATA_LINE.exec(line2)?.[1];
+      if (CONSTRAINT_LINE.test(line2)) constraints = true;
+      else if (constraints) built();
       return true;
     }
   });
-  const done = started.done.then(() => finished2());
+  const done = started.done.then(() => {
+    finished2();
+    built();
+  });
   return { stdin: started.stdin, done, kill: started.kill };
 }
 
@@ -81890,6 +81902,22 @@ async function assertVerifiedBackup(dir) {
   return manifest;
 }
 
+// src/db/csv-export.ts
+function snapshotSelect(schema2, table4, key) {
+  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t ORDER BY ${order}`;
+}
+async function exportTableCsv(q, schema2, table4, key, file2) {
+  const sink = new HashedFileSink(file2);
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
+  return { rows, ...sink.digest() };
+}
+async function digestTableCsv(q, schema2, table4, key) {
+  const sink = new DigestSink();
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
+  return { rows, ...sink.digest() };
+}
+
 // src/db/scratch.ts
 var import_node_crypto4 = require("node:crypto");
 var SCRATCH_PREFIX = "astm53b_";
@@ -82136,9 +82164,12 @@ async function openScratch(serverUrl, scratchUrl2) {
   };
 }
 var restoredSchemas = (s) => [...s.application, ...s.pipeline];
-function startScratchRestore(scratch, tool, facts) {
+function startScratchRestore(scratch, tool, facts, csv) {
   const early = /* @__PURE__ */ new Map();
   let queue2 = Promise.resolve();
+  const exports2 = /* @__PURE__ */ new Map();
+  let keysBuilt;
+  const exportsMayStart = new Promise((r) => keysBuilt = r);
   const restore = startStreamingRestore({
     url: scratch.url,
     tool,
@@ -82149,7 +82180,8 @@ function startScratchRestore(scratch, tool, facts) {
       const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => void 0);
       queue2 = sum;
       early.set(qualified, sum);
-    }
+    },
+    onKeysBuilt: () => keysBuilt(true)
   });
   const streamed = {
     scratch,
@@ -82157,7 +82189,8 @@ function startScratchRestore(scratch, tool, facts) {
     outcome: Promise.resolve(void 0),
     startedAt: Date.now(),
     endedAt: void 0,
-    early
+    early,
+    csv: exports2
   };
   streamed.outcome = restore.done.then(
     () => void 0,
@@ -82165,6 +82198,20 @@ function startScratchRestore(scratch, tool, facts) {
   ).finally(() => {
     streamed.endedAt = Date.now();
   });
+  void streamed.outcome.then(() => keysBuilt(false));
+  let csvQueue = exportsMayStart;
+  for (const qualified of csv?.tables ?? []) {
+    const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
+    const one = csvQueue.then(async () => {
+      if (!k || !await exportsMayStart || !early.has(qualified)) return void 0;
+      return exportTableCsv(scratch.db, k.schema, k.table, k.key, csv.fileOf(qualified)).catch((e) => {
+        if (writeFailure(e, csv.fileOf(qualified))) throw e;
+        return void 0;
+      });
+    });
+    csvQueue = one.catch(() => void 0);
+    exports2.set(qualified, one);
+  }
   return { restore, streamed };
 }
 async function gateAuthUsers(sdb) {
@@ -82196,8 +82243,8 @@ async function gateAuthUsers(sdb) {
 }
 async function settled(early) {
   const out = /* @__PURE__ */ new Map();
-  for (const [table4, sum] of early) {
-    const r = await sum;
+  for (const [table4, p] of early) {
+    const r = await p.catch(() => void 0);
     if (r) out.set(table4, r);
   }
   return out;
@@ -82337,22 +82384,6 @@ function openScratchPglite() {
 // src/runbook/backup/source-reads.ts
 var import_promises13 = require("node:fs/promises");
 var import_node_path11 = __toESM(require("node:path"), 1);
-
-// src/db/csv-export.ts
-function snapshotSelect(schema2, table4, key) {
-  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
-  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t ORDER BY ${order}`;
-}
-async function exportTableCsv(q, schema2, table4, key, file2) {
-  const sink = new HashedFileSink(file2);
-  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
-  return { rows, ...sink.digest() };
-}
-async function digestTableCsv(q, schema2, table4, key) {
-  const sink = new DigestSink();
-  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
-  return { rows, ...sink.digest() };
-}
 
 // src/db/fingerprint.ts
 var import_node_crypto5 = require("node:crypto");
@@ -82602,33 +82633,31 @@ async function readAuthUsers(q, schemas, dir) {
     file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest, plaintext: null }
   };
 }
+async function exportSnapshotTable(q, keys, qualified, dir) {
+  const [schema2, table4] = qualified.split(".");
+  const k = keys.find((x) => x.schema === schema2 && x.table === table4);
+  return exportTableCsv(q, schema2, table4, k.key, import_node_path11.default.join(dir, snapshotFileOf(qualified)));
+}
+function snapshotFile(qualified, csv, from, log) {
+  const file2 = snapshotFileOf(qualified);
+  log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2} (${from})`);
+  return { path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null };
+}
 async function exportSnapshotTables(q, keys, dir, log) {
   const files = [];
   for (const qualified of SNAPSHOT_TABLES) {
-    const [schema2, table4] = qualified.split(".");
-    const k = keys.find((x) => x.schema === schema2 && x.table === table4);
-    const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path11.default.join(dir, file2));
-    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
-    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
+    files.push(snapshotFile(qualified, await exportSnapshotTable(q, keys, qualified, dir), "the snapshot", log));
   }
   return files;
 }
 async function readSnapshot(q, facts, dir, log, opts2 = {}) {
   const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
   opts2.onAuthUsers?.(authUsers);
-  const rest = async () => {
-    const tables = await tablesChecksums(q, facts.keys);
-    const fingerprint = await readFingerprint(q, facts.schemas.application);
-    const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
-    return { tables, fingerprint, structure };
-  };
-  if (opts2.csvSession) {
-    const [csvFiles2, others] = await Promise.all([opts2.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
-    return { authUsers, csvFiles: csvFiles2, ...others };
-  }
-  const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
-  return { authUsers, csvFiles, ...await rest() };
+  const csvFiles = opts2.csvElsewhere ? [] : await exportSnapshotTables(q, facts.keys, dir, log);
+  const tables = await tablesChecksums(q, facts.keys);
+  const fingerprint = await readFingerprint(q, facts.schemas.application);
+  const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
+  return { authUsers, csvFiles, tables, fingerprint, structure };
 }
 async function writeText(file2, text) {
   await (0, import_promises13.writeFile)(file2, text).catch((e) => {
@@ -82710,7 +82739,10 @@ async function takePgSnapshot(db, ctx, log) {
           },
           { discard: true }
         );
-        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
+        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts, {
+          tables: SNAPSHOT_TABLES,
+          fileOf: (qualified) => import_node_path13.default.join(dir, snapshotFileOf(qualified))
+        });
         const stop = new AbortController();
         const dumping = dumpArchive({
           url: url2,
@@ -82729,16 +82761,40 @@ async function takePgSnapshot(db, ctx, log) {
             gate.load(new Error("the backup stopped"));
             restore.kill();
           },
-          settled: Promise.all([dumping.catch(() => {
-          }), streamed.outcome, gate.done.catch(() => {
-          })])
+          settled: Promise.all([
+            dumping.catch(() => {
+            }),
+            streamed.outcome,
+            gate.done.catch(() => {
+            }),
+            ...[...streamed.csv.values()].map((x) => x.catch(() => {
+            }))
+          ])
         };
-        const [dump, reads] = await Promise.all([
+        const csvFiles = async () => {
+          const files = [];
+          for (const qualified of SNAPSHOT_TABLES) {
+            const copied = await streamed.csv.get(qualified);
+            files.push(
+              copied ? snapshotFile(qualified, copied, "from the restored copy", log) : snapshotFile(
+                qualified,
+                await csvSession((q) => exportSnapshotTable(q, facts.keys, qualified, dir)),
+                "from the source snapshot",
+                log
+              )
+            );
+          }
+          return files;
+        };
+        const [dump, reads, , snapshots] = await Promise.all([
           dumping,
-          readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }),
-          gate.done
-        ]).then(([d, r]) => [d, r]);
+          readSnapshot(c, facts, dir, log, { csvElsewhere: true, onAuthUsers: gate.load }),
+          gate.done,
+          csvFiles()
+        ]);
         await c.query("COMMIT");
+        reads.csvFiles = snapshots;
+        const fromCopy = (await Promise.all([...streamed.csv.values()])).every((x) => x !== void 0);
         return {
           facts,
           reads,
@@ -82750,7 +82806,7 @@ async function takePgSnapshot(db, ctx, log) {
             schemas: null,
             pipelineFile: null,
             compression: dump.compress,
-            consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`
+            consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` + (fromCopy ? `; the CSV snapshots were exported from the scratch restore of this dump, whose every table the verification compares with the checksums read in that transaction` : "")
           },
           tool: { path: dump.tool.path, version: dump.tool.version },
           snapshot,
@@ -82903,7 +82959,7 @@ function describeMismatches(c, failures) {
   for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
   for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
 }
-async function compareSnapshots(q, manifest, found) {
+async function compareSnapshots(q, manifest, found, known) {
   const keys = await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX);
   const out = [];
   for (const qualified of SNAPSHOT_TABLES) {
@@ -82912,7 +82968,7 @@ async function compareSnapshots(q, manifest, found) {
     if (!sha2565) continue;
     const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
     const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
-    const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0;
+    const actual = known?.get(qualified) ?? (k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0);
     out.push({
       path: file2,
       table: qualified,
@@ -83032,7 +83088,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts2, log) {
     }
     const known = streamed ? await settled(streamed.early) : void 0;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    await compareRestored(scratch.db, manifest, v, found, known);
+    await compareRestored(scratch.db, manifest, v, found, known, streamed ? await settled(streamed.csv) : void 0);
   } catch (e) {
     const why = describe3(e);
     if (v.restore) v.restore.error = why;
@@ -83064,8 +83120,11 @@ async function plaintextDigests(plain, v) {
   }
   return out;
 }
-async function compareRestored(q, manifest, v, found, known) {
-  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, found)]);
+async function compareRestored(q, manifest, v, found, known, knownCsv) {
+  const [comparison, snapshots] = await Promise.all([
+    compareWithManifest(q, manifest, known),
+    compareSnapshots(q, manifest, found, knownCsv)
+  ]);
   v.comparison = comparison;
   v.snapshots = snapshots;
   describeMismatches(comparison, v.failures);
