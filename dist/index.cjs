@@ -49543,9 +49543,9 @@ function table53b(input2) {
   }
   return result;
 }
-function table53bByPair(opts2) {
+function volume15ByPair(opts2) {
   if ((opts2.pressureKpa ?? 0) !== 0)
-    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts2, observedDensity, temperatureC, volumeL });
+    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts2, observedDensity, temperatureC, volumeL }).volume15L;
   const solved = /* @__PURE__ */ new Map();
   return (observedDensity, temperatureC, volumeL) => {
     const { spec, addendum2019 } = resolveCommon({ ...opts2, volumeL });
@@ -49553,14 +49553,15 @@ function table53bByPair(opts2) {
     let pair = solved.get(key);
     if (!pair) {
       try {
-        pair = table53b({ ...opts2, observedDensity, temperatureC });
+        const r = table53b({ ...opts2, observedDensity, temperatureC });
+        pair = { vcf: r.vcf, vcfUnrounded: r.vcfUnrounded };
       } catch (error63) {
         pair = { error: error63 };
       }
       solved.set(key, pair);
     }
     if ("error" in pair) throw pair.error;
-    return { ...pair, volumeL, volume15L: volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019) };
+    return volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019);
   };
 }
 
@@ -93033,7 +93034,7 @@ async function readReceptionDrifts(q, profile, since) {
       ORDER BY r.date_reception, r.created_at, r.id`,
     [since ?? null]
   );
-  const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
+  const solve = volume15ByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
     drift: recompute(row, solve),
     citerneId: row.citerne_id,
@@ -93088,7 +93089,7 @@ function recompute(row, solve) {
   ].filter(Boolean);
   if (missing.length) return { ...base2, problem: `no ${missing.join(", ")}` };
   try {
-    const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant).volume15L;
+    const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant);
     return { ...base2, astm_15c_l: astm, drift_l: r32(stored - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base2, problem: `${e.code}: ${e.message}` };
