@@ -95411,7 +95411,22 @@ async function decide(opts2, log) {
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
   const fileOf2 = (kind) => import_node_path33.default.join(dir, RESULTS[kind].file);
-  const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
+  const sub = import_node_path33.default.join(dir, BACKUP_DIR);
+  const manifestName = BACKUP_FILES.manifest.file;
+  const backupDirP = (async () => await exists2(import_node_path33.default.join(sub, manifestName)) || !await exists2(import_node_path33.default.join(dir, manifestName)) ? sub : dir)();
+  const backupCheck = backupDirP.then(assertVerifiedBackup).then(
+    (m) => ({ m }),
+    (e) => ({ e })
+  );
+  const reads = {
+    preflight: readResult(dir, "preflight"),
+    sqlApply: readResult(dir, "sqlApply"),
+    golden: readResult(dir, "golden"),
+    smoke: readResult(dir, "smoke")
+  };
+  for (const p of [backupDirP, ...Object.values(reads)]) p.catch(() => {
+  });
+  const preflight2 = await usable("preflight", await reads.preflight, "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
     record2("preflight", file2, preflight2.passed, preflight2.passed ? "passed" : `${preflight2.failures.length} failure(s)`);
@@ -95420,14 +95435,14 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path33.default.join(dir, BACKUP_DIR);
-  const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path33.default.join(sub, manifestName)) || !await exists2(import_node_path33.default.join(dir, manifestName)) ? sub : dir;
+  const backupDir = await backupDirP;
   const verificationFile = import_node_path33.default.join(backupDir, BACKUP_FILES.verification.file);
-  try {
-    const m = await assertVerifiedBackup(backupDir);
+  const checked = await backupCheck;
+  if ("m" in checked) {
+    const m = checked.m;
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
-  } catch (e) {
+  } else {
+    const e = checked.e;
     if (!isUserError(e)) throw e;
     inputs.push({
       name: "backup",
@@ -95437,7 +95452,7 @@ async function decide(opts2, log) {
     });
     reasons.push(reason("NO_VERIFIED_BACKUP", rel2(backupDir), e.describe()));
   }
-  const apply = await usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
+  const apply = await usable("sql-apply", await reads.sqlApply, "RESULT_MISSING");
   if (apply) {
     const file2 = fileOf2("sqlApply");
     const applied = apply.ok && (apply.status === "applied" || apply.status === "already-applied");
@@ -95447,7 +95462,7 @@ async function decide(opts2, log) {
       reasons.push(reason("CHANGE_NOT_APPLIED", rel2(file2), `status ${apply.status}${why}`));
     }
   }
-  const golden = await usable("golden", await readResult(dir, "golden"), "RESULT_MISSING", "golden-verify");
+  const golden = await usable("golden", await reads.golden, "RESULT_MISSING", "golden-verify");
   if (golden) {
     const file2 = rel2(fileOf2("golden"));
     const failing = golden.cases.filter((c) => c.verdict === "FAIL");
@@ -95468,7 +95483,7 @@ async function decide(opts2, log) {
     if (!golden.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "the golden verification did not pass"));
     if (!golden.cases.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "no golden case was verified"));
   }
-  const smoke3 = await usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
+  const smoke3 = await usable("smoke", await reads.smoke, "RESULT_MISSING");
   if (smoke3) {
     const file2 = rel2(fileOf2("smoke"));
     record2(
