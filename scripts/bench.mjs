@@ -288,15 +288,20 @@ const row = (r) =>
   r.baseline
     ? `| ${r.name} | ${r.baseline.name} | ${r.value} ${r.unit} | ${r.baseline.value} ${r.baseline.unit} | **${r.ratio}×**${r.target_ratio ? ` (target ≤ ${r.target_ratio}: ${met(r.ratio, r.target_ratio)})` : ''} | ${r.peak_memory ? `${r.peak_memory.value} MB${r.peak_memory.target ? ` (target ≤ ${r.peak_memory.target})` : ''}` : '—'} |`
     : `| ${r.name} | — | — | — | — | **${r.value} MB** (target ≤ ${r.target}: ${met(r.value, r.target)}) |`;
+/** Each run against the floor of its own round (the runs are listed in round order): how much of a ratio is the load of the moment. */
+const perRound = (r) => {
+  const xs = r.all_runs_s.map((s, k) => round(s / r.baseline.all_runs_s[k], 2));
+  return xs.length === r.baseline.all_runs_s.length ? `; against the floor of the same round ${xs.join(', ')}, median ${median(xs)}` : '';
+};
 const notes = results.flatMap((r) => {
   if (r.name.startsWith('astm53b backup'))
     return [
       `- Backup at --scale ${r.scale}: ${r.movement_rows} movement rows; our dump ${(r.our_dump_bytes / 2 ** 20).toFixed(1)} MiB (--compress ${r.our_compression}); ` +
-        `median of ${r.runs} runs (ours ${r.all_runs_s.join(', ')} s; floor ${r.baseline.all_runs_s.join(', ')} s).`,
+        `median of ${r.runs} runs (ours ${r.all_runs_s.join(', ')} s; floor ${r.baseline.all_runs_s.join(', ')} s${perRound(r)}).`,
     ];
   if (r.name.startsWith('freeze window'))
     return [
-      `- Freeze window at --scale ${r.scale}: median of ${r.runs} runs (${r.all_runs_s.join(', ')} s; the whole rehearsal process ${r.whole_run_s.join(', ')} s); ` +
+      `- Freeze window at --scale ${r.scale}: median of ${r.runs} runs (${r.all_runs_s.join(', ')} s${perRound(r)}; the whole rehearsal process ${r.whole_run_s.join(', ')} s); ` +
         `median per step: ${Object.entries(r.median_step_s)
           .map(([n, v]) => `${n} ${v} s`)
           .join(', ')}.`,
