@@ -81951,6 +81951,8 @@ async function createScratchDatabase(serverUrl, purpose) {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
       await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {
       });
+      await c.query(`ALTER DATABASE "${name}" SET max_parallel_workers_per_gather = 0`).catch(() => {
+      });
     } catch (e) {
       throw new UserError(
         "SCRATCH_CREATE",
@@ -82714,6 +82716,7 @@ async function takePgSnapshot(db, ctx, log) {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
       await c.query("SET LOCAL statement_timeout = 0");
+      await c.query("SET LOCAL max_parallel_workers_per_gather = 0");
       const s = await c.query(
         "SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid, now()::text AS since"
       );

@@ -323,8 +323,10 @@ function whyNot() {
       '  (SHA-256 re-read, table of contents, every block decompressed), and writes the three CSV snapshots. Those come from the',
       '  restored copy once pg_restore has built its primary keys, while it builds the other indexes, no longer from a second',
       '  read of the source (in an A/B run of that change, the code before and after it interleaved with the floor, 4 rounds',
-      '  on a machine loaded about 8 deep by other sessions: 2.02× before, 1.20× after, faster in each round). What is left',
-      '  is mostly the two checksum reads, which are the proof itself; on a real depot the source-side one runs on the PROD',
+      '  on a machine loaded about 8 deep by other sessions: 2.02× before, 1.20× after, faster in each round). The checksum',
+      '  reads run without parallel workers, one process each beside the restore rather than a gather competing with it for',
+      '  the cores (6 rounds, floor and backup only: same-round median 1.49× → 1.36×, faster in 5 of 6). What is left is',
+      '  mostly the two checksum reads, which are the proof itself; on a real depot the source-side one runs on the PROD',
       "  server, not on the runner's cores.",
     );
   if (freeze && freeze.ratio > freeze.target_ratio)

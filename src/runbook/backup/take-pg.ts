@@ -39,6 +39,9 @@ export async function takePgSnapshot(
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
       await c.query('SET LOCAL statement_timeout = 0');
+      // the checksums run beside pg_dump and the scratch restore: one process each, not a gather of
+      // workers competing with them for the cores (they end before pg_dump does either way)
+      await c.query('SET LOCAL max_parallel_workers_per_gather = 0');
       const s = await c.query<{ id: string; pid: number; since: string }>(
         'SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid, now()::text AS since',
       );
