@@ -49543,9 +49543,9 @@ function table53b(input2) {
   }
   return result;
 }
-function table53bByPair(opts2) {
+function volume15ByPair(opts2) {
   if ((opts2.pressureKpa ?? 0) !== 0)
-    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts2, observedDensity, temperatureC, volumeL });
+    return (observedDensity, temperatureC, volumeL) => table53b({ ...opts2, observedDensity, temperatureC, volumeL }).volume15L;
   const solved = /* @__PURE__ */ new Map();
   return (observedDensity, temperatureC, volumeL) => {
     const { spec, addendum2019 } = resolveCommon({ ...opts2, volumeL });
@@ -49553,14 +49553,15 @@ function table53bByPair(opts2) {
     let pair = solved.get(key);
     if (!pair) {
       try {
-        pair = table53b({ ...opts2, observedDensity, temperatureC });
+        const r = table53b({ ...opts2, observedDensity, temperatureC });
+        pair = { vcf: r.vcf, vcfUnrounded: r.vcfUnrounded };
       } catch (error63) {
         pair = { error: error63 };
       }
       solved.set(key, pair);
     }
     if ("error" in pair) throw pair.error;
-    return { ...pair, volumeL, volume15L: volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019) };
+    return volumeAt15(volumeL, pair.vcf, pair.vcfUnrounded, spec, addendum2019);
   };
 }
 
@@ -70989,9 +70990,16 @@ async function restoreArchive(opts2) {
   return { tool };
 }
 var DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
+var CONSTRAINT_LINE = /^pg_restore: creating CONSTRAINT "/;
 var PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
 function startStreamingRestore(opts2) {
   let loading;
+  let constraints = false;
+  let keysBuilt = false;
+  const built = () => {
+    if (!keysBuilt) opts2.onKeysBuilt?.();
+    keysBuilt = true;
+  };
   const finished2 = () => {
     if (loading !== void 0) opts2.onTableLoaded?.(loading);
     loading = void 0;
@@ -71006,10 +71014,15 @@ function startStreamingRestore(opts2) {
       if (!PROGRESS_LINE.test(line2)) return false;
       finished2();
       loading = DATA_LINE.exec(line2)?.[1];
+      if (CONSTRAINT_LINE.test(line2)) constraints = true;
+      else if (constraints) built();
       return true;
     }
   });
-  const done = started.done.then(() => finished2());
+  const done = started.done.then(() => {
+    finished2();
+    built();
+  });
   return { stdin: started.stdin, done, kill: started.kill };
 }
 
@@ -82074,6 +82087,22 @@ async function assertVerifiedBackup(dir) {
   return manifest;
 }
 
+// src/db/csv-export.ts
+function snapshotSelect(schema2, table4, key) {
+  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
+  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t ORDER BY ${order}`;
+}
+async function exportTableCsv(q, schema2, table4, key, file2) {
+  const sink = new HashedFileSink(file2);
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
+  return { rows, ...sink.digest() };
+}
+async function digestTableCsv(q, schema2, table4, key) {
+  const sink = new DigestSink();
+  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
+  return { rows, ...sink.digest() };
+}
+
 // src/db/scratch.ts
 var import_node_crypto6 = require("node:crypto");
 var SCRATCH_PREFIX = "astm53b_";
@@ -82105,6 +82134,8 @@ async function createScratchDatabase(serverUrl, purpose) {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
       await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {
+      });
+      await c.query(`ALTER DATABASE "${name}" SET max_parallel_workers_per_gather = 0`).catch(() => {
       });
     } catch (e) {
       throw new UserError(
@@ -82320,9 +82351,12 @@ async function openScratch(serverUrl, scratchUrl2) {
   };
 }
 var restoredSchemas = (s) => [...s.application, ...s.pipeline];
-function startScratchRestore(scratch, tool, facts) {
+function startScratchRestore(scratch, tool, facts, csv) {
   const early = /* @__PURE__ */ new Map();
   let queue2 = Promise.resolve();
+  const exports2 = /* @__PURE__ */ new Map();
+  let keysBuilt;
+  const exportsMayStart = new Promise((r) => keysBuilt = r);
   const restore = startStreamingRestore({
     url: scratch.url,
     tool,
@@ -82333,7 +82367,8 @@ function startScratchRestore(scratch, tool, facts) {
       const sum = queue2.then(() => tableChecksum(scratch.db, k.schema, k.table, k.hashable)).catch(() => void 0);
       queue2 = sum;
       early.set(qualified, sum);
-    }
+    },
+    onKeysBuilt: () => keysBuilt(true)
   });
   const streamed = {
     scratch,
@@ -82341,7 +82376,8 @@ function startScratchRestore(scratch, tool, facts) {
     outcome: Promise.resolve(void 0),
     startedAt: Date.now(),
     endedAt: void 0,
-    early
+    early,
+    csv: exports2
   };
   streamed.outcome = restore.done.then(
     () => void 0,
@@ -82349,6 +82385,20 @@ function startScratchRestore(scratch, tool, facts) {
   ).finally(() => {
     streamed.endedAt = Date.now();
   });
+  void streamed.outcome.then(() => keysBuilt(false));
+  let csvQueue = exportsMayStart;
+  for (const qualified of csv?.tables ?? []) {
+    const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
+    const one = csvQueue.then(async () => {
+      if (!k || !await exportsMayStart || !early.has(qualified)) return void 0;
+      return exportTableCsv(scratch.db, k.schema, k.table, k.key, csv.fileOf(qualified)).catch((e) => {
+        if (writeFailure(e, csv.fileOf(qualified))) throw e;
+        return void 0;
+      });
+    });
+    csvQueue = one.catch(() => void 0);
+    exports2.set(qualified, one);
+  }
   return { restore, streamed };
 }
 async function gateAuthUsers(sdb) {
@@ -82380,8 +82430,8 @@ async function gateAuthUsers(sdb) {
 }
 async function settled(early) {
   const out = /* @__PURE__ */ new Map();
-  for (const [table4, sum] of early) {
-    const r = await sum;
+  for (const [table4, p] of early) {
+    const r = await p.catch(() => void 0);
     if (r) out.set(table4, r);
   }
   return out;
@@ -82522,22 +82572,6 @@ function openScratchPglite() {
 // src/runbook/backup/source-reads.ts
 var import_promises14 = require("node:fs/promises");
 var import_node_path12 = __toESM(require("node:path"), 1);
-
-// src/db/csv-export.ts
-function snapshotSelect(schema2, table4, key) {
-  const order = key.length ? key.map((k) => `t.${quoteIdent(k)}`).join(", ") : "t::text";
-  return `SELECT t.* FROM ${quoteIdent(schema2)}.${quoteIdent(table4)} t ORDER BY ${order}`;
-}
-async function exportTableCsv(q, schema2, table4, key, file2) {
-  const sink = new HashedFileSink(file2);
-  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
-  return { rows, ...sink.digest() };
-}
-async function digestTableCsv(q, schema2, table4, key) {
-  const sink = new DigestSink();
-  const rows = await q.copyCsvTo(snapshotSelect(schema2, table4, key), sink);
-  return { rows, ...sink.digest() };
-}
 
 // src/db/fingerprint.ts
 var import_node_crypto7 = require("node:crypto");
@@ -82787,33 +82821,31 @@ async function readAuthUsers(q, schemas, dir) {
     file: { path: AUTH_USERS_FILE, kind: "auth-users", ...digest, plaintext: null }
   };
 }
+async function exportSnapshotTable(q, keys, qualified, dir) {
+  const [schema2, table4] = qualified.split(".");
+  const k = keys.find((x) => x.schema === schema2 && x.table === table4);
+  return exportTableCsv(q, schema2, table4, k.key, import_node_path12.default.join(dir, snapshotFileOf(qualified)));
+}
+function snapshotFile(qualified, csv, from, log) {
+  const file2 = snapshotFileOf(qualified);
+  log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2} (${from})`);
+  return { path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null };
+}
 async function exportSnapshotTables(q, keys, dir, log) {
   const files = [];
   for (const qualified of SNAPSHOT_TABLES) {
-    const [schema2, table4] = qualified.split(".");
-    const k = keys.find((x) => x.schema === schema2 && x.table === table4);
-    const file2 = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema2, table4, k.key, import_node_path12.default.join(dir, file2));
-    files.push({ path: file2, kind: "table-snapshot", bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
-    log.info(`backup: ${qualified}: ${csv.rows} rows \u2192 ${file2}`);
+    files.push(snapshotFile(qualified, await exportSnapshotTable(q, keys, qualified, dir), "the snapshot", log));
   }
   return files;
 }
 async function readSnapshot(q, facts, dir, log, opts2 = {}) {
   const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
   opts2.onAuthUsers?.(authUsers);
-  const rest = async () => {
-    const tables = await tablesChecksums(q, facts.keys);
-    const fingerprint = await readFingerprint(q, facts.schemas.application);
-    const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
-    return { tables, fingerprint, structure };
-  };
-  if (opts2.csvSession) {
-    const [csvFiles2, others] = await Promise.all([opts2.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
-    return { authUsers, csvFiles: csvFiles2, ...others };
-  }
-  const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
-  return { authUsers, csvFiles, ...await rest() };
+  const csvFiles = opts2.csvElsewhere ? [] : await exportSnapshotTables(q, facts.keys, dir, log);
+  const tables = await tablesChecksums(q, facts.keys);
+  const fingerprint = await readFingerprint(q, facts.schemas.application);
+  const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
+  return { authUsers, csvFiles, tables, fingerprint, structure };
 }
 async function writeText(file2, text) {
   await (0, import_promises14.writeFile)(file2, text).catch((e) => {
@@ -82869,6 +82901,7 @@ async function takePgSnapshot(db, ctx, log) {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
       await c.query("SET LOCAL statement_timeout = 0");
+      await c.query("SET LOCAL max_parallel_workers_per_gather = 0");
       const s = await c.query(
         "SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid, now()::text AS since"
       );
@@ -82895,7 +82928,10 @@ async function takePgSnapshot(db, ctx, log) {
           },
           { discard: true }
         );
-        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
+        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts, {
+          tables: SNAPSHOT_TABLES,
+          fileOf: (qualified) => import_node_path14.default.join(dir, snapshotFileOf(qualified))
+        });
         const stop = new AbortController();
         const dumping = dumpArchive({
           url: url2,
@@ -82914,16 +82950,40 @@ async function takePgSnapshot(db, ctx, log) {
             gate.load(new Error("the backup stopped"));
             restore.kill();
           },
-          settled: Promise.all([dumping.catch(() => {
-          }), streamed.outcome, gate.done.catch(() => {
-          })])
+          settled: Promise.all([
+            dumping.catch(() => {
+            }),
+            streamed.outcome,
+            gate.done.catch(() => {
+            }),
+            ...[...streamed.csv.values()].map((x) => x.catch(() => {
+            }))
+          ])
         };
-        const [dump, reads] = await Promise.all([
+        const csvFiles = async () => {
+          const files = [];
+          for (const qualified of SNAPSHOT_TABLES) {
+            const copied = await streamed.csv.get(qualified);
+            files.push(
+              copied ? snapshotFile(qualified, copied, "from the restored copy", log) : snapshotFile(
+                qualified,
+                await csvSession((q) => exportSnapshotTable(q, facts.keys, qualified, dir)),
+                "from the source snapshot",
+                log
+              )
+            );
+          }
+          return files;
+        };
+        const [dump, reads, , snapshots] = await Promise.all([
           dumping,
-          readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }),
-          gate.done
-        ]).then(([d, r]) => [d, r]);
+          readSnapshot(c, facts, dir, log, { csvElsewhere: true, onAuthUsers: gate.load }),
+          gate.done,
+          csvFiles()
+        ]);
         await c.query("COMMIT");
+        reads.csvFiles = snapshots;
+        const fromCopy = (await Promise.all([...streamed.csv.values()])).every((x) => x !== void 0);
         return {
           facts,
           reads,
@@ -82935,7 +82995,7 @@ async function takePgSnapshot(db, ctx, log) {
             schemas: null,
             pipelineFile: null,
             compression: dump.compress,
-            consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`
+            consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` + (fromCopy ? `; the CSV snapshots were exported from the scratch restore of this dump, whose every table the verification compares with the checksums read in that transaction` : "")
           },
           tool: { path: dump.tool.path, version: dump.tool.version },
           snapshot,
@@ -83088,7 +83148,7 @@ function describeMismatches(c, failures) {
   for (const f of c.functions.filter((x) => !x.match)) failures.push(`${f.name}: definition differs from the exported one`);
   for (const ch of [...c.catalog.changes, ...c.structure.changes]) failures.push(`${ch.kind} ${ch.name}: ${ch.change}`);
 }
-async function compareSnapshots(q, manifest, found) {
+async function compareSnapshots(q, manifest, found, known) {
   const keys = await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX);
   const out = [];
   for (const qualified of SNAPSHOT_TABLES) {
@@ -83097,7 +83157,7 @@ async function compareSnapshots(q, manifest, found) {
     if (!sha2565) continue;
     const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
     const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
-    const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0;
+    const actual = known?.get(qualified) ?? (k ? await digestTableCsv(q, k.schema, k.table, k.key) : void 0);
     out.push({
       path: file2,
       table: qualified,
@@ -83217,7 +83277,7 @@ async function verifyAgainstRestore(dir, manifest, manifestSha256, opts2, log) {
     }
     const known = streamed ? await settled(streamed.early) : void 0;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    await compareRestored(scratch.db, manifest, v, found, known);
+    await compareRestored(scratch.db, manifest, v, found, known, streamed ? await settled(streamed.csv) : void 0);
   } catch (e) {
     const why = describe3(e);
     if (v.restore) v.restore.error = why;
@@ -83249,8 +83309,11 @@ async function plaintextDigests(plain, v) {
   }
   return out;
 }
-async function compareRestored(q, manifest, v, found, known) {
-  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, found)]);
+async function compareRestored(q, manifest, v, found, known, knownCsv) {
+  const [comparison, snapshots] = await Promise.all([
+    compareWithManifest(q, manifest, known),
+    compareSnapshots(q, manifest, found, knownCsv)
+  ]);
   v.comparison = comparison;
   v.snapshots = snapshots;
   describeMismatches(comparison, v.failures);
@@ -93235,7 +93298,7 @@ async function readReceptionDrifts(q, profile, since) {
       ORDER BY r.date_reception, r.created_at, r.id`,
     [since ?? null]
   );
-  const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
+  const solve = volume15ByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, "drift: receptions").map((row) => ({
     drift: recompute(row, solve),
     citerneId: row.citerne_id,
@@ -93290,7 +93353,7 @@ function recompute(row, solve) {
   ].filter(Boolean);
   if (missing.length) return { ...base2, problem: `no ${missing.join(", ")}` };
   try {
-    const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant).volume15L;
+    const astm = solve(row.densite_a_15, row.temperature_ambiante_c, row.volume_ambiant);
     return { ...base2, astm_15c_l: astm, drift_l: r32(stored - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base2, problem: `${e.code}: ${e.message}` };
@@ -95622,7 +95685,22 @@ async function decide(opts2, log) {
   }
   const record2 = (name, file2, ok, detail) => inputs.push({ name, file: rel2(file2), status: ok ? "passed" : "failed", detail });
   const fileOf2 = (kind) => import_node_path35.default.join(dir, RESULTS[kind].file);
-  const preflight2 = await usable("preflight", await readResult(dir, "preflight"), "RESULT_MISSING");
+  const sub = import_node_path35.default.join(dir, BACKUP_DIR);
+  const manifestName = BACKUP_FILES.manifest.file;
+  const backupDirP = (async () => await exists2(import_node_path35.default.join(sub, manifestName)) || !await exists2(import_node_path35.default.join(dir, manifestName)) ? sub : dir)();
+  const backupCheck = backupDirP.then(assertVerifiedBackup).then(
+    (m) => ({ m }),
+    (e) => ({ e })
+  );
+  const reads = {
+    preflight: readResult(dir, "preflight"),
+    sqlApply: readResult(dir, "sqlApply"),
+    golden: readResult(dir, "golden"),
+    smoke: readResult(dir, "smoke")
+  };
+  for (const p of [backupDirP, ...Object.values(reads)]) p.catch(() => {
+  });
+  const preflight2 = await usable("preflight", await reads.preflight, "RESULT_MISSING");
   if (preflight2) {
     const file2 = fileOf2("preflight");
     record2("preflight", file2, preflight2.passed, preflight2.passed ? "passed" : `${preflight2.failures.length} failure(s)`);
@@ -95631,14 +95709,14 @@ async function decide(opts2, log) {
       for (const f of preflight2.failures) reasons.push(reason("DRIFT", rel2(file2), `${f.code}: ${f.message}`));
     }
   }
-  const sub = import_node_path35.default.join(dir, BACKUP_DIR);
-  const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = await exists2(import_node_path35.default.join(sub, manifestName)) || !await exists2(import_node_path35.default.join(dir, manifestName)) ? sub : dir;
+  const backupDir = await backupDirP;
   const verificationFile = import_node_path35.default.join(backupDir, BACKUP_FILES.verification.file);
-  try {
-    const m = await assertVerifiedBackup(backupDir);
+  const checked = await backupCheck;
+  if ("m" in checked) {
+    const m = checked.m;
     record2("backup", verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
-  } catch (e) {
+  } else {
+    const e = checked.e;
     if (!isUserError(e)) throw e;
     inputs.push({
       name: "backup",
@@ -95648,7 +95726,7 @@ async function decide(opts2, log) {
     });
     reasons.push(reason("NO_VERIFIED_BACKUP", rel2(backupDir), e.describe()));
   }
-  const apply = await usable("sql-apply", await readResult(dir, "sqlApply"), "RESULT_MISSING");
+  const apply = await usable("sql-apply", await reads.sqlApply, "RESULT_MISSING");
   if (apply) {
     const file2 = fileOf2("sqlApply");
     const applied = apply.ok && (apply.status === "applied" || apply.status === "already-applied");
@@ -95658,7 +95736,7 @@ async function decide(opts2, log) {
       reasons.push(reason("CHANGE_NOT_APPLIED", rel2(file2), `status ${apply.status}${why}`));
     }
   }
-  const golden = await usable("golden", await readResult(dir, "golden"), "RESULT_MISSING", "golden-verify");
+  const golden = await usable("golden", await reads.golden, "RESULT_MISSING", "golden-verify");
   if (golden) {
     const file2 = rel2(fileOf2("golden"));
     const failing = golden.cases.filter((c) => c.verdict === "FAIL");
@@ -95679,7 +95757,7 @@ async function decide(opts2, log) {
     if (!golden.passed && !failing.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "the golden verification did not pass"));
     if (!golden.cases.length) reasons.push(reason("GOLDEN_DEVIATION", file2, "no golden case was verified"));
   }
-  const smoke3 = await usable("smoke", await readResult(dir, "smoke"), "RESULT_MISSING");
+  const smoke3 = await usable("smoke", await reads.smoke, "RESULT_MISSING");
   if (smoke3) {
     const file2 = rel2(fileOf2("smoke"));
     record2(

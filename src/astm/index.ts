@@ -7,7 +7,7 @@
  * 1000 L / 840 kg/m³ / 20 °C → ρ15 843.4, VCF 0.9958, 995.8 L.
  */
 export { table54b, type Table54BInput, type Table54BResult } from './table54b.js';
-export { table53b, table53bByPair, type Table53BInput, type Table53BResult } from './table53b.js';
+export { table53b, volume15ByPair, type Table53BInput, type Table53BResult } from './table53b.js';
 export type { CommonOptions } from './inputs.js';
 export {
   DEFAULT_EDITION,

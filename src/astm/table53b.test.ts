@@ -4,7 +4,7 @@ import {
   AstmRangeError,
   glassHydrometerCorrection,
   table53b,
-  table53bByPair,
+  volume15ByPair,
   table54b,
   type Edition,
   type Table53BInput,
@@ -206,7 +206,7 @@ describe('Table 53B refuses what it cannot compute', () => {
   });
 });
 
-describe('table53bByPair (many rows, each density/temperature pair solved once)', () => {
+describe('volume15ByPair (many rows, each density/temperature pair solved once)', () => {
   const outcome = (fn: () => unknown) => {
     try {
       return { ok: fn() };
@@ -221,24 +221,26 @@ describe('table53bByPair (many rows, each density/temperature pair solved once)'
     { hydrometer: false, edition: '2004', rounding: 'table', addendum2019: true },
   ] as const) {
     it(`gives what table53b gives, row by row, errors included (${JSON.stringify(opts)})`, () => {
-      const solve = table53bByPair(opts);
+      const solve = volume15ByPair(opts);
       // repeated pairs with other volumes, and rows out of range: density, temperature, then volume
       const rows: [number, number, number][] = [];
       for (const d of [820.5, 835, 850.2, 0.84, 2000])
         for (const t of [-5, 15, 27.3, 150]) for (const v of [1000, 36543.7, 0.5, -10, Number.NaN]) rows.push([d, t, v]);
       for (const [d, t, v] of [...rows, ...rows]) {
         expect(outcome(() => solve(d, t, v))).toEqual(
-          outcome(() => table53b({ ...opts, observedDensity: d, temperatureC: t, volumeL: v })),
+          outcome(() => table53b({ ...opts, observedDensity: d, temperatureC: t, volumeL: v }).volume15L),
         );
       }
     });
   }
 
   it('under pressure refuses a volume as table53b does', () => {
-    const solve = table53bByPair({ hydrometer: false, edition: '2004', pressureKpa: 500 });
+    const solve = volume15ByPair({ hydrometer: false, edition: '2004', pressureKpa: 500 });
     expect(outcome(() => solve(835, 20, 1000))).toEqual(
-      outcome(() =>
-        table53b({ hydrometer: false, edition: '2004', pressureKpa: 500, observedDensity: 835, temperatureC: 20, volumeL: 1000 }),
+      outcome(
+        () =>
+          table53b({ hydrometer: false, edition: '2004', pressureKpa: 500, observedDensity: 835, temperatureC: 20, volumeL: 1000 })
+            .volume15L,
       ),
     );
     expect(thrown(() => solve(835, 20, 1000)).code).toBe('UNSUPPORTED_OPTION');

@@ -206,6 +206,8 @@ export async function restoreArchive(opts: {
 
 /** "pg_restore: processing data for table "public.receptions"": the table whose COPY starts. */
 const DATA_LINE = /^pg_restore: processing data for table "(.*)"$/;
+/** "pg_restore: creating CONSTRAINT "public.receptions receptions_pkey"": a primary key, unique or exclusion constraint (not an FK CONSTRAINT). */
+const CONSTRAINT_LINE = /^pg_restore: creating CONSTRAINT "/;
 /** pg_restore's --verbose progress: no level word after the program name (errors say "error:", …). */
 const PROGRESS_LINE = /^pg_restore: (?!(?:error|warning|detail|hint|fatal):)/;
 
@@ -228,8 +230,20 @@ export function startStreamingRestore(opts: {
   tool: PgTool;
   schemas: readonly string[];
   onTableLoaded?: (qualified: string) => void;
+  /**
+   * Once: pg_restore has moved past its run of CONSTRAINT entries (every primary key built, after
+   * all the data), or has ended. A read of a table from then on neither sorts it without its key's
+   * index nor holds up the ACCESS EXCLUSIVE lock that adding the key takes.
+   */
+  onKeysBuilt?: () => void;
 }): StreamingRestore {
   let loading: string | undefined;
+  let constraints = false;
+  let keysBuilt = false;
+  const built = () => {
+    if (!keysBuilt) opts.onKeysBuilt?.();
+    keysBuilt = true;
+  };
   const finished = () => {
     if (loading !== undefined) opts.onTableLoaded?.(loading);
     loading = undefined;
@@ -244,9 +258,14 @@ export function startStreamingRestore(opts: {
       if (!PROGRESS_LINE.test(line)) return false;
       finished();
       loading = DATA_LINE.exec(line)?.[1];
+      if (CONSTRAINT_LINE.test(line)) constraints = true;
+      else if (constraints) built();
       return true;
     },
   });
-  const done = started.done.then(() => finished());
+  const done = started.done.then(() => {
+    finished();
+    built();
+  });
   return { stdin: started.stdin!, done, kill: started.kill };
 }

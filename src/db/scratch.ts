@@ -46,8 +46,10 @@ export async function createScratchDatabase(serverUrl: string, purpose: string):
   await admin(serverUrl, async (c) => {
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
-      // a scratch copy is thrown away: its commits need not wait for the disk (a speed-up only)
+      // a scratch copy is thrown away: its commits need not wait for the disk (a speed-up only);
+      // its checksums and exports run beside a restore: one process each, no parallel workers
       await c.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`).catch(() => {});
+      await c.query(`ALTER DATABASE "${name}" SET max_parallel_workers_per_gather = 0`).catch(() => {});
     } catch (e) {
       throw new UserError(
         'SCRATCH_CREATE',

@@ -76,8 +76,28 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
     inputs.push({ name, file: rel(file), status: ok ? 'passed' : 'failed', detail });
   const fileOf = (kind: keyof typeof RESULTS) => path.join(dir, RESULTS[kind].file);
 
+  // The decision closes the freeze window: the step results are read and the backup's files
+  // re-hashed all at once (the hashing and reading overlap the parsing), then judged one by one
+  // in the runbook's order below, exactly as if read in turn.
+  const sub = path.join(dir, BACKUP_DIR);
+  const manifestName = BACKUP_FILES.manifest.file;
+  const backupDirP = (async () =>
+    (await exists(path.join(sub, manifestName))) || !(await exists(path.join(dir, manifestName))) ? sub : dir)();
+  const backupCheck = backupDirP.then(assertVerifiedBackup).then(
+    (m) => ({ m }),
+    (e: unknown) => ({ e }),
+  );
+  const reads = {
+    preflight: readResult(dir, 'preflight'),
+    sqlApply: readResult(dir, 'sqlApply'),
+    golden: readResult(dir, 'golden'),
+    smoke: readResult(dir, 'smoke'),
+  };
+  // awaited below, in order; one that fails meanwhile must not go unhandled
+  for (const p of [backupDirP, ...Object.values(reads)]) p.catch(() => {});
+
   // preflight (3.3, 4.1) --------------------------------------------------------------------
-  const preflight = await usable('preflight', await readResult(dir, 'preflight'), 'RESULT_MISSING');
+  const preflight = await usable('preflight', await reads.preflight, 'RESULT_MISSING');
   if (preflight) {
     const file = fileOf('preflight');
     record('preflight', file, preflight.passed, preflight.passed ? 'passed' : `${preflight.failures.length} failure(s)`);
@@ -88,14 +108,14 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // verified backup (3.1, 4.2) ----------------------------------------------------------------
-  const sub = path.join(dir, BACKUP_DIR);
-  const manifestName = BACKUP_FILES.manifest.file;
-  const backupDir = (await exists(path.join(sub, manifestName))) || !(await exists(path.join(dir, manifestName))) ? sub : dir;
+  const backupDir = await backupDirP;
   const verificationFile = path.join(backupDir, BACKUP_FILES.verification.file);
-  try {
-    const m = await assertVerifiedBackup(backupDir);
+  const checked = await backupCheck;
+  if ('m' in checked) {
+    const m = checked.m;
     record('backup', verificationFile, true, `verified dump of ${m.source.label}, ${m.files.length} file(s) re-hashed`);
-  } catch (e) {
+  } else {
+    const e = checked.e;
     if (!isUserError(e)) throw e;
     inputs.push({
       name: 'backup',
@@ -107,7 +127,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // change applied (4.3) ----------------------------------------------------------------------
-  const apply = await usable('sql-apply', await readResult(dir, 'sqlApply'), 'RESULT_MISSING');
+  const apply = await usable('sql-apply', await reads.sqlApply, 'RESULT_MISSING');
   if (apply) {
     const file = fileOf('sqlApply');
     const applied = apply.ok && (apply.status === 'applied' || apply.status === 'already-applied');
@@ -119,7 +139,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // golden cases (3.2, 5.6) -------------------------------------------------------------------
-  const golden = await usable('golden', await readResult(dir, 'golden'), 'RESULT_MISSING', 'golden-verify');
+  const golden = await usable('golden', await reads.golden, 'RESULT_MISSING', 'golden-verify');
   if (golden) {
     const file = rel(fileOf('golden'));
     const failing = golden.cases.filter((c) => c.verdict === 'FAIL');
@@ -148,7 +168,7 @@ export async function decide(opts: DecideOptions, log: Logger): Promise<Decision
   }
 
   // smoke (4.5, 5.1–5.5) ----------------------------------------------------------------------
-  const smoke = await usable('smoke', await readResult(dir, 'smoke'), 'RESULT_MISSING');
+  const smoke = await usable('smoke', await reads.smoke, 'RESULT_MISSING');
   if (smoke) {
     const file = rel(fileOf('smoke'));
     record(

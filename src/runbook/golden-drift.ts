@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAstmError, table53bByPair, type Table53BResult } from '../astm/index.js';
+import { isAstmError, volume15ByPair } from '../astm/index.js';
 import type { Logger } from '../logger.js';
 import type { Queryable } from '../db/types.js';
 import { parseRows } from '../db/rows.js';
@@ -43,7 +43,7 @@ export async function readReceptionDrifts(q: Queryable, profile: GoldenProfile, 
       ORDER BY r.date_reception, r.created_at, r.id`,
     [since ?? null],
   );
-  const solve = table53bByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
+  const solve = volume15ByPair({ hydrometer: profile.hydrometer, edition: profile.edition, rounding: profile.rounding });
   return parseRows(ReceptionRow, res.rows, 'drift: receptions').map((row) => ({
     drift: recompute(row, solve),
     citerneId: row.citerne_id,
@@ -77,9 +77,9 @@ export async function driftReport(q: Queryable, opts: { profile?: GoldenProfile 
   return { profile: profileName(profile), receptions, tanks: tankList, total };
 }
 
-type Solve = (observedDensity: number, temperatureC: number, volumeL: number) => Table53BResult;
+type Solve = (observedDensity: number, temperatureC: number, volumeL: number) => number;
 
-/** `solve`: Table 53B under the report's profile, each (density, temperature) pair solved once (table53bByPair). */
+/** `solve`: Table 53B's volume at 15 °C under the report's profile, each (density, temperature) pair solved once (volume15ByPair). */
 function recompute(row: z.infer<typeof ReceptionRow>, solve: Solve): DriftReception {
   const storedColumn = row.volume_15c !== null ? 'volume_15c' : row.volume_corrige_15c !== null ? 'volume_corrige_15c' : null;
   const stored = row.volume_15c ?? row.volume_corrige_15c;
@@ -105,7 +105,7 @@ function recompute(row: z.infer<typeof ReceptionRow>, solve: Solve): DriftRecept
   ].filter(Boolean);
   if (missing.length) return { ...base, problem: `no ${missing.join(', ')}` };
   try {
-    const astm = solve(row.densite_a_15!, row.temperature_ambiante_c!, row.volume_ambiant!).volume15L!;
+    const astm = solve(row.densite_a_15!, row.temperature_ambiante_c!, row.volume_ambiant!);
     return { ...base, astm_15c_l: astm, drift_l: r3(stored! - astm) };
   } catch (e) {
     if (isAstmError(e)) return { ...base, problem: `${e.code}: ${e.message}` };

@@ -12,6 +12,8 @@ import { userWithRole } from '../testing/fixture-contract.js';
 import { appReception } from '../testing/movements.js';
 import { describePg, useFreshDatabase } from '../testing/pg.js';
 import { backup } from './backup/index.js';
+import { SNAPSHOT_TABLES, snapshotFileOf } from './backup/manifest.js';
+import { digestTableCsv } from '../db/csv-export.js';
 import { loadChangeFile } from './change-file.js';
 import { allowFrozenWrites, FREEZE_SQLSTATE, freezeOff, freezeOn, freezeStatus } from './freeze.js';
 import { rollback } from './rollback.js';
@@ -100,6 +102,20 @@ describePg('the PROD workflow order on real PostgreSQL: the state after every st
     expect(b.ok).toBe(true);
     expect(await appEntry(db, gerant)).toBe('refused by the freeze');
     expect(await checksums(db)).toEqual(original);
+    // its CSV snapshots were written from the verified scratch copy, not read from the source a
+    // second time: byte for byte what the same query gives on the (frozen, unchanged) source
+    expect(b.manifest.dump.consistency).toMatch(/CSV snapshots were exported from the scratch restore of this dump/);
+    expect(b.verification.snapshots!.map((x) => x.match)).toEqual([true, true, true]);
+    for (const qualified of SNAPSHOT_TABLES) {
+      const [schema, table] = qualified.split('.') as [string, string];
+      const key = (await readTableKeys(db, [schema])).find((k) => k.table === table)!.key;
+      const file = b.manifest.files.find((f) => f.path === snapshotFileOf(qualified))!;
+      expect({ qualified, ...(await digestTableCsv(db, schema, table, key)) }).toMatchObject({
+        qualified,
+        bytes: file.bytes,
+        sha256: file.sha256,
+      });
+    }
 
     // the change (4.3): functions only
     const applied = await apply();

@@ -169,6 +169,11 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       });
       expect(r.verification.hashes.ok).toBe(true);
       expect(r.verification.archive.readable).toBe(true);
+      // the copy gave no CSV snapshot: all three were read from the source snapshot, still open then
+      expect(r.manifest.dump.consistency).not.toMatch(/scratch restore/);
+      expect(r.manifest.files.filter((f) => f.kind === 'table-snapshot').map((f) => f.path)).toEqual(
+        good.manifest.files.filter((f) => f.kind === 'table-snapshot').map((f) => f.path),
+      );
       expect((await rejection(assertVerifiedBackup(out))) as UserError).toMatchObject({ code: 'BACKUP_NOT_VERIFIED' });
       // the archive holds every table: restoring the file itself proves it equal to the source
       const v = await verifyBackup(out, { scratchUrl: clean.url }, silentLogger);

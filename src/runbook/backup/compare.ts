@@ -1,5 +1,5 @@
 import { readTableKeys, tablesChecksums } from '../../db/checksum.js';
-import { digestTableCsv } from '../../db/csv-export.js';
+import { digestTableCsv, type CsvExport } from '../../db/csv-export.js';
 import { PIPELINE_PREFIX, diffFingerprints, readFingerprint } from '../../db/fingerprint.js';
 import { diffStructures, readStructure } from '../../db/structure.js';
 import type { Queryable } from '../../db/types.js';
@@ -72,9 +72,16 @@ export function describeMismatches(c: Comparison, failures: string[]): void {
  * query (src/db/csv-export.ts), counted and hashed. The archive is proven by the restore and the
  * table checksums; this proves the CSV files are the archive's rows too, so a CSV edited and
  * re-hashed into the manifest is caught. `found`: the SHA-256 of each file's plaintext, by its
- * plaintext name, as re-hashed on disk or decrypted.
+ * plaintext name, as re-hashed on disk or decrypted. `known`: snapshots the backup step wrote
+ * from this very copy (a streamed restore), counted and hashed as they were written: not read
+ * again; the file re-hashed on disk must still be those bytes and hold the source's row count.
  */
-export async function compareSnapshots(q: Queryable, manifest: Manifest, found: Verification['files']): Promise<SnapshotComparison[]> {
+export async function compareSnapshots(
+  q: Queryable,
+  manifest: Manifest,
+  found: Verification['files'],
+  known?: ReadonlyMap<string, CsvExport>,
+): Promise<SnapshotComparison[]> {
   const keys = await readTableKeys(q, manifest.schemas.application, PIPELINE_PREFIX);
   const out: SnapshotComparison[] = [];
   for (const qualified of SNAPSHOT_TABLES) {
@@ -84,7 +91,7 @@ export async function compareSnapshots(q: Queryable, manifest: Manifest, found: 
     if (!sha256) continue;
     const rows = manifest.tables.find((t) => t.table === qualified)?.rows ?? null;
     const k = keys.find((x) => `${x.schema}.${x.table}` === qualified);
-    const actual = k ? await digestTableCsv(q, k.schema, k.table, k.key) : undefined;
+    const actual = known?.get(qualified) ?? (k ? await digestTableCsv(q, k.schema, k.table, k.key) : undefined);
     out.push({
       path: file,
       table: qualified,

@@ -31,9 +31,10 @@ export { verifyBackup } from './verify.js';
  * The freeze window is the depot's downtime, so on PostgreSQL the proof overlaps the dump:
  * pg_dump's output goes to the archive file and, byte for byte, into a pg_restore of the scratch
  * database; each restored table is checksummed as soon as its data is in, while the next one
- * loads. The archive file is then proven to be those bytes (its SHA-256 re-read from disk), its
- * table of contents read and every block of it decompressed. `backup verify` restores the file
- * itself, any time later.
+ * loads, and the three CSV snapshots are written from that copy once its primary keys are built
+ * (so the source is read by pg_dump and the checksums only; take-pg.ts). The archive file is then
+ * proven to be those bytes (its SHA-256 re-read from disk), its table of contents read and every
+ * block of it decompressed. `backup verify` restores the file itself, any time later.
  *
  * The embedded database (PGlite) takes the same reads and the same proof with its own dump
  * tool (plain SQL, restored into a fresh in-memory PGlite); the manifest says which made it.

@@ -1,6 +1,8 @@
 import { UserError } from '../../errors.js';
+import { writeFailure } from '../../write-error.js';
 import type { Logger } from '../../logger.js';
 import { quoteIdent, tableChecksum } from '../../db/checksum.js';
+import { exportTableCsv, type CsvExport } from '../../db/csv-export.js';
 import { startStreamingRestore, type StreamingRestore } from '../../db/dump.js';
 import { openDb } from '../../db/open.js';
 import type { PgTool } from '../../db/pg-tools.js';
@@ -52,6 +54,12 @@ export const restoredSchemas = (s: Pick<Manifest['schemas'], 'application' | 'pi
  * The scratch restore that runs while pg_dump writes (see the head of index.ts). Each
  * application table is checksummed, one at a time on its own connection, as soon as pg_restore
  * has moved past its data; the comparison computes whatever was not done by then.
+ *
+ * With `csv`, the CSV snapshots are written from this copy, by the very query a source export
+ * uses (src/db/csv-export.ts), once pg_restore has built the primary keys: on their own
+ * connection, while pg_restore builds the other indexes and constraints. The source is then read
+ * once (by pg_dump) for those rows instead of twice, and the comparison proves the copy equal to
+ * the source table by table (count and checksum) before the backup is declared verified.
  */
 export interface StreamedRestore {
   scratch: Scratch;
@@ -61,15 +69,26 @@ export interface StreamedRestore {
   startedAt: number;
   endedAt: number | undefined;
   early: Map<string, Promise<TableChecksum | undefined>>;
+  /**
+   * The CSV snapshots written from this copy, by table. Each settles with the export, or with
+   * undefined when this copy could not give it (the restore failed first, a read failed): the
+   * caller exports that table from the source snapshot instead. A file that cannot be written
+   * rejects (WRITE_FAILED): the step stops.
+   */
+  csv: Map<string, Promise<CsvExport | undefined>>;
 }
 
 export function startScratchRestore(
   scratch: Scratch,
   tool: PgTool,
   facts: SourceFacts,
+  csv?: { tables: readonly string[]; fileOf: (qualified: string) => string },
 ): { restore: StreamingRestore; streamed: StreamedRestore } {
   const early = new Map<string, Promise<TableChecksum | undefined>>();
   let queue: Promise<unknown> = Promise.resolve();
+  const exports = new Map<string, Promise<CsvExport | undefined>>();
+  let keysBuilt!: (go: boolean) => void;
+  const exportsMayStart = new Promise<boolean>((r) => (keysBuilt = r));
   const restore = startStreamingRestore({
     url: scratch.url,
     tool,
@@ -83,6 +102,7 @@ export function startScratchRestore(
       queue = sum;
       early.set(qualified, sum);
     },
+    onKeysBuilt: () => keysBuilt(true),
   });
   const streamed: StreamedRestore = {
     scratch,
@@ -91,6 +111,7 @@ export function startScratchRestore(
     startedAt: Date.now(),
     endedAt: undefined,
     early,
+    csv: exports,
   };
   streamed.outcome = restore.done
     .then(
@@ -100,6 +121,22 @@ export function startScratchRestore(
     .finally(() => {
       streamed.endedAt = Date.now();
     });
+  // a restore that fails before its keys are built gives no snapshot: the source gives them
+  void streamed.outcome.then(() => keysBuilt(false));
+  let csvQueue: Promise<unknown> = exportsMayStart;
+  for (const qualified of csv?.tables ?? []) {
+    const k = facts.keys.find((x) => `${x.schema}.${x.table}` === qualified);
+    const one = csvQueue.then(async () => {
+      // by now every table's data is in (pg_restore restores the data before the keys)
+      if (!k || !(await exportsMayStart) || !early.has(qualified)) return undefined;
+      return exportTableCsv(scratch.db, k.schema, k.table, k.key, csv!.fileOf(qualified)).catch((e: unknown) => {
+        if (writeFailure(e, csv!.fileOf(qualified))) throw e;
+        return undefined;
+      });
+    });
+    csvQueue = one.catch(() => undefined);
+    exports.set(qualified, one);
+  }
   return { restore, streamed };
 }
 
@@ -138,10 +175,11 @@ export async function gateAuthUsers(sdb: Db): Promise<{ load: (u: AuthUsers | Er
   return { load, done };
 }
 
-export async function settled(early: Map<string, Promise<TableChecksum | undefined>>): Promise<Map<string, TableChecksum>> {
-  const out = new Map<string, TableChecksum>();
-  for (const [table, sum] of early) {
-    const r = await sum;
+/** What the streamed restore's early work gave, by table (what failed or was not done is left out, to be done again). */
+export async function settled<T>(early: Map<string, Promise<T | undefined>>): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (const [table, p] of early) {
+    const r = await p.catch(() => undefined);
     if (r) out.set(table, r);
   }
   return out;

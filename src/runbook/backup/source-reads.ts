@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { quoteIdent, readTableKeys, tablesChecksums, type TableKey } from '../../db/checksum.js';
-import { exportTableCsv } from '../../db/csv-export.js';
+import { exportTableCsv, type CsvExport } from '../../db/csv-export.js';
 import { APP_SCHEMAS, PIPELINE_PREFIX, PIPELINE_SCHEMA, readFingerprint } from '../../db/fingerprint.js';
 import { readStructure } from '../../db/structure.js';
 import type { Queryable } from '../../db/types.js';
@@ -135,9 +135,6 @@ export interface SnapshotReads {
   structure: Manifest['structure'];
 }
 
-/** Runs `fn` on another session that sees the same snapshot (pg: SET TRANSACTION SNAPSHOT). */
-export type SnapshotSession = <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
-
 export async function readSourceFacts(q: Queryable, dir: string): Promise<SourceFacts> {
   const schemas = await classifySchemas(q);
   const files: ManifestFile[] = [];
@@ -174,47 +171,50 @@ async function readAuthUsers(q: Queryable, schemas: readonly string[], dir: stri
   };
 }
 
+/** One runbook snapshot table written as CSV from `q` (the source snapshot; for a streamed pg backup, see exportFrom). */
+export async function exportSnapshotTable(q: Queryable, keys: readonly TableKey[], qualified: string, dir: string): Promise<CsvExport> {
+  const [schema, table] = qualified.split('.') as [string, string];
+  const k = keys.find((x) => x.schema === schema && x.table === table)!;
+  return exportTableCsv(q, schema, table, k.key, path.join(dir, snapshotFileOf(qualified)));
+}
+
+/** The manifest entry of a written snapshot, logged with where its rows were read. */
+export function snapshotFile(qualified: string, csv: CsvExport, from: string, log: Logger): ManifestFile {
+  const file = snapshotFileOf(qualified);
+  log.info(`backup: ${qualified}: ${csv.rows} rows → ${file} (${from})`);
+  return { path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256, plaintext: null };
+}
+
 async function exportSnapshotTables(q: Queryable, keys: readonly TableKey[], dir: string, log: Logger): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   for (const qualified of SNAPSHOT_TABLES) {
-    const [schema, table] = qualified.split('.') as [string, string];
-    const k = keys.find((x) => x.schema === schema && x.table === table)!;
-    const file = snapshotFileOf(qualified);
-    const csv = await exportTableCsv(q, schema, table, k.key, path.join(dir, file));
-    files.push({ path: file, kind: 'table-snapshot', bytes: csv.bytes, sha256: csv.sha256, plaintext: null });
-    log.info(`backup: ${qualified}: ${csv.rows} rows → ${file}`);
+    files.push(snapshotFile(qualified, await exportSnapshotTable(q, keys, qualified, dir), 'the snapshot', log));
   }
   return files;
 }
 
 /**
  * The reads that run beside pg_dump. The referenced auth.users rows come first and go to
- * `onAuthUsers` (the scratch copy waits for them); then, with `csvSession`, the three CSV
- * snapshots are written on a second session of the same snapshot while this one checksums every
- * table: the two longest reads overlap (and both overlap pg_dump).
+ * `onAuthUsers` (the scratch copy waits for them); then every table's checksum, the catalog
+ * fingerprint and the structure. The three CSV snapshots are written here too, unless
+ * `csvElsewhere`: a streamed pg backup writes them from its scratch copy (take-pg.ts), and
+ * `csvFiles` is left empty for it to fill.
  */
 export async function readSnapshot(
   q: Queryable,
   facts: SourceFacts,
   dir: string,
   log: Logger,
-  opts: { csvSession?: SnapshotSession; onAuthUsers?: (u: AuthUsers) => void } = {},
+  opts: { csvElsewhere?: boolean; onAuthUsers?: (u: AuthUsers) => void } = {},
 ): Promise<SnapshotReads> {
   const authUsers = await readAuthUsers(q, facts.schemas.application, dir);
   opts.onAuthUsers?.(authUsers);
-  const rest = async () => {
-    // the tables the source facts listed, in this same snapshot
-    const tables = await tablesChecksums(q, facts.keys);
-    const fingerprint = await readFingerprint(q, facts.schemas.application);
-    const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
-    return { tables, fingerprint, structure };
-  };
-  if (opts.csvSession) {
-    const [csvFiles, others] = await Promise.all([opts.csvSession((q2) => exportSnapshotTables(q2, facts.keys, dir, log)), rest()]);
-    return { authUsers, csvFiles, ...others };
-  }
-  const csvFiles = await exportSnapshotTables(q, facts.keys, dir, log);
-  return { authUsers, csvFiles, ...(await rest()) };
+  const csvFiles = opts.csvElsewhere ? [] : await exportSnapshotTables(q, facts.keys, dir, log);
+  // the tables the source facts listed, in this same snapshot
+  const tables = await tablesChecksums(q, facts.keys);
+  const fingerprint = await readFingerprint(q, facts.schemas.application);
+  const structure = await readStructure(q, facts.schemas.application, PIPELINE_PREFIX);
+  return { authUsers, csvFiles, tables, fingerprint, structure };
 }
 
 async function writeText(file: string, text: string): Promise<{ bytes: number; sha256: string }> {

@@ -2,10 +2,11 @@ import path from 'node:path';
 import type { Logger } from '../../logger.js';
 import { DUMP_APP_NAME, dumpArchive } from '../../db/dump.js';
 import type { PgTool } from '../../db/pg-tools.js';
-import type { Db } from '../../db/types.js';
-import { ARCHIVE_FILE } from './manifest.js';
+import type { Db, Queryable } from '../../db/types.js';
+import type { ManifestFile } from '../../results/backup.js';
+import { ARCHIVE_FILE, SNAPSHOT_TABLES, snapshotFileOf } from './manifest.js';
 import { gateAuthUsers, prepareScratch, restoredSchemas, startScratchRestore, type Scratch } from './scratch.js';
-import { readSnapshot, readSourceFacts, readSourceIdentity, type SnapshotSession } from './source-reads.js';
+import { exportSnapshotTable, readSnapshot, readSourceFacts, readSourceIdentity, snapshotFile } from './source-reads.js';
 import type { TakenSnapshot } from './taken.js';
 
 /**
@@ -38,6 +39,9 @@ export async function takePgSnapshot(
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await c.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
       await c.query('SET LOCAL statement_timeout = 0');
+      // the checksums run beside pg_dump and the scratch restore: one process each, not a gather of
+      // workers competing with them for the cores (they end before pg_dump does either way)
+      await c.query('SET LOCAL max_parallel_workers_per_gather = 0');
       const s = await c.query<{ id: string; pid: number; since: string }>(
         'SELECT pg_export_snapshot() AS id, pg_backend_pid() AS pid, now()::text AS since',
       );
@@ -51,8 +55,8 @@ export async function takePgSnapshot(
         await prepareScratch(scratch.db, facts.schemas.application, log, { schemas: restoredSchemas(facts.schemas) });
         const gate = await gateAuthUsers(scratch.db);
         log.info(`backup: snapshot ${snapshot} exported; pg_dump, the scratch restore and the snapshot reads run side by side`);
-        // a second connection imports the same snapshot for the CSV snapshots
-        const csvSession: SnapshotSession = (fn) =>
+        // a second connection imports the same snapshot: a CSV snapshot the scratch copy cannot give
+        const csvSession = <T>(fn: (q: Queryable) => Promise<T>): Promise<T> =>
           db.withClient(
             async (c2) => {
               await c2.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -66,7 +70,10 @@ export async function takePgSnapshot(
             },
             { discard: true },
           );
-        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts);
+        const { restore, streamed } = startScratchRestore(scratch, ctx.restoreTool, facts, {
+          tables: SNAPSHOT_TABLES,
+          fileOf: (qualified) => path.join(dir, snapshotFileOf(qualified)),
+        });
         const stop = new AbortController();
         // pg_dump imports the snapshot while this transaction holds it open
         const dumping = dumpArchive({
@@ -86,14 +93,43 @@ export async function takePgSnapshot(
             gate.load(new Error('the backup stopped'));
             restore.kill();
           },
-          settled: Promise.all([dumping.catch(() => {}), streamed.outcome, gate.done.catch(() => {})]),
+          settled: Promise.all([
+            dumping.catch(() => {}),
+            streamed.outcome,
+            gate.done.catch(() => {}),
+            ...[...streamed.csv.values()].map((x) => x.catch(() => {})),
+          ]),
         };
-        const [dump, reads] = await Promise.all([
+        // The CSV snapshots come from the scratch copy as soon as its keys are built (scratch.ts):
+        // the source's rows are read by pg_dump alone. One the copy cannot give (its restore
+        // failed) is read from this snapshot, still open until then, so the folder is whole and
+        // `backup verify` can prove it later.
+        const csvFiles = async (): Promise<ManifestFile[]> => {
+          const files: ManifestFile[] = [];
+          for (const qualified of SNAPSHOT_TABLES) {
+            const copied = await streamed.csv.get(qualified);
+            files.push(
+              copied
+                ? snapshotFile(qualified, copied, 'from the restored copy', log)
+                : snapshotFile(
+                    qualified,
+                    await csvSession((q) => exportSnapshotTable(q, facts.keys, qualified, dir)),
+                    'from the source snapshot',
+                    log,
+                  ),
+            );
+          }
+          return files;
+        };
+        const [dump, reads, , snapshots] = await Promise.all([
           dumping,
-          readSnapshot(c, facts, dir, log, { csvSession, onAuthUsers: gate.load }),
+          readSnapshot(c, facts, dir, log, { csvElsewhere: true, onAuthUsers: gate.load }),
           gate.done,
-        ]).then(([d, r]) => [d, r] as const);
+          csvFiles(),
+        ]);
         await c.query('COMMIT');
+        reads.csvFiles = snapshots;
+        const fromCopy = (await Promise.all([...streamed.csv.values()])).every((x) => x !== undefined);
         return {
           facts,
           reads,
@@ -105,7 +141,11 @@ export async function takePgSnapshot(
             schemas: null,
             pipelineFile: null,
             compression: dump.compress,
-            consistency: `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads`,
+            consistency:
+              `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` +
+              (fromCopy
+                ? `; the CSV snapshots were exported from the scratch restore of this dump, whose every table the verification compares with the checksums read in that transaction`
+                : ''),
           },
           tool: { path: dump.tool.path, version: dump.tool.version },
           snapshot,

@@ -9,6 +9,7 @@ import { compareSnapshots, compareWithManifest, describeMismatches, describeSnap
 import { checkFileHashes, readManifest, writeVerification } from './manifest.js';
 import { BackupPlaintext } from './plaintext.js';
 import { openScratch, prepareScratch, restoredSchemas, settled, type StreamedRestore } from './scratch.js';
+import type { CsvExport } from '../../db/csv-export.js';
 import type { Queryable } from '../../db/types.js';
 import type { TableChecksum } from '../../results/common.js';
 import { VERIFICATION_FORMAT, type Manifest, type Verification } from '../../results/backup.js';
@@ -142,7 +143,7 @@ export async function verifyAgainstRestore(
     }
     const known = streamed ? await settled(streamed.early) : undefined;
     if (known) v.restore.checkedAsLoaded = [...known.keys()].sort();
-    await compareRestored(scratch.db, manifest, v, found, known);
+    await compareRestored(scratch.db, manifest, v, found, known, streamed ? await settled(streamed.csv) : undefined);
   } catch (e) {
     const why = describe(e);
     if (v.restore) v.restore.error = why;
@@ -191,8 +192,12 @@ async function compareRestored(
   v: Verification,
   found: Verification['files'],
   known?: Map<string, TableChecksum>,
+  knownCsv?: Map<string, CsvExport>,
 ): Promise<void> {
-  const [comparison, snapshots] = await Promise.all([compareWithManifest(q, manifest, known), compareSnapshots(q, manifest, found)]);
+  const [comparison, snapshots] = await Promise.all([
+    compareWithManifest(q, manifest, known),
+    compareSnapshots(q, manifest, found, knownCsv),
+  ]);
   v.comparison = comparison;
   v.snapshots = snapshots;
   describeMismatches(comparison, v.failures);
