@@ -52,12 +52,19 @@ async function call(gh: GitHubRepo, method: string, path: string, body?: unknown
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/** Issues with `label` opened since `since` (pull requests left out), oldest first, as complaints. */
+/**
+ * Issues with `label` opened since `since` (pull requests left out), oldest first, as complaints.
+ * GitHub dates an issue to the second: one opened in the second the GO was decided, after it,
+ * reads as earlier than the GO's milliseconds, so the comparison is to the whole second (a
+ * complaint of that second counts rather than is missed).
+ */
 export async function complaintsFromIssues(gh: GitHubRepo, label: string, since: string): Promise<Complaint[]> {
-  const q = new URLSearchParams({ labels: label, state: 'all', since, per_page: '100', sort: 'created', direction: 'asc' });
+  const from = Math.floor(Date.parse(since) / 1000) * 1000;
+  const sinceSecond = new Date(from).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const q = new URLSearchParams({ labels: label, state: 'all', since: sinceSecond, per_page: '100', sort: 'created', direction: 'asc' });
   const list = z.array(Issue).parse(await call(gh, 'GET', `/issues?${q.toString()}`));
   return list
-    .filter((i) => i.pull_request === undefined && Date.parse(i.created_at) >= Date.parse(since))
+    .filter((i) => i.pull_request === undefined && Date.parse(i.created_at) >= from)
     .map((i) => ({
       source: 'issue' as const,
       who: i.user?.login ?? 'unknown',
