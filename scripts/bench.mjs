@@ -410,9 +410,9 @@ const readme = [
         '--restate`) cannot end GO on the scaled demo: `db init --scale N` adds receptions whose restatement would take more',
         'than the stock the tanks hold, so the proof of `restate` refuses it (v_stock_actuel clamps at 0); it is not timed here.',
         `Everything runs on the same ${machine.cpus} cores with the source and the scratch database on one server, the worst case: on a`,
-        'real depot the source-side reads run on the PROD server, not on the runner. The machine may be shared (on the recorded run,',
-        'other sessions ran their tests and builds throughout; the runs of each side are listed above): read the ratios of',
-        'medians of interleaved runs, not the seconds. Each timed side starts after a CHECKPOINT (untimed), so that none pays for',
+        'real depot the source-side reads run on the PROD server, not on the runner. The machine may be shared with other',
+        "sessions' tests (the runs of each side are listed above, with each one against the floor of its own round): read the",
+        'ratios of medians of interleaved runs, not the seconds. Each timed side starts after a CHECKPOINT (untimed), so that none pays for',
         'the dirty buffers and WAL left by the side before it or by the copy of the depot made for it.',
       ]
     : []),
