@@ -104,7 +104,9 @@ describePg('the PROD workflow order on real PostgreSQL: the state after every st
     expect(await checksums(db)).toEqual(original);
     // its CSV snapshots were written from the verified scratch copy, not read from the source a
     // second time: byte for byte what the same query gives on the (frozen, unchanged) source
-    expect(b.manifest.dump.consistency).toMatch(/CSV snapshots were exported from the scratch restore of this dump/);
+    expect(b.manifest.dump.consistency).toMatch(
+      /CSV snapshots: public.stocks_journaliers from the scratch restore of this dump, public.sorties_produit from the scratch restore of this dump, public.receptions from the scratch restore of this dump; those from the scratch restore are the source rows once verification.json shows/,
+    );
     expect(b.verification.snapshots!.map((x) => x.match)).toEqual([true, true, true]);
     for (const qualified of SNAPSHOT_TABLES) {
       const [schema, table] = qualified.split('.') as [string, string];

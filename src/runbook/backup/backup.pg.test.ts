@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableChecksum } from '../../db/checksum.js';
+import { readTableKeys, tableChecksum } from '../../db/checksum.js';
+import { digestTableCsv } from '../../db/csv-export.js';
 import { DUMP_APP_NAME, listArchive } from '../../db/dump.js';
 import { readFingerprint } from '../../db/fingerprint.js';
 import { PgDb } from '../../db/pg.js';
@@ -13,7 +14,15 @@ import { hashFile } from '../../hash.js';
 import { parseCsv } from '../../csv.js';
 import { memoryLogger, silentLogger } from '../../logger.js';
 import { TEST_DATABASE_URL, describePg, holdOpenTransaction, useFreshDatabase } from '../../testing/pg.js';
-import { ARCHIVE_FILE, MANIFEST_FILE, VERIFICATION_FILE, assertVerifiedBackup, readManifest } from './manifest.js';
+import {
+  ARCHIVE_FILE,
+  MANIFEST_FILE,
+  SNAPSHOT_TABLES,
+  VERIFICATION_FILE,
+  assertVerifiedBackup,
+  readManifest,
+  snapshotFileOf,
+} from './manifest.js';
 import { backup, verifyBackup, type BackupResult } from './index.js';
 import { compareWithManifest } from './compare.js';
 import { gateAuthUsers } from './scratch.js';
@@ -170,7 +179,9 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
       expect(r.verification.hashes.ok).toBe(true);
       expect(r.verification.archive.readable).toBe(true);
       // the copy gave no CSV snapshot: all three were read from the source snapshot, still open then
-      expect(r.manifest.dump.consistency).not.toMatch(/scratch restore/);
+      expect(r.manifest.dump.consistency).toMatch(
+        /CSV snapshots: public\.stocks_journaliers from this transaction \(the source\), public\.sorties_produit from this transaction \(the source\), public\.receptions from this transaction \(the source\)$/,
+      );
       expect(r.manifest.files.filter((f) => f.kind === 'table-snapshot').map((f) => f.path)).toEqual(
         good.manifest.files.filter((f) => f.kind === 'table-snapshot').map((f) => f.path),
       );
@@ -442,3 +453,57 @@ describePg('backup, verify and rollback (real PostgreSQL, real pg_dump/pg_restor
 function ids(tables: { table: string }[]): string[] {
   return tables.map((t) => t.table);
 }
+
+/**
+ * A database (or role) may set its own TimeZone or DateStyle, which a scratch copy made from
+ * template0 does not inherit: the CSV snapshots are written in one text form (UTC, ISO), so the
+ * file is the rows' own, whichever session wrote it, and the same query on the source gives the
+ * same bytes.
+ */
+describePg('CSV snapshots of a database that sets its own TimeZone and DateStyle', () => {
+  const fx = useFreshDatabase('backup_csv_text', { fixture: true });
+  let work = '';
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes them in UTC and ISO dates, equal byte for byte to the source read the same way', async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'astm53b-backup-csv-text-'));
+    const name = new URL(fx().scratch.url).pathname.slice(1);
+    await fx().db.query(`ALTER DATABASE "${name}" SET timezone = 'Africa/Kinshasa'`);
+    await fx().db.query(`ALTER DATABASE "${name}" SET datestyle = 'SQL, DMY'`);
+    const db = new PgDb(fx().scratch.url);
+    try {
+      // new sessions of this database take its settings
+      expect(
+        (
+          await db.query<{ tz: string; ds: string }>('SELECT current_setting($1) AS tz, current_setting($2) AS ds', [
+            'TimeZone',
+            'DateStyle',
+          ])
+        ).rows[0],
+      ).toEqual({ tz: 'Africa/Kinshasa', ds: 'SQL, DMY' });
+      const b = await backup(db, { outDir: path.join(work, 'b') }, silentLogger);
+      expect(b.ok, b.verification.failures.join('\n')).toBe(true);
+      expect(b.verification.snapshots!.map((x) => x.match)).toEqual([true, true, true]);
+      const receptions = b.manifest.files.find((f) => f.path === snapshotFileOf('public.receptions'))!;
+      const text = await readFile(path.join(b.dir, receptions.path), 'utf8');
+      expect(text).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?\+00/);
+      expect(text).not.toMatch(/\+01\b|\d{2}\/\d{2}\/\d{4}/);
+      for (const qualified of SNAPSHOT_TABLES) {
+        const [schema, table] = qualified.split('.') as [string, string];
+        const f = b.manifest.files.find((x) => x.path === snapshotFileOf(qualified))!;
+        const key = (await readTableKeys(db, [schema])).find((k) => k.table === table)!.key;
+        expect({ qualified, ...(await digestTableCsv(db, schema, table, key)) }).toMatchObject({
+          qualified,
+          bytes: f.bytes,
+          sha256: f.sha256,
+        });
+      }
+      // the session that exported them is left as it was
+      expect((await db.query<{ tz: string }>('SELECT current_setting($1) AS tz', ['TimeZone'])).rows[0]!.tz).toBe('Africa/Kinshasa');
+    } finally {
+      await db.close();
+    }
+  });
+});

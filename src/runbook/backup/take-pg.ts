@@ -104,10 +104,12 @@ export async function takePgSnapshot(
         // the source's rows are read by pg_dump alone. One the copy cannot give (its restore
         // failed) is read from this snapshot, still open until then, so the folder is whole and
         // `backup verify` can prove it later.
+        const origins: string[] = [];
         const csvFiles = async (): Promise<ManifestFile[]> => {
           const files: ManifestFile[] = [];
           for (const qualified of SNAPSHOT_TABLES) {
             const copied = await streamed.csv.get(qualified);
+            origins.push(`${qualified} from ${copied ? 'the scratch restore of this dump' : 'this transaction (the source)'}`);
             files.push(
               copied
                 ? snapshotFile(qualified, copied, 'from the restored copy', log)
@@ -129,7 +131,6 @@ export async function takePgSnapshot(
         ]);
         await c.query('COMMIT');
         reads.csvFiles = snapshots;
-        const fromCopy = (await Promise.all([...streamed.csv.values()])).every((x) => x !== undefined);
         return {
           facts,
           reads,
@@ -141,10 +142,12 @@ export async function takePgSnapshot(
             schemas: null,
             pipelineFile: null,
             compression: dump.compress,
+            // where each CSV came from, said as a fact: a copy's rows are the source's only once the verification
+            // (verification.json) has found every restored table equal to that transaction's checksums
             consistency:
-              `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads` +
-              (fromCopy
-                ? `; the CSV snapshots were exported from the scratch restore of this dump, whose every table the verification compares with the checksums read in that transaction`
+              `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads; CSV snapshots: ${origins.join(', ')}` +
+              (origins.some((o) => o.includes('scratch restore'))
+                ? '; those from the scratch restore are the source rows once verification.json shows every restored table equal to the checksums read in that transaction'
                 : ''),
           },
           tool: { path: dump.tool.path, version: dump.tool.version },
