@@ -105,21 +105,17 @@ export async function takePgSnapshot(
         // failed) is read from this snapshot, still open until then, so the folder is whole and
         // `backup verify` can prove it later.
         const origins: string[] = [];
+        let fromCopy = 0;
         const csvFiles = async (): Promise<ManifestFile[]> => {
           const files: ManifestFile[] = [];
           for (const qualified of SNAPSHOT_TABLES) {
             const copied = await streamed.csv.get(qualified);
-            origins.push(`${qualified} from ${copied ? 'the scratch restore of this dump' : 'this transaction (the source)'}`);
-            files.push(
-              copied
-                ? snapshotFile(qualified, copied, 'from the restored copy', log)
-                : snapshotFile(
-                    qualified,
-                    await csvSession((q) => exportSnapshotTable(q, facts.keys, qualified, dir)),
-                    'from the source snapshot',
-                    log,
-                  ),
-            );
+            // one wording for the log and the manifest
+            const from = copied ? 'the scratch restore of this dump' : 'this transaction (the source)';
+            origins.push(`${qualified} from ${from}`);
+            if (copied) fromCopy++;
+            const csv = copied ?? (await csvSession((q) => exportSnapshotTable(q, facts.keys, qualified, dir)));
+            files.push(snapshotFile(qualified, csv, `from ${from}`, log));
           }
           return files;
         };
@@ -146,7 +142,7 @@ export async function takePgSnapshot(
             // (verification.json) has found every restored table equal to that transaction's checksums
             consistency:
               `pg_dump --snapshot=${snapshot}, exported by the transaction that did the reads; CSV snapshots: ${origins.join(', ')}` +
-              (origins.some((o) => o.includes('scratch restore'))
+              (fromCopy
                 ? '; those from the scratch restore are the source rows once verification.json shows every restored table equal to the checksums read in that transaction'
                 : ''),
           },
